@@ -1,0 +1,51 @@
+/**
+ * The contract between the stack and a link driver (loopback, TUN/TAP, pcap
+ * replay). Drivers import only this file and `clock.ts` types.
+ *
+ * @module
+ */
+import type { Instant } from "./clock.ts";
+import type { PacketBuffer, PacketPool } from "./packet.ts";
+
+/** Ethernet II frames (pcap LINKTYPE_ETHERNET). */
+export const LINKTYPE_ETHERNET = 1;
+/** Raw IP, version nibble decides v4 or v6 (pcap LINKTYPE_RAW). */
+export const LINKTYPE_RAW = 101;
+/** Raw IPv4 (pcap LINKTYPE_IPV4). */
+export const LINKTYPE_IPV4 = 228;
+/** Raw IPv6 (pcap LINKTYPE_IPV6). */
+export const LINKTYPE_IPV6 = 229;
+
+/** A pcap link type the stack understands. */
+export type LinkType = number;
+
+/** What the stack gives a driver when it attaches it to an interface. */
+export interface DriverPort {
+  /** Hands a received frame to the stack; ownership passes with it. */
+  receive(pkt: PacketBuffer): void;
+  /** The pool to take receive buffers from. */
+  readonly pool: PacketPool;
+  /** The stack's clock. */
+  now(): Instant;
+  /** Index of the interface this driver serves. */
+  readonly ifindex: number;
+}
+
+/**
+ * A link driver. The stack calls {@linkcode LinkDriver.attach} once, then
+ * {@linkcode LinkDriver.transmit} for every frame it sends.
+ */
+export interface LinkDriver {
+  /** LINKTYPE_* of the frames this driver carries. */
+  readonly linkType: LinkType;
+  /** Largest frame payload (IP packet) the link carries. */
+  readonly mtu: number;
+  /** The link-layer address, for Ethernet links. */
+  readonly mac?: Uint8Array;
+  /** Connects the driver to the stack; received frames go to `port.receive`. */
+  attach(port: DriverPort): void;
+  /** Sends the data window of `pkt`; takes ownership (the driver releases it). */
+  transmit(pkt: PacketBuffer): void;
+  /** Stops the driver and frees what it holds. */
+  close(): void;
+}

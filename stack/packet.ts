@@ -1,0 +1,269 @@
+/**
+ * Packets: a {@linkcode PacketBuffer} is a window (`start`..`end`) over a
+ * pooled `Uint8Array` with headroom in front, so each layer can prepend its
+ * header without copying the payload, and strip one on receive by moving
+ * `start`. Offsets of the L2/L3/L4 headers and per-packet metadata live on the
+ * same object, so the hot path allocates nothing.
+ *
+ * Buffers come from a {@linkcode PacketPool}: receive and send paths take one
+ * from a free list and give it back with {@linkcode PacketBuffer.release}.
+ * Small buffers are carved out of 1 MiB slabs (one `ArrayBuffer` each).
+ *
+ * Ownership: a driver hands a packet to the stack, which *borrows* it while it
+ * dispatches and releases it afterwards; whoever keeps bytes longer copies
+ * them. A packet given to `transmit` belongs to the driver from then on.
+ *
+ * @module
+ */
+import type { Instant } from "./clock.ts";
+
+/** Headroom left in front of a fresh packet: room for every header we stack. */
+export const DEFAULT_HEADROOM = 128;
+/** Size of a small pooled buffer: an Ethernet frame at MTU 1500 plus headroom. */
+export const SMALL_BUFFER_SIZE = 2048;
+/** Size of a large pooled buffer: a 64 KiB IP datagram plus headroom. */
+export const LARGE_BUFFER_SIZE = 65536 + 512;
+const SLAB_SIZE = 1 << 20;
+
+/** Bits of {@linkcode PacketBuffer.flags}. */
+export const PacketFlags = {
+  /** Link-layer destination was broadcast. */
+  LINK_BROADCAST: 1,
+  /** Link-layer destination was multicast. */
+  LINK_MULTICAST: 2,
+  /** Network-layer destination was a broadcast address. */
+  NET_BROADCAST: 4,
+  /** Network-layer destination was multicast. */
+  NET_MULTICAST: 8,
+  /** Link-layer destination was another host's unicast address (promiscuous). */
+  LINK_OTHERHOST: 16,
+} as const;
+
+/**
+ * A packet: a view over pooled bytes with headroom, plus metadata.
+ *
+ * Offsets (`start`, `end`, `l2`, `l3`, `l4`) index into {@linkcode buf}.
+ *
+ * @example
+ * ```ts
+ * import { PacketPool } from "./packet.ts";
+ * import assert from "node:assert/strict";
+ * const pool = new PacketPool();
+ * const pkt = pool.alloc(4);
+ * pkt.data.set([1, 2, 3, 4]);
+ * const at = pkt.prepend(2); // room for a 2-byte header, no copy
+ * pkt.buf[at] = 0xab;
+ * assert.deepEqual([...pkt.data], [0xab, 0, 1, 2, 3, 4]);
+ * pkt.release();
+ * ```
+ */
+export class PacketBuffer {
+  /** The whole backing buffer, headroom included. */
+  readonly buf: Uint8Array;
+  /** A big-endian `DataView` over {@linkcode buf} (use absolute offsets). */
+  readonly dv: DataView;
+  /** Offset of the first byte of data. */
+  start = 0;
+  /** Offset just past the last byte of data. */
+  end = 0;
+  /** Offset of the link-layer header, or -1. */
+  l2 = -1;
+  /** Offset of the network-layer header, or -1. */
+  l3 = -1;
+  /** Offset of the transport-layer header, or -1. */
+  l4 = -1;
+  /** Index of the interface it arrived on or leaves by, or -1. */
+  ifindex = -1;
+  /** When it arrived or was made, on the stack's clock. */
+  timestamp: Instant = 0;
+  /** LINKTYPE_* of the bytes at `l2` (or of the interface). */
+  linkType = 0;
+  /** Network protocol family of the packet: 4, 6 or 0 if not yet known. */
+  family = 0;
+  /** Network-layer protocol / next header of the transport payload. */
+  proto = 0;
+  /** IPv4 source (unsigned 32-bit), set by the IPv4 layer on receive. */
+  src4 = 0;
+  /** IPv4 destination (unsigned 32-bit), set by the IPv4 layer on receive. */
+  dst4 = 0;
+  /** IPv6 source, a view into the header, set by the IPv6 layer. */
+  src6: Uint8Array | null = null;
+  /** IPv6 destination, a view into the header, set by the IPv6 layer. */
+  dst6: Uint8Array | null = null;
+  /** EtherType of the payload, set by the link layer. */
+  etherType = 0;
+  /** {@linkcode PacketFlags} bits. */
+  flags = 0;
+  /** Hop limit / TTL seen on receive. */
+  ttl = 0;
+  /** Id of the packet in a trace, 0 when not traced. */
+  traceId = 0;
+  readonly #pool: PacketPool | null;
+  #free = false;
+
+  /** Wraps `buf`; use {@linkcode PacketPool.alloc} or {@linkcode PacketBuffer.wrap} instead. */
+  constructor(buf: Uint8Array, pool: PacketPool | null) {
+    this.buf = buf;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.#pool = pool;
+  }
+
+  /** A packet over `bytes` with no headroom and no pool (tests, one-off frames). */
+  static wrap(bytes: Uint8Array): PacketBuffer {
+    const p = new PacketBuffer(bytes, null);
+    p.start = 0;
+    p.end = bytes.length;
+    return p;
+  }
+
+  /** Number of data bytes. */
+  get length(): number {
+    return this.end - this.start;
+  }
+  /** Free bytes in front of the data. */
+  get headroom(): number {
+    return this.start;
+  }
+  /** Free bytes after the data. */
+  get tailroom(): number {
+    return this.buf.length - this.end;
+  }
+  /** The data window as a view (no copy; creating a view costs ~50 ns). */
+  get data(): Uint8Array {
+    return this.buf.subarray(this.start, this.end);
+  }
+  /** Bytes from absolute offset `from` to the end of data, as a view. */
+  from(from: number): Uint8Array {
+    return this.buf.subarray(from, this.end);
+  }
+
+  /** Grows the data window by `n` bytes in front; returns the new `start`. */
+  prepend(n: number): number {
+    if (n > this.start) throw new RangeError(`Cannot prepend ${n} bytes: ${this.start} of headroom`);
+    this.start -= n;
+    return this.start;
+  }
+  /** Removes `n` bytes from the front of the data (a header consumed on receive). */
+  pull(n: number): void {
+    this.start = Math.min(this.start + n, this.end);
+  }
+  /** Grows the data window by `n` bytes at the back; returns the old `end`. */
+  append(n: number): number {
+    if (n > this.tailroom) throw new RangeError(`Cannot append ${n} bytes: ${this.tailroom} of tailroom`);
+    const at = this.end;
+    this.end += n;
+    return at;
+  }
+  /** Cuts the data to `len` bytes (padding or a length field says less). */
+  truncate(len: number): void {
+    if (len < this.length) this.end = this.start + len;
+  }
+
+  /** Clears offsets and metadata for reuse. */
+  reset(headroom: number): void {
+    this.start = this.end = Math.min(headroom, this.buf.length);
+    this.l2 = this.l3 = this.l4 = this.ifindex = -1;
+    this.timestamp = this.linkType = this.family = this.proto = 0;
+    this.src4 = this.dst4 = this.etherType = this.flags = this.ttl = this.traceId = 0;
+    this.src6 = this.dst6 = null;
+  }
+
+  /** True while the packet sits in its pool's free list. */
+  get released(): boolean {
+    return this.#free;
+  }
+
+  /** Gives the buffer back to its pool. Releasing twice is a no-op. */
+  release(): void {
+    if (this.#free) return;
+    this.#free = true;
+    this.#pool?.recycle(this);
+  }
+  /** @internal Marks the buffer live again (pool use only). */
+  revive(): void {
+    this.#free = false;
+  }
+}
+
+/**
+ * A pool of packet buffers in two size classes. Allocation pops a free list;
+ * release pushes it back. The free lists are bounded so a burst does not pin
+ * memory forever.
+ *
+ * @example
+ * ```ts
+ * import { PacketPool, DEFAULT_HEADROOM } from "./packet.ts";
+ * import assert from "node:assert/strict";
+ * const pool = new PacketPool();
+ * const a = pool.alloc(100);
+ * assert.equal(a.start, DEFAULT_HEADROOM);
+ * assert.equal(a.length, 100);
+ * a.release();
+ * assert.equal(pool.alloc(10), a); // the same buffer comes back
+ * ```
+ */
+export class PacketPool {
+  readonly #small: PacketBuffer[] = [];
+  readonly #large: PacketBuffer[] = [];
+  readonly #maxFreeSmall: number;
+  readonly #maxFreeLarge: number;
+  #slab: ArrayBuffer | null = null;
+  #slabUsed = SLAB_SIZE;
+  /** Buffers handed out and not yet released (for leak checks in tests). */
+  outstanding = 0;
+
+  /** `maxFreeSmall` and `maxFreeLarge` bound how many free buffers are kept. */
+  constructor(options: { maxFreeSmall?: number; maxFreeLarge?: number } = {}) {
+    this.#maxFreeSmall = options.maxFreeSmall ?? 8192;
+    this.#maxFreeLarge = options.maxFreeLarge ?? 64;
+  }
+
+  /**
+   * A packet whose data window is `length` bytes, with `headroom` in front
+   * (contents unspecified).
+   */
+  alloc(length: number, headroom: number = DEFAULT_HEADROOM): PacketBuffer {
+    const need = length + headroom;
+    let p: PacketBuffer | undefined;
+    if (need <= SMALL_BUFFER_SIZE) {
+      p = this.#small.pop() ?? new PacketBuffer(this.#carve(), this);
+    } else if (need <= LARGE_BUFFER_SIZE) {
+      p = this.#large.pop() ?? new PacketBuffer(new Uint8Array(LARGE_BUFFER_SIZE), this);
+    } else {
+      p = new PacketBuffer(new Uint8Array(need), this);
+    }
+    p.revive();
+    p.reset(headroom);
+    p.end = p.start + length;
+    this.outstanding++;
+    return p;
+  }
+
+  /** A packet holding a copy of `bytes`, with headroom in front. */
+  copyOf(bytes: Uint8Array, headroom: number = DEFAULT_HEADROOM): PacketBuffer {
+    const p = this.alloc(bytes.length, headroom);
+    p.buf.set(bytes, p.start);
+    return p;
+  }
+
+  /** @internal Called by {@linkcode PacketBuffer.release}. */
+  recycle(p: PacketBuffer): void {
+    this.outstanding--;
+    const size = p.buf.length;
+    if (size === SMALL_BUFFER_SIZE) {
+      if (this.#small.length < this.#maxFreeSmall) this.#small.push(p);
+    } else if (size === LARGE_BUFFER_SIZE) {
+      if (this.#large.length < this.#maxFreeLarge) this.#large.push(p);
+    }
+  }
+
+  #carve(): Uint8Array {
+    if (this.#slabUsed + SMALL_BUFFER_SIZE > SLAB_SIZE) {
+      this.#slab = new ArrayBuffer(SLAB_SIZE);
+      this.#slabUsed = 0;
+    }
+    const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);
+    this.#slabUsed += SMALL_BUFFER_SIZE;
+    return b;
+  }
+}

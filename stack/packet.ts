@@ -139,7 +139,9 @@ export class PacketBuffer {
 
   /** Grows the data window by `n` bytes in front; returns the new `start`. */
   prepend(n: number): number {
-    if (n > this.start) throw new RangeError(`Cannot prepend ${n} bytes: ${this.start} of headroom`);
+    if (n > this.start) {
+      throw new RangeError(`Cannot prepend ${n} bytes: ${this.start} of headroom`);
+    }
     this.start -= n;
     return this.start;
   }
@@ -149,7 +151,9 @@ export class PacketBuffer {
   }
   /** Grows the data window by `n` bytes at the back; returns the old `end`. */
   append(n: number): number {
-    if (n > this.tailroom) throw new RangeError(`Cannot append ${n} bytes: ${this.tailroom} of tailroom`);
+    if (n > this.tailroom) {
+      throw new RangeError(`Cannot append ${n} bytes: ${this.tailroom} of tailroom`);
+    }
     const at = this.end;
     this.end += n;
     return at;
@@ -162,9 +166,23 @@ export class PacketBuffer {
   /** Clears offsets and metadata for reuse. */
   reset(headroom: number): void {
     this.start = this.end = Math.min(headroom, this.buf.length);
-    this.l2 = this.l3 = this.l4 = this.ifindex = -1;
-    this.timestamp = this.linkType = this.family = this.proto = 0;
-    this.src4 = this.dst4 = this.etherType = this.flags = this.ttl = this.traceId = 0;
+    this.l2 =
+      this.l3 =
+      this.l4 =
+      this.ifindex =
+        -1;
+    this.timestamp =
+      this.linkType =
+      this.family =
+      this.proto =
+        0;
+    this.src4 =
+      this.dst4 =
+      this.etherType =
+      this.flags =
+      this.ttl =
+      this.traceId =
+        0;
     this.src6 = this.dst6 = null;
   }
 

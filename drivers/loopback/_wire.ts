@@ -1,0 +1,72 @@
+/**
+ * What links and switches need from the network that carries them. Kept in
+ * its own file so `link.ts` and `switch.ts` do not import `network.ts`.
+ *
+ * @module
+ */
+import type { Instant, ManualClock } from "../../stack/clock.ts";
+import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { Rng } from "../../stack/rng.ts";
+import type { EventHeap, Timed } from "./_heap.ts";
+
+/** @internal Receives frames whose delivery time has come. */
+export interface FrameSink {
+  /** Delivers `pkt` (ownership passes); `tag` is what was given to `schedule`. */
+  deliverFrame(pkt: PacketBuffer, tag: number, now: Instant): void;
+  /** Drops `pkt` because the network is closing (ownership passes). */
+  discardFrame(pkt: PacketBuffer): void;
+}
+
+/** @internal The network as seen by a link or a switch. */
+export interface Wire {
+  /** The virtual time. */
+  now(): Instant;
+  /** Pool for buffers the wire itself makes (switch floods, unattached senders). */
+  readonly pool: PacketPool;
+  /** Puts `pkt` in flight; `sink.deliverFrame(pkt, tag)` runs at `at`. */
+  schedule(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number): void;
+  /** The next automatic MAC address, 02:00:00:00:NN:NN. */
+  nextMac(): Uint8Array;
+  /** A new generator for one link direction. */
+  forkRng(): Rng;
+}
+
+/** @internal An entry of the event queue: a frame in flight, or a callback. */
+export interface Entry extends Timed {
+  readonly pkt: PacketBuffer | null;
+  readonly sink: FrameSink | null;
+  readonly tag: number;
+  readonly fn: (() => void) | null;
+}
+
+/** @internal The network as links and switches see it. */
+export class NetworkWire implements Wire {
+  readonly #clock: ManualClock;
+  readonly pool: PacketPool;
+  readonly #heap: EventHeap<Entry>;
+  readonly #rng: Rng;
+  /** Insertion counter, the tie-break of the event queue. */
+  seq = 0;
+  #macs = 0;
+
+  constructor(clock: ManualClock, pool: PacketPool, heap: EventHeap<Entry>, rng: Rng) {
+    this.#clock = clock;
+    this.pool = pool;
+    this.#heap = heap;
+    this.#rng = rng;
+  }
+  now(): Instant {
+    return this.#clock.now();
+  }
+  schedule(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number): void {
+    this.#heap.push({ at, seq: this.seq++, pkt, sink, tag, fn: null });
+  }
+  nextMac(): Uint8Array {
+    const n = ++this.#macs;
+    if (n > 0xffff) throw new RangeError("Cannot assign a MAC address: all 65535 are used");
+    return new Uint8Array([2, 0, 0, 0, n >>> 8, n & 0xff]);
+  }
+  forkRng(): Rng {
+    return this.#rng.fork();
+  }
+}

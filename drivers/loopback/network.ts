@@ -1,0 +1,436 @@
+/**
+ * The virtual network: a virtual clock, a seeded random source, an event
+ * queue of frames in flight and timed callbacks, and the nodes (stacks) that
+ * run on it. Everything advances only when the network is stepped, so the same
+ * seed and the same scenario always produce the same traffic, byte for byte.
+ *
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import { ManualClock } from "../../stack/clock.ts";
+import type { Duration, Instant } from "../../stack/clock.ts";
+import { LINKTYPE_ETHERNET } from "../../stack/driver.ts";
+import { PacketPool } from "../../stack/packet.ts";
+import { SeededRng } from "../../stack/rng.ts";
+import type { Rng } from "../../stack/rng.ts";
+import { Link } from "./link.ts";
+import type { LinkOptions } from "./link.ts";
+import { Switch } from "./switch.ts";
+import type { SwitchOptions } from "./switch.ts";
+import { DeadlockError, VirtualTimeoutError } from "./errors.ts";
+import { EventHeap } from "./_heap.ts";
+import { NetworkWire } from "./_wire.ts";
+import type { Entry } from "./_wire.ts";
+
+/**
+ * Something that runs on the network's clock: a stack, or a test endpoint.
+ * The network calls {@linkcode NetworkNode.poll} whenever
+ * {@linkcode NetworkNode.pollAt} says a deadline has come (smoltcp's
+ * `poll`/`poll_at`).
+ *
+ * @example
+ * ```ts
+ * import { VirtualNetwork, type NetworkNode } from "./network.ts";
+ * import assert from "node:assert/strict";
+ * const ticks: number[] = [];
+ * const ticker: NetworkNode = {
+ *   pollAt: (now) => ticks.length < 3 ? (ticks.length + 1) * 1_000 : undefined,
+ *   poll: (now) => void ticks.push(now),
+ * };
+ * const net = new VirtualNetwork();
+ * net.addNode(ticker);
+ * assert.ok(net.runUntilIdle());
+ * assert.deepEqual(ticks, [1_000, 2_000, 3_000]);
+ * ```
+ */
+export interface NetworkNode {
+  /** The next instant the node needs `poll` (at or before `now`: right away), or none. */
+  pollAt(now: Instant): Instant | undefined;
+  /** Does the node's due work: timers, retransmissions, egress. */
+  poll(now: Instant): void;
+}
+
+/**
+ * Options of {@linkcode VirtualNetwork}.
+ *
+ * @example
+ * ```ts
+ * import { VirtualNetwork, type VirtualNetworkOptions } from "./network.ts";
+ * import assert from "node:assert/strict";
+ * const options: VirtualNetworkOptions = { seed: 7, start: 1_000 };
+ * assert.equal(new VirtualNetwork(options).now(), 1_000);
+ * ```
+ */
+export interface VirtualNetworkOptions {
+  /** Seed of every random choice the network makes (default 0). */
+  readonly seed?: number;
+  /** Initial virtual time in µs (default 0). */
+  readonly start?: Instant;
+  /** Pool for buffers the network makes itself (default: a new pool). */
+  readonly pool?: PacketPool;
+  /** Most deliveries, callbacks and polls in one {@linkcode VirtualNetwork.step} (default 1,000,000). */
+  readonly maxWorkPerStep?: number;
+}
+
+/**
+ * Limits of {@linkcode VirtualNetwork.runUntilIdle}.
+ *
+ * @example
+ * ```ts
+ * import type { RunUntilIdleOptions } from "./network.ts";
+ * import assert from "node:assert/strict";
+ * const limits: RunUntilIdleOptions = { maxTime: 60_000_000, maxSteps: 10_000 };
+ * assert.equal(limits.maxSteps, 10_000);
+ * ```
+ */
+export interface RunUntilIdleOptions {
+  /** Do not advance the clock more than this far past the start (default: no limit). */
+  readonly maxTime?: Duration;
+  /** Most steps to take (default 1,000,000). */
+  readonly maxSteps?: number;
+}
+
+/**
+ * Options of {@linkcode VirtualNetwork.run}.
+ *
+ * @example
+ * ```ts
+ * import type { RunOptions } from "./network.ts";
+ * import assert from "node:assert/strict";
+ * const options: RunOptions = { timeout: 30_000_000 };
+ * assert.equal(options.timeout, 30_000_000);
+ * ```
+ */
+export interface RunOptions {
+  /** Reject with {@linkcode VirtualTimeoutError} after this much virtual time. */
+  readonly timeout?: Duration;
+  /**
+   * Event-loop turns to wait, with nothing scheduled, before declaring a
+   * deadlock (default 10).
+   */
+  readonly idleTurns?: number;
+}
+
+function macrotask(): Promise<void> {
+  // Not setTimeout(0): Deno clamps it to ~1-2 ms per turn, which would make a
+  // busy simulation crawl; setImmediate is a real macrotask (every microtask
+  // runs before it) at ~2 µs per turn.
+  return new Promise((resolve) => void setImmediate(resolve));
+}
+
+/**
+ * An in-memory network on a virtual clock: "turmoil with a real TCP/IP stack".
+ *
+ * Randomness: `new SeededRng(seed)` is forked twice, into {@linkcode
+ * VirtualNetwork.rng} (for the user and the stacks) and a private root for the
+ * wire, from which each link direction forks its own generator when the link
+ * is made. So a link's faults depend only on the seed, the order links were
+ * made in, and the frames sent on that direction: traffic elsewhere, later
+ * links and use of `net.rng` do not perturb it.
+ *
+ * Each step delivers everything due now in (time, insertion) order, then
+ * polls due nodes in the order they were added, and repeats until nothing is
+ * due at this instant, so zero-delay exchanges complete within one instant.
+ *
+ * @example
+ * ```ts
+ * import { VirtualNetwork } from "./network.ts";
+ * import { SECOND } from "../../stack/clock.ts";
+ * import type { PacketBuffer } from "../../stack/packet.ts";
+ * import assert from "node:assert/strict";
+ * const net = new VirtualNetwork({ seed: 42 });
+ * const link = net.link({ faults: { delay: 5 * SECOND } });
+ * let arrived!: () => void;
+ * const arrival = new Promise<void>((r) => arrived = r);
+ * link.b.attach({
+ *   pool: net.pool, ifindex: 1, now: () => net.now(),
+ *   receive(pkt: PacketBuffer) { pkt.release(); arrived(); },
+ * });
+ * const at = await net.run(async () => {
+ *   link.a.transmit(net.pool.alloc(64));
+ *   await arrival;
+ *   return net.now();
+ * });
+ * assert.equal(at, 5 * SECOND);
+ * assert.equal(net.pool.outstanding, 0);
+ * ```
+ */
+export class VirtualNetwork {
+  /** The virtual clock; give it to stacks as their clock. */
+  readonly clock: ManualClock;
+  /** A generator for the user and the stacks (fork it per stack). */
+  readonly rng: Rng;
+  /** Pool for buffers the network makes itself (switch floods; duplicates from unattached ends). */
+  readonly pool: PacketPool;
+  readonly #heap = new EventHeap<Entry>();
+  readonly #maxWork: number;
+  readonly #links: Link[] = [];
+  #nodes: readonly NetworkNode[] = [];
+  #switches = 0;
+  #stepping = false;
+  #running = false;
+  readonly #wire: NetworkWire;
+
+  /**
+   * Makes an empty network at `options.start` with generators seeded from
+   * `options.seed`.
+   *
+   * @throws {RangeError} If `maxWorkPerStep` is not a positive integer.
+   */
+  constructor(options: VirtualNetworkOptions = {}) {
+    const maxWork = options.maxWorkPerStep ?? 1_000_000;
+    if (!(Number.isInteger(maxWork) && maxWork > 0)) {
+      throw new RangeError(`Cannot create network: maxWorkPerStep must be a positive integer`);
+    }
+    this.#maxWork = maxWork;
+    this.clock = new ManualClock(options.start ?? 0);
+    const root = new SeededRng(options.seed ?? 0);
+    this.rng = root.fork();
+    this.pool = options.pool ?? new PacketPool();
+    this.#wire = new NetworkWire(this.clock, this.pool, this.#heap, root.fork());
+  }
+
+  /** The current virtual time. */
+  now(): Instant {
+    return this.clock.now();
+  }
+
+  /** Frames in flight plus pending callbacks. */
+  get pending(): number {
+    return this.#heap.size;
+  }
+
+  /**
+   * Registers a node; it is polled from the next step on.
+   *
+   * @returns `node`.
+   */
+  addNode<T extends NetworkNode>(node: T): T {
+    this.#nodes = [...this.#nodes, node];
+    return node;
+  }
+
+  /** Unregisters a node; returns whether it was registered. */
+  removeNode(node: NetworkNode): boolean {
+    const i = this.#nodes.indexOf(node);
+    if (i < 0) return false;
+    this.#nodes = this.#nodes.filter((n) => n !== node);
+    return true;
+  }
+
+  /**
+   * A new point-to-point link. Ethernet ends get MACs 02:00:00:00:NN:NN from
+   * a counter unless given.
+   *
+   * @throws {RangeError} If an option is invalid.
+   * @throws {TypeError} If a MAC is given for a non-Ethernet link.
+   */
+  link(options: LinkOptions = {}): Link {
+    const ethernet = (options.linkType ?? LINKTYPE_ETHERNET) === LINKTYPE_ETHERNET;
+    const macA = options.macA ?? (ethernet ? this.#wire.nextMac() : undefined);
+    const macB = options.macB ?? (ethernet ? this.#wire.nextMac() : undefined);
+    const name = options.name ?? `link${this.#links.length}`;
+    const link = new Link(this.#wire, { ...options, name }, [macA, macB]);
+    this.#links.push(link);
+    return link;
+  }
+
+  /**
+   * A new learning Ethernet switch with no ports yet.
+   *
+   * @throws {RangeError} If an option is invalid.
+   */
+  switch(options: SwitchOptions = {}): Switch {
+    return new Switch(this.#wire, {
+      ...options,
+      name: options.name ?? `switch${this.#switches++}`,
+    });
+  }
+
+  /**
+   * Runs `fn` at virtual time `time` (or at the next step if `time` has
+   * passed), in order with frames due at the same instant.
+   */
+  at(time: Instant, fn: () => void): void {
+    const now = this.clock.now();
+    this.#heap.push({
+      at: time > now ? time : now,
+      seq: this.#wire.seq++,
+      pkt: null,
+      sink: null,
+      tag: 0,
+      fn,
+    });
+  }
+
+  /**
+   * The earliest instant something is scheduled: a frame, a callback or a
+   * node's `pollAt`. At or before `now()` means work is due; `undefined`
+   * means nothing will ever happen by itself.
+   */
+  nextDeadline(): Instant | undefined {
+    const now = this.clock.now();
+    let next = this.#heap.peek()?.at;
+    for (const node of this.#nodes) {
+      const t = node.pollAt(now);
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
+    return next;
+  }
+
+  /**
+   * Does everything due at `now()`: delivers due frames and runs due
+   * callbacks in (time, insertion) order, polls due nodes, and repeats until
+   * nothing more is due at this instant. Never advances the clock.
+   *
+   * @throws {Error} If called from inside a step, or if the instant is still
+   * busy after `maxWorkPerStep` deliveries and polls (a livelock: a node whose
+   * `pollAt` never moves past `now`, or a zero-delay loop).
+   */
+  step(): void {
+    if (this.#stepping) throw new Error("Cannot step the network: a step is already running");
+    this.#stepping = true;
+    try {
+      const now = this.clock.now();
+      const heap = this.#heap;
+      let work = 0;
+      for (;;) {
+        const before = work;
+        for (let e = heap.peek(); e !== undefined && e.at <= now; e = heap.peek()) {
+          heap.pop();
+          if (++work > this.#maxWork) throw this.#livelock(now);
+          if (e.fn !== null) e.fn();
+          else e.sink!.deliverFrame(e.pkt!, e.tag, now);
+        }
+        for (const node of this.#nodes) {
+          const t = node.pollAt(now);
+          if (t !== undefined && t <= now) {
+            if (++work > this.#maxWork) throw this.#livelock(now);
+            node.poll(now);
+          }
+        }
+        if (work === before) return;
+      }
+    } finally {
+      this.#stepping = false;
+    }
+  }
+
+  #livelock(now: Instant): Error {
+    return new Error(
+      `Cannot finish step at ${now} µs: still busy after ${this.#maxWork} deliveries and polls ` +
+        `(a node's pollAt() keeps returning a time at or before now, or frames loop with zero delay)`,
+    );
+  }
+
+  /** Moves the clock to `t` (rounded up to a whole µs), never backwards. */
+  #advanceTo(t: Instant): void {
+    const target = Math.ceil(t);
+    if (target > this.clock.now()) this.clock.set(target);
+  }
+
+  /**
+   * Runs the network for `duration` of virtual time: steps, jumps to the next
+   * deadline, and so on; ends with the clock at exactly `now() + duration`,
+   * with everything due by then done.
+   *
+   * @throws {RangeError} If `duration` is negative.
+   */
+  runFor(duration: Duration): void {
+    if (!(duration >= 0)) throw new RangeError(`Cannot run for ${duration} µs: negative`);
+    const end = this.clock.now() + Math.floor(duration);
+    for (;;) {
+      this.step();
+      const next = this.nextDeadline();
+      if (next === undefined || next > end) break;
+      this.#advanceTo(next);
+    }
+    this.#advanceTo(end);
+  }
+
+  /**
+   * Steps and jumps from deadline to deadline until nothing is scheduled (no
+   * frame, callback or node deadline), or a limit is hit. The clock stays at
+   * the last instant processed.
+   *
+   * @returns Whether the network is idle.
+   */
+  runUntilIdle(options: RunUntilIdleOptions = {}): boolean {
+    const limit = options.maxTime === undefined ? Infinity : this.clock.now() + options.maxTime;
+    const maxSteps = options.maxSteps ?? 1_000_000;
+    for (let steps = 0; steps < maxSteps; steps++) {
+      this.step();
+      const next = this.nextDeadline();
+      if (next === undefined) return true;
+      if (next > limit) return false;
+      this.#advanceTo(next);
+    }
+    return this.nextDeadline() === undefined;
+  }
+
+  /**
+   * Runs async user code on virtual time and returns its result. Loop: step;
+   * yield one macrotask so the user's code and microtasks run; return if its
+   * promise settled; otherwise, if nothing is due now, jump the clock to the
+   * next deadline. The user's code must wait only on the network (frames,
+   * `at()`, node deadlines), never on real timers or I/O.
+   *
+   * @throws {DeadlockError} If the promise is pending and nothing is scheduled
+   * for `idleTurns` event-loop turns.
+   * @throws {VirtualTimeoutError} If `timeout` µs of virtual time pass first.
+   * @throws {Error} If another `run()` is in progress on this network.
+   */
+  async run<T>(fn: () => Promise<T>, options: RunOptions = {}): Promise<T> {
+    if (this.#running) throw new Error("Cannot run: another run() is in progress on this network");
+    this.#running = true;
+    try {
+      const start = this.clock.now();
+      const deadline = options.timeout === undefined ? undefined : start + options.timeout;
+      const idleTurns = options.idleTurns ?? 10;
+      let done = false, ok = false, value: T | undefined, error: unknown;
+      Promise.resolve().then(fn).then(
+        (v) => {
+          done = ok = true;
+          value = v;
+        },
+        (e) => {
+          done = true;
+          error = e;
+        },
+      );
+      let idle = 0;
+      for (;;) {
+        this.step();
+        await macrotask();
+        if (done) {
+          if (ok) return value as T;
+          throw error;
+        }
+        const next = this.nextDeadline();
+        if (next === undefined) {
+          if (++idle >= idleTurns) throw new DeadlockError(this.clock.now());
+          continue;
+        }
+        idle = 0;
+        if (deadline !== undefined && next > deadline) {
+          this.#advanceTo(deadline);
+          throw new VirtualTimeoutError(options.timeout!, this.clock.now());
+        }
+        this.#advanceTo(next);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /**
+   * Drops every frame in flight (released, counted as `detached`), cancels
+   * callbacks, and closes every link made by {@linkcode VirtualNetwork.link}.
+   */
+  close(): void {
+    for (let e = this.#heap.pop(); e !== undefined; e = this.#heap.pop()) {
+      if (e.pkt !== null) e.sink!.discardFrame(e.pkt);
+    }
+    for (const link of this.#links) link.close();
+  }
+}

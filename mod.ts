@@ -1,0 +1,206 @@
+/**
+ * deno-netstack: a TCP/IP stack in TypeScript for Deno, in user space.
+ *
+ * A stack is a small dispatcher plus protocol plugins (Ethernet, ARP, IPv4,
+ * ICMP, …) on link drivers (an in-memory virtual network, TUN/TAP, pcap
+ * files). The same seed on the virtual network gives the same bytes every
+ * time.
+ *
+ * @example
+ * ```ts
+ * import { createStack, VirtualNetwork } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const net = new VirtualNetwork({ seed: 7 });
+ * const sw = net.switch();
+ * const alice = createStack({ clock: net.clock, seed: 1 });
+ * const bob = createStack({ clock: net.clock, seed: 2 });
+ * net.addNode(alice);
+ * net.addNode(bob);
+ * alice.addInterface({ driver: sw.port(), addresses: ["192.168.1.1/24"] });
+ * bob.addInterface({ driver: sw.port(), addresses: ["192.168.1.2/24"] });
+ *
+ * const reply = await net.run(() => alice.ping("192.168.1.2"));
+ * assert.equal(reply.from, "192.168.1.2");
+ * ```
+ *
+ * @module
+ */
+import { Stack } from "./stack/stack.ts";
+import type { DispatcherOptions } from "./stack/dispatcher.ts";
+import type { PluginEntry } from "./stack/boot.ts";
+import type { ProtocolPlugin } from "./stack/manifest.ts";
+import { readManifestFile, resolveManifest, type StackManifest } from "./stack/loader.ts";
+import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
+
+export { Stack } from "./stack/stack.ts";
+export type { AddRouteOptions, RouteInfo } from "./stack/stack.ts";
+export { Dispatcher } from "./stack/dispatcher.ts";
+export type {
+  DispatcherOptions,
+  InterfaceOptions,
+  StackDescription,
+  TraceEvent,
+} from "./stack/dispatcher.ts";
+export { formatGraph } from "./stack/describe.ts";
+export { ManualClock, MILLISECOND, SECOND, SystemClock } from "./stack/clock.ts";
+export type { Clock, Duration, Instant } from "./stack/clock.ts";
+export { SeededRng } from "./stack/rng.ts";
+export type { Rng } from "./stack/rng.ts";
+export { DEFAULT_HEADROOM, PacketBuffer, PacketFlags, PacketPool } from "./stack/packet.ts";
+export { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "./stack/driver.ts";
+export type { DriverPort, LinkDriver, LinkType } from "./stack/driver.ts";
+export { Counter, Counters, formatCounters } from "./stack/counters.ts";
+export { Timer, TimerQueue } from "./stack/timers.ts";
+export { InterfaceTable, NetInterface } from "./stack/netif.ts";
+export type { InterfaceStats, Ipv4IfAddress, Ipv6IfAddress } from "./stack/netif.ts";
+export type { Logger, LogLevel, LogRecord, LogSink } from "./stack/log.ts";
+export {
+  ACCEPT,
+  CONSUMED,
+  HOOK_POINTS,
+  LINK_TABLE,
+  NEXT,
+  STACK_API_VERSION,
+  validateManifest,
+} from "./stack/manifest.ts";
+export type {
+  Binding,
+  HookJoin,
+  HookPoint,
+  OptionSpec,
+  PluginContext,
+  ProtocolHandlers,
+  ProtocolManifest,
+  ProtocolPlugin,
+  Requirement,
+  RxContext,
+  StackEvent,
+  Table,
+  Verdict,
+} from "./stack/manifest.ts";
+export type { PluginEntry } from "./stack/boot.ts";
+export type { PluginRef, StackManifest } from "./stack/loader.ts";
+export {
+  BindingConflictError,
+  DriverError,
+  PluginDependencyError,
+  PluginManifestError,
+  StackError,
+} from "./stack/errors.ts";
+export { Ipv4SendFlags } from "./stack/services.ts";
+export type {
+  ArpService,
+  EthernetService,
+  IcmpEchoService,
+  Ipv4Route,
+  Ipv4RouteResult,
+  Ipv4RoutesService,
+  Ipv4Service,
+  NeighborEntry,
+  PingOptions,
+  PingReply,
+} from "./stack/services.ts";
+export * from "./stack/wire/address.ts";
+export {
+  finishChecksum,
+  internetChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumBytes,
+  updateChecksum16,
+  updateChecksum32,
+} from "./stack/wire/checksum.ts";
+export { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
+export {
+  arpPlugin,
+  ethernetPlugin,
+  icmpPlugin,
+  ipv4Plugin,
+  rawIpPlugin,
+} from "./stack/protocols/mod.ts";
+export {
+  checkFaults,
+  DeadlockError,
+  DEFAULT_REORDER_DELAY,
+  Link,
+  LinkEnd,
+  Switch,
+  VirtualNetwork,
+  VirtualTimeoutError,
+} from "./drivers/loopback/mod.ts";
+export type {
+  Direction,
+  Directions,
+  DropCounts,
+  Faults,
+  LinkOptions,
+  LinkStats,
+  MacEntry,
+  NetworkNode,
+  QueueLimit,
+  RunOptions,
+  RunUntilIdleOptions,
+  SwitchOptions,
+  SwitchPortOptions,
+  SwitchStats,
+  VirtualNetworkOptions,
+} from "./drivers/loopback/mod.ts";
+
+/** Options of {@linkcode createStack}. */
+export interface CreateStackOptions extends Omit<DispatcherOptions, "plugins"> {
+  /** Plugins to load instead of the built-in defaults. */
+  readonly plugins?: readonly (ProtocolPlugin | PluginEntry)[];
+  /** Plugins to load after the defaults (your own). */
+  readonly extraPlugins?: readonly (ProtocolPlugin | PluginEntry)[];
+}
+
+/**
+ * Creates a stack with the built-in protocols (or the plugins you name).
+ *
+ * @example
+ * ```ts
+ * import { createStack } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const stack = createStack({ seed: 1 });
+ * assert.ok(stack.pluginNames.includes("ipv4"));
+ * ```
+ */
+export function createStack(options: CreateStackOptions = {}): Stack {
+  const { plugins, extraPlugins, ...rest } = options;
+  return new Stack({
+    ...rest,
+    plugins: [...(plugins ?? DEFAULT_PLUGINS), ...(extraPlugins ?? [])],
+  });
+}
+
+/**
+ * Creates a stack from a stack manifest: an object, or the path of a JSON
+ * file. Plugins are named by built-in name, file path or URL.
+ *
+ * @example
+ * ```ts
+ * import { loadStack } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const stack = await loadStack({ plugins: ["ethernet", "arp", "ipv4", "icmp"] });
+ * assert.deepEqual(stack.pluginNames, ["ethernet", "arp", "ipv4", "icmp"]);
+ * ```
+ */
+export async function loadStack(
+  manifest: StackManifest | string,
+  options: Omit<DispatcherOptions, "plugins"> & { base?: URL | string } = {},
+): Promise<Stack> {
+  let m: StackManifest;
+  let base = options.base;
+  if (typeof manifest === "string") {
+    const read = await readManifestFile(manifest);
+    m = read.manifest;
+    base ??= read.base;
+  } else m = manifest;
+  const { base: _b, ...rest } = options;
+  const entries = await resolveManifest(m, {
+    builtins: BUILTIN_PLUGINS,
+    ...(base ? { base } : {}),
+  });
+  return new Stack({ ...rest, ...(m.name ? { name: m.name } : {}), plugins: entries });
+}

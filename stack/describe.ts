@@ -1,0 +1,75 @@
+/**
+ * Prints a stack's data path Click-style, one line per path from an interface
+ * to a leaf plugin, e.g.
+ * `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 1]-> icmp`,
+ * followed by hook chains and services.
+ *
+ * @module
+ */
+import type { StackDescription } from "./dispatcher.ts";
+
+const HEX_TABLES = new Set(["ethertype"]);
+
+function formatKey(table: string, key: number): string {
+  return HEX_TABLES.has(table) ? `0x${key.toString(16).padStart(4, "0")}` : String(key);
+}
+
+/**
+ * The data-path lines of a description.
+ *
+ * @example
+ * ```ts
+ * import { formatGraph } from "./describe.ts";
+ * import assert from "node:assert/strict";
+ * const text = formatGraph({
+ *   name: "h", counters: {}, hooks: {},
+ *   interfaces: [{ index: 0, name: "eth0", linkType: 1, mtu: 1500, up: true, addresses: [] }],
+ *   plugins: [
+ *     { name: "ethernet", version: "1.0.0", layer: "link", description: "", binds: [{ table: "link", key: 1 }],
+ *       exposes: ["ethertype"], provides: [], requires: [], hooks: [], counters: [], quarantined: false, faults: 0 },
+ *     { name: "arp", version: "1.0.0", layer: "network", description: "", binds: [{ table: "ethertype", key: 0x806 }],
+ *       exposes: [], provides: [], requires: [], hooks: [], counters: [], quarantined: false, faults: 0 },
+ *   ],
+ *   tables: [
+ *     { name: "link", entries: [{ key: 1, plugin: "ethernet" }] },
+ *     { name: "ethertype", entries: [{ key: 0x806, plugin: "arp" }] },
+ *   ],
+ * });
+ * assert.match(text, /eth0 -> ethernet -\[ethertype 0x0806\]-> arp/);
+ * ```
+ */
+export function formatGraph(d: StackDescription): string {
+  const exposes = new Map(d.plugins.map((p) => [p.name, p.exposes]));
+  const tables = new Map(d.tables.map((t) => [t.name, t.entries]));
+  const lines: string[] = [];
+  const walk = (plugin: string, path: string, seen: Set<string>) => {
+    let leaf = true;
+    for (const t of exposes.get(plugin) ?? []) {
+      for (const e of tables.get(t) ?? []) {
+        if (seen.has(e.plugin)) continue;
+        leaf = false;
+        walk(
+          e.plugin,
+          `${path} -[${t} ${formatKey(t, e.key)}]-> ${e.plugin}`,
+          new Set([...seen, e.plugin]),
+        );
+      }
+    }
+    if (leaf) lines.push(path);
+  };
+  for (const iface of d.interfaces) {
+    const root = (tables.get("link") ?? []).find((e) => e.key === iface.linkType);
+    const state = iface.up ? "" : " (down)";
+    if (!root) {
+      lines.push(`${iface.name}${state} -> (no plugin for link type ${iface.linkType})`);
+      continue;
+    }
+    walk(root.plugin, `${iface.name}${state} -> ${root.plugin}`, new Set([root.plugin]));
+  }
+  const hookLines = Object.entries(d.hooks).filter(([, c]) => c.length > 0).map(([p, c]) =>
+    `hook ${p}: ${c.join(" -> ")}`
+  );
+  const services = d.plugins.flatMap((p) => p.provides.map((s) => `service ${s} <- ${p.name}`));
+  const quarantined = d.plugins.filter((p) => p.quarantined).map((p) => `quarantined ${p.name}`);
+  return [...lines, ...hookLines, ...services, ...quarantined].join("\n");
+}

@@ -1,0 +1,786 @@
+/**
+ * The microkernel: tables, hook chains, services, interfaces, timers,
+ * counters. It knows no protocol. A frame from a driver enters the `link`
+ * table keyed by the interface's link type; each plugin either consumes it,
+ * drops it with a reason, or names the next table and key (`rx.next`), so
+ * dispatch is a loop of map lookups and plain calls, with one `try` per step
+ * to isolate faulty plugins.
+ *
+ * @module
+ */
+import type { Clock, Instant } from "./clock.ts";
+import { ManualClock } from "./clock.ts";
+import { type Counter, Counters } from "./counters.ts";
+import type { DriverPort, LinkDriver } from "./driver.ts";
+import { PluginDependencyError } from "./errors.ts";
+import { type Logger, LogHub, type LogLevel, type LogSink } from "./log.ts";
+import {
+  ACCEPT,
+  CONSUMED,
+  HOOK_POINTS,
+  type HookPoint,
+  LINK_TABLE,
+  NEXT,
+  type PluginContext,
+  type ProtocolHandlers,
+  type ProtocolManifest,
+  type ProtocolPlugin,
+  requirementsOf,
+  type RxContext,
+  type StackEvent,
+  type Table,
+  type Verdict,
+} from "./manifest.ts";
+import { checkBindings, orderHooks, type PluginEntry, resolveOrder } from "./boot.ts";
+import { InterfaceTable, NetInterface } from "./netif.ts";
+import { type PacketBuffer, PacketPool } from "./packet.ts";
+import { type Rng, SeededRng } from "./rng.ts";
+import { type Timer, TimerQueue } from "./timers.ts";
+import {
+  formatIpv4Address,
+  formatIpv6Address,
+  parseIpv4Cidr,
+  parseIpv6Cidr,
+} from "./wire/address.ts";
+
+type Receiver = (pkt: PacketBuffer, rx: RxContext) => Verdict;
+
+/** @internal One loaded plugin. */
+interface PluginRecord {
+  readonly name: string;
+  readonly manifest: ProtocolManifest;
+  handlers: ProtocolHandlers;
+  faults: number;
+  quarantined: boolean;
+  readonly faultCounter: Counter;
+  readonly drops: Map<string, Counter>;
+  readonly services: Map<string, unknown>;
+}
+
+interface Entry {
+  readonly rec: PluginRecord;
+  readonly fn: Receiver;
+  readonly handlers: ProtocolHandlers;
+}
+
+class TableImpl implements Table {
+  readonly name: string;
+  readonly entries = new Map<number, Entry>();
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+class RxImpl implements RxContext {
+  iface!: NetInterface;
+  table!: Table;
+  key = 0;
+  nextTable: TableImpl | null = null;
+  nextKey = 0;
+  next(table: Table, key: number): Verdict {
+    this.nextTable = table as TableImpl;
+    this.nextKey = key;
+    return NEXT;
+  }
+}
+
+/** One step of a traced packet through the plugins. */
+export interface TraceEvent {
+  /** Id of the packet within this stack's trace. */
+  readonly packet: number;
+  /** Stack time. */
+  readonly time: Instant;
+  /** `rx`: dispatch step; `tx`: handed to a driver; `hook`: a hook's verdict. */
+  readonly direction: "rx" | "tx" | "hook";
+  /** Interface index. */
+  readonly ifindex: number;
+  /** The plugin that decided (or `dispatcher`). */
+  readonly plugin: string;
+  /** The table (or hook point) and key that led there. */
+  readonly table: string;
+  /** The key in that table. */
+  readonly key: number;
+  /** `next <table> <key>`, `consumed`, `accept`, `drop <reason>`, `fault`, `sent`. */
+  readonly verdict: string;
+  /** Length of the packet's data at this step. */
+  readonly length: number;
+}
+
+/** Options of {@linkcode Dispatcher}. */
+export interface DispatcherOptions {
+  /** Plugins, in the order given where dependencies allow. */
+  readonly plugins: readonly (ProtocolPlugin | PluginEntry)[];
+  /** The clock; default a {@linkcode ManualClock} at 0. */
+  readonly clock?: Clock;
+  /** The random source; default seeded from `seed`. */
+  readonly rng?: Rng;
+  /** Seed for the default random source (default 1). */
+  readonly seed?: number;
+  /** Packet buffers; default a new pool. */
+  readonly pool?: PacketPool;
+  /** Where log lines go; default nowhere. */
+  readonly log?: LogSink;
+  /** Minimum level logged (default `"info"`). */
+  readonly logLevel?: LogLevel;
+  /** Faults after which a plugin is quarantined (default 100). */
+  readonly faultLimit?: number;
+  /** A name for logs and the graph. */
+  readonly name?: string;
+}
+
+/** Options of {@linkcode Dispatcher.addInterface}. */
+export interface InterfaceOptions {
+  /** Interface name (default `ethN`/`tunN`). */
+  readonly name?: string;
+  /** The driver carrying its frames. */
+  readonly driver: LinkDriver;
+  /** MTU (default the driver's). */
+  readonly mtu?: number;
+  /** MAC address (default the driver's). */
+  readonly mac?: Uint8Array;
+  /** Addresses in CIDR form, `"10.0.0.2/24"` or `"fd00::2/64"`. */
+  readonly addresses?: readonly string[];
+}
+
+/**
+ * The stack core. Use `createStack` from `mod.ts`, which adds the protocol
+ * API on top.
+ */
+export class Dispatcher {
+  /** A name for logs. */
+  readonly name: string;
+  /** The injected clock. */
+  readonly clock: Clock;
+  /** The injected random source. */
+  readonly rng: Rng;
+  /** Packet buffers. */
+  readonly pool: PacketPool;
+  /** Every counter of every plugin. */
+  readonly counters: Counters = new Counters();
+  /** The interfaces. */
+  readonly interfaces: InterfaceTable = new InterfaceTable();
+  /** Log sink and level. */
+  readonly logs: LogHub;
+  readonly #log: Logger;
+  readonly #timers = new TimerQueue();
+  readonly #tables = new Map<string, TableImpl>();
+  readonly #linkTable: TableImpl;
+  readonly #plugins: PluginRecord[] = [];
+  readonly #byName = new Map<string, PluginRecord>();
+  readonly #hooks = new Map<HookPoint, PluginRecord[]>();
+  readonly #services = new Map<string, unknown>();
+  readonly #faultLimit: number;
+  readonly #rxStack: RxImpl[] = [];
+  #depth = 0;
+  #tracer: ((ev: TraceEvent) => void) | null = null;
+  #traceSeq = 0;
+  #closed = false;
+  readonly #noBinding: Counter;
+  readonly #quarantinedDrop: Counter;
+  readonly #pluginFault: Counter;
+  readonly #loopLimit: Counter;
+
+  /**
+   * Boots a stack: validates every manifest, orders plugins, creates tables,
+   * checks bindings and hook orders, then calls each plugin's `setup`.
+   *
+   * @throws {PluginManifestError | PluginDependencyError | BindingConflictError}
+   */
+  constructor(options: DispatcherOptions) {
+    this.name = options.name ?? "stack";
+    this.clock = options.clock ?? new ManualClock();
+    this.rng = options.rng ?? new SeededRng(options.seed ?? 1);
+    this.pool = options.pool ?? new PacketPool();
+    this.#faultLimit = options.faultLimit ?? 100;
+    this.logs = new LogHub(options.log ?? null, options.logLevel ?? "info", () => this.clock.now());
+    this.#log = this.logs.logger("dispatcher");
+    this.#noBinding = this.counters.get("dispatcher.rx.no_binding");
+    this.#quarantinedDrop = this.counters.get("dispatcher.rx.quarantined");
+    this.#pluginFault = this.counters.get("dispatcher.plugin_fault");
+    this.#loopLimit = this.counters.get("dispatcher.rx.loop_limit");
+    this.#linkTable = this.#table(LINK_TABLE);
+
+    const entries = options.plugins.map((p) => "manifest" in p ? { plugin: p } : p);
+    const ordered = resolveOrder(entries);
+    const manifests = ordered.map((e) => e.plugin.manifest);
+    checkBindings(manifests);
+    for (const m of manifests) for (const t of m.exposes ?? []) this.#table(t);
+    const hookOrder = new Map<HookPoint, string[]>();
+    for (const point of HOOK_POINTS) hookOrder.set(point, orderHooks(point, manifests));
+
+    for (const e of ordered) this.#setup(e);
+    for (const point of HOOK_POINTS) {
+      this.#hooks.set(point, hookOrder.get(point)!.map((n) => this.#byName.get(n)!));
+    }
+    for (const rec of this.#plugins) {
+      if (rec.handlers.ready) this.#guard(rec, () => rec.handlers.ready!());
+    }
+  }
+
+  #table(name: string): TableImpl {
+    let t = this.#tables.get(name);
+    if (t === undefined) this.#tables.set(name, t = new TableImpl(name));
+    return t;
+  }
+
+  #setup(e: PluginEntry): void {
+    const m = e.plugin.manifest;
+    const rec: PluginRecord = {
+      name: m.name,
+      manifest: m,
+      handlers: {},
+      faults: 0,
+      quarantined: false,
+      faultCounter: this.counters.get(`${m.name}.fault`),
+      drops: new Map(),
+      services: new Map(),
+    };
+    for (const c of m.counters) this.counters.get(`${m.name}.${c}`);
+    const options: Record<string, number | string | boolean> = {};
+    for (const [k, spec] of Object.entries(m.options ?? {})) options[k] = spec.default;
+    for (const [k, v] of Object.entries(e.options ?? {})) {
+      if (!(k in options)) {
+        throw new PluginDependencyError(m.name, `unknown option "${k}"`);
+      }
+      if (typeof v !== typeof options[k]) {
+        throw new PluginDependencyError(m.name, `option "${k}" must be a ${typeof options[k]}`);
+      }
+      options[k] = v;
+    }
+    const handlers = e.plugin.setup(this.#context(rec, Object.freeze(options)));
+    rec.handlers = handlers;
+    for (const s of m.provides ?? []) {
+      if (!handlers.services || !(s in handlers.services)) {
+        throw new PluginDependencyError(
+          m.name,
+          `it declares service "${s}" but setup did not return it`,
+        );
+      }
+      this.#services.set(s, handlers.services[s]);
+    }
+    for (const b of m.binds) {
+      const fn = handlers.receivers?.[b.table] ?? handlers.receive;
+      if (fn === undefined) {
+        throw new PluginDependencyError(
+          m.name,
+          `it binds ${b.table} ${b.key} but has no receive handler`,
+        );
+      }
+      this.#table(b.table).entries.set(b.key, { rec, fn, handlers });
+    }
+    this.#plugins.push(rec);
+    this.#byName.set(m.name, rec);
+  }
+
+  #context(
+    rec: PluginRecord,
+    options: Readonly<Record<string, number | string | boolean>>,
+  ): PluginContext {
+    const m = rec.manifest;
+    const declaredTables = new Set([...(m.exposes ?? []), ...m.binds.map((b) => b.table)]);
+    const reqs = new Map(requirementsOf(m).map((r) => [r.service, r.optional]));
+    const log = this.logs.logger(rec.name);
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    return {
+      name: rec.name,
+      options,
+      clock: this.clock,
+      rng: this.rng,
+      pool: this.pool,
+      log,
+      interfaces: this.interfaces,
+      now: () => this.clock.now(),
+      table(name: string): Table {
+        if (!declaredTables.has(name) && name !== LINK_TABLE) {
+          throw new PluginDependencyError(
+            rec.name,
+            `table "${name}" is not in its exposes or binds`,
+          );
+        }
+        return self.#table(name);
+      },
+      deliver: (table, key, pkt, iface) => this.#dispatch(table as TableImpl, key, pkt, iface),
+      service<T>(name: string): T {
+        const s = this.optionalService<T>(name);
+        if (s === undefined) {
+          throw new PluginDependencyError(rec.name, `service "${name}" is not available`);
+        }
+        return s;
+      },
+      optionalService<T>(name: string): T | undefined {
+        if (!reqs.has(name) && !(m.provides ?? []).includes(name)) {
+          throw new PluginDependencyError(rec.name, `service "${name}" is not in its requires`);
+        }
+        return self.#services.get(name) as T | undefined;
+      },
+      counter: (name) => this.counters.get(`${rec.name}.${name}`),
+      timer: (callback) => this.#timers.create(rec.name, callback),
+      runHooks: (point, pkt) => this.runHooks(point, pkt),
+      hasHooks: (point) => this.#hooks.get(point)!.length > 0,
+      transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
+      publish: (event) => this.publish(event),
+    };
+  }
+
+  // ---- receive path -------------------------------------------------------
+
+  /**
+   * Takes a frame from a driver: runs ingress hooks, dispatches it from the
+   * link table, then releases it. Never throws.
+   */
+  receive(ifindex: number, pkt: PacketBuffer): void {
+    const iface = this.interfaces.get(ifindex);
+    if (iface === undefined || !iface.up || this.#closed) {
+      if (iface) iface.stats.rxDropped++;
+      pkt.release();
+      return;
+    }
+    iface.stats.rxPackets++;
+    iface.stats.rxBytes += pkt.length;
+    pkt.ifindex = ifindex;
+    pkt.timestamp = this.clock.now();
+    pkt.linkType = iface.linkType;
+    pkt.l2 = pkt.start;
+    if (this.#tracer !== null) pkt.traceId = ++this.#traceSeq;
+    const ingress = this.#hooks.get("ingress")!;
+    if (ingress.length === 0 || this.#runHookChain(ingress, "ingress", pkt) === ACCEPT) {
+      this.#dispatch(this.#linkTable, iface.linkType, pkt, iface);
+    }
+    pkt.release();
+  }
+
+  /**
+   * Copies `bytes` into a pooled buffer and receives it on interface
+   * `ifindex`, as if a driver had delivered it.
+   */
+  inject(ifindex: number, bytes: Uint8Array): void {
+    this.receive(ifindex, this.pool.copyOf(bytes));
+  }
+
+  #dispatch(table: TableImpl, key: number, pkt: PacketBuffer, iface: NetInterface): void {
+    const depth = this.#depth++;
+    const rx = this.#rxStack[depth] ?? (this.#rxStack[depth] = new RxImpl());
+    rx.iface = iface;
+    try {
+      for (let step = 0; step < 32; step++) {
+        const entry = table.entries.get(key);
+        if (entry === undefined) {
+          this.#noBinding.value++;
+          if (this.#tracer !== null) {
+            this.#trace("rx", pkt, "dispatcher", table.name, key, "drop no_binding");
+          }
+          return;
+        }
+        const rec = entry.rec;
+        if (rec.quarantined) {
+          this.#quarantinedDrop.value++;
+          return;
+        }
+        rx.table = table;
+        rx.key = key;
+        let v: Verdict;
+        try {
+          v = entry.fn.call(entry.handlers, pkt, rx);
+        } catch (err) {
+          this.#fault(rec, err);
+          if (this.#tracer !== null) this.#trace("rx", pkt, rec.name, table.name, key, "fault");
+          return;
+        }
+        if (v === NEXT) {
+          if (this.#tracer !== null) {
+            this.#trace(
+              "rx",
+              pkt,
+              rec.name,
+              table.name,
+              key,
+              `next ${rx.nextTable!.name} ${rx.nextKey}`,
+            );
+          }
+          table = rx.nextTable!;
+          key = rx.nextKey;
+          continue;
+        }
+        if (v === CONSUMED) {
+          if (this.#tracer !== null) this.#trace("rx", pkt, rec.name, table.name, key, "consumed");
+          return;
+        }
+        this.#drop(rec, "rx", v);
+        if (this.#tracer !== null) this.#trace("rx", pkt, rec.name, table.name, key, `drop ${v}`);
+        return;
+      }
+      this.#loopLimit.value++;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  #drop(rec: PluginRecord, dir: string, reason: Verdict): void {
+    const key = typeof reason === "string" ? reason : `bad_verdict_${reason}`;
+    let c = rec.drops.get(dir + key);
+    if (c === undefined) {
+      c = this.counters.get(`${rec.name}.${dir}.${key}`);
+      rec.drops.set(dir + key, c);
+    }
+    c.value++;
+  }
+
+  // ---- hooks ---------------------------------------------------------------
+
+  /** Runs the hook chain at `point`: ACCEPT, CONSUMED, or the (counted) drop reason. */
+  runHooks(point: HookPoint, pkt: PacketBuffer): Verdict {
+    const chain = this.#hooks.get(point)!;
+    return chain.length === 0 ? ACCEPT : this.#runHookChain(chain, point, pkt);
+  }
+
+  #runHookChain(chain: PluginRecord[], point: HookPoint, pkt: PacketBuffer): Verdict {
+    for (const rec of chain) {
+      if (rec.quarantined) {
+        this.#quarantinedDrop.value++;
+        return "quarantined";
+      }
+      let v: Verdict;
+      try {
+        v = rec.handlers.hook!(point, pkt);
+      } catch (err) {
+        this.#fault(rec, err);
+        return "fault";
+      }
+      if (this.#tracer !== null && v !== ACCEPT) {
+        this.#trace("hook", pkt, rec.name, point, 0, v === CONSUMED ? "stolen" : `drop ${v}`);
+      }
+      if (v === ACCEPT) continue;
+      if (v !== CONSUMED) this.#drop(rec, point, v);
+      return v;
+    }
+    return ACCEPT;
+  }
+
+  // ---- transmit path -------------------------------------------------------
+
+  /** Sends `pkt` out of interface `ifindex` (egress hooks first); takes ownership. */
+  transmit(ifindex: number, pkt: PacketBuffer): void {
+    const iface = this.interfaces.get(ifindex);
+    if (iface === undefined || !iface.up || this.#closed) {
+      if (iface) iface.stats.txDropped++;
+      pkt.release();
+      return;
+    }
+    pkt.ifindex = ifindex;
+    const egress = this.#hooks.get("egress")!;
+    if (egress.length > 0) {
+      const v = this.#runHookChain(egress, "egress", pkt);
+      if (v !== ACCEPT) {
+        if (v !== CONSUMED) pkt.release();
+        return;
+      }
+    }
+    iface.stats.txPackets++;
+    iface.stats.txBytes += pkt.length;
+    if (this.#tracer !== null) this.#trace("tx", pkt, "dispatcher", iface.name, ifindex, "sent");
+    iface.driver.transmit(pkt);
+  }
+
+  // ---- faults, events, timers --------------------------------------------
+
+  #fault(rec: PluginRecord, err: unknown): void {
+    rec.faults++;
+    rec.faultCounter.value++;
+    this.#pluginFault.value++;
+    if (rec.faults === 1) {
+      const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      this.#log.error(
+        `plugin "${rec.name}" threw (first time; later faults are only counted): ${detail}`,
+      );
+    }
+    if (!rec.quarantined && rec.faults >= this.#faultLimit) {
+      rec.quarantined = true;
+      this.#log.error(`plugin "${rec.name}" quarantined after ${rec.faults} faults`);
+      this.publish({ type: "plugin-quarantined", plugin: rec.name });
+    }
+  }
+
+  #guard(rec: PluginRecord, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#fault(rec, err);
+    }
+  }
+
+  /** Delivers `event` to every plugin's `onEvent`, in boot order. */
+  publish(event: StackEvent): void {
+    for (const rec of this.#plugins) {
+      const h = rec.handlers.onEvent;
+      if (h && !rec.quarantined) this.#guard(rec, () => h.call(rec.handlers, event));
+    }
+  }
+
+  /** The next instant at which {@linkcode poll} has work, if any. */
+  pollAt(_now?: Instant): Instant | undefined {
+    return this.#timers.nextDeadline();
+  }
+
+  /** Runs every timer due at `now` (default the clock's now). */
+  poll(now: Instant = this.clock.now()): void {
+    this.#timers.runDue(now, this.#fire);
+  }
+
+  readonly #fire = (t: Timer, now: Instant): void => {
+    const rec = this.#byName.get(t.owner);
+    if (rec?.quarantined) return;
+    try {
+      t.callback(now);
+    } catch (err) {
+      if (rec) this.#fault(rec, err);
+    }
+  };
+
+  /** Number of armed timers (for tests and `ss`-style reports). */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
+  // ---- interfaces ------------------------------------------------------------
+
+  /** Adds an interface on `driver` and attaches the driver. */
+  addInterface(options: InterfaceOptions): NetInterface {
+    const index = this.interfaces.nextIndex();
+    const prefix = options.driver.linkType === 1 ? "eth" : "tun";
+    const iface = new NetInterface(index, options.name ?? `${prefix}${index}`, options.driver, {
+      ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+      ...(options.mac !== undefined ? { mac: options.mac } : {}),
+    });
+    this.interfaces.add(iface);
+    const port: DriverPort = {
+      receive: (pkt) => this.receive(index, pkt),
+      pool: this.pool,
+      now: () => this.clock.now(),
+      ifindex: index,
+    };
+    options.driver.attach(port);
+    this.publish({ type: "interface-added", iface });
+    for (const a of options.addresses ?? []) this.addAddress(iface.name, a);
+    return iface;
+  }
+
+  #iface(name: string | number): NetInterface {
+    const iface = typeof name === "number"
+      ? this.interfaces.get(name)
+      : this.interfaces.byName(name);
+    if (!iface) throw new TypeError(`Cannot find interface "${name}"`);
+    return iface;
+  }
+
+  /** Assigns an address in CIDR form (`"10.0.0.2/24"`, `"fd00::2/64"`) to an interface. */
+  addAddress(ifname: string | number, cidr: string): void {
+    const iface = this.#iface(ifname);
+    const v4 = parseIpv4Cidr(cidr);
+    if (v4) {
+      if (iface.hasIpv4(v4.address)) return;
+      iface.ipv4.push({ address: v4.address, prefixLength: v4.prefixLength });
+      this.publish({
+        type: "address-added",
+        iface,
+        family: 4,
+        address: formatIpv4Address(v4.address),
+        prefixLength: v4.prefixLength,
+      });
+      return;
+    }
+    const v6 = parseIpv6Cidr(cidr);
+    if (v6) {
+      if (iface.hasIpv6(v6.address)) return;
+      iface.ipv6.push({ address: v6.address, prefixLength: v6.prefixLength });
+      this.publish({
+        type: "address-added",
+        iface,
+        family: 6,
+        address: formatIpv6Address(v6.address),
+        prefixLength: v6.prefixLength,
+      });
+      return;
+    }
+    throw new TypeError(`Cannot parse address "${cidr}": expected CIDR such as 10.0.0.2/24`);
+  }
+
+  /** Removes an address given in CIDR form or bare. */
+  removeAddress(ifname: string | number, cidr: string): void {
+    const iface = this.#iface(ifname);
+    const bare = cidr.includes("/") ? cidr : `${cidr}/${cidr.includes(":") ? 128 : 32}`;
+    const v4 = parseIpv4Cidr(bare);
+    if (v4) {
+      const i = iface.ipv4.findIndex((a) => a.address === v4.address);
+      if (i < 0) return;
+      const [a] = iface.ipv4.splice(i, 1);
+      this.publish({
+        type: "address-removed",
+        iface,
+        family: 4,
+        address: formatIpv4Address(a!.address),
+        prefixLength: a!.prefixLength,
+      });
+      return;
+    }
+    const v6 = parseIpv6Cidr(bare);
+    if (!v6) throw new TypeError(`Cannot parse address "${cidr}"`);
+    const i = iface.ipv6.findIndex((a) => a.address.every((b, j) => b === v6.address[j]));
+    if (i < 0) return;
+    const [a] = iface.ipv6.splice(i, 1);
+    this.publish({
+      type: "address-removed",
+      iface,
+      family: 6,
+      address: formatIpv6Address(a!.address),
+      prefixLength: a!.prefixLength,
+    });
+  }
+
+  /** Brings an interface up or down. */
+  setLinkUp(ifname: string | number, up: boolean): void {
+    const iface = this.#iface(ifname);
+    if (iface.up === up) return;
+    iface.up = up;
+    this.publish({ type: "link-changed", iface });
+  }
+
+  // ---- services, tracing, description ---------------------------------------
+
+  /** A service by name (e.g. `"icmp.ping"`), or undefined. */
+  service<T>(name: string): T | undefined {
+    return this.#services.get(name) as T | undefined;
+  }
+
+  /** Names of the loaded plugins, in boot order. */
+  get pluginNames(): string[] {
+    return this.#plugins.map((p) => p.name);
+  }
+
+  /** Whether plugin `name` is quarantined. */
+  isQuarantined(name: string): boolean {
+    return this.#byName.get(name)?.quarantined ?? false;
+  }
+
+  /**
+   * Follows packets through the plugins: every dispatch step, hook verdict and
+   * transmit goes to `sink` until called with null. Off by default (free then).
+   */
+  trace(sink: ((ev: TraceEvent) => void) | null): void {
+    this.#tracer = sink;
+  }
+
+  #trace(
+    direction: TraceEvent["direction"],
+    pkt: PacketBuffer,
+    plugin: string,
+    table: string,
+    key: number,
+    verdict: string,
+  ): void {
+    if (pkt.traceId === 0) pkt.traceId = ++this.#traceSeq;
+    this.#tracer!({
+      packet: pkt.traceId,
+      time: this.clock.now(),
+      direction,
+      ifindex: pkt.ifindex,
+      plugin,
+      table,
+      key,
+      verdict,
+      length: pkt.length,
+    });
+  }
+
+  /** The plugin graph: plugins, tables and bindings, hook chains, interfaces, counters. */
+  describe(): StackDescription {
+    return {
+      name: this.name,
+      plugins: this.#plugins.map((p) => ({
+        name: p.name,
+        version: p.manifest.version,
+        layer: p.manifest.layer,
+        description: p.manifest.description,
+        binds: p.manifest.binds.map((b) => ({ table: b.table, key: b.key })),
+        exposes: [...(p.manifest.exposes ?? [])],
+        provides: [...(p.manifest.provides ?? [])],
+        requires: requirementsOf(p.manifest),
+        hooks: (p.manifest.hooks ?? []).map((h) => h.point),
+        counters: p.manifest.counters.map((c) => `${p.name}.${c}`),
+        quarantined: p.quarantined,
+        faults: p.faults,
+      })),
+      tables: [...this.#tables.values()].map((t) => ({
+        name: t.name,
+        entries: [...t.entries].sort((a, b) => a[0] - b[0]).map(([key, e]) => ({
+          key,
+          plugin: e.rec.name,
+        })),
+      })),
+      hooks: Object.fromEntries(
+        HOOK_POINTS.map((p) => [p, this.#hooks.get(p)!.map((r) => r.name)]),
+      ),
+      interfaces: this.interfaces.list().map((i) => ({
+        index: i.index,
+        name: i.name,
+        linkType: i.linkType,
+        mtu: i.mtu,
+        up: i.up,
+        addresses: [
+          ...i.ipv4.map((a) => `${formatIpv4Address(a.address)}/${a.prefixLength}`),
+          ...i.ipv6.map((a) => `${formatIpv6Address(a.address)}/${a.prefixLength}`),
+        ],
+      })),
+      counters: this.counters.snapshot(),
+    };
+  }
+
+  /** Stops every plugin and closes every driver. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const rec of [...this.#plugins].reverse()) {
+      if (rec.handlers.teardown) this.#guard(rec, () => rec.handlers.teardown!());
+    }
+    for (const iface of this.interfaces.list()) iface.driver.close();
+  }
+}
+
+/** What {@linkcode Dispatcher.describe} returns. */
+export interface StackDescription {
+  /** The stack's name. */
+  readonly name: string;
+  /** Loaded plugins in boot order. */
+  readonly plugins: readonly {
+    readonly name: string;
+    readonly version: string;
+    readonly layer: string;
+    readonly description: string;
+    readonly binds: readonly { readonly table: string; readonly key: number }[];
+    readonly exposes: readonly string[];
+    readonly provides: readonly string[];
+    readonly requires: readonly { readonly service: string; readonly optional: boolean }[];
+    readonly hooks: readonly string[];
+    readonly counters: readonly string[];
+    readonly quarantined: boolean;
+    readonly faults: number;
+  }[];
+  /** Dispatch tables and who is bound to which key. */
+  readonly tables: readonly {
+    readonly name: string;
+    readonly entries: readonly { readonly key: number; readonly plugin: string }[];
+  }[];
+  /** Hook chains in run order. */
+  readonly hooks: Readonly<Record<string, readonly string[]>>;
+  /** Interfaces. */
+  readonly interfaces: readonly {
+    readonly index: number;
+    readonly name: string;
+    readonly linkType: number;
+    readonly mtu: number;
+    readonly up: boolean;
+    readonly addresses: readonly string[];
+  }[];
+  /** Non-zero counters. */
+  readonly counters: Readonly<Record<string, number>>;
+}

@@ -1,0 +1,72 @@
+/**
+ * A small structured logger. The library prints nothing by itself except
+ * through the sink the user installs (`cli.ts` installs one that prints).
+ *
+ * @module
+ */
+
+/** Severity, most verbose first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** One log line. */
+export interface LogRecord {
+  /** Severity. */
+  readonly level: LogLevel;
+  /** Who logged it (a plugin name, `dispatcher`, a driver). */
+  readonly source: string;
+  /** The message. */
+  readonly message: string;
+  /** Stack time in microseconds. */
+  readonly time: number;
+}
+
+/** Where log records go. */
+export type LogSink = (record: LogRecord) => void;
+
+/** A logger bound to one source. */
+export interface Logger {
+  /** Whether `level` would be written (skip building messages when not). */
+  enabled(level: LogLevel): boolean;
+  /** Logs a debug line. */
+  debug(message: string): void;
+  /** Logs an info line. */
+  info(message: string): void;
+  /** Logs a warning. */
+  warn(message: string): void;
+  /** Logs an error. */
+  error(message: string): void;
+}
+
+/** Shared log state of one stack: sink and level. */
+export class LogHub {
+  /** The sink, or null to drop everything. */
+  sink: LogSink | null;
+  #min: number;
+  readonly #now: () => number;
+  /** Creates a hub writing at `level` or above to `sink`. */
+  constructor(sink: LogSink | null, level: LogLevel, now: () => number) {
+    this.sink = sink;
+    this.#min = RANK[level];
+    this.#now = now;
+  }
+  /** Changes the minimum level. */
+  setLevel(level: LogLevel): void {
+    this.#min = RANK[level];
+  }
+  /** A logger for `source`. */
+  logger(source: string): Logger {
+    const write = (level: LogLevel, message: string) => {
+      if (this.sink !== null && RANK[level] >= this.#min) {
+        this.sink({ level, source, message, time: this.#now() });
+      }
+    };
+    return {
+      enabled: (level) => this.sink !== null && RANK[level] >= this.#min,
+      debug: (m) => write("debug", m),
+      info: (m) => write("info", m),
+      warn: (m) => write("warn", m),
+      error: (m) => write("error", m),
+    };
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * The plugin contract: a {@linkcode ProtocolManifest} says what a plugin is,
+ * what it provides, requires and binds to; {@linkcode ProtocolPlugin.setup}
+ * returns its {@linkcode ProtocolHandlers}. Built-in protocols and users'
+ * plugins use exactly this API.
+ *
+ * @module
+ */
+import type { Clock, Instant } from "./clock.ts";
+import type { Counter } from "./counters.ts";
+import type { PacketBuffer, PacketPool } from "./packet.ts";
+import type { Rng } from "./rng.ts";
+import type { Timer } from "./timers.ts";
+import type { InterfaceTable, NetInterface } from "./netif.ts";
+import type { Logger } from "./log.ts";
+import { PluginManifestError } from "./errors.ts";
+import { isVersion, satisfies } from "./semver.ts";
+
+/** The version of the plugin API this stack implements. */
+export const STACK_API_VERSION = "1.0.0";
+
+/** The root table: keyed by an interface's pcap link type; link plugins bind it. */
+export const LINK_TABLE = "link";
+
+/**
+ * Hook points, netfilter's: `ingress`/`egress` at the driver, the others at
+ * the network layer (run by the IPv4 and IPv6 plugins).
+ */
+export const HOOK_POINTS = [
+  "ingress",
+  "prerouting",
+  "input",
+  "forward",
+  "output",
+  "postrouting",
+  "egress",
+] as const;
+/** One of {@linkcode HOOK_POINTS}. */
+export type HookPoint = typeof HOOK_POINTS[number];
+
+/** An exclusive claim on one key of a dispatch table. */
+export interface Binding {
+  /** Table name: `"link"`, `"ethertype"`, `"ip.protocol"`, `"udp.port"`, … */
+  readonly table: string;
+  /** The key: an EtherType, a protocol number, a port. */
+  readonly key: number;
+}
+
+/** Joining a hook chain, ordered by name rather than by number (VPP feature arcs). */
+export interface HookJoin {
+  /** Where in the path. */
+  readonly point: HookPoint;
+  /** Plugins this one must run before (if present). */
+  readonly before?: readonly string[];
+  /** Plugins this one must run after (if present). */
+  readonly after?: readonly string[];
+}
+
+/** A required service; optional ones may be absent and do not order set-up. */
+export interface Requirement {
+  /** Service name, e.g. `"ipv4.send"`. */
+  readonly service: string;
+  /** When true, the stack boots without a provider. */
+  readonly optional?: boolean;
+}
+
+/** A plugin option with its default. */
+export interface OptionSpec {
+  /** The value used when the stack manifest gives none. */
+  readonly default: number | string | boolean;
+  /** What it does. */
+  readonly description: string;
+}
+
+/** What a plugin declares about itself. */
+export interface ProtocolManifest {
+  /** Unique, lowercase: prefixes counters and logs. */
+  readonly name: string;
+  /** Semver of the plugin. */
+  readonly version: string;
+  /** Semver range of the plugin API it targets, e.g. `"^1.0.0"`. */
+  readonly api: string;
+  /** One line on what it does. */
+  readonly description: string;
+  /** Where it sits. */
+  readonly layer: "link" | "network" | "transport" | "middlebox" | "service";
+  /** Plugins set up before this one. */
+  readonly dependencies?: readonly string[];
+  /** Table keys it claims exclusively. */
+  readonly binds: readonly Binding[];
+  /** Tables it dispatches into (its output ports); the stack creates them. */
+  readonly exposes?: readonly string[];
+  /** Hook chains it joins. */
+  readonly hooks?: readonly HookJoin[];
+  /** Services it provides (returned in `handlers.services`). */
+  readonly provides?: readonly string[];
+  /** Services it uses: a name (required) or a {@linkcode Requirement}. */
+  readonly requires?: readonly (string | Requirement)[];
+  /** Every counter it may report, without the plugin prefix: `"rx.bad_checksum"`. */
+  readonly counters: readonly string[];
+  /** Its options and their defaults. */
+  readonly options?: Readonly<Record<string, OptionSpec>>;
+}
+
+/** A dispatch table handle (resolved once at set-up; lookups are by key). */
+export interface Table {
+  /** The table's name. */
+  readonly name: string;
+}
+
+/** Verdict: the packet was handled (or retained by copy); stop dispatching. */
+export const CONSUMED = 0;
+/** Verdict: continue in the table and key set on the {@linkcode RxContext}. */
+export const NEXT = 1;
+/** Hook verdict: let the packet go on. */
+export const ACCEPT = 1;
+/**
+ * What a receive handler or hook returns: {@linkcode CONSUMED},
+ * {@linkcode NEXT} / {@linkcode ACCEPT}, or a drop reason (`"bad_checksum"`)
+ * that the dispatcher counts as `<plugin>.rx.<reason>`.
+ */
+export type Verdict = number | string;
+
+/** Per-dispatch context handed to receive handlers. */
+export interface RxContext {
+  /** The interface the packet arrived on. */
+  readonly iface: NetInterface;
+  /** The table whose binding called this handler. */
+  readonly table: Table;
+  /** The key that matched. */
+  readonly key: number;
+  /** Continue dispatch in `table` with `key` (after moving `pkt.start` past your header). */
+  next(table: Table, key: number): Verdict;
+}
+
+/** What a plugin sees of the stack: only what it declared, plus the basics. */
+export interface PluginContext {
+  /** The plugin's name. */
+  readonly name: string;
+  /** Its options, defaults merged with the stack manifest's values. */
+  readonly options: Readonly<Record<string, number | string | boolean>>;
+  /** The injected clock. */
+  readonly clock: Clock;
+  /** The injected random source. */
+  readonly rng: Rng;
+  /** The packet buffer pool. */
+  readonly pool: PacketPool;
+  /** A logger whose lines carry the plugin's name. */
+  readonly log: Logger;
+  /** The stack's interfaces. */
+  readonly interfaces: InterfaceTable;
+  /** The current instant. */
+  now(): Instant;
+  /** A table this plugin declared in `exposes` (or binds). */
+  table(name: string): Table;
+  /** Dispatches `pkt` into `table` with `key` outside a receive call (e.g. reassembled data). */
+  deliver(table: Table, key: number, pkt: PacketBuffer, iface: NetInterface): void;
+  /** A service listed in `requires`; throws if it is not (yet) available. */
+  service<T>(name: string): T;
+  /** A service listed in `requires`, or undefined when no plugin provides it. */
+  optionalService<T>(name: string): T | undefined;
+  /** The counter `<plugin>.<name>`. */
+  counter(name: string): Counter;
+  /** A new re-armable timer whose callback is fault-isolated. */
+  timer(callback: (now: Instant) => void): Timer;
+  /** Runs the hook chain at `point`: ACCEPT, CONSUMED (stolen) or a drop reason (already counted). */
+  runHooks(point: HookPoint, pkt: PacketBuffer): Verdict;
+  /** Whether any plugin joined `point` (skip the call when not). */
+  hasHooks(point: HookPoint): boolean;
+  /** Sends `pkt` out of interface `ifindex`; takes ownership. */
+  transmit(ifindex: number, pkt: PacketBuffer): void;
+  /** Publishes an event to every plugin's `onEvent`. */
+  publish(event: StackEvent): void;
+}
+
+/** Notifications (Rollup's "parallel" hooks): every plugin's `onEvent` sees them. */
+export type StackEvent =
+  | { readonly type: "interface-added"; readonly iface: NetInterface }
+  | { readonly type: "interface-removed"; readonly iface: NetInterface }
+  | { readonly type: "link-changed"; readonly iface: NetInterface }
+  | {
+    readonly type: "address-added" | "address-removed";
+    readonly iface: NetInterface;
+    readonly family: 4 | 6;
+    readonly address: string;
+    readonly prefixLength: number;
+  }
+  | { readonly type: "plugin-quarantined"; readonly plugin: string }
+  | { readonly type: string; readonly [k: string]: unknown };
+
+/** What `setup` returns. */
+export interface ProtocolHandlers {
+  /** Receive from a bound table; borrows `pkt` until it returns; must not throw. */
+  receive?(pkt: PacketBuffer, rx: RxContext): Verdict;
+  /** Per-table receivers when the plugin binds several tables (overrides `receive`). */
+  receivers?: Readonly<Record<string, (pkt: PacketBuffer, rx: RxContext) => Verdict>>;
+  /** A hook in a chain it joined. */
+  hook?(point: HookPoint, pkt: PacketBuffer): Verdict;
+  /** Services named in `provides`. */
+  services?: Readonly<Record<string, unknown>>;
+  /** Called once every plugin is set up: resolve optional services here. */
+  ready?(): void;
+  /** Notifications. */
+  onEvent?(event: StackEvent): void;
+  /** Releases what the plugin holds when the stack closes. */
+  teardown?(): void;
+}
+
+/** A protocol (or any other) plugin. */
+export interface ProtocolPlugin {
+  /** Metadata checked at boot. */
+  readonly manifest: ProtocolManifest;
+  /** Synchronous, no I/O: wires the plugin to the stack. */
+  setup(ctx: PluginContext): ProtocolHandlers;
+}
+
+/** The service names a requirement list names, split by optionality. */
+export function requirementsOf(m: ProtocolManifest): { service: string; optional: boolean }[] {
+  return (m.requires ?? []).map((r) =>
+    typeof r === "string" ? { service: r, optional: false } : {
+      service: r.service,
+      optional: r.optional === true,
+    }
+  );
+}
+
+const NAME = /^[a-z][a-z0-9_-]*$/;
+const LAYERS = ["link", "network", "transport", "middlebox", "service"];
+
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
+/**
+ * Checks a manifest's shape and versions; throws {@linkcode PluginManifestError}.
+ *
+ * @example
+ * ```ts
+ * import { validateManifest } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => validateManifest({ name: "Bad Name" }), /Invalid manifest/);
+ * ```
+ */
+export function validateManifest(m: unknown, position = 0): ProtocolManifest {
+  if (typeof m !== "object" || m === null) {
+    throw new PluginManifestError(`#${position}`, "manifest is not an object");
+  }
+  const r = m as Record<string, unknown>;
+  const name = typeof r.name === "string" ? r.name : `#${position}`;
+  const fail = (msg: string): never => {
+    throw new PluginManifestError(name, msg);
+  };
+  if (typeof r.name !== "string" || !NAME.test(r.name)) {
+    fail("name must be lowercase letters, digits, '-' or '_', starting with a letter");
+  }
+  if (typeof r.version !== "string" || !isVersion(r.version)) fail("version must be semver");
+  if (typeof r.api !== "string") fail("api must be a semver range");
+  const ok = satisfies(STACK_API_VERSION, r.api as string);
+  if (ok === null) fail(`api range "${r.api}" does not parse`);
+  if (ok === false) {
+    fail(`targets plugin API ${r.api}, but this stack implements ${STACK_API_VERSION}`);
+  }
+  if (typeof r.description !== "string") fail("description must be a string");
+  if (!LAYERS.includes(r.layer as string)) fail(`layer must be one of ${LAYERS.join(", ")}`);
+  if (!Array.isArray(r.binds)) fail("binds must be an array");
+  for (const b of r.binds as unknown[]) {
+    const bb = b as Binding;
+    if (
+      typeof bb !== "object" || bb === null || typeof bb.table !== "string" ||
+      !Number.isInteger(bb.key) || bb.key < 0
+    ) fail("each binding needs a table name and a non-negative integer key");
+  }
+  for (const k of ["dependencies", "exposes", "provides"]) {
+    if (r[k] !== undefined && !isStringArray(r[k])) fail(`${k} must be an array of strings`);
+  }
+  if (!isStringArray(r.counters)) fail("counters must be an array of strings");
+  if (r.requires !== undefined) {
+    if (!Array.isArray(r.requires)) fail("requires must be an array");
+    for (const q of r.requires as unknown[]) {
+      if (typeof q === "string") continue;
+      const qq = q as Requirement;
+      if (typeof qq !== "object" || qq === null || typeof qq.service !== "string") {
+        fail("each requirement is a service name or { service, optional }");
+      }
+    }
+  }
+  if (r.hooks !== undefined) {
+    if (!Array.isArray(r.hooks)) fail("hooks must be an array");
+    for (const h of r.hooks as HookJoin[]) {
+      if (!HOOK_POINTS.includes(h?.point)) fail(`unknown hook point "${h?.point}"`);
+      if (h.before !== undefined && !isStringArray(h.before)) fail("hook before must be names");
+      if (h.after !== undefined && !isStringArray(h.after)) fail("hook after must be names");
+    }
+  }
+  if (r.options !== undefined) {
+    if (typeof r.options !== "object" || r.options === null) fail("options must be an object");
+    for (const [k, spec] of Object.entries(r.options as Record<string, OptionSpec>)) {
+      const t = typeof spec?.default;
+      if (t !== "number" && t !== "string" && t !== "boolean") {
+        fail(`option "${k}" needs a number, string or boolean default`);
+      }
+    }
+  }
+  return m as ProtocolManifest;
+}

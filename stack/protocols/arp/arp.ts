@@ -1,0 +1,430 @@
+/**
+ * The ARP plugin: answers for our addresses, learns from what RFC 826's merge
+ * rule allows, resolves next hops with retries, and queues a bounded number
+ * of packets per unresolved neighbour.
+ *
+ * Cache life cycle (Linux's, simplified):
+ * INCOMPLETE --reply--> REACHABLE --reachableTime--> STALE --use--> probe
+ * (unicast request) --reply--> REACHABLE; INCOMPLETE --retries exhausted-->
+ * FAILED (queued packets dropped) --failedTime--> gone; STALE unused for
+ * staleTime --> gone.
+ *
+ * @module
+ */
+import type { Instant } from "../../clock.ts";
+import type {
+  PluginContext,
+  ProtocolHandlers,
+  ProtocolPlugin,
+  RxContext,
+  Verdict,
+} from "../../manifest.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import type { ArpService, EthernetService, NeighborEntry } from "../../services.ts";
+import type { Timer } from "../../timers.ts";
+import {
+  BROADCAST_MAC,
+  formatIpv4Address,
+  formatMac,
+  isIpv4Multicast,
+} from "../../wire/address.ts";
+import {
+  ARP_OPERATION_REPLY,
+  ARP_OPERATION_REQUEST,
+  ARP_PACKET_LEN,
+  ArpPacket,
+  emitArp,
+  parseArp,
+} from "../../wire/arp.ts";
+
+const ETHERTYPE_ARP = 0x0806;
+const ETHERTYPE_IPV4 = 0x0800;
+
+type State = "INCOMPLETE" | "REACHABLE" | "STALE" | "FAILED" | "PERMANENT";
+
+interface Neighbor {
+  readonly ifindex: number;
+  readonly ip: number;
+  state: State;
+  mac: Uint8Array | null;
+  /** When REACHABLE turns STALE, STALE/FAILED entries are removed, or the next retry is due. */
+  deadline: Instant;
+  retries: number;
+  probing: boolean;
+  readonly queue: PacketBuffer[];
+}
+
+/** The ARP plugin. */
+export const arpPlugin: ProtocolPlugin = {
+  manifest: {
+    name: "arp",
+    version: "1.0.0",
+    api: "^1.0.0",
+    description: "ARP (RFC 826) and the IPv4 neighbour cache",
+    layer: "network",
+    dependencies: ["ethernet"],
+    binds: [{ table: "ethertype", key: ETHERTYPE_ARP }],
+    provides: ["arp.resolve"],
+    requires: ["ethernet.send"],
+    counters: [
+      "rx.truncated",
+      "rx.unsupported_hardware",
+      "rx.unsupported_protocol",
+      "rx.unsupported_operation",
+      "rx.bad_length",
+      "rx.bad_sender",
+      "rx.not_for_us",
+      "rx.requests",
+      "rx.replies",
+      "tx.requests",
+      "tx.replies",
+      "tx.announcements",
+      "tx.queue_full",
+      "tx.unresolved",
+      "cache.full",
+    ],
+    options: {
+      reachableTime: {
+        default: 30_000_000,
+        description: "µs an entry stays REACHABLE after a reply",
+      },
+      staleTime: { default: 60_000_000, description: "µs an unused STALE entry is kept" },
+      retransmitTime: { default: 1_000_000, description: "µs between requests while INCOMPLETE" },
+      retries: { default: 3, description: "requests sent before an entry is FAILED" },
+      failedTime: { default: 20_000_000, description: "µs a FAILED entry is kept (fast failure)" },
+      queueLength: { default: 16, description: "packets queued per unresolved neighbour" },
+      maxEntries: { default: 4096, description: "cache size bound (whole stack)" },
+      announce: { default: true, description: "send a gratuitous ARP when an address is added" },
+    },
+  },
+  setup(ctx: PluginContext): ProtocolHandlers {
+    const o = ctx.options as Record<string, number | boolean>;
+    const reachableTime = o.reachableTime as number;
+    const staleTime = o.staleTime as number;
+    const retransmitTime = o.retransmitTime as number;
+    const maxRetries = o.retries as number;
+    const failedTime = o.failedTime as number;
+    const queueLength = o.queueLength as number;
+    const maxEntries = o.maxEntries as number;
+    const c = {
+      requestsIn: ctx.counter("rx.requests"),
+      repliesIn: ctx.counter("rx.replies"),
+      requestsOut: ctx.counter("tx.requests"),
+      repliesOut: ctx.counter("tx.replies"),
+      announcements: ctx.counter("tx.announcements"),
+      queueFull: ctx.counter("tx.queue_full"),
+      unresolved: ctx.counter("tx.unresolved"),
+      cacheFull: ctx.counter("cache.full"),
+    };
+    let eth!: EthernetService;
+    const cache = new Map<number, Map<number, Neighbor>>(); // ifindex -> ip -> entry
+    let size = 0;
+    // One timer walks the cache at the earliest deadline; entries are few and
+    // deadlines coarse, so a sweep beats a timer per entry.
+    const sweep: Timer = ctx.timer(onSweep);
+
+    function table(ifindex: number): Map<number, Neighbor> {
+      let t = cache.get(ifindex);
+      if (t === undefined) cache.set(ifindex, t = new Map());
+      return t;
+    }
+
+    function schedule(n: Neighbor): void {
+      if (n.state !== "PERMANENT") sweep.armEarlier(n.deadline);
+    }
+
+    function sendArp(
+      ifindex: number,
+      op: 1 | 2,
+      dstMac: Uint8Array,
+      targetMac: Uint8Array,
+      senderIp: number,
+      targetIp: number,
+    ): void {
+      const iface = ctx.interfaces.get(ifindex);
+      if (!iface?.mac) return;
+      const pkt = ctx.pool.alloc(ARP_PACKET_LEN);
+      emitArp({
+        operation: op,
+        senderMac: iface.mac,
+        senderIp,
+        targetMac,
+        targetIp,
+      }, pkt.data);
+      eth.send(ifindex, dstMac, ETHERTYPE_ARP, pkt);
+    }
+
+    function sourceFor(ifindex: number, target: number): number {
+      const iface = ctx.interfaces.get(ifindex);
+      if (!iface || iface.ipv4.length === 0) return 0;
+      for (const a of iface.ipv4) {
+        const mask = a.prefixLength === 0 ? 0 : (~0 << (32 - a.prefixLength)) >>> 0;
+        if (((a.address ^ target) & mask) >>> 0 === 0) return a.address;
+      }
+      return iface.ipv4[0]!.address;
+    }
+
+    const ZERO_MAC = new Uint8Array(6);
+    function request(n: Neighbor, unicast: boolean): void {
+      c.requestsOut.value++;
+      sendArp(
+        n.ifindex,
+        ARP_OPERATION_REQUEST,
+        unicast && n.mac ? n.mac : BROADCAST_MAC,
+        ZERO_MAC,
+        sourceFor(n.ifindex, n.ip),
+        n.ip,
+      );
+    }
+
+    function flush(n: Neighbor): void {
+      const mac = n.mac!;
+      for (const pkt of n.queue.splice(0)) eth.send(n.ifindex, mac, ETHERTYPE_IPV4, pkt);
+    }
+
+    function drop(n: Neighbor): void {
+      for (const pkt of n.queue.splice(0)) {
+        c.unresolved.value++;
+        pkt.release();
+      }
+    }
+
+    function remove(n: Neighbor): void {
+      drop(n);
+      if (table(n.ifindex).delete(n.ip)) size--;
+    }
+
+    function create(ifindex: number, ip: number, state: State): Neighbor | undefined {
+      if (size >= maxEntries) {
+        // Evict a FAILED or STALE entry before refusing.
+        for (const t of cache.values()) {
+          for (const n of t.values()) {
+            if (n.state === "FAILED" || n.state === "STALE") {
+              remove(n);
+              break;
+            }
+          }
+          if (size < maxEntries) break;
+        }
+        if (size >= maxEntries) {
+          c.cacheFull.value++;
+          return undefined;
+        }
+      }
+      const n: Neighbor = {
+        ifindex,
+        ip,
+        state,
+        mac: null,
+        deadline: 0,
+        retries: 0,
+        probing: false,
+        queue: [],
+      };
+      table(ifindex).set(ip, n);
+      size++;
+      return n;
+    }
+
+    function reachable(n: Neighbor, mac: Uint8Array, now: Instant): void {
+      if (n.state === "PERMANENT") return;
+      // copy: retained past receive()
+      n.mac = n.mac !== null && equalMac(n.mac, mac) ? n.mac : mac.slice();
+      n.state = "REACHABLE";
+      n.probing = false;
+      n.retries = 0;
+      // Randomised between 0.5 and 1.5 times the base, as RFC 4861 and Linux do.
+      n.deadline = now + Math.floor(reachableTime * (0.5 + ctx.rng.nextFloat()));
+      schedule(n);
+      flush(n);
+    }
+
+    function onSweep(now: Instant): void {
+      let next = Infinity;
+      for (const t of cache.values()) {
+        for (const n of [...t.values()]) {
+          if (n.state !== "PERMANENT" && n.deadline <= now) {
+            switch (n.state) {
+              case "INCOMPLETE":
+                if (n.retries >= maxRetries) {
+                  n.state = "FAILED";
+                  drop(n);
+                  n.deadline = now + failedTime;
+                } else {
+                  n.retries++;
+                  request(n, false);
+                  n.deadline = now + retransmitTime;
+                }
+                break;
+              case "REACHABLE":
+                n.state = "STALE";
+                n.deadline = now + staleTime;
+                break;
+              case "STALE":
+                if (n.probing && n.retries < maxRetries) {
+                  n.retries++;
+                  request(n, true);
+                  n.deadline = now + retransmitTime;
+                } else remove(n);
+                break;
+              case "FAILED":
+                remove(n);
+                break;
+            }
+          }
+          if (t.get(n.ip) === n && n.state !== "PERMANENT") next = Math.min(next, n.deadline);
+        }
+      }
+      if (next !== Infinity) sweep.arm(next);
+    }
+
+    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+      const view = ArpPacket.check(pkt.data);
+      if (typeof view === "string") return view;
+      const arp = parseArp(view);
+      if (typeof arp === "string") return arp;
+      const iface = rx.iface;
+      if (iface.mac === null) return "unsupported_hardware";
+      const sMac = arp.senderMac;
+      if ((sMac[0]! & 1) !== 0 || equalMac(sMac, iface.mac)) return "bad_sender";
+      if (isIpv4Multicast(arp.senderIp) || arp.senderIp === 0xffffffff) return "bad_sender";
+      const now = ctx.now();
+      const forUs = iface.hasIpv4(arp.targetIp);
+      // RFC 826 merge: update an existing entry for the sender whoever the target is.
+      let merged = false;
+      if (arp.senderIp !== 0) {
+        const n = table(iface.index).get(arp.senderIp);
+        if (n !== undefined) {
+          reachable(n, sMac, now);
+          merged = true;
+        }
+      }
+      if (arp.operation === ARP_OPERATION_REQUEST) c.requestsIn.value++;
+      else if (arp.operation === ARP_OPERATION_REPLY) c.repliesIn.value++;
+      if (!forUs) return merged ? 0 : "not_for_us";
+      if (!merged && arp.senderIp !== 0) {
+        const n = create(iface.index, arp.senderIp, "REACHABLE");
+        if (n) reachable(n, sMac, now);
+      }
+      if (arp.operation === ARP_OPERATION_REQUEST) {
+        c.repliesOut.value++;
+        sendArp(
+          iface.index,
+          ARP_OPERATION_REPLY,
+          sMac,
+          sMac,
+          arp.targetIp,
+          arp.senderIp,
+        );
+      }
+      return 0;
+    }
+
+    const service: ArpService = {
+      output(ifindex: number, nextHop: number, pkt: PacketBuffer): void {
+        let n = table(ifindex).get(nextHop);
+        if (n === undefined) {
+          n = create(ifindex, nextHop, "INCOMPLETE");
+          if (n === undefined) {
+            c.unresolved.value++;
+            pkt.release();
+            return;
+          }
+          request(n, false);
+          n.deadline = ctx.now() + retransmitTime;
+          schedule(n);
+        }
+        switch (n.state) {
+          case "REACHABLE":
+          case "PERMANENT":
+            eth.send(ifindex, n.mac!, ETHERTYPE_IPV4, pkt);
+            return;
+          case "STALE":
+            eth.send(ifindex, n.mac!, ETHERTYPE_IPV4, pkt);
+            if (!n.probing) {
+              // Confirm the stale mapping with a unicast request (Linux's PROBE).
+              n.probing = true;
+              n.retries = 0;
+              request(n, true);
+              n.deadline = ctx.now() + retransmitTime;
+              schedule(n);
+            }
+            return;
+          case "FAILED":
+            c.unresolved.value++;
+            pkt.release();
+            return;
+          case "INCOMPLETE":
+            if (n.queue.length >= queueLength) {
+              c.queueFull.value++;
+              n.queue.shift()!.release(); // keep the newest, as Linux does
+            }
+            n.queue.push(pkt);
+        }
+      },
+      entries(): NeighborEntry[] {
+        const rows: NeighborEntry[] = [];
+        for (const t of cache.values()) {
+          for (const n of t.values()) {
+            rows.push({
+              ifname: ctx.interfaces.get(n.ifindex)?.name ?? String(n.ifindex),
+              address: formatIpv4Address(n.ip),
+              mac: n.mac ? formatMac(n.mac) : "",
+              state: n.state,
+              queued: n.queue.length,
+            });
+          }
+        }
+        return rows;
+      },
+      addStatic(ifindex: number, address: number, mac: Uint8Array): void {
+        const existing = table(ifindex).get(address);
+        const n = existing ?? create(ifindex, address, "PERMANENT");
+        if (!n) throw new RangeError("Cannot add static ARP entry: the cache is full");
+        n.state = "PERMANENT";
+        n.mac = mac.slice(); // copy: retained
+        flush(n);
+      },
+    };
+
+    return {
+      receive,
+      services: { "arp.resolve": service },
+      ready() {
+        eth = ctx.service<EthernetService>("ethernet.send");
+      },
+      onEvent(ev) {
+        if (ev.type === "address-added" && ev.family === 4 && o.announce) {
+          const iface = ev.iface as {
+            index: number;
+            mac: Uint8Array | null;
+            up: boolean;
+            ipv4: { address: number }[];
+          };
+          if (!iface.mac || !iface.up) return;
+          const addr = iface.ipv4[iface.ipv4.length - 1]?.address;
+          if (addr === undefined) return;
+          // Gratuitous ARP (announcement): sender and target are our new address.
+          c.announcements.value++;
+          sendArp(iface.index, ARP_OPERATION_REQUEST, BROADCAST_MAC, new Uint8Array(6), addr, addr);
+        }
+        if (
+          ev.type === "interface-removed" ||
+          (ev.type === "link-changed" && !(ev.iface as { up: boolean }).up)
+        ) {
+          const idx = (ev.iface as { index: number }).index;
+          for (const n of [...table(idx).values()]) if (n.state !== "PERMANENT") remove(n);
+        }
+      },
+      teardown() {
+        for (const t of cache.values()) for (const n of t.values()) drop(n);
+        sweep.cancel();
+      },
+    };
+  },
+};
+
+function equalMac(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,21 @@
+/**
+ * Ethernet II (IEEE 802.3 framing with EtherType), with 802.1Q/802.1ad tags
+ * parsed.
+ *
+ * - **Binds:** `link` 1 (LINKTYPE_ETHERNET).
+ * - **Exposes:** `ethertype` (keyed by the inner EtherType).
+ * - **Provides:** `ethernet.send`.
+ * - **Counters:** `rx.truncated`, `rx.not_for_us` (unicast to another MAC),
+ *   `rx.llc_unsupported` (802.3 length field instead of an EtherType),
+ *   `rx.vlan_filtered` (tagged with a VLAN other than the option `vlan`),
+ *   `tx.frames`, `tx.padded`.
+ * - **Depends on:** nothing.
+ * - **Not supported:** 802.2 LLC/SNAP payloads, VLAN sub-interfaces (one VLAN id
+ *   per stack via the `vlan` option), jumbo-frame negotiation, FCS (drivers
+ *   strip it).
+ *
+ * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4`
+ *
+ * @module
+ */
+export { ethernetPlugin, ethernetPlugin as default } from "./ethernet.ts";

@@ -1,0 +1,134 @@
+/**
+ * The IPv4 routing table: longest-prefix match over one map per prefix
+ * length (33 at most, probed from /32 down, only those in use), lowest metric
+ * among equal prefixes, skipping routes whose interface is down.
+ *
+ * @module
+ */
+import type { InterfaceTable } from "../../netif.ts";
+import type { Ipv4Route, Ipv4RouteResult } from "../../services.ts";
+
+function mask(prefixLength: number): number {
+  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+}
+
+/**
+ * A routing table.
+ *
+ * @example
+ * ```ts
+ * import { RoutingTable } from "./routes.ts";
+ * import { InterfaceTable } from "../../netif.ts";
+ * import assert from "node:assert/strict";
+ * const t = new RoutingTable(new InterfaceTable());
+ * t.add({ destination: 0, prefixLength: 0, gateway: 0x0a000001, ifindex: 0, metric: 0 });
+ * assert.equal(t.list().length, 1);
+ * ```
+ */
+export class RoutingTable {
+  readonly #byLength: (Map<number, Ipv4Route[]> | undefined)[] = new Array(33);
+  #lengths: number[] = []; // in use, longest first
+  readonly #interfaces: InterfaceTable;
+
+  /** A table whose routes name interfaces of `interfaces`. */
+  constructor(interfaces: InterfaceTable) {
+    this.#interfaces = interfaces;
+  }
+
+  /** Adds or replaces (same prefix, gateway, interface, metric) a route. */
+  add(
+    r: Omit<Ipv4Route, "origin" | "source"> & { source?: number; origin?: Ipv4Route["origin"] },
+  ): void {
+    if (!(r.prefixLength >= 0 && r.prefixLength <= 32)) {
+      throw new RangeError(`Cannot add route: prefix length ${r.prefixLength} is not 0..32`);
+    }
+    const route: Ipv4Route = {
+      destination: (r.destination & mask(r.prefixLength)) >>> 0,
+      prefixLength: r.prefixLength,
+      gateway: r.gateway >>> 0,
+      ifindex: r.ifindex,
+      metric: r.metric,
+      source: (r.source ?? 0) >>> 0,
+      origin: r.origin ?? "static",
+    };
+    let m = this.#byLength[route.prefixLength];
+    if (m === undefined) {
+      m = this.#byLength[route.prefixLength] = new Map();
+      this.#lengths = this.#byLength.flatMap((x, i) => x ? [i] : []).reverse();
+    }
+    const list = m.get(route.destination) ?? [];
+    const i = list.findIndex((x) =>
+      x.gateway === route.gateway && x.ifindex === route.ifindex && x.metric === route.metric
+    );
+    if (i >= 0) list[i] = route;
+    else list.push(route);
+    list.sort((a, b) => a.metric - b.metric);
+    m.set(route.destination, list);
+  }
+
+  /** Removes matching routes (any gateway when `gateway` is undefined); returns the count. */
+  remove(destination: number, prefixLength: number, gateway?: number, ifindex?: number): number {
+    const m = this.#byLength[prefixLength];
+    const key = (destination & mask(prefixLength)) >>> 0;
+    const list = m?.get(key);
+    if (!m || !list) return 0;
+    const keep = list.filter((r) =>
+      (gateway !== undefined && r.gateway !== gateway) ||
+      (ifindex !== undefined && r.ifindex !== ifindex)
+    );
+    const removed = list.length - keep.length;
+    if (keep.length > 0) m.set(key, keep);
+    else m.delete(key);
+    return removed;
+  }
+
+  /** The best route for `dst`, or undefined. Hot path: no allocation. */
+  route(dst: number): Ipv4Route | undefined {
+    const lengths = this.#lengths;
+    for (let i = 0; i < lengths.length; i++) {
+      const len = lengths[i]!;
+      const list = this.#byLength[len]!.get((dst & mask(len)) >>> 0);
+      if (list === undefined) continue;
+      for (let j = 0; j < list.length; j++) {
+        const r = list[j]!;
+        if (this.#interfaces.get(r.ifindex)?.up) return r;
+      }
+    }
+    return undefined;
+  }
+
+  /** The source address to use for `route` towards `dst`. */
+  sourceFor(route: Ipv4Route, dst: number): number {
+    if (route.source !== 0) return route.source;
+    const iface = this.#interfaces.get(route.ifindex);
+    if (!iface || iface.ipv4.length === 0) return 0;
+    const toward = route.gateway !== 0 ? route.gateway : dst;
+    for (const a of iface.ipv4) {
+      if (((a.address ^ toward) & mask(a.prefixLength)) === 0) return a.address;
+    }
+    return iface.ipv4[0]!.address;
+  }
+
+  /** `ip route get`: the route, next hop, source and MTU for `dst`. */
+  lookup(dst: number): Ipv4RouteResult | undefined {
+    const route = this.route(dst);
+    if (!route) return undefined;
+    return {
+      route,
+      ifindex: route.ifindex,
+      nextHop: route.gateway !== 0 ? route.gateway : dst,
+      source: this.sourceFor(route, dst),
+      mtu: this.#interfaces.get(route.ifindex)?.mtu ?? 0,
+    };
+  }
+
+  /** Every route, most specific first, then by metric. */
+  list(): Ipv4Route[] {
+    const out: Ipv4Route[] = [];
+    for (const len of this.#lengths) {
+      const m = this.#byLength[len]!;
+      for (const key of [...m.keys()].sort((a, b) => a - b)) out.push(...m.get(key)!);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * The built-in protocol plugins, by name. This registry is the only place
+ * that imports every protocol; nothing registers itself on import.
+ *
+ * @module
+ */
+import type { ProtocolPlugin } from "../manifest.ts";
+import { arpPlugin } from "./arp/mod.ts";
+import { ethernetPlugin } from "./ethernet/mod.ts";
+import { icmpPlugin } from "./icmp/mod.ts";
+import { ipv4Plugin } from "./ipv4/mod.ts";
+import { rawIpPlugin } from "./rawip/mod.ts";
+
+export { arpPlugin, ethernetPlugin, icmpPlugin, ipv4Plugin, rawIpPlugin };
+
+/** Built-in plugins by manifest name, for stack manifests. */
+export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.freeze({
+  ethernet: ethernetPlugin,
+  rawip: rawIpPlugin,
+  arp: arpPlugin,
+  ipv4: ipv4Plugin,
+  icmp: icmpPlugin,
+});
+
+/** The default plugin list of `createStack`, in boot order. */
+export const DEFAULT_PLUGINS: readonly ProtocolPlugin[] = Object.freeze([
+  ethernetPlugin,
+  rawIpPlugin,
+  arpPlugin,
+  ipv4Plugin,
+  icmpPlugin,
+]);

@@ -1,0 +1,197 @@
+/**
+ * {@linkcode Stack}: the dispatcher plus the protocol API users call (ping,
+ * routes, neighbours; datagrams and streams once UDP and TCP are loaded). It
+ * reaches protocols only through services, so a stack without a protocol
+ * still boots and the matching methods throw `Deno.errors.NotSupported`.
+ *
+ * @module
+ */
+import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
+import { formatCounters } from "./counters.ts";
+import { formatGraph } from "./describe.ts";
+import type {
+  ArpService,
+  IcmpEchoService,
+  Ipv4Route,
+  Ipv4RoutesService,
+  NeighborEntry,
+  PingOptions,
+  PingReply,
+} from "./services.ts";
+import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
+
+/** A route as {@linkcode Stack.routes} shows it. */
+export interface RouteInfo {
+  /** `10.0.0.0/24` or `default`. */
+  readonly destination: string;
+  /** Gateway address, or undefined for on-link. */
+  readonly gateway?: string;
+  /** Interface name. */
+  readonly interface: string;
+  /** Metric. */
+  readonly metric: number;
+  /** Preferred source, if any. */
+  readonly source?: string;
+  /** `connected` or `static`. */
+  readonly origin: string;
+}
+
+/** Options of {@linkcode Stack.addRoute}. */
+export interface AddRouteOptions {
+  /** Next hop; omit for an on-link route. */
+  readonly gateway?: string;
+  /** Interface name; default the one that reaches the gateway. */
+  readonly interface?: string;
+  /** Lower wins (default 0). */
+  readonly metric?: number;
+  /** Preferred source address. */
+  readonly source?: string;
+}
+
+/**
+ * A network stack: interfaces, plugins and the user-facing API.
+ *
+ * @example
+ * ```ts
+ * import { createStack, VirtualNetwork } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const net = new VirtualNetwork({ seed: 1 });
+ * const link = net.link();
+ * const a = createStack({ clock: net.clock, seed: 1 });
+ * const b = createStack({ clock: net.clock, seed: 2 });
+ * net.addNode(a);
+ * net.addNode(b);
+ * a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+ * b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+ * const reply = await net.run(() => a.ping("10.0.0.2"));
+ * assert.equal(reply.from, "10.0.0.2");
+ * ```
+ */
+export class Stack extends Dispatcher {
+  /** Boots a stack from `options` (see {@linkcode DispatcherOptions}). */
+  constructor(options: DispatcherOptions) {
+    super(options);
+  }
+
+  #need<T>(name: string, what: string): T {
+    const s = this.service<T>(name);
+    if (s === undefined) {
+      throw new Deno.errors.NotSupported(`Cannot ${what}: no loaded plugin provides "${name}"`);
+    }
+    return s;
+  }
+
+  /**
+   * Sends one ICMP echo request and resolves with the reply.
+   *
+   * @throws {Deno.errors.TimedOut} when no reply comes within `timeout` µs.
+   * @throws {Deno.errors.NetworkUnreachable} when there is no route or an error came back.
+   */
+  ping(host: string, options: PingOptions = {}): Promise<PingReply> {
+    const echo = this.#need<IcmpEchoService>("icmp.echo", "ping");
+    const dst = parseIpv4Address(host);
+    if (dst === null) {
+      return Promise.reject(new TypeError(`Cannot ping "${host}": not an IPv4 address`));
+    }
+    return new Promise((resolve, reject) => {
+      echo.echo(dst, options, (r) => {
+        if (typeof r !== "string") resolve(r);
+        else if (r.startsWith("no reply")) reject(new Deno.errors.TimedOut(r));
+        else reject(new Deno.errors.NetworkUnreachable(r));
+      });
+    });
+  }
+
+  /** Adds a route: `addRoute("0.0.0.0/0", { gateway: "10.0.0.1" })`. */
+  addRoute(destination: string, options: AddRouteOptions = {}): void {
+    const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "add a route");
+    const cidr = parseIpv4Cidr(destination === "default" ? "0.0.0.0/0" : destination);
+    if (!cidr) throw new TypeError(`Cannot add route to "${destination}": expected CIDR`);
+    const gateway = options.gateway === undefined ? 0 : parseIpv4Address(options.gateway);
+    if (gateway === null) throw new TypeError(`Cannot add route: bad gateway "${options.gateway}"`);
+    let ifindex: number | undefined;
+    if (options.interface !== undefined) {
+      ifindex = this.interfaces.byName(options.interface)?.index;
+      if (ifindex === undefined) {
+        throw new TypeError(`Cannot add route: no interface "${options.interface}"`);
+      }
+    } else if (gateway !== 0) {
+      const via = routes.lookup(gateway);
+      if (!via || via.route.gateway !== 0) {
+        throw new Deno.errors.NetworkUnreachable(
+          `Cannot add route via ${options.gateway}: the gateway is not on a connected network`,
+        );
+      }
+      ifindex = via.ifindex;
+    } else {
+      throw new TypeError("Cannot add an on-link route without an interface");
+    }
+    const source = options.source === undefined ? 0 : parseIpv4Address(options.source) ?? 0;
+    routes.add({
+      destination: cidr.address,
+      prefixLength: cidr.prefixLength,
+      gateway,
+      ifindex,
+      metric: options.metric ?? 0,
+      source,
+    });
+  }
+
+  /** Removes routes to `destination` (CIDR), only via `gateway` if given; returns how many. */
+  deleteRoute(destination: string, gateway?: string): number {
+    const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "delete a route");
+    const cidr = parseIpv4Cidr(destination === "default" ? "0.0.0.0/0" : destination);
+    if (!cidr) throw new TypeError(`Cannot delete route to "${destination}": expected CIDR`);
+    const gw = gateway === undefined ? undefined : parseIpv4Address(gateway) ?? undefined;
+    return routes.remove(cidr.address, cidr.prefixLength, gw);
+  }
+
+  /** The routing table, like `ip route`. */
+  routes(): RouteInfo[] {
+    const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "list routes");
+    return routes.list().map((r) => this.#routeInfo(r));
+  }
+
+  /** Which route `dst` takes, like `ip route get`; undefined when unreachable. */
+  routeGet(dst: string): (RouteInfo & { nextHop: string; mtu: number }) | undefined {
+    const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "look up a route");
+    const a = parseIpv4Address(dst);
+    if (a === null) throw new TypeError(`Cannot look up "${dst}": not an IPv4 address`);
+    const r = routes.lookup(a);
+    if (!r) return undefined;
+    return {
+      ...this.#routeInfo(r.route),
+      source: formatIpv4Address(r.source),
+      nextHop: formatIpv4Address(r.nextHop),
+      mtu: r.mtu,
+    };
+  }
+
+  #routeInfo(r: Ipv4Route): RouteInfo {
+    return {
+      destination: r.prefixLength === 0
+        ? "default"
+        : `${formatIpv4Address(r.destination)}/${r.prefixLength}`,
+      ...(r.gateway !== 0 ? { gateway: formatIpv4Address(r.gateway) } : {}),
+      interface: this.interfaces.get(r.ifindex)?.name ?? String(r.ifindex),
+      metric: r.metric,
+      ...(r.source !== 0 ? { source: formatIpv4Address(r.source) } : {}),
+      origin: r.origin,
+    };
+  }
+
+  /** The neighbour (ARP) cache, like `ip neigh`. */
+  neighbors(): NeighborEntry[] {
+    return this.service<ArpService>("arp.resolve")?.entries() ?? [];
+  }
+
+  /** Counters as a `netstat -s`-style text table (non-zero ones). */
+  counterTable(): string {
+    return formatCounters(this.counters.snapshot());
+  }
+
+  /** The data path as text, Click-style (what `deno task graph` prints). */
+  graph(): string {
+    return formatGraph(this.describe());
+  }
+}

@@ -96,14 +96,18 @@ export function resolveOrder(entries: readonly PluginEntry[]): PluginEntry[] {
   return order;
 }
 
-/** Checks that bindings are exclusive and name tables some plugin exposes. */
-export function checkBindings(manifests: readonly ProtocolManifest[]): void {
+/**
+ * Checks that bindings are exclusive and name tables some plugin exposes;
+ * returns the set of exposed tables (optional bindings elsewhere are skipped).
+ */
+export function checkBindings(manifests: readonly ProtocolManifest[]): Set<string> {
   const exposed = new Set<string>([LINK_TABLE]);
   for (const m of manifests) for (const t of m.exposes ?? []) exposed.add(t);
   const owner = new Map<string, string>();
   for (const m of manifests) {
     for (const b of m.binds) {
       if (!exposed.has(b.table)) {
+        if (b.optional) continue;
         throw new PluginDependencyError(
           m.name,
           `it binds table "${b.table}", which no loaded plugin exposes`,
@@ -115,6 +119,7 @@ export function checkBindings(manifests: readonly ProtocolManifest[]): void {
       owner.set(k, m.name);
     }
   }
+  return exposed;
 }
 
 /**

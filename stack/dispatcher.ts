@@ -170,6 +170,7 @@ export class Dispatcher {
   readonly #hooks = new Map<HookPoint, PluginRecord[]>();
   readonly #services = new Map<string, unknown>();
   readonly #faultLimit: number;
+  #exposed = new Set<string>();
   readonly #rxStack: RxImpl[] = [];
   #depth = 0;
   #tracer: ((ev: TraceEvent) => void) | null = null;
@@ -203,8 +204,8 @@ export class Dispatcher {
     const entries = options.plugins.map((p) => "manifest" in p ? { plugin: p } : p);
     const ordered = resolveOrder(entries);
     const manifests = ordered.map((e) => e.plugin.manifest);
-    checkBindings(manifests);
-    for (const m of manifests) for (const t of m.exposes ?? []) this.#table(t);
+    this.#exposed = checkBindings(manifests);
+    for (const t of this.#exposed) this.#table(t);
     const hookOrder = new Map<HookPoint, string[]>();
     for (const point of HOOK_POINTS) hookOrder.set(point, orderHooks(point, manifests));
 
@@ -259,6 +260,7 @@ export class Dispatcher {
       this.#services.set(s, handlers.services[s]);
     }
     for (const b of m.binds) {
+      if (!this.#exposed.has(b.table)) continue; // an optional binding whose table nobody exposes
       const fn = handlers.receivers?.[b.table] ?? handlers.receive;
       if (fn === undefined) {
         throw new PluginDependencyError(
@@ -299,6 +301,10 @@ export class Dispatcher {
           );
         }
         return self.#table(name);
+      },
+      hasBinding: (table, key) => {
+        const e = (table as TableImpl).entries.get(key);
+        return e !== undefined && !e.rec.quarantined;
       },
       deliver: (table, key, pkt, iface) => this.#dispatch(table as TableImpl, key, pkt, iface),
       service<T>(name: string): T {

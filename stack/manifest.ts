@@ -44,6 +44,11 @@ export interface Binding {
   readonly table: string;
   /** The key: an EtherType, a protocol number, a port. */
   readonly key: number;
+  /**
+   * When true, the binding is skipped (not an error) if no loaded plugin
+   * exposes the table: e.g. UDP's `ip.error` binding without ICMP loaded.
+   */
+  readonly optional?: boolean;
 }
 
 /** Joining a hook chain, ordered by name rather than by number (VPP feature arcs). */
@@ -153,6 +158,8 @@ export interface PluginContext {
   now(): Instant;
   /** A table this plugin declared in `exposes` (or binds). */
   table(name: string): Table;
+  /** Whether some plugin is bound to `key` in `table` (and not quarantined). */
+  hasBinding(table: Table, key: number): boolean;
   /** Dispatches `pkt` into `table` with `key` outside a receive call (e.g. reassembled data). */
   deliver(table: Table, key: number, pkt: PacketBuffer, iface: NetInterface): void;
   /** A service listed in `requires`; throws if it is not (yet) available. */

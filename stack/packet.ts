@@ -98,6 +98,12 @@ export class PacketBuffer {
   ttl = 0;
   /** Id of the packet in a trace, 0 when not traced. */
   traceId = 0;
+  /** For an error delivered to a transport (`ip.error` table): ICMP type, or 0. */
+  errType = 0;
+  /** ICMP code of the error. */
+  errCode = 0;
+  /** Extra error data: the next-hop MTU of "fragmentation needed", the pointer of a parameter problem. */
+  errInfo = 0;
   readonly #pool: PacketPool | null;
   #free = false;
 

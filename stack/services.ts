@@ -162,3 +162,28 @@ export interface IcmpEchoService {
   /** Instant of the last echo request sent (for tests). */
   lastSent(): Instant;
 }
+
+/**
+ * `icmp.error`: sends ICMP errors about a packet we received or could not
+ * forward (RFC 792, RFC 1122 3.2.2, RFC 1812 4.3.2).
+ *
+ * Delivery of *received* errors goes the other way, through the `ip.error`
+ * table (exposed by the ICMP plugin, keyed by the quoted protocol; transports
+ * bind it with `optional: true`). The ICMP plugin validates the quoted IPv4
+ * header and at least 8 bytes of the quoted transport header, then delivers
+ * with `pkt.l3` at the quoted IP header, `pkt.start` at the quoted transport
+ * header, `pkt.src4`/`pkt.dst4`/`pkt.proto` taken from the *quoted* header
+ * (so `src4` is our own address), and `pkt.errType`, `pkt.errCode`,
+ * `pkt.errInfo` (next-hop MTU, or the parameter-problem pointer) set.
+ */
+export interface IcmpErrorService {
+  /**
+   * Sends an ICMP error of `type`/`code` about the IPv4 packet whose header
+   * starts at `pkt.l3`. `info` is the next-hop MTU for "fragmentation needed"
+   * and the pointer for "parameter problem", else 0. Applies RFC 1122's
+   * never-send rules (about an ICMP error, a broadcast or multicast, a
+   * non-initial fragment, an invalid source) and the rate limit. Borrows
+   * `pkt` (copies what it quotes). Hot path: positional.
+   */
+  send(pkt: PacketBuffer, type: number, code: number, info: number): void;
+}

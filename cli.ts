@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- the command line prints
 /**
  * The deno-netstack command line: `demo`, `graph`, `up` (a virtual host on
  * TUN/TAP), and more as they land. The only place that picks real clocks,

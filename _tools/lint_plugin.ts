@@ -43,7 +43,7 @@ function isClockExempt(path: string): boolean {
   return path === "stack/clock.ts" ||
     path === "stack/rng.ts" ||
     path === "cli.ts" ||
-    /^(drivers|tests|bench|_tools)\//.test(path) ||
+    /^(cli|drivers|tests|bench|_tools)\//.test(path) ||
     /_(test|bench)\.[cm]?[jt]sx?$/.test(path);
 }
 
@@ -150,7 +150,7 @@ const noWallClock: Deno.lint.Rule = {
       if (why === undefined) return false;
       context.report({
         node,
-        message: `\`${name}\` is banned outside stack/clock.ts, stack/rng.ts, cli.ts and drivers/`,
+        message: `\`${name}\` is banned outside stack/clock.ts, stack/rng.ts, cli.ts, cli/ and drivers/`,
         hint: why,
       });
       return true;

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- the command line prints
 /**
  * `cli.ts demo`: a virtual LAN on the loopback driver, no privileges needed.
  * Hosts on a switch resolve each other with ARP and ping, and the run is

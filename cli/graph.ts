@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- the command line prints
 /**
  * `cli.ts graph`: prints a stack's data path Click-style.
  *

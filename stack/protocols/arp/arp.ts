@@ -73,6 +73,7 @@ export const arpPlugin: ProtocolPlugin = {
       "rx.unsupported_operation",
       "rx.bad_length",
       "rx.bad_sender",
+      "rx.address_conflict",
       "rx.not_for_us",
       "rx.requests",
       "rx.replies",
@@ -117,6 +118,8 @@ export const arpPlugin: ProtocolPlugin = {
       cacheFull: ctx.counter("cache.full"),
     };
     let eth!: EthernetService;
+    // Told about packets dropped for a failed resolution (IPv4: host unreachable).
+    let unresolvedHandler: ((ifindex: number, pkt: PacketBuffer) => void) | null = null;
     const cache = new Map<number, Map<number, Neighbor>>(); // ifindex -> ip -> entry
     let size = 0;
     // One timer walks the cache at the earliest deadline; entries are few and
@@ -182,9 +185,17 @@ export const arpPlugin: ProtocolPlugin = {
       for (const pkt of n.queue.splice(0)) eth.send(n.ifindex, mac, ETHERTYPE_IPV4, pkt);
     }
 
-    function drop(n: Neighbor): void {
+    function drop(n: Neighbor, failed = false): void {
       for (const pkt of n.queue.splice(0)) {
         c.unresolved.value++;
+        unresolved(n.ifindex, pkt, failed);
+      }
+    }
+
+    function unresolved(ifindex: number, pkt: PacketBuffer, failed: boolean): void {
+      try {
+        if (failed && unresolvedHandler !== null) unresolvedHandler(ifindex, pkt);
+      } finally {
         pkt.release();
       }
     }
@@ -248,7 +259,7 @@ export const arpPlugin: ProtocolPlugin = {
               case "INCOMPLETE":
                 if (n.retries >= maxRetries) {
                   n.state = "FAILED";
-                  drop(n);
+                  drop(n, true);
                   n.deadline = now + failedTime;
                 } else {
                   n.retries++;
@@ -288,6 +299,9 @@ export const arpPlugin: ProtocolPlugin = {
       const sMac = arp.senderMac;
       if ((sMac[0]! & 1) !== 0 || equalMac(sMac, iface.mac)) return "bad_sender";
       if (isIpv4Multicast(arp.senderIp) || arp.senderIp === 0xffffffff) return "bad_sender";
+      // Another host claims one of our addresses (RFC 5227 §2.4): never cache
+      // it, or answer it (Linux drops it as a martian source).
+      if (iface.hasIpv4(arp.senderIp)) return "address_conflict";
       const now = ctx.now();
       const forUs = iface.hasIpv4(arp.targetIp);
       // RFC 826 merge: update an existing entry for the sender whoever the target is.
@@ -331,6 +345,9 @@ export const arpPlugin: ProtocolPlugin = {
             return;
           }
           request(n, false);
+          // The first request counts: `retries` requests in all, then FAILED
+          // (Linux's mcast_solicit = 3: requests at 0, 1 and 2 s, FAILED at 3 s).
+          n.retries = 1;
           n.deadline = ctx.now() + retransmitTime;
           schedule(n);
         }
@@ -344,7 +361,7 @@ export const arpPlugin: ProtocolPlugin = {
             if (!n.probing) {
               // Confirm the stale mapping with a unicast request (Linux's PROBE).
               n.probing = true;
-              n.retries = 0;
+              n.retries = 1; // this probe is the first of `retries`
               request(n, true);
               n.deadline = ctx.now() + retransmitTime;
               schedule(n);
@@ -352,7 +369,7 @@ export const arpPlugin: ProtocolPlugin = {
             return;
           case "FAILED":
             c.unresolved.value++;
-            pkt.release();
+            unresolved(ifindex, pkt, true);
             return;
           case "INCOMPLETE":
             if (n.queue.length >= queueLength) {
@@ -384,6 +401,9 @@ export const arpPlugin: ProtocolPlugin = {
         n.state = "PERMANENT";
         n.mac = mac.slice(); // copy: retained
         flush(n);
+      },
+      onUnresolved(handler): void {
+        unresolvedHandler = handler;
       },
     };
 

@@ -7,7 +7,8 @@
  * - **Requires:** `ethernet.send`.
  * - **Counters:** `rx.truncated`, `rx.unsupported_hardware`,
  *   `rx.unsupported_protocol`, `rx.bad_length`, `rx.bad_sender` (broadcast,
- *   multicast or our own MAC as sender), `rx.not_for_us`, `rx.requests`,
+ *   multicast or our own MAC as sender), `rx.address_conflict` (another
+ *   host's ARP with one of our addresses as sender), `rx.not_for_us`, `rx.requests`,
  *   `rx.replies`, `tx.requests`, `tx.replies`, `tx.announcements`,
  *   `tx.queue_full` (packets dropped waiting for resolution), `tx.unresolved`
  *   (packets dropped when resolution failed), `cache.full`.

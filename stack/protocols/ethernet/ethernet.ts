@@ -38,6 +38,7 @@ export const ethernetPlugin: ProtocolPlugin = {
       "rx.not_for_us",
       "rx.llc_unsupported",
       "rx.vlan_filtered",
+      "rx.too_many_tags",
       "tx.frames",
       "tx.padded",
     ],
@@ -86,6 +87,9 @@ export const ethernetPlugin: ProtocolPlugin = {
         off += 4;
         type = dv.getUint16(off);
       }
+      // A third tag: we parse at most 802.1ad + 802.1Q (else it would reach
+      // the ethertype table as key 0x8100 and count as no_binding).
+      if (type === TPID_8021Q || type === TPID_8021AD) return "too_many_tags";
       if (type < 0x0600) return "llc_unsupported";
       pkt.l2 = s;
       pkt.etherType = type;

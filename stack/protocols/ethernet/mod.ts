@@ -8,6 +8,7 @@
  * - **Counters:** `rx.truncated`, `rx.not_for_us` (unicast to another MAC),
  *   `rx.llc_unsupported` (802.3 length field instead of an EtherType),
  *   `rx.vlan_filtered` (tagged with a VLAN other than the option `vlan`),
+ *   `rx.too_many_tags` (more than two 802.1Q/802.1ad tags),
  *   `tx.frames`, `tx.padded`.
  * - **Depends on:** nothing.
  * - **Not supported:** 802.2 LLC/SNAP payloads, VLAN sub-interfaces (one VLAN id

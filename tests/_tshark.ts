@@ -1,0 +1,249 @@
+/**
+ * Runs `tshark` on a capture and reports what Wireshark thinks is wrong with
+ * it. A test fails on:
+ *
+ * - a malformed packet (`_ws.malformed`, or expert group "malformed");
+ * - a bad checksum (expert group "checksum" at warning or above), with IPv4,
+ *   TCP and UDP checksum validation switched on (ICMP is always checked);
+ * - any expert item of severity "error";
+ * - any expert item of severity "warning", unless its message matches one of
+ *   the allowed patterns ({@linkcode DEFAULT_ALLOWED_WARNINGS}: an echo
+ *   request nobody answered is what a lossy link produces, not a bad packet).
+ *
+ * When `tshark` is not installed, {@linkcode assertTsharkClean} prints why and
+ * returns without failing (the GUIDE's "skip with a printed reason").
+ *
+ * @example
+ * ```ts
+ * import { tsharkProblems } from "./_tshark.ts";
+ * import { PcapWriter } from "../drivers/pcapfile/mod.ts";
+ * import assert from "node:assert/strict";
+ * const w = new PcapWriter({ linkType: 1 });
+ * const r = await tsharkProblems(w.bytes());
+ * if (!r.skipped) assert.deepEqual(r.problems, []);
+ * ```
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+
+/** Expert severities as tshark prints them (`_ws.expert.severity`). */
+export const EXPERT_SEVERITY = {
+  chat: 0x00200000,
+  note: 0x00400000,
+  warning: 0x00600000,
+  error: 0x00800000,
+} as const;
+
+/** Expert groups (`_ws.expert.group`) this helper looks at. */
+export const EXPERT_GROUP = {
+  checksum: 0x01000000,
+  malformed: 0x07000000,
+} as const;
+
+/**
+ * Warnings that do not fail a check: replies lost on a faulty link.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ALLOWED_WARNINGS } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(DEFAULT_ALLOWED_WARNINGS.some((r) => r.test("No response seen to ICMP request")));
+ * ```
+ */
+export const DEFAULT_ALLOWED_WARNINGS: readonly RegExp[] = [/^No response seen to ICMP request/];
+
+/** One thing tshark found wrong. */
+export interface TsharkProblem {
+  /** Frame number, 1-based. */
+  readonly frame: number;
+  /** `malformed`, `checksum`, `error` or `warning`. */
+  readonly kind: "malformed" | "checksum" | "error" | "warning";
+  /** The expert message. */
+  readonly message: string;
+  /** tshark's Info column of the frame. */
+  readonly info: string;
+}
+
+/** What {@linkcode tsharkProblems} found. */
+export interface TsharkResult {
+  /** Why tshark did not run (not installed), or undefined when it did. */
+  readonly skipped?: string;
+  /** Frames tshark read. */
+  readonly frames: number;
+  /** The problems, in frame order. */
+  readonly problems: readonly TsharkProblem[];
+}
+
+/** Options of {@linkcode tsharkProblems}. */
+export interface TsharkOptions {
+  /** Warnings to ignore besides (or, with `replaceAllowed`, instead of) the defaults. */
+  readonly allowWarnings?: readonly RegExp[];
+  /** Use only `allowWarnings`, not {@linkcode DEFAULT_ALLOWED_WARNINGS}. */
+  readonly replaceAllowed?: boolean;
+}
+
+let available: Promise<string | undefined> | undefined;
+
+/**
+ * Undefined when tshark can run here, else the reason it cannot.
+ *
+ * @example
+ * ```ts
+ * import { tsharkUnavailable } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * const why = await tsharkUnavailable();
+ * assert.ok(why === undefined || typeof why === "string");
+ * ```
+ */
+export function tsharkUnavailable(): Promise<string | undefined> {
+  available ??= (async () => {
+    try {
+      const out = await new Deno.Command("tshark", {
+        args: ["--version"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      return out.success ? undefined : `tshark --version exited with ${out.code}`;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return "tshark is not installed";
+      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+        return "running tshark needs --allow-run";
+      }
+      throw e;
+    }
+  })();
+  return available;
+}
+
+type Layers = Record<string, string[] | undefined>;
+
+/**
+ * Runs tshark on a capture (a path, or the bytes of a pcap/pcapng file) and
+ * lists the problems. Never throws on what the capture contains; throws if
+ * tshark itself fails (cannot read the file).
+ *
+ * @example
+ * ```ts
+ * import { tsharkProblems } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * const r = await tsharkProblems("/work/shared/pcaps/ip4-tcp-bad-chksum.pcap");
+ * if (!r.skipped) assert.deepEqual(r.problems.map((p) => p.kind), ["checksum"]);
+ * ```
+ */
+export async function tsharkProblems(
+  capture: string | Uint8Array,
+  options: TsharkOptions = {},
+): Promise<TsharkResult> {
+  const why = await tsharkUnavailable();
+  if (why !== undefined) return { skipped: why, frames: 0, problems: [] };
+  let path: string;
+  let temp: string | undefined;
+  if (typeof capture === "string") path = capture;
+  else {
+    path = temp = await Deno.makeTempFile({ prefix: "netstack-", suffix: ".pcap" });
+    await Deno.writeFile(temp, capture);
+  }
+  try {
+    const out = await new Deno.Command("tshark", {
+      args: [
+        "-r",
+        path,
+        "-n",
+        "-o",
+        "ip.check_checksum:TRUE",
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "udp.check_checksum:TRUE",
+        "-T",
+        "json",
+        "-e",
+        "frame.number",
+        "-e",
+        "_ws.col.Info",
+        "-e",
+        "_ws.malformed",
+        "-e",
+        "_ws.expert.message",
+        "-e",
+        "_ws.expert.severity",
+        "-e",
+        "_ws.expert.group",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(
+        `Cannot check capture ${path}: tshark exited with ${out.code}: ` +
+          new TextDecoder().decode(out.stderr).trim(),
+      );
+    }
+    const text = new TextDecoder().decode(out.stdout).trim();
+    const packets = (text === "" ? [] : JSON.parse(text)) as {
+      _source: { layers: Layers };
+    }[];
+    const allowed = [
+      ...(options.replaceAllowed ? [] : DEFAULT_ALLOWED_WARNINGS),
+      ...(options.allowWarnings ?? []),
+    ];
+    const problems: TsharkProblem[] = [];
+    for (const p of packets) {
+      const l = p._source.layers;
+      const frame = Number(l["frame.number"]?.[0] ?? 0);
+      const info = l["_ws.col.Info"]?.[0] ?? "";
+      const messages = l["_ws.expert.message"] ?? [];
+      const severities = l["_ws.expert.severity"] ?? [];
+      const groups = l["_ws.expert.group"] ?? [];
+      let malformedReported = false;
+      for (let i = 0; i < messages.length; i++) {
+        const message = messages[i]!;
+        const severity = Number(severities[i] ?? 0);
+        const group = Number(groups[i] ?? 0);
+        let kind: TsharkProblem["kind"] | undefined;
+        if (group === EXPERT_GROUP.malformed) kind = "malformed";
+        else if (group === EXPERT_GROUP.checksum && severity >= EXPERT_SEVERITY.warning) {
+          kind = "checksum";
+        } else if (severity >= EXPERT_SEVERITY.error) kind = "error";
+        else if (severity >= EXPERT_SEVERITY.warning && !allowed.some((r) => r.test(message))) {
+          kind = "warning";
+        }
+        if (kind === "malformed") malformedReported = true;
+        if (kind !== undefined) problems.push({ frame, kind, message, info });
+      }
+      if (!malformedReported && l["_ws.malformed"] !== undefined) {
+        problems.push({ frame, kind: "malformed", message: "Malformed Packet", info });
+      }
+    }
+    return { frames: packets.length, problems };
+  } finally {
+    if (temp !== undefined) await Deno.remove(temp);
+  }
+}
+
+/**
+ * Fails (AssertionError listing every problem) unless tshark finds the
+ * capture clean; prints the reason and returns when tshark is unavailable.
+ *
+ * @returns The result, for further assertions.
+ * @example
+ * ```ts
+ * import { assertTsharkClean } from "./_tshark.ts";
+ * await assertTsharkClean("/work/shared/pcaps/linux-probes/tun-ping4.pcap");
+ * ```
+ */
+export async function assertTsharkClean(
+  capture: string | Uint8Array,
+  options: TsharkOptions = {},
+): Promise<TsharkResult> {
+  const r = await tsharkProblems(capture, options);
+  if (r.skipped !== undefined) {
+    // deno-lint-ignore no-console
+    console.log(`tshark check skipped: ${r.skipped}`);
+    return r;
+  }
+  const lines = r.problems.map((p) => `frame ${p.frame} (${p.info}): ${p.kind}: ${p.message}`);
+  assert.deepEqual(lines, [], `tshark found problems:\n${lines.join("\n")}`);
+  return r;
+}

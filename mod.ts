@@ -35,6 +35,9 @@ import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
 
 export { Stack } from "./stack/stack.ts";
 export type { AddRouteOptions, RouteInfo } from "./stack/stack.ts";
+export type { RouteGetResult, TracerouteHop, TracerouteOptions } from "./stack/stack.ts";
+export { DatagramConn, udpErrorToException } from "./stack/datagram.ts";
+export type { DatagramAddr, ListenDatagramOptions } from "./stack/datagram.ts";
 export { Dispatcher } from "./stack/dispatcher.ts";
 export type {
   DispatcherOptions,
@@ -93,6 +96,8 @@ export type {
   ArpService,
   EthernetService,
   IcmpEchoService,
+  IcmpErrorService,
+  Ipv4PmtuEntry,
   Ipv4Route,
   Ipv4RouteResult,
   Ipv4RoutesService,
@@ -100,6 +105,13 @@ export type {
   NeighborEntry,
   PingOptions,
   PingReply,
+  ProbeOptions,
+  ProbeResult,
+  UdpError,
+  UdpOpenOptions,
+  UdpService,
+  UdpSocket,
+  UdpSocketInfo,
 } from "./stack/services.ts";
 export * from "./stack/wire/address.ts";
 export {
@@ -118,6 +130,7 @@ export {
   icmpPlugin,
   ipv4Plugin,
   rawIpPlugin,
+  udpPlugin,
 } from "./stack/protocols/mod.ts";
 export {
   checkFaults,

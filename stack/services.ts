@@ -44,6 +44,14 @@ export interface ArpService {
   entries(): NeighborEntry[];
   /** Adds a permanent entry. */
   addStatic(ifindex: number, address: number, mac: Uint8Array): void;
+  /**
+   * Registers the one callback told about each packet dropped because its
+   * next hop did not resolve (retries exhausted, or the entry FAILED): the
+   * IPv4 plugin answers forwarded ones with ICMP host unreachable (RFC 1812
+   * §4.3.3.1). `pkt` holds the IPv4 packet at `start`; borrowed (ARP releases
+   * it after the call). `null` unregisters.
+   */
+  onUnresolved(handler: ((ifindex: number, pkt: PacketBuffer) => void) | null): void;
 }
 
 /** A route as stored in the IPv4 routing table. */
@@ -88,6 +96,32 @@ export interface Ipv4RoutesService {
   lookup(dst: number): Ipv4RouteResult | undefined;
   /** All routes, most specific first. */
   list(): Ipv4Route[];
+  /** The learned path MTU towards `dst` (RFC 1191), if any. */
+  pmtu(dst: number): Ipv4PmtuEntry | undefined;
+  /**
+   * Lowers the path MTU towards `dst` after a "fragmentation needed" report
+   * (never raises it; floored, see the IPv4 plugin's `minPmtu`); returns the
+   * path MTU now in force.
+   */
+  learnPmtu(dst: number, mtu: number): number;
+  /** Every learned path MTU. */
+  pmtuEntries(): Ipv4PmtuEntry[];
+  /** Turns forwarding between interfaces on or off (RFC 1812; default off). */
+  setForwarding(on: boolean): void;
+  /** Whether forwarding is on. */
+  isForwarding(): boolean;
+}
+
+/** A learned path MTU (RFC 1191), like a cached `ip route get` entry. */
+export interface Ipv4PmtuEntry {
+  /** Destination (unsigned 32-bit). */
+  readonly destination: number;
+  /** Path MTU in bytes. */
+  readonly mtu: number;
+  /** When it expires, on the stack's clock (10 minutes after it was learned). */
+  readonly expires: Instant;
+  /** A report below the floor was clamped: datagrams go with DF clear. */
+  readonly locked: boolean;
 }
 
 /** Flags for {@linkcode Ipv4Service.send}. */
@@ -161,6 +195,47 @@ export interface IcmpEchoService {
   echo(dst: number, options: PingOptions, done: (reply: PingReply | string) => void): void;
   /** Instant of the last echo request sent (for tests). */
   lastSent(): Instant;
+  /**
+   * Sends one probe (an echo request, or a UDP datagram to an unlikely port
+   * as traceroute does) and calls `done` with whatever answers: the echo
+   * reply, an ICMP error quoting the probe (time exceeded from a router,
+   * destination unreachable), a timeout, or the reason it could not be sent.
+   */
+  probe(dst: number, options: ProbeOptions, done: (result: ProbeResult) => void): void;
+}
+
+/** Options of {@linkcode IcmpEchoService.probe}. */
+export interface ProbeOptions extends PingOptions {
+  /** `icmp` (echo request, default) or `udp` (to `port`, traceroute's default). */
+  readonly protocol?: "icmp" | "udp";
+  /** UDP destination port (default 33434 + a probe counter, like traceroute). */
+  readonly port?: number;
+}
+
+/** What answered a probe. */
+export interface ProbeResult {
+  /**
+   * `reply`: an echo reply from the destination; `error`: an ICMP error
+   * quoting the probe; `timeout`: nothing within the timeout; `unsent`: the
+   * stack could not send it (`reason`).
+   */
+  readonly kind: "reply" | "error" | "timeout" | "unsent";
+  /** Who answered (empty on timeout and unsent). */
+  readonly from: string;
+  /** Round-trip time in µs (0 on timeout and unsent). */
+  readonly rtt: number;
+  /** ICMP type of the answer (0 for an echo reply). */
+  readonly type: number;
+  /** ICMP code of the answer. */
+  readonly code: number;
+  /** Next-hop MTU of "fragmentation needed", the pointer of a parameter problem, else 0. */
+  readonly info: number;
+  /** TTL of the answer's IP header. */
+  readonly ttl: number;
+  /** Bytes of ICMP data in an echo reply. */
+  readonly bytes: number;
+  /** Why it was not sent (`"no_route"`, `"message_too_long"`, …), for `unsent`. */
+  readonly reason?: string;
 }
 
 /**
@@ -186,4 +261,119 @@ export interface IcmpErrorService {
    * `pkt` (copies what it quotes). Hot path: positional.
    */
   send(pkt: PacketBuffer, type: number, code: number, info: number): void;
+}
+
+/**
+ * Why a `udp.sockets` operation failed: `"closed"`, `"addr_in_use"`,
+ * `"addr_not_available"`, `"too_many_sockets"`, `"invalid_port"`,
+ * `"invalid_destination"`, `"no_route"`, `"message_too_long"`,
+ * `"broadcast_not_enabled"`, an error an ICMP message left pending on a
+ * connected socket (`"connection_refused"`, `"network_unreachable"`,
+ * `"host_unreachable"`, `"protocol_error"`), or another reason `ipv4.send`
+ * gave (e.g. `"filtered"`).
+ */
+export type UdpError = string;
+
+/** Options of {@linkcode UdpService.open}. */
+export interface UdpOpenOptions {
+  /** Local address (unsigned 32-bit); 0 (default) binds every address. */
+  readonly address?: number;
+  /** Local port; 0 (default) picks a free ephemeral port. */
+  readonly port?: number;
+  /** SO_REUSEADDR: share the port with other sockets that set it too (default false). */
+  readonly reuseAddress?: boolean;
+  /** SO_BROADCAST: allow sending to broadcast addresses (default false). */
+  readonly broadcast?: boolean;
+  /** TTL of datagrams sent; 0 (default) uses the IPv4 plugin's. */
+  readonly ttl?: number;
+  /** Most datagrams queued for receive (default: the plugin's option). */
+  readonly receiveQueueLimit?: number;
+  /** Most payload bytes queued for receive (default: the plugin's option). */
+  readonly receiveQueueBytes?: number;
+}
+
+/**
+ * An open UDP socket from `udp.sockets`: synchronous, no promises. The
+ * promise API (`DatagramConn`) and benchmarks are built on it. Hot-path
+ * methods take positional arguments.
+ */
+export interface UdpSocket {
+  /** Bound local address (0: any; set by `connect` when it was 0). */
+  readonly localAddress: number;
+  /** Bound local port. */
+  readonly localPort: number;
+  /** Connected peer address, or 0. */
+  readonly remoteAddress: number;
+  /** Connected peer port, or 0. */
+  readonly remotePort: number;
+  /** Whether it is closed (by `close()` or by the stack shutting down). */
+  readonly closed: boolean;
+  /** Datagrams waiting to be received. */
+  readonly queued: number;
+  /** Payload bytes waiting to be received. */
+  readonly queuedBytes: number;
+  /** Datagrams dropped because the receive queue was full. */
+  readonly dropped: number;
+  /** Source address of the datagram the last `recv` returned. */
+  readonly peerAddress: number;
+  /** Source port of the datagram the last `recv` returned. */
+  readonly peerPort: number;
+  /** The error an ICMP message left pending (connected sockets), if any. */
+  readonly pendingError: UdpError | undefined;
+  /** SO_BROADCAST. */
+  broadcast: boolean;
+  /** TTL of datagrams sent (0: the IPv4 default). */
+  ttl: number;
+  /**
+   * Called synchronously from the receive path when a datagram is queued,
+   * when an error becomes pending, and once when the socket closes. It must
+   * not throw; it may call `recv` and `send`.
+   */
+  onReadable: (() => void) | null;
+  /**
+   * Sends `data` (copied) to `address`:`port`, or to the connected peer when
+   * `address` is 0. Returns undefined when sent (or queued for ARP), else why
+   * not; a pending error is returned (and cleared) first. Hot path: positional.
+   */
+  send(data: Uint8Array, address: number, port: number): UdpError | undefined;
+  /**
+   * Copies the oldest queued datagram into `into` (truncating, like
+   * `recvfrom`), sets `peerAddress`/`peerPort`, and returns the bytes
+   * copied; -1 when the queue is empty.
+   */
+  recv(into: Uint8Array): number;
+  /** Length of the oldest queued datagram, or -1 when the queue is empty. */
+  nextLength(): number;
+  /** Returns and clears the pending error. */
+  takeError(): UdpError | undefined;
+  /**
+   * Fixes the peer: only its datagrams are received, ICMP errors about
+   * traffic to it are reported, and `send` may omit the address. Binds the
+   * local address to the route's source if it was any (like Linux).
+   */
+  connect(address: number, port: number): UdpError | undefined;
+  /** Closes the socket and frees its port and queue. Idempotent. */
+  close(): void;
+}
+
+/** One row of {@linkcode UdpService.list}, like `ss -uan`. */
+export interface UdpSocketInfo {
+  /** `10.0.0.1:5000` or `0.0.0.0:5000`. */
+  readonly local: string;
+  /** `10.0.0.2:53`, or `*:*` when not connected. */
+  readonly remote: string;
+  /** Datagrams queued. */
+  readonly queued: number;
+  /** Bytes queued. */
+  readonly queuedBytes: number;
+  /** Datagrams dropped for a full queue. */
+  readonly dropped: number;
+}
+
+/** `udp.sockets`: UDP sockets (RFC 768), synchronous. */
+export interface UdpService {
+  /** Opens and binds a socket, or says why it cannot (`"addr_in_use"`, …). */
+  open(options: UdpOpenOptions): UdpSocket | UdpError;
+  /** The open sockets, in bind order. */
+  list(): UdpSocketInfo[];
 }

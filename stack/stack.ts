@@ -9,6 +9,7 @@
 import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import { formatCounters } from "./counters.ts";
 import { formatGraph } from "./describe.ts";
+import { DatagramConn, type ListenDatagramOptions } from "./datagram.ts";
 import type {
   ArpService,
   IcmpEchoService,
@@ -17,8 +18,51 @@ import type {
   NeighborEntry,
   PingOptions,
   PingReply,
+  ProbeResult,
 } from "./services.ts";
 import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
+
+/** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
+export interface RouteGetResult extends RouteInfo {
+  /** Where the frame goes: the gateway, or the destination itself. */
+  readonly nextHop: string;
+  /** Path MTU: the interface's, lowered by a learned path MTU (RFC 1191). */
+  readonly mtu: number;
+  /** µs until the learned path MTU expires, when one is in force ("cache expires"). */
+  readonly pmtuExpires?: number;
+  /** The learned path MTU was clamped to the floor: datagrams go with DF clear. */
+  readonly pmtuLocked?: boolean;
+}
+
+/** Options of {@linkcode Stack.traceroute}. */
+export interface TracerouteOptions {
+  /** `udp` (probes to ports from 33434, like traceroute) or `icmp` (echo, like `traceroute -I`); default `udp`. */
+  readonly protocol?: "udp" | "icmp";
+  /** Highest TTL tried (default 30). */
+  readonly maxHops?: number;
+  /** TTL of the first probe (default 1). */
+  readonly firstHop?: number;
+  /** µs to wait for each answer (default 1 s). */
+  readonly timeout?: number;
+  /** Probe data length (default 32 for UDP, 56 for ICMP). */
+  readonly size?: number;
+}
+
+/** One line of {@linkcode Stack.traceroute}. */
+export interface TracerouteHop {
+  /** The probe's TTL. */
+  readonly ttl: number;
+  /** Who answered, or undefined when nothing did (`*`). */
+  readonly from?: string;
+  /** Round-trip time in µs, when answered. */
+  readonly rtt?: number;
+  /** ICMP type and code of the answer (11/0 from a router, 0/0 or 3/3 from the target). */
+  readonly type?: number;
+  /** ICMP code. */
+  readonly code?: number;
+  /** Whether this answer came from the destination (the trace ends). */
+  readonly reached: boolean;
+}
 
 /** A route as {@linkcode Stack.routes} shows it. */
 export interface RouteInfo {
@@ -102,6 +146,31 @@ export class Stack extends Dispatcher {
     });
   }
 
+  /**
+   * Opens a UDP socket, like `Deno.listenDatagram`: bound to `hostname`
+   * (default 0.0.0.0) and `port` (default 0: ephemeral). See
+   * {@linkcode DatagramConn} for `receive`, `send`, `connect`, async
+   * iteration and the errors.
+   *
+   * @throws {Deno.errors.NotSupported} When no loaded plugin provides `udp.sockets`.
+   * @throws {Deno.errors.AddrInUse} When the port is taken.
+   * @throws {Deno.errors.AddrNotAvailable} When `hostname` is not an address of this stack.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp", port: 5353 });
+   * assert.throws(() => stack.listenDatagram({ transport: "udp", port: 5353 }), Deno.errors.AddrInUse);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  listenDatagram(options: ListenDatagramOptions): DatagramConn {
+    return DatagramConn.open(this.#need("udp.sockets", "listen for datagrams"), options);
+  }
+
   /** Adds a route: `addRoute("0.0.0.0/0", { gateway: "10.0.0.1" })`. */
   addRoute(destination: string, options: AddRouteOptions = {}): void {
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "add a route");
@@ -152,19 +221,92 @@ export class Stack extends Dispatcher {
     return routes.list().map((r) => this.#routeInfo(r));
   }
 
-  /** Which route `dst` takes, like `ip route get`; undefined when unreachable. */
-  routeGet(dst: string): (RouteInfo & { nextHop: string; mtu: number }) | undefined {
+  /**
+   * Which route `dst` takes, like `ip route get`, with the path MTU (and when
+   * a learned one expires); undefined when unreachable.
+   */
+  routeGet(dst: string): RouteGetResult | undefined {
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "look up a route");
     const a = parseIpv4Address(dst);
     if (a === null) throw new TypeError(`Cannot look up "${dst}": not an IPv4 address`);
     const r = routes.lookup(a);
     if (!r) return undefined;
+    const learned = routes.pmtu(a);
     return {
       ...this.#routeInfo(r.route),
       source: formatIpv4Address(r.source),
       nextHop: formatIpv4Address(r.nextHop),
       mtu: r.mtu,
+      ...(learned !== undefined && learned.mtu === r.mtu
+        ? { pmtuExpires: learned.expires - this.clock.now(), pmtuLocked: learned.locked }
+        : {}),
     };
+  }
+
+  /**
+   * Turns forwarding between interfaces on or off (RFC 1812; off by default,
+   * or as the IPv4 plugin's `forwarding` option says).
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const router = createStack({ seed: 1 });
+   * assert.equal(router.forwarding, false);
+   * router.setForwarding(true);
+   * assert.equal(router.forwarding, true);
+   * ```
+   */
+  setForwarding(on: boolean): void {
+    this.#need<Ipv4RoutesService>("ipv4.routes", "set forwarding").setForwarding(on);
+  }
+
+  /** Whether this stack forwards datagrams between interfaces. */
+  get forwarding(): boolean {
+    return this.service<Ipv4RoutesService>("ipv4.routes")?.isForwarding() ?? false;
+  }
+
+  /**
+   * Traces the path to `host` like traceroute(8): one probe per TTL from
+   * `firstHop` up, each answered by the router where the TTL ran out (ICMP
+   * time exceeded), until the destination answers (port or protocol
+   * unreachable to a UDP probe, echo reply to an ICMP one) or another
+   * unreachable ends it, or `maxHops` is reached. A hop nobody answered has
+   * no `from`.
+   *
+   * @throws {Deno.errors.NetworkUnreachable} When a probe cannot be sent (no route).
+   */
+  async traceroute(host: string, options: TracerouteOptions = {}): Promise<TracerouteHop[]> {
+    const echo = this.#need<IcmpEchoService>("icmp.echo", "traceroute");
+    const dst = parseIpv4Address(host);
+    if (dst === null) throw new TypeError(`Cannot traceroute "${host}": not an IPv4 address`);
+    const protocol = options.protocol ?? "udp";
+    const hops: TracerouteHop[] = [];
+    for (let ttl = options.firstHop ?? 1; ttl <= (options.maxHops ?? 30); ttl++) {
+      const r = await new Promise<ProbeResult>((resolve) =>
+        echo.probe(dst, {
+          protocol,
+          ttl,
+          ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+          ...(options.size !== undefined ? { size: options.size } : {}),
+        }, resolve)
+      );
+      if (r.kind === "unsent") {
+        throw new Deno.errors.NetworkUnreachable(
+          `Cannot traceroute ${host}: ${(r.reason ?? "").replaceAll("_", " ")}`,
+        );
+      }
+      if (r.kind === "timeout") {
+        hops.push({ ttl, reached: false });
+        continue;
+      }
+      // The destination answers with an echo reply or a port/protocol
+      // unreachable; any other unreachable (!N, !H in traceroute) ends it too.
+      const reached = r.kind === "reply" || r.from === host;
+      hops.push({ ttl, from: r.from, rtt: r.rtt, type: r.type, code: r.code, reached });
+      if (reached || r.type === 3) break;
+    }
+    return hops;
   }
 
   #routeInfo(r: Ipv4Route): RouteInfo {

@@ -10,8 +10,9 @@ import { ethernetPlugin } from "./ethernet/mod.ts";
 import { icmpPlugin } from "./icmp/mod.ts";
 import { ipv4Plugin } from "./ipv4/mod.ts";
 import { rawIpPlugin } from "./rawip/mod.ts";
+import { udpPlugin } from "./udp/mod.ts";
 
-export { arpPlugin, ethernetPlugin, icmpPlugin, ipv4Plugin, rawIpPlugin };
+export { arpPlugin, ethernetPlugin, icmpPlugin, ipv4Plugin, rawIpPlugin, udpPlugin };
 
 /** Built-in plugins by manifest name, for stack manifests. */
 export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.freeze({
@@ -20,6 +21,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   arp: arpPlugin,
   ipv4: ipv4Plugin,
   icmp: icmpPlugin,
+  udp: udpPlugin,
 });
 
 /** The default plugin list of `createStack`, in boot order. */
@@ -29,4 +31,5 @@ export const DEFAULT_PLUGINS: readonly ProtocolPlugin[] = Object.freeze([
   arpPlugin,
   ipv4Plugin,
   icmpPlugin,
+  udpPlugin,
 ]);

@@ -1,0 +1,663 @@
+/**
+ * {@linkcode DatagramConn}: UDP sockets with the shape of
+ * `Deno.listenDatagram`'s `Deno.DatagramConn` (`receive`, `send`, async
+ * iteration, `close`), plus `connect`, `setBroadcast` and `setTTL`. It wraps
+ * a synchronous socket of the `udp.sockets` service, so the stack core never
+ * imports the UDP plugin; `Stack.listenDatagram` makes one.
+ *
+ * Errors are `Deno.errors` where Deno has one: `AddrInUse`,
+ * `AddrNotAvailable`, `BadResource` (after close), `NetworkUnreachable` (no
+ * route, or an ICMP net/host unreachable), `ConnectionRefused` (an ICMP port
+ * unreachable about a connected socket's traffic, reported on the next
+ * operation as Linux does), `PermissionDenied` (broadcast without
+ * `broadcast: true`, like Linux's EACCES), `NotConnected`, `Busy` (too many
+ * sockets or pending receives). Deno has no "message too long": a datagram
+ * over 65507 bytes, or one IPv4 refuses to fragment, rejects with a
+ * `RangeError`.
+ *
+ * @module
+ */
+import type { UdpError, UdpService, UdpSocket } from "./services.ts";
+import { formatIpv4Address, parseIpv4Address } from "./wire/address.ts";
+
+/** Largest UDP payload over IPv4: 65535 - 20 - 8. */
+const MAX_PAYLOAD = 65507;
+/** Most receive() calls waiting at once on one connection. */
+const MAX_WAITERS = 4096;
+
+/**
+ * Options of `Stack.listenDatagram` (a superset of Deno's `UdpListenOptions`).
+ *
+ * @example
+ * ```ts
+ * import type { ListenDatagramOptions } from "./datagram.ts";
+ * import assert from "node:assert/strict";
+ * const options: ListenDatagramOptions = { transport: "udp", hostname: "10.0.0.1", port: 5353 };
+ * assert.equal(options.port, 5353);
+ * ```
+ */
+export interface ListenDatagramOptions {
+  /** Only `"udp"` (Deno's `"unixpacket"` is not a network transport). */
+  readonly transport: "udp";
+  /** Local IPv4 address; default `"0.0.0.0"` (every address). No name resolution. */
+  readonly hostname?: string;
+  /** Local port; default 0, an ephemeral port. */
+  readonly port?: number;
+  /** SO_REUSEADDR: share the port with other sockets that set it (default false). */
+  readonly reuseAddress?: boolean;
+  /** SO_BROADCAST: allow sending to broadcast addresses (default false). */
+  readonly broadcast?: boolean;
+  /** TTL of datagrams sent, 1..255 (default: the stack's, 64). */
+  readonly ttl?: number;
+  /** Most datagrams queued for receive (default: the UDP plugin's, 256). */
+  readonly receiveQueueLimit?: number;
+  /** Most payload bytes queued for receive (default: the UDP plugin's, 212992). */
+  readonly receiveQueueBytes?: number;
+}
+
+/**
+ * Where to send: `{ hostname, port }`, e.g. a `Deno.NetAddr` from `receive`.
+ *
+ * @example
+ * ```ts
+ * import type { DatagramAddr } from "./datagram.ts";
+ * import assert from "node:assert/strict";
+ * const to: DatagramAddr = { hostname: "10.0.0.2", port: 7 };
+ * assert.equal(to.port, 7);
+ * ```
+ */
+export interface DatagramAddr {
+  /** An IPv4 address in dotted-quad form. */
+  readonly hostname: string;
+  /** A port, 1..65535. */
+  readonly port: number;
+  /** Ignored; present on `Deno.NetAddr`. */
+  readonly transport?: string;
+}
+
+/**
+ * The error for a `udp.sockets` failure code, with `action` ("Cannot send
+ * to 10.0.0.2:7") as the start of the message.
+ *
+ * @param code The code the service returned.
+ * @param action What was attempted, e.g. `Cannot send to 10.0.0.2:7`.
+ * @returns An error to throw or reject with.
+ *
+ * @example
+ * ```ts
+ * import { udpErrorToException } from "./datagram.ts";
+ * import assert from "node:assert/strict";
+ * const e = udpErrorToException("connection_refused", "Cannot receive");
+ * assert.ok(e instanceof Deno.errors.ConnectionRefused);
+ * assert.equal(e.message, "Cannot receive: connection refused (ICMP port unreachable)");
+ * ```
+ */
+export function udpErrorToException(code: UdpError, action: string): Error {
+  switch (code) {
+    case "closed":
+      return new Deno.errors.BadResource(`${action}: the datagram socket is closed`);
+    case "addr_in_use":
+      return new Deno.errors.AddrInUse(`${action}: address in use`);
+    case "addr_not_available":
+      return new Deno.errors.AddrNotAvailable(`${action}: address not available on this host`);
+    case "too_many_sockets":
+      return new Deno.errors.Busy(`${action}: too many UDP sockets open`);
+    case "no_route":
+      return new Deno.errors.NetworkUnreachable(`${action}: no route to the network`);
+    case "network_unreachable":
+      return new Deno.errors.NetworkUnreachable(`${action}: network unreachable (ICMP)`);
+    case "host_unreachable":
+      return new Deno.errors.NetworkUnreachable(`${action}: host unreachable (ICMP)`);
+    case "connection_refused":
+      return new Deno.errors.ConnectionRefused(
+        `${action}: connection refused (ICMP port unreachable)`,
+      );
+    case "protocol_error":
+      return new Deno.errors.InvalidData(`${action}: protocol error (ICMP parameter problem)`);
+    case "broadcast_not_enabled":
+      return new Deno.errors.PermissionDenied(
+        `${action}: broadcast is not enabled on this socket (use broadcast: true or setBroadcast(true))`,
+      );
+    case "message_too_long":
+      return new RangeError(
+        `${action}: message too long for the path (IPv4 would not fragment it)`,
+      );
+    case "not_connected":
+      return new Deno.errors.NotConnected(
+        `${action}: no address given and the socket is not connected`,
+      );
+    case "invalid_port":
+      return new RangeError(`${action}: port must be an integer in 1..65535`);
+    case "invalid_destination":
+      return new TypeError(`${action}: 0.0.0.0 is not a destination`);
+    case "filtered":
+      return new Deno.errors.PermissionDenied(`${action}: dropped by a filter`);
+    default:
+      return new Error(`${action}: ${code.replaceAll("_", " ")}`);
+  }
+}
+
+function parseHost(hostname: string, action: string): number {
+  const a = parseIpv4Address(hostname);
+  if (a === null) {
+    throw new TypeError(`${action}: "${hostname}" is not an IPv4 address (no name resolution)`);
+  }
+  return a;
+}
+
+function checkPort(port: unknown, action: string, allowZero: boolean): number {
+  if (
+    typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) ||
+    port > 65535
+  ) {
+    throw new RangeError(
+      `${action}: port ${port} is not an integer in ${allowZero ? 0 : 1}..65535`,
+    );
+  }
+  return port;
+}
+
+function checkTtl(ttl: unknown, action: string): number {
+  if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 1 || ttl > 255) {
+    throw new RangeError(`${action}: TTL ${ttl} is not an integer in 1..255`);
+  }
+  return ttl;
+}
+
+interface Waiter {
+  readonly into: Uint8Array | undefined;
+  readonly resolve: (v: [Uint8Array, Deno.NetAddr]) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/**
+ * A UDP socket, promise-shaped like `Deno.DatagramConn`.
+ *
+ * Datagrams that arrive while nobody waits sit in a bounded queue (count and
+ * bytes; overflow is dropped and counted in {@linkcode DatagramConn.dropped}).
+ * `receive()` resolves with a new `Uint8Array` per datagram, or fills the
+ * buffer you pass (truncating a longer datagram, like `recvfrom`).
+ *
+ * @example Echo between two hosts on the virtual network
+ * ```ts
+ * import { createStack, VirtualNetwork } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const net = new VirtualNetwork({ seed: 1 });
+ * const link = net.link();
+ * const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
+ * const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
+ * a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+ * b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+ *
+ * const server = b.listenDatagram({ transport: "udp", port: 7 });
+ * const client = a.listenDatagram({ transport: "udp" });
+ * const reply = await net.run(async () => {
+ *   const echo = (async () => {
+ *     for await (const [data, from] of server) await server.send(data, from);
+ *   })();
+ *   await client.send(new TextEncoder().encode("hello"), { hostname: "10.0.0.2", port: 7 });
+ *   const [data, from] = await client.receive();
+ *   server.close(); // ends the for await loop
+ *   await echo;
+ *   return { text: new TextDecoder().decode(data), from };
+ * });
+ * assert.equal(reply.text, "hello");
+ * assert.deepEqual(reply.from, { transport: "udp", hostname: "10.0.0.2", port: 7 });
+ * client.close();
+ * a.close();
+ * b.close();
+ * net.close();
+ * ```
+ */
+export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
+  readonly #sock: UdpSocket;
+  readonly #waiters: Waiter[] = [];
+  #closed = false;
+  #lastAddress = -1;
+  #lastHostname = "";
+
+  /**
+   * Opens a socket on `service` as `Stack.listenDatagram` does.
+   *
+   * @param service The `udp.sockets` service of a stack.
+   * @param options Where to bind and how.
+   * @returns The open connection.
+   * @throws {TypeError} For a transport other than `"udp"` or a hostname that is not IPv4.
+   * @throws {RangeError} For a port, TTL or limit out of range.
+   * @throws {Deno.errors.AddrInUse} When the port is taken (or no ephemeral port is free).
+   * @throws {Deno.errors.AddrNotAvailable} When `hostname` is not one of this host's addresses.
+   * @throws {Deno.errors.Busy} When the UDP plugin's socket limit is reached.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import { DatagramConn } from "./datagram.ts";
+   * import type { UdpService } from "./services.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = DatagramConn.open(stack.service<UdpService>("udp.sockets")!, { transport: "udp", port: 9 });
+   * assert.equal(conn.addr.port, 9);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  static open(service: UdpService, options: ListenDatagramOptions): DatagramConn {
+    if (options.transport !== "udp") {
+      throw new TypeError(`Cannot listen: transport "${options.transport}" is not "udp"`);
+    }
+    const hostname = options.hostname ?? "0.0.0.0";
+    const port = checkPort(options.port ?? 0, "Cannot listen", true);
+    const action = `Cannot listen on ${hostname}:${port}`;
+    const address = parseHost(hostname, action);
+    if (options.ttl !== undefined) checkTtl(options.ttl, action);
+    for (const k of ["receiveQueueLimit", "receiveQueueBytes"] as const) {
+      const v = options[k];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
+        throw new RangeError(`${action}: ${k} ${v} is not a positive integer`);
+      }
+    }
+    const sock = service.open({
+      address,
+      port,
+      reuseAddress: options.reuseAddress === true,
+      broadcast: options.broadcast === true,
+      ttl: options.ttl ?? 0,
+      ...(options.receiveQueueLimit !== undefined
+        ? { receiveQueueLimit: options.receiveQueueLimit }
+        : {}),
+      ...(options.receiveQueueBytes !== undefined
+        ? { receiveQueueBytes: options.receiveQueueBytes }
+        : {}),
+    });
+    if (typeof sock === "string") throw udpErrorToException(sock, action);
+    return new DatagramConn(sock);
+  }
+
+  /**
+   * Wraps an open socket of the `udp.sockets` service (use
+   * {@linkcode DatagramConn.open} or `Stack.listenDatagram`).
+   *
+   * @param sock The socket; the connection takes it over (its `onReadable`).
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import { DatagramConn } from "./datagram.ts";
+   * import type { UdpService } from "./services.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const sock = stack.service<UdpService>("udp.sockets")!.open({ port: 10 });
+   * assert.ok(typeof sock !== "string");
+   * const conn = new DatagramConn(sock);
+   * assert.equal(conn.addr.port, 10);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  constructor(sock: UdpSocket) {
+    this.#sock = sock;
+    sock.onReadable = () => this.#wake();
+  }
+
+  /**
+   * The local address: `{ transport: "udp", hostname, port }`. After
+   * `connect` on a socket bound to 0.0.0.0 the hostname is the source
+   * address the route chose.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp", port: 53 });
+   * assert.deepEqual(conn.addr, { transport: "udp", hostname: "0.0.0.0", port: 53 });
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  get addr(): Deno.NetAddr {
+    return {
+      transport: "udp",
+      hostname: formatIpv4Address(this.#sock.localAddress),
+      port: this.#sock.localPort,
+    };
+  }
+
+  /**
+   * The connected peer, or null.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp" });
+   * assert.equal(conn.remoteAddr, null);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  get remoteAddr(): Deno.NetAddr | null {
+    if (this.#sock.remoteAddress === 0) return null;
+    return {
+      transport: "udp",
+      hostname: formatIpv4Address(this.#sock.remoteAddress),
+      port: this.#sock.remotePort,
+    };
+  }
+
+  /**
+   * Datagrams dropped because the receive queue was full.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp" });
+   * assert.equal(conn.dropped, 0);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  get dropped(): number {
+    return this.#sock.dropped;
+  }
+
+  /**
+   * Waits for one datagram and resolves with its bytes and sender. With
+   * `p`, the datagram is copied into `p` (cut to `p.length`) and the result
+   * is a subarray of `p`; without, it is a new array.
+   *
+   * An error pending from ICMP (connected sockets) rejects this call, once,
+   * even when datagrams are queued, as on Linux.
+   *
+   * @param p A buffer to receive into.
+   * @returns `[data, { transport: "udp", hostname, port }]`.
+   * @throws {Deno.errors.BadResource} When the connection is (or gets) closed.
+   * @throws {Deno.errors.ConnectionRefused} After an ICMP port unreachable (connected).
+   * @throws {Deno.errors.NetworkUnreachable} After an ICMP net or host unreachable (connected).
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp" });
+   * conn.close();
+   * await assert.rejects(conn.receive(), Deno.errors.BadResource);
+   * stack.close();
+   * ```
+   */
+  receive(p?: Uint8Array): Promise<[Uint8Array, Deno.NetAddr]> {
+    if (this.#closed || this.#sock.closed) {
+      return Promise.reject(udpErrorToException("closed", "Cannot receive"));
+    }
+    if (this.#waiters.length === 0) {
+      const err = this.#sock.takeError();
+      if (err !== undefined) return Promise.reject(udpErrorToException(err, "Cannot receive"));
+      if (this.#sock.queued > 0) return Promise.resolve(this.#take(p));
+    }
+    if (this.#waiters.length >= MAX_WAITERS) {
+      return Promise.reject(
+        new Deno.errors.Busy(`Cannot receive: ${MAX_WAITERS} receive() calls already wait`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ into: p, resolve, reject });
+    });
+  }
+
+  #take(into: Uint8Array | undefined): [Uint8Array, Deno.NetAddr] {
+    const sock = this.#sock;
+    const buf = into ?? new Uint8Array(sock.nextLength());
+    const n = sock.recv(buf);
+    const a = sock.peerAddress;
+    if (a !== this.#lastAddress) {
+      this.#lastAddress = a;
+      this.#lastHostname = formatIpv4Address(a);
+    }
+    const data = into === undefined ? buf : buf.subarray(0, n);
+    return [data, { transport: "udp", hostname: this.#lastHostname, port: sock.peerPort }];
+  }
+
+  /** Called by the socket (synchronously, from the receive path). */
+  #wake(): void {
+    const sock = this.#sock;
+    if (sock.closed) {
+      this.#closed = true;
+      this.#rejectAll();
+      return;
+    }
+    while (this.#waiters.length > 0) {
+      const err = sock.takeError();
+      if (err !== undefined) {
+        this.#waiters.shift()!.reject(udpErrorToException(err, "Cannot receive"));
+        continue;
+      }
+      if (sock.queued === 0) return;
+      const w = this.#waiters.shift()!;
+      w.resolve(this.#take(w.into));
+    }
+  }
+
+  #rejectAll(): void {
+    for (const w of this.#waiters.splice(0)) {
+      w.reject(udpErrorToException("closed", "Cannot receive"));
+    }
+  }
+
+  /**
+   * Sends `p` as one datagram to `addr`, or to the connected peer when
+   * `addr` is omitted, and resolves with its length. A connected socket may
+   * still send elsewhere (as `sendto` on Linux).
+   *
+   * @param p The payload, at most 65507 bytes; copied before this returns.
+   * @param addr Destination `{ hostname, port }`.
+   * @returns The number of bytes sent.
+   * @throws {Deno.errors.BadResource} When the connection is closed.
+   * @throws {Deno.errors.PermissionDenied} To a broadcast address without `broadcast`.
+   * @throws {Deno.errors.NetworkUnreachable} Without a route (or after an ICMP unreachable).
+   * @throws {Deno.errors.ConnectionRefused} After an ICMP port unreachable (connected).
+   * @throws {RangeError} For a payload over 65507 bytes (or one IPv4 will not fragment).
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * stack.addInterface({ driver: { linkType: 101, mtu: 1500, attach() {}, transmit(p) { p.release(); }, close() {} }, addresses: ["10.0.0.1/24"] });
+   * const conn = stack.listenDatagram({ transport: "udp" });
+   * assert.equal(await conn.send(new Uint8Array(12), { hostname: "10.0.0.2", port: 9 }), 12);
+   * await assert.rejects(conn.send(new Uint8Array(1), { hostname: "10.0.0.255", port: 9 }), Deno.errors.PermissionDenied);
+   * await assert.rejects(conn.send(new Uint8Array(70000), { hostname: "10.0.0.2", port: 9 }), RangeError);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  send(p: Uint8Array, addr?: DatagramAddr): Promise<number> {
+    try {
+      return Promise.resolve(this.#send(p, addr));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  #send(p: Uint8Array, addr: DatagramAddr | undefined): number {
+    const to = addr === undefined ? "the connected peer" : `${addr.hostname}:${addr.port}`;
+    const action = `Cannot send to ${to}`;
+    if (this.#closed) throw udpErrorToException("closed", action);
+    if (p.length > MAX_PAYLOAD) {
+      throw new RangeError(
+        `${action}: ${p.length} bytes is more than a UDP datagram over IPv4 carries (65507)`,
+      );
+    }
+    let address = 0;
+    let port = 0;
+    if (addr !== undefined) {
+      address = parseHost(addr.hostname, action);
+      port = checkPort(addr.port, action, false);
+      if (address === 0) throw udpErrorToException("invalid_destination", action);
+    }
+    const err = this.#sock.send(p, address, port);
+    if (err !== undefined) throw udpErrorToException(err, action);
+    return p.length;
+  }
+
+  /**
+   * Fixes the peer (Linux `connect` on a UDP socket): only datagrams from
+   * `addr` are received, `send` may omit the address, and ICMP errors about
+   * the traffic come back as rejections of the next `send` or `receive`.
+   * A socket bound to 0.0.0.0 gets bound to the route's source address.
+   *
+   * @param addr The peer.
+   * @throws {Deno.errors.NetworkUnreachable} Without a route to `addr`.
+   * @throws {Deno.errors.PermissionDenied} To a broadcast address without `broadcast`.
+   * @throws {Deno.errors.BadResource} When the connection is closed.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * stack.addInterface({ driver: { linkType: 101, mtu: 1500, attach() {}, transmit(p) { p.release(); }, close() {} }, addresses: ["10.0.0.1/24"] });
+   * const conn = stack.listenDatagram({ transport: "udp", port: 4000 });
+   * conn.connect({ hostname: "10.0.0.2", port: 53 });
+   * assert.equal(conn.addr.hostname, "10.0.0.1");
+   * assert.deepEqual(conn.remoteAddr, { transport: "udp", hostname: "10.0.0.2", port: 53 });
+   * assert.throws(() => conn.connect({ hostname: "192.168.9.9", port: 53 }), Deno.errors.NetworkUnreachable);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  connect(addr: DatagramAddr): void {
+    const action = `Cannot connect to ${addr.hostname}:${addr.port}`;
+    if (this.#closed) throw udpErrorToException("closed", action);
+    const address = parseHost(addr.hostname, action);
+    const port = checkPort(addr.port, action, false);
+    const err = this.#sock.connect(address, port);
+    if (err !== undefined) throw udpErrorToException(err, action);
+  }
+
+  /**
+   * Turns SO_BROADCAST on or off (off by default): whether datagrams may go
+   * to 255.255.255.255 or a subnet's broadcast address.
+   *
+   * @param on Allow broadcast.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * stack.addInterface({ driver: { linkType: 101, mtu: 1500, attach() {}, transmit(p) { p.release(); }, close() {} }, addresses: ["10.0.0.1/24"] });
+   * const conn = stack.listenDatagram({ transport: "udp" });
+   * conn.setBroadcast(true);
+   * assert.equal(await conn.send(new Uint8Array(4), { hostname: "255.255.255.255", port: 67 }), 4);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  setBroadcast(on: boolean): void {
+    if (this.#closed) throw udpErrorToException("closed", "Cannot set broadcast");
+    this.#sock.broadcast = on;
+  }
+
+  /**
+   * Sets the TTL of unicast and broadcast datagrams (IP_TTL); multicast
+   * goes out with TTL 1.
+   *
+   * @param ttl 1..255.
+   * @throws {RangeError} Out of range.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp" });
+   * conn.setTTL(5);
+   * assert.throws(() => conn.setTTL(0), RangeError);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  setTTL(ttl: number): void {
+    if (this.#closed) throw udpErrorToException("closed", "Cannot set TTL");
+    this.#sock.ttl = checkTtl(ttl, "Cannot set TTL");
+  }
+
+  /**
+   * Closes the socket: frees the port, drops queued datagrams, and rejects
+   * pending `receive()` calls with `BadResource` (which ends a `for await`
+   * loop). Closing twice is a no-op (Deno throws `BadResource`).
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp", port: 7 });
+   * conn.close();
+   * stack.listenDatagram({ transport: "udp", port: 7 }).close(); // the port is free again
+   * await assert.rejects(conn.send(new Uint8Array(1), { hostname: "10.0.0.1", port: 7 }), Deno.errors.BadResource);
+   * stack.close();
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sock.onReadable = null;
+    this.#sock.close();
+    this.#rejectAll();
+  }
+
+  /**
+   * `using conn = stack.listenDatagram(...)` closes it at the end of the scope.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * {
+   *   using _conn = stack.listenDatagram({ transport: "udp", port: 7 });
+   * }
+   * stack.listenDatagram({ transport: "udp", port: 7 }).close();
+   * assert.ok(true);
+   * stack.close();
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Yields `[data, addr]` per datagram until the connection closes (like
+   * Deno's, a `BadResource` ends the loop; other errors are thrown).
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp" });
+   * conn.close();
+   * let n = 0;
+   * for await (const _ of conn) n++;
+   * assert.equal(n, 0);
+   * stack.close();
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, Deno.NetAddr]> {
+    while (true) {
+      try {
+        yield await this.receive();
+      } catch (e) {
+        if (e instanceof Deno.errors.BadResource) return;
+        throw e;
+      }
+    }
+  }
+}

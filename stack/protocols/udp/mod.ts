@@ -1,0 +1,50 @@
+/**
+ * UDP for IPv4 (RFC 768, RFC 1122 §4.1.3): sockets with Linux's bind and
+ * demultiplexing rules, bounded receive queues, ICMP port unreachable for
+ * closed ports, and ICMP errors reported to connected sockets. The promise
+ * API on top is `stack.listenDatagram()` (a `DatagramConn`, shaped like
+ * `Deno.listenDatagram`).
+ *
+ * - **Binds:** `ip.protocol` 17; `ip.error` 17 (optional: ICMP errors that
+ *   quote a UDP datagram, when a plugin exposes that table).
+ * - **Provides:** `udp.sockets` (synchronous sockets; see `UdpService`).
+ * - **Requires:** `ipv4.send`, `ipv4.routes`, `icmp.error` (optional).
+ * - **Options:** `ephemeralPortMin`/`ephemeralPortMax` (49152..65535, RFC
+ *   6335), `receiveQueueLimit` (256 datagrams), `receiveQueueBytes` (212992,
+ *   Linux's rmem_default), `maxSockets` (65536), `verifyChecksum` (true).
+ * - **Counters:** `rx.datagrams`, `rx.no_checksum` (zero checksum accepted),
+ *   `rx.errors_reported`, `tx.datagrams`, `tx.port_unreachable`; drops
+ *   `rx.truncated` (under 8 bytes), `rx.bad_length` (length field below 8
+ *   or past the IP payload), `rx.bad_checksum`, `rx.zero_checksum` (IPv6),
+ *   `rx.unsupported_family`, `rx.no_socket` (closed port: ICMP port
+ *   unreachable), `rx.ignored_broadcast` (broadcast/multicast nobody
+ *   listens to: no ICMP), `rx.rcvbuf_full`, `rx.error_truncated`,
+ *   `rx.error_no_socket`, `rx.error_ignored` (an ICMP error for an
+ *   unconnected socket, or one that is not an error to the application);
+ *   send failures `tx.no_route`, `tx.message_too_long`,
+ *   `tx.broadcast_not_enabled` (SO_BROADCAST off), `tx.failed`.
+ * - **Semantics (Linux):** see `table.ts`: bind conflicts unless both
+ *   sockets set `reuseAddress`; the most specific socket wins a unicast
+ *   datagram (connected > bound to the address > wildcard; the most
+ *   recently bound among equals); broadcast and multicast go to every
+ *   matching socket; ephemeral ports by RFC 6056 Algorithm 1 from the
+ *   stack's RNG. `connect` binds an unbound local address to the route's
+ *   source. ICMP errors reach only connected sockets and fail the *next*
+ *   send or receive (port/protocol unreachable → connection refused).
+ *   Sending to a broadcast address needs `broadcast` (SO_BROADCAST);
+ *   receiving one does not. Multicast goes out with TTL 1.
+ * - **Depends on:** ipv4 (and icmp for errors).
+ * - **Not supported:** IPv6 sockets (IPv6 datagrams are checksum-checked,
+ *   then dropped as `unsupported_family`), multicast group membership (no
+ *   IGMP: a socket hears 224.0.0.1 only), IP_MULTICAST_TTL/LOOP, SO_REUSEPORT
+ *   load balancing, IP_RECVERR and the error queue, IP_PKTINFO, UDP-Lite,
+ *   GSO/GRO, SO_NO_CHECK (checksums are always sent), disconnecting a
+ *   connected socket, path-MTU discovery for UDP (DF is never set: IPv4
+ *   fragments datagrams over the MTU; Linux's default IP_PMTUDISC_WANT
+ *   would set DF on those that fit).
+ *
+ * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 17]-> udp`
+ *
+ * @module
+ */
+export { udpPlugin, udpPlugin as default } from "./udp.ts";

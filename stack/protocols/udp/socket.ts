@@ -1,0 +1,219 @@
+/**
+ * One UDP socket: its binding, its peer when connected, a bounded receive
+ * queue of pooled copies, and an error left pending by ICMP.
+ *
+ * @module
+ */
+import type { PacketBuffer } from "../../packet.ts";
+import type { UdpError, UdpSocket } from "../../services.ts";
+
+/** What a socket needs from its plugin (internal). */
+export interface SocketHost {
+  /** Builds and sends one datagram. Hot path: positional. */
+  output(sock: UdpSocketImpl, data: Uint8Array, dst: number, dport: number): UdpError | undefined;
+  /** Fixes the peer (route, source, broadcast checks); the socket fields are set by the host. */
+  connect(sock: UdpSocketImpl, dst: number, dport: number): UdpError | undefined;
+  /** Frees the port. */
+  unbind(sock: UdpSocketImpl): void;
+}
+
+/** Options fixed when the socket opens (internal). */
+export interface SocketLimits {
+  /** Most datagrams queued. */
+  readonly queueLimit: number;
+  /** Most payload bytes queued (an empty queue always takes one datagram). */
+  readonly byteLimit: number;
+}
+
+const MIN_CAPACITY = 8;
+
+/**
+ * The socket. Fields read on the receive path are plain properties; the
+ * {@linkcode UdpSocket} interface shows them read-only to users.
+ *
+ * The receive queue is a ring over three parallel arrays (packet, source
+ * address, source port) that grows by doubling up to the count limit, so a
+ * socket that never receives costs no queue memory. Queued packets are
+ * pooled copies made by the plugin; `recv` copies them out and releases
+ * them.
+ *
+ * @example
+ * ```ts
+ * import { UdpSocketImpl } from "./socket.ts";
+ * import { PacketPool } from "../../packet.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const host = { output: () => undefined, connect: () => undefined, unbind() {} };
+ * const sock = new UdpSocketImpl(host, { queueLimit: 2, byteLimit: 100 });
+ * const pool = new PacketPool();
+ * assert.ok(sock.push(pool.copyOf(new Uint8Array([1, 2, 3]), 0), 0x0a000002, 53));
+ * const into = new Uint8Array(8);
+ * assert.equal(sock.recv(into), 3);
+ * assert.equal(sock.peerPort, 53);
+ * assert.equal(sock.recv(into), -1);
+ * sock.close();
+ * assert.equal(pool.outstanding, 0);
+ * ```
+ */
+export class UdpSocketImpl implements UdpSocket {
+  localAddress = 0;
+  localPort = 0;
+  remoteAddress = 0;
+  remotePort = 0;
+  /** SO_REUSEADDR. */
+  reuseAddress = false;
+  /** Whether `localAddress` is one of ours to send from (not broadcast or multicast). */
+  sendFromLocal = false;
+  closed = false;
+  queuedBytes = 0;
+  dropped = 0;
+  peerAddress = 0;
+  peerPort = 0;
+  broadcast = false;
+  ttl = 0;
+  onReadable: (() => void) | null = null;
+  readonly #host: SocketHost;
+  readonly #queueLimit: number;
+  readonly #byteLimit: number;
+  #pkts: (PacketBuffer | undefined)[] = [];
+  #addrs: number[] = [];
+  #ports: number[] = [];
+  #head = 0;
+  #count = 0;
+  #error: UdpError | undefined = undefined;
+
+  /** A socket that is not bound yet. */
+  constructor(host: SocketHost, limits: SocketLimits) {
+    this.#host = host;
+    this.#queueLimit = limits.queueLimit;
+    this.#byteLimit = limits.byteLimit;
+  }
+
+  /** Datagrams waiting. */
+  get queued(): number {
+    return this.#count;
+  }
+
+  /** The pending error, if any. */
+  get pendingError(): UdpError | undefined {
+    return this.#error;
+  }
+
+  /** Whether a datagram of `length` payload bytes fits (Linux: room is checked before adding). */
+  hasRoom(length: number): boolean {
+    if (this.#count >= this.#queueLimit) return false;
+    return this.#count === 0 || this.queuedBytes + length <= this.#byteLimit;
+  }
+
+  /**
+   * Queues `pkt` (a pooled copy whose data is the payload; ownership passes
+   * to the socket) from `addr`:`port` and notifies. Returns false, and
+   * releases `pkt`, when the queue is full or the socket closed.
+   */
+  push(pkt: PacketBuffer, addr: number, port: number): boolean {
+    if (this.closed || !this.hasRoom(pkt.length)) {
+      pkt.release();
+      this.dropped++;
+      return false;
+    }
+    if (this.#count === this.#pkts.length) this.#grow();
+    const i = (this.#head + this.#count) & (this.#pkts.length - 1);
+    this.#pkts[i] = pkt;
+    this.#addrs[i] = addr;
+    this.#ports[i] = port;
+    this.#count++;
+    this.queuedBytes += pkt.length;
+    this.onReadable?.();
+    return true;
+  }
+
+  #grow(): void {
+    const old = this.#pkts.length;
+    const cap = old === 0 ? MIN_CAPACITY : old * 2;
+    const pkts = new Array<PacketBuffer | undefined>(cap);
+    const addrs = new Array<number>(cap).fill(0);
+    const ports = new Array<number>(cap).fill(0);
+    for (let k = 0; k < this.#count; k++) {
+      const i = (this.#head + k) & (old - 1);
+      pkts[k] = this.#pkts[i];
+      addrs[k] = this.#addrs[i]!;
+      ports[k] = this.#ports[i]!;
+    }
+    this.#pkts = pkts;
+    this.#addrs = addrs;
+    this.#ports = ports;
+    this.#head = 0;
+  }
+
+  /** Length of the oldest queued datagram, or -1. */
+  nextLength(): number {
+    return this.#count === 0 ? -1 : this.#pkts[this.#head]!.length;
+  }
+
+  /** Copies the oldest datagram into `into` (truncating); -1 when none. */
+  recv(into: Uint8Array): number {
+    if (this.#count === 0) return -1;
+    const i = this.#head;
+    const pkt = this.#pkts[i]!;
+    this.#pkts[i] = undefined;
+    this.#head = (i + 1) & (this.#pkts.length - 1);
+    this.#count--;
+    const length = pkt.length;
+    this.queuedBytes -= length;
+    const n = length < into.length ? length : into.length;
+    into.set(pkt.buf.subarray(pkt.start, pkt.start + n));
+    this.peerAddress = this.#addrs[i]!;
+    this.peerPort = this.#ports[i]!;
+    pkt.release();
+    return n;
+  }
+
+  /** Leaves `error` pending (replacing an older one, like `sk_err`) and notifies. */
+  setError(error: UdpError): void {
+    if (this.closed) return;
+    this.#error = error;
+    this.onReadable?.();
+  }
+
+  /** Returns and clears the pending error. */
+  takeError(): UdpError | undefined {
+    const e = this.#error;
+    this.#error = undefined;
+    return e;
+  }
+
+  /** See {@linkcode UdpSocket.send}. */
+  send(data: Uint8Array, address: number, port: number): UdpError | undefined {
+    if (this.closed) return "closed";
+    if (this.#error !== undefined) return this.takeError();
+    if (address === 0) {
+      if (this.remoteAddress === 0) return "not_connected";
+      return this.#host.output(this, data, this.remoteAddress, this.remotePort);
+    }
+    return this.#host.output(this, data, address >>> 0, port);
+  }
+
+  /** See {@linkcode UdpSocket.connect}. */
+  connect(address: number, port: number): UdpError | undefined {
+    if (this.closed) return "closed";
+    return this.#host.connect(this, address >>> 0, port);
+  }
+
+  /** Frees the port, releases the queue, and notifies once. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#host.unbind(this);
+    for (let k = 0; k < this.#count; k++) {
+      const i = (this.#head + k) & (this.#pkts.length - 1);
+      this.#pkts[i]!.release();
+      this.#pkts[i] = undefined;
+    }
+    this.#count = 0;
+    this.queuedBytes = 0;
+    this.#error = undefined;
+    const notify = this.onReadable;
+    this.onReadable = null;
+    notify?.();
+  }
+}

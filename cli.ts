@@ -8,6 +8,9 @@
  */
 import { DEMO_HELP, runDemo } from "./cli/demo.ts";
 import { GRAPH_HELP, runGraph } from "./cli/graph.ts";
+import { runUp, UP_HELP } from "./cli/up.ts";
+import { REPLAY_HELP, runReplay } from "./cli/replay.ts";
+import { DECODE_HELP, runDecode } from "./cli/decode.ts";
 
 const HELP = `deno-netstack: a TCP/IP stack in TypeScript for Deno
 
@@ -16,6 +19,9 @@ Usage: deno run -A cli.ts <command> [options]
 Commands:
   demo     a virtual LAN in memory: ARP, ping, a capture (no privileges)
   graph    print the plugin graph of a stack
+  up       a virtual host on a TUN/TAP device (or on an in-memory network)
+  replay   replay a pcap/pcapng capture into a virtual host, on virtual time
+  decode   print a capture one line per packet, like tcpdump -n
   help     this text; "help <command>" for a command's options
 
 Run "deno run -A cli.ts <command> --help" for each command's flags.
@@ -24,6 +30,9 @@ Run "deno run -A cli.ts <command> --help" for each command's flags.
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<number> }> = {
   demo: { help: DEMO_HELP, run: async (a) => (await runDemo(a)).code },
   graph: { help: GRAPH_HELP, run: runGraph },
+  up: { help: UP_HELP, run: (a) => runUp(a) },
+  replay: { help: REPLAY_HELP, run: (a) => runReplay(a) },
+  decode: { help: DECODE_HELP, run: (a) => runDecode(a) },
 };
 
 /** Runs the CLI with `args`; returns the exit code. */

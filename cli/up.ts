@@ -1,0 +1,596 @@
+/**
+ * `cli.ts up`: runs a stack on a TUN or TAP device (or on an in-memory
+ * network with a virtual peer) in real time until SIGINT/SIGTERM, then prints
+ * its counters. {@linkcode runUp} is the whole command; {@linkcode UP_HELP}
+ * documents it.
+ *
+ * How it runs: the stack uses a `SystemClock`; a `RealTimeRunner` polls it on
+ * its deadlines, and the device kicks the runner after every batch of
+ * received frames (see drivers/tun/io.ts for why the read loop is batched).
+ *
+ * `--netns NAME`: the device is created (or attached to) inside the existing
+ * namespace NAME: the driver `setns()`s its thread into it just long enough to
+ * open `/dev/net/tun` and configure the device, so the device never shows up
+ * outside NAME, and `--peer-address` is applied there with `ip -n NAME`. The
+ * stack itself does no host networking, so the process stays where it is.
+ *
+ * Services (`--serve`) come from a registry the caller passes (cli.ts passes
+ * the plugins of plugins/services/); each may add plugins to the stack and
+ * start once it is up.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { createStack, type Stack } from "../mod.ts";
+import { type Clock, SystemClock } from "../stack/clock.ts";
+import type { LinkDriver } from "../stack/driver.ts";
+import type { LogLevel, LogRecord } from "../stack/log.ts";
+import type { PluginEntry } from "../stack/boot.ts";
+import type { ProtocolPlugin } from "../stack/manifest.ts";
+import { readManifestFile, resolveManifest } from "../stack/loader.ts";
+import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
+import {
+  formatIpv4Address,
+  formatMac,
+  ipv4BroadcastAddress,
+  ipv4NetworkAddress,
+  parseIpv4Address,
+  parseIpv4Cidr,
+  parseMac,
+} from "../stack/wire/address.ts";
+import { VirtualNetwork } from "../drivers/loopback/mod.ts";
+import { CaptureTap, PcapWriter } from "../drivers/pcapfile/mod.ts";
+import {
+  openTun,
+  type Pollable,
+  randomMac,
+  RealTimeRunner,
+  type TunDevice,
+} from "../drivers/tun/mod.ts";
+import { configurePeer } from "./_netns.ts";
+
+/** A stopper returned by a service's `start`. */
+export interface RunningService {
+  /** Stops the service. */
+  close(): void | Promise<void>;
+}
+
+/**
+ * A service `up --serve NAME` can run: plugins to load into the stack, and/or
+ * code to start once the stack is up.
+ *
+ * @example
+ * ```ts
+ * import type { UpService } from "./up.ts";
+ * import assert from "node:assert/strict";
+ * const hello: UpService = {
+ *   description: "says hello in the log",
+ *   start(stack) {
+ *     assert.ok(stack.pluginNames.length > 0);
+ *   },
+ * };
+ * assert.equal(typeof hello.start, "function");
+ * ```
+ */
+export interface UpService {
+  /** One line for `--help`. */
+  readonly description: string;
+  /** Plugins the service needs in the stack (added after the others, duplicates skipped). */
+  readonly plugins?: readonly (ProtocolPlugin | PluginEntry)[];
+  /** Starts the service on the running stack. */
+  start?(stack: Stack): RunningService | void | Promise<RunningService | void>;
+}
+
+/** Services by `--serve` name. */
+export type ServiceRegistry = Readonly<Record<string, UpService>>;
+
+/**
+ * Options of {@linkcode runUp}.
+ *
+ * @example
+ * ```ts
+ * import type { UpOptions } from "./up.ts";
+ * import assert from "node:assert/strict";
+ * const lines: string[] = [];
+ * const options: UpOptions = { print: (l) => lines.push(l), handleSignals: false };
+ * assert.equal(options.handleSignals, false);
+ * ```
+ */
+export interface UpOptions {
+  /** Services `--serve` may name (default none). */
+  readonly services?: ServiceRegistry;
+  /** Stops the command when aborted (as SIGINT does). */
+  readonly signal?: AbortSignal;
+  /** Listen for SIGINT and SIGTERM (default true). */
+  readonly handleSignals?: boolean;
+  /** Where output lines go (default standard output). */
+  readonly print?: (line: string) => void;
+  /** Where errors, warnings and logs go (default standard error). */
+  readonly printError?: (line: string) => void;
+  /** Called once ready, with the running stack (tests, embedding). */
+  readonly onReady?: (stack: Stack) => void | Promise<void>;
+}
+
+/** `up --help`. */
+export const UP_HELP =
+  `Usage: deno run --allow-ffi --allow-run --allow-read --allow-write cli.ts up [options]
+
+Runs the stack on a network interface in real time. Prints one line
+"ready <ifname> <addresses>" once the stack answers; SIGINT or SIGTERM stop
+it cleanly and print its counters. tun and tap need Linux, root (or
+CAP_NET_ADMIN) and --allow-ffi; --peer-address and --netns need --allow-run
+and the ip command (iproute2).
+
+Options:
+  --driver tun|tap|loopback  Link driver (default tun).
+                               tun: raw IP packets on a Linux TUN device;
+                               tap: Ethernet frames on a TAP device (the stack answers ARP);
+                               loopback: an in-memory network whose other host is a
+                               second virtual stack at --peer-address.
+  --ifname NAME              Device to create, or attach to if it exists
+                             (default: Linux picks tunN/tapN; eth0 for loopback).
+  --address CIDR             The stack's address, repeatable (required for tun and tap;
+                             default 10.0.0.2/24 for loopback).
+  --gateway IP               Add a default route via IP.
+  --mtu N                    Link MTU, 68..65535 (tun/tap: also set on the Linux side).
+  --mac MAC                  tap: the stack's MAC (default random, locally administered).
+  --peer-address CIDR        The other end's address, repeatable. tun/tap: given to the
+                             Linux side of the device with ip, which is then set up (with
+                             no IPv6 link-local address, so Linux stays quiet); loopback:
+                             the virtual peer's address (default: the first other host of
+                             the first --address subnet).
+  --serve LIST               Services to run, comma separated (echo, discard, chargen,
+                             daytime, http, … as the registry provides them).
+  --capture FILE             Record every frame sent and received to FILE (pcap).
+  --plugin PATH|URL          Load an extra protocol plugin, repeatable.
+  --manifest FILE            A stack manifest (JSON) replacing the default plugin list.
+  --log-level LEVEL          debug, info, warn or error (default warn); logs go to stderr.
+  --netns NAME               tun/tap: create the device inside the existing network
+                             namespace NAME (ip netns add NAME); --peer-address is then
+                             applied inside it too.
+  -h, --help                 Show this text.
+
+Examples:
+  ip netns add demo
+  deno run -A cli.ts up --driver tun --ifname tun0 --netns demo \\
+      --address 10.0.0.2/24 --peer-address 10.0.0.1/24
+  ip netns exec demo ping -c 3 10.0.0.2
+
+  deno run -A cli.ts up --driver tap --ifname tap0 --address 192.168.7.2/24 \\
+      --peer-address 192.168.7.1/24 --capture tap0.pcap --log-level info
+
+  deno run -A cli.ts up --driver loopback --address 10.0.0.2/24 --capture demo.pcap
+`;
+
+class UsageError extends Error {}
+
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+const encoder = new TextEncoder();
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text + "\n");
+  for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+}
+
+interface UpArgs {
+  driver: "tun" | "tap" | "loopback";
+  ifname: string | undefined;
+  addresses: string[];
+  gateway: string | undefined;
+  mtu: number | undefined;
+  mac: Uint8Array | undefined;
+  peers: string[];
+  serve: string[];
+  capture: string | undefined;
+  plugins: string[];
+  manifest: string | undefined;
+  logLevel: LogLevel;
+  netns: string | undefined;
+  help: boolean;
+}
+
+function parseUpArgs(args: string[]): UpArgs {
+  let v;
+  try {
+    v = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        driver: { type: "string", default: "tun" },
+        ifname: { type: "string" },
+        address: { type: "string", multiple: true },
+        gateway: { type: "string" },
+        mtu: { type: "string" },
+        mac: { type: "string" },
+        "peer-address": { type: "string", multiple: true },
+        serve: { type: "string", multiple: true },
+        capture: { type: "string" },
+        plugin: { type: "string", multiple: true },
+        manifest: { type: "string" },
+        "log-level": { type: "string", default: "warn" },
+        netns: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const driver = v.driver!;
+  if (driver !== "tun" && driver !== "tap" && driver !== "loopback") {
+    throw new UsageError(`--driver must be tun, tap or loopback, not "${driver}"`);
+  }
+  const logLevel = v["log-level"] as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+  let mtu: number | undefined;
+  if (v.mtu !== undefined) {
+    mtu = Number(v.mtu);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) {
+      throw new UsageError(`--mtu must be an integer in 68..65535, not "${v.mtu}"`);
+    }
+  }
+  let mac: Uint8Array | undefined;
+  if (v.mac !== undefined) {
+    if (driver !== "tap") throw new UsageError("--mac needs --driver tap");
+    const m = parseMac(v.mac);
+    if (m === null || (m[0]! & 1) !== 0) {
+      throw new UsageError(`--mac must be a unicast MAC such as 02:00:00:00:00:02, not "${v.mac}"`);
+    }
+    mac = m;
+  }
+  if (v.netns !== undefined && driver === "loopback") {
+    throw new UsageError("--netns needs --driver tun or tap");
+  }
+  const addresses = v.address ?? (driver === "loopback" ? ["10.0.0.2/24"] : []);
+  if (addresses.length === 0 && !v.help) {
+    throw new UsageError(`--address is required with --driver ${driver}`);
+  }
+  if (v.gateway !== undefined && parseIpv4Address(v.gateway) === null) {
+    throw new UsageError(`--gateway must be an IPv4 address, not "${v.gateway}"`);
+  }
+  return {
+    driver,
+    ifname: v.ifname,
+    addresses,
+    gateway: v.gateway,
+    mtu,
+    mac,
+    peers: v["peer-address"] ??
+      (driver === "loopback" && addresses[0] !== undefined ? [defaultPeer(addresses[0])] : []),
+    serve: (v.serve ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s),
+    capture: v.capture,
+    plugins: v.plugin ?? [],
+    manifest: v.manifest,
+    logLevel,
+    netns: v.netns,
+    help: v.help ?? false,
+  };
+}
+
+/** The first host of `cidr`'s subnet that is not `cidr`'s own address, as CIDR. */
+function defaultPeer(cidr: string): string {
+  const c = parseIpv4Cidr(cidr);
+  if (c === null || c.prefixLength > 30) {
+    throw new UsageError(`Cannot pick a peer address next to "${cidr}": give --peer-address`);
+  }
+  const first = ipv4NetworkAddress(c) + 1;
+  const peer = first === c.address ? first + 1 : first;
+  if (peer >= ipv4BroadcastAddress(c)) throw new UsageError(`No room for a peer in ${cidr}`);
+  return `${formatIpv4Address(peer >>> 0)}/${c.prefixLength}`;
+}
+
+async function pluginList(
+  a: UpArgs,
+  services: UpService[],
+): Promise<(ProtocolPlugin | PluginEntry)[]> {
+  let base: (ProtocolPlugin | PluginEntry)[] = [...DEFAULT_PLUGINS];
+  if (a.manifest !== undefined) {
+    const read = await readManifestFile(a.manifest);
+    base = await resolveManifest(read.manifest, { builtins: BUILTIN_PLUGINS, base: read.base });
+  }
+  const extra = a.plugins.length === 0
+    ? []
+    : await resolveManifest({ plugins: a.plugins }, { builtins: BUILTIN_PLUGINS });
+  const out: (ProtocolPlugin | PluginEntry)[] = [];
+  const seen = new Set<string>();
+  for (const p of [...base, ...extra, ...services.flatMap((s) => s.plugins ?? [])]) {
+    const name = ("plugin" in p ? p.plugin : p).manifest.name;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    out.push(p);
+  }
+  return out;
+}
+
+/** Drives a VirtualNetwork (on its own ManualClock) from a real clock. */
+function realTimeNetwork(net: VirtualNetwork, clock: Clock): Pollable {
+  const offset = net.now() - clock.now();
+  return {
+    pollAt(): number | undefined {
+      const t = net.nextDeadline();
+      return t === undefined ? undefined : t - offset;
+    },
+    poll(now: number): void {
+      const target = now + offset;
+      if (target > net.now()) net.runFor(target - net.now());
+      else net.step();
+    },
+  };
+}
+
+/** What the command built and must tear down. */
+interface Running {
+  stack: Stack;
+  runner: RealTimeRunner;
+  ifname: string;
+  tun: TunDevice | null;
+  net: VirtualNetwork | null;
+  peerStack: Stack | null;
+  writer: PcapWriter | null;
+  services: RunningService[];
+}
+
+/**
+ * Runs `up` with command-line `args` (the words after `up`) until a signal
+ * or `options.signal`; returns the exit code (0 ok, 1 failure, 2 usage).
+ *
+ * @param args Command-line arguments after `up`.
+ * @param options Service registry, output, stopping.
+ * @returns The exit code.
+ *
+ * @example
+ * ```ts
+ * import { runUp } from "./up.ts";
+ * import assert from "node:assert/strict";
+ * const out: string[] = [];
+ * const stop = new AbortController();
+ * const code = await runUp(["--driver", "loopback", "--address", "10.9.0.2/24"], {
+ *   handleSignals: false,
+ *   signal: stop.signal,
+ *   print: (line) => out.push(line),
+ *   printError: () => {},
+ *   onReady: () => stop.abort(),
+ * });
+ * assert.equal(code, 0);
+ * assert.equal(out[0], "ready eth0 10.9.0.2/24");
+ * ```
+ */
+export async function runUp(args: string[], options: UpOptions = {}): Promise<number> {
+  const print = options.print ?? ((l: string) => writeAll(Deno.stdout, l));
+  const printError = options.printError ?? ((l: string) => writeAll(Deno.stderr, l));
+  const registry = options.services ?? {};
+  let a: UpArgs;
+  try {
+    a = parseUpArgs(args);
+  } catch (err) {
+    printError(`error: ${(err as Error).message}\nRun "up --help" for the options.`);
+    return 2;
+  }
+  if (a.help) {
+    const names = Object.keys(registry);
+    print(UP_HELP + (names.length === 0 ? "" : `\nServices available: ${names.join(", ")}`));
+    return 0;
+  }
+  const unknown = a.serve.filter((s) => !Object.hasOwn(registry, s));
+  if (unknown.length > 0) {
+    const known = Object.keys(registry);
+    printError(
+      `error: unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} for --serve ` +
+        `(available: ${known.length === 0 ? "none yet" : known.join(", ")})`,
+    );
+    return 2;
+  }
+  // Listen before starting: a signal that comes during start-up, or right
+  // after "ready" is printed, must stop us cleanly, not kill the process.
+  const stopper = new Stopper(options);
+  let running: Running | null = null;
+  try {
+    running = await start(a, registry, printError);
+    const r: Running = running;
+    if (r.tun !== null) stopper.watch(r.tun.closed);
+    if (!stopper.requested) {
+      print(`ready ${r.ifname} ${a.addresses.join(" ")}`);
+      await options.onReady?.(r.stack);
+    }
+    if ((await stopper.stopped) === "device") {
+      printError(`error: ${r.ifname} stopped: ${r.tun?.error?.message ?? "the device was closed"}`);
+      return 1;
+    }
+    return 0;
+  } catch (err) {
+    printError(`error: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  } finally {
+    stopper.dispose();
+    if (running !== null) await stop(running, print, printError);
+  }
+}
+
+/** Waits for SIGINT/SIGTERM/abort ("stop"), or for the device's loop to end by itself ("device"). */
+class Stopper {
+  /** Settles with the first reason to stop. */
+  readonly stopped: Promise<"stop" | "device">;
+  #resolve!: (why: "stop" | "device") => void;
+  #settled = false;
+  readonly #signals: Deno.Signal[];
+  readonly #abort: AbortSignal | undefined;
+  readonly #onStop = (): void => this.#finish("stop");
+
+  constructor(options: UpOptions) {
+    this.stopped = new Promise((resolve) => this.#resolve = resolve);
+    this.#signals = options.handleSignals === false ? [] : ["SIGINT", "SIGTERM"];
+    this.#abort = options.signal;
+    for (const s of this.#signals) Deno.addSignalListener(s, this.#onStop);
+    if (this.#abort?.aborted) this.#finish("stop");
+    else this.#abort?.addEventListener("abort", this.#onStop, { once: true });
+  }
+
+  /** Whether a stop was asked for. */
+  get requested(): boolean {
+    return this.#settled;
+  }
+
+  /** Also stop when `closed` resolves (the device went away). */
+  watch(closed: Promise<void>): void {
+    void closed.then(() => this.#finish("device"));
+  }
+
+  /** Removes the listeners. */
+  dispose(): void {
+    this.#finish("stop");
+  }
+
+  #finish(why: "stop" | "device"): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    for (const s of this.#signals) Deno.removeSignalListener(s, this.#onStop);
+    this.#abort?.removeEventListener("abort", this.#onStop);
+    this.#resolve(why);
+  }
+}
+
+async function start(
+  a: UpArgs,
+  registry: ServiceRegistry,
+  printError: (l: string) => void,
+): Promise<Running> {
+  const services = a.serve.map((s) => registry[s]!);
+  const plugins = await pluginList(a, services);
+  const clock = new SystemClock();
+  const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const log = (r: LogRecord): void =>
+    printError(`${(r.time / 1e6).toFixed(6)} ${r.level} ${r.source}: ${r.message}`);
+  const onError = (e: unknown) => printError(`error: stack poll failed: ${String(e)}`);
+  let net: VirtualNetwork | null = null;
+  let peerStack: Stack | null = null;
+  let tun: TunDevice | null = null;
+  let driver: LinkDriver;
+  let stack: Stack;
+  let node: Pollable;
+  if (a.driver === "loopback") {
+    net = new VirtualNetwork({ seed, start: clock.now() });
+    stack = createStack({ plugins, clock: net.clock, seed, log, logLevel: a.logLevel, name: "up" });
+    peerStack = createStack({ clock: net.clock, seed: seed ^ 0x5eed, name: "peer" });
+    const link = net.link(a.mtu === undefined ? {} : { mtu: a.mtu });
+    driver = link.a;
+    net.addNode(stack);
+    net.addNode(peerStack);
+    peerStack.addInterface({
+      driver: link.b,
+      name: "peer0",
+      addresses: a.peers,
+    });
+    node = realTimeNetwork(net, clock);
+  } else {
+    stack = createStack({ plugins, clock, seed, log, logLevel: a.logLevel, name: "up" });
+    try {
+      tun = openTun({
+        mode: a.driver,
+        ...(a.ifname !== undefined ? { name: a.ifname } : {}),
+        ...(a.mtu !== undefined ? { mtu: a.mtu } : {}),
+        ...(a.driver === "tap" ? { mac: a.mac ?? randomMac(stack.rng) } : {}),
+        ...(a.netns !== undefined ? { netns: a.netns } : {}),
+      });
+    } catch (err) {
+      stack.close();
+      throw err;
+    }
+    if (
+      tun.mac !== undefined && tun.linuxMac !== null && a.logLevel !== "warn" &&
+      a.logLevel !== "error"
+    ) {
+      printError(
+        `${tun.name}: stack MAC ${formatMac(tun.mac)}, Linux MAC ${formatMac(tun.linuxMac)}`,
+      );
+    }
+    driver = tun;
+    node = stack;
+  }
+  const runner = new RealTimeRunner(node, { clock, onError });
+  const r: Running = { stack, runner, ifname: "", tun, net, peerStack, writer: null, services: [] };
+  try {
+    if (a.capture !== undefined) {
+      r.writer = PcapWriter.create(a.capture, { linkType: driver.linkType });
+      driver = new CaptureTap(driver, { writer: r.writer, epochOffset: "wall" });
+    }
+    const ifname = tun?.name ?? a.ifname ?? "eth0";
+    r.ifname = ifname;
+    if (tun !== null && a.peers.length > 0) {
+      // Linux side first, so the stack's first frames (a gratuitous ARP on
+      // TAP) find the link up instead of failing with EIO.
+      await configurePeer(tun.name, {
+        addresses: a.peers,
+        ...(a.netns !== undefined ? { netns: a.netns } : {}),
+      });
+    }
+    stack.addInterface({ driver, name: ifname, addresses: a.addresses });
+    if (tun !== null) tun.onBatch = runner.kick;
+    runner.start();
+    if (a.gateway !== undefined) stack.addRoute("default", { gateway: a.gateway });
+    for (const s of services) {
+      const handle = await s.start?.(stack);
+      if (handle) r.services.push(handle);
+    }
+    const peer = a.peers[0];
+    if (peer !== undefined) await checkPeer(stack, runner, peer.split("/")[0]!, printError);
+    return r;
+  } catch (err) {
+    await stop(r, () => {}, printError);
+    throw err;
+  }
+}
+
+/** Pings the peer (3 tries) so caches are warm and a broken setup shows before "ready". */
+async function checkPeer(
+  stack: Stack,
+  runner: RealTimeRunner,
+  peer: string,
+  printError: (l: string) => void,
+): Promise<void> {
+  if (parseIpv4Address(peer) === null) return; // IPv6 peers: nothing to ping with yet
+  let last = "";
+  for (let i = 0; i < 3; i++) {
+    const reply = stack.ping(peer, { timeout: 1_000_000 });
+    runner.kick(); // the ping armed a timer between batches
+    try {
+      await reply;
+      return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+  }
+  printError(`warning: peer ${peer} does not answer ping (${last}); going on`);
+}
+
+async function stop(
+  r: Running,
+  print: (l: string) => void,
+  printError: (l: string) => void,
+): Promise<void> {
+  for (const s of r.services.splice(0).reverse()) {
+    try {
+      await s.close();
+    } catch (err) {
+      printError(`warning: a service failed to stop: ${(err as Error).message}`);
+    }
+  }
+  r.runner.stop();
+  r.stack.close();
+  r.peerStack?.close();
+  r.net?.close();
+  if (r.tun !== null) await r.tun.closed;
+  r.writer?.close();
+  const table = r.stack.counterTable();
+  const iface = r.stack.interfaces.byName(r.ifname);
+  if (iface !== undefined) {
+    const s = iface.stats;
+    print(
+      `${r.ifname}: rx ${s.rxPackets} packets ${s.rxBytes} bytes, ` +
+        `tx ${s.txPackets} packets ${s.txBytes} bytes` +
+        (r.tun !== null ? `, tx errors ${r.tun.stats.txErrors}` : ""),
+    );
+  }
+  if (table !== "") print(table);
+}

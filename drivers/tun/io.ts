@@ -1,0 +1,292 @@
+/**
+ * The TUN/TAP I/O loop: how frames move between a Linux descriptor and the
+ * stack without blocking Deno's event loop and fast enough to keep up with
+ * Linux.
+ *
+ * **Why it is built this way** (numbers from /work/shared/PERFORMANCE.md and
+ * `bench/tun_bench.ts`):
+ * - A blocking `read()` would freeze the event loop. Declaring `read` as a
+ *   `nonblocking: true` FFI call would run it on a worker thread, but each
+ *   such call costs 9-27 µs (a thread hop and a promise): per packet, that
+ *   caps us near 50 k packets/s.
+ * - So the descriptor is `O_NONBLOCK` and read with *synchronous* FFI calls
+ *   (~1 µs each, near C) until `EAGAIN` or `batch` frames; only then does the
+ *   loop wait in one nonblocking `poll()` on a worker thread. The thread hop
+ *   is paid once per batch, and under load `poll()` returns at once.
+ *   Measured by `bench/tun_bench.ts` (draining 100k queued packets, 2 busy
+ *   cores): the driver alone reads 0.5-0.77 M packets/s, 1.3-1.9 µs each, of
+ *   which all but 0.1-0.25 µs is the kernel's `read()`; through the stack
+ *   (IPv4, UDP, ICMP port unreachable) 0.4-0.48 M packets/s.
+ * - Each frame is read straight into a pooled {@linkcode PacketBuffer} at its
+ *   headroom offset (`pool.alloc(frameMax)`, then
+ *   `read(fd, buf + start, room)`) and handed to the stack, which borrows it
+ *   and releases it to the pool: no copy and, in steady state, no allocation
+ *   beyond the 16-byte view passed to FFI.
+ * - After each batch the loop calls `onBatch` once: the runner polls the
+ *   stack (timers, deferred egress) there. The runner owns *when* the stack
+ *   runs; this loop owns only the descriptor.
+ * - Writes are synchronous too (~1.6 µs per 1500 B): a TUN write never
+ *   blocks, and a frame given to `transmit` is out of our hands when the call
+ *   returns.
+ * - A Worker reading into a SharedArrayBuffer ring was measured slower
+ *   (0.7-0.9 M packets/s) and competes with Linux for the second core.
+ *
+ * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
+ * the eventfd so a pending `poll()` returns at once, and the loop closes the
+ * descriptors only after that, so no worker thread ever polls a closed (and
+ * possibly reused) fd. `pollTimeout` bounds every wait anyway.
+ *
+ * @module
+ */
+import type { DriverPort } from "../../stack/driver.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import {
+  EAGAIN,
+  EINTR,
+  type Libc,
+  type LibcSymbols,
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+} from "./_libc.ts";
+
+/**
+ * Counters of one device's I/O loop.
+ *
+ * @example
+ * ```ts
+ * import type { IoStats } from "./io.ts";
+ * import assert from "node:assert/strict";
+ * const s: Pick<IoStats, "rxPackets" | "rxBatches"> = { rxPackets: 640, rxBatches: 10 };
+ * assert.equal(s.rxPackets / s.rxBatches, 64); // frames per wake-up
+ * ```
+ */
+export interface IoStats {
+  /** Frames read and handed to the stack. */
+  rxPackets: number;
+  /** Bytes read. */
+  rxBytes: number;
+  /** Batches that delivered at least one frame. */
+  rxBatches: number;
+  /** `poll()` waits (each a worker-thread round trip). */
+  polls: number;
+  /** Frames longer than the receive buffer (dropped). */
+  rxTruncated: number;
+  /** `read()` failures other than EAGAIN/EINTR. */
+  rxErrors: number;
+  /** Frames written. */
+  txPackets: number;
+  /** Bytes written. */
+  txBytes: number;
+  /** Frames the kernel refused (EAGAIN, EIO on a downed link, …) or sent after close. */
+  txErrors: number;
+  /** errno of the last failed `read()`/`write()`, 0 if none. */
+  lastErrno: number;
+  /** Exceptions thrown by `onBatch` (caught: the loop never dies of them). */
+  callbackErrors: number;
+}
+
+/** Options of {@linkcode TunIo}. */
+export interface TunIoOptions {
+  /** Largest frame expected (MTU, plus link header on TAP); buffers are at least this big. */
+  readonly frameMax: number;
+  /** Frames read before yielding to the event loop. */
+  readonly batch: number;
+  /** Longest `poll()` wait, in ms. */
+  readonly pollTimeout: number;
+}
+
+// Consecutive failing polls after which the loop gives up (a broken descriptor).
+const MAX_POLL_FAILURES = 100;
+
+/**
+ * @internal The read loop and write path of one descriptor; {@linkcode
+ * TunDevice} (tun.ts) wraps it. Hot path: `#drain` and `transmit`.
+ */
+export class TunIo {
+  /** Counters. */
+  readonly stats: IoStats = {
+    rxPackets: 0,
+    rxBytes: 0,
+    rxBatches: 0,
+    polls: 0,
+    rxTruncated: 0,
+    rxErrors: 0,
+    txPackets: 0,
+    txBytes: 0,
+    txErrors: 0,
+    lastErrno: 0,
+    callbackErrors: 0,
+  };
+  /** Called after each batch that delivered frames. */
+  onBatch: (() => void) | null = null;
+  /** The last error that stopped the loop, if any. */
+  error: Error | null = null;
+  #fd: number;
+  #wake: number;
+  readonly #sym: LibcSymbols;
+  readonly #libc: Libc;
+  readonly #frameMax: number;
+  readonly #batch: number;
+  readonly #pollTimeout: number;
+  // struct pollfd[2] = { int fd; short events; short revents } × 2: the device, the eventfd.
+  readonly #pollfds = new Uint8Array(16);
+  readonly #pollView = new DataView(this.#pollfds.buffer);
+  #closing = false;
+
+  constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
+    this.#libc = libc;
+    this.#sym = libc.sym;
+    this.#fd = fd;
+    this.#wake = wakeFd;
+    this.#frameMax = options.frameMax;
+    this.#batch = options.batch;
+    this.#pollTimeout = options.pollTimeout;
+    const pv = this.#pollView;
+    pv.setInt32(0, fd, true);
+    pv.setInt16(4, POLLIN, true);
+    pv.setInt32(8, wakeFd, true);
+    pv.setInt16(12, POLLIN, true);
+  }
+
+  /** The device descriptor, or -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** Whether {@linkcode stop} was called. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Runs the loop until {@linkcode stop}; resolves when it has ended (never rejects). */
+  async start(port: DriverPort): Promise<void> {
+    const sym = this.#sym;
+    const pollfds = this.#pollfds;
+    const pv = this.#pollView;
+    let failures = 0;
+    while (!this.#closing) {
+      if (this.#drain(port) > 0) {
+        this.stats.rxBatches++;
+        const cb = this.onBatch;
+        if (cb !== null) {
+          try {
+            cb();
+          } catch {
+            this.stats.callbackErrors++;
+          }
+        }
+        if (this.#closing) break;
+      }
+      // One worker-thread round trip per batch; returns at once when frames
+      // are already waiting, so under load this is also our yield point.
+      this.stats.polls++;
+      const n = await sym.poll(pollfds, 2, this.#pollTimeout);
+      if (n < 0) {
+        // EINTR and friends: try again, but a descriptor that keeps failing ends the loop.
+        if (++failures >= MAX_POLL_FAILURES) {
+          this.error = new Error(`poll() on the device failed ${failures} times in a row`);
+          break;
+        }
+        continue;
+      }
+      failures = 0;
+      const revents = pv.getInt16(6, true);
+      if ((revents & (POLLERR | POLLHUP | POLLNVAL)) !== 0 && (revents & POLLIN) === 0) {
+        this.error = new Error(
+          `The device descriptor failed (poll revents 0x${revents.toString(16)})`,
+        );
+        break;
+      }
+    }
+    this.#closing = true;
+  }
+
+  /**
+   * Reads until EAGAIN or `batch` frames, handing each to the stack.
+   * Hot path: no closure, promise or allocation besides the pooled buffer and
+   * the view given to FFI.
+   */
+  #drain(port: DriverPort): number {
+    const sym = this.#sym;
+    const fd = this.#fd;
+    const pool = port.pool;
+    const stats = this.stats;
+    let n = 0;
+    while (n < this.#batch && !this.#closing) {
+      const pkt = pool.alloc(this.#frameMax);
+      const start = pkt.start;
+      // All the tailroom: a frame a little over the MTU still fits.
+      const room = pkt.buf.length - start;
+      const r = sym.read(fd, pkt.buf.subarray(start), room);
+      if (r <= 0) {
+        pkt.release();
+        if (r < 0) {
+          const e = this.#libc.errno();
+          if (e !== EAGAIN && e !== EINTR) {
+            stats.rxErrors++;
+            stats.lastErrno = e;
+          }
+        }
+        break;
+      }
+      if (r > room) {
+        // tun_put_user() reports the whole length even when it copied less.
+        stats.rxTruncated++;
+        pkt.release();
+        continue;
+      }
+      pkt.end = start + r;
+      stats.rxPackets++;
+      stats.rxBytes += r;
+      n++;
+      port.receive(pkt); // the stack borrows pkt and releases it
+    }
+    return n;
+  }
+
+  /** Writes `pkt`'s data window and releases it. Never throws. Hot path. */
+  transmit(pkt: PacketBuffer): void {
+    const len = pkt.end - pkt.start;
+    if (this.#fd < 0) {
+      this.stats.txErrors++;
+      pkt.release();
+      return;
+    }
+    const r = this.#sym.write(this.#fd, pkt.buf.subarray(pkt.start, pkt.end), len);
+    if (r === len) {
+      this.stats.txPackets++;
+      this.stats.txBytes += len;
+    } else {
+      this.stats.txErrors++;
+      if (r < 0) this.stats.lastErrno = this.#libc.errno();
+    }
+    pkt.release();
+  }
+
+  /** Asks the loop to stop: wakes a pending `poll()` through the eventfd. */
+  stop(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#wake >= 0) {
+      const one = new Uint8Array(8);
+      one[0] = 1;
+      this.#sym.write(this.#wake, one, 8);
+    }
+  }
+
+  /**
+   * Closes both descriptors (only once the loop has ended, or was never
+   * started). With `sync` false the device fd is closed on a worker thread:
+   * Linux unregisters the device then, which takes ~14 ms.
+   */
+  async closeFds(sync: boolean): Promise<void> {
+    const fd = this.#fd, wake = this.#wake;
+    this.#fd = this.#wake = -1;
+    if (wake >= 0) this.#sym.close(wake);
+    if (fd < 0) return;
+    if (sync) this.#sym.close(fd);
+    else await this.#sym.closeAsync(fd);
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The read loop and write path of {@linkcode TunIo} on a `socketpair(AF_UNIX,
+ * SOCK_SEQPACKET)`: like a TUN fd it keeps frame boundaries, and it needs no
+ * privileges, only `--allow-ffi`.
+ */
+import assert from "node:assert/strict";
+import { TunIo } from "./io.ts";
+import {
+  acquireLibc,
+  EFD_CLOEXEC,
+  EFD_NONBLOCK,
+  F_GETFL,
+  F_SETFL,
+  O_NONBLOCK,
+  releaseLibc,
+} from "./_libc.ts";
+import { DEFAULT_HEADROOM, type PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { DriverPort } from "../../stack/driver.ts";
+
+const ignore = Deno.build.os !== "linux" ||
+  Deno.permissions.querySync({ name: "ffi" }).state !== "granted";
+
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+
+interface Pair {
+  io: TunIo;
+  peer: number;
+  write(bytes: Uint8Array<ArrayBuffer>): number;
+  read(into: Uint8Array<ArrayBuffer>): number;
+  close(): Promise<void>;
+}
+
+function pair(options: { batch?: number; pollTimeout?: number } = {}): Pair {
+  const libc = acquireLibc();
+  const extra = Deno.dlopen("libc.so.6", {
+    socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  });
+  const fds = new Int32Array(2);
+  assert.equal(extra.symbols.socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
+  extra.close();
+  const [fd, peer] = [fds[0]!, fds[1]!];
+  const { sym } = libc;
+  sym.fcntl(fd, F_SETFL, sym.fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+  const wake = sym.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  const io = new TunIo(libc, fd, wake, {
+    frameMax: 1500,
+    batch: options.batch ?? 64,
+    pollTimeout: options.pollTimeout ?? 1000,
+  });
+  return {
+    io,
+    peer,
+    write: (b) => sym.write(peer, b, b.length),
+    read: (b) => sym.read(peer, b, b.length),
+    async close() {
+      await io.closeFds(false);
+      sym.close(peer);
+      releaseLibc();
+    },
+  };
+}
+
+function port(pool: PacketPool, receive: (pkt: PacketBuffer) => void): DriverPort {
+  return { receive, pool, now: () => 0, ifindex: 1 };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(cond(), "condition not reached within 2 s");
+}
+
+Deno.test({
+  name: "TunIo reads each frame into a pooled buffer at its headroom and calls onBatch per batch",
+  ignore,
+  async fn() {
+    const p = pair();
+    const pool = new PacketPool();
+    const got: { start: number; bytes: number[] }[] = [];
+    let batches = 0;
+    for (let i = 1; i <= 5; i++) p.write(new Uint8Array(i).fill(i));
+    p.io.onBatch = () => void batches++;
+    const loop = p.io.start(port(pool, (pkt) => {
+      got.push({ start: pkt.start, bytes: [...pkt.data] });
+      pkt.release();
+    }));
+    await until(() => got.length === 5);
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.deepEqual(got.map((g) => g.bytes), [[1], [2, 2], [3, 3, 3], [4, 4, 4, 4], [
+      5,
+      5,
+      5,
+      5,
+      5,
+    ]]);
+    assert.ok(got.every((g) => g.start === DEFAULT_HEADROOM));
+    assert.equal(batches, p.io.stats.rxBatches);
+    assert.ok(batches >= 1);
+    assert.equal(p.io.stats.rxPackets, 5);
+    assert.equal(p.io.stats.rxBytes, 15);
+    assert.equal(pool.outstanding, 0);
+  },
+});
+
+Deno.test({
+  name: "TunIo reads at most `batch` frames before it polls again",
+  ignore,
+  async fn() {
+    const p = pair({ batch: 4 });
+    const pool = new PacketPool();
+    let n = 0;
+    const sizes: number[] = [];
+    for (let i = 0; i < 10; i++) p.write(new Uint8Array(60));
+    p.io.onBatch = () => void sizes.push(n);
+    const loop = p.io.start(port(pool, (pkt) => {
+      n++;
+      pkt.release();
+    }));
+    await until(() => n === 10);
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.deepEqual(sizes, [4, 8, 10]);
+  },
+});
+
+Deno.test({
+  name: "TunIo.stop() wakes a pending poll through the eventfd",
+  ignore,
+  async fn() {
+    const p = pair({ pollTimeout: 60_000 });
+    const loop = p.io.start(port(new PacketPool(), (pkt) => pkt.release()));
+    await until(() => p.io.stats.polls === 1);
+    p.io.stop();
+    await loop; // with a 60 s timeout, only the eventfd can end this wait
+    assert.equal(p.io.closing, true);
+    await p.close();
+    assert.equal(p.io.fd, -1);
+  },
+});
+
+Deno.test({
+  name: "TunIo survives a throwing onBatch and counts it",
+  ignore,
+  async fn() {
+    const p = pair();
+    let n = 0;
+    p.write(new Uint8Array(10));
+    p.io.onBatch = () => {
+      throw new Error("runner bug");
+    };
+    const loop = p.io.start(port(new PacketPool(), (pkt) => {
+      n++;
+      pkt.release();
+    }));
+    await until(() => n === 1);
+    p.write(new Uint8Array(10));
+    await until(() => n === 2);
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.equal(p.io.stats.callbackErrors, 2);
+  },
+});
+
+Deno.test({
+  name: "TunIo.transmit() writes exactly the data window and releases the packet",
+  ignore,
+  async fn() {
+    const p = pair();
+    const pool = new PacketPool();
+    const pkt = pool.alloc(4);
+    pkt.data.set([9, 8, 7, 6]);
+    const at = pkt.prepend(2);
+    pkt.buf[at] = 0xaa;
+    pkt.buf[at + 1] = 0xbb;
+    p.io.transmit(pkt);
+    const buf = new Uint8Array(64);
+    const n = p.read(buf);
+    await p.close();
+    assert.deepEqual([...buf.subarray(0, n)], [0xaa, 0xbb, 9, 8, 7, 6]);
+    assert.equal(pkt.released, true);
+    assert.equal(p.io.stats.txPackets, 1);
+    assert.equal(p.io.stats.txBytes, 6);
+  },
+});
+
+Deno.test({
+  name: "TunIo.transmit() after the descriptors are closed counts an error and releases",
+  ignore,
+  async fn() {
+    const p = pair();
+    await p.close();
+    const pool = new PacketPool();
+    const pkt = pool.alloc(20);
+    p.io.transmit(pkt);
+    assert.equal(pkt.released, true);
+    assert.equal(p.io.stats.txErrors, 1);
+  },
+});

@@ -1,0 +1,54 @@
+/**
+ * The TUN/TAP driver: a Linux TUN (raw IP, LINKTYPE_RAW) or TAP (Ethernet,
+ * LINKTYPE_ETHERNET) device opened through `Deno.dlopen` on libc, as a
+ * `LinkDriver`, and {@linkcode RealTimeRunner}, which drives a stack on the
+ * real clock.
+ *
+ * - {@linkcode openTun} creates or attaches to a device (optionally inside a
+ *   network namespace) and sets it non-blocking; `tun.ts` explains the
+ *   namespace handling.
+ * - Receiving reads synchronously until EAGAIN into pooled buffers, then waits
+ *   in one nonblocking `poll()` per batch; `io.ts` explains why.
+ * - After each batch the device calls `onBatch`; point it at a runner's
+ *   `kick` so timers and deferred work run.
+ *
+ * Needs Linux, `--allow-ffi`, and root or CAP_NET_ADMIN (to create a device
+ * or enter a namespace). Errors say which is missing.
+ *
+ * **Not supported:** multi-queue devices (`IFF_MULTI_QUEUE`), the
+ * packet-information header (we always set `IFF_NO_PI`), `IFF_VNET_HDR`
+ * offloads (GSO/checksum), persistent devices (`TUNSETPERSIST`), other
+ * operating systems.
+ *
+ * @example
+ * ```ts ignore
+ * // Needs root and --allow-ffi; the runnable version is tests/interop/tun_test.ts.
+ * import { openTun, RealTimeRunner } from "./mod.ts";
+ * import { createStack, SystemClock } from "../../mod.ts";
+ * const clock = new SystemClock();
+ * const stack = createStack({ clock });
+ * const tun = openTun({ mode: "tun", netns: "demo" });
+ * stack.addInterface({ driver: tun, addresses: ["10.0.0.2/24"] });
+ * const runner = new RealTimeRunner(stack, { clock });
+ * tun.onBatch = runner.kick;
+ * runner.start();
+ * // … `ip netns exec demo ping 10.0.0.2` now gets answers …
+ * runner.stop();
+ * stack.close();
+ * await tun.closed;
+ * ```
+ *
+ * @module
+ */
+export {
+  DEFAULT_BATCH,
+  DEFAULT_POLL_TIMEOUT,
+  openTun,
+  randomMac,
+  TUN_DEVICE_PATH,
+  TunDevice,
+} from "./tun.ts";
+export type { TunMode, TunOptions } from "./tun.ts";
+export type { IoStats } from "./io.ts";
+export { RealTimeRunner } from "./runner.ts";
+export type { Pollable, RealTimeRunnerOptions } from "./runner.ts";

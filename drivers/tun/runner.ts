@@ -1,0 +1,184 @@
+/**
+ * {@linkcode RealTimeRunner}: drives a stack (or anything with `poll` and
+ * `pollAt`) on the real clock. The stack never sets timers (GUIDE: time); it
+ * says when it next has work (`pollAt`) and does it when told (`poll(now)`).
+ * The runner decides how to wait: a `setTimeout` until the next deadline, and
+ * a kick from each driver after every batch of received frames
+ * (`device.onBatch = runner.kick`).
+ *
+ * Timers armed from outside a batch — a user calling `stack.ping()` between
+ * packets — are invisible to the runner until its next wake-up, so it never
+ * sleeps longer than `maxSleep` (default 10 ms: ~100 cheap wake-ups a second
+ * when idle). Call {@linkcode RealTimeRunner.kick} after such a call to make
+ * it take effect at once.
+ *
+ * @module
+ */
+import type { Clock, Duration, Instant } from "../../stack/clock.ts";
+
+/**
+ * What a runner drives: a `Stack`, a `VirtualNetwork` adapter, or several
+ * stacks behind one object.
+ *
+ * @example
+ * ```ts
+ * import type { Pollable } from "./runner.ts";
+ * import assert from "node:assert/strict";
+ * const idle: Pollable = { pollAt: () => undefined, poll: () => {} };
+ * assert.equal(idle.pollAt(0), undefined);
+ * ```
+ */
+export interface Pollable {
+  /** The next instant with work (at or before `now`: at once), or undefined. */
+  pollAt(now: Instant): Instant | undefined;
+  /** Does the work due at `now`. */
+  poll(now: Instant): void;
+}
+
+/**
+ * Options of {@linkcode RealTimeRunner}.
+ *
+ * @example
+ * ```ts
+ * import type { RealTimeRunnerOptions } from "./runner.ts";
+ * import { SystemClock } from "../../stack/clock.ts";
+ * import assert from "node:assert/strict";
+ * const options: RealTimeRunnerOptions = { clock: new SystemClock(), maxSleep: 5_000 };
+ * assert.equal(options.maxSleep, 5_000);
+ * ```
+ */
+export interface RealTimeRunnerOptions {
+  /** The clock the driven object's deadlines are on (a `SystemClock`). */
+  readonly clock: Clock;
+  /** Longest sleep between polls, in µs (default 10 ms). */
+  readonly maxSleep?: Duration;
+  /** Called when `poll` throws (it should not: the stack isolates plugin faults). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** Polls in a row at one kick while the object keeps saying "due now". */
+const MAX_POLLS_PER_KICK = 64;
+
+/**
+ * Runs a {@linkcode Pollable} in real time with `setTimeout`.
+ *
+ * @example
+ * ```ts
+ * import { RealTimeRunner } from "./runner.ts";
+ * import { SystemClock } from "../../stack/clock.ts";
+ * import assert from "node:assert/strict";
+ * const clock = new SystemClock();
+ * let due: number | undefined = clock.now() + 2_000; // 2 ms from now
+ * const polled: number[] = [];
+ * const runner = new RealTimeRunner({
+ *   pollAt: () => due,
+ *   poll(now) {
+ *     if (due !== undefined && now >= due) {
+ *       polled.push(now);
+ *       due = undefined;
+ *     }
+ *   },
+ * }, { clock });
+ * runner.start();
+ * while (polled.length === 0) await new Promise((r) => setTimeout(r, 1));
+ * runner.stop();
+ * assert.equal(polled.length, 1);
+ * ```
+ */
+export class RealTimeRunner {
+  readonly #node: Pollable;
+  readonly #clock: Clock;
+  readonly #maxSleep: Duration;
+  readonly #onError: ((error: unknown) => void) | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #timerDue: Instant = 0;
+  #running = false;
+  /** Calls to the driven object's `poll`. */
+  polls = 0;
+  /** Timer wake-ups. */
+  wakeups = 0;
+  /** Errors thrown by `poll`. */
+  errors = 0;
+
+  /**
+   * Drives `node` on `options.clock`; call {@linkcode start}.
+   *
+   * @throws {RangeError} If `maxSleep` is not a positive number.
+   */
+  constructor(node: Pollable, options: RealTimeRunnerOptions) {
+    this.#node = node;
+    this.#clock = options.clock;
+    this.#maxSleep = options.maxSleep ?? 10_000;
+    if (!(this.#maxSleep >= 1_000)) {
+      throw new RangeError(`Cannot create runner: maxSleep ${options.maxSleep} is below 1 ms`);
+    }
+    this.#onError = options.onError;
+  }
+
+  /** Whether the runner is started. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Starts: polls once now and arms the timer. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.kick();
+  }
+
+  /**
+   * Polls now and re-arms the timer for the next deadline. Bound to the
+   * instance, so it can be handed out: `device.onBatch = runner.kick`.
+   */
+  readonly kick = (): void => {
+    if (!this.#running) return;
+    const clock = this.#clock;
+    const node = this.#node;
+    let now = clock.now();
+    let next: Instant | undefined;
+    try {
+      for (let i = 0; i < MAX_POLLS_PER_KICK; i++) {
+        node.poll(now);
+        this.polls++;
+        next = node.pollAt(now);
+        if (next === undefined || next > now) break;
+        now = clock.now();
+      }
+    } catch (err) {
+      this.errors++;
+      this.#onError?.(err);
+    }
+    if (this.#running) this.#arm(next, now);
+  };
+
+  /** Stops: cancels the timer. The driven object is left as it is. */
+  stop(): void {
+    this.#running = false;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #arm(next: Instant | undefined, now: Instant): void {
+    const delay = next === undefined
+      ? this.#maxSleep
+      : Math.min(this.#maxSleep, Math.max(0, next - now));
+    const due = now + delay;
+    // An armed timer due no later is good enough: it will re-arm when it fires.
+    if (this.#timer !== undefined) {
+      if (this.#timerDue <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerDue = due;
+    // Round up: waking before the deadline would only re-arm for the remainder.
+    this.#timer = setTimeout(this.#onTimer, Math.ceil(delay / 1000));
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.wakeups++;
+    this.kick();
+  };
+}

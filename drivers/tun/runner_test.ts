@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { type Pollable, RealTimeRunner } from "./runner.ts";
+import { SystemClock } from "../../stack/clock.ts";
+
+/** Waits (bounded: 2 s) until `cond` holds. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(cond(), "condition not reached within 2 s");
+}
+
+Deno.test("RealTimeRunner polls once the deadline has passed, not before", async () => {
+  const clock = new SystemClock();
+  const due = clock.now() + 3_000;
+  const seen: number[] = [];
+  let done = false;
+  const node: Pollable = {
+    pollAt: () => done ? undefined : due,
+    poll(now) {
+      if (now >= due) {
+        seen.push(now);
+        done = true;
+      }
+    },
+  };
+  const runner = new RealTimeRunner(node, { clock });
+  runner.start();
+  await until(() => done);
+  runner.stop();
+  assert.equal(seen.length, 1);
+  assert.ok(seen[0]! >= due);
+});
+
+Deno.test("RealTimeRunner.kick() polls at once and takes a new earlier deadline", async () => {
+  const clock = new SystemClock();
+  let deadline: number | undefined = undefined; // idle: the runner sleeps maxSleep
+  let fired = false;
+  let polls = 0;
+  const node: Pollable = {
+    pollAt: () => deadline,
+    poll(now) {
+      polls++;
+      if (deadline !== undefined && now >= deadline) {
+        fired = true;
+        deadline = undefined;
+      }
+    },
+  };
+  const runner = new RealTimeRunner(node, { clock, maxSleep: 60_000_000 });
+  runner.start();
+  assert.equal(polls, 1);
+  deadline = clock.now() + 2_000; // armed between batches, like a user's ping
+  runner.kick();
+  assert.equal(polls, 2);
+  await until(() => fired);
+  runner.stop();
+});
+
+Deno.test("RealTimeRunner wakes every maxSleep when idle", async () => {
+  const clock = new SystemClock();
+  let polls = 0;
+  const runner = new RealTimeRunner({ pollAt: () => undefined, poll: () => void polls++ }, {
+    clock,
+    maxSleep: 1_000,
+  });
+  runner.start();
+  await until(() => runner.wakeups >= 3);
+  runner.stop();
+  assert.ok(polls >= 4);
+});
+
+Deno.test("RealTimeRunner counts a throwing poll, reports it, and keeps running", async () => {
+  const clock = new SystemClock();
+  const errors: unknown[] = [];
+  let calls = 0;
+  const node: Pollable = {
+    pollAt: () => undefined,
+    poll() {
+      if (++calls === 1) throw new Error("boom");
+    },
+  };
+  const runner = new RealTimeRunner(node, {
+    clock,
+    maxSleep: 1_000,
+    onError: (e) => errors.push(e),
+  });
+  runner.start();
+  await until(() => calls >= 2);
+  runner.stop();
+  assert.equal(runner.errors, 1);
+  assert.match(String(errors[0]), /boom/);
+});
+
+Deno.test("RealTimeRunner.stop() makes kick() a no-op", () => {
+  let polls = 0;
+  const runner = new RealTimeRunner({ pollAt: () => undefined, poll: () => void polls++ }, {
+    clock: new SystemClock(),
+  });
+  runner.start();
+  runner.stop();
+  runner.kick();
+  assert.equal(polls, 1);
+  assert.equal(runner.running, false);
+});
+
+Deno.test("RealTimeRunner rejects a maxSleep below 1 ms", () => {
+  assert.throws(
+    () =>
+      new RealTimeRunner({ pollAt: () => undefined, poll() {} }, {
+        clock: new SystemClock(),
+        maxSleep: 500,
+      }),
+    RangeError,
+  );
+});

@@ -1,0 +1,499 @@
+/**
+ * Opening and configuring a Linux TUN/TAP device through `Deno.dlopen`:
+ * `open("/dev/net/tun")`, `ioctl(TUNSETIFF)` with `IFF_TUN | IFF_NO_PI` or
+ * `IFF_TAP | IFF_NO_PI`, `fcntl(O_NONBLOCK)`, and the interface ioctls
+ * (`SIOCSIFMTU`, `SIOCGIFFLAGS`/`SIOCSIFFLAGS`, `SIOCGIFHWADDR`) on an
+ * `AF_INET` datagram socket.
+ *
+ * **Namespaces.** With `netns`, the device is created directly inside
+ * `/run/netns/<name>` (made by `ip netns add`): the JS thread `setns()`s into
+ * the namespace, opens `/dev/net/tun` (a TUN file belongs to the namespace of
+ * the thread that opened it) and creates its configuration socket there, then
+ * `setns()`s back, all synchronously so no other JS runs in between. The
+ * device never appears in the caller's namespace. Moving a device afterwards
+ * (`ip link set DEV netns NS`) also works — the fd keeps carrying frames, as
+ * `tests/interop/tun_test.ts` checks — but Linux downs the link and flushes
+ * its addresses on the move, and the device is briefly visible outside.
+ *
+ * @module
+ */
+import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../stack/driver.ts";
+import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import {
+  acquireLibc,
+  AF_INET,
+  checkIfname,
+  CLONE_NEWNET,
+  cString,
+  EACCES,
+  EBUSY,
+  EFD_CLOEXEC,
+  EFD_NONBLOCK,
+  EINVAL,
+  ENODEV,
+  ENOENT,
+  ENXIO,
+  EPERM,
+  F_GETFL,
+  F_SETFL,
+  IFF_NO_PI,
+  IFF_TAP,
+  IFF_TUN,
+  IFF_UP,
+  ifreq,
+  ifreqName,
+  type Libc,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_RDWR,
+  releaseLibc,
+  SIOCGIFFLAGS,
+  SIOCGIFHWADDR,
+  SIOCGIFMTU,
+  SIOCSIFFLAGS,
+  SIOCSIFMTU,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  TUNSETIFF,
+} from "./_libc.ts";
+import { type IoStats, TunIo } from "./io.ts";
+
+/** `"tun"`: raw IP packets (LINKTYPE_RAW); `"tap"`: Ethernet frames (LINKTYPE_ETHERNET). */
+export type TunMode = "tun" | "tap";
+
+/** The path of the TUN/TAP clone device. */
+export const TUN_DEVICE_PATH = "/dev/net/tun";
+
+/** Frames read per batch before the loop yields to the event loop (default of `batch`). */
+export const DEFAULT_BATCH = 64;
+
+/** Longest wait in `poll()` before the loop looks around again, in ms (default of `pollTimeout`). */
+export const DEFAULT_POLL_TIMEOUT = 1000;
+
+/**
+ * Options of {@linkcode openTun}.
+ *
+ * @example
+ * ```ts
+ * import type { TunOptions } from "./tun.ts";
+ * import assert from "node:assert/strict";
+ * const options: TunOptions = { mode: "tap", name: "tap0", mtu: 1500, netns: "test1", up: true };
+ * assert.equal(options.mode, "tap");
+ * ```
+ */
+export interface TunOptions {
+  /** `"tun"` (default) or `"tap"`. */
+  readonly mode?: TunMode;
+  /**
+   * Device name: an existing device is attached to, a new one is created;
+   * a template such as `"tun%d"` lets Linux number it. Default: Linux picks
+   * (`tun0`, `tap0`, …).
+   */
+  readonly name?: string;
+  /** Sets the Linux MTU of the device (68..65535); default: keep it (1500 for a new one). */
+  readonly mtu?: number;
+  /**
+   * TAP only: the stack side's MAC address (the device's own MAC is Linux's).
+   * Default: random, locally administered, unicast.
+   */
+  readonly mac?: Uint8Array;
+  /** Create or attach inside this network namespace (a name from `ip netns add`). */
+  readonly netns?: string;
+  /** Set the Linux side administratively up (`IFF_UP`); default false (use `ip`). */
+  readonly up?: boolean;
+  /** Frames read per batch, 1..4096 (default {@linkcode DEFAULT_BATCH}). */
+  readonly batch?: number;
+  /** Longest `poll()` wait in ms, 1..60000 (default {@linkcode DEFAULT_POLL_TIMEOUT}). */
+  readonly pollTimeout?: number;
+  /** Called after every batch of received frames (see {@linkcode TunDevice.onBatch}). */
+  readonly onBatch?: () => void;
+}
+
+/**
+ * Random locally administered unicast MAC (`x2:…`, `x6:…`, `xa:…`, `xe:…`)
+ * from `rng` (the stack's seeded generator, for reproducible addresses).
+ *
+ * @param rng Anything with `fill(bytes)`; default real entropy.
+ * @returns Six bytes.
+ *
+ * @example
+ * ```ts
+ * import { randomMac } from "./tun.ts";
+ * import assert from "node:assert/strict";
+ * const mac = randomMac({ fill: (b: Uint8Array) => b.fill(0xff) });
+ * assert.deepEqual([...mac], [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff]);
+ * ```
+ */
+export function randomMac(rng?: { fill(bytes: Uint8Array): void }): Uint8Array {
+  const mac = new Uint8Array(6);
+  if (rng) rng.fill(mac);
+  else crypto.getRandomValues(mac);
+  mac[0] = (mac[0]! & 0xfc) | 0x02; // IEEE 802: bit 1 = locally administered, bit 0 = group
+  return mac;
+}
+
+function permissionHint(): string {
+  return "needs root or CAP_NET_ADMIN, and deno run --allow-ffi";
+}
+
+/** Turns a failed call's errno into the error callers see. */
+function sysError(
+  libc: Libc,
+  action: string,
+  errno: number,
+  what: "open" | "iff" | "ns" | "other",
+) {
+  const text = `${libc.strerror(errno)} (errno ${errno})`;
+  if (errno === EPERM || errno === EACCES) {
+    return new Deno.errors.PermissionDenied(`Cannot ${action}: ${text}; ${permissionHint()}`);
+  }
+  if (what === "open" && (errno === ENOENT || errno === ENODEV || errno === ENXIO)) {
+    return new Deno.errors.NotFound(
+      `Cannot ${action}: ${text}; the tun module is missing: load it (modprobe tun) ` +
+        `or create the node (mkdir -p /dev/net && mknod ${TUN_DEVICE_PATH} c 10 200)`,
+    );
+  }
+  if (what === "iff" && errno === EBUSY) {
+    return new Deno.errors.Busy(
+      `Cannot ${action}: the device is busy (another process has it open)`,
+    );
+  }
+  if (what === "iff" && errno === EINVAL) {
+    return new TypeError(
+      `Cannot ${action}: ${text}; a device with this name exists and is not of this kind`,
+    );
+  }
+  if (what === "ns" && errno === ENOENT) {
+    return new Deno.errors.NotFound(
+      `Cannot ${action}: no such namespace (create it: ip netns add)`,
+    );
+  }
+  return new Error(`Cannot ${action}: ${text}`);
+}
+
+/** Runs `fn` with the JS thread inside network namespace `ns` (or where it is, if undefined). */
+function inNetns<T>(libc: Libc, ns: string | undefined, fn: () => T): T {
+  if (ns === undefined) return fn();
+  if (ns === "" || /[/\s\0]/.test(ns) || ns === "." || ns === "..") {
+    throw new TypeError(`Invalid network namespace name "${ns}"`);
+  }
+  const { sym } = libc;
+  const self = sym.open(cString("/proc/thread-self/ns/net"), O_RDONLY | O_CLOEXEC, 0);
+  if (self < 0) throw sysError(libc, "open /proc/thread-self/ns/net", libc.errno(), "other");
+  try {
+    const target = sym.open(cString(`/run/netns/${ns}`), O_RDONLY | O_CLOEXEC, 0);
+    if (target < 0) {
+      throw sysError(libc, `enter network namespace "${ns}"`, libc.errno(), "ns");
+    }
+    try {
+      if (sym.setns(target, CLONE_NEWNET) < 0) {
+        throw sysError(libc, `enter network namespace "${ns}"`, libc.errno(), "ns");
+      }
+      const back = (): void => {
+        if (sym.setns(self, CLONE_NEWNET) < 0) {
+          // Cannot happen with the rights we just used; if it does, staying in the
+          // wrong namespace silently would be worse than stopping.
+          throw new Error("Cannot return to the original network namespace after setns()");
+        }
+      };
+      let out: T;
+      try {
+        out = fn();
+      } catch (err) {
+        back();
+        throw err;
+      }
+      back();
+      return out;
+    } finally {
+      sym.close(target);
+    }
+  } finally {
+    sym.close(self);
+  }
+}
+
+interface Opened {
+  fd: number;
+  name: string;
+  mtu: number;
+  linuxMac: Uint8Array | null;
+}
+
+function ioctlIf(libc: Libc, sock: number, request: number, req: Uint8Array<ArrayBuffer>): number {
+  return libc.sym.ioctl(sock, BigInt(request), req) < 0 ? libc.errno() : 0;
+}
+
+function openInCurrentNs(libc: Libc, mode: TunMode, options: TunOptions): Opened {
+  const { sym } = libc;
+  const fd = sym.open(cString(TUN_DEVICE_PATH), O_RDWR | O_CLOEXEC, 0);
+  if (fd < 0) throw sysError(libc, `open ${TUN_DEVICE_PATH}`, libc.errno(), "open");
+  let sock = -1;
+  try {
+    const req = ifreq(options.name ?? (mode === "tun" ? "tun%d" : "tap%d"));
+    new DataView(req.buffer).setUint16(16, (mode === "tun" ? IFF_TUN : IFF_TAP) | IFF_NO_PI, true);
+    if (sym.ioctl(fd, BigInt(TUNSETIFF), req) < 0) {
+      const what = options.name === undefined
+        ? `create a ${mode} device`
+        : `attach ${mode} device "${options.name}"`;
+      throw sysError(libc, what, libc.errno(), "iff");
+    }
+    const name = ifreqName(req);
+    const fl = sym.fcntl(fd, F_GETFL, 0);
+    if (fl < 0 || sym.fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+      throw sysError(libc, `make ${name} non-blocking`, libc.errno(), "other");
+    }
+    sock = sym.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) throw sysError(libc, "open a configuration socket", libc.errno(), "other");
+    const r = ifreq(name);
+    const dv = new DataView(r.buffer);
+    let e: number;
+    if (options.mtu !== undefined) {
+      dv.setInt32(16, options.mtu, true);
+      if ((e = ioctlIf(libc, sock, SIOCSIFMTU, r)) !== 0) {
+        throw sysError(libc, `set the MTU of ${name} to ${options.mtu}`, e, "other");
+      }
+    }
+    if ((e = ioctlIf(libc, sock, SIOCGIFMTU, r)) !== 0) {
+      throw sysError(libc, `read the MTU of ${name}`, e, "other");
+    }
+    const mtu = dv.getInt32(16, true);
+    let linuxMac: Uint8Array | null = null;
+    if (mode === "tap") {
+      if ((e = ioctlIf(libc, sock, SIOCGIFHWADDR, r)) !== 0) {
+        throw sysError(libc, `read the MAC of ${name}`, e, "other");
+      }
+      linuxMac = r.slice(18, 24); // sockaddr: family (2 bytes), then sa_data
+    }
+    if (options.up) {
+      if ((e = ioctlIf(libc, sock, SIOCGIFFLAGS, r)) !== 0) {
+        throw sysError(libc, `read the flags of ${name}`, e, "other");
+      }
+      dv.setUint16(16, dv.getUint16(16, true) | IFF_UP, true);
+      if ((e = ioctlIf(libc, sock, SIOCSIFFLAGS, r)) !== 0) {
+        throw sysError(libc, `set ${name} up`, e, "other");
+      }
+    }
+    return { fd, name, mtu, linuxMac };
+  } catch (err) {
+    sym.close(fd);
+    throw err;
+  } finally {
+    if (sock >= 0) sym.close(sock);
+  }
+}
+
+function checkOptions(options: TunOptions): void {
+  const { mode, mtu, mac, batch, pollTimeout } = options;
+  if (mode !== undefined && mode !== "tun" && mode !== "tap") {
+    throw new TypeError(`Cannot open TUN/TAP device: mode must be "tun" or "tap", not "${mode}"`);
+  }
+  if (options.name !== undefined) checkIfname(options.name);
+  if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535)) {
+    throw new RangeError(`Cannot open TUN/TAP device: MTU ${mtu} is not an integer in 68..65535`);
+  }
+  if (mac !== undefined) {
+    if (mode !== "tap") throw new TypeError('Cannot open TUN device: a MAC needs mode "tap"');
+    if (mac.length !== 6 || (mac[0]! & 1) !== 0) {
+      throw new TypeError("Cannot open TAP device: the MAC must be 6 bytes and unicast");
+    }
+  }
+  if (batch !== undefined && !(Number.isInteger(batch) && batch >= 1 && batch <= 4096)) {
+    throw new RangeError(`Cannot open TUN/TAP device: batch ${batch} is not in 1..4096`);
+  }
+  if (
+    pollTimeout !== undefined &&
+    !(Number.isInteger(pollTimeout) && pollTimeout >= 1 && pollTimeout <= 60000)
+  ) {
+    throw new RangeError(
+      `Cannot open TUN/TAP device: pollTimeout ${pollTimeout} is not in 1..60000`,
+    );
+  }
+}
+
+/**
+ * Opens (creates, or attaches to) a TUN or TAP device and returns it as a
+ * {@linkcode LinkDriver}. Frames flow once a stack attaches it
+ * (`stack.addInterface({ driver })`).
+ *
+ * @param options Mode, name, MTU, MAC, namespace.
+ * @returns The open device.
+ * @throws {Deno.errors.PermissionDenied} without root/CAP_NET_ADMIN (EPERM, EACCES).
+ * @throws {Deno.errors.NotCapable} without `--allow-ffi`.
+ * @throws {Deno.errors.NotFound} when `/dev/net/tun` or the namespace is missing.
+ * @throws {Deno.errors.Busy} when another process holds the device.
+ * @throws {TypeError | RangeError} for bad options, or a name taken by another kind of device.
+ *
+ * @example
+ * ```ts ignore
+ * // Needs root (or CAP_NET_ADMIN) and --allow-ffi; see tests/interop/.
+ * import { openTun } from "./tun.ts";
+ * import { createStack } from "../../mod.ts";
+ * const tun = openTun({ mode: "tun", name: "tun0", netns: "demo" });
+ * const stack = createStack();
+ * stack.addInterface({ driver: tun, addresses: ["10.0.0.2/24"] });
+ * stack.close();
+ * await tun.closed;
+ * ```
+ */
+export function openTun(options: TunOptions = {}): TunDevice {
+  checkOptions(options);
+  const mode = options.mode ?? "tun";
+  const libc = acquireLibc();
+  let opened: Opened | null = null;
+  try {
+    opened = inNetns(libc, options.netns, () => openInCurrentNs(libc, mode, options));
+    const wake = libc.sym.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake < 0) throw sysError(libc, "create an eventfd", libc.errno(), "other");
+    return new TunDevice(libc, opened, wake, mode, options);
+  } catch (err) {
+    if (opened !== null) libc.sym.close(opened.fd);
+    releaseLibc();
+    throw err;
+  }
+}
+
+/**
+ * An open TUN/TAP device: a {@linkcode LinkDriver} whose frames come from and
+ * go to the Linux kernel. TUN carries bare IP packets (LINKTYPE_RAW, the
+ * version nibble says v4 or v6); TAP carries Ethernet II frames without FCS
+ * (LINKTYPE_ETHERNET), and {@linkcode TunDevice.mac} is the stack side's MAC.
+ *
+ * Receiving starts on `attach` (see `io.ts` for how the loop works) and never
+ * blocks the event loop. `transmit` writes synchronously (~1.6 µs per
+ * 1500-byte frame). `close()` stops the loop; the descriptors are closed and
+ * libc unloaded once a pending `poll()` returns, which {@linkcode closed}
+ * reports. A device still open when the process unloads is closed then.
+ *
+ * @example
+ * ```ts ignore
+ * // Needs root (or CAP_NET_ADMIN) and --allow-ffi; see tests/interop/.
+ * import { openTun } from "./tun.ts";
+ * const tap = openTun({ mode: "tap", name: "tap0" });
+ * console.log(tap.name, tap.linkType, tap.mac, tap.linuxMac);
+ * tap.close();
+ * await tap.closed;
+ * ```
+ */
+export class TunDevice implements LinkDriver {
+  /** The Linux interface name (`tun0`). */
+  readonly name: string;
+  /** `"tun"` or `"tap"`. */
+  readonly mode: TunMode;
+  /** LINKTYPE_RAW (TUN) or LINKTYPE_ETHERNET (TAP). */
+  readonly linkType: number;
+  /** The device's MTU when it was opened. */
+  readonly mtu: number;
+  /** TAP: the stack side's MAC (absent for TUN). */
+  declare readonly mac?: Uint8Array;
+  /** TAP: the Linux side's MAC (the device's own address), else null. */
+  readonly linuxMac: Uint8Array | null;
+  /** The namespace the device lives in, if one was given. */
+  readonly netns: string | undefined;
+  /** Resolves when the descriptors are closed and libc is released. */
+  readonly closed: Promise<void>;
+  readonly #io: TunIo;
+  #attached = false;
+  #released = false;
+  readonly #resolveClosed: () => void;
+  readonly #onUnload = (): void => this.#forceClose();
+
+  /** @internal Use {@linkcode openTun}. */
+  constructor(libc: Libc, opened: Opened, wakeFd: number, mode: TunMode, options: TunOptions) {
+    this.name = opened.name;
+    this.mode = mode;
+    this.linkType = mode === "tun" ? LINKTYPE_RAW : LINKTYPE_ETHERNET;
+    this.mtu = opened.mtu;
+    if (mode === "tap") this.mac = options.mac?.slice() ?? randomMac();
+    this.linuxMac = opened.linuxMac;
+    this.netns = options.netns;
+    // Largest frame we expect: the MTU, plus Ethernet (14) and one VLAN tag (4) on TAP.
+    const frameMax = opened.mtu + (mode === "tap" ? 18 : 0);
+    this.#io = new TunIo(libc, opened.fd, wakeFd, {
+      frameMax,
+      batch: options.batch ?? DEFAULT_BATCH,
+      pollTimeout: options.pollTimeout ?? DEFAULT_POLL_TIMEOUT,
+    });
+    this.#io.onBatch = options.onBatch ?? null;
+    let resolve!: () => void;
+    this.closed = new Promise<void>((r) => resolve = r);
+    this.#resolveClosed = resolve;
+    globalThis.addEventListener("unload", this.#onUnload);
+  }
+
+  /**
+   * Called after each batch of received frames has gone through the stack:
+   * the place for the runner to call `stack.poll(now)` and re-arm its timer
+   * (see `RealTimeRunner`). Exceptions are caught and counted in
+   * `stats.callbackErrors`.
+   */
+  get onBatch(): (() => void) | null {
+    return this.#io.onBatch;
+  }
+  set onBatch(fn: (() => void) | null) {
+    this.#io.onBatch = fn;
+  }
+
+  /** Traffic and loop counters. */
+  get stats(): Readonly<IoStats> {
+    return this.#io.stats;
+  }
+
+  /**
+   * Why the receive loop ended by itself (the device was deleted, its
+   * namespace went away, the descriptor failed), or null.
+   */
+  get error(): Error | null {
+    return this.#io.error;
+  }
+
+  /** The file descriptor (for diagnostics), or -1 once closed. */
+  get fd(): number {
+    return this.#io.fd;
+  }
+
+  /** Whether {@linkcode close} was called. */
+  get closing(): boolean {
+    return this.#io.closing;
+  }
+
+  /** Starts the receive loop, delivering to `port`. Attaching twice throws. */
+  attach(port: DriverPort): void {
+    if (this.#attached) throw new Error(`Cannot attach ${this.name}: already attached`);
+    if (this.#io.closing) throw new Error(`Cannot attach ${this.name}: closed`);
+    this.#attached = true;
+    this.#io.start(port).then(() => this.#release(false));
+  }
+
+  /** Writes the frame (synchronously) and releases `pkt`. Never throws. */
+  transmit(pkt: PacketBuffer): void {
+    this.#io.transmit(pkt);
+  }
+
+  /**
+   * Stops receiving; the device disappears once {@linkcode closed} resolves
+   * (unless Linux keeps it: persistent devices, other queues).
+   */
+  close(): void {
+    if (this.#io.closing) return;
+    this.#io.stop();
+    if (!this.#attached) void this.#release(false);
+  }
+
+  async #release(sync: boolean): Promise<void> {
+    if (this.#released) return;
+    this.#released = true;
+    globalThis.removeEventListener("unload", this.#onUnload);
+    await this.#io.closeFds(sync);
+    releaseLibc();
+    this.#resolveClosed();
+  }
+
+  #forceClose(): void {
+    // Process exit: the loop will not run again, so close the descriptors now.
+    this.#io.stop();
+    void this.#release(true);
+  }
+}

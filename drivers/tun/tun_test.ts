@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { openTun, randomMac } from "./tun.ts";
+import { SeededRng } from "../../stack/rng.ts";
+
+// Options are checked before libc is loaded, so these run without --allow-ffi or root.
+
+Deno.test("openTun() rejects an unknown mode", () => {
+  // @ts-expect-error: testing a bad value from JavaScript
+  assert.throws(() => openTun({ mode: "tunnel" }), TypeError);
+});
+
+Deno.test("openTun() rejects an MTU outside 68..65535", () => {
+  for (const mtu of [67, 65536, 1500.5, NaN]) {
+    assert.throws(() => openTun({ mtu }), RangeError, String(mtu));
+  }
+});
+
+Deno.test("openTun() rejects a MAC on a TUN device, and a multicast or short MAC on TAP", () => {
+  assert.throws(() => openTun({ mode: "tun", mac: randomMac() }), /needs mode "tap"/);
+  assert.throws(() => openTun({ mode: "tap", mac: new Uint8Array([1, 0, 0, 0, 0, 1]) }), /unicast/);
+  assert.throws(() => openTun({ mode: "tap", mac: new Uint8Array(5) }), /6 bytes/);
+});
+
+Deno.test("openTun() rejects a bad name, batch or poll timeout", () => {
+  assert.throws(() => openTun({ name: "way-too-long-name0" }), TypeError);
+  assert.throws(() => openTun({ batch: 0 }), RangeError);
+  assert.throws(() => openTun({ batch: 5000 }), RangeError);
+  assert.throws(() => openTun({ pollTimeout: 0 }), RangeError);
+});
+
+Deno.test("randomMac() is unicast and locally administered, and seeded by the rng given", () => {
+  for (let i = 0; i < 64; i++) {
+    const mac = randomMac();
+    assert.equal(mac.length, 6);
+    assert.equal(mac[0]! & 0x03, 0x02);
+  }
+  assert.deepEqual(randomMac(new SeededRng(9)), randomMac(new SeededRng(9)));
+});

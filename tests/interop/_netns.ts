@@ -1,0 +1,279 @@
+/**
+ * Harness for the interop tests: a stack on a real TUN or TAP device inside a
+ * private network namespace, with Linux on the other end.
+ *
+ * Each {@linkcode withDevice} call creates `ip netns add ns<N>-<random>`,
+ * creates the device directly inside it (the driver `setns()`s in to open
+ * it), gives the Linux end 10.0.0.1/24 and the stack 10.0.0.2/24, captures
+ * the device with tcpdump for the whole test, and afterwards closes
+ * everything, deletes the namespace and checks the capture with tshark (no
+ * malformed packets, no bad checksums). Nothing leaves the namespace.
+ *
+ * Tests are skipped, with the reason printed once, when the process is not
+ * root, `/dev/net/tun` or `ip` is missing, or `--allow-ffi`/`--allow-run` was
+ * not given.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { createStack, type Stack, SystemClock } from "../../mod.ts";
+import { openTun, RealTimeRunner, type TunDevice, type TunMode } from "../../drivers/tun/mod.ts";
+import {
+  addNetns,
+  type CommandResult,
+  configurePeer,
+  deleteNetns,
+  netnsExec,
+  randomNetnsName,
+  runCommand,
+} from "../../cli/_netns.ts";
+
+export { configurePeer, ip, netnsExec, randomNetnsName, runCommand } from "../../cli/_netns.ts";
+
+/** The Linux end's address. */
+export const LINUX_ADDRESS = "10.0.0.1";
+/** The stack's address. */
+export const STACK_ADDRESS = "10.0.0.2";
+
+function granted(name: "ffi" | "run" | "read" | "write" | "sys"): boolean {
+  return Deno.permissions.querySync({ name }).state === "granted";
+}
+
+function findReason(): string | undefined {
+  if (Deno.build.os !== "linux") return `needs Linux, not ${Deno.build.os}`;
+  for (const p of ["ffi", "run", "read", "write", "sys"] as const) {
+    if (!granted(p)) return `needs --allow-${p} (run with --allow-all)`;
+  }
+  if (Deno.uid() !== 0) return "needs root (creates TUN/TAP devices and network namespaces)";
+  try {
+    Deno.statSync("/dev/net/tun");
+  } catch {
+    return "no /dev/net/tun (tun module not loaded)";
+  }
+  try {
+    if (
+      !new Deno.Command("ip", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success
+    ) {
+      return "the ip command (iproute2) does not work";
+    }
+  } catch {
+    return "no ip command (install iproute2)";
+  }
+  return undefined;
+}
+
+/** Why the interop tests cannot run here, or undefined when they can. */
+export const SKIP_REASON: string | undefined = findReason();
+
+let told = false;
+/** Prints the skip reason once per process (so `deno test` output says why). */
+export function explainSkip(file: string): void {
+  if (SKIP_REASON === undefined || told) return;
+  told = true;
+  // deno-lint-ignore no-console
+  console.log(`${file}: skipping interop tests: ${SKIP_REASON}`);
+}
+
+/** Whether `cmd` runs (`cmd --version` or `-V` exits). */
+export function hasCommand(cmd: string, flag = "--version"): boolean {
+  try {
+    new Deno.Command(cmd, { args: [flag], stdout: "null", stderr: "null" }).outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A running tcpdump. */
+export interface Tcpdump {
+  /** Stops it (SIGTERM) and waits until the file is complete. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `tcpdump -i dev -w file` inside `netns` and waits until it listens
+ * (at most 5 s).
+ */
+export async function startTcpdump(netns: string, dev: string, file: string): Promise<Tcpdump> {
+  const child = new Deno.Command("ip", {
+    args: [
+      "netns",
+      "exec",
+      netns,
+      "tcpdump",
+      "-i",
+      dev,
+      "--immediate-mode",
+      "-U",
+      "-n",
+      "-Z",
+      "root",
+      "-w",
+      file,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 5000));
+  try {
+    while (!text.includes("listening on")) {
+      const chunk = await Promise.race([reader.read(), timeout]);
+      if (chunk === "timeout" || chunk.done) {
+        child.kill("SIGKILL");
+        await reader.cancel();
+        await child.status;
+        throw new Error(`tcpdump did not start: ${text.trim()}`);
+      }
+      text += decoder.decode(chunk.value);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  // Keep draining stderr so tcpdump never blocks on a full pipe.
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })();
+  return {
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await drained;
+    },
+  };
+}
+
+/**
+ * Problems tshark reports in `file`: malformed packets, bad IP/TCP/UDP/ICMP
+ * checksums, any expert warning or error; one line each. Undefined when
+ * tshark is not installed.
+ */
+export async function captureProblems(file: string): Promise<string[] | undefined> {
+  let r: CommandResult;
+  try {
+    r = await runCommand("tshark", [
+      "-n",
+      "-r",
+      file,
+      "-o",
+      "ip.check_checksum:TRUE",
+      "-o",
+      "tcp.check_checksum:TRUE",
+      "-o",
+      "udp.check_checksum:TRUE",
+      "-Y",
+      "_ws.malformed || _ws.expert.severity >= warning",
+    ]);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  if (r.code !== 0) return [`tshark failed: ${r.stderr.trim()}`];
+  return r.stdout.split("\n").filter((l) => l.trim() !== "");
+}
+
+/** Number of packets in a capture, by tshark. */
+export async function captureCount(file: string): Promise<number> {
+  const r = await runCommand("tshark", ["-n", "-r", file, "-T", "fields", "-e", "frame.number"]);
+  return r.stdout.split("\n").filter((l) => l.trim() !== "").length;
+}
+
+/** What a {@linkcode withDevice} body gets. */
+export interface DeviceHarness {
+  /** The namespace. */
+  readonly netns: string;
+  /** The device (its Linux name is `dev.name`). */
+  readonly dev: TunDevice;
+  /** The stack at 10.0.0.2/24 on it, on a SystemClock. */
+  readonly stack: Stack;
+  /** Drives the stack; call `kick()` after API calls that arm timers. */
+  readonly runner: RealTimeRunner;
+  /** Runs a command inside the namespace, killed after `seconds`. */
+  exec(command: readonly string[], seconds: number): Promise<CommandResult>;
+}
+
+/** Options of {@linkcode withDevice}. */
+export interface WithDeviceOptions {
+  /** Device kind. */
+  readonly mode: TunMode;
+  /** Capture the device with tcpdump and check the file with tshark (default true). */
+  readonly capture?: boolean;
+  /** The stack's MAC (TAP). */
+  readonly mac?: Uint8Array;
+}
+
+/**
+ * Runs `fn` with a stack on a fresh TUN/TAP device inside a fresh namespace,
+ * Linux at 10.0.0.1/24 and the stack at 10.0.0.2/24; tears everything down
+ * and checks the capture afterwards.
+ */
+export async function withDevice(
+  options: WithDeviceOptions,
+  fn: (h: DeviceHarness) => Promise<void>,
+): Promise<void> {
+  const netns = randomNetnsName();
+  const capture = options.capture ?? true;
+  const pcap = capture ? await Deno.makeTempFile({ prefix: `${netns}-`, suffix: ".pcap" }) : "";
+  await addNetns(netns);
+  let dev: TunDevice | null = null;
+  let stack: Stack | null = null;
+  let runner: RealTimeRunner | null = null;
+  let dump: Tcpdump | null = null;
+  try {
+    const clock = new SystemClock();
+    stack = createStack({ clock, seed: 42 });
+    dev = openTun({
+      mode: options.mode,
+      name: options.mode === "tun" ? "tun0" : "tap0",
+      netns,
+      ...(options.mac ? { mac: options.mac } : {}),
+    });
+    stack.addInterface({ driver: dev, addresses: [`${STACK_ADDRESS}/24`] });
+    runner = new RealTimeRunner(stack, { clock });
+    dev.onBatch = runner.kick;
+    runner.start();
+    await configurePeer(dev.name, { addresses: [`${LINUX_ADDRESS}/24`], netns });
+    if (capture) dump = await startTcpdump(netns, dev.name, pcap);
+    await fn({
+      netns,
+      dev,
+      stack,
+      runner,
+      exec: (command, seconds) => netnsExec(netns, command, seconds),
+    });
+  } finally {
+    await dump?.stop();
+    runner?.stop();
+    stack?.close();
+    dev?.close();
+    await dev?.closed;
+    await deleteNetns(netns);
+  }
+  if (capture) {
+    try {
+      const problems = await captureProblems(pcap);
+      if (problems === undefined) {
+        // deno-lint-ignore no-console
+        console.log("tshark not installed: capture not checked");
+      } else {
+        assert.deepEqual(problems, [], `tshark finds problems in ${pcap}`);
+        assert.ok((await captureCount(pcap)) > 0, `tcpdump captured nothing in ${pcap}`);
+      }
+    } finally {
+      await Deno.remove(pcap);
+    }
+  }
+}
+
+/** Parses ping's summary: transmitted, received, loss %. */
+export function pingSummary(out: string): { sent: number; received: number; loss: number } {
+  const m = /(\d+) packets transmitted, (\d+) received.*?([\d.]+)% packet loss/.exec(out);
+  if (m === null) throw new Error(`Cannot find ping's summary in:\n${out}`);
+  return { sent: Number(m[1]), received: Number(m[2]), loss: Number(m[3]) };
+}

@@ -1,0 +1,86 @@
+/**
+ * The stack on a real Linux TAP device (Ethernet), Linux at 10.0.0.1 inside a
+ * private network namespace: ARP resolution both ways and ping both ways.
+ * Every test's tcpdump capture is checked with tshark (see _netns.ts).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { LINKTYPE_ETHERNET } from "../../mod.ts";
+import { formatMac } from "../../stack/wire/address.ts";
+import {
+  explainSkip,
+  ip,
+  LINUX_ADDRESS,
+  pingSummary,
+  SKIP_REASON,
+  STACK_ADDRESS,
+  withDevice,
+} from "./_netns.ts";
+
+explainSkip("tests/interop/tap_test.ts");
+const ignore = SKIP_REASON !== undefined;
+
+const STACK_MAC = new Uint8Array([0x02, 0x5e, 0x10, 0x00, 0x00, 0x02]);
+
+/** Linux's neighbour entry for `addr`: `lladdr` and state, or undefined. */
+async function linuxNeighbor(netns: string, dev: string, addr: string) {
+  const out = await ip(["neigh", "show", addr, "dev", dev], { netns });
+  const m = /lladdr (\S+) .*?\b([A-Z]+)\s*$/m.exec(out);
+  return m === null ? undefined : { mac: m[1]!, state: m[2]! };
+}
+
+Deno.test({
+  name: "tap: Linux resolves the stack with ARP (ip neigh REACHABLE) and pings it, 0% loss",
+  ignore,
+  async fn() {
+    await withDevice({ mode: "tap", mac: STACK_MAC }, async (h) => {
+      assert.equal(h.dev.linkType, LINKTYPE_ETHERNET);
+      const r = await h.exec(
+        ["ping", "-n", "-c", "20", "-i", "0.05", "-W", "1", STACK_ADDRESS],
+        20,
+      );
+      assert.deepEqual(pingSummary(r.stdout), { sent: 20, received: 20, loss: 0 }, r.stdout);
+      const n = await linuxNeighbor(h.netns, h.dev.name, STACK_ADDRESS);
+      assert.deepEqual(n, { mac: formatMac(STACK_MAC), state: "REACHABLE" });
+      const c = h.stack.counters.snapshot();
+      assert.ok((c["arp.tx.replies"] ?? 0) >= 1, "the stack answered Linux's ARP request");
+    });
+  },
+});
+
+Deno.test({
+  name: "tap: the stack resolves Linux with ARP and pings it",
+  ignore,
+  async fn() {
+    await withDevice({ mode: "tap" }, async (h) => {
+      assert.ok(h.dev.linuxMac !== null);
+      for (let i = 0; i < 3; i++) {
+        const reply = h.stack.ping(LINUX_ADDRESS, { timeout: 2_000_000 });
+        h.runner.kick();
+        assert.equal((await reply).from, LINUX_ADDRESS);
+      }
+      const entry = h.stack.neighbors().find((e) => e.address === LINUX_ADDRESS);
+      assert.ok(entry !== undefined, "the stack has an ARP entry for Linux");
+      assert.equal(entry.mac, formatMac(h.dev.linuxMac));
+      assert.equal(entry.state, "REACHABLE");
+      assert.ok((h.stack.counters.snapshot()["arp.tx.requests"] ?? 0) >= 1);
+    });
+  },
+});
+
+Deno.test({
+  name: "tap: full-size 1514-byte frames pass both ways (ping -M do -s 1472)",
+  ignore,
+  async fn() {
+    await withDevice({ mode: "tap" }, async (h) => {
+      // 1472 bytes of ICMP data: a full 1514-byte Ethernet frame each way.
+      const r = await h.exec(
+        ["ping", "-n", "-c", "3", "-i", "0.1", "-W", "1", "-M", "do", "-s", "1472", STACK_ADDRESS],
+        10,
+      );
+      assert.deepEqual(pingSummary(r.stdout), { sent: 3, received: 3, loss: 0 }, r.stdout);
+      assert.equal(h.dev.stats.rxTruncated, 0);
+    });
+  },
+});

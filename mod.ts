@@ -57,6 +57,7 @@ export { Counter, Counters, formatCounters } from "./stack/counters.ts";
 export { Timer, TimerQueue } from "./stack/timers.ts";
 export { InterfaceTable, NetInterface } from "./stack/netif.ts";
 export type { InterfaceStats, Ipv4IfAddress, Ipv6IfAddress } from "./stack/netif.ts";
+export { LogHub } from "./stack/log.ts";
 export type { Logger, LogLevel, LogRecord, LogSink } from "./stack/log.ts";
 export {
   ACCEPT,
@@ -92,6 +93,16 @@ export {
   StackError,
 } from "./stack/errors.ts";
 export { Ipv4SendFlags } from "./stack/services.ts";
+export type {
+  NetAddr,
+  TcpConn,
+  TcpConnectOptions,
+  TcpListener,
+  TcpListenOptions,
+  TcpSocketInfo,
+  TcpSocketsService,
+} from "./stack/net_api.ts";
+export { formatSockets } from "./stack/protocols/tcp/mod.ts";
 export type {
   ArpService,
   EthernetService,
@@ -130,6 +141,7 @@ export {
   icmpPlugin,
   ipv4Plugin,
   rawIpPlugin,
+  tcpPlugin,
   udpPlugin,
 } from "./stack/protocols/mod.ts";
 export {

@@ -31,7 +31,7 @@ export interface PluginEntry {
 export function resolveOrder(entries: readonly PluginEntry[]): PluginEntry[] {
   const byName = new Map<string, PluginEntry>();
   entries.forEach((e, i) => {
-    const m = validateManifest(e.plugin?.manifest, i);
+    const m = validateManifest(e?.plugin?.manifest, i);
     if (typeof e.plugin.setup !== "function") {
       throw new PluginManifestError(m.name, "setup must be a function");
     }

@@ -41,6 +41,7 @@ export class ManualClock implements Clock {
   #now: Instant;
   /** Starts at `start` microseconds (default 0). */
   constructor(start: Instant = 0) {
+    if (!Number.isFinite(start)) throw new RangeError(`Cannot start clock at ${start}`);
     this.#now = Math.floor(start);
   }
   /** The current instant. */
@@ -49,11 +50,16 @@ export class ManualClock implements Clock {
   }
   /** Moves the clock forward by `by` microseconds. */
   advance(by: Duration): void {
-    if (!(by >= 0)) throw new RangeError(`Cannot advance clock: ${by} is negative`);
+    if (!(by >= 0) || !Number.isFinite(by)) {
+      throw new RangeError(
+        `Cannot advance clock by ${by}: expected a finite, non-negative duration`,
+      );
+    }
     this.#now += Math.floor(by);
   }
   /** Moves the clock to `at`, which must not be in the past. */
   set(at: Instant): void {
+    if (!Number.isFinite(at)) throw new RangeError(`Cannot set clock to ${at}`);
     if (at < this.#now) throw new RangeError(`Cannot set clock backwards to ${at}`);
     this.#now = Math.floor(at);
   }

@@ -78,7 +78,9 @@ class RxImpl implements RxContext {
   nextTable: TableImpl | null = null;
   nextKey = 0;
   next(table: Table, key: number): Verdict {
-    this.nextTable = table as TableImpl;
+    // A table not made by this stack (a plugin's own object) is not followed:
+    // the step ends as a bad verdict instead of throwing out of receive().
+    this.nextTable = table instanceof TableImpl ? table : null;
     this.nextKey = key;
     return NEXT;
   }
@@ -168,6 +170,7 @@ export class Dispatcher {
   readonly #plugins: PluginRecord[] = [];
   readonly #byName = new Map<string, PluginRecord>();
   readonly #hooks = new Map<HookPoint, PluginRecord[]>();
+  readonly #hookOrder: Map<HookPoint, string[]>;
   readonly #services = new Map<string, unknown>();
   readonly #faultLimit: number;
   #exposed = new Set<string>();
@@ -201,17 +204,26 @@ export class Dispatcher {
     this.#loopLimit = this.counters.get("dispatcher.rx.loop_limit");
     this.#linkTable = this.#table(LINK_TABLE);
 
-    const entries = options.plugins.map((p) => "manifest" in p ? { plugin: p } : p);
+    const entries = options.plugins.map((p) =>
+      typeof p === "object" && p !== null && "manifest" in p ? { plugin: p } : p
+    );
     const ordered = resolveOrder(entries);
     const manifests = ordered.map((e) => e.plugin.manifest);
     this.#exposed = checkBindings(manifests);
     for (const t of this.#exposed) this.#table(t);
     const hookOrder = new Map<HookPoint, string[]>();
-    for (const point of HOOK_POINTS) hookOrder.set(point, orderHooks(point, manifests));
+    for (const point of HOOK_POINTS) {
+      hookOrder.set(point, orderHooks(point, manifests));
+      // Empty until every plugin is set up, so that a plugin calling
+      // runHooks/transmit from setup() finds a chain (and hasHooks answers
+      // from the boot-time order, which is already final).
+      this.#hooks.set(point, []);
+    }
+    this.#hookOrder = hookOrder;
 
     for (const e of ordered) this.#setup(e);
     for (const point of HOOK_POINTS) {
-      this.#hooks.set(point, hookOrder.get(point)!.map((n) => this.#byName.get(n)!));
+      this.#hooks.get(point)!.push(...hookOrder.get(point)!.map((n) => this.#byName.get(n)!));
     }
     for (const rec of this.#plugins) {
       if (rec.handlers.ready) this.#guard(rec, () => rec.handlers.ready!());
@@ -270,6 +282,12 @@ export class Dispatcher {
       }
       this.#table(b.table).entries.set(b.key, { rec, fn, handlers });
     }
+    if ((m.hooks ?? []).length > 0 && typeof handlers.hook !== "function") {
+      throw new PluginDependencyError(
+        m.name,
+        `it joins hook ${m.hooks![0]!.point} but setup returned no hook handler`,
+      );
+    }
     this.#plugins.push(rec);
     this.#byName.set(m.name, rec);
   }
@@ -323,7 +341,7 @@ export class Dispatcher {
       counter: (name) => this.counters.get(`${rec.name}.${name}`),
       timer: (callback) => this.#timers.create(rec.name, callback),
       runHooks: (point, pkt) => this.runHooks(point, pkt),
-      hasHooks: (point) => this.#hooks.get(point)!.length > 0,
+      hasHooks: (point) => this.#hookOrder.get(point)!.length > 0,
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
       publish: (event) => this.publish(event),
     };
@@ -381,10 +399,16 @@ export class Dispatcher {
         const rec = entry.rec;
         if (rec.quarantined) {
           this.#quarantinedDrop.value++;
+          if (this.#tracer !== null) {
+            this.#trace("rx", pkt, "dispatcher", table.name, key, "drop quarantined");
+          }
           return;
         }
         rx.table = table;
         rx.key = key;
+        // Cleared before every call: a NEXT without rx.next() must not follow
+        // a table left over from an earlier step.
+        rx.nextTable = null;
         let v: Verdict;
         try {
           v = entry.fn.call(entry.handlers, pkt, rx);
@@ -393,7 +417,8 @@ export class Dispatcher {
           if (this.#tracer !== null) this.#trace("rx", pkt, rec.name, table.name, key, "fault");
           return;
         }
-        if (v === NEXT) {
+        const nextTable = rx.nextTable as TableImpl | null; // set by rx.next() during the call
+        if (v === NEXT && nextTable !== null) {
           if (this.#tracer !== null) {
             this.#trace(
               "rx",
@@ -401,10 +426,10 @@ export class Dispatcher {
               rec.name,
               table.name,
               key,
-              `next ${rx.nextTable!.name} ${rx.nextKey}`,
+              `next ${nextTable.name} ${rx.nextKey}`,
             );
           }
-          table = rx.nextTable!;
+          table = nextTable;
           key = rx.nextKey;
           continue;
         }
@@ -412,17 +437,23 @@ export class Dispatcher {
           if (this.#tracer !== null) this.#trace("rx", pkt, rec.name, table.name, key, "consumed");
           return;
         }
-        this.#drop(rec, "rx", v);
-        if (this.#tracer !== null) this.#trace("rx", pkt, rec.name, table.name, key, `drop ${v}`);
+        const reason = this.#drop(rec, "rx", v);
+        if (this.#tracer !== null) {
+          this.#trace("rx", pkt, rec.name, table.name, key, `drop ${reason}`);
+        }
         return;
       }
       this.#loopLimit.value++;
+      if (this.#tracer !== null) {
+        this.#trace("rx", pkt, "dispatcher", table.name, key, "drop loop_limit");
+      }
     } finally {
       this.#depth--;
     }
   }
 
-  #drop(rec: PluginRecord, dir: string, reason: Verdict): void {
+  /** Counts `<plugin>.<dir>.<reason>`; returns the reason as counted. */
+  #drop(rec: PluginRecord, dir: string, reason: Verdict): string {
     const key = typeof reason === "string" ? reason : `bad_verdict_${reason}`;
     let c = rec.drops.get(dir + key);
     if (c === undefined) {
@@ -430,6 +461,7 @@ export class Dispatcher {
       rec.drops.set(dir + key, c);
     }
     c.value++;
+    return key;
   }
 
   // ---- hooks ---------------------------------------------------------------
@@ -443,7 +475,9 @@ export class Dispatcher {
   #runHookChain(chain: PluginRecord[], point: HookPoint, pkt: PacketBuffer): Verdict {
     for (const rec of chain) {
       if (rec.quarantined) {
+        // Fail closed: a quarantined filter no longer vouches for packets.
         this.#quarantinedDrop.value++;
+        if (this.#tracer !== null) this.#trace("hook", pkt, rec.name, point, 0, "drop quarantined");
         return "quarantined";
       }
       let v: Verdict;
@@ -451,14 +485,18 @@ export class Dispatcher {
         v = rec.handlers.hook!(point, pkt);
       } catch (err) {
         this.#fault(rec, err);
+        if (this.#tracer !== null) this.#trace("hook", pkt, rec.name, point, 0, "fault");
         return "fault";
       }
-      if (this.#tracer !== null && v !== ACCEPT) {
-        this.#trace("hook", pkt, rec.name, point, 0, v === CONSUMED ? "stolen" : `drop ${v}`);
-      }
       if (v === ACCEPT) continue;
-      if (v !== CONSUMED) this.#drop(rec, point, v);
-      return v;
+      if (v === CONSUMED) {
+        if (this.#tracer !== null) this.#trace("hook", pkt, rec.name, point, 0, "stolen");
+        return CONSUMED;
+      }
+      // Always a string to the caller, even for a malformed verdict.
+      const reason = this.#drop(rec, point, v);
+      if (this.#tracer !== null) this.#trace("hook", pkt, rec.name, point, 0, `drop ${reason}`);
+      return reason;
     }
     return ACCEPT;
   }
@@ -525,11 +563,12 @@ export class Dispatcher {
 
   /** The next instant at which {@linkcode poll} has work, if any. */
   pollAt(_now?: Instant): Instant | undefined {
-    return this.#timers.nextDeadline();
+    return this.#closed ? undefined : this.#timers.nextDeadline();
   }
 
-  /** Runs every timer due at `now` (default the clock's now). */
+  /** Runs every timer due at `now` (default the clock's now); nothing once closed. */
   poll(now: Instant = this.clock.now()): void {
+    if (this.#closed) return; // plugins are torn down: their timers must not fire
     this.#timers.runDue(now, this.#fire);
   }
 
@@ -554,18 +593,29 @@ export class Dispatcher {
   addInterface(options: InterfaceOptions): NetInterface {
     const index = this.interfaces.nextIndex();
     const prefix = options.driver.linkType === 1 ? "eth" : "tun";
-    const iface = new NetInterface(index, options.name ?? `${prefix}${index}`, options.driver, {
+    const name = options.name ?? `${prefix}${index}`;
+    // Every check before anything changes: a bad name, address or driver
+    // leaves no half-added interface behind.
+    if (this.interfaces.byName(name) !== undefined) {
+      throw new TypeError(`Cannot add interface "${name}": the name is taken`);
+    }
+    for (const a of options.addresses ?? []) {
+      if (parseIpv4Cidr(a) === null && parseIpv6Cidr(a) === null) {
+        throw new TypeError(`Cannot parse address "${a}": expected CIDR such as 10.0.0.2/24`);
+      }
+    }
+    const iface = new NetInterface(index, name, options.driver, {
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
       ...(options.mac !== undefined ? { mac: options.mac } : {}),
     });
-    this.interfaces.add(iface);
     const port: DriverPort = {
       receive: (pkt) => this.receive(index, pkt),
       pool: this.pool,
       now: () => this.clock.now(),
       ifindex: index,
     };
-    options.driver.attach(port);
+    options.driver.attach(port); // may throw: nothing is registered yet
+    this.interfaces.add(iface);
     this.publish({ type: "interface-added", iface });
     for (const a of options.addresses ?? []) this.addAddress(iface.name, a);
     return iface;
@@ -685,17 +735,25 @@ export class Dispatcher {
     verdict: string,
   ): void {
     if (pkt.traceId === 0) pkt.traceId = ++this.#traceSeq;
-    this.#tracer!({
-      packet: pkt.traceId,
-      time: this.clock.now(),
-      direction,
-      ifindex: pkt.ifindex,
-      plugin,
-      table,
-      key,
-      verdict,
-      length: pkt.length,
-    });
+    const sink = this.#tracer!;
+    try {
+      sink({
+        packet: pkt.traceId,
+        time: this.clock.now(),
+        direction,
+        ifindex: pkt.ifindex,
+        plugin,
+        table,
+        key,
+        verdict,
+        length: pkt.length,
+      });
+    } catch (err) {
+      // The packet path never throws, not even for a broken trace sink: turn
+      // tracing off and say so once.
+      if (this.#tracer === sink) this.#tracer = null;
+      this.#log.error(`trace sink threw, tracing stopped: ${String(err)}`);
+    }
   }
 
   /** The plugin graph: plugins, tables and bindings, hook chains, interfaces, counters. */

@@ -30,6 +30,16 @@ function isPlugin(v: unknown): v is ProtocolPlugin {
   return typeof v === "object" && v !== null && "manifest" in v && "setup" in v;
 }
 
+/**
+ * The `file:` URL of an absolute path. Unlike string concatenation, a folder
+ * named `a#b`, `50%` or `my dir` still gives the right URL.
+ */
+function fileUrl(path: string): URL {
+  const url = new URL("file:///");
+  url.pathname = path.replaceAll("%", "%25").replaceAll("\\", "%5C");
+  return url;
+}
+
 function looksLikePath(s: string): boolean {
   return s.startsWith(".") || s.startsWith("/") || /^[a-z][a-z0-9+.-]*:/i.test(s);
 }
@@ -47,14 +57,17 @@ export async function resolveManifest(
   if (!manifest || !Array.isArray(manifest.plugins)) {
     throw new PluginManifestError("(stack)", "a stack manifest needs a plugins array");
   }
-  const base = options.base ?? `file://${Deno.cwd()}/`;
+  const base = options.base ?? fileUrl(`${Deno.cwd()}/`);
   const out: PluginEntry[] = [];
   for (const ref of manifest.plugins) {
     const use = typeof ref === "string" ? ref : ref?.use;
     if (typeof use !== "string") {
       throw new PluginManifestError("(stack)", "each plugin entry is a string or { use, options }");
     }
-    let plugin: ProtocolPlugin | undefined = options.builtins[use];
+    // Own keys only: "constructor" or "toString" are not plugins.
+    let plugin: ProtocolPlugin | undefined = Object.hasOwn(options.builtins, use)
+      ? options.builtins[use]
+      : undefined;
     if (plugin === undefined) {
       if (!looksLikePath(use)) {
         throw new PluginManifestError(
@@ -104,5 +117,5 @@ export async function readManifestFile(
     );
   }
   const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-  return { manifest, base: new URL(`file://${abs}`) };
+  return { manifest, base: fileUrl(abs) };
 }

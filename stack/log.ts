@@ -38,10 +38,29 @@ export interface Logger {
   error(message: string): void;
 }
 
-/** Shared log state of one stack: sink and level. */
+/**
+ * Shared log state of one stack: sink and level.
+ *
+ * @example
+ * ```ts
+ * import { LogHub, type LogRecord } from "./log.ts";
+ * import assert from "node:assert/strict";
+ * const lines: LogRecord[] = [];
+ * const hub = new LogHub((r) => lines.push(r), "warn", () => 42);
+ * const log = hub.logger("ipv4");
+ * log.info("hidden");
+ * log.error("shown");
+ * assert.deepEqual(lines, [{ level: "error", source: "ipv4", message: "shown", time: 42 }]);
+ * hub.sink = () => { throw new Error("broken sink"); };
+ * log.error("lost, not thrown");
+ * assert.equal(hub.sinkErrors, 1);
+ * ```
+ */
 export class LogHub {
   /** The sink, or null to drop everything. */
   sink: LogSink | null;
+  /** Lines lost because the sink threw. */
+  sinkErrors = 0;
   #min: number;
   readonly #now: () => number;
   /** Creates a hub writing at `level` or above to `sink`. */
@@ -57,8 +76,15 @@ export class LogHub {
   /** A logger for `source`. */
   logger(source: string): Logger {
     const write = (level: LogLevel, message: string) => {
-      if (this.sink !== null && RANK[level] >= this.#min) {
-        this.sink({ level, source, message, time: this.#now() });
+      const sink = this.sink;
+      if (sink !== null && RANK[level] >= this.#min) {
+        // A throwing sink must not turn a logged fault into a thrown one (the
+        // dispatcher logs from its catch blocks): the line is lost instead.
+        try {
+          sink({ level, source, message, time: this.#now() });
+        } catch {
+          this.sinkErrors++;
+        }
       }
     };
     return {

@@ -201,7 +201,16 @@ export interface ProtocolHandlers {
   receive?(pkt: PacketBuffer, rx: RxContext): Verdict;
   /** Per-table receivers when the plugin binds several tables (overrides `receive`). */
   receivers?: Readonly<Record<string, (pkt: PacketBuffer, rx: RxContext) => Verdict>>;
-  /** A hook in a chain it joined. */
+  /**
+   * A hook in a chain it joined: ACCEPT, CONSUMED (stolen) or a drop reason,
+   * counted as `<plugin>.<point>.<reason>`; anything else counts as
+   * `bad_verdict_<v>`. Ownership: on the receive path (`ingress`,
+   * `prerouting`, `input`) the hook borrows `pkt` as a receive handler does,
+   * so a hook that steals it and keeps it must copy; on the send path
+   * (`forward`, which sees a copy, `output`, `postrouting`, `egress`) a
+   * stolen packet belongs to the hook, and a dropped one is released by the
+   * caller.
+   */
   hook?(point: HookPoint, pkt: PacketBuffer): Verdict;
   /** Services named in `provides`. */
   services?: Readonly<Record<string, unknown>>;

@@ -67,13 +67,13 @@ export class PacketBuffer {
   /** Offset just past the last byte of data. */
   end = 0;
   /** Offset of the link-layer header, or -1. */
-  l2 = -1;
+  l2: number = -1;
   /** Offset of the network-layer header, or -1. */
-  l3 = -1;
+  l3: number = -1;
   /** Offset of the transport-layer header, or -1. */
-  l4 = -1;
+  l4: number = -1;
   /** Index of the interface it arrived on or leaves by, or -1. */
-  ifindex = -1;
+  ifindex: number = -1;
   /** When it arrived or was made, on the stack's clock. */
   timestamp: Instant = 0;
   /** LINKTYPE_* of the bytes at `l2` (or of the interface). */
@@ -145,27 +145,36 @@ export class PacketBuffer {
 
   /** Grows the data window by `n` bytes in front; returns the new `start`. */
   prepend(n: number): number {
-    if (n > this.start) {
+    if (!(n >= 0 && n <= this.start) || !Number.isInteger(n)) {
       throw new RangeError(`Cannot prepend ${n} bytes: ${this.start} of headroom`);
     }
     this.start -= n;
     return this.start;
   }
-  /** Removes `n` bytes from the front of the data (a header consumed on receive). */
+  /**
+   * Removes `n` bytes from the front of the data (a header consumed on
+   * receive); at most {@linkcode length} bytes go. Never moves `start` back.
+   */
   pull(n: number): void {
+    if (!(n >= 0) || !Number.isInteger(n)) {
+      throw new RangeError(`Cannot pull ${n} bytes: expected a non-negative integer`);
+    }
     this.start = Math.min(this.start + n, this.end);
   }
   /** Grows the data window by `n` bytes at the back; returns the old `end`. */
   append(n: number): number {
-    if (n > this.tailroom) {
+    if (!(n >= 0 && n <= this.tailroom) || !Number.isInteger(n)) {
       throw new RangeError(`Cannot append ${n} bytes: ${this.tailroom} of tailroom`);
     }
     const at = this.end;
     this.end += n;
     return at;
   }
-  /** Cuts the data to `len` bytes (padding or a length field says less). */
+  /** Cuts the data to `len` bytes (padding or a length field says less); never grows it. */
   truncate(len: number): void {
+    if (!(len >= 0) || !Number.isInteger(len)) {
+      throw new RangeError(`Cannot truncate to ${len} bytes: expected a non-negative integer`);
+    }
     if (len < this.length) this.end = this.start + len;
   }
 
@@ -190,6 +199,7 @@ export class PacketBuffer {
       this.traceId =
         0;
     this.src6 = this.dst6 = null;
+    this.errType = this.errCode = this.errInfo = 0;
   }
 
   /** True while the packet sits in its pool's free list. */
@@ -247,6 +257,13 @@ export class PacketPool {
    * (contents unspecified).
    */
   alloc(length: number, headroom: number = DEFAULT_HEADROOM): PacketBuffer {
+    if (
+      !(length >= 0 && headroom >= 0) || !Number.isInteger(length) || !Number.isInteger(headroom)
+    ) {
+      throw new RangeError(
+        `Cannot allocate a packet of ${length} bytes with ${headroom} of headroom`,
+      );
+    }
     const need = length + headroom;
     let p: PacketBuffer | undefined;
     if (need <= SMALL_BUFFER_SIZE) {

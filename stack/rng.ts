@@ -23,6 +23,12 @@ export interface Rng {
   fork(): Rng;
 }
 
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
 function splitmix32(state: number): [number, number] {
   state = (state + 0x9e3779b9) | 0;
   let z = state;
@@ -50,7 +56,11 @@ export class SeededRng implements Rng {
   #d = 0;
   /** Seeds the generator; any number (its low 32 bits are used, with the high bits mixed in). */
   constructor(seed: number) {
-    let s = (seed | 0) ^ Math.floor(seed / 0x1_0000_0000);
+    // Seeds in [0, 2^32) use their value as is. Other seeds fold their high
+    // word in through a non-linear mix (murmur3's finalizer): a plain XOR
+    // made seed -k the same stream as seed k - 1, and 2^32 the same as 1.
+    const hi = Math.floor(seed / 0x1_0000_0000);
+    let s = (seed | 0) ^ (hi === 0 ? 0 : fmix32(hi));
     let v: number;
     [s, v] = splitmix32(s);
     this.#a = v;

@@ -1,6 +1,9 @@
 /**
  * Just enough semver for plugin `api` ranges: exact `1.2.3`, caret `^1.2`,
- * tilde `~1.2.3`, comparators `>=1.0.0 <2.0.0`, and `*`.
+ * tilde `~1.2.3`, comparators `>=1.0.0 <2.0.0`, x-ranges `1.x` and `*`, and
+ * alternatives `^1.0.0 || ^2.0.0`. Partial versions are ranges as in npm
+ * (`~1` is `>=1.0.0 <2.0.0`). Not supported: hyphen ranges `1.0.0 - 2.0.0`
+ * and pre-release ordering (suffixes are ignored).
  *
  * @module
  */
@@ -23,32 +26,62 @@ export function isVersion(s: string): boolean {
   return /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/.test(s);
 }
 
+/** A version whose first `n` parts were given (the rest are wildcards), e.g. `1.2` has n = 2. */
+interface Partial {
+  readonly v: Version;
+  readonly n: number;
+}
+
+function parsePartial(s: string): Partial | null {
+  const m = /^v?(\d+|[xX*])(?:\.(\d+|[xX*]))?(?:\.(\d+|[xX*]))?(?:[-+].*)?$/.exec(s);
+  if (!m) return null;
+  const parts = [m[1], m[2], m[3]];
+  let n = 0;
+  while (n < 3 && parts[n] !== undefined && /^\d+$/.test(parts[n]!)) n++;
+  // A number after a wildcard (`1.x.3`) is not a range.
+  for (let i = n; i < 3; i++) if (parts[i] !== undefined && /^\d/.test(parts[i]!)) return null;
+  const v: Version = [0, 0, 0];
+  for (let i = 0; i < n; i++) v[i] = Number(parts[i]);
+  return { v, n };
+}
+
+/** The smallest version above every version matching the first `n` parts of `v`. */
+function bump(v: Version, n: number): Version {
+  if (n <= 1) return [v[0] + 1, 0, 0];
+  if (n === 2) return [v[0], v[1] + 1, 0];
+  return [v[0], v[1], v[2] + 1];
+}
+
 function satisfiesOne(v: Version, part: string): boolean | null {
-  if (part === "*" || part === "x") return true;
   const m = /^(\^|~|>=|<=|>|<|=)?(.+)$/.exec(part);
   if (!m) return null;
   const op = m[1] ?? "=";
-  const r = parseVersion(m[2]!);
-  if (!r) return null;
+  const p = parsePartial(m[2]!);
+  if (!p) return null;
+  const { v: r, n } = p;
   const c = cmp(v, r);
+  // Partial versions are ranges, as in npm: `~1` is `>=1.0.0 <2.0.0`,
+  // `^0.0` is `<0.1.0`, `1.2` is `1.2.x`, `<=1.2` is `<1.3.0`.
+  if (n === 0) return op === "<" || op === ">" ? false : true;
   switch (op) {
-    case "^":
+    case "^": {
       if (c < 0) return false;
-      if (r[0] > 0) return v[0] === r[0];
-      if (r[1] > 0) return v[0] === 0 && v[1] === r[1];
-      return v[0] === 0 && v[1] === 0 && v[2] === r[2];
+      if (r[0] > 0 || n === 1) return cmp(v, [r[0] + 1, 0, 0]) < 0;
+      if (r[1] > 0 || n === 2) return cmp(v, [0, r[1] + 1, 0]) < 0;
+      return cmp(v, [0, 0, r[2] + 1]) < 0;
+    }
     case "~":
-      return c >= 0 && v[0] === r[0] && v[1] === r[1];
+      return c >= 0 && cmp(v, bump(r, Math.min(n, 2))) < 0;
     case ">=":
       return c >= 0;
     case "<=":
-      return c <= 0;
+      return n === 3 ? c <= 0 : cmp(v, bump(r, n)) < 0;
     case ">":
-      return c > 0;
+      return n === 3 ? c > 0 : cmp(v, bump(r, n)) >= 0;
     case "<":
       return c < 0;
     default:
-      return c === 0;
+      return c >= 0 && (n === 3 ? c === 0 : cmp(v, bump(r, n)) < 0);
   }
 }
 
@@ -66,11 +99,17 @@ function satisfiesOne(v: Version, part: string): boolean | null {
 export function satisfies(version: string, range: string): boolean | null {
   const v = parseVersion(version);
   if (!v) return null;
-  const parts = range.trim().split(/\s+/);
-  for (const part of parts) {
-    const ok = satisfiesOne(v, part);
-    if (ok === null) return null;
-    if (!ok) return false;
+  let any = false;
+  // `a || b`: either comparator set; within a set, every comparator must hold.
+  for (const set of range.split("||")) {
+    const parts = set.trim().replace(/(\^|~|>=|<=|>|<|=)\s+/g, "$1").split(/\s+/);
+    let all = true;
+    for (const part of parts) {
+      const ok = satisfiesOne(v, part);
+      if (ok === null) return null;
+      if (!ok) all = false;
+    }
+    if (all) any = true;
   }
-  return true;
+  return any;
 }

@@ -250,6 +250,10 @@ export interface ProbeResult {
  * header, `pkt.src4`/`pkt.dst4`/`pkt.proto` taken from the *quoted* header
  * (so `src4` is our own address), and `pkt.errType`, `pkt.errCode`,
  * `pkt.errInfo` (next-hop MTU, or the parameter-problem pointer) set.
+ * For "fragmentation needed" the ICMP plugin has already updated the path
+ * MTU cache (`ipv4.routes`), and `errInfo` is the path MTU now in force
+ * (RFC 1191: a reported 0 becomes the next plateau down, a value below the
+ * floor is raised to it, an estimate is never raised by a report).
  */
 export interface IcmpErrorService {
   /**
@@ -377,3 +381,18 @@ export interface UdpService {
   /** The open sockets, in bind order. */
   list(): UdpSocketInfo[];
 }
+
+/**
+ * `tcp.sockets`: TCP connections and listeners for the `Stack` API
+ * (`connect`, `listen`, `sockets`). The contract and the Deno-shaped
+ * `TcpConn`/`TcpListener` types live in `net_api.ts`.
+ */
+export type {
+  NetAddr,
+  TcpConn,
+  TcpConnectOptions,
+  TcpListener,
+  TcpListenOptions,
+  TcpSocketInfo,
+  TcpSocketsService,
+} from "./net_api.ts";

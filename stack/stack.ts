@@ -20,6 +20,14 @@ import type {
   PingReply,
   ProbeResult,
 } from "./services.ts";
+import type {
+  TcpConn,
+  TcpConnectOptions,
+  TcpListener,
+  TcpListenOptions,
+  TcpSocketInfo,
+  TcpSocketsService,
+} from "./net_api.ts";
 import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
@@ -171,6 +179,94 @@ export class Stack extends Dispatcher {
     return DatagramConn.open(this.#need("udp.sockets", "listen for datagrams"), options);
   }
 
+  /**
+   * Opens a TCP connection, like `Deno.connect`: resolves once the
+   * handshake completes.
+   *
+   * @throws {Deno.errors.ConnectionRefused} The peer answered RST (or ICMP port unreachable).
+   * @throws {Deno.errors.TimedOut} No answer after the SYN retries (or `timeout`).
+   * @throws {Deno.errors.NetworkUnreachable} No route to the host.
+   * @throws {Deno.errors.AddrInUse} `localPort` is taken.
+   * @throws {Deno.errors.NotSupported} No loaded plugin provides `tcp.sockets`.
+   *
+   * @example
+   * ```ts
+   * import { createStack, VirtualNetwork } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork({ seed: 1 });
+   * const link = net.link();
+   * const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
+   * const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
+   * a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+   * b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+   * const listener = b.listen({ port: 80 });
+   * const reply = await net.run(async () => {
+   *   const [client, server] = await Promise.all([
+   *     a.connect({ hostname: "10.0.0.2", port: 80 }),
+   *     listener.accept(),
+   *   ]);
+   *   await client.write(new TextEncoder().encode("hi"));
+   *   const buf = new Uint8Array(2);
+   *   await server.read(buf);
+   *   client.close();
+   *   server.close();
+   *   return new TextDecoder().decode(buf);
+   * });
+   * assert.equal(reply, "hi");
+   * listener.close();
+   * a.close();
+   * b.close();
+   * net.close();
+   * ```
+   */
+  connect(options: TcpConnectOptions): Promise<TcpConn> {
+    try {
+      return this.#need<TcpSocketsService>("tcp.sockets", "connect").connect(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Listens for TCP connections, like `Deno.listen`.
+   *
+   * @throws {Deno.errors.AddrInUse} The address and port are taken.
+   * @throws {Deno.errors.NotSupported} No loaded plugin provides `tcp.sockets`.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const listener = stack.listen({ port: 8080 });
+   * assert.equal(listener.addr.port, 8080);
+   * assert.throws(() => stack.listen({ port: 8080 }), Deno.errors.AddrInUse);
+   * listener.close();
+   * stack.close();
+   * ```
+   */
+  listen(options: TcpListenOptions): TcpListener {
+    return this.#need<TcpSocketsService>("tcp.sockets", "listen").listen(options);
+  }
+
+  /**
+   * TCP sockets like `ss -tani`, listeners first (`formatSockets` prints them).
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const listener = stack.listen({ port: 22 });
+   * assert.equal(stack.sockets()[0]!.state, "LISTEN");
+   * listener.close();
+   * stack.close();
+   * ```
+   */
+  sockets(): TcpSocketInfo[] {
+    return this.#need<TcpSocketsService>("tcp.sockets", "list sockets").sockets();
+  }
+
   /** Adds a route: `addRoute("0.0.0.0/0", { gateway: "10.0.0.1" })`. */
   addRoute(destination: string, options: AddRouteOptions = {}): void {
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "add a route");
@@ -275,6 +371,22 @@ export class Stack extends Dispatcher {
    * no `from`.
    *
    * @throws {Deno.errors.NetworkUnreachable} When a probe cannot be sent (no route).
+   *
+   * @example
+   * ```ts
+   * import { createStack, VirtualNetwork } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork({ seed: 1 });
+   * const link = net.link();
+   * const a = createStack({ clock: net.clock, seed: 1 });
+   * const b = createStack({ clock: net.clock, seed: 2 });
+   * net.addNode(a);
+   * net.addNode(b);
+   * a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+   * b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+   * const hops = await net.run(() => a.traceroute("10.0.0.2", { protocol: "icmp" }));
+   * assert.deepEqual(hops.map((h) => [h.ttl, h.from, h.reached]), [[1, "10.0.0.2", true]]);
+   * ```
    */
   async traceroute(host: string, options: TracerouteOptions = {}): Promise<TracerouteHop[]> {
     const echo = this.#need<IcmpEchoService>("icmp.echo", "traceroute");

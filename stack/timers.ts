@@ -16,10 +16,11 @@ export class Timer {
   /** When it fires, if armed. */
   at: Instant = 0;
   /** Position in the heap, or -1 when not armed. */
-  index = -1;
+  index: number = -1;
   /** Insertion order, so that timers due at the same instant fire in arming order. */
   seq = 0;
   readonly #queue: TimerQueue;
+  /** What runs when it fires (the stack wraps it for fault isolation). */
   readonly callback: (now: Instant) => void;
   /** Who owns it (a plugin name), for fault attribution. */
   readonly owner: string;
@@ -86,6 +87,8 @@ export class TimerQueue {
 
   /** @internal */
   arm(t: Timer, at: Instant): void {
+    // NaN compares false both ways and would break the heap order silently.
+    if (at !== at) throw new RangeError(`Cannot arm timer of "${t.owner}" at NaN`);
     t.at = at;
     t.seq = this.#seq++;
     if (t.index < 0) {

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { Counter, Counters, formatCounters } from "./counters.ts";
+
+Deno.test("Counters.get() creates a counter once and returns the same object after", () => {
+  const cs = new Counters();
+  const a = cs.get("ipv4.rx.bad_checksum");
+  assert.ok(a instanceof Counter);
+  assert.equal(a.name, "ipv4.rx.bad_checksum");
+  assert.equal(a.value, 0);
+  a.value += 3;
+  assert.equal(cs.get("ipv4.rx.bad_checksum"), a);
+  assert.equal(cs.value("ipv4.rx.bad_checksum"), 3);
+  assert.equal(cs.value("never.made"), 0);
+});
+
+Deno.test("Counters.snapshot() is sorted by name and skips zeros unless asked", () => {
+  const cs = new Counters();
+  cs.get("udp.rx.no_port").value = 2;
+  cs.get("arp.rx.requests").value = 1;
+  cs.get("ipv4.rx.truncated");
+  assert.deepEqual(Object.keys(cs.snapshot()), ["arp.rx.requests", "udp.rx.no_port"]);
+  assert.deepEqual(cs.snapshot(true), {
+    "arp.rx.requests": 1,
+    "ipv4.rx.truncated": 0,
+    "udp.rx.no_port": 2,
+  });
+  assert.deepEqual(Object.keys(cs.snapshot(true)), [
+    "arp.rx.requests",
+    "ipv4.rx.truncated",
+    "udp.rx.no_port",
+  ]);
+});
+
+Deno.test("Counters.snapshot() is a copy", () => {
+  const cs = new Counters();
+  const c = cs.get("x.y");
+  c.value = 1;
+  const snap = cs.snapshot();
+  c.value = 5;
+  assert.equal(snap["x.y"], 1);
+});
+
+Deno.test("Counters.reset() zeroes every counter and keeps the objects", () => {
+  const cs = new Counters();
+  const c = cs.get("a.b");
+  c.value = 9;
+  cs.reset();
+  assert.equal(c.value, 0);
+  assert.equal(cs.get("a.b"), c);
+  assert.deepEqual(cs.snapshot(), {});
+});
+
+Deno.test("formatCounters() groups by plugin, aligns and sorts, like netstat -s", () => {
+  const text = formatCounters({
+    "ipv4.rx.delivered": 3,
+    "arp.tx.request": 1,
+    "ipv4.rx.bad_checksum": 12,
+    "dispatcher.plugin_fault": 2,
+  });
+  assert.equal(
+    text,
+    [
+      "arp:",
+      "  tx.request 1",
+      "dispatcher:",
+      "  plugin_fault 2",
+      "ipv4:",
+      "  rx.bad_checksum 12",
+      "  rx.delivered    3",
+    ].join("\n"),
+  );
+});
+
+Deno.test("formatCounters() copes with names without a dot and with no counters", () => {
+  assert.equal(formatCounters({}), "");
+  assert.equal(formatCounters({ lonely: 4 }), "lonely:\n   4");
+});

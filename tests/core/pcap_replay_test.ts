@@ -1,0 +1,131 @@
+/**
+ * Every frame of every capture in the shared corpus (/work/shared/pcaps,
+ * including linux-probes/) goes through a default stack: on an Ethernet or a
+ * raw-IP interface by the capture's link type, once as a bystander and once
+ * as the addressee (promiscuous, with the capture's IPv4 destinations as its
+ * own addresses, so frames get past IPv4 into ICMP, UDP and beyond). No frame
+ * may throw, fault a plugin, go uncounted or leak a buffer.
+ */
+import assert from "node:assert/strict";
+import { parseCapture } from "../../drivers/pcapfile/mod.ts";
+import {
+  createStack,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_RAW,
+  VirtualNetwork,
+} from "../../mod.ts";
+import type { NetInterface } from "../../stack/netif.ts";
+
+const CORPUS = "/work/shared/pcaps";
+
+function captures(): string[] {
+  const out: string[] = [];
+  for (const dir of [CORPUS, `${CORPUS}/linux-probes`]) {
+    try {
+      for (const e of Deno.readDirSync(dir)) {
+        if (e.isFile && /\.pcap(ng)?$/.test(e.name)) out.push(`${dir}/${e.name}`);
+      }
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return out.sort();
+}
+
+const FILES = captures();
+
+/** The IPv4 destination of a frame, if it carries an IPv4 header. */
+function ipv4Destination(linkType: number, f: Uint8Array): string | undefined {
+  let l3 = 0;
+  if (linkType === LINKTYPE_ETHERNET) {
+    if (f.length < 14) return undefined;
+    let off = 12;
+    let type = (f[off]! << 8) | f[off + 1]!;
+    while ((type === 0x8100 || type === 0x88a8) && f.length >= off + 6) {
+      off += 4;
+      type = (f[off]! << 8) | f[off + 1]!;
+    }
+    if (type !== 0x0800) return undefined;
+    l3 = off + 2;
+  }
+  if (f.length < l3 + 20 || f[l3]! >> 4 !== 4) return undefined;
+  const d = f.subarray(l3 + 16, l3 + 20);
+  if (d[0]! >= 224 || d[0] === 0 || d[0] === 127) return undefined; // multicast, broadcast…
+  return `${d[0]}.${d[1]}.${d[2]}.${d[3]}`;
+}
+
+function replay(path: string, asAddressee: boolean): { frames: number; counters: string } {
+  const { records, error } = parseCapture(Deno.readFileSync(path));
+  assert.equal(error, null, `${path}: ${error?.message}`);
+  const net = new VirtualNetwork({ seed: 1 });
+  const stack = createStack({ clock: net.clock, seed: 2 });
+  try {
+    net.addNode(stack);
+    const ifaces = new Map<number, NetInterface>();
+    for (const lt of [LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6]) {
+      ifaces.set(lt, stack.addInterface({ driver: net.link({ linkType: lt }).a }));
+    }
+    if (asAddressee) {
+      ifaces.get(LINKTYPE_ETHERNET)!.promiscuous = true;
+      const seen = new Set<string>();
+      for (const r of records) {
+        const dst = ipv4Destination(r.linkType, r.data);
+        const iface = ifaces.get(r.linkType);
+        if (dst === undefined || iface === undefined || seen.has(dst) || seen.size >= 32) continue;
+        seen.add(dst);
+        stack.addAddress(iface.index, `${dst}/24`);
+      }
+    }
+    net.runUntilIdle();
+    const start = stack.pool.outstanding;
+    let n = 0;
+    for (const r of records) {
+      const iface = ifaces.get(r.linkType);
+      assert.ok(iface, `${path}: no interface for link type ${r.linkType}`);
+      const where = `${path} frame ${r.index} (${r.data.length} bytes)`;
+      const before = Object.values(stack.counters.snapshot()).reduce((a, b) => a + b, 0);
+      stack.inject(iface.index, r.data);
+      const after = Object.values(stack.counters.snapshot()).reduce((a, b) => a + b, 0);
+      assert.ok(after > before, `${where}: no counter moved`);
+      assert.ok(net.runUntilIdle({ maxTime: 3_600_000_000 }), `${where}: network not idle`);
+      assert.equal(stack.counters.value("dispatcher.plugin_fault"), 0, `${where}: plugin fault`);
+      assert.equal(stack.pool.outstanding, start, `${where}: buffer leaked`);
+      n++;
+    }
+    return { frames: n, counters: stack.counterTable() };
+  } finally {
+    stack.close();
+    net.close();
+  }
+}
+
+for (const path of FILES) {
+  const name = path.slice(CORPUS.length + 1);
+  Deno.test(`replaying ${name} never throws, faults, leaks or goes uncounted`, () => {
+    for (const asAddressee of [false, true]) {
+      const { frames } = replay(path, asAddressee);
+      assert.ok(frames > 0, `${name}: no frames`);
+    }
+  });
+}
+
+if (FILES.length === 0) {
+  Deno.test({
+    name: `replaying the shared capture corpus (skipped: no captures under ${CORPUS})`,
+    ignore: true,
+    fn() {},
+  });
+}
+
+Deno.test({
+  name: "replaying the corpus as the addressee reaches past IPv4",
+  ignore: FILES.length === 0,
+  fn() {
+    const echo = FILES.find((f) => f.endsWith("/icmp_echo.pcapng"));
+    if (echo === undefined) return;
+    const { counters } = replay(echo, true);
+    assert.match(counters, /^ {2}rx\.echo_requests +4$/m);
+  },
+});

@@ -40,13 +40,15 @@ function formatKey(table: string, key: number): string {
  */
 export function formatGraph(d: StackDescription): string {
   const exposes = new Map(d.plugins.map((p) => [p.name, p.exposes]));
+  const emits = new Map(d.plugins.map((p) => [p.name, p.emits]));
   const tables = new Map(d.tables.map((t) => [t.name, t.entries]));
   const lines: string[] = [];
   const walk = (plugin: string, path: string, seen: Set<string>) => {
     let leaf = true;
     for (const t of exposes.get(plugin) ?? []) {
+      const only = emits.get(plugin)?.[t];
       for (const e of tables.get(t) ?? []) {
-        if (seen.has(e.plugin)) continue;
+        if (seen.has(e.plugin) || (only !== undefined && !only.includes(e.key))) continue;
         leaf = false;
         walk(
           e.plugin,

@@ -767,6 +767,7 @@ export class Dispatcher {
         description: p.manifest.description,
         binds: p.manifest.binds.map((b) => ({ table: b.table, key: b.key })),
         exposes: [...(p.manifest.exposes ?? [])],
+        ...(p.manifest.emits ? { emits: p.manifest.emits } : {}),
         provides: [...(p.manifest.provides ?? [])],
         requires: requirementsOf(p.manifest),
         hooks: (p.manifest.hooks ?? []).map((h) => h.point),
@@ -822,6 +823,7 @@ export interface StackDescription {
     readonly description: string;
     readonly binds: readonly { readonly table: string; readonly key: number }[];
     readonly exposes: readonly string[];
+    readonly emits?: Readonly<Record<string, readonly number[]>>;
     readonly provides: readonly string[];
     readonly requires: readonly { readonly service: string; readonly optional: boolean }[];
     readonly hooks: readonly string[];

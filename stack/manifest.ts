@@ -95,6 +95,11 @@ export interface ProtocolManifest {
   readonly binds: readonly Binding[];
   /** Tables it dispatches into (its output ports); the stack creates them. */
   readonly exposes?: readonly string[];
+  /**
+   * The only keys it dispatches into a table it shares with others (raw IP
+   * sends just IPv4 and IPv6 into `ethertype`); the graph shows only those.
+   */
+  readonly emits?: Readonly<Record<string, readonly number[]>>;
   /** Hook chains it joins. */
   readonly hooks?: readonly HookJoin[];
   /** Services it provides (returned in `handlers.services`). */
@@ -290,6 +295,14 @@ export function validateManifest(m: unknown, position = 0): ProtocolManifest {
     if (r[k] !== undefined && !isStringArray(r[k])) fail(`${k} must be an array of strings`);
   }
   if (!isStringArray(r.counters)) fail("counters must be an array of strings");
+  if (r.emits !== undefined) {
+    if (typeof r.emits !== "object" || r.emits === null) fail("emits must be an object");
+    for (const [t, keys] of Object.entries(r.emits as Record<string, unknown>)) {
+      if (!Array.isArray(keys) || !keys.every((k) => Number.isInteger(k))) {
+        fail(`emits.${t} must be an array of integer keys`);
+      }
+    }
+  }
   if (r.requires !== undefined) {
     if (!Array.isArray(r.requires)) fail("requires must be an array");
     for (const q of r.requires as unknown[]) {

@@ -33,6 +33,7 @@ export const rawIpPlugin: ProtocolPlugin = {
       { table: "link", key: LINKTYPE_IPV6 },
     ],
     exposes: ["ethertype"],
+    emits: { ethertype: [ETHERTYPE_IPV4, ETHERTYPE_IPV6] },
     counters: ["rx.truncated", "rx.bad_version"],
   },
   setup(ctx) {

@@ -144,6 +144,8 @@ export {
   tcpPlugin,
   udpPlugin,
 } from "./stack/protocols/mod.ts";
+export { InjectDriver } from "./drivers/inject/mod.ts";
+export type { InjectDriverOptions } from "./drivers/inject/mod.ts";
 export {
   checkFaults,
   DeadlockError,

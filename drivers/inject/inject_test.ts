@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { InjectDriver } from "./mod.ts";
+import { PacketPool } from "../../stack/packet.ts";
+import { createStack, LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../mod.ts";
+
+function port(pool: PacketPool, got: number[]) {
+  return {
+    pool,
+    ifindex: 0,
+    now: () => 0,
+    receive: (p: { length: number; release(): void }) => {
+      got.push(p.length);
+      p.release();
+    },
+  };
+}
+
+Deno.test("InjectDriver.inject() hands a pooled copy to the stack", () => {
+  const pool = new PacketPool();
+  const got: number[] = [];
+  const io = new InjectDriver({ linkType: LINKTYPE_RAW });
+  io.attach(port(pool, got));
+  const frame = new Uint8Array([1, 2, 3]);
+  io.inject(frame);
+  frame[0] = 9; // the stack's copy is unaffected
+  assert.deepEqual(got, [3]);
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("InjectDriver.take() returns sent frames in order and bounds its queue", () => {
+  const pool = new PacketPool();
+  const io = new InjectDriver({ linkType: LINKTYPE_RAW, queueLimit: 2 });
+  for (const b of [1, 2, 3]) io.transmit(pool.copyOf(new Uint8Array([b])));
+  assert.deepEqual(io.take().map((f) => f[0]), [2, 3]);
+  assert.equal(io.dropped, 1);
+  assert.deepEqual(io.take(), []);
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("InjectDriver onFrame sees each frame and nothing is queued", () => {
+  const pool = new PacketPool();
+  const seen: number[] = [];
+  const io = new InjectDriver({ linkType: LINKTYPE_RAW, onFrame: (f) => seen.push(f.length) });
+  io.transmit(pool.copyOf(new Uint8Array(5)));
+  assert.deepEqual(seen, [5]);
+  assert.deepEqual(io.take(), []);
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("InjectDriver refuses to inject before attach or after close", () => {
+  const io = new InjectDriver({
+    linkType: LINKTYPE_ETHERNET,
+    mac: new Uint8Array([2, 0, 0, 0, 0, 9]),
+  });
+  assert.throws(() => io.inject(new Uint8Array(60)), /not attached/);
+  io.attach(port(new PacketPool(), []));
+  io.close();
+  assert.throws(() => io.inject(new Uint8Array(60)), Deno.errors.BadResource);
+  assert.throws(() => new InjectDriver({ linkType: 1, mac: new Uint8Array(5) }), RangeError);
+});
+
+Deno.test("InjectDriver carries an Ethernet stack's ARP reply out", () => {
+  const mac = new Uint8Array([2, 0, 0, 0, 0, 2]);
+  const io = new InjectDriver({ linkType: LINKTYPE_ETHERNET, mac });
+  const stack = createStack({ seed: 1 });
+  stack.addInterface({ name: "eth0", driver: io, addresses: ["10.0.0.2/24"] });
+  io.take(); // the gratuitous ARP
+  const req = new Uint8Array(42);
+  req.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+  req.set(
+    [0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2],
+    14,
+  );
+  io.inject(req);
+  const [reply] = io.take();
+  assert.ok(reply);
+  assert.deepEqual([...reply.subarray(0, 6)], [2, 0, 0, 0, 0, 1]);
+  assert.equal(reply[21], 2); // ARP reply
+  stack.close();
+});

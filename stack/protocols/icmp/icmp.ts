@@ -1,6 +1,8 @@
 /**
- * The ICMP plugin: answers echo requests and matches echo replies to the
- * pings this stack sent.
+ * The ICMP plugin: answers echo requests, matches echo replies and errors to
+ * the pings and probes this stack sent, sends ICMP errors for the other
+ * plugins (`icmp.error`), and hands errors it receives to the transport they
+ * concern through the `ip.error` table.
  *
  * @module
  */
@@ -14,37 +16,96 @@ import type {
   Verdict,
 } from "../../manifest.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
-import type { IcmpEchoService, Ipv4Service, PingOptions, PingReply } from "../../services.ts";
+import type {
+  IcmpEchoService,
+  IcmpErrorService,
+  Ipv4RoutesService,
+  Ipv4Service,
+  PingOptions,
+  PingReply,
+  ProbeOptions,
+  ProbeResult,
+} from "../../services.ts";
 import { Ipv4SendFlags } from "../../services.ts";
 import type { Timer } from "../../timers.ts";
 import { formatIpv4Address } from "../../wire/address.ts";
-import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
+import {
+  buildIcmpError,
+  checkQuote,
+  errorSuppression,
+  IcmpRateLimiter,
+  type IcmpSuppression,
+  plateauBelow,
+} from "./errors.ts";
 
 const IP_PROTOCOL_ICMP = 1;
+const IP_PROTOCOL_UDP = 17;
 const ECHO_REPLY = 0;
+const DEST_UNREACHABLE = 3;
+const SOURCE_QUENCH = 4;
+const REDIRECT = 5;
 const ECHO_REQUEST = 8;
+const TIME_EXCEEDED = 11;
+const PARAMETER_PROBLEM = 12;
+const FRAG_NEEDED = 4;
 const HEADER_LEN = 8;
 const MAX_PENDING = 65536;
+const TRACEROUTE_PORT = 33434;
 
 interface Pending {
   readonly dst: number;
   readonly sent: Instant;
-  readonly done: (r: PingReply | string) => void;
+  readonly done: (r: ProbeResult) => void;
   readonly timer: Timer;
+}
+
+const UNREACHABLE: Readonly<Record<number, string>> = {
+  0: "network unreachable",
+  1: "host unreachable",
+  2: "protocol unreachable",
+  3: "port unreachable",
+  5: "source route failed",
+  13: "communication administratively prohibited",
+};
+
+/**
+ * A one-line description of an ICMP error, as ping prints it. Takes the
+ * three header fields positionally, as they come off the wire.
+ *
+ * @example
+ * ```ts
+ * import { describeIcmpError } from "./icmp.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(describeIcmpError(11, 0, 0), "time to live exceeded");
+ * assert.equal(describeIcmpError(3, 4, 576), "fragmentation needed (mtu 576)");
+ * ```
+ */
+export function describeIcmpError(type: number, code: number, info: number): string {
+  if (type === DEST_UNREACHABLE) {
+    if (code === FRAG_NEEDED) return `fragmentation needed (mtu ${info})`;
+    return UNREACHABLE[code] ?? `destination unreachable (code ${code})`;
+  }
+  if (type === TIME_EXCEEDED) {
+    return code === 0 ? "time to live exceeded" : "fragment reassembly time exceeded";
+  }
+  if (type === PARAMETER_PROBLEM) return `parameter problem (pointer ${info})`;
+  return `icmp type ${type} code ${code}`;
 }
 
 /** The ICMPv4 plugin. */
 export const icmpPlugin: ProtocolPlugin = {
   manifest: {
     name: "icmp",
-    version: "1.0.0",
+    version: "1.1.0",
     api: "^1.0.0",
-    description: "ICMP echo (ping) for IPv4",
+    description: "ICMP for IPv4: echo (ping), probes, errors sent and dispatched",
     layer: "network",
     dependencies: ["ipv4"],
     binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMP }],
-    provides: ["icmp.echo"],
-    requires: ["ipv4.send"],
+    exposes: ["ip.error"],
+    provides: ["icmp.echo", "icmp.error"],
+    requires: ["ipv4.send", { service: "ipv4.routes", optional: true }],
     counters: [
       "rx.truncated",
       "rx.bad_checksum",
@@ -53,82 +114,378 @@ export const icmpPlugin: ProtocolPlugin = {
       "rx.unmatched_reply",
       "rx.broadcast_echo_ignored",
       "rx.unhandled_type",
+      "rx.dest_unreachable",
+      "rx.frag_needed",
+      "rx.time_exceeded",
+      "rx.parameter_problem",
+      "rx.source_quench_ignored",
+      "rx.redirect_ignored",
+      "rx.bad_quote",
+      "rx.error_not_ours",
+      "rx.error_for_probe",
+      "rx.error_delivered",
+      "rx.error_unclaimed",
       "tx.echo_replies",
       "tx.echo_requests",
+      "tx.udp_probes",
       "tx.send_failed",
+      "tx.dest_unreachable",
+      "tx.time_exceeded",
+      "tx.parameter_problem",
+      "tx.rate_limited",
+      "tx.no_error_for_bad_packet",
+      "tx.no_error_for_icmp_error",
+      "tx.no_error_for_broadcast",
+      "tx.no_error_for_fragment",
+      "tx.no_error_for_bad_source",
     ],
     options: {
       echoIgnoreBroadcasts: {
         default: true,
         description: "ignore echo requests to broadcast/multicast (Linux's default)",
       },
+      ratelimit: {
+        default: 1_000_000,
+        description:
+          "µs per ICMP error token per destination, burst 6 (Linux icmp_ratelimit); 0: off",
+      },
+      ratelimitBurst: { default: 6, description: "ICMP errors per destination in a burst" },
+      msgsPerSecond: {
+        default: 1000,
+        description: "ICMP errors per second, whole stack (Linux icmp_msgs_per_sec); 0: off",
+      },
+      msgsBurst: { default: 50, description: "ICMP errors in a burst, whole stack" },
     },
   },
   setup(ctx: PluginContext): ProtocolHandlers {
     let ipv4!: Ipv4Service;
-    const ignoreBroadcast = ctx.options.echoIgnoreBroadcasts as boolean;
+    let routes: Ipv4RoutesService | undefined;
+    const ipError = ctx.table("ip.error");
+    const o = ctx.options as Record<string, number | boolean>;
+    const ignoreBroadcast = o.echoIgnoreBroadcasts as boolean;
+    const limiter = new IcmpRateLimiter({
+      interval: o.ratelimit as number,
+      burst: o.ratelimitBurst as number,
+      perSecond: o.msgsPerSecond as number,
+      globalBurst: o.msgsBurst as number,
+    });
     const c = {
       requestsIn: ctx.counter("rx.echo_requests"),
       repliesIn: ctx.counter("rx.echo_replies"),
       unmatched: ctx.counter("rx.unmatched_reply"),
+      destUnreachIn: ctx.counter("rx.dest_unreachable"),
+      fragNeededIn: ctx.counter("rx.frag_needed"),
+      timeExceededIn: ctx.counter("rx.time_exceeded"),
+      paramProblemIn: ctx.counter("rx.parameter_problem"),
+      errorForProbe: ctx.counter("rx.error_for_probe"),
+      errorDelivered: ctx.counter("rx.error_delivered"),
       repliesOut: ctx.counter("tx.echo_replies"),
       requestsOut: ctx.counter("tx.echo_requests"),
+      udpProbes: ctx.counter("tx.udp_probes"),
       sendFailed: ctx.counter("tx.send_failed"),
+      destUnreachOut: ctx.counter("tx.dest_unreachable"),
+      timeExceededOut: ctx.counter("tx.time_exceeded"),
+      paramProblemOut: ctx.counter("tx.parameter_problem"),
+      rateLimited: ctx.counter("tx.rate_limited"),
     };
-    const pending = new Map<number, Pending>(); // (identifier << 16 | sequence) -> pending
+    const suppressed = {} as Record<IcmpSuppression, { value: number }>;
+    for (
+      const why of [
+        "no_error_for_bad_packet",
+        "no_error_for_icmp_error",
+        "no_error_for_broadcast",
+        "no_error_for_fragment",
+        "no_error_for_bad_source",
+      ] as const
+    ) suppressed[why] = ctx.counter(`tx.${why}`);
+    const pending = new Map<number, Pending>(); // (identifier << 16 | sequence) -> echo probe
+    const udpPending = new Map<number, Pending>(); // (source port << 16 | dest port) -> UDP probe
     const defaultIdentifier = ctx.rng.nextU32() & 0xffff;
+    const udpSourcePort = 32768 + (ctx.rng.nextU32() % 28232); // Linux's ephemeral range
     let nextSequence = 0;
+    let nextUdpPort = 0;
     let lastSent: Instant = 0;
 
-    function receive(pkt: PacketBuffer, _rx: RxContext): Verdict {
+    function finish(map: Map<number, Pending>, key: number, p: Pending, r: ProbeResult): void {
+      map.delete(key);
+      p.timer.cancel();
+      p.done(r);
+    }
+
+    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
       const s = pkt.start;
       const len = pkt.end - s;
       if (len < HEADER_LEN) return "truncated";
       const b = pkt.buf;
       if (sumBytes(b.subarray(s, pkt.end)) !== 0xffff) return "bad_checksum";
       const type = b[s]!;
-      if (type === ECHO_REQUEST) {
-        c.requestsIn.value++;
-        if (
-          (pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0 &&
-          ignoreBroadcast
-        ) {
-          return "broadcast_echo_ignored";
-        }
-        // RFC 1122 3.2.2.6: the reply carries the request's data unchanged.
-        const reply = ctx.pool.alloc(len);
-        const r = reply.start;
-        reply.buf.set(b.subarray(s, pkt.end), r);
-        reply.buf[r] = ECHO_REPLY;
-        reply.buf[r + 1] = 0;
-        reply.dv.setUint16(r + 2, 0);
-        reply.dv.setUint16(r + 2, finishChecksum(sumBytes(reply.data)));
-        const unicast = (pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) === 0;
-        const err = ipv4.send(reply, unicast ? pkt.dst4 : 0, pkt.src4, IP_PROTOCOL_ICMP, 0, 0);
-        if (err === undefined) c.repliesOut.value++;
-        else c.sendFailed.value++;
-        return CONSUMED;
-      }
-      if (type === ECHO_REPLY) {
-        c.repliesIn.value++;
-        const key = pkt.dv.getUint32(s + 4);
-        const p = pending.get(key);
-        if (p === undefined || p.dst !== pkt.src4) {
-          c.unmatched.value++;
+      switch (type) {
+        case ECHO_REQUEST:
+          return echoRequest(pkt, s, len);
+        case ECHO_REPLY: {
+          c.repliesIn.value++;
+          const key = pkt.dv.getUint32(s + 4);
+          const p = pending.get(key);
+          if (p === undefined || p.dst !== pkt.src4) {
+            c.unmatched.value++;
+            return CONSUMED;
+          }
+          finish(pending, key, p, {
+            kind: "reply",
+            from: formatIpv4Address(pkt.src4),
+            rtt: ctx.now() - p.sent,
+            type: ECHO_REPLY,
+            code: b[s + 1]!,
+            info: 0,
+            ttl: pkt.ttl,
+            bytes: len - HEADER_LEN,
+          });
           return CONSUMED;
         }
-        pending.delete(key);
-        p.timer.cancel();
-        p.done({
-          sequence: key & 0xffff,
-          rtt: ctx.now() - p.sent,
+        case DEST_UNREACHABLE:
+        case TIME_EXCEEDED:
+        case PARAMETER_PROBLEM:
+          return receiveError(pkt, rx, type, s, len);
+        case SOURCE_QUENCH:
+          return "source_quench_ignored"; // RFC 6633 §3: hosts MUST silently discard
+        case REDIRECT:
+          return "redirect_ignored"; // not supported (RFC 1122 §3.2.2.2 would let us update routes)
+        default:
+          return "unhandled_type";
+      }
+    }
+
+    function echoRequest(pkt: PacketBuffer, s: number, len: number): Verdict {
+      c.requestsIn.value++;
+      const toGroup = (pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0;
+      if (toGroup && ignoreBroadcast) return "broadcast_echo_ignored";
+      // RFC 1122 3.2.2.6: the reply carries the request's data unchanged.
+      const reply = ctx.pool.alloc(len);
+      const r = reply.start;
+      reply.buf.set(pkt.buf.subarray(s, pkt.end), r);
+      reply.buf[r] = ECHO_REPLY;
+      reply.buf[r + 1] = 0;
+      reply.dv.setUint16(r + 2, 0);
+      reply.dv.setUint16(r + 2, finishChecksum(sumBytes(reply.data)));
+      const err = ipv4.send(reply, toGroup ? 0 : pkt.dst4, pkt.src4, IP_PROTOCOL_ICMP, 0, 0);
+      if (err === undefined) c.repliesOut.value++;
+      else c.sendFailed.value++;
+      return CONSUMED;
+    }
+
+    /**
+     * An error about a datagram we sent (RFC 1122 §3.2.2): check the quote,
+     * learn from "fragmentation needed", then settle a probe it quotes or
+     * dispatch it to the transport through `ip.error`.
+     */
+    function receiveError(
+      pkt: PacketBuffer,
+      rx: RxContext,
+      type: number,
+      s: number,
+      len: number,
+    ): Verdict {
+      const b = pkt.buf;
+      const dv = pkt.dv;
+      const q = checkQuote(b, s, len);
+      if (typeof q === "string") return q;
+      const qhl = (b[q]! & 0x0f) << 2;
+      const qsrc = dv.getUint32(q + 12);
+      const qdst = dv.getUint32(q + 16);
+      const qproto = b[q + 9]!;
+      // RFC 5927 §4.1: an error about a datagram we did not send is forged or
+      // misrouted. A 127/8 source is ours only when the error itself came
+      // over our loopback path (the receive path refuses 127/8 from a wire).
+      const loopback = (qsrc >>> 24) === 127 && (pkt.src4 >>> 24) === 127;
+      if (!loopback && !ipv4.isLocal(qsrc)) return "error_not_ours";
+      const code = b[s + 1]!;
+      let info = 0;
+      if (type === DEST_UNREACHABLE) {
+        c.destUnreachIn.value++;
+        if (code === FRAG_NEEDED) {
+          c.fragNeededIn.value++;
+          // RFC 1191 §5: an old router says 0; guess the next plateau down.
+          let mtu = dv.getUint16(s + 6);
+          if (mtu === 0) mtu = plateauBelow(dv.getUint16(q + 2));
+          info = routes !== undefined ? routes.learnPmtu(qdst, mtu) : mtu;
+        }
+      } else if (type === TIME_EXCEEDED) c.timeExceededIn.value++;
+      else {
+        c.paramProblemIn.value++;
+        info = b[s + 4]!;
+      }
+      const qp = q + qhl;
+      let map: Map<number, Pending> | undefined;
+      let key = 0;
+      if (qproto === IP_PROTOCOL_ICMP && b[qp] === ECHO_REQUEST) {
+        map = pending;
+        key = dv.getUint32(qp + 4);
+      } else if (qproto === IP_PROTOCOL_UDP) {
+        map = udpPending;
+        key = dv.getUint32(qp);
+      }
+      const p = map?.get(key);
+      if (p !== undefined && p.dst === qdst) {
+        c.errorForProbe.value++;
+        finish(map!, key, p, {
+          kind: "error",
           from: formatIpv4Address(pkt.src4),
+          rtt: ctx.now() - p.sent,
+          type,
+          code,
+          info,
           ttl: pkt.ttl,
-          bytes: len - HEADER_LEN,
+          bytes: 0,
         });
         return CONSUMED;
       }
-      return "unhandled_type";
+      pkt.errType = type;
+      pkt.errCode = code;
+      pkt.errInfo = info;
+      pkt.l3 = q;
+      pkt.l4 = qp;
+      pkt.start = qp;
+      pkt.src4 = qsrc;
+      pkt.dst4 = qdst;
+      pkt.proto = qproto;
+      if (!ctx.hasBinding(ipError, qproto)) return "error_unclaimed";
+      c.errorDelivered.value++;
+      return rx.next(ipError, qproto);
+    }
+
+    const errors: IcmpErrorService = {
+      send(pkt: PacketBuffer, type: number, code: number, info: number): void {
+        const why = errorSuppression(pkt);
+        if (why !== undefined) {
+          suppressed[why].value++;
+          return;
+        }
+        const l3 = pkt.l3;
+        const src = pkt.dv.getUint32(l3 + 12);
+        const dst = pkt.dv.getUint32(l3 + 16);
+        // Linux exempts "fragmentation needed" so that PMTU discovery never starves.
+        const exempt = type === DEST_UNREACHABLE && code === FRAG_NEEDED;
+        if (!exempt && !limiter.allow(src, ctx.now())) {
+          c.rateLimited.value++;
+          return;
+        }
+        const e = buildIcmpError(ctx.pool, pkt, type, code, info);
+        // From the address the datagram was sent to when it is ours (RFC 1122
+        // §3.2.2: port unreachable comes from the host addressed), else from
+        // the route back (RFC 1812 §4.3.2.4: the outgoing interface's address).
+        const from = ipv4.isLocal(dst) || (dst >>> 24) === 127 ? dst : 0;
+        if (ipv4.send(e, from, src, IP_PROTOCOL_ICMP, 0, 0) !== undefined) {
+          c.sendFailed.value++;
+          return;
+        }
+        if (type === DEST_UNREACHABLE) c.destUnreachOut.value++;
+        else if (type === TIME_EXCEEDED) c.timeExceededOut.value++;
+        else if (type === PARAMETER_PROBLEM) c.paramProblemOut.value++;
+      },
+    };
+
+    function noReply(dst: number, timeout: number): string {
+      return `no reply from ${formatIpv4Address(dst)} within ${timeout / 1000} ms`;
+    }
+
+    function unsent(reason: string): ProbeResult {
+      return {
+        kind: "unsent",
+        from: "",
+        rtt: 0,
+        type: 0,
+        code: 0,
+        info: 0,
+        ttl: 0,
+        bytes: 0,
+        reason,
+      };
+    }
+
+    function probe(dst: number, options: ProbeOptions, done: (r: ProbeResult) => void): void {
+      const size = options.size ?? (options.protocol === "udp" ? 32 : 56);
+      const udp = options.protocol === "udp";
+      if (!(Number.isInteger(size) && size >= 0 && size <= 65507)) {
+        throw new RangeError(`Cannot probe with ${size} bytes of data`);
+      }
+      const timeout = options.timeout ?? 1_000_000;
+      let map: Map<number, Pending>;
+      let key: number;
+      let pkt: PacketBuffer;
+      let src = 0;
+      if (!udp) {
+        const identifier = (options.identifier ?? defaultIdentifier) & 0xffff;
+        const sequence = (options.sequence ?? (nextSequence = (nextSequence + 1) & 0xffff)) &
+          0xffff;
+        map = pending;
+        key = ((identifier << 16) | sequence) >>> 0;
+        pkt = ctx.pool.alloc(HEADER_LEN + size);
+        const s = pkt.start;
+        const b = pkt.buf;
+        b[s] = ECHO_REQUEST;
+        b[s + 1] = 0;
+        pkt.dv.setUint16(s + 2, 0);
+        pkt.dv.setUint32(s + 4, key);
+        // Payload like ping(8): a recognisable byte ramp.
+        for (let i = 0; i < size; i++) b[s + HEADER_LEN + i] = (i + 8) & 0xff;
+        pkt.dv.setUint16(s + 2, finishChecksum(sumBytes(pkt.data)));
+      } else {
+        const port = (options.port ?? TRACEROUTE_PORT + (nextUdpPort++ & 0x3ff)) & 0xffff;
+        map = udpPending;
+        key = ((udpSourcePort << 16) | port) >>> 0;
+        pkt = ctx.pool.alloc(HEADER_LEN + size);
+        const s = pkt.start;
+        const b = pkt.buf;
+        const dv = pkt.dv;
+        dv.setUint32(s, key);
+        dv.setUint16(s + 4, HEADER_LEN + size);
+        dv.setUint16(s + 6, 0);
+        for (let i = 0; i < size; i++) b[s + HEADER_LEN + i] = (0x40 + i) & 0xff;
+        // The checksum needs the source the route will pick; without routes, none (RFC 768).
+        src = routes?.lookup(dst)?.source ?? 0;
+        if (src !== 0) {
+          const sum = finishChecksum(
+            sumBytes(pkt.data, pseudoHeaderSumV4(src, dst, IP_PROTOCOL_UDP, HEADER_LEN + size)),
+          );
+          dv.setUint16(s + 6, sum === 0 ? 0xffff : sum);
+        }
+      }
+      const old = map.get(key);
+      if (old !== undefined) {
+        map.delete(key);
+        old.timer.cancel();
+      }
+      if (map.size >= MAX_PENDING) {
+        pkt.release();
+        done(unsent("too_many_probes"));
+        return;
+      }
+      lastSent = ctx.now();
+      const timer = ctx.timer(() => {
+        if (map.get(key)?.timer === timer) {
+          map.delete(key);
+          done({ kind: "timeout", from: "", rtt: 0, type: 0, code: 0, info: 0, ttl: 0, bytes: 0 });
+        }
+      });
+      map.set(key, { dst, sent: lastSent, done, timer });
+      timer.arm(lastSent + timeout);
+      const err = ipv4.send(
+        pkt,
+        src,
+        dst,
+        udp ? IP_PROTOCOL_UDP : IP_PROTOCOL_ICMP,
+        options.ttl ?? 0,
+        options.dontFragment ? Ipv4SendFlags.DONT_FRAGMENT : 0,
+      );
+      if (err !== undefined) {
+        c.sendFailed.value++;
+        map.delete(key);
+        timer.cancel();
+        done(unsent(err));
+        return;
+      }
+      if (udp) c.udpProbes.value++;
+      else c.requestsOut.value++;
     }
 
     const echo: IcmpEchoService = {
@@ -137,68 +494,44 @@ export const icmpPlugin: ProtocolPlugin = {
         if (!(size >= 0 && size <= 65507)) {
           throw new RangeError(`Cannot ping with ${size} bytes of data`);
         }
-        const identifier = (options.identifier ?? defaultIdentifier) & 0xffff;
         const sequence = (options.sequence ?? (nextSequence = (nextSequence + 1) & 0xffff)) &
           0xffff;
-        const key = ((identifier << 16) | sequence) >>> 0;
-        if (pending.has(key)) pending.get(key)!.timer.cancel();
-        if (pending.size >= MAX_PENDING) {
-          done("too many pings in flight");
-          return;
-        }
-        const pkt = ctx.pool.alloc(HEADER_LEN + size);
-        const s = pkt.start;
-        const b = pkt.buf;
-        b[s] = ECHO_REQUEST;
-        b[s + 1] = 0;
-        pkt.dv.setUint16(s + 2, 0);
-        pkt.dv.setUint16(s + 4, identifier);
-        pkt.dv.setUint16(s + 6, sequence);
-        // Payload like ping(8): a recognisable byte ramp.
-        for (let i = 0; i < size; i++) b[s + HEADER_LEN + i] = (i + 8) & 0xff;
-        pkt.dv.setUint16(s + 2, finishChecksum(sumBytes(pkt.data)));
-        lastSent = ctx.now();
-        const timer = ctx.timer(() => {
-          if (pending.get(key)?.timer === timer) {
-            pending.delete(key);
-            done(
-              `no reply from ${formatIpv4Address(dst)} within ${
-                (options.timeout ?? 1_000_000) / 1000
-              } ms`,
-            );
+        probe(dst, { ...options, protocol: "icmp", sequence }, (r) => {
+          switch (r.kind) {
+            case "reply":
+              done({ sequence, rtt: r.rtt, from: r.from, ttl: r.ttl, bytes: r.bytes });
+              return;
+            case "error":
+              done(`${describeIcmpError(r.type, r.code, r.info)} from ${r.from}`);
+              return;
+            case "timeout":
+              done(noReply(dst, options.timeout ?? 1_000_000));
+              return;
+            case "unsent":
+              done(
+                `cannot send to ${formatIpv4Address(dst)}: ${
+                  (r.reason ?? "").replaceAll("_", " ")
+                }`,
+              );
           }
         });
-        pending.set(key, { dst, sent: lastSent, done, timer });
-        timer.arm(lastSent + (options.timeout ?? 1_000_000));
-        const err = ipv4.send(
-          pkt,
-          0,
-          dst,
-          IP_PROTOCOL_ICMP,
-          options.ttl ?? 0,
-          options.dontFragment ? Ipv4SendFlags.DONT_FRAGMENT : 0,
-        );
-        if (err !== undefined) {
-          c.sendFailed.value++;
-          pending.delete(key);
-          timer.cancel();
-          done(`cannot send to ${formatIpv4Address(dst)}: ${err.replaceAll("_", " ")}`);
-          return;
-        }
-        c.requestsOut.value++;
       },
       lastSent: () => lastSent,
+      probe,
     };
 
     return {
       receive,
-      services: { "icmp.echo": echo },
+      services: { "icmp.echo": echo, "icmp.error": errors },
       ready() {
         ipv4 = ctx.service<Ipv4Service>("ipv4.send");
+        routes = ctx.optionalService<Ipv4RoutesService>("ipv4.routes");
       },
       teardown() {
         for (const p of pending.values()) p.timer.cancel();
+        for (const p of udpPending.values()) p.timer.cancel();
         pending.clear();
+        udpPending.clear();
       },
     };
   },

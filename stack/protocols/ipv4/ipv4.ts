@@ -1,6 +1,9 @@
 /**
- * The IPv4 plugin. The receive path reads the header through the packet's
- * `DataView` (no view object per packet); checks mirror `Ipv4Packet.check()`.
+ * The IPv4 plugin: receive (validation, local delivery, reassembly, or
+ * forwarding) and send (routing, path MTU, fragmentation, the link). The
+ * receive path reads the header through the packet's `DataView` (no view
+ * object per packet); checks mirror `Ipv4Packet.check()`. Fragmentation,
+ * reassembly, forwarding and the path MTU cache live in their own files.
  *
  * @module
  */
@@ -18,12 +21,17 @@ import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import {
   type ArpService,
   type EthernetService,
+  type IcmpErrorService,
   type Ipv4RoutesService,
   Ipv4SendFlags,
   type Ipv4Service,
 } from "../../services.ts";
 import { BROADCAST_MAC, ipv4MulticastMac, parseIpv4Cidr } from "../../wire/address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { fragmentIpv4 } from "./fragment.ts";
+import { Forwarder } from "./forward.ts";
+import { PmtuCache } from "./pmtu.ts";
+import { Reassembler } from "./reassembly.ts";
 import { RoutingTable } from "./routes.ts";
 
 const ETHERTYPE_IPV4 = 0x0800;
@@ -31,6 +39,12 @@ const HEADER_LEN = 20;
 const ALL_SYSTEMS = 0xe0000001;
 const LIMITED_BROADCAST = 0xffffffff;
 const LOOPBACK_QUEUE_LIMIT = 1024;
+const MAX_DATAGRAM = 65535;
+const ICMP_DEST_UNREACHABLE = 3;
+const ICMP_PROTOCOL_UNREACHABLE = 2;
+const ICMP_HOST_UNREACHABLE = 1;
+const ICMP_TIME_EXCEEDED = 11;
+const ICMP_REASSEMBLY_TIMEOUT = 1;
 
 function isMulticast(a: number): boolean {
   return (a >>> 28) === 0xe;
@@ -43,9 +57,9 @@ function isLoopback(a: number): boolean {
 export const ipv4Plugin: ProtocolPlugin = {
   manifest: {
     name: "ipv4",
-    version: "1.0.0",
+    version: "1.1.0",
     api: "^1.0.0",
-    description: "IPv4: validation, local delivery, routing, sending",
+    description: "IPv4: validation, delivery, reassembly, routing, forwarding, fragmentation",
     layer: "network",
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV4 }],
     exposes: ["ip.protocol"],
@@ -53,6 +67,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     requires: [
       { service: "arp.resolve", optional: true },
       { service: "ethernet.send", optional: true },
+      { service: "icmp.error", optional: true },
     ],
     counters: [
       "rx.truncated",
@@ -62,8 +77,26 @@ export const ipv4Plugin: ProtocolPlugin = {
       "rx.bad_checksum",
       "rx.bad_source",
       "rx.not_for_us",
-      "rx.fragment_dropped",
       "rx.delivered",
+      "rx.unknown_protocol",
+      "rx.fragments",
+      "rx.reassembled",
+      "rx.fragment_bad_length",
+      "rx.reasm_duplicate",
+      "rx.reasm_overlap",
+      "rx.reasm_inconsistent",
+      "rx.reasm_too_big",
+      "rx.reasm_no_memory",
+      "rx.reasm_timeout",
+      "rx.reasm_evicted",
+      "rx.fwd_link_broadcast",
+      "rx.fwd_bad_destination",
+      "rx.fwd_bad_source",
+      "rx.fwd_ttl_exceeded",
+      "rx.fwd_no_route",
+      "rx.fwd_frag_needed",
+      "fwd.forwarded",
+      "fwd.host_unreachable",
       "tx.packets",
       "tx.no_route",
       "tx.message_too_long",
@@ -71,22 +104,52 @@ export const ipv4Plugin: ProtocolPlugin = {
       "tx.no_neighbor_service",
       "tx.loopback",
       "tx.loopback_queue_full",
+      "tx.fragmented",
+      "tx.fragments",
+      "tx.cannot_fragment",
     ],
     options: {
       ttl: { default: 64, description: "default TTL of packets we originate" },
       verifyChecksum: { default: true, description: "drop packets with a bad header checksum" },
+      forwarding: {
+        default: false,
+        description:
+          "forward datagrams not for us between interfaces (RFC 1812); a host by default",
+      },
+      reassemblyTimeout: {
+        default: 30_000_000,
+        description: "µs a fragmented datagram may take to complete (Linux ipfrag_time)",
+      },
+      reassemblyMaxDatagrams: { default: 64, description: "datagrams reassembled at once" },
+      reassemblyMaxBytes: {
+        default: 4 * 1024 * 1024,
+        description: "bytes held by reassembly (Linux ipfrag_high_thresh)",
+      },
+      pmtuExpiry: {
+        default: 600_000_000,
+        description: "µs a learned path MTU lasts (RFC 1191 §6.3: 10 minutes)",
+      },
+      minPmtu: {
+        default: 552,
+        description: "floor of a learned path MTU (Linux min_pmtu; RFC 1191 allows 68)",
+      },
     },
   },
   setup(ctx: PluginContext): ProtocolHandlers {
     const protocols = ctx.table("ip.protocol");
     const defaultTtl = ctx.options.ttl as number;
     const verify = ctx.options.verifyChecksum as boolean;
-    const routes = new RoutingTable(ctx.interfaces);
+    const pmtu = new PmtuCache(ctx.now, {
+      expiry: ctx.options.pmtuExpiry as number,
+      minMtu: ctx.options.minPmtu as number,
+    });
+    const routes = new RoutingTable(ctx.interfaces, pmtu);
     const local = new Set<number>(); // our unicast addresses
     const broadcasts = new Set<number>(); // directed broadcast addresses of our subnets
     let ident = ctx.rng.nextU32() & 0xffff;
     let arp: ArpService | undefined;
     let eth: EthernetService | undefined;
+    let icmpError: IcmpErrorService | undefined;
     const c = {
       delivered: ctx.counter("rx.delivered"),
       txPackets: ctx.counter("tx.packets"),
@@ -96,9 +159,32 @@ export const ipv4Plugin: ProtocolPlugin = {
       noNeighbor: ctx.counter("tx.no_neighbor_service"),
       loopback: ctx.counter("tx.loopback"),
       loopbackFull: ctx.counter("tx.loopback_queue_full"),
+      fragmentsIn: ctx.counter("rx.fragments"),
+      reassembled: ctx.counter("rx.reassembled"),
+      hostUnreachable: ctx.counter("fwd.host_unreachable"),
+      fragmented: ctx.counter("tx.fragmented"),
+      fragmentsOut: ctx.counter("tx.fragments"),
+      cannotFragment: ctx.counter("tx.cannot_fragment"),
     };
+    const reasmTimer = ctx.timer((now) => reasm.expire(now));
+    const reasm = new Reassembler(ctx.pool, ctx.now, {
+      timeout: ctx.options.reassemblyTimeout as number,
+      maxDatagrams: ctx.options.reassemblyMaxDatagrams as number,
+      maxBytes: ctx.options.reassemblyMaxBytes as number,
+      timedOut: ctx.counter("rx.reasm_timeout"),
+      evicted: ctx.counter("rx.reasm_evicted"),
+      schedule: (at) => at === undefined ? reasmTimer.cancel() : reasmTimer.arm(at),
+      // RFC 792, RFC 1122 §3.3.2: time exceeded (code 1) only if fragment zero arrived.
+      onTimeout: (p) => icmpError?.send(p, ICMP_TIME_EXCEEDED, ICMP_REASSEMBLY_TIMEOUT, 0),
+    });
+    const forwarder = new Forwarder(ctx, routes, output, ctx.options.forwarding as boolean);
+    const fragLists: PacketBuffer[][] = []; // one scratch list per nesting level
+    let fragDepth = 0;
     const loopbackQueue: PacketBuffer[] = [];
     let draining = false;
+    // The packet the loopback path is delivering right now: only it may carry
+    // 127/8 addresses (RFC 1122 3.2.1.3: they never appear on a wire).
+    let looping: PacketBuffer | null = null;
 
     function rebuildAddressSets(): void {
       local.clear();
@@ -130,7 +216,10 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (verify && sumBytes(b.subarray(s, s + hlen)) !== 0xffff) return "bad_checksum";
       const src = dv.getUint32(s + 12);
       const dst = dv.getUint32(s + 16);
-      if (isMulticast(src) || src === LIMITED_BROADCAST || isLoopback(src)) return "bad_source";
+      const internal = pkt === looping;
+      if (isMulticast(src) || src === LIMITED_BROADCAST || (isLoopback(src) && !internal)) {
+        return "bad_source";
+      }
       pkt.end = s + total; // cut Ethernet padding
       pkt.l3 = s;
       pkt.family = 4;
@@ -142,16 +231,47 @@ export const ipv4Plugin: ProtocolPlugin = {
         const v = ctx.runHooks("prerouting", pkt);
         if (v !== ACCEPT) return CONSUMED; // counted by the dispatcher against the hook
       }
-      if (!isLocalDestination(pkt, rx.iface, pkt.dst4)) return "not_for_us";
-      if ((dv.getUint16(s + 6) & 0x3fff) !== 0) return "fragment_dropped";
+      if (!(internal && isLoopback(dst)) && !isLocalDestination(pkt, rx.iface, dst)) {
+        if (forwarder.enabled && !internal) return forwarder.forward(pkt, rx.iface);
+        return "not_for_us";
+      }
+      if ((dv.getUint16(s + 6) & 0x3fff) !== 0) return reassemble(pkt, rx.iface);
+      const v = beforeDelivery(pkt);
+      if (v !== ACCEPT) return v;
+      pkt.l4 = s + hlen;
+      pkt.start = pkt.l4;
+      return rx.next(protocols, pkt.proto);
+    }
+
+    /** Input hooks, then protocol unreachable (RFC 1122 §3.2.2.1) when no plugin takes it. */
+    function beforeDelivery(pkt: PacketBuffer): Verdict {
       if (ctx.hasHooks("input")) {
         const v = ctx.runHooks("input", pkt);
         if (v !== ACCEPT) return CONSUMED;
       }
+      if (!ctx.hasBinding(protocols, pkt.proto)) {
+        icmpError?.send(pkt, ICMP_DEST_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE, 0);
+        return "unknown_protocol";
+      }
       c.delivered.value++;
-      pkt.l4 = s + hlen;
-      pkt.start = pkt.l4;
-      return rx.next(protocols, pkt.proto);
+      return ACCEPT;
+    }
+
+    /** A fragment for us: keep it, or deliver the datagram it completes. Borrows `pkt`. */
+    function reassemble(pkt: PacketBuffer, iface: NetInterface): Verdict {
+      c.fragmentsIn.value++;
+      pkt.ifindex = iface.index;
+      const whole = reasm.add(pkt);
+      if (whole === null) return CONSUMED;
+      if (typeof whole === "string") return whole;
+      c.reassembled.value++;
+      const v = beforeDelivery(whole);
+      if (v === ACCEPT) {
+        whole.start = whole.l4;
+        ctx.deliver(protocols, whole.proto, whole, iface);
+      }
+      whole.release();
+      return v === ACCEPT ? CONSUMED : v;
     }
 
     function isLocalDestination(pkt: PacketBuffer, iface: NetInterface, dst: number): boolean {
@@ -188,7 +308,9 @@ export const ipv4Plugin: ProtocolPlugin = {
           const i = ctx.interfaces.get(p.ifindex) ?? iface;
           // Through our own receive path, so the loopback packet is checked and
           // hooked like any other.
+          looping = p;
           ctx.deliver(ctx.table("ethertype"), ETHERTYPE_IPV4, p, i);
+          looping = null;
           p.release();
         }
       } finally {
@@ -225,6 +347,47 @@ export const ipv4Plugin: ProtocolPlugin = {
       return undefined;
     }
 
+    /**
+     * The end of every output path (sent or forwarded): `postrouting` hooks,
+     * then fragments of at most `mtu` bytes when the datagram is larger (the
+     * caller has already refused DF datagrams that are too big), then the
+     * link. Takes ownership of `pkt`.
+     */
+    function output(
+      iface: NetInterface,
+      nextHop: number,
+      dst: number,
+      pkt: PacketBuffer,
+      mtu: number,
+    ): string | undefined {
+      // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
+      if (ctx.hasHooks("postrouting")) {
+        const v = ctx.runHooks("postrouting", pkt);
+        if (v !== ACCEPT) {
+          if (v !== CONSUMED) pkt.release();
+          return "filtered";
+        }
+      }
+      if (pkt.length <= mtu) {
+        linkOutput(iface, nextHop, dst, pkt);
+        return undefined;
+      }
+      const list = fragLists[fragDepth] ?? (fragLists[fragDepth] = []);
+      const n = fragmentIpv4(pkt, mtu, ctx.pool, list);
+      if (typeof n === "string") {
+        c.cannotFragment.value++;
+        pkt.release();
+        return n;
+      }
+      c.fragmented.value++;
+      c.fragmentsOut.value += n;
+      fragDepth++; // linkOutput may come back here (an ICMP error): use the next list
+      for (let i = 0; i < n; i++) linkOutput(iface, nextHop, dst, list[i]!);
+      fragDepth--;
+      list.length = 0;
+      return undefined;
+    }
+
     const send = (
       pkt: PacketBuffer,
       src: number,
@@ -235,6 +398,11 @@ export const ipv4Plugin: ProtocolPlugin = {
     ): string | undefined => {
       let iface: NetInterface | undefined;
       let nextHop = dst;
+      if (pkt.length + HEADER_LEN > MAX_DATAGRAM) {
+        c.tooLong.value++;
+        pkt.release();
+        return "message_too_long";
+      }
       if (local.has(dst) || isLoopback(dst)) {
         iface = ctx.interfaces.withIpv4(dst) ?? firstUsable();
         if (src === 0) src = local.has(dst) ? dst : (iface?.ipv4[0]?.address ?? 0x7f000001);
@@ -277,19 +445,30 @@ export const ipv4Plugin: ProtocolPlugin = {
           return "broadcast_not_permitted";
         }
       }
-      if (pkt.length + HEADER_LEN > iface.mtu) {
+      // Path MTU (RFC 1191): a learned value below the link's lowers it; a
+      // "locked" one (clamped to the floor) means DF goes out clear.
+      let mtu = iface.mtu;
+      const learned = pmtu.size === 0 ? 0 : pmtu.get(dst);
+      if (learned > 0 && learned < mtu) {
+        mtu = learned;
+        if (pmtu.isLocked(dst)) flags &= ~Ipv4SendFlags.DONT_FRAGMENT;
+      }
+      if (pkt.length + HEADER_LEN > mtu && (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0) {
         c.tooLong.value++;
         pkt.release();
         return "message_too_long";
       }
       writeHeader(pkt, src, dst, protocol, ttl, flags);
-      if (ctx.hasHooks("output") && ctx.runHooks("output", pkt) !== ACCEPT) return "filtered";
-      if (ctx.hasHooks("postrouting") && ctx.runHooks("postrouting", pkt) !== ACCEPT) {
-        return "filtered";
+      // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
+      if (ctx.hasHooks("output")) {
+        const v = ctx.runHooks("output", pkt);
+        if (v !== ACCEPT) {
+          if (v !== CONSUMED) pkt.release();
+          return "filtered";
+        }
       }
       c.txPackets.value++;
-      linkOutput(iface, nextHop, dst, pkt);
-      return undefined;
+      return output(iface, nextHop, dst, pkt, mtu);
     };
 
     function routeIface(dst: number): NetInterface | undefined {
@@ -335,7 +514,35 @@ export const ipv4Plugin: ProtocolPlugin = {
       remove: (d, l, g) => routes.remove(d, l, g),
       lookup: (dst) => routes.lookup(dst),
       list: () => routes.list(),
+      pmtu: (dst) => pmtu.entry(dst >>> 0),
+      learnPmtu: (dst, mtu) => learnPmtu(dst >>> 0, mtu),
+      pmtuEntries: () => pmtu.entries(),
+      setForwarding(on: boolean): void {
+        forwarder.enabled = on;
+      },
+      isForwarding: () => forwarder.enabled,
     };
+
+    /** RFC 1191 §3: lower (never raise) the estimate below the route's link MTU. */
+    function learnPmtu(dst: number, mtu: number): number {
+      const route = routes.route(dst);
+      const ifMtu = route === undefined ? 0 : ctx.interfaces.get(route.ifindex)?.mtu ?? 0;
+      const current = pmtu.get(dst) || ifMtu;
+      if (current > 0 && mtu >= current) return current;
+      return pmtu.learn(dst, mtu);
+    }
+
+    /**
+     * ARP gave up on a next hop: a forwarded datagram's sender hears host
+     * unreachable (RFC 1812 §4.3.3.1); our own datagrams just time out.
+     */
+    function unresolved(_ifindex: number, p: PacketBuffer): void {
+      const s = p.start;
+      if (p.end - s < HEADER_LEN || local.has(p.dv.getUint32(s + 12))) return;
+      p.l3 = s;
+      c.hostUnreachable.value++;
+      icmpError?.send(p, ICMP_DEST_UNREACHABLE, ICMP_HOST_UNREACHABLE, 0);
+    }
 
     return {
       receive,
@@ -343,6 +550,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       ready() {
         arp = ctx.optionalService<ArpService>("arp.resolve");
         eth = ctx.optionalService<EthernetService>("ethernet.send");
+        icmpError = ctx.optionalService<IcmpErrorService>("icmp.error");
+        forwarder.icmp = icmpError;
+        arp?.onUnresolved(unresolved);
       },
       onEvent(ev) {
         if ((ev.type === "address-added" || ev.type === "address-removed") && ev.family === 4) {
@@ -366,6 +576,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       },
       teardown() {
         for (const p of loopbackQueue.splice(0)) p.release();
+        reasm.clear();
+        arp?.onUnresolved(null);
       },
     };
   },

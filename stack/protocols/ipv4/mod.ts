@@ -1,24 +1,50 @@
 /**
- * IPv4 (RFC 791, RFC 1122 3.2.1): header validation, local delivery
- * (unicast, directed and limited broadcast, all-systems multicast), sending
- * through the routing table and ARP, and a loopback path for packets to our
- * own addresses.
+ * IPv4 (RFC 791, RFC 1122 §3.2.1, RFC 1812 for routers): header validation,
+ * local delivery (unicast, directed and limited broadcast, all-systems
+ * multicast), reassembly (RFC 815), sending through the routing table and
+ * ARP with path MTU discovery (RFC 1191) and fragmentation, forwarding
+ * between interfaces, and a loopback path for packets to our own addresses.
  *
  * - **Binds:** `ethertype` 0x0800.
  * - **Exposes:** `ip.protocol` (keyed by the protocol number).
- * - **Provides:** `ipv4.send`, `ipv4.routes`.
- * - **Requires:** `arp.resolve` (optional: raw-IP links need none),
- *   `ethernet.send` (optional).
- * - **Hooks run:** prerouting, input, output, postrouting.
- * - **Counters:** `rx.truncated`, `rx.bad_version`, `rx.bad_header_length`,
- *   `rx.bad_total_length`, `rx.bad_checksum`, `rx.bad_source`,
- *   `rx.not_for_us`, `rx.fragment_dropped`, `rx.delivered`, `tx.packets`,
- *   `tx.no_route`, `tx.message_too_long`, `tx.broadcast_not_permitted`,
- *   `tx.loopback`, `tx.loopback_queue_full`.
- * - **Depends on:** nothing (ARP and Ethernet when present).
- * - **Not supported yet:** fragmentation and reassembly, forwarding, ICMP
- *   errors (issue #3), IP options (skipped, never interpreted), multicast
- *   groups other than 224.0.0.1 (IGMP).
+ * - **Provides:** `ipv4.send`, `ipv4.routes` (routes, path MTU cache,
+ *   forwarding switch).
+ * - **Requires:** `arp.resolve` (optional: raw-IP links need none; its
+ *   `onUnresolved` tells us of forwarded packets to answer with host
+ *   unreachable), `ethernet.send` (optional), `icmp.error` (optional: without
+ *   ICMP no error is sent).
+ * - **Hooks run:** prerouting (every datagram, fragments one by one), input
+ *   (datagrams for us, after reassembly), forward (the forwarded copy, after
+ *   the TTL decrement), output (what we originate), postrouting (everything
+ *   leaving, before fragmentation).
+ * - **Options:** `ttl` (64), `verifyChecksum` (true), `forwarding` (false),
+ *   `reassemblyTimeout` (30 s), `reassemblyMaxDatagrams` (64),
+ *   `reassemblyMaxBytes` (4 MiB), `pmtuExpiry` (10 min), `minPmtu` (552).
+ * - **Counters:**
+ *   - receive: `rx.truncated`, `rx.bad_version`, `rx.bad_header_length`,
+ *     `rx.bad_total_length`, `rx.bad_checksum`, `rx.bad_source`,
+ *     `rx.not_for_us`, `rx.delivered`, `rx.unknown_protocol` (protocol
+ *     unreachable sent);
+ *   - reassembly: `rx.fragments`, `rx.reassembled`, `rx.fragment_bad_length`,
+ *     `rx.reasm_duplicate`, `rx.reasm_overlap` (whole datagram discarded),
+ *     `rx.reasm_inconsistent`, `rx.reasm_too_big`, `rx.reasm_no_memory`,
+ *     `rx.reasm_timeout`, `rx.reasm_evicted`;
+ *   - forwarding: `fwd.forwarded`, `fwd.host_unreachable`,
+ *     `rx.fwd_link_broadcast`, `rx.fwd_bad_destination`, `rx.fwd_bad_source`,
+ *     `rx.fwd_ttl_exceeded`, `rx.fwd_no_route`, `rx.fwd_frag_needed`;
+ *   - send: `tx.packets`, `tx.no_route`, `tx.message_too_long`,
+ *     `tx.broadcast_not_permitted`, `tx.no_neighbor_service`, `tx.loopback`,
+ *     `tx.loopback_queue_full`, `tx.fragmented`, `tx.fragments`,
+ *     `tx.cannot_fragment`.
+ * - **Depends on:** nothing (ARP, Ethernet and ICMP when present).
+ * - **Not supported:** IP options (skipped on receive, forwarded untouched,
+ *   never sent; when fragmenting, only options with the copy flag are copied
+ *   to later fragments), ICMP redirects (sent or obeyed), source routing,
+ *   directed-broadcast forwarding, multicast routing and groups other than
+ *   224.0.0.1 (IGMP), reverse-path filtering, ECMP (equal routes: the first
+ *   wins), host unreachable for our own datagrams whose next hop does not
+ *   resolve (they time out, where Linux loops an error back to the socket),
+ *   per-interface reassembly keys (RFC 791's four-tuple only).
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 1]-> icmp`
  *
@@ -26,3 +52,17 @@
  */
 export { ipv4Plugin, ipv4Plugin as default } from "./ipv4.ts";
 export { RoutingTable } from "./routes.ts";
+export { PMTU_EXPIRY, PMTU_FLOOR, PmtuCache } from "./pmtu.ts";
+export type { PmtuEntry, PmtuOptions } from "./pmtu.ts";
+export { fragmentIpv4, ipv4HeaderChecksum } from "./fragment.ts";
+export type { FragmentDropReason } from "./fragment.ts";
+export {
+  Reassembler,
+  REASSEMBLY_FRAGMENT_COST,
+  REASSEMBLY_MAX_BYTES,
+  REASSEMBLY_MAX_DATAGRAMS,
+  REASSEMBLY_TIMEOUT,
+} from "./reassembly.ts";
+export type { CounterLike, ReassemblyDropReason, ReassemblyOptions } from "./reassembly.ts";
+export { Forwarder, isUnforwardableDestination } from "./forward.ts";
+export type { ForwardDropReason, ForwardOutput } from "./forward.ts";

@@ -1,12 +1,15 @@
 /**
  * The IPv4 routing table: longest-prefix match over one map per prefix
  * length (33 at most, probed from /32 down, only those in use), lowest metric
- * among equal prefixes, skipping routes whose interface is down.
+ * among equal prefixes, skipping routes whose interface is down. The MTU a
+ * lookup reports is the interface's, lowered by a learned path MTU (RFC 1191)
+ * when a {@linkcode PmtuCache} is attached.
  *
  * @module
  */
 import type { InterfaceTable } from "../../netif.ts";
 import type { Ipv4Route, Ipv4RouteResult } from "../../services.ts";
+import type { PmtuCache } from "./pmtu.ts";
 
 function mask(prefixLength: number): number {
   return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
@@ -29,10 +32,12 @@ export class RoutingTable {
   readonly #byLength: (Map<number, Ipv4Route[]> | undefined)[] = new Array(33);
   #lengths: number[] = []; // in use, longest first
   readonly #interfaces: InterfaceTable;
+  readonly #pmtu: PmtuCache | undefined;
 
-  /** A table whose routes name interfaces of `interfaces`. */
-  constructor(interfaces: InterfaceTable) {
+  /** A table whose routes name interfaces of `interfaces`; `pmtu` lowers reported MTUs. */
+  constructor(interfaces: InterfaceTable, pmtu?: PmtuCache) {
     this.#interfaces = interfaces;
+    this.#pmtu = pmtu;
   }
 
   /** Adds or replaces (same prefix, gateway, interface, metric) a route. */
@@ -109,16 +114,18 @@ export class RoutingTable {
     return iface.ipv4[0]!.address;
   }
 
-  /** `ip route get`: the route, next hop, source and MTU for `dst`. */
+  /** `ip route get`: the route, next hop, source and path MTU for `dst`. */
   lookup(dst: number): Ipv4RouteResult | undefined {
     const route = this.route(dst);
     if (!route) return undefined;
+    const ifMtu = this.#interfaces.get(route.ifindex)?.mtu ?? 0;
+    const pmtu = this.#pmtu?.get(dst >>> 0) ?? 0;
     return {
       route,
       ifindex: route.ifindex,
       nextHop: route.gateway !== 0 ? route.gateway : dst,
       source: this.sourceFor(route, dst),
-      mtu: this.#interfaces.get(route.ifindex)?.mtu ?? 0,
+      mtu: pmtu > 0 && pmtu < ifMtu ? pmtu : ifMtu,
     };
   }
 

@@ -1,0 +1,294 @@
+/**
+ * ICMP error messages: building them (RFC 792, RFC 1122 §3.2.2, RFC 1812
+ * §4.3.2), the rules about when never to send one, rate limiting, and
+ * checking the datagram quoted in an error we receive.
+ *
+ * Decisions:
+ * - **Quote length**: as much of the offending datagram as fits in a
+ *   576-byte ICMP datagram (RFC 1812 §4.3.2.3, what Linux does), i.e. up to
+ *   548 bytes, never past its total length. RFC 792's minimum is the header
+ *   plus 8 bytes.
+ * - **Never sent** (RFC 1122 §3.2.2, RFC 1812 §4.3.2.7) about: an ICMP error
+ *   (types 3, 4, 5, 11, 12, and unknown types above 18, as Linux), a datagram
+ *   sent to an IP broadcast or multicast address or received as link-layer
+ *   broadcast or multicast, a fragment other than the first, or a datagram
+ *   whose source is not one host (0.0.0.0/8, 224/4, 240/4 including
+ *   255.255.255.255). A directed broadcast of a remote subnet cannot be
+ *   recognised and is not excluded. A 127/8 source is answered: the IPv4
+ *   receive path refuses it from any wire (RFC 1122 §3.2.1.3), so such a
+ *   datagram came from this host over its loopback path, and the error is
+ *   how a local sender learns of a closed port (Linux does the same).
+ * - **Rate limit** (RFC 1812 §4.3.2.8 asks for a configurable limit; RFC 1122
+ *   §3.2.2 allows one): two token buckets, both as Linux sets them: one per
+ *   destination (a token every `ratelimit` µs, default 1 s, burst 6, like
+ *   `icmp_ratelimit` and XRLIM_BURST_FACTOR) and one for the whole stack
+ *   (`msgsPerSecond` 1000, burst 50, like `icmp_msgs_per_sec`/`_burst`).
+ *   "Fragmentation needed" is exempt, as in Linux, so that path MTU
+ *   discovery is never starved. Each bucket is kept as a theoretical arrival
+ *   time (GCRA), one number per destination, in a bounded map.
+ *
+ * @module
+ */
+import type { Duration, Instant } from "../../clock.ts";
+import { type PacketBuffer, PacketFlags, type PacketPool } from "../../packet.ts";
+import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+
+/** Largest ICMP error datagram (RFC 1812 §4.3.2.3): 20 + 8 + 548 quoted bytes. */
+export const ICMP_ERROR_DATAGRAM_MAX = 576;
+const QUOTE_MAX = ICMP_ERROR_DATAGRAM_MAX - 20 - 8;
+
+/**
+ * Whether ICMP `type` is an error message (3, 4, 5, 11, 12), counting
+ * unknown types above 18 as errors too, as Linux does, so that no error is
+ * ever sent about them.
+ *
+ * @example
+ * ```ts
+ * import { isIcmpErrorType } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isIcmpErrorType(11));
+ * assert.ok(!isIcmpErrorType(8)); // echo request
+ * ```
+ */
+export function isIcmpErrorType(type: number): boolean {
+  return type === 3 || type === 4 || type === 5 || type === 11 || type === 12 || type > 18;
+}
+
+/** Why an ICMP error was not sent about a packet (a counter name after `tx.`). */
+export type IcmpSuppression =
+  | "no_error_for_bad_packet"
+  | "no_error_for_icmp_error"
+  | "no_error_for_broadcast"
+  | "no_error_for_fragment"
+  | "no_error_for_bad_source";
+
+/**
+ * Whether `addr` cannot be the source of a datagram an error may answer:
+ * 0.0.0.0/8, multicast 224/4, reserved 240/4 (with 255.255.255.255).
+ *
+ * @example
+ * ```ts
+ * import { isInvalidErrorTarget } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isInvalidErrorTarget(0));
+ * assert.ok(isInvalidErrorTarget(0xffffffff));
+ * assert.ok(!isInvalidErrorTarget(0x0a000001));
+ * ```
+ */
+export function isInvalidErrorTarget(addr: number): boolean {
+  const top = addr >>> 24;
+  return top === 0 || top >= 224;
+}
+
+/**
+ * Applies the never-send rules to the IPv4 datagram at `pkt.l3`.
+ *
+ * @returns Undefined when an error may be sent, else why not.
+ *
+ * @example
+ * ```ts
+ * import { errorSuppression } from "./errors.ts";
+ * import { PacketBuffer, PacketFlags } from "../../packet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(28);
+ * b.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1]);
+ * const pkt = PacketBuffer.wrap(b);
+ * pkt.l3 = 0;
+ * assert.equal(errorSuppression(pkt), undefined);
+ * pkt.flags = PacketFlags.LINK_BROADCAST;
+ * assert.equal(errorSuppression(pkt), "no_error_for_broadcast");
+ * ```
+ */
+export function errorSuppression(pkt: PacketBuffer): IcmpSuppression | undefined {
+  const l3 = pkt.l3;
+  const b = pkt.buf;
+  if (l3 < 0 || pkt.end - l3 < 20 || b[l3]! >> 4 !== 4) return "no_error_for_bad_packet";
+  const hlen = (b[l3]! & 0x0f) << 2;
+  if (hlen < 20 || l3 + hlen > pkt.end) return "no_error_for_bad_packet";
+  const dv = pkt.dv;
+  const broadcastish = PacketFlags.LINK_BROADCAST | PacketFlags.LINK_MULTICAST |
+    PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST;
+  const dst = dv.getUint32(l3 + 16);
+  if ((pkt.flags & broadcastish) !== 0 || (dst >>> 28) >= 0xe) return "no_error_for_broadcast";
+  if ((dv.getUint16(l3 + 6) & 0x1fff) !== 0) return "no_error_for_fragment";
+  if (isInvalidErrorTarget(dv.getUint32(l3 + 12))) return "no_error_for_bad_source";
+  if (b[l3 + 9] === 1) {
+    // An ICMP error about an ICMP error could loop; we must see the type.
+    if (l3 + hlen >= pkt.end || isIcmpErrorType(b[l3 + hlen]!)) return "no_error_for_icmp_error";
+  }
+  return undefined;
+}
+
+/**
+ * Builds the ICMP message (not the IP header) of an error about the datagram
+ * at `pkt.l3`: type, code, the rest-of-header word (`info`: the next-hop MTU
+ * of "fragmentation needed" in the low 16 bits, the pointer of a parameter
+ * problem in the high byte), then the quote. Checks nothing: call
+ * {@linkcode errorSuppression} first.
+ *
+ * Hot path: positional arguments.
+ *
+ * @returns A new pooled packet holding the ICMP message, with headroom for
+ * the IP and link headers.
+ *
+ * @example
+ * ```ts
+ * import { buildIcmpError } from "./errors.ts";
+ * import { PacketBuffer, PacketPool } from "../../packet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(1000);
+ * b.set([0x45, 0, 0x03, 0xe8, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1]);
+ * const pkt = PacketBuffer.wrap(b);
+ * pkt.l3 = 0;
+ * const pool = new PacketPool();
+ * const e = buildIcmpError(pool, pkt, 3, 4, 576);
+ * assert.equal(e.length, 8 + 548); // the whole error datagram is 576 bytes
+ * assert.equal(e.dv.getUint16(e.start + 6), 576);
+ * e.release();
+ * ```
+ */
+export function buildIcmpError(
+  pool: PacketPool,
+  pkt: PacketBuffer,
+  type: number,
+  code: number,
+  info: number,
+): PacketBuffer {
+  const l3 = pkt.l3;
+  const total = pkt.dv.getUint16(l3 + 2);
+  let quote = pkt.end - l3;
+  if (total >= 20 && total < quote) quote = total;
+  if (quote > QUOTE_MAX) quote = QUOTE_MAX;
+  const e = pool.alloc(8 + quote);
+  const s = e.start;
+  const dv = e.dv;
+  e.buf[s] = type;
+  e.buf[s + 1] = code;
+  dv.setUint16(s + 2, 0);
+  if (type === 12) dv.setUint32(s + 4, ((info & 0xff) << 24) >>> 0);
+  else dv.setUint32(s + 4, info & 0xffff);
+  e.buf.set(pkt.buf.subarray(l3, l3 + quote), s + 8);
+  dv.setUint16(s + 2, finishChecksum(sumBytes(e.buf.subarray(s, s + 8 + quote))));
+  return e;
+}
+
+/**
+ * Checks the datagram quoted by a received error whose ICMP header is at
+ * `s` and which has `len` bytes: version 4, IHL at least 5, and the header
+ * plus 8 bytes of transport header present (RFC 792; RFC 1122 §3.2.2 asks
+ * for the transport header to identify the connection).
+ *
+ * Hot path: positional arguments.
+ *
+ * @returns The offset of the quoted IP header, or a drop reason.
+ *
+ * @example
+ * ```ts
+ * import { checkQuote } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(36);
+ * b[8] = 0x45;
+ * assert.equal(checkQuote(b, 0, 36), 8);
+ * assert.equal(checkQuote(b, 0, 35), "bad_quote");
+ * ```
+ */
+export function checkQuote(b: Uint8Array, s: number, len: number): number | "bad_quote" {
+  if (len < 8 + 20 + 8) return "bad_quote";
+  const q = s + 8;
+  const v = b[q]!;
+  if (v >> 4 !== 4) return "bad_quote";
+  const qhl = (v & 0x0f) << 2;
+  if (qhl < 20 || len < 8 + qhl + 8) return "bad_quote";
+  return q;
+}
+
+/** RFC 1191 §7 plateau table, largest first. */
+const PLATEAUS = [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
+
+/**
+ * The largest RFC 1191 §7 plateau below `length`: the path MTU to try when a
+ * router reports "fragmentation needed" with a next-hop MTU of 0 (RFC 1191
+ * §5, old routers).
+ *
+ * @example
+ * ```ts
+ * import { plateauBelow } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(plateauBelow(1500), 1492);
+ * assert.equal(plateauBelow(1492), 1006);
+ * assert.equal(plateauBelow(60), 68);
+ * ```
+ */
+export function plateauBelow(length: number): number {
+  for (const p of PLATEAUS) if (p < length) return p;
+  return 68;
+}
+
+/** Options of {@linkcode IcmpRateLimiter}. */
+export interface IcmpRateLimitOptions {
+  /** µs per token per destination (default 1 s; 0 disables the per-destination bucket). */
+  readonly interval?: Duration;
+  /** Burst per destination (default 6). */
+  readonly burst?: number;
+  /** Tokens per second for the whole stack (default 1000; 0 disables the global bucket). */
+  readonly perSecond?: number;
+  /** Global burst (default 50). */
+  readonly globalBurst?: number;
+  /** Destinations remembered (default 1024; the oldest is forgotten first). */
+  readonly maxPeers?: number;
+}
+
+/**
+ * Token buckets for ICMP errors: per destination and global (see the module
+ * doc). Each bucket is a theoretical arrival time `tat` (GCRA): a message
+ * may go when `tat - now <= (burst - 1) * interval`, and then
+ * `tat = max(tat, now) + interval`, which is exactly a token bucket of
+ * `burst` tokens refilled one per `interval`.
+ *
+ * @example
+ * ```ts
+ * import { IcmpRateLimiter } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const rl = new IcmpRateLimiter({ interval: 1_000_000, burst: 2 });
+ * assert.ok(rl.allow(0x0a000001, 0));
+ * assert.ok(rl.allow(0x0a000001, 0));
+ * assert.ok(!rl.allow(0x0a000001, 0)); // burst spent
+ * assert.ok(rl.allow(0x0a000002, 0)); // another destination has its own bucket
+ * assert.ok(rl.allow(0x0a000001, 1_000_000)); // one token back after a second
+ * ```
+ */
+export class IcmpRateLimiter {
+  readonly #interval: number;
+  readonly #slack: number;
+  readonly #gInterval: number;
+  readonly #gSlack: number;
+  readonly #maxPeers: number;
+  readonly #peers = new Map<number, number>();
+  #globalTat = -Infinity;
+
+  /** Buckets with the given parameters (defaults like Linux). */
+  constructor(options: IcmpRateLimitOptions = {}) {
+    this.#interval = options.interval ?? 1_000_000;
+    this.#slack = ((options.burst ?? 6) - 1) * this.#interval;
+    const perSecond = options.perSecond ?? 1000;
+    this.#gInterval = perSecond > 0 ? 1_000_000 / perSecond : 0;
+    this.#gSlack = ((options.globalBurst ?? 50) - 1) * this.#gInterval;
+    this.#maxPeers = Math.max(1, options.maxPeers ?? 1024);
+  }
+
+  /** Takes a token for an error to `dst` at `now`; false when rate limited. */
+  allow(dst: number, now: Instant): boolean {
+    if (this.#gInterval > 0 && this.#globalTat - now > this.#gSlack) return false;
+    if (this.#interval > 0) {
+      const tat = this.#peers.get(dst);
+      if (tat !== undefined && tat - now > this.#slack) return false;
+      if (tat === undefined && this.#peers.size >= this.#maxPeers) {
+        const first = this.#peers.keys().next();
+        if (!first.done) this.#peers.delete(first.value);
+      }
+      this.#peers.set(dst, Math.max(tat ?? now, now) + this.#interval);
+    }
+    if (this.#gInterval > 0) this.#globalTat = Math.max(this.#globalTat, now) + this.#gInterval;
+    return true;
+  }
+}

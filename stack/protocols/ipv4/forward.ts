@@ -1,0 +1,181 @@
+/**
+ * Forwarding between interfaces (RFC 1812 §5.2, §5.3): what a router does
+ * with a valid datagram that is not for one of its addresses. Off by
+ * default (RFC 1122 §3.3.1.5 hosts); the `forwarding` option of the IPv4
+ * plugin or `stack.setForwarding(true)` turns it on.
+ *
+ * Order, as Linux's `ip_forward()`: refuse what must never be forwarded;
+ * TTL (time exceeded at 1 or 0, RFC 1812 §5.3.1); route (net unreachable
+ * without one, RFC 1812 §5.2.7.1); MTU (fragmentation needed with the next
+ * hop's MTU when DF is set, RFC 1191 §4); then copy into a fresh pooled
+ * buffer (the received one is borrowed), decrement the TTL with an
+ * incremental checksum update (RFC 1624), run the `forward` hooks, and hand
+ * the copy to the output path (`postrouting` hooks, fragmentation when DF is
+ * clear, the link).
+ *
+ * Never forwarded (dropped and counted, no ICMP):
+ * - frames received as link-layer broadcast or multicast (RFC 1812 §5.3.4);
+ *   frames for another MAC seen in promiscuous mode (`not_for_us`);
+ * - multicast destinations (no multicast routing: `not_for_us`);
+ * - destinations in 0.0.0.0/8, 127/8, 169.254/16 (RFC 3927 §7) and 240/4,
+ *   including the limited broadcast (RFC 1812 §5.3.7, §4.2.2.11);
+ * - sources in 0.0.0.0/8, 169.254/16 and 240/4 (127/8, multicast and
+ *   broadcast sources are refused earlier by the receive path).
+ *
+ * Not supported: ICMP redirects (RFC 1812 §5.2.7.2), IP options processing
+ * (record route, source routes: options are forwarded untouched), directed
+ * broadcast forwarding (RFC 2644: off), multicast routing, reverse path
+ * filtering.
+ *
+ * @module
+ */
+import type { PluginContext, Verdict } from "../../manifest.ts";
+import { ACCEPT, CONSUMED } from "../../manifest.ts";
+import type { NetInterface } from "../../netif.ts";
+import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { IcmpErrorService } from "../../services.ts";
+import type { Counter } from "../../counters.ts";
+import { updateChecksum16 } from "../../wire/checksum.ts";
+import type { RoutingTable } from "./routes.ts";
+
+const ICMP_DEST_UNREACHABLE = 3;
+const ICMP_TIME_EXCEEDED = 11;
+const NET_UNREACHABLE = 0;
+const FRAG_NEEDED = 4;
+const FLAG_DF = 0x4000;
+
+/** Why the forwarder dropped a datagram (counted as `ipv4.rx.<reason>`). */
+export type ForwardDropReason =
+  | "not_for_us"
+  | "fwd_link_broadcast"
+  | "fwd_bad_destination"
+  | "fwd_bad_source"
+  | "fwd_ttl_exceeded"
+  | "fwd_no_route"
+  | "fwd_frag_needed";
+
+/**
+ * Sends a forwarded datagram on: `postrouting` hooks, fragmentation to
+ * `mtu`, the link. Takes ownership of `pkt` (header at `start`).
+ */
+export type ForwardOutput = (
+  iface: NetInterface,
+  nextHop: number,
+  dst: number,
+  pkt: PacketBuffer,
+  mtu: number,
+) => void;
+
+/**
+ * Whether `addr` may never be the destination of a forwarded datagram:
+ * 0.0.0.0/8, 127/8, 169.254/16, 240/4.
+ *
+ * @example
+ * ```ts
+ * import { isUnforwardableDestination } from "./forward.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isUnforwardableDestination(0x7f000001)); // 127.0.0.1
+ * assert.ok(isUnforwardableDestination(0xa9fe0001)); // 169.254.0.1
+ * assert.ok(!isUnforwardableDestination(0x0a000001));
+ * ```
+ */
+export function isUnforwardableDestination(addr: number): boolean {
+  const top = addr >>> 24;
+  return top === 0 || top === 127 || top >= 240 || (addr >>> 16) === 0xa9fe;
+}
+
+/**
+ * The forwarding decision of one IPv4 plugin instance.
+ *
+ * @example
+ * ```ts
+ * import { Forwarder } from "./forward.ts";
+ * import assert from "node:assert/strict";
+ * // Built by the IPv4 plugin; off until enabled.
+ * assert.equal(typeof Forwarder, "function");
+ * ```
+ */
+export class Forwarder {
+  /** Whether datagrams not for us are forwarded. */
+  enabled: boolean;
+  /** Where ICMP errors go (resolved once every plugin is set up). */
+  icmp: IcmpErrorService | undefined = undefined;
+  readonly #ctx: PluginContext;
+  readonly #routes: RoutingTable;
+  readonly #output: ForwardOutput;
+  readonly #forwarded: Counter;
+
+  /** A forwarder using `routes`, sending through `output`. */
+  constructor(ctx: PluginContext, routes: RoutingTable, output: ForwardOutput, enabled: boolean) {
+    this.#ctx = ctx;
+    this.#routes = routes;
+    this.#output = output;
+    this.enabled = enabled;
+    this.#forwarded = ctx.counter("fwd.forwarded");
+  }
+
+  /**
+   * Forwards the validated datagram `pkt` (header at `l3`, `end` cut to its
+   * total length, `src4`/`dst4`/`flags` set) that arrived on `iface`.
+   * Borrows `pkt`: what goes out is a copy.
+   *
+   * @returns {@linkcode CONSUMED} when forwarded (or taken by a hook), else
+   * the drop reason.
+   */
+  forward(pkt: PacketBuffer, iface: NetInterface): Verdict {
+    const flags = pkt.flags;
+    if ((flags & PacketFlags.LINK_OTHERHOST) !== 0) return "not_for_us";
+    if ((flags & (PacketFlags.LINK_BROADCAST | PacketFlags.LINK_MULTICAST)) !== 0) {
+      return "fwd_link_broadcast";
+    }
+    const dst = pkt.dst4;
+    const src = pkt.src4;
+    if ((dst >>> 28) === 0xe) return "not_for_us";
+    if (isUnforwardableDestination(dst)) return "fwd_bad_destination";
+    const stop = src >>> 24;
+    if (stop === 0 || stop >= 240 || (src >>> 16) === 0xa9fe) return "fwd_bad_source";
+    const s = pkt.l3;
+    const b = pkt.buf;
+    const ttl = b[s + 8]!;
+    if (ttl <= 1) {
+      this.icmp?.send(pkt, ICMP_TIME_EXCEEDED, 0, 0);
+      return "fwd_ttl_exceeded";
+    }
+    const route = this.#routes.route(dst);
+    const out = route === undefined ? undefined : this.#ctx.interfaces.get(route.ifindex);
+    if (route === undefined || out === undefined) {
+      this.icmp?.send(pkt, ICMP_DEST_UNREACHABLE, NET_UNREACHABLE, 0);
+      return "fwd_no_route";
+    }
+    const total = pkt.end - s;
+    if (total > out.mtu && (pkt.dv.getUint16(s + 6) & FLAG_DF) !== 0) {
+      this.icmp?.send(pkt, ICMP_DEST_UNREACHABLE, FRAG_NEEDED, out.mtu);
+      return "fwd_frag_needed";
+    }
+    // The received buffer is borrowed until receive() returns: copy it.
+    const copy = this.#ctx.pool.copyOf(b.subarray(s, pkt.end));
+    const at = copy.start;
+    const dv = copy.dv;
+    const oldWord = dv.getUint16(at + 8);
+    copy.buf[at + 8] = ttl - 1;
+    dv.setUint16(at + 10, updateChecksum16(dv.getUint16(at + 10), oldWord, dv.getUint16(at + 8)));
+    copy.l3 = at;
+    copy.family = 4;
+    copy.src4 = src;
+    copy.dst4 = dst;
+    copy.proto = pkt.proto;
+    copy.ttl = ttl - 1;
+    copy.flags = flags;
+    copy.ifindex = iface.index;
+    if (this.#ctx.hasHooks("forward")) {
+      const v = this.#ctx.runHooks("forward", copy);
+      if (v !== ACCEPT) {
+        if (v !== CONSUMED) copy.release(); // dropped: counted against the hook
+        return CONSUMED;
+      }
+    }
+    this.#forwarded.value++;
+    this.#output(out, route.gateway !== 0 ? route.gateway : dst, dst, copy, out.mtu);
+    return CONSUMED;
+  }
+}

@@ -1,0 +1,483 @@
+/**
+ * IPv4 reassembly (RFC 791 §3.2, RFC 815 hole tracking, RFC 1122 §3.3.2).
+ *
+ * Datagrams are keyed by (source, destination, identification, protocol)
+ * (RFC 791). Each one being rebuilt owns one pooled buffer: fragment data is
+ * copied straight to its offset (one copy per byte; nothing to gather at the
+ * end), and the header of the offset-0 fragment is copied in front of it.
+ * The buffer starts small (a 2 KiB pooled buffer) and is swapped once for a
+ * large one (64 KiB) when a fragment reaches past it.
+ *
+ * Hole tracking (RFC 815): the holes are the gaps between the received
+ * fragment ranges, which are kept sorted by offset, so a new fragment is
+ * accepted only when it lies inside one hole (a binary search finds its
+ * neighbours; in-order arrival is an append). Keeping the ranges rather than
+ * the holes themselves lets an exact duplicate (same offset, same length,
+ * same bytes: a retransmitted or duplicated frame) be told from an overlap.
+ * The datagram is complete when its length is known (a fragment with MF
+ * clear) and the received bytes add up to it.
+ *
+ * Policy decisions:
+ * - **Overlap** (any fragment that is not an exact duplicate and covers bytes
+ *   already received, or disagrees with them): the whole datagram is
+ *   discarded and counted (`reasm_overlap`). This is RFC 5722's rule for
+ *   IPv6 applied to IPv4, as Linux does since 4.19 (CVE-2018-5391); it
+ *   defeats overlap-based IDS evasion (RFC 1858 §4) and teardrop.
+ * - **Exact duplicates** are dropped (`reasm_duplicate`) and the datagram kept.
+ * - **Inconsistent length** (two last fragments disagreeing, data past the
+ *   end, more than 65,535 bytes: ping of death): the datagram is discarded.
+ * - A non-last fragment whose length is not a multiple of 8, or an empty
+ *   fragment, is dropped on its own (`fragment_bad_length`).
+ * - **Timeout**: 30 s from the first fragment (Linux `ipfrag_time`; RFC 1122
+ *   §3.3.2 suggests 60-120 s, but 30 s bounds memory held by lost datagrams
+ *   sooner). Entries live on one list in arrival order, which is also
+ *   deadline order, so a single timer armed at the oldest deadline expires
+ *   them. When the offset-0 fragment had arrived, `onTimeout` is called (the
+ *   plugin sends ICMP time exceeded, code 1: RFC 792, RFC 1122 §3.3.2).
+ * - **Caps**: at most `maxDatagrams` (64) datagrams in progress and
+ *   `maxBytes` (4 MiB, Linux's `ipfrag_high_thresh`) of memory, counting the
+ *   pooled buffers held plus 16 bytes per fragment record. When a new
+ *   datagram or a buffer would exceed a cap, the oldest datagrams are evicted
+ *   (counted); the caps are never exceeded.
+ *
+ * @module
+ */
+import type { Duration, Instant } from "../../clock.ts";
+import {
+  DEFAULT_HEADROOM,
+  LARGE_BUFFER_SIZE,
+  type PacketBuffer,
+  type PacketPool,
+  SMALL_BUFFER_SIZE,
+} from "../../packet.ts";
+import { ipv4HeaderChecksum } from "./fragment.ts";
+
+/** Default reassembly timeout: 30 s (Linux `ipfrag_time`). */
+export const REASSEMBLY_TIMEOUT: Duration = 30_000_000;
+/** Default cap on datagrams being reassembled at once. */
+export const REASSEMBLY_MAX_DATAGRAMS = 64;
+/** Default cap on reassembly memory: 4 MiB (Linux `ipfrag_high_thresh`). */
+export const REASSEMBLY_MAX_BYTES: number = 4 * 1024 * 1024;
+/** Accounting cost of one fragment record, on top of the buffers. */
+export const REASSEMBLY_FRAGMENT_COST = 16;
+
+const MAX_HEADER = 60;
+/** Absolute offset of the payload in an assembly buffer: headroom, then room for the header. */
+const BASE = DEFAULT_HEADROOM + MAX_HEADER;
+const SMALL_CAPACITY = SMALL_BUFFER_SIZE - BASE;
+const LARGE_CAPACITY = LARGE_BUFFER_SIZE - BASE;
+const MAX_DATAGRAM = 65535;
+
+/** Why {@linkcode Reassembler.add} dropped a fragment. */
+export type ReassemblyDropReason =
+  | "fragment_bad_length"
+  | "reasm_duplicate"
+  | "reasm_overlap"
+  | "reasm_inconsistent"
+  | "reasm_too_big"
+  | "reasm_no_memory";
+
+/** A counter the reassembler increments (a stack `Counter` fits). */
+export interface CounterLike {
+  /** The count. */
+  value: number;
+}
+
+/** Options of {@linkcode Reassembler}. */
+export interface ReassemblyOptions {
+  /** µs from the first fragment until the datagram is given up (default 30 s). */
+  readonly timeout?: Duration;
+  /** Most datagrams in progress (default 64). */
+  readonly maxDatagrams?: number;
+  /** Most bytes held, buffers plus fragment records (default 4 MiB). */
+  readonly maxBytes?: number;
+  /** Counts datagrams given up on timeout. */
+  readonly timedOut?: CounterLike;
+  /** Counts datagrams evicted to respect a cap. */
+  readonly evicted?: CounterLike;
+  /**
+   * Called with the earliest deadline whenever it changes (undefined: none);
+   * the owner arms one timer and calls {@linkcode Reassembler.expire}.
+   */
+  readonly schedule?: (at: Instant | undefined) => void;
+  /**
+   * Called for a timed-out datagram whose offset-0 fragment had arrived:
+   * `pkt` holds that fragment's header at `l3` (= `start`) followed by the
+   * contiguous data received from offset 0. Borrowed.
+   */
+  readonly onTimeout?: (pkt: PacketBuffer) => void;
+}
+
+class Datagram {
+  older: Datagram | null = null;
+  newer: Datagram | null = null;
+  chain: Datagram | null = null;
+  buf: PacketBuffer | null = null;
+  /** Received ranges as [start, end) pairs, sorted. */
+  readonly ranges: number[] = [];
+  received = 0;
+  maxEnd = 0;
+  total = -1;
+  hlen = 0;
+  flags = 0;
+  ifindex = -1;
+  memory = 0;
+  constructor(
+    readonly src: number,
+    readonly dst: number,
+    readonly id: number,
+    readonly proto: number,
+    readonly hash: number,
+    readonly deadline: Instant,
+  ) {}
+}
+
+function hashKey(src: number, dst: number, id: number, proto: number): number {
+  return (src ^ Math.imul(dst, 0x9e3779b1) ^ Math.imul((id << 8) | proto, 0x85ebca6b)) >>> 0;
+}
+
+/**
+ * Rebuilds fragmented IPv4 datagrams within fixed bounds.
+ *
+ * @example
+ * ```ts
+ * import { Reassembler } from "./reassembly.ts";
+ * import { fragmentIpv4 } from "./fragment.ts";
+ * import { PacketPool, type PacketBuffer } from "../../packet.ts";
+ * import { emitIpv4 } from "../../wire/ipv4.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const pool = new PacketPool();
+ * const reasm = new Reassembler(pool, () => 0);
+ * const pkt = pool.alloc(20 + 4000);
+ * emitIpv4({ src: 0x0a000001, dst: 0x0a000002, protocol: 17, ttl: 64, payloadLength: 4000, identification: 9 }, pkt.data);
+ * pkt.data.fill(0xab, 20);
+ * const frags: PacketBuffer[] = [];
+ * fragmentIpv4(pkt, 1500, pool, frags);
+ * let whole: PacketBuffer | string | null = null;
+ * for (const f of frags.reverse()) { // any order
+ *   whole = reasm.add(f);
+ *   f.release();
+ * }
+ * assert.ok(whole !== null && typeof whole !== "string");
+ * assert.equal(whole.length, 4020);
+ * assert.equal(whole.buf[whole.l4 + 3999], 0xab);
+ * whole.release();
+ * assert.equal(pool.outstanding, 0);
+ * ```
+ */
+export class Reassembler {
+  readonly #pool: PacketPool;
+  readonly #now: () => Instant;
+  readonly #timeout: Duration;
+  readonly #maxDatagrams: number;
+  readonly #maxBytes: number;
+  readonly #timedOut: CounterLike;
+  readonly #evicted: CounterLike;
+  readonly #schedule: ((at: Instant | undefined) => void) | undefined;
+  readonly #onTimeout: ((pkt: PacketBuffer) => void) | undefined;
+  readonly #buckets = new Map<number, Datagram>();
+  #oldest: Datagram | null = null;
+  #newest: Datagram | null = null;
+  #count = 0;
+  #memory = 0;
+  #peakMemory = 0;
+
+  /**
+   * A reassembler taking buffers from `pool`, on the clock `now`.
+   *
+   * @throws {RangeError} If a cap is below 1 or `maxBytes` cannot hold one
+   * large buffer.
+   */
+  constructor(pool: PacketPool, now: () => Instant, options: ReassemblyOptions = {}) {
+    this.#pool = pool;
+    this.#now = now;
+    this.#timeout = options.timeout ?? REASSEMBLY_TIMEOUT;
+    this.#maxDatagrams = options.maxDatagrams ?? REASSEMBLY_MAX_DATAGRAMS;
+    this.#maxBytes = options.maxBytes ?? REASSEMBLY_MAX_BYTES;
+    this.#timedOut = options.timedOut ?? { value: 0 };
+    this.#evicted = options.evicted ?? { value: 0 };
+    this.#schedule = options.schedule;
+    this.#onTimeout = options.onTimeout;
+    if (!(this.#maxDatagrams >= 1)) {
+      throw new RangeError(`Cannot create reassembler: maxDatagrams ${this.#maxDatagrams} < 1`);
+    }
+    if (!(this.#maxBytes >= LARGE_BUFFER_SIZE + 8192 * REASSEMBLY_FRAGMENT_COST)) {
+      throw new RangeError(
+        `Cannot create reassembler: maxBytes ${this.#maxBytes} cannot hold one 64 KiB datagram`,
+      );
+    }
+  }
+
+  /** Datagrams in progress. */
+  get size(): number {
+    return this.#count;
+  }
+  /** Bytes held now (buffers plus fragment records). */
+  get memory(): number {
+    return this.#memory;
+  }
+  /** Most bytes ever held at once. */
+  get peakMemory(): number {
+    return this.#peakMemory;
+  }
+  /** The cap on bytes held. */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+  /** The cap on datagrams in progress. */
+  get maxDatagrams(): number {
+    return this.#maxDatagrams;
+  }
+  /** The earliest deadline, if any datagram is in progress. */
+  get nextDeadline(): Instant | undefined {
+    return this.#oldest?.deadline;
+  }
+
+  /**
+   * Adds a fragment whose IPv4 header is at `pkt.start` (already validated:
+   * version, lengths, checksum; `pkt.end` cut to the total length). Borrows
+   * `pkt`: the data is copied.
+   *
+   * Hot path: no allocation per fragment beyond a new datagram's record.
+   *
+   * @returns The reassembled datagram (the caller owns it and must release
+   * it; header at `start` = `l3`, payload at `l4`, MF and offset cleared,
+   * checksum valid), `null` when the fragment was kept, or why it was dropped.
+   */
+  add(pkt: PacketBuffer): PacketBuffer | null | ReassemblyDropReason {
+    const s = pkt.start;
+    const b = pkt.buf;
+    const dv = pkt.dv;
+    if (pkt.end - s < 20) return "fragment_bad_length";
+    const hlen = (b[s]! & 0x0f) << 2;
+    const total = dv.getUint16(s + 2);
+    if (hlen < 20 || total < hlen || s + total > pkt.end) return "fragment_bad_length";
+    const word = dv.getUint16(s + 6);
+    const off = (word & 0x1fff) << 3;
+    const mf = (word & 0x2000) !== 0;
+    const len = total - hlen;
+    const end = off + len;
+    const src = dv.getUint32(s + 12);
+    const dst = dv.getUint32(s + 16);
+    const id = dv.getUint16(s + 4);
+    const proto = b[s + 9]!;
+    let d = this.#find(src, dst, id, proto);
+    if (end + (d !== undefined && d.hlen > 0 ? d.hlen : 20) > MAX_DATAGRAM) {
+      if (d !== undefined) this.#remove(d);
+      return "reasm_too_big";
+    }
+    if (len === 0 || (mf && (len & 7) !== 0)) return "fragment_bad_length";
+    if (d === undefined) d = this.#create(src, dst, id, proto);
+    if (!mf) {
+      if ((d.total >= 0 && d.total !== end) || end < d.maxEnd) {
+        this.#remove(d);
+        return "reasm_inconsistent";
+      }
+    } else if (d.total >= 0 && end > d.total) {
+      this.#remove(d);
+      return "reasm_inconsistent";
+    }
+    // Find the hole the fragment must fit in (RFC 815).
+    const r = d.ranges;
+    const n = r.length;
+    let at = n;
+    if (n > 0 && r[n - 1]! > off) {
+      let lo = 0;
+      let hi = n >>> 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (r[2 * mid]! < off) lo = mid + 1;
+        else hi = mid;
+      }
+      at = 2 * lo;
+      const prevEnd = at > 0 ? r[at - 1]! : 0;
+      const nextStart = at < n ? r[at]! : MAX_DATAGRAM;
+      if (prevEnd > off || nextStart < end) {
+        if (
+          at < n && r[at] === off && r[at + 1] === end &&
+          sameBytes(d.buf!.buf, BASE + off, b, s + hlen, len)
+        ) return "reasm_duplicate";
+        this.#remove(d);
+        return "reasm_overlap";
+      }
+    }
+    // Room: a buffer reaching `end`, and the fragment record.
+    const buf = d.buf;
+    let grow = 0;
+    if (buf === null) grow = end <= SMALL_CAPACITY ? SMALL_BUFFER_SIZE : LARGE_BUFFER_SIZE;
+    else if (BASE + end > buf.buf.length) grow = LARGE_BUFFER_SIZE - buf.buf.length;
+    if (!this.#reserve(d, grow + REASSEMBLY_FRAGMENT_COST)) {
+      this.#remove(d);
+      return "reasm_no_memory";
+    }
+    if (buf === null) {
+      d.buf = this.#pool.alloc(grow === SMALL_BUFFER_SIZE ? SMALL_CAPACITY : LARGE_CAPACITY, BASE);
+    } else if (grow > 0) {
+      const big = this.#pool.alloc(LARGE_CAPACITY, BASE);
+      big.buf.set(buf.buf.subarray(BASE - MAX_HEADER, BASE + d.maxEnd), BASE - MAX_HEADER);
+      buf.release();
+      d.buf = big;
+    }
+    const out = d.buf!.buf;
+    out.set(b.subarray(s + hlen, s + total), BASE + off);
+    if (at === n) r.push(off, end);
+    else r.splice(at, 0, off, end);
+    d.received += len;
+    if (end > d.maxEnd) d.maxEnd = end;
+    if (!mf) d.total = end;
+    if (off === 0) {
+      out.set(b.subarray(s, s + hlen), BASE - hlen);
+      d.hlen = hlen;
+      d.flags = pkt.flags;
+      d.ifindex = pkt.ifindex;
+    }
+    if (d.total >= 0 && d.received === d.total) return this.#complete(d);
+    return null;
+  }
+
+  #complete(d: Datagram): PacketBuffer | ReassemblyDropReason {
+    if (d.hlen + d.total > MAX_DATAGRAM) {
+      this.#remove(d);
+      return "reasm_too_big";
+    }
+    const p = d.buf!;
+    d.buf = null;
+    this.#remove(d);
+    const h = BASE - d.hlen;
+    const dv = p.dv;
+    dv.setUint16(h + 2, d.hlen + d.total);
+    dv.setUint16(h + 6, dv.getUint16(h + 6) & 0x4000); // keep DF, clear MF and offset
+    dv.setUint16(h + 10, 0);
+    dv.setUint16(h + 10, ipv4HeaderChecksum(dv, h, d.hlen));
+    p.start = h;
+    p.end = BASE + d.total;
+    p.l3 = h;
+    p.l4 = BASE;
+    p.family = 4;
+    p.src4 = d.src;
+    p.dst4 = d.dst;
+    p.proto = d.proto;
+    p.ttl = p.buf[h + 8]!;
+    p.flags = d.flags;
+    p.ifindex = d.ifindex;
+    p.timestamp = this.#now();
+    return p;
+  }
+
+  /** Gives up every datagram whose deadline is at or before `now`. */
+  expire(now: Instant): void {
+    const head = this.#oldest;
+    try {
+      for (let d = this.#oldest; d !== null && d.deadline <= now; d = this.#oldest) {
+        this.#timedOut.value++;
+        const p = d.buf;
+        d.buf = null;
+        const ranges = d.ranges;
+        this.#unlink(d); // first, so that a re-entrant add() cannot see it
+        if (p === null) continue;
+        if (d.hlen === 0 || this.#onTimeout === undefined) {
+          p.release();
+          continue;
+        }
+        const h = BASE - d.hlen;
+        p.start = p.l3 = h;
+        p.l4 = BASE;
+        p.end = BASE + ranges[1]!; // offset 0 arrived, so ranges[0] is 0
+        p.family = 4;
+        p.src4 = d.src;
+        p.dst4 = d.dst;
+        p.proto = d.proto;
+        p.flags = d.flags;
+        p.ifindex = d.ifindex;
+        try {
+          this.#onTimeout(p);
+        } finally {
+          p.release();
+        }
+      }
+    } finally {
+      if (this.#oldest !== head) this.#schedule?.(this.#oldest?.deadline);
+    }
+  }
+
+  /** Releases everything held. */
+  clear(): void {
+    while (this.#oldest !== null) this.#unlink(this.#oldest);
+    this.#schedule?.(undefined);
+  }
+
+  #find(src: number, dst: number, id: number, proto: number): Datagram | undefined {
+    for (let d = this.#buckets.get(hashKey(src, dst, id, proto)); d; d = d.chain ?? undefined) {
+      if (d.src === src && d.dst === dst && d.id === id && d.proto === proto) return d;
+    }
+    return undefined;
+  }
+
+  #create(src: number, dst: number, id: number, proto: number): Datagram {
+    while (this.#count >= this.#maxDatagrams && this.#oldest !== null) {
+      this.#evicted.value++;
+      this.#remove(this.#oldest);
+    }
+    const hash = hashKey(src, dst, id, proto);
+    const d = new Datagram(src, dst, id, proto, hash, this.#now() + this.#timeout);
+    d.chain = this.#buckets.get(hash) ?? null;
+    this.#buckets.set(hash, d);
+    d.older = this.#newest;
+    if (this.#newest !== null) this.#newest.newer = d;
+    else {
+      this.#oldest = d;
+      this.#schedule?.(d.deadline);
+    }
+    this.#newest = d;
+    this.#count++;
+    return d;
+  }
+
+  /** Makes room for `bytes` more for `d`, evicting older datagrams; false if impossible. */
+  #reserve(d: Datagram, bytes: number): boolean {
+    while (this.#memory + bytes > this.#maxBytes) {
+      const victim = this.#oldest === d ? d.newer : this.#oldest;
+      if (victim === null) return false;
+      this.#evicted.value++;
+      this.#remove(victim);
+    }
+    this.#memory += bytes;
+    d.memory += bytes;
+    if (this.#memory > this.#peakMemory) this.#peakMemory = this.#memory;
+    return true;
+  }
+
+  #remove(d: Datagram): void {
+    const wasOldest = this.#oldest === d;
+    this.#unlink(d);
+    if (wasOldest) this.#schedule?.(this.#oldest?.deadline);
+  }
+
+  #unlink(d: Datagram): void {
+    if (d.older !== null) d.older.newer = d.newer;
+    else this.#oldest = d.newer;
+    if (d.newer !== null) d.newer.older = d.older;
+    else this.#newest = d.older;
+    d.older = d.newer = null;
+    let p = this.#buckets.get(d.hash);
+    if (p === d) {
+      if (d.chain !== null) this.#buckets.set(d.hash, d.chain);
+      else this.#buckets.delete(d.hash);
+    } else {
+      while (p !== undefined && p.chain !== d) p = p.chain ?? undefined;
+      if (p !== undefined) p.chain = d.chain;
+    }
+    d.chain = null;
+    this.#memory -= d.memory;
+    d.memory = 0;
+    this.#count--;
+    d.buf?.release();
+    d.buf = null;
+  }
+}
+
+function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
+  return true;
+}

@@ -52,6 +52,8 @@ interface Neighbor {
   retries: number;
   probing: boolean;
   readonly queue: PacketBuffer[];
+  /** Bytes held in `queue`. */
+  queued: number;
 }
 
 /** The ARP plugin. */
@@ -93,7 +95,12 @@ export const arpPlugin: ProtocolPlugin = {
       retransmitTime: { default: 1_000_000, description: "µs between requests while INCOMPLETE" },
       retries: { default: 3, description: "requests sent before an entry is FAILED" },
       failedTime: { default: 20_000_000, description: "µs a FAILED entry is kept (fast failure)" },
-      queueLength: { default: 16, description: "packets queued per unresolved neighbour" },
+      queueLength: { default: 256, description: "packets queued per unresolved neighbour" },
+      queueBytes: {
+        default: 212_992,
+        description:
+          "bytes queued per unresolved neighbour (Linux unres_qlen_bytes), so a fragmented 64 KiB datagram fits",
+      },
       maxEntries: { default: 4096, description: "cache size bound (whole stack)" },
       announce: { default: true, description: "send a gratuitous ARP when an address is added" },
     },
@@ -106,6 +113,7 @@ export const arpPlugin: ProtocolPlugin = {
     const maxRetries = o.retries as number;
     const failedTime = o.failedTime as number;
     const queueLength = o.queueLength as number;
+    const queueBytes = o.queueBytes as number;
     const maxEntries = o.maxEntries as number;
     const c = {
       requestsIn: ctx.counter("rx.requests"),
@@ -182,10 +190,12 @@ export const arpPlugin: ProtocolPlugin = {
 
     function flush(n: Neighbor): void {
       const mac = n.mac!;
+      n.queued = 0;
       for (const pkt of n.queue.splice(0)) eth.send(n.ifindex, mac, ETHERTYPE_IPV4, pkt);
     }
 
     function drop(n: Neighbor, failed = false): void {
+      n.queued = 0;
       for (const pkt of n.queue.splice(0)) {
         c.unresolved.value++;
         unresolved(n.ifindex, pkt, failed);
@@ -231,6 +241,7 @@ export const arpPlugin: ProtocolPlugin = {
         retries: 0,
         probing: false,
         queue: [],
+        queued: 0,
       };
       table(ifindex).set(ip, n);
       size++;
@@ -372,11 +383,18 @@ export const arpPlugin: ProtocolPlugin = {
             unresolved(ifindex, pkt, true);
             return;
           case "INCOMPLETE":
-            if (n.queue.length >= queueLength) {
+            // Bounded in packets and in bytes; the oldest go first, as in Linux.
+            while (
+              n.queue.length > 0 &&
+              (n.queue.length >= queueLength || n.queued + pkt.length > queueBytes)
+            ) {
               c.queueFull.value++;
-              n.queue.shift()!.release(); // keep the newest, as Linux does
+              const old = n.queue.shift()!;
+              n.queued -= old.length;
+              old.release();
             }
             n.queue.push(pkt);
+            n.queued += pkt.length;
         }
       },
       entries(): NeighborEntry[] {

@@ -3,7 +3,11 @@
  * INCOMPLETE, REACHABLE, STALE, FAILED (and PERMANENT for static entries).
  *
  * - **Binds:** `ethertype` 0x0806.
- * - **Provides:** `arp.resolve` (send an IPv4 packet to a next hop, resolving it).
+ * - **Provides:** `arp.resolve` (send an IPv4 packet to a next hop, resolving it;
+ *   `onUnresolved` tells IPv4 which packets died with a failed resolution, so a
+ *   router can answer host unreachable). Packets wait in a queue bounded in
+ *   packets (256) and bytes (212,992, Linux's `unres_qlen_bytes`), so all the
+ *   fragments of a 64 KiB datagram fit.
  * - **Requires:** `ethernet.send`.
  * - **Counters:** `rx.truncated`, `rx.unsupported_hardware`,
  *   `rx.unsupported_protocol`, `rx.bad_length`, `rx.bad_sender` (broadcast,

@@ -26,7 +26,7 @@ import {
   Ipv4SendFlags,
   type Ipv4Service,
 } from "../../services.ts";
-import { BROADCAST_MAC, ipv4MulticastMac, parseIpv4Cidr } from "../../wire/address.ts";
+import { BROADCAST_MAC, ipv4Mask, ipv4MulticastMac, parseIpv4Cidr } from "../../wire/address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { fragmentIpv4 } from "./fragment.ts";
 import { Forwarder } from "./forward.ts";
@@ -559,18 +559,24 @@ export const ipv4Plugin: ProtocolPlugin = {
           rebuildAddressSets();
           const cidr = parseIpv4Cidr(`${ev.address}/${ev.prefixLength}`)!;
           const iface = ev.iface as NetInterface;
-          if (ev.type === "address-added") {
+          // One connected route per prefix and interface, whose source is the
+          // first (primary) address in it; removing the primary promotes the
+          // next one, as Linux does.
+          routes.remove(cidr.address, cidr.prefixLength, 0, iface.index);
+          const mask = ipv4Mask(cidr.prefixLength);
+          const primary = iface.ipv4.find((a) =>
+            a.prefixLength === cidr.prefixLength && ((a.address ^ cidr.address) & mask) === 0
+          );
+          if (primary !== undefined) {
             routes.add({
               destination: cidr.address,
               prefixLength: cidr.prefixLength,
               gateway: 0,
               ifindex: iface.index,
               metric: 0,
-              source: cidr.address,
+              source: primary.address,
               origin: "connected",
             });
-          } else {
-            routes.remove(cidr.address, cidr.prefixLength, 0, iface.index);
           }
         }
       },

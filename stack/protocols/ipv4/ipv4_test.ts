@@ -24,6 +24,7 @@ import {
   withEnv,
 } from "../../../tests/_harness.ts";
 import { ACCEPT, type ProtocolPlugin } from "../../manifest.ts";
+import { createStack, VirtualNetwork } from "../../../mod.ts";
 
 const US = "02:00:00:00:00:01";
 const PEER = "02:00:00:00:00:99";
@@ -451,4 +452,21 @@ Deno.test("ipv4 releases a packet an output hook drops", async () => {
   await assert.rejects(h.run(() => h.stack.ping("10.0.0.9")));
   assert.equal(h.counter("dropper.output.dropped"), 1);
   h.finish(); // fails if the dropped packet leaked
+});
+
+Deno.test("ipv4 connected route keeps the first address of a prefix as its source", () => {
+  const stack = createStack({ seed: 1 });
+  const net = new VirtualNetwork({ seed: 1 });
+  stack.addInterface({
+    name: "eth0",
+    driver: net.link().a,
+    addresses: ["10.0.0.2/24", "10.0.0.3/24"],
+  });
+  assert.equal(stack.routeGet("10.0.0.9")?.source, "10.0.0.2");
+  stack.removeAddress("eth0", "10.0.0.2/24");
+  assert.equal(stack.routeGet("10.0.0.9")?.source, "10.0.0.3");
+  stack.removeAddress("eth0", "10.0.0.3/24");
+  assert.equal(stack.routeGet("10.0.0.9"), undefined);
+  stack.close();
+  net.close();
 });

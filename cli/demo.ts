@@ -1,24 +1,43 @@
 // deno-lint-ignore-file no-console -- the command line prints
 /**
- * `cli.ts demo`: a virtual LAN on the loopback driver, no privileges needed.
- * Hosts on a switch resolve each other with ARP and ping, and the run is
- * written to a pcap that Wireshark opens. The same seed gives the same bytes.
+ * `cli.ts demo`: a small internet in memory, no privileges needed. Hosts on
+ * a switched LAN resolve each other with ARP and ping; a UDP echo service
+ * answers; a traceroute crosses two routers (one link with a small MTU) to a
+ * remote LAN; everything is written to a pcap Wireshark opens. It runs on
+ * virtual time, and the same seed gives the same bytes.
+ *
+ * Topology:
+ *
+ * ```
+ * h1 .1 ─┐                                           ┌─ far .10
+ * h2 .2 ─┼─ switch ─ .254 r1 ═(10.1.0.0/30, MTU 1400)═ r2 .254 ─ 10.2.0.0/24
+ * h3 .3 ─┘  10.0.0.0/24
+ * ```
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { createStack, formatCounters, MILLISECOND, type Stack, VirtualNetwork } from "../mod.ts";
-import { CaptureTap, PcapWriter } from "../drivers/pcapfile/mod.ts";
+import {
+  createStack,
+  formatCounters,
+  type LinkDriver,
+  MILLISECOND,
+  type Stack,
+  VirtualNetwork,
+} from "../mod.ts";
+import { CaptureTap, PcapngWriter } from "../drivers/pcapfile/mod.ts";
 
 /** Help text of `demo`. */
 export const DEMO_HELP = `Usage: deno run --allow-read=. --allow-write=. cli.ts demo [options]
 
-Runs a virtual LAN in memory on virtual time and prints what happened.
+Runs a small internet in memory on virtual time and prints what happened:
+ARP and ping on a switched LAN, a UDP echo exchange, and a traceroute across
+two routers to a remote LAN. The capture opens in Wireshark.
 
 Options:
   --out FILE    capture file to write (default demo.pcap; "-" for none)
   --seed N      random seed (default 1): the same seed gives the same bytes
-  --hosts N     hosts on the switch, 2..50 (default 3)
+  --hosts N     hosts on the LAN, 2..50 (default 3)
   --help        this text
 
 Example:
@@ -27,13 +46,17 @@ Example:
 
 /** What the demo did, for tests. */
 export interface DemoResult {
-  /** Exit code. */
+  /** Exit code: 0 when every exchange succeeded. */
   readonly code: number;
   /** Ping round trips that succeeded. */
   readonly replies: number;
   /** Ping round trips attempted. */
   readonly attempts: number;
-  /** The capture bytes (empty when not written). */
+  /** UDP datagrams echoed back. */
+  readonly udpEchoes: number;
+  /** Traceroute hops, in order (`*` for no answer). */
+  readonly hops: readonly string[];
+  /** The capture bytes (pcapng). */
   readonly capture: Uint8Array;
 }
 
@@ -56,7 +79,7 @@ export async function runDemo(
   });
   if (values.help) {
     print(DEMO_HELP);
-    return { code: 0, replies: 0, attempts: 0, capture: new Uint8Array() };
+    return { code: 0, replies: 0, attempts: 0, udpEchoes: 0, hops: [], capture: new Uint8Array() };
   }
   const seed = Number(values.seed);
   const count = Number(values.hosts);
@@ -68,45 +91,116 @@ export async function runDemo(
   }
 
   const net = new VirtualNetwork({ seed });
+  const writer = new PcapngWriter();
+  // Record only what each interface sends: every frame appears once.
+  const tap = (driver: LinkDriver, name: string): LinkDriver =>
+    new CaptureTap(driver, {
+      writer,
+      epochOffset: EPOCH,
+      receive: false,
+      interfaceId: writer.addInterface({ linkType: driver.linkType, name }),
+    });
+  const node = (name: string): Stack =>
+    net.addNode(createStack({ clock: net.clock, rng: net.rng.fork(), name }));
+
+  // The LAN: hosts and r1 on a switch, with a little jittery wire delay.
   const sw = net.switch();
-  const writer = new PcapWriter({ linkType: 1 });
   const hosts: Stack[] = [];
   for (let i = 1; i <= count; i++) {
-    const stack = net.addNode(
-      createStack({ clock: net.clock, rng: net.rng.fork(), name: `h${i}` }),
-    );
-    // A little wire delay with jitter so round-trip times mean something.
+    const h = node(`h${i}`);
     const port = sw.port({ faults: { delay: 150 + 50 * i, jitter: 40 } });
-    // Record only what each host sends: every frame appears once in the capture.
-    const driver = new CaptureTap(port, { writer, epochOffset: EPOCH, receive: false });
-    stack.addInterface({ name: "eth0", driver, addresses: [`10.0.0.${i}/24`] });
-    hosts.push(stack);
+    h.addInterface({ name: "eth0", driver: tap(port, `h${i}`), addresses: [`10.0.0.${i}/24`] });
+    h.addRoute("default", { gateway: "10.0.0.254" });
+    hosts.push(h);
   }
+  const r1 = node("r1");
+  const r2 = node("r2");
+  const far = node("far");
+  r1.addInterface({ name: "lan", driver: tap(sw.port(), "r1.lan"), addresses: ["10.0.0.254/24"] });
+  // The routers' link: 2 ms each way and a smaller MTU, so big packets are fragmented.
+  const wan = net.link({ mtu: 1400, faults: { delay: 2 * MILLISECOND } });
+  r1.addInterface({ name: "wan", driver: tap(wan.a, "r1.wan"), addresses: ["10.1.0.1/30"] });
+  r2.addInterface({ name: "wan", driver: tap(wan.b, "r2.wan"), addresses: ["10.1.0.2/30"] });
+  const remote = net.link({ faults: { delay: 300 } });
+  r2.addInterface({ name: "lan", driver: tap(remote.a, "r2.lan"), addresses: ["10.2.0.254/24"] });
+  far.addInterface({ name: "eth0", driver: tap(remote.b, "far"), addresses: ["10.2.0.10/24"] });
+  far.addRoute("default", { gateway: "10.2.0.254" });
+  r1.addRoute("10.2.0.0/24", { gateway: "10.1.0.2" });
+  r2.addRoute("10.0.0.0/24", { gateway: "10.1.0.1" });
+  r1.setForwarding(true);
+  r2.setForwarding(true);
+  const all = [...hosts, r1, r2, far];
 
-  print(`deno-netstack demo: ${count} hosts on a virtual switch, seed ${seed}`);
+  print(`deno-netstack demo: ${count} hosts on a LAN, two routers, a remote host; seed ${seed}`);
   print("");
-  print(hosts[0]!.graph().split("\n").filter((l) => l.startsWith("eth0")).join("\n"));
+  print("Data path of h1:");
+  print(
+    hosts[0]!.graph().split("\n").filter((l) => l.startsWith("eth0")).map((l) => `  ${l}`).join(
+      "\n",
+    ),
+  );
   print("");
+
   let replies = 0;
   let attempts = 0;
+  let udpEchoes = 0;
+  const hops: string[] = [];
   const t0 = performance.now();
   await net.run(async () => {
+    // 1. ARP and ping across the LAN.
+    const h1 = hosts[0]!;
     for (let i = 1; i < count; i++) {
-      const from = hosts[0]!;
       const to = `10.0.0.${i + 1}`;
-      const rtts: number[] = [];
+      const rtts: string[] = [];
       for (let seq = 0; seq < 4; seq++) {
         attempts++;
         try {
-          const r = await from.ping(to, { timeout: 500 * MILLISECOND });
-          rtts.push(r.rtt);
+          const r = await h1.ping(to, { timeout: 500 * MILLISECOND });
+          rtts.push((r.rtt / 1000).toFixed(3));
           replies++;
         } catch (err) {
-          print(`  ping ${to}: ${(err as Error).message}`);
+          rtts.push(`(${(err as Error).message})`);
         }
       }
-      const ms = rtts.map((r) => (r / 1000).toFixed(3));
-      print(`ping 10.0.0.1 -> ${to}: ${rtts.length}/4 replies, rtt ms ${ms.join(" ")}`);
+      print(`ping h1 -> ${to}: ${rtts.length} sent, rtt ms ${rtts.join(" ")}`);
+    }
+
+    // 2. A UDP echo service on h2 (RFC 862), and three datagrams from h1.
+    const server = hosts[1]!.listenDatagram({ transport: "udp", port: 7 });
+    const serving = (async () => {
+      for await (const [data, from] of server) await server.send(data, from);
+    })();
+    const client = h1.listenDatagram({ transport: "udp" });
+    for (const text of ["hello", "from", "deno-netstack"]) {
+      await client.send(new TextEncoder().encode(text), { hostname: "10.0.0.2", port: 7 });
+      const [data, from] = await client.receive();
+      udpEchoes++;
+      print(
+        `udp h1:${client.addr.port} -> ${from.hostname}:${from.port} echo: "${
+          new TextDecoder().decode(data)
+        }"`,
+      );
+    }
+    client.close();
+    server.close();
+    await serving.catch(() => {});
+
+    // 3. Across the routers: a big ping (fragmented on the 1400-byte link) and a traceroute.
+    attempts++;
+    const big = await h1.ping("10.2.0.10", { size: 3000, timeout: 500 * MILLISECOND });
+    replies++;
+    print(
+      `ping h1 -> 10.2.0.10 with 3000 bytes: reply in ${
+        (big.rtt / 1000).toFixed(3)
+      } ms (fragmented)`,
+    );
+    print("traceroute h1 -> 10.2.0.10 (UDP probes):");
+    for (
+      const hop of await h1.traceroute("10.2.0.10", { maxHops: 8, timeout: 300 * MILLISECOND })
+    ) {
+      hops.push(hop.from ?? "*");
+      const rtt = hop.rtt === undefined ? "*" : `${(hop.rtt / 1000).toFixed(3)} ms`;
+      print(`  ${hop.ttl}  ${(hop.from ?? "*").padEnd(12)} ${rtt}`);
     }
   });
   const wall = performance.now() - t0;
@@ -116,6 +210,9 @@ export async function runDemo(
   print("");
   print("Counters of h1:");
   print(formatCounters(hosts[0]!.counters.snapshot()).replace(/^/gm, "  "));
+  print("Counters of r1 (forwarding):");
+  const fwd = Object.entries(r1.counters.snapshot()).filter(([k]) => k.startsWith("ipv4."));
+  print(formatCounters(Object.fromEntries(fwd)).replace(/^/gm, "  "));
   print("");
   print(
     `${(net.now() / 1000).toFixed(1)} ms of virtual time in ${wall.toFixed(1)} ms of real time; ` +
@@ -124,9 +221,10 @@ export async function runDemo(
   const capture = writer.bytes();
   if (values.out !== "-") {
     await Deno.writeFile(values.out!, capture);
-    print(`capture written to ${values.out} (open it with Wireshark or tshark -r ${values.out})`);
+    print(`capture written to ${values.out} (open it with Wireshark, or: tshark -r ${values.out})`);
   }
-  for (const h of hosts) h.close();
+  for (const s of all) s.close();
   net.close();
-  return { code: replies === attempts ? 0 : 1, replies, attempts, capture };
+  const ok = replies === attempts && udpEchoes === 3 && hops[hops.length - 1] === "10.2.0.10";
+  return { code: ok ? 0 : 1, replies, attempts, udpEchoes, hops, capture };
 }

@@ -1,0 +1,53 @@
+// deno-lint-ignore-file no-console -- the test silences the CLI by swapping console methods
+import assert from "node:assert/strict";
+import { runDemo } from "../../cli/demo.ts";
+import { main } from "../../cli.ts";
+import { assertTsharkClean } from "../_tshark.ts";
+
+const quiet = () => {};
+
+Deno.test("demo pings the LAN, echoes UDP and traces the route across two routers", async () => {
+  const r = await runDemo(["--out", "-"], quiet);
+  assert.equal(r.code, 0);
+  assert.equal(r.replies, r.attempts);
+  assert.equal(r.udpEchoes, 3);
+  assert.deepEqual(r.hops, ["10.0.0.254", "10.1.0.2", "10.2.0.10"]);
+  await assertTsharkClean(r.capture);
+});
+
+Deno.test("demo gives a byte-identical capture for the same seed and another for another seed", async () => {
+  const a = await runDemo(["--out", "-", "--seed", "9", "--hosts", "4"], quiet);
+  const b = await runDemo(["--out", "-", "--seed", "9", "--hosts", "4"], quiet);
+  const c = await runDemo(["--out", "-", "--seed", "10", "--hosts", "4"], quiet);
+  assert.deepEqual(a.capture, b.capture);
+  assert.notDeepEqual(a.capture, c.capture);
+});
+
+Deno.test("demo writes its capture file and rejects bad flags", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = `${dir}/demo.pcap`;
+    const lines: string[] = [];
+    const r = await runDemo(["--out", out], (l) => lines.push(l));
+    assert.deepEqual(await Deno.readFile(out), r.capture);
+    assert.ok(lines.some((l) => l.startsWith("capture written to")));
+    await assert.rejects(runDemo(["--hosts", "1"], quiet), RangeError);
+    await assert.rejects(runDemo(["--seed", "x"], quiet), TypeError);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli main answers help and refuses unknown commands", async () => {
+  const log = console.log;
+  const error = console.error;
+  console.log = console.error = () => {};
+  try {
+    assert.equal(await main(["help"]), 0);
+    assert.equal(await main(["demo", "--help"]), 0);
+    assert.equal(await main(["nope"]), 2);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+});

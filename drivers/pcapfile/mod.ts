@@ -13,6 +13,8 @@
  *   function or a file.
  * - **Tapping** a running driver: {@linkcode CaptureTap} records every frame
  *   a {@linkcode LinkDriver} receives and transmits.
+ * - **Replaying** a capture into a stack on its virtual clock:
+ *   {@linkcode replayCapture} through {@linkcode ReplayDriver}s.
  *
  * **Errors.** Bad data never throws. A corrupt or truncated file ends the
  * capture with a {@linkcode CaptureFormatError} (`error`) carrying a stable
@@ -45,3 +47,4 @@ export * from "./format.ts";
 export * from "./pcap_reader.ts";
 export * from "./pcap_writer.ts";
 export * from "./tap.ts";
+export * from "./replay.ts";

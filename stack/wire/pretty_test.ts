@@ -223,12 +223,27 @@ Deno.test("describeFrame() prints truncation markers instead of throwing", () =>
 });
 
 Deno.test("describeFrame() reports a total length beyond the capture like tcpdump", () => {
-  // ipv4_invalid_total_length.pcap: total length 85, 84 bytes present.
+  // As in ipv4_invalid_total_length.pcap (total length 85, 84 bytes
+  // present): tcpdump warns, then decodes what is there.
   const short = ECHO_REQUEST_FRAME.subarray(0, 73);
   assert.equal(
     describeFrame(short, 1),
-    "IP 192.168.100.138 > 192.168.100.1: truncated-ip - 1 bytes missing!",
+    "IP truncated-ip - 1 bytes missing! 192.168.100.138 > 192.168.100.1: " +
+      "ICMP echo request, id 1280, seq 13312, length 39",
   );
+});
+
+Deno.test("describeFrame() decodes a frame the snapshot length cut, with originalLength", () => {
+  // retransmit-fast009.pcap frame 4 style: a data segment captured to 54 bytes.
+  const seg = new Uint8Array(54);
+  seg.set(ECHO_REQUEST_FRAME.subarray(0, 14));
+  seg.set([0x45, 0, 0x02, 0x02, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2], 14);
+  seg.set([0xc4, 0xc0, 0, 80, 0x18, 0xb1, 0x9c, 0xbb, 0, 0, 0, 1, 0x50, 0x18, 0xff, 0xff], 34);
+  assert.equal(
+    describeFrame(seg, 1, { originalLength: 542 }),
+    "IP 10.0.0.1.50368 > 10.0.0.2.80: Flags [P.], seq 414293179:414293653, ack 1, win 65535, length 474",
+  );
+  assert.match(describeFrame(seg, 1), /^IP truncated-ip - 474 bytes missing! 10\.0\.0\.1\.50368/);
 });
 
 Deno.test("describeFrame() shows other IPv4 drop reasons in brackets", () => {
@@ -295,5 +310,230 @@ Deno.test("describeFrame() never throws on mutated real frames", () => {
       },
     ),
     { numRuns: 2000 },
+  );
+});
+
+// shared/pcaps/icmpv6_neighbor_solicitation.pcapng frame 1 (86 bytes).
+// deno-fmt-ignore
+const NEIGHBOR_SOLICITATION_FRAME = new Uint8Array([
+  0x33, 0x33, 0xff, 0x00, 0x10, 0x00, 0x00, 0x0c, 0x29, 0x2f, 0x80, 0x31, 0x86, 0xdd,
+  0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3a, 0xff, // IPv6, plen 32, ICMPv6, hlim 255
+  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0x10, 0x03,
+  0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, 0x00, 0x10, 0x00,
+  0x87, 0x00, 0x44, 0xb7, 0x00, 0x00, 0x00, 0x00, // neighbor solicitation
+  0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0x10, 0x00,
+  0x01, 0x01, 0x00, 0x0c, 0x29, 0x2f, 0x80, 0x31, // source link-address option
+]);
+
+// shared/pcaps/igmp-v3-v2-reports.pcap frame 1 (54 bytes): IGMPv3 report, Router Alert.
+// deno-fmt-ignore
+const IGMPV3_REPORT_FRAME = new Uint8Array([
+  0x01, 0x00, 0x5e, 0x00, 0x00, 0x16, 0x50, 0xdc, 0xe7, 0xa2, 0xd8, 0x95, 0x08, 0x00,
+  0x46, 0xc0, 0x00, 0x28, 0x00, 0x00, 0x40, 0x00, 0x01, 0x02, 0x41, 0xbb,
+  0xc0, 0xa8, 0x01, 0x96, 0xe0, 0x00, 0x00, 0x16, 0x94, 0x04, 0x00, 0x00, // Router Alert
+  0x22, 0x00, 0xea, 0x03, 0x00, 0x00, 0x00, 0x01, // v3 report, 1 record
+  0x04, 0x00, 0x00, 0x00, 0xef, 0xff, 0xff, 0xfa,
+]);
+
+// shared/pcaps/IGMP_V2.pcap frame 6 (60 bytes, padded): group-specific query.
+// deno-fmt-ignore
+const IGMPV2_QUERY_FRAME = new Uint8Array([
+  0x01, 0x00, 0x5e, 0x01, 0x01, 0x03, 0x00, 0x1b, 0x11, 0x10, 0x26, 0x11, 0x08, 0x00,
+  0x45, 0x00, 0x00, 0x1c, 0x65, 0x52, 0x00, 0x00, 0x01, 0x02, 0xb0, 0xdf,
+  0xc0, 0xa8, 0x01, 0x02, 0xe1, 0x01, 0x01, 0x03,
+  0x11, 0x0a, 0x0c, 0xf1, 0xe1, 0x01, 0x01, 0x03, // query, max resp 10, group 225.1.1.3
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
+
+/** A raw IPv6 packet (link type 229) from `fd00::1` to `fd00::2` carrying `payload`. */
+function ipv6Packet(nextHeader: number, payload: Uint8Array): Uint8Array {
+  const p = new Uint8Array(40 + payload.length);
+  p.set([0x60, 0, 0, 0, payload.length >> 8, payload.length & 0xff, nextHeader, 64]);
+  p[8] = p[24] = 0xfd;
+  p[23] = 1;
+  p[39] = 2;
+  p.set(payload, 40);
+  return p;
+}
+
+Deno.test("describeFrame() prints UDP like tcpdump", () => {
+  assert.equal(
+    describeFrame(RAW_UDP, 228),
+    "IP 192.168.1.100.12345 > 9.9.9.9.53: UDP, length 29",
+  );
+  const bad = new Uint8Array(RAW_UDP);
+  bad[25] = 99; // UDP length 99, 37 bytes present
+  assert.equal(
+    describeFrame(bad, 228),
+    "IP 192.168.1.100.12345 > 9.9.9.9.53: UDP, bad length 99 > 37",
+  );
+  assert.equal(
+    describeFrame(RAW_UDP.subarray(0, 26), 228),
+    "IP truncated-ip - 31 bytes missing! 192.168.1.100.12345 > 9.9.9.9.53: [|udp]",
+  );
+  assert.equal(
+    describeFrame(RAW_UDP.subarray(0, 40), 228, { originalLength: 57 }),
+    "IP 192.168.1.100.12345 > 9.9.9.9.53: UDP, length 29",
+  );
+});
+
+Deno.test("describeFrame() prints TCP with tcpdump's flags, options and header complaints", () => {
+  // linux-probes/tun-curl4.pcap frame 1: a Linux SYN.
+  // deno-fmt-ignore
+  const syn = new Uint8Array([
+    0x45, 0x00, 0x00, 0x3c, 0x5d, 0x4b, 0x40, 0x00, 0x40, 0x06, 0xc9, 0x6b,
+    0x0a, 0x4d, 0x00, 0x01, 0x0a, 0x4d, 0x00, 0x02,
+    0xb7, 0x7a, 0x1f, 0x90, 0x93, 0x26, 0x4a, 0x07, 0, 0, 0, 0, 0xa0, 0x02, 0xfa, 0xf0,
+    0x71, 0xf2, 0, 0, 2, 4, 5, 0xb4, 4, 2, 8, 10, 0xe4, 0x3f, 0x2e, 0x05, 0, 0, 0, 0, 1, 3, 3, 10,
+  ]);
+  assert.equal(
+    describeFrame(syn, 101),
+    "IP 10.77.0.1.46970 > 10.77.0.2.8080: Flags [S], seq 2468760071, win 64240, " +
+      "options [mss 1460,sackOK,TS val 3829345797 ecr 0,nop,wscale 10], length 0",
+  );
+  // tcp-malformed.pcap: a data offset past the segment.
+  const long = new Uint8Array(40);
+  long.set(syn.subarray(0, 20));
+  long[3] = 40;
+  long.set([0x13, 0x88, 0, 80, 0, 0, 0, 1, 0, 0, 0, 1, 0x70, 0x10], 20);
+  assert.equal(
+    describeFrame(long, 101),
+    "IP 10.77.0.1.5000 > 10.77.0.2.80: Flags [.] [bad hdr length 28 - too long, > 20]",
+  );
+  long[32] = 0x40;
+  assert.equal(
+    describeFrame(long, 101),
+    "IP 10.77.0.1.5000 > 10.77.0.2.80: Flags [.] [bad hdr length 16 - too short, < 20]",
+  );
+  assert.equal(
+    describeFrame(syn.subarray(0, 22), 101),
+    "IP truncated-ip - 38 bytes missing! 10.77.0.1 > 10.77.0.2: [|tcp]",
+  );
+});
+
+Deno.test("describeFrame() prints IPv6 and ICMPv6 (NDP) like tcpdump", () => {
+  assert.equal(
+    describeFrame(NEIGHBOR_SOLICITATION_FRAME, 1),
+    "IP6 2001:db8:1:2::1003 > ff02::1:ff00:1000: ICMP6, neighbor solicitation, " +
+      "who has 2001:db8:1:2::1000, length 32",
+  );
+  const echo = ipv6Packet(58, new Uint8Array([128, 0, 0, 0, 0x06, 0xa4, 0, 1, 1, 2, 3, 4]));
+  assert.equal(
+    describeFrame(echo, 229),
+    "IP6 fd00::1 > fd00::2: ICMP6, echo request, id 1700, seq 1, length 12",
+  );
+  const na = ipv6Packet(58, new Uint8Array(24));
+  na[40] = 136;
+  na.set([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], 48);
+  assert.equal(
+    describeFrame(na, 101),
+    "IP6 fd00::1 > fd00::2: ICMP6, neighbor advertisement, tgt is fd00::2, length 24",
+  );
+  const rs = ipv6Packet(58, new Uint8Array([133, 0, 0, 0, 0, 0, 0, 0]));
+  assert.equal(
+    describeFrame(rs, 229),
+    "IP6 fd00::1 > fd00::2: ICMP6, router solicitation, length 8",
+  );
+  const mld = ipv6Packet(58, new Uint8Array(28));
+  mld[40] = 143;
+  mld[47] = 2;
+  assert.equal(
+    describeFrame(mld, 229),
+    "IP6 fd00::1 > fd00::2: ICMP6, multicast listener report v2, 2 group record(s), length 28",
+  );
+  assert.equal(
+    describeFrame(ipv6Packet(58, new Uint8Array(2)), 229),
+    "IP6 fd00::1 > fd00::2: [|icmp6]",
+  );
+});
+
+Deno.test("describeFrame() names IPv6 extension headers, then ports without addresses", () => {
+  // The tun-scapy_ext6.pcap chain, crafted smaller: Hop-by-Hop, Fragment (atomic), UDP.
+  const udp = new Uint8Array([0x15, 0xb3, 0, 7, 0, 9, 0, 0, 0x41]);
+  const chain = new Uint8Array(16 + udp.length);
+  chain.set([44, 0, 1, 4, 0, 0, 0, 0]); // HBH, PadN 4, next = fragment
+  chain.set([17, 0, 0, 0, 0, 0, 0x12, 0x34], 8); // fragment offset 0, next = UDP
+  chain.set(udp, 16);
+  assert.equal(
+    describeFrame(ipv6Packet(0, chain), 229),
+    "IP6 fd00::1 > fd00::2: HBH frag (0|9) 5555 > 7: UDP, length 1",
+  );
+  // A later fragment: nothing after the fragment header is a header.
+  const later = new Uint8Array(8 + 16);
+  later.set([17, 0, 0x05, 0xa8, 0, 0, 0, 9]);
+  assert.equal(describeFrame(ipv6Packet(44, later), 229), "IP6 fd00::1 > fd00::2: frag (1448|16)");
+  const routing = new Uint8Array(8);
+  routing.set([59, 0, 4, 0]);
+  assert.equal(
+    describeFrame(ipv6Packet(43, routing), 229),
+    "IP6 fd00::1 > fd00::2: RT6 (len=0, type=4, segleft=0)",
+  );
+  const cut = ipv6Packet(0, new Uint8Array([58, 3, 0, 0, 0, 0, 0, 0])); // HBH says 32 bytes, 8 there
+  assert.equal(describeFrame(cut, 229), "IP6 fd00::1 > fd00::2: [|ip6]");
+});
+
+Deno.test("describeFrame() reports IPv6 payload lengths beyond the capture", () => {
+  const echo = ipv6Packet(58, new Uint8Array([128, 0, 0, 0, 0, 1, 0, 1, 1, 2, 3, 4]));
+  assert.equal(
+    describeFrame(echo.subarray(0, 50), 229),
+    "IP6 truncated-ip6 - 2 bytes missing! fd00::1 > fd00::2: ICMP6, echo request, id 1, seq 1, length 10",
+  );
+  assert.equal(
+    describeFrame(echo.subarray(0, 50), 229, { originalLength: 52 }),
+    "IP6 fd00::1 > fd00::2: ICMP6, echo request, id 1, seq 1, length 10",
+  );
+  assert.equal(describeFrame(echo.subarray(0, 39), 229), "IP6 [|ip6]");
+});
+
+Deno.test("describeFrame() prints IGMP v1, v2 and v3 like tcpdump", () => {
+  assert.equal(
+    describeFrame(IGMPV3_REPORT_FRAME, 1),
+    "IP 192.168.1.150 > 224.0.0.22: igmp v3 report, 1 group record(s)",
+  );
+  assert.equal(
+    describeFrame(IGMPV2_QUERY_FRAME, 1),
+    "IP 192.168.1.2 > 225.1.1.3: igmp query v2 [max resp time 10] [gaddr 225.1.1.3]",
+  );
+  const v1 = new Uint8Array(IGMPV2_QUERY_FRAME);
+  v1[34] = 0x12;
+  assert.equal(describeFrame(v1, 1), "IP 192.168.1.2 > 225.1.1.3: igmp v1 report 225.1.1.3");
+  v1[34] = 0x17;
+  assert.equal(describeFrame(v1, 1), "IP 192.168.1.2 > 225.1.1.3: igmp leave 225.1.1.3");
+  v1[34] = 0x11;
+  v1[35] = 0;
+  v1.fill(0, 38, 42);
+  assert.equal(describeFrame(v1, 1), "IP 192.168.1.2 > 225.1.1.3: igmp query v1");
+  assert.equal(
+    describeFrame(IGMPV3_REPORT_FRAME.subarray(0, 40), 1, { originalLength: 54 }),
+    "IP 192.168.1.150 > 224.0.0.22: [|igmp]",
+  );
+});
+
+Deno.test("describeFrame() never throws on prefixes and mutations of the new fixtures", () => {
+  const fixtures = [NEIGHBOR_SOLICITATION_FRAME, IGMPV3_REPORT_FRAME, IGMPV2_QUERY_FRAME];
+  for (const f of fixtures) {
+    for (let n = 0; n <= f.length; n++) {
+      for (const lt of [1, 101, 229]) {
+        assert.equal(typeof describeFrame(f.subarray(0, n), lt), "string");
+      }
+    }
+  }
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...fixtures, RAW_UDP),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+      fc.nat(),
+      fc.nat({ max: 2000 }),
+      (fixture, edits, cut, orig) => {
+        const bytes = new Uint8Array(fixture);
+        for (const [at, value] of edits) bytes[at % bytes.length] = value;
+        const part = bytes.subarray(0, cut % (bytes.length + 1));
+        for (const lt of [1, 228, 229]) {
+          const line = describeFrame(part, lt, { originalLength: orig });
+          assert.ok(!line.includes("\n"));
+        }
+      },
+    ),
+    { numRuns: 3000 },
   );
 });

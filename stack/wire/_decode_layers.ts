@@ -1,0 +1,721 @@
+/**
+ * The per-protocol layer readers behind `decode.ts`: each reads one header
+ * field by field within the bytes (so that a header cut short by a snapshot
+ * length still yields what was captured, as tshark does) and adds a
+ * {@linkcode DecodedLayer} to the {@linkcode Builder}, then hands its payload
+ * to the next. Never throws.
+ *
+ * @module
+ */
+import { formatIpv4Address, formatIpv6Address, formatMac } from "./address.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "./checksum.ts";
+import type { DecodedLayer, FieldValue } from "./decode.ts";
+import { etherTypeName } from "./ethernet.ts";
+import { readIpv4Option } from "./ipv4.ts";
+import {
+  ICMPV6_TYPE_NAMES,
+  IPV6_AUTH,
+  IPV6_DESTINATION_OPTIONS,
+  IPV6_FRAGMENT,
+  IPV6_HEADER_LEN,
+  IPV6_HOP_BY_HOP,
+  IPV6_ROUTING,
+  walkIpv6,
+} from "./ipv6_ext.ts";
+import { formatTcpFlags, formatTcpOptions } from "./tcp.ts";
+import {
+  ARP_OPERATIONS,
+  ICMP_TYPE_NAMES,
+  ICMP_UNREACHABLE_CODES,
+  IGMP_TYPE_NAMES,
+  IP_PROTOCOL_NAMES,
+  IPV4_OPTION_NAMES,
+  NDP_OPTION_NAMES,
+  TCP_FLAG_NAMES,
+} from "./_decode_names.ts";
+
+// LINKTYPE_* numbers, as in stack/driver.ts (wire/ may not import the core).
+const LINKTYPE_ETHERNET = 1;
+const LINKTYPE_RAW = 101;
+const LINKTYPE_IPV4 = 228;
+const LINKTYPE_IPV6 = 229;
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_ARP = 0x0806;
+const ETHERTYPE_IPV6 = 0x86dd;
+const ETHERTYPE_VLAN = 0x8100;
+const ETHERTYPE_QINQ = 0x88a8;
+
+const MAX_QUOTE_DEPTH = 1; // an ICMP error quoting an ICMP error is not decoded further
+
+/** @internal The layers of one decode, and how deep in quoted datagrams it is. */
+export class Builder {
+  readonly layers: DecodedLayer[] = [];
+  depth = 0;
+
+  add(
+    name: string,
+    title: string,
+    offset: number,
+    fields: Record<string, FieldValue>,
+    notes: Record<string, string> = {},
+    problem?: string,
+  ): Record<string, FieldValue> {
+    const layer: DecodedLayer = problem === undefined
+      ? { name, title, offset, fields, notes, quoted: this.depth > 0 }
+      : { name, title, offset, fields, notes, quoted: this.depth > 0, problem };
+    this.layers.push(layer);
+    return fields;
+  }
+}
+
+function u16(b: Uint8Array, i: number): number {
+  return (b[i]! << 8) | b[i + 1]!;
+}
+function u32(b: Uint8Array, i: number): number {
+  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+}
+function hex(n: number, digits: number): string {
+  return "0x" + n.toString(16).padStart(digits, "0");
+}
+function ip4At(b: Uint8Array, i: number): string {
+  return formatIpv4Address(u32(b, i));
+}
+function ip6At(b: Uint8Array, i: number): string {
+  return formatIpv6Address(b.subarray(i, i + 16));
+}
+function checksumNote(ok: boolean | undefined): string {
+  return ok === undefined ? "unverified" : ok ? "correct" : "incorrect";
+}
+
+/**
+ * @internal Decodes `bytes` of link type `linkType` into layers (none for a
+ * link type it does not know).
+ */
+export function decodeLayers(bytes: Uint8Array, linkType: number): DecodedLayer[] {
+  const b = new Builder();
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      decodeEthernet(b, bytes);
+      break;
+    case LINKTYPE_RAW:
+      if (bytes.length === 0) {
+        b.add("ip", "IP", 0, {}, {}, "truncated");
+      } else if (bytes[0]! >>> 4 === 6) decodeIpv6(b, bytes, 0);
+      else decodeIpv4(b, bytes, 0);
+      break;
+    case LINKTYPE_IPV4:
+      decodeIpv4(b, bytes, 0);
+      break;
+    case LINKTYPE_IPV6:
+      decodeIpv6(b, bytes, 0);
+      break;
+  }
+  return b.layers;
+}
+
+// ---- Ethernet and ARP ----------------------------------------------------------
+
+function decodeEthernet(b: Builder, bytes: Uint8Array): void {
+  if (bytes.length < 14) {
+    b.add("ethernet", "Ethernet", 0, {}, {}, "truncated");
+    return;
+  }
+  let type = u16(bytes, 12);
+  b.add(
+    "ethernet",
+    "Ethernet",
+    0,
+    { dst: formatMac(bytes, 0), src: formatMac(bytes, 6), type: hex(type, 4) },
+    { type: etherTypeName(type) },
+  );
+  let off = 14;
+  for (let tags = 0; (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ) && tags < 2; tags++) {
+    if (bytes.length < off + 4) {
+      b.add("vlan", "802.1Q", off - 2, {}, {}, "truncated");
+      return;
+    }
+    const tci = u16(bytes, off);
+    type = u16(bytes, off + 2);
+    b.add("vlan", "802.1Q", off - 2, {
+      priority: tci >>> 13,
+      dei: (tci >>> 12) & 1,
+      id: tci & 0xfff,
+      type: hex(type, 4),
+    }, { type: etherTypeName(type) });
+    off += 4;
+  }
+  decodeEtherType(b, type, bytes.subarray(off), off);
+}
+
+function decodeEtherType(b: Builder, type: number, payload: Uint8Array, offset: number): void {
+  switch (type) {
+    case ETHERTYPE_ARP:
+      decodeArp(b, payload, offset);
+      return;
+    case ETHERTYPE_IPV4:
+      decodeIpv4(b, payload, offset);
+      return;
+    case ETHERTYPE_IPV6:
+      decodeIpv6(b, payload, offset);
+      return;
+  }
+}
+
+function decodeArp(b: Builder, p: Uint8Array, offset: number): void {
+  if (p.length < 8) {
+    b.add("arp", "ARP", offset, {}, {}, "truncated");
+    return;
+  }
+  const hlen = p[4]!;
+  const plen = p[5]!;
+  const op = u16(p, 6);
+  const fields: Record<string, FieldValue> = {
+    hardwareType: u16(p, 0),
+    protocolType: hex(u16(p, 2), 4),
+    hardwareLength: hlen,
+    protocolLength: plen,
+    operation: op,
+  };
+  const notes = { operation: ARP_OPERATIONS[op] ?? "unknown" };
+  const need = 8 + 2 * (hlen + plen);
+  if (p.length < need) {
+    b.add("arp", "ARP", offset, fields, notes, "truncated");
+    return;
+  }
+  const sha = 8;
+  const spa = sha + hlen;
+  const tha = spa + plen;
+  const tpa = tha + hlen;
+  const ethIp = hlen === 6 && plen === 4;
+  fields.senderMac = ethIp ? formatMac(p, sha) : hexBytes(p.subarray(sha, spa));
+  fields.senderIp = ethIp ? ip4At(p, spa) : hexBytes(p.subarray(spa, tha));
+  fields.targetMac = ethIp ? formatMac(p, tha) : hexBytes(p.subarray(tha, tpa));
+  fields.targetIp = ethIp ? ip4At(p, tpa) : hexBytes(p.subarray(tpa, tpa + plen));
+  b.add("arp", "ARP", offset, fields, notes, ethIp ? undefined : "unsupported_address_length");
+}
+
+function hexBytes(bytes: Uint8Array): string {
+  let s = "";
+  for (const x of bytes) s += x.toString(16).padStart(2, "0");
+  return s;
+}
+
+// ---- IPv4 ------------------------------------------------------------------------
+
+function ipv4Options(options: Uint8Array): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (let n = 0; n < 40; n++) {
+    const o = readIpv4Option(options, at);
+    if (o === "end") break;
+    if (o === "bad_option") {
+      parts.push("[bad option]");
+      break;
+    }
+    const name = IPV4_OPTION_NAMES[o.type] ?? `option-${o.type}`;
+    parts.push(o.type === 1 ? name : `${name} len ${o.data.length + 2}`);
+    at = o.next;
+  }
+  return parts.join(",");
+}
+
+function decodeIpv4(b: Builder, p: Uint8Array, offset: number): void {
+  if (p.length < 20) {
+    // Name what the captured bytes hold, as tshark does with a cut header.
+    const partial: Record<string, FieldValue> = p.length < 4 ? {} : {
+      version: p[0]! >>> 4,
+      headerLength: (p[0]! & 0x0f) << 2,
+      dscp: p[1]! >>> 2,
+      ecn: p[1]! & 3,
+      totalLength: u16(p, 2),
+    };
+    b.add("ipv4", "IPv4", offset, partial, {}, "truncated");
+    return;
+  }
+  const version = p[0]! >>> 4;
+  const hlen = (p[0]! & 0x0f) << 2;
+  const total = u16(p, 2);
+  const flagsOffset = u16(p, 6);
+  const protocol = p[9]!;
+  const fields: Record<string, FieldValue> = {
+    version,
+    headerLength: hlen,
+    dscp: p[1]! >>> 2,
+    ecn: p[1]! & 3,
+    totalLength: total,
+    identification: u16(p, 4),
+    flags: [
+      (flagsOffset & 0x8000) !== 0 ? "reserved" : "",
+      (flagsOffset & 0x4000) !== 0 ? "DF" : "",
+      (flagsOffset & 0x2000) !== 0 ? "MF" : "",
+    ].filter((s) => s !== "").join(",") || "none",
+    fragmentOffset: (flagsOffset & 0x1fff) * 8,
+    ttl: p[8]!,
+    protocol,
+    checksum: hex(u16(p, 10), 4),
+    src: ip4At(p, 12),
+    dst: ip4At(p, 16),
+  };
+  const notes: Record<string, string> = {};
+  notes.protocol = IP_PROTOCOL_NAMES[protocol] ?? "unknown";
+  let problem: string | undefined;
+  if (version !== 4) problem = "bad_version";
+  else if (hlen < 20) problem = "bad_header_length";
+  else if (hlen > p.length) problem = "truncated";
+  else if (total < hlen) problem = "bad_total_length";
+  if (problem === undefined && hlen > 20) fields.options = ipv4Options(p.subarray(20, hlen));
+  if (problem === undefined || problem === "truncated") {
+    if (hlen <= p.length && hlen >= 20) {
+      notes.checksum = checksumNote(sumBytes(p.subarray(0, hlen)) === 0xffff);
+    }
+  }
+  const end = Math.min(total, p.length);
+  if (problem === undefined && total > p.length) problem = "truncated";
+  b.add("ipv4", "IPv4", offset, fields, notes, problem);
+  if (problem !== undefined && problem !== "truncated") return;
+  if (hlen > p.length || (flagsOffset & 0x1fff) !== 0) return; // a later fragment: no header
+  const payload = p.subarray(hlen, end);
+  const fragment = (flagsOffset & 0x2000) !== 0;
+  const ip: IpContext = {
+    family: 4,
+    src4: u32(p, 12),
+    dst4: u32(p, 16),
+    src6: null,
+    dst6: null,
+    complete: total <= p.length && !fragment,
+    claimed: fragment || b.depth > 0 ? -1 : total - hlen,
+  };
+  decodeTransport(b, protocol, payload, offset + hlen, ip);
+}
+
+/** What a transport needs from its IP header: addresses for checksums, completeness. */
+interface IpContext {
+  readonly family: 4 | 6;
+  readonly src4: number;
+  readonly dst4: number;
+  readonly src6: Uint8Array | null;
+  readonly dst6: Uint8Array | null;
+  /** The whole datagram is here (not a fragment, not cut by the snapshot length). */
+  readonly complete: boolean;
+  /**
+   * Transport length the IP header claims (captured or not), or -1 when
+   * unknown: a fragment, or a datagram quoted by an ICMP error.
+   */
+  readonly claimed: number;
+}
+
+function pseudoSum(ip: IpContext, protocol: number, length: number): number {
+  return ip.family === 4
+    ? pseudoHeaderSumV4(ip.src4, ip.dst4, protocol, length)
+    : pseudoHeaderSumV6(ip.src6!, ip.dst6!, protocol, length);
+}
+
+function decodeTransport(
+  b: Builder,
+  protocol: number,
+  payload: Uint8Array,
+  offset: number,
+  ip: IpContext,
+): void {
+  switch (protocol) {
+    case 1:
+      if (ip.family === 4) decodeIcmpv4(b, payload, offset, ip);
+      return;
+    case 2:
+      if (ip.family === 4) decodeIgmp(b, payload, offset, ip);
+      return;
+    case 6:
+      decodeTcp(b, payload, offset, ip);
+      return;
+    case 17:
+      decodeUdp(b, payload, offset, ip);
+      return;
+    case 58:
+      if (ip.family === 6) decodeIcmpv6(b, payload, offset, ip);
+      return;
+  }
+}
+
+// ---- UDP and TCP --------------------------------------------------------------------
+
+function decodeUdp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): void {
+  if (p.length < 4) {
+    b.add("udp", "UDP", offset, {}, {}, "truncated");
+    return;
+  }
+  const fields: Record<string, FieldValue> = { srcPort: u16(p, 0), dstPort: u16(p, 2) };
+  const notes: Record<string, string> = {};
+  if (p.length < 8) {
+    b.add("udp", "UDP", offset, fields, notes, "truncated");
+    return;
+  }
+  const length = u16(p, 4);
+  const checksum = u16(p, 6);
+  fields.length = length;
+  fields.checksum = hex(checksum, 4);
+  fields.payloadLength = Math.max(0, length - 8);
+  let problem: string | undefined;
+  if (length < 8) problem = "bad_length";
+  else if (length > p.length) problem = ip.complete ? "bad_length" : "truncated";
+  if (problem === undefined && ip.complete && b.depth === 0) {
+    if (checksum === 0) notes.checksum = ip.family === 4 ? "none" : "zero (invalid over IPv6)";
+    else {
+      notes.checksum = checksumNote(
+        sumBytes(p.subarray(0, length), pseudoSum(ip, 17, length)) === 0xffff,
+      );
+    }
+  }
+  b.add("udp", "UDP", offset, fields, notes, problem);
+}
+
+function decodeTcp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): void {
+  if (p.length < 4) {
+    b.add("tcp", "TCP", offset, {}, {}, "truncated");
+    return;
+  }
+  const fields: Record<string, FieldValue> = { srcPort: u16(p, 0), dstPort: u16(p, 2) };
+  const notes: Record<string, string> = {};
+  if (p.length < 20) {
+    if (p.length >= 8) fields.seq = u32(p, 4);
+    b.add("tcp", "TCP", offset, fields, notes, "truncated");
+    return;
+  }
+  const hlen = (p[12]! >>> 4) * 4;
+  const flags = ((p[12]! & 1) << 8) | p[13]!;
+  fields.seq = u32(p, 4);
+  fields.ack = u32(p, 8);
+  fields.headerLength = hlen;
+  fields.flags = hex(flags, 3);
+  notes.flags = TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n).join(",") ||
+    "none";
+  fields.window = u16(p, 14);
+  fields.checksum = hex(u16(p, 16), 4);
+  fields.urgentPointer = u16(p, 18);
+  let problem: string | undefined;
+  if (hlen < 20) problem = "bad_header_length";
+  else if (hlen > p.length) problem = "truncated";
+  else {
+    if (hlen > 20) fields.options = formatTcpOptions(p.subarray(20, hlen));
+    if (ip.claimed >= hlen) fields.payloadLength = ip.claimed - hlen;
+    if (ip.complete && b.depth === 0) {
+      notes.checksum = checksumNote(sumBytes(p, pseudoSum(ip, 6, p.length)) === 0xffff);
+    }
+  }
+  notes.flags = `[${formatTcpFlags(flags)}] ${notes.flags}`;
+  b.add("tcp", "TCP", offset, fields, notes, problem);
+}
+
+// ---- ICMPv4 ---------------------------------------------------------------------------
+
+function decodeIcmpv4(b: Builder, p: Uint8Array, offset: number, ip: IpContext): void {
+  if (p.length < 4) {
+    b.add("icmp", "ICMP", offset, {}, {}, "truncated");
+    return;
+  }
+  const type = p[0]!;
+  const code = p[1]!;
+  const fields: Record<string, FieldValue> = {
+    type,
+    code,
+    checksum: hex(u16(p, 2), 4),
+  };
+  const notes: Record<string, string> = { type: ICMP_TYPE_NAMES[type] ?? "unknown" };
+  const unreachable = type === 3 ? ICMP_UNREACHABLE_CODES[code] : undefined;
+  if (unreachable !== undefined) notes.code = unreachable;
+  if (type === 11) notes.code = code === 0 ? "ttl exceeded in transit" : "reassembly time exceeded";
+  if (p.length < 8) {
+    b.add("icmp", "ICMP", offset, fields, notes, "truncated");
+    return;
+  }
+  const error = type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+  switch (type) {
+    case 0:
+    case 8:
+    case 13:
+    case 14:
+      fields.identifier = u16(p, 4);
+      fields.sequence = u16(p, 6);
+      break;
+    case 3:
+      if (code === 4) fields.nextHopMtu = u16(p, 6);
+      break;
+    case 5:
+      fields.gateway = ip4At(p, 4);
+      break;
+    case 12:
+      fields.pointer = p[4]!;
+      break;
+    default:
+      if (!error) fields.rest = hex(u32(p, 4), 8);
+  }
+  fields.dataLength = p.length - 8;
+  if (ip.complete && b.depth === 0) notes.checksum = checksumNote(sumBytes(p) === 0xffff);
+  b.add("icmp", "ICMP", offset, fields, notes);
+  if (error && p.length > 8 && b.depth < MAX_QUOTE_DEPTH) {
+    b.depth++;
+    decodeIpv4(b, p.subarray(8), offset + 8);
+    b.depth--;
+  }
+}
+
+// ---- IGMP -------------------------------------------------------------------------------
+
+function decodeIgmp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): void {
+  if (p.length < 8) {
+    b.add("igmp", "IGMP", offset, {}, {}, "truncated");
+    return;
+  }
+  const type = p[0]!;
+  const fields: Record<string, FieldValue> = {
+    type: hex(type, 2),
+    maxResponseCode: p[1]!,
+    checksum: hex(u16(p, 2), 4),
+  };
+  const notes: Record<string, string> = { type: IGMP_TYPE_NAMES[type] ?? "unknown" };
+  let problem: string | undefined;
+  if (type === 0x22) {
+    fields.reserved = u16(p, 4);
+    fields.groupRecords = u16(p, 6);
+  } else {
+    fields.group = ip4At(p, 4);
+    if (type === 0x11) {
+      fields.version = p.length >= 12 ? 3 : p[1] === 0 ? 1 : 2;
+      if (p.length >= 12) {
+        fields.suppress = (p[8]! & 8) !== 0;
+        fields.qrv = p[8]! & 7;
+        fields.qqic = p[9]!;
+        fields.sources = u16(p, 10);
+        if (p.length < 12 + 4 * u16(p, 10)) problem = "truncated";
+      }
+    }
+  }
+  if (ip.complete && b.depth === 0) notes.checksum = checksumNote(sumBytes(p) === 0xffff);
+  b.add("igmp", "IGMP", offset, fields, notes, problem);
+}
+
+// ---- IPv6 ---------------------------------------------------------------------------------
+
+const EXTENSION_LAYERS: Readonly<Record<number, [string, string]>> = {
+  [IPV6_HOP_BY_HOP]: ["hop-by-hop", "Hop-by-Hop Options"],
+  [IPV6_ROUTING]: ["routing", "Routing"],
+  [IPV6_FRAGMENT]: ["fragment", "Fragment"],
+  [IPV6_AUTH]: ["ah", "Authentication Header"],
+  [IPV6_DESTINATION_OPTIONS]: ["destination-options", "Destination Options"],
+};
+
+/** TLV options of Hop-by-Hop and Destination Options headers (RFC 8200 §4.2). */
+function ipv6Options(opts: Uint8Array): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (let n = 0; n < 64 && at < opts.length; n++) {
+    const type = opts[at]!;
+    if (type === 0) {
+      parts.push("Pad1");
+      at++;
+      continue;
+    }
+    if (at + 1 >= opts.length || at + 2 + opts[at + 1]! > opts.length) {
+      parts.push("[bad option]");
+      break;
+    }
+    const len = opts[at + 1]!;
+    const data = opts.subarray(at + 2, at + 2 + len);
+    if (type === 1) parts.push(`PadN ${len}`);
+    else if (type === 5 && len === 2) parts.push(`Router Alert ${u16(data, 0)}`);
+    else if (type === 0xc2 && len === 4) parts.push(`Jumbo Payload ${u32(data, 0)}`);
+    else parts.push(`option-${hex(type, 2)} len ${len}`);
+    at += 2 + len;
+  }
+  return parts.join(",");
+}
+
+function decodeIpv6(b: Builder, p: Uint8Array, offset: number): void {
+  const w = walkIpv6(p);
+  if (w === "truncated") {
+    b.add("ipv6", "IPv6", offset, {}, {}, "truncated");
+    return;
+  }
+  if (w === "bad_version") {
+    b.add("ipv6", "IPv6", offset, { version: p[0]! >>> 4 }, {}, "bad_version");
+    return;
+  }
+  const fields: Record<string, FieldValue> = {
+    version: 6,
+    trafficClass: hex(w.trafficClass, 2),
+    flowLabel: hex(w.flowLabel, 5),
+    payloadLength: w.payloadLength,
+    nextHeader: w.nextHeader,
+    hopLimit: w.hopLimit,
+    src: formatIpv6Address(w.src),
+    dst: formatIpv6Address(w.dst),
+    upperLayer: w.protocol,
+  };
+  const notes: Record<string, string> = {
+    nextHeader: IP_PROTOCOL_NAMES[w.nextHeader] ?? "unknown",
+    upperLayer: IP_PROTOCOL_NAMES[w.protocol] ?? "unknown",
+  };
+  const problem = w.missing > 0 ? "truncated" : w.problem ?? undefined;
+  b.add("ipv6", "IPv6", offset, fields, notes, problem);
+  for (const e of w.extensions) {
+    const [name, title] = EXTENSION_LAYERS[e.type]!;
+    const eb = e.bytes;
+    const f: Record<string, FieldValue> = { nextHeader: e.nextHeader, length: eb.length };
+    switch (e.type) {
+      case IPV6_FRAGMENT: {
+        const fo = u16(eb, 2);
+        f.fragmentOffset = fo & 0xfff8;
+        f.more = (fo & 1) !== 0;
+        f.identification = hex(u32(eb, 4), 8);
+        break;
+      }
+      case IPV6_ROUTING: {
+        f.routingType = eb[2]!;
+        f.segmentsLeft = eb[3]!;
+        if (eb[2] === 0) {
+          const addrs: string[] = [];
+          for (let i = 8; i + 16 <= eb.length && addrs.length < 16; i += 16) {
+            addrs.push(ip6At(eb, i));
+          }
+          if (addrs.length > 0) f.addresses = addrs.join(",");
+        }
+        break;
+      }
+      case IPV6_AUTH:
+        f.spi = hex(u32(eb, 4), 8);
+        f.sequence = u32(eb, 8);
+        break;
+      default:
+        f.options = ipv6Options(eb.subarray(2));
+    }
+    b.add(name, title, offset + e.offset, f, {
+      nextHeader: IP_PROTOCOL_NAMES[e.nextHeader] ?? "unknown",
+    });
+  }
+  if (w.problem !== null || (w.fragment !== null && w.fragment.offset !== 0)) return;
+  // An atomic fragment (offset 0, no more) holds the whole datagram (RFC 8200 §4.5).
+  const whole = w.fragment === null || !w.fragment.more;
+  decodeTransport(b, w.protocol, w.payload, offset + w.payloadOffset, {
+    family: 6,
+    src4: 0,
+    dst4: 0,
+    src6: w.src,
+    dst6: w.dst,
+    complete: w.missing === 0 && whole,
+    claimed: whole && b.depth === 0 && w.payloadLength !== 0
+      ? IPV6_HEADER_LEN + w.payloadLength - w.payloadOffset
+      : -1,
+  });
+}
+
+// ---- ICMPv6 ------------------------------------------------------------------------------
+
+function ndpOptions(opts: Uint8Array): string {
+  const parts: string[] = [];
+  let at = 0;
+  for (let n = 0; n < 64 && at + 2 <= opts.length; n++) {
+    const type = opts[at]!;
+    const len = opts[at + 1]! * 8;
+    if (len === 0 || at + len > opts.length) {
+      parts.push("[bad option]");
+      break;
+    }
+    const name = NDP_OPTION_NAMES[type] ?? `option-${type}`;
+    if ((type === 1 || type === 2) && len === 8) parts.push(`${name} ${formatMac(opts, at + 2)}`);
+    else if (type === 5 && len === 8) parts.push(`${name} ${u32(opts, at + 4)}`);
+    else if (type === 3 && len === 32) {
+      parts.push(`${name} ${ip6At(opts, at + 16)}/${opts[at + 2]}`);
+    } else parts.push(`${name} len ${len}`);
+    at += len;
+  }
+  return parts.join(",");
+}
+
+function decodeIcmpv6(b: Builder, p: Uint8Array, offset: number, ip: IpContext): void {
+  if (p.length < 4) {
+    b.add("icmp6", "ICMPv6", offset, {}, {}, "truncated");
+    return;
+  }
+  const type = p[0]!;
+  const fields: Record<string, FieldValue> = {
+    type,
+    code: p[1]!,
+    checksum: hex(u16(p, 2), 4),
+  };
+  const notes: Record<string, string> = { type: ICMPV6_TYPE_NAMES[type] ?? "unknown" };
+  let problem: string | undefined;
+  const need = type === 135 || type === 136
+    ? 24
+    : type === 134
+    ? 16
+    : type === 137
+    ? 40
+    : type === 130 || type === 131 || type === 132
+    ? 24
+    : 8;
+  if (p.length < need) problem = "truncated";
+  else {
+    switch (type) {
+      case 128:
+      case 129:
+        fields.identifier = u16(p, 4);
+        fields.sequence = u16(p, 6);
+        break;
+      case 2:
+        fields.mtu = u32(p, 4);
+        break;
+      case 4:
+        fields.pointer = u32(p, 4);
+        break;
+      case 130:
+      case 131:
+      case 132:
+        fields.maxResponseDelay = u16(p, 4);
+        fields.group = ip6At(p, 8);
+        if (type === 130 && p.length >= 28) fields.sources = u16(p, 26);
+        break;
+      case 143:
+        fields.groupRecords = u16(p, 6);
+        break;
+      case 133:
+        fields.options = ndpOptions(p.subarray(8));
+        break;
+      case 134:
+        fields.curHopLimit = p[4]!;
+        fields.flags = hex(p[5]!, 2);
+        fields.routerLifetime = u16(p, 6);
+        fields.reachableTime = u32(p, 8);
+        fields.retransTimer = u32(p, 12);
+        fields.options = ndpOptions(p.subarray(16));
+        break;
+      case 135:
+        fields.target = ip6At(p, 8);
+        fields.options = ndpOptions(p.subarray(24));
+        break;
+      case 136:
+        fields.flags = [
+          (p[4]! & 0x80) !== 0 ? "router" : "",
+          (p[4]! & 0x40) !== 0 ? "solicited" : "",
+          (p[4]! & 0x20) !== 0 ? "override" : "",
+        ].filter((s) => s !== "").join(",") || "none";
+        fields.target = ip6At(p, 8);
+        fields.options = ndpOptions(p.subarray(24));
+        break;
+      case 137:
+        fields.target = ip6At(p, 8);
+        fields.destination = ip6At(p, 24);
+        fields.options = ndpOptions(p.subarray(40));
+        break;
+    }
+    fields.length = p.length;
+  }
+  if (ip.complete && b.depth === 0 && problem === undefined) {
+    notes.checksum = checksumNote(sumBytes(p, pseudoSum(ip, 58, p.length)) === 0xffff);
+  }
+  b.add("icmp6", "ICMPv6", offset, fields, notes, problem);
+  if (type >= 1 && type <= 4 && p.length > 8 && b.depth < MAX_QUOTE_DEPTH) {
+    b.depth++;
+    decodeIpv6(b, p.subarray(8), offset + 8);
+    b.depth--;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Field extraction with `tshark -T fields`, for tests that compare our
+ * decoders and replay output with Wireshark's. Skips (with the reason) when
+ * tshark is not installed, like `tests/_tshark.ts`.
+ *
+ * @example
+ * ```ts
+ * import { tsharkFields } from "./_tshark_fields.ts";
+ * import assert from "node:assert/strict";
+ * const r = await tsharkFields("/work/shared/pcaps/linux-probes/tun-ping4.pcap", ["frame.number"]);
+ * if (r.skipped === undefined) assert.deepEqual(r.rows.map((row) => row[0]), ["1", "2", "3", "4", "5"]);
+ * ```
+ *
+ * @module
+ */
+import { tsharkUnavailable } from "../_tshark.ts";
+
+/** Rows of field values (one per frame, in file order), or why tshark did not run. */
+export interface TsharkFields {
+  /** Why tshark did not run, when it did not. */
+  readonly skipped?: string;
+  /** One row per frame; each value as tshark prints it (occurrences joined by ","). */
+  readonly rows: readonly string[][];
+}
+
+/**
+ * Runs `tshark -r capture -n -T fields -e f1 -e f2 … -E separator=/t` with
+ * IPv4/IPv6 reassembly and TCP desegmentation off (each frame decoded on its
+ * own, as our decoders do), plus `extra` arguments.
+ *
+ * @throws {Error} When tshark fails to read the capture.
+ */
+export async function tsharkFields(
+  capture: string | Uint8Array,
+  fields: readonly string[],
+  extra: readonly string[] = [],
+): Promise<TsharkFields> {
+  const why = await tsharkUnavailable();
+  if (why !== undefined) return { skipped: why, rows: [] };
+  let path: string;
+  let temp: string | undefined;
+  if (typeof capture === "string") path = capture;
+  else {
+    path = temp = await Deno.makeTempFile({ prefix: "netstack-fields-", suffix: ".pcapng" });
+    await Deno.writeFile(temp, capture);
+  }
+  try {
+    const out = await new Deno.Command("tshark", {
+      args: [
+        "-r",
+        path,
+        "-n",
+        "-o",
+        "ip.defragment:FALSE",
+        "-o",
+        "ipv6.defragment:FALSE",
+        "-o",
+        "tcp.desegment_tcp_streams:FALSE",
+        ...extra,
+        "-T",
+        "fields",
+        ...fields.flatMap((f) => ["-e", f]),
+        "-E",
+        "separator=/t",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(
+        `Cannot read ${path} with tshark (exit ${out.code}): ` +
+          new TextDecoder().decode(out.stderr).trim(),
+      );
+    }
+    const text = new TextDecoder().decode(out.stdout);
+    const lines = text.split("\n");
+    if (lines[lines.length - 1] === "") lines.pop();
+    return { rows: lines.map((l) => l.split("\t")) };
+  } finally {
+    if (temp !== undefined) await Deno.remove(temp);
+  }
+}

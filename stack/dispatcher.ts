@@ -338,6 +338,7 @@ export class Dispatcher {
         }
         return self.#services.get(name) as T | undefined;
       },
+      counterSnapshot: () => this.counters.snapshot(),
       counter: (name) => this.counters.get(`${rec.name}.${name}`),
       timer: (callback) => this.#timers.create(rec.name, callback),
       runHooks: (point, pkt) => this.runHooks(point, pkt),

@@ -171,6 +171,8 @@ export interface PluginContext {
   service<T>(name: string): T;
   /** A service listed in `requires`, or undefined when no plugin provides it. */
   optionalService<T>(name: string): T | undefined;
+  /** Every non-zero counter of the stack by full name (for status pages; not for the hot path). */
+  counterSnapshot(): Record<string, number>;
   /** The counter `<plugin>.<name>`. */
   counter(name: string): Counter;
   /** A new re-armable timer whose callback is fault-isolated. */

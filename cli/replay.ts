@@ -22,14 +22,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { type PluginLike, pluginList } from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { ManualClock } from "../stack/clock.ts";
-import type { PluginEntry } from "../stack/boot.ts";
 import type { LogRecord } from "../stack/log.ts";
-import type { ProtocolPlugin } from "../stack/manifest.ts";
 import type { ArpService } from "../stack/services.ts";
-import { readManifestFile, resolveManifest } from "../stack/loader.ts";
-import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import {
   formatMac,
   parseIpv4Address,
@@ -244,27 +241,8 @@ function parseReplayArgs(args: string[]): ReplayArgs | "help" {
   };
 }
 
-async function pluginList(
-  a: ReplayArgs,
-  services: readonly UpService[],
-): Promise<(ProtocolPlugin | PluginEntry)[]> {
-  let base: (ProtocolPlugin | PluginEntry)[] = [...DEFAULT_PLUGINS];
-  if (a.manifest !== undefined) {
-    const read = await readManifestFile(a.manifest);
-    base = await resolveManifest(read.manifest, { builtins: BUILTIN_PLUGINS, base: read.base });
-  }
-  const extra = a.plugins.length === 0
-    ? []
-    : await resolveManifest({ plugins: a.plugins }, { builtins: BUILTIN_PLUGINS });
-  const out: (ProtocolPlugin | PluginEntry)[] = [];
-  const seen = new Set<string>();
-  for (const p of [...base, ...extra, ...services.flatMap((s) => s.plugins ?? [])]) {
-    const name = ("plugin" in p ? p.plugin : p).manifest.name;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    out.push(p);
-  }
-  return out;
+function pluginsFor(a: ReplayArgs, services: readonly UpService[]): Promise<PluginLike[]> {
+  return pluginList(a, services.flatMap((s) => s.plugins ?? []));
 }
 
 const MAC_SCAN_LIMIT = 10_000;
@@ -479,7 +457,7 @@ export async function runReplay(
   let writer: (CaptureWriter & { close(): void }) | null = null;
   const running: RunningService[] = [];
   try {
-    const plugins = await pluginList(a, services);
+    const plugins = await pluginsFor(a, services);
     const log = (r: LogRecord): void =>
       printError(`${(r.time / 1e6).toFixed(6)} ${r.level} ${r.source}: ${r.message}`);
     stack = createStack({

@@ -21,14 +21,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { type PluginLike, pluginList } from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
 import type { LogLevel, LogRecord } from "../stack/log.ts";
-import type { PluginEntry } from "../stack/boot.ts";
-import type { ProtocolPlugin } from "../stack/manifest.ts";
-import { readManifestFile, resolveManifest } from "../stack/loader.ts";
-import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import {
   formatIpv4Address,
   formatMac,
@@ -76,7 +73,7 @@ export interface UpService {
   /** One line for `--help`. */
   readonly description: string;
   /** Plugins the service needs in the stack (added after the others, duplicates skipped). */
-  readonly plugins?: readonly (ProtocolPlugin | PluginEntry)[];
+  readonly plugins?: readonly PluginLike[];
   /** Starts the service on the running stack. */
   start?(stack: Stack): RunningService | void | Promise<RunningService | void>;
 }
@@ -281,27 +278,8 @@ function defaultPeer(cidr: string): string {
   return `${formatIpv4Address(peer >>> 0)}/${c.prefixLength}`;
 }
 
-async function pluginList(
-  a: UpArgs,
-  services: UpService[],
-): Promise<(ProtocolPlugin | PluginEntry)[]> {
-  let base: (ProtocolPlugin | PluginEntry)[] = [...DEFAULT_PLUGINS];
-  if (a.manifest !== undefined) {
-    const read = await readManifestFile(a.manifest);
-    base = await resolveManifest(read.manifest, { builtins: BUILTIN_PLUGINS, base: read.base });
-  }
-  const extra = a.plugins.length === 0
-    ? []
-    : await resolveManifest({ plugins: a.plugins }, { builtins: BUILTIN_PLUGINS });
-  const out: (ProtocolPlugin | PluginEntry)[] = [];
-  const seen = new Set<string>();
-  for (const p of [...base, ...extra, ...services.flatMap((s) => s.plugins ?? [])]) {
-    const name = ("plugin" in p ? p.plugin : p).manifest.name;
-    if (seen.has(name)) continue;
-    seen.add(name);
-    out.push(p);
-  }
-  return out;
+function pluginsFor(a: UpArgs, services: UpService[]): Promise<PluginLike[]> {
+  return pluginList(a, services.flatMap((s) => s.plugins ?? []));
 }
 
 /** Drives a VirtualNetwork (on its own ManualClock) from a real clock. */
@@ -457,7 +435,7 @@ async function start(
   printError: (l: string) => void,
 ): Promise<Running> {
   const services = a.serve.map((s) => registry[s]!);
-  const plugins = await pluginList(a, services);
+  const plugins = await pluginsFor(a, services);
   const clock = new SystemClock();
   const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const log = (r: LogRecord): void =>

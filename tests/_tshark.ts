@@ -137,86 +137,96 @@ export async function tsharkProblems(
 ): Promise<TsharkResult> {
   const why = await tsharkUnavailable();
   if (why !== undefined) return { skipped: why, frames: 0, problems: [] };
+  const text = (await runTshark(capture, [
+    "-o",
+    "ip.check_checksum:TRUE",
+    "-o",
+    "tcp.check_checksum:TRUE",
+    "-o",
+    "udp.check_checksum:TRUE",
+    "-T",
+    "json",
+    "-e",
+    "frame.number",
+    "-e",
+    "_ws.col.Info",
+    "-e",
+    "_ws.malformed",
+    "-e",
+    "_ws.expert.message",
+    "-e",
+    "_ws.expert.severity",
+    "-e",
+    "_ws.expert.group",
+  ])).trim();
+  const packets = (text === "" ? [] : JSON.parse(text)) as {
+    _source: { layers: Layers };
+  }[];
+  const allowed = [
+    ...(options.replaceAllowed ? [] : DEFAULT_ALLOWED_WARNINGS),
+    ...(options.allowWarnings ?? []),
+  ];
+  const problems: TsharkProblem[] = [];
+  for (const p of packets) {
+    const l = p._source.layers;
+    const frame = Number(l["frame.number"]?.[0] ?? 0);
+    const info = l["_ws.col.Info"]?.[0] ?? "";
+    const messages = l["_ws.expert.message"] ?? [];
+    const severities = l["_ws.expert.severity"] ?? [];
+    const groups = l["_ws.expert.group"] ?? [];
+    let malformedReported = false;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
+      const severity = Number(severities[i] ?? 0);
+      const group = Number(groups[i] ?? 0);
+      let kind: TsharkProblem["kind"] | undefined;
+      if (group === EXPERT_GROUP.malformed) kind = "malformed";
+      else if (group === EXPERT_GROUP.checksum && severity >= EXPERT_SEVERITY.warning) {
+        kind = "checksum";
+      } else if (severity >= EXPERT_SEVERITY.error) kind = "error";
+      else if (severity >= EXPERT_SEVERITY.warning && !allowed.some((r) => r.test(message))) {
+        kind = "warning";
+      }
+      if (kind === "malformed") malformedReported = true;
+      if (kind !== undefined) problems.push({ frame, kind, message, info });
+    }
+    if (!malformedReported && l["_ws.malformed"] !== undefined) {
+      problems.push({ frame, kind: "malformed", message: "Malformed Packet", info });
+    }
+  }
+  return { frames: packets.length, problems };
+}
+
+/**
+ * Runs tshark on `capture` (a path, or bytes written to a temporary file)
+ * with `args` after `-r FILE -n`, and returns its standard output.
+ *
+ * @throws {Error} When tshark exits with an error.
+ */
+export async function runTshark(
+  capture: string | Uint8Array,
+  args: readonly string[],
+): Promise<string> {
   let path: string;
   let temp: string | undefined;
   if (typeof capture === "string") path = capture;
   else {
-    path = temp = await Deno.makeTempFile({ prefix: "netstack-", suffix: ".pcap" });
+    path = temp = await Deno.makeTempFile({ prefix: "netstack-", suffix: ".pcapng" });
     await Deno.writeFile(temp, capture);
   }
   try {
     const out = await new Deno.Command("tshark", {
-      args: [
-        "-r",
-        path,
-        "-n",
-        "-o",
-        "ip.check_checksum:TRUE",
-        "-o",
-        "tcp.check_checksum:TRUE",
-        "-o",
-        "udp.check_checksum:TRUE",
-        "-T",
-        "json",
-        "-e",
-        "frame.number",
-        "-e",
-        "_ws.col.Info",
-        "-e",
-        "_ws.malformed",
-        "-e",
-        "_ws.expert.message",
-        "-e",
-        "_ws.expert.severity",
-        "-e",
-        "_ws.expert.group",
-      ],
+      args: ["-r", path, "-n", ...args],
       stdout: "piped",
       stderr: "piped",
     }).output();
     if (!out.success) {
       throw new Error(
-        `Cannot check capture ${path}: tshark exited with ${out.code}: ` +
+        `Cannot read ${path} with tshark (exit ${out.code}): ` +
           new TextDecoder().decode(out.stderr).trim(),
       );
     }
-    const text = new TextDecoder().decode(out.stdout).trim();
-    const packets = (text === "" ? [] : JSON.parse(text)) as {
-      _source: { layers: Layers };
-    }[];
-    const allowed = [
-      ...(options.replaceAllowed ? [] : DEFAULT_ALLOWED_WARNINGS),
-      ...(options.allowWarnings ?? []),
-    ];
-    const problems: TsharkProblem[] = [];
-    for (const p of packets) {
-      const l = p._source.layers;
-      const frame = Number(l["frame.number"]?.[0] ?? 0);
-      const info = l["_ws.col.Info"]?.[0] ?? "";
-      const messages = l["_ws.expert.message"] ?? [];
-      const severities = l["_ws.expert.severity"] ?? [];
-      const groups = l["_ws.expert.group"] ?? [];
-      let malformedReported = false;
-      for (let i = 0; i < messages.length; i++) {
-        const message = messages[i]!;
-        const severity = Number(severities[i] ?? 0);
-        const group = Number(groups[i] ?? 0);
-        let kind: TsharkProblem["kind"] | undefined;
-        if (group === EXPERT_GROUP.malformed) kind = "malformed";
-        else if (group === EXPERT_GROUP.checksum && severity >= EXPERT_SEVERITY.warning) {
-          kind = "checksum";
-        } else if (severity >= EXPERT_SEVERITY.error) kind = "error";
-        else if (severity >= EXPERT_SEVERITY.warning && !allowed.some((r) => r.test(message))) {
-          kind = "warning";
-        }
-        if (kind === "malformed") malformedReported = true;
-        if (kind !== undefined) problems.push({ frame, kind, message, info });
-      }
-      if (!malformedReported && l["_ws.malformed"] !== undefined) {
-        problems.push({ frame, kind: "malformed", message: "Malformed Packet", info });
-      }
-    }
-    return { frames: packets.length, problems };
+    return new TextDecoder().decode(out.stdout);
   } finally {
     if (temp !== undefined) await Deno.remove(temp);
   }

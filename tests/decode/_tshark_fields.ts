@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { tsharkUnavailable } from "../_tshark.ts";
+import { runTshark, tsharkUnavailable } from "../_tshark.ts";
 
 /** Rows of field values (one per frame, in file order), or why tshark did not run. */
 export interface TsharkFields {
@@ -37,46 +37,21 @@ export async function tsharkFields(
 ): Promise<TsharkFields> {
   const why = await tsharkUnavailable();
   if (why !== undefined) return { skipped: why, rows: [] };
-  let path: string;
-  let temp: string | undefined;
-  if (typeof capture === "string") path = capture;
-  else {
-    path = temp = await Deno.makeTempFile({ prefix: "netstack-fields-", suffix: ".pcapng" });
-    await Deno.writeFile(temp, capture);
-  }
-  try {
-    const out = await new Deno.Command("tshark", {
-      args: [
-        "-r",
-        path,
-        "-n",
-        "-o",
-        "ip.defragment:FALSE",
-        "-o",
-        "ipv6.defragment:FALSE",
-        "-o",
-        "tcp.desegment_tcp_streams:FALSE",
-        ...extra,
-        "-T",
-        "fields",
-        ...fields.flatMap((f) => ["-e", f]),
-        "-E",
-        "separator=/t",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      throw new Error(
-        `Cannot read ${path} with tshark (exit ${out.code}): ` +
-          new TextDecoder().decode(out.stderr).trim(),
-      );
-    }
-    const text = new TextDecoder().decode(out.stdout);
-    const lines = text.split("\n");
-    if (lines[lines.length - 1] === "") lines.pop();
-    return { rows: lines.map((l) => l.split("\t")) };
-  } finally {
-    if (temp !== undefined) await Deno.remove(temp);
-  }
+  const text = await runTshark(capture, [
+    "-o",
+    "ip.defragment:FALSE",
+    "-o",
+    "ipv6.defragment:FALSE",
+    "-o",
+    "tcp.desegment_tcp_streams:FALSE",
+    ...extra,
+    "-T",
+    "fields",
+    ...fields.flatMap((f) => ["-e", f]),
+    "-E",
+    "separator=/t",
+  ]);
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return { rows: lines.map((l) => l.split("\t")) };
 }

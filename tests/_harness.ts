@@ -1264,12 +1264,16 @@ export function track<T>(p: Promise<T>): Tracked<T> {
   return Object.assign(t, { done });
 }
 
-/** Where the shared reference captures live (`NETSTACK_PCAPS` overrides). */
+/**
+ * Where the shared reference captures live: `shared/pcaps` beside the
+ * repository (as CI lays it out), unless `NETSTACK_PCAPS` says otherwise.
+ */
 export const SHARED_PCAPS: string = (() => {
+  const beside = new URL("../../shared/pcaps", import.meta.url).pathname;
   try {
-    return Deno.env.get("NETSTACK_PCAPS") ?? "/work/shared/pcaps";
+    return Deno.env.get("NETSTACK_PCAPS") ?? beside;
   } catch {
-    return "/work/shared/pcaps";
+    return beside;
   }
 })();
 

@@ -127,7 +127,7 @@ type Layers = Record<string, string[] | undefined>;
  * ```ts
  * import { tsharkProblems } from "./_tshark.ts";
  * import assert from "node:assert/strict";
- * const r = await tsharkProblems("/work/shared/pcaps/ip4-tcp-bad-chksum.pcap");
+ * const r = await tsharkProblems(new URL("../../shared/pcaps/ip4-tcp-bad-chksum.pcap", import.meta.url).pathname);
  * if (!r.skipped) assert.deepEqual(r.problems.map((p) => p.kind), ["checksum"]);
  * ```
  */
@@ -240,7 +240,7 @@ export async function runTshark(
  * @example
  * ```ts
  * import { assertTsharkClean } from "./_tshark.ts";
- * await assertTsharkClean("/work/shared/pcaps/linux-probes/tun-ping4.pcap");
+ * await assertTsharkClean(new URL("../../shared/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname);
  * ```
  */
 export async function assertTsharkClean(

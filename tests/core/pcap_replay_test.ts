@@ -1,5 +1,5 @@
 /**
- * Every frame of every capture in the shared corpus (/work/shared/pcaps,
+ * Every frame of every capture in the shared corpus (shared/pcaps beside the repository,
  * including linux-probes/) goes through a default stack: on an Ethernet or a
  * raw-IP interface by the capture's link type, once as a bystander and once
  * as the addressee (promiscuous, with the capture's IPv4 destinations as its
@@ -17,8 +17,9 @@ import {
   VirtualNetwork,
 } from "../../mod.ts";
 import type { NetInterface } from "../../stack/netif.ts";
+import { SHARED_PCAPS } from "../_harness.ts";
 
-const CORPUS = "/work/shared/pcaps";
+const CORPUS = SHARED_PCAPS;
 
 function captures(): string[] {
   const out: string[] = [];

@@ -7,7 +7,7 @@
  * ```ts
  * import { tsharkFields } from "./_tshark_fields.ts";
  * import assert from "node:assert/strict";
- * const r = await tsharkFields("/work/shared/pcaps/linux-probes/tun-ping4.pcap", ["frame.number"]);
+ * const r = await tsharkFields(new URL("../../../shared/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, ["frame.number"]);
  * if (r.skipped === undefined) assert.deepEqual(r.rows.map((row) => row[0]), ["1", "2", "3", "4", "5"]);
  * ```
  *

@@ -150,7 +150,8 @@ const noWallClock: Deno.lint.Rule = {
       if (why === undefined) return false;
       context.report({
         node,
-        message: `\`${name}\` is banned outside stack/clock.ts, stack/rng.ts, cli.ts, cli/ and drivers/`,
+        message:
+          `\`${name}\` is banned outside stack/clock.ts, stack/rng.ts, cli.ts, cli/ and drivers/`,
         hint: why,
       });
       return true;

@@ -11,8 +11,9 @@ import { icmpPlugin } from "./icmp/mod.ts";
 import { ipv4Plugin } from "./ipv4/mod.ts";
 import { rawIpPlugin } from "./rawip/mod.ts";
 import { udpPlugin } from "./udp/mod.ts";
+import { tcpPlugin } from "./tcp/mod.ts";
 
-export { arpPlugin, ethernetPlugin, icmpPlugin, ipv4Plugin, rawIpPlugin, udpPlugin };
+export { arpPlugin, ethernetPlugin, icmpPlugin, ipv4Plugin, rawIpPlugin, tcpPlugin, udpPlugin };
 
 /** Built-in plugins by manifest name, for stack manifests. */
 export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.freeze({
@@ -22,6 +23,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   ipv4: ipv4Plugin,
   icmp: icmpPlugin,
   udp: udpPlugin,
+  tcp: tcpPlugin,
 });
 
 /** The default plugin list of `createStack`, in boot order. */
@@ -32,4 +34,5 @@ export const DEFAULT_PLUGINS: readonly ProtocolPlugin[] = Object.freeze([
   ipv4Plugin,
   icmpPlugin,
   udpPlugin,
+  tcpPlugin,
 ]);

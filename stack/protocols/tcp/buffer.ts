@@ -1,0 +1,154 @@
+/**
+ * A bounded byte ring: the send and receive buffers of a connection. Bytes
+ * are copied in and out with `Uint8Array.set` on at most two spans, never
+ * byte by byte. The backing store starts small and doubles up to `max` as
+ * data arrives, so an idle connection costs little.
+ *
+ * The receive side also writes out-of-order data *past* the readable bytes
+ * ({@linkcode ByteRing.writeAt}) and later makes it readable
+ * ({@linkcode ByteRing.commit}) once the hole before it is filled, so
+ * reassembly needs no second buffer.
+ *
+ * @module
+ */
+
+const INITIAL_SIZE = 4096;
+
+/**
+ * A growable ring of bytes bounded by `max`.
+ *
+ * @example
+ * ```ts
+ * import { ByteRing } from "./buffer.ts";
+ * import assert from "node:assert/strict";
+ * const ring = new ByteRing(8);
+ * assert.equal(ring.write(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])), 8); // bounded
+ * const out = new Uint8Array(3);
+ * assert.equal(ring.read(out), 3);
+ * assert.deepEqual([...out], [1, 2, 3]);
+ * assert.equal(ring.free, 3);
+ * ```
+ */
+export class ByteRing {
+  /** Most bytes it may hold (readable plus written ahead). */
+  readonly max: number;
+  #buf: Uint8Array;
+  #head = 0;
+  #length = 0;
+  /** Bytes from the head that hold data: readable plus out-of-order written ahead. */
+  #extent = 0;
+
+  /** An empty ring holding at most `max` bytes. */
+  constructor(max: number) {
+    if (!(Number.isInteger(max) && max > 0)) {
+      throw new RangeError(`Cannot create a buffer of ${max} bytes`);
+    }
+    this.max = max;
+    this.#buf = new Uint8Array(Math.min(max, INITIAL_SIZE));
+  }
+
+  /** Readable (in-order) bytes. */
+  get length(): number {
+    return this.#length;
+  }
+  /** Room left for in-order bytes: `max - length`. */
+  get free(): number {
+    return this.max - this.#length;
+  }
+  /** Bytes allocated now (grows up to `max`). */
+  get allocated(): number {
+    return this.#buf.length;
+  }
+
+  #grow(need: number): void {
+    let size = this.#buf.length;
+    if (need <= size) return;
+    while (size < need) size *= 2;
+    if (size > this.max) size = this.max;
+    const next = new Uint8Array(size);
+    const keep = this.#extent;
+    this.#copyOut(0, next, 0, keep);
+    this.#buf = next;
+    this.#head = 0;
+  }
+
+  /** Copies `n` bytes starting `offset` past the head into `dst` at `at`. */
+  #copyOut(offset: number, dst: Uint8Array, at: number, n: number): void {
+    const buf = this.#buf;
+    const size = buf.length;
+    let p = this.#head + offset;
+    if (p >= size) p -= size;
+    const first = Math.min(n, size - p);
+    dst.set(buf.subarray(p, p + first), at);
+    if (first < n) dst.set(buf.subarray(0, n - first), at + first);
+  }
+
+  /** Appends as much of `src` as fits; returns how many bytes were taken. */
+  write(src: Uint8Array): number {
+    const n = Math.min(src.length, this.max - this.#length);
+    if (n === 0) return 0;
+    this.writeAt(0, n === src.length ? src : src.subarray(0, n));
+    this.#length += n;
+    return n;
+  }
+
+  /**
+   * Writes `src` at `offset` bytes past the readable data (out-of-order
+   * data), without making it readable. Returns false (writing nothing) if it
+   * would pass `max`.
+   */
+  writeAt(offset: number, src: Uint8Array): boolean {
+    const n = src.length;
+    const from = this.#length + offset;
+    const end = from + n;
+    if (end > this.max) return false;
+    if (end > this.#buf.length) this.#grow(end);
+    const buf = this.#buf;
+    const size = buf.length;
+    let p = this.#head + from;
+    if (p >= size) p -= size;
+    const first = Math.min(n, size - p);
+    buf.set(first === n ? src : src.subarray(0, first), p);
+    if (first < n) buf.set(src.subarray(first), 0);
+    if (end > this.#extent) this.#extent = end;
+    return true;
+  }
+
+  /** Makes `n` bytes written ahead with {@linkcode writeAt} readable. */
+  commit(n: number): void {
+    this.#length += n;
+    if (this.#extent < this.#length) this.#extent = this.#length;
+  }
+
+  /** Copies up to `dst.length` readable bytes out and consumes them; returns the count. */
+  read(dst: Uint8Array): number {
+    const n = Math.min(dst.length, this.#length);
+    if (n === 0) return 0;
+    this.#copyOut(0, dst, 0, n);
+    this.discard(n);
+    return n;
+  }
+
+  /** Copies `n` readable bytes from `offset` into `dst` at `at`, without consuming them. */
+  peek(offset: number, dst: Uint8Array, at: number, n: number): void {
+    this.#copyOut(offset, dst, at, n);
+  }
+
+  /** Consumes `n` readable bytes without copying them (acknowledged send data). */
+  discard(n: number): void {
+    if (n <= 0) return;
+    if (n > this.#length) n = this.#length;
+    const size = this.#buf.length;
+    this.#head += n;
+    if (this.#head >= size) this.#head -= size;
+    this.#length -= n;
+    this.#extent -= n;
+    if (this.#extent < this.#length) this.#extent = this.#length;
+    if (this.#extent === 0) this.#head = 0;
+  }
+
+  /** Forgets data written ahead of the readable bytes (reneging, resets). */
+  dropAhead(): void {
+    this.#extent = this.#length;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Reno's window arithmetic (RFC 5681 §3.1): slow start with appropriate byte
+ * counting (RFC 3465, L = 2·SMSS), congestion avoidance adding one SMSS per
+ * window acknowledged, halving on congestion. NewReno's partial-ACK handling
+ * (RFC 6582) lives in the connection's recovery code.
+ *
+ * @module
+ */
+import type { Instant } from "../../../clock.ts";
+import type { CongestionControl } from "./mod.ts";
+
+/**
+ * NewReno window sizing.
+ *
+ * @example
+ * ```ts
+ * import { NewReno } from "./newreno.ts";
+ * import assert from "node:assert/strict";
+ * const cc = new NewReno(1000, 2);
+ * cc.onAck(1000, 2000, 0, 0); // slow start: +1 segment
+ * assert.equal(cc.cwnd, 3000);
+ * cc.onCongestion(3000, 0);
+ * assert.equal(cc.ssthresh, 2000);
+ * ```
+ */
+export class NewReno implements CongestionControl {
+  /** `"newreno"`. */
+  readonly name = "newreno";
+  /** Congestion window, bytes. */
+  cwnd: number;
+  /** Slow-start threshold, bytes. */
+  ssthresh = Infinity;
+  #mss: number;
+  #acked = 0;
+
+  /** Initial window `initialSegments` segments of `mss` bytes (RFC 6928). */
+  constructor(mss: number, initialSegments: number) {
+    this.#mss = mss;
+    this.cwnd = Math.min(initialSegments * mss, Math.max(2 * mss, 14600));
+    if (initialSegments <= 2) this.cwnd = initialSegments * mss;
+  }
+
+  /** Updates the MSS. */
+  setMss(mss: number): void {
+    this.#mss = mss;
+  }
+
+  /** Slow start or congestion avoidance; only while the window is in use. */
+  onAck(acked: number, flight: number, _now: Instant, _rtt: number): void {
+    const mss = this.#mss;
+    // Do not grow a window the sender is not using (RFC 7661's idea, as Linux does).
+    if (flight + 2 * mss < this.cwnd && flight < this.cwnd / 2) return;
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd += Math.min(acked, 2 * mss);
+      if (this.cwnd > this.ssthresh) this.cwnd = Math.max(this.ssthresh, this.cwnd - mss);
+      return;
+    }
+    this.#acked += acked;
+    if (this.#acked >= this.cwnd) {
+      this.#acked -= this.cwnd;
+      this.cwnd += mss;
+    }
+  }
+
+  /** RFC 5681 (4): ssthresh = max(FlightSize / 2, 2·SMSS). */
+  onCongestion(flight: number, _now: Instant): void {
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.#mss);
+    this.cwnd = this.ssthresh;
+    this.#acked = 0;
+  }
+
+  /** RFC 5681 (4) and the loss window of one segment. */
+  onTimeout(flight: number, _now: Instant): void {
+    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.#mss);
+    this.cwnd = this.#mss;
+    this.#acked = 0;
+  }
+}

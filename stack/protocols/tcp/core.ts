@@ -1,0 +1,250 @@
+/**
+ * What every connection of one stack shares: configuration, counters, the
+ * demux tables, the services it sends through, keyed hashes, the parsed
+ * segment scratch, and stateless replies (RST to a closed port, RFC 9293
+ * §3.10.7.1). One instance per stack, made in the plugin's `setup`.
+ *
+ * @module
+ */
+import type { Instant } from "../../clock.ts";
+import type { Counter } from "../../counters.ts";
+import type { PluginContext } from "../../manifest.ts";
+import type { Ipv4RoutesService, Ipv4Service } from "../../services.ts";
+import { Ipv4SendFlags } from "../../services.ts";
+import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptionSet } from "../../wire/tcp.ts";
+import type { TcpConfig } from "./config.ts";
+import { EphemeralPorts, KeyedHash } from "./isn.ts";
+import { ConnTable, ListenTable } from "./table.ts";
+
+/** IP protocol number of TCP. */
+export const IP_PROTOCOL_TCP = 6;
+/** RFC 9293 §3.7.1: the MSS assumed when the peer sends none (IPv4). */
+export const DEFAULT_MSS = 536;
+/** IPv4 + TCP headers without options. */
+export const IPV4_TCP_HEADERS = 40;
+
+/** Every counter the plugin declares, without the `tcp.` prefix. */
+export const TCP_COUNTERS = [
+  // drop reasons (the dispatcher counts returned verdicts as rx.<reason>)
+  "rx.truncated",
+  "rx.bad_header_length",
+  "rx.bad_checksum",
+  "rx.not_ipv4",
+  "rx.not_unicast",
+  "rx.no_socket",
+  "rx.listen_overflow",
+  "rx.syn_queue_full",
+  "rx.accept_queue_full",
+  "rx.syn_fin",
+  "rx.not_syn",
+  "rx.rst_to_listener",
+  "rx.bad_cookie",
+  "rx.too_many_connections",
+  "rx.out_of_window",
+  "rx.paws",
+  "rx.no_timestamp",
+  "rx.rst_challenged",
+  "rx.syn_challenged",
+  "rx.no_ack",
+  "rx.bad_ack",
+  "rx.ack_unsent",
+  "rx.ack_too_old",
+  "rx.rst_ignored",
+  "rx.no_syn",
+  "rx.ooo_dropped",
+  "rx.data_after_close",
+  "rx.time_wait_rst",
+  "rx.icmp_no_socket",
+  "rx.icmp_bad_seq",
+  "rx.icmp_ignored",
+  // statistics (RFC 4022 TCP-MIB names where there is one)
+  "active_opens",
+  "passive_opens",
+  "attempt_fails",
+  "estab_resets",
+  "in_segs",
+  "out_segs",
+  "retrans_segs",
+  "out_rsts",
+  "in_errs",
+  "fast_retransmits",
+  "sack_recoveries",
+  "timeouts",
+  "syncookies_sent",
+  "syncookies_recv",
+  "challenge_acks",
+  "challenge_acks_limited",
+  "delayed_acks",
+  "zero_window_probes",
+  "keepalive_probes",
+  "pmtu_updates",
+  "tx.failed",
+  "bad_options",
+] as const;
+
+/** The parsed fields of the segment being received (one scratch object per stack). */
+export class Segment {
+  /** IPv4 source. */
+  src = 0;
+  /** IPv4 destination. */
+  dst = 0;
+  /** Source port. */
+  srcPort = 0;
+  /** Destination port. */
+  dstPort = 0;
+  /** Sequence number. */
+  seq = 0;
+  /** Acknowledgment number. */
+  ack = 0;
+  /** Flag bits. */
+  flags = 0;
+  /** Window field, unscaled. */
+  wnd = 0;
+  /** The packet's buffer. */
+  buf: Uint8Array = new Uint8Array(0);
+  /** Absolute offset of the payload in `buf`. */
+  dataAt = 0;
+  /** Payload length. */
+  dataLen = 0;
+  /** Options. */
+  readonly opts: TcpOptionSet = new TcpOptionSet();
+
+  /** Sequence space: payload plus SYN and FIN. */
+  get len(): number {
+    return this.dataLen + ((this.flags & TCP_SYN) !== 0 ? 1 : 0) +
+      ((this.flags & TCP_FIN) !== 0 ? 1 : 0);
+  }
+}
+
+/** Counter handles, resolved once. */
+export type TcpCounters = { readonly [K in typeof TCP_COUNTERS[number]]: Counter };
+
+/** Shared state of the TCP plugin in one stack. */
+export class TcpCore {
+  /** The plugin context. */
+  readonly ctx: PluginContext;
+  /** Configuration. */
+  readonly cfg: TcpConfig;
+  /** Counters by name. */
+  readonly c: TcpCounters;
+  /** Connections. */
+  readonly conns: ConnTable = new ConnTable();
+  /** Listeners. */
+  readonly listeners: ListenTable = new ListenTable();
+  /** `ipv4.send`, resolved in `ready()`. */
+  ipv4!: Ipv4Service;
+  /** `ipv4.routes`, resolved in `ready()`. */
+  routes!: Ipv4RoutesService;
+  /** ISN hash (RFC 6528). */
+  readonly isnHash: KeyedHash;
+  /** Timestamp-offset hash (RFC 7323 §5.4). */
+  readonly tsHash: KeyedHash;
+  /** SYN-cookie hash. */
+  readonly cookieHash: KeyedHash;
+  /** Ephemeral ports (RFC 6056). */
+  readonly ports: EphemeralPorts;
+  /** The segment being received. */
+  readonly seg: Segment = new Segment();
+  /** Our window-scale shift, from the receive buffer size. */
+  readonly wscale: number;
+  /** Scratch for SACK blocks we send. */
+  readonly sackOut: Uint32Array = new Uint32Array(8);
+  #challengeWindow = 0;
+  #challengeCount = 0;
+
+  /** Builds the shared state from the plugin context and configuration. */
+  constructor(ctx: PluginContext, cfg: TcpConfig) {
+    this.ctx = ctx;
+    this.cfg = cfg;
+    const c: Record<string, Counter> = {};
+    for (const name of TCP_COUNTERS) c[name] = ctx.counter(name);
+    this.c = c as TcpCounters;
+    this.isnHash = new KeyedHash(ctx.rng);
+    this.tsHash = new KeyedHash(ctx.rng);
+    this.cookieHash = new KeyedHash(ctx.rng);
+    this.ports = new EphemeralPorts(
+      new KeyedHash(ctx.rng),
+      new KeyedHash(ctx.rng),
+      cfg.ephemeralPortMin,
+      cfg.ephemeralPortMax,
+    );
+    let s = 0;
+    if (cfg.windowScaling) { while (s < 14 && (cfg.receiveBuffer >>> s) > 65535) s++; }
+    this.wscale = s;
+  }
+
+  /** The stack clock. */
+  now(): Instant {
+    return this.ctx.now();
+  }
+
+  /** RFC 5961 §7: whether another challenge ACK may go out this second (stack-wide). */
+  allowChallengeAck(): boolean {
+    const now = this.ctx.now();
+    if (now - this.#challengeWindow >= 1_000_000) {
+      this.#challengeWindow = now;
+      this.#challengeCount = 0;
+    }
+    if (this.#challengeCount >= this.cfg.challengeAckLimit) {
+      this.c.challenge_acks_limited.value++;
+      return false;
+    }
+    this.#challengeCount++;
+    this.c.challenge_acks.value++;
+    return true;
+  }
+
+  /**
+   * Sends a bare control segment (no options) from `src:srcPort` to
+   * `dst:dstPort`. Hot path: positional.
+   */
+  sendControl(
+    src: number,
+    srcPort: number,
+    dst: number,
+    dstPort: number,
+    seq: number,
+    ack: number,
+    flags: number,
+  ): void {
+    const pkt = this.ctx.pool.alloc(20);
+    const at = pkt.start;
+    const dv = pkt.dv;
+    dv.setUint16(at, srcPort);
+    dv.setUint16(at + 2, dstPort);
+    dv.setUint32(at + 4, seq >>> 0);
+    dv.setUint32(at + 8, ack >>> 0);
+    dv.setUint16(at + 12, 0x5000 | flags);
+    dv.setUint32(at + 14, 0); // window 0, checksum 0
+    dv.setUint16(at + 18, 0);
+    const sum = sumBytes(pkt.buf.subarray(at, at + 20), pseudoHeaderSumV4(src, dst, 6, 20));
+    dv.setUint16(at + 16, finishChecksum(sum));
+    if ((flags & TCP_RST) !== 0) this.c.out_rsts.value++;
+    this.c.out_segs.value++;
+    const err = this.ipv4.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, Ipv4SendFlags.DONT_FRAGMENT);
+    if (err !== undefined) this.c["tx.failed"].value++;
+  }
+
+  /**
+   * The reset answering the segment in `seg` when no connection takes it
+   * (RFC 9293 §3.10.7.1): `<SEQ=SEG.ACK><CTL=RST>` if it had ACK, else
+   * `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`. Never answers a RST.
+   */
+  resetFor(seg: Segment): void {
+    if ((seg.flags & TCP_RST) !== 0) return;
+    if ((seg.flags & TCP_ACK) !== 0) {
+      this.sendControl(seg.dst, seg.dstPort, seg.src, seg.srcPort, seg.ack, 0, TCP_RST);
+    } else {
+      const ack = (seg.seq + seg.len) >>> 0;
+      this.sendControl(seg.dst, seg.dstPort, seg.src, seg.srcPort, 0, ack, TCP_RST | TCP_ACK);
+    }
+  }
+
+  /** The route MSS towards `dst`: path MTU minus 40, or 536 when no route. */
+  routeMss(dst: number): number {
+    const r = this.routes.lookup(dst);
+    if (r === undefined || r.mtu <= IPV4_TCP_HEADERS) return DEFAULT_MSS;
+    return Math.min(r.mtu - IPV4_TCP_HEADERS, 65535);
+  }
+}

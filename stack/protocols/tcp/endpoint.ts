@@ -1,0 +1,429 @@
+/**
+ * The transmission control block (RFC 9293 §3.3.1): one connection's state,
+ * buffers and timers, and the calls the socket API makes on it (send,
+ * receive, close, abort). Segment processing lives in `input.ts`
+ * (segment arrives), `rcv.ts` (receive side), `snd.ts` (ACK processing and
+ * recovery), `output.ts` (segments out) and `timers.ts`; they operate on the
+ * fields here, gVisor-style.
+ *
+ * @module
+ */
+import type { Instant } from "../../clock.ts";
+import type { Timer } from "../../timers.ts";
+import { Assembler } from "./assembler.ts";
+import { ByteRing } from "./buffer.ts";
+import { type CongestionControl, createCongestionControl } from "./congestion/mod.ts";
+import { DEFAULT_MSS, type TcpCore } from "./core.ts";
+import type { ListenSocket } from "./listener.ts";
+import { output, sendAck, sendReset } from "./output.ts";
+import { maybeWindowUpdate } from "./rcv.ts";
+import { Scoreboard } from "./sack.ts";
+import { seqAdd, seqDiff } from "./seq.ts";
+import {
+  CLOSE_WAIT,
+  CLOSED,
+  ESTABLISHED,
+  FIN_WAIT_1,
+  FIN_WAIT_2,
+  LAST_ACK,
+  SYN_RECEIVED,
+  SYN_SENT,
+  type TcpState,
+  TIME_WAIT,
+} from "./state.ts";
+import { armTimer, onTimer } from "./timers.ts";
+
+/** What a connection tells its socket object (the API side). */
+export interface EndpointUser {
+  /** The handshake completed. */
+  onEstablished(): void;
+  /** Data, end of stream or an error can be read. */
+  onReadable(): void;
+  /** Send-buffer space was freed (or the connection failed). */
+  onWritable(): void;
+  /** The connection is gone: `error` if it failed, null if it closed normally. */
+  onClosed(error: Error | null): void;
+}
+
+/** One TCP connection. Fields are public to the plugin's modules, not exported from it. */
+export class TcpEndpoint {
+  /** Shared per-stack state. */
+  readonly core: TcpCore;
+  /** RFC 9293 state. */
+  state: TcpState = CLOSED;
+  /** Local address. */
+  localAddr: number;
+  /** Local port. */
+  localPort: number;
+  /** Remote address. */
+  remoteAddr: number;
+  /** Remote port. */
+  remotePort: number;
+  /** Next endpoint in the demux chain. */
+  hashNext: TcpEndpoint | undefined = undefined;
+  /** Opened by a listener (passive) rather than by connect(). */
+  readonly passive: boolean;
+
+  // --- send sequence space (RFC 9293 §3.3.1) ---
+  /** Initial send sequence number. */
+  iss = 0;
+  /** Oldest unacknowledged sequence number. */
+  sndUna = 0;
+  /** Next sequence number to send (moves back on retransmission timeout). */
+  sndNxt = 0;
+  /** Highest sequence number sent + 1. */
+  sndMax = 0;
+  /** Send window from the peer, bytes (scaled). */
+  sndWnd = 0;
+  /** Segment sequence number of the last window update. */
+  sndWl1 = 0;
+  /** Segment acknowledgment number of the last window update. */
+  sndWl2 = 0;
+  /** Largest window the peer has offered. */
+  maxSndWnd = 0;
+  /** Shift applied to the peer's window field (RFC 7323). */
+  sndWscale = 0;
+  /** Data written by the user and not yet acknowledged. */
+  sndBuf: ByteRing | null = null;
+  /** Sequence number of the first byte of `sndBuf`. */
+  sndBufStart = 0;
+  /** The user closed its sending side; FIN follows the data. */
+  finQueued = false;
+  /** Sequence number of our FIN (valid when `finQueued`). */
+  finSeq = 0;
+  /** End of the last short segment sent (Minshall's Nagle variant). */
+  sndSml = 0;
+
+  // --- receive sequence space ---
+  /** Initial receive sequence number. */
+  irs = 0;
+  /** Next sequence number expected. */
+  rcvNxt = 0;
+  /** Right edge of the window we advertised (never moves left). */
+  rcvAdv = 0;
+  /** Shift applied to our window field. */
+  rcvWscale = 0;
+  /** In-order data not yet read, plus out-of-order data written ahead. */
+  rcvBuf: ByteRing | null = null;
+  /** Out-of-order ranges. */
+  asm: Assembler | null = null;
+  /** The peer's FIN arrived (possibly out of order) at `finRecvSeq`. */
+  finRecvd = false;
+  /** Sequence number of the peer's FIN. */
+  finRecvSeq = 0;
+  /** The peer's FIN was processed: end of stream once the buffer drains. */
+  eof = false;
+
+  // --- options ---
+  /** Send MSS: payload bytes per segment, timestamps already subtracted. */
+  mss: number = DEFAULT_MSS;
+  /** The MSS we advertised (route MTU − 40). */
+  advMss: number = DEFAULT_MSS;
+  /** Largest payload seen from the peer (delayed-ACK "full segment"). */
+  rcvMss: number = DEFAULT_MSS;
+  /** Timestamps in use. */
+  tsOk = false;
+  /** SACK in use. */
+  sackOk = false;
+  /** Window scaling in use. */
+  wsOk = false;
+  /** TS.Recent (RFC 7323 §4.3). */
+  tsRecent = 0;
+  /** When TS.Recent was last set (for the 24-day PAWS rule). */
+  tsRecentAt: Instant = 0;
+  /** Our timestamp clock's offset for this connection. */
+  tsOffset = 0;
+  /** RCV.NXT in the last ACK we sent (Last.ACK.sent). */
+  lastAckSent = 0;
+
+  // --- ACK scheduling ---
+  /** An ACK must go out before processing ends. */
+  ackNow = false;
+  /** Bytes received since the last ACK. */
+  ackPendingBytes = 0;
+  /** Segments still to acknowledge at once (quick-ACK mode). */
+  quickAcks = 0;
+
+  // --- retransmission and congestion ---
+  /** Smoothed RTT, µs (0 before the first sample). */
+  srtt = 0;
+  /** RTT variance, µs. */
+  rttvar = 0;
+  /** Current RTO before backoff, µs. */
+  rto: number;
+  /** Exponential backoff count. */
+  backoff = 0;
+  /** Retransmissions of the same data (or SYN) since the last progress. */
+  retries = 0;
+  /** Sequence number whose acknowledgment ends the RTT measurement, if timing. */
+  rttSeq = 0;
+  /** When the timed segment was sent, or -1 when not timing (Karn). */
+  rttStart: Instant = -1;
+  /** Congestion control. */
+  cc: CongestionControl;
+  /** Duplicate ACKs in a row. */
+  dupAcks = 0;
+  /** In fast recovery. */
+  inRecovery = false;
+  /** Recovery uses the SACK scoreboard (RFC 6675) rather than NewReno. */
+  sackRecovery = false;
+  /** RFC 6582 `recover`: SND.MAX when recovery began. */
+  recover = 0;
+  /** RFC 6675 HighRxt. */
+  highRxt = 0;
+  /** SACK scoreboard (sender side). */
+  scoreboard: Scoreboard | null = null;
+  /** Zero-window probes sent without an answer. */
+  probesOut = 0;
+  /** Keepalive probes sent without an answer. */
+  kaProbes = 0;
+  /** RTT samples taken. */
+  rttSamples = 0;
+
+  // --- timers (deadlines in µs; 0 = off) ---
+  /** The connection's one timer, armed at the earliest deadline. */
+  readonly timer: Timer;
+  /** Retransmission / persist deadline. */
+  rtoAt: Instant = 0;
+  /** Delayed-ACK deadline. */
+  delackAt: Instant = 0;
+  /** Keepalive deadline. */
+  keepAt: Instant = 0;
+  /** TIME-WAIT, orphan FIN-WAIT-2, or connect-timeout deadline. */
+  closeAt: Instant = 0;
+  /** Last segment received (keepalive idle time). */
+  lastRecv: Instant = 0;
+  /** When we last answered an unacceptable segment without data (rate limit). */
+  lastInvalidAck: Instant = -Infinity;
+
+  // --- socket options and the user ---
+  /** Nagle's algorithm off. */
+  noDelay = false;
+  /** Keepalive on. */
+  keepalive = false;
+  /** close() sends RST (SO_LINGER 0). */
+  lingerZero = false;
+  /** The socket object, or null once the user closed it (an orphan). */
+  user: EndpointUser | null = null;
+  /** The listener that opened it, until accepted. */
+  listener: ListenSocket | null = null;
+  /** Why the connection failed, once it has. */
+  error: Error | null = null;
+  /** Last soft error (ICMP), reported if the connection later times out. */
+  softError = "";
+  /** Congestion control name (for `ss`). */
+  ccName: string;
+
+  // --- statistics ---
+  /** Segments received. */
+  segsIn = 0;
+  /** Segments sent. */
+  segsOut = 0;
+  /** Segments retransmitted. */
+  retransSegs = 0;
+  /** Bytes acknowledged by the peer. */
+  bytesAcked = 0;
+  /** Bytes received in order. */
+  bytesReceived = 0;
+
+  /** A new endpoint for a tuple; not yet in the demux table. */
+  constructor(
+    core: TcpCore,
+    tuple: { localAddr: number; localPort: number; remoteAddr: number; remotePort: number },
+    passive: boolean,
+    ccName: string,
+  ) {
+    this.core = core;
+    this.localAddr = tuple.localAddr;
+    this.localPort = tuple.localPort;
+    this.remoteAddr = tuple.remoteAddr;
+    this.remotePort = tuple.remotePort;
+    this.passive = passive;
+    this.rto = core.cfg.rtoInitial;
+    this.ccName = ccName;
+    this.cc = createCongestionControl(ccName, DEFAULT_MSS, core.cfg.initialWindow);
+    this.timer = core.ctx.timer((now) => onTimer(this, now));
+    this.tsOffset = core.tsHash.hash(tuple.localAddr, tuple.localPort, tuple.remoteAddr, 0) ^
+      tuple.remotePort;
+  }
+
+  /** Sequence number just past the last byte the user has written. */
+  get dataEnd(): number {
+    return seqAdd(this.sndBufStart, this.sndBuf === null ? 0 : this.sndBuf.length);
+  }
+
+  /** Bytes sent and not yet acknowledged (sequence space). */
+  get flight(): number {
+    return seqDiff(this.sndNxt, this.sndUna);
+  }
+
+  /** Our timestamp clock now: milliseconds plus the per-connection offset (RFC 7323 §5.4). */
+  tsNow(): number {
+    return (Math.floor(this.core.now() / 1000) + this.tsOffset) >>> 0;
+  }
+
+  /** Allocates the receive buffer and assembler on first use. */
+  rcvBuffer(): ByteRing {
+    if (this.rcvBuf === null) {
+      this.rcvBuf = new ByteRing(this.core.cfg.receiveBuffer);
+      this.asm = new Assembler(this.core.cfg.reassemblyRanges);
+    }
+    return this.rcvBuf;
+  }
+
+  /** Allocates the send buffer on first use. */
+  sndBuffer(): ByteRing {
+    if (this.sndBuf === null) this.sndBuf = new ByteRing(this.core.cfg.sendBuffer);
+    return this.sndBuf;
+  }
+
+  /** Sets up congestion control and SACK state once the MSS is known. */
+  initSender(): void {
+    this.cc = createCongestionControl(this.ccName, this.mss, this.core.cfg.initialWindow);
+    if (this.sackOk && this.scoreboard === null) this.scoreboard = new Scoreboard(32);
+  }
+
+  // ---- the socket API's calls --------------------------------------------
+
+  /** Room in the send buffer. */
+  get sendSpace(): number {
+    if (this.finQueued) return 0;
+    return this.sndBuf === null ? this.core.cfg.sendBuffer : this.sndBuf.free;
+  }
+
+  /** Bytes readable now. */
+  get readable(): number {
+    return this.rcvBuf === null ? 0 : this.rcvBuf.length;
+  }
+
+  /** Queues as much of `p` as fits and sends what the windows allow; returns the count. */
+  send(p: Uint8Array): number {
+    if (this.finQueued || p.length === 0) return 0;
+    const n = this.sndBuffer().write(p);
+    if (n > 0 && this.state !== SYN_SENT && this.state !== SYN_RECEIVED) output(this);
+    return n;
+  }
+
+  /** Reads up to `p.length` bytes; may send a window update. */
+  receive(p: Uint8Array): number {
+    if (this.rcvBuf === null) return 0;
+    const n = this.rcvBuf.read(p);
+    if (n > 0) maybeWindowUpdate(this);
+    return n;
+  }
+
+  /** The user's CLOSE of the sending side (RFC 9293 §3.10.4): FIN after queued data. */
+  shutdownWrite(): void {
+    if (this.finQueued) return;
+    switch (this.state) {
+      case SYN_SENT:
+      case SYN_RECEIVED:
+        // Queued for processing after the handshake.
+        this.finQueued = true;
+        this.finSeq = this.dataEnd;
+        return;
+      case ESTABLISHED:
+        this.finQueued = true;
+        this.finSeq = this.dataEnd;
+        this.state = FIN_WAIT_1;
+        output(this);
+        return;
+      case CLOSE_WAIT:
+        this.finQueued = true;
+        this.finSeq = this.dataEnd;
+        this.state = LAST_ACK;
+        output(this);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * The user closed the socket: send FIN (or RST if unread data is left or
+   * linger is 0, RFC 9293 §3.10.4 / RFC 2525 §2.17); the connection lives on
+   * as an orphan until the close completes.
+   */
+  close(): void {
+    this.user = null;
+    if (this.state === CLOSED) return;
+    if (this.lingerZero || this.readable > 0 || this.state === SYN_SENT) {
+      this.abort(null);
+      return;
+    }
+    this.shutdownWrite();
+    if (this.state === FIN_WAIT_2) this.armCloseTimer(this.core.cfg.finTimeout);
+  }
+
+  /** ABORT (RFC 9293 §3.10.5): RST if synchronized, then gone. `error` goes to the user. */
+  abort(error: Error | null): void {
+    if (this.state === CLOSED) return;
+    if (this.state !== SYN_SENT) sendReset(this);
+    this.destroy(error);
+  }
+
+  /** Arms the close deadline (TIME-WAIT, orphan FIN-WAIT-2) `after` µs from now. */
+  armCloseTimer(after: number): void {
+    this.closeAt = this.core.now() + after;
+    armTimer(this);
+  }
+
+  /** Enters TIME-WAIT for 2×MSL (RFC 9293 §3.10.7.4), freeing the buffers. */
+  enterTimeWait(): void {
+    this.state = TIME_WAIT;
+    this.rtoAt = this.delackAt = this.keepAt = 0;
+    this.sndBuf = null;
+    this.scoreboard = null;
+    if (this.user !== null) {
+      // The user may still read buffered data; keep rcvBuf.
+      this.user.onReadable();
+    } else {
+      this.rcvBuf = null;
+      this.asm = null;
+    }
+    if (this.core.cfg.timeWait === 0) {
+      this.destroy(null);
+      return;
+    }
+    this.armCloseTimer(this.core.cfg.timeWait);
+  }
+
+  /** Removes the connection: out of the table, timer off, user told. */
+  destroy(error: Error | null): void {
+    if (this.state === CLOSED) return;
+    const wasSynRcvd = this.state === SYN_RECEIVED;
+    this.state = CLOSED;
+    this.core.conns.remove(this);
+    this.timer.cancel();
+    this.rtoAt =
+      this.delackAt =
+      this.keepAt =
+      this.closeAt =
+        0;
+    this.sndBuf = null;
+    this.scoreboard = null;
+    if (this.listener !== null) {
+      this.listener.childGone(this, wasSynRcvd);
+      this.listener = null;
+    }
+    if (error !== null && this.error === null) this.error = error;
+    const user = this.user;
+    if (user !== null) {
+      user.onClosed(error);
+    } else {
+      this.rcvBuf = null;
+      this.asm = null;
+    }
+  }
+
+  /** Sends an ACK now (window update, keepalive answer). */
+  ack(): void {
+    sendAck(this);
+  }
+
+  /** Whether the connection may still carry data from the user. */
+  get open(): boolean {
+    return this.state === ESTABLISHED || this.state === CLOSE_WAIT ||
+      this.state === SYN_SENT || this.state === SYN_RECEIVED;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Socket listings like `ss -tani`: one {@linkcode TcpSocketInfo} per
+ * listener and connection, and a text table.
+ *
+ * @module
+ */
+import type { TcpSocketInfo } from "../../net_api.ts";
+import { formatIpv4Address } from "../../wire/address.ts";
+import type { TcpCore } from "./core.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
+import type { ListenSocket } from "./listener.ts";
+import { seqDiff } from "./seq.ts";
+import { stateName } from "./state.ts";
+
+function hostPort(a: number, p: number): string {
+  return `${formatIpv4Address(a)}:${p}`;
+}
+
+function ms(us: number): number {
+  return Math.round(us / 100) / 10;
+}
+
+function listenerInfo(l: ListenSocket): TcpSocketInfo {
+  return {
+    state: "LISTEN",
+    local: hostPort(l.localAddr, l.localPort),
+    remote: "0.0.0.0:*",
+    recvQ: l.acceptQueue.length,
+    sendQ: l.backlog,
+  };
+}
+
+/** What `ss -tani` shows of one connection. */
+export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
+  const now = ep.core.now();
+  let timer = "off";
+  if (ep.closeAt !== 0 && ep.closeAt > now) timer = "timewait";
+  if (ep.keepAt !== 0) timer = "keepalive";
+  if (ep.rtoAt !== 0) timer = ep.sndWnd === 0 && ep.sndMax === ep.sndUna ? "persist" : "on";
+  const cc = ep.cc;
+  return {
+    state: stateName(ep.state),
+    local: hostPort(ep.localAddr, ep.localPort),
+    remote: hostPort(ep.remoteAddr, ep.remotePort),
+    recvQ: ep.readable,
+    sendQ: ep.sndBuf === null ? 0 : ep.sndBuf.length,
+    cc: cc.name,
+    rto: ms(ep.rto),
+    rtt: ms(ep.srtt),
+    rttvar: ms(ep.rttvar),
+    mss: ep.mss,
+    cwnd: Math.floor(cc.cwnd / ep.mss),
+    ...(Number.isFinite(cc.ssthresh) ? { ssthresh: Math.floor(cc.ssthresh / ep.mss) } : {}),
+    wscale: `${ep.sndWscale},${ep.rcvWscale}`,
+    ts: ep.tsOk,
+    sack: ep.sackOk,
+    bytesAcked: ep.bytesAcked,
+    bytesReceived: ep.bytesReceived,
+    segsOut: ep.segsOut,
+    segsIn: ep.segsIn,
+    retrans: ep.retransSegs,
+    sndWnd: ep.sndWnd,
+    rcvWnd: Math.max(0, seqDiff(ep.rcvAdv, ep.rcvNxt)),
+    timer,
+  };
+}
+
+/** Every listener, then every connection. */
+export function listSockets(core: TcpCore): TcpSocketInfo[] {
+  const out: TcpSocketInfo[] = [];
+  for (const l of core.listeners) out.push(listenerInfo(l));
+  const conns = [...core.conns].sort((a, b) =>
+    a.localPort - b.localPort || a.remoteAddr - b.remoteAddr || a.remotePort - b.remotePort
+  );
+  for (const ep of conns) out.push(endpointInfo(ep));
+  return out;
+}
+
+/**
+ * A text table in the manner of `ss -tani`: a header line, then for each
+ * socket `State Recv-Q Send-Q Local Peer` and, for connections, an indented
+ * line of internals (`cubic wscale:7,7 rto:204 rtt:3.1/1.5 mss:1448 cwnd:10 …`).
+ *
+ * @example
+ * ```ts
+ * import { formatSockets } from "./info.ts";
+ * import assert from "node:assert/strict";
+ * const text = formatSockets([{ state: "LISTEN", local: "0.0.0.0:80", remote: "0.0.0.0:*", recvQ: 0, sendQ: 128 }]);
+ * assert.match(text, /^State\s+Recv-Q\s+Send-Q/);
+ * assert.ok(text.includes("0.0.0.0:80"));
+ * ```
+ */
+export function formatSockets(list: readonly TcpSocketInfo[]): string {
+  const rows = [["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"]];
+  const details: string[] = [""];
+  for (const s of list) {
+    rows.push([s.state, String(s.recvQ), String(s.sendQ), s.local, s.remote]);
+    if (s.cc === undefined) {
+      details.push("");
+      continue;
+    }
+    const parts = [s.cc];
+    if (s.ts) parts.push("ts");
+    if (s.sack) parts.push("sack");
+    parts.push(`wscale:${s.wscale}`, `rto:${s.rto}`, `rtt:${s.rtt}/${s.rttvar}`, `mss:${s.mss}`);
+    parts.push(`cwnd:${s.cwnd}`);
+    if (s.ssthresh !== undefined) parts.push(`ssthresh:${s.ssthresh}`);
+    parts.push(
+      `bytes_acked:${s.bytesAcked}`,
+      `bytes_received:${s.bytesReceived}`,
+      `segs_out:${s.segsOut}`,
+      `segs_in:${s.segsIn}`,
+    );
+    if (s.retrans) parts.push(`retrans:${s.retrans}`);
+    parts.push(`snd_wnd:${s.sndWnd}`, `rcv_wnd:${s.rcvWnd}`, `timer:${s.timer}`);
+    details.push("\t " + parts.join(" "));
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines: string[] = [];
+  rows.forEach((r, i) => {
+    lines.push(r.map((c, j) => c.padEnd(widths[j]!)).join("  ").trimEnd());
+    if (i > 0 && details[i] !== "") lines.push(details[i]!);
+  });
+  return lines.join("\n");
+}

@@ -1,0 +1,271 @@
+/**
+ * Listening sockets (RFC 9293 §3.10.7.2, LISTEN): the SYN queue (half-open
+ * children in SYN-RECEIVED, bounded; SYN cookies once it is full), the accept
+ * queue (established, not yet accepted; bounded by the backlog). As Linux
+ * does, a SYN is dropped while the accept queue is full, and the final ACK of
+ * a handshake is dropped (the SYN-ACK will be retransmitted) when the accept
+ * queue filled up meanwhile.
+ *
+ * @module
+ */
+import { CONSUMED, type Verdict } from "../../manifest.ts";
+import { Ipv4SendFlags } from "../../services.ts";
+import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../../wire/tcp.ts";
+import { IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
+import { TcpEndpoint } from "./endpoint.ts";
+import { segmentArrives } from "./input.ts";
+import { initialSequenceNumber } from "./isn.ts";
+import { negotiate, offerOptions, setPeerMss } from "./options.ts";
+import { sendSyn } from "./output.ts";
+import { seqAdd } from "./seq.ts";
+import { ESTABLISHED, SYN_RECEIVED } from "./state.ts";
+import { checkCookie, COOKIE_MSS, cookieMssIndex, makeCookie, TS_OPT_MASK } from "./syncookie.ts";
+
+/** What a listener tells its socket object. */
+export interface ListenerUser {
+  /** A connection is waiting in the accept queue. */
+  onAcceptable(): void;
+}
+
+/** A listening socket. */
+export class ListenSocket {
+  /** Shared state. */
+  readonly core: TcpCore;
+  /** Local address, 0 for every address. */
+  readonly localAddr: number;
+  /** Local port. */
+  readonly localPort: number;
+  /** Accept-queue limit. */
+  readonly backlog: number;
+  /** Established connections not yet accepted. */
+  readonly acceptQueue: TcpEndpoint[] = [];
+  /** Half-open children (SYN-RECEIVED). */
+  readonly embryos: Set<TcpEndpoint> = new Set();
+  /** The socket object. */
+  user: ListenerUser | null = null;
+  /** When the last SYN cookie was sent (cookie ACKs are checked only shortly after). */
+  lastCookieAt = -Infinity;
+
+  /** A listener on `localAddr:localPort`; add it to the listen table separately. */
+  constructor(core: TcpCore, localAddr: number, localPort: number, backlog: number) {
+    this.core = core;
+    this.localAddr = localAddr;
+    this.localPort = localPort;
+    this.backlog = backlog;
+  }
+
+  /** A child finished its handshake: queue it, or refuse (false) when the queue is full. */
+  childEstablished(ep: TcpEndpoint): boolean {
+    if (this.acceptQueue.length >= this.backlog) return false;
+    this.embryos.delete(ep);
+    this.acceptQueue.push(ep);
+    this.user?.onAcceptable();
+    return true;
+  }
+
+  /** A child is gone (reset or timed out) before being accepted. */
+  childGone(ep: TcpEndpoint, _wasSynRcvd: boolean): void {
+    this.embryos.delete(ep);
+    const i = this.acceptQueue.indexOf(ep);
+    if (i >= 0) this.acceptQueue.splice(i, 1);
+  }
+
+  /** The oldest established connection, now owned by the caller. */
+  take(): TcpEndpoint | undefined {
+    const ep = this.acceptQueue.shift();
+    if (ep !== undefined) ep.listener = null;
+    return ep;
+  }
+
+  /** Stops listening; resets every child not yet accepted. */
+  close(): void {
+    this.core.listeners.remove(this);
+    this.user = null;
+    for (const ep of [...this.embryos, ...this.acceptQueue]) {
+      ep.listener = null;
+      ep.abort(null);
+    }
+    this.embryos.clear();
+    this.acceptQueue.length = 0;
+  }
+}
+
+/** RFC 9293 §3.10.7.2: a segment for a listener. */
+export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): Verdict {
+  const flags = seg.flags;
+  if ((flags & TCP_RST) !== 0) return "rst_to_listener";
+  if ((flags & TCP_ACK) !== 0) {
+    if ((flags & TCP_SYN) === 0 && core.cfg.syncookies) {
+      const v = cookieAck(core, ls, seg);
+      if (v !== undefined) return v;
+    }
+    core.resetFor(seg);
+    return "not_syn";
+  }
+  if ((flags & TCP_SYN) === 0) return "not_syn";
+  if ((flags & TCP_FIN) !== 0) return "syn_fin"; // Linux drops SYN+FIN
+  if (ls.acceptQueue.length >= ls.backlog) return "listen_overflow";
+  const cfg = core.cfg;
+  if (ls.embryos.size >= cfg.synBacklog) {
+    if (!cfg.syncookies) return "syn_queue_full";
+    sendCookie(core, ls, seg);
+    return CONSUMED;
+  }
+  if (core.conns.size >= cfg.maxConnections) return "too_many_connections";
+  const now = core.now();
+  const tuple = {
+    localAddr: seg.dst,
+    localPort: seg.dstPort,
+    remoteAddr: seg.src,
+    remotePort: seg.srcPort,
+  };
+  const ep = new TcpEndpoint(core, tuple, true, cfg.congestionControl);
+  ep.listener = ls;
+  ep.state = SYN_RECEIVED;
+  ep.advMss = core.routeMss(seg.src);
+  offerOptions(ep);
+  negotiate(ep, seg.opts);
+  ep.initSender();
+  ep.irs = seg.seq;
+  ep.rcvNxt = seqAdd(seg.seq, 1);
+  ep.rcvAdv = seqAdd(ep.rcvNxt, Math.min(cfg.receiveBuffer, 65535));
+  ep.iss = initialSequenceNumber(core.isnHash, [seg.dst, seg.dstPort, seg.src, seg.srcPort], now);
+  ep.sndUna =
+    ep.sndNxt =
+    ep.sndMax =
+    ep.recover =
+      ep.iss;
+  ep.sndBufStart = seqAdd(ep.iss, 1);
+  ep.sndWnd = ep.maxSndWnd = seg.wnd;
+  ep.sndWl1 = seg.seq;
+  if (ep.tsOk) {
+    ep.tsRecent = seg.opts.tsVal;
+    ep.tsRecentAt = now;
+  }
+  ep.lastRecv = now;
+  ep.segsIn = 1;
+  core.conns.insert(ep);
+  ls.embryos.add(ep);
+  core.c.passive_opens.value++;
+  ep.rttStart = now;
+  ep.rttSeq = seqAdd(ep.iss, 1);
+  sendSyn(ep);
+  return CONSUMED;
+}
+
+/** Answers a SYN statelessly with a cookie SYN-ACK. */
+function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
+  const now = core.now();
+  const cfg = core.cfg;
+  const opts = seg.opts;
+  const advMss = core.routeMss(seg.src);
+  const peerMss = opts.mss > 0 ? opts.mss : 536;
+  const idx = cookieMssIndex(Math.min(peerMss, advMss));
+  const t = { la: seg.dst, lp: seg.dstPort, ra: seg.src, rp: seg.srcPort };
+  const iss = makeCookie(core.cookieHash, t, seg.seq, idx, now);
+  const ts = cfg.timestamps && opts.hasTimestamp;
+  // Without timestamps there is nowhere to keep SACK and window scale (Linux too).
+  const ws = ts && cfg.windowScaling && opts.windowScale >= 0;
+  const sack = ts && cfg.sack && opts.sackPermitted;
+  let tsVal = (Math.floor(now / 1000) & ~TS_OPT_MASK) >>> 0;
+  tsVal |= (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0);
+  const repr: TcpRepr = {
+    srcPort: seg.dstPort,
+    dstPort: seg.srcPort,
+    seq: iss,
+    ack: seqAdd(seg.seq, 1),
+    flags: TCP_SYN | TCP_ACK,
+    window: Math.min(cfg.receiveBuffer, 65535),
+    payloadLength: 0,
+    mss: advMss,
+    ...(sack ? { sackPermitted: true } : {}),
+    ...(ts ? { timestamp: { value: tsVal >>> 0, echo: opts.tsVal } } : {}),
+    ...(ws ? { windowScale: core.wscale } : {}),
+  };
+  const hl = 20 + (4 + (ts ? 12 : 0) + (ws ? 4 : 0));
+  const pkt = core.ctx.pool.alloc(hl);
+  emitTcp(repr, pkt.buf.subarray(pkt.start, pkt.start + hl), { src: seg.dst, dst: seg.src });
+  ls.lastCookieAt = now;
+  core.c.syncookies_sent.value++;
+  core.c.out_segs.value++;
+  const err = core.ipv4.send(
+    pkt,
+    seg.dst,
+    seg.src,
+    IP_PROTOCOL_TCP,
+    0,
+    Ipv4SendFlags.DONT_FRAGMENT,
+  );
+  if (err !== undefined) core.c["tx.failed"].value++;
+}
+
+/** The final ACK of a cookie handshake: rebuild the connection, or undefined if no valid cookie. */
+function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): Verdict | undefined {
+  const now = core.now();
+  if (now - ls.lastCookieAt > 128_000_000) return undefined; // no recent cookies
+  const t = { la: seg.dst, lp: seg.dstPort, ra: seg.src, rp: seg.srcPort };
+  const peerIsn = (seg.seq - 1) >>> 0;
+  const idx = checkCookie(core.cookieHash, t, peerIsn, (seg.ack - 1) >>> 0, now);
+  if (idx < 0) {
+    core.c["rx.bad_cookie"].value++;
+    return undefined;
+  }
+  if (ls.acceptQueue.length >= ls.backlog) return "listen_overflow";
+  if (core.conns.size >= core.cfg.maxConnections) return "too_many_connections";
+  const cfg = core.cfg;
+  const ep = new TcpEndpoint(
+    core,
+    {
+      localAddr: seg.dst,
+      localPort: seg.dstPort,
+      remoteAddr: seg.src,
+      remotePort: seg.srcPort,
+    },
+    true,
+    cfg.congestionControl,
+  );
+  ep.advMss = core.routeMss(seg.src);
+  const opts = seg.opts;
+  ep.tsOk = cfg.timestamps && opts.hasTimestamp;
+  if (ep.tsOk) {
+    const bits = opts.tsEcr & TS_OPT_MASK;
+    ep.wsOk = (bits & 0xf) !== 0xf;
+    ep.sackOk = (bits & 0x10) !== 0;
+    ep.sndWscale = ep.wsOk ? bits & 0xf : 0;
+    ep.rcvWscale = ep.wsOk ? core.wscale : 0;
+    ep.tsRecent = opts.tsVal;
+    ep.tsRecentAt = now;
+  }
+  setPeerMss(ep, COOKIE_MSS[idx]!);
+  ep.initSender();
+  ep.iss = peerIsnOf(seg.ack);
+  ep.sndUna =
+    ep.sndNxt =
+    ep.sndMax =
+    ep.recover =
+      seg.ack;
+  ep.sndBufStart = seg.ack;
+  ep.irs = peerIsn;
+  ep.rcvNxt = seg.seq;
+  ep.rcvAdv = seqAdd(seg.seq, Math.min(cfg.receiveBuffer, 65535));
+  ep.lastAckSent = seg.seq;
+  ep.sndWnd = ep.maxSndWnd = seg.wnd * (1 << ep.sndWscale);
+  ep.sndWl1 = seg.seq;
+  ep.sndWl2 = seg.ack;
+  ep.state = ESTABLISHED;
+  ep.quickAcks = cfg.quickAcks;
+  ep.lastRecv = now;
+  ep.listener = ls;
+  core.conns.insert(ep);
+  ls.acceptQueue.push(ep);
+  core.c.passive_opens.value++;
+  core.c.syncookies_recv.value++;
+  // The ACK may carry data (or FIN): process it like any segment.
+  if (seg.dataLen > 0 || (seg.flags & TCP_FIN) !== 0) segmentArrives(ep, seg);
+  ls.user?.onAcceptable();
+  return CONSUMED;
+}
+
+function peerIsnOf(ack: number): number {
+  return (ack - 1) >>> 0;
+}

@@ -1,0 +1,52 @@
+/**
+ * TCP (RFC 9293) for IPv4: the state machine with simultaneous open and
+ * close, half-close and TIME-WAIT; RFC 6528 ISNs and RFC 6056 ephemeral
+ * ports; bounded send and receive rings with out-of-order reassembly;
+ * MSS from the route, window scaling and timestamps with PAWS (RFC 7323);
+ * delayed and quick ACKs; Nagle; silly-window avoidance on both sides;
+ * RTO per RFC 6298 (Karn, backoff); fast retransmit and NewReno (RFC 5681,
+ * 6582), SACK (RFC 2018) with RFC 6675 recovery; pluggable congestion control
+ * (NewReno, CUBIC RFC 9438); zero-window probes; keepalive; listeners with a
+ * SYN queue, an accept queue and SYN cookies; RFC 5961 challenge ACKs with a
+ * rate limit; ICMP errors (port unreachable aborts a connect, fragmentation
+ * needed lowers the MSS); an `ss -tani`-like socket list. The API (through the
+ * `tcp.sockets` service) is Deno's: `connect`, `listen`, `Conn` with Web
+ * Streams.
+ *
+ * Choices, documented where they are made: RTO minimum 200 ms (Linux) rather
+ * than RFC 6298's 1 s; delayed-ACK timer 40 ms with 16 quick ACKs after the
+ * handshake (Linux); TIME-WAIT 60 s (MSL 30 s); RST in TIME-WAIT ignored (RFC
+ * 1337); a non-RST segment without timestamps on a timestamped connection is
+ * dropped (RFC 7323 §3.2).
+ *
+ * - **Binds:** `ip.protocol` 6; `ip.error` 6 (optional: ICMP errors).
+ * - **Provides:** `tcp.sockets` ({@linkcode TcpSocketsService} in `stack/net_api.ts`).
+ * - **Requires:** `ipv4.send`, `ipv4.routes`.
+ * - **Counters:** drop reasons `rx.truncated`, `rx.bad_header_length`,
+ *   `rx.bad_checksum`, `rx.not_ipv4`, `rx.not_unicast`, `rx.no_socket`,
+ *   `rx.listen_overflow`, `rx.syn_queue_full`, `rx.accept_queue_full`,
+ *   `rx.syn_fin`, `rx.not_syn`, `rx.rst_to_listener`, `rx.bad_cookie`,
+ *   `rx.too_many_connections`, `rx.out_of_window`, `rx.paws`,
+ *   `rx.no_timestamp`, `rx.rst_challenged`, `rx.syn_challenged`, `rx.no_ack`,
+ *   `rx.bad_ack`, `rx.ack_unsent`, `rx.ack_too_old`, `rx.rst_ignored`,
+ *   `rx.no_syn`, `rx.ooo_dropped`, `rx.data_after_close`,
+ *   `rx.time_wait_rst`, `rx.icmp_no_socket`, `rx.icmp_bad_seq`,
+ *   `rx.icmp_ignored`; statistics `active_opens`, `passive_opens`,
+ *   `attempt_fails`, `estab_resets`, `in_segs`, `out_segs`, `retrans_segs`,
+ *   `out_rsts`, `in_errs`, `fast_retransmits`, `sack_recoveries`, `timeouts`,
+ *   `syncookies_sent`, `syncookies_recv`, `challenge_acks`,
+ *   `challenge_acks_limited`, `delayed_acks`, `zero_window_probes`,
+ *   `keepalive_probes`, `pmtu_updates`, `tx.failed`, `bad_options`.
+ * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
+ * - **Not supported:** IPv6; the urgent mechanism (URG data is delivered
+ *   inline, RFC 6093); TCP Fast Open; ECN (RFC 3168) and AccECN; RACK-TLP
+ *   (RFC 8985); D-SACK generation; HyStart; TCP-AO/MD5; SO_REUSEADDR-style
+ *   port sharing; data carried on a SYN is dropped (the peer resends it).
+ *
+ * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 6]-> tcp`
+ *
+ * @module
+ */
+export { tcpPlugin, tcpPlugin as default } from "./tcp.ts";
+export { formatSockets } from "./info.ts";
+export { CONGESTION_CONTROLS } from "./congestion/mod.ts";

@@ -1,0 +1,340 @@
+/**
+ * Segments out: building one segment (sized first, header written in place,
+ * payload copied once from the send ring, checksum over the pseudo-header),
+ * and the output loop that decides what may be sent now: the send window,
+ * the congestion window (or RFC 6675's pipe during SACK recovery), Nagle
+ * (RFC 9293 §3.7.4) and sender-side silly-window avoidance (§3.8.6.2.1).
+ *
+ * Re-entrancy: `ipv4.send` may deliver a segment to ourselves synchronously
+ * (a connection to a local address), which can run this connection's input
+ * in the middle of the loop. Every iteration therefore re-reads the state,
+ * and state is updated before each send.
+ *
+ * @module
+ */
+import { Ipv4SendFlags } from "../../services.ts";
+import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
+import {
+  TCP_ACK,
+  TCP_FIN,
+  TCP_OPT_NOP,
+  TCP_OPT_SACK,
+  TCP_OPT_SACK_PERMITTED,
+  TCP_OPT_TIMESTAMP,
+  TCP_OPT_WSCALE,
+  TCP_PSH,
+  TCP_RST,
+  TCP_SYN,
+} from "../../wire/tcp.ts";
+import { IP_PROTOCOL_TCP } from "./core.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
+import { selectWindow } from "./rcv.ts";
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from "./seq.ts";
+import {
+  CLOSE_WAIT,
+  CLOSED,
+  CLOSING,
+  ESTABLISHED,
+  FIN_WAIT_1,
+  LAST_ACK,
+  SYN_RECEIVED,
+  SYN_SENT,
+} from "./state.ts";
+import { armRto, armTimer } from "./timers.ts";
+
+/**
+ * Builds and sends one segment of `ep` with sequence number `seq`, `flags`
+ * and `len` payload bytes taken from the send buffer at `seq`. Options:
+ * MSS, SACK-permitted, timestamps and window scale on SYNs; timestamps and
+ * SACK blocks otherwise. Hot path: positional.
+ */
+export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): void {
+  const core = ep.core;
+  const syn = (flags & TCP_SYN) !== 0;
+  let optLen = 0;
+  let blocks = 0;
+  if (syn) {
+    optLen = 4 + (ep.tsOk ? 12 : ep.sackOk ? 4 : 0) + (ep.wsOk ? 4 : 0);
+  } else {
+    if (ep.tsOk) optLen = 12;
+    if (ep.sackOk && ep.asm !== null && ep.asm.count > 0 && (flags & TCP_RST) === 0) {
+      // RFC 6691: options beyond timestamps come out of the payload room, so
+      // a full segment carries fewer (or no) SACK blocks.
+      let max = ep.tsOk ? 3 : 4;
+      if (len > 0) {
+        const room = (ep.mss - len - 4) >> 3;
+        if (room < max) max = room;
+      }
+      if (max > 0) {
+        blocks = ep.asm.sackBlocks(core.sackOut, max);
+        optLen += 4 + 8 * blocks;
+      }
+    }
+  }
+  const hl = 20 + optLen;
+  const pkt = core.ctx.pool.alloc(hl + len);
+  const at = pkt.start;
+  const dv = pkt.dv;
+  const buf = pkt.buf;
+  const ack = (flags & TCP_ACK) !== 0 ? ep.rcvNxt : 0;
+  let window: number;
+  if (syn) {
+    // RFC 7323 §2.2: the window of a SYN is never scaled.
+    const free = ep.rcvBuf === null ? core.cfg.receiveBuffer : ep.rcvBuf.free;
+    window = free > 65535 ? 65535 : free;
+  } else if ((flags & TCP_RST) !== 0) {
+    window = 0;
+  } else {
+    window = selectWindow(ep);
+  }
+  dv.setUint16(at, ep.localPort);
+  dv.setUint16(at + 2, ep.remotePort);
+  dv.setUint32(at + 4, seq >>> 0);
+  dv.setUint32(at + 8, ack >>> 0);
+  dv.setUint16(at + 12, ((hl >>> 2) << 12) | flags);
+  dv.setUint16(at + 14, window);
+  dv.setUint32(at + 16, 0); // checksum, urgent pointer
+  let o = at + 20;
+  if (syn) {
+    buf[o] = 2;
+    buf[o + 1] = 4;
+    dv.setUint16(o + 2, ep.advMss);
+    o += 4;
+  }
+  if (ep.tsOk) {
+    if (syn && ep.sackOk) {
+      buf[o] = TCP_OPT_SACK_PERMITTED;
+      buf[o + 1] = 2;
+    } else {
+      buf[o] = TCP_OPT_NOP;
+      buf[o + 1] = TCP_OPT_NOP;
+    }
+    buf[o + 2] = TCP_OPT_TIMESTAMP;
+    buf[o + 3] = 10;
+    dv.setUint32(o + 4, ep.tsNow());
+    dv.setUint32(o + 8, ep.tsRecent);
+    o += 12;
+  } else if (syn && ep.sackOk) {
+    dv.setUint32(o, (TCP_OPT_NOP << 24) | (TCP_OPT_NOP << 16) | (TCP_OPT_SACK_PERMITTED << 8) | 2);
+    o += 4;
+  }
+  if (syn && ep.wsOk) {
+    dv.setUint32(o, (TCP_OPT_NOP << 24) | (TCP_OPT_WSCALE << 16) | (3 << 8) | ep.rcvWscale);
+    o += 4;
+  }
+  if (blocks > 0) {
+    dv.setUint32(
+      o,
+      (TCP_OPT_NOP << 24) | (TCP_OPT_NOP << 16) | (TCP_OPT_SACK << 8) | (2 + 8 * blocks),
+    );
+    o += 4;
+    const sb = core.sackOut;
+    for (let i = 0; i < 2 * blocks; i++, o += 4) dv.setUint32(o, sb[i]!);
+  }
+  if (len > 0) ep.sndBuf!.peek(seqDiff(seq, ep.sndBufStart), buf, at + hl, len);
+  const total = hl + len;
+  const src = ep.localAddr, dst = ep.remoteAddr;
+  const sum = sumBytes(buf.subarray(at, at + total), pseudoHeaderSumV4(src, dst, 6, total));
+  dv.setUint16(at + 16, finishChecksum(sum));
+  if ((flags & TCP_ACK) !== 0) {
+    ep.lastAckSent = ep.rcvNxt;
+    ep.ackNow = false;
+    ep.ackPendingBytes = 0;
+    ep.delackAt = 0;
+  }
+  if ((flags & TCP_RST) !== 0) core.c.out_rsts.value++;
+  ep.segsOut++;
+  core.c.out_segs.value++;
+  const err = core.ipv4.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, Ipv4SendFlags.DONT_FRAGMENT);
+  if (err !== undefined) core.c["tx.failed"].value++;
+}
+
+/** Sends (or resends) our SYN, or SYN-ACK in SYN-RECEIVED. */
+export function sendSyn(ep: TcpEndpoint): void {
+  const flags = ep.state === SYN_RECEIVED ? TCP_SYN | TCP_ACK : TCP_SYN;
+  emit(ep, ep.iss, flags, 0);
+  if (seqLe(ep.sndNxt, ep.iss)) ep.sndNxt = ep.sndMax = seqAdd(ep.iss, 1);
+  armRto(ep);
+}
+
+/**
+ * Sends a bare ACK `<SEQ=SND.NXT><ACK=RCV.NXT>` with the current window. The
+ * RFC's SND.NXT never moves back; ours does after a timeout (go-back-N), so
+ * the ACK carries SND.MAX: a sequence number behind the peer's RCV.NXT would
+ * make the ACK unacceptable there, and two such peers would trade
+ * "unacceptable segment" ACKs forever.
+ */
+export function sendAck(ep: TcpEndpoint): void {
+  if (ep.state === CLOSED) return;
+  emit(ep, ep.sndMax, TCP_ACK, 0);
+}
+
+/**
+ * The ACK answering an unacceptable segment (RFC 9293 §3.10.7.4 first),
+ * rate-limited when that segment carried no data (Linux
+ * `tcp_invalid_ratelimit`, 500 ms): a pure ACK is what an ACK loop is made of.
+ */
+export function sendInvalidAck(ep: TcpEndpoint, segLen: number): void {
+  if (segLen === 0) {
+    const now = ep.core.now();
+    if (now - ep.lastInvalidAck < INVALID_ACK_INTERVAL) return;
+    ep.lastInvalidAck = now;
+  }
+  sendAck(ep);
+}
+
+/** Minimum time between ACKs answering unacceptable data-less segments, µs. */
+const INVALID_ACK_INTERVAL = 500_000;
+
+/** Sends RST+ACK from a connection (RFC 9293 §3.10.5 ABORT; Linux sets ACK too). */
+export function sendReset(ep: TcpEndpoint): void {
+  emit(ep, ep.sndMax, TCP_RST | TCP_ACK, 0);
+}
+
+/**
+ * A keepalive (or Linux-style window) probe: `<SEQ=SND.UNA-1>` with no data,
+ * which the peer must answer with an ACK (RFC 9293 §3.8.4).
+ */
+export function sendProbe(ep: TcpEndpoint): void {
+  emit(ep, (ep.sndUna - 1) >>> 0, TCP_ACK, 0);
+}
+
+/**
+ * Retransmits up to `maxLen` bytes from `seq` (a hole, or the segment at
+ * SND.UNA), with FIN if it reaches an already-sent FIN. Does not move SND.NXT.
+ */
+export function retransmitAt(ep: TcpEndpoint, seq: number, maxLen: number): number {
+  const avail = seqDiff(ep.dataEnd, seq);
+  let len = Math.min(maxLen, ep.mss, avail > 0 ? avail : 0);
+  if (len < 0) len = 0;
+  const fin = ep.finQueued && seqAdd(seq, len) === ep.finSeq && seqGt(ep.sndMax, ep.finSeq);
+  if (len === 0 && !fin) return 0;
+  const end = seqAdd(seq, len);
+  const flags = TCP_ACK | (fin ? TCP_FIN : 0) | (len > 0 && end === ep.dataEnd ? TCP_PSH : 0);
+  emit(ep, seq, flags, len);
+  ep.retransSegs++;
+  ep.core.c.retrans_segs.value++;
+  ep.rttStart = -1; // Karn: no RTT sample from retransmitted data
+  if (ep.rtoAt === 0) armRto(ep);
+  return len + (fin ? 1 : 0);
+}
+
+/**
+ * Sends one segment of new (or go-back-N retransmitted) data at SND.NXT if
+ * the windows, Nagle and SWS avoidance allow; `budget` is what congestion
+ * control allows in flight beyond what is there; `force` sends at least one
+ * byte (or the FIN) past a closed window (persist probes, SWS override).
+ * Returns whether a segment went out.
+ */
+export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolean {
+  const mss = ep.mss;
+  const sndNxt = ep.sndNxt;
+  const dataEnd = ep.dataEnd;
+  let avail = seqDiff(dataEnd, sndNxt);
+  if (avail < 0) avail = 0;
+  const wndRoom = seqDiff(seqAdd(ep.sndUna, ep.sndWnd), sndNxt);
+  let room = wndRoom < budget ? wndRoom : budget;
+  if (force && room < 1) room = 1;
+  let len = avail < mss ? avail : mss;
+  if (len > room) len = room > 0 ? room : 0;
+  const finPending = ep.finQueued && seqLe(sndNxt, ep.finSeq);
+  const fin = finPending && seqAdd(sndNxt, len) === ep.finSeq && (wndRoom > len || force);
+  if (len === 0 && !fin) return false;
+  const retrans = seqLt(sndNxt, ep.sndMax);
+  if (len > 0 && !force && !retrans && len < mss && !fin) {
+    // Nagle (RFC 9293 §3.7.4) in Minshall's form (as Linux): a short segment
+    // carrying all the queued data goes out unless another short segment is
+    // still unacknowledged (or always, with TCP_NODELAY). SWS avoidance
+    // (§3.8.6.2.1): a short segment that is not the end of the data only if
+    // it fills half the largest window the peer offered.
+    const smallOut = seqGt(ep.sndSml, ep.sndUna) && seqLe(ep.sndSml, ep.sndMax);
+    const all = len === avail && (ep.noDelay || !smallOut);
+    const half = ep.maxSndWnd > 0 && len >= (ep.maxSndWnd >>> 1);
+    if (!all && !half) return false;
+  }
+  const end = seqAdd(sndNxt, len);
+  if (len < mss) ep.sndSml = end;
+  const flags = TCP_ACK | (fin ? TCP_FIN : 0) | (len > 0 && end === dataEnd ? TCP_PSH : 0);
+  // State before the send (see re-entrancy above).
+  ep.sndNxt = seqAdd(end, fin ? 1 : 0);
+  if (seqGt(ep.sndNxt, ep.sndMax)) ep.sndMax = ep.sndNxt;
+  if (retrans) {
+    ep.retransSegs++;
+    ep.core.c.retrans_segs.value++;
+    ep.rttStart = -1;
+  } else if (ep.rttStart < 0 && len > 0) {
+    ep.rttSeq = end;
+    ep.rttStart = ep.core.now();
+  }
+  if (ep.rtoAt === 0) armRto(ep);
+  emit(ep, sndNxt, flags, len);
+  return true;
+}
+
+/** RFC 6675 §5 loss recovery: one step of "while cwnd − pipe ≥ 1 SMSS". */
+function sackStep(ep: TcpEndpoint): boolean {
+  const sb = ep.scoreboard!;
+  const mss = ep.mss;
+  const pipe = sb.pipe(ep.sndUna, ep.sndMax, ep.highRxt, mss);
+  const budget = ep.cc.cwnd - pipe;
+  if (budget < mss) return false;
+  // (1) the first lost hole above HighRxt.
+  let s = sb.nextHole(ep.highRxt, ep.sndUna, mss, true);
+  if (s >= 0) {
+    const n = retransmitAt(ep, s, seqDiff(sb.holeEnd(s, ep.sndMax), s));
+    if (n === 0) return false;
+    ep.highRxt = seqAdd(s, n);
+    return true;
+  }
+  // (2) new data.
+  if (ep.sndNxt === ep.sndMax && sendOne(ep, budget, false)) return true;
+  // (3) a hole that is not yet judged lost.
+  s = sb.nextHole(ep.highRxt, ep.sndUna, mss, false);
+  if (s >= 0) {
+    const n = retransmitAt(ep, s, seqDiff(sb.holeEnd(s, ep.sndMax), s));
+    if (n === 0) return false;
+    ep.highRxt = seqAdd(s, n);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Sends whatever may be sent now, then a pending ACK if no segment carried
+ * it, then arms the persist timer if data waits on a closed window.
+ */
+export function output(ep: TcpEndpoint): void {
+  const st = ep.state;
+  if (
+    st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING &&
+    st !== LAST_ACK
+  ) {
+    if (ep.ackNow && st !== CLOSED && st !== SYN_SENT && st !== SYN_RECEIVED) sendAck(ep);
+    return;
+  }
+  for (let i = 0; i < 1_000_000; i++) {
+    if (ep.state === CLOSED) return;
+    if (ep.sackRecovery) {
+      if (!sackStep(ep)) break;
+      continue;
+    }
+    let budget = ep.cc.cwnd - ep.flight;
+    // RFC 3042 limited transmit: one new segment per duplicate ACK (first two).
+    if (!ep.inRecovery && ep.dupAcks > 0 && ep.dupAcks < 3 && ep.sndNxt === ep.sndMax) {
+      budget += ep.dupAcks * ep.mss;
+    }
+    if (!sendOne(ep, budget, false)) break;
+  }
+  if (ep.ackNow) sendAck(ep);
+  // Persist (RFC 9293 §3.8.6.1) / SWS override: data waits, nothing is in
+  // flight, so no ACK will come to open the window; the retransmission timer
+  // doubles as the persist timer.
+  if (ep.rtoAt === 0 && ep.sndMax === ep.sndUna && ep.state !== CLOSED) {
+    const waiting = seqDiff(ep.dataEnd, ep.sndNxt) > 0 ||
+      (ep.finQueued && seqLe(ep.sndNxt, ep.finSeq));
+    if (waiting) {
+      armRto(ep);
+      armTimer(ep);
+    }
+  }
+}

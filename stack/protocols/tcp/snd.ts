@@ -1,0 +1,149 @@
+/**
+ * The sender side of an incoming ACK (RFC 9293 §3.10.7.4 "fifth"): the
+ * acceptable-ACK range (with RFC 5961 §5.2's lower bound), the send-window
+ * update rule (SND.WL1/SND.WL2), freeing acknowledged data, RTT samples
+ * (RFC 6298 with Karn's rule), SACK scoreboard updates, and loss recovery:
+ * fast retransmit on the third duplicate ACK or when the scoreboard shows a
+ * loss (RFC 5681 §3.2, RFC 6675 §5), NewReno partial ACKs (RFC 6582) without
+ * SACK, limited transmit (RFC 3042, in `output.ts`).
+ *
+ * @module
+ */
+import { TCP_FIN, TCP_SYN } from "../../wire/tcp.ts";
+import type { Segment } from "./core.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
+import { retransmitAt, sendInvalidAck } from "./output.ts";
+import { DUP_THRESH } from "./sack.ts";
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq.ts";
+import { armRto, rttSample } from "./timers.ts";
+
+/**
+ * Processes the ACK field of an acceptable segment in a synchronized state.
+ * Returns a drop reason when the segment must be dropped (an ACK was sent
+ * where the RFC says so), else undefined.
+ */
+export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
+  const ack = seg.ack;
+  if (seqGt(ack, ep.sndMax)) {
+    sendInvalidAck(ep, seg.dataLen); // RFC 9293: an ACK for something not yet sent
+    return "ack_unsent";
+  }
+  if (ep.maxSndWnd > 0 && seqLt(ack, (ep.sndUna - ep.maxSndWnd) >>> 0)) {
+    sendInvalidAck(ep, seg.dataLen); // RFC 5961 §5.2
+    return "ack_too_old";
+  }
+  const wnd = seg.wnd * (1 << ep.sndWscale);
+  const windowChanged = wnd !== ep.sndWnd;
+  if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
+    ep.sndWnd = wnd;
+    ep.sndWl1 = seg.seq;
+    ep.sndWl2 = ack;
+    if (wnd > ep.maxSndWnd) ep.maxSndWnd = wnd;
+  }
+  ep.probesOut = 0;
+  let newlySacked = 0;
+  const sb = ep.scoreboard;
+  const opts = seg.opts;
+  if (sb !== null && opts.sackCount > 0) {
+    const una = seqMax(ack, ep.sndUna);
+    for (let i = 0; i < opts.sackCount; i++) {
+      newlySacked += sb.add(opts.sackBlocks[2 * i]!, opts.sackBlocks[2 * i + 1]!, una, ep.sndMax);
+    }
+  }
+  if (seqGt(ack, ep.sndUna)) {
+    newAck(ep, seg, ack);
+  } else if (ack === ep.sndUna && seqGt(ep.sndMax, ep.sndUna)) {
+    // RFC 5681 §2 duplicate ACK; RFC 6675 §2: or one that SACKs new data.
+    const dup = seg.dataLen === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0 && !windowChanged;
+    if (dup || newlySacked > 0) onDupAck(ep);
+  }
+  return undefined;
+}
+
+function newAck(ep: TcpEndpoint, seg: Segment, ack: number): void {
+  const core = ep.core;
+  const now = core.now();
+  const flightBefore = seqDiff(ep.sndMax, ep.sndUna);
+  const acked = seqDiff(ack, ep.sndUna);
+  const buf = ep.sndBuf;
+  if (buf !== null) {
+    let n = seqDiff(ack, ep.sndBufStart);
+    if (n > buf.length) n = buf.length;
+    if (n > 0) {
+      buf.discard(n);
+      ep.sndBufStart = seqAdd(ep.sndBufStart, n);
+      ep.bytesAcked += n;
+    }
+  } else if (seqGt(ack, ep.sndBufStart) && !ep.finQueued) {
+    ep.sndBufStart = ack;
+  }
+  ep.sndUna = ack;
+  if (seqLt(ep.sndNxt, ack)) ep.sndNxt = ack;
+  // RTT: the timed segment (Karn), else after a timeout the echoed timestamp.
+  if (ep.rttStart >= 0 && seqGe(ack, ep.rttSeq)) {
+    rttSample(ep, now - ep.rttStart);
+    ep.rttStart = -1;
+  } else if (ep.backoff > 0 && ep.tsOk && seg.opts.hasTimestamp && seg.opts.tsEcr !== 0) {
+    const ms = (ep.tsNow() - seg.opts.tsEcr) | 0;
+    if (ms >= 0) rttSample(ep, ms * 1000);
+  }
+  ep.retries = 0;
+  ep.backoff = 0;
+  ep.scoreboard?.ackTo(ack);
+  const cc = ep.cc;
+  if (ep.inRecovery) {
+    if (seqGe(ack, ep.recover)) {
+      // Full ACK: leave recovery (RFC 6582 §3.2 step 3, option 1; RFC 6675 §5).
+      const flight = seqDiff(ep.sndMax, ep.sndUna);
+      cc.cwnd = ep.sackRecovery ? cc.ssthresh : Math.min(cc.ssthresh, flight + ep.mss);
+      ep.inRecovery = ep.sackRecovery = false;
+      ep.dupAcks = 0;
+    } else if (!ep.sackRecovery) {
+      // NewReno partial ACK: retransmit the next hole, deflate by what was
+      // acknowledged, add back one segment (RFC 6582 §3.2 step 4).
+      retransmitAt(ep, ep.sndUna, ep.mss);
+      cc.cwnd = Math.max(cc.cwnd - acked, ep.mss);
+      if (acked >= ep.mss) cc.cwnd += ep.mss;
+      ep.dupAcks = 0;
+    }
+  } else {
+    ep.dupAcks = 0;
+    cc.onAck(acked, flightBefore, now, ep.srtt);
+  }
+  if (ep.sndUna === ep.sndMax) ep.rtoAt = 0;
+  else armRto(ep);
+  ep.user?.onWritable();
+}
+
+/** A duplicate ACK: count it, and enter fast retransmit / fast recovery when due. */
+function onDupAck(ep: TcpEndpoint): void {
+  ep.dupAcks++;
+  const cc = ep.cc;
+  if (ep.inRecovery) {
+    if (!ep.sackRecovery) cc.cwnd += ep.mss; // RFC 5681 §3.2 step 4: inflate
+    return;
+  }
+  const sb = ep.scoreboard;
+  const lost = ep.dupAcks >= DUP_THRESH || (sb !== null && sb.isLost(ep.sndUna, ep.mss));
+  if (!lost) return;
+  // RFC 6582 §3.2 step 1 / RFC 6675 §5: not again for losses of the window
+  // already being recovered.
+  if (!seqGt(ep.sndUna, ep.recover)) return;
+  const core = ep.core;
+  ep.inRecovery = true;
+  ep.recover = ep.sndMax;
+  ep.rttStart = -1;
+  core.c.fast_retransmits.value++;
+  cc.onCongestion(seqDiff(ep.sndMax, ep.sndUna), core.now());
+  if (sb !== null) {
+    ep.sackRecovery = true;
+    core.c.sack_recoveries.value++;
+    ep.highRxt = ep.sndUna;
+    const n = retransmitAt(ep, ep.sndUna, seqDiff(sb.holeEnd(ep.sndUna, ep.sndMax), ep.sndUna));
+    ep.highRxt = seqAdd(ep.sndUna, n);
+  } else {
+    retransmitAt(ep, ep.sndUna, ep.mss);
+    cc.cwnd = cc.ssthresh + DUP_THRESH * ep.mss;
+  }
+  armRto(ep);
+}

@@ -1,0 +1,124 @@
+/**
+ * Demultiplexing: connections by 4-tuple in a chained hash table keyed by a
+ * 32-bit mix of the tuple (no string keys, no allocation per lookup), and
+ * listeners by port, a specific address winning over the wildcard.
+ *
+ * @module
+ */
+import type { TcpEndpoint } from "./endpoint.ts";
+import type { ListenSocket } from "./listener.ts";
+
+/** A 32-bit mix of a 4-tuple (not keyed: the chains compare the full tuple). */
+function tupleHash(la: number, lp: number, ra: number, rp: number): number {
+  let h = Math.imul(ra ^ ((rp << 16) | lp), 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ la, 0x85ebca6b);
+  return (h ^ (h >>> 13)) | 0;
+}
+
+/** Connections by 4-tuple. */
+export class ConnTable {
+  readonly #buckets = new Map<number, TcpEndpoint>();
+  #size = 0;
+
+  /** Number of connections. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The connection for a tuple, or undefined. Hot path. */
+  lookup(la: number, lp: number, ra: number, rp: number): TcpEndpoint | undefined {
+    let ep = this.#buckets.get(tupleHash(la, lp, ra, rp));
+    while (ep !== undefined) {
+      if (
+        ep.remoteAddr === ra && ep.remotePort === rp && ep.localPort === lp && ep.localAddr === la
+      ) return ep;
+      ep = ep.hashNext;
+    }
+    return undefined;
+  }
+
+  /** Adds `ep` (its tuple must be free). */
+  insert(ep: TcpEndpoint): void {
+    const h = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    ep.hashNext = this.#buckets.get(h);
+    this.#buckets.set(h, ep);
+    this.#size++;
+  }
+
+  /** Removes `ep` if present. */
+  remove(ep: TcpEndpoint): void {
+    const h = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    let cur = this.#buckets.get(h);
+    let prev: TcpEndpoint | undefined;
+    while (cur !== undefined && cur !== ep) {
+      prev = cur;
+      cur = cur.hashNext;
+    }
+    if (cur === undefined) return;
+    if (prev === undefined) {
+      if (ep.hashNext === undefined) this.#buckets.delete(h);
+      else this.#buckets.set(h, ep.hashNext);
+    } else prev.hashNext = ep.hashNext;
+    ep.hashNext = undefined;
+    this.#size--;
+  }
+
+  /** Every connection (for `ss`). */
+  *[Symbol.iterator](): IterableIterator<TcpEndpoint> {
+    for (const head of this.#buckets.values()) {
+      for (let ep: TcpEndpoint | undefined = head; ep !== undefined; ep = ep.hashNext) yield ep;
+    }
+  }
+}
+
+/** Listeners by local port. */
+export class ListenTable {
+  readonly #byPort = new Map<number, ListenSocket[]>();
+
+  /** The listener for a segment to `addr:port`: exact address first, then 0.0.0.0. */
+  lookup(addr: number, port: number): ListenSocket | undefined {
+    const list = this.#byPort.get(port);
+    if (list === undefined) return undefined;
+    let any: ListenSocket | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const l = list[i]!;
+      if (l.localAddr === addr) return l;
+      if (l.localAddr === 0) any = l;
+    }
+    return any;
+  }
+
+  /** Whether listening on `addr:port` would clash with a listener (same or wildcard address). */
+  conflicts(addr: number, port: number): boolean {
+    const list = this.#byPort.get(port);
+    if (list === undefined) return false;
+    return list.some((l) => l.localAddr === 0 || addr === 0 || l.localAddr === addr);
+  }
+
+  /** Whether any listener uses `port`. */
+  hasPort(port: number): boolean {
+    return this.#byPort.has(port);
+  }
+
+  /** Adds a listener. */
+  add(l: ListenSocket): void {
+    const list = this.#byPort.get(l.localPort);
+    if (list === undefined) this.#byPort.set(l.localPort, [l]);
+    else list.push(l);
+  }
+
+  /** Removes a listener. */
+  remove(l: ListenSocket): void {
+    const list = this.#byPort.get(l.localPort);
+    if (list === undefined) return;
+    const i = list.indexOf(l);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#byPort.delete(l.localPort);
+  }
+
+  /** Every listener. */
+  *[Symbol.iterator](): IterableIterator<ListenSocket> {
+    for (const list of this.#byPort.values()) yield* list;
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The TCP plugin: demultiplexing of received segments (own socket table, no
+ * `hasBinding`), ICMP errors about our segments, and the `tcp.sockets`
+ * service the `Stack` API calls. See `mod.ts` for the overview.
+ *
+ * @module
+ */
+import {
+  CONSUMED,
+  type PluginContext,
+  type ProtocolHandlers,
+  type ProtocolPlugin,
+  type RxContext,
+  type Verdict,
+} from "../../manifest.ts";
+import type { TcpSocketsService } from "../../net_api.ts";
+import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { Ipv4RoutesService, Ipv4Service } from "../../services.ts";
+import { pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
+import { resolveConfig, TCP_OPTIONS } from "./config.ts";
+import { connect, listen } from "./conn.ts";
+import { IP_PROTOCOL_TCP, TCP_COUNTERS, TcpCore } from "./core.ts";
+import { listSockets } from "./info.ts";
+import { mayReopen, segmentArrives } from "./input.ts";
+import { listenInput } from "./listener.ts";
+import { MIN_MSS, TS_OPTION_LEN } from "./options.ts";
+import { output } from "./output.ts";
+import { seqLe, seqLt } from "./seq.ts";
+import { SYN_RECEIVED, SYN_SENT } from "./state.ts";
+
+const ICMP_DEST_UNREACHABLE = 3;
+const ICMP_SOURCE_QUENCH = 4;
+const ICMP_TIME_EXCEEDED = 11;
+const ICMP_PARAMETER_PROBLEM = 12;
+const UNREACH_MESSAGES = [
+  "network unreachable",
+  "host unreachable",
+  "protocol unreachable",
+  "port unreachable",
+  "fragmentation needed",
+  "source route failed",
+];
+
+/** The TCP plugin. */
+export const tcpPlugin: ProtocolPlugin = {
+  manifest: {
+    name: "tcp",
+    version: "1.0.0",
+    api: "^1.0.0",
+    description: "TCP (RFC 9293): connections, listeners, streams",
+    layer: "transport",
+    dependencies: ["ipv4"],
+    binds: [
+      { table: "ip.protocol", key: IP_PROTOCOL_TCP },
+      { table: "ip.error", key: IP_PROTOCOL_TCP, optional: true },
+    ],
+    provides: ["tcp.sockets"],
+    requires: ["ipv4.send", "ipv4.routes"],
+    counters: TCP_COUNTERS,
+    options: TCP_OPTIONS,
+  },
+  setup(ctx: PluginContext): ProtocolHandlers {
+    const core = new TcpCore(ctx, resolveConfig(ctx.options));
+    const c = core.c;
+    const verify = core.cfg.verifyChecksum;
+    const seg = core.seg;
+
+    /** Borrows `pkt` (payload bytes are copied into receive buffers). */
+    function receive(pkt: PacketBuffer, _rx: RxContext): Verdict {
+      const s = pkt.start;
+      const end = pkt.end;
+      const len = end - s;
+      if (len < 20) return "truncated";
+      const buf = pkt.buf;
+      const hl = (buf[s + 12]! >> 4) << 2;
+      if (hl < 20) return "bad_header_length";
+      if (hl > len) return "truncated";
+      if (pkt.family !== 4) return "not_ipv4";
+      // RFC 1122 §4.2.3.10: nothing for broadcast or multicast destinations.
+      if ((pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0) {
+        return "not_unicast";
+      }
+      if (
+        verify &&
+        sumBytes(buf.subarray(s, end), pseudoHeaderSumV4(pkt.src4, pkt.dst4, 6, len)) !== 0xffff
+      ) {
+        c.in_errs.value++;
+        return "bad_checksum";
+      }
+      c.in_segs.value++;
+      const dv = pkt.dv;
+      seg.src = pkt.src4;
+      seg.dst = pkt.dst4;
+      seg.srcPort = dv.getUint16(s);
+      seg.dstPort = dv.getUint16(s + 2);
+      seg.seq = dv.getUint32(s + 4);
+      seg.ack = dv.getUint32(s + 8);
+      seg.flags = dv.getUint16(s + 12) & 0x1ff;
+      seg.wnd = dv.getUint16(s + 14);
+      seg.buf = buf;
+      seg.dataAt = s + hl;
+      seg.dataLen = len - hl;
+      const opts = seg.opts;
+      if (hl === 20) opts.reset();
+      else if (hl === 32 && dv.getUint32(s + 20) === 0x0101080a) {
+        // The common case: nop, nop, timestamps.
+        opts.reset();
+        opts.hasTimestamp = true;
+        opts.tsVal = dv.getUint32(s + 24);
+        opts.tsEcr = dv.getUint32(s + 28);
+      } else if (!opts.parse(buf, s + 20, s + hl)) c.bad_options.value++;
+      const ep = core.conns.lookup(seg.dst, seg.dstPort, seg.src, seg.srcPort);
+      if (ep !== undefined) {
+        if (!mayReopen(ep, seg) || core.listeners.lookup(seg.dst, seg.dstPort) === undefined) {
+          return segmentArrives(ep, seg);
+        }
+        ep.destroy(null); // a new SYN takes over a TIME-WAIT connection
+      }
+      const ls = core.listeners.lookup(seg.dst, seg.dstPort);
+      if (ls !== undefined) return listenInput(core, ls, seg);
+      core.resetFor(seg);
+      return "no_socket";
+    }
+
+    /**
+     * An ICMP error quoting one of our segments (the `ip.error` contract in
+     * stack/services.ts): validated against the connection (RFC 5927 §4.1),
+     * then hard errors abort a connection still opening, "fragmentation
+     * needed" lowers the MSS and resends (RFC 1191), other errors are
+     * remembered as soft errors (RFC 1122 §4.2.3.9).
+     */
+    function receiveError(pkt: PacketBuffer, _rx: RxContext): Verdict {
+      const s = pkt.start;
+      if (pkt.end - s < 8) return "truncated";
+      const dv = pkt.dv;
+      const ep = core.conns.lookup(pkt.src4, dv.getUint16(s), pkt.dst4, dv.getUint16(s + 2));
+      if (ep === undefined) return "icmp_no_socket";
+      const seq = dv.getUint32(s + 4);
+      if (!(seqLe(ep.sndUna, seq) && seqLt(seq, ep.sndMax))) return "icmp_bad_seq";
+      const type = pkt.errType, code = pkt.errCode;
+      if (type === ICMP_DEST_UNREACHABLE) {
+        if (code === 4) {
+          const mtu = pkt.errInfo;
+          if (mtu < 68) return "icmp_ignored";
+          const mss = Math.max(MIN_MSS, mtu - 40 - (ep.tsOk ? TS_OPTION_LEN : 0));
+          if (mss < ep.mss) {
+            ep.mss = mss;
+            ep.cc.setMss(mss);
+            c.pmtu_updates.value++;
+            ep.sndNxt = ep.sndUna; // resend with the smaller size (no congestion response)
+            output(ep);
+          }
+          return CONSUMED;
+        }
+        const msg = UNREACH_MESSAGES[code] ?? `destination unreachable (code ${code})`;
+        if ((code === 2 || code === 3) && (ep.state === SYN_SENT || ep.state === SYN_RECEIVED)) {
+          c.attempt_fails.value++;
+          ep.destroy(new Deno.errors.ConnectionRefused(`Connection refused (ICMP ${msg})`));
+          return CONSUMED;
+        }
+        ep.softError = msg;
+        return CONSUMED;
+      }
+      if (type === ICMP_TIME_EXCEEDED) ep.softError = "time exceeded";
+      else if (type === ICMP_PARAMETER_PROBLEM) ep.softError = "parameter problem";
+      else if (type === ICMP_SOURCE_QUENCH) return "icmp_ignored"; // RFC 6633
+      else return "icmp_ignored";
+      return CONSUMED;
+    }
+
+    const service: TcpSocketsService = {
+      connect: (options) => connect(core, options),
+      listen: (options) => listen(core, options),
+      sockets: () => listSockets(core),
+    };
+
+    return {
+      receivers: { "ip.protocol": receive, "ip.error": receiveError },
+      services: { "tcp.sockets": service },
+      ready() {
+        core.ipv4 = ctx.service<Ipv4Service>("ipv4.send");
+        core.routes = ctx.service<Ipv4RoutesService>("ipv4.routes");
+      },
+      teardown() {
+        for (const l of [...core.listeners]) l.close();
+        const closed = new Deno.errors.Interrupted("The stack was closed");
+        for (const ep of [...core.conns]) ep.destroy(closed);
+      },
+    };
+  },
+};

@@ -1,0 +1,239 @@
+/**
+ * Timers of a connection: one stack timer per connection, armed at the
+ * earliest of its deadlines (retransmission/persist, delayed ACK, keepalive,
+ * TIME-WAIT/orphan/connect) and re-armed lazily: pushing a deadline later
+ * leaves the timer where it is, and a timer that fires early just re-arms.
+ * Also the RTT estimator and RTO of RFC 6298.
+ *
+ * @module
+ */
+import type { Instant } from "../../clock.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
+import { output, retransmitAt, sendOne, sendProbe, sendReset, sendSyn } from "./output.ts";
+import { seqDiff } from "./seq.ts";
+import {
+  CLOSE_WAIT,
+  CLOSED,
+  CLOSING,
+  ESTABLISHED,
+  FIN_WAIT_1,
+  FIN_WAIT_2,
+  LAST_ACK,
+  SYN_RECEIVED,
+  SYN_SENT,
+  TIME_WAIT,
+} from "./state.ts";
+
+/** RFC 6298 clock granularity G: our timers are exact to 1 µs, the TS clock to 1 ms. */
+const GRANULARITY = 1_000;
+/** Backoff cap (RTO doubles at most this many times before the RTO maximum bites). */
+const MAX_BACKOFF = 16;
+
+/** Arms the connection's timer at its earliest deadline (never later than it is armed). */
+export function armTimer(ep: TcpEndpoint): void {
+  let next = 0;
+  if (ep.rtoAt !== 0) next = ep.rtoAt;
+  if (ep.delackAt !== 0 && (next === 0 || ep.delackAt < next)) next = ep.delackAt;
+  if (ep.keepAt !== 0 && (next === 0 || ep.keepAt < next)) next = ep.keepAt;
+  if (ep.closeAt !== 0 && (next === 0 || ep.closeAt < next)) next = ep.closeAt;
+  if (next !== 0) ep.timer.armEarlier(next);
+}
+
+/** The RTO with backoff applied, clamped to the maximum. */
+export function currentRto(ep: TcpEndpoint): number {
+  const cfg = ep.core.cfg;
+  const rto = ep.rto * 2 ** Math.min(ep.backoff, MAX_BACKOFF);
+  return rto > cfg.rtoMax ? cfg.rtoMax : rto;
+}
+
+/** (Re)starts the retransmission timer: it expires one RTO from now (RFC 6298 §5.3). */
+export function armRto(ep: TcpEndpoint): void {
+  ep.rtoAt = ep.core.now() + currentRto(ep);
+  armTimer(ep);
+}
+
+/** Feeds one RTT measurement (µs) to the RFC 6298 §2 estimator. */
+export function rttSample(ep: TcpEndpoint, r: number): void {
+  if (r < 0) return;
+  if (ep.rttSamples === 0) {
+    ep.srtt = r;
+    ep.rttvar = r / 2;
+  } else {
+    ep.rttvar = 0.75 * ep.rttvar + 0.25 * Math.abs(ep.srtt - r);
+    ep.srtt = 0.875 * ep.srtt + 0.125 * r;
+  }
+  ep.rttSamples++;
+  const cfg = ep.core.cfg;
+  let rto = ep.srtt + Math.max(GRANULARITY, 4 * ep.rttvar);
+  if (rto < cfg.rtoMin) rto = cfg.rtoMin;
+  if (rto > cfg.rtoMax) rto = cfg.rtoMax;
+  ep.rto = Math.round(rto);
+}
+
+/** The error a connection that gave up reports (with the last ICMP soft error, if any). */
+export function timedOut(ep: TcpEndpoint, what: string): Error {
+  const soft = ep.softError === "" ? "" : ` (last ICMP error: ${ep.softError})`;
+  return new Deno.errors.TimedOut(`${what} timed out${soft}`);
+}
+
+/** The timer callback: runs every due deadline, then re-arms. */
+export function onTimer(ep: TcpEndpoint, now: Instant): void {
+  if (ep.state === CLOSED) return;
+  if (ep.closeAt !== 0 && ep.closeAt <= now) {
+    ep.closeAt = 0;
+    onCloseTimer(ep);
+    if (ep.state === CLOSED) return;
+  }
+  if (ep.rtoAt !== 0 && ep.rtoAt <= now) {
+    ep.rtoAt = 0;
+    onRetransmitTimer(ep, now);
+    if (ep.state === CLOSED) return;
+  }
+  if (ep.delackAt !== 0 && ep.delackAt <= now) {
+    ep.delackAt = 0;
+    if (ep.ackPendingBytes > 0 || ep.ackNow) {
+      ep.ackNow = true;
+      output(ep);
+    }
+  }
+  if (ep.keepAt !== 0 && ep.keepAt <= now) {
+    ep.keepAt = 0;
+    onKeepalive(ep, now);
+    if (ep.state === CLOSED) return;
+  }
+  armTimer(ep);
+}
+
+function onCloseTimer(ep: TcpEndpoint): void {
+  switch (ep.state) {
+    case TIME_WAIT:
+      ep.destroy(null);
+      return;
+    case FIN_WAIT_2:
+      if (ep.user === null) {
+        // Orphaned FIN-WAIT-2 (Linux tcp_fin_timeout): give up with a reset.
+        sendReset(ep);
+        ep.destroy(null);
+      }
+      return;
+    case SYN_SENT:
+      ep.core.c.attempt_fails.value++;
+      ep.destroy(timedOut(ep, "Connect"));
+      return;
+    default:
+      return;
+  }
+}
+
+function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
+  const core = ep.core;
+  const cfg = core.cfg;
+  switch (ep.state) {
+    case SYN_SENT:
+      if (ep.retries >= cfg.synRetries) {
+        core.c.attempt_fails.value++;
+        ep.destroy(timedOut(ep, "Connect"));
+        return;
+      }
+      ep.retries++;
+      ep.backoff++;
+      ep.rttStart = -1;
+      core.c.retrans_segs.value++;
+      ep.retransSegs++;
+      sendSyn(ep);
+      return;
+    case SYN_RECEIVED:
+      if (ep.retries >= cfg.synAckRetries) {
+        ep.destroy(ep.passive ? null : timedOut(ep, "Connect"));
+        return;
+      }
+      ep.retries++;
+      ep.backoff++;
+      ep.rttStart = -1;
+      core.c.retrans_segs.value++;
+      ep.retransSegs++;
+      sendSyn(ep);
+      return;
+    case ESTABLISHED:
+    case CLOSE_WAIT:
+    case FIN_WAIT_1:
+    case CLOSING:
+    case LAST_ACK:
+      break;
+    default:
+      return;
+  }
+  const outstanding = seqDiff(ep.sndMax, ep.sndUna);
+  if (ep.sndWnd === 0) {
+    // Persist (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): probe the closed
+    // window with one byte, forever while the peer answers; give up only
+    // after maxRetries unanswered probes (any ACK resets the count).
+    if (ep.probesOut > cfg.maxRetries) {
+      ep.destroy(timedOut(ep, "Connection"));
+      return;
+    }
+    ep.probesOut++;
+    core.c.zero_window_probes.value++;
+    if (ep.backoff < MAX_BACKOFF) ep.backoff++;
+    if (outstanding > 0) retransmitAt(ep, ep.sndUna, 1);
+    else sendOne(ep, 1, true);
+    armRto(ep);
+    return;
+  }
+  if (outstanding === 0) {
+    // Nagle or SWS held back data and no ACK will come: the override timeout.
+    sendOne(ep, ep.cc.cwnd, true);
+    output(ep);
+    return;
+  }
+  // A real retransmission timeout (RFC 6298 §5.4-5.7, RFC 5681 §3.1).
+  ep.retries++;
+  core.c.timeouts.value++;
+  if (ep.retries > cfg.maxRetries) {
+    ep.destroy(timedOut(ep, "Connection"));
+    return;
+  }
+  ep.cc.onTimeout(outstanding, now);
+  ep.inRecovery = ep.sackRecovery = false;
+  ep.dupAcks = 0;
+  ep.recover = ep.sndMax;
+  ep.scoreboard?.clear(); // RFC 2018 §8
+  ep.rttStart = -1;
+  if (ep.backoff < MAX_BACKOFF) ep.backoff++;
+  ep.sndNxt = ep.sndUna; // go back: resend from the first unacknowledged byte
+  armRto(ep);
+  output(ep);
+}
+
+function onKeepalive(ep: TcpEndpoint, now: Instant): void {
+  const cfg = ep.core.cfg;
+  if (!ep.keepalive || (ep.state !== ESTABLISHED && ep.state !== CLOSE_WAIT)) return;
+  if (ep.sndMax !== ep.sndUna) {
+    // Data in flight: the retransmission timer watches the peer.
+    ep.keepAt = now + cfg.keepaliveIdle;
+    return;
+  }
+  const idle = now - ep.lastRecv;
+  if (ep.kaProbes === 0 && idle < cfg.keepaliveIdle) {
+    ep.keepAt = ep.lastRecv + cfg.keepaliveIdle;
+    return;
+  }
+  if (ep.kaProbes >= cfg.keepaliveProbes) {
+    ep.destroy(timedOut(ep, "Connection"));
+    return;
+  }
+  ep.kaProbes++;
+  ep.core.c.keepalive_probes.value++;
+  sendProbe(ep);
+  ep.keepAt = now + cfg.keepaliveInterval;
+}
+
+/** Turns keepalive on or off (RFC 1122 §4.2.3.6). */
+export function setKeepalive(ep: TcpEndpoint, on: boolean): void {
+  ep.keepalive = on;
+  ep.kaProbes = 0;
+  if (on) {
+    ep.keepAt = ep.core.now() + ep.core.cfg.keepaliveIdle;
+    armTimer(ep);
+  } else ep.keepAt = 0;
+}

@@ -56,7 +56,7 @@ export type { DriverPort, LinkDriver, LinkType } from "./stack/driver.ts";
 export { Counter, Counters, formatCounters } from "./stack/counters.ts";
 export { Timer, TimerQueue } from "./stack/timers.ts";
 export { InterfaceTable, NetInterface } from "./stack/netif.ts";
-export type { InterfaceStats, Ipv4IfAddress, Ipv6IfAddress } from "./stack/netif.ts";
+export type { AddressChange, InterfaceStats, Ipv4IfAddress, Ipv6IfAddress } from "./stack/netif.ts";
 export { LogHub } from "./stack/log.ts";
 export type { Logger, LogLevel, LogRecord, LogSink } from "./stack/log.ts";
 export {

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { StackDescription } from "./dispatcher.ts";
 
 const HEX_TABLES = new Set(["ethertype"]);
 
@@ -74,4 +73,44 @@ export function formatGraph(d: StackDescription): string {
   const services = d.plugins.flatMap((p) => p.provides.map((s) => `service ${s} <- ${p.name}`));
   const quarantined = d.plugins.filter((p) => p.quarantined).map((p) => `quarantined ${p.name}`);
   return [...lines, ...hookLines, ...services, ...quarantined].join("\n");
+}
+
+/** What `Dispatcher.describe()` returns. */
+export interface StackDescription {
+  /** The stack's name. */
+  readonly name: string;
+  /** Loaded plugins in boot order. */
+  readonly plugins: readonly {
+    readonly name: string;
+    readonly version: string;
+    readonly layer: string;
+    readonly description: string;
+    readonly binds: readonly { readonly table: string; readonly key: number }[];
+    readonly exposes: readonly string[];
+    readonly emits?: Readonly<Record<string, readonly number[]>>;
+    readonly provides: readonly string[];
+    readonly requires: readonly { readonly service: string; readonly optional: boolean }[];
+    readonly hooks: readonly string[];
+    readonly counters: readonly string[];
+    readonly quarantined: boolean;
+    readonly faults: number;
+  }[];
+  /** Dispatch tables and who is bound to which key. */
+  readonly tables: readonly {
+    readonly name: string;
+    readonly entries: readonly { readonly key: number; readonly plugin: string }[];
+  }[];
+  /** Hook chains in run order. */
+  readonly hooks: Readonly<Record<string, readonly string[]>>;
+  /** Interfaces. */
+  readonly interfaces: readonly {
+    readonly index: number;
+    readonly name: string;
+    readonly linkType: number;
+    readonly mtu: number;
+    readonly up: boolean;
+    readonly addresses: readonly string[];
+  }[];
+  /** Non-zero counters. */
+  readonly counters: Readonly<Record<string, number>>;
 }

@@ -34,6 +34,9 @@ import {
 import { checkBindings, orderHooks, type PluginEntry, resolveOrder } from "./boot.ts";
 import { InterfaceTable, NetInterface } from "./netif.ts";
 import { type PacketBuffer, PacketPool } from "./packet.ts";
+import type { StackDescription } from "./describe.ts";
+
+export type { StackDescription } from "./describe.ts";
 import { type Rng, SeededRng } from "./rng.ts";
 import { type Timer, TimerQueue } from "./timers.ts";
 import {
@@ -633,65 +636,15 @@ export class Dispatcher {
   /** Assigns an address in CIDR form (`"10.0.0.2/24"`, `"fd00::2/64"`) to an interface. */
   addAddress(ifname: string | number, cidr: string): void {
     const iface = this.#iface(ifname);
-    const v4 = parseIpv4Cidr(cidr);
-    if (v4) {
-      if (iface.hasIpv4(v4.address)) return;
-      iface.ipv4.push({ address: v4.address, prefixLength: v4.prefixLength });
-      this.publish({
-        type: "address-added",
-        iface,
-        family: 4,
-        address: formatIpv4Address(v4.address),
-        prefixLength: v4.prefixLength,
-      });
-      return;
-    }
-    const v6 = parseIpv6Cidr(cidr);
-    if (v6) {
-      if (iface.hasIpv6(v6.address)) return;
-      iface.ipv6.push({ address: v6.address, prefixLength: v6.prefixLength });
-      this.publish({
-        type: "address-added",
-        iface,
-        family: 6,
-        address: formatIpv6Address(v6.address),
-        prefixLength: v6.prefixLength,
-      });
-      return;
-    }
-    throw new TypeError(`Cannot parse address "${cidr}": expected CIDR such as 10.0.0.2/24`);
+    const added = iface.addAddress(cidr);
+    if (added !== null) this.publish({ type: "address-added", iface, ...added });
   }
 
   /** Removes an address given in CIDR form or bare. */
   removeAddress(ifname: string | number, cidr: string): void {
     const iface = this.#iface(ifname);
-    const bare = cidr.includes("/") ? cidr : `${cidr}/${cidr.includes(":") ? 128 : 32}`;
-    const v4 = parseIpv4Cidr(bare);
-    if (v4) {
-      const i = iface.ipv4.findIndex((a) => a.address === v4.address);
-      if (i < 0) return;
-      const [a] = iface.ipv4.splice(i, 1);
-      this.publish({
-        type: "address-removed",
-        iface,
-        family: 4,
-        address: formatIpv4Address(a!.address),
-        prefixLength: a!.prefixLength,
-      });
-      return;
-    }
-    const v6 = parseIpv6Cidr(bare);
-    if (!v6) throw new TypeError(`Cannot parse address "${cidr}"`);
-    const i = iface.ipv6.findIndex((a) => a.address.every((b, j) => b === v6.address[j]));
-    if (i < 0) return;
-    const [a] = iface.ipv6.splice(i, 1);
-    this.publish({
-      type: "address-removed",
-      iface,
-      family: 6,
-      address: formatIpv6Address(a!.address),
-      prefixLength: a!.prefixLength,
-    });
+    const removed = iface.removeAddress(cidr);
+    if (removed !== null) this.publish({ type: "address-removed", iface, ...removed });
   }
 
   /** Brings an interface up or down. */
@@ -810,44 +763,4 @@ export class Dispatcher {
     }
     for (const iface of this.interfaces.list()) iface.driver.close();
   }
-}
-
-/** What {@linkcode Dispatcher.describe} returns. */
-export interface StackDescription {
-  /** The stack's name. */
-  readonly name: string;
-  /** Loaded plugins in boot order. */
-  readonly plugins: readonly {
-    readonly name: string;
-    readonly version: string;
-    readonly layer: string;
-    readonly description: string;
-    readonly binds: readonly { readonly table: string; readonly key: number }[];
-    readonly exposes: readonly string[];
-    readonly emits?: Readonly<Record<string, readonly number[]>>;
-    readonly provides: readonly string[];
-    readonly requires: readonly { readonly service: string; readonly optional: boolean }[];
-    readonly hooks: readonly string[];
-    readonly counters: readonly string[];
-    readonly quarantined: boolean;
-    readonly faults: number;
-  }[];
-  /** Dispatch tables and who is bound to which key. */
-  readonly tables: readonly {
-    readonly name: string;
-    readonly entries: readonly { readonly key: number; readonly plugin: string }[];
-  }[];
-  /** Hook chains in run order. */
-  readonly hooks: Readonly<Record<string, readonly string[]>>;
-  /** Interfaces. */
-  readonly interfaces: readonly {
-    readonly index: number;
-    readonly name: string;
-    readonly linkType: number;
-    readonly mtu: number;
-    readonly up: boolean;
-    readonly addresses: readonly string[];
-  }[];
-  /** Non-zero counters. */
-  readonly counters: Readonly<Record<string, number>>;
 }

@@ -6,6 +6,23 @@
  * @module
  */
 import type { LinkDriver } from "./driver.ts";
+import {
+  formatIpv4Address,
+  formatIpv6Address,
+  ipv6Equal,
+  parseIpv4Cidr,
+  parseIpv6Cidr,
+} from "./wire/address.ts";
+
+/** An address change, as the stack's `address-added`/`address-removed` events carry it. */
+export interface AddressChange {
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** The address in text form. */
+  readonly address: string;
+  /** Its prefix length. */
+  readonly prefixLength: number;
+}
 
 /** An IPv4 address assigned to an interface. */
 export interface Ipv4IfAddress {
@@ -90,6 +107,51 @@ export class NetInterface {
   hasIpv4(addr: number): boolean {
     for (const a of this.ipv4) if (a.address === addr) return true;
     return false;
+  }
+
+  /**
+   * Adds an address in CIDR form; null when it was already there. Use the
+   * stack's `addAddress`, which also tells the plugins.
+   *
+   * @throws {TypeError} When `cidr` does not parse.
+   */
+  addAddress(cidr: string): AddressChange | null {
+    const v4 = parseIpv4Cidr(cidr);
+    if (v4) {
+      if (this.hasIpv4(v4.address)) return null;
+      this.ipv4.push({ address: v4.address, prefixLength: v4.prefixLength });
+      return { family: 4, address: formatIpv4Address(v4.address), prefixLength: v4.prefixLength };
+    }
+    const v6 = parseIpv6Cidr(cidr);
+    if (v6) {
+      if (this.hasIpv6(v6.address)) return null;
+      this.ipv6.push({ address: v6.address, prefixLength: v6.prefixLength });
+      return { family: 6, address: formatIpv6Address(v6.address), prefixLength: v6.prefixLength };
+    }
+    throw new TypeError(`Cannot parse address "${cidr}": expected CIDR such as 10.0.0.2/24`);
+  }
+
+  /**
+   * Removes an address given in CIDR form or bare; null when it was not
+   * there. Use the stack's `removeAddress`, which also tells the plugins.
+   *
+   * @throws {TypeError} When `cidr` does not parse.
+   */
+  removeAddress(cidr: string): AddressChange | null {
+    const bare = cidr.includes("/") ? cidr : `${cidr}/${cidr.includes(":") ? 128 : 32}`;
+    const v4 = parseIpv4Cidr(bare);
+    if (v4) {
+      const i = this.ipv4.findIndex((a) => a.address === v4.address);
+      if (i < 0) return null;
+      const [a] = this.ipv4.splice(i, 1);
+      return { family: 4, address: formatIpv4Address(a!.address), prefixLength: a!.prefixLength };
+    }
+    const v6 = parseIpv6Cidr(bare);
+    if (!v6) throw new TypeError(`Cannot parse address "${cidr}"`);
+    const i = this.ipv6.findIndex((a) => ipv6Equal(a.address, v6.address));
+    if (i < 0) return null;
+    const [a] = this.ipv6.splice(i, 1);
+    return { family: 6, address: formatIpv6Address(a!.address), prefixLength: a!.prefixLength };
   }
 
   /** Whether `addr` is one of this interface's IPv6 addresses. */

@@ -10,7 +10,7 @@ import type { TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
 import { seqDiff } from "./seq.ts";
-import { stateName } from "./state.ts";
+import { stateName, SYN_RECEIVED, SYN_SENT } from "./state.ts";
 
 function hostPort(a: number, p: number): string {
   return `${formatIpv4Address(a)}:${p}`;
@@ -36,7 +36,12 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
   let timer = "off";
   if (ep.closeAt !== 0 && ep.closeAt > now) timer = "timewait";
   if (ep.keepAt !== 0) timer = "keepalive";
-  if (ep.rtoAt !== 0) timer = ep.sndWnd === 0 && ep.sndMax === ep.sndUna ? "persist" : "on";
+  // The retransmission timer doubles as the persist timer: a zero window
+  // means it is probing (with a one-byte probe outstanding after the first).
+  if (ep.rtoAt !== 0) {
+    const synchronized = ep.state !== SYN_SENT && ep.state !== SYN_RECEIVED;
+    timer = ep.sndWnd === 0 && synchronized ? "persist" : "on";
+  }
   const cc = ep.cc;
   return {
     state: stateName(ep.state),

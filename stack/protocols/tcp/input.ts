@@ -79,6 +79,12 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): Verdict {
   // First: the sequence number.
   if (!acceptSegment(ep, seg)) {
     if (!rst) {
+      if ((flags & TCP_SYN) !== 0 && ep.state !== SYN_RECEIVED) {
+        // RFC 5961 §4.2: a SYN "irrespective of the sequence number" gets a
+        // challenge ACK, under the stack-wide limit (Linux does the same).
+        if (core.allowChallengeAck()) sendAck(ep);
+        return "syn_challenged";
+      }
       if (ep.state === TIME_WAIT && (flags & TCP_FIN) !== 0) {
         ep.armCloseTimer(core.cfg.timeWait); // a retransmitted FIN restarts 2×MSL
         sendAck(ep);

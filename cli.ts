@@ -11,6 +11,7 @@ import { GRAPH_HELP, runGraph } from "./cli/graph.ts";
 import { runUp, UP_HELP } from "./cli/up.ts";
 import { REPLAY_HELP, runReplay } from "./cli/replay.ts";
 import { DECODE_HELP, runDecode } from "./cli/decode.ts";
+import { SERVICES } from "./plugins/services/mod.ts";
 
 const HELP = `deno-netstack: a TCP/IP stack in TypeScript for Deno
 
@@ -30,8 +31,8 @@ Run "deno run -A cli.ts <command> --help" for each command's flags.
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<number> }> = {
   demo: { help: DEMO_HELP, run: async (a) => (await runDemo(a)).code },
   graph: { help: GRAPH_HELP, run: runGraph },
-  up: { help: UP_HELP, run: (a) => runUp(a) },
-  replay: { help: REPLAY_HELP, run: (a) => runReplay(a) },
+  up: { help: UP_HELP, run: (a) => runUp(a, { services: SERVICES }) },
+  replay: { help: REPLAY_HELP, run: (a) => runReplay(a, { services: SERVICES }) },
   decode: { help: DECODE_HELP, run: (a) => runDecode(a) },
 };
 

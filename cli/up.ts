@@ -282,6 +282,19 @@ function pluginsFor(a: UpArgs, services: UpService[]): Promise<PluginLike[]> {
   return pluginList(a, services.flatMap((s) => s.plugins ?? []));
 }
 
+/**
+ * Gives every plugin that declares an `epoch` option (daytime, http) the
+ * wall-clock time at stack time 0, in µs since 1970, unless it is set: the
+ * plugins never read the wall clock themselves.
+ */
+function withEpoch(list: PluginLike[], epoch: number): PluginLike[] {
+  return list.map((p) => {
+    const e = "plugin" in p ? p : { plugin: p };
+    if (e.plugin.manifest.options?.epoch === undefined || e.options?.epoch !== undefined) return p;
+    return { plugin: e.plugin, options: { ...e.options, epoch: Math.round(epoch) } };
+  });
+}
+
 /** Drives a VirtualNetwork (on its own ManualClock) from a real clock. */
 function realTimeNetwork(net: VirtualNetwork, clock: Clock): Pollable {
   const offset = net.now() - clock.now();
@@ -435,8 +448,8 @@ async function start(
   printError: (l: string) => void,
 ): Promise<Running> {
   const services = a.serve.map((s) => registry[s]!);
-  const plugins = await pluginsFor(a, services);
   const clock = new SystemClock();
+  const plugins = withEpoch(await pluginsFor(a, services), Date.now() * 1000 - clock.now());
   const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const log = (r: LogRecord): void =>
     printError(`${(r.time / 1e6).toFixed(6)} ${r.level} ${r.source}: ${r.message}`);

@@ -1,0 +1,167 @@
+/**
+ * A small HTTP/1.1 server (RFC 9110, RFC 9112) on TCP port 80 that shows
+ * the stack's state: `GET /` is a status page (HTML, or plain text when the
+ * `Accept` field prefers `text/plain`) with the interfaces, the TCP socket
+ * table like `ss -tani` and every non-zero counter; `GET /counters.json` is
+ * the counters as one JSON object. `HEAD` works on both; other paths are
+ * 404, other methods 405 (with `Allow`), unparsable requests 400 (and a
+ * head over 16 KiB 431), then the connection is closed.
+ *
+ * Connections persist by default in HTTP/1.1 (`Connection: close` ends
+ * them after the response), and in HTTP/1.0 only with `Connection:
+ * keep-alive`; pipelined requests are answered in order. Every response has
+ * `Content-Length`. A connection idle for `keepAliveTimeoutMs` (stack
+ * clock) is closed. `Date` is sent when the `epoch` option gives the wall
+ * clock (µs since 1970 at stack time 0; `cli.ts up` sets it).
+ *
+ * - **Binds:** nothing (a service: it listens through `tcp.sockets`).
+ * - **Requires:** `tcp.sockets` (optional: without TCP it serves nothing).
+ * - **Options:** `port` (80), `hostname` (`0.0.0.0`), `maxConnections` (256),
+ *   `lingerMs` (10000), `keepAliveTimeoutMs` (5000), `maxRequests` (1000
+ *   per connection), `epoch` (0: no clock, no `Date`).
+ * - **Counters:** `requests`, `responses_200`, `responses_400`,
+ *   `responses_404`, `responses_405`, `responses_414`, `responses_431`,
+ *   `responses_505`, `keepalive_timeouts`, `connections`, `rejected`,
+ *   `datagrams` (always 0), `errors`.
+ * - **Not supported:** request bodies (a request with one is answered, then
+ *   the connection closed); chunked responses; TLS; conditional and range
+ *   requests; HTTP/2.
+ *
+ * Graph: `tcp.sockets -> http`
+ *
+ * @example Two requests on one connection
+ * ```ts
+ * import { createStack, VirtualNetwork } from "../../../mod.ts";
+ * import { httpPlugin } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const net = new VirtualNetwork({ seed: 1 });
+ * const link = net.link();
+ * const server = net.addNode(createStack({ clock: net.clock, seed: 1, extraPlugins: [httpPlugin] }));
+ * const client = net.addNode(createStack({ clock: net.clock, seed: 2 }));
+ * server.addInterface({ driver: link.a, addresses: ["10.0.0.2/24"] });
+ * client.addInterface({ driver: link.b, addresses: ["10.0.0.1/24"] });
+ * const text = await net.run(async () => {
+ *   const conn = await client.connect({ hostname: "10.0.0.2", port: 80 });
+ *   await conn.write(new TextEncoder().encode(
+ *     "HEAD / HTTP/1.1\r\nHost: 10.0.0.2\r\n\r\n" +
+ *       "GET /nothing HTTP/1.1\r\nHost: 10.0.0.2\r\nConnection: close\r\n\r\n",
+ *   ));
+ *   const t = await new Response(conn.readable).text();
+ *   conn.close();
+ *   return t;
+ * });
+ * assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+ * assert.match(text, /\r\n\r\nHTTP\/1\.1 404 Not Found\r\n/);
+ * assert.equal(server.counters.value("http.requests"), 2);
+ * client.close();
+ * server.close();
+ * net.close();
+ * ```
+ *
+ * @module
+ */
+import type { ProtocolPlugin } from "../../../mod.ts";
+import { hostOptions, MS, ServiceHost, serviceManifest } from "../_service.ts";
+import { acceptQuality, fieldValue, type HttpRequest } from "./parse.ts";
+import { countersJson, statusHtml, type StatusInfo, statusText } from "./page.ts";
+import { type HttpResponse, REASONS, serveHttp, textResponse } from "./server.ts";
+
+export { parseRequestHead } from "./parse.ts";
+export type { HttpParseError, HttpRequest } from "./parse.ts";
+
+const STATUSES = Object.keys(REASONS).map(Number);
+const NO_STORE = ["Cache-Control", "no-store"] as const;
+
+/** The HTTP status server plugin. */
+export const httpPlugin: ProtocolPlugin = {
+  manifest: serviceManifest({
+    name: "http",
+    description: "HTTP/1.1 status server on TCP port 80: status page, counters.json",
+    counters: ["requests", ...STATUSES.map((s) => `responses_${s}`), "keepalive_timeouts"],
+    options: {
+      ...hostOptions(80, { tcp: true, udp: false }),
+      keepAliveTimeoutMs: {
+        default: 5000,
+        description: "close a connection with no request for this long",
+      },
+      maxRequests: { default: 1000, description: "requests per connection before closing it" },
+      epoch: {
+        default: 0,
+        description: "µs since 1970 at stack time 0, for Date (0: unknown, no Date field)",
+      },
+    },
+  }),
+  setup(ctx) {
+    const epoch = Number(ctx.options.epoch);
+    const keepAliveTimeout = Math.max(1, Number(ctx.options.keepAliveTimeoutMs)) * MS;
+    const maxRequests = Math.max(1, Number(ctx.options.maxRequests));
+    const requests = ctx.counter("requests");
+    const timeouts = ctx.counter("keepalive_timeouts");
+    const responses = new Map(STATUSES.map((s) => [s, ctx.counter(`responses_${s}`)]));
+
+    function status(): StatusInfo {
+      const date = clockDate();
+      return {
+        uptime: ctx.now(),
+        ...(date !== undefined ? { date } : {}),
+        interfaces: ctx.interfaces.list(),
+        sockets: host.tcp?.sockets(),
+        counters: ctx.counterSnapshot(),
+      };
+    }
+
+    function clockDate(): string | undefined {
+      if (epoch === 0 || !Number.isFinite(epoch)) return undefined;
+      return new Date(Math.floor((epoch + ctx.now()) / 1000)).toUTCString();
+    }
+
+    function route(req: HttpRequest): HttpResponse {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return textResponse(405, "Method Not Allowed\n", [["Allow", "GET, HEAD"]]);
+      }
+      if (req.path === "/") {
+        // Content negotiation (RFC 9110 §12.5.1): HTML unless text/plain is preferred.
+        const accept = fieldValue(req.fields, "accept");
+        const plain = acceptQuality(accept, "text/plain") > acceptQuality(accept, "text/html");
+        return plain ? textResponse(200, statusText(status()), [NO_STORE, ["Vary", "Accept"]]) : {
+          status: 200,
+          fields: [["Content-Type", "text/html; charset=utf-8"], NO_STORE, ["Vary", "Accept"]],
+          body: new TextEncoder().encode(statusHtml(status())),
+        };
+      }
+      if (req.path === "/counters.json") {
+        return {
+          status: 200,
+          fields: [["Content-Type", "application/json"], NO_STORE],
+          body: new TextEncoder().encode(countersJson(ctx.counterSnapshot())),
+        };
+      }
+      if (req.path === "*") return textResponse(400, "Bad Request: * is for OPTIONS\n");
+      return textResponse(404, "Not Found\n");
+    }
+
+    const host: ServiceHost = new ServiceHost(ctx, {
+      tcp: (conn) =>
+        serveHttp(conn, host, {
+          keepAliveTimeout,
+          maxRequests,
+          route,
+          date: clockDate,
+          onRequest: () => void requests.value++,
+          onResponse: (s) => {
+            const c = responses.get(s);
+            if (c !== undefined) c.value++;
+          },
+          onTimeout: () => void timeouts.value++,
+        }),
+    });
+    return {
+      ready: () => host.ready(),
+      onEvent: (e) => host.onEvent(e),
+      teardown: () => host.close(),
+    };
+  },
+};
+
+export default httpPlugin;

@@ -1,0 +1,299 @@
+/**
+ * Interop harness for the services: `cli.ts up` (through {@linkcode runUp},
+ * with the registry of plugins/services/) on a real TUN or TAP device inside
+ * a fresh network namespace, Linux at 10.0.0.1 and the virtual host at
+ * 10.0.0.2, tcpdump on the device for the whole test, and tshark checking
+ * the capture afterwards. Each call makes and deletes its own namespace;
+ * every command runs under `timeout`, and the whole run is aborted after
+ * `limitSeconds`.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Stack } from "../../mod.ts";
+import { runUp } from "../../cli/up.ts";
+import { addNetns, type CommandResult, deleteNetns, netnsExec } from "../../cli/_netns.ts";
+import { randomNetnsName, SKIP_REASON } from "../interop/_netns.ts";
+import { assertTsharkClean, type TsharkOptions } from "../_tshark.ts";
+import { SERVICES } from "../../plugins/services/mod.ts";
+import { FLOW_CONTROL_WARNINGS } from "./_services.ts";
+
+/** The Linux end. */
+export const LINUX = "10.0.0.1";
+/** The virtual host. */
+export const HOST = "10.0.0.2";
+
+function hasCommand(cmd: string, args: string[]): boolean {
+  try {
+    new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).outputSync();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findReason(): string | undefined {
+  if (SKIP_REASON !== undefined) return SKIP_REASON;
+  for (
+    const [cmd, args] of [["tcpdump", ["--version"]], ["curl", ["--version"]], ["nc", ["-h"]], [
+      "socat",
+      ["-V"],
+    ]] as const
+  ) {
+    if (!hasCommand(cmd, [...args])) return `no ${cmd} (install it: see .ci/run APT_PACKAGES)`;
+  }
+  return undefined;
+}
+
+/** Wireshark's warnings about segments missing from the file. */
+const CAPTURE_LOSS_WARNINGS: readonly RegExp[] = [
+  /^Previous segment\(s\) not captured/,
+  /^ACKed segment that wasn't captured/,
+  // A retransmission whose original the capture lost looks out of order to tshark.
+  /^This frame is a \(suspected\) out-of-order segment/,
+];
+
+/** Why the service interop tests cannot run here, or undefined. */
+export const INTEROP_SKIP: string | undefined = findReason();
+
+const told = new Set<string>();
+/** Prints the skip reason once per file. */
+export function explainInteropSkip(file: string): void {
+  if (INTEROP_SKIP === undefined || told.has(file)) return;
+  told.add(file);
+  // deno-lint-ignore no-console
+  console.log(`${file}: skipping service interop tests: ${INTEROP_SKIP}`);
+}
+
+/** A running tcpdump. */
+interface Tcpdump {
+  /** Stops it; resolves with the packets it says it dropped (kernel and interface). */
+  stop(): Promise<number>;
+}
+
+/** tcpdump -i dev -w file in `netns`, with a snap length; waits until it listens (5 s at most). */
+async function startTcpdump(
+  netns: string,
+  dev: string,
+  file: string,
+  snaplen: number,
+): Promise<Tcpdump> {
+  const child = new Deno.Command("ip", {
+    args: [
+      "netns",
+      "exec",
+      netns,
+      "tcpdump",
+      "-i",
+      dev,
+      "--immediate-mode",
+      "-U",
+      "-n",
+      "-B",
+      "65536",
+      "-s",
+      String(snaplen),
+      "-Z",
+      "root",
+      "-w",
+      file,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 5000));
+  try {
+    while (!text.includes("listening on")) {
+      const chunk = await Promise.race([reader.read(), timeout]);
+      if (chunk === "timeout" || chunk.done) {
+        child.kill("SIGKILL");
+        await reader.cancel();
+        await child.status;
+        throw new Error(`tcpdump did not start: ${text.trim()}`);
+      }
+      text += decoder.decode(chunk.value);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  // Keep reading stderr (so tcpdump never blocks) for its statistics at exit.
+  const drained = (async () => {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      text += decoder.decode(chunk.value);
+    }
+  })();
+  return {
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      await child.status;
+      await drained;
+      let dropped = 0;
+      for (const m of text.matchAll(/(\d+) packets? dropped by (kernel|interface)/g)) {
+        dropped += Number(m[1]);
+      }
+      return dropped;
+    },
+  };
+}
+
+/** What a {@linkcode withUp} body gets. */
+export interface UpHarness {
+  /** The namespace Linux's end is in. */
+  readonly netns: string;
+  /** The virtual host's stack. */
+  readonly stack: Stack;
+  /** The device's name. */
+  readonly ifname: string;
+  /** Runs a command in the namespace, killed after `seconds`. */
+  exec(command: readonly string[], seconds: number): Promise<CommandResult>;
+  /** Runs a shell command line in the namespace, killed after `seconds`. */
+  sh(line: string, seconds: number): Promise<CommandResult>;
+}
+
+/** Options of {@linkcode withUp}. */
+export interface WithUpOptions {
+  /** Device kind. */
+  readonly driver: "tun" | "tap";
+  /** Services, comma separated (default all). */
+  readonly serve?: string;
+  /** Link MTU (both ends). */
+  readonly mtu?: number;
+  /** More `up` flags. */
+  readonly args?: readonly string[];
+  /** tcpdump's snap length (default 262144: whole packets; headers only: 128). */
+  readonly snaplen?: number;
+  /** tshark: warnings expected here besides flow control (a RST test: `/Connection reset/`). */
+  readonly tshark?: TsharkOptions;
+  /** Abort the whole run after this many seconds (default 120). */
+  readonly limitSeconds?: number;
+}
+
+/** What {@linkcode withUp} returns. */
+export interface UpResult {
+  /** `up`'s exit code. */
+  readonly code: number;
+  /** `up`'s standard output (ready line, counters at the end). */
+  readonly out: readonly string[];
+  /** `up`'s standard error. */
+  readonly err: readonly string[];
+}
+
+/**
+ * Runs `up` on a fresh device in a fresh namespace, `body` once it is ready,
+ * then stops it, deletes the namespace, checks the capture with tshark and
+ * runs `afterCapture(pcapPath)` (e.g. to look for an ICMP error in it).
+ */
+export async function withUp(
+  options: WithUpOptions,
+  body: (h: UpHarness) => Promise<void>,
+  afterCapture?: (pcap: string) => Promise<void>,
+): Promise<UpResult> {
+  const netns = randomNetnsName("svc");
+  const ifname = options.driver === "tun" ? "tun0" : "tap0";
+  const pcap = await Deno.makeTempFile({ prefix: `${netns}-`, suffix: ".pcap" });
+  await addNetns(netns);
+  const out: string[] = [];
+  const err: string[] = [];
+  const stop = new AbortController();
+  const seconds = options.limitSeconds ?? 120;
+  let limit: ReturnType<typeof setTimeout> | undefined;
+  const overtime = new Promise<never>((_, reject) => {
+    limit = setTimeout(() => {
+      reject(new Error(`the test took more than ${seconds} s`));
+      stop.abort();
+    }, seconds * 1000);
+  });
+  overtime.catch(() => {}); // also seen through the race below
+  let failure: unknown = undefined;
+  let code = -1;
+  let dropped = 0;
+  try {
+    code = await runUp(
+      [
+        "--driver",
+        options.driver,
+        "--ifname",
+        ifname,
+        "--netns",
+        netns,
+        "--address",
+        `${HOST}/24`,
+        "--peer-address",
+        `${LINUX}/24`,
+        "--serve",
+        options.serve ?? Object.keys(SERVICES).join(","),
+        ...(options.mtu !== undefined ? ["--mtu", String(options.mtu)] : []),
+        ...(options.args ?? []),
+      ],
+      {
+        services: SERVICES,
+        handleSignals: false,
+        signal: stop.signal,
+        print: (l) => out.push(l),
+        printError: (l) => err.push(l),
+        onReady: async (stack) => {
+          let dump: Tcpdump | null = null;
+          try {
+            dump = await startTcpdump(netns, ifname, pcap, options.snaplen ?? 262144);
+            await Promise.race([
+              body({
+                netns,
+                stack,
+                ifname,
+                exec: (command, s) => netnsExec(netns, command, s),
+                sh: (line, s) => netnsExec(netns, ["sh", "-c", line], s),
+              }),
+              overtime,
+            ]);
+          } catch (e) {
+            failure = e;
+          } finally {
+            dropped = (await dump?.stop()) ?? 0;
+            stop.abort();
+          }
+        },
+      },
+    );
+  } finally {
+    clearTimeout(limit);
+    await deleteNetns(netns);
+  }
+  try {
+    if (failure !== undefined) throw failure;
+    assert.equal(code, 0, `up failed:\n${err.join("\n")}`);
+    // A full receive window is flow control doing its job, not a bad packet;
+    // segments tcpdump itself dropped (it says how many) are holes in the file only.
+    if (dropped > 0) {
+      // deno-lint-ignore no-console
+      console.log(`  tcpdump dropped ${dropped} packets: "not captured" warnings allowed`);
+    }
+    await assertTsharkClean(pcap, {
+      ...options.tshark,
+      allowWarnings: [
+        ...FLOW_CONTROL_WARNINGS,
+        ...(dropped > 0 ? CAPTURE_LOSS_WARNINGS : []),
+        ...(options.tshark?.allowWarnings ?? []),
+      ],
+    });
+    await afterCapture?.(pcap);
+  } finally {
+    await Deno.remove(pcap);
+  }
+  return { code, out, err };
+}
+
+/** Polls `check` every 20 ms until it is true or `seconds` pass; returns its last value. */
+export async function eventually(check: () => boolean, seconds: number): Promise<boolean> {
+  const end = Date.now() + seconds * 1000;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return check();
+}

@@ -58,6 +58,8 @@ interface PluginRecord {
   readonly faultCounter: Counter;
   readonly drops: Map<string, Counter>;
   readonly services: Map<string, unknown>;
+  /** Whether it asked for `flush()` at the end of the current batch. */
+  flushRequested: boolean;
 }
 
 interface Entry {
@@ -176,6 +178,8 @@ export class Dispatcher {
   readonly #hookOrder: Map<HookPoint, string[]>;
   readonly #services = new Map<string, unknown>();
   readonly #faultLimit: number;
+  #batchDepth = 0;
+  #flushQueue: PluginRecord[] = [];
   #exposed = new Set<string>();
   readonly #rxStack: RxImpl[] = [];
   #depth = 0;
@@ -250,6 +254,7 @@ export class Dispatcher {
       faultCounter: this.counters.get(`${m.name}.fault`),
       drops: new Map(),
       services: new Map(),
+      flushRequested: false,
     };
     for (const c of m.counters) this.counters.get(`${m.name}.${c}`);
     const options: Record<string, number | string | boolean> = {};
@@ -342,6 +347,11 @@ export class Dispatcher {
         return self.#services.get(name) as T | undefined;
       },
       counterSnapshot: () => this.counters.snapshot(),
+      requestFlush: () => {
+        if (rec.flushRequested) return;
+        rec.flushRequested = true;
+        this.#flushQueue.push(rec);
+      },
       counter: (name) => this.counters.get(`${rec.name}.${name}`),
       timer: (callback) => this.#timers.create(rec.name, callback),
       runHooks: (point, pkt) => this.runHooks(point, pkt),
@@ -376,6 +386,36 @@ export class Dispatcher {
       this.#dispatch(this.#linkTable, iface.linkType, pkt, iface);
     }
     pkt.release();
+    if (this.#batchDepth === 0 && this.#flushQueue.length > 0) this.#flush();
+  }
+
+  /**
+   * Starts a batch of received frames (NAPI-style): work that plugins defer
+   * with `ctx.requestFlush()` (an ACK for several segments, say) is done once
+   * at {@linkcode endBatch} instead of after every frame. Drivers that read
+   * in batches call these through their `DriverPort`; batches may nest.
+   */
+  beginBatch(): void {
+    this.#batchDepth++;
+  }
+
+  /** Ends a batch started with {@linkcode beginBatch}, flushing deferred work. */
+  endBatch(): void {
+    if (this.#batchDepth > 0) this.#batchDepth--;
+    if (this.#batchDepth === 0 && this.#flushQueue.length > 0) this.#flush();
+  }
+
+  #flush(): void {
+    // A flush may send, and sending may queue more work: bounded rounds.
+    for (let round = 0; round < 8 && this.#flushQueue.length > 0; round++) {
+      const queue = this.#flushQueue;
+      this.#flushQueue = [];
+      for (const rec of queue) {
+        rec.flushRequested = false;
+        const h = rec.handlers.flush;
+        if (h !== undefined && !rec.quarantined) this.#guard(rec, () => h.call(rec.handlers));
+      }
+    }
   }
 
   /**
@@ -574,6 +614,7 @@ export class Dispatcher {
   poll(now: Instant = this.clock.now()): void {
     if (this.#closed) return; // plugins are torn down: their timers must not fire
     this.#timers.runDue(now, this.#fire);
+    if (this.#batchDepth === 0 && this.#flushQueue.length > 0) this.#flush();
   }
 
   readonly #fire = (t: Timer, now: Instant): void => {
@@ -614,6 +655,8 @@ export class Dispatcher {
     });
     const port: DriverPort = {
       receive: (pkt) => this.receive(index, pkt),
+      beginBatch: () => this.beginBatch(),
+      endBatch: () => this.endBatch(),
       pool: this.pool,
       now: () => this.clock.now(),
       ifindex: index,

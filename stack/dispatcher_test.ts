@@ -730,3 +730,57 @@ Deno.test("Dispatcher.addInterface() leaves nothing behind when it fails", () =>
   assert.deepEqual(d.interfaces.list().map((i) => [i.index, i.name]), [[0, "lan"]]);
   assert.deepEqual(events, ["interface-added"]);
 });
+
+// ---- batches and deferred work ---------------------------------------------------------
+
+function flusher(key: number) {
+  const log: string[] = [];
+  const p = leaf(
+    "coalescer",
+    key,
+    (pkt, _rx, ctx) => {
+      log.push(`rx ${pkt.length}`);
+      ctx.requestFlush();
+      ctx.requestFlush(); // idempotent
+      return CONSUMED;
+    },
+    {},
+    () => ({ flush: () => void log.push("flush") }),
+  );
+  return { p, log };
+}
+
+Deno.test("Dispatcher flushes deferred work after each frame outside a batch", () => {
+  const { p, log } = flusher(20);
+  const { d, driver } = toyStack([p]);
+  driver.port!.receive(d.pool.copyOf(new Uint8Array([20])));
+  driver.port!.receive(d.pool.copyOf(new Uint8Array([20])));
+  assert.deepEqual(log, ["rx 0", "flush", "rx 0", "flush"]);
+  d.close();
+});
+
+Deno.test("Dispatcher flushes deferred work once at the end of a driver's batch", () => {
+  const { p, log } = flusher(20);
+  const { d, driver } = toyStack([p]);
+  const port = driver.port!;
+  port.beginBatch!();
+  for (let i = 0; i < 3; i++) port.receive(d.pool.copyOf(new Uint8Array([20])));
+  assert.deepEqual(log, ["rx 0", "rx 0", "rx 0"]);
+  port.endBatch!();
+  assert.deepEqual(log, ["rx 0", "rx 0", "rx 0", "flush"]);
+  port.endBatch!(); // unbalanced: harmless
+  d.close();
+});
+
+Deno.test("Dispatcher isolates a flush handler that throws", () => {
+  const p = leaf("badflush", 21, (_pkt, _rx, ctx) => (ctx.requestFlush(), CONSUMED), {}, () => ({
+    flush() {
+      throw new Error("boom in flush");
+    },
+  }));
+  const { d, driver } = toyStack([p]);
+  driver.port!.receive(d.pool.copyOf(new Uint8Array([21])));
+  assert.equal(d.counters.value("badflush.fault"), 1);
+  assert.equal(d.pool.outstanding, 0);
+  d.close();
+});

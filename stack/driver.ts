@@ -29,6 +29,14 @@ export interface DriverPort {
   now(): Instant;
   /** Index of the interface this driver serves. */
   readonly ifindex: number;
+  /**
+   * Marks the start of a batch of frames read together (optional: drivers
+   * that read in batches call it, so the stack can coalesce work such as ACKs
+   * until {@linkcode DriverPort.endBatch}).
+   */
+  beginBatch?(): void;
+  /** Marks the end of a batch started with {@linkcode DriverPort.beginBatch}. */
+  endBatch?(): void;
 }
 
 /**

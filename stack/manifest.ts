@@ -171,6 +171,12 @@ export interface PluginContext {
   service<T>(name: string): T;
   /** A service listed in `requires`, or undefined when no plugin provides it. */
   optionalService<T>(name: string): T | undefined;
+  /**
+   * Asks for one call of the plugin's `flush()` handler at the end of the
+   * current batch of received frames (or of the current `receive`/`poll` when
+   * the driver does not batch). Cheap and idempotent: call it per packet.
+   */
+  requestFlush(): void;
   /** Every non-zero counter of the stack by full name (for status pages; not for the hot path). */
   counterSnapshot(): Record<string, number>;
   /** The counter `<plugin>.<name>`. */
@@ -221,6 +227,8 @@ export interface ProtocolHandlers {
   hook?(point: HookPoint, pkt: PacketBuffer): Verdict;
   /** Services named in `provides`. */
   services?: Readonly<Record<string, unknown>>;
+  /** Deferred work asked for with `ctx.requestFlush()` (coalesced ACKs, say). */
+  flush?(): void;
   /** Called once every plugin is set up: resolve optional services here. */
   ready?(): void;
   /** Notifications. */

@@ -167,7 +167,15 @@ export class TunIo {
     const pv = this.#pollView;
     let failures = 0;
     while (!this.#closing) {
-      if (this.#drain(port) > 0) {
+      // One batch for the stack: work it coalesces (ACKs) is done once, at the end.
+      port.beginBatch?.();
+      let got: number;
+      try {
+        got = this.#drain(port);
+      } finally {
+        port.endBatch?.();
+      }
+      if (got > 0) {
         this.stats.rxBatches++;
         const cb = this.onBatch;
         if (cb !== null) {

@@ -2,7 +2,8 @@
  * A bounded byte ring: the send and receive buffers of a connection. Bytes
  * are copied in and out with `Uint8Array.set` on at most two spans, never
  * byte by byte. The backing store starts small and doubles up to `max` as
- * data arrives, so an idle connection costs little.
+ * data arrives, and {@linkcode ByteRing.release} gives it back while the
+ * ring is empty, so an idle connection costs little.
  *
  * The receive side also writes out-of-order data *past* the readable bytes
  * ({@linkcode ByteRing.writeAt}) and later makes it readable
@@ -13,6 +14,7 @@
  */
 
 const INITIAL_SIZE = 4096;
+const EMPTY = new Uint8Array(0);
 
 /**
  * A growable ring of bytes bounded by `max`.
@@ -63,6 +65,7 @@ export class ByteRing {
   #grow(need: number): void {
     let size = this.#buf.length;
     if (need <= size) return;
+    if (size < INITIAL_SIZE) size = INITIAL_SIZE; // after release()
     while (size < need) size *= 2;
     if (size > this.max) size = this.max;
     const next = new Uint8Array(size);
@@ -145,6 +148,22 @@ export class ByteRing {
     this.#extent -= n;
     if (this.#extent < this.#length) this.#extent = this.#length;
     if (this.#extent === 0) this.#head = 0;
+  }
+
+  /** Whether the ring holds no bytes at all (readable or written ahead). */
+  get empty(): boolean {
+    return this.#extent === 0;
+  }
+
+  /**
+   * Drops the backing store if the ring is empty (the next write allocates
+   * a small one again); returns whether it did.
+   */
+  release(): boolean {
+    if (this.#extent !== 0 || this.#buf.length === 0) return false;
+    this.#buf = EMPTY;
+    this.#head = 0;
+    return true;
   }
 
   /** Forgets data written ahead of the readable bytes (reneging, resets). */

@@ -105,3 +105,53 @@ Deno.test("Assembler refuses a new range beyond its limit and reports SACK block
   assert.equal(asm.sackBlocks(out, 4), 2);
   assert.deepEqual([...out.subarray(0, 4)], [100, 250, 300, 400]);
 });
+
+Deno.test("ByteRing.release() frees the store only when empty, and the ring works on after it", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 20000 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 9000 })), {
+        maxLength: 60,
+      }),
+      (max, ops) => {
+        const ring = new ByteRing(max);
+        const model: number[] = [];
+        let counter = 0;
+        for (const [op, n] of ops) {
+          if (op === 0) {
+            const src = new Uint8Array(n).map(() => counter++ & 0xff);
+            model.push(...src.subarray(0, ring.write(src)));
+          } else if (op === 1) {
+            const dst = new Uint8Array(n);
+            const got = ring.read(dst);
+            assert.deepEqual([...dst.subarray(0, got)], model.splice(0, got));
+          } else {
+            const had = ring.allocated;
+            const released = ring.release();
+            assert.equal(released, model.length === 0 && had > 0);
+            assert.equal(ring.allocated, released ? 0 : had);
+          }
+          assert.equal(ring.empty, model.length === 0);
+          assert.equal(ring.length, model.length);
+        }
+      },
+    ),
+    { numRuns: 300, seed: 12 },
+  );
+});
+
+Deno.test("ByteRing.release() keeps out-of-order data written ahead", () => {
+  const ring = new ByteRing(100);
+  assert.ok(ring.writeAt(10, new Uint8Array([7, 8])));
+  assert.equal(ring.empty, false);
+  assert.equal(ring.release(), false);
+  assert.ok(ring.writeAt(0, new Uint8Array(10).fill(1)));
+  ring.commit(12);
+  const out = new Uint8Array(12);
+  assert.equal(ring.read(out), 12);
+  assert.deepEqual([...out.subarray(10)], [7, 8]);
+  assert.ok(ring.empty && ring.release());
+  assert.equal(ring.allocated, 0);
+  assert.equal(ring.write(new Uint8Array(50)), 50);
+  assert.ok(ring.allocated >= 50 && ring.allocated <= 100);
+});

@@ -33,6 +33,13 @@ import {
 } from "./state.ts";
 import { armTimer, onTimer } from "./timers.ts";
 
+/**
+ * How long a drained send or receive buffer keeps its backing store before
+ * giving it back (µs): long enough that a busy connection does not
+ * reallocate between segments, short enough that idle ones hold nothing.
+ */
+const BUFFER_TRIM_DELAY = 1_000_000;
+
 /** What a connection tells its socket object (the API side). */
 export interface EndpointUser {
   /** The handshake completed. */
@@ -195,6 +202,8 @@ export class TcpEndpoint {
   lastRecv: Instant = 0;
   /** When we last answered an unacceptable segment without data (rate limit). */
   lastInvalidAck: Instant = -Infinity;
+  /** When to give the backing stores of drained buffers back (0 = not scheduled). */
+  trimAt: Instant = 0;
 
   // --- socket options and the user ---
   /** Nagle's algorithm off. */
@@ -277,6 +286,25 @@ export class TcpEndpoint {
     return this.sndBuf;
   }
 
+  /**
+   * A buffer just drained: unless it fills again meanwhile, its backing
+   * store is released {@linkcode BUFFER_TRIM_DELAY} from now, so a
+   * connection that once moved a lot of data costs no buffer memory while
+   * idle (the store is reallocated, small, on the next write).
+   */
+  drained(): void {
+    if (this.trimAt === 0) {
+      this.trimAt = this.core.now() + BUFFER_TRIM_DELAY;
+      armTimer(this);
+    }
+  }
+
+  /** Releases the backing stores of the buffers that are empty now. */
+  trim(): void {
+    this.sndBuf?.release();
+    this.rcvBuf?.release();
+  }
+
   /** Sets up congestion control and SACK state once the MSS is known. */
   initSender(): void {
     this.cc = createCongestionControl(this.ccName, this.mss, this.core.cfg.initialWindow);
@@ -308,7 +336,10 @@ export class TcpEndpoint {
   receive(p: Uint8Array): number {
     if (this.rcvBuf === null) return 0;
     const n = this.rcvBuf.read(p);
-    if (n > 0) maybeWindowUpdate(this);
+    if (n > 0) {
+      maybeWindowUpdate(this);
+      if (this.rcvBuf.empty) this.drained();
+    }
     return n;
   }
 
@@ -399,6 +430,7 @@ export class TcpEndpoint {
       this.delackAt =
       this.keepAt =
       this.closeAt =
+      this.trimAt =
         0;
     this.sndBuf = null;
     this.scoreboard = null;

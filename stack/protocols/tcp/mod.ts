@@ -1,17 +1,19 @@
 /**
  * TCP (RFC 9293) for IPv4: the state machine with simultaneous open and
  * close, half-close and TIME-WAIT; RFC 6528 ISNs and RFC 6056 ephemeral
- * ports; bounded send and receive rings with out-of-order reassembly;
+ * ports; bounded send and receive rings with out-of-order reassembly
+ * (allocated on first use, and given back once drained and idle for 1 s);
  * MSS from the route, window scaling and timestamps with PAWS (RFC 7323);
  * delayed and quick ACKs; Nagle; silly-window avoidance on both sides;
  * RTO per RFC 6298 (Karn, backoff); fast retransmit and NewReno (RFC 5681,
  * 6582), SACK (RFC 2018) with RFC 6675 recovery; pluggable congestion control
  * (NewReno, CUBIC RFC 9438); zero-window probes; keepalive; listeners with a
- * SYN queue, an accept queue and SYN cookies; RFC 5961 challenge ACKs with a
- * rate limit; ICMP errors (port unreachable aborts a connect, fragmentation
- * needed lowers the MSS); an `ss -tani`-like socket list. The API (through the
- * `tcp.sockets` service) is Deno's: `connect`, `listen`, `Conn` with Web
- * Streams.
+ * SYN queue, an accept queue and SYN cookies; RFC 5961 challenge ACKs (an
+ * in-window RST, a SYN at any sequence number, an ACK below SND.UNA −
+ * MAX.SND.WND) with a stack-wide rate limit; ICMP errors (port unreachable
+ * aborts a connect, fragmentation needed lowers the MSS); an `ss -tani`-like
+ * socket list. The API (through the `tcp.sockets` service) is Deno's:
+ * `connect`, `listen`, `Conn` with Web Streams.
  *
  * Choices, documented where they are made: RTO minimum 200 ms (Linux) rather
  * than RFC 6298's 1 s; delayed-ACK timer 40 ms with 16 quick ACKs after the
@@ -40,7 +42,8 @@
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6; the urgent mechanism (URG data is delivered
  *   inline, RFC 6093); TCP Fast Open; ECN (RFC 3168) and AccECN; RACK-TLP
- *   (RFC 8985); D-SACK generation; HyStart; TCP-AO/MD5; SO_REUSEADDR-style
+ *   (RFC 8985), so a lost retransmission is found only by the RTO; PRR
+ *   (RFC 6937); D-SACK generation; HyStart; TCP-AO/MD5; SO_REUSEADDR-style
  *   port sharing; data carried on a SYN is dropped (the peer resends it).
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 6]-> tcp`

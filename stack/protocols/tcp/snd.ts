@@ -76,6 +76,7 @@ function newAck(ep: TcpEndpoint, seg: Segment, ack: number): void {
       buf.discard(n);
       ep.sndBufStart = seqAdd(ep.sndBufStart, n);
       ep.bytesAcked += n;
+      if (buf.empty) ep.drained();
     }
   } else if (seqGt(ack, ep.sndBufStart) && !ep.finQueued) {
     ep.sndBufStart = ack;

@@ -1,8 +1,9 @@
 /**
  * Timers of a connection: one stack timer per connection, armed at the
  * earliest of its deadlines (retransmission/persist, delayed ACK, keepalive,
- * TIME-WAIT/orphan/connect) and re-armed lazily: pushing a deadline later
- * leaves the timer where it is, and a timer that fires early just re-arms.
+ * TIME-WAIT/orphan/connect, buffer trim) and re-armed lazily: pushing a
+ * deadline later leaves the timer where it is, and a timer that fires early
+ * just re-arms.
  * Also the RTT estimator and RTO of RFC 6298.
  *
  * @module
@@ -10,7 +11,7 @@
 import type { Instant } from "../../clock.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { output, retransmitAt, sendOne, sendProbe, sendReset, sendSyn } from "./output.ts";
-import { seqDiff } from "./seq.ts";
+import { seqDiff, seqGt } from "./seq.ts";
 import {
   CLOSE_WAIT,
   CLOSED,
@@ -36,6 +37,7 @@ export function armTimer(ep: TcpEndpoint): void {
   if (ep.delackAt !== 0 && (next === 0 || ep.delackAt < next)) next = ep.delackAt;
   if (ep.keepAt !== 0 && (next === 0 || ep.keepAt < next)) next = ep.keepAt;
   if (ep.closeAt !== 0 && (next === 0 || ep.closeAt < next)) next = ep.closeAt;
+  if (ep.trimAt !== 0 && (next === 0 || ep.trimAt < next)) next = ep.trimAt;
   if (next !== 0) ep.timer.armEarlier(next);
 }
 
@@ -100,6 +102,10 @@ export function onTimer(ep: TcpEndpoint, now: Instant): void {
     ep.keepAt = 0;
     onKeepalive(ep, now);
     if (ep.state === CLOSED) return;
+  }
+  if (ep.trimAt !== 0 && ep.trimAt <= now) {
+    ep.trimAt = 0;
+    ep.trim();
   }
   armTimer(ep);
 }
@@ -193,7 +199,15 @@ function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
     ep.destroy(timedOut(ep, "Connection"));
     return;
   }
-  ep.cc.onTimeout(outstanding, now);
+  // RFC 5681 §3.1: ssthresh is set on the first timeout of a segment and
+  // held when its retransmission times out again; and a timeout during fast
+  // recovery keeps the ssthresh the recovery set, rather than reducing (or,
+  // from a FlightSize swollen by SACKed data, raising) it a second time for
+  // the same window (Linux tcp_enter_loss). FlightSize is capped by cwnd:
+  // with SACK, SND.MAX − SND.UNA also counts data the peer already holds.
+  const reduced = ep.retries > 1 || (ep.inRecovery && seqGt(ep.recover, ep.sndUna));
+  if (reduced) ep.cc.cwnd = ep.mss;
+  else ep.cc.onTimeout(Math.min(outstanding, ep.cc.cwnd), now);
   ep.inRecovery = ep.sackRecovery = false;
   ep.dupAcks = 0;
   ep.recover = ep.sndMax;

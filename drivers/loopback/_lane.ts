@@ -194,6 +194,7 @@ export class Lane implements FrameSink {
     rx.linkType = this.#linkType;
     this.stats.delivered++;
     this.stats.bytesDelivered += rx.length;
+    this.#wire.batch(port);
     port.receive(rx);
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Instant, ManualClock } from "../../stack/clock.ts";
+import type { DriverPort } from "../../stack/driver.ts";
 import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import type { Rng } from "../../stack/rng.ts";
 import type { EventHeap, Timed } from "./_heap.ts";
@@ -29,6 +30,11 @@ export interface Wire {
   nextMac(): Uint8Array;
   /** A new generator for one link direction. */
   forkRng(): Rng;
+  /**
+   * Opens a receive batch on `port` (once per instant): frames delivered at
+   * the same instant form one batch, closed by {@linkcode Wire.endBatches}.
+   */
+  batch(port: DriverPort): void;
 }
 
 /** @internal An entry of the event queue: a frame in flight, or a callback. */
@@ -68,5 +74,18 @@ export class NetworkWire implements Wire {
   }
   forkRng(): Rng {
     return this.#rng.fork();
+  }
+  readonly #open = new Set<DriverPort>();
+  batch(port: DriverPort): void {
+    if (this.#open.has(port)) return;
+    this.#open.add(port);
+    port.beginBatch?.();
+  }
+  /** Closes every batch opened since the last call (the stacks flush deferred work). */
+  endBatches(): void {
+    if (this.#open.size === 0) return;
+    const ports = [...this.#open];
+    this.#open.clear();
+    for (const p of ports) p.endBatch?.();
   }
 }

@@ -302,6 +302,8 @@ export class VirtualNetwork {
           if (e.fn !== null) e.fn();
           else e.sink!.deliverFrame(e.pkt!, e.tag, now);
         }
+        // Frames of one instant were one batch per receiver: let it flush.
+        this.#wire.endBatches();
         for (const node of this.#nodes) {
           const t = node.pollAt(now);
           if (t !== undefined && t <= now) {

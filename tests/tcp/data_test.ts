@@ -193,7 +193,7 @@ Deno.test("tcp zero window: persist probes with backoff until the window opens",
   assert.deepEqual(peer.wait(ms(399)), []);
   one(peer.wait(ms(1)), { len: 1, seq: c.sndNxt }); // backed off to 400 ms
   peer.send({ ...base, ack: c.sndNxt, window: 0 });
-  assert.equal(peer.stack.sockets().find((s) => s.state === "ESTABLISHED")!.timer, "on");
+  assert.equal(peer.stack.sockets().find((s) => s.state === "ESTABLISHED")!.timer, "persist");
   // The window opens and the probe byte is taken: the rest flows.
   const out = peer.send({ ...base, ack: c.sndNxt + 1, window: 65535 });
   assert.deepEqual(out.map((s) => s.payload.length), [1000, 1000, 999]);

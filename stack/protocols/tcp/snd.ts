@@ -12,7 +12,7 @@
 import { TCP_FIN, TCP_SYN } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
-import { retransmitAt, sendAck, sendInvalidAck } from "./output.ts";
+import { retransmitAt, sendAck } from "./output.ts";
 import { DUP_THRESH } from "./sack.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq.ts";
 import { armRto, rttSample } from "./timers.ts";
@@ -24,14 +24,15 @@ import { armRto, rttSample } from "./timers.ts";
  */
 export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   const ack = seg.ack;
+  // RFC 5961 §5.2: an ACK outside [SND.UNA − MAX.SND.WND, SND.NXT] (ours:
+  // SND.MAX, as SND.NXT moves back after a timeout) drops the segment and
+  // gets a challenge ACK, rate-limited stack-wide (§7), so that blind data
+  // injection needs a guess of the ACK field too.
   if (seqGt(ack, ep.sndMax)) {
-    sendInvalidAck(ep, seg.dataLen); // RFC 9293: an ACK for something not yet sent
+    if (ep.core.allowChallengeAck()) sendAck(ep); // RFC 9293: ACK of unsent data
     return "ack_unsent";
   }
   if (ep.maxSndWnd > 0 && seqLt(ack, (ep.sndUna - ep.maxSndWnd) >>> 0)) {
-    // RFC 5961 §5.2: outside [SND.UNA − MAX.SND.WND, SND.NXT]: drop it and
-    // send a challenge ACK (rate-limited stack-wide, §7), so that blind data
-    // injection needs a guess of the ACK field too.
     if (ep.core.allowChallengeAck()) sendAck(ep);
     return "ack_too_old";
   }

@@ -1,0 +1,184 @@
+/**
+ * Memory per idle TCP connection, and 10,000 concurrent connections on one
+ * stack: two stacks on one virtual link (static neighbours) open N
+ * connections (default 10,000; `TCP_MEMORY_CONNS`), measured with
+ * `Deno.memoryUsage()` after a full GC:
+ *
+ * 1. right after the handshakes (nothing sent yet: no buffer allocated);
+ * 2. after one byte each way on every connection (buffers now allocated,
+ *    then idle);
+ * 3. after 64 KiB each way (buffers grown), then idle.
+ *
+ * Figures are per endpoint (each connection has two, one per stack):
+ * `heapUsed` is the JavaScript objects (the connection "beyond its
+ * buffers"), `external` the ArrayBuffers behind the send and receive rings.
+ * Also times the set-up and the close of all connections. Reported as
+ * figures, not asserted.
+ *
+ * `deno run --allow-all --v8-flags=--expose-gc bench/tcp_memory_bench.ts`
+ * (without `--expose-gc` the heap figures include garbage).
+ * `deno bench --allow-all bench/tcp_memory_bench.ts` times opening and
+ * closing 1,000 connections.
+ *
+ * @module
+ */
+import {
+  type ArpService,
+  createStack,
+  DEFAULT_PLUGINS,
+  type Stack,
+  type TcpConn,
+  type TcpListener,
+  VirtualNetwork,
+} from "../mod.ts";
+
+const A = 0x0a000001;
+const B = 0x0a000002;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+interface Pair {
+  readonly net: VirtualNetwork;
+  readonly a: Stack;
+  readonly b: Stack;
+  readonly listener: TcpListener;
+  close(): void;
+}
+
+function setup(): Pair {
+  const net = new VirtualNetwork({ seed: 1 });
+  const link = net.link();
+  const plugins = DEFAULT_PLUGINS.map((plugin) => ({ plugin }));
+  const a = net.addNode(createStack({ clock: net.clock, seed: 1, plugins }));
+  const b = net.addNode(createStack({ clock: net.clock, seed: 2, plugins }));
+  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+  a.service<ArpService>("arp.resolve")!.addStatic(ia.index, B, ib.mac!);
+  b.service<ArpService>("arp.resolve")!.addStatic(ib.index, A, ia.mac!);
+  const listener = b.listen({ port: 5001, backlog: 65535 });
+  return {
+    net,
+    a,
+    b,
+    listener,
+    close() {
+      listener.close();
+      a.close();
+      b.close();
+      net.close();
+    },
+  };
+}
+
+interface Memory {
+  readonly heap: number;
+  readonly external: number;
+}
+
+function memory(): Memory {
+  gc?.();
+  gc?.();
+  const m = Deno.memoryUsage();
+  return { heap: m.heapUsed, external: m.external };
+}
+
+/** Opens `n` connections from a to b, in batches; returns both ends. */
+async function open(p: Pair, n: number): Promise<{ client: TcpConn[]; server: TcpConn[] }> {
+  const client: TcpConn[] = [];
+  const server: TcpConn[] = [];
+  await p.net.run(async () => {
+    for (let i = 0; i < n; i += 100) {
+      const batch: Promise<TcpConn>[] = [];
+      for (let j = 0; j < Math.min(100, n - i); j++) {
+        batch.push(p.a.connect({ hostname: "10.0.0.2", port: 5001 }));
+      }
+      client.push(...await Promise.all(batch));
+      for (let j = 0; j < batch.length; j++) server.push(await p.listener.accept());
+    }
+  }, { timeout: 3_600_000_000 });
+  return { client, server };
+}
+
+/** `size` bytes each way on every connection, then two seconds of idle virtual time. */
+async function exchange(p: Pair, client: TcpConn[], server: TcpConn[], size: number) {
+  const data = new Uint8Array(size);
+  const buf = new Uint8Array(size);
+  async function move(from: TcpConn, to: TcpConn) {
+    const w = (async () => {
+      let off = 0;
+      while (off < size) off += await from.write(data.subarray(off));
+    })();
+    let got = 0;
+    while (got < size) got += (await to.read(buf.subarray(got)))!;
+    await w;
+  }
+  await p.net.run(async () => {
+    for (let i = 0; i < client.length; i += 100) {
+      const batch: Promise<void>[] = [];
+      for (let j = i; j < Math.min(i + 100, client.length); j++) {
+        batch.push(move(client[j]!, server[j]!), move(server[j]!, client[j]!));
+      }
+      await Promise.all(batch);
+    }
+    await new Promise<void>((r) => p.net.at(p.net.now() + 2_000_000, r));
+  }, { timeout: 3_600_000_000 });
+}
+
+function per(after: Memory, before: Memory, endpoints: number): string {
+  const heap = (after.heap - before.heap) / endpoints;
+  const ext = (after.external - before.external) / endpoints;
+  return `heap ${(heap / 1024).toFixed(2)} KiB, buffers (external) ${(ext / 1024).toFixed(2)} KiB`;
+}
+
+const N = Number(Deno.env.get("TCP_MEMORY_CONNS") ?? 10_000);
+
+if (import.meta.main) {
+  // deno-lint-ignore no-console
+  const log = console.log;
+  if (gc === undefined) log("(no --expose-gc: heap figures include garbage)");
+  const p = setup();
+  await p.net.run(() => p.a.ping("10.0.0.2"));
+  const m0 = memory();
+  const t0 = performance.now();
+  const { client, server } = await open(p, N);
+  const t1 = performance.now();
+  const m1 = memory();
+  log(
+    `${N} connections opened in ${(t1 - t0).toFixed(0)} ms (${
+      Math.round(N / ((t1 - t0) / 1000))
+    }/s)`,
+  );
+  log(`sockets: a ${p.a.sockets().length}, b ${p.b.sockets().length} (listener included)`);
+  log(`idle, never used:        ${per(m1, m0, 2 * N)} per endpoint`);
+  await exchange(p, client, server, 1);
+  const m2 = memory();
+  log(`idle, after 1 B each way: ${per(m2, m0, 2 * N)} per endpoint`);
+  await exchange(p, client, server, 65536);
+  const m3 = memory();
+  log(`idle, after 64 KiB each way: ${per(m3, m0, 2 * N)} per endpoint`);
+  const t2 = performance.now();
+  for (const c of client) c.close();
+  for (const s of server) s.close();
+  p.net.runFor(1_000_000);
+  const t3 = performance.now();
+  log(`closed in ${(t3 - t2).toFixed(0)} ms; TIME-WAIT entries left: ${p.a.sockets().length}`);
+  p.net.runFor(61_000_000);
+  client.length = server.length = 0; // the bench's own references
+  const m4 = memory();
+  log(
+    `after TIME-WAIT: sockets a ${p.a.sockets().length}, b ${p.b.sockets().length - 1}; ` +
+      `left: ${per(m4, m0, 2 * N)} per endpoint (the packet pools' free lists, bounded)`,
+  );
+  p.close();
+} else {
+  const p = setup();
+  Deno.bench({
+    name: "tcp open and close 1000 concurrent connections",
+    async fn() {
+      const { client, server } = await open(p, 1000);
+      for (const c of client) c.close();
+      for (const s of server) s.close();
+      p.net.runFor(61_000_000); // past TIME-WAIT
+    },
+  });
+  globalThis.addEventListener("unload", () => p.close());
+}

@@ -1,0 +1,172 @@
+/**
+ * Bulk-transfer helpers for TCP scenario tests: deterministic data from a
+ * seed, a sender and a receiver that hash what they move (SHA-256 with
+ * node:crypto's incremental, synchronous hash: no await inside `net.run`
+ * that the virtual network would mistake for a deadlock, and nothing kept
+ * in memory), and a routed path builder with faults on its middle link.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createStack, type Stack } from "../../mod.ts";
+import type { Duration } from "../../stack/clock.ts";
+import { VirtualNetwork } from "../../drivers/loopback/network.ts";
+import type { RunOptions } from "../../drivers/loopback/network.ts";
+import type { Link } from "../../drivers/loopback/link.ts";
+import type { Faults } from "../../drivers/loopback/faults.ts";
+import { Capture, type Env, type PluginOptions, pluginsWith } from "../_harness.ts";
+import type { TcpConn } from "../../stack/net_api.ts";
+
+/** Deterministic bytes from a seed (xorshift), produced chunk by chunk. */
+export function* source(seed: number, total: number, chunk = 65536): Generator<Uint8Array> {
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let off = 0; off < total; off += chunk) {
+    const b = new Uint8Array(Math.min(chunk, total - off));
+    for (let i = 0; i < b.length; i += 4) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      b[i] = x;
+      b[i + 1] = x >>> 8;
+      b[i + 2] = x >>> 16;
+      b[i + 3] = x >>> 24;
+    }
+    yield b;
+  }
+}
+
+/** Writes `total` bytes of {@linkcode source}(`seed`), then closes for writing; returns their hash. */
+export async function sendAll(conn: TcpConn, seed: number, total: number): Promise<string> {
+  const h = createHash("sha256");
+  for (const chunk of source(seed, total)) {
+    let off = 0;
+    while (off < chunk.length) off += await conn.write(chunk.subarray(off));
+    h.update(chunk);
+  }
+  await conn.closeWrite();
+  return h.digest("hex");
+}
+
+/** Reads to the end of the stream; returns the hash and the byte count. */
+export async function receiveAll(conn: TcpConn): Promise<{ hash: string; bytes: number }> {
+  const h = createHash("sha256");
+  const buf = new Uint8Array(65536);
+  let bytes = 0;
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    h.update(buf.subarray(0, n));
+    bytes += n;
+  }
+  return { hash: h.digest("hex"), bytes };
+}
+
+/** Options of {@linkcode makePath}. */
+export interface PathOptions {
+  /** Network seed (default 1). */
+  readonly seed?: number;
+  /** MTU of the R1-R2 link (default 1500). */
+  readonly midMtu?: number;
+  /** Faults of the R1-R2 link, both directions. */
+  readonly midFaults?: Faults;
+  /** Plugin options of the two hosts. */
+  readonly hostPlugins?: PluginOptions;
+  /** Capture H1's link (both directions). */
+  readonly capture?: boolean;
+}
+
+/** What {@linkcode makePath} returns. */
+export interface Path extends Env {
+  /** 10.1.0.10, on a 1500-byte link to R1. */
+  readonly h1: Stack;
+  /** 10.3.0.30, on a 1500-byte link to R2. */
+  readonly h2: Stack;
+  /** Router 10.1.0.1 / 10.12.0.1. */
+  readonly r1: Stack;
+  /** Router 10.12.0.2 / 10.3.0.1. */
+  readonly r2: Stack;
+  /** The R1-R2 link. */
+  readonly mid: Link;
+}
+
+/**
+ * Two hosts behind two forwarding routers:
+ * `H1 10.1.0.10 ─1500─ R1 ─mid─ R2 ─1500─ 10.3.0.30 H2`, where only the
+ * middle link has a smaller MTU and faults, so the hosts must learn the path
+ * MTU from the routers' ICMP "fragmentation needed" (RFC 1191).
+ */
+export function makePath(options: PathOptions = {}): Path {
+  const net = new VirtualNetwork({ seed: options.seed ?? 1 });
+  const hosts: Stack[] = [];
+  const capture = options.capture ? new Capture() : null;
+  function stack(name: string, plugins: PluginOptions): Stack {
+    const s = createStack({
+      clock: net.clock,
+      rng: net.rng.fork(),
+      name,
+      plugins: pluginsWith(plugins),
+    });
+    hosts.push(s);
+    net.addNode(s);
+    return s;
+  }
+  const h1 = stack("h1", options.hostPlugins ?? {});
+  const r1 = stack("r1", {});
+  const r2 = stack("r2", {});
+  const h2 = stack("h2", options.hostPlugins ?? {});
+  const first = net.link({ name: "first" });
+  const mid = net.link({
+    name: "mid",
+    mtu: options.midMtu ?? 1500,
+    ...(options.midFaults ? { faults: options.midFaults } : {}),
+  });
+  const last = net.link({ name: "last" });
+  h1.addInterface({
+    driver: capture ? capture.tap(first.a, { name: "h1" }) : first.a,
+    addresses: ["10.1.0.10/24"],
+  });
+  r1.addInterface({ driver: first.b, addresses: ["10.1.0.1/24"] });
+  r1.addInterface({ driver: mid.a, addresses: ["10.12.0.1/24"] });
+  r2.addInterface({ driver: mid.b, addresses: ["10.12.0.2/24"] });
+  r2.addInterface({ driver: last.a, addresses: ["10.3.0.1/24"] });
+  h2.addInterface({ driver: last.b, addresses: ["10.3.0.30/24"] });
+  r1.setForwarding(true);
+  r2.setForwarding(true);
+  h1.addRoute("default", { gateway: "10.1.0.1" });
+  h2.addRoute("default", { gateway: "10.3.0.1" });
+  r1.addRoute("10.3.0.0/24", { gateway: "10.12.0.2" });
+  r2.addRoute("10.1.0.0/24", { gateway: "10.12.0.1" });
+  net.runFor(0);
+  let closed = false;
+  const env: Path = {
+    net,
+    hosts,
+    capture,
+    h1,
+    h2,
+    r1,
+    r2,
+    mid,
+    run<T>(fn: () => Promise<T>, o?: RunOptions): Promise<T> {
+      return net.run(fn, o);
+    },
+    runFor(d: Duration): void {
+      net.runFor(d);
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      for (const s of hosts) s.close();
+      net.close();
+    },
+    finish(): void {
+      env.close();
+      const leaks = [net.pool, ...hosts.map((h) => h.pool)]
+        .map((p, i) => p.outstanding === 0 ? "" : `${i === 0 ? "net" : hosts[i - 1]!.name}`)
+        .filter((x) => x !== "");
+      assert.deepEqual(leaks, [], `packet buffers leaked: ${leaks.join(", ")}`);
+    },
+  };
+  return env;
+}

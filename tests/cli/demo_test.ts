@@ -12,7 +12,17 @@ Deno.test("demo pings the LAN, echoes UDP and traces the route across two router
   assert.equal(r.replies, r.attempts);
   assert.equal(r.udpEchoes, 3);
   assert.deepEqual(r.hops, ["10.0.0.254", "10.1.0.2", "10.2.0.10"]);
-  await assertTsharkClean(r.capture);
+  assert.equal(r.tcpOk, true);
+  // The first full-size TCP segments die at r1 (DF, 1400-byte link) and come
+  // back smaller after "fragmentation needed": tshark calls the resent ones
+  // out of order, and the far side's gap "not captured". Nothing else may warn.
+  await assertTsharkClean(r.capture, {
+    allowWarnings: [
+      /out-of-order segment/,
+      /Previous segment\(s\) not captured/,
+      /ACKed segment that wasn't captured/,
+    ],
+  });
 });
 
 Deno.test("demo gives a byte-identical capture for the same seed and another for another seed", async () => {

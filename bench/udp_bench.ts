@@ -45,13 +45,25 @@ function open(stack: Stack, port: number): UdpSocket {
   return s;
 }
 
-function setup(): Echo {
+/**
+ * Stacks a (10.0.0.1) and b (10.0.0.2) on one link, each with the other as
+ * a static neighbour: runUntilIdle() jumps over ARP's timers between runs,
+ * and a re-resolution would queue (and drop past 16) a window of datagrams.
+ */
+function pair(): { net: VirtualNetwork; a: Stack; b: Stack } {
   const net = new VirtualNetwork({ seed: 1 });
   const link = net.link();
   const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
   const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
   const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
   const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+  a.service<ArpService>("arp.resolve")!.addStatic(ia.index, B, ib.mac!);
+  b.service<ArpService>("arp.resolve")!.addStatic(ib.index, A, ia.mac!);
+  return { net, a, b };
+}
+
+function setup(): Echo {
+  const { net, a, b } = pair();
   const server = open(b, 7);
   const client = open(a, 40000);
   const sbuf = new Uint8Array(65536);
@@ -73,10 +85,6 @@ function setup(): Echo {
       }
     }
   };
-  // Static neighbours: runUntilIdle() jumps over ARP's timers between runs,
-  // and a re-resolution would queue (and drop past 16) a window of datagrams.
-  a.service<ArpService>("arp.resolve")!.addStatic(ia.index, B, ib.mac!);
-  b.service<ArpService>("arp.resolve")!.addStatic(ib.index, A, ia.mac!);
   return {
     net,
     a,
@@ -104,14 +112,7 @@ const WINDOW = 64;
 
 /** The promise API: `DatagramConn.send`/`receive` per datagram inside `net.run`. */
 async function promiseEcho(roundTrips: number, payload: number): Promise<number> {
-  const net = new VirtualNetwork({ seed: 1 });
-  const link = net.link();
-  const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
-  const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
-  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
-  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
-  a.service<ArpService>("arp.resolve")!.addStatic(ia.index, B, ib.mac!);
-  b.service<ArpService>("arp.resolve")!.addStatic(ib.index, A, ia.mac!);
+  const { net, a, b } = pair();
   const server = b.listenDatagram({ transport: "udp", port: 7, receiveQueueLimit: 4096 });
   const client = a.listenDatagram({ transport: "udp", receiveQueueLimit: 4096 });
   const data = new Uint8Array(payload).fill(0x5a);

@@ -17,6 +17,7 @@ import { formatIpv6Address } from "../stack/wire/address.ts";
 import { type DecodedFrame, decodeFrame, formatDecodedLayers } from "../stack/wire/decode.ts";
 import { describeFrame } from "../stack/wire/pretty.ts";
 import { ProgressBar } from "./_progress.ts";
+import { writeLine } from "./_common.ts";
 
 /**
  * The filter language, for help texts.
@@ -246,7 +247,6 @@ function formatTime(rec: CaptureRecord, mode: string, first: number): string {
 class StdoutLines {
   #buf: string[] = [];
   #size = 0;
-  readonly #enc = new TextEncoder();
   push(line: string): void {
     this.#buf.push(line);
     this.#size += line.length + 1;
@@ -254,16 +254,15 @@ class StdoutLines {
   }
   flush(): void {
     if (this.#buf.length === 0) return;
-    const bytes = this.#enc.encode(this.#buf.join("\n") + "\n");
+    const text = this.#buf.join("\n");
     this.#buf = [];
     this.#size = 0;
-    for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+    writeLine(Deno.stdout, text);
   }
 }
 
 function writeError(line: string): void {
-  const bytes = new TextEncoder().encode(line + "\n");
-  for (let off = 0; off < bytes.length;) off += Deno.stderr.writeSync(bytes.subarray(off));
+  writeLine(Deno.stderr, line);
 }
 
 /**

@@ -22,10 +22,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type PluginLike, pluginList } from "./_common.ts";
+import {
+  helpWithServices,
+  logLines,
+  servicePluginList,
+  unknownServices,
+  writeLine,
+} from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { ManualClock } from "../stack/clock.ts";
-import type { LogRecord } from "../stack/log.ts";
 import type { ArpService } from "../stack/services.ts";
 import {
   formatMac,
@@ -48,7 +53,7 @@ import {
 } from "../drivers/pcapfile/mod.ts";
 import { compileFilter, FILTER_HELP, type FrameFilter } from "./decode.ts";
 import { ProgressBar } from "./_progress.ts";
-import type { RunningService, ServiceRegistry, UpService } from "./up.ts";
+import type { RunningService, ServiceRegistry } from "./up.ts";
 
 /** Help text of `replay`. */
 export const REPLAY_HELP = `Usage: deno run --allow-read --allow-write cli.ts replay FILE [options]
@@ -241,10 +246,6 @@ function parseReplayArgs(args: string[]): ReplayArgs | "help" {
   };
 }
 
-function pluginsFor(a: ReplayArgs, services: readonly UpService[]): Promise<PluginLike[]> {
-  return pluginList(a, services.flatMap((s) => s.plugins ?? []));
-}
-
 const MAC_SCAN_LIMIT = 10_000;
 
 function recordFilter(filter: FrameFilter): (rec: CaptureRecord) => boolean {
@@ -374,11 +375,6 @@ export function formatReplaySummary(s: ReplaySummary, name: string): string[] {
   return lines;
 }
 
-function writeAll(stream: { writeSync(p: Uint8Array): number }, line: string): void {
-  const bytes = new TextEncoder().encode(line + "\n");
-  for (let off = 0; off < bytes.length;) off += stream.writeSync(bytes.subarray(off));
-}
-
 /**
  * Runs `replay` with `args`; returns the exit code (0 ok; 1 corrupt or
  * unreadable capture, or a failure; 2 bad options or unknown service).
@@ -400,15 +396,14 @@ export async function runReplay(
   args: string[],
   options: ReplayCommandOptions = {},
 ): Promise<number> {
-  const print = options.print ?? ((l: string) => writeAll(Deno.stdout, l));
-  const printError = options.printError ?? ((l: string) => writeAll(Deno.stderr, l));
+  const print = options.print ?? ((l: string) => writeLine(Deno.stdout, l));
+  const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
   const registry = options.services ?? {};
   let a: ReplayArgs;
   try {
     const parsed = parseReplayArgs(args);
     if (parsed === "help") {
-      const names = Object.keys(registry);
-      print(REPLAY_HELP + (names.length === 0 ? "" : `\nServices available: ${names.join(", ")}`));
+      print(helpWithServices(REPLAY_HELP, registry));
       return 0;
     }
     a = parsed;
@@ -416,13 +411,9 @@ export async function runReplay(
     printError(`error: ${(err as Error).message}\nRun "replay --help" for the options.`);
     return 2;
   }
-  const unknown = a.serve.filter((s) => !Object.hasOwn(registry, s));
-  if (unknown.length > 0) {
-    const known = Object.keys(registry);
-    printError(
-      `error: unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} for --serve ` +
-        `(available: ${known.length === 0 ? "none yet" : known.join(", ")})`,
-    );
+  const unknown = unknownServices(a.serve, registry);
+  if (unknown !== undefined) {
+    printError(unknown);
     return 2;
   }
   let filter: FrameFilter | undefined;
@@ -457,9 +448,8 @@ export async function runReplay(
   let writer: (CaptureWriter & { close(): void }) | null = null;
   const running: RunningService[] = [];
   try {
-    const plugins = await pluginsFor(a, services);
-    const log = (r: LogRecord): void =>
-      printError(`${(r.time / 1e6).toFixed(6)} ${r.level} ${r.source}: ${r.message}`);
+    const plugins = await servicePluginList(a, services);
+    const log = logLines(printError);
     stack = createStack({
       plugins,
       clock: new ManualClock(),

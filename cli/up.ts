@@ -21,11 +21,18 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type PluginLike, pluginList } from "./_common.ts";
+import {
+  helpWithServices,
+  logLines,
+  type PluginLike,
+  servicePluginList,
+  unknownServices,
+  writeLine,
+} from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
-import type { LogLevel, LogRecord } from "../stack/log.ts";
+import type { LogLevel } from "../stack/log.ts";
 import {
   formatIpv4Address,
   formatMac,
@@ -162,12 +169,6 @@ Examples:
 class UsageError extends Error {}
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
-const encoder = new TextEncoder();
-
-function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text + "\n");
-  for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
-}
 
 interface UpArgs {
   driver: "tun" | "tap" | "loopback";
@@ -278,10 +279,6 @@ function defaultPeer(cidr: string): string {
   return `${formatIpv4Address(peer >>> 0)}/${c.prefixLength}`;
 }
 
-function pluginsFor(a: UpArgs, services: UpService[]): Promise<PluginLike[]> {
-  return pluginList(a, services.flatMap((s) => s.plugins ?? []));
-}
-
 /**
  * Gives every plugin that declares an `epoch` option (daytime, http) the
  * wall-clock time at stack time 0, in µs since 1970, unless it is set: the
@@ -349,8 +346,8 @@ interface Running {
  * ```
  */
 export async function runUp(args: string[], options: UpOptions = {}): Promise<number> {
-  const print = options.print ?? ((l: string) => writeAll(Deno.stdout, l));
-  const printError = options.printError ?? ((l: string) => writeAll(Deno.stderr, l));
+  const print = options.print ?? ((l: string) => writeLine(Deno.stdout, l));
+  const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
   const registry = options.services ?? {};
   let a: UpArgs;
   try {
@@ -360,17 +357,12 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
     return 2;
   }
   if (a.help) {
-    const names = Object.keys(registry);
-    print(UP_HELP + (names.length === 0 ? "" : `\nServices available: ${names.join(", ")}`));
+    print(helpWithServices(UP_HELP, registry));
     return 0;
   }
-  const unknown = a.serve.filter((s) => !Object.hasOwn(registry, s));
-  if (unknown.length > 0) {
-    const known = Object.keys(registry);
-    printError(
-      `error: unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} for --serve ` +
-        `(available: ${known.length === 0 ? "none yet" : known.join(", ")})`,
-    );
+  const unknown = unknownServices(a.serve, registry);
+  if (unknown !== undefined) {
+    printError(unknown);
     return 2;
   }
   // Listen before starting: a signal that comes during start-up, or right
@@ -449,10 +441,9 @@ async function start(
 ): Promise<Running> {
   const services = a.serve.map((s) => registry[s]!);
   const clock = new SystemClock();
-  const plugins = withEpoch(await pluginsFor(a, services), Date.now() * 1000 - clock.now());
+  const plugins = withEpoch(await servicePluginList(a, services), Date.now() * 1000 - clock.now());
   const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
-  const log = (r: LogRecord): void =>
-    printError(`${(r.time / 1e6).toFixed(6)} ${r.level} ${r.source}: ${r.message}`);
+  const log = logLines(printError);
   const onError = (e: unknown) => printError(`error: stack poll failed: ${String(e)}`);
   let net: VirtualNetwork | null = null;
   let peerStack: Stack | null = null;

@@ -8,7 +8,6 @@ import {
   StackError,
 } from "./errors.ts";
 import {
-  CONSUMED,
   type HookJoin,
   type PluginContext,
   type ProtocolHandlers,
@@ -16,28 +15,18 @@ import {
   type ProtocolPlugin,
   STACK_API_VERSION,
 } from "./manifest.ts";
+import { type TestManifest, testPlugin } from "../tests/_harness.ts";
 
 // ---- helpers -------------------------------------------------------------------
 
 type ManifestPatch = Partial<Record<keyof ProtocolManifest, unknown>> & { name: string };
 
-/** A plugin with a valid default manifest, patched by `m`. */
+/** A plugin with a valid default manifest, patched by `m` (even with wrong types). */
 function plugin(
   m: ManifestPatch,
-  setup: (ctx: PluginContext) => ProtocolHandlers = () => ({ receive: () => CONSUMED }),
+  setup?: (ctx: PluginContext) => ProtocolHandlers,
 ): ProtocolPlugin {
-  return {
-    manifest: {
-      version: "1.0.0",
-      api: "^1.0.0",
-      description: `test plugin ${m.name}`,
-      layer: "service",
-      binds: [],
-      counters: [],
-      ...m,
-    } as ProtocolManifest,
-    setup,
-  };
+  return testPlugin(m as TestManifest, setup);
 }
 
 /** A plugin joining `hooks`, with a pass-through hook handler. */

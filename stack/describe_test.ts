@@ -184,18 +184,21 @@ Deno.test("formatGraph() shows hook chains in order, down links and quarantined 
   ]);
 });
 
-Deno.test("formatGraph() prints ethertype keys in hex and other keys in decimal", () => {
-  const d: StackDescription = {
+/**
+ * A description with one interface, eth0 on link type 1, and `plugins` (a
+ * name and the tables each exposes; every other field empty) bound as
+ * `tables` says.
+ */
+function graphOf(
+  plugins: readonly { name: string; exposes: string[] }[],
+  tables: StackDescription["tables"],
+): StackDescription {
+  return {
     name: "x",
     counters: {},
     hooks: {},
     interfaces: [{ index: 0, name: "eth0", linkType: 1, mtu: 1500, up: true, addresses: [] }],
-    plugins: [
-      { name: "ethernet", exposes: ["ethertype"] },
-      { name: "ipv6", exposes: ["ip.protocol"] },
-      { name: "udp", exposes: ["udp.port"] },
-      { name: "dns", exposes: [] },
-    ].map((p) => ({
+    plugins: plugins.map((p) => ({
       ...p,
       version: "1.0.0",
       layer: "network",
@@ -208,13 +211,22 @@ Deno.test("formatGraph() prints ethertype keys in hex and other keys in decimal"
       quarantined: false,
       faults: 0,
     })),
-    tables: [
-      { name: "link", entries: [{ key: 1, plugin: "ethernet" }] },
-      { name: "ethertype", entries: [{ key: 0x86dd, plugin: "ipv6" }] },
-      { name: "ip.protocol", entries: [{ key: 17, plugin: "udp" }] },
-      { name: "udp.port", entries: [{ key: 53, plugin: "dns" }] },
-    ],
+    tables,
   };
+}
+
+Deno.test("formatGraph() prints ethertype keys in hex and other keys in decimal", () => {
+  const d = graphOf([
+    { name: "ethernet", exposes: ["ethertype"] },
+    { name: "ipv6", exposes: ["ip.protocol"] },
+    { name: "udp", exposes: ["udp.port"] },
+    { name: "dns", exposes: [] },
+  ], [
+    { name: "link", entries: [{ key: 1, plugin: "ethernet" }] },
+    { name: "ethertype", entries: [{ key: 0x86dd, plugin: "ipv6" }] },
+    { name: "ip.protocol", entries: [{ key: 17, plugin: "udp" }] },
+    { name: "udp.port", entries: [{ key: 53, plugin: "dns" }] },
+  ]);
   assert.equal(
     formatGraph(d),
     "eth0 -> ethernet -[ethertype 0x86dd]-> ipv6 -[ip.protocol 17]-> udp -[udp.port 53]-> dns",
@@ -222,31 +234,12 @@ Deno.test("formatGraph() prints ethertype keys in hex and other keys in decimal"
 });
 
 Deno.test("formatGraph() stops at a plugin already on the path (no infinite walk)", () => {
-  const base = {
-    version: "1.0.0",
-    layer: "network",
-    description: "",
-    binds: [],
-    provides: [],
-    requires: [],
-    hooks: [],
-    counters: [],
-    quarantined: false,
-    faults: 0,
-  };
-  const d: StackDescription = {
-    name: "x",
-    counters: {},
-    hooks: {},
-    interfaces: [{ index: 0, name: "eth0", linkType: 1, mtu: 1500, up: true, addresses: [] }],
-    plugins: [
-      { ...base, name: "ethernet", exposes: ["ethertype"] },
-      { ...base, name: "tunnel", exposes: ["ethertype"] }, // decapsulates back into ethertype
-    ],
-    tables: [
-      { name: "link", entries: [{ key: 1, plugin: "ethernet" }] },
-      { name: "ethertype", entries: [{ key: 0x6558, plugin: "tunnel" }] },
-    ],
-  };
+  const d = graphOf([
+    { name: "ethernet", exposes: ["ethertype"] },
+    { name: "tunnel", exposes: ["ethertype"] }, // decapsulates back into ethertype
+  ], [
+    { name: "link", entries: [{ key: 1, plugin: "ethernet" }] },
+    { name: "ethertype", entries: [{ key: 0x6558, plugin: "tunnel" }] },
+  ]);
   assert.equal(formatGraph(d), "eth0 -> ethernet -[ethertype 0x6558]-> tunnel");
 });

@@ -332,7 +332,14 @@ export class Dispatcher {
         const e = (table as TableImpl).entries.get(key);
         return e !== undefined && !e.rec.quarantined;
       },
-      deliver: (table, key, pkt, iface) => this.#dispatch(table as TableImpl, key, pkt, iface),
+      deliver: (table, key, pkt, iface) => {
+        this.#dispatch(table as TableImpl, key, pkt, iface);
+        // Delivered outside any receive or batch (a packet to ourselves sent
+        // from an API call): this delivery is the "receive" whose end flushes.
+        if (this.#depth === 0 && this.#batchDepth === 0 && this.#flushQueue.length > 0) {
+          this.#flush();
+        }
+      },
       service<T>(name: string): T {
         const s = this.optionalService<T>(name);
         if (s === undefined) {

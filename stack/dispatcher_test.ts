@@ -11,7 +11,6 @@ import {
   NEXT,
   type PluginContext,
   type ProtocolHandlers,
-  type ProtocolManifest,
   type ProtocolPlugin,
   type RxContext,
   type StackEvent,
@@ -19,6 +18,7 @@ import {
   type Verdict,
 } from "./manifest.ts";
 import type { PacketBuffer } from "./packet.ts";
+import { type TestManifest, testPlugin } from "../tests/_harness.ts";
 
 // ---- a toy protocol family ----------------------------------------------------------
 //
@@ -48,24 +48,13 @@ class TestDriver implements LinkDriver {
   }
 }
 
-type ManifestPatch = Partial<ProtocolManifest> & { name: string };
+type ManifestPatch = TestManifest;
 
 function plugin(
   m: ManifestPatch,
   setup: (ctx: PluginContext) => ProtocolHandlers,
 ): ProtocolPlugin {
-  return {
-    manifest: {
-      version: "1.0.0",
-      api: "^1.0.0",
-      description: `test plugin ${m.name}`,
-      layer: "service",
-      binds: [],
-      counters: [],
-      ...m,
-    },
-    setup,
-  };
+  return testPlugin(m, setup);
 }
 
 /** Binds `proto` `key` and answers with `receive`. */

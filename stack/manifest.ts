@@ -174,7 +174,9 @@ export interface PluginContext {
   /**
    * Asks for one call of the plugin's `flush()` handler at the end of the
    * current batch of received frames (or of the current `receive`/`poll` when
-   * the driver does not batch). Cheap and idempotent: call it per packet.
+   * the driver does not batch, or of a `deliver` made outside both, such as
+   * a packet to ourselves sent from an API call). Cheap and idempotent: call
+   * it per packet.
    */
   requestFlush(): void;
   /** Every non-zero counter of the stack by full name (for status pages; not for the hot path). */

@@ -43,7 +43,13 @@ import type { PingOptions, PingReply } from "../stack/services.ts";
 import type { PluginEntry } from "../stack/boot.ts";
 import type { Duration, Instant } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
-import type { ProtocolPlugin } from "../stack/manifest.ts";
+import {
+  CONSUMED,
+  type PluginContext,
+  type ProtocolHandlers,
+  type ProtocolManifest,
+  type ProtocolPlugin,
+} from "../stack/manifest.ts";
 import type { NetInterface } from "../stack/netif.ts";
 import type { PacketBuffer, PacketPool } from "../stack/packet.ts";
 export { PacketFlags } from "../stack/packet.ts";
@@ -151,11 +157,28 @@ export function hex(bytes: Uint8Array): string {
  * ```
  */
 export function checksum(bytes: Uint8Array): number {
-  let sum = 0;
+  return ~onesSum(bytes) & 0xffff;
+}
+
+/**
+ * The one's-complement sum of `bytes` (odd length padded with a zero byte)
+ * added to `initial`, folded to 16 bits, not complemented: the part of
+ * {@linkcode checksum} a pseudo-header sum can be added to.
+ *
+ * @example
+ * ```ts
+ * import { onesSum } from "./_harness.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(onesSum(new Uint8Array([0, 1, 0xf2, 3, 0xf4, 0xf5, 0xf6, 0xf7])), 0xddf2);
+ * assert.equal(onesSum(new Uint8Array([0xff, 0xff]), 1), 1);
+ * ```
+ */
+export function onesSum(bytes: Uint8Array, initial = 0): number {
+  let sum = initial;
   for (let i = 0; i + 1 < bytes.length; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
   if (bytes.length % 2 === 1) sum += bytes[bytes.length - 1]! << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  return sum;
 }
 
 // ---- plugins -------------------------------------------------------------------
@@ -193,6 +216,43 @@ export function pluginsWith(
     const o = options[plugin.manifest.name];
     return o === undefined ? { plugin } : { plugin, options: o };
   });
+}
+
+/** What {@linkcode testPlugin} takes: a name and any manifest fields. */
+export type TestManifest = Partial<ProtocolManifest> & { readonly name: string };
+
+/**
+ * A plugin with a valid default manifest (version 1.0.0, api ^1.0.0, layer
+ * "service", no bindings, no counters, description `test plugin <name>`)
+ * overridden by `manifest`; `setup` defaults to one whose `receive`
+ * consumes everything.
+ *
+ * @example
+ * ```ts
+ * import { testPlugin } from "./_harness.ts";
+ * import assert from "node:assert/strict";
+ * const p = testPlugin({ name: "x", layer: "transport" });
+ * assert.equal(p.manifest.description, "test plugin x");
+ * assert.equal(p.manifest.layer, "transport");
+ * assert.equal(p.manifest.api, "^1.0.0");
+ * ```
+ */
+export function testPlugin(
+  manifest: TestManifest,
+  setup: (ctx: PluginContext) => ProtocolHandlers = () => ({ receive: () => CONSUMED }),
+): ProtocolPlugin {
+  return {
+    manifest: {
+      version: "1.0.0",
+      api: "^1.0.0",
+      description: `test plugin ${manifest.name}`,
+      layer: "service",
+      binds: [],
+      counters: [],
+      ...manifest,
+    },
+    setup,
+  };
 }
 
 // ---- capture ---------------------------------------------------------------------
@@ -319,19 +379,40 @@ export interface Env {
   finish(): void;
 }
 
-class EnvBase {
+/**
+ * What the environments below are built on (and other helpers' environments
+ * too): the network, its stacks, the capture, and `close`/`finish` with the
+ * packet-buffer leak check over the network's pool and every stack's.
+ *
+ * @example
+ * ```ts
+ * import { EnvBase } from "./_harness.ts";
+ * import { VirtualNetwork } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const env = new EnvBase(new VirtualNetwork({ seed: 1 }), null);
+ * const s = env.newStack("h1");
+ * assert.deepEqual(env.hosts, [s]);
+ * env.finish();
+ * ```
+ */
+export class EnvBase implements Env {
+  /** The virtual network. */
   readonly net: VirtualNetwork;
+  /** The stacks, in creation order. */
   readonly hosts: Stack[] = [];
+  /** The capture, if any. */
   readonly capture: Capture | null;
   readonly #pools: PacketPool[] = [];
   #closed = false;
 
+  /** An environment on `net` with no stacks yet. */
   constructor(net: VirtualNetwork, capture: Capture | null) {
     this.net = net;
     this.capture = capture;
     this.#pools.push(net.pool);
   }
 
+  /** Adds `stack` to the network and to the environment (closed and leak-checked with it). */
   addStack(stack: Stack): Stack {
     this.hosts.push(stack);
     this.#pools.push(stack.pool);
@@ -339,14 +420,33 @@ class EnvBase {
     return stack;
   }
 
+  /**
+   * Creates a stack on the network's clock with an RNG forked from the
+   * network's, named `name`, with `plugins` (default the built-in list), and
+   * adds it ({@linkcode addStack}).
+   */
+  newStack(name: string, plugins?: readonly PluginEntry[]): Stack {
+    return this.addStack(
+      createStack({
+        clock: this.net.clock,
+        rng: this.net.rng.fork(),
+        name,
+        ...(plugins !== undefined ? { plugins } : {}),
+      }),
+    );
+  }
+
+  /** `net.run(fn, options)`. */
   run<T>(fn: () => Promise<T>, options?: RunOptions): Promise<T> {
     return this.net.run(fn, options);
   }
 
+  /** `net.runFor(duration)`. */
   runFor(duration: Duration): void {
     this.net.runFor(duration);
   }
 
+  /** Closes every stack, then the network (idempotent). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -354,6 +454,7 @@ class EnvBase {
     this.net.close();
   }
 
+  /** Closes, then asserts that no pool has a buffer outstanding. */
   finish(): void {
     this.close();
     const leaks = this.#pools.map((p, i) =>
@@ -466,9 +567,7 @@ export function makeLan(options: LanOptions): Lan {
     const faults = options.portFaults?.(i) ?? options.faults;
     const m = hostMac(i + 1);
     const end = sw.port({ mac: mac(m), ...(faults ? { faults } : {}) });
-    const stack = base.addStack(
-      createStack({ clock: net.clock, rng: net.rng.fork(), name: `h${i + 1}`, plugins }),
-    );
+    const stack = base.newStack(`h${i + 1}`, plugins);
     const driver = capture && tapped.has(i)
       ? capture.tap(end, { ...tapOptions, name: `h${i + 1}` })
       : end;
@@ -479,6 +578,22 @@ export function makeLan(options: LanOptions): Lan {
     macs.push(m);
   }
   return Object.assign(base, { sw, ports, addresses, macs });
+}
+
+/** The start of {@linkcode makeLink} and {@linkcode makeHost}: network, link type, capture. */
+function linkEnv(
+  options: {
+    readonly seed?: number;
+    readonly linkType?: number;
+    readonly capture?: boolean | "pcapng";
+  },
+): { net: VirtualNetwork; linkType: number; capture: Capture | null; base: EnvBase } {
+  const net = new VirtualNetwork({ seed: options.seed ?? 1 });
+  const linkType = options.linkType ?? 1;
+  const capture = options.capture
+    ? new Capture({ linkType, format: options.capture === "pcapng" ? "pcapng" : "pcap" })
+    : null;
+  return { net, linkType, capture, base: new EnvBase(net, capture) };
 }
 
 /** Options of {@linkcode makeLink}. */
@@ -526,12 +641,7 @@ export interface LinkPair extends Env {
  * ```
  */
 export function makeLink(options: LinkPairOptions = {}): LinkPair {
-  const net = new VirtualNetwork({ seed: options.seed ?? 1 });
-  const linkType = options.linkType ?? 1;
-  const capture = options.capture
-    ? new Capture({ linkType, format: options.capture === "pcapng" ? "pcapng" : "pcap" })
-    : null;
-  const base = new EnvBase(net, capture);
+  const { net, linkType, capture, base } = linkEnv(options);
   const link = net.link({
     linkType,
     ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
@@ -541,12 +651,8 @@ export function makeLink(options: LinkPairOptions = {}): LinkPair {
   });
   const plugins = pluginsWith(options.plugins);
   const [aAddr, bAddr] = options.addresses ?? [["10.0.0.1/24"], ["10.0.0.2/24"]];
-  const a = base.addStack(
-    createStack({ clock: net.clock, rng: net.rng.fork(), name: "a", plugins }),
-  );
-  const b = base.addStack(
-    createStack({ clock: net.clock, rng: net.rng.fork(), name: "b", plugins }),
-  );
+  const a = base.newStack("a", plugins);
+  const b = base.newStack("b", plugins);
   a.addInterface({
     driver: capture ? capture.tap(link.a, { name: "a" }) : link.a,
     addresses: aAddr,
@@ -616,12 +722,7 @@ export interface Host extends Env {
  * ```
  */
 export function makeHost(options: HostOptions = {}): Host {
-  const net = new VirtualNetwork({ seed: options.seed ?? 1 });
-  const linkType = options.linkType ?? 1;
-  const capture = options.capture
-    ? new Capture({ linkType, format: options.capture === "pcapng" ? "pcapng" : "pcap" })
-    : null;
-  const base = new EnvBase(net, capture);
+  const { net, linkType, capture, base } = linkEnv(options);
   const link = net.link({
     linkType,
     ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
@@ -640,14 +741,7 @@ export function makeHost(options: HostOptions = {}): Host {
       pkt.release();
     },
   });
-  const stack = base.addStack(
-    createStack({
-      clock: net.clock,
-      rng: net.rng.fork(),
-      name: "host",
-      plugins: pluginsWith(options.plugins, options.extraPlugins),
-    }),
-  );
+  const stack = base.newStack("host", pluginsWith(options.plugins, options.extraPlugins));
   const iface = stack.addInterface({
     driver: capture ? capture.tap(link.a, { name: "host" }) : link.a,
     addresses: options.addresses ?? ["10.0.0.1/24"],
@@ -1294,6 +1388,33 @@ export function hasPcap(name: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The corpus: paths of every pcap and pcapng file in {@linkcode SHARED_PCAPS}
+ * and its `linux-probes/`, sorted; empty when the folder is missing.
+ *
+ * @example
+ * ```ts
+ * import { SHARED_PCAPS, sharedCaptures } from "./_harness.ts";
+ * import assert from "node:assert/strict";
+ * const files = sharedCaptures();
+ * assert.ok(files.every((f) => f.startsWith(`${SHARED_PCAPS}/`) && /\.pcap(ng)?$/.test(f)));
+ * assert.deepEqual(files, [...files].sort());
+ * ```
+ */
+export function sharedCaptures(): string[] {
+  const files: string[] = [];
+  for (const dir of [SHARED_PCAPS, `${SHARED_PCAPS}/linux-probes`]) {
+    try {
+      for (const e of Deno.readDirSync(dir)) {
+        if (e.isFile && /\.pcap(ng)?$/.test(e.name)) files.push(`${dir}/${e.name}`);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return files.sort();
 }
 
 /**

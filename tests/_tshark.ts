@@ -83,6 +83,26 @@ export interface TsharkOptions {
   readonly replaceAllowed?: boolean;
 }
 
+/**
+ * tshark preferences that switch on IPv4, TCP and UDP checksum validation
+ * (off by default; ICMP is always checked).
+ *
+ * @example
+ * ```ts
+ * import { CHECKSUM_PREFERENCES } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(CHECKSUM_PREFERENCES.includes("tcp.check_checksum:TRUE"));
+ * ```
+ */
+export const CHECKSUM_PREFERENCES: readonly string[] = [
+  "-o",
+  "ip.check_checksum:TRUE",
+  "-o",
+  "tcp.check_checksum:TRUE",
+  "-o",
+  "udp.check_checksum:TRUE",
+];
+
 let available: Promise<string | undefined> | undefined;
 
 /**
@@ -138,12 +158,7 @@ export async function tsharkProblems(
   const why = await tsharkUnavailable();
   if (why !== undefined) return { skipped: why, frames: 0, problems: [] };
   const text = (await runTshark(capture, [
-    "-o",
-    "ip.check_checksum:TRUE",
-    "-o",
-    "tcp.check_checksum:TRUE",
-    "-o",
-    "udp.check_checksum:TRUE",
+    ...CHECKSUM_PREFERENCES,
     "-T",
     "json",
     "-e",

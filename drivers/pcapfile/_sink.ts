@@ -86,6 +86,88 @@ export class ByteSink {
   }
 }
 
+/**
+ * @internal What {@linkcode PcapWriter} and {@linkcode PcapngWriter} share: a
+ * {@linkcode ByteSink}, the packet count, the file {@linkcode openFile}
+ * opened, and `bytes`, `flush` and `close`.
+ */
+export abstract class SinkWriter {
+  readonly #sink: ByteSink;
+  readonly #format: string;
+  #count = 0;
+  #onClose: (() => void) | null = null;
+
+  /** `format` names the writer in errors ("pcap", "pcapng"); `batch` is a checked `bufferSize`. */
+  protected constructor(format: string, sink: CaptureSink | undefined, batch: number) {
+    this.#format = format;
+    this.#sink = new ByteSink(sink, batch);
+  }
+
+  /**
+   * Creates (or truncates) the file at `path`, makes the writer on it with
+   * `make`, and has {@linkcode close} close the file.
+   */
+  protected static openFile<W extends SinkWriter>(
+    path: string | URL,
+    make: (file: Deno.FsFile) => W,
+  ): W {
+    const file = Deno.openSync(path, { write: true, create: true, truncate: true });
+    try {
+      const w = make(file);
+      w.#onClose = () => file.close();
+      return w;
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /** Writes a header or block that is not a packet (takes ownership of `chunk`). */
+  protected push(chunk: Uint8Array): void {
+    this.#sink.push(chunk);
+  }
+
+  /** Writes one packet's record (takes ownership of `chunk`) and counts it. */
+  protected pushPacket(chunk: Uint8Array): void {
+    this.#sink.push(chunk);
+    this.#count++;
+  }
+
+  /** Number of packets written. */
+  get count(): number {
+    return this.#count;
+  }
+  /** Bytes written so far (headers included). */
+  get byteLength(): number {
+    return this.#sink.byteLength;
+  }
+
+  /**
+   * The file so far, when there is no sink.
+   *
+   * @throws {TypeError} If the writer has a sink.
+   */
+  bytes(): Uint8Array {
+    if (!this.#sink.inMemory) {
+      throw new TypeError(`Cannot get bytes: the ${this.#format} writer has a sink`);
+    }
+    return this.#sink.bytes();
+  }
+
+  /** Sends batched bytes to the sink. */
+  flush(): void {
+    this.#sink.flush();
+  }
+
+  /** Flushes, and closes the file opened by `create`. */
+  close(): void {
+    this.#sink.flush();
+    const done = this.#onClose;
+    this.#onClose = null;
+    done?.();
+  }
+}
+
 function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;

@@ -169,83 +169,30 @@ export function parseCapture(
 }
 
 /**
- * Streams a capture from a synchronous source in bounded memory (at most one
- * block plus one chunk is buffered, apart from record data the caller keeps).
- * `next()` returns records until `null`; then {@linkcode error} tells a clean
- * end from a corrupt or truncated file. I/O errors of the source propagate.
- *
- * @example
- * ```ts
- * import { CaptureReaderSync, PcapWriter } from "./mod.ts";
- * import assert from "node:assert/strict";
- * const w = new PcapWriter({ linkType: 1 });
- * for (let i = 0; i < 3; i++) w.write({ timestamp: i, data: new Uint8Array([i]) });
- * const file = w.bytes();
- * // Feed it in 5-byte chunks, as a file read would.
- * const chunks = [];
- * for (let i = 0; i < file.length; i += 5) chunks.push(file.slice(i, i + 5));
- * const reader = new CaptureReaderSync(chunks);
- * assert.deepEqual([...reader].map((r) => r.data[0]), [0, 1, 2]);
- * assert.equal(reader.error, null);
- * ```
+ * What {@linkcode CaptureReaderSync} and {@linkcode CaptureReader} share: the
+ * parser, what it found so far, and one step of their reading loops.
  */
-export class CaptureReaderSync implements Iterable<CaptureRecord> {
+abstract class ParserReader {
   readonly #parser: CaptureParser;
-  readonly #pull: () => Uint8Array | null;
-  #onDone: (() => void) | null;
-  #closed = false;
 
-  /**
-   * Creates a reader; nothing is read until {@linkcode next}.
-   *
-   * @param source The bytes, chunks, or a file.
-   * @param options Limits, warning callback and read size.
-   */
-  constructor(source: CaptureSourceSync, options: CaptureStreamOptions = {}) {
+  constructor(options: CaptureStreamOptions) {
     this.#parser = new CaptureParser(options);
-    this.#pull = syncPuller(source, chunkSize(options));
-    this.#onDone = null;
   }
 
   /**
-   * Opens the file at `path` and reads it; the reader closes the file at the
-   * end of the capture or on {@linkcode close}.
+   * The next record the parser has; `null` when the capture is over (the
+   * reader closes), `undefined` when it needs input ({@linkcode feed}).
    */
-  static open(path: string | URL, options: CaptureStreamOptions = {}): CaptureReaderSync {
-    const file = Deno.openSync(path, { read: true });
-    const reader = new CaptureReaderSync(file, options);
-    reader.#onDone = () => file.close();
-    return reader;
+  protected step(): CaptureRecord | null | undefined {
+    const r = this.#parser.next();
+    if (r !== null) return r;
+    return this.#parser.needsInput ? undefined : null;
   }
 
-  /** The next record, or `null` at the end (clean or not: see {@linkcode error}). */
-  next(): CaptureRecord | null {
-    const p = this.#parser;
-    if (this.#closed) return null;
-    for (;;) {
-      const r = p.next();
-      if (r !== null) return r;
-      if (!p.needsInput) {
-        this.close();
-        return null;
-      }
-      const chunk = this.#pull();
-      if (chunk === null) p.end();
-      else p.push(chunk);
-    }
-  }
-
-  /** Stops reading (and closes the file opened by {@linkcode open}). */
-  close(): void {
-    this.#closed = true;
-    const done = this.#onDone;
-    this.#onDone = null;
-    done?.();
-  }
-
-  /** Iterates over the remaining records. */
-  *[Symbol.iterator](): Iterator<CaptureRecord> {
-    for (let r = this.next(); r !== null; r = this.next()) yield r;
+  /** Gives the parser the next chunk of the source, `null` at its end. */
+  protected feed(chunk: Uint8Array | null): void {
+    if (chunk === null) this.#parser.end();
+    else this.#parser.push(chunk);
   }
 
   /** The fatal error that ended the capture, or `null`. */
@@ -271,6 +218,80 @@ export class CaptureReaderSync implements Iterable<CaptureRecord> {
 }
 
 /**
+ * Streams a capture from a synchronous source in bounded memory (at most one
+ * block plus one chunk is buffered, apart from record data the caller keeps).
+ * `next()` returns records until `null`; then {@linkcode error} tells a clean
+ * end from a corrupt or truncated file. I/O errors of the source propagate.
+ *
+ * @example
+ * ```ts
+ * import { CaptureReaderSync, PcapWriter } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const w = new PcapWriter({ linkType: 1 });
+ * for (let i = 0; i < 3; i++) w.write({ timestamp: i, data: new Uint8Array([i]) });
+ * const file = w.bytes();
+ * // Feed it in 5-byte chunks, as a file read would.
+ * const chunks = [];
+ * for (let i = 0; i < file.length; i += 5) chunks.push(file.slice(i, i + 5));
+ * const reader = new CaptureReaderSync(chunks);
+ * assert.deepEqual([...reader].map((r) => r.data[0]), [0, 1, 2]);
+ * assert.equal(reader.error, null);
+ * ```
+ */
+export class CaptureReaderSync extends ParserReader implements Iterable<CaptureRecord> {
+  readonly #pull: () => Uint8Array | null;
+  #onDone: (() => void) | null;
+  #closed = false;
+
+  /**
+   * Creates a reader; nothing is read until {@linkcode next}.
+   *
+   * @param source The bytes, chunks, or a file.
+   * @param options Limits, warning callback and read size.
+   */
+  constructor(source: CaptureSourceSync, options: CaptureStreamOptions = {}) {
+    super(options);
+    this.#pull = syncPuller(source, chunkSize(options));
+    this.#onDone = null;
+  }
+
+  /**
+   * Opens the file at `path` and reads it; the reader closes the file at the
+   * end of the capture or on {@linkcode close}.
+   */
+  static open(path: string | URL, options: CaptureStreamOptions = {}): CaptureReaderSync {
+    const file = Deno.openSync(path, { read: true });
+    const reader = new CaptureReaderSync(file, options);
+    reader.#onDone = () => file.close();
+    return reader;
+  }
+
+  /** The next record, or `null` at the end (clean or not: see {@linkcode error}). */
+  next(): CaptureRecord | null {
+    if (this.#closed) return null;
+    for (;;) {
+      const r = this.step();
+      if (r === null) this.close();
+      if (r !== undefined) return r;
+      this.feed(this.#pull());
+    }
+  }
+
+  /** Stops reading (and closes the file opened by {@linkcode open}). */
+  close(): void {
+    this.#closed = true;
+    const done = this.#onDone;
+    this.#onDone = null;
+    done?.();
+  }
+
+  /** Iterates over the remaining records. */
+  *[Symbol.iterator](): Iterator<CaptureRecord> {
+    for (let r = this.next(); r !== null; r = this.next()) yield r;
+  }
+}
+
+/**
  * Streams a capture from an asynchronous source (a file, a stream) in
  * bounded memory. Same contract as {@linkcode CaptureReaderSync}; also an
  * async iterable. Breaking out of a `for await` loop closes the reader.
@@ -289,8 +310,7 @@ export class CaptureReaderSync implements Iterable<CaptureRecord> {
  * assert.equal(reader.error, null);
  * ```
  */
-export class CaptureReader implements AsyncIterable<CaptureRecord> {
-  readonly #parser: CaptureParser;
+export class CaptureReader extends ParserReader implements AsyncIterable<CaptureRecord> {
   readonly #pull: () => Promise<Uint8Array | null>;
   #cancel: (() => Promise<void>) | null;
   #closed = false;
@@ -302,7 +322,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
    * @param options Limits, warning callback and read size.
    */
   constructor(source: CaptureSource, options: CaptureStreamOptions = {}) {
-    this.#parser = new CaptureParser(options);
+    super(options);
     const [pull, cancel] = asyncPuller(source, chunkSize(options));
     this.#pull = pull;
     this.#cancel = cancel;
@@ -324,18 +344,12 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
 
   /** The next record, or `null` at the end (clean or not: see {@linkcode error}). */
   async next(): Promise<CaptureRecord | null> {
-    const p = this.#parser;
     if (this.#closed) return null;
     for (;;) {
-      const r = p.next();
-      if (r !== null) return r;
-      if (!p.needsInput) {
-        await this.close();
-        return null;
-      }
-      const chunk = await this.#pull();
-      if (chunk === null) p.end();
-      else p.push(chunk);
+      const r = this.step();
+      if (r === null) await this.close();
+      if (r !== undefined) return r;
+      this.feed(await this.#pull());
     }
   }
 
@@ -354,27 +368,6 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     } finally {
       await this.close();
     }
-  }
-
-  /** The fatal error that ended the capture, or `null`. */
-  get error(): CaptureFormatError | null {
-    return this.#parser.error;
-  }
-  /** Non-fatal problems so far. */
-  get warnings(): readonly CaptureFormatError[] {
-    return this.#parser.warnings;
-  }
-  /** The container format, once known. */
-  get format(): CaptureFormat | null {
-    return this.#parser.format;
-  }
-  /** Interfaces described so far. */
-  get interfaces(): readonly CaptureInterface[] {
-    return this.#parser.interfaces;
-  }
-  /** Records returned so far. */
-  get count(): number {
-    return this.#parser.count;
   }
 }
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { ByteSink, type CaptureSink } from "./_sink.ts";
+import { type CaptureSink, SinkWriter } from "./_sink.ts";
 import {
   DEFAULT_SNAPLEN,
   type Direction,
@@ -115,14 +115,11 @@ export interface PcapWriterOptions {
  * assert.equal(records[0]!.data[0], 0xab);
  * ```
  */
-export class PcapWriter implements CaptureWriter {
+export class PcapWriter extends SinkWriter implements CaptureWriter {
   /** LINKTYPE_* of the file. */
   readonly linkType: number;
   /** Snapshot length of the file. */
   readonly snaplen: number;
-  readonly #sink: ByteSink;
-  #count = 0;
-  #onClose: (() => void) | null = null;
 
   /**
    * Writes the file header at once.
@@ -130,13 +127,12 @@ export class PcapWriter implements CaptureWriter {
    * @throws {RangeError} If `linkType`, `snaplen` or `bufferSize` is out of range.
    */
   constructor(options: PcapWriterOptions) {
-    this.linkType = checkUint("linkType", options.linkType, 0x03ffffff);
-    this.snaplen = checkUint("snaplen", options.snaplen ?? DEFAULT_SNAPLEN, 0xffffffff);
-    if (this.snaplen === 0) throw new RangeError("Cannot create pcap writer: snaplen is 0");
-    this.#sink = new ByteSink(
-      options.sink,
-      checkUint("bufferSize", options.bufferSize ?? 0, 2 ** 30),
-    );
+    const linkType = checkUint("linkType", options.linkType, 0x03ffffff);
+    const snaplen = checkUint("snaplen", options.snaplen ?? DEFAULT_SNAPLEN, 0xffffffff);
+    if (snaplen === 0) throw new RangeError("Cannot create pcap writer: snaplen is 0");
+    super("pcap", options.sink, checkUint("bufferSize", options.bufferSize ?? 0, 2 ** 30));
+    this.linkType = linkType;
+    this.snaplen = snaplen;
     const h = new Uint8Array(PCAP_FILE_HEADER_LEN);
     const dv = new DataView(h.buffer);
     dv.setUint32(0, PCAP_MAGIC_MICRO, true);
@@ -145,7 +141,7 @@ export class PcapWriter implements CaptureWriter {
     // thiszone and sigfigs stay 0
     dv.setUint32(16, this.snaplen, true);
     dv.setUint32(20, this.linkType, true);
-    this.#sink.push(h);
+    this.push(h);
   }
 
   /**
@@ -156,24 +152,10 @@ export class PcapWriter implements CaptureWriter {
     path: string | URL,
     options: Omit<PcapWriterOptions, "sink">,
   ): PcapWriter {
-    const file = Deno.openSync(path, { write: true, create: true, truncate: true });
-    try {
-      const w = new PcapWriter({ bufferSize: 65536, ...options, sink: file });
-      w.#onClose = () => file.close();
-      return w;
-    } catch (e) {
-      file.close();
-      throw e;
-    }
-  }
-
-  /** Number of packets written. */
-  get count(): number {
-    return this.#count;
-  }
-  /** Bytes written so far (header included). */
-  get byteLength(): number {
-    return this.#sink.byteLength;
+    return SinkWriter.openFile(
+      path,
+      (file) => new PcapWriter({ bufferSize: 65536, ...options, sink: file }),
+    );
   }
 
   /**
@@ -198,31 +180,7 @@ export class PcapWriter implements CaptureWriter {
     dv.setUint32(8, caplen, true);
     dv.setUint32(12, orig, true);
     buf.set(caplen === data.length ? data : data.subarray(0, caplen), PCAP_RECORD_HEADER_LEN);
-    this.#sink.push(buf);
-    this.#count++;
-  }
-
-  /**
-   * The file so far, when there is no sink.
-   *
-   * @throws {TypeError} If the writer has a sink.
-   */
-  bytes(): Uint8Array {
-    if (!this.#sink.inMemory) throw new TypeError("Cannot get bytes: the pcap writer has a sink");
-    return this.#sink.bytes();
-  }
-
-  /** Sends batched bytes to the sink. */
-  flush(): void {
-    this.#sink.flush();
-  }
-
-  /** Flushes, and closes the file opened by {@linkcode create}. */
-  close(): void {
-    this.#sink.flush();
-    const done = this.#onClose;
-    this.#onClose = null;
-    done?.();
+    this.pushPacket(buf);
   }
 }
 
@@ -291,11 +249,8 @@ const utf8 = new TextEncoder();
  * assert.equal(interfaces[1]!.name, "tun0");
  * ```
  */
-export class PcapngWriter implements CaptureWriter {
-  readonly #sink: ByteSink;
+export class PcapngWriter extends SinkWriter implements CaptureWriter {
   readonly #interfaces: Required<PcapngInterfaceOptions>[] = [];
-  #count = 0;
-  #onClose: (() => void) | null = null;
 
   /**
    * Writes the section header (and the given interfaces) at once.
@@ -303,10 +258,7 @@ export class PcapngWriter implements CaptureWriter {
    * @throws {RangeError} If an interface option is out of range.
    */
   constructor(options: PcapngWriterOptions = {}) {
-    this.#sink = new ByteSink(
-      options.sink,
-      checkUint("bufferSize", options.bufferSize ?? 0, 2 ** 30),
-    );
+    super("pcapng", options.sink, checkUint("bufferSize", options.bufferSize ?? 0, 2 ** 30));
     const app = options.application ?? "deno-netstack";
     const opts = app === "" ? [] : [option(4, utf8.encode(app))];
     const b = block(PCAPNG_SHB, 16, opts);
@@ -316,7 +268,7 @@ export class PcapngWriter implements CaptureWriter {
     dv.setUint16(14, 0, true);
     dv.setInt32(16, -1, true); // section length not given
     dv.setInt32(20, -1, true);
-    this.#sink.push(b);
+    this.push(b);
     for (const ifc of options.interfaces ?? []) this.addInterface(ifc);
   }
 
@@ -325,15 +277,10 @@ export class PcapngWriter implements CaptureWriter {
     path: string | URL,
     options: Omit<PcapngWriterOptions, "sink"> = {},
   ): PcapngWriter {
-    const file = Deno.openSync(path, { write: true, create: true, truncate: true });
-    try {
-      const w = new PcapngWriter({ bufferSize: 65536, ...options, sink: file });
-      w.#onClose = () => file.close();
-      return w;
-    } catch (e) {
-      file.close();
-      throw e;
-    }
+    return SinkWriter.openFile(
+      path,
+      (file) => new PcapngWriter({ bufferSize: 65536, ...options, sink: file }),
+    );
   }
 
   /**
@@ -353,7 +300,7 @@ export class PcapngWriter implements CaptureWriter {
     const dv = new DataView(b.buffer);
     dv.setUint16(8, ifc.linkType, true);
     dv.setUint32(12, ifc.snaplen, true);
-    this.#sink.push(b);
+    this.push(b);
     this.#interfaces.push(ifc);
     return this.#interfaces.length - 1;
   }
@@ -361,14 +308,6 @@ export class PcapngWriter implements CaptureWriter {
   /** The interfaces described so far. */
   get interfaces(): readonly Required<PcapngInterfaceOptions>[] {
     return this.#interfaces;
-  }
-  /** Number of packets written. */
-  get count(): number {
-    return this.#count;
-  }
-  /** Bytes written so far. */
-  get byteLength(): number {
-    return this.#sink.byteLength;
   }
 
   /**
@@ -409,31 +348,7 @@ export class PcapngWriter implements CaptureWriter {
       dv.setUint32(o + 4, dir & 3, true);
     }
     dv.setUint32(len - 4, len, true);
-    this.#sink.push(b);
-    this.#count++;
-  }
-
-  /**
-   * The file so far, when there is no sink.
-   *
-   * @throws {TypeError} If the writer has a sink.
-   */
-  bytes(): Uint8Array {
-    if (!this.#sink.inMemory) throw new TypeError("Cannot get bytes: the pcapng writer has a sink");
-    return this.#sink.bytes();
-  }
-
-  /** Sends batched bytes to the sink. */
-  flush(): void {
-    this.#sink.flush();
-  }
-
-  /** Flushes, and closes the file opened by {@linkcode create}. */
-  close(): void {
-    this.#sink.flush();
-    const done = this.#onClose;
-    this.#onClose = null;
-    done?.();
+    this.pushPacket(b);
   }
 }
 

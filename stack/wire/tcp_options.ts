@@ -66,7 +66,7 @@ export class TcpOptionSet {
   tsVal = 0;
   /** TSecr, unsigned 32-bit (valid when `hasTimestamp`). */
   tsEcr = 0;
-  /** Number of SACK blocks read (0..4). */
+  /** Number of SACK blocks read (0..4; the blocks of a longer option past the fourth are ignored). */
   sackCount = 0;
   /** SACK block edges: left at `2i`, right at `2i + 1`, unsigned 32-bit. */
   readonly sackBlocks: Uint32Array = new Uint32Array(2 * TCP_MAX_SACK_BLOCKS);
@@ -135,7 +135,11 @@ export class TcpOptionSet {
           break;
         case TCP_OPT_SACK:
           if (len >= 10 && ((len - 2) & 7) === 0) {
-            const n = (len - 2) >>> 3;
+            // At most 4 blocks fit in 40 option bytes; a longer option (from
+            // an options area a caller did not bound to 40) is read up to 4
+            // blocks, as Linux reads at most 4 (`TCP_NUM_SACKS`).
+            let n = (len - 2) >>> 3;
+            if (n > TCP_MAX_SACK_BLOCKS) n = TCP_MAX_SACK_BLOCKS;
             this.sackCount = n;
             for (let b = 0; b < n; b++) {
               this.sackBlocks[2 * b] = readU32(bytes, i + 2 + 8 * b);

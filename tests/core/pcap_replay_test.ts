@@ -17,25 +17,11 @@ import {
   VirtualNetwork,
 } from "../../mod.ts";
 import type { NetInterface } from "../../stack/netif.ts";
-import { SHARED_PCAPS } from "../_harness.ts";
+import { SHARED_PCAPS, sharedCaptures } from "../_harness.ts";
 
 const CORPUS = SHARED_PCAPS;
 
-function captures(): string[] {
-  const out: string[] = [];
-  for (const dir of [CORPUS, `${CORPUS}/linux-probes`]) {
-    try {
-      for (const e of Deno.readDirSync(dir)) {
-        if (e.isFile && /\.pcap(ng)?$/.test(e.name)) out.push(`${dir}/${e.name}`);
-      }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-  }
-  return out.sort();
-}
-
-const FILES = captures();
+const FILES = sharedCaptures();
 
 /** The IPv4 destination of a frame, if it carries an IPv4 header. */
 function ipv4Destination(linkType: number, f: Uint8Array): string | undefined {

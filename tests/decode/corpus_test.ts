@@ -10,24 +10,10 @@ import assert from "node:assert/strict";
 import { type CaptureRecord, parseCapture } from "../../drivers/pcapfile/mod.ts";
 import { decodeFrame, formatDecodedLayers } from "../../stack/wire/decode.ts";
 import { describeFrame } from "../../stack/wire/pretty.ts";
-import { SHARED_PCAPS } from "../_harness.ts";
+import { SHARED_PCAPS, sharedCaptures } from "../_harness.ts";
 import { tsharkFields } from "./_tshark_fields.ts";
 
-function corpus(): string[] {
-  const files: string[] = [];
-  for (const dir of [SHARED_PCAPS, `${SHARED_PCAPS}/linux-probes`]) {
-    try {
-      for (const e of Deno.readDirSync(dir)) {
-        if (e.isFile && /\.pcap(ng)?$/.test(e.name)) files.push(`${dir}/${e.name}`);
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  return files.sort();
-}
-
-const FILES = corpus();
+const FILES = sharedCaptures();
 const NO_CORPUS = FILES.length === 0 ? `no captures under ${SHARED_PCAPS}` : undefined;
 if (NO_CORPUS !== undefined) console.log(`corpus tests skipped: ${NO_CORPUS}`);
 

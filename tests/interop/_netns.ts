@@ -25,10 +25,17 @@ import {
   deleteNetns,
   netnsExec,
   randomNetnsName,
-  runCommand,
 } from "../../cli/_netns.ts";
+import { CHECKSUM_PREFERENCES, runTshark } from "../_tshark.ts";
 
-export { configurePeer, ip, netnsExec, randomNetnsName, runCommand } from "../../cli/_netns.ts";
+export {
+  configurePeer,
+  ip,
+  netnsExec,
+  randomNetnsName,
+  runCommand,
+  withNetns,
+} from "../../cli/_netns.ts";
 
 /** The Linux end's address. */
 export const LINUX_ADDRESS = "10.0.0.1";
@@ -86,15 +93,31 @@ export function hasCommand(cmd: string, flag = "--version"): boolean {
 
 /** A running tcpdump. */
 export interface Tcpdump {
-  /** Stops it (SIGTERM) and waits until the file is complete. */
-  stop(): Promise<void>;
+  /**
+   * Stops it (SIGTERM) and waits until the file is complete; resolves with
+   * the packets tcpdump says it dropped (kernel and interface).
+   */
+  stop(): Promise<number>;
+}
+
+/** Options of {@linkcode startTcpdump}. */
+export interface TcpdumpOptions {
+  /** Snap length, `-s` (default: tcpdump's, whole packets). */
+  readonly snaplen?: number;
+  /** Capture buffer in KiB, `-B` (default: tcpdump's). */
+  readonly bufferKib?: number;
 }
 
 /**
  * Starts `tcpdump -i dev -w file` inside `netns` and waits until it listens
  * (at most 5 s).
  */
-export async function startTcpdump(netns: string, dev: string, file: string): Promise<Tcpdump> {
+export async function startTcpdump(
+  netns: string,
+  dev: string,
+  file: string,
+  options: TcpdumpOptions = {},
+): Promise<Tcpdump> {
   const child = new Deno.Command("ip", {
     args: [
       "netns",
@@ -106,6 +129,8 @@ export async function startTcpdump(netns: string, dev: string, file: string): Pr
       "--immediate-mode",
       "-U",
       "-n",
+      ...(options.bufferKib !== undefined ? ["-B", String(options.bufferKib)] : []),
+      ...(options.snaplen !== undefined ? ["-s", String(options.snaplen)] : []),
       "-Z",
       "root",
       "-w",
@@ -134,9 +159,14 @@ export async function startTcpdump(netns: string, dev: string, file: string): Pr
   } finally {
     clearTimeout(timer);
   }
-  // Keep draining stderr so tcpdump never blocks on a full pipe.
+  // Keep reading stderr (so tcpdump never blocks on a full pipe) for its
+  // statistics at exit.
   const drained = (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      text += decoder.decode(chunk.value);
+    }
   })();
   return {
     async stop() {
@@ -145,6 +175,11 @@ export async function startTcpdump(netns: string, dev: string, file: string): Pr
       } catch { /* already gone */ }
       await child.status;
       await drained;
+      let dropped = 0;
+      for (const m of text.matchAll(/(\d+) packets? dropped by (kernel|interface)/g)) {
+        dropped += Number(m[1]);
+      }
+      return dropped;
     },
   };
 }
@@ -155,18 +190,10 @@ export async function startTcpdump(netns: string, dev: string, file: string): Pr
  * tshark is not installed.
  */
 export async function captureProblems(file: string): Promise<string[] | undefined> {
-  let r: CommandResult;
+  let out: string;
   try {
-    r = await runCommand("tshark", [
-      "-n",
-      "-r",
-      file,
-      "-o",
-      "ip.check_checksum:TRUE",
-      "-o",
-      "tcp.check_checksum:TRUE",
-      "-o",
-      "udp.check_checksum:TRUE",
+    out = await runTshark(file, [
+      ...CHECKSUM_PREFERENCES,
       "-Y",
       "_ws.malformed || _ws.expert.severity >= warning",
     ]);
@@ -174,14 +201,13 @@ export async function captureProblems(file: string): Promise<string[] | undefine
     if (err instanceof Deno.errors.NotFound) return undefined;
     throw err;
   }
-  if (r.code !== 0) return [`tshark failed: ${r.stderr.trim()}`];
-  return r.stdout.split("\n").filter((l) => l.trim() !== "");
+  return out.split("\n").filter((l) => l.trim() !== "");
 }
 
 /** Number of packets in a capture, by tshark. */
 export async function captureCount(file: string): Promise<number> {
-  const r = await runCommand("tshark", ["-n", "-r", file, "-T", "fields", "-e", "frame.number"]);
-  return r.stdout.split("\n").filter((l) => l.trim() !== "").length;
+  const out = await runTshark(file, ["-T", "fields", "-e", "frame.number"]);
+  return out.split("\n").filter((l) => l.trim() !== "").length;
 }
 
 /** What a {@linkcode withDevice} body gets. */

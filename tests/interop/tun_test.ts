@@ -19,13 +19,12 @@ import {
   LINUX_ADDRESS,
   netnsExec,
   pingSummary,
-  randomNetnsName,
   runCommand,
   SKIP_REASON,
   STACK_ADDRESS,
   withDevice,
+  withNetns,
 } from "./_netns.ts";
-import { addNetns, deleteNetns } from "../../cli/_netns.ts";
 
 explainSkip("tests/interop/tun_test.ts");
 const ignore = SKIP_REASON !== undefined;
@@ -155,41 +154,40 @@ Deno.test({
   name: "tun: the fd keeps working after `ip link set DEV netns NS` moves the device",
   ignore,
   async fn() {
-    const netns = randomNetnsName();
     // Made in our own namespace, then moved: the name must be unique out here.
     const name = `tunmv${crypto.getRandomValues(new Uint16Array(1))[0]!.toString(16)}`;
-    await addNetns(netns);
-    const clock = new SystemClock();
-    const stack = createStack({ clock, seed: 5 });
-    const dev = openTun({ mode: "tun", name });
-    try {
-      await ip(["link", "set", "dev", name, "netns", netns]);
-      stack.addInterface({ driver: dev, addresses: [`${STACK_ADDRESS}/24`] });
-      const runner = new RealTimeRunner(stack, { clock });
-      dev.onBatch = runner.kick;
-      runner.start();
+    await withNetns(async (netns) => {
+      const clock = new SystemClock();
+      const stack = createStack({ clock, seed: 5 });
+      const dev = openTun({ mode: "tun", name });
       try {
-        await configurePeer(name, { addresses: [`${LINUX_ADDRESS}/24`], netns });
-        const r = await netnsExec(netns, [
-          "ping",
-          "-n",
-          "-c",
-          "3",
-          "-i",
-          "0.1",
-          "-W",
-          "1",
-          STACK_ADDRESS,
-        ], 10);
-        assert.deepEqual(pingSummary(r.stdout), { sent: 3, received: 3, loss: 0 }, r.stdout);
+        await ip(["link", "set", "dev", name, "netns", netns]);
+        stack.addInterface({ driver: dev, addresses: [`${STACK_ADDRESS}/24`] });
+        const runner = new RealTimeRunner(stack, { clock });
+        dev.onBatch = runner.kick;
+        runner.start();
+        try {
+          await configurePeer(name, { addresses: [`${LINUX_ADDRESS}/24`], netns });
+          const r = await netnsExec(netns, [
+            "ping",
+            "-n",
+            "-c",
+            "3",
+            "-i",
+            "0.1",
+            "-W",
+            "1",
+            STACK_ADDRESS,
+          ], 10);
+          assert.deepEqual(pingSummary(r.stdout), { sent: 3, received: 3, loss: 0 }, r.stdout);
+        } finally {
+          runner.stop();
+        }
       } finally {
-        runner.stop();
+        stack.close();
+        await dev.closed;
       }
-    } finally {
-      stack.close();
-      await dev.closed;
-      await deleteNetns(netns);
-    }
+    });
   },
 });
 
@@ -197,9 +195,7 @@ Deno.test({
   name: "tun: close() wakes the pending poll, closes the fd and removes the device",
   ignore,
   async fn() {
-    const netns = randomNetnsName();
-    await addNetns(netns);
-    try {
+    await withNetns(async (netns) => {
       const dev = openTun({ mode: "tun", name: "tun7", netns, pollTimeout: 60_000 });
       dev.attach({ receive: (p) => p.release(), pool: new PacketPool(), now: () => 0, ifindex: 1 });
       assert.match(await ip(["-o", "link", "show", "dev", "tun7"], { netns }), /tun7/);
@@ -209,9 +205,7 @@ Deno.test({
       assert.equal(dev.fd, -1);
       const r = await runCommand("ip", ["-n", netns, "link", "show", "dev", "tun7"]);
       assert.notEqual(r.code, 0, "the device is gone once its only fd is closed");
-    } finally {
-      await deleteNetns(netns);
-    }
+    });
   },
 });
 
@@ -219,9 +213,7 @@ Deno.test({
   name: "openTun() attaches to an existing device by name; a second open is Busy",
   ignore,
   async fn() {
-    const netns = randomNetnsName();
-    await addNetns(netns);
-    try {
+    await withNetns(async (netns) => {
       await ip(["tuntap", "add", "dev", "tunp0", "mode", "tun"], { netns });
       const dev = openTun({ mode: "tun", name: "tunp0", netns });
       try {
@@ -238,9 +230,7 @@ Deno.test({
         dev.close();
         await dev.closed;
       }
-    } finally {
-      await deleteNetns(netns);
-    }
+    });
   },
 });
 
@@ -289,9 +279,7 @@ Deno.test({
   name: "openTun({ mtu, up }) sets the Linux MTU and IFF_UP through ioctls",
   ignore,
   async fn() {
-    const netns = randomNetnsName();
-    await addNetns(netns);
-    try {
+    await withNetns(async (netns) => {
       const dev = openTun({ mode: "tap", name: "tapm0", netns, mtu: 1400, up: true });
       try {
         assert.equal(dev.mtu, 1400);
@@ -304,8 +292,6 @@ Deno.test({
         dev.close();
         await dev.closed;
       }
-    } finally {
-      await deleteNetns(netns);
-    }
+    });
   },
 });

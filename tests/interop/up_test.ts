@@ -8,15 +8,14 @@
 import assert from "node:assert/strict";
 import { runUp, UP_HELP, type UpOptions, type UpService } from "../../cli/up.ts";
 import type { ProtocolPlugin, Stack } from "../../mod.ts";
-import { addNetns, deleteNetns } from "../../cli/_netns.ts";
 import {
   captureProblems,
   explainSkip,
   ip,
   netnsExec,
   pingSummary,
-  randomNetnsName,
   SKIP_REASON,
+  withNetns,
 } from "./_netns.ts";
 
 explainSkip("tests/interop/up_test.ts");
@@ -52,6 +51,11 @@ async function up(
     ...extra,
   });
   return { code, out, err };
+}
+
+/** `up` flags for TUN device tun0 in namespace `ns`, the stack at 10.0.0.2/24. */
+function tunIn(ns: string): string[] {
+  return ["--driver", "tun", "--ifname", "tun0", "--netns", ns, "--address", "10.0.0.2/24"];
 }
 
 Deno.test("up --help documents every flag, with examples", async () => {
@@ -177,23 +181,10 @@ Deno.test({
   name: "up --driver tun --netns NS --peer-address: ready, Linux pings it, counters at the end",
   ignore,
   async fn() {
-    const ns = randomNetnsName();
-    await addNetns(ns);
-    try {
+    await withNetns(async (ns) => {
       let ping = "";
       const r = await up(
-        [
-          "--driver",
-          "tun",
-          "--ifname",
-          "tun0",
-          "--netns",
-          ns,
-          "--address",
-          "10.0.0.2/24",
-          "--peer-address",
-          "10.0.0.1/24",
-        ],
+        [...tunIn(ns), "--peer-address", "10.0.0.1/24"],
         async () => {
           ping = (await netnsExec(
             ns,
@@ -208,9 +199,7 @@ Deno.test({
       assert.deepEqual(pingSummary(ping), { sent: 5, received: 5, loss: 0 }, ping);
       assert.match(r.out.join("\n"), /^ {2}tx\.echo_replies +5$/m);
       assert.deepEqual(r.err, [], "the self-check ping to the peer succeeded");
-    } finally {
-      await deleteNetns(ns);
-    }
+    });
   },
 });
 
@@ -218,9 +207,7 @@ Deno.test({
   name: "up --driver tap --netns NS --peer-address --gateway: Linux pings it over ARP",
   ignore,
   async fn() {
-    const ns = randomNetnsName();
-    await addNetns(ns);
-    try {
+    await withNetns(async (ns) => {
       let ping = "";
       const r = await up(
         [
@@ -254,9 +241,7 @@ Deno.test({
       assert.match(r.out[0]!, /^ready tap\d+ 192\.168\.7\.2\/24$/);
       assert.match(r.out.join("\n"), /^tap\d+: rx .*, tx errors 0$/m);
       assert.deepEqual(pingSummary(ping), { sent: 3, received: 3, loss: 0 }, ping);
-    } finally {
-      await deleteNetns(ns);
-    }
+    });
   },
 });
 
@@ -322,36 +307,25 @@ Deno.test({
   name: "up exits with 1 and says why when its device is deleted under it",
   ignore,
   async fn() {
-    const ns = randomNetnsName();
-    await addNetns(ns);
-    let deleting: Promise<string> | undefined;
-    const err: string[] = [];
-    try {
-      const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), 10_000); // bound: the test fails, not hangs
-      const args = [
-        "--driver",
-        "tun",
-        "--ifname",
-        "tun0",
-        "--netns",
-        ns,
-        "--address",
-        "10.0.0.2/24",
-      ];
-      const code = await runUp(args, {
-        handleSignals: false,
-        signal: stop.signal,
-        print: () => {},
-        printError: (l) => err.push(l),
-        onReady: () => void (deleting = ip(["link", "del", "tun0"], { netns: ns })),
-      });
-      clearTimeout(timer);
-      assert.equal(code, 1, err.join("\n"));
-      assert.match(err.join("\n"), /^error: tun0 stopped: The device descriptor failed/m);
-    } finally {
-      await deleting;
-      await deleteNetns(ns);
-    }
+    await withNetns(async (ns) => {
+      let deleting: Promise<string> | undefined;
+      const err: string[] = [];
+      try {
+        const stop = new AbortController();
+        const timer = setTimeout(() => stop.abort(), 10_000); // bound: the test fails, not hangs
+        const code = await runUp(tunIn(ns), {
+          handleSignals: false,
+          signal: stop.signal,
+          print: () => {},
+          printError: (l) => err.push(l),
+          onReady: () => void (deleting = ip(["link", "del", "tun0"], { netns: ns })),
+        });
+        clearTimeout(timer);
+        assert.equal(code, 1, err.join("\n"));
+        assert.match(err.join("\n"), /^error: tun0 stopped: The device descriptor failed/m);
+      } finally {
+        await deleting;
+      }
+    });
   },
 });

@@ -11,23 +11,9 @@ import { parseCapture, type ReplaySummary } from "../../drivers/pcapfile/mod.ts"
 import type { Stack } from "../../mod.ts";
 import { decodeFrame } from "../../stack/wire/decode.ts";
 import { assertTsharkClean } from "../_tshark.ts";
-import { SHARED_PCAPS } from "../_harness.ts";
+import { SHARED_PCAPS, sharedCaptures } from "../_harness.ts";
 
-function corpus(): string[] {
-  const files: string[] = [];
-  for (const dir of [SHARED_PCAPS, `${SHARED_PCAPS}/linux-probes`]) {
-    try {
-      for (const e of Deno.readDirSync(dir)) {
-        if (e.isFile && /\.pcap(ng)?$/.test(e.name)) files.push(`${dir}/${e.name}`);
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  return files.sort();
-}
-
-const FILES = corpus();
+const FILES = sharedCaptures();
 if (FILES.length === 0) console.log(`corpus replay skipped: no captures under ${SHARED_PCAPS}`);
 
 /** The destination of the capture's first unicast IPv4 packet, as the host's /24. */

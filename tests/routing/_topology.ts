@@ -15,13 +15,10 @@
  *
  * @module
  */
-import assert from "node:assert/strict";
-import { createStack, type Stack } from "../../mod.ts";
-import type { Duration } from "../../stack/clock.ts";
+import type { Stack } from "../../mod.ts";
 import { VirtualNetwork } from "../../drivers/loopback/network.ts";
-import type { RunOptions } from "../../drivers/loopback/network.ts";
 import type { ProtocolPlugin } from "../../stack/manifest.ts";
-import { Capture, type Env, type PluginOptions, pluginsWith } from "../_harness.ts";
+import { Capture, type Env, EnvBase, type PluginOptions, pluginsWith } from "../_harness.ts";
 
 /** Options of {@linkcode makeRoutedNet}. */
 export interface RoutedNetOptions {
@@ -74,24 +71,16 @@ export interface RoutedNet extends Env {
  */
 export function makeRoutedNet(options: RoutedNetOptions = {}): RoutedNet {
   const net = new VirtualNetwork({ seed: options.seed ?? 1 });
-  const hosts: Stack[] = [];
   const lan1 = new Capture();
   const mid = new Capture();
   const lan3 = new Capture();
+  const base = new EnvBase(net, lan1);
   function stack(
     name: string,
     plugins: PluginOptions,
     extra: readonly ProtocolPlugin[] = [],
   ): Stack {
-    const s = createStack({
-      clock: net.clock,
-      rng: net.rng.fork(),
-      name,
-      plugins: pluginsWith(plugins, extra),
-    });
-    hosts.push(s);
-    net.addNode(s);
-    return s;
+    return base.newStack(name, pluginsWith(plugins, extra));
   }
   const routerPlugins = {
     ...options.routerPlugins,
@@ -120,40 +109,7 @@ export function makeRoutedNet(options: RoutedNetOptions = {}): RoutedNet {
     r2.addRoute("10.1.0.0/24", { gateway: "10.12.0.1" });
   }
   net.runFor(0);
-  let closed = false;
-  const env: RoutedNet = {
-    net,
-    hosts,
-    capture: lan1,
-    h1,
-    h2,
-    h3,
-    r1,
-    r2,
-    lan1,
-    mid,
-    lan3,
-    run<T>(fn: () => Promise<T>, o?: RunOptions): Promise<T> {
-      return net.run(fn, o);
-    },
-    runFor(d: Duration): void {
-      net.runFor(d);
-    },
-    close(): void {
-      if (closed) return;
-      closed = true;
-      for (const s of hosts) s.close();
-      net.close();
-    },
-    finish(): void {
-      env.close();
-      const leaks = [net.pool, ...hosts.map((h) => h.pool)]
-        .map((p, i) => p.outstanding === 0 ? "" : `${i === 0 ? "net" : hosts[i - 1]!.name}`)
-        .filter((x) => x !== "");
-      assert.deepEqual(leaks, [], `packet buffers leaked: ${leaks.join(", ")}`);
-    },
-  };
-  return env;
+  return Object.assign(base, { h1, h2, h3, r1, r2, lan1, mid, lan3 });
 }
 
 /**

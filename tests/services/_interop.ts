@@ -13,7 +13,13 @@ import assert from "node:assert/strict";
 import type { Stack } from "../../mod.ts";
 import { runUp } from "../../cli/up.ts";
 import { addNetns, type CommandResult, deleteNetns, netnsExec } from "../../cli/_netns.ts";
-import { randomNetnsName, SKIP_REASON } from "../interop/_netns.ts";
+import {
+  hasCommand,
+  randomNetnsName,
+  SKIP_REASON,
+  startTcpdump,
+  type Tcpdump,
+} from "../interop/_netns.ts";
 import { assertTsharkClean, type TsharkOptions } from "../_tshark.ts";
 import { SERVICES } from "../../plugins/services/mod.ts";
 import { FLOW_CONTROL_WARNINGS } from "./_services.ts";
@@ -23,24 +29,15 @@ export const LINUX = "10.0.0.1";
 /** The virtual host. */
 export const HOST = "10.0.0.2";
 
-function hasCommand(cmd: string, args: string[]): boolean {
-  try {
-    new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).outputSync();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function findReason(): string | undefined {
   if (SKIP_REASON !== undefined) return SKIP_REASON;
   for (
-    const [cmd, args] of [["tcpdump", ["--version"]], ["curl", ["--version"]], ["nc", ["-h"]], [
+    const [cmd, flag] of [["tcpdump", "--version"], ["curl", "--version"], ["nc", "-h"], [
       "socat",
-      ["-V"],
+      "-V",
     ]] as const
   ) {
-    if (!hasCommand(cmd, [...args])) return `no ${cmd} (install it: see .ci/run APT_PACKAGES)`;
+    if (!hasCommand(cmd, flag)) return `no ${cmd} (install it: see .ci/run APT_PACKAGES)`;
   }
   return undefined;
 }
@@ -63,86 +60,6 @@ export function explainInteropSkip(file: string): void {
   told.add(file);
   // deno-lint-ignore no-console
   console.log(`${file}: skipping service interop tests: ${INTEROP_SKIP}`);
-}
-
-/** A running tcpdump. */
-interface Tcpdump {
-  /** Stops it; resolves with the packets it says it dropped (kernel and interface). */
-  stop(): Promise<number>;
-}
-
-/** tcpdump -i dev -w file in `netns`, with a snap length; waits until it listens (5 s at most). */
-async function startTcpdump(
-  netns: string,
-  dev: string,
-  file: string,
-  snaplen: number,
-): Promise<Tcpdump> {
-  const child = new Deno.Command("ip", {
-    args: [
-      "netns",
-      "exec",
-      netns,
-      "tcpdump",
-      "-i",
-      dev,
-      "--immediate-mode",
-      "-U",
-      "-n",
-      "-B",
-      "65536",
-      "-s",
-      String(snaplen),
-      "-Z",
-      "root",
-      "-w",
-      file,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 5000));
-  try {
-    while (!text.includes("listening on")) {
-      const chunk = await Promise.race([reader.read(), timeout]);
-      if (chunk === "timeout" || chunk.done) {
-        child.kill("SIGKILL");
-        await reader.cancel();
-        await child.status;
-        throw new Error(`tcpdump did not start: ${text.trim()}`);
-      }
-      text += decoder.decode(chunk.value);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  // Keep reading stderr (so tcpdump never blocks) for its statistics at exit.
-  const drained = (async () => {
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) return;
-      text += decoder.decode(chunk.value);
-    }
-  })();
-  return {
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* gone */ }
-      await child.status;
-      await drained;
-      let dropped = 0;
-      for (const m of text.matchAll(/(\d+) packets? dropped by (kernel|interface)/g)) {
-        dropped += Number(m[1]);
-      }
-      return dropped;
-    },
-  };
 }
 
 /** What a {@linkcode withUp} body gets. */
@@ -243,7 +160,10 @@ export async function withUp(
         onReady: async (stack) => {
           let dump: Tcpdump | null = null;
           try {
-            dump = await startTcpdump(netns, ifname, pcap, options.snaplen ?? 262144);
+            dump = await startTcpdump(netns, ifname, pcap, {
+              bufferKib: 65536,
+              snaplen: options.snaplen ?? 262144,
+            });
             await Promise.race([
               body({
                 netns,

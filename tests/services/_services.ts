@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { createStack, DEFAULT_PLUGINS, type Stack, type TcpConn } from "../../mod.ts";
+import { DEFAULT_PLUGINS, type Stack, type TcpConn } from "../../mod.ts";
 import type { PluginEntry } from "../../stack/boot.ts";
 import type { ProtocolPlugin } from "../../stack/manifest.ts";
 import type { Duration } from "../../stack/clock.ts";
@@ -17,7 +17,7 @@ import { VirtualNetwork } from "../../drivers/loopback/network.ts";
 import type { RunOptions } from "../../drivers/loopback/network.ts";
 import type { Link } from "../../drivers/loopback/link.ts";
 import type { Faults } from "../../drivers/loopback/faults.ts";
-import { Capture, hostMac, mac } from "../_harness.ts";
+import { Capture, type Env, EnvBase, hostMac, mac, withEnv } from "../_harness.ts";
 import { SERVICES } from "../../plugins/services/mod.ts";
 
 /** The server's address. */
@@ -46,9 +46,7 @@ export interface ServiceEnvOptions {
 }
 
 /** Two stacks on one link: `server` runs services, `client` talks to them. */
-export interface ServiceEnv {
-  /** The network. */
-  readonly net: VirtualNetwork;
+export interface ServiceEnv extends Env {
   /** The link (`link.stats("a->b")`, `link.setFaults()`). */
   readonly link: Link;
   /** The stack at 10.0.0.2 running the services. */
@@ -59,14 +57,8 @@ export interface ServiceEnv {
   readonly capture: Capture | null;
   /** `net.run` with a generous virtual timeout (10 min) unless given. */
   run<T>(fn: () => Promise<T>, options?: RunOptions): Promise<T>;
-  /** `net.runFor`. */
-  runFor(d: Duration): void;
   /** A server counter's value (`"echo.bytes"`). */
   counter(name: string): number;
-  /** Closes both stacks and the network (idempotent). */
-  close(): void;
-  /** Closes, then asserts no packet buffer leaked. */
-  finish(): void;
 }
 
 /**
@@ -108,48 +100,21 @@ export function makeServiceEnv(options: ServiceEnvOptions = {}): ServiceEnv {
     ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
   });
-  const client = createStack({ clock: net.clock, rng: net.rng.fork(), name: "client" });
-  const server = createStack({
-    clock: net.clock,
-    rng: net.rng.fork(),
-    name: "server",
-    plugins: serverPlugins(options),
-  });
-  net.addNode(client);
-  net.addNode(server);
+  const base = new EnvBase(net, capture);
+  const client = base.newStack("client");
+  const server = base.newStack("server", serverPlugins(options));
   client.addInterface({
     driver: capture ? capture.tap(link.a, { name: "client" }) : link.a,
     addresses: [`${CLIENT}/24`],
   });
   server.addInterface({ driver: link.b, addresses: [`${SERVER}/24`] });
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    client.close();
-    server.close();
-    net.close();
-  };
-  return {
-    net,
+  return Object.assign(base, {
     link,
     server,
     client,
-    capture,
-    run: (fn, o) => net.run(fn, { timeout: 600_000_000, ...o }),
-    runFor: (d) => net.runFor(d),
-    counter: (name) => server.counters.value(name),
-    close,
-    finish() {
-      close();
-      const leaks = [
-        ["network", net.pool.outstanding],
-        ["client", client.pool.outstanding],
-        ["server", server.pool.outstanding],
-      ].filter(([, n]) => n !== 0);
-      assert.deepEqual(leaks, [], "packet buffers leaked");
-    },
-  };
+    run: <T>(fn: () => Promise<T>, o?: RunOptions) => net.run(fn, { timeout: 600_000_000, ...o }),
+    counter: (name: string) => server.counters.value(name),
+  });
 }
 
 /** Resolves after `d` µs of virtual time; only inside `env.run`. */
@@ -159,10 +124,7 @@ export function delay(env: ServiceEnv, d: Duration): Promise<void> {
 
 /** Lets `d` µs of virtual time pass inside `env.run`, so async service code runs too. */
 export function sleep(env: ServiceEnv, d: Duration): Promise<void> {
-  return env.run(
-    () => new Promise<void>((resolve) => env.net.at(env.net.now() + d, resolve)),
-    { timeout: d + 1_000_000 },
-  );
+  return env.run(() => delay(env, d), { timeout: d + 1_000_000 });
 }
 
 /** Wireshark's warnings about flow control: a full window is not a fault. */
@@ -172,18 +134,15 @@ export const FLOW_CONTROL_WARNINGS: readonly RegExp[] = [
   /^TCP Zero Window Probe/,
 ];
 
-/** Runs `body` with `env`; on success finishes (leak check), on failure only closes. */
-export async function withServiceEnv(
+/**
+ * {@linkcode withEnv} for a {@linkcode ServiceEnv}: on success finishes (leak
+ * check), on failure only closes.
+ */
+export function withServiceEnv(
   env: ServiceEnv,
   body: (env: ServiceEnv) => void | Promise<void>,
 ): Promise<void> {
-  try {
-    await body(env);
-  } catch (e) {
-    env.close();
-    throw e;
-  }
-  env.finish();
+  return withEnv(env, body);
 }
 
 /** Deterministic pseudo-random bytes (xorshift32), chunk by chunk. */

@@ -330,6 +330,30 @@ export class Peer {
     return this.host.inject(bytes, after).map(parseSeg).filter((s): s is Seg => s !== undefined);
   }
 
+  /**
+   * Injects segments as one receive batch (as a TUN read loop delivers
+   * them: `beginBatch`, the frames, `endBatch`); returns what the stack sent
+   * while the batch was open (`during`) and at its end (`after`).
+   */
+  sendBatch(fs: readonly TcpFields[]): { during: Seg[]; after: Seg[] } {
+    const stack = this.host.stack;
+    const index = this.host.iface.index;
+    const parse = (frames: Uint8Array[]) =>
+      frames.map(parseSeg).filter((s): s is Seg => s !== undefined);
+    stack.beginBatch();
+    for (const f of fs) {
+      const bytes = ipv4Packet(
+        { src: this.addr, dst: this.stackAddr, protocol: 6 },
+        tcpSegment(f, this.addr, this.stackAddr),
+      );
+      stack.inject(index, bytes);
+    }
+    this.host.runFor(0); // deliver what the stack sent meanwhile
+    const during = parse(this.host.take());
+    stack.endBatch();
+    return { during, after: this.take() };
+  }
+
   /** Injects raw IPv4 bytes; returns the TCP segments sent. */
   sendRaw(bytes: Uint8Array, after: Duration = 0): Seg[] {
     return this.host.inject(bytes, after).map(parseSeg).filter((s): s is Seg => s !== undefined);

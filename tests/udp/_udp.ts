@@ -23,17 +23,9 @@ import {
   hex,
   ip,
   ipv4Packet,
+  onesSum as sum16,
 } from "../_harness.ts";
 import type { PacketBuffer, ProtocolPlugin, RxContext, Verdict } from "../../mod.ts";
-
-/** One's-complement sum of `bytes` (odd length padded), folded, not complemented. */
-function sum16(bytes: Uint8Array, initial = 0): number {
-  let s = initial;
-  for (let i = 0; i + 1 < bytes.length; i += 2) s += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (bytes.length % 2 === 1) s += bytes[bytes.length - 1]! << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
-}
 
 function pseudo(src: string, dst: string, length: number): number {
   const a = ip(src);

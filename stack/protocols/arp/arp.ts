@@ -36,9 +36,7 @@ import {
   emitArp,
   parseArp,
 } from "../../wire/arp.ts";
-
-const ETHERTYPE_ARP = 0x0806;
-const ETHERTYPE_IPV4 = 0x0800;
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 
 type State = "INCOMPLETE" | "REACHABLE" | "STALE" | "FAILED" | "PERMANENT";
 

@@ -16,11 +16,13 @@ import type {
 } from "../../manifest.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type { EthernetService } from "../../services.ts";
+import {
+  ETHERNET_HEADER_LEN as HEADER_LEN,
+  ETHERTYPE_QINQ as TPID_8021AD,
+  ETHERTYPE_VLAN as TPID_8021Q,
+} from "../../wire/ethernet.ts";
 
-const HEADER_LEN = 14;
 const MIN_FRAME = 60; // without FCS
-const TPID_8021Q = 0x8100;
-const TPID_8021AD = 0x88a8;
 
 /** The Ethernet II plugin. */
 export const ethernetPlugin: ProtocolPlugin = {

@@ -37,11 +37,13 @@ import type { IcmpErrorService } from "../../services.ts";
 import type { Counter } from "../../counters.ts";
 import { updateChecksum16 } from "../../wire/checksum.ts";
 import type { RoutingTable } from "./routes.ts";
+import {
+  ICMP_DEST_UNREACHABLE,
+  ICMP_FRAG_NEEDED as FRAG_NEEDED,
+  ICMP_NET_UNREACHABLE as NET_UNREACHABLE,
+  ICMP_TIME_EXCEEDED,
+} from "../../wire/icmpv4.ts";
 
-const ICMP_DEST_UNREACHABLE = 3;
-const ICMP_TIME_EXCEEDED = 11;
-const NET_UNREACHABLE = 0;
-const FRAG_NEEDED = 4;
 const FLAG_DF = 0x4000;
 
 /** Why the forwarder dropped a datagram (counted as `ipv4.rx.<reason>`). */

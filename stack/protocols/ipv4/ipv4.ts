@@ -26,25 +26,32 @@ import {
   Ipv4SendFlags,
   type Ipv4Service,
 } from "../../services.ts";
-import { BROADCAST_MAC, ipv4Mask, ipv4MulticastMac, parseIpv4Cidr } from "../../wire/address.ts";
+import {
+  BROADCAST_MAC,
+  IPV4_BROADCAST as LIMITED_BROADCAST,
+  ipv4Mask,
+  ipv4MulticastMac,
+  parseIpv4Cidr,
+} from "../../wire/address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { fragmentIpv4 } from "./fragment.ts";
 import { Forwarder } from "./forward.ts";
 import { PmtuCache } from "./pmtu.ts";
 import { Reassembler } from "./reassembly.ts";
 import { RoutingTable } from "./routes.ts";
+import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
+import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
+import {
+  ICMP_DEST_UNREACHABLE,
+  ICMP_HOST_UNREACHABLE,
+  ICMP_PROTOCOL_UNREACHABLE,
+  ICMP_REASSEMBLY_TIME_EXCEEDED as ICMP_REASSEMBLY_TIMEOUT,
+  ICMP_TIME_EXCEEDED,
+} from "../../wire/icmpv4.ts";
 
-const ETHERTYPE_IPV4 = 0x0800;
-const HEADER_LEN = 20;
 const ALL_SYSTEMS = 0xe0000001;
-const LIMITED_BROADCAST = 0xffffffff;
 const LOOPBACK_QUEUE_LIMIT = 1024;
 const MAX_DATAGRAM = 65535;
-const ICMP_DEST_UNREACHABLE = 3;
-const ICMP_PROTOCOL_UNREACHABLE = 2;
-const ICMP_HOST_UNREACHABLE = 1;
-const ICMP_TIME_EXCEEDED = 11;
-const ICMP_REASSEMBLY_TIMEOUT = 1;
 
 function isMulticast(a: number): boolean {
   return (a >>> 28) === 0xe;

@@ -15,9 +15,7 @@
 import { LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "../../driver.ts";
 import type { ProtocolPlugin, RxContext, Verdict } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
-
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_IPV6 = 0x86dd;
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
 
 /** The raw-IP link plugin. */
 export const rawIpPlugin: ProtocolPlugin = {

@@ -18,7 +18,7 @@ import type {
 } from "../../net_api.ts";
 import { formatIpv4Address, parseIpv4Address } from "../../wire/address.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
-import type { TcpCore } from "./core.ts";
+import { isLoopbackAddress, LOOPBACK_SOURCE, type TcpCore } from "./core.ts";
 import { type EndpointUser, TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
 import { type ListenerUser, ListenSocket } from "./listener.ts";
@@ -44,15 +44,17 @@ function badResource(what: string): Error {
 
 /** A connection as the user sees it. */
 export class TcpConnImpl implements TcpConn, EndpointUser {
-  /** Our end. */
-  readonly localAddr: NetAddr;
-  /** The peer's end. */
-  readonly remoteAddr: NetAddr;
   readonly #ep: TcpEndpoint;
+  // Made on first use: most connections are never asked (saves two objects
+  // and two strings per idle connection).
+  #localAddr: NetAddr | null = null;
+  #remoteAddr: NetAddr | null = null;
   #closed = false;
   #writeClosed = false;
-  readonly #reads: Waiter<number | null>[] = [];
-  readonly #writes: Waiter<number>[] = [];
+  // Parked reads and writes; made when one has to wait, dropped once served
+  // (an idle connection holds no queue and no queue's backing store).
+  #reads: Waiter<number | null>[] | null = null;
+  #writes: Waiter<number>[] | null = null;
   #connect: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void } | null = null;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
@@ -61,8 +63,18 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
   constructor(ep: TcpEndpoint) {
     this.#ep = ep;
     ep.user = this;
-    this.localAddr = addr(ep.localAddr, ep.localPort);
-    this.remoteAddr = addr(ep.remoteAddr, ep.remotePort);
+  }
+
+  /** Our end. */
+  get localAddr(): NetAddr {
+    const ep = this.#ep;
+    return this.#localAddr ??= addr(ep.localAddr, ep.localPort);
+  }
+
+  /** The peer's end. */
+  get remoteAddr(): NetAddr {
+    const ep = this.#ep;
+    return this.#remoteAddr ??= addr(ep.remoteAddr, ep.remotePort);
   }
 
   /** @internal The promise `connect()` returns. */
@@ -84,6 +96,7 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
   /** @internal */
   onReadable(): void {
     const reads = this.#reads;
+    if (reads === null) return;
     while (reads.length > 0) {
       const w = reads[0]!;
       const r = this.#tryRead(w.buf);
@@ -92,11 +105,13 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
       if (r instanceof Error) w.reject(r);
       else w.resolve(r);
     }
+    if (this.#reads === reads) this.#reads = null;
   }
 
   /** @internal */
   onWritable(): void {
     const writes = this.#writes;
+    if (writes === null) return;
     while (writes.length > 0) {
       const w = writes[0]!;
       const r = this.#tryWrite(w.buf);
@@ -105,6 +120,7 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
       if (r instanceof Error) w.reject(r);
       else w.resolve(r);
     }
+    if (this.#writes === writes) this.#writes = null;
   }
 
   /** @internal */
@@ -133,11 +149,11 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
   /** Reads into `p`; null at end of stream. */
   read(p: Uint8Array): Promise<number | null> {
     if (p.length === 0) return Promise.resolve(0);
-    if (this.#reads.length === 0) {
+    if (this.#reads === null || this.#reads.length === 0) {
       const r = this.#tryRead(p);
       if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
     }
-    return new Promise((resolve, reject) => this.#reads.push({ buf: p, resolve, reject }));
+    return new Promise((resolve, reject) => (this.#reads ??= []).push({ buf: p, resolve, reject }));
   }
 
   // ---- writing ---------------------------------------------------------
@@ -156,12 +172,14 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
 
   /** Queues bytes; resolves with how many were taken (waits while the buffer is full). */
   write(p: Uint8Array): Promise<number> {
-    if (this.#writes.length === 0) {
+    if (this.#writes === null || this.#writes.length === 0) {
       if (p.length === 0 && !this.#closed) return Promise.resolve(0);
       const r = this.#tryWrite(p);
       if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
     }
-    return new Promise((resolve, reject) => this.#writes.push({ buf: p, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      (this.#writes ??= []).push({ buf: p, resolve, reject })
+    );
   }
 
   /** Sends FIN after the queued data (half-close). */
@@ -365,7 +383,7 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
   let src: number;
   if (options.localAddress !== undefined) {
     src = parseHost(options.localAddress, "bind to");
-    if (src !== 0 && !core.ipv4.isLocal(src)) {
+    if (src !== 0 && !core.isLocal(src)) {
       return Promise.reject(
         new Deno.errors.AddrNotAvailable(`Cannot bind to ${options.localAddress}: not local`),
       );
@@ -373,6 +391,7 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
   } else src = 0;
   if (src === 0) {
     if (core.ipv4.isLocal(dst)) src = dst;
+    else if (isLoopbackAddress(dst)) src = LOOPBACK_SOURCE;
     else {
       const route = core.routes.lookup(dst);
       if (route === undefined || route.source === 0) {
@@ -449,7 +468,7 @@ export function listen(core: TcpCore, options: TcpListenOptions): TcpListener {
     throw new TypeError(`Cannot listen: unsupported transport "${options.transport}"`);
   }
   const local = parseHost(options.hostname, "listen on");
-  if (local !== 0 && !core.ipv4.isLocal(local)) {
+  if (local !== 0 && !core.isLocal(local)) {
     throw new Deno.errors.AddrNotAvailable(`Cannot listen on ${options.hostname}: not local`);
   }
   let port = checkPort(options.port, "listen", true);

@@ -14,6 +14,7 @@ import { Ipv4SendFlags } from "../../services.ts";
 import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptionSet } from "../../wire/tcp.ts";
 import type { TcpConfig } from "./config.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
 import { ConnTable, ListenTable } from "./table.ts";
 
@@ -23,6 +24,19 @@ export const IP_PROTOCOL_TCP = 6;
 export const DEFAULT_MSS = 536;
 /** IPv4 + TCP headers without options. */
 export const IPV4_TCP_HEADERS = 40;
+/**
+ * The MSS towards our own addresses and 127.0.0.0/8: segments that never
+ * leave the stack are limited only by the IPv4 datagram size (Linux's `lo`,
+ * MTU 65536, advertises the same 65495).
+ */
+export const LOCAL_MSS = 65535 - IPV4_TCP_HEADERS;
+/** The source address of connections to 127.0.0.0/8 (Linux: `lo`'s 127.0.0.1). */
+export const LOOPBACK_SOURCE = 0x7f000001;
+
+/** Whether `a` is in 127.0.0.0/8, the loopback network (RFC 1122 §3.2.1.3 (g)). */
+export function isLoopbackAddress(a: number): boolean {
+  return (a >>> 24) === 127;
+}
 
 /** Every counter the plugin declares, without the `tcp.` prefix. */
 export const TCP_COUNTERS = [
@@ -150,6 +164,11 @@ export class TcpCore {
   readonly wscale: number;
   /** Scratch for SACK blocks we send. */
   readonly sackOut: Uint32Array = new Uint32Array(8);
+  /**
+   * Connections owing an ACK at the end of the current receive batch (each
+   * at most once, flagged by `ackAtFlush`; emptied by every flush).
+   */
+  readonly ackQueue: TcpEndpoint[] = [];
   #challengeWindow = 0;
   #challengeCount = 0;
 
@@ -241,8 +260,17 @@ export class TcpCore {
     }
   }
 
-  /** The route MSS towards `dst`: path MTU minus 40, or 536 when no route. */
+  /** Whether `a` is one of our addresses or in 127.0.0.0/8 (IPv4 delivers it to us). */
+  isLocal(a: number): boolean {
+    return isLoopbackAddress(a) || this.ipv4.isLocal(a);
+  }
+
+  /**
+   * The route MSS towards `dst`: path MTU minus 40, or 536 when no route;
+   * {@linkcode LOCAL_MSS} towards ourselves.
+   */
   routeMss(dst: number): number {
+    if (this.isLocal(dst)) return LOCAL_MSS;
     const r = this.routes.lookup(dst);
     if (r === undefined || r.mtu <= IPV4_TCP_HEADERS) return DEFAULT_MSS;
     return Math.min(r.mtu - IPV4_TCP_HEADERS, 65535);

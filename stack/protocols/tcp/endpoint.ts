@@ -31,7 +31,7 @@ import {
   type TcpState,
   TIME_WAIT,
 } from "./state.ts";
-import { armTimer, onTimer } from "./timers.ts";
+import { armTimer, onTimer, watchPathMtu } from "./timers.ts";
 
 /**
  * How long a drained send or receive buffer keeps its backing store before
@@ -39,6 +39,9 @@ import { armTimer, onTimer } from "./timers.ts";
  * reallocate between segments, short enough that idle ones hold nothing.
  */
 const BUFFER_TRIM_DELAY = 1_000_000;
+
+/** Most SACKed ranges the sender's scoreboard keeps. */
+const SACK_RANGES = 32;
 
 /** What a connection tells its socket object (the API side). */
 export interface EndpointUser {
@@ -128,6 +131,8 @@ export class TcpEndpoint {
   advMss: number = DEFAULT_MSS;
   /** Largest payload seen from the peer (delayed-ACK "full segment"). */
   rcvMss: number = DEFAULT_MSS;
+  /** The peer's MSS option (536 if it sent none): the send MSS never exceeds it. */
+  peerMss: number = DEFAULT_MSS;
   /** Timestamps in use. */
   tsOk = false;
   /** SACK in use. */
@@ -150,6 +155,8 @@ export class TcpEndpoint {
   ackPendingBytes = 0;
   /** Segments still to acknowledge at once (quick-ACK mode). */
   quickAcks = 0;
+  /** Queued for an ACK at the end of the receive batch (`TcpCore.ackQueue`). */
+  ackAtFlush = false;
 
   // --- retransmission and congestion ---
   /** Smoothed RTT, µs (0 before the first sample). */
@@ -178,7 +185,12 @@ export class TcpEndpoint {
   recover = 0;
   /** RFC 6675 HighRxt. */
   highRxt = 0;
-  /** SACK scoreboard (sender side). */
+  /**
+   * SACK scoreboard (sender side), made by {@linkcode TcpEndpoint.sackBoard}
+   * when the first SACK block or duplicate ACK comes, and dropped again by
+   * {@linkcode TcpEndpoint.trim} once empty: most connections never lose a
+   * segment, and an idle one holds none.
+   */
   scoreboard: Scoreboard | null = null;
   /** Zero-window probes sent without an answer. */
   probesOut = 0;
@@ -204,6 +216,8 @@ export class TcpEndpoint {
   lastInvalidAck: Instant = -Infinity;
   /** When to give the backing stores of drained buffers back (0 = not scheduled). */
   trimAt: Instant = 0;
+  /** When the learned path MTU our MSS follows expires: look at the route again (0 = none). */
+  pmtuAt: Instant = 0;
 
   // --- socket options and the user ---
   /** Nagle's algorithm off. */
@@ -271,13 +285,19 @@ export class TcpEndpoint {
     return (Math.floor(this.core.now() / 1000) + this.tsOffset) >>> 0;
   }
 
-  /** Allocates the receive buffer and assembler on first use. */
+  /** Allocates the receive buffer on first use. */
   rcvBuffer(): ByteRing {
-    if (this.rcvBuf === null) {
-      this.rcvBuf = new ByteRing(this.core.cfg.receiveBuffer);
-      this.asm = new Assembler(this.core.cfg.reassemblyRanges);
-    }
+    if (this.rcvBuf === null) this.rcvBuf = new ByteRing(this.core.cfg.receiveBuffer);
     return this.rcvBuf;
+  }
+
+  /**
+   * The out-of-order bookkeeping, made when the first segment arrives past
+   * a hole (and dropped by {@linkcode TcpEndpoint.trim} once empty).
+   */
+  reassembler(): Assembler {
+    if (this.asm === null) this.asm = new Assembler(this.core.cfg.reassemblyRanges);
+    return this.asm;
   }
 
   /** Allocates the send buffer on first use. */
@@ -299,16 +319,32 @@ export class TcpEndpoint {
     }
   }
 
-  /** Releases the backing stores of the buffers that are empty now. */
+  /**
+   * Releases the backing stores of the buffers that are empty now, and an
+   * empty scoreboard and reassembler.
+   */
   trim(): void {
     this.sndBuf?.release();
     this.rcvBuf?.release();
+    if (this.scoreboard !== null && this.scoreboard.empty && !this.inRecovery) {
+      this.scoreboard = null;
+    }
+    if (this.asm !== null && this.asm.count === 0) this.asm = null;
   }
 
-  /** Sets up congestion control and SACK state once the MSS is known. */
+  /** The SACK scoreboard, made on first use; null when SACK is not in use. */
+  sackBoard(): Scoreboard | null {
+    if (this.scoreboard === null && this.sackOk) this.scoreboard = new Scoreboard(SACK_RANGES);
+    return this.scoreboard;
+  }
+
+  /**
+   * Sets up congestion control once the MSS is known, and if the MSS was
+   * lowered by a learned path MTU, looks at the route again when that expires.
+   */
   initSender(): void {
     this.cc = createCongestionControl(this.ccName, this.mss, this.core.cfg.initialWindow);
-    if (this.sackOk && this.scoreboard === null) this.scoreboard = new Scoreboard(32);
+    watchPathMtu(this);
   }
 
   // ---- the socket API's calls --------------------------------------------
@@ -431,6 +467,7 @@ export class TcpEndpoint {
       this.keepAt =
       this.closeAt =
       this.trimAt =
+      this.pmtuAt =
         0;
     this.sndBuf = null;
     this.scoreboard = null;

@@ -2,16 +2,19 @@
  * TCP (RFC 9293) for IPv4: the state machine with simultaneous open and
  * close, half-close and TIME-WAIT; RFC 6528 ISNs and RFC 6056 ephemeral
  * ports; bounded send and receive rings with out-of-order reassembly
- * (allocated on first use, and given back once drained and idle for 1 s);
+ * (allocated on first use, and given back once drained and idle for 1 s;
+ * so are the SACK scoreboard and the reassembly ranges);
  * MSS from the route, window scaling and timestamps with PAWS (RFC 7323);
- * delayed and quick ACKs; Nagle; silly-window avoidance on both sides;
+ * delayed and quick ACKs, and one stretch ACK per receive batch (the
+ * plugin's `flush()`); Nagle; silly-window avoidance on both sides;
  * RTO per RFC 6298 (Karn, backoff); fast retransmit and NewReno (RFC 5681,
  * 6582), SACK (RFC 2018) with RFC 6675 recovery; pluggable congestion control
  * (NewReno, CUBIC RFC 9438); zero-window probes; keepalive; listeners with a
  * SYN queue, an accept queue and SYN cookies; RFC 5961 challenge ACKs (an
  * in-window RST, a SYN at any sequence number, an ACK below SND.UNA −
  * MAX.SND.WND) with a stack-wide rate limit; ICMP errors (port unreachable
- * aborts a connect, fragmentation needed lowers the MSS); an `ss -tani`-like
+ * aborts a connect, fragmentation needed lowers the MSS, which follows the
+ * route's MTU back up when the learned path MTU expires); an `ss -tani`-like
  * socket list. The API (through the `tcp.sockets` service) is Deno's:
  * `connect`, `listen`, `Conn` with Web Streams.
  *
@@ -19,7 +22,14 @@
  * than RFC 6298's 1 s; delayed-ACK timer 40 ms with 16 quick ACKs after the
  * handshake (Linux); TIME-WAIT 60 s (MSL 30 s); RST in TIME-WAIT ignored (RFC
  * 1337); a non-RST segment without timestamps on a timestamped connection is
- * dropped (RFC 7323 §3.2).
+ * dropped (RFC 7323 §3.2); a zero-window probe is the octet at SND.UNA with
+ * SND.NXT left there (BSD), and the answers to probes are never duplicate
+ * ACKs; connections to our own addresses and to 127.0.0.0/8 use a 65495-byte
+ * MSS (Linux's `lo`); in-order data is acknowledged at the end of the receive
+ * batch once two full-sized segments are pending (RFC 5681 §4.2's "every
+ * second segment" per batch, as Linux's GRO), at once when out of order, for
+ * a FIN or in quick-ACK mode; slow start counts every byte such a stretch
+ * ACK covers (Linux `tcp_slow_start`, not RFC 3465's L = 2·SMSS).
  *
  * - **Binds:** `ip.protocol` 6; `ip.error` 6 (optional: ICMP errors).
  * - **Provides:** `tcp.sockets` ({@linkcode TcpSocketsService} in `stack/net_api.ts`).

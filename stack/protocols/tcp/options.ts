@@ -44,6 +44,7 @@ export function negotiate(ep: TcpEndpoint, opts: TcpOptionSet): void {
 
 /** Sets the send MSS from the peer's MSS option value. */
 export function setPeerMss(ep: TcpEndpoint, peerMss: number): void {
+  ep.peerMss = peerMss;
   const mss = Math.min(peerMss, ep.advMss) - (ep.tsOk ? TS_OPTION_LEN : 0);
   ep.mss = mss < MIN_MSS ? MIN_MSS : mss;
   ep.rcvMss = ep.mss;

@@ -149,12 +149,18 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   if (err !== undefined) core.c["tx.failed"].value++;
 }
 
-/** Sends (or resends) our SYN, or SYN-ACK in SYN-RECEIVED. */
+/**
+ * Sends (or resends) our SYN, or SYN-ACK in SYN-RECEIVED. SND.NXT and the
+ * retransmission timer are set before the send: to one of our own addresses
+ * the answer arrives inside the send (see re-entrancy above), and it must
+ * find SND.NXT = ISS + 1 (else "ACK of unsent data": RST) and may clear the
+ * timer.
+ */
 export function sendSyn(ep: TcpEndpoint): void {
   const flags = ep.state === SYN_RECEIVED ? TCP_SYN | TCP_ACK : TCP_SYN;
-  emit(ep, ep.iss, flags, 0);
   if (seqLe(ep.sndNxt, ep.iss)) ep.sndNxt = ep.sndMax = seqAdd(ep.iss, 1);
   armRto(ep);
+  emit(ep, ep.iss, flags, 0);
 }
 
 /**
@@ -200,6 +206,34 @@ export function sendProbe(ep: TcpEndpoint): void {
 }
 
 /**
+ * A zero-window probe (RFC 9293 §3.8.6.1: "at least one octet of new data
+ * (if available)"; RFC 1122 §4.2.2.17): the octet at SND.UNA, or the FIN
+ * when no data waits. BSD's way (4.4BSD `tcp_output` with `t_force` while
+ * the persist timer runs): SND.MAX covers the octet, so the ACK that takes
+ * it is acceptable, but SND.NXT stays at SND.UNA, so that when the window
+ * opens, sending resumes at SND.UNA, the probe octet included, and no hole is
+ * left behind a probe the receiver dropped. Later probes resend the same
+ * octet. The answers to probes are not duplicate ACKs (`snd.ts`). Linux
+ * instead probes with `<SEQ=SND.UNA−1>` and no data; the octet is what RFC
+ * 9293 asks for, and a receiver that opened its window meanwhile takes it.
+ * Returns whether a probe went out.
+ */
+export function sendWindowProbe(ep: TcpEndpoint): boolean {
+  const una = ep.sndUna;
+  const dataEnd = ep.dataEnd;
+  const len = seqGt(dataEnd, una) ? 1 : 0;
+  const fin = len === 0 && ep.finQueued && ep.finSeq === una;
+  if (len === 0 && !fin) return false;
+  const end = seqAdd(una, 1);
+  // State before the send (see re-entrancy above).
+  if (seqGt(end, ep.sndMax)) ep.sndMax = end;
+  ep.rttStart = -1; // the answer waits on the peer's window: no RTT sample
+  const flags = TCP_ACK | (fin ? TCP_FIN : 0) | (len > 0 && end === dataEnd ? TCP_PSH : 0);
+  emit(ep, una, flags, len);
+  return true;
+}
+
+/**
  * Retransmits up to `maxLen` bytes from `seq` (a hole, or the segment at
  * SND.UNA), with FIN if it reaches an already-sent FIN. Does not move SND.NXT.
  */
@@ -211,11 +245,12 @@ export function retransmitAt(ep: TcpEndpoint, seq: number, maxLen: number): numb
   if (len === 0 && !fin) return 0;
   const end = seqAdd(seq, len);
   const flags = TCP_ACK | (fin ? TCP_FIN : 0) | (len > 0 && end === ep.dataEnd ? TCP_PSH : 0);
-  emit(ep, seq, flags, len);
+  // State before the send (see re-entrancy above).
   ep.retransSegs++;
   ep.core.c.retrans_segs.value++;
   ep.rttStart = -1; // Karn: no RTT sample from retransmitted data
   if (ep.rtoAt === 0) armRto(ep);
+  emit(ep, seq, flags, len);
   return len + (fin ? 1 : 0);
 }
 

@@ -10,11 +10,19 @@
  * @module
  */
 import { TCP_FIN, TCP_SYN } from "../../wire/tcp.ts";
-import type { Segment } from "./core.ts";
+import type { Segment, TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { sendAck } from "./output.ts";
 import { seqAdd, seqDiff, seqGt, seqInRange, seqMax } from "./seq.ts";
-import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, SYN_RECEIVED } from "./state.ts";
+import {
+  CLOSE_WAIT,
+  CLOSED,
+  CLOSING,
+  ESTABLISHED,
+  FIN_WAIT_1,
+  FIN_WAIT_2,
+  SYN_RECEIVED,
+} from "./state.ts";
 import { armTimer } from "./timers.ts";
 
 /**
@@ -95,7 +103,23 @@ export function acceptSegment(ep: TcpEndpoint, seg: Segment): boolean {
   return true;
 }
 
-/** Records that `len` bytes arrived and decides between an immediate and a delayed ACK. */
+/**
+ * Records that `len` bytes arrived and decides when to acknowledge them:
+ * - at once (`ackNow`, sent by `output()` before segment processing ends):
+ *   out-of-order data and data filling a hole (RFC 5681 §4.2: immediate
+ *   duplicate ACKs), the peer's FIN, trimmed segments, quick-ACK mode
+ *   after the handshake;
+ * - at the end of the receive batch, once two full-sized segments are
+ *   unacknowledged (RFC 9293 §3.8.6.3, RFC 5681 §4.2: an ACK "SHOULD be
+ *   generated for at least every second full-sized segment"): the
+ *   connection is queued and `flushAcks` sends one ACK for everything the
+ *   batch brought. A batch of N segments read together (a TUN read loop, or
+ *   the frames of one instant on the virtual network) gets one stretch ACK
+ *   rather than N/2, as Linux's GRO makes one from the segments it merges;
+ *   a frame received alone is its own batch, so then every second segment
+ *   is acknowledged, as before;
+ * - else by the delayed-ACK timer (40 ms, RFC 1122 §4.2.3.2: under 0.5 s).
+ */
 export function scheduleAck(ep: TcpEndpoint, len: number, immediate: boolean): void {
   if (len > ep.rcvMss) ep.rcvMss = len;
   ep.ackPendingBytes += len;
@@ -109,7 +133,12 @@ export function scheduleAck(ep: TcpEndpoint, len: number, immediate: boolean): v
     return;
   }
   if (ep.ackPendingBytes >= 2 * ep.rcvMss) {
-    ep.ackNow = true;
+    if (!ep.ackAtFlush) {
+      const core = ep.core;
+      ep.ackAtFlush = true;
+      core.ackQueue.push(ep);
+      core.ctx.requestFlush();
+    }
     return;
   }
   if (ep.delackAt === 0) {
@@ -120,6 +149,22 @@ export function scheduleAck(ep: TcpEndpoint, len: number, immediate: boolean): v
 }
 
 /**
+ * The plugin's `flush()`: at the end of a receive batch, one ACK for each
+ * connection `scheduleAck` queued, acknowledging everything received so far
+ * (none if a segment sent meanwhile carried it).
+ */
+export function flushAcks(core: TcpCore): void {
+  const q = core.ackQueue;
+  // Sending may deliver to ourselves and queue more: those are sent too.
+  for (let i = 0; i < q.length; i++) {
+    const ep = q[i]!;
+    ep.ackAtFlush = false;
+    if (ep.ackPendingBytes > 0 && ep.state !== CLOSED) sendAck(ep);
+  }
+  q.length = 0;
+}
+
+/**
  * Step seven (segment text) for ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2:
  * in-order data goes to the ring (then any out-of-order ranges it reaches);
  * data past a hole is written ahead and recorded. Also records the FIN.
@@ -127,7 +172,6 @@ export function scheduleAck(ep: TcpEndpoint, len: number, immediate: boolean): v
  */
 export function receiveData(ep: TcpEndpoint, seg: Segment): void {
   const buf = ep.rcvBuffer();
-  const asm = ep.asm!;
   const off = seqDiff(seg.seq, ep.rcvNxt);
   let len = seg.dataLen;
   let fin = (seg.flags & TCP_FIN) !== 0;
@@ -139,12 +183,13 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
   if (len > 0) {
     const data = seg.buf.subarray(seg.dataAt, seg.dataAt + len);
     if (off === 0) {
-      const hadHoles = asm.count > 0;
+      const asm = ep.asm;
+      const hadHoles = asm !== null && asm.count > 0;
       buf.write(data);
       ep.rcvNxt = seqAdd(ep.rcvNxt, len);
       ep.bytesReceived += len;
       if (hadHoles) {
-        for (let end = asm.takeFront(ep.rcvNxt); end >= 0; end = asm.takeFront(ep.rcvNxt)) {
+        for (let end = asm!.takeFront(ep.rcvNxt); end >= 0; end = asm!.takeFront(ep.rcvNxt)) {
           const n = seqDiff(end, ep.rcvNxt);
           buf.commit(n);
           ep.bytesReceived += n;
@@ -156,6 +201,7 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
       ep.user?.onReadable();
     } else {
       const right = seqAdd(seg.seq, len);
+      const asm = ep.reassembler();
       if (!asm.covers(seg.seq, right)) {
         if (asm.add(seg.seq, right)) buf.writeAt(off, data);
         else {

@@ -39,15 +39,17 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   const wnd = seg.wnd * (1 << ep.sndWscale);
   const windowChanged = wnd !== ep.sndWnd;
   if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
+    const wasClosed = ep.sndWnd === 0;
     ep.sndWnd = wnd;
     ep.sndWl1 = seg.seq;
     ep.sndWl2 = ack;
     if (wnd > ep.maxSndWnd) ep.maxSndWnd = wnd;
+    if (wasClosed && wnd > 0) windowOpened(ep);
   }
   ep.probesOut = 0;
   let newlySacked = 0;
-  const sb = ep.scoreboard;
   const opts = seg.opts;
+  const sb = opts.sackCount > 0 ? ep.sackBoard() : ep.scoreboard;
   if (sb !== null && opts.sackCount > 0) {
     const una = seqMax(ack, ep.sndUna);
     for (let i = 0; i < opts.sackCount; i++) {
@@ -58,10 +60,27 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
     newAck(ep, seg, ack);
   } else if (ack === ep.sndUna && seqGt(ep.sndMax, ep.sndUna)) {
     // RFC 5681 §2 duplicate ACK; RFC 6675 §2: or one that SACKs new data.
-    const dup = seg.dataLen === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0 && !windowChanged;
-    if (dup || newlySacked > 0) onDupAck(ep);
+    // Not while the peer's window is closed: what is outstanding then is a
+    // zero-window probe, and its answers are window reports, not signs of
+    // loss (BSD counts no duplicate ACK while the persist timer runs; Linux
+    // has nothing in flight while probing).
+    const dup = seg.dataLen === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0 && !windowChanged &&
+      wnd !== 0;
+    if (dup || (newlySacked > 0 && wnd !== 0)) onDupAck(ep);
   }
   return undefined;
+}
+
+/**
+ * The peer's window opened after being closed: the persist timer becomes the
+ * retransmission timer again, without the probes' backoff (4.4BSD
+ * `tcp_output` clears `t_rxtshift` when it stops persisting): a fresh RTO if
+ * something (the probe octet) is outstanding, else none until data is sent.
+ */
+function windowOpened(ep: TcpEndpoint): void {
+  ep.backoff = 0;
+  if (ep.sndMax !== ep.sndUna) armRto(ep);
+  else ep.rtoAt = 0;
 }
 
 function newAck(ep: TcpEndpoint, seg: Segment, ack: number): void {
@@ -105,11 +124,12 @@ function newAck(ep: TcpEndpoint, seg: Segment, ack: number): void {
       ep.dupAcks = 0;
     } else if (!ep.sackRecovery) {
       // NewReno partial ACK: retransmit the next hole, deflate by what was
-      // acknowledged, add back one segment (RFC 6582 §3.2 step 4).
-      retransmitAt(ep, ep.sndUna, ep.mss);
+      // acknowledged, add back one segment (RFC 6582 §3.2 step 4). State
+      // first: the send may deliver an answer to ourselves at once.
       cc.cwnd = Math.max(cc.cwnd - acked, ep.mss);
       if (acked >= ep.mss) cc.cwnd += ep.mss;
       ep.dupAcks = 0;
+      retransmitAt(ep, ep.sndUna, ep.mss);
     }
   } else {
     ep.dupAcks = 0;
@@ -128,7 +148,7 @@ function onDupAck(ep: TcpEndpoint): void {
     if (!ep.sackRecovery) cc.cwnd += ep.mss; // RFC 5681 §3.2 step 4: inflate
     return;
   }
-  const sb = ep.scoreboard;
+  const sb = ep.sackBoard();
   const lost = ep.dupAcks >= DUP_THRESH || (sb !== null && sb.isLost(ep.sndUna, ep.mss));
   if (!lost) return;
   // RFC 6582 §3.2 step 1 / RFC 6675 §5: not again for losses of the window
@@ -140,15 +160,18 @@ function onDupAck(ep: TcpEndpoint): void {
   ep.rttStart = -1;
   core.c.fast_retransmits.value++;
   cc.onCongestion(seqDiff(ep.sndMax, ep.sndUna), core.now());
+  // State before each send: a retransmission to one of our own addresses is
+  // answered inside the send (see output.ts), which may end the recovery.
+  armRto(ep);
+  const una = ep.sndUna;
   if (sb !== null) {
     ep.sackRecovery = true;
     core.c.sack_recoveries.value++;
-    ep.highRxt = ep.sndUna;
-    const n = retransmitAt(ep, ep.sndUna, seqDiff(sb.holeEnd(ep.sndUna, ep.sndMax), ep.sndUna));
-    ep.highRxt = seqAdd(ep.sndUna, n);
+    ep.highRxt = una;
+    const n = retransmitAt(ep, una, seqDiff(sb.holeEnd(una, ep.sndMax), una));
+    ep.highRxt = seqAdd(una, n);
   } else {
-    retransmitAt(ep, ep.sndUna, ep.mss);
     cc.cwnd = cc.ssthresh + DUP_THRESH * ep.mss;
+    retransmitAt(ep, una, ep.mss);
   }
-  armRto(ep);
 }

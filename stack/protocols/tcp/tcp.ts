@@ -25,8 +25,10 @@ import { mayReopen, segmentArrives } from "./input.ts";
 import { listenInput } from "./listener.ts";
 import { MIN_MSS, TS_OPTION_LEN } from "./options.ts";
 import { output } from "./output.ts";
+import { flushAcks } from "./rcv.ts";
 import { seqLe, seqLt } from "./seq.ts";
 import { SYN_RECEIVED, SYN_SENT } from "./state.ts";
+import { watchPathMtu } from "./timers.ts";
 
 const ICMP_DEST_UNREACHABLE = 3;
 const ICMP_SOURCE_QUENCH = 4;
@@ -147,6 +149,7 @@ export const tcpPlugin: ProtocolPlugin = {
             ep.mss = mss;
             ep.cc.setMss(mss);
             c.pmtu_updates.value++;
+            watchPathMtu(ep); // the MSS may grow again when the learned MTU expires
             ep.sndNxt = ep.sndUna; // resend with the smaller size (no congestion response)
             output(ep);
           }
@@ -177,6 +180,7 @@ export const tcpPlugin: ProtocolPlugin = {
     return {
       receivers: { "ip.protocol": receive, "ip.error": receiveError },
       services: { "tcp.sockets": service },
+      flush: () => flushAcks(core),
       ready() {
         core.ipv4 = ctx.service<Ipv4Service>("ipv4.send");
         core.routes = ctx.service<Ipv4RoutesService>("ipv4.routes");

@@ -10,7 +10,8 @@
  */
 import type { Instant } from "../../clock.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
-import { output, retransmitAt, sendOne, sendProbe, sendReset, sendSyn } from "./output.ts";
+import { MIN_MSS, TS_OPTION_LEN } from "./options.ts";
+import { output, sendOne, sendProbe, sendReset, sendSyn, sendWindowProbe } from "./output.ts";
 import { seqDiff, seqGt } from "./seq.ts";
 import {
   CLOSE_WAIT,
@@ -38,6 +39,7 @@ export function armTimer(ep: TcpEndpoint): void {
   if (ep.keepAt !== 0 && (next === 0 || ep.keepAt < next)) next = ep.keepAt;
   if (ep.closeAt !== 0 && (next === 0 || ep.closeAt < next)) next = ep.closeAt;
   if (ep.trimAt !== 0 && (next === 0 || ep.trimAt < next)) next = ep.trimAt;
+  if (ep.pmtuAt !== 0 && (next === 0 || ep.pmtuAt < next)) next = ep.pmtuAt;
   if (next !== 0) ep.timer.armEarlier(next);
 }
 
@@ -107,7 +109,51 @@ export function onTimer(ep: TcpEndpoint, now: Instant): void {
     ep.trimAt = 0;
     ep.trim();
   }
+  if (ep.pmtuAt !== 0 && ep.pmtuAt <= now) {
+    ep.pmtuAt = 0;
+    regrowMss(ep);
+  }
   armTimer(ep);
+}
+
+/**
+ * If a learned path MTU (RFC 1191) is in force towards the peer, looks at
+ * the route again when it expires (`pmtuAt`). Called when the MSS is set on
+ * the handshake and when an ICMP "fragmentation needed" lowered it.
+ */
+export function watchPathMtu(ep: TcpEndpoint): void {
+  const core = ep.core;
+  const e = core.routes.pmtu(ep.remoteAddr);
+  if (e === undefined) return;
+  ep.pmtuAt = e.expires > core.now() ? e.expires : core.now();
+  armTimer(ep);
+}
+
+/**
+ * The learned path MTU expired: the MSS follows the route's MTU back up
+ * (RFC 1191 §6.3: a larger PMTU is tried once the estimate times out; Linux
+ * `tcp_sync_mss` on the next send), bounded by the peer's MSS: only a route
+ * whose MTU grew (the learned entry is gone, or the interface's MTU is
+ * larger) makes segments larger again, and a connection opened while a
+ * learned MTU was in force grows too once it expires. If
+ * the bottleneck is still there, its next "fragmentation needed" lowers the
+ * MSS once more. Never shrinks the MSS: ICMP does that. Re-arms while a
+ * (newer) learned entry is still in force.
+ */
+function regrowMss(ep: TcpEndpoint): void {
+  const st = ep.state;
+  if (st === CLOSED || st === SYN_SENT || st === SYN_RECEIVED || st === TIME_WAIT) return;
+  const core = ep.core;
+  let mss = Math.min(ep.peerMss, core.routeMss(ep.remoteAddr)) -
+    (ep.tsOk ? TS_OPTION_LEN : 0);
+  if (mss < MIN_MSS) mss = MIN_MSS;
+  if (mss > ep.mss) {
+    ep.mss = mss;
+    ep.cc.setMss(mss);
+    core.c.pmtu_updates.value++;
+    output(ep); // what waited for a full segment may go now
+  }
+  watchPathMtu(ep);
 }
 
 function onCloseTimer(ep: TcpEndpoint): void {
@@ -172,8 +218,9 @@ function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
   const outstanding = seqDiff(ep.sndMax, ep.sndUna);
   if (ep.sndWnd === 0) {
     // Persist (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17): probe the closed
-    // window with one byte, forever while the peer answers; give up only
-    // after maxRetries unanswered probes (any ACK resets the count).
+    // window with one octet (`sendWindowProbe`: SND.NXT stays at SND.UNA),
+    // forever while the peer answers; give up only after maxRetries
+    // unanswered probes (any ACK resets the count).
     if (ep.probesOut > cfg.maxRetries) {
       ep.destroy(timedOut(ep, "Connection"));
       return;
@@ -181,9 +228,8 @@ function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
     ep.probesOut++;
     core.c.zero_window_probes.value++;
     if (ep.backoff < MAX_BACKOFF) ep.backoff++;
-    if (outstanding > 0) retransmitAt(ep, ep.sndUna, 1);
-    else sendOne(ep, 1, true);
-    armRto(ep);
+    armRto(ep); // before the send: a local peer answers inside it
+    if (!sendWindowProbe(ep)) ep.rtoAt = 0;
     return;
   }
   if (outstanding === 0) {
@@ -238,8 +284,8 @@ function onKeepalive(ep: TcpEndpoint, now: Instant): void {
   }
   ep.kaProbes++;
   ep.core.c.keepalive_probes.value++;
-  sendProbe(ep);
   ep.keepAt = now + cfg.keepaliveInterval;
+  sendProbe(ep);
 }
 
 /** Turns keepalive on or off (RFC 1122 §4.2.3.6). */

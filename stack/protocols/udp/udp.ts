@@ -25,18 +25,19 @@ import {
   type UdpSocket,
   type UdpSocketInfo,
 } from "../../services.ts";
-import { formatIpv4Address } from "../../wire/address.ts";
+import { formatIpv4Address, IPV4_BROADCAST as LIMITED_BROADCAST } from "../../wire/address.ts";
 import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "../../wire/checksum.ts";
 import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD_V4, udpChecksum } from "../../wire/udp.ts";
 import { type SocketHost, UdpSocketImpl } from "./socket.ts";
 import { matchesGroup, SocketTable } from "./table.ts";
+import { IP_PROTOCOL_UDP } from "../../wire/ipv4.ts";
+import {
+  ICMP_DEST_UNREACHABLE,
+  ICMP_PARAMETER_PROBLEM,
+  ICMP_PORT_UNREACHABLE,
+  ICMP_TIME_EXCEEDED,
+} from "../../wire/icmpv4.ts";
 
-const IP_PROTOCOL_UDP = 17;
-const LIMITED_BROADCAST = 0xffffffff;
-const ICMP_DEST_UNREACHABLE = 3;
-const ICMP_PORT_UNREACHABLE = 3;
-const ICMP_TIME_EXCEEDED = 11;
-const ICMP_PARAMETER_PROBLEM = 12;
 /** Linux's default IP_MULTICAST_TTL. */
 const MULTICAST_TTL = 1;
 /** Upper bounds of the per-socket queue options, so every queue stays bounded. */

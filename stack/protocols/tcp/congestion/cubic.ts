@@ -63,8 +63,11 @@ export class Cubic implements CongestionControl {
     const mss = this.#mss;
     if (flight + 2 * mss < this.cwnd && flight < this.cwnd / 2) return;
     if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, 2 * mss);
-      if (this.cwnd > this.ssthresh) this.cwnd = Math.max(this.ssthresh, this.cwnd - mss);
+      // Slow start counts every byte a stretch ACK covers, up to ssthresh
+      // (Linux `tcp_slow_start`), rather than RFC 3465's L = 2·SMSS per ACK:
+      // receivers that acknowledge a whole receive batch at once (Linux with
+      // GRO, this stack) would otherwise make slow start grow linearly.
+      this.cwnd = Math.min(this.cwnd + acked, this.ssthresh);
       return;
     }
     const segs = this.cwnd / mss;

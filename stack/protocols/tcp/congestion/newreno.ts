@@ -1,6 +1,7 @@
 /**
  * Reno's window arithmetic (RFC 5681 §3.1): slow start with appropriate byte
- * counting (RFC 3465, L = 2·SMSS), congestion avoidance adding one SMSS per
+ * counting (RFC 3465, every byte acknowledged, as Linux: no L limit, so that
+ * stretch ACKs do not slow it down), congestion avoidance adding one SMSS per
  * window acknowledged, halving on congestion. NewReno's partial-ACK handling
  * (RFC 6582) lives in the connection's recovery code.
  *
@@ -51,8 +52,11 @@ export class NewReno implements CongestionControl {
     // Do not grow a window the sender is not using (RFC 7661's idea, as Linux does).
     if (flight + 2 * mss < this.cwnd && flight < this.cwnd / 2) return;
     if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, 2 * mss);
-      if (this.cwnd > this.ssthresh) this.cwnd = Math.max(this.ssthresh, this.cwnd - mss);
+      // Slow start counts every byte a stretch ACK covers, up to ssthresh
+      // (Linux `tcp_slow_start`), rather than RFC 3465's L = 2·SMSS per ACK:
+      // receivers that acknowledge a whole receive batch at once (Linux with
+      // GRO, this stack) would otherwise make slow start grow linearly.
+      this.cwnd = Math.min(this.cwnd + acked, this.ssthresh);
       return;
     }
     this.#acked += acked;

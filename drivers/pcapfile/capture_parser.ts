@@ -191,8 +191,11 @@ export class CaptureParser {
         case START:
           if (!this.#fileHeader()) return null;
           break;
-        case PCAP:
-          return this.#pcapRecord();
+        case PCAP: {
+          const r = this.#pcapRecord();
+          if (r !== undefined) return r;
+          break;
+        }
         case PCAPNG: {
           const r = this.#block();
           if (r !== undefined) return r;
@@ -288,7 +291,8 @@ export class CaptureParser {
     return true;
   }
 
-  #pcapRecord(): CaptureRecord | null {
+  /** A classic pcap record; undefined when one was skipped (the caller reads on). */
+  #pcapRecord(): CaptureRecord | null | undefined {
     const q = this.#q;
     const at = q.offset;
     if (q.available === 0 && this.#ended) {
@@ -331,10 +335,15 @@ export class CaptureParser {
     nanos: number,
     direction: Direction,
     at: number,
-  ): CaptureRecord {
+  ): CaptureRecord | undefined {
+    // The whole µs value must be exact, not just the seconds part.
+    const timestamp = seconds * 1e6 + Math.floor(nanos / 1000);
+    if (!Number.isSafeInteger(timestamp)) {
+      return this.#warn("bad_timestamp", at, `timestamp of ${seconds} s is out of range; skipped`);
+    }
     return {
       index: ++this.#count,
-      timestamp: seconds * 1e6 + Math.floor(nanos / 1000),
+      timestamp,
       seconds,
       nanoseconds: nanos,
       linkType: ifc.linkType,
@@ -516,9 +525,6 @@ export class CaptureParser {
     }
     const data = b.subarray(28, 28 + caplen);
     const seconds = ticks.seconds + ifc.tsoffset;
-    if (!Number.isSafeInteger(seconds * 1e6)) {
-      return this.#warn("bad_timestamp", at, `timestamp of ${seconds} s is out of range; skipped`);
-    }
     return this.#record(data, u32(b, 24, le), ifc, seconds, ticks.nanoseconds, direction, at);
   }
 

@@ -175,6 +175,10 @@ export async function tsharkProblems(
     "_ws.expert.group",
     "-e",
     "icmp.checksum.status",
+    "-e",
+    "tcp.checksum",
+    "-e",
+    "udp.checksum",
   ])).trim();
   const packets = (text === "" ? [] : JSON.parse(text)) as {
     _source: { layers: Layers };
@@ -206,6 +210,13 @@ export async function tsharkProblems(
         if (
           QUOTING_ERROR.test(info) && l["icmp.checksum.status"]?.[0] === "1" &&
           /^Bad checksum/.test(message)
+        ) continue;
+        // 0xffff and 0x0000 are the two one's-complement zeros (RFC 1071):
+        // Linux sometimes sends 0xffff where the sum is zero, a receiver's
+        // verification passes either way, and tshark insists on 0x0000.
+        if (
+          /should be 0x0000\]/.test(message) &&
+          (l["tcp.checksum"]?.includes("0xffff") || l["udp.checksum"]?.includes("0xffff"))
         ) continue;
         kind = "checksum";
       } else if (severity >= EXPERT_SEVERITY.error) kind = "error";

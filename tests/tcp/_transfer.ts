@@ -62,6 +62,31 @@ export async function receiveAll(conn: TcpConn): Promise<{ hash: string; bytes: 
   return { hash: h.digest("hex"), bytes };
 }
 
+/**
+ * Sends `total` seeded bytes each way at once over `a` and `b` (seeds
+ * `seed·2` and `seed·2+1`) and asserts both sides received exactly what the
+ * other sent (count and SHA-256); `names` label the two ends in messages.
+ */
+export async function exchangeBoth(
+  a: TcpConn,
+  b: TcpConn,
+  seed: number,
+  total: number,
+  names: readonly [string, string] = ["a", "b"],
+): Promise<void> {
+  const [aSent, bSent, atB, atA] = await Promise.all([
+    sendAll(a, seed * 2, total),
+    sendAll(b, seed * 2 + 1, total),
+    receiveAll(b),
+    receiveAll(a),
+  ]);
+  const [x, y] = names;
+  assert.equal(atB.bytes, total, `seed ${seed}: ${x}→${y} byte count`);
+  assert.equal(atA.bytes, total, `seed ${seed}: ${y}→${x} byte count`);
+  assert.equal(atB.hash, aSent, `seed ${seed}: ${x}→${y} SHA-256`);
+  assert.equal(atA.hash, bSent, `seed ${seed}: ${y}→${x} SHA-256`);
+}
+
 /** Options of {@linkcode makePath}. */
 export interface PathOptions {
   /** Network seed (default 1). */

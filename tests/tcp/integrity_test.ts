@@ -9,10 +9,9 @@
  * `TCP_SOAK_SEEDS` override); that takes far longer than CI allows.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { makeLink, ms } from "../_harness.ts";
 import type { Faults } from "../../drivers/loopback/faults.ts";
-import type { TcpConn } from "../../stack/net_api.ts";
+import { exchangeBoth } from "./_transfer.ts";
 
 const SOAK = Deno.env.get("TCP_SOAK") === "1";
 const MIB = Number(Deno.env.get("TCP_SOAK_MIB") ?? (SOAK ? 64 : 1));
@@ -27,51 +26,9 @@ const FAULTS: Faults = {
   jitter: ms(5),
 };
 
-/** Deterministic bytes from a seed (xorshift), produced chunk by chunk. */
-function* source(seed: number, total: number, chunk = 65536): Generator<Uint8Array> {
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let off = 0; off < total; off += chunk) {
-    const b = new Uint8Array(Math.min(chunk, total - off));
-    for (let i = 0; i < b.length; i += 4) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      b[i] = x;
-      b[i + 1] = x >>> 8;
-      b[i + 2] = x >>> 16;
-      b[i + 3] = x >>> 24;
-    }
-    yield b;
-  }
-}
-
-// SHA-256 with node:crypto's incremental, synchronous hash: no await inside
-// `net.run` that the virtual network would mistake for a deadlock, and no
-// need to keep 64 MiB around for the soak run.
-
-async function sendAll(conn: TcpConn, seed: number, total: number): Promise<string> {
-  const h = createHash("sha256");
-  for (const chunk of source(seed, total)) {
-    let off = 0;
-    while (off < chunk.length) off += await conn.write(chunk.subarray(off));
-    h.update(chunk);
-  }
-  await conn.closeWrite();
-  return h.digest("hex");
-}
-
-async function receiveAll(conn: TcpConn): Promise<{ hash: string; bytes: number }> {
-  const h = createHash("sha256");
-  const buf = new Uint8Array(65536);
-  let bytes = 0;
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    h.update(buf.subarray(0, n));
-    bytes += n;
-  }
-  return { hash: h.digest("hex"), bytes };
-}
+// SHA-256 with node:crypto's incremental, synchronous hash (in _transfer.ts):
+// no await inside `net.run` that the virtual network would mistake for a
+// deadlock, and no need to keep 64 MiB around for the soak run.
 
 async function exchange(seed: number, total: number, mtu = 1500): Promise<void> {
   const env = makeLink({ seed, faults: FAULTS, mtu });
@@ -82,16 +39,7 @@ async function exchange(seed: number, total: number, mtu = 1500): Promise<void> 
         env.a.connect({ hostname: "10.0.0.2", port: 9000 }),
         l.accept(),
       ]);
-      const [aSent, bSent, atB, atA] = await Promise.all([
-        sendAll(c, seed * 2, total),
-        sendAll(s, seed * 2 + 1, total),
-        receiveAll(s),
-        receiveAll(c),
-      ]);
-      assert.equal(atB.bytes, total, `seed ${seed}: a→b byte count`);
-      assert.equal(atA.bytes, total, `seed ${seed}: b→a byte count`);
-      assert.equal(atB.hash, aSent, `seed ${seed}: a→b SHA-256`);
-      assert.equal(atA.hash, bSent, `seed ${seed}: b→a SHA-256`);
+      await exchangeBoth(c, s, seed, total);
       c.close();
       s.close();
     }, { timeout: 3_600_000_000 });

@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
 import type { Faults } from "../../drivers/loopback/faults.ts";
-import { makePath, receiveAll, sendAll } from "./_transfer.ts";
+import { exchangeBoth, makePath } from "./_transfer.ts";
 
 const SOAK = Deno.env.get("TCP_SOAK") === "1";
 const MIB = Number(Deno.env.get("TCP_SOAK_MIB") ?? (SOAK ? 64 : 1));
@@ -41,16 +41,7 @@ async function exchange(seed: number, total: number): Promise<void> {
         env.h1.connect({ hostname: "10.3.0.30", port: 9000 }),
         l.accept(),
       ]);
-      const [h1Sent, h2Sent, atH2, atH1] = await Promise.all([
-        sendAll(c, seed * 2, total),
-        sendAll(s, seed * 2 + 1, total),
-        receiveAll(s),
-        receiveAll(c),
-      ]);
-      assert.equal(atH2.bytes, total, `seed ${seed}: h1→h2 byte count`);
-      assert.equal(atH1.bytes, total, `seed ${seed}: h2→h1 byte count`);
-      assert.equal(atH2.hash, h1Sent, `seed ${seed}: h1→h2 SHA-256`);
-      assert.equal(atH1.hash, h2Sent, `seed ${seed}: h2→h1 SHA-256`);
+      await exchangeBoth(c, s, seed, total, ["h1", "h2"]);
       // Both learned the path MTU: 1280 − 40 − 12 (timestamps) = 1228.
       for (const [host, peer] of [[env.h1, "10.3.0.30:9000"], [env.h2, "10.1.0.10:"]] as const) {
         const info = host.sockets().find((x) => x.remote.startsWith(peer))!;

@@ -9,6 +9,7 @@
  */
 import type { Instant } from "../../../clock.ts";
 import type { CongestionControl } from "./mod.ts";
+import { cwndLimited, initialWindow, slowStart } from "./_window.ts";
 
 /**
  * NewReno window sizing.
@@ -37,8 +38,7 @@ export class NewReno implements CongestionControl {
   /** Initial window `initialSegments` segments of `mss` bytes (RFC 6928). */
   constructor(mss: number, initialSegments: number) {
     this.#mss = mss;
-    this.cwnd = Math.min(initialSegments * mss, Math.max(2 * mss, 14600));
-    if (initialSegments <= 2) this.cwnd = initialSegments * mss;
+    this.cwnd = initialWindow(mss, initialSegments);
   }
 
   /** Updates the MSS. */
@@ -49,14 +49,9 @@ export class NewReno implements CongestionControl {
   /** Slow start or congestion avoidance; only while the window is in use. */
   onAck(acked: number, flight: number, _now: Instant, _rtt: number): void {
     const mss = this.#mss;
-    // Do not grow a window the sender is not using (RFC 7661's idea, as Linux does).
-    if (flight + 2 * mss < this.cwnd && flight < this.cwnd / 2) return;
+    if (!cwndLimited(flight, this.cwnd, mss)) return;
     if (this.cwnd < this.ssthresh) {
-      // Slow start counts every byte a stretch ACK covers, up to ssthresh
-      // (Linux `tcp_slow_start`), rather than RFC 3465's L = 2·SMSS per ACK:
-      // receivers that acknowledge a whole receive batch at once (Linux with
-      // GRO, this stack) would otherwise make slow start grow linearly.
-      this.cwnd = Math.min(this.cwnd + acked, this.ssthresh);
+      this.cwnd = slowStart(this.cwnd, acked, this.ssthresh);
       return;
     }
     this.#acked += acked;

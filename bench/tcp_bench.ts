@@ -14,54 +14,11 @@
  *
  * @module
  */
-import {
-  type ArpService,
-  createStack,
-  DEFAULT_PLUGINS,
-  type Stack,
-  type TcpConn,
-  type TcpListener,
-  VirtualNetwork,
-} from "../mod.ts";
-
-const A = 0x0a000001;
-const B = 0x0a000002;
-
-interface Pair {
-  readonly net: VirtualNetwork;
-  readonly a: Stack;
-  readonly b: Stack;
-  readonly listener: TcpListener;
-  close(): void;
-}
+import { type TcpConn } from "../mod.ts";
+import { type Pair, tcpPair } from "./_tcp_pair.ts";
 
 function setup(mtu: number, buffer: number): Pair {
-  const net = new VirtualNetwork({ seed: 1 });
-  const link = net.link({ mtu });
-  const plugins = DEFAULT_PLUGINS.map((plugin) =>
-    plugin.manifest.name === "tcp"
-      ? { plugin, options: { sendBuffer: buffer, receiveBuffer: buffer } }
-      : { plugin }
-  );
-  const a = net.addNode(createStack({ clock: net.clock, seed: 1, plugins }));
-  const b = net.addNode(createStack({ clock: net.clock, seed: 2, plugins }));
-  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"], mtu });
-  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"], mtu });
-  a.service<ArpService>("arp.resolve")!.addStatic(ia.index, B, ib.mac!);
-  b.service<ArpService>("arp.resolve")!.addStatic(ib.index, A, ia.mac!);
-  const listener = b.listen({ port: 5001 });
-  return {
-    net,
-    a,
-    b,
-    listener,
-    close() {
-      listener.close();
-      a.close();
-      b.close();
-      net.close();
-    },
-  };
+  return tcpPair({ mtu, buffer });
 }
 
 /** Sends `bytes` from a to b over one connection; returns the seconds it took (real time). */

@@ -22,51 +22,13 @@
  *
  * @module
  */
-import {
-  type ArpService,
-  createStack,
-  DEFAULT_PLUGINS,
-  type Stack,
-  type TcpConn,
-  type TcpListener,
-  VirtualNetwork,
-} from "../mod.ts";
+import { type TcpConn } from "../mod.ts";
+import { type Pair, tcpPair } from "./_tcp_pair.ts";
 
-const A = 0x0a000001;
-const B = 0x0a000002;
 const gc = (globalThis as { gc?: () => void }).gc;
 
-interface Pair {
-  readonly net: VirtualNetwork;
-  readonly a: Stack;
-  readonly b: Stack;
-  readonly listener: TcpListener;
-  close(): void;
-}
-
 function setup(): Pair {
-  const net = new VirtualNetwork({ seed: 1 });
-  const link = net.link();
-  const plugins = DEFAULT_PLUGINS.map((plugin) => ({ plugin }));
-  const a = net.addNode(createStack({ clock: net.clock, seed: 1, plugins }));
-  const b = net.addNode(createStack({ clock: net.clock, seed: 2, plugins }));
-  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
-  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
-  a.service<ArpService>("arp.resolve")!.addStatic(ia.index, B, ib.mac!);
-  b.service<ArpService>("arp.resolve")!.addStatic(ib.index, A, ia.mac!);
-  const listener = b.listen({ port: 5001, backlog: 65535 });
-  return {
-    net,
-    a,
-    b,
-    listener,
-    close() {
-      listener.close();
-      a.close();
-      b.close();
-      net.close();
-    },
-  };
+  return tcpPair({ backlog: 65535 });
 }
 
 interface Memory {

@@ -37,31 +37,39 @@ export class KeyedHash {
     this.#k1 = rng.nextU32() | 0;
   }
 
+  // HalfSipHash state: fields rather than locals so one round function
+  // serves the compression and finalisation rounds without allocating.
+  #v0 = 0;
+  #v1 = 0;
+  #v2 = 0;
+  #v3 = 0;
+
   /** Hash of four unsigned 32-bit words (hot path: positional). */
   hash(a: number, b: number, c: number, d: number): number {
-    let v0 = this.#k0, v1 = this.#k1;
-    let v2 = 0x6c796765 ^ v0, v3 = 0x74656462 ^ v1;
-    const words = 4;
-    for (let i = 0; i < words; i++) {
-      const m = (i === 0 ? a : i === 1 ? b : i === 2 ? c : d) | 0;
-      v3 ^= m;
-      for (let r = 0; r < 2; r++) {
-        v0 = (v0 + v1) | 0;
-        v1 = rotl(v1, 5) ^ v0;
-        v0 = rotl(v0, 16);
-        v2 = (v2 + v3) | 0;
-        v3 = rotl(v3, 8) ^ v2;
-        v0 = (v0 + v3) | 0;
-        v3 = rotl(v3, 7) ^ v0;
-        v2 = (v2 + v1) | 0;
-        v1 = rotl(v1, 13) ^ v2;
-        v2 = rotl(v2, 16);
-      }
-      v0 ^= m;
-    }
-    const last = (words * 4) << 24;
-    v3 ^= last;
-    for (let r = 0; r < 2; r++) {
+    this.#v0 = this.#k0;
+    this.#v1 = this.#k1;
+    this.#v2 = 0x6c796765 ^ this.#k0;
+    this.#v3 = 0x74656462 ^ this.#k1;
+    this.#absorb(a | 0);
+    this.#absorb(b | 0);
+    this.#absorb(c | 0);
+    this.#absorb(d | 0);
+    this.#absorb((4 * 4) << 24); // the length block: 16 bytes
+    this.#v2 ^= 0xff;
+    this.#rounds(4);
+    return (this.#v1 ^ this.#v3) >>> 0;
+  }
+
+  /** One message word: two compression rounds (SipHash-2-…). */
+  #absorb(m: number): void {
+    this.#v3 ^= m;
+    this.#rounds(2);
+    this.#v0 ^= m;
+  }
+
+  #rounds(n: number): void {
+    let v0 = this.#v0, v1 = this.#v1, v2 = this.#v2, v3 = this.#v3;
+    for (let r = 0; r < n; r++) {
       v0 = (v0 + v1) | 0;
       v1 = rotl(v1, 5) ^ v0;
       v0 = rotl(v0, 16);
@@ -73,21 +81,10 @@ export class KeyedHash {
       v1 = rotl(v1, 13) ^ v2;
       v2 = rotl(v2, 16);
     }
-    v0 ^= last;
-    v2 ^= 0xff;
-    for (let r = 0; r < 4; r++) {
-      v0 = (v0 + v1) | 0;
-      v1 = rotl(v1, 5) ^ v0;
-      v0 = rotl(v0, 16);
-      v2 = (v2 + v3) | 0;
-      v3 = rotl(v3, 8) ^ v2;
-      v0 = (v0 + v3) | 0;
-      v3 = rotl(v3, 7) ^ v0;
-      v2 = (v2 + v1) | 0;
-      v1 = rotl(v1, 13) ^ v2;
-      v2 = rotl(v2, 16);
-    }
-    return (v1 ^ v3) >>> 0;
+    this.#v0 = v0;
+    this.#v1 = v1;
+    this.#v2 = v2;
+    this.#v3 = v3;
   }
 }
 

@@ -31,6 +31,8 @@ import {
   IPV4_BROADCAST as LIMITED_BROADCAST,
   ipv4Mask,
   ipv4MulticastMac,
+  isIpv4Loopback,
+  isIpv4Multicast,
   parseIpv4Cidr,
 } from "../../wire/address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
@@ -52,13 +54,6 @@ import {
 const ALL_SYSTEMS = 0xe0000001;
 const LOOPBACK_QUEUE_LIMIT = 1024;
 const MAX_DATAGRAM = 65535;
-
-function isMulticast(a: number): boolean {
-  return (a >>> 28) === 0xe;
-}
-function isLoopback(a: number): boolean {
-  return (a >>> 24) === 127;
-}
 
 /** The IPv4 plugin. */
 export const ipv4Plugin: ProtocolPlugin = {
@@ -224,7 +219,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       const src = dv.getUint32(s + 12);
       const dst = dv.getUint32(s + 16);
       const internal = pkt === looping;
-      if (isMulticast(src) || src === LIMITED_BROADCAST || (isLoopback(src) && !internal)) {
+      if (isIpv4Multicast(src) || src === LIMITED_BROADCAST || (isIpv4Loopback(src) && !internal)) {
         return "bad_source";
       }
       pkt.end = s + total; // cut Ethernet padding
@@ -238,7 +233,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         const v = ctx.runHooks("prerouting", pkt);
         if (v !== ACCEPT) return CONSUMED; // counted by the dispatcher against the hook
       }
-      if (!(internal && isLoopback(dst)) && !isLocalDestination(pkt, rx.iface, dst)) {
+      if (!(internal && isIpv4Loopback(dst)) && !isLocalDestination(pkt, dst)) {
         if (forwarder.enabled && !internal) return forwarder.forward(pkt, rx.iface);
         return "not_for_us";
       }
@@ -281,19 +276,19 @@ export const ipv4Plugin: ProtocolPlugin = {
       return v === ACCEPT ? CONSUMED : v;
     }
 
-    function isLocalDestination(pkt: PacketBuffer, iface: NetInterface, dst: number): boolean {
+    function isLocalDestination(pkt: PacketBuffer, dst: number): boolean {
       if (local.has(dst)) return true;
       if (dst === LIMITED_BROADCAST || broadcasts.has(dst)) {
         pkt.flags |= PacketFlags.NET_BROADCAST;
         return true;
       }
-      if (isMulticast(dst)) {
+      if (isIpv4Multicast(dst)) {
         pkt.flags |= PacketFlags.NET_MULTICAST;
         return dst === ALL_SYSTEMS;
       }
-      // A host with no address yet still hears limited broadcast (DHCP) above;
-      // unicast for someone else is not ours.
-      return iface.ipv4.length === 0 && false;
+      // Unicast for someone else is not ours (limited broadcast, which a host
+      // without an address still hears, was accepted above).
+      return false;
     }
 
     function deliverLocally(pkt: PacketBuffer, iface: NetInterface): void {
@@ -335,14 +330,14 @@ export const ipv4Plugin: ProtocolPlugin = {
         ctx.transmit(iface.index, pkt);
         return;
       }
-      if (eth === undefined || (arp === undefined && !isMulticast(dst))) {
+      if (eth === undefined || (arp === undefined && !isIpv4Multicast(dst))) {
         c.noNeighbor.value++;
         pkt.release();
         return;
       }
       if (dst === LIMITED_BROADCAST || broadcasts.has(dst)) {
         eth.send(iface.index, BROADCAST_MAC, ETHERTYPE_IPV4, pkt);
-      } else if (isMulticast(dst)) {
+      } else if (isIpv4Multicast(dst)) {
         eth.send(iface.index, ipv4MulticastMac(dst), ETHERTYPE_IPV4, pkt);
       } else {
         arp!.output(iface.index, nextHop, pkt);
@@ -410,7 +405,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         pkt.release();
         return "message_too_long";
       }
-      if (local.has(dst) || isLoopback(dst)) {
+      if (local.has(dst) || isIpv4Loopback(dst)) {
         iface = ctx.interfaces.withIpv4(dst) ?? firstUsable();
         if (src === 0) src = local.has(dst) ? dst : (iface?.ipv4[0]?.address ?? 0x7f000001);
         if (iface === undefined) {
@@ -422,7 +417,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         deliverLocally(pkt, iface);
         return undefined;
       }
-      if (dst === LIMITED_BROADCAST || isMulticast(dst)) {
+      if (dst === LIMITED_BROADCAST || isIpv4Multicast(dst)) {
         if (dst === LIMITED_BROADCAST && (flags & Ipv4SendFlags.BROADCAST) === 0) {
           c.bcast.value++;
           pkt.release();

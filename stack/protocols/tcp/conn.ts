@@ -18,7 +18,8 @@ import type {
 } from "../../net_api.ts";
 import { formatIpv4Address, parseIpv4Address } from "../../wire/address.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
-import { isLoopbackAddress, LOOPBACK_SOURCE, type TcpCore } from "./core.ts";
+import { LOOPBACK_SOURCE, type TcpCore } from "./core.ts";
+import { isIpv4Loopback } from "../../wire/address.ts";
 import { type EndpointUser, TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
 import { type ListenerUser, ListenSocket } from "./listener.ts";
@@ -391,7 +392,7 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
   } else src = 0;
   if (src === 0) {
     if (core.ipv4.isLocal(dst)) src = dst;
-    else if (isLoopbackAddress(dst)) src = LOOPBACK_SOURCE;
+    else if (isIpv4Loopback(dst)) src = LOOPBACK_SOURCE;
     else {
       const route = core.routes.lookup(dst);
       if (route === undefined || route.source === 0) {

@@ -11,6 +11,7 @@ import type { Counter } from "../../counters.ts";
 import type { PluginContext } from "../../manifest.ts";
 import type { Ipv4RoutesService, Ipv4Service } from "../../services.ts";
 import { Ipv4SendFlags } from "../../services.ts";
+import { isIpv4Loopback } from "../../wire/address.ts";
 import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptionSet } from "../../wire/tcp.ts";
 import type { TcpConfig } from "./config.ts";
@@ -32,11 +33,6 @@ export const IPV4_TCP_HEADERS = 40;
 export const LOCAL_MSS = 65535 - IPV4_TCP_HEADERS;
 /** The source address of connections to 127.0.0.0/8 (Linux: `lo`'s 127.0.0.1). */
 export const LOOPBACK_SOURCE = 0x7f000001;
-
-/** Whether `a` is in 127.0.0.0/8, the loopback network (RFC 1122 §3.2.1.3 (g)). */
-export function isLoopbackAddress(a: number): boolean {
-  return (a >>> 24) === 127;
-}
 
 /** Every counter the plugin declares, without the `tcp.` prefix. */
 export const TCP_COUNTERS = [
@@ -262,7 +258,7 @@ export class TcpCore {
 
   /** Whether `a` is one of our addresses or in 127.0.0.0/8 (IPv4 delivers it to us). */
   isLocal(a: number): boolean {
-    return isLoopbackAddress(a) || this.ipv4.isLocal(a);
+    return isIpv4Loopback(a) || this.ipv4.isLocal(a);
   }
 
   /**

@@ -25,7 +25,11 @@ import {
   type UdpSocket,
   type UdpSocketInfo,
 } from "../../services.ts";
-import { formatIpv4Address, IPV4_BROADCAST as LIMITED_BROADCAST } from "../../wire/address.ts";
+import {
+  formatIpv4Address,
+  IPV4_BROADCAST as LIMITED_BROADCAST,
+  isIpv4Multicast,
+} from "../../wire/address.ts";
 import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "../../wire/checksum.ts";
 import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD_V4, udpChecksum } from "../../wire/udp.ts";
 import { type SocketHost, UdpSocketImpl } from "./socket.ts";
@@ -43,10 +47,6 @@ const MULTICAST_TTL = 1;
 /** Upper bounds of the per-socket queue options, so every queue stays bounded. */
 const MAX_QUEUE_LIMIT = 65536;
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-
-function isMulticast(a: number): boolean {
-  return (a >>> 28) === 0xe;
-}
 
 function endpoint(address: number, port: number): string {
   return `${formatIpv4Address(address)}:${port}`;
@@ -178,7 +178,7 @@ export const udpPlugin: ProtocolPlugin = {
       if (ipv4.isLocal(dst)) return dst;
       const r = routes.lookup(dst);
       if (r !== undefined && r.source !== 0) return r.source;
-      if (dst === LIMITED_BROADCAST || isMulticast(dst)) {
+      if (dst === LIMITED_BROADCAST || isIpv4Multicast(dst)) {
         for (const iface of ctx.interfaces.list()) {
           if (iface.up && iface.ipv4.length > 0) return iface.ipv4[0]!.address;
         }
@@ -226,7 +226,7 @@ export const udpPlugin: ProtocolPlugin = {
           ),
         );
         pkt.l4 = s;
-        const ttl = isMulticast(dst) ? MULTICAST_TTL : sock.ttl;
+        const ttl = isIpv4Multicast(dst) ? MULTICAST_TTL : sock.ttl;
         const err = ipv4.send(
           pkt,
           src,
@@ -394,7 +394,7 @@ export const udpPlugin: ProtocolPlugin = {
         const port = options.port ?? 0;
         if (!(Number.isInteger(port) && port >= 0 && port <= 0xffff)) return "invalid_port";
         const local = address !== 0 && ipv4.isLocal(address);
-        if (address !== 0 && !local && !isMulticast(address) && !isBroadcast(address)) {
+        if (address !== 0 && !local && !isIpv4Multicast(address) && !isBroadcast(address)) {
           return "addr_not_available";
         }
         if (table.size >= maxSockets) return "too_many_sockets";

@@ -28,7 +28,7 @@ import type {
 } from "../../services.ts";
 import { Ipv4SendFlags } from "../../services.ts";
 import type { Timer } from "../../timers.ts";
-import { formatIpv4Address } from "../../wire/address.ts";
+import { formatIpv4Address, isIpv4Loopback } from "../../wire/address.ts";
 import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
 import {
   buildIcmpError,
@@ -297,7 +297,7 @@ export const icmpPlugin: ProtocolPlugin = {
       // RFC 5927 §4.1: an error about a datagram we did not send is forged or
       // misrouted. A 127/8 source is ours only when the error itself came
       // over our loopback path (the receive path refuses 127/8 from a wire).
-      const loopback = (qsrc >>> 24) === 127 && (pkt.src4 >>> 24) === 127;
+      const loopback = isIpv4Loopback(qsrc) && isIpv4Loopback(pkt.src4);
       if (!loopback && !ipv4.isLocal(qsrc)) return "error_not_ours";
       const code = b[s + 1]!;
       let info = 0;
@@ -374,7 +374,7 @@ export const icmpPlugin: ProtocolPlugin = {
         // From the address the datagram was sent to when it is ours (RFC 1122
         // §3.2.2: port unreachable comes from the host addressed), else from
         // the route back (RFC 1812 §4.3.2.4: the outgoing interface's address).
-        const from = ipv4.isLocal(dst) || (dst >>> 24) === 127 ? dst : 0;
+        const from = ipv4.isLocal(dst) || isIpv4Loopback(dst) ? dst : 0;
         if (ipv4.send(e, from, src, IP_PROTOCOL_ICMP, 0, 0) !== undefined) {
           c.sendFailed.value++;
           return;

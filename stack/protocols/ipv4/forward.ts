@@ -35,6 +35,7 @@ import type { NetInterface } from "../../netif.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type { IcmpErrorService } from "../../services.ts";
 import type { Counter } from "../../counters.ts";
+import { isIpv4Multicast } from "../../wire/address.ts";
 import { updateChecksum16 } from "../../wire/checksum.ts";
 import type { RoutingTable } from "./routes.ts";
 import {
@@ -132,7 +133,7 @@ export class Forwarder {
     }
     const dst = pkt.dst4;
     const src = pkt.src4;
-    if ((dst >>> 28) === 0xe) return "not_for_us";
+    if (isIpv4Multicast(dst)) return "not_for_us";
     if (isUnforwardableDestination(dst)) return "fwd_bad_destination";
     const stop = src >>> 24;
     if (stop === 0 || stop >= 240 || (src >>> 16) === 0xa9fe) return "fwd_bad_source";

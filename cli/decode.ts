@@ -275,7 +275,7 @@ function writeError(line: string): void {
  * import assert from "node:assert/strict";
  * const lines: string[] = [];
  * const code = await runDecode(
- *   [new URL("../../shared/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, "--filter", "icmp", "-c", "1", "--time", "none"],
+ *   [new URL("../tests/fixtures/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, "--filter", "icmp", "-c", "1", "--time", "none"],
  *   { print: (l) => lines.push(l) },
  * );
  * assert.equal(code, 0);

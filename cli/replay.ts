@@ -328,7 +328,7 @@ function table(rows: Readonly<Record<string, number>>, indent = "  "): string[] 
  * const stack = createStack();
  * const tun = new ReplayDriver({ linkType: 101 });
  * stack.addInterface({ driver: tun, addresses: ["10.77.0.2/24"] });
- * const s = await replayCapture(new URL("../../shared/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, { stack, drivers: [tun] });
+ * const s = await replayCapture(new URL("../tests/fixtures/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, { stack, drivers: [tun] });
  * const text = formatReplaySummary(s, "tun-ping4.pcap").join("\n");
  * assert.match(text, /^accepted +3\n +icmp +3$/m);
  * assert.match(text, /^sent +3\n +icmp echo reply +3$/m);
@@ -385,7 +385,7 @@ export function formatReplaySummary(s: ReplaySummary, name: string): string[] {
  * import assert from "node:assert/strict";
  * const lines: string[] = [];
  * const code = await runReplay(
- *   [new URL("../../shared/pcaps/linux-probes/tap-arping.pcap", import.meta.url).pathname, "--address", "10.78.0.2/24"],
+ *   [new URL("../tests/fixtures/pcaps/linux-probes/tap-arping.pcap", import.meta.url).pathname, "--address", "10.78.0.2/24"],
  *   { print: (l) => lines.push(l), handleSignals: false },
  * );
  * assert.equal(code, 0);

@@ -61,6 +61,8 @@ import type { Switch } from "../drivers/loopback/switch.ts";
 import type { Faults } from "../drivers/loopback/faults.ts";
 import { CaptureTap, parseCapture, PcapngWriter, PcapWriter } from "../drivers/pcapfile/mod.ts";
 import type { CaptureRecord } from "../drivers/pcapfile/mod.ts";
+import { FIXTURE_PCAPS, fixtureCaptures, pcapPath } from "./_fixtures.ts";
+export { FIXTURE_PCAPS, pcapPath } from "./_fixtures.ts";
 
 // ---- small conversions -------------------------------------------------------
 
@@ -1359,32 +1361,28 @@ export function track<T>(p: Promise<T>): Tracked<T> {
 }
 
 /**
- * Where the shared reference captures live: `shared/pcaps` beside the
- * repository (as CI lays it out), unless `NETSTACK_PCAPS` says otherwise.
+ * Where the reference captures live: the repository's fixture folder
+ * `tests/fixtures/pcaps` (see {@linkcode FIXTURE_PCAPS}; kept under this name
+ * for the tests that import it).
  */
-export const SHARED_PCAPS: string = (() => {
-  const beside = new URL("../../shared/pcaps", import.meta.url).pathname;
-  try {
-    return Deno.env.get("NETSTACK_PCAPS") ?? beside;
-  } catch {
-    return beside;
-  }
-})();
+export const SHARED_PCAPS: string = FIXTURE_PCAPS;
 
 /**
- * Whether the shared capture `name` (relative to {@linkcode SHARED_PCAPS})
- * can be read; use as `ignore: !hasPcap(name)`.
+ * Whether the capture fixture `name` (relative to {@linkcode SHARED_PCAPS})
+ * exists. The fixtures are part of the repository, so tests should not
+ * skip on it: a missing file is a broken checkout and must fail.
  *
  * @example
  * ```ts
  * import { hasPcap } from "./_harness.ts";
  * import assert from "node:assert/strict";
  * assert.equal(hasPcap("no/such/file.pcap"), false);
+ * assert.equal(hasPcap("linux-probes/tun-ping4.pcap"), true);
  * ```
  */
 export function hasPcap(name: string): boolean {
   try {
-    return Deno.statSync(`${SHARED_PCAPS}/${name}`).isFile;
+    return Deno.statSync(pcapPath(name)).isFile;
   } catch {
     return false;
   }
@@ -1392,46 +1390,36 @@ export function hasPcap(name: string): boolean {
 
 /**
  * The corpus: paths of every pcap and pcapng file in {@linkcode SHARED_PCAPS}
- * and its `linux-probes/`, sorted; empty when the folder is missing.
+ * and its `linux-probes/`, sorted.
  *
+ * @throws {Deno.errors.NotFound} When the fixture folder is missing.
  * @example
  * ```ts
  * import { SHARED_PCAPS, sharedCaptures } from "./_harness.ts";
  * import assert from "node:assert/strict";
  * const files = sharedCaptures();
+ * assert.equal(files.length, 44);
  * assert.ok(files.every((f) => f.startsWith(`${SHARED_PCAPS}/`) && /\.pcap(ng)?$/.test(f)));
  * assert.deepEqual(files, [...files].sort());
  * ```
  */
 export function sharedCaptures(): string[] {
-  const files: string[] = [];
-  for (const dir of [SHARED_PCAPS, `${SHARED_PCAPS}/linux-probes`]) {
-    try {
-      for (const e of Deno.readDirSync(dir)) {
-        if (e.isFile && /\.pcap(ng)?$/.test(e.name)) files.push(`${dir}/${e.name}`);
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  return files.sort();
+  return fixtureCaptures();
 }
 
 /**
- * The records of the shared capture `name` (pcap or pcapng).
+ * The records of the capture fixture `name` (pcap or pcapng).
  *
  * @throws The capture's format error, if it is corrupt.
  * @example
  * ```ts
- * import { hasPcap, pcapRecords } from "./_harness.ts";
+ * import { pcapRecords } from "./_harness.ts";
  * import assert from "node:assert/strict";
- * if (hasPcap("arp_gratuitous.pcapng")) {
- *   assert.equal(pcapRecords("arp_gratuitous.pcapng").length, 1);
- * }
+ * assert.equal(pcapRecords("arp_gratuitous.pcapng").length, 1);
  * ```
  */
 export function pcapRecords(name: string): CaptureRecord[] {
-  const r = parseCapture(Deno.readFileSync(`${SHARED_PCAPS}/${name}`));
+  const r = parseCapture(Deno.readFileSync(pcapPath(name)));
   if (r.error !== null) throw r.error;
   return r.records;
 }

@@ -396,7 +396,7 @@ export interface ReplaySummary {
  * ```ts
  * import type { ReplaySource } from "./replay.ts";
  * import assert from "node:assert/strict";
- * const source: ReplaySource = new URL("../../../shared/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname;
+ * const source: ReplaySource = new URL("../../tests/fixtures/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname;
  * assert.equal(typeof source, "string");
  * ```
  */
@@ -445,7 +445,7 @@ function openReader(source: ReplaySource, options: CaptureStreamOptions): {
  * const tun = new ReplayDriver({ linkType: 101, name: "tun0" });
  * stack.addInterface({ driver: tun, addresses: ["10.77.0.2/24"] });
  * const output = new PcapWriter({ linkType: 101 });
- * const summary = await replayCapture(new URL("../../../shared/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, {
+ * const summary = await replayCapture(new URL("../../tests/fixtures/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, {
  *   stack,
  *   drivers: [tun],
  *   output,

@@ -10,8 +10,12 @@
  *   the allowed patterns ({@linkcode DEFAULT_ALLOWED_WARNINGS}: an echo
  *   request nobody answered is what a lossy link produces, not a bad packet).
  *
- * When `tshark` is not installed, {@linkcode assertTsharkClean} prints why and
- * returns without failing (the GUIDE's "skip with a printed reason").
+ * When `tshark` is not installed, {@linkcode tsharkProblems} (and so
+ * {@linkcode assertTsharkClean}) throws under CI (`CI=true`: a check that
+ * cannot run is a failure) and elsewhere prints why once and reports the
+ * check as `skipped`. Tests whose point is the tshark check should also
+ * declare it with `gated(["tshark"], ...)` from `_require.ts`, so that
+ * outside CI they are ignored rather than passing without it.
  *
  * @example
  * ```ts
@@ -26,6 +30,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { cannotCheck } from "./_require.ts";
 
 /** Expert severities as tshark prints them (`_ws.expert.severity`). */
 export const EXPERT_SEVERITY = {
@@ -147,7 +152,7 @@ type Layers = Record<string, string[] | undefined>;
  * ```ts
  * import { tsharkProblems } from "./_tshark.ts";
  * import assert from "node:assert/strict";
- * const r = await tsharkProblems(new URL("../../shared/pcaps/ip4-tcp-bad-chksum.pcap", import.meta.url).pathname);
+ * const r = await tsharkProblems(new URL("./fixtures/pcaps/ip4-tcp-bad-chksum.pcap", import.meta.url).pathname);
  * if (!r.skipped) assert.deepEqual(r.problems.map((p) => p.kind), ["checksum"]);
  * ```
  */
@@ -156,7 +161,10 @@ export async function tsharkProblems(
   options: TsharkOptions = {},
 ): Promise<TsharkResult> {
   const why = await tsharkUnavailable();
-  if (why !== undefined) return { skipped: why, frames: 0, problems: [] };
+  if (why !== undefined) {
+    cannotCheck("a capture with tshark", why); // throws under CI
+    return { skipped: why, frames: 0, problems: [] };
+  }
   const text = (await runTshark(capture, [
     ...CHECKSUM_PREFERENCES,
     "-T",
@@ -205,19 +213,13 @@ export async function tsharkProblems(
       else if (group === EXPERT_GROUP.checksum && severity >= EXPERT_SEVERITY.warning) {
         // tshark verifies the checksum of a TCP segment quoted (cut at 576
         // bytes, RFC 1812) inside an ICMP error as if it were whole: real
-        // routers' errors fail the same way (shared smtp-icmp-fragneeded.pcap,
+        // routers' errors fail the same way (fixture smtp-icmp-fragneeded.pcap,
         // frames 26-30). Only the quote's checksum is exempt, not the ICMP one.
         if (
           QUOTING_ERROR.test(info) && l["icmp.checksum.status"]?.[0] === "1" &&
           /^Bad checksum/.test(message)
         ) continue;
-        // 0xffff and 0x0000 are the two one's-complement zeros (RFC 1071):
-        // Linux sometimes sends 0xffff where the sum is zero, a receiver's
-        // verification passes either way, and tshark insists on 0x0000.
-        if (
-          /should be 0x0000\]/.test(message) &&
-          (l["tcp.checksum"]?.includes("0xffff") || l["udp.checksum"]?.includes("0xffff"))
-        ) continue;
+        if (isZeroChecksumAsFfff(message, l)) continue;
         kind = "checksum";
       } else if (severity >= EXPERT_SEVERITY.error) kind = "error";
       else if (severity >= EXPERT_SEVERITY.warning && !allowed.some((r) => r.test(message))) {
@@ -231,6 +233,42 @@ export async function tsharkProblems(
     }
   }
   return { frames: packets.length, problems };
+}
+
+/**
+ * Whether a checksum complaint says only "0xffff where 0x0000 is correct":
+ * 0xffff and 0x0000 are the two one's-complement zeros (RFC 1071, RFC 1624),
+ * Linux sometimes sends 0xffff where the sum is zero, a receiver's
+ * verification passes either way, and tshark insists on 0x0000. tshark words
+ * it as `Bad checksum [should be 0x0000]` or as `TCP Checksum 0xffff instead
+ * of 0x0000 (see RFC 1624)`; either way the exemption holds only when the
+ * correct value is 0x0000 and the field of that protocol really is 0xffff.
+ *
+ * @example
+ * ```ts
+ * import { isZeroChecksumAsFfff } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * const msg = "TCP Checksum 0xffff instead of 0x0000 (see RFC 1624)";
+ * assert.equal(isZeroChecksumAsFfff(msg, { "tcp.checksum": ["0xffff"] }), true);
+ * assert.equal(isZeroChecksumAsFfff(msg, { "tcp.checksum": ["0x1234"] }), false);
+ * assert.equal(isZeroChecksumAsFfff(msg, { "udp.checksum": ["0xffff"] }), false);
+ * const other = "TCP Checksum 0xffff instead of 0x0001 (see RFC 1624)";
+ * assert.equal(isZeroChecksumAsFfff(other, { "tcp.checksum": ["0xffff"] }), false);
+ * ```
+ */
+export function isZeroChecksumAsFfff(
+  message: string,
+  layers: Readonly<Record<string, readonly string[] | undefined>>,
+): boolean {
+  const rfc1624 = /^(TCP|UDP) Checksum 0xffff instead of 0x0000 \(see RFC 1624\)$/.exec(message);
+  if (rfc1624 !== null) {
+    return layers[`${rfc1624[1]!.toLowerCase()}.checksum`]?.includes("0xffff") === true;
+  }
+  if (/^Bad checksum \[should be 0x0000\]$/.test(message)) {
+    return layers["tcp.checksum"]?.includes("0xffff") === true ||
+      layers["udp.checksum"]?.includes("0xffff") === true;
+  }
+  return false;
 }
 
 /** Info column of an ICMP error, whose payload quotes a cut datagram. */
@@ -273,13 +311,14 @@ export async function runTshark(
 
 /**
  * Fails (AssertionError listing every problem) unless tshark finds the
- * capture clean; prints the reason and returns when tshark is unavailable.
+ * capture clean. When tshark is unavailable it throws under CI, and
+ * elsewhere prints the reason once and returns the `skipped` result.
  *
  * @returns The result, for further assertions.
  * @example
  * ```ts
  * import { assertTsharkClean } from "./_tshark.ts";
- * await assertTsharkClean(new URL("../../shared/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname);
+ * await assertTsharkClean(new URL("./fixtures/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname);
  * ```
  */
 export async function assertTsharkClean(
@@ -287,11 +326,7 @@ export async function assertTsharkClean(
   options: TsharkOptions = {},
 ): Promise<TsharkResult> {
   const r = await tsharkProblems(capture, options);
-  if (r.skipped !== undefined) {
-    // deno-lint-ignore no-console
-    console.log(`tshark check skipped: ${r.skipped}`);
-    return r;
-  }
+  if (r.skipped !== undefined) return r; // outside CI only; the reason was printed
   const lines = r.problems.map((p) => `frame ${p.frame} (${p.info}): ${p.kind}: ${p.message}`);
   assert.deepEqual(lines, [], `tshark found problems:\n${lines.join("\n")}`);
   return r;

@@ -1,5 +1,5 @@
 /**
- * The capture reader against the shared corpus (counts from INDEX.md /
+ * The capture reader against the capture fixtures (counts from INDEX.md /
  * `capinfos -c`, timestamps from `tshark -T fields -e frame.time_epoch`),
  * and against hand-built big-endian, nanosecond and multi-interface files.
  */
@@ -15,22 +15,11 @@ import {
   parseCapture,
 } from "./mod.ts";
 import { concat, epb, idb, opt, pcapFile, shb, spb, split64 } from "./_testing.ts";
+import { gated } from "../../tests/_require.ts";
 
-const CORPUS = new URL("../../../shared/pcaps/", import.meta.url);
+// The repository's capture fixtures (tests/fixtures/pcaps, see its INDEX.md).
+const CORPUS = new URL("../../tests/fixtures/pcaps/", import.meta.url);
 const PROBES = new URL("linux-probes/", CORPUS);
-
-function corpusPresent(): boolean {
-  try {
-    return Deno.statSync(CORPUS).isDirectory;
-  } catch {
-    return false;
-  }
-}
-const HAVE_CORPUS = corpusPresent();
-if (!HAVE_CORPUS) {
-  // deno-lint-ignore no-console
-  console.log(`skipping corpus tests: ${CORPUS.pathname} is missing`);
-}
 
 /** [file, format, link type, packets] from INDEX.md ("Pkts" is `capinfos -c`). */
 const EXPECTED: readonly [string, "pcap" | "pcapng", number, number][] = [
@@ -110,7 +99,6 @@ function epoch(s: string): [number, number] {
 
 Deno.test({
   name: "parseCapture() reads every corpus file with the capinfos packet count and link type",
-  ignore: !HAVE_CORPUS,
   fn() {
     const listed = new Set(EXPECTED.map((e) => e[0]));
     for (const dir of [CORPUS, PROBES]) {
@@ -139,7 +127,6 @@ Deno.test({
 
 Deno.test({
   name: "parseCapture() timestamps and lengths match tshark frame fields",
-  ignore: !HAVE_CORPUS,
   fn() {
     for (const [name, frame, time, len, caplen] of FRAMES) {
       const rec = parseCapture(read(name)).records[frame - 1]!;
@@ -155,7 +142,6 @@ Deno.test({
 
 Deno.test({
   name: "parseCapture() returns captured bytes and file offsets of a truncated frame",
-  ignore: !HAVE_CORPUS,
   fn() {
     const bytes = read("ip4-trunc.pcap");
     const [rec] = parseCapture(bytes).records;
@@ -192,9 +178,8 @@ Deno.test({
   },
 });
 
-Deno.test({
+Deno.test(gated(["tshark"], {
   name: "parseCapture() matches tshark on every frame of every corpus file",
-  ignore: !HAVE_CORPUS || !haveTshark(),
   async fn() {
     await Promise.all(EXPECTED.map(async ([name]) => {
       const path = new URL(name, CORPUS).pathname;
@@ -227,18 +212,7 @@ Deno.test({
       }
     }));
   },
-});
-
-function haveTshark(): boolean {
-  try {
-    return new Deno.Command("tshark", { args: ["-v"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    // deno-lint-ignore no-console
-    console.log("skipping tshark cross-checks: tshark is not installed");
-    return false;
-  }
-}
+}));
 
 function same(a: readonly CaptureRecord[], b: readonly CaptureRecord[], what: string): void {
   assert.equal(a.length, b.length, what);
@@ -251,7 +225,6 @@ function same(a: readonly CaptureRecord[], b: readonly CaptureRecord[], what: st
 
 Deno.test({
   name: "CaptureReaderSync and CaptureReader stream corpus files in small chunks like parseCapture",
-  ignore: !HAVE_CORPUS,
   async fn() {
     for (const [name] of EXPECTED) {
       const whole = parseCapture(read(name)).records;
@@ -269,7 +242,6 @@ Deno.test({
 
 Deno.test({
   name: "CaptureReader reads a ReadableStream and a Deno.FsFile it does not own",
-  ignore: !HAVE_CORPUS,
   async fn() {
     const url = new URL("icmp_traceroute.pcapng", CORPUS);
     const file = await Deno.open(url);
@@ -585,7 +557,7 @@ function sweepFiles(): [string, Uint8Array][] {
       ]),
     ],
   ];
-  if (HAVE_CORPUS) {
+  {
     for (
       const name of [
         "arp_resolution.pcapng",

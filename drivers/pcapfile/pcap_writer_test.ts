@@ -10,6 +10,7 @@ import {
   PcapWriter,
 } from "./mod.ts";
 import { pcapFile } from "./_testing.ts";
+import { gated } from "../../tests/_require.ts";
 
 const frame = fc.uint8Array({ maxLength: 1600 });
 /** Microseconds since the epoch that classic pcap can hold (32-bit seconds). */
@@ -123,18 +124,6 @@ Deno.test("PcapWriter sends each record to a function sink, or batches with buff
   assert.equal(b.byteLength, 24 + 26 * 5);
 });
 
-function haveTshark(): boolean {
-  try {
-    return new Deno.Command("tshark", { args: ["-v"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    // deno-lint-ignore no-console
-    console.log("skipping tshark checks of written files: tshark is not installed");
-    return false;
-  }
-}
-const HAVE_TSHARK = haveTshark();
-
 /** tshark prints this when run as root (as in CI); it is not about the file. */
 const ROOT_WARNING = /^Running as user "[^"]*" and group "[^"]*"\. This could be dangerous\.$/;
 
@@ -165,9 +154,8 @@ const ETHERNET = new Uint8Array([
   ...IPV4_UDP,
 ]);
 
-Deno.test({
+Deno.test(gated(["tshark"], {
   name: "tshark reads files written by PcapWriter.create and PcapngWriter.create cleanly",
-  ignore: !HAVE_TSHARK,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "pcapfile_test_" });
     try {
@@ -219,11 +207,10 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(["tshark"], {
   name: "tshark agrees with parseCapture() on hand-built big-endian and nanosecond pcaps",
-  ignore: !HAVE_TSHARK,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "pcapfile_test_" });
     try {
@@ -246,7 +233,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
 Deno.test("CaptureWriteRecord fields beyond timestamp and data are optional", () => {
   const r: CaptureWriteRecord = { timestamp: 0, data: new Uint8Array(0) };

@@ -1,19 +1,21 @@
 /**
  * Field extraction with `tshark -T fields`, for tests that compare our
- * decoders and replay output with Wireshark's. Skips (with the reason) when
- * tshark is not installed, like `tests/_tshark.ts`.
+ * decoders and replay output with Wireshark's. When tshark is not installed
+ * it throws under CI and elsewhere returns `skipped` (reason printed once),
+ * like `tests/_tshark.ts`.
  *
  * @example
  * ```ts
  * import { tsharkFields } from "./_tshark_fields.ts";
  * import assert from "node:assert/strict";
- * const r = await tsharkFields(new URL("../../../shared/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, ["frame.number"]);
+ * const r = await tsharkFields(new URL("../fixtures/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname, ["frame.number"]);
  * if (r.skipped === undefined) assert.deepEqual(r.rows.map((row) => row[0]), ["1", "2", "3", "4", "5"]);
  * ```
  *
  * @module
  */
 import { runTshark, tsharkUnavailable } from "../_tshark.ts";
+import { cannotCheck } from "../_require.ts";
 
 /** Rows of field values (one per frame, in file order), or why tshark did not run. */
 export interface TsharkFields {
@@ -36,7 +38,10 @@ export async function tsharkFields(
   extra: readonly string[] = [],
 ): Promise<TsharkFields> {
   const why = await tsharkUnavailable();
-  if (why !== undefined) return { skipped: why, rows: [] };
+  if (why !== undefined) {
+    cannotCheck("fields with tshark", why); // throws under CI
+    return { skipped: why, rows: [] };
+  }
   const text = await runTshark(capture, [
     "-o",
     "ip.defragment:FALSE",

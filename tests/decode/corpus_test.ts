@@ -1,7 +1,6 @@
-// deno-lint-ignore-file no-console -- skip reasons are printed
 /**
- * The decoders against the shared capture corpus (shared/pcaps and
- * shared/pcaps/linux-probes): every packet decodes without throwing, and the
+ * The decoders against the capture fixtures (tests/fixtures/pcaps and its
+ * linux-probes/): every packet decodes without throwing, and the
  * structured decode agrees with tshark on every address, port, protocol and
  * length field, frame by frame; the one-line form agrees with `tcpdump -n -S`
  * except where tcpdump decodes application protocols we do not.
@@ -12,10 +11,9 @@ import { decodeFrame, formatDecodedLayers } from "../../stack/wire/decode.ts";
 import { describeFrame } from "../../stack/wire/pretty.ts";
 import { SHARED_PCAPS, sharedCaptures } from "../_harness.ts";
 import { tsharkFields } from "./_tshark_fields.ts";
+import { gated } from "../_require.ts";
 
 const FILES = sharedCaptures();
-const NO_CORPUS = FILES.length === 0 ? `no captures under ${SHARED_PCAPS}` : undefined;
-if (NO_CORPUS !== undefined) console.log(`corpus tests skipped: ${NO_CORPUS}`);
 
 function records(path: string): CaptureRecord[] {
   const r = parseCapture(Deno.readFileSync(path));
@@ -29,7 +27,6 @@ function short(path: string): string {
 
 Deno.test({
   name: "decoders never throw on any packet of the corpus",
-  ignore: NO_CORPUS !== undefined,
   fn() {
     let n = 0;
     for (const path of FILES) {
@@ -109,17 +106,13 @@ function ours(r: CaptureRecord): string[] {
   ];
 }
 
-Deno.test({
+Deno.test(gated(["tshark"], {
   name: "decodeFrame() agrees with tshark on addresses, ports, protocol and lengths",
-  ignore: NO_CORPUS !== undefined,
   async fn(t) {
     for (const path of FILES) {
       await t.step(short(path), async () => {
         const theirs = await tsharkFields(path, FIELDS);
-        if (theirs.skipped !== undefined) {
-          console.log(`tshark comparison skipped: ${theirs.skipped}`);
-          return;
-        }
+        assert.equal(theirs.skipped, undefined, "tshark did not run");
         const recs = records(path);
         assert.equal(theirs.rows.length, recs.length, "frame count");
         const diffs: string[] = [];
@@ -135,25 +128,23 @@ Deno.test({
       });
     }
   },
-});
+}));
 
 /** tcpdump -n -S lines without the timestamp, or why not. */
-async function tcpdump(path: string): Promise<string[] | string> {
-  try {
-    const out = await new Deno.Command("tcpdump", {
-      args: ["-n", "-S", "-r", path],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    if (!out.success) return `tcpdump exited with ${out.code}`;
-    const lines = new TextDecoder().decode(out.stdout).split("\n");
-    if (lines.at(-1) === "") lines.pop();
-    return lines.map((l) => l.replace(/^\S+ /, ""));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return "tcpdump is not installed";
-    if (e instanceof Deno.errors.NotCapable) return "running tcpdump needs --allow-run";
-    throw e;
+async function tcpdump(path: string): Promise<string[]> {
+  const out = await new Deno.Command("tcpdump", {
+    args: ["-n", "-S", "-r", path],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `tcpdump -r ${path} exited with ${out.code}: ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
   }
+  const lines = new TextDecoder().decode(out.stdout).split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines.map((l) => l.replace(/^\S+ /, ""));
 }
 
 /**
@@ -201,17 +192,12 @@ function applicationDecode(our: string, their: string): boolean {
   return t !== null && their.startsWith(t[1]!);
 }
 
-Deno.test({
+Deno.test(gated(["tcpdump"], {
   name: "describeFrame() agrees with tcpdump -n -S, bar application-layer decodes",
-  ignore: NO_CORPUS !== undefined,
   async fn(t) {
     for (const path of FILES) {
       await t.step(short(path), async () => {
         const lines = await tcpdump(path);
-        if (typeof lines === "string") {
-          console.log(`tcpdump comparison skipped: ${lines}`);
-          return;
-        }
         const recs = records(path);
         assert.equal(lines.length, recs.length, "line count");
         const diffs: string[] = [];
@@ -230,4 +216,4 @@ Deno.test({
       });
     }
   },
-});
+}));

@@ -13,7 +13,6 @@ import {
   checkIcmp,
   checkIpv4,
   framesMatching,
-  hasPcap,
   type Host,
   type HostOptions,
   ip,
@@ -74,7 +73,6 @@ const FRAG_SOURCE = "ip_frag_source.pcapng";
 
 Deno.test({
   name: "replay ip_frag_source: offloaded fragments (checksum 0) are dropped by a strict stack",
-  ignore: !hasPcap(FRAG_SOURCE),
   fn() {
     const h = host({ mac: "00:21:29:66:71:95", addresses: ["192.168.0.128/24"] });
     replay(h, pcapRecords(FRAG_SOURCE).slice(0, 3));
@@ -87,7 +85,6 @@ Deno.test({
 Deno.test({
   name:
     "replay ip_frag_source: with verifyChecksum off, the 3500-byte ping is reassembled and answered in 3 fragments like the capture's",
-  ignore: !hasPcap(FRAG_SOURCE),
   async fn() {
     const h = host({
       mac: "00:21:29:66:71:95",
@@ -130,7 +127,6 @@ Deno.test({
 Deno.test({
   name:
     "replay ip_frag_source: the fragmented echo reply is reassembled at 10.10.0.3 (no ping pending)",
-  ignore: !hasPcap(FRAG_SOURCE),
   fn() {
     const h = host({ mac: "00:25:b3:bf:91:ee", addresses: ["10.10.0.3/8"] });
     replay(h, pcapRecords(FRAG_SOURCE).slice(3, 6));
@@ -146,7 +142,6 @@ const ZEEK_OVERLAP = "ipv4-fragmented-4-overlap.pcap";
 Deno.test({
   name:
     "replay ipv4-fragmented-4-overlap: the overlapping fragments are discarded, nothing reassembled",
-  ignore: !hasPcap(ZEEK_OVERLAP),
   async fn() {
     const h = host({ mac: "00:01:30:24:9d:00", addresses: ["10.0.0.1/24"] });
     h.stack.addRoute("default", { gateway: "10.0.0.254" });
@@ -170,7 +165,6 @@ const SCAPY_OVERLAP = "linux-probes/tun-scapy_overlap.pcap";
 
 Deno.test({
   name: "replay tun-scapy_overlap: disagreeing fragments of an echo request get no reply",
-  ignore: !hasPcap(SCAPY_OVERLAP),
   fn() {
     const h = host({ linkType: 101, addresses: ["10.77.0.2/24"] });
     replay(h, pcapRecords(SCAPY_OVERLAP));
@@ -191,7 +185,6 @@ const HPING_FRAG = "linux-probes/tun-hping_frag.pcap";
 
 Deno.test({
   name: "replay tun-hping_frag: SYNs split into four tiny fragments are reassembled and delivered",
-  ignore: !hasPcap(HPING_FRAG),
   async fn() {
     const h = host({ linkType: 101, addresses: ["10.77.0.2/24"] });
     replay(h, pcapRecords(HPING_FRAG));
@@ -214,7 +207,6 @@ const SMTP_PMTU = "smtp-icmp-fragneeded.pcap";
 
 Deno.test({
   name: "replay smtp-icmp-fragneeded: four fragmentation-needed errors set the path MTU to 1492",
-  ignore: !hasPcap(SMTP_PMTU),
   async fn() {
     const h = host({ mac: "00:e0:1c:3c:17:c2", addresses: ["10.10.1.4/24"] });
     h.stack.addRoute("default", { gateway: "10.10.1.1" });

@@ -2,16 +2,16 @@
  * Harness for the interop tests: a stack on a real TUN or TAP device inside a
  * private network namespace, with Linux on the other end.
  *
- * Each {@linkcode withDevice} call creates `ip netns add ns<N>-<random>`,
+ * Each {@linkcode withDevice} call creates `ip netns add ns<pid>-<N>-<random>`,
  * creates the device directly inside it (the driver `setns()`s in to open
  * it), gives the Linux end 10.0.0.1/24 and the stack 10.0.0.2/24, captures
  * the device with tcpdump for the whole test, and afterwards closes
  * everything, deletes the namespace and checks the capture with tshark (no
  * malformed packets, no bad checksums). Nothing leaves the namespace.
  *
- * Tests are skipped, with the reason printed once, when the process is not
- * root, `/dev/net/tun` or `ip` is missing, or `--allow-ffi`/`--allow-run` was
- * not given.
+ * Tests declare what they need with {@linkcode INTEROP_NEEDS} and `gated`
+ * (`../_require.ts`): under CI a missing requirement fails the test, elsewhere
+ * the test is ignored with the reason printed once.
  *
  * @module
  */
@@ -25,52 +25,39 @@ import {
   deleteNetns,
   netnsExec,
   randomNetnsName,
+  withNetns as withNamedNetns,
 } from "../../cli/_netns.ts";
-import { CHECKSUM_PREFERENCES, runTshark } from "../_tshark.ts";
+import { CHECKSUM_PREFERENCES, runTshark, tsharkUnavailable } from "../_tshark.ts";
+import { cannotCheck, missing, type Requirement } from "../_require.ts";
 
-export {
-  configurePeer,
-  ip,
-  netnsExec,
-  randomNetnsName,
-  runCommand,
-  withNetns,
-} from "../../cli/_netns.ts";
+export { configurePeer, ip, netnsExec, randomNetnsName, runCommand } from "../../cli/_netns.ts";
 
 /** The Linux end's address. */
 export const LINUX_ADDRESS = "10.0.0.1";
 /** The stack's address. */
 export const STACK_ADDRESS = "10.0.0.2";
 
-function granted(name: "ffi" | "run" | "read" | "write" | "sys"): boolean {
-  return Deno.permissions.querySync({ name }).state === "granted";
-}
+/**
+ * What every interop test needs: Linux, root with `--allow-all`, the FFI
+ * (the TUN driver), `/dev/net/tun`, `ip netns`, and tcpdump (each test
+ * captures its device). Declare it with `gated(INTEROP_NEEDS, {...})` from
+ * `../_require.ts` (plus the tools the test runs): under CI a missing one
+ * fails the test, elsewhere it is ignored with the reason printed once.
+ */
+export const INTEROP_NEEDS: readonly Requirement[] = [
+  "linux",
+  "root",
+  "ffi",
+  "tun",
+  "netns",
+  "tcpdump",
+];
 
-function findReason(): string | undefined {
-  if (Deno.build.os !== "linux") return `needs Linux, not ${Deno.build.os}`;
-  for (const p of ["ffi", "run", "read", "write", "sys"] as const) {
-    if (!granted(p)) return `needs --allow-${p} (run with --allow-all)`;
-  }
-  if (Deno.uid() !== 0) return "needs root (creates TUN/TAP devices and network namespaces)";
-  try {
-    Deno.statSync("/dev/net/tun");
-  } catch {
-    return "no /dev/net/tun (tun module not loaded)";
-  }
-  try {
-    if (
-      !new Deno.Command("ip", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().success
-    ) {
-      return "the ip command (iproute2) does not work";
-    }
-  } catch {
-    return "no ip command (install iproute2)";
-  }
-  return undefined;
-}
-
-/** Why the interop tests cannot run here, or undefined when they can. */
-export const SKIP_REASON: string | undefined = findReason();
+/**
+ * Why the interop tests cannot run here, or undefined when they can (for
+ * tests still using `ignore:`; prefer {@linkcode INTEROP_NEEDS} with `gated`).
+ */
+export const SKIP_REASON: string | undefined = missing(INTEROP_NEEDS);
 
 let told = false;
 /** Prints the skip reason once per process (so `deno test` output says why). */
@@ -79,6 +66,14 @@ export function explainSkip(file: string): void {
   told = true;
   // deno-lint-ignore no-console
   console.log(`${file}: skipping interop tests: ${SKIP_REASON}`);
+}
+
+/**
+ * A namespace name unique to this process and call: `<prefix><pid>-<n>-<random>`,
+ * so that two runs of the suite can share a machine.
+ */
+export function uniqueNetnsName(prefix = "ns"): string {
+  return randomNetnsName(`${prefix}${Deno.pid}-`);
 }
 
 /** Whether `cmd` runs (`cmd --version` or `-V` exits). */
@@ -187,20 +182,19 @@ export async function startTcpdump(
 /**
  * Problems tshark reports in `file`: malformed packets, bad IP/TCP/UDP/ICMP
  * checksums, any expert warning or error; one line each. Undefined when
- * tshark is not installed.
+ * tshark is not installed (outside CI only: under CI that throws).
  */
 export async function captureProblems(file: string): Promise<string[] | undefined> {
-  let out: string;
-  try {
-    out = await runTshark(file, [
-      ...CHECKSUM_PREFERENCES,
-      "-Y",
-      "_ws.malformed || _ws.expert.severity >= warning",
-    ]);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
-    throw err;
+  const why = await tsharkUnavailable();
+  if (why !== undefined) {
+    cannotCheck(`${file} with tshark`, why);
+    return undefined;
   }
+  const out = await runTshark(file, [
+    ...CHECKSUM_PREFERENCES,
+    "-Y",
+    "_ws.malformed || _ws.expert.severity >= warning",
+  ]);
   return out.split("\n").filter((l) => l.trim() !== "");
 }
 
@@ -208,6 +202,14 @@ export async function captureProblems(file: string): Promise<string[] | undefine
 export async function captureCount(file: string): Promise<number> {
   const out = await runTshark(file, ["-T", "fields", "-e", "frame.number"]);
   return out.split("\n").filter((l) => l.trim() !== "").length;
+}
+
+/**
+ * Runs `fn` with a fresh namespace named by {@linkcode uniqueNetnsName},
+ * deleted afterwards.
+ */
+export function withNetns<T>(fn: (netns: string) => Promise<T>): Promise<T> {
+  return withNamedNetns(fn, `ns${Deno.pid}-`);
 }
 
 /** What a {@linkcode withDevice} body gets. */
@@ -243,7 +245,7 @@ export async function withDevice(
   options: WithDeviceOptions,
   fn: (h: DeviceHarness) => Promise<void>,
 ): Promise<void> {
-  const netns = randomNetnsName();
+  const netns = uniqueNetnsName();
   const capture = options.capture ?? true;
   const pcap = capture ? await Deno.makeTempFile({ prefix: `${netns}-`, suffix: ".pcap" }) : "";
   await addNetns(netns);
@@ -284,10 +286,7 @@ export async function withDevice(
   if (capture) {
     try {
       const problems = await captureProblems(pcap);
-      if (problems === undefined) {
-        // deno-lint-ignore no-console
-        console.log("tshark not installed: capture not checked");
-      } else {
+      if (problems !== undefined) {
         assert.deepEqual(problems, [], `tshark finds problems in ${pcap}`);
         assert.ok((await captureCount(pcap)) > 0, `tcpdump captured nothing in ${pcap}`);
       }

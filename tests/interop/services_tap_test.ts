@@ -6,16 +6,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { explainInteropSkip, HOST, INTEROP_SKIP, withUp } from "../services/_interop.ts";
-
-explainInteropSkip("tests/interop/services_tap_test.ts");
-const ignore = INTEROP_SKIP !== undefined;
+import { HOST, SERVICE_INTEROP_NEEDS, withUp } from "../services/_interop.ts";
+import { gated } from "../_require.ts";
 
 const MAC = "02:00:5e:00:00:42";
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name: "services tap: curl gets the status page after ARP; 1 MB through echo",
-  ignore,
   async fn() {
     await withUp(
       { driver: "tap", serve: "http,echo", args: ["--mac", MAC] },
@@ -42,4 +39,4 @@ Deno.test({
       },
     );
   },
-});
+}));

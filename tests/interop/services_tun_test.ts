@@ -12,18 +12,9 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { chargenPattern } from "../../plugins/services/chargen/mod.ts";
 import { runTshark } from "../_tshark.ts";
-import {
-  eventually,
-  explainInteropSkip,
-  HOST,
-  INTEROP_SKIP,
-  LINUX,
-  withUp,
-} from "../services/_interop.ts";
+import { eventually, HOST, LINUX, SERVICE_INTEROP_NEEDS, withUp } from "../services/_interop.ts";
+import { gated } from "../_require.ts";
 import { randomChunks } from "../services/_services.ts";
-
-explainInteropSkip("tests/interop/services_tun_test.ts");
-const ignore = INTEROP_SKIP !== undefined;
 
 /** Writes `n` deterministic bytes to a new temporary file; returns its path and SHA-256. */
 async function randomFile(n: number, seed: number): Promise<{ path: string; hash: string }> {
@@ -42,10 +33,9 @@ async function fileHash(path: string): Promise<{ bytes: number; hash: string }> 
   return { bytes: data.length, hash: createHash("sha256").update(data).digest("hex") };
 }
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name:
     "services tun: curl gets the status page (HTML, text, HEAD, 404) over one kept-alive connection",
-  ignore,
   async fn() {
     await withUp({ driver: "tun", serve: "http,echo" }, async (h) => {
       const page = await h.exec(["curl", "-sS", "--max-time", "5", `http://${HOST}/`], 10);
@@ -99,11 +89,10 @@ Deno.test({
       assert.equal(counters["http.responses_404"], 1);
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name: "services tun: 100,000,000 bytes from nc into discard are all counted",
-  ignore,
   async fn() {
     let elapsed = 0;
     // Headers only in the capture: 100 MB of zeros would not tell tshark more.
@@ -122,11 +111,10 @@ Deno.test({
         `${(800 / elapsed / 1000).toFixed(2)} Gbit/s`,
     );
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name: "services tun: 10 MB through echo come back with the same SHA-256",
-  ignore,
   async fn() {
     const input = await randomFile(10_000_000, 7);
     const output = await Deno.makeTempFile({ prefix: "svc-", suffix: ".out" });
@@ -142,11 +130,10 @@ Deno.test({
       await Deno.remove(output);
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name: "services tun: UDP echo answers socat; daytime answers nc and socat with today's date",
-  ignore,
   async fn() {
     await withUp({ driver: "tun", serve: "echo,daytime" }, async (h) => {
       const echo = await h.sh(`echo hi | socat -T 2 - UDP:${HOST}:7`, 5);
@@ -162,11 +149,10 @@ Deno.test({
       assert.match(udp.stdout, line);
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name: "services tun: chargen streams its pattern to nc until nc goes away",
-  ignore,
   async fn() {
     const want = createHash("sha256").update(chargenPattern(1_000_000).subarray(0, 1_000_000))
       .digest("hex");
@@ -183,11 +169,10 @@ Deno.test({
       },
     );
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name: "services tun: the virtual host connects to a Linux server and moves 10 MB each way",
-  ignore,
   async fn() {
     // The first connect may come before socat listens: a RST, and we try again.
     const tshark = { allowWarnings: [/^Connection reset \(RST\)/] };
@@ -253,11 +238,10 @@ Deno.test({
       }
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name: "services tun: a closed TCP port is refused at once (RST)",
-  ignore,
   async fn() {
     await withUp(
       { driver: "tun", serve: "echo", tshark: { allowWarnings: [/^Connection reset \(RST\)/] } },
@@ -273,11 +257,10 @@ Deno.test({
       },
     );
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(SERVICE_INTEROP_NEEDS, {
   name: "services tun: a closed UDP port answers ICMP port unreachable",
-  ignore,
   async fn() {
     await withUp({ driver: "tun", serve: "echo" }, async (h) => {
       const r = await h.sh(`echo hi | socat -T 2 - UDP:${HOST}:5555`, 5);
@@ -291,4 +274,4 @@ Deno.test({
       assert.ok(icmp.trim() !== "", "tshark sees the ICMP port unreachable");
     });
   },
-});
+}));

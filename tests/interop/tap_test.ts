@@ -9,17 +9,17 @@ import assert from "node:assert/strict";
 import { LINKTYPE_ETHERNET } from "../../mod.ts";
 import { formatMac } from "../../stack/wire/address.ts";
 import {
-  explainSkip,
+  INTEROP_NEEDS,
   ip,
   LINUX_ADDRESS,
   pingSummary,
-  SKIP_REASON,
   STACK_ADDRESS,
   withDevice,
 } from "./_netns.ts";
+import { gated, type Requirement } from "../_require.ts";
 
-explainSkip("tests/interop/tap_test.ts");
-const ignore = SKIP_REASON !== undefined;
+/** What every test here needs: a TAP device in a namespace of its own, and ping. */
+const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "ping"];
 
 const STACK_MAC = new Uint8Array([0x02, 0x5e, 0x10, 0x00, 0x00, 0x02]);
 
@@ -30,9 +30,8 @@ async function linuxNeighbor(netns: string, dev: string, addr: string) {
   return m === null ? undefined : { mac: m[1]!, state: m[2]! };
 }
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tap: Linux resolves the stack with ARP (ip neigh REACHABLE) and pings it, 0% loss",
-  ignore,
   async fn() {
     await withDevice({ mode: "tap", mac: STACK_MAC }, async (h) => {
       assert.equal(h.dev.linkType, LINKTYPE_ETHERNET);
@@ -47,11 +46,10 @@ Deno.test({
       assert.ok((c["arp.tx.replies"] ?? 0) >= 1, "the stack answered Linux's ARP request");
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tap: the stack resolves Linux with ARP and pings it",
-  ignore,
   async fn() {
     await withDevice({ mode: "tap" }, async (h) => {
       assert.ok(h.dev.linuxMac !== null);
@@ -67,11 +65,10 @@ Deno.test({
       assert.ok((h.stack.counters.snapshot()["arp.tx.requests"] ?? 0) >= 1);
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tap: full-size 1514-byte frames pass both ways (ping -M do -s 1472)",
-  ignore,
   async fn() {
     await withDevice({ mode: "tap" }, async (h) => {
       // 1472 bytes of ICMP data: a full 1514-byte Ethernet frame each way.
@@ -83,4 +80,4 @@ Deno.test({
       assert.equal(h.dev.stats.rxTruncated, 0);
     });
   },
-});
+}));

@@ -8,66 +8,29 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { createStack, VirtualNetwork } from "../../mod.ts";
+import { createStack } from "../../mod.ts";
 import { openTun, RealTimeRunner } from "../../drivers/tun/mod.ts";
 import { PacketPool } from "../../stack/packet.ts";
 import { SystemClock } from "../../stack/clock.ts";
 import {
   configurePeer,
-  explainSkip,
+  INTEROP_NEEDS,
   ip,
   LINUX_ADDRESS,
   netnsExec,
   pingSummary,
   runCommand,
-  SKIP_REASON,
   STACK_ADDRESS,
   withDevice,
   withNetns,
 } from "./_netns.ts";
+import { gated, type Requirement } from "../_require.ts";
 
-explainSkip("tests/interop/tun_test.ts");
-const ignore = SKIP_REASON !== undefined;
+/** What every test here needs: a TUN device in a namespace of its own, and ping. */
+const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "ping"];
 
-/**
- * Whether this stack reassembles and fragments IPv4: a 4000-byte ping
- * between two stacks on a 1500-MTU virtual link. IPv4 fragmentation is being
- * written in parallel; until it lands, the `ping -s 4000` test is ignored
- * (with this reason printed) instead of failing.
- */
-async function fragmentationWorks(): Promise<boolean> {
-  const net = new VirtualNetwork({ seed: 3 });
-  const link = net.link();
-  const a = createStack({ clock: net.clock, seed: 1 });
-  const b = createStack({ clock: net.clock, seed: 2 });
-  net.addNode(a);
-  net.addNode(b);
-  a.addInterface({ driver: link.a, addresses: ["10.9.0.1/24"] });
-  b.addInterface({ driver: link.b, addresses: ["10.9.0.2/24"] });
-  try {
-    await net.run(() => a.ping("10.9.0.2", { size: 4000 }), { timeout: 5_000_000 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    a.close();
-    b.close();
-    net.close();
-  }
-}
-
-const FRAGMENTS = await fragmentationWorks();
-if (!FRAGMENTS && !ignore) {
-  // deno-lint-ignore no-console
-  console.log(
-    "tests/interop/tun_test.ts: ignoring the ping -s 4000 test: this stack does not " +
-      "fragment/reassemble IPv4 yet (a 4000-byte ping fails between two virtual stacks)",
-  );
-}
-
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tun: Linux pings the stack 20 times (ping -c 20 -i 0.05), 0% loss",
-  ignore,
   async fn() {
     await withDevice({ mode: "tun" }, async (h) => {
       const r = await h.exec(
@@ -79,11 +42,10 @@ Deno.test({
       assert.equal(h.stack.counters.snapshot()["icmp.tx.echo_replies"], 20);
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tun: the stack pings Linux and gets 5 replies",
-  ignore,
   async fn() {
     await withDevice({ mode: "tun" }, async (h) => {
       for (let i = 0; i < 5; i++) {
@@ -95,11 +57,10 @@ Deno.test({
       }
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tun: ping -s 4000 is answered (IPv4 fragments both ways)",
-  ignore: ignore || !FRAGMENTS,
   async fn() {
     await withDevice({ mode: "tun" }, async (h) => {
       const r = await h.exec([
@@ -118,11 +79,10 @@ Deno.test({
       assert.deepEqual(pingSummary(r.stdout), { sent: 3, received: 3, loss: 0 }, r.stdout);
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tun: Linux sees the device's MTU and the stack reads frames up to it",
-  ignore,
   async fn() {
     await withDevice({ mode: "tun" }, async (h) => {
       const link = await ip(["-o", "link", "show", "dev", h.dev.name], { netns: h.netns });
@@ -148,11 +108,10 @@ Deno.test({
       assert.equal(h.dev.stats.rxTruncated, 0);
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tun: the fd keeps working after `ip link set DEV netns NS` moves the device",
-  ignore,
   async fn() {
     // Made in our own namespace, then moved: the name must be unique out here.
     const name = `tunmv${crypto.getRandomValues(new Uint16Array(1))[0]!.toString(16)}`;
@@ -189,11 +148,10 @@ Deno.test({
       }
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "tun: close() wakes the pending poll, closes the fd and removes the device",
-  ignore,
   async fn() {
     await withNetns(async (netns) => {
       const dev = openTun({ mode: "tun", name: "tun7", netns, pollTimeout: 60_000 });
@@ -207,11 +165,10 @@ Deno.test({
       assert.notEqual(r.code, 0, "the device is gone once its only fd is closed");
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "openTun() attaches to an existing device by name; a second open is Busy",
-  ignore,
   async fn() {
     await withNetns(async (netns) => {
       await ip(["tuntap", "add", "dev", "tunp0", "mode", "tun"], { netns });
@@ -232,22 +189,20 @@ Deno.test({
       }
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "openTun() with a missing namespace throws NotFound naming it",
-  ignore,
   fn() {
     assert.throws(
       () => openTun({ mode: "tun", netns: "no-such-ns-for-tun-test" }),
       (e) => e instanceof Deno.errors.NotFound && /no-such-ns-for-tun-test/.test(e.message),
     );
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated([...NEEDS, "setpriv"], {
   name: "openTun() without CAP_NET_ADMIN throws PermissionDenied with a hint",
-  ignore: ignore || !hasSetpriv(),
   async fn() {
     const script = new URL("../../drivers/tun/mod.ts", import.meta.url).href;
     const code = `import { openTun } from "${script}";
@@ -264,20 +219,10 @@ catch (e) { console.log(e.constructor.name + ": " + e.message); }`;
     ]);
     assert.match(r.stdout, /^PermissionDenied: .*CAP_NET_ADMIN.*--allow-ffi/m, r.stdout + r.stderr);
   },
-});
+}));
 
-function hasSetpriv(): boolean {
-  try {
-    return new Deno.Command("setpriv", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-Deno.test({
+Deno.test(gated(NEEDS, {
   name: "openTun({ mtu, up }) sets the Linux MTU and IFF_UP through ioctls",
-  ignore,
   async fn() {
     await withNetns(async (netns) => {
       const dev = openTun({ mode: "tap", name: "tapm0", netns, mtu: 1400, up: true });
@@ -294,4 +239,4 @@ Deno.test({
       }
     });
   },
-});
+}));

@@ -1,6 +1,5 @@
-// deno-lint-ignore-file no-console -- skip reasons are printed
 /**
- * Every capture of the shared corpus replays into a host that holds the
+ * Every capture fixture (tests/fixtures/pcaps) replays into a host that holds the
  * address its first IPv4 packet goes to: no plugin faults, no leaked packet
  * buffers, every packet accounted for (accepted or dropped by a named
  * reason), and whatever the host sends back reads cleanly in Wireshark.
@@ -11,10 +10,10 @@ import { parseCapture, type ReplaySummary } from "../../drivers/pcapfile/mod.ts"
 import type { Stack } from "../../mod.ts";
 import { decodeFrame } from "../../stack/wire/decode.ts";
 import { assertTsharkClean } from "../_tshark.ts";
+import { gated } from "../_require.ts";
 import { SHARED_PCAPS, sharedCaptures } from "../_harness.ts";
 
 const FILES = sharedCaptures();
-if (FILES.length === 0) console.log(`corpus replay skipped: no captures under ${SHARED_PCAPS}`);
 
 /** The destination of the capture's first unicast IPv4 packet, as the host's /24. */
 function hostAddress(path: string): string | undefined {
@@ -31,9 +30,8 @@ function hostAddress(path: string): string | undefined {
 /** tshark warns about every RST; answering closed ports with RSTs is right. */
 const RST_WARNING = /^Connection reset \(RST\)$/;
 
-Deno.test({
+Deno.test(gated(["tshark"], {
   name: "every corpus capture replays without faults or leaks, its answers tshark-clean",
-  ignore: FILES.length === 0,
   async fn(t) {
     const dir = await Deno.makeTempDir({ prefix: "netstack-corpus-replay-" });
     try {
@@ -77,4 +75,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));

@@ -35,13 +35,6 @@ Deno.test("stack.traceroute() over ICMP: R1, R2, then the echo reply from H3", a
 
 Deno.test({
   name: "stack.traceroute() over UDP: R1, R2, then port unreachable from H3",
-  // UDP probes need no UDP plugin to go out; the target needs one to answer "port unreachable".
-  ignore: (() => {
-    const n = makeRoutedNet();
-    const has = n.h3.service("udp.sockets") !== undefined;
-    n.finish();
-    return !has;
-  })(),
   async fn() {
     const n = makeRoutedNet();
     const hops = await n.run(() => n.h1.traceroute("10.3.0.30"));

@@ -13,13 +13,8 @@ import assert from "node:assert/strict";
 import type { Stack } from "../../mod.ts";
 import { runUp } from "../../cli/up.ts";
 import { addNetns, type CommandResult, deleteNetns, netnsExec } from "../../cli/_netns.ts";
-import {
-  hasCommand,
-  randomNetnsName,
-  SKIP_REASON,
-  startTcpdump,
-  type Tcpdump,
-} from "../interop/_netns.ts";
+import { INTEROP_NEEDS, startTcpdump, type Tcpdump, uniqueNetnsName } from "../interop/_netns.ts";
+import type { Requirement } from "../_require.ts";
 import { assertTsharkClean, type TsharkOptions } from "../_tshark.ts";
 import { SERVICES } from "../../plugins/services/mod.ts";
 import { FLOW_CONTROL_WARNINGS } from "./_services.ts";
@@ -29,19 +24,6 @@ export const LINUX = "10.0.0.1";
 /** The virtual host. */
 export const HOST = "10.0.0.2";
 
-function findReason(): string | undefined {
-  if (SKIP_REASON !== undefined) return SKIP_REASON;
-  for (
-    const [cmd, flag] of [["tcpdump", "--version"], ["curl", "--version"], ["nc", "-h"], [
-      "socat",
-      "-V",
-    ]] as const
-  ) {
-    if (!hasCommand(cmd, flag)) return `no ${cmd} (install it: see .ci/run APT_PACKAGES)`;
-  }
-  return undefined;
-}
-
 /** Wireshark's warnings about segments missing from the file. */
 const CAPTURE_LOSS_WARNINGS: readonly RegExp[] = [
   /^Previous segment\(s\) not captured/,
@@ -50,17 +32,16 @@ const CAPTURE_LOSS_WARNINGS: readonly RegExp[] = [
   /^This frame is a \(suspected\) out-of-order segment/,
 ];
 
-/** Why the service interop tests cannot run here, or undefined. */
-export const INTEROP_SKIP: string | undefined = findReason();
-
-const told = new Set<string>();
-/** Prints the skip reason once per file. */
-export function explainInteropSkip(file: string): void {
-  if (INTEROP_SKIP === undefined || told.has(file)) return;
-  told.add(file);
-  // deno-lint-ignore no-console
-  console.log(`${file}: skipping service interop tests: ${INTEROP_SKIP}`);
-}
+/**
+ * What the service interop tests need: {@linkcode INTEROP_NEEDS} plus the
+ * Linux clients they run (use with `gated` from `../_require.ts`).
+ */
+export const SERVICE_INTEROP_NEEDS: readonly Requirement[] = [
+  ...INTEROP_NEEDS,
+  "curl",
+  "nc",
+  "socat",
+];
 
 /** What a {@linkcode withUp} body gets. */
 export interface UpHarness {
@@ -114,7 +95,7 @@ export async function withUp(
   body: (h: UpHarness) => Promise<void>,
   afterCapture?: (pcap: string) => Promise<void>,
 ): Promise<UpResult> {
-  const netns = randomNetnsName("svc");
+  const netns = uniqueNetnsName("svc");
   const ifname = options.driver === "tun" ? "tun0" : "tap0";
   const pcap = await Deno.makeTempFile({ prefix: `${netns}-`, suffix: ".pcap" });
   await addNetns(netns);

@@ -6,7 +6,7 @@
  * into a listener gets a valid SYN-ACK with matching options.
  */
 import assert from "node:assert/strict";
-import { hasPcap, ipv4Packet, makeHost, makeLink, ms, pcapRecords } from "../_harness.ts";
+import { ipv4Packet, makeHost, makeLink, ms, pcapRecords } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { one, parseSeg, pattern, type Seg, tcpSegment } from "./_tcp.ts";
 import type { TcpConn } from "../../stack/net_api.ts";
@@ -85,7 +85,6 @@ Deno.test("tcp capture of a lossy exchange has no malformed frames or bad checks
 
 Deno.test({
   name: "tcp LISTEN + the Linux SYN of tun-curl4.pcap → SYN-ACK with MSS, SACK, TS echo, wscale",
-  ignore: !hasPcap("linux-probes/tun-curl4.pcap"),
   fn: async () => {
     const h = makeHost({ linkType: 101, addresses: ["10.77.0.2/24"], capture: true });
     const l = h.stack.listen({ hostname: "10.77.0.2", port: 8080 });

@@ -29,24 +29,6 @@ const PEER_MAC = "02:00:00:00:00:fe";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Whether the built-in ICMP plugin dispatches received errors into `ip.error`. */
-const ICMP_DISPATCHES = icmpPlugin.manifest.exposes?.includes("ip.error") === true;
-/** Whether the built-in ICMP plugin can send errors (port unreachable). */
-const ICMP_SENDS = (() => {
-  const s = createStack({ seed: 1 });
-  const has = s.service("icmp.error") !== undefined;
-  s.close();
-  return has;
-})();
-if (!ICMP_DISPATCHES) {
-  // deno-lint-ignore no-console
-  console.log("icmp plugin tests ignored: the icmp plugin does not expose ip.error yet");
-}
-if (!ICMP_SENDS) {
-  // deno-lint-ignore no-console
-  console.log("end-to-end ICMP tests ignored: no plugin provides icmp.error yet");
-}
-
 /** One stack (10.0.0.1) whose peer 10.0.0.9 is the test. */
 class ErrHost {
   readonly net = new VirtualNetwork({ seed: 1 });
@@ -138,7 +120,6 @@ function errTest(
   for (const variant of ["stand-in", "icmp"] as const) {
     Deno.test({
       name: `${name} (${variant === "icmp" ? "icmp plugin" : "ip.error stand-in"})`,
-      ignore: variant === "icmp" && !ICMP_DISPATCHES,
       async fn() {
         const h = new ErrHost(variant);
         try {
@@ -248,7 +229,6 @@ errTest("udp ICMP error quoting a port with no socket is counted", async (h, con
 
 Deno.test({
   name: "udp closed port → ICMP port unreachable on the wire (end to end)",
-  ignore: !ICMP_SENDS,
   async fn() {
     await withEnv(makeLink({ seed: 2, capture: true }), async (env) => {
       const client = env.a.listenDatagram({ transport: "udp", port: 40000 });
@@ -281,7 +261,6 @@ Deno.test({
 
 Deno.test({
   name: "udp connected client gets ConnectionRefused from a closed port (end to end)",
-  ignore: !ICMP_SENDS || !ICMP_DISPATCHES,
   async fn() {
     await withEnv(makeLink({ seed: 2 }), async (env) => {
       const client = env.a.listenDatagram({ transport: "udp" });

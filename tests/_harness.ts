@@ -974,28 +974,71 @@ export function icmpEcho(e: IcmpEchoFields): Uint8Array {
 /**
  * Checks one layer of a frame and hands its payload to inner checkers;
  * throws an `AssertionError` naming the layer and field. `matches(bytes)`
- * is the same check as a boolean, for filtering captures.
+ * is the same check as a boolean, for filtering captures: a well-formed
+ * frame whose fields differ from the wanted ones does not match (false), but
+ * a malformed one (too short, bad length field, bad checksum: a
+ * {@linkcode MalformedFrameError}) still throws, so "no frame matches"
+ * checks cannot hide a broken frame.
  */
 export interface Checker {
   /** Asserts; throws on the first mismatch. */
   (bytes: Uint8Array): void;
-  /** Whether `bytes` passes (no throw). */
+  /** Whether `bytes` passes; throws {@linkcode MalformedFrameError} for a malformed frame. */
   matches(bytes: Uint8Array): boolean;
 }
 
-function checker(fn: (bytes: Uint8Array) => void): Checker {
+/**
+ * A frame that cannot be parsed as the layer a checker expects (as opposed
+ * to a field that differs): {@linkcode Checker.matches} lets it through.
+ *
+ * @example
+ * ```ts
+ * import { checkIpv4, MalformedFrameError } from "./_harness.ts";
+ * import assert from "node:assert/strict";
+ * const truncated = new Uint8Array([0x45, 0, 0, 40, 0, 0, 0, 0, 64, 17]);
+ * assert.throws(() => checkIpv4({ dst: "10.0.0.9" }).matches(truncated), MalformedFrameError);
+ * ```
+ */
+export class MalformedFrameError extends assert.AssertionError {
+  /** @param message What is wrong, naming the layer. */
+  constructor(message: string) {
+    super({ message });
+    this.name = "MalformedFrameError";
+  }
+}
+
+/**
+ * Makes a {@linkcode Checker} of an asserting function: `matches` is false
+ * on an `AssertionError` (a field differs) and rethrows a
+ * {@linkcode MalformedFrameError} or anything else.
+ *
+ * @example
+ * ```ts
+ * import { makeChecker, malformed } from "./_harness.ts";
+ * import assert from "node:assert/strict";
+ * const even = makeChecker((b) => {
+ *   if (b.length === 0) malformed("empty");
+ *   assert.equal(b[0]! % 2, 0);
+ * });
+ * assert.equal(even.matches(new Uint8Array([1])), false);
+ * assert.throws(() => even.matches(new Uint8Array(0)));
+ * ```
+ */
+export function makeChecker(fn: (bytes: Uint8Array) => void): Checker {
   const c = fn as Checker;
   c.matches = (bytes) => {
     try {
       fn(bytes);
       return true;
     } catch (e) {
-      if (e instanceof assert.AssertionError) return false;
+      if (e instanceof assert.AssertionError && !(e instanceof MalformedFrameError)) return false;
       throw e;
     }
   };
   return c;
 }
+
+const checker = makeChecker;
 
 function expect(layer: string, field: string, got: unknown, want: unknown): void {
   if (want === undefined) return;
@@ -1009,9 +1052,17 @@ function expect(layer: string, field: string, got: unknown, want: unknown): void
   }
 }
 
-function fail(message: string): never {
-  throw new assert.AssertionError({ message });
+/**
+ * Throws a {@linkcode MalformedFrameError}: the bytes cannot be the layer
+ * being checked (for checkers built with {@linkcode makeChecker}).
+ *
+ * @throws {MalformedFrameError} Always.
+ */
+export function malformed(message: string): never {
+  throw new MalformedFrameError(message);
 }
+
+const fail = malformed;
 
 function macText(m: string | Uint8Array | undefined): string | undefined {
   return m === undefined ? undefined : formatMac(mac(m));
@@ -1147,15 +1198,17 @@ export interface Ipv4Check {
  * import assert from "node:assert/strict";
  * const p = ipv4Packet({ src: "10.0.0.2", dst: "10.0.0.1", protocol: 1, ttl: 9 }, new Uint8Array(8));
  * checkIpv4({ src: "10.0.0.2", ttl: 9, protocol: 1 })(p);
- * p[10]! ^= 1; // break the checksum
- * assert.equal(checkIpv4({}).matches(p), false);
+ * assert.equal(checkIpv4({ ttl: 10 }).matches(p), false); // well formed, another TTL
+ * p[10]! ^= 1; // break the checksum: malformed, so even `matches` throws
+ * assert.throws(() => checkIpv4({}).matches(p));
  * ```
  */
 export function checkIpv4(want: Ipv4Check, ...inner: Checker[]): Checker {
   return checker((p) => {
+    // Another version is a different packet, not a broken one (raw-IP links carry both).
+    if (p.length > 0) expect("ipv4", "version", p[0]! >> 4, 4);
     if (p.length < 20) fail(`ipv4: ${p.length} bytes is shorter than a header`);
     const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-    expect("ipv4", "version", p[0]! >> 4, 4);
     const hlen = (p[0]! & 0x0f) * 4;
     if (hlen < 20) fail(`ipv4.headerLength is ${hlen}, below 20`);
     const total = dv.getUint16(2);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { makeLan, ms, pingRetry, withEnv } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
+import { gated } from "../_require.ts";
 
 /**
  * Four hosts on a faulty switch ping each other (with retries); returns the
@@ -38,6 +39,11 @@ Deno.test("determinism: the same seed gives a byte-identical capture; another se
   assert.notDeepEqual(other, first);
 });
 
-Deno.test("determinism: the faulty-LAN capture opens cleanly in tshark", async () => {
-  await assertTsharkClean(await capture(31));
-});
+Deno.test(
+  gated(["tshark"], {
+    name: "determinism: the faulty-LAN capture opens cleanly in tshark",
+    fn: async () => {
+      await assertTsharkClean(await capture(31));
+    },
+  }),
+);

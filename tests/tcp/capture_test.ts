@@ -10,6 +10,7 @@ import { ipv4Packet, makeHost, makeLink, ms, pcapRecords } from "../_harness.ts"
 import { assertTsharkClean } from "../_tshark.ts";
 import { one, parseSeg, pattern, type Seg, tcpSegment } from "./_tcp.ts";
 import type { TcpConn } from "../../stack/net_api.ts";
+import { gated } from "../_require.ts";
 
 async function drain(conn: TcpConn): Promise<number> {
   const buf = new Uint8Array(16384);
@@ -27,61 +28,76 @@ async function pump(conn: TcpConn, data: Uint8Array): Promise<void> {
   await conn.closeWrite();
 }
 
-Deno.test("tcp capture of a lossless exchange has no tshark warnings", async () => {
-  const env = makeLink({ seed: 5, faults: { delay: ms(2) }, capture: true });
-  const l = env.b.listen({ port: 48000 });
-  await env.run(async () => {
-    const [c, s] = await Promise.all([
-      env.a.connect({ hostname: "10.0.0.2", port: 48000 }),
-      l.accept(),
-    ]);
-    const [, , atB, atA] = await Promise.all([
-      pump(c, pattern(300_000)),
-      pump(s, pattern(200_000, 7)),
-      drain(s),
-      drain(c),
-    ]);
-    assert.equal(atB, 300_000);
-    assert.equal(atA, 200_000);
-    c.close();
-    s.close();
-  });
-  env.runFor(ms(70_000)); // through TIME-WAIT
-  l.close();
-  const bytes = env.capture!.bytes();
-  await assertTsharkClean(bytes, { replaceAllowed: true });
-  env.finish();
-});
+Deno.test(
+  gated(["tshark"], {
+    name: "tcp capture of a lossless exchange has no tshark warnings",
+    fn: async () => {
+      const env = makeLink({ seed: 5, faults: { delay: ms(2) }, capture: true });
+      const l = env.b.listen({ port: 48000 });
+      await env.run(async () => {
+        const [c, s] = await Promise.all([
+          env.a.connect({ hostname: "10.0.0.2", port: 48000 }),
+          l.accept(),
+        ]);
+        const [, , atB, atA] = await Promise.all([
+          pump(c, pattern(300_000)),
+          pump(s, pattern(200_000, 7)),
+          drain(s),
+          drain(c),
+        ]);
+        assert.equal(atB, 300_000);
+        assert.equal(atA, 200_000);
+        c.close();
+        s.close();
+      });
+      env.runFor(ms(70_000)); // through TIME-WAIT
+      l.close();
+      const bytes = env.capture!.bytes();
+      await assertTsharkClean(bytes, { replaceAllowed: true });
+      env.finish();
+    },
+  }),
+);
 
-Deno.test("tcp capture of a lossy exchange has no malformed frames or bad checksums", async () => {
-  const env = makeLink({
-    seed: 6,
-    faults: { delay: ms(10), jitter: ms(3), loss: 0.05, reorder: 0.05, duplicate: 0.02 },
-    capture: true,
-  });
-  const l = env.b.listen({ port: 48000 });
-  await env.run(async () => {
-    const [c, s] = await Promise.all([
-      env.a.connect({ hostname: "10.0.0.2", port: 48000 }),
-      l.accept(),
-    ]);
-    await Promise.all([pump(c, pattern(200_000)), drain(s), pump(s, pattern(50_000)), drain(c)]);
-    c.close();
-    s.close();
-  });
-  env.runFor(ms(70_000));
-  l.close();
-  // Loss seen from one end of the link is what these TCP analysis warnings describe.
-  await assertTsharkClean(env.capture!.bytes(), {
-    allowWarnings: [
-      /^Previous segment\(s\) not captured/,
-      /^ACKed segment that wasn't captured/,
-      /^This frame is a \(suspected\) (out-of-order|retransmission|spurious retransmission)/,
-      /^(Duplicate ACK|TCP window specified by the receiver is now completely full)/,
-    ],
-  });
-  env.finish();
-});
+Deno.test(
+  gated(["tshark"], {
+    name: "tcp capture of a lossy exchange has no malformed frames or bad checksums",
+    fn: async () => {
+      const env = makeLink({
+        seed: 6,
+        faults: { delay: ms(10), jitter: ms(3), loss: 0.05, reorder: 0.05, duplicate: 0.02 },
+        capture: true,
+      });
+      const l = env.b.listen({ port: 48000 });
+      await env.run(async () => {
+        const [c, s] = await Promise.all([
+          env.a.connect({ hostname: "10.0.0.2", port: 48000 }),
+          l.accept(),
+        ]);
+        await Promise.all([
+          pump(c, pattern(200_000)),
+          drain(s),
+          pump(s, pattern(50_000)),
+          drain(c),
+        ]);
+        c.close();
+        s.close();
+      });
+      env.runFor(ms(70_000));
+      l.close();
+      // Loss seen from one end of the link is what these TCP analysis warnings describe.
+      await assertTsharkClean(env.capture!.bytes(), {
+        allowWarnings: [
+          /^Previous segment\(s\) not captured/,
+          /^ACKed segment that wasn't captured/,
+          /^This frame is a \(suspected\) (out-of-order|retransmission|spurious retransmission)/,
+          /^(Duplicate ACK|TCP window specified by the receiver is now completely full)/,
+        ],
+      });
+      env.finish();
+    },
+  }),
+);
 
 Deno.test({
   name: "tcp LISTEN + the Linux SYN of tun-curl4.pcap → SYN-ACK with MSS, SACK, TS echo, wscale",

@@ -8,7 +8,6 @@ import {
   checkIpv4,
   ethernetFrame,
   framesMatching,
-  hasPcap,
   hex,
   type Host,
   type HostOptions,
@@ -441,7 +440,6 @@ Deno.test("arp drops truncated and foreign-hardware packets without throwing", (
 
 Deno.test({
   name: "arp answers the request in arp_resolution.pcapng with the captured reply's bytes",
-  ignore: !hasPcap("arp_resolution.pcapng"),
   fn() {
     const [req, rep] = pcapRecords("arp_resolution.pcapng");
     const h = makeHost({ mac: "00:13:46:0b:22:ba", addresses: ["192.168.0.1/24"] });
@@ -456,7 +454,6 @@ Deno.test({
 
 Deno.test({
   name: "arp resolves 192.168.0.1 with the frames of arp_resolution.pcapng",
-  ignore: !hasPcap("arp_resolution.pcapng"),
   async fn() {
     const [req, rep] = pcapRecords("arp_resolution.pcapng");
     const h = makeHost({ mac: "00:16:ce:6e:8b:24", addresses: ["192.168.0.114/24"] });
@@ -476,7 +473,6 @@ Deno.test({
 
 Deno.test({
   name: "arp merges the announcement in arp_gratuitous.pcapng only into an existing entry",
-  ignore: !hasPcap("arp_gratuitous.pcapng"),
   fn() {
     const [frame] = pcapRecords("arp_gratuitous.pcapng");
     const h = makeHost({ addresses: ["24.6.125.1/24"] });
@@ -493,7 +489,6 @@ Deno.test({
 
 Deno.test({
   name: "arp answers the three arping requests of tap-arping.pcap and ignores the IPv6 frames",
-  ignore: !hasPcap("linux-probes/tap-arping.pcap"),
   fn() {
     const h = makeHost({ mac: "02:00:00:77:00:02", addresses: ["10.78.0.2/24"] });
     const out = pcapRecords("linux-probes/tap-arping.pcap").flatMap((r) => h.inject(r.data));
@@ -518,7 +513,6 @@ Deno.test({
 
 Deno.test({
   name: "arp learns nothing from the gratuitous ARPs of tap-arpingU.pcap, but merges them",
-  ignore: !hasPcap("linux-probes/tap-arpingU.pcap"),
   fn() {
     const records = pcapRecords("linux-probes/tap-arpingU.pcap");
     const h = makeHost({ mac: "02:00:00:77:00:02", addresses: ["10.78.0.2/24"] });

@@ -5,7 +5,6 @@ import {
   checkIcmp,
   checkIpv4,
   ethernetFrame,
-  hasPcap,
   type Host,
   type HostOptions,
   icmpEcho,
@@ -189,7 +188,6 @@ Deno.test("icmp ping: no reply rejects with TimedOut exactly after the timeout i
 
 Deno.test({
   name: "icmp answers the echo requests of tun-ping4.pcap on a raw-IP interface",
-  ignore: !hasPcap("linux-probes/tun-ping4.pcap"),
   async fn() {
     const h = makeHost({ linkType: 101, addresses: ["10.77.0.2/24"], capture: true });
     const records = pcapRecords("linux-probes/tun-ping4.pcap");

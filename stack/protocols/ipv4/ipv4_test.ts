@@ -7,7 +7,6 @@ import {
   checkIpv4,
   ethernetFrame,
   framesMatching,
-  hasPcap,
   type Host,
   type HostOptions,
   icmpEcho,
@@ -130,7 +129,6 @@ Deno.test("ipv4 drops a total length below the header or beyond the data as rx.b
 
 Deno.test({
   name: "ipv4 drops the packet of ipv4_invalid_total_length.pcap as rx.bad_total_length",
-  ignore: !hasPcap("ipv4_invalid_total_length.pcap"),
   fn() {
     const [rec] = pcapRecords("ipv4_invalid_total_length.pcap");
     const h = makeHost({ mac: "c0:d6:82:36:03:2b", addresses: ["33.127.156.152/24"] });

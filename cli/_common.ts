@@ -407,3 +407,25 @@ export function openCaptureWriter(
     ? new PcapWriter({ ...options, ...sinkOptions })
     : PcapWriter.create(path, options);
 }
+
+/**
+ * The stack options every command boots with: a plugin whose `ready()`
+ * throws fails the command (not just a logged fault), and, when the
+ * `NETSTACK_STRICT` environment variable is `1` (and readable), undeclared
+ * drop reasons throw instead of being counted as `<plugin>.undeclared`.
+ *
+ * @example
+ * ```ts
+ * import { bootChecks } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(bootChecks().readyFaults, "fail");
+ * ```
+ */
+export function bootChecks(): { readyFaults: "fail"; strictCounters: boolean } {
+  let strict = false;
+  const variable = "NETSTACK_STRICT";
+  if (Deno.permissions.querySync({ name: "env", variable }).state === "granted") {
+    strict = Deno.env.get(variable) === "1";
+  }
+  return { readyFaults: "fail", strictCounters: strict };
+}

@@ -5,7 +5,7 @@
  * @module
  */
 import { createStack, LINKTYPE_RAW, type Stack, VirtualNetwork } from "../mod.ts";
-import { checkInputPath, parseOptions, pluginList, UsageError } from "./_common.ts";
+import { bootChecks, checkInputPath, parseOptions, pluginList, UsageError } from "./_common.ts";
 
 /** Help text of `graph`. */
 export const GRAPH_HELP = `Usage: deno run --allow-read cli.ts graph [options]
@@ -64,7 +64,7 @@ export async function runGraph(
     if (p.startsWith(".") || p.startsWith("/")) checkInputPath("--plugin", p);
   }
   const plugins = await pluginList({ manifest: values.manifest, plugins: values.plugin ?? [] });
-  const stack: Stack = createStack({ plugins });
+  const stack: Stack = createStack({ ...bootChecks(), plugins });
   // Two example interfaces so the graph shows both link types.
   const net = new VirtualNetwork();
   try {

@@ -22,6 +22,7 @@
  * @module
  */
 import {
+  bootChecks,
   captureFormat,
   checkAddress,
   checkHostCidr,
@@ -509,6 +510,7 @@ async function replayWith(
     const plugins = await servicePluginList(a, services);
     const log = logLines(printError);
     stack = createStack({
+      ...bootChecks(),
       plugins,
       clock: new ManualClock(),
       seed: a.seed,

@@ -21,6 +21,7 @@
  * @module
  */
 import {
+  bootChecks,
   captureFormat,
   checkAddress,
   checkHostCidr,
@@ -513,7 +514,15 @@ async function start(
   let node: Pollable;
   if (a.driver === "loopback") {
     net = new VirtualNetwork({ seed, start: clock.now() });
-    stack = createStack({ plugins, clock: net.clock, seed, log, logLevel: a.logLevel, name: "up" });
+    stack = createStack({
+      ...bootChecks(),
+      plugins,
+      clock: net.clock,
+      seed,
+      log,
+      logLevel: a.logLevel,
+      name: "up",
+    });
     peerStack = createStack({ clock: net.clock, seed: seed ^ 0x5eed, name: "peer" });
     const link = net.link(a.mtu === undefined ? {} : { mtu: a.mtu });
     driver = link.a;
@@ -526,7 +535,15 @@ async function start(
     });
     node = realTimeNetwork(net, clock);
   } else {
-    stack = createStack({ plugins, clock, seed, log, logLevel: a.logLevel, name: "up" });
+    stack = createStack({
+      ...bootChecks(),
+      plugins,
+      clock,
+      seed,
+      log,
+      logLevel: a.logLevel,
+      name: "up",
+    });
     try {
       tun = openTun({
         mode: a.driver,

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
+import { PcapWriter } from "../../drivers/pcapfile/mod.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -167,4 +168,54 @@ Deno.test("demo --out - writes the capture to standard output and the text to st
   assert.equal(r.code, 0);
   assert.deepEqual([...r.stdout.subarray(0, 4)], [0x0a, 0x0d, 0x0d, 0x0a]); // pcapng SHB
   assert.match(new TextDecoder().decode(r.stderr), /^deno-netstack demo: /);
+});
+
+/** A plugin module (no imports) whose `setup`/`ready` run `body`. */
+function pluginModule(name: string, hooks: { setup?: string; ready?: string }): string {
+  return `export default {
+  manifest: { name: ${JSON.stringify(name)}, version: "1.0.0", api: "^1.0.0",
+    description: "test", layer: "service", binds: [], counters: [] },
+  setup() { ${hooks.setup ?? ""}; return { ready() { ${hooks.ready ?? ""} } }; },
+};
+`;
+}
+
+Deno.test("plugin loading and boot failures: one line naming the plugin, exit 1, in graph, up and replay", async () => {
+  const dir = await Deno.makeTempDir({ prefix: `plugins-${Deno.pid}-` });
+  try {
+    await Deno.writeTextFile(`${dir}/boom.ts`, `throw new Error("boom at import");\n`);
+    await Deno.writeFile(`${dir}/in.pcap`, new PcapWriter({ linkType: 101 }).bytes());
+    await Deno.writeTextFile(`${dir}/empty.ts`, `export const x = 1;\n`);
+    await Deno.writeTextFile(
+      `${dir}/setup.ts`,
+      pluginModule("setupfail", { setup: 'throw new Error("no way")' }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/ready.ts`,
+      pluginModule("readyfail", { ready: 'throw new Error("not ready")' }),
+    );
+    const cases: [string, RegExp][] = [
+      ["boom.ts", /Cannot load plugin ".*boom\.ts": importing .* threw: boom at import$/],
+      ["empty.ts", /Cannot load plugin ".*empty\.ts": .* exports no plugin .*\(its exports: x\)$/],
+      ["setup.ts", /Plugin "setupfail" failed in setup\(\): no way$/],
+      ["ready.ts", /Plugin "readyfail" failed in ready\(\): not ready$/],
+    ];
+    for (const [file, why] of cases) {
+      assertOneLine(await run(["graph", "--plugin", `${dir}/${file}`]), 1, "graph", why);
+      assertOneLine(
+        await run(["up", "--driver", "loopback", "--plugin", `${dir}/${file}`]),
+        1,
+        "up",
+        why,
+      );
+      assertOneLine(
+        await run(["replay", `${dir}/in.pcap`, "--plugin", `${dir}/${file}`]),
+        1,
+        "replay",
+        why,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -65,6 +65,7 @@ import {
   type TunDevice,
 } from "../drivers/tun/mod.ts";
 import { configurePeer } from "./_netns.ts";
+import { watchStack } from "./_debug.ts";
 
 /** A stopper returned by a service's `start`. */
 export interface RunningService {
@@ -166,6 +167,9 @@ Options:
   --plugin PATH|URL          Load an extra protocol plugin, repeatable.
   --manifest FILE            A stack manifest (JSON) replacing the default plugin list.
   --log-level LEVEL          debug, info, warn or error (default warn); logs go to stderr.
+                             debug adds each plugin's bindings at boot, then
+                             neighbour and TCP connection state changes (at most
+                             50 lines a second).
   --netns NAME               tun/tap: create the device inside the existing network
                              namespace NAME (ip netns add NAME); --peer-address is then
                              applied inside it too.
@@ -369,6 +373,8 @@ interface Running {
   peerStack: Stack | null;
   writer: PcapWriter | PcapngWriter | null;
   services: RunningService[];
+  /** Stops the `--log-level debug` watcher (after a last look). */
+  unwatch: (() => void) | null;
 }
 
 /**
@@ -568,7 +574,17 @@ async function start(
     node = stack;
   }
   const runner = new RealTimeRunner(node, { clock, onError });
-  const r: Running = { stack, runner, ifname: "", tun, net, peerStack, writer: null, services: [] };
+  const r: Running = {
+    stack,
+    runner,
+    ifname: "",
+    tun,
+    net,
+    peerStack,
+    writer: null,
+    services: [],
+    unwatch: null,
+  };
   try {
     if (a.capture !== undefined) {
       r.writer = openCaptureWriter(a.capture, a.format, [
@@ -593,6 +609,12 @@ async function start(
     for (const s of services) {
       const handle = await s.start?.(stack);
       if (handle) r.services.push(handle);
+    }
+    if (a.logLevel === "debug") {
+      r.unwatch = watchStack(
+        stack,
+        (source, message) => log({ time: stack.clock.now(), level: "debug", source, message }),
+      );
     }
     const peer = a.peers[0];
     if (peer !== undefined) await checkPeer(stack, runner, peer.split("/")[0]!, printError);
@@ -637,6 +659,7 @@ async function stop(
     r.runner.kick();
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the driver write them
   }
+  r.unwatch?.();
   for (const s of r.services.splice(0).reverse()) {
     try {
       await s.close();

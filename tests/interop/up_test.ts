@@ -431,3 +431,25 @@ Deno.test({
     }, `up-rst-${Deno.pid}-`);
   },
 });
+
+Deno.test("up --log-level debug logs bindings at boot, neighbour and TCP state changes", async () => {
+  const { SERVICES } = await import("../../plugins/services/mod.ts");
+  const r = await up(
+    ["--driver", "loopback", "--log-level", "debug", "--serve", "echo"],
+    () => new Promise((resolve) => setTimeout(resolve, 500)), // two looks at the tables
+    { services: SERVICES },
+  );
+  assert.equal(r.code, 0, r.err.join("\n"));
+  const log = r.err.join("\n");
+  assert.match(log, /^\d+\.\d{6} debug tcp: binds ip\.protocol 6, .*provides tcp\.sockets$/m);
+  assert.match(log, /^\d+\.\d{6} debug arp: binds ethertype 0x806/m);
+  assert.match(log, /^\d+\.\d{6} debug arp: neighbour eth0 10\.0\.0\.1: 02:[0-9a-f:]+ REACHABLE$/m);
+  assert.match(
+    log,
+    /^\d+\.\d{6} debug tcp: connection 0\.0\.0\.0:7 0\.0\.0\.0:\*: LISTEN -> gone$/m,
+  );
+  const quiet = await up(["--driver", "loopback", "--serve", "echo"], undefined, {
+    services: SERVICES,
+  });
+  assert.doesNotMatch(quiet.err.join("\n"), /debug/);
+});

@@ -38,3 +38,27 @@ Deno.test("the README's short example runs and prints what it says", async () =>
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the stack manifest example of plugins/README.md loads, paths relative to its folder", async () => {
+  const readme = await Deno.readTextFile(new URL("plugins/README.md", ROOT));
+  const json = /```json\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(json !== undefined);
+  // Saved in plugins/ as the README says (a unique name, removed afterwards).
+  const file = new URL(`plugins/.lab-${Deno.pid}.json`, ROOT).pathname;
+  await Deno.writeTextFile(file, json);
+  try {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", new URL("cli.ts", ROOT).pathname, "graph", "--manifest", file],
+      cwd: "/", // relative paths follow the manifest, not the working directory
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const out = new TextDecoder().decode(r.stdout);
+    assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    assert.match(out, /-\[ethertype 0x88b5\]-> hello/);
+    assert.match(out, /^hook prerouting: block_source$/m);
+  } finally {
+    await Deno.remove(file);
+  }
+});

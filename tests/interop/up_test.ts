@@ -290,6 +290,7 @@ Deno.test("up stops cleanly on SIGTERM (143) and SIGINT (130) after ready, print
       clearTimeout(timer);
     }
     assert.match(out, /^ready eth0 10\.0\.0\.2\/24\n/, "ready comes first");
+    const killedAt = performance.now();
     child.kill(signal);
     for (;;) {
       const chunk = await reader.read();
@@ -297,7 +298,9 @@ Deno.test("up stops cleanly on SIGTERM (143) and SIGINT (130) after ready, print
       out += decoder.decode(chunk.value);
     }
     const status = await child.status;
+    const took = performance.now() - killedAt;
     const err = decoder.decode(await new Response(child.stderr).arrayBuffer());
+    assert.ok(took < 1000, `${signal}: exited ${took.toFixed(0)} ms after the signal`);
     assert.equal(status.code, signal === "SIGINT" ? 130 : 143, `${signal}: ${err}`);
     assert.match(out, /^eth0: rx \d+ packets/m);
     assert.match(out, /^icmp:$/m);

@@ -324,8 +324,11 @@ export function checkOutputPath(flag: string, path: string): void {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(dir);
-  } catch {
-    throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist`);
+    }
+    return; // not allowed to look (no --allow-read there): creating the file will tell
   }
   if (!info.isDirectory) throw new UsageError(`${flag} ${path}: ${dir} is not a folder`);
   try {

@@ -209,13 +209,12 @@ interface UpArgs {
   manifest: string | undefined;
   logLevel: LogLevel;
   netns: string | undefined;
-  help: boolean;
 }
 
 /** Linux's IFNAMSIZ is 16 with the terminating NUL. */
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
-function parseUpArgs(args: string[]): UpArgs {
+function parseUpArgs(args: string[]): UpArgs | "help" {
   const v = parseOptions({
     args,
     allowPositionals: false,
@@ -237,6 +236,7 @@ function parseUpArgs(args: string[]): UpArgs {
       help: { type: "boolean", short: "h" },
     },
   }).values;
+  if (v.help) return "help";
   const driver = v.driver!;
   if (driver !== "tun" && driver !== "tap" && driver !== "loopback") {
     throw new UsageError(`--driver must be tun, tap or loopback, not "${driver}"`);
@@ -264,7 +264,6 @@ function parseUpArgs(args: string[]): UpArgs {
   if (v.netns !== undefined && driver === "loopback") {
     throw new UsageError("--netns needs --driver tun or tap");
   }
-  if (v.help) return { help: true } as UpArgs;
   const addresses = v.address ?? (driver === "loopback" ? ["10.0.0.2/24"] : []);
   if (addresses.length === 0) {
     throw new UsageError(`--address is required with --driver ${driver}`);
@@ -318,7 +317,6 @@ function parseUpArgs(args: string[]): UpArgs {
     manifest: v.manifest,
     logLevel,
     netns: v.netns,
-    help: v.help ?? false,
   };
 }
 
@@ -408,8 +406,15 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
   const registry = options.services ?? {};
   let a: UpArgs;
   try {
-    a = parseUpArgs(args);
-    const unknown = a.help ? undefined : unknownServices(a.serve, registry);
+    const parsed = parseUpArgs(args);
+    if (parsed === "help") {
+      (options.print ?? ((l: string) => writeLine(Deno.stdout, l)))(
+        helpWithServices(UP_HELP, registry),
+      );
+      return 0;
+    }
+    a = parsed;
+    const unknown = unknownServices(a.serve, registry);
     if (unknown !== undefined) throw new UsageError(unknown);
   } catch (err) {
     printError(errorLine("up", err));
@@ -418,10 +423,6 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
   // With the capture on standard output, the text goes to standard error.
   const print = options.print ??
     (a.capture === "-" ? printError : (l: string) => writeLine(Deno.stdout, l));
-  if (a.help) {
-    print(helpWithServices(UP_HELP, registry));
-    return 0;
-  }
   // Listen before starting: a signal that comes during start-up, or right
   // after "ready" is printed, must stop us cleanly, not kill the process.
   const stopper = new Stopper(options);

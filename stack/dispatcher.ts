@@ -302,6 +302,12 @@ export class Dispatcher {
       handlers = e.plugin.setup(this.#context(rec, Object.freeze(options)));
     } catch (err) {
       if (err instanceof StackError) throw err; // already names the plugin (ctx misuse)
+      // Bad option values keep their class (GUIDE: TypeError/RangeError for bad
+      // arguments), now naming the plugin; anything else is a PluginSetupError.
+      if (err instanceof TypeError || err instanceof RangeError) {
+        const Class = err instanceof TypeError ? TypeError : RangeError;
+        throw new Class(`Plugin "${m.name}" failed in setup(): ${err.message}`, { cause: err });
+      }
       throw new PluginSetupError(m.name, "setup", err);
     }
     rec.handlers = handlers;

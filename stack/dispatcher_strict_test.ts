@@ -87,3 +87,15 @@ Deno.test("Dispatcher with readyFaults fail throws for a ready() that throws; de
   assert.equal(d.counters.value("late.fault"), 1);
   d.close();
 });
+
+Deno.test("Dispatcher keeps a TypeError or RangeError from setup() (bad options), naming the plugin", () => {
+  const p = testPlugin({ name: "ranged" }, () => {
+    throw new RangeError("port range is backwards");
+  });
+  assert.throws(
+    () => new Dispatcher({ plugins: [p] }),
+    (e: Error) =>
+      e instanceof RangeError &&
+      e.message === 'Plugin "ranged" failed in setup(): port range is backwards',
+  );
+});

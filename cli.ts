@@ -1,19 +1,29 @@
 // deno-lint-ignore-file no-console -- the command line prints
 /**
  * The deno-netstack command line: `demo`, `graph`, `up` (a virtual host on
- * TUN/TAP), and more as they land. The only place that picks real clocks,
+ * TUN/TAP), `replay` and `decode`. The only place that picks real clocks,
  * real randomness and real drivers.
+ *
+ * Conventions, the same for every command: `-h`/`--help`; exit code 0 ok, 1
+ * a runtime failure, 2 a usage error, 130 SIGINT, 143 SIGTERM; every error
+ * is one line `cli.ts <command>: …` on standard error, without a stack
+ * trace; `-` is standard input or output wherever a file is taken.
  *
  * @module
  */
+import denoJson from "./deno.json" with { type: "json" };
 import { DEMO_HELP, runDemo } from "./cli/demo.ts";
 import { GRAPH_HELP, runGraph } from "./cli/graph.ts";
 import { runUp, UP_HELP } from "./cli/up.ts";
 import { REPLAY_HELP, runReplay } from "./cli/replay.ts";
 import { DECODE_HELP, runDecode } from "./cli/decode.ts";
+import { errorLine, EXIT_FAILURE, EXIT_USAGE, UsageError } from "./cli/_common.ts";
 import { SERVICES } from "./plugins/services/mod.ts";
 
-const HELP = `deno-netstack: a TCP/IP stack in TypeScript for Deno
+/** The version, from deno.json. */
+export const VERSION: string = denoJson.version;
+
+const HELP = `deno-netstack ${VERSION}: a TCP/IP stack in TypeScript for Deno
 
 Usage: deno run -A cli.ts <command> [options]
 
@@ -25,7 +35,8 @@ Commands:
   decode   print a capture one line per packet, like tcpdump -n
   help     this text; "help <command>" for a command's options
 
-Run "deno run -A cli.ts <command> --help" for each command's flags.
+Options: -h, --help (also after each command); --version.
+Exit status: 0 ok, 1 failure, 2 bad usage, 130 on SIGINT, 143 on SIGTERM.
 `;
 
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<number> }> = {
@@ -39,22 +50,40 @@ const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const [cmd, ...rest] = args;
-  if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
-    const topic = rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
-    console.log(topic ? topic.help : HELP);
+  if (cmd === "--version" || cmd === "-V") {
+    console.log(`deno-netstack ${VERSION}`);
     return 0;
   }
-  const command = COMMANDS[cmd];
-  if (!command) {
-    console.error(`Unknown command "${cmd}".\n\n${HELP}`);
-    return 2;
+  if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    if (rest[0] === undefined) {
+      console.log(HELP);
+      return 0;
+    }
+    const topic = Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : undefined;
+    if (topic === undefined) {
+      console.error(`cli.ts help: unknown command "${rest[0]}" (commands: ${names()})`);
+      return EXIT_USAGE;
+    }
+    console.log(topic.help);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (command === undefined) {
+    console.error(
+      `cli.ts: unknown command "${cmd}" (commands: ${names()}; see "cli.ts --help")`,
+    );
+    return EXIT_USAGE;
   }
   try {
     return await command.run(rest);
   } catch (err) {
-    console.error(`${cmd}: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    console.error(errorLine(cmd, err));
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
+}
+
+function names(): string {
+  return Object.keys(COMMANDS).join(", ");
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -5,11 +5,21 @@
  *
  * @module
  */
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { PluginEntry } from "../stack/boot.ts";
 import type { LogRecord } from "../stack/log.ts";
 import type { ProtocolPlugin } from "../stack/manifest.ts";
 import { readManifestFile, resolveManifest } from "../stack/loader.ts";
 import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
+import {
+  ipv4BroadcastAddress,
+  type Ipv4Cidr,
+  ipv4NetworkAddress,
+  parseIpv4Address,
+  parseIpv4Cidr,
+  parseIpv6Address,
+} from "../stack/wire/address.ts";
+import { PcapngWriter, PcapWriter } from "../drivers/pcapfile/mod.ts";
 
 /** A plugin as a stack takes it. */
 export type PluginLike = ProtocolPlugin | PluginEntry;
@@ -90,7 +100,7 @@ export function helpWithServices(
  * assert.equal(unknownServices(["echo"], { echo: {} }), undefined);
  * assert.equal(
  *   unknownServices(["echo", "gopher"], { echo: {} }),
- *   "error: unknown service gopher for --serve (available: echo)",
+ *   "unknown service gopher for --serve (available: echo)",
  * );
  * ```
  */
@@ -101,9 +111,7 @@ export function unknownServices(
   const unknown = serve.filter((s) => !Object.hasOwn(registry, s));
   if (unknown.length === 0) return undefined;
   const known = Object.keys(registry);
-  return `error: unknown service${unknown.length > 1 ? "s" : ""} ${
-    unknown.join(", ")
-  } for --serve ` +
+  return `unknown service${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} for --serve ` +
     `(available: ${known.length === 0 ? "none yet" : known.join(", ")})`;
 }
 
@@ -141,4 +149,286 @@ const encoder = new TextEncoder();
 export function writeLine(file: { writeSync(p: Uint8Array): number }, line: string): void {
   const bytes = encoder.encode(line + "\n");
   for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+}
+
+// ---- conventions shared by every command -------------------------------------------
+//
+// Exit codes: 0 ok; 1 a runtime failure (a file that cannot be read, a
+// device that cannot be opened, a plugin that fails); 2 a usage error (bad
+// option, bad value); 128 + n when stopped by signal n (130 SIGINT, 143
+// SIGTERM). Every error is one line on standard error, `cli.ts <command>: …`.
+
+/** A bad option or value: the command prints one line and exits 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/** Exit code of a usage error. */
+export const EXIT_USAGE = 2;
+/** Exit code of a runtime failure. */
+export const EXIT_FAILURE = 1;
+
+/**
+ * The exit code for a stop by `signal`: 128 + its number.
+ *
+ * @example
+ * ```ts
+ * import { signalExitCode } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(signalExitCode("SIGINT"), 130);
+ * assert.equal(signalExitCode("SIGTERM"), 143);
+ * ```
+ */
+export function signalExitCode(signal: "SIGINT" | "SIGTERM"): number {
+  return signal === "SIGINT" ? 130 : 143;
+}
+
+/**
+ * The one-line error of `command`: `cli.ts <command>: <message>`; usage
+ * errors also name the help.
+ *
+ * @example
+ * ```ts
+ * import { errorLine, UsageError } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(errorLine("up", new Error("no such device")), "cli.ts up: no such device");
+ * assert.equal(
+ *   errorLine("up", new UsageError("--mtu must be 68..65535")),
+ *   'cli.ts up: --mtu must be 68..65535 (see "cli.ts up --help")',
+ * );
+ * ```
+ */
+export function errorLine(command: string, err: unknown): string {
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, "; ");
+  const hint = err instanceof UsageError ? ` (see "cli.ts ${command} --help")` : "";
+  return `cli.ts ${command}: ${message}${hint}`;
+}
+
+/**
+ * `node:util`'s `parseArgs`, with its errors as {@linkcode UsageError}s.
+ *
+ * @example
+ * ```ts
+ * import { parseOptions, UsageError } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * const options = { n: { type: "string" } } as const;
+ * assert.equal(parseOptions({ args: ["--n", "3"], options }).values.n, "3");
+ * assert.throws(() => parseOptions({ args: ["--x"], options }), UsageError);
+ * ```
+ */
+export function parseOptions<T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T & { strict: true }>> {
+  try {
+    return parseArgs({ ...config, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split("\n")[0]!);
+  }
+}
+
+/**
+ * Checks an IPv4 address option (`--gateway 10.0.0.1`); returns it.
+ *
+ * @throws {UsageError} For anything else, with IPv6 named as not supported yet.
+ *
+ * @example
+ * ```ts
+ * import { checkAddress, UsageError } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkAddress("--gateway", "10.0.0.1"), "10.0.0.1");
+ * assert.throws(() => checkAddress("--gateway", "fd00::1"), /IPv6 is not supported yet/);
+ * assert.throws(() => checkAddress("--gateway", "300.0.0.1"), UsageError);
+ * ```
+ */
+export function checkAddress(flag: string, value: string): string {
+  if (parseIpv4Address(value) !== null) return value;
+  if (parseIpv6Address(value) !== null) {
+    throw new UsageError(`${flag} ${value}: IPv6 is not supported yet; give an IPv4 address`);
+  }
+  throw new UsageError(`${flag} "${value}" is not an IPv4 address such as 10.0.0.1`);
+}
+
+/**
+ * Checks a host address with prefix length (`--address 10.0.0.2/24`): an
+ * IPv4 address, a prefix length 0..32, and not the subnet's network or
+ * broadcast address (prefixes up to /30).
+ *
+ * @throws {UsageError} Naming the flag and what is wrong.
+ *
+ * @example
+ * ```ts
+ * import { checkHostCidr } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkHostCidr("--address", "10.0.0.2/24").address, 0x0a000002);
+ * assert.throws(() => checkHostCidr("--address", "10.0.0.2/33"), /prefix length/);
+ * assert.throws(() => checkHostCidr("--address", "300.1.1.1/24"), /not an IPv4 address/);
+ * assert.throws(() => checkHostCidr("--address", "fd00::2/64"), /IPv6 is not supported yet/);
+ * assert.throws(() => checkHostCidr("--address", "10.0.0.0/24"), /network address/);
+ * ```
+ */
+export function checkHostCidr(flag: string, value: string): Ipv4Cidr {
+  const slash = value.indexOf("/");
+  const addr = slash < 0 ? value : value.slice(0, slash);
+  if (parseIpv6Address(addr) !== null) {
+    throw new UsageError(`${flag} ${value}: IPv6 is not supported yet; give an IPv4 address`);
+  }
+  if (parseIpv4Address(addr) === null) {
+    throw new UsageError(
+      `${flag} "${value}" is not an IPv4 address with a prefix, such as 10.0.0.2/24`,
+    );
+  }
+  const prefix = value.slice(slash + 1);
+  if (slash < 0 || !/^\d{1,2}$/.test(prefix) || Number(prefix) > 32) {
+    throw new UsageError(`${flag} "${value}" needs a prefix length 0..32, such as ${addr}/24`);
+  }
+  const cidr = parseIpv4Cidr(value);
+  if (cidr === null) throw new UsageError(`${flag} "${value}" is not a valid IPv4 CIDR`);
+  if (cidr.prefixLength <= 30) {
+    if (cidr.address === ipv4NetworkAddress(cidr)) {
+      throw new UsageError(`${flag} ${value} is the network address of its subnet, not a host`);
+    }
+    if (cidr.address === ipv4BroadcastAddress(cidr)) {
+      throw new UsageError(`${flag} ${value} is the broadcast address of its subnet, not a host`);
+    }
+  }
+  return cidr;
+}
+
+/**
+ * Checks that `path` can be created or overwritten as an output file (`-`
+ * is standard output) without creating it: its folder exists, it is not a
+ * folder, and write permission is granted.
+ *
+ * @throws {UsageError} Naming the flag and the problem.
+ *
+ * @example
+ * ```ts
+ * import { checkOutputPath } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * checkOutputPath("--out", "-");
+ * assert.throws(() => checkOutputPath("--out", "/nonexistent-dir-x/a.pcap"), /does not exist/);
+ * assert.throws(() => checkOutputPath("--out", "."), /is a directory/);
+ * ```
+ */
+export function checkOutputPath(flag: string, path: string): void {
+  if (path === "-") return;
+  if (path === "") throw new UsageError(`${flag} needs a file name`);
+  const slash = path.lastIndexOf("/");
+  const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  const perm = Deno.permissions.querySync({ name: "write", path });
+  if (perm.state !== "granted") {
+    throw new UsageError(
+      `${flag} ${path}: no permission to write it (run with --allow-write=${path})`,
+    );
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(dir);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new UsageError(`${flag} ${path}: the folder ${dir} does not exist`);
+    }
+    return; // not allowed to look (no --allow-read there): creating the file will tell
+  }
+  if (!info.isDirectory) throw new UsageError(`${flag} ${path}: ${dir} is not a folder`);
+  try {
+    if (Deno.statSync(path).isDirectory) {
+      throw new UsageError(`${flag} ${path} is a directory, not a file`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // Not there yet (or not readable to stat): creating it will tell.
+  }
+}
+
+/**
+ * Checks that `path` is a readable file (`-`, standard input, passes).
+ *
+ * @throws {UsageError} When it is missing or a folder.
+ */
+export function checkInputPath(flag: string, path: string): void {
+  if (path === "-") return;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(
+        `${flag}${flag ? " " : ""}${path}: no permission to read it (run with --allow-read)`,
+      );
+    }
+    throw new UsageError(`${flag}${flag ? " " : ""}${path}: no such file`);
+  }
+  if (info.isDirectory) {
+    throw new UsageError(`${flag}${flag ? " " : ""}${path} is a directory, not a file`);
+  }
+}
+
+/** A capture file format. */
+export type CaptureFormat = "pcap" | "pcapng";
+
+/**
+ * The format to write `path` in: `explicit` if given, else pcapng for a
+ * name ending in `.pcapng`, else classic pcap.
+ *
+ * @example
+ * ```ts
+ * import { captureFormat } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(captureFormat("x.pcapng"), "pcapng");
+ * assert.equal(captureFormat("x.pcap"), "pcap");
+ * assert.equal(captureFormat("-"), "pcap");
+ * assert.equal(captureFormat("x.cap", "pcapng"), "pcapng");
+ * ```
+ */
+export function captureFormat(path: string, explicit?: string | undefined): CaptureFormat {
+  if (explicit === "pcap" || explicit === "pcapng") return explicit;
+  if (explicit !== undefined) {
+    throw new UsageError(`--format must be pcap or pcapng, not "${explicit}"`);
+  }
+  return path.toLowerCase().endsWith(".pcapng") ? "pcapng" : "pcap";
+}
+
+/**
+ * Opens a capture writer on `path` (`-`: standard output) in `format`, with
+ * the given interfaces (classic pcap takes the first one's link type).
+ */
+export function openCaptureWriter(
+  path: string,
+  format: CaptureFormat,
+  interfaces: readonly { linkType: number; name?: string }[],
+): PcapWriter | PcapngWriter {
+  const sinkOptions = path === "-" ? { sink: Deno.stdout, bufferSize: 65536 } : null;
+  if (format === "pcapng") {
+    const options = { interfaces: interfaces.map((i) => ({ ...i })) };
+    return sinkOptions
+      ? new PcapngWriter({ ...options, ...sinkOptions })
+      : PcapngWriter.create(path, options);
+  }
+  const options = { linkType: interfaces[0]?.linkType ?? 1 };
+  return sinkOptions
+    ? new PcapWriter({ ...options, ...sinkOptions })
+    : PcapWriter.create(path, options);
+}
+
+/**
+ * The stack options every command boots with: a plugin whose `ready()`
+ * throws fails the command (not just a logged fault), and, when the
+ * `NETSTACK_STRICT` environment variable is `1` (and readable), undeclared
+ * drop reasons throw instead of being counted as `<plugin>.undeclared`.
+ *
+ * @example
+ * ```ts
+ * import { bootChecks } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(bootChecks().readyFaults, "fail");
+ * ```
+ */
+export function bootChecks(): { readyFaults: "fail"; strictCounters: boolean } {
+  let strict = false;
+  const variable = "NETSTACK_STRICT";
+  if (Deno.permissions.querySync({ name: "env", variable }).state === "granted") {
+    strict = Deno.env.get(variable) === "1";
+  }
+  return { readyFaults: "fail", strictCounters: strict };
 }

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { captureFormat, checkOutputPath, parseOptions, UsageError } from "./_common.ts";
 import {
   createStack,
   formatCounters,
@@ -25,7 +25,7 @@ import {
   type Stack,
   VirtualNetwork,
 } from "../mod.ts";
-import { CaptureTap, PcapngWriter } from "../drivers/pcapfile/mod.ts";
+import { CaptureTap, parseCapture, PcapngWriter, PcapWriter } from "../drivers/pcapfile/mod.ts";
 
 /** Help text of `demo`. */
 export const DEMO_HELP = `Usage: deno run --allow-read=. --allow-write=. cli.ts demo [options]
@@ -35,10 +35,18 @@ ARP and ping on a switched LAN, a UDP echo exchange, a TCP echo of 256 KiB
 and a traceroute across two routers to a remote LAN. The capture opens in Wireshark.
 
 Options:
-  --out FILE    capture file to write (default demo.pcap; "-" for none)
+  --out FILE    capture file to write (default demo.pcap): pcapng when the
+                name ends in .pcapng, else pcap; "-" writes it to standard
+                output (the text then goes to standard error). Checked
+                (folder, permission) before the demo runs.
+  --format pcap|pcapng  the --out format, whatever the name
+  --no-capture  write no capture file
   --seed N      random seed (default 1): the same seed gives the same bytes
   --hosts N     hosts on the LAN, 2..50 (default 3)
-  --help        this text
+  -h, --help    this text
+
+Exit status: 0; 1 when an exchange failed or the file cannot be written;
+2 for bad options.
 
 Example:
   deno run --allow-read=. --allow-write=. cli.ts demo --seed 7 --out lan.pcap
@@ -58,27 +66,34 @@ export interface DemoResult {
   readonly tcpOk: boolean;
   /** Traceroute hops, in order (`*` for no answer). */
   readonly hops: readonly string[];
-  /** The capture bytes (pcapng). */
+  /** The capture bytes (pcapng, whatever --out says). */
   readonly capture: Uint8Array;
 }
 
 const EPOCH = Date.UTC(2026, 0, 1) * 1000; // capture timestamps start at 2026-01-01
 
-/** Runs the demo; `print` receives each output line. */
+/**
+ * Runs the demo; `print` receives each output line (default standard
+ * output, or standard error when the capture goes to standard output).
+ *
+ * @throws {UsageError} For bad options, before anything runs.
+ */
 export async function runDemo(
   args: string[],
-  print: (line: string) => void = console.log,
+  print?: (line: string) => void,
 ): Promise<DemoResult> {
-  const { values } = parseArgs({
+  const { values } = parseOptions({
     args,
     options: {
       out: { type: "string", default: "demo.pcap" },
+      format: { type: "string" },
+      "no-capture": { type: "boolean", default: false },
       seed: { type: "string", default: "1" },
       hosts: { type: "string", default: "3" },
-      help: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
-    strict: true,
   });
+  print ??= values.out === "-" && !values["no-capture"] ? console.error : console.log;
   if (values.help) {
     print(DEMO_HELP);
     return {
@@ -94,11 +109,15 @@ export async function runDemo(
   const seed = Number(values.seed);
   const count = Number(values.hosts);
   if (!Number.isInteger(seed)) {
-    throw new TypeError(`--seed must be an integer, got "${values.seed}"`);
+    throw new UsageError(`--seed must be an integer, not "${values.seed}"`);
   }
   if (!(Number.isInteger(count) && count >= 2 && count <= 50)) {
-    throw new RangeError(`--hosts must be 2..50, got "${values.hosts}"`);
+    throw new UsageError(`--hosts must be 2..50, not "${values.hosts}"`);
   }
+  const out = values["no-capture"] ? null : values.out!;
+  // Before the demo runs: a file it could not write must not cost the whole run.
+  if (out !== null) checkOutputPath("--out", out);
+  const format = captureFormat(out ?? "", values.format);
 
   const net = new VirtualNetwork({ seed });
   const writer = new PcapngWriter();
@@ -263,13 +282,28 @@ export async function runDemo(
       `${writer.count} frames captured`,
   );
   const capture = writer.bytes();
-  if (values.out !== "-") {
-    await Deno.writeFile(values.out!, capture);
-    print(`capture written to ${values.out} (open it with Wireshark, or: tshark -r ${values.out})`);
+  if (out !== null) {
+    const bytes = format === "pcapng" ? capture : toPcap(capture);
+    if (out === "-") {
+      for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+    } else {
+      await Deno.writeFile(out, bytes);
+      print(`capture written to ${out} (${format}; open it with Wireshark, or: tshark -r ${out})`);
+    }
   }
   for (const s of all) s.close();
   net.close();
   const ok = replies === attempts && udpEchoes === 3 && tcpOk &&
     hops[hops.length - 1] === "10.2.0.10";
   return { code: ok ? 0 : 1, replies, attempts, udpEchoes, tcpOk, hops, capture };
+}
+
+/** The pcapng `bytes` (one link type) as classic pcap. */
+function toPcap(bytes: Uint8Array): Uint8Array {
+  const { records, interfaces } = parseCapture(bytes);
+  const w = new PcapWriter({ linkType: interfaces[0]?.linkType ?? 1 });
+  for (const r of records) {
+    w.write({ timestamp: r.timestamp, data: r.data, originalLength: r.originalLength });
+  }
+  return w.bytes();
 }

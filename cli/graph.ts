@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { createStack, LINKTYPE_RAW, loadStack, type Stack, VirtualNetwork } from "../mod.ts";
+import { createStack, LINKTYPE_RAW, type Stack, VirtualNetwork } from "../mod.ts";
+import { bootChecks, checkInputPath, parseOptions, pluginList, UsageError } from "./_common.ts";
 
 /** Help text of `graph`. */
 export const GRAPH_HELP = `Usage: deno run --allow-read cli.ts graph [options]
@@ -14,48 +14,66 @@ Prints the plugin graph of a stack: which plugin handles which key of which
 table, the hook chains and the services.
 
 Options:
-  --manifest FILE   a JSON stack manifest (default: the built-in plugins)
-  --plugin PATH     add a plugin by file path or URL (repeatable)
+  --manifest FILE   a JSON stack manifest (default: the built-in plugins);
+                    see plugins/README.md for its format
+  --plugin PATH     add a plugin by built-in name, file path or URL
+                    (repeatable; added after the manifest's plugins)
   --json            print describe() as JSON instead
-  --help            this text
+  -h, --help        this text
 
-Example:
-  deno run --allow-read cli.ts graph --plugin ./plugins/heartbeat/mod.ts
+Exit status: 0; 1 when a plugin cannot be loaded or set up; 2 for bad options.
+
+Examples:
+  deno run --allow-read cli.ts graph --plugin ./plugins/hello_ether/mod.ts
+  deno run --allow-read cli.ts graph --plugin ./plugins/block_source/mod.ts --json
 `;
 
-/** Runs `graph`; returns the exit code. */
+/**
+ * Runs `graph`; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { runGraph } from "./graph.ts";
+ * import assert from "node:assert/strict";
+ * const out: string[] = [];
+ * assert.equal(await runGraph([], (s) => out.push(s)), 0);
+ * assert.match(out.join("\n"), /ethernet/);
+ * ```
+ */
 export async function runGraph(
   args: string[],
   print: (s: string) => void = console.log,
 ): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseOptions({
     args,
+    allowPositionals: true,
     options: {
       manifest: { type: "string" },
       plugin: { type: "string", multiple: true },
       json: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
-    strict: true,
   });
   if (values.help) {
     print(GRAPH_HELP);
     return 0;
   }
-  let stack: Stack;
-  if (values.manifest) stack = await loadStack(values.manifest);
-  else if (values.plugin?.length) {
-    const base = createStack();
-    const names = base.pluginNames;
-    base.close();
-    stack = await loadStack({ plugins: [...names, ...values.plugin] });
-  } else stack = createStack();
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  if (values.manifest !== undefined) checkInputPath("--manifest", values.manifest);
+  for (const p of values.plugin ?? []) {
+    if (p.startsWith(".") || p.startsWith("/")) checkInputPath("--plugin", p);
+  }
+  const plugins = await pluginList({ manifest: values.manifest, plugins: values.plugin ?? [] });
+  const stack: Stack = createStack({ ...bootChecks(), plugins });
   // Two example interfaces so the graph shows both link types.
   const net = new VirtualNetwork();
-  stack.addInterface({ name: "eth0", driver: net.link().a });
-  stack.addInterface({ name: "tun0", driver: net.link({ linkType: LINKTYPE_RAW }).a });
-  print(values.json ? JSON.stringify(stack.describe(), null, 2) : stack.graph());
-  stack.close();
-  net.close();
+  try {
+    stack.addInterface({ name: "eth0", driver: net.link().a });
+    stack.addInterface({ name: "tun0", driver: net.link({ linkType: LINKTYPE_RAW }).a });
+    print(values.json ? JSON.stringify(stack.describe(), null, 2) : stack.graph());
+  } finally {
+    stack.close();
+    net.close();
+  }
   return 0;
 }

@@ -21,32 +21,37 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
+  bootChecks,
+  captureFormat,
+  checkAddress,
+  checkHostCidr,
+  checkInputPath,
+  checkOutputPath,
+  errorLine,
+  EXIT_FAILURE,
+  EXIT_USAGE,
   helpWithServices,
   logLines,
+  openCaptureWriter,
+  parseOptions,
   servicePluginList,
+  signalExitCode,
   unknownServices,
+  UsageError,
   writeLine,
 } from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { ManualClock } from "../stack/clock.ts";
 import type { ArpService } from "../stack/services.ts";
-import {
-  formatMac,
-  parseIpv4Address,
-  parseIpv4Cidr,
-  parseIpv6Cidr,
-  parseMac,
-} from "../stack/wire/address.ts";
+import { formatMac, parseIpv4Address, parseMac } from "../stack/wire/address.ts";
 import { decodeFrame } from "../stack/wire/decode.ts";
 import {
   type CaptureInterface,
   CaptureReaderSync,
   type CaptureRecord,
-  type CaptureWriter,
-  PcapngWriter,
-  PcapWriter,
+  type PcapngWriter,
+  type PcapWriter,
   replayCapture,
   ReplayDriver,
   type ReplaySummary,
@@ -57,6 +62,8 @@ import type { RunningService, ServiceRegistry } from "./up.ts";
 
 /** Help text of `replay`. */
 export const REPLAY_HELP = `Usage: deno run --allow-read --allow-write cli.ts replay FILE [options]
+
+FILE "-" reads the capture from standard input.
 
 Replays a pcap or pcapng capture into a virtual host, as if its packets
 arrived on the host's interface, and reports what became of each: accepted
@@ -82,20 +89,26 @@ Options:
   --plugin PATH|URL add a plugin by file path or URL (repeatable)
   --manifest FILE   a JSON stack manifest instead of the built-in plugins
   --serve NAME      run a service (repeatable, or comma separated)
-  --out FILE        write what the host sent to FILE: pcap, or pcapng when the
-                    name ends in .pcapng or the host has two link types
+  --out FILE        write what the host sent to FILE: pcapng when the name
+                    ends in .pcapng, else pcap (a capture with two link
+                    types needs pcapng); "-" writes it to standard output
+                    and the summary to standard error
+  --format pcap|pcapng  the --out format, whatever the name
   --merge           with --out, also write the replayed packets, so the file
                     holds the whole conversation (pcapng: with directions;
                     pcap: in timestamp order)
   --speed N|max     max (default): as fast as the host goes, on virtual time;
                     N: paced against the wall clock, N times real time
   --realtime        the same as --speed 1
+  --max-gap SECONDS with --speed N: wait at most this long (wall clock) between
+                    two packets, like tcpreplay --maxsleep (default 1; 0: no
+                    waiting at all, packets keep their order)
   --tail SECONDS    keep the host's timers running this long after the last
                     packet (default 0)
   --filter EXPR     replay only the packets matching EXPR (see below)
   --seed N          the host's random seed (default 1): the same seed and
                     capture give the same bytes
-  --help            this text
+  -h, --help        this text
 
 A progress bar shows on a terminal when the replay takes more than a second.
 The summary lists packets read, replayed, accepted by each protocol, dropped
@@ -103,9 +116,13 @@ by reason, and the answers sent by kind.
 
 ${FILTER_HELP}
 
+SIGINT or SIGTERM stop the replay: the output capture is closed (valid, with
+what was sent so far) and the summary printed.
+
 Exit status: 0; 1 when the capture is corrupt or cut off (the packets before
 the damage are replayed; the message names the byte offset) or cannot be
-read; 2 for bad options or an unknown service.
+read; 2 for bad options or an unknown service; 130 after SIGINT, 143 after
+SIGTERM.
 
 Example:
   deno run --allow-read --allow-write cli.ts replay probes.pcap \\
@@ -133,7 +150,7 @@ export interface ReplayCommandOptions {
   readonly printError?: (line: string) => void;
   /** Stops the replay when aborted (as SIGINT does). */
   readonly signal?: AbortSignal;
-  /** Stop on SIGINT (default true). */
+  /** Stop on SIGINT and SIGTERM (default true). */
   readonly handleSignals?: boolean;
   /** Called with the summary (tests, embedding). */
   readonly onSummary?: (summary: ReplaySummary, stack: Stack) => void;
@@ -149,54 +166,45 @@ interface ReplayArgs {
   manifest: string | undefined;
   serve: string[];
   out: string | undefined;
+  format: "pcap" | "pcapng" | undefined;
   merge: boolean;
   speed: number | "max";
+  maxGap: number;
   tail: number;
   filter: string | undefined;
   seed: number;
 }
 
-class UsageError extends Error {}
-
 function parseReplayArgs(args: string[]): ReplayArgs | "help" {
-  let v;
-  let positionals: string[];
-  try {
-    const parsed = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        address: { type: "string", multiple: true },
-        mac: { type: "string" },
-        gateway: { type: "string" },
-        arp: { type: "string", default: "capture" },
-        plugin: { type: "string", multiple: true },
-        manifest: { type: "string" },
-        serve: { type: "string", multiple: true },
-        out: { type: "string" },
-        merge: { type: "boolean", default: false },
-        speed: { type: "string" },
-        realtime: { type: "boolean", default: false },
-        tail: { type: "string", default: "0" },
-        filter: { type: "string" },
-        seed: { type: "string", default: "1" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    });
-    v = parsed.values;
-    positionals = parsed.positionals;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseOptions({
+    args,
+    allowPositionals: true,
+    options: {
+      address: { type: "string", multiple: true },
+      mac: { type: "string" },
+      gateway: { type: "string" },
+      arp: { type: "string", default: "capture" },
+      plugin: { type: "string", multiple: true },
+      manifest: { type: "string" },
+      serve: { type: "string", multiple: true },
+      out: { type: "string" },
+      format: { type: "string" },
+      merge: { type: "boolean", default: false },
+      speed: { type: "string" },
+      "max-gap": { type: "string", default: "1" },
+      realtime: { type: "boolean", default: false },
+      tail: { type: "string", default: "0" },
+      filter: { type: "string" },
+      seed: { type: "string", default: "1" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const v = parsed.values;
+  const positionals = parsed.positionals;
   if (v.help) return "help";
   if (positionals.length !== 1) throw new UsageError("give exactly one capture FILE");
   const addresses = v.address ?? [];
-  for (const a of addresses) {
-    if (parseIpv4Cidr(a) === null && parseIpv6Cidr(a) === null) {
-      throw new UsageError(`--address must be CIDR such as 10.0.0.2/24, not "${a}"`);
-    }
-  }
+  for (const a of addresses) checkHostCidr("--address", a);
   let mac: Uint8Array | undefined;
   if (v.mac !== undefined) {
     const m = parseMac(v.mac);
@@ -205,9 +213,7 @@ function parseReplayArgs(args: string[]): ReplayArgs | "help" {
     }
     mac = m;
   }
-  if (v.gateway !== undefined && parseIpv4Address(v.gateway) === null) {
-    throw new UsageError(`--gateway must be an IPv4 address, not "${v.gateway}"`);
-  }
+  if (v.gateway !== undefined) checkAddress("--gateway", v.gateway);
   if (v.arp !== "capture" && v.arp !== "live") {
     throw new UsageError(`--arp must be capture or live, not "${v.arp}"`);
   }
@@ -221,6 +227,10 @@ function parseReplayArgs(args: string[]): ReplayArgs | "help" {
       throw new UsageError(`--speed must be a positive number or max, not "${v.speed}"`);
     }
   }
+  const maxGap = Number(v["max-gap"]);
+  if (!(maxGap >= 0) || !Number.isFinite(maxGap) || maxGap > 86_400) {
+    throw new UsageError(`--max-gap must be 0..86400 seconds, not "${v["max-gap"]}"`);
+  }
   const tail = Number(v.tail);
   if (!(tail >= 0) || !Number.isFinite(tail)) {
     throw new UsageError(`--tail must be a non-negative number of seconds, not "${v.tail}"`);
@@ -228,6 +238,16 @@ function parseReplayArgs(args: string[]): ReplayArgs | "help" {
   const seed = Number(v.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, not "${v.seed}"`);
   if (v.merge && v.out === undefined) throw new UsageError("--merge needs --out FILE");
+  if (v.format !== undefined && v.out === undefined) {
+    throw new UsageError("--format needs --out FILE");
+  }
+  if (v.out !== undefined) checkOutputPath("--out", v.out);
+  const format = v.format === undefined ? undefined : captureFormat("", v.format);
+  checkInputPath("", positionals[0]!);
+  if (v.manifest !== undefined) checkInputPath("--manifest", v.manifest);
+  for (const p of v.plugin ?? []) {
+    if (p.startsWith(".") || p.startsWith("/")) checkInputPath("--plugin", p);
+  }
   return {
     file: positionals[0]!,
     addresses,
@@ -238,8 +258,10 @@ function parseReplayArgs(args: string[]): ReplayArgs | "help" {
     manifest: v.manifest,
     serve: (v.serve ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s),
     out: v.out,
+    format,
     merge: v.merge,
     speed,
+    maxGap: Math.round(maxGap * 1e6),
     tail: Math.round(tail * 1e6),
     filter: v.filter,
     seed,
@@ -266,9 +288,11 @@ interface Survey {
 
 const MAX_NEIGHBORS = 4096;
 
-/** Reads at most {@linkcode MAC_SCAN_LIMIT} packets of `path` for a {@linkcode Survey}. */
-function survey(path: string, addresses: readonly string[]): Survey {
-  const reader = CaptureReaderSync.open(path);
+/** Reads at most {@linkcode MAC_SCAN_LIMIT} packets of `source` for a {@linkcode Survey}. */
+function survey(source: string | Uint8Array, addresses: readonly string[]): Survey {
+  const reader = typeof source === "string"
+    ? CaptureReaderSync.open(source)
+    : new CaptureReaderSync(source);
   const ours = new Set<string>();
   for (const a of addresses) ours.add(a.split("/")[0]!);
   let mac: Uint8Array | null = null;
@@ -396,61 +420,97 @@ export async function runReplay(
   args: string[],
   options: ReplayCommandOptions = {},
 ): Promise<number> {
-  const print = options.print ?? ((l: string) => writeLine(Deno.stdout, l));
   const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
   const registry = options.services ?? {};
   let a: ReplayArgs;
+  let filter: FrameFilter | undefined;
   try {
     const parsed = parseReplayArgs(args);
     if (parsed === "help") {
-      print(helpWithServices(REPLAY_HELP, registry));
+      (options.print ?? ((l: string) => writeLine(Deno.stdout, l)))(
+        helpWithServices(REPLAY_HELP, registry),
+      );
       return 0;
     }
     a = parsed;
+    const unknown = unknownServices(a.serve, registry);
+    if (unknown !== undefined) throw new UsageError(unknown);
+    try {
+      filter = a.filter === undefined ? undefined : compileFilter(a.filter);
+    } catch (err) {
+      throw new UsageError(`--filter: ${(err as Error).message}`);
+    }
   } catch (err) {
-    printError(`error: ${(err as Error).message}\nRun "replay --help" for the options.`);
-    return 2;
+    printError(errorLine("replay", err));
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
-  const unknown = unknownServices(a.serve, registry);
-  if (unknown !== undefined) {
-    printError(unknown);
-    return 2;
-  }
-  let filter: FrameFilter | undefined;
-  try {
-    filter = a.filter === undefined ? undefined : compileFilter(a.filter);
-  } catch (err) {
-    printError(`error: ${(err as Error).message}\nRun "replay --help" for the filter language.`);
-    return 2;
-  }
+  // With the capture on standard output, the summary goes to standard error.
+  const print = options.print ??
+    (a.out === "-" ? printError : (l: string) => writeLine(Deno.stdout, l));
 
+  // Listen first: a signal while the capture is read must not kill us either.
+  const controller = new AbortController();
+  let stoppedBy: "SIGINT" | "SIGTERM" | null = null;
+  const signals: ["SIGINT" | "SIGTERM", () => void][] = options.handleSignals === false
+    ? []
+    : (["SIGINT", "SIGTERM"] as const).map((s) => [s, () => {
+      stoppedBy ??= s;
+      controller.abort();
+    }]);
+  for (const [s, fn] of signals) Deno.addSignalListener(s, fn);
+  try {
+    const code = await replayWith(a, filter, controller, print, printError, options);
+    const by = stoppedBy as "SIGINT" | "SIGTERM" | null; // set by the listeners
+    return code ?? (by === null ? 0 : signalExitCode(by));
+  } finally {
+    for (const [s, fn] of signals) Deno.removeSignalListener(s, fn);
+  }
+}
+
+/** The replay proper; undefined when a signal stopped it (the caller knows which). */
+async function replayWith(
+  a: ReplayArgs,
+  filter: FrameFilter | undefined,
+  controller: AbortController,
+  print: (l: string) => void,
+  printError: (l: string) => void,
+  options: ReplayCommandOptions,
+): Promise<number | undefined> {
+  const registry = options.services ?? {};
   let info;
   let size = 0;
+  let source: string | Uint8Array = a.file;
   try {
-    size = Deno.statSync(a.file).size;
-    info = survey(a.file, a.addresses);
+    if (a.file === "-") {
+      source = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+      size = source.length;
+    } else size = Deno.statSync(a.file).size;
+    info = survey(source, a.addresses);
   } catch (err) {
-    printError(`error: cannot read ${a.file}: ${(err as Error).message}`);
-    return 1;
+    printError(errorLine("replay", `cannot read ${a.file}: ${(err as Error).message}`));
+    return EXIT_FAILURE;
   }
   if (info.interfaces.length === 0 && info.error !== null) {
-    printError(`error: ${a.file} is not a capture this reader understands: ${info.error.message}`);
-    return 1;
+    printError(
+      errorLine(
+        "replay",
+        `${a.file} is not a capture this reader understands: ${info.error.message}`,
+      ),
+    );
+    return EXIT_FAILURE;
   }
 
   const services = a.serve.map((s) => registry[s]!);
-  const controller = new AbortController();
-  const stopOnSignal = () => controller.abort();
-  const signals: Deno.Signal[] = options.handleSignals === false ? [] : ["SIGINT"];
   const abortOuter = () => controller.abort();
   options.signal?.addEventListener("abort", abortOuter, { once: true });
   let stack: Stack | null = null;
-  let writer: (CaptureWriter & { close(): void }) | null = null;
+  let writer: PcapWriter | PcapngWriter | null = null;
   const running: RunningService[] = [];
   try {
     const plugins = await servicePluginList(a, services);
     const log = logLines(printError);
     stack = createStack({
+      ...bootChecks(),
       plugins,
       clock: new ManualClock(),
       seed: a.seed,
@@ -490,28 +550,33 @@ export async function runReplay(
       }
     }
     if (a.out !== undefined) {
-      const pcapng = a.out.endsWith(".pcapng") || drivers.length > 1;
-      writer = pcapng
-        ? PcapngWriter.create(a.out, {
-          interfaces: drivers.map((d) => ({ linkType: d.linkType, name: d.name })),
-        })
-        : PcapWriter.create(a.out, { linkType: drivers[0]!.linkType });
-      if (pcapng && !a.out.endsWith(".pcapng")) {
-        printError(`note: ${a.out} is written as pcapng: the host has two link types`);
+      const format = a.format ?? captureFormat(a.out);
+      if (format === "pcap" && drivers.length > 1) {
+        printError(errorLine(
+          "replay",
+          `--out ${a.out}: the capture has Ethernet and raw IP packets, which only pcapng ` +
+            `can hold; name it .pcapng or give --format pcapng`,
+        ));
+        return EXIT_USAGE;
       }
+      writer = openCaptureWriter(
+        a.out,
+        format,
+        drivers.map((d) => ({ linkType: d.linkType, name: d.name })),
+      );
     }
     for (const s of services) {
       const r = await s.start?.(stack);
       if (r) running.push(r);
     }
-    for (const s of signals) Deno.addSignalListener(s, stopOnSignal);
     const bar = new ProgressBar({ total: size, label: "replay" });
     let summary: ReplaySummary;
     try {
-      summary = await replayCapture(a.file, {
+      summary = await replayCapture(source, {
         stack,
         drivers,
         speed: a.speed,
+        maxGap: a.maxGap,
         tail: a.tail,
         merge: a.merge,
         signal: controller.signal,
@@ -521,10 +586,9 @@ export async function runReplay(
       });
     } finally {
       bar.done();
-      for (const s of signals) Deno.removeSignalListener(s, stopOnSignal);
     }
     writer?.close();
-    const name = a.file.split("/").pop() ?? a.file;
+    const name = a.file === "-" ? "(stdin)" : (a.file.split("/").pop() ?? a.file);
     for (const line of formatReplaySummary(summary, name)) print(line);
     if (a.out !== undefined) {
       const frames = summary.sent + (a.merge ? summary.replayed : 0);
@@ -536,17 +600,19 @@ export async function runReplay(
       print(`host      eth0 ${formatMac(mac)}${from}${neigh}`);
     }
     options.onSummary?.(summary, stack);
-    return summary.error !== null ? 1 : 0;
+    if (summary.error !== null) return EXIT_FAILURE;
+    // Stopped by a signal (the caller turns it into 130/143), not by `options.signal`.
+    return summary.aborted && !options.signal?.aborted ? undefined : 0;
   } catch (err) {
-    printError(`error: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    printError(errorLine("replay", err));
+    return EXIT_FAILURE;
   } finally {
     options.signal?.removeEventListener("abort", abortOuter);
     for (const r of running) {
       try {
         await r.close();
       } catch (err) {
-        printError(`error: a service did not stop cleanly: ${String(err)}`);
+        printError(errorLine("replay", `a service did not stop cleanly: ${String(err)}`));
       }
     }
     try {

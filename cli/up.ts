@@ -20,19 +20,32 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
+  bootChecks,
+  captureFormat,
+  checkAddress,
+  checkHostCidr,
+  checkInputPath,
+  checkOutputPath,
+  errorLine,
+  EXIT_FAILURE,
+  EXIT_USAGE,
   helpWithServices,
   logLines,
+  openCaptureWriter,
+  parseOptions,
   type PluginLike,
   servicePluginList,
+  signalExitCode,
   unknownServices,
+  UsageError,
   writeLine,
 } from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
 import type { LogLevel } from "../stack/log.ts";
+import type { TcpSocketsService } from "../stack/net_api.ts";
 import {
   formatIpv4Address,
   formatMac,
@@ -43,7 +56,7 @@ import {
   parseMac,
 } from "../stack/wire/address.ts";
 import { VirtualNetwork } from "../drivers/loopback/mod.ts";
-import { CaptureTap, PcapWriter } from "../drivers/pcapfile/mod.ts";
+import { CaptureTap, type PcapngWriter, type PcapWriter } from "../drivers/pcapfile/mod.ts";
 import {
   openTun,
   type Pollable,
@@ -52,6 +65,7 @@ import {
   type TunDevice,
 } from "../drivers/tun/mod.ts";
 import { configurePeer } from "./_netns.ts";
+import { watchStack } from "./_debug.ts";
 
 /** A stopper returned by a service's `start`. */
 export interface RunningService {
@@ -145,14 +159,26 @@ Options:
                              the first --address subnet).
   --serve LIST               Services to run, comma separated (echo, discard, chargen,
                              daytime, http, … as the registry provides them).
-  --capture FILE             Record every frame sent and received to FILE (pcap).
+  --capture FILE             Record every frame sent and received to FILE: pcapng
+                             when the name ends in .pcapng, else pcap; "-" writes
+                             it to standard output (the text lines then go to
+                             standard error).
+  --format pcap|pcapng       The --capture format, whatever the name.
   --plugin PATH|URL          Load an extra protocol plugin, repeatable.
   --manifest FILE            A stack manifest (JSON) replacing the default plugin list.
   --log-level LEVEL          debug, info, warn or error (default warn); logs go to stderr.
+                             debug adds each plugin's bindings at boot, then
+                             neighbour and TCP connection state changes (at most
+                             50 lines a second).
   --netns NAME               tun/tap: create the device inside the existing network
                              namespace NAME (ip netns add NAME); --peer-address is then
                              applied inside it too.
   -h, --help                 Show this text.
+
+Every value is checked before anything is opened. Stopping (SIGINT, SIGTERM)
+resets every open TCP connection, so peers see RST at once.
+Exit status: 0 stopped by the caller; 1 a failure; 2 bad options; 130 SIGINT;
+143 SIGTERM.
 
 Examples:
   ip netns add demo
@@ -166,8 +192,6 @@ Examples:
   deno run -A cli.ts up --driver loopback --address 10.0.0.2/24 --capture demo.pcap
 `;
 
-class UsageError extends Error {}
-
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 interface UpArgs {
@@ -180,40 +204,39 @@ interface UpArgs {
   peers: string[];
   serve: string[];
   capture: string | undefined;
+  format: "pcap" | "pcapng";
   plugins: string[];
   manifest: string | undefined;
   logLevel: LogLevel;
   netns: string | undefined;
-  help: boolean;
 }
 
-function parseUpArgs(args: string[]): UpArgs {
-  let v;
-  try {
-    v = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        driver: { type: "string", default: "tun" },
-        ifname: { type: "string" },
-        address: { type: "string", multiple: true },
-        gateway: { type: "string" },
-        mtu: { type: "string" },
-        mac: { type: "string" },
-        "peer-address": { type: "string", multiple: true },
-        serve: { type: "string", multiple: true },
-        capture: { type: "string" },
-        plugin: { type: "string", multiple: true },
-        manifest: { type: "string" },
-        "log-level": { type: "string", default: "warn" },
-        netns: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+/** Linux's IFNAMSIZ is 16 with the terminating NUL. */
+const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function parseUpArgs(args: string[]): UpArgs | "help" {
+  const v = parseOptions({
+    args,
+    allowPositionals: false,
+    options: {
+      driver: { type: "string", default: "tun" },
+      ifname: { type: "string" },
+      address: { type: "string", multiple: true },
+      gateway: { type: "string" },
+      mtu: { type: "string" },
+      mac: { type: "string" },
+      "peer-address": { type: "string", multiple: true },
+      serve: { type: "string", multiple: true },
+      capture: { type: "string" },
+      format: { type: "string" },
+      plugin: { type: "string", multiple: true },
+      manifest: { type: "string" },
+      "log-level": { type: "string", default: "warn" },
+      netns: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }).values;
+  if (v.help) return "help";
   const driver = v.driver!;
   if (driver !== "tun" && driver !== "tap" && driver !== "loopback") {
     throw new UsageError(`--driver must be tun, tap or loopback, not "${driver}"`);
@@ -242,11 +265,41 @@ function parseUpArgs(args: string[]): UpArgs {
     throw new UsageError("--netns needs --driver tun or tap");
   }
   const addresses = v.address ?? (driver === "loopback" ? ["10.0.0.2/24"] : []);
-  if (addresses.length === 0 && !v.help) {
+  if (addresses.length === 0) {
     throw new UsageError(`--address is required with --driver ${driver}`);
   }
-  if (v.gateway !== undefined && parseIpv4Address(v.gateway) === null) {
-    throw new UsageError(`--gateway must be an IPv4 address, not "${v.gateway}"`);
+  const own = new Set<number>();
+  for (const a of addresses) own.add(checkHostCidr("--address", a).address);
+  for (const p of v["peer-address"] ?? []) {
+    const c = checkHostCidr("--peer-address", p);
+    if (own.has(c.address)) {
+      throw new UsageError(
+        `--peer-address ${p} is the stack's own address; give the other end's address`,
+      );
+    }
+  }
+  if (v.gateway !== undefined) {
+    checkAddress("--gateway", v.gateway);
+    if (own.has(parseIpv4Address(v.gateway)!)) {
+      throw new UsageError(`--gateway ${v.gateway} is the stack's own address`);
+    }
+  }
+  if (v.ifname !== undefined && !IFNAME.test(v.ifname)) {
+    throw new UsageError(
+      `--ifname "${v.ifname}" is not a Linux interface name (1..15 letters, digits, _ . -)`,
+    );
+  }
+  if (v.netns !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(v.netns)) {
+    throw new UsageError(`--netns "${v.netns}" is not a namespace name`);
+  }
+  if (v.capture !== undefined) checkOutputPath("--capture", v.capture);
+  const format = captureFormat(v.capture ?? "", v.format);
+  if (v.format !== undefined && v.capture === undefined) {
+    throw new UsageError("--format needs --capture FILE");
+  }
+  if (v.manifest !== undefined) checkInputPath("--manifest", v.manifest);
+  for (const p of v.plugin ?? []) {
+    if (p.startsWith(".") || p.startsWith("/")) checkInputPath("--plugin", p); // not names, URLs
   }
   return {
     driver,
@@ -259,11 +312,11 @@ function parseUpArgs(args: string[]): UpArgs {
       (driver === "loopback" && addresses[0] !== undefined ? [defaultPeer(addresses[0])] : []),
     serve: (v.serve ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s),
     capture: v.capture,
+    format,
     plugins: v.plugin ?? [],
     manifest: v.manifest,
     logLevel,
     netns: v.netns,
-    help: v.help ?? false,
   };
 }
 
@@ -316,13 +369,16 @@ interface Running {
   tun: TunDevice | null;
   net: VirtualNetwork | null;
   peerStack: Stack | null;
-  writer: PcapWriter | null;
+  writer: PcapWriter | PcapngWriter | null;
   services: RunningService[];
+  /** Stops the `--log-level debug` watcher (after a last look). */
+  unwatch: (() => void) | null;
 }
 
 /**
  * Runs `up` with command-line `args` (the words after `up`) until a signal
- * or `options.signal`; returns the exit code (0 ok, 1 failure, 2 usage).
+ * or `options.signal`; returns the exit code (0 stopped by `options.signal`,
+ * 1 failure, 2 usage, 130 SIGINT, 143 SIGTERM).
  *
  * @param args Command-line arguments after `up`.
  * @param options Service registry, output, stopping.
@@ -346,25 +402,27 @@ interface Running {
  * ```
  */
 export async function runUp(args: string[], options: UpOptions = {}): Promise<number> {
-  const print = options.print ?? ((l: string) => writeLine(Deno.stdout, l));
   const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
   const registry = options.services ?? {};
   let a: UpArgs;
   try {
-    a = parseUpArgs(args);
+    const parsed = parseUpArgs(args);
+    if (parsed === "help") {
+      (options.print ?? ((l: string) => writeLine(Deno.stdout, l)))(
+        helpWithServices(UP_HELP, registry),
+      );
+      return 0;
+    }
+    a = parsed;
+    const unknown = unknownServices(a.serve, registry);
+    if (unknown !== undefined) throw new UsageError(unknown);
   } catch (err) {
-    printError(`error: ${(err as Error).message}\nRun "up --help" for the options.`);
-    return 2;
+    printError(errorLine("up", err));
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   }
-  if (a.help) {
-    print(helpWithServices(UP_HELP, registry));
-    return 0;
-  }
-  const unknown = unknownServices(a.serve, registry);
-  if (unknown !== undefined) {
-    printError(unknown);
-    return 2;
-  }
+  // With the capture on standard output, the text goes to standard error.
+  const print = options.print ??
+    (a.capture === "-" ? printError : (l: string) => writeLine(Deno.stdout, l));
   // Listen before starting: a signal that comes during start-up, or right
   // after "ready" is printed, must stop us cleanly, not kill the process.
   const stopper = new Stopper(options);
@@ -377,35 +435,45 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
       print(`ready ${r.ifname} ${a.addresses.join(" ")}`);
       await options.onReady?.(r.stack);
     }
-    if ((await stopper.stopped) === "device") {
-      printError(`error: ${r.ifname} stopped: ${r.tun?.error?.message ?? "the device was closed"}`);
-      return 1;
+    const why = await stopper.stopped;
+    if (why === "device") {
+      printError(
+        errorLine("up", `${r.ifname} stopped: ${r.tun?.error?.message ?? "the device was closed"}`),
+      );
+      return EXIT_FAILURE;
     }
-    return 0;
+    return why === "stop" ? 0 : signalExitCode(why);
   } catch (err) {
-    printError(`error: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
+    printError(errorLine("up", err));
+    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
   } finally {
     stopper.dispose();
     if (running !== null) await stop(running, print, printError);
   }
 }
 
-/** Waits for SIGINT/SIGTERM/abort ("stop"), or for the device's loop to end by itself ("device"). */
+type StopReason = "stop" | "device" | "SIGINT" | "SIGTERM";
+
+/**
+ * Waits for SIGINT/SIGTERM (by name), abort ("stop"), or for the device's
+ * loop to end by itself ("device").
+ */
 class Stopper {
   /** Settles with the first reason to stop. */
-  readonly stopped: Promise<"stop" | "device">;
-  #resolve!: (why: "stop" | "device") => void;
+  readonly stopped: Promise<StopReason>;
+  #resolve!: (why: StopReason) => void;
   #settled = false;
-  readonly #signals: Deno.Signal[];
+  readonly #signals: ["SIGINT" | "SIGTERM", () => void][];
   readonly #abort: AbortSignal | undefined;
   readonly #onStop = (): void => this.#finish("stop");
 
   constructor(options: UpOptions) {
     this.stopped = new Promise((resolve) => this.#resolve = resolve);
-    this.#signals = options.handleSignals === false ? [] : ["SIGINT", "SIGTERM"];
+    this.#signals = options.handleSignals === false
+      ? []
+      : (["SIGINT", "SIGTERM"] as const).map((s) => [s, () => this.#finish(s)]);
     this.#abort = options.signal;
-    for (const s of this.#signals) Deno.addSignalListener(s, this.#onStop);
+    for (const [s, fn] of this.#signals) Deno.addSignalListener(s, fn);
     if (this.#abort?.aborted) this.#finish("stop");
     else this.#abort?.addEventListener("abort", this.#onStop, { once: true });
   }
@@ -425,10 +493,10 @@ class Stopper {
     this.#finish("stop");
   }
 
-  #finish(why: "stop" | "device"): void {
+  #finish(why: StopReason): void {
     if (this.#settled) return;
     this.#settled = true;
-    for (const s of this.#signals) Deno.removeSignalListener(s, this.#onStop);
+    for (const [s, fn] of this.#signals) Deno.removeSignalListener(s, fn);
     this.#abort?.removeEventListener("abort", this.#onStop);
     this.#resolve(why);
   }
@@ -444,7 +512,7 @@ async function start(
   const plugins = withEpoch(await servicePluginList(a, services), Date.now() * 1000 - clock.now());
   const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const log = logLines(printError);
-  const onError = (e: unknown) => printError(`error: stack poll failed: ${String(e)}`);
+  const onError = (e: unknown) => printError(errorLine("up", `stack poll failed: ${String(e)}`));
   let net: VirtualNetwork | null = null;
   let peerStack: Stack | null = null;
   let tun: TunDevice | null = null;
@@ -453,7 +521,15 @@ async function start(
   let node: Pollable;
   if (a.driver === "loopback") {
     net = new VirtualNetwork({ seed, start: clock.now() });
-    stack = createStack({ plugins, clock: net.clock, seed, log, logLevel: a.logLevel, name: "up" });
+    stack = createStack({
+      ...bootChecks(),
+      plugins,
+      clock: net.clock,
+      seed,
+      log,
+      logLevel: a.logLevel,
+      name: "up",
+    });
     peerStack = createStack({ clock: net.clock, seed: seed ^ 0x5eed, name: "peer" });
     const link = net.link(a.mtu === undefined ? {} : { mtu: a.mtu });
     driver = link.a;
@@ -466,7 +542,15 @@ async function start(
     });
     node = realTimeNetwork(net, clock);
   } else {
-    stack = createStack({ plugins, clock, seed, log, logLevel: a.logLevel, name: "up" });
+    stack = createStack({
+      ...bootChecks(),
+      plugins,
+      clock,
+      seed,
+      log,
+      logLevel: a.logLevel,
+      name: "up",
+    });
     try {
       tun = openTun({
         mode: a.driver,
@@ -491,10 +575,22 @@ async function start(
     node = stack;
   }
   const runner = new RealTimeRunner(node, { clock, onError });
-  const r: Running = { stack, runner, ifname: "", tun, net, peerStack, writer: null, services: [] };
+  const r: Running = {
+    stack,
+    runner,
+    ifname: "",
+    tun,
+    net,
+    peerStack,
+    writer: null,
+    services: [],
+    unwatch: null,
+  };
   try {
     if (a.capture !== undefined) {
-      r.writer = PcapWriter.create(a.capture, { linkType: driver.linkType });
+      r.writer = openCaptureWriter(a.capture, a.format, [
+        { linkType: driver.linkType, name: tun?.name ?? a.ifname ?? "eth0" },
+      ]);
       driver = new CaptureTap(driver, { writer: r.writer, epochOffset: "wall" });
     }
     const ifname = tun?.name ?? a.ifname ?? "eth0";
@@ -514,6 +610,12 @@ async function start(
     for (const s of services) {
       const handle = await s.start?.(stack);
       if (handle) r.services.push(handle);
+    }
+    if (a.logLevel === "debug") {
+      r.unwatch = watchStack(
+        stack,
+        (source, message) => log({ time: stack.clock.now(), level: "debug", source, message }),
+      );
     }
     const peer = a.peers[0];
     if (peer !== undefined) await checkPeer(stack, runner, peer.split("/")[0]!, printError);
@@ -543,7 +645,7 @@ async function checkPeer(
       last = (err as Error).message;
     }
   }
-  printError(`warning: peer ${peer} does not answer ping (${last}); going on`);
+  printError(`cli.ts up: warning: peer ${peer} does not answer ping (${last}); going on`);
 }
 
 async function stop(
@@ -551,18 +653,30 @@ async function stop(
   print: (l: string) => void,
   printError: (l: string) => void,
 ): Promise<void> {
+  // Reset every TCP connection first, while the device still carries the
+  // RSTs: a peer must not wait on a connection nobody will ever answer.
+  const reset = abortConnections(r.stack);
+  if (reset > 0) {
+    r.runner.kick();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the driver write them
+  }
+  r.unwatch?.();
   for (const s of r.services.splice(0).reverse()) {
     try {
       await s.close();
     } catch (err) {
-      printError(`warning: a service failed to stop: ${(err as Error).message}`);
+      printError(`cli.ts up: warning: a service failed to stop: ${(err as Error).message}`);
     }
   }
   r.runner.stop();
   r.stack.close();
   r.peerStack?.close();
   r.net?.close();
-  if (r.tun !== null) await r.tun.closed;
+  if (r.tun !== null) {
+    // Not attached when start-up failed before addInterface: close it here.
+    if (r.stack.interfaces.byName(r.ifname) === undefined) r.tun.close();
+    await r.tun.closed;
+  }
   r.writer?.close();
   const table = r.stack.counterTable();
   const iface = r.stack.interfaces.byName(r.ifname);
@@ -574,5 +688,12 @@ async function stop(
         (r.tun !== null ? `, tx errors ${r.tun.stats.txErrors}` : ""),
     );
   }
+  if (reset > 0) print(`reset ${reset} TCP connection${reset === 1 ? "" : "s"}`);
   if (table !== "") print(table);
+}
+
+/** Resets every TCP connection of `stack` (and closes its listeners); returns how many. */
+function abortConnections(stack: Stack): number {
+  const tcp = stack.service<TcpSocketsService>("tcp.sockets");
+  return tcp?.abortAll?.() ?? 0;
 }

@@ -12,7 +12,7 @@ import type { Clock, Instant } from "./clock.ts";
 import { ManualClock } from "./clock.ts";
 import { type Counter, Counters } from "./counters.ts";
 import type { DriverPort, LinkDriver } from "./driver.ts";
-import { PluginDependencyError } from "./errors.ts";
+import { PluginDependencyError, PluginSetupError, StackError } from "./errors.ts";
 import { type Logger, LogHub, type LogLevel, type LogSink } from "./log.ts";
 import {
   ACCEPT,
@@ -57,6 +57,8 @@ interface PluginRecord {
   quarantined: boolean;
   readonly faultCounter: Counter;
   readonly drops: Map<string, Counter>;
+  /** Drop keys (`<dir><reason>`) seen that the manifest's `counters` does not declare. */
+  readonly undeclared: Set<string>;
   readonly services: Map<string, unknown>;
   /** Whether it asked for `flush()` at the end of the current batch. */
   flushRequested: boolean;
@@ -133,6 +135,21 @@ export interface DispatcherOptions {
   readonly faultLimit?: number;
   /** A name for logs and the graph. */
   readonly name?: string;
+  /**
+   * Development check (default false; tests turn it on): a drop verdict
+   * whose reason the plugin's manifest does not declare in `counters`
+   * throws an Error naming the plugin and the reason, out of the call that
+   * delivered the packet. Off, such a drop is counted under its reason and
+   * under `<plugin>.undeclared`, and logged once as a warning.
+   */
+  readonly strictCounters?: boolean;
+  /**
+   * A `ready()` that throws at boot: `"isolate"` (default) counts a fault
+   * and goes on; `"fail"` makes the boot throw {@linkcode PluginSetupError}
+   * naming the plugin (command lines use it, so a broken plugin fails the
+   * command).
+   */
+  readonly readyFaults?: "isolate" | "fail";
 }
 
 /** Options of {@linkcode Dispatcher.addInterface}. */
@@ -178,6 +195,7 @@ export class Dispatcher {
   readonly #hookOrder: Map<HookPoint, string[]>;
   readonly #services = new Map<string, unknown>();
   readonly #faultLimit: number;
+  readonly #strictCounters: boolean;
   #batchDepth = 0;
   #flushQueue: PluginRecord[] = [];
   #exposed = new Set<string>();
@@ -203,6 +221,7 @@ export class Dispatcher {
     this.rng = options.rng ?? new SeededRng(options.seed ?? 1);
     this.pool = options.pool ?? new PacketPool();
     this.#faultLimit = options.faultLimit ?? 100;
+    this.#strictCounters = options.strictCounters ?? false;
     this.logs = new LogHub(options.log ?? null, options.logLevel ?? "info", () => this.clock.now());
     this.#log = this.logs.logger("dispatcher");
     this.#noBinding = this.counters.get("dispatcher.rx.no_binding");
@@ -233,7 +252,16 @@ export class Dispatcher {
       this.#hooks.get(point)!.push(...hookOrder.get(point)!.map((n) => this.#byName.get(n)!));
     }
     for (const rec of this.#plugins) {
-      if (rec.handlers.ready) this.#guard(rec, () => rec.handlers.ready!());
+      const ready = rec.handlers.ready;
+      if (ready === undefined) continue;
+      if (options.readyFaults !== "fail") this.#guard(rec, () => ready.call(rec.handlers));
+      else {
+        try {
+          ready.call(rec.handlers);
+        } catch (err) {
+          throw new PluginSetupError(rec.name, "ready", err);
+        }
+      }
     }
   }
 
@@ -253,6 +281,7 @@ export class Dispatcher {
       quarantined: false,
       faultCounter: this.counters.get(`${m.name}.fault`),
       drops: new Map(),
+      undeclared: new Set(),
       services: new Map(),
       flushRequested: false,
     };
@@ -268,7 +297,19 @@ export class Dispatcher {
       }
       options[k] = v;
     }
-    const handlers = e.plugin.setup(this.#context(rec, Object.freeze(options)));
+    let handlers: ProtocolHandlers;
+    try {
+      handlers = e.plugin.setup(this.#context(rec, Object.freeze(options)));
+    } catch (err) {
+      if (err instanceof StackError) throw err; // already names the plugin (ctx misuse)
+      // Bad option values keep their class (GUIDE: TypeError/RangeError for bad
+      // arguments), now naming the plugin; anything else is a PluginSetupError.
+      if (err instanceof TypeError || err instanceof RangeError) {
+        const Class = err instanceof TypeError ? TypeError : RangeError;
+        throw new Class(`Plugin "${m.name}" failed in setup(): ${err.message}`, { cause: err });
+      }
+      throw new PluginSetupError(m.name, "setup", err);
+    }
     rec.handlers = handlers;
     for (const s of m.provides ?? []) {
       if (!handlers.services || !(s in handlers.services)) {
@@ -508,10 +549,21 @@ export class Dispatcher {
     const key = typeof reason === "string" ? reason : `bad_verdict_${reason}`;
     let c = rec.drops.get(dir + key);
     if (c === undefined) {
+      // A malformed verdict has its own visible counter (bad_verdict_<v>).
+      if (typeof reason === "string" && !rec.manifest.counters.includes(`${dir}.${key}`)) {
+        const what = `plugin "${rec.name}" dropped a packet for "${dir}.${key}", ` +
+          `which its manifest does not declare in counters`;
+        if (this.#strictCounters) throw new Error(`Undeclared drop reason: ${what}`);
+        this.#log.warn(`${what}; counted as ${rec.name}.undeclared too`);
+        rec.undeclared.add(dir + key);
+      }
       c = this.counters.get(`${rec.name}.${dir}.${key}`);
       rec.drops.set(dir + key, c);
     }
     c.value++;
+    if (rec.undeclared.size > 0 && rec.undeclared.has(dir + key)) {
+      this.counters.get(`${rec.name}.undeclared`).value++;
+    }
     return key;
   }
 

@@ -535,7 +535,10 @@ Deno.test("PluginContext.runHooks() returns ACCEPT, CONSUMED or the counted reas
   let ctxOut!: PluginContext;
   let verdict: Verdict = ACCEPT;
   const caller = plugin({ name: "caller" }, (ctx) => (ctxOut = ctx, {}));
-  const { d } = toyStack([caller, hooker("inp", [{ point: "input" }], () => verdict)]);
+  const { d } = toyStack([
+    caller,
+    hooker("inp", [{ point: "input" }], () => verdict, { counters: ["input.spoofed"] }),
+  ]);
   const pkt = d.pool.alloc(4);
   assert.equal(ctxOut.hasHooks("input"), true);
   assert.equal(ctxOut.hasHooks("forward"), false);

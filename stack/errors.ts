@@ -57,3 +57,28 @@ export class DriverError extends StackError {
     super("EDRIVER", message, options);
   }
 }
+
+/**
+ * A plugin's `setup()` (or, when the stack is asked to fail on it, its
+ * `ready()`) threw at boot. The message names the plugin and the step;
+ * `cause` is what it threw.
+ *
+ * @example
+ * ```ts
+ * import { PluginSetupError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const e = new PluginSetupError("hello", "setup", new Error("no table"));
+ * assert.equal(e.message, 'Plugin "hello" failed in setup(): no table');
+ * assert.equal(e.code, "EPLUGINSETUP");
+ * ```
+ */
+export class PluginSetupError extends StackError {
+  /** The plugin that failed. */
+  readonly plugin: string;
+  /** Creates the error for `plugin`'s `step`, caused by `cause`. */
+  constructor(plugin: string, step: "setup" | "ready", cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super("EPLUGINSETUP", `Plugin "${plugin}" failed in ${step}(): ${why}`, { cause });
+    this.plugin = plugin;
+  }
+}

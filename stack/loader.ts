@@ -4,11 +4,54 @@
  * loaded with dynamic `import()`; the module must export the plugin as
  * `default` or as `plugin`.
  *
+ * A plugin that cannot be loaded throws {@linkcode PluginLoadError}, whose
+ * one-line message names the plugin as written and what went wrong, with a
+ * stable `reason`: `unknown_name`, `not_found`, `import_failed`,
+ * `no_export` or `bad_manifest`.
+ *
  * @module
  */
 import type { PluginEntry } from "./boot.ts";
-import { PluginManifestError } from "./errors.ts";
-import type { ProtocolPlugin } from "./manifest.ts";
+import { PluginManifestError, StackError } from "./errors.ts";
+import { type ProtocolPlugin, validateManifest } from "./manifest.ts";
+
+/** Why {@linkcode PluginLoadError} was thrown. */
+export type PluginLoadReason =
+  | "unknown_name"
+  | "not_found"
+  | "import_failed"
+  | "no_export"
+  | "bad_manifest";
+
+/**
+ * A plugin of a stack manifest could not be loaded. The message is one line:
+ * `Cannot load plugin "<as written>": <what went wrong>`.
+ *
+ * @example
+ * ```ts
+ * import { PluginLoadError } from "./loader.ts";
+ * import assert from "node:assert/strict";
+ * const e = new PluginLoadError("./x.ts", "not_found", "no such file /tmp/x.ts");
+ * assert.equal(e.message, 'Cannot load plugin "./x.ts": no such file /tmp/x.ts');
+ * assert.equal(e.code, "EPLUGINLOAD");
+ * ```
+ */
+export class PluginLoadError extends StackError {
+  /** The plugin as the manifest names it (built-in name, path or URL). */
+  readonly plugin: string;
+  /** What went wrong. */
+  readonly reason: PluginLoadReason;
+  /** Creates the error; `detail` is made one line. */
+  constructor(plugin: string, reason: PluginLoadReason, detail: string, options?: ErrorOptions) {
+    super(
+      "EPLUGINLOAD",
+      `Cannot load plugin "${plugin}": ${detail.replace(/\s*\n\s*/g, "; ")}`,
+      options,
+    );
+    this.plugin = plugin;
+    this.reason = reason;
+  }
+}
 
 /** One plugin in a stack manifest: a name/path/URL, or one with options. */
 export type PluginRef = string | {
@@ -48,7 +91,9 @@ function looksLikePath(s: string): boolean {
  * Resolves every entry of `manifest` to a plugin: built-ins by name from
  * `builtins`, others by `import()` relative to `base`.
  *
- * @throws {PluginManifestError} when a name is unknown or a module has no plugin.
+ * @throws {PluginManifestError} when the manifest itself is malformed.
+ * @throws {PluginLoadError} when a plugin is unknown, missing, fails to
+ * import, exports no plugin or has an invalid manifest.
  */
 export async function resolveManifest(
   manifest: StackManifest,
@@ -70,33 +115,68 @@ export async function resolveManifest(
       : undefined;
     if (plugin === undefined) {
       if (!looksLikePath(use)) {
-        throw new PluginManifestError(
+        const hint = /[/\\]|\.[jt]sx?$/.test(use) ? ` (for a file, write ./${use})` : "";
+        throw new PluginLoadError(
           use,
-          `no built-in plugin has this name (built-ins: ${
+          "unknown_name",
+          `no built-in plugin has this name${hint} (built-ins: ${
             Object.keys(options.builtins).join(", ")
           })`,
         );
       }
-      const url = new URL(use, base).href;
-      let mod: Record<string, unknown>;
-      try {
-        mod = await import(url);
-      } catch (err) {
-        throw new PluginManifestError(use, `cannot import ${url}: ${(err as Error).message}`);
-      }
-      const found = mod.default ?? mod.plugin;
-      if (!isPlugin(found)) {
-        throw new PluginManifestError(
-          use,
-          `module ${url} exports no plugin as default or "plugin"`,
-        );
-      }
-      plugin = found;
+      plugin = await importPlugin(use, new URL(use, base));
     }
     const opts = typeof ref === "string" ? undefined : ref.options;
     out.push(opts ? { plugin, options: opts } : { plugin });
   }
   return out;
+}
+
+/** Imports the plugin module at `url` (written `use` in the manifest). */
+async function importPlugin(use: string, url: URL): Promise<ProtocolPlugin> {
+  if (url.protocol === "file:") {
+    const path = decodeURIComponent(url.pathname);
+    try {
+      await Deno.stat(url);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new PluginLoadError(use, "not_found", `no such file ${path}`);
+      }
+      // No permission to stat: let import() say what it can.
+    }
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(url.href);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const notFound = /^Module not found/.test(message);
+    throw new PluginLoadError(
+      use,
+      notFound ? "not_found" : "import_failed",
+      notFound ? message.split("\n")[0]! : `importing ${url.href} threw: ${message.split("\n")[0]}`,
+      { cause: err },
+    );
+  }
+  const found = mod.default ?? mod.plugin;
+  if (!isPlugin(found)) {
+    const names = Object.keys(mod);
+    throw new PluginLoadError(
+      use,
+      "no_export",
+      `${url.href} exports no plugin as default or "plugin" (its exports: ${
+        names.length === 0 ? "none" : names.join(", ")
+      })`,
+    );
+  }
+  try {
+    validateManifest(found.manifest);
+  } catch (err) {
+    throw new PluginLoadError(use, "bad_manifest", `bad manifest: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return found;
 }
 
 /**

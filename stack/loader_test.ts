@@ -3,7 +3,12 @@ import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUILTIN_PLUGINS, loadStack, type Stack } from "../mod.ts";
 import { PluginManifestError } from "./errors.ts";
-import { readManifestFile, resolveManifest } from "./loader.ts";
+import {
+  PluginLoadError,
+  type PluginLoadReason,
+  readManifestFile,
+  resolveManifest,
+} from "./loader.ts";
 import type { FixtureCountService } from "../tests/fixtures/plugins/counter_plugin.ts";
 
 const FIXTURES = new URL("../tests/fixtures/plugins/", import.meta.url);
@@ -43,6 +48,19 @@ async function assertManifestError(p: Promise<unknown>, ...patterns: RegExp[]): 
   const err = await p.then(() => null, (e: unknown) => e);
   assert.ok(err instanceof PluginManifestError, `expected PluginManifestError, got ${err}`);
   assert.equal(err.code, "EPLUGINMANIFEST");
+  for (const re of patterns) assert.match(err.message, re);
+}
+
+async function assertLoadError(
+  p: Promise<unknown>,
+  reason: PluginLoadReason,
+  ...patterns: RegExp[]
+): Promise<void> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof PluginLoadError, `expected PluginLoadError, got ${err}`);
+  assert.equal(err.code, "EPLUGINLOAD");
+  assert.equal(err.reason, reason, err.message);
+  assert.ok(!err.message.includes("\n"), `one line: ${err.message}`);
   for (const re of patterns) assert.match(err.message, re);
 }
 
@@ -135,9 +153,10 @@ Deno.test("loadStack() reads a JSON manifest from a folder whose name needs URL 
 });
 
 Deno.test("loadStack() rejects an unknown plugin name, listing the built-ins", async () => {
-  await assertManifestError(
+  await assertLoadError(
     loadStack({ plugins: ["ethernet", "quic"] }),
-    /plugin "quic"/,
+    "unknown_name",
+    /^Cannot load plugin "quic": /,
     /no built-in plugin has this name/,
     new RegExp(`built-ins: ${Object.keys(BUILTIN_PLUGINS).join(", ")}`),
   );
@@ -145,28 +164,69 @@ Deno.test("loadStack() rejects an unknown plugin name, listing the built-ins", a
 
 Deno.test("loadStack() does not take Object.prototype members for built-ins", async () => {
   for (const name of ["constructor", "toString", "__proto__"]) {
-    await assertManifestError(
+    await assertLoadError(
       loadStack({ plugins: [name] }),
+      "unknown_name",
       new RegExp(`plugin "${name}"`),
       /no built-in plugin has this name/,
     );
   }
 });
 
-Deno.test("loadStack() rejects a module without a plugin export", async () => {
+Deno.test("loadStack() rejects a module without a plugin export, listing its exports", async () => {
   const url = new URL("not_a_plugin.ts", FIXTURES).href;
-  await assertManifestError(
+  await assertLoadError(
     loadStack({ plugins: [url] }),
+    "no_export",
     /not_a_plugin\.ts/,
-    /exports no plugin as default or "plugin"/,
+    /exports no plugin as default or "plugin" \(its exports: default, notAPlugin\)/,
   );
 });
 
-Deno.test("loadStack() rejects a module that cannot be imported", async () => {
-  await assertManifestError(
+Deno.test("loadStack() says a plugin file is not found, with its full path", async () => {
+  await assertLoadError(
     loadStack({ plugins: ["./no_such_plugin.ts"] }, { base: FIXTURES }),
-    /plugin "\.\/no_such_plugin\.ts"/,
-    /cannot import file:\/\/.*no_such_plugin\.ts/,
+    "not_found",
+    /^Cannot load plugin "\.\/no_such_plugin\.ts": no such file \/.*\/fixtures\/plugins\/no_such_plugin\.ts$/,
+  );
+});
+
+Deno.test("loadStack() says when importing a plugin throws, with the thrown message", async () => {
+  await withTempDir("netstack-loader-", async (dir) => {
+    await Deno.writeTextFile(`${dir}/boom.ts`, `throw new Error("boom at import");\n`);
+    await Deno.writeTextFile(`${dir}/syntax.ts`, `export default {;\n`);
+    await assertLoadError(
+      loadStack({ plugins: ["./boom.ts"] }, { base: `file://${dir}/` }),
+      "import_failed",
+      /^Cannot load plugin "\.\/boom\.ts": importing file:\/\/.*boom\.ts threw: boom at import$/,
+    );
+    await assertLoadError(
+      loadStack({ plugins: ["./syntax.ts"] }, { base: `file://${dir}/` }),
+      "import_failed",
+      /^Cannot load plugin "\.\/syntax\.ts": importing .* threw: /,
+    );
+  });
+});
+
+Deno.test("loadStack() names a plugin whose manifest is invalid", async () => {
+  await withTempDir("netstack-loader-", async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/bad.ts`,
+      `export const plugin = { manifest: { name: "Bad Name" }, setup() { return {}; } };\n`,
+    );
+    await assertLoadError(
+      loadStack({ plugins: ["./bad.ts"] }, { base: `file://${dir}/` }),
+      "bad_manifest",
+      /^Cannot load plugin "\.\/bad\.ts": bad manifest: Invalid manifest/,
+    );
+  });
+});
+
+Deno.test("loadStack() hints ./ for a bare file name that is not a built-in", async () => {
+  await assertLoadError(
+    loadStack({ plugins: ["plugins/x.ts"] }),
+    "unknown_name",
+    /\(for a file, write \.\/plugins\/x\.ts\)/,
   );
 });
 

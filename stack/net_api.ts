@@ -249,4 +249,11 @@ export interface TcpSocketsService {
   listen(options: TcpListenOptions): TcpListener;
   /** Every socket, listeners first, like `ss -tan`. */
   sockets(): TcpSocketInfo[];
+  /**
+   * Shutdown: closes every listener and aborts every connection (RST when
+   * synchronized, RFC 9293 §3.10.5; users see `Interrupted`). Returns how
+   * many connections were aborted. Optional: an implementation without it
+   * leaves connections to `teardown`.
+   */
+  abortAll?(): number;
 }

@@ -35,6 +35,7 @@ export class Run {
   readonly #stack: ReplayTarget;
   readonly #set: (at: Instant) => void;
   readonly #paced: number; // 0 = max speed
+  readonly #maxGapMs: number; // longest wall-clock wait, ≤ MAX_TIMEOUT_MS
   readonly #routes: (ReplayDriver | null | undefined)[] = [];
   readonly #ids = new Map<ReplayDriver, number>();
   readonly #skippedSeen = new Set<number>();
@@ -85,6 +86,11 @@ export class Run {
       throw new RangeError(`Cannot replay: speed must be "max" or a positive number, got ${speed}`);
     }
     this.#paced = speed === "max" ? 0 : speed;
+    const maxGap = options.maxGap ?? Infinity;
+    if (!(maxGap >= 0)) {
+      throw new RangeError(`Cannot replay: maxGap must be a non-negative number, got ${maxGap}`);
+    }
+    this.#maxGapMs = Math.min(maxGap / 1000, MAX_TIMEOUT_MS);
     const tail = options.tail ?? 0;
     if (!(tail >= 0) || !Number.isFinite(tail)) {
       throw new RangeError(`Cannot replay: tail must be a non-negative duration, got ${tail}`);
@@ -201,7 +207,12 @@ export class Run {
     for (let i = 0; i < MAX_TIMER_ROUNDS; i++) {
       const next = this.#next(t);
       const due = this.#wallStart + (next - this.#stackStart) / 1000 / this.#paced;
-      const wait = due - performance.now();
+      let wait = due - performance.now();
+      if (wait > this.#maxGapMs) {
+        // A long gap: shift the schedule so that it lasts maxGap (tcpreplay --maxsleep).
+        this.#wallStart -= wait - this.#maxGapMs;
+        wait = this.#maxGapMs;
+      }
       if (wait > 1) await sleep(wait, this.#o.signal);
       if (this.#o.signal?.aborted) return;
       this.#step(next);
@@ -346,6 +357,9 @@ export class Run {
   }
 }
 
+/** The longest delay `setTimeout` takes (2^31 - 1 ms); longer ones fire at once, with a warning. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** @internal Waits `ms` (wall clock), or until `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
@@ -356,7 +370,7 @@ export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void
       resolve();
     };
     // Drivers may use real timers (GUIDE: time); the stack never does.
-    const id = setTimeout(done, ms);
+    const id = setTimeout(done, Math.min(ms, MAX_TIMEOUT_MS));
     signal?.addEventListener("abort", done, { once: true });
   });
 }

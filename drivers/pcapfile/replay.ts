@@ -299,6 +299,12 @@ export interface ReplayOptions {
   readonly route?: (iface: CaptureInterface) => ReplayDriver | undefined;
   /** `"max"` (default): virtual time only; a positive number: paced, 1 = real time. */
   readonly speed?: number | "max";
+  /**
+   * Paced replay: the longest wall-clock wait between two steps, in µs
+   * (default unlimited); a longer gap in the capture is cut to this, like
+   * tcpreplay's `--maxsleep`. Waits never exceed what `setTimeout` takes.
+   */
+  readonly maxGap?: number;
   /** Where the stack's frames go (timestamps in capture time). */
   readonly output?: CaptureWriter;
   /**

@@ -2,12 +2,14 @@
 import assert from "node:assert/strict";
 import { runDemo } from "../../cli/demo.ts";
 import { main } from "../../cli.ts";
+import { UsageError } from "../../cli/_common.ts";
+import { parseCapture } from "../../drivers/pcapfile/mod.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 
 const quiet = () => {};
 
 Deno.test("demo pings the LAN, echoes UDP and traces the route across two routers", async () => {
-  const r = await runDemo(["--out", "-"], quiet);
+  const r = await runDemo(["--no-capture"], quiet);
   assert.equal(r.code, 0);
   assert.equal(r.replies, r.attempts);
   assert.equal(r.udpEchoes, 3);
@@ -26,9 +28,9 @@ Deno.test("demo pings the LAN, echoes UDP and traces the route across two router
 });
 
 Deno.test("demo gives a byte-identical capture for the same seed and another for another seed", async () => {
-  const a = await runDemo(["--out", "-", "--seed", "9", "--hosts", "4"], quiet);
-  const b = await runDemo(["--out", "-", "--seed", "9", "--hosts", "4"], quiet);
-  const c = await runDemo(["--out", "-", "--seed", "10", "--hosts", "4"], quiet);
+  const a = await runDemo(["--no-capture", "--seed", "9", "--hosts", "4"], quiet);
+  const b = await runDemo(["--no-capture", "--seed", "9", "--hosts", "4"], quiet);
+  const c = await runDemo(["--no-capture", "--seed", "10", "--hosts", "4"], quiet);
   assert.deepEqual(a.capture, b.capture);
   assert.notDeepEqual(a.capture, c.capture);
 });
@@ -36,13 +38,18 @@ Deno.test("demo gives a byte-identical capture for the same seed and another for
 Deno.test("demo writes its capture file and rejects bad flags", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const out = `${dir}/demo.pcap`;
+    const out = `${dir}/demo.pcapng`;
     const lines: string[] = [];
     const r = await runDemo(["--out", out], (l) => lines.push(l));
     assert.deepEqual(await Deno.readFile(out), r.capture);
+    const pcap = `${dir}/demo.pcap`;
+    await runDemo(["--out", pcap], quiet);
+    const classic = parseCapture(await Deno.readFile(pcap));
+    assert.equal(classic.format, "pcap");
+    assert.equal(classic.records.length, parseCapture(r.capture).records.length);
     assert.ok(lines.some((l) => l.startsWith("capture written to")));
-    await assert.rejects(runDemo(["--hosts", "1"], quiet), RangeError);
-    await assert.rejects(runDemo(["--seed", "x"], quiet), TypeError);
+    await assert.rejects(runDemo(["--hosts", "1"], quiet), UsageError);
+    await assert.rejects(runDemo(["--seed", "x"], quiet), UsageError);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -258,11 +258,12 @@ Deno.test({
       "10.0.0.2/24",
     ]);
     assert.equal(r.code, 1);
-    assert.match(r.err[0]!, /^error: Cannot enter network namespace "no-such-ns-up-test"/);
+    assert.match(r.err[0]!, /^cli\.ts up: Cannot enter network namespace "no-such-ns-up-test"/);
+    assert.equal(r.err.length, 1);
   },
 });
 
-Deno.test("up stops cleanly on SIGTERM and SIGINT after ready, printing its counters", async () => {
+Deno.test("up stops cleanly on SIGTERM (143) and SIGINT (130) after ready, printing its counters", async () => {
   const mod = new URL("../../cli/up.ts", import.meta.url).href;
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     const child = new Deno.Command(Deno.execPath(), {
@@ -289,6 +290,7 @@ Deno.test("up stops cleanly on SIGTERM and SIGINT after ready, printing its coun
       clearTimeout(timer);
     }
     assert.match(out, /^ready eth0 10\.0\.0\.2\/24\n/, "ready comes first");
+    const killedAt = performance.now();
     child.kill(signal);
     for (;;) {
       const chunk = await reader.read();
@@ -296,8 +298,10 @@ Deno.test("up stops cleanly on SIGTERM and SIGINT after ready, printing its coun
       out += decoder.decode(chunk.value);
     }
     const status = await child.status;
+    const took = performance.now() - killedAt;
     const err = decoder.decode(await new Response(child.stderr).arrayBuffer());
-    assert.equal(status.code, 0, `${signal}: ${err}`);
+    assert.ok(took < 1000, `${signal}: exited ${took.toFixed(0)} ms after the signal`);
+    assert.equal(status.code, signal === "SIGINT" ? 130 : 143, `${signal}: ${err}`);
     assert.match(out, /^eth0: rx \d+ packets/m);
     assert.match(out, /^icmp:$/m);
   }
@@ -322,10 +326,133 @@ Deno.test({
         });
         clearTimeout(timer);
         assert.equal(code, 1, err.join("\n"));
-        assert.match(err.join("\n"), /^error: tun0 stopped: The device descriptor failed/m);
+        assert.match(err.join("\n"), /^cli\.ts up: tun0 stopped: The device descriptor failed/m);
       } finally {
         await deleting;
       }
     });
   },
+});
+
+/** Runs `deno run -A cli.ts ARGS` and returns its exit code and output. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../../cli.ts", import.meta.url).pathname, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const d = new TextDecoder();
+  return { code: r.code, stdout: d.decode(r.stdout), stderr: d.decode(r.stderr) };
+}
+
+Deno.test("cli.ts up refuses bad values in one line, exit 2, before creating any device", async () => {
+  const ifname = `tunv${Deno.pid % 100000}`;
+  const cases: [string[], RegExp][] = [
+    [["--address", "foo"], /--address "foo" is not an IPv4 address/],
+    [["--address", "300.1.1.1/24"], /--address "300\.1\.1\.1\/24" is not an IPv4 address/],
+    [["--address", "10.0.0.2/33"], /needs a prefix length 0\.\.32/],
+    [["--address", "10.0.0.2"], /needs a prefix length/],
+    [["--address", "10.0.0.0/24"], /network address/],
+    [["--address", "fd00::2/64"], /IPv6 is not supported yet/],
+    [["--address", "10.0.0.2/24", "--peer-address", "bad"], /--peer-address "bad"/],
+    [["--address", "10.0.0.2/24", "--peer-address", "10.0.0.2/24"], /the stack's own address/],
+    [["--address", "10.0.0.2/24", "--gateway", "fd00::1"], /IPv6 is not supported yet/],
+    [["--address", "10.0.0.2/24", "--mtu", "20"], /--mtu must be an integer in 68\.\.65535/],
+    [
+      ["--address", "10.0.0.2/24", "--capture", `/nonexistent-${Deno.pid}/x.pcap`],
+      /does not exist/,
+    ],
+    [["--address", "10.0.0.2/24", "--manifest", `/nonexistent-${Deno.pid}.json`], /no such file/],
+    [["--address", "10.0.0.2/24", "--format", "pcapng"], /--format needs --capture/],
+    [["--address", "10.0.0.2/24", "--nope"], /Unknown option '--nope'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cli(["up", "--driver", "tun", "--ifname", ifname, ...args]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stdout, "");
+    const lines = r.stderr.split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^cli\.ts up: /);
+    assert.match(lines[0]!, message);
+  }
+  const links = await new Deno.Command("ip", { args: ["-o", "link", "show"], stdout: "piped" })
+    .output();
+  assert.ok(!new TextDecoder().decode(links.stdout).includes(ifname), "no device was created");
+});
+
+Deno.test("up --capture x.pcapng writes pcapng, x.pcap classic pcap", async () => {
+  const dir = await Deno.makeTempDir({ prefix: `up-capture-${Deno.pid}-` });
+  try {
+    for (const [name, magic] of [["a.pcapng", 0x0a0d0d0a], ["a.pcap", 0xa1b2c3d4]] as const) {
+      const r = await up(["--driver", "loopback", "--capture", `${dir}/${name}`]);
+      assert.equal(r.code, 0, r.err.join("\n"));
+      const bytes = await Deno.readFile(`${dir}/${name}`);
+      const dv = new DataView(bytes.buffer);
+      assert.ok(
+        dv.getUint32(0, true) === magic || dv.getUint32(0, false) === magic,
+        `${name}: ${dv.getUint32(0).toString(16)}`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "up stopping resets an open TCP connection: Linux nc sees it at once",
+  ignore,
+  async fn() {
+    await withNetns(async (ns) => {
+      let nc: Deno.ChildProcess | undefined;
+      let stoppedAt = 0;
+      const r = await up(
+        [...tunIn(ns), "--peer-address", "10.0.0.1/24", "--serve", "echo"],
+        async (stack) => {
+          nc = new Deno.Command("ip", {
+            args: ["netns", "exec", ns, "timeout", "10", "nc", "-n", "10.0.0.2", "7"],
+            stdin: "piped",
+            stdout: "piped",
+            stderr: "piped",
+          }).spawn();
+          for (let i = 0; i < 100; i++) { // at most 5 s
+            if (stack.sockets().some((s) => s.state === "ESTABLISHED")) break;
+            await new Promise((res) => setTimeout(res, 50));
+          }
+          assert.ok(stack.sockets().some((s) => s.state === "ESTABLISHED"), "nc connected");
+          stoppedAt = performance.now();
+        },
+        { services: (await import("../../plugins/services/mod.ts")).SERVICES },
+      );
+      assert.equal(r.code, 0, r.err.join("\n"));
+      assert.ok(r.out.includes("reset 1 TCP connection"), r.out.join("\n"));
+      const status = await nc!.status;
+      const waited = performance.now() - stoppedAt;
+      await nc!.stdin.close().catch(() => {});
+      assert.notEqual(status.code, 124, "nc did not notice the stack stopping");
+      assert.ok(waited < 2000, `nc ended ${waited.toFixed(0)} ms after the stop`);
+    }, `up-rst-${Deno.pid}-`);
+  },
+});
+
+Deno.test("up --log-level debug logs bindings at boot, neighbour and TCP state changes", async () => {
+  const { SERVICES } = await import("../../plugins/services/mod.ts");
+  const r = await up(
+    ["--driver", "loopback", "--log-level", "debug", "--serve", "echo"],
+    () => new Promise((resolve) => setTimeout(resolve, 500)), // two looks at the tables
+    { services: SERVICES },
+  );
+  assert.equal(r.code, 0, r.err.join("\n"));
+  const log = r.err.join("\n");
+  assert.match(log, /^\d+\.\d{6} debug tcp: binds ip\.protocol 6, .*provides tcp\.sockets$/m);
+  assert.match(log, /^\d+\.\d{6} debug arp: binds ethertype 0x806/m);
+  assert.match(log, /^\d+\.\d{6} debug arp: neighbour eth0 10\.0\.0\.1: 02:[0-9a-f:]+ REACHABLE$/m);
+  assert.match(
+    log,
+    /^\d+\.\d{6} debug tcp: connection 0\.0\.0\.0:7 0\.0\.0\.0:\*: LISTEN -> gone$/m,
+  );
+  const quiet = await up(["--driver", "loopback", "--serve", "echo"], undefined, {
+    services: SERVICES,
+  });
+  assert.doesNotMatch(quiet.err.join("\n"), /debug/);
 });

@@ -166,9 +166,15 @@ Deno.test({
     assert.deepEqual(events, ["start tun0", "close"]);
     const bad = await replay([PING4, "--serve", "probe,http"], { services });
     assert.equal(bad.code, 2);
-    assert.equal(bad.err[0], "error: unknown service http for --serve (available: probe)");
+    assert.equal(
+      bad.err[0],
+      'cli.ts replay: unknown service http for --serve (available: probe) (see "cli.ts replay --help")',
+    );
     const none = await replay([PING4, "--serve", "echo"]);
-    assert.equal(none.err[0], "error: unknown service echo for --serve (available: none yet)");
+    assert.match(
+      none.err[0]!,
+      /^cli\.ts replay: unknown service echo for --serve \(available: none yet\)/,
+    );
   },
 });
 
@@ -229,26 +235,38 @@ Deno.test("replay of a cut-off capture replays what precedes the cut, names the 
   });
 });
 
-Deno.test("replay rejects bad options with exit code 2", async () => {
+Deno.test("replay rejects bad options with exit code 2 and one line naming the option", async () => {
+  const F = import.meta.filename!; // exists: only the option is wrong
   for (
-    const args of [
-      [],
-      ["a.pcap", "b.pcap"],
-      ["x.pcap", "--address", "10.0.0.2"],
-      ["x.pcap", "--mac", "01:00:5e:00:00:01"],
-      ["x.pcap", "--gateway", "nowhere"],
-      ["x.pcap", "--speed", "0"],
-      ["x.pcap", "--speed", "2", "--realtime"],
-      ["x.pcap", "--tail", "-1"],
-      ["x.pcap", "--arp", "maybe"],
-      ["x.pcap", "--merge"],
-      ["x.pcap", "--filter", "tcp and"],
-      ["x.pcap", "--seed", "1.5"],
-    ]
+    const [args, message] of [
+      [[], /give exactly one capture FILE/],
+      [["a.pcap", "b.pcap"], /give exactly one capture FILE/],
+      [[F, "--address", "10.0.0.2"], /--address "10\.0\.0\.2" needs a prefix length/],
+      [[F, "--address", "fd00::2/64"], /IPv6 is not supported yet/],
+      [[F, "--mac", "01:00:5e:00:00:01"], /--mac must be a unicast MAC/],
+      [[F, "--gateway", "nowhere"], /--gateway "nowhere" is not an IPv4 address/],
+      [[F, "--speed", "0"], /--speed must be a positive number/],
+      [[F, "--speed", "2", "--realtime"], /give --realtime or --speed/],
+      [[F, "--max-gap=-1"], /--max-gap must be/],
+      [[F, "--tail=-1"], /--tail must be/],
+      [[F, "--arp", "maybe"], /--arp must be/],
+      [[F, "--merge"], /--merge needs --out/],
+      [[F, "--format", "pcapng"], /--format needs --out/],
+      [[F, "--out", "x.cap", "--format", "erf"], /--format must be pcap or pcapng/],
+      [
+        [F, "--out", `/nonexistent-${Deno.pid}/o.pcap`],
+        /the folder \/nonexistent-\d+ does not exist/,
+      ],
+      [[F, "--filter", "tcp and"], /--filter: .*ends too early/],
+      [[F, "--seed", "1.5"], /--seed must be an integer/],
+      [[`/nonexistent-${Deno.pid}.pcap`], /nonexistent-\d+\.pcap: no such file/],
+    ] as const
   ) {
-    const r = await replay(args);
+    const r = await replay([...args]);
     assert.equal(r.code, 2, args.join(" "));
-    assert.match(r.err[0]!, /^error: /, args.join(" "));
+    assert.equal(r.err.length, 1, r.err.join("\n"));
+    assert.match(r.err[0]!, /^cli\.ts replay: /, args.join(" "));
+    assert.match(r.err[0]!, message, args.join(" "));
   }
   const help = await replay(["--help"]);
   assert.equal(help.code, 0);
@@ -294,4 +312,173 @@ Deno.test("replay --plugin and --manifest load plugins by path", async () => {
     assert.equal(m.code, 0, m.err.join("\n"));
     assert.deepEqual(m.summary!.acceptedBy, { hello: 1 });
   });
+});
+
+/** Runs `deno run -A cli.ts ARGS` with `stdin` bytes; exit code and output. */
+async function cli(
+  args: string[],
+  stdin?: Uint8Array,
+): Promise<{ code: number; stdout: Uint8Array; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../../cli.ts", import.meta.url).pathname, ...args],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000), // a hang fails the test instead of stalling it
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(stdin);
+    await w.close();
+  }
+  const r = await child.output();
+  return { code: r.code, stdout: r.stdout, stderr: new TextDecoder().decode(r.stderr) };
+}
+
+// Echo requests 10.0.0.1 -> 10.0.0.2 on raw IP.
+const ECHO_REQUEST = new Uint8Array([
+  0x45,
+  0,
+  0,
+  28,
+  0,
+  1,
+  0,
+  0,
+  64,
+  1,
+  0x66,
+  0xde,
+  10,
+  0,
+  0,
+  1,
+  10,
+  0,
+  0,
+  2,
+  8,
+  0,
+  0xf7,
+  0xfe,
+  0,
+  1,
+  0,
+  0,
+]); // deno-fmt-ignore
+
+/** A raw-IP capture of echo requests at `times` (µs). */
+function echoCapture(times: readonly number[]): Uint8Array {
+  const w = new PcapWriter({ linkType: 101 });
+  for (const t of times) w.write({ timestamp: t, data: ECHO_REQUEST });
+  return w.bytes();
+}
+
+Deno.test("replay --speed caps long gaps at --max-gap and never overflows setTimeout", async () => {
+  const day = 86_400e6;
+  // A day, then about 30 years: unpaced, --speed 1 would sleep for decades.
+  const file = echoCapture([1e6, 1e6 + day, 1e6 + day + 30 * 365 * day]);
+  await withTemp(".pcap", async (path) => {
+    await Deno.writeFile(path, file);
+    for (const speed of ["1", "1000", "0.001"]) {
+      const t0 = performance.now();
+      const r = await cli([
+        "replay",
+        path,
+        "--address",
+        "10.0.0.2/24",
+        "--speed",
+        speed,
+        "--max-gap",
+        "0.2",
+      ]);
+      const took = performance.now() - t0;
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/);
+      assert.match(new TextDecoder().decode(r.stdout), /3 packets read, 3 replayed/);
+      assert.ok(took < 10_000, `--speed ${speed} took ${took.toFixed(0)} ms`);
+      assert.ok(took > 400, `--speed ${speed} waited (2 gaps of 0.2 s): ${took.toFixed(0)} ms`);
+    }
+  });
+});
+
+Deno.test("replay on SIGTERM/SIGINT closes a valid --out capture, prints its summary, exits 143/130", async () => {
+  // Ten requests one second apart, paced in real time: about 9 s in all.
+  const file = echoCapture(Array.from({ length: 10 }, (_, i) => 1e6 * (i + 1)));
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    await withTemp(".pcap", async (out) => {
+      const input = out.replace(/out\.pcap$/, "in.pcap");
+      await Deno.writeFile(input, file);
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../../cli.ts", import.meta.url).pathname,
+          "replay",
+          input,
+          "--address",
+          "10.0.0.2/24",
+          "--speed",
+          "1",
+          "--out",
+          out,
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      await new Promise((r) => setTimeout(r, 2500)); // start-up, then a packet or two
+      child.kill(signal);
+      const r = await child.output();
+      const stdout = new TextDecoder().decode(r.stdout);
+      assert.equal(r.code, signal === "SIGTERM" ? 143 : 130, new TextDecoder().decode(r.stderr));
+      assert.match(stdout, /stopped early/);
+      const m = /(\d+) replayed/.exec(stdout);
+      assert.ok(m !== null && Number(m[1]) >= 1 && Number(m[1]) < 10, stdout);
+      const parsed = parseCapture(await Deno.readFile(out));
+      assert.equal(parsed.format, "pcap");
+      assert.equal(parsed.records.length, Number(m![1]), "one reply per replayed request");
+    });
+  }
+});
+
+Deno.test("replay - reads standard input; --out - writes the capture to standard output", async () => {
+  const file = echoCapture([1e6, 2e6]);
+  const r = await cli(["replay", "-", "--address", "10.0.0.2/24", "--out", "-"], file);
+  assert.equal(r.code, 0, r.stderr);
+  const parsed = parseCapture(r.stdout);
+  assert.equal(parsed.format, "pcap");
+  assert.equal(parsed.records.length, 2);
+  assert.match(r.stderr, /^replay \(stdin\) \(pcap\): 2 packets read, 2 replayed/m);
+  const ng = await cli([
+    "replay",
+    "-",
+    "--address",
+    "10.0.0.2/24",
+    "--out",
+    "-",
+    "--format",
+    "pcapng",
+  ], file);
+  assert.equal(parseCapture(ng.stdout).format, "pcapng");
+});
+
+Deno.test({
+  name: "replay --out x.pcap of a capture with two link types says to use pcapng, exit 2, no file",
+  ignore: !HAVE,
+  async fn() {
+    // One Ethernet and one raw-IP interface in one pcapng file.
+    const ng = new (await import("../../drivers/pcapfile/mod.ts")).PcapngWriter({
+      interfaces: [{ linkType: 1 }, { linkType: 101 }],
+    });
+    ng.write({ timestamp: 1, data: ECHO_REQUEST, interfaceId: 1 });
+    await withTemp(".pcap", async (out) => {
+      const input = out.replace(/out\.pcap$/, "in.pcapng");
+      await Deno.writeFile(input, ng.bytes());
+      const r = await replay([input, "--out", out]);
+      assert.equal(r.code, 2);
+      assert.match(r.err[0]!, /^cli\.ts replay: --out .*only pcapng/);
+      await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+    });
+  },
 });

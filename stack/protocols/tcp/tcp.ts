@@ -27,7 +27,7 @@ import { MIN_MSS, TS_OPTION_LEN } from "./options.ts";
 import { output } from "./output.ts";
 import { flushAcks } from "./rcv.ts";
 import { seqLe, seqLt } from "./seq.ts";
-import { SYN_RECEIVED, SYN_SENT } from "./state.ts";
+import { SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./state.ts";
 import { watchPathMtu } from "./timers.ts";
 
 const ICMP_DEST_UNREACHABLE = 3;
@@ -175,6 +175,21 @@ export const tcpPlugin: ProtocolPlugin = {
       connect: (options) => connect(core, options),
       listen: (options) => listen(core, options),
       sockets: () => listSockets(core),
+      abortAll() {
+        for (const l of [...core.listeners]) l.close();
+        const aborted = new Deno.errors.Interrupted(
+          "The connection was reset: the stack is stopping",
+        );
+        let n = 0;
+        for (const ep of [...core.conns]) {
+          if (ep.state === TIME_WAIT) ep.destroy(null); // nothing left to tell the peer
+          else {
+            ep.abort(aborted);
+            n++;
+          }
+        }
+        return n;
+      },
     };
 
     return {

@@ -1,0 +1,101 @@
+/**
+ * The dispatcher's development checks: undeclared drop reasons
+ * (`strictCounters`), and boot failures that name the plugin (`setup()`
+ * always, `ready()` with `readyFaults: "fail"`).
+ */
+import assert from "node:assert/strict";
+import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
+import type { DriverPort, LinkDriver } from "./driver.ts";
+import { PluginSetupError } from "./errors.ts";
+import type { LogRecord } from "./log.ts";
+import type { PacketBuffer } from "./packet.ts";
+import { testPlugin } from "../tests/_harness.ts";
+
+class NullDriver implements LinkDriver {
+  readonly linkType = 1;
+  readonly mtu = 1500;
+  port: DriverPort | undefined;
+  attach(port: DriverPort): void {
+    this.port = port;
+  }
+  transmit(pkt: PacketBuffer): void {
+    pkt.release();
+  }
+  close(): void {}
+}
+
+/** A stack whose one plugin takes every frame and drops it as `reason`. */
+function dropper(reason: string, options: Partial<DispatcherOptions> = {}): Dispatcher {
+  const p = testPlugin(
+    { name: "picky", binds: [{ table: "link", key: 1 }], counters: ["rx.declared"] },
+    () => ({ receive: () => reason }),
+  );
+  const d = new Dispatcher({ plugins: [p], ...options });
+  d.addInterface({ driver: new NullDriver() });
+  return d;
+}
+
+Deno.test("Dispatcher counts a declared drop reason under <plugin>.rx.<reason> only", () => {
+  const d = dropper("declared", { strictCounters: true });
+  d.inject(0, new Uint8Array([1]));
+  assert.equal(d.counters.value("picky.rx.declared"), 1);
+  assert.equal(d.counters.value("picky.undeclared"), 0);
+});
+
+Deno.test("Dispatcher with strictCounters throws on a drop reason the manifest does not declare", () => {
+  const d = dropper("surprise", { strictCounters: true });
+  assert.throws(
+    () => d.inject(0, new Uint8Array([1])),
+    /Undeclared drop reason: plugin "picky" dropped a packet for "rx\.surprise"/,
+  );
+});
+
+Deno.test("Dispatcher without strictCounters counts an undeclared reason visibly and warns once", () => {
+  const logs: LogRecord[] = [];
+  const d = dropper("surprise", { log: (r) => logs.push(r) });
+  d.inject(0, new Uint8Array([1]));
+  d.inject(0, new Uint8Array([1]));
+  assert.equal(d.counters.value("picky.rx.surprise"), 2);
+  assert.equal(d.counters.value("picky.undeclared"), 2);
+  const warnings = logs.filter((l) => l.level === "warn" && /rx\.surprise/.test(l.message));
+  assert.equal(warnings.length, 1);
+});
+
+Deno.test("Dispatcher names the plugin whose setup() throws", () => {
+  const p = testPlugin({ name: "broken" }, () => {
+    throw new Error("no table for me");
+  });
+  assert.throws(
+    () => new Dispatcher({ plugins: [p] }),
+    (e: Error) =>
+      e instanceof PluginSetupError && e.plugin === "broken" &&
+      e.message === 'Plugin "broken" failed in setup(): no table for me',
+  );
+});
+
+Deno.test("Dispatcher with readyFaults fail throws for a ready() that throws; default isolates it", () => {
+  const p = testPlugin({ name: "late" }, () => ({
+    ready() {
+      throw new Error("service missing");
+    },
+  }));
+  assert.throws(
+    () => new Dispatcher({ plugins: [p], readyFaults: "fail" }),
+    /^PluginSetupError: Plugin "late" failed in ready\(\): service missing$/m,
+  );
+  const d = new Dispatcher({ plugins: [p] });
+  assert.equal(d.counters.value("late.fault"), 1);
+  d.close();
+});
+
+Deno.test("Dispatcher keeps a TypeError or RangeError from setup() (bad options), naming the plugin", () => {
+  const p = testPlugin({ name: "ranged" }, () => {
+    throw new RangeError("port range is backwards");
+  });
+  assert.throws(
+    () => new Dispatcher({ plugins: [p] }),
+    (e: Error) =>
+      e instanceof RangeError &&
+      e.message === 'Plugin "ranged" failed in setup(): port range is backwards',
+  );
+});

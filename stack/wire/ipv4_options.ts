@@ -194,7 +194,9 @@ export function checkIpv4Options(
  * - Record Route with room: `addr` at the pointer, pointer += 4; full: unchanged.
  * - Timestamp flag 0: `ms`, pointer += 4; flag 1: `addr` and `ms`, pointer
  *   += 8; flag 3: `ms` only when the next prespecified address is `addr`,
- *   then pointer += 8; full (flags 0 and 1): overflow += 1 (saturating at 15).
+ *   then pointer += 8; full (flags 0 and 1): overflow += 1 (saturating at
+ *   15) when `overflow` is set (a hop that receives or forwards it; Linux
+ *   does not count the sender's own entry).
  * The options must have passed {@linkcode checkIpv4Options}. The header
  * checksum is not updated.
  *
@@ -209,9 +211,9 @@ export function checkIpv4Options(
  * const h = new Uint8Array(28);
  * h[0] = 0x47; // IHL 7
  * h.set([7, 7, 4, 0, 0, 0, 0, 0], 20); // RR, one empty slot
- * assert.ok(recordIpv4Options(h, 0, 28, 0x0a000002, 0));
+ * assert.ok(recordIpv4Options(h, 0, 28, 0x0a000002, 0, true));
  * assert.deepEqual([...h.subarray(20)], [7, 7, 8, 10, 0, 0, 2, 0]);
- * assert.ok(!recordIpv4Options(h, 0, 28, 0x0a000002, 0)); // full now
+ * assert.ok(!recordIpv4Options(h, 0, 28, 0x0a000002, 0, true)); // full now
  * ```
  */
 export function recordIpv4Options(
@@ -220,6 +222,7 @@ export function recordIpv4Options(
   hlen: number,
   addr: number,
   ms: number,
+  overflow: boolean,
 ): boolean {
   let changed = false;
   let i = 20;
@@ -259,7 +262,7 @@ export function recordIpv4Options(
           b[o + 2] = p + 8;
           changed = true;
         }
-      } else if (p > l && flag !== IPV4_TS_PRESPEC && (b[o + 3]! >> 4) < 15) {
+      } else if (overflow && p > l && flag !== IPV4_TS_PRESPEC && (b[o + 3]! >> 4) < 15) {
         b[o + 3] = b[o + 3]! + 0x10;
         changed = true;
       }

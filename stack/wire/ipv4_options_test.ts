@@ -225,29 +225,31 @@ function header(options: number[]): Uint8Array {
 
 Deno.test("recordIpv4Options() fills Timestamp only, then counts overflow when full", () => {
   const h = header([68, 8, 5, 0, 0, 0, 0, 0]);
-  assert.ok(recordIpv4Options(h, 0, h.length, 0x0a000002, 0x01020304));
+  assert.ok(recordIpv4Options(h, 0, h.length, 0x0a000002, 0x01020304, true));
   assert.deepEqual([...h.subarray(20)], [68, 8, 9, 0, 1, 2, 3, 4]);
-  assert.ok(recordIpv4Options(h, 0, h.length, 0x0a000002, 7));
+  assert.ok(recordIpv4Options(h, 0, h.length, 0x0a000002, 7, true));
   assert.equal(h[23], 0x10); // overflow 1, flag 0
+  assert.ok(!recordIpv4Options(h, 0, h.length, 0x0a000002, 7, false)); // the sender's own: not counted
+  assert.equal(h[23], 0x10);
 });
 
 Deno.test("recordIpv4Options() fills Timestamp with address", () => {
   const h = header([68, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
-  assert.ok(recordIpv4Options(h, 0, h.length, 0x0a000002, 1000));
+  assert.ok(recordIpv4Options(h, 0, h.length, 0x0a000002, 1000, true));
   assert.deepEqual([...h.subarray(20)], [68, 12, 13, 1, 10, 0, 0, 2, 0, 0, 3, 0xe8]);
 });
 
 Deno.test("recordIpv4Options() stamps a prespecified Timestamp only for its address", () => {
   const h = header([68, 12, 5, 3, 10, 0, 0, 9, 0, 0, 0, 0]);
-  assert.ok(!recordIpv4Options(h, 0, h.length, 0x0a000002, 1000));
+  assert.ok(!recordIpv4Options(h, 0, h.length, 0x0a000002, 1000, true));
   assert.equal(h[22], 5);
-  assert.ok(recordIpv4Options(h, 0, h.length, 0x0a000009, 1000));
+  assert.ok(recordIpv4Options(h, 0, h.length, 0x0a000009, 1000, true));
   assert.deepEqual([...h.subarray(20)], [68, 12, 13, 3, 10, 0, 0, 9, 0, 0, 3, 0xe8]);
 });
 
 Deno.test("recordIpv4Options() leaves a header without RR or TS alone", () => {
   const h = header([148, 4, 0, 0]);
-  assert.ok(!recordIpv4Options(h, 0, h.length, 0x0a000002, 1000));
+  assert.ok(!recordIpv4Options(h, 0, h.length, 0x0a000002, 1000, true));
   assert.deepEqual([...h.subarray(20)], [148, 4, 0, 0]);
 });
 

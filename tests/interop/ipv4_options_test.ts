@@ -25,7 +25,7 @@ import {
   startTcpdump,
   type Tcpdump,
 } from "./_netns.ts";
-import { assertTsharkClean, runTshark } from "../_tshark.ts";
+import { assertTsharkClean, CHECKSUM_PREFERENCES, runTshark } from "../_tshark.ts";
 
 explainSkip("tests/interop/ipv4_options_test.ts");
 const ignore = SKIP_REASON !== undefined;
@@ -99,6 +99,7 @@ async function withStack(fn: (e: Env) => Promise<void>, allowWarnings?: RegExp):
 /** tshark fields of the frames matching `filter`, one line per frame, tab-separated. */
 async function fields(pcap: string, filter: string, names: string[]): Promise<string[][]> {
   const out = await runTshark(pcap, [
+    ...CHECKSUM_PREFERENCES,
     "-Y",
     filter,
     "-T",
@@ -213,3 +214,40 @@ for (
     },
   });
 }
+
+Deno.test({
+  name:
+    "interop ipv4 options: a raw echo request with Record Route (sendRawIpv4) — Linux echoes RR",
+  ignore,
+  async fn() {
+    await withStack(async (e) => {
+      // ICMP echo request, id 0x99 seq 1, 8 data bytes.
+      const icmp = new Uint8Array([8, 0, 0, 0, 0, 0x99, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8]);
+      let sum = 0;
+      for (let i = 0; i < icmp.length; i += 2) sum += (icmp[i]! << 8) | icmp[i + 1]!;
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+      icmp[2] = (~sum >> 8) & 0xff;
+      icmp[3] = ~sum & 0xff;
+      const rr = [1, 7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0]; // NOP, RR with two empty slots
+      const packet = new Uint8Array(20 + rr.length + icmp.length);
+      packet[0] = 0x40 | ((20 + rr.length) >> 2);
+      packet[8] = 64;
+      packet[9] = 1;
+      packet.set([10, 0, 0, 1], 16); // source left 0: the stack fills in 10.0.0.2
+      packet.set(rr, 20);
+      packet.set(icmp, 20 + rr.length);
+      e.stack.sendRawIpv4(packet);
+      // Wait for Linux's reply (the stack counts it: no ping of ours is waiting).
+      for (let i = 0; i < 50; i++) {
+        if ((e.stack.counters.snapshot()["icmp.rx.echo_replies"] ?? 0) > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(e.stack.counters.snapshot()["icmp.rx.echo_replies"], 1);
+      const req = await fields(e.pcap, "icmp.type == 8", ["ip.src", "ip.checksum.status"]);
+      assert.deepEqual(req, [[STACK_ADDRESS, "1"]]); // 1: tshark checked the header checksum: good
+      // Linux records itself on receive and again as it replies (raw sends are not stamped).
+      const rows = await fields(e.pcap, "icmp.type == 0", ["ip.rec_rt", "ip.opt.ptr"]);
+      assert.deepEqual(rows, [[`${LINUX_ADDRESS},${LINUX_ADDRESS}`, "12"]]);
+    });
+  },
+});

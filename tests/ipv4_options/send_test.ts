@@ -316,3 +316,25 @@ Deno.test("ipv4 forward: Record Route collects every hop there and back (RFC 181
   for (const cap of [n.lan1, n.mid, n.lan3]) await assertTsharkClean(cap.bytes());
   n.finish();
 });
+
+Deno.test("stack.sendRawIpv4() sends a copy through HEADER_INCLUDED; errors are thrown", () => {
+  const h = host();
+  const icmp = icmpEcho({ identifier: 3, sequence: 4 });
+  const bytes = new Uint8Array(20 + icmp.length);
+  bytes[0] = 0x45;
+  bytes[8] = 64;
+  bytes[9] = 1;
+  new DataView(bytes.buffer).setUint32(16, PEER);
+  bytes.set(icmp, 20);
+  h.stack.sendRawIpv4(bytes);
+  h.runFor(0);
+  const out = h.take();
+  assert.equal(out.length, 1);
+  checkIpv4({ src: "10.0.0.1", dst: "10.0.0.2", protocol: 1 }, checkIcmp({ type: 8 }))(out[0]!);
+  assert.equal(bytes[10], 0); // the caller's bytes are not touched
+  new DataView(bytes.buffer).setUint32(16, ip("192.0.2.1")); // no route there
+  assert.throws(() => h.stack.sendRawIpv4(bytes), Deno.errors.NetworkUnreachable);
+  assert.throws(() => h.stack.sendRawIpv4(bytes.subarray(0, 19)), RangeError);
+  assert.throws(() => h.stack.sendRawIpv4([1, 2] as unknown as Uint8Array), TypeError);
+  h.finish(); // and no buffer leaked
+});

@@ -19,8 +19,10 @@
  *   and is valid;
  * - Timestamp (68): length below 4 → length byte; pointer below 5, or
  *   without room for a whole entry (4 bytes, 8 with addresses) → pointer
- *   byte; a flag other than 0, 1, 3 → flag byte; full with the overflow
- *   counter already 15 (flags 0 and 1) → flag byte;
+ *   byte; a flag other than 0, 1, 3 → flag byte. (A full Timestamp whose
+ *   overflow counter is already 15 is valid here: only a hop that must
+ *   count itself rejects it, see {@linkcode ipv4TimestampOverflowed};
+ *   a sender may send it.)
  * - Router Alert (148, RFC 2113): length other than 4 → length byte (any
  *   value is accepted; RFC 2113 reserves non-zero values);
  * - a second Record Route, Timestamp, Router Alert or source route (either
@@ -62,7 +64,6 @@ export type Ipv4OptionError =
   | "option_bad_length"
   | "option_bad_pointer"
   | "option_bad_flag"
-  | "option_ts_overflow"
   | "option_duplicate";
 
 /**
@@ -164,12 +165,8 @@ export function checkIpv4Options(
         if (flag !== IPV4_TS_ONLY && flag !== IPV4_TS_AND_ADDR && flag !== IPV4_TS_PRESPEC) {
           return fail(out, "option_bad_flag", i + 3);
         }
-        if (p <= l) {
-          if (p + (flag === IPV4_TS_ONLY ? 3 : 7) > l) {
-            return fail(out, "option_bad_pointer", i + 2);
-          }
-        } else if (flag !== IPV4_TS_PRESPEC && (of >> 4) === 15) {
-          return fail(out, "option_ts_overflow", i + 3);
+        if (p <= l && p + (flag === IPV4_TS_ONLY ? 3 : 7) > l) {
+          return fail(out, "option_bad_pointer", i + 2);
         }
         if (out.ts >= 0) return fail(out, "option_duplicate", i);
         out.ts = i;
@@ -184,6 +181,26 @@ export function checkIpv4Options(
     i += l;
   }
   return -1;
+}
+
+/**
+ * Whether the Timestamp option at `b[at..]` (checked) is full and its
+ * overflow counter can count no further hop (15; flags 0 and 1): a host or
+ * router receiving it answers Parameter Problem pointing at the
+ * overflow/flag byte, `at + 3` (Linux `ip_options_compile()`).
+ *
+ * @example
+ * ```ts
+ * import { ipv4TimestampOverflowed } from "./ipv4_options.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(ipv4TimestampOverflowed(new Uint8Array([68, 8, 9, 0xf0, 0, 0, 0, 0]), 0));
+ * assert.ok(!ipv4TimestampOverflowed(new Uint8Array([68, 8, 9, 0xe0, 0, 0, 0, 0]), 0));
+ * assert.ok(!ipv4TimestampOverflowed(new Uint8Array([68, 8, 5, 0xf0, 0, 0, 0, 0]), 0)); // room left
+ * ```
+ */
+export function ipv4TimestampOverflowed(b: Uint8Array, at: number): boolean {
+  const of = b[at + 3]!;
+  return b[at + 2]! > b[at + 1]! && (of & 0x0f) !== IPV4_TS_PRESPEC && (of >> 4) === 15;
 }
 
 /**

@@ -118,6 +118,17 @@ Deno.test("ipv4 options: Timestamp with addresses records 10.0.0.1 and the time"
   await finish(h);
 });
 
+Deno.test("ipv4 options: a full Timestamp at overflow 14 reaches 15 and is still echoed", async () => {
+  const h = host();
+  const out = h.inject(echoWith([68, 8, 9, 0xe0, 0, 0, 0, 7]));
+  assert.equal(out.length, 1);
+  assert.deepEqual(optionsOf(out[0]!), [
+    { kind: "timestamp", pointer: 9, overflow: 15, flag: 0, words: [7] },
+  ]);
+  assert.equal(h.counter("dispatcher.plugin_fault"), 0);
+  await finish(h);
+});
+
 Deno.test("ipv4 options: a full Timestamp has its overflow counted once on receive", async () => {
   const h = host();
   const out = h.inject(echoWith([68, 8, 9, 0x20, 0, 0, 0, 7]));
@@ -135,6 +146,7 @@ for (
     ["an option length of 0", [1, 1, 148, 0], 23],
     ["a Timestamp with flag 2", [68, 8, 5, 2, 0, 0, 0, 0], 23],
     ["two Router Alerts", [148, 4, 0, 0, 148, 4, 0, 0], 24],
+    ["a full Timestamp with overflow 15", [68, 8, 9, 0xf0, 0, 0, 0, 0], 23],
   ] as const
 ) {
   Deno.test(`ipv4 options: ${what} → Parameter Problem with pointer ${pointer}`, async () => {

@@ -5,7 +5,8 @@
  * `ipv4.send`. The byte-level work is in `wire/ipv4_options.ts`.
  *
  * Decisions:
- * - **Malformed options** (see `checkIpv4Options`): dropped as
+ * - **Malformed options** (see `checkIpv4Options`, and a full Timestamp
+ *   whose overflow counter is at 15): dropped as
  *   `ipv4.rx.bad_options`, answered with ICMP Parameter Problem (type 12,
  *   code 0) whose pointer is the offset of the bad byte in the IP header,
  *   through `icmp.error` (rate limited and suppressed like every ICMP error).
@@ -41,6 +42,7 @@ import {
   checkIpv4Options,
   IPV4_MAX_OPTIONS_LEN,
   Ipv4OptionOffsets,
+  ipv4TimestampOverflowed,
   recordIpv4Options,
 } from "../../wire/ipv4_options.ts";
 import { ICMP_PARAMETER_PROBLEM } from "../../wire/icmpv4.ts";
@@ -129,7 +131,9 @@ export class Ipv4OptionsProcessor {
     icmp: IcmpErrorService | undefined,
   ): OptionsDropReason | undefined {
     const o = this.#offsets;
-    const bad = checkIpv4Options(pkt.buf, s + 20, hlen - 20, o);
+    let bad = checkIpv4Options(pkt.buf, s + 20, hlen - 20, o);
+    // A full Timestamp that cannot count us in its overflow (RFC 791; Linux).
+    if (bad < 0 && o.ts >= 0 && ipv4TimestampOverflowed(pkt.buf, s + 20 + o.ts)) bad = o.ts + 3;
     if (bad >= 0) {
       // RFC 1122 §3.2.2.5, RFC 1812 §4.3.2: the pointer counts from the IP header.
       icmp?.send(pkt, ICMP_PARAMETER_PROBLEM, 0, 20 + bad);

@@ -230,3 +230,24 @@ Deno.test("ipv4 options: unknown options are skipped by length and the echo is a
   assert.equal(out[0]![0], 0x45); // Security is not reflected
   await finish(h);
 });
+
+Deno.test("ipv4 options: a fragmented echo request with Record Route: the reassembled reply reflects it", async () => {
+  const h = host();
+  const rr = new Uint8Array([1, 7, 39, 8, 10, 0, 0, 2, ...new Array(32).fill(0)]);
+  const data = Uint8Array.from({ length: 2000 }, (_, i) => i & 0xff);
+  const icmp = icmpEcho({ identifier: 5, sequence: 6, data });
+  const base = { src: "10.0.0.2", dst: "10.0.0.1", protocol: 1, id: 77 };
+  // First fragment: the whole options area, 1440 payload bytes; the second: no options (RR is not copied).
+  h.inject(
+    ipv4Packet({ ...base, options: rr, moreFragments: true }, icmp.subarray(0, 1440)),
+  );
+  const out = h.inject(ipv4Packet({ ...base, fragmentOffset: 180 }, icmp.subarray(1440)));
+  assert.equal(h.counter("ipv4.rx.reassembled"), 1);
+  assert.equal(out.length, 2); // the 2068-byte reply leaves in two fragments
+  assert.deepEqual(optionsOf(out[0]!), [
+    { kind: "record_route", pointer: 16, addresses: [PEER, US, US, 0, 0, 0, 0, 0, 0] },
+    { kind: "end" },
+  ]);
+  assert.equal(out[1]![0], 0x45); // RR is not copied into later fragments
+  await finish(h);
+});

@@ -45,7 +45,7 @@ interface Env {
 
 /**
  * A stack on `tun<pid>` inside namespace `ipopt<pid>-<n>`, with IP
- * timestamps in real milliseconds since midnight UT (`timestampEpoch`: the
+ * timestamps in real milliseconds since midnight UT (`epoch`: the
  * wall clock read here, in the test, never in the stack).
  */
 async function withStack(fn: (e: Env) => Promise<void>, allowWarnings?: RegExp): Promise<void> {
@@ -59,12 +59,12 @@ async function withStack(fn: (e: Env) => Promise<void>, allowWarnings?: RegExp):
   let dump: Tcpdump | null = null;
   try {
     const clock = new SystemClock();
-    const timestampEpoch = Date.now() * 1000 - clock.now();
+    const epoch = Date.now() * 1000 - clock.now();
     stack = createStack({
       clock,
       seed: 7,
       plugins: DEFAULT_PLUGINS.map((plugin) =>
-        plugin.manifest.name === "ipv4" ? { plugin, options: { timestampEpoch } } : plugin
+        plugin.manifest.name === "ipv4" ? { plugin, options: { epoch } } : plugin
       ),
     });
     dev = openTun({ mode: "tun", name: devName, netns });

@@ -88,7 +88,7 @@ Deno.test("ipv4 options: a full Record Route comes back unchanged", async () => 
 
 Deno.test("ipv4 options: Timestamp (tsonly) gets two timestamps in ms since midnight", async () => {
   const h = host();
-  h.runFor(1_234_567); // the clock at 1.234567 s: 1234 ms "since midnight" (timestampEpoch 0)
+  h.runFor(1_234_567); // the clock at 1.234567 s: 1234 ms "since midnight" (epoch 0)
   const out = h.inject(echoWith([68, 16, 5, 0, ...new Array(12).fill(0)]));
   assert.equal(out.length, 1);
   assert.deepEqual(optionsOf(out[0]!), [
@@ -97,9 +97,9 @@ Deno.test("ipv4 options: Timestamp (tsonly) gets two timestamps in ms since midn
   await finish(h);
 });
 
-Deno.test("ipv4 options: timestampEpoch maps the clock to the time of day", async () => {
+Deno.test("ipv4 options: epoch maps the clock to the time of day", async () => {
   // An epoch that puts clock 0 at 23:59:59.000 UT.
-  const h = host({ plugins: { ipv4: { timestampEpoch: (DAY_MS - 1000) * 1000 } } });
+  const h = host({ plugins: { ipv4: { epoch: (DAY_MS - 1000) * 1000 } } });
   h.runFor(1_500_000); // 00:00:00.500 the next day
   const out = h.inject(echoWith([68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
   assert.deepEqual(optionsOf(out[0]!), [

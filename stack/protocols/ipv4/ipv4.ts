@@ -143,7 +143,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         default: false,
         description: "accept LSRR/SSRR options instead of dropping (RFC 7126 §4.3: drop)",
       },
-      timestampEpoch: {
+      epoch: {
         default: 0,
         description:
           "µs added to the clock to get µs since 1970-01-01 UT, for IP timestamps (ms since midnight)",
@@ -195,7 +195,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     const forwarder = new Forwarder(ctx, routes, output, ctx.options.forwarding as boolean);
     const opts = new Ipv4OptionsProcessor({
       acceptSourceRoute: ctx.options.acceptSourceRoute as boolean,
-      timestampEpoch: ctx.options.timestampEpoch as number,
+      epoch: ctx.options.epoch as number,
       now: ctx.now,
     });
     forwarder.options = opts;

@@ -20,7 +20,7 @@
  * - **Options:** `ttl` (64), `verifyChecksum` (true), `forwarding` (false),
  *   `reassemblyTimeout` (30 s), `reassemblyMaxDatagrams` (64),
  *   `reassemblyMaxBytes` (4 MiB), `pmtuExpiry` (10 min), `minPmtu` (552),
- *   `acceptSourceRoute` (false), `timestampEpoch` (0 µs: IP timestamps are
+ *   `acceptSourceRoute` (false), `epoch` (0 µs: IP timestamps are
  *   the clock modulo 24 h; see options.ts).
  * - **IP options** (options.ts): checked on receive (malformed: Parameter
  *   Problem with the bad byte's offset), Router Alert / Record Route /

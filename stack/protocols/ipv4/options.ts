@@ -26,10 +26,11 @@
  *   the outgoing route's source address (RFC 1812 §5.3.13.3; Linux's
  *   `ip_forward_options()`), with its header checksum recomputed.
  * - **Timestamps** are milliseconds since midnight UT (RFC 791). The stack's
- *   clock is not a calendar: the plugin option `timestampEpoch` is the
- *   number of µs to add to the clock to get µs since 1970-01-01T00:00Z
- *   (set it once from the real time where the clock is made, e.g. in
- *   `cli.ts`); the value is `floor((now + timestampEpoch) / 1000) mod
+ *   clock is not a calendar: the plugin option `epoch` is the number of µs
+ *   to add to the clock to get µs since 1970-01-01T00:00Z, i.e. the wall
+ *   time at clock 0 (the same convention as the daytime and http plugins'
+ *   `epoch`, which `netstack up` fills in from the real time for every
+ *   plugin declaring it); the value is `floor((now + epoch) / 1000) mod
  *   86400000`. With the default 0 it is the clock itself modulo 24 hours,
  *   deterministic under a `ManualClock`.
  *
@@ -75,7 +76,7 @@ export interface Ipv4OptionsConfig {
   /** Accept LSRR/SSRR instead of dropping (default false). */
   readonly acceptSourceRoute: boolean;
   /** µs to add to the clock to get µs since the Unix epoch (default 0). */
-  readonly timestampEpoch: number;
+  readonly epoch: number;
   /** The stack's clock. */
   readonly now: () => Instant;
 }
@@ -88,7 +89,7 @@ export interface Ipv4OptionsConfig {
  * import { Ipv4OptionsProcessor } from "./options.ts";
  * import { PacketBuffer, PacketFlags } from "../../packet.ts";
  * import assert from "node:assert/strict";
- * const p = new Ipv4OptionsProcessor({ acceptSourceRoute: false, timestampEpoch: 0, now: () => 0 });
+ * const p = new Ipv4OptionsProcessor({ acceptSourceRoute: false, epoch: 0, now: () => 0 });
  * const b = new Uint8Array(24);
  * b.set([0x46, 0, 0, 24, 0, 0, 0, 0, 1, 2, 0, 0, 10, 0, 0, 1, 224, 0, 0, 22, 148, 4, 0, 0]);
  * const pkt = PacketBuffer.wrap(b);
@@ -106,7 +107,7 @@ export class Ipv4OptionsProcessor {
   /** A processor with `config`. */
   constructor(config: Ipv4OptionsConfig) {
     this.#acceptSourceRoute = config.acceptSourceRoute;
-    this.#epoch = config.timestampEpoch;
+    this.#epoch = config.epoch;
     this.#now = config.now;
   }
 

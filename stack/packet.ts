@@ -37,6 +37,13 @@ export const PacketFlags = {
   NET_MULTICAST: 8,
   /** Link-layer destination was another host's unicast address (promiscuous). */
   LINK_OTHERHOST: 16,
+  // IPv4 options seen on receive (high bits, leaving the low ones for link/net flags).
+  /** The IPv4 header carries Router Alert (RFC 2113): IGMP checks it. */
+  ROUTER_ALERT: 1 << 12,
+  /** The IPv4 header carries Record Route (an echo reply reflects it, RFC 1122 §3.2.2.6). */
+  IPV4_RECORD_ROUTE: 1 << 13,
+  /** The IPv4 header carries Timestamp (an echo reply reflects it). */
+  IPV4_TIMESTAMP: 1 << 14,
 } as const;
 
 /**

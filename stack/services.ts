@@ -130,7 +130,14 @@ export const Ipv4SendFlags = {
   DONT_FRAGMENT: 1,
   /** Allow sending to a broadcast address (SO_BROADCAST). */
   BROADCAST: 2,
-  /** The packet already carries a full IPv4 header (raw / forwarded). */
+  /**
+   * The packet already carries a full IPv4 header (raw IP, like Linux
+   * IP_HDRINCL): `src`, `dst`, `protocol`, `ttl` and `options` are ignored;
+   * the header's own are used. The stack always fills in the total length
+   * and the checksum, and the source address and identification when they
+   * are zero (raw(7)); it routes by the header's destination and never
+   * fragments (too big: `"message_too_long"`).
+   */
   HEADER_INCLUDED: 4,
 } as const;
 
@@ -142,6 +149,15 @@ export interface Ipv4Service {
    * uses the default. Returns undefined when sent (or queued for ARP), or
    * the reason it was not (`"no_route"`, `"message_too_long"`, …); takes
    * ownership in every case. Hot path: positional.
+   *
+   * `options` (RFC 791 §3.1), when given, are IPv4 option bytes, at most 40,
+   * padded with End of Option List to a multiple of 4; Record Route and
+   * Timestamp get this host's entry as the datagram leaves (as Linux).
+   *
+   * @throws {TypeError} If `options` is not a Uint8Array.
+   * @throws {RangeError} If `options` are longer than 40 bytes or malformed,
+   * or a `HEADER_INCLUDED` header is malformed; nothing was done and `pkt`
+   * is still the caller's.
    */
   send(
     pkt: PacketBuffer,
@@ -150,6 +166,7 @@ export interface Ipv4Service {
     protocol: number,
     ttl: number,
     flags: number,
+    options?: Uint8Array,
   ): string | undefined;
   /** Whether `addr` is one of this host's addresses. */
   isLocal(addr: number): boolean;

@@ -15,11 +15,13 @@ import type {
   IcmpEchoService,
   Ipv4Route,
   Ipv4RoutesService,
+  Ipv4Service,
   NeighborEntry,
   PingOptions,
   PingReply,
   ProbeResult,
 } from "./services.ts";
+import { Ipv4SendFlags } from "./services.ts";
 import type {
   TcpConn,
   TcpConnectOptions,
@@ -432,6 +434,48 @@ export class Stack extends Dispatcher {
       ...(r.source !== 0 ? { source: formatIpv4Address(r.source) } : {}),
       origin: r.origin,
     };
+  }
+
+  /**
+   * Sends `packet`, a whole IPv4 datagram (header, options, payload), as a
+   * raw socket with IP_HDRINCL does (raw(7)): the stack always fills in the
+   * total length and header checksum, the source address and identification
+   * when they are zero, routes by the header's destination, and never
+   * fragments. The bytes are copied.
+   *
+   * @throws {TypeError} If `packet` is not a Uint8Array.
+   * @throws {RangeError} If the header is malformed (under 20 bytes, not
+   * version 4, IHL below 5 or past the end).
+   * @throws {Deno.errors.NetworkUnreachable} If it was not sent (no route,
+   * larger than the path MTU, ...).
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * assert.throws(() => stack.sendRawIpv4(new Uint8Array(10)), RangeError);
+   * stack.close();
+   * ```
+   */
+  sendRawIpv4(packet: Uint8Array): void {
+    const ipv4 = this.#need<Ipv4Service>("ipv4.send", "send a raw IPv4 packet");
+    if (!(packet instanceof Uint8Array)) {
+      throw new TypeError("Cannot send a raw IPv4 packet: expected a Uint8Array");
+    }
+    const pkt = this.pool.copyOf(packet);
+    let err: string | undefined;
+    try {
+      err = ipv4.send(pkt, 0, 0, 0, 0, Ipv4SendFlags.HEADER_INCLUDED);
+    } catch (e) {
+      pkt.release(); // refused before anything was done: still ours
+      throw e;
+    }
+    if (err !== undefined) {
+      throw new Deno.errors.NetworkUnreachable(
+        `Cannot send a raw IPv4 packet: ${err.replaceAll("_", " ")}`,
+      );
+    }
   }
 
   /** The neighbour (ARP) cache, like `ip neigh`. */

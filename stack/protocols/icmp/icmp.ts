@@ -39,6 +39,7 @@ import {
   plateauBelow,
 } from "./errors.ts";
 import { IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP } from "../../wire/ipv4.ts";
+import { copyEchoIpv4Options } from "../../wire/ipv4_options.ts";
 import {
   ICMP_DEST_UNREACHABLE as DEST_UNREACHABLE,
   ICMP_ECHO_REPLY as ECHO_REPLY,
@@ -53,6 +54,8 @@ import {
 
 const MAX_PENDING = 65536;
 const TRACEROUTE_PORT = 33434;
+const ECHO_OPTIONS = PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP;
+const echoOptions = new Uint8Array(40); // options a reply reflects (copied by ipv4.send)
 
 interface Pending {
   readonly dst: number;
@@ -268,7 +271,13 @@ export const icmpPlugin: ProtocolPlugin = {
       reply.buf[r + 1] = 0;
       reply.dv.setUint16(r + 2, 0);
       reply.dv.setUint16(r + 2, finishChecksum(sumBytes(reply.data)));
-      const err = ipv4.send(reply, toGroup ? 0 : pkt.dst4, pkt.src4, IP_PROTOCOL_ICMP, 0, 0);
+      // RFC 1122 §3.2.2.6: Record Route and Timestamp come back (IPv4 adds our entry).
+      let opt: Uint8Array | undefined;
+      if ((pkt.flags & ECHO_OPTIONS) !== 0 && pkt.l3 >= 0) {
+        const n = copyEchoIpv4Options(pkt.buf, pkt.l3, (pkt.buf[pkt.l3]! & 0x0f) << 2, echoOptions);
+        if (n > 0) opt = echoOptions.subarray(0, n);
+      }
+      const err = ipv4.send(reply, toGroup ? 0 : pkt.dst4, pkt.src4, IP_PROTOCOL_ICMP, 0, 0, opt);
       if (err === undefined) c.repliesOut.value++;
       else c.sendFailed.value++;
       return CONSUMED;

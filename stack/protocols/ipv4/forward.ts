@@ -22,9 +22,14 @@
  * - sources in 0.0.0.0/8, 169.254/16 and 240/4 (127/8, multicast and
  *   broadcast sources are refused earlier by the receive path).
  *
- * Not supported: ICMP redirects (RFC 1812 §5.2.7.2), IP options processing
- * (record route, source routes: options are forwarded untouched), directed
- * broadcast forwarding (RFC 2644: off), multicast routing, reverse path
+ * Options: Record Route and Timestamp get the outgoing route's source
+ * address (and the time) and the header checksum is recomputed (RFC 1812
+ * §5.3.13.3, §5.3.13.4; see options.ts); source-routed datagrams were
+ * dropped by the receive path unless `acceptSourceRoute` is on, and then
+ * are forwarded by destination without following the route.
+ *
+ * Not supported: ICMP redirects (RFC 1812 §5.2.7.2), following source
+ * routes (RFC 1812 §5.2.4.1), directed broadcast forwarding (RFC 2644: off), multicast routing, reverse path
  * filtering.
  *
  * @module
@@ -38,6 +43,7 @@ import type { Counter } from "../../counters.ts";
 import { isIpv4Multicast } from "../../wire/address.ts";
 import { updateChecksum16 } from "../../wire/checksum.ts";
 import type { RoutingTable } from "./routes.ts";
+import type { Ipv4OptionsProcessor } from "./options.ts";
 import {
   ICMP_DEST_UNREACHABLE,
   ICMP_FRAG_NEEDED as FRAG_NEEDED,
@@ -103,6 +109,8 @@ export class Forwarder {
   enabled: boolean;
   /** Where ICMP errors go (resolved once every plugin is set up). */
   icmp: IcmpErrorService | undefined = undefined;
+  /** Records this router in Record Route / Timestamp (set by the IPv4 plugin). */
+  options: Ipv4OptionsProcessor | undefined = undefined;
   readonly #ctx: PluginContext;
   readonly #routes: RoutingTable;
   readonly #output: ForwardOutput;
@@ -162,6 +170,9 @@ export class Forwarder {
     const oldWord = dv.getUint16(at + 8);
     copy.buf[at + 8] = ttl - 1;
     dv.setUint16(at + 10, updateChecksum16(dv.getUint16(at + 10), oldWord, dv.getUint16(at + 8)));
+    if ((flags & (PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP)) !== 0) {
+      this.options?.record(copy.buf, dv, at, this.#routes.sourceFor(route, dst));
+    }
     copy.l3 = at;
     copy.family = 4;
     copy.src4 = src;

@@ -9,8 +9,8 @@
  *   offsets relative to the original datagram).
  * - Options: the first fragment keeps the whole header; later ones carry only
  *   the options whose "copied" flag (bit 0x80 of the type) is set, padded
- *   with End-of-Options to a multiple of 4 (RFC 791 §3.1). Datagrams this
- *   stack originates carry no options, so this matters only when forwarding.
+ *   with End-of-Options to a multiple of 4 (RFC 791 §3.1): Router Alert and
+ *   source routes are copied, Record Route and Timestamp are not.
  * - The first fragment reuses the original buffer (its header and first
  *   chunk are already in place); the others are copied into fresh pooled
  *   buffers, one copy per payload byte.

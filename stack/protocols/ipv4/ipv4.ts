@@ -37,6 +37,8 @@ import {
 } from "../../wire/address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { fragmentIpv4 } from "./fragment.ts";
+import { checkIncludedHeader, checkSendOptions, Ipv4OptionsProcessor } from "./options.ts";
+import { recordIpv4Options } from "../../wire/ipv4_options.ts";
 import { Forwarder } from "./forward.ts";
 import { PmtuCache } from "./pmtu.ts";
 import { Reassembler } from "./reassembly.ts";
@@ -97,6 +99,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       "rx.fwd_ttl_exceeded",
       "rx.fwd_no_route",
       "rx.fwd_frag_needed",
+      "rx.bad_options",
+      "rx.source_route",
       "fwd.forwarded",
       "fwd.host_unreachable",
       "tx.packets",
@@ -134,6 +138,15 @@ export const ipv4Plugin: ProtocolPlugin = {
       minPmtu: {
         default: 552,
         description: "floor of a learned path MTU (Linux min_pmtu; RFC 1191 allows 68)",
+      },
+      acceptSourceRoute: {
+        default: false,
+        description: "accept LSRR/SSRR options instead of dropping (RFC 7126 §4.3: drop)",
+      },
+      epoch: {
+        default: 0,
+        description:
+          "µs added to the clock to get µs since 1970-01-01 UT, for IP timestamps (ms since midnight)",
       },
     },
   },
@@ -180,6 +193,12 @@ export const ipv4Plugin: ProtocolPlugin = {
       onTimeout: (p) => icmpError?.send(p, ICMP_TIME_EXCEEDED, ICMP_REASSEMBLY_TIMEOUT, 0),
     });
     const forwarder = new Forwarder(ctx, routes, output, ctx.options.forwarding as boolean);
+    const opts = new Ipv4OptionsProcessor({
+      acceptSourceRoute: ctx.options.acceptSourceRoute as boolean,
+      epoch: ctx.options.epoch as number,
+      now: ctx.now,
+    });
+    forwarder.options = opts;
     const fragLists: PacketBuffer[][] = []; // one scratch list per nesting level
     let fragDepth = 0;
     const loopbackQueue: PacketBuffer[] = [];
@@ -233,9 +252,17 @@ export const ipv4Plugin: ProtocolPlugin = {
         const v = ctx.runHooks("prerouting", pkt);
         if (v !== ACCEPT) return CONSUMED; // counted by the dispatcher against the hook
       }
+      if (hlen > HEADER_LEN) {
+        const bad = opts.receive(pkt, s, hlen, icmpError);
+        if (bad !== undefined) return bad;
+      }
       if (!(internal && isIpv4Loopback(dst)) && !isLocalDestination(pkt, dst)) {
         if (forwarder.enabled && !internal) return forwarder.forward(pkt, rx.iface);
         return "not_for_us";
+      }
+      if ((pkt.flags & (PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP)) !== 0) {
+        // As Linux, the host the datagram reached records itself (options.ts).
+        opts.record(b, dv, s, local.has(dst) ? dst : (rx.iface.ipv4[0]?.address ?? 0));
       }
       if ((dv.getUint16(s + 6) & 0x3fff) !== 0) return reassemble(pkt, rx.iface);
       const v = beforeDelivery(pkt);
@@ -397,10 +424,22 @@ export const ipv4Plugin: ProtocolPlugin = {
       protocol: number,
       ttl: number,
       flags: number,
+      options?: Uint8Array,
     ): string | undefined => {
       let iface: NetInterface | undefined;
+      // Bytes the header adds: 20 plus padded options; 0 when the caller
+      // gave the whole header (raw IP). Checked before anything changes.
+      let grow = HEADER_LEN;
+      if ((flags & Ipv4SendFlags.HEADER_INCLUDED) !== 0) {
+        checkIncludedHeader(pkt);
+        const at = pkt.start;
+        src = pkt.dv.getUint32(at + 12);
+        dst = pkt.dv.getUint32(at + 16);
+        protocol = pkt.buf[at + 9]!;
+        grow = 0;
+      } else if (options !== undefined) grow += checkSendOptions(options);
       let nextHop = dst;
-      if (pkt.length + HEADER_LEN > MAX_DATAGRAM) {
+      if (pkt.length + grow > MAX_DATAGRAM) {
         c.tooLong.value++;
         pkt.release();
         return "message_too_long";
@@ -413,7 +452,7 @@ export const ipv4Plugin: ProtocolPlugin = {
           pkt.release();
           return "no_route";
         }
-        writeHeader(pkt, src, dst, protocol, ttl, flags);
+        writeHeader(pkt, src, dst, protocol, ttl, flags, options);
         deliverLocally(pkt, iface);
         return undefined;
       }
@@ -455,12 +494,13 @@ export const ipv4Plugin: ProtocolPlugin = {
         mtu = learned;
         if (pmtu.isLocked(dst)) flags &= ~Ipv4SendFlags.DONT_FRAGMENT;
       }
-      if (pkt.length + HEADER_LEN > mtu && (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0) {
+      // Raw IP is never fragmented (Linux: EMSGSIZE).
+      if (pkt.length + grow > mtu && ((flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 || grow === 0)) {
         c.tooLong.value++;
         pkt.release();
         return "message_too_long";
       }
-      writeHeader(pkt, src, dst, protocol, ttl, flags);
+      writeHeader(pkt, src, dst, protocol, ttl, flags, options);
       // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
       if (ctx.hasHooks("output")) {
         const v = ctx.runHooks("output", pkt);
@@ -485,12 +525,18 @@ export const ipv4Plugin: ProtocolPlugin = {
       protocol: number,
       ttl: number,
       flags: number,
+      options?: Uint8Array,
     ): void {
-      const at = pkt.prepend(HEADER_LEN);
+      if ((flags & Ipv4SendFlags.HEADER_INCLUDED) !== 0) {
+        writeIncludedHeader(pkt, src);
+        return;
+      }
+      const olen = options === undefined ? 0 : (options.length + 3) & ~3;
+      const at = pkt.prepend(HEADER_LEN + olen);
       ident = (ident + 1) & 0xffff;
       const dv = pkt.dv;
       // Hot path: written field by field rather than through emitIpv4's Repr.
-      dv.setUint16(at, 0x4500);
+      dv.setUint16(at, 0x4500 + (olen << 6)); // IHL 5 + olen / 4
       dv.setUint16(at + 2, pkt.end - at);
       dv.setUint16(at + 4, ident);
       dv.setUint16(at + 6, (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? 0x4000 : 0);
@@ -498,13 +544,47 @@ export const ipv4Plugin: ProtocolPlugin = {
       dv.setUint16(at + 10, 0);
       dv.setUint32(at + 12, src);
       dv.setUint32(at + 16, dst);
-      dv.setUint16(at + 10, finishChecksum(sumBytes(pkt.buf.subarray(at, at + HEADER_LEN))));
+      if (options !== undefined) {
+        pkt.buf.set(options, at + HEADER_LEN);
+        pkt.buf.fill(0, at + HEADER_LEN + options.length, at + HEADER_LEN + olen); // EOL
+        // We record ourselves as the datagram leaves, as Linux's ip_options_build().
+        recordIpv4Options(pkt.buf, at, HEADER_LEN + olen, src, opts.msNow(), false);
+      }
+      dv.setUint16(
+        at + 10,
+        finishChecksum(sumBytes(pkt.buf.subarray(at, at + HEADER_LEN + olen))),
+      );
       pkt.l3 = at;
-      pkt.l4 = at + HEADER_LEN;
+      pkt.l4 = at + HEADER_LEN + olen;
       pkt.family = 4;
       pkt.src4 = src;
       pkt.dst4 = dst;
       pkt.proto = protocol;
+    }
+
+    /**
+     * Completes a caller's header (HEADER_INCLUDED, raw(7)): total length and
+     * checksum always; source and identification when zero.
+     */
+    function writeIncludedHeader(pkt: PacketBuffer, src: number): void {
+      const at = pkt.start;
+      const b = pkt.buf;
+      const dv = pkt.dv;
+      const hlen = (b[at]! & 0x0f) << 2;
+      if (dv.getUint32(at + 12) === 0) dv.setUint32(at + 12, src);
+      if (dv.getUint16(at + 4) === 0) {
+        ident = (ident + 1) & 0xffff;
+        dv.setUint16(at + 4, ident);
+      }
+      dv.setUint16(at + 2, pkt.end - at);
+      dv.setUint16(at + 10, 0);
+      dv.setUint16(at + 10, finishChecksum(sumBytes(b.subarray(at, at + hlen))));
+      pkt.l3 = at;
+      pkt.l4 = at + hlen;
+      pkt.family = 4;
+      pkt.src4 = dv.getUint32(at + 12);
+      pkt.dst4 = dv.getUint32(at + 16);
+      pkt.proto = b[at + 9]!;
     }
 
     const service: Ipv4Service = {

@@ -19,12 +19,19 @@
  *   leaving, before fragmentation).
  * - **Options:** `ttl` (64), `verifyChecksum` (true), `forwarding` (false),
  *   `reassemblyTimeout` (30 s), `reassemblyMaxDatagrams` (64),
- *   `reassemblyMaxBytes` (4 MiB), `pmtuExpiry` (10 min), `minPmtu` (552).
+ *   `reassemblyMaxBytes` (4 MiB), `pmtuExpiry` (10 min), `minPmtu` (552),
+ *   `acceptSourceRoute` (false), `epoch` (0 µs: IP timestamps are
+ *   the clock modulo 24 h; see options.ts).
+ * - **IP options** (options.ts): checked on receive (malformed: Parameter
+ *   Problem with the bad byte's offset), Router Alert / Record Route /
+ *   Timestamp flagged on the packet, RR/TS recorded on receive, send and
+ *   forward; `ipv4.send` takes options and raw headers (`HEADER_INCLUDED`).
  * - **Counters:**
  *   - receive: `rx.truncated`, `rx.bad_version`, `rx.bad_header_length`,
  *     `rx.bad_total_length`, `rx.bad_checksum`, `rx.bad_source`,
  *     `rx.not_for_us`, `rx.delivered`, `rx.unknown_protocol` (protocol
- *     unreachable sent);
+ *     unreachable sent), `rx.bad_options` (parameter problem sent),
+ *     `rx.source_route` (LSRR/SSRR, RFC 7126);
  *   - reassembly: `rx.fragments`, `rx.reassembled`, `rx.fragment_bad_length`,
  *     `rx.reasm_duplicate`, `rx.reasm_overlap` (whole datagram discarded),
  *     `rx.reasm_inconsistent`, `rx.reasm_too_big`, `rx.reasm_no_memory`,
@@ -37,9 +44,9 @@
  *     `tx.loopback_queue_full`, `tx.fragmented`, `tx.fragments`,
  *     `tx.cannot_fragment`.
  * - **Depends on:** nothing (ARP, Ethernet and ICMP when present).
- * - **Not supported:** IP options (skipped on receive, forwarded untouched,
- *   never sent; when fragmenting, only options with the copy flag are copied
- *   to later fragments), ICMP redirects (sent or obeyed), source routing,
+ * - **Not supported:** following source routes (dropped by default; with
+ *   `acceptSourceRoute` handled by destination address, never reversed in
+ *   replies), ICMP redirects (sent or obeyed),
  *   directed-broadcast forwarding, multicast routing and groups other than
  *   224.0.0.1 (IGMP), reverse-path filtering, ECMP (equal routes: the first
  *   wins), host unreachable for our own datagrams whose next hop does not

@@ -433,6 +433,8 @@ export class EnvBase implements Env {
         clock: this.net.clock,
         rng: this.net.rng.fork(),
         name,
+        // Dev mode: a drop reason a plugin's manifest does not declare throws.
+        strictCounters: true,
         ...(plugins !== undefined ? { plugins } : {}),
       }),
     );

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { compileFilter, runDecode } from "../../cli/decode.ts";
 import { PcapngWriter, PcapWriter } from "../../drivers/pcapfile/mod.ts";
 import { decodeFrame } from "../../stack/wire/decode.ts";
-import { hasPcap, SHARED_PCAPS } from "../_harness.ts";
+import { SHARED_PCAPS } from "../_harness.ts";
+import { gated } from "../_require.ts";
 
 const PING4 = `${SHARED_PCAPS}/linux-probes/tun-ping4.pcap`;
 const HTTP46 = `${SHARED_PCAPS}/http_ip4and6.pcapng`;
-const HAVE = hasPcap("linux-probes/tun-ping4.pcap") && hasPcap("http_ip4and6.pcapng");
 
 async function decode(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
@@ -22,7 +22,6 @@ async function decode(args: string[]): Promise<{ code: number; out: string[]; er
 
 Deno.test({
   name: "decode prints one tcpdump line per packet with the time of day (UTC)",
-  ignore: !HAVE,
   async fn() {
     const { code, out } = await decode([PING4]);
     assert.equal(code, 0);
@@ -38,7 +37,6 @@ Deno.test({
 
 Deno.test({
   name: "decode --time rel counts from the first packet, --time none drops it",
-  ignore: !HAVE,
   async fn() {
     const rel = await decode([PING4, "--time", "rel", "-c", "2"]);
     assert.deepEqual(rel.out.map((l) => l.split(" ")[0]), ["0.000000", "1.680683"]);
@@ -49,7 +47,6 @@ Deno.test({
 
 Deno.test({
   name: "decode --filter and --count select packets, counting after the filter",
-  ignore: !HAVE,
   async fn() {
     const { out } = await decode([HTTP46, "--filter", "ip6 and tcp and dst port 80", "-c", "2"]);
     assert.equal(out.length, 2);
@@ -63,7 +60,6 @@ Deno.test({
 
 Deno.test({
   name: "decode -v prints every header field under the line",
-  ignore: !HAVE,
   async fn() {
     const { out } = await decode([HTTP46, "-v", "-c", "1", "--time", "none"]);
     assert.equal(out.length, 4);
@@ -304,15 +300,6 @@ Deno.test("compileFilter() rejects malformed expressions with a reason", () => {
 
 // ---- against tcpdump itself ----------------------------------------------------------
 
-const TCPDUMP = (() => {
-  try {
-    return new Deno.Command("tcpdump", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
-
 /** How many packets of `file` tcpdump's `-r FILE FILTER` prints. */
 async function tcpdumpCount(file: string, filter: string): Promise<number> {
   const r = await new Deno.Command("tcpdump", {
@@ -334,9 +321,8 @@ const COMPARED = [
   "linux-probes/tap-arping.pcap",
 ];
 
-Deno.test({
+Deno.test(gated(["tcpdump"], {
   name: "decode --filter keeps the same packets as tcpdump -r FILE FILTER",
-  ignore: !TCPDUMP || !COMPARED.every((f) => hasPcap(f)),
   async fn() {
     const filters = [
       "tcp",
@@ -387,4 +373,4 @@ Deno.test({
     }
     assert.ok(compared > 100);
   },
-});
+}));

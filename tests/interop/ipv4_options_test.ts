@@ -10,28 +10,23 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { gated } from "../_require.ts";
 import { createStack, DEFAULT_PLUGINS, type Stack } from "../../mod.ts";
 import { openTun, RealTimeRunner, type TunDevice } from "../../drivers/tun/mod.ts";
 import { SystemClock } from "../../stack/clock.ts";
 import { addNetns, deleteNetns } from "../../cli/_netns.ts";
 import {
   configurePeer,
-  explainSkip,
+  INTEROP_NEEDS,
   LINUX_ADDRESS,
   netnsExec,
-  runCommand,
-  SKIP_REASON,
   STACK_ADDRESS,
   startTcpdump,
   type Tcpdump,
 } from "./_netns.ts";
 import { assertTsharkClean, CHECKSUM_PREFERENCES, runTshark } from "../_tshark.ts";
 
-explainSkip("tests/interop/ipv4_options_test.ts");
-const ignore = SKIP_REASON !== undefined;
 const SCAPY = "/usr/bin/python3";
-const noScapy = ignore ||
-  (await runCommand(SCAPY, ["-c", "import scapy.all"]).catch(() => ({ code: 1 }))).code !== 0;
 
 let serial = 0;
 
@@ -109,9 +104,8 @@ async function fields(pcap: string, filter: string, names: string[]): Promise<st
   return out.split("\n").filter((l) => l.trim() !== "").map((l) => l.split("\t"));
 }
 
-Deno.test({
+Deno.test(gated(INTEROP_NEEDS, {
   name: "interop ipv4 options: ping -R lists the stack's address in the reply's Record Route",
-  ignore,
   async fn() {
     await withStack(async (e) => {
       const r = await e.exec(["ping", "-n", "-R", "-c", "1", "-W", "2", STACK_ADDRESS], 10);
@@ -131,11 +125,10 @@ Deno.test({
       assert.equal(rows[0]![1], "16");
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(INTEROP_NEEDS, {
   name: "interop ipv4 options: ping -T tsonly and tsandaddr get the stack's timestamps",
-  ignore,
   async fn() {
     await withStack(async (e) => {
       const r = await e.exec(
@@ -164,7 +157,7 @@ Deno.test({
       assert.deepEqual(addresses, [LINUX_ADDRESS, STACK_ADDRESS, STACK_ADDRESS, LINUX_ADDRESS]);
     });
   },
-});
+}));
 
 const SCAPY_SCRIPT = `
 import sys
@@ -187,10 +180,9 @@ for (
     ],
   ] as const
 ) {
-  Deno.test({
+  Deno.test(gated([...INTEROP_NEEDS, "scapy"], {
     name:
       `interop ipv4 options: scapy's echo request with ${what} gets Parameter Problem, pointer ${pointer}`,
-    ignore: noScapy,
     async fn() {
       await withStack(async (e) => {
         const r = await e.exec([SCAPY, "-c", SCAPY_SCRIPT, option, e.dev.name], 20);
@@ -212,13 +204,12 @@ for (
         assert.deepEqual(rows, [[String(pointer)]]);
       }, warning);
     },
-  });
+  }));
 }
 
-Deno.test({
+Deno.test(gated(INTEROP_NEEDS, {
   name:
     "interop ipv4 options: a raw echo request with Record Route (sendRawIpv4) — Linux echoes RR",
-  ignore,
   async fn() {
     await withStack(async (e) => {
       // ICMP echo request, id 0x99 seq 1, 8 data bytes.
@@ -250,4 +241,4 @@ Deno.test({
       assert.deepEqual(rows, [[`${LINUX_ADDRESS},${LINUX_ADDRESS}`, "12"]]);
     });
   },
-});
+}));

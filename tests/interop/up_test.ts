@@ -6,20 +6,10 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { gated } from "../_require.ts";
 import { runUp, UP_HELP, type UpOptions, type UpService } from "../../cli/up.ts";
 import type { ProtocolPlugin, Stack } from "../../mod.ts";
-import {
-  captureProblems,
-  explainSkip,
-  ip,
-  netnsExec,
-  pingSummary,
-  SKIP_REASON,
-  withNetns,
-} from "./_netns.ts";
-
-explainSkip("tests/interop/up_test.ts");
-const ignore = SKIP_REASON !== undefined;
+import { captureProblems, INTEROP_NEEDS, ip, netnsExec, pingSummary, withNetns } from "./_netns.ts";
 
 interface UpRun {
   code: number;
@@ -177,9 +167,8 @@ Deno.test("up --driver loopback --capture writes a pcap tshark accepts", async (
   }
 });
 
-Deno.test({
+Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tun --netns NS --peer-address: ready, Linux pings it, counters at the end",
-  ignore,
   async fn() {
     await withNetns(async (ns) => {
       let ping = "";
@@ -201,11 +190,10 @@ Deno.test({
       assert.deepEqual(r.err, [], "the self-check ping to the peer succeeded");
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tap --netns NS --peer-address --gateway: Linux pings it over ARP",
-  ignore,
   async fn() {
     await withNetns(async (ns) => {
       let ping = "";
@@ -243,11 +231,10 @@ Deno.test({
       assert.deepEqual(pingSummary(ping), { sent: 3, received: 3, loss: 0 }, ping);
     });
   },
-});
+}));
 
-Deno.test({
+Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tun with a missing namespace fails with exit 1 and a clear message",
-  ignore,
   async fn() {
     const r = await up([
       "--driver",
@@ -261,7 +248,7 @@ Deno.test({
     assert.match(r.err[0]!, /^cli\.ts up: Cannot enter network namespace "no-such-ns-up-test"/);
     assert.equal(r.err.length, 1);
   },
-});
+}));
 
 Deno.test("up stops cleanly on SIGTERM (143) and SIGINT (130) after ready, printing its counters", async () => {
   const mod = new URL("../../cli/up.ts", import.meta.url).href;
@@ -307,9 +294,8 @@ Deno.test("up stops cleanly on SIGTERM (143) and SIGINT (130) after ready, print
   }
 });
 
-Deno.test({
+Deno.test(gated(INTEROP_NEEDS, {
   name: "up exits with 1 and says why when its device is deleted under it",
-  ignore,
   async fn() {
     await withNetns(async (ns) => {
       let deleting: Promise<string> | undefined;
@@ -332,7 +318,7 @@ Deno.test({
       }
     });
   },
-});
+}));
 
 /** Runs `deno run -A cli.ts ARGS` and returns its exit code and output. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -399,9 +385,8 @@ Deno.test("up --capture x.pcapng writes pcapng, x.pcap classic pcap", async () =
   }
 });
 
-Deno.test({
+Deno.test(gated(INTEROP_NEEDS, {
   name: "up stopping resets an open TCP connection: Linux nc sees it at once",
-  ignore,
   async fn() {
     await withNetns(async (ns) => {
       let nc: Deno.ChildProcess | undefined;
@@ -431,9 +416,9 @@ Deno.test({
       await nc!.stdin.close().catch(() => {});
       assert.notEqual(status.code, 124, "nc did not notice the stack stopping");
       assert.ok(waited < 2000, `nc ended ${waited.toFixed(0)} ms after the stop`);
-    }, `up-rst-${Deno.pid}-`);
+    });
   },
-});
+}));
 
 Deno.test("up --log-level debug logs bindings at boot, neighbour and TCP state changes", async () => {
   const { SERVICES } = await import("../../plugins/services/mod.ts");

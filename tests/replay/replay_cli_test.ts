@@ -15,13 +15,11 @@ import {
 } from "../../drivers/pcapfile/mod.ts";
 import type { Stack } from "../../mod.ts";
 import { assertTsharkClean } from "../_tshark.ts";
-import { hasPcap, SHARED_PCAPS } from "../_harness.ts";
+import { SHARED_PCAPS } from "../_harness.ts";
 
 const PING4 = `${SHARED_PCAPS}/linux-probes/tun-ping4.pcap`;
 const ARPING = `${SHARED_PCAPS}/linux-probes/tap-arping.pcap`;
 const ECHO = `${SHARED_PCAPS}/icmp_echo.pcapng`;
-const HAVE = hasPcap("linux-probes/tun-ping4.pcap") && hasPcap("linux-probes/tap-arping.pcap") &&
-  hasPcap("icmp_echo.pcapng");
 
 interface Run {
   code: number;
@@ -53,7 +51,6 @@ async function withTemp<T>(suffix: string, fn: (path: string) => Promise<T>): Pr
 
 Deno.test({
   name: "replay prints what became of every packet and what the host sent",
-  ignore: !HAVE,
   async fn() {
     const r = await replay([PING4, "--address", "10.77.0.2/24"]);
     assert.equal(r.code, 0);
@@ -75,7 +72,6 @@ Deno.test({
 
 Deno.test({
   name: "replay --out --merge writes the conversation, pcap in time order, tshark-clean",
-  ignore: !HAVE,
   async fn() {
     await withTemp(".pcap", async (out) => {
       const r = await replay([PING4, "--address", "10.77.0.2/24", "--out", out, "--merge"]);
@@ -93,7 +89,6 @@ Deno.test({
 
 Deno.test({
   name: "replay --out FILE.pcapng marks replayed packets inbound and answers outbound",
-  ignore: !HAVE,
   async fn() {
     await withTemp(".pcapng", async (out) => {
       const r = await replay([ARPING, "--address", "10.78.0.2/24", "--out", out, "--merge"]);
@@ -111,7 +106,6 @@ Deno.test({
 
 Deno.test({
   name: "replay takes eth0's MAC and the neighbours from the capture, unless told",
-  ignore: !HAVE,
   async fn() {
     // icmp_echo.pcapng: 192.168.100.138 pings 192.168.100.1 at 00:12:80:4b:c0:7f.
     const learned = await replay([ECHO, "--address", "192.168.100.1/24"]);
@@ -138,7 +132,6 @@ Deno.test({
 
 Deno.test({
   name: "replay --filter replays only matching packets",
-  ignore: !HAVE,
   async fn() {
     const r = await replay([PING4, "--address", "10.77.0.2/24", "--filter", "icmp and not ip6"]);
     assert.equal(r.code, 0);
@@ -149,7 +142,6 @@ Deno.test({
 
 Deno.test({
   name: "replay --serve starts services from the registry and stops them; unknown names fail",
-  ignore: !HAVE,
   async fn() {
     const events: string[] = [];
     const services: ServiceRegistry = {
@@ -465,7 +457,6 @@ Deno.test("replay - reads standard input; --out - writes the capture to standard
 
 Deno.test({
   name: "replay --out x.pcap of a capture with two link types says to use pcapng, exit 2, no file",
-  ignore: !HAVE,
   async fn() {
     // One Ethernet and one raw-IP interface in one pcapng file.
     const ng = new (await import("../../drivers/pcapfile/mod.ts")).PcapngWriter({

@@ -18,7 +18,7 @@
  * @module
  */
 import type { UdpError, UdpService, UdpSocket } from "./services.ts";
-import { formatIpv4Address, parseIpv4Address } from "./wire/address.ts";
+import { IpAddress } from "./wire/ip_address.ts";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
 const MAX_PAYLOAD = 65507;
@@ -129,7 +129,13 @@ export function udpErrorToException(code: UdpError, action: string): Error {
     case "invalid_port":
       return new RangeError(`${action}: port must be an integer in 1..65535`);
     case "invalid_destination":
-      return new TypeError(`${action}: 0.0.0.0 is not a destination`);
+      return new TypeError(
+        `${action}: not a destination (the unspecified address, or another IP version than the socket's)`,
+      );
+    case "family_not_supported":
+      return new Deno.errors.NetworkUnreachable(
+        `${action}: no network layer for this IP version is loaded`,
+      );
     case "filtered":
       return new Deno.errors.PermissionDenied(`${action}: dropped by a filter`);
     default:
@@ -137,10 +143,10 @@ export function udpErrorToException(code: UdpError, action: string): Error {
   }
 }
 
-function parseHost(hostname: string, action: string): number {
-  const a = parseIpv4Address(hostname);
+function parseHost(hostname: string, action: string): IpAddress {
+  const a = IpAddress.parse(hostname);
   if (a === null) {
-    throw new TypeError(`${action}: "${hostname}" is not an IPv4 address (no name resolution)`);
+    throw new TypeError(`${action}: "${hostname}" is not an IP address (no name resolution)`);
   }
   return a;
 }
@@ -214,7 +220,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   readonly #sock: UdpSocket;
   readonly #waiters: Waiter[] = [];
   #closed = false;
-  #lastAddress = -1;
+  #lastAddress: IpAddress | null = null;
   #lastHostname = "";
 
   /**
@@ -319,7 +325,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   get addr(): Deno.NetAddr {
     return {
       transport: "udp",
-      hostname: formatIpv4Address(this.#sock.localAddress),
+      hostname: this.#sock.localAddress.toString(),
       port: this.#sock.localPort,
     };
   }
@@ -339,10 +345,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   get remoteAddr(): Deno.NetAddr | null {
-    if (this.#sock.remoteAddress === 0) return null;
+    const remote = this.#sock.remoteAddress;
+    if (remote === null) return null;
     return {
       transport: "udp",
-      hostname: formatIpv4Address(this.#sock.remoteAddress),
+      hostname: remote.toString(),
       port: this.#sock.remotePort,
     };
   }
@@ -416,7 +423,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     const a = sock.peerAddress;
     if (a !== this.#lastAddress) {
       this.#lastAddress = a;
-      this.#lastHostname = formatIpv4Address(a);
+      this.#lastHostname = a.toString();
     }
     const data = into === undefined ? buf : buf.subarray(0, n);
     return [data, { transport: "udp", hostname: this.#lastHostname, port: sock.peerPort }];
@@ -493,12 +500,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
         `${action}: ${p.length} bytes is more than a UDP datagram over IPv4 carries (65507)`,
       );
     }
-    let address = 0;
+    let address: IpAddress | null = null;
     let port = 0;
     if (addr !== undefined) {
       address = parseHost(addr.hostname, action);
       port = checkPort(addr.port, action, false);
-      if (address === 0) throw udpErrorToException("invalid_destination", action);
+      if (address.isUnspecified()) throw udpErrorToException("invalid_destination", action);
     }
     const err = this.#sock.send(p, address, port);
     if (err !== undefined) throw udpErrorToException(err, action);

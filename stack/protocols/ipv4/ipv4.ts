@@ -41,6 +41,7 @@ import { Forwarder } from "./forward.ts";
 import { PmtuCache } from "./pmtu.ts";
 import { Reassembler } from "./reassembly.ts";
 import { RoutingTable } from "./routes.ts";
+import { type Ipv4RouteHost, ipv4RouteService, selectIpv4Source } from "./route_service.ts";
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
 import {
@@ -65,7 +66,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     layer: "network",
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV4 }],
     exposes: ["ip.protocol"],
-    provides: ["ipv4.send", "ipv4.routes"],
+    provides: ["ipv4.send", "ipv4.routes", "ipv4.route"],
     requires: [
       { service: "arp.resolve", optional: true },
       { service: "ethernet.send", optional: true },
@@ -225,8 +226,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.end = s + total; // cut Ethernet padding
       pkt.l3 = s;
       pkt.family = 4;
-      pkt.src4 = src;
-      pkt.dst4 = dst;
+      pkt.srcAt = s + 12;
+      pkt.dstAt = s + 16;
       pkt.ttl = b[s + 8]!;
       pkt.proto = b[s + 9]!;
       if (ctx.hasHooks("prerouting")) {
@@ -407,7 +408,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
       if (local.has(dst) || isIpv4Loopback(dst)) {
         iface = ctx.interfaces.withIpv4(dst) ?? firstUsable();
-        if (src === 0) src = local.has(dst) ? dst : (iface?.ipv4[0]?.address ?? 0x7f000001);
+        if (src === 0) src = selectIpv4Source(routeHost, dst);
         if (iface === undefined) {
           c.noRoute.value++;
           pkt.release();
@@ -430,7 +431,7 @@ export const ipv4Plugin: ProtocolPlugin = {
           pkt.release();
           return "no_route";
         }
-        if (src === 0) src = iface.ipv4[0]?.address ?? 0;
+        if (src === 0) src = selectIpv4Source(routeHost, dst);
       } else {
         const route = routes.route(dst);
         if (route === undefined) {
@@ -440,7 +441,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         }
         iface = ctx.interfaces.get(route.ifindex)!;
         if (route.gateway !== 0) nextHop = route.gateway;
-        if (src === 0) src = routes.sourceFor(route, dst);
+        if (src === 0) src = selectIpv4Source(routeHost, dst);
         if (broadcasts.has(dst) && (flags & Ipv4SendFlags.BROADCAST) === 0) {
           c.bcast.value++;
           pkt.release();
@@ -502,14 +503,23 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.l3 = at;
       pkt.l4 = at + HEADER_LEN;
       pkt.family = 4;
-      pkt.src4 = src;
-      pkt.dst4 = dst;
+      pkt.srcAt = at + 12;
+      pkt.dstAt = at + 16;
       pkt.proto = protocol;
     }
 
     const service: Ipv4Service = {
       send,
       isLocal: (addr) => local.has(addr),
+    };
+    const routeHost: Ipv4RouteHost = {
+      interfaces: ctx.interfaces,
+      routes,
+      pmtu,
+      local,
+      broadcasts,
+      send,
+      now: ctx.now,
     };
     const routesService: Ipv4RoutesService = {
       add: (r) => routes.add(r),
@@ -548,7 +558,11 @@ export const ipv4Plugin: ProtocolPlugin = {
 
     return {
       receive,
-      services: { "ipv4.send": service, "ipv4.routes": routesService },
+      services: {
+        "ipv4.send": service,
+        "ipv4.routes": routesService,
+        "ipv4.route": ipv4RouteService(routeHost),
+      },
       ready() {
         arp = ctx.optionalService<ArpService>("arp.resolve");
         eth = ctx.optionalService<EthernetService>("ethernet.send");

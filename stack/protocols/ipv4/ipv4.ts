@@ -524,7 +524,11 @@ export const ipv4Plugin: ProtocolPlugin = {
     const routesService: Ipv4RoutesService = {
       add: (r) => routes.add(r),
       remove: (d, l, g) => routes.remove(d, l, g),
-      lookup: (dst) => routes.lookup(dst),
+      lookup(dst) {
+        const r = routes.lookup(dst);
+        // The one source selection (route_service.ts), as senders will use.
+        return r && { ...r, source: selectIpv4Source(routeHost, dst >>> 0) };
+      },
       list: () => routes.list(),
       pmtu: (dst) => pmtu.entry(dst >>> 0),
       learnPmtu: (dst, mtu) => learnPmtu(dst >>> 0, mtu),

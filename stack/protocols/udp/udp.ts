@@ -96,7 +96,6 @@ export const udpPlugin: ProtocolPlugin = {
       "rx.bad_length",
       "rx.bad_checksum",
       "rx.zero_checksum",
-      "rx.unsupported_family",
       "rx.no_socket",
       "rx.ignored_broadcast",
       "rx.rcvbuf_full",

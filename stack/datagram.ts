@@ -39,7 +39,11 @@ const MAX_WAITERS = 4096;
 export interface ListenDatagramOptions {
   /** Only `"udp"` (Deno's `"unixpacket"` is not a network transport). */
   readonly transport: "udp";
-  /** Local IPv4 address; default `"0.0.0.0"` (every address). No name resolution. */
+  /**
+   * Local address, IPv4 or IPv6 text; default `"0.0.0.0"` (every IPv4
+   * address; `"::"` for every IPv6 address, with an IPv6 plugin loaded). No
+   * name resolution.
+   */
   readonly hostname?: string;
   /** Local port; default 0, an ephemeral port. */
   readonly port?: number;
@@ -67,7 +71,7 @@ export interface ListenDatagramOptions {
  * ```
  */
 export interface DatagramAddr {
-  /** An IPv4 address in dotted-quad form. */
+  /** An IPv4 (dotted quad) or IPv6 (RFC 4291 text) address of the socket's version. */
   readonly hostname: string;
   /** A port, 1..65535. */
   readonly port: number;
@@ -229,7 +233,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * @param service The `udp.sockets` service of a stack.
    * @param options Where to bind and how.
    * @returns The open connection.
-   * @throws {TypeError} For a transport other than `"udp"` or a hostname that is not IPv4.
+   * @throws {TypeError} For a transport other than `"udp"` or a hostname that is not an IP address.
+   * @throws {Deno.errors.NetworkUnreachable} For an IP version no loaded plugin provides.
    * @throws {RangeError} For a port, TTL or limit out of range.
    * @throws {Deno.errors.AddrInUse} When the port is taken (or no ephemeral port is free).
    * @throws {Deno.errors.AddrNotAvailable} When `hostname` is not one of this host's addresses.

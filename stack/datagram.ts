@@ -18,7 +18,8 @@
  * @module
  */
 import type { UdpError, UdpService, UdpSocket } from "./services.ts";
-import { IpAddress } from "./wire/ip_address.ts";
+import type { IpAddress } from "./wire/ip_address.ts";
+import { checkSocketPort as checkPort, parseSocketHost as parseHost } from "./socket_address.ts";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
 const MAX_PAYLOAD = 65507;
@@ -145,26 +146,6 @@ export function udpErrorToException(code: UdpError, action: string): Error {
     default:
       return new Error(`${action}: ${code.replaceAll("_", " ")}`);
   }
-}
-
-function parseHost(hostname: string, action: string): IpAddress {
-  const a = IpAddress.parse(hostname);
-  if (a === null) {
-    throw new TypeError(`${action}: "${hostname}" is not an IP address (no name resolution)`);
-  }
-  return a;
-}
-
-function checkPort(port: unknown, action: string, allowZero: boolean): number {
-  if (
-    typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) ||
-    port > 65535
-  ) {
-    throw new RangeError(
-      `${action}: port ${port} is not an integer in ${allowZero ? 0 : 1}..65535`,
-    );
-  }
-  return port;
 }
 
 function checkTtl(ttl: unknown, action: string): number {

@@ -17,6 +17,7 @@ import type {
   TcpListenOptions,
 } from "../../net_api.ts";
 import { formatIpKey, IpAddress, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { checkSocketPort, parseSocketHost } from "../../socket_address.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
 import type { TcpCore } from "./core.ts";
 import { type EndpointUser, TcpEndpoint } from "./endpoint.ts";
@@ -348,15 +349,10 @@ export class TcpListenerImpl implements TcpListener, ListenerUser {
   }
 }
 
-/** The address of `hostname` (IPv4 or IPv6 text, or "localhost"); null when absent. */
+/** The address of `hostname` (see `parseSocketHost`); null when absent or empty. */
 function parseHost(hostname: string | undefined, what: string): IpAddress | null {
   if (hostname === undefined || hostname === "") return null;
-  const h = hostname === "localhost" ? "127.0.0.1" : hostname;
-  const a = IpAddress.parse(h);
-  if (a === null) {
-    throw new TypeError(`Cannot ${what} "${hostname}": not an IP address (no name resolution)`);
-  }
-  return a;
+  return parseSocketHost(hostname, `Cannot ${what} ${hostname}`);
 }
 
 function noFamily(what: string, a: IpAddress): Error {
@@ -366,13 +362,7 @@ function noFamily(what: string, a: IpAddress): Error {
 }
 
 function checkPort(port: unknown, what: string, allowZero: boolean): number {
-  if (
-    typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) ||
-    port > 65535
-  ) {
-    throw new TypeError(`Cannot ${what}: invalid port ${port}`);
-  }
-  return port;
+  return checkSocketPort(port, `Cannot ${what}`, allowZero);
 }
 
 /** Opens a connection (active OPEN, RFC 9293 §3.10.1). */

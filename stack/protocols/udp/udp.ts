@@ -180,7 +180,7 @@ export const udpPlugin: ProtocolPlugin = {
         let src: IpKey;
         if (sock.sendFromLocal) {
           src = sock.localKey;
-          if (!net.isAssigned(src)) return "addr_not_available"; // removed since bind
+          if (!net.isLocal(src)) return "addr_not_available"; // removed since bind
         } else {
           src = net.selectSource(dst);
           if (src === sock.anyKey) {
@@ -372,7 +372,7 @@ export const udpPlugin: ProtocolPlugin = {
         if (net === undefined) return "family_not_supported";
         const key = address.key;
         const any = address.isUnspecified();
-        const local = !any && net.isAssigned(key);
+        const local = !any && net.isLocal(key); // ours, or loopback (Linux binds 127.0.0.1 on lo)
         if (!any && !local && !isMulticastKey(key) && !net.isBroadcast(key)) {
           return "addr_not_available";
         }

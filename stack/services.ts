@@ -231,6 +231,10 @@ export const RouteSendFlags = {
 export interface RouteService {
   /** The family this service routes. */
   readonly family: IpFamily;
+  /** The network header a transport payload gets (20 for IPv4, 40 for IPv6), as in {@linkcode Route}. */
+  readonly headerLength: number;
+  /** The smallest MTU of the version (68 for IPv4, 1280 for IPv6), as in {@linkcode Route}. */
+  readonly minimumMtu: number;
   /**
    * The route to `destination`, or why there is none: `"no_route"`, or
    * `"addr_not_available"` when `options.source` is not ours.
@@ -262,6 +266,14 @@ export interface RouteService {
     ttl: number,
     flags: number,
   ): string | undefined;
+  /**
+   * The path MTU towards `destination` (the interface's, lowered by path MTU
+   * discovery; 65535 towards this host), or 0 without a route. Hot path: no
+   * allocation (what {@linkcode route} says in `mtu`, without building it).
+   */
+  pathMtu(destination: IpKey): number;
+  /** When the learned path MTU towards `destination` expires, or 0 if none (no allocation). */
+  pmtuExpires(destination: IpKey): Instant;
   /** Whether packets to `address` are delivered to this host (ours, or loopback). */
   isLocal(address: IpKey): boolean;
   /** Whether `address` is one of the interfaces' addresses (a valid bound source). */

@@ -116,6 +116,10 @@ function ipv6Standin(): Standin {
       };
       const service: RouteService = {
         family: 6,
+        headerLength: 40,
+        minimumMtu: 1280,
+        pathMtu: (d) => isLocal(d) ? 65535 : 0,
+        pmtuExpires: () => 0,
         route(destination) {
           if (!isLocal(destination.key)) return "no_route";
           const host = { send };

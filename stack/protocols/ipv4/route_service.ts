@@ -17,6 +17,8 @@ import type { RoutingTable } from "./routes.ts";
 
 const LOOPBACK = 0x7f000001;
 const HEADER_LEN = 20;
+/** The smallest MTU (RFC 791: every module must forward 68 octets). */
+const MINIMUM_MTU = 68;
 /** The MTU of the path to ourselves (the loopback path has no link). */
 const LOCAL_MTU = 65535;
 
@@ -68,7 +70,7 @@ export function selectIpv4Source(host: Ipv4RouteHost, dst: number): number {
 class Ipv4Route implements Route {
   readonly family = 4 as const;
   readonly headerLength = HEADER_LEN;
-  readonly minimumMtu = 68; // RFC 791
+  readonly minimumMtu = MINIMUM_MTU;
   readonly #host: Ipv4RouteHost;
   constructor(
     host: Ipv4RouteHost,
@@ -108,6 +110,20 @@ class Ipv4Route implements Route {
 export function ipv4RouteService(host: Ipv4RouteHost): RouteService {
   return {
     family: 4,
+    headerLength: HEADER_LEN,
+    minimumMtu: MINIMUM_MTU,
+    pathMtu(destination: IpKey): number {
+      if (typeof destination !== "number") return 0;
+      if (host.local.has(destination) || isIpv4Loopback(destination)) return LOCAL_MTU;
+      const r = host.routes.route(destination);
+      if (r === undefined) return 0;
+      const ifMtu = host.interfaces.get(r.ifindex)?.mtu ?? 0;
+      const learned = host.pmtu.get(destination);
+      return learned > 0 && learned < ifMtu ? learned : ifMtu;
+    },
+    pmtuExpires(destination: IpKey): Instant {
+      return typeof destination === "number" ? host.pmtu.entry(destination)?.expires ?? 0 : 0;
+    },
     route(destination: IpAddress, options?: RouteOptions): Route | string {
       if (destination.family !== 4) return "no_route";
       const dst = destination.v4;

@@ -55,6 +55,12 @@ Deno.test("ipv4.route gives a Route: source, interface, next hop, MTU, header le
   const bound = r.route(ip("8.8.8.8"), { source: ip("192.168.5.9") }) as Route;
   assert.equal(bound.source.toString(), "192.168.5.9");
   assert.equal(r.route(ip("2001:db8::1")), "no_route");
+  // The same figures without building a Route (the transports' hot path).
+  assert.equal(r.pathMtu(ip("8.8.8.8").key), 1400);
+  assert.equal(r.pathMtu(ip("192.168.1.1").key), 9000);
+  assert.equal(r.pathMtu(ip("10.0.0.1").key), 65535);
+  assert.equal(r.pmtuExpires(ip("8.8.8.8").key), 0);
+  assert.deepEqual([r.headerLength, r.minimumMtu], [20, 68]);
   s.deleteRoute("default");
   assert.equal(r.route(ip("8.8.8.8")), "no_route");
   s.close();

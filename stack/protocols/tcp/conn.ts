@@ -394,13 +394,13 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
     }
     src = bound.key;
   } else {
-    const route = net.route(dstAddr);
-    if (typeof route === "string") {
+    // The route's source (selected once, by the network layer).
+    src = net.selectSource(dst);
+    if (src === IpAddress.any(dstAddr.family).key) {
       return Promise.reject(
         new Deno.errors.NetworkUnreachable(`Cannot connect to ${options.hostname}: no route`),
       );
     }
-    src = route.source.key;
   }
   const conns = core.conns;
   let srcPort: number;

@@ -9,9 +9,9 @@
 import type { Instant } from "../../clock.ts";
 import type { Counter } from "../../counters.ts";
 import type { PluginContext } from "../../manifest.ts";
-import type { Route, RouteService } from "../../services.ts";
+import type { RouteService } from "../../services.ts";
 import { RouteSendFlags } from "../../services.ts";
-import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
+import type { IpKey } from "../../wire/ip_address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptionSet } from "../../wire/tcp.ts";
@@ -269,26 +269,17 @@ export class TcpCore {
     return this.netOf(a)?.isLocal(a) ?? false;
   }
 
-  /** The route towards `dst` (from `src` if given), or undefined when there is none. */
-  route(dst: IpKey, src?: IpKey): Route | undefined {
-    const net = this.netOf(dst);
-    if (net === undefined) return undefined;
-    const r = net.route(
-      IpAddress.fromKey(dst),
-      src === undefined ? undefined : { source: IpAddress.fromKey(src) },
-    );
-    return typeof r === "string" ? undefined : r;
-  }
-
   /**
    * The route MSS towards `dst`: path MTU minus the network and TCP
    * headers, or 536 when no route; {@linkcode LOCAL_MSS} towards ourselves.
    */
   routeMss(dst: IpKey): number {
-    if (this.isLocal(dst)) return LOCAL_MSS;
-    const r = this.route(dst);
-    const headers = (r?.headerLength ?? 20) + TCP_HEADER_LEN;
-    if (r === undefined || r.mtu <= headers) return DEFAULT_MSS;
-    return Math.min(r.mtu - headers, 65535);
+    const net = this.netOf(dst);
+    if (net === undefined) return DEFAULT_MSS;
+    if (net.isLocal(dst)) return LOCAL_MSS;
+    const mtu = net.pathMtu(dst);
+    const headers = net.headerLength + TCP_HEADER_LEN;
+    if (mtu <= headers) return DEFAULT_MSS;
+    return Math.min(mtu - headers, 65535);
   }
 }

@@ -137,9 +137,9 @@ export const tcpPlugin: ProtocolPlugin = {
       switch (kind) {
         case TransportErrorKind.PACKET_TOO_BIG: {
           const mtu = pkt.errorInfo;
-          const route = core.route(ep.remoteAddr);
-          if (route === undefined || mtu < route.minimumMtu) return "icmp_ignored";
-          const headers = route.headerLength + TCP_HEADER_LEN;
+          const net = ep.net;
+          if (mtu < net.minimumMtu) return "icmp_ignored";
+          const headers = net.headerLength + TCP_HEADER_LEN;
           const mss = Math.max(MIN_MSS, mtu - headers - (ep.tsOk ? TS_OPTION_LEN : 0));
           if (mss < ep.mss) {
             ep.mss = mss;

@@ -123,7 +123,7 @@ export function onTimer(ep: TcpEndpoint, now: Instant): void {
  */
 export function watchPathMtu(ep: TcpEndpoint): void {
   const core = ep.core;
-  const expires = core.route(ep.remoteAddr)?.pmtuExpires ?? 0;
+  const expires = ep.net.pmtuExpires(ep.remoteAddr);
   if (expires === 0) return;
   ep.pmtuAt = expires > core.now() ? expires : core.now();
   armTimer(ep);

@@ -118,12 +118,18 @@ export type {
   PingReply,
   ProbeOptions,
   ProbeResult,
+  Route,
+  RouteOptions,
+  RouteService,
   UdpError,
   UdpOpenOptions,
   UdpService,
   UdpSocket,
   UdpSocketInfo,
 } from "./stack/services.ts";
+export { errorServiceName, RouteSendFlags, routeServiceName } from "./stack/services.ts";
+export { packetPseudoHeaderSum, pseudoHeaderSum } from "./stack/ip/pseudo_header.ts";
+export { TransportErrorKind, transportErrorName } from "./stack/ip/transport_error.ts";
 export * from "./stack/wire/address.ts";
 export {
   finishChecksum,

@@ -16,6 +16,7 @@
 import {
   type ArpService,
   createStack,
+  IpAddress,
   type Stack,
   type UdpService,
   type UdpSocket,
@@ -24,6 +25,7 @@ import {
 
 const A = 0x0a000001;
 const B = 0x0a000002;
+const TO_B = IpAddress.v4(B);
 
 interface Echo {
   readonly net: VirtualNetwork;
@@ -81,7 +83,7 @@ function setup(): Echo {
       seen++;
       if (toSend > 0) {
         toSend--;
-        client.send(data, B, 7);
+        client.send(data, TO_B, 7);
       }
     }
   };
@@ -95,7 +97,7 @@ function setup(): Echo {
       seen = 0;
       const first = Math.min(window, roundTrips);
       toSend = roundTrips - first;
-      for (let i = 0; i < first; i++) client.send(data, B, 7);
+      for (let i = 0; i < first; i++) client.send(data, TO_B, 7);
       net.runUntilIdle();
       return seen;
     },

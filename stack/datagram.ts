@@ -18,7 +18,8 @@
  * @module
  */
 import type { UdpError, UdpService, UdpSocket } from "./services.ts";
-import { formatIpv4Address, parseIpv4Address } from "./wire/address.ts";
+import type { IpAddress } from "./wire/ip_address.ts";
+import { checkSocketPort as checkPort, parseSocketHost as parseHost } from "./socket_address.ts";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
 const MAX_PAYLOAD = 65507;
@@ -39,7 +40,11 @@ const MAX_WAITERS = 4096;
 export interface ListenDatagramOptions {
   /** Only `"udp"` (Deno's `"unixpacket"` is not a network transport). */
   readonly transport: "udp";
-  /** Local IPv4 address; default `"0.0.0.0"` (every address). No name resolution. */
+  /**
+   * Local address, IPv4 or IPv6 text; default `"0.0.0.0"` (every IPv4
+   * address; `"::"` for every IPv6 address, with an IPv6 plugin loaded). No
+   * name resolution.
+   */
   readonly hostname?: string;
   /** Local port; default 0, an ephemeral port. */
   readonly port?: number;
@@ -67,7 +72,7 @@ export interface ListenDatagramOptions {
  * ```
  */
 export interface DatagramAddr {
-  /** An IPv4 address in dotted-quad form. */
+  /** An IPv4 (dotted quad) or IPv6 (RFC 4291 text) address of the socket's version. */
   readonly hostname: string;
   /** A port, 1..65535. */
   readonly port: number;
@@ -129,32 +134,18 @@ export function udpErrorToException(code: UdpError, action: string): Error {
     case "invalid_port":
       return new RangeError(`${action}: port must be an integer in 1..65535`);
     case "invalid_destination":
-      return new TypeError(`${action}: 0.0.0.0 is not a destination`);
+      return new TypeError(
+        `${action}: not a destination (the unspecified address, or another IP version than the socket's)`,
+      );
+    case "family_not_supported":
+      return new Deno.errors.NetworkUnreachable(
+        `${action}: no network layer for this IP version is loaded`,
+      );
     case "filtered":
       return new Deno.errors.PermissionDenied(`${action}: dropped by a filter`);
     default:
       return new Error(`${action}: ${code.replaceAll("_", " ")}`);
   }
-}
-
-function parseHost(hostname: string, action: string): number {
-  const a = parseIpv4Address(hostname);
-  if (a === null) {
-    throw new TypeError(`${action}: "${hostname}" is not an IPv4 address (no name resolution)`);
-  }
-  return a;
-}
-
-function checkPort(port: unknown, action: string, allowZero: boolean): number {
-  if (
-    typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) ||
-    port > 65535
-  ) {
-    throw new RangeError(
-      `${action}: port ${port} is not an integer in ${allowZero ? 0 : 1}..65535`,
-    );
-  }
-  return port;
 }
 
 function checkTtl(ttl: unknown, action: string): number {
@@ -214,7 +205,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   readonly #sock: UdpSocket;
   readonly #waiters: Waiter[] = [];
   #closed = false;
-  #lastAddress = -1;
+  #lastAddress: IpAddress | null = null;
   #lastHostname = "";
 
   /**
@@ -223,7 +214,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * @param service The `udp.sockets` service of a stack.
    * @param options Where to bind and how.
    * @returns The open connection.
-   * @throws {TypeError} For a transport other than `"udp"` or a hostname that is not IPv4.
+   * @throws {TypeError} For a transport other than `"udp"` or a hostname that is not an IP address.
+   * @throws {Deno.errors.NetworkUnreachable} For an IP version no loaded plugin provides.
    * @throws {RangeError} For a port, TTL or limit out of range.
    * @throws {Deno.errors.AddrInUse} When the port is taken (or no ephemeral port is free).
    * @throws {Deno.errors.AddrNotAvailable} When `hostname` is not one of this host's addresses.
@@ -319,7 +311,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   get addr(): Deno.NetAddr {
     return {
       transport: "udp",
-      hostname: formatIpv4Address(this.#sock.localAddress),
+      hostname: this.#sock.localAddress.toString(),
       port: this.#sock.localPort,
     };
   }
@@ -339,10 +331,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   get remoteAddr(): Deno.NetAddr | null {
-    if (this.#sock.remoteAddress === 0) return null;
+    const remote = this.#sock.remoteAddress;
+    if (remote === null) return null;
     return {
       transport: "udp",
-      hostname: formatIpv4Address(this.#sock.remoteAddress),
+      hostname: remote.toString(),
       port: this.#sock.remotePort,
     };
   }
@@ -416,7 +409,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     const a = sock.peerAddress;
     if (a !== this.#lastAddress) {
       this.#lastAddress = a;
-      this.#lastHostname = formatIpv4Address(a);
+      this.#lastHostname = a.toString();
     }
     const data = into === undefined ? buf : buf.subarray(0, n);
     return [data, { transport: "udp", hostname: this.#lastHostname, port: sock.peerPort }];
@@ -493,12 +486,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
         `${action}: ${p.length} bytes is more than a UDP datagram over IPv4 carries (65507)`,
       );
     }
-    let address = 0;
+    let address: IpAddress | null = null;
     let port = 0;
     if (addr !== undefined) {
       address = parseHost(addr.hostname, action);
       port = checkPort(addr.port, action, false);
-      if (address === 0) throw udpErrorToException("invalid_destination", action);
+      if (address.isUnspecified()) throw udpErrorToException("invalid_destination", action);
     }
     const err = this.#sock.send(p, address, port);
     if (err !== undefined) throw udpErrorToException(err, action);

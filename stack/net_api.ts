@@ -46,7 +46,11 @@ export interface NetAddr {
 export interface TcpConnectOptions {
   /** Only `"tcp"` (the default). */
   readonly transport?: "tcp";
-  /** The peer's IPv4 address (name resolution is not supported). */
+  /**
+   * The peer's address, IPv4 or IPv6 text, or `"localhost"` (127.0.0.1);
+   * no other name resolution. IPv6 needs an IPv6 plugin (else
+   * NetworkUnreachable).
+   */
   readonly hostname: string;
   /** The peer's port. */
   readonly port: number;

@@ -16,6 +16,7 @@
  * @module
  */
 import type { Instant } from "./clock.ts";
+import { type IpKey, ipKeyAt } from "./wire/ip_address.ts";
 
 /** Headroom left in front of a fresh packet: room for every header we stack. */
 export const DEFAULT_HEADROOM = 128;
@@ -89,14 +90,15 @@ export class PacketBuffer {
   family = 0;
   /** Network-layer protocol / next header of the transport payload. */
   proto = 0;
-  /** IPv4 source (unsigned 32-bit), set by the IPv4 layer on receive. */
-  src4 = 0;
-  /** IPv4 destination (unsigned 32-bit), set by the IPv4 layer on receive. */
-  dst4 = 0;
-  /** IPv6 source, a view into the header, set by the IPv6 layer. */
-  src6: Uint8Array | null = null;
-  /** IPv6 destination, a view into the header, set by the IPv6 layer. */
-  dst6: Uint8Array | null = null;
+  /**
+   * Offset in {@linkcode buf} of the network-layer source address (4 bytes
+   * for `family` 4, 16 for 6), or -1; set by the network layer on receive
+   * and send. Read it with {@linkcode srcKey} (or `ipKeyAt`); the pseudo-header
+   * helpers in `ip/pseudo_header.ts` read the bytes directly.
+   */
+  srcAt: number = -1;
+  /** Offset of the network-layer destination address, or -1 (see {@linkcode srcAt}). */
+  dstAt: number = -1;
   /** EtherType of the payload, set by the link layer. */
   etherType = 0;
   /** {@linkcode PacketFlags} bits. */
@@ -105,12 +107,13 @@ export class PacketBuffer {
   ttl = 0;
   /** Id of the packet in a trace, 0 when not traced. */
   traceId = 0;
-  /** For an error delivered to a transport (`ip.error` table): ICMP type, or 0. */
-  errType = 0;
-  /** ICMP code of the error. */
-  errCode = 0;
-  /** Extra error data: the next-hop MTU of "fragmentation needed", the pointer of a parameter problem. */
-  errInfo = 0;
+  /**
+   * For an error delivered to a transport (`ip.error` table): a
+   * `TransportErrorKind` (see `ip/transport_error.ts`), or 0.
+   */
+  errorKind = 0;
+  /** Extra error data: the path MTU of "packet too big", the pointer of a parameter problem. */
+  errorInfo = 0;
   readonly #pool: PacketPool | null;
   #free = false;
 
@@ -185,6 +188,18 @@ export class PacketBuffer {
     if (len < this.length) this.end = this.start + len;
   }
 
+  /**
+   * The source address as an `IpKey` (a number for IPv4: no allocation).
+   * Valid once the network layer set {@linkcode srcAt}. Hot path.
+   */
+  srcKey(): IpKey {
+    return ipKeyAt(this.buf, this.srcAt, this.family);
+  }
+  /** The destination address as an `IpKey` (see {@linkcode srcKey}). Hot path. */
+  dstKey(): IpKey {
+    return ipKeyAt(this.buf, this.dstAt, this.family);
+  }
+
   /** Clears offsets and metadata for reuse. */
   reset(headroom: number): void {
     this.start = this.end = Math.min(headroom, this.buf.length);
@@ -192,21 +207,20 @@ export class PacketBuffer {
       this.l3 =
       this.l4 =
       this.ifindex =
+      this.srcAt =
+      this.dstAt =
         -1;
     this.timestamp =
       this.linkType =
       this.family =
       this.proto =
         0;
-    this.src4 =
-      this.dst4 =
-      this.etherType =
+    this.etherType =
       this.flags =
       this.ttl =
       this.traceId =
         0;
-    this.src6 = this.dst6 = null;
-    this.errType = this.errCode = this.errInfo = 0;
+    this.errorKind = this.errorInfo = 0;
   }
 
   /** True while the packet sits in its pool's free list. */

@@ -148,17 +148,14 @@ Deno.test("PacketPool reuses released buffers and resets them", () => {
   p.linkType = 1;
   p.family = 4;
   p.proto = 6;
-  p.src4 = 7;
-  p.dst4 = 8;
-  p.src6 = new Uint8Array(16);
-  p.dst6 = new Uint8Array(16);
+  p.srcAt = 7;
+  p.dstAt = 8;
   p.etherType = 0x800;
   p.flags = PacketFlags.LINK_BROADCAST;
   p.ttl = 64;
   p.traceId = 9;
-  p.errType = 3;
-  p.errCode = 4;
-  p.errInfo = 1492;
+  p.errorKind = 3;
+  p.errorInfo = 1492;
   p.prepend(20);
   p.release();
   const q = pool.alloc(30, 64);
@@ -167,19 +164,17 @@ Deno.test("PacketPool reuses released buffers and resets them", () => {
   assert.equal(q.start, 64);
   assert.equal(q.length, 30);
   assert.deepEqual(
-    [q.l2, q.l3, q.l4, q.ifindex, q.timestamp, q.linkType, q.family, q.proto, q.src4, q.dst4],
-    [-1, -1, -1, -1, 0, 0, 0, 0, 0, 0],
+    [q.l2, q.l3, q.l4, q.ifindex, q.timestamp, q.linkType, q.family, q.proto, q.srcAt, q.dstAt],
+    [-1, -1, -1, -1, 0, 0, 0, 0, -1, -1],
   );
-  assert.deepEqual([q.src6, q.dst6, q.etherType, q.flags, q.ttl, q.traceId], [
-    null,
-    null,
+  assert.deepEqual([q.etherType, q.flags, q.ttl, q.traceId], [
     0,
     0,
     0,
     0,
   ]);
   // Stale ICMP error metadata must not leak into the next packet.
-  assert.deepEqual([q.errType, q.errCode, q.errInfo], [0, 0, 0]);
+  assert.deepEqual([q.errorKind, q.errorInfo], [0, 0]);
   q.release();
 });
 

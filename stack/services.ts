@@ -8,6 +8,7 @@
  */
 import type { Instant } from "./clock.ts";
 import type { PacketBuffer } from "./packet.ts";
+import type { IpAddress, IpFamily, IpKey } from "./wire/ip_address.ts";
 
 /** `ethernet.send`: frames an IP packet (or ARP) and transmits it. */
 export interface EthernetService {
@@ -172,6 +173,132 @@ export interface Ipv4Service {
   isLocal(addr: number): boolean;
 }
 
+/**
+ * The name of the route service of an IP version: `ipv4.route` or
+ * `ipv6.route`. Each network-layer plugin provides one with the same
+ * {@linkcode RouteService} contract; transports look it up by the family of
+ * the destination (optionally, for a version no plugin may be loaded for).
+ *
+ * @example
+ * ```ts
+ * import { routeServiceName } from "./services.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(routeServiceName(6), "ipv6.route");
+ * ```
+ */
+export function routeServiceName(family: IpFamily): "ipv4.route" | "ipv6.route" {
+  return family === 4 ? "ipv4.route" : "ipv6.route";
+}
+
+/** Options of {@linkcode RouteService.route}. */
+export interface RouteOptions {
+  /** A bound source address: must be ours (else `"addr_not_available"`); unspecified: select one. */
+  readonly source?: IpAddress;
+}
+
+/**
+ * A route to one destination from the network layer (gVisor's
+ * `stack.Route`): where to send, from which address, and how big. A value:
+ * it does not follow later table changes (ask again, e.g. after a path MTU
+ * report).
+ */
+export interface Route {
+  /** 4 or 6. */
+  readonly family: IpFamily;
+  /** Local (source) address: the bound one, or the one selected for the destination. */
+  readonly source: IpAddress;
+  /** The destination. */
+  readonly destination: IpAddress;
+  /** Outgoing interface. */
+  readonly ifindex: number;
+  /** Where the link sends the packet: the gateway, or the destination itself. */
+  readonly nextHop: IpAddress;
+  /** Path MTU: the interface's, lowered by path MTU discovery. */
+  readonly mtu: number;
+  /** The network header a transport payload gets (20 for IPv4, 40 for IPv6), for MSS. */
+  readonly headerLength: number;
+  /** The smallest MTU of the version (68 for IPv4, RFC 791; 1280 for IPv6, RFC 8200 §5). */
+  readonly minimumMtu: number;
+  /** The destination is this host (one of its addresses, or loopback). */
+  readonly local: boolean;
+  /** When the learned path MTU towards the destination expires (the stack's clock), or 0 if none. */
+  readonly pmtuExpires: Instant;
+  /**
+   * Sends `pkt` (data = transport header + payload, with headroom) from
+   * {@linkcode source} to {@linkcode destination}; see
+   * {@linkcode RouteService.send}. Takes ownership.
+   */
+  send(pkt: PacketBuffer, protocol: number, ttl: number, flags: number): string | undefined;
+}
+
+/** Flags of {@linkcode RouteService.send} (the values of {@linkcode Ipv4SendFlags}). */
+export const RouteSendFlags = {
+  /** Do not fragment (IPv4 DF; IPv6 never fragments in transit anyway). */
+  DONT_FRAGMENT: 1,
+  /** Allow a broadcast destination (SO_BROADCAST). */
+  BROADCAST: 2,
+} as const;
+
+/**
+ * `ipv4.route` / `ipv6.route` (see {@linkcode routeServiceName}): the one
+ * place a network layer chooses routes and source addresses for the
+ * transports (TCP, UDP, ICMP). Source selection lives here and only here
+ * (RFC 1122 §3.3.4.3 for IPv4; an IPv6 plugin applies RFC 6724).
+ */
+export interface RouteService {
+  /** The family this service routes. */
+  readonly family: IpFamily;
+  /** The network header a transport payload gets (20 for IPv4, 40 for IPv6), as in {@linkcode Route}. */
+  readonly headerLength: number;
+  /** The smallest MTU of the version (68 for IPv4, 1280 for IPv6), as in {@linkcode Route}. */
+  readonly minimumMtu: number;
+  /**
+   * The route to `destination`, or why there is none: `"no_route"`, or
+   * `"addr_not_available"` when `options.source` is not ours.
+   */
+  route(destination: IpAddress, options?: RouteOptions): Route | string;
+  /**
+   * The source address for traffic to `destination` (RFC 1122 §3.3.4.3: the
+   * destination itself when it is ours, the loopback address towards
+   * loopback, the route's preferred source or the outgoing interface's
+   * address on the destination's subnet, the first usable address for a
+   * broadcast or multicast without a route), or the unspecified address
+   * when there is no route. Hot path: no allocation for IPv4.
+   */
+  selectSource(destination: IpKey): IpKey;
+  /**
+   * Sends `pkt` (data = transport header + payload, with headroom) from
+   * `source` (unspecified: {@linkcode selectSource}) to `destination`, with
+   * `protocol` and `ttl` (0: the default) and {@linkcode RouteSendFlags}.
+   * Returns undefined when sent (or queued for neighbour resolution), or
+   * the reason (`"no_route"`, `"message_too_long"`,
+   * `"broadcast_not_permitted"`, `"filtered"`, …); takes ownership in every
+   * case. Hot path: positional.
+   */
+  send(
+    pkt: PacketBuffer,
+    source: IpKey,
+    destination: IpKey,
+    protocol: number,
+    ttl: number,
+    flags: number,
+  ): string | undefined;
+  /**
+   * The path MTU towards `destination` (the interface's, lowered by path MTU
+   * discovery; 65535 towards this host), or 0 without a route. Hot path: no
+   * allocation (what {@linkcode route} says in `mtu`, without building it).
+   */
+  pathMtu(destination: IpKey): number;
+  /** When the learned path MTU towards `destination` expires, or 0 if none (no allocation). */
+  pmtuExpires(destination: IpKey): Instant;
+  /** Whether packets to `address` are delivered to this host (ours, or loopback). */
+  isLocal(address: IpKey): boolean;
+  /** Whether `address` is one of the interfaces' addresses (a valid bound source). */
+  isAssigned(address: IpKey): boolean;
+  /** Whether `address` is a broadcast address (limited, or directed on one of our subnets). */
+  isBroadcast(address: IpKey): boolean;
+}
+
 /** The outcome of one echo request. */
 export interface PingReply {
   /** Sequence number. */
@@ -264,11 +391,12 @@ export interface ProbeResult {
  * bind it with `optional: true`). The ICMP plugin validates the quoted IPv4
  * header and at least 8 bytes of the quoted transport header, then delivers
  * with `pkt.l3` at the quoted IP header, `pkt.start` at the quoted transport
- * header, `pkt.src4`/`pkt.dst4`/`pkt.proto` taken from the *quoted* header
- * (so `src4` is our own address), and `pkt.errType`, `pkt.errCode`,
- * `pkt.errInfo` (next-hop MTU, or the parameter-problem pointer) set.
- * For "fragmentation needed" the ICMP plugin has already updated the path
- * MTU cache (`ipv4.routes`), and `errInfo` is the path MTU now in force
+ * header, `pkt.family`/`pkt.srcAt`/`pkt.dstAt`/`pkt.proto` taken from the
+ * *quoted* header (so the source is our own address), and `pkt.errorKind`
+ * (a `TransportErrorKind`, see `ip/transport_error.ts`) and `pkt.errorInfo`
+ * (the path MTU for "packet too big", the parameter-problem pointer) set.
+ * For "packet too big" the ICMP plugin has already updated the path MTU
+ * cache (`ipv4.routes`), and `errorInfo` is the path MTU now in force
  * (RFC 1191: a reported 0 becomes the next plateau down, a value below the
  * floor is raised to it, an estimate is never raised by a report).
  */
@@ -282,6 +410,30 @@ export interface IcmpErrorService {
    * `pkt` (copies what it quotes). Hot path: positional.
    */
   send(pkt: PacketBuffer, type: number, code: number, info: number): void;
+  /**
+   * The same by kind, for transports (which know no ICMP numbers): sends the
+   * error of this plugin's version that means `kind` (a
+   * `TransportErrorKind`; e.g. port unreachable) about the packet whose
+   * header starts at `pkt.l3`, with `info` as in {@linkcode send}. A kind
+   * without a message of this version is ignored. Borrows `pkt`. Hot path.
+   */
+  report(pkt: PacketBuffer, kind: number, info: number): void;
+}
+
+/**
+ * The name of the error-sending service of an IP version: `icmp.error`
+ * (ICMPv4) or `icmpv6.error`. Both have the {@linkcode IcmpErrorService}
+ * contract; transports use `report`.
+ *
+ * @example
+ * ```ts
+ * import { errorServiceName } from "./services.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(errorServiceName(4), "icmp.error");
+ * ```
+ */
+export function errorServiceName(family: IpFamily): "icmp.error" | "icmpv6.error" {
+  return family === 4 ? "icmp.error" : "icmpv6.error";
 }
 
 /**
@@ -290,22 +442,25 @@ export interface IcmpErrorService {
  * `"invalid_destination"`, `"no_route"`, `"message_too_long"`,
  * `"broadcast_not_enabled"`, an error an ICMP message left pending on a
  * connected socket (`"connection_refused"`, `"network_unreachable"`,
- * `"host_unreachable"`, `"protocol_error"`), or another reason `ipv4.send`
- * gave (e.g. `"filtered"`).
+ * `"host_unreachable"`, `"protocol_error"`), `"family_not_supported"` (no
+ * network plugin for the address's IP version is loaded), or another reason
+ * the route service gave (e.g. `"filtered"`).
  */
 export type UdpError = string;
 
 /** Options of {@linkcode UdpService.open}. */
 export interface UdpOpenOptions {
-  /** Local address (unsigned 32-bit); 0 (default) binds every address. */
-  readonly address?: number;
+  /** Local address; absent or unspecified (default) binds every address of `family`. */
+  readonly address?: IpAddress;
+  /** IP version of the socket (default: the address's, else 4). */
+  readonly family?: IpFamily;
   /** Local port; 0 (default) picks a free ephemeral port. */
   readonly port?: number;
   /** SO_REUSEADDR: share the port with other sockets that set it too (default false). */
   readonly reuseAddress?: boolean;
   /** SO_BROADCAST: allow sending to broadcast addresses (default false). */
   readonly broadcast?: boolean;
-  /** TTL of datagrams sent; 0 (default) uses the IPv4 plugin's. */
+  /** TTL / hop limit of datagrams sent; 0 (default) uses the network layer's. */
   readonly ttl?: number;
   /** Most datagrams queued for receive (default: the plugin's option). */
   readonly receiveQueueLimit?: number;
@@ -319,12 +474,14 @@ export interface UdpOpenOptions {
  * methods take positional arguments.
  */
 export interface UdpSocket {
-  /** Bound local address (0: any; set by `connect` when it was 0). */
-  readonly localAddress: number;
+  /** IP version (4 or 6). */
+  readonly family: IpFamily;
+  /** Bound local address (unspecified: any; set by `connect` when it was any). */
+  readonly localAddress: IpAddress;
   /** Bound local port. */
   readonly localPort: number;
-  /** Connected peer address, or 0. */
-  readonly remoteAddress: number;
+  /** Connected peer address, or null. */
+  readonly remoteAddress: IpAddress | null;
   /** Connected peer port, or 0. */
   readonly remotePort: number;
   /** Whether it is closed (by `close()` or by the stack shutting down). */
@@ -336,14 +493,14 @@ export interface UdpSocket {
   /** Datagrams dropped because the receive queue was full. */
   readonly dropped: number;
   /** Source address of the datagram the last `recv` returned. */
-  readonly peerAddress: number;
+  readonly peerAddress: IpAddress;
   /** Source port of the datagram the last `recv` returned. */
   readonly peerPort: number;
   /** The error an ICMP message left pending (connected sockets), if any. */
   readonly pendingError: UdpError | undefined;
   /** SO_BROADCAST. */
   broadcast: boolean;
-  /** TTL of datagrams sent (0: the IPv4 default). */
+  /** TTL / hop limit of datagrams sent (0: the network layer's default). */
   ttl: number;
   /**
    * Called synchronously from the receive path when a datagram is queued,
@@ -353,10 +510,10 @@ export interface UdpSocket {
   onReadable: (() => void) | null;
   /**
    * Sends `data` (copied) to `address`:`port`, or to the connected peer when
-   * `address` is 0. Returns undefined when sent (or queued for ARP), else why
+   * `address` is null. Returns undefined when sent (or queued for ARP), else why
    * not; a pending error is returned (and cleared) first. Hot path: positional.
    */
-  send(data: Uint8Array, address: number, port: number): UdpError | undefined;
+  send(data: Uint8Array, address: IpAddress | null, port: number): UdpError | undefined;
   /**
    * Copies the oldest queued datagram into `into` (truncating, like
    * `recvfrom`), sets `peerAddress`/`peerPort`, and returns the bytes
@@ -372,7 +529,7 @@ export interface UdpSocket {
    * traffic to it are reported, and `send` may omit the address. Binds the
    * local address to the route's source if it was any (like Linux).
    */
-  connect(address: number, port: number): UdpError | undefined;
+  connect(address: IpAddress, port: number): UdpError | undefined;
   /** Closes the socket and frees its port and queue. Idempotent. */
   close(): void;
 }

@@ -53,7 +53,13 @@ import {
 import type { NetInterface } from "../stack/netif.ts";
 import type { PacketBuffer, PacketPool } from "../stack/packet.ts";
 export { PacketFlags } from "../stack/packet.ts";
-import { formatIpv4Address, formatMac, parseIpv4Address, parseMac } from "../stack/wire/address.ts";
+import {
+  formatIpKey,
+  formatIpv4Address,
+  formatMac,
+  parseIpv4Address,
+  parseMac,
+} from "../stack/wire/address.ts";
 import { VirtualNetwork } from "../drivers/loopback/network.ts";
 import type { RunOptions } from "../drivers/loopback/network.ts";
 import type { Link, LinkEnd } from "../drivers/loopback/link.ts";
@@ -1302,9 +1308,9 @@ export interface ProbeRecord {
   readonly flags: number;
   /** `pkt.etherType`. */
   readonly etherType: number;
-  /** `pkt.src4`, text. */
+  /** The network-layer source (`pkt.srcKey()`), text; 0.0.0.0 when unset. */
   readonly src: string;
-  /** `pkt.dst4`, text. */
+  /** The network-layer destination (`pkt.dstKey()`), text; 0.0.0.0 when unset. */
   readonly dst: string;
   /** `pkt.ttl`. */
   readonly ttl: number;
@@ -1359,8 +1365,8 @@ export function probePlugin(
             data: pkt.data.slice(), // copy: kept after receive()
             flags: pkt.flags,
             etherType: pkt.etherType,
-            src: formatIpv4Address(pkt.src4),
-            dst: formatIpv4Address(pkt.dst4),
+            src: pkt.srcAt < 0 ? "0.0.0.0" : formatIpKey(pkt.srcKey()),
+            dst: pkt.dstAt < 0 ? "0.0.0.0" : formatIpKey(pkt.dstKey()),
             ttl: pkt.ttl,
             ifindex: pkt.ifindex,
           });

@@ -52,7 +52,9 @@ export const plugin: ProtocolPlugin = {
     return {
       hook(_point, pkt: PacketBuffer): Verdict {
         if (pkt.family === 4) {
-          for (const r of rules) if (((pkt.src4 & r.mask) >>> 0) === r.network) return "blocked";
+          for (const r of rules) {
+            if (((pkt.dv.getUint32(pkt.srcAt) & r.mask) >>> 0) === r.network) return "blocked";
+          }
         }
         passed.value++;
         return ACCEPT;

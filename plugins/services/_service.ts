@@ -12,6 +12,7 @@
 import {
   type Counter,
   DatagramConn,
+  IpAddress,
   type OptionSpec,
   type PluginContext,
   type ProtocolManifest,
@@ -221,7 +222,8 @@ export class ServiceHost {
 
   /** Whether `hostname` must wait for an interface address. */
   #notYet(e: unknown): boolean {
-    return e instanceof Deno.errors.AddrNotAvailable && this.#hostname !== "0.0.0.0";
+    return e instanceof Deno.errors.AddrNotAvailable &&
+      !(IpAddress.parse(this.#hostname)?.isUnspecified() ?? false);
   }
 
   #listen(): void {

@@ -17,9 +17,10 @@
  * @module
  */
 import { parseDottedQuad, parsePrefixLength } from "./_address_text.ts";
-import { formatIpv6Address, parseIpv6Address } from "./ipv6_address.ts";
+import { IpAddress } from "./ip_address.ts";
 
 export * from "./ipv6_address.ts";
+export * from "./ip_address.ts";
 export * from "./mac.ts";
 
 /** The IPv4 unspecified address `0.0.0.0`. */
@@ -46,11 +47,6 @@ export interface Ipv6Cidr {
   /** Prefix length, `0..128`. */
   readonly prefixLength: number;
 }
-
-/** An address of either family, from {@linkcode parseIpAddress}. */
-export type IpAddress =
-  | { readonly family: 4; readonly v4: number }
-  | { readonly family: 6; readonly v6: Uint8Array };
 
 // ---------------------------------------------------------------------------
 // IPv4
@@ -409,25 +405,20 @@ export function ipv4MulticastMac(group: number): Uint8Array {
  * Parses an IPv4 or IPv6 address; text containing `:` is read as IPv6.
  *
  * @param s The text.
- * @returns The family and address, or `null`.
+ * @returns The address, or `null`.
  *
  * @example
  * ```ts
  * import { parseIpAddress } from "./address.ts";
  * import assert from "node:assert/strict";
  *
- * assert.deepEqual(parseIpAddress("10.0.0.1"), { family: 4, v4: 0x0a000001 });
+ * assert.equal(parseIpAddress("10.0.0.1")?.key, 0x0a000001);
  * assert.equal(parseIpAddress("::1")?.family, 6);
  * assert.equal(parseIpAddress("nope"), null);
  * ```
  */
 export function parseIpAddress(s: string): IpAddress | null {
-  if (s.indexOf(":") >= 0) {
-    const v6 = parseIpv6Address(s);
-    return v6 === null ? null : { family: 6, v6 };
-  }
-  const v4 = parseDottedQuad(s, 0, s.length);
-  return v4 === null ? null : { family: 4, v4 };
+  return IpAddress.parse(s);
 }
 
 /**
@@ -438,13 +429,13 @@ export function parseIpAddress(s: string): IpAddress | null {
  *
  * @example
  * ```ts
- * import { formatIpAddress, parseIpAddress } from "./address.ts";
+ * import { formatIpAddress, IpAddress, parseIpAddress } from "./address.ts";
  * import assert from "node:assert/strict";
  *
  * assert.equal(formatIpAddress(parseIpAddress("2001:DB8:0::1")!), "2001:db8::1");
- * assert.equal(formatIpAddress({ family: 4, v4: 0x7f000001 }), "127.0.0.1");
+ * assert.equal(formatIpAddress(IpAddress.v4(0x7f000001)), "127.0.0.1");
  * ```
  */
 export function formatIpAddress(address: IpAddress): string {
-  return address.family === 4 ? formatIpv4Address(address.v4) : formatIpv6Address(address.v6);
+  return address.toString();
 }

@@ -28,6 +28,7 @@ import {
   onesSum as sum16,
 } from "../_harness.ts";
 import type { PacketBuffer, ProtocolPlugin, RxContext, Verdict } from "../../mod.ts";
+import { errorKind } from "../../stack/protocols/icmp/errors.ts";
 
 function pseudo(src: string, dst: string, length: number): number {
   const a = ip(src);
@@ -201,7 +202,8 @@ export function icmpError(
  * `ip.error` keyed by the quoted protocol, exactly as `IcmpErrorService`'s
  * doc says the real plugin will (`pkt.l3` at the quoted IP header,
  * `pkt.start` at the quoted transport header, addresses and protocol from
- * the quoted header, `errType`/`errCode`/`errInfo`), and ignores the rest.
+ * the quoted header, `errorKind` (the real plugin's `errorKind()` mapping)
+ * and `errorInfo`), and ignores the rest.
  *
  * @example
  * ```ts
@@ -234,12 +236,11 @@ export const icmpErrorStandIn: ProtocolPlugin = {
         if (pkt.end - q < 20 || pkt.buf[q]! >> 4 !== 4) return "bad_quote";
         const ihl = (pkt.buf[q]! & 0x0f) * 4;
         if (ihl < 20 || pkt.end - q < ihl + 8) return "bad_quote";
-        pkt.errType = type;
-        pkt.errCode = pkt.buf[s + 1]!;
-        pkt.errInfo = type === 12 ? pkt.buf[s + 4]! : pkt.dv.getUint16(s + 6);
+        pkt.errorKind = errorKind(type, pkt.buf[s + 1]!);
+        pkt.errorInfo = type === 12 ? pkt.buf[s + 4]! : pkt.dv.getUint16(s + 6);
         pkt.l3 = q;
-        pkt.src4 = pkt.dv.getUint32(q + 12);
-        pkt.dst4 = pkt.dv.getUint32(q + 16);
+        pkt.srcAt = q + 12;
+        pkt.dstAt = q + 16;
         pkt.proto = pkt.buf[q + 9]!;
         pkt.start = q + ihl;
         if (!ctx.hasBinding(errors, pkt.proto)) return "no_binding";

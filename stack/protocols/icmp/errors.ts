@@ -32,6 +32,13 @@
 import type { Duration, Instant } from "../../clock.ts";
 import { type PacketBuffer, PacketFlags, type PacketPool } from "../../packet.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { TransportErrorKind } from "../../ip/transport_error.ts";
+import {
+  ICMP_DEST_UNREACHABLE,
+  ICMP_PARAMETER_PROBLEM,
+  ICMP_SOURCE_QUENCH,
+  ICMP_TIME_EXCEEDED,
+} from "../../wire/icmpv4.ts";
 
 /** Largest ICMP error datagram (RFC 1812 §4.3.2.3): 20 + 8 + 548 quoted bytes. */
 export const ICMP_ERROR_DATAGRAM_MAX = 576;
@@ -290,5 +297,94 @@ export class IcmpRateLimiter {
     }
     if (this.#gInterval > 0) this.#globalTat = Math.max(this.#globalTat, now) + this.#gInterval;
     return true;
+  }
+}
+
+/**
+ * The transport error kind of an ICMPv4 error (the ICMP plugin's half of
+ * `TransportErrorKind`: TCP and UDP know no ICMP numbers). Destination
+ * unreachable codes follow RFC 792 and RFC 1812 §5.2.7.1; codes nobody
+ * defined count as host unreachable (Linux's `icmp_err_convert` default).
+ * Hot path: positional.
+ *
+ * @example
+ * ```ts
+ * import { errorKind } from "./errors.ts";
+ * import { TransportErrorKind } from "../../ip/transport_error.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(errorKind(3, 3), TransportErrorKind.PORT_UNREACHABLE);
+ * assert.equal(errorKind(3, 4), TransportErrorKind.PACKET_TOO_BIG);
+ * assert.equal(errorKind(11, 0), TransportErrorKind.TIME_EXCEEDED);
+ * ```
+ */
+export function errorKind(type: number, code: number): TransportErrorKind {
+  switch (type) {
+    case ICMP_DEST_UNREACHABLE:
+      return UNREACHABLE_KIND[code] ?? TransportErrorKind.HOST_UNREACHABLE;
+    case ICMP_TIME_EXCEEDED:
+      return TransportErrorKind.TIME_EXCEEDED;
+    case ICMP_PARAMETER_PROBLEM:
+      return TransportErrorKind.PARAMETER_PROBLEM;
+    case ICMP_SOURCE_QUENCH:
+      return TransportErrorKind.SOURCE_QUENCH;
+    default:
+      return TransportErrorKind.NONE;
+  }
+}
+
+/** Destination unreachable code → kind (RFC 792, RFC 1122 §3.2.2.1, RFC 1812 §5.2.7.1). */
+const UNREACHABLE_KIND: readonly TransportErrorKind[] = [
+  TransportErrorKind.NETWORK_UNREACHABLE, // 0 net unreachable
+  TransportErrorKind.HOST_UNREACHABLE, // 1 host unreachable
+  TransportErrorKind.PROTOCOL_UNREACHABLE, // 2 protocol unreachable
+  TransportErrorKind.PORT_UNREACHABLE, // 3 port unreachable
+  TransportErrorKind.PACKET_TOO_BIG, // 4 fragmentation needed and DF set
+  TransportErrorKind.SOURCE_ROUTE_FAILED, // 5 source route failed
+  TransportErrorKind.NETWORK_UNREACHABLE, // 6 destination network unknown
+  TransportErrorKind.HOST_UNREACHABLE, // 7 destination host unknown
+  TransportErrorKind.HOST_UNREACHABLE, // 8 source host isolated
+  TransportErrorKind.NETWORK_UNREACHABLE, // 9 network administratively prohibited (Linux: ENETUNREACH)
+  TransportErrorKind.PROHIBITED, // 10 host administratively prohibited
+  TransportErrorKind.NETWORK_UNREACHABLE, // 11 network unreachable for TOS
+  TransportErrorKind.HOST_UNREACHABLE, // 12 host unreachable for TOS
+  TransportErrorKind.PROHIBITED, // 13 communication administratively prohibited
+  TransportErrorKind.HOST_UNREACHABLE, // 14 host precedence violation
+  TransportErrorKind.HOST_UNREACHABLE, // 15 precedence cutoff in effect
+];
+
+/**
+ * The ICMPv4 message (`type << 8 | code`) that reports `kind` when a
+ * transport asks for one (`IcmpErrorService.report`), or -1 for a kind
+ * ICMPv4 does not send that way.
+ *
+ * @example
+ * ```ts
+ * import { kindToIcmp } from "./errors.ts";
+ * import { TransportErrorKind } from "../../ip/transport_error.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(kindToIcmp(TransportErrorKind.PORT_UNREACHABLE), 0x0303);
+ * assert.equal(kindToIcmp(TransportErrorKind.SOURCE_QUENCH), -1);
+ * ```
+ */
+export function kindToIcmp(kind: number): number {
+  switch (kind) {
+    case TransportErrorKind.NETWORK_UNREACHABLE:
+      return (ICMP_DEST_UNREACHABLE << 8) | 0;
+    case TransportErrorKind.HOST_UNREACHABLE:
+      return (ICMP_DEST_UNREACHABLE << 8) | 1;
+    case TransportErrorKind.PROTOCOL_UNREACHABLE:
+      return (ICMP_DEST_UNREACHABLE << 8) | 2;
+    case TransportErrorKind.PORT_UNREACHABLE:
+      return (ICMP_DEST_UNREACHABLE << 8) | 3;
+    case TransportErrorKind.PACKET_TOO_BIG:
+      return (ICMP_DEST_UNREACHABLE << 8) | 4;
+    case TransportErrorKind.PROHIBITED:
+      return (ICMP_DEST_UNREACHABLE << 8) | 13;
+    case TransportErrorKind.TIME_EXCEEDED:
+      return ICMP_TIME_EXCEEDED << 8;
+    case TransportErrorKind.PARAMETER_PROBLEM:
+      return ICMP_PARAMETER_PROBLEM << 8;
+    default:
+      return -1;
   }
 }

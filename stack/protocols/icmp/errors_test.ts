@@ -14,11 +14,14 @@ import {
 } from "../../../tests/_harness.ts";
 import type { ProtocolPlugin } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
+import { TransportErrorKind } from "../../ip/transport_error.ts";
+import type { IpKey } from "../../wire/ip_address.ts";
 import { PacketBuffer, PacketPool } from "../../packet.ts";
 import type { IcmpErrorService, Ipv4RoutesService, Ipv4Service } from "../../services.ts";
 import {
   buildIcmpError,
   checkQuote,
+  errorKind,
   errorSuppression,
   IcmpRateLimiter,
   isIcmpErrorType,
@@ -32,11 +35,10 @@ const SECOND = 1_000_000;
 const UNBOUND = 253; // no plugin binds it
 
 interface ErrorSeen {
-  type: number;
-  code: number;
+  kind: number;
   info: number;
-  src: number;
-  dst: number;
+  src: IpKey;
+  dst: IpKey;
   proto: number;
   transport: Uint8Array;
   quotedHeaderAtL3: boolean;
@@ -59,11 +61,10 @@ function errorRecorder(): { plugin: ProtocolPlugin; seen: ErrorSeen[] } {
       return {
         receive(pkt: PacketBuffer) {
           seen.push({
-            type: pkt.errType,
-            code: pkt.errCode,
-            info: pkt.errInfo,
-            src: pkt.src4,
-            dst: pkt.dst4,
+            kind: pkt.errorKind,
+            info: pkt.errorInfo,
+            src: pkt.srcKey(),
+            dst: pkt.dstKey(),
             proto: pkt.proto,
             transport: pkt.buf.slice(pkt.start, pkt.start + 8),
             quotedHeaderAtL3: pkt.buf[pkt.l3] === 0x45 && pkt.l3 + 20 === pkt.start,
@@ -347,13 +348,13 @@ Deno.test("icmp delivers a received error into ip.error with the quoted header's
   h.inject(errorFrame(3, 1, 0, ourDatagram(8)));
   h.inject(errorFrame(11, 0, 0, ourDatagram(30)));
   h.inject(errorFrame(12, 0, 0x14000000, ourDatagram(8)));
-  assert.deepEqual(rec.seen.map((e) => [e.type, e.code, e.info]), [[3, 1, 0], [11, 0, 0], [
-    12,
-    0,
-    20,
-  ]]);
+  assert.deepEqual(rec.seen.map((e) => [e.kind, e.info]), [
+    [TransportErrorKind.HOST_UNREACHABLE, 0],
+    [TransportErrorKind.TIME_EXCEEDED, 0],
+    [TransportErrorKind.PARAMETER_PROBLEM, 20],
+  ]);
   for (const e of rec.seen) {
-    assert.equal(e.src, 0x0a000001, "src4 is our own address (the quoted source)");
+    assert.equal(e.src, 0x0a000001, "the source is our own address (the quoted source)");
     assert.equal(e.dst, 0x0a090909);
     assert.equal(e.proto, UNBOUND);
     assert.deepEqual([...e.transport], [0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7]);
@@ -363,7 +364,7 @@ Deno.test("icmp delivers a received error into ip.error with the quoted header's
   h.finish();
 });
 
-Deno.test("icmp learns the path MTU from fragmentation needed and passes it as errInfo", () => {
+Deno.test("icmp learns the path MTU from fragmentation needed and passes it as errorInfo", () => {
   const rec = errorRecorder();
   const h = host({ extraPlugins: [rec.plugin] });
   h.stack.addRoute("default", { gateway: "10.0.0.254" });
@@ -390,9 +391,8 @@ Deno.test("icmp answers our own loopback datagram to an unbound protocol; the er
   pkt.data.set([1, 2, 3, 4, 5, 6, 7, 8]);
   assert.equal(ipv4.send(pkt, 0x7f000001, 0x7f000001, UNBOUND, 0, 0), undefined);
   assert.equal(h.counter("ipv4.rx.unknown_protocol"), 1);
-  assert.deepEqual(rec.seen.map((e) => [e.type, e.code, e.src, e.dst]), [[
-    3,
-    2,
+  assert.deepEqual(rec.seen.map((e) => [e.kind, e.src, e.dst]), [[
+    TransportErrorKind.PROTOCOL_UNREACHABLE,
     0x7f000001,
     0x7f000001,
   ]]);
@@ -423,4 +423,34 @@ Deno.test("icmp ignores source quench (RFC 6633) and redirects, and counts error
   assert.equal(h.counter("icmp.rx.error_unclaimed"), 1);
   assert.deepEqual(h.take(), [], "never an error about an error");
   h.finish();
+});
+
+Deno.test("errorKind() maps every ICMPv4 error type and unreachable code to a transport error kind", () => {
+  const K = TransportErrorKind;
+  const unreachable = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16].map((c) =>
+    errorKind(3, c)
+  );
+  assert.deepEqual(unreachable, [
+    K.NETWORK_UNREACHABLE,
+    K.HOST_UNREACHABLE,
+    K.PROTOCOL_UNREACHABLE,
+    K.PORT_UNREACHABLE,
+    K.PACKET_TOO_BIG,
+    K.SOURCE_ROUTE_FAILED,
+    K.NETWORK_UNREACHABLE,
+    K.HOST_UNREACHABLE,
+    K.HOST_UNREACHABLE,
+    K.NETWORK_UNREACHABLE,
+    K.PROHIBITED,
+    K.NETWORK_UNREACHABLE,
+    K.HOST_UNREACHABLE,
+    K.PROHIBITED,
+    K.HOST_UNREACHABLE,
+    K.HOST_UNREACHABLE,
+    K.HOST_UNREACHABLE,
+  ]);
+  assert.equal(errorKind(11, 1), K.TIME_EXCEEDED);
+  assert.equal(errorKind(12, 0), K.PARAMETER_PROBLEM);
+  assert.equal(errorKind(4, 0), K.SOURCE_QUENCH);
+  assert.equal(errorKind(0, 0), K.NONE);
 });

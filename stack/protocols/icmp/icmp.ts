@@ -25,6 +25,7 @@ import type {
   PingReply,
   ProbeOptions,
   ProbeResult,
+  RouteService,
 } from "../../services.ts";
 import { Ipv4SendFlags } from "../../services.ts";
 import type { Timer } from "../../timers.ts";
@@ -33,9 +34,11 @@ import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum
 import {
   buildIcmpError,
   checkQuote,
+  errorKind,
   errorSuppression,
   IcmpRateLimiter,
   type IcmpSuppression,
+  kindToIcmp,
   plateauBelow,
 } from "./errors.ts";
 import { IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP } from "../../wire/ipv4.ts";
@@ -109,7 +112,11 @@ export const icmpPlugin: ProtocolPlugin = {
     binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMP }],
     exposes: ["ip.error"],
     provides: ["icmp.echo", "icmp.error"],
-    requires: ["ipv4.send", { service: "ipv4.routes", optional: true }],
+    requires: [
+      "ipv4.send",
+      { service: "ipv4.routes", optional: true },
+      { service: "ipv4.route", optional: true },
+    ],
     counters: [
       "rx.truncated",
       "rx.bad_checksum",
@@ -164,6 +171,7 @@ export const icmpPlugin: ProtocolPlugin = {
   setup(ctx: PluginContext): ProtocolHandlers {
     let ipv4!: Ipv4Service;
     let routes: Ipv4RoutesService | undefined;
+    let route: RouteService | undefined;
     const ipError = ctx.table("ip.error");
     const o = ctx.options as Record<string, number | boolean>;
     const ignoreBroadcast = o.echoIgnoreBroadcasts as boolean;
@@ -230,13 +238,14 @@ export const icmpPlugin: ProtocolPlugin = {
           c.repliesIn.value++;
           const key = pkt.dv.getUint32(s + 4);
           const p = pending.get(key);
-          if (p === undefined || p.dst !== pkt.src4) {
+          const from = pkt.dv.getUint32(pkt.srcAt);
+          if (p === undefined || p.dst !== from) {
             c.unmatched.value++;
             return CONSUMED;
           }
           finish(pending, key, p, {
             kind: "reply",
-            from: formatIpv4Address(pkt.src4),
+            from: formatIpv4Address(from),
             rtt: ctx.now() - p.sent,
             type: ECHO_REPLY,
             code: b[s + 1]!,
@@ -277,7 +286,9 @@ export const icmpPlugin: ProtocolPlugin = {
         const n = copyEchoIpv4Options(pkt.buf, pkt.l3, (pkt.buf[pkt.l3]! & 0x0f) << 2, echoOptions);
         if (n > 0) opt = echoOptions.subarray(0, n);
       }
-      const err = ipv4.send(reply, toGroup ? 0 : pkt.dst4, pkt.src4, IP_PROTOCOL_ICMP, 0, 0, opt);
+      const dv = pkt.dv;
+      const from = toGroup ? 0 : dv.getUint32(pkt.dstAt);
+      const err = ipv4.send(reply, from, dv.getUint32(pkt.srcAt), IP_PROTOCOL_ICMP, 0, 0, opt);
       if (err === undefined) c.repliesOut.value++;
       else c.sendFailed.value++;
       return CONSUMED;
@@ -306,7 +317,8 @@ export const icmpPlugin: ProtocolPlugin = {
       // RFC 5927 §4.1: an error about a datagram we did not send is forged or
       // misrouted. A 127/8 source is ours only when the error itself came
       // over our loopback path (the receive path refuses 127/8 from a wire).
-      const loopback = isIpv4Loopback(qsrc) && isIpv4Loopback(pkt.src4);
+      const outerSrc = dv.getUint32(pkt.srcAt);
+      const loopback = isIpv4Loopback(qsrc) && isIpv4Loopback(outerSrc);
       if (!loopback && !ipv4.isLocal(qsrc)) return "error_not_ours";
       const code = b[s + 1]!;
       let info = 0;
@@ -339,7 +351,7 @@ export const icmpPlugin: ProtocolPlugin = {
         c.errorForProbe.value++;
         finish(map!, key, p, {
           kind: "error",
-          from: formatIpv4Address(pkt.src4),
+          from: formatIpv4Address(outerSrc),
           rtt: ctx.now() - p.sent,
           type,
           code,
@@ -349,14 +361,13 @@ export const icmpPlugin: ProtocolPlugin = {
         });
         return CONSUMED;
       }
-      pkt.errType = type;
-      pkt.errCode = code;
-      pkt.errInfo = info;
+      pkt.errorKind = errorKind(type, code);
+      pkt.errorInfo = info;
       pkt.l3 = q;
       pkt.l4 = qp;
       pkt.start = qp;
-      pkt.src4 = qsrc;
-      pkt.dst4 = qdst;
+      pkt.srcAt = q + 12;
+      pkt.dstAt = q + 16;
       pkt.proto = qproto;
       if (!ctx.hasBinding(ipError, qproto)) return "error_unclaimed";
       c.errorDelivered.value++;
@@ -364,6 +375,10 @@ export const icmpPlugin: ProtocolPlugin = {
     }
 
     const errors: IcmpErrorService = {
+      report(pkt: PacketBuffer, kind: number, info: number): void {
+        const tc = kindToIcmp(kind);
+        if (tc >= 0) errors.send(pkt, tc >> 8, tc & 0xff, info);
+      },
       send(pkt: PacketBuffer, type: number, code: number, info: number): void {
         const why = errorSuppression(pkt);
         if (why !== undefined) {
@@ -452,7 +467,7 @@ export const icmpPlugin: ProtocolPlugin = {
         dv.setUint16(s + 6, 0);
         for (let i = 0; i < size; i++) b[s + HEADER_LEN + i] = (0x40 + i) & 0xff;
         // The checksum needs the source the route will pick; without routes, none (RFC 768).
-        src = routes?.lookup(dst)?.source ?? 0;
+        src = (route?.selectSource(dst) ?? 0) as number;
         if (src !== 0) {
           const sum = finishChecksum(
             sumBytes(pkt.data, pseudoHeaderSumV4(src, dst, IP_PROTOCOL_UDP, HEADER_LEN + size)),
@@ -536,6 +551,7 @@ export const icmpPlugin: ProtocolPlugin = {
       ready() {
         ipv4 = ctx.service<Ipv4Service>("ipv4.send");
         routes = ctx.optionalService<Ipv4RoutesService>("ipv4.routes");
+        route = ctx.optionalService<RouteService>("ipv4.route");
       },
       teardown() {
         for (const p of pending.values()) p.timer.cancel();

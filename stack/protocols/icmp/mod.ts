@@ -8,8 +8,9 @@
  * - **Exposes:** `ip.error`, keyed by the protocol of the datagram an error
  *   quotes (transports bind it with `optional: true`). Delivered packets
  *   have `l3` at the quoted IP header, `start`/`l4` at the quoted transport
- *   header, `src4`/`dst4`/`proto` of the quoted header (`src4` is ours), and
- *   `errType`, `errCode`, `errInfo` (for "fragmentation needed": the path
+ *   header, `srcAt`/`dstAt`/`proto` of the quoted header (the source is
+ *   ours), and `errorKind` (a `TransportErrorKind`: the ICMP type and code
+ *   mapped by `errorKind()`) and `errorInfo` (for "packet too big": the path
  *   MTU now in force after RFC 1191's rules; for a parameter problem: the
  *   pointer).
  * - **Provides:** `icmp.echo` (ping, probes), `icmp.error` (send an error

@@ -127,7 +127,7 @@ export class Forwarder {
 
   /**
    * Forwards the validated datagram `pkt` (header at `l3`, `end` cut to its
-   * total length, `src4`/`dst4`/`flags` set) that arrived on `iface`.
+   * total length, `srcAt`/`dstAt`/`flags` set) that arrived on `iface`.
    * Borrows `pkt`: what goes out is a copy.
    *
    * @returns {@linkcode CONSUMED} when forwarded (or taken by a hook), else
@@ -139,8 +139,8 @@ export class Forwarder {
     if ((flags & (PacketFlags.LINK_BROADCAST | PacketFlags.LINK_MULTICAST)) !== 0) {
       return "fwd_link_broadcast";
     }
-    const dst = pkt.dst4;
-    const src = pkt.src4;
+    const dst = pkt.dv.getUint32(pkt.dstAt);
+    const src = pkt.dv.getUint32(pkt.srcAt);
     if (isIpv4Multicast(dst)) return "not_for_us";
     if (isUnforwardableDestination(dst)) return "fwd_bad_destination";
     const stop = src >>> 24;
@@ -175,8 +175,8 @@ export class Forwarder {
     }
     copy.l3 = at;
     copy.family = 4;
-    copy.src4 = src;
-    copy.dst4 = dst;
+    copy.srcAt = at + 12;
+    copy.dstAt = at + 16;
     copy.proto = pkt.proto;
     copy.ttl = ttl - 1;
     copy.flags = flags;

@@ -83,7 +83,7 @@ function copiedOptions(b: Uint8Array, s: number, hlen: number): number {
  * Ownership: on success `pkt` itself becomes `out[0]` (cut to the first
  * fragment) and every entry of `out` belongs to the caller; on failure `pkt`
  * is untouched and still the caller's. Fragments keep `pkt`'s metadata
- * (`src4`, `dst4`, `proto`, `family`, `flags`); `l3` is set on each.
+ * (`srcAt`, `dstAt`, `proto`, `family`, `flags`); `l3` is set on each.
  *
  * Hot path: positional arguments. Call only when `pkt.length > mtu` and DF
  * is clear (the caller decides between fragmenting and "fragmentation needed").
@@ -157,8 +157,8 @@ export function fragmentIpv4(
     f.l3 = at;
     f.l4 = at + tailHlen;
     f.family = 4;
-    f.src4 = pkt.src4;
-    f.dst4 = pkt.dst4;
+    f.srcAt = at + 12;
+    f.dstAt = at + 16;
     f.proto = pkt.proto;
     f.flags = pkt.flags;
     f.ttl = pkt.ttl;

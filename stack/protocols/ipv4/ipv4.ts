@@ -43,6 +43,7 @@ import { Forwarder } from "./forward.ts";
 import { PmtuCache } from "./pmtu.ts";
 import { Reassembler } from "./reassembly.ts";
 import { RoutingTable } from "./routes.ts";
+import { type Ipv4RouteHost, ipv4RouteService, selectIpv4Source } from "./route_service.ts";
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
 import {
@@ -67,7 +68,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     layer: "network",
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV4 }],
     exposes: ["ip.protocol"],
-    provides: ["ipv4.send", "ipv4.routes"],
+    provides: ["ipv4.send", "ipv4.routes", "ipv4.route"],
     requires: [
       { service: "arp.resolve", optional: true },
       { service: "ethernet.send", optional: true },
@@ -244,8 +245,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.end = s + total; // cut Ethernet padding
       pkt.l3 = s;
       pkt.family = 4;
-      pkt.src4 = src;
-      pkt.dst4 = dst;
+      pkt.srcAt = s + 12;
+      pkt.dstAt = s + 16;
       pkt.ttl = b[s + 8]!;
       pkt.proto = b[s + 9]!;
       if (ctx.hasHooks("prerouting")) {
@@ -446,7 +447,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
       if (local.has(dst) || isIpv4Loopback(dst)) {
         iface = ctx.interfaces.withIpv4(dst) ?? firstUsable();
-        if (src === 0) src = local.has(dst) ? dst : (iface?.ipv4[0]?.address ?? 0x7f000001);
+        if (src === 0) src = selectIpv4Source(routeHost, dst);
         if (iface === undefined) {
           c.noRoute.value++;
           pkt.release();
@@ -469,7 +470,7 @@ export const ipv4Plugin: ProtocolPlugin = {
           pkt.release();
           return "no_route";
         }
-        if (src === 0) src = iface.ipv4[0]?.address ?? 0;
+        if (src === 0) src = selectIpv4Source(routeHost, dst);
       } else {
         const route = routes.route(dst);
         if (route === undefined) {
@@ -479,7 +480,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         }
         iface = ctx.interfaces.get(route.ifindex)!;
         if (route.gateway !== 0) nextHop = route.gateway;
-        if (src === 0) src = routes.sourceFor(route, dst);
+        if (src === 0) src = selectIpv4Source(routeHost, dst);
         if (broadcasts.has(dst) && (flags & Ipv4SendFlags.BROADCAST) === 0) {
           c.bcast.value++;
           pkt.release();
@@ -557,8 +558,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.l3 = at;
       pkt.l4 = at + HEADER_LEN + olen;
       pkt.family = 4;
-      pkt.src4 = src;
-      pkt.dst4 = dst;
+      pkt.srcAt = at + 12;
+      pkt.dstAt = at + 16;
       pkt.proto = protocol;
     }
 
@@ -582,8 +583,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.l3 = at;
       pkt.l4 = at + hlen;
       pkt.family = 4;
-      pkt.src4 = dv.getUint32(at + 12);
-      pkt.dst4 = dv.getUint32(at + 16);
+      pkt.srcAt = at + 12;
+      pkt.dstAt = at + 16;
       pkt.proto = b[at + 9]!;
     }
 
@@ -591,10 +592,23 @@ export const ipv4Plugin: ProtocolPlugin = {
       send,
       isLocal: (addr) => local.has(addr),
     };
+    const routeHost: Ipv4RouteHost = {
+      interfaces: ctx.interfaces,
+      routes,
+      pmtu,
+      local,
+      broadcasts,
+      send,
+      now: ctx.now,
+    };
     const routesService: Ipv4RoutesService = {
       add: (r) => routes.add(r),
       remove: (d, l, g) => routes.remove(d, l, g),
-      lookup: (dst) => routes.lookup(dst),
+      lookup(dst) {
+        const r = routes.lookup(dst);
+        // The one source selection (route_service.ts), as senders will use.
+        return r && { ...r, source: selectIpv4Source(routeHost, dst >>> 0) };
+      },
       list: () => routes.list(),
       pmtu: (dst) => pmtu.entry(dst >>> 0),
       learnPmtu: (dst, mtu) => learnPmtu(dst >>> 0, mtu),
@@ -628,7 +642,11 @@ export const ipv4Plugin: ProtocolPlugin = {
 
     return {
       receive,
-      services: { "ipv4.send": service, "ipv4.routes": routesService },
+      services: {
+        "ipv4.send": service,
+        "ipv4.routes": routesService,
+        "ipv4.route": ipv4RouteService(routeHost),
+      },
       ready() {
         arp = ctx.optionalService<ArpService>("arp.resolve");
         eth = ctx.optionalService<EthernetService>("ethernet.send");

@@ -355,8 +355,8 @@ export class Reassembler {
     p.l3 = h;
     p.l4 = BASE;
     p.family = 4;
-    p.src4 = d.src;
-    p.dst4 = d.dst;
+    p.srcAt = h + 12;
+    p.dstAt = h + 16;
     p.proto = d.proto;
     p.ttl = p.buf[h + 8]!;
     p.flags = d.flags;
@@ -385,8 +385,8 @@ export class Reassembler {
         p.l4 = BASE;
         p.end = BASE + ranges[1]!; // offset 0 arrived, so ranges[0] is 0
         p.family = 4;
-        p.src4 = d.src;
-        p.dst4 = d.dst;
+        p.srcAt = h + 12;
+        p.dstAt = h + 16;
         p.proto = d.proto;
         p.flags = d.flags;
         p.ifindex = d.ifindex;

@@ -79,7 +79,7 @@ Deno.test("Reassembler rebuilds a datagram from fragments in order, header fixed
   assert.equal(out.l3, out.start);
   assert.equal(out.l4, out.start + 20);
   assert.equal(out.proto, 17);
-  assert.equal(out.src4, SRC);
+  assert.equal(out.srcKey(), SRC);
   assert.equal(internetChecksum(out.data.subarray(0, 20)), 0);
   assert.equal(r.size, 0);
   assert.equal(r.memory, 0);

@@ -16,10 +16,10 @@ import type {
   TcpListener,
   TcpListenOptions,
 } from "../../net_api.ts";
-import { formatIpv4Address, parseIpv4Address } from "../../wire/address.ts";
+import { formatIpKey, IpAddress, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { checkSocketPort, parseSocketHost } from "../../socket_address.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
-import { LOOPBACK_SOURCE, type TcpCore } from "./core.ts";
-import { isIpv4Loopback } from "../../wire/address.ts";
+import type { TcpCore } from "./core.ts";
 import { type EndpointUser, TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
 import { type ListenerUser, ListenSocket } from "./listener.ts";
@@ -35,8 +35,8 @@ interface Waiter<T> {
   readonly reject: (e: unknown) => void;
 }
 
-function addr(address: number, port: number): NetAddr {
-  return { transport: "tcp", hostname: formatIpv4Address(address), port };
+function addr(address: IpKey, port: number): NetAddr {
+  return { transport: "tcp", hostname: formatIpKey(address), port };
 }
 
 function badResource(what: string): Error {
@@ -349,24 +349,20 @@ export class TcpListenerImpl implements TcpListener, ListenerUser {
   }
 }
 
-function parseHost(hostname: string | undefined, what: string): number {
-  if (hostname === undefined || hostname === "" || hostname === "0.0.0.0") return 0;
-  const h = hostname === "localhost" ? "127.0.0.1" : hostname;
-  const a = parseIpv4Address(h);
-  if (a === null) {
-    throw new TypeError(`Cannot ${what} "${hostname}": not an IPv4 address (no name resolution)`);
-  }
-  return a;
+/** The address of `hostname` (see `parseSocketHost`); null when absent or empty. */
+function parseHost(hostname: string | undefined, what: string): IpAddress | null {
+  if (hostname === undefined || hostname === "") return null;
+  return parseSocketHost(hostname, `Cannot ${what} ${hostname}`);
+}
+
+function noFamily(what: string, a: IpAddress): Error {
+  return new Deno.errors.NetworkUnreachable(
+    `Cannot ${what} ${a}: no IPv${a.family} network layer is loaded`,
+  );
 }
 
 function checkPort(port: unknown, what: string, allowZero: boolean): number {
-  if (
-    typeof port !== "number" || !Number.isInteger(port) || port < (allowZero ? 0 : 1) ||
-    port > 65535
-  ) {
-    throw new TypeError(`Cannot ${what}: invalid port ${port}`);
-  }
-  return port;
+  return checkSocketPort(port, `Cannot ${what}`, allowZero);
 }
 
 /** Opens a connection (active OPEN, RFC 9293 §3.10.1). */
@@ -374,33 +370,36 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
   if (options.transport !== undefined && options.transport !== "tcp") {
     throw new TypeError(`Cannot connect: unsupported transport "${options.transport}"`);
   }
-  const dst = parseHost(options.hostname, "connect to");
+  const dstAddr = parseHost(options.hostname, "connect to");
   const dstPort = checkPort(options.port, "connect", false);
-  if (dst === 0) throw new TypeError("Cannot connect to 0.0.0.0");
+  if (dstAddr === null || dstAddr.isUnspecified()) {
+    throw new TypeError(`Cannot connect to ${dstAddr ?? "0.0.0.0"}`);
+  }
+  const dst = dstAddr.key;
   const cc = options.congestionControl ?? core.cfg.congestionControl;
   if (!CONGESTION_CONTROLS.includes(cc) && cc !== "reno") {
     throw new TypeError(`Cannot connect: unknown congestion control "${cc}"`);
   }
-  let src: number;
-  if (options.localAddress !== undefined) {
-    src = parseHost(options.localAddress, "bind to");
-    if (src !== 0 && !core.isLocal(src)) {
+  const net = core.netOf(dst);
+  if (net === undefined) return Promise.reject(noFamily("connect to", dstAddr));
+  let src: IpKey;
+  const bound = options.localAddress === undefined
+    ? null
+    : parseHost(options.localAddress, "bind to");
+  if (bound !== null && !bound.isUnspecified()) {
+    if (bound.family !== dstAddr.family || !net.isLocal(bound.key)) {
       return Promise.reject(
         new Deno.errors.AddrNotAvailable(`Cannot bind to ${options.localAddress}: not local`),
       );
     }
-  } else src = 0;
-  if (src === 0) {
-    if (core.ipv4.isLocal(dst)) src = dst;
-    else if (isIpv4Loopback(dst)) src = LOOPBACK_SOURCE;
-    else {
-      const route = core.routes.lookup(dst);
-      if (route === undefined || route.source === 0) {
-        return Promise.reject(
-          new Deno.errors.NetworkUnreachable(`Cannot connect to ${options.hostname}: no route`),
-        );
-      }
-      src = route.source;
+    src = bound.key;
+  } else {
+    // The route's source (selected once, by the network layer).
+    src = net.selectSource(dst);
+    if (src === IpAddress.any(dstAddr.family).key) {
+      return Promise.reject(
+        new Deno.errors.NetworkUnreachable(`Cannot connect to ${options.hostname}: no route`),
+      );
     }
   }
   const conns = core.conns;
@@ -414,8 +413,8 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
     }
   } else {
     srcPort = core.ports.pick(
-      src,
-      dst,
+      ipKeyHash(src),
+      ipKeyHash(dst),
       dstPort,
       (p) => conns.lookup(src, p, dst, dstPort) === undefined && !core.listeners.hasPort(p),
     );
@@ -440,7 +439,11 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
   ep.advMss = core.routeMss(dst);
   offerOptions(ep);
   ep.mss = ep.rcvMss = Math.min(ep.advMss, 536);
-  ep.iss = initialSequenceNumber(core.isnHash, [src, srcPort, dst, dstPort], now);
+  ep.iss = initialSequenceNumber(
+    core.isnHash,
+    [ipKeyHash(src), srcPort, ipKeyHash(dst), dstPort],
+    now,
+  );
   ep.sndUna =
     ep.sndNxt =
     ep.sndMax =
@@ -468,16 +471,19 @@ export function listen(core: TcpCore, options: TcpListenOptions): TcpListener {
   if (options.transport !== undefined && options.transport !== "tcp") {
     throw new TypeError(`Cannot listen: unsupported transport "${options.transport}"`);
   }
-  const local = parseHost(options.hostname, "listen on");
-  if (local !== 0 && !core.isLocal(local)) {
+  const localAddr = parseHost(options.hostname, "listen on") ?? IpAddress.ANY4;
+  if (core.netOf(localAddr.key) === undefined) throw noFamily("listen on", localAddr);
+  const local = localAddr.key;
+  const any = IpAddress.any(localAddr.family).key;
+  if (local !== any && !core.isLocal(local)) {
     throw new Deno.errors.AddrNotAvailable(`Cannot listen on ${options.hostname}: not local`);
   }
   let port = checkPort(options.port, "listen", true);
   if (port === 0) {
-    port = core.ports.pick(local, 0, 0, (p) => !core.listeners.hasPort(p));
+    port = core.ports.pick(ipKeyHash(local), 0, 0, (p) => !core.listeners.hasPort(p));
     if (port < 0) throw new Deno.errors.AddrInUse("Cannot listen: no free ephemeral port");
   }
-  if (core.listeners.conflicts(local, port)) {
+  if (core.listeners.conflicts(local, any, port)) {
     throw new Deno.errors.AddrInUse(
       `Cannot listen on ${options.hostname ?? "0.0.0.0"}:${port}: address in use`,
     );

@@ -9,10 +9,11 @@
 import type { Instant } from "../../clock.ts";
 import type { Counter } from "../../counters.ts";
 import type { PluginContext } from "../../manifest.ts";
-import type { Ipv4RoutesService, Ipv4Service } from "../../services.ts";
-import { Ipv4SendFlags } from "../../services.ts";
-import { isIpv4Loopback } from "../../wire/address.ts";
-import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
+import type { RouteService } from "../../services.ts";
+import { RouteSendFlags } from "../../services.ts";
+import type { IpKey } from "../../wire/ip_address.ts";
+import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptionSet } from "../../wire/tcp.ts";
 import type { TcpConfig } from "./config.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
@@ -23,6 +24,8 @@ import { ConnTable, ListenTable } from "./table.ts";
 export const IP_PROTOCOL_TCP = 6;
 /** RFC 9293 §3.7.1: the MSS assumed when the peer sends none (IPv4). */
 export const DEFAULT_MSS = 536;
+/** TCP header without options. */
+export const TCP_HEADER_LEN = 20;
 /** IPv4 + TCP headers without options. */
 export const IPV4_TCP_HEADERS = 40;
 /**
@@ -31,8 +34,6 @@ export const IPV4_TCP_HEADERS = 40;
  * MTU 65536, advertises the same 65495).
  */
 export const LOCAL_MSS = 65535 - IPV4_TCP_HEADERS;
-/** The source address of connections to 127.0.0.0/8 (Linux: `lo`'s 127.0.0.1). */
-export const LOOPBACK_SOURCE = 0x7f000001;
 
 /** Every counter the plugin declares, without the `tcp.` prefix. */
 export const TCP_COUNTERS = [
@@ -40,7 +41,6 @@ export const TCP_COUNTERS = [
   "rx.truncated",
   "rx.bad_header_length",
   "rx.bad_checksum",
-  "rx.not_ipv4",
   "rx.not_unicast",
   "rx.no_socket",
   "rx.listen_overflow",
@@ -95,10 +95,10 @@ export const TCP_COUNTERS = [
 
 /** The parsed fields of the segment being received (one scratch object per stack). */
 export class Segment {
-  /** IPv4 source. */
-  src = 0;
-  /** IPv4 destination. */
-  dst = 0;
+  /** Source address (either family). */
+  src: IpKey = 0;
+  /** Destination address. */
+  dst: IpKey = 0;
   /** Source port. */
   srcPort = 0;
   /** Destination port. */
@@ -142,10 +142,10 @@ export class TcpCore {
   readonly conns: ConnTable = new ConnTable();
   /** Listeners. */
   readonly listeners: ListenTable = new ListenTable();
-  /** `ipv4.send`, resolved in `ready()`. */
-  ipv4!: Ipv4Service;
-  /** `ipv4.routes`, resolved in `ready()`. */
-  routes!: Ipv4RoutesService;
+  /** `ipv4.route`, resolved in `ready()`. */
+  net4!: RouteService;
+  /** `ipv6.route` when an IPv6 plugin is loaded, resolved in `ready()`. */
+  net6: RouteService | undefined;
   /** ISN hash (RFC 6528). */
   readonly isnHash: KeyedHash;
   /** Timestamp-offset hash (RFC 7323 §5.4). */
@@ -215,9 +215,9 @@ export class TcpCore {
    * `dst:dstPort`. Hot path: positional.
    */
   sendControl(
-    src: number,
+    src: IpKey,
     srcPort: number,
-    dst: number,
+    dst: IpKey,
     dstPort: number,
     seq: number,
     ack: number,
@@ -233,11 +233,14 @@ export class TcpCore {
     dv.setUint16(at + 12, 0x5000 | flags);
     dv.setUint32(at + 14, 0); // window 0, checksum 0
     dv.setUint16(at + 18, 0);
-    const sum = sumBytes(pkt.buf.subarray(at, at + 20), pseudoHeaderSumV4(src, dst, 6, 20));
+    const sum = sumBytes(pkt.buf.subarray(at, at + 20), pseudoHeaderSum(src, dst, 6, 20));
     dv.setUint16(at + 16, finishChecksum(sum));
     if ((flags & TCP_RST) !== 0) this.c.out_rsts.value++;
     this.c.out_segs.value++;
-    const err = this.ipv4.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, Ipv4SendFlags.DONT_FRAGMENT);
+    const net = this.netOf(dst);
+    const err = net === undefined
+      ? (pkt.release(), "no_route")
+      : net.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, RouteSendFlags.DONT_FRAGMENT);
     if (err !== undefined) this.c["tx.failed"].value++;
   }
 
@@ -256,19 +259,27 @@ export class TcpCore {
     }
   }
 
-  /** Whether `a` is one of our addresses or in 127.0.0.0/8 (IPv4 delivers it to us). */
-  isLocal(a: number): boolean {
-    return isIpv4Loopback(a) || this.ipv4.isLocal(a);
+  /** The route service for the family of `a`, or undefined when none is loaded. */
+  netOf(a: IpKey): RouteService | undefined {
+    return typeof a === "number" ? this.net4 : this.net6;
+  }
+
+  /** Whether `a` is one of our addresses or loopback (the network layer delivers it to us). */
+  isLocal(a: IpKey): boolean {
+    return this.netOf(a)?.isLocal(a) ?? false;
   }
 
   /**
-   * The route MSS towards `dst`: path MTU minus 40, or 536 when no route;
-   * {@linkcode LOCAL_MSS} towards ourselves.
+   * The route MSS towards `dst`: path MTU minus the network and TCP
+   * headers, or 536 when no route; {@linkcode LOCAL_MSS} towards ourselves.
    */
-  routeMss(dst: number): number {
-    if (this.isLocal(dst)) return LOCAL_MSS;
-    const r = this.routes.lookup(dst);
-    if (r === undefined || r.mtu <= IPV4_TCP_HEADERS) return DEFAULT_MSS;
-    return Math.min(r.mtu - IPV4_TCP_HEADERS, 65535);
+  routeMss(dst: IpKey): number {
+    const net = this.netOf(dst);
+    if (net === undefined) return DEFAULT_MSS;
+    if (net.isLocal(dst)) return LOCAL_MSS;
+    const mtu = net.pathMtu(dst);
+    const headers = net.headerLength + TCP_HEADER_LEN;
+    if (mtu <= headers) return DEFAULT_MSS;
+    return Math.min(mtu - headers, 65535);
   }
 }

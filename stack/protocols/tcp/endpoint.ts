@@ -8,6 +8,8 @@
  *
  * @module
  */
+import type { RouteService } from "../../services.ts";
+import { type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
 import type { Instant } from "../../clock.ts";
 import type { Timer } from "../../timers.ts";
 import { Assembler } from "./assembler.ts";
@@ -61,12 +63,14 @@ export class TcpEndpoint {
   readonly core: TcpCore;
   /** RFC 9293 state. */
   state: TcpState = CLOSED;
-  /** Local address. */
-  localAddr: number;
+  /** Local address (either family). */
+  localAddr: IpKey;
   /** Local port. */
   localPort: number;
-  /** Remote address. */
-  remoteAddr: number;
+  /** Remote address (the same family). */
+  remoteAddr: IpKey;
+  /** The network layer's route service for the connection's family. */
+  readonly net: RouteService;
   /** Remote port. */
   remotePort: number;
   /** Next endpoint in the demux chain. */
@@ -252,7 +256,7 @@ export class TcpEndpoint {
   /** A new endpoint for a tuple; not yet in the demux table. */
   constructor(
     core: TcpCore,
-    tuple: { localAddr: number; localPort: number; remoteAddr: number; remotePort: number },
+    tuple: { localAddr: IpKey; localPort: number; remoteAddr: IpKey; remotePort: number },
     passive: boolean,
     ccName: string,
   ) {
@@ -261,12 +265,19 @@ export class TcpEndpoint {
     this.localPort = tuple.localPort;
     this.remoteAddr = tuple.remoteAddr;
     this.remotePort = tuple.remotePort;
+    this.net = core.netOf(tuple.remoteAddr) ?? core.net4; // a family without a service fails to send
     this.passive = passive;
     this.rto = core.cfg.rtoInitial;
     this.ccName = ccName;
     this.cc = createCongestionControl(ccName, DEFAULT_MSS, core.cfg.initialWindow);
     this.timer = core.ctx.timer((now) => onTimer(this, now));
-    this.tsOffset = core.tsHash.hash(tuple.localAddr, tuple.localPort, tuple.remoteAddr, 0) ^
+    // TODO(#9): absorb all 128 bits of IPv6 addresses rather than a 32-bit fold.
+    this.tsOffset = core.tsHash.hash(
+      ipKeyHash(tuple.localAddr),
+      tuple.localPort,
+      ipKeyHash(tuple.remoteAddr),
+      0,
+    ) ^
       tuple.remotePort;
   }
 

@@ -5,15 +5,15 @@
  * @module
  */
 import type { TcpSocketInfo } from "../../net_api.ts";
-import { formatIpv4Address } from "../../wire/address.ts";
+import { formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
 import type { TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
 import { seqDiff } from "./seq.ts";
 import { stateName, SYN_RECEIVED, SYN_SENT } from "./state.ts";
 
-function hostPort(a: number, p: number): string {
-  return `${formatIpv4Address(a)}:${p}`;
+function hostPort(a: IpKey, p: number): string {
+  return formatIpKeyPort(a, p);
 }
 
 function ms(us: number): number {
@@ -75,7 +75,8 @@ export function listSockets(core: TcpCore): TcpSocketInfo[] {
   const out: TcpSocketInfo[] = [];
   for (const l of core.listeners) out.push(listenerInfo(l));
   const conns = [...core.conns].sort((a, b) =>
-    a.localPort - b.localPort || a.remoteAddr - b.remoteAddr || a.remotePort - b.remotePort
+    a.localPort - b.localPort || compareKeys(a.remoteAddr, b.remoteAddr) ||
+    a.remotePort - b.remotePort
   );
   for (const ep of conns) out.push(endpointInfo(ep));
   return out;
@@ -127,4 +128,11 @@ export function formatSockets(list: readonly TcpSocketInfo[]): string {
     if (i > 0 && details[i] !== "") lines.push(details[i]!);
   });
   return lines.join("\n");
+}
+
+/** IPv4 before IPv6, each in address order. */
+function compareKeys(a: IpKey, b: IpKey): number {
+  if (typeof a === "number") return typeof b === "number" ? a - b : -1;
+  if (typeof b === "number") return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

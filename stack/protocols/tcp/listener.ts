@@ -9,7 +9,10 @@
  * @module
  */
 import { CONSUMED, type Verdict } from "../../manifest.ts";
-import { Ipv4SendFlags } from "../../services.ts";
+import { RouteSendFlags } from "../../services.ts";
+import { IpAddress, type IpFamily, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../../wire/tcp.ts";
 import { IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
@@ -31,8 +34,12 @@ export interface ListenerUser {
 export class ListenSocket {
   /** Shared state. */
   readonly core: TcpCore;
-  /** Local address, 0 for every address. */
-  readonly localAddr: number;
+  /** Local address; {@linkcode anyKey} for every address of the family. */
+  readonly localAddr: IpKey;
+  /** IP version. */
+  readonly family: IpFamily;
+  /** The family's unspecified address (0.0.0.0 or ::). */
+  readonly anyKey: IpKey;
   /** Local port. */
   readonly localPort: number;
   /** Accept-queue limit. */
@@ -47,9 +54,11 @@ export class ListenSocket {
   lastCookieAt = -Infinity;
 
   /** A listener on `localAddr:localPort`; add it to the listen table separately. */
-  constructor(core: TcpCore, localAddr: number, localPort: number, backlog: number) {
+  constructor(core: TcpCore, localAddr: IpKey, localPort: number, backlog: number) {
     this.core = core;
     this.localAddr = localAddr;
+    this.family = typeof localAddr === "number" ? 4 : 6;
+    this.anyKey = IpAddress.any(this.family).key;
     this.localPort = localPort;
     this.backlog = backlog;
   }
@@ -129,7 +138,11 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): Verd
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);
   ep.rcvAdv = seqAdd(ep.rcvNxt, Math.min(cfg.receiveBuffer, 65535));
-  ep.iss = initialSequenceNumber(core.isnHash, [seg.dst, seg.dstPort, seg.src, seg.srcPort], now);
+  ep.iss = initialSequenceNumber(
+    core.isnHash,
+    [ipKeyHash(seg.dst), seg.dstPort, ipKeyHash(seg.src), seg.srcPort],
+    now,
+  );
   ep.sndUna =
     ep.sndNxt =
     ep.sndMax =
@@ -161,7 +174,7 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   const advMss = core.routeMss(seg.src);
   const peerMss = opts.mss > 0 ? opts.mss : 536;
   const idx = cookieMssIndex(Math.min(peerMss, advMss));
-  const t = { la: seg.dst, lp: seg.dstPort, ra: seg.src, rp: seg.srcPort };
+  const t = { la: ipKeyHash(seg.dst), lp: seg.dstPort, ra: ipKeyHash(seg.src), rp: seg.srcPort };
   const iss = makeCookie(core.cookieHash, t, seg.seq, idx, now);
   const ts = cfg.timestamps && opts.hasTimestamp;
   // Without timestamps there is nowhere to keep SACK and window scale (Linux too).
@@ -184,18 +197,21 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   };
   const hl = 20 + (4 + (ts ? 12 : 0) + (ws ? 4 : 0));
   const pkt = core.ctx.pool.alloc(hl);
-  emitTcp(repr, pkt.buf.subarray(pkt.start, pkt.start + hl), { src: seg.dst, dst: seg.src });
+  const seg4 = pkt.buf.subarray(pkt.start, pkt.start + hl);
+  emitTcp(repr, seg4, { src: 0, dst: 0 });
+  // The checksum over the pseudo-header of either family (emitTcp's is IPv4's).
+  pkt.dv.setUint16(pkt.start + 16, 0);
+  pkt.dv.setUint16(
+    pkt.start + 16,
+    finishChecksum(sumBytes(seg4, pseudoHeaderSum(seg.dst, seg.src, IP_PROTOCOL_TCP, hl))),
+  );
   ls.lastCookieAt = now;
   core.c.syncookies_sent.value++;
   core.c.out_segs.value++;
-  const err = core.ipv4.send(
-    pkt,
-    seg.dst,
-    seg.src,
-    IP_PROTOCOL_TCP,
-    0,
-    Ipv4SendFlags.DONT_FRAGMENT,
-  );
+  const net = core.netOf(seg.src);
+  const err = net === undefined
+    ? (pkt.release(), "no_route")
+    : net.send(pkt, seg.dst, seg.src, IP_PROTOCOL_TCP, 0, RouteSendFlags.DONT_FRAGMENT);
   if (err !== undefined) core.c["tx.failed"].value++;
 }
 
@@ -203,7 +219,7 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
 function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): Verdict | undefined {
   const now = core.now();
   if (now - ls.lastCookieAt > 128_000_000) return undefined; // no recent cookies
-  const t = { la: seg.dst, lp: seg.dstPort, ra: seg.src, rp: seg.srcPort };
+  const t = { la: ipKeyHash(seg.dst), lp: seg.dstPort, ra: ipKeyHash(seg.src), rp: seg.srcPort };
   const peerIsn = (seg.seq - 1) >>> 0;
   const idx = checkCookie(core.cookieHash, t, peerIsn, (seg.ack - 1) >>> 0, now);
   if (idx < 0) {

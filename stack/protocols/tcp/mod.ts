@@ -33,9 +33,12 @@
  *
  * - **Binds:** `ip.protocol` 6; `ip.error` 6 (optional: ICMP errors).
  * - **Provides:** `tcp.sockets` ({@linkcode TcpSocketsService} in `stack/net_api.ts`).
- * - **Requires:** `ipv4.send`, `ipv4.routes`.
+ * - **Requires:** `ipv4.route`; `ipv6.route` (optional). TCP is
+ *   version-neutral: connections keyed by `IpKey`, the pseudo-header from
+ *   one shared function, MSS from the route's MTU and header length, ICMP
+ *   errors by `TransportErrorKind`.
  * - **Counters:** drop reasons `rx.truncated`, `rx.bad_header_length`,
- *   `rx.bad_checksum`, `rx.not_ipv4`, `rx.not_unicast`, `rx.no_socket`,
+ *   `rx.bad_checksum`, `rx.not_unicast`, `rx.no_socket`,
  *   `rx.listen_overflow`, `rx.syn_queue_full`, `rx.accept_queue_full`,
  *   `rx.syn_fin`, `rx.not_syn`, `rx.rst_to_listener`, `rx.bad_cookie`,
  *   `rx.too_many_connections`, `rx.out_of_window`, `rx.paws`,
@@ -50,7 +53,10 @@
  *   `challenge_acks_limited`, `delayed_acks`, `zero_window_probes`,
  *   `keepalive_probes`, `pmtu_updates`, `tx.failed`, `bad_options`.
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
- * - **Not supported:** IPv6; the urgent mechanism (URG data is delivered
+ * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
+ *   with NetworkUnreachable), dual-stack listeners (`::` does not take
+ *   IPv4), RFC 6528 hashing of all 128 address bits (IPv6 addresses are
+ *   folded to 32 bits first), the IPv6 default MSS of 1220; the urgent mechanism (URG data is delivered
  *   inline, RFC 6093); TCP Fast Open; ECN (RFC 3168) and AccECN; RACK-TLP
  *   (RFC 8985), so a lost retransmission is found only by the RTO; PRR
  *   (RFC 6937); D-SACK generation; HyStart; TCP-AO/MD5; SO_REUSEADDR-style

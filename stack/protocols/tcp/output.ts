@@ -5,15 +5,16 @@
  * the congestion window (or RFC 6675's pipe during SACK recovery), Nagle
  * (RFC 9293 §3.7.4) and sender-side silly-window avoidance (§3.8.6.2.1).
  *
- * Re-entrancy: `ipv4.send` may deliver a segment to ourselves synchronously
+ * Re-entrancy: the route service's `send` may deliver a segment to ourselves synchronously
  * (a connection to a local address), which can run this connection's input
  * in the middle of the loop. Every iteration therefore re-reads the state,
  * and state is updated before each send.
  *
  * @module
  */
-import { Ipv4SendFlags } from "../../services.ts";
-import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
+import { RouteSendFlags } from "../../services.ts";
+import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import {
   TCP_ACK,
   TCP_FIN,
@@ -134,7 +135,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   if (len > 0) ep.sndBuf!.peek(seqDiff(seq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
   const src = ep.localAddr, dst = ep.remoteAddr;
-  const sum = sumBytes(buf.subarray(at, at + total), pseudoHeaderSumV4(src, dst, 6, total));
+  const sum = sumBytes(buf.subarray(at, at + total), pseudoHeaderSum(src, dst, 6, total));
   dv.setUint16(at + 16, finishChecksum(sum));
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;
@@ -145,7 +146,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   if ((flags & TCP_RST) !== 0) core.c.out_rsts.value++;
   ep.segsOut++;
   core.c.out_segs.value++;
-  const err = core.ipv4.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, Ipv4SendFlags.DONT_FRAGMENT);
+  const err = ep.net.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, RouteSendFlags.DONT_FRAGMENT);
   if (err !== undefined) core.c["tx.failed"].value++;
 }
 

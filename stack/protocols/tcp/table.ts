@@ -7,12 +7,16 @@
  */
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
+import { type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
 
-/** A 32-bit mix of a 4-tuple (not keyed: the chains compare the full tuple). */
-function tupleHash(la: number, lp: number, ra: number, rp: number): number {
-  let h = Math.imul(ra ^ ((rp << 16) | lp), 0x9e3779b1);
+/**
+ * A 32-bit mix of a 4-tuple of either family (not keyed: the chains compare
+ * the full tuple). IPv4 keys hash as the address itself, no allocation.
+ */
+function tupleHash(la: IpKey, lp: number, ra: IpKey, rp: number): number {
+  let h = Math.imul(ipKeyHash(ra) ^ ((rp << 16) | lp), 0x9e3779b1);
   h ^= h >>> 15;
-  h = Math.imul(h ^ la, 0x85ebca6b);
+  h = Math.imul(h ^ ipKeyHash(la), 0x85ebca6b);
   return (h ^ (h >>> 13)) | 0;
 }
 
@@ -27,7 +31,7 @@ export class ConnTable {
   }
 
   /** The connection for a tuple, or undefined. Hot path. */
-  lookup(la: number, lp: number, ra: number, rp: number): TcpEndpoint | undefined {
+  lookup(la: IpKey, lp: number, ra: IpKey, rp: number): TcpEndpoint | undefined {
     let ep = this.#buckets.get(tupleHash(la, lp, ra, rp));
     while (ep !== undefined) {
       if (
@@ -76,24 +80,34 @@ export class ConnTable {
 export class ListenTable {
   readonly #byPort = new Map<number, ListenSocket[]>();
 
-  /** The listener for a segment to `addr:port`: exact address first, then 0.0.0.0. */
-  lookup(addr: number, port: number): ListenSocket | undefined {
+  /**
+   * The listener for a segment to `addr:port`: exact address first, then
+   * the wildcard of the segment's family (0.0.0.0 or ::).
+   */
+  lookup(addr: IpKey, port: number): ListenSocket | undefined {
     const list = this.#byPort.get(port);
     if (list === undefined) return undefined;
+    const family = typeof addr === "number" ? 4 : 6;
     let any: ListenSocket | undefined;
     for (let i = 0; i < list.length; i++) {
       const l = list[i]!;
       if (l.localAddr === addr) return l;
-      if (l.localAddr === 0) any = l;
+      if (l.family === family && l.localAddr === l.anyKey) any = l;
     }
     return any;
   }
 
-  /** Whether listening on `addr:port` would clash with a listener (same or wildcard address). */
-  conflicts(addr: number, port: number): boolean {
+  /**
+   * Whether listening on `addr:port` would clash with a listener of the same
+   * family (same or wildcard address; `any` is the family's wildcard).
+   */
+  conflicts(addr: IpKey, any: IpKey, port: number): boolean {
     const list = this.#byPort.get(port);
     if (list === undefined) return false;
-    return list.some((l) => l.localAddr === 0 || addr === 0 || l.localAddr === addr);
+    const family = typeof addr === "number" ? 4 : 6;
+    return list.some((l) =>
+      l.family === family && (l.localAddr === l.anyKey || addr === any || l.localAddr === addr)
+    );
   }
 
   /** Whether any listener uses `port`. */

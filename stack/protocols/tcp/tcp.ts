@@ -15,11 +15,13 @@ import {
 } from "../../manifest.ts";
 import type { TcpSocketsService } from "../../net_api.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
-import type { Ipv4RoutesService, Ipv4Service } from "../../services.ts";
-import { pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
+import { type RouteService, routeServiceName } from "../../services.ts";
+import { sumBytes } from "../../wire/checksum.ts";
+import { packetPseudoHeaderSum } from "../../ip/pseudo_header.ts";
+import { TransportErrorKind, transportErrorName } from "../../ip/transport_error.ts";
 import { resolveConfig, TCP_OPTIONS } from "./config.ts";
 import { connect, listen } from "./conn.ts";
-import { IP_PROTOCOL_TCP, TCP_COUNTERS, TcpCore } from "./core.ts";
+import { IP_PROTOCOL_TCP, TCP_COUNTERS, TCP_HEADER_LEN, TcpCore } from "./core.ts";
 import { listSockets } from "./info.ts";
 import { mayReopen, segmentArrives } from "./input.ts";
 import { listenInput } from "./listener.ts";
@@ -29,19 +31,6 @@ import { flushAcks } from "./rcv.ts";
 import { seqLe, seqLt } from "./seq.ts";
 import { SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./state.ts";
 import { watchPathMtu } from "./timers.ts";
-
-const ICMP_DEST_UNREACHABLE = 3;
-const ICMP_SOURCE_QUENCH = 4;
-const ICMP_TIME_EXCEEDED = 11;
-const ICMP_PARAMETER_PROBLEM = 12;
-const UNREACH_MESSAGES = [
-  "network unreachable",
-  "host unreachable",
-  "protocol unreachable",
-  "port unreachable",
-  "fragmentation needed",
-  "source route failed",
-];
 
 /** The TCP plugin. */
 export const tcpPlugin: ProtocolPlugin = {
@@ -57,7 +46,7 @@ export const tcpPlugin: ProtocolPlugin = {
       { table: "ip.error", key: IP_PROTOCOL_TCP, optional: true },
     ],
     provides: ["tcp.sockets"],
-    requires: ["ipv4.send", "ipv4.routes"],
+    requires: [routeServiceName(4), { service: routeServiceName(6), optional: true }],
     counters: TCP_COUNTERS,
     options: TCP_OPTIONS,
   },
@@ -77,22 +66,21 @@ export const tcpPlugin: ProtocolPlugin = {
       const hl = (buf[s + 12]! >> 4) << 2;
       if (hl < 20) return "bad_header_length";
       if (hl > len) return "truncated";
-      if (pkt.family !== 4) return "not_ipv4";
       // RFC 1122 §4.2.3.10: nothing for broadcast or multicast destinations.
       if ((pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0) {
         return "not_unicast";
       }
       if (
         verify &&
-        sumBytes(buf.subarray(s, end), pseudoHeaderSumV4(pkt.src4, pkt.dst4, 6, len)) !== 0xffff
+        sumBytes(buf.subarray(s, end), packetPseudoHeaderSum(pkt, 6, len)) !== 0xffff
       ) {
         c.in_errs.value++;
         return "bad_checksum";
       }
       c.in_segs.value++;
       const dv = pkt.dv;
-      seg.src = pkt.src4;
-      seg.dst = pkt.dst4;
+      seg.src = pkt.srcKey();
+      seg.dst = pkt.dstKey();
       seg.srcPort = dv.getUint16(s);
       seg.dstPort = dv.getUint16(s + 2);
       seg.seq = dv.getUint32(s + 4);
@@ -125,26 +113,34 @@ export const tcpPlugin: ProtocolPlugin = {
     }
 
     /**
-     * An ICMP error quoting one of our segments (the `ip.error` contract in
-     * stack/services.ts): validated against the connection (RFC 5927 §4.1),
-     * then hard errors abort a connection still opening, "fragmentation
-     * needed" lowers the MSS and resends (RFC 1191), other errors are
-     * remembered as soft errors (RFC 1122 §4.2.3.9).
+     * An error (by kind, `ip.error` in stack/services.ts) quoting one of our
+     * segments: validated against the connection (RFC 5927 §4.1), then
+     * "packet too big" lowers the MSS and resends (RFC 1191, RFC 8201),
+     * port or protocol unreachable aborts a connection still opening, other
+     * errors are remembered as soft errors (RFC 1122 §4.2.3.9), source
+     * quench is ignored (RFC 6633).
      */
     function receiveError(pkt: PacketBuffer, _rx: RxContext): Verdict {
       const s = pkt.start;
       if (pkt.end - s < 8) return "truncated";
       const dv = pkt.dv;
-      const ep = core.conns.lookup(pkt.src4, dv.getUint16(s), pkt.dst4, dv.getUint16(s + 2));
+      const ep = core.conns.lookup(
+        pkt.srcKey(),
+        dv.getUint16(s),
+        pkt.dstKey(),
+        dv.getUint16(s + 2),
+      );
       if (ep === undefined) return "icmp_no_socket";
       const seq = dv.getUint32(s + 4);
       if (!(seqLe(ep.sndUna, seq) && seqLt(seq, ep.sndMax))) return "icmp_bad_seq";
-      const type = pkt.errType, code = pkt.errCode;
-      if (type === ICMP_DEST_UNREACHABLE) {
-        if (code === 4) {
-          const mtu = pkt.errInfo;
-          if (mtu < 68) return "icmp_ignored";
-          const mss = Math.max(MIN_MSS, mtu - 40 - (ep.tsOk ? TS_OPTION_LEN : 0));
+      const kind = pkt.errorKind;
+      switch (kind) {
+        case TransportErrorKind.PACKET_TOO_BIG: {
+          const mtu = pkt.errorInfo;
+          const net = ep.net;
+          if (mtu < net.minimumMtu) return "icmp_ignored";
+          const headers = net.headerLength + TCP_HEADER_LEN;
+          const mss = Math.max(MIN_MSS, mtu - headers - (ep.tsOk ? TS_OPTION_LEN : 0));
           if (mss < ep.mss) {
             ep.mss = mss;
             ep.cc.setMss(mss);
@@ -155,20 +151,30 @@ export const tcpPlugin: ProtocolPlugin = {
           }
           return CONSUMED;
         }
-        const msg = UNREACH_MESSAGES[code] ?? `destination unreachable (code ${code})`;
-        if ((code === 2 || code === 3) && (ep.state === SYN_SENT || ep.state === SYN_RECEIVED)) {
-          c.attempt_fails.value++;
-          ep.destroy(new Deno.errors.ConnectionRefused(`Connection refused (ICMP ${msg})`));
+        case TransportErrorKind.PORT_UNREACHABLE:
+        case TransportErrorKind.PROTOCOL_UNREACHABLE:
+          if (ep.state === SYN_SENT || ep.state === SYN_RECEIVED) {
+            c.attempt_fails.value++;
+            ep.destroy(
+              new Deno.errors.ConnectionRefused(
+                `Connection refused (ICMP ${transportErrorName(kind)})`,
+              ),
+            );
+            return CONSUMED;
+          }
+          ep.softError = transportErrorName(kind);
           return CONSUMED;
-        }
-        ep.softError = msg;
-        return CONSUMED;
+        case TransportErrorKind.NETWORK_UNREACHABLE:
+        case TransportErrorKind.HOST_UNREACHABLE:
+        case TransportErrorKind.PROHIBITED:
+        case TransportErrorKind.SOURCE_ROUTE_FAILED:
+        case TransportErrorKind.TIME_EXCEEDED:
+        case TransportErrorKind.PARAMETER_PROBLEM:
+          ep.softError = transportErrorName(kind);
+          return CONSUMED;
+        default: // source quench (RFC 6633), none
+          return "icmp_ignored";
       }
-      if (type === ICMP_TIME_EXCEEDED) ep.softError = "time exceeded";
-      else if (type === ICMP_PARAMETER_PROBLEM) ep.softError = "parameter problem";
-      else if (type === ICMP_SOURCE_QUENCH) return "icmp_ignored"; // RFC 6633
-      else return "icmp_ignored";
-      return CONSUMED;
     }
 
     const service: TcpSocketsService = {
@@ -197,8 +203,8 @@ export const tcpPlugin: ProtocolPlugin = {
       services: { "tcp.sockets": service },
       flush: () => flushAcks(core),
       ready() {
-        core.ipv4 = ctx.service<Ipv4Service>("ipv4.send");
-        core.routes = ctx.service<Ipv4RoutesService>("ipv4.routes");
+        core.net4 = ctx.service<RouteService>(routeServiceName(4));
+        core.net6 = ctx.optionalService<RouteService>(routeServiceName(6));
       },
       teardown() {
         for (const l of [...core.listeners]) l.close();

@@ -123,9 +123,9 @@ export function onTimer(ep: TcpEndpoint, now: Instant): void {
  */
 export function watchPathMtu(ep: TcpEndpoint): void {
   const core = ep.core;
-  const e = core.routes.pmtu(ep.remoteAddr);
-  if (e === undefined) return;
-  ep.pmtuAt = e.expires > core.now() ? e.expires : core.now();
+  const expires = ep.net.pmtuExpires(ep.remoteAddr);
+  if (expires === 0) return;
+  ep.pmtuAt = expires > core.now() ? expires : core.now();
   armTimer(ep);
 }
 

@@ -8,7 +8,11 @@
  * - **Binds:** `ip.protocol` 17; `ip.error` 17 (optional: ICMP errors that
  *   quote a UDP datagram, when a plugin exposes that table).
  * - **Provides:** `udp.sockets` (synchronous sockets; see `UdpService`).
- * - **Requires:** `ipv4.send`, `ipv4.routes`, `icmp.error` (optional).
+ * - **Requires:** `ipv4.route`; `ipv6.route`, `icmp.error`, `icmpv6.error`
+ *   (optional). Routes, source addresses and errors to send are asked of
+ *   the service of the destination's IP version (`routeServiceName`,
+ *   `errorServiceName`); UDP itself is version-neutral (one code path, one
+ *   pseudo-header function, errors by `TransportErrorKind`).
  * - **Options:** `ephemeralPortMin`/`ephemeralPortMax` (49152..65535, RFC
  *   6335), `receiveQueueLimit` (256 datagrams), `receiveQueueBytes` (212992,
  *   Linux's rmem_default), `maxSockets` (65536), `verifyChecksum` (true).
@@ -16,7 +20,7 @@
  *   `rx.errors_reported`, `tx.datagrams`, `tx.port_unreachable`; drops
  *   `rx.truncated` (under 8 bytes), `rx.bad_length` (length field below 8
  *   or past the IP payload), `rx.bad_checksum`, `rx.zero_checksum` (IPv6),
- *   `rx.unsupported_family`, `rx.no_socket` (closed port: ICMP port
+ *   `rx.no_socket` (closed port: ICMP port
  *   unreachable), `rx.ignored_broadcast` (broadcast/multicast nobody
  *   listens to: no ICMP), `rx.rcvbuf_full`, `rx.error_truncated`,
  *   `rx.error_no_socket`, `rx.error_ignored` (an ICMP error for an
@@ -34,8 +38,9 @@
  *   Sending to a broadcast address needs `broadcast` (SO_BROADCAST);
  *   receiving one does not. Multicast goes out with TTL 1.
  * - **Depends on:** ipv4 (and icmp for errors).
- * - **Not supported:** IPv6 sockets (IPv6 datagrams are checksum-checked,
- *   then dropped as `unsupported_family`), multicast group membership (no
+ * - **Not supported:** IPv6 without an IPv6 network plugin (sending says
+ *   `family_not_supported`), dual-stack sockets (a socket has one family;
+ *   no IPV6_V6ONLY), multicast group membership (no
  *   IGMP: a socket hears 224.0.0.1 only), IP_MULTICAST_TTL/LOOP, SO_REUSEPORT
  *   load balancing, IP_RECVERR and the error queue, IP_PKTINFO, UDP-Lite,
  *   GSO/GRO, SO_NO_CHECK (checksums are always sent), disconnecting a

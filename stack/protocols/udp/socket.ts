@@ -6,13 +6,14 @@
  */
 import type { PacketBuffer } from "../../packet.ts";
 import type { UdpError, UdpSocket } from "../../services.ts";
+import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
 
 /** What a socket needs from its plugin (internal). */
 export interface SocketHost {
   /** Builds and sends one datagram. Hot path: positional. */
-  output(sock: UdpSocketImpl, data: Uint8Array, dst: number, dport: number): UdpError | undefined;
+  output(sock: UdpSocketImpl, data: Uint8Array, dst: IpKey, dport: number): UdpError | undefined;
   /** Fixes the peer (route, source, broadcast checks); the socket fields are set by the host. */
-  connect(sock: UdpSocketImpl, dst: number, dport: number): UdpError | undefined;
+  connect(sock: UdpSocketImpl, dst: IpKey, dport: number): UdpError | undefined;
   /** Frees the port. */
   unbind(sock: UdpSocketImpl): void;
 }
@@ -23,6 +24,8 @@ export interface SocketLimits {
   readonly queueLimit: number;
   /** Most payload bytes queued (an empty queue always takes one datagram). */
   readonly byteLimit: number;
+  /** The socket's IP version. */
+  readonly family: IpFamily;
 }
 
 const MIN_CAPACITY = 8;
@@ -31,8 +34,12 @@ const MIN_CAPACITY = 8;
  * The socket. Fields read on the receive path are plain properties; the
  * {@linkcode UdpSocket} interface shows them read-only to users.
  *
+ * Addresses are kept as `IpKey`s (`localKey`, `remoteKey`; the unspecified
+ * address of the socket's family when unset) and shown as `IpAddress`es,
+ * made once per change rather than per datagram.
+ *
  * The receive queue is a ring over three parallel arrays (packet, source
- * address, source port) that grows by doubling up to the count limit, so a
+ * address key, source port) that grows by doubling up to the count limit, so a
  * socket that never receives costs no queue memory. Queued packets are
  * pooled copies made by the plugin; `recv` copies them out and releases
  * them.
@@ -44,21 +51,27 @@ const MIN_CAPACITY = 8;
  * import assert from "node:assert/strict";
  *
  * const host = { output: () => undefined, connect: () => undefined, unbind() {} };
- * const sock = new UdpSocketImpl(host, { queueLimit: 2, byteLimit: 100 });
+ * const sock = new UdpSocketImpl(host, { queueLimit: 2, byteLimit: 100, family: 4 });
  * const pool = new PacketPool();
  * assert.ok(sock.push(pool.copyOf(new Uint8Array([1, 2, 3]), 0), 0x0a000002, 53));
  * const into = new Uint8Array(8);
  * assert.equal(sock.recv(into), 3);
  * assert.equal(sock.peerPort, 53);
+ * assert.equal(sock.peerAddress.toString(), "10.0.0.2");
  * assert.equal(sock.recv(into), -1);
  * sock.close();
  * assert.equal(pool.outstanding, 0);
  * ```
  */
 export class UdpSocketImpl implements UdpSocket {
-  localAddress = 0;
+  readonly family: IpFamily;
+  /** The unspecified address of {@linkcode family}: the value of unset keys. */
+  readonly anyKey: IpKey;
+  /** Bound local address (`anyKey`: any). */
+  localKey: IpKey;
   localPort = 0;
-  remoteAddress = 0;
+  /** Connected peer (`anyKey`: not connected). */
+  remoteKey: IpKey;
   remotePort = 0;
   /** SO_REUSEADDR. */
   reuseAddress = false;
@@ -67,7 +80,8 @@ export class UdpSocketImpl implements UdpSocket {
   closed = false;
   queuedBytes = 0;
   dropped = 0;
-  peerAddress = 0;
+  /** Source of the datagram the last `recv` returned. */
+  peerKey: IpKey;
   peerPort = 0;
   broadcast = false;
   ttl = 0;
@@ -76,17 +90,51 @@ export class UdpSocketImpl implements UdpSocket {
   readonly #queueLimit: number;
   readonly #byteLimit: number;
   #pkts: (PacketBuffer | undefined)[] = [];
-  #addrs: number[] = [];
+  #addrs: IpKey[] = [];
   #ports: number[] = [];
   #head = 0;
   #count = 0;
   #error: UdpError | undefined = undefined;
+  #local: IpAddress | undefined;
+  #remote: IpAddress | undefined;
+  #peer: IpAddress | undefined;
 
   /** A socket that is not bound yet. */
   constructor(host: SocketHost, limits: SocketLimits) {
     this.#host = host;
     this.#queueLimit = limits.queueLimit;
     this.#byteLimit = limits.byteLimit;
+    this.family = limits.family;
+    this.anyKey =
+      this.localKey =
+      this.remoteKey =
+      this.peerKey =
+        IpAddress.any(limits.family).key;
+  }
+
+  /** Bound local address (unspecified: any). */
+  get localAddress(): IpAddress {
+    const a = this.#local;
+    return a !== undefined && a.key === this.localKey
+      ? a
+      : (this.#local = IpAddress.fromKey(this.localKey));
+  }
+
+  /** Connected peer, or null. */
+  get remoteAddress(): IpAddress | null {
+    if (this.remoteKey === this.anyKey) return null;
+    const a = this.#remote;
+    return a !== undefined && a.key === this.remoteKey
+      ? a
+      : (this.#remote = IpAddress.fromKey(this.remoteKey));
+  }
+
+  /** Source address of the datagram the last `recv` returned (one object per distinct peer in a row). */
+  get peerAddress(): IpAddress {
+    const a = this.#peer;
+    return a !== undefined && a.key === this.peerKey
+      ? a
+      : (this.#peer = IpAddress.fromKey(this.peerKey));
   }
 
   /** Datagrams waiting. */
@@ -110,7 +158,7 @@ export class UdpSocketImpl implements UdpSocket {
    * to the socket) from `addr`:`port` and notifies. Returns false, and
    * releases `pkt`, when the queue is full or the socket closed.
    */
-  push(pkt: PacketBuffer, addr: number, port: number): boolean {
+  push(pkt: PacketBuffer, addr: IpKey, port: number): boolean {
     if (this.closed || !this.hasRoom(pkt.length)) {
       pkt.release();
       this.dropped++;
@@ -131,7 +179,7 @@ export class UdpSocketImpl implements UdpSocket {
     const old = this.#pkts.length;
     const cap = old === 0 ? MIN_CAPACITY : old * 2;
     const pkts = new Array<PacketBuffer | undefined>(cap);
-    const addrs = new Array<number>(cap).fill(0);
+    const addrs = new Array<IpKey>(cap).fill(this.anyKey);
     const ports = new Array<number>(cap).fill(0);
     for (let k = 0; k < this.#count; k++) {
       const i = (this.#head + k) & (old - 1);
@@ -162,7 +210,7 @@ export class UdpSocketImpl implements UdpSocket {
     this.queuedBytes -= length;
     const n = length < into.length ? length : into.length;
     into.set(pkt.buf.subarray(pkt.start, pkt.start + n));
-    this.peerAddress = this.#addrs[i]!;
+    this.peerKey = this.#addrs[i]!;
     this.peerPort = this.#ports[i]!;
     pkt.release();
     return n;
@@ -183,20 +231,20 @@ export class UdpSocketImpl implements UdpSocket {
   }
 
   /** See {@linkcode UdpSocket.send}. */
-  send(data: Uint8Array, address: number, port: number): UdpError | undefined {
+  send(data: Uint8Array, address: IpAddress | null, port: number): UdpError | undefined {
     if (this.closed) return "closed";
     if (this.#error !== undefined) return this.takeError();
-    if (address === 0) {
-      if (this.remoteAddress === 0) return "not_connected";
-      return this.#host.output(this, data, this.remoteAddress, this.remotePort);
+    if (address === null) {
+      if (this.remoteKey === this.anyKey) return "not_connected";
+      return this.#host.output(this, data, this.remoteKey, this.remotePort);
     }
-    return this.#host.output(this, data, address >>> 0, port);
+    return this.#host.output(this, data, address.key, port);
   }
 
   /** See {@linkcode UdpSocket.connect}. */
-  connect(address: number, port: number): UdpError | undefined {
+  connect(address: IpAddress, port: number): UdpError | undefined {
     if (this.closed) return "closed";
-    return this.#host.connect(this, address >>> 0, port);
+    return this.#host.connect(this, address.key, port);
   }
 
   /** Frees the port, releases the queue, and notifies once. Idempotent. */

@@ -7,7 +7,8 @@
  * - **Bind conflicts.** Two sockets may share a port only if their local
  *   addresses cannot both match a datagram (two different specific
  *   addresses), or if *both* set `reuseAddress` (SO_REUSEADDR). A wildcard
- *   (0.0.0.0) overlaps every address.
+ *   (0.0.0.0, ::) overlaps every address of its family; sockets of
+ *   different families never conflict (no dual-stack sockets yet).
  * - **Unicast demux: the most specific socket wins.** A socket matches when
  *   its port equals the destination port and each of its local address,
  *   peer address and peer port is either unset or equal to the datagram's;
@@ -30,6 +31,7 @@
 import type { Rng } from "../../rng.ts";
 import type { UdpError } from "../../services.ts";
 import type { UdpSocketImpl } from "./socket.ts";
+import type { IpKey } from "../../wire/ip_address.ts";
 
 /** Score of each field a socket fixes (Linux `compute_score`). */
 const FIELD_SCORE = 4;
@@ -46,8 +48,8 @@ const FIELD_SCORE = 4;
  *
  * const host = { output: () => undefined, connect: () => undefined, unbind() {} };
  * const table = new SocketTable(new SeededRng(1), { min: 49152, max: 65535 });
- * const any = new UdpSocketImpl(host, { queueLimit: 8, byteLimit: 8192 });
- * const one = new UdpSocketImpl(host, { queueLimit: 8, byteLimit: 8192 });
+ * const any = new UdpSocketImpl(host, { queueLimit: 8, byteLimit: 8192, family: 4 });
+ * const one = new UdpSocketImpl(host, { queueLimit: 8, byteLimit: 8192, family: 4 });
  * assert.equal(table.bind(any, 0, 5000, true), undefined);
  * assert.equal(table.bind(one, 0x0a000001, 5000, true), undefined);
  * assert.equal(table.lookup(0x0a000001, 5000, 0x0a000002, 1234), one);
@@ -84,22 +86,24 @@ export class SocketTable {
   }
 
   /**
-   * Binds `sock` to `address`:`port` (port 0: an ephemeral one) and sets its
-   * `localAddress`, `localPort` and `reuseAddress`; `"addr_in_use"` on a
-   * conflict or when no ephemeral port is free.
+   * Binds `sock` to `address`:`port` (port 0: an ephemeral one; `address`
+   * the socket's `anyKey` for any) and sets its `localKey`, `localPort` and
+   * `reuseAddress`; `"addr_in_use"` on a conflict or when no ephemeral port
+   * is free.
    */
-  bind(sock: UdpSocketImpl, address: number, port: number, reuse: boolean): UdpError | undefined {
+  bind(sock: UdpSocketImpl, address: IpKey, port: number, reuse: boolean): UdpError | undefined {
     if (port === 0) {
       port = this.#ephemeral();
       if (port === 0) return "addr_in_use";
     } else {
       for (const other of this.#ports.get(port) ?? []) {
-        const overlap = other.localAddress === 0 || address === 0 ||
-          other.localAddress === address;
+        if (other.family !== sock.family) continue;
+        const overlap = other.localKey === other.anyKey || address === sock.anyKey ||
+          other.localKey === address;
         if (overlap && !(reuse && other.reuseAddress)) return "addr_in_use";
       }
     }
-    sock.localAddress = address;
+    sock.localKey = address;
     sock.localPort = port;
     sock.reuseAddress = reuse;
     this.#ports.set(port, [sock, ...(this.#ports.get(port) ?? [])]);
@@ -134,23 +138,25 @@ export class SocketTable {
 
   /**
    * The socket a unicast datagram from `remote`:`rport` to `local`:`lport`
-   * goes to: the best score, newest first among equals. Hot path: four
-   * positional arguments, no allocation.
+   * goes to: the best score, newest first among equals. Either family:
+   * the keys say which. Hot path: four positional arguments, no allocation.
    */
-  lookup(local: number, lport: number, remote: number, rport: number): UdpSocketImpl | undefined {
+  lookup(local: IpKey, lport: number, remote: IpKey, rport: number): UdpSocketImpl | undefined {
     const list = this.#ports.get(lport);
     if (list === undefined) return undefined;
+    const family = typeof local === "number" ? 4 : 6;
     let best: UdpSocketImpl | undefined;
     let bestScore = -1;
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
+      if (s.family !== family) continue;
       let score = 0;
-      if (s.localAddress !== 0) {
-        if (s.localAddress !== local) continue;
+      if (s.localKey !== s.anyKey) {
+        if (s.localKey !== local) continue;
         score += FIELD_SCORE;
       }
-      if (s.remoteAddress !== 0) {
-        if (s.remoteAddress !== remote) continue;
+      if (s.remoteKey !== s.anyKey) {
+        if (s.remoteKey !== remote) continue;
         score += FIELD_SCORE;
       }
       if (s.remotePort !== 0) {
@@ -175,19 +181,26 @@ export class SocketTable {
  * import { matchesGroup } from "./table.ts";
  * import assert from "node:assert/strict";
  *
- * const wildcard = { localAddress: 0, remoteAddress: 0, remotePort: 0 };
- * const specific = { localAddress: 0x0a000001, remoteAddress: 0, remotePort: 0 };
+ * const wildcard = { family: 4, anyKey: 0, localKey: 0, remoteKey: 0, remotePort: 0 };
+ * const specific = { family: 4, anyKey: 0, localKey: 0x0a000001, remoteKey: 0, remotePort: 0 };
  * assert.ok(matchesGroup(wildcard, 0x0a0000ff, 0x0a000002, 68));
  * assert.ok(!matchesGroup(specific, 0x0a0000ff, 0x0a000002, 68));
  * ```
  */
 export function matchesGroup(
-  s: { readonly localAddress: number; readonly remoteAddress: number; readonly remotePort: number },
-  local: number,
-  remote: number,
+  s: {
+    readonly family: number;
+    readonly anyKey: IpKey;
+    readonly localKey: IpKey;
+    readonly remoteKey: IpKey;
+    readonly remotePort: number;
+  },
+  local: IpKey,
+  remote: IpKey,
   rport: number,
 ): boolean {
-  return (s.localAddress === 0 || s.localAddress === local) &&
-    (s.remoteAddress === 0 || s.remoteAddress === remote) &&
+  return s.family === (typeof local === "number" ? 4 : 6) &&
+    (s.localKey === s.anyKey || s.localKey === local) &&
+    (s.remoteKey === s.anyKey || s.remoteKey === remote) &&
     (s.remotePort === 0 || s.remotePort === rport);
 }

@@ -15,69 +15,58 @@ import type {
 import { CONSUMED } from "../../manifest.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import {
+  errorServiceName,
   type IcmpErrorService,
-  type Ipv4RoutesService,
-  Ipv4SendFlags,
-  type Ipv4Service,
+  RouteSendFlags,
+  type RouteService,
+  routeServiceName,
   type UdpError,
   type UdpOpenOptions,
   type UdpService,
   type UdpSocket,
   type UdpSocketInfo,
 } from "../../services.ts";
-import {
-  formatIpv4Address,
-  IPV4_BROADCAST as LIMITED_BROADCAST,
-  isIpv4Multicast,
-} from "../../wire/address.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "../../wire/checksum.ts";
+import { formatIpKeyPort, IpAddress, type IpKey, isMulticastKey } from "../../wire/ip_address.ts";
+import { sumBytes } from "../../wire/checksum.ts";
 import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD_V4, udpChecksum } from "../../wire/udp.ts";
+import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
+import { TransportErrorKind } from "../../ip/transport_error.ts";
 import { type SocketHost, UdpSocketImpl } from "./socket.ts";
 import { matchesGroup, SocketTable } from "./table.ts";
-import { IP_PROTOCOL_UDP } from "../../wire/ipv4.ts";
-import {
-  ICMP_DEST_UNREACHABLE,
-  ICMP_PARAMETER_PROBLEM,
-  ICMP_PORT_UNREACHABLE,
-  ICMP_TIME_EXCEEDED,
-} from "../../wire/icmpv4.ts";
 
+/** IP protocol number of UDP (the same in IPv4 and IPv6's next header). */
+const IP_PROTOCOL_UDP = 17;
 /** Linux's default IP_MULTICAST_TTL. */
 const MULTICAST_TTL = 1;
 /** Upper bounds of the per-socket queue options, so every queue stays bounded. */
 const MAX_QUEUE_LIMIT = 65536;
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
-
-function endpoint(address: number, port: number): string {
-  return `${formatIpv4Address(address)}:${port}`;
-}
+/** Largest payload over IPv6: the payload length field covers the UDP header (RFC 8200 §3). */
+const UDP_MAX_PAYLOAD_V6 = 65535 - UDP_HEADER_LEN;
 
 /**
- * What an ICMP error means to a connected socket (RFC 1122 §4.1.3.3: pass
- * them all up; the errno choices follow Linux's `icmp_err_convert`).
- * Fragmentation needed is path-MTU news for IPv4, not an error for the
- * application; source quench and redirect are not errors either.
+ * What a transport error means to a connected socket (RFC 1122 §4.1.3.3:
+ * pass them all up; the errno choices follow Linux's `icmp_err_convert`).
+ * Packet too big is path-MTU news, not an error for the application; source
+ * quench is not an error either (RFC 6633).
  */
-function icmpToError(type: number, code: number): UdpError | undefined {
-  if (type === ICMP_DEST_UNREACHABLE) {
-    switch (code) {
-      case 2: // protocol unreachable
-      case 3: // port unreachable
-        return "connection_refused";
-      case 4: // fragmentation needed
-        return undefined;
-      case 0: // net unreachable
-      case 6: // net unknown
-      case 9: // net administratively prohibited
-      case 11: // net unreachable for TOS
-        return "network_unreachable";
-      default: // host unreachable, unknown, prohibited, filtered, ...
-        return "host_unreachable";
-    }
+function errorOfKind(kind: number): UdpError | undefined {
+  switch (kind) {
+    case TransportErrorKind.PORT_UNREACHABLE:
+    case TransportErrorKind.PROTOCOL_UNREACHABLE:
+      return "connection_refused";
+    case TransportErrorKind.NETWORK_UNREACHABLE:
+      return "network_unreachable";
+    case TransportErrorKind.HOST_UNREACHABLE:
+    case TransportErrorKind.PROHIBITED:
+    case TransportErrorKind.SOURCE_ROUTE_FAILED:
+    case TransportErrorKind.TIME_EXCEEDED: // Linux: EHOSTUNREACH
+      return "host_unreachable";
+    case TransportErrorKind.PARAMETER_PROBLEM: // Linux: EPROTO
+      return "protocol_error";
+    default: // packet too big, source quench, none
+      return undefined;
   }
-  if (type === ICMP_TIME_EXCEEDED) return "host_unreachable"; // Linux: EHOSTUNREACH
-  if (type === ICMP_PARAMETER_PROBLEM) return "protocol_error"; // Linux: EPROTO
-  return undefined;
 }
 
 /** The UDP plugin. */
@@ -94,7 +83,12 @@ export const udpPlugin: ProtocolPlugin = {
       { table: "ip.error", key: IP_PROTOCOL_UDP, optional: true },
     ],
     provides: ["udp.sockets"],
-    requires: ["ipv4.send", "ipv4.routes", { service: "icmp.error", optional: true }],
+    requires: [
+      routeServiceName(4),
+      { service: routeServiceName(6), optional: true },
+      { service: errorServiceName(4), optional: true },
+      { service: errorServiceName(6), optional: true },
+    ],
     counters: [
       "rx.datagrams",
       "rx.no_checksum",
@@ -102,7 +96,6 @@ export const udpPlugin: ProtocolPlugin = {
       "rx.bad_length",
       "rx.bad_checksum",
       "rx.zero_checksum",
-      "rx.unsupported_family",
       "rx.no_socket",
       "rx.ignored_broadcast",
       "rx.rcvbuf_full",
@@ -145,9 +138,10 @@ export const udpPlugin: ProtocolPlugin = {
     const maxSockets = o.maxSockets as number;
     const verify = o.verifyChecksum as boolean;
     const table = new SocketTable(ctx.rng, { min, max });
-    let ipv4!: Ipv4Service;
-    let routes!: Ipv4RoutesService;
-    let icmpError: IcmpErrorService | undefined;
+    let net4!: RouteService;
+    let net6: RouteService | undefined;
+    let error4: IcmpErrorService | undefined;
+    let error6: IcmpErrorService | undefined;
     const c = {
       datagrams: ctx.counter("rx.datagrams"),
       noChecksum: ctx.counter("rx.no_checksum"),
@@ -160,50 +154,36 @@ export const udpPlugin: ProtocolPlugin = {
       failed: ctx.counter("tx.failed"),
     };
 
-    /** Whether `a` is the limited broadcast or a directed broadcast of one of our subnets. */
-    function isBroadcast(a: number): boolean {
-      if (a === LIMITED_BROADCAST) return true;
-      for (const iface of ctx.interfaces.list()) {
-        for (const x of iface.ipv4) {
-          if (x.prefixLength >= 31) continue;
-          const mask = x.prefixLength === 0 ? 0 : (0xffffffff << (32 - x.prefixLength)) >>> 0;
-          if (((x.address | ~mask) >>> 0) === a) return true;
-        }
-      }
-      return false;
-    }
-
-    /** The source address for traffic to `dst` from an unbound socket, or 0 (no route). */
-    function chooseSource(dst: number): number {
-      if (ipv4.isLocal(dst)) return dst;
-      const r = routes.lookup(dst);
-      if (r !== undefined && r.source !== 0) return r.source;
-      if (dst === LIMITED_BROADCAST || isIpv4Multicast(dst)) {
-        for (const iface of ctx.interfaces.list()) {
-          if (iface.up && iface.ipv4.length > 0) return iface.ipv4[0]!.address;
-        }
-      }
-      return 0;
-    }
-
     // ---- send -----------------------------------------------------------------
 
+    /** The route service of the family of `key`, or undefined when no plugin provides it. */
+    function netOf(key: IpKey): RouteService | undefined {
+      return typeof key === "number" ? net4 : net6;
+    }
+
     const host: SocketHost = {
-      output(sock: UdpSocketImpl, data: Uint8Array, dst: number, dport: number) {
+      output(sock: UdpSocketImpl, data: Uint8Array, dst: IpKey, dport: number) {
         if (!(dport > 0 && dport <= 0xffff) || (dport | 0) !== dport) return "invalid_port";
-        if (dst === 0) return "invalid_destination";
+        if (dst === sock.anyKey || sock.family !== (typeof dst === "number" ? 4 : 6)) {
+          return "invalid_destination";
+        }
+        const net = netOf(dst);
+        if (net === undefined) {
+          c.noRoute.value++;
+          return "family_not_supported";
+        }
         const len = data.length;
-        if (len > UDP_MAX_PAYLOAD_V4) {
+        if (len > (sock.family === 4 ? UDP_MAX_PAYLOAD_V4 : UDP_MAX_PAYLOAD_V6)) {
           c.tooLong.value++;
           return "message_too_long";
         }
-        let src = 0;
+        let src: IpKey;
         if (sock.sendFromLocal) {
-          src = sock.localAddress;
-          if (!ipv4.isLocal(src)) return "addr_not_available"; // removed since bind
+          src = sock.localKey;
+          if (!net.isLocal(src)) return "addr_not_available"; // removed since bind
         } else {
-          src = chooseSource(dst);
-          if (src === 0) {
+          src = net.selectSource(dst);
+          if (src === sock.anyKey) {
             c.noRoute.value++;
             return "no_route";
           }
@@ -220,20 +200,17 @@ export const udpPlugin: ProtocolPlugin = {
         dv.setUint16(s + 6, 0);
         dv.setUint16(
           s + 6,
-          udpChecksum(
-            b.subarray(s, s + total),
-            pseudoHeaderSumV4(src, dst, IP_PROTOCOL_UDP, total),
-          ),
+          udpChecksum(b.subarray(s, s + total), pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, total)),
         );
         pkt.l4 = s;
-        const ttl = isIpv4Multicast(dst) ? MULTICAST_TTL : sock.ttl;
-        const err = ipv4.send(
+        const ttl = isMulticastKey(dst) ? MULTICAST_TTL : sock.ttl;
+        const err = net.send(
           pkt,
           src,
           dst,
           IP_PROTOCOL_UDP,
           ttl,
-          sock.broadcast ? Ipv4SendFlags.BROADCAST : 0,
+          sock.broadcast ? RouteSendFlags.BROADCAST : 0,
         );
         if (err === undefined) {
           c.txDatagrams.value++;
@@ -249,27 +226,34 @@ export const udpPlugin: ProtocolPlugin = {
         return err;
       },
 
-      connect(sock: UdpSocketImpl, dst: number, dport: number) {
+      connect(sock: UdpSocketImpl, dst: IpKey, dport: number) {
         if (!(dport > 0 && dport <= 0xffff) || (dport | 0) !== dport) return "invalid_port";
-        if (dst === 0) return "invalid_destination";
+        if (dst === sock.anyKey || sock.family !== (typeof dst === "number" ? 4 : 6)) {
+          return "invalid_destination";
+        }
+        const net = netOf(dst);
+        if (net === undefined) {
+          c.noRoute.value++;
+          return "family_not_supported";
+        }
         // Linux refuses to connect to a broadcast address without SO_BROADCAST (EACCES).
-        if (!sock.broadcast && isBroadcast(dst)) {
+        if (!sock.broadcast && net.isBroadcast(dst)) {
           c.broadcast.value++;
           return "broadcast_not_enabled";
         }
         // Linux (ip4_datagram_connect) looks the route up even for a bound socket.
-        const src = chooseSource(dst);
-        if (src === 0) {
+        const src = net.selectSource(dst);
+        if (src === sock.anyKey) {
           c.noRoute.value++;
           return "no_route";
         }
         // An unbound local address becomes the route's source, so the
         // socket now matches only that address.
-        if (sock.localAddress === 0) {
-          sock.localAddress = src;
+        if (sock.localKey === sock.anyKey) {
+          sock.localKey = src;
           sock.sendFromLocal = true;
         }
-        sock.remoteAddress = dst;
+        sock.remoteKey = dst;
         sock.remotePort = dport;
         return undefined;
       },
@@ -291,7 +275,7 @@ export const udpPlugin: ProtocolPlugin = {
       const q = ctx.pool.alloc(payload, 0);
       // copy: retained past receive() (the socket queue owns it)
       q.buf.set(pkt.buf.subarray(s + UDP_HEADER_LEN, s + len), q.start);
-      if (!sock.push(q, pkt.src4, pkt.dv.getUint16(s))) return false;
+      if (!sock.push(q, pkt.srcKey(), pkt.dv.getUint16(s))) return false;
       c.datagrams.value++;
       return true;
     }
@@ -301,11 +285,13 @@ export const udpPlugin: ProtocolPlugin = {
       const list = table.at(dport);
       if (list === undefined) return "ignored_broadcast";
       const sport = pkt.dv.getUint16(s);
+      const dst = pkt.dstKey();
+      const src = pkt.srcKey();
       let delivered = 0;
       let full = 0;
       for (let i = 0; i < list.length; i++) {
         const sock = list[i]!;
-        if (sock.closed || !matchesGroup(sock, pkt.dst4, pkt.src4, sport)) continue;
+        if (sock.closed || !matchesGroup(sock, dst, src, sport)) continue;
         if (enqueue(sock, pkt, s, len)) delivered++;
         else full++;
       }
@@ -325,39 +311,27 @@ export const udpPlugin: ProtocolPlugin = {
       pkt.end = s + len; // anything after the UDP length is not ours
       pkt.l4 = s;
       const checksum = dv.getUint16(s + 6);
-      if (pkt.family === 4) {
-        // RFC 768 / RFC 1122 §4.1.3.4: zero means the sender computed none.
-        if (checksum === 0) c.noChecksum.value++;
-        else if (
-          verify &&
-          sumBytes(
-              pkt.buf.subarray(s, s + len),
-              pseudoHeaderSumV4(pkt.src4, pkt.dst4, IP_PROTOCOL_UDP, len),
-            ) !== 0xffff
-        ) return "bad_checksum";
-      } else if (pkt.family === 6 && pkt.src6 !== null && pkt.dst6 !== null) {
-        if (checksum === 0) return "zero_checksum"; // RFC 8200 §8.1
-        if (
-          verify &&
-          sumBytes(
-              pkt.buf.subarray(s, s + len),
-              pseudoHeaderSumV6(pkt.src6, pkt.dst6, IP_PROTOCOL_UDP, len),
-            ) !== 0xffff
-        ) return "bad_checksum";
-        return "unsupported_family"; // TODO(#udp6): IPv6 sockets
-      } else {
-        return "unsupported_family";
-      }
+      if (checksum === 0) {
+        // RFC 768 / RFC 1122 §4.1.3.4: zero means the sender computed none;
+        // over IPv6 the checksum is mandatory (RFC 8200 §8.1).
+        if (pkt.family === 6) return "zero_checksum";
+        c.noChecksum.value++;
+      } else if (
+        verify &&
+        sumBytes(pkt.buf.subarray(s, s + len), packetPseudoHeaderSum(pkt, IP_PROTOCOL_UDP, len)) !==
+          0xffff
+      ) return "bad_checksum";
       const dport = dv.getUint16(s + 2);
       if ((pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0) {
         return deliverGroup(pkt, s, len, dport);
       }
-      const sock = table.lookup(pkt.dst4, dport, pkt.src4, dv.getUint16(s));
+      const sock = table.lookup(pkt.dstKey(), dport, pkt.srcKey(), dv.getUint16(s));
       if (sock === undefined) {
-        // RFC 1122 §4.1.3.1: port unreachable; the ICMP plugin applies the
+        // RFC 1122 §4.1.3.1: port unreachable; the error plugin applies the
         // never-send rules (broadcast link frames, …) and the rate limit.
-        if (icmpError !== undefined) {
-          icmpError.send(pkt, ICMP_DEST_UNREACHABLE, ICMP_PORT_UNREACHABLE, 0);
+        const errors = pkt.family === 4 ? error4 : error6;
+        if (errors !== undefined) {
+          errors.report(pkt, TransportErrorKind.PORT_UNREACHABLE, 0);
           c.portUnreachable.value++;
         }
         return "no_socket";
@@ -366,21 +340,20 @@ export const udpPlugin: ProtocolPlugin = {
     }
 
     /**
-     * `ip.error` 17: an ICMP error quoting a datagram we sent. `pkt.start` is
-     * at the quoted UDP header, `src4`/`dst4` are the quoted (our) source and
-     * destination. Only connected sockets hear of it (Linux without
+     * `ip.error` 17: an error (by kind) about a datagram we sent. `pkt.start`
+     * is at the quoted UDP header, its addresses are the quoted (our) source
+     * and destination. Only connected sockets hear of it (Linux without
      * IP_RECVERR); the error waits for the next operation. Borrows `pkt`.
      */
     function receiveError(pkt: PacketBuffer, _rx: RxContext): Verdict {
       const s = pkt.start;
       if (pkt.end - s < 4) return "error_truncated";
-      if (pkt.family !== 4) return "unsupported_family";
       const sport = pkt.dv.getUint16(s);
       const dport = pkt.dv.getUint16(s + 2);
-      const sock = table.lookup(pkt.src4, sport, pkt.dst4, dport);
+      const sock = table.lookup(pkt.srcKey(), sport, pkt.dstKey(), dport);
       if (sock === undefined) return "error_no_socket";
-      const error = icmpToError(pkt.errType, pkt.errCode);
-      if (error === undefined || sock.remoteAddress === 0) return "error_ignored";
+      const error = errorOfKind(pkt.errorKind);
+      if (error === undefined || sock.remoteKey === sock.anyKey) return "error_ignored";
       c.errorsReported.value++;
       sock.setError(error);
       return CONSUMED;
@@ -390,19 +363,26 @@ export const udpPlugin: ProtocolPlugin = {
 
     const service: UdpService = {
       open(options: UdpOpenOptions): UdpSocket | UdpError {
-        const address = (options.address ?? 0) >>> 0;
+        const family = options.address?.family ?? options.family ?? 4;
+        const address = options.address ?? IpAddress.any(family);
         const port = options.port ?? 0;
         if (!(Number.isInteger(port) && port >= 0 && port <= 0xffff)) return "invalid_port";
-        const local = address !== 0 && ipv4.isLocal(address);
-        if (address !== 0 && !local && !isIpv4Multicast(address) && !isBroadcast(address)) {
+        if (address.family !== family) return "addr_not_available";
+        const net = family === 4 ? net4 : net6;
+        if (net === undefined) return "family_not_supported";
+        const key = address.key;
+        const any = address.isUnspecified();
+        const local = !any && net.isLocal(key); // ours, or loopback (Linux binds 127.0.0.1 on lo)
+        if (!any && !local && !isMulticastKey(key) && !net.isBroadcast(key)) {
           return "addr_not_available";
         }
         if (table.size >= maxSockets) return "too_many_sockets";
         const sock = new UdpSocketImpl(host, {
           queueLimit: clamp(options.receiveQueueLimit, defaultQueueLimit, MAX_QUEUE_LIMIT),
           byteLimit: clamp(options.receiveQueueBytes, defaultQueueBytes, MAX_QUEUE_BYTES),
+          family,
         });
-        const err = table.bind(sock, address, port, options.reuseAddress === true);
+        const err = table.bind(sock, key, port, options.reuseAddress === true);
         if (err !== undefined) return err;
         sock.sendFromLocal = local;
         sock.broadcast = options.broadcast === true;
@@ -411,8 +391,8 @@ export const udpPlugin: ProtocolPlugin = {
       },
       list(): UdpSocketInfo[] {
         return [...table.sockets()].map((s) => ({
-          local: endpoint(s.localAddress, s.localPort),
-          remote: s.remoteAddress === 0 ? "*:*" : endpoint(s.remoteAddress, s.remotePort),
+          local: formatIpKeyPort(s.localKey, s.localPort),
+          remote: s.remoteKey === s.anyKey ? "*:*" : formatIpKeyPort(s.remoteKey, s.remotePort),
           queued: s.queued,
           queuedBytes: s.queuedBytes,
           dropped: s.dropped,
@@ -424,9 +404,10 @@ export const udpPlugin: ProtocolPlugin = {
       receivers: { "ip.protocol": receive, "ip.error": receiveError },
       services: { "udp.sockets": service },
       ready() {
-        ipv4 = ctx.service<Ipv4Service>("ipv4.send");
-        routes = ctx.service<Ipv4RoutesService>("ipv4.routes");
-        icmpError = ctx.optionalService<IcmpErrorService>("icmp.error");
+        net4 = ctx.service<RouteService>(routeServiceName(4));
+        net6 = ctx.optionalService<RouteService>(routeServiceName(6));
+        error4 = ctx.optionalService<IcmpErrorService>(errorServiceName(4));
+        error6 = ctx.optionalService<IcmpErrorService>(errorServiceName(6));
       },
       teardown() {
         for (const sock of [...table.sockets()]) sock.close();

@@ -1,0 +1,286 @@
+/**
+ * TCP and UDP through one code path for either IP version: a stand-in IPv6
+ * network plugin (no wire IPv6 yet) provides `ipv6.route` with the
+ * `RouteService` contract and loops what it sends back into `ip.protocol`
+ * with `family` 6 and the address offsets set, as a real IPv6 plugin will.
+ */
+import assert from "node:assert/strict";
+import { createStack, type Stack } from "../../mod.ts";
+import type { ProtocolPlugin } from "../manifest.ts";
+import type { PacketBuffer } from "../packet.ts";
+import type { Route, RouteService, UdpService, UdpSocket } from "../services.ts";
+import { sumBytes } from "../wire/checksum.ts";
+import { pseudoHeaderSumV6 } from "../wire/checksum.ts";
+import { IpAddress, type IpKey, isUnspecifiedKey, writeIpKey } from "../wire/ip_address.ts";
+import { TransportErrorKind } from "./transport_error.ts";
+
+const OURS = IpAddress.parse("fd00::1")!;
+
+interface Standin {
+  plugin: ProtocolPlugin;
+  /** Checksums of the transport packets sent, checked against the wire's pseudoHeaderSumV6. */
+  checksumsOk: boolean[];
+  /** Delivers an error of `kind` quoting the last packet sent with protocol `proto`. */
+  error(proto: number, kind: number, info: number): void;
+  /** While true, what is sent is dropped (a black hole), not looped back. */
+  hold: boolean;
+}
+
+function ipv6Standin(): Standin {
+  const checksumsOk: boolean[] = [];
+  let lastSent: Uint8Array | null = null;
+  let deliverError: (proto: number, kind: number, info: number) => void = () => {};
+  const plugin: ProtocolPlugin = {
+    manifest: {
+      name: "ipv6standin",
+      version: "1.0.0",
+      api: "^1.0.0",
+      description: "test stand-in: an IPv6 route service that loops back",
+      layer: "network",
+      binds: [],
+      exposes: ["ip.protocol", "ip.error"],
+      provides: ["ipv6.route"],
+      counters: [],
+    },
+    setup(ctx) {
+      const protocols = ctx.table("ip.protocol");
+      const errors = ctx.table("ip.error");
+      const queue: PacketBuffer[] = [];
+      let draining = false;
+      function isLocal(a: IpKey): boolean {
+        return a === OURS.key || a === IpAddress.LOOPBACK6.key;
+      }
+      function send(
+        pkt: PacketBuffer,
+        src: IpKey,
+        dst: IpKey,
+        protocol: number,
+        _ttl: number,
+        _flags: number,
+      ): string | undefined {
+        if (typeof dst === "number" || !isLocal(dst)) {
+          pkt.release();
+          return "no_route";
+        }
+        if (isUnspecifiedKey(src)) src = dst;
+        const len = pkt.length;
+        const s6 = IpAddress.fromKey(src).bytes();
+        const d6 = IpAddress.fromKey(dst).bytes();
+        checksumsOk.push(
+          sumBytes(pkt.data, pseudoHeaderSumV6(s6, d6, protocol, len)) === 0xffff,
+        );
+        const at = pkt.prepend(40);
+        const b = pkt.buf;
+        b.fill(0, at, at + 40);
+        b[at] = 0x60;
+        pkt.dv.setUint16(at + 4, len);
+        b[at + 6] = protocol;
+        b[at + 7] = 64;
+        writeIpKey(src, b, at + 8);
+        writeIpKey(dst, b, at + 24);
+        lastSent = b.slice(at, pkt.end); // copy: kept for error()
+        if (standin.hold) {
+          pkt.release();
+          return undefined;
+        }
+        queue.push(pkt);
+        if (draining) return undefined;
+        draining = true;
+        for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+          const h = p.start;
+          p.l3 = h;
+          p.family = 6;
+          p.srcAt = h + 8;
+          p.dstAt = h + 24;
+          p.proto = p.buf[h + 6]!;
+          p.ttl = p.buf[h + 7]!;
+          p.l4 = p.start = h + 40;
+          ctx.deliver(protocols, p.proto, p, ctx.interfaces.list()[0]!);
+          p.release();
+        }
+        draining = false;
+        return undefined;
+      }
+      deliverError = (proto, kind, info) => {
+        const q = ctx.pool.copyOf(lastSent!);
+        q.l3 = q.start;
+        q.family = 6;
+        q.srcAt = q.start + 8;
+        q.dstAt = q.start + 24;
+        q.proto = proto;
+        q.l4 = q.start = q.start + 40;
+        q.errorKind = kind;
+        q.errorInfo = info;
+        ctx.deliver(errors, proto, q, ctx.interfaces.list()[0]!);
+        q.release();
+      };
+      const service: RouteService = {
+        family: 6,
+        headerLength: 40,
+        minimumMtu: 1280,
+        pathMtu: (d) => isLocal(d) ? 65535 : 0,
+        pmtuExpires: () => 0,
+        route(destination) {
+          if (!isLocal(destination.key)) return "no_route";
+          const host = { send };
+          return {
+            family: 6,
+            source: destination,
+            destination,
+            ifindex: 1,
+            nextHop: destination,
+            mtu: 1500,
+            headerLength: 40,
+            minimumMtu: 1280,
+            local: true,
+            pmtuExpires: 0,
+            send(pkt: PacketBuffer, protocol: number, ttl: number, flags: number) {
+              return host.send(pkt, destination.key, destination.key, protocol, ttl, flags);
+            },
+          } satisfies Route;
+        },
+        selectSource: (d) => isLocal(d) ? d : IpAddress.ANY6.key,
+        send,
+        isLocal,
+        isAssigned: (a) => a === OURS.key,
+        isBroadcast: () => false,
+      };
+      return { services: { "ipv6.route": service } };
+    },
+  };
+  const standin: Standin = {
+    plugin,
+    checksumsOk,
+    error: (proto, kind, info) => deliverError(proto, kind, info),
+    hold: false,
+  };
+  return standin;
+}
+
+function stackWith(standin: Standin | null): Stack {
+  const stack = createStack({
+    seed: 1,
+    ...(standin === null ? {} : { extraPlugins: [standin.plugin] }),
+  });
+  stack.addInterface({
+    driver: { linkType: 101, mtu: 1500, attach() {}, transmit: (p) => p.release(), close() {} },
+    addresses: ["10.0.0.1/24"],
+  });
+  return stack;
+}
+
+function open(stack: Stack, options: Parameters<UdpService["open"]>[0]): UdpSocket {
+  const s = stack.service<UdpService>("udp.sockets")!.open(options);
+  assert.ok(typeof s !== "string", String(s));
+  return s;
+}
+
+Deno.test("udp sends and receives over IPv6 through the same code path as IPv4", () => {
+  const v6 = ipv6Standin();
+  const stack = stackWith(v6);
+  const server = open(stack, { address: OURS, port: 7 });
+  const client = open(stack, { family: 6 });
+  assert.equal(client.localAddress.toString(), "::");
+  assert.equal(client.send(new Uint8Array([1, 2, 3]), OURS, 7), undefined);
+  const into = new Uint8Array(8);
+  assert.equal(server.recv(into), 3);
+  assert.deepEqual([...into.subarray(0, 3)], [1, 2, 3]);
+  assert.equal(server.peerAddress.toString(), "fd00::1");
+  assert.equal(server.peerPort, client.localPort);
+  assert.deepEqual(v6.checksumsOk, [true]);
+  // The echo back, to the peer as the receive path reported it.
+  assert.equal(server.send(into.subarray(0, 3), server.peerAddress, server.peerPort), undefined);
+  assert.equal(client.recv(into), 3);
+  assert.deepEqual(v6.checksumsOk, [true, true]);
+  // An IPv4 socket on the same port number does not hear IPv6.
+  const v4 = open(stack, { port: 9 });
+  assert.equal(client.send(new Uint8Array(1), OURS, 9), undefined);
+  assert.equal(v4.queued, 0);
+  assert.equal(stack.counters.value("udp.rx.no_socket"), 1);
+  assert.deepEqual(
+    stack.service<UdpService>("udp.sockets")!.list().map((s) => s.local),
+    ["[fd00::1]:7", `[::]:${client.localPort}`, "0.0.0.0:9"],
+  );
+  stack.close();
+});
+
+Deno.test("udp reports an IPv6 error by kind to a connected socket", () => {
+  const v6 = ipv6Standin();
+  const stack = stackWith(v6);
+  const client = open(stack, { family: 6 });
+  assert.equal(client.connect(OURS, 4000), undefined);
+  assert.equal(client.localAddress.toString(), "fd00::1", "bound to the route's source");
+  assert.equal(client.send(new Uint8Array(4), null, 0), undefined); // nobody on 4000
+  v6.error(17, TransportErrorKind.PORT_UNREACHABLE, 0);
+  assert.equal(client.takeError(), "connection_refused");
+  stack.close();
+});
+
+Deno.test("udp without an IPv6 plugin: IPv6 sockets and destinations fail clearly", async () => {
+  const stack = stackWith(null);
+  const udp = stack.service<UdpService>("udp.sockets")!;
+  assert.equal(udp.open({ family: 6 }), "family_not_supported");
+  const v4 = open(stack, {});
+  assert.equal(v4.send(new Uint8Array(1), OURS, 7), "invalid_destination");
+  assert.throws(
+    () => stack.listenDatagram({ transport: "udp", hostname: "::" }),
+    Deno.errors.NetworkUnreachable,
+  );
+  await assert.rejects(
+    stack.connect({ hostname: "2001:db8::1", port: 80 }),
+    Deno.errors.NetworkUnreachable,
+  );
+  assert.throws(() => stack.listen({ hostname: "::", port: 80 }), Deno.errors.NetworkUnreachable);
+  stack.close();
+});
+
+Deno.test("tcp connects, transfers and closes over IPv6 through the same code path", async () => {
+  const v6 = ipv6Standin();
+  const stack = stackWith(v6);
+  const listener = stack.listen({ hostname: "fd00::1", port: 80 });
+  assert.equal(listener.addr.hostname, "fd00::1");
+  const [c, s] = await Promise.all([
+    stack.connect({ hostname: "fd00::1", port: 80 }),
+    listener.accept(),
+  ]);
+  assert.equal(c.remoteAddr.hostname, "fd00::1");
+  assert.equal(s.localAddr.hostname, "fd00::1");
+  assert.equal(await c.write(new Uint8Array([5, 6, 7])), 3);
+  const buf = new Uint8Array(8);
+  assert.equal(await s.read(buf), 3);
+  assert.deepEqual([...buf.subarray(0, 3)], [5, 6, 7]);
+  assert.ok(v6.checksumsOk.length >= 3 && v6.checksumsOk.every((ok) => ok));
+  const row = stack.sockets().find((r) => r.state === "ESTABLISHED");
+  assert.match(row!.local, /^\[fd00::1\]:/);
+  c.close();
+  s.close();
+  listener.close();
+  stack.close();
+});
+
+Deno.test("tcp lowers the MSS on an IPv6 packet-too-big by kind, with the route's header length", async () => {
+  const v6 = ipv6Standin();
+  const stack = stackWith(v6);
+  const listener = stack.listen({ hostname: "fd00::1", port: 80 });
+  const [c, s] = await Promise.all([
+    stack.connect({ hostname: "fd00::1", port: 80 }),
+    listener.accept(),
+  ]);
+  v6.hold = true; // the data stays unacknowledged, so an error quoting it is plausible
+  await c.write(new Uint8Array(100));
+  // Below IPv6's minimum MTU (the route's minimumMtu, 1280): ignored.
+  v6.error(6, TransportErrorKind.PACKET_TOO_BIG, 1000);
+  assert.equal(stack.counters.value("tcp.rx.icmp_ignored"), 1);
+  assert.equal(stack.counters.value("tcp.pmtu_updates"), 0);
+  // 1280 - 40 (IPv6) - 20 (TCP) - 12 (timestamps) = 1208 < the loopback MSS: lowered.
+  v6.error(6, TransportErrorKind.PACKET_TOO_BIG, 1280);
+  assert.equal(stack.counters.value("tcp.pmtu_updates"), 1);
+  // Port unreachable on an established connection is a soft error, not an abort.
+  v6.error(6, TransportErrorKind.PORT_UNREACHABLE, 0);
+  assert.equal(stack.counters.value("tcp.attempt_fails"), 0);
+  v6.hold = false;
+  c.close();
+  s.close();
+  listener.close();
+  stack.close();
+});

@@ -140,6 +140,8 @@ export {
   updateChecksum16,
   updateChecksum32,
 } from "./stack/wire/checksum.ts";
+export { type Ipv4AddressField, rewriteIpv4Address } from "./stack/wire/nat.ts";
+export { HookContext, HookContexts, type HookRoute } from "./stack/hooks.ts";
 export { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
 export {
   arpPlugin,

@@ -34,6 +34,7 @@ import {
 import { checkBindings, orderHooks, type PluginEntry, resolveOrder } from "./boot.ts";
 import { InterfaceTable, NetInterface } from "./netif.ts";
 import { type PacketBuffer, PacketPool } from "./packet.ts";
+import { type HookContext, HookContexts } from "./hooks.ts";
 import type { StackDescription } from "./describe.ts";
 
 export type { StackDescription } from "./describe.ts";
@@ -193,6 +194,10 @@ export class Dispatcher {
   readonly #byName = new Map<string, PluginRecord>();
   readonly #hooks = new Map<HookPoint, PluginRecord[]>();
   readonly #hookOrder: Map<HookPoint, string[]>;
+  /** Points where some plugin joined with `defrag: true`. */
+  readonly #hookDefrag = new Set<HookPoint>();
+  /** Contexts for chains run without one (`ingress`, `egress`, bare `runHooks`). */
+  readonly #hookContexts = new HookContexts(0);
   readonly #services = new Map<string, unknown>();
   readonly #faultLimit: number;
   readonly #strictCounters: boolean;
@@ -246,6 +251,9 @@ export class Dispatcher {
       this.#hooks.set(point, []);
     }
     this.#hookOrder = hookOrder;
+    for (const m of manifests) {
+      for (const h of m.hooks ?? []) if (h.defrag === true) this.#hookDefrag.add(h.point);
+    }
 
     for (const e of ordered) this.#setup(e);
     for (const point of HOOK_POINTS) {
@@ -402,8 +410,9 @@ export class Dispatcher {
       },
       counter: (name) => this.counters.get(`${rec.name}.${name}`),
       timer: (callback) => this.#timers.create(rec.name, callback),
-      runHooks: (point, pkt) => this.runHooks(point, pkt),
+      runHooks: (point, pkt, hctx) => this.runHooks(point, pkt, hctx),
       hasHooks: (point) => this.#hookOrder.get(point)!.length > 0,
+      hooksWantDefrag: (point) => this.#hookDefrag.has(point),
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
       publish: (event) => this.publish(event),
     };
@@ -430,9 +439,14 @@ export class Dispatcher {
     pkt.l2 = pkt.start;
     if (this.#tracer !== null) pkt.traceId = ++this.#traceSeq;
     const ingress = this.#hooks.get("ingress")!;
-    if (ingress.length === 0 || this.#runHookChain(ingress, "ingress", pkt) === ACCEPT) {
-      this.#dispatch(this.#linkTable, iface.linkType, pkt, iface);
+    let pass = ingress.length === 0;
+    if (!pass) {
+      const h = this.#hookContexts.enter("ingress");
+      h.inIface = iface;
+      pass = this.#runHookChain(ingress, "ingress", pkt, h) === ACCEPT;
+      this.#hookContexts.leave();
     }
+    if (pass) this.#dispatch(this.#linkTable, iface.linkType, pkt, iface);
     pkt.release();
     if (this.#batchDepth === 0 && this.#flushQueue.length > 0) this.#flush();
   }
@@ -570,12 +584,22 @@ export class Dispatcher {
   // ---- hooks ---------------------------------------------------------------
 
   /** Runs the hook chain at `point`: ACCEPT, CONSUMED, or the (counted) drop reason. */
-  runHooks(point: HookPoint, pkt: PacketBuffer): Verdict {
+  runHooks(point: HookPoint, pkt: PacketBuffer, hctx?: HookContext): Verdict {
     const chain = this.#hooks.get(point)!;
-    return chain.length === 0 ? ACCEPT : this.#runHookChain(chain, point, pkt);
+    if (chain.length === 0) return ACCEPT;
+    if (hctx !== undefined) return this.#runHookChain(chain, point, pkt, hctx);
+    const h = this.#hookContexts.enter(point);
+    const v = this.#runHookChain(chain, point, pkt, h);
+    this.#hookContexts.leave();
+    return v;
   }
 
-  #runHookChain(chain: PluginRecord[], point: HookPoint, pkt: PacketBuffer): Verdict {
+  #runHookChain(
+    chain: PluginRecord[],
+    point: HookPoint,
+    pkt: PacketBuffer,
+    hctx: HookContext,
+  ): Verdict {
     for (const rec of chain) {
       if (rec.quarantined) {
         // Fail closed: a quarantined filter no longer vouches for packets.
@@ -585,7 +609,7 @@ export class Dispatcher {
       }
       let v: Verdict;
       try {
-        v = rec.handlers.hook!(point, pkt);
+        v = rec.handlers.hook!(point, pkt, hctx);
       } catch (err) {
         this.#fault(rec, err);
         if (this.#tracer !== null) this.#trace("hook", pkt, rec.name, point, 0, "fault");
@@ -617,7 +641,10 @@ export class Dispatcher {
     pkt.ifindex = ifindex;
     const egress = this.#hooks.get("egress")!;
     if (egress.length > 0) {
-      const v = this.#runHookChain(egress, "egress", pkt);
+      const h = this.#hookContexts.enter("egress");
+      h.outIface = iface;
+      const v = this.#runHookChain(egress, "egress", pkt, h);
+      this.#hookContexts.leave();
       if (v !== ACCEPT) {
         if (v !== CONSUMED) pkt.release();
         return;

@@ -13,6 +13,7 @@ import type { Rng } from "./rng.ts";
 import type { Timer } from "./timers.ts";
 import type { InterfaceTable, NetInterface } from "./netif.ts";
 import type { Logger } from "./log.ts";
+import type { HookContext } from "./hooks.ts";
 import { PluginManifestError } from "./errors.ts";
 import { isVersion, satisfies } from "./semver.ts";
 
@@ -59,6 +60,12 @@ export interface HookJoin {
   readonly before?: readonly string[];
   /** Plugins this one must run after (if present). */
   readonly after?: readonly string[];
+  /**
+   * At `prerouting`: see whole datagrams (the network layer reassembles
+   * fragments before the chain when any member asks, as conntrack does);
+   * otherwise the chain sees each fragment. Ignored at other points.
+   */
+  readonly defrag?: boolean;
 }
 
 /** A required service; optional ones may be absent and do not order set-up. */
@@ -185,10 +192,17 @@ export interface PluginContext {
   counter(name: string): Counter;
   /** A new re-armable timer whose callback is fault-isolated. */
   timer(callback: (now: Instant) => void): Timer;
-  /** Runs the hook chain at `point`: ACCEPT, CONSUMED (stolen) or a drop reason (already counted). */
-  runHooks(point: HookPoint, pkt: PacketBuffer): Verdict;
+  /**
+   * Runs the hook chain at `point`: ACCEPT, CONSUMED (stolen) or a drop
+   * reason (already counted). `hctx` (from a {@linkcode HookContexts} the
+   * caller owns, filled for this point) is what each hook receives; without
+   * it the hooks get a context with only the point set.
+   */
+  runHooks(point: HookPoint, pkt: PacketBuffer, hctx?: HookContext): Verdict;
   /** Whether any plugin joined `point` (skip the call when not). */
   hasHooks(point: HookPoint): boolean;
+  /** Whether a plugin joined `point` with `defrag: true` (reassemble before running it). */
+  hooksWantDefrag(point: HookPoint): boolean;
   /** Sends `pkt` out of interface `ifindex`; takes ownership. */
   transmit(ifindex: number, pkt: PacketBuffer): void;
   /** Publishes an event to every plugin's `onEvent`. */
@@ -225,8 +239,16 @@ export interface ProtocolHandlers {
    * (`forward`, which sees a copy, `output`, `postrouting`, `egress`) a
    * stolen packet belongs to the hook, and a dropped one is released by the
    * caller.
+   *
+   * `hctx` says where the packet is: input and output interface and route
+   * where they exist (see `stack/hooks.ts`); it is reused, valid only during
+   * the call. A hook that rewrites addresses keeps the IP header checksum
+   * (and the transport's) right itself, with `rewriteIpv4Address` of
+   * `stack/wire/nat.ts`; the network layer re-reads the destination after
+   * `prerouting` and `output` and routes the packet anew when it changed.
+   * Handlers written as `hook(point, pkt)` keep working.
    */
-  hook?(point: HookPoint, pkt: PacketBuffer): Verdict;
+  hook?(point: HookPoint, pkt: PacketBuffer, hctx: HookContext): Verdict;
   /** Services named in `provides`. */
   services?: Readonly<Record<string, unknown>>;
   /** Deferred work asked for with `ctx.requestFlush()` (coalesced ACKs, say). */
@@ -331,6 +353,9 @@ export function validateManifest(m: unknown, position = 0): ProtocolManifest {
       if (!HOOK_POINTS.includes(h?.point)) fail(`unknown hook point "${h?.point}"`);
       if (h.before !== undefined && !isStringArray(h.before)) fail("hook before must be names");
       if (h.after !== undefined && !isStringArray(h.after)) fail("hook after must be names");
+      if (h.defrag !== undefined && typeof h.defrag !== "boolean") {
+        fail("hook defrag must be a boolean");
+      }
     }
   }
   if (r.options !== undefined) {

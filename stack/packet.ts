@@ -114,6 +114,18 @@ export class PacketBuffer {
   errorKind = 0;
   /** Extra error data: the path MTU of "packet too big", the pointer of a parameter problem. */
   errorInfo = 0;
+  /**
+   * A number hooks may set and read (netfilter's `skb->mark`): kept along
+   * the packet's path, carried by a forwarded copy and by fragments, 0 after
+   * reset.
+   */
+  mark = 0;
+  /**
+   * A connection tracker's reference for this packet (netfilter's
+   * `skb->_nfct`), opaque to the stack: kept and carried as {@linkcode mark},
+   * null after reset.
+   */
+  ct: unknown = null;
   readonly #pool: PacketPool | null;
   #free = false;
 
@@ -220,7 +232,8 @@ export class PacketBuffer {
       this.ttl =
       this.traceId =
         0;
-    this.errorKind = this.errorInfo = 0;
+    this.errorKind = this.errorInfo = this.mark = 0;
+    this.ct = null;
   }
 
   /** True while the packet sits in its pool's free list. */

@@ -34,7 +34,7 @@
  *
  * @module
  */
-import type { PluginContext, Verdict } from "../../manifest.ts";
+import type { HookPoint, PluginContext, Verdict } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
@@ -73,7 +73,22 @@ export type ForwardOutput = (
   dst: number,
   pkt: PacketBuffer,
   mtu: number,
+  inIf: NetInterface | null,
 ) => void;
+
+/**
+ * Runs the hook chain at `point` with a context: `inIf`, and the route
+ * through `outIf` to `nextHop` (IPv4 plugin's `runHook`).
+ */
+export type ForwardHookRunner = (
+  point: HookPoint,
+  pkt: PacketBuffer,
+  inIf: NetInterface | null,
+  outIf: NetInterface | null,
+  nextHop: number,
+  mtu: number,
+  isLocal: boolean,
+) => Verdict;
 
 /**
  * Whether `addr` may never be the destination of a forwarded datagram:
@@ -115,9 +130,20 @@ export class Forwarder {
   readonly #routes: RoutingTable;
   readonly #output: ForwardOutput;
   readonly #forwarded: Counter;
+  readonly #runHook: ForwardHookRunner | undefined;
 
-  /** A forwarder using `routes`, sending through `output`. */
-  constructor(ctx: PluginContext, routes: RoutingTable, output: ForwardOutput, enabled: boolean) {
+  /**
+   * A forwarder using `routes`, sending through `output`; `runHook` runs the
+   * `forward` chain with a context (without it, a bare one).
+   */
+  constructor(
+    ctx: PluginContext,
+    routes: RoutingTable,
+    output: ForwardOutput,
+    enabled: boolean,
+    runHook?: ForwardHookRunner,
+  ) {
+    this.#runHook = runHook;
     this.#ctx = ctx;
     this.#routes = routes;
     this.#output = output;
@@ -181,15 +207,20 @@ export class Forwarder {
     copy.ttl = ttl - 1;
     copy.flags = flags;
     copy.ifindex = iface.index;
+    copy.mark = pkt.mark; // per-flow state of the hooks goes with the copy
+    copy.ct = pkt.ct;
+    const nextHop = route.gateway !== 0 ? route.gateway : dst;
     if (this.#ctx.hasHooks("forward")) {
-      const v = this.#ctx.runHooks("forward", copy);
+      const v = this.#runHook === undefined
+        ? this.#ctx.runHooks("forward", copy)
+        : this.#runHook("forward", copy, iface, out, nextHop, out.mtu, false);
       if (v !== ACCEPT) {
         if (v !== CONSUMED) copy.release(); // dropped: counted against the hook
         return CONSUMED;
       }
     }
     this.#forwarded.value++;
-    this.#output(out, route.gateway !== 0 ? route.gateway : dst, dst, copy, out.mtu);
+    this.#output(out, nextHop, dst, copy, out.mtu, iface);
     return CONSUMED;
   }
 }

@@ -162,6 +162,8 @@ export function fragmentIpv4(
     f.proto = pkt.proto;
     f.flags = pkt.flags;
     f.ttl = pkt.ttl;
+    f.mark = pkt.mark;
+    f.ct = pkt.ct;
     out.push(f);
   }
   // The original becomes the first fragment: same header, payload cut.

@@ -17,6 +17,8 @@ import type {
 } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
+import type { HookPoint } from "../../manifest.ts";
+import { HookContexts } from "../../hooks.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import {
   type ArpService,
@@ -193,7 +195,14 @@ export const ipv4Plugin: ProtocolPlugin = {
       // RFC 792, RFC 1122 §3.3.2: time exceeded (code 1) only if fragment zero arrived.
       onTimeout: (p) => icmpError?.send(p, ICMP_TIME_EXCEEDED, ICMP_REASSEMBLY_TIMEOUT, 0),
     });
-    const forwarder = new Forwarder(ctx, routes, output, ctx.options.forwarding as boolean);
+    const hookContexts = new HookContexts(4);
+    const forwarder = new Forwarder(
+      ctx,
+      routes,
+      output,
+      ctx.options.forwarding as boolean,
+      runHook,
+    );
     const opts = new Ipv4OptionsProcessor({
       acceptSourceRoute: ctx.options.acceptSourceRoute as boolean,
       epoch: ctx.options.epoch as number,
@@ -237,7 +246,6 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (total < hlen || total > avail) return "bad_total_length";
       if (verify && sumBytes(b.subarray(s, s + hlen)) !== 0xffff) return "bad_checksum";
       const src = dv.getUint32(s + 12);
-      const dst = dv.getUint32(s + 16);
       const internal = pkt === looping;
       if (isIpv4Multicast(src) || src === LIMITED_BROADCAST || (isIpv4Loopback(src) && !internal)) {
         return "bad_source";
@@ -250,13 +258,19 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.ttl = b[s + 8]!;
       pkt.proto = b[s + 9]!;
       if (ctx.hasHooks("prerouting")) {
-        const v = ctx.runHooks("prerouting", pkt);
+        if (
+          !internal && (dv.getUint16(s + 6) & 0x3fff) !== 0 && ctx.hooksWantDefrag("prerouting")
+        ) return defragThenPrerouting(pkt, rx.iface, hlen);
+        const v = runHook("prerouting", pkt, rx.iface, null, 0, 0, false);
         if (v !== ACCEPT) return CONSUMED; // counted by the dispatcher against the hook
       }
       if (hlen > HEADER_LEN) {
         const bad = opts.receive(pkt, s, hlen, icmpError);
         if (bad !== undefined) return bad;
       }
+      // The routing decision, after prerouting: read the destination now, as
+      // a hook (DNAT) may have rewritten it.
+      const dst = dv.getUint32(s + 16);
       if (!(internal && isIpv4Loopback(dst)) && !isLocalDestination(pkt, dst)) {
         if (forwarder.enabled && !internal) return forwarder.forward(pkt, rx.iface);
         return "not_for_us";
@@ -266,17 +280,84 @@ export const ipv4Plugin: ProtocolPlugin = {
         opts.record(b, dv, s, local.has(dst) ? dst : (rx.iface.ipv4[0]?.address ?? 0));
       }
       if ((dv.getUint16(s + 6) & 0x3fff) !== 0) return reassemble(pkt, rx.iface);
-      const v = beforeDelivery(pkt);
+      const v = beforeDelivery(pkt, rx.iface);
       if (v !== ACCEPT) return v;
       pkt.l4 = s + hlen;
       pkt.start = pkt.l4;
       return rx.next(protocols, pkt.proto);
     }
 
+    /**
+     * Runs the chain at `point` with a context (reused, per nesting level):
+     * `inIf`, and when `outIf` is given the route through it.
+     */
+    function runHook(
+      point: HookPoint,
+      pkt: PacketBuffer,
+      inIf: NetInterface | null,
+      outIf: NetInterface | null,
+      nextHop: number,
+      mtu: number,
+      isLocal: boolean,
+    ): Verdict {
+      const h = hookContexts.enter(point);
+      h.inIface = inIf;
+      if (outIf !== null) {
+        if (!isLocal) h.outIface = outIf;
+        h.setRoute(outIf.index, nextHop, mtu, isLocal);
+      }
+      const v = ctx.runHooks(point, pkt, h);
+      hookContexts.leave();
+      return v;
+    }
+
+    /**
+     * A fragment when a prerouting hook asked for whole datagrams (conntrack):
+     * reassemble first (whatever the destination, as Linux's nf_defrag), then
+     * prerouting, routing and delivery or forwarding of the whole, which the
+     * output path fragments again when it must. Borrows `pkt`.
+     */
+    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface, hlen: number): Verdict {
+      if (hlen > HEADER_LEN) {
+        const bad = opts.receive(pkt, pkt.l3, hlen, icmpError);
+        if (bad !== undefined) return bad;
+      }
+      c.fragmentsIn.value++;
+      pkt.ifindex = iface.index;
+      const whole = reasm.add(pkt);
+      if (whole === null) return CONSUMED;
+      if (typeof whole === "string") return whole;
+      c.reassembled.value++;
+      let v = runHook("prerouting", whole, iface, null, 0, 0, false);
+      if (v === ACCEPT) {
+        const dst = whole.dv.getUint32(whole.dstAt);
+        if (!isLocalDestination(whole, dst)) {
+          v = forwarder.enabled ? forwarder.forward(whole, iface) : "not_for_us";
+        } else {
+          if ((whole.flags & (PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP)) !== 0) {
+            opts.record(
+              whole.buf,
+              whole.dv,
+              whole.l3,
+              local.has(dst) ? dst : (iface.ipv4[0]?.address ?? 0),
+            );
+          }
+          v = beforeDelivery(whole, iface);
+          if (v === ACCEPT) {
+            whole.start = whole.l4;
+            ctx.deliver(protocols, whole.proto, whole, iface);
+            v = CONSUMED;
+          }
+        }
+      } else v = CONSUMED; // counted by the dispatcher against the hook
+      whole.release();
+      return v;
+    }
+
     /** Input hooks, then protocol unreachable (RFC 1122 §3.2.2.1) when no plugin takes it. */
-    function beforeDelivery(pkt: PacketBuffer): Verdict {
+    function beforeDelivery(pkt: PacketBuffer, iface: NetInterface): Verdict {
       if (ctx.hasHooks("input")) {
-        const v = ctx.runHooks("input", pkt);
+        const v = runHook("input", pkt, iface, iface, pkt.dv.getUint32(pkt.dstAt), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;
       }
       if (!ctx.hasBinding(protocols, pkt.proto)) {
@@ -295,7 +376,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (whole === null) return CONSUMED;
       if (typeof whole === "string") return whole;
       c.reassembled.value++;
-      const v = beforeDelivery(whole);
+      const v = beforeDelivery(whole, iface);
       if (v === ACCEPT) {
         whole.start = whole.l4;
         ctx.deliver(protocols, whole.proto, whole, iface);
@@ -378,10 +459,11 @@ export const ipv4Plugin: ProtocolPlugin = {
     }
 
     /**
-     * The end of every output path (sent or forwarded): `postrouting` hooks,
-     * then fragments of at most `mtu` bytes when the datagram is larger (the
-     * caller has already refused DF datagrams that are too big), then the
-     * link. Takes ownership of `pkt`.
+     * The end of every output path (sent or forwarded): `postrouting` hooks
+     * (which see `inIf`, the receiving interface of a forwarded datagram or
+     * null, and the route out of `iface`), then fragments of at most `mtu`
+     * bytes when the datagram is larger (the caller has already refused DF
+     * datagrams that are too big), then the link. Takes ownership of `pkt`.
      */
     function output(
       iface: NetInterface,
@@ -389,10 +471,11 @@ export const ipv4Plugin: ProtocolPlugin = {
       dst: number,
       pkt: PacketBuffer,
       mtu: number,
+      inIf: NetInterface | null,
     ): string | undefined {
       // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
       if (ctx.hasHooks("postrouting")) {
-        const v = ctx.runHooks("postrouting", pkt);
+        const v = runHook("postrouting", pkt, inIf, iface, nextHop, mtu, false);
         if (v !== ACCEPT) {
           if (v !== CONSUMED) pkt.release();
           return "filtered";
@@ -418,6 +501,56 @@ export const ipv4Plugin: ProtocolPlugin = {
       return undefined;
     }
 
+    // Where routeOutput() puts its answer (no object per packet).
+    let outIface: NetInterface | undefined;
+    let outHop = 0;
+    let outLocal = false;
+
+    /**
+     * The routing decision of a datagram we send to `dst`: sets `outIface`,
+     * `outHop` and `outLocal` (delivered to ourselves), or returns why not
+     * (counted here).
+     */
+    function routeOutput(dst: number, src: number, flags: number): string | undefined {
+      outHop = dst;
+      outLocal = false;
+      if (local.has(dst) || isIpv4Loopback(dst)) {
+        outLocal = true;
+        outIface = ctx.interfaces.withIpv4(dst) ?? firstUsable();
+      } else if (dst === LIMITED_BROADCAST || isIpv4Multicast(dst)) {
+        if (dst === LIMITED_BROADCAST && (flags & Ipv4SendFlags.BROADCAST) === 0) {
+          c.bcast.value++;
+          return "broadcast_not_permitted";
+        }
+        outIface = (src !== 0 ? ctx.interfaces.withIpv4(src) : undefined) ?? routeIface(dst) ??
+          firstUsable();
+      } else {
+        const route = routes.route(dst);
+        outIface = route === undefined ? undefined : ctx.interfaces.get(route.ifindex);
+        if (route !== undefined && route.gateway !== 0) outHop = route.gateway;
+        if (
+          outIface !== undefined && broadcasts.has(dst) && (flags & Ipv4SendFlags.BROADCAST) === 0
+        ) {
+          c.bcast.value++;
+          return "broadcast_not_permitted";
+        }
+      }
+      if (outIface === undefined) {
+        c.noRoute.value++;
+        return "no_route";
+      }
+      return undefined;
+    }
+
+    /**
+     * The MTU towards `dst` out of `iface`. Path MTU (RFC 1191): a learned
+     * value below the link's lowers it.
+     */
+    function pathMtu(iface: NetInterface, dst: number): number {
+      const learned = pmtu.size === 0 ? 0 : pmtu.get(dst);
+      return learned > 0 && learned < iface.mtu ? learned : iface.mtu;
+    }
+
     const send = (
       pkt: PacketBuffer,
       src: number,
@@ -427,7 +560,6 @@ export const ipv4Plugin: ProtocolPlugin = {
       flags: number,
       options?: Uint8Array,
     ): string | undefined => {
-      let iface: NetInterface | undefined;
       // Bytes the header adds: 20 plus padded options; 0 when the caller
       // gave the whole header (raw IP). Checked before anything changes.
       let grow = HEADER_LEN;
@@ -439,79 +571,65 @@ export const ipv4Plugin: ProtocolPlugin = {
         protocol = pkt.buf[at + 9]!;
         grow = 0;
       } else if (options !== undefined) grow += checkSendOptions(options);
-      let nextHop = dst;
       if (pkt.length + grow > MAX_DATAGRAM) {
         c.tooLong.value++;
         pkt.release();
         return "message_too_long";
       }
-      if (local.has(dst) || isIpv4Loopback(dst)) {
-        iface = ctx.interfaces.withIpv4(dst) ?? firstUsable();
-        if (src === 0) src = selectIpv4Source(routeHost, dst);
-        if (iface === undefined) {
-          c.noRoute.value++;
-          pkt.release();
-          return "no_route";
-        }
-        writeHeader(pkt, src, dst, protocol, ttl, flags, options);
-        deliverLocally(pkt, iface);
-        return undefined;
-      }
-      if (dst === LIMITED_BROADCAST || isIpv4Multicast(dst)) {
-        if (dst === LIMITED_BROADCAST && (flags & Ipv4SendFlags.BROADCAST) === 0) {
-          c.bcast.value++;
-          pkt.release();
-          return "broadcast_not_permitted";
-        }
-        iface = (src !== 0 ? ctx.interfaces.withIpv4(src) : undefined) ?? routeIface(dst) ??
-          firstUsable();
-        if (iface === undefined) {
-          c.noRoute.value++;
-          pkt.release();
-          return "no_route";
-        }
-        if (src === 0) src = selectIpv4Source(routeHost, dst);
-      } else {
-        const route = routes.route(dst);
-        if (route === undefined) {
-          c.noRoute.value++;
-          pkt.release();
-          return "no_route";
-        }
-        iface = ctx.interfaces.get(route.ifindex)!;
-        if (route.gateway !== 0) nextHop = route.gateway;
-        if (src === 0) src = selectIpv4Source(routeHost, dst);
-        if (broadcasts.has(dst) && (flags & Ipv4SendFlags.BROADCAST) === 0) {
-          c.bcast.value++;
-          pkt.release();
-          return "broadcast_not_permitted";
-        }
-      }
-      // Path MTU (RFC 1191): a learned value below the link's lowers it; a
-      // "locked" one (clamped to the floor) means DF goes out clear.
-      let mtu = iface.mtu;
-      const learned = pmtu.size === 0 ? 0 : pmtu.get(dst);
-      if (learned > 0 && learned < mtu) {
-        mtu = learned;
-        if (pmtu.isLocked(dst)) flags &= ~Ipv4SendFlags.DONT_FRAGMENT;
-      }
-      // Raw IP is never fragmented (Linux: EMSGSIZE).
-      if (pkt.length + grow > mtu && ((flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 || grow === 0)) {
-        c.tooLong.value++;
+      let why = routeOutput(dst, src, flags);
+      if (why !== undefined) {
         pkt.release();
-        return "message_too_long";
+        return why;
+      }
+      // Copied at once: a hook may send (and route) before we use them.
+      let iface = outIface!;
+      let hop = outHop;
+      let isLocal = outLocal;
+      if (src === 0) src = selectIpv4Source(routeHost, dst);
+      let mtu = iface.mtu;
+      if (!isLocal) {
+        // A "locked" path MTU (clamped to the floor) means DF goes out clear.
+        mtu = pathMtu(iface, dst);
+        if (mtu < iface.mtu && pmtu.isLocked(dst)) flags &= ~Ipv4SendFlags.DONT_FRAGMENT;
+        // Raw IP is never fragmented (Linux: EMSGSIZE).
+        if (
+          pkt.length + grow > mtu && ((flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 || grow === 0)
+        ) {
+          c.tooLong.value++;
+          pkt.release();
+          return "message_too_long";
+        }
       }
       writeHeader(pkt, src, dst, protocol, ttl, flags, options);
-      // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
       if (ctx.hasHooks("output")) {
-        const v = ctx.runHooks("output", pkt);
+        const v = runHook("output", pkt, null, iface, hop, mtu, isLocal);
+        // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
         if (v !== ACCEPT) {
           if (v !== CONSUMED) pkt.release();
           return "filtered";
         }
+        const changed = pkt.dv.getUint32(pkt.dstAt);
+        if (changed !== dst) {
+          // A hook rewrote the destination: route again (Linux's
+          // ip_route_me_harder), keeping the source it chose.
+          dst = changed;
+          why = routeOutput(dst, src, flags | Ipv4SendFlags.BROADCAST);
+          if (why !== undefined) {
+            pkt.release();
+            return why;
+          }
+          iface = outIface!;
+          hop = outHop;
+          isLocal = outLocal;
+          mtu = isLocal ? iface.mtu : pathMtu(iface, dst);
+        }
+      }
+      if (isLocal) {
+        deliverLocally(pkt, iface);
+        return undefined;
       }
       c.txPackets.value++;
-      return output(iface, nextHop, dst, pkt, mtu);
+      return output(iface, hop, dst, pkt, mtu, null);
     };
 
     function routeIface(dst: number): NetInterface | undefined {

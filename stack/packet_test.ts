@@ -247,3 +247,18 @@ Deno.test("PacketBuffer.wrap() views bytes without headroom or pool", () => {
   p.release();
   assert.equal(p.released, true);
 });
+
+Deno.test("PacketBuffer mark and ct (hook state) start cleared and are cleared on reuse", () => {
+  const pool = new PacketPool();
+  const p = pool.alloc(10);
+  assert.equal(p.mark, 0);
+  assert.equal(p.ct, null);
+  p.mark = 9;
+  p.ct = { flow: 1 };
+  p.release();
+  const q = pool.alloc(10);
+  assert.equal(q, p, "the pool hands the same buffer back");
+  assert.equal(q.mark, 0);
+  assert.equal(q.ct, null);
+  q.release();
+});

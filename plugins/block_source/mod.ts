@@ -4,7 +4,8 @@
  * binds nothing and joins a hook chain instead; its drops are counted as
  * `block_source.prerouting.blocked`.
  *
- * - **Hooks:** prerouting (before any `nat` plugin, so it sees original addresses).
+ * - **Hooks:** prerouting (before any `nat` plugin, so it sees original addresses);
+ *   per fragment, unless another prerouting plugin asks for `defrag`.
  * - **Counters:** `prerouting.blocked`, `passed`.
  * - **Options:** `sources`: comma-separated CIDRs, e.g. `"10.0.0.3/32,192.168.0.0/16"`.
  *
@@ -21,7 +22,7 @@
  *
  * @module
  */
-import type { PacketBuffer, ProtocolPlugin, Verdict } from "../../mod.ts";
+import type { HookContext, PacketBuffer, ProtocolPlugin, Verdict } from "../../mod.ts";
 import { ACCEPT, ipv4Mask, parseIpv4Cidr } from "../../mod.ts";
 
 /** The block_source plugin. */
@@ -50,7 +51,8 @@ export const plugin: ProtocolPlugin = {
     );
     const passed = ctx.counter("passed");
     return {
-      hook(_point, pkt: PacketBuffer): Verdict {
+      // The context (input interface here) is unused: the rule is on the source alone.
+      hook(_point, pkt: PacketBuffer, _hctx: HookContext): Verdict {
         if (pkt.family === 4) {
           for (const r of rules) {
             if (((pkt.dv.getUint32(pkt.srcAt) & r.mask) >>> 0) === r.network) return "blocked";

@@ -178,3 +178,19 @@ Deno.test("ipv4HeaderChecksum() matches internetChecksum() over a header with op
   assert.equal(ipv4HeaderChecksum(dv, 0, 24), want);
   assert.equal(ipv4HeaderChecksum(dv, 0, 24), internetChecksum(h));
 });
+
+Deno.test("fragmentIpv4 gives every fragment the datagram's hook state (mark, ct)", () => {
+  const pool = new PacketPool();
+  const pkt = datagram(pool, 3000);
+  const flow = { id: 1 };
+  pkt.mark = 7;
+  pkt.ct = flow;
+  const list: PacketBuffer[] = [];
+  const n = fragmentIpv4(pkt, 1500, pool, list);
+  assert.equal(n, 3);
+  for (const f of list) {
+    assert.equal(f.mark, 7);
+    assert.equal(f.ct, flow);
+  }
+  for (const f of list) f.release();
+});

@@ -45,7 +45,7 @@ export type {
   StackDescription,
   TraceEvent,
 } from "./stack/dispatcher.ts";
-export { formatGraph } from "./stack/describe.ts";
+export { formatGraph, formatHookPath } from "./stack/describe.ts";
 export { ManualClock, MILLISECOND, SECOND, SystemClock } from "./stack/clock.ts";
 export type { Clock, Duration, Instant } from "./stack/clock.ts";
 export { SeededRng } from "./stack/rng.ts";

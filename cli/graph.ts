@@ -4,14 +4,15 @@
  *
  * @module
  */
-import { createStack, LINKTYPE_RAW, type Stack, VirtualNetwork } from "../mod.ts";
+import { createStack, formatHookPath, LINKTYPE_RAW, type Stack, VirtualNetwork } from "../mod.ts";
 import { bootChecks, checkInputPath, parseOptions, pluginList, UsageError } from "./_common.ts";
 
 /** Help text of `graph`. */
 export const GRAPH_HELP = `Usage: deno run --allow-read cli.ts graph [options]
 
 Prints the plugin graph of a stack: which plugin handles which key of which
-table, the hook chains and the services.
+table, the hook chains and the services; then the hook points in the order
+the network layer runs them, each with its chain.
 
 Options:
   --manifest FILE   a JSON stack manifest (default: the built-in plugins);
@@ -70,7 +71,11 @@ export async function runGraph(
   try {
     stack.addInterface({ name: "eth0", driver: net.link().a });
     stack.addInterface({ name: "tun0", driver: net.link({ linkType: LINKTYPE_RAW }).a });
-    print(values.json ? JSON.stringify(stack.describe(), null, 2) : stack.graph());
+    print(
+      values.json
+        ? JSON.stringify(stack.describe(), null, 2)
+        : `${stack.graph()}\n\n${formatHookPath(stack.describe())}`,
+    );
   } finally {
     stack.close();
     net.close();

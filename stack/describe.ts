@@ -75,6 +75,46 @@ export function formatGraph(d: StackDescription): string {
   return [...lines, ...hookLines, ...services, ...quarantined].join("\n");
 }
 
+/**
+ * The hook points in netfilter's order, each with its chain (run order),
+ * drawn as the network layer runs them: `ingress`, `prerouting`, the
+ * routing decision, then `input` (local) or `forward` and `postrouting`;
+ * locally sent packets through `output`, a second routing decision when a
+ * hook changed the destination, and `postrouting`; `egress` at the driver.
+ * An empty chain shows as `-`; `(defrag)` marks a point whose chain sees
+ * reassembled datagrams.
+ *
+ * @example
+ * ```ts
+ * import { formatHookPath } from "./describe.ts";
+ * import assert from "node:assert/strict";
+ * const text = formatHookPath({
+ *   name: "h", counters: {}, plugins: [], tables: [], interfaces: [],
+ *   hooks: { prerouting: ["block_source", "ct"], forward: [], postrouting: ["nat"] },
+ *   defragHooks: ["prerouting"],
+ * });
+ * assert.match(text, /\[prerouting \(defrag\): block_source -> ct\]/);
+ * assert.match(text, /\[postrouting: nat\]/);
+ * ```
+ */
+export function formatHookPath(d: StackDescription): string {
+  const defrag = new Set(d.defragHooks ?? []);
+  const at = (p: string) => {
+    const chain = d.hooks[p] ?? [];
+    return `[${p}${defrag.has(p) ? " (defrag)" : ""}: ${chain.length ? chain.join(" -> ") : "-"}]`;
+  };
+  const pre = `rx -> ${at("ingress")} -> ${at("prerouting")} -> route? `;
+  const pad = " ".repeat(pre.length);
+  return [
+    "hook points (netfilter order):",
+    `${pre}-+- local   -> ${at("input")} -> transport`,
+    `${pad} +- forward -> ${at("forward")} -> ${at("postrouting")} -> ${at("egress")} -> link`,
+    `transport -> route -> ${at("output")} -> (route again if the destination changed) -> ${
+      at("postrouting")
+    } -> ${at("egress")} -> link`,
+  ].join("\n");
+}
+
 /** What `Dispatcher.describe()` returns. */
 export interface StackDescription {
   /** The stack's name. */
@@ -102,6 +142,8 @@ export interface StackDescription {
   }[];
   /** Hook chains in run order. */
   readonly hooks: Readonly<Record<string, readonly string[]>>;
+  /** Hook points where a plugin asked for whole datagrams (`defrag: true`). */
+  readonly defragHooks?: readonly string[];
   /** Interfaces. */
   readonly interfaces: readonly {
     readonly index: number;

@@ -868,6 +868,7 @@ export class Dispatcher {
       hooks: Object.fromEntries(
         HOOK_POINTS.map((p) => [p, this.#hooks.get(p)!.map((r) => r.name)]),
       ),
+      defragHooks: HOOK_POINTS.filter((p) => this.#hookDefrag.has(p)),
       interfaces: this.interfaces.list().map((i) => ({
         index: i.index,
         name: i.name,

@@ -25,7 +25,10 @@ export const LINK_TABLE = "link";
 
 /**
  * Hook points, netfilter's: `ingress`/`egress` at the driver, the others at
- * the network layer (run by the IPv4 and IPv6 plugins).
+ * the network layer (run by the IPv4 and IPv6 plugins): prerouting, then the
+ * routing decision, then input or forward; output (routed again when a hook
+ * changed the destination); postrouting. What each sees besides the packet
+ * (in/out interface, route) is in `stack/hooks.ts`.
  */
 export const HOOK_POINTS = [
   "ingress",

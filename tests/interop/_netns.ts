@@ -165,6 +165,17 @@ export async function startTcpdump(
   })();
   return {
     async stop() {
+      // tcpdump leaves packets still in its socket buffer unwritten when it
+      // gets SIGTERM: under load a packet that already reached the peer can be
+      // missing. Wait (at most 2 s) until the file (written per packet, -U)
+      // has stopped growing for 150 ms before stopping it.
+      let last = -1;
+      for (let quiet = 0, i = 0; quiet < 3 && i < 40; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const size = await Deno.stat(file).then((st) => st.size, () => -1);
+        quiet = size === last ? quiet + 1 : 0;
+        last = size;
+      }
       try {
         child.kill("SIGTERM");
       } catch { /* already gone */ }

@@ -47,13 +47,17 @@ const isArpRequest = (targetIp: string) =>
   checkEthernet({ dst: BROADCAST, etherType: 0x0806 }, checkArp({ operation: 1, targetIp }));
 
 Deno.test("arp queue per neighbour counts whole pooled buffers against queueBytes", () => {
-  const h = makeHost({ mac: US, addresses: ["10.0.0.1/24"] });
   // 200 small echo replies to a neighbour that never answers: each sits in a
-  // 2 KiB buffer, so 212,992 bytes hold 104 of them (before: 200, counted
-  // by their 98-byte length).
+  // 2 KiB buffer, so 65,536 bytes hold 32 of them (before: 200, counted by
+  // their 98-byte length).
+  const h = makeHost({
+    mac: US,
+    addresses: ["10.0.0.1/24"],
+    plugins: { arp: { queueBytes: 65_536 } },
+  });
   for (let i = 0; i < 200; i++) h.inject(echoFrom("10.0.0.9", macOf(9), i));
   const n = h.stack.neighbors().find((e) => e.address === "10.0.0.9")!;
-  assert.equal(n.queued, Math.floor(212_992 / SMALL_BUFFER_SIZE));
+  assert.equal(n.queued, 65_536 / SMALL_BUFFER_SIZE);
   assert.equal(h.counter("arp.tx.queue_full"), 200 - n.queued);
   h.finish();
 });

@@ -112,9 +112,9 @@ export const arpPlugin: ProtocolPlugin = {
       failedTime: { default: 20_000_000, description: "µs a FAILED entry is kept (fast failure)" },
       queueLength: { default: 256, description: "packets queued per unresolved neighbour" },
       queueBytes: {
-        default: 212_992,
+        default: 524_288,
         description:
-          "bytes queued per unresolved neighbour (Linux unres_qlen_bytes), counted as whole pooled buffers (2 KiB each), so the 45 fragments of a 64 KiB datagram fit",
+          "bytes queued per unresolved neighbour (like Linux unres_qlen_bytes), counted as whole pooled buffers (2 KiB each): 256 packets, so a 64 KiB datagram refragmented to MTU 576 (135 fragments) fits",
       },
       totalQueueBytes: {
         default: 1_048_576,

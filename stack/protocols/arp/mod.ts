@@ -6,9 +6,10 @@
  * - **Provides:** `arp.resolve` (send an IPv4 packet to a next hop, resolving it;
  *   `onUnresolved` tells IPv4 which packets died with a failed resolution, so a
  *   router can answer host unreachable). Packets wait in a queue bounded in
- *   packets (256) and bytes (212,992, Linux's `unres_qlen_bytes`), counted as
- *   the whole 2 KiB pooled buffer each packet occupies, so all the fragments
- *   of a 64 KiB datagram fit; all queues together are bounded by
+ *   packets (256) and bytes (524,288, like Linux's `unres_qlen_bytes`),
+ *   counted as the whole 2 KiB pooled buffer each packet occupies (256
+ *   packets), so a 64 KiB datagram refragmented to MTU 576 (135 fragments)
+ *   fits; all queues together are bounded by
  *   `totalQueueBytes` (1 MiB), past which the stack's oldest waiting packet
  *   goes first.
  * - **Cache:** at most `maxEntries` (4,096). A neighbour learned from its

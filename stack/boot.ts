@@ -78,21 +78,37 @@ export function resolveOrder(entries: readonly PluginEntry[]): PluginEntry[] {
     }
     deps.set(m.name, d);
   }
+  // Depth-first, post-order, with an explicit stack: a chain of 20,000
+  // dependencies must not overflow the call stack (issue 16).
   const order: PluginEntry[] = [];
-  const state = new Map<string, 1 | 2>(); // 1 visiting, 2 done
-  const visit = (name: string, path: string[]) => {
-    const s = state.get(name);
-    if (s === 2) return;
-    if (s === 1) {
-      const cycle = [...path.slice(path.indexOf(name)), name].join(" -> ");
-      throw new PluginDependencyError(name, `dependency cycle ${cycle}`);
+  const state = new Map<string, 1 | 2>(); // 1 visiting (on the stack), 2 done
+  const stack: { name: string; next: number }[] = [];
+  for (const e of entries) {
+    const root = e.plugin.manifest.name;
+    if (state.has(root)) continue;
+    state.set(root, 1);
+    stack.push({ name: root, next: 0 });
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const ds = deps.get(top.name)!;
+      if (top.next < ds.length) {
+        const d = ds[top.next++]!;
+        const s = state.get(d);
+        if (s === 2) continue;
+        if (s === 1) {
+          const path = stack.map((f) => f.name);
+          const cycle = [...path.slice(path.indexOf(d)), d].join(" -> ");
+          throw new PluginDependencyError(d, `dependency cycle ${cycle}`);
+        }
+        state.set(d, 1);
+        stack.push({ name: d, next: 0 });
+        continue;
+      }
+      stack.pop();
+      state.set(top.name, 2);
+      order.push(byName.get(top.name)!);
     }
-    state.set(name, 1);
-    for (const d of deps.get(name)!) visit(d, [...path, name]);
-    state.set(name, 2);
-    order.push(byName.get(name)!);
-  };
-  for (const e of entries) visit(e.plugin.manifest.name, []);
+  }
   return order;
 }
 

@@ -77,8 +77,18 @@ export class PluginSetupError extends StackError {
   readonly plugin: string;
   /** Creates the error for `plugin`'s `step`, caused by `cause`. */
   constructor(plugin: string, step: "setup" | "ready", cause: unknown) {
-    const why = cause instanceof Error ? cause.message : String(cause);
+    const why = describeCause(cause); // total: a hostile cause must not throw here
     super("EPLUGINSETUP", `Plugin "${plugin}" failed in ${step}(): ${why}`, { cause });
     this.plugin = plugin;
+  }
+}
+
+/** `cause`'s message, or its string, or a fallback: never throws. */
+function describeCause(cause: unknown): string {
+  try {
+    if (cause instanceof Error) return String(cause.message);
+    return String(cause);
+  } catch {
+    return `(unprintable ${typeof cause} thrown)`;
   }
 }

@@ -283,6 +283,34 @@ export function requirementsOf(m: ProtocolManifest): { service: string; optional
 }
 
 const NAME = /^[a-z][a-z0-9_-]*$/;
+
+/**
+ * Plugin names the stack keeps for itself: `dispatcher` prefixes the
+ * dispatcher's own counters (`dispatcher.plugin_fault`, …), so a plugin of
+ * that name would share and falsify them.
+ *
+ * @example
+ * ```ts
+ * import { RESERVED_PLUGIN_NAMES, validateManifest } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(RESERVED_PLUGIN_NAMES.includes("dispatcher"));
+ * assert.throws(() => validateManifest({ name: "dispatcher" }), /reserved/);
+ * ```
+ */
+export const RESERVED_PLUGIN_NAMES: readonly string[] = ["dispatcher"];
+
+/**
+ * Counter names a manifest may not declare: the dispatcher keeps
+ * `<plugin>.fault` and `<plugin>.undeclared` for every plugin.
+ *
+ * @example
+ * ```ts
+ * import { RESERVED_COUNTER_NAMES } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...RESERVED_COUNTER_NAMES], ["fault", "undeclared"]);
+ * ```
+ */
+export const RESERVED_COUNTER_NAMES: readonly string[] = ["fault", "undeclared"];
 const LAYERS = ["link", "network", "transport", "middlebox", "service"];
 
 function isStringArray(v: unknown): v is string[] {
@@ -311,6 +339,9 @@ export function validateManifest(m: unknown, position = 0): ProtocolManifest {
   if (typeof r.name !== "string" || !NAME.test(r.name)) {
     fail("name must be lowercase letters, digits, '-' or '_', starting with a letter");
   }
+  if (RESERVED_PLUGIN_NAMES.includes(r.name as string)) {
+    fail(`name "${r.name}" is reserved for the stack's own counters`);
+  }
   if (typeof r.version !== "string" || !isVersion(r.version)) fail("version must be semver");
   if (typeof r.api !== "string") fail("api must be a semver range");
   const ok = satisfies(STACK_API_VERSION, r.api as string);
@@ -332,6 +363,9 @@ export function validateManifest(m: unknown, position = 0): ProtocolManifest {
     if (r[k] !== undefined && !isStringArray(r[k])) fail(`${k} must be an array of strings`);
   }
   if (!isStringArray(r.counters)) fail("counters must be an array of strings");
+  for (const c of r.counters as string[]) {
+    if (RESERVED_COUNTER_NAMES.includes(c)) fail(`counter "${c}" is reserved for the dispatcher`);
+  }
   if (r.emits !== undefined) {
     if (typeof r.emits !== "object" || r.emits === null) fail("emits must be an object");
     for (const [t, keys] of Object.entries(r.emits as Record<string, unknown>)) {

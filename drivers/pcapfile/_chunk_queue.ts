@@ -7,8 +7,22 @@
  * data returned earlier stays valid for as long as the caller holds it, and
  * the queue itself holds at most one block's worth of bytes plus one chunk.
  *
+ * That bound holds whatever the chunking (issue 16): a chunk smaller than
+ * {@linkcode COALESCE_BELOW} bytes, or one that would keep alive a backing
+ * buffer more than twice its size, is copied into an append-only tail buffer
+ * instead of being kept by reference. So a million 1-byte chunks cost about
+ * a megabyte, not a million objects, and a 1-byte view of a 64 KiB read
+ * buffer does not pin the 64 KiB. Appending never writes over bytes already
+ * handed out, so the contract above still holds.
+ * {@linkcode ChunkQueue.retainedBytes} reports what the queue keeps alive.
+ *
  * @module
  */
+
+/** @internal Chunks below this size are coalesced into the tail buffer. */
+export const COALESCE_BELOW = 4096;
+/** @internal Size of each tail buffer that small chunks are appended to. */
+export const TAIL_SIZE = 65536;
 
 /** @internal FIFO of chunks with a read position. */
 export class ChunkQueue {
@@ -16,6 +30,8 @@ export class ChunkQueue {
   #first = 0; // index of the first live chunk in #chunks
   #head = 0; // read position inside #chunks[#first]
   #available = 0;
+  #tail: Uint8Array | null = null; // append-only buffer for small chunks
+  #tailUsed = 0;
   /** Absolute offset (in the whole stream) of the read position. */
   offset = 0;
 
@@ -24,11 +40,74 @@ export class ChunkQueue {
     return this.#available;
   }
 
-  /** Appends `chunk`; the queue keeps a reference, so it must not change later. */
+  /**
+   * Bytes of backing buffers the queue keeps alive (each buffer counted once,
+   * at its full `byteLength`), unread bytes included.
+   */
+  get retainedBytes(): number {
+    const seen = new Set<ArrayBufferLike>();
+    let n = 0;
+    for (let i = this.#first; i < this.#chunks.length; i++) {
+      const b = this.#chunks[i]!.buffer;
+      if (seen.has(b)) continue;
+      seen.add(b);
+      n += b.byteLength;
+    }
+    if (this.#tail !== null && !seen.has(this.#tail.buffer)) n += this.#tail.byteLength;
+    return n;
+  }
+
+  /** Appends `chunk` by reference: it must not change later. */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
     this.#available += chunk.length;
+    this.#chunks.push(chunk);
+  }
+
+  /**
+   * Appends `chunk`, copying it where keeping a reference would keep alive
+   * more than the bytes: a chunk below {@linkcode COALESCE_BELOW} bytes goes
+   * into the tail buffer, one that is a small view of a buffer more than
+   * twice its size is copied out. Otherwise kept by reference, as by
+   * {@linkcode push}.
+   */
+  append(chunk: Uint8Array): void {
+    const n = chunk.length;
+    if (n === 0) return;
+    if (n < COALESCE_BELOW) {
+      this.#available += n;
+      this.#append(chunk);
+      return;
+    }
+    // copy: do not pin a backing buffer more than twice the bytes we need.
+    this.push(chunk.buffer.byteLength > 2 * n ? chunk.slice() : chunk);
+  }
+
+  /** Appends a small chunk to the tail buffer (a new one when it is full). */
+  #append(chunk: Uint8Array): void {
+    let at = 0;
+    while (at < chunk.length) {
+      let tail = this.#tail;
+      if (tail === null || this.#tailUsed === tail.length) {
+        tail = this.#tail = new Uint8Array(TAIL_SIZE);
+        this.#tailUsed = 0;
+      }
+      const take = Math.min(chunk.length - at, tail.length - this.#tailUsed);
+      const start = this.#tailUsed;
+      tail.set(chunk.subarray(at, at + take), start);
+      this.#tailUsed += take;
+      at += take;
+      const last = this.#chunks[this.#chunks.length - 1];
+      if (
+        last !== undefined && this.#chunks.length > this.#first && last.buffer === tail.buffer &&
+        last.byteOffset + last.length === start
+      ) {
+        // Extend the last chunk in place: a longer view of the same buffer.
+        this.#chunks[this.#chunks.length - 1] = tail.subarray(last.byteOffset, this.#tailUsed);
+      } else {
+        this.#chunks.push(tail.subarray(start, this.#tailUsed));
+      }
+    }
   }
 
   /**

@@ -14,9 +14,11 @@ import {
   type CaptureFormat,
   DEFAULT_MAX_BLOCK_LENGTH,
   DEFAULT_MAX_CAPLEN,
+  DEFAULT_MAX_INTERFACES,
   type Direction,
   DIRECTION_UNKNOWN,
   MAX_BLOCK_LENGTH_LIMIT,
+  MAX_INTERFACE_NAME_BYTES,
   PCAP_FILE_HEADER_LEN,
   PCAP_MAGIC_MICRO,
   PCAP_MAGIC_NANO,
@@ -89,6 +91,7 @@ export class CaptureParser {
   readonly #maxCaplen: number;
   readonly #maxBlockLength: number;
   readonly #maxWarnings: number;
+  readonly #maxInterfaces: number;
   readonly #onWarning: ((warning: CaptureFormatError) => void) | undefined;
   #state = START;
   #ended = false;
@@ -123,6 +126,10 @@ export class CaptureParser {
       );
     }
     this.#maxWarnings = options.maxWarnings ?? 100;
+    this.#maxInterfaces = checkLimit(
+      "maxInterfaces",
+      options.maxInterfaces ?? DEFAULT_MAX_INTERFACES,
+    );
     this.#onWarning = options.onWarning;
   }
 
@@ -132,6 +139,17 @@ export class CaptureParser {
    */
   push(chunk: Uint8Array): void {
     if (!this.#ended) this.#q.push(chunk);
+  }
+
+  /**
+   * Appends input like {@linkcode push}, but copies it where a reference
+   * would keep alive more memory than its bytes (small chunks are coalesced,
+   * a small view of a large buffer is copied out), so what the parser keeps
+   * is bounded by the block length whatever the chunking. The streaming
+   * readers feed the parser this way.
+   */
+  append(chunk: Uint8Array): void {
+    if (!this.#ended) this.#q.append(chunk);
   }
 
   /** Marks the end of input: a partial header or block left over is a `truncated` error. */
@@ -178,6 +196,14 @@ export class CaptureParser {
   /** Number of pcapng blocks skipped because their type is not a packet or description. */
   get skippedBlocks(): number {
     return this.#skippedBlocks;
+  }
+  /**
+   * Bytes of input buffers the parser keeps alive (unread input and the
+   * buffers it sits in); bounded by twice the largest block plus
+   * about 128 KiB, whatever the chunking.
+   */
+  get bufferedBytes(): number {
+    return this.#q.retainedBytes;
   }
   /** Stream offset of the next unread byte. */
   get offset(): number {
@@ -438,6 +464,13 @@ export class CaptureParser {
     if (b.length < 20) {
       return this.#fail("bad_block", at, `interface description is ${b.length} bytes, below 20`);
     }
+    if (this.#interfaces.length >= this.#maxInterfaces) {
+      return this.#fail(
+        "too_many_interfaces",
+        at,
+        `more than ${this.#maxInterfaces} interface descriptions`,
+      );
+    }
     let tsresol = 6;
     let tsoffset = 0;
     let name = "";
@@ -457,7 +490,8 @@ export class CaptureParser {
           ? i32(b, v + 4, le) * 4294967296 + u32(b, v, le)
           : i32(b, v, le) * 4294967296 + u32(b, v + 4, le);
       } else if (code === OPT_IF_NAME) {
-        name = utf8.decode(b.subarray(v, v + olen)).replace(/\0+$/, "");
+        const n = Math.min(olen, MAX_INTERFACE_NAME_BYTES);
+        name = utf8.decode(b.subarray(v, v + n)).replace(/\0+$/, "");
       }
       o = v + pad4(olen);
     }

@@ -242,3 +242,30 @@ export type Direction = 0 | 1 | 2;
  * ```
  */
 export type CaptureFormat = "pcap" | "pcapng";
+
+/**
+ * Default most interfaces a pcapng capture may describe (all sections
+ * together); see `CaptureReaderOptions.maxInterfaces`. Real captures have a
+ * handful; each costs about 200 bytes (names are cut at
+ * {@linkcode MAX_INTERFACE_NAME_BYTES}).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_INTERFACES } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(DEFAULT_MAX_INTERFACES, 4096);
+ * ```
+ */
+export const DEFAULT_MAX_INTERFACES = 4096;
+
+/**
+ * Longest `if_name` kept, in bytes (longer names are cut).
+ *
+ * @example
+ * ```ts
+ * import { MAX_INTERFACE_NAME_BYTES } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(MAX_INTERFACE_NAME_BYTES, 256);
+ * ```
+ */
+export const MAX_INTERFACE_NAME_BYTES = 256;

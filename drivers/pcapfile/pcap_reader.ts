@@ -41,7 +41,8 @@ export const DEFAULT_CHUNK_SIZE = 65536;
 /**
  * Where a {@linkcode CaptureReaderSync} gets bytes: a whole buffer, an
  * iterable of chunks, or anything with `readSync` (a `Deno.FsFile`).
- * Chunks are kept by reference: an iterable must not reuse its buffers.
+ * Chunks are kept by reference or copied (see `CaptureParser.append`): an
+ * iterable must not reuse its buffers.
  *
  * @example
  * ```ts
@@ -192,7 +193,7 @@ abstract class ParserReader {
   /** Gives the parser the next chunk of the source, `null` at its end. */
   protected feed(chunk: Uint8Array | null): void {
     if (chunk === null) this.#parser.end();
-    else this.#parser.push(chunk);
+    else this.#parser.append(chunk);
   }
 
   /** The fatal error that ended the capture, or `null`. */
@@ -215,11 +216,22 @@ abstract class ParserReader {
   get count(): number {
     return this.#parser.count;
   }
+  /**
+   * Bytes of input the reader keeps alive (see
+   * {@linkcode CaptureParser.bufferedBytes}): at most twice the largest block plus
+   * about 128 KiB, whatever the chunking of the source.
+   */
+  get bufferedBytes(): number {
+    return this.#parser.bufferedBytes;
+  }
 }
 
 /**
- * Streams a capture from a synchronous source in bounded memory (at most one
- * block plus one chunk is buffered, apart from record data the caller keeps).
+ * Streams a capture from a synchronous source in bounded memory: whatever
+ * the chunking (even 1-byte reads), what is buffered stays below twice the
+ * largest block plus about 128 KiB ({@linkcode bufferedBytes}), apart from
+ * record data the caller keeps. A capture describing more than
+ * `maxInterfaces` interfaces ends with a `too_many_interfaces` error.
  * `next()` returns records until `null`; then {@linkcode error} tells a clean
  * end from a corrupt or truncated file. I/O errors of the source propagate.
  *
@@ -392,11 +404,10 @@ function syncPuller(source: CaptureSourceSync, size: number): () => Uint8Array |
   }
   if ("readSync" in source && typeof source.readSync === "function") {
     const file = source;
+    const reads = new ReadBuffer(size);
     return function pullFile() {
-      // A fresh buffer per read: records returned earlier are views into the old ones.
-      const buf = new Uint8Array(size);
-      const n = file.readSync(buf);
-      return n === null ? null : buf.subarray(0, n);
+      const buf = reads.buffer();
+      return reads.take(file.readSync(buf));
     };
   }
   const it = (source as Iterable<Uint8Array>)[Symbol.iterator]();
@@ -404,6 +415,46 @@ function syncPuller(source: CaptureSourceSync, size: number): () => Uint8Array |
     const r = it.next();
     return r.done ? null : r.value;
   };
+}
+
+/**
+ * The buffer a `read`/`readSync` source reads into (issue 16: a fresh 64 KiB
+ * buffer per read, pinned by a 1-byte result, took a reader to 961 MiB). A
+ * read that fills at least half of it hands the buffer over (records are
+ * views into it) and the next read gets a new one; a shorter read hands over
+ * an exact copy and the buffer is reused. So each read allocates at most
+ * twice the bytes it returned, plus one buffer for the whole stream.
+ */
+class ReadBuffer {
+  readonly #size: number;
+  #buf: Uint8Array | null = null;
+  /** Bytes allocated for reads so far (buffers and copies). */
+  allocated = 0;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  /** The buffer to read into next. */
+  buffer(): Uint8Array {
+    if (this.#buf === null) {
+      this.#buf = new Uint8Array(this.#size);
+      this.allocated += this.#size;
+    }
+    return this.#buf;
+  }
+
+  /** What the read of `n` bytes (`null` at the end) gives the parser. */
+  take(n: number | null): Uint8Array | null {
+    const buf = this.#buf!;
+    if (n === null) return null;
+    if (n * 2 >= buf.length) {
+      this.#buf = null; // handed over: records will view it
+      return buf.subarray(0, n);
+    }
+    this.allocated += n;
+    return buf.slice(0, n); // copy: the buffer is reused for the next read
+  }
 }
 
 function asyncPuller(
@@ -416,10 +467,10 @@ function asyncPuller(
   }
   if ("read" in source && typeof source.read === "function") {
     const file = source as { read(p: Uint8Array): Promise<number | null> };
+    const reads = new ReadBuffer(size);
     return [async function pullFile() {
-      const buf = new Uint8Array(size); // fresh: earlier records view the old ones
-      const n = await file.read(buf);
-      return n === null ? null : buf.subarray(0, n);
+      const buf = reads.buffer();
+      return reads.take(await file.read(buf));
     }, null];
   }
   if (Symbol.asyncIterator in source) {

@@ -113,6 +113,13 @@ export interface CaptureReaderOptions {
   readonly onWarning?: (warning: CaptureFormatError) => void;
   /** How many warnings to keep in `warnings` (default 100); all are counted. */
   readonly maxWarnings?: number;
+  /**
+   * Most interfaces a capture may describe, over all its sections (default
+   * {@linkcode DEFAULT_MAX_INTERFACES}). One more Interface Description Block
+   * ends the capture with a `too_many_interfaces` error, so an endless stream
+   * of them cannot grow the interface list without bound.
+   */
+  readonly maxInterfaces?: number;
 }
 
 /**
@@ -120,8 +127,9 @@ export interface CaptureReaderOptions {
  *
  * Fatal (the capture ends): `bad_magic`, `unsupported_version`, `truncated`,
  * `bad_block_length`, `block_too_large`, `bad_byte_order`, `bad_block`
- * (a section header or interface description too short), and
- * `caplen_too_large` in classic pcap.
+ * (a section header or interface description too short),
+ * `caplen_too_large` in classic pcap, and `too_many_interfaces` (more
+ * Interface Description Blocks than `maxInterfaces`).
  *
  * Warnings (the block is skipped or its options ignored, the file reads on):
  * `bad_block` (a packet block too short), `bad_caplen`, `caplen_too_large` in
@@ -148,7 +156,8 @@ export type CaptureErrorCode =
   | "caplen_too_large"
   | "unknown_interface"
   | "bad_options"
-  | "bad_timestamp";
+  | "bad_timestamp"
+  | "too_many_interfaces";
 
 /**
  * A problem in a capture file, with the byte offset where it was found.

@@ -69,6 +69,7 @@ Deno.test("link: a STALE entry is confirmed by a unicast probe the peer answers"
     env.runFor(16 * SECOND);
     assert.equal(env.a.neighbors()[0]?.state, "STALE");
     await env.run(() => env.a.ping("10.0.0.2"));
+    env.runFor(5 * SECOND); // the probe leaves 5 s after the use (Linux's DELAY)
     assert.equal(env.a.neighbors()[0]?.state, "REACHABLE");
     const frames = env.capture!.frames();
     const probe = framesMatching(

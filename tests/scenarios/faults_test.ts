@@ -139,7 +139,7 @@ Deno.test("faults: a peer that vanishes after resolution is probed, then forgott
       assert.equal(h1!.neighbors()[0]?.state, "STALE");
       const out = await lan.run(() => pingRetry(h1!, "10.0.0.2", { attempts: 1 }));
       assert.equal(out.reply, undefined);
-      lan.runFor(5 * SECOND); // 3 unicast probes, then removal
+      lan.runFor(10 * SECOND); // 5 s of DELAY, 3 unicast probes, then removal
       assert.deepEqual(h1!.neighbors(), []);
       assert.equal(h1!.counters.get("arp.tx.requests").value, 1 + 3);
     },

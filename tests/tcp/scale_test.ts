@@ -48,6 +48,10 @@ Deno.test(`tcp ${N} concurrent connections: open, one byte each way, idle 10 min
       assert.equal(buf[0], i & 0xff, `connection ${i}`);
     }));
   }, { timeout: 3600 * SECOND });
+  // b learned a from its ARP request (STALE, as in Linux) and confirms it
+  // with one unicast probe 5 s after first use (Linux's DELAY; Linux would
+  // take TCP's progress as confirmation instead): let that settle first.
+  env.runFor(6 * SECOND);
   // Idle: nothing on the wire, everything still established, nothing queued.
   const sent = env.link.stats("a->b").sent + env.link.stats("b->a").sent;
   env.runFor(600 * SECOND);

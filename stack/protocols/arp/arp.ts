@@ -4,10 +4,14 @@
  * of packets per unresolved neighbour.
  *
  * Cache life cycle (Linux's, simplified):
- * INCOMPLETE --reply--> REACHABLE --reachableTime--> STALE --use--> probe
- * (unicast request) --reply--> REACHABLE; INCOMPLETE --retries exhausted-->
- * FAILED (queued packets dropped) --failedTime--> gone; STALE unused for
- * staleTime --> gone.
+ * INCOMPLETE --reply--> REACHABLE --reachableTime--> STALE --use-->
+ * delayFirstProbeTime (Linux's DELAY) --> probe (unicast request) --reply-->
+ * REACHABLE; INCOMPLETE --retries exhausted--> FAILED (queued packets
+ * dropped) --failedTime--> gone; STALE unused for staleTime --> gone. A
+ * request for us from an on-link sender creates a STALE entry (learned, not
+ * confirmed); one from an off-subnet sender is dropped as `rx.off_subnet`.
+ * A full cache evicts its least recently used entry that is not INCOMPLETE
+ * or PERMANENT (issue 16: 4,096 spoofed requests no longer lock it).
  *
  * @module
  */
@@ -50,8 +54,13 @@ interface Neighbor {
   retries: number;
   probing: boolean;
   readonly queue: PacketBuffer[];
-  /** Bytes held in `queue`. */
+  /** Bytes held in `queue`: the capacity of each pooled buffer, not its data length. */
   queued: number;
+}
+
+/** Bytes a queued packet really holds: its whole pooled buffer (2 KiB), not its data. */
+function cost(pkt: PacketBuffer): number {
+  return pkt.buf.byteLength;
 }
 
 /** The ARP plugin. */
@@ -81,8 +90,11 @@ export const arpPlugin: ProtocolPlugin = {
       "tx.replies",
       "tx.announcements",
       "tx.queue_full",
+      "tx.queue_total_full",
       "tx.unresolved",
       "cache.full",
+      "cache.evicted",
+      "rx.off_subnet",
     ],
     options: {
       reachableTime: {
@@ -92,12 +104,22 @@ export const arpPlugin: ProtocolPlugin = {
       staleTime: { default: 60_000_000, description: "µs an unused STALE entry is kept" },
       retransmitTime: { default: 1_000_000, description: "µs between requests while INCOMPLETE" },
       retries: { default: 3, description: "requests sent before an entry is FAILED" },
+      delayFirstProbeTime: {
+        default: 5_000_000,
+        description:
+          "µs from the first use of a STALE entry to its first unicast probe (Linux's DELAY)",
+      },
       failedTime: { default: 20_000_000, description: "µs a FAILED entry is kept (fast failure)" },
       queueLength: { default: 256, description: "packets queued per unresolved neighbour" },
       queueBytes: {
-        default: 212_992,
+        default: 524_288,
         description:
-          "bytes queued per unresolved neighbour (Linux unres_qlen_bytes), so a fragmented 64 KiB datagram fits",
+          "bytes queued per unresolved neighbour (like Linux unres_qlen_bytes), counted as whole pooled buffers (2 KiB each): 256 packets, so a 64 KiB datagram refragmented to MTU 576 (135 fragments) fits",
+      },
+      totalQueueBytes: {
+        default: 1_048_576,
+        description:
+          "bytes queued for all unresolved neighbours together (whole pooled buffers); past it the oldest waiting packet of the stack is dropped",
       },
       maxEntries: { default: 4096, description: "cache size bound (whole stack)" },
       announce: { default: true, description: "send a gratuitous ARP when an address is added" },
@@ -113,6 +135,8 @@ export const arpPlugin: ProtocolPlugin = {
     const queueLength = o.queueLength as number;
     const queueBytes = o.queueBytes as number;
     const maxEntries = o.maxEntries as number;
+    const totalQueueBytes = o.totalQueueBytes as number;
+    const delayFirstProbeTime = o.delayFirstProbeTime as number;
     const c = {
       requestsIn: ctx.counter("rx.requests"),
       repliesIn: ctx.counter("rx.replies"),
@@ -120,6 +144,8 @@ export const arpPlugin: ProtocolPlugin = {
       repliesOut: ctx.counter("tx.replies"),
       announcements: ctx.counter("tx.announcements"),
       queueFull: ctx.counter("tx.queue_full"),
+      queueTotalFull: ctx.counter("tx.queue_total_full"),
+      evicted: ctx.counter("cache.evicted"),
       unresolved: ctx.counter("tx.unresolved"),
       cacheFull: ctx.counter("cache.full"),
     };
@@ -128,6 +154,11 @@ export const arpPlugin: ProtocolPlugin = {
     let unresolvedHandler: ((ifindex: number, pkt: PacketBuffer) => void) | null = null;
     const cache = new Map<number, Map<number, Neighbor>>(); // ifindex -> ip -> entry
     let size = 0;
+    // Every entry, least recently used first (a use moves it to the end).
+    const lru = new Set<Neighbor>();
+    // Neighbours with packets waiting, the one waiting longest first.
+    const waiting = new Set<Neighbor>();
+    let totalQueued = 0; // bytes in all queues
     // One timer walks the cache at the earliest deadline; entries are few and
     // deadlines coarse, so a sweep beats a timer per entry.
     const sweep: Timer = ctx.timer(onSweep);
@@ -186,14 +217,23 @@ export const arpPlugin: ProtocolPlugin = {
       );
     }
 
+    function touch(n: Neighbor): void {
+      lru.delete(n);
+      lru.add(n);
+    }
+
     function flush(n: Neighbor): void {
       const mac = n.mac!;
+      totalQueued -= n.queued;
       n.queued = 0;
+      waiting.delete(n);
       for (const pkt of n.queue.splice(0)) eth.send(n.ifindex, mac, ETHERTYPE_IPV4, pkt);
     }
 
     function drop(n: Neighbor, failed = false): void {
+      totalQueued -= n.queued;
       n.queued = 0;
+      waiting.delete(n);
       for (const pkt of n.queue.splice(0)) {
         c.unresolved.value++;
         unresolved(n.ifindex, pkt, failed);
@@ -210,20 +250,22 @@ export const arpPlugin: ProtocolPlugin = {
 
     function remove(n: Neighbor): void {
       drop(n);
+      lru.delete(n);
       if (table(n.ifindex).delete(n.ip)) size--;
     }
 
     function create(ifindex: number, ip: number, state: State): Neighbor | undefined {
       if (size >= maxEntries) {
-        // Evict a FAILED or STALE entry before refusing.
-        for (const t of cache.values()) {
-          for (const n of t.values()) {
-            if (n.state === "FAILED" || n.state === "STALE") {
-              remove(n);
-              break;
-            }
+        // Evict the least recently used entry that is not INCOMPLETE (its
+        // resolution is under way) or PERMANENT (configured), as Linux's
+        // neigh_forced_gc does: a flood of new senders cannot lock out the
+        // neighbours the stack is talking to (issue 16).
+        for (const n of lru) {
+          if (n.state !== "INCOMPLETE" && n.state !== "PERMANENT") {
+            c.evicted.value++;
+            remove(n);
+            break;
           }
-          if (size < maxEntries) break;
         }
         if (size >= maxEntries) {
           c.cacheFull.value++;
@@ -242,6 +284,7 @@ export const arpPlugin: ProtocolPlugin = {
         queued: 0,
       };
       table(ifindex).set(ip, n);
+      lru.add(n);
       size++;
       return n;
     }
@@ -251,6 +294,7 @@ export const arpPlugin: ProtocolPlugin = {
       // copy: retained past receive()
       n.mac = n.mac !== null && equalMac(n.mac, mac) ? n.mac : mac.slice();
       n.state = "REACHABLE";
+      touch(n);
       n.probing = false;
       n.retries = 0;
       // Randomised between 0.5 and 1.5 times the base, as RFC 4861 and Linux do.
@@ -326,8 +370,17 @@ export const arpPlugin: ProtocolPlugin = {
       else if (arp.operation === ARP_OPERATION_REPLY) c.repliesIn.value++;
       if (!forUs) return merged ? 0 : "not_for_us";
       if (!merged && arp.senderIp !== 0) {
-        const n = create(iface.index, arp.senderIp, "REACHABLE");
-        if (n) reachable(n, sMac, now);
+        // Only an on-link sender may be learned or answered: an off-subnet
+        // one cannot be a neighbour (Linux drops it by reverse-path check).
+        if (!onLink(iface.ipv4, arp.senderIp)) return "off_subnet";
+        // Learned from its request, not confirmed: STALE, as Linux does, so
+        // it is probed before use and is first to go when the cache is full.
+        const n = create(iface.index, arp.senderIp, "STALE");
+        if (n) {
+          n.mac = sMac.slice(); // copy: retained past receive()
+          n.deadline = now + staleTime;
+          schedule(n);
+        }
       }
       if (arp.operation === ARP_OPERATION_REQUEST) {
         c.repliesOut.value++;
@@ -341,6 +394,43 @@ export const arpPlugin: ProtocolPlugin = {
         );
       }
       return 0;
+    }
+
+    /** Drops the oldest packet waiting for `n`. */
+    function dropOldest(n: Neighbor): void {
+      const old = n.queue.shift()!;
+      n.queued -= cost(old);
+      totalQueued -= cost(old);
+      if (n.queue.length === 0) waiting.delete(n);
+      old.release();
+    }
+
+    /**
+     * Queues `pkt` for the unresolved `n`, bounded in packets and real bytes
+     * per neighbour (`queueLength`, `queueBytes`) and in bytes for the whole
+     * stack (`totalQueueBytes`); the oldest go first, as in Linux.
+     */
+    function enqueue(n: Neighbor, pkt: PacketBuffer): void {
+      const size = cost(pkt);
+      while (
+        n.queue.length > 0 && (n.queue.length >= queueLength || n.queued + size > queueBytes)
+      ) {
+        c.queueFull.value++;
+        dropOldest(n);
+      }
+      while (waiting.size > 0 && totalQueued + size > totalQueueBytes) {
+        c.queueTotalFull.value++;
+        dropOldest(waiting.values().next().value!);
+      }
+      if (size > queueBytes || size > totalQueueBytes) {
+        c.queueFull.value++;
+        pkt.release();
+        return;
+      }
+      n.queue.push(pkt);
+      n.queued += size;
+      totalQueued += size;
+      waiting.add(n);
     }
 
     const service: ArpService = {
@@ -360,6 +450,7 @@ export const arpPlugin: ProtocolPlugin = {
           n.deadline = ctx.now() + retransmitTime;
           schedule(n);
         }
+        if (n.state !== "INCOMPLETE") touch(n);
         switch (n.state) {
           case "REACHABLE":
           case "PERMANENT":
@@ -368,11 +459,12 @@ export const arpPlugin: ProtocolPlugin = {
           case "STALE":
             eth.send(ifindex, n.mac!, ETHERTYPE_IPV4, pkt);
             if (!n.probing) {
-              // Confirm the stale mapping with a unicast request (Linux's PROBE).
+              // Confirm the stale mapping with unicast requests (Linux's PROBE),
+              // after delayFirstProbeTime (Linux's DELAY: a reply in the
+              // meantime confirms it without a probe).
               n.probing = true;
-              n.retries = 1; // this probe is the first of `retries`
-              request(n, true);
-              n.deadline = ctx.now() + retransmitTime;
+              n.retries = 0;
+              n.deadline = ctx.now() + delayFirstProbeTime;
               schedule(n);
             }
             return;
@@ -381,18 +473,7 @@ export const arpPlugin: ProtocolPlugin = {
             unresolved(ifindex, pkt, true);
             return;
           case "INCOMPLETE":
-            // Bounded in packets and in bytes; the oldest go first, as in Linux.
-            while (
-              n.queue.length > 0 &&
-              (n.queue.length >= queueLength || n.queued + pkt.length > queueBytes)
-            ) {
-              c.queueFull.value++;
-              const old = n.queue.shift()!;
-              n.queued -= old.length;
-              old.release();
-            }
-            n.queue.push(pkt);
-            n.queued += pkt.length;
+            enqueue(n, pkt);
         }
       },
       entries(): NeighborEntry[] {
@@ -459,6 +540,18 @@ export const arpPlugin: ProtocolPlugin = {
     };
   },
 };
+
+/** Whether `ip` is inside one of the interface's IPv4 subnets. */
+function onLink(
+  addresses: readonly { address: number; prefixLength: number }[],
+  ip: number,
+): boolean {
+  for (const a of addresses) {
+    const mask = a.prefixLength === 0 ? 0 : (~0 << (32 - a.prefixLength)) >>> 0;
+    if (((a.address ^ ip) & mask) >>> 0 === 0) return true;
+  }
+  return false;
+}
 
 function equalMac(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;

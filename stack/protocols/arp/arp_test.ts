@@ -102,17 +102,18 @@ Deno.test("arp answers for each of its addresses, with that address as sender", 
   h.finish();
 });
 
-Deno.test("arp learns the sender of a request addressed to it", () => {
+Deno.test("arp learns the sender of a request addressed to it as STALE (Linux)", () => {
   const h = host();
   h.inject(request());
   assert.deepEqual(neighbor(h, "10.0.0.9"), {
     ifname: "eth0",
     address: "10.0.0.9",
     mac: PEER,
-    state: "REACHABLE",
+    state: "STALE",
     queued: 0,
   });
-  // No resolution needed: the echo request goes straight out.
+  // No resolution needed: the echo request goes straight out (a unicast
+  // probe would confirm the mapping only delayFirstProbeTime later).
   const p = track(h.stack.ping("10.0.0.9", { timeout: ms(100) }));
   h.runFor(0);
   const out = h.take();
@@ -199,9 +200,10 @@ Deno.test("arp INCOMPLETE → REACHABLE: the queued packet leaves on the reply",
   h.finish();
 });
 
-Deno.test("arp REACHABLE → STALE after reachableTime; a use probes by unicast; the reply makes it REACHABLE", async () => {
+Deno.test("arp REACHABLE → STALE after reachableTime; a use probes by unicast 5 s later; the reply makes it REACHABLE", async () => {
   const h = host({ plugins: { arp: { reachableTime: 10 * SECOND } } });
   h.inject(request());
+  h.inject(reply()); // confirmed
   h.take();
   h.runFor(5 * SECOND - 1); // reachable for 0.5..1.5 × reachableTime
   assert.equal(neighbor(h, "10.0.0.9")?.state, "REACHABLE");
@@ -210,15 +212,17 @@ Deno.test("arp REACHABLE → STALE after reachableTime; a use probes by unicast;
   assert.deepEqual(h.take(), []);
   const p = track(h.stack.ping("10.0.0.9", { timeout: ms(100) }));
   h.runFor(0);
-  const out = h.take();
-  // The packet still goes to the stale MAC, and a unicast request confirms it.
-  assert.equal(framesMatching(out, isEchoRequest(PEER)).length, 1);
-  const probes = framesMatching(out, isArpRequest("10.0.0.9", PEER));
+  // The packet still goes to the stale MAC; delayFirstProbeTime (5 s) later
+  // a unicast request confirms it (Linux's DELAY, then PROBE).
+  assert.equal(framesMatching(h.take(), isEchoRequest(PEER)).length, 1);
+  h.runFor(5 * SECOND - 1);
+  assert.deepEqual(h.take(), []);
+  h.runFor(1);
+  const probes = framesMatching(h.take(), isArpRequest("10.0.0.9", PEER));
   assert.equal(probes.length, 1);
   checkEthernet({ src: US }, checkArp({ senderIp: "10.0.0.1", senderMac: US }))(probes[0]!);
   h.inject(reply());
   assert.equal(neighbor(h, "10.0.0.9")?.state, "REACHABLE");
-  h.runFor(ms(100));
   await p.done;
   h.finish();
 });
@@ -226,6 +230,7 @@ Deno.test("arp REACHABLE → STALE after reachableTime; a use probes by unicast;
 Deno.test("arp STALE entry gives up after 3 unanswered unicast probes", async () => {
   const h = host({ plugins: { arp: { reachableTime: 10 * SECOND } } });
   h.inject(request());
+  h.inject(reply());
   h.runFor(16 * SECOND);
   h.take();
   const start = h.net.now();
@@ -234,7 +239,7 @@ Deno.test("arp STALE entry gives up after 3 unanswered unicast probes", async ()
   const probes = h.history.filter((f) =>
     f.at >= start && isArpRequest("10.0.0.9", PEER).matches(f.bytes)
   );
-  assert.deepEqual(probes.map((f) => f.at - start), [0, SECOND, 2 * SECOND]);
+  assert.deepEqual(probes.map((f) => f.at - start), [5 * SECOND, 6 * SECOND, 7 * SECOND]);
   assert.equal(neighbor(h, "10.0.0.9"), undefined);
   await p.done;
   h.finish();
@@ -304,27 +309,40 @@ Deno.test("arp queue is bounded: the oldest waiting packet is dropped as tx.queu
   h.finish();
 });
 
-Deno.test("arp cache is bounded by maxEntries; STALE entries are evicted first", () => {
-  const h = host({ plugins: { arp: { maxEntries: 4, reachableTime: 10 * SECOND } } });
+Deno.test("arp cache is bounded by maxEntries; the least recently used entry is evicted", () => {
+  const h = host({ plugins: { arp: { maxEntries: 4 } } });
   for (let i = 11; i <= 16; i++) {
     const out = h.inject(request("10.0.0.1", `02:00:00:00:01:${i}`, `10.0.0.${i}`));
     assert.equal(out.length, 1, "a full cache does not stop replies");
   }
-  assert.equal(h.stack.neighbors().length, 4);
-  assert.equal(h.counter("arp.cache.full"), 2);
-  // Nothing can be resolved while every entry is REACHABLE.
+  assert.deepEqual(h.stack.neighbors().map((n) => n.address), [
+    "10.0.0.13",
+    "10.0.0.14",
+    "10.0.0.15",
+    "10.0.0.16",
+  ]);
+  assert.equal(h.counter("arp.cache.evicted"), 2);
+  assert.equal(h.counter("arp.cache.full"), 0);
+  // A new neighbour is resolved at once: it takes the oldest entry's place.
   const p = track(h.stack.ping("10.0.0.20", { timeout: ms(10) }));
+  h.runFor(0);
+  assert.equal(framesMatching(h.take(), isArpRequest("10.0.0.20")).length, 1);
+  assert.equal(neighbor(h, "10.0.0.20")?.state, "INCOMPLETE");
+  assert.equal(neighbor(h, "10.0.0.13"), undefined);
   h.runFor(ms(10));
-  assert.equal(h.counter("arp.tx.unresolved"), 1);
-  assert.equal(h.counter("arp.cache.full"), 3);
-  // Once they are STALE, a new neighbour takes a stale one's place.
-  h.runFor(16 * SECOND);
-  h.inject(request("10.0.0.1", "02:00:00:00:01:17", "10.0.0.17"));
-  assert.equal(h.stack.neighbors().length, 4);
-  assert.equal(neighbor(h, "10.0.0.17")?.state, "REACHABLE");
-  assert.equal(h.counter("arp.cache.full"), 3);
   h.finish();
   return p.done;
+});
+
+Deno.test("arp cache full of INCOMPLETE entries refuses a new neighbour as cache.full", () => {
+  const h = host({ plugins: { arp: { maxEntries: 2 } } });
+  const pings = [7, 8, 9].map((i) => track(h.stack.ping(`10.0.0.${i}`, { timeout: ms(10) })));
+  h.runFor(0);
+  assert.equal(h.counter("arp.cache.full"), 1);
+  assert.equal(h.stack.neighbors().length, 2);
+  h.runFor(ms(10));
+  h.finish();
+  return Promise.all(pings.map((p) => p.done)).then(() => {});
 });
 
 // ---- announcements, probes, bad senders -----------------------------------------------

@@ -36,9 +36,22 @@
  *   plugin sends ICMP time exceeded, code 1: RFC 792, RFC 1122 §3.3.2).
  * - **Caps**: at most `maxDatagrams` (64) datagrams in progress and
  *   `maxBytes` (4 MiB, Linux's `ipfrag_high_thresh`) of memory, counting the
- *   pooled buffers held plus 16 bytes per fragment record. When a new
- *   datagram or a buffer would exceed a cap, the oldest datagrams are evicted
- *   (counted); the caps are never exceeded.
+ *   pooled buffers held plus 16 bytes per fragment record; the caps are never
+ *   exceeded. Evictions are counted.
+ * - **Eviction by source, then age** (issue 16): evicting the oldest
+ *   datagram globally let anyone evict a real datagram by sending spoofed
+ *   first fragments between its fragments. Instead, one source address may
+ *   hold at most `maxPerSource` datagrams (default 16, or a quarter of
+ *   `maxDatagrams` when that is larger): a new one from a source at its limit
+ *   evicts that source's own oldest. When a cap is reached, the victim is the
+ *   oldest datagram of the *heaviest* source (most datagrams for the count
+ *   cap, most bytes for the memory cap; ties go to the source whose oldest
+ *   datagram is oldest), so a flood from a few sources evicts its own
+ *   datagrams, not those of quieter sources. Not defended: a flood whose
+ *   every fragment has a different spoofed source looks like many quiet
+ *   sources, and the oldest datagram goes first as before (only rate limits
+ *   upstream help there). Choosing a victim scans the datagrams in progress
+ *   (at most `maxDatagrams`), only when a cap is reached.
  *
  * @module
  */
@@ -58,6 +71,8 @@ export const REASSEMBLY_TIMEOUT: Duration = 30_000_000;
 export const REASSEMBLY_MAX_DATAGRAMS = 64;
 /** Default cap on reassembly memory: 4 MiB (Linux `ipfrag_high_thresh`). */
 export const REASSEMBLY_MAX_BYTES: number = 4 * 1024 * 1024;
+/** Default least per-source cap (`maxPerSource`): 16 datagrams. */
+export const REASSEMBLY_MIN_PER_SOURCE = 16;
 /** Accounting cost of one fragment record, on top of the buffers. */
 export const REASSEMBLY_FRAGMENT_COST = 16;
 
@@ -91,6 +106,11 @@ export interface ReassemblyOptions {
   readonly maxDatagrams?: number;
   /** Most bytes held, buffers plus fragment records (default 4 MiB). */
   readonly maxBytes?: number;
+  /**
+   * Most datagrams in progress from one source address (default the larger
+   * of {@linkcode REASSEMBLY_MIN_PER_SOURCE} and a quarter of `maxDatagrams`).
+   */
+  readonly maxPerSource?: number;
   /** Counts datagrams given up on timeout. */
   readonly timedOut?: CounterLike;
   /** Counts datagrams evicted to respect a cap. */
@@ -172,6 +192,9 @@ export class Reassembler {
   readonly #timeout: Duration;
   readonly #maxDatagrams: number;
   readonly #maxBytes: number;
+  readonly #maxPerSource: number;
+  /** Datagrams in progress per source address. */
+  readonly #perSource = new Map<number, number>();
   readonly #timedOut: CounterLike;
   readonly #evicted: CounterLike;
   readonly #schedule: ((at: Instant | undefined) => void) | undefined;
@@ -195,6 +218,11 @@ export class Reassembler {
     this.#timeout = options.timeout ?? REASSEMBLY_TIMEOUT;
     this.#maxDatagrams = options.maxDatagrams ?? REASSEMBLY_MAX_DATAGRAMS;
     this.#maxBytes = options.maxBytes ?? REASSEMBLY_MAX_BYTES;
+    this.#maxPerSource = options.maxPerSource ??
+      Math.max(REASSEMBLY_MIN_PER_SOURCE, Math.floor(this.#maxDatagrams / 4));
+    if (!(this.#maxPerSource >= 1)) {
+      throw new RangeError(`Cannot create reassembler: maxPerSource ${this.#maxPerSource} < 1`);
+    }
     this.#timedOut = options.timedOut ?? { value: 0 };
     this.#evicted = options.evicted ?? { value: 0 };
     this.#schedule = options.schedule;
@@ -415,9 +443,18 @@ export class Reassembler {
   }
 
   #create(src: number, dst: number, id: number, proto: number): Datagram {
-    while (this.#count >= this.#maxDatagrams && this.#oldest !== null) {
+    // A source at its own limit makes room among its own datagrams.
+    while ((this.#perSource.get(src) ?? 0) >= this.#maxPerSource) {
+      const own = this.#oldestOf(src, null);
+      if (own === null) break;
       this.#evicted.value++;
-      this.#remove(this.#oldest);
+      this.#remove(own);
+    }
+    while (this.#count >= this.#maxDatagrams) {
+      const victim = this.#victim(null, false);
+      if (victim === null) break;
+      this.#evicted.value++;
+      this.#remove(victim);
     }
     const hash = hashKey(src, dst, id, proto);
     const d = new Datagram(src, dst, id, proto, hash, this.#now() + this.#timeout);
@@ -431,13 +468,14 @@ export class Reassembler {
     }
     this.#newest = d;
     this.#count++;
+    this.#perSource.set(src, (this.#perSource.get(src) ?? 0) + 1);
     return d;
   }
 
   /** Makes room for `bytes` more for `d`, evicting older datagrams; false if impossible. */
   #reserve(d: Datagram, bytes: number): boolean {
     while (this.#memory + bytes > this.#maxBytes) {
-      const victim = this.#oldest === d ? d.newer : this.#oldest;
+      const victim = this.#victim(d, true);
       if (victim === null) return false;
       this.#evicted.value++;
       this.#remove(victim);
@@ -446,6 +484,36 @@ export class Reassembler {
     d.memory += bytes;
     if (this.#memory > this.#peakMemory) this.#peakMemory = this.#memory;
     return true;
+  }
+
+  /** The oldest datagram from `src` other than `exclude`, or null. */
+  #oldestOf(src: number, exclude: Datagram | null): Datagram | null {
+    for (let d = this.#oldest; d !== null; d = d.newer) {
+      if (d.src === src && d !== exclude) return d;
+    }
+    return null;
+  }
+
+  /**
+   * Whom to evict when a cap is reached: the oldest datagram (other than
+   * `exclude`) of the source holding the most datagrams (`byMemory`: the
+   * most bytes); ties go to the source whose oldest datagram is oldest.
+   */
+  #victim(exclude: Datagram | null, byMemory: boolean): Datagram | null {
+    const weight = new Map<number, number>(); // in order of each source's oldest datagram
+    for (let d = this.#oldest; d !== null; d = d.newer) {
+      if (d === exclude) continue;
+      weight.set(d.src, (weight.get(d.src) ?? 0) + (byMemory ? d.memory : 1));
+    }
+    let best = -1;
+    let most = -1;
+    for (const [src, w] of weight) {
+      if (w > most) {
+        best = src;
+        most = w;
+      }
+    }
+    return most < 0 ? null : this.#oldestOf(best, exclude);
   }
 
   #remove(d: Datagram): void {
@@ -469,6 +537,9 @@ export class Reassembler {
       if (p !== undefined) p.chain = d.chain;
     }
     d.chain = null;
+    const left = (this.#perSource.get(d.src) ?? 1) - 1;
+    if (left > 0) this.#perSource.set(d.src, left);
+    else this.#perSource.delete(d.src);
     this.#memory -= d.memory;
     d.memory = 0;
     this.#count--;

@@ -258,3 +258,92 @@ Deno.test("Reassembler keys datagrams by source, destination, identification and
   r.clear();
   assert.equal(pool.outstanding, 0);
 });
+
+/** A first fragment from `src` with identification `id`: `len` bytes at `off`, MF set. */
+function spoofed(src: number, id: number, off: number, len: number): Uint8Array {
+  const b = frag(off, len, true, 0x55, id);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(12, src);
+  dv.setUint16(10, 0);
+  dv.setUint16(10, internetChecksum(b.subarray(0, 20)));
+  return b;
+}
+
+/** mulberry32: a small seeded generator for the trials. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+Deno.test("Reassembler delivers a real datagram in 100 of 100 trials with 200 spoofed fragments between its fragments", () => {
+  const { whole, frags } = fragments(4000, 1500); // 3 fragments from SRC
+  let delivered = 0;
+  for (let trial = 0; trial < 100; trial++) {
+    const rand = prng(trial + 1);
+    const { pool, r } = make();
+    // 1 to 4 attacker sources (spoofed, not SRC), 200 first fragments with
+    // fresh identifications, small ones and ones that need a 64 KiB buffer.
+    const sources = 1 + Math.floor(rand() * 4);
+    const attack: Uint8Array[] = [];
+    for (let i = 0; i < 200; i++) {
+      const src = 0xc0a80000 + 1 + Math.floor(rand() * sources);
+      const big = rand() < 0.5;
+      attack.push(spoofed(src, 1000 + i, big ? 60000 : 0, big ? 8 : 1480));
+    }
+    // The real fragments go first, somewhere in the middle, and last.
+    const middle = 1 + Math.floor(rand() * 198);
+    const sequence = [frags[0]!, ...attack.slice(0, middle), frags[1]!, ...attack.slice(middle)];
+    sequence.push(frags[2]!);
+    let out: PacketBuffer | null | string = null;
+    for (const f of sequence) {
+      const res = add(r, f);
+      if (res instanceof PacketBuffer) out = res;
+    }
+    if (out instanceof PacketBuffer) {
+      assert.deepEqual(out.data, whole);
+      delivered++;
+      out.release();
+    }
+    assert.ok(r.memory <= r.maxBytes);
+    assert.ok(r.size <= r.maxDatagrams);
+    r.clear();
+    assert.equal(pool.outstanding, 0);
+  }
+  assert.equal(delivered, 100);
+});
+
+Deno.test("Reassembler caps datagrams per source: a source over maxPerSource evicts its own oldest", () => {
+  const { pool, r, evicted } = make({ maxPerSource: 2 });
+  assert.equal(add(r, spoofed(0x0b000001, 1, 0, 8)), null);
+  assert.equal(add(r, spoofed(0x0b000002, 2, 0, 8)), null);
+  assert.equal(add(r, spoofed(0x0b000002, 3, 0, 8)), null);
+  assert.equal(add(r, spoofed(0x0b000002, 4, 0, 8)), null); // evicts id 2, not id 1
+  assert.equal(r.size, 3);
+  assert.equal(evicted.value, 1);
+  const last = frag(8, 8, false, 0x55, 1);
+  const dv = new DataView(last.buffer);
+  dv.setUint32(12, 0x0b000001);
+  dv.setUint16(10, 0);
+  dv.setUint16(10, internetChecksum(last.subarray(0, 20)));
+  const out = add(r, last);
+  assert.ok(out instanceof PacketBuffer, "the quiet source's datagram completes");
+  out.release();
+  r.clear();
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("Reassembler at maxDatagrams evicts from the busiest source, not the oldest datagram", () => {
+  const { pool, r } = make({ maxDatagrams: 4, maxPerSource: 4 });
+  assert.equal(add(r, frag(0, 8, true, 0, 1)), null); // SRC, oldest
+  for (let id = 2; id <= 6; id++) assert.equal(add(r, spoofed(0x0b000009, id, 0, 8)), null);
+  assert.equal(r.size, 4);
+  const out = add(r, frag(8, 8, false, 0, 1));
+  assert.ok(out instanceof PacketBuffer, "SRC's datagram survived");
+  out.release();
+  r.clear();
+  assert.equal(pool.outstanding, 0);
+});

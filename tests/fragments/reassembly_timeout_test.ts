@@ -131,3 +131,18 @@ Deno.test("reassembly endless first fragments with new identifications stay with
   assert.equal(h.counter("ipv4.rx.reasm_timeout"), REASSEMBLY_MIN_PER_SOURCE);
   h.finish();
 });
+
+Deno.test("reassembly the IPv4 option reassemblyMaxPerSource sets one source's share", () => {
+  const h = host({
+    plugins: { icmp: { ratelimit: 0, msgsPerSecond: 0 }, ipv4: { reassemblyMaxPerSource: 3 } },
+  });
+  for (let id = 0; id < 10; id++) h.inject(fragment(0, 1480, true, id));
+  assert.equal(h.counter("ipv4.rx.reasm_evicted"), 7);
+  h.runFor(30 * SECOND);
+  assert.equal(h.counter("ipv4.rx.reasm_timeout"), 3);
+  h.finish();
+});
+
+Deno.test("reassembly a negative reassemblyMaxPerSource is refused at boot", () => {
+  assert.throws(() => host({ plugins: { ipv4: { reassemblyMaxPerSource: -1 } } }), RangeError);
+});

@@ -83,3 +83,26 @@ Deno.test("hooks: mark and ct set at prerouting go with the forwarded copy to fo
   assert.ok(count(n.r1, "ipv4.tx.fragmented") >= 1, "fragmented after postrouting (MTU 576)");
   n.finish();
 });
+
+Deno.test("hooks: mark and ct of a first fragment reach input after local reassembly", async () => {
+  const calls: HookCall[] = [];
+  const flow = { id: "flow-2" };
+  const n = makeRoutedNet({
+    routerExtraPlugins: (r) =>
+      r === "r1"
+        ? [
+          recorder("ct", [{ point: "prerouting" }, { point: "input" }], calls, (point, pkt) => {
+            // Only the first fragment (offset 0) is marked: its state is the datagram's.
+            if (point === "prerouting" && (pkt.dv.getUint16(pkt.l3 + 6) & 0x1fff) === 0) {
+              pkt.mark = 7;
+              pkt.ct = flow;
+            }
+          }),
+        ]
+        : [],
+  });
+  await n.run(() => n.h1.ping("10.1.0.1", { size: 3000 }));
+  const input = calls.filter((c) => c.point === "input" && c.src === "10.1.0.10");
+  assert.deepEqual(input.map((c) => [c.totalLength, c.mark, c.ct]), [[3028, 7, flow]]);
+  n.finish();
+});

@@ -130,6 +130,10 @@ export const ipv4Plugin: ProtocolPlugin = {
         description: "µs a fragmented datagram may take to complete (Linux ipfrag_time)",
       },
       reassemblyMaxDatagrams: { default: 64, description: "datagrams reassembled at once" },
+      reassemblyMaxPerSource: {
+        default: 0,
+        description: "datagrams reassembled at once from one source (0: max(16, a quarter of all))",
+      },
       reassemblyMaxBytes: {
         default: 4 * 1024 * 1024,
         description: "bytes held by reassembly (Linux ipfrag_high_thresh)",
@@ -189,6 +193,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       timeout: ctx.options.reassemblyTimeout as number,
       maxDatagrams: ctx.options.reassemblyMaxDatagrams as number,
       maxBytes: ctx.options.reassemblyMaxBytes as number,
+      ...((ctx.options.reassemblyMaxPerSource as number) !== 0
+        ? { maxPerSource: ctx.options.reassemblyMaxPerSource as number }
+        : {}),
       timedOut: ctx.counter("rx.reasm_timeout"),
       evicted: ctx.counter("rx.reasm_evicted"),
       schedule: (at) => at === undefined ? reasmTimer.cancel() : reasmTimer.arm(at),

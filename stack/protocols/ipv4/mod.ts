@@ -19,7 +19,8 @@
  *   leaving, before fragmentation).
  * - **Options:** `ttl` (64), `verifyChecksum` (true), `forwarding` (false),
  *   `reassemblyTimeout` (30 s), `reassemblyMaxDatagrams` (64),
- *   `reassemblyMaxBytes` (4 MiB), `pmtuExpiry` (10 min), `minPmtu` (552),
+ *   `reassemblyMaxBytes` (4 MiB), `reassemblyMaxPerSource`
+ *   (0: automatic), `pmtuExpiry` (10 min), `minPmtu` (552),
  *   `acceptSourceRoute` (false), `epoch` (0 µs: IP timestamps are
  *   the clock modulo 24 h; see options.ts).
  * - **IP options** (options.ts): checked on receive (malformed: Parameter

@@ -141,6 +141,9 @@ class Datagram {
   hlen = 0;
   flags = 0;
   ifindex = -1;
+  /** Hook state (`mark`, `ct`) of the first fragment, carried to the datagram. */
+  mark = 0;
+  ct: unknown = null;
   memory = 0;
   constructor(
     readonly src: number,
@@ -359,6 +362,8 @@ export class Reassembler {
       d.hlen = hlen;
       d.flags = pkt.flags;
       d.ifindex = pkt.ifindex;
+      d.mark = pkt.mark;
+      d.ct = pkt.ct;
     }
     if (d.total >= 0 && d.received === d.total) return this.#complete(d);
     return null;
@@ -389,6 +394,8 @@ export class Reassembler {
     p.ttl = p.buf[h + 8]!;
     p.flags = d.flags;
     p.ifindex = d.ifindex;
+    p.mark = d.mark;
+    p.ct = d.ct;
     p.timestamp = this.#now();
     return p;
   }
@@ -418,6 +425,8 @@ export class Reassembler {
         p.proto = d.proto;
         p.flags = d.flags;
         p.ifindex = d.ifindex;
+        p.mark = d.mark;
+        p.ct = d.ct;
         try {
           this.#onTimeout(p);
         } finally {

@@ -64,6 +64,7 @@ import {
   RealTimeRunner,
   type TunDevice,
 } from "../drivers/tun/mod.ts";
+import { openPacket, type PacketDevice } from "../drivers/packet/mod.ts";
 import { configurePeer } from "./_netns.ts";
 import { watchStack } from "./_debug.ts";
 
@@ -140,9 +141,13 @@ CAP_NET_ADMIN) and --allow-ffi; --peer-address and --netns need --allow-run
 and the ip command (iproute2).
 
 Options:
-  --driver tun|tap|loopback  Link driver (default tun).
+  --driver tun|tap|packet|loopback  Link driver (default tun).
                                tun: raw IP packets on a Linux TUN device;
                                tap: Ethernet frames on a TAP device (the stack answers ARP);
+                               packet: an AF_PACKET socket on the existing Ethernet
+                               interface --ifname (needs CAP_NET_RAW; the interface
+                               needs no address; it is set up, and put in promiscuous
+                               mode while the stack runs);
                                loopback: an in-memory network whose other host is a
                                second virtual stack at --peer-address.
   --ifname NAME              Device to create, or attach to if it exists
@@ -151,12 +156,13 @@ Options:
                              default 10.0.0.2/24 for loopback).
   --gateway IP               Add a default route via IP.
   --mtu N                    Link MTU, 68..65535 (tun/tap: also set on the Linux side).
-  --mac MAC                  tap: the stack's MAC (default random, locally administered).
+  --mac MAC                  tap, packet: the stack's MAC (default random, locally administered).
   --peer-address CIDR        The other end's address, repeatable. tun/tap: given to the
                              Linux side of the device with ip, which is then set up (with
                              no IPv6 link-local address, so Linux stays quiet); loopback:
                              the virtual peer's address (default: the first other host of
-                             the first --address subnet).
+                             the first --address subnet); packet: only pinged at start
+                             (the interface is left as it is).
   --serve LIST               Services to run, comma separated (echo, discard, chargen,
                              daytime, http, … as the registry provides them).
   --capture FILE             Record every frame sent and received to FILE: pcapng
@@ -170,7 +176,7 @@ Options:
                              debug adds each plugin's bindings at boot, then
                              neighbour and TCP connection state changes (at most
                              50 lines a second).
-  --netns NAME               tun/tap: create the device inside the existing network
+  --netns NAME               tun/tap/packet: create (packet: find) the device inside the existing network
                              namespace NAME (ip netns add NAME); --peer-address is then
                              applied inside it too.
   -h, --help                 Show this text.
@@ -195,7 +201,7 @@ Examples:
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
 interface UpArgs {
-  driver: "tun" | "tap" | "loopback";
+  driver: "tun" | "tap" | "packet" | "loopback";
   ifname: string | undefined;
   addresses: string[];
   gateway: string | undefined;
@@ -238,8 +244,11 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
   }).values;
   if (v.help) return "help";
   const driver = v.driver!;
-  if (driver !== "tun" && driver !== "tap" && driver !== "loopback") {
-    throw new UsageError(`--driver must be tun, tap or loopback, not "${driver}"`);
+  if (driver !== "tun" && driver !== "tap" && driver !== "packet" && driver !== "loopback") {
+    throw new UsageError(`--driver must be tun, tap, packet or loopback, not "${driver}"`);
+  }
+  if (driver === "packet" && v.ifname === undefined) {
+    throw new UsageError("--driver packet needs --ifname (an existing Ethernet interface)");
   }
   const logLevel = v["log-level"] as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -254,7 +263,9 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
   }
   let mac: Uint8Array | undefined;
   if (v.mac !== undefined) {
-    if (driver !== "tap") throw new UsageError("--mac needs --driver tap");
+    if (driver !== "tap" && driver !== "packet") {
+      throw new UsageError("--mac needs --driver tap or packet");
+    }
     const m = parseMac(v.mac);
     if (m === null || (m[0]! & 1) !== 0) {
       throw new UsageError(`--mac must be a unicast MAC such as 02:00:00:00:00:02, not "${v.mac}"`);
@@ -262,7 +273,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
     mac = m;
   }
   if (v.netns !== undefined && driver === "loopback") {
-    throw new UsageError("--netns needs --driver tun or tap");
+    throw new UsageError("--netns needs --driver tun, tap or packet");
   }
   const addresses = v.address ?? (driver === "loopback" ? ["10.0.0.2/24"] : []);
   if (addresses.length === 0) {
@@ -366,7 +377,7 @@ interface Running {
   stack: Stack;
   runner: RealTimeRunner;
   ifname: string;
-  tun: TunDevice | null;
+  tun: TunDevice | PacketDevice | null;
   net: VirtualNetwork | null;
   peerStack: Stack | null;
   writer: PcapWriter | PcapngWriter | null;
@@ -515,7 +526,7 @@ async function start(
   const onError = (e: unknown) => printError(errorLine("up", `stack poll failed: ${String(e)}`));
   let net: VirtualNetwork | null = null;
   let peerStack: Stack | null = null;
-  let tun: TunDevice | null = null;
+  let tun: TunDevice | PacketDevice | null = null;
   let driver: LinkDriver;
   let stack: Stack;
   let node: Pollable;
@@ -552,13 +563,20 @@ async function start(
       name: "up",
     });
     try {
-      tun = openTun({
-        mode: a.driver,
-        ...(a.ifname !== undefined ? { name: a.ifname } : {}),
-        ...(a.mtu !== undefined ? { mtu: a.mtu } : {}),
-        ...(a.driver === "tap" ? { mac: a.mac ?? randomMac(stack.rng) } : {}),
-        ...(a.netns !== undefined ? { netns: a.netns } : {}),
-      });
+      tun = a.driver === "packet"
+        ? openPacket({
+          ifname: a.ifname!,
+          mac: a.mac ?? randomMac(stack.rng),
+          up: true,
+          ...(a.netns !== undefined ? { netns: a.netns } : {}),
+        })
+        : openTun({
+          mode: a.driver,
+          ...(a.ifname !== undefined ? { name: a.ifname } : {}),
+          ...(a.mtu !== undefined ? { mtu: a.mtu } : {}),
+          ...(a.driver === "tap" ? { mac: a.mac ?? randomMac(stack.rng) } : {}),
+          ...(a.netns !== undefined ? { netns: a.netns } : {}),
+        });
     } catch (err) {
       stack.close();
       throw err;
@@ -595,7 +613,7 @@ async function start(
     }
     const ifname = tun?.name ?? a.ifname ?? "eth0";
     r.ifname = ifname;
-    if (tun !== null && a.peers.length > 0) {
+    if (tun !== null && a.driver !== "packet" && a.peers.length > 0) {
       // Linux side first, so the stack's first frames (a gratuitous ARP on
       // TAP) find the link up instead of failing with EIO.
       await configurePeer(tun.name, {
@@ -685,7 +703,10 @@ async function stop(
     print(
       `${r.ifname}: rx ${s.rxPackets} packets ${s.rxBytes} bytes, ` +
         `tx ${s.txPackets} packets ${s.txBytes} bytes` +
-        (r.tun !== null ? `, tx errors ${r.tun.stats.txErrors}` : ""),
+        (r.tun !== null ? `, tx errors ${r.tun.stats.txErrors}` : "") +
+        (r.tun !== null && "rxKernelDrops" in r.tun.stats
+          ? `, rx kernel drops ${r.tun.stats.rxKernelDrops}`
+          : ""),
     );
   }
   if (reset > 0) print(`reset ${reset} TCP connection${reset === 1 ? "" : "s"}`);

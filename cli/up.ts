@@ -42,7 +42,7 @@ import {
   writeLine,
 } from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
-import { type Clock, SystemClock } from "../stack/clock.ts";
+import { SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
 import type { LogLevel } from "../stack/log.ts";
 import type { TcpSocketsService } from "../stack/net_api.ts";
@@ -55,7 +55,7 @@ import {
   parseIpv4Cidr,
   parseMac,
 } from "../stack/wire/address.ts";
-import { VirtualNetwork } from "../drivers/loopback/mod.ts";
+import { realTimeNetwork, VirtualNetwork } from "../drivers/loopback/mod.ts";
 import { CaptureTap, type PcapngWriter, type PcapWriter } from "../drivers/pcapfile/mod.ts";
 import {
   openTun,
@@ -400,22 +400,6 @@ function withEpoch(list: PluginLike[], epoch: number): PluginLike[] {
     if (e.plugin.manifest.options?.epoch === undefined || e.options?.epoch !== undefined) return p;
     return { plugin: e.plugin, options: { ...e.options, epoch: Math.round(epoch) } };
   });
-}
-
-/** Drives a VirtualNetwork (on its own ManualClock) from a real clock. */
-function realTimeNetwork(net: VirtualNetwork, clock: Clock): Pollable {
-  const offset = net.now() - clock.now();
-  return {
-    pollAt(): number | undefined {
-      const t = net.nextDeadline();
-      return t === undefined ? undefined : t - offset;
-    },
-    poll(now: number): void {
-      const target = now + offset;
-      if (target > net.now()) net.runFor(target - net.now());
-      else net.step();
-    },
-  };
 }
 
 /** What the command built and must tear down. */

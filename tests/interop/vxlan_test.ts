@@ -9,9 +9,17 @@
  * Offloads are turned off on the veth ends (as in packet_test.ts) so the
  * capture holds finished checksums.
  *
+ * Last, a virtual switch bridged to VXLAN joins two in-memory networks in
+ * two processes (this file run with `deno run`, one per namespace, is that
+ * process: see {@linkcode bridgeChild}).
+ *
  * @module
  */
 import assert from "node:assert/strict";
+import { createStack, SystemClock } from "../../mod.ts";
+import { bridgeToDevice, realTimeNetwork, VirtualNetwork } from "../../drivers/loopback/mod.ts";
+import { openVxlan } from "../../drivers/vxlan/mod.ts";
+import { RealTimeRunner } from "../../drivers/tun/mod.ts";
 import { INTEROP_NEEDS, ip, netnsExec, pingSummary, startTcpdump, withNetns } from "./_netns.ts";
 import { gated } from "../_require.ts";
 import { assertTsharkClean, runTshark } from "../_tshark.ts";
@@ -265,3 +273,100 @@ Deno.test(gated(NEEDS, {
     );
   },
 }));
+
+Deno.test(gated(NEEDS, {
+  name: "vxlan: a VXLAN-bridged switch joins in-memory networks in two processes into one LAN",
+  async fn() {
+    await withNetns((a) =>
+      withNetns(async (b) => {
+        await underlay(a, b);
+        const self = new URL(import.meta.url).pathname;
+        const run = (ns: string, args: string[]) =>
+          new Deno.Command("ip", {
+            args: ["netns", "exec", ns, Deno.execPath(), "run", "-A", self, ...args],
+            stdin: "null",
+            stdout: "piped",
+            stderr: "piped",
+          }).spawn();
+        // Process 1: two virtual hosts, 10.8.0.1 and 10.8.0.3, on a switch bridged to VXLAN.
+        const first = run(a, [UNDER_A, UNDER_B, "10.8.0.1/24,10.8.0.3/24"]);
+        const reader = first.stdout.getReader();
+        let text = "";
+        while (!text.includes("ready")) {
+          const chunk = await reader.read();
+          if (chunk.done) break;
+          text += new TextDecoder().decode(chunk.value);
+        }
+        // Process 2: one virtual host that pings both across the bridge, then exits.
+        const second = await run(b, [UNDER_B, UNDER_A, "10.8.0.2/24", "10.8.0.1,10.8.0.3"])
+          .output();
+        first.kill("SIGTERM");
+        reader.releaseLock();
+        const firstOut = await first.output();
+        const out2 = new TextDecoder().decode(second.stdout);
+        const err2 = new TextDecoder().decode(second.stderr);
+        assert.equal(second.code, 0, err2);
+        assert.match(out2, /^pinged 10\.8\.0\.1 5\/5$/m, out2 + err2);
+        assert.match(out2, /^pinged 10\.8\.0\.3 5\/5$/m, out2 + err2);
+        assert.equal(firstOut.code, 0, new TextDecoder().decode(firstOut.stderr));
+        assert.match(text, /^ready$/m);
+      })
+    );
+  },
+}));
+
+function say(line: string): void {
+  Deno.stdout.writeSync(new TextEncoder().encode(line + "\n"));
+}
+
+/**
+ * One side of the bridge test: `LOCAL REMOTE CIDR[,CIDR…] [PING,…]`. Each
+ * CIDR is a stack on a virtual switch whose last port is bridged to a VXLAN
+ * device (VNI 9) from LOCAL to REMOTE. With PING targets, pings each 5 times
+ * from the first stack, prints `pinged ADDR N/5` and exits; else runs until
+ * SIGTERM.
+ */
+async function bridgeChild(args: string[]): Promise<void> {
+  const [local, remote, cidrs, targets] = args;
+  const clock = new SystemClock();
+  const net = new VirtualNetwork({ seed: 1, start: clock.now() });
+  const sw = net.switch();
+  const vx = await openVxlan({ vni: 9, local: local!, remotes: [remote!] });
+  const bridge = bridgeToDevice(net, sw.port({ mtu: vx.mtu }), vx);
+  const stacks = cidrs!.split(",").map((cidr, i) => {
+    const stack = net.addNode(createStack({ clock: net.clock, seed: 10 + i }));
+    // A MAC from the address: each network's MAC counter starts at the same
+    // value in every process, and the bridged LAN needs them unique.
+    const last = Number(cidr.split("/")[0]!.split(".")[3]);
+    const mac = new Uint8Array([0x02, 0, 0x5e, 0x08, 0, last]);
+    stack.addInterface({ driver: sw.port({ mtu: vx.mtu, mac }), addresses: [cidr] });
+    return stack;
+  });
+  const runner = new RealTimeRunner(realTimeNetwork(net, clock), { clock });
+  vx.onBatch = runner.kick;
+  runner.start();
+  say("ready");
+  if (targets !== undefined) {
+    for (const target of targets.split(",")) {
+      let ok = 0;
+      for (let i = 0; i < 5; i++) {
+        const reply = stacks[0]!.ping(target, { timeout: 2_000_000 });
+        runner.kick();
+        try {
+          await reply;
+          ok++;
+        } catch { /* counted as lost */ }
+      }
+      say(`pinged ${target} ${ok}/5`);
+    }
+  } else {
+    await new Promise<void>((resolve) => Deno.addSignalListener("SIGTERM", resolve));
+  }
+  runner.stop();
+  for (const s of stacks) s.close();
+  bridge.close();
+  await vx.closed;
+  Deno.exit(0);
+}
+
+if (import.meta.main) await bridgeChild(Deno.args);

@@ -72,6 +72,9 @@ export class Fdb {
   #learnedCount = 0;
 
   /**
+   * An empty database bounded to `maxEntries` learned entries (default
+   * 4096), each living `agingTime` µs without traffic (default 300 s).
+   *
    * @throws {RangeError} When `maxEntries` is not in 1..1048576 or `agingTime` below 1 s.
    */
   constructor(options: { maxEntries?: number; agingTime?: Duration } = {}) {

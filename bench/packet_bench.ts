@@ -4,7 +4,8 @@
  * offloads off on `vl`). Needs root, iproute2, OpenBSD `nc`, python3.
  *
  * `deno run -A bench/packet_bench.ts [RUNS] [MiB]` prints medians and ranges
- * over RUNS runs (default 3) of:
+ * over RUNS runs (default 3), with `recvfrom` per frame and with the
+ * `TPACKET_V3` ring, of:
  * - **receive packets/s, driver alone:** 100,000 frames (60 and 1514 bytes,
  *   to the stack's MAC) are queued in the socket first (a 256 MiB receive
  *   buffer; another process writes them into `vl` through its own packet
@@ -87,9 +88,9 @@ async function blast(netns: string, count: number, size: number): Promise<void> 
 }
 
 /** Packets/s draining `count` queued frames of `size` bytes. */
-async function receiveRate(count: number, size: number): Promise<number> {
+async function receiveRate(count: number, size: number, ring: boolean): Promise<number> {
   return await withVeth(async (netns) => {
-    const dev = openPacket({ ifname: "vs", netns, mac: STACK_MAC, rcvbuf: 256 * MIB });
+    const dev = openPacket({ ifname: "vs", netns, mac: STACK_MAC, rcvbuf: 256 * MIB, ring });
     try {
       let sent = 0;
       // Write until `count` frames are queued (a full qdisc makes the writer lose some).
@@ -148,7 +149,10 @@ function cpuNow(): number {
 }
 
 /** Gbit/s and CPU-s/GiB of one nc → discard transfer over `up --driver packet`. */
-async function tcpRate(bytes: number): Promise<{ gbps: number; cpuPerGiB: number }> {
+async function tcpRate(
+  bytes: number,
+  ring: boolean,
+): Promise<{ gbps: number; cpuPerGiB: number }> {
   return await withVeth(async (netns) => {
     const stop = new AbortController();
     let result: { gbps: number; cpuPerGiB: number } | undefined;
@@ -165,6 +169,7 @@ async function tcpRate(bytes: number): Promise<{ gbps: number; cpuPerGiB: number
       `${HOST}/24`,
       "--serve",
       "discard",
+      ...(ring ? ["--ring"] : []),
     ], {
       services: SERVICES,
       handleSignals: false,
@@ -224,19 +229,29 @@ if (import.meta.main) {
       `AF_PACKET driver (Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs, ` +
         `veth in a namespace)`,
     );
-    for (const size of [60, 1514]) {
-      const rates: number[] = [];
-      for (let i = 0; i < runs; i++) rates.push(await receiveRate(100_000, size) / 1e6);
-      log(`  receive, driver alone, ${size}-byte frames: M packets/s ${summary(rates, 3)}`);
+    for (const ring of [false, true]) {
+      const how = ring ? "TPACKET_V3 ring" : "recvfrom";
+      for (const size of [60, 1514]) {
+        const rates: number[] = [];
+        for (let i = 0; i < runs; i++) rates.push(await receiveRate(100_000, size, ring) / 1e6);
+        log(
+          `  receive (${how}), driver alone, ${size}-byte frames: M packets/s ${summary(rates, 3)}`,
+        );
+      }
     }
-    const gbps: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const r = await tcpRate(mib * MIB);
-      gbps.push(r.gbps);
-      cpu.push(r.cpuPerGiB);
+    for (const ring of [false, true]) {
+      const how = ring ? "TPACKET_V3 ring" : "recvfrom";
+      const gbps: number[] = [];
+      const cpu: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const r = await tcpRate(mib * MIB, ring);
+        gbps.push(r.gbps);
+        cpu.push(r.cpuPerGiB);
+      }
+      log(
+        `  TCP Linux nc → stack discard (${how}), MTU 1500, ${mib} MiB: Gbit/s ${summary(gbps, 2)}`,
+      );
+      log(`    this process's CPU-s/GiB ${summary(cpu, 2)}`);
     }
-    log(`  TCP Linux nc → stack discard, MTU 1500, ${mib} MiB: Gbit/s ${summary(gbps, 2)}`);
-    log(`    this process's CPU-s/GiB ${summary(cpu, 2)}`);
   }
 }

@@ -161,6 +161,8 @@ Options:
   --gateway IP               Add a default route via IP.
   --mtu N                    Link MTU, 68..65535 (tun/tap: also set on the Linux side).
   --mac MAC                  tap, packet: the stack's MAC (default random, locally administered).
+  --ring                     packet: receive through a TPACKET_V3 mmap ring (fewer system
+                             calls under load; up to ~1 ms more latency for a lone frame).
   --vni N                    vxlan: the VXLAN Network Identifier, 0..16777215.
   --local ADDR[:PORT]        vxlan: the local address to bind (port default 4789).
   --remote ADDR[:PORT]       vxlan: a remote VTEP for broadcast, multicast and unknown
@@ -216,6 +218,7 @@ const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 interface UpArgs {
   driver: "tun" | "tap" | "packet" | "vxlan" | "loopback";
   vni: number | undefined;
+  ring: boolean;
   local: string | undefined;
   remotes: string[];
   ifname: string | undefined;
@@ -256,6 +259,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
       "log-level": { type: "string", default: "warn" },
       netns: { type: "string" },
       vni: { type: "string" },
+      ring: { type: "boolean" },
       local: { type: "string" },
       remote: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -269,6 +273,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
   ) {
     throw new UsageError(`--driver must be tun, tap, packet, vxlan or loopback, not "${driver}"`);
   }
+  if (v.ring && driver !== "packet") throw new UsageError("--ring needs --driver packet");
   let vni: number | undefined;
   if (driver === "vxlan") {
     if (v.vni === undefined || v.local === undefined) {
@@ -358,6 +363,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
   return {
     driver,
     vni,
+    ring: v.ring ?? false,
     local: v.local,
     remotes: v.remote ?? [],
     ifname: v.ifname,
@@ -624,6 +630,7 @@ async function start(
           ifname: a.ifname!,
           mac: a.mac ?? randomMac(stack.rng),
           up: true,
+          ring: a.ring,
           ...(a.netns !== undefined ? { netns: a.netns } : {}),
         })
         : openTun({

@@ -42,6 +42,18 @@ export const SO_ATTACH_FILTER = 26;
 export const PACKET_OUTGOING = 4;
 /** `recvfrom` flag: return the real length of a longer frame. */
 export const MSG_TRUNC = 0x20;
+/** Selects the ring layout (`TPACKET_V3`). */
+export const PACKET_VERSION = 10;
+/** Sets up the mmap receive ring. */
+export const PACKET_RX_RING = 5;
+/** Ring layout version 3: variable-size frames packed into blocks. */
+export const TPACKET_V3 = 2;
+/** mmap(2) protection: readable. */
+export const PROT_READ = 1;
+/** mmap(2) protection: writable. */
+export const PROT_WRITE = 2;
+/** mmap(2): shared with the kernel. */
+export const MAP_SHARED = 1;
 /** `SIOCGIFINDEX`: interface index by name. */
 export const SIOCGIFINDEX = 0x8933;
 /** Operation not permitted by the protocol (`ENOPROTOOPT`). */
@@ -53,6 +65,8 @@ const SYMBOLS = {
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
   recvfrom: {
     parameters: ["i32", "buffer", "u32", "i32", "buffer", "buffer"],
     result: "i32",

@@ -16,7 +16,9 @@
  * `up` or a namespace). Turn off checksum and segmentation offloads on a
  * veth peer (see `packet.ts`).
  *
- * **Not supported:** the `TPACKET_V3` mmap ring, `PACKET_VNET_HDR`, VLAN tag
+ * `ring: true` receives through a `TPACKET_V3` mmap ring (`ring.ts`).
+ *
+ * **Not supported:** a transmit ring, `PACKET_VNET_HDR`, VLAN tag
  * reconstruction, non-Ethernet interfaces, other operating systems.
  *
  * @example

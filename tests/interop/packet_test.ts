@@ -13,9 +13,17 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { PacketPool, type Stack } from "../../mod.ts";
+import {
+  createStack,
+  DEFAULT_PLUGINS,
+  PacketPool,
+  parseMac,
+  type Stack,
+  SystemClock,
+} from "../../mod.ts";
+import { discardPlugin, SERVICES } from "../../plugins/services/mod.ts";
+import { RealTimeRunner } from "../../drivers/tun/mod.ts";
 import { runUp } from "../../cli/up.ts";
-import { SERVICES } from "../../plugins/services/mod.ts";
 import { openPacket } from "../../drivers/packet/mod.ts";
 import {
   INTEROP_NEEDS,
@@ -283,6 +291,55 @@ Deno.test(gated([...NEEDS, "setpriv"], {
       assert.equal(out.code, 1, stderr.join("\n"));
       assert.equal(stderr.length, 1, stderr.join("\n"));
       assert.match(stderr[0]!, /^cli\.ts up: .*CAP_NET_RAW/);
+    });
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name:
+    "packet ring: through the TPACKET_V3 ring the filter holds, Linux pings and sends 20 MB to discard",
+  async fn() {
+    await withNetns(async (netns) => {
+      await veth(netns);
+      const clock = new SystemClock();
+      const stack = createStack({ clock, seed: 3, plugins: [...DEFAULT_PLUGINS, discardPlugin] });
+      const dev = openPacket({ ifname: "vs", netns, up: true, ring: true, mac: parseMac(MAC)! });
+      assert.equal(dev.ring, true);
+      stack.addInterface({ driver: dev, addresses: [`${HOST}/24`] });
+      const runner = new RealTimeRunner(stack, { clock });
+      dev.onBatch = runner.kick;
+      runner.start();
+      try {
+        const ping = await netnsExec(
+          netns,
+          ["ping", "-c", "10", "-i", "0.05", "-W", "1", HOST],
+          10,
+        );
+        assert.equal(pingSummary(ping.stdout).received, 10, ping.stdout);
+        // A frame for another MAC stays out of the ring too.
+        const py = "from scapy.all import *\n" +
+          "sendp(Ether(dst='02:00:00:00:00:99',type=0x88b5)/Raw(b'x'*50), iface='vl', verbose=0)\n";
+        const before = dev.stats.rxPackets;
+        assert.equal((await netnsExec(netns, ["/usr/bin/python3", "-c", py], 20)).code, 0);
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(dev.stats.rxPackets, before);
+        const nc = await netnsExec(
+          netns,
+          ["sh", "-c", `head -c 20000000 /dev/zero | nc -N -w 3 ${HOST} 9`],
+          60,
+        );
+        assert.equal(nc.code, 0, nc.stderr);
+        const end = Date.now() + 5000;
+        while (stack.counters.value("discard.bytes") < 20_000_000 && Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(stack.counters.value("discard.bytes"), 20_000_000);
+        assert.equal(dev.stats.rxTruncated, 0);
+      } finally {
+        runner.stop();
+        stack.close();
+        await dev.closed;
+      }
     });
   },
 }));

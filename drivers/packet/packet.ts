@@ -47,6 +47,7 @@ import {
   EACCES,
   EFD_CLOEXEC,
   EFD_NONBLOCK,
+  EINVAL,
   ENODEV,
   EPERM,
   IFF_UP,
@@ -245,7 +246,7 @@ function openInCurrentNs(p: PacketLibc, options: PacketOptions, mac: Uint8Array)
     let ignoresOutgoing = true;
     if (p.sym.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, one, 4) < 0) {
       const e = libc.errno();
-      if (e !== ENOPROTOOPT && e !== 22) {
+      if (e !== ENOPROTOOPT && e !== EINVAL) {
         throw sysError(libc, `set PACKET_IGNORE_OUTGOING on "${name}"`, e);
       }
       ignoresOutgoing = false; // before Linux 4.20: checked per frame

@@ -265,26 +265,29 @@ function randomMac(): Uint8Array {
  * Hot path.
  */
 export function flowHash(f: Uint8Array, o: number): number {
-  let h = 0x811c9dc5;
-  const mix = (from: number, to: number): void => {
-    for (let i = from; i < to && i < f.length; i++) h = Math.imul(h ^ f[i]!, 0x01000193);
-  };
-  mix(o, o + 14);
+  let h = fnv(0x811c9dc5, f, o, o + 14);
   const type = (f[o + 12]! << 8) | f[o + 13]!;
   const ip = o + 14;
   if (type === 0x0800 && f.length >= ip + 20) {
-    mix(ip + 9, ip + 10);
-    mix(ip + 12, ip + 20);
+    h = fnv(h, f, ip + 9, ip + 10);
+    h = fnv(h, f, ip + 12, ip + 20);
     const fragment = ((f[ip + 6]! & 0x3f) << 8) | f[ip + 7]!;
     if (fragment === 0) {
       const l4 = ip + (f[ip]! & 0x0f) * 4;
-      mix(l4, l4 + 4);
+      h = fnv(h, f, l4, l4 + 4);
     }
   } else if (type === 0x86dd && f.length >= ip + 40) {
-    mix(ip + 6, ip + 7);
-    mix(ip + 8, ip + 44);
+    h = fnv(h, f, ip + 6, ip + 7);
+    h = fnv(h, f, ip + 8, ip + 44);
   }
   return h >>> 0;
+}
+
+/** FNV-1a of `f[from..to)` (clipped to `f`), continuing from `h`. */
+function fnv(h: number, f: Uint8Array, from: number, to: number): number {
+  const end = Math.min(to, f.length);
+  for (let i = from; i < end; i++) h = Math.imul(h ^ f[i]!, 0x01000193);
+  return h;
 }
 
 /**

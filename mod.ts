@@ -24,6 +24,40 @@
  * assert.equal(reply.from, "192.168.1.2");
  * ```
  *
+ * Past one process, a VXLAN device ({@linkcode openVxlan}, RFC 7348 over
+ * the host's UDP sockets, no root) links stacks — or, through
+ * {@linkcode bridgeToDevice}, whole virtual networks — in different
+ * processes or machines; {@linkcode openPacket} puts a stack on an existing
+ * Linux Ethernet interface through an AF_PACKET socket.
+ *
+ * @example
+ * ```ts
+ * import { createStack, openVxlan, SystemClock } from "./mod.ts";
+ * import { RealTimeRunner } from "./drivers/tun/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * // Two stacks, each on a VXLAN device (VNI 5) on 127.0.0.1, in real time.
+ * const clock = new SystemClock();
+ * const a = await openVxlan({ vni: 5, local: "127.0.0.1:0" });
+ * const b = await openVxlan({ vni: 5, local: "127.0.0.1:0", remotes: [a.local] });
+ * a.addRemote(b.local);
+ * const alice = createStack({ clock, seed: 1 });
+ * const bob = createStack({ clock, seed: 2 });
+ * alice.addInterface({ driver: a, addresses: ["10.5.0.1/24"] });
+ * bob.addInterface({ driver: b, addresses: ["10.5.0.2/24"] });
+ * const runners = [new RealTimeRunner(alice, { clock }), new RealTimeRunner(bob, { clock })];
+ * a.onBatch = runners[0]!.kick;
+ * b.onBatch = runners[1]!.kick;
+ * runners.forEach((r) => r.start());
+ * const reply = bob.ping("10.5.0.1");
+ * runners[1]!.kick();
+ * assert.equal((await reply).from, "10.5.0.1");
+ * runners.forEach((r) => r.stop());
+ * alice.close();
+ * bob.close();
+ * await Promise.all([a.closed, b.closed]);
+ * ```
+ *
  * @module
  */
 import { Stack } from "./stack/stack.ts";
@@ -181,6 +215,19 @@ export type {
   SwitchStats,
   VirtualNetworkOptions,
 } from "./drivers/loopback/mod.ts";
+export { Bridge, bridgeToDevice, realTimeNetwork } from "./drivers/loopback/mod.ts";
+export type { BridgeStats } from "./drivers/loopback/mod.ts";
+export { Fdb, openVxlan, parseEndpoint, VxlanDevice } from "./drivers/vxlan/mod.ts";
+export type {
+  FdbStats,
+  VxlanEndpoint,
+  VxlanOptions,
+  VxlanStats,
+  VxlanTransport,
+} from "./drivers/vxlan/mod.ts";
+export { openPacket, PacketDevice } from "./drivers/packet/mod.ts";
+export type { PacketOptions, PacketStats } from "./drivers/packet/mod.ts";
+export type { IoStats } from "./drivers/tun/mod.ts";
 
 /** Options of {@linkcode createStack}. */
 export interface CreateStackOptions extends Omit<DispatcherOptions, "plugins"> {

@@ -22,6 +22,12 @@
  * and {@linkcode VirtualNetwork.run} for async user code, with deadlock
  * detection and a virtual timeout.
  *
+ * **Past one process:** {@linkcode bridgeToDevice} joins a switch port to a
+ * real Ethernet driver, typically a VXLAN device (drivers/vxlan), so virtual
+ * networks in several processes form one LAN; drive a bridged network in
+ * real time ({@linkcode realTimeNetwork}): virtual time gives way to real
+ * time across the bridge (`bridge.ts`).
+ *
  * @example
  * ```ts
  * import { VirtualNetwork } from "./mod.ts";
@@ -64,3 +70,5 @@ export type { MacEntry, SwitchOptions, SwitchPortOptions, SwitchStats } from "./
 export { checkFaults, DEFAULT_REORDER_DELAY } from "./faults.ts";
 export type { Direction, Directions, DropCounts, Faults, LinkStats, QueueLimit } from "./faults.ts";
 export { formatMac } from "./mac.ts";
+export { Bridge, bridgeToDevice, realTimeNetwork } from "./bridge.ts";
+export type { BridgeStats } from "./bridge.ts";

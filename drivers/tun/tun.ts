@@ -173,8 +173,11 @@ function sysError(
   return new Error(`Cannot ${action}: ${text}`);
 }
 
-/** Runs `fn` with the JS thread inside network namespace `ns` (or where it is, if undefined). */
-function inNetns<T>(libc: Libc, ns: string | undefined, fn: () => T): T {
+/**
+ * @internal Runs `fn` with the JS thread inside network namespace `ns` (or
+ * where it is, if undefined). Shared with drivers/packet.
+ */
+export function inNetns<T>(libc: Libc, ns: string | undefined, fn: () => T): T {
   if (ns === undefined) return fn();
   if (ns === "" || /[/\s\0]/.test(ns) || ns === "." || ns === "..") {
     throw new TypeError(`Invalid network namespace name "${ns}"`);

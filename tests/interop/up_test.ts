@@ -86,7 +86,7 @@ Deno.test("up --help lists the services of the registry", async () => {
 Deno.test("up with a bad --driver is a usage error (exit 2)", async () => {
   const r = await up(["--driver", "ppp", "--address", "10.0.0.2/24"]);
   assert.equal(r.code, 2);
-  assert.match(r.err[0]!, /--driver must be tun, tap or loopback, not "ppp"/);
+  assert.match(r.err[0]!, /--driver must be tun, tap, packet, vxlan or loopback, not "ppp"/);
 });
 
 Deno.test("up --driver tun without --address is a usage error (exit 2)", async () => {

@@ -42,7 +42,7 @@ import {
   writeLine,
 } from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
-import { SystemClock } from "../stack/clock.ts";
+import { type Clock, SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
 import type { LogLevel } from "../stack/log.ts";
 import type { TcpSocketsService } from "../stack/net_api.ts";
@@ -568,17 +568,19 @@ async function start(
   let driver: LinkDriver;
   let stack: Stack;
   let node: Pollable;
-  if (a.driver === "loopback") {
-    net = new VirtualNetwork({ seed, start: clock.now() });
-    stack = createStack({
+  const bootStack = (on: Clock): Stack =>
+    createStack({
       ...bootChecks(),
       plugins,
-      clock: net.clock,
+      clock: on,
       seed,
       log,
       logLevel: a.logLevel,
       name: "up",
     });
+  if (a.driver === "loopback") {
+    net = new VirtualNetwork({ seed, start: clock.now() });
+    stack = bootStack(net.clock);
     peerStack = createStack({ clock: net.clock, seed: seed ^ 0x5eed, name: "peer" });
     const link = net.link(a.mtu === undefined ? {} : { mtu: a.mtu });
     driver = link.a;
@@ -591,15 +593,7 @@ async function start(
     });
     node = realTimeNetwork(net, clock);
   } else if (a.driver === "vxlan") {
-    stack = createStack({
-      ...bootChecks(),
-      plugins,
-      clock,
-      seed,
-      log,
-      logLevel: a.logLevel,
-      name: "up",
-    });
+    stack = bootStack(clock);
     try {
       vx = await openVxlan({
         vni: a.vni!,
@@ -615,15 +609,7 @@ async function start(
     driver = vx;
     node = stack;
   } else {
-    stack = createStack({
-      ...bootChecks(),
-      plugins,
-      clock,
-      seed,
-      log,
-      logLevel: a.logLevel,
-      name: "up",
-    });
+    stack = bootStack(clock);
     try {
       tun = a.driver === "packet"
         ? openPacket({

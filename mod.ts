@@ -104,8 +104,10 @@ export {
 } from "./stack/manifest.ts";
 export type {
   Binding,
+  ConnectionStateEvent,
   HookJoin,
   HookPoint,
+  NeighborChangedEvent,
   OptionSpec,
   PluginContext,
   ProtocolHandlers,

@@ -1,44 +1,22 @@
 /**
  * `--log-level debug` for `up`: what each plugin is doing, as log lines —
- * its bindings at boot, then neighbour (ARP) changes and TCP connection
- * state changes, found by comparing snapshots of the stack's tables a few
- * times a second (the stack itself stays free of wall-clock timers), and
+ * its bindings at boot, then every neighbour (ARP) and TCP connection
+ * state change as the stack publishes it (`neighbor-changed` and
+ * `connection-state` events, seen by {@linkcode debugPlugin}),
  * rate-limited so a busy host does not flood the terminal.
  *
  * @module
  */
-import type { Stack } from "../mod.ts";
-
-/** One observable row: a key and what it looks like now. */
-export type Snapshot = ReadonlyMap<string, string>;
-
-/**
- * The changes from `before` to `after`, one line each: `KEY: OLD -> NEW`,
- * `KEY: NEW` when it appeared, `KEY: OLD -> gone` when it went.
- *
- * @example
- * ```ts
- * import { diffSnapshots } from "./_debug.ts";
- * import assert from "node:assert/strict";
- * const a = new Map([["x", "SYN-RECEIVED"], ["y", "ESTABLISHED"]]);
- * const b = new Map([["x", "ESTABLISHED"], ["z", "LISTEN"]]);
- * assert.deepEqual(diffSnapshots(a, b), [
- *   "x: SYN-RECEIVED -> ESTABLISHED",
- *   "z: LISTEN",
- *   "y: ESTABLISHED -> gone",
- * ]);
- * ```
- */
-export function diffSnapshots(before: Snapshot, after: Snapshot): string[] {
-  const out: string[] = [];
-  for (const [k, v] of after) {
-    const old = before.get(k);
-    if (old === undefined) out.push(`${k}: ${v}`);
-    else if (old !== v) out.push(`${k}: ${old} -> ${v}`);
-  }
-  for (const [k, v] of before) if (!after.has(k)) out.push(`${k}: ${v} -> gone`);
-  return out;
-}
+import type {
+  ConnectionStateEvent,
+  Instant,
+  NeighborChangedEvent,
+  PluginContext,
+  ProtocolHandlers,
+  ProtocolPlugin,
+  Stack,
+  StackEvent,
+} from "../mod.ts";
 
 /**
  * Lets at most `limit` lines through per `window` ms; says how many it
@@ -85,19 +63,6 @@ export class RateLimiter {
   }
 }
 
-function tcpSnapshot(stack: Stack): Snapshot {
-  const m = new Map<string, string>();
-  if (stack.service("tcp.sockets") === undefined) return m;
-  for (const s of stack.sockets()) m.set(`${s.local} ${s.remote}`, s.state);
-  return m;
-}
-
-function neighborSnapshot(stack: Stack): Snapshot {
-  const m = new Map<string, string>();
-  for (const n of stack.neighbors()) m.set(`${n.ifname} ${n.address}`, `${n.mac} ${n.state}`);
-  return m;
-}
-
 /** The boot-time lines: each plugin's bindings, hooks and services. */
 export function bindingLines(stack: Stack): string[] {
   const out: string[] = [];
@@ -112,38 +77,88 @@ export function bindingLines(stack: Stack): string[] {
   return out;
 }
 
+/** Where {@linkcode debugPlugin} writes: `source` is the publishing plugin. */
+export type DebugLog = (time: Instant, source: string, message: string) => void;
+
 /**
- * Starts watching `stack`: prints the bindings now, then every `interval`
- * ms the neighbour and TCP changes, through `log(source, message)`, at most
- * 50 lines a second. Returns the stopper.
+ * The line for a state-change event (`neighbor-changed`,
+ * `connection-state`), or null for any other event. `ifname` names an
+ * interface index.
+ *
+ * @example
+ * ```ts
+ * import { eventLine } from "./_debug.ts";
+ * import assert from "node:assert/strict";
+ * const ev = {
+ *   type: "connection-state", plugin: "tcp", local: "10.0.0.2:7", remote: "10.0.0.1:4000",
+ *   from: "SYN-RECEIVED", to: "ESTABLISHED",
+ * } as const;
+ * assert.equal(eventLine(ev, String), "connection 10.0.0.2:7 10.0.0.1:4000: SYN-RECEIVED -> ESTABLISHED");
+ * ```
  */
-export function watchStack(
-  stack: Stack,
-  log: (source: string, message: string) => void,
-  interval = 200,
-): () => void {
-  for (const l of bindingLines(stack)) {
-    const colon = l.indexOf(":");
-    log(l.slice(0, colon), l.slice(colon + 2));
+export function eventLine(ev: StackEvent, ifname: (ifindex: number) => string): string | null {
+  if (ev.type === "connection-state") {
+    const e = ev as ConnectionStateEvent;
+    return `connection ${e.local} ${e.remote}: ${e.from} -> ${e.to}`;
   }
-  let source = "";
-  const limiter = new RateLimiter((l) => log(source, l), { limit: 50, window: 1000 });
-  let tcp = tcpSnapshot(stack);
-  let neigh = neighborSnapshot(stack);
-  const tick = () => {
-    const now = performance.now();
-    const t = tcpSnapshot(stack);
-    const n = neighborSnapshot(stack);
-    source = "tcp";
-    for (const l of diffSnapshots(tcp, t)) limiter.line(`connection ${l}`, now);
-    source = "arp";
-    for (const l of diffSnapshots(neigh, n)) limiter.line(`neighbour ${l}`, now);
-    tcp = t;
-    neigh = n;
-  };
-  const id = setInterval(tick, interval);
-  return () => {
-    clearInterval(id);
-    tick(); // the last changes (connections reset at stop)
+  if (ev.type === "neighbor-changed") {
+    const e = ev as NeighborChangedEvent;
+    const mac = e.mac === null ? "" : ` ${e.mac}`;
+    return `neighbour ${ifname(e.ifindex)} ${e.address}: ${e.previous} -> ${e.state}${mac}`;
+  }
+  return null;
+}
+
+/**
+ * A plugin (layer "service", no bindings) that writes every neighbour and
+ * connection state change the stack publishes through `log`, at most
+ * `limit` lines a second of stack time (default 50; the rest are counted
+ * and reported when the next second opens). Events arrive as the changes
+ * happen, so a state lasting microseconds is logged too.
+ *
+ * @param log Receives each line with the stack time.
+ * @param options `limit`: lines a second.
+ * @returns The plugin, to add to the stack's plugin list.
+ *
+ * @example
+ * ```ts
+ * import { debugPlugin } from "./_debug.ts";
+ * import { createStack } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const p = debugPlugin(() => {});
+ * assert.equal(p.manifest.layer, "service");
+ * assert.deepEqual(p.manifest.binds, []);
+ * createStack({ plugins: [p] }).close();
+ * ```
+ */
+export function debugPlugin(log: DebugLog, options: { limit?: number } = {}): ProtocolPlugin {
+  return {
+    manifest: {
+      name: "debug-log",
+      version: "1.0.0",
+      api: "^1.0.0",
+      description: "up --log-level debug: neighbour and connection state changes as log lines",
+      layer: "service",
+      binds: [],
+      counters: [],
+    },
+    setup(ctx: PluginContext): ProtocolHandlers {
+      let source = "";
+      let time: Instant = 0;
+      const limiter = new RateLimiter((l) => log(time, source, l), {
+        limit: options.limit ?? 50,
+        window: 1000,
+      });
+      const ifname = (i: number) => ctx.interfaces.get(i)?.name ?? String(i);
+      return {
+        onEvent(ev) {
+          const line = eventLine(ev, ifname);
+          if (line === null) return;
+          source = (ev as ConnectionStateEvent | NeighborChangedEvent).plugin;
+          time = ctx.now();
+          limiter.line(line, time / 1000);
+        },
+      };
+    },
   };
 }

@@ -67,7 +67,7 @@ import {
 import { openPacket, type PacketDevice } from "../drivers/packet/mod.ts";
 import { openVxlan, parseEndpoint, type VxlanDevice } from "../drivers/vxlan/mod.ts";
 import { configurePeer } from "./_netns.ts";
-import { watchStack } from "./_debug.ts";
+import { bindingLines, debugPlugin } from "./_debug.ts";
 
 /** A stopper returned by a service's `start`. */
 export interface RunningService {
@@ -419,8 +419,6 @@ interface Running {
   peerStack: Stack | null;
   writer: PcapWriter | PcapngWriter | null;
   services: RunningService[];
-  /** Stops the `--log-level debug` watcher (after a last look). */
-  unwatch: (() => void) | null;
 }
 
 /**
@@ -557,9 +555,16 @@ async function start(
 ): Promise<Running> {
   const services = a.serve.map((s) => registry[s]!);
   const clock = new SystemClock();
-  const plugins = withEpoch(await servicePluginList(a, services), Date.now() * 1000 - clock.now());
-  const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const log = logLines(printError);
+  const list = await servicePluginList(a, services);
+  if (a.logLevel === "debug") {
+    // State changes as they happen, from the stack's events.
+    list.push(
+      debugPlugin((time, source, message) => log({ time, level: "debug", source, message })),
+    );
+  }
+  const plugins = withEpoch(list, Date.now() * 1000 - clock.now());
+  const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const onError = (e: unknown) => printError(errorLine("up", `stack poll failed: ${String(e)}`));
   let net: VirtualNetwork | null = null;
   let peerStack: Stack | null = null;
@@ -652,7 +657,6 @@ async function start(
     peerStack,
     writer: null,
     services: [],
-    unwatch: null,
   };
   try {
     if (a.capture !== undefined) {
@@ -684,10 +688,11 @@ async function start(
       if (handle) r.services.push(handle);
     }
     if (a.logLevel === "debug") {
-      r.unwatch = watchStack(
-        stack,
-        (source, message) => log({ time: stack.clock.now(), level: "debug", source, message }),
-      );
+      const time = stack.clock.now();
+      for (const l of bindingLines(stack)) {
+        const colon = l.indexOf(":");
+        log({ time, level: "debug", source: l.slice(0, colon), message: l.slice(colon + 2) });
+      }
     }
     const peer = a.peers[0];
     if (peer !== undefined) await checkPeer(stack, runner, peer.split("/")[0]!, printError);
@@ -732,7 +737,6 @@ async function stop(
     r.runner.kick();
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the driver write them
   }
-  r.unwatch?.();
   for (const s of r.services.splice(0).reverse()) {
     try {
       await s.close();

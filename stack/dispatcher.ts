@@ -517,6 +517,12 @@ export class Dispatcher {
       hooksWantDefrag: (point) => this.#hookDefrag.has(point),
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
       publish: (event) => this.publish(event),
+      hasEventListeners: () => {
+        for (const other of this.#plugins) {
+          if (other !== rec && other.handlers.onEvent && !other.quarantined) return true;
+        }
+        return false;
+      },
     };
   }
 

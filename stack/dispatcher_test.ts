@@ -776,3 +776,27 @@ Deno.test("Dispatcher isolates a flush handler that throws", () => {
   assert.equal(d.pool.outstanding, 0);
   d.close();
 });
+
+Deno.test("hasEventListeners() is true only when another live plugin has onEvent", () => {
+  const seen: boolean[] = [];
+  let ask = () => false;
+  const asker = testPlugin({ name: "asker" }, (ctx) => {
+    ask = () => ctx.hasEventListeners();
+    return { onEvent() {} }; // its own handler does not count
+  });
+  const d1 = new Dispatcher({ plugins: [asker] });
+  seen.push(ask());
+  const events: string[] = [];
+  const listener = testPlugin({ name: "listener" }, () => ({
+    onEvent(ev) {
+      events.push(ev.type);
+    },
+  }));
+  const d2 = new Dispatcher({ plugins: [asker, listener] });
+  seen.push(ask());
+  assert.deepEqual(seen, [false, true]);
+  d2.publish({ type: "x" });
+  assert.deepEqual(events, ["x"]);
+  d1.close();
+  d2.close();
+});

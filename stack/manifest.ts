@@ -210,9 +210,22 @@ export interface PluginContext {
   transmit(ifindex: number, pkt: PacketBuffer): void;
   /** Publishes an event to every plugin's `onEvent`. */
   publish(event: StackEvent): void;
+  /**
+   * Whether a plugin other than the caller has an `onEvent` handler (and is
+   * not quarantined): skip building an event nobody would see. A short walk
+   * over the plugin list; meant for rare events (state changes), not per
+   * packet.
+   */
+  hasEventListeners(): boolean;
 }
 
-/** Notifications (Rollup's "parallel" hooks): every plugin's `onEvent` sees them. */
+/**
+ * Notifications (Rollup's "parallel" hooks): every plugin's `onEvent` sees
+ * them. The core publishes the interface, address and quarantine events;
+ * protocols publish their state changes with the typed shapes below
+ * ({@linkcode NeighborChangedEvent}, {@linkcode ConnectionStateEvent});
+ * a plugin may publish its own `type`.
+ */
 export type StackEvent =
   | { readonly type: "interface-added"; readonly iface: NetInterface }
   | { readonly type: "interface-removed"; readonly iface: NetInterface }
@@ -225,7 +238,49 @@ export type StackEvent =
     readonly prefixLength: number;
   }
   | { readonly type: "plugin-quarantined"; readonly plugin: string }
+  | NeighborChangedEvent
+  | ConnectionStateEvent
   | { readonly type: string; readonly [k: string]: unknown };
+
+/**
+ * A neighbour cache entry (address resolution: ARP, NDP) changed state,
+ * appeared (`previous` is `"NONE"`) or went away (`state` is `"NONE"`).
+ * Published on every change, so a state that lasts a microsecond is seen.
+ */
+export interface NeighborChangedEvent {
+  readonly type: "neighbor-changed";
+  /** The publishing plugin ("arp"). */
+  readonly plugin: string;
+  /** The interface the entry belongs to. */
+  readonly ifindex: number;
+  /** The neighbour's network address, as text ("10.0.0.1", "fe80::1"). */
+  readonly address: string;
+  /** The state before: "INCOMPLETE", "REACHABLE", "STALE", "FAILED", "PERMANENT" or "NONE". */
+  readonly previous: string;
+  /** The state now (same names; "NONE": the entry was removed). */
+  readonly state: string;
+  /** The link address ("02:00:00:00:00:01"), or null while unresolved. */
+  readonly mac: string | null;
+}
+
+/**
+ * A connection changed state (for TCP, the RFC 9293 names: "SYN-SENT",
+ * "ESTABLISHED", …, "CLOSED" when it is gone). Published on every
+ * transition, in order.
+ */
+export interface ConnectionStateEvent {
+  readonly type: "connection-state";
+  /** The publishing plugin ("tcp"). */
+  readonly plugin: string;
+  /** Local endpoint, family-neutral ("10.0.0.2:7", "[::1]:7"). */
+  readonly local: string;
+  /** Remote endpoint, same format. */
+  readonly remote: string;
+  /** The state before the transition. */
+  readonly from: string;
+  /** The state after it. */
+  readonly to: string;
+}
 
 /** What `setup` returns. */
 export interface ProtocolHandlers {
@@ -258,7 +313,12 @@ export interface ProtocolHandlers {
   flush?(): void;
   /** Called once every plugin is set up: resolve optional services here. */
   ready?(): void;
-  /** Notifications. */
+  /**
+   * Notifications ({@linkcode StackEvent}): interface and address changes,
+   * quarantines, and protocols' state changes (`neighbor-changed`,
+   * `connection-state`), delivered synchronously as they happen. Must not
+   * call back into the publisher (it is mid-change); a throw is caught.
+   */
   onEvent?(event: StackEvent): void;
   /** Releases what the plugin holds when the stack closes. */
   teardown?(): void;

@@ -622,6 +622,8 @@ export interface LinkPairOptions {
   readonly mtu?: number;
   /** Per-plugin options of both hosts. */
   readonly plugins?: PluginOptions;
+  /** Plugins both hosts load after the defaults (each host sets them up anew). */
+  readonly extraPlugins?: readonly ProtocolPlugin[];
   /** Record host a's interface, both directions (`"pcapng"`: with directions). */
   readonly capture?: boolean | "pcapng";
 }
@@ -659,7 +661,7 @@ export function makeLink(options: LinkPairOptions = {}): LinkPair {
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.directions ? { directions: options.directions } : {}),
   });
-  const plugins = pluginsWith(options.plugins);
+  const plugins = pluginsWith(options.plugins, options.extraPlugins);
   const [aAddr, bAddr] = options.addresses ?? [["10.0.0.1/24"], ["10.0.0.2/24"]];
   const a = base.newStack("a", plugins);
   const b = base.newStack("b", plugins);

@@ -420,22 +420,36 @@ Deno.test(gated(INTEROP_NEEDS, {
   },
 }));
 
-Deno.test("up --log-level debug logs bindings at boot, neighbour and TCP state changes", async () => {
+Deno.test("up --log-level debug logs bindings at boot, neighbour and TCP state changes as they happen", async () => {
   const { SERVICES } = await import("../../plugins/services/mod.ts");
   const r = await up(
     ["--driver", "loopback", "--log-level", "debug", "--serve", "echo"],
-    () => new Promise((resolve) => setTimeout(resolve, 500)), // two looks at the tables
+    async (stack) => {
+      // A connection to our own echo service lives for microseconds: every
+      // state it passes through is still logged (events, not polling).
+      const c = await stack.connect({ hostname: "10.0.0.2", port: 7 }); // the default address
+      await c.write(new TextEncoder().encode("hi"));
+      await c.read(new Uint8Array(16));
+      c.close();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
     { services: SERVICES },
   );
   assert.equal(r.code, 0, r.err.join("\n"));
   const log = r.err.join("\n");
   assert.match(log, /^\d+\.\d{6} debug tcp: binds ip\.protocol 6, .*provides tcp\.sockets$/m);
   assert.match(log, /^\d+\.\d{6} debug arp: binds ethertype 0x806/m);
-  assert.match(log, /^\d+\.\d{6} debug arp: neighbour eth0 10\.0\.0\.1: 02:[0-9a-f:]+ REACHABLE$/m);
+  assert.match(log, /^\d+\.\d{6} debug debug-log: \(no bindings\)$/m);
+  assert.match(log, /^\d+\.\d{6} debug arp: neighbour eth0 10\.0\.0\.1: NONE -> INCOMPLETE$/m);
   assert.match(
     log,
-    /^\d+\.\d{6} debug tcp: connection 0\.0\.0\.0:7 0\.0\.0\.0:\*: LISTEN -> gone$/m,
+    /^\d+\.\d{6} debug arp: neighbour eth0 10\.0\.0\.1: INCOMPLETE -> REACHABLE 02:[0-9a-f:]+$/m,
   );
+  for (
+    const t of ["CLOSED -> SYN-SENT", "SYN-SENT -> ESTABLISHED", "SYN-RECEIVED -> ESTABLISHED"]
+  ) {
+    assert.match(log, new RegExp(`^\\d+\\.\\d{6} debug tcp: connection \\S+ \\S+: ${t}$`, "m"), t);
+  }
   const quiet = await up(["--driver", "loopback", "--serve", "echo"], undefined, {
     services: SERVICES,
   });

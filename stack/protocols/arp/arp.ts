@@ -248,13 +248,47 @@ export const arpPlugin: ProtocolPlugin = {
       }
     }
 
+    /**
+     * Publishes a `neighbor-changed` event (`previous` -> `n.state`) when
+     * another plugin listens; state changes are rare, never per packet.
+     */
+    function changed(n: Neighbor, previous: State | "NONE", state: State | "NONE"): void {
+      if (!ctx.hasEventListeners()) return;
+      ctx.publish({
+        type: "neighbor-changed",
+        plugin: "arp",
+        ifindex: n.ifindex,
+        address: formatIpv4Address(n.ip),
+        previous,
+        state,
+        mac: n.mac ? formatMac(n.mac) : null,
+      });
+    }
+
+    /** The one place an entry's state changes (after `create`): publishes it. */
+    function setState(n: Neighbor, state: State): void {
+      const previous = n.state;
+      if (previous === state) return;
+      n.state = state;
+      changed(n, previous, state);
+    }
+
     function remove(n: Neighbor): void {
       drop(n);
       lru.delete(n);
-      if (table(n.ifindex).delete(n.ip)) size--;
+      if (table(n.ifindex).delete(n.ip)) {
+        size--;
+        changed(n, n.state, "NONE");
+      }
     }
 
-    function create(ifindex: number, ip: number, state: State): Neighbor | undefined {
+    /** A new entry in `state`, with `mac` (retained as given) when known. */
+    function create(
+      ifindex: number,
+      ip: number,
+      state: State,
+      mac: Uint8Array | null = null,
+    ): Neighbor | undefined {
       if (size >= maxEntries) {
         // Evict the least recently used entry that is not INCOMPLETE (its
         // resolution is under way) or PERMANENT (configured), as Linux's
@@ -276,7 +310,7 @@ export const arpPlugin: ProtocolPlugin = {
         ifindex,
         ip,
         state,
-        mac: null,
+        mac,
         deadline: 0,
         retries: 0,
         probing: false,
@@ -286,6 +320,7 @@ export const arpPlugin: ProtocolPlugin = {
       table(ifindex).set(ip, n);
       lru.add(n);
       size++;
+      changed(n, "NONE", state);
       return n;
     }
 
@@ -293,7 +328,7 @@ export const arpPlugin: ProtocolPlugin = {
       if (n.state === "PERMANENT") return;
       // copy: retained past receive()
       n.mac = n.mac !== null && equalMac(n.mac, mac) ? n.mac : mac.slice();
-      n.state = "REACHABLE";
+      setState(n, "REACHABLE");
       touch(n);
       n.probing = false;
       n.retries = 0;
@@ -311,7 +346,7 @@ export const arpPlugin: ProtocolPlugin = {
             switch (n.state) {
               case "INCOMPLETE":
                 if (n.retries >= maxRetries) {
-                  n.state = "FAILED";
+                  setState(n, "FAILED");
                   drop(n, true);
                   n.deadline = now + failedTime;
                 } else {
@@ -321,7 +356,7 @@ export const arpPlugin: ProtocolPlugin = {
                 }
                 break;
               case "REACHABLE":
-                n.state = "STALE";
+                setState(n, "STALE");
                 n.deadline = now + staleTime;
                 break;
               case "STALE":
@@ -375,9 +410,9 @@ export const arpPlugin: ProtocolPlugin = {
         if (!onLink(iface.ipv4, arp.senderIp)) return "off_subnet";
         // Learned from its request, not confirmed: STALE, as Linux does, so
         // it is probed before use and is first to go when the cache is full.
-        const n = create(iface.index, arp.senderIp, "STALE");
+        // copy: retained past receive()
+        const n = create(iface.index, arp.senderIp, "STALE", sMac.slice());
         if (n) {
-          n.mac = sMac.slice(); // copy: retained past receive()
           n.deadline = now + staleTime;
           schedule(n);
         }
@@ -493,10 +528,11 @@ export const arpPlugin: ProtocolPlugin = {
       },
       addStatic(ifindex: number, address: number, mac: Uint8Array): void {
         const existing = table(ifindex).get(address);
-        const n = existing ?? create(ifindex, address, "PERMANENT");
+        const copy = mac.slice(); // copy: retained
+        const n = existing ?? create(ifindex, address, "PERMANENT", copy);
         if (!n) throw new RangeError("Cannot add static ARP entry: the cache is full");
-        n.state = "PERMANENT";
-        n.mac = mac.slice(); // copy: retained
+        n.mac = copy;
+        setState(n, "PERMANENT");
         flush(n);
       },
       onUnresolved(handler): void {

@@ -450,7 +450,7 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
     ep.recover =
       ep.iss;
   ep.sndBufStart = seqAdd(ep.iss, 1);
-  ep.state = SYN_SENT;
+  ep.setState(SYN_SENT);
   ep.lastRecv = now;
   const conn = new TcpConnImpl(ep);
   const promise = conn.connecting();

@@ -9,7 +9,7 @@
  * @module
  */
 import type { RouteService } from "../../services.ts";
-import { type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { formatIpKeyPort, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
 import type { Instant } from "../../clock.ts";
 import type { Timer } from "../../timers.ts";
 import { Assembler } from "./assembler.ts";
@@ -28,6 +28,7 @@ import {
   FIN_WAIT_1,
   FIN_WAIT_2,
   LAST_ACK,
+  stateName,
   SYN_RECEIVED,
   SYN_SENT,
   type TcpState,
@@ -61,8 +62,11 @@ export interface EndpointUser {
 export class TcpEndpoint {
   /** Shared per-stack state. */
   readonly core: TcpCore;
-  /** RFC 9293 state. */
-  state: TcpState = CLOSED;
+  #state: TcpState = CLOSED;
+  /** RFC 9293 state; it changes only through {@linkcode setState}. */
+  get state(): TcpState {
+    return this.#state;
+  }
   /** Local address (either family). */
   localAddr: IpKey;
   /** Local port. */
@@ -403,13 +407,13 @@ export class TcpEndpoint {
       case ESTABLISHED:
         this.finQueued = true;
         this.finSeq = this.dataEnd;
-        this.state = FIN_WAIT_1;
+        this.setState(FIN_WAIT_1);
         output(this);
         return;
       case CLOSE_WAIT:
         this.finQueued = true;
         this.finSeq = this.dataEnd;
-        this.state = LAST_ACK;
+        this.setState(LAST_ACK);
         output(this);
         return;
       default:
@@ -440,6 +444,29 @@ export class TcpEndpoint {
     this.destroy(error);
   }
 
+  /**
+   * The one place the state changes: sets it to `to` and, when another
+   * plugin listens for events, publishes a `connection-state` event (so no
+   * transition escapes an observer, however short). Transitions are a few
+   * per connection, never per segment; with no listener the cost is a short
+   * walk over the plugin list. Listeners must not call back into TCP.
+   */
+  setState(to: TcpState): void {
+    const from = this.#state;
+    if (from === to) return;
+    this.#state = to;
+    const ctx = this.core.ctx;
+    if (!ctx.hasEventListeners()) return;
+    ctx.publish({
+      type: "connection-state",
+      plugin: "tcp",
+      local: formatIpKeyPort(this.localAddr, this.localPort),
+      remote: formatIpKeyPort(this.remoteAddr, this.remotePort),
+      from: stateName(from),
+      to: stateName(to),
+    });
+  }
+
   /** Arms the close deadline (TIME-WAIT, orphan FIN-WAIT-2) `after` µs from now. */
   armCloseTimer(after: number): void {
     this.closeAt = this.core.now() + after;
@@ -448,7 +475,7 @@ export class TcpEndpoint {
 
   /** Enters TIME-WAIT for 2×MSL (RFC 9293 §3.10.7.4), freeing the buffers. */
   enterTimeWait(): void {
-    this.state = TIME_WAIT;
+    this.setState(TIME_WAIT);
     this.rtoAt = this.delackAt = this.keepAt = 0;
     this.sndBuf = null;
     this.scoreboard = null;
@@ -470,7 +497,7 @@ export class TcpEndpoint {
   destroy(error: Error | null): void {
     if (this.state === CLOSED) return;
     const wasSynRcvd = this.state === SYN_RECEIVED;
-    this.state = CLOSED;
+    this.setState(CLOSED);
     this.core.conns.remove(this);
     this.timer.cancel();
     this.rtoAt =

@@ -144,7 +144,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): Verdict {
     // Our FIN is acknowledged.
     switch (ep.state) {
       case FIN_WAIT_1:
-        ep.state = FIN_WAIT_2;
+        ep.setState(FIN_WAIT_2);
         if (ep.user === null) ep.armCloseTimer(core.cfg.finTimeout);
         break;
       case CLOSING:
@@ -178,7 +178,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): Verdict {
 function establish(ep: TcpEndpoint, seg: Segment): Verdict {
   const ls = ep.listener;
   if (ls !== null && !ls.childEstablished(ep)) return "accept_queue_full";
-  ep.state = ep.finQueued ? FIN_WAIT_1 : ESTABLISHED;
+  ep.setState(ep.finQueued ? FIN_WAIT_1 : ESTABLISHED);
   ep.sndWnd = seg.wnd * (1 << ep.sndWscale);
   ep.sndWl1 = seg.seq;
   ep.sndWl2 = seg.ack;
@@ -251,7 +251,7 @@ function synSent(ep: TcpEndpoint, seg: Segment): Verdict {
   ep.sndWl2 = seg.ack;
   if (!ackOk) {
     // Simultaneous open: SYN-RECEIVED, answer SYN-ACK with our ISS.
-    ep.state = SYN_RECEIVED;
+    ep.setState(SYN_RECEIVED);
     sendSyn(ep);
     return CONSUMED;
   }
@@ -261,7 +261,7 @@ function synSent(ep: TcpEndpoint, seg: Segment): Verdict {
   ep.rttStart = -1;
   ep.retries = ep.backoff = 0;
   ep.rtoAt = 0;
-  ep.state = ep.finQueued ? FIN_WAIT_1 : ESTABLISHED;
+  ep.setState(ep.finQueued ? FIN_WAIT_1 : ESTABLISHED);
   ep.quickAcks = core.cfg.quickAcks;
   ep.ackNow = true;
   ep.user?.onEstablished();

@@ -130,7 +130,7 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): Verd
   };
   const ep = new TcpEndpoint(core, tuple, true, cfg.congestionControl);
   ep.listener = ls;
-  ep.state = SYN_RECEIVED;
+  ep.setState(SYN_RECEIVED);
   ep.advMss = core.routeMss(seg.src);
   offerOptions(ep);
   negotiate(ep, seg.opts);
@@ -268,7 +268,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): Verdict | und
   ep.sndWnd = ep.maxSndWnd = seg.wnd * (1 << ep.sndWscale);
   ep.sndWl1 = seg.seq;
   ep.sndWl2 = seg.ack;
-  ep.state = ESTABLISHED;
+  ep.setState(ESTABLISHED);
   ep.quickAcks = cfg.quickAcks;
   ep.lastRecv = now;
   ep.listener = ls;

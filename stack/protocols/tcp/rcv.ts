@@ -233,11 +233,11 @@ export function processFin(ep: TcpEndpoint): boolean {
   switch (ep.state) {
     case SYN_RECEIVED:
     case ESTABLISHED:
-      ep.state = CLOSE_WAIT;
+      ep.setState(CLOSE_WAIT);
       break;
     case FIN_WAIT_1:
       // Our FIN not yet acknowledged (else we would be in FIN-WAIT-2).
-      ep.state = CLOSING;
+      ep.setState(CLOSING);
       break;
     case FIN_WAIT_2:
       ep.enterTimeWait();

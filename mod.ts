@@ -227,8 +227,8 @@ export type {
   VxlanStats,
   VxlanTransport,
 } from "./drivers/vxlan/mod.ts";
-export { openPacket, PacketDevice } from "./drivers/packet/mod.ts";
-export type { PacketOptions, PacketStats } from "./drivers/packet/mod.ts";
+// The FFI drivers (drivers/tun, drivers/packet) are imported from their own
+// mod.ts, so importing the library loads no FFI code.
 export type { IoStats } from "./drivers/tun/mod.ts";
 
 /** Options of {@linkcode createStack}. */

@@ -248,6 +248,7 @@ export type StackEvent =
  * Published on every change, so a state that lasts a microsecond is seen.
  */
 export interface NeighborChangedEvent {
+  /** The event type. */
   readonly type: "neighbor-changed";
   /** The publishing plugin ("arp"). */
   readonly plugin: string;
@@ -269,6 +270,7 @@ export interface NeighborChangedEvent {
  * transition, in order.
  */
 export interface ConnectionStateEvent {
+  /** The event type. */
   readonly type: "connection-state";
   /** The publishing plugin ("tcp"). */
   readonly plugin: string;

@@ -53,6 +53,8 @@ interface Neighbor {
   deadline: Instant;
   retries: number;
   probing: boolean;
+  /** Used since eviction last looked at it (CLOCK's reference bit). */
+  used: boolean;
   readonly queue: PacketBuffer[];
   /** Bytes held in `queue`: the capacity of each pooled buffer, not its data length. */
   queued: number;
@@ -154,7 +156,9 @@ export const arpPlugin: ProtocolPlugin = {
     let unresolvedHandler: ((ifindex: number, pkt: PacketBuffer) => void) | null = null;
     const cache = new Map<number, Map<number, Neighbor>>(); // ifindex -> ip -> entry
     let size = 0;
-    // Every entry, least recently used first (a use moves it to the end).
+    // Every entry in CLOCK order (approximate LRU): a use only sets `used`, so
+    // the send path does no Set reordering per packet; eviction gives used
+    // entries a second chance by moving them to the back.
     const lru = new Set<Neighbor>();
     // Neighbours with packets waiting, the one waiting longest first.
     const waiting = new Set<Neighbor>();
@@ -218,8 +222,25 @@ export const arpPlugin: ProtocolPlugin = {
     }
 
     function touch(n: Neighbor): void {
-      lru.delete(n);
-      lru.add(n);
+      n.used = true;
+    }
+
+    /**
+     * The entry to evict: the first in CLOCK order that is neither INCOMPLETE
+     * (resolution under way) nor PERMANENT and was not used since the last
+     * look; used ones lose their bit and go to the back. At most two passes.
+     */
+    function victim(): Neighbor | undefined {
+      let steps = 2 * lru.size;
+      for (const n of lru) {
+        if (steps-- <= 0) break;
+        if (n.state === "INCOMPLETE" || n.state === "PERMANENT") continue;
+        if (!n.used) return n;
+        n.used = false;
+        lru.delete(n);
+        lru.add(n);
+      }
+      return undefined;
     }
 
     function flush(n: Neighbor): void {
@@ -294,12 +315,10 @@ export const arpPlugin: ProtocolPlugin = {
         // resolution is under way) or PERMANENT (configured), as Linux's
         // neigh_forced_gc does: a flood of new senders cannot lock out the
         // neighbours the stack is talking to (issue 16).
-        for (const n of lru) {
-          if (n.state !== "INCOMPLETE" && n.state !== "PERMANENT") {
-            c.evicted.value++;
-            remove(n);
-            break;
-          }
+        const old = victim();
+        if (old !== undefined) {
+          c.evicted.value++;
+          remove(old);
         }
         if (size >= maxEntries) {
           c.cacheFull.value++;
@@ -314,6 +333,7 @@ export const arpPlugin: ProtocolPlugin = {
         deadline: 0,
         retries: 0,
         probing: false,
+        used: false,
         queue: [],
         queued: 0,
       };

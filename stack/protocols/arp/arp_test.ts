@@ -334,6 +334,23 @@ Deno.test("arp cache is bounded by maxEntries; the least recently used entry is 
   return p.done;
 });
 
+Deno.test("arp cache eviction spares an entry in use: it gets a second chance, an unused one goes", async () => {
+  const h = host({ plugins: { arp: { maxEntries: 3 } } });
+  for (let i = 11; i <= 13; i++) {
+    h.inject(request("10.0.0.1", `02:00:00:00:01:${i}`, `10.0.0.${i}`));
+  }
+  // 10.0.0.11 is the oldest entry, but we send to it: it must survive.
+  const p = track(h.stack.ping("10.0.0.11", { timeout: ms(10) }));
+  h.runFor(0);
+  h.inject(request("10.0.0.1", "02:00:00:00:01:14", "10.0.0.14"));
+  const left = h.stack.neighbors().map((n) => n.address).sort();
+  assert.deepEqual(left, ["10.0.0.11", "10.0.0.13", "10.0.0.14"]);
+  assert.equal(h.counter("arp.cache.evicted"), 1);
+  h.runFor(ms(10));
+  h.finish();
+  await p.done;
+});
+
 Deno.test("arp cache full of INCOMPLETE entries refuses a new neighbour as cache.full", () => {
   const h = host({ plugins: { arp: { maxEntries: 2 } } });
   const pings = [7, 8, 9].map((i) => track(h.stack.ping(`10.0.0.${i}`, { timeout: ms(10) })));

@@ -141,6 +141,7 @@ export function debugPlugin(log: DebugLog, options: { limit?: number } = {}): Pr
       layer: "service",
       binds: [],
       counters: [],
+      events: ["neighbor-changed", "connection-state"],
     },
     setup(ctx: PluginContext): ProtocolHandlers {
       let source = "";

@@ -149,6 +149,11 @@ export const MAX_DISPATCH_STEPS = 32;
  */
 export const MAX_FLUSH_ROUNDS = 8;
 
+/** Whether a plugin with `m` takes events of `type` (manifest `events`; absent: all). */
+function takesEvent(m: ProtocolManifest, type: string): boolean {
+  return m.events === undefined || m.events.includes(type);
+}
+
 /** @internal One loaded plugin. */
 interface PluginRecord {
   readonly name: string;
@@ -517,9 +522,11 @@ export class Dispatcher {
       hooksWantDefrag: (point) => this.#hookDefrag.has(point),
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
       publish: (event) => this.publish(event),
-      hasEventListeners: () => {
+      hasEventListeners: (type?: string) => {
         for (const other of this.#plugins) {
-          if (other !== rec && other.handlers.onEvent && !other.quarantined) return true;
+          if (other !== rec && other.handlers.onEvent && !other.quarantined) {
+            if (type === undefined || takesEvent(other.manifest, type)) return true;
+          }
         }
         return false;
       },
@@ -824,7 +831,9 @@ export class Dispatcher {
   publish(event: StackEvent): void {
     for (const rec of this.#plugins) {
       const h = rec.handlers.onEvent;
-      if (h && !rec.quarantined) this.#guard(rec, () => h.call(rec.handlers, event));
+      if (h && !rec.quarantined && takesEvent(rec.manifest, event.type)) {
+        this.#guard(rec, () => h.call(rec.handlers, event));
+      }
     }
   }
 

@@ -800,3 +800,32 @@ Deno.test("hasEventListeners() is true only when another live plugin has onEvent
   d1.close();
   d2.close();
 });
+
+Deno.test("manifest events: a plugin gets only the event types it declares; hasEventListeners(type) says so", () => {
+  let ask: (type?: string) => boolean = () => false;
+  const asker = testPlugin({ name: "asker" }, (ctx) => {
+    ask = (type) => ctx.hasEventListeners(type);
+    return {};
+  });
+  const got: string[] = [];
+  const picky = testPlugin({ name: "picky", events: ["address-added"] }, () => ({
+    onEvent(ev) {
+      got.push(ev.type);
+    },
+  }));
+  const d = new Dispatcher({ plugins: [asker, picky] });
+  assert.equal(ask("address-added"), true);
+  assert.equal(ask("connection-state"), false);
+  assert.equal(ask(), true);
+  d.publish({ type: "connection-state" });
+  d.publish({ type: "address-added" });
+  assert.deepEqual(got, ["address-added"]);
+  d.close();
+});
+
+Deno.test("manifest events must be an array of strings", () => {
+  assert.throws(
+    () => new Dispatcher({ plugins: [testPlugin({ name: "bad", events: "all" as never })] }),
+    /events must be an array of strings/,
+  );
+});

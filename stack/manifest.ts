@@ -120,6 +120,13 @@ export interface ProtocolManifest {
   readonly counters: readonly string[];
   /** Its options and their defaults. */
   readonly options?: Readonly<Record<string, OptionSpec>>;
+  /**
+   * The event types its `onEvent` takes (`"address-added"`, …); absent: every
+   * type. Events of other types are not delivered to it, and a publisher
+   * asking {@linkcode PluginContext.hasEventListeners} for a type nobody
+   * takes can skip building the event.
+   */
+  readonly events?: readonly string[];
 }
 
 /** A dispatch table handle (resolved once at set-up; lookups are by key). */
@@ -211,12 +218,13 @@ export interface PluginContext {
   /** Publishes an event to every plugin's `onEvent`. */
   publish(event: StackEvent): void;
   /**
-   * Whether a plugin other than the caller has an `onEvent` handler (and is
-   * not quarantined): skip building an event nobody would see. A short walk
-   * over the plugin list; meant for rare events (state changes), not per
-   * packet.
+   * Whether a plugin other than the caller has an `onEvent` handler that
+   * takes events of `type` (every type when omitted; see the manifest's
+   * `events`) and is not quarantined: skip building an event nobody would
+   * see. A short walk over the plugin list; meant for rare events (state
+   * changes), not per packet.
    */
-  hasEventListeners(): boolean;
+  hasEventListeners(type?: string): boolean;
 }
 
 /**
@@ -425,6 +433,9 @@ export function validateManifest(m: unknown, position = 0): ProtocolManifest {
     if (r[k] !== undefined && !isStringArray(r[k])) fail(`${k} must be an array of strings`);
   }
   if (!isStringArray(r.counters)) fail("counters must be an array of strings");
+  if (r.events !== undefined && !isStringArray(r.events)) {
+    fail("events must be an array of strings");
+  }
   for (const c of r.counters as string[]) {
     if (RESERVED_COUNTER_NAMES.includes(c)) fail(`counter "${c}" is reserved for the dispatcher`);
   }

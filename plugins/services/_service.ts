@@ -90,6 +90,7 @@ export function serviceManifest(
     requires: TRANSPORT_REQUIRES,
     counters: [...HOST_COUNTERS, ...m.counters],
     options: m.options,
+    events: ["address-added"],
   };
 }
 

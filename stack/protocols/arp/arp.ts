@@ -75,6 +75,7 @@ export const arpPlugin: ProtocolPlugin = {
     layer: "network",
     dependencies: ["ethernet"],
     binds: [{ table: "ethertype", key: ETHERTYPE_ARP }],
+    events: ["address-added", "interface-removed", "link-changed"],
     provides: ["arp.resolve"],
     requires: ["ethernet.send"],
     counters: [
@@ -274,7 +275,7 @@ export const arpPlugin: ProtocolPlugin = {
      * another plugin listens; state changes are rare, never per packet.
      */
     function changed(n: Neighbor, previous: State | "NONE", state: State | "NONE"): void {
-      if (!ctx.hasEventListeners()) return;
+      if (!ctx.hasEventListeners("neighbor-changed")) return;
       ctx.publish({
         type: "neighbor-changed",
         plugin: "arp",

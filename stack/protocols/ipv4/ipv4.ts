@@ -69,6 +69,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     description: "IPv4: validation, delivery, reassembly, routing, forwarding, fragmentation",
     layer: "network",
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV4 }],
+    events: ["address-added", "address-removed"],
     exposes: ["ip.protocol"],
     provides: ["ipv4.send", "ipv4.routes", "ipv4.route"],
     requires: [

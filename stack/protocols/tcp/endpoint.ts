@@ -456,7 +456,7 @@ export class TcpEndpoint {
     if (from === to) return;
     this.#state = to;
     const ctx = this.core.ctx;
-    if (!ctx.hasEventListeners()) return;
+    if (!ctx.hasEventListeners("connection-state")) return;
     ctx.publish({
       type: "connection-state",
       plugin: "tcp",

@@ -173,38 +173,8 @@ Deno.test({
 Deno.test("replay of a cut-off capture replays what precedes the cut, names the offset, exits 1", async () => {
   const w = new PcapWriter({ linkType: 101 });
   // Two ICMP echo requests 10.0.0.1 -> 10.0.0.2.
-  const echo = new Uint8Array([
-    0x45,
-    0,
-    0,
-    28,
-    0,
-    1,
-    0,
-    0,
-    64,
-    1,
-    0x66,
-    0xde,
-    10,
-    0,
-    0,
-    1,
-    10,
-    0,
-    0,
-    2,
-    8,
-    0,
-    0xf7,
-    0xfe,
-    0,
-    1,
-    0,
-    0,
-  ]);
-  w.write({ timestamp: 1_000_000, data: echo });
-  w.write({ timestamp: 2_000_000, data: echo });
+  w.write({ timestamp: 1_000_000, data: ECHO_REQUEST });
+  w.write({ timestamp: 2_000_000, data: ECHO_REQUEST });
   const file = w.bytes();
   await withTemp(".pcap", async (path) => {
     await Deno.writeFile(path, file.subarray(0, file.length - 3));

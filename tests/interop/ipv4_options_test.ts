@@ -3,92 +3,43 @@
  * `ping -T` get their options back filled in by the stack, and an echo
  * request with a malformed option (sent raw by scapy) gets ICMP Parameter
  * Problem with the right pointer. Linux is 10.0.0.1, the stack 10.0.0.2,
- * both inside a private namespace named after this process
- * (`ipopt<pid>-<n>`), deleted afterwards; the tcpdump capture of each test
- * is checked with tshark.
+ * both inside a private namespace per test (`withDevice`), deleted
+ * afterwards; the tcpdump capture of each test is checked with tshark.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { gated } from "../_require.ts";
-import { createStack, DEFAULT_PLUGINS, type Stack } from "../../mod.ts";
-import { openTun, RealTimeRunner, type TunDevice } from "../../drivers/tun/mod.ts";
-import { SystemClock } from "../../stack/clock.ts";
-import { addNetns, deleteNetns } from "../../cli/_netns.ts";
+import { DEFAULT_PLUGINS } from "../../mod.ts";
 import {
-  configurePeer,
+  type DeviceHarness,
   INTEROP_NEEDS,
   LINUX_ADDRESS,
-  netnsExec,
   STACK_ADDRESS,
-  startTcpdump,
-  type Tcpdump,
+  withDevice,
 } from "./_netns.ts";
 import { assertTsharkClean, CHECKSUM_PREFERENCES, runTshark } from "../_tshark.ts";
 
 const SCAPY = "/usr/bin/python3";
 
-let serial = 0;
-
-interface Env {
-  readonly netns: string;
-  readonly dev: TunDevice;
-  readonly stack: Stack;
-  readonly pcap: string;
-  exec(command: readonly string[], seconds: number): ReturnType<typeof netnsExec>;
-}
-
 /**
- * A stack on `tun<pid>` inside namespace `ipopt<pid>-<n>`, with IP
- * timestamps in real milliseconds since midnight UT (`epoch`: the
- * wall clock read here, in the test, never in the stack).
+ * A stack on a TUN device in a namespace of its own (`withDevice`), with IP
+ * timestamps in real milliseconds since midnight UT (`epoch`: the wall clock
+ * read here, in the test, never in the stack); the capture must be clean in
+ * tshark but for `allowWarnings`.
  */
-async function withStack(fn: (e: Env) => Promise<void>, allowWarnings?: RegExp): Promise<void> {
-  const netns = `ipopt${Deno.pid}-${++serial}`;
-  const devName = `tun${Deno.pid % 100000}`;
-  const pcap = await Deno.makeTempFile({ prefix: `${netns}-`, suffix: ".pcap" });
-  await addNetns(netns);
-  let dev: TunDevice | null = null;
-  let stack: Stack | null = null;
-  let runner: RealTimeRunner | null = null;
-  let dump: Tcpdump | null = null;
-  try {
-    const clock = new SystemClock();
-    const epoch = Date.now() * 1000 - clock.now();
-    stack = createStack({
-      clock,
-      seed: 7,
-      plugins: DEFAULT_PLUGINS.map((plugin) =>
+function withStack(fn: (e: DeviceHarness) => Promise<void>, allowWarnings?: RegExp): Promise<void> {
+  return withDevice({
+    mode: "tun",
+    plugins: (clock) => {
+      const epoch = Date.now() * 1000 - clock.now();
+      return DEFAULT_PLUGINS.map((plugin) =>
         plugin.manifest.name === "ipv4" ? { plugin, options: { epoch } } : plugin
-      ),
-    });
-    dev = openTun({ mode: "tun", name: devName, netns });
-    stack.addInterface({ driver: dev, addresses: [`${STACK_ADDRESS}/24`] });
-    runner = new RealTimeRunner(stack, { clock });
-    dev.onBatch = runner.kick;
-    runner.start();
-    await configurePeer(dev.name, { addresses: [`${LINUX_ADDRESS}/24`], netns });
-    dump = await startTcpdump(netns, dev.name, pcap);
-    await fn({
-      netns,
-      dev,
-      stack,
-      pcap,
-      exec: (command, seconds) => netnsExec(netns, command, seconds),
-    });
-    await dump.stop();
-    dump = null;
-    // No malformed packets, no bad checksums, no warnings but those allowed.
-    await assertTsharkClean(pcap, allowWarnings ? { allowWarnings: [allowWarnings] } : {});
-  } finally {
-    await dump?.stop();
-    runner?.stop();
-    stack?.close();
-    dev?.close();
-    await dev?.closed;
-    await deleteNetns(netns);
-    await Deno.remove(pcap).catch(() => {});
-  }
+      );
+    },
+    checkCapture: (pcap) =>
+      assertTsharkClean(pcap, allowWarnings ? { allowWarnings: [allowWarnings] } : {}),
+  }, fn);
 }
 
 /** tshark fields of the frames matching `filter`, one line per frame, tab-separated. */

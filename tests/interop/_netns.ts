@@ -34,8 +34,8 @@ import {
   randomNetnsName,
   withNetns as withNamedNetns,
 } from "../../cli/_netns.ts";
-import { CHECKSUM_PREFERENCES, runTshark, tsharkUnavailable } from "../_tshark.ts";
-import { cannotCheck, missing, type Requirement } from "../_require.ts";
+import { runTshark, tsharkProblems } from "../_tshark.ts";
+import { missing, type Requirement } from "../_require.ts";
 
 export { configurePeer, ip, netnsExec, randomNetnsName, runCommand } from "../../cli/_netns.ts";
 
@@ -198,22 +198,15 @@ export async function startTcpdump(
 }
 
 /**
- * Problems tshark reports in `file`: malformed packets, bad IP/TCP/UDP/ICMP
- * checksums, any expert warning or error; one line each. Undefined when
- * tshark is not installed (outside CI only: under CI that throws).
+ * Problems tshark reports in `file`, one line each: the one checker of
+ * `tests/_tshark.ts` ({@linkcode tsharkProblems}: malformed packets, bad
+ * checksums, expert errors and warnings), as text for `assert.deepEqual(x, [])`.
+ * Undefined when tshark is not installed (outside CI only: under CI that throws).
  */
 export async function captureProblems(file: string): Promise<string[] | undefined> {
-  const why = await tsharkUnavailable();
-  if (why !== undefined) {
-    cannotCheck(`${file} with tshark`, why);
-    return undefined;
-  }
-  const out = await runTshark(file, [
-    ...CHECKSUM_PREFERENCES,
-    "-Y",
-    "_ws.malformed || _ws.expert.severity >= warning",
-  ]);
-  return out.split("\n").filter((l) => l.trim() !== "");
+  const r = await tsharkProblems(file);
+  if (r.skipped !== undefined) return undefined;
+  return r.problems.map((p) => `frame ${p.frame}: ${p.kind}: ${p.message} (${p.info})`);
 }
 
 /** Number of packets in a capture, by tshark. */

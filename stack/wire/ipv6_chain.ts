@@ -182,6 +182,11 @@ export class Ipv6Chain {
   headers = 0;
   /** Offset of the Fragment header, or -1. */
   fragmentAt = -1;
+  /**
+   * Offset of the Next Header byte that names the Fragment header (the end
+   * of the Unfragmentable Part's chain, rewritten by reassembly), or -1.
+   */
+  fragmentNamedAt = -1;
   /** Fragment Offset in bytes. */
   fragmentOffset = 0;
   /** The M flag. */
@@ -346,6 +351,7 @@ export function walkIpv6Chain(
   out.start = off;
   out.headers = 0;
   out.fragmentAt = -1;
+  out.fragmentNamedAt = -1;
   out.fragmentOffset = 0;
   out.moreFragments = false;
   out.identification = 0;
@@ -380,6 +386,7 @@ export function walkIpv6Chain(
       if (out.fragmentAt >= 0) return out.fail("nested_fragment", -1, 0);
       const word = (b[at + 2]! << 8) | b[at + 3]!;
       out.fragmentAt = at;
+      out.fragmentNamedAt = nhAt;
       out.fragmentOffset = word & 0xfff8;
       out.moreFragments = (word & 1) !== 0;
       out.identification = ((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) |

@@ -192,6 +192,7 @@ Deno.test("ipv6 chain: a non-first fragment stops the walk at its data", () => {
   assert.equal(c.problem, null);
   assert.ok(c.isFragment);
   assert.equal(c.fragmentAt, 40);
+  assert.equal(c.fragmentNamedAt, 6);
   assert.equal(c.fragmentOffset, 1232);
   assert.ok(c.moreFragments);
   assert.equal(c.identification, 0xdeadbeef);
@@ -235,6 +236,7 @@ Deno.test("ipv6 chain: a first fragment holding its whole chain and TCP header w
   assert.equal(c.protocol, TCP);
   assert.equal(c.upperAt, 56);
   assert.equal(c.headers, 2);
+  assert.equal(c.fragmentNamedAt, 6);
 });
 
 Deno.test("ipv6 chain: a first fragment whose chain goes on past it is Parameter Problem code 3, pointer 0 (RFC 7112 §5)", () => {

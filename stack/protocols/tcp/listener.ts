@@ -17,7 +17,7 @@ import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../..
 import { defaultMss, IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { segmentArrives } from "./input.ts";
-import { initialSequenceNumber } from "./isn.ts";
+import { initialSequenceNumber, timestampOffset } from "./isn.ts";
 import { negotiate, offerOptions, setPeerMss } from "./options.ts";
 import { sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
@@ -26,6 +26,7 @@ import {
   checkCookie,
   cookieMssIndex,
   cookieMssTable,
+  cookieTimestamp,
   makeCookie,
   TS_OPT_MASK,
 } from "./syncookie.ts";
@@ -182,8 +183,15 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   // Without timestamps there is nowhere to keep SACK and window scale (Linux too).
   const ws = ts && cfg.windowScaling && opts.windowScale >= 0;
   const sack = ts && cfg.sack && opts.sackPermitted;
-  let tsVal = (Math.floor(now / 1000) & ~TS_OPT_MASK) >>> 0;
-  tsVal |= (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0);
+  // The connection's own timestamp clock (the offset is a function of the
+  // tuple, so the connection rebuilt from the cookie continues it).
+  const tsVal = ts
+    ? cookieTimestamp(
+      (Math.floor(now / 1000) +
+        timestampOffset(core.tsHash, seg.dst, seg.dstPort, seg.src, seg.srcPort)) >>> 0,
+      (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0),
+    )
+    : 0;
   const repr: TcpRepr = {
     srcPort: seg.dstPort,
     dstPort: seg.srcPort,

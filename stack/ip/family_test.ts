@@ -9,15 +9,44 @@ import { createStack, type Stack } from "../../mod.ts";
 import type { ProtocolPlugin } from "../manifest.ts";
 import type { PacketBuffer } from "../packet.ts";
 import type { Route, RouteService, UdpService, UdpSocket } from "../services.ts";
-import { sumBytes } from "../wire/checksum.ts";
+import { finishChecksum, sumBytes } from "../wire/checksum.ts";
 import { pseudoHeaderSumV6 } from "../wire/checksum.ts";
-import { IpAddress, type IpKey, isUnspecifiedKey, writeIpKey } from "../wire/ip_address.ts";
+import {
+  IpAddress,
+  type IpKey,
+  ipKeyHash,
+  isUnspecifiedKey,
+  writeIpKey,
+} from "../wire/ip_address.ts";
+import {
+  emitTcp,
+  parseTcp,
+  TCP_ACK,
+  TCP_SYN,
+  tcpHeaderLength,
+  TcpPacket,
+  type TcpRepr,
+} from "../wire/tcp.ts";
+import { pluginsWith } from "../../tests/_harness.ts";
 import { TransportErrorKind } from "./transport_error.ts";
 
 const OURS = IpAddress.parse("fd00::1")!;
 
+/** Options of the stand-in. */
+interface StandinOptions {
+  /**
+   * Routes every other IPv6 destination, with this path MTU, from
+   * {@linkcode OURS}; what is sent there is kept in `sent`, not delivered.
+   */
+  readonly remoteMtu?: number;
+}
+
 interface Standin {
   plugin: ProtocolPlugin;
+  /** IPv6 packets (header included) sent to remote destinations. */
+  sent: Uint8Array[];
+  /** Delivers an IPv6 packet from `src` to `dst` carrying `payload` of `protocol`. */
+  inject(src: IpKey, dst: IpKey, protocol: number, payload: Uint8Array): void;
   /** Checksums of the transport packets sent, checked against the wire's pseudoHeaderSumV6. */
   checksumsOk: boolean[];
   /** Delivers an error of `kind` quoting the last packet sent with protocol `proto`. */
@@ -26,10 +55,13 @@ interface Standin {
   hold: boolean;
 }
 
-function ipv6Standin(): Standin {
+function ipv6Standin(options: StandinOptions = {}): Standin {
   const checksumsOk: boolean[] = [];
+  const sent: Uint8Array[] = [];
+  const remoteMtu = options.remoteMtu;
   let lastSent: Uint8Array | null = null;
   let deliverError: (proto: number, kind: number, info: number) => void = () => {};
+  let deliverPacket: (bytes: Uint8Array) => void = () => {};
   const plugin: ProtocolPlugin = {
     manifest: {
       name: "ipv6standin",
@@ -58,11 +90,12 @@ function ipv6Standin(): Standin {
         _ttl: number,
         _flags: number,
       ): string | undefined {
-        if (typeof dst === "number" || !isLocal(dst)) {
+        const remote = typeof dst !== "number" && !isLocal(dst) && remoteMtu !== undefined;
+        if (typeof dst === "number" || !isLocal(dst) && !remote) {
           pkt.release();
           return "no_route";
         }
-        if (isUnspecifiedKey(src)) src = dst;
+        if (isUnspecifiedKey(src)) src = remote ? OURS.key : dst;
         const len = pkt.length;
         const s6 = IpAddress.fromKey(src).bytes();
         const d6 = IpAddress.fromKey(dst).bytes();
@@ -79,28 +112,32 @@ function ipv6Standin(): Standin {
         writeIpKey(src, b, at + 8);
         writeIpKey(dst, b, at + 24);
         lastSent = b.slice(at, pkt.end); // copy: kept for error()
-        if (standin.hold) {
+        if (remote) sent.push(lastSent);
+        if (remote || standin.hold) {
           pkt.release();
           return undefined;
         }
         queue.push(pkt);
         if (draining) return undefined;
         draining = true;
-        for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-          const h = p.start;
-          p.l3 = h;
-          p.family = 6;
-          p.srcAt = h + 8;
-          p.dstAt = h + 24;
-          p.proto = p.buf[h + 6]!;
-          p.ttl = p.buf[h + 7]!;
-          p.l4 = p.start = h + 40;
-          ctx.deliver(protocols, p.proto, p, ctx.interfaces.list()[0]!);
-          p.release();
-        }
+        for (let p = queue.shift(); p !== undefined; p = queue.shift()) deliverUp(p);
         draining = false;
         return undefined;
       }
+      /** Hands an IPv6 packet (data = header + payload) to the transports; releases it. */
+      function deliverUp(p: PacketBuffer): void {
+        const h = p.start;
+        p.l3 = h;
+        p.family = 6;
+        p.srcAt = h + 8;
+        p.dstAt = h + 24;
+        p.proto = p.buf[h + 6]!;
+        p.ttl = p.buf[h + 7]!;
+        p.l4 = p.start = h + 40;
+        ctx.deliver(protocols, p.proto, p, ctx.interfaces.list()[0]!);
+        p.release();
+      }
+      deliverPacket = (bytes) => deliverUp(ctx.pool.copyOf(bytes));
       deliverError = (proto, kind, info) => {
         const q = ctx.pool.copyOf(lastSent!);
         q.l3 = q.start;
@@ -118,7 +155,7 @@ function ipv6Standin(): Standin {
         family: 6,
         headerLength: 40,
         minimumMtu: 1280,
-        pathMtu: (d) => isLocal(d) ? 65535 : 0,
+        pathMtu: (d) => isLocal(d) ? 65535 : remoteMtu ?? 0,
         pmtuExpires: () => 0,
         route(destination) {
           if (!isLocal(destination.key)) return "no_route";
@@ -139,7 +176,8 @@ function ipv6Standin(): Standin {
             },
           } satisfies Route;
         },
-        selectSource: (d) => isLocal(d) ? d : IpAddress.ANY6.key,
+        selectSource: (d) =>
+          isLocal(d) ? d : remoteMtu !== undefined ? OURS.key : IpAddress.ANY6.key,
         send,
         isLocal,
         isAssigned: (a) => a === OURS.key,
@@ -150,6 +188,18 @@ function ipv6Standin(): Standin {
   };
   const standin: Standin = {
     plugin,
+    sent,
+    inject(src, dst, protocol, payload) {
+      const b = new Uint8Array(40 + payload.length);
+      b[0] = 0x60;
+      new DataView(b.buffer).setUint16(4, payload.length);
+      b[6] = protocol;
+      b[7] = 64;
+      writeIpKey(src, b, 8);
+      writeIpKey(dst, b, 24);
+      b.set(payload, 40);
+      deliverPacket(b);
+    },
     checksumsOk,
     error: (proto, kind, info) => deliverError(proto, kind, info),
     hold: false,
@@ -157,13 +207,29 @@ function ipv6Standin(): Standin {
   return standin;
 }
 
-function stackWith(standin: Standin | null): Stack {
+function stackWith(
+  standin: Standin | null,
+  options: { tcp?: Record<string, number | boolean>; mtu?: number; sent?: Uint8Array[] } = {},
+): Stack {
   const stack = createStack({
     seed: 1,
-    ...(standin === null ? {} : { extraPlugins: [standin.plugin] }),
+    plugins: pluginsWith(
+      options.tcp === undefined ? {} : { tcp: options.tcp },
+      standin === null ? [] : [standin.plugin],
+    ),
   });
+  const sent = options.sent;
   stack.addInterface({
-    driver: { linkType: 101, mtu: 1500, attach() {}, transmit: (p) => p.release(), close() {} },
+    driver: {
+      linkType: 101,
+      mtu: options.mtu ?? 1500,
+      attach() {},
+      transmit(p) {
+        sent?.push(p.data.slice()); // copy: kept for the test
+        p.release();
+      },
+      close() {},
+    },
     addresses: ["10.0.0.1/24"],
   });
   return stack;
@@ -283,4 +349,116 @@ Deno.test("tcp lowers the MSS on an IPv6 packet-too-big by kind, with the route'
   s.close();
   listener.close();
   stack.close();
+});
+
+/** The TCP header in a packet the stand-in or the link kept (after `ipHeader` bytes). */
+function tcpOf(packet: Uint8Array, ipHeader = 40): TcpRepr {
+  const p = TcpPacket.check(packet.subarray(ipHeader));
+  assert.ok(typeof p !== "string", String(p));
+  const r = parseTcp(p, { src: 0, dst: 0 }, { verifyChecksum: false });
+  assert.ok(typeof r !== "string", String(r));
+  return r;
+}
+
+/** A TCP segment from `src` to `dst` (IPv6), with its checksum. */
+function tcpBytes(repr: TcpRepr, src: IpKey, dst: IpKey): Uint8Array {
+  const b = new Uint8Array(tcpHeaderLength(repr));
+  emitTcp(repr, b, { src: 0, dst: 0 });
+  b[16] = b[17] = 0;
+  const s6 = IpAddress.fromKey(src).bytes(), d6 = IpAddress.fromKey(dst).bytes();
+  new DataView(b.buffer).setUint16(
+    16,
+    finishChecksum(sumBytes(b, pseudoHeaderSumV6(s6, d6, 6, b.length))),
+  );
+  return b;
+}
+
+function syn(srcPort: number, options: Partial<TcpRepr> = {}): TcpRepr {
+  return {
+    srcPort,
+    dstPort: 80,
+    seq: 1000,
+    ack: 0,
+    flags: TCP_SYN,
+    window: 65535,
+    payloadLength: 0,
+    ...options,
+  };
+}
+
+/**
+ * Two IPv6 peers that differ only in their high 96 bits (the low 32 are
+ * `::1`) and whose unkeyed 32-bit fold is the same: TCP used to hash that
+ * fold, so such a pair (easy to compute) shared ISNs, timestamp offsets,
+ * cookies and ephemeral ports.
+ */
+const PEER_A = IpAddress.parse("2001:db8:cead:7bb7:38c3::1")!.key;
+const PEER_B = IpAddress.parse("2001:db8:e5be:19f5:dd36::1")!.key;
+
+Deno.test("tcp over IPv6: peers differing only in the high 96 bits get different ISNs, timestamp offsets, cookies and ports", async () => {
+  assert.equal(ipKeyHash(PEER_A), ipKeyHash(PEER_B), "the pair folds to the same 32 bits");
+  // Each answer from a fresh stack with the same seed and clock: only the peer differs.
+  function synAckTo(peer: IpKey, cookie: boolean): TcpRepr {
+    const v6 = ipv6Standin({ remoteMtu: 1500 });
+    const stack = stackWith(v6, { tcp: { synBacklog: 1 } });
+    const l = stack.listen({ hostname: "fd00::1", port: 80 });
+    const filler = IpAddress.parse("2001:db8::7")!.key;
+    if (cookie) v6.inject(filler, OURS.key, 6, tcpBytes(syn(1), filler, OURS.key));
+    const ts = { mss: 1440, timestamp: { value: 5, echo: 0 } };
+    v6.inject(peer, OURS.key, 6, tcpBytes(syn(40000, ts), peer, OURS.key));
+    const r = tcpOf(v6.sent.at(-1)!);
+    assert.equal(r.flags, TCP_SYN | TCP_ACK);
+    assert.equal(stack.counters.value("tcp.syncookies_sent"), cookie ? 1 : 0);
+    l.close();
+    stack.close();
+    return r;
+  }
+  const a = synAckTo(PEER_A, false), b = synAckTo(PEER_B, false);
+  assert.notEqual(a.seq, b.seq, "ISN (RFC 6528)");
+  assert.notEqual(a.timestamp!.value, b.timestamp!.value, "timestamp offset (RFC 7323 §5.4)");
+  const ca = synAckTo(PEER_A, true), cb = synAckTo(PEER_B, true);
+  assert.notEqual(ca.seq, cb.seq, "SYN cookie");
+  async function portTo(peer: IpKey): Promise<number> {
+    const v6 = ipv6Standin({ remoteMtu: 1500 });
+    const stack = stackWith(v6);
+    const hostname = IpAddress.fromKey(peer).toString();
+    const done = stack.connect({ hostname, port: 443 }).catch(() => {});
+    const port = tcpOf(v6.sent[0]!).srcPort;
+    stack.close();
+    await done;
+    return port;
+  }
+  assert.notEqual(await portTo(PEER_A), await portTo(PEER_B), "ephemeral port (RFC 6056)");
+});
+
+Deno.test("tcp over IPv6: the SYN's MSS is the route MTU less 60: 1220 on a 1280 route, 1440 on a 1500 route", async () => {
+  for (const [mtu, mss] of [[1280, 1220], [1500, 1440]] as const) {
+    const v6 = ipv6Standin({ remoteMtu: mtu });
+    const stack = stackWith(v6);
+    const done = stack.connect({ hostname: "2001:db8::99", port: 80 }).catch(() => {});
+    assert.equal(tcpOf(v6.sent[0]!).mss, mss, `MTU ${mtu}`);
+    stack.close();
+    await done;
+  }
+});
+
+Deno.test("tcp over IPv6: a SYN without an MSS option gets a send MSS of 1220 (RFC 9293 §3.7.1), not IPv4's 536", () => {
+  const v6 = ipv6Standin({ remoteMtu: 1500 });
+  const stack = stackWith(v6);
+  const l = stack.listen({ hostname: "fd00::1", port: 80 });
+  v6.inject(PEER_A, OURS.key, 6, tcpBytes(syn(40000), PEER_A, OURS.key));
+  assert.equal(tcpOf(v6.sent[0]!).mss, 1440);
+  const row = stack.sockets().find((r) => r.state === "SYN-RECEIVED")!;
+  assert.equal(row.mss, 1220);
+  l.close();
+  stack.close();
+});
+
+Deno.test("tcp over IPv4: the SYN's MSS from a 9000-byte route is 8960", async () => {
+  const sent: Uint8Array[] = [];
+  const stack = stackWith(null, { mtu: 9000, sent });
+  const done = stack.connect({ hostname: "10.0.0.2", port: 80 }).catch(() => {});
+  assert.equal(tcpOf(sent[0]!, 20).mss, 8960);
+  stack.close();
+  await done;
 });

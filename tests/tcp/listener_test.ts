@@ -53,6 +53,46 @@ Deno.test("tcp LISTEN + SYN while the SYN queue is full → SYN cookie; its ACK 
   peer.finish();
 });
 
+Deno.test("tcp SYN cookie + timestamps: the rebuilt connection's TSvals continue the SYN-ACK's (peer PAWS), 64 server seeds", async () => {
+  // Regression (#16 item 4): the cookie SYN-ACK carried the bare clock and the
+  // connection rebuilt from it added its per-connection offset, so for about
+  // half of the keys every later TSval was "older" than the SYN-ACK's and the
+  // peer's PAWS dropped them all.
+  const bad: string[] = [];
+  for (let seed = 1; seed <= 64; seed++) {
+    const peer = new Peer({ seed, plugins: { tcp: { synBacklog: 1 } } });
+    const l = peer.stack.listen({ port: 80 });
+    peer.send({ srcPort: 1, dstPort: 80, seq: 10, flags: "S" }); // fills the SYN queue
+    peer.wait(ms(1000 + seed)); // a clock that is not 0 (nor a multiple of 64 ms)
+    const opts = { mss: 1460, sackOk: true, ts: [111, 0] as const, wscale: 7 };
+    const sa = one(peer.send({ srcPort: 3, dstPort: 80, seq: 500, flags: "S", options: opts }), {
+      flags: "S.",
+    });
+    assert.equal(peer.counter("syncookies_sent"), 1);
+    peer.send({
+      srcPort: 3,
+      dstPort: 80,
+      seq: 501,
+      ack: sa.seq + 1,
+      flags: ".",
+      options: { ts: [112, sa.ts![0]] },
+    });
+    assert.equal(peer.state(3), "ESTABLISHED");
+    const conn = await l.accept();
+    await conn.write(text("hello"));
+    const data = one(peer.take(), { flags: "P." });
+    // RFC 7323 §5.3: the peer drops a segment whose TSval is before TS.Recent (the SYN-ACK's).
+    const ahead = (data.ts![0] - sa.ts![0]) | 0;
+    if (ahead < 0 || ahead > 64) {
+      bad.push(`seed ${seed}: SYN-ACK TSval ${sa.ts![0]}, then ${data.ts![0]}`);
+    }
+    conn.close();
+    l.close();
+    peer.finish();
+  }
+  assert.deepEqual(bad, []);
+});
+
 Deno.test("tcp LISTEN + ACK with a forged cookie → RST, no state", () => {
   const peer = new Peer({ plugins: { tcp: { synBacklog: 1 } } });
   const l = peer.stack.listen({ port: 80 });

@@ -16,10 +16,10 @@ import type {
   TcpListener,
   TcpListenOptions,
 } from "../../net_api.ts";
-import { formatIpKey, IpAddress, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { formatIpKey, IpAddress, type IpKey } from "../../wire/ip_address.ts";
 import { checkSocketPort, parseSocketHost } from "../../socket_address.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
-import type { TcpCore } from "./core.ts";
+import { defaultMss, type TcpCore } from "./core.ts";
 import { type EndpointUser, TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
 import { type ListenerUser, ListenSocket } from "./listener.ts";
@@ -413,8 +413,8 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
     }
   } else {
     srcPort = core.ports.pick(
-      ipKeyHash(src),
-      ipKeyHash(dst),
+      src,
+      dst,
       dstPort,
       (p) => conns.lookup(src, p, dst, dstPort) === undefined && !core.listeners.hasPort(p),
     );
@@ -438,12 +438,8 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
   );
   ep.advMss = core.routeMss(dst);
   offerOptions(ep);
-  ep.mss = ep.rcvMss = Math.min(ep.advMss, 536);
-  ep.iss = initialSequenceNumber(
-    core.isnHash,
-    [ipKeyHash(src), srcPort, ipKeyHash(dst), dstPort],
-    now,
-  );
+  ep.mss = ep.rcvMss = Math.min(ep.advMss, defaultMss(dst));
+  ep.iss = initialSequenceNumber(core.isnHash, src, srcPort, dst, dstPort, now);
   ep.sndUna =
     ep.sndNxt =
     ep.sndMax =
@@ -480,7 +476,7 @@ export function listen(core: TcpCore, options: TcpListenOptions): TcpListener {
   }
   let port = checkPort(options.port, "listen", true);
   if (port === 0) {
-    port = core.ports.pick(ipKeyHash(local), 0, 0, (p) => !core.listeners.hasPort(p));
+    port = core.ports.pick(local, 0, 0, (p) => !core.listeners.hasPort(p));
     if (port < 0) throw new Deno.errors.AddrInUse("Cannot listen: no free ephemeral port");
   }
   if (core.listeners.conflicts(local, any, port)) {

@@ -22,16 +22,33 @@ import { ConnTable, ListenTable } from "./table.ts";
 
 /** IP protocol number of TCP. */
 export const IP_PROTOCOL_TCP = 6;
-/** RFC 9293 §3.7.1: the MSS assumed when the peer sends none (IPv4). */
+/** RFC 9293 §3.7.1 (MUST-15): the MSS assumed when the peer sends none, IPv4 (576 − 40). */
 export const DEFAULT_MSS = 536;
+/** The same for IPv6: RFC 8200's minimum MTU 1280 less 60 bytes of headers. */
+export const DEFAULT_MSS6 = 1220;
+
+/**
+ * The MSS to assume for `addr`'s family when nothing better is known (no
+ * MSS option from the peer, no route): 536 for IPv4, 1220 for IPv6.
+ *
+ * @example
+ * ```ts
+ * import { defaultMss } from "./core.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(defaultMss(0x0a000001), 536);
+ * ```
+ */
+export function defaultMss(addr: IpKey): number {
+  return typeof addr === "number" ? DEFAULT_MSS : DEFAULT_MSS6;
+}
 /** TCP header without options. */
 export const TCP_HEADER_LEN = 20;
 /** IPv4 + TCP headers without options. */
 export const IPV4_TCP_HEADERS = 40;
 /**
- * The MSS towards our own addresses and 127.0.0.0/8: segments that never
- * leave the stack are limited only by the IPv4 datagram size (Linux's `lo`,
- * MTU 65536, advertises the same 65495).
+ * The MSS towards our own IPv4 addresses and 127.0.0.0/8 (the route's MTU
+ * is 65535 there): segments that never leave the stack are limited only by
+ * the IPv4 datagram size (Linux's `lo`, MTU 65536, advertises the same 65495).
  */
 export const LOCAL_MSS = 65535 - IPV4_TCP_HEADERS;
 
@@ -270,16 +287,18 @@ export class TcpCore {
   }
 
   /**
-   * The route MSS towards `dst`: path MTU minus the network and TCP
-   * headers, or 536 when no route; {@linkcode LOCAL_MSS} towards ourselves.
+   * The MSS we advertise towards `dst`, from the route: its path MTU (never
+   * below the version's minimum MTU) minus the network header (20 IPv4, 40
+   * IPv6) and TCP's 20; the family's default ({@linkcode defaultMss}) when
+   * the route gives no MTU. 1440 on a 1500-byte link, 8960 (IPv4) on a
+   * 9000-byte one, {@linkcode LOCAL_MSS} towards ourselves. No allocation.
    */
   routeMss(dst: IpKey): number {
     const net = this.netOf(dst);
-    if (net === undefined) return DEFAULT_MSS;
-    if (net.isLocal(dst)) return LOCAL_MSS;
+    if (net === undefined) return defaultMss(dst);
     const mtu = net.pathMtu(dst);
+    if (mtu <= 0) return defaultMss(dst);
     const headers = net.headerLength + TCP_HEADER_LEN;
-    if (mtu <= headers) return DEFAULT_MSS;
-    return Math.min(mtu - headers, 65535);
+    return Math.min(Math.max(mtu, net.minimumMtu) - headers, 65535);
   }
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import type { RouteService } from "../../services.ts";
-import { formatIpKeyPort, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
 import type { Instant } from "../../clock.ts";
 import type { Timer } from "../../timers.ts";
 import { Assembler } from "./assembler.ts";
@@ -17,6 +17,7 @@ import { ByteRing } from "./buffer.ts";
 import { type CongestionControl, createCongestionControl } from "./congestion/mod.ts";
 import { DEFAULT_MSS, type TcpCore } from "./core.ts";
 import type { ListenSocket } from "./listener.ts";
+import { timestampOffset } from "./isn.ts";
 import { output, sendAck, sendReset } from "./output.ts";
 import { maybeWindowUpdate } from "./rcv.ts";
 import { Scoreboard } from "./sack.ts";
@@ -275,14 +276,13 @@ export class TcpEndpoint {
     this.ccName = ccName;
     this.cc = createCongestionControl(ccName, DEFAULT_MSS, core.cfg.initialWindow);
     this.timer = core.ctx.timer((now) => onTimer(this, now));
-    // TODO(#9): absorb all 128 bits of IPv6 addresses rather than a 32-bit fold.
-    this.tsOffset = core.tsHash.hash(
-      ipKeyHash(tuple.localAddr),
+    this.tsOffset = timestampOffset(
+      core.tsHash,
+      tuple.localAddr,
       tuple.localPort,
-      ipKeyHash(tuple.remoteAddr),
-      0,
-    ) ^
-      tuple.remotePort;
+      tuple.remoteAddr,
+      tuple.remotePort,
+    );
   }
 
   /** Sequence number just past the last byte the user has written. */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { Rng } from "../../rng.ts";
 import { SeededRng } from "../../rng.ts";
-import { EphemeralPorts, initialSequenceNumber, KeyedHash } from "./isn.ts";
+import { IpAddress, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { EphemeralPorts, initialSequenceNumber, KeyedHash, timestampOffset } from "./isn.ts";
 import { checkCookie, cookieMssIndex, makeCookie } from "./syncookie.ts";
 
 /** An Rng that yields the given words, for a known key. */
@@ -28,12 +29,65 @@ Deno.test("KeyedHash is HalfSipHash-2-4: the reference vector for 16 bytes 00..0
 
 Deno.test("initialSequenceNumber() differs per tuple and per key (RFC 6528)", () => {
   const a = new KeyedHash(new SeededRng(1)), b = new KeyedHash(new SeededRng(2));
-  const t: [number, number, number, number] = [1, 2, 3, 4];
-  assert.notEqual(initialSequenceNumber(a, t, 0), initialSequenceNumber(a, [1, 2, 3, 5], 0));
-  assert.notEqual(initialSequenceNumber(a, t, 0), initialSequenceNumber(b, t, 0));
+  assert.notEqual(initialSequenceNumber(a, 1, 2, 3, 4, 0), initialSequenceNumber(a, 1, 2, 3, 5, 0));
+  assert.notEqual(initialSequenceNumber(a, 1, 2, 3, 4, 0), initialSequenceNumber(b, 1, 2, 3, 4, 0));
   // It wraps like a 32-bit counter.
-  const x = initialSequenceNumber(a, t, 4 * 2 ** 32);
-  assert.equal(x, initialSequenceNumber(a, t, 0));
+  const x = initialSequenceNumber(a, 1, 2, 3, 4, 4 * 2 ** 32);
+  assert.equal(x, initialSequenceNumber(a, 1, 2, 3, 4, 0));
+});
+
+Deno.test("KeyedHash over IPv4 keys is the four-word hash it always was (no IPv4 value changed)", () => {
+  const h = new KeyedHash(new SeededRng(3));
+  assert.equal(
+    h.begin().address(0x0a000001).word(80).address(0xc0a80001).word(9).end(),
+    h.hash(0x0a000001, 80, 0xc0a80001, 9),
+  );
+  assert.equal(
+    initialSequenceNumber(h, 0x0a000001, 80, 0xc0a80001, 9, 0),
+    h.hash(0x0a000001, 80, 0xc0a80001, 9),
+  );
+});
+
+/**
+ * Two IPv6 addresses that differ only in their high 96 bits (the low 32 are
+ * `::1`) and whose unkeyed 32-bit fold (`ipKeyHash`, what TCP hashed before)
+ * is the same: an attacker can compute such pairs, so only a hash of the
+ * whole address keeps their ISNs, ports, offsets and cookies apart.
+ */
+const V6_A = IpAddress.parse("2001:db8:cead:7bb7:38c3::1")!.key;
+const V6_B = IpAddress.parse("2001:db8:e5be:19f5:dd36::1")!.key;
+const V6_LOCAL = IpAddress.parse("2001:db8::80")!.key;
+
+Deno.test("ISN, timestamp offset, ephemeral port and SYN cookie hash all 128 bits of IPv6 addresses", () => {
+  assert.equal(ipKeyHash(V6_A), ipKeyHash(V6_B), "the pair folds to the same 32 bits");
+  const rng = new SeededRng(11);
+  const h = new KeyedHash(rng);
+  const isn = (ra: IpKey) => initialSequenceNumber(h, V6_LOCAL, 80, ra, 40000, 0);
+  assert.notEqual(isn(V6_A), isn(V6_B));
+  const off = (ra: IpKey) => timestampOffset(h, V6_LOCAL, 80, ra, 40000);
+  assert.notEqual(off(V6_A), off(V6_B));
+  // The same remote, ports picked for each local address: different starting points.
+  const picks = (la: IpKey) => {
+    const ports = new EphemeralPorts(
+      new KeyedHash(new SeededRng(4)),
+      new KeyedHash(new SeededRng(5)),
+      1024,
+      65535,
+    );
+    return [0, 1, 2].map(() => ports.pick(la, V6_LOCAL, 443, () => true));
+  };
+  assert.notDeepEqual(picks(V6_A), picks(V6_B));
+  const cookie = (ra: IpKey) => makeCookie(h, { la: V6_LOCAL, lp: 80, ra, rp: 40000 }, 7, 1, 0);
+  assert.notEqual(cookie(V6_A), cookie(V6_B));
+  // A cookie made for one address does not validate for the other.
+  assert.equal(
+    checkCookie(h, { la: V6_LOCAL, lp: 80, ra: V6_A, rp: 40000 }, 7, cookie(V6_A), 0),
+    1,
+  );
+  assert.equal(
+    checkCookie(h, { la: V6_LOCAL, lp: 80, ra: V6_B, rp: 40000 }, 7, cookie(V6_A), 0),
+    -1,
+  );
 });
 
 Deno.test("EphemeralPorts skips busy ports and spreads across the range", () => {

@@ -10,19 +10,26 @@
  */
 import { CONSUMED, type Verdict } from "../../manifest.ts";
 import { RouteSendFlags } from "../../services.ts";
-import { IpAddress, type IpFamily, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../../wire/tcp.ts";
-import { IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
+import { defaultMss, IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { segmentArrives } from "./input.ts";
-import { initialSequenceNumber } from "./isn.ts";
+import { initialSequenceNumber, timestampOffset } from "./isn.ts";
 import { negotiate, offerOptions, setPeerMss } from "./options.ts";
 import { sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
 import { ESTABLISHED, SYN_RECEIVED } from "./state.ts";
-import { checkCookie, COOKIE_MSS, cookieMssIndex, makeCookie, TS_OPT_MASK } from "./syncookie.ts";
+import {
+  checkCookie,
+  cookieMssIndex,
+  cookieMssTable,
+  cookieTimestamp,
+  makeCookie,
+  TS_OPT_MASK,
+} from "./syncookie.ts";
 
 /** What a listener tells its socket object. */
 export interface ListenerUser {
@@ -138,11 +145,7 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): Verd
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);
   ep.rcvAdv = seqAdd(ep.rcvNxt, Math.min(cfg.receiveBuffer, 65535));
-  ep.iss = initialSequenceNumber(
-    core.isnHash,
-    [ipKeyHash(seg.dst), seg.dstPort, ipKeyHash(seg.src), seg.srcPort],
-    now,
-  );
+  ep.iss = initialSequenceNumber(core.isnHash, seg.dst, seg.dstPort, seg.src, seg.srcPort, now);
   ep.sndUna =
     ep.sndNxt =
     ep.sndMax =
@@ -172,16 +175,23 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   const cfg = core.cfg;
   const opts = seg.opts;
   const advMss = core.routeMss(seg.src);
-  const peerMss = opts.mss > 0 ? opts.mss : 536;
-  const idx = cookieMssIndex(Math.min(peerMss, advMss));
-  const t = { la: ipKeyHash(seg.dst), lp: seg.dstPort, ra: ipKeyHash(seg.src), rp: seg.srcPort };
+  const peerMss = opts.mss > 0 ? opts.mss : defaultMss(seg.src);
+  const idx = cookieMssIndex(Math.min(peerMss, advMss), cookieMssTable(seg.src));
+  const t = { la: seg.dst, lp: seg.dstPort, ra: seg.src, rp: seg.srcPort };
   const iss = makeCookie(core.cookieHash, t, seg.seq, idx, now);
   const ts = cfg.timestamps && opts.hasTimestamp;
   // Without timestamps there is nowhere to keep SACK and window scale (Linux too).
   const ws = ts && cfg.windowScaling && opts.windowScale >= 0;
   const sack = ts && cfg.sack && opts.sackPermitted;
-  let tsVal = (Math.floor(now / 1000) & ~TS_OPT_MASK) >>> 0;
-  tsVal |= (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0);
+  // The connection's own timestamp clock (the offset is a function of the
+  // tuple, so the connection rebuilt from the cookie continues it).
+  const tsVal = ts
+    ? cookieTimestamp(
+      (Math.floor(now / 1000) +
+        timestampOffset(core.tsHash, seg.dst, seg.dstPort, seg.src, seg.srcPort)) >>> 0,
+      (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0),
+    )
+    : 0;
   const repr: TcpRepr = {
     srcPort: seg.dstPort,
     dstPort: seg.srcPort,
@@ -219,7 +229,7 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
 function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): Verdict | undefined {
   const now = core.now();
   if (now - ls.lastCookieAt > 128_000_000) return undefined; // no recent cookies
-  const t = { la: ipKeyHash(seg.dst), lp: seg.dstPort, ra: ipKeyHash(seg.src), rp: seg.srcPort };
+  const t = { la: seg.dst, lp: seg.dstPort, ra: seg.src, rp: seg.srcPort };
   const peerIsn = (seg.seq - 1) >>> 0;
   const idx = checkCookie(core.cookieHash, t, peerIsn, (seg.ack - 1) >>> 0, now);
   if (idx < 0) {
@@ -252,7 +262,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): Verdict | und
     ep.tsRecent = opts.tsVal;
     ep.tsRecentAt = now;
   }
-  setPeerMss(ep, COOKIE_MSS[idx]!);
+  setPeerMss(ep, cookieMssTable(seg.src)[idx]!);
   ep.initSender();
   ep.iss = peerIsnOf(seg.ack);
   ep.sndUna =

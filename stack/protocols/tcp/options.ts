@@ -7,7 +7,7 @@
  */
 import type { TcpOptionSet } from "../../wire/tcp.ts";
 import { TCP_MAX_WSCALE } from "../../wire/tcp.ts";
-import { DEFAULT_MSS } from "./core.ts";
+import { defaultMss } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 
 /** Smallest send MSS we accept from a peer (Linux's TCP_MIN_MSS is 88; RFC 9293 allows less). */
@@ -26,7 +26,8 @@ export function offerOptions(ep: TcpEndpoint): void {
 
 /**
  * Keeps only the options both sides offered and derives the send MSS: the
- * peer's MSS (536 if absent) capped by ours, minus the timestamps option.
+ * peer's MSS (536 for IPv4 or 1220 for IPv6 if absent, RFC 9293 §3.7.1)
+ * capped by ours, minus the timestamps option.
  */
 export function negotiate(ep: TcpEndpoint, opts: TcpOptionSet): void {
   ep.tsOk = ep.tsOk && opts.hasTimestamp;
@@ -39,7 +40,7 @@ export function negotiate(ep: TcpEndpoint, opts: TcpOptionSet): void {
   } else {
     ep.sndWscale = ep.rcvWscale = 0;
   }
-  setPeerMss(ep, opts.mss > 0 ? opts.mss : DEFAULT_MSS);
+  setPeerMss(ep, opts.mss > 0 ? opts.mss : defaultMss(ep.remoteAddr));
 }
 
 /** Sets the send MSS from the peer's MSS option value. */

@@ -18,10 +18,10 @@
 import type { Clock, Instant } from "./clock.ts";
 import { ManualClock } from "./clock.ts";
 import { type Counter, Counters } from "./counters.ts";
-import type { DriverPort, LinkDriver } from "./driver.ts";
-import { PluginDependencyError, PluginSetupError, StackError } from "./errors.ts";
+import type { DriverPort } from "./driver.ts";
+import { PluginDependencyError, PluginSetupError } from "./errors.ts";
 import { describeThrown } from "./_fault.ts";
-import { type Logger, LogHub, type LogLevel, type LogSink } from "./log.ts";
+import { type Logger, LogHub } from "./log.ts";
 import {
   ACCEPT,
   CONSUMED,
@@ -29,14 +29,8 @@ import {
   type HookPoint,
   LINK_TABLE,
   NEXT,
-  type PluginContext,
   type ProtocolHandlers,
-  type ProtocolManifest,
-  type ProtocolPlugin,
-  requirementsOf,
-  type RxContext,
   type StackEvent,
-  type Table,
   type Verdict,
 } from "./manifest.ts";
 import { checkBindings, orderHooks, type PluginEntry, resolveOrder } from "./boot.ts";
@@ -44,233 +38,25 @@ import { InterfaceTable, NetInterface } from "./netif.ts";
 import { type PacketBuffer, PacketPool } from "./packet.ts";
 import { type HookContext, HookContexts } from "./hooks.ts";
 import type { StackDescription } from "./describe.ts";
-
-export type { StackDescription } from "./describe.ts";
 import { type Rng, SeededRng } from "./rng.ts";
 import { type Timer, TimerQueue } from "./timers.ts";
-import {
-  formatIpv4Address,
-  formatIpv6Address,
-  parseIpv4Cidr,
-  parseIpv6Cidr,
-} from "./wire/address.ts";
+import { parseIpv4Cidr, parseIpv6Cidr } from "./wire/address.ts";
+import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
+import { MAX_DISPATCH_STEPS, MAX_FLUSH_ROUNDS } from "./limits.ts";
+import { type PluginRecord, RxImpl, TableImpl, takesEvent } from "./_plugin_record.ts";
+import { type ContextHost, pluginContext } from "./_plugin_context.ts";
+import { DropLedger } from "./_drops.ts";
+import { describeStack } from "./_describe_stack.ts";
+import { setupFailure } from "./_setup_failure.ts";
 
-type Receiver = (pkt: PacketBuffer, rx: RxContext) => Verdict;
-
-/**
- * The error a throwing `setup()` becomes: a {@linkcode StackError} as is
- * (it already names the plugin), a TypeError/RangeError (bad option values,
- * GUIDE) keeps its class and names the plugin, anything else a
- * {@linkcode PluginSetupError}. Total: a hostile thrown value (a revoked
- * Proxy, on which even `instanceof` throws) becomes a PluginSetupError.
- */
-function setupFailure(plugin: string, err: unknown): Error {
-  try {
-    if (err instanceof StackError) return err;
-    if (err instanceof TypeError || err instanceof RangeError) {
-      const Class = err instanceof TypeError ? TypeError : RangeError;
-      return new Class(`Plugin "${plugin}" failed in setup(): ${describeMessage(err)}`, {
-        cause: err,
-      });
-    }
-  } catch {
-    // fall through: not even its class can be read
-  }
-  return new PluginSetupError(plugin, "setup", err);
-}
-
-/** `err.message` when it is a readable string, else the total description. */
-function describeMessage(err: Error): string {
-  try {
-    const m: unknown = err.message;
-    if (typeof m === "string") return m;
-  } catch {
-    // unreadable message
-  }
-  return describeThrown(err);
-}
-
-/**
- * Most distinct undeclared drop reasons that get a counter of their own, per
- * plugin (without `strictCounters`); later ones are counted under
- * `<plugin>.undeclared` only.
- *
- * @example
- * ```ts
- * import { MAX_UNDECLARED_REASONS } from "./dispatcher.ts";
- * import assert from "node:assert/strict";
- * assert.equal(MAX_UNDECLARED_REASONS, 16);
- * ```
- */
-export const MAX_UNDECLARED_REASONS = 16;
-
-/**
- * Longest undeclared drop reason that gets a counter of its own.
- *
- * @example
- * ```ts
- * import { MAX_REASON_LENGTH } from "./dispatcher.ts";
- * import assert from "node:assert/strict";
- * assert.equal(MAX_REASON_LENGTH, 64);
- * ```
- */
-export const MAX_REASON_LENGTH = 64;
-
-const REASON_PATTERN = /^[a-z0-9_.]+$/;
-
-/**
- * Most dispatch steps (table lookups and plugin calls) one received frame
- * may take; a frame still being handed on after that is dropped as
- * `dispatcher.rx.loop_limit` (a plugin answering `next` into itself, or two
- * plugins into each other, cannot hang the stack).
- *
- * @example
- * ```ts
- * import { MAX_DISPATCH_STEPS } from "./dispatcher.ts";
- * import assert from "node:assert/strict";
- * assert.equal(MAX_DISPATCH_STEPS, 32);
- * ```
- */
-export const MAX_DISPATCH_STEPS = 32;
-
-/**
- * Most rounds of deferred work (`flush()` handlers asked for with
- * `ctx.requestFlush()`) at the end of one batch of frames or timer run; a
- * flush may ask for another, and what is still asked for after the last
- * round waits for the next batch (a flush that always asks again cannot
- * hang the stack).
- *
- * @example
- * ```ts
- * import { MAX_FLUSH_ROUNDS } from "./dispatcher.ts";
- * import assert from "node:assert/strict";
- * assert.equal(MAX_FLUSH_ROUNDS, 8);
- * ```
- */
-export const MAX_FLUSH_ROUNDS = 8;
-
-/** Whether a plugin with `m` takes events of `type` (manifest `events`; absent: all). */
-function takesEvent(m: ProtocolManifest, type: string): boolean {
-  return m.events === undefined || m.events.includes(type);
-}
-
-/** @internal One loaded plugin. */
-interface PluginRecord {
-  readonly name: string;
-  readonly manifest: ProtocolManifest;
-  handlers: ProtocolHandlers;
-  faults: number;
-  quarantined: boolean;
-  readonly faultCounter: Counter;
-  readonly drops: Map<string, Counter>;
-  /** Drop keys (`<dir><reason>`) seen that the manifest's `counters` does not declare. */
-  readonly undeclared: Set<string>;
-  readonly services: Map<string, unknown>;
-  /** Whether it asked for `flush()` at the end of the current batch. */
-  flushRequested: boolean;
-}
-
-interface Entry {
-  readonly rec: PluginRecord;
-  readonly fn: Receiver;
-  readonly handlers: ProtocolHandlers;
-}
-
-class TableImpl implements Table {
-  readonly name: string;
-  readonly entries = new Map<number, Entry>();
-  constructor(name: string) {
-    this.name = name;
-  }
-}
-
-class RxImpl implements RxContext {
-  iface!: NetInterface;
-  table!: Table;
-  key = 0;
-  nextTable: TableImpl | null = null;
-  nextKey = 0;
-  next(table: Table, key: number): Verdict {
-    // A table not made by this stack (a plugin's own object) is not followed:
-    // the step ends as a bad verdict instead of throwing out of receive().
-    this.nextTable = table instanceof TableImpl ? table : null;
-    this.nextKey = key;
-    return NEXT;
-  }
-}
-
-/** One step of a traced packet through the plugins. */
-export interface TraceEvent {
-  /** Id of the packet within this stack's trace. */
-  readonly packet: number;
-  /** Stack time. */
-  readonly time: Instant;
-  /** `rx`: dispatch step; `tx`: handed to a driver; `hook`: a hook's verdict. */
-  readonly direction: "rx" | "tx" | "hook";
-  /** Interface index. */
-  readonly ifindex: number;
-  /** The plugin that decided (or `dispatcher`). */
-  readonly plugin: string;
-  /** The table (or hook point) and key that led there. */
-  readonly table: string;
-  /** The key in that table. */
-  readonly key: number;
-  /** `next <table> <key>`, `consumed`, `accept`, `drop <reason>`, `fault`, `sent`. */
-  readonly verdict: string;
-  /** Length of the packet's data at this step. */
-  readonly length: number;
-}
-
-/** Options of {@linkcode Dispatcher}. */
-export interface DispatcherOptions {
-  /** Plugins, in the order given where dependencies allow. */
-  readonly plugins: readonly (ProtocolPlugin | PluginEntry)[];
-  /** The clock; default a {@linkcode ManualClock} at 0. */
-  readonly clock?: Clock;
-  /** The random source; default seeded from `seed`. */
-  readonly rng?: Rng;
-  /** Seed for the default random source (default 1). */
-  readonly seed?: number;
-  /** Packet buffers; default a new pool. */
-  readonly pool?: PacketPool;
-  /** Where log lines go; default nowhere. */
-  readonly log?: LogSink;
-  /** Minimum level logged (default `"info"`). */
-  readonly logLevel?: LogLevel;
-  /** Faults after which a plugin is quarantined (default 100). */
-  readonly faultLimit?: number;
-  /** A name for logs and the graph. */
-  readonly name?: string;
-  /**
-   * Development check (default false; tests turn it on): a drop verdict
-   * whose reason the plugin's manifest does not declare in `counters`
-   * throws an Error naming the plugin and the reason, out of the call that
-   * delivered the packet. Off, such a drop is counted under its reason and
-   * under `<plugin>.undeclared`, and logged once as a warning.
-   */
-  readonly strictCounters?: boolean;
-  /**
-   * A `ready()` that throws at boot: `"isolate"` (default) counts a fault
-   * and goes on; `"fail"` makes the boot throw {@linkcode PluginSetupError}
-   * naming the plugin (command lines use it, so a broken plugin fails the
-   * command).
-   */
-  readonly readyFaults?: "isolate" | "fail";
-}
-
-/** Options of {@linkcode Dispatcher.addInterface}. */
-export interface InterfaceOptions {
-  /** Interface name (default `ethN`/`tunN`). */
-  readonly name?: string;
-  /** The driver carrying its frames. */
-  readonly driver: LinkDriver;
-  /** MTU (default the driver's). */
-  readonly mtu?: number;
-  /** MAC address (default the driver's). */
-  readonly mac?: Uint8Array;
-  /** Addresses in CIDR form, `"10.0.0.2/24"` or `"fd00::2/64"`. */
-  readonly addresses?: readonly string[];
-}
+export type { StackDescription } from "./describe.ts";
+export type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
+export {
+  MAX_DISPATCH_STEPS,
+  MAX_FLUSH_ROUNDS,
+  MAX_REASON_LENGTH,
+  MAX_UNDECLARED_REASONS,
+} from "./limits.ts";
 
 /**
  * The stack core. Use `createStack` from `mod.ts`, which adds the protocol
@@ -305,7 +91,8 @@ export class Dispatcher {
   readonly #hookContexts = new HookContexts(0);
   readonly #services = new Map<string, unknown>();
   readonly #faultLimit: number;
-  readonly #strictCounters: boolean;
+  readonly #drops: DropLedger;
+  readonly #host: ContextHost;
   #batchDepth = 0;
   #flushQueue: PluginRecord[] = [];
   #exposed = new Set<string>();
@@ -331,9 +118,10 @@ export class Dispatcher {
     this.rng = options.rng ?? new SeededRng(options.seed ?? 1);
     this.pool = options.pool ?? new PacketPool();
     this.#faultLimit = options.faultLimit ?? 100;
-    this.#strictCounters = options.strictCounters ?? false;
     this.logs = new LogHub(options.log ?? null, options.logLevel ?? "info", () => this.clock.now());
     this.#log = this.logs.logger("dispatcher");
+    this.#drops = new DropLedger(this.counters, this.#log, options.strictCounters ?? false);
+    this.#host = this.#contextHost();
     this.#noBinding = this.counters.get("dispatcher.rx.no_binding");
     this.#quarantinedDrop = this.counters.get("dispatcher.rx.quarantined");
     this.#pluginFault = this.counters.get("dispatcher.plugin_fault");
@@ -412,7 +200,7 @@ export class Dispatcher {
     }
     let handlers: ProtocolHandlers;
     try {
-      handlers = e.plugin.setup(this.#context(rec, Object.freeze(options)));
+      handlers = e.plugin.setup(pluginContext(this.#host, rec, Object.freeze(options)));
     } catch (err) {
       throw setupFailure(m.name, err);
     }
@@ -456,38 +244,22 @@ export class Dispatcher {
     this.#byName.set(m.name, rec);
   }
 
-  #context(
-    rec: PluginRecord,
-    options: Readonly<Record<string, number | string | boolean>>,
-  ): PluginContext {
-    const m = rec.manifest;
-    const declaredTables = new Set([...(m.exposes ?? []), ...m.binds.map((b) => b.table)]);
-    const reqs = new Map(requirementsOf(m).map((r) => [r.service, r.optional]));
-    const log = this.logs.logger(rec.name);
-    // deno-lint-ignore no-this-alias
-    const self = this;
+  /** What plugin contexts reach of this dispatcher (see `_plugin_context.ts`). */
+  #contextHost(): ContextHost {
     return {
-      name: rec.name,
-      options,
       clock: this.clock,
       rng: this.rng,
       pool: this.pool,
-      log,
+      logs: this.logs,
       interfaces: this.interfaces,
-      now: () => this.clock.now(),
-      table(name: string): Table {
-        if (!declaredTables.has(name) && name !== LINK_TABLE) {
-          throw new PluginDependencyError(
-            rec.name,
-            `table "${name}" is not in its exposes or binds`,
-          );
-        }
-        return self.#table(name);
+      counters: this.counters,
+      plugins: this.#plugins,
+      table: (name) => this.#table(name),
+      service: (name) => this.#services.get(name),
+      queueFlush: (rec) => {
+        this.#flushQueue.push(rec);
       },
-      hasBinding: (table, key) => {
-        const e = (table as TableImpl).entries.get(key);
-        return e !== undefined && !e.rec.quarantined;
-      },
+      timer: (owner, callback) => this.#timers.create(owner, callback),
       deliver: (table, key, pkt, iface) => {
         this.#dispatch(table as TableImpl, key, pkt, iface);
         // Delivered outside any receive or batch (a packet to ourselves sent
@@ -496,40 +268,11 @@ export class Dispatcher {
           this.#flush();
         }
       },
-      service<T>(name: string): T {
-        const s = this.optionalService<T>(name);
-        if (s === undefined) {
-          throw new PluginDependencyError(rec.name, `service "${name}" is not available`);
-        }
-        return s;
-      },
-      optionalService<T>(name: string): T | undefined {
-        if (!reqs.has(name) && !(m.provides ?? []).includes(name)) {
-          throw new PluginDependencyError(rec.name, `service "${name}" is not in its requires`);
-        }
-        return self.#services.get(name) as T | undefined;
-      },
-      counterSnapshot: () => this.counters.snapshot(),
-      requestFlush: () => {
-        if (rec.flushRequested) return;
-        rec.flushRequested = true;
-        this.#flushQueue.push(rec);
-      },
-      counter: (name) => this.counters.get(`${rec.name}.${name}`),
-      timer: (callback) => this.#timers.create(rec.name, callback),
       runHooks: (point, pkt, hctx) => this.runHooks(point, pkt, hctx),
       hasHooks: (point) => this.#hookOrder.get(point)!.length > 0,
       hooksWantDefrag: (point) => this.#hookDefrag.has(point),
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
       publish: (event) => this.publish(event),
-      hasEventListeners: (type?: string) => {
-        for (const other of this.#plugins) {
-          if (other !== rec && other.handlers.onEvent && !other.quarantined) {
-            if (type === undefined || takesEvent(other.manifest, type)) return true;
-          }
-        }
-        return false;
-      },
     };
   }
 
@@ -658,7 +401,7 @@ export class Dispatcher {
           if (this.#tracer !== null) this.#trace("rx", pkt, rec.name, table.name, key, "consumed");
           return;
         }
-        const reason = this.#drop(rec, "rx", v);
+        const reason = this.#drops.count(rec, "rx", v);
         if (this.#tracer !== null) {
           this.#trace("rx", pkt, rec.name, table.name, key, `drop ${reason}`);
         }
@@ -671,56 +414,6 @@ export class Dispatcher {
     } finally {
       this.#depth--;
     }
-  }
-
-  /**
-   * Counts `<plugin>.<dir>.<reason>`; returns the reason as counted.
-   *
-   * Verdicts cannot create counters without bound (issue 16): a malformed
-   * verdict is `bad_verdict_<n>` for an integer 0..255 and `bad_verdict`
-   * for anything else (any other number, a symbol, an object); an undeclared
-   * reason gets its own counter only for the first
-   * {@linkcode MAX_UNDECLARED_REASONS} distinct well-formed ones (lowercase
-   * `[a-z0-9_.]`, at most {@linkcode MAX_REASON_LENGTH} characters) of each
-   * plugin, and is always counted under `<plugin>.undeclared` too. Beyond
-   * that it is counted only there, as `undeclared`.
-   */
-  #drop(rec: PluginRecord, dir: string, reason: Verdict): string {
-    const key = typeof reason === "string"
-      ? reason
-      : Number.isInteger(reason) && reason >= 0 && reason <= 255
-      ? `bad_verdict_${reason}`
-      : "bad_verdict";
-    let c = rec.drops.get(dir + key);
-    if (c === undefined) {
-      // A malformed verdict has its own visible counter (bad_verdict_<v>).
-      if (typeof reason === "string" && !rec.manifest.counters.includes(`${dir}.${key}`)) {
-        const what = `plugin "${rec.name}" dropped a packet for "${dir}.${
-          key.length > MAX_REASON_LENGTH ? `${key.slice(0, MAX_REASON_LENGTH)}…` : key
-        }", which its manifest does not declare in counters`;
-        if (this.#strictCounters) throw new Error(`Undeclared drop reason: ${what}`);
-        this.counters.get(`${rec.name}.undeclared`).value++;
-        if (
-          rec.undeclared.size >= MAX_UNDECLARED_REASONS || key.length > MAX_REASON_LENGTH ||
-          !REASON_PATTERN.test(key)
-        ) {
-          return "undeclared"; // counted under <plugin>.undeclared only
-        }
-        this.#log.warn(`${what}; counted as ${rec.name}.undeclared too`);
-        rec.undeclared.add(dir + key);
-        c = this.counters.get(`${rec.name}.${dir}.${key}`);
-        rec.drops.set(dir + key, c);
-        c.value++;
-        return key;
-      }
-      c = this.counters.get(`${rec.name}.${dir}.${key}`);
-      rec.drops.set(dir + key, c);
-    }
-    c.value++;
-    if (rec.undeclared.size > 0 && rec.undeclared.has(dir + key)) {
-      this.counters.get(`${rec.name}.undeclared`).value++;
-    }
-    return key;
   }
 
   // ---- hooks ---------------------------------------------------------------
@@ -763,7 +456,7 @@ export class Dispatcher {
         return CONSUMED;
       }
       // Always a string to the caller, even for a malformed verdict.
-      const reason = this.#drop(rec, point, v);
+      const reason = this.#drops.count(rec, point, v);
       if (this.#tracer !== null) this.#trace("hook", pkt, rec.name, point, 0, `drop ${reason}`);
       return reason;
     }
@@ -987,47 +680,15 @@ export class Dispatcher {
 
   /** The plugin graph: plugins, tables and bindings, hook chains, interfaces, counters. */
   describe(): StackDescription {
-    return {
+    return describeStack({
       name: this.name,
-      plugins: this.#plugins.map((p) => ({
-        name: p.name,
-        version: p.manifest.version,
-        layer: p.manifest.layer,
-        description: p.manifest.description,
-        binds: p.manifest.binds.map((b) => ({ table: b.table, key: b.key })),
-        exposes: [...(p.manifest.exposes ?? [])],
-        ...(p.manifest.emits ? { emits: p.manifest.emits } : {}),
-        provides: [...(p.manifest.provides ?? [])],
-        requires: requirementsOf(p.manifest),
-        hooks: (p.manifest.hooks ?? []).map((h) => h.point),
-        counters: p.manifest.counters.map((c) => `${p.name}.${c}`),
-        quarantined: p.quarantined,
-        faults: p.faults,
-      })),
-      tables: [...this.#tables.values()].map((t) => ({
-        name: t.name,
-        entries: [...t.entries].sort((a, b) => a[0] - b[0]).map(([key, e]) => ({
-          key,
-          plugin: e.rec.name,
-        })),
-      })),
-      hooks: Object.fromEntries(
-        HOOK_POINTS.map((p) => [p, this.#hooks.get(p)!.map((r) => r.name)]),
-      ),
-      defragHooks: HOOK_POINTS.filter((p) => this.#hookDefrag.has(p)),
-      interfaces: this.interfaces.list().map((i) => ({
-        index: i.index,
-        name: i.name,
-        linkType: i.linkType,
-        mtu: i.mtu,
-        up: i.up,
-        addresses: [
-          ...i.ipv4.map((a) => `${formatIpv4Address(a.address)}/${a.prefixLength}`),
-          ...i.ipv6.map((a) => `${formatIpv6Address(a.address)}/${a.prefixLength}`),
-        ],
-      })),
-      counters: this.counters.snapshot(),
-    };
+      plugins: this.#plugins,
+      tables: this.#tables.values(),
+      hooks: this.#hooks,
+      hookDefrag: this.#hookDefrag,
+      interfaces: this.interfaces,
+      counters: this.counters,
+    });
   }
 
   /** Stops every plugin and closes every driver. */

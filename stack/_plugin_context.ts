@@ -1,0 +1,123 @@
+/**
+ * Building the {@linkcode PluginContext} a plugin's `setup()` receives: only
+ * the tables and services its manifest declares, plus the basics. The
+ * dispatcher hands in a {@linkcode ContextHost}, the narrow view of itself a
+ * context needs.
+ *
+ * @module
+ */
+import type { Clock, Instant } from "./clock.ts";
+import type { Counters } from "./counters.ts";
+import { PluginDependencyError } from "./errors.ts";
+import type { HookContext } from "./hooks.ts";
+import type { LogHub } from "./log.ts";
+import {
+  type HookPoint,
+  LINK_TABLE,
+  type PluginContext,
+  requirementsOf,
+  type StackEvent,
+  type Table,
+  type Verdict,
+} from "./manifest.ts";
+import type { InterfaceTable, NetInterface } from "./netif.ts";
+import type { PacketBuffer, PacketPool } from "./packet.ts";
+import type { Rng } from "./rng.ts";
+import type { Timer } from "./timers.ts";
+import { type PluginRecord, type TableImpl, takesEvent } from "./_plugin_record.ts";
+
+/**
+ * What a plugin context reaches of the dispatcher. The function members are
+ * handed to plugins as they are (no extra call per packet), so they are
+ * arrow functions bound to the dispatcher.
+ */
+export interface ContextHost {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly pool: PacketPool;
+  readonly logs: LogHub;
+  readonly interfaces: InterfaceTable;
+  readonly counters: Counters;
+  /** Every loaded plugin, in boot order. */
+  readonly plugins: readonly PluginRecord[];
+  table(name: string): TableImpl;
+  service(name: string): unknown;
+  queueFlush(rec: PluginRecord): void;
+  timer(owner: string, callback: (now: Instant) => void): Timer;
+  readonly deliver: (table: Table, key: number, pkt: PacketBuffer, iface: NetInterface) => void;
+  readonly runHooks: (point: HookPoint, pkt: PacketBuffer, hctx?: HookContext) => Verdict;
+  readonly hasHooks: (point: HookPoint) => boolean;
+  readonly hooksWantDefrag: (point: HookPoint) => boolean;
+  readonly transmit: (ifindex: number, pkt: PacketBuffer) => void;
+  readonly publish: (event: StackEvent) => void;
+}
+
+/** The context of plugin `rec`, with its merged `options`. */
+export function pluginContext(
+  host: ContextHost,
+  rec: PluginRecord,
+  options: Readonly<Record<string, number | string | boolean>>,
+): PluginContext {
+  const m = rec.manifest;
+  const declaredTables = new Set([...(m.exposes ?? []), ...m.binds.map((b) => b.table)]);
+  const reqs = new Map(requirementsOf(m).map((r) => [r.service, r.optional]));
+  const log = host.logs.logger(rec.name);
+  return {
+    name: rec.name,
+    options,
+    clock: host.clock,
+    rng: host.rng,
+    pool: host.pool,
+    log,
+    interfaces: host.interfaces,
+    now: () => host.clock.now(),
+    table(name: string): Table {
+      if (!declaredTables.has(name) && name !== LINK_TABLE) {
+        throw new PluginDependencyError(
+          rec.name,
+          `table "${name}" is not in its exposes or binds`,
+        );
+      }
+      return host.table(name);
+    },
+    hasBinding: (table, key) => {
+      const e = (table as TableImpl).entries.get(key);
+      return e !== undefined && !e.rec.quarantined;
+    },
+    deliver: host.deliver,
+    service<T>(name: string): T {
+      const s = this.optionalService<T>(name);
+      if (s === undefined) {
+        throw new PluginDependencyError(rec.name, `service "${name}" is not available`);
+      }
+      return s;
+    },
+    optionalService<T>(name: string): T | undefined {
+      if (!reqs.has(name) && !(m.provides ?? []).includes(name)) {
+        throw new PluginDependencyError(rec.name, `service "${name}" is not in its requires`);
+      }
+      return host.service(name) as T | undefined;
+    },
+    counterSnapshot: () => host.counters.snapshot(),
+    requestFlush: () => {
+      if (rec.flushRequested) return;
+      rec.flushRequested = true;
+      host.queueFlush(rec);
+    },
+    counter: (name) => host.counters.get(`${rec.name}.${name}`),
+    timer: (callback) => host.timer(rec.name, callback),
+    runHooks: host.runHooks,
+    hasHooks: host.hasHooks,
+    hooksWantDefrag: host.hooksWantDefrag,
+    transmit: host.transmit,
+    publish: host.publish,
+    hasEventListeners: (type?: string) => {
+      for (const other of host.plugins) {
+        if (other !== rec && other.handlers.onEvent && !other.quarantined) {
+          if (type === undefined || takesEvent(other.manifest, type)) return true;
+        }
+      }
+      return false;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * The dispatcher's records: a loaded plugin, a table and its bindings, and
+ * the reusable receive context. Private to the core.
+ *
+ * @module
+ */
+import type { Counter } from "./counters.ts";
+import {
+  NEXT,
+  type ProtocolHandlers,
+  type ProtocolManifest,
+  type RxContext,
+  type Table,
+  type Verdict,
+} from "./manifest.ts";
+import type { NetInterface } from "./netif.ts";
+import type { PacketBuffer } from "./packet.ts";
+
+export type Receiver = (pkt: PacketBuffer, rx: RxContext) => Verdict;
+
+/** Whether a plugin with `m` takes events of `type` (manifest `events`; absent: all). */
+export function takesEvent(m: ProtocolManifest, type: string): boolean {
+  return m.events === undefined || m.events.includes(type);
+}
+
+/** One loaded plugin. */
+export interface PluginRecord {
+  readonly name: string;
+  readonly manifest: ProtocolManifest;
+  handlers: ProtocolHandlers;
+  faults: number;
+  quarantined: boolean;
+  readonly faultCounter: Counter;
+  readonly drops: Map<string, Counter>;
+  /** Drop keys (`<dir><reason>`) seen that the manifest's `counters` does not declare. */
+  readonly undeclared: Set<string>;
+  readonly services: Map<string, unknown>;
+  /** Whether it asked for `flush()` at the end of the current batch. */
+  flushRequested: boolean;
+}
+
+export interface Entry {
+  readonly rec: PluginRecord;
+  readonly fn: Receiver;
+  readonly handlers: ProtocolHandlers;
+}
+
+export class TableImpl implements Table {
+  readonly name: string;
+  readonly entries = new Map<number, Entry>();
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+export class RxImpl implements RxContext {
+  iface!: NetInterface;
+  table!: Table;
+  key = 0;
+  nextTable: TableImpl | null = null;
+  nextKey = 0;
+  next(table: Table, key: number): Verdict {
+    // A table not made by this stack (a plugin's own object) is not followed:
+    // the step ends as a bad verdict instead of throwing out of receive().
+    this.nextTable = table instanceof TableImpl ? table : null;
+    this.nextKey = key;
+    return NEXT;
+  }
+}

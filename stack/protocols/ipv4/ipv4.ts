@@ -45,7 +45,12 @@ import { Forwarder } from "./forward.ts";
 import { PmtuCache } from "./pmtu.ts";
 import { Reassembler } from "./reassembly.ts";
 import { RoutingTable } from "./routes.ts";
-import { type Ipv4RouteHost, ipv4RouteService, selectIpv4Source } from "./route_service.ts";
+import {
+  type Ipv4RouteHost,
+  ipv4RouteService,
+  learnIpv4Pmtu,
+  selectIpv4Source,
+} from "./route_service.ts";
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
 import {
@@ -797,11 +802,7 @@ export const ipv4Plugin: ProtocolPlugin = {
 
     /** RFC 1191 §3: lower (never raise) the estimate below the route's link MTU. */
     function learnPmtu(dst: number, mtu: number): number {
-      const route = routes.route(dst);
-      const ifMtu = route === undefined ? 0 : ctx.interfaces.get(route.ifindex)?.mtu ?? 0;
-      const current = pmtu.get(dst) || ifMtu;
-      if (current > 0 && mtu >= current) return current;
-      return pmtu.learn(dst, mtu);
+      return learnIpv4Pmtu(routeHost, dst, mtu);
     }
 
     /**

@@ -289,6 +289,14 @@ export interface RouteService {
    * allocation (what {@linkcode route} says in `mtu`, without building it).
    */
   pathMtu(destination: IpKey): number;
+  /**
+   * Lowers (never raises) the path MTU towards `destination` to `mtu`
+   * (RFC 1191 §3, RFC 8201 §4), clamped to the family's floor, and returns
+   * the path MTU now in force. Only a transport that matched the flow an
+   * error quotes calls it (RFC 5927 §4.1: TCP with an in-window sequence
+   * number, UDP with a socket), so a forged error cannot lower it.
+   */
+  learnPathMtu(destination: IpKey, mtu: number): number;
   /** When the learned path MTU towards `destination` expires, or 0 if none (no allocation). */
   pmtuExpires(destination: IpKey): Instant;
   /** Whether packets to `address` are delivered to this host (ours, or loopback). */

@@ -156,6 +156,7 @@ function ipv6Standin(options: StandinOptions = {}): Standin {
         headerLength: 40,
         minimumMtu: 1280,
         pathMtu: (d) => isLocal(d) ? 65535 : remoteMtu ?? 0,
+        learnPathMtu: (_d, mtu) => mtu,
         pmtuExpires: () => 0,
         route(destination) {
           if (!isLocal(destination.key)) return "no_route";

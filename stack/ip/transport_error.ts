@@ -12,7 +12,11 @@
 export const TransportErrorKind = {
   /** No error. */
   NONE: 0,
-  /** The path MTU is smaller than the packet; `errorInfo` is the path MTU now in force. */
+  /**
+   * The path MTU is smaller than the packet; `errorInfo` is the MTU the error
+   * reports. Nothing is learned yet: the transport, once the quoted flow
+   * matches one of its sockets, calls `RouteService.learnPathMtu` (RFC 5927).
+   */
   PACKET_TOO_BIG: 1,
   /** No route to the network (ICMPv4 net unreachable/unknown, for TOS; ICMPv6 no route). */
   NETWORK_UNREACHABLE: 2,

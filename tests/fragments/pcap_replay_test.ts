@@ -206,16 +206,20 @@ Deno.test({
 const SMTP_PMTU = "smtp-icmp-fragneeded.pcap";
 
 Deno.test({
-  name: "replay smtp-icmp-fragneeded: four fragmentation-needed errors set the path MTU to 1492",
+  name:
+    "replay smtp-icmp-fragneeded: four fragmentation-needed errors about a connection we do not have leave the path MTU alone",
   async fn() {
     const h = host({ mac: "00:e0:1c:3c:17:c2", addresses: ["10.10.1.4/24"] });
     h.stack.addRoute("default", { gateway: "10.10.1.1" });
     assert.equal(h.stack.routeGet("74.53.140.153")!.mtu, 1500);
     replay(h, pcapRecords(SMTP_PMTU));
     assert.equal(h.counter("icmp.rx.frag_needed"), 4);
+    // The SMTP connection they quote was the capturing host's, not ours
+    // (RFC 5927 §4.1: believed only for a flow of ours).
+    assert.equal(h.counter("tcp.rx.icmp_no_socket"), 4);
     const routes = h.stack.service<Ipv4RoutesService>("ipv4.routes")!;
-    assert.equal(routes.pmtu(ip("74.53.140.153"))?.mtu, 1492);
-    assert.equal(h.stack.routeGet("74.53.140.153")!.mtu, 1492);
+    assert.equal(routes.pmtu(ip("74.53.140.153")), undefined);
+    assert.equal(h.stack.routeGet("74.53.140.153")!.mtu, 1500);
     assert.equal(h.counter("dispatcher.plugin_fault"), 0);
     // Never an error about those errors.
     const aboutIcmp = framesMatching(

@@ -87,6 +87,24 @@ Deno.test("tcp ICMP error quoting a sequence number outside the window → ignor
   peer.finish();
 });
 
+Deno.test("tcp ICMP fragmentation needed quoting a sequence number outside the window → path MTU unchanged", async () => {
+  const peer = new Peer();
+  const c = await activeOpen(peer, 80, { mss: 1460 });
+  await c.conn.write(pattern(3000));
+  peer.take();
+  // A quote of our SYN (below SND.UNA), from an off-path attacker.
+  peer.sendRaw(icmpError(3, 4, synBytes(c.syn), 576, "10.0.0.254"));
+  assert.equal(peer.counter("rx.icmp_bad_seq"), 1);
+  assert.equal(peer.counter("pmtu_updates"), 0);
+  assert.equal(peer.stack.routeGet("10.0.0.2")!.mtu, 1500);
+  // The same error quoting the first unacknowledged segment is believed.
+  peer.sendRaw(icmpError(3, 4, peer.host.history.at(-3)!.bytes, 576, "10.0.0.254"));
+  assert.equal(peer.stack.routeGet("10.0.0.2")!.mtu, 576);
+  assert.equal(peer.counter("pmtu_updates"), 1);
+  c.conn.close();
+  peer.finish();
+});
+
 /** Rebuilds the IP packet of a parsed SYN (enough of it for a quote). */
 function synBytes(s: { src: string; dst: string; srcPort: number; dstPort: number; seq: number }) {
   const tcp = new Uint8Array(20);

@@ -17,7 +17,12 @@ import { CONSUMED } from "../../manifest.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import type { IpKey } from "../../wire/ip_address.ts";
 import { PacketBuffer, PacketPool } from "../../packet.ts";
-import type { IcmpErrorService, Ipv4RoutesService, Ipv4Service } from "../../services.ts";
+import type {
+  IcmpErrorService,
+  Ipv4RoutesService,
+  Ipv4Service,
+  RouteService,
+} from "../../services.ts";
 import {
   buildIcmpError,
   checkQuote,
@@ -267,7 +272,16 @@ Deno.test("icmp sends no error about a datagram to a broadcast address or in a l
 
 Deno.test("icmp sends no error about a datagram from 0.0.0.0", () => {
   const h = host();
+  // From the wire, IPv4 drops it first as a martian source.
   assert.deepEqual(h.inject(unbound({ src: "0.0.0.0" })), []);
+  assert.equal(h.counter("ipv4.rx.martian_zero_source"), 1);
+  const p = PacketBuffer.wrap(
+    ipv4Packet({ src: "0.0.0.0", dst: "10.0.0.1", protocol: 253 }, new Uint8Array(8)),
+  );
+  p.l3 = 0;
+  h.stack.service<IcmpErrorService>("icmp.error")!.send(p, 3, 2, 0);
+  h.runFor(0);
+  assert.deepEqual(h.take(), []);
   assert.equal(h.counter("icmp.tx.no_error_for_bad_source"), 1);
   h.finish();
 });
@@ -364,22 +378,23 @@ Deno.test("icmp delivers a received error into ip.error with the quoted header's
   h.finish();
 });
 
-Deno.test("icmp learns the path MTU from fragmentation needed and passes it as errorInfo", () => {
+Deno.test("icmp passes the MTU of fragmentation needed as errorInfo and learns nothing until a transport matches the quote", () => {
   const rec = errorRecorder();
   const h = host({ extraPlugins: [rec.plugin] });
   h.stack.addRoute("default", { gateway: "10.0.0.254" });
   h.inject(errorFrame(3, 4, 1280, ourDatagram(8, "10.0.0.1", 1500)));
-  const routes = h.stack.service<Ipv4RoutesService>("ipv4.routes")!;
-  assert.equal(routes.pmtu(0x0a090909)?.mtu, 1280);
-  assert.equal(h.stack.routeGet("10.9.9.9")!.mtu, 1280);
   // Next-hop MTU 0 (an old router, RFC 1191 §5): the plateau below the quoted length.
   h.inject(errorFrame(3, 4, 0, ourDatagram(8, "10.0.0.1", 1280)));
-  assert.equal(routes.pmtu(0x0a090909)?.mtu, 1006);
-  // Never raised by a report.
-  h.inject(errorFrame(3, 4, 1400, ourDatagram(8, "10.0.0.1", 1006)));
-  assert.equal(routes.pmtu(0x0a090909)?.mtu, 1006);
-  assert.deepEqual(rec.seen.map((e) => e.info), [1280, 1006, 1006]);
-  assert.equal(h.counter("icmp.rx.frag_needed"), 3);
+  assert.deepEqual(rec.seen.map((e) => e.info), [1280, 1006]);
+  const routes = h.stack.service<Ipv4RoutesService>("ipv4.routes")!;
+  assert.equal(routes.pmtu(0x0a090909), undefined);
+  assert.equal(h.stack.routeGet("10.9.9.9")!.mtu, 1500);
+  // What a transport calls once the quote is one of its flows: lowers, never raises.
+  const net = h.stack.service<RouteService>("ipv4.route")!;
+  assert.equal(net.learnPathMtu(0x0a090909, 1280), 1280);
+  assert.equal(net.learnPathMtu(0x0a090909, 1400), 1280);
+  assert.equal(h.stack.routeGet("10.9.9.9")!.mtu, 1280);
+  assert.equal(h.counter("icmp.rx.frag_needed"), 2);
   h.finish();
 });
 

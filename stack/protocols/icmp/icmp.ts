@@ -296,7 +296,8 @@ export const icmpPlugin: ProtocolPlugin = {
 
     /**
      * An error about a datagram we sent (RFC 1122 §3.2.2): check the quote,
-     * learn from "fragmentation needed", then settle a probe it quotes or
+     * read the MTU of "fragmentation needed" (learned here only for a probe
+     * of ours; a transport learns it once the quote matches a socket), then settle a probe it quotes or
      * dispatch it to the transport through `ip.error`.
      */
     function receiveError(
@@ -327,9 +328,10 @@ export const icmpPlugin: ProtocolPlugin = {
         if (code === FRAG_NEEDED) {
           c.fragNeededIn.value++;
           // RFC 1191 §5: an old router says 0; guess the next plateau down.
-          let mtu = dv.getUint16(s + 6);
-          if (mtu === 0) mtu = plateauBelow(dv.getUint16(q + 2));
-          info = routes !== undefined ? routes.learnPmtu(qdst, mtu) : mtu;
+          // Learned only once the quote matches a flow of ours (RFC 5927
+          // §4.1): a probe below, or the transport that owns the socket.
+          info = dv.getUint16(s + 6);
+          if (info === 0) info = plateauBelow(dv.getUint16(q + 2));
         }
       } else if (type === TIME_EXCEEDED) c.timeExceededIn.value++;
       else {
@@ -349,6 +351,9 @@ export const icmpPlugin: ProtocolPlugin = {
       const p = map?.get(key);
       if (p !== undefined && p.dst === qdst) {
         c.errorForProbe.value++;
+        if (type === DEST_UNREACHABLE && code === FRAG_NEEDED && routes !== undefined) {
+          info = routes.learnPmtu(qdst, info);
+        }
         finish(map!, key, p, {
           kind: "error",
           from: formatIpv4Address(outerSrc),

@@ -15,8 +15,9 @@
  *   pointer).
  * - **Provides:** `icmp.echo` (ping, probes), `icmp.error` (send an error
  *   about a packet; the never-send rules and the rate limit applied).
- * - **Requires:** `ipv4.send`; `ipv4.routes` (optional: path MTU learning,
- *   UDP probe checksums).
+ * - **Requires:** `ipv4.send`; `ipv4.routes` (optional: path MTU learning
+ *   for our probes, UDP probe checksums; for TCP and UDP traffic the
+ *   transport learns it once the quoted flow matches a socket, RFC 5927).
  * - **Options:** `echoIgnoreBroadcasts` (true), `ratelimit` (1 s per token
  *   per destination, 0 off), `ratelimitBurst` (6), `msgsPerSecond` (1000, 0
  *   off), `msgsBurst` (50): Linux's `icmp_ratelimit`, `icmp_msgs_per_sec`,

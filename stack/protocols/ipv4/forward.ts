@@ -19,8 +19,9 @@
  * - multicast destinations (no multicast routing: `not_for_us`);
  * - destinations in 0.0.0.0/8, 127/8, 169.254/16 (RFC 3927 §7) and 240/4,
  *   including the limited broadcast (RFC 1812 §5.3.7, §4.2.2.11);
- * - sources in 0.0.0.0/8, 169.254/16 and 240/4 (127/8, multicast and
- *   broadcast sources are refused earlier by the receive path).
+ * - sources in 0.0.0.0/8, 169.254/16 and 240/4 (127/8, multicast,
+ *   broadcast, 0/8 and our own addresses are refused earlier by the receive
+ *   path as martians, and with `rpFilter` spoofed sources too).
  *
  * Options: Record Route and Timestamp get the outgoing route's source
  * address (and the time) and the header checksum is recomputed (RFC 1812
@@ -29,8 +30,7 @@
  * are forwarded by destination without following the route.
  *
  * Not supported: ICMP redirects (RFC 1812 §5.2.7.2), following source
- * routes (RFC 1812 §5.2.4.1), directed broadcast forwarding (RFC 2644: off), multicast routing, reverse path
- * filtering.
+ * routes (RFC 1812 §5.2.4.1), directed broadcast forwarding (RFC 2644: off), multicast routing.
  *
  * @module
  */

@@ -45,7 +45,12 @@ import { Forwarder } from "./forward.ts";
 import { PmtuCache } from "./pmtu.ts";
 import { Reassembler } from "./reassembly.ts";
 import { RoutingTable } from "./routes.ts";
-import { type Ipv4RouteHost, ipv4RouteService, selectIpv4Source } from "./route_service.ts";
+import {
+  type Ipv4RouteHost,
+  ipv4RouteService,
+  learnIpv4Pmtu,
+  selectIpv4Source,
+} from "./route_service.ts";
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
 import {
@@ -84,6 +89,10 @@ export const ipv4Plugin: ProtocolPlugin = {
       "rx.bad_total_length",
       "rx.bad_checksum",
       "rx.bad_source",
+      "rx.martian_own_source",
+      "rx.martian_broadcast_source",
+      "rx.martian_zero_source",
+      "rx.rp_filter",
       "rx.not_for_us",
       "rx.delivered",
       "rx.unknown_protocol",
@@ -147,6 +156,11 @@ export const ipv4Plugin: ProtocolPlugin = {
         default: 552,
         description: "floor of a learned path MTU (Linux min_pmtu; RFC 1191 allows 68)",
       },
+      rpFilter: {
+        default: 0,
+        description:
+          "reverse-path check of sources (Linux rp_filter): 0 off, 1 strict (the route back leaves by the input interface), 2 loose (some route back)",
+      },
       acceptSourceRoute: {
         default: false,
         description: "accept LSRR/SSRR options instead of dropping (RFC 7126 §4.3: drop)",
@@ -169,6 +183,13 @@ export const ipv4Plugin: ProtocolPlugin = {
     const routes = new RoutingTable(ctx.interfaces, pmtu);
     const local = new Set<number>(); // our unicast addresses
     const broadcasts = new Set<number>(); // directed broadcast addresses of our subnets
+    // Sources no host sends from (RFC 1122 §3.2.1.3): our subnets' directed
+    // broadcasts and network addresses (the 4.2BSD broadcast, RFC 1122 §3.3.6).
+    const broadcastSources = new Set<number>();
+    const rpFilter = ctx.options.rpFilter as number;
+    if (rpFilter !== 0 && rpFilter !== 1 && rpFilter !== 2) {
+      throw new RangeError(`Cannot set up ipv4: rpFilter ${rpFilter} is not 0, 1 or 2`);
+    }
     let ident = ctx.rng.nextU32() & 0xffff;
     let arp: ArpService | undefined;
     let eth: EthernetService | undefined;
@@ -228,12 +249,15 @@ export const ipv4Plugin: ProtocolPlugin = {
     function rebuildAddressSets(): void {
       local.clear();
       broadcasts.clear();
+      broadcastSources.clear();
       for (const iface of ctx.interfaces.list()) {
         for (const a of iface.ipv4) {
           local.add(a.address);
           if (a.prefixLength < 31) {
             const m = a.prefixLength === 0 ? 0 : (0xffffffff << (32 - a.prefixLength)) >>> 0;
             broadcasts.add((a.address | ~m) >>> 0);
+            broadcastSources.add((a.address | ~m) >>> 0);
+            broadcastSources.add((a.address & m) >>> 0);
           }
         }
       }
@@ -257,6 +281,10 @@ export const ipv4Plugin: ProtocolPlugin = {
       const internal = pkt === looping;
       if (isIpv4Multicast(src) || src === LIMITED_BROADCAST || (isIpv4Loopback(src) && !internal)) {
         return "bad_source";
+      }
+      if (!internal) {
+        const martian = martianSource(src, dv.getUint32(s + 16), rx.iface);
+        if (martian !== undefined) return martian;
       }
       pkt.end = s + total; // cut Ethernet padding
       pkt.l3 = s;
@@ -293,6 +321,33 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.l4 = s + hlen;
       pkt.start = pkt.l4;
       return rx.next(protocols, pkt.proto);
+    }
+
+    /**
+     * Why a source from the wire is refused, as Linux's ip_route_input_slow()
+     * and fib_validate_source(): one of our own addresses (a LAND attack), a
+     * broadcast of one of our subnets, 0/8 (0.0.0.0 only to the limited
+     * broadcast: a DHCP client without an address), or, with `rpFilter`, a
+     * source whose route back does not leave by `iface` (strict) or does not
+     * exist (loose). Refused before forwarding too.
+     */
+    function martianSource(
+      src: number,
+      dst: number,
+      iface: NetInterface,
+    ): Verdict | undefined {
+      if ((src >>> 24) === 0) {
+        return src === 0 && dst === LIMITED_BROADCAST ? undefined : "martian_zero_source";
+      }
+      if (local.has(src)) return "martian_own_source";
+      if (broadcastSources.has(src)) return "martian_broadcast_source";
+      if (rpFilter !== 0) {
+        const back = routes.route(src);
+        if (back === undefined || (rpFilter === 1 && back.ifindex !== iface.index)) {
+          return "rp_filter";
+        }
+      }
+      return undefined;
     }
 
     /**
@@ -747,11 +802,7 @@ export const ipv4Plugin: ProtocolPlugin = {
 
     /** RFC 1191 §3: lower (never raise) the estimate below the route's link MTU. */
     function learnPmtu(dst: number, mtu: number): number {
-      const route = routes.route(dst);
-      const ifMtu = route === undefined ? 0 : ctx.interfaces.get(route.ifindex)?.mtu ?? 0;
-      const current = pmtu.get(dst) || ifMtu;
-      if (current > 0 && mtu >= current) return current;
-      return pmtu.learn(dst, mtu);
+      return learnIpv4Pmtu(routeHost, dst, mtu);
     }
 
     /**

@@ -21,7 +21,8 @@
  *   `reassemblyTimeout` (30 s), `reassemblyMaxDatagrams` (64),
  *   `reassemblyMaxBytes` (4 MiB), `reassemblyMaxPerSource`
  *   (0: automatic), `pmtuExpiry` (10 min), `minPmtu` (552),
- *   `acceptSourceRoute` (false), `epoch` (0 µs: IP timestamps are
+ *   `acceptSourceRoute` (false), `rpFilter` (0: off; 1 strict, 2 loose
+ *   reverse-path check of sources, as Linux's rp_filter), `epoch` (0 µs: IP timestamps are
  *   the clock modulo 24 h; see options.ts).
  * - **IP options** (options.ts): checked on receive (malformed: Parameter
  *   Problem with the bad byte's offset), Router Alert / Record Route /
@@ -29,8 +30,11 @@
  *   forward; `ipv4.send` takes options and raw headers (`HEADER_INCLUDED`).
  * - **Counters:**
  *   - receive: `rx.truncated`, `rx.bad_version`, `rx.bad_header_length`,
- *     `rx.bad_total_length`, `rx.bad_checksum`, `rx.bad_source`,
- *     `rx.not_for_us`, `rx.delivered`, `rx.unknown_protocol` (protocol
+ *     `rx.bad_total_length`, `rx.bad_checksum`, `rx.bad_source`
+ *     (multicast, limited broadcast, 127/8 from the wire), martian sources
+ *     (`rx.martian_own_source`, `rx.martian_broadcast_source`: a subnet's
+ *     broadcast or network address, `rx.martian_zero_source`: 0/8 except
+ *     0.0.0.0 to 255.255.255.255), `rx.rp_filter`, `rx.not_for_us`, `rx.delivered`, `rx.unknown_protocol` (protocol
  *     unreachable sent), `rx.bad_options` (parameter problem sent),
  *     `rx.source_route` (LSRR/SSRR, RFC 7126);
  *   - reassembly: `rx.fragments`, `rx.reassembled`, `rx.fragment_bad_length`,
@@ -49,7 +53,7 @@
  *   `acceptSourceRoute` handled by destination address, never reversed in
  *   replies), ICMP redirects (sent or obeyed),
  *   directed-broadcast forwarding, multicast routing and groups other than
- *   224.0.0.1 (IGMP), reverse-path filtering, ECMP (equal routes: the first
+ *   224.0.0.1 (IGMP), ECMP (equal routes: the first
  *   wins), host unreachable for our own datagrams whose next hop does not
  *   resolve (they time out, where Linux loops an error back to the socket),
  *   per-interface reassembly keys (RFC 791's four-tuple only).

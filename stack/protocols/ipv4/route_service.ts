@@ -45,6 +45,18 @@ export interface Ipv4RouteHost {
 }
 
 /**
+ * RFC 1191 §3: lowers (never raises) the path MTU estimate towards `dst`
+ * below the route's link MTU; returns the estimate in force.
+ */
+export function learnIpv4Pmtu(host: Ipv4RouteHost, dst: number, mtu: number): number {
+  const route = host.routes.route(dst);
+  const ifMtu = route === undefined ? 0 : host.interfaces.get(route.ifindex)?.mtu ?? 0;
+  const current = host.pmtu.get(dst) || ifMtu;
+  if (current > 0 && mtu >= current) return current;
+  return host.pmtu.learn(dst, mtu);
+}
+
+/**
  * The source address for traffic to `dst`, or 0 when there is no route
  * (RFC 1122 §3.3.4.3): `dst` itself when it is ours, 127.0.0.1 towards
  * loopback, the route's preferred source or the outgoing interface's
@@ -120,6 +132,9 @@ export function ipv4RouteService(host: Ipv4RouteHost): RouteService {
       const ifMtu = host.interfaces.get(r.ifindex)?.mtu ?? 0;
       const learned = host.pmtu.get(destination);
       return learned > 0 && learned < ifMtu ? learned : ifMtu;
+    },
+    learnPathMtu(destination: IpKey, mtu: number): number {
+      return typeof destination === "number" ? learnIpv4Pmtu(host, destination, mtu) : 0;
     },
     pmtuExpires(destination: IpKey): Instant {
       return typeof destination === "number" ? host.pmtu.entry(destination)?.expires ?? 0 : 0;

@@ -136,8 +136,10 @@ export const tcpPlugin: ProtocolPlugin = {
       const kind = pkt.errorKind;
       switch (kind) {
         case TransportErrorKind.PACKET_TOO_BIG: {
-          const mtu = pkt.errorInfo;
           const net = ep.net;
+          // The quote matched an in-window segment: only now may the path
+          // MTU go down (RFC 5927 §4.1, as Linux's tcp_v4_err()).
+          const mtu = net.learnPathMtu(pkt.dstKey(), pkt.errorInfo);
           if (mtu < net.minimumMtu) return "icmp_ignored";
           const headers = net.headerLength + TCP_HEADER_LEN;
           const mss = Math.max(MIN_MSS, mtu - headers - (ep.tsOk ? TS_OPTION_LEN : 0));

@@ -17,7 +17,8 @@
  *   6335), `receiveQueueLimit` (256 datagrams), `receiveQueueBytes` (212992,
  *   Linux's rmem_default), `maxSockets` (65536), `verifyChecksum` (true).
  * - **Counters:** `rx.datagrams`, `rx.no_checksum` (zero checksum accepted),
- *   `rx.errors_reported`, `tx.datagrams`, `tx.port_unreachable`; drops
+ *   `rx.errors_reported`, `rx.pmtu_updates` (a "packet too big" quoting
+ *   one of our sockets lowered the path MTU), `tx.datagrams`, `tx.port_unreachable`; drops
  *   `rx.truncated` (under 8 bytes), `rx.bad_length` (length field below 8
  *   or past the IP payload), `rx.bad_checksum`, `rx.zero_checksum` (IPv6),
  *   `rx.no_socket` (closed port: ICMP port

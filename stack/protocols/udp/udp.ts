@@ -103,6 +103,7 @@ export const udpPlugin: ProtocolPlugin = {
       "rx.error_no_socket",
       "rx.error_ignored",
       "rx.errors_reported",
+      "rx.pmtu_updates",
       "tx.datagrams",
       "tx.port_unreachable",
       "tx.no_route",
@@ -146,6 +147,7 @@ export const udpPlugin: ProtocolPlugin = {
       datagrams: ctx.counter("rx.datagrams"),
       noChecksum: ctx.counter("rx.no_checksum"),
       errorsReported: ctx.counter("rx.errors_reported"),
+      pmtuUpdates: ctx.counter("rx.pmtu_updates"),
       txDatagrams: ctx.counter("tx.datagrams"),
       portUnreachable: ctx.counter("tx.port_unreachable"),
       noRoute: ctx.counter("tx.no_route"),
@@ -352,6 +354,13 @@ export const udpPlugin: ProtocolPlugin = {
       const dport = pkt.dv.getUint16(s + 2);
       const sock = table.lookup(pkt.srcKey(), sport, pkt.dstKey(), dport);
       if (sock === undefined) return "error_no_socket";
+      if (pkt.errorKind === TransportErrorKind.PACKET_TOO_BIG) {
+        // A socket of ours sent it: only now may the path MTU go down
+        // (RFC 5927 §4.1, as Linux's __udp4_lib_err()).
+        netOf(pkt.dstKey())?.learnPathMtu(pkt.dstKey(), pkt.errorInfo);
+        c.pmtuUpdates.value++;
+        return CONSUMED;
+      }
       const error = errorOfKind(pkt.errorKind);
       if (error === undefined || sock.remoteKey === sock.anyKey) return "error_ignored";
       c.errorsReported.value++;

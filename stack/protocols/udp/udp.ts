@@ -29,13 +29,12 @@ import {
 import { formatIpKeyPort, IpAddress, type IpKey, isMulticastKey } from "../../wire/ip_address.ts";
 import { sumBytes } from "../../wire/checksum.ts";
 import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD_V4, udpChecksum } from "../../wire/udp.ts";
+import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import { type SocketHost, UdpSocketImpl } from "./socket.ts";
 import { matchesGroup, SocketTable } from "./table.ts";
 
-/** IP protocol number of UDP (the same in IPv4 and IPv6's next header). */
-const IP_PROTOCOL_UDP = 17;
 /** Linux's default IP_MULTICAST_TTL. */
 const MULTICAST_TTL = 1;
 /** Upper bounds of the per-socket queue options, so every queue stays bounded. */

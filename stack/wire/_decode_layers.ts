@@ -23,6 +23,7 @@ import {
   walkIpv6,
 } from "./ipv6_ext.ts";
 import { formatTcpFlags, formatTcpOptions } from "./tcp.ts";
+import { udpChecksumField, udpDstPort, udpLength, udpSrcPort } from "./udp_fields.ts";
 import {
   ARP_OPERATIONS,
   ICMP_TYPE_NAMES,
@@ -349,14 +350,17 @@ function decodeUdp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): vo
     b.add("udp", "UDP", offset, {}, {}, "truncated");
     return;
   }
-  const fields: Record<string, FieldValue> = { srcPort: u16(p, 0), dstPort: u16(p, 2) };
+  const fields: Record<string, FieldValue> = {
+    srcPort: udpSrcPort(p, 0),
+    dstPort: udpDstPort(p, 0),
+  };
   const notes: Record<string, string> = {};
   if (p.length < 8) {
     b.add("udp", "UDP", offset, fields, notes, "truncated");
     return;
   }
-  const length = u16(p, 4);
-  const checksum = u16(p, 6);
+  const length = udpLength(p, 0);
+  const checksum = udpChecksumField(p, 0);
   fields.length = length;
   fields.checksum = hex(checksum, 4);
   fields.payloadLength = Math.max(0, length - 8);

@@ -7,14 +7,7 @@
 import type { Instant } from "./clock.ts";
 import type { PacketBuffer, PacketPool } from "./packet.ts";
 
-/** Ethernet II frames (pcap LINKTYPE_ETHERNET). */
-export const LINKTYPE_ETHERNET = 1;
-/** Raw IP, version nibble decides v4 or v6 (pcap LINKTYPE_RAW). */
-export const LINKTYPE_RAW = 101;
-/** Raw IPv4 (pcap LINKTYPE_IPV4). */
-export const LINKTYPE_IPV4 = 228;
-/** Raw IPv6 (pcap LINKTYPE_IPV6). */
-export const LINKTYPE_IPV6 = 229;
+export { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "./wire/numbers.ts";
 
 /** A pcap link type the stack understands. */
 export type LinkType = number;

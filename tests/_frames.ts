@@ -1,9 +1,35 @@
 /**
- * Frame builders (Ethernet, ARP, IPv4, ICMP echo) that compute their own checksums, independent of the stack's code.
+ * Frames for tests: builders (Ethernet, ARP, IPv4, ICMP echo) that compute
+ * their own checksums, independent of the stack's code, and
+ * {@linkcode captureFrames}, the frames of a capture fixture (known bytes for
+ * the header accessors' tests).
  *
  * @module
  */
 import { checksum, ip, mac } from "./_convert.ts";
+import { parseCapture } from "../drivers/pcapfile/mod.ts";
+import { pcapPath } from "./_fixtures.ts";
+
+/**
+ * The captured bytes of every frame of the fixture `name` (relative to the
+ * fixture folder), in order.
+ *
+ * @example
+ * ```ts
+ * import { captureFrames } from "./_frames.ts";
+ * import assert from "node:assert/strict";
+ * const frames = captureFrames("dns_query_response.pcapng");
+ * assert.equal(frames.length, 2);
+ * assert.equal(frames[0]![12], 0x08); // EtherType 0x0800
+ * ```
+ *
+ * @throws {Error} When the file cannot be read or parsed to its end.
+ */
+export function captureFrames(name: string): Uint8Array[] {
+  const { records, error } = parseCapture(Deno.readFileSync(pcapPath(name)));
+  if (error !== null) throw new Error(`Cannot read capture fixture ${name}: ${error.message}`);
+  return records.map((r) => r.data);
+}
 
 // ---- frame builders ------------------------------------------------------------------
 

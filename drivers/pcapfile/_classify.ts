@@ -4,10 +4,15 @@
  * @module
  */
 
-const LINKTYPE_ETHERNET = 1;
+import {
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_RAW,
+} from "../../stack/driver.ts";
 
 function isRawIp(linkType: number): boolean {
-  return linkType === 101 || linkType === 228 || linkType === 229;
+  return linkType === LINKTYPE_RAW || linkType === LINKTYPE_IPV4 || linkType === LINKTYPE_IPV6;
 }
 
 const ICMP_NAMES: Readonly<Record<number, string>> = {

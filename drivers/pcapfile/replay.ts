@@ -39,7 +39,7 @@
  *
  * @module
  */
-import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
+import { type DriverPort, type LinkDriver, LINKTYPE_ETHERNET } from "../../stack/driver.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { Run, yieldNow } from "./_replay_run.ts";
 import type { CaptureFormat } from "./format.ts";
@@ -51,8 +51,6 @@ import {
 } from "./pcap_reader.ts";
 import type { CaptureWriter } from "./pcap_writer.ts";
 import type { CaptureFormatError, CaptureInterface, CaptureRecord } from "./types.ts";
-
-const LINKTYPE_ETHERNET = 1;
 
 /**
  * Options of {@linkcode ReplayDriver}.

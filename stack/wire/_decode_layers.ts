@@ -23,6 +23,7 @@ import {
   walkIpv6,
 } from "./ipv6_ext.ts";
 import { formatTcpFlags, formatTcpOptions } from "./tcp.ts";
+import { udpChecksumField, udpDstPort, udpLength, udpSrcPort } from "./udp_fields.ts";
 import {
   ARP_OPERATIONS,
   ICMP_TYPE_NAMES,
@@ -34,17 +35,22 @@ import {
   TCP_FLAG_NAMES,
 } from "./_decode_names.ts";
 
-// LINKTYPE_* numbers, as in stack/driver.ts (wire/ may not import the core).
-const LINKTYPE_ETHERNET = 1;
-const LINKTYPE_RAW = 101;
-const LINKTYPE_IPV4 = 228;
-const LINKTYPE_IPV6 = 229;
-
-const ETHERTYPE_IPV4 = 0x0800;
-const ETHERTYPE_ARP = 0x0806;
-const ETHERTYPE_IPV6 = 0x86dd;
-const ETHERTYPE_VLAN = 0x8100;
-const ETHERTYPE_QINQ = 0x88a8;
+import {
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_VLAN,
+  IP_PROTOCOL_ICMP,
+  IP_PROTOCOL_ICMPV6,
+  IP_PROTOCOL_IGMP,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_RAW,
+} from "./numbers.ts";
 
 const MAX_QUOTE_DEPTH = 1; // an ICMP error quoting an ICMP error is not decoded further
 
@@ -319,19 +325,19 @@ function decodeTransport(
   ip: IpContext,
 ): void {
   switch (protocol) {
-    case 1:
+    case IP_PROTOCOL_ICMP:
       if (ip.family === 4) decodeIcmpv4(b, payload, offset, ip);
       return;
-    case 2:
+    case IP_PROTOCOL_IGMP:
       if (ip.family === 4) decodeIgmp(b, payload, offset, ip);
       return;
-    case 6:
+    case IP_PROTOCOL_TCP:
       decodeTcp(b, payload, offset, ip);
       return;
-    case 17:
+    case IP_PROTOCOL_UDP:
       decodeUdp(b, payload, offset, ip);
       return;
-    case 58:
+    case IP_PROTOCOL_ICMPV6:
       if (ip.family === 6) decodeIcmpv6(b, payload, offset, ip);
       return;
   }
@@ -344,14 +350,17 @@ function decodeUdp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): vo
     b.add("udp", "UDP", offset, {}, {}, "truncated");
     return;
   }
-  const fields: Record<string, FieldValue> = { srcPort: u16(p, 0), dstPort: u16(p, 2) };
+  const fields: Record<string, FieldValue> = {
+    srcPort: udpSrcPort(p, 0),
+    dstPort: udpDstPort(p, 0),
+  };
   const notes: Record<string, string> = {};
   if (p.length < 8) {
     b.add("udp", "UDP", offset, fields, notes, "truncated");
     return;
   }
-  const length = u16(p, 4);
-  const checksum = u16(p, 6);
+  const length = udpLength(p, 0);
+  const checksum = udpChecksumField(p, 0);
   fields.length = length;
   fields.checksum = hex(checksum, 4);
   fields.payloadLength = Math.max(0, length - 8);
@@ -362,7 +371,7 @@ function decodeUdp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): vo
     if (checksum === 0) notes.checksum = ip.family === 4 ? "none" : "zero (invalid over IPv6)";
     else {
       notes.checksum = checksumNote(
-        sumBytes(p.subarray(0, length), pseudoSum(ip, 17, length)) === 0xffff,
+        sumBytes(p.subarray(0, length), pseudoSum(ip, IP_PROTOCOL_UDP, length)) === 0xffff,
       );
     }
   }
@@ -399,7 +408,9 @@ function decodeTcp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): vo
     if (hlen > 20) fields.options = formatTcpOptions(p.subarray(20, hlen));
     if (ip.claimed >= hlen) fields.payloadLength = ip.claimed - hlen;
     if (ip.complete && b.depth === 0) {
-      notes.checksum = checksumNote(sumBytes(p, pseudoSum(ip, 6, p.length)) === 0xffff);
+      notes.checksum = checksumNote(
+        sumBytes(p, pseudoSum(ip, IP_PROTOCOL_TCP, p.length)) === 0xffff,
+      );
     }
   }
   notes.flags = `[${formatTcpFlags(flags)}] ${notes.flags}`;
@@ -710,7 +721,9 @@ function decodeIcmpv6(b: Builder, p: Uint8Array, offset: number, ip: IpContext):
     fields.length = p.length;
   }
   if (ip.complete && b.depth === 0 && problem === undefined) {
-    notes.checksum = checksumNote(sumBytes(p, pseudoSum(ip, 58, p.length)) === 0xffff);
+    notes.checksum = checksumNote(
+      sumBytes(p, pseudoSum(ip, IP_PROTOCOL_ICMPV6, p.length)) === 0xffff,
+    );
   }
   b.add("icmp6", "ICMPv6", offset, fields, notes, problem);
   if (type >= 1 && type <= 4 && p.length > 8 && b.depth < MAX_QUOTE_DEPTH) {

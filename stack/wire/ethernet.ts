@@ -16,21 +16,19 @@
  * @module
  */
 import { formatMac, isBroadcastMac, isMulticastMac, macToNumber } from "./address.ts";
+import {
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_VLAN,
+} from "./numbers.ts";
 
 /** Length of an untagged Ethernet II header: dst, src, EtherType. */
 export const ETHERNET_HEADER_LEN = 14;
 /** Length of one 802.1Q tag: TPID and TCI. */
 export const VLAN_TAG_LEN = 4;
-/** EtherType of IPv4 (RFC 894). */
-export const ETHERTYPE_IPV4 = 0x0800;
-/** EtherType of ARP (RFC 826). */
-export const ETHERTYPE_ARP = 0x0806;
-/** EtherType of IPv6 (RFC 2464). */
-export const ETHERTYPE_IPV6 = 0x86dd;
-/** TPID of an 802.1Q customer VLAN tag. */
-export const ETHERTYPE_VLAN = 0x8100;
-/** TPID of an 802.1ad service VLAN tag (the outer tag of QinQ). */
-export const ETHERTYPE_QINQ = 0x88a8;
+export { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN };
 
 /** Why {@linkcode EthernetFrame.check} refused a frame. */
 export type EthernetDropReason = "truncated" | "too_many_vlan_tags";

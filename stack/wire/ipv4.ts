@@ -21,16 +21,13 @@ import { finishChecksum } from "./checksum.ts";
 export const IPV4_HEADER_LEN = 20;
 /** Largest IPv4 header: IHL 15. */
 export const IPV4_MAX_HEADER_LEN = 60;
-/** IP protocol number of ICMP (RFC 792). */
-export const IP_PROTOCOL_ICMP = 1;
-/** IP protocol number of IGMP (RFC 1112). */
-export const IP_PROTOCOL_IGMP = 2;
-/** IP protocol number of TCP (RFC 9293). */
-export const IP_PROTOCOL_TCP = 6;
-/** IP protocol number of UDP (RFC 768). */
-export const IP_PROTOCOL_UDP = 17;
-/** IP protocol number of ICMPv6 (RFC 4443), for IPv6 next headers. */
-export const IP_PROTOCOL_ICMPV6 = 58;
+export {
+  IP_PROTOCOL_ICMP,
+  IP_PROTOCOL_ICMPV6,
+  IP_PROTOCOL_IGMP,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+} from "./numbers.ts";
 /** Option type: end of option list (RFC 791). */
 export const IPV4_OPTION_END = 0;
 /** Option type: no operation (RFC 791). */

@@ -8,9 +8,7 @@
  * @module
  */
 import { updateChecksum32 } from "./checksum.ts";
-
-const TCP = 6;
-const UDP = 17;
+import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "./numbers.ts";
 
 /** Which address {@linkcode rewriteIpv4Address} changes. */
 export type Ipv4AddressField = "source" | "destination";
@@ -64,9 +62,9 @@ export function rewriteIpv4Address(
   if ((dv.getUint16(l3 + 6) & 0x1fff) !== 0) return old; // not the first fragment
   const l4 = l3 + ((dv.getUint8(l3) & 0x0f) << 2);
   const proto = dv.getUint8(l3 + 9);
-  if (proto === TCP && end - l4 >= 18) {
+  if (proto === IP_PROTOCOL_TCP && end - l4 >= 18) {
     dv.setUint16(l4 + 16, updateChecksum32(dv.getUint16(l4 + 16), old, now));
-  } else if (proto === UDP && end - l4 >= 8) {
+  } else if (proto === IP_PROTOCOL_UDP && end - l4 >= 8) {
     const sum = dv.getUint16(l4 + 6);
     if (sum !== 0) {
       const next = updateChecksum32(sum, old, now);

@@ -58,11 +58,7 @@ import {
   walkIpv6,
 } from "./ipv6_ext.ts";
 
-// LINKTYPE_* numbers, as in stack/driver.ts (wire/ may not import the core).
-const LINKTYPE_ETHERNET = 1;
-const LINKTYPE_RAW = 101;
-const LINKTYPE_IPV4 = 228;
-const LINKTYPE_IPV6 = 229;
+import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "./numbers.ts";
 
 /** Options of {@linkcode describeFrame}. */
 export interface DescribeFrameOptions {

@@ -19,7 +19,17 @@
  */
 import { formatIpv4Address, formatIpv6Address } from "./address.ts";
 import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "./checksum.ts";
-import { IP_PROTOCOL_UDP } from "./ipv4.ts";
+import {
+  setUdpChecksumField,
+  setUdpDstPort,
+  setUdpLength,
+  setUdpSrcPort,
+  udpChecksumField,
+  udpDstPort,
+  udpLength,
+  udpSrcPort,
+} from "./udp_fields.ts";
+import { IP_PROTOCOL_UDP } from "./numbers.ts";
 
 /** Length of the UDP header: source port, destination port, length, checksum. */
 export const UDP_HEADER_LEN = 8;
@@ -96,11 +106,9 @@ function describe(
 export class UdpPacket {
   /** The bytes given to `check()`: the IP payload (may extend past `length`). */
   readonly bytes: Uint8Array;
-  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -122,7 +130,7 @@ export class UdpPacket {
    */
   static check(bytes: Uint8Array): UdpPacket | UdpDropReason {
     if (bytes.length < UDP_HEADER_LEN) return "truncated";
-    const length = (bytes[4]! << 8) | bytes[5]!;
+    const length = udpLength(bytes, 0);
     if (length < UDP_HEADER_LEN || length > bytes.length) return "bad_length";
     return new UdpPacket(bytes);
   }
@@ -150,34 +158,34 @@ export class UdpPacket {
 
   /** Source port. */
   get srcPort(): number {
-    return this.#dv.getUint16(0);
+    return udpSrcPort(this.bytes, 0);
   }
   set srcPort(value: number) {
-    this.#dv.setUint16(0, value);
+    setUdpSrcPort(this.bytes, 0, value);
   }
 
   /** Destination port. */
   get dstPort(): number {
-    return this.#dv.getUint16(2);
+    return udpDstPort(this.bytes, 0);
   }
   set dstPort(value: number) {
-    this.#dv.setUint16(2, value);
+    setUdpDstPort(this.bytes, 0, value);
   }
 
   /** Length field: header plus payload, in bytes. */
   get length(): number {
-    return this.#dv.getUint16(4);
+    return udpLength(this.bytes, 0);
   }
   set length(value: number) {
-    this.#dv.setUint16(4, value);
+    setUdpLength(this.bytes, 0, value);
   }
 
   /** Checksum field (0: none was computed). */
   get checksum(): number {
-    return this.#dv.getUint16(6);
+    return udpChecksumField(this.bytes, 0);
   }
   set checksum(value: number) {
-    this.#dv.setUint16(6, value);
+    setUdpChecksumField(this.bytes, 0, value);
   }
 
   /** The payload, up to the length field (a subarray). */
@@ -229,8 +237,12 @@ export class UdpPacket {
    */
   fillChecksum(pseudo: UdpPseudoHeader): void {
     const length = this.length;
-    this.#dv.setUint16(6, 0);
-    this.#dv.setUint16(6, udpChecksum(this.bytes.subarray(0, length), pseudoSum(pseudo, length)));
+    setUdpChecksumField(this.bytes, 0, 0);
+    setUdpChecksumField(
+      this.bytes,
+      0,
+      udpChecksum(this.bytes.subarray(0, length), pseudoSum(pseudo, length)),
+    );
   }
 
   /**
@@ -398,12 +410,11 @@ export function emitUdp(repr: UdpRepr, bytes: Uint8Array, pseudo: UdpPseudoHeade
   if (bytes.length < length) {
     throw new RangeError(`Cannot emit a ${length}-byte UDP datagram into ${bytes.length} bytes`);
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, length);
-  dv.setUint16(0, repr.srcPort);
-  dv.setUint16(2, repr.dstPort);
-  dv.setUint16(4, length);
-  dv.setUint16(6, 0);
-  dv.setUint16(6, udpChecksum(bytes.subarray(0, length), pseudoSum(pseudo, length)));
+  setUdpSrcPort(bytes, 0, repr.srcPort);
+  setUdpDstPort(bytes, 0, repr.dstPort);
+  setUdpLength(bytes, 0, length);
+  setUdpChecksumField(bytes, 0, 0);
+  setUdpChecksumField(bytes, 0, udpChecksum(bytes.subarray(0, length), pseudoSum(pseudo, length)));
 }
 
 /**

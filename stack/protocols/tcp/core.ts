@@ -15,13 +15,13 @@ import type { IpKey } from "../../wire/ip_address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptionSet } from "../../wire/tcp.ts";
+import { IP_PROTOCOL_TCP } from "../../wire/numbers.ts";
 import type { TcpConfig } from "./config.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
 import { ConnTable, ListenTable } from "./table.ts";
 
-/** IP protocol number of TCP. */
-export const IP_PROTOCOL_TCP = 6;
+export { IP_PROTOCOL_TCP };
 /** RFC 9293 §3.7.1 (MUST-15): the MSS assumed when the peer sends none, IPv4 (576 − 40). */
 export const DEFAULT_MSS = 536;
 /** The same for IPv6: RFC 8200's minimum MTU 1280 less 60 bytes of headers. */

@@ -29,13 +29,22 @@ import {
 import { formatIpKeyPort, IpAddress, type IpKey, isMulticastKey } from "../../wire/ip_address.ts";
 import { sumBytes } from "../../wire/checksum.ts";
 import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD_V4, udpChecksum } from "../../wire/udp.ts";
+import {
+  setUdpChecksumField,
+  setUdpDstPort,
+  setUdpLength,
+  setUdpSrcPort,
+  udpChecksumField,
+  udpDstPort,
+  udpLength,
+  udpSrcPort,
+} from "../../wire/udp_fields.ts";
+import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import { type SocketHost, UdpSocketImpl } from "./socket.ts";
 import { matchesGroup, SocketTable } from "./table.ts";
 
-/** IP protocol number of UDP (the same in IPv4 and IPv6's next header). */
-const IP_PROTOCOL_UDP = 17;
 /** Linux's default IP_MULTICAST_TTL. */
 const MULTICAST_TTL = 1;
 /** Upper bounds of the per-socket queue options, so every queue stays bounded. */
@@ -194,14 +203,14 @@ export const udpPlugin: ProtocolPlugin = {
         const pkt = ctx.pool.alloc(total);
         const s = pkt.start;
         const b = pkt.buf;
-        const dv = pkt.dv;
         b.set(data, s + UDP_HEADER_LEN);
-        dv.setUint16(s, sock.localPort);
-        dv.setUint16(s + 2, dport);
-        dv.setUint16(s + 4, total);
-        dv.setUint16(s + 6, 0);
-        dv.setUint16(
-          s + 6,
+        setUdpSrcPort(b, s, sock.localPort);
+        setUdpDstPort(b, s, dport);
+        setUdpLength(b, s, total);
+        setUdpChecksumField(b, s, 0);
+        setUdpChecksumField(
+          b,
+          s,
           udpChecksum(b.subarray(s, s + total), pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, total)),
         );
         pkt.l4 = s;
@@ -277,7 +286,7 @@ export const udpPlugin: ProtocolPlugin = {
       const q = ctx.pool.alloc(payload, 0);
       // copy: retained past receive() (the socket queue owns it)
       q.buf.set(pkt.buf.subarray(s + UDP_HEADER_LEN, s + len), q.start);
-      if (!sock.push(q, pkt.srcKey(), pkt.dv.getUint16(s))) return false;
+      if (!sock.push(q, pkt.srcKey(), udpSrcPort(pkt.buf, s))) return false;
       c.datagrams.value++;
       return true;
     }
@@ -286,7 +295,7 @@ export const udpPlugin: ProtocolPlugin = {
     function deliverGroup(pkt: PacketBuffer, s: number, len: number, dport: number): Verdict {
       const list = table.at(dport);
       if (list === undefined) return "ignored_broadcast";
-      const sport = pkt.dv.getUint16(s);
+      const sport = udpSrcPort(pkt.buf, s);
       const dst = pkt.dstKey();
       const src = pkt.srcKey();
       let delivered = 0;
@@ -306,13 +315,13 @@ export const udpPlugin: ProtocolPlugin = {
       const s = pkt.start;
       const avail = pkt.end - s;
       if (avail < UDP_HEADER_LEN) return "truncated";
-      const dv = pkt.dv;
-      const len = dv.getUint16(s + 4);
+      const b = pkt.buf;
+      const len = udpLength(b, s);
       // RFC 768: the length covers header and data; it may not exceed the IP payload.
       if (len < UDP_HEADER_LEN || len > avail) return "bad_length";
       pkt.end = s + len; // anything after the UDP length is not ours
       pkt.l4 = s;
-      const checksum = dv.getUint16(s + 6);
+      const checksum = udpChecksumField(b, s);
       if (checksum === 0) {
         // RFC 768 / RFC 1122 §4.1.3.4: zero means the sender computed none;
         // over IPv6 the checksum is mandatory (RFC 8200 §8.1).
@@ -320,14 +329,14 @@ export const udpPlugin: ProtocolPlugin = {
         c.noChecksum.value++;
       } else if (
         verify &&
-        sumBytes(pkt.buf.subarray(s, s + len), packetPseudoHeaderSum(pkt, IP_PROTOCOL_UDP, len)) !==
+        sumBytes(b.subarray(s, s + len), packetPseudoHeaderSum(pkt, IP_PROTOCOL_UDP, len)) !==
           0xffff
       ) return "bad_checksum";
-      const dport = dv.getUint16(s + 2);
+      const dport = udpDstPort(b, s);
       if ((pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0) {
         return deliverGroup(pkt, s, len, dport);
       }
-      const sock = table.lookup(pkt.dstKey(), dport, pkt.srcKey(), dv.getUint16(s));
+      const sock = table.lookup(pkt.dstKey(), dport, pkt.srcKey(), udpSrcPort(b, s));
       if (sock === undefined) {
         // RFC 1122 §4.1.3.1: port unreachable; the error plugin applies the
         // never-send rules (broadcast link frames, …) and the rate limit.
@@ -350,8 +359,8 @@ export const udpPlugin: ProtocolPlugin = {
     function receiveError(pkt: PacketBuffer, _rx: RxContext): Verdict {
       const s = pkt.start;
       if (pkt.end - s < 4) return "error_truncated";
-      const sport = pkt.dv.getUint16(s);
-      const dport = pkt.dv.getUint16(s + 2);
+      const sport = udpSrcPort(pkt.buf, s);
+      const dport = udpDstPort(pkt.buf, s);
       const sock = table.lookup(pkt.srcKey(), sport, pkt.dstKey(), dport);
       if (sock === undefined) return "error_no_socket";
       if (pkt.errorKind === TransportErrorKind.PACKET_TOO_BIG) {

@@ -463,3 +463,26 @@ Deno.test("tcp over IPv4: the SYN's MSS from a 9000-byte route is 8960", async (
   stack.close();
   await done;
 });
+
+Deno.test("tcp over IPv6: a SYN-cookie connection keeps an IPv6 peer's MSS of 1220 (IPv6 cookie MSS table), not IPv4's 536", () => {
+  const v6 = ipv6Standin({ remoteMtu: 1500 });
+  const stack = stackWith(v6, { tcp: { synBacklog: 1 } });
+  const l = stack.listen({ hostname: "fd00::1", port: 80 });
+  const filler = IpAddress.parse("2001:db8::7")!.key;
+  v6.inject(filler, OURS.key, 6, tcpBytes(syn(1), filler, OURS.key));
+  v6.inject(PEER_A, OURS.key, 6, tcpBytes(syn(40000, { mss: 1220 }), PEER_A, OURS.key));
+  const sa = tcpOf(v6.sent.at(-1)!);
+  assert.equal(stack.counters.value("tcp.syncookies_sent"), 1);
+  const ack = { srcPort: 40000, dstPort: 80, seq: 1001, ack: (sa.seq + 1) >>> 0, flags: TCP_ACK };
+  v6.inject(
+    PEER_A,
+    OURS.key,
+    6,
+    tcpBytes({ ...ack, window: 65535, payloadLength: 0 }, PEER_A, OURS.key),
+  );
+  assert.equal(stack.counters.value("tcp.syncookies_recv"), 1);
+  const row = stack.sockets().find((r) => r.state === "ESTABLISHED")!;
+  assert.equal(row.mss, 1220);
+  l.close();
+  stack.close();
+});

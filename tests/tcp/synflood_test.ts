@@ -5,9 +5,26 @@
  * SYN queue stays at its bound (`synBacklog`), the overflow is answered with
  * SYN cookies, the real client's handshake completes through a cookie, and
  * the half-open connections die after their SYN-ACK retransmissions.
+ *
+ * Then the matrix of issue #16 item 4: 100,000 spoofed SYNs with the real
+ * client connecting in the middle, on the server's link and behind a
+ * forwarding router, with timestamps on and off, over several seeds (a
+ * cookie SYN-ACK whose TSval was not the connection's clock stalled about
+ * half of the seeds with timestamps on).
  */
 import assert from "node:assert/strict";
-import { ethernetFrame, hostMac, ipv4Packet, makeLink, ms } from "../_harness.ts";
+import {
+  EnvBase,
+  ethernetFrame,
+  hostMac,
+  ipv4Packet,
+  mac,
+  makeLink,
+  ms,
+  pluginsWith,
+} from "../_harness.ts";
+import type { Stack } from "../../mod.ts";
+import { VirtualNetwork } from "../../drivers/loopback/network.ts";
 import { tcpSegment } from "./_tcp.ts";
 import { receiveAll, sendAll } from "./_transfer.ts";
 import { formatIpv4Address } from "../../stack/wire/address.ts";
@@ -96,3 +113,149 @@ Deno.test("tcp 10,000 spoofed SYNs while a real client connects and transfers 1 
   l.close();
   env.finish();
 });
+
+// ---- the flood matrix (#16 item 4) ------------------------------------------------
+
+/** Spoofed SYNs per run. */
+const FLOOD_SYNS = Number(Deno.env.get("TCP_FLOOD_SYNS") ?? 100_000);
+/** SYNs per batch; one batch per `FLOOD_STEP` of virtual time. */
+const FLOOD_BATCH = 500;
+const FLOOD_STEP = ms(5);
+/** Bytes the real client and server send each way. */
+const FLOOD_TRANSFER = 64 * 1024;
+/**
+ * Network seeds (they key the server's hashes, so its timestamp offsets).
+ * CI runs two per combination, chosen so that with timestamps on both stalled
+ * in both topologies with the old cookie TSval (a bare clock, then offset
+ * TSvals: PAWS drops at the client; seeds 1..16 stalled 7 times on the link
+ * and 11 times behind the router); `TCP_FLOOD_SEEDS=n` (or `TCP_SOAK=1`: 32)
+ * runs seeds 1..n instead.
+ */
+const FLOOD_SEEDS: readonly number[] = (() => {
+  const n = Number(Deno.env.get("TCP_FLOOD_SEEDS") ?? (Deno.env.get("TCP_SOAK") === "1" ? 32 : 0));
+  return n > 0 ? Array.from({ length: n }, (_, i) => i + 1) : [4, 10];
+})();
+
+interface FloodCase {
+  readonly seed: number;
+  /** The client sits behind a forwarding router rather than on the server's link. */
+  readonly offLink: boolean;
+  readonly timestamps: boolean;
+}
+
+/**
+ * One run: `FLOOD_SYNS` spoofed SYNs (random sources in 198.18.0.0/15, random
+ * ports and ISNs, half with Linux-like options) injected into the server's
+ * interface in batches; once half are in, the real client connects (a SYN
+ * cookie, the SYN queue being full) and both ends send `FLOOD_TRANSFER`
+ * bytes, checked by count and SHA-256. Returns what went wrong, or null.
+ */
+async function floodRun(c: FloodCase): Promise<string | null> {
+  const env = new EnvBase(new VirtualNetwork({ seed: c.seed }), null);
+  const { net } = env;
+  const plugins = pluginsWith(c.timestamps ? {} : { tcp: { timestamps: false } });
+  const server = env.newStack("server", plugins);
+  const lan = net.link({ macA: mac(hostMac(1)), macB: mac(hostMac(2)), faults: { delay: ms(1) } });
+  server.addInterface({ driver: lan.b, addresses: ["10.0.0.2/24"] });
+  // SYN-ACKs to the spoofed sources go to 10.0.0.1 (the client, or the router), which drops them.
+  server.addRoute("default", { gateway: "10.0.0.1" });
+  let client: Stack;
+  if (c.offLink) {
+    const router = env.newStack("router");
+    router.addInterface({ driver: lan.a, addresses: ["10.0.0.1/24"] });
+    const far = net.link({ faults: { delay: ms(5) } });
+    router.addInterface({ driver: far.a, addresses: ["10.1.0.1/24"] });
+    router.setForwarding(true);
+    client = env.newStack("client", plugins);
+    client.addInterface({ driver: far.b, addresses: ["10.1.0.10/24"] });
+    client.addRoute("default", { gateway: "10.1.0.1" });
+  } else {
+    client = env.newStack("client", plugins);
+    client.addInterface({ driver: lan.a, addresses: ["10.0.0.1/24"] });
+  }
+  const ifindex = server.interfaces.list()[0]!.index;
+  const l = server.listen({ port: 80 });
+  let x = (c.seed * 0x9e3779b9) >>> 0 || 1;
+  const rand = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  let injected = 0;
+  function flood(): void {
+    for (let i = 0; i < FLOOD_BATCH && injected < FLOOD_SYNS; i++, injected++) {
+      const src = formatIpv4Address(0xc6120000 | (rand() & 0x1ffff));
+      const r = rand();
+      const options = r & 1
+        ? { mss: 1460, sackOk: true, ts: [rand(), 0] as const, wscale: 7 }
+        : { mss: 536 + (r >>> 20) % 1000 };
+      const seg = tcpSegment(
+        { srcPort: 1024 + (rand() % 64000), dstPort: 80, seq: rand(), flags: "S", options },
+        src,
+        "10.0.0.2",
+      );
+      server.inject(
+        ifindex,
+        ethernetFrame(
+          { dst: hostMac(2), src: hostMac(1), etherType: 0x0800 },
+          ipv4Packet({ src, dst: "10.0.0.2", protocol: 6 }, seg),
+        ),
+      );
+    }
+  }
+  const t0 = net.now();
+  const batches = Math.ceil(FLOOD_SYNS / FLOOD_BATCH);
+  for (let k = 0; k < batches; k++) net.at(t0 + k * FLOOD_STEP, flood);
+  const count = (n: string) => server.counters.get(`tcp.${n}`).value;
+  let problem: string | null = null;
+  try {
+    await env.run(async () => {
+      // In the middle of the flood.
+      await new Promise<void>((r) => net.at(t0 + (batches >> 1) * FLOOD_STEP + ms(1), r));
+      const [conn, accepted] = await Promise.all([
+        client.connect({ hostname: "10.0.0.2", port: 80 }),
+        l.accept(),
+      ]);
+      const [cSent, sSent, atS, atC] = await Promise.all([
+        sendAll(conn, 1, FLOOD_TRANSFER),
+        sendAll(accepted, 2, FLOOD_TRANSFER),
+        receiveAll(accepted),
+        receiveAll(conn),
+      ]);
+      if (atS.bytes !== FLOOD_TRANSFER || atS.hash !== cSent) {
+        problem = `server received ${atS.bytes} bytes${atS.hash === cSent ? "" : " (bad hash)"}`;
+      } else if (atC.bytes !== FLOOD_TRANSFER || atC.hash !== sSent) {
+        problem = `client received ${atC.bytes} bytes${atC.hash === sSent ? "" : " (bad hash)"}`;
+      }
+      conn.close();
+      accepted.close();
+    }, { timeout: 120_000_000 });
+  } catch (e) {
+    problem = `${e instanceof Error ? e.message : e} (PAWS drops at the client: ${
+      client.counters.get("tcp.rx.paws").value
+    })`;
+  }
+  if (problem === null && count("syncookies_recv") !== 1) {
+    problem = `the client came in without a cookie (${count("syncookies_recv")})`;
+  }
+  if (problem === null && injected < FLOOD_SYNS >> 1) problem = `only ${injected} SYNs injected`;
+  l.close();
+  if (problem === null) env.finish();
+  else env.close();
+  return problem;
+}
+
+for (const offLink of [false, true]) {
+  for (const timestamps of [true, false]) {
+    const where = offLink ? "behind a router" : "on the link";
+    Deno.test(`tcp ${FLOOD_SYNS.toLocaleString("en")} spoofed SYNs, a real client ${where} in the middle, timestamps ${timestamps ? "on" : "off"}: it connects with a cookie and transfers, seeds ${FLOOD_SEEDS.join(",")}`, async () => {
+      const failed: string[] = [];
+      for (const seed of FLOOD_SEEDS) {
+        const why = await floodRun({ seed, offLink, timestamps });
+        if (why !== null) failed.push(`seed ${seed}: ${why}`);
+      }
+      assert.deepEqual(failed, []);
+    });
+  }
+}

@@ -1,16 +1,20 @@
 /**
- * TCP (RFC 9293) for IPv4: the state machine with simultaneous open and
- * close, half-close and TIME-WAIT; RFC 6528 ISNs and RFC 6056 ephemeral
- * ports; bounded send and receive rings with out-of-order reassembly
+ * TCP (RFC 9293) for IPv4 and IPv6: the state machine with simultaneous
+ * open and close, half-close and TIME-WAIT; RFC 6528 ISNs, RFC 6056
+ * ephemeral ports, timestamp offsets and SYN cookies keyed by the full
+ * addresses; bounded send and receive rings with out-of-order reassembly
  * (allocated on first use, and given back once drained and idle for 1 s;
- * so are the SACK scoreboard and the reassembly ranges);
- * MSS from the route, window scaling and timestamps with PAWS (RFC 7323);
+ * so are the SACK scoreboard and the reassembly ranges); MSS from the route
+ * (its MTU less 40 for IPv4, 60 for IPv6; 536 and 1220 when the route or
+ * the peer gives none), window scaling and timestamps with PAWS (RFC 7323);
  * delayed and quick ACKs, and one stretch ACK per receive batch (the
  * plugin's `flush()`); Nagle; silly-window avoidance on both sides;
  * RTO per RFC 6298 (Karn, backoff); fast retransmit and NewReno (RFC 5681,
  * 6582), SACK (RFC 2018) with RFC 6675 recovery; pluggable congestion control
  * (NewReno, CUBIC RFC 9438); zero-window probes; keepalive; listeners with a
- * SYN queue, an accept queue and SYN cookies; RFC 5961 challenge ACKs (an
+ * SYN queue, an accept queue and SYN cookies (with timestamps, window scale
+ * and SACK carried in the low bits of a TSval on the connection's own
+ * timestamp clock, as Linux); RFC 5961 challenge ACKs (an
  * in-window RST, a SYN at any sequence number, an ACK below SND.UNA −
  * MAX.SND.WND) with a stack-wide rate limit; ICMP errors (port unreachable
  * aborts a connect, fragmentation needed lowers the MSS, which follows the

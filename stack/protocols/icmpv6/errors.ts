@@ -86,6 +86,20 @@ export function icmpv6ErrorSuppressed(
   return null;
 }
 
+function unreachableKind(code: number): TransportErrorKind {
+  switch (code) {
+    case Icmpv6UnreachableCode.NO_ROUTE:
+      return TransportErrorKind.NETWORK_UNREACHABLE;
+    case Icmpv6UnreachableCode.BEYOND_SCOPE:
+    case Icmpv6UnreachableCode.ADDRESS_UNREACHABLE:
+      return TransportErrorKind.HOST_UNREACHABLE;
+    case Icmpv6UnreachableCode.PORT_UNREACHABLE:
+      return TransportErrorKind.PORT_UNREACHABLE;
+    default:
+      return TransportErrorKind.PROHIBITED;
+  }
+}
+
 /**
  * The transport error kind an ICMPv6 error means (RFC 4443 §3; RFC 4443
  * §3.1 codes 0, 2, 3 to unreachable network or host, 1, 5, 6 to
@@ -103,17 +117,7 @@ export function icmpv6ErrorSuppressed(
 export function icmpv6ErrorKind(type: number, code: number): TransportErrorKind {
   switch (type) {
     case ICMPV6_DESTINATION_UNREACHABLE:
-      switch (code) {
-        case Icmpv6UnreachableCode.NO_ROUTE:
-          return TransportErrorKind.NETWORK_UNREACHABLE;
-        case Icmpv6UnreachableCode.BEYOND_SCOPE:
-        case Icmpv6UnreachableCode.ADDRESS_UNREACHABLE:
-          return TransportErrorKind.HOST_UNREACHABLE;
-        case Icmpv6UnreachableCode.PORT_UNREACHABLE:
-          return TransportErrorKind.PORT_UNREACHABLE;
-        default:
-          return TransportErrorKind.PROHIBITED;
-      }
+      return unreachableKind(code);
     case ICMPV6_PACKET_TOO_BIG:
       return TransportErrorKind.PACKET_TOO_BIG;
     case ICMPV6_TIME_EXCEEDED:

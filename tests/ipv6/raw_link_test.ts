@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { makeHost, ms, testPlugin } from "../_harness.ts";
 import { ACCEPT } from "../../stack/manifest.ts";
-import { type PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import { type PacketBuffer, PacketFlags, PacketPool } from "../../stack/packet.ts";
 import type { UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import {
@@ -288,5 +288,54 @@ Deno.test("ipv6 raw link: a bad ICMPv6 checksum is dropped and counted", () => {
   p[60] = p[60]! ^ 1;
   assert.deepEqual(h.inject(p), []);
   assert.equal(h.counter("icmpv6.rx.bad_checksum"), 1);
+  h.finish();
+});
+
+function fragmentsOf(bytes: Uint8Array, mtu: number): Uint8Array[] {
+  const pool = new PacketPool();
+  const frags: PacketBuffer[] = [];
+  fragmentIpv6(pool.copyOf(bytes), mtu, 0x55, pool, frags);
+  const out = frags.map((f) => f.data.slice());
+  for (const f of frags) f.release();
+  return out;
+}
+
+Deno.test("ipv6 raw link: a prerouting hook joined with defrag sees the whole packet once; without, each fragment", () => {
+  for (const defrag of [true, false]) {
+    const lengths: number[] = [];
+    const ct = testPlugin({
+      name: "ct6",
+      layer: "middlebox",
+      hooks: [{ point: "prerouting", defrag }],
+    }, () => ({
+      hook(_point, pkt) {
+        if (pkt.family === 6) lengths.push(pkt.end - pkt.l3);
+        return ACCEPT;
+      },
+    }));
+    const h = host({ extraPlugins: [ipv6Plugin, icmpv6Plugin, ct] });
+    for (const f of fragmentsOf(echoRequest(PEER, US, 3000), 1280)) h.inject(f);
+    assert.deepEqual(lengths, defrag ? [3048] : [1280, 1280, 592], `defrag ${defrag}`);
+    assert.equal(h.counter("icmpv6.rx.echo_requests"), 1);
+    h.finish();
+  }
+});
+
+Deno.test("ipv6 raw link: a Hop-by-Hop Router Alert is flagged on the packet for the transport (RFC 2711)", () => {
+  let flags = 0;
+  const sink = testPlugin({
+    name: "sink6",
+    layer: "transport",
+    binds: [{ table: "ip.protocol", key: 253 }],
+  }, () => ({
+    receive(pkt) {
+      flags = pkt.flags;
+      return ACCEPT;
+    },
+  }));
+  const h = host({ extraPlugins: [ipv6Plugin, icmpv6Plugin, sink] });
+  h.inject(packet(PEER, US, 0, [253, 0, 5, 2, 0, 0, 1, 0, 1, 2, 3, 4]));
+  assert.equal(flags & PacketFlags.ROUTER_ALERT, PacketFlags.ROUTER_ALERT);
+  assert.equal(h.counter("ipv6.rx.delivered"), 1);
   h.finish();
 });

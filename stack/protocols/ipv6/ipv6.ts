@@ -59,6 +59,11 @@ const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
 const LOOPBACK_QUEUE_LIMIT = 1024;
 const MAX_PAYLOAD = 65535;
 
+function isLoopbackAt(b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 15; i++) if (b[at + i] !== 0) return false;
+  return b[at + 15] === 1;
+}
+
 /** A source address candidate: an address assigned to an interface. */
 interface Assigned extends SourceCandidate {
   readonly ifindex: number;
@@ -242,27 +247,58 @@ export const ipv6Plugin: ProtocolPlugin = {
       const internal = pkt === looping;
       // RFC 4291 §2.7: never from a multicast source; ::1 never on a wire (§2.5.3).
       if (b[s + 8] === 0xff) return "bad_source";
+      if (!internal && (isLoopbackAt(b, s + 8) || isLoopbackAt(b, s + 24))) return "bad_source";
       pkt.l3 = s;
       pkt.family = 6;
       pkt.srcAt = s + 8;
       pkt.dstAt = s + 24;
       pkt.ttl = b[s + 7]!;
       pkt.proto = b[s + 6]!;
-      if (!internal && (pkt.srcKey() === LOOPBACK || pkt.dstKey() === LOOPBACK)) {
-        return "bad_source";
-      }
       if (ctx.hasHooks("prerouting")) {
+        // A connection tracker asked for whole packets: reassemble first, whatever the destination.
+        if (
+          !internal && ctx.hooksWantDefrag("prerouting") &&
+          walkIpv6Chain(b, s, pkt.end, chain) === null && chain.isFragment
+        ) return defragThenPrerouting(pkt, rx.iface);
         const v = runHook("prerouting", pkt, rx.iface, null, UNSPECIFIED, 0, false);
         if (v !== ACCEPT) return CONSUMED; // counted by the dispatcher against the hook
       }
-      // The routing decision, after prerouting (a hook may have changed the destination).
+      return routeAndDeliver(pkt, rx.iface, rx, internal);
+    }
+
+    /**
+     * The routing decision (after prerouting: a hook may have changed the
+     * destination), the chain, reassembly, delivery. With `rx`, through the
+     * dispatcher's `next`; else delivered here. Borrows `pkt`.
+     */
+    function routeAndDeliver(
+      pkt: PacketBuffer,
+      iface: NetInterface,
+      rx: RxContext | null,
+      internal: boolean,
+    ): Verdict {
       const dst = pkt.dstKey();
       if (dst === UNSPECIFIED) return "bad_destination";
       if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) return "not_for_us";
-      const problem = walkIpv6Chain(b, s, pkt.end, chain);
+      const problem = walkIpv6Chain(pkt.buf, pkt.l3, pkt.end, chain);
       if (problem !== null) return chainProblem(pkt, problem);
-      if (chain.isFragment) return reassemble(pkt, rx.iface);
-      return deliverUp(pkt, rx.iface, rx);
+      if (chain.isFragment) return reassemble(pkt, iface);
+      if (chain.routerAlert >= 0) pkt.flags |= PacketFlags.ROUTER_ALERT;
+      return deliverUp(pkt, iface, rx);
+    }
+
+    /** A fragment when a prerouting hook wants whole packets (conntrack). Borrows `pkt`. */
+    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface): Verdict {
+      c.fragmentsIn.value++;
+      pkt.ifindex = iface.index;
+      const whole = reasm.add(pkt, chain);
+      if (whole === null) return CONSUMED;
+      if (typeof whole === "string") return whole;
+      c.reassembled.value++;
+      let v = runHook("prerouting", whole, iface, null, UNSPECIFIED, 0, false);
+      v = v === ACCEPT ? routeAndDeliver(whole, iface, null, false) : CONSUMED;
+      whole.release();
+      return v;
     }
 
     /** Answers a chain problem with its Parameter Problem, if any; returns the drop reason. */
@@ -305,10 +341,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       if (whole === null) return CONSUMED;
       if (typeof whole === "string") return whole;
       c.reassembled.value++;
-      let v: Verdict;
-      const problem = walkIpv6Chain(whole.buf, whole.start, whole.end, chain);
-      if (problem !== null) v = chainProblem(whole, problem);
-      else v = deliverUp(whole, iface, null);
+      const v = routeAndDeliver(whole, iface, null, false);
       whole.release();
       return v;
     }

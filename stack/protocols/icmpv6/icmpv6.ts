@@ -1,0 +1,233 @@
+/**
+ * The ICMPv6 plugin (skeleton): checks the checksum, answers echo requests
+ * (RFC 4443 §4), hands errors it receives to the transport they quote
+ * through `ip.error` by kind, and sends errors for the other plugins
+ * (`icmpv6.error`) within RFC 4443 §2.4's rules and rate limit.
+ *
+ * @module
+ */
+import type { PluginContext, ProtocolHandlers, ProtocolPlugin, Verdict } from "../../manifest.ts";
+import { CONSUMED } from "../../manifest.ts";
+import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
+import type { IcmpErrorService, RouteService } from "../../services.ts";
+import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
+import { IP_PROTOCOL_ICMPV6 } from "../../wire/ipv4.ts";
+import {
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  ICMPV6_ERROR_MAX_QUOTE,
+  ICMPV6_HEADER_LEN,
+  ICMPV6_PACKET_TOO_BIG,
+  ICMPV6_PARAMETER_PROBLEM,
+  icmpv6Word,
+  isIcmpv6Error,
+  writeIcmpv6Header,
+} from "../../wire/icmpv6.ts";
+import { ndpOptionsOffset } from "../../wire/icmpv6_ndp.ts";
+import { checkIpv6Header, IPV6_HEADER_LEN } from "../../wire/ipv6.ts";
+import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
+import { icmpv6ErrorKind, icmpv6ErrorSuppressed, icmpv6ForKind, TokenBucket } from "./errors.ts";
+
+const UNSPECIFIED: IpKey = "\0\0\0\0\0\0\0\0";
+const MIN_TRANSPORT_QUOTE = 8;
+
+/** The ICMPv6 plugin. */
+export const icmpv6Plugin: ProtocolPlugin = {
+  manifest: {
+    name: "icmpv6",
+    version: "0.1.0",
+    api: "^1.0.0",
+    description: "ICMPv6: echo answered, errors sent and dispatched by kind",
+    layer: "network",
+    dependencies: ["ipv6"],
+    binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMPV6 }],
+    exposes: ["ip.error"],
+    provides: ["icmpv6.error"],
+    requires: ["ipv6.route"],
+    counters: [
+      "rx.truncated",
+      "rx.bad_checksum",
+      "rx.echo_requests",
+      "rx.echo_replies",
+      "rx.errors",
+      "rx.error_bad_quote",
+      "rx.ndp_unhandled",
+      "rx.mld_unhandled",
+      "rx.unknown_type",
+      "tx.echo_replies",
+      "tx.errors",
+      "tx.rate_limited",
+      "tx.no_error_for_icmp_error",
+      "tx.no_error_for_multicast",
+      "tx.no_error_for_bad_source",
+      "tx.no_error_for_bad_packet",
+      "tx.failed",
+    ],
+    options: {
+      msgsPerSecond: {
+        default: 1000,
+        description: "ICMPv6 errors per second, whole stack (Linux icmp_msgs_per_sec); 0: off",
+      },
+      msgsBurst: { default: 50, description: "ICMPv6 errors in a burst, whole stack" },
+    },
+  },
+  setup(ctx: PluginContext): ProtocolHandlers {
+    const errorTable = ctx.table("ip.error");
+    const route = ctx.service<RouteService>("ipv6.route");
+    const perSecond = ctx.options.msgsPerSecond as number;
+    const bucket = perSecond > 0
+      ? new TokenBucket(Math.round(1_000_000 / perSecond), ctx.options.msgsBurst as number)
+      : null;
+    const quoted = new Ipv6Chain();
+    const c = {
+      echoRequests: ctx.counter("rx.echo_requests"),
+      echoReplies: ctx.counter("rx.echo_replies"),
+      errors: ctx.counter("rx.errors"),
+      txEchoReplies: ctx.counter("tx.echo_replies"),
+      txErrors: ctx.counter("tx.errors"),
+      rateLimited: ctx.counter("tx.rate_limited"),
+      failed: ctx.counter("tx.failed"),
+      badPacket: ctx.counter("tx.no_error_for_bad_packet"),
+    };
+    const suppressed = {
+      "no_error_for_icmp_error": ctx.counter("tx.no_error_for_icmp_error"),
+      "no_error_for_multicast": ctx.counter("tx.no_error_for_multicast"),
+      "no_error_for_bad_source": ctx.counter("tx.no_error_for_bad_source"),
+      "no_error_for_bad_packet": c.badPacket,
+    };
+
+    /** Sends an ICMPv6 message built in `pkt` (data = the message) from `src` to `dst`. */
+    function sendMessage(pkt: PacketBuffer, src: IpKey, dst: IpKey): string | undefined {
+      if (src === UNSPECIFIED) src = route.selectSource(dst);
+      const s = pkt.start;
+      pkt.buf[s + 2] = 0;
+      pkt.buf[s + 3] = 0;
+      const sum = finishChecksum(
+        sumBytes(pkt.data, pseudoHeaderSum(src, dst, IP_PROTOCOL_ICMPV6, pkt.length)),
+      );
+      pkt.buf[s + 2] = sum >>> 8;
+      pkt.buf[s + 3] = sum;
+      return route.send(pkt, src, dst, IP_PROTOCOL_ICMPV6, 0, 0);
+    }
+
+    /** RFC 4443 §4.2: the reply carries the request's identifier, sequence and data. */
+    function echoReply(pkt: PacketBuffer): void {
+      const reply = ctx.pool.copyOf(pkt.data);
+      writeIcmpv6Header(
+        reply.buf,
+        reply.start,
+        ICMPV6_ECHO_REPLY,
+        0,
+        icmpv6Word(pkt.buf, pkt.start),
+      );
+      const dst = pkt.dstKey();
+      // To a multicast request, from a unicast address of ours (§4.2).
+      const src = (dst as string).charCodeAt(0) >> 8 === 0xff ? UNSPECIFIED : dst;
+      if (sendMessage(reply, src, pkt.srcKey()) === undefined) c.txEchoReplies.value++;
+      else c.failed.value++;
+    }
+
+    /**
+     * An error about a packet we sent: validate the quoted IPv6 header,
+     * walk its chain to the transport header (at least 8 bytes of it), and
+     * deliver through `ip.error` by kind (RFC 4443 §2.4 (d)).
+     */
+    function dispatchError(pkt: PacketBuffer, type: number, code: number): Verdict {
+      c.errors.value++;
+      const q = pkt.start + ICMPV6_HEADER_LEN;
+      const b = pkt.buf;
+      if (pkt.end - q < IPV6_HEADER_LEN || (b[q]! >>> 4) !== 6) return "error_bad_quote";
+      const claimed = q + IPV6_HEADER_LEN + ((b[q + 4]! << 8) | b[q + 5]!);
+      const end = Math.min(claimed, pkt.end);
+      if (
+        walkIpv6Chain(b, q, end, quoted) !== null ||
+        quoted.isFragment && quoted.fragmentOffset !== 0
+      ) {
+        return "error_bad_quote";
+      }
+      if (end - quoted.upperAt < MIN_TRANSPORT_QUOTE) return "error_bad_quote";
+      const kind = icmpv6ErrorKind(type, code);
+      if (kind === 0 || !ctx.hasBinding(errorTable, quoted.protocol)) return CONSUMED;
+      pkt.l3 = q;
+      pkt.family = 6;
+      pkt.srcAt = q + 8;
+      pkt.dstAt = q + 24;
+      pkt.proto = quoted.protocol;
+      pkt.errorKind = kind;
+      pkt.errorInfo = type === ICMPV6_PACKET_TOO_BIG || type === ICMPV6_PARAMETER_PROBLEM
+        ? icmpv6Word(b, pkt.start)
+        : 0;
+      pkt.start = pkt.l4 = quoted.upperAt;
+      pkt.end = end;
+      const iface = ctx.interfaces.get(pkt.ifindex) ?? ctx.interfaces.list()[0];
+      if (iface !== undefined) ctx.deliver(errorTable, quoted.protocol, pkt, iface);
+      return CONSUMED;
+    }
+
+    function receive(pkt: PacketBuffer): Verdict {
+      const len = pkt.length;
+      if (len < 4) return "truncated";
+      if (sumBytes(pkt.data, packetPseudoHeaderSum(pkt, IP_PROTOCOL_ICMPV6, len)) !== 0xffff) {
+        return "bad_checksum";
+      }
+      const type = pkt.buf[pkt.start]!;
+      const code = pkt.buf[pkt.start + 1]!;
+      if (isIcmpv6Error(type)) return dispatchError(pkt, type, code);
+      if (type === ICMPV6_ECHO_REQUEST) {
+        if (len < ICMPV6_HEADER_LEN) return "truncated";
+        c.echoRequests.value++;
+        echoReply(pkt);
+        return CONSUMED;
+      }
+      if (type === ICMPV6_ECHO_REPLY) {
+        c.echoReplies.value++; // TODO(#10): ping over IPv6 (an echo service)
+        return CONSUMED;
+      }
+      // TODO(#10): Neighbor Discovery and MLD need the link layer's neighbour contract.
+      if (ndpOptionsOffset(type) >= 0) return "ndp_unhandled";
+      if (type >= 130 && type <= 132 || type === 143) return "mld_unhandled";
+      return "unknown_type"; // RFC 4443 §2.4 (b): unknown informational, silently dropped
+    }
+
+    const errors: IcmpErrorService = {
+      send(pkt: PacketBuffer, type: number, code: number, info: number): void {
+        const ip = pkt.l3;
+        const end = pkt.end;
+        const linkMulticast =
+          (pkt.flags & (PacketFlags.LINK_MULTICAST | PacketFlags.LINK_BROADCAST)) !== 0;
+        const why = icmpv6ErrorSuppressed(pkt.buf, ip, end, type, code, linkMulticast);
+        if (why !== null) {
+          suppressed[why].value++;
+          return;
+        }
+        if (checkIpv6Header(pkt.buf, ip, end) === "truncated") {
+          c.badPacket.value++;
+          return;
+        }
+        // Packet Too Big is exempt, so path MTU discovery is never starved (as Linux).
+        if (type !== ICMPV6_PACKET_TOO_BIG && bucket !== null && !bucket.take(ctx.now())) {
+          c.rateLimited.value++;
+          return;
+        }
+        const quote = Math.min(end - ip, ICMPV6_ERROR_MAX_QUOTE);
+        const e = ctx.pool.alloc(ICMPV6_HEADER_LEN + quote);
+        writeIcmpv6Header(e.buf, e.start, type, code, info >>> 0);
+        e.buf.set(pkt.buf.subarray(ip, ip + quote), e.start + ICMPV6_HEADER_LEN);
+        const dst = ipKeyAt(pkt.buf, ip + 8, 6);
+        const invokedTo = ipKeyAt(pkt.buf, ip + 24, 6);
+        // From the address the packet was sent to when it is ours (RFC 4443 §2.2).
+        const src = route.isAssigned(invokedTo) ? invokedTo : UNSPECIFIED;
+        if (sendMessage(e, src, dst) === undefined) c.txErrors.value++;
+        else c.failed.value++;
+      },
+      report(pkt: PacketBuffer, kind: number, info: number): void {
+        const tc = icmpv6ForKind(kind);
+        if (tc >= 0) errors.send(pkt, tc >> 8, tc & 0xff, info);
+      },
+    };
+
+    return { receive, services: { "icmpv6.error": errors } };
+  },
+};

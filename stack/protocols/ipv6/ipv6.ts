@@ -1,0 +1,639 @@
+/**
+ * The IPv6 plugin (skeleton): receive (header checks, destination checks,
+ * the extension header chain, reassembly, the hook points, delivery through
+ * `ip.protocol`) and send (routing, RFC 6724 source selection,
+ * fragmentation at the source, the link) on raw-IP links (TUN). Neighbor
+ * Discovery is not here yet: on an Ethernet link only multicast leaves.
+ *
+ * @module
+ */
+import { LINKTYPE_ETHERNET } from "../../driver.ts";
+import type {
+  HookPoint,
+  PluginContext,
+  ProtocolHandlers,
+  ProtocolPlugin,
+  RxContext,
+  Verdict,
+} from "../../manifest.ts";
+import { ACCEPT, CONSUMED } from "../../manifest.ts";
+import type { NetInterface } from "../../netif.ts";
+import { HookContexts } from "../../hooks.ts";
+import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type {
+  EthernetService,
+  IcmpErrorService,
+  Route,
+  RouteOptions,
+  RouteService,
+} from "../../services.ts";
+import { RouteSendFlags } from "../../services.ts";
+import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
+import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
+import {
+  checkIpv6Header,
+  IPV6_HEADER_LEN,
+  IPV6_MIN_MTU,
+  writeIpv6Header,
+} from "../../wire/ipv6.ts";
+import { IPV6_CHAIN_PROBLEMS, Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
+import {
+  ICMPV6_PARAMETER_PROBLEM,
+  ICMPV6_TIME_EXCEEDED,
+  Icmpv6TimeExceededCode,
+} from "../../wire/icmpv6.ts";
+import { IPV6_NO_NEXT_HEADER } from "../../wire/ipv6_ext.ts";
+import {
+  isSolicitedNodeKey,
+  selectIpv6Source,
+  type SourceCandidate,
+  writeIpv6MulticastMac,
+} from "../../wire/ipv6_scope.ts";
+import { fragmentIpv6 } from "./fragment.ts";
+import { Ipv6Reassembler } from "./reassembly.ts";
+import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
+
+const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
+const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
+const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
+const LOOPBACK_QUEUE_LIMIT = 1024;
+const MAX_PAYLOAD = 65535;
+
+function isLoopbackAt(b: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 15; i++) if (b[at + i] !== 0) return false;
+  return b[at + 15] === 1;
+}
+
+/** A source address candidate: an address assigned to an interface. */
+interface Assigned extends SourceCandidate {
+  readonly ifindex: number;
+}
+
+/** The IPv6 plugin. */
+export const ipv6Plugin: ProtocolPlugin = {
+  manifest: {
+    name: "ipv6",
+    version: "0.1.0",
+    api: "^1.0.0",
+    description: "IPv6: validation, extension headers, reassembly, routing, source fragmentation",
+    layer: "network",
+    binds: [{ table: "ethertype", key: ETHERTYPE_IPV6 }],
+    events: ["address-added", "address-removed"],
+    exposes: ["ip.protocol"],
+    provides: ["ipv6.route"],
+    requires: [
+      { service: "ethernet.send", optional: true },
+      { service: "icmpv6.error", optional: true },
+    ],
+    counters: [
+      "rx.truncated",
+      "rx.bad_version",
+      "rx.bad_payload_length",
+      "rx.bad_source",
+      "rx.bad_destination",
+      "rx.not_for_us",
+      "rx.delivered",
+      "rx.no_next_header",
+      ...IPV6_CHAIN_PROBLEMS.map((p) => `rx.${p}`),
+      "rx.fragments",
+      "rx.reassembled",
+      "rx.reasm_duplicate",
+      "rx.reasm_overlap",
+      "rx.reasm_inconsistent",
+      "rx.reasm_too_big",
+      "rx.reasm_header_too_long",
+      "rx.reasm_no_memory",
+      "rx.reasm_timeout",
+      "rx.reasm_evicted",
+      "tx.packets",
+      "tx.no_route",
+      "tx.no_source",
+      "tx.message_too_long",
+      "tx.no_neighbor_service",
+      "tx.loopback",
+      "tx.loopback_queue_full",
+      "tx.fragmented",
+      "tx.fragments",
+      "tx.cannot_fragment",
+    ],
+    options: {
+      hopLimit: { default: 64, description: "default hop limit of packets we originate" },
+      maxExtensionHeaders: {
+        default: 8,
+        description: "extension headers accepted in one packet (RFC 8504 §5.3)",
+      },
+      reassemblyTimeout: {
+        default: 60_000_000,
+        description: "µs a fragmented packet may take to complete (RFC 8200 §4.5: 60 s)",
+      },
+      reassemblyMaxDatagrams: { default: 64, description: "packets reassembled at once" },
+      reassemblyMaxPerSource: {
+        default: 0,
+        description: "packets reassembled at once from one source (0: max(16, a quarter of all))",
+      },
+      reassemblyMaxBytes: {
+        default: 4 * 1024 * 1024,
+        description: "bytes held by reassembly (Linux ip6frag_high_thresh)",
+      },
+    },
+  },
+  setup(ctx: PluginContext): ProtocolHandlers {
+    const protocols = ctx.table("ip.protocol");
+    const defaultHopLimit = ctx.options.hopLimit as number;
+    const routes = new Ipv6RoutingTable(ctx.interfaces);
+    const local = new Set<IpKey>();
+    let candidates: Assigned[] = [];
+    let eth: EthernetService | undefined;
+    let icmpError: IcmpErrorService | undefined;
+    const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
+    const c = {
+      delivered: ctx.counter("rx.delivered"),
+      fragmentsIn: ctx.counter("rx.fragments"),
+      reassembled: ctx.counter("rx.reassembled"),
+      txPackets: ctx.counter("tx.packets"),
+      noRoute: ctx.counter("tx.no_route"),
+      noSource: ctx.counter("tx.no_source"),
+      tooLong: ctx.counter("tx.message_too_long"),
+      noNeighbor: ctx.counter("tx.no_neighbor_service"),
+      loopback: ctx.counter("tx.loopback"),
+      loopbackFull: ctx.counter("tx.loopback_queue_full"),
+      fragmented: ctx.counter("tx.fragmented"),
+      fragmentsOut: ctx.counter("tx.fragments"),
+      cannotFragment: ctx.counter("tx.cannot_fragment"),
+    };
+    const reasmTimer = ctx.timer((now) => reasm.expire(now));
+    const reasm = new Ipv6Reassembler(ctx.pool, ctx.now, {
+      timeout: ctx.options.reassemblyTimeout as number,
+      maxDatagrams: ctx.options.reassemblyMaxDatagrams as number,
+      maxBytes: ctx.options.reassemblyMaxBytes as number,
+      ...((ctx.options.reassemblyMaxPerSource as number) !== 0
+        ? { maxPerSource: ctx.options.reassemblyMaxPerSource as number }
+        : {}),
+      timedOut: ctx.counter("rx.reasm_timeout"),
+      evicted: ctx.counter("rx.reasm_evicted"),
+      schedule: (at) => at === undefined ? reasmTimer.cancel() : reasmTimer.arm(at),
+      // RFC 8200 §4.5: Time Exceeded code 1 only if the offset-0 fragment arrived.
+      onTimeout: (p) =>
+        icmpError?.send(p, ICMPV6_TIME_EXCEEDED, Icmpv6TimeExceededCode.REASSEMBLY, 0),
+    });
+    const hookContexts = new HookContexts(6);
+    const fragLists: PacketBuffer[][] = [];
+    let fragDepth = 0;
+    const loopbackQueue: PacketBuffer[] = [];
+    let draining = false;
+    // The packet our loopback path delivers: only it may carry ::1 (RFC 4291 §2.5.3).
+    let looping: PacketBuffer | null = null;
+    const multicastMac = new Uint8Array(6);
+
+    function rebuildAddresses(): void {
+      local.clear();
+      const list: Assigned[] = [];
+      for (const iface of ctx.interfaces.list()) {
+        for (const a of iface.ipv6) {
+          const key = IpAddress.v6(a.address).key;
+          local.add(key);
+          list.push({ address: key, ifindex: iface.index, prefixLength: a.prefixLength });
+        }
+      }
+      candidates = list;
+    }
+
+    /** The address sets, and one connected route per prefix and interface, from the interfaces. */
+    function syncAddresses(): void {
+      rebuildAddresses();
+      for (const r of routes.list()) {
+        if (r.origin === "connected") {
+          routes.remove(r.destination, r.prefixLength, r.gateway, r.ifindex);
+        }
+      }
+      for (const a of candidates) {
+        routes.add({
+          destination: a.address,
+          prefixLength: a.prefixLength ?? 128,
+          gateway: UNSPECIFIED,
+          ifindex: a.ifindex,
+          metric: 256,
+          origin: "connected",
+        });
+      }
+    }
+
+    /** Whether a packet to `dst` is for this host (flags multicast on `pkt`). */
+    function isLocalDestination(pkt: PacketBuffer, dst: IpKey): boolean {
+      if (local.has(dst)) return true;
+      if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
+        pkt.flags |= PacketFlags.NET_MULTICAST;
+        if (dst === ALL_NODES_LINK || dst === ALL_NODES_INTERFACE) return true;
+        if (isSolicitedNodeKey(dst)) {
+          for (const a of local) {
+            const k = a as string;
+            const d = dst as string;
+            if (
+              (k.charCodeAt(6) & 0xff) === (d.charCodeAt(6) & 0xff) &&
+              k.charCodeAt(7) === d.charCodeAt(7)
+            ) return true;
+          }
+        }
+      }
+      return false;
+    }
+
+    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+      const s = pkt.start;
+      const b = pkt.buf;
+      const bad = checkIpv6Header(b, s, pkt.end);
+      if (bad !== null) return bad;
+      pkt.end = s + IPV6_HEADER_LEN + ((b[s + 4]! << 8) | b[s + 5]!); // cut link padding
+      const internal = pkt === looping;
+      // RFC 4291 §2.7: never from a multicast source; ::1 never on a wire (§2.5.3).
+      if (b[s + 8] === 0xff) return "bad_source";
+      if (!internal && (isLoopbackAt(b, s + 8) || isLoopbackAt(b, s + 24))) return "bad_source";
+      pkt.l3 = s;
+      pkt.family = 6;
+      pkt.srcAt = s + 8;
+      pkt.dstAt = s + 24;
+      pkt.ttl = b[s + 7]!;
+      pkt.proto = b[s + 6]!;
+      if (ctx.hasHooks("prerouting")) {
+        // A connection tracker asked for whole packets: reassemble first, whatever the destination.
+        if (
+          !internal && ctx.hooksWantDefrag("prerouting") &&
+          walkIpv6Chain(b, s, pkt.end, chain) === null && chain.isFragment
+        ) return defragThenPrerouting(pkt, rx.iface);
+        const v = runHook("prerouting", pkt, rx.iface, null, UNSPECIFIED, 0, false);
+        if (v !== ACCEPT) return CONSUMED; // counted by the dispatcher against the hook
+      }
+      return routeAndDeliver(pkt, rx.iface, rx, internal);
+    }
+
+    /**
+     * The routing decision (after prerouting: a hook may have changed the
+     * destination), the chain, reassembly, delivery. With `rx`, through the
+     * dispatcher's `next`; else delivered here. Borrows `pkt`.
+     */
+    function routeAndDeliver(
+      pkt: PacketBuffer,
+      iface: NetInterface,
+      rx: RxContext | null,
+      internal: boolean,
+    ): Verdict {
+      const dst = pkt.dstKey();
+      if (dst === UNSPECIFIED) return "bad_destination";
+      if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) return "not_for_us";
+      const problem = walkIpv6Chain(pkt.buf, pkt.l3, pkt.end, chain);
+      if (problem !== null) return chainProblem(pkt, problem);
+      if (chain.isFragment) return reassemble(pkt, iface);
+      if (chain.routerAlert >= 0) pkt.flags |= PacketFlags.ROUTER_ALERT;
+      return deliverUp(pkt, iface, rx);
+    }
+
+    /** A fragment when a prerouting hook wants whole packets (conntrack). Borrows `pkt`. */
+    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface): Verdict {
+      c.fragmentsIn.value++;
+      pkt.ifindex = iface.index;
+      const whole = reasm.add(pkt, chain);
+      if (whole === null) return CONSUMED;
+      if (typeof whole === "string") return whole;
+      c.reassembled.value++;
+      let v = runHook("prerouting", whole, iface, null, UNSPECIFIED, 0, false);
+      v = v === ACCEPT ? routeAndDeliver(whole, iface, null, false) : CONSUMED;
+      whole.release();
+      return v;
+    }
+
+    /** Answers a chain problem with its Parameter Problem, if any; returns the drop reason. */
+    function chainProblem(pkt: PacketBuffer, problem: string): Verdict {
+      if (chain.icmpCode >= 0) {
+        icmpError?.send(pkt, ICMPV6_PARAMETER_PROBLEM, chain.icmpCode, chain.icmpPointer);
+      }
+      return problem;
+    }
+
+    /**
+     * Input hooks, then Parameter Problem code 1 for a protocol nobody
+     * takes (RFC 8200 §4), then `ip.protocol`. `chain` holds the walk of
+     * `pkt`. With `rx`, through the dispatcher's `next`; else delivered here.
+     */
+    function deliverUp(pkt: PacketBuffer, iface: NetInterface, rx: RxContext | null): Verdict {
+      if (ctx.hasHooks("input")) {
+        const v = runHook("input", pkt, iface, iface, pkt.dstKey(), iface.mtu, true);
+        if (v !== ACCEPT) return CONSUMED;
+      }
+      const protocol = chain.protocol;
+      if (protocol === IPV6_NO_NEXT_HEADER) return "no_next_header"; // RFC 8200 §4.7
+      if (!ctx.hasBinding(protocols, protocol)) {
+        return chainProblem(pkt, chain.unknownNextHeader());
+      }
+      c.delivered.value++;
+      pkt.proto = protocol;
+      pkt.l4 = chain.upperAt;
+      pkt.start = chain.upperAt;
+      if (rx !== null) return rx.next(protocols, protocol);
+      ctx.deliver(protocols, protocol, pkt, iface);
+      return CONSUMED;
+    }
+
+    /** A fragment for us: keep it, or deliver the packet it completes. Borrows `pkt`. */
+    function reassemble(pkt: PacketBuffer, iface: NetInterface): Verdict {
+      c.fragmentsIn.value++;
+      pkt.ifindex = iface.index;
+      const whole = reasm.add(pkt, chain);
+      if (whole === null) return CONSUMED;
+      if (typeof whole === "string") return whole;
+      c.reassembled.value++;
+      const v = routeAndDeliver(whole, iface, null, false);
+      whole.release();
+      return v;
+    }
+
+    function runHook(
+      point: HookPoint,
+      pkt: PacketBuffer,
+      inIf: NetInterface | null,
+      outIf: NetInterface | null,
+      nextHop: IpKey,
+      mtu: number,
+      isLocal: boolean,
+    ): Verdict {
+      const h = hookContexts.enter(point);
+      h.inIface = inIf;
+      if (outIf !== null) {
+        if (!isLocal) h.outIface = outIf;
+        h.setRoute(outIf.index, nextHop, mtu, isLocal);
+      }
+      const v = ctx.runHooks(point, pkt, h);
+      hookContexts.leave();
+      return v;
+    }
+
+    function deliverLocally(pkt: PacketBuffer, iface: NetInterface): void {
+      if (loopbackQueue.length >= LOOPBACK_QUEUE_LIMIT) {
+        c.loopbackFull.value++;
+        pkt.release();
+        return;
+      }
+      c.loopback.value++;
+      pkt.ifindex = iface.index;
+      pkt.timestamp = ctx.now();
+      loopbackQueue.push(pkt);
+      if (draining) return;
+      draining = true; // a queue, not recursion: talking to ourselves cannot grow the stack
+      try {
+        for (let p = loopbackQueue.shift(); p !== undefined; p = loopbackQueue.shift()) {
+          const i = ctx.interfaces.get(p.ifindex) ?? iface;
+          looping = p;
+          ctx.deliver(ctx.table("ethertype"), ETHERTYPE_IPV6, p, i);
+          looping = null;
+          p.release();
+        }
+      } finally {
+        draining = false;
+      }
+    }
+
+    function linkOutput(iface: NetInterface, dst: IpKey, pkt: PacketBuffer): void {
+      if (iface.linkType !== LINKTYPE_ETHERNET) {
+        ctx.transmit(iface.index, pkt);
+        return;
+      }
+      // TODO(#10): unicast over Ethernet needs Neighbor Discovery (the `link` contract).
+      if (eth === undefined || (dst as string).charCodeAt(0) >> 8 !== 0xff) {
+        c.noNeighbor.value++;
+        pkt.release();
+        return;
+      }
+      writeIpv6MulticastMac(dst, multicastMac, 0);
+      eth.send(iface.index, multicastMac, ETHERTYPE_IPV6, pkt);
+    }
+
+    /** Postrouting hooks, fragmentation to `mtu`, the link. Takes ownership of `pkt`. */
+    function output(
+      iface: NetInterface,
+      dst: IpKey,
+      hop: IpKey,
+      pkt: PacketBuffer,
+      mtu: number,
+    ): string | undefined {
+      if (ctx.hasHooks("postrouting")) {
+        const v = runHook("postrouting", pkt, null, iface, hop, mtu, false);
+        if (v !== ACCEPT) {
+          if (v !== CONSUMED) pkt.release();
+          return "filtered";
+        }
+      }
+      if (pkt.length <= mtu) {
+        linkOutput(iface, dst, pkt);
+        return undefined;
+      }
+      const list = fragLists[fragDepth] ?? (fragLists[fragDepth] = []);
+      // RFC 7739: an unpredictable Identification, from the stack's RNG.
+      const n = fragmentIpv6(pkt, mtu, ctx.rng.nextU32(), ctx.pool, list);
+      if (typeof n === "string") {
+        c.cannotFragment.value++;
+        pkt.release();
+        return n;
+      }
+      c.fragmented.value++;
+      c.fragmentsOut.value += n;
+      fragDepth++;
+      for (let i = 0; i < n; i++) linkOutput(iface, dst, list[i]!);
+      fragDepth--;
+      list.length = 0;
+      return undefined;
+    }
+
+    // Where routeOutput() puts its answer (no object per packet).
+    let outIface: NetInterface | undefined;
+    let outHop: IpKey = UNSPECIFIED;
+    let outLocal = false;
+
+    function firstUsable(): NetInterface | undefined {
+      for (const i of ctx.interfaces.list()) if (i.up && i.ipv6.length > 0) return i;
+      return undefined;
+    }
+
+    /** The routing decision towards `dst`: sets `outIface`, `outHop`, `outLocal`. */
+    function routeOutput(dst: IpKey, src: IpKey): boolean {
+      outHop = dst;
+      outLocal = false;
+      outIface = undefined;
+      if (local.has(dst) || dst === LOOPBACK) {
+        outLocal = true;
+        const owner = candidates.find((a) => a.address === dst);
+        outIface = (owner && ctx.interfaces.get(owner.ifindex)) ?? firstUsable() ??
+          ctx.interfaces.list()[0];
+      } else if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
+        const owner = src === UNSPECIFIED ? undefined : candidates.find((a) => a.address === src);
+        outIface = (owner && ctx.interfaces.get(owner.ifindex)) ?? firstUsable();
+      } else {
+        const route = routes.route(dst);
+        if (route !== undefined) {
+          outIface = ctx.interfaces.get(route.ifindex);
+          if (route.gateway !== UNSPECIFIED) outHop = route.gateway;
+        }
+      }
+      return outIface !== undefined;
+    }
+
+    function selectSource(dst: IpKey, ifindex: number): IpKey {
+      if (local.has(dst)) return dst;
+      if (dst === LOOPBACK) return LOOPBACK;
+      return selectIpv6Source(dst, candidates, ifindex)?.address ?? UNSPECIFIED;
+    }
+
+    function send(
+      pkt: PacketBuffer,
+      src: IpKey,
+      dst: IpKey,
+      protocol: number,
+      hopLimit: number,
+      flags: number,
+    ): string | undefined {
+      if (typeof dst === "number" || typeof src === "number") {
+        pkt.release();
+        return "invalid_destination";
+      }
+      if (pkt.length > MAX_PAYLOAD) {
+        c.tooLong.value++;
+        pkt.release();
+        return "message_too_long";
+      }
+      if (!routeOutput(dst, src)) {
+        c.noRoute.value++;
+        pkt.release();
+        return "no_route";
+      }
+      let iface = outIface!;
+      let hop = outHop;
+      let isLocal = outLocal;
+      if (src === UNSPECIFIED) src = selectSource(dst, iface.index);
+      if (src === UNSPECIFIED) {
+        c.noSource.value++;
+        pkt.release();
+        return "addr_not_available";
+      }
+      let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : iface.mtu;
+      if (
+        !isLocal && pkt.length + IPV6_HEADER_LEN > mtu &&
+        (flags & RouteSendFlags.DONT_FRAGMENT) !== 0
+      ) {
+        c.tooLong.value++;
+        pkt.release();
+        return "message_too_long";
+      }
+      const len = pkt.length;
+      const at = pkt.prepend(IPV6_HEADER_LEN);
+      writeIpv6Header(
+        pkt.buf,
+        at,
+        len,
+        protocol,
+        hopLimit === 0 ? defaultHopLimit : hopLimit,
+        src,
+        dst,
+      );
+      pkt.l3 = at;
+      pkt.l4 = at + IPV6_HEADER_LEN;
+      pkt.family = 6;
+      pkt.srcAt = at + 8;
+      pkt.dstAt = at + 24;
+      pkt.proto = protocol;
+      if (ctx.hasHooks("output")) {
+        const v = runHook("output", pkt, null, iface, hop, mtu, isLocal);
+        if (v !== ACCEPT) {
+          if (v !== CONSUMED) pkt.release();
+          return "filtered";
+        }
+        const changed = pkt.dstKey();
+        if (changed !== dst) {
+          // A hook rewrote the destination: route again, keeping the source.
+          dst = changed;
+          if (!routeOutput(dst, src)) {
+            c.noRoute.value++;
+            pkt.release();
+            return "no_route";
+          }
+          iface = outIface!;
+          hop = outHop;
+          isLocal = outLocal;
+          mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : iface.mtu;
+        }
+      }
+      if (isLocal) {
+        deliverLocally(pkt, iface);
+        return undefined;
+      }
+      c.txPackets.value++;
+      return output(iface, dst, hop, pkt, Math.max(mtu, IPV6_MIN_MTU));
+    }
+
+    function pathMtu(dst: IpKey): number {
+      if (local.has(dst) || dst === LOOPBACK) return MAX_PAYLOAD;
+      if (!routeOutput(dst, UNSPECIFIED)) return 0;
+      return outIface!.mtu;
+    }
+
+    const service: RouteService = {
+      family: 6,
+      headerLength: IPV6_HEADER_LEN,
+      minimumMtu: IPV6_MIN_MTU,
+      route(destination: IpAddress, options?: RouteOptions): Route | string {
+        if (destination.family !== 6) return "invalid_destination";
+        const dst = destination.key;
+        let src = options?.source?.key ?? UNSPECIFIED;
+        if (src !== UNSPECIFIED && !local.has(src)) return "addr_not_available";
+        if (!routeOutput(dst, src)) return "no_route";
+        const iface = outIface!;
+        const hop = outHop;
+        const isLocal = outLocal;
+        if (src === UNSPECIFIED) src = selectSource(dst, iface.index);
+        if (src === UNSPECIFIED) return "addr_not_available";
+        const source = IpAddress.fromKey(src);
+        const srcKey = src;
+        return {
+          family: 6,
+          source,
+          destination,
+          ifindex: iface.index,
+          nextHop: IpAddress.fromKey(hop),
+          mtu: isLocal ? MAX_PAYLOAD : iface.mtu,
+          headerLength: IPV6_HEADER_LEN,
+          minimumMtu: IPV6_MIN_MTU,
+          local: isLocal,
+          pmtuExpires: 0,
+          send: (pkt, protocol, ttl, flags) => send(pkt, srcKey, dst, protocol, ttl, flags),
+        };
+      },
+      selectSource(destination: IpKey): IpKey {
+        if (typeof destination === "number") return UNSPECIFIED;
+        if (!routeOutput(destination, UNSPECIFIED)) return UNSPECIFIED;
+        return selectSource(destination, outIface!.index);
+      },
+      send,
+      pathMtu,
+      pmtuExpires: () => 0,
+      isLocal: (a) => local.has(a) || a === LOOPBACK,
+      isAssigned: (a) => local.has(a),
+      isBroadcast: () => false,
+    };
+
+    return {
+      receive,
+      services: { "ipv6.route": service },
+      ready() {
+        eth = ctx.optionalService<EthernetService>("ethernet.send");
+        icmpError = ctx.optionalService<IcmpErrorService>("icmpv6.error");
+        syncAddresses();
+      },
+      onEvent(ev) {
+        if ((ev.type === "address-added" || ev.type === "address-removed") && ev.family === 6) {
+          syncAddresses();
+        }
+      },
+      teardown() {
+        for (const p of loopbackQueue.splice(0)) p.release();
+        reasm.clear();
+      },
+    };
+  },
+};

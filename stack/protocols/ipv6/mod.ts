@@ -1,0 +1,55 @@
+/**
+ * IPv6 (RFC 8200), a skeleton on raw-IP links: header validation
+ * (version, payload length against the link's bytes), destination checks
+ * (no multicast or loopback source from a wire, no unspecified
+ * destination), the extension header chain (`wire/ipv6_chain.ts`: RFC 8200
+ * §4, RFC 5095, RFC 6946, RFC 7112) with Parameter Problem through
+ * `icmpv6.error`, reassembly (RFC 8200 §4.5, RFC 5722), the hook points
+ * (prerouting, input, output, postrouting), delivery through `ip.protocol`,
+ * and sending with RFC 6724 source selection and fragmentation at the
+ * source.
+ *
+ * - **Binds:** `ethertype` 0x86dd.
+ * - **Exposes:** `ip.protocol` (keyed by the upper-layer Next Header).
+ * - **Provides:** `ipv6.route` (the `RouteService` contract).
+ * - **Requires:** `icmpv6.error` (optional), `ethernet.send` (optional:
+ *   multicast only until Neighbor Discovery exists).
+ * - **Options:** `hopLimit` (64), `maxExtensionHeaders` (8),
+ *   `reassemblyTimeout` (60 s), `reassemblyMaxDatagrams` (64),
+ *   `reassemblyMaxBytes` (4 MiB), `reassemblyMaxPerSource` (0: automatic).
+ * - **Counters:** receive `rx.truncated`, `rx.bad_version`,
+ *   `rx.bad_payload_length`, `rx.bad_source`, `rx.bad_destination`,
+ *   `rx.not_for_us`, `rx.delivered`, `rx.no_next_header`, one per chain
+ *   problem (`rx.chain_truncated`, `rx.chain_too_long`,
+ *   `rx.hop_by_hop_not_first`, `rx.unknown_next_header`, `rx.bad_option`,
+ *   `rx.too_many_options`, `rx.unknown_option`, `rx.unknown_routing_type`,
+ *   `rx.fragment_bad_length`, `rx.fragment_too_big`,
+ *   `rx.first_fragment_incomplete`, `rx.nested_fragment`); reassembly
+ *   `rx.fragments`, `rx.reassembled`, `rx.reasm_duplicate`,
+ *   `rx.reasm_overlap`, `rx.reasm_inconsistent`, `rx.reasm_too_big`,
+ *   `rx.reasm_header_too_long`, `rx.reasm_no_memory`, `rx.reasm_timeout`,
+ *   `rx.reasm_evicted`; send `tx.packets`, `tx.no_route`, `tx.no_source`,
+ *   `tx.message_too_long`, `tx.no_neighbor_service`, `tx.loopback`,
+ *   `tx.loopback_queue_full`, `tx.fragmented`, `tx.fragments`,
+ *   `tx.cannot_fragment`.
+ * - **Depends on:** nothing (ICMPv6 and Ethernet when present).
+ * - **Not supported yet:** Neighbor Discovery and SLAAC (unicast over
+ *   Ethernet is dropped as `tx.no_neighbor_service`), forwarding, path MTU
+ *   discovery (RFC 8201), `defrag` for prerouting hooks (the chain sees
+ *   fragments), MLD, following Routing headers, jumbograms.
+ *
+ * Graph: `tun0 -> rawip -[ethertype 0x86dd]-> ipv6 -[ip.protocol 58]-> icmpv6`
+ *
+ * @module
+ */
+export { ipv6Plugin, ipv6Plugin as default } from "./ipv6.ts";
+export { fragmentIpv6 } from "./fragment.ts";
+export type { Ipv6FragmentDropReason } from "./fragment.ts";
+export {
+  Ipv6Reassembler,
+  REASSEMBLY_MAX_UNFRAGMENTABLE,
+  REASSEMBLY_TIMEOUT,
+} from "./reassembly.ts";
+export type { Ipv6ReassemblyDropReason, Ipv6ReassemblyOptions } from "./reassembly.ts";
+export { IPV6_MAX_ROUTES, Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
+export type { Ipv6Route, Ipv6RouteInput, Ipv6RouteResult } from "./routes.ts";

@@ -388,6 +388,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   receive(p?: Uint8Array): Promise<[Uint8Array, Deno.NetAddr]> {
+    if (p !== undefined && !(p instanceof Uint8Array)) {
+      return Promise.reject(new TypeError("Cannot receive: the buffer is not a Uint8Array"));
+    }
     if (this.#closed || this.#sock.closed) {
       return Promise.reject(udpErrorToException("closed", "Cannot receive"));
     }
@@ -484,6 +487,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   #send(p: Uint8Array, addr: DatagramAddr | undefined): number {
     const to = addr === undefined ? "the connected peer" : `${addr.hostname}:${addr.port}`;
     const action = `Cannot send to ${to}`;
+    if (!(p instanceof Uint8Array)) throw new TypeError(`${action}: the data is not a Uint8Array`);
     if (this.#closed) throw udpErrorToException("closed", action);
     if (p.length > MAX_PAYLOAD) {
       throw new RangeError(

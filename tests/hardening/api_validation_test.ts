@@ -218,6 +218,15 @@ Deno.test("api a second close() throws BadResource for UDP as for TCP", async ()
   await withEnv(makeLan({ hosts: 2 }), async (lan) => {
     const [a, b] = lan.hosts as Stack[];
     const udp = a!.listenDatagram({ transport: "udp", port: 53 });
+    // deno-lint-ignore no-explicit-any
+    const looseUdp = udp as any;
+    await refused(
+      a!,
+      TypeError,
+      'UDP send("hello")',
+      () => looseUdp.send("hello", { hostname: "10.0.0.2", port: 53 }),
+    );
+    await refused(a!, TypeError, "UDP receive([])", () => looseUdp.receive([]));
     udp.close();
     await refused(a!, Deno.errors.BadResource, "UDP close twice", () => udp.close());
     const listener = b!.listen({ port: 80 });

@@ -56,7 +56,10 @@ export interface ListenDatagramOptions {
   readonly ttl?: number;
   /** Most datagrams queued for receive (default: the UDP plugin's, 256). */
   readonly receiveQueueLimit?: number;
-  /** Most payload bytes queued for receive (default: the UDP plugin's, 212992). */
+  /**
+   * Most bytes queued for receive, each datagram counted as the 2 KiB (or
+   * 64.5 KiB) pooled buffer it takes (default: the UDP plugin's, 212992).
+   */
   readonly receiveQueueBytes?: number;
 }
 
@@ -205,6 +208,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   readonly #sock: UdpSocket;
   readonly #waiters: Waiter[] = [];
   #closed = false;
+  #userClosed = false; // close() was called (a second call throws)
   #lastAddress: IpAddress | null = null;
   #lastHostname = "";
 
@@ -384,6 +388,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   receive(p?: Uint8Array): Promise<[Uint8Array, Deno.NetAddr]> {
+    if (p !== undefined && !(p instanceof Uint8Array)) {
+      return Promise.reject(new TypeError("Cannot receive: the buffer is not a Uint8Array"));
+    }
     if (this.#closed || this.#sock.closed) {
       return Promise.reject(udpErrorToException("closed", "Cannot receive"));
     }
@@ -480,6 +487,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   #send(p: Uint8Array, addr: DatagramAddr | undefined): number {
     const to = addr === undefined ? "the connected peer" : `${addr.hostname}:${addr.port}`;
     const action = `Cannot send to ${to}`;
+    if (!(p instanceof Uint8Array)) throw new TypeError(`${action}: the data is not a Uint8Array`);
     if (this.#closed) throw udpErrorToException("closed", action);
     if (p.length > MAX_PAYLOAD) {
       throw new RangeError(
@@ -599,7 +607,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   close(): void {
-    if (this.#closed) return;
+    // As a TcpConn and Deno's DatagramConn: a second close is a bad resource.
+    if (this.#userClosed) throw new Deno.errors.BadResource("Cannot close: the socket is closed");
+    this.#userClosed = true;
     this.#closed = true;
     this.#sock.onReadable = null;
     this.#sock.close();
@@ -623,7 +633,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   [Symbol.dispose](): void {
-    this.close();
+    if (!this.#userClosed) this.close();
   }
 
   /**

@@ -40,7 +40,7 @@ import { type HookContext, HookContexts } from "./hooks.ts";
 import type { StackDescription } from "./describe.ts";
 import { type Rng, SeededRng } from "./rng.ts";
 import { type Timer, TimerQueue } from "./timers.ts";
-import { parseIpv4Cidr, parseIpv6Cidr } from "./wire/address.ts";
+import { checkHostCidr, checkMac, checkMtu } from "./validate.ts";
 import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
 import { MAX_DISPATCH_STEPS, MAX_FLUSH_ROUNDS } from "./limits.ts";
 import { type PluginRecord, RxImpl, TableImpl, takesEvent } from "./_plugin_record.ts";
@@ -569,11 +569,9 @@ export class Dispatcher {
     if (this.interfaces.byName(name) !== undefined) {
       throw new TypeError(`Cannot add interface "${name}": the name is taken`);
     }
-    for (const a of options.addresses ?? []) {
-      if (parseIpv4Cidr(a) === null && parseIpv6Cidr(a) === null) {
-        throw new TypeError(`Cannot parse address "${a}": expected CIDR such as 10.0.0.2/24`);
-      }
-    }
+    for (const a of options.addresses ?? []) checkHostCidr(a, `Cannot add interface "${name}"`);
+    if (options.mtu !== undefined) checkMtu(options.mtu, `Cannot add interface "${name}"`);
+    if (options.mac !== undefined) checkMac(options.mac, `Cannot add interface "${name}"`);
     const iface = new NetInterface(index, name, options.driver, {
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
       ...(options.mac !== undefined ? { mac: options.mac } : {}),
@@ -604,6 +602,7 @@ export class Dispatcher {
   /** Assigns an address in CIDR form (`"10.0.0.2/24"`, `"fd00::2/64"`) to an interface. */
   addAddress(ifname: string | number, cidr: string): void {
     const iface = this.#iface(ifname);
+    checkHostCidr(cidr, `Cannot add address to "${iface.name}"`);
     const added = iface.addAddress(cidr);
     if (added !== null) this.publish({ type: "address-added", iface, ...added });
   }

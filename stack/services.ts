@@ -472,7 +472,7 @@ export interface UdpOpenOptions {
   readonly ttl?: number;
   /** Most datagrams queued for receive (default: the plugin's option). */
   readonly receiveQueueLimit?: number;
-  /** Most payload bytes queued for receive (default: the plugin's option). */
+  /** Most buffer bytes queued for receive, each datagram as its pooled buffer (default: the plugin's option). */
   readonly receiveQueueBytes?: number;
 }
 
@@ -550,8 +550,10 @@ export interface UdpSocketInfo {
   readonly remote: string;
   /** Datagrams queued. */
   readonly queued: number;
-  /** Bytes queued. */
+  /** Payload bytes queued. */
   readonly queuedBytes: number;
+  /** Buffer bytes the queue holds (what the receive limits count). */
+  readonly queuedMemory: number;
   /** Datagrams dropped for a full queue. */
   readonly dropped: number;
 }

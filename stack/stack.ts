@@ -31,6 +31,7 @@ import type {
   TcpSocketsService,
 } from "./net_api.ts";
 import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
+import { checkInteger, checkProbeOptions } from "./validate.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
 export interface RouteGetResult extends RouteInfo {
@@ -146,6 +147,11 @@ export class Stack extends Dispatcher {
     const dst = parseIpv4Address(host);
     if (dst === null) {
       return Promise.reject(new TypeError(`Cannot ping "${host}": not an IPv4 address`));
+    }
+    try {
+      checkProbeOptions(options, `Cannot ping ${host}`);
+    } catch (e) {
+      return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
       echo.echo(dst, options, (r) => {
@@ -276,6 +282,19 @@ export class Stack extends Dispatcher {
     if (!cidr) throw new TypeError(`Cannot add route to "${destination}": expected CIDR`);
     const gateway = options.gateway === undefined ? 0 : parseIpv4Address(options.gateway);
     if (gateway === null) throw new TypeError(`Cannot add route: bad gateway "${options.gateway}"`);
+    if (gateway !== 0 && this.#isOwnOrNotUnicast(gateway)) {
+      throw new RangeError(`Cannot add route via ${options.gateway}: not a neighbour's address`);
+    }
+    const source = options.source === undefined ? 0 : parseIpv4Address(options.source);
+    if (source === null) throw new TypeError(`Cannot add route: bad source "${options.source}"`);
+    if (source !== 0 && this.interfaces.withIpv4(source) === undefined) {
+      throw new Deno.errors.AddrNotAvailable(
+        `Cannot add route with source ${options.source}: not an address of this stack`,
+      );
+    }
+    if (options.metric !== undefined) {
+      checkInteger(options.metric, 0, 0xffffffff, "Cannot add route", "metric");
+    }
     let ifindex: number | undefined;
     if (options.interface !== undefined) {
       ifindex = this.interfaces.byName(options.interface)?.index;
@@ -293,7 +312,6 @@ export class Stack extends Dispatcher {
     } else {
       throw new TypeError("Cannot add an on-link route without an interface");
     }
-    const source = options.source === undefined ? 0 : parseIpv4Address(options.source) ?? 0;
     routes.add({
       destination: cidr.address,
       prefixLength: cidr.prefixLength,
@@ -394,7 +412,14 @@ export class Stack extends Dispatcher {
     const echo = this.#need<IcmpEchoService>("icmp.echo", "traceroute");
     const dst = parseIpv4Address(host);
     if (dst === null) throw new TypeError(`Cannot traceroute "${host}": not an IPv4 address`);
+    const action = `Cannot traceroute ${host}`;
     const protocol = options.protocol ?? "udp";
+    if (protocol !== "udp" && protocol !== "icmp") {
+      throw new TypeError(`${action}: protocol "${protocol}" is not "udp" or "icmp"`);
+    }
+    const maxHops = checkInteger(options.maxHops ?? 30, 1, 255, action, "maxHops");
+    checkInteger(options.firstHop ?? 1, 1, maxHops, action, "firstHop");
+    checkProbeOptions({ ...options, ttl: maxHops }, action);
     const hops: TracerouteHop[] = [];
     for (let ttl = options.firstHop ?? 1; ttl <= (options.maxHops ?? 30); ttl++) {
       const r = await new Promise<ProbeResult>((resolve) =>
@@ -421,6 +446,20 @@ export class Stack extends Dispatcher {
       if (reached || r.type === 3) break;
     }
     return hops;
+  }
+
+  /** Whether `a` is ours, or no single neighbour's (0/8, multicast, broadcast, 240/4). */
+  #isOwnOrNotUnicast(a: number): boolean {
+    const top = a >>> 24;
+    if (top === 0 || top >= 224 || this.interfaces.withIpv4(a) !== undefined) return true;
+    for (const i of this.interfaces.list()) {
+      for (const x of i.ipv4) {
+        if (x.prefixLength >= 31 || x.prefixLength === 0) continue;
+        const m = (0xffffffff << (32 - x.prefixLength)) >>> 0;
+        if (((a ^ x.address) & m) === 0 && ((a | m) >>> 0) === 0xffffffff) return true;
+      }
+    }
+    return false;
   }
 
   #routeInfo(r: Ipv4Route): RouteInfo {

@@ -23,8 +23,8 @@ const CORPUS = SHARED_PCAPS;
 
 const FILES = sharedCaptures();
 
-/** The IPv4 destination of a frame, if it carries an IPv4 header. */
-function ipv4Destination(linkType: number, f: Uint8Array): string | undefined {
+/** The IPv4 destination (or, `at` 12, source) of a frame, if it carries an IPv4 header. */
+function ipv4Destination(linkType: number, f: Uint8Array, at = 16): string | undefined {
   let l3 = 0;
   if (linkType === LINKTYPE_ETHERNET) {
     if (f.length < 14) return undefined;
@@ -38,7 +38,7 @@ function ipv4Destination(linkType: number, f: Uint8Array): string | undefined {
     l3 = off + 2;
   }
   if (f.length < l3 + 20 || f[l3]! >> 4 !== 4) return undefined;
-  const d = f.subarray(l3 + 16, l3 + 20);
+  const d = f.subarray(l3 + at, l3 + at + 4);
   if (d[0]! >= 224 || d[0] === 0 || d[0] === 127) return undefined; // multicast, broadcast…
   return `${d[0]}.${d[1]}.${d[2]}.${d[3]}`;
 }
@@ -61,8 +61,10 @@ function replay(path: string, asAddressee: boolean): { frames: number; counters:
         const dst = ipv4Destination(r.linkType, r.data);
         const iface = ifaces.get(r.linkType);
         if (dst === undefined || iface === undefined || seen.has(dst) || seen.size >= 32) continue;
+        // Not both ends of a conversation: frames from our own address are martians.
+        if (seen.has(ipv4Destination(r.linkType, r.data, 12) ?? "")) continue;
         seen.add(dst);
-        stack.addAddress(iface.index, `${dst}/24`);
+        stack.addAddress(iface.index, `${dst}/32`); // /24 would refuse x.y.z.0 and .255
       }
     }
     net.runUntilIdle();

@@ -109,7 +109,8 @@ Deno.test("udp close() rejects a pending receive() with BadResource", async () =
       Deno.errors.BadResource,
     );
     assert.throws(() => conn.setBroadcast(true), Deno.errors.BadResource);
-    conn.close(); // idempotent
+    // A second close is a bad resource, as for a TcpConn and Deno's DatagramConn.
+    assert.throws(() => conn.close(), Deno.errors.BadResource);
   });
 });
 

@@ -61,7 +61,7 @@ function withHost(
     try {
       const conn = h.stack.listenDatagram({ transport: "udp", port: 9, ...options });
       await body(h, conn);
-      conn.close();
+      conn[Symbol.dispose](); // the body may have closed it
     } catch (e) {
       h.close();
       throw e;
@@ -175,16 +175,17 @@ Deno.test(
 );
 
 Deno.test(
-  "udp receive queue bounded by bytes: an empty queue still takes one datagram",
+  "udp receive queue bounded by buffer bytes: an empty queue still takes one datagram",
   withHost(async (h, conn) => {
+    // Each datagram holds a 2 KiB pooled buffer, whatever its length.
     for (let i = 0; i < 3; i++) h.inject(toHost(new Uint8Array(400)));
-    assert.equal(queued(h), 2); // 800 bytes; 1200 would exceed 1000
+    assert.equal(queued(h), 2); // 4096 bytes; 6144 would exceed 5000
     assert.equal(conn.dropped, 1);
     await take(h, conn);
     await take(h, conn);
-    h.inject(toHost(new Uint8Array(1400))); // larger than the limit, but the queue is empty
-    assert.equal((await conn.receive())[0].length, 1400);
-  }, { receiveQueueBytes: 1000 }),
+    h.inject(toHost(new Uint8Array(6000))); // a 64.5 KiB buffer, but the queue is empty
+    assert.equal((await conn.receive())[0].length, 6000);
+  }, { receiveQueueBytes: 5000 }),
 );
 
 Deno.test(

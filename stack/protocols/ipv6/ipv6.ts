@@ -611,6 +611,9 @@ export const ipv6Plugin: ProtocolPlugin = {
       },
       send,
       pathMtu,
+      // Path MTU discovery for IPv6 (RFC 8201) is not built yet (#10): a
+      // Packet Too Big lowers nothing, so this answers the MTU in force.
+      learnPathMtu: (destination) => pathMtu(destination),
       pmtuExpires: () => 0,
       isLocal: (a) => local.has(a) || a === LOOPBACK,
       isAssigned: (a) => local.has(a),

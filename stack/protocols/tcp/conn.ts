@@ -16,8 +16,9 @@ import type {
   TcpListener,
   TcpListenOptions,
 } from "../../net_api.ts";
-import { formatIpKey, IpAddress, type IpKey } from "../../wire/ip_address.ts";
+import { formatIpKey, IpAddress, type IpKey, isMulticastKey } from "../../wire/ip_address.ts";
 import { checkSocketPort, parseSocketHost } from "../../socket_address.ts";
+import { checkDuration, checkInteger } from "../../validate.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
 import { defaultMss, type TcpCore } from "./core.ts";
 import { type EndpointUser, TcpEndpoint } from "./endpoint.ts";
@@ -149,6 +150,9 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
 
   /** Reads into `p`; null at end of stream. */
   read(p: Uint8Array): Promise<number | null> {
+    if (!(p instanceof Uint8Array)) {
+      return Promise.reject(new TypeError("Cannot read: the buffer is not a Uint8Array"));
+    }
     if (p.length === 0) return Promise.resolve(0);
     if (this.#reads === null || this.#reads.length === 0) {
       const r = this.#tryRead(p);
@@ -173,6 +177,9 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
 
   /** Queues bytes; resolves with how many were taken (waits while the buffer is full). */
   write(p: Uint8Array): Promise<number> {
+    if (!(p instanceof Uint8Array)) {
+      return Promise.reject(new TypeError("Cannot write: the data is not a Uint8Array"));
+    }
     if (this.#writes === null || this.#writes.length === 0) {
       if (p.length === 0 && !this.#closed) return Promise.resolve(0);
       const r = this.#tryWrite(p);
@@ -227,6 +234,11 @@ export class TcpConnImpl implements TcpConn, EndpointUser {
 
   /** `0`: close() resets; null: the default graceful close. */
   setLinger(seconds: number | null): void {
+    if (
+      seconds !== null && !(typeof seconds === "number" && seconds >= 0 && seconds <= 0x7fffffff)
+    ) {
+      throw new RangeError(`Cannot set linger: ${seconds} is not null or 0..2147483647 seconds`);
+    }
     this.#ep.lingerZero = seconds === 0;
   }
 
@@ -372,6 +384,8 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
   }
   const dstAddr = parseHost(options.hostname, "connect to");
   const dstPort = checkPort(options.port, "connect", false);
+  // Checked before anything is created (issue 16.9).
+  if (options.timeout !== undefined) checkDuration(options.timeout, "Cannot connect", "timeout");
   if (dstAddr === null || dstAddr.isUnspecified()) {
     throw new TypeError(`Cannot connect to ${dstAddr ?? "0.0.0.0"}`);
   }
@@ -382,6 +396,14 @@ export function connect(core: TcpCore, options: TcpConnectOptions): Promise<TcpC
   }
   const net = core.netOf(dst);
   if (net === undefined) return Promise.reject(noFamily("connect to", dstAddr));
+  if (net.isBroadcast(dst) || isMulticastKey(dst)) {
+    // Linux's tcp_v4_connect(): ENETUNREACH at once, not a SYN nobody answers.
+    return Promise.reject(
+      new Deno.errors.NetworkUnreachable(
+        `Cannot connect to ${options.hostname}: a broadcast or multicast address`,
+      ),
+    );
+  }
   let src: IpKey;
   const bound = options.localAddress === undefined
     ? null
@@ -475,6 +497,9 @@ export function listen(core: TcpCore, options: TcpListenOptions): TcpListener {
     throw new Deno.errors.AddrNotAvailable(`Cannot listen on ${options.hostname}: not local`);
   }
   let port = checkPort(options.port, "listen", true);
+  if (options.backlog !== undefined) {
+    checkInteger(options.backlog, 0, 0x7fffffff, "Cannot listen", "backlog");
+  }
   if (port === 0) {
     port = core.ports.pick(local, 0, 0, (p) => !core.listeners.hasPort(p));
     if (port < 0) throw new Deno.errors.AddrInUse("Cannot listen: no free ephemeral port");

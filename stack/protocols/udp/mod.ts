@@ -15,7 +15,10 @@
  *   pseudo-header function, errors by `TransportErrorKind`).
  * - **Options:** `ephemeralPortMin`/`ephemeralPortMax` (49152..65535, RFC
  *   6335), `receiveQueueLimit` (256 datagrams), `receiveQueueBytes` (212992,
- *   Linux's rmem_default), `maxSockets` (65536), `verifyChecksum` (true).
+ *   Linux's rmem_default), `totalQueueBytes` (16 MiB over all sockets,
+ *   Linux's udp_mem), `maxSockets` (65536), `verifyChecksum` (true). Queue
+ *   limits count each datagram as the pooled buffer it takes (2 KiB for
+ *   most), not its payload, as Linux charges an skb's truesize.
  * - **Counters:** `rx.datagrams`, `rx.no_checksum` (zero checksum accepted),
  *   `rx.errors_reported`, `rx.pmtu_updates` (a "packet too big" quoting
  *   one of our sockets lowered the path MTU), `tx.datagrams`, `tx.port_unreachable`; drops
@@ -23,7 +26,8 @@
  *   or past the IP payload), `rx.bad_checksum`, `rx.zero_checksum` (IPv6),
  *   `rx.no_socket` (closed port: ICMP port
  *   unreachable), `rx.ignored_broadcast` (broadcast/multicast nobody
- *   listens to: no ICMP), `rx.rcvbuf_full`, `rx.error_truncated`,
+ *   listens to: no ICMP), `rx.rcvbuf_full`, `rx.queue_total_full` (the
+ *   stack's total reached), `rx.error_truncated`,
  *   `rx.error_no_socket`, `rx.error_ignored` (an ICMP error for an
  *   unconnected socket, or one that is not an error to the application);
  *   send failures `tx.no_route`, `tx.message_too_long`,

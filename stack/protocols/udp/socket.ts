@@ -18,12 +18,47 @@ export interface SocketHost {
   unbind(sock: UdpSocketImpl): void;
 }
 
+/**
+ * The buffer bytes held by the receive queues of all sockets of one stack
+ * and their cap (internal; shared by the plugin and its sockets).
+ */
+export interface QueueAccount {
+  /** Buffer bytes queued now. */
+  bytes: number;
+  /** Most buffer bytes all queues may hold together. */
+  readonly limit: number;
+}
+
+/**
+ * What a queued datagram costs: the real size of the pooled buffer that
+ * holds it (2 KiB for most), not its payload length, as Linux charges an
+ * skb's truesize to the receive buffer.
+ */
+export function queueCost(pkt: PacketBuffer): number {
+  return pkt.buf.byteLength;
+}
+
+/** Why a datagram was not queued (see {@linkcode UdpSocketImpl.room}). */
+export const Room = {
+  /** It fits. */
+  OK: 0,
+  /** The socket's own limits (count or bytes). */
+  SOCKET_FULL: 1,
+  /** The stack's total across sockets. */
+  STACK_FULL: 2,
+} as const;
+
+/** A value of {@linkcode Room}. */
+export type Room = typeof Room[keyof typeof Room];
+
 /** Options fixed when the socket opens (internal). */
 export interface SocketLimits {
   /** Most datagrams queued. */
   readonly queueLimit: number;
-  /** Most payload bytes queued (an empty queue always takes one datagram). */
+  /** Most buffer bytes queued (an empty queue always takes one datagram). */
   readonly byteLimit: number;
+  /** The stack's account of queued buffer bytes (default: one of its own, unbounded). */
+  readonly account?: QueueAccount;
   /** The socket's IP version. */
   readonly family: IpFamily;
 }
@@ -79,6 +114,8 @@ export class UdpSocketImpl implements UdpSocket {
   sendFromLocal = false;
   closed = false;
   queuedBytes = 0;
+  /** Buffer bytes the queue holds (what the limits count). */
+  queuedMemory = 0;
   dropped = 0;
   /** Source of the datagram the last `recv` returned. */
   peerKey: IpKey;
@@ -89,6 +126,7 @@ export class UdpSocketImpl implements UdpSocket {
   readonly #host: SocketHost;
   readonly #queueLimit: number;
   readonly #byteLimit: number;
+  readonly #account: QueueAccount;
   #pkts: (PacketBuffer | undefined)[] = [];
   #addrs: IpKey[] = [];
   #ports: number[] = [];
@@ -104,6 +142,7 @@ export class UdpSocketImpl implements UdpSocket {
     this.#host = host;
     this.#queueLimit = limits.queueLimit;
     this.#byteLimit = limits.byteLimit;
+    this.#account = limits.account ?? { bytes: 0, limit: Infinity };
     this.family = limits.family;
     this.anyKey =
       this.localKey =
@@ -147,10 +186,16 @@ export class UdpSocketImpl implements UdpSocket {
     return this.#error;
   }
 
-  /** Whether a datagram of `length` payload bytes fits (Linux: room is checked before adding). */
-  hasRoom(length: number): boolean {
-    if (this.#count >= this.#queueLimit) return false;
-    return this.#count === 0 || this.queuedBytes + length <= this.#byteLimit;
+  /**
+   * Whether a datagram costing `cost` buffer bytes fits (Linux: room is
+   * checked before adding): the socket's count and byte limits (an empty
+   * queue takes one whatever its size), then the stack's total.
+   */
+  room(cost: number): Room {
+    if (this.#count >= this.#queueLimit) return Room.SOCKET_FULL;
+    if (this.#count > 0 && this.queuedMemory + cost > this.#byteLimit) return Room.SOCKET_FULL;
+    if (this.#account.bytes + cost > this.#account.limit) return Room.STACK_FULL;
+    return Room.OK;
   }
 
   /**
@@ -159,7 +204,7 @@ export class UdpSocketImpl implements UdpSocket {
    * releases `pkt`, when the queue is full or the socket closed.
    */
   push(pkt: PacketBuffer, addr: IpKey, port: number): boolean {
-    if (this.closed || !this.hasRoom(pkt.length)) {
+    if (this.closed || this.room(queueCost(pkt)) !== Room.OK) {
       pkt.release();
       this.dropped++;
       return false;
@@ -171,6 +216,9 @@ export class UdpSocketImpl implements UdpSocket {
     this.#ports[i] = port;
     this.#count++;
     this.queuedBytes += pkt.length;
+    const cost = queueCost(pkt);
+    this.queuedMemory += cost;
+    this.#account.bytes += cost;
     this.onReadable?.();
     return true;
   }
@@ -208,6 +256,9 @@ export class UdpSocketImpl implements UdpSocket {
     this.#count--;
     const length = pkt.length;
     this.queuedBytes -= length;
+    const cost = queueCost(pkt);
+    this.queuedMemory -= cost;
+    this.#account.bytes -= cost;
     const n = length < into.length ? length : into.length;
     into.set(pkt.buf.subarray(pkt.start, pkt.start + n));
     this.peerKey = this.#addrs[i]!;
@@ -252,6 +303,8 @@ export class UdpSocketImpl implements UdpSocket {
     if (this.closed) return;
     this.closed = true;
     this.#host.unbind(this);
+    this.#account.bytes -= this.queuedMemory;
+    this.queuedMemory = 0;
     for (let k = 0; k < this.#count; k++) {
       const i = (this.#head + k) & (this.#pkts.length - 1);
       this.#pkts[i]!.release();

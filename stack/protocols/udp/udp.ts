@@ -13,7 +13,12 @@ import type {
   Verdict,
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import {
+  LARGE_BUFFER_SIZE,
+  type PacketBuffer,
+  PacketFlags,
+  SMALL_BUFFER_SIZE,
+} from "../../packet.ts";
 import {
   errorServiceName,
   type IcmpErrorService,
@@ -42,7 +47,7 @@ import {
 import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
-import { type SocketHost, UdpSocketImpl } from "./socket.ts";
+import { type QueueAccount, Room, type SocketHost, UdpSocketImpl } from "./socket.ts";
 import { matchesGroup, SocketTable } from "./table.ts";
 
 /** Linux's default IP_MULTICAST_TTL. */
@@ -50,6 +55,14 @@ const MULTICAST_TTL = 1;
 /** Upper bounds of the per-socket queue options, so every queue stays bounded. */
 const MAX_QUEUE_LIMIT = 65536;
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Default cap of the buffer bytes queued on all sockets of a stack (16 MiB). */
+export const UDP_TOTAL_QUEUE_BYTES = 16 * 1024 * 1024;
+
+/** The size of the pooled buffer a `length`-byte copy with no headroom takes (packet.ts). */
+function pooledSize(length: number): number {
+  if (length <= SMALL_BUFFER_SIZE) return SMALL_BUFFER_SIZE;
+  return length <= LARGE_BUFFER_SIZE ? LARGE_BUFFER_SIZE : length;
+}
 /** Largest payload over IPv6: the payload length field covers the UDP header (RFC 8200 §3). */
 const UDP_MAX_PAYLOAD_V6 = 65535 - UDP_HEADER_LEN;
 
@@ -108,6 +121,7 @@ export const udpPlugin: ProtocolPlugin = {
       "rx.no_socket",
       "rx.ignored_broadcast",
       "rx.rcvbuf_full",
+      "rx.queue_total_full",
       "rx.error_truncated",
       "rx.error_no_socket",
       "rx.error_ignored",
@@ -126,7 +140,13 @@ export const udpPlugin: ProtocolPlugin = {
       receiveQueueLimit: { default: 256, description: "default most datagrams queued per socket" },
       receiveQueueBytes: {
         default: 212992,
-        description: "default most payload bytes queued per socket (Linux rmem_default)",
+        description:
+          "default most buffer bytes queued per socket, each datagram counted as its pooled buffer (Linux rmem_default)",
+      },
+      totalQueueBytes: {
+        default: UDP_TOTAL_QUEUE_BYTES,
+        description:
+          "most buffer bytes the receive queues of all sockets hold together (Linux udp_mem)",
       },
       maxSockets: { default: 65536, description: "most open sockets" },
       verifyChecksum: { default: true, description: "drop datagrams with a bad checksum" },
@@ -148,6 +168,13 @@ export const udpPlugin: ProtocolPlugin = {
     const maxSockets = o.maxSockets as number;
     const verify = o.verifyChecksum as boolean;
     const table = new SocketTable(ctx.rng, { min, max });
+    const totalQueueBytes = o.totalQueueBytes as number;
+    if (!(Number.isInteger(totalQueueBytes) && totalQueueBytes >= 0)) {
+      throw new RangeError(
+        `Cannot set up udp: totalQueueBytes ${totalQueueBytes} is not an integer, 0 or more`,
+      );
+    }
+    const account: QueueAccount = { bytes: 0, limit: totalQueueBytes };
     let net4!: RouteService;
     let net6: RouteService | undefined;
     let error4: IcmpErrorService | undefined;
@@ -276,19 +303,30 @@ export const udpPlugin: ProtocolPlugin = {
 
     // ---- receive ----------------------------------------------------------------
 
-    /** Queues a copy of the payload for `sock`; true when queued. Borrows `pkt`. */
-    function enqueue(sock: UdpSocketImpl, pkt: PacketBuffer, s: number, len: number): boolean {
+    /**
+     * Queues a copy of the payload for `sock`; undefined when queued, else
+     * the drop reason (the socket's limits, or the stack's total). The
+     * limits count the pooled buffer the copy takes, not the payload
+     * (issue 16.2: empty datagrams each hold 2 KiB). Borrows `pkt`.
+     */
+    function enqueue(
+      sock: UdpSocketImpl,
+      pkt: PacketBuffer,
+      s: number,
+      len: number,
+    ): "rcvbuf_full" | "queue_total_full" | undefined {
       const payload = len - UDP_HEADER_LEN;
-      if (sock.closed || !sock.hasRoom(payload)) {
+      const room = sock.closed ? Room.SOCKET_FULL : sock.room(pooledSize(payload));
+      if (room !== Room.OK) {
         sock.dropped++;
-        return false;
+        return room === Room.STACK_FULL ? "queue_total_full" : "rcvbuf_full";
       }
       const q = ctx.pool.alloc(payload, 0);
       // copy: retained past receive() (the socket queue owns it)
       q.buf.set(pkt.buf.subarray(s + UDP_HEADER_LEN, s + len), q.start);
-      if (!sock.push(q, pkt.srcKey(), udpSrcPort(pkt.buf, s))) return false;
+      if (!sock.push(q, pkt.srcKey(), udpSrcPort(pkt.buf, s))) return "rcvbuf_full";
       c.datagrams.value++;
-      return true;
+      return undefined;
     }
 
     /** Broadcast or multicast: every matching socket gets a copy. */
@@ -299,15 +337,16 @@ export const udpPlugin: ProtocolPlugin = {
       const dst = pkt.dstKey();
       const src = pkt.srcKey();
       let delivered = 0;
-      let full = 0;
+      let full: string | undefined;
       for (let i = 0; i < list.length; i++) {
         const sock = list[i]!;
         if (sock.closed || !matchesGroup(sock, dst, src, sport)) continue;
-        if (enqueue(sock, pkt, s, len)) delivered++;
-        else full++;
+        const why = enqueue(sock, pkt, s, len);
+        if (why === undefined) delivered++;
+        else full = why;
       }
       if (delivered > 0) return CONSUMED;
-      return full > 0 ? "rcvbuf_full" : "ignored_broadcast";
+      return full ?? "ignored_broadcast";
     }
 
     /** `ip.protocol` 17. Borrows `pkt`; never throws. */
@@ -347,7 +386,7 @@ export const udpPlugin: ProtocolPlugin = {
         }
         return "no_socket";
       }
-      return enqueue(sock, pkt, s, len) ? CONSUMED : "rcvbuf_full";
+      return enqueue(sock, pkt, s, len) ?? CONSUMED;
     }
 
     /**
@@ -398,6 +437,7 @@ export const udpPlugin: ProtocolPlugin = {
         const sock = new UdpSocketImpl(host, {
           queueLimit: clamp(options.receiveQueueLimit, defaultQueueLimit, MAX_QUEUE_LIMIT),
           byteLimit: clamp(options.receiveQueueBytes, defaultQueueBytes, MAX_QUEUE_BYTES),
+          account,
           family,
         });
         const err = table.bind(sock, key, port, options.reuseAddress === true);
@@ -413,6 +453,7 @@ export const udpPlugin: ProtocolPlugin = {
           remote: s.remoteKey === s.anyKey ? "*:*" : formatIpKeyPort(s.remoteKey, s.remotePort),
           queued: s.queued,
           queuedBytes: s.queuedBytes,
+          queuedMemory: s.queuedMemory,
           dropped: s.dropped,
         }));
       },

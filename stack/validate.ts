@@ -1,0 +1,205 @@
+/**
+ * Argument checks of the public API, run before any state is created (issue
+ * 16.9): a bad argument throws `TypeError` (wrong type) or `RangeError`
+ * (a value out of range), as Deno's own APIs do, and leaves the stack as it
+ * was.
+ *
+ * @module
+ */
+import { parseIpv4Cidr, parseIpv6Cidr } from "./wire/address.ts";
+
+/** The smallest IPv4 MTU (RFC 791: every module must forward 68 octets). */
+export const MIN_IPV4_MTU = 68;
+/** The largest MTU an interface may have (the IPv4 total length field). */
+export const MAX_MTU = 65535;
+
+/**
+ * Checks that `value` is an integer in `min..max`.
+ *
+ * @returns `value`.
+ * @throws {TypeError} When it is not a number.
+ * @throws {RangeError} When it is not an integer in the range.
+ *
+ * @example
+ * ```ts
+ * import { checkInteger } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkInteger(64, 1, 255, "Cannot ping", "ttl"), 64);
+ * assert.throws(() => checkInteger(256, 1, 255, "Cannot ping", "ttl"), RangeError);
+ * assert.throws(() => checkInteger("1", 1, 255, "Cannot ping", "ttl"), TypeError);
+ * ```
+ */
+export function checkInteger(
+  value: unknown,
+  min: number,
+  max: number,
+  action: string,
+  name: string,
+): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${action}: ${name} ${value} is not an integer in ${min}..${max}`);
+  }
+  return value;
+}
+
+/**
+ * Checks that `value` is a duration in µs: a finite number, at least 0.
+ *
+ * @returns `value`.
+ * @throws {TypeError} When it is not a number.
+ * @throws {RangeError} When it is NaN, infinite or negative.
+ *
+ * @example
+ * ```ts
+ * import { checkDuration } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkDuration(1_000_000, "Cannot connect", "timeout"), 1_000_000);
+ * assert.throws(() => checkDuration(NaN, "Cannot connect", "timeout"), RangeError);
+ * ```
+ */
+export function checkDuration(value: unknown, action: string, name: string): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
+  }
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${action}: ${name} ${value} is not a finite number of µs, 0 or more`);
+  }
+  return value;
+}
+
+/**
+ * Checks an interface MTU: an integer in 68..65535 (RFC 791 §3.2: 68 is the
+ * least every IPv4 link must carry).
+ *
+ * @throws {TypeError} When it is not a number.
+ * @throws {RangeError} When out of range.
+ *
+ * @example
+ * ```ts
+ * import { checkMtu } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkMtu(1500, "Cannot add interface"), 1500);
+ * assert.throws(() => checkMtu(67, "Cannot add interface"), RangeError);
+ * ```
+ */
+export function checkMtu(mtu: unknown, action: string): number {
+  return checkInteger(mtu, MIN_IPV4_MTU, MAX_MTU, action, "MTU");
+}
+
+/**
+ * Checks an interface's own MAC address: six bytes, not a group
+ * (multicast/broadcast) address, not all zeros (IEEE 802: an individual
+ * address).
+ *
+ * @throws {TypeError} When it is not a Uint8Array.
+ * @throws {RangeError} When it is not six bytes or not an individual address.
+ *
+ * @example
+ * ```ts
+ * import { checkMac } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * checkMac(new Uint8Array([2, 0, 0, 0, 0, 1]), "Cannot add interface");
+ * assert.throws(() => checkMac(new Uint8Array(5), "Cannot add interface"), RangeError);
+ * assert.throws(() => checkMac(new Uint8Array([1, 0, 0x5e, 0, 0, 1]), "Cannot add interface"), RangeError);
+ * ```
+ */
+export function checkMac(mac: unknown, action: string): void {
+  if (!(mac instanceof Uint8Array)) throw new TypeError(`${action}: the MAC is not a Uint8Array`);
+  if (mac.length !== 6) throw new RangeError(`${action}: the MAC has ${mac.length} bytes, not 6`);
+  if ((mac[0]! & 1) !== 0) {
+    throw new RangeError(`${action}: the MAC is a group (multicast or broadcast) address`);
+  }
+  if (mac.every((b) => b === 0)) throw new RangeError(`${action}: the MAC is all zeros`);
+}
+
+/**
+ * Checks that `cidr` is an address one host may hold, as Linux's
+ * `inet_rtm_newaddr()` and RFC 1122 §3.2.1.3 allow: IPv4 not in 0/8,
+ * not multicast (224/4) or reserved
+ * (240/4, with 255.255.255.255), not the broadcast or network address of
+ * its own subnet (prefix below 31); IPv6 not unspecified or multicast.
+ *
+ * @throws {TypeError} When it does not parse as CIDR.
+ * @throws {RangeError} When it is not a host address.
+ *
+ * @example
+ * ```ts
+ * import { checkHostCidr } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * checkHostCidr("10.0.0.1/24", "Cannot add address");
+ * assert.throws(() => checkHostCidr("224.0.0.1/4", "Cannot add address"), RangeError);
+ * assert.throws(() => checkHostCidr("10.0.0.255/24", "Cannot add address"), RangeError);
+ * ```
+ */
+export function checkHostCidr(cidr: unknown, action: string): void {
+  if (typeof cidr !== "string") {
+    throw new TypeError(`${action}: address ${String(cidr)} is not a string`);
+  }
+  const v4 = parseIpv4Cidr(cidr);
+  if (v4 !== null) {
+    const a = v4.address;
+    const top = a >>> 24;
+    const p = v4.prefixLength;
+    const m = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
+    let why = "";
+    if (top === 0) why = "in 0.0.0.0/8 (this network)";
+    else if (top >= 224) why = top >= 240 ? "reserved (240/4) or broadcast" : "multicast";
+    else if (p < 31 && ((a | m) >>> 0) === 0xffffffff) why = "its subnet's broadcast address";
+    else if (p < 31 && (a & ~m) === 0) why = "its subnet's network address";
+    if (why !== "") throw new RangeError(`${action}: ${cidr} is not a host address: ${why}`);
+    return;
+  }
+  const v6 = parseIpv6Cidr(cidr);
+  if (v6 !== null) {
+    if (v6.address[0] === 0xff) {
+      throw new RangeError(`${action}: ${cidr} is not a host address: multicast`);
+    }
+    if (v6.address.every((b) => b === 0)) {
+      throw new RangeError(`${action}: ${cidr} is not a host address: unspecified`);
+    }
+    return;
+  }
+  throw new TypeError(`Cannot parse address "${cidr}": expected CIDR such as 10.0.0.2/24`);
+}
+
+/** The options {@linkcode checkProbeOptions} checks (those of ping and traceroute). */
+export interface ProbeOptionsLike {
+  /** Data length. */
+  readonly size?: number;
+  /** µs to wait. */
+  readonly timeout?: number;
+  /** IP TTL. */
+  readonly ttl?: number;
+  /** Echo identifier. */
+  readonly identifier?: number;
+  /** Echo sequence number. */
+  readonly sequence?: number;
+}
+
+/**
+ * Checks the options of a ping or a traceroute probe: `size` 0..65507 (the
+ * largest ICMP or UDP payload in one IPv4 datagram), `timeout` a finite
+ * number of µs, `ttl` 1..255, `identifier` and `sequence` 0..65535.
+ *
+ * @throws {TypeError} When one is not a number.
+ * @throws {RangeError} When one is out of range.
+ *
+ * @example
+ * ```ts
+ * import { checkProbeOptions } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * checkProbeOptions({ timeout: 1_000_000, ttl: 64 }, "Cannot ping 10.0.0.2");
+ * assert.throws(() => checkProbeOptions({ timeout: NaN }, "Cannot ping 10.0.0.2"), RangeError);
+ * assert.throws(() => checkProbeOptions({ ttl: 256 }, "Cannot ping 10.0.0.2"), RangeError);
+ * ```
+ */
+export function checkProbeOptions(o: ProbeOptionsLike, action: string): void {
+  if (o.size !== undefined) checkInteger(o.size, 0, 65507, action, "size");
+  if (o.timeout !== undefined) checkDuration(o.timeout, action, "timeout");
+  if (o.ttl !== undefined) checkInteger(o.ttl, 1, 255, action, "ttl");
+  if (o.identifier !== undefined) checkInteger(o.identifier, 0, 0xffff, action, "identifier");
+  if (o.sequence !== undefined) checkInteger(o.sequence, 0, 0xffff, action, "sequence");
+}

@@ -28,6 +28,7 @@ import {
   HOOK_POINTS,
   type HookPoint,
   LINK_TABLE,
+  type LinkOutput,
   NEXT,
   type PluginContext,
   type ProtocolHandlers,
@@ -47,6 +48,7 @@ import type { StackDescription } from "./describe.ts";
 
 export type { StackDescription } from "./describe.ts";
 import { type Rng, SeededRng } from "./rng.ts";
+import type { IpFamily, IpKey } from "./wire/ip_address.ts";
 import { type Timer, TimerQueue } from "./timers.ts";
 import {
   formatIpv4Address,
@@ -176,6 +178,12 @@ interface Entry {
   readonly handlers: ProtocolHandlers;
 }
 
+/** The link output of one link type, with its plugin (for faults and quarantine). */
+interface LinkOutputEntry {
+  readonly rec: PluginRecord;
+  readonly out: LinkOutput;
+}
+
 class TableImpl implements Table {
   readonly name: string;
   readonly entries = new Map<number, Entry>();
@@ -295,6 +303,8 @@ export class Dispatcher {
   readonly #timers = new TimerQueue();
   readonly #tables = new Map<string, TableImpl>();
   readonly #linkTable: TableImpl;
+  /** Link type -> the transmit side of the link plugin bound to it. */
+  readonly #linkOutputs = new Map<number, LinkOutputEntry>();
   readonly #plugins: PluginRecord[] = [];
   readonly #byName = new Map<string, PluginRecord>();
   readonly #hooks = new Map<HookPoint, PluginRecord[]>();
@@ -318,6 +328,9 @@ export class Dispatcher {
   readonly #quarantinedDrop: Counter;
   readonly #pluginFault: Counter;
   readonly #loopLimit: Counter;
+  readonly #noLinkOutput: Counter;
+  readonly #noInterface: Counter;
+  readonly #txQuarantined: Counter;
 
   /**
    * Boots a stack: validates every manifest, orders plugins, creates tables,
@@ -338,6 +351,9 @@ export class Dispatcher {
     this.#quarantinedDrop = this.counters.get("dispatcher.rx.quarantined");
     this.#pluginFault = this.counters.get("dispatcher.plugin_fault");
     this.#loopLimit = this.counters.get("dispatcher.rx.loop_limit");
+    this.#noLinkOutput = this.counters.get("dispatcher.tx.no_link_output");
+    this.#noInterface = this.counters.get("dispatcher.tx.no_interface");
+    this.#txQuarantined = this.counters.get("dispatcher.tx.quarantined");
     this.#linkTable = this.#table(LINK_TABLE);
 
     const entries = options.plugins.map((p) =>
@@ -446,6 +462,7 @@ export class Dispatcher {
       }
       this.#table(b.table).entries.set(b.key, { rec, fn, handlers });
     }
+    this.#registerLinkOutput(rec, handlers);
     if ((m.hooks ?? []).length > 0 && typeof handlers.hook !== "function") {
       throw new PluginDependencyError(
         m.name,
@@ -454,6 +471,20 @@ export class Dispatcher {
     }
     this.#plugins.push(rec);
     this.#byName.set(m.name, rec);
+  }
+
+  /** A link plugin's transmit side serves every link type it binds (boot). */
+  #registerLinkOutput(rec: PluginRecord, handlers: ProtocolHandlers): void {
+    const out = handlers.linkOutput;
+    if (out === undefined) return;
+    const types = rec.manifest.binds.filter((b) => b.table === LINK_TABLE).map((b) => b.key);
+    if (typeof out !== "object" || out === null || typeof out.output !== "function") {
+      throw new PluginDependencyError(rec.name, "its linkOutput has no output function");
+    }
+    if (types.length === 0) {
+      throw new PluginDependencyError(rec.name, "it has a linkOutput but binds no link type");
+    }
+    for (const t of types) this.#linkOutputs.set(t, { rec, out });
   }
 
   #context(
@@ -521,6 +552,8 @@ export class Dispatcher {
       hasHooks: (point) => this.#hookOrder.get(point)!.length > 0,
       hooksWantDefrag: (point) => this.#hookDefrag.has(point),
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
+      linkOutput: (ifindex, family, nextHop, pkt) =>
+        this.#linkOutput(ifindex, family, nextHop, pkt),
       publish: (event) => this.publish(event),
       hasEventListeners: (type?: string) => {
         for (const other of this.#plugins) {
@@ -798,6 +831,41 @@ export class Dispatcher {
     iface.driver.transmit(pkt);
   }
 
+  /**
+   * The network layer's way out (`ctx.linkOutput`): the link output of the
+   * interface's link type sends `pkt` to `nextHop`. Takes ownership; a drop
+   * is counted (`dispatcher.tx.no_link_output`, `no_interface`,
+   * `quarantined`); a throw is the link plugin's fault.
+   */
+  #linkOutput(ifindex: number, family: IpFamily, nextHop: IpKey, pkt: PacketBuffer): void {
+    const iface = this.interfaces.get(ifindex);
+    const entry = iface === undefined ? undefined : this.#linkOutputs.get(iface.linkType);
+    if (entry === undefined || entry.rec.quarantined) {
+      const c = iface === undefined
+        ? this.#noInterface
+        : entry === undefined
+        ? this.#noLinkOutput
+        : this.#txQuarantined;
+      c.value++;
+      if (this.#tracer !== null) {
+        const why = c === this.#noInterface
+          ? "no_interface"
+          : c === this.#noLinkOutput
+          ? "no_link_output"
+          : "quarantined";
+        this.#trace("tx", pkt, "dispatcher", "link.output", iface?.linkType ?? -1, `drop ${why}`);
+      }
+      pkt.release();
+      return;
+    }
+    try {
+      entry.out.output(iface!, family, nextHop, pkt);
+    } catch (err) {
+      // Whether the plugin still holds `pkt` is unknown: not released.
+      this.#fault(entry.rec, err);
+    }
+  }
+
   // ---- faults, events, timers --------------------------------------------
 
   #fault(rec: PluginRecord, err: unknown): void {
@@ -1014,6 +1082,10 @@ export class Dispatcher {
       hooks: Object.fromEntries(
         HOOK_POINTS.map((p) => [p, this.#hooks.get(p)!.map((r) => r.name)]),
       ),
+      linkOutputs: [...this.#linkOutputs].sort((a, b) => a[0] - b[0]).map(([linkType, e]) => ({
+        linkType,
+        plugin: e.rec.name,
+      })),
       defragHooks: HOOK_POINTS.filter((p) => this.#hookDefrag.has(p)),
       interfaces: this.interfaces.list().map((i) => ({
         index: i.index,

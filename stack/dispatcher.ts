@@ -839,31 +839,26 @@ export class Dispatcher {
    */
   #linkOutput(ifindex: number, family: IpFamily, nextHop: IpKey, pkt: PacketBuffer): void {
     const iface = this.interfaces.get(ifindex);
-    const entry = iface === undefined ? undefined : this.#linkOutputs.get(iface.linkType);
-    if (entry === undefined || entry.rec.quarantined) {
-      const c = iface === undefined
-        ? this.#noInterface
-        : entry === undefined
-        ? this.#noLinkOutput
-        : this.#txQuarantined;
-      c.value++;
-      if (this.#tracer !== null) {
-        const why = c === this.#noInterface
-          ? "no_interface"
-          : c === this.#noLinkOutput
-          ? "no_link_output"
-          : "quarantined";
-        this.#trace("tx", pkt, "dispatcher", "link.output", iface?.linkType ?? -1, `drop ${why}`);
-      }
-      pkt.release();
-      return;
-    }
+    if (iface === undefined) return this.#dropOutput(pkt, this.#noInterface, -1);
+    const entry = this.#linkOutputs.get(iface.linkType);
+    if (entry === undefined) return this.#dropOutput(pkt, this.#noLinkOutput, iface.linkType);
+    if (entry.rec.quarantined) return this.#dropOutput(pkt, this.#txQuarantined, iface.linkType);
     try {
-      entry.out.output(iface!, family, nextHop, pkt);
+      entry.out.output(iface, family, nextHop, pkt);
     } catch (err) {
       // Whether the plugin still holds `pkt` is unknown: not released.
       this.#fault(entry.rec, err);
     }
+  }
+
+  /** Counts a packet the link output could not take (`c`), traces it, releases it. */
+  #dropOutput(pkt: PacketBuffer, c: Counter, linkType: number): void {
+    c.value++;
+    if (this.#tracer !== null) {
+      const why = c.name.slice("dispatcher.tx.".length);
+      this.#trace("tx", pkt, "dispatcher", "link.output", linkType, `drop ${why}`);
+    }
+    pkt.release();
   }
 
   // ---- faults, events, timers --------------------------------------------

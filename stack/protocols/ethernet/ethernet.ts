@@ -57,6 +57,7 @@ export const ethernetPlugin: ProtocolPlugin = {
       "tx.frames",
       "tx.padded",
       "tx.no_neighbor_service",
+      "tx.no_mac",
     ],
     options: {
       vlan: {
@@ -115,6 +116,7 @@ export const ethernetPlugin: ProtocolPlugin = {
     }
 
     const noNeighbor = ctx.counter("tx.no_neighbor_service");
+    const noMac = ctx.counter("tx.no_mac");
     // The neighbour resolvers of IPv4 and IPv6, found in ready().
     let neighbors4: NeighborResolver | undefined;
     let neighbors6: NeighborResolver | undefined;
@@ -128,6 +130,7 @@ export const ethernetPlugin: ProtocolPlugin = {
     ): void {
       const mac = iface.mac;
       if (mac === null) {
+        noMac.value++;
         pkt.release();
         return;
       }

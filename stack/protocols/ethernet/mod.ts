@@ -14,7 +14,8 @@
  *   `rx.vlan_filtered` (tagged with a VLAN other than the option `vlan`),
  *   `rx.too_many_tags` (more than two 802.1Q/802.1ad tags),
  *   `tx.frames`, `tx.padded`, `tx.no_neighbor_service` (an IP packet of a
- *   family no loaded plugin resolves neighbours for).
+ *   family no loaded plugin resolves neighbours for), `tx.no_mac` (an
+ *   interface of link type 1 without a MAC address).
  * - **Depends on:** nothing.
  * - **Not supported:** 802.2 LLC/SNAP payloads, VLAN sub-interfaces (one VLAN id
  *   per stack via the `vlan` option), jumbo-frame negotiation, FCS (drivers

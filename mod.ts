@@ -107,6 +107,7 @@ export type {
   ConnectionStateEvent,
   HookJoin,
   HookPoint,
+  LinkOutput,
   NeighborChangedEvent,
   OptionSpec,
   PluginContext,
@@ -150,6 +151,7 @@ export type {
   Ipv4RoutesService,
   Ipv4Service,
   NeighborEntry,
+  NeighborResolver,
   PingOptions,
   PingReply,
   ProbeOptions,
@@ -163,7 +165,12 @@ export type {
   UdpSocket,
   UdpSocketInfo,
 } from "./stack/services.ts";
-export { errorServiceName, RouteSendFlags, routeServiceName } from "./stack/services.ts";
+export {
+  errorServiceName,
+  neighborServiceName,
+  RouteSendFlags,
+  routeServiceName,
+} from "./stack/services.ts";
 export { packetPseudoHeaderSum, pseudoHeaderSum } from "./stack/ip/pseudo_header.ts";
 export { TransportErrorKind, transportErrorName } from "./stack/ip/transport_error.ts";
 export * from "./stack/wire/address.ts";

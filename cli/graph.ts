@@ -11,7 +11,8 @@ import { bootChecks, checkInputPath, parseOptions, pluginList, UsageError } from
 export const GRAPH_HELP = `Usage: deno run --allow-read cli.ts graph [options]
 
 Prints the plugin graph of a stack: which plugin handles which key of which
-table, the hook chains and the services; then the hook points in the order
+table, which link output sends on each interface (and the neighbour services
+it uses), the hook chains and the services; then the hook points in the order
 the network layer runs them, each with its chain.
 
 Options:

@@ -17,6 +17,8 @@ export interface DescribedState {
   readonly tables: Iterable<TableImpl>;
   readonly hooks: ReadonlyMap<HookPoint, readonly PluginRecord[]>;
   readonly hookDefrag: ReadonlySet<HookPoint>;
+  /** Link type -> the plugin whose link output serves it. */
+  readonly linkOutputs: ReadonlyMap<number, { readonly rec: PluginRecord }>;
   readonly interfaces: InterfaceTable;
   readonly counters: Counters;
 }
@@ -50,6 +52,10 @@ export function describeStack(s: DescribedState): StackDescription {
     hooks: Object.fromEntries(
       HOOK_POINTS.map((p) => [p, s.hooks.get(p)!.map((r) => r.name)]),
     ),
+    linkOutputs: [...s.linkOutputs].sort((a, b) => a[0] - b[0]).map(([linkType, e]) => ({
+      linkType,
+      plugin: e.rec.name,
+    })),
     defragHooks: HOOK_POINTS.filter((p) => s.hookDefrag.has(p)),
     interfaces: s.interfaces.list().map((i) => ({
       index: i.index,

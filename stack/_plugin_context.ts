@@ -24,6 +24,7 @@ import type { InterfaceTable, NetInterface } from "./netif.ts";
 import type { PacketBuffer, PacketPool } from "./packet.ts";
 import type { Rng } from "./rng.ts";
 import type { Timer } from "./timers.ts";
+import type { IpFamily, IpKey } from "./wire/ip_address.ts";
 import { type PluginRecord, type TableImpl, takesEvent } from "./_plugin_record.ts";
 
 /**
@@ -49,6 +50,12 @@ export interface ContextHost {
   readonly hasHooks: (point: HookPoint) => boolean;
   readonly hooksWantDefrag: (point: HookPoint) => boolean;
   readonly transmit: (ifindex: number, pkt: PacketBuffer) => void;
+  readonly linkOutput: (
+    ifindex: number,
+    family: IpFamily,
+    nextHop: IpKey,
+    pkt: PacketBuffer,
+  ) => void;
   readonly publish: (event: StackEvent) => void;
 }
 
@@ -110,6 +117,7 @@ export function pluginContext(
     hasHooks: host.hasHooks,
     hooksWantDefrag: host.hooksWantDefrag,
     transmit: host.transmit,
+    linkOutput: host.linkOutput,
     publish: host.publish,
     hasEventListeners: (type?: string) => {
       for (const other of host.plugins) {

@@ -2,7 +2,8 @@
  * Prints a stack's data path Click-style, one line per path from an interface
  * to a leaf plugin, e.g.
  * `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 1]-> icmp`,
- * followed by hook chains and services.
+ * then the link output of each interface (`eth0 <- ethernet (link output;
+ * neighbor.ipv4 <- arp)`), hook chains and services.
  *
  * @module
  */
@@ -67,6 +68,7 @@ export function formatGraph(d: StackDescription): string {
     }
     walk(root.plugin, `${iface.name}${state} -> ${root.plugin}`, new Set([root.plugin]));
   }
+  lines.push(...formatLinkOutputs(d));
   const hookLines = Object.entries(d.hooks).filter(([, c]) => c.length > 0).map(([p, c]) =>
     `hook ${p}: ${c.join(" -> ")}`
   );
@@ -115,6 +117,27 @@ export function formatHookPath(d: StackDescription): string {
   ].join("\n");
 }
 
+/**
+ * The transmit side, one line per interface: the plugin whose link output
+ * sends on it, and the services it uses that some plugin provides (the
+ * neighbour resolvers), e.g. `eth0 <- ethernet (link output; neighbor.ipv4 <- arp)`.
+ */
+function formatLinkOutputs(d: StackDescription): string[] {
+  if (d.linkOutputs === undefined) return [];
+  const providers = new Map<string, string>();
+  for (const p of d.plugins) for (const s of p.provides) providers.set(s, p.name);
+  return d.interfaces.map((iface) => {
+    const out = d.linkOutputs!.find((o) => o.linkType === iface.linkType);
+    if (out === undefined) {
+      return `${iface.name} <- (no link output for link type ${iface.linkType})`;
+    }
+    const uses = (d.plugins.find((p) => p.name === out.plugin)?.requires ?? [])
+      .filter((r) => providers.has(r.service))
+      .map((r) => `; ${r.service} <- ${providers.get(r.service)}`);
+    return `${iface.name} <- ${out.plugin} (link output${uses.join("")})`;
+  });
+}
+
 /** What `Dispatcher.describe()` returns. */
 export interface StackDescription {
   /** The stack's name. */
@@ -142,6 +165,11 @@ export interface StackDescription {
   }[];
   /** Hook chains in run order. */
   readonly hooks: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Link types with a link output (`ctx.linkOutput` sends through it) and
+   * the plugin serving each.
+   */
+  readonly linkOutputs?: readonly { readonly linkType: number; readonly plugin: string }[];
   /** Hook points where a plugin asked for whole datagrams (`defrag: true`). */
   readonly defragHooks?: readonly string[];
   /** Interfaces. */

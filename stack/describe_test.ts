@@ -57,7 +57,7 @@ Deno.test("describe() lists the default plugins in boot order with their manifes
   assert.deepEqual(ipv4.binds, [{ table: "ethertype", key: 0x0800 }]);
   assert.deepEqual(ipv4.exposes, ["ip.protocol"]);
   assert.ok(ipv4.provides.includes("ipv4.send"));
-  assert.ok(ipv4.requires.some((r) => r.service === "arp.resolve" && r.optional));
+  assert.ok(ipv4.requires.some((r) => r.service === "neighbor.ipv4" && r.optional));
   assert.ok(ipv4.counters.includes("ipv4.rx.bad_checksum"));
   assert.equal(ipv4.quarantined, false);
   assert.equal(ipv4.faults, 0);
@@ -129,8 +129,10 @@ Deno.test("formatGraph() of Ethernet, ARP, IPv4 and ICMP has one line per leaf",
       [
         "eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 1]-> icmp",
         "eth0 -> ethernet -[ethertype 0x0806]-> arp",
+        "eth0 <- ethernet (link output; neighbor.ipv4 <- arp)",
         "service ethernet.send <- ethernet",
         "service arp.resolve <- arp",
+        "service neighbor.ipv4 <- arp",
         ...ipv4Plugin.manifest.provides!.map((s) => `service ${s} <- ipv4`),
         ...icmpPlugin.manifest.provides!.map((s) => `service ${s} <- icmp`),
       ].join("\n"),
@@ -179,6 +181,8 @@ Deno.test("formatGraph() shows hook chains in order, down links and quarantined 
   assert.deepEqual(formatGraph(d.describe()).split("\n"), [
     "lan (down) -> l2",
     "wan -> (no plugin for link type 228)",
+    "lan <- (no link output for link type 1)",
+    "wan <- (no link output for link type 228)",
     "hook prerouting: ct -> nat",
     "quarantined ct",
   ]);

@@ -28,6 +28,7 @@ import {
   HOOK_POINTS,
   type HookPoint,
   LINK_TABLE,
+  type LinkOutput,
   NEXT,
   type ProtocolHandlers,
   type StackEvent,
@@ -40,6 +41,7 @@ import { type HookContext, HookContexts } from "./hooks.ts";
 import type { StackDescription } from "./describe.ts";
 import { type Rng, SeededRng } from "./rng.ts";
 import { type Timer, TimerQueue } from "./timers.ts";
+import type { IpFamily, IpKey } from "./wire/ip_address.ts";
 import { checkHostCidr, checkMac, checkMtu } from "./validate.ts";
 import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
 import { MAX_DISPATCH_STEPS, MAX_FLUSH_ROUNDS } from "./limits.ts";
@@ -57,6 +59,12 @@ export {
   MAX_REASON_LENGTH,
   MAX_UNDECLARED_REASONS,
 } from "./limits.ts";
+
+/** The link output of one link type, with its plugin (for faults and quarantine). */
+interface LinkOutputEntry {
+  readonly rec: PluginRecord;
+  readonly out: LinkOutput;
+}
 
 /**
  * The stack core. Use `createStack` from `mod.ts`, which adds the protocol
@@ -83,6 +91,8 @@ export class Dispatcher {
   readonly #linkTable: TableImpl;
   readonly #plugins: PluginRecord[] = [];
   readonly #byName = new Map<string, PluginRecord>();
+  /** Link type -> the transmit side of the link plugin bound to it. */
+  readonly #linkOutputs = new Map<number, LinkOutputEntry>();
   readonly #hooks = new Map<HookPoint, PluginRecord[]>();
   readonly #hookOrder: Map<HookPoint, string[]>;
   /** Points where some plugin joined with `defrag: true`. */
@@ -105,6 +115,9 @@ export class Dispatcher {
   readonly #quarantinedDrop: Counter;
   readonly #pluginFault: Counter;
   readonly #loopLimit: Counter;
+  readonly #noLinkOutput: Counter;
+  readonly #noInterface: Counter;
+  readonly #txQuarantined: Counter;
 
   /**
    * Boots a stack: validates every manifest, orders plugins, creates tables,
@@ -126,6 +139,9 @@ export class Dispatcher {
     this.#quarantinedDrop = this.counters.get("dispatcher.rx.quarantined");
     this.#pluginFault = this.counters.get("dispatcher.plugin_fault");
     this.#loopLimit = this.counters.get("dispatcher.rx.loop_limit");
+    this.#noLinkOutput = this.counters.get("dispatcher.tx.no_link_output");
+    this.#noInterface = this.counters.get("dispatcher.tx.no_interface");
+    this.#txQuarantined = this.counters.get("dispatcher.tx.quarantined");
     this.#linkTable = this.#table(LINK_TABLE);
 
     const entries = options.plugins.map((p) =>
@@ -234,6 +250,7 @@ export class Dispatcher {
       }
       this.#table(b.table).entries.set(b.key, { rec, fn, handlers });
     }
+    this.#registerLinkOutput(rec, handlers);
     if ((m.hooks ?? []).length > 0 && typeof handlers.hook !== "function") {
       throw new PluginDependencyError(
         m.name,
@@ -242,6 +259,20 @@ export class Dispatcher {
     }
     this.#plugins.push(rec);
     this.#byName.set(m.name, rec);
+  }
+
+  /** A link plugin's transmit side serves every link type it binds (boot). */
+  #registerLinkOutput(rec: PluginRecord, handlers: ProtocolHandlers): void {
+    const out = handlers.linkOutput;
+    if (out === undefined) return;
+    const types = rec.manifest.binds.filter((b) => b.table === LINK_TABLE).map((b) => b.key);
+    if (typeof out !== "object" || out === null || typeof out.output !== "function") {
+      throw new PluginDependencyError(rec.name, "its linkOutput has no output function");
+    }
+    if (types.length === 0) {
+      throw new PluginDependencyError(rec.name, "it has a linkOutput but binds no link type");
+    }
+    for (const t of types) this.#linkOutputs.set(t, { rec, out });
   }
 
   /** What plugin contexts reach of this dispatcher (see `_plugin_context.ts`). */
@@ -272,6 +303,8 @@ export class Dispatcher {
       hasHooks: (point) => this.#hookOrder.get(point)!.length > 0,
       hooksWantDefrag: (point) => this.#hookDefrag.has(point),
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
+      linkOutput: (ifindex, family, nextHop, pkt) =>
+        this.#linkOutput(ifindex, family, nextHop, pkt),
       publish: (event) => this.publish(event),
     };
   }
@@ -491,6 +524,36 @@ export class Dispatcher {
     iface.driver.transmit(pkt);
   }
 
+  /**
+   * The network layer's way out (`ctx.linkOutput`): the link output of the
+   * interface's link type sends `pkt` to `nextHop`. Takes ownership; a drop
+   * is counted (`dispatcher.tx.no_link_output`, `no_interface`,
+   * `quarantined`); a throw is the link plugin's fault.
+   */
+  #linkOutput(ifindex: number, family: IpFamily, nextHop: IpKey, pkt: PacketBuffer): void {
+    const iface = this.interfaces.get(ifindex);
+    if (iface === undefined) return this.#dropOutput(pkt, this.#noInterface, -1);
+    const entry = this.#linkOutputs.get(iface.linkType);
+    if (entry === undefined) return this.#dropOutput(pkt, this.#noLinkOutput, iface.linkType);
+    if (entry.rec.quarantined) return this.#dropOutput(pkt, this.#txQuarantined, iface.linkType);
+    try {
+      entry.out.output(iface, family, nextHop, pkt);
+    } catch (err) {
+      // Whether the plugin still holds `pkt` is unknown: not released.
+      this.#fault(entry.rec, err);
+    }
+  }
+
+  /** Counts a packet the link output could not take (`c`), traces it, releases it. */
+  #dropOutput(pkt: PacketBuffer, c: Counter, linkType: number): void {
+    c.value++;
+    if (this.#tracer !== null) {
+      const why = c.name.slice("dispatcher.tx.".length);
+      this.#trace("tx", pkt, "dispatcher", "link.output", linkType, `drop ${why}`);
+    }
+    pkt.release();
+  }
+
   // ---- faults, events, timers --------------------------------------------
 
   #fault(rec: PluginRecord, err: unknown): void {
@@ -685,6 +748,7 @@ export class Dispatcher {
       tables: this.#tables.values(),
       hooks: this.#hooks,
       hookDefrag: this.#hookDefrag,
+      linkOutputs: this.#linkOutputs,
       interfaces: this.interfaces,
       counters: this.counters,
     });

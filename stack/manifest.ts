@@ -14,6 +14,7 @@ import type { Timer } from "./timers.ts";
 import type { InterfaceTable, NetInterface } from "./netif.ts";
 import type { Logger } from "./log.ts";
 import type { HookContext } from "./hooks.ts";
+import type { IpFamily, IpKey } from "./wire/ip_address.ts";
 import { PluginManifestError } from "./errors.ts";
 import { isVersion, satisfies } from "./semver.ts";
 
@@ -215,6 +216,16 @@ export interface PluginContext {
   hooksWantDefrag(point: HookPoint): boolean;
   /** Sends `pkt` out of interface `ifindex`; takes ownership. */
   transmit(ifindex: number, pkt: PacketBuffer): void;
+  /**
+   * Sends network-layer packet `pkt` (its header at `pkt.start`, headroom
+   * for a link header) of IP `family` to `nextHop` out of interface
+   * `ifindex`, through the {@linkcode LinkOutput} of the interface's link
+   * type (Ethernet resolves the next hop with the family's neighbour
+   * service and frames; raw IP sends as is). Takes ownership. Without a
+   * link output for the link type the packet is dropped and counted as
+   * `dispatcher.tx.no_link_output`. Hot path: positional.
+   */
+  linkOutput(ifindex: number, family: IpFamily, nextHop: IpKey, pkt: PacketBuffer): void;
   /** Publishes an event to every plugin's `onEvent`. */
   publish(event: StackEvent): void;
   /**
@@ -292,6 +303,42 @@ export interface ConnectionStateEvent {
   readonly to: string;
 }
 
+/**
+ * The transmit side of a link plugin: what it does with a network-layer
+ * packet for a next hop on an interface of a link type it binds in the
+ * `link` table. The dispatcher finds it by the interface's link type when
+ * a network layer calls `ctx.linkOutput`.
+ *
+ * @example
+ * ```ts
+ * import type { LinkOutput, ProtocolPlugin } from "./manifest.ts";
+ * // A link whose frames are the IP packets themselves (as raw IP, TUN).
+ * export const plugin: ProtocolPlugin = {
+ *   manifest: {
+ *     name: "mylink", version: "1.0.0", api: "^1.0.0", description: "raw frames",
+ *     layer: "link", binds: [{ table: "link", key: 147 }], counters: ["rx.unsupported"],
+ *   },
+ *   setup(ctx) {
+ *     const linkOutput: LinkOutput = {
+ *       output(iface, _family, _nextHop, pkt) {
+ *         ctx.transmit(iface.index, pkt);
+ *       },
+ *     };
+ *     return { receive: () => "unsupported", linkOutput };
+ *   },
+ * };
+ * ```
+ */
+export interface LinkOutput {
+  /**
+   * Sends `pkt` (an IP packet of `family`, header at `pkt.start`) to
+   * `nextHop` out of `iface`: resolve the link address if the link has
+   * them, prepend the link header, `ctx.transmit`. Takes ownership; never
+   * throws (a drop is released and counted). Hot path: positional.
+   */
+  output(iface: NetInterface, family: IpFamily, nextHop: IpKey, pkt: PacketBuffer): void;
+}
+
 /** What `setup` returns. */
 export interface ProtocolHandlers {
   /** Receive from a bound table; borrows `pkt` until it returns; must not throw. */
@@ -317,6 +364,11 @@ export interface ProtocolHandlers {
    * Handlers written as `hook(point, pkt)` keep working.
    */
   hook?(point: HookPoint, pkt: PacketBuffer, hctx: HookContext): Verdict;
+  /**
+   * A link plugin's transmit side, used for every link type it binds in the
+   * `link` table (a plugin with one binds some).
+   */
+  linkOutput?: LinkOutput;
   /** Services named in `provides`. */
   services?: Readonly<Record<string, unknown>>;
   /** Deferred work asked for with `ctx.requestFlush()` (coalesced ACKs, say). */

@@ -33,26 +33,88 @@ export interface NeighborEntry {
   readonly queued: number;
 }
 
-/** `arp.resolve`: IPv4 next hop → MAC, queueing while it resolves. */
-export interface ArpService {
+/**
+ * The name of the neighbour-resolution service of an IP version:
+ * `neighbor.ipv4` (ARP provides it) or `neighbor.ipv6` (NDP will). A link
+ * that needs link addresses (Ethernet) looks the resolver up by the family
+ * of the packet it frames; the network layer looks up its own family's to
+ * hear of failed resolutions.
+ *
+ * @example
+ * ```ts
+ * import { neighborServiceName } from "./services.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(neighborServiceName(4), "neighbor.ipv4");
+ * assert.equal(neighborServiceName(6), "neighbor.ipv6");
+ * ```
+ */
+export function neighborServiceName(family: IpFamily): "neighbor.ipv4" | "neighbor.ipv6" {
+  return family === 4 ? "neighbor.ipv4" : "neighbor.ipv6";
+}
+
+/**
+ * Neighbour resolution for one IP family (ARP for IPv4, NDP for IPv6): the
+ * service {@linkcode neighborServiceName} names, used by a link's output
+ * (Ethernet's) to learn which link address a packet goes to.
+ *
+ * @example
+ * ```ts
+ * import type { NeighborResolver } from "./services.ts";
+ * import { IpAddress } from "./wire/ip_address.ts";
+ * import assert from "node:assert/strict";
+ * // A stand-in that knows every IPv6 next hop at one MAC.
+ * const mac = new Uint8Array([2, 0, 0, 0, 0, 9]);
+ * const ndp: NeighborResolver = {
+ *   family: 6,
+ *   resolve: (_ifindex, _nextHop, _pkt) => mac,
+ *   onUnresolved() {},
+ * };
+ * assert.equal(ndp.resolve(0, IpAddress.parse("fe80::1")!.key, null as never), mac);
+ * ```
+ */
+export interface NeighborResolver {
+  /** The IP family it resolves (the one in its service name). */
+  readonly family: IpFamily;
   /**
-   * Sends an IPv4 packet to `nextHop` on `ifindex`, resolving its MAC first
-   * if needed (the packet waits in a bounded queue); takes ownership.
-   * Hot path: positional.
+   * Where on the link `pkt` goes: `pkt` is an IP packet of this family (its
+   * header at `pkt.start`) for `nextHop` out of interface `ifindex`.
+   * Returns the link address (for Ethernet 6 bytes, valid only until the
+   * next call: copy it at once) when it is known: a broadcast or multicast
+   * destination is mapped without any traffic; the caller then frames and
+   * sends `pkt`. Returns null when it took `pkt`: queued while the
+   * neighbour resolves (handed back to the link output, `ctx.linkOutput`,
+   * once it has), or dropped and counted. Never throws. Hot path:
+   * positional.
+   */
+  resolve(ifindex: number, nextHop: IpKey, pkt: PacketBuffer): Uint8Array | null;
+  /**
+   * Registers the one callback told about each packet dropped because its
+   * next hop did not resolve (retries exhausted, or the entry FAILED): the
+   * network layer answers forwarded ones with host (or address) unreachable
+   * (RFC 1812 §4.3.3.1). `pkt` holds the IP packet at `start`; borrowed (the
+   * resolver releases it after the call). `null` unregisters.
+   */
+  onUnresolved(handler: ((ifindex: number, pkt: PacketBuffer) => void) | null): void;
+}
+
+/**
+ * `arp.resolve`: the IPv4 neighbour cache. The same object is the family-4
+ * {@linkcode NeighborResolver} (`neighbor.ipv4`).
+ */
+export interface ArpService extends NeighborResolver {
+  /**
+   * Sends an IPv4 packet to `nextHop` on `ifindex` through the interface's
+   * link output, resolving its MAC first if needed (the packet waits in a
+   * bounded queue); takes ownership. Hot path: positional.
+   *
+   * @deprecated Send through the link output (`ctx.linkOutput(ifindex, 4,
+   * nextHop, pkt)`), which asks the resolver itself.
    */
   output(ifindex: number, nextHop: number, pkt: PacketBuffer): void;
   /** The cache as rows, for `ip neigh`. */
   entries(): NeighborEntry[];
   /** Adds a permanent entry. */
   addStatic(ifindex: number, address: number, mac: Uint8Array): void;
-  /**
-   * Registers the one callback told about each packet dropped because its
-   * next hop did not resolve (retries exhausted, or the entry FAILED): the
-   * IPv4 plugin answers forwarded ones with ICMP host unreachable (RFC 1812
-   * §4.3.3.1). `pkt` holds the IPv4 packet at `start`; borrowed (ARP releases
-   * it after the call). `null` unregisters.
-   */
-  onUnresolved(handler: ((ifindex: number, pkt: PacketBuffer) => void) | null): void;
 }
 
 /** A route as stored in the IPv4 routing table. */

@@ -24,12 +24,18 @@ import type {
   Verdict,
 } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
-import type { ArpService, EthernetService, NeighborEntry } from "../../services.ts";
+import {
+  type ArpService,
+  type EthernetService,
+  type NeighborEntry,
+  neighborServiceName,
+} from "../../services.ts";
 import type { Timer } from "../../timers.ts";
 import {
   BROADCAST_MAC,
   formatIpv4Address,
   formatMac,
+  IPV4_BROADCAST as LIMITED_BROADCAST,
   isIpv4Multicast,
 } from "../../wire/address.ts";
 import {
@@ -40,7 +46,8 @@ import {
   emitArp,
   parseArp,
 } from "../../wire/arp.ts";
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
+import { ETHERTYPE_ARP } from "../../wire/ethernet.ts";
+import type { IpKey } from "../../wire/ip_address.ts";
 
 type State = "INCOMPLETE" | "REACHABLE" | "STALE" | "FAILED" | "PERMANENT";
 
@@ -75,8 +82,8 @@ export const arpPlugin: ProtocolPlugin = {
     layer: "network",
     dependencies: ["ethernet"],
     binds: [{ table: "ethertype", key: ETHERTYPE_ARP }],
-    events: ["address-added", "interface-removed", "link-changed"],
-    provides: ["arp.resolve"],
+    events: ["address-added", "address-removed", "interface-removed", "link-changed"],
+    provides: ["arp.resolve", neighborServiceName(4)],
     requires: ["ethernet.send"],
     counters: [
       "rx.truncated",
@@ -167,6 +174,22 @@ export const arpPlugin: ProtocolPlugin = {
     // One timer walks the cache at the earliest deadline; entries are few and
     // deadlines coarse, so a sweep beats a timer per entry.
     const sweep: Timer = ctx.timer(onSweep);
+    // Directed broadcast addresses of our subnets: sent to the broadcast MAC.
+    const broadcasts = new Set<number>();
+    // The MAC of an IPv4 multicast group (RFC 1112 §6.4), rewritten per use.
+    const multicastMac = new Uint8Array([0x01, 0x00, 0x5e, 0, 0, 0]);
+
+    function rebuildBroadcasts(): void {
+      broadcasts.clear();
+      for (const iface of ctx.interfaces.list()) {
+        for (const a of iface.ipv4) {
+          if (a.prefixLength < 31) {
+            const m = a.prefixLength === 0 ? 0 : (0xffffffff << (32 - a.prefixLength)) >>> 0;
+            broadcasts.add((a.address | ~m) >>> 0);
+          }
+        }
+      }
+    }
 
     function table(ifindex: number): Map<number, Neighbor> {
       let t = cache.get(ifindex);
@@ -245,11 +268,11 @@ export const arpPlugin: ProtocolPlugin = {
     }
 
     function flush(n: Neighbor): void {
-      const mac = n.mac!;
       totalQueued -= n.queued;
       n.queued = 0;
       waiting.delete(n);
-      for (const pkt of n.queue.splice(0)) eth.send(n.ifindex, mac, ETHERTYPE_IPV4, pkt);
+      // Back through the link output, which now finds the entry resolved.
+      for (const pkt of n.queue.splice(0)) ctx.linkOutput(n.ifindex, 4, n.ip, pkt);
     }
 
     function drop(n: Neighbor, failed = false): void {
@@ -489,48 +512,76 @@ export const arpPlugin: ProtocolPlugin = {
       waiting.add(n);
     }
 
-    const service: ArpService = {
-      output(ifindex: number, nextHop: number, pkt: PacketBuffer): void {
-        let n = table(ifindex).get(nextHop);
+    /**
+     * The family-4 neighbour resolver (`neighbor.ipv4`): the MAC for an IPv4
+     * packet to `nextHop` on `ifindex`, or null when the packet was queued
+     * (sent through the link output once resolved) or dropped.
+     * Broadcast and multicast destinations map without ARP (RFC 1112 §6.4,
+     * RFC 894), judged by the packet's destination as IPv4 always did: a
+     * directed broadcast of one of our subnets goes to ff:ff:ff:ff:ff:ff
+     * even when a route names a gateway.
+     */
+    function resolve(ifindex: number, nextHop: IpKey, pkt: PacketBuffer): Uint8Array | null {
+      const dst = pkt.dv.getUint32(pkt.start + 16);
+      if (dst === LIMITED_BROADCAST || broadcasts.has(dst)) return BROADCAST_MAC;
+      if (isIpv4Multicast(dst)) {
+        multicastMac[3] = (dst >>> 16) & 0x7f;
+        multicastMac[4] = (dst >>> 8) & 0xff;
+        multicastMac[5] = dst & 0xff;
+        return multicastMac;
+      }
+      if (typeof nextHop !== "number") {
+        // An IPv6 next hop handed to IPv4's resolver: cannot be resolved here.
+        c.unresolved.value++;
+        pkt.release();
+        return null;
+      }
+      let n = table(ifindex).get(nextHop);
+      if (n === undefined) {
+        n = create(ifindex, nextHop, "INCOMPLETE");
         if (n === undefined) {
-          n = create(ifindex, nextHop, "INCOMPLETE");
-          if (n === undefined) {
-            c.unresolved.value++;
-            pkt.release();
-            return;
+          c.unresolved.value++;
+          pkt.release();
+          return null;
+        }
+        request(n, false);
+        // The first request counts: `retries` requests in all, then FAILED
+        // (Linux's mcast_solicit = 3: requests at 0, 1 and 2 s, FAILED at 3 s).
+        n.retries = 1;
+        n.deadline = ctx.now() + retransmitTime;
+        schedule(n);
+      }
+      if (n.state !== "INCOMPLETE") touch(n);
+      switch (n.state) {
+        case "REACHABLE":
+        case "PERMANENT":
+          return n.mac;
+        case "STALE":
+          if (!n.probing) {
+            // Confirm the stale mapping with unicast requests (Linux's PROBE),
+            // after delayFirstProbeTime (Linux's DELAY: a reply in the
+            // meantime confirms it without a probe).
+            n.probing = true;
+            n.retries = 0;
+            n.deadline = ctx.now() + delayFirstProbeTime;
+            schedule(n);
           }
-          request(n, false);
-          // The first request counts: `retries` requests in all, then FAILED
-          // (Linux's mcast_solicit = 3: requests at 0, 1 and 2 s, FAILED at 3 s).
-          n.retries = 1;
-          n.deadline = ctx.now() + retransmitTime;
-          schedule(n);
-        }
-        if (n.state !== "INCOMPLETE") touch(n);
-        switch (n.state) {
-          case "REACHABLE":
-          case "PERMANENT":
-            eth.send(ifindex, n.mac!, ETHERTYPE_IPV4, pkt);
-            return;
-          case "STALE":
-            eth.send(ifindex, n.mac!, ETHERTYPE_IPV4, pkt);
-            if (!n.probing) {
-              // Confirm the stale mapping with unicast requests (Linux's PROBE),
-              // after delayFirstProbeTime (Linux's DELAY: a reply in the
-              // meantime confirms it without a probe).
-              n.probing = true;
-              n.retries = 0;
-              n.deadline = ctx.now() + delayFirstProbeTime;
-              schedule(n);
-            }
-            return;
-          case "FAILED":
-            c.unresolved.value++;
-            unresolved(ifindex, pkt, true);
-            return;
-          case "INCOMPLETE":
-            enqueue(n, pkt);
-        }
+          return n.mac;
+        case "FAILED":
+          c.unresolved.value++;
+          unresolved(ifindex, pkt, true);
+          return null;
+        case "INCOMPLETE":
+          enqueue(n, pkt);
+      }
+      return null;
+    }
+
+    const service: ArpService = {
+      family: 4,
+      resolve,
+      output(ifindex: number, nextHop: number, pkt: PacketBuffer): void {
+        ctx.linkOutput(ifindex, 4, nextHop, pkt);
       },
       entries(): NeighborEntry[] {
         const rows: NeighborEntry[] = [];
@@ -563,11 +614,14 @@ export const arpPlugin: ProtocolPlugin = {
 
     return {
       receive,
-      services: { "arp.resolve": service },
+      services: { "arp.resolve": service, [neighborServiceName(4)]: service },
       ready() {
         eth = ctx.service<EthernetService>("ethernet.send");
       },
       onEvent(ev) {
+        if ((ev.type === "address-added" || ev.type === "address-removed") && ev.family === 4) {
+          rebuildBroadcasts();
+        }
         if (ev.type === "address-added" && ev.family === 4 && o.announce) {
           const iface = ev.iface as {
             index: number;

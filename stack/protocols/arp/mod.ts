@@ -3,9 +3,13 @@
  * INCOMPLETE, REACHABLE, STALE, FAILED (and PERMANENT for static entries).
  *
  * - **Binds:** `ethertype` 0x0806.
- * - **Provides:** `arp.resolve` (send an IPv4 packet to a next hop, resolving it;
- *   `onUnresolved` tells IPv4 which packets died with a failed resolution, so a
- *   router can answer host unreachable). Packets wait in a queue bounded in
+ * - **Provides:** `neighbor.ipv4` (the family-4 `NeighborResolver` that
+ *   Ethernet's link output asks for the MAC of a next hop: broadcast and
+ *   multicast destinations map without ARP traffic, unicast ones are
+ *   resolved; `onUnresolved` tells IPv4 which packets died with a failed
+ *   resolution, so a router can answer host unreachable) and `arp.resolve`
+ *   (the same object, with the cache rows and static entries). Packets wait
+ *   in a queue bounded in
  *   packets (256) and bytes (524,288, like Linux's `unres_qlen_bytes`),
  *   counted as the whole 2 KiB pooled buffer each packet occupies (256
  *   packets), so a 64 KiB datagram refragmented to MTU 576 (135 fragments)

@@ -8,19 +8,28 @@
  */
 import { LINKTYPE_ETHERNET } from "../../driver.ts";
 import type {
+  LinkOutput,
   PluginContext,
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
   Verdict,
 } from "../../manifest.ts";
+import type { NetInterface } from "../../netif.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
-import type { EthernetService } from "../../services.ts";
+import {
+  type EthernetService,
+  type NeighborResolver,
+  neighborServiceName,
+} from "../../services.ts";
 import {
   ETHERNET_HEADER_LEN as HEADER_LEN,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
   ETHERTYPE_QINQ as TPID_8021AD,
   ETHERTYPE_VLAN as TPID_8021Q,
 } from "../../wire/ethernet.ts";
+import type { IpFamily, IpKey } from "../../wire/ip_address.ts";
 
 const MIN_FRAME = 60; // without FCS
 
@@ -35,6 +44,10 @@ export const ethernetPlugin: ProtocolPlugin = {
     binds: [{ table: "link", key: LINKTYPE_ETHERNET }],
     exposes: ["ethertype"],
     provides: ["ethernet.send"],
+    requires: [
+      { service: neighborServiceName(4), optional: true },
+      { service: neighborServiceName(6), optional: true },
+    ],
     counters: [
       "rx.truncated",
       "rx.not_for_us",
@@ -43,6 +56,8 @@ export const ethernetPlugin: ProtocolPlugin = {
       "rx.too_many_tags",
       "tx.frames",
       "tx.padded",
+      "tx.no_neighbor_service",
+      "tx.no_mac",
     ],
     options: {
       vlan: {
@@ -100,29 +115,74 @@ export const ethernetPlugin: ProtocolPlugin = {
       return rx.next(ethertype, type);
     }
 
+    const noNeighbor = ctx.counter("tx.no_neighbor_service");
+    const noMac = ctx.counter("tx.no_mac");
+    // The neighbour resolvers of IPv4 and IPv6, found in ready().
+    let neighbors4: NeighborResolver | undefined;
+    let neighbors6: NeighborResolver | undefined;
+
+    /** Prepends the header (`dst`, our MAC) and transmits; takes ownership. */
+    function frame(
+      iface: NetInterface,
+      dst: Uint8Array,
+      etherType: number,
+      pkt: PacketBuffer,
+    ): void {
+      const mac = iface.mac;
+      if (mac === null) {
+        noMac.value++;
+        pkt.release();
+        return;
+      }
+      const at = pkt.prepend(HEADER_LEN);
+      const b = pkt.buf;
+      b.set(dst, at);
+      b.set(mac, at + 6);
+      pkt.dv.setUint16(at + 12, etherType);
+      pkt.l2 = at;
+      if (pad && pkt.length < MIN_FRAME && pkt.tailroom >= MIN_FRAME - pkt.length) {
+        const from = pkt.append(MIN_FRAME - pkt.length);
+        b.fill(0, from, pkt.end);
+        txPadded.value++;
+      }
+      txFrames.value++;
+      ctx.transmit(iface.index, pkt);
+    }
+
     const service: EthernetService = {
       send(ifindex: number, dst: Uint8Array, etherType: number, pkt: PacketBuffer): void {
         const iface = ctx.interfaces.get(ifindex);
-        if (iface === undefined || iface.mac === null) {
+        if (iface === undefined) {
           pkt.release();
           return;
         }
-        const at = pkt.prepend(HEADER_LEN);
-        const b = pkt.buf;
-        b.set(dst, at);
-        b.set(iface.mac, at + 6);
-        pkt.dv.setUint16(at + 12, etherType);
-        pkt.l2 = at;
-        if (pad && pkt.length < MIN_FRAME && pkt.tailroom >= MIN_FRAME - pkt.length) {
-          const from = pkt.append(MIN_FRAME - pkt.length);
-          b.fill(0, from, pkt.end);
-          txPadded.value++;
-        }
-        txFrames.value++;
-        ctx.transmit(ifindex, pkt);
+        frame(iface, dst, etherType, pkt);
       },
     };
 
-    return { receive, services: { "ethernet.send": service } };
+    // IP over Ethernet: the family's resolver gives the MAC (or keeps the
+    // packet until it knows it), then the EtherType of the family.
+    const linkOutput: LinkOutput = {
+      output(iface: NetInterface, family: IpFamily, nextHop: IpKey, pkt: PacketBuffer): void {
+        const resolver = family === 4 ? neighbors4 : neighbors6;
+        if (resolver === undefined) {
+          noNeighbor.value++;
+          pkt.release();
+          return;
+        }
+        const mac = resolver.resolve(iface.index, nextHop, pkt);
+        if (mac !== null) frame(iface, mac, family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6, pkt);
+      },
+    };
+
+    return {
+      receive,
+      linkOutput,
+      services: { "ethernet.send": service },
+      ready() {
+        neighbors4 = ctx.optionalService<NeighborResolver>(neighborServiceName(4));
+        neighbors6 = ctx.optionalService<NeighborResolver>(neighborServiceName(6));
+      },
+    };
   },
 };

@@ -70,7 +70,6 @@ export type ForwardDropReason =
 export type ForwardOutput = (
   iface: NetInterface,
   nextHop: number,
-  dst: number,
   pkt: PacketBuffer,
   mtu: number,
   inIf: NetInterface | null,
@@ -220,7 +219,7 @@ export class Forwarder {
       }
     }
     this.#forwarded.value++;
-    this.#output(out, nextHop, dst, copy, out.mtu, iface);
+    this.#output(out, nextHop, copy, out.mtu, iface);
     return CONSUMED;
   }
 }

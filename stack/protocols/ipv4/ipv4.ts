@@ -7,7 +7,6 @@
  *
  * @module
  */
-import { LINKTYPE_ETHERNET } from "../../driver.ts";
 import type {
   PluginContext,
   ProtocolHandlers,
@@ -21,18 +20,16 @@ import type { HookPoint } from "../../manifest.ts";
 import { HookContexts } from "../../hooks.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import {
-  type ArpService,
-  type EthernetService,
   type IcmpErrorService,
   type Ipv4RoutesService,
   Ipv4SendFlags,
   type Ipv4Service,
+  type NeighborResolver,
+  neighborServiceName,
 } from "../../services.ts";
 import {
-  BROADCAST_MAC,
   IPV4_BROADCAST as LIMITED_BROADCAST,
   ipv4Mask,
-  ipv4MulticastMac,
   isIpv4Loopback,
   isIpv4Multicast,
   parseIpv4Cidr,
@@ -78,8 +75,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     exposes: ["ip.protocol"],
     provides: ["ipv4.send", "ipv4.routes", "ipv4.route"],
     requires: [
-      { service: "arp.resolve", optional: true },
-      { service: "ethernet.send", optional: true },
+      { service: neighborServiceName(4), optional: true },
       { service: "icmp.error", optional: true },
     ],
     counters: [
@@ -120,7 +116,6 @@ export const ipv4Plugin: ProtocolPlugin = {
       "tx.no_route",
       "tx.message_too_long",
       "tx.broadcast_not_permitted",
-      "tx.no_neighbor_service",
       "tx.loopback",
       "tx.loopback_queue_full",
       "tx.fragmented",
@@ -191,8 +186,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       throw new RangeError(`Cannot set up ipv4: rpFilter ${rpFilter} is not 0, 1 or 2`);
     }
     let ident = ctx.rng.nextU32() & 0xffff;
-    let arp: ArpService | undefined;
-    let eth: EthernetService | undefined;
+    let neighbors: NeighborResolver | undefined;
     let icmpError: IcmpErrorService | undefined;
     const c = {
       delivered: ctx.counter("rx.delivered"),
@@ -200,7 +194,6 @@ export const ipv4Plugin: ProtocolPlugin = {
       noRoute: ctx.counter("tx.no_route"),
       tooLong: ctx.counter("tx.message_too_long"),
       bcast: ctx.counter("tx.broadcast_not_permitted"),
-      noNeighbor: ctx.counter("tx.no_neighbor_service"),
       loopback: ctx.counter("tx.loopback"),
       loopbackFull: ctx.counter("tx.loopback_queue_full"),
       fragmentsIn: ctx.counter("rx.fragments"),
@@ -492,30 +485,6 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
     }
 
-    function linkOutput(
-      iface: NetInterface,
-      nextHop: number,
-      dst: number,
-      pkt: PacketBuffer,
-    ): void {
-      if (iface.linkType !== LINKTYPE_ETHERNET) {
-        ctx.transmit(iface.index, pkt);
-        return;
-      }
-      if (eth === undefined || (arp === undefined && !isIpv4Multicast(dst))) {
-        c.noNeighbor.value++;
-        pkt.release();
-        return;
-      }
-      if (dst === LIMITED_BROADCAST || broadcasts.has(dst)) {
-        eth.send(iface.index, BROADCAST_MAC, ETHERTYPE_IPV4, pkt);
-      } else if (isIpv4Multicast(dst)) {
-        eth.send(iface.index, ipv4MulticastMac(dst), ETHERTYPE_IPV4, pkt);
-      } else {
-        arp!.output(iface.index, nextHop, pkt);
-      }
-    }
-
     function firstUsable(): NetInterface | undefined {
       for (const i of ctx.interfaces.list()) if (i.up && i.ipv4.length > 0) return i;
       return undefined;
@@ -526,12 +495,13 @@ export const ipv4Plugin: ProtocolPlugin = {
      * (which see `inIf`, the receiving interface of a forwarded datagram or
      * null, and the route out of `iface`), then fragments of at most `mtu`
      * bytes when the datagram is larger (the caller has already refused DF
-     * datagrams that are too big), then the link. Takes ownership of `pkt`.
+     * datagrams that are too big), then the interface's link output, which
+     * resolves `nextHop` as its link needs (ARP on Ethernet). Takes
+     * ownership of `pkt`.
      */
     function output(
       iface: NetInterface,
       nextHop: number,
-      dst: number,
       pkt: PacketBuffer,
       mtu: number,
       inIf: NetInterface | null,
@@ -545,7 +515,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         }
       }
       if (pkt.length <= mtu) {
-        linkOutput(iface, nextHop, dst, pkt);
+        ctx.linkOutput(iface.index, 4, nextHop, pkt);
         return undefined;
       }
       const list = fragLists[fragDepth] ?? (fragLists[fragDepth] = []);
@@ -557,8 +527,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
       c.fragmented.value++;
       c.fragmentsOut.value += n;
-      fragDepth++; // linkOutput may come back here (an ICMP error): use the next list
-      for (let i = 0; i < n; i++) linkOutput(iface, nextHop, dst, list[i]!);
+      fragDepth++; // the link output may come back here (an ICMP error): use the next list
+      for (let i = 0; i < n; i++) ctx.linkOutput(iface.index, 4, nextHop, list[i]!);
       fragDepth--;
       list.length = 0;
       return undefined;
@@ -692,7 +662,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         return undefined;
       }
       c.txPackets.value++;
-      return output(iface, hop, dst, pkt, mtu, null);
+      return output(iface, hop, pkt, mtu, null);
     };
 
     function routeIface(dst: number): NetInterface | undefined {
@@ -806,8 +776,9 @@ export const ipv4Plugin: ProtocolPlugin = {
     }
 
     /**
-     * ARP gave up on a next hop: a forwarded datagram's sender hears host
-     * unreachable (RFC 1812 §4.3.3.1); our own datagrams just time out.
+     * The neighbour resolver (ARP) gave up on a next hop: a forwarded
+     * datagram's sender hears host unreachable (RFC 1812 §4.3.3.1); our own
+     * datagrams just time out.
      */
     function unresolved(_ifindex: number, p: PacketBuffer): void {
       const s = p.start;
@@ -825,11 +796,10 @@ export const ipv4Plugin: ProtocolPlugin = {
         "ipv4.route": ipv4RouteService(routeHost),
       },
       ready() {
-        arp = ctx.optionalService<ArpService>("arp.resolve");
-        eth = ctx.optionalService<EthernetService>("ethernet.send");
+        neighbors = ctx.optionalService<NeighborResolver>(neighborServiceName(4));
         icmpError = ctx.optionalService<IcmpErrorService>("icmp.error");
         forwarder.icmp = icmpError;
-        arp?.onUnresolved(unresolved);
+        neighbors?.onUnresolved(unresolved);
       },
       onEvent(ev) {
         if ((ev.type === "address-added" || ev.type === "address-removed") && ev.family === 4) {
@@ -860,7 +830,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       teardown() {
         for (const p of loopbackQueue.splice(0)) p.release();
         reasm.clear();
-        arp?.onUnresolved(null);
+        neighbors?.onUnresolved(null);
       },
     };
   },

@@ -1,18 +1,21 @@
 /**
  * IPv4 (RFC 791, RFC 1122 §3.2.1, RFC 1812 for routers): header validation,
  * local delivery (unicast, directed and limited broadcast, all-systems
- * multicast), reassembly (RFC 815), sending through the routing table and
- * ARP with path MTU discovery (RFC 1191) and fragmentation, forwarding
- * between interfaces, and a loopback path for packets to our own addresses.
+ * multicast), reassembly (RFC 815), sending through the routing table with
+ * path MTU discovery (RFC 1191) and fragmentation to the interface's link
+ * output (`ctx.linkOutput`: the link resolves the next hop, e.g. Ethernet
+ * with ARP), forwarding between interfaces, and a loopback path for packets
+ * to our own addresses.
  *
  * - **Binds:** `ethertype` 0x0800.
  * - **Exposes:** `ip.protocol` (keyed by the protocol number).
  * - **Provides:** `ipv4.send`, `ipv4.routes` (routes, path MTU cache,
  *   forwarding switch).
- * - **Requires:** `arp.resolve` (optional: raw-IP links need none; its
+ * - **Requires:** `neighbor.ipv4` (optional: raw-IP links need none; its
  *   `onUnresolved` tells us of forwarded packets to answer with host
- *   unreachable), `ethernet.send` (optional), `icmp.error` (optional: without
- *   ICMP no error is sent).
+ *   unreachable), `icmp.error` (optional: without ICMP no error is sent).
+ *   Neither ARP nor Ethernet is known here: a datagram and its next hop go
+ *   to `ctx.linkOutput`.
  * - **Hooks run:** prerouting (every datagram, fragments one by one), input
  *   (datagrams for us, after reassembly), forward (the forwarded copy, after
  *   the TTL decrement), output (what we originate), postrouting (everything
@@ -45,10 +48,10 @@
  *     `rx.fwd_link_broadcast`, `rx.fwd_bad_destination`, `rx.fwd_bad_source`,
  *     `rx.fwd_ttl_exceeded`, `rx.fwd_no_route`, `rx.fwd_frag_needed`;
  *   - send: `tx.packets`, `tx.no_route`, `tx.message_too_long`,
- *     `tx.broadcast_not_permitted`, `tx.no_neighbor_service`, `tx.loopback`,
+ *     `tx.broadcast_not_permitted`, `tx.loopback`,
  *     `tx.loopback_queue_full`, `tx.fragmented`, `tx.fragments`,
  *     `tx.cannot_fragment`.
- * - **Depends on:** nothing (ARP, Ethernet and ICMP when present).
+ * - **Depends on:** nothing (a neighbour service and ICMP when present).
  * - **Not supported:** following source routes (dropped by default; with
  *   `acceptSourceRoute` handled by destination address, never reversed in
  *   replies), ICMP redirects (sent or obeyed),

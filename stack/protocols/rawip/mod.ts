@@ -4,6 +4,8 @@
  *
  * - **Binds:** `link` 101 (RAW), 228 (IPV4), 229 (IPV6).
  * - **Exposes:** `ethertype` (0x0800 or 0x86dd, so IP plugins bind one table).
+ * - **Link output:** the IP packet is the frame: sent as is, whatever the
+ *   next hop (a point-to-point link has no neighbours).
  * - **Counters:** `rx.truncated`, `rx.bad_version`.
  * - **Depends on:** nothing.
  * - **Not supported:** the 4-byte packet-information header (use IFF_NO_PI).
@@ -13,7 +15,7 @@
  * @module
  */
 import { LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "../../driver.ts";
-import type { ProtocolPlugin, RxContext, Verdict } from "../../manifest.ts";
+import type { LinkOutput, ProtocolPlugin, RxContext, Verdict } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
 
@@ -36,7 +38,13 @@ export const rawIpPlugin: ProtocolPlugin = {
   },
   setup(ctx) {
     const ethertype = ctx.table("ethertype");
+    const linkOutput: LinkOutput = {
+      output(iface, _family, _nextHop, pkt): void {
+        ctx.transmit(iface.index, pkt);
+      },
+    };
     return {
+      linkOutput,
       receive(pkt: PacketBuffer, rx: RxContext): Verdict {
         if (pkt.length < 1) return "truncated";
         const version = pkt.buf[pkt.start]! >> 4;

@@ -171,16 +171,18 @@ export function flushAcks(core: TcpCore): void {
  * Retains (copies) the payload.
  */
 export function receiveData(ep: TcpEndpoint, seg: Segment): void {
-  const buf = ep.rcvBuffer();
   const off = seqDiff(seg.seq, ep.rcvNxt);
   let len = seg.dataLen;
   let fin = (seg.flags & TCP_FIN) !== 0;
-  const room = buf.free - off;
+  // A bare FIN allocates no ring: most short connections never receive data.
+  const ring = ep.rcvBuf;
+  const room = (ring !== null ? ring.free : ep.core.cfg.receiveBuffer) - off;
   if (len > room) {
     len = room > 0 ? room : 0;
     fin = false;
   }
   if (len > 0) {
+    const buf = ep.rcvBuffer();
     const data = seg.buf.subarray(seg.dataAt, seg.dataAt + len);
     if (off === 0) {
       const asm = ep.asm;

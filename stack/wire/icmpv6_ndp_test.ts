@@ -25,13 +25,15 @@ import {
   routerAdvertisementReachableTime,
   routerAdvertisementRetransTimer,
   validateNdp,
+} from "./icmpv6_ndp.ts";
+import {
   writeMtuOption,
   writeNeighborAdvertisement,
   writeNeighborSolicitation,
   writePrefixInformationOption,
   writeRouterAdvertisement,
   writeRouterSolicitation,
-} from "./icmpv6_ndp.ts";
+} from "./icmpv6_ndp_write.ts";
 import { writeIpv6Header } from "./ipv6.ts";
 import { NA_PACKET, NS_PACKET, RA_PACKET } from "./ipv6_test_fixtures.ts";
 

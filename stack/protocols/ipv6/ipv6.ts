@@ -452,6 +452,14 @@ export const ipv6Plugin: ProtocolPlugin = {
       return undefined;
     }
 
+    /** The interface `address` is assigned to (a loop: no closure per packet). */
+    function ownerOf(address: IpKey): NetInterface | undefined {
+      for (let i = 0; i < candidates.length; i++) {
+        if (candidates[i]!.address === address) return ctx.interfaces.get(candidates[i]!.ifindex);
+      }
+      return undefined;
+    }
+
     /** The routing decision towards `dst`: sets `outIface`, `outHop`, `outLocal`. */
     function routeOutput(dst: IpKey, src: IpKey): boolean {
       outHop = dst;
@@ -459,12 +467,9 @@ export const ipv6Plugin: ProtocolPlugin = {
       outIface = undefined;
       if (local.has(dst) || dst === LOOPBACK) {
         outLocal = true;
-        const owner = candidates.find((a) => a.address === dst);
-        outIface = (owner && ctx.interfaces.get(owner.ifindex)) ?? firstUsable() ??
-          ctx.interfaces.list()[0];
+        outIface = ownerOf(dst) ?? firstUsable() ?? ctx.interfaces.list()[0];
       } else if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
-        const owner = src === UNSPECIFIED ? undefined : candidates.find((a) => a.address === src);
-        outIface = (owner && ctx.interfaces.get(owner.ifindex)) ?? firstUsable();
+        outIface = (src === UNSPECIFIED ? undefined : ownerOf(src)) ?? firstUsable();
       } else {
         const route = routes.route(dst);
         if (route !== undefined) {

@@ -25,6 +25,46 @@ import {
 import { formatTcpFlags, formatTcpOptions } from "./tcp.ts";
 import { udpChecksumField, udpDstPort, udpLength, udpSrcPort } from "./udp_fields.ts";
 import {
+  IPV4_FLAG_DF,
+  IPV4_FLAG_MF,
+  IPV4_OFFSET_MASK,
+  ipv4ChecksumField,
+  ipv4Dst,
+  ipv4FragmentField,
+  ipv4HeaderLen,
+  ipv4Identification,
+  ipv4Protocol,
+  ipv4Src,
+  ipv4Tos,
+  ipv4TotalLength,
+  ipv4Ttl,
+  ipv4Version,
+} from "./ipv4_fields.ts";
+import {
+  icmpv4ChecksumField,
+  icmpv4Code,
+  icmpv4Gateway,
+  icmpv4Identifier,
+  icmpv4NextHopMtu,
+  icmpv4Pointer,
+  icmpv4RestOfHeader,
+  icmpv4Sequence,
+  icmpv4Type,
+} from "./icmpv4_fields.ts";
+import {
+  ICMP_DEST_UNREACHABLE,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_FRAG_NEEDED,
+  ICMP_PARAMETER_PROBLEM,
+  ICMP_REDIRECT,
+  ICMP_SOURCE_QUENCH,
+  ICMP_TIME_EXCEEDED,
+  ICMP_TIMESTAMP_REPLY,
+  ICMP_TIMESTAMP_REQUEST,
+  ICMP_TTL_EXCEEDED,
+} from "./icmpv4.ts";
+import {
   ARP_OPERATIONS,
   ICMP_TYPE_NAMES,
   ICMP_UNREACHABLE_CODES,
@@ -230,38 +270,38 @@ function decodeIpv4(b: Builder, p: Uint8Array, offset: number): void {
   if (p.length < 20) {
     // Name what the captured bytes hold, as tshark does with a cut header.
     const partial: Record<string, FieldValue> = p.length < 4 ? {} : {
-      version: p[0]! >>> 4,
-      headerLength: (p[0]! & 0x0f) << 2,
-      dscp: p[1]! >>> 2,
-      ecn: p[1]! & 3,
-      totalLength: u16(p, 2),
+      version: ipv4Version(p, 0),
+      headerLength: ipv4HeaderLen(p, 0),
+      dscp: ipv4Tos(p, 0) >>> 2,
+      ecn: ipv4Tos(p, 0) & 3,
+      totalLength: ipv4TotalLength(p, 0),
     };
     b.add("ipv4", "IPv4", offset, partial, {}, "truncated");
     return;
   }
-  const version = p[0]! >>> 4;
-  const hlen = (p[0]! & 0x0f) << 2;
-  const total = u16(p, 2);
-  const flagsOffset = u16(p, 6);
-  const protocol = p[9]!;
+  const version = ipv4Version(p, 0);
+  const hlen = ipv4HeaderLen(p, 0);
+  const total = ipv4TotalLength(p, 0);
+  const flagsOffset = ipv4FragmentField(p, 0);
+  const protocol = ipv4Protocol(p, 0);
   const fields: Record<string, FieldValue> = {
     version,
     headerLength: hlen,
-    dscp: p[1]! >>> 2,
-    ecn: p[1]! & 3,
+    dscp: ipv4Tos(p, 0) >>> 2,
+    ecn: ipv4Tos(p, 0) & 3,
     totalLength: total,
-    identification: u16(p, 4),
+    identification: ipv4Identification(p, 0),
     flags: [
       (flagsOffset & 0x8000) !== 0 ? "reserved" : "",
-      (flagsOffset & 0x4000) !== 0 ? "DF" : "",
-      (flagsOffset & 0x2000) !== 0 ? "MF" : "",
+      (flagsOffset & IPV4_FLAG_DF) !== 0 ? "DF" : "",
+      (flagsOffset & IPV4_FLAG_MF) !== 0 ? "MF" : "",
     ].filter((s) => s !== "").join(",") || "none",
-    fragmentOffset: (flagsOffset & 0x1fff) * 8,
-    ttl: p[8]!,
+    fragmentOffset: (flagsOffset & IPV4_OFFSET_MASK) * 8,
+    ttl: ipv4Ttl(p, 0),
     protocol,
-    checksum: hex(u16(p, 10), 4),
-    src: ip4At(p, 12),
-    dst: ip4At(p, 16),
+    checksum: hex(ipv4ChecksumField(p, 0), 4),
+    src: formatIpv4Address(ipv4Src(p, 0)),
+    dst: formatIpv4Address(ipv4Dst(p, 0)),
   };
   const notes: Record<string, string> = {};
   notes.protocol = IP_PROTOCOL_NAMES[protocol] ?? "unknown";
@@ -280,13 +320,13 @@ function decodeIpv4(b: Builder, p: Uint8Array, offset: number): void {
   if (problem === undefined && total > p.length) problem = "truncated";
   b.add("ipv4", "IPv4", offset, fields, notes, problem);
   if (problem !== undefined && problem !== "truncated") return;
-  if (hlen > p.length || (flagsOffset & 0x1fff) !== 0) return; // a later fragment: no header
+  if (hlen > p.length || (flagsOffset & IPV4_OFFSET_MASK) !== 0) return; // a later fragment: no header
   const payload = p.subarray(hlen, end);
-  const fragment = (flagsOffset & 0x2000) !== 0;
+  const fragment = (flagsOffset & IPV4_FLAG_MF) !== 0;
   const ip: IpContext = {
     family: 4,
-    src4: u32(p, 12),
-    dst4: u32(p, 16),
+    src4: ipv4Src(p, 0),
+    dst4: ipv4Dst(p, 0),
     src6: null,
     dst6: null,
     complete: total <= p.length && !fragment,
@@ -424,41 +464,46 @@ function decodeIcmpv4(b: Builder, p: Uint8Array, offset: number, ip: IpContext):
     b.add("icmp", "ICMP", offset, {}, {}, "truncated");
     return;
   }
-  const type = p[0]!;
-  const code = p[1]!;
+  const type = icmpv4Type(p, 0);
+  const code = icmpv4Code(p, 0);
   const fields: Record<string, FieldValue> = {
     type,
     code,
-    checksum: hex(u16(p, 2), 4),
+    checksum: hex(icmpv4ChecksumField(p, 0), 4),
   };
   const notes: Record<string, string> = { type: ICMP_TYPE_NAMES[type] ?? "unknown" };
-  const unreachable = type === 3 ? ICMP_UNREACHABLE_CODES[code] : undefined;
+  const unreachable = type === ICMP_DEST_UNREACHABLE ? ICMP_UNREACHABLE_CODES[code] : undefined;
   if (unreachable !== undefined) notes.code = unreachable;
-  if (type === 11) notes.code = code === 0 ? "ttl exceeded in transit" : "reassembly time exceeded";
+  if (type === ICMP_TIME_EXCEEDED) {
+    notes.code = code === ICMP_TTL_EXCEEDED
+      ? "ttl exceeded in transit"
+      : "reassembly time exceeded";
+  }
   if (p.length < 8) {
     b.add("icmp", "ICMP", offset, fields, notes, "truncated");
     return;
   }
-  const error = type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+  const error = type === ICMP_DEST_UNREACHABLE || type === ICMP_SOURCE_QUENCH ||
+    type === ICMP_REDIRECT || type === ICMP_TIME_EXCEEDED || type === ICMP_PARAMETER_PROBLEM;
   switch (type) {
-    case 0:
-    case 8:
-    case 13:
-    case 14:
-      fields.identifier = u16(p, 4);
-      fields.sequence = u16(p, 6);
+    case ICMP_ECHO_REPLY:
+    case ICMP_ECHO_REQUEST:
+    case ICMP_TIMESTAMP_REQUEST:
+    case ICMP_TIMESTAMP_REPLY:
+      fields.identifier = icmpv4Identifier(p, 0);
+      fields.sequence = icmpv4Sequence(p, 0);
       break;
-    case 3:
-      if (code === 4) fields.nextHopMtu = u16(p, 6);
+    case ICMP_DEST_UNREACHABLE:
+      if (code === ICMP_FRAG_NEEDED) fields.nextHopMtu = icmpv4NextHopMtu(p, 0);
       break;
-    case 5:
-      fields.gateway = ip4At(p, 4);
+    case ICMP_REDIRECT:
+      fields.gateway = formatIpv4Address(icmpv4Gateway(p, 0));
       break;
-    case 12:
-      fields.pointer = p[4]!;
+    case ICMP_PARAMETER_PROBLEM:
+      fields.pointer = icmpv4Pointer(p, 0);
       break;
     default:
-      if (!error) fields.rest = hex(u32(p, 4), 8);
+      if (!error) fields.rest = hex(icmpv4RestOfHeader(p, 0), 8);
   }
   fields.dataLength = p.length - 8;
   if (ip.complete && b.depth === 0) notes.checksum = checksumNote(sumBytes(p) === 0xffff);

@@ -25,6 +25,17 @@ import {
 import { formatTcpFlags, formatTcpOptions } from "./tcp.ts";
 import { udpChecksumField, udpDstPort, udpLength, udpSrcPort } from "./udp_fields.ts";
 import {
+  tcpAck,
+  tcpChecksumField,
+  tcpDstPort,
+  tcpFlags,
+  tcpHeaderLen,
+  tcpSeq,
+  tcpSrcPort,
+  tcpUrgentPointer,
+  tcpWindow,
+} from "./tcp_fields.ts";
+import {
   IPV4_FLAG_DF,
   IPV4_FLAG_MF,
   IPV4_OFFSET_MASK,
@@ -423,24 +434,27 @@ function decodeTcp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): vo
     b.add("tcp", "TCP", offset, {}, {}, "truncated");
     return;
   }
-  const fields: Record<string, FieldValue> = { srcPort: u16(p, 0), dstPort: u16(p, 2) };
+  const fields: Record<string, FieldValue> = {
+    srcPort: tcpSrcPort(p, 0),
+    dstPort: tcpDstPort(p, 0),
+  };
   const notes: Record<string, string> = {};
   if (p.length < 20) {
-    if (p.length >= 8) fields.seq = u32(p, 4);
+    if (p.length >= 8) fields.seq = tcpSeq(p, 0);
     b.add("tcp", "TCP", offset, fields, notes, "truncated");
     return;
   }
-  const hlen = (p[12]! >>> 4) * 4;
-  const flags = ((p[12]! & 1) << 8) | p[13]!;
-  fields.seq = u32(p, 4);
-  fields.ack = u32(p, 8);
+  const hlen = tcpHeaderLen(p, 0);
+  const flags = tcpFlags(p, 0);
+  fields.seq = tcpSeq(p, 0);
+  fields.ack = tcpAck(p, 0);
   fields.headerLength = hlen;
   fields.flags = hex(flags, 3);
   notes.flags = TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n).join(",") ||
     "none";
-  fields.window = u16(p, 14);
-  fields.checksum = hex(u16(p, 16), 4);
-  fields.urgentPointer = u16(p, 18);
+  fields.window = tcpWindow(p, 0);
+  fields.checksum = hex(tcpChecksumField(p, 0), 4);
+  fields.urgentPointer = tcpUrgentPointer(p, 0);
   let problem: string | undefined;
   if (hlen < 20) problem = "bad_header_length";
   else if (hlen > p.length) problem = "truncated";

@@ -27,6 +27,11 @@ export const TCP_OPT_SACK_PERMITTED = 4;
 export const TCP_OPT_SACK = 5;
 /** Option kind: timestamps (length 10; RFC 7323 §3). */
 export const TCP_OPT_TIMESTAMP = 8;
+/**
+ * The first word of the usual timestamps layout (NOP, NOP, kind 8, length
+ * 10: RFC 7323 Appendix A), which receivers test for before a full parse.
+ */
+export const TCP_OPT_NOP_NOP_TIMESTAMP = 0x0101080a;
 /** Largest window-scale shift (RFC 7323 §2.3); larger values are used as 14. */
 export const TCP_MAX_WSCALE = 14;
 /** Most SACK blocks an option can hold (4 without timestamps, 3 with). */

@@ -8,8 +8,19 @@
  * @module
  */
 import { formatIpv4Address, formatIpv6Address, formatMac } from "./address.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "./checksum.ts";
+import { readU16 as u16, readU32 as u32 } from "./bytes.ts";
+import { sumBytes } from "./checksum.ts";
 import type { DecodedLayer, FieldValue } from "./decode.ts";
+import {
+  Builder,
+  checksumNote,
+  hex,
+  hexBytes,
+  ip4At,
+  ip6At,
+  type IpContext,
+  pseudoSum,
+} from "./_decode_util.ts";
 import { etherTypeName } from "./ethernet.ts";
 import { readIpv4Option } from "./ipv4.ts";
 import {
@@ -24,6 +35,16 @@ import {
 } from "./ipv6_ext.ts";
 import { formatTcpFlags, formatTcpOptions } from "./tcp.ts";
 import { udpChecksumField, udpDstPort, udpLength, udpSrcPort } from "./udp_fields.ts";
+import { ethernetEtherType, vlanEtherType, vlanTci } from "./ethernet_fields.ts";
+import {
+  arpHardwareLength,
+  arpHardwareType,
+  arpOperation,
+  arpProtocolLength,
+  arpProtocolType,
+  arpSenderIp,
+  arpTargetIp,
+} from "./arp_fields.ts";
 import {
   tcpAck,
   tcpChecksumField,
@@ -105,46 +126,6 @@ import {
 
 const MAX_QUOTE_DEPTH = 1; // an ICMP error quoting an ICMP error is not decoded further
 
-/** @internal The layers of one decode, and how deep in quoted datagrams it is. */
-export class Builder {
-  readonly layers: DecodedLayer[] = [];
-  depth = 0;
-
-  add(
-    name: string,
-    title: string,
-    offset: number,
-    fields: Record<string, FieldValue>,
-    notes: Record<string, string> = {},
-    problem?: string,
-  ): Record<string, FieldValue> {
-    const layer: DecodedLayer = problem === undefined
-      ? { name, title, offset, fields, notes, quoted: this.depth > 0 }
-      : { name, title, offset, fields, notes, quoted: this.depth > 0, problem };
-    this.layers.push(layer);
-    return fields;
-  }
-}
-
-function u16(b: Uint8Array, i: number): number {
-  return (b[i]! << 8) | b[i + 1]!;
-}
-function u32(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
-function hex(n: number, digits: number): string {
-  return "0x" + n.toString(16).padStart(digits, "0");
-}
-function ip4At(b: Uint8Array, i: number): string {
-  return formatIpv4Address(u32(b, i));
-}
-function ip6At(b: Uint8Array, i: number): string {
-  return formatIpv6Address(b.subarray(i, i + 16));
-}
-function checksumNote(ok: boolean | undefined): string {
-  return ok === undefined ? "unverified" : ok ? "correct" : "incorrect";
-}
-
 /**
  * @internal Decodes `bytes` of link type `linkType` into layers (none for a
  * link type it does not know).
@@ -178,7 +159,7 @@ function decodeEthernet(b: Builder, bytes: Uint8Array): void {
     b.add("ethernet", "Ethernet", 0, {}, {}, "truncated");
     return;
   }
-  let type = u16(bytes, 12);
+  let type = ethernetEtherType(bytes, 0);
   b.add(
     "ethernet",
     "Ethernet",
@@ -192,8 +173,8 @@ function decodeEthernet(b: Builder, bytes: Uint8Array): void {
       b.add("vlan", "802.1Q", off - 2, {}, {}, "truncated");
       return;
     }
-    const tci = u16(bytes, off);
-    type = u16(bytes, off + 2);
+    const tci = vlanTci(bytes, off - 2); // the tag starts at its TPID
+    type = vlanEtherType(bytes, off - 2);
     b.add("vlan", "802.1Q", off - 2, {
       priority: tci >>> 13,
       dei: (tci >>> 12) & 1,
@@ -224,12 +205,12 @@ function decodeArp(b: Builder, p: Uint8Array, offset: number): void {
     b.add("arp", "ARP", offset, {}, {}, "truncated");
     return;
   }
-  const hlen = p[4]!;
-  const plen = p[5]!;
-  const op = u16(p, 6);
+  const hlen = arpHardwareLength(p, 0);
+  const plen = arpProtocolLength(p, 0);
+  const op = arpOperation(p, 0);
   const fields: Record<string, FieldValue> = {
-    hardwareType: u16(p, 0),
-    protocolType: hex(u16(p, 2), 4),
+    hardwareType: arpHardwareType(p, 0),
+    protocolType: hex(arpProtocolType(p, 0), 4),
     hardwareLength: hlen,
     protocolLength: plen,
     operation: op,
@@ -246,16 +227,12 @@ function decodeArp(b: Builder, p: Uint8Array, offset: number): void {
   const tpa = tha + hlen;
   const ethIp = hlen === 6 && plen === 4;
   fields.senderMac = ethIp ? formatMac(p, sha) : hexBytes(p.subarray(sha, spa));
-  fields.senderIp = ethIp ? ip4At(p, spa) : hexBytes(p.subarray(spa, tha));
+  fields.senderIp = ethIp ? formatIpv4Address(arpSenderIp(p, 0)) : hexBytes(p.subarray(spa, tha));
   fields.targetMac = ethIp ? formatMac(p, tha) : hexBytes(p.subarray(tha, tpa));
-  fields.targetIp = ethIp ? ip4At(p, tpa) : hexBytes(p.subarray(tpa, tpa + plen));
+  fields.targetIp = ethIp
+    ? formatIpv4Address(arpTargetIp(p, 0))
+    : hexBytes(p.subarray(tpa, tpa + plen));
   b.add("arp", "ARP", offset, fields, notes, ethIp ? undefined : "unsupported_address_length");
-}
-
-function hexBytes(bytes: Uint8Array): string {
-  let s = "";
-  for (const x of bytes) s += x.toString(16).padStart(2, "0");
-  return s;
 }
 
 // ---- IPv4 ------------------------------------------------------------------------
@@ -344,28 +321,6 @@ function decodeIpv4(b: Builder, p: Uint8Array, offset: number): void {
     claimed: fragment || b.depth > 0 ? -1 : total - hlen,
   };
   decodeTransport(b, protocol, payload, offset + hlen, ip);
-}
-
-/** What a transport needs from its IP header: addresses for checksums, completeness. */
-interface IpContext {
-  readonly family: 4 | 6;
-  readonly src4: number;
-  readonly dst4: number;
-  readonly src6: Uint8Array | null;
-  readonly dst6: Uint8Array | null;
-  /** The whole datagram is here (not a fragment, not cut by the snapshot length). */
-  readonly complete: boolean;
-  /**
-   * Transport length the IP header claims (captured or not), or -1 when
-   * unknown: a fragment, or a datagram quoted by an ICMP error.
-   */
-  readonly claimed: number;
-}
-
-function pseudoSum(ip: IpContext, protocol: number, length: number): number {
-  return ip.family === 4
-    ? pseudoHeaderSumV4(ip.src4, ip.dst4, protocol, length)
-    : pseudoHeaderSumV6(ip.src6!, ip.dst6!, protocol, length);
 }
 
 function decodeTransport(

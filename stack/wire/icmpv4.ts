@@ -35,6 +35,7 @@ import {
   setIcmpv4Sequence,
   setIcmpv4Type,
 } from "./icmpv4_fields.ts";
+import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "./numbers.ts";
 
 /** Length of the ICMP header: type, code, checksum, rest of header. */
 export const ICMPV4_HEADER_LEN = 8;
@@ -206,7 +207,11 @@ function describeUnreachable(code: number, mtu: number, quoted: Uint8Array): str
     case ICMP_PORT_UNREACHABLE: {
       if (ihl < 20 || quoted.length < ihl + 4) return `${dst} port unreachable`;
       const port = (quoted[ihl + 2]! << 8) | quoted[ihl + 3]!;
-      const name = protocol === 17 ? "udp" : protocol === 6 ? "tcp" : `proto ${protocol}`;
+      const name = protocol === IP_PROTOCOL_UDP
+        ? "udp"
+        : protocol === IP_PROTOCOL_TCP
+        ? "tcp"
+        : `proto ${protocol}`;
       return `${dst} ${name} port ${port} unreachable`;
     }
     case ICMP_FRAG_NEEDED:

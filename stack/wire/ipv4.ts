@@ -17,6 +17,7 @@
 import { formatIpv4Address } from "./address.ts";
 import { finishChecksum } from "./checksum.ts";
 import { readU16 } from "./bytes.ts";
+import { IPV4_OPT_EOL, IPV4_OPT_NOP, IPV4_OPT_RA } from "./ipv4_options.ts";
 import {
   IPV4_FLAG_DF,
   IPV4_FLAG_MF,
@@ -53,12 +54,12 @@ export {
   IP_PROTOCOL_TCP,
   IP_PROTOCOL_UDP,
 } from "./numbers.ts";
-/** Option type: end of option list (RFC 791). */
-export const IPV4_OPTION_END = 0;
-/** Option type: no operation (RFC 791). */
-export const IPV4_OPTION_NOP = 1;
-/** Option type: Router Alert (RFC 2113), carried by IGMP. */
-export const IPV4_OPTION_ROUTER_ALERT = 148;
+/** Option type: end of option list (RFC 791); the same number as `IPV4_OPT_EOL`. */
+export const IPV4_OPTION_END: number = IPV4_OPT_EOL;
+/** Option type: no operation (RFC 791); the same number as `IPV4_OPT_NOP`. */
+export const IPV4_OPTION_NOP: number = IPV4_OPT_NOP;
+/** Option type: Router Alert (RFC 2113), carried by IGMP; `IPV4_OPT_RA`. */
+export const IPV4_OPTION_ROUTER_ALERT: number = IPV4_OPT_RA;
 
 /** Why {@linkcode Ipv4Packet.check} refused a packet. */
 export type Ipv4DropReason =

@@ -12,6 +12,7 @@
  * @module
  */
 import type { TcpRepr } from "./tcp.ts";
+import { readU16, readU32, writeU32 } from "./bytes.ts";
 
 /** Option kind: end of option list. */
 export const TCP_OPT_EOL = 0;
@@ -123,7 +124,7 @@ export class TcpOptionSet {
       }
       switch (kind) {
         case TCP_OPT_MSS:
-          if (len === 4) this.mss = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+          if (len === 4) this.mss = readU16(bytes, i + 2);
           break;
         case TCP_OPT_WSCALE:
           if (len === 3) this.windowScale = bytes[i + 2]!;
@@ -159,17 +160,6 @@ export class TcpOptionSet {
     }
     return true;
   }
-}
-
-function readU32(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
-
-function writeU32(b: Uint8Array, i: number, v: number): void {
-  b[i] = (v >>> 24) & 0xff;
-  b[i + 1] = (v >>> 16) & 0xff;
-  b[i + 2] = (v >>> 8) & 0xff;
-  b[i + 3] = v & 0xff;
 }
 
 /** One option from {@linkcode readTcpOption}. */

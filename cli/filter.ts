@@ -32,6 +32,13 @@ import {
   parseIpv6Address,
   parseMac,
 } from "../stack/wire/address.ts";
+import {
+  IP_PROTOCOL_ICMP,
+  IP_PROTOCOL_ICMPV6,
+  IP_PROTOCOL_IGMP,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+} from "../stack/wire/numbers.ts";
 
 /** A compiled filter: does this decoded frame match? */
 export type FrameFilter = (frame: DecodedFrame) => boolean;
@@ -164,15 +171,15 @@ function protoMatch(proto: Proto): FrameFilter {
       return (f) => f.protocols.includes("ipv6");
     // By the IP protocol field, so that a later fragment matches as in tcpdump.
     case "icmp":
-      return (f) => f.protocols.includes("ipv4") && f.ipProtocol === 1;
+      return (f) => f.protocols.includes("ipv4") && f.ipProtocol === IP_PROTOCOL_ICMP;
     case "igmp":
-      return (f) => f.protocols.includes("ipv4") && f.ipProtocol === 2;
+      return (f) => f.protocols.includes("ipv4") && f.ipProtocol === IP_PROTOCOL_IGMP;
     case "icmp6":
-      return (f) => f.protocols.includes("ipv6") && ipProto(f) === 58;
+      return (f) => f.protocols.includes("ipv6") && ipProto(f) === IP_PROTOCOL_ICMPV6;
     case "tcp":
-      return (f) => ipProto(f) === 6;
+      return (f) => ipProto(f) === IP_PROTOCOL_TCP;
     case "udp":
-      return (f) => ipProto(f) === 17;
+      return (f) => ipProto(f) === IP_PROTOCOL_UDP;
   }
 }
 
@@ -364,7 +371,7 @@ export function compileFilter(expr: string): FrameFilter {
       const inRange = (p: number | undefined) => p !== undefined && p >= lo && p <= hi;
       const tcpOrUdp = on ?? ((f: DecodedFrame) => {
         const p = ipProto(f);
-        return p === 6 || p === 17;
+        return p === IP_PROTOCOL_TCP || p === IP_PROTOCOL_UDP;
       });
       const t = byDir(q.dir, (f) => inRange(f.srcPort), (f) => inRange(f.dstPort));
       return (f) => tcpOrUdp(f) && t(f);

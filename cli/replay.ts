@@ -59,6 +59,7 @@ import {
 import { compileFilter, FILTER_HELP, type FrameFilter } from "./decode.ts";
 import { ProgressBar } from "./_progress.ts";
 import type { RunningService, ServiceRegistry } from "./up.ts";
+import { LINKTYPE_ETHERNET } from "../stack/wire/numbers.ts";
 
 /** Help text of `replay`. */
 export const REPLAY_HELP = `Usage: deno run --allow-read --allow-write cli.ts replay FILE [options]
@@ -541,7 +542,7 @@ async function replayWith(
     if (a.gateway !== undefined) stack.addRoute("default", { gateway: a.gateway });
     let learned = 0;
     const arp = stack.service<ArpService>("arp.resolve");
-    if (a.arp === "capture" && arp !== undefined && drivers[0]!.linkType === 1) {
+    if (a.arp === "capture" && arp !== undefined && drivers[0]!.linkType === LINKTYPE_ETHERNET) {
       for (const [addr, hw] of info.neighbors) {
         const n = parseIpv4Address(addr);
         if (n === null || (n >>> 28) === 0xe || n === 0xffffffff) continue;
@@ -594,7 +595,7 @@ async function replayWith(
       const frames = summary.sent + (a.merge ? summary.replayed : 0);
       print(`output    ${a.out} (${plural(frames, "frame")})`);
     }
-    if (drivers[0]!.linkType === 1) {
+    if (drivers[0]!.linkType === LINKTYPE_ETHERNET) {
       const from = a.mac === undefined && info.mac !== null ? " (from the capture)" : "";
       const neigh = learned > 0 ? `, ${plural(learned, "neighbour")} from the capture` : "";
       print(`host      eth0 ${formatMac(mac)}${from}${neigh}`);

@@ -8,8 +8,19 @@
  * @module
  */
 import { formatIpv4Address, formatIpv6Address, formatMac } from "./address.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "./checksum.ts";
+import { readU16 as u16, readU32 as u32 } from "./bytes.ts";
+import { sumBytes } from "./checksum.ts";
 import type { DecodedLayer, FieldValue } from "./decode.ts";
+import {
+  Builder,
+  checksumNote,
+  hex,
+  hexBytes,
+  ip4At,
+  ip6At,
+  type IpContext,
+  pseudoSum,
+} from "./_decode_util.ts";
 import { etherTypeName } from "./ethernet.ts";
 import { readIpv4Option } from "./ipv4.ts";
 import {
@@ -24,6 +35,67 @@ import {
 } from "./ipv6_ext.ts";
 import { formatTcpFlags, formatTcpOptions } from "./tcp.ts";
 import { udpChecksumField, udpDstPort, udpLength, udpSrcPort } from "./udp_fields.ts";
+import { ethernetEtherType, vlanEtherType, vlanTci } from "./ethernet_fields.ts";
+import {
+  arpHardwareLength,
+  arpHardwareType,
+  arpOperation,
+  arpProtocolLength,
+  arpProtocolType,
+  arpSenderIp,
+  arpTargetIp,
+} from "./arp_fields.ts";
+import {
+  tcpAck,
+  tcpChecksumField,
+  tcpDstPort,
+  tcpFlags,
+  tcpHeaderLen,
+  tcpSeq,
+  tcpSrcPort,
+  tcpUrgentPointer,
+  tcpWindow,
+} from "./tcp_fields.ts";
+import {
+  IPV4_FLAG_DF,
+  IPV4_FLAG_MF,
+  IPV4_OFFSET_MASK,
+  ipv4ChecksumField,
+  ipv4Dst,
+  ipv4FragmentField,
+  ipv4HeaderLen,
+  ipv4Identification,
+  ipv4Protocol,
+  ipv4Src,
+  ipv4Tos,
+  ipv4TotalLength,
+  ipv4Ttl,
+  ipv4Version,
+} from "./ipv4_fields.ts";
+import {
+  icmpv4ChecksumField,
+  icmpv4Code,
+  icmpv4Gateway,
+  icmpv4Identifier,
+  icmpv4NextHopMtu,
+  icmpv4Pointer,
+  icmpv4RestOfHeader,
+  icmpv4Sequence,
+  icmpv4Type,
+} from "./icmpv4_fields.ts";
+import {
+  ICMP_DEST_UNREACHABLE,
+  ICMP_ECHO_REPLY,
+  ICMP_ECHO_REQUEST,
+  ICMP_FRAG_NEEDED,
+  ICMP_PARAMETER_PROBLEM,
+  ICMP_REDIRECT,
+  ICMP_SOURCE_QUENCH,
+  ICMP_TIME_EXCEEDED,
+  ICMP_TIMESTAMP_REPLY,
+  ICMP_TIMESTAMP_REQUEST,
+  ICMP_TTL_EXCEEDED,
+} from "./icmpv4.ts";
 import {
   ARP_OPERATIONS,
   ICMP_TYPE_NAMES,
@@ -53,46 +125,6 @@ import {
 } from "./numbers.ts";
 
 const MAX_QUOTE_DEPTH = 1; // an ICMP error quoting an ICMP error is not decoded further
-
-/** @internal The layers of one decode, and how deep in quoted datagrams it is. */
-export class Builder {
-  readonly layers: DecodedLayer[] = [];
-  depth = 0;
-
-  add(
-    name: string,
-    title: string,
-    offset: number,
-    fields: Record<string, FieldValue>,
-    notes: Record<string, string> = {},
-    problem?: string,
-  ): Record<string, FieldValue> {
-    const layer: DecodedLayer = problem === undefined
-      ? { name, title, offset, fields, notes, quoted: this.depth > 0 }
-      : { name, title, offset, fields, notes, quoted: this.depth > 0, problem };
-    this.layers.push(layer);
-    return fields;
-  }
-}
-
-function u16(b: Uint8Array, i: number): number {
-  return (b[i]! << 8) | b[i + 1]!;
-}
-function u32(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
-function hex(n: number, digits: number): string {
-  return "0x" + n.toString(16).padStart(digits, "0");
-}
-function ip4At(b: Uint8Array, i: number): string {
-  return formatIpv4Address(u32(b, i));
-}
-function ip6At(b: Uint8Array, i: number): string {
-  return formatIpv6Address(b.subarray(i, i + 16));
-}
-function checksumNote(ok: boolean | undefined): string {
-  return ok === undefined ? "unverified" : ok ? "correct" : "incorrect";
-}
 
 /**
  * @internal Decodes `bytes` of link type `linkType` into layers (none for a
@@ -127,7 +159,7 @@ function decodeEthernet(b: Builder, bytes: Uint8Array): void {
     b.add("ethernet", "Ethernet", 0, {}, {}, "truncated");
     return;
   }
-  let type = u16(bytes, 12);
+  let type = ethernetEtherType(bytes, 0);
   b.add(
     "ethernet",
     "Ethernet",
@@ -141,8 +173,8 @@ function decodeEthernet(b: Builder, bytes: Uint8Array): void {
       b.add("vlan", "802.1Q", off - 2, {}, {}, "truncated");
       return;
     }
-    const tci = u16(bytes, off);
-    type = u16(bytes, off + 2);
+    const tci = vlanTci(bytes, off - 2); // the tag starts at its TPID
+    type = vlanEtherType(bytes, off - 2);
     b.add("vlan", "802.1Q", off - 2, {
       priority: tci >>> 13,
       dei: (tci >>> 12) & 1,
@@ -173,12 +205,12 @@ function decodeArp(b: Builder, p: Uint8Array, offset: number): void {
     b.add("arp", "ARP", offset, {}, {}, "truncated");
     return;
   }
-  const hlen = p[4]!;
-  const plen = p[5]!;
-  const op = u16(p, 6);
+  const hlen = arpHardwareLength(p, 0);
+  const plen = arpProtocolLength(p, 0);
+  const op = arpOperation(p, 0);
   const fields: Record<string, FieldValue> = {
-    hardwareType: u16(p, 0),
-    protocolType: hex(u16(p, 2), 4),
+    hardwareType: arpHardwareType(p, 0),
+    protocolType: hex(arpProtocolType(p, 0), 4),
     hardwareLength: hlen,
     protocolLength: plen,
     operation: op,
@@ -195,16 +227,12 @@ function decodeArp(b: Builder, p: Uint8Array, offset: number): void {
   const tpa = tha + hlen;
   const ethIp = hlen === 6 && plen === 4;
   fields.senderMac = ethIp ? formatMac(p, sha) : hexBytes(p.subarray(sha, spa));
-  fields.senderIp = ethIp ? ip4At(p, spa) : hexBytes(p.subarray(spa, tha));
+  fields.senderIp = ethIp ? formatIpv4Address(arpSenderIp(p, 0)) : hexBytes(p.subarray(spa, tha));
   fields.targetMac = ethIp ? formatMac(p, tha) : hexBytes(p.subarray(tha, tpa));
-  fields.targetIp = ethIp ? ip4At(p, tpa) : hexBytes(p.subarray(tpa, tpa + plen));
+  fields.targetIp = ethIp
+    ? formatIpv4Address(arpTargetIp(p, 0))
+    : hexBytes(p.subarray(tpa, tpa + plen));
   b.add("arp", "ARP", offset, fields, notes, ethIp ? undefined : "unsupported_address_length");
-}
-
-function hexBytes(bytes: Uint8Array): string {
-  let s = "";
-  for (const x of bytes) s += x.toString(16).padStart(2, "0");
-  return s;
 }
 
 // ---- IPv4 ------------------------------------------------------------------------
@@ -230,38 +258,38 @@ function decodeIpv4(b: Builder, p: Uint8Array, offset: number): void {
   if (p.length < 20) {
     // Name what the captured bytes hold, as tshark does with a cut header.
     const partial: Record<string, FieldValue> = p.length < 4 ? {} : {
-      version: p[0]! >>> 4,
-      headerLength: (p[0]! & 0x0f) << 2,
-      dscp: p[1]! >>> 2,
-      ecn: p[1]! & 3,
-      totalLength: u16(p, 2),
+      version: ipv4Version(p, 0),
+      headerLength: ipv4HeaderLen(p, 0),
+      dscp: ipv4Tos(p, 0) >>> 2,
+      ecn: ipv4Tos(p, 0) & 3,
+      totalLength: ipv4TotalLength(p, 0),
     };
     b.add("ipv4", "IPv4", offset, partial, {}, "truncated");
     return;
   }
-  const version = p[0]! >>> 4;
-  const hlen = (p[0]! & 0x0f) << 2;
-  const total = u16(p, 2);
-  const flagsOffset = u16(p, 6);
-  const protocol = p[9]!;
+  const version = ipv4Version(p, 0);
+  const hlen = ipv4HeaderLen(p, 0);
+  const total = ipv4TotalLength(p, 0);
+  const flagsOffset = ipv4FragmentField(p, 0);
+  const protocol = ipv4Protocol(p, 0);
   const fields: Record<string, FieldValue> = {
     version,
     headerLength: hlen,
-    dscp: p[1]! >>> 2,
-    ecn: p[1]! & 3,
+    dscp: ipv4Tos(p, 0) >>> 2,
+    ecn: ipv4Tos(p, 0) & 3,
     totalLength: total,
-    identification: u16(p, 4),
+    identification: ipv4Identification(p, 0),
     flags: [
       (flagsOffset & 0x8000) !== 0 ? "reserved" : "",
-      (flagsOffset & 0x4000) !== 0 ? "DF" : "",
-      (flagsOffset & 0x2000) !== 0 ? "MF" : "",
+      (flagsOffset & IPV4_FLAG_DF) !== 0 ? "DF" : "",
+      (flagsOffset & IPV4_FLAG_MF) !== 0 ? "MF" : "",
     ].filter((s) => s !== "").join(",") || "none",
-    fragmentOffset: (flagsOffset & 0x1fff) * 8,
-    ttl: p[8]!,
+    fragmentOffset: (flagsOffset & IPV4_OFFSET_MASK) * 8,
+    ttl: ipv4Ttl(p, 0),
     protocol,
-    checksum: hex(u16(p, 10), 4),
-    src: ip4At(p, 12),
-    dst: ip4At(p, 16),
+    checksum: hex(ipv4ChecksumField(p, 0), 4),
+    src: formatIpv4Address(ipv4Src(p, 0)),
+    dst: formatIpv4Address(ipv4Dst(p, 0)),
   };
   const notes: Record<string, string> = {};
   notes.protocol = IP_PROTOCOL_NAMES[protocol] ?? "unknown";
@@ -280,41 +308,19 @@ function decodeIpv4(b: Builder, p: Uint8Array, offset: number): void {
   if (problem === undefined && total > p.length) problem = "truncated";
   b.add("ipv4", "IPv4", offset, fields, notes, problem);
   if (problem !== undefined && problem !== "truncated") return;
-  if (hlen > p.length || (flagsOffset & 0x1fff) !== 0) return; // a later fragment: no header
+  if (hlen > p.length || (flagsOffset & IPV4_OFFSET_MASK) !== 0) return; // a later fragment: no header
   const payload = p.subarray(hlen, end);
-  const fragment = (flagsOffset & 0x2000) !== 0;
+  const fragment = (flagsOffset & IPV4_FLAG_MF) !== 0;
   const ip: IpContext = {
     family: 4,
-    src4: u32(p, 12),
-    dst4: u32(p, 16),
+    src4: ipv4Src(p, 0),
+    dst4: ipv4Dst(p, 0),
     src6: null,
     dst6: null,
     complete: total <= p.length && !fragment,
     claimed: fragment || b.depth > 0 ? -1 : total - hlen,
   };
   decodeTransport(b, protocol, payload, offset + hlen, ip);
-}
-
-/** What a transport needs from its IP header: addresses for checksums, completeness. */
-interface IpContext {
-  readonly family: 4 | 6;
-  readonly src4: number;
-  readonly dst4: number;
-  readonly src6: Uint8Array | null;
-  readonly dst6: Uint8Array | null;
-  /** The whole datagram is here (not a fragment, not cut by the snapshot length). */
-  readonly complete: boolean;
-  /**
-   * Transport length the IP header claims (captured or not), or -1 when
-   * unknown: a fragment, or a datagram quoted by an ICMP error.
-   */
-  readonly claimed: number;
-}
-
-function pseudoSum(ip: IpContext, protocol: number, length: number): number {
-  return ip.family === 4
-    ? pseudoHeaderSumV4(ip.src4, ip.dst4, protocol, length)
-    : pseudoHeaderSumV6(ip.src6!, ip.dst6!, protocol, length);
 }
 
 function decodeTransport(
@@ -383,24 +389,27 @@ function decodeTcp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): vo
     b.add("tcp", "TCP", offset, {}, {}, "truncated");
     return;
   }
-  const fields: Record<string, FieldValue> = { srcPort: u16(p, 0), dstPort: u16(p, 2) };
+  const fields: Record<string, FieldValue> = {
+    srcPort: tcpSrcPort(p, 0),
+    dstPort: tcpDstPort(p, 0),
+  };
   const notes: Record<string, string> = {};
   if (p.length < 20) {
-    if (p.length >= 8) fields.seq = u32(p, 4);
+    if (p.length >= 8) fields.seq = tcpSeq(p, 0);
     b.add("tcp", "TCP", offset, fields, notes, "truncated");
     return;
   }
-  const hlen = (p[12]! >>> 4) * 4;
-  const flags = ((p[12]! & 1) << 8) | p[13]!;
-  fields.seq = u32(p, 4);
-  fields.ack = u32(p, 8);
+  const hlen = tcpHeaderLen(p, 0);
+  const flags = tcpFlags(p, 0);
+  fields.seq = tcpSeq(p, 0);
+  fields.ack = tcpAck(p, 0);
   fields.headerLength = hlen;
   fields.flags = hex(flags, 3);
   notes.flags = TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n).join(",") ||
     "none";
-  fields.window = u16(p, 14);
-  fields.checksum = hex(u16(p, 16), 4);
-  fields.urgentPointer = u16(p, 18);
+  fields.window = tcpWindow(p, 0);
+  fields.checksum = hex(tcpChecksumField(p, 0), 4);
+  fields.urgentPointer = tcpUrgentPointer(p, 0);
   let problem: string | undefined;
   if (hlen < 20) problem = "bad_header_length";
   else if (hlen > p.length) problem = "truncated";
@@ -424,41 +433,46 @@ function decodeIcmpv4(b: Builder, p: Uint8Array, offset: number, ip: IpContext):
     b.add("icmp", "ICMP", offset, {}, {}, "truncated");
     return;
   }
-  const type = p[0]!;
-  const code = p[1]!;
+  const type = icmpv4Type(p, 0);
+  const code = icmpv4Code(p, 0);
   const fields: Record<string, FieldValue> = {
     type,
     code,
-    checksum: hex(u16(p, 2), 4),
+    checksum: hex(icmpv4ChecksumField(p, 0), 4),
   };
   const notes: Record<string, string> = { type: ICMP_TYPE_NAMES[type] ?? "unknown" };
-  const unreachable = type === 3 ? ICMP_UNREACHABLE_CODES[code] : undefined;
+  const unreachable = type === ICMP_DEST_UNREACHABLE ? ICMP_UNREACHABLE_CODES[code] : undefined;
   if (unreachable !== undefined) notes.code = unreachable;
-  if (type === 11) notes.code = code === 0 ? "ttl exceeded in transit" : "reassembly time exceeded";
+  if (type === ICMP_TIME_EXCEEDED) {
+    notes.code = code === ICMP_TTL_EXCEEDED
+      ? "ttl exceeded in transit"
+      : "reassembly time exceeded";
+  }
   if (p.length < 8) {
     b.add("icmp", "ICMP", offset, fields, notes, "truncated");
     return;
   }
-  const error = type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+  const error = type === ICMP_DEST_UNREACHABLE || type === ICMP_SOURCE_QUENCH ||
+    type === ICMP_REDIRECT || type === ICMP_TIME_EXCEEDED || type === ICMP_PARAMETER_PROBLEM;
   switch (type) {
-    case 0:
-    case 8:
-    case 13:
-    case 14:
-      fields.identifier = u16(p, 4);
-      fields.sequence = u16(p, 6);
+    case ICMP_ECHO_REPLY:
+    case ICMP_ECHO_REQUEST:
+    case ICMP_TIMESTAMP_REQUEST:
+    case ICMP_TIMESTAMP_REPLY:
+      fields.identifier = icmpv4Identifier(p, 0);
+      fields.sequence = icmpv4Sequence(p, 0);
       break;
-    case 3:
-      if (code === 4) fields.nextHopMtu = u16(p, 6);
+    case ICMP_DEST_UNREACHABLE:
+      if (code === ICMP_FRAG_NEEDED) fields.nextHopMtu = icmpv4NextHopMtu(p, 0);
       break;
-    case 5:
-      fields.gateway = ip4At(p, 4);
+    case ICMP_REDIRECT:
+      fields.gateway = formatIpv4Address(icmpv4Gateway(p, 0));
       break;
-    case 12:
-      fields.pointer = p[4]!;
+    case ICMP_PARAMETER_PROBLEM:
+      fields.pointer = icmpv4Pointer(p, 0);
       break;
     default:
-      if (!error) fields.rest = hex(u32(p, 4), 8);
+      if (!error) fields.rest = hex(icmpv4RestOfHeader(p, 0), 8);
   }
   fields.dataLength = p.length - 8;
   if (ip.complete && b.depth === 0) notes.checksum = checksumNote(sumBytes(p) === 0xffff);

@@ -15,6 +15,24 @@
  * @module
  */
 import { formatIpv4Address, formatMac } from "./address.ts";
+import {
+  ARP_SENDER_MAC_OFFSET,
+  ARP_TARGET_MAC_OFFSET,
+  arpHardwareLength,
+  arpHardwareType,
+  arpOperation,
+  arpProtocolLength,
+  arpProtocolType,
+  arpSenderIp,
+  arpTargetIp,
+  setArpHardwareLength,
+  setArpHardwareType,
+  setArpOperation,
+  setArpProtocolLength,
+  setArpProtocolType,
+  setArpSenderIp,
+  setArpTargetIp,
+} from "./arp_fields.ts";
 
 /** Length of an Ethernet/IPv4 ARP packet (without Ethernet padding). */
 export const ARP_PACKET_LEN = 28;
@@ -88,11 +106,9 @@ function describe(
 export class ArpPacket {
   /** The packet; may include trailing Ethernet padding past 28 bytes. */
   readonly bytes: Uint8Array;
-  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -149,74 +165,74 @@ export class ArpPacket {
 
   /** Hardware type (1 for Ethernet). */
   get hardwareType(): number {
-    return this.#dv.getUint16(0);
+    return arpHardwareType(this.bytes, 0);
   }
   set hardwareType(value: number) {
-    this.#dv.setUint16(0, value);
+    setArpHardwareType(this.bytes, 0, value);
   }
 
   /** Protocol type (`0x0800` for IPv4). */
   get protocolType(): number {
-    return this.#dv.getUint16(2);
+    return arpProtocolType(this.bytes, 0);
   }
   set protocolType(value: number) {
-    this.#dv.setUint16(2, value);
+    setArpProtocolType(this.bytes, 0, value);
   }
 
   /** Hardware address length (6). */
   get hardwareLength(): number {
-    return this.#dv.getUint8(4);
+    return arpHardwareLength(this.bytes, 0);
   }
   set hardwareLength(value: number) {
-    this.#dv.setUint8(4, value);
+    setArpHardwareLength(this.bytes, 0, value);
   }
 
   /** Protocol address length (4). */
   get protocolLength(): number {
-    return this.#dv.getUint8(5);
+    return arpProtocolLength(this.bytes, 0);
   }
   set protocolLength(value: number) {
-    this.#dv.setUint8(5, value);
+    setArpProtocolLength(this.bytes, 0, value);
   }
 
   /** Operation: 1 request, 2 reply. */
   get operation(): number {
-    return this.#dv.getUint16(6);
+    return arpOperation(this.bytes, 0);
   }
   set operation(value: number) {
-    this.#dv.setUint16(6, value);
+    setArpOperation(this.bytes, 0, value);
   }
 
   /** Sender hardware address (a 6-byte subarray); setting copies 6 bytes in. */
   get senderMac(): Uint8Array {
-    return this.bytes.subarray(8, 14);
+    return this.bytes.subarray(ARP_SENDER_MAC_OFFSET, ARP_SENDER_MAC_OFFSET + 6);
   }
   set senderMac(mac: Uint8Array) {
-    this.bytes.set(mac.subarray(0, 6), 8);
+    this.bytes.set(mac.subarray(0, 6), ARP_SENDER_MAC_OFFSET);
   }
 
   /** Sender protocol address, an unsigned 32-bit number. */
   get senderIp(): number {
-    return this.#dv.getUint32(14);
+    return arpSenderIp(this.bytes, 0);
   }
   set senderIp(value: number) {
-    this.#dv.setUint32(14, value >>> 0);
+    setArpSenderIp(this.bytes, 0, value);
   }
 
   /** Target hardware address (a 6-byte subarray); setting copies 6 bytes in. */
   get targetMac(): Uint8Array {
-    return this.bytes.subarray(18, 24);
+    return this.bytes.subarray(ARP_TARGET_MAC_OFFSET, ARP_TARGET_MAC_OFFSET + 6);
   }
   set targetMac(mac: Uint8Array) {
-    this.bytes.set(mac.subarray(0, 6), 18);
+    this.bytes.set(mac.subarray(0, 6), ARP_TARGET_MAC_OFFSET);
   }
 
   /** Target protocol address, an unsigned 32-bit number. */
   get targetIp(): number {
-    return this.#dv.getUint32(24);
+    return arpTargetIp(this.bytes, 0);
   }
   set targetIp(value: number) {
-    this.#dv.setUint32(24, value >>> 0);
+    setArpTargetIp(this.bytes, 0, value);
   }
 
   /** Whether sender and target IP are equal: a gratuitous ARP or announcement (RFC 5227). */

@@ -23,6 +23,15 @@ import {
   ETHERTYPE_QINQ,
   ETHERTYPE_VLAN,
 } from "./numbers.ts";
+import { readU16, writeU16 } from "./bytes.ts";
+import {
+  ETHERNET_DST_OFFSET,
+  ETHERNET_SRC_OFFSET,
+  ethernetEtherType,
+  VLAN_ID_MASK,
+  vlanEtherType,
+  vlanTci,
+} from "./ethernet_fields.ts";
 
 /** Length of an untagged Ethernet II header: dst, src, EtherType. */
 export const ETHERNET_HEADER_LEN = 14;
@@ -96,11 +105,9 @@ function hex4(n: number): string {
 export class EthernetFrame {
   /** The whole frame (a subarray of the packet buffer). */
   readonly bytes: Uint8Array;
-  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -126,12 +133,11 @@ export class EthernetFrame {
     const n = bytes.length;
     if (n < ETHERNET_HEADER_LEN) return "truncated";
     const frame = new EthernetFrame(bytes);
-    const dv = frame.#dv;
-    if (!isTpid(dv.getUint16(12))) return frame;
+    if (!isTpid(ethernetEtherType(bytes, 0))) return frame;
     if (n < ETHERNET_HEADER_LEN + VLAN_TAG_LEN) return "truncated";
-    if (!isTpid(dv.getUint16(16))) return frame;
+    if (!isTpid(vlanEtherType(bytes, 12))) return frame;
     if (n < ETHERNET_HEADER_LEN + 2 * VLAN_TAG_LEN) return "truncated";
-    if (isTpid(dv.getUint16(20))) return "too_many_vlan_tags";
+    if (isTpid(vlanEtherType(bytes, 16))) return "too_many_vlan_tags";
     return frame;
   }
 
@@ -200,8 +206,8 @@ export class EthernetFrame {
 
   /** Number of VLAN tags: 0, 1 or 2. */
   get vlanTagCount(): number {
-    if (!isTpid(this.#dv.getUint16(12))) return 0;
-    return isTpid(this.#dv.getUint16(16)) ? 2 : 1;
+    if (!isTpid(ethernetEtherType(this.bytes, 0))) return 0;
+    return isTpid(vlanEtherType(this.bytes, 12)) ? 2 : 1;
   }
 
   /** Header length including tags: 14, 18 or 22. */
@@ -214,10 +220,10 @@ export class EthernetFrame {
    * field where the current tags put it.
    */
   get etherType(): number {
-    return this.#dv.getUint16(this.headerLength - 2);
+    return readU16(this.bytes, this.headerLength - 2);
   }
   set etherType(value: number) {
-    this.#dv.setUint16(this.headerLength - 2, value);
+    writeU16(this.bytes, this.headerLength - 2, value);
   }
 
   /**
@@ -225,15 +231,15 @@ export class EthernetFrame {
    * rewrites the VID of an existing outer tag and keeps its PCP and DEI.
    */
   get vlanId(): number | undefined {
-    return this.vlanTagCount > 0 ? this.#dv.getUint16(14) & 0xfff : undefined;
+    return this.vlanTagCount > 0 ? vlanTci(this.bytes, 12) & VLAN_ID_MASK : undefined;
   }
   set vlanId(value: number) {
-    this.#dv.setUint16(14, (this.#dv.getUint16(14) & 0xf000) | (value & 0xfff));
+    writeU16(this.bytes, 14, (vlanTci(this.bytes, 12) & 0xf000) | (value & VLAN_ID_MASK));
   }
 
   /** Priority code point (3 bits) of the outer tag, or `undefined` if untagged. */
   get vlanPriority(): number | undefined {
-    return this.vlanTagCount > 0 ? this.#dv.getUint8(14) >>> 5 : undefined;
+    return this.vlanTagCount > 0 ? vlanTci(this.bytes, 12) >>> 13 : undefined;
   }
 
   /**
@@ -241,10 +247,10 @@ export class EthernetFrame {
    * Setting rewrites the VID of an existing inner tag.
    */
   get innerVlanId(): number | undefined {
-    return this.vlanTagCount === 2 ? this.#dv.getUint16(18) & 0xfff : undefined;
+    return this.vlanTagCount === 2 ? vlanTci(this.bytes, 16) & VLAN_ID_MASK : undefined;
   }
   set innerVlanId(value: number) {
-    this.#dv.setUint16(18, (this.#dv.getUint16(18) & 0xf000) | (value & 0xfff));
+    writeU16(this.bytes, 18, (vlanTci(this.bytes, 16) & 0xf000) | (value & VLAN_ID_MASK));
   }
 
   /** Everything after the header, including any Ethernet padding. */
@@ -274,7 +280,7 @@ export class EthernetFrame {
     let out = `${formatMac(this.bytes, 6)} > ${formatMac(this.bytes, 0)}, `;
     const tags = this.vlanTagCount;
     for (let k = 0; k < tags; k++) {
-      const tci = this.#dv.getUint16(14 + VLAN_TAG_LEN * k);
+      const tci = vlanTci(this.bytes, 12 + VLAN_TAG_LEN * k);
       out += `vlan ${tci & 0xfff}, p ${tci >>> 13}, `;
     }
     const type = this.etherType;
@@ -377,24 +383,23 @@ export function ethernetHeaderLength(repr: EthernetRepr): number {
  * ```
  */
 export function emitEthernet(repr: EthernetRepr, bytes: Uint8Array): void {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  bytes.set(repr.dst.subarray(0, 6), 0);
-  bytes.set(repr.src.subarray(0, 6), 6);
+  bytes.set(repr.dst.subarray(0, 6), ETHERNET_DST_OFFSET);
+  bytes.set(repr.src.subarray(0, 6), ETHERNET_SRC_OFFSET);
   let at = 12;
   if (repr.vlanId !== undefined) {
     if (repr.innerVlanId !== undefined) {
-      dv.setUint16(at, ETHERTYPE_QINQ);
-      dv.setUint16(at + 2, repr.vlanId & 0xfff);
-      dv.setUint16(at + 4, ETHERTYPE_VLAN);
-      dv.setUint16(at + 6, repr.innerVlanId & 0xfff);
+      writeU16(bytes, at, ETHERTYPE_QINQ);
+      writeU16(bytes, at + 2, repr.vlanId & VLAN_ID_MASK);
+      writeU16(bytes, at + 4, ETHERTYPE_VLAN);
+      writeU16(bytes, at + 6, repr.innerVlanId & VLAN_ID_MASK);
       at += 2 * VLAN_TAG_LEN;
     } else {
-      dv.setUint16(at, ETHERTYPE_VLAN);
-      dv.setUint16(at + 2, repr.vlanId & 0xfff);
+      writeU16(bytes, at, ETHERTYPE_VLAN);
+      writeU16(bytes, at + 2, repr.vlanId & VLAN_ID_MASK);
       at += VLAN_TAG_LEN;
     }
   }
-  dv.setUint16(at, repr.etherType);
+  writeU16(bytes, at, repr.etherType);
 }
 
 /**

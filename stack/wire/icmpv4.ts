@@ -16,6 +16,26 @@
  */
 import { formatIpv4Address } from "./address.ts";
 import { internetChecksum, sumBytes } from "./checksum.ts";
+import {
+  icmpv4ChecksumField,
+  icmpv4Code,
+  icmpv4Gateway,
+  icmpv4Identifier,
+  icmpv4NextHopMtu,
+  icmpv4Pointer,
+  icmpv4RestOfHeader,
+  icmpv4Sequence,
+  icmpv4Type,
+  setIcmpv4ChecksumField,
+  setIcmpv4Code,
+  setIcmpv4Identifier,
+  setIcmpv4NextHopMtu,
+  setIcmpv4Pointer,
+  setIcmpv4RestOfHeader,
+  setIcmpv4Sequence,
+  setIcmpv4Type,
+} from "./icmpv4_fields.ts";
+import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "./numbers.ts";
 
 /** Length of the ICMP header: type, code, checksum, rest of header. */
 export const ICMPV4_HEADER_LEN = 8;
@@ -187,7 +207,11 @@ function describeUnreachable(code: number, mtu: number, quoted: Uint8Array): str
     case ICMP_PORT_UNREACHABLE: {
       if (ihl < 20 || quoted.length < ihl + 4) return `${dst} port unreachable`;
       const port = (quoted[ihl + 2]! << 8) | quoted[ihl + 3]!;
-      const name = protocol === 17 ? "udp" : protocol === 6 ? "tcp" : `proto ${protocol}`;
+      const name = protocol === IP_PROTOCOL_UDP
+        ? "udp"
+        : protocol === IP_PROTOCOL_TCP
+        ? "tcp"
+        : `proto ${protocol}`;
       return `${dst} ${name} port ${port} unreachable`;
     }
     case ICMP_FRAG_NEEDED:
@@ -277,11 +301,9 @@ function describe(type: number, code: number, rest: number, payload: Uint8Array)
 export class Icmpv4Packet {
   /** The whole message (the IPv4 payload). */
   readonly bytes: Uint8Array;
-  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -326,74 +348,74 @@ export class Icmpv4Packet {
 
   /** Type. */
   get type(): number {
-    return this.#dv.getUint8(0);
+    return icmpv4Type(this.bytes, 0);
   }
   set type(value: number) {
-    this.#dv.setUint8(0, value);
+    setIcmpv4Type(this.bytes, 0, value);
   }
 
   /** Code. */
   get code(): number {
-    return this.#dv.getUint8(1);
+    return icmpv4Code(this.bytes, 0);
   }
   set code(value: number) {
-    this.#dv.setUint8(1, value);
+    setIcmpv4Code(this.bytes, 0, value);
   }
 
   /** Checksum field. */
   get checksum(): number {
-    return this.#dv.getUint16(2);
+    return icmpv4ChecksumField(this.bytes, 0);
   }
   set checksum(value: number) {
-    this.#dv.setUint16(2, value);
+    setIcmpv4ChecksumField(this.bytes, 0, value);
   }
 
   /** The 32-bit rest of the header (bytes 4..8), whatever the type. */
   get restOfHeader(): number {
-    return this.#dv.getUint32(4);
+    return icmpv4RestOfHeader(this.bytes, 0);
   }
   set restOfHeader(value: number) {
-    this.#dv.setUint32(4, value >>> 0);
+    setIcmpv4RestOfHeader(this.bytes, 0, value);
   }
 
   /** Identifier of an echo or timestamp message (bytes 4..6). */
   get identifier(): number {
-    return this.#dv.getUint16(4);
+    return icmpv4Identifier(this.bytes, 0);
   }
   set identifier(value: number) {
-    this.#dv.setUint16(4, value);
+    setIcmpv4Identifier(this.bytes, 0, value);
   }
 
   /** Sequence number of an echo or timestamp message (bytes 6..8). */
   get sequence(): number {
-    return this.#dv.getUint16(6);
+    return icmpv4Sequence(this.bytes, 0);
   }
   set sequence(value: number) {
-    this.#dv.setUint16(6, value);
+    setIcmpv4Sequence(this.bytes, 0, value);
   }
 
   /** Next-hop MTU of a fragmentation-needed message (bytes 6..8, RFC 1191). */
   get nextHopMtu(): number {
-    return this.#dv.getUint16(6);
+    return icmpv4NextHopMtu(this.bytes, 0);
   }
   set nextHopMtu(value: number) {
-    this.#dv.setUint16(6, value);
+    setIcmpv4NextHopMtu(this.bytes, 0, value);
   }
 
   /** Pointer of a parameter problem (byte 4). */
   get pointer(): number {
-    return this.#dv.getUint8(4);
+    return icmpv4Pointer(this.bytes, 0);
   }
   set pointer(value: number) {
-    this.#dv.setUint8(4, value);
+    setIcmpv4Pointer(this.bytes, 0, value);
   }
 
   /** Gateway address of a redirect (bytes 4..8). */
   get gateway(): number {
-    return this.#dv.getUint32(4);
+    return icmpv4Gateway(this.bytes, 0);
   }
   set gateway(value: number) {
-    this.#dv.setUint32(4, value >>> 0);
+    setIcmpv4RestOfHeader(this.bytes, 0, value);
   }
 
   /** Everything after the 8-byte header: echo data, or the quoted datagram of an error. */
@@ -444,8 +466,8 @@ export class Icmpv4Packet {
    * ```
    */
   fillChecksum(): void {
-    this.#dv.setUint16(2, 0);
-    this.#dv.setUint16(2, internetChecksum(this.bytes));
+    setIcmpv4ChecksumField(this.bytes, 0, 0);
+    setIcmpv4ChecksumField(this.bytes, 0, internetChecksum(this.bytes));
   }
 
   /**
@@ -599,15 +621,14 @@ export function emitIcmpv4(repr: Icmpv4Repr, bytes: Uint8Array): void {
   if (bytes.length < length) {
     throw new RangeError(`Cannot emit a ${length}-byte ICMP message into ${bytes.length} bytes`);
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, length);
-  dv.setUint8(0, type);
-  dv.setUint8(1, code);
-  dv.setUint16(2, 0);
-  dv.setUint32(4, rest);
+  setIcmpv4Type(bytes, 0, type);
+  setIcmpv4Code(bytes, 0, code);
+  setIcmpv4ChecksumField(bytes, 0, 0);
+  setIcmpv4RestOfHeader(bytes, 0, rest);
   if (body.buffer !== bytes.buffer || body.byteOffset !== bytes.byteOffset + ICMPV4_HEADER_LEN) {
     bytes.set(body, ICMPV4_HEADER_LEN);
   }
-  dv.setUint16(2, ~sumBytes(bytes.subarray(0, length)) & 0xffff);
+  setIcmpv4ChecksumField(bytes, 0, ~sumBytes(bytes.subarray(0, length)) & 0xffff);
 }
 
 /**

@@ -16,6 +16,32 @@
  */
 import { formatIpv4Address } from "./address.ts";
 import { finishChecksum } from "./checksum.ts";
+import { readU16 } from "./bytes.ts";
+import { IPV4_OPT_EOL, IPV4_OPT_NOP, IPV4_OPT_RA } from "./ipv4_options.ts";
+import {
+  IPV4_FLAG_DF,
+  IPV4_FLAG_MF,
+  IPV4_OFFSET_MASK,
+  ipv4ChecksumField,
+  ipv4Dst,
+  ipv4FragmentField,
+  ipv4Identification,
+  ipv4Protocol,
+  ipv4Src,
+  ipv4TotalLength,
+  ipv4Ttl,
+  ipv4Version,
+  setIpv4ChecksumField,
+  setIpv4Dst,
+  setIpv4FragmentField,
+  setIpv4Identification,
+  setIpv4Protocol,
+  setIpv4Src,
+  setIpv4Tos,
+  setIpv4TotalLength,
+  setIpv4Ttl,
+  setIpv4VersionAndHeaderLen,
+} from "./ipv4_fields.ts";
 
 /** Length of an IPv4 header without options. */
 export const IPV4_HEADER_LEN = 20;
@@ -28,12 +54,12 @@ export {
   IP_PROTOCOL_TCP,
   IP_PROTOCOL_UDP,
 } from "./numbers.ts";
-/** Option type: end of option list (RFC 791). */
-export const IPV4_OPTION_END = 0;
-/** Option type: no operation (RFC 791). */
-export const IPV4_OPTION_NOP = 1;
-/** Option type: Router Alert (RFC 2113), carried by IGMP. */
-export const IPV4_OPTION_ROUTER_ALERT = 148;
+/** Option type: end of option list (RFC 791); the same number as `IPV4_OPT_EOL`. */
+export const IPV4_OPTION_END: number = IPV4_OPT_EOL;
+/** Option type: no operation (RFC 791); the same number as `IPV4_OPT_NOP`. */
+export const IPV4_OPTION_NOP: number = IPV4_OPT_NOP;
+/** Option type: Router Alert (RFC 2113), carried by IGMP; `IPV4_OPT_RA`. */
+export const IPV4_OPTION_ROUTER_ALERT: number = IPV4_OPT_RA;
 
 /** Why {@linkcode Ipv4Packet.check} refused a packet. */
 export type Ipv4DropReason =
@@ -44,14 +70,14 @@ export type Ipv4DropReason =
 /** Why {@linkcode parseIpv4} refused a checked packet. */
 export type Ipv4ParseDropReason = "bad_checksum";
 
-const FLAG_DF = 0x4000;
-const FLAG_MF = 0x2000;
-const OFFSET_MASK = 0x1fff;
+const FLAG_DF = IPV4_FLAG_DF;
+const FLAG_MF = IPV4_FLAG_MF;
+const OFFSET_MASK = IPV4_OFFSET_MASK;
 
-/** One's-complement sum of the header words read through `dv`, not complemented. */
-function headerSum(dv: DataView, length: number): number {
+/** One's-complement sum of the first `length` bytes as 16-bit words, not complemented. */
+function headerSum(b: Uint8Array, length: number): number {
   let s = 0;
-  for (let i = 0; i < length; i += 2) s += dv.getUint16(i);
+  for (let i = 0; i < length; i += 2) s += readU16(b, i);
   return s;
 }
 
@@ -101,11 +127,9 @@ function describe(f: {
 export class Ipv4Packet {
   /** The bytes given to `check()`; may extend past `totalLength` (link padding). */
   readonly bytes: Uint8Array;
-  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -171,18 +195,18 @@ export class Ipv4Packet {
 
   /** Version (4). */
   get version(): number {
-    return this.#dv.getUint8(0) >>> 4;
+    return ipv4Version(this.bytes, 0);
   }
   set version(value: number) {
-    this.#dv.setUint8(0, ((value & 0xf) << 4) | (this.#dv.getUint8(0) & 0x0f));
+    this.bytes[0] = ((value & 0xf) << 4) | (this.bytes[0]! & 0x0f);
   }
 
   /** Internet header length in 32-bit words (5..15). */
   get ihl(): number {
-    return this.#dv.getUint8(0) & 0x0f;
+    return this.bytes[0]! & 0x0f;
   }
   set ihl(value: number) {
-    this.#dv.setUint8(0, (this.#dv.getUint8(0) & 0xf0) | (value & 0x0f));
+    this.bytes[0] = (this.bytes[0]! & 0xf0) | (value & 0x0f);
   }
 
   /** Header length in bytes (`ihl * 4`). Setting writes `ihl = value / 4`. */
@@ -195,106 +219,106 @@ export class Ipv4Packet {
 
   /** Differentiated services code point (RFC 2474), 6 bits. */
   get dscp(): number {
-    return this.#dv.getUint8(1) >>> 2;
+    return this.bytes[1]! >>> 2;
   }
   set dscp(value: number) {
-    this.#dv.setUint8(1, ((value & 0x3f) << 2) | (this.#dv.getUint8(1) & 0x03));
+    this.bytes[1] = ((value & 0x3f) << 2) | (this.bytes[1]! & 0x03);
   }
 
   /** Explicit congestion notification (RFC 3168), 2 bits. */
   get ecn(): number {
-    return this.#dv.getUint8(1) & 0x03;
+    return this.bytes[1]! & 0x03;
   }
   set ecn(value: number) {
-    this.#dv.setUint8(1, (this.#dv.getUint8(1) & 0xfc) | (value & 0x03));
+    this.bytes[1] = (this.bytes[1]! & 0xfc) | (value & 0x03);
   }
 
   /** Total length of header and payload in bytes. */
   get totalLength(): number {
-    return this.#dv.getUint16(2);
+    return ipv4TotalLength(this.bytes, 0);
   }
   set totalLength(value: number) {
-    this.#dv.setUint16(2, value);
+    setIpv4TotalLength(this.bytes, 0, value);
   }
 
   /** Identification (for reassembly). */
   get identification(): number {
-    return this.#dv.getUint16(4);
+    return ipv4Identification(this.bytes, 0);
   }
   set identification(value: number) {
-    this.#dv.setUint16(4, value);
+    setIpv4Identification(this.bytes, 0, value);
   }
 
   /** The Don't Fragment flag. */
   get dontFragment(): boolean {
-    return (this.#dv.getUint16(6) & FLAG_DF) !== 0;
+    return (ipv4FragmentField(this.bytes, 0) & FLAG_DF) !== 0;
   }
   set dontFragment(value: boolean) {
-    const w = this.#dv.getUint16(6);
-    this.#dv.setUint16(6, value ? w | FLAG_DF : w & ~FLAG_DF);
+    const w = ipv4FragmentField(this.bytes, 0);
+    setIpv4FragmentField(this.bytes, 0, value ? w | FLAG_DF : w & ~FLAG_DF);
   }
 
   /** The More Fragments flag. */
   get moreFragments(): boolean {
-    return (this.#dv.getUint16(6) & FLAG_MF) !== 0;
+    return (ipv4FragmentField(this.bytes, 0) & FLAG_MF) !== 0;
   }
   set moreFragments(value: boolean) {
-    const w = this.#dv.getUint16(6);
-    this.#dv.setUint16(6, value ? w | FLAG_MF : w & ~FLAG_MF);
+    const w = ipv4FragmentField(this.bytes, 0);
+    setIpv4FragmentField(this.bytes, 0, value ? w | FLAG_MF : w & ~FLAG_MF);
   }
 
   /** Fragment offset in bytes (the field times 8). Setting drops the low 3 bits. */
   get fragmentOffset(): number {
-    return (this.#dv.getUint16(6) & OFFSET_MASK) << 3;
+    return (ipv4FragmentField(this.bytes, 0) & OFFSET_MASK) << 3;
   }
   set fragmentOffset(value: number) {
-    const w = this.#dv.getUint16(6);
-    this.#dv.setUint16(6, (w & ~OFFSET_MASK) | ((value >>> 3) & OFFSET_MASK));
+    const w = ipv4FragmentField(this.bytes, 0);
+    setIpv4FragmentField(this.bytes, 0, (w & ~OFFSET_MASK) | ((value >>> 3) & OFFSET_MASK));
   }
 
   /** Whether this is a fragment: MF set or a non-zero offset. */
   get isFragment(): boolean {
-    return (this.#dv.getUint16(6) & (FLAG_MF | OFFSET_MASK)) !== 0;
+    return (ipv4FragmentField(this.bytes, 0) & (FLAG_MF | OFFSET_MASK)) !== 0;
   }
 
   /** Time to live. */
   get ttl(): number {
-    return this.#dv.getUint8(8);
+    return ipv4Ttl(this.bytes, 0);
   }
   set ttl(value: number) {
-    this.#dv.setUint8(8, value);
+    setIpv4Ttl(this.bytes, 0, value);
   }
 
   /** Protocol of the payload (`IP_PROTOCOL_*`). */
   get protocol(): number {
-    return this.#dv.getUint8(9);
+    return ipv4Protocol(this.bytes, 0);
   }
   set protocol(value: number) {
-    this.#dv.setUint8(9, value);
+    setIpv4Protocol(this.bytes, 0, value);
   }
 
   /** Header checksum field. */
   get checksum(): number {
-    return this.#dv.getUint16(10);
+    return ipv4ChecksumField(this.bytes, 0);
   }
   set checksum(value: number) {
-    this.#dv.setUint16(10, value);
+    setIpv4ChecksumField(this.bytes, 0, value);
   }
 
   /** Source address, an unsigned 32-bit number. */
   get src(): number {
-    return this.#dv.getUint32(12);
+    return ipv4Src(this.bytes, 0);
   }
   set src(value: number) {
-    this.#dv.setUint32(12, value >>> 0);
+    setIpv4Src(this.bytes, 0, value);
   }
 
   /** Destination address, an unsigned 32-bit number. */
   get dst(): number {
-    return this.#dv.getUint32(16);
+    return ipv4Dst(this.bytes, 0);
   }
   set dst(value: number) {
-    this.#dv.setUint32(16, value >>> 0);
+    setIpv4Dst(this.bytes, 0, value);
   }
 
   /** The options bytes (`20..headerLength`), possibly empty; see {@linkcode readIpv4Option}. */
@@ -327,7 +351,7 @@ export class Ipv4Packet {
    * ```
    */
   verifyChecksum(): boolean {
-    return finishChecksum(headerSum(this.#dv, this.headerLength)) === 0;
+    return finishChecksum(headerSum(this.bytes, this.headerLength)) === 0;
   }
 
   /**
@@ -346,8 +370,8 @@ export class Ipv4Packet {
    * ```
    */
   fillChecksum(): void {
-    this.#dv.setUint16(10, 0);
-    this.#dv.setUint16(10, finishChecksum(headerSum(this.#dv, this.headerLength)));
+    setIpv4ChecksumField(this.bytes, 0, 0);
+    setIpv4ChecksumField(this.bytes, 0, finishChecksum(headerSum(this.bytes, this.headerLength)));
   }
 
   /**
@@ -550,26 +574,26 @@ export function emitIpv4(repr: Ipv4Repr, bytes: Uint8Array): void {
       `Cannot emit a ${headerLength}-byte IPv4 header into ${bytes.length} bytes`,
     );
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, headerLength);
-  dv.setUint8(0, 0x40 | (headerLength >>> 2));
-  dv.setUint8(1, (((repr.dscp ?? 0) & 0x3f) << 2) | ((repr.ecn ?? 0) & 0x03));
-  dv.setUint16(2, headerLength + repr.payloadLength);
-  dv.setUint16(4, repr.identification ?? 0);
-  dv.setUint16(
-    6,
+  setIpv4VersionAndHeaderLen(bytes, 0, headerLength);
+  setIpv4Tos(bytes, 0, (((repr.dscp ?? 0) & 0x3f) << 2) | ((repr.ecn ?? 0) & 0x03));
+  setIpv4TotalLength(bytes, 0, headerLength + repr.payloadLength);
+  setIpv4Identification(bytes, 0, repr.identification ?? 0);
+  setIpv4FragmentField(
+    bytes,
+    0,
     (repr.dontFragment === true ? FLAG_DF : 0) | (repr.moreFragments === true ? FLAG_MF : 0) |
       (((repr.fragmentOffset ?? 0) >>> 3) & OFFSET_MASK),
   );
-  dv.setUint8(8, repr.ttl);
-  dv.setUint8(9, repr.protocol);
-  dv.setUint16(10, 0);
-  dv.setUint32(12, repr.src >>> 0);
-  dv.setUint32(16, repr.dst >>> 0);
+  setIpv4Ttl(bytes, 0, repr.ttl);
+  setIpv4Protocol(bytes, 0, repr.protocol);
+  setIpv4ChecksumField(bytes, 0, 0);
+  setIpv4Src(bytes, 0, repr.src);
+  setIpv4Dst(bytes, 0, repr.dst);
   if (repr.options !== undefined) {
     bytes.set(repr.options, IPV4_HEADER_LEN);
     bytes.fill(IPV4_OPTION_END, IPV4_HEADER_LEN + repr.options.length, headerLength);
   }
-  dv.setUint16(10, finishChecksum(headerSum(dv, headerLength)));
+  setIpv4ChecksumField(bytes, 0, finishChecksum(headerSum(bytes, headerLength)));
 }
 
 /**

@@ -8,13 +8,7 @@
  *
  * @module
  */
-
-function u16(b: Uint8Array, i: number): number {
-  return (b[i]! << 8) | b[i + 1]!;
-}
-function u32(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
+import { readU16 as u16, readU32 as u32 } from "./bytes.ts";
 
 /**
  * IPv6 Hop-by-Hop Options header (RFC 8200 §4.3).

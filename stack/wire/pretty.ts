@@ -54,6 +54,7 @@ import {
   IPV6_DESTINATION_OPTIONS,
   IPV6_FRAGMENT,
   IPV6_HOP_BY_HOP,
+  IPV6_NO_NEXT_HEADER,
   IPV6_ROUTING,
   walkIpv6,
 } from "./ipv6_ext.ts";
@@ -491,6 +492,6 @@ function describeIpv6(bytes: Uint8Array, cut: boolean): string {
   const head = `IP6 ${warning}${src} > ${dst}: ${words.join(" ")}`;
   if (w.problem !== null) return `${head} [|ip6]`;
   if (w.fragment !== null && w.fragment.offset !== 0) return head;
-  if (w.protocol === 59) return head; // no next header
+  if (w.protocol === IPV6_NO_NEXT_HEADER) return head;
   return `${head} ${describeIpPayload(w.protocol, w.payload, "", "", claimed)}`;
 }

@@ -20,6 +20,26 @@
  */
 import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "./checksum.ts";
 import { emitTcpOptions, formatTcpOptions, TcpOptionSet } from "./tcp_options.ts";
+import { IP_PROTOCOL_TCP } from "./numbers.ts";
+import {
+  setTcpAck,
+  setTcpChecksumField,
+  setTcpDstPort,
+  setTcpHeaderLenAndFlags,
+  setTcpSeq,
+  setTcpSrcPort,
+  setTcpUrgentPointer,
+  setTcpWindow,
+  tcpAck,
+  tcpChecksumField,
+  tcpDstPort,
+  tcpFlags,
+  tcpHeaderLen,
+  tcpSeq,
+  tcpSrcPort,
+  tcpUrgentPointer,
+  tcpWindow,
+} from "./tcp_fields.ts";
 
 export {
   emitTcpOptions,
@@ -156,11 +176,9 @@ function describe(f: {
 export class TcpPacket {
   /** Exactly the segment: header, options and payload. */
   readonly bytes: Uint8Array;
-  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -213,38 +231,38 @@ export class TcpPacket {
 
   /** Source port. */
   get srcPort(): number {
-    return this.#dv.getUint16(0);
+    return tcpSrcPort(this.bytes, 0);
   }
   set srcPort(v: number) {
-    this.#dv.setUint16(0, v);
+    setTcpSrcPort(this.bytes, 0, v);
   }
   /** Destination port. */
   get dstPort(): number {
-    return this.#dv.getUint16(2);
+    return tcpDstPort(this.bytes, 0);
   }
   set dstPort(v: number) {
-    this.#dv.setUint16(2, v);
+    setTcpDstPort(this.bytes, 0, v);
   }
   /** Sequence number, unsigned 32-bit. */
   get seqNumber(): number {
-    return this.#dv.getUint32(4);
+    return tcpSeq(this.bytes, 0);
   }
   set seqNumber(v: number) {
-    this.#dv.setUint32(4, v >>> 0);
+    setTcpSeq(this.bytes, 0, v);
   }
   /** Acknowledgment number, unsigned 32-bit. */
   get ackNumber(): number {
-    return this.#dv.getUint32(8);
+    return tcpAck(this.bytes, 0);
   }
   set ackNumber(v: number) {
-    this.#dv.setUint32(8, v >>> 0);
+    setTcpAck(this.bytes, 0, v);
   }
   /** Data offset in 32-bit words (5..15). */
   get dataOffset(): number {
-    return this.#dv.getUint8(12) >>> 4;
+    return tcpHeaderLen(this.bytes, 0) >>> 2;
   }
   set dataOffset(v: number) {
-    this.#dv.setUint8(12, ((v & 0xf) << 4) | (this.#dv.getUint8(12) & 0x0f));
+    this.bytes[12] = ((v & 0xf) << 4) | (this.bytes[12]! & 0x0f);
   }
   /** Header length in bytes (`dataOffset * 4`). */
   get headerLength(): number {
@@ -252,10 +270,12 @@ export class TcpPacket {
   }
   /** The nine flag bits (`TCP_FIN` … `TCP_AE`). */
   get flags(): number {
-    return this.#dv.getUint16(12) & 0x1ff;
+    return tcpFlags(this.bytes, 0);
   }
   set flags(v: number) {
-    this.#dv.setUint16(12, (this.#dv.getUint16(12) & 0xf000) | (v & 0x1ff));
+    // Keeps the data offset; the reserved bits become 0.
+    this.bytes[12] = (this.bytes[12]! & 0xf0) | ((v >>> 8) & 1);
+    this.bytes[13] = v;
   }
   /** FIN set. */
   get fin(): boolean {
@@ -283,24 +303,24 @@ export class TcpPacket {
   }
   /** Window field (unscaled). */
   get window(): number {
-    return this.#dv.getUint16(14);
+    return tcpWindow(this.bytes, 0);
   }
   set window(v: number) {
-    this.#dv.setUint16(14, v);
+    setTcpWindow(this.bytes, 0, v);
   }
   /** Checksum field. */
   get checksum(): number {
-    return this.#dv.getUint16(16);
+    return tcpChecksumField(this.bytes, 0);
   }
   set checksum(v: number) {
-    this.#dv.setUint16(16, v);
+    setTcpChecksumField(this.bytes, 0, v);
   }
   /** Urgent pointer field. */
   get urgentPointer(): number {
-    return this.#dv.getUint16(18);
+    return tcpUrgentPointer(this.bytes, 0);
   }
   set urgentPointer(v: number) {
-    this.#dv.setUint16(18, v);
+    setTcpUrgentPointer(this.bytes, 0, v);
   }
   /** The options area, `20..headerLength`, possibly empty. */
   get options(): Uint8Array {
@@ -323,7 +343,7 @@ export class TcpPacket {
    * @returns `true` if correct.
    */
   verifyChecksum(pseudo: TcpPseudoHeader): boolean {
-    const initial = pseudoHeaderSumV4(pseudo.src, pseudo.dst, 6, this.bytes.length);
+    const initial = pseudoHeaderSumV4(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, this.bytes.length);
     return sumBytes(this.bytes, initial) === 0xffff;
   }
 
@@ -345,9 +365,9 @@ export class TcpPacket {
    * ```
    */
   fillChecksum(pseudo: TcpPseudoHeader): void {
-    this.#dv.setUint16(16, 0);
-    const initial = pseudoHeaderSumV4(pseudo.src, pseudo.dst, 6, this.bytes.length);
-    this.#dv.setUint16(16, finishChecksum(sumBytes(this.bytes, initial)));
+    setTcpChecksumField(this.bytes, 0, 0);
+    const initial = pseudoHeaderSumV4(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, this.bytes.length);
+    setTcpChecksumField(this.bytes, 0, finishChecksum(sumBytes(this.bytes, initial)));
   }
 
   /**
@@ -543,22 +563,21 @@ export function emitTcp(repr: TcpRepr, bytes: Uint8Array, options: EmitTcpOption
   if (bytes.length < total) {
     throw new RangeError(`Cannot emit a ${total}-byte TCP segment into ${bytes.length} bytes`);
   }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, total);
-  dv.setUint16(0, repr.srcPort);
-  dv.setUint16(2, repr.dstPort);
-  dv.setUint32(4, repr.seq >>> 0);
-  dv.setUint32(8, repr.ack >>> 0);
-  dv.setUint16(12, ((hl >>> 2) << 12) | (repr.flags & 0x1ff));
-  dv.setUint16(14, repr.window);
-  dv.setUint16(16, 0);
-  dv.setUint16(18, repr.urgentPointer ?? 0);
+  setTcpSrcPort(bytes, 0, repr.srcPort);
+  setTcpDstPort(bytes, 0, repr.dstPort);
+  setTcpSeq(bytes, 0, repr.seq);
+  setTcpAck(bytes, 0, repr.ack);
+  setTcpHeaderLenAndFlags(bytes, 0, hl, repr.flags);
+  setTcpWindow(bytes, 0, repr.window);
+  setTcpChecksumField(bytes, 0, 0);
+  setTcpUrgentPointer(bytes, 0, repr.urgentPointer ?? 0);
   emitTcpOptions(repr, bytes, TCP_HEADER_LEN);
   if (options.payload !== undefined) {
     bytes.set(options.payload.subarray(0, repr.payloadLength), hl);
   }
   const seg = bytes.subarray(0, total);
-  const initial = pseudoHeaderSumV4(options.src, options.dst, 6, total);
-  dv.setUint16(16, finishChecksum(sumBytes(seg, initial)));
+  const initial = pseudoHeaderSumV4(options.src, options.dst, IP_PROTOCOL_TCP, total);
+  setTcpChecksumField(bytes, 0, finishChecksum(sumBytes(seg, initial)));
 }
 
 /**

@@ -12,6 +12,7 @@
  * @module
  */
 import type { TcpRepr } from "./tcp.ts";
+import { readU16, readU32, writeU32 } from "./bytes.ts";
 
 /** Option kind: end of option list. */
 export const TCP_OPT_EOL = 0;
@@ -27,6 +28,11 @@ export const TCP_OPT_SACK_PERMITTED = 4;
 export const TCP_OPT_SACK = 5;
 /** Option kind: timestamps (length 10; RFC 7323 §3). */
 export const TCP_OPT_TIMESTAMP = 8;
+/**
+ * The first word of the usual timestamps layout (NOP, NOP, kind 8, length
+ * 10: RFC 7323 Appendix A), which receivers test for before a full parse.
+ */
+export const TCP_OPT_NOP_NOP_TIMESTAMP = 0x0101080a;
 /** Largest window-scale shift (RFC 7323 §2.3); larger values are used as 14. */
 export const TCP_MAX_WSCALE = 14;
 /** Most SACK blocks an option can hold (4 without timestamps, 3 with). */
@@ -118,7 +124,7 @@ export class TcpOptionSet {
       }
       switch (kind) {
         case TCP_OPT_MSS:
-          if (len === 4) this.mss = (bytes[i + 2]! << 8) | bytes[i + 3]!;
+          if (len === 4) this.mss = readU16(bytes, i + 2);
           break;
         case TCP_OPT_WSCALE:
           if (len === 3) this.windowScale = bytes[i + 2]!;
@@ -154,17 +160,6 @@ export class TcpOptionSet {
     }
     return true;
   }
-}
-
-function readU32(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
-
-function writeU32(b: Uint8Array, i: number, v: number): void {
-  b[i] = (v >>> 24) & 0xff;
-  b[i + 1] = (v >>> 16) & 0xff;
-  b[i + 2] = (v >>> 8) & 0xff;
-  b[i + 3] = v & 0xff;
 }
 
 /** One option from {@linkcode readTcpOption}. */

@@ -32,6 +32,24 @@
 import type { Duration, Instant } from "../../clock.ts";
 import { type PacketBuffer, PacketFlags, type PacketPool } from "../../packet.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import {
+  IPV4_OFFSET_MASK,
+  ipv4Dst,
+  ipv4FragmentField,
+  ipv4HeaderLen,
+  ipv4Protocol,
+  ipv4Src,
+  ipv4TotalLength,
+  ipv4Version,
+} from "../../wire/ipv4_fields.ts";
+import {
+  icmpv4Type,
+  setIcmpv4ChecksumField,
+  setIcmpv4Code,
+  setIcmpv4RestOfHeader,
+  setIcmpv4Type,
+} from "../../wire/icmpv4_fields.ts";
+import { IP_PROTOCOL_ICMP } from "../../wire/numbers.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import {
   ICMP_DEST_UNREACHABLE,
@@ -109,19 +127,20 @@ export function isInvalidErrorTarget(addr: number): boolean {
 export function errorSuppression(pkt: PacketBuffer): IcmpSuppression | undefined {
   const l3 = pkt.l3;
   const b = pkt.buf;
-  if (l3 < 0 || pkt.end - l3 < 20 || b[l3]! >> 4 !== 4) return "no_error_for_bad_packet";
-  const hlen = (b[l3]! & 0x0f) << 2;
+  if (l3 < 0 || pkt.end - l3 < 20 || ipv4Version(b, l3) !== 4) return "no_error_for_bad_packet";
+  const hlen = ipv4HeaderLen(b, l3);
   if (hlen < 20 || l3 + hlen > pkt.end) return "no_error_for_bad_packet";
-  const dv = pkt.dv;
   const broadcastish = PacketFlags.LINK_BROADCAST | PacketFlags.LINK_MULTICAST |
     PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST;
-  const dst = dv.getUint32(l3 + 16);
+  const dst = ipv4Dst(b, l3);
   if ((pkt.flags & broadcastish) !== 0 || (dst >>> 28) >= 0xe) return "no_error_for_broadcast";
-  if ((dv.getUint16(l3 + 6) & 0x1fff) !== 0) return "no_error_for_fragment";
-  if (isInvalidErrorTarget(dv.getUint32(l3 + 12))) return "no_error_for_bad_source";
-  if (b[l3 + 9] === 1) {
+  if ((ipv4FragmentField(b, l3) & IPV4_OFFSET_MASK) !== 0) return "no_error_for_fragment";
+  if (isInvalidErrorTarget(ipv4Src(b, l3))) return "no_error_for_bad_source";
+  if (ipv4Protocol(b, l3) === IP_PROTOCOL_ICMP) {
     // An ICMP error about an ICMP error could loop; we must see the type.
-    if (l3 + hlen >= pkt.end || isIcmpErrorType(b[l3 + hlen]!)) return "no_error_for_icmp_error";
+    if (l3 + hlen >= pkt.end || isIcmpErrorType(icmpv4Type(b, l3 + hlen))) {
+      return "no_error_for_icmp_error";
+    }
   }
   return undefined;
 }
@@ -162,20 +181,20 @@ export function buildIcmpError(
   info: number,
 ): PacketBuffer {
   const l3 = pkt.l3;
-  const total = pkt.dv.getUint16(l3 + 2);
+  const total = ipv4TotalLength(pkt.buf, l3);
   let quote = pkt.end - l3;
   if (total >= 20 && total < quote) quote = total;
   if (quote > QUOTE_MAX) quote = QUOTE_MAX;
   const e = pool.alloc(8 + quote);
   const s = e.start;
-  const dv = e.dv;
-  e.buf[s] = type;
-  e.buf[s + 1] = code;
-  dv.setUint16(s + 2, 0);
-  if (type === 12) dv.setUint32(s + 4, ((info & 0xff) << 24) >>> 0);
-  else dv.setUint32(s + 4, info & 0xffff);
-  e.buf.set(pkt.buf.subarray(l3, l3 + quote), s + 8);
-  dv.setUint16(s + 2, finishChecksum(sumBytes(e.buf.subarray(s, s + 8 + quote))));
+  const eb = e.buf;
+  setIcmpv4Type(eb, s, type);
+  setIcmpv4Code(eb, s, code);
+  setIcmpv4ChecksumField(eb, s, 0);
+  if (type === 12) setIcmpv4RestOfHeader(eb, s, (info & 0xff) << 24);
+  else setIcmpv4RestOfHeader(eb, s, info & 0xffff);
+  eb.set(pkt.buf.subarray(l3, l3 + quote), s + 8);
+  setIcmpv4ChecksumField(eb, s, finishChecksum(sumBytes(eb.subarray(s, s + 8 + quote))));
   return e;
 }
 
@@ -202,9 +221,8 @@ export function buildIcmpError(
 export function checkQuote(b: Uint8Array, s: number, len: number): number | "bad_quote" {
   if (len < 8 + 20 + 8) return "bad_quote";
   const q = s + 8;
-  const v = b[q]!;
-  if (v >> 4 !== 4) return "bad_quote";
-  const qhl = (v & 0x0f) << 2;
+  if (ipv4Version(b, q) !== 4) return "bad_quote";
+  const qhl = ipv4HeaderLen(b, q);
   if (qhl < 20 || len < 8 + qhl + 8) return "bad_quote";
   return q;
 }

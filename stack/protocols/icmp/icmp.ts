@@ -41,7 +41,29 @@ import {
   kindToIcmp,
   plateauBelow,
 } from "./errors.ts";
-import { IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP } from "../../wire/ipv4.ts";
+import { IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
+import { readU32, writeU32 } from "../../wire/bytes.ts";
+import {
+  IPV4_DST_OFFSET,
+  IPV4_SRC_OFFSET,
+  ipv4Dst,
+  ipv4HeaderLen,
+  ipv4Protocol,
+  ipv4Src,
+  ipv4TotalLength,
+} from "../../wire/ipv4_fields.ts";
+import {
+  icmpv4Code,
+  icmpv4NextHopMtu,
+  icmpv4Pointer,
+  icmpv4RestOfHeader,
+  icmpv4Type,
+  setIcmpv4ChecksumField,
+  setIcmpv4Code,
+  setIcmpv4RestOfHeader,
+  setIcmpv4Type,
+} from "../../wire/icmpv4_fields.ts";
+import { setUdpChecksumField, setUdpLength } from "../../wire/udp_fields.ts";
 import { copyEchoIpv4Options } from "../../wire/ipv4_options.ts";
 import {
   ICMP_DEST_UNREACHABLE as DEST_UNREACHABLE,
@@ -230,15 +252,15 @@ export const icmpPlugin: ProtocolPlugin = {
       if (len < HEADER_LEN) return "truncated";
       const b = pkt.buf;
       if (sumBytes(b.subarray(s, pkt.end)) !== 0xffff) return "bad_checksum";
-      const type = b[s]!;
+      const type = icmpv4Type(b, s);
       switch (type) {
         case ECHO_REQUEST:
           return echoRequest(pkt, s, len);
         case ECHO_REPLY: {
           c.repliesIn.value++;
-          const key = pkt.dv.getUint32(s + 4);
+          const key = icmpv4RestOfHeader(b, s); // identifier and sequence
           const p = pending.get(key);
-          const from = pkt.dv.getUint32(pkt.srcAt);
+          const from = readU32(b, pkt.srcAt);
           if (p === undefined || p.dst !== from) {
             c.unmatched.value++;
             return CONSUMED;
@@ -248,7 +270,7 @@ export const icmpPlugin: ProtocolPlugin = {
             from: formatIpv4Address(from),
             rtt: ctx.now() - p.sent,
             type: ECHO_REPLY,
-            code: b[s + 1]!,
+            code: icmpv4Code(b, s),
             info: 0,
             ttl: pkt.ttl,
             bytes: len - HEADER_LEN,
@@ -276,19 +298,18 @@ export const icmpPlugin: ProtocolPlugin = {
       const reply = ctx.pool.alloc(len);
       const r = reply.start;
       reply.buf.set(pkt.buf.subarray(s, pkt.end), r);
-      reply.buf[r] = ECHO_REPLY;
-      reply.buf[r + 1] = 0;
-      reply.dv.setUint16(r + 2, 0);
-      reply.dv.setUint16(r + 2, finishChecksum(sumBytes(reply.data)));
+      setIcmpv4Type(reply.buf, r, ECHO_REPLY);
+      setIcmpv4Code(reply.buf, r, 0);
+      setIcmpv4ChecksumField(reply.buf, r, 0);
+      setIcmpv4ChecksumField(reply.buf, r, finishChecksum(sumBytes(reply.data)));
       // RFC 1122 §3.2.2.6: Record Route and Timestamp come back (IPv4 adds our entry).
       let opt: Uint8Array | undefined;
       if ((pkt.flags & ECHO_OPTIONS) !== 0 && pkt.l3 >= 0) {
-        const n = copyEchoIpv4Options(pkt.buf, pkt.l3, (pkt.buf[pkt.l3]! & 0x0f) << 2, echoOptions);
+        const n = copyEchoIpv4Options(pkt.buf, pkt.l3, ipv4HeaderLen(pkt.buf, pkt.l3), echoOptions);
         if (n > 0) opt = echoOptions.subarray(0, n);
       }
-      const dv = pkt.dv;
-      const from = toGroup ? 0 : dv.getUint32(pkt.dstAt);
-      const err = ipv4.send(reply, from, dv.getUint32(pkt.srcAt), IP_PROTOCOL_ICMP, 0, 0, opt);
+      const from = toGroup ? 0 : readU32(pkt.buf, pkt.dstAt);
+      const err = ipv4.send(reply, from, readU32(pkt.buf, pkt.srcAt), IP_PROTOCOL_ICMP, 0, 0, opt);
       if (err === undefined) c.repliesOut.value++;
       else c.sendFailed.value++;
       return CONSUMED;
@@ -308,20 +329,19 @@ export const icmpPlugin: ProtocolPlugin = {
       len: number,
     ): Verdict {
       const b = pkt.buf;
-      const dv = pkt.dv;
       const q = checkQuote(b, s, len);
       if (typeof q === "string") return q;
-      const qhl = (b[q]! & 0x0f) << 2;
-      const qsrc = dv.getUint32(q + 12);
-      const qdst = dv.getUint32(q + 16);
-      const qproto = b[q + 9]!;
+      const qhl = ipv4HeaderLen(b, q);
+      const qsrc = ipv4Src(b, q);
+      const qdst = ipv4Dst(b, q);
+      const qproto = ipv4Protocol(b, q);
       // RFC 5927 §4.1: an error about a datagram we did not send is forged or
       // misrouted. A 127/8 source is ours only when the error itself came
       // over our loopback path (the receive path refuses 127/8 from a wire).
-      const outerSrc = dv.getUint32(pkt.srcAt);
+      const outerSrc = readU32(b, pkt.srcAt);
       const loopback = isIpv4Loopback(qsrc) && isIpv4Loopback(outerSrc);
       if (!loopback && !ipv4.isLocal(qsrc)) return "error_not_ours";
-      const code = b[s + 1]!;
+      const code = icmpv4Code(b, s);
       let info = 0;
       if (type === DEST_UNREACHABLE) {
         c.destUnreachIn.value++;
@@ -330,23 +350,23 @@ export const icmpPlugin: ProtocolPlugin = {
           // RFC 1191 §5: an old router says 0; guess the next plateau down.
           // Learned only once the quote matches a flow of ours (RFC 5927
           // §4.1): a probe below, or the transport that owns the socket.
-          info = dv.getUint16(s + 6);
-          if (info === 0) info = plateauBelow(dv.getUint16(q + 2));
+          info = icmpv4NextHopMtu(b, s);
+          if (info === 0) info = plateauBelow(ipv4TotalLength(b, q));
         }
       } else if (type === TIME_EXCEEDED) c.timeExceededIn.value++;
       else {
         c.paramProblemIn.value++;
-        info = b[s + 4]!;
+        info = icmpv4Pointer(b, s);
       }
       const qp = q + qhl;
       let map: Map<number, Pending> | undefined;
       let key = 0;
-      if (qproto === IP_PROTOCOL_ICMP && b[qp] === ECHO_REQUEST) {
+      if (qproto === IP_PROTOCOL_ICMP && icmpv4Type(b, qp) === ECHO_REQUEST) {
         map = pending;
-        key = dv.getUint32(qp + 4);
+        key = icmpv4RestOfHeader(b, qp); // identifier and sequence
       } else if (qproto === IP_PROTOCOL_UDP) {
         map = udpPending;
-        key = dv.getUint32(qp);
+        key = readU32(b, qp); // source and destination ports
       }
       const p = map?.get(key);
       if (p !== undefined && p.dst === qdst) {
@@ -371,8 +391,8 @@ export const icmpPlugin: ProtocolPlugin = {
       pkt.l3 = q;
       pkt.l4 = qp;
       pkt.start = qp;
-      pkt.srcAt = q + 12;
-      pkt.dstAt = q + 16;
+      pkt.srcAt = q + IPV4_SRC_OFFSET;
+      pkt.dstAt = q + IPV4_DST_OFFSET;
       pkt.proto = qproto;
       if (!ctx.hasBinding(ipError, qproto)) return "error_unclaimed";
       c.errorDelivered.value++;
@@ -391,8 +411,8 @@ export const icmpPlugin: ProtocolPlugin = {
           return;
         }
         const l3 = pkt.l3;
-        const src = pkt.dv.getUint32(l3 + 12);
-        const dst = pkt.dv.getUint32(l3 + 16);
+        const src = ipv4Src(pkt.buf, l3);
+        const dst = ipv4Dst(pkt.buf, l3);
         // Linux exempts "fragmentation needed" so that PMTU discovery never starves.
         const exempt = type === DEST_UNREACHABLE && code === FRAG_NEEDED;
         if (!exempt && !limiter.allow(src, ctx.now())) {
@@ -452,13 +472,13 @@ export const icmpPlugin: ProtocolPlugin = {
         pkt = ctx.pool.alloc(HEADER_LEN + size);
         const s = pkt.start;
         const b = pkt.buf;
-        b[s] = ECHO_REQUEST;
-        b[s + 1] = 0;
-        pkt.dv.setUint16(s + 2, 0);
-        pkt.dv.setUint32(s + 4, key);
+        setIcmpv4Type(b, s, ECHO_REQUEST);
+        setIcmpv4Code(b, s, 0);
+        setIcmpv4ChecksumField(b, s, 0);
+        setIcmpv4RestOfHeader(b, s, key); // identifier and sequence
         // Payload like ping(8): a recognisable byte ramp.
         for (let i = 0; i < size; i++) b[s + HEADER_LEN + i] = (i + 8) & 0xff;
-        pkt.dv.setUint16(s + 2, finishChecksum(sumBytes(pkt.data)));
+        setIcmpv4ChecksumField(b, s, finishChecksum(sumBytes(pkt.data)));
       } else {
         const port = (options.port ?? TRACEROUTE_PORT + (nextUdpPort++ & 0x3ff)) & 0xffff;
         map = udpPending;
@@ -466,10 +486,9 @@ export const icmpPlugin: ProtocolPlugin = {
         pkt = ctx.pool.alloc(HEADER_LEN + size);
         const s = pkt.start;
         const b = pkt.buf;
-        const dv = pkt.dv;
-        dv.setUint32(s, key);
-        dv.setUint16(s + 4, HEADER_LEN + size);
-        dv.setUint16(s + 6, 0);
+        writeU32(b, s, key); // source and destination ports
+        setUdpLength(b, s, HEADER_LEN + size);
+        setUdpChecksumField(b, s, 0);
         for (let i = 0; i < size; i++) b[s + HEADER_LEN + i] = (0x40 + i) & 0xff;
         // The checksum needs the source the route will pick; without routes, none (RFC 768).
         src = (route?.selectSource(dst) ?? 0) as number;
@@ -477,7 +496,7 @@ export const icmpPlugin: ProtocolPlugin = {
           const sum = finishChecksum(
             sumBytes(pkt.data, pseudoHeaderSumV4(src, dst, IP_PROTOCOL_UDP, HEADER_LEN + size)),
           );
-          dv.setUint16(s + 6, sum === 0 ? 0xffff : sum);
+          setUdpChecksumField(b, s, sum === 0 ? 0xffff : sum);
         }
       }
       const old = map.get(key);

@@ -50,8 +50,15 @@ import {
   ICMP_NET_UNREACHABLE as NET_UNREACHABLE,
   ICMP_TIME_EXCEEDED,
 } from "../../wire/icmpv4.ts";
-
-const FLAG_DF = 0x4000;
+import { readU16, readU32 } from "../../wire/bytes.ts";
+import {
+  IPV4_FLAG_DF,
+  ipv4ChecksumField,
+  ipv4FragmentField,
+  ipv4Ttl,
+  setIpv4ChecksumField,
+  setIpv4Ttl,
+} from "../../wire/ipv4_fields.ts";
 
 /** Why the forwarder dropped a datagram (counted as `ipv4.rx.<reason>`). */
 export type ForwardDropReason =
@@ -164,15 +171,15 @@ export class Forwarder {
     if ((flags & (PacketFlags.LINK_BROADCAST | PacketFlags.LINK_MULTICAST)) !== 0) {
       return "fwd_link_broadcast";
     }
-    const dst = pkt.dv.getUint32(pkt.dstAt);
-    const src = pkt.dv.getUint32(pkt.srcAt);
+    const dst = readU32(pkt.buf, pkt.dstAt);
+    const src = readU32(pkt.buf, pkt.srcAt);
     if (isIpv4Multicast(dst)) return "not_for_us";
     if (isUnforwardableDestination(dst)) return "fwd_bad_destination";
     const stop = src >>> 24;
     if (stop === 0 || stop >= 240 || (src >>> 16) === 0xa9fe) return "fwd_bad_source";
     const s = pkt.l3;
     const b = pkt.buf;
-    const ttl = b[s + 8]!;
+    const ttl = ipv4Ttl(b, s);
     if (ttl <= 1) {
       this.icmp?.send(pkt, ICMP_TIME_EXCEEDED, 0, 0);
       return "fwd_ttl_exceeded";
@@ -184,7 +191,7 @@ export class Forwarder {
       return "fwd_no_route";
     }
     const total = pkt.end - s;
-    if (total > out.mtu && (pkt.dv.getUint16(s + 6) & FLAG_DF) !== 0) {
+    if (total > out.mtu && (ipv4FragmentField(b, s) & IPV4_FLAG_DF) !== 0) {
       this.icmp?.send(pkt, ICMP_DEST_UNREACHABLE, FRAG_NEEDED, out.mtu);
       return "fwd_frag_needed";
     }
@@ -192,9 +199,14 @@ export class Forwarder {
     const copy = this.#ctx.pool.copyOf(b.subarray(s, pkt.end));
     const at = copy.start;
     const dv = copy.dv;
-    const oldWord = dv.getUint16(at + 8);
-    copy.buf[at + 8] = ttl - 1;
-    dv.setUint16(at + 10, updateChecksum16(dv.getUint16(at + 10), oldWord, dv.getUint16(at + 8)));
+    const cb = copy.buf;
+    const oldWord = readU16(cb, at + 8); // TTL and protocol, one checksum word
+    setIpv4Ttl(cb, at, ttl - 1);
+    setIpv4ChecksumField(
+      cb,
+      at,
+      updateChecksum16(ipv4ChecksumField(cb, at), oldWord, readU16(cb, at + 8)),
+    );
     if ((flags & (PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP)) !== 0) {
       this.options?.record(copy.buf, dv, at, this.#routes.sourceFor(route, dst));
     }

@@ -18,9 +18,22 @@
  * @module
  */
 import { DEFAULT_HEADROOM, type PacketBuffer, type PacketPool } from "../../packet.ts";
+import {
+  IPV4_DST_OFFSET,
+  IPV4_FLAG_MF,
+  IPV4_OFFSET_MASK,
+  IPV4_SRC_OFFSET,
+  ipv4FragmentField,
+  ipv4HeaderLen,
+  ipv4TotalLength,
+  setIpv4ChecksumField,
+  setIpv4FragmentField,
+  setIpv4TotalLength,
+  setIpv4VersionAndHeaderLen,
+} from "../../wire/ipv4_fields.ts";
 
-const FLAG_MF = 0x2000;
-const OFFSET_MASK = 0x1fff;
+const FLAG_MF = IPV4_FLAG_MF;
+const OFFSET_MASK = IPV4_OFFSET_MASK;
 const scratch = new Uint8Array(40); // copied options of non-first fragments (never retained)
 
 /** Why a datagram could not be fragmented. */
@@ -123,14 +136,14 @@ export function fragmentIpv4(
   const b = pkt.buf;
   const dv = pkt.dv;
   if (pkt.length < 20) return "fragment_bad_header";
-  const hlen = (b[s]! & 0x0f) << 2;
-  const total = dv.getUint16(s + 2);
+  const hlen = ipv4HeaderLen(b, s);
+  const total = ipv4TotalLength(b, s);
   if (hlen < 20 || total < hlen || total > pkt.length) return "fragment_bad_header";
   if (total <= mtu) {
     out.push(pkt);
     return 1;
   }
-  const word = dv.getUint16(s + 6);
+  const word = ipv4FragmentField(b, s);
   const baseOffset = (word & OFFSET_MASK) << 3;
   const origMf = word & FLAG_MF;
   const payload = total - hlen;
@@ -147,18 +160,18 @@ export function fragmentIpv4(
     const fdv = f.dv;
     fb.set(b.subarray(s, s + 20), at);
     if (tailHlen > 20) fb.set(scratch.subarray(0, tailHlen - 20), at + 20);
-    fb[at] = 0x40 | (tailHlen >>> 2);
-    fdv.setUint16(at + 2, tailHlen + len);
+    setIpv4VersionAndHeaderLen(fb, at, tailHlen);
+    setIpv4TotalLength(fb, at, tailHlen + len);
     const more = off + len < payload ? FLAG_MF : origMf;
-    fdv.setUint16(at + 6, more | (((baseOffset + off) >>> 3) & OFFSET_MASK));
-    fdv.setUint16(at + 10, 0);
-    fdv.setUint16(at + 10, ipv4HeaderChecksum(fdv, at, tailHlen));
+    setIpv4FragmentField(fb, at, more | (((baseOffset + off) >>> 3) & OFFSET_MASK));
+    setIpv4ChecksumField(fb, at, 0);
+    setIpv4ChecksumField(fb, at, ipv4HeaderChecksum(fdv, at, tailHlen));
     fb.set(b.subarray(s + hlen + off, s + hlen + off + len), at + tailHlen);
     f.l3 = at;
     f.l4 = at + tailHlen;
     f.family = 4;
-    f.srcAt = at + 12;
-    f.dstAt = at + 16;
+    f.srcAt = at + IPV4_SRC_OFFSET;
+    f.dstAt = at + IPV4_DST_OFFSET;
     f.proto = pkt.proto;
     f.flags = pkt.flags;
     f.ttl = pkt.ttl;
@@ -168,10 +181,10 @@ export function fragmentIpv4(
   }
   // The original becomes the first fragment: same header, payload cut.
   pkt.end = s + hlen + firstChunk;
-  dv.setUint16(s + 2, hlen + firstChunk);
-  dv.setUint16(s + 6, FLAG_MF | (word & OFFSET_MASK));
-  dv.setUint16(s + 10, 0);
-  dv.setUint16(s + 10, ipv4HeaderChecksum(dv, s, hlen));
+  setIpv4TotalLength(b, s, hlen + firstChunk);
+  setIpv4FragmentField(b, s, FLAG_MF | (word & OFFSET_MASK));
+  setIpv4ChecksumField(b, s, 0);
+  setIpv4ChecksumField(b, s, ipv4HeaderChecksum(dv, s, hlen));
   pkt.l3 = s;
   return out.length;
 }

@@ -50,6 +50,33 @@ import {
 } from "./route_service.ts";
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
+import { readU32 } from "../../wire/bytes.ts";
+import {
+  IPV4_DST_OFFSET,
+  IPV4_FLAG_DF,
+  IPV4_FLAG_MF,
+  IPV4_OFFSET_MASK,
+  IPV4_SRC_OFFSET,
+  ipv4Dst,
+  ipv4FragmentField,
+  ipv4HeaderLen,
+  ipv4Identification,
+  ipv4Protocol,
+  ipv4Src,
+  ipv4TotalLength,
+  ipv4Ttl,
+  ipv4Version,
+  setIpv4ChecksumField,
+  setIpv4Dst,
+  setIpv4FragmentField,
+  setIpv4Identification,
+  setIpv4Protocol,
+  setIpv4Src,
+  setIpv4Tos,
+  setIpv4TotalLength,
+  setIpv4Ttl,
+  setIpv4VersionAndHeaderLen,
+} from "../../wire/ipv4_fields.ts";
 import {
   ICMP_DEST_UNREACHABLE,
   ICMP_HOST_UNREACHABLE,
@@ -59,6 +86,8 @@ import {
 } from "../../wire/icmpv4.ts";
 
 const ALL_SYSTEMS = 0xe0000001;
+/** More fragments or a non-zero offset: the datagram is a fragment. */
+const FRAGMENT_BITS = IPV4_FLAG_MF | IPV4_OFFSET_MASK;
 const LOOPBACK_QUEUE_LIMIT = 1024;
 const MAX_DATAGRAM = 65535;
 
@@ -262,15 +291,14 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (avail < HEADER_LEN) return "truncated";
       const b = pkt.buf;
       const dv = pkt.dv;
-      const vihl = b[s]!;
-      if (vihl >> 4 !== 4) return "bad_version";
-      const hlen = (vihl & 0x0f) << 2;
+      if (ipv4Version(b, s) !== 4) return "bad_version";
+      const hlen = ipv4HeaderLen(b, s);
       if (hlen < HEADER_LEN) return "bad_header_length";
       if (hlen > avail) return "truncated";
-      const total = dv.getUint16(s + 2);
+      const total = ipv4TotalLength(b, s);
       if (total < hlen || total > avail) return "bad_total_length";
       if (verify && sumBytes(b.subarray(s, s + hlen)) !== 0xffff) return "bad_checksum";
-      const src = dv.getUint32(s + 12);
+      const src = ipv4Src(b, s);
       const internal = pkt === looping;
       if (isIpv4Multicast(src) || src === LIMITED_BROADCAST || (isIpv4Loopback(src) && !internal)) {
         return "bad_source";
@@ -282,13 +310,14 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.end = s + total; // cut Ethernet padding
       pkt.l3 = s;
       pkt.family = 4;
-      pkt.srcAt = s + 12;
-      pkt.dstAt = s + 16;
-      pkt.ttl = b[s + 8]!;
-      pkt.proto = b[s + 9]!;
+      pkt.srcAt = s + IPV4_SRC_OFFSET;
+      pkt.dstAt = s + IPV4_DST_OFFSET;
+      pkt.ttl = ipv4Ttl(b, s);
+      pkt.proto = ipv4Protocol(b, s);
       if (ctx.hasHooks("prerouting")) {
         if (
-          !internal && (dv.getUint16(s + 6) & 0x3fff) !== 0 && ctx.hooksWantDefrag("prerouting")
+          !internal && (ipv4FragmentField(b, s) & FRAGMENT_BITS) !== 0 &&
+          ctx.hooksWantDefrag("prerouting")
         ) return defragThenPrerouting(pkt, rx.iface, hlen);
         const v = runHook("prerouting", pkt, rx.iface, null, 0, 0, false);
         if (v !== ACCEPT) return CONSUMED; // counted by the dispatcher against the hook
@@ -299,7 +328,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
       // The routing decision, after prerouting: read the destination now, as
       // a hook (DNAT) may have rewritten it.
-      const dst = dv.getUint32(s + 16);
+      const dst = ipv4Dst(b, s);
       if (!(internal && isIpv4Loopback(dst)) && !isLocalDestination(pkt, dst)) {
         if (forwarder.enabled && !internal) return forwarder.forward(pkt, rx.iface);
         return "not_for_us";
@@ -308,7 +337,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         // As Linux, the host the datagram reached records itself (options.ts).
         opts.record(b, dv, s, local.has(dst) ? dst : (rx.iface.ipv4[0]?.address ?? 0));
       }
-      if ((dv.getUint16(s + 6) & 0x3fff) !== 0) return reassemble(pkt, rx.iface);
+      if ((ipv4FragmentField(b, s) & FRAGMENT_BITS) !== 0) return reassemble(pkt, rx.iface);
       const v = beforeDelivery(pkt, rx.iface);
       if (v !== ACCEPT) return v;
       pkt.l4 = s + hlen;
@@ -386,7 +415,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       c.reassembled.value++;
       let v = runHook("prerouting", whole, iface, null, 0, 0, false);
       if (v === ACCEPT) {
-        const dst = whole.dv.getUint32(whole.dstAt);
+        const dst = readU32(whole.buf, whole.dstAt);
         if (!isLocalDestination(whole, dst)) {
           v = forwarder.enabled ? forwarder.forward(whole, iface) : "not_for_us";
         } else {
@@ -413,7 +442,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     /** Input hooks, then protocol unreachable (RFC 1122 §3.2.2.1) when no plugin takes it. */
     function beforeDelivery(pkt: PacketBuffer, iface: NetInterface): Verdict {
       if (ctx.hasHooks("input")) {
-        const v = runHook("input", pkt, iface, iface, pkt.dv.getUint32(pkt.dstAt), iface.mtu, true);
+        const v = runHook("input", pkt, iface, iface, readU32(pkt.buf, pkt.dstAt), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;
       }
       if (!ctx.hasBinding(protocols, pkt.proto)) {
@@ -599,9 +628,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       if ((flags & Ipv4SendFlags.HEADER_INCLUDED) !== 0) {
         checkIncludedHeader(pkt);
         const at = pkt.start;
-        src = pkt.dv.getUint32(at + 12);
-        dst = pkt.dv.getUint32(at + 16);
-        protocol = pkt.buf[at + 9]!;
+        src = ipv4Src(pkt.buf, at);
+        dst = ipv4Dst(pkt.buf, at);
+        protocol = ipv4Protocol(pkt.buf, at);
         grow = 0;
       } else if (options !== undefined) grow += checkSendOptions(options);
       if (pkt.length + grow > MAX_DATAGRAM) {
@@ -641,7 +670,7 @@ export const ipv4Plugin: ProtocolPlugin = {
           if (v !== CONSUMED) pkt.release();
           return "filtered";
         }
-        const changed = pkt.dv.getUint32(pkt.dstAt);
+        const changed = readU32(pkt.buf, pkt.dstAt);
         if (changed !== dst) {
           // A hook rewrote the destination: route again (Linux's
           // ip_route_me_harder), keeping the source it chose.
@@ -686,31 +715,34 @@ export const ipv4Plugin: ProtocolPlugin = {
       const olen = options === undefined ? 0 : (options.length + 3) & ~3;
       const at = pkt.prepend(HEADER_LEN + olen);
       ident = (ident + 1) & 0xffff;
-      const dv = pkt.dv;
+      const hb = pkt.buf;
       // Hot path: written field by field rather than through emitIpv4's Repr.
-      dv.setUint16(at, 0x4500 + (olen << 6)); // IHL 5 + olen / 4
-      dv.setUint16(at + 2, pkt.end - at);
-      dv.setUint16(at + 4, ident);
-      dv.setUint16(at + 6, (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? 0x4000 : 0);
-      dv.setUint16(at + 8, ((ttl === 0 ? defaultTtl : ttl) << 8) | protocol);
-      dv.setUint16(at + 10, 0);
-      dv.setUint32(at + 12, src);
-      dv.setUint32(at + 16, dst);
+      setIpv4VersionAndHeaderLen(hb, at, HEADER_LEN + olen);
+      setIpv4Tos(hb, at, 0);
+      setIpv4TotalLength(hb, at, pkt.end - at);
+      setIpv4Identification(hb, at, ident);
+      setIpv4FragmentField(hb, at, (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0);
+      setIpv4Ttl(hb, at, ttl === 0 ? defaultTtl : ttl);
+      setIpv4Protocol(hb, at, protocol);
+      setIpv4ChecksumField(hb, at, 0);
+      setIpv4Src(hb, at, src);
+      setIpv4Dst(hb, at, dst);
       if (options !== undefined) {
         pkt.buf.set(options, at + HEADER_LEN);
         pkt.buf.fill(0, at + HEADER_LEN + options.length, at + HEADER_LEN + olen); // EOL
         // We record ourselves as the datagram leaves, as Linux's ip_options_build().
         recordIpv4Options(pkt.buf, at, HEADER_LEN + olen, src, opts.msNow(), false);
       }
-      dv.setUint16(
-        at + 10,
+      setIpv4ChecksumField(
+        hb,
+        at,
         finishChecksum(sumBytes(pkt.buf.subarray(at, at + HEADER_LEN + olen))),
       );
       pkt.l3 = at;
       pkt.l4 = at + HEADER_LEN + olen;
       pkt.family = 4;
-      pkt.srcAt = at + 12;
-      pkt.dstAt = at + 16;
+      pkt.srcAt = at + IPV4_SRC_OFFSET;
+      pkt.dstAt = at + IPV4_DST_OFFSET;
       pkt.proto = protocol;
     }
 
@@ -721,22 +753,21 @@ export const ipv4Plugin: ProtocolPlugin = {
     function writeIncludedHeader(pkt: PacketBuffer, src: number): void {
       const at = pkt.start;
       const b = pkt.buf;
-      const dv = pkt.dv;
-      const hlen = (b[at]! & 0x0f) << 2;
-      if (dv.getUint32(at + 12) === 0) dv.setUint32(at + 12, src);
-      if (dv.getUint16(at + 4) === 0) {
+      const hlen = ipv4HeaderLen(b, at);
+      if (ipv4Src(b, at) === 0) setIpv4Src(b, at, src);
+      if (ipv4Identification(b, at) === 0) {
         ident = (ident + 1) & 0xffff;
-        dv.setUint16(at + 4, ident);
+        setIpv4Identification(b, at, ident);
       }
-      dv.setUint16(at + 2, pkt.end - at);
-      dv.setUint16(at + 10, 0);
-      dv.setUint16(at + 10, finishChecksum(sumBytes(b.subarray(at, at + hlen))));
+      setIpv4TotalLength(b, at, pkt.end - at);
+      setIpv4ChecksumField(b, at, 0);
+      setIpv4ChecksumField(b, at, finishChecksum(sumBytes(b.subarray(at, at + hlen))));
       pkt.l3 = at;
       pkt.l4 = at + hlen;
       pkt.family = 4;
-      pkt.srcAt = at + 12;
-      pkt.dstAt = at + 16;
-      pkt.proto = b[at + 9]!;
+      pkt.srcAt = at + IPV4_SRC_OFFSET;
+      pkt.dstAt = at + IPV4_DST_OFFSET;
+      pkt.proto = ipv4Protocol(b, at);
     }
 
     const service: Ipv4Service = {
@@ -782,7 +813,7 @@ export const ipv4Plugin: ProtocolPlugin = {
      */
     function unresolved(_ifindex: number, p: PacketBuffer): void {
       const s = p.start;
-      if (p.end - s < HEADER_LEN || local.has(p.dv.getUint32(s + 12))) return;
+      if (p.end - s < HEADER_LEN || local.has(ipv4Src(p.buf, s))) return;
       p.l3 = s;
       c.hostUnreachable.value++;
       icmpError?.send(p, ICMP_DEST_UNREACHABLE, ICMP_HOST_UNREACHABLE, 0);

@@ -48,6 +48,7 @@ import {
 } from "../../wire/ipv4_options.ts";
 import { ICMP_PARAMETER_PROBLEM } from "../../wire/icmpv4.ts";
 import { ipv4HeaderChecksum } from "./fragment.ts";
+import { ipv4HeaderLen, setIpv4ChecksumField } from "../../wire/ipv4_fields.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -155,10 +156,10 @@ export class Ipv4OptionsProcessor {
    * Hot path: positional arguments.
    */
   record(b: Uint8Array, dv: DataView, s: number, addr: number): void {
-    const hlen = (b[s]! & 0x0f) << 2;
+    const hlen = ipv4HeaderLen(b, s);
     if (!recordIpv4Options(b, s, hlen, addr, this.msNow(), true)) return;
-    dv.setUint16(s + 10, 0);
-    dv.setUint16(s + 10, ipv4HeaderChecksum(dv, s, hlen));
+    setIpv4ChecksumField(b, s, 0);
+    setIpv4ChecksumField(b, s, ipv4HeaderChecksum(dv, s, hlen));
   }
 }
 

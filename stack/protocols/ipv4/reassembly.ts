@@ -64,6 +64,24 @@ import {
   SMALL_BUFFER_SIZE,
 } from "../../packet.ts";
 import { ipv4HeaderChecksum } from "./fragment.ts";
+import {
+  IPV4_DST_OFFSET,
+  IPV4_FLAG_DF,
+  IPV4_FLAG_MF,
+  IPV4_OFFSET_MASK,
+  IPV4_SRC_OFFSET,
+  ipv4Dst,
+  ipv4FragmentField,
+  ipv4HeaderLen,
+  ipv4Identification,
+  ipv4Protocol,
+  ipv4Src,
+  ipv4TotalLength,
+  ipv4Ttl,
+  setIpv4ChecksumField,
+  setIpv4FragmentField,
+  setIpv4TotalLength,
+} from "../../wire/ipv4_fields.ts";
 
 /** Default reassembly timeout: 30 s (Linux `ipfrag_time`). */
 export const REASSEMBLY_TIMEOUT: Duration = 30_000_000;
@@ -279,20 +297,19 @@ export class Reassembler {
   add(pkt: PacketBuffer): PacketBuffer | null | ReassemblyDropReason {
     const s = pkt.start;
     const b = pkt.buf;
-    const dv = pkt.dv;
     if (pkt.end - s < 20) return "fragment_bad_length";
-    const hlen = (b[s]! & 0x0f) << 2;
-    const total = dv.getUint16(s + 2);
+    const hlen = ipv4HeaderLen(b, s);
+    const total = ipv4TotalLength(b, s);
     if (hlen < 20 || total < hlen || s + total > pkt.end) return "fragment_bad_length";
-    const word = dv.getUint16(s + 6);
-    const off = (word & 0x1fff) << 3;
-    const mf = (word & 0x2000) !== 0;
+    const word = ipv4FragmentField(b, s);
+    const off = (word & IPV4_OFFSET_MASK) << 3;
+    const mf = (word & IPV4_FLAG_MF) !== 0;
     const len = total - hlen;
     const end = off + len;
-    const src = dv.getUint32(s + 12);
-    const dst = dv.getUint32(s + 16);
-    const id = dv.getUint16(s + 4);
-    const proto = b[s + 9]!;
+    const src = ipv4Src(b, s);
+    const dst = ipv4Dst(b, s);
+    const id = ipv4Identification(b, s);
+    const proto = ipv4Protocol(b, s);
     let d = this.#find(src, dst, id, proto);
     if (end + (d !== undefined && d.hlen > 0 ? d.hlen : 20) > MAX_DATAGRAM) {
       if (d !== undefined) this.#remove(d);
@@ -379,19 +396,20 @@ export class Reassembler {
     this.#remove(d);
     const h = BASE - d.hlen;
     const dv = p.dv;
-    dv.setUint16(h + 2, d.hlen + d.total);
-    dv.setUint16(h + 6, dv.getUint16(h + 6) & 0x4000); // keep DF, clear MF and offset
-    dv.setUint16(h + 10, 0);
-    dv.setUint16(h + 10, ipv4HeaderChecksum(dv, h, d.hlen));
+    const pb = p.buf;
+    setIpv4TotalLength(pb, h, d.hlen + d.total);
+    setIpv4FragmentField(pb, h, ipv4FragmentField(pb, h) & IPV4_FLAG_DF); // keep DF, clear MF and offset
+    setIpv4ChecksumField(pb, h, 0);
+    setIpv4ChecksumField(pb, h, ipv4HeaderChecksum(dv, h, d.hlen));
     p.start = h;
     p.end = BASE + d.total;
     p.l3 = h;
     p.l4 = BASE;
     p.family = 4;
-    p.srcAt = h + 12;
-    p.dstAt = h + 16;
+    p.srcAt = h + IPV4_SRC_OFFSET;
+    p.dstAt = h + IPV4_DST_OFFSET;
     p.proto = d.proto;
-    p.ttl = p.buf[h + 8]!;
+    p.ttl = ipv4Ttl(pb, h);
     p.flags = d.flags;
     p.ifindex = d.ifindex;
     p.mark = d.mark;

@@ -18,6 +18,7 @@ import { LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "../../driver.ts";
 import type { LinkOutput, ProtocolPlugin, RxContext, Verdict } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
+import { ipv4Version } from "../../wire/ipv4_fields.ts";
 
 /** The raw-IP link plugin. */
 export const rawIpPlugin: ProtocolPlugin = {
@@ -47,7 +48,7 @@ export const rawIpPlugin: ProtocolPlugin = {
       linkOutput,
       receive(pkt: PacketBuffer, rx: RxContext): Verdict {
         if (pkt.length < 1) return "truncated";
-        const version = pkt.buf[pkt.start]! >> 4;
+        const version = ipv4Version(pkt.buf, pkt.start); // the same nibble in IPv6
         if (rx.key === LINKTYPE_IPV4 && version !== 4) return "bad_version";
         if (rx.key === LINKTYPE_IPV6 && version !== 6) return "bad_version";
         pkt.l3 = pkt.start;

@@ -16,6 +16,16 @@ import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptionSet } from "../../wire/tcp.ts";
 import { IP_PROTOCOL_TCP } from "../../wire/numbers.ts";
+import {
+  setTcpAck,
+  setTcpChecksumField,
+  setTcpDstPort,
+  setTcpHeaderLenAndFlags,
+  setTcpSeq,
+  setTcpSrcPort,
+  setTcpUrgentPointer,
+  setTcpWindow,
+} from "../../wire/tcp_fields.ts";
 import type { TcpConfig } from "./config.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
@@ -242,16 +252,17 @@ export class TcpCore {
   ): void {
     const pkt = this.ctx.pool.alloc(20);
     const at = pkt.start;
-    const dv = pkt.dv;
-    dv.setUint16(at, srcPort);
-    dv.setUint16(at + 2, dstPort);
-    dv.setUint32(at + 4, seq >>> 0);
-    dv.setUint32(at + 8, ack >>> 0);
-    dv.setUint16(at + 12, 0x5000 | flags);
-    dv.setUint32(at + 14, 0); // window 0, checksum 0
-    dv.setUint16(at + 18, 0);
-    const sum = sumBytes(pkt.buf.subarray(at, at + 20), pseudoHeaderSum(src, dst, 6, 20));
-    dv.setUint16(at + 16, finishChecksum(sum));
+    const b = pkt.buf;
+    setTcpSrcPort(b, at, srcPort);
+    setTcpDstPort(b, at, dstPort);
+    setTcpSeq(b, at, seq);
+    setTcpAck(b, at, ack);
+    setTcpHeaderLenAndFlags(b, at, 20, flags);
+    setTcpWindow(b, at, 0);
+    setTcpChecksumField(b, at, 0);
+    setTcpUrgentPointer(b, at, 0);
+    const sum = sumBytes(b.subarray(at, at + 20), pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, 20));
+    setTcpChecksumField(b, at, finishChecksum(sum));
     if ((flags & TCP_RST) !== 0) this.c.out_rsts.value++;
     this.c.out_segs.value++;
     const net = this.netOf(dst);

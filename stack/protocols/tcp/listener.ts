@@ -15,6 +15,7 @@ import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../../wire/tcp.ts";
 import { defaultMss, IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
+import { setTcpChecksumField } from "../../wire/tcp_fields.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { segmentArrives } from "./input.ts";
 import { initialSequenceNumber, timestampOffset } from "./isn.ts";
@@ -210,9 +211,10 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   const seg4 = pkt.buf.subarray(pkt.start, pkt.start + hl);
   emitTcp(repr, seg4, { src: 0, dst: 0 });
   // The checksum over the pseudo-header of either family (emitTcp's is IPv4's).
-  pkt.dv.setUint16(pkt.start + 16, 0);
-  pkt.dv.setUint16(
-    pkt.start + 16,
+  setTcpChecksumField(pkt.buf, pkt.start, 0);
+  setTcpChecksumField(
+    pkt.buf,
+    pkt.start,
     finishChecksum(sumBytes(seg4, pseudoHeaderSum(seg.dst, seg.src, IP_PROTOCOL_TCP, hl))),
   );
   ls.lastCookieAt = now;

@@ -15,6 +15,18 @@
 import { RouteSendFlags } from "../../services.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
+import { writeU16, writeU32 } from "../../wire/bytes.ts";
+import {
+  setTcpAck,
+  setTcpChecksumField,
+  setTcpDstPort,
+  setTcpHeaderLenAndFlags,
+  setTcpSeq,
+  setTcpSrcPort,
+  setTcpUrgentPointer,
+  setTcpWindow,
+} from "../../wire/tcp_fields.ts";
+import { TCP_OPT_MSS } from "../../wire/tcp_options.ts";
 import {
   TCP_ACK,
   TCP_FIN,
@@ -75,7 +87,6 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   const hl = 20 + optLen;
   const pkt = core.ctx.pool.alloc(hl + len);
   const at = pkt.start;
-  const dv = pkt.dv;
   const buf = pkt.buf;
   const ack = (flags & TCP_ACK) !== 0 ? ep.rcvNxt : 0;
   let window: number;
@@ -88,18 +99,19 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   } else {
     window = selectWindow(ep);
   }
-  dv.setUint16(at, ep.localPort);
-  dv.setUint16(at + 2, ep.remotePort);
-  dv.setUint32(at + 4, seq >>> 0);
-  dv.setUint32(at + 8, ack >>> 0);
-  dv.setUint16(at + 12, ((hl >>> 2) << 12) | flags);
-  dv.setUint16(at + 14, window);
-  dv.setUint32(at + 16, 0); // checksum, urgent pointer
+  setTcpSrcPort(buf, at, ep.localPort);
+  setTcpDstPort(buf, at, ep.remotePort);
+  setTcpSeq(buf, at, seq);
+  setTcpAck(buf, at, ack);
+  setTcpHeaderLenAndFlags(buf, at, hl, flags);
+  setTcpWindow(buf, at, window);
+  setTcpChecksumField(buf, at, 0);
+  setTcpUrgentPointer(buf, at, 0);
   let o = at + 20;
   if (syn) {
-    buf[o] = 2;
+    buf[o] = TCP_OPT_MSS;
     buf[o + 1] = 4;
-    dv.setUint16(o + 2, ep.advMss);
+    writeU16(buf, o + 2, ep.advMss);
     o += 4;
   }
   if (ep.tsOk) {
@@ -112,31 +124,35 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     }
     buf[o + 2] = TCP_OPT_TIMESTAMP;
     buf[o + 3] = 10;
-    dv.setUint32(o + 4, ep.tsNow());
-    dv.setUint32(o + 8, ep.tsRecent);
+    writeU32(buf, o + 4, ep.tsNow());
+    writeU32(buf, o + 8, ep.tsRecent);
     o += 12;
   } else if (syn && ep.sackOk) {
-    dv.setUint32(o, (TCP_OPT_NOP << 24) | (TCP_OPT_NOP << 16) | (TCP_OPT_SACK_PERMITTED << 8) | 2);
+    writeU32(buf, o, (TCP_OPT_NOP << 24) | (TCP_OPT_NOP << 16) | (TCP_OPT_SACK_PERMITTED << 8) | 2);
     o += 4;
   }
   if (syn && ep.wsOk) {
-    dv.setUint32(o, (TCP_OPT_NOP << 24) | (TCP_OPT_WSCALE << 16) | (3 << 8) | ep.rcvWscale);
+    writeU32(buf, o, (TCP_OPT_NOP << 24) | (TCP_OPT_WSCALE << 16) | (3 << 8) | ep.rcvWscale);
     o += 4;
   }
   if (blocks > 0) {
-    dv.setUint32(
+    writeU32(
+      buf,
       o,
       (TCP_OPT_NOP << 24) | (TCP_OPT_NOP << 16) | (TCP_OPT_SACK << 8) | (2 + 8 * blocks),
     );
     o += 4;
     const sb = core.sackOut;
-    for (let i = 0; i < 2 * blocks; i++, o += 4) dv.setUint32(o, sb[i]!);
+    for (let i = 0; i < 2 * blocks; i++, o += 4) writeU32(buf, o, sb[i]!);
   }
   if (len > 0) ep.sndBuf!.peek(seqDiff(seq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
   const src = ep.localAddr, dst = ep.remoteAddr;
-  const sum = sumBytes(buf.subarray(at, at + total), pseudoHeaderSum(src, dst, 6, total));
-  dv.setUint16(at + 16, finishChecksum(sum));
+  const sum = sumBytes(
+    buf.subarray(at, at + total),
+    pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total),
+  );
+  setTcpChecksumField(buf, at, finishChecksum(sum));
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;
     ep.ackNow = false;

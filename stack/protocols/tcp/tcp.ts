@@ -17,6 +17,17 @@ import type { TcpSocketsService } from "../../net_api.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { type RouteService, routeServiceName } from "../../services.ts";
 import { sumBytes } from "../../wire/checksum.ts";
+import { readU32 } from "../../wire/bytes.ts";
+import {
+  tcpAck,
+  tcpDstPort,
+  tcpFlags,
+  tcpHeaderLen,
+  tcpSeq,
+  tcpSrcPort,
+  tcpWindow,
+} from "../../wire/tcp_fields.ts";
+import { TCP_OPT_NOP_NOP_TIMESTAMP as NOP_NOP_TIMESTAMP } from "../../wire/tcp_options.ts";
 import { packetPseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind, transportErrorName } from "../../ip/transport_error.ts";
 import { resolveConfig, TCP_OPTIONS } from "./config.ts";
@@ -63,7 +74,7 @@ export const tcpPlugin: ProtocolPlugin = {
       const len = end - s;
       if (len < 20) return "truncated";
       const buf = pkt.buf;
-      const hl = (buf[s + 12]! >> 4) << 2;
+      const hl = tcpHeaderLen(buf, s);
       if (hl < 20) return "bad_header_length";
       if (hl > len) return "truncated";
       // RFC 1122 §4.2.3.10: nothing for broadcast or multicast destinations.
@@ -72,32 +83,31 @@ export const tcpPlugin: ProtocolPlugin = {
       }
       if (
         verify &&
-        sumBytes(buf.subarray(s, end), packetPseudoHeaderSum(pkt, 6, len)) !== 0xffff
+        sumBytes(buf.subarray(s, end), packetPseudoHeaderSum(pkt, IP_PROTOCOL_TCP, len)) !== 0xffff
       ) {
         c.in_errs.value++;
         return "bad_checksum";
       }
       c.in_segs.value++;
-      const dv = pkt.dv;
       seg.src = pkt.srcKey();
       seg.dst = pkt.dstKey();
-      seg.srcPort = dv.getUint16(s);
-      seg.dstPort = dv.getUint16(s + 2);
-      seg.seq = dv.getUint32(s + 4);
-      seg.ack = dv.getUint32(s + 8);
-      seg.flags = dv.getUint16(s + 12) & 0x1ff;
-      seg.wnd = dv.getUint16(s + 14);
+      seg.srcPort = tcpSrcPort(buf, s);
+      seg.dstPort = tcpDstPort(buf, s);
+      seg.seq = tcpSeq(buf, s);
+      seg.ack = tcpAck(buf, s);
+      seg.flags = tcpFlags(buf, s);
+      seg.wnd = tcpWindow(buf, s);
       seg.buf = buf;
       seg.dataAt = s + hl;
       seg.dataLen = len - hl;
       const opts = seg.opts;
       if (hl === 20) opts.reset();
-      else if (hl === 32 && dv.getUint32(s + 20) === 0x0101080a) {
+      else if (hl === 32 && readU32(buf, s + 20) === NOP_NOP_TIMESTAMP) {
         // The common case: nop, nop, timestamps.
         opts.reset();
         opts.hasTimestamp = true;
-        opts.tsVal = dv.getUint32(s + 24);
-        opts.tsEcr = dv.getUint32(s + 28);
+        opts.tsVal = readU32(buf, s + 24);
+        opts.tsEcr = readU32(buf, s + 28);
       } else if (!opts.parse(buf, s + 20, s + hl)) c.bad_options.value++;
       const ep = core.conns.lookup(seg.dst, seg.dstPort, seg.src, seg.srcPort);
       if (ep !== undefined) {
@@ -123,15 +133,15 @@ export const tcpPlugin: ProtocolPlugin = {
     function receiveError(pkt: PacketBuffer, _rx: RxContext): Verdict {
       const s = pkt.start;
       if (pkt.end - s < 8) return "truncated";
-      const dv = pkt.dv;
+      const b = pkt.buf;
       const ep = core.conns.lookup(
         pkt.srcKey(),
-        dv.getUint16(s),
+        tcpSrcPort(b, s),
         pkt.dstKey(),
-        dv.getUint16(s + 2),
+        tcpDstPort(b, s),
       );
       if (ep === undefined) return "icmp_no_socket";
-      const seq = dv.getUint32(s + 4);
+      const seq = tcpSeq(b, s);
       if (!(seqLe(ep.sndUna, seq) && seqLt(seq, ep.sndMax))) return "icmp_bad_seq";
       const kind = pkt.errorKind;
       switch (kind) {

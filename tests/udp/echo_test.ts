@@ -109,7 +109,8 @@ Deno.test("udp close() rejects a pending receive() with BadResource", async () =
       Deno.errors.BadResource,
     );
     assert.throws(() => conn.setBroadcast(true), Deno.errors.BadResource);
-    conn.close(); // idempotent
+    // Closing twice is BadResource, as Deno's DatagramConn and TcpConn.close() do.
+    assert.throws(() => conn.close(), Deno.errors.BadResource);
   });
 });
 

@@ -28,13 +28,13 @@ import {
   checkPort,
   checkTransport,
   closedError,
+  MAX_WAITING_CALLS,
   socketErrorToException,
+  tooManyWaiting,
 } from "./errors.ts";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
 const MAX_PAYLOAD = 65507;
-/** Most receive() calls waiting at once on one connection. */
-const MAX_WAITERS = 4096;
 
 /**
  * Options of `Stack.listenDatagram` (a superset of Deno's `UdpListenOptions`).
@@ -316,10 +316,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
       if (err !== undefined) return Promise.reject(socketErrorToException(err, "Cannot receive"));
       if (this.#sock.queued > 0) return Promise.resolve(this.#take(p));
     }
-    if (this.#waiters.length >= MAX_WAITERS) {
-      return Promise.reject(
-        new Deno.errors.Busy(`Cannot receive: ${MAX_WAITERS} receive() calls already wait`),
-      );
+    if (this.#waiters.length >= MAX_WAITING_CALLS) {
+      return Promise.reject(tooManyWaiting("Cannot receive"));
     }
     return new Promise((resolve, reject) => {
       this.#waiters.push({ into: p, resolve, reject });

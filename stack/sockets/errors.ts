@@ -16,6 +16,7 @@
  * | a number option out of its range                 | n/a                      | `RangeError`                      |
  * | any use after `close()`, and closing twice        | `Deno.errors.BadResource` | `Deno.errors.BadResource`        |
  * | `[Symbol.dispose]` after `close()`               | no error                 | no error                          |
+ * | more than {@linkcode MAX_WAITING_CALLS} calls waiting on one socket | n/a    | `Deno.errors.Busy`               |
  *
  * Failures the transports report as codes (`StreamError`, `UdpError`) map
  * through {@linkcode socketErrorToException}, one table for both.
@@ -26,6 +27,30 @@ import type { StreamError } from "../stream.ts";
 import type { UdpError } from "../services.ts";
 import type { IpAddress } from "../wire/ip_address.ts";
 import { parseHostname } from "./address.ts";
+
+/**
+ * Most calls (`read`, `write`, `accept`, `receive`) one socket lets wait at
+ * once; one more is refused with {@linkcode tooManyWaiting}, so a caller
+ * that never awaits cannot grow a queue without bound.
+ */
+export const MAX_WAITING_CALLS = 4096;
+
+/**
+ * The error for one call too many waiting on a socket.
+ *
+ * @param action What was attempted (`Cannot read`).
+ * @returns A `Deno.errors.Busy`.
+ *
+ * @example
+ * ```ts
+ * import { tooManyWaiting } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(tooManyWaiting("Cannot read") instanceof Deno.errors.Busy);
+ * ```
+ */
+export function tooManyWaiting(action: string): Error {
+  return new Deno.errors.Busy(`${action}: ${MAX_WAITING_CALLS} calls already wait on this socket`);
+}
 
 /**
  * The error for a transport's failure code (`tcp.sockets` or

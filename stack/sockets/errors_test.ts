@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createStack, type Stack } from "../../mod.ts";
 import { parseHostname } from "./address.ts";
-import { checkHostname, checkPort } from "./errors.ts";
+import { checkHostname, checkPort, MAX_WAITING_CALLS } from "./errors.ts";
 
 function stack(): Stack {
   const s = createStack({ seed: 1 });
@@ -164,5 +164,28 @@ Deno.test("tcp and udp both take localhost (127.0.0.1)", async () => {
   ]);
   assert.equal(c.remoteAddr.hostname, "127.0.0.1");
   for (const x of [c, a, listener, client, server]) x.close();
+  s.close();
+});
+
+Deno.test("tcp and udp: one call too many waiting on a socket is Busy, the same limit for both", async () => {
+  const s = stack();
+  const listener = s.listen({ hostname: "localhost", port: 80 });
+  const [c, a] = await Promise.all([
+    s.connect({ hostname: "localhost", port: 80 }),
+    listener.accept(),
+  ]);
+  const udp = s.listenDatagram({ transport: "udp" });
+  const waiting: Promise<unknown>[] = [];
+  for (let i = 0; i < MAX_WAITING_CALLS; i++) {
+    waiting.push(c.read(new Uint8Array(1)), listener.accept(), udp.receive());
+  }
+  await assert.rejects(c.read(new Uint8Array(1)), Deno.errors.Busy);
+  await assert.rejects(listener.accept(), Deno.errors.Busy);
+  await assert.rejects(udp.receive(), Deno.errors.Busy);
+  for (const x of [c, a, listener, udp]) x.close();
+  // Closing settles every waiting call with BadResource.
+  for (const r of await Promise.allSettled(waiting)) {
+    assert.ok(r.status === "rejected" && r.reason instanceof Deno.errors.BadResource);
+  }
   s.close();
 });

@@ -26,7 +26,9 @@ export {
   checkPort,
   checkTransport,
   closedError,
+  MAX_WAITING_CALLS,
   socketErrorToException,
+  tooManyWaiting,
 } from "./errors.ts";
 export { connectTcp, listenTcp } from "./tcp.ts";
 export type { TcpConn, TcpConnectOptions, TcpListener, TcpListenOptions } from "./types.ts";

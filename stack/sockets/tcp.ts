@@ -25,7 +25,9 @@ import {
   checkPort,
   checkTransport,
   closedError,
+  MAX_WAITING_CALLS,
   socketErrorToException,
+  tooManyWaiting,
 } from "./errors.ts";
 import type { TcpConn, TcpConnectOptions, TcpListener, TcpListenOptions } from "./types.ts";
 
@@ -151,7 +153,9 @@ class TcpConnImpl implements TcpConn, StreamEvents {
       const r = this.#tryRead(p);
       if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
     }
-    return new Promise((resolve, reject) => (this.#reads ??= []).push({ buf: p, resolve, reject }));
+    const reads = this.#reads ??= [];
+    if (reads.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot read"));
+    return new Promise((resolve, reject) => reads.push({ buf: p, resolve, reject }));
   }
 
   // ---- writing ---------------------------------------------------------
@@ -178,9 +182,9 @@ class TcpConnImpl implements TcpConn, StreamEvents {
       const r = this.#tryWrite(p);
       if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
     }
-    return new Promise((resolve, reject) =>
-      (this.#writes ??= []).push({ buf: p, resolve, reject })
-    );
+    const writes = this.#writes ??= [];
+    if (writes.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot write"));
+    return new Promise((resolve, reject) => writes.push({ buf: p, resolve, reject }));
   }
 
   closeWrite(): Promise<void> {
@@ -300,7 +304,9 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
       const sock = this.#ls.accept();
       if (sock !== null) return Promise.resolve(new TcpConnImpl(sock));
     }
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    const waiters = this.#waiters;
+    if (waiters.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot accept"));
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
   close(): void {

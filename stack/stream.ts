@@ -162,7 +162,7 @@ export interface StreamSocket {
  * import type { StreamListenerEvents } from "./stream.ts";
  * import assert from "node:assert/strict";
  * let n = 0;
- * const events: StreamListenerEvents = { onAcceptable() { n++; } };
+ * const events: StreamListenerEvents = { onAcceptable() { n++; }, onClosed() {} };
  * events.onAcceptable();
  * assert.equal(n, 1);
  * ```
@@ -170,6 +170,8 @@ export interface StreamSocket {
 export interface StreamListenerEvents {
   /** A connection waits to be accepted. */
   onAcceptable(): void;
+  /** The stack closed the listener (shutdown, teardown); never after the user's own `close()`. */
+  onClosed(): void;
 }
 
 /**

@@ -282,6 +282,8 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
   readonly #ls: StreamListener;
   readonly #waiters: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void }[] = [];
   #closed = false;
+  /** The user called `close()` (`#closed` is also set when the stack closes the listener). */
+  #released = false;
 
   /** Wraps a listening socket and becomes its events' receiver. */
   constructor(ls: StreamListener) {
@@ -298,6 +300,11 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
     }
   }
 
+  onClosed(): void {
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w.reject(closedError("Cannot accept"));
+  }
+
   accept(): Promise<TcpConn> {
     if (this.#closed) return Promise.reject(closedError("Cannot accept"));
     if (this.#waiters.length === 0) {
@@ -310,14 +317,14 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
   }
 
   close(): void {
-    if (this.#closed) throw closedError("Cannot close");
-    this.#closed = true;
+    if (this.#released) throw closedError("Cannot close");
+    this.#released = true;
     this.#ls.close();
-    for (const w of this.#waiters.splice(0)) w.reject(closedError("Cannot accept"));
+    this.onClosed();
   }
 
   [Symbol.dispose](): void {
-    if (!this.#closed) this.close();
+    if (!this.#released) this.close();
   }
 
   ref(): void {}

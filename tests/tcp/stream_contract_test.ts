@@ -71,7 +71,7 @@ Deno.test("tcp.sockets used directly: connect, accept, write, read, half-close, 
   const p = pair();
   const listener: StreamListener = opened(p.tcpB.listen({ port: 7 }));
   let acceptable = 0;
-  listener.events = { onAcceptable: () => acceptable++ };
+  listener.events = { onAcceptable: () => acceptable++, onClosed() {} };
   assert.equal(listener.localPort, 7);
   assert.equal(listener.localAddress.toString(), "0.0.0.0");
 

@@ -176,12 +176,21 @@ export const tcpPlugin: ProtocolPlugin = {
       }
     }
 
+    /** Closes every listener for the stack, telling each user (its pending accepts end). */
+    function closeListeners(): void {
+      for (const l of [...core.listeners]) {
+        const user = l.user;
+        l.close();
+        user?.onClosed();
+      }
+    }
+
     const service: StreamService = {
       connect: (options) => connect(core, options),
       listen: (options) => listen(core, options),
       sockets: () => listSockets(core),
       abortAll() {
-        for (const l of [...core.listeners]) l.close();
+        closeListeners();
         let n = 0;
         for (const ep of [...core.conns]) {
           if (ep.state === TIME_WAIT) ep.destroy(null); // nothing left to tell the peer
@@ -203,7 +212,7 @@ export const tcpPlugin: ProtocolPlugin = {
         core.net6 = ctx.optionalService<RouteService>(routeServiceName(6));
       },
       teardown() {
-        for (const l of [...core.listeners]) l.close();
+        closeListeners();
         for (const ep of [...core.conns]) ep.destroy("interrupted", "The stack was closed");
       },
     };

@@ -163,16 +163,17 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   #tryWrite(p: Uint8Array): number | Error | undefined {
     if (this.#closed) return closedError("Cannot write");
     const sock = this.#sock;
+    if (sock.canWrite && !this.#writeClosed) {
+      // The common case first (an open connection has no error).
+      const n = sock.write(p);
+      return n > 0 ? n : undefined;
+    }
     const failed = connectionError(sock);
     if (failed !== null) return failed;
     if (this.#writeClosed || sock.shutDown) {
       return socketErrorToException("broken_pipe", "Cannot write");
     }
-    if (!sock.canWrite) {
-      return socketErrorToException("broken_pipe", "", "Cannot write: the connection is closed");
-    }
-    const n = sock.write(p);
-    return n > 0 ? n : undefined;
+    return socketErrorToException("broken_pipe", "", "Cannot write: the connection is closed");
   }
 
   write(p: Uint8Array): Promise<number> {

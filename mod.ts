@@ -70,8 +70,26 @@ import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
 export { Stack } from "./stack/stack.ts";
 export type { AddRouteOptions, RouteInfo } from "./stack/stack.ts";
 export type { RouteGetResult, TracerouteHop, TracerouteOptions } from "./stack/stack.ts";
-export { DatagramConn, udpErrorToException } from "./stack/datagram.ts";
-export type { DatagramAddr, ListenDatagramOptions } from "./stack/datagram.ts";
+export {
+  checkHostname,
+  checkPort,
+  connectTcp,
+  DatagramConn,
+  listenTcp,
+  netAddr,
+  parseHostname,
+  socketErrorToException,
+  socketErrorToException as udpErrorToException,
+} from "./stack/sockets/mod.ts";
+export type {
+  DatagramAddr,
+  ListenDatagramOptions,
+  NetAddr,
+  TcpConn,
+  TcpConnectOptions,
+  TcpListener,
+  TcpListenOptions,
+} from "./stack/sockets/mod.ts";
 export { Dispatcher } from "./stack/dispatcher.ts";
 export type {
   DispatcherOptions,
@@ -131,14 +149,17 @@ export {
 } from "./stack/errors.ts";
 export { Ipv4SendFlags } from "./stack/services.ts";
 export type {
-  NetAddr,
-  TcpConn,
-  TcpConnectOptions,
-  TcpListener,
-  TcpListenOptions,
+  StreamConnectOptions,
+  StreamError,
+  StreamEvents,
+  StreamListener,
+  StreamListenerEvents,
+  StreamListenOptions,
+  StreamService,
+  StreamService as TcpSocketsService,
+  StreamSocket,
   TcpSocketInfo,
-  TcpSocketsService,
-} from "./stack/net_api.ts";
+} from "./stack/stream.ts";
 export { formatSockets } from "./stack/protocols/tcp/mod.ts";
 export type {
   ArpService,

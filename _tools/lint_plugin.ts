@@ -18,6 +18,12 @@
  *   `stack/protocols/<other>/`, nor the built-in registry
  *   `stack/protocols/mod.ts` (that imports every protocol); `*_test.ts` files
  *   may import the registry to build a whole stack.
+ * - `netstack/socket-layering`: the socket adapters (`stack/sockets/`) sit
+ *   above the plugins and talk to them only through the socket contracts
+ *   (`stack/stream.ts`, `stack/services.ts`): no file in `stack/sockets/`
+ *   imports from `stack/protocols/`, and no file in `stack/protocols/`
+ *   imports from `stack/sockets/` (plugins know no promises, no `Deno.errors`
+ *   mapping, no `NetAddr` text). Tests excepted.
  *
  * Paths are judged relative to the repository root, which is the parent of
  * this file's directory. A relative file name (as given to
@@ -333,6 +339,48 @@ const noCrossProtocolImport: Deno.lint.Rule = {
   },
 };
 
+const socketLayering: Deno.lint.Rule = {
+  create(context) {
+    const path = repoPath(context.filename);
+    if (isTestFile(path)) return {};
+    const inSockets = path.startsWith("stack/sockets/");
+    const inProtocols = path.startsWith("stack/protocols/");
+    if (!inSockets && !inProtocols) return {};
+    const banned = inSockets ? "stack/protocols/" : "stack/sockets/";
+    function check(node: Node, source: Node | null) {
+      const spec = specifierOf(source);
+      if (spec === null) return;
+      const target = resolveLocal(path, spec);
+      if (target === null || !target.startsWith(banned)) return;
+      context.report({
+        node,
+        message: inSockets
+          ? `a socket adapter imports a protocol plugin (${spec})`
+          : `a protocol plugin imports a socket adapter (${spec})`,
+        hint: "adapters and plugins meet only through the socket contracts " +
+          "(stack/stream.ts, stack/services.ts) and the services the stack hands out",
+      });
+    }
+    return {
+      ImportDeclaration(node) {
+        check(node, node.source);
+      },
+      ExportNamedDeclaration(node) {
+        check(node, node.source);
+      },
+      ExportAllDeclaration(node) {
+        check(node, node.source);
+      },
+      ImportExpression(node) {
+        check(node, node.source);
+      },
+      TSImportType(node) {
+        check(node, node.argument);
+      },
+    };
+  },
+};
+
 /** The plugin, registered in `deno.json` under `lint.plugins`. */
 const plugin: Deno.lint.Plugin = {
   name: "netstack",
@@ -340,6 +388,7 @@ const plugin: Deno.lint.Plugin = {
     "no-wall-clock": noWallClock,
     "no-copy-slice": noCopySlice,
     "no-cross-protocol-import": noCrossProtocolImport,
+    "socket-layering": socketLayering,
   },
 };
 

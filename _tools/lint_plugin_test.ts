@@ -245,3 +245,40 @@ Deno.test("repoPath() strips the repository root and a leading ./", () => {
   assert.equal(repoPath("./cli.ts"), "cli.ts");
   assert.equal(repoPath("stack/rng.ts"), "stack/rng.ts");
 });
+
+// ---- socket-layering --------------------------------------------------------
+
+Deno.test("socket-layering: adapters import no plugin, plugins import no adapter", () => {
+  const fromAdapter = [
+    'import { connect } from "../protocols/tcp/socket.ts";',
+    'import type { X } from "../protocols/udp/socket.ts";',
+    'export * from "../protocols/tcp/mod.ts";',
+  ];
+  for (const src of fromAdapter) {
+    assert.deepEqual(lint("stack/sockets/tcp.ts", src), ["socket-layering@1"], src);
+  }
+  const fromPlugin = [
+    'import { connectTcp } from "../../sockets/tcp.ts";',
+    'import type { TcpConn } from "../../sockets/types.ts";',
+  ];
+  for (const src of fromPlugin) {
+    assert.deepEqual(lint("stack/protocols/tcp/socket.ts", src), ["socket-layering@1"], src);
+  }
+});
+
+Deno.test("socket-layering allows the contracts, the core and tests", () => {
+  const src = [
+    'import type { StreamService } from "../stream.ts";',
+    'import type { UdpService } from "../services.ts";',
+    'import { IpAddress } from "../wire/ip_address.ts";',
+  ].join("\n");
+  assert.deepEqual(lint("stack/sockets/tcp.ts", src), []);
+  assert.deepEqual(
+    lint("stack/protocols/tcp/socket.ts", 'import type { StreamSocket } from "../../stream.ts";'),
+    [],
+  );
+  assert.deepEqual(
+    lint("stack/sockets/tcp_test.ts", 'import { tcpPlugin } from "../protocols/tcp/mod.ts";'),
+    [],
+  );
+});

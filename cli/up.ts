@@ -45,7 +45,7 @@ import { createStack, type Stack } from "../mod.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
 import type { LogLevel } from "../stack/log.ts";
-import type { TcpSocketsService } from "../stack/net_api.ts";
+import type { StreamService } from "../stack/stream.ts";
 import {
   formatIpv4Address,
   formatMac,
@@ -778,6 +778,6 @@ async function stop(
 
 /** Resets every TCP connection of `stack` (and closes its listeners); returns how many. */
 function abortConnections(stack: Stack): number {
-  const tcp = stack.service<TcpSocketsService>("tcp.sockets");
+  const tcp = stack.service<StreamService>("tcp.sockets");
   return tcp?.abortAll?.() ?? 0;
 }

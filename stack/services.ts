@@ -629,16 +629,17 @@ export interface UdpService {
 }
 
 /**
- * `tcp.sockets`: TCP connections and listeners for the `Stack` API
- * (`connect`, `listen`, `sockets`). The contract and the Deno-shaped
- * `TcpConn`/`TcpListener` types live in `net_api.ts`.
+ * `tcp.sockets`: the stream-socket contract (synchronous) lives in
+ * `stream.ts`; the Deno-shaped `TcpConn`/`TcpListener` in `sockets/`.
  */
 export type {
-  NetAddr,
-  TcpConn,
-  TcpConnectOptions,
-  TcpListener,
-  TcpListenOptions,
+  StreamConnectOptions,
+  StreamError,
+  StreamEvents,
+  StreamListener,
+  StreamListenerEvents,
+  StreamListenOptions,
+  StreamService,
+  StreamSocket,
   TcpSocketInfo,
-  TcpSocketsService,
-} from "./net_api.ts";
+} from "./stream.ts";

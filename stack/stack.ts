@@ -9,7 +9,16 @@
 import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import { formatCounters } from "./counters.ts";
 import { formatGraph } from "./describe.ts";
-import { DatagramConn, type ListenDatagramOptions } from "./datagram.ts";
+import {
+  connectTcp,
+  DatagramConn,
+  type ListenDatagramOptions,
+  listenTcp,
+  type TcpConn,
+  type TcpConnectOptions,
+  type TcpListener,
+  type TcpListenOptions,
+} from "./sockets/mod.ts";
 import type {
   ArpService,
   IcmpEchoService,
@@ -22,14 +31,7 @@ import type {
   ProbeResult,
 } from "./services.ts";
 import { Ipv4SendFlags } from "./services.ts";
-import type {
-  TcpConn,
-  TcpConnectOptions,
-  TcpListener,
-  TcpListenOptions,
-  TcpSocketInfo,
-  TcpSocketsService,
-} from "./net_api.ts";
+import type { StreamService, TcpSocketInfo } from "./stream.ts";
 import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
 import { checkInteger, checkProbeOptions } from "./validate.ts";
 
@@ -229,7 +231,7 @@ export class Stack extends Dispatcher {
    */
   connect(options: TcpConnectOptions): Promise<TcpConn> {
     try {
-      return this.#need<TcpSocketsService>("tcp.sockets", "connect").connect(options);
+      return connectTcp(this.#need<StreamService>("tcp.sockets", "connect"), options);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -254,7 +256,7 @@ export class Stack extends Dispatcher {
    * ```
    */
   listen(options: TcpListenOptions): TcpListener {
-    return this.#need<TcpSocketsService>("tcp.sockets", "listen").listen(options);
+    return listenTcp(this.#need<StreamService>("tcp.sockets", "listen"), options);
   }
 
   /**
@@ -272,7 +274,7 @@ export class Stack extends Dispatcher {
    * ```
    */
   sockets(): TcpSocketInfo[] {
-    return this.#need<TcpSocketsService>("tcp.sockets", "list sockets").sockets();
+    return this.#need<StreamService>("tcp.sockets", "list sockets").sockets();
   }
 
   /** Adds a route: `addRoute("0.0.0.0/0", { gateway: "10.0.0.1" })`. */

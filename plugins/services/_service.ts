@@ -13,14 +13,15 @@ import {
   type Counter,
   DatagramConn,
   IpAddress,
+  listenTcp,
   type OptionSpec,
   type PluginContext,
   type ProtocolManifest,
   type Requirement,
   type StackEvent,
+  type StreamService,
   type TcpConn,
   type TcpListener,
-  type TcpSocketsService,
   type Timer,
   type UdpService,
 } from "../../mod.ts";
@@ -147,7 +148,7 @@ export class ServiceHost {
   readonly #timers = new Set<Timer>();
   #listener: TcpListener | null = null;
   #udp: DatagramConn | null = null;
-  #tcpService: TcpSocketsService | undefined;
+  #tcpService: StreamService | undefined;
   #udpService: UdpService | undefined;
   #closed = false;
   /** A transport whose listen failed for good (not "address not there yet"): not retried. */
@@ -183,7 +184,7 @@ export class ServiceHost {
   }
 
   /** The `tcp.sockets` service, once ready (undefined without TCP). */
-  get tcp(): TcpSocketsService | undefined {
+  get tcp(): StreamService | undefined {
     return this.#tcpService;
   }
 
@@ -204,7 +205,7 @@ export class ServiceHost {
 
   /** Call from the plugin's `ready()`: resolves the transports and listens. */
   ready(): void {
-    this.#tcpService = this.#ctx.optionalService<TcpSocketsService>("tcp.sockets");
+    this.#tcpService = this.#ctx.optionalService<StreamService>("tcp.sockets");
     this.#udpService = this.#ctx.optionalService<UdpService>("udp.sockets");
     const tcpOk = this.#wantTcp && this.#tcpService !== undefined;
     const udpOk = this.#wantUdp && this.#udpService !== undefined;
@@ -233,9 +234,13 @@ export class ServiceHost {
       this.#wantTcp && this.#tcpService !== undefined && this.#listener === null && !this.#tcpFailed
     ) {
       try {
-        this.#listener = this.#tcpService.listen({ hostname: this.#hostname, port: this.#port });
+        const listener = listenTcp(this.#tcpService, {
+          hostname: this.#hostname,
+          port: this.#port,
+        });
+        this.#listener = listener;
         this.#ctx.log.info(`listening on tcp ${where}`);
-        void this.#acceptLoop(this.#listener);
+        void this.#acceptLoop(listener);
       } catch (e) {
         if (!this.#notYet(e)) {
           this.#tcpFailed = true;

@@ -15,7 +15,7 @@ import { INTEROP_NEEDS, STACK_ADDRESS, withDevice } from "./_netns.ts";
 import { gated, type Requirement } from "../_require.ts";
 import { tcpSegment } from "../tcp/_tcp.ts";
 import { assertTsharkClean } from "../_tshark.ts";
-import type { TcpConn } from "../../stack/net_api.ts";
+import type { TcpConn } from "../../mod.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "curl"];
 /** Connections; each would stall with probability ½ on the old code. */

@@ -21,7 +21,7 @@ import {
   track,
   type Tracked,
 } from "../_harness.ts";
-import type { TcpConn, TcpListener } from "../../stack/net_api.ts";
+import type { TcpConn, TcpListener } from "../../stack/sockets/types.ts";
 import type { Duration } from "../../stack/clock.ts";
 import { formatIpv4Address } from "../../stack/wire/address.ts";
 

@@ -16,7 +16,7 @@ import type { RunOptions } from "../../drivers/loopback/network.ts";
 import type { Link } from "../../drivers/loopback/link.ts";
 import type { Faults } from "../../drivers/loopback/faults.ts";
 import { Capture, type Env, type PluginOptions, pluginsWith } from "../_harness.ts";
-import type { TcpConn } from "../../stack/net_api.ts";
+import type { TcpConn } from "../../stack/sockets/types.ts";
 
 /** Deterministic bytes from a seed (xorshift), produced chunk by chunk. */
 export function* source(seed: number, total: number, chunk = 65536): Generator<Uint8Array> {

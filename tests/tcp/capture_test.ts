@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ipv4Packet, makeHost, makeLink, ms, pcapRecords } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { one, parseSeg, pattern, type Seg, tcpSegment } from "./_tcp.ts";
-import type { TcpConn } from "../../stack/net_api.ts";
+import type { TcpConn } from "../../stack/sockets/types.ts";
 import { gated } from "../_require.ts";
 
 async function drain(conn: TcpConn): Promise<number> {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { activeOpen, one, pattern, Peer } from "./_tcp.ts";
-import type { TcpConn } from "../../stack/net_api.ts";
+import type { TcpConn } from "../../stack/sockets/types.ts";
 
 async function readExactly(conn: TcpConn, n: number): Promise<void> {
   const buf = new Uint8Array(65536);

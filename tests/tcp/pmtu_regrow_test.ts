@@ -10,7 +10,7 @@ import { ms } from "../_harness.ts";
 import { makePath } from "./_transfer.ts";
 import { pattern } from "./_tcp.ts";
 import type { Ipv4RoutesService } from "../../stack/services.ts";
-import type { TcpConn } from "../../stack/net_api.ts";
+import type { TcpConn } from "../../stack/sockets/types.ts";
 
 const EXPIRY = ms(30_000);
 const TS = 12; // timestamps option, in every segment

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { makeLink } from "../_harness.ts";
-import type { TcpConn } from "../../stack/net_api.ts";
+import type { TcpConn } from "../../stack/sockets/types.ts";
 
 const N = Number(Deno.env.get("TCP_SCALE_CONNS") ?? 10_000);
 const SECOND = 1_000_000;

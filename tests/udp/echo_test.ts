@@ -109,7 +109,7 @@ Deno.test("udp close() rejects a pending receive() with BadResource", async () =
       Deno.errors.BadResource,
     );
     assert.throws(() => conn.setBroadcast(true), Deno.errors.BadResource);
-    // A second close is a bad resource, as for a TcpConn and Deno's DatagramConn.
+    // Closing twice is BadResource, as Deno's DatagramConn and TcpConn.close() do.
     assert.throws(() => conn.close(), Deno.errors.BadResource);
   });
 });

@@ -126,7 +126,7 @@ function errTest(
           const conn = h.stack.listenDatagram({ transport: "udp", port: 5000 });
           conn.connect({ hostname: "10.0.0.9", port: 53 });
           await body(h, conn);
-          conn[Symbol.dispose](); // the body may have closed it
+          conn[Symbol.dispose](); // quiet when the body closed it
         } catch (e) {
           h.stack.close();
           h.net.close();

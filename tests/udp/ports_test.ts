@@ -58,7 +58,7 @@ Deno.test("udp ephemeral ports exhausted → AddrInUse, and closing frees one", 
   conns[3]!.close();
   const again = stack.listenDatagram({ transport: "udp" });
   assert.equal(again.addr.port, freed);
-  for (const c of [...conns, again]) if (c !== conns[3]) c.close();
+  for (const c of [...conns, again]) c[Symbol.dispose](); // conns[3] is closed already
   stack.close();
 });
 

@@ -61,7 +61,7 @@ function withHost(
     try {
       const conn = h.stack.listenDatagram({ transport: "udp", port: 9, ...options });
       await body(h, conn);
-      conn[Symbol.dispose](); // the body may have closed it
+      conn[Symbol.dispose](); // quiet when the body closed it
     } catch (e) {
       h.close();
       throw e;

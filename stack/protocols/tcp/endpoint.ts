@@ -9,6 +9,7 @@
  * @module
  */
 import type { RouteService } from "../../services.ts";
+import type { StreamError, StreamEvents } from "../../stream.ts";
 import { formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
 import type { Instant } from "../../clock.ts";
 import type { Timer } from "../../timers.ts";
@@ -47,17 +48,8 @@ const BUFFER_TRIM_DELAY = 1_000_000;
 /** Most SACKed ranges the sender's scoreboard keeps. */
 const SACK_RANGES = 32;
 
-/** What a connection tells its socket object (the API side). */
-export interface EndpointUser {
-  /** The handshake completed. */
-  onEstablished(): void;
-  /** Data, end of stream or an error can be read. */
-  onReadable(): void;
-  /** Send-buffer space was freed (or the connection failed). */
-  onWritable(): void;
-  /** The connection is gone: `error` if it failed, null if it closed normally. */
-  onClosed(error: Error | null): void;
-}
+/** What a connection tells its socket's user: the `tcp.sockets` contract's events. */
+export type EndpointUser = StreamEvents;
 
 /** One TCP connection. Fields are public to the plugin's modules, not exported from it. */
 export class TcpEndpoint {
@@ -240,7 +232,9 @@ export class TcpEndpoint {
   /** The listener that opened it, until accepted. */
   listener: ListenSocket | null = null;
   /** Why the connection failed, once it has. */
-  error: Error | null = null;
+  error: StreamError | null = null;
+  /** Words for {@linkcode error} (`Connect timed out (last ICMP error: …)`), or "". */
+  errorText = "";
   /** Last soft error (ICMP), reported if the connection later times out. */
   softError = "";
   /** Congestion control name (for `ss`). */
@@ -438,10 +432,10 @@ export class TcpEndpoint {
   }
 
   /** ABORT (RFC 9293 §3.10.5): RST if synchronized, then gone. `error` goes to the user. */
-  abort(error: Error | null): void {
+  abort(error: StreamError | null, text = ""): void {
     if (this.state === CLOSED) return;
     if (this.state !== SYN_SENT) sendReset(this);
-    this.destroy(error);
+    this.destroy(error, text);
   }
 
   /**
@@ -493,8 +487,8 @@ export class TcpEndpoint {
     this.armCloseTimer(this.core.cfg.timeWait);
   }
 
-  /** Removes the connection: out of the table, timer off, user told. */
-  destroy(error: Error | null): void {
+  /** Removes the connection: out of the table, timer off, user told (`text`: words for `error`). */
+  destroy(error: StreamError | null, text = ""): void {
     if (this.state === CLOSED) return;
     const wasSynRcvd = this.state === SYN_RECEIVED;
     this.setState(CLOSED);
@@ -513,7 +507,10 @@ export class TcpEndpoint {
       this.listener.childGone(this, wasSynRcvd);
       this.listener = null;
     }
-    if (error !== null && this.error === null) this.error = error;
+    if (error !== null && this.error === null) {
+      this.error = error;
+      this.errorText = text;
+    }
     const user = this.user;
     if (user !== null) {
       user.onClosed(error);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TcpSocketInfo } from "../../net_api.ts";
+import type { TcpSocketInfo } from "../../stream.ts";
 import { formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
 import type { TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";

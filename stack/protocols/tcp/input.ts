@@ -185,7 +185,7 @@ function establish(ep: TcpEndpoint, seg: Segment): Verdict {
   if (ep.sndWnd > ep.maxSndWnd) ep.maxSndWnd = ep.sndWnd;
   ep.quickAcks = ep.core.cfg.quickAcks;
   ep.retries = 0;
-  if (ls === null) ep.user?.onEstablished();
+  if (ls === null) ep.user?.onConnected();
   return CONSUMED;
 }
 
@@ -196,7 +196,7 @@ function onReset(ep: TcpEndpoint): Verdict {
       if (ep.passive) ep.destroy(null);
       else {
         core.c.attempt_fails.value++;
-        ep.destroy(new Deno.errors.ConnectionRefused("Connection refused"));
+        ep.destroy("connection_refused", "Connection refused");
       }
       return CONSUMED;
     case ESTABLISHED:
@@ -204,7 +204,7 @@ function onReset(ep: TcpEndpoint): Verdict {
     case FIN_WAIT_2:
     case CLOSE_WAIT:
       core.c.estab_resets.value++;
-      ep.destroy(new Deno.errors.ConnectionReset("Connection reset by peer"));
+      ep.destroy("connection_reset", "Connection reset by peer");
       return CONSUMED;
     case TIME_WAIT:
       // RFC 1337: ignore RST in TIME-WAIT (no assassination).
@@ -230,7 +230,7 @@ function synSent(ep: TcpEndpoint, seg: Segment): Verdict {
   if ((flags & TCP_RST) !== 0) {
     if (!ackOk) return "rst_ignored";
     core.c.attempt_fails.value++;
-    ep.destroy(new Deno.errors.ConnectionRefused("Connection refused"));
+    ep.destroy("connection_refused", "Connection refused");
     return CONSUMED;
   }
   if ((flags & TCP_SYN) === 0) return "no_syn";
@@ -264,7 +264,7 @@ function synSent(ep: TcpEndpoint, seg: Segment): Verdict {
   ep.setState(ep.finQueued ? FIN_WAIT_1 : ESTABLISHED);
   ep.quickAcks = core.cfg.quickAcks;
   ep.ackNow = true;
-  ep.user?.onEstablished();
+  ep.user?.onConnected();
   if (seg.dataLen > 0 || (flags & TCP_FIN) !== 0) {
     // Data or FIN on the SYN-ACK: continue at step six (RFC 9293).
     if (acceptSegment(ep, seg) && canReceive(ep.state)) receiveData(ep, seg);

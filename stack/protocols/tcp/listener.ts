@@ -10,6 +10,7 @@
  */
 import { CONSUMED, type Verdict } from "../../manifest.ts";
 import { RouteSendFlags } from "../../services.ts";
+import type { StreamListenerEvents } from "../../stream.ts";
 import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
@@ -32,11 +33,8 @@ import {
   TS_OPT_MASK,
 } from "./syncookie.ts";
 
-/** What a listener tells its socket object. */
-export interface ListenerUser {
-  /** A connection is waiting in the accept queue. */
-  onAcceptable(): void;
-}
+/** What a listener tells its socket object: the `tcp.sockets` contract's listener events. */
+export type ListenerUser = StreamListenerEvents;
 
 /** A listening socket. */
 export class ListenSocket {

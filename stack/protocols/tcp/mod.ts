@@ -36,7 +36,8 @@
  * ACK covers (Linux `tcp_slow_start`, not RFC 3465's L = 2·SMSS).
  *
  * - **Binds:** `ip.protocol` 6; `ip.error` 6 (optional: ICMP errors).
- * - **Provides:** `tcp.sockets` ({@linkcode TcpSocketsService} in `stack/net_api.ts`).
+ * - **Provides:** `tcp.sockets` (the synchronous `StreamService` of `stack/stream.ts`; the Deno-shaped
+ *   `TcpConn`/`TcpListener` wrap it in `stack/sockets/`).
  * - **Requires:** `ipv4.route`; `ipv6.route` (optional). TCP is
  *   version-neutral: connections keyed by `IpKey`, the pseudo-header from
  *   one shared function, MSS from the route's MTU and header length, ICMP

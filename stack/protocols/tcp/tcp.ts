@@ -13,7 +13,7 @@ import {
   type RxContext,
   type Verdict,
 } from "../../manifest.ts";
-import type { TcpSocketsService } from "../../net_api.ts";
+import type { StreamService } from "../../stream.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { type RouteService, routeServiceName } from "../../services.ts";
 import { sumBytes } from "../../wire/checksum.ts";
@@ -31,7 +31,6 @@ import { TCP_OPT_NOP_NOP_TIMESTAMP as NOP_NOP_TIMESTAMP } from "../../wire/tcp_o
 import { packetPseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind, transportErrorName } from "../../ip/transport_error.ts";
 import { resolveConfig, TCP_OPTIONS } from "./config.ts";
-import { connect, listen } from "./conn.ts";
 import { IP_PROTOCOL_TCP, TCP_COUNTERS, TCP_HEADER_LEN, TcpCore } from "./core.ts";
 import { listSockets } from "./info.ts";
 import { mayReopen, segmentArrives } from "./input.ts";
@@ -41,6 +40,7 @@ import { output } from "./output.ts";
 import { flushAcks } from "./rcv.ts";
 import { seqLe, seqLt } from "./seq.ts";
 import { SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./state.ts";
+import { connect, listen } from "./socket.ts";
 import { watchPathMtu } from "./timers.ts";
 
 /** The TCP plugin. */
@@ -168,9 +168,8 @@ export const tcpPlugin: ProtocolPlugin = {
           if (ep.state === SYN_SENT || ep.state === SYN_RECEIVED) {
             c.attempt_fails.value++;
             ep.destroy(
-              new Deno.errors.ConnectionRefused(
-                `Connection refused (ICMP ${transportErrorName(kind)})`,
-              ),
+              "connection_refused",
+              `Connection refused (ICMP ${transportErrorName(kind)})`,
             );
             return CONSUMED;
           }
@@ -189,20 +188,26 @@ export const tcpPlugin: ProtocolPlugin = {
       }
     }
 
-    const service: TcpSocketsService = {
+    /** Closes every listener for the stack, telling each user (its pending accepts end). */
+    function closeListeners(): void {
+      for (const l of [...core.listeners]) {
+        const user = l.user;
+        l.close();
+        user?.onClosed();
+      }
+    }
+
+    const service: StreamService = {
       connect: (options) => connect(core, options),
       listen: (options) => listen(core, options),
       sockets: () => listSockets(core),
       abortAll() {
-        for (const l of [...core.listeners]) l.close();
-        const aborted = new Deno.errors.Interrupted(
-          "The connection was reset: the stack is stopping",
-        );
+        closeListeners();
         let n = 0;
         for (const ep of [...core.conns]) {
           if (ep.state === TIME_WAIT) ep.destroy(null); // nothing left to tell the peer
           else {
-            ep.abort(aborted);
+            ep.abort("interrupted", "The connection was reset: the stack is stopping");
             n++;
           }
         }
@@ -219,9 +224,8 @@ export const tcpPlugin: ProtocolPlugin = {
         core.net6 = ctx.optionalService<RouteService>(routeServiceName(6));
       },
       teardown() {
-        for (const l of [...core.listeners]) l.close();
-        const closed = new Deno.errors.Interrupted("The stack was closed");
-        for (const ep of [...core.conns]) ep.destroy(closed);
+        closeListeners();
+        for (const ep of [...core.conns]) ep.destroy("interrupted", "The stack was closed");
       },
     };
   },

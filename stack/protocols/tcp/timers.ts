@@ -74,10 +74,10 @@ export function rttSample(ep: TcpEndpoint, r: number): void {
   ep.rto = Math.round(rto);
 }
 
-/** The error a connection that gave up reports (with the last ICMP soft error, if any). */
-export function timedOut(ep: TcpEndpoint, what: string): Error {
+/** Gives up on a connection: `timed_out`, in words with the last ICMP soft error, if any. */
+function timeOut(ep: TcpEndpoint, what: string): void {
   const soft = ep.softError === "" ? "" : ` (last ICMP error: ${ep.softError})`;
-  return new Deno.errors.TimedOut(`${what} timed out${soft}`);
+  ep.destroy("timed_out", `${what} timed out${soft}`);
 }
 
 /** The timer callback: runs every due deadline, then re-arms. */
@@ -170,7 +170,7 @@ function onCloseTimer(ep: TcpEndpoint): void {
       return;
     case SYN_SENT:
       ep.core.c.attempt_fails.value++;
-      ep.destroy(timedOut(ep, "Connect"));
+      timeOut(ep, "Connect");
       return;
     default:
       return;
@@ -184,7 +184,7 @@ function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
     case SYN_SENT:
       if (ep.retries >= cfg.synRetries) {
         core.c.attempt_fails.value++;
-        ep.destroy(timedOut(ep, "Connect"));
+        timeOut(ep, "Connect");
         return;
       }
       ep.retries++;
@@ -196,7 +196,8 @@ function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
       return;
     case SYN_RECEIVED:
       if (ep.retries >= cfg.synAckRetries) {
-        ep.destroy(ep.passive ? null : timedOut(ep, "Connect"));
+        if (ep.passive) ep.destroy(null);
+        else timeOut(ep, "Connect");
         return;
       }
       ep.retries++;
@@ -222,7 +223,7 @@ function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
     // forever while the peer answers; give up only after maxRetries
     // unanswered probes (any ACK resets the count).
     if (ep.probesOut > cfg.maxRetries) {
-      ep.destroy(timedOut(ep, "Connection"));
+      timeOut(ep, "Connection");
       return;
     }
     ep.probesOut++;
@@ -242,7 +243,7 @@ function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
   ep.retries++;
   core.c.timeouts.value++;
   if (ep.retries > cfg.maxRetries) {
-    ep.destroy(timedOut(ep, "Connection"));
+    timeOut(ep, "Connection");
     return;
   }
   // RFC 5681 §3.1: ssthresh is set on the first timeout of a segment and
@@ -279,7 +280,7 @@ function onKeepalive(ep: TcpEndpoint, now: Instant): void {
     return;
   }
   if (ep.kaProbes >= cfg.keepaliveProbes) {
-    ep.destroy(timedOut(ep, "Connection"));
+    timeOut(ep, "Connection");
     return;
   }
   ep.kaProbes++;

@@ -13,18 +13,28 @@
  * `broadcast: true`, like Linux's EACCES), `NotConnected`, `Busy` (too many
  * sockets or pending receives). Deno has no "message too long": a datagram
  * over 65507 bytes, or one IPv4 refuses to fragment, rejects with a
- * `RangeError`.
+ * `RangeError`. Argument mistakes get the classes of the one error policy
+ * (`errors.ts`), the same as `TcpConn`'s.
  *
  * @module
  */
-import type { UdpError, UdpService, UdpSocket } from "./services.ts";
-import type { IpAddress } from "./wire/ip_address.ts";
-import { checkSocketPort as checkPort, parseSocketHost as parseHost } from "./socket_address.ts";
+import type { UdpService, UdpSocket } from "../services.ts";
+import type { IpAddress } from "../wire/ip_address.ts";
+import { netAddr } from "./address.ts";
+import {
+  bufferError,
+  checkHostname,
+  checkInteger,
+  checkPort,
+  checkTransport,
+  closedError,
+  MAX_WAITING_CALLS,
+  socketErrorToException,
+  tooManyWaiting,
+} from "./errors.ts";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
 const MAX_PAYLOAD = 65507;
-/** Most receive() calls waiting at once on one connection. */
-const MAX_WAITERS = 4096;
 
 /**
  * Options of `Stack.listenDatagram` (a superset of Deno's `UdpListenOptions`).
@@ -83,81 +93,6 @@ export interface DatagramAddr {
   readonly transport?: string;
 }
 
-/**
- * The error for a `udp.sockets` failure code, with `action` ("Cannot send
- * to 10.0.0.2:7") as the start of the message.
- *
- * @param code The code the service returned.
- * @param action What was attempted, e.g. `Cannot send to 10.0.0.2:7`.
- * @returns An error to throw or reject with.
- *
- * @example
- * ```ts
- * import { udpErrorToException } from "./datagram.ts";
- * import assert from "node:assert/strict";
- * const e = udpErrorToException("connection_refused", "Cannot receive");
- * assert.ok(e instanceof Deno.errors.ConnectionRefused);
- * assert.equal(e.message, "Cannot receive: connection refused (ICMP port unreachable)");
- * ```
- */
-export function udpErrorToException(code: UdpError, action: string): Error {
-  switch (code) {
-    case "closed":
-      return new Deno.errors.BadResource(`${action}: the datagram socket is closed`);
-    case "addr_in_use":
-      return new Deno.errors.AddrInUse(`${action}: address in use`);
-    case "addr_not_available":
-      return new Deno.errors.AddrNotAvailable(`${action}: address not available on this host`);
-    case "too_many_sockets":
-      return new Deno.errors.Busy(`${action}: too many UDP sockets open`);
-    case "no_route":
-      return new Deno.errors.NetworkUnreachable(`${action}: no route to the network`);
-    case "network_unreachable":
-      return new Deno.errors.NetworkUnreachable(`${action}: network unreachable (ICMP)`);
-    case "host_unreachable":
-      return new Deno.errors.NetworkUnreachable(`${action}: host unreachable (ICMP)`);
-    case "connection_refused":
-      return new Deno.errors.ConnectionRefused(
-        `${action}: connection refused (ICMP port unreachable)`,
-      );
-    case "protocol_error":
-      return new Deno.errors.InvalidData(`${action}: protocol error (ICMP parameter problem)`);
-    case "broadcast_not_enabled":
-      return new Deno.errors.PermissionDenied(
-        `${action}: broadcast is not enabled on this socket (use broadcast: true or setBroadcast(true))`,
-      );
-    case "message_too_long":
-      return new RangeError(
-        `${action}: message too long for the path (IPv4 would not fragment it)`,
-      );
-    case "not_connected":
-      return new Deno.errors.NotConnected(
-        `${action}: no address given and the socket is not connected`,
-      );
-    case "invalid_port":
-      return new RangeError(`${action}: port must be an integer in 1..65535`);
-    case "invalid_destination":
-      return new TypeError(
-        `${action}: not a destination (the unspecified address, or another IP version than the socket's)`,
-      );
-    case "family_not_supported":
-      return new Deno.errors.NetworkUnreachable(
-        `${action}: no network layer for this IP version is loaded`,
-      );
-    case "filtered":
-      return new Deno.errors.PermissionDenied(`${action}: dropped by a filter`);
-    default:
-      return new Error(`${action}: ${code.replaceAll("_", " ")}`);
-  }
-}
-
-function checkTtl(ttl: unknown, action: string): number {
-  if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 1 || ttl > 255) {
-    throw new RangeError(`${action}: TTL ${ttl} is not an integer in 1..255`);
-  }
-  return ttl;
-}
-
 interface Waiter {
   readonly into: Uint8Array | undefined;
   readonly resolve: (v: [Uint8Array, Deno.NetAddr]) => void;
@@ -174,7 +109,7 @@ interface Waiter {
  *
  * @example Echo between two hosts on the virtual network
  * ```ts
- * import { createStack, VirtualNetwork } from "../mod.ts";
+ * import { createStack, VirtualNetwork } from "../../mod.ts";
  * import assert from "node:assert/strict";
  *
  * const net = new VirtualNetwork({ seed: 1 });
@@ -208,7 +143,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   readonly #sock: UdpSocket;
   readonly #waiters: Waiter[] = [];
   #closed = false;
-  #userClosed = false; // close() was called (a second call throws)
+  /** The user called `close()` (`#closed` is also set when the stack closes the socket). */
+  #released = false;
   #lastAddress: IpAddress | null = null;
   #lastHostname = "";
 
@@ -227,9 +163,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import { DatagramConn } from "./datagram.ts";
-   * import type { UdpService } from "./services.ts";
+   * import type { UdpService } from "../services.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const conn = DatagramConn.open(stack.service<UdpService>("udp.sockets")!, { transport: "udp", port: 9 });
@@ -239,19 +175,15 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   static open(service: UdpService, options: ListenDatagramOptions): DatagramConn {
-    if (options.transport !== "udp") {
-      throw new TypeError(`Cannot listen: transport "${options.transport}" is not "udp"`);
-    }
+    checkTransport(options.transport, "udp", "Cannot listen", true);
     const hostname = options.hostname ?? "0.0.0.0";
     const port = checkPort(options.port ?? 0, "Cannot listen", true);
     const action = `Cannot listen on ${hostname}:${port}`;
-    const address = parseHost(hostname, action);
-    if (options.ttl !== undefined) checkTtl(options.ttl, action);
+    const address = checkHostname(hostname, action);
+    if (options.ttl !== undefined) checkInteger(options.ttl, "TTL", action, 1, 255);
     for (const k of ["receiveQueueLimit", "receiveQueueBytes"] as const) {
       const v = options[k];
-      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) {
-        throw new RangeError(`${action}: ${k} ${v} is not a positive integer`);
-      }
+      if (v !== undefined) checkInteger(v, k, action, 1, Number.MAX_SAFE_INTEGER);
     }
     const sock = service.open({
       address,
@@ -266,7 +198,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
         ? { receiveQueueBytes: options.receiveQueueBytes }
         : {}),
     });
-    if (typeof sock === "string") throw udpErrorToException(sock, action);
+    if (typeof sock === "string") throw socketErrorToException(sock, action);
     return new DatagramConn(sock);
   }
 
@@ -278,9 +210,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import { DatagramConn } from "./datagram.ts";
-   * import type { UdpService } from "./services.ts";
+   * import type { UdpService } from "../services.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const sock = stack.service<UdpService>("udp.sockets")!.open({ port: 10 });
@@ -303,7 +235,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const conn = stack.listenDatagram({ transport: "udp", port: 53 });
@@ -313,11 +245,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   get addr(): Deno.NetAddr {
-    return {
-      transport: "udp",
-      hostname: this.#sock.localAddress.toString(),
-      port: this.#sock.localPort,
-    };
+    return netAddr("udp", this.#sock.localAddress, this.#sock.localPort);
   }
 
   /**
@@ -325,7 +253,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const conn = stack.listenDatagram({ transport: "udp" });
@@ -336,12 +264,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   get remoteAddr(): Deno.NetAddr | null {
     const remote = this.#sock.remoteAddress;
-    if (remote === null) return null;
-    return {
-      transport: "udp",
-      hostname: remote.toString(),
-      port: this.#sock.remotePort,
-    };
+    return remote === null ? null : netAddr("udp", remote, this.#sock.remotePort);
   }
 
   /**
@@ -349,7 +272,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const conn = stack.listenDatagram({ transport: "udp" });
@@ -378,7 +301,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const conn = stack.listenDatagram({ transport: "udp" });
@@ -389,20 +312,18 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   receive(p?: Uint8Array): Promise<[Uint8Array, Deno.NetAddr]> {
     if (p !== undefined && !(p instanceof Uint8Array)) {
-      return Promise.reject(new TypeError("Cannot receive: the buffer is not a Uint8Array"));
+      return Promise.reject(bufferError(p, "Cannot receive"));
     }
     if (this.#closed || this.#sock.closed) {
-      return Promise.reject(udpErrorToException("closed", "Cannot receive"));
+      return Promise.reject(closedError("Cannot receive"));
     }
     if (this.#waiters.length === 0) {
       const err = this.#sock.takeError();
-      if (err !== undefined) return Promise.reject(udpErrorToException(err, "Cannot receive"));
+      if (err !== undefined) return Promise.reject(socketErrorToException(err, "Cannot receive"));
       if (this.#sock.queued > 0) return Promise.resolve(this.#take(p));
     }
-    if (this.#waiters.length >= MAX_WAITERS) {
-      return Promise.reject(
-        new Deno.errors.Busy(`Cannot receive: ${MAX_WAITERS} receive() calls already wait`),
-      );
+    if (this.#waiters.length >= MAX_WAITING_CALLS) {
+      return Promise.reject(tooManyWaiting("Cannot receive"));
     }
     return new Promise((resolve, reject) => {
       this.#waiters.push({ into: p, resolve, reject });
@@ -433,7 +354,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     while (this.#waiters.length > 0) {
       const err = sock.takeError();
       if (err !== undefined) {
-        this.#waiters.shift()!.reject(udpErrorToException(err, "Cannot receive"));
+        this.#waiters.shift()!.reject(socketErrorToException(err, "Cannot receive"));
         continue;
       }
       if (sock.queued === 0) return;
@@ -444,7 +365,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
 
   #rejectAll(): void {
     for (const w of this.#waiters.splice(0)) {
-      w.reject(udpErrorToException("closed", "Cannot receive"));
+      w.reject(closedError("Cannot receive"));
     }
   }
 
@@ -464,7 +385,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * stack.addInterface({ driver: { linkType: 101, mtu: 1500, attach() {}, transmit(p) { p.release(); }, close() {} }, addresses: ["10.0.0.1/24"] });
@@ -477,6 +398,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   send(p: Uint8Array, addr?: DatagramAddr): Promise<number> {
+    if (!(p instanceof Uint8Array)) return Promise.reject(bufferError(p, "Cannot send"));
     try {
       return Promise.resolve(this.#send(p, addr));
     } catch (e) {
@@ -487,8 +409,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   #send(p: Uint8Array, addr: DatagramAddr | undefined): number {
     const to = addr === undefined ? "the connected peer" : `${addr.hostname}:${addr.port}`;
     const action = `Cannot send to ${to}`;
-    if (!(p instanceof Uint8Array)) throw new TypeError(`${action}: the data is not a Uint8Array`);
-    if (this.#closed) throw udpErrorToException("closed", action);
+    if (this.#closed) throw closedError(action);
     if (p.length > MAX_PAYLOAD) {
       throw new RangeError(
         `${action}: ${p.length} bytes is more than a UDP datagram over IPv4 carries (65507)`,
@@ -497,12 +418,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     let address: IpAddress | null = null;
     let port = 0;
     if (addr !== undefined) {
-      address = parseHost(addr.hostname, action);
+      address = checkHostname(addr.hostname, action);
       port = checkPort(addr.port, action, false);
-      if (address.isUnspecified()) throw udpErrorToException("invalid_destination", action);
+      if (address.isUnspecified()) throw socketErrorToException("invalid_destination", action);
     }
     const err = this.#sock.send(p, address, port);
-    if (err !== undefined) throw udpErrorToException(err, action);
+    if (err !== undefined) throw socketErrorToException(err, action);
     return p.length;
   }
 
@@ -519,7 +440,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * stack.addInterface({ driver: { linkType: 101, mtu: 1500, attach() {}, transmit(p) { p.release(); }, close() {} }, addresses: ["10.0.0.1/24"] });
@@ -534,11 +455,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   connect(addr: DatagramAddr): void {
     const action = `Cannot connect to ${addr.hostname}:${addr.port}`;
-    if (this.#closed) throw udpErrorToException("closed", action);
-    const address = parseHost(addr.hostname, action);
+    if (this.#closed) throw closedError(action);
+    const address = checkHostname(addr.hostname, action);
     const port = checkPort(addr.port, action, false);
     const err = this.#sock.connect(address, port);
-    if (err !== undefined) throw udpErrorToException(err, action);
+    if (err !== undefined) throw socketErrorToException(err, action);
   }
 
   /**
@@ -549,7 +470,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * stack.addInterface({ driver: { linkType: 101, mtu: 1500, attach() {}, transmit(p) { p.release(); }, close() {} }, addresses: ["10.0.0.1/24"] });
@@ -561,7 +482,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   setBroadcast(on: boolean): void {
-    if (this.#closed) throw udpErrorToException("closed", "Cannot set broadcast");
+    if (this.#closed) throw closedError("Cannot set broadcast");
     this.#sock.broadcast = on;
   }
 
@@ -574,7 +495,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const conn = stack.listenDatagram({ transport: "udp" });
@@ -585,31 +506,32 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   setTTL(ttl: number): void {
-    if (this.#closed) throw udpErrorToException("closed", "Cannot set TTL");
-    this.#sock.ttl = checkTtl(ttl, "Cannot set TTL");
+    if (this.#closed) throw closedError("Cannot set TTL");
+    this.#sock.ttl = checkInteger(ttl, "TTL", "Cannot set TTL", 1, 255);
   }
 
   /**
    * Closes the socket: frees the port, drops queued datagrams, and rejects
    * pending `receive()` calls with `BadResource` (which ends a `for await`
-   * loop). Closing twice is a no-op (Deno throws `BadResource`).
+   * loop). Closing it again throws `BadResource`, as Deno's does (and as
+   * `TcpConn.close()` does); a socket the stack closed may still be closed once.
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const conn = stack.listenDatagram({ transport: "udp", port: 7 });
    * conn.close();
    * stack.listenDatagram({ transport: "udp", port: 7 }).close(); // the port is free again
    * await assert.rejects(conn.send(new Uint8Array(1), { hostname: "10.0.0.1", port: 7 }), Deno.errors.BadResource);
+   * assert.throws(() => conn.close(), Deno.errors.BadResource);
    * stack.close();
    * ```
    */
   close(): void {
-    // As a TcpConn and Deno's DatagramConn: a second close is a bad resource.
-    if (this.#userClosed) throw new Deno.errors.BadResource("Cannot close: the socket is closed");
-    this.#userClosed = true;
+    if (this.#released) throw closedError("Cannot close");
+    this.#released = true;
     this.#closed = true;
     this.#sock.onReadable = null;
     this.#sock.close();
@@ -621,7 +543,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * {
@@ -633,7 +555,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   [Symbol.dispose](): void {
-    if (!this.#userClosed) this.close();
+    if (!this.#released) this.close();
   }
 
   /**
@@ -642,7 +564,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    *
    * @example
    * ```ts
-   * import { createStack } from "../mod.ts";
+   * import { createStack } from "../../mod.ts";
    * import assert from "node:assert/strict";
    * const stack = createStack({ seed: 1 });
    * const conn = stack.listenDatagram({ transport: "udp" });

@@ -2,42 +2,24 @@
  * The public shapes of stream sockets, modelled on Deno's `Deno.Conn`,
  * `Deno.Listener` and `Deno.connect`/`Deno.listen` options, so code written
  * against Deno's API runs on a virtual stack with few changes. Errors are
- * `Deno.errors.*`: `ConnectionRefused`, `ConnectionReset`, `TimedOut`,
- * `AddrInUse`, `NotConnected`, `BrokenPipe`, `BadResource` (use after
- * close), `NetworkUnreachable`.
+ * `Deno.errors.*` (see `errors.ts`): `ConnectionRefused`, `ConnectionReset`,
+ * `TimedOut`, `AddrInUse`, `NotConnected`, `BrokenPipe`, `BadResource` (use
+ * after close), `NetworkUnreachable`.
  *
- * These are types only; the TCP plugin implements them and the `Stack`
- * hands them out through the `tcp.sockets` service.
+ * Types only; `tcp.ts` implements them over the `tcp.sockets` contract
+ * (`stack/stream.ts`), and `Stack.connect`/`listen` hand them out.
  *
  * @module
  */
-
-/**
- * An address and port, shaped like `Deno.NetAddr`.
- *
- * @example
- * ```ts
- * import type { NetAddr } from "./net_api.ts";
- * import assert from "node:assert/strict";
- * const a: NetAddr = { transport: "tcp", hostname: "10.0.0.1", port: 80 };
- * assert.equal(a.port, 80);
- * ```
- */
-export interface NetAddr {
-  /** Always `"tcp"` here. */
-  readonly transport: "tcp" | "udp";
-  /** Dotted-quad address. */
-  readonly hostname: string;
-  /** Port number. */
-  readonly port: number;
-}
+import type { NetAddr } from "./address.ts";
+export type { NetAddr } from "./address.ts";
 
 /**
  * Options of `Stack.connect`, like `Deno.ConnectOptions`.
  *
  * @example
  * ```ts
- * import type { TcpConnectOptions } from "./net_api.ts";
+ * import type { TcpConnectOptions } from "./types.ts";
  * import assert from "node:assert/strict";
  * const o: TcpConnectOptions = { hostname: "10.0.0.2", port: 80 };
  * assert.equal(o.transport, undefined);
@@ -69,7 +51,7 @@ export interface TcpConnectOptions {
  *
  * @example
  * ```ts
- * import type { TcpListenOptions } from "./net_api.ts";
+ * import type { TcpListenOptions } from "./types.ts";
  * import assert from "node:assert/strict";
  * const o: TcpListenOptions = { port: 8080, backlog: 16 };
  * assert.equal(o.hostname, undefined); // all addresses
@@ -91,7 +73,7 @@ export interface TcpListenOptions {
  *
  * @example
  * ```ts
- * import type { TcpConn } from "./net_api.ts";
+ * import type { TcpConn } from "./types.ts";
  * import assert from "node:assert/strict";
  * function echo(conn: TcpConn): Promise<void> {
  *   return conn.readable.pipeTo(conn.writable);
@@ -145,7 +127,7 @@ export interface TcpConn extends Disposable {
  *
  * @example
  * ```ts
- * import type { TcpListener } from "./net_api.ts";
+ * import type { TcpListener } from "./types.ts";
  * import assert from "node:assert/strict";
  * async function serveOne(l: TcpListener): Promise<void> {
  *   const conn = await l.accept();
@@ -165,99 +147,4 @@ export interface TcpListener extends AsyncIterable<TcpConn>, Disposable {
   ref(): void;
   /** No-op. */
   unref(): void;
-}
-
-/**
- * One socket as `ss -tani` shows it.
- *
- * @example
- * ```ts
- * import type { TcpSocketInfo } from "./net_api.ts";
- * import assert from "node:assert/strict";
- * const s: Pick<TcpSocketInfo, "state" | "local"> = { state: "LISTEN", local: "0.0.0.0:80" };
- * assert.equal(s.state, "LISTEN");
- * ```
- */
-export interface TcpSocketInfo {
-  /** RFC 9293 state name: `LISTEN`, `SYN-SENT`, `ESTABLISHED`, `TIME-WAIT`, … */
-  readonly state: string;
-  /** `address:port` of our end. */
-  readonly local: string;
-  /** `address:port` of the peer (`0.0.0.0:*` for a listener). */
-  readonly remote: string;
-  /** Bytes received and not yet read (listener: connections waiting in the accept queue). */
-  readonly recvQ: number;
-  /** Bytes queued and not yet acknowledged (listener: the backlog). */
-  readonly sendQ: number;
-  /** Congestion control in use. */
-  readonly cc?: string;
-  /** Retransmission timeout, ms. */
-  readonly rto?: number;
-  /** Smoothed RTT, ms. */
-  readonly rtt?: number;
-  /** RTT variance, ms. */
-  readonly rttvar?: number;
-  /** Send MSS, bytes. */
-  readonly mss?: number;
-  /** Congestion window, segments. */
-  readonly cwnd?: number;
-  /** Slow-start threshold, segments (absent while infinite). */
-  readonly ssthresh?: number;
-  /** Window scale shifts `send,receive`. */
-  readonly wscale?: string;
-  /** Timestamps negotiated. */
-  readonly ts?: boolean;
-  /** SACK negotiated. */
-  readonly sack?: boolean;
-  /** Bytes acknowledged by the peer. */
-  readonly bytesAcked?: number;
-  /** Bytes received in order. */
-  readonly bytesReceived?: number;
-  /** Segments sent. */
-  readonly segsOut?: number;
-  /** Segments received. */
-  readonly segsIn?: number;
-  /** Segments retransmitted. */
-  readonly retrans?: number;
-  /** The peer's advertised window, bytes. */
-  readonly sndWnd?: number;
-  /** Our advertised window, bytes. */
-  readonly rcvWnd?: number;
-  /** The pending timer: `on` (retransmit), `persist`, `keepalive`, `timewait`, or `off`. */
-  readonly timer?: string;
-}
-
-/**
- * `tcp.sockets`: what the TCP plugin offers the `Stack` API.
- *
- * @example
- * ```ts
- * import type { TcpSocketsService } from "./net_api.ts";
- * import assert from "node:assert/strict";
- * const methods: (keyof TcpSocketsService)[] = ["connect", "listen", "sockets"];
- * assert.equal(methods.length, 3);
- * ```
- */
-export interface TcpSocketsService {
-  /**
-   * Opens a connection.
-   *
-   * @throws {TypeError} bad addresses or ports (synchronously).
-   */
-  connect(options: TcpConnectOptions): Promise<TcpConn>;
-  /**
-   * Listens.
-   *
-   * @throws {Deno.errors.AddrInUse} when the address and port are taken.
-   */
-  listen(options: TcpListenOptions): TcpListener;
-  /** Every socket, listeners first, like `ss -tan`. */
-  sockets(): TcpSocketInfo[];
-  /**
-   * Shutdown: closes every listener and aborts every connection (RST when
-   * synchronized, RFC 9293 §3.10.5; users see `Interrupted`). Returns how
-   * many connections were aborted. Optional: an implementation without it
-   * leaves connections to `teardown`.
-   */
-  abortAll?(): number;
 }

@@ -1,0 +1,360 @@
+/**
+ * The socket adapters' one error policy: which error class a mistake or a
+ * failure gets, the same in `TcpConn`, `TcpListener` and `DatagramConn`.
+ *
+ * Reference: what Deno 2.9.6 itself does for `Deno.connect`, `Deno.listen`
+ * and `Deno.listenDatagram` (measured), and where we differ:
+ *
+ * | mistake or failure                               | Deno                     | here                              |
+ * | ------------------------------------------------ | ------------------------ | --------------------------------- |
+ * | port an integer out of range (70000, -1, 0 where a peer's port is needed) | `RangeError`     | `RangeError`               |
+ * | port not an integer (1.5, NaN, Infinity)         | `TypeError`              | `TypeError`                       |
+ * | port not a number (`"80"`)                       | coerced                  | `TypeError` (no coercion)         |
+ * | hostname not an address (`example.com`)          | resolved (DNS)           | `TypeError` (no name resolution)  |
+ * | buffer not a `Uint8Array` (`write("hello")`)     | `TypeError`              | `TypeError`, for `read` too       |
+ * | a number option NaN or not a number (timeout, backlog, TTL, linger) | n/a   | `TypeError`                       |
+ * | a number option out of its range                 | n/a                      | `RangeError`                      |
+ * | any use after `close()`, and closing twice        | `Deno.errors.BadResource` | `Deno.errors.BadResource`        |
+ * | `[Symbol.dispose]` after `close()`               | no error                 | no error                          |
+ * | more than {@linkcode MAX_WAITING_CALLS} calls waiting on one socket | n/a    | `Deno.errors.Busy`               |
+ *
+ * Failures the transports report as codes (`StreamError`, `UdpError`) map
+ * through {@linkcode socketErrorToException}, one table for both.
+ *
+ * @module
+ */
+import type { StreamError } from "../stream.ts";
+import type { UdpError } from "../services.ts";
+import type { IpAddress } from "../wire/ip_address.ts";
+import { parseHostname } from "./address.ts";
+
+/**
+ * Most calls (`read`, `write`, `accept`, `receive`) one socket lets wait at
+ * once; one more is refused with {@linkcode tooManyWaiting}, so a caller
+ * that never awaits cannot grow a queue without bound.
+ */
+export const MAX_WAITING_CALLS = 4096;
+
+/**
+ * The error for one call too many waiting on a socket.
+ *
+ * @param action What was attempted (`Cannot read`).
+ * @returns A `Deno.errors.Busy`.
+ *
+ * @example
+ * ```ts
+ * import { tooManyWaiting } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(tooManyWaiting("Cannot read") instanceof Deno.errors.Busy);
+ * ```
+ */
+export function tooManyWaiting(action: string): Error {
+  return new Deno.errors.Busy(`${action}: ${MAX_WAITING_CALLS} calls already wait on this socket`);
+}
+
+/**
+ * The error for a transport's failure code (`tcp.sockets` or
+ * `udp.sockets`), with `action` ("Cannot send to 10.0.0.2:7") as the
+ * start of the message, or `text` (the transport's own words) when given.
+ *
+ * @param code The code the service returned.
+ * @param action What was attempted, e.g. `Cannot send to 10.0.0.2:7`.
+ * @param text The transport's words for the failure, used as the message when not empty.
+ * @returns An error to throw or reject with.
+ *
+ * @example
+ * ```ts
+ * import { socketErrorToException } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const e = socketErrorToException("connection_refused", "Cannot receive");
+ * assert.ok(e instanceof Deno.errors.ConnectionRefused);
+ * assert.equal(e.message, "Cannot receive: connection refused (ICMP port unreachable)");
+ * assert.ok(socketErrorToException("addr_in_use", "Cannot listen") instanceof Deno.errors.AddrInUse);
+ * ```
+ */
+export function socketErrorToException(
+  code: StreamError | UdpError,
+  action: string,
+  text = "",
+): Error {
+  const m = (words: string) => text !== "" ? text : `${action}: ${words}`;
+  switch (code) {
+    case "closed":
+      return new Deno.errors.BadResource(m("the socket is closed"));
+    case "addr_in_use":
+      return new Deno.errors.AddrInUse(m("address in use"));
+    case "addr_not_available":
+      return new Deno.errors.AddrNotAvailable(
+        m("address not available (not one of this host's, or no free ephemeral port)"),
+      );
+    case "too_many_sockets":
+      return new Deno.errors.Busy(m("too many sockets open"));
+    case "no_route":
+      return new Deno.errors.NetworkUnreachable(m("no route to the network"));
+    case "network_unreachable":
+      return new Deno.errors.NetworkUnreachable(m("network unreachable (ICMP)"));
+    case "host_unreachable":
+      return new Deno.errors.NetworkUnreachable(m("host unreachable (ICMP)"));
+    case "family_not_supported":
+      return new Deno.errors.NetworkUnreachable(
+        m("no network layer for this IP version is loaded"),
+      );
+    case "connection_refused":
+      return new Deno.errors.ConnectionRefused(m("connection refused (ICMP port unreachable)"));
+    case "connection_reset":
+      return new Deno.errors.ConnectionReset(m("connection reset by peer"));
+    case "timed_out":
+      return new Deno.errors.TimedOut(m("timed out"));
+    case "aborted":
+      return new Deno.errors.ConnectionAborted(m("the connection was aborted"));
+    case "interrupted":
+      return new Deno.errors.Interrupted(m("the stack is stopping"));
+    case "not_connected":
+      return new Deno.errors.NotConnected(
+        m("no address given and the socket is not connected"),
+      );
+    case "broken_pipe":
+      return new Deno.errors.BrokenPipe(m("the sending side is closed"));
+    case "protocol_error":
+      return new Deno.errors.InvalidData(m("protocol error (ICMP parameter problem)"));
+    case "broadcast_not_enabled":
+      return new Deno.errors.PermissionDenied(
+        m("broadcast is not enabled on this socket (use broadcast: true or setBroadcast(true))"),
+      );
+    case "filtered":
+      return new Deno.errors.PermissionDenied(m("dropped by a filter"));
+    case "message_too_long":
+      return new RangeError(m("message too long for the path (IPv4 would not fragment it)"));
+    case "invalid_port":
+      return new RangeError(m("port must be an integer in 1..65535"));
+    case "invalid_destination":
+      return new TypeError(
+        m("not a destination (the unspecified address, or another IP version than the socket's)"),
+      );
+    case "invalid_option":
+      return new TypeError(m("an option has a value the transport does not know"));
+    default:
+      return new Error(m(code.replaceAll("_", " ")));
+  }
+}
+
+/**
+ * The error for any use of a closed socket, closing twice included.
+ *
+ * @param action What was attempted (`Cannot read`).
+ * @returns A `Deno.errors.BadResource`.
+ *
+ * @example
+ * ```ts
+ * import { closedError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(closedError("Cannot close") instanceof Deno.errors.BadResource);
+ * ```
+ */
+export function closedError(action: string): Error {
+  return new Deno.errors.BadResource(`${action}: the socket is closed`);
+}
+
+/**
+ * The address `hostname` names.
+ *
+ * @param hostname IPv4 or IPv6 text, or `"localhost"` (127.0.0.1).
+ * @param action What was attempted, the start of the message.
+ * @returns The address.
+ * @throws {TypeError} If `hostname` is not an address (no name resolution).
+ *
+ * @example
+ * ```ts
+ * import { checkHostname } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkHostname("localhost", "Cannot listen").toString(), "127.0.0.1");
+ * assert.throws(() => checkHostname("example.com", "Cannot listen"), TypeError);
+ * ```
+ */
+export function checkHostname(hostname: unknown, action: string): IpAddress {
+  const a = parseHostname(hostname);
+  if (a === null) {
+    throw new TypeError(
+      `${action}: "${String(hostname)}" is not an IP address (no name resolution)`,
+    );
+  }
+  return a;
+}
+
+/**
+ * Checks a port.
+ *
+ * @param port The value given.
+ * @param action What was attempted, the start of the message.
+ * @param allowZero Whether 0 ("pick an ephemeral port") is allowed.
+ * @returns The port.
+ * @throws {TypeError} If `port` is not a number, or not an integer (Deno too).
+ * @throws {RangeError} If it is an integer out of `1..65535` (`0..65535` with `allowZero`).
+ *
+ * @example
+ * ```ts
+ * import { checkPort } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkPort(80, "Cannot connect", false), 80);
+ * assert.throws(() => checkPort(70000, "Cannot connect", false), RangeError);
+ * assert.throws(() => checkPort(1.5, "Cannot connect", false), TypeError);
+ * assert.throws(() => checkPort("80", "Cannot connect", false), TypeError);
+ * ```
+ */
+export function checkPort(port: unknown, action: string, allowZero: boolean): number {
+  if (typeof port !== "number" || !Number.isInteger(port)) {
+    throw new TypeError(`${action}: port ${String(port)} is not an integer`);
+  }
+  if (port < (allowZero ? 0 : 1) || port > 65535) {
+    throw new RangeError(`${action}: port ${port} is not in ${allowZero ? 0 : 1}..65535`);
+  }
+  return port;
+}
+
+/**
+ * Checks a number option: a number (not NaN) in `min..max`.
+ *
+ * @param value The value given.
+ * @param name The option's name, for the message.
+ * @param action What was attempted, the start of the message.
+ * @param min Smallest allowed.
+ * @param max Largest allowed (default: any finite number).
+ * @returns The value.
+ * @throws {TypeError} If it is not a number, or NaN.
+ * @throws {RangeError} If it is out of range, or infinite.
+ *
+ * @example
+ * ```ts
+ * import { checkNumber } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkNumber(5, "timeout", "Cannot connect", 0), 5);
+ * assert.throws(() => checkNumber(NaN, "timeout", "Cannot connect", 0), TypeError);
+ * assert.throws(() => checkNumber(-1, "timeout", "Cannot connect", 0), RangeError);
+ * ```
+ */
+export function checkNumber(
+  value: unknown,
+  name: string,
+  action: string,
+  min: number,
+  max: number = Number.MAX_VALUE,
+): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
+  }
+  if (!(value >= min && value <= max)) {
+    throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${max}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a whole-number option: an integer in `min..max`.
+ *
+ * @param value The value given.
+ * @param name The option's name, for the message.
+ * @param action What was attempted, the start of the message.
+ * @param min Smallest allowed.
+ * @param max Largest allowed.
+ * @returns The value.
+ * @throws {TypeError} If it is not a number, or not an integer (like a port).
+ * @throws {RangeError} If it is out of range.
+ *
+ * @example
+ * ```ts
+ * import { checkInteger } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkInteger(64, "TTL", "Cannot set TTL", 1, 255), 64);
+ * assert.throws(() => checkInteger(0, "TTL", "Cannot set TTL", 1, 255), RangeError);
+ * assert.throws(() => checkInteger(1.5, "TTL", "Cannot set TTL", 1, 255), TypeError);
+ * ```
+ */
+export function checkInteger(
+  value: unknown,
+  name: string,
+  action: string,
+  min: number,
+  max: number,
+): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${action}: ${name} ${String(value)} is not an integer`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${max}`);
+  }
+  return value;
+}
+
+/**
+ * Checks a buffer argument (`read(p)`, `write(p)`, `send(p)`).
+ *
+ * @param p The value given.
+ * @param action What was attempted, the start of the message.
+ * @returns `p`.
+ * @throws {TypeError} If `p` is not a `Uint8Array` (Deno: "expected typed ArrayBufferView").
+ *
+ * @example
+ * ```ts
+ * import { checkBuffer } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => checkBuffer("hello", "Cannot write"), TypeError);
+ * assert.throws(() => checkBuffer([], "Cannot read"), TypeError);
+ * ```
+ */
+export function checkBuffer(p: unknown, action: string): Uint8Array {
+  if (!(p instanceof Uint8Array)) throw bufferError(p, action);
+  return p;
+}
+
+/**
+ * The error for a buffer argument that is not a `Uint8Array`, for callers
+ * that reject rather than throw.
+ *
+ * @param p The value given.
+ * @param action What was attempted, the start of the message.
+ * @returns A `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import { bufferError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(bufferError("hello", "Cannot write") instanceof TypeError);
+ * ```
+ */
+export function bufferError(p: unknown, action: string): TypeError {
+  return new TypeError(`${action}: expected a Uint8Array, got ${describe(p)}`);
+}
+
+/**
+ * Checks `transport` against the one the call takes.
+ *
+ * @param transport The value given (`undefined` is taken as `expected` unless `required`).
+ * @param expected `"tcp"` or `"udp"`.
+ * @param action What was attempted, the start of the message.
+ * @param required Whether the option must be present (Deno's `listenDatagram` requires it).
+ * @throws {TypeError} For another transport.
+ *
+ * @example
+ * ```ts
+ * import { checkTransport } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * checkTransport(undefined, "tcp", "Cannot connect", false);
+ * assert.throws(() => checkTransport("unix", "tcp", "Cannot connect", false), TypeError);
+ * ```
+ */
+export function checkTransport(
+  transport: unknown,
+  expected: "tcp" | "udp",
+  action: string,
+  required: boolean,
+): void {
+  if (transport === expected || (transport === undefined && !required)) return;
+  throw new TypeError(`${action}: transport "${String(transport)}" is not "${expected}"`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") return (v as object).constructor?.name ?? "an object";
+  return typeof v;
+}

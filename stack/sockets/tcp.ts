@@ -1,0 +1,472 @@
+/**
+ * The Deno-shaped TCP adapter: `TcpConn` and `TcpListener` (`types.ts`)
+ * over the synchronous `tcp.sockets` contract (`stack/stream.ts`), and
+ * {@linkcode connectTcp}/{@linkcode listenTcp}, which open them. This is
+ * the only place TCP has promises: a `read()` that cannot be served from
+ * the buffer parks one resolver, which the socket's `onReadable` wakes;
+ * `write()` likewise waits for buffer space, so back-pressure reaches the
+ * writer. A read or write that can be served now costs one settled promise
+ * (the Deno API returns one) and nothing else.
+ *
+ * @module
+ */
+import type {
+  StreamEvents,
+  StreamListener,
+  StreamListenerEvents,
+  StreamService,
+  StreamSocket,
+} from "../stream.ts";
+import { type NetAddr, netAddr } from "./address.ts";
+import {
+  bufferError,
+  checkHostname,
+  checkNumber,
+  checkPort,
+  checkTransport,
+  closedError,
+  MAX_WAITING_CALLS,
+  socketErrorToException,
+  tooManyWaiting,
+} from "./errors.ts";
+import type { TcpConn, TcpConnectOptions, TcpListener, TcpListenOptions } from "./types.ts";
+
+interface Waiter<T> {
+  readonly buf: Uint8Array;
+  readonly resolve: (v: T) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** The error a failed connection reports on every later read and write. */
+function connectionError(sock: StreamSocket): Error | null {
+  const e = sock.error;
+  return e === null ? null : socketErrorToException(e, "Connection failed", sock.errorText);
+}
+
+/** A connection as the user sees it. */
+class TcpConnImpl implements TcpConn, StreamEvents {
+  readonly #sock: StreamSocket;
+  // Made on first use: most connections are never asked (saves two objects
+  // and two strings per idle connection).
+  #localAddr: NetAddr | null = null;
+  #remoteAddr: NetAddr | null = null;
+  #closed = false;
+  #writeClosed = false;
+  // Parked reads and writes; made when one has to wait, dropped once served
+  // (an idle connection holds no queue and no queue's backing store).
+  #reads: Waiter<number | null>[] | null = null;
+  #writes: Waiter<number>[] | null = null;
+  #connect: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void } | null = null;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
+
+  /** Wraps `sock` and becomes its events' receiver. */
+  constructor(sock: StreamSocket) {
+    this.#sock = sock;
+    sock.events = this;
+  }
+
+  get localAddr(): NetAddr {
+    const s = this.#sock;
+    return this.#localAddr ??= netAddr("tcp", s.localAddress, s.localPort);
+  }
+
+  get remoteAddr(): NetAddr {
+    const s = this.#sock;
+    return this.#remoteAddr ??= netAddr("tcp", s.remoteAddress, s.remotePort);
+  }
+
+  /** The promise `connectTcp()` returns. */
+  connecting(): Promise<TcpConn> {
+    return new Promise((resolve, reject) => {
+      this.#connect = { resolve, reject };
+    });
+  }
+
+  // ---- StreamEvents (called synchronously by the transport) -------------
+
+  onConnected(): void {
+    const c = this.#connect;
+    this.#connect = null;
+    c?.resolve(this);
+  }
+
+  onReadable(): void {
+    const reads = this.#reads;
+    if (reads === null) return;
+    while (reads.length > 0) {
+      const w = reads[0]!;
+      const r = this.#tryRead(w.buf);
+      if (r === undefined) return;
+      reads.shift();
+      if (r instanceof Error) w.reject(r);
+      else w.resolve(r);
+    }
+    if (this.#reads === reads) this.#reads = null;
+  }
+
+  onWritable(): void {
+    const writes = this.#writes;
+    if (writes === null) return;
+    while (writes.length > 0) {
+      const w = writes[0]!;
+      const r = this.#tryWrite(w.buf);
+      if (r === undefined) return;
+      writes.shift();
+      if (r instanceof Error) w.reject(r);
+      else w.resolve(r);
+    }
+    if (this.#writes === writes) this.#writes = null;
+  }
+
+  onClosed(): void {
+    const c = this.#connect;
+    if (c !== null) {
+      this.#connect = null;
+      c.reject(
+        connectionError(this.#sock) ??
+          socketErrorToException("aborted", "", "Connection closed while connecting"),
+      );
+    }
+    this.onReadable();
+    this.onWritable();
+  }
+
+  // ---- reading ---------------------------------------------------------
+
+  /** A read's outcome now: bytes, null (EOF), an error, or undefined (wait). */
+  #tryRead(p: Uint8Array): number | null | Error | undefined {
+    if (this.#closed) return closedError("Cannot read");
+    const sock = this.#sock;
+    if (sock.readable > 0) return sock.read(p);
+    if (sock.eof) return null;
+    if (sock.closed) return connectionError(sock);
+    return undefined;
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    if (!(p instanceof Uint8Array)) return Promise.reject(bufferError(p, "Cannot read"));
+    if (p.length === 0) {
+      return this.#closed ? Promise.reject(closedError("Cannot read")) : Promise.resolve(0);
+    }
+    if (this.#reads === null || this.#reads.length === 0) {
+      const r = this.#tryRead(p);
+      if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
+    }
+    const reads = this.#reads ??= [];
+    if (reads.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot read"));
+    return new Promise((resolve, reject) => reads.push({ buf: p, resolve, reject }));
+  }
+
+  // ---- writing ---------------------------------------------------------
+
+  #tryWrite(p: Uint8Array): number | Error | undefined {
+    if (this.#closed) return closedError("Cannot write");
+    const sock = this.#sock;
+    if (sock.canWrite && !this.#writeClosed) {
+      // The common case first (an open connection has no error).
+      const n = sock.write(p);
+      return n > 0 ? n : undefined;
+    }
+    const failed = connectionError(sock);
+    if (failed !== null) return failed;
+    if (this.#writeClosed || sock.shutDown) {
+      return socketErrorToException("broken_pipe", "Cannot write");
+    }
+    return socketErrorToException("broken_pipe", "", "Cannot write: the connection is closed");
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    if (!(p instanceof Uint8Array)) return Promise.reject(bufferError(p, "Cannot write"));
+    if (this.#writes === null || this.#writes.length === 0) {
+      if (p.length === 0 && !this.#closed) return Promise.resolve(0);
+      const r = this.#tryWrite(p);
+      if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
+    }
+    const writes = this.#writes ??= [];
+    if (writes.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot write"));
+    return new Promise((resolve, reject) => writes.push({ buf: p, resolve, reject }));
+  }
+
+  closeWrite(): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError("Cannot close for writing"));
+    if (this.#writeClosed) return Promise.resolve();
+    const sock = this.#sock;
+    if (sock.closed) {
+      return Promise.reject(
+        new Deno.errors.NotConnected("Cannot close for writing: not connected"),
+      );
+    }
+    this.#writeClosed = true;
+    sock.shutdown();
+    this.onWritable(); // pending writes fail with BrokenPipe
+    return Promise.resolve();
+  }
+
+  close(): void {
+    if (this.#closed) throw closedError("Cannot close");
+    this.#closed = true;
+    this.onReadable();
+    this.onWritable();
+    this.#sock.close();
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.#closed) this.close();
+  }
+
+  setNoDelay(noDelay = true): void {
+    if (this.#closed) throw closedError("Cannot set no-delay");
+    this.#sock.noDelay = noDelay;
+  }
+
+  setKeepAlive(keepAlive = true): void {
+    if (this.#closed) throw closedError("Cannot set keepalive");
+    this.#sock.keepAlive = keepAlive;
+  }
+
+  setLinger(seconds: number | null): void {
+    if (this.#closed) throw closedError("Cannot set linger");
+    if (seconds !== null) checkNumber(seconds, "linger", "Cannot set linger", 0);
+    this.#sock.lingerZero = seconds === 0;
+  }
+
+  ref(): void {}
+  unref(): void {}
+
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    if (this.#readable === null) {
+      this.#readable = new ReadableStream({
+        type: "bytes",
+        autoAllocateChunkSize: 65536,
+        pull: async (controller) => {
+          const req = controller.byobRequest!;
+          const v = req.view!;
+          const view = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+          const n = await this.read(view);
+          if (n === null) {
+            controller.close();
+            req.respond(0);
+          } else req.respond(n);
+        },
+        cancel: () => {
+          if (!this.#closed) this.close();
+        },
+      });
+    }
+    return this.#readable;
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    if (this.#writable === null) {
+      this.#writable = new WritableStream({
+        write: async (chunk) => {
+          let off = 0;
+          while (off < chunk.length) off += await this.write(chunk.subarray(off));
+        },
+        close: () => this.closeWrite(),
+        abort: () => {
+          if (!this.#closed) {
+            this.#sock.lingerZero = true;
+            this.close();
+          }
+        },
+      });
+    }
+    return this.#writable;
+  }
+}
+
+/** A listener as the user sees it. */
+class TcpListenerImpl implements TcpListener, StreamListenerEvents {
+  readonly addr: NetAddr;
+  readonly #ls: StreamListener;
+  readonly #waiters: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void }[] = [];
+  #closed = false;
+  /** The user called `close()` (`#closed` is also set when the stack closes the listener). */
+  #released = false;
+
+  /** Wraps a listening socket and becomes its events' receiver. */
+  constructor(ls: StreamListener) {
+    this.#ls = ls;
+    ls.events = this;
+    this.addr = netAddr("tcp", ls.localAddress, ls.localPort);
+  }
+
+  onAcceptable(): void {
+    while (this.#waiters.length > 0) {
+      const sock = this.#ls.accept();
+      if (sock === null) return;
+      this.#waiters.shift()!.resolve(new TcpConnImpl(sock));
+    }
+  }
+
+  onClosed(): void {
+    this.#closed = true;
+    for (const w of this.#waiters.splice(0)) w.reject(closedError("Cannot accept"));
+  }
+
+  accept(): Promise<TcpConn> {
+    if (this.#closed) return Promise.reject(closedError("Cannot accept"));
+    if (this.#waiters.length === 0) {
+      const sock = this.#ls.accept();
+      if (sock !== null) return Promise.resolve(new TcpConnImpl(sock));
+    }
+    const waiters = this.#waiters;
+    if (waiters.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot accept"));
+    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  close(): void {
+    if (this.#released) throw closedError("Cannot close");
+    this.#released = true;
+    this.#ls.close();
+    this.onClosed();
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.#released) this.close();
+  }
+
+  ref(): void {}
+  unref(): void {}
+
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<TcpConn> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (e) {
+        if (e instanceof Deno.errors.BadResource) return;
+        throw e;
+      }
+    }
+  }
+}
+
+/**
+ * Opens a TCP connection through a `tcp.sockets` service, like
+ * `Deno.connect`: resolves once the handshake completes. Every failure
+ * rejects (none throws), as Deno's does. `Stack.connect` calls this.
+ *
+ * @param service The stack's `tcp.sockets` service.
+ * @param options Where to connect, and how.
+ * @returns The connection, once established.
+ * @throws {TypeError} A hostname that is not an address, a port or timeout that is not a number.
+ * @throws {RangeError} A port or timeout out of range.
+ * @throws {Deno.errors.ConnectionRefused} The peer answered RST (or ICMP port unreachable).
+ * @throws {Deno.errors.TimedOut} No answer after the SYN retries (or `timeout`).
+ * @throws {Deno.errors.NetworkUnreachable} No route to the host.
+ * @throws {Deno.errors.AddrInUse} `localPort` is taken.
+ *
+ * @example
+ * ```ts
+ * import { connectTcp, createStack, type StreamService } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const stack = createStack({ seed: 1 });
+ * const tcp = stack.service<StreamService>("tcp.sockets")!;
+ * await assert.rejects(connectTcp(tcp, { hostname: "10.0.0.2", port: 70000 }), RangeError);
+ * await assert.rejects(connectTcp(tcp, { hostname: "10.0.0.2", port: 80 }), Deno.errors.NetworkUnreachable);
+ * stack.close();
+ * ```
+ */
+export function connectTcp(service: StreamService, options: TcpConnectOptions): Promise<TcpConn> {
+  try {
+    return open(service, options);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function open(service: StreamService, options: TcpConnectOptions): Promise<TcpConn> {
+  const target = `${String(options.hostname)}:${String(options.port)}`;
+  const action = `Cannot connect to ${target}`;
+  checkTransport(options.transport, "tcp", action, false);
+  const address = checkHostname(options.hostname, action);
+  const port = checkPort(options.port, action, false);
+  const localAddress = options.localAddress === undefined || options.localAddress === ""
+    ? undefined
+    : checkHostname(options.localAddress, `Cannot bind to ${options.localAddress}`);
+  const localPort = options.localPort === undefined
+    ? undefined
+    : checkPort(options.localPort, `Cannot bind to port ${options.localPort}`, true);
+  const timeout = options.timeout === undefined
+    ? undefined
+    : checkNumber(options.timeout, "timeout", action, 0);
+  if (options.congestionControl !== undefined && typeof options.congestionControl !== "string") {
+    throw new TypeError(`${action}: congestionControl is not a string`);
+  }
+  const sock = service.connect({
+    address,
+    port,
+    ...(localAddress !== undefined ? { localAddress } : {}),
+    ...(localPort !== undefined ? { localPort } : {}),
+    ...(options.congestionControl !== undefined
+      ? { congestionControl: options.congestionControl }
+      : {}),
+    ...(timeout !== undefined ? { timeout } : {}),
+  });
+  if (typeof sock === "string") {
+    const why = sock === "invalid_option" && options.congestionControl !== undefined
+      ? `unknown congestion control "${options.congestionControl}"`
+      : "";
+    return Promise.reject(
+      socketErrorToException(sock, action, why === "" ? "" : `Cannot connect: ${why}`),
+    );
+  }
+  const conn = new TcpConnImpl(sock);
+  // A peer in this stack may have answered before connect() returned.
+  if (sock.connected) return Promise.resolve(conn);
+  if (sock.closed) {
+    return Promise.reject(
+      connectionError(sock) ?? socketErrorToException("aborted", action),
+    );
+  }
+  return conn.connecting();
+}
+
+/**
+ * Listens for TCP connections through a `tcp.sockets` service, like
+ * `Deno.listen`. `Stack.listen` calls this.
+ *
+ * @param service The stack's `tcp.sockets` service.
+ * @param options Where to listen.
+ * @returns The listener.
+ * @throws {TypeError} A hostname that is not an address, a port or backlog that is not a number.
+ * @throws {RangeError} A port or backlog out of range.
+ * @throws {Deno.errors.AddrInUse} The address and port are taken.
+ * @throws {Deno.errors.AddrNotAvailable} `hostname` is not one of this host's addresses.
+ *
+ * @example
+ * ```ts
+ * import { createStack, listenTcp, type StreamService } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const stack = createStack({ seed: 1 });
+ * const tcp = stack.service<StreamService>("tcp.sockets")!;
+ * const listener = listenTcp(tcp, { port: 8080 });
+ * assert.deepEqual(listener.addr, { transport: "tcp", hostname: "0.0.0.0", port: 8080 });
+ * assert.throws(() => listenTcp(tcp, { port: 8080 }), Deno.errors.AddrInUse);
+ * listener.close();
+ * assert.throws(() => listener.close(), Deno.errors.BadResource);
+ * stack.close();
+ * ```
+ */
+export function listenTcp(service: StreamService, options: TcpListenOptions): TcpListener {
+  const hostname = options.hostname === undefined || options.hostname === ""
+    ? "0.0.0.0"
+    : options.hostname;
+  const action = `Cannot listen on ${String(hostname)}:${String(options.port)}`;
+  checkTransport(options.transport, "tcp", action, false);
+  const address = checkHostname(hostname, action);
+  const port = checkPort(options.port, action, true);
+  // listen(2) takes 0 (and Linux clamps): at least one connection may wait.
+  const backlog = options.backlog === undefined
+    ? undefined
+    : Math.max(1, Math.min(65535, Math.floor(checkNumber(options.backlog, "backlog", action, 0))));
+  const ls = service.listen({
+    address,
+    port,
+    ...(backlog !== undefined ? { backlog } : {}),
+  });
+  if (typeof ls === "string") throw socketErrorToException(ls, action);
+  return new TcpListenerImpl(ls);
+}

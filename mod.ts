@@ -61,7 +61,7 @@
  * @module
  */
 import { Stack } from "./stack/stack.ts";
-import type { DispatcherOptions } from "./stack/dispatcher.ts";
+import type { DispatcherOptions } from "./stack/dispatcher_options.ts";
 import type { PluginEntry } from "./stack/boot.ts";
 import type { ProtocolPlugin } from "./stack/manifest.ts";
 import { readManifestFile, resolveManifest, type StackManifest } from "./stack/loader.ts";
@@ -72,13 +72,12 @@ export type { AddRouteOptions, RouteInfo } from "./stack/stack.ts";
 export type { RouteGetResult, TracerouteHop, TracerouteOptions } from "./stack/stack.ts";
 export { DatagramConn, udpErrorToException } from "./stack/datagram.ts";
 export type { DatagramAddr, ListenDatagramOptions } from "./stack/datagram.ts";
-export { Dispatcher } from "./stack/dispatcher.ts";
 export type {
   DispatcherOptions,
   InterfaceOptions,
-  StackDescription,
   TraceEvent,
-} from "./stack/dispatcher.ts";
+} from "./stack/dispatcher_options.ts";
+export type { StackDescription } from "./stack/describe.ts";
 export { formatGraph, formatHookPath } from "./stack/describe.ts";
 export { ManualClock, MILLISECOND, SECOND, SystemClock } from "./stack/clock.ts";
 export type { Clock, Duration, Instant } from "./stack/clock.ts";

@@ -104,8 +104,10 @@ export {
 export type {
   Binding,
   ConnectionStateEvent,
+  DropReason,
   HookJoin,
   HookPoint,
+  HookVerdict,
   NeighborChangedEvent,
   OptionSpec,
   PluginContext,
@@ -114,6 +116,7 @@ export type {
   ProtocolPlugin,
   Requirement,
   RxContext,
+  RxVerdict,
   StackEvent,
   Table,
   Verdict,

@@ -13,7 +13,7 @@ import type {
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
-  Verdict,
+  RxVerdict,
 } from "../../manifest.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type {
@@ -224,7 +224,7 @@ export const icmpPlugin: ProtocolPlugin = {
       p.done(r);
     }
 
-    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       const s = pkt.start;
       const len = pkt.end - s;
       if (len < HEADER_LEN) return "truncated";
@@ -268,7 +268,7 @@ export const icmpPlugin: ProtocolPlugin = {
       }
     }
 
-    function echoRequest(pkt: PacketBuffer, s: number, len: number): Verdict {
+    function echoRequest(pkt: PacketBuffer, s: number, len: number): RxVerdict {
       c.requestsIn.value++;
       const toGroup = (pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0;
       if (toGroup && ignoreBroadcast) return "broadcast_echo_ignored";
@@ -305,7 +305,7 @@ export const icmpPlugin: ProtocolPlugin = {
       type: number,
       s: number,
       len: number,
-    ): Verdict {
+    ): RxVerdict {
       const b = pkt.buf;
       const dv = pkt.dv;
       const q = checkQuote(b, s, len);

@@ -9,10 +9,12 @@
  */
 import { LINKTYPE_ETHERNET } from "../../driver.ts";
 import type {
+  HookVerdict,
   PluginContext,
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
+  RxVerdict,
   Verdict,
 } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
@@ -239,7 +241,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
     }
 
-    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       const s = pkt.start;
       const avail = pkt.end - s;
       if (avail < HEADER_LEN) return "truncated";
@@ -307,7 +309,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       nextHop: number,
       mtu: number,
       isLocal: boolean,
-    ): Verdict {
+    ): HookVerdict {
       const h = hookContexts.enter(point);
       h.inIface = inIf;
       if (outIf !== null) {
@@ -325,7 +327,7 @@ export const ipv4Plugin: ProtocolPlugin = {
      * prerouting, routing and delivery or forwarding of the whole, which the
      * output path fragments again when it must. Borrows `pkt`.
      */
-    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface, hlen: number): Verdict {
+    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface, hlen: number): RxVerdict {
       if (hlen > HEADER_LEN) {
         const bad = opts.receive(pkt, pkt.l3, hlen, icmpError);
         if (bad !== undefined) return bad;
@@ -336,7 +338,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (whole === null) return CONSUMED;
       if (typeof whole === "string") return whole;
       c.reassembled.value++;
-      let v = runHook("prerouting", whole, iface, null, 0, 0, false);
+      let v: Verdict = runHook("prerouting", whole, iface, null, 0, 0, false);
       if (v === ACCEPT) {
         const dst = whole.dv.getUint32(whole.dstAt);
         if (!isLocalDestination(whole, dst)) {
@@ -363,7 +365,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     }
 
     /** Input hooks, then protocol unreachable (RFC 1122 §3.2.2.1) when no plugin takes it. */
-    function beforeDelivery(pkt: PacketBuffer, iface: NetInterface): Verdict {
+    function beforeDelivery(pkt: PacketBuffer, iface: NetInterface): HookVerdict {
       if (ctx.hasHooks("input")) {
         const v = runHook("input", pkt, iface, iface, pkt.dv.getUint32(pkt.dstAt), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;
@@ -377,7 +379,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     }
 
     /** A fragment for us: keep it, or deliver the datagram it completes. Borrows `pkt`. */
-    function reassemble(pkt: PacketBuffer, iface: NetInterface): Verdict {
+    function reassemble(pkt: PacketBuffer, iface: NetInterface): RxVerdict {
       c.fragmentsIn.value++;
       pkt.ifindex = iface.index;
       const whole = reasm.add(pkt);

@@ -13,7 +13,7 @@
  * @module
  */
 import { LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "../../driver.ts";
-import type { ProtocolPlugin, RxContext, Verdict } from "../../manifest.ts";
+import type { ProtocolPlugin, RxContext, RxVerdict } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
 
@@ -37,7 +37,7 @@ export const rawIpPlugin: ProtocolPlugin = {
   setup(ctx) {
     const ethertype = ctx.table("ethertype");
     return {
-      receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+      receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
         if (pkt.length < 1) return "truncated";
         const version = pkt.buf[pkt.start]! >> 4;
         if (rx.key === LINKTYPE_IPV4 && version !== 4) return "bad_version";

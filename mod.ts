@@ -61,7 +61,7 @@
  * @module
  */
 import { Stack } from "./stack/stack.ts";
-import type { DispatcherOptions } from "./stack/dispatcher.ts";
+import type { DispatcherOptions } from "./stack/dispatcher_options.ts";
 import type { PluginEntry } from "./stack/boot.ts";
 import type { ProtocolPlugin } from "./stack/manifest.ts";
 import { readManifestFile, resolveManifest, type StackManifest } from "./stack/loader.ts";
@@ -90,13 +90,12 @@ export type {
   TcpListener,
   TcpListenOptions,
 } from "./stack/sockets/mod.ts";
-export { Dispatcher } from "./stack/dispatcher.ts";
 export type {
   DispatcherOptions,
   InterfaceOptions,
-  StackDescription,
   TraceEvent,
-} from "./stack/dispatcher.ts";
+} from "./stack/dispatcher_options.ts";
+export type { StackDescription } from "./stack/describe.ts";
 export { formatGraph, formatHookPath } from "./stack/describe.ts";
 export { ManualClock, MILLISECOND, SECOND, SystemClock } from "./stack/clock.ts";
 export type { Clock, Duration, Instant } from "./stack/clock.ts";
@@ -123,8 +122,10 @@ export {
 export type {
   Binding,
   ConnectionStateEvent,
+  DropReason,
   HookJoin,
   HookPoint,
+  HookVerdict,
   LinkOutput,
   NeighborChangedEvent,
   OptionSpec,
@@ -134,6 +135,7 @@ export type {
   ProtocolPlugin,
   Requirement,
   RxContext,
+  RxVerdict,
   StackEvent,
   Table,
   Verdict,

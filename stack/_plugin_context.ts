@@ -13,12 +13,12 @@ import type { HookContext } from "./hooks.ts";
 import type { LogHub } from "./log.ts";
 import {
   type HookPoint,
+  type HookVerdict,
   LINK_TABLE,
   type PluginContext,
   requirementsOf,
   type StackEvent,
   type Table,
-  type Verdict,
 } from "./manifest.ts";
 import type { InterfaceTable, NetInterface } from "./netif.ts";
 import type { PacketBuffer, PacketPool } from "./packet.ts";
@@ -46,7 +46,7 @@ export interface ContextHost {
   queueFlush(rec: PluginRecord): void;
   timer(owner: string, callback: (now: Instant) => void): Timer;
   readonly deliver: (table: Table, key: number, pkt: PacketBuffer, iface: NetInterface) => void;
-  readonly runHooks: (point: HookPoint, pkt: PacketBuffer, hctx?: HookContext) => Verdict;
+  readonly runHooks: (point: HookPoint, pkt: PacketBuffer, hctx?: HookContext) => HookVerdict;
   readonly hasHooks: (point: HookPoint) => boolean;
   readonly hooksWantDefrag: (point: HookPoint) => boolean;
   readonly transmit: (ifindex: number, pkt: PacketBuffer) => void;

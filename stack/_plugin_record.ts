@@ -10,13 +10,13 @@ import {
   type ProtocolHandlers,
   type ProtocolManifest,
   type RxContext,
+  type RxVerdict,
   type Table,
-  type Verdict,
 } from "./manifest.ts";
 import type { NetInterface } from "./netif.ts";
 import type { PacketBuffer } from "./packet.ts";
 
-export type Receiver = (pkt: PacketBuffer, rx: RxContext) => Verdict;
+export type Receiver = (pkt: PacketBuffer, rx: RxContext) => RxVerdict;
 
 /** Whether a plugin with `m` takes events of `type` (manifest `events`; absent: all). */
 export function takesEvent(m: ProtocolManifest, type: string): boolean {
@@ -31,8 +31,10 @@ export interface PluginRecord {
   faults: number;
   quarantined: boolean;
   readonly faultCounter: Counter;
+  /** `<plugin>.undeclared`: drops for reasons the manifest does not declare. */
+  readonly undeclaredCounter: Counter;
   readonly drops: Map<string, Counter>;
-  /** Drop keys (`<dir><reason>`) seen that the manifest's `counters` does not declare. */
+  /** Undeclared drop keys (`<dir><reason>`) already logged (bounded). */
   readonly undeclared: Set<string>;
   readonly services: Map<string, unknown>;
   /** Whether it asked for `flush()` at the end of the current batch. */
@@ -59,7 +61,7 @@ export class RxImpl implements RxContext {
   key = 0;
   nextTable: TableImpl | null = null;
   nextKey = 0;
-  next(table: Table, key: number): Verdict {
+  next(table: Table, key: number): typeof NEXT {
     // A table not made by this stack (a plugin's own object) is not followed:
     // the step ends as a bad verdict instead of throwing out of receive().
     this.nextTable = table instanceof TableImpl ? table : null;

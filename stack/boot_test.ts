@@ -8,6 +8,7 @@ import {
   StackError,
 } from "./errors.ts";
 import {
+  ACCEPT,
   type HookJoin,
   type PluginContext,
   type ProtocolHandlers,
@@ -31,7 +32,7 @@ function plugin(
 
 /** A plugin joining `hooks`, with a pass-through hook handler. */
 function hooker(name: string, ...hooks: HookJoin[]): ProtocolPlugin {
-  return plugin({ name, hooks }, () => ({ hook: () => 1 }));
+  return plugin({ name, hooks }, () => ({ hook: () => ACCEPT }));
 }
 
 function boot(...plugins: (ProtocolPlugin | PluginEntry)[]): Dispatcher {
@@ -545,6 +546,6 @@ Deno.test("a plugin may call hasHooks, runHooks and transmit from setup", () => 
   });
   const d = boot(early, hooker("filter", { point: "egress" }));
   assert.equal(has, true); // the chain is known at boot, before setup
-  assert.equal(verdict, 1);
+  assert.equal(verdict, ACCEPT);
   assert.equal(d.counters.value("early.fault"), 0);
 });

@@ -27,12 +27,13 @@ import {
   CONSUMED,
   HOOK_POINTS,
   type HookPoint,
+  type HookVerdict,
   LINK_TABLE,
   type LinkOutput,
   NEXT,
   type ProtocolHandlers,
+  type RxVerdict,
   type StackEvent,
-  type Verdict,
 } from "./manifest.ts";
 import { checkBindings, orderHooks, type PluginEntry, resolveOrder } from "./boot.ts";
 import { InterfaceTable, NetInterface } from "./netif.ts";
@@ -197,6 +198,7 @@ export class Dispatcher {
       faults: 0,
       quarantined: false,
       faultCounter: this.counters.get(`${m.name}.fault`),
+      undeclaredCounter: this.counters.get(`${m.name}.undeclared`),
       drops: new Map(),
       undeclared: new Set(),
       services: new Map(),
@@ -406,7 +408,7 @@ export class Dispatcher {
         // Cleared before every call: a NEXT without rx.next() must not follow
         // a table left over from an earlier step.
         rx.nextTable = null;
-        let v: Verdict;
+        let v: RxVerdict;
         try {
           v = entry.fn.call(entry.handlers, pkt, rx);
         } catch (err) {
@@ -452,7 +454,7 @@ export class Dispatcher {
   // ---- hooks ---------------------------------------------------------------
 
   /** Runs the hook chain at `point`: ACCEPT, CONSUMED, or the (counted) drop reason. */
-  runHooks(point: HookPoint, pkt: PacketBuffer, hctx?: HookContext): Verdict {
+  runHooks(point: HookPoint, pkt: PacketBuffer, hctx?: HookContext): HookVerdict {
     const chain = this.#hooks.get(point)!;
     if (chain.length === 0) return ACCEPT;
     if (hctx !== undefined) return this.#runHookChain(chain, point, pkt, hctx);
@@ -467,7 +469,7 @@ export class Dispatcher {
     point: HookPoint,
     pkt: PacketBuffer,
     hctx: HookContext,
-  ): Verdict {
+  ): HookVerdict {
     for (const rec of chain) {
       if (rec.quarantined) {
         // Fail closed: a quarantined filter no longer vouches for packets.
@@ -475,7 +477,7 @@ export class Dispatcher {
         if (this.#tracer !== null) this.#trace("hook", pkt, rec.name, point, 0, "drop quarantined");
         return "quarantined";
       }
-      let v: Verdict;
+      let v: HookVerdict;
       try {
         v = rec.handlers.hook!(point, pkt, hctx);
       } catch (err) {

@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import type { DriverPort, LinkDriver } from "./driver.ts";
-import { PluginSetupError } from "./errors.ts";
+import { PluginManifestError, PluginSetupError } from "./errors.ts";
+import { MAX_REASON_LENGTH } from "./limits.ts";
+import { ACCEPT, type HookJoin } from "./manifest.ts";
 import type { LogRecord } from "./log.ts";
 import type { PacketBuffer } from "./packet.ts";
 import { testPlugin } from "../tests/_harness.ts";
@@ -50,15 +52,51 @@ Deno.test("Dispatcher with strictCounters throws on a drop reason the manifest d
   );
 });
 
-Deno.test("Dispatcher without strictCounters counts an undeclared reason visibly and warns once", () => {
+Deno.test("Dispatcher without strictCounters counts an undeclared reason under <plugin>.undeclared only, logged once", () => {
   const logs: LogRecord[] = [];
   const d = dropper("surprise", { log: (r) => logs.push(r) });
   d.inject(0, new Uint8Array([1]));
   d.inject(0, new Uint8Array([1]));
-  assert.equal(d.counters.value("picky.rx.surprise"), 2);
-  assert.equal(d.counters.value("picky.undeclared"), 2);
-  const warnings = logs.filter((l) => l.level === "warn" && /rx\.surprise/.test(l.message));
-  assert.equal(warnings.length, 1);
+  assert.deepEqual(d.counters.snapshot(), { "picky.undeclared": 2 });
+  const errors = logs.filter((l) => l.level === "error" && /rx\.surprise/.test(l.message));
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /picky.*does not declare.*counted as picky\.undeclared/);
+});
+
+Deno.test("Dispatcher without strictCounters reports an undeclared hook drop as 'undeclared' to the caller", () => {
+  const p = testPlugin(
+    { name: "filter", hooks: [{ point: "input" }], counters: ["input.declared"] },
+    () => ({ hook: () => "surprise" }),
+  );
+  const logs: LogRecord[] = [];
+  const d = new Dispatcher({ plugins: [p], log: (r) => logs.push(r) });
+  const pkt = d.pool.alloc(1);
+  assert.equal(d.runHooks("input", pkt), "undeclared");
+  pkt.release();
+  assert.deepEqual(d.counters.snapshot(), { "filter.undeclared": 1 });
+  assert.equal(logs.filter((l) => l.level === "error").length, 1);
+});
+
+Deno.test("Dispatcher boot fails on a counter that cannot be a drop reason (malformed, too long, hook not joined)", () => {
+  const boot = (counters: string[], hooks: HookJoin[] = []) => () =>
+    new Dispatcher({
+      plugins: [testPlugin({ name: "decl", counters, hooks }, () => ({ hook: () => ACCEPT }))],
+    });
+  assert.throws(
+    boot(["rx.Bad Checksum"]),
+    (e) =>
+      e instanceof PluginManifestError &&
+      /counter "rx\.Bad Checksum" must be lowercase/.test(e.message),
+  );
+  assert.throws(boot(["rx..empty"]), PluginManifestError);
+  assert.throws(boot([`rx.${"x".repeat(MAX_REASON_LENGTH + 1)}`]), /longer than 64/);
+  assert.throws(
+    boot(["prerouting.blocked"], [{ point: "input" }]),
+    /counter "prerouting\.blocked" is a drop reason at hook point prerouting, which it does not join/,
+  );
+  // The same declarations are fine where they can be used.
+  boot(["rx.bad_checksum", `rx.${"x".repeat(MAX_REASON_LENGTH)}`, "requests"])().close();
+  boot(["prerouting.blocked"], [{ point: "prerouting" }])().close();
 });
 
 Deno.test("Dispatcher names the plugin whose setup() throws", () => {

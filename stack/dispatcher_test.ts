@@ -8,14 +8,15 @@ import {
   ACCEPT,
   CONSUMED,
   type HookJoin,
+  type HookVerdict,
   NEXT,
   type PluginContext,
   type ProtocolHandlers,
   type ProtocolPlugin,
   type RxContext,
+  type RxVerdict,
   type StackEvent,
   type Table,
-  type Verdict,
 } from "./manifest.ts";
 import type { PacketBuffer } from "./packet.ts";
 import { type TestManifest, testPlugin } from "../tests/_harness.ts";
@@ -61,7 +62,7 @@ function plugin(
 function leaf(
   name: string,
   key: number,
-  receive: (pkt: PacketBuffer, rx: RxContext, ctx: PluginContext) => Verdict,
+  receive: (pkt: PacketBuffer, rx: RxContext, ctx: PluginContext) => RxVerdict,
   extra: Partial<ManifestPatch> = {},
   more: (ctx: PluginContext) => Partial<ProtocolHandlers> = () => ({}),
 ): ProtocolPlugin {
@@ -125,7 +126,7 @@ function toyStack(
     }),
     leaf("forgetful", 6, () => NEXT), // NEXT without rx.next()
     leaf("forger", 7, (_pkt, rx) => rx.next({ name: "proto" } as Table, 1)), // not a stack table
-    leaf("odd", 8, () => 42),
+    leaf("odd", 8, () => 42 as unknown as RxVerdict), // not a verdict (only a cast gets it past the checker)
     // Calls next on its own, then says NEXT again on the second visit.
     plugin({ name: "stale", binds: [{ table: "proto", key: 10 }], exposes: ["sub2"] }, (ctx) => {
       const sub2 = ctx.table("sub2");
@@ -430,7 +431,7 @@ Deno.test("Dispatcher survives a log sink that throws", () => {
 function hooker(
   name: string,
   joins: HookJoin[],
-  hook: (point: string, pkt: PacketBuffer) => Verdict,
+  hook: (point: string, pkt: PacketBuffer) => HookVerdict,
   extra: Partial<ManifestPatch> = {},
 ): ProtocolPlugin {
   return plugin({ name, hooks: joins, ...extra }, () => ({ hook }));
@@ -504,9 +505,9 @@ Deno.test("a quarantined hook fails closed: its chain drops as dispatcher.rx.qua
 });
 
 Deno.test("egress hooks: ACCEPT sends, a drop reason is counted and released", () => {
-  let verdict: Verdict = ACCEPT;
+  let verdict: HookVerdict = ACCEPT;
   const { d, driver, iface } = toyStack([
-    hooker("egfw", [{ point: "egress" }], () => verdict),
+    hooker("egfw", [{ point: "egress" }], () => verdict, { counters: ["egress.denied"] }),
   ]);
   d.transmit(0, d.pool.copyOf(new Uint8Array([1, 2, 3])));
   assert.deepEqual(driver.sent, [[1, 2, 3]]);
@@ -533,7 +534,7 @@ Deno.test("an egress hook that steals (CONSUMED) owns the packet", () => {
 
 Deno.test("PluginContext.runHooks() returns ACCEPT, CONSUMED or the counted reason as a string", () => {
   let ctxOut!: PluginContext;
-  let verdict: Verdict = ACCEPT;
+  let verdict: HookVerdict = ACCEPT;
   const caller = plugin({ name: "caller" }, (ctx) => (ctxOut = ctx, {}));
   const { d } = toyStack([
     caller,
@@ -548,7 +549,7 @@ Deno.test("PluginContext.runHooks() returns ACCEPT, CONSUMED or the counted reas
   assert.equal(ctxOut.runHooks("input", pkt), CONSUMED);
   verdict = "spoofed";
   assert.equal(ctxOut.runHooks("input", pkt), "spoofed");
-  verdict = 7;
+  verdict = 7 as unknown as HookVerdict; // not a verdict (only a cast gets it past the checker)
   assert.equal(ctxOut.runHooks("input", pkt), "bad_verdict_7");
   assert.deepEqual(d.counters.snapshot(), {
     "inp.input.spoofed": 1,
@@ -600,7 +601,9 @@ Deno.test("Dispatcher.trace() gives each packet its own id and shows drops", () 
 
 Deno.test("Dispatcher.trace() shows hook verdicts and transmits", () => {
   const { d } = toyStack([
-    hooker("fw", [{ point: "ingress" }], (_p, pkt) => pkt.length > 1 ? "too_big" : ACCEPT),
+    hooker("fw", [{ point: "ingress" }], (_p, pkt) => pkt.length > 1 ? "too_big" : ACCEPT, {
+      counters: ["ingress.too_big"],
+    }),
   ]);
   const events: TraceEvent[] = [];
   d.trace((e) => events.push(e));

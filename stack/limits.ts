@@ -8,9 +8,9 @@
  */
 
 /**
- * Most distinct undeclared drop reasons that get a counter of their own, per
- * plugin (without `strictCounters`); later ones are counted under
- * `<plugin>.undeclared` only.
+ * Most distinct undeclared drop reasons remembered (and logged once each) per
+ * plugin without `strictCounters`; every undeclared drop is counted under
+ * `<plugin>.undeclared` alone, and later reasons are not logged.
  *
  * @example
  * ```ts
@@ -22,7 +22,8 @@
 export const MAX_UNDECLARED_REASONS = 16;
 
 /**
- * Longest undeclared drop reason that gets a counter of its own.
+ * Longest drop reason: a declared counter's reason may not be longer (a boot
+ * error), and a longer undeclared one is cut to it in the log.
  *
  * @example
  * ```ts
@@ -32,6 +33,20 @@ export const MAX_UNDECLARED_REASONS = 16;
  * ```
  */
 export const MAX_REASON_LENGTH = 64;
+
+/**
+ * What a counter name declared in a manifest looks like: lowercase words of
+ * `[a-z0-9_]` joined by dots (`rx.bad_checksum`, `prerouting.blocked`).
+ *
+ * @example
+ * ```ts
+ * import { COUNTER_NAME_PATTERN } from "./limits.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(COUNTER_NAME_PATTERN.test("rx.bad_checksum"));
+ * assert.ok(!COUNTER_NAME_PATTERN.test("rx.Bad Checksum"));
+ * ```
+ */
+export const COUNTER_NAME_PATTERN: RegExp = /^[a-z0-9_]+(\.[a-z0-9_]+)*$/;
 
 /**
  * Most dispatch steps (table lookups and plugin calls) one received frame

@@ -10,6 +10,7 @@ import {
   resolveManifest,
 } from "./loader.ts";
 import type { FixtureCountService } from "../tests/fixtures/plugins/counter_plugin.ts";
+import { kernelOf } from "./stack.ts";
 
 const FIXTURES = new URL("../tests/fixtures/plugins/", import.meta.url);
 const COUNTER_URL = new URL("counter_plugin.ts", FIXTURES);
@@ -105,8 +106,8 @@ Deno.test("loadStack() loads a plugin by file:// URL and it handles traffic", as
   const frame = new Uint8Array(60);
   frame.fill(0xff, 0, 6); // broadcast
   frame.set([0x88, 0xb5], 12);
-  stack.inject(iface.index, frame);
-  stack.inject(iface.index, frame);
+  kernelOf(stack).inject(iface.index, frame);
+  kernelOf(stack).inject(iface.index, frame);
   assert.equal(stack.service<FixtureCountService>("fixture.count")!.count, 2);
   assert.equal(stack.counters.value("fixture-counter.rx.frames"), 2);
   assert.ok(stack.graph().includes("eth0 -> ethernet -[ethertype 0x88b5]-> fixture-counter"));

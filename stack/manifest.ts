@@ -17,6 +17,7 @@ import type { HookContext } from "./hooks.ts";
 import type { IpFamily, IpKey } from "./wire/ip_address.ts";
 import { PluginManifestError } from "./errors.ts";
 import { isVersion, satisfies } from "./semver.ts";
+import { COUNTER_NAME_PATTERN, MAX_REASON_LENGTH } from "./limits.ts";
 
 /** The version of the plugin API this stack implements. */
 export const STACK_API_VERSION = "1.0.0";
@@ -136,18 +137,97 @@ export interface Table {
   readonly name: string;
 }
 
-/** Verdict: the packet was handled (or retained by copy); stop dispatching. */
-export const CONSUMED = 0;
-/** Verdict: continue in the table and key set on the {@linkcode RxContext}. */
-export const NEXT = 1;
-/** Hook verdict: let the packet go on. */
-export const ACCEPT = 1;
 /**
- * What a receive handler or hook returns: {@linkcode CONSUMED},
- * {@linkcode NEXT} / {@linkcode ACCEPT}, or a drop reason (`"bad_checksum"`)
- * that the dispatcher counts as `<plugin>.rx.<reason>`.
+ * Verdict of a receive handler or a hook: the packet was handled (or kept by
+ * copy, or stolen by a hook); stop.
+ *
+ * @example
+ * ```ts
+ * import { CONSUMED, type RxVerdict } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ * const v: RxVerdict = CONSUMED;
+ * assert.equal(v, 0);
+ * ```
  */
-export type Verdict = number | string;
+export const CONSUMED = 0;
+/**
+ * Receive verdict: continue in the table and key set on the
+ * {@linkcode RxContext} (what `rx.next(table, key)` returns). Not a hook
+ * verdict: a hook that lets a packet pass returns {@linkcode ACCEPT}.
+ *
+ * @example
+ * ```ts
+ * import { ACCEPT, NEXT } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ * assert.notEqual(NEXT as number, ACCEPT as number);
+ * ```
+ */
+export const NEXT = 1;
+/**
+ * Hook verdict: let the packet go on along the path. Not a receive verdict:
+ * a receive handler hands a packet on with `rx.next(table, key)`.
+ *
+ * @example
+ * ```ts
+ * import { ACCEPT, type HookVerdict } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ * const v: HookVerdict = ACCEPT;
+ * assert.equal(v, 2);
+ * ```
+ */
+export const ACCEPT = 2;
+
+/**
+ * A drop reason: a lowercase name (`[a-z0-9_.]`, at most 64 characters) that
+ * the plugin's manifest declares in `counters` as `rx.<reason>` (receive) or
+ * `<point>.<reason>` (a hook at `point`); the dispatcher counts the drop as
+ * `<plugin>.<rx|point>.<reason>`. `R` narrows it to a plugin's own reasons:
+ * `DropReason<"truncated" | "bad_checksum">`.
+ */
+export type DropReason<R extends string = string> = R;
+
+/**
+ * What a receive handler returns: {@linkcode CONSUMED}, {@linkcode NEXT}
+ * (through `rx.next(table, key)`) or a {@linkcode DropReason}. Closed: no
+ * other number type-checks, and a hook's {@linkcode ACCEPT} is not one.
+ *
+ * @example
+ * ```ts
+ * import { CONSUMED, type RxVerdict } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ * function receive(length: number): RxVerdict<"truncated"> {
+ *   return length < 8 ? "truncated" : CONSUMED;
+ * }
+ * assert.equal(receive(4), "truncated");
+ * ```
+ */
+export type RxVerdict<R extends string = string> = typeof CONSUMED | typeof NEXT | DropReason<R>;
+
+/**
+ * What a hook returns, and what running a chain gives the network layer:
+ * {@linkcode ACCEPT}, {@linkcode CONSUMED} (stolen) or a
+ * {@linkcode DropReason}. Closed: no other number type-checks, and a
+ * receive handler's {@linkcode NEXT} is not one.
+ *
+ * @example
+ * ```ts
+ * import { ACCEPT, type HookVerdict } from "./manifest.ts";
+ * import assert from "node:assert/strict";
+ * const hook = (blocked: boolean): HookVerdict<"blocked"> => blocked ? "blocked" : ACCEPT;
+ * assert.equal(hook(false), ACCEPT);
+ * ```
+ */
+export type HookVerdict<R extends string = string> =
+  | typeof CONSUMED
+  | typeof ACCEPT
+  | DropReason<R>;
+
+/**
+ * Any verdict ({@linkcode RxVerdict} or {@linkcode HookVerdict}): for code
+ * that passes either along. A value stays a small number or an interned
+ * string: nothing is allocated per packet.
+ */
+export type Verdict<R extends string = string> = RxVerdict<R> | HookVerdict<R>;
 
 /** Per-dispatch context handed to receive handlers. */
 export interface RxContext {
@@ -158,7 +238,7 @@ export interface RxContext {
   /** The key that matched. */
   readonly key: number;
   /** Continue dispatch in `table` with `key` (after moving `pkt.start` past your header). */
-  next(table: Table, key: number): Verdict;
+  next(table: Table, key: number): typeof NEXT;
 }
 
 /** What a plugin sees of the stack: only what it declared, plus the basics. */
@@ -209,7 +289,7 @@ export interface PluginContext {
    * caller owns, filled for this point) is what each hook receives; without
    * it the hooks get a context with only the point set.
    */
-  runHooks(point: HookPoint, pkt: PacketBuffer, hctx?: HookContext): Verdict;
+  runHooks(point: HookPoint, pkt: PacketBuffer, hctx?: HookContext): HookVerdict;
   /** Whether any plugin joined `point` (skip the call when not). */
   hasHooks(point: HookPoint): boolean;
   /** Whether a plugin joined `point` with `defrag: true` (reassemble before running it). */
@@ -342,9 +422,9 @@ export interface LinkOutput {
 /** What `setup` returns. */
 export interface ProtocolHandlers {
   /** Receive from a bound table; borrows `pkt` until it returns; must not throw. */
-  receive?(pkt: PacketBuffer, rx: RxContext): Verdict;
+  receive?(pkt: PacketBuffer, rx: RxContext): RxVerdict;
   /** Per-table receivers when the plugin binds several tables (overrides `receive`). */
-  receivers?: Readonly<Record<string, (pkt: PacketBuffer, rx: RxContext) => Verdict>>;
+  receivers?: Readonly<Record<string, (pkt: PacketBuffer, rx: RxContext) => RxVerdict>>;
   /**
    * A hook in a chain it joined: ACCEPT, CONSUMED (stolen) or a drop reason,
    * counted as `<plugin>.<point>.<reason>`; anything else counts as
@@ -363,7 +443,7 @@ export interface ProtocolHandlers {
    * `prerouting` and `output` and routes the packet anew when it changed.
    * Handlers written as `hook(point, pkt)` keep working.
    */
-  hook?(point: HookPoint, pkt: PacketBuffer, hctx: HookContext): Verdict;
+  hook?(point: HookPoint, pkt: PacketBuffer, hctx: HookContext): HookVerdict;
   /**
    * A link plugin's transmit side, used for every link type it binds in the
    * `link` table (a plugin with one binds some).
@@ -434,6 +514,33 @@ export const RESERVED_PLUGIN_NAMES: readonly string[] = ["dispatcher"];
  */
 export const RESERVED_COUNTER_NAMES: readonly string[] = ["fault", "undeclared"];
 const LAYERS = ["link", "network", "transport", "middlebox", "service"];
+
+/**
+ * Drop reasons are known at boot (issue 9): a declared counter that is
+ * malformed, whose reason is longer than {@linkcode MAX_REASON_LENGTH}, or
+ * that names a hook point the plugin does not join (`input.spoofed` without
+ * joining `input`: the drop it stands for would be undeclared) fails the boot.
+ */
+function checkDropReasons(
+  counters: readonly string[],
+  hooks: readonly HookJoin[],
+  fail: (msg: string) => never,
+): void {
+  for (const c of counters) {
+    if (!COUNTER_NAME_PATTERN.test(c)) {
+      fail(`counter "${c}" must be lowercase words of [a-z0-9_] joined by dots`);
+    }
+    const dot = c.indexOf(".");
+    if (dot < 0) continue;
+    if (c.length - dot - 1 > MAX_REASON_LENGTH) {
+      fail(`counter "${c}" has a reason longer than ${MAX_REASON_LENGTH} characters`);
+    }
+    const dir = c.slice(0, dot);
+    if ((HOOK_POINTS as readonly string[]).includes(dir) && !hooks.some((h) => h.point === dir)) {
+      fail(`counter "${c}" is a drop reason at hook point ${dir}, which it does not join`);
+    }
+  }
+}
 
 function isStringArray(v: unknown): v is string[] {
   return Array.isArray(v) && v.every((x) => typeof x === "string");
@@ -520,6 +627,7 @@ export function validateManifest(m: unknown, position = 0): ProtocolManifest {
       }
     }
   }
+  checkDropReasons(r.counters as string[], (r.hooks ?? []) as HookJoin[], fail);
   if (r.options !== undefined) {
     if (typeof r.options !== "object" || r.options === null) fail("options must be an object");
     for (const [k, spec] of Object.entries(r.options as Record<string, OptionSpec>)) {

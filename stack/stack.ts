@@ -6,9 +6,15 @@
  *
  * @module
  */
-import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
-import { formatCounters } from "./counters.ts";
-import { formatGraph } from "./describe.ts";
+import type { Clock, Instant } from "./clock.ts";
+import { type Counters, formatCounters } from "./counters.ts";
+import { formatGraph, type StackDescription } from "./describe.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
+import type { LogHub } from "./log.ts";
+import type { InterfaceTable, NetInterface } from "./netif.ts";
+import type { PacketPool } from "./packet.ts";
+import type { Rng } from "./rng.ts";
 import {
   connectTcp,
   DatagramConn,
@@ -105,8 +111,39 @@ export interface AddRouteOptions {
   readonly source?: string;
 }
 
+let kernelAccess: (stack: Stack) => Dispatcher;
+
+/**
+ * The dispatcher behind `stack`: receive, transmit, hook chains, events and
+ * tables, none of which a user of the stack calls. **Internal**: not exported
+ * from `mod.ts`; for the core's own tests and benchmarks that drive a
+ * stack below its API (injecting frames, running hook chains). Drivers do
+ * not need it: they get a `DriverPort` from `addInterface`.
+ *
+ * @example
+ * ```ts
+ * import { createStack } from "../mod.ts";
+ * import { kernelOf } from "./stack.ts";
+ * import assert from "node:assert/strict";
+ * const stack = createStack({ seed: 1 });
+ * assert.equal(typeof kernelOf(stack).receive, "function");
+ * assert.equal("receive" in stack, false);
+ * stack.close();
+ * ```
+ */
+export function kernelOf(stack: Stack): Dispatcher {
+  return kernelAccess(stack);
+}
+
 /**
  * A network stack: interfaces, plugins and the user-facing API.
+ *
+ * It is a façade over the dispatcher (the kernel): what a user of the stack
+ * needs (interfaces, addresses, routes, sockets, ping, counters, the graph,
+ * `poll`/`pollAt` for a runner, `service` for a plugin's own API) and none
+ * of the kernel's operations (`receive`, `transmit`, `runHooks`, `publish`,
+ * tables), which belong to drivers (through their `DriverPort`)
+ * and plugins (through their `PluginContext`).
  *
  * @example
  * ```ts
@@ -124,14 +161,160 @@ export interface AddRouteOptions {
  * assert.equal(reply.from, "10.0.0.2");
  * ```
  */
-export class Stack extends Dispatcher {
-  /** Boots a stack from `options` (see {@linkcode DispatcherOptions}). */
+export class Stack {
+  /** The kernel: tables, hook chains, services; reached only through this façade. */
+  readonly #kernel: Dispatcher;
+
+  static {
+    kernelAccess = (stack) => stack.#kernel;
+  }
+
+  /**
+   * Boots a stack from `options` (see {@linkcode DispatcherOptions}):
+   * validates every plugin manifest, then sets each plugin up.
+   *
+   * @throws {PluginManifestError | PluginDependencyError | BindingConflictError} On a bad plugin set.
+   */
   constructor(options: DispatcherOptions) {
-    super(options);
+    this.#kernel = new Dispatcher(options);
+  }
+
+  // ---- what the stack is -----------------------------------------------------
+
+  /** A name for logs and the graph. */
+  get name(): string {
+    return this.#kernel.name;
+  }
+
+  /** The injected clock. */
+  get clock(): Clock {
+    return this.#kernel.clock;
+  }
+
+  /**
+   * The injected random source (drawing from it changes what the stack
+   * draws next: the same seed then gives other bytes).
+   */
+  get rng(): Rng {
+    return this.#kernel.rng;
+  }
+
+  /**
+   * Packet buffers: `outstanding` for leak checks, `alloc`/`copyOf` for a
+   * packet handed to a plugin's service.
+   */
+  get pool(): PacketPool {
+    return this.#kernel.pool;
+  }
+
+  /** Every counter of every plugin, by full name (`ipv4.rx.bad_checksum`). */
+  get counters(): Counters {
+    return this.#kernel.counters;
+  }
+
+  /** The interfaces. */
+  get interfaces(): InterfaceTable {
+    return this.#kernel.interfaces;
+  }
+
+  /** Log sink and level. */
+  get logs(): LogHub {
+    return this.#kernel.logs;
+  }
+
+  /** Names of the loaded plugins, in boot order. */
+  get pluginNames(): string[] {
+    return this.#kernel.pluginNames;
+  }
+
+  /** Whether plugin `name` is quarantined (it faulted `faultLimit` times). */
+  isQuarantined(name: string): boolean {
+    return this.#kernel.isQuarantined(name);
+  }
+
+  /**
+   * A service a plugin provides, by name (`"icmp.echo"`, or your plugin's
+   * own), or undefined when no loaded plugin provides it: how a plugin's
+   * author offers an API beyond this class's methods.
+   *
+   * @example
+   * ```ts
+   * import { createStack, type IcmpEchoService } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * assert.ok(stack.service<IcmpEchoService>("icmp.echo") !== undefined);
+   * assert.equal(stack.service("no.such"), undefined);
+   * stack.close();
+   * ```
+   */
+  service<T>(name: string): T | undefined {
+    return this.#kernel.service<T>(name);
+  }
+
+  /** The plugin graph: plugins, tables and bindings, hook chains, interfaces, counters. */
+  describe(): StackDescription {
+    return this.#kernel.describe();
+  }
+
+  /**
+   * Follows packets through the plugins: every dispatch step, hook verdict and
+   * transmit goes to `sink` until called with null. Off by default (free then).
+   */
+  trace(sink: ((ev: TraceEvent) => void) | null): void {
+    this.#kernel.trace(sink);
+  }
+
+  // ---- interfaces ------------------------------------------------------------
+
+  /**
+   * Adds an interface on `driver` and attaches the driver (the driver gets
+   * its `DriverPort`: the only way frames enter the stack).
+   *
+   * @throws {TypeError} When the name is taken or an address does not parse.
+   */
+  addInterface(options: InterfaceOptions): NetInterface {
+    return this.#kernel.addInterface(options);
+  }
+
+  /** Assigns an address in CIDR form (`"10.0.0.2/24"`, `"fd00::2/64"`) to an interface. */
+  addAddress(ifname: string | number, cidr: string): void {
+    this.#kernel.addAddress(ifname, cidr);
+  }
+
+  /** Removes an address given in CIDR form or bare. */
+  removeAddress(ifname: string | number, cidr: string): void {
+    this.#kernel.removeAddress(ifname, cidr);
+  }
+
+  /** Brings an interface up or down. */
+  setLinkUp(ifname: string | number, up: boolean): void {
+    this.#kernel.setLinkUp(ifname, up);
+  }
+
+  // ---- time ------------------------------------------------------------------
+
+  /** The next instant at which {@linkcode poll} has work, if any. */
+  pollAt(now?: Instant): Instant | undefined {
+    return this.#kernel.pollAt(now);
+  }
+
+  /** Runs every timer due at `now` (default the clock's now); nothing once closed. */
+  poll(now?: Instant): void {
+    this.#kernel.poll(now);
+  }
+
+  /** Number of armed timers (for tests and `ss`-style reports). */
+  get pendingTimers(): number {
+    return this.#kernel.pendingTimers;
+  }
+
+  /** Stops every plugin and closes every driver. */
+  close(): void {
+    this.#kernel.close();
   }
 
   #need<T>(name: string, what: string): T {
-    const s = this.service<T>(name);
+    const s = this.#kernel.service<T>(name);
     if (s === undefined) {
       throw new Deno.errors.NotSupported(`Cannot ${what}: no loaded plugin provides "${name}"`);
     }
@@ -381,7 +564,7 @@ export class Stack extends Dispatcher {
 
   /** Whether this stack forwards datagrams between interfaces. */
   get forwarding(): boolean {
-    return this.service<Ipv4RoutesService>("ipv4.routes")?.isForwarding() ?? false;
+    return this.#kernel.service<Ipv4RoutesService>("ipv4.routes")?.isForwarding() ?? false;
   }
 
   /**
@@ -521,7 +704,7 @@ export class Stack extends Dispatcher {
 
   /** The neighbour (ARP) cache, like `ip neigh`. */
   neighbors(): NeighborEntry[] {
-    return this.service<ArpService>("arp.resolve")?.entries() ?? [];
+    return this.#kernel.service<ArpService>("arp.resolve")?.entries() ?? [];
   }
 
   /** Counters as a `netstat -s`-style text table (non-zero ones). */

@@ -14,11 +14,15 @@ export const MIN_IPV4_MTU = 68;
 export const MAX_MTU = 65535;
 
 /**
- * Checks that `value` is an integer in `min..max`.
+ * Checks that `value` is an integer in `min..max`. The one policy for number
+ * arguments, shared with the socket adapters (`stack/sockets/errors.ts`) and
+ * taken from Deno's own APIs: not a number, NaN or not whole → `TypeError`
+ * (as `Deno.listen({ port: 1.5 })`), a whole number out of range →
+ * `RangeError`.
  *
  * @returns `value`.
- * @throws {TypeError} When it is not a number.
- * @throws {RangeError} When it is not an integer in the range.
+ * @throws {TypeError} When it is not a number, NaN, or not an integer.
+ * @throws {RangeError} When it is out of the range.
  *
  * @example
  * ```ts
@@ -27,6 +31,7 @@ export const MAX_MTU = 65535;
  * assert.equal(checkInteger(64, 1, 255, "Cannot ping", "ttl"), 64);
  * assert.throws(() => checkInteger(256, 1, 255, "Cannot ping", "ttl"), RangeError);
  * assert.throws(() => checkInteger("1", 1, 255, "Cannot ping", "ttl"), TypeError);
+ * assert.throws(() => checkInteger(1.5, 1, 255, "Cannot ping", "ttl"), TypeError);
  * ```
  */
 export function checkInteger(
@@ -36,11 +41,45 @@ export function checkInteger(
   action: string,
   name: string,
 ): number {
-  if (typeof value !== "number") {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${action}: ${name} ${String(value)} is not an integer`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${max}`);
+  }
+  return value;
+}
+
+/**
+ * Checks that `value` is a number (not NaN) in `min..max` (default: any
+ * finite number from `min`): not a number or NaN → `TypeError`, out of range
+ * or infinite → `RangeError` (the policy of {@linkcode checkInteger}).
+ *
+ * @returns `value`.
+ * @throws {TypeError} When it is not a number, or NaN.
+ * @throws {RangeError} When it is out of range, or infinite.
+ *
+ * @example
+ * ```ts
+ * import { checkNumber } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkNumber(5, 0, Number.MAX_VALUE, "Cannot connect", "timeout"), 5);
+ * assert.throws(() => checkNumber(NaN, 0, 10, "Cannot connect", "timeout"), TypeError);
+ * assert.throws(() => checkNumber(-1, 0, 10, "Cannot connect", "timeout"), RangeError);
+ * ```
+ */
+export function checkNumber(
+  value: unknown,
+  min: number,
+  max: number,
+  action: string,
+  name: string,
+): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
     throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
   }
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${action}: ${name} ${value} is not an integer in ${min}..${max}`);
+  if (!(value >= min && value <= max)) {
+    throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${max}`);
   }
   return value;
 }
@@ -49,25 +88,20 @@ export function checkInteger(
  * Checks that `value` is a duration in µs: a finite number, at least 0.
  *
  * @returns `value`.
- * @throws {TypeError} When it is not a number.
- * @throws {RangeError} When it is NaN, infinite or negative.
+ * @throws {TypeError} When it is not a number, or NaN.
+ * @throws {RangeError} When it is infinite or negative.
  *
  * @example
  * ```ts
  * import { checkDuration } from "./validate.ts";
  * import assert from "node:assert/strict";
  * assert.equal(checkDuration(1_000_000, "Cannot connect", "timeout"), 1_000_000);
- * assert.throws(() => checkDuration(NaN, "Cannot connect", "timeout"), RangeError);
+ * assert.throws(() => checkDuration(NaN, "Cannot connect", "timeout"), TypeError);
+ * assert.throws(() => checkDuration(-1, "Cannot connect", "timeout"), RangeError);
  * ```
  */
 export function checkDuration(value: unknown, action: string, name: string): number {
-  if (typeof value !== "number") {
-    throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
-  }
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${action}: ${name} ${value} is not a finite number of µs, 0 or more`);
-  }
-  return value;
+  return checkNumber(value, 0, Number.MAX_VALUE, action, name);
 }
 
 /**
@@ -192,7 +226,7 @@ export interface ProbeOptionsLike {
  * import { checkProbeOptions } from "./validate.ts";
  * import assert from "node:assert/strict";
  * checkProbeOptions({ timeout: 1_000_000, ttl: 64 }, "Cannot ping 10.0.0.2");
- * assert.throws(() => checkProbeOptions({ timeout: NaN }, "Cannot ping 10.0.0.2"), RangeError);
+ * assert.throws(() => checkProbeOptions({ timeout: NaN }, "Cannot ping 10.0.0.2"), TypeError);
  * assert.throws(() => checkProbeOptions({ ttl: 256 }, "Cannot ping 10.0.0.2"), RangeError);
  * ```
  */

@@ -17,6 +17,7 @@ import type { Faults } from "../drivers/loopback/faults.ts";
 import { hostMac, mac } from "./_convert.ts";
 import { type PluginOptions, pluginsWith } from "./_test_plugins.ts";
 import { Capture, type TapOptions } from "./_capture.ts";
+import { kernelOf } from "../stack/stack.ts";
 
 // ---- environments -------------------------------------------------------------------
 
@@ -420,7 +421,7 @@ export function makeHost(options: HostOptions = {}): Host {
     take: () => sent.splice(0),
     inject(bytes: Uint8Array, after: Duration = 0): Uint8Array[] {
       const before = sent.length;
-      stack.inject(iface.index, bytes);
+      kernelOf(stack).inject(iface.index, bytes);
       net.runFor(after);
       return sent.splice(before);
     },

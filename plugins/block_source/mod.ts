@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { HookContext, PacketBuffer, ProtocolPlugin, Verdict } from "../../mod.ts";
+import type { HookContext, HookVerdict, PacketBuffer, ProtocolPlugin } from "../../mod.ts";
 import { ACCEPT, ipv4Mask, parseIpv4Cidr } from "../../mod.ts";
 
 /** The block_source plugin. */
@@ -52,7 +52,7 @@ export const plugin: ProtocolPlugin = {
     const passed = ctx.counter("passed");
     return {
       // The context (input interface here) is unused: the rule is on the source alone.
-      hook(_point, pkt: PacketBuffer, _hctx: HookContext): Verdict {
+      hook(_point, pkt: PacketBuffer, _hctx: HookContext): HookVerdict {
         if (pkt.family === 4) {
           for (const r of rules) {
             if (((pkt.dv.getUint32(pkt.srcAt) & r.mask) >>> 0) === r.network) return "blocked";

@@ -30,7 +30,7 @@ import type {
   PacketBuffer,
   ProtocolPlugin,
   RxContext,
-  Verdict,
+  RxVerdict,
 } from "../../mod.ts";
 import { CONSUMED } from "../../mod.ts";
 
@@ -84,7 +84,7 @@ export const plugin: ProtocolPlugin = {
     return {
       // The dispatcher lends `pkt` for the duration of the call: everything we
       // keep (the text) is decoded into a new string, so nothing is retained.
-      receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+      receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
         if (pkt.length < 3) return "truncated";
         const text = decoder.decode(pkt.data).replace(/\0+$/, ""); // Ethernet padding
         if (text.startsWith("HELLO ")) {

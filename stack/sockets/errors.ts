@@ -27,6 +27,7 @@ import type { StreamError } from "../stream.ts";
 import type { UdpError } from "../services.ts";
 import type { IpAddress } from "../wire/ip_address.ts";
 import { parseHostname } from "./address.ts";
+import { checkInteger as checkIntegerIn, checkNumber as checkNumberIn } from "../validate.ts";
 
 /**
  * Most calls (`read`, `write`, `accept`, `receive`) one socket lets wait at
@@ -239,13 +240,7 @@ export function checkNumber(
   min: number,
   max: number = Number.MAX_VALUE,
 ): number {
-  if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
-  }
-  if (!(value >= min && value <= max)) {
-    throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${max}`);
-  }
-  return value;
+  return checkNumberIn(value, min, max, action, name);
 }
 
 /**
@@ -276,13 +271,7 @@ export function checkInteger(
   min: number,
   max: number,
 ): number {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`${action}: ${name} ${String(value)} is not an integer`);
-  }
-  if (value < min || value > max) {
-    throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${max}`);
-  }
-  return value;
+  return checkIntegerIn(value, min, max, action, name);
 }
 
 /**

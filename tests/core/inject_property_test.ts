@@ -1,13 +1,14 @@
 /**
  * Property: whatever bytes arrive, a default stack never throws, never faults
  * a plugin, accounts for every frame in a counter, and gives back every
- * buffer. Frames are injected with `stack.inject()` on an Ethernet and a
+ * buffer. Frames are injected with `kernelOf(stack).inject()` on an Ethernet and a
  * raw-IP interface of a default `createStack()` on the loopback network.
  */
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@3.23.2";
 import { createStack, LINKTYPE_IPV4, LINKTYPE_RAW, type Stack, VirtualNetwork } from "../../mod.ts";
 import type { NetInterface } from "../../stack/netif.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 // ---- frames -------------------------------------------------------------------------------
 
@@ -148,7 +149,7 @@ function rig() {
     check(iface: NetInterface, frame: Uint8Array): void {
       const before = counterSum(stack);
       const rx = iface.stats.rxPackets;
-      stack.inject(iface.index, frame); // must not throw
+      kernelOf(stack).inject(iface.index, frame); // must not throw
       assert.equal(iface.stats.rxPackets, rx + 1);
       assert.ok(
         counterSum(stack) > before,

@@ -18,6 +18,7 @@ import {
 } from "../../mod.ts";
 import type { NetInterface } from "../../stack/netif.ts";
 import { pcapPath, SHARED_PCAPS, sharedCaptures } from "../_harness.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const CORPUS = SHARED_PCAPS;
 
@@ -75,7 +76,7 @@ function replay(path: string, asAddressee: boolean): { frames: number; counters:
       assert.ok(iface, `${path}: no interface for link type ${r.linkType}`);
       const where = `${path} frame ${r.index} (${r.data.length} bytes)`;
       const before = Object.values(stack.counters.snapshot()).reduce((a, b) => a + b, 0);
-      stack.inject(iface.index, r.data);
+      kernelOf(stack).inject(iface.index, r.data);
       const after = Object.values(stack.counters.snapshot()).reduce((a, b) => a + b, 0);
       assert.ok(after > before, `${where}: no counter moved`);
       assert.ok(net.runUntilIdle({ maxTime: 3_600_000_000 }), `${where}: network not idle`);

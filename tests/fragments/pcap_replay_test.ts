@@ -21,6 +21,7 @@ import {
   pcapRecords,
 } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const SECOND = 1_000_000;
 
@@ -33,7 +34,7 @@ function replay(h: Host, records: readonly CaptureRecord[], maxGap = SECOND): vo
   for (const r of records) {
     h.runFor(Math.min(Math.max(r.timestamp - last, 0), maxGap));
     last = r.timestamp;
-    h.stack.inject(h.iface.index, r.data);
+    kernelOf(h.stack).inject(h.iface.index, r.data);
   }
   h.runFor(0);
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import { ethernetFrame, icmpEcho, ip, ipv4Packet, makeHost, onesSum } from "../_harness.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --v8-flags=--expose-gc");
@@ -21,7 +22,7 @@ function used(): number {
 const US = "02:00:00:00:00:01";
 const h = makeHost({ mac: US, addresses: ["10.0.0.1/16"] });
 const s = h.stack;
-const inject = (f: Uint8Array) => s.inject(h.iface.index, f);
+const inject = (f: Uint8Array) => kernelOf(s).inject(h.iface.index, f);
 function macOf(i: number): string {
   return `02:01:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, "0")}:${
     (i & 0xff).toString(16).padStart(2, "0")

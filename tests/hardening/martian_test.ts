@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { ethernetFrame, hostMac, ipv4Packet, makeHost, withEnv } from "../_harness.ts";
 import { makeRoutedNet } from "../routing/_topology.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const US = hostMac(1);
 const PEER = "02:00:00:00:00:07";
@@ -85,7 +86,7 @@ Deno.test("ipv4 with forwarding on never forwards a datagram spoofing the router
     const eth0 = n.r1.interfaces.byName("eth0")!;
     const own = n.r1.interfaces.byName("eth1")!.ipv4[0]!.address;
     const src = [own >>> 24, (own >>> 16) & 0xff, (own >>> 8) & 0xff, own & 0xff].join(".");
-    n.r1.inject(
+    kernelOf(n.r1).inject(
       eth0.index,
       ethernetFrame(
         { dst: eth0.mac!, src: PEER, etherType: 0x0800 },

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { ethernetFrame, ipv4Packet, makeHost, withEnv } from "../_harness.ts";
 import { SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
 import type { UdpService } from "../../mod.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 /** An empty UDP datagram 10.0.0.9:7 → 10.0.0.1:`port` (checksum 0: none, RFC 768). */
 function emptyDatagram(port: number): Uint8Array {
@@ -29,7 +30,7 @@ Deno.test("udp receive queue of one socket counts each empty datagram as its 2 K
   await withEnv(makeHost({ mac: "02:00:00:00:00:01" }), (h) => {
     const conn = h.stack.listenDatagram({ transport: "udp", port: 5000 });
     const frame = emptyDatagram(5000);
-    for (let i = 0; i < 256; i++) h.stack.inject(h.iface.index, frame);
+    for (let i = 0; i < 256; i++) kernelOf(h.stack).inject(h.iface.index, frame);
     const [row] = h.stack.service<UdpService>("udp.sockets")!.list();
     // The default 212,992 bytes (rmem_default) hold 104 buffers, not 256 datagrams.
     assert.equal(row!.queued, Math.floor(212_992 / SMALL_BUFFER_SIZE));
@@ -48,7 +49,7 @@ Deno.test("udp 1,000 unread sockets × 256 empty datagrams stay within totalQueu
     const start = h.stack.pool.outstanding;
     for (let p = 0; p < 1000; p++) {
       const frame = emptyDatagram(10_000 + p);
-      for (let i = 0; i < 256; i++) h.stack.inject(h.iface.index, frame);
+      for (let i = 0; i < 256; i++) kernelOf(h.stack).inject(h.iface.index, frame);
     }
     const held = (h.stack.pool.outstanding - start) * SMALL_BUFFER_SIZE;
     const cap = 16 * 1024 * 1024;
@@ -64,10 +65,10 @@ Deno.test("udp 1,000 unread sockets × 256 empty datagrams stay within totalQueu
     );
     // Closing a socket gives its share back to the others.
     const delivered = h.counter("udp.rx.datagrams");
-    h.stack.inject(h.iface.index, emptyDatagram(10_999));
+    kernelOf(h.stack).inject(h.iface.index, emptyDatagram(10_999));
     assert.equal(h.counter("udp.rx.datagrams"), delivered);
     conns[0]!.close();
-    h.stack.inject(h.iface.index, emptyDatagram(10_999));
+    kernelOf(h.stack).inject(h.iface.index, emptyDatagram(10_999));
     assert.equal(h.counter("udp.rx.datagrams"), delivered + 1);
     for (const c of conns.slice(1)) c.close();
     assert.equal(h.stack.pool.outstanding, start);

@@ -10,9 +10,9 @@ import {
   type HookContext,
   type HookJoin,
   type HookPoint,
+  type HookVerdict,
   type PacketBuffer,
   type ProtocolPlugin,
-  type Verdict,
 } from "../../mod.ts";
 import { formatIpv4Address, parseIpv4Address } from "../../stack/wire/address.ts";
 
@@ -75,7 +75,7 @@ export function recorder(
   name: string,
   joins: readonly HookJoin[],
   calls: HookCall[],
-  act: (point: HookPoint, pkt: PacketBuffer, h: HookContext) => Verdict | void = () => {},
+  act: (point: HookPoint, pkt: PacketBuffer, h: HookContext) => HookVerdict | void = () => {},
 ): ProtocolPlugin {
   return {
     manifest: {

@@ -16,6 +16,7 @@ import { gated, type Requirement } from "../_require.ts";
 import { tcpSegment } from "../tcp/_tcp.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import type { TcpConn } from "../../mod.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "curl"];
 /** Connections; each would stall with probability ½ on the old code. */
@@ -64,7 +65,7 @@ Deno.test(gated(NEEDS, {
       const l = h.stack.listen({ port: 80 });
       // A spoofed SYN fills the SYN queue (its SYN-ACKs go to an address Linux does not have).
       const spoofed = "10.0.0.77";
-      h.stack.inject(
+      kernelOf(h.stack).inject(
         h.stack.interfaces.list()[0]!.index,
         ipv4Packet(
           { src: spoofed, dst: STACK_ADDRESS, protocol: 6 },

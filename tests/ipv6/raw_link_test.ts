@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { makeHost, ms, testPlugin } from "../_harness.ts";
-import { ACCEPT } from "../../stack/manifest.ts";
+import { ACCEPT, CONSUMED } from "../../stack/manifest.ts";
 import { type PacketBuffer, PacketFlags, PacketPool } from "../../stack/packet.ts";
 import type { UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
@@ -330,7 +330,7 @@ Deno.test("ipv6 raw link: a Hop-by-Hop Router Alert is flagged on the packet for
   }, () => ({
     receive(pkt) {
       flags = pkt.flags;
-      return ACCEPT;
+      return CONSUMED;
     },
   }));
   const h = host({ extraPlugins: [ipv6Plugin, icmpv6Plugin, sink] });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { loadStack, type Stack, VirtualNetwork } from "../../mod.ts";
 import type { HelloService } from "../../plugins/hello_ether/mod.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const HELLO = new URL("../../plugins/hello_ether/mod.ts", import.meta.url).href;
 const BLOCK = new URL("../../plugins/block_source/mod.ts", import.meta.url).href;
@@ -59,7 +60,7 @@ Deno.test("hello plugin counts frames it does not understand", async () => {
   frame.set(a.interfaces.get(0)!.mac!, 6);
   frame.set([0x88, 0xb5], 12);
   frame.set(new TextEncoder().encode("BYE now"), 14);
-  b.inject(0, frame);
+  kernelOf(b).inject(0, frame);
   assert.equal(b.counters.value("hello.rx.unknown_message"), 1);
   for (const h of hosts) h.close();
   net.close();

@@ -11,6 +11,7 @@ import {
 } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { count, makeRoutedNet } from "./_topology.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const SECOND = 1_000_000;
 const echoRequest = checkIcmp({ type: 8 });
@@ -117,7 +118,7 @@ Deno.test("routing never forwards link broadcasts, nor link-local, loopback, 0/8
   const eth0 = n.r1.interfaces.byName("eth0")!;
   const peer = "02:00:00:00:77:77";
   function inject(src: string, dst: string, dstMac: Uint8Array | string = eth0.mac!): void {
-    n.r1.inject(
+    kernelOf(n.r1).inject(
       eth0.index,
       ethernetFrame(
         { dst: typeof dstMac === "string" ? dstMac : dstMac, src: peer, etherType: 0x0800 },

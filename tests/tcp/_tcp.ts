@@ -24,6 +24,7 @@ import {
 import type { TcpConn, TcpListener } from "../../stack/sockets/types.ts";
 import type { Duration } from "../../stack/clock.ts";
 import { formatIpv4Address } from "../../stack/wire/address.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const FLAG_BITS: Record<string, number> = {
   F: 0x01,
@@ -340,17 +341,17 @@ export class Peer {
     const index = this.host.iface.index;
     const parse = (frames: Uint8Array[]) =>
       frames.map(parseSeg).filter((s): s is Seg => s !== undefined);
-    stack.beginBatch();
+    kernelOf(stack).beginBatch();
     for (const f of fs) {
       const bytes = ipv4Packet(
         { src: this.addr, dst: this.stackAddr, protocol: 6 },
         tcpSegment(f, this.addr, this.stackAddr),
       );
-      stack.inject(index, bytes);
+      kernelOf(stack).inject(index, bytes);
     }
     this.host.runFor(0); // deliver what the stack sent meanwhile
     const during = parse(this.host.take());
-    stack.endBatch();
+    kernelOf(stack).endBatch();
     return { during, after: this.take() };
   }
 

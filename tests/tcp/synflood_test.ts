@@ -28,6 +28,7 @@ import { VirtualNetwork } from "../../drivers/loopback/network.ts";
 import { tcpSegment } from "./_tcp.ts";
 import { receiveAll, sendAll } from "./_transfer.ts";
 import { formatIpv4Address } from "../../stack/wire/address.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const SYNS = 10_000;
 const BATCH = 100;
@@ -68,7 +69,7 @@ Deno.test("tcp 10,000 spoofed SYNs while a real client connects and transfers 1 
         { dst: hostMac(2), src: "02:00:00:00:00:99", etherType: 0x0800 },
         ipv4Packet({ src, dst: "10.0.0.2", protocol: 6 }, seg),
       );
-      b.inject(ifindex, frame);
+      kernelOf(b).inject(ifindex, frame);
       injected++;
     }
     maxHalfOpen = Math.max(maxHalfOpen, halfOpen());
@@ -195,7 +196,7 @@ async function floodRun(c: FloodCase): Promise<string | null> {
         src,
         "10.0.0.2",
       );
-      server.inject(
+      kernelOf(server).inject(
         ifindex,
         ethernetFrame(
           { dst: hostMac(2), src: hostMac(1), etherType: 0x0800 },

@@ -27,7 +27,7 @@ import {
   malformed,
   onesSum as sum16,
 } from "../_harness.ts";
-import type { PacketBuffer, ProtocolPlugin, RxContext, Verdict } from "../../mod.ts";
+import type { PacketBuffer, ProtocolPlugin, RxContext, RxVerdict } from "../../mod.ts";
 import { errorKind } from "../../stack/protocols/icmp/errors.ts";
 
 function pseudo(src: string, dst: string, length: number): number {
@@ -228,7 +228,7 @@ export const icmpErrorStandIn: ProtocolPlugin = {
     const errors = ctx.table("ip.error");
     const delivered = ctx.counter("rx.delivered");
     return {
-      receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+      receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
         const s = pkt.start;
         const type = pkt.buf[s]!;
         if (type !== 3 && type !== 11 && type !== 12) return "not_error";

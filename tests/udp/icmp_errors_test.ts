@@ -23,6 +23,7 @@ import {
   withEnv,
 } from "../_harness.ts";
 import { checkUdp, icmpError, icmpErrorStandIn, udpFrame } from "./_udp.ts";
+import { kernelOf } from "../../stack/stack.ts";
 
 const HOST_MAC = "02:00:00:00:00:01";
 const PEER_MAC = "02:00:00:00:00:fe";
@@ -81,13 +82,13 @@ class ErrHost {
       { dst: HOST_MAC, src: PEER_MAC, etherType: 0x0800 },
       ipv4Packet({ src: from, dst: "10.0.0.1", protocol: 1 }, icmpError(type, code, rest, quote)),
     );
-    this.stack.inject(this.iface.index, frame);
+    kernelOf(this.stack).inject(this.iface.index, frame);
     this.net.runFor(0);
   }
 
   /** Injects a datagram from the peer 10.0.0.9:`srcPort` to 10.0.0.1:`dstPort`. */
   injectDatagram(srcPort: number, dstPort: number, text: string): void {
-    this.stack.inject(
+    kernelOf(this.stack).inject(
       this.iface.index,
       udpFrame({
         srcMac: PEER_MAC,

@@ -21,7 +21,7 @@ import type {
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
-  Verdict,
+  RxVerdict,
 } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import {
@@ -421,7 +421,7 @@ export const arpPlugin: ProtocolPlugin = {
       if (next !== Infinity) sweep.arm(next);
     }
 
-    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       const view = ArpPacket.check(pkt.data);
       if (typeof view === "string") return view;
       const arp = parseArp(view);

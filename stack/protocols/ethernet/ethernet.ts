@@ -13,7 +13,7 @@ import type {
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
-  Verdict,
+  RxVerdict,
 } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
@@ -81,7 +81,7 @@ export const ethernetPlugin: ProtocolPlugin = {
     const txFrames = ctx.counter("tx.frames");
     const txPadded = ctx.counter("tx.padded");
 
-    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       const s = pkt.start;
       if (pkt.end - s < HEADER_LEN) return "truncated";
       const b = pkt.buf;

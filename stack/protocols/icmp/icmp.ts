@@ -13,7 +13,7 @@ import type {
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
-  Verdict,
+  RxVerdict,
 } from "../../manifest.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type {
@@ -246,7 +246,7 @@ export const icmpPlugin: ProtocolPlugin = {
       p.done(r);
     }
 
-    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       const s = pkt.start;
       const len = pkt.end - s;
       if (len < HEADER_LEN) return "truncated";
@@ -290,7 +290,7 @@ export const icmpPlugin: ProtocolPlugin = {
       }
     }
 
-    function echoRequest(pkt: PacketBuffer, s: number, len: number): Verdict {
+    function echoRequest(pkt: PacketBuffer, s: number, len: number): RxVerdict {
       c.requestsIn.value++;
       const toGroup = (pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0;
       if (toGroup && ignoreBroadcast) return "broadcast_echo_ignored";
@@ -327,7 +327,7 @@ export const icmpPlugin: ProtocolPlugin = {
       type: number,
       s: number,
       len: number,
-    ): Verdict {
+    ): RxVerdict {
       const b = pkt.buf;
       const q = checkQuote(b, s, len);
       if (typeof q === "string") return q;

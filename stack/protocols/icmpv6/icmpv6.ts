@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { PluginContext, ProtocolHandlers, ProtocolPlugin, Verdict } from "../../manifest.ts";
+import type { PluginContext, ProtocolHandlers, ProtocolPlugin, RxVerdict } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
@@ -134,7 +134,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
      * walk its chain to the transport header (at least 8 bytes of it), and
      * deliver through `ip.error` by kind (RFC 4443 §2.4 (d)).
      */
-    function dispatchError(pkt: PacketBuffer, type: number, code: number): Verdict {
+    function dispatchError(pkt: PacketBuffer, type: number, code: number): RxVerdict {
       c.errors.value++;
       const q = pkt.start + ICMPV6_HEADER_LEN;
       const b = pkt.buf;
@@ -166,7 +166,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
       return CONSUMED;
     }
 
-    function receive(pkt: PacketBuffer): Verdict {
+    function receive(pkt: PacketBuffer): RxVerdict {
       const len = pkt.length;
       if (len < 4) return "truncated";
       if (sumBytes(pkt.data, packetPseudoHeaderSum(pkt, IP_PROTOCOL_ICMPV6, len)) !== 0xffff) {

@@ -34,7 +34,7 @@
  *
  * @module
  */
-import type { HookPoint, PluginContext, Verdict } from "../../manifest.ts";
+import type { HookPoint, HookVerdict, PluginContext, RxVerdict } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
@@ -94,7 +94,7 @@ export type ForwardHookRunner = (
   nextHop: number,
   mtu: number,
   isLocal: boolean,
-) => Verdict;
+) => HookVerdict;
 
 /**
  * Whether `addr` may never be the destination of a forwarded datagram:
@@ -165,7 +165,7 @@ export class Forwarder {
    * @returns {@linkcode CONSUMED} when forwarded (or taken by a hook), else
    * the drop reason.
    */
-  forward(pkt: PacketBuffer, iface: NetInterface): Verdict {
+  forward(pkt: PacketBuffer, iface: NetInterface): RxVerdict {
     const flags = pkt.flags;
     if ((flags & PacketFlags.LINK_OTHERHOST) !== 0) return "not_for_us";
     if ((flags & (PacketFlags.LINK_BROADCAST | PacketFlags.LINK_MULTICAST)) !== 0) {

@@ -8,10 +8,12 @@
  * @module
  */
 import type {
+  HookVerdict,
   PluginContext,
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
+  RxVerdict,
   Verdict,
 } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
@@ -285,7 +287,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
     }
 
-    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       const s = pkt.start;
       const avail = pkt.end - s;
       if (avail < HEADER_LEN) return "truncated";
@@ -357,7 +359,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       src: number,
       dst: number,
       iface: NetInterface,
-    ): Verdict | undefined {
+    ): RxVerdict | undefined {
       if ((src >>> 24) === 0) {
         return src === 0 && dst === LIMITED_BROADCAST ? undefined : "martian_zero_source";
       }
@@ -384,7 +386,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       nextHop: number,
       mtu: number,
       isLocal: boolean,
-    ): Verdict {
+    ): HookVerdict {
       const h = hookContexts.enter(point);
       h.inIface = inIf;
       if (outIf !== null) {
@@ -402,7 +404,7 @@ export const ipv4Plugin: ProtocolPlugin = {
      * prerouting, routing and delivery or forwarding of the whole, which the
      * output path fragments again when it must. Borrows `pkt`.
      */
-    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface, hlen: number): Verdict {
+    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface, hlen: number): RxVerdict {
       if (hlen > HEADER_LEN) {
         const bad = opts.receive(pkt, pkt.l3, hlen, icmpError);
         if (bad !== undefined) return bad;
@@ -413,7 +415,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (whole === null) return CONSUMED;
       if (typeof whole === "string") return whole;
       c.reassembled.value++;
-      let v = runHook("prerouting", whole, iface, null, 0, 0, false);
+      let v: Verdict = runHook("prerouting", whole, iface, null, 0, 0, false);
       if (v === ACCEPT) {
         const dst = readU32(whole.buf, whole.dstAt);
         if (!isLocalDestination(whole, dst)) {
@@ -440,7 +442,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     }
 
     /** Input hooks, then protocol unreachable (RFC 1122 §3.2.2.1) when no plugin takes it. */
-    function beforeDelivery(pkt: PacketBuffer, iface: NetInterface): Verdict {
+    function beforeDelivery(pkt: PacketBuffer, iface: NetInterface): HookVerdict {
       if (ctx.hasHooks("input")) {
         const v = runHook("input", pkt, iface, iface, readU32(pkt.buf, pkt.dstAt), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;
@@ -454,7 +456,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     }
 
     /** A fragment for us: keep it, or deliver the datagram it completes. Borrows `pkt`. */
-    function reassemble(pkt: PacketBuffer, iface: NetInterface): Verdict {
+    function reassemble(pkt: PacketBuffer, iface: NetInterface): RxVerdict {
       c.fragmentsIn.value++;
       pkt.ifindex = iface.index;
       const whole = reasm.add(pkt);

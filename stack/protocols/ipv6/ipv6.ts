@@ -10,11 +10,12 @@
 import { LINKTYPE_ETHERNET } from "../../driver.ts";
 import type {
   HookPoint,
+  HookVerdict,
   PluginContext,
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
-  Verdict,
+  RxVerdict,
 } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
@@ -238,7 +239,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       return false;
     }
 
-    function receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       const s = pkt.start;
       const b = pkt.buf;
       const bad = checkIpv6Header(b, s, pkt.end);
@@ -276,7 +277,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       iface: NetInterface,
       rx: RxContext | null,
       internal: boolean,
-    ): Verdict {
+    ): RxVerdict {
       const dst = pkt.dstKey();
       if (dst === UNSPECIFIED) return "bad_destination";
       if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) return "not_for_us";
@@ -288,21 +289,21 @@ export const ipv6Plugin: ProtocolPlugin = {
     }
 
     /** A fragment when a prerouting hook wants whole packets (conntrack). Borrows `pkt`. */
-    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface): Verdict {
+    function defragThenPrerouting(pkt: PacketBuffer, iface: NetInterface): RxVerdict {
       c.fragmentsIn.value++;
       pkt.ifindex = iface.index;
       const whole = reasm.add(pkt, chain);
       if (whole === null) return CONSUMED;
       if (typeof whole === "string") return whole;
       c.reassembled.value++;
-      let v = runHook("prerouting", whole, iface, null, UNSPECIFIED, 0, false);
-      v = v === ACCEPT ? routeAndDeliver(whole, iface, null, false) : CONSUMED;
+      const hv = runHook("prerouting", whole, iface, null, UNSPECIFIED, 0, false);
+      const v = hv === ACCEPT ? routeAndDeliver(whole, iface, null, false) : CONSUMED;
       whole.release();
       return v;
     }
 
     /** Answers a chain problem with its Parameter Problem, if any; returns the drop reason. */
-    function chainProblem(pkt: PacketBuffer, problem: string): Verdict {
+    function chainProblem(pkt: PacketBuffer, problem: string): RxVerdict {
       if (chain.icmpCode >= 0) {
         icmpError?.send(pkt, ICMPV6_PARAMETER_PROBLEM, chain.icmpCode, chain.icmpPointer);
       }
@@ -314,7 +315,7 @@ export const ipv6Plugin: ProtocolPlugin = {
      * takes (RFC 8200 §4), then `ip.protocol`. `chain` holds the walk of
      * `pkt`. With `rx`, through the dispatcher's `next`; else delivered here.
      */
-    function deliverUp(pkt: PacketBuffer, iface: NetInterface, rx: RxContext | null): Verdict {
+    function deliverUp(pkt: PacketBuffer, iface: NetInterface, rx: RxContext | null): RxVerdict {
       if (ctx.hasHooks("input")) {
         const v = runHook("input", pkt, iface, iface, pkt.dstKey(), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;
@@ -334,7 +335,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     }
 
     /** A fragment for us: keep it, or deliver the packet it completes. Borrows `pkt`. */
-    function reassemble(pkt: PacketBuffer, iface: NetInterface): Verdict {
+    function reassemble(pkt: PacketBuffer, iface: NetInterface): RxVerdict {
       c.fragmentsIn.value++;
       pkt.ifindex = iface.index;
       const whole = reasm.add(pkt, chain);
@@ -354,7 +355,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       nextHop: IpKey,
       mtu: number,
       isLocal: boolean,
-    ): Verdict {
+    ): HookVerdict {
       const h = hookContexts.enter(point);
       h.inIface = inIf;
       if (outIf !== null) {

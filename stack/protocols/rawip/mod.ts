@@ -15,7 +15,7 @@
  * @module
  */
 import { LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "../../driver.ts";
-import type { LinkOutput, ProtocolPlugin, RxContext, Verdict } from "../../manifest.ts";
+import type { LinkOutput, ProtocolPlugin, RxContext, RxVerdict } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
 import { ipv4Version } from "../../wire/ipv4_fields.ts";
@@ -46,7 +46,7 @@ export const rawIpPlugin: ProtocolPlugin = {
     };
     return {
       linkOutput,
-      receive(pkt: PacketBuffer, rx: RxContext): Verdict {
+      receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
         if (pkt.length < 1) return "truncated";
         const version = ipv4Version(pkt.buf, pkt.start); // the same nibble in IPv6
         if (rx.key === LINKTYPE_IPV4 && version !== 4) return "bad_version";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CONSUMED, type Verdict } from "../../manifest.ts";
+import { CONSUMED, type RxVerdict } from "../../manifest.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
@@ -33,7 +33,7 @@ import { rttSample } from "./timers.ts";
 const PAWS_IDLE = 24 * 24 * 3600 * 1_000_000;
 
 /** Processes `seg` on `ep`; borrows the segment (data is copied into the ring). */
-export function segmentArrives(ep: TcpEndpoint, seg: Segment): Verdict {
+export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
   const core = ep.core;
   const now = core.now();
   ep.segsIn++;
@@ -175,7 +175,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): Verdict {
 }
 
 /** SYN-RECEIVED + acceptable ACK → ESTABLISHED (or the ACK is dropped: full accept queue). */
-function establish(ep: TcpEndpoint, seg: Segment): Verdict {
+function establish(ep: TcpEndpoint, seg: Segment): RxVerdict {
   const ls = ep.listener;
   if (ls !== null && !ls.childEstablished(ep)) return "accept_queue_full";
   ep.setState(ep.finQueued ? FIN_WAIT_1 : ESTABLISHED);
@@ -189,7 +189,7 @@ function establish(ep: TcpEndpoint, seg: Segment): Verdict {
   return CONSUMED;
 }
 
-function onReset(ep: TcpEndpoint): Verdict {
+function onReset(ep: TcpEndpoint): RxVerdict {
   const core = ep.core;
   switch (ep.state) {
     case SYN_RECEIVED:
@@ -216,7 +216,7 @@ function onReset(ep: TcpEndpoint): Verdict {
 }
 
 /** RFC 9293 §3.10.7.3: SYN-SENT. */
-function synSent(ep: TcpEndpoint, seg: Segment): Verdict {
+function synSent(ep: TcpEndpoint, seg: Segment): RxVerdict {
   const core = ep.core;
   const flags = seg.flags;
   let ackOk = false;

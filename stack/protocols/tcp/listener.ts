@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { CONSUMED, type Verdict } from "../../manifest.ts";
+import { CONSUMED, type RxVerdict } from "../../manifest.ts";
 import { RouteSendFlags } from "../../services.ts";
 import type { StreamListenerEvents } from "../../stream.ts";
 import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
@@ -106,7 +106,7 @@ export class ListenSocket {
 }
 
 /** RFC 9293 §3.10.7.2: a segment for a listener. */
-export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): Verdict {
+export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict {
   const flags = seg.flags;
   if ((flags & TCP_RST) !== 0) return "rst_to_listener";
   if ((flags & TCP_ACK) !== 0) {
@@ -226,7 +226,7 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
 }
 
 /** The final ACK of a cookie handshake: rebuild the connection, or undefined if no valid cookie. */
-function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): Verdict | undefined {
+function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | undefined {
   const now = core.now();
   if (now - ls.lastCookieAt > 128_000_000) return undefined; // no recent cookies
   const t = { la: seg.dst, lp: seg.dstPort, ra: seg.src, rp: seg.srcPort };

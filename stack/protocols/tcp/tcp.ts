@@ -11,7 +11,7 @@ import {
   type ProtocolHandlers,
   type ProtocolPlugin,
   type RxContext,
-  type Verdict,
+  type RxVerdict,
 } from "../../manifest.ts";
 import type { StreamService } from "../../stream.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
@@ -68,7 +68,7 @@ export const tcpPlugin: ProtocolPlugin = {
     const seg = core.seg;
 
     /** Borrows `pkt` (payload bytes are copied into receive buffers). */
-    function receive(pkt: PacketBuffer, _rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, _rx: RxContext): RxVerdict {
       const s = pkt.start;
       const end = pkt.end;
       const len = end - s;
@@ -130,7 +130,7 @@ export const tcpPlugin: ProtocolPlugin = {
      * errors are remembered as soft errors (RFC 1122 §4.2.3.9), source
      * quench is ignored (RFC 6633).
      */
-    function receiveError(pkt: PacketBuffer, _rx: RxContext): Verdict {
+    function receiveError(pkt: PacketBuffer, _rx: RxContext): RxVerdict {
       const s = pkt.start;
       if (pkt.end - s < 8) return "truncated";
       const b = pkt.buf;

@@ -10,7 +10,7 @@ import type {
   ProtocolHandlers,
   ProtocolPlugin,
   RxContext,
-  Verdict,
+  RxVerdict,
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import {
@@ -330,7 +330,7 @@ export const udpPlugin: ProtocolPlugin = {
     }
 
     /** Broadcast or multicast: every matching socket gets a copy. */
-    function deliverGroup(pkt: PacketBuffer, s: number, len: number, dport: number): Verdict {
+    function deliverGroup(pkt: PacketBuffer, s: number, len: number, dport: number): RxVerdict {
       const list = table.at(dport);
       if (list === undefined) return "ignored_broadcast";
       const sport = udpSrcPort(pkt.buf, s);
@@ -350,7 +350,7 @@ export const udpPlugin: ProtocolPlugin = {
     }
 
     /** `ip.protocol` 17. Borrows `pkt`; never throws. */
-    function receive(pkt: PacketBuffer, _rx: RxContext): Verdict {
+    function receive(pkt: PacketBuffer, _rx: RxContext): RxVerdict {
       const s = pkt.start;
       const avail = pkt.end - s;
       if (avail < UDP_HEADER_LEN) return "truncated";
@@ -395,7 +395,7 @@ export const udpPlugin: ProtocolPlugin = {
      * and destination. Only connected sockets hear of it (Linux without
      * IP_RECVERR); the error waits for the next operation. Borrows `pkt`.
      */
-    function receiveError(pkt: PacketBuffer, _rx: RxContext): Verdict {
+    function receiveError(pkt: PacketBuffer, _rx: RxContext): RxVerdict {
       const s = pkt.start;
       if (pkt.end - s < 4) return "error_truncated";
       const sport = udpSrcPort(pkt.buf, s);

@@ -204,6 +204,30 @@ Deno.test("tcp FIN that arrives before the data preceding it waits for that data
   peer.finish();
 });
 
+Deno.test("tcp ESTABLISHED + FIN without data past a hole → immediate duplicate ACK; the FIN waits for the hole", async () => {
+  const peer = new Peer();
+  const c = await activeOpen(peer);
+  const base = { srcPort: 80, dstPort: c.port, ack: c.sndNxt };
+  // RFC 5681 §4.2: an out-of-order segment, a bare FIN included, gets an
+  // immediate duplicate ACK (a lost data segment before a FIN is then
+  // repaired by fast retransmit, not only by the peer's RTO).
+  one(peer.send({ ...base, seq: c.peerNxt + 5, flags: "F." }), {
+    flags: ".",
+    ack: c.peerNxt,
+  });
+  assert.equal(peer.state(80), "ESTABLISHED");
+  one(peer.send({ ...base, seq: c.peerNxt, flags: "P.", payload: text("hello") }), {
+    flags: ".",
+    ack: c.peerNxt + 6,
+  });
+  assert.equal(peer.state(80), "CLOSE-WAIT");
+  const buf = new Uint8Array(16);
+  assert.equal(await c.conn.read(buf), 5);
+  assert.equal(await c.conn.read(buf), null);
+  c.conn.close();
+  peer.finish();
+});
+
 Deno.test("tcp FIN-WAIT-2 after close() ends after finTimeout with RST", async () => {
   const peer = new Peer({ plugins: { tcp: { finTimeoutMs: 5000 } } });
   const c = await activeOpen(peer);

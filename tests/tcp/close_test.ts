@@ -110,6 +110,22 @@ Deno.test("tcp ESTABLISHED + FIN → CLOSE-WAIT, ACK, read() ends; close() → L
   peer.finish();
 });
 
+Deno.test("tcp CLOSE-WAIT + retransmitted FIN → ACK each time, not rate-limited like a bare ACK", async () => {
+  const peer = new Peer();
+  const c = await activeOpen(peer);
+  const fin = { srcPort: 80, dstPort: c.port, ack: c.sndNxt, seq: c.peerNxt, flags: "F." };
+  one(peer.send(fin), { flags: ".", ack: c.peerNxt + 1 });
+  // Our ACKs were lost: each retransmission of the FIN must be answered
+  // (a FIN occupies sequence space, so it cannot start an ACK loop; Linux
+  // rate-limits only segments that occupy none).
+  for (let i = 0; i < 3; i++) {
+    one(peer.send(fin, ms(10)), { flags: ".", seq: c.sndNxt, ack: c.peerNxt + 1 });
+  }
+  assert.equal(peer.state(80), "CLOSE-WAIT");
+  c.conn.close();
+  peer.finish();
+});
+
 Deno.test("tcp CLOSE-WAIT: data still goes out (half-close by the peer)", async () => {
   const peer = new Peer();
   const c = await activeOpen(peer);

@@ -110,6 +110,22 @@ Deno.test("tcp ESTABLISHED + FIN → CLOSE-WAIT, ACK, read() ends; close() → L
   peer.finish();
 });
 
+Deno.test("tcp CLOSE-WAIT + retransmitted FIN → ACK each time, not rate-limited like a bare ACK", async () => {
+  const peer = new Peer();
+  const c = await activeOpen(peer);
+  const fin = { srcPort: 80, dstPort: c.port, ack: c.sndNxt, seq: c.peerNxt, flags: "F." };
+  one(peer.send(fin), { flags: ".", ack: c.peerNxt + 1 });
+  // Our ACKs were lost: each retransmission of the FIN must be answered
+  // (a FIN occupies sequence space, so it cannot start an ACK loop; Linux
+  // rate-limits only segments that occupy none).
+  for (let i = 0; i < 3; i++) {
+    one(peer.send(fin, ms(10)), { flags: ".", seq: c.sndNxt, ack: c.peerNxt + 1 });
+  }
+  assert.equal(peer.state(80), "CLOSE-WAIT");
+  c.conn.close();
+  peer.finish();
+});
+
 Deno.test("tcp CLOSE-WAIT: data still goes out (half-close by the peer)", async () => {
   const peer = new Peer();
   const c = await activeOpen(peer);
@@ -200,6 +216,30 @@ Deno.test("tcp FIN that arrives before the data preceding it waits for that data
     got += new TextDecoder().decode(buf.subarray(0, n));
   }
   assert.equal(got, "helloworld");
+  c.conn.close();
+  peer.finish();
+});
+
+Deno.test("tcp ESTABLISHED + FIN without data past a hole → immediate duplicate ACK; the FIN waits for the hole", async () => {
+  const peer = new Peer();
+  const c = await activeOpen(peer);
+  const base = { srcPort: 80, dstPort: c.port, ack: c.sndNxt };
+  // RFC 5681 §4.2: an out-of-order segment, a bare FIN included, gets an
+  // immediate duplicate ACK (a lost data segment before a FIN is then
+  // repaired by fast retransmit, not only by the peer's RTO).
+  one(peer.send({ ...base, seq: c.peerNxt + 5, flags: "F." }), {
+    flags: ".",
+    ack: c.peerNxt,
+  });
+  assert.equal(peer.state(80), "ESTABLISHED");
+  one(peer.send({ ...base, seq: c.peerNxt, flags: "P.", payload: text("hello") }), {
+    flags: ".",
+    ack: c.peerNxt + 6,
+  });
+  assert.equal(peer.state(80), "CLOSE-WAIT");
+  const buf = new Uint8Array(16);
+  assert.equal(await c.conn.read(buf), 5);
+  assert.equal(await c.conn.read(buf), null);
   c.conn.close();
   peer.finish();
 });

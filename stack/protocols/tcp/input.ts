@@ -88,7 +88,10 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
       if (ep.state === TIME_WAIT && (flags & TCP_FIN) !== 0) {
         ep.armCloseTimer(core.cfg.timeWait); // a retransmitted FIN restarts 2×MSL
         sendAck(ep);
-      } else sendInvalidAck(ep, origLen);
+      } else {
+        // With the FIN counted: a retransmitted FIN is answered every time.
+        sendInvalidAck(ep, origLen + ((flags & TCP_FIN) !== 0 ? 1 : 0));
+      }
     }
     return "out_of_window";
   }

@@ -194,8 +194,10 @@ export function sendAck(ep: TcpEndpoint): void {
 
 /**
  * The ACK answering an unacceptable segment (RFC 9293 §3.10.7.4 first),
- * rate-limited when that segment carried no data (Linux
- * `tcp_invalid_ratelimit`, 500 ms): a pure ACK is what an ACK loop is made of.
+ * rate-limited when that segment occupied no sequence space, `segLen` being
+ * its data plus FIN (Linux `tcp_oow_rate_limited`, 500 ms): a pure ACK is what
+ * an ACK loop is made of, while a retransmitted FIN must be answered each
+ * time or the peer waits for its next RTO.
  */
 export function sendInvalidAck(ep: TcpEndpoint, segLen: number): void {
   if (segLen === 0) {

@@ -220,6 +220,8 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
   if (fin) {
     ep.finRecvd = true;
     ep.finRecvSeq = seqAdd(seg.seq, len);
+    // A bare FIN past a hole is out of order too: duplicate ACK at once.
+    if (len === 0 && off > 0) scheduleAck(ep, 0, true);
   }
 }
 

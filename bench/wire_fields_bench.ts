@@ -1,6 +1,7 @@
 /**
- * The header accessors of `stack/wire/*_fields.ts` against the hand-written
- * `DataView` reads and writes they replaced in the plugins, side by side in
+ * The header accessors of `stack/wire/*_fields.ts` (functions over the
+ * packet's `DataView`) against the hand-written `DataView` reads and writes
+ * they replaced in the plugins, side by side in
  * one process (so a loaded machine slows both alike): the TCP receive path's
  * header reads, the TCP output path's header writes, and the UDP receive
  * path's reads. Each iteration handles 1024 headers at the offsets a pooled
@@ -52,9 +53,9 @@ Deno.bench({
     let x = 0;
     for (let i = 0; i < N; i++) {
       const s = (i & (SLOTS - 1)) * SLOT + L4;
-      x += tcpSrcPort(buf, s) + tcpDstPort(buf, s) + tcpHeaderLen(buf, s) + tcpFlags(buf, s) +
-        tcpWindow(buf, s);
-      x = (x + tcpSeq(buf, s) + tcpAck(buf, s)) >>> 0;
+      x += tcpSrcPort(dv, s) + tcpDstPort(dv, s) + tcpHeaderLen(dv, s) + tcpFlags(dv, s) +
+        tcpWindow(dv, s);
+      x = (x + tcpSeq(dv, s) + tcpAck(dv, s)) >>> 0;
     }
     sink ^= x;
   },
@@ -82,14 +83,14 @@ Deno.bench({
   fn() {
     for (let i = 0; i < N; i++) {
       const s = (i & (SLOTS - 1)) * SLOT + L4;
-      setTcpSrcPort(buf, s, 55920);
-      setTcpDstPort(buf, s, 80);
-      setTcpSeq(buf, s, 928549247 + i);
-      setTcpAck(buf, s, 930778610);
-      setTcpHeaderLenAndFlags(buf, s, 32, 0x18);
-      setTcpWindow(buf, s, 8192);
-      setTcpChecksumField(buf, s, 0);
-      setTcpUrgentPointer(buf, s, 0);
+      setTcpSrcPort(dv, s, 55920);
+      setTcpDstPort(dv, s, 80);
+      setTcpSeq(dv, s, 928549247 + i);
+      setTcpAck(dv, s, 930778610);
+      setTcpHeaderLenAndFlags(dv, s, 32, 0x18);
+      setTcpWindow(dv, s, 8192);
+      setTcpChecksumField(dv, s, 0);
+      setTcpUrgentPointer(dv, s, 0);
     }
     sink ^= buf[L4 + 7]!;
   },
@@ -121,7 +122,7 @@ Deno.bench({
     let x = 0;
     for (let i = 0; i < N; i++) {
       const s = (i & (SLOTS - 1)) * SLOT + L4;
-      x += udpSrcPort(buf, s) + udpDstPort(buf, s) + udpLength(buf, s) + udpChecksumField(buf, s);
+      x += udpSrcPort(dv, s) + udpDstPort(dv, s) + udpLength(dv, s) + udpChecksumField(dv, s);
     }
     sink ^= x;
   },

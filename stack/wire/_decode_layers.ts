@@ -14,6 +14,7 @@ import type { DecodedLayer, FieldValue } from "./decode.ts";
 import {
   Builder,
   checksumNote,
+  dataViewOf,
   hex,
   hexBytes,
   ip4At,
@@ -155,11 +156,12 @@ export function decodeLayers(bytes: Uint8Array, linkType: number): DecodedLayer[
 // ---- Ethernet and ARP ----------------------------------------------------------
 
 function decodeEthernet(b: Builder, bytes: Uint8Array): void {
+  const dv = dataViewOf(bytes);
   if (bytes.length < 14) {
     b.add("ethernet", "Ethernet", 0, {}, {}, "truncated");
     return;
   }
-  let type = ethernetEtherType(bytes, 0);
+  let type = ethernetEtherType(dv, 0);
   b.add(
     "ethernet",
     "Ethernet",
@@ -173,8 +175,8 @@ function decodeEthernet(b: Builder, bytes: Uint8Array): void {
       b.add("vlan", "802.1Q", off - 2, {}, {}, "truncated");
       return;
     }
-    const tci = vlanTci(bytes, off - 2); // the tag starts at its TPID
-    type = vlanEtherType(bytes, off - 2);
+    const tci = vlanTci(dv, off - 2); // the tag starts at its TPID
+    type = vlanEtherType(dv, off - 2);
     b.add("vlan", "802.1Q", off - 2, {
       priority: tci >>> 13,
       dei: (tci >>> 12) & 1,
@@ -201,16 +203,17 @@ function decodeEtherType(b: Builder, type: number, payload: Uint8Array, offset: 
 }
 
 function decodeArp(b: Builder, p: Uint8Array, offset: number): void {
+  const v = dataViewOf(p);
   if (p.length < 8) {
     b.add("arp", "ARP", offset, {}, {}, "truncated");
     return;
   }
-  const hlen = arpHardwareLength(p, 0);
-  const plen = arpProtocolLength(p, 0);
-  const op = arpOperation(p, 0);
+  const hlen = arpHardwareLength(v, 0);
+  const plen = arpProtocolLength(v, 0);
+  const op = arpOperation(v, 0);
   const fields: Record<string, FieldValue> = {
-    hardwareType: arpHardwareType(p, 0),
-    protocolType: hex(arpProtocolType(p, 0), 4),
+    hardwareType: arpHardwareType(v, 0),
+    protocolType: hex(arpProtocolType(v, 0), 4),
     hardwareLength: hlen,
     protocolLength: plen,
     operation: op,
@@ -227,10 +230,10 @@ function decodeArp(b: Builder, p: Uint8Array, offset: number): void {
   const tpa = tha + hlen;
   const ethIp = hlen === 6 && plen === 4;
   fields.senderMac = ethIp ? formatMac(p, sha) : hexBytes(p.subarray(sha, spa));
-  fields.senderIp = ethIp ? formatIpv4Address(arpSenderIp(p, 0)) : hexBytes(p.subarray(spa, tha));
+  fields.senderIp = ethIp ? formatIpv4Address(arpSenderIp(v, 0)) : hexBytes(p.subarray(spa, tha));
   fields.targetMac = ethIp ? formatMac(p, tha) : hexBytes(p.subarray(tha, tpa));
   fields.targetIp = ethIp
-    ? formatIpv4Address(arpTargetIp(p, 0))
+    ? formatIpv4Address(arpTargetIp(v, 0))
     : hexBytes(p.subarray(tpa, tpa + plen));
   b.add("arp", "ARP", offset, fields, notes, ethIp ? undefined : "unsupported_address_length");
 }
@@ -255,41 +258,42 @@ function ipv4Options(options: Uint8Array): string {
 }
 
 function decodeIpv4(b: Builder, p: Uint8Array, offset: number): void {
+  const v = dataViewOf(p);
   if (p.length < 20) {
     // Name what the captured bytes hold, as tshark does with a cut header.
     const partial: Record<string, FieldValue> = p.length < 4 ? {} : {
-      version: ipv4Version(p, 0),
-      headerLength: ipv4HeaderLen(p, 0),
-      dscp: ipv4Tos(p, 0) >>> 2,
-      ecn: ipv4Tos(p, 0) & 3,
-      totalLength: ipv4TotalLength(p, 0),
+      version: ipv4Version(v, 0),
+      headerLength: ipv4HeaderLen(v, 0),
+      dscp: ipv4Tos(v, 0) >>> 2,
+      ecn: ipv4Tos(v, 0) & 3,
+      totalLength: ipv4TotalLength(v, 0),
     };
     b.add("ipv4", "IPv4", offset, partial, {}, "truncated");
     return;
   }
-  const version = ipv4Version(p, 0);
-  const hlen = ipv4HeaderLen(p, 0);
-  const total = ipv4TotalLength(p, 0);
-  const flagsOffset = ipv4FragmentField(p, 0);
-  const protocol = ipv4Protocol(p, 0);
+  const version = ipv4Version(v, 0);
+  const hlen = ipv4HeaderLen(v, 0);
+  const total = ipv4TotalLength(v, 0);
+  const flagsOffset = ipv4FragmentField(v, 0);
+  const protocol = ipv4Protocol(v, 0);
   const fields: Record<string, FieldValue> = {
     version,
     headerLength: hlen,
-    dscp: ipv4Tos(p, 0) >>> 2,
-    ecn: ipv4Tos(p, 0) & 3,
+    dscp: ipv4Tos(v, 0) >>> 2,
+    ecn: ipv4Tos(v, 0) & 3,
     totalLength: total,
-    identification: ipv4Identification(p, 0),
+    identification: ipv4Identification(v, 0),
     flags: [
       (flagsOffset & 0x8000) !== 0 ? "reserved" : "",
       (flagsOffset & IPV4_FLAG_DF) !== 0 ? "DF" : "",
       (flagsOffset & IPV4_FLAG_MF) !== 0 ? "MF" : "",
     ].filter((s) => s !== "").join(",") || "none",
     fragmentOffset: (flagsOffset & IPV4_OFFSET_MASK) * 8,
-    ttl: ipv4Ttl(p, 0),
+    ttl: ipv4Ttl(v, 0),
     protocol,
-    checksum: hex(ipv4ChecksumField(p, 0), 4),
-    src: formatIpv4Address(ipv4Src(p, 0)),
-    dst: formatIpv4Address(ipv4Dst(p, 0)),
+    checksum: hex(ipv4ChecksumField(v, 0), 4),
+    src: formatIpv4Address(ipv4Src(v, 0)),
+    dst: formatIpv4Address(ipv4Dst(v, 0)),
   };
   const notes: Record<string, string> = {};
   notes.protocol = IP_PROTOCOL_NAMES[protocol] ?? "unknown";
@@ -313,8 +317,8 @@ function decodeIpv4(b: Builder, p: Uint8Array, offset: number): void {
   const fragment = (flagsOffset & IPV4_FLAG_MF) !== 0;
   const ip: IpContext = {
     family: 4,
-    src4: ipv4Src(p, 0),
-    dst4: ipv4Dst(p, 0),
+    src4: ipv4Src(v, 0),
+    dst4: ipv4Dst(v, 0),
     src6: null,
     dst6: null,
     complete: total <= p.length && !fragment,
@@ -352,21 +356,22 @@ function decodeTransport(
 // ---- UDP and TCP --------------------------------------------------------------------
 
 function decodeUdp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): void {
+  const v = dataViewOf(p);
   if (p.length < 4) {
     b.add("udp", "UDP", offset, {}, {}, "truncated");
     return;
   }
   const fields: Record<string, FieldValue> = {
-    srcPort: udpSrcPort(p, 0),
-    dstPort: udpDstPort(p, 0),
+    srcPort: udpSrcPort(v, 0),
+    dstPort: udpDstPort(v, 0),
   };
   const notes: Record<string, string> = {};
   if (p.length < 8) {
     b.add("udp", "UDP", offset, fields, notes, "truncated");
     return;
   }
-  const length = udpLength(p, 0);
-  const checksum = udpChecksumField(p, 0);
+  const length = udpLength(v, 0);
+  const checksum = udpChecksumField(v, 0);
   fields.length = length;
   fields.checksum = hex(checksum, 4);
   fields.payloadLength = Math.max(0, length - 8);
@@ -385,31 +390,32 @@ function decodeUdp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): vo
 }
 
 function decodeTcp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): void {
+  const v = dataViewOf(p);
   if (p.length < 4) {
     b.add("tcp", "TCP", offset, {}, {}, "truncated");
     return;
   }
   const fields: Record<string, FieldValue> = {
-    srcPort: tcpSrcPort(p, 0),
-    dstPort: tcpDstPort(p, 0),
+    srcPort: tcpSrcPort(v, 0),
+    dstPort: tcpDstPort(v, 0),
   };
   const notes: Record<string, string> = {};
   if (p.length < 20) {
-    if (p.length >= 8) fields.seq = tcpSeq(p, 0);
+    if (p.length >= 8) fields.seq = tcpSeq(v, 0);
     b.add("tcp", "TCP", offset, fields, notes, "truncated");
     return;
   }
-  const hlen = tcpHeaderLen(p, 0);
-  const flags = tcpFlags(p, 0);
-  fields.seq = tcpSeq(p, 0);
-  fields.ack = tcpAck(p, 0);
+  const hlen = tcpHeaderLen(v, 0);
+  const flags = tcpFlags(v, 0);
+  fields.seq = tcpSeq(v, 0);
+  fields.ack = tcpAck(v, 0);
   fields.headerLength = hlen;
   fields.flags = hex(flags, 3);
   notes.flags = TCP_FLAG_NAMES.filter(([bit]) => (flags & bit) !== 0).map(([, n]) => n).join(",") ||
     "none";
-  fields.window = tcpWindow(p, 0);
-  fields.checksum = hex(tcpChecksumField(p, 0), 4);
-  fields.urgentPointer = tcpUrgentPointer(p, 0);
+  fields.window = tcpWindow(v, 0);
+  fields.checksum = hex(tcpChecksumField(v, 0), 4);
+  fields.urgentPointer = tcpUrgentPointer(v, 0);
   let problem: string | undefined;
   if (hlen < 20) problem = "bad_header_length";
   else if (hlen > p.length) problem = "truncated";
@@ -429,16 +435,17 @@ function decodeTcp(b: Builder, p: Uint8Array, offset: number, ip: IpContext): vo
 // ---- ICMPv4 ---------------------------------------------------------------------------
 
 function decodeIcmpv4(b: Builder, p: Uint8Array, offset: number, ip: IpContext): void {
+  const v = dataViewOf(p);
   if (p.length < 4) {
     b.add("icmp", "ICMP", offset, {}, {}, "truncated");
     return;
   }
-  const type = icmpv4Type(p, 0);
-  const code = icmpv4Code(p, 0);
+  const type = icmpv4Type(v, 0);
+  const code = icmpv4Code(v, 0);
   const fields: Record<string, FieldValue> = {
     type,
     code,
-    checksum: hex(icmpv4ChecksumField(p, 0), 4),
+    checksum: hex(icmpv4ChecksumField(v, 0), 4),
   };
   const notes: Record<string, string> = { type: ICMP_TYPE_NAMES[type] ?? "unknown" };
   const unreachable = type === ICMP_DEST_UNREACHABLE ? ICMP_UNREACHABLE_CODES[code] : undefined;
@@ -459,20 +466,20 @@ function decodeIcmpv4(b: Builder, p: Uint8Array, offset: number, ip: IpContext):
     case ICMP_ECHO_REQUEST:
     case ICMP_TIMESTAMP_REQUEST:
     case ICMP_TIMESTAMP_REPLY:
-      fields.identifier = icmpv4Identifier(p, 0);
-      fields.sequence = icmpv4Sequence(p, 0);
+      fields.identifier = icmpv4Identifier(v, 0);
+      fields.sequence = icmpv4Sequence(v, 0);
       break;
     case ICMP_DEST_UNREACHABLE:
-      if (code === ICMP_FRAG_NEEDED) fields.nextHopMtu = icmpv4NextHopMtu(p, 0);
+      if (code === ICMP_FRAG_NEEDED) fields.nextHopMtu = icmpv4NextHopMtu(v, 0);
       break;
     case ICMP_REDIRECT:
-      fields.gateway = formatIpv4Address(icmpv4Gateway(p, 0));
+      fields.gateway = formatIpv4Address(icmpv4Gateway(v, 0));
       break;
     case ICMP_PARAMETER_PROBLEM:
-      fields.pointer = icmpv4Pointer(p, 0);
+      fields.pointer = icmpv4Pointer(v, 0);
       break;
     default:
-      if (!error) fields.rest = hex(icmpv4RestOfHeader(p, 0), 8);
+      if (!error) fields.rest = hex(icmpv4RestOfHeader(v, 0), 8);
   }
   fields.dataLength = p.length - 8;
   if (ip.complete && b.depth === 0) notes.checksum = checksumNote(sumBytes(p) === 0xffff);

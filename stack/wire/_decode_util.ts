@@ -30,6 +30,10 @@ export class Builder {
   }
 }
 
+/** A `DataView` over exactly `bytes`, for the header accessors (one per decoded layer: not a hot path). @internal */
+export function dataViewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 /** @internal */
 export function hex(n: number, digits: number): string {
   return "0x" + n.toString(16).padStart(digits, "0");

@@ -106,9 +106,11 @@ function describe(
 export class ArpPacket {
   /** The packet; may include trailing Ethernet padding past 28 bytes. */
   readonly bytes: Uint8Array;
+  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -165,42 +167,42 @@ export class ArpPacket {
 
   /** Hardware type (1 for Ethernet). */
   get hardwareType(): number {
-    return arpHardwareType(this.bytes, 0);
+    return arpHardwareType(this.#dv, 0);
   }
   set hardwareType(value: number) {
-    setArpHardwareType(this.bytes, 0, value);
+    setArpHardwareType(this.#dv, 0, value);
   }
 
   /** Protocol type (`0x0800` for IPv4). */
   get protocolType(): number {
-    return arpProtocolType(this.bytes, 0);
+    return arpProtocolType(this.#dv, 0);
   }
   set protocolType(value: number) {
-    setArpProtocolType(this.bytes, 0, value);
+    setArpProtocolType(this.#dv, 0, value);
   }
 
   /** Hardware address length (6). */
   get hardwareLength(): number {
-    return arpHardwareLength(this.bytes, 0);
+    return arpHardwareLength(this.#dv, 0);
   }
   set hardwareLength(value: number) {
-    setArpHardwareLength(this.bytes, 0, value);
+    setArpHardwareLength(this.#dv, 0, value);
   }
 
   /** Protocol address length (4). */
   get protocolLength(): number {
-    return arpProtocolLength(this.bytes, 0);
+    return arpProtocolLength(this.#dv, 0);
   }
   set protocolLength(value: number) {
-    setArpProtocolLength(this.bytes, 0, value);
+    setArpProtocolLength(this.#dv, 0, value);
   }
 
   /** Operation: 1 request, 2 reply. */
   get operation(): number {
-    return arpOperation(this.bytes, 0);
+    return arpOperation(this.#dv, 0);
   }
   set operation(value: number) {
-    setArpOperation(this.bytes, 0, value);
+    setArpOperation(this.#dv, 0, value);
   }
 
   /** Sender hardware address (a 6-byte subarray); setting copies 6 bytes in. */
@@ -213,10 +215,10 @@ export class ArpPacket {
 
   /** Sender protocol address, an unsigned 32-bit number. */
   get senderIp(): number {
-    return arpSenderIp(this.bytes, 0);
+    return arpSenderIp(this.#dv, 0);
   }
   set senderIp(value: number) {
-    setArpSenderIp(this.bytes, 0, value);
+    setArpSenderIp(this.#dv, 0, value);
   }
 
   /** Target hardware address (a 6-byte subarray); setting copies 6 bytes in. */
@@ -229,10 +231,10 @@ export class ArpPacket {
 
   /** Target protocol address, an unsigned 32-bit number. */
   get targetIp(): number {
-    return arpTargetIp(this.bytes, 0);
+    return arpTargetIp(this.#dv, 0);
   }
   set targetIp(value: number) {
-    setArpTargetIp(this.bytes, 0, value);
+    setArpTargetIp(this.#dv, 0, value);
   }
 
   /** Whether sender and target IP are equal: a gratuitous ARP or announcement (RFC 5227). */

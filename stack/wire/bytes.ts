@@ -1,9 +1,10 @@
 /**
  * Big-endian (network order) reads and writes of 8-, 16- and 32-bit fields
- * at an offset in a `Uint8Array`: the building blocks of the per-header
- * accessors (`udpSrcPort(b, off)`, `tcpSeq(b, off)`, ...). Plain functions
- * over the bytes, so they inline into the hot path and allocate nothing (no
- * `DataView` per packet). The caller checks bounds first: out of range they
+ * at an offset in a `Uint8Array`, for code that holds bytes but no
+ * `DataView` (option walkers, text formatting, checksum loops of views).
+ * Header fields on the packet path are read through the `*_fields.ts`
+ * accessors over the packet's `DataView` (`pkt.dv`), which V8 compiles to one
+ * load and a byte swap. The caller checks bounds first: out of range these
  * read `undefined` bytes as 0 and drop writes, they never throw.
  *
  * @example

@@ -105,9 +105,11 @@ function hex4(n: number): string {
 export class EthernetFrame {
   /** The whole frame (a subarray of the packet buffer). */
   readonly bytes: Uint8Array;
+  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -133,11 +135,11 @@ export class EthernetFrame {
     const n = bytes.length;
     if (n < ETHERNET_HEADER_LEN) return "truncated";
     const frame = new EthernetFrame(bytes);
-    if (!isTpid(ethernetEtherType(bytes, 0))) return frame;
+    if (!isTpid(ethernetEtherType(frame.#dv, 0))) return frame;
     if (n < ETHERNET_HEADER_LEN + VLAN_TAG_LEN) return "truncated";
-    if (!isTpid(vlanEtherType(bytes, 12))) return frame;
+    if (!isTpid(vlanEtherType(frame.#dv, 12))) return frame;
     if (n < ETHERNET_HEADER_LEN + 2 * VLAN_TAG_LEN) return "truncated";
-    if (isTpid(vlanEtherType(bytes, 16))) return "too_many_vlan_tags";
+    if (isTpid(vlanEtherType(frame.#dv, 16))) return "too_many_vlan_tags";
     return frame;
   }
 
@@ -206,8 +208,8 @@ export class EthernetFrame {
 
   /** Number of VLAN tags: 0, 1 or 2. */
   get vlanTagCount(): number {
-    if (!isTpid(ethernetEtherType(this.bytes, 0))) return 0;
-    return isTpid(vlanEtherType(this.bytes, 12)) ? 2 : 1;
+    if (!isTpid(ethernetEtherType(this.#dv, 0))) return 0;
+    return isTpid(vlanEtherType(this.#dv, 12)) ? 2 : 1;
   }
 
   /** Header length including tags: 14, 18 or 22. */
@@ -231,15 +233,15 @@ export class EthernetFrame {
    * rewrites the VID of an existing outer tag and keeps its PCP and DEI.
    */
   get vlanId(): number | undefined {
-    return this.vlanTagCount > 0 ? vlanTci(this.bytes, 12) & VLAN_ID_MASK : undefined;
+    return this.vlanTagCount > 0 ? vlanTci(this.#dv, 12) & VLAN_ID_MASK : undefined;
   }
   set vlanId(value: number) {
-    writeU16(this.bytes, 14, (vlanTci(this.bytes, 12) & 0xf000) | (value & VLAN_ID_MASK));
+    writeU16(this.bytes, 14, (vlanTci(this.#dv, 12) & 0xf000) | (value & VLAN_ID_MASK));
   }
 
   /** Priority code point (3 bits) of the outer tag, or `undefined` if untagged. */
   get vlanPriority(): number | undefined {
-    return this.vlanTagCount > 0 ? vlanTci(this.bytes, 12) >>> 13 : undefined;
+    return this.vlanTagCount > 0 ? vlanTci(this.#dv, 12) >>> 13 : undefined;
   }
 
   /**
@@ -247,10 +249,10 @@ export class EthernetFrame {
    * Setting rewrites the VID of an existing inner tag.
    */
   get innerVlanId(): number | undefined {
-    return this.vlanTagCount === 2 ? vlanTci(this.bytes, 16) & VLAN_ID_MASK : undefined;
+    return this.vlanTagCount === 2 ? vlanTci(this.#dv, 16) & VLAN_ID_MASK : undefined;
   }
   set innerVlanId(value: number) {
-    writeU16(this.bytes, 18, (vlanTci(this.bytes, 16) & 0xf000) | (value & VLAN_ID_MASK));
+    writeU16(this.bytes, 18, (vlanTci(this.#dv, 16) & 0xf000) | (value & VLAN_ID_MASK));
   }
 
   /** Everything after the header, including any Ethernet padding. */
@@ -280,7 +282,7 @@ export class EthernetFrame {
     let out = `${formatMac(this.bytes, 6)} > ${formatMac(this.bytes, 0)}, `;
     const tags = this.vlanTagCount;
     for (let k = 0; k < tags; k++) {
-      const tci = vlanTci(this.bytes, 12 + VLAN_TAG_LEN * k);
+      const tci = vlanTci(this.#dv, 12 + VLAN_TAG_LEN * k);
       out += `vlan ${tci & 0xfff}, p ${tci >>> 13}, `;
     }
     const type = this.etherType;

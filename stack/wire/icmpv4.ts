@@ -301,9 +301,11 @@ function describe(type: number, code: number, rest: number, payload: Uint8Array)
 export class Icmpv4Packet {
   /** The whole message (the IPv4 payload). */
   readonly bytes: Uint8Array;
+  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -348,74 +350,74 @@ export class Icmpv4Packet {
 
   /** Type. */
   get type(): number {
-    return icmpv4Type(this.bytes, 0);
+    return icmpv4Type(this.#dv, 0);
   }
   set type(value: number) {
-    setIcmpv4Type(this.bytes, 0, value);
+    setIcmpv4Type(this.#dv, 0, value);
   }
 
   /** Code. */
   get code(): number {
-    return icmpv4Code(this.bytes, 0);
+    return icmpv4Code(this.#dv, 0);
   }
   set code(value: number) {
-    setIcmpv4Code(this.bytes, 0, value);
+    setIcmpv4Code(this.#dv, 0, value);
   }
 
   /** Checksum field. */
   get checksum(): number {
-    return icmpv4ChecksumField(this.bytes, 0);
+    return icmpv4ChecksumField(this.#dv, 0);
   }
   set checksum(value: number) {
-    setIcmpv4ChecksumField(this.bytes, 0, value);
+    setIcmpv4ChecksumField(this.#dv, 0, value);
   }
 
   /** The 32-bit rest of the header (bytes 4..8), whatever the type. */
   get restOfHeader(): number {
-    return icmpv4RestOfHeader(this.bytes, 0);
+    return icmpv4RestOfHeader(this.#dv, 0);
   }
   set restOfHeader(value: number) {
-    setIcmpv4RestOfHeader(this.bytes, 0, value);
+    setIcmpv4RestOfHeader(this.#dv, 0, value);
   }
 
   /** Identifier of an echo or timestamp message (bytes 4..6). */
   get identifier(): number {
-    return icmpv4Identifier(this.bytes, 0);
+    return icmpv4Identifier(this.#dv, 0);
   }
   set identifier(value: number) {
-    setIcmpv4Identifier(this.bytes, 0, value);
+    setIcmpv4Identifier(this.#dv, 0, value);
   }
 
   /** Sequence number of an echo or timestamp message (bytes 6..8). */
   get sequence(): number {
-    return icmpv4Sequence(this.bytes, 0);
+    return icmpv4Sequence(this.#dv, 0);
   }
   set sequence(value: number) {
-    setIcmpv4Sequence(this.bytes, 0, value);
+    setIcmpv4Sequence(this.#dv, 0, value);
   }
 
   /** Next-hop MTU of a fragmentation-needed message (bytes 6..8, RFC 1191). */
   get nextHopMtu(): number {
-    return icmpv4NextHopMtu(this.bytes, 0);
+    return icmpv4NextHopMtu(this.#dv, 0);
   }
   set nextHopMtu(value: number) {
-    setIcmpv4NextHopMtu(this.bytes, 0, value);
+    setIcmpv4NextHopMtu(this.#dv, 0, value);
   }
 
   /** Pointer of a parameter problem (byte 4). */
   get pointer(): number {
-    return icmpv4Pointer(this.bytes, 0);
+    return icmpv4Pointer(this.#dv, 0);
   }
   set pointer(value: number) {
-    setIcmpv4Pointer(this.bytes, 0, value);
+    setIcmpv4Pointer(this.#dv, 0, value);
   }
 
   /** Gateway address of a redirect (bytes 4..8). */
   get gateway(): number {
-    return icmpv4Gateway(this.bytes, 0);
+    return icmpv4Gateway(this.#dv, 0);
   }
   set gateway(value: number) {
-    setIcmpv4RestOfHeader(this.bytes, 0, value);
+    setIcmpv4RestOfHeader(this.#dv, 0, value);
   }
 
   /** Everything after the 8-byte header: echo data, or the quoted datagram of an error. */
@@ -466,8 +468,8 @@ export class Icmpv4Packet {
    * ```
    */
   fillChecksum(): void {
-    setIcmpv4ChecksumField(this.bytes, 0, 0);
-    setIcmpv4ChecksumField(this.bytes, 0, internetChecksum(this.bytes));
+    setIcmpv4ChecksumField(this.#dv, 0, 0);
+    setIcmpv4ChecksumField(this.#dv, 0, internetChecksum(this.bytes));
   }
 
   /**
@@ -621,14 +623,15 @@ export function emitIcmpv4(repr: Icmpv4Repr, bytes: Uint8Array): void {
   if (bytes.length < length) {
     throw new RangeError(`Cannot emit a ${length}-byte ICMP message into ${bytes.length} bytes`);
   }
-  setIcmpv4Type(bytes, 0, type);
-  setIcmpv4Code(bytes, 0, code);
-  setIcmpv4ChecksumField(bytes, 0, 0);
-  setIcmpv4RestOfHeader(bytes, 0, rest);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  setIcmpv4Type(dv, 0, type);
+  setIcmpv4Code(dv, 0, code);
+  setIcmpv4ChecksumField(dv, 0, 0);
+  setIcmpv4RestOfHeader(dv, 0, rest);
   if (body.buffer !== bytes.buffer || body.byteOffset !== bytes.byteOffset + ICMPV4_HEADER_LEN) {
     bytes.set(body, ICMPV4_HEADER_LEN);
   }
-  setIcmpv4ChecksumField(bytes, 0, ~sumBytes(bytes.subarray(0, length)) & 0xffff);
+  setIcmpv4ChecksumField(dv, 0, ~sumBytes(bytes.subarray(0, length)) & 0xffff);
 }
 
 /**

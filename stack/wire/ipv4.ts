@@ -127,9 +127,11 @@ function describe(f: {
 export class Ipv4Packet {
   /** The bytes given to `check()`; may extend past `totalLength` (link padding). */
   readonly bytes: Uint8Array;
+  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -195,7 +197,7 @@ export class Ipv4Packet {
 
   /** Version (4). */
   get version(): number {
-    return ipv4Version(this.bytes, 0);
+    return ipv4Version(this.#dv, 0);
   }
   set version(value: number) {
     this.bytes[0] = ((value & 0xf) << 4) | (this.bytes[0]! & 0x0f);
@@ -235,90 +237,90 @@ export class Ipv4Packet {
 
   /** Total length of header and payload in bytes. */
   get totalLength(): number {
-    return ipv4TotalLength(this.bytes, 0);
+    return ipv4TotalLength(this.#dv, 0);
   }
   set totalLength(value: number) {
-    setIpv4TotalLength(this.bytes, 0, value);
+    setIpv4TotalLength(this.#dv, 0, value);
   }
 
   /** Identification (for reassembly). */
   get identification(): number {
-    return ipv4Identification(this.bytes, 0);
+    return ipv4Identification(this.#dv, 0);
   }
   set identification(value: number) {
-    setIpv4Identification(this.bytes, 0, value);
+    setIpv4Identification(this.#dv, 0, value);
   }
 
   /** The Don't Fragment flag. */
   get dontFragment(): boolean {
-    return (ipv4FragmentField(this.bytes, 0) & FLAG_DF) !== 0;
+    return (ipv4FragmentField(this.#dv, 0) & FLAG_DF) !== 0;
   }
   set dontFragment(value: boolean) {
-    const w = ipv4FragmentField(this.bytes, 0);
-    setIpv4FragmentField(this.bytes, 0, value ? w | FLAG_DF : w & ~FLAG_DF);
+    const w = ipv4FragmentField(this.#dv, 0);
+    setIpv4FragmentField(this.#dv, 0, value ? w | FLAG_DF : w & ~FLAG_DF);
   }
 
   /** The More Fragments flag. */
   get moreFragments(): boolean {
-    return (ipv4FragmentField(this.bytes, 0) & FLAG_MF) !== 0;
+    return (ipv4FragmentField(this.#dv, 0) & FLAG_MF) !== 0;
   }
   set moreFragments(value: boolean) {
-    const w = ipv4FragmentField(this.bytes, 0);
-    setIpv4FragmentField(this.bytes, 0, value ? w | FLAG_MF : w & ~FLAG_MF);
+    const w = ipv4FragmentField(this.#dv, 0);
+    setIpv4FragmentField(this.#dv, 0, value ? w | FLAG_MF : w & ~FLAG_MF);
   }
 
   /** Fragment offset in bytes (the field times 8). Setting drops the low 3 bits. */
   get fragmentOffset(): number {
-    return (ipv4FragmentField(this.bytes, 0) & OFFSET_MASK) << 3;
+    return (ipv4FragmentField(this.#dv, 0) & OFFSET_MASK) << 3;
   }
   set fragmentOffset(value: number) {
-    const w = ipv4FragmentField(this.bytes, 0);
-    setIpv4FragmentField(this.bytes, 0, (w & ~OFFSET_MASK) | ((value >>> 3) & OFFSET_MASK));
+    const w = ipv4FragmentField(this.#dv, 0);
+    setIpv4FragmentField(this.#dv, 0, (w & ~OFFSET_MASK) | ((value >>> 3) & OFFSET_MASK));
   }
 
   /** Whether this is a fragment: MF set or a non-zero offset. */
   get isFragment(): boolean {
-    return (ipv4FragmentField(this.bytes, 0) & (FLAG_MF | OFFSET_MASK)) !== 0;
+    return (ipv4FragmentField(this.#dv, 0) & (FLAG_MF | OFFSET_MASK)) !== 0;
   }
 
   /** Time to live. */
   get ttl(): number {
-    return ipv4Ttl(this.bytes, 0);
+    return ipv4Ttl(this.#dv, 0);
   }
   set ttl(value: number) {
-    setIpv4Ttl(this.bytes, 0, value);
+    setIpv4Ttl(this.#dv, 0, value);
   }
 
   /** Protocol of the payload (`IP_PROTOCOL_*`). */
   get protocol(): number {
-    return ipv4Protocol(this.bytes, 0);
+    return ipv4Protocol(this.#dv, 0);
   }
   set protocol(value: number) {
-    setIpv4Protocol(this.bytes, 0, value);
+    setIpv4Protocol(this.#dv, 0, value);
   }
 
   /** Header checksum field. */
   get checksum(): number {
-    return ipv4ChecksumField(this.bytes, 0);
+    return ipv4ChecksumField(this.#dv, 0);
   }
   set checksum(value: number) {
-    setIpv4ChecksumField(this.bytes, 0, value);
+    setIpv4ChecksumField(this.#dv, 0, value);
   }
 
   /** Source address, an unsigned 32-bit number. */
   get src(): number {
-    return ipv4Src(this.bytes, 0);
+    return ipv4Src(this.#dv, 0);
   }
   set src(value: number) {
-    setIpv4Src(this.bytes, 0, value);
+    setIpv4Src(this.#dv, 0, value);
   }
 
   /** Destination address, an unsigned 32-bit number. */
   get dst(): number {
-    return ipv4Dst(this.bytes, 0);
+    return ipv4Dst(this.#dv, 0);
   }
   set dst(value: number) {
-    setIpv4Dst(this.bytes, 0, value);
+    setIpv4Dst(this.#dv, 0, value);
   }
 
   /** The options bytes (`20..headerLength`), possibly empty; see {@linkcode readIpv4Option}. */
@@ -370,8 +372,8 @@ export class Ipv4Packet {
    * ```
    */
   fillChecksum(): void {
-    setIpv4ChecksumField(this.bytes, 0, 0);
-    setIpv4ChecksumField(this.bytes, 0, finishChecksum(headerSum(this.bytes, this.headerLength)));
+    setIpv4ChecksumField(this.#dv, 0, 0);
+    setIpv4ChecksumField(this.#dv, 0, finishChecksum(headerSum(this.bytes, this.headerLength)));
   }
 
   /**
@@ -574,26 +576,27 @@ export function emitIpv4(repr: Ipv4Repr, bytes: Uint8Array): void {
       `Cannot emit a ${headerLength}-byte IPv4 header into ${bytes.length} bytes`,
     );
   }
-  setIpv4VersionAndHeaderLen(bytes, 0, headerLength);
-  setIpv4Tos(bytes, 0, (((repr.dscp ?? 0) & 0x3f) << 2) | ((repr.ecn ?? 0) & 0x03));
-  setIpv4TotalLength(bytes, 0, headerLength + repr.payloadLength);
-  setIpv4Identification(bytes, 0, repr.identification ?? 0);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  setIpv4VersionAndHeaderLen(dv, 0, headerLength);
+  setIpv4Tos(dv, 0, (((repr.dscp ?? 0) & 0x3f) << 2) | ((repr.ecn ?? 0) & 0x03));
+  setIpv4TotalLength(dv, 0, headerLength + repr.payloadLength);
+  setIpv4Identification(dv, 0, repr.identification ?? 0);
   setIpv4FragmentField(
-    bytes,
+    dv,
     0,
     (repr.dontFragment === true ? FLAG_DF : 0) | (repr.moreFragments === true ? FLAG_MF : 0) |
       (((repr.fragmentOffset ?? 0) >>> 3) & OFFSET_MASK),
   );
-  setIpv4Ttl(bytes, 0, repr.ttl);
-  setIpv4Protocol(bytes, 0, repr.protocol);
-  setIpv4ChecksumField(bytes, 0, 0);
-  setIpv4Src(bytes, 0, repr.src);
-  setIpv4Dst(bytes, 0, repr.dst);
+  setIpv4Ttl(dv, 0, repr.ttl);
+  setIpv4Protocol(dv, 0, repr.protocol);
+  setIpv4ChecksumField(dv, 0, 0);
+  setIpv4Src(dv, 0, repr.src);
+  setIpv4Dst(dv, 0, repr.dst);
   if (repr.options !== undefined) {
     bytes.set(repr.options, IPV4_HEADER_LEN);
     bytes.fill(IPV4_OPTION_END, IPV4_HEADER_LEN + repr.options.length, headerLength);
   }
-  setIpv4ChecksumField(bytes, 0, finishChecksum(headerSum(bytes, headerLength)));
+  setIpv4ChecksumField(dv, 0, finishChecksum(headerSum(bytes, headerLength)));
 }
 
 /**

@@ -176,9 +176,11 @@ function describe(f: {
 export class TcpPacket {
   /** Exactly the segment: header, options and payload. */
   readonly bytes: Uint8Array;
+  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -231,35 +233,35 @@ export class TcpPacket {
 
   /** Source port. */
   get srcPort(): number {
-    return tcpSrcPort(this.bytes, 0);
+    return tcpSrcPort(this.#dv, 0);
   }
   set srcPort(v: number) {
-    setTcpSrcPort(this.bytes, 0, v);
+    setTcpSrcPort(this.#dv, 0, v);
   }
   /** Destination port. */
   get dstPort(): number {
-    return tcpDstPort(this.bytes, 0);
+    return tcpDstPort(this.#dv, 0);
   }
   set dstPort(v: number) {
-    setTcpDstPort(this.bytes, 0, v);
+    setTcpDstPort(this.#dv, 0, v);
   }
   /** Sequence number, unsigned 32-bit. */
   get seqNumber(): number {
-    return tcpSeq(this.bytes, 0);
+    return tcpSeq(this.#dv, 0);
   }
   set seqNumber(v: number) {
-    setTcpSeq(this.bytes, 0, v);
+    setTcpSeq(this.#dv, 0, v);
   }
   /** Acknowledgment number, unsigned 32-bit. */
   get ackNumber(): number {
-    return tcpAck(this.bytes, 0);
+    return tcpAck(this.#dv, 0);
   }
   set ackNumber(v: number) {
-    setTcpAck(this.bytes, 0, v);
+    setTcpAck(this.#dv, 0, v);
   }
   /** Data offset in 32-bit words (5..15). */
   get dataOffset(): number {
-    return tcpHeaderLen(this.bytes, 0) >>> 2;
+    return tcpHeaderLen(this.#dv, 0) >>> 2;
   }
   set dataOffset(v: number) {
     this.bytes[12] = ((v & 0xf) << 4) | (this.bytes[12]! & 0x0f);
@@ -270,7 +272,7 @@ export class TcpPacket {
   }
   /** The nine flag bits (`TCP_FIN` … `TCP_AE`). */
   get flags(): number {
-    return tcpFlags(this.bytes, 0);
+    return tcpFlags(this.#dv, 0);
   }
   set flags(v: number) {
     // Keeps the data offset; the reserved bits become 0.
@@ -303,24 +305,24 @@ export class TcpPacket {
   }
   /** Window field (unscaled). */
   get window(): number {
-    return tcpWindow(this.bytes, 0);
+    return tcpWindow(this.#dv, 0);
   }
   set window(v: number) {
-    setTcpWindow(this.bytes, 0, v);
+    setTcpWindow(this.#dv, 0, v);
   }
   /** Checksum field. */
   get checksum(): number {
-    return tcpChecksumField(this.bytes, 0);
+    return tcpChecksumField(this.#dv, 0);
   }
   set checksum(v: number) {
-    setTcpChecksumField(this.bytes, 0, v);
+    setTcpChecksumField(this.#dv, 0, v);
   }
   /** Urgent pointer field. */
   get urgentPointer(): number {
-    return tcpUrgentPointer(this.bytes, 0);
+    return tcpUrgentPointer(this.#dv, 0);
   }
   set urgentPointer(v: number) {
-    setTcpUrgentPointer(this.bytes, 0, v);
+    setTcpUrgentPointer(this.#dv, 0, v);
   }
   /** The options area, `20..headerLength`, possibly empty. */
   get options(): Uint8Array {
@@ -365,9 +367,9 @@ export class TcpPacket {
    * ```
    */
   fillChecksum(pseudo: TcpPseudoHeader): void {
-    setTcpChecksumField(this.bytes, 0, 0);
+    setTcpChecksumField(this.#dv, 0, 0);
     const initial = pseudoHeaderSumV4(pseudo.src, pseudo.dst, IP_PROTOCOL_TCP, this.bytes.length);
-    setTcpChecksumField(this.bytes, 0, finishChecksum(sumBytes(this.bytes, initial)));
+    setTcpChecksumField(this.#dv, 0, finishChecksum(sumBytes(this.bytes, initial)));
   }
 
   /**
@@ -563,21 +565,22 @@ export function emitTcp(repr: TcpRepr, bytes: Uint8Array, options: EmitTcpOption
   if (bytes.length < total) {
     throw new RangeError(`Cannot emit a ${total}-byte TCP segment into ${bytes.length} bytes`);
   }
-  setTcpSrcPort(bytes, 0, repr.srcPort);
-  setTcpDstPort(bytes, 0, repr.dstPort);
-  setTcpSeq(bytes, 0, repr.seq);
-  setTcpAck(bytes, 0, repr.ack);
-  setTcpHeaderLenAndFlags(bytes, 0, hl, repr.flags);
-  setTcpWindow(bytes, 0, repr.window);
-  setTcpChecksumField(bytes, 0, 0);
-  setTcpUrgentPointer(bytes, 0, repr.urgentPointer ?? 0);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  setTcpSrcPort(dv, 0, repr.srcPort);
+  setTcpDstPort(dv, 0, repr.dstPort);
+  setTcpSeq(dv, 0, repr.seq);
+  setTcpAck(dv, 0, repr.ack);
+  setTcpHeaderLenAndFlags(dv, 0, hl, repr.flags);
+  setTcpWindow(dv, 0, repr.window);
+  setTcpChecksumField(dv, 0, 0);
+  setTcpUrgentPointer(dv, 0, repr.urgentPointer ?? 0);
   emitTcpOptions(repr, bytes, TCP_HEADER_LEN);
   if (options.payload !== undefined) {
     bytes.set(options.payload.subarray(0, repr.payloadLength), hl);
   }
   const seg = bytes.subarray(0, total);
   const initial = pseudoHeaderSumV4(options.src, options.dst, IP_PROTOCOL_TCP, total);
-  setTcpChecksumField(bytes, 0, finishChecksum(sumBytes(seg, initial)));
+  setTcpChecksumField(dv, 0, finishChecksum(sumBytes(seg, initial)));
 }
 
 /**

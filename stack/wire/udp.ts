@@ -106,9 +106,11 @@ function describe(
 export class UdpPacket {
   /** The bytes given to `check()`: the IP payload (may extend past `length`). */
   readonly bytes: Uint8Array;
+  readonly #dv: DataView;
 
   private constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+    this.#dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -130,7 +132,7 @@ export class UdpPacket {
    */
   static check(bytes: Uint8Array): UdpPacket | UdpDropReason {
     if (bytes.length < UDP_HEADER_LEN) return "truncated";
-    const length = udpLength(bytes, 0);
+    const length = udpLength(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
     if (length < UDP_HEADER_LEN || length > bytes.length) return "bad_length";
     return new UdpPacket(bytes);
   }
@@ -158,34 +160,34 @@ export class UdpPacket {
 
   /** Source port. */
   get srcPort(): number {
-    return udpSrcPort(this.bytes, 0);
+    return udpSrcPort(this.#dv, 0);
   }
   set srcPort(value: number) {
-    setUdpSrcPort(this.bytes, 0, value);
+    setUdpSrcPort(this.#dv, 0, value);
   }
 
   /** Destination port. */
   get dstPort(): number {
-    return udpDstPort(this.bytes, 0);
+    return udpDstPort(this.#dv, 0);
   }
   set dstPort(value: number) {
-    setUdpDstPort(this.bytes, 0, value);
+    setUdpDstPort(this.#dv, 0, value);
   }
 
   /** Length field: header plus payload, in bytes. */
   get length(): number {
-    return udpLength(this.bytes, 0);
+    return udpLength(this.#dv, 0);
   }
   set length(value: number) {
-    setUdpLength(this.bytes, 0, value);
+    setUdpLength(this.#dv, 0, value);
   }
 
   /** Checksum field (0: none was computed). */
   get checksum(): number {
-    return udpChecksumField(this.bytes, 0);
+    return udpChecksumField(this.#dv, 0);
   }
   set checksum(value: number) {
-    setUdpChecksumField(this.bytes, 0, value);
+    setUdpChecksumField(this.#dv, 0, value);
   }
 
   /** The payload, up to the length field (a subarray). */
@@ -237,9 +239,9 @@ export class UdpPacket {
    */
   fillChecksum(pseudo: UdpPseudoHeader): void {
     const length = this.length;
-    setUdpChecksumField(this.bytes, 0, 0);
+    setUdpChecksumField(this.#dv, 0, 0);
     setUdpChecksumField(
-      this.bytes,
+      this.#dv,
       0,
       udpChecksum(this.bytes.subarray(0, length), pseudoSum(pseudo, length)),
     );
@@ -410,11 +412,12 @@ export function emitUdp(repr: UdpRepr, bytes: Uint8Array, pseudo: UdpPseudoHeade
   if (bytes.length < length) {
     throw new RangeError(`Cannot emit a ${length}-byte UDP datagram into ${bytes.length} bytes`);
   }
-  setUdpSrcPort(bytes, 0, repr.srcPort);
-  setUdpDstPort(bytes, 0, repr.dstPort);
-  setUdpLength(bytes, 0, length);
-  setUdpChecksumField(bytes, 0, 0);
-  setUdpChecksumField(bytes, 0, udpChecksum(bytes.subarray(0, length), pseudoSum(pseudo, length)));
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  setUdpSrcPort(dv, 0, repr.srcPort);
+  setUdpDstPort(dv, 0, repr.dstPort);
+  setUdpLength(dv, 0, length);
+  setUdpChecksumField(dv, 0, 0);
+  setUdpChecksumField(dv, 0, udpChecksum(bytes.subarray(0, length), pseudoSum(pseudo, length)));
 }
 
 /**

@@ -85,6 +85,7 @@ export const ethernetPlugin: ProtocolPlugin = {
       const s = pkt.start;
       if (pkt.end - s < HEADER_LEN) return "truncated";
       const b = pkt.buf;
+      const dv = pkt.dv;
       if ((b[s]! & 1) !== 0) {
         pkt.flags |= b[s] === 0xff && b[s + 1] === 0xff && b[s + 2] === 0xff &&
             b[s + 3] === 0xff && b[s + 4] === 0xff && b[s + 5] === 0xff
@@ -101,13 +102,13 @@ export const ethernetPlugin: ProtocolPlugin = {
         }
       }
       let off = s + 12; // the EtherType, or a tag's TPID
-      let type = ethernetEtherType(b, s);
+      let type = ethernetEtherType(dv, s);
       // Up to two tags (802.1ad outer, 802.1Q inner).
       for (let tags = 0; (type === TPID_8021Q || type === TPID_8021AD) && tags < 2; tags++) {
         if (pkt.end - off < 6) return "truncated";
-        const vid = vlanTci(b, off) & VLAN_ID_MASK;
+        const vid = vlanTci(dv, off) & VLAN_ID_MASK;
         if (vid !== 0 && vid !== vlan) return "vlan_filtered";
-        type = vlanEtherType(b, off);
+        type = vlanEtherType(dv, off);
         off += 4;
       }
       // A third tag: we parse at most 802.1ad + 802.1Q (else it would reach
@@ -142,9 +143,10 @@ export const ethernetPlugin: ProtocolPlugin = {
       }
       const at = pkt.prepend(HEADER_LEN);
       const b = pkt.buf;
+      const dv = pkt.dv;
       b.set(dst, at);
       b.set(mac, at + 6);
-      setEthernetEtherType(b, at, etherType);
+      setEthernetEtherType(dv, at, etherType);
       pkt.l2 = at;
       if (pad && pkt.length < MIN_FRAME && pkt.tailroom >= MIN_FRAME - pkt.length) {
         const from = pkt.append(MIN_FRAME - pkt.length);

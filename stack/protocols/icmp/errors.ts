@@ -126,19 +126,19 @@ export function isInvalidErrorTarget(addr: number): boolean {
  */
 export function errorSuppression(pkt: PacketBuffer): IcmpSuppression | undefined {
   const l3 = pkt.l3;
-  const b = pkt.buf;
-  if (l3 < 0 || pkt.end - l3 < 20 || ipv4Version(b, l3) !== 4) return "no_error_for_bad_packet";
-  const hlen = ipv4HeaderLen(b, l3);
+  const dv = pkt.dv;
+  if (l3 < 0 || pkt.end - l3 < 20 || ipv4Version(dv, l3) !== 4) return "no_error_for_bad_packet";
+  const hlen = ipv4HeaderLen(dv, l3);
   if (hlen < 20 || l3 + hlen > pkt.end) return "no_error_for_bad_packet";
   const broadcastish = PacketFlags.LINK_BROADCAST | PacketFlags.LINK_MULTICAST |
     PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST;
-  const dst = ipv4Dst(b, l3);
+  const dst = ipv4Dst(dv, l3);
   if ((pkt.flags & broadcastish) !== 0 || (dst >>> 28) >= 0xe) return "no_error_for_broadcast";
-  if ((ipv4FragmentField(b, l3) & IPV4_OFFSET_MASK) !== 0) return "no_error_for_fragment";
-  if (isInvalidErrorTarget(ipv4Src(b, l3))) return "no_error_for_bad_source";
-  if (ipv4Protocol(b, l3) === IP_PROTOCOL_ICMP) {
+  if ((ipv4FragmentField(dv, l3) & IPV4_OFFSET_MASK) !== 0) return "no_error_for_fragment";
+  if (isInvalidErrorTarget(ipv4Src(dv, l3))) return "no_error_for_bad_source";
+  if (ipv4Protocol(dv, l3) === IP_PROTOCOL_ICMP) {
     // An ICMP error about an ICMP error could loop; we must see the type.
-    if (l3 + hlen >= pkt.end || isIcmpErrorType(icmpv4Type(b, l3 + hlen))) {
+    if (l3 + hlen >= pkt.end || isIcmpErrorType(icmpv4Type(dv, l3 + hlen))) {
       return "no_error_for_icmp_error";
     }
   }
@@ -181,20 +181,21 @@ export function buildIcmpError(
   info: number,
 ): PacketBuffer {
   const l3 = pkt.l3;
-  const total = ipv4TotalLength(pkt.buf, l3);
+  const total = ipv4TotalLength(pkt.dv, l3);
   let quote = pkt.end - l3;
   if (total >= 20 && total < quote) quote = total;
   if (quote > QUOTE_MAX) quote = QUOTE_MAX;
   const e = pool.alloc(8 + quote);
   const s = e.start;
   const eb = e.buf;
-  setIcmpv4Type(eb, s, type);
-  setIcmpv4Code(eb, s, code);
-  setIcmpv4ChecksumField(eb, s, 0);
-  if (type === 12) setIcmpv4RestOfHeader(eb, s, (info & 0xff) << 24);
-  else setIcmpv4RestOfHeader(eb, s, info & 0xffff);
+  const edv = e.dv;
+  setIcmpv4Type(edv, s, type);
+  setIcmpv4Code(edv, s, code);
+  setIcmpv4ChecksumField(edv, s, 0);
+  if (type === 12) setIcmpv4RestOfHeader(edv, s, (info & 0xff) << 24);
+  else setIcmpv4RestOfHeader(edv, s, info & 0xffff);
   eb.set(pkt.buf.subarray(l3, l3 + quote), s + 8);
-  setIcmpv4ChecksumField(eb, s, finishChecksum(sumBytes(eb.subarray(s, s + 8 + quote))));
+  setIcmpv4ChecksumField(edv, s, finishChecksum(sumBytes(eb.subarray(s, s + 8 + quote))));
   return e;
 }
 
@@ -214,15 +215,16 @@ export function buildIcmpError(
  * import assert from "node:assert/strict";
  * const b = new Uint8Array(36);
  * b[8] = 0x45;
- * assert.equal(checkQuote(b, 0, 36), 8);
- * assert.equal(checkQuote(b, 0, 35), "bad_quote");
+ * const dv = new DataView(b.buffer);
+ * assert.equal(checkQuote(dv, 0, 36), 8);
+ * assert.equal(checkQuote(dv, 0, 35), "bad_quote");
  * ```
  */
-export function checkQuote(b: Uint8Array, s: number, len: number): number | "bad_quote" {
+export function checkQuote(dv: DataView, s: number, len: number): number | "bad_quote" {
   if (len < 8 + 20 + 8) return "bad_quote";
   const q = s + 8;
-  if (ipv4Version(b, q) !== 4) return "bad_quote";
-  const qhl = ipv4HeaderLen(b, q);
+  if (ipv4Version(dv, q) !== 4) return "bad_quote";
+  const qhl = ipv4HeaderLen(dv, q);
   if (qhl < 20 || len < 8 + qhl + 8) return "bad_quote";
   return q;
 }

@@ -199,12 +199,13 @@ Deno.test("errorSuppression() applies RFC 1122's never-send rules", () => {
 Deno.test("checkQuote() wants version 4, IHL >= 5 and 8 bytes past the quoted header", () => {
   const icmp = new Uint8Array(8 + 24 + 8);
   icmp[8] = 0x46; // IHL 6: 24-byte header
-  assert.equal(checkQuote(icmp, 0, icmp.length), 8);
-  assert.equal(checkQuote(icmp, 0, icmp.length - 1), "bad_quote");
+  const dv = new DataView(icmp.buffer);
+  assert.equal(checkQuote(dv, 0, icmp.length), 8);
+  assert.equal(checkQuote(dv, 0, icmp.length - 1), "bad_quote");
   icmp[8] = 0x44;
-  assert.equal(checkQuote(icmp, 0, icmp.length), "bad_quote");
+  assert.equal(checkQuote(dv, 0, icmp.length), "bad_quote");
   icmp[8] = 0x65;
-  assert.equal(checkQuote(icmp, 0, icmp.length), "bad_quote");
+  assert.equal(checkQuote(dv, 0, icmp.length), "bad_quote");
 });
 
 Deno.test("plateauBelow() follows the RFC 1191 table", () => {

@@ -42,7 +42,6 @@ import {
   plateauBelow,
 } from "./errors.ts";
 import { IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
-import { readU32, writeU32 } from "../../wire/bytes.ts";
 import {
   IPV4_DST_OFFSET,
   IPV4_SRC_OFFSET,
@@ -251,16 +250,17 @@ export const icmpPlugin: ProtocolPlugin = {
       const len = pkt.end - s;
       if (len < HEADER_LEN) return "truncated";
       const b = pkt.buf;
+      const dv = pkt.dv;
       if (sumBytes(b.subarray(s, pkt.end)) !== 0xffff) return "bad_checksum";
-      const type = icmpv4Type(b, s);
+      const type = icmpv4Type(dv, s);
       switch (type) {
         case ECHO_REQUEST:
           return echoRequest(pkt, s, len);
         case ECHO_REPLY: {
           c.repliesIn.value++;
-          const key = icmpv4RestOfHeader(b, s); // identifier and sequence
+          const key = icmpv4RestOfHeader(dv, s); // identifier and sequence
           const p = pending.get(key);
-          const from = readU32(b, pkt.srcAt);
+          const from = dv.getUint32(pkt.srcAt);
           if (p === undefined || p.dst !== from) {
             c.unmatched.value++;
             return CONSUMED;
@@ -270,7 +270,7 @@ export const icmpPlugin: ProtocolPlugin = {
             from: formatIpv4Address(from),
             rtt: ctx.now() - p.sent,
             type: ECHO_REPLY,
-            code: icmpv4Code(b, s),
+            code: icmpv4Code(dv, s),
             info: 0,
             ttl: pkt.ttl,
             bytes: len - HEADER_LEN,
@@ -298,18 +298,18 @@ export const icmpPlugin: ProtocolPlugin = {
       const reply = ctx.pool.alloc(len);
       const r = reply.start;
       reply.buf.set(pkt.buf.subarray(s, pkt.end), r);
-      setIcmpv4Type(reply.buf, r, ECHO_REPLY);
-      setIcmpv4Code(reply.buf, r, 0);
-      setIcmpv4ChecksumField(reply.buf, r, 0);
-      setIcmpv4ChecksumField(reply.buf, r, finishChecksum(sumBytes(reply.data)));
+      setIcmpv4Type(reply.dv, r, ECHO_REPLY);
+      setIcmpv4Code(reply.dv, r, 0);
+      setIcmpv4ChecksumField(reply.dv, r, 0);
+      setIcmpv4ChecksumField(reply.dv, r, finishChecksum(sumBytes(reply.data)));
       // RFC 1122 §3.2.2.6: Record Route and Timestamp come back (IPv4 adds our entry).
       let opt: Uint8Array | undefined;
       if ((pkt.flags & ECHO_OPTIONS) !== 0 && pkt.l3 >= 0) {
-        const n = copyEchoIpv4Options(pkt.buf, pkt.l3, ipv4HeaderLen(pkt.buf, pkt.l3), echoOptions);
+        const n = copyEchoIpv4Options(pkt.buf, pkt.l3, ipv4HeaderLen(pkt.dv, pkt.l3), echoOptions);
         if (n > 0) opt = echoOptions.subarray(0, n);
       }
-      const from = toGroup ? 0 : readU32(pkt.buf, pkt.dstAt);
-      const err = ipv4.send(reply, from, readU32(pkt.buf, pkt.srcAt), IP_PROTOCOL_ICMP, 0, 0, opt);
+      const from = toGroup ? 0 : pkt.dv.getUint32(pkt.dstAt);
+      const err = ipv4.send(reply, from, pkt.dv.getUint32(pkt.srcAt), IP_PROTOCOL_ICMP, 0, 0, opt);
       if (err === undefined) c.repliesOut.value++;
       else c.sendFailed.value++;
       return CONSUMED;
@@ -328,20 +328,20 @@ export const icmpPlugin: ProtocolPlugin = {
       s: number,
       len: number,
     ): RxVerdict {
-      const b = pkt.buf;
-      const q = checkQuote(b, s, len);
+      const dv = pkt.dv;
+      const q = checkQuote(dv, s, len);
       if (typeof q === "string") return q;
-      const qhl = ipv4HeaderLen(b, q);
-      const qsrc = ipv4Src(b, q);
-      const qdst = ipv4Dst(b, q);
-      const qproto = ipv4Protocol(b, q);
+      const qhl = ipv4HeaderLen(dv, q);
+      const qsrc = ipv4Src(dv, q);
+      const qdst = ipv4Dst(dv, q);
+      const qproto = ipv4Protocol(dv, q);
       // RFC 5927 §4.1: an error about a datagram we did not send is forged or
       // misrouted. A 127/8 source is ours only when the error itself came
       // over our loopback path (the receive path refuses 127/8 from a wire).
-      const outerSrc = readU32(b, pkt.srcAt);
+      const outerSrc = dv.getUint32(pkt.srcAt);
       const loopback = isIpv4Loopback(qsrc) && isIpv4Loopback(outerSrc);
       if (!loopback && !ipv4.isLocal(qsrc)) return "error_not_ours";
-      const code = icmpv4Code(b, s);
+      const code = icmpv4Code(dv, s);
       let info = 0;
       if (type === DEST_UNREACHABLE) {
         c.destUnreachIn.value++;
@@ -350,23 +350,23 @@ export const icmpPlugin: ProtocolPlugin = {
           // RFC 1191 §5: an old router says 0; guess the next plateau down.
           // Learned only once the quote matches a flow of ours (RFC 5927
           // §4.1): a probe below, or the transport that owns the socket.
-          info = icmpv4NextHopMtu(b, s);
-          if (info === 0) info = plateauBelow(ipv4TotalLength(b, q));
+          info = icmpv4NextHopMtu(dv, s);
+          if (info === 0) info = plateauBelow(ipv4TotalLength(dv, q));
         }
       } else if (type === TIME_EXCEEDED) c.timeExceededIn.value++;
       else {
         c.paramProblemIn.value++;
-        info = icmpv4Pointer(b, s);
+        info = icmpv4Pointer(dv, s);
       }
       const qp = q + qhl;
       let map: Map<number, Pending> | undefined;
       let key = 0;
-      if (qproto === IP_PROTOCOL_ICMP && icmpv4Type(b, qp) === ECHO_REQUEST) {
+      if (qproto === IP_PROTOCOL_ICMP && icmpv4Type(dv, qp) === ECHO_REQUEST) {
         map = pending;
-        key = icmpv4RestOfHeader(b, qp); // identifier and sequence
+        key = icmpv4RestOfHeader(dv, qp); // identifier and sequence
       } else if (qproto === IP_PROTOCOL_UDP) {
         map = udpPending;
-        key = readU32(b, qp); // source and destination ports
+        key = dv.getUint32(qp); // source and destination ports
       }
       const p = map?.get(key);
       if (p !== undefined && p.dst === qdst) {
@@ -411,8 +411,8 @@ export const icmpPlugin: ProtocolPlugin = {
           return;
         }
         const l3 = pkt.l3;
-        const src = ipv4Src(pkt.buf, l3);
-        const dst = ipv4Dst(pkt.buf, l3);
+        const src = ipv4Src(pkt.dv, l3);
+        const dst = ipv4Dst(pkt.dv, l3);
         // Linux exempts "fragmentation needed" so that PMTU discovery never starves.
         const exempt = type === DEST_UNREACHABLE && code === FRAG_NEEDED;
         if (!exempt && !limiter.allow(src, ctx.now())) {
@@ -472,13 +472,14 @@ export const icmpPlugin: ProtocolPlugin = {
         pkt = ctx.pool.alloc(HEADER_LEN + size);
         const s = pkt.start;
         const b = pkt.buf;
-        setIcmpv4Type(b, s, ECHO_REQUEST);
-        setIcmpv4Code(b, s, 0);
-        setIcmpv4ChecksumField(b, s, 0);
-        setIcmpv4RestOfHeader(b, s, key); // identifier and sequence
+        const dv = pkt.dv;
+        setIcmpv4Type(dv, s, ECHO_REQUEST);
+        setIcmpv4Code(dv, s, 0);
+        setIcmpv4ChecksumField(dv, s, 0);
+        setIcmpv4RestOfHeader(dv, s, key); // identifier and sequence
         // Payload like ping(8): a recognisable byte ramp.
         for (let i = 0; i < size; i++) b[s + HEADER_LEN + i] = (i + 8) & 0xff;
-        setIcmpv4ChecksumField(b, s, finishChecksum(sumBytes(pkt.data)));
+        setIcmpv4ChecksumField(dv, s, finishChecksum(sumBytes(pkt.data)));
       } else {
         const port = (options.port ?? TRACEROUTE_PORT + (nextUdpPort++ & 0x3ff)) & 0xffff;
         map = udpPending;
@@ -486,9 +487,10 @@ export const icmpPlugin: ProtocolPlugin = {
         pkt = ctx.pool.alloc(HEADER_LEN + size);
         const s = pkt.start;
         const b = pkt.buf;
-        writeU32(b, s, key); // source and destination ports
-        setUdpLength(b, s, HEADER_LEN + size);
-        setUdpChecksumField(b, s, 0);
+        const dv = pkt.dv;
+        dv.setUint32(s, key); // source and destination ports
+        setUdpLength(dv, s, HEADER_LEN + size);
+        setUdpChecksumField(dv, s, 0);
         for (let i = 0; i < size; i++) b[s + HEADER_LEN + i] = (0x40 + i) & 0xff;
         // The checksum needs the source the route will pick; without routes, none (RFC 768).
         src = (route?.selectSource(dst) ?? 0) as number;
@@ -496,7 +498,7 @@ export const icmpPlugin: ProtocolPlugin = {
           const sum = finishChecksum(
             sumBytes(pkt.data, pseudoHeaderSumV4(src, dst, IP_PROTOCOL_UDP, HEADER_LEN + size)),
           );
-          setUdpChecksumField(b, s, sum === 0 ? 0xffff : sum);
+          setUdpChecksumField(dv, s, sum === 0 ? 0xffff : sum);
         }
       }
       const old = map.get(key);

@@ -50,7 +50,6 @@ import {
   ICMP_NET_UNREACHABLE as NET_UNREACHABLE,
   ICMP_TIME_EXCEEDED,
 } from "../../wire/icmpv4.ts";
-import { readU16, readU32 } from "../../wire/bytes.ts";
 import {
   IPV4_FLAG_DF,
   ipv4ChecksumField,
@@ -171,15 +170,16 @@ export class Forwarder {
     if ((flags & (PacketFlags.LINK_BROADCAST | PacketFlags.LINK_MULTICAST)) !== 0) {
       return "fwd_link_broadcast";
     }
-    const dst = readU32(pkt.buf, pkt.dstAt);
-    const src = readU32(pkt.buf, pkt.srcAt);
+    const dst = pkt.dv.getUint32(pkt.dstAt);
+    const src = pkt.dv.getUint32(pkt.srcAt);
     if (isIpv4Multicast(dst)) return "not_for_us";
     if (isUnforwardableDestination(dst)) return "fwd_bad_destination";
     const stop = src >>> 24;
     if (stop === 0 || stop >= 240 || (src >>> 16) === 0xa9fe) return "fwd_bad_source";
     const s = pkt.l3;
     const b = pkt.buf;
-    const ttl = ipv4Ttl(b, s);
+    const dv = pkt.dv;
+    const ttl = ipv4Ttl(dv, s);
     if (ttl <= 1) {
       this.icmp?.send(pkt, ICMP_TIME_EXCEEDED, 0, 0);
       return "fwd_ttl_exceeded";
@@ -191,24 +191,23 @@ export class Forwarder {
       return "fwd_no_route";
     }
     const total = pkt.end - s;
-    if (total > out.mtu && (ipv4FragmentField(b, s) & IPV4_FLAG_DF) !== 0) {
+    if (total > out.mtu && (ipv4FragmentField(dv, s) & IPV4_FLAG_DF) !== 0) {
       this.icmp?.send(pkt, ICMP_DEST_UNREACHABLE, FRAG_NEEDED, out.mtu);
       return "fwd_frag_needed";
     }
     // The received buffer is borrowed until receive() returns: copy it.
     const copy = this.#ctx.pool.copyOf(b.subarray(s, pkt.end));
     const at = copy.start;
-    const dv = copy.dv;
-    const cb = copy.buf;
-    const oldWord = readU16(cb, at + 8); // TTL and protocol, one checksum word
-    setIpv4Ttl(cb, at, ttl - 1);
+    const cdv = copy.dv;
+    const oldWord = cdv.getUint16(at + 8); // TTL and protocol, one checksum word
+    setIpv4Ttl(cdv, at, ttl - 1);
     setIpv4ChecksumField(
-      cb,
+      cdv,
       at,
-      updateChecksum16(ipv4ChecksumField(cb, at), oldWord, readU16(cb, at + 8)),
+      updateChecksum16(ipv4ChecksumField(cdv, at), oldWord, cdv.getUint16(at + 8)),
     );
     if ((flags & (PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP)) !== 0) {
-      this.options?.record(copy.buf, dv, at, this.#routes.sourceFor(route, dst));
+      this.options?.record(copy.buf, cdv, at, this.#routes.sourceFor(route, dst));
     }
     copy.l3 = at;
     copy.family = 4;

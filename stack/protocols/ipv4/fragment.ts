@@ -136,14 +136,14 @@ export function fragmentIpv4(
   const b = pkt.buf;
   const dv = pkt.dv;
   if (pkt.length < 20) return "fragment_bad_header";
-  const hlen = ipv4HeaderLen(b, s);
-  const total = ipv4TotalLength(b, s);
+  const hlen = ipv4HeaderLen(dv, s);
+  const total = ipv4TotalLength(dv, s);
   if (hlen < 20 || total < hlen || total > pkt.length) return "fragment_bad_header";
   if (total <= mtu) {
     out.push(pkt);
     return 1;
   }
-  const word = ipv4FragmentField(b, s);
+  const word = ipv4FragmentField(dv, s);
   const baseOffset = (word & OFFSET_MASK) << 3;
   const origMf = word & FLAG_MF;
   const payload = total - hlen;
@@ -160,12 +160,12 @@ export function fragmentIpv4(
     const fdv = f.dv;
     fb.set(b.subarray(s, s + 20), at);
     if (tailHlen > 20) fb.set(scratch.subarray(0, tailHlen - 20), at + 20);
-    setIpv4VersionAndHeaderLen(fb, at, tailHlen);
-    setIpv4TotalLength(fb, at, tailHlen + len);
+    setIpv4VersionAndHeaderLen(fdv, at, tailHlen);
+    setIpv4TotalLength(fdv, at, tailHlen + len);
     const more = off + len < payload ? FLAG_MF : origMf;
-    setIpv4FragmentField(fb, at, more | (((baseOffset + off) >>> 3) & OFFSET_MASK));
-    setIpv4ChecksumField(fb, at, 0);
-    setIpv4ChecksumField(fb, at, ipv4HeaderChecksum(fdv, at, tailHlen));
+    setIpv4FragmentField(fdv, at, more | (((baseOffset + off) >>> 3) & OFFSET_MASK));
+    setIpv4ChecksumField(fdv, at, 0);
+    setIpv4ChecksumField(fdv, at, ipv4HeaderChecksum(fdv, at, tailHlen));
     fb.set(b.subarray(s + hlen + off, s + hlen + off + len), at + tailHlen);
     f.l3 = at;
     f.l4 = at + tailHlen;
@@ -181,10 +181,10 @@ export function fragmentIpv4(
   }
   // The original becomes the first fragment: same header, payload cut.
   pkt.end = s + hlen + firstChunk;
-  setIpv4TotalLength(b, s, hlen + firstChunk);
-  setIpv4FragmentField(b, s, FLAG_MF | (word & OFFSET_MASK));
-  setIpv4ChecksumField(b, s, 0);
-  setIpv4ChecksumField(b, s, ipv4HeaderChecksum(dv, s, hlen));
+  setIpv4TotalLength(dv, s, hlen + firstChunk);
+  setIpv4FragmentField(dv, s, FLAG_MF | (word & OFFSET_MASK));
+  setIpv4ChecksumField(dv, s, 0);
+  setIpv4ChecksumField(dv, s, ipv4HeaderChecksum(dv, s, hlen));
   pkt.l3 = s;
   return out.length;
 }

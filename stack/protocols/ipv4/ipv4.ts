@@ -52,7 +52,6 @@ import {
 } from "./route_service.ts";
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
-import { readU32 } from "../../wire/bytes.ts";
 import {
   IPV4_DST_OFFSET,
   IPV4_FLAG_DF,
@@ -293,14 +292,14 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (avail < HEADER_LEN) return "truncated";
       const b = pkt.buf;
       const dv = pkt.dv;
-      if (ipv4Version(b, s) !== 4) return "bad_version";
-      const hlen = ipv4HeaderLen(b, s);
+      if (ipv4Version(dv, s) !== 4) return "bad_version";
+      const hlen = ipv4HeaderLen(dv, s);
       if (hlen < HEADER_LEN) return "bad_header_length";
       if (hlen > avail) return "truncated";
-      const total = ipv4TotalLength(b, s);
+      const total = ipv4TotalLength(dv, s);
       if (total < hlen || total > avail) return "bad_total_length";
       if (verify && sumBytes(b.subarray(s, s + hlen)) !== 0xffff) return "bad_checksum";
-      const src = ipv4Src(b, s);
+      const src = ipv4Src(dv, s);
       const internal = pkt === looping;
       if (isIpv4Multicast(src) || src === LIMITED_BROADCAST || (isIpv4Loopback(src) && !internal)) {
         return "bad_source";
@@ -314,11 +313,11 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.family = 4;
       pkt.srcAt = s + IPV4_SRC_OFFSET;
       pkt.dstAt = s + IPV4_DST_OFFSET;
-      pkt.ttl = ipv4Ttl(b, s);
-      pkt.proto = ipv4Protocol(b, s);
+      pkt.ttl = ipv4Ttl(dv, s);
+      pkt.proto = ipv4Protocol(dv, s);
       if (ctx.hasHooks("prerouting")) {
         if (
-          !internal && (ipv4FragmentField(b, s) & FRAGMENT_BITS) !== 0 &&
+          !internal && (ipv4FragmentField(dv, s) & FRAGMENT_BITS) !== 0 &&
           ctx.hooksWantDefrag("prerouting")
         ) return defragThenPrerouting(pkt, rx.iface, hlen);
         const v = runHook("prerouting", pkt, rx.iface, null, 0, 0, false);
@@ -330,7 +329,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
       // The routing decision, after prerouting: read the destination now, as
       // a hook (DNAT) may have rewritten it.
-      const dst = ipv4Dst(b, s);
+      const dst = ipv4Dst(dv, s);
       if (!(internal && isIpv4Loopback(dst)) && !isLocalDestination(pkt, dst)) {
         if (forwarder.enabled && !internal) return forwarder.forward(pkt, rx.iface);
         return "not_for_us";
@@ -339,7 +338,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         // As Linux, the host the datagram reached records itself (options.ts).
         opts.record(b, dv, s, local.has(dst) ? dst : (rx.iface.ipv4[0]?.address ?? 0));
       }
-      if ((ipv4FragmentField(b, s) & FRAGMENT_BITS) !== 0) return reassemble(pkt, rx.iface);
+      if ((ipv4FragmentField(dv, s) & FRAGMENT_BITS) !== 0) return reassemble(pkt, rx.iface);
       const v = beforeDelivery(pkt, rx.iface);
       if (v !== ACCEPT) return v;
       pkt.l4 = s + hlen;
@@ -417,7 +416,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       c.reassembled.value++;
       let v: Verdict = runHook("prerouting", whole, iface, null, 0, 0, false);
       if (v === ACCEPT) {
-        const dst = readU32(whole.buf, whole.dstAt);
+        const dst = whole.dv.getUint32(whole.dstAt);
         if (!isLocalDestination(whole, dst)) {
           v = forwarder.enabled ? forwarder.forward(whole, iface) : "not_for_us";
         } else {
@@ -444,7 +443,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     /** Input hooks, then protocol unreachable (RFC 1122 §3.2.2.1) when no plugin takes it. */
     function beforeDelivery(pkt: PacketBuffer, iface: NetInterface): HookVerdict {
       if (ctx.hasHooks("input")) {
-        const v = runHook("input", pkt, iface, iface, readU32(pkt.buf, pkt.dstAt), iface.mtu, true);
+        const v = runHook("input", pkt, iface, iface, pkt.dv.getUint32(pkt.dstAt), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;
       }
       if (!ctx.hasBinding(protocols, pkt.proto)) {
@@ -630,9 +629,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       if ((flags & Ipv4SendFlags.HEADER_INCLUDED) !== 0) {
         checkIncludedHeader(pkt);
         const at = pkt.start;
-        src = ipv4Src(pkt.buf, at);
-        dst = ipv4Dst(pkt.buf, at);
-        protocol = ipv4Protocol(pkt.buf, at);
+        src = ipv4Src(pkt.dv, at);
+        dst = ipv4Dst(pkt.dv, at);
+        protocol = ipv4Protocol(pkt.dv, at);
         grow = 0;
       } else if (options !== undefined) grow += checkSendOptions(options);
       if (pkt.length + grow > MAX_DATAGRAM) {
@@ -672,7 +671,7 @@ export const ipv4Plugin: ProtocolPlugin = {
           if (v !== CONSUMED) pkt.release();
           return "filtered";
         }
-        const changed = readU32(pkt.buf, pkt.dstAt);
+        const changed = pkt.dv.getUint32(pkt.dstAt);
         if (changed !== dst) {
           // A hook rewrote the destination: route again (Linux's
           // ip_route_me_harder), keeping the source it chose.
@@ -717,18 +716,18 @@ export const ipv4Plugin: ProtocolPlugin = {
       const olen = options === undefined ? 0 : (options.length + 3) & ~3;
       const at = pkt.prepend(HEADER_LEN + olen);
       ident = (ident + 1) & 0xffff;
-      const hb = pkt.buf;
+      const hdv = pkt.dv;
       // Hot path: written field by field rather than through emitIpv4's Repr.
-      setIpv4VersionAndHeaderLen(hb, at, HEADER_LEN + olen);
-      setIpv4Tos(hb, at, 0);
-      setIpv4TotalLength(hb, at, pkt.end - at);
-      setIpv4Identification(hb, at, ident);
-      setIpv4FragmentField(hb, at, (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0);
-      setIpv4Ttl(hb, at, ttl === 0 ? defaultTtl : ttl);
-      setIpv4Protocol(hb, at, protocol);
-      setIpv4ChecksumField(hb, at, 0);
-      setIpv4Src(hb, at, src);
-      setIpv4Dst(hb, at, dst);
+      setIpv4VersionAndHeaderLen(hdv, at, HEADER_LEN + olen);
+      setIpv4Tos(hdv, at, 0);
+      setIpv4TotalLength(hdv, at, pkt.end - at);
+      setIpv4Identification(hdv, at, ident);
+      setIpv4FragmentField(hdv, at, (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0);
+      setIpv4Ttl(hdv, at, ttl === 0 ? defaultTtl : ttl);
+      setIpv4Protocol(hdv, at, protocol);
+      setIpv4ChecksumField(hdv, at, 0);
+      setIpv4Src(hdv, at, src);
+      setIpv4Dst(hdv, at, dst);
       if (options !== undefined) {
         pkt.buf.set(options, at + HEADER_LEN);
         pkt.buf.fill(0, at + HEADER_LEN + options.length, at + HEADER_LEN + olen); // EOL
@@ -736,7 +735,7 @@ export const ipv4Plugin: ProtocolPlugin = {
         recordIpv4Options(pkt.buf, at, HEADER_LEN + olen, src, opts.msNow(), false);
       }
       setIpv4ChecksumField(
-        hb,
+        hdv,
         at,
         finishChecksum(sumBytes(pkt.buf.subarray(at, at + HEADER_LEN + olen))),
       );
@@ -755,21 +754,22 @@ export const ipv4Plugin: ProtocolPlugin = {
     function writeIncludedHeader(pkt: PacketBuffer, src: number): void {
       const at = pkt.start;
       const b = pkt.buf;
-      const hlen = ipv4HeaderLen(b, at);
-      if (ipv4Src(b, at) === 0) setIpv4Src(b, at, src);
-      if (ipv4Identification(b, at) === 0) {
+      const dv = pkt.dv;
+      const hlen = ipv4HeaderLen(dv, at);
+      if (ipv4Src(dv, at) === 0) setIpv4Src(dv, at, src);
+      if (ipv4Identification(dv, at) === 0) {
         ident = (ident + 1) & 0xffff;
-        setIpv4Identification(b, at, ident);
+        setIpv4Identification(dv, at, ident);
       }
-      setIpv4TotalLength(b, at, pkt.end - at);
-      setIpv4ChecksumField(b, at, 0);
-      setIpv4ChecksumField(b, at, finishChecksum(sumBytes(b.subarray(at, at + hlen))));
+      setIpv4TotalLength(dv, at, pkt.end - at);
+      setIpv4ChecksumField(dv, at, 0);
+      setIpv4ChecksumField(dv, at, finishChecksum(sumBytes(b.subarray(at, at + hlen))));
       pkt.l3 = at;
       pkt.l4 = at + hlen;
       pkt.family = 4;
       pkt.srcAt = at + IPV4_SRC_OFFSET;
       pkt.dstAt = at + IPV4_DST_OFFSET;
-      pkt.proto = ipv4Protocol(b, at);
+      pkt.proto = ipv4Protocol(dv, at);
     }
 
     const service: Ipv4Service = {
@@ -815,7 +815,7 @@ export const ipv4Plugin: ProtocolPlugin = {
      */
     function unresolved(_ifindex: number, p: PacketBuffer): void {
       const s = p.start;
-      if (p.end - s < HEADER_LEN || local.has(ipv4Src(p.buf, s))) return;
+      if (p.end - s < HEADER_LEN || local.has(ipv4Src(p.dv, s))) return;
       p.l3 = s;
       c.hostUnreachable.value++;
       icmpError?.send(p, ICMP_DEST_UNREACHABLE, ICMP_HOST_UNREACHABLE, 0);

@@ -156,10 +156,10 @@ export class Ipv4OptionsProcessor {
    * Hot path: positional arguments.
    */
   record(b: Uint8Array, dv: DataView, s: number, addr: number): void {
-    const hlen = ipv4HeaderLen(b, s);
+    const hlen = ipv4HeaderLen(dv, s);
     if (!recordIpv4Options(b, s, hlen, addr, this.msNow(), true)) return;
-    setIpv4ChecksumField(b, s, 0);
-    setIpv4ChecksumField(b, s, ipv4HeaderChecksum(dv, s, hlen));
+    setIpv4ChecksumField(dv, s, 0);
+    setIpv4ChecksumField(dv, s, ipv4HeaderChecksum(dv, s, hlen));
   }
 }
 

@@ -297,19 +297,20 @@ export class Reassembler {
   add(pkt: PacketBuffer): PacketBuffer | null | ReassemblyDropReason {
     const s = pkt.start;
     const b = pkt.buf;
+    const dv = pkt.dv;
     if (pkt.end - s < 20) return "fragment_bad_length";
-    const hlen = ipv4HeaderLen(b, s);
-    const total = ipv4TotalLength(b, s);
+    const hlen = ipv4HeaderLen(dv, s);
+    const total = ipv4TotalLength(dv, s);
     if (hlen < 20 || total < hlen || s + total > pkt.end) return "fragment_bad_length";
-    const word = ipv4FragmentField(b, s);
+    const word = ipv4FragmentField(dv, s);
     const off = (word & IPV4_OFFSET_MASK) << 3;
     const mf = (word & IPV4_FLAG_MF) !== 0;
     const len = total - hlen;
     const end = off + len;
-    const src = ipv4Src(b, s);
-    const dst = ipv4Dst(b, s);
-    const id = ipv4Identification(b, s);
-    const proto = ipv4Protocol(b, s);
+    const src = ipv4Src(dv, s);
+    const dst = ipv4Dst(dv, s);
+    const id = ipv4Identification(dv, s);
+    const proto = ipv4Protocol(dv, s);
     let d = this.#find(src, dst, id, proto);
     if (end + (d !== undefined && d.hlen > 0 ? d.hlen : 20) > MAX_DATAGRAM) {
       if (d !== undefined) this.#remove(d);
@@ -396,11 +397,10 @@ export class Reassembler {
     this.#remove(d);
     const h = BASE - d.hlen;
     const dv = p.dv;
-    const pb = p.buf;
-    setIpv4TotalLength(pb, h, d.hlen + d.total);
-    setIpv4FragmentField(pb, h, ipv4FragmentField(pb, h) & IPV4_FLAG_DF); // keep DF, clear MF and offset
-    setIpv4ChecksumField(pb, h, 0);
-    setIpv4ChecksumField(pb, h, ipv4HeaderChecksum(dv, h, d.hlen));
+    setIpv4TotalLength(dv, h, d.hlen + d.total);
+    setIpv4FragmentField(dv, h, ipv4FragmentField(dv, h) & IPV4_FLAG_DF); // keep DF, clear MF and offset
+    setIpv4ChecksumField(dv, h, 0);
+    setIpv4ChecksumField(dv, h, ipv4HeaderChecksum(dv, h, d.hlen));
     p.start = h;
     p.end = BASE + d.total;
     p.l3 = h;
@@ -409,7 +409,7 @@ export class Reassembler {
     p.srcAt = h + IPV4_SRC_OFFSET;
     p.dstAt = h + IPV4_DST_OFFSET;
     p.proto = d.proto;
-    p.ttl = ipv4Ttl(pb, h);
+    p.ttl = ipv4Ttl(dv, h);
     p.flags = d.flags;
     p.ifindex = d.ifindex;
     p.mark = d.mark;

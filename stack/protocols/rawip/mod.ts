@@ -48,7 +48,7 @@ export const rawIpPlugin: ProtocolPlugin = {
       linkOutput,
       receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
         if (pkt.length < 1) return "truncated";
-        const version = ipv4Version(pkt.buf, pkt.start); // the same nibble in IPv6
+        const version = ipv4Version(pkt.dv, pkt.start); // the same nibble in IPv6
         if (rx.key === LINKTYPE_IPV4 && version !== 4) return "bad_version";
         if (rx.key === LINKTYPE_IPV6 && version !== 6) return "bad_version";
         pkt.l3 = pkt.start;

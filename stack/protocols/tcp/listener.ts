@@ -209,9 +209,9 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   const seg4 = pkt.buf.subarray(pkt.start, pkt.start + hl);
   emitTcp(repr, seg4, { src: 0, dst: 0 });
   // The checksum over the pseudo-header of either family (emitTcp's is IPv4's).
-  setTcpChecksumField(pkt.buf, pkt.start, 0);
+  setTcpChecksumField(pkt.dv, pkt.start, 0);
   setTcpChecksumField(
-    pkt.buf,
+    pkt.dv,
     pkt.start,
     finishChecksum(sumBytes(seg4, pseudoHeaderSum(seg.dst, seg.src, IP_PROTOCOL_TCP, hl))),
   );

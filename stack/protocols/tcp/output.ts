@@ -15,7 +15,6 @@
 import { RouteSendFlags } from "../../services.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
-import { writeU16, writeU32 } from "../../wire/bytes.ts";
 import {
   setTcpAck,
   setTcpChecksumField,
@@ -88,6 +87,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   const pkt = core.ctx.pool.alloc(hl + len);
   const at = pkt.start;
   const buf = pkt.buf;
+  const dv = pkt.dv;
   const ack = (flags & TCP_ACK) !== 0 ? ep.rcvNxt : 0;
   let window: number;
   if (syn) {
@@ -99,19 +99,19 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   } else {
     window = selectWindow(ep);
   }
-  setTcpSrcPort(buf, at, ep.localPort);
-  setTcpDstPort(buf, at, ep.remotePort);
-  setTcpSeq(buf, at, seq);
-  setTcpAck(buf, at, ack);
-  setTcpHeaderLenAndFlags(buf, at, hl, flags);
-  setTcpWindow(buf, at, window);
-  setTcpChecksumField(buf, at, 0);
-  setTcpUrgentPointer(buf, at, 0);
+  setTcpSrcPort(dv, at, ep.localPort);
+  setTcpDstPort(dv, at, ep.remotePort);
+  setTcpSeq(dv, at, seq);
+  setTcpAck(dv, at, ack);
+  setTcpHeaderLenAndFlags(dv, at, hl, flags);
+  setTcpWindow(dv, at, window);
+  setTcpChecksumField(dv, at, 0);
+  setTcpUrgentPointer(dv, at, 0);
   let o = at + 20;
   if (syn) {
     buf[o] = TCP_OPT_MSS;
     buf[o + 1] = 4;
-    writeU16(buf, o + 2, ep.advMss);
+    dv.setUint16(o + 2, ep.advMss);
     o += 4;
   }
   if (ep.tsOk) {
@@ -124,26 +124,25 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     }
     buf[o + 2] = TCP_OPT_TIMESTAMP;
     buf[o + 3] = 10;
-    writeU32(buf, o + 4, ep.tsNow());
-    writeU32(buf, o + 8, ep.tsRecent);
+    dv.setUint32(o + 4, ep.tsNow());
+    dv.setUint32(o + 8, ep.tsRecent);
     o += 12;
   } else if (syn && ep.sackOk) {
-    writeU32(buf, o, (TCP_OPT_NOP << 24) | (TCP_OPT_NOP << 16) | (TCP_OPT_SACK_PERMITTED << 8) | 2);
+    dv.setUint32(o, (TCP_OPT_NOP << 24) | (TCP_OPT_NOP << 16) | (TCP_OPT_SACK_PERMITTED << 8) | 2);
     o += 4;
   }
   if (syn && ep.wsOk) {
-    writeU32(buf, o, (TCP_OPT_NOP << 24) | (TCP_OPT_WSCALE << 16) | (3 << 8) | ep.rcvWscale);
+    dv.setUint32(o, (TCP_OPT_NOP << 24) | (TCP_OPT_WSCALE << 16) | (3 << 8) | ep.rcvWscale);
     o += 4;
   }
   if (blocks > 0) {
-    writeU32(
-      buf,
+    dv.setUint32(
       o,
       (TCP_OPT_NOP << 24) | (TCP_OPT_NOP << 16) | (TCP_OPT_SACK << 8) | (2 + 8 * blocks),
     );
     o += 4;
     const sb = core.sackOut;
-    for (let i = 0; i < 2 * blocks; i++, o += 4) writeU32(buf, o, sb[i]!);
+    for (let i = 0; i < 2 * blocks; i++, o += 4) dv.setUint32(o, sb[i]!);
   }
   if (len > 0) ep.sndBuf!.peek(seqDiff(seq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
@@ -152,7 +151,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     buf.subarray(at, at + total),
     pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total),
   );
-  setTcpChecksumField(buf, at, finishChecksum(sum));
+  setTcpChecksumField(dv, at, finishChecksum(sum));
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;
     ep.ackNow = false;

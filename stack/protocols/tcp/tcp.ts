@@ -17,7 +17,6 @@ import type { StreamService } from "../../stream.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { type RouteService, routeServiceName } from "../../services.ts";
 import { sumBytes } from "../../wire/checksum.ts";
-import { readU32 } from "../../wire/bytes.ts";
 import {
   tcpAck,
   tcpDstPort,
@@ -74,7 +73,8 @@ export const tcpPlugin: ProtocolPlugin = {
       const len = end - s;
       if (len < 20) return "truncated";
       const buf = pkt.buf;
-      const hl = tcpHeaderLen(buf, s);
+      const dv = pkt.dv;
+      const hl = tcpHeaderLen(dv, s);
       if (hl < 20) return "bad_header_length";
       if (hl > len) return "truncated";
       // RFC 1122 §4.2.3.10: nothing for broadcast or multicast destinations.
@@ -91,23 +91,23 @@ export const tcpPlugin: ProtocolPlugin = {
       c.in_segs.value++;
       seg.src = pkt.srcKey();
       seg.dst = pkt.dstKey();
-      seg.srcPort = tcpSrcPort(buf, s);
-      seg.dstPort = tcpDstPort(buf, s);
-      seg.seq = tcpSeq(buf, s);
-      seg.ack = tcpAck(buf, s);
-      seg.flags = tcpFlags(buf, s);
-      seg.wnd = tcpWindow(buf, s);
+      seg.srcPort = tcpSrcPort(dv, s);
+      seg.dstPort = tcpDstPort(dv, s);
+      seg.seq = tcpSeq(dv, s);
+      seg.ack = tcpAck(dv, s);
+      seg.flags = tcpFlags(dv, s);
+      seg.wnd = tcpWindow(dv, s);
       seg.buf = buf;
       seg.dataAt = s + hl;
       seg.dataLen = len - hl;
       const opts = seg.opts;
       if (hl === 20) opts.reset();
-      else if (hl === 32 && readU32(buf, s + 20) === NOP_NOP_TIMESTAMP) {
+      else if (hl === 32 && dv.getUint32(s + 20) === NOP_NOP_TIMESTAMP) {
         // The common case: nop, nop, timestamps.
         opts.reset();
         opts.hasTimestamp = true;
-        opts.tsVal = readU32(buf, s + 24);
-        opts.tsEcr = readU32(buf, s + 28);
+        opts.tsVal = dv.getUint32(s + 24);
+        opts.tsEcr = dv.getUint32(s + 28);
       } else if (!opts.parse(buf, s + 20, s + hl)) c.bad_options.value++;
       const ep = core.conns.lookup(seg.dst, seg.dstPort, seg.src, seg.srcPort);
       if (ep !== undefined) {
@@ -133,15 +133,15 @@ export const tcpPlugin: ProtocolPlugin = {
     function receiveError(pkt: PacketBuffer, _rx: RxContext): RxVerdict {
       const s = pkt.start;
       if (pkt.end - s < 8) return "truncated";
-      const b = pkt.buf;
+      const dv = pkt.dv;
       const ep = core.conns.lookup(
         pkt.srcKey(),
-        tcpSrcPort(b, s),
+        tcpSrcPort(dv, s),
         pkt.dstKey(),
-        tcpDstPort(b, s),
+        tcpDstPort(dv, s),
       );
       if (ep === undefined) return "icmp_no_socket";
-      const seq = tcpSeq(b, s);
+      const seq = tcpSeq(dv, s);
       if (!(seqLe(ep.sndUna, seq) && seqLt(seq, ep.sndMax))) return "icmp_bad_seq";
       const kind = pkt.errorKind;
       switch (kind) {

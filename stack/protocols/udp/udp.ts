@@ -230,13 +230,14 @@ export const udpPlugin: ProtocolPlugin = {
         const pkt = ctx.pool.alloc(total);
         const s = pkt.start;
         const b = pkt.buf;
+        const dv = pkt.dv;
         b.set(data, s + UDP_HEADER_LEN);
-        setUdpSrcPort(b, s, sock.localPort);
-        setUdpDstPort(b, s, dport);
-        setUdpLength(b, s, total);
-        setUdpChecksumField(b, s, 0);
+        setUdpSrcPort(dv, s, sock.localPort);
+        setUdpDstPort(dv, s, dport);
+        setUdpLength(dv, s, total);
+        setUdpChecksumField(dv, s, 0);
         setUdpChecksumField(
-          b,
+          dv,
           s,
           udpChecksum(b.subarray(s, s + total), pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, total)),
         );
@@ -324,7 +325,7 @@ export const udpPlugin: ProtocolPlugin = {
       const q = ctx.pool.alloc(payload, 0);
       // copy: retained past receive() (the socket queue owns it)
       q.buf.set(pkt.buf.subarray(s + UDP_HEADER_LEN, s + len), q.start);
-      if (!sock.push(q, pkt.srcKey(), udpSrcPort(pkt.buf, s))) return "rcvbuf_full";
+      if (!sock.push(q, pkt.srcKey(), udpSrcPort(pkt.dv, s))) return "rcvbuf_full";
       c.datagrams.value++;
       return undefined;
     }
@@ -333,7 +334,7 @@ export const udpPlugin: ProtocolPlugin = {
     function deliverGroup(pkt: PacketBuffer, s: number, len: number, dport: number): RxVerdict {
       const list = table.at(dport);
       if (list === undefined) return "ignored_broadcast";
-      const sport = udpSrcPort(pkt.buf, s);
+      const sport = udpSrcPort(pkt.dv, s);
       const dst = pkt.dstKey();
       const src = pkt.srcKey();
       let delivered = 0;
@@ -355,12 +356,13 @@ export const udpPlugin: ProtocolPlugin = {
       const avail = pkt.end - s;
       if (avail < UDP_HEADER_LEN) return "truncated";
       const b = pkt.buf;
-      const len = udpLength(b, s);
+      const dv = pkt.dv;
+      const len = udpLength(dv, s);
       // RFC 768: the length covers header and data; it may not exceed the IP payload.
       if (len < UDP_HEADER_LEN || len > avail) return "bad_length";
       pkt.end = s + len; // anything after the UDP length is not ours
       pkt.l4 = s;
-      const checksum = udpChecksumField(b, s);
+      const checksum = udpChecksumField(dv, s);
       if (checksum === 0) {
         // RFC 768 / RFC 1122 §4.1.3.4: zero means the sender computed none;
         // over IPv6 the checksum is mandatory (RFC 8200 §8.1).
@@ -371,11 +373,11 @@ export const udpPlugin: ProtocolPlugin = {
         sumBytes(b.subarray(s, s + len), packetPseudoHeaderSum(pkt, IP_PROTOCOL_UDP, len)) !==
           0xffff
       ) return "bad_checksum";
-      const dport = udpDstPort(b, s);
+      const dport = udpDstPort(dv, s);
       if ((pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0) {
         return deliverGroup(pkt, s, len, dport);
       }
-      const sock = table.lookup(pkt.dstKey(), dport, pkt.srcKey(), udpSrcPort(b, s));
+      const sock = table.lookup(pkt.dstKey(), dport, pkt.srcKey(), udpSrcPort(dv, s));
       if (sock === undefined) {
         // RFC 1122 §4.1.3.1: port unreachable; the error plugin applies the
         // never-send rules (broadcast link frames, …) and the rate limit.
@@ -398,8 +400,8 @@ export const udpPlugin: ProtocolPlugin = {
     function receiveError(pkt: PacketBuffer, _rx: RxContext): RxVerdict {
       const s = pkt.start;
       if (pkt.end - s < 4) return "error_truncated";
-      const sport = udpSrcPort(pkt.buf, s);
-      const dport = udpDstPort(pkt.buf, s);
+      const sport = udpSrcPort(pkt.dv, s);
+      const dport = udpDstPort(pkt.dv, s);
       const sock = table.lookup(pkt.srcKey(), sport, pkt.dstKey(), dport);
       if (sock === undefined) return "error_no_socket";
       if (pkt.errorKind === TransportErrorKind.PACKET_TOO_BIG) {

@@ -292,6 +292,30 @@ function resolveLocal(from: string, spec: string): string | null {
   return p.startsWith("/__root__/") ? p.slice("/__root__/".length) : null;
 }
 
+/**
+ * Visitors that hand every import-like node (static and dynamic imports,
+ * re-exports, `import("x")` types) and its specifier node to `check`.
+ */
+function importVisitors(check: (node: Node, source: Node | null) => void): Deno.lint.LintVisitor {
+  return {
+    ImportDeclaration(node) {
+      check(node, node.source);
+    },
+    ExportNamedDeclaration(node) {
+      check(node, node.source);
+    },
+    ExportAllDeclaration(node) {
+      check(node, node.source);
+    },
+    ImportExpression(node) {
+      check(node, node.source);
+    },
+    TSImportType(node) {
+      check(node, node.argument);
+    },
+  };
+}
+
 const noCrossProtocolImport: Deno.lint.Rule = {
   create(context) {
     const path = repoPath(context.filename);
@@ -319,23 +343,7 @@ const noCrossProtocolImport: Deno.lint.Rule = {
         });
       }
     }
-    return {
-      ImportDeclaration(node) {
-        check(node, node.source);
-      },
-      ExportNamedDeclaration(node) {
-        check(node, node.source);
-      },
-      ExportAllDeclaration(node) {
-        check(node, node.source);
-      },
-      ImportExpression(node) {
-        check(node, node.source);
-      },
-      TSImportType(node) {
-        check(node, node.argument);
-      },
-    };
+    return importVisitors(check);
   },
 };
 
@@ -361,23 +369,7 @@ const socketLayering: Deno.lint.Rule = {
           "(stack/stream.ts, stack/services.ts) and the services the stack hands out",
       });
     }
-    return {
-      ImportDeclaration(node) {
-        check(node, node.source);
-      },
-      ExportNamedDeclaration(node) {
-        check(node, node.source);
-      },
-      ExportAllDeclaration(node) {
-        check(node, node.source);
-      },
-      ImportExpression(node) {
-        check(node, node.source);
-      },
-      TSImportType(node) {
-        check(node, node.argument);
-      },
-    };
+    return importVisitors(check);
   },
 };
 

@@ -65,6 +65,14 @@ import {
 } from "../../packet.ts";
 import { ipv4HeaderChecksum } from "./fragment.ts";
 import {
+  type CounterLike,
+  insertRange,
+  isDuplicateRange,
+  rangeSlot,
+  type ReassemblyEntry,
+  ReassemblyTable,
+} from "../../ip/reassembly_table.ts";
+import {
   IPV4_DST_OFFSET,
   IPV4_FLAG_DF,
   IPV4_FLAG_MF,
@@ -110,11 +118,7 @@ export type ReassemblyDropReason =
   | "reasm_too_big"
   | "reasm_no_memory";
 
-/** A counter the reassembler increments (a stack `Counter` fits). */
-export interface CounterLike {
-  /** The count. */
-  value: number;
-}
+export type { CounterLike } from "../../ip/reassembly_table.ts";
 
 /** Options of {@linkcode Reassembler}. */
 export interface ReassemblyOptions {
@@ -146,7 +150,7 @@ export interface ReassemblyOptions {
   readonly onTimeout?: (pkt: PacketBuffer) => void;
 }
 
-class Datagram {
+class Datagram implements ReassemblyEntry<Datagram> {
   older: Datagram | null = null;
   newer: Datagram | null = null;
   chain: Datagram | null = null;
@@ -213,19 +217,9 @@ export class Reassembler {
   readonly #timeout: Duration;
   readonly #maxDatagrams: number;
   readonly #maxBytes: number;
-  readonly #maxPerSource: number;
-  /** Datagrams in progress per source address. */
-  readonly #perSource = new Map<number, number>();
   readonly #timedOut: CounterLike;
-  readonly #evicted: CounterLike;
-  readonly #schedule: ((at: Instant | undefined) => void) | undefined;
   readonly #onTimeout: ((pkt: PacketBuffer) => void) | undefined;
-  readonly #buckets = new Map<number, Datagram>();
-  #oldest: Datagram | null = null;
-  #newest: Datagram | null = null;
-  #count = 0;
-  #memory = 0;
-  #peakMemory = 0;
+  readonly #table: ReassemblyTable<Datagram>;
 
   /**
    * A reassembler taking buffers from `pool`, on the clock `now`.
@@ -239,14 +233,12 @@ export class Reassembler {
     this.#timeout = options.timeout ?? REASSEMBLY_TIMEOUT;
     this.#maxDatagrams = options.maxDatagrams ?? REASSEMBLY_MAX_DATAGRAMS;
     this.#maxBytes = options.maxBytes ?? REASSEMBLY_MAX_BYTES;
-    this.#maxPerSource = options.maxPerSource ??
+    const maxPerSource = options.maxPerSource ??
       Math.max(REASSEMBLY_MIN_PER_SOURCE, Math.floor(this.#maxDatagrams / 4));
-    if (!(this.#maxPerSource >= 1)) {
-      throw new RangeError(`Cannot create reassembler: maxPerSource ${this.#maxPerSource} < 1`);
+    if (!(maxPerSource >= 1)) {
+      throw new RangeError(`Cannot create reassembler: maxPerSource ${maxPerSource} < 1`);
     }
     this.#timedOut = options.timedOut ?? { value: 0 };
-    this.#evicted = options.evicted ?? { value: 0 };
-    this.#schedule = options.schedule;
     this.#onTimeout = options.onTimeout;
     if (!(this.#maxDatagrams >= 1)) {
       throw new RangeError(`Cannot create reassembler: maxDatagrams ${this.#maxDatagrams} < 1`);
@@ -256,19 +248,26 @@ export class Reassembler {
         `Cannot create reassembler: maxBytes ${this.#maxBytes} cannot hold one 64 KiB datagram`,
       );
     }
+    this.#table = new ReassemblyTable({
+      maxDatagrams: this.#maxDatagrams,
+      maxBytes: this.#maxBytes,
+      maxPerSource,
+      evicted: options.evicted ?? { value: 0 },
+      schedule: options.schedule,
+    });
   }
 
   /** Datagrams in progress. */
   get size(): number {
-    return this.#count;
+    return this.#table.size;
   }
   /** Bytes held now (buffers plus fragment records). */
   get memory(): number {
-    return this.#memory;
+    return this.#table.memory;
   }
   /** Most bytes ever held at once. */
   get peakMemory(): number {
-    return this.#peakMemory;
+    return this.#table.peakMemory;
   }
   /** The cap on bytes held. */
   get maxBytes(): number {
@@ -280,7 +279,7 @@ export class Reassembler {
   }
   /** The earliest deadline, if any datagram is in progress. */
   get nextDeadline(): Instant | undefined {
-    return this.#oldest?.deadline;
+    return this.#table.oldest?.deadline;
   }
 
   /**
@@ -313,51 +312,37 @@ export class Reassembler {
     const proto = ipv4Protocol(dv, s);
     let d = this.#find(src, dst, id, proto);
     if (end + (d !== undefined && d.hlen > 0 ? d.hlen : 20) > MAX_DATAGRAM) {
-      if (d !== undefined) this.#remove(d);
+      if (d !== undefined) this.#table.remove(d);
       return "reasm_too_big";
     }
     if (len === 0 || (mf && (len & 7) !== 0)) return "fragment_bad_length";
     if (d === undefined) d = this.#create(src, dst, id, proto);
     if (!mf) {
       if ((d.total >= 0 && d.total !== end) || end < d.maxEnd) {
-        this.#remove(d);
+        this.#table.remove(d);
         return "reasm_inconsistent";
       }
     } else if (d.total >= 0 && end > d.total) {
-      this.#remove(d);
+      this.#table.remove(d);
       return "reasm_inconsistent";
     }
     // Find the hole the fragment must fit in (RFC 815).
     const r = d.ranges;
-    const n = r.length;
-    let at = n;
-    if (n > 0 && r[n - 1]! > off) {
-      let lo = 0;
-      let hi = n >>> 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (r[2 * mid]! < off) lo = mid + 1;
-        else hi = mid;
+    const at = rangeSlot(r, off, end, MAX_DATAGRAM);
+    if (at < 0) {
+      if (isDuplicateRange(r, -1 - at, off, end, d.buf!.buf, BASE + off, b, s + hlen)) {
+        return "reasm_duplicate";
       }
-      at = 2 * lo;
-      const prevEnd = at > 0 ? r[at - 1]! : 0;
-      const nextStart = at < n ? r[at]! : MAX_DATAGRAM;
-      if (prevEnd > off || nextStart < end) {
-        if (
-          at < n && r[at] === off && r[at + 1] === end &&
-          sameBytes(d.buf!.buf, BASE + off, b, s + hlen, len)
-        ) return "reasm_duplicate";
-        this.#remove(d);
-        return "reasm_overlap";
-      }
+      this.#table.remove(d);
+      return "reasm_overlap";
     }
     // Room: a buffer reaching `end`, and the fragment record.
     const buf = d.buf;
     let grow = 0;
     if (buf === null) grow = end <= SMALL_CAPACITY ? SMALL_BUFFER_SIZE : LARGE_BUFFER_SIZE;
     else if (BASE + end > buf.buf.length) grow = LARGE_BUFFER_SIZE - buf.buf.length;
-    if (!this.#reserve(d, grow + REASSEMBLY_FRAGMENT_COST)) {
-      this.#remove(d);
+    if (!this.#table.reserve(d, grow + REASSEMBLY_FRAGMENT_COST)) {
+      this.#table.remove(d);
       return "reasm_no_memory";
     }
     if (buf === null) {
@@ -370,8 +355,7 @@ export class Reassembler {
     }
     const out = d.buf!.buf;
     out.set(b.subarray(s + hlen, s + total), BASE + off);
-    if (at === n) r.push(off, end);
-    else r.splice(at, 0, off, end);
+    insertRange(r, at, off, end);
     d.received += len;
     if (end > d.maxEnd) d.maxEnd = end;
     if (!mf) d.total = end;
@@ -389,12 +373,12 @@ export class Reassembler {
 
   #complete(d: Datagram): PacketBuffer | ReassemblyDropReason {
     if (d.hlen + d.total > MAX_DATAGRAM) {
-      this.#remove(d);
+      this.#table.remove(d);
       return "reasm_too_big";
     }
     const p = d.buf!;
     d.buf = null;
-    this.#remove(d);
+    this.#table.remove(d);
     const h = BASE - d.hlen;
     const dv = p.dv;
     setIpv4TotalLength(dv, h, d.hlen + d.total);
@@ -420,14 +404,15 @@ export class Reassembler {
 
   /** Gives up every datagram whose deadline is at or before `now`. */
   expire(now: Instant): void {
-    const head = this.#oldest;
+    const table = this.#table;
+    const head = table.oldest;
     try {
-      for (let d = this.#oldest; d !== null && d.deadline <= now; d = this.#oldest) {
+      for (let d = table.oldest; d !== null && d.deadline <= now; d = table.oldest) {
         this.#timedOut.value++;
         const p = d.buf;
         d.buf = null;
         const ranges = d.ranges;
-        this.#unlink(d); // first, so that a re-entrant add() cannot see it
+        table.unlink(d); // first, so that a re-entrant add() cannot see it
         if (p === null) continue;
         if (d.hlen === 0 || this.#onTimeout === undefined) {
           p.release();
@@ -452,130 +437,27 @@ export class Reassembler {
         }
       }
     } finally {
-      if (this.#oldest !== head) this.#schedule?.(this.#oldest?.deadline);
+      table.rescheduleIfChanged(head);
     }
   }
 
   /** Releases everything held. */
   clear(): void {
-    while (this.#oldest !== null) this.#unlink(this.#oldest);
-    this.#schedule?.(undefined);
+    this.#table.clear();
   }
 
   #find(src: number, dst: number, id: number, proto: number): Datagram | undefined {
-    for (let d = this.#buckets.get(hashKey(src, dst, id, proto)); d; d = d.chain ?? undefined) {
+    for (let d = this.#table.bucket(hashKey(src, dst, id, proto)); d; d = d.chain ?? undefined) {
       if (d.src === src && d.dst === dst && d.id === id && d.proto === proto) return d;
     }
     return undefined;
   }
 
   #create(src: number, dst: number, id: number, proto: number): Datagram {
-    // A source at its own limit makes room among its own datagrams.
-    while ((this.#perSource.get(src) ?? 0) >= this.#maxPerSource) {
-      const own = this.#oldestOf(src, null);
-      if (own === null) break;
-      this.#evicted.value++;
-      this.#remove(own);
-    }
-    while (this.#count >= this.#maxDatagrams) {
-      const victim = this.#victim(null, false);
-      if (victim === null) break;
-      this.#evicted.value++;
-      this.#remove(victim);
-    }
+    this.#table.admit(src);
     const hash = hashKey(src, dst, id, proto);
     const d = new Datagram(src, dst, id, proto, hash, this.#now() + this.#timeout);
-    d.chain = this.#buckets.get(hash) ?? null;
-    this.#buckets.set(hash, d);
-    d.older = this.#newest;
-    if (this.#newest !== null) this.#newest.newer = d;
-    else {
-      this.#oldest = d;
-      this.#schedule?.(d.deadline);
-    }
-    this.#newest = d;
-    this.#count++;
-    this.#perSource.set(src, (this.#perSource.get(src) ?? 0) + 1);
+    this.#table.insert(d);
     return d;
   }
-
-  /** Makes room for `bytes` more for `d`, evicting older datagrams; false if impossible. */
-  #reserve(d: Datagram, bytes: number): boolean {
-    while (this.#memory + bytes > this.#maxBytes) {
-      const victim = this.#victim(d, true);
-      if (victim === null) return false;
-      this.#evicted.value++;
-      this.#remove(victim);
-    }
-    this.#memory += bytes;
-    d.memory += bytes;
-    if (this.#memory > this.#peakMemory) this.#peakMemory = this.#memory;
-    return true;
-  }
-
-  /** The oldest datagram from `src` other than `exclude`, or null. */
-  #oldestOf(src: number, exclude: Datagram | null): Datagram | null {
-    for (let d = this.#oldest; d !== null; d = d.newer) {
-      if (d.src === src && d !== exclude) return d;
-    }
-    return null;
-  }
-
-  /**
-   * Whom to evict when a cap is reached: the oldest datagram (other than
-   * `exclude`) of the source holding the most datagrams (`byMemory`: the
-   * most bytes); ties go to the source whose oldest datagram is oldest.
-   */
-  #victim(exclude: Datagram | null, byMemory: boolean): Datagram | null {
-    const weight = new Map<number, number>(); // in order of each source's oldest datagram
-    for (let d = this.#oldest; d !== null; d = d.newer) {
-      if (d === exclude) continue;
-      weight.set(d.src, (weight.get(d.src) ?? 0) + (byMemory ? d.memory : 1));
-    }
-    let best = -1;
-    let most = -1;
-    for (const [src, w] of weight) {
-      if (w > most) {
-        best = src;
-        most = w;
-      }
-    }
-    return most < 0 ? null : this.#oldestOf(best, exclude);
-  }
-
-  #remove(d: Datagram): void {
-    const wasOldest = this.#oldest === d;
-    this.#unlink(d);
-    if (wasOldest) this.#schedule?.(this.#oldest?.deadline);
-  }
-
-  #unlink(d: Datagram): void {
-    if (d.older !== null) d.older.newer = d.newer;
-    else this.#oldest = d.newer;
-    if (d.newer !== null) d.newer.older = d.older;
-    else this.#newest = d.older;
-    d.older = d.newer = null;
-    let p = this.#buckets.get(d.hash);
-    if (p === d) {
-      if (d.chain !== null) this.#buckets.set(d.hash, d.chain);
-      else this.#buckets.delete(d.hash);
-    } else {
-      while (p !== undefined && p.chain !== d) p = p.chain ?? undefined;
-      if (p !== undefined) p.chain = d.chain;
-    }
-    d.chain = null;
-    const left = (this.#perSource.get(d.src) ?? 1) - 1;
-    if (left > 0) this.#perSource.set(d.src, left);
-    else this.#perSource.delete(d.src);
-    this.#memory -= d.memory;
-    d.memory = 0;
-    this.#count--;
-    d.buf?.release();
-    d.buf = null;
-  }
-}
-
-function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
-  return true;
 }

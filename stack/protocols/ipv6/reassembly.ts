@@ -51,6 +51,14 @@ import {
 } from "../../packet.ts";
 import type { IpKey } from "../../wire/ip_address.ts";
 import { ipKeyAt } from "../../wire/ip_address.ts";
+import {
+  type CounterLike,
+  insertRange,
+  isDuplicateRange,
+  rangeSlot,
+  type ReassemblyEntry,
+  ReassemblyTable,
+} from "../../ip/reassembly_table.ts";
 import type { Ipv6Chain } from "../../wire/ipv6_chain.ts";
 
 /** Default reassembly timeout: 60 s (RFC 8200 §4.5). */
@@ -83,11 +91,7 @@ export type Ipv6ReassemblyDropReason =
   | "reasm_header_too_long"
   | "reasm_no_memory";
 
-/** A counter the reassembler increments (a stack `Counter` fits). */
-export interface CounterLike {
-  /** The count. */
-  value: number;
-}
+export type { CounterLike } from "../../ip/reassembly_table.ts";
 
 /** Options of {@linkcode Ipv6Reassembler}. */
 export interface Ipv6ReassemblyOptions {
@@ -114,7 +118,7 @@ export interface Ipv6ReassemblyOptions {
   readonly onTimeout?: (pkt: PacketBuffer) => void;
 }
 
-class Datagram {
+class Datagram implements ReassemblyEntry<Datagram> {
   older: Datagram | null = null;
   newer: Datagram | null = null;
   chain: Datagram | null = null;
@@ -203,18 +207,9 @@ export class Ipv6Reassembler {
   readonly #timeout: Duration;
   readonly #maxDatagrams: number;
   readonly #maxBytes: number;
-  readonly #maxPerSource: number;
-  readonly #perSource = new Map<IpKey, number>();
   readonly #timedOut: CounterLike;
-  readonly #evicted: CounterLike;
-  readonly #schedule: ((at: Instant | undefined) => void) | undefined;
   readonly #onTimeout: ((pkt: PacketBuffer) => void) | undefined;
-  readonly #buckets = new Map<number, Datagram>();
-  #oldest: Datagram | null = null;
-  #newest: Datagram | null = null;
-  #count = 0;
-  #memory = 0;
-  #peakMemory = 0;
+  readonly #table: ReassemblyTable<Datagram>;
 
   /**
    * A reassembler taking buffers from `pool`, on the clock `now`.
@@ -228,14 +223,12 @@ export class Ipv6Reassembler {
     this.#timeout = options.timeout ?? REASSEMBLY_TIMEOUT;
     this.#maxDatagrams = options.maxDatagrams ?? REASSEMBLY_MAX_DATAGRAMS;
     this.#maxBytes = options.maxBytes ?? REASSEMBLY_MAX_BYTES;
-    this.#maxPerSource = options.maxPerSource ??
+    const maxPerSource = options.maxPerSource ??
       Math.max(REASSEMBLY_MIN_PER_SOURCE, Math.floor(this.#maxDatagrams / 4));
     this.#timedOut = options.timedOut ?? { value: 0 };
-    this.#evicted = options.evicted ?? { value: 0 };
-    this.#schedule = options.schedule;
     this.#onTimeout = options.onTimeout;
-    if (!(this.#maxPerSource >= 1)) {
-      throw new RangeError(`Cannot create reassembler: maxPerSource ${this.#maxPerSource} < 1`);
+    if (!(maxPerSource >= 1)) {
+      throw new RangeError(`Cannot create reassembler: maxPerSource ${maxPerSource} < 1`);
     }
     if (!(this.#maxDatagrams >= 1)) {
       throw new RangeError(`Cannot create reassembler: maxDatagrams ${this.#maxDatagrams} < 1`);
@@ -245,23 +238,30 @@ export class Ipv6Reassembler {
         `Cannot create reassembler: maxBytes ${this.#maxBytes} cannot hold one 64 KiB datagram`,
       );
     }
+    this.#table = new ReassemblyTable({
+      maxDatagrams: this.#maxDatagrams,
+      maxBytes: this.#maxBytes,
+      maxPerSource,
+      evicted: options.evicted ?? { value: 0 },
+      schedule: options.schedule,
+    });
   }
 
   /** Datagrams in progress. */
   get size(): number {
-    return this.#count;
+    return this.#table.size;
   }
   /** Bytes held now (buffers plus fragment records). */
   get memory(): number {
-    return this.#memory;
+    return this.#table.memory;
   }
   /** Most bytes ever held at once. */
   get peakMemory(): number {
-    return this.#peakMemory;
+    return this.#table.peakMemory;
   }
   /** The earliest deadline, if any datagram is in progress. */
   get nextDeadline(): Instant | undefined {
-    return this.#oldest?.deadline;
+    return this.#table.oldest?.deadline;
   }
 
   /**
@@ -291,54 +291,40 @@ export class Ipv6Reassembler {
     if (fh < s + 40 || len < 0) return "fragment_bad_length";
     let d = this.#find(b, s, chain.identification);
     if (hlen - 40 + end > MAX_PAYLOAD) {
-      if (d !== undefined) this.#remove(d);
+      if (d !== undefined) this.#table.remove(d);
       return "reasm_too_big";
     }
     if (len === 0 || (mf && (len & 7) !== 0)) return "fragment_bad_length";
     if (off === 0 && hlen > REASSEMBLY_MAX_UNFRAGMENTABLE) {
-      if (d !== undefined) this.#remove(d);
+      if (d !== undefined) this.#table.remove(d);
       return "reasm_header_too_long";
     }
     if (d === undefined) d = this.#create(b, s, chain.identification);
     if (!mf) {
       if ((d.total >= 0 && d.total !== end) || end < d.maxEnd) {
-        this.#remove(d);
+        this.#table.remove(d);
         return "reasm_inconsistent";
       }
     } else if (d.total >= 0 && end > d.total) {
-      this.#remove(d);
+      this.#table.remove(d);
       return "reasm_inconsistent";
     }
     // The gap the fragment must fit in.
     const r = d.ranges;
-    const n = r.length;
-    let at = n;
-    if (n > 0 && r[n - 1]! > off) {
-      let lo = 0;
-      let hi = n >>> 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (r[2 * mid]! < off) lo = mid + 1;
-        else hi = mid;
+    const at = rangeSlot(r, off, end, MAX_PAYLOAD);
+    if (at < 0) {
+      if (isDuplicateRange(r, -1 - at, off, end, d.buf!.buf, BASE + off, b, dataAt)) {
+        return "reasm_duplicate";
       }
-      at = 2 * lo;
-      const prevEnd = at > 0 ? r[at - 1]! : 0;
-      const nextStart = at < n ? r[at]! : MAX_PAYLOAD;
-      if (prevEnd > off || nextStart < end) {
-        if (
-          at < n && r[at] === off && r[at + 1] === end &&
-          sameBytes(d.buf!.buf, BASE + off, b, dataAt, len)
-        ) return "reasm_duplicate";
-        this.#remove(d); // RFC 5722: silently, the whole datagram
-        return "reasm_overlap";
-      }
+      this.#table.remove(d); // RFC 5722: silently, the whole datagram
+      return "reasm_overlap";
     }
     const buf = d.buf;
     let grow = 0;
     if (buf === null) grow = end <= SMALL_CAPACITY ? SMALL_BUFFER_SIZE : LARGE_BUFFER_SIZE;
     else if (BASE + end > buf.buf.length) grow = LARGE_BUFFER_SIZE - buf.buf.length;
-    if (!this.#reserve(d, grow + REASSEMBLY_FRAGMENT_COST)) {
-      this.#remove(d);
+    if (!this.#table.reserve(d, grow + REASSEMBLY_FRAGMENT_COST)) {
+      this.#table.remove(d);
       return "reasm_no_memory";
     }
     if (buf === null) {
@@ -352,8 +338,7 @@ export class Ipv6Reassembler {
     }
     const out = d.buf!.buf;
     out.set(b.subarray(dataAt, pkt.end), BASE + off);
-    if (at === n) r.push(off, end);
-    else r.splice(at, 0, off, end);
+    insertRange(r, at, off, end);
     d.received += len;
     if (end > d.maxEnd) d.maxEnd = end;
     if (!mf) d.total = end;
@@ -375,7 +360,7 @@ export class Ipv6Reassembler {
   #complete(d: Datagram): PacketBuffer | Ipv6ReassemblyDropReason {
     const p = d.buf!;
     d.buf = null;
-    this.#remove(d);
+    this.#table.remove(d);
     // Drop the Fragment header: the Unfragmentable Part moves up against the data.
     const from = BASE - FRAGMENT_HEADER_LEN - d.hlen;
     const h = BASE - d.hlen;
@@ -403,14 +388,15 @@ export class Ipv6Reassembler {
 
   /** Gives up every datagram whose deadline is at or before `now`. */
   expire(now: Instant): void {
-    const head = this.#oldest;
+    const table = this.#table;
+    const head = table.oldest;
     try {
-      for (let d = this.#oldest; d !== null && d.deadline <= now; d = this.#oldest) {
+      for (let d = table.oldest; d !== null && d.deadline <= now; d = table.oldest) {
         this.#timedOut.value++;
         const p = d.buf;
         d.buf = null;
         const ranges = d.ranges;
-        this.#unlink(d); // first, so that a re-entrant add() cannot see it
+        table.unlink(d); // first, so that a re-entrant add() cannot see it
         if (p === null) continue;
         if (d.hlen === 0 || this.#onTimeout === undefined) {
           p.release();
@@ -439,18 +425,17 @@ export class Ipv6Reassembler {
         }
       }
     } finally {
-      if (this.#oldest !== head) this.#schedule?.(this.#oldest?.deadline);
+      table.rescheduleIfChanged(head);
     }
   }
 
   /** Releases everything held. */
   clear(): void {
-    while (this.#oldest !== null) this.#unlink(this.#oldest);
-    this.#schedule?.(undefined);
+    this.#table.clear();
   }
 
   #find(b: Uint8Array, ip: number, id: number): Datagram | undefined {
-    for (let d = this.#buckets.get(hashAt(b, ip, id)); d; d = d.chain ?? undefined) {
+    for (let d = this.#table.bucket(hashAt(b, ip, id)); d; d = d.chain ?? undefined) {
       if (d.id === id && keyEqualsAt(d.src, b, ip + 8) && keyEqualsAt(d.dst, b, ip + 24)) return d;
     }
     return undefined;
@@ -458,105 +443,10 @@ export class Ipv6Reassembler {
 
   #create(b: Uint8Array, ip: number, id: number): Datagram {
     const src = ipKeyAt(b, ip + 8, 6);
-    while ((this.#perSource.get(src) ?? 0) >= this.#maxPerSource) {
-      const own = this.#oldestOf(src, null);
-      if (own === null) break;
-      this.#evicted.value++;
-      this.#remove(own);
-    }
-    while (this.#count >= this.#maxDatagrams) {
-      const victim = this.#victim(null, false);
-      if (victim === null) break;
-      this.#evicted.value++;
-      this.#remove(victim);
-    }
+    this.#table.admit(src);
     const hash = hashAt(b, ip, id);
     const d = new Datagram(src, ipKeyAt(b, ip + 24, 6), id, hash, this.#now() + this.#timeout);
-    d.chain = this.#buckets.get(hash) ?? null;
-    this.#buckets.set(hash, d);
-    d.older = this.#newest;
-    if (this.#newest !== null) this.#newest.newer = d;
-    else {
-      this.#oldest = d;
-      this.#schedule?.(d.deadline);
-    }
-    this.#newest = d;
-    this.#count++;
-    this.#perSource.set(src, (this.#perSource.get(src) ?? 0) + 1);
+    this.#table.insert(d);
     return d;
   }
-
-  #reserve(d: Datagram, bytes: number): boolean {
-    while (this.#memory + bytes > this.#maxBytes) {
-      const victim = this.#victim(d, true);
-      if (victim === null) return false;
-      this.#evicted.value++;
-      this.#remove(victim);
-    }
-    this.#memory += bytes;
-    d.memory += bytes;
-    if (this.#memory > this.#peakMemory) this.#peakMemory = this.#memory;
-    return true;
-  }
-
-  #oldestOf(src: IpKey, exclude: Datagram | null): Datagram | null {
-    for (let d = this.#oldest; d !== null; d = d.newer) {
-      if (d.src === src && d !== exclude) return d;
-    }
-    return null;
-  }
-
-  /** The oldest datagram (not `exclude`) of the heaviest source (by count, or `byMemory`). */
-  #victim(exclude: Datagram | null, byMemory: boolean): Datagram | null {
-    const weight = new Map<IpKey, number>();
-    for (let d = this.#oldest; d !== null; d = d.newer) {
-      if (d === exclude) continue;
-      weight.set(d.src, (weight.get(d.src) ?? 0) + (byMemory ? d.memory : 1));
-    }
-    let best: IpKey = "";
-    let most = -1;
-    for (const [src, w] of weight) {
-      if (w > most) {
-        best = src;
-        most = w;
-      }
-    }
-    return most < 0 ? null : this.#oldestOf(best, exclude);
-  }
-
-  #remove(d: Datagram): void {
-    const wasOldest = this.#oldest === d;
-    this.#unlink(d);
-    if (wasOldest) this.#schedule?.(this.#oldest?.deadline);
-  }
-
-  #unlink(d: Datagram): void {
-    if (d.older !== null) d.older.newer = d.newer;
-    else this.#oldest = d.newer;
-    if (d.newer !== null) d.newer.older = d.older;
-    else this.#newest = d.older;
-    d.older = d.newer = null;
-    let p = this.#buckets.get(d.hash);
-    if (p === d) {
-      if (d.chain !== null) this.#buckets.set(d.hash, d.chain);
-      else this.#buckets.delete(d.hash);
-    } else {
-      while (p !== undefined && p.chain !== d) p = p.chain ?? undefined;
-      if (p !== undefined) p.chain = d.chain;
-    }
-    d.chain = null;
-    const left = (this.#perSource.get(d.src) ?? 1) - 1;
-    if (left > 0) this.#perSource.set(d.src, left);
-    else this.#perSource.delete(d.src);
-    this.#memory -= d.memory;
-    d.memory = 0;
-    this.#count--;
-    d.buf?.release();
-    d.buf = null;
-  }
-}
-
-function sameBytes(a: Uint8Array, ai: number, b: Uint8Array, bi: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (a[ai + i] !== b[bi + i]) return false;
-  return true;
 }

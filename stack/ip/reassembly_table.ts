@@ -45,6 +45,8 @@ export interface ReassemblyTableOptions {
   readonly maxBytes: number;
   /** Most datagrams in progress from one source. */
   readonly maxPerSource: number;
+  /** The least `maxBytes` may be (what the largest datagram needs). */
+  readonly minBytes: number;
   /** Counts datagrams evicted to respect a cap. */
   readonly evicted: CounterLike;
   /** Called with the earliest deadline whenever it changes (undefined: none). */
@@ -71,7 +73,7 @@ export interface ReassemblyTableOptions {
  * }
  * const evicted = { value: 0 };
  * const t = new ReassemblyTable<D>({
- *   maxDatagrams: 2, maxBytes: 1000, maxPerSource: 2, evicted, schedule: undefined,
+ *   maxDatagrams: 2, maxBytes: 1000, maxPerSource: 2, minBytes: 0, evicted, schedule: undefined,
  * });
  * for (let i = 0; i < 3; i++) {
  *   t.admit(1);
@@ -97,8 +99,24 @@ export class ReassemblyTable<D extends ReassemblyEntry<D>> {
   #memory = 0;
   #peakMemory = 0;
 
-  /** A table with the caps and hooks of `options` (checked by the reassembler). */
+  /**
+   * A table with the caps and hooks of `options`.
+   *
+   * @throws {RangeError} If a cap is below 1 or `maxBytes` is below `minBytes`.
+   */
   constructor(options: ReassemblyTableOptions) {
+    const { maxDatagrams, maxBytes, maxPerSource } = options;
+    if (!(maxPerSource >= 1)) {
+      throw new RangeError(`Cannot create reassembler: maxPerSource ${maxPerSource} < 1`);
+    }
+    if (!(maxDatagrams >= 1)) {
+      throw new RangeError(`Cannot create reassembler: maxDatagrams ${maxDatagrams} < 1`);
+    }
+    if (!(maxBytes >= options.minBytes)) {
+      throw new RangeError(
+        `Cannot create reassembler: maxBytes ${maxBytes} cannot hold one 64 KiB datagram`,
+      );
+    }
     this.#maxDatagrams = options.maxDatagrams;
     this.#maxBytes = options.maxBytes;
     this.#maxPerSource = options.maxPerSource;

@@ -235,23 +235,14 @@ export class Reassembler {
     this.#maxBytes = options.maxBytes ?? REASSEMBLY_MAX_BYTES;
     const maxPerSource = options.maxPerSource ??
       Math.max(REASSEMBLY_MIN_PER_SOURCE, Math.floor(this.#maxDatagrams / 4));
-    if (!(maxPerSource >= 1)) {
-      throw new RangeError(`Cannot create reassembler: maxPerSource ${maxPerSource} < 1`);
-    }
     this.#timedOut = options.timedOut ?? { value: 0 };
     this.#onTimeout = options.onTimeout;
-    if (!(this.#maxDatagrams >= 1)) {
-      throw new RangeError(`Cannot create reassembler: maxDatagrams ${this.#maxDatagrams} < 1`);
-    }
-    if (!(this.#maxBytes >= LARGE_BUFFER_SIZE + 8192 * REASSEMBLY_FRAGMENT_COST)) {
-      throw new RangeError(
-        `Cannot create reassembler: maxBytes ${this.#maxBytes} cannot hold one 64 KiB datagram`,
-      );
-    }
     this.#table = new ReassemblyTable({
       maxDatagrams: this.#maxDatagrams,
       maxBytes: this.#maxBytes,
       maxPerSource,
+      // One 64 KiB datagram: a large buffer and a record per 8-byte fragment.
+      minBytes: LARGE_BUFFER_SIZE + 8192 * REASSEMBLY_FRAGMENT_COST,
       evicted: options.evicted ?? { value: 0 },
       schedule: options.schedule,
     });

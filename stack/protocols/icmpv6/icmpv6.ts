@@ -43,7 +43,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
     layer: "network",
     dependencies: ["ipv6"],
     binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMPV6 }],
-    exposes: ["ip.error"],
+    exposes: ["ip.error", "icmpv6.message"],
     provides: ["icmpv6.error"],
     requires: ["ipv6.route"],
     counters: [
@@ -75,6 +75,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
   },
   setup(ctx: PluginContext): ProtocolHandlers {
     const errorTable = ctx.table("ip.error");
+    const messageTable = ctx.table("icmpv6.message");
     const route = ctx.service<RouteService>("ipv6.route");
     const perSecond = ctx.options.msgsPerSecond as number;
     const bucket = perSecond > 0
@@ -185,7 +186,13 @@ export const icmpv6Plugin: ProtocolPlugin = {
         c.echoReplies.value++; // TODO(#10): ping over IPv6 (an echo service)
         return CONSUMED;
       }
-      // TODO(#10): Neighbor Discovery and MLD need the link layer's neighbour contract.
+      // Neighbor Discovery and MLD belong to the plugins bound to their types.
+      if (ctx.hasBinding(messageTable, type)) {
+        const iface = ctx.interfaces.get(pkt.ifindex);
+        if (iface === undefined) return "ndp_unhandled";
+        ctx.deliver(messageTable, type, pkt, iface);
+        return CONSUMED;
+      }
       if (ndpOptionsOffset(type) >= 0) return "ndp_unhandled";
       if (type >= 130 && type <= 132 || type === 143) return "mld_unhandled";
       return "unknown_type"; // RFC 4443 §2.4 (b): unknown informational, silently dropped

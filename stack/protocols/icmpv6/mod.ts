@@ -6,7 +6,10 @@
  * token-bucket rate limit (§2.4 (f); Packet Too Big exempt).
  *
  * - **Binds:** `ip.protocol` 58.
- * - **Exposes:** `ip.error` (keyed by the quoted upper-layer protocol).
+ * - **Exposes:** `ip.error` (keyed by the quoted upper-layer protocol),
+ *   `icmpv6.message` (keyed by ICMPv6 type: Neighbor Discovery, MLD and
+ *   other plugins bind the types they own and receive the checksummed
+ *   message with `pkt.start` at the ICMPv6 header).
  * - **Provides:** `icmpv6.error` (the `IcmpErrorService` contract).
  * - **Requires:** `ipv6.route`.
  * - **Options:** `msgsPerSecond` (1000; 0: off), `msgsBurst` (50).
@@ -18,9 +21,9 @@
  *   `tx.no_error_for_bad_source`, `tx.no_error_for_bad_packet`,
  *   `tx.failed`.
  * - **Depends on:** `ipv6`.
- * - **Not supported yet:** Neighbor Discovery (validation and codecs are in
- *   `wire/icmpv6_ndp.ts`; the cache waits for the link layer's neighbour
- *   contract), MLD, ping over IPv6 (an echo service), path MTU learning
+ * - **Not supported yet:** Neighbor Discovery and MLD themselves (they are
+ *   plugins bound to `icmpv6.message`; unbound types count as
+ *   `rx.ndp_unhandled` / `rx.mld_unhandled`), ping over IPv6 (an echo service), path MTU learning
  *   from Packet Too Big (RFC 8201: the error reaches transports by kind),
  *   per-destination rate limits.
  *

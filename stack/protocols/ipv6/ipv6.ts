@@ -2,12 +2,11 @@
  * The IPv6 plugin (skeleton): receive (header checks, destination checks,
  * the extension header chain, reassembly, the hook points, delivery through
  * `ip.protocol`) and send (routing, RFC 6724 source selection,
- * fragmentation at the source, the link) on raw-IP links (TUN). Neighbor
- * Discovery is not here yet: on an Ethernet link only multicast leaves.
+ * fragmentation at the source, `ctx.linkOutput`: the link resolves the next
+ * hop, e.g. Ethernet through the `neighbor.ipv6` service).
  *
  * @module
  */
-import { LINKTYPE_ETHERNET } from "../../driver.ts";
 import type {
   HookPoint,
   HookVerdict,
@@ -21,13 +20,7 @@ import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import { HookContexts } from "../../hooks.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
-import type {
-  EthernetService,
-  IcmpErrorService,
-  Route,
-  RouteOptions,
-  RouteService,
-} from "../../services.ts";
+import type { IcmpErrorService, Route, RouteOptions, RouteService } from "../../services.ts";
 import { RouteSendFlags } from "../../services.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
 import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
@@ -48,7 +41,6 @@ import {
   isSolicitedNodeKey,
   selectIpv6Source,
   type SourceCandidate,
-  writeIpv6MulticastMac,
 } from "../../wire/ipv6_scope.ts";
 import { fragmentIpv6 } from "./fragment.ts";
 import { Ipv6Reassembler } from "./reassembly.ts";
@@ -83,7 +75,6 @@ export const ipv6Plugin: ProtocolPlugin = {
     exposes: ["ip.protocol"],
     provides: ["ipv6.route"],
     requires: [
-      { service: "ethernet.send", optional: true },
       { service: "icmpv6.error", optional: true },
     ],
     counters: [
@@ -110,7 +101,6 @@ export const ipv6Plugin: ProtocolPlugin = {
       "tx.no_route",
       "tx.no_source",
       "tx.message_too_long",
-      "tx.no_neighbor_service",
       "tx.loopback",
       "tx.loopback_queue_full",
       "tx.fragmented",
@@ -144,7 +134,6 @@ export const ipv6Plugin: ProtocolPlugin = {
     const routes = new Ipv6RoutingTable(ctx.interfaces);
     const local = new Set<IpKey>();
     let candidates: Assigned[] = [];
-    let eth: EthernetService | undefined;
     let icmpError: IcmpErrorService | undefined;
     const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
     const c = {
@@ -155,7 +144,6 @@ export const ipv6Plugin: ProtocolPlugin = {
       noRoute: ctx.counter("tx.no_route"),
       noSource: ctx.counter("tx.no_source"),
       tooLong: ctx.counter("tx.message_too_long"),
-      noNeighbor: ctx.counter("tx.no_neighbor_service"),
       loopback: ctx.counter("tx.loopback"),
       loopbackFull: ctx.counter("tx.loopback_queue_full"),
       fragmented: ctx.counter("tx.fragmented"),
@@ -184,7 +172,6 @@ export const ipv6Plugin: ProtocolPlugin = {
     let draining = false;
     // The packet our loopback path delivers: only it may carry ::1 (RFC 4291 §2.5.3).
     let looping: PacketBuffer | null = null;
-    const multicastMac = new Uint8Array(6);
 
     function rebuildAddresses(): void {
       local.clear();
@@ -392,25 +379,14 @@ export const ipv6Plugin: ProtocolPlugin = {
       }
     }
 
-    function linkOutput(iface: NetInterface, dst: IpKey, pkt: PacketBuffer): void {
-      if (iface.linkType !== LINKTYPE_ETHERNET) {
-        ctx.transmit(iface.index, pkt);
-        return;
-      }
-      // TODO(#10): unicast over Ethernet needs Neighbor Discovery (the `link` contract).
-      if (eth === undefined || (dst as string).charCodeAt(0) >> 8 !== 0xff) {
-        c.noNeighbor.value++;
-        pkt.release();
-        return;
-      }
-      writeIpv6MulticastMac(dst, multicastMac, 0);
-      eth.send(iface.index, multicastMac, ETHERTYPE_IPV6, pkt);
+    /** The link frames it: Ethernet asks `neighbor.ipv6` for the next hop's MAC. */
+    function linkOutput(iface: NetInterface, hop: IpKey, pkt: PacketBuffer): void {
+      ctx.linkOutput(iface.index, 6, hop, pkt);
     }
 
     /** Postrouting hooks, fragmentation to `mtu`, the link. Takes ownership of `pkt`. */
     function output(
       iface: NetInterface,
-      dst: IpKey,
       hop: IpKey,
       pkt: PacketBuffer,
       mtu: number,
@@ -423,7 +399,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       }
       if (pkt.length <= mtu) {
-        linkOutput(iface, dst, pkt);
+        linkOutput(iface, hop, pkt);
         return undefined;
       }
       const list = fragLists[fragDepth] ?? (fragLists[fragDepth] = []);
@@ -437,7 +413,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       c.fragmented.value++;
       c.fragmentsOut.value += n;
       fragDepth++;
-      for (let i = 0; i < n; i++) linkOutput(iface, dst, list[i]!);
+      for (let i = 0; i < n; i++) linkOutput(iface, hop, list[i]!);
       fragDepth--;
       list.length = 0;
       return undefined;
@@ -570,7 +546,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         return undefined;
       }
       c.txPackets.value++;
-      return output(iface, dst, hop, pkt, Math.max(mtu, IPV6_MIN_MTU));
+      return output(iface, hop, pkt, Math.max(mtu, IPV6_MIN_MTU));
     }
 
     function pathMtu(dst: IpKey): number {
@@ -630,7 +606,6 @@ export const ipv6Plugin: ProtocolPlugin = {
       receive,
       services: { "ipv6.route": service },
       ready() {
-        eth = ctx.optionalService<EthernetService>("ethernet.send");
         icmpError = ctx.optionalService<IcmpErrorService>("icmpv6.error");
         syncAddresses();
       },

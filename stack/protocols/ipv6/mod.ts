@@ -12,8 +12,8 @@
  * - **Binds:** `ethertype` 0x86dd.
  * - **Exposes:** `ip.protocol` (keyed by the upper-layer Next Header).
  * - **Provides:** `ipv6.route` (the `RouteService` contract).
- * - **Requires:** `icmpv6.error` (optional), `ethernet.send` (optional:
- *   multicast only until Neighbor Discovery exists).
+ * - **Requires:** `icmpv6.error` (optional). Sends through `ctx.linkOutput`
+ *   (Ethernet resolves next hops with the `neighbor.ipv6` service).
  * - **Options:** `hopLimit` (64), `maxExtensionHeaders` (8),
  *   `reassemblyTimeout` (60 s), `reassemblyMaxDatagrams` (64),
  *   `reassemblyMaxBytes` (4 MiB), `reassemblyMaxPerSource` (0: automatic).
@@ -29,12 +29,12 @@
  *   `rx.reasm_overlap`, `rx.reasm_inconsistent`, `rx.reasm_too_big`,
  *   `rx.reasm_header_too_long`, `rx.reasm_no_memory`, `rx.reasm_timeout`,
  *   `rx.reasm_evicted`; send `tx.packets`, `tx.no_route`, `tx.no_source`,
- *   `tx.message_too_long`, `tx.no_neighbor_service`, `tx.loopback`,
+ *   `tx.message_too_long`, `tx.loopback`,
  *   `tx.loopback_queue_full`, `tx.fragmented`, `tx.fragments`,
  *   `tx.cannot_fragment`.
  * - **Depends on:** nothing (ICMPv6 and Ethernet when present).
- * - **Not supported yet:** Neighbor Discovery and SLAAC (unicast over
- *   Ethernet is dropped as `tx.no_neighbor_service`), forwarding, path MTU
+ * - **Not supported yet:** Neighbor Discovery and SLAAC (without a
+ *   `neighbor.ipv6` provider Ethernet drops as `ethernet.tx.no_neighbor_service`), forwarding, path MTU
  *   discovery (RFC 8201), `defrag` for prerouting hooks (the chain sees
  *   fragments), MLD, following Routing headers, jumbograms.
  *

@@ -20,7 +20,7 @@ import {
   type StackEvent,
   type Table,
 } from "./manifest.ts";
-import type { InterfaceTable, NetInterface } from "./netif.ts";
+import type { AddressOptions, InterfaceTable, Ipv6AddressState, NetInterface } from "./netif.ts";
 import type { PacketBuffer, PacketPool } from "./packet.ts";
 import type { Rng } from "./rng.ts";
 import type { Timer } from "./timers.ts";
@@ -57,6 +57,13 @@ export interface ContextHost {
     pkt: PacketBuffer,
   ) => void;
   readonly publish: (event: StackEvent) => void;
+  readonly addAddress: (ifindex: number, cidr: string, options?: AddressOptions) => boolean;
+  readonly removeAddress: (ifindex: number, cidr: string) => boolean;
+  readonly setAddressState: (
+    ifindex: number,
+    address: Uint8Array,
+    state: Ipv6AddressState,
+  ) => boolean;
 }
 
 /** The context of plugin `rec`, with its merged `options`. */
@@ -119,6 +126,9 @@ export function pluginContext(
     transmit: host.transmit,
     linkOutput: host.linkOutput,
     publish: host.publish,
+    addAddress: host.addAddress,
+    removeAddress: host.removeAddress,
+    setAddressState: host.setAddressState,
     hasEventListeners: (type?: string) => {
       for (const other of host.plugins) {
         if (other !== rec && other.handlers.onEvent && !other.quarantined) {

@@ -36,7 +36,12 @@ import {
   type StackEvent,
 } from "./manifest.ts";
 import { checkBindings, orderHooks, type PluginEntry, resolveOrder } from "./boot.ts";
-import { InterfaceTable, NetInterface } from "./netif.ts";
+import {
+  type AddressOptions,
+  InterfaceTable,
+  type Ipv6AddressState,
+  NetInterface,
+} from "./netif.ts";
 import { type PacketBuffer, PacketPool } from "./packet.ts";
 import { type HookContext, HookContexts } from "./hooks.ts";
 import type { StackDescription } from "./describe.ts";
@@ -308,6 +313,9 @@ export class Dispatcher {
       linkOutput: (ifindex, family, nextHop, pkt) =>
         this.#linkOutput(ifindex, family, nextHop, pkt),
       publish: (event) => this.publish(event),
+      addAddress: (ifindex, cidr, options) => this.addAddress(ifindex, cidr, options),
+      removeAddress: (ifindex, cidr) => this.removeAddress(ifindex, cidr),
+      setAddressState: (ifindex, address, state) => this.setAddressState(ifindex, address, state),
     };
   }
 
@@ -664,19 +672,41 @@ export class Dispatcher {
     return iface;
   }
 
-  /** Assigns an address in CIDR form (`"10.0.0.2/24"`, `"fd00::2/64"`) to an interface. */
-  addAddress(ifname: string | number, cidr: string): void {
+  /**
+   * Assigns an address in CIDR form (`"10.0.0.2/24"`, `"fd00::2/64"`) to an
+   * interface; false when it was already there.
+   */
+  addAddress(ifname: string | number, cidr: string, options?: AddressOptions): boolean {
     const iface = this.#iface(ifname);
     checkHostCidr(cidr, `Cannot add address to "${iface.name}"`);
-    const added = iface.addAddress(cidr);
+    const added = iface.addAddress(cidr, options);
     if (added !== null) this.publish({ type: "address-added", iface, ...added });
+    return added !== null;
   }
 
-  /** Removes an address given in CIDR form or bare. */
-  removeAddress(ifname: string | number, cidr: string): void {
+  /** Removes an address given in CIDR form or bare; false when it was not there. */
+  removeAddress(ifname: string | number, cidr: string): boolean {
     const iface = this.#iface(ifname);
     const removed = iface.removeAddress(cidr);
     if (removed !== null) this.publish({ type: "address-removed", iface, ...removed });
+    return removed !== null;
+  }
+
+  /** Sets an IPv6 address's state (DAD, deprecation); false when absent or unchanged. */
+  setAddressState(ifname: string | number, address: Uint8Array, state: Ipv6AddressState): boolean {
+    const iface = this.#iface(ifname);
+    const changed = iface.setIpv6State(address, state);
+    if (changed !== null) {
+      this.publish({
+        type: "address-changed",
+        iface,
+        family: 6,
+        address: changed.address,
+        prefixLength: changed.prefixLength,
+        state,
+      });
+    }
+    return changed !== null;
   }
 
   /** Brings an interface up or down. */

@@ -11,7 +11,7 @@ import type { Counter } from "./counters.ts";
 import type { PacketBuffer, PacketPool } from "./packet.ts";
 import type { Rng } from "./rng.ts";
 import type { Timer } from "./timers.ts";
-import type { InterfaceTable, NetInterface } from "./netif.ts";
+import type { AddressOptions, InterfaceTable, Ipv6AddressState, NetInterface } from "./netif.ts";
 import type { Logger } from "./log.ts";
 import type { HookContext } from "./hooks.ts";
 import type { IpFamily, IpKey } from "./wire/ip_address.ts";
@@ -309,6 +309,21 @@ export interface PluginContext {
   /** Publishes an event to every plugin's `onEvent`. */
   publish(event: StackEvent): void;
   /**
+   * Assigns an address (CIDR) to interface `ifindex` as the stack's
+   * `addAddress` does, with IPv6 `options` (state, origin, lifetimes), and
+   * publishes `address-added`. False when it was already there.
+   *
+   * @throws {TypeError} When the interface does not exist or `cidr` is not a host address.
+   */
+  addAddress(ifindex: number, cidr: string, options?: AddressOptions): boolean;
+  /** Removes an address (CIDR or bare) and publishes `address-removed`; false when absent. */
+  removeAddress(ifindex: number, cidr: string): boolean;
+  /**
+   * Sets the state of IPv6 address `address` (16 bytes) on `ifindex` and
+   * publishes `address-changed`; false when absent or already in `state`.
+   */
+  setAddressState(ifindex: number, address: Uint8Array, state: Ipv6AddressState): boolean;
+  /**
    * Whether a plugin other than the caller has an `onEvent` handler that
    * takes events of `type` (every type when omitted; see the manifest's
    * `events`) and is not quarantined: skip building an event nobody would
@@ -335,6 +350,15 @@ export type StackEvent =
     readonly family: 4 | 6;
     readonly address: string;
     readonly prefixLength: number;
+  }
+  | {
+    /** An IPv6 address changed state (DAD done or failed, deprecated). */
+    readonly type: "address-changed";
+    readonly iface: NetInterface;
+    readonly family: 6;
+    readonly address: string;
+    readonly prefixLength: number;
+    readonly state: Ipv6AddressState;
   }
   | { readonly type: "plugin-quarantined"; readonly plugin: string }
   | NeighborChangedEvent

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Instant } from "./clock.ts";
 import type { LinkDriver } from "./driver.ts";
 import {
   formatIpv4Address,
@@ -32,12 +33,48 @@ export interface Ipv4IfAddress {
   readonly prefixLength: number;
 }
 
+/**
+ * Where an IPv6 address stands (RFC 4862 §2, §5.4, §5.5.4): only
+ * `preferred` and `deprecated` addresses are the host's (used as sources,
+ * accepted as destinations); a `tentative` one waits for Duplicate Address
+ * Detection, a `duplicate` one failed it and is never used.
+ */
+export type Ipv6AddressState = "tentative" | "preferred" | "deprecated" | "duplicate";
+
+/** Who configured an address: the user, link-local generation, or SLAAC. */
+export type AddressOrigin = "static" | "link-local" | "autoconf";
+
+/** How an address is added (IPv6 only; IPv4 addresses ignore these). */
+export interface AddressOptions {
+  /** Its state when added (default `"preferred"`; DAD plugins add `"tentative"`). */
+  readonly state?: Ipv6AddressState;
+  /** Who configured it (default `"static"`). */
+  readonly origin?: AddressOrigin;
+  /** When it stops being valid, on the stack's clock (default Infinity: never). */
+  readonly validUntil?: Instant;
+  /** When it becomes deprecated, on the stack's clock (default Infinity: never). */
+  readonly preferredUntil?: Instant;
+}
+
 /** An IPv6 address assigned to an interface. */
 export interface Ipv6IfAddress {
   /** The address, 16 bytes. */
   readonly address: Uint8Array;
   /** Prefix length, 0..128. */
   readonly prefixLength: number;
+  /** Its state; change it with the stack's `setAddressState`, which tells the plugins. */
+  readonly state: Ipv6AddressState;
+  /** Who configured it. */
+  readonly origin: AddressOrigin;
+  /** When it stops being valid, on the stack's clock; Infinity: never. The plugin that configured it keeps this. */
+  validUntil: Instant;
+  /** When it becomes deprecated, on the stack's clock; Infinity: never. */
+  preferredUntil: Instant;
+}
+
+/** Whether an IPv6 address is the host's: DAD done and not failed. */
+export function isUsableIpv6(a: Ipv6IfAddress): boolean {
+  return a.state === "preferred" || a.state === "deprecated";
 }
 
 /** Per-interface traffic statistics. */
@@ -115,7 +152,7 @@ export class NetInterface {
    *
    * @throws {TypeError} When `cidr` does not parse.
    */
-  addAddress(cidr: string): AddressChange | null {
+  addAddress(cidr: string, options: AddressOptions = {}): AddressChange | null {
     const v4 = parseIpv4Cidr(cidr);
     if (v4) {
       if (this.hasIpv4(v4.address)) return null;
@@ -125,7 +162,14 @@ export class NetInterface {
     const v6 = parseIpv6Cidr(cidr);
     if (v6) {
       if (this.hasIpv6(v6.address)) return null;
-      this.ipv6.push({ address: v6.address, prefixLength: v6.prefixLength });
+      this.ipv6.push({
+        address: v6.address,
+        prefixLength: v6.prefixLength,
+        state: options.state ?? "preferred",
+        origin: options.origin ?? "static",
+        validUntil: options.validUntil ?? Infinity,
+        preferredUntil: options.preferredUntil ?? Infinity,
+      });
       return { family: 6, address: formatIpv6Address(v6.address), prefixLength: v6.prefixLength };
     }
     throw new TypeError(`Cannot parse address "${cidr}": expected CIDR such as 10.0.0.2/24`);
@@ -154,13 +198,30 @@ export class NetInterface {
     return { family: 6, address: formatIpv6Address(a!.address), prefixLength: a!.prefixLength };
   }
 
-  /** Whether `addr` is one of this interface's IPv6 addresses. */
+  /** Whether `addr` is one of this interface's IPv6 addresses (in any state). */
   hasIpv6(addr: Uint8Array): boolean {
+    return this.ipv6Address(addr) !== undefined;
+  }
+
+  /** The entry of IPv6 address `addr` on this interface (in any state), if any. */
+  ipv6Address(addr: Uint8Array): Ipv6IfAddress | undefined {
     outer: for (const a of this.ipv6) {
       for (let i = 0; i < 16; i++) if (a.address[i] !== addr[i]) continue outer;
-      return true;
+      return a;
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * Sets the state of IPv6 address `addr`; the change, or null when the
+   * address is not here or already in that state. Use the stack's
+   * `setAddressState`, which also tells the plugins.
+   */
+  setIpv6State(addr: Uint8Array, state: Ipv6AddressState): AddressChange | null {
+    const a = this.ipv6Address(addr);
+    if (a === undefined || a.state === state) return null;
+    (a as { state: Ipv6AddressState }).state = state;
+    return { family: 6, address: formatIpv6Address(a.address), prefixLength: a.prefixLength };
   }
 }
 

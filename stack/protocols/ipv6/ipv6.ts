@@ -17,7 +17,7 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
-import type { NetInterface } from "../../netif.ts";
+import { isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { HookContexts } from "../../hooks.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type { IcmpErrorService, Route, RouteOptions, RouteService } from "../../services.ts";
@@ -71,7 +71,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     description: "IPv6: validation, extension headers, reassembly, routing, source fragmentation",
     layer: "network",
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV6 }],
-    events: ["address-added", "address-removed"],
+    events: ["address-added", "address-removed", "address-changed"],
     exposes: ["ip.protocol"],
     provides: ["ipv6.route"],
     requires: [
@@ -178,9 +178,16 @@ export const ipv6Plugin: ProtocolPlugin = {
       const list: Assigned[] = [];
       for (const iface of ctx.interfaces.list()) {
         for (const a of iface.ipv6) {
+          // Tentative (DAD running) and duplicate addresses are not ours (RFC 4862 §5.4).
+          if (!isUsableIpv6(a)) continue;
           const key = IpAddress.v6(a.address).key;
           local.add(key);
-          list.push({ address: key, ifindex: iface.index, prefixLength: a.prefixLength });
+          list.push({
+            address: key,
+            ifindex: iface.index,
+            prefixLength: a.prefixLength,
+            deprecated: a.state === "deprecated",
+          });
         }
       }
       candidates = list;
@@ -610,7 +617,10 @@ export const ipv6Plugin: ProtocolPlugin = {
         syncAddresses();
       },
       onEvent(ev) {
-        if ((ev.type === "address-added" || ev.type === "address-removed") && ev.family === 6) {
+        if (
+          (ev.type === "address-added" || ev.type === "address-removed" ||
+            ev.type === "address-changed") && ev.family === 6
+        ) {
           syncAddresses();
         }
       },

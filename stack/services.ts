@@ -175,6 +175,75 @@ export interface Ipv4RoutesService {
   isForwarding(): boolean;
 }
 
+/** A route of the IPv6 routing table. */
+export interface Ipv6Route {
+  /** Destination prefix (bits past `prefixLength` zero). */
+  readonly destination: IpKey;
+  /** Prefix length 0..128. */
+  readonly prefixLength: number;
+  /** Next-hop router (a link-local address from an RA), or `::` for on-link. */
+  readonly gateway: IpKey;
+  /** Outgoing interface. */
+  readonly ifindex: number;
+  /** Lower wins among equal prefixes. */
+  readonly metric: number;
+  /** Preferred source address, or `::`. */
+  readonly source: IpKey;
+  /** `connected` from addresses, `static` from the user, `ra` from Router Advertisements. */
+  readonly origin: "connected" | "static" | "ra";
+  /** When it expires on the stack's clock, or 0 for never (RA lifetimes). */
+  readonly expires: Instant;
+}
+
+/** A route to add: `origin` defaults to `static`, `source` to `::`, `expires` to never. */
+export type Ipv6RouteInput =
+  & Omit<Ipv6Route, "origin" | "source" | "expires">
+  & { readonly origin?: Ipv6Route["origin"]; readonly source?: IpKey; readonly expires?: Instant };
+
+/** The answer of a route lookup (`ip -6 route get`). */
+export interface Ipv6RouteResult {
+  /** The route that matched. */
+  readonly route: Ipv6Route;
+  /** Outgoing interface. */
+  readonly ifindex: number;
+  /** Where to send: the gateway, or the destination itself. */
+  readonly nextHop: IpKey;
+  /** The path MTU: the interface's, lowered by a learned path MTU, never below 1280. */
+  readonly mtu: number;
+}
+
+/**
+ * `ipv6.routes`: the IPv6 routing table (`ip -6 route`), for the user and
+ * for plugins that learn routes (Router Advertisements: default routers
+ * and on-link prefixes with lifetimes, origin `ra`). The IPv6 plugin
+ * removes routes whose `expires` has passed.
+ *
+ * @example
+ * ```ts
+ * import type { Ipv6RoutesService } from "./services.ts";
+ * import { IpAddress } from "./wire/ip_address.ts";
+ * declare const routes: Ipv6RoutesService;
+ * const k = (s: string) => IpAddress.parse(s)!.key;
+ * // A default router learned from an RA, for 1800 s of the stack's clock.
+ * const add = () =>
+ *   routes.add({
+ *     destination: k("::"), prefixLength: 0, gateway: k("fe80::1"), ifindex: 1,
+ *     metric: 1024, origin: "ra", expires: 1_800_000_000,
+ *   });
+ * void add;
+ * ```
+ */
+export interface Ipv6RoutesService {
+  /** Adds a route (replacing one with the same prefix, gateway, interface and metric); false when the table is full. */
+  add(route: Ipv6RouteInput): boolean;
+  /** Removes routes matching the prefix (and gateway, interface if given); returns how many. */
+  remove(destination: IpKey, prefixLength: number, gateway?: IpKey, ifindex?: number): number;
+  /** Longest-prefix match for `dst` (only on `ifindex` when ≥ 0), lowest metric among equals. */
+  lookup(dst: IpKey, ifindex?: number): Ipv6RouteResult | undefined;
+  /** All routes, most specific first. */
+  list(): Ipv6Route[];
+}
+
 /** A learned path MTU (RFC 1191), like a cached `ip route get` entry. */
 export interface Ipv4PmtuEntry {
   /** Destination (unsigned 32-bit). */

@@ -20,7 +20,13 @@ import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { HookContexts } from "../../hooks.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
-import type { IcmpErrorService, Route, RouteOptions, RouteService } from "../../services.ts";
+import type {
+  IcmpErrorService,
+  Ipv6RoutesService,
+  Route,
+  RouteOptions,
+  RouteService,
+} from "../../services.ts";
 import { RouteSendFlags } from "../../services.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
 import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
@@ -73,7 +79,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV6 }],
     events: ["address-added", "address-removed", "address-changed"],
     exposes: ["ip.protocol"],
-    provides: ["ipv6.route"],
+    provides: ["ipv6.route", "ipv6.routes"],
     requires: [
       { service: "icmpv6.error", optional: true },
     ],
@@ -132,6 +138,30 @@ export const ipv6Plugin: ProtocolPlugin = {
     const protocols = ctx.table("ip.protocol");
     const defaultHopLimit = ctx.options.hopLimit as number;
     const routes = new Ipv6RoutingTable(ctx.interfaces);
+    // Routes learned with a lifetime (Router Advertisements) leave when it ends.
+    const routeTimer = ctx.timer((now) => {
+      routes.expire(now);
+      armRouteTimer();
+    });
+    function armRouteTimer(): void {
+      const next = routes.nextExpiry;
+      if (next === undefined) routeTimer.cancel();
+      else routeTimer.arm(next);
+    }
+    const routesService: Ipv6RoutesService = {
+      add(r) {
+        const added = routes.add(r);
+        if (added && r.expires !== undefined && r.expires !== 0) armRouteTimer();
+        return added;
+      },
+      remove(destination, prefixLength, gateway, ifindex) {
+        const n = routes.remove(destination, prefixLength, gateway, ifindex);
+        if (n > 0) armRouteTimer();
+        return n;
+      },
+      lookup: (dst, ifindex) => routes.lookup(dst, ifindex),
+      list: () => routes.list(),
+    };
     const local = new Set<IpKey>();
     let candidates: Assigned[] = [];
     let icmpError: IcmpErrorService | undefined;
@@ -611,7 +641,7 @@ export const ipv6Plugin: ProtocolPlugin = {
 
     return {
       receive,
-      services: { "ipv6.route": service },
+      services: { "ipv6.route": service, "ipv6.routes": routesService },
       ready() {
         icmpError = ctx.optionalService<IcmpErrorService>("icmpv6.error");
         syncAddresses();

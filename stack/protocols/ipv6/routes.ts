@@ -17,6 +17,9 @@
 import type { Instant } from "../../clock.ts";
 import type { InterfaceTable } from "../../netif.ts";
 import type { IpKey } from "../../wire/ip_address.ts";
+import type { Ipv6Route, Ipv6RouteInput, Ipv6RouteResult } from "../../services.ts";
+
+export type { Ipv6Route, Ipv6RouteInput, Ipv6RouteResult };
 import { inIpv6Prefix, maskIpv6 } from "../../wire/ipv6_scope.ts";
 
 /** The unspecified address `::` as a key: an on-link route's gateway, "no preferred source". */
@@ -25,43 +28,6 @@ export const UNSPECIFIED: IpKey = "\0\0\0\0\0\0\0\0";
 export const IPV6_MAX_ROUTES = 1024;
 /** Rough bytes one route holds (its record and two 8-unit keys), for the memory the cap bounds. */
 export const IPV6_ROUTE_COST = 160;
-
-/** A route of the IPv6 routing table. */
-export interface Ipv6Route {
-  /** Destination prefix (bits past `prefixLength` zero). */
-  readonly destination: IpKey;
-  /** Prefix length 0..128. */
-  readonly prefixLength: number;
-  /** Next-hop router (a link-local address from an RA), or `::` for on-link. */
-  readonly gateway: IpKey;
-  /** Outgoing interface. */
-  readonly ifindex: number;
-  /** Lower wins among equal prefixes. */
-  readonly metric: number;
-  /** Preferred source address, or `::`. */
-  readonly source: IpKey;
-  /** `connected` from addresses, `static` from the user, `ra` from Router Advertisements. */
-  readonly origin: "connected" | "static" | "ra";
-  /** When it expires on the stack's clock, or 0 for never (RA lifetimes). */
-  readonly expires: Instant;
-}
-
-/** A route to add: `origin` defaults to `static`, `source` to `::`, `expires` to never. */
-export type Ipv6RouteInput =
-  & Omit<Ipv6Route, "origin" | "source" | "expires">
-  & { readonly origin?: Ipv6Route["origin"]; readonly source?: IpKey; readonly expires?: Instant };
-
-/** The answer of a route lookup (`ip -6 route get`). */
-export interface Ipv6RouteResult {
-  /** The route that matched. */
-  readonly route: Ipv6Route;
-  /** Outgoing interface. */
-  readonly ifindex: number;
-  /** Where to send: the gateway, or the destination itself. */
-  readonly nextHop: IpKey;
-  /** The path MTU: the interface's, lowered by a learned path MTU, never below 1280. */
-  readonly mtu: number;
-}
 
 /** Learned path MTUs (RFC 8201), as the table asks for them. */
 export interface Ipv6PathMtus {

@@ -1,11 +1,13 @@
 /**
- * IPv6 address states (RFC 4862 §5.4): a tentative address is not the
+ * The contracts IPv6 plugins share. Address states (RFC 4862 §5.4): a tentative address is not the
  * host's (no echo answered to it, never a source) until a plugin marks it
  * preferred through the context, which publishes `address-changed`; a
  * duplicate one stays unused.
+ * The `ipv6.routes` table: routes with a lifetime expire.
  */
 import assert from "node:assert/strict";
-import { makeHost } from "../_harness.ts";
+import { makeHost, ms } from "../_harness.ts";
+import type { Ipv6RoutesService } from "../../stack/services.ts";
 import type { PluginContext, ProtocolPlugin, StackEvent } from "../../stack/manifest.ts";
 import { kernelOf } from "../../stack/stack.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
@@ -81,5 +83,29 @@ Deno.test("ipv6 address state: addresses default to preferred and static, foreve
   assert.equal(a.origin, "static");
   assert.equal(a.validUntil, Infinity);
   assert.equal(a.preferredUntil, Infinity);
+  h.finish();
+});
+
+Deno.test("ipv6.routes: a route learned with a lifetime leaves when it ends; others stay", () => {
+  const h = makeHost({ linkType: 101, addresses: ["fd00::1/64"], extraPlugins: [ipv6Plugin] });
+  const routes = h.stack.service("ipv6.routes") as Ipv6RoutesService;
+  const k = (s: string) => IpAddress.parse(s)!.key;
+  const now = h.net.now();
+  assert.ok(routes.add({
+    destination: k("::"),
+    prefixLength: 0,
+    gateway: k("fe80::1"),
+    ifindex: h.iface.index,
+    metric: 1024,
+    origin: "ra",
+    expires: now + ms(1800),
+  }));
+  assert.equal(routes.lookup(k("2001:db8::1"))?.nextHop, k("fe80::1"));
+  h.net.runFor(ms(1799));
+  assert.equal(routes.list().length, 2, "the connected route and the default router");
+  h.net.runFor(ms(2));
+  assert.deepEqual(routes.list().map((r) => r.origin), ["connected"]);
+  assert.equal(routes.lookup(k("2001:db8::1")), undefined);
+  assert.equal(routes.remove(k("fd00::"), 64), 1);
   h.finish();
 });

@@ -27,8 +27,15 @@ export interface NeighborEntry {
   readonly address: string;
   /** MAC address, text form (empty while INCOMPLETE). */
   readonly mac: string;
-  /** INCOMPLETE, REACHABLE, STALE, FAILED, or PERMANENT. */
-  readonly state: "INCOMPLETE" | "REACHABLE" | "STALE" | "FAILED" | "PERMANENT";
+  /** The state, as `ip neigh` names it (RFC 4861 §7.3.2 and Linux's FAILED, PERMANENT). */
+  readonly state:
+    | "INCOMPLETE"
+    | "REACHABLE"
+    | "STALE"
+    | "DELAY"
+    | "PROBE"
+    | "FAILED"
+    | "PERMANENT";
   /** Packets waiting for resolution. */
   readonly queued: number;
 }
@@ -68,6 +75,7 @@ export function neighborServiceName(family: IpFamily): "neighbor.ipv4" | "neighb
  *   family: 6,
  *   resolve: (_ifindex, _nextHop, _pkt) => mac,
  *   onUnresolved() {},
+ *   entries: () => [],
  * };
  * assert.equal(ndp.resolve(0, IpAddress.parse("fe80::1")!.key, null as never), mac);
  * ```
@@ -95,6 +103,8 @@ export interface NeighborResolver {
    * resolver releases it after the call). `null` unregisters.
    */
   onUnresolved(handler: ((ifindex: number, pkt: PacketBuffer) => void) | null): void;
+  /** The cache as rows, for `ip neigh` (`stack.neighbors()` shows every family's). */
+  entries(): NeighborEntry[];
 }
 
 /**
@@ -111,8 +121,6 @@ export interface ArpService extends NeighborResolver {
    * nextHop, pkt)`), which asks the resolver itself.
    */
   output(ifindex: number, nextHop: number, pkt: PacketBuffer): void;
-  /** The cache as rows, for `ip neigh`. */
-  entries(): NeighborEntry[];
   /** Adds a permanent entry. */
   addStatic(ifindex: number, address: number, mac: Uint8Array): void;
 }

@@ -26,17 +26,17 @@ import {
   type TcpListenOptions,
 } from "./sockets/mod.ts";
 import type {
-  ArpService,
   IcmpEchoService,
   Ipv4Route,
   Ipv4RoutesService,
   Ipv4Service,
   NeighborEntry,
+  NeighborResolver,
   PingOptions,
   PingReply,
   ProbeResult,
 } from "./services.ts";
-import { Ipv4SendFlags } from "./services.ts";
+import { Ipv4SendFlags, neighborServiceName } from "./services.ts";
 import type { StreamService, TcpSocketInfo } from "./stream.ts";
 import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
 import { checkInteger, checkProbeOptions } from "./validate.ts";
@@ -702,9 +702,14 @@ export class Stack {
     }
   }
 
-  /** The neighbour (ARP) cache, like `ip neigh`. */
+  /** The neighbour caches (ARP, then NDP when loaded), like `ip neigh`. */
   neighbors(): NeighborEntry[] {
-    return this.#kernel.service<ArpService>("arp.resolve")?.entries() ?? [];
+    const rows: NeighborEntry[] = [];
+    for (const family of [4, 6] as const) {
+      const resolver = this.#kernel.service<NeighborResolver>(neighborServiceName(family));
+      if (resolver !== undefined) rows.push(...resolver.entries());
+    }
+    return rows;
   }
 
   /** Counters as a `netstat -s`-style text table (non-zero ones). */

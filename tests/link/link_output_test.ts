@@ -184,6 +184,7 @@ function standInResolver(family: 4 | 6, asked: Asked[]) {
           return mac(STAND_IN_MAC);
         },
         onUnresolved() {},
+        entries: () => [],
       };
       return { services: { [neighborServiceName(family)]: resolver } };
     },

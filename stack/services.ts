@@ -250,6 +250,30 @@ export interface Ipv6RoutesService {
   lookup(dst: IpKey, ifindex?: number): Ipv6RouteResult | undefined;
   /** All routes, most specific first. */
   list(): Ipv6Route[];
+  /**
+   * Sets what Router Advertisements say about the link of `ifindex` (RFC
+   * 4861 §6.3.4): `hopLimit` for packets we originate there (Cur Hop Limit;
+   * 0: the plugin's default), `mtu` for IPv6 on it (the MTU option,
+   * 1280..the interface's MTU; 0: the interface's), and `router` (the
+   * interface sends Router Advertisements: packets to the all-routers group
+   * ff02::2 are ours, RFC 4291 §2.7.1). Fields left out keep their value.
+   *
+   * @throws {TypeError} When a field is not an integer (or `router` not a boolean).
+   * @throws {RangeError} When a field is out of range or the interface does not exist.
+   */
+  setLinkParameters(ifindex: number, parameters: Ipv6LinkParameters): void;
+  /** The parameters of `ifindex` in force (defaults: hop limit 0, MTU 0, not a router). */
+  linkParameters(ifindex: number): Required<Ipv6LinkParameters>;
+}
+
+/** Per-link IPv6 parameters learned from (or sent in) Router Advertisements; see {@linkcode Ipv6RoutesService.setLinkParameters}. */
+export interface Ipv6LinkParameters {
+  /** Hop limit of packets we originate on the link (0: the default). */
+  readonly hopLimit?: number;
+  /** IPv6 MTU of the link (0: the interface's). */
+  readonly mtu?: number;
+  /** Whether the interface advertises itself as a router (accepts ff02::2). */
+  readonly router?: boolean;
 }
 
 /** A learned path MTU (RFC 1191), like a cached `ip route get` entry. */

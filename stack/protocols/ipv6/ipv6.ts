@@ -22,12 +22,14 @@ import { HookContexts } from "../../hooks.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type {
   IcmpErrorService,
+  Ipv6LinkParameters,
   Ipv6RoutesService,
   Route,
   RouteOptions,
   RouteService,
 } from "../../services.ts";
 import { RouteSendFlags } from "../../services.ts";
+import { checkInteger } from "../../validate.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
 import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
 import {
@@ -54,6 +56,7 @@ import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
 const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
+const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
 const LOOPBACK_QUEUE_LIMIT = 1024;
 const MAX_PAYLOAD = 65535;
@@ -148,6 +151,13 @@ export const ipv6Plugin: ProtocolPlugin = {
       if (next === undefined) routeTimer.cancel();
       else routeTimer.arm(next);
     }
+    // Per-link parameters from Router Advertisements (RFC 4861 §6.3.4), by ifindex.
+    const linkParams: Required<Ipv6LinkParameters>[] = [];
+    /** The IPv6 MTU of `iface`: an RA's MTU option lowers the interface's. */
+    function linkMtu(iface: NetInterface): number {
+      const m = linkParams[iface.index]?.mtu ?? 0;
+      return m > 0 && m < iface.mtu ? m : iface.mtu;
+    }
     const routesService: Ipv6RoutesService = {
       add(r) {
         const added = routes.add(r);
@@ -161,6 +171,25 @@ export const ipv6Plugin: ProtocolPlugin = {
       },
       lookup: (dst, ifindex) => routes.lookup(dst, ifindex),
       list: () => routes.list(),
+      setLinkParameters(ifindex, p) {
+        const action = "Cannot set IPv6 link parameters";
+        const iface = ctx.interfaces.get(checkInteger(ifindex, 0, 0xffff, action, "ifindex"));
+        if (iface === undefined) throw new RangeError(`${action}: no interface ${ifindex}`);
+        if (p.hopLimit !== undefined) checkInteger(p.hopLimit, 0, 255, action, "hopLimit");
+        if (p.mtu !== undefined && p.mtu !== 0) {
+          checkInteger(p.mtu, IPV6_MIN_MTU, Math.max(iface.mtu, IPV6_MIN_MTU), action, "mtu");
+        }
+        if (p.router !== undefined && typeof p.router !== "boolean") {
+          throw new TypeError(`${action}: router ${String(p.router)} is not a boolean`);
+        }
+        const old = routesService.linkParameters(ifindex);
+        linkParams[ifindex] = {
+          hopLimit: p.hopLimit ?? old.hopLimit,
+          mtu: p.mtu ?? old.mtu,
+          router: p.router ?? old.router,
+        };
+      },
+      linkParameters: (ifindex) => ({ hopLimit: 0, mtu: 0, router: false, ...linkParams[ifindex] }),
     };
     const local = new Set<IpKey>();
     let candidates: Assigned[] = [];
@@ -249,6 +278,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
         pkt.flags |= PacketFlags.NET_MULTICAST;
         if (dst === ALL_NODES_LINK || dst === ALL_NODES_INTERFACE) return true;
+        if (dst === ALL_ROUTERS_LINK && linkParams[pkt.ifindex]?.router === true) return true;
         if (isSolicitedNodeKey(dst)) {
           for (const a of local) {
             const k = a as string;
@@ -531,7 +561,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         pkt.release();
         return "addr_not_available";
       }
-      let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : iface.mtu;
+      let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : linkMtu(iface);
       if (
         !isLocal && pkt.length + IPV6_HEADER_LEN > mtu &&
         (flags & RouteSendFlags.DONT_FRAGMENT) !== 0
@@ -547,7 +577,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         at,
         len,
         protocol,
-        hopLimit === 0 ? defaultHopLimit : hopLimit,
+        hopLimit === 0 ? (linkParams[iface.index]?.hopLimit || defaultHopLimit) : hopLimit,
         src,
         dst,
       );
@@ -575,7 +605,7 @@ export const ipv6Plugin: ProtocolPlugin = {
           iface = outIface!;
           hop = outHop;
           isLocal = outLocal;
-          mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : iface.mtu;
+          mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : linkMtu(iface);
         }
       }
       if (isLocal) {
@@ -589,7 +619,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     function pathMtu(dst: IpKey): number {
       if (local.has(dst) || dst === LOOPBACK) return MAX_PAYLOAD;
       if (!routeOutput(dst, UNSPECIFIED)) return 0;
-      return outIface!.mtu;
+      return linkMtu(outIface!);
     }
 
     const service: RouteService = {
@@ -615,7 +645,7 @@ export const ipv6Plugin: ProtocolPlugin = {
           destination,
           ifindex: iface.index,
           nextHop: IpAddress.fromKey(hop),
-          mtu: isLocal ? MAX_PAYLOAD : iface.mtu,
+          mtu: isLocal ? MAX_PAYLOAD : linkMtu(iface),
           headerLength: IPV6_HEADER_LEN,
           minimumMtu: IPV6_MIN_MTU,
           local: isLocal,

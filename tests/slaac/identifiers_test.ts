@@ -7,13 +7,9 @@ import assert from "node:assert/strict";
 import { makeHost } from "../_harness.ts";
 import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";
 import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
-import {
-  InterfaceIds,
-  parseSlaacConfig,
-  secretHash,
-  SLAAC_OPTIONS,
-  slaacPlugin,
-} from "../../stack/protocols/slaac/mod.ts";
+import { SLAAC_OPTIONS, slaacPlugin } from "../../stack/protocols/slaac/mod.ts";
+import { parseSlaacConfig } from "../../stack/protocols/slaac/config.ts";
+import { InterfaceIds, secretHash } from "../../stack/protocols/slaac/identifiers.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { dadStandIn, resolverStandIn } from "./_standins.ts";
 import { ndpFrame, pio, raMessage } from "./_ra.ts";

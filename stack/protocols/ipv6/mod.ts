@@ -12,7 +12,9 @@
  * - **Binds:** `ethertype` 0x86dd.
  * - **Exposes:** `ip.protocol` (keyed by the upper-layer Next Header).
  * - **Provides:** `ipv6.route` (the `RouteService` contract), `ipv6.routes`
- *   (the table: `Ipv6RoutesService`; routes with a lifetime expire).
+ *   (the table: `Ipv6RoutesService`; routes with a lifetime expire;
+ *   `setLinkParameters` takes a Router Advertisement's hop limit and MTU
+ *   for a link, and marks advertising links, where ff02::2 is ours).
  * - **Requires:** `icmpv6.error` (optional). Sends through `ctx.linkOutput`
  *   (Ethernet resolves next hops with the `neighbor.ipv6` service).
  * - **Options:** `hopLimit` (64), `maxExtensionHeaders` (8),

@@ -81,26 +81,43 @@ export interface AdvertisedPrefix {
   readonly ifname: string;
 }
 
-/** The options, checked. */
+/** The options, checked (see {@linkcode SLAAC_OPTIONS} for what each means; times in µs unless said). */
 export interface SlaacConfig {
+  /** How interface identifiers are made. */
   readonly addressGeneration: "stable-privacy" | "eui64";
-  /** 128 bits as four words, or null: from the RNG. */
+  /** The RFC 7217 secret, 128 bits as four words, or null: drawn from the RNG. */
   readonly secret: readonly [number, number, number, number] | null;
+  /** New stable-privacy addresses tried after DAD failures. */
   readonly idgenRetries: number;
+  /** Whether host interfaces process RAs. */
   readonly acceptRa: boolean;
+  /** Whether autonomous prefixes give addresses. */
   readonly autoconf: boolean;
+  /** Router Solicitations sent at start. */
   readonly routerSolicitations: number;
+  /** Between Router Solicitations. */
   readonly routerSolicitationInterval: number;
+  /** Most delay before the first Router Solicitation. */
   readonly routerSolicitationDelay: number;
+  /** Default routers per interface. */
   readonly maxRouters: number;
+  /** Prefixes per interface (learned or advertised). */
   readonly maxPrefixes: number;
+  /** Router mode: what to advertise. */
   readonly advertise: readonly AdvertisedPrefix[];
+  /** Router mode: MaxRtrAdvInterval. */
   readonly maxRtrAdvInterval: number;
+  /** Router mode: MinRtrAdvInterval. */
   readonly minRtrAdvInterval: number;
+  /** Router mode: Router Lifetime in s. */
   readonly routerLifetime: number;
+  /** Router mode: Cur Hop Limit. */
   readonly advertiseHopLimit: number;
+  /** Router mode: MTU option (0: the interface's; -1: none). */
   readonly advertiseMtu: number;
+  /** Router mode: Valid Lifetime in s. */
   readonly validLifetime: number;
+  /** Router mode: Preferred Lifetime in s. */
   readonly preferredLifetime: number;
 }
 

@@ -57,11 +57,6 @@
  * @module
  */
 export { slaacPlugin, slaacPlugin as default } from "./slaac.ts";
-export { parseAdvertisedPrefix, parseSlaacConfig, SLAAC_OPTIONS } from "./config.ts";
-export type { AdvertisedPrefix, SlaacConfig } from "./config.ts";
-export { InterfaceIds, netIface, secretHash } from "./identifiers.ts";
-export type { AddressGeneration } from "./identifiers.ts";
+export { SLAAC_OPTIONS } from "./config.ts";
 export type { NeighborTimersSetter } from "./link.ts";
-export { buildRouterAdvertisement, buildRouterSolicitation } from "./messages.ts";
-export type { AdvertisementContent } from "./messages.ts";
 export type { SlaacPrefixInfo, SlaacRouterInfo, SlaacService } from "./service.ts";

@@ -77,6 +77,23 @@ export function advertise(env: SlaacEnv, link: Link, now: Instant): void {
   link.advertiseTimer.arm(now + interval);
 }
 
+/**
+ * How many Prefix Information options an RA may carry: at most `max`, and
+ * no more than fit in one packet of the link's MTU (header, fixed part,
+ * MTU and SLLA options: an RA is never fragmented).
+ *
+ * @example
+ * ```ts
+ * import { prefixesThatFit } from "./router.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(prefixesThatFit(16, 1500), 16);
+ * assert.equal(prefixesThatFit(1024, 1280), 37);
+ * ```
+ */
+export function prefixesThatFit(max: number, mtu: number): number {
+  return Math.min(max, Math.floor((Math.max(mtu, 1280) - 40 - 16 - 16) / 32));
+}
+
 /** Sends one RA with `routerLifetime`; false when there is no usable link-local source. */
 function send(env: SlaacEnv, link: Link, routerLifetime: number): boolean {
   const ll = link.linkLocal;
@@ -92,7 +109,7 @@ function send(env: SlaacEnv, link: Link, routerLifetime: number): boolean {
     routerLifetime,
     mac: iface.mac,
     mtu,
-    prefixes: link.advertised.slice(0, cfg.maxPrefixes).map((p) => ({ // copy: a few prefixes, not per packet
+    prefixes: link.advertised.slice(0, prefixesThatFit(cfg.maxPrefixes, iface.mtu)).map((p) => ({ // copy: a few prefixes, not per packet
       prefix: p.prefix,
       length: p.length,
       validLifetime: cfg.validLifetime,

@@ -39,10 +39,13 @@ export interface SlaacPrefixInfo {
  * @example
  * ```ts
  * import type { SlaacService } from "./service.ts";
- * declare const slaac: SlaacService;
- * // Router mode on interface 0 at run time, as the `advertise` option does at start.
- * const start = () => slaac.advertise(0, "2001:db8:1::/64");
- * void start;
+ * import assert from "node:assert/strict";
+ * // The addresses SLAAC formed, every interface.
+ * function slaacAddresses(slaac: SlaacService): string[] {
+ *   return slaac.prefixes().flatMap((p) => p.address === null ? [] : [p.address]);
+ * }
+ * const none = { prefixes: () => [] } as unknown as SlaacService;
+ * assert.deepEqual(slaacAddresses(none), []);
  * ```
  */
 export interface SlaacService {

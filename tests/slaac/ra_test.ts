@@ -221,3 +221,34 @@ Deno.test("slaac RA: an advertising (router) interface ignores other routers' RA
   assert.deepEqual(t.raRoutes(), []);
   t.h.finish();
 });
+
+Deno.test("slaac RA from a real LAN (tcpdump's icmpv6.pcap): default router for its 15 s, a /72 prefix on-link but not autoconfigured, MTU 100 refused, RDNSS/DNSSL skipped", async () => {
+  const { captureFrames } = await import("../_frames.ts");
+  const ra = captureFrames("icmpv6.pcap").find((f) => f[12] === 0x86 && f[14 + 40] === 134)!;
+  const t = host();
+  const now = t.h.net.now();
+  t.h.inject(ra);
+  assert.equal(t.h.counter("slaac.rx.router_advertisements"), 1);
+  assert.deepEqual(t.raRoutes(), [
+    "2222:3333:4444:5555:6600::/72 via ::",
+    "::/0 via fe80::b299:28ff:fec8:d66c",
+  ]);
+  assert.equal(
+    t.h.counter("slaac.rx.prefix_bad_length"),
+    1,
+    "a /72 cannot take a 64-bit identifier",
+  );
+  assert.equal(t.h.counter("slaac.rx.bad_mtu_option"), 1, "MTU 100 is below IPv6's 1280");
+  assert.deepEqual(t.autoconf(), []);
+  assert.equal(t.routes.linkParameters(t.h.iface.index).hopLimit, 64);
+  t.h.runFor(15 * SECOND - (t.h.net.now() - now) - 1);
+  assert.equal(t.slaac.routers().length, 1);
+  t.h.runFor(1);
+  assert.deepEqual(t.slaac.routers(), []);
+  assert.deepEqual(
+    t.raRoutes(),
+    ["2222:3333:4444:5555:6600::/72 via ::"],
+    "the prefix lives 30 days",
+  );
+  t.h.finish();
+});

@@ -84,6 +84,12 @@ export interface Link {
   solicitations: number;
   /** Whether an RA with a router lifetime arrived (stop soliciting, RFC 4861 §6.3.7). */
   heardRouter: boolean;
+  /**
+   * Brings the link up (link-local address, then RS or RA) at the next
+   * poll, not inside the event that announced it: every plugin has seen
+   * the interface by then (a DAD plugin booted after this one too).
+   */
+  readonly upTimer: Timer;
   /** Sends the next Router Solicitation. */
   readonly solicitTimer: Timer;
   /** Sends the next Router Advertisement (router mode). */

@@ -126,6 +126,7 @@ export const slaacPlugin: ProtocolPlugin = {
         prefixes: new Map(),
         solicitations: 0,
         heardRouter: false,
+        upTimer: ctx.timer(() => linkUp(link)),
         solicitTimer: ctx.timer((now) => solicit(env, link, now)),
         advertiseTimer: ctx.timer((now) => advertise(env, link, now)),
         initialAdvertisements: 0,
@@ -134,16 +135,18 @@ export const slaacPlugin: ProtocolPlugin = {
         retransTimer: 0,
       };
       links[iface.index] = link;
-      if (iface.up) linkUp(link);
+      if (iface.up) link.upTimer.arm(ctx.now());
     }
 
     function linkUp(link: Link): void {
+      if (!link.iface.up) return;
       formLinkLocal(env, link);
       if (link.advertised.length > 0) startAdvertising(env, link);
       else startSolicitation(env, link);
     }
 
     function linkDown(link: Link): void {
+      link.upTimer.cancel();
       link.solicitTimer.cancel();
       link.advertiseTimer.cancel();
     }
@@ -275,7 +278,7 @@ export const slaacPlugin: ProtocolPlugin = {
             return;
           case "link-changed": {
             const link = links[iface.index];
-            if (link !== undefined) iface.up ? linkUp(link) : linkDown(link);
+            if (link !== undefined) iface.up ? link.upTimer.arm(ctx.now()) : linkDown(link);
             return;
           }
         }

@@ -13,6 +13,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { DEFAULT_PLUGINS, type ProtocolPlugin, type Stack } from "../../mod.ts";
 import { ACCEPT } from "../../stack/manifest.ts";
 import type { RouteService } from "../../stack/services.ts";
@@ -24,8 +25,8 @@ import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
 import { mldPlugin } from "../../stack/protocols/mld/mod.ts";
 import { testPlugin } from "../_test_plugins.ts";
 import { gated, type Requirement } from "../_require.ts";
-import { tsharkProblems } from "../_tshark.ts";
-import { runTshark } from "../_tshark.ts";
+import { runTshark, tsharkProblems } from "../_tshark.ts";
+import { randomChunks } from "../services/_services.ts";
 import { type DeviceHarness, INTEROP_NEEDS, ip, pingSummary, withDevice } from "./_netns.ts";
 
 /** The Linux end. */
@@ -229,5 +230,191 @@ Deno.test(gated(NEEDS, {
     for (const row of rows) {
       assert.deepEqual(row.split("\t"), ["::", "ff02::16", "1", "0", "4", "ff02::1:ff00:2"]);
     }
+  },
+}));
+
+/** Wireshark's notes on a bulk transfer through a capture that keeps only headers. */
+const BULK_WARNINGS: readonly RegExp[] = [
+  /^Previous segment\(s\) not captured/,
+  /^ACKed segment that wasn't captured/,
+  /^This frame is a \(suspected\) out-of-order segment/,
+  /^TCP Zero Window segment/,
+  /^TCP window specified by the receiver is now completely full/,
+  /^TCP Zero Window Probe/,
+  // A heuristic dissector (Thrift) guessing at random payload cut to the snap length.
+  /^Not enough data to decode\.$/,
+];
+
+async function bulkCaptureClean(file: string): Promise<void> {
+  const r = await tsharkProblems(file, { allowWarnings: BULK_WARNINGS });
+  assert.deepEqual(r.problems, [], `tshark finds problems in ${file}`);
+}
+
+Deno.test(gated([...NEEDS, "nc"], {
+  name:
+    "ipv6 tun: 100,000,000 bytes from nc -6 into a discard listener on the stack are all counted",
+  async fn() {
+    await withIpv6Tun({ snaplen: 128, checkCapture: bulkCaptureClean }, async (h) => {
+      using listener = h.stack.listen({ hostname: STACK6, port: 9 });
+      let bytes = 0;
+      let peer = "";
+      const discard = (async () => {
+        const conn = await listener.accept();
+        peer = conn.remoteAddr.hostname;
+        const buf = new Uint8Array(65536);
+        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) bytes += n;
+        conn.close();
+      })();
+      const t0 = performance.now();
+      const r = await h.exec(
+        ["sh", "-c", `head -c 100000000 /dev/zero | nc -6 -N -w 5 ${STACK6} 9`],
+        120,
+      );
+      assert.equal(r.code, 0, `nc: ${r.code} ${r.stderr}`);
+      await discard;
+      const s = (performance.now() - t0) / 1000;
+      assert.equal(bytes, 100_000_000);
+      assert.equal(peer, LINUX6);
+      // deno-lint-ignore no-console
+      console.log(`  100 MB nc -6 → stack over TUN: ${s.toFixed(2)} s`);
+    });
+  },
+}));
+
+Deno.test(gated([...NEEDS, "socat"], {
+  name: "ipv6 tun: 20,000,000 bytes from the stack to socat on Linux arrive with the same SHA-256",
+  async fn() {
+    const out = await Deno.makeTempFile({ prefix: "tcp6-", suffix: ".out" });
+    try {
+      await withIpv6Tun({ snaplen: 128, checkCapture: bulkCaptureClean }, async (h) => {
+        const server = h.exec(["sh", "-c", `socat -u TCP6-LISTEN:40001,reuseaddr - > ${out}`], 60);
+        // Connect once socat listens (before, Linux would answer RST: noise in the capture).
+        let listening = false;
+        for (let i = 0; i < 50 && !listening; i++) {
+          const ss = await h.exec(["ss", "-Hltn", "sport = :40001"], 5);
+          listening = ss.stdout.trim() !== "";
+          if (!listening) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(listening, "socat never listened");
+        const connecting = h.stack.connect({ hostname: LINUX6, port: 40001 });
+        h.runner.kick();
+        const conn = await connecting;
+        const sent = createHash("sha256");
+        for (const chunk of randomChunks(6, 20_000_000)) {
+          sent.update(chunk);
+          // write() may take part of the buffer: count what it took.
+          for (let off = 0; off < chunk.length;) off += await conn.write(chunk.subarray(off));
+        }
+        await conn.closeWrite();
+        // socat closes after our FIN: wait for it, so no byte is cut off by close().
+        assert.equal(await conn.read(new Uint8Array(1)), null);
+        conn.close();
+        const r = await server;
+        assert.equal(r.code, 0, r.stderr);
+        const got = await Deno.readFile(out);
+        assert.equal(got.length, 20_000_000);
+        assert.equal(createHash("sha256").update(got).digest("hex"), sent.digest("hex"));
+      });
+    } finally {
+      await Deno.remove(out);
+    }
+  },
+}));
+
+Deno.test(gated([...NEEDS, "socat"], {
+  name:
+    "ipv6 tun: UDP echo with socat: 64 and 3000 bytes (fragmented both ways) come back the same",
+  async fn() {
+    await withIpv6Tun({}, async (h) => {
+      const udp = h.stack.listenDatagram({ transport: "udp", hostname: STACK6, port: 7 });
+      const echo = (async () => {
+        try {
+          for await (const [data, from] of udp) await udp.send(data, from);
+        } catch { /* closed */ }
+      })();
+      try {
+        for (const size of [64, 3000]) {
+          let text = "";
+          for (let i = 0; i < size; i++) text += String.fromCharCode(0x21 + (i * 13 + size) % 90);
+          const file = await Deno.makeTempFile({ prefix: "udp6-" });
+          try {
+            await Deno.writeTextFile(file, text);
+            const r = await h.exec(
+              ["sh", "-c", `socat -T 2 -b 65000 - UDP6:[${STACK6}]:7 < ${file}`],
+              10,
+            );
+            assert.equal(r.code, 0, r.stderr);
+            assert.equal(r.stdout, text, `${size} bytes`);
+          } finally {
+            await Deno.remove(file);
+          }
+        }
+        assert.ok(h.stack.counters.value("ipv6.rx.reassembled") >= 1);
+        assert.ok(h.stack.counters.value("ipv6.tx.fragmented") >= 1);
+      } finally {
+        udp.close();
+        await echo;
+      }
+    });
+  },
+}));
+
+Deno.test(gated([...NEEDS, "scapy"], {
+  name:
+    "ipv6 tun: the stack answers an MLDv2 General Query and an MLDv1 query scapy sends, within their delays",
+  async fn() {
+    let rows: string[][] = [];
+    await withIpv6Tun({
+      checkCapture: async (file) => {
+        assert.deepEqual((await tsharkProblems(file)).problems, []);
+        const out = await runTshark(file, [
+          "-Y",
+          "icmpv6.type == 130 || icmpv6.type == 131 || icmpv6.type == 143",
+          "-T",
+          "fields",
+          "-e",
+          "frame.time_relative",
+          "-e",
+          "ipv6.src",
+          "-e",
+          "ipv6.dst",
+          "-e",
+          "icmpv6.type",
+          "-e",
+          "icmpv6.mldr.mar.record_type",
+          "-e",
+          "icmpv6.mld.multicast_address",
+        ]);
+        rows = out.trim().split("\n").map((l) => l.split("\t"));
+      },
+    }, async (h) => {
+      await new Promise((r) => setTimeout(r, 1200)); // the join's two reports are out
+      const py = (mld: string) =>
+        "from scapy.all import *\n" +
+        "p = IPv6(src='fe80::99', dst='ff02::1', hlim=1)/" +
+        `IPv6ExtHdrHopByHop(options=[RouterAlert(value=0), PadN(optdata=b'')])/${mld}\n` +
+        `sendp(p, iface='${h.dev.name}', verbose=0)\n`;
+      const v2 = await h.exec(["/usr/bin/python3", "-c", py("ICMPv6MLQuery2(mrd=500)")], 20);
+      assert.equal(v2.code, 0, v2.stderr);
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(h.stack.counters.value("mld.rx.queries_v2"), 1);
+      assert.equal(h.stack.counters.value("mld.tx.reports_v2"), 3);
+      const v1 = await h.exec(["/usr/bin/python3", "-c", py("ICMPv6MLQuery(mrd=500)")], 20);
+      assert.equal(v1.code, 0, v1.stderr);
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(h.stack.counters.value("mld.rx.queries_v1"), 1);
+      assert.equal(h.stack.counters.value("mld.tx.reports_v1"), 1);
+    });
+    // Rows: the join's two reports, the v2 query, its answer, the v1 query, its answer.
+    const kinds = rows.map((r) => `${r[3]} ${r[4]}`);
+    assert.deepEqual(kinds, ["143 4", "143 4", "130 ", "143 2", "130 ", "131 "], rows.join("\n"));
+    const at = (i: number) => Number(rows[i]![0]);
+    assert.ok(at(3) - at(2) <= 0.5 + 0.1, `MLDv2 answer after ${at(3) - at(2)} s`);
+    assert.ok(at(5) - at(4) <= 0.5 + 0.1, `MLDv1 answer after ${at(5) - at(4)} s`);
+    assert.deepEqual(
+      rows[5]!.slice(1, 3),
+      ["::", "ff02::1:ff00:2"],
+      "an MLDv1 Report goes to the group",
+    );
   },
 }));

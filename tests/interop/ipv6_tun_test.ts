@@ -241,6 +241,9 @@ const BULK_WARNINGS: readonly RegExp[] = [
   /^TCP Zero Window segment/,
   /^TCP window specified by the receiver is now completely full/,
   /^TCP Zero Window Probe/,
+  // Linux telling the stack it got a segment twice (RFC 2883): a retransmission
+  // after a timer that fired late on a busy machine; TCP behaviour, not a fault.
+  /^D-SACK Sequence$/,
   // A heuristic dissector (Thrift) guessing at random payload cut to the snap length.
   /^Not enough data to decode\.$/,
 ];

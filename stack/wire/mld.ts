@@ -102,12 +102,35 @@ export function mldMaxResponseDelay(b: Uint8Array, off: number, version: 1 | 2):
   return ((code & 0x0fff) | 0x1000) * 2 ** (((code >> 12) & 7) + 3);
 }
 
-/** The multicast address field (offset 8) as a key: `::` in a General Query. */
+/**
+ * The multicast address field (offset 8) as a key: `::` in a General Query.
+ *
+ * @example
+ * ```ts
+ * import { mldGroupKey } from "./mld.ts";
+ * import { formatIpKey } from "./ip_address.ts";
+ * import assert from "node:assert/strict";
+ * const q = new Uint8Array(24);
+ * q[8] = 0xff; q[9] = 0x02; q[23] = 0xfb;
+ * assert.equal(formatIpKey(mldGroupKey(q, 0)), "ff02::fb");
+ * ```
+ */
 export function mldGroupKey(b: Uint8Array, off: number): IpKey {
   return ipKeyAt(b, off + 8, 6);
 }
 
-/** An MLDv2 query's Querier's Robustness Variable (RFC 3810 §5.1.8), 0..7. */
+/**
+ * An MLDv2 query's Querier's Robustness Variable (RFC 3810 §5.1.8), 0..7.
+ *
+ * @example
+ * ```ts
+ * import { mldQueryRobustness } from "./mld.ts";
+ * import assert from "node:assert/strict";
+ * const q = new Uint8Array(28);
+ * q[24] = 0x0a; // S flag and QRV 2
+ * assert.equal(mldQueryRobustness(q, 0), 2);
+ * ```
+ */
 export function mldQueryRobustness(b: Uint8Array, off: number): number {
   return b[off + 24]! & 7;
 }
@@ -132,7 +155,18 @@ export function mldQueryInterval(b: Uint8Array, off: number): number {
   return c < 0x80 ? c : ((c & 0x0f) | 0x10) << (((c >> 4) & 7) + 3);
 }
 
-/** An MLDv2 query's Number of Sources (RFC 3810 §5.1.10). */
+/**
+ * An MLDv2 query's Number of Sources (RFC 3810 §5.1.10).
+ *
+ * @example
+ * ```ts
+ * import { mldQuerySources } from "./mld.ts";
+ * import assert from "node:assert/strict";
+ * const q = new Uint8Array(44);
+ * q[27] = 1;
+ * assert.equal(mldQuerySources(q, 0), 1);
+ * ```
+ */
 export function mldQuerySources(b: Uint8Array, off: number): number {
   return (b[off + 26]! << 8) | b[off + 27]!;
 }

@@ -208,3 +208,19 @@ Deno.test("mld the same seed sends the same reports at the same instants", () =>
   assert.deepEqual(run(9), run(9));
   assert.notDeepEqual(run(9), run(10), "another seed, other delays");
 });
+
+Deno.test("mld a link that goes down sends nothing; back up, it announces its groups again", () => {
+  const h = mldHost({ addresses: ["fe80::1/64"] });
+  h.runFor(ms(2000));
+  h.take();
+  h.stack.setLinkUp(h.iface.name, false);
+  h.stack.addAddress(h.iface.name, "fd00::3/64");
+  h.runFor(ms(2000));
+  assert.equal(h.take().length, 0);
+  h.stack.setLinkUp(h.iface.name, true);
+  h.runFor(ms(2000));
+  const r = h.take().map(readMld);
+  assert.equal(r.length, 2, "robustness 2");
+  assert.deepEqual(r[0]!.records, [[TO_EX, "ff02::1:ff00:1"], [TO_EX, "ff02::1:ff00:3"]]);
+  h.finish();
+});

@@ -53,7 +53,7 @@ import {
   NEVER,
   newGroup,
   nextDue,
-} from "./state.ts";
+} from "./_state.ts";
 
 const UNSPECIFIED: IpKey = "\0\0\0\0\0\0\0\0";
 const ALL_NODES: IpKey = IpAddress.parse("ff02::1")!.key;
@@ -69,7 +69,32 @@ function isLinkLocal(key: IpKey): boolean {
   return ((key as string).charCodeAt(0) & 0xffc0) === 0xfe80;
 }
 
-/** The MLD plugin. */
+/**
+ * The MLD plugin (host side). Load it after `ipv6` and `icmpv6`; it
+ * provides `mld.groups`.
+ *
+ * @example
+ * ```ts
+ * import { createStack, DEFAULT_PLUGINS, VirtualNetwork } from "../../../mod.ts";
+ * import { ipv6Plugin } from "../ipv6/mod.ts";
+ * import { icmpv6Plugin } from "../icmpv6/mod.ts";
+ * import { mldPlugin } from "./mod.ts";
+ * import type { MldGroupsService } from "../../services.ts";
+ * import assert from "node:assert/strict";
+ * const net = new VirtualNetwork({ seed: 1 });
+ * const stack = net.addNode(createStack({
+ *   clock: net.clock,
+ *   seed: 1,
+ *   plugins: [...DEFAULT_PLUGINS, ipv6Plugin, icmpv6Plugin, mldPlugin],
+ * }));
+ * const iface = stack.addInterface({ driver: net.link({ linkType: 101 }).a, addresses: ["fd00::1/64"] });
+ * const mld = stack.service<MldGroupsService>("mld.groups")!;
+ * assert.deepEqual(mld.list().map((g) => g.group), ["ff02::1", "ff02::1:ff00:1"]);
+ * assert.equal(mld.join(iface.index, "ff02::fb"), true);
+ * stack.close();
+ * net.close();
+ * ```
+ */
 export const mldPlugin: ProtocolPlugin = {
   manifest: {
     name: "mld",
@@ -193,7 +218,9 @@ export const mldPlugin: ProtocolPlugin = {
       let g = s.groups.get(key);
       if (g === undefined) {
         if (s.groups.size >= maxGroups) {
-          c.full.value++;
+          if (c.full.value++ === 0) {
+            ctx.log.warn(`group table of interface ${s.ifindex} is full (${maxGroups})`);
+          }
           return false;
         }
         g = newGroup(key);

@@ -97,3 +97,16 @@ Deno.test("mld compat an MLDv2 query while in MLDv1 mode is answered as MLDv1", 
   assert.deepEqual(h.take().map((f) => readMld(f).type), [131]);
   h.finish();
 });
+
+Deno.test("mld compat an MLDv1 Report from off the link (not link-local, or hop limit above 1) suppresses nothing", () => {
+  const h = v1Host();
+  h.inject(query({ version: 1, maxDelay: 1000 }));
+  const forged = v1Report("ff02::1:ff00:1");
+  forged[7] = 64; // hop limit
+  h.inject(forged);
+  h.runFor(ms(1000));
+  assert.equal(h.take().length, 1, "our report still goes");
+  assert.equal(h.counter("mld.rx.bad_hop_limit"), 1);
+  assert.equal(h.counter("mld.rx.suppressed"), 0);
+  h.finish();
+});

@@ -461,8 +461,8 @@ export const mldPlugin: ProtocolPlugin = {
 
     // ---- receiving -------------------------------------------------------------
 
-    /** RFC 3810 §6.2: link-local source, hop limit 1, Router Alert; else dropped. */
-    function badQuery(pkt: PacketBuffer): RxVerdict | null {
+    /** RFC 3810 §6.2 (RFC 2710 §3): link-local source, hop limit 1, Router Alert; else dropped. */
+    function badMessage(pkt: PacketBuffer): RxVerdict | null {
       if (!isLinkLocal(pkt.srcKey())) return "bad_source";
       if (pkt.ttl !== 1) return "bad_hop_limit";
       if ((pkt.flags & PacketFlags.ROUTER_ALERT) === 0) return "no_router_alert";
@@ -474,7 +474,7 @@ export const mldPlugin: ProtocolPlugin = {
       const off = pkt.start;
       const version = checkMldQuery(b, off, pkt.end);
       if (typeof version === "string") return version;
-      const bad = badQuery(pkt);
+      const bad = badMessage(pkt);
       if (bad !== null) return bad;
       const group = mldGroupKey(b, off);
       const general = group === UNSPECIFIED;
@@ -519,6 +519,8 @@ export const mldPlugin: ProtocolPlugin = {
     /** Another node's MLDv1 Report: in MLDv1 mode ours for that group is suppressed (RFC 2710 §4). */
     function reportV1(pkt: PacketBuffer, iface: NetInterface): RxVerdict {
       if (pkt.end - pkt.start < MLD_V1_LEN) return "truncated";
+      const bad = badMessage(pkt); // a report may silence ours: only from the link
+      if (bad !== null) return bad;
       c.reportsV1In.value++;
       const s = states.get(iface.index);
       if (s === undefined || s.v1Until === NEVER) return CONSUMED; // MLDv2 hosts never suppress

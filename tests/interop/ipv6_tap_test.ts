@@ -34,6 +34,12 @@ function plugins(): ProtocolPlugin[] {
   return [...DEFAULT_PLUGINS, ...more, ...(ndp ? [] : [multicastOnlyNeighbors])];
 }
 
+/** Waits (at most `seconds`) until `ok()`. */
+async function eventually(ok: () => boolean, seconds: number): Promise<boolean> {
+  for (let i = 0; i < seconds * 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+  return ok();
+}
+
 Deno.test(gated(NEEDS, {
   name:
     "ipv6 tap: MLDv2 reports go to 33:33:00:00:00:16, and scapy's General and group queries are answered",
@@ -72,7 +78,8 @@ Deno.test(gated(NEEDS, {
     }, async (h) => {
       h.stack.addAddress(h.stack.interfaces.list()[0]!.index, `${STACK_LL}/64`);
       h.runner.kick();
-      await new Promise((r) => setTimeout(r, 1200)); // the join and its retransmission
+      const reports = () => h.stack.counters.value("mld.tx.reports_v2");
+      assert.ok(await eventually(() => reports() === 2, 5), "the join and its retransmission");
       const send = (dstMac: string, dst: string, mld: string) =>
         h.exec([
           "/usr/bin/python3",
@@ -84,14 +91,14 @@ Deno.test(gated(NEEDS, {
         ], 20);
       const general = await send("33:33:00:00:00:01", "ff02::1", "ICMPv6MLQuery2(mrd=300)");
       assert.equal(general.code, 0, general.stderr);
-      await new Promise((r) => setTimeout(r, 600));
+      assert.ok(await eventually(() => reports() === 3, 5), "the General Query's answer");
       const group = await send(
         "33:33:ff:10:00:02",
         "ff02::1:ff10:2",
         "ICMPv6MLQuery2(mrd=300, mladdr='ff02::1:ff10:2')",
       );
       assert.equal(group.code, 0, group.stderr);
-      await new Promise((r) => setTimeout(r, 600));
+      assert.ok(await eventually(() => reports() === 4, 5), "the group query's answer");
       assert.equal(h.stack.counters.value("mld.rx.queries_v2"), 2);
       assert.equal(h.stack.counters.value("mld.tx.reports_v2"), 4);
     });

@@ -744,3 +744,61 @@ export type {
   StreamSocket,
   TcpSocketInfo,
 } from "./stream.ts";
+
+/** One multicast group an interface listens to, as `ip -6 maddr` shows it. */
+export interface MulticastGroupEntry {
+  /** Interface index. */
+  readonly ifindex: number;
+  /** Interface name. */
+  readonly ifname: string;
+  /** The group, text form (`ff02::1:ff00:2`). */
+  readonly group: string;
+  /** Who holds it: the stack (all-nodes, one per address for solicited-node groups) plus `join` calls. */
+  readonly users: number;
+  /** Whether MLD reports it (never ff02::1 nor node-local scope, RFC 3810 §6). */
+  readonly reported: boolean;
+}
+
+/**
+ * `mld.groups`: the IPv6 multicast groups each interface listens to
+ * (RFC 3810 host side). The stack joins all-nodes and the solicited-node
+ * group of every address itself; `join` adds a group for a user
+ * (reference-counted), `leave` drops one reference. The full multicast
+ * API (sockets joining groups, source filters) is issue #11's.
+ *
+ * @example
+ * ```ts
+ * import type { MldGroupsService } from "./services.ts";
+ * import assert from "node:assert/strict";
+ * // mDNS on interface `ifindex`: a State Change Report goes out; the list
+ * // then holds ff02::1, the solicited-node groups and ff02::fb.
+ * function listenToMdns(mld: MldGroupsService, ifindex: number): string[] {
+ *   mld.join(ifindex, "ff02::fb");
+ *   return mld.list().filter((g) => g.ifindex === ifindex).map((g) => g.group);
+ * }
+ * assert.equal(typeof listenToMdns, "function");
+ * ```
+ */
+export interface MldGroupsService {
+  /**
+   * Joins `group` (an IPv6 multicast address) on interface `ifindex`; true
+   * when the interface was not listening to it before.
+   *
+   * @throws {TypeError} When `ifindex` is not an integer or `group` not an IPv6 address.
+   * @throws {RangeError} When there is no such interface, `group` is not
+   * multicast (or of reserved scope 0), or the interface's table is full.
+   */
+  join(ifindex: number, group: string): boolean;
+  /**
+   * Drops one `join` of `group` on `ifindex`; true when the interface
+   * stopped listening to it (a State Change Report goes out). False when
+   * no `join` holds it.
+   *
+   * @throws {TypeError} When `ifindex` is not an integer or `group` not an IPv6 address.
+   */
+  leave(ifindex: number, group: string): boolean;
+  /** Whether interface `ifindex` listens to `group` (a key). Hot path: positional. */
+  isMember(ifindex: number, group: IpKey): boolean;
+  /** Every group of every interface, by interface then join order. */
+  list(): MulticastGroupEntry[];
+}

@@ -245,6 +245,8 @@ export interface WithDeviceOptions {
   readonly mode: TunMode;
   /** Capture the device with tcpdump and check the file with tshark (default true). */
   readonly capture?: boolean;
+  /** The capture's snap length (`tcpdump -s`): headers only for bulk transfers (default: whole packets). */
+  readonly snaplen?: number;
   /** The stack's MAC (TAP). */
   readonly mac?: Uint8Array;
   /** The stack's plugins, made with its clock (default: the built-in list). */
@@ -292,7 +294,10 @@ export async function withDevice(
     dev.onBatch = runner.kick;
     runner.start();
     await configurePeer(dev.name, { addresses: [`${LINUX_ADDRESS}/24`], netns });
-    if (capture) dump = await startTcpdump(netns, dev.name, pcap);
+    if (capture) {
+      const snaplen = options.snaplen !== undefined ? { snaplen: options.snaplen } : {};
+      dump = await startTcpdump(netns, dev.name, pcap, snaplen);
+    }
     await fn({
       netns,
       dev,

@@ -106,8 +106,16 @@ export { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from ".
 export type { DriverPort, LinkDriver, LinkType } from "./stack/driver.ts";
 export { Counter, Counters, formatCounters } from "./stack/counters.ts";
 export { Timer, TimerQueue } from "./stack/timers.ts";
-export { InterfaceTable, NetInterface } from "./stack/netif.ts";
-export type { AddressChange, InterfaceStats, Ipv4IfAddress, Ipv6IfAddress } from "./stack/netif.ts";
+export { InterfaceTable, isUsableIpv6, NetInterface } from "./stack/netif.ts";
+export type {
+  AddressChange,
+  AddressOptions,
+  AddressOrigin,
+  InterfaceStats,
+  Ipv4IfAddress,
+  Ipv6AddressState,
+  Ipv6IfAddress,
+} from "./stack/netif.ts";
 export { LogHub } from "./stack/log.ts";
 export type { Logger, LogLevel, LogRecord, LogSink } from "./stack/log.ts";
 export {

@@ -72,7 +72,21 @@ export interface Ipv6IfAddress {
   preferredUntil: Instant;
 }
 
-/** Whether an IPv6 address is the host's: DAD done and not failed. */
+/**
+ * Whether an IPv6 address is the host's: DAD done and not failed.
+ *
+ * @example
+ * ```ts
+ * import { isUsableIpv6, type Ipv6IfAddress } from "./netif.ts";
+ * import assert from "node:assert/strict";
+ * const a: Ipv6IfAddress = {
+ *   address: new Uint8Array(16), prefixLength: 64, state: "tentative", origin: "static",
+ *   validUntil: Infinity, preferredUntil: Infinity,
+ * };
+ * assert.equal(isUsableIpv6(a), false);
+ * assert.equal(isUsableIpv6({ ...a, state: "deprecated" }), true);
+ * ```
+ */
 export function isUsableIpv6(a: Ipv6IfAddress): boolean {
   return a.state === "preferred" || a.state === "deprecated";
 }

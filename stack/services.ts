@@ -230,15 +230,15 @@ export interface Ipv6RouteResult {
  * ```ts
  * import type { Ipv6RoutesService } from "./services.ts";
  * import { IpAddress } from "./wire/ip_address.ts";
- * declare const routes: Ipv6RoutesService;
  * const k = (s: string) => IpAddress.parse(s)!.key;
- * // A default router learned from an RA, for 1800 s of the stack's clock.
- * const add = () =>
- *   routes.add({
- *     destination: k("::"), prefixLength: 0, gateway: k("fe80::1"), ifindex: 1,
- *     metric: 1024, origin: "ra", expires: 1_800_000_000,
+ * // A default router learned from an RA, for 1800 s of the stack's clock (µs).
+ * function learnDefaultRouter(routes: Ipv6RoutesService, ifindex: number, now: number): boolean {
+ *   return routes.add({
+ *     destination: k("::"), prefixLength: 0, gateway: k("fe80::1"), ifindex,
+ *     metric: 1024, origin: "ra", expires: now + 1_800_000_000,
  *   });
- * void add;
+ * }
+ * void learnDefaultRouter;
  * ```
  */
 export interface Ipv6RoutesService {

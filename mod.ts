@@ -173,6 +173,7 @@ export type {
   Ipv4RouteResult,
   Ipv4RoutesService,
   Ipv4Service,
+  NdpService,
   NeighborEntry,
   NeighborResolver,
   PingOptions,

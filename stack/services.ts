@@ -144,8 +144,11 @@ export interface NdpService extends NeighborResolver {
   /**
    * Adds or replaces a permanent entry (the MAC is copied).
    *
-   * @throws {TypeError} When `address` is not an IPv6 key or `mac` not 6 bytes.
-   * @throws {RangeError} When the cache is full of entries it cannot evict.
+   * @throws {TypeError} When `ifindex` is not a whole number, `address` not
+   * an IPv6 key or `mac` not a Uint8Array.
+   * @throws {RangeError} When there is no such interface, `address` is not
+   * unicast, `mac` is not a 6-byte unicast MAC, or the cache is full of
+   * entries it cannot evict.
    */
   addStatic(ifindex: number, address: IpKey, mac: Uint8Array): void;
   /**

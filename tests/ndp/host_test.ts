@@ -229,7 +229,21 @@ Deno.test("ndp: the static entry of addStatic is used at once and never ages", (
   assert.throws(() => ndp.addStatic(h.iface.index, 0x0a000001, new Uint8Array(6)), TypeError);
   assert.throws(
     () => ndp.addStatic(h.iface.index, IpAddress.parse(PEER)!.key, new Uint8Array(4)),
-    TypeError,
+    RangeError,
+  );
+  assert.throws(() => ndp.addStatic(1.5, IpAddress.parse(PEER)!.key, new Uint8Array(6)), TypeError);
+  assert.throws(
+    () => ndp.addStatic(7, IpAddress.parse(PEER)!.key, new Uint8Array([2, 0, 0, 0, 0, 1])),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      ndp.addStatic(
+        h.iface.index,
+        IpAddress.parse("ff02::1")!.key,
+        new Uint8Array([2, 0, 0, 0, 0, 1]),
+      ),
+    RangeError,
   );
   h.take();
   sendUdp(h);

@@ -24,6 +24,7 @@ import type {
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
+import { checkInteger, checkMac } from "../../validate.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { type Ipv6RoutesService, type NdpService, neighborServiceName } from "../../services.ts";
 import { type Neighbor, NEIGHBOR_CACHE_COUNTERS, NeighborCache } from "../../ip/neighbor_cache.ts";
@@ -494,11 +495,15 @@ export const ndpPlugin: ProtocolPlugin = {
         cache.onUnresolved = handler;
       },
       addStatic(ifindex: number, address: IpKey, mac: Uint8Array): void {
-        if (typeof address !== "string") {
-          throw new TypeError("Cannot add static neighbour: the address is not an IPv6 key");
+        const action = "Cannot add static neighbour";
+        checkInteger(ifindex, 0, 0xffff, action, "ifindex");
+        if (typeof address !== "string") throw new TypeError(`${action}: the address is not IPv6`);
+        if ((address.charCodeAt(0) >> 8) === 0xff || address === UNSPECIFIED) {
+          throw new RangeError(`${action}: ${IpAddress.fromKey(address)} is not a unicast address`);
         }
-        if (!(mac instanceof Uint8Array) || mac.length !== 6) {
-          throw new TypeError("Cannot add static neighbour: the MAC must be 6 bytes");
+        checkMac(mac, action);
+        if (ctx.interfaces.get(ifindex) === undefined) {
+          throw new RangeError(`${action}: no interface ${ifindex}`);
         }
         cache.addStatic(ifindex, address, mac);
       },

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type HostOptions, makeHost } from "../_harness.ts";
-import type { UdpService } from "../../stack/services.ts";
+import type { NdpService, UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import {
   addr,
@@ -165,6 +165,10 @@ Deno.test("ndp: resolution solicits the solicited-node group from our address; t
 
 Deno.test("ndp: an unanswered resolution sends 3 solicitations 1 s apart, then FAILED drops the packet", () => {
   const h = host();
+  const told: [number, number][] = [];
+  h.stack.service<NdpService>("neighbor.ipv6")!.onUnresolved((ifindex, pkt) =>
+    told.push([ifindex, pkt.buf[pkt.start + 6]!])
+  );
   h.take();
   sendUdp(h);
   h.runFor(3 * SECOND - 1);
@@ -174,6 +178,11 @@ Deno.test("ndp: an unanswered resolution sends 3 solicitations 1 s apart, then F
   const ns = h.history.filter((f) => icmpv6Of(f.bytes)?.type === 135);
   assert.deepEqual(ns.map((f) => f.at), [0, SECOND, 2 * SECOND]);
   assert.equal(h.counter("ndp.tx.unresolved"), 1);
+  assert.deepEqual(
+    told,
+    [[h.iface.index, 17]],
+    "IPv6 hears of the dropped datagram (address unreachable)",
+  );
   h.runFor(20 * SECOND);
   assert.deepEqual(neighbors6(h.stack), [], "a FAILED entry goes after failedTime");
   h.finish();
@@ -224,7 +233,7 @@ Deno.test("ndp: an advertisement nobody asked for creates no entry (RFC 4861 §7
 
 Deno.test("ndp: the static entry of addStatic is used at once and never ages", () => {
   const h = host();
-  const ndp = h.stack.service<import("../../stack/services.ts").NdpService>("neighbor.ipv6")!;
+  const ndp = h.stack.service<NdpService>("neighbor.ipv6")!;
   ndp.addStatic(h.iface.index, IpAddress.parse(PEER)!.key, new Uint8Array([2, 0, 0, 0, 0, 0x99]));
   assert.throws(() => ndp.addStatic(h.iface.index, 0x0a000001, new Uint8Array(6)), TypeError);
   assert.throws(
@@ -356,4 +365,24 @@ Deno.test("ndp DAD: dadTransmits 0 turns it off; a raw-IP link skips it (Linux N
   tun.runFor(3 * SECOND);
   assert.deepEqual(tun.history, [], "no DAD probe, no advertisement on a raw-IP link");
   tun.finish();
+});
+
+Deno.test("ndp: a link going down forgets its neighbours and stops DAD; up again, DAD runs anew", () => {
+  const h = host({}, { dadTransmits: 1 });
+  h.runFor(3 * SECOND);
+  h.inject(solicitation());
+  assert.equal(neighbors6(h.stack).length, 1);
+  h.stack.addAddress("eth0", "fd00::2/64");
+  assert.equal(addressState(h.stack, "fd00::2"), "tentative");
+  h.stack.setLinkUp("eth0", false);
+  assert.deepEqual(neighbors6(h.stack), []);
+  h.take();
+  h.runFor(5 * SECOND);
+  assert.deepEqual(h.take(), [], "no probe on a down link");
+  assert.equal(addressState(h.stack, "fd00::2"), "tentative", "DAD did not pass while down");
+  h.stack.setLinkUp("eth0", true);
+  h.runFor(2 * SECOND);
+  assert.equal(addressState(h.stack, "fd00::2"), "preferred");
+  assert.equal(h.take().filter((f) => icmpv6Of(f)?.src === "::").length, 1, "one DAD probe");
+  h.finish();
 });

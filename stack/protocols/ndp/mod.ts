@@ -45,8 +45,9 @@
  *   `dad.passed`, `dad.duplicates`.
  * - **Not supported:** Router and Prefix Discovery (the SLAAC plugin's),
  *   sending Redirects, proxy and anycast advertisements, RFC 7527 enhanced
- *   DAD (a frame from our own MAC is ignored instead), DAD again when a
- *   link comes back up, SEND (RFC 3971).
+ *   DAD (a frame from our own MAC is ignored instead), DAD again for
+ *   addresses that passed it when a link comes back up (only those it
+ *   left tentative are checked anew), SEND (RFC 3971).
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x86dd]-> ipv6 -[ip.protocol 58]-> icmpv6 -[icmpv6.message 135]-> ndp`
  *

@@ -535,6 +535,11 @@ export const ndpPlugin: ProtocolPlugin = {
         } else if (ev.type === "interface-removed" || (ev.type === "link-changed" && !iface.up)) {
           cache.flushInterface(iface.index);
           dad.cancelInterface(iface.index);
+        } else if (ev.type === "link-changed" && iface.mac !== null) {
+          // Up again: addresses whose DAD the outage cut short are checked anew.
+          for (const a of iface.ipv6) {
+            if (a.state === "tentative") addressAdded(iface, ipKeyAt(a.address, 0, 6));
+          }
         }
       },
       teardown() {

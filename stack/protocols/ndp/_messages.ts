@@ -12,8 +12,8 @@ import {
   writeNeighborSolicitation,
 } from "../../wire/icmpv6_ndp_write.ts";
 import { IPV6_HEADER_LEN, writeIpv6Header } from "../../wire/ipv6.ts";
+import { IP_PROTOCOL_ICMPV6 } from "../../wire/numbers.ts";
 
-const IP_PROTOCOL_ICMPV6 = 58;
 /** RFC 4861 §7.1.1, §7.1.2: only a packet that was not forwarded is accepted. */
 const ND_HOP_LIMIT = 255;
 

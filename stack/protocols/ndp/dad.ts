@@ -43,6 +43,19 @@ interface Run {
 /**
  * The DAD runs of one stack, one per tentative address (so bounded by the
  * addresses assigned).
+ *
+ * @example
+ * ```ts
+ * import { DuplicateAddressDetection } from "./dad.ts";
+ * import type { PluginContext } from "../../manifest.ts";
+ * declare const ctx: PluginContext; // the NDP plugin's setup context
+ * const make = () =>
+ *   new DuplicateAddressDetection(ctx, { transmits: 1, delay: 1_000_000, retransmitTime: 1_000_000 }, {
+ *     probe() {},
+ *     passed() {},
+ *   });
+ * void make;
+ * ```
  */
 export class DuplicateAddressDetection {
   readonly #ctx: PluginContext;

@@ -386,3 +386,23 @@ Deno.test("ndp: a link going down forgets its neighbours and stops DAD; up again
   assert.equal(h.take().filter((f) => icmpv6Of(f)?.src === "::").length, 1, "one DAD probe");
   h.finish();
 });
+
+Deno.test("ndp: a neighbour advertising one of our usable addresses is a conflict: counted always, logged at most once a second", () => {
+  const h = host();
+  const logs: string[] = [];
+  h.stack.logs.sink = (r) => void logs.push(r.message);
+  const claim = v6Frame(
+    "33:33:00:00:00:01",
+    PEER_MAC,
+    icmpv6Packet(US, "ff02::1", naMessage(US, 0x20, llaOption(2, PEER_MAC))),
+  );
+  for (let i = 0; i < 50; i++) h.inject(claim);
+  assert.equal(h.counter("ndp.rx.address_conflict"), 50);
+  assert.deepEqual(logs, ["Address conflict: a neighbour advertises our fd00::1 on eth0"]);
+  h.runFor(SECOND);
+  h.inject(claim);
+  assert.equal(logs.length, 2);
+  assert.equal(addressState(h.stack, US), "preferred", "a usable address stays ours");
+  assert.deepEqual(neighbors6(h.stack), []);
+  h.finish();
+});

@@ -197,6 +197,7 @@ export const ndpPlugin: ProtocolPlugin = {
       delay: o.dadDelay as number,
       retransmitTime: o.retransmitTime as number,
     }, { probe: dadProbe, passed: announce });
+    let quietUntil = 0; // no conflict warning logged before then
     // The Ethernet address of an IPv6 multicast group (RFC 2464 §7), rewritten per use.
     const multicastMac = new Uint8Array([0x33, 0x33, 0, 0, 0, 0]);
 
@@ -348,11 +349,17 @@ export const ndpPlugin: ProtocolPlugin = {
         ) {
           return CONSUMED;
         }
-        ctx.log.warn(
-          `Address conflict: a neighbour advertises our ${
-            IpAddress.fromKey(target)
-          } on ${iface.name}`,
-        );
+        // Counted every time, logged at most once a second: forged
+        // advertisements must not flood the log.
+        const now = ctx.now();
+        if (now >= quietUntil) {
+          quietUntil = now + 1_000_000;
+          ctx.log.warn(
+            `Address conflict: a neighbour advertises our ${
+              IpAddress.fromKey(target)
+            } on ${iface.name}`,
+          );
+        }
         return "address_conflict";
       }
       const n = cache.get(iface.index, target);

@@ -9,6 +9,8 @@ import { makeLink, testPlugin } from "../_harness.ts";
 import type { NeighborChangedEvent } from "../../mod.ts";
 import type { RouteService } from "../../stack/services.ts";
 import { tsharkProblems } from "../_tshark.ts";
+import { pseudoHeaderSum } from "../../stack/ip/pseudo_header.ts";
+import { finishChecksum, sumBytes } from "../../stack/wire/checksum.ts";
 import type { UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { addressState, neighbors6, SECOND, V6_PLUGINS } from "./_ndp.ts";
@@ -63,6 +65,27 @@ Deno.test("ndp two hosts: DAD passes, then UDP over IPv6 resolves the peer (INCO
   assert.equal(neighbors6(env.b)[0]?.address, A);
   assert.equal(env.a.counters.get("ndp.tx.solicitations").value, 1);
   assert.equal(env.b.counters.get("ndp.tx.advertisements").value, 1);
+  env.finish();
+});
+
+Deno.test("ndp two hosts: an ICMPv6 echo from b is answered by a; both resolved each other", () => {
+  const env = pair();
+  env.runFor(3 * SECOND);
+  const route = env.b.service<RouteService>("ipv6.route")!;
+  const dst = IpAddress.parse(A)!.key;
+  const src = route.selectSource(dst);
+  assert.equal(IpAddress.fromKey(src).toString(), B);
+  const pkt = env.b.pool.alloc(16);
+  pkt.data.set([128, 0, 0, 0, 0x12, 0x34, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8]);
+  const sum = finishChecksum(sumBytes(pkt.data, pseudoHeaderSum(src, dst, 58, 16)));
+  pkt.data[2] = sum >> 8;
+  pkt.data[3] = sum & 0xff;
+  assert.equal(route.send(pkt, src, dst, 58, 0, 0), undefined);
+  env.runFor(SECOND);
+  assert.equal(env.a.counters.get("icmpv6.tx.echo_replies").value, 1);
+  assert.equal(env.b.counters.get("icmpv6.rx.echo_replies").value, 1);
+  assert.equal(neighbors6(env.b)[0]?.state, "REACHABLE");
+  assert.equal(neighbors6(env.a)[0]?.address, B);
   env.finish();
 });
 

@@ -246,8 +246,8 @@ export class NeighborCache {
       n.probes = 1;
       n.deadline = this.#ctx.now() + this.#o.retransmitTime;
       this.#schedule(n);
-      this.#enqueue(n, pkt);
-      this.#proto.solicit(n, false, pkt);
+      this.#enqueue(n, pkt); // may drop it (a zero-length queue): ask with what is kept
+      this.#proto.solicit(n, false, n.queue[0] ?? null);
       return null;
     }
     switch (n.state) {

@@ -181,6 +181,7 @@ export type {
   Ipv4RouteResult,
   Ipv4RoutesService,
   Ipv4Service,
+  NdpService,
   NeighborEntry,
   NeighborResolver,
   PingOptions,

@@ -373,13 +373,16 @@ export type StackEvent =
 export interface NeighborChangedEvent {
   /** The event type. */
   readonly type: "neighbor-changed";
-  /** The publishing plugin ("arp"). */
+  /** The publishing plugin ("arp", "ndp"). */
   readonly plugin: string;
   /** The interface the entry belongs to. */
   readonly ifindex: number;
   /** The neighbour's network address, as text ("10.0.0.1", "fe80::1"). */
   readonly address: string;
-  /** The state before: "INCOMPLETE", "REACHABLE", "STALE", "FAILED", "PERMANENT" or "NONE". */
+  /**
+   * The state before: "INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE",
+   * "FAILED", "PERMANENT" or "NONE" (RFC 4861 §7.3.2's, with Linux's).
+   */
   readonly previous: string;
   /** The state now (same names; "NONE": the entry was removed). */
   readonly state: string;

@@ -42,7 +42,7 @@ export interface NeighborEntry {
 
 /**
  * The name of the neighbour-resolution service of an IP version:
- * `neighbor.ipv4` (ARP provides it) or `neighbor.ipv6` (NDP will). A link
+ * `neighbor.ipv4` (ARP provides it) or `neighbor.ipv6` (the NDP plugin, {@linkcode NdpService}). A link
  * that needs link addresses (Ethernet) looks the resolver up by the family
  * of the packet it frames; the network layer looks up its own family's to
  * hear of failed resolutions.
@@ -125,6 +125,40 @@ export interface ArpService extends NeighborResolver {
   addStatic(ifindex: number, address: number, mac: Uint8Array): void;
 }
 
+/**
+ * `neighbor.ipv6` as the NDP plugin provides it: the family-6
+ * {@linkcode NeighborResolver}, with static entries and upper-layer
+ * reachability hints.
+ *
+ * @example
+ * ```ts
+ * import type { NdpService } from "./services.ts";
+ * import { IpAddress } from "./wire/ip_address.ts";
+ * declare const ndp: NdpService;
+ * // `ip -6 neigh replace fe80::1 lladdr 02:00:00:00:00:09 nud permanent dev eth0`
+ * const pin = () => ndp.addStatic(0, IpAddress.parse("fe80::1")!.key, new Uint8Array([2, 0, 0, 0, 0, 9]));
+ * void pin;
+ * ```
+ */
+export interface NdpService extends NeighborResolver {
+  /**
+   * Adds or replaces a permanent entry (the MAC is copied).
+   *
+   * @throws {TypeError} When `ifindex` is not a whole number, `address` not
+   * an IPv6 key or `mac` not a Uint8Array.
+   * @throws {RangeError} When there is no such interface, `address` is not
+   * unicast, `mac` is not a 6-byte unicast MAC, or the cache is full of
+   * entries it cannot evict.
+   */
+  addStatic(ifindex: number, address: IpKey, mac: Uint8Array): void;
+  /**
+   * An upper-layer hint that `address` on `ifindex` is reachable (RFC 4861
+   * §7.3.1: e.g. new TCP acknowledgements): a STALE, DELAY or PROBE entry
+   * becomes REACHABLE without a probe. Hot path: positional.
+   */
+  confirmReachable(ifindex: number, address: IpKey): void;
+}
+
 /** A route as stored in the IPv4 routing table. */
 export interface Ipv4Route {
   /** Destination network (unsigned 32-bit). */
@@ -197,8 +231,11 @@ export interface Ipv6Route {
   readonly metric: number;
   /** Preferred source address, or `::`. */
   readonly source: IpKey;
-  /** `connected` from addresses, `static` from the user, `ra` from Router Advertisements. */
-  readonly origin: "connected" | "static" | "ra";
+  /**
+   * `connected` from addresses, `static` from the user, `ra` from Router
+   * Advertisements, `redirect` from an accepted Redirect (RFC 4861 §8.3).
+   */
+  readonly origin: "connected" | "static" | "ra" | "redirect";
   /** When it expires on the stack's clock, or 0 for never (RA lifetimes). */
   readonly expires: Instant;
 }

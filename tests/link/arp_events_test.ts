@@ -1,7 +1,8 @@
 /**
  * ARP publishes a `neighbor-changed` event on every neighbour state change:
  * created INCOMPLETE, resolved REACHABLE, aged STALE, removed (NONE), and
- * learned STALE from a request on the other host.
+ * learned STALE from a request on the other host, then DELAY and PROBE
+ * until its unicast probe is answered.
  *
  * @module
  */
@@ -43,10 +44,14 @@ Deno.test("arp publishes every neighbour state change: INCOMPLETE -> REACHABLE -
     `1 10.0.0.2: STALE -> NONE ${macB}`,
   ]);
   // b learned a from its request (STALE, as Linux does), sent its echo reply
-  // at once and confirmed a with a unicast probe 1 ms later.
+  // at once (DELAY: RFC 4861 §7.3.2's states, shared with NDP since the
+  // cache was extracted; Linux shows the same for ARP) and confirmed a with
+  // a unicast probe 1 ms later (PROBE).
   assert.deepEqual(events.filter((e) => e.startsWith("2 ")), [
     `2 10.0.0.1: NONE -> STALE ${macA}`,
-    `2 10.0.0.1: STALE -> REACHABLE ${macA}`,
+    `2 10.0.0.1: STALE -> DELAY ${macA}`,
+    `2 10.0.0.1: DELAY -> PROBE ${macA}`,
+    `2 10.0.0.1: PROBE -> REACHABLE ${macA}`,
     `2 10.0.0.1: REACHABLE -> STALE ${macA}`,
     `2 10.0.0.1: STALE -> NONE ${macA}`,
   ]);

@@ -1,6 +1,7 @@
 /**
- * ARP (RFC 826) for IPv4 over Ethernet, with a neighbour cache in the states
- * INCOMPLETE, REACHABLE, STALE, FAILED (and PERMANENT for static entries).
+ * ARP (RFC 826) for IPv4 over Ethernet, on the neighbour cache it shares
+ * with NDP (`stack/ip/neighbor_cache.ts`: INCOMPLETE, REACHABLE, STALE,
+ * DELAY, PROBE, FAILED, and PERMANENT for static entries).
  *
  * - **Binds:** `ethertype` 0x0806.
  * - **Provides:** `neighbor.ipv4` (the family-4 `NeighborResolver` that

@@ -48,6 +48,7 @@ import { IPV6_NO_NEXT_HEADER } from "../../wire/ipv6_ext.ts";
 import {
   isSolicitedNodeKey,
   selectIpv6Source,
+  solicitedNodeKey,
   type SourceCandidate,
 } from "../../wire/ipv6_scope.ts";
 import { fragmentIpv6 } from "./fragment.ts";
@@ -192,6 +193,9 @@ export const ipv6Plugin: ProtocolPlugin = {
       linkParameters: (ifindex) => ({ hopLimit: 0, mtu: 0, router: false, ...linkParams[ifindex] }),
     };
     const local = new Set<IpKey>();
+    // Solicited-node groups of tentative addresses: joined while DAD runs, so
+    // another node's probe for the same address reaches NDP (RFC 4862 §5.4.2).
+    const tentativeGroups = new Set<IpKey>();
     let candidates: Assigned[] = [];
     let icmpError: IcmpErrorService | undefined;
     const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
@@ -234,9 +238,13 @@ export const ipv6Plugin: ProtocolPlugin = {
 
     function rebuildAddresses(): void {
       local.clear();
+      tentativeGroups.clear();
       const list: Assigned[] = [];
       for (const iface of ctx.interfaces.list()) {
         for (const a of iface.ipv6) {
+          if (a.state === "tentative") {
+            tentativeGroups.add(solicitedNodeKey(IpAddress.v6(a.address).key));
+          }
           // Tentative (DAD running) and duplicate addresses are not ours (RFC 4862 §5.4).
           if (!isUsableIpv6(a)) continue;
           const key = IpAddress.v6(a.address).key;
@@ -280,6 +288,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (dst === ALL_NODES_LINK || dst === ALL_NODES_INTERFACE) return true;
         if (dst === ALL_ROUTERS_LINK && linkParams[pkt.ifindex]?.router === true) return true;
         if (isSolicitedNodeKey(dst)) {
+          if (tentativeGroups.has(dst)) return true;
           for (const a of local) {
             const k = a as string;
             const d = dst as string;

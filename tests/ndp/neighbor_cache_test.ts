@@ -1,0 +1,303 @@
+/**
+ * Unit tests of the neighbour cache ARP and NDP share
+ * (`stack/ip/neighbor_cache.ts`): state transitions on the virtual clock,
+ * probes, the queue bounded in real bytes, the table bound and eviction,
+ * events, and option validation. The cache lives in a test plugin of a
+ * stack on a raw-IP link, so released packets come out of the link.
+ */
+import assert from "node:assert/strict";
+import { makeHost, testPlugin } from "../_harness.ts";
+import type { NeighborChangedEvent, PluginContext } from "../../stack/manifest.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import {
+  NEIGHBOR_CACHE_COUNTERS,
+  NeighborCache,
+  type NeighborCacheOptions,
+} from "../../stack/ip/neighbor_cache.ts";
+import { formatIpKey, IpAddress } from "../../stack/wire/ip_address.ts";
+import { writeIpv6Header } from "../../stack/wire/ipv6.ts";
+import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";
+import { SECOND } from "./_ndp.ts";
+
+const DEFAULTS: NeighborCacheOptions = {
+  reachableTime: 30 * SECOND,
+  staleTime: 60 * SECOND,
+  retransmitTime: SECOND,
+  multicastProbes: 3,
+  unicastProbes: 3,
+  delayFirstProbeTime: 5 * SECOND,
+  failedTime: 20 * SECOND,
+  queueLength: 256,
+  queueBytes: 524_288,
+  totalQueueBytes: 1_048_576,
+  maxEntries: 4096,
+};
+const MAC = new Uint8Array([2, 0, 0, 0, 0, 9]);
+const OTHER_MAC = new Uint8Array([2, 0, 0, 0, 0, 0x42]);
+const k = (s: string) => IpAddress.parse(s)!.key;
+const N1 = k("fd00::9");
+
+function harness(options: Partial<NeighborCacheOptions> = {}) {
+  let ctx!: PluginContext;
+  const events: string[] = [];
+  const owner = testPlugin({ name: "owner", counters: [...NEIGHBOR_CACHE_COUNTERS] }, (c) => {
+    ctx = c;
+    return {};
+  });
+  const recorder = testPlugin({ name: "recorder", events: ["neighbor-changed"] }, () => ({
+    onEvent(ev) {
+      const e = ev as NeighborChangedEvent;
+      events.push(`${e.address} ${e.previous} -> ${e.state}`);
+    },
+  }));
+  const h = makeHost({
+    linkType: 101,
+    addresses: ["fd00::1/64"],
+    extraPlugins: [ipv6Plugin, owner, recorder],
+  });
+  const solicits: string[] = [];
+  const cache = new NeighborCache(ctx, { ...DEFAULTS, ...options }, {
+    family: 6,
+    solicit(n, unicast) {
+      solicits.push(`${h.net.now()} ${unicast ? "unicast" : "multicast"} ${formatIpKey(n.key)}`);
+    },
+  });
+  /** An IPv6 packet for `dst` in a pooled buffer. */
+  const packet = (dst = N1): PacketBuffer => {
+    const p = ctx.pool.alloc(40);
+    writeIpv6Header(p.buf, p.start, 0, 59, 64, k("fd00::1"), dst);
+    return p;
+  };
+  /** Resolves a packet for `key`; when resolved at once the caller (we) releases it. */
+  const use = (key = N1): void => {
+    const p = packet(key);
+    if (cache.resolve(h.iface.index, key, p) !== null) p.release();
+  };
+  const state = (key = N1) => cache.get(h.iface.index, key)?.state;
+  const counter = (name: string) => h.counter(`owner.${name}`);
+  return { h, cache, events, solicits, packet, use, state, counter, ifindex: h.iface.index };
+}
+
+Deno.test("neighbor cache: an unknown neighbour is INCOMPLETE, solicited, its packet queued; confirm releases it", () => {
+  const t = harness();
+  assert.equal(t.cache.resolve(t.ifindex, N1, t.packet()), null);
+  assert.equal(t.state(), "INCOMPLETE");
+  assert.deepEqual(t.solicits, ["0 multicast fd00::9"]);
+  assert.equal(t.cache.entries()[0]?.queued, 1);
+  assert.deepEqual(t.h.take(), []);
+  t.cache.confirm(t.cache.get(t.ifindex, N1)!, MAC);
+  assert.equal(t.state(), "REACHABLE");
+  t.h.runFor(0);
+  assert.equal(t.h.take().length, 1, "the queued packet left through the link output");
+  const p = t.packet();
+  assert.deepEqual(t.cache.resolve(t.ifindex, N1, p), MAC);
+  p.release(); // resolved: the caller keeps it
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: REACHABLE turns STALE between 0.5 and 1.5 times reachableTime (ctx.rng)", () => {
+  const t = harness({ reachableTime: 10 * SECOND });
+  const keys = [...Array(20).keys()].map((i) => k(`fd00::${i + 10}`));
+  for (const key of keys) t.cache.confirm(t.cache.learn(t.ifindex, key, MAC)!, null);
+  t.h.runFor(5 * SECOND - 1);
+  assert.ok(keys.every((key) => t.state(key) === "REACHABLE"));
+  t.h.runFor(5 * SECOND);
+  const stale = keys.filter((key) => t.state(key) === "STALE").length;
+  assert.ok(stale > 3 && stale < 17, `randomised: ${stale} of 20 stale at 10 s`);
+  t.h.runFor(5 * SECOND + 1);
+  assert.ok(keys.every((key) => t.state(key) === "STALE"));
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: STALE used → DELAY → PROBE (unicast probes 1 s apart) → FAILED → removed", () => {
+  const t = harness();
+  t.cache.learn(t.ifindex, N1, MAC);
+  assert.equal(t.state(), "STALE");
+  const p = t.packet();
+  assert.deepEqual(t.cache.resolve(t.ifindex, N1, p), MAC, "sent at once to the stale MAC");
+  p.release();
+  assert.equal(t.state(), "DELAY");
+  t.h.runFor(5 * SECOND - 1);
+  assert.equal(t.state(), "DELAY");
+  t.h.runFor(1);
+  assert.equal(t.state(), "PROBE");
+  t.h.runFor(3 * SECOND);
+  assert.equal(t.state(), undefined);
+  assert.deepEqual(t.solicits, [
+    `${5 * SECOND} unicast fd00::9`,
+    `${6 * SECOND} unicast fd00::9`,
+    `${7 * SECOND} unicast fd00::9`,
+  ]);
+  assert.deepEqual(t.events, [
+    "fd00::9 NONE -> STALE",
+    "fd00::9 STALE -> DELAY",
+    "fd00::9 DELAY -> PROBE",
+    "fd00::9 PROBE -> FAILED",
+    "fd00::9 FAILED -> NONE",
+  ]);
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: a confirmation in DELAY makes it REACHABLE without a probe", () => {
+  const t = harness();
+  t.cache.learn(t.ifindex, N1, MAC);
+  t.use();
+  t.h.runFor(2 * SECOND);
+  t.cache.confirm(t.cache.get(t.ifindex, N1)!, null);
+  t.h.runFor(10 * SECOND);
+  assert.equal(t.state(), "REACHABLE");
+  assert.deepEqual(t.solicits, []);
+  t.cache.close();
+  t.h.take();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: INCOMPLETE gives up after multicastProbes; the queued packets go to onUnresolved", () => {
+  const t = harness({ multicastProbes: 2, failedTime: 4 * SECOND });
+  const failed: number[] = [];
+  t.cache.onUnresolved = (ifindex, pkt) => void failed.push(ifindex, pkt.length);
+  t.cache.resolve(t.ifindex, N1, t.packet());
+  t.cache.resolve(t.ifindex, N1, t.packet());
+  t.h.runFor(2 * SECOND);
+  assert.equal(t.state(), "FAILED");
+  assert.deepEqual(t.solicits, ["0 multicast fd00::9", `${SECOND} multicast fd00::9`]);
+  assert.deepEqual(failed, [t.ifindex, 40, t.ifindex, 40]);
+  assert.equal(t.counter("tx.unresolved"), 2);
+  assert.equal(t.cache.resolve(t.ifindex, N1, t.packet()), null, "FAILED drops at once");
+  assert.equal(t.counter("tx.unresolved"), 3);
+  t.h.runFor(4 * SECOND);
+  assert.equal(t.state(), undefined, "gone after failedTime");
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: queues are bounded in real bytes (whole pooled buffers), per neighbour and in total", () => {
+  const probe = harness();
+  const one = probe.packet();
+  const size = one.buf.byteLength; // what one queued packet really holds
+  one.release();
+  probe.cache.close();
+  probe.h.finish();
+  const t = harness({ queueBytes: 2 * size, totalQueueBytes: 3 * size });
+  for (let i = 0; i < 3; i++) t.cache.resolve(t.ifindex, N1, t.packet());
+  assert.equal(t.cache.entries()[0]?.queued, 2, "40-byte packets, yet only two fit in 2 buffers");
+  assert.equal(t.counter("tx.queue_full"), 1);
+  const n2 = k("fd00::10");
+  t.cache.resolve(t.ifindex, n2, t.packet(n2));
+  t.cache.resolve(t.ifindex, n2, t.packet(n2));
+  assert.equal(t.counter("tx.queue_total_full"), 1, "the oldest waiting packet of all went");
+  assert.deepEqual(t.cache.entries().map((e) => e.queued), [1, 2]);
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: maxEntries evicts the least recently used entry, sparing used and INCOMPLETE ones", () => {
+  const t = harness({ maxEntries: 3 });
+  const [a, b, c, d] = ["fd00::a", "fd00::b", "fd00::c", "fd00::d"].map(k);
+  t.cache.learn(t.ifindex, a!, MAC);
+  t.cache.learn(t.ifindex, b!, MAC);
+  t.cache.resolve(t.ifindex, c!, t.packet(c)); // INCOMPLETE: never evicted
+  t.use(a); // a used (DELAY): a second chance
+  t.h.take();
+  t.cache.learn(t.ifindex, d!, MAC);
+  assert.deepEqual(t.cache.entries().map((e) => e.address).sort(), [
+    "fd00::a",
+    "fd00::c",
+    "fd00::d",
+  ]);
+  assert.equal(t.counter("cache.evicted"), 1);
+  assert.equal(t.cache.size, 3);
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: a cache full of INCOMPLETE entries refuses a new one as cache.full", () => {
+  const t = harness({ maxEntries: 2 });
+  for (const s of ["fd00::a", "fd00::b", "fd00::c"]) {
+    t.cache.resolve(t.ifindex, k(s), t.packet(k(s)));
+  }
+  assert.equal(t.cache.size, 2);
+  assert.equal(t.counter("cache.full"), 1);
+  assert.equal(t.counter("tx.unresolved"), 1);
+  assert.equal(t.cache.learn(t.ifindex, k("fd00::d"), MAC), undefined);
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: learn keeps a confirmed entry at the same address; a new address makes it STALE", () => {
+  const t = harness();
+  const n = t.cache.learn(t.ifindex, N1, MAC)!;
+  t.cache.confirm(n, null);
+  t.cache.learn(t.ifindex, N1, MAC);
+  assert.equal(t.state(), "REACHABLE");
+  t.cache.learn(t.ifindex, N1, OTHER_MAC);
+  assert.equal(t.state(), "STALE");
+  assert.equal(t.cache.entries()[0]?.mac, "02:00:00:00:00:42");
+  t.cache.confirm(n, null);
+  t.cache.markStale(n);
+  assert.equal(t.state(), "STALE");
+  // An INCOMPLETE entry learned: STALE, and its packets leave.
+  const n2 = k("fd00::10");
+  t.cache.resolve(t.ifindex, n2, t.packet(n2));
+  t.h.take();
+  t.cache.learn(t.ifindex, n2, MAC);
+  assert.equal(t.state(n2), "STALE");
+  t.h.runFor(0);
+  assert.equal(t.h.take().length, 1);
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: a PERMANENT entry never ages and is not changed by what is heard", () => {
+  const t = harness();
+  t.cache.addStatic(t.ifindex, N1, MAC);
+  t.cache.learn(t.ifindex, N1, OTHER_MAC);
+  t.cache.confirm(t.cache.get(t.ifindex, N1)!, OTHER_MAC);
+  t.cache.flushInterface(t.ifindex);
+  t.h.runFor(1000 * SECOND);
+  assert.deepEqual(t.cache.entries(), [{
+    ifname: "tun0",
+    address: "fd00::9",
+    mac: "02:00:00:00:00:09",
+    state: "PERMANENT",
+    queued: 0,
+  }]);
+  assert.equal(t.h.stack.pendingTimers, 0, "nothing scheduled for it");
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: flushInterface drops learned entries and their waiting packets", () => {
+  const t = harness();
+  t.cache.learn(t.ifindex, k("fd00::a"), MAC);
+  t.cache.resolve(t.ifindex, N1, t.packet());
+  t.cache.flushInterface(t.ifindex);
+  assert.equal(t.cache.size, 0);
+  assert.equal(t.counter("tx.unresolved"), 1);
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: options are checked (not whole: TypeError, out of range: RangeError)", () => {
+  const t = harness();
+  let ctx!: PluginContext;
+  const grab = testPlugin({ name: "grab", counters: [...NEIGHBOR_CACHE_COUNTERS] }, (c) => {
+    ctx = c;
+    return {};
+  });
+  const h = makeHost({ linkType: 101, extraPlugins: [grab] });
+  const make = (o: Partial<NeighborCacheOptions>) =>
+    new NeighborCache(ctx, { ...DEFAULTS, ...o }, { family: 4, solicit() {} });
+  assert.throws(() => make({ retransmitTime: 1.5 }), TypeError);
+  assert.throws(() => make({ maxEntries: Number.NaN }), TypeError);
+  assert.throws(() => make({ maxEntries: 0 }), RangeError);
+  assert.throws(() => make({ multicastProbes: 0 }), RangeError);
+  assert.throws(() => make({ queueBytes: -1 }), RangeError);
+  make({}).close();
+  h.finish();
+  t.cache.close();
+  t.h.finish();
+});

@@ -313,6 +313,13 @@ export class Stack {
     this.#kernel.close();
   }
 
+  /** An IPv6 zone (`eth0`, or an index) to its interface index (RFC 4007 §11). */
+  readonly #zones = (zone: string): number | undefined => {
+    const byName = this.interfaces.byName(zone);
+    if (byName !== undefined) return byName.index;
+    return /^[0-9]+$/.test(zone) ? this.interfaces.get(Number(zone))?.index : undefined;
+  };
+
   #need<T>(name: string, what: string): T {
     const s = this.#kernel.service<T>(name);
     if (s === undefined) {
@@ -369,7 +376,11 @@ export class Stack {
    * ```
    */
   listenDatagram(options: ListenDatagramOptions): DatagramConn {
-    return DatagramConn.open(this.#need("udp.sockets", "listen for datagrams"), options);
+    return DatagramConn.open(
+      this.#need("udp.sockets", "listen for datagrams"),
+      options,
+      this.#zones,
+    );
   }
 
   /**
@@ -414,7 +425,7 @@ export class Stack {
    */
   connect(options: TcpConnectOptions): Promise<TcpConn> {
     try {
-      return connectTcp(this.#need<StreamService>("tcp.sockets", "connect"), options);
+      return connectTcp(this.#need<StreamService>("tcp.sockets", "connect"), options, this.#zones);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -439,7 +450,7 @@ export class Stack {
    * ```
    */
   listen(options: TcpListenOptions): TcpListener {
-    return listenTcp(this.#need<StreamService>("tcp.sockets", "listen"), options);
+    return listenTcp(this.#need<StreamService>("tcp.sockets", "listen"), options, this.#zones);
   }
 
   /**

@@ -21,10 +21,11 @@ function ms(us: number): number {
 }
 
 function listenerInfo(l: ListenSocket): TcpSocketInfo {
+  // As `ss -tan`: a dual-stack `::` is `*:80`, an IPv6-only one `[::]:80`.
   return {
     state: "LISTEN",
-    local: hostPort(l.localAddr, l.localPort),
-    remote: "0.0.0.0:*",
+    local: l.dual ? `*:${l.localPort}` : hostPort(l.localAddr, l.localPort),
+    remote: l.dual ? "*:*" : l.family === 4 ? "0.0.0.0:*" : "[::]:*",
     recvQ: l.acceptQueue.length,
     sendQ: l.backlog,
   };

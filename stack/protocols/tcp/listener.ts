@@ -58,13 +58,25 @@ export class ListenSocket {
   user: ListenerUser | null = null;
   /** When the last SYN cookie was sent (cookie ACKs are checked only shortly after). */
   lastCookieAt = -Infinity;
+  /**
+   * Bound to `::` without IPV6_V6ONLY: it takes IPv4 connections too (the
+   * wildcard of both families, after an IPv4 listener on the port).
+   */
+  readonly dual: boolean;
 
   /** A listener on `localAddr:localPort`; add it to the listen table separately. */
-  constructor(core: TcpCore, localAddr: IpKey, localPort: number, backlog: number) {
+  constructor(
+    core: TcpCore,
+    localAddr: IpKey,
+    localPort: number,
+    backlog: number,
+    v6only = false,
+  ) {
     this.core = core;
     this.localAddr = localAddr;
     this.family = typeof localAddr === "number" ? 4 : 6;
     this.anyKey = IpAddress.any(this.family).key;
+    this.dual = this.family === 6 && localAddr === this.anyKey && !v6only;
     this.localPort = localPort;
     this.backlog = backlog;
   }

@@ -6,24 +6,9 @@
  * literals, and the same errors for the same mistakes as over IPv4.
  */
 import assert from "node:assert/strict";
-import { type LinkPair, makeLink, ms } from "../_harness.ts";
+import { ms } from "../_harness.ts";
 import type { UdpService } from "../../mod.ts";
-import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";
-import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
-
-/** Two hosts with IPv4, a unique-local and a link-local address each. */
-export function dualLink(seed = 31, faults = {}): LinkPair {
-  return makeLink({
-    seed,
-    linkType: 101,
-    addresses: [
-      ["10.0.0.1/24", "fd00::1/64", "fe80::1/64"],
-      ["10.0.0.2/24", "fd00::2/64", "fe80::2/64"],
-    ],
-    extraPlugins: [ipv6Plugin, icmpv6Plugin],
-    faults,
-  });
-}
+import { dualLink } from "./_dual.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -203,7 +188,7 @@ Deno.test("UDP on :: receives IPv4 datagrams from ::ffff:… and answers them", 
   env.finish();
 });
 
-Deno.test("UDP v6only on ::: IPv4 datagrams get port unreachable; sending to IPv4 is refused", async () => {
+Deno.test("UDP v6only :: shares its port with 0.0.0.0, which gets the IPv4 datagrams; sending to IPv4 is a TypeError", async () => {
   const env = dualLink();
   await env.run(async () => {
     using server = env.b.listenDatagram({

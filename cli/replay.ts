@@ -22,6 +22,7 @@
  * @module
  */
 import {
+  addDefaultRoute,
   bootChecks,
   captureFormat,
   checkAddress,
@@ -39,12 +40,15 @@ import {
   signalExitCode,
   unknownServices,
   UsageError,
+  withIpv6,
   writeLine,
 } from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { ManualClock } from "../stack/clock.ts";
 import type { ArpService } from "../stack/services.ts";
 import { formatMac, parseIpv4Address, parseMac } from "../stack/wire/address.ts";
+import { IpAddress, type IpKey } from "../stack/wire/ip_address.ts";
+import { MAX_STATIC_NEIGHBORS, staticNeighbors6 } from "./_static_neighbors.ts";
 import { decodeFrame } from "../stack/wire/decode.ts";
 import {
   type CaptureInterface,
@@ -283,6 +287,8 @@ interface Survey {
   readonly mac: Uint8Array | null;
   /** IPv4 senders on Ethernet and their MACs (ARP senders included). */
   readonly neighbors: Map<string, Uint8Array>;
+  /** IPv6 senders on Ethernet (unicast, not us) and their MACs, by address key. */
+  readonly neighbors6: Map<IpKey, Uint8Array>;
   /** Why the capture could not be read, if it could not. */
   readonly error: Error | null;
 }
@@ -295,10 +301,12 @@ function survey(source: string | Uint8Array, addresses: readonly string[]): Surv
     ? CaptureReaderSync.open(source)
     : new CaptureReaderSync(source);
   const ours = new Set<string>();
-  for (const a of addresses) ours.add(a.split("/")[0]!);
+  // As the decoder writes them (RFC 5952 for IPv6).
+  for (const a of addresses) ours.add(checkHostCidr("--address", a).address.toString());
   let mac: Uint8Array | null = null;
   let interfaces: CaptureInterface[] = [];
   const neighbors = new Map<string, Uint8Array>();
+  const neighbors6 = new Map<IpKey, Uint8Array>();
   try {
     for (let n = 0; n < MAC_SCAN_LIMIT; n++) {
       const rec = reader.next();
@@ -318,9 +326,17 @@ function survey(source: string | Uint8Array, addresses: readonly string[]): Surv
       ) {
         neighbors.set(d.src, rec.data.slice(6, 12));
       }
+      const v6 = v4 === null ? IpAddress.parse(d.src) : null;
+      if (
+        v6 !== null && v6.family === 6 && !v6.isUnspecified() && !v6.isMulticast() &&
+        (rec.data[6]! & 1) === 0 && !ours.has(d.src) && !neighbors6.has(v6.key) &&
+        neighbors6.size < MAX_NEIGHBORS
+      ) {
+        neighbors6.set(v6.key, rec.data.slice(6, 12));
+      }
     }
     if (interfaces.length === 0) interfaces = [...reader.interfaces];
-    return { interfaces, mac, neighbors, error: reader.error };
+    return { interfaces, mac, neighbors, neighbors6, error: reader.error };
   } finally {
     reader.close();
   }
@@ -508,7 +524,15 @@ async function replayWith(
   let writer: PcapWriter | PcapngWriter | null = null;
   const running: RunningService[] = [];
   try {
-    const plugins = await servicePluginList(a, services);
+    // IPv6 and ICMPv6 too unless a manifest chose the plugins; with --arp
+    // capture, IPv6 neighbours from the capture when nothing resolves them.
+    let plugins = await servicePluginList(a, services);
+    if (a.manifest === undefined) plugins = withIpv6(plugins);
+    const providesNdp = plugins.some((p) =>
+      ("plugin" in p ? p.plugin : p).manifest.provides?.includes("neighbor.ipv6") === true
+    );
+    const staticNdp = a.arp === "capture" && !providesNdp && info.neighbors6.size > 0;
+    if (staticNdp) plugins.push(staticNeighbors6(info.neighbors6));
     const log = logLines(printError);
     stack = createStack({
       ...bootChecks(),
@@ -539,7 +563,7 @@ async function replayWith(
         addresses: i === 0 ? a.addresses : [],
       })
     );
-    if (a.gateway !== undefined) stack.addRoute("default", { gateway: a.gateway });
+    if (a.gateway !== undefined) addDefaultRoute(stack, a.gateway, drivers[0]!.name);
     let learned = 0;
     const arp = stack.service<ArpService>("arp.resolve");
     if (a.arp === "capture" && arp !== undefined && drivers[0]!.linkType === LINKTYPE_ETHERNET) {
@@ -597,6 +621,7 @@ async function replayWith(
     }
     if (drivers[0]!.linkType === LINKTYPE_ETHERNET) {
       const from = a.mac === undefined && info.mac !== null ? " (from the capture)" : "";
+      if (staticNdp) learned += Math.min(info.neighbors6.size, MAX_STATIC_NEIGHBORS);
       const neigh = learned > 0 ? `, ${plural(learned, "neighbour")} from the capture` : "";
       print(`host      eth0 ${formatMac(mac)}${from}${neigh}`);
     }

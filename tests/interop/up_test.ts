@@ -335,15 +335,21 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 Deno.test("cli.ts up refuses bad values in one line, exit 2, before creating any device", async () => {
   const ifname = `tunv${Deno.pid % 100000}`;
   const cases: [string[], RegExp][] = [
-    [["--address", "foo"], /--address "foo" is not an IPv4 address/],
-    [["--address", "300.1.1.1/24"], /--address "300\.1\.1\.1\/24" is not an IPv4 address/],
+    [["--address", "foo"], /--address "foo" is not an IPv4 or IPv6 address/],
+    [["--address", "300.1.1.1/24"], /--address "300\.1\.1\.1\/24" is not an IPv4 or IPv6/],
     [["--address", "10.0.0.2/33"], /needs a prefix length 0\.\.32/],
     [["--address", "10.0.0.2"], /needs a prefix length/],
     [["--address", "10.0.0.0/24"], /network address/],
-    [["--address", "fd00::2/64"], /IPv6 is not supported yet/],
+    [["--address", "fd00::2/129"], /needs a prefix length 0\.\.128/],
+    [["--address", "ff02::1/64"], /not a unicast address/],
     [["--address", "10.0.0.2/24", "--peer-address", "bad"], /--peer-address "bad"/],
     [["--address", "10.0.0.2/24", "--peer-address", "10.0.0.2/24"], /the stack's own address/],
-    [["--address", "10.0.0.2/24", "--gateway", "fd00::1"], /IPv6 is not supported yet/],
+    [["--address", "10.0.0.2/24", "--gateway", "ff02::1"], /not a unicast address/],
+    [
+      ["--address", "fd00::2/64", "--gateway", "fe80::1", "--gateway", "fe80::2"],
+      /one default gateway per IP version/,
+    ],
+    [["--address", "fd00::2/64", "--peer-address", "fd00::2/64"], /the stack's own address/],
     [["--address", "10.0.0.2/24", "--mtu", "20"], /--mtu must be an integer in 68\.\.65535/],
     [
       ["--address", "10.0.0.2/24", "--capture", `/nonexistent-${Deno.pid}/x.pcap`],

@@ -192,6 +192,76 @@ Deno.test(gated(INTEROP_NEEDS, {
   },
 }));
 
+Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "nc"], {
+  name:
+    "up --driver tun with IPv6 addresses: Linux keeps its IPv6 and reaches the services over IPv6",
+  async fn() {
+    await withNetns(async (ns) => {
+      let linkLocal = "";
+      let page = "";
+      let udp = "";
+      let ping = "";
+      const BYTES = 1_000_000;
+      const r = await up(
+        [
+          ...tunIn(ns),
+          "--address",
+          "fd00:66::2/64",
+          "--peer-address",
+          "10.0.0.1/24",
+          "--peer-address",
+          "fd00:66::1/64",
+          "--serve",
+          "http,echo,discard",
+        ],
+        async () => {
+          linkLocal = (await netnsExec(ns, ["ip", "-6", "addr", "show", "dev", "tun0"], 5)).stdout;
+          page = (await netnsExec(
+            ns,
+            ["curl", "-sS", "--max-time", "5", "-g", "http://[fd00:66::2]/"],
+            10,
+          ))
+            .stdout;
+          udp =
+            (await netnsExec(ns, ["sh", "-c", "echo hi6 | socat -T 2 - 'UDP6:[fd00:66::2]:7'"], 10))
+              .stdout;
+          const nc = await netnsExec(
+            ns,
+            ["sh", "-c", `head -c ${BYTES} /dev/zero | nc -6 -N -w 3 fd00:66::2 9`],
+            15,
+          );
+          assert.equal(nc.code, 0, nc.stderr);
+          ping = (await netnsExec(ns, [
+            "ping",
+            "-6",
+            "-n",
+            "-c",
+            "3",
+            "-i",
+            "0.05",
+            "-W",
+            "1",
+            "fd00:66::2",
+          ], 10))
+            .stdout;
+        },
+        { services: (await import("../../plugins/services/mod.ts")).SERVICES },
+      );
+      assert.equal(r.code, 0, r.err.join("\n"));
+      assert.equal(r.out[0], "ready tun0 10.0.0.2/24 fd00:66::2/64");
+      // Not quietened any more: Linux made its link-local address on the TUN.
+      assert.match(linkLocal, /inet6 fe80::/);
+      assert.match(page, /deno-netstack/);
+      assert.equal(udp.trim(), "hi6");
+      assert.deepEqual(pingSummary(ping), { sent: 3, received: 3, loss: 0 }, ping);
+      assert.match(
+        r.out.join("\n"),
+        new RegExp(`^discard:\\n( {2}.*\\n)* {2}bytes +${BYTES}$`, "m"),
+      );
+    });
+  },
+}));
+
 Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tap --netns NS --peer-address --gateway: Linux pings it over ARP",
   async fn() {

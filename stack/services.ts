@@ -710,9 +710,9 @@ export interface UdpSocket {
 
 /** One row of {@linkcode UdpService.list}, like `ss -uan`. */
 export interface UdpSocketInfo {
-  /** `10.0.0.1:5000` or `0.0.0.0:5000`. */
+  /** `10.0.0.1:5000`, `0.0.0.0:5000`, `[fd00::1]:5000`, or `*:5000` (dual-stack `::`). */
   readonly local: string;
-  /** `10.0.0.2:53`, or `*:*` when not connected. */
+  /** `10.0.0.2:53`, or as `ss -uan` shows no peer: `0.0.0.0:*`, `[::]:*`, `*:*` (dual-stack `::`). */
   readonly remote: string;
   /** Datagrams queued. */
   readonly queued: number;

@@ -475,7 +475,13 @@ export const udpPlugin: ProtocolPlugin = {
           local: s.dual && s.localKey === s.anyKey
             ? `*:${s.localPort}`
             : formatIpKeyPort(s.localKey, s.localPort),
-          remote: s.remoteKey === s.anyKey ? "*:*" : formatIpKeyPort(s.remoteKey, s.remotePort),
+          remote: s.remoteKey !== s.anyKey
+            ? formatIpKeyPort(s.remoteKey, s.remotePort)
+            : s.dual && s.localKey === s.anyKey
+            ? "*:*"
+            : s.family === 4
+            ? "0.0.0.0:*"
+            : "[::]:*",
           queued: s.queued,
           queuedBytes: s.queuedBytes,
           queuedMemory: s.queuedMemory,

@@ -30,6 +30,8 @@ import type {
   Ipv4Route,
   Ipv4RoutesService,
   Ipv4Service,
+  Ipv6Route,
+  Ipv6RoutesService,
   NeighborEntry,
   NeighborResolver,
   PingOptions,
@@ -39,6 +41,7 @@ import type {
 import { Ipv4SendFlags, neighborServiceName } from "./services.ts";
 import type { StreamService, TcpSocketInfo } from "./stream.ts";
 import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
+import { formatIpKey, isUnspecifiedKey } from "./wire/ip_address.ts";
 import { checkInteger, checkProbeOptions } from "./validate.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
@@ -95,8 +98,10 @@ export interface RouteInfo {
   readonly metric: number;
   /** Preferred source, if any. */
   readonly source?: string;
-  /** `connected` or `static`. */
+  /** `connected`, `static`, or `ra` (learned from a Router Advertisement). */
   readonly origin: string;
+  /** IPv6 routes with a lifetime: µs left on the stack's clock (`ip -6 route`'s `expires`). */
+  readonly expires?: number;
 }
 
 /** Options of {@linkcode Stack.addRoute}. */
@@ -527,10 +532,26 @@ export class Stack {
     return routes.remove(cidr.address, cidr.prefixLength, gw);
   }
 
-  /** The routing table, like `ip route`. */
+  /** The routing tables, like `ip route` then `ip -6 route` (with an IPv6 plugin). */
   routes(): RouteInfo[] {
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "list routes");
-    return routes.list().map((r) => this.#routeInfo(r));
+    const v6 = this.#kernel.service<Ipv6RoutesService>("ipv6.routes")?.list() ?? [];
+    return [...routes.list().map((r) => this.#routeInfo(r)), ...v6.map((r) => this.#route6(r))];
+  }
+
+  #route6(r: Ipv6Route): RouteInfo {
+    const now = this.clock.now();
+    return {
+      destination: r.prefixLength === 0
+        ? "default"
+        : `${formatIpKey(r.destination)}/${r.prefixLength}`,
+      ...(!isUnspecifiedKey(r.gateway) ? { gateway: formatIpKey(r.gateway) } : {}),
+      interface: this.interfaces.get(r.ifindex)?.name ?? String(r.ifindex),
+      metric: r.metric,
+      ...(!isUnspecifiedKey(r.source) ? { source: formatIpKey(r.source) } : {}),
+      origin: r.origin,
+      ...(r.expires !== 0 ? { expires: Math.max(0, r.expires - now) } : {}),
+    };
   }
 
   /**

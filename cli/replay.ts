@@ -13,8 +13,11 @@
  * one of the addresses, so that a capture of traffic to a real host replays
  * as traffic to ours. With `--arp capture` (the default) the ARP cache is
  * filled from the capture first: each IPv4 sender's MAC, as a permanent
- * entry, because the recorded peers cannot answer the host's ARP requests;
- * `--arp live` leaves the cache empty, as on a real link.
+ * entry, because the recorded peers cannot answer the host's ARP requests
+ * (and each IPv6 sender's, in a fixed `neighbor.ipv6` table, when no plugin
+ * does Neighbor Discovery); `--arp live` leaves the cache empty, as on a
+ * real link. The host speaks IPv6 (the IPv6 and ICMPv6 plugins are added
+ * unless `--manifest` chose the plugins).
  *
  * Services (`--serve`) come from the registry the caller passes, the same
  * one `up` takes (cli.ts passes what plugins/services/ provides).
@@ -81,16 +84,18 @@ The host gets eth0 for Ethernet packets and tun0 for raw IP ones (link types
 101, 228, 229); packets of other link types are counted and skipped.
 
 Options:
-  --address CIDR    the host's address, repeatable (e.g. 10.77.0.2/24); it goes
-                    to the first interface (eth0 if the capture has Ethernet)
+  --address CIDR    the host's address, IPv4 or IPv6, repeatable (e.g.
+                    10.77.0.2/24, fd00:77::2/64); they go to the first interface
+                    (eth0 if the capture has Ethernet)
   --mac MAC         eth0's MAC (default: the destination of the first unicast
                     frame to one of the addresses, else 02:00:00:00:00:01)
-  --gateway IP      add a default route via IP
+  --gateway IP      add a default route via IP (IPv4 or IPv6)
   --arp capture|live  capture (default): fill eth0's ARP cache with the MAC of
                     every IPv4 sender in the capture's first 10 000 packets, as
-                    the recorded peers cannot answer the host's ARP requests;
-                    live: start empty, as on a real link (answers then wait for
-                    ARP replies the capture may not have)
+                    the recorded peers cannot answer the host's ARP requests,
+                    and, when no plugin does Neighbor Discovery, a fixed IPv6
+                    neighbour table likewise; live: start empty, as on a real
+                    link (answers then wait for replies the capture may not have)
   --plugin PATH|URL add a plugin by file path or URL (repeatable)
   --manifest FILE   a JSON stack manifest instead of the built-in plugins
   --serve NAME      run a service (repeatable, or comma separated)

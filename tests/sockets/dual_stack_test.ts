@@ -32,6 +32,11 @@ Deno.test("dual-stack listener on :: accepts IPv4 (shown ::ffff:…) and IPv6 co
       port: c4.localAddr.port,
     });
     assert.deepEqual(s4.localAddr, { transport: "tcp", hostname: "::ffff:10.0.0.2", port: 80 });
+    // ss shows the IPv6 socket's view too; the client's is plain IPv4.
+    const row = (h: typeof env.a) =>
+      h.sockets().filter((x) => x.state === "ESTABLISHED").map((x) => `${x.local} ${x.remote}`);
+    assert.deepEqual(row(env.b), [`[::ffff:10.0.0.2]:80 [::ffff:10.0.0.1]:${c4.localAddr.port}`]);
+    assert.deepEqual(row(env.a), [`10.0.0.1:${c4.localAddr.port} 10.0.0.2:80`]);
     const [c6, s6] = await Promise.all([
       env.a.connect({ hostname: "fd00::2", port: 80 }),
       l.accept(),

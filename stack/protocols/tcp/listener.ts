@@ -18,6 +18,7 @@ import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../..
 import { defaultMss, IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
 import { setTcpChecksumField } from "../../wire/tcp_fields.ts";
 import { TcpEndpoint } from "./endpoint.ts";
+import { markMapped } from "./info.ts";
 import { segmentArrives } from "./input.ts";
 import { initialSequenceNumber, timestampOffset } from "./isn.ts";
 import { negotiate, offerOptions, setPeerMss } from "./options.ts";
@@ -148,6 +149,7 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVe
   };
   const ep = new TcpEndpoint(core, tuple, true, cfg.congestionControl);
   ep.listener = ls;
+  if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
   ep.setState(SYN_RECEIVED);
   ep.advMss = core.routeMss(seg.src);
   offerOptions(ep);
@@ -262,6 +264,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
     true,
     cfg.congestionControl,
   );
+  if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
   ep.advMss = core.routeMss(seg.src);
   const opts = seg.opts;
   ep.tsOk = cfg.timestamps && opts.hasTimestamp;

@@ -218,3 +218,31 @@ Deno.test("UDP v6only :: shares its port with 0.0.0.0, which gets the IPv4 datag
   }, { timeout: ms(10_000) });
   env.finish();
 });
+
+Deno.test("UDP on :: connects to an IPv4-mapped peer: IPv4 on the wire, mapped in the API", async () => {
+  const env = dualLink();
+  await env.run(async () => {
+    using server = env.b.listenDatagram({ transport: "udp", hostname: "10.0.0.2", port: 53 });
+    using client = env.a.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+    client.connect({ hostname: "::ffff:10.0.0.2", port: 53 });
+    assert.deepEqual(client.remoteAddr, {
+      transport: "udp",
+      hostname: "::ffff:10.0.0.2",
+      port: 53,
+    });
+    assert.deepEqual(client.addr, { transport: "udp", hostname: "::ffff:10.0.0.1", port: 5000 });
+    await client.send(enc.encode("q"));
+    const [, from] = await server.receive();
+    assert.deepEqual(from, { transport: "udp", hostname: "10.0.0.1", port: 5000 });
+    await server.send(enc.encode("a"), from);
+    const [data, back] = await client.receive();
+    assert.equal(dec.decode(data), "a");
+    assert.equal(back.hostname, "::ffff:10.0.0.2");
+    // Connected to IPv4, its source is an IPv4 address now: it sends IPv4 only.
+    await assert.rejects(
+      client.send(enc.encode("x"), { hostname: "fd00::2", port: 53 }),
+      TypeError,
+    );
+  }, { timeout: ms(10_000) });
+  env.finish();
+});

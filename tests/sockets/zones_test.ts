@@ -97,3 +97,18 @@ Deno.test("udp send and connect with a zone pick the link; the reply needs none"
   }, { timeout: ms(10_000) });
   env.finish();
 });
+
+Deno.test("udp to ff02::1%tun1 reaches the hosts on tun1 only", async () => {
+  const { env, a, b, c } = twoLinks();
+  await env.run(async () => {
+    using sb = b.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
+    using sc = c.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
+    using client = a.listenDatagram({ transport: "udp", hostname: "::" });
+    await client.send(enc.encode("all"), { hostname: "ff02::1%tun1", port: 7 });
+    const [, from] = await sc.receive();
+    assert.equal(from.hostname, "fe80::1:1");
+  }, { timeout: ms(10_000) });
+  assert.equal(b.counters.value("udp.rx.datagrams"), 0);
+  assert.equal(c.counters.value("udp.rx.datagrams"), 1);
+  env.finish();
+});

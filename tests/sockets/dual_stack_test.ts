@@ -246,3 +246,34 @@ Deno.test("UDP on :: connects to an IPv4-mapped peer: IPv4 on the wire, mapped i
   }, { timeout: ms(10_000) });
   env.finish();
 });
+
+Deno.test("UDP :: and 0.0.0.0 sharing a port (SO_REUSEADDR): IPv4 goes to the IPv4 socket first", async () => {
+  const env = dualLink();
+  await env.run(async () => {
+    assert.throws(() => {
+      using _a = env.b.listenDatagram({ transport: "udp", hostname: "::", port: 53 });
+      env.b.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 53 });
+    }, Deno.errors.AddrInUse);
+    // The IPv4 one first: among equals the newest wins, so only the family's point decides.
+    using any4 = env.b.listenDatagram({
+      transport: "udp",
+      hostname: "0.0.0.0",
+      port: 53,
+      reuseAddress: true,
+    });
+    using any6 = env.b.listenDatagram({
+      transport: "udp",
+      hostname: "::",
+      port: 53,
+      reuseAddress: true,
+    });
+    using client = env.a.listenDatagram({ transport: "udp", hostname: "::" });
+    await client.send(enc.encode("4"), { hostname: "10.0.0.2", port: 53 });
+    await client.send(enc.encode("6"), { hostname: "fd00::2", port: 53 });
+    const [d4, from4] = await any4.receive();
+    const [d6, from6] = await any6.receive();
+    assert.deepEqual([dec.decode(d4), from4.hostname], ["4", "10.0.0.1"]);
+    assert.deepEqual([dec.decode(d6), from6.hostname], ["6", "fd00::1"]);
+  }, { timeout: ms(10_000) });
+  env.finish();
+});

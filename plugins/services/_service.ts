@@ -140,7 +140,7 @@ const LOOP_PORTS = new Set([7, 9, 13, 17, 19, 37]);
 export class ServiceHost {
   readonly #ctx: PluginContext;
   readonly #port: number;
-  readonly #hostname: string;
+  #hostname: string;
   readonly #maxConnections: number;
   readonly #linger: number;
   readonly #wantTcp: boolean;

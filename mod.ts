@@ -89,6 +89,7 @@ export type {
   TcpConnectOptions,
   TcpListener,
   TcpListenOptions,
+  ZoneResolver,
 } from "./stack/sockets/mod.ts";
 export type {
   DispatcherOptions,

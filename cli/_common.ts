@@ -13,12 +13,16 @@ import { readManifestFile, resolveManifest } from "../stack/loader.ts";
 import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import {
   ipv4BroadcastAddress,
-  type Ipv4Cidr,
   ipv4NetworkAddress,
   parseIpv4Address,
   parseIpv4Cidr,
   parseIpv6Address,
 } from "../stack/wire/address.ts";
+import { IpAddress } from "../stack/wire/ip_address.ts";
+import type { Ipv6RoutesService } from "../stack/services.ts";
+import type { Stack } from "../stack/stack.ts";
+import { ipv6Plugin } from "../stack/protocols/ipv6/mod.ts";
+import { icmpv6Plugin } from "../stack/protocols/icmpv6/mod.ts";
 import { PcapngWriter, PcapWriter } from "../drivers/pcapfile/mod.ts";
 
 /** A plugin as a stack takes it. */
@@ -227,31 +231,48 @@ export function parseOptions<T extends ParseArgsConfig>(
 }
 
 /**
- * Checks an IPv4 address option (`--gateway 10.0.0.1`); returns it.
+ * Checks an address option (`--gateway 10.0.0.1`, `--gateway fe80::1`):
+ * IPv4 or IPv6, unicast; returns it.
  *
- * @throws {UsageError} For anything else, with IPv6 named as not supported yet.
+ * @throws {UsageError} For anything else.
  *
  * @example
  * ```ts
  * import { checkAddress, UsageError } from "./_common.ts";
  * import assert from "node:assert/strict";
  * assert.equal(checkAddress("--gateway", "10.0.0.1"), "10.0.0.1");
- * assert.throws(() => checkAddress("--gateway", "fd00::1"), /IPv6 is not supported yet/);
+ * assert.equal(checkAddress("--gateway", "fe80::1"), "fe80::1");
+ * assert.throws(() => checkAddress("--gateway", "ff02::1"), /unicast/);
  * assert.throws(() => checkAddress("--gateway", "300.0.0.1"), UsageError);
  * ```
  */
 export function checkAddress(flag: string, value: string): string {
   if (parseIpv4Address(value) !== null) return value;
-  if (parseIpv6Address(value) !== null) {
-    throw new UsageError(`${flag} ${value}: IPv6 is not supported yet; give an IPv4 address`);
+  const v6 = IpAddress.parse(value);
+  if (v6 !== null && v6.family === 6) {
+    if (v6.isMulticast() || v6.isUnspecified()) {
+      throw new UsageError(`${flag} ${value} is not a unicast address`);
+    }
+    return v6.toString();
   }
-  throw new UsageError(`${flag} "${value}" is not an IPv4 address such as 10.0.0.1`);
+  throw new UsageError(
+    `${flag} "${value}" is not an IPv4 or IPv6 address such as 10.0.0.1 or fd00::1`,
+  );
+}
+
+/** A host address with its prefix length, of either family (what {@linkcode checkHostCidr} returns). */
+export interface HostCidr {
+  /** The address. */
+  readonly address: IpAddress;
+  /** The prefix length: 0..32 for IPv4, 0..128 for IPv6. */
+  readonly prefixLength: number;
 }
 
 /**
- * Checks a host address with prefix length (`--address 10.0.0.2/24`): an
- * IPv4 address, a prefix length 0..32, and not the subnet's network or
- * broadcast address (prefixes up to /30).
+ * Checks a host address with prefix length (`--address 10.0.0.2/24`,
+ * `--address fd00::2/64`): IPv4 with a prefix length 0..32 and not the
+ * subnet's network or broadcast address (prefixes up to /30), or IPv6 with
+ * 0..128, unicast and not `::` or `::1`.
  *
  * @throws {UsageError} Naming the flag and what is wrong.
  *
@@ -259,25 +280,36 @@ export function checkAddress(flag: string, value: string): string {
  * ```ts
  * import { checkHostCidr } from "./_common.ts";
  * import assert from "node:assert/strict";
- * assert.equal(checkHostCidr("--address", "10.0.0.2/24").address, 0x0a000002);
+ * assert.equal(checkHostCidr("--address", "10.0.0.2/24").address.key, 0x0a000002);
+ * assert.equal(checkHostCidr("--address", "FD00::2/64").address.toString(), "fd00::2");
  * assert.throws(() => checkHostCidr("--address", "10.0.0.2/33"), /prefix length/);
- * assert.throws(() => checkHostCidr("--address", "300.1.1.1/24"), /not an IPv4 address/);
- * assert.throws(() => checkHostCidr("--address", "fd00::2/64"), /IPv6 is not supported yet/);
+ * assert.throws(() => checkHostCidr("--address", "fd00::2/129"), /prefix length/);
+ * assert.throws(() => checkHostCidr("--address", "ff02::1/64"), /unicast/);
+ * assert.throws(() => checkHostCidr("--address", "300.1.1.1/24"), /not an IPv4 or IPv6 address/);
  * assert.throws(() => checkHostCidr("--address", "10.0.0.0/24"), /network address/);
  * ```
  */
-export function checkHostCidr(flag: string, value: string): Ipv4Cidr {
+export function checkHostCidr(flag: string, value: string): HostCidr {
   const slash = value.indexOf("/");
   const addr = slash < 0 ? value : value.slice(0, slash);
-  if (parseIpv6Address(addr) !== null) {
-    throw new UsageError(`${flag} ${value}: IPv6 is not supported yet; give an IPv4 address`);
+  const prefix = value.slice(slash + 1);
+  const v6 = parseIpv6Address(addr);
+  if (v6 !== null) {
+    if (slash < 0 || !/^\d{1,3}$/.test(prefix) || Number(prefix) > 128) {
+      throw new UsageError(`${flag} "${value}" needs a prefix length 0..128, such as ${addr}/64`);
+    }
+    const a = IpAddress.v6(v6);
+    if (a.isMulticast() || a.isUnspecified() || a.isLoopback()) {
+      throw new UsageError(`${flag} ${value} is not a unicast address for an interface`);
+    }
+    return { address: a, prefixLength: Number(prefix) };
   }
   if (parseIpv4Address(addr) === null) {
     throw new UsageError(
-      `${flag} "${value}" is not an IPv4 address with a prefix, such as 10.0.0.2/24`,
+      `${flag} "${value}" is not an IPv4 or IPv6 address with a prefix, such as 10.0.0.2/24 ` +
+        `or fd00::2/64`,
     );
   }
-  const prefix = value.slice(slash + 1);
   if (slash < 0 || !/^\d{1,2}$/.test(prefix) || Number(prefix) > 32) {
     throw new UsageError(`${flag} "${value}" needs a prefix length 0..32, such as ${addr}/24`);
   }
@@ -291,7 +323,67 @@ export function checkHostCidr(flag: string, value: string): Ipv4Cidr {
       throw new UsageError(`${flag} ${value} is the broadcast address of its subnet, not a host`);
     }
   }
-  return cidr;
+  return { address: IpAddress.v4(cidr.address), prefixLength: cidr.prefixLength };
+}
+
+/**
+ * `list` with the IPv6 and ICMPv6 plugins added unless a plugin of that
+ * name is there already (a manifest's list is left as it is): the
+ * commands speak IPv6 before the default plugin set does.
+ *
+ * @example
+ * ```ts
+ * import { withIpv6 } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * const names = withIpv6([]).map((p) => ("plugin" in p ? p.plugin : p).manifest.name);
+ * assert.deepEqual(names, ["ipv6", "icmpv6"]);
+ * assert.equal(withIpv6(withIpv6([])).length, 2);
+ * ```
+ */
+export function withIpv6(list: readonly PluginLike[]): PluginLike[] {
+  const names = new Set(list.map((p) => ("plugin" in p ? p.plugin : p).manifest.name));
+  return [...list, ...[ipv6Plugin, icmpv6Plugin].filter((p) => !names.has(p.manifest.name))];
+}
+
+/**
+ * Adds a default route via `gateway`, IPv4 (`0.0.0.0/0`) or IPv6 (`::/0`,
+ * out of `ifname`: an IPv6 gateway is often link-local, which only the
+ * interface makes unambiguous).
+ *
+ * @throws {Error} When the stack refuses the route (no IPv6 plugin, …).
+ *
+ * @example
+ * ```ts
+ * import { addDefaultRoute, withIpv6 } from "./_common.ts";
+ * import { createStack, DEFAULT_PLUGINS } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const stack = createStack({ seed: 1, plugins: withIpv6(DEFAULT_PLUGINS) });
+ * stack.addInterface({ name: "tun0", driver: { linkType: 101, mtu: 1500, attach() {}, transmit(p) { p.release(); }, close() {} }, addresses: ["fd00::2/64"] });
+ * addDefaultRoute(stack, "fe80::1", "tun0");
+ * assert.ok(stack.service<{ list(): unknown[] }>("ipv6.routes")!.list().length >= 2);
+ * stack.close();
+ * ```
+ */
+export function addDefaultRoute(stack: Stack, gateway: string, ifname: string): void {
+  const gw = IpAddress.parse(gateway);
+  if (gw === null || gw.family === 4) {
+    stack.addRoute("default", { gateway });
+    return;
+  }
+  const routes = stack.service<Ipv6RoutesService>("ipv6.routes");
+  const iface = stack.interfaces.byName(ifname);
+  if (routes === undefined || iface === undefined) {
+    throw new Error(`Cannot add a route via ${gateway}: no IPv6 plugin or no interface ${ifname}`);
+  }
+  if (
+    !routes.add({
+      destination: IpAddress.ANY6.key,
+      prefixLength: 0,
+      gateway: gw.key,
+      ifindex: iface.index,
+      metric: 1024,
+    })
+  ) throw new Error(`Cannot add a route via ${gateway}: the IPv6 routing table is full`);
 }
 
 /**

@@ -13,8 +13,11 @@
  * one of the addresses, so that a capture of traffic to a real host replays
  * as traffic to ours. With `--arp capture` (the default) the ARP cache is
  * filled from the capture first: each IPv4 sender's MAC, as a permanent
- * entry, because the recorded peers cannot answer the host's ARP requests;
- * `--arp live` leaves the cache empty, as on a real link.
+ * entry, because the recorded peers cannot answer the host's ARP requests
+ * (and each IPv6 sender's, in a fixed `neighbor.ipv6` table, when no plugin
+ * does Neighbor Discovery); `--arp live` leaves the cache empty, as on a
+ * real link. The host speaks IPv6 (the IPv6 and ICMPv6 plugins are added
+ * unless `--manifest` chose the plugins).
  *
  * Services (`--serve`) come from the registry the caller passes, the same
  * one `up` takes (cli.ts passes what plugins/services/ provides).
@@ -22,6 +25,7 @@
  * @module
  */
 import {
+  addDefaultRoute,
   bootChecks,
   captureFormat,
   checkAddress,
@@ -39,12 +43,15 @@ import {
   signalExitCode,
   unknownServices,
   UsageError,
+  withIpv6,
   writeLine,
 } from "./_common.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { ManualClock } from "../stack/clock.ts";
 import type { ArpService } from "../stack/services.ts";
 import { formatMac, parseIpv4Address, parseMac } from "../stack/wire/address.ts";
+import { IpAddress, type IpKey } from "../stack/wire/ip_address.ts";
+import { MAX_STATIC_NEIGHBORS, staticNeighbors6 } from "./_static_neighbors.ts";
 import { decodeFrame } from "../stack/wire/decode.ts";
 import {
   type CaptureInterface,
@@ -77,16 +84,18 @@ The host gets eth0 for Ethernet packets and tun0 for raw IP ones (link types
 101, 228, 229); packets of other link types are counted and skipped.
 
 Options:
-  --address CIDR    the host's address, repeatable (e.g. 10.77.0.2/24); it goes
-                    to the first interface (eth0 if the capture has Ethernet)
+  --address CIDR    the host's address, IPv4 or IPv6, repeatable (e.g.
+                    10.77.0.2/24, fd00:77::2/64); they go to the first interface
+                    (eth0 if the capture has Ethernet)
   --mac MAC         eth0's MAC (default: the destination of the first unicast
                     frame to one of the addresses, else 02:00:00:00:00:01)
-  --gateway IP      add a default route via IP
+  --gateway IP      add a default route via IP (IPv4 or IPv6)
   --arp capture|live  capture (default): fill eth0's ARP cache with the MAC of
                     every IPv4 sender in the capture's first 10 000 packets, as
-                    the recorded peers cannot answer the host's ARP requests;
-                    live: start empty, as on a real link (answers then wait for
-                    ARP replies the capture may not have)
+                    the recorded peers cannot answer the host's ARP requests,
+                    and, when no plugin does Neighbor Discovery, a fixed IPv6
+                    neighbour table likewise; live: start empty, as on a real
+                    link (answers then wait for replies the capture may not have)
   --plugin PATH|URL add a plugin by file path or URL (repeatable)
   --manifest FILE   a JSON stack manifest instead of the built-in plugins
   --serve NAME      run a service (repeatable, or comma separated)
@@ -283,6 +292,8 @@ interface Survey {
   readonly mac: Uint8Array | null;
   /** IPv4 senders on Ethernet and their MACs (ARP senders included). */
   readonly neighbors: Map<string, Uint8Array>;
+  /** IPv6 senders on Ethernet (unicast, not us) and their MACs, by address key. */
+  readonly neighbors6: Map<IpKey, Uint8Array>;
   /** Why the capture could not be read, if it could not. */
   readonly error: Error | null;
 }
@@ -295,10 +306,12 @@ function survey(source: string | Uint8Array, addresses: readonly string[]): Surv
     ? CaptureReaderSync.open(source)
     : new CaptureReaderSync(source);
   const ours = new Set<string>();
-  for (const a of addresses) ours.add(a.split("/")[0]!);
+  // As the decoder writes them (RFC 5952 for IPv6).
+  for (const a of addresses) ours.add(checkHostCidr("--address", a).address.toString());
   let mac: Uint8Array | null = null;
   let interfaces: CaptureInterface[] = [];
   const neighbors = new Map<string, Uint8Array>();
+  const neighbors6 = new Map<IpKey, Uint8Array>();
   try {
     for (let n = 0; n < MAC_SCAN_LIMIT; n++) {
       const rec = reader.next();
@@ -318,9 +331,17 @@ function survey(source: string | Uint8Array, addresses: readonly string[]): Surv
       ) {
         neighbors.set(d.src, rec.data.slice(6, 12));
       }
+      const v6 = v4 === null ? IpAddress.parse(d.src) : null;
+      if (
+        v6 !== null && v6.family === 6 && !v6.isUnspecified() && !v6.isMulticast() &&
+        (rec.data[6]! & 1) === 0 && !ours.has(d.src) && !neighbors6.has(v6.key) &&
+        neighbors6.size < MAX_NEIGHBORS
+      ) {
+        neighbors6.set(v6.key, rec.data.slice(6, 12));
+      }
     }
     if (interfaces.length === 0) interfaces = [...reader.interfaces];
-    return { interfaces, mac, neighbors, error: reader.error };
+    return { interfaces, mac, neighbors, neighbors6, error: reader.error };
   } finally {
     reader.close();
   }
@@ -508,7 +529,15 @@ async function replayWith(
   let writer: PcapWriter | PcapngWriter | null = null;
   const running: RunningService[] = [];
   try {
-    const plugins = await servicePluginList(a, services);
+    // IPv6 and ICMPv6 too unless a manifest chose the plugins; with --arp
+    // capture, IPv6 neighbours from the capture when nothing resolves them.
+    let plugins = await servicePluginList(a, services);
+    if (a.manifest === undefined) plugins = withIpv6(plugins);
+    const providesNdp = plugins.some((p) =>
+      ("plugin" in p ? p.plugin : p).manifest.provides?.includes("neighbor.ipv6") === true
+    );
+    const staticNdp = a.arp === "capture" && !providesNdp && info.neighbors6.size > 0;
+    if (staticNdp) plugins.push(staticNeighbors6(info.neighbors6));
     const log = logLines(printError);
     stack = createStack({
       ...bootChecks(),
@@ -539,7 +568,7 @@ async function replayWith(
         addresses: i === 0 ? a.addresses : [],
       })
     );
-    if (a.gateway !== undefined) stack.addRoute("default", { gateway: a.gateway });
+    if (a.gateway !== undefined) addDefaultRoute(stack, a.gateway, drivers[0]!.name);
     let learned = 0;
     const arp = stack.service<ArpService>("arp.resolve");
     if (a.arp === "capture" && arp !== undefined && drivers[0]!.linkType === LINKTYPE_ETHERNET) {
@@ -597,6 +626,7 @@ async function replayWith(
     }
     if (drivers[0]!.linkType === LINKTYPE_ETHERNET) {
       const from = a.mac === undefined && info.mac !== null ? " (from the capture)" : "";
+      if (staticNdp) learned += Math.min(info.neighbors6.size, MAX_STATIC_NEIGHBORS);
       const neigh = learned > 0 ? `, ${plural(learned, "neighbour")} from the capture` : "";
       print(`host      eth0 ${formatMac(mac)}${from}${neigh}`);
     }

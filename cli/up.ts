@@ -39,9 +39,12 @@ import {
   signalExitCode,
   unknownServices,
   UsageError,
+  withIpv6,
   writeLine,
 } from "./_common.ts";
-import { createStack, type Stack } from "../mod.ts";
+import { addDefaultRoute } from "./_common.ts";
+import { createStack, DEFAULT_PLUGINS, type Stack } from "../mod.ts";
+import { IpAddress } from "../stack/wire/ip_address.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
 import type { LogLevel } from "../stack/log.ts";
@@ -156,9 +159,10 @@ Options:
                                second virtual stack at --peer-address.
   --ifname NAME              Device to create, or attach to if it exists
                              (default: Linux picks tunN/tapN; eth0 for loopback).
-  --address CIDR             The stack's address, repeatable (required for tun and tap;
-                             default 10.0.0.2/24 for loopback).
-  --gateway IP               Add a default route via IP.
+  --address CIDR             The stack's address, IPv4 or IPv6 (fd00::2/64), repeatable
+                             (required for tun and tap; default 10.0.0.2/24 for loopback).
+  --gateway IP               Add a default route via IP (IPv4, or IPv6: ::/0 via e.g.
+                             fe80::1 on the interface); repeatable, one per family.
   --mtu N                    Link MTU, 68..65535 (tun/tap: also set on the Linux side).
   --mac MAC                  tap, packet: the stack's MAC (default random, locally administered).
   --ring                     packet: receive through a TPACKET_V3 mmap ring (fewer system
@@ -167,9 +171,10 @@ Options:
   --local ADDR[:PORT]        vxlan: the local address to bind (port default 4789).
   --remote ADDR[:PORT]       vxlan: a remote VTEP for broadcast, multicast and unknown
                              unicast (head-end replication), repeatable.
-  --peer-address CIDR        The other end's address, repeatable. tun/tap: given to the
-                             Linux side of the device with ip, which is then set up (with
-                             no IPv6 link-local address, so Linux stays quiet); loopback:
+  --peer-address CIDR        The other end's address, IPv4 or IPv6, repeatable. tun/tap:
+                             given to the Linux side of the device with ip, which is then
+                             set up (tun: with its IPv6 link-local address; tap: without
+                             one until a plugin resolves IPv6 neighbours); loopback:
                              the virtual peer's address (default: the first other host of
                              the first --address subnet); packet, vxlan: only pinged at start
                              (the interface is left as it is).
@@ -223,7 +228,7 @@ interface UpArgs {
   remotes: string[];
   ifname: string | undefined;
   addresses: string[];
-  gateway: string | undefined;
+  gateways: string[];
   mtu: number | undefined;
   mac: Uint8Array | undefined;
   peers: string[];
@@ -247,7 +252,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
       driver: { type: "string", default: "tun" },
       ifname: { type: "string" },
       address: { type: "string", multiple: true },
-      gateway: { type: "string" },
+      gateway: { type: "string", multiple: true },
       mtu: { type: "string" },
       mac: { type: "string" },
       "peer-address": { type: "string", multiple: true },
@@ -327,21 +332,25 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
   if (addresses.length === 0) {
     throw new UsageError(`--address is required with --driver ${driver}`);
   }
-  const own = new Set<number>();
-  for (const a of addresses) own.add(checkHostCidr("--address", a).address);
+  const own = new Set<number | string>();
+  for (const a of addresses) own.add(checkHostCidr("--address", a).address.key);
   for (const p of v["peer-address"] ?? []) {
     const c = checkHostCidr("--peer-address", p);
-    if (own.has(c.address)) {
+    if (own.has(c.address.key)) {
       throw new UsageError(
         `--peer-address ${p} is the stack's own address; give the other end's address`,
       );
     }
   }
-  if (v.gateway !== undefined) {
-    checkAddress("--gateway", v.gateway);
-    if (own.has(parseIpv4Address(v.gateway)!)) {
-      throw new UsageError(`--gateway ${v.gateway} is the stack's own address`);
+  const families = new Set<number>();
+  for (const g of v.gateway ?? []) {
+    checkAddress("--gateway", g);
+    const gw = IpAddress.parse(g)!;
+    if (own.has(gw.key)) throw new UsageError(`--gateway ${g} is the stack's own address`);
+    if (families.has(gw.family)) {
+      throw new UsageError(`--gateway ${g}: one default gateway per IP version`);
     }
+    families.add(gw.family);
   }
   if (v.ifname !== undefined && !IFNAME.test(v.ifname)) {
     throw new UsageError(
@@ -368,7 +377,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
     remotes: v.remote ?? [],
     ifname: v.ifname,
     addresses,
-    gateway: v.gateway,
+    gateways: v.gateway ?? [],
     mtu,
     mac,
     peers: v["peer-address"] ??
@@ -556,7 +565,9 @@ async function start(
   const services = a.serve.map((s) => registry[s]!);
   const clock = new SystemClock();
   const log = logLines(printError);
-  const list = await servicePluginList(a, services);
+  // IPv6 and ICMPv6 too, unless a manifest chose the plugins.
+  const base = await servicePluginList(a, services);
+  const list = a.manifest === undefined ? withIpv6(base) : base;
   if (a.logLevel === "debug") {
     // State changes as they happen, from the stack's events.
     list.push(
@@ -586,7 +597,12 @@ async function start(
   if (a.driver === "loopback") {
     net = new VirtualNetwork({ seed, start: clock.now() });
     stack = bootStack(net.clock);
-    peerStack = createStack({ clock: net.clock, seed: seed ^ 0x5eed, name: "peer" });
+    peerStack = createStack({
+      clock: net.clock,
+      seed: seed ^ 0x5eed,
+      name: "peer",
+      plugins: withIpv6(DEFAULT_PLUGINS),
+    });
     const link = net.link(a.mtu === undefined ? {} : { mtu: a.mtu });
     driver = link.a;
     net.addNode(stack);
@@ -675,6 +691,9 @@ async function start(
       // TAP) find the link up instead of failing with EIO.
       await configurePeer(tun.name, {
         addresses: a.peers,
+        // Linux may speak IPv6 now: on TUN (raw IP) nothing needs Neighbor
+        // Discovery; on TAP only once a plugin resolves IPv6 neighbours.
+        quietIpv6: a.driver === "tap" && stack.service("neighbor.ipv6") === undefined,
         ...(a.netns !== undefined ? { netns: a.netns } : {}),
       });
     }
@@ -682,7 +701,7 @@ async function start(
     if (tun !== null) tun.onBatch = runner.kick;
     if (vx !== null) vx.onBatch = runner.kick;
     runner.start();
-    if (a.gateway !== undefined) stack.addRoute("default", { gateway: a.gateway });
+    for (const g of a.gateways) addDefaultRoute(stack, g, ifname);
     for (const s of services) {
       const handle = await s.start?.(stack);
       if (handle) r.services.push(handle);

@@ -394,6 +394,12 @@ export function routeServiceName(family: IpFamily): "ipv4.route" | "ipv6.route" 
 export interface RouteOptions {
   /** A bound source address: must be ours (else `"addr_not_available"`); unspecified: select one. */
   readonly source?: IpAddress;
+  /**
+   * The zone of a link-local or multicast destination: an interface index
+   * (RFC 4007 §6, Linux's `sin6_scope_id`); negative or absent: none. IPv4
+   * ignores it.
+   */
+  readonly scope?: number;
 }
 
 /**
@@ -463,9 +469,10 @@ export interface RouteService {
    * loopback, the route's preferred source or the outgoing interface's
    * address on the destination's subnet, the first usable address for a
    * broadcast or multicast without a route), or the unspecified address
-   * when there is no route. Hot path: no allocation for IPv4.
+   * when there is no route. `scope`: as in {@linkcode RouteOptions.scope}.
+   * Hot path: no allocation for IPv4.
    */
-  selectSource(destination: IpKey): IpKey;
+  selectSource(destination: IpKey, scope?: number): IpKey;
   /**
    * Sends `pkt` (data = transport header + payload, with headroom) from
    * `source` (unspecified: {@linkcode selectSource}) to `destination`, with
@@ -473,7 +480,8 @@ export interface RouteService {
    * Returns undefined when sent (or queued for neighbour resolution), or
    * the reason (`"no_route"`, `"message_too_long"`,
    * `"broadcast_not_permitted"`, `"filtered"`, …); takes ownership in every
-   * case. Hot path: positional.
+   * case. `scope`: as in {@linkcode RouteOptions.scope} (a link-local
+   * source names its link too). Hot path: positional.
    */
   send(
     pkt: PacketBuffer,
@@ -482,6 +490,7 @@ export interface RouteService {
     protocol: number,
     ttl: number,
     flags: number,
+    scope?: number,
   ): string | undefined;
   /**
    * The path MTU towards `destination` (the interface's, lowered by path MTU
@@ -662,6 +671,16 @@ export interface UdpOpenOptions {
   readonly address?: IpAddress;
   /** IP version of the socket (default: the address's, else 4). */
   readonly family?: IpFamily;
+  /**
+   * With the IPv6 wildcard `::`: IPv6 datagrams only (IPV6_V6ONLY). Default
+   * false: `::` takes and sends IPv4 too (dual stack, Linux's default).
+   */
+  readonly v6only?: boolean;
+  /**
+   * The zone of a link-local `address` (an interface index, RFC 4007 §6):
+   * the socket's link-local peers are reached through it. Negative or absent: none.
+   */
+  readonly scope?: number;
   /** Local port; 0 (default) picks a free ephemeral port. */
   readonly port?: number;
   /** SO_REUSEADDR: share the port with other sockets that set it too (default false). */
@@ -719,9 +738,16 @@ export interface UdpSocket {
   /**
    * Sends `data` (copied) to `address`:`port`, or to the connected peer when
    * `address` is null. Returns undefined when sent (or queued for ARP), else why
-   * not; a pending error is returned (and cleared) first. Hot path: positional.
+   * not; a pending error is returned (and cleared) first. `scope`: the zone
+   * (interface index) of a link-local `address`, negative for the socket's own.
+   * Hot path: positional.
    */
-  send(data: Uint8Array, address: IpAddress | null, port: number): UdpError | undefined;
+  send(
+    data: Uint8Array,
+    address: IpAddress | null,
+    port: number,
+    scope?: number,
+  ): UdpError | undefined;
   /**
    * Copies the oldest queued datagram into `into` (truncating, like
    * `recvfrom`), sets `peerAddress`/`peerPort`, and returns the bytes
@@ -736,17 +762,18 @@ export interface UdpSocket {
    * Fixes the peer: only its datagrams are received, ICMP errors about
    * traffic to it are reported, and `send` may omit the address. Binds the
    * local address to the route's source if it was any (like Linux).
+   * `scope`: the zone of a link-local `address`, as in `send`.
    */
-  connect(address: IpAddress, port: number): UdpError | undefined;
+  connect(address: IpAddress, port: number, scope?: number): UdpError | undefined;
   /** Closes the socket and frees its port and queue. Idempotent. */
   close(): void;
 }
 
 /** One row of {@linkcode UdpService.list}, like `ss -uan`. */
 export interface UdpSocketInfo {
-  /** `10.0.0.1:5000` or `0.0.0.0:5000`. */
+  /** `10.0.0.1:5000`, `0.0.0.0:5000`, `[fd00::1]:5000`, or `*:5000` (dual-stack `::`). */
   readonly local: string;
-  /** `10.0.0.2:53`, or `*:*` when not connected. */
+  /** `10.0.0.2:53`, or as `ss -uan` shows no peer: `0.0.0.0:*`, `[::]:*`, `*:*` (dual-stack `::`). */
   readonly remote: string;
   /** Datagrams queued. */
   readonly queued: number;

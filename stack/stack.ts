@@ -30,6 +30,8 @@ import type {
   Ipv4Route,
   Ipv4RoutesService,
   Ipv4Service,
+  Ipv6Route,
+  Ipv6RoutesService,
   NeighborEntry,
   NeighborResolver,
   PingOptions,
@@ -39,6 +41,7 @@ import type {
 import { Ipv4SendFlags, neighborServiceName } from "./services.ts";
 import type { StreamService, TcpSocketInfo } from "./stream.ts";
 import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
+import { formatIpKey, isUnspecifiedKey } from "./wire/ip_address.ts";
 import { checkInteger, checkProbeOptions } from "./validate.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
@@ -95,8 +98,10 @@ export interface RouteInfo {
   readonly metric: number;
   /** Preferred source, if any. */
   readonly source?: string;
-  /** `connected` or `static`. */
+  /** `connected`, `static`, or `ra` (learned from a Router Advertisement). */
   readonly origin: string;
+  /** IPv6 routes with a lifetime: µs left on the stack's clock (`ip -6 route`'s `expires`). */
+  readonly expires?: number;
 }
 
 /** Options of {@linkcode Stack.addRoute}. */
@@ -313,6 +318,13 @@ export class Stack {
     this.#kernel.close();
   }
 
+  /** An IPv6 zone (`eth0`, or an index) to its interface index (RFC 4007 §11). */
+  readonly #zones = (zone: string): number | undefined => {
+    const byName = this.interfaces.byName(zone);
+    if (byName !== undefined) return byName.index;
+    return /^[0-9]+$/.test(zone) ? this.interfaces.get(Number(zone))?.index : undefined;
+  };
+
   #need<T>(name: string, what: string): T {
     const s = this.#kernel.service<T>(name);
     if (s === undefined) {
@@ -369,7 +381,11 @@ export class Stack {
    * ```
    */
   listenDatagram(options: ListenDatagramOptions): DatagramConn {
-    return DatagramConn.open(this.#need("udp.sockets", "listen for datagrams"), options);
+    return DatagramConn.open(
+      this.#need("udp.sockets", "listen for datagrams"),
+      options,
+      this.#zones,
+    );
   }
 
   /**
@@ -414,7 +430,7 @@ export class Stack {
    */
   connect(options: TcpConnectOptions): Promise<TcpConn> {
     try {
-      return connectTcp(this.#need<StreamService>("tcp.sockets", "connect"), options);
+      return connectTcp(this.#need<StreamService>("tcp.sockets", "connect"), options, this.#zones);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -439,7 +455,7 @@ export class Stack {
    * ```
    */
   listen(options: TcpListenOptions): TcpListener {
-    return listenTcp(this.#need<StreamService>("tcp.sockets", "listen"), options);
+    return listenTcp(this.#need<StreamService>("tcp.sockets", "listen"), options, this.#zones);
   }
 
   /**
@@ -516,10 +532,26 @@ export class Stack {
     return routes.remove(cidr.address, cidr.prefixLength, gw);
   }
 
-  /** The routing table, like `ip route`. */
+  /** The routing tables, like `ip route` then `ip -6 route` (with an IPv6 plugin). */
   routes(): RouteInfo[] {
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "list routes");
-    return routes.list().map((r) => this.#routeInfo(r));
+    const v6 = this.#kernel.service<Ipv6RoutesService>("ipv6.routes")?.list() ?? [];
+    return [...routes.list().map((r) => this.#routeInfo(r)), ...v6.map((r) => this.#route6(r))];
+  }
+
+  #route6(r: Ipv6Route): RouteInfo {
+    const now = this.clock.now();
+    return {
+      destination: r.prefixLength === 0
+        ? "default"
+        : `${formatIpKey(r.destination)}/${r.prefixLength}`,
+      ...(!isUnspecifiedKey(r.gateway) ? { gateway: formatIpKey(r.gateway) } : {}),
+      interface: this.interfaces.get(r.ifindex)?.name ?? String(r.ifindex),
+      metric: r.metric,
+      ...(!isUnspecifiedKey(r.source) ? { source: formatIpKey(r.source) } : {}),
+      origin: r.origin,
+      ...(r.expires !== 0 ? { expires: Math.max(0, r.expires - now) } : {}),
+    };
   }
 
   /**

@@ -223,6 +223,12 @@ export interface StreamConnectOptions {
   readonly port: number;
   /** Local address to bind (default: the route's source address). */
   readonly localAddress?: IpAddress;
+  /**
+   * The zone of a link-local `address`: an interface index (RFC 4007 §6,
+   * `fe80::1%eth0`); negative or absent: none (a link-local `localAddress`
+   * names the link instead).
+   */
+  readonly scope?: number;
   /** Local port to bind, 1..65535 (default: an ephemeral port). */
   readonly localPort?: number;
   /** A congestion control the transport knows (default: the transport's). */
@@ -245,6 +251,13 @@ export interface StreamConnectOptions {
 export interface StreamListenOptions {
   /** Local address (default: every IPv4 address). */
   readonly address?: IpAddress;
+  /**
+   * With the IPv6 wildcard `::`: take IPv6 connections only (IPV6_V6ONLY).
+   * Default false: `::` takes IPv4 connections too (dual stack, as Linux's
+   * default `net.ipv6.bindv6only = 0`), which the adapter reports in the
+   * IPv4-mapped form (`::ffff:10.0.0.2`).
+   */
+  readonly v6only?: boolean;
   /** Local port, 0..65535; 0 picks an ephemeral one. */
   readonly port: number;
   /** Accept-queue length, at least 1 (default: the transport's). */

@@ -90,6 +90,13 @@ function transportName(b: Uint8Array, at: number, proto: number, v6: boolean): s
  * rst[33] = 0x14; // RST+ACK
  * assert.equal(classifyFrame(rst, 101), "tcp [R.]");
  * assert.equal(classifyFrame(new Uint8Array(3), 1), "ethernet");
+ * const frag = new Uint8Array(48); // IPv6 + a Fragment header at offset 1448
+ * frag[0] = 0x60;
+ * frag[6] = 44;
+ * frag[40] = 58;
+ * frag[42] = 1448 >> 8;
+ * frag[43] = 1448 & 0xf8;
+ * assert.equal(classifyFrame(frag, 101), "ipv6 fragment");
  * ```
  */
 export function classifyFrame(frame: Uint8Array, linkType: number): string {
@@ -128,6 +135,8 @@ export function classifyFrame(frame: Uint8Array, linkType: number): string {
     // Hop-by-Hop, Routing, Destination Options, Fragment; bounded.
     for (let i = 0; i < 8 && (nh === 0 || nh === 43 || nh === 60 || nh === 44); i++) {
       if (b.length < off + 8) return "ipv6";
+      // A later fragment holds no upper-layer header (RFC 8200 §4.5).
+      if (nh === 44 && (((b[off + 2]! << 8) | b[off + 3]!) & 0xfff8) !== 0) return "ipv6 fragment";
       const len = nh === 44 ? 8 : (b[off + 1]! + 1) * 8;
       nh = b[off]!;
       off += len;

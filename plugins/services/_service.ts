@@ -41,6 +41,8 @@ export const HOST_COUNTERS: readonly string[] = [
 export const TRANSPORT_REQUIRES: readonly Requirement[] = [
   { service: "tcp.sockets", optional: true },
   { service: "udp.sockets", optional: true },
+  // Only to know whether "every address" includes IPv6 (`::`, dual stack).
+  { service: "ipv6.route", optional: true },
 ];
 
 /**
@@ -57,8 +59,9 @@ export function hostOptions(
   const o: Record<string, OptionSpec> = {
     port: { default: port, description: "port to listen on" },
     hostname: {
-      default: "0.0.0.0",
-      description: "local address to listen on (0.0.0.0: every address)",
+      default: "",
+      description: "local address to listen on (empty: every address, IPv6 and IPv4 as " +
+        '"::" when an IPv6 plugin is loaded, else 0.0.0.0)',
     },
     maxConnections: {
       default: 256,
@@ -137,7 +140,7 @@ const LOOP_PORTS = new Set([7, 9, 13, 17, 19, 37]);
 export class ServiceHost {
   readonly #ctx: PluginContext;
   readonly #port: number;
-  readonly #hostname: string;
+  #hostname: string;
   readonly #maxConnections: number;
   readonly #linger: number;
   readonly #wantTcp: boolean;
@@ -167,7 +170,7 @@ export class ServiceHost {
     this.#ctx = ctx;
     const o = ctx.options;
     this.#port = Number(o.port);
-    this.#hostname = String(o.hostname ?? "0.0.0.0");
+    this.#hostname = String(o.hostname ?? "");
     this.#maxConnections = Math.max(1, Number(o.maxConnections ?? 256));
     this.#linger = Math.max(0, Number(o.lingerMs ?? 10_000)) * MS;
     this.#wantTcp = handlers.tcp !== undefined && o.tcp !== false;
@@ -207,6 +210,10 @@ export class ServiceHost {
   ready(): void {
     this.#tcpService = this.#ctx.optionalService<StreamService>("tcp.sockets");
     this.#udpService = this.#ctx.optionalService<UdpService>("udp.sockets");
+    if (this.#hostname === "") {
+      // Every address: dual-stack `::` (IPv4 peers arrive IPv4-mapped) when IPv6 is loaded.
+      this.#hostname = this.#ctx.optionalService("ipv6.route") !== undefined ? "::" : "0.0.0.0";
+    }
     const tcpOk = this.#wantTcp && this.#tcpService !== undefined;
     const udpOk = this.#wantUdp && this.#udpService !== undefined;
     if (!tcpOk && !udpOk) {

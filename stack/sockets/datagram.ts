@@ -23,14 +23,17 @@ import type { IpAddress } from "../wire/ip_address.ts";
 import { netAddr } from "./address.ts";
 import {
   bufferError,
-  checkHostname,
+  checkFlag,
   checkInteger,
   checkPort,
+  checkSocketHost,
   checkTransport,
+  checkZone,
   closedError,
   MAX_WAITING_CALLS,
   socketErrorToException,
   tooManyWaiting,
+  type ZoneResolver,
 } from "./errors.ts";
 
 /** Largest UDP payload over IPv4: 65535 - 20 - 8. */
@@ -51,11 +54,19 @@ export interface ListenDatagramOptions {
   /** Only `"udp"` (Deno's `"unixpacket"` is not a network transport). */
   readonly transport: "udp";
   /**
-   * Local address, IPv4 or IPv6 text; default `"0.0.0.0"` (every IPv4
-   * address; `"::"` for every IPv6 address, with an IPv6 plugin loaded). No
-   * name resolution.
+   * Local address, IPv4 or IPv6 text (also `[…]`, a link-local one with its
+   * zone `fe80::1%eth0`, or IPv4-mapped); default `"0.0.0.0"` (every IPv4
+   * address). `"::"` is every IPv6 address (with an IPv6 plugin loaded)
+   * and, unless `v6only`, every IPv4 one too: IPv4 peers then show
+   * IPv4-mapped (`::ffff:10.0.0.2`), as Deno on Linux shows them. No name
+   * resolution.
    */
   readonly hostname?: string;
+  /**
+   * With `hostname: "::"`: IPv6 only (Linux's IPV6_V6ONLY; Deno 2.9.6 has
+   * no such option). Default false.
+   */
+  readonly v6only?: boolean;
   /** Local port; default 0, an ephemeral port. */
   readonly port?: number;
   /** SO_REUSEADDR: share the port with other sockets that set it (default false). */
@@ -147,14 +158,20 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   #released = false;
   #lastAddress: IpAddress | null = null;
   #lastHostname = "";
+  /** Show IPv4 addresses IPv4-mapped (an IPv6 socket, or one bound to `::ffff:…`). */
+  #mapped: boolean;
+  readonly #zones: ZoneResolver | undefined;
+  /** The zone of the bound address, if it had one (-1: none). */
+  #boundScope = -1;
 
   /**
    * Opens a socket on `service` as `Stack.listenDatagram` does.
    *
    * @param service The `udp.sockets` service of a stack.
    * @param options Where to bind and how.
+   * @param zones Resolves zone names to interface indexes (`Stack` gives its interfaces').
    * @returns The open connection.
-   * @throws {TypeError} For a transport other than `"udp"` or a hostname that is not an IP address.
+   * @throws {TypeError} For a transport other than `"udp"`, a hostname that is not an IP address, or a zone naming no interface.
    * @throws {Deno.errors.NetworkUnreachable} For an IP version no loaded plugin provides.
    * @throws {RangeError} For a port, TTL or limit out of range.
    * @throws {Deno.errors.AddrInUse} When the port is taken (or no ephemeral port is free).
@@ -174,12 +191,18 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * stack.close();
    * ```
    */
-  static open(service: UdpService, options: ListenDatagramOptions): DatagramConn {
+  static open(
+    service: UdpService,
+    options: ListenDatagramOptions,
+    zones?: ZoneResolver,
+  ): DatagramConn {
     checkTransport(options.transport, "udp", "Cannot listen", true);
     const hostname = options.hostname ?? "0.0.0.0";
     const port = checkPort(options.port ?? 0, "Cannot listen", true);
     const action = `Cannot listen on ${hostname}:${port}`;
-    const address = checkHostname(hostname, action);
+    const host = checkSocketHost(hostname, action, zones);
+    const address = host.address;
+    const v6only = checkFlag(options.v6only, "v6only", action);
     if (options.ttl !== undefined) checkInteger(options.ttl, "TTL", action, 1, 255);
     for (const k of ["receiveQueueLimit", "receiveQueueBytes"] as const) {
       const v = options[k];
@@ -191,6 +214,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
       reuseAddress: options.reuseAddress === true,
       broadcast: options.broadcast === true,
       ttl: options.ttl ?? 0,
+      ...(v6only ? { v6only } : {}),
+      ...(host.scope >= 0 ? { scope: host.scope } : {}),
       ...(options.receiveQueueLimit !== undefined
         ? { receiveQueueLimit: options.receiveQueueLimit }
         : {}),
@@ -199,7 +224,10 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
         : {}),
     });
     if (typeof sock === "string") throw socketErrorToException(sock, action);
-    return new DatagramConn(sock);
+    const conn = new DatagramConn(sock, zones);
+    conn.#mapped ||= host.mapped;
+    conn.#boundScope = host.scope;
+    return conn;
   }
 
   /**
@@ -207,6 +235,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * {@linkcode DatagramConn.open} or `Stack.listenDatagram`).
    *
    * @param sock The socket; the connection takes it over (its `onReadable`).
+   * @param zones Resolves zone names in `send`/`connect` (default: decimal indexes only).
    *
    * @example
    * ```ts
@@ -223,8 +252,10 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * stack.close();
    * ```
    */
-  constructor(sock: UdpSocket) {
+  constructor(sock: UdpSocket, zones?: ZoneResolver) {
     this.#sock = sock;
+    this.#mapped = sock.family === 6;
+    this.#zones = zones;
     sock.onReadable = () => this.#wake();
   }
 
@@ -245,7 +276,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   get addr(): Deno.NetAddr {
-    return netAddr("udp", this.#sock.localAddress, this.#sock.localPort);
+    return netAddr("udp", this.#sock.localAddress, this.#sock.localPort, this.#mapped);
   }
 
   /**
@@ -264,7 +295,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   get remoteAddr(): Deno.NetAddr | null {
     const remote = this.#sock.remoteAddress;
-    return remote === null ? null : netAddr("udp", remote, this.#sock.remotePort);
+    return remote === null ? null : netAddr("udp", remote, this.#sock.remotePort, this.#mapped);
   }
 
   /**
@@ -337,7 +368,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     const a = sock.peerAddress;
     if (a !== this.#lastAddress) {
       this.#lastAddress = a;
-      this.#lastHostname = a.toString();
+      this.#lastHostname = netAddr("udp", a, 0, this.#mapped).hostname;
     }
     const data = into === undefined ? buf : buf.subarray(0, n);
     return [data, { transport: "udp", hostname: this.#lastHostname, port: sock.peerPort }];
@@ -417,12 +448,15 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     }
     let address: IpAddress | null = null;
     let port = 0;
+    let scope = -1;
     if (addr !== undefined) {
-      address = checkHostname(addr.hostname, action);
+      const to = checkSocketHost(addr.hostname, action, this.#zones);
+      address = to.address;
+      scope = to.scope;
       port = checkPort(addr.port, action, false);
       if (address.isUnspecified()) throw socketErrorToException("invalid_destination", action);
     }
-    const err = this.#sock.send(p, address, port);
+    const err = this.#sock.send(p, address, port, scope);
     if (err !== undefined) throw socketErrorToException(err, action);
     return p.length;
   }
@@ -456,9 +490,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   connect(addr: DatagramAddr): void {
     const action = `Cannot connect to ${addr.hostname}:${addr.port}`;
     if (this.#closed) throw closedError(action);
-    const address = checkHostname(addr.hostname, action);
+    const peer = checkSocketHost(addr.hostname, action, this.#zones);
     const port = checkPort(addr.port, action, false);
-    const err = this.#sock.connect(address, port);
+    const bound = { address: this.#sock.localAddress, scope: this.#boundScope, mapped: false };
+    checkZone(peer, bound, action);
+    const err = this.#sock.connect(peer.address, port, peer.scope);
     if (err !== undefined) throw socketErrorToException(err, action);
   }
 

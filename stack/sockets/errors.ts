@@ -11,6 +11,8 @@
  * | port not an integer (1.5, NaN, Infinity)         | `TypeError`              | `TypeError`                       |
  * | port not a number (`"80"`)                       | coerced                  | `TypeError` (no coercion)         |
  * | hostname not an address (`example.com`)          | resolved (DNS)           | `TypeError` (no name resolution)  |
+ * | a zone naming no interface (`fe80::1%eth9`)      | `Error` (lookup failed)  | `TypeError`                       |
+ * | link-local peer without a zone (`fe80::1`), TCP or UDP connect | `TypeError` (EINVAL) | `TypeError`         |
  * | buffer not a `Uint8Array` (`write("hello")`)     | `TypeError`              | `TypeError`, for `read` too       |
  * | a number option NaN or not a number (timeout, backlog, TTL, linger) | n/a   | `TypeError`                       |
  * | a number option out of its range                 | n/a                      | `RangeError`                      |
@@ -26,7 +28,7 @@
 import type { StreamError } from "../stream.ts";
 import type { UdpError } from "../services.ts";
 import type { IpAddress } from "../wire/ip_address.ts";
-import { parseHostname } from "./address.ts";
+import { parseHostname, parseHostText, unmapIpv4 } from "./address.ts";
 import { checkInteger as checkIntegerIn, checkNumber as checkNumberIn } from "../validate.ts";
 
 /**
@@ -180,6 +182,138 @@ export function checkHostname(hostname: unknown, action: string): IpAddress {
     );
   }
   return a;
+}
+
+/**
+ * The interface index a zone names (`"eth0"`, or a decimal index), or
+ * undefined when no interface has it. `Stack` makes one from its
+ * interface table.
+ *
+ * @example
+ * ```ts
+ * import type { ZoneResolver } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const zones: ZoneResolver = (z) => z === "eth0" || z === "1" ? 1 : undefined;
+ * assert.equal(zones("eth0"), 1);
+ * ```
+ */
+export type ZoneResolver = (zone: string) => number | undefined;
+
+/** A socket host checked by {@linkcode checkSocketHost}. */
+export interface SocketTarget {
+  /** The address; the IPv4 one for an IPv4-mapped literal. */
+  readonly address: IpAddress;
+  /** The zone's interface index for a link-local or multicast IPv6 address, else -1. */
+  readonly scope: number;
+  /** The text was IPv4-mapped IPv6 (`::ffff:10.0.0.2`): show IPv4 addresses that way. */
+  readonly mapped: boolean;
+}
+
+/**
+ * Checks a socket host: IPv4 or IPv6 text, `"localhost"`, `[…]`, an IPv6
+ * zone (`fe80::1%eth0`, `%2`), an IPv4-mapped literal (which means IPv4).
+ * A zone counts only for link-local and multicast addresses, as on Linux;
+ * on others it is checked and ignored.
+ *
+ * @param hostname The value given.
+ * @param action What was attempted, the start of the message.
+ * @param zones Resolves zone names (default: decimal indexes only).
+ * @returns The address, the zone's interface index, and whether it was IPv4-mapped.
+ * @throws {TypeError} If it is not an address (no name resolution), or its zone names no interface.
+ *
+ * @example
+ * ```ts
+ * import { checkSocketHost } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const t = checkSocketHost("fe80::1%eth0", "Cannot connect", (z) => z === "eth0" ? 2 : undefined);
+ * assert.equal(t.scope, 2);
+ * assert.equal(checkSocketHost("::ffff:10.0.0.2", "Cannot connect").address.toString(), "10.0.0.2");
+ * assert.throws(() => checkSocketHost("fe80::1%eth9", "Cannot connect", () => undefined), TypeError);
+ * ```
+ */
+export function checkSocketHost(
+  hostname: unknown,
+  action: string,
+  zones?: ZoneResolver,
+): SocketTarget {
+  const h = parseHostText(hostname);
+  if (h === null) {
+    throw new TypeError(
+      `${action}: "${String(hostname)}" is not an IP address (no name resolution)`,
+    );
+  }
+  let scope = -1;
+  if (h.zone !== "") {
+    const index = zones !== undefined
+      ? zones(h.zone)
+      : /^[0-9]{1,10}$/.test(h.zone)
+      ? Number(h.zone)
+      : undefined;
+    if (index === undefined) {
+      throw new TypeError(`${action}: no interface "${h.zone}" for the zone of ${h.address}`);
+    }
+    if (h.address.isLinkLocal() || h.address.isMulticast()) scope = index;
+  }
+  const v4 = unmapIpv4(h.address);
+  return v4 === null
+    ? { address: h.address, scope, mapped: false }
+    : { address: v4, scope: -1, mapped: true };
+}
+
+/**
+ * Linux (tcp_v6_connect, ip6_datagram_connect): connecting to a link-local
+ * peer needs its zone, or a link-local (or zoned) local address that names
+ * the link; else EINVAL, which Deno reports as a `TypeError`.
+ *
+ * @param peer The peer, checked.
+ * @param local The local address asked for, checked, if any.
+ * @param action What was attempted, the start of the message.
+ * @throws {TypeError} A link-local peer without a zone.
+ *
+ * @example
+ * ```ts
+ * import { checkSocketHost, checkZone } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * const peer = checkSocketHost("fe80::2", "Cannot connect");
+ * assert.throws(() => checkZone(peer, undefined, "Cannot connect"), TypeError);
+ * checkZone(peer, checkSocketHost("fe80::1", "Cannot bind"), "Cannot connect");
+ * ```
+ */
+export function checkZone(
+  peer: SocketTarget,
+  local: SocketTarget | undefined,
+  action: string,
+): void {
+  if (!peer.address.isLinkLocal() || peer.scope >= 0) return;
+  if (local !== undefined && (local.scope >= 0 || local.address.isLinkLocal())) return;
+  throw new TypeError(
+    `${action}: a link-local address needs a zone, e.g. ${peer.address}%eth0 (RFC 4007 §11)`,
+  );
+}
+
+/**
+ * Checks an optional boolean option.
+ *
+ * @param value The value given.
+ * @param name The option's name, for the message.
+ * @param action What was attempted, the start of the message.
+ * @returns The value, false when absent.
+ * @throws {TypeError} If it is neither undefined nor a boolean.
+ *
+ * @example
+ * ```ts
+ * import { checkFlag } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(checkFlag(undefined, "v6only", "Cannot listen"), false);
+ * assert.throws(() => checkFlag("yes", "v6only", "Cannot listen"), TypeError);
+ * ```
+ */
+export function checkFlag(value: unknown, name: string, action: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${action}: ${name} is not a boolean (got ${describe(value)})`);
+  }
+  return value;
 }
 
 /**

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { createStack, type Stack } from "../../mod.ts";
-import { parseHostname } from "./address.ts";
-import { checkHostname, checkPort, MAX_WAITING_CALLS } from "./errors.ts";
+import { mapIpv4, parseHostname, parseHostText, unmapIpv4 } from "./address.ts";
+import {
+  checkHostname,
+  checkPort,
+  checkSocketHost,
+  checkZone,
+  MAX_WAITING_CALLS,
+} from "./errors.ts";
 
 function stack(): Stack {
   const s = createStack({ seed: 1 });
@@ -188,4 +194,61 @@ Deno.test("tcp and udp: one call too many waiting on a socket is Busy, the same 
     assert.ok(r.status === "rejected" && r.reason instanceof Deno.errors.BadResource);
   }
   s.close();
+});
+
+Deno.test("parseHostText() takes brackets and zones on IPv6 only, as Deno and glibc do", () => {
+  const cases: [string, string | null, string][] = [
+    ["[::1]", "::1", ""],
+    ["fe80::1%eth0", "fe80::1", "eth0"],
+    ["[fe80::1%2]", "fe80::1", "2"],
+    ["FE80::A%tun-0.1", "fe80::a", "tun-0.1"],
+    ["::ffff:10.0.0.2", "::ffff:10.0.0.2", ""],
+    ["10.0.0.1%eth0", null, ""],
+    ["fe80::1%", null, ""],
+    ["[fe80::1", null, ""],
+    ["[]", null, ""],
+    ["%eth0", null, ""],
+  ];
+  for (const [text, address, zone] of cases) {
+    const h = parseHostText(text);
+    assert.equal(h?.address.toString() ?? null, address, text);
+    if (h !== null) assert.equal(h.zone, zone, text);
+  }
+});
+
+Deno.test("checkSocketHost(): zones count for link-local and multicast only; mapped means IPv4", () => {
+  const zones = (z: string) => z === "eth0" || z === "0" ? 0 : undefined;
+  assert.equal(checkSocketHost("fe80::1%eth0", "x", zones).scope, 0);
+  assert.equal(checkSocketHost("ff02::1%0", "x", zones).scope, 0);
+  assert.equal(
+    checkSocketHost("fd00::1%eth0", "x", zones).scope,
+    -1,
+    "a global address has no zone",
+  );
+  assert.equal(checkSocketHost("fe80::1", "x", zones).scope, -1);
+  assert.throws(() => checkSocketHost("fe80::1%eth1", "x", zones), TypeError);
+  assert.throws(
+    () => checkSocketHost("fd00::1%eth1", "x", zones),
+    TypeError,
+    "checked even if ignored",
+  );
+  assert.equal(checkSocketHost("fe80::1%7", "x").scope, 7, "without a resolver: decimal indexes");
+  assert.throws(() => checkSocketHost("fe80::1%eth0", "x"), TypeError);
+  const m = checkSocketHost("::ffff:10.0.0.2", "x");
+  assert.deepEqual([m.address.family, m.address.toString(), m.mapped], [4, "10.0.0.2", true]);
+  assert.equal(mapIpv4(m.address).toString(), "::ffff:10.0.0.2");
+  assert.equal(unmapIpv4(mapIpv4(m.address))?.toString(), "10.0.0.2");
+  assert.equal(unmapIpv4(parseHostname("::10.0.0.2")!), null, "IPv4-compatible is not mapped");
+});
+
+Deno.test("checkZone(): a link-local peer needs its zone or a link-local local address", () => {
+  const peer = checkSocketHost("fe80::2", "x");
+  assert.throws(() => checkZone(peer, undefined, "Cannot connect"), TypeError);
+  assert.throws(
+    () => checkZone(peer, checkSocketHost("fd00::1", "x"), "Cannot connect"),
+    TypeError,
+  );
+  checkZone(peer, checkSocketHost("fe80::1", "x"), "Cannot connect");
+  checkZone(checkSocketHost("fe80::2%3", "x"), undefined, "Cannot connect");
+  checkZone(checkSocketHost("fd00::2", "x"), undefined, "Cannot connect");
 });

@@ -20,14 +20,18 @@ import type {
 import { type NetAddr, netAddr } from "./address.ts";
 import {
   bufferError,
-  checkHostname,
+  checkFlag,
   checkNumber,
   checkPort,
+  checkSocketHost,
   checkTransport,
+  checkZone,
   closedError,
   MAX_WAITING_CALLS,
   socketErrorToException,
+  type SocketTarget,
   tooManyWaiting,
+  type ZoneResolver,
 } from "./errors.ts";
 import type { TcpConn, TcpConnectOptions, TcpListener, TcpListenOptions } from "./types.ts";
 
@@ -46,6 +50,8 @@ function connectionError(sock: StreamSocket): Error | null {
 /** A connection as the user sees it. */
 class TcpConnImpl implements TcpConn, StreamEvents {
   readonly #sock: StreamSocket;
+  /** Show IPv4 addresses IPv4-mapped (accepted by a dual-stack `::`, or opened to `::ffff:…`). */
+  readonly #mapped: boolean;
   // Made on first use: most connections are never asked (saves two objects
   // and two strings per idle connection).
   #localAddr: NetAddr | null = null;
@@ -61,19 +67,20 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   #writable: WritableStream<Uint8Array> | null = null;
 
   /** Wraps `sock` and becomes its events' receiver. */
-  constructor(sock: StreamSocket) {
+  constructor(sock: StreamSocket, mapped: boolean) {
     this.#sock = sock;
+    this.#mapped = mapped;
     sock.events = this;
   }
 
   get localAddr(): NetAddr {
     const s = this.#sock;
-    return this.#localAddr ??= netAddr("tcp", s.localAddress, s.localPort);
+    return this.#localAddr ??= netAddr("tcp", s.localAddress, s.localPort, this.#mapped);
   }
 
   get remoteAddr(): NetAddr {
     const s = this.#sock;
-    return this.#remoteAddr ??= netAddr("tcp", s.remoteAddress, s.remotePort);
+    return this.#remoteAddr ??= netAddr("tcp", s.remoteAddress, s.remotePort, this.#mapped);
   }
 
   /** The promise `connectTcp()` returns. */
@@ -281,23 +288,26 @@ class TcpConnImpl implements TcpConn, StreamEvents {
 class TcpListenerImpl implements TcpListener, StreamListenerEvents {
   readonly addr: NetAddr;
   readonly #ls: StreamListener;
+  /** An IPv6 listener (or one given IPv4-mapped text): IPv4 peers show IPv4-mapped, as on Linux. */
+  readonly #mapped: boolean;
   readonly #waiters: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void }[] = [];
   #closed = false;
   /** The user called `close()` (`#closed` is also set when the stack closes the listener). */
   #released = false;
 
   /** Wraps a listening socket and becomes its events' receiver. */
-  constructor(ls: StreamListener) {
+  constructor(ls: StreamListener, mapped: boolean) {
     this.#ls = ls;
+    this.#mapped = mapped || ls.localAddress.family === 6;
     ls.events = this;
-    this.addr = netAddr("tcp", ls.localAddress, ls.localPort);
+    this.addr = netAddr("tcp", ls.localAddress, ls.localPort, mapped);
   }
 
   onAcceptable(): void {
     while (this.#waiters.length > 0) {
       const sock = this.#ls.accept();
       if (sock === null) return;
-      this.#waiters.shift()!.resolve(new TcpConnImpl(sock));
+      this.#waiters.shift()!.resolve(new TcpConnImpl(sock, this.#mapped));
     }
   }
 
@@ -310,7 +320,7 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
     if (this.#closed) return Promise.reject(closedError("Cannot accept"));
     if (this.#waiters.length === 0) {
       const sock = this.#ls.accept();
-      if (sock !== null) return Promise.resolve(new TcpConnImpl(sock));
+      if (sock !== null) return Promise.resolve(new TcpConnImpl(sock, this.#mapped));
     }
     const waiters = this.#waiters;
     if (waiters.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot accept"));
@@ -348,10 +358,16 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
  * `Deno.connect`: resolves once the handshake completes. Every failure
  * rejects (none throws), as Deno's does. `Stack.connect` calls this.
  *
+ * The hostname may be IPv4 or IPv6 text, `[…]`, IPv4-mapped (`::ffff:…`:
+ * IPv4, shown that way), or link-local with a zone (`fe80::1%eth0`, which
+ * it needs unless `localAddress` is link-local too, as on Linux);
+ * `remoteAddr` shows no zone, as Deno's does not.
+ *
  * @param service The stack's `tcp.sockets` service.
  * @param options Where to connect, and how.
+ * @param zones Resolves zone names to interface indexes (`Stack` gives its interfaces').
  * @returns The connection, once established.
- * @throws {TypeError} A hostname that is not an address, a port or timeout that is not a number.
+ * @throws {TypeError} A hostname that is not an address, a link-local one without a zone, a zone naming no interface, a port or timeout that is not a number.
  * @throws {RangeError} A port or timeout out of range.
  * @throws {Deno.errors.ConnectionRefused} The peer answered RST (or ICMP port unreachable).
  * @throws {Deno.errors.TimedOut} No answer after the SYN retries (or `timeout`).
@@ -369,23 +385,35 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
  * stack.close();
  * ```
  */
-export function connectTcp(service: StreamService, options: TcpConnectOptions): Promise<TcpConn> {
+export function connectTcp(
+  service: StreamService,
+  options: TcpConnectOptions,
+  zones?: ZoneResolver,
+): Promise<TcpConn> {
   try {
-    return open(service, options);
+    return open(service, options, zones);
   } catch (e) {
     return Promise.reject(e);
   }
 }
 
-function open(service: StreamService, options: TcpConnectOptions): Promise<TcpConn> {
+function open(
+  service: StreamService,
+  options: TcpConnectOptions,
+  zones: ZoneResolver | undefined,
+): Promise<TcpConn> {
   const target = `${String(options.hostname)}:${String(options.port)}`;
   const action = `Cannot connect to ${target}`;
   checkTransport(options.transport, "tcp", action, false);
-  const address = checkHostname(options.hostname, action);
+  const peer = checkSocketHost(options.hostname, action, zones);
+  const address = peer.address;
   const port = checkPort(options.port, action, false);
-  const localAddress = options.localAddress === undefined || options.localAddress === ""
-    ? undefined
-    : checkHostname(options.localAddress, `Cannot bind to ${options.localAddress}`);
+  const local: SocketTarget | undefined =
+    options.localAddress === undefined || options.localAddress === ""
+      ? undefined
+      : checkSocketHost(options.localAddress, `Cannot bind to ${options.localAddress}`, zones);
+  const localAddress = local?.address;
+  checkZone(peer, local, action);
   const localPort = options.localPort === undefined
     ? undefined
     : checkPort(options.localPort, `Cannot bind to port ${options.localPort}`, true);
@@ -399,6 +427,7 @@ function open(service: StreamService, options: TcpConnectOptions): Promise<TcpCo
     address,
     port,
     ...(localAddress !== undefined ? { localAddress } : {}),
+    ...(peer.scope >= 0 ? { scope: peer.scope } : {}),
     ...(localPort !== undefined ? { localPort } : {}),
     ...(options.congestionControl !== undefined
       ? { congestionControl: options.congestionControl }
@@ -413,7 +442,7 @@ function open(service: StreamService, options: TcpConnectOptions): Promise<TcpCo
       socketErrorToException(sock, action, why === "" ? "" : `Cannot connect: ${why}`),
     );
   }
-  const conn = new TcpConnImpl(sock);
+  const conn = new TcpConnImpl(sock, peer.mapped || local?.mapped === true);
   // A peer in this stack may have answered before connect() returned.
   if (sock.connected) return Promise.resolve(conn);
   if (sock.closed) {
@@ -428,8 +457,13 @@ function open(service: StreamService, options: TcpConnectOptions): Promise<TcpCo
  * Listens for TCP connections through a `tcp.sockets` service, like
  * `Deno.listen`. `Stack.listen` calls this.
  *
+ * `hostname: "::"` takes IPv4 connections too (their addresses shown
+ * IPv4-mapped, `::ffff:10.0.0.2`, as Deno on Linux shows them) unless
+ * `v6only` is set; it then shares its port with a `0.0.0.0` listener.
+ *
  * @param service The stack's `tcp.sockets` service.
  * @param options Where to listen.
+ * @param zones Resolves zone names to interface indexes (`Stack` gives its interfaces').
  * @returns The listener.
  * @throws {TypeError} A hostname that is not an address, a port or backlog that is not a number.
  * @throws {RangeError} A port or backlog out of range.
@@ -450,14 +484,20 @@ function open(service: StreamService, options: TcpConnectOptions): Promise<TcpCo
  * stack.close();
  * ```
  */
-export function listenTcp(service: StreamService, options: TcpListenOptions): TcpListener {
+export function listenTcp(
+  service: StreamService,
+  options: TcpListenOptions,
+  zones?: ZoneResolver,
+): TcpListener {
   const hostname = options.hostname === undefined || options.hostname === ""
     ? "0.0.0.0"
     : options.hostname;
   const action = `Cannot listen on ${String(hostname)}:${String(options.port)}`;
   checkTransport(options.transport, "tcp", action, false);
-  const address = checkHostname(hostname, action);
+  const host = checkSocketHost(hostname, action, zones);
+  const address = host.address;
   const port = checkPort(options.port, action, true);
+  const v6only = checkFlag(options.v6only, "v6only", action);
   // listen(2) takes 0 (and Linux clamps): at least one connection may wait.
   const backlog = options.backlog === undefined
     ? undefined
@@ -466,7 +506,8 @@ export function listenTcp(service: StreamService, options: TcpListenOptions): Tc
     address,
     port,
     ...(backlog !== undefined ? { backlog } : {}),
+    ...(v6only ? { v6only } : {}),
   });
   if (typeof ls === "string") throw socketErrorToException(ls, action);
-  return new TcpListenerImpl(ls);
+  return new TcpListenerImpl(ls, host.mapped);
 }

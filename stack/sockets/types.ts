@@ -29,9 +29,10 @@ export interface TcpConnectOptions {
   /** Only `"tcp"` (the default). */
   readonly transport?: "tcp";
   /**
-   * The peer's address, IPv4 or IPv6 text, or `"localhost"` (127.0.0.1);
-   * no other name resolution. IPv6 needs an IPv6 plugin (else
-   * NetworkUnreachable).
+   * The peer's address, IPv4 or IPv6 text (also `[…]`, IPv4-mapped
+   * `::ffff:10.0.0.2`, or with a zone: `fe80::1%eth0`, `fe80::1%2`), or
+   * `"localhost"` (127.0.0.1); no other name resolution. IPv6 needs an
+   * IPv6 plugin (else NetworkUnreachable).
    */
   readonly hostname: string;
   /** The peer's port. */
@@ -60,10 +61,18 @@ export interface TcpConnectOptions {
 export interface TcpListenOptions {
   /** Only `"tcp"` (the default). */
   readonly transport?: "tcp";
-  /** Local address (default `0.0.0.0`: every address). */
+  /**
+   * Local address (default `0.0.0.0`: every IPv4 address). `"::"` is every
+   * IPv6 address and, unless `v6only`, every IPv4 one too (dual stack).
+   */
   readonly hostname?: string;
   /** Local port; 0 picks an ephemeral one. */
   readonly port: number;
+  /**
+   * With `hostname: "::"`: IPv6 only (Linux's IPV6_V6ONLY; Deno 2.9.6 has
+   * no such option and is always dual-stack). Default false.
+   */
+  readonly v6only?: boolean;
   /** Accept-queue length (default the plugin's `backlog` option, like `somaxconn`). */
   readonly backlog?: number;
 }

@@ -192,6 +192,76 @@ Deno.test(gated(INTEROP_NEEDS, {
   },
 }));
 
+Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "nc"], {
+  name:
+    "up --driver tun with IPv6 addresses: Linux keeps its IPv6 and reaches the services over IPv6",
+  async fn() {
+    await withNetns(async (ns) => {
+      let linkLocal = "";
+      let page = "";
+      let udp = "";
+      let ping = "";
+      const BYTES = 1_000_000;
+      const r = await up(
+        [
+          ...tunIn(ns),
+          "--address",
+          "fd00:66::2/64",
+          "--peer-address",
+          "10.0.0.1/24",
+          "--peer-address",
+          "fd00:66::1/64",
+          "--serve",
+          "http,echo,discard",
+        ],
+        async () => {
+          linkLocal = (await netnsExec(ns, ["ip", "-6", "addr", "show", "dev", "tun0"], 5)).stdout;
+          page = (await netnsExec(
+            ns,
+            ["curl", "-sS", "--max-time", "5", "-g", "http://[fd00:66::2]/"],
+            10,
+          ))
+            .stdout;
+          udp =
+            (await netnsExec(ns, ["sh", "-c", "echo hi6 | socat -T 2 - 'UDP6:[fd00:66::2]:7'"], 10))
+              .stdout;
+          const nc = await netnsExec(
+            ns,
+            ["sh", "-c", `head -c ${BYTES} /dev/zero | nc -6 -N -w 3 fd00:66::2 9`],
+            15,
+          );
+          assert.equal(nc.code, 0, nc.stderr);
+          ping = (await netnsExec(ns, [
+            "ping",
+            "-6",
+            "-n",
+            "-c",
+            "3",
+            "-i",
+            "0.05",
+            "-W",
+            "1",
+            "fd00:66::2",
+          ], 10))
+            .stdout;
+        },
+        { services: (await import("../../plugins/services/mod.ts")).SERVICES },
+      );
+      assert.equal(r.code, 0, r.err.join("\n"));
+      assert.equal(r.out[0], "ready tun0 10.0.0.2/24 fd00:66::2/64");
+      // Not quietened any more: Linux made its link-local address on the TUN.
+      assert.match(linkLocal, /inet6 fe80::/);
+      assert.match(page, /deno-netstack/);
+      assert.equal(udp.trim(), "hi6");
+      assert.deepEqual(pingSummary(ping), { sent: 3, received: 3, loss: 0 }, ping);
+      assert.match(
+        r.out.join("\n"),
+        new RegExp(`^discard:\\n( {2}.*\\n)* {2}bytes +${BYTES}$`, "m"),
+      );
+    });
+  },
+}));
+
 Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tap --netns NS --peer-address --gateway: Linux pings it over ARP",
   async fn() {
@@ -335,15 +405,21 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 Deno.test("cli.ts up refuses bad values in one line, exit 2, before creating any device", async () => {
   const ifname = `tunv${Deno.pid % 100000}`;
   const cases: [string[], RegExp][] = [
-    [["--address", "foo"], /--address "foo" is not an IPv4 address/],
-    [["--address", "300.1.1.1/24"], /--address "300\.1\.1\.1\/24" is not an IPv4 address/],
+    [["--address", "foo"], /--address "foo" is not an IPv4 or IPv6 address/],
+    [["--address", "300.1.1.1/24"], /--address "300\.1\.1\.1\/24" is not an IPv4 or IPv6/],
     [["--address", "10.0.0.2/33"], /needs a prefix length 0\.\.32/],
     [["--address", "10.0.0.2"], /needs a prefix length/],
     [["--address", "10.0.0.0/24"], /network address/],
-    [["--address", "fd00::2/64"], /IPv6 is not supported yet/],
+    [["--address", "fd00::2/129"], /needs a prefix length 0\.\.128/],
+    [["--address", "ff02::1/64"], /not a unicast address/],
     [["--address", "10.0.0.2/24", "--peer-address", "bad"], /--peer-address "bad"/],
     [["--address", "10.0.0.2/24", "--peer-address", "10.0.0.2/24"], /the stack's own address/],
-    [["--address", "10.0.0.2/24", "--gateway", "fd00::1"], /IPv6 is not supported yet/],
+    [["--address", "10.0.0.2/24", "--gateway", "ff02::1"], /not a unicast address/],
+    [
+      ["--address", "fd00::2/64", "--gateway", "fe80::1", "--gateway", "fe80::2"],
+      /one default gateway per IP version/,
+    ],
+    [["--address", "fd00::2/64", "--peer-address", "fd00::2/64"], /the stack's own address/],
     [["--address", "10.0.0.2/24", "--mtu", "20"], /--mtu must be an integer in 68\.\.65535/],
     [
       ["--address", "10.0.0.2/24", "--capture", `/nonexistent-${Deno.pid}/x.pcap`],

@@ -1,6 +1,6 @@
 /**
  * Every capture fixture (tests/fixtures/pcaps) replays into a host that holds the
- * address its first IPv4 packet goes to: no plugin faults, no leaked packet
+ * address its first IPv4 packet goes to (IPv6 for IPv6-only captures): no plugin faults, no leaked packet
  * buffers, every packet accounted for (accepted or dropped by a named
  * reason), and whatever the host sends back reads cleanly in Wireshark.
  */
@@ -15,16 +15,24 @@ import { SHARED_PCAPS, sharedCaptures } from "../_harness.ts";
 
 const FILES = sharedCaptures();
 
-/** The destination of the capture's first unicast IPv4 packet, as the host's /24. */
+/**
+ * The destination of the capture's first unicast IPv4 packet, as the host's
+ * /24; for a capture without one, of its first unicast IPv6 packet, as /64.
+ */
 function hostAddress(path: string): string | undefined {
+  let v6: string | undefined;
   for (const r of parseCapture(Deno.readFileSync(path)).records) {
     const f = decodeFrame(r.data, r.linkType);
-    if (!f.protocols.includes("ipv4") || f.dst === undefined) continue;
+    if (f.dst === undefined) continue;
+    if (f.protocols.includes("ipv6") && v6 === undefined && !f.dst.startsWith("ff")) {
+      v6 = `${f.dst}/64`;
+    }
+    if (!f.protocols.includes("ipv4")) continue;
     const first = Number(f.dst.split(".")[0]);
     if (first >= 224 || f.dst.endsWith(".255")) continue;
     return `${f.dst}/24`;
   }
-  return undefined;
+  return v6;
 }
 
 /** tshark warns about every RST; answering closed ports with RSTs is right. */

@@ -62,7 +62,7 @@ Deno.test({
       "accepted  3",
       "  icmp  3",
       "dropped   2",
-      "  dispatcher.rx.no_binding (ethertype 0x86dd: 2)  2",
+      "  ipv6.rx.not_for_us  2", // two Router Solicitations Linux sent on the TUN
       "sent      3",
       "  icmp echo reply  3",
     ]);
@@ -204,9 +204,9 @@ Deno.test("replay rejects bad options with exit code 2 and one line naming the o
       [[], /give exactly one capture FILE/],
       [["a.pcap", "b.pcap"], /give exactly one capture FILE/],
       [[F, "--address", "10.0.0.2"], /--address "10\.0\.0\.2" needs a prefix length/],
-      [[F, "--address", "fd00::2/64"], /IPv6 is not supported yet/],
+      [[F, "--address", "fd00::2/129"], /needs a prefix length 0\.\.128/],
       [[F, "--mac", "01:00:5e:00:00:01"], /--mac must be a unicast MAC/],
-      [[F, "--gateway", "nowhere"], /--gateway "nowhere" is not an IPv4 address/],
+      [[F, "--gateway", "nowhere"], /--gateway "nowhere" is not an IPv4 or IPv6 address/],
       [[F, "--speed", "0"], /--speed must be a positive number/],
       [[F, "--speed", "2", "--realtime"], /give --realtime or --speed/],
       [[F, "--max-gap=-1"], /--max-gap must be/],

@@ -23,15 +23,11 @@ import {
 
 Deno.test("services listen on TCP (and UDP) as soon as the stack is ready", async () => {
   await withServiceEnv(makeServiceEnv(), (env) => {
+    // Every address: `::` for both families (ss: `*:7`) once IPv6 is loaded.
+    const any = env.server.service("ipv6.route") === undefined ? "0.0.0.0" : "*";
     assert.deepEqual(
       env.server.sockets().map((s) => `${s.state} ${s.local}`).sort(),
-      [
-        "LISTEN 0.0.0.0:13",
-        "LISTEN 0.0.0.0:19",
-        "LISTEN 0.0.0.0:7",
-        "LISTEN 0.0.0.0:80",
-        "LISTEN 0.0.0.0:9",
-      ],
+      [13, 19, 7, 80, 9].map((p) => `LISTEN ${any}:${p}`),
     );
     assert.deepEqual(Object.keys(SERVICES), ["echo", "discard", "chargen", "daytime", "http"]);
     for (const [name, s] of Object.entries(SERVICES)) {
@@ -143,7 +139,8 @@ Deno.test("cli up --driver loopback --serve echo,daytime,http runs the services 
   });
   assert.equal(code, 0, err.join("\n"));
   assert.equal(out[0], "ready eth0 10.0.0.2/24");
-  assert.deepEqual(listening, ["0.0.0.0:7", "0.0.0.0:13", "0.0.0.0:80"]);
+  // up loads IPv6: the services listen on :: for both families (ss: *:port).
+  assert.deepEqual(listening, ["*:7", "*:13", "*:80"]);
   const year = Number(/, (\d{4}) \d\d:\d\d:\d\d-UTC\r\n$/.exec(daytime)?.[1]);
   assert.ok(year >= 2024, `daytime from the real clock: ${JSON.stringify(daytime)}`);
   assert.match(out.join("\n"), /^daytime:\n {2}connections 1$/m);

@@ -9,7 +9,7 @@
  *
  * - **Binds:** nothing (a service: it listens through `tcp.sockets` and `udp.sockets`).
  * - **Requires:** `tcp.sockets`, `udp.sockets` (each optional: it serves on what is loaded).
- * - **Options:** `port` (19), `hostname` (`0.0.0.0`), `tcp`/`udp` (true),
+ * - **Options:** `port` (19), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `tcp`/`udp` (true),
  *   `maxConnections` (256), `lingerMs` (10000).
  * - **Counters:** `bytes` (bytes sent, TCP and UDP), `connections`,
  *   `rejected`, `datagrams`, `errors`.

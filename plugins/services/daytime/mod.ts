@@ -11,7 +11,7 @@
  *
  * - **Binds:** nothing (a service: it listens through `tcp.sockets` and `udp.sockets`).
  * - **Requires:** `tcp.sockets`, `udp.sockets` (each optional: it serves on what is loaded).
- * - **Options:** `epoch` (0), `port` (13), `hostname` (`0.0.0.0`), `tcp`/`udp`
+ * - **Options:** `epoch` (0), `port` (13), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `tcp`/`udp`
  *   (true), `maxConnections` (256), `lingerMs` (10000).
  * - **Counters:** `connections`, `rejected`, `datagrams`, `errors`.
  * - **Not supported:** time zones other than UTC.

@@ -5,7 +5,7 @@
  *
  * - **Binds:** nothing (a service: it listens through `tcp.sockets` and `udp.sockets`).
  * - **Requires:** `tcp.sockets`, `udp.sockets` (each optional: it serves on what is loaded).
- * - **Options:** `port` (9), `hostname` (`0.0.0.0`), `tcp`/`udp` (true),
+ * - **Options:** `port` (9), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `tcp`/`udp` (true),
  *   `maxConnections` (256), `lingerMs` (10000), `readSize` (262144: bytes per read).
  * - **Counters:** `bytes` (every byte received, TCP and UDP payload),
  *   `connections`, `rejected`, `datagrams`, `errors`.

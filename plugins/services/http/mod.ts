@@ -16,7 +16,7 @@
  *
  * - **Binds:** nothing (a service: it listens through `tcp.sockets`).
  * - **Requires:** `tcp.sockets` (optional: without TCP it serves nothing).
- * - **Options:** `port` (80), `hostname` (`0.0.0.0`), `maxConnections` (256),
+ * - **Options:** `port` (80), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `maxConnections` (256),
  *   `lingerMs` (10000), `keepAliveTimeoutMs` (5000), `maxRequests` (1000
  *   per connection), `epoch` (0: no clock, no `Date`).
  * - **Counters:** `requests`, `responses_200`, `responses_400`,

@@ -62,6 +62,10 @@ const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
 const LOOPBACK_QUEUE_LIMIT = 1024;
 const MAX_PAYLOAD = 65535;
 
+function isLinkLocalKey(k: IpKey): boolean {
+  return typeof k === "string" && (k.charCodeAt(0) & 0xffc0) === 0xfe80;
+}
+
 function isLoopbackAt(b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 15; i++) if (b[at + i] !== 0) return false;
   return b[at + 15] === 1;
@@ -513,12 +517,23 @@ export const ipv6Plugin: ProtocolPlugin = {
       return undefined;
     }
 
-    /** The routing decision towards `dst`: sets `outIface`, `outHop`, `outLocal`. */
-    function routeOutput(dst: IpKey, src: IpKey): boolean {
+    /**
+     * The routing decision towards `dst`: sets `outIface`, `outHop`,
+     * `outLocal`. A link-local or multicast destination leaves through its
+     * zone (`scope`, an interface index, RFC 4007 §6), else through the
+     * interface of a link-local source: the address says which link.
+     */
+    function routeOutput(dst: IpKey, src: IpKey, scope = -1): boolean {
       outHop = dst;
       outLocal = false;
       outIface = undefined;
-      if (local.has(dst) || dst === LOOPBACK) {
+      const zoned = ((dst as string).charCodeAt(0) & 0xffc0) === 0xfe80 ||
+        (dst as string).charCodeAt(0) >> 8 === 0xff;
+      if (zoned && scope >= 0 && !local.has(dst)) {
+        outIface = ctx.interfaces.get(scope);
+      } else if (zoned && isLinkLocalKey(src) && !local.has(dst) && ownerOf(src) !== undefined) {
+        outIface = ownerOf(src);
+      } else if (local.has(dst) || dst === LOOPBACK) {
         outLocal = true;
         outIface = ownerOf(dst) ?? firstUsable() ?? ctx.interfaces.list()[0];
       } else if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
@@ -546,6 +561,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       protocol: number,
       hopLimit: number,
       flags: number,
+      scope = -1,
     ): string | undefined {
       if (typeof dst === "number" || typeof src === "number") {
         pkt.release();
@@ -556,7 +572,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         pkt.release();
         return "message_too_long";
       }
-      if (!routeOutput(dst, src)) {
+      if (!routeOutput(dst, src, scope)) {
         c.noRoute.value++;
         pkt.release();
         return "no_route";
@@ -606,7 +622,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (changed !== dst) {
           // A hook rewrote the destination: route again, keeping the source.
           dst = changed;
-          if (!routeOutput(dst, src)) {
+          if (!routeOutput(dst, src, scope)) {
             c.noRoute.value++;
             pkt.release();
             return "no_route";
@@ -639,8 +655,9 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (destination.family !== 6) return "invalid_destination";
         const dst = destination.key;
         let src = options?.source?.key ?? UNSPECIFIED;
+        const scope = options?.scope ?? -1;
         if (src !== UNSPECIFIED && !local.has(src)) return "addr_not_available";
-        if (!routeOutput(dst, src)) return "no_route";
+        if (!routeOutput(dst, src, scope)) return "no_route";
         const iface = outIface!;
         const hop = outHop;
         const isLocal = outLocal;
@@ -659,12 +676,12 @@ export const ipv6Plugin: ProtocolPlugin = {
           minimumMtu: IPV6_MIN_MTU,
           local: isLocal,
           pmtuExpires: 0,
-          send: (pkt, protocol, ttl, flags) => send(pkt, srcKey, dst, protocol, ttl, flags),
+          send: (pkt, protocol, ttl, flags) => send(pkt, srcKey, dst, protocol, ttl, flags, scope),
         };
       },
-      selectSource(destination: IpKey): IpKey {
+      selectSource(destination: IpKey, scope = -1): IpKey {
         if (typeof destination === "number") return UNSPECIFIED;
-        if (!routeOutput(destination, UNSPECIFIED)) return UNSPECIFIED;
+        if (!routeOutput(destination, UNSPECIFIED, scope)) return UNSPECIFIED;
         return selectSource(destination, outIface!.index);
       },
       send,

@@ -5,7 +5,7 @@
  * @module
  */
 import type { TcpSocketInfo } from "../../stream.ts";
-import { formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
+import { formatIpKey, formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
 import type { TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
@@ -16,15 +16,33 @@ function hostPort(a: IpKey, p: number): string {
   return formatIpKeyPort(a, p);
 }
 
+/**
+ * IPv4 connections a dual-stack `::` listener accepted: `ss` shows them
+ * IPv4-mapped (`[::ffff:10.0.0.2]:80`), as Linux does for its IPv6 socket.
+ * Weak: a closed connection leaves with its endpoint.
+ */
+const mappedEndpoints = new WeakSet<TcpEndpoint>();
+
+/** Marks `ep` as an IPv4 connection accepted by a dual-stack listener (see `ss`). */
+export function markMapped(ep: TcpEndpoint): void {
+  mappedEndpoints.add(ep);
+}
+
+/** `[::ffff:a.b.c.d]:port` for an IPv4 key, as `ss` prints a mapped address. */
+function mappedHostPort(a: IpKey, p: number): string {
+  return typeof a === "number" ? `[::ffff:${formatIpKey(a)}]:${p}` : formatIpKeyPort(a, p);
+}
+
 function ms(us: number): number {
   return Math.round(us / 100) / 10;
 }
 
 function listenerInfo(l: ListenSocket): TcpSocketInfo {
+  // As `ss -tan`: a dual-stack `::` is `*:80`, an IPv6-only one `[::]:80`.
   return {
     state: "LISTEN",
-    local: hostPort(l.localAddr, l.localPort),
-    remote: "0.0.0.0:*",
+    local: l.dual ? `*:${l.localPort}` : hostPort(l.localAddr, l.localPort),
+    remote: l.dual ? "*:*" : l.family === 4 ? "0.0.0.0:*" : "[::]:*",
     recvQ: l.acceptQueue.length,
     sendQ: l.backlog,
   };
@@ -45,8 +63,12 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
   const cc = ep.cc;
   return {
     state: stateName(ep.state),
-    local: hostPort(ep.localAddr, ep.localPort),
-    remote: hostPort(ep.remoteAddr, ep.remotePort),
+    local: mappedEndpoints.has(ep)
+      ? mappedHostPort(ep.localAddr, ep.localPort)
+      : hostPort(ep.localAddr, ep.localPort),
+    remote: mappedEndpoints.has(ep)
+      ? mappedHostPort(ep.remoteAddr, ep.remotePort)
+      : hostPort(ep.remoteAddr, ep.remotePort),
     recvQ: ep.readable,
     sendQ: ep.sndBuf === null ? 0 : ep.sndBuf.length,
     cc: cc.name,

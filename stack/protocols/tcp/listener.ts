@@ -18,6 +18,7 @@ import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../..
 import { defaultMss, IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
 import { setTcpChecksumField } from "../../wire/tcp_fields.ts";
 import { TcpEndpoint } from "./endpoint.ts";
+import { markMapped } from "./info.ts";
 import { segmentArrives } from "./input.ts";
 import { initialSequenceNumber, timestampOffset } from "./isn.ts";
 import { negotiate, offerOptions, setPeerMss } from "./options.ts";
@@ -58,13 +59,25 @@ export class ListenSocket {
   user: ListenerUser | null = null;
   /** When the last SYN cookie was sent (cookie ACKs are checked only shortly after). */
   lastCookieAt = -Infinity;
+  /**
+   * Bound to `::` without IPV6_V6ONLY: it takes IPv4 connections too (the
+   * wildcard of both families, after an IPv4 listener on the port).
+   */
+  readonly dual: boolean;
 
   /** A listener on `localAddr:localPort`; add it to the listen table separately. */
-  constructor(core: TcpCore, localAddr: IpKey, localPort: number, backlog: number) {
+  constructor(
+    core: TcpCore,
+    localAddr: IpKey,
+    localPort: number,
+    backlog: number,
+    v6only = false,
+  ) {
     this.core = core;
     this.localAddr = localAddr;
     this.family = typeof localAddr === "number" ? 4 : 6;
     this.anyKey = IpAddress.any(this.family).key;
+    this.dual = this.family === 6 && localAddr === this.anyKey && !v6only;
     this.localPort = localPort;
     this.backlog = backlog;
   }
@@ -136,6 +149,7 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVe
   };
   const ep = new TcpEndpoint(core, tuple, true, cfg.congestionControl);
   ep.listener = ls;
+  if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
   ep.setState(SYN_RECEIVED);
   ep.advMss = core.routeMss(seg.src);
   offerOptions(ep);
@@ -250,6 +264,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
     true,
     cfg.congestionControl,
   );
+  if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
   ep.advMss = core.routeMss(seg.src);
   const opts = seg.opts;
   ep.tsOk = cfg.timestamps && opts.hasTimestamp;

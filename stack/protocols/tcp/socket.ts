@@ -219,8 +219,9 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
     if (bound.family !== dstAddr.family || !net.isLocal(bound.key)) return "addr_not_available";
     src = bound.key;
   } else {
-    // The route's source (selected once, by the network layer).
-    src = net.selectSource(dst);
+    // The route's source (selected once, by the network layer), in the
+    // destination's zone for a link-local one.
+    src = net.selectSource(dst, options.scope ?? -1);
     if (src === IpAddress.any(dstAddr.family).key) return "no_route";
   }
   const conns = core.conns;
@@ -286,8 +287,10 @@ export function listen(core: TcpCore, options: StreamListenOptions): StreamListe
     port = core.ports.pick(local, 0, 0, (p) => !core.listeners.hasPort(p));
     if (port < 0) return "addr_in_use"; // no ephemeral port left (Linux bind(): EADDRINUSE)
   }
-  if (core.listeners.conflicts(local, any, port)) return "addr_in_use";
-  const ls = new ListenSocket(core, local, port, Math.min(65535, Math.floor(backlog)));
+  const v6only = options.v6only === true;
+  const dual = local === any && localAddr.family === 6 && !v6only;
+  if (core.listeners.conflicts(local, any, port, dual)) return "addr_in_use";
+  const ls = new ListenSocket(core, local, port, Math.min(65535, Math.floor(backlog)), v6only);
   core.listeners.add(ls);
   return new TcpStreamListener(ls);
 }

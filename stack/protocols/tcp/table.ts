@@ -82,31 +82,38 @@ export class ListenTable {
 
   /**
    * The listener for a segment to `addr:port`: exact address first, then
-   * the wildcard of the segment's family (0.0.0.0 or ::).
+   * the wildcard of the segment's family (0.0.0.0 or ::), then for IPv4 a
+   * dual-stack `::` (Linux scores an IPv4 socket above an IPv6 one).
    */
   lookup(addr: IpKey, port: number): ListenSocket | undefined {
     const list = this.#byPort.get(port);
     if (list === undefined) return undefined;
     const family = typeof addr === "number" ? 4 : 6;
     let any: ListenSocket | undefined;
+    let dual: ListenSocket | undefined;
     for (let i = 0; i < list.length; i++) {
       const l = list[i]!;
       if (l.localAddr === addr) return l;
       if (l.family === family && l.localAddr === l.anyKey) any = l;
+      else if (family === 4 && l.dual) dual = l;
     }
-    return any;
+    return any ?? dual;
   }
 
   /**
-   * Whether listening on `addr:port` would clash with a listener of the same
-   * family (same or wildcard address; `any` is the family's wildcard).
+   * Whether listening on `addr:port` would clash with a listener there:
+   * same family and same or wildcard address (`any` is the family's
+   * wildcard), or across families with a dual-stack `::` (`dual`: the new
+   * one is one), as Linux's bind() sees it.
    */
-  conflicts(addr: IpKey, any: IpKey, port: number): boolean {
+  conflicts(addr: IpKey, any: IpKey, port: number, dual = false): boolean {
     const list = this.#byPort.get(port);
     if (list === undefined) return false;
     const family = typeof addr === "number" ? 4 : 6;
     return list.some((l) =>
-      l.family === family && (l.localAddr === l.anyKey || addr === any || l.localAddr === addr)
+      l.family === family
+        ? l.localAddr === l.anyKey || addr === any || l.localAddr === addr
+        : (dual && l.family === 4) || (l.dual && family === 4)
     );
   }
 

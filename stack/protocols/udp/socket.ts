@@ -10,10 +10,16 @@ import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
 
 /** What a socket needs from its plugin (internal). */
 export interface SocketHost {
-  /** Builds and sends one datagram. Hot path: positional. */
-  output(sock: UdpSocketImpl, data: Uint8Array, dst: IpKey, dport: number): UdpError | undefined;
+  /** Builds and sends one datagram (`scope`: the zone of a link-local `dst`, -1: none). Hot path: positional. */
+  output(
+    sock: UdpSocketImpl,
+    data: Uint8Array,
+    dst: IpKey,
+    dport: number,
+    scope: number,
+  ): UdpError | undefined;
   /** Fixes the peer (route, source, broadcast checks); the socket fields are set by the host. */
-  connect(sock: UdpSocketImpl, dst: IpKey, dport: number): UdpError | undefined;
+  connect(sock: UdpSocketImpl, dst: IpKey, dport: number, scope: number): UdpError | undefined;
   /** Frees the port. */
   unbind(sock: UdpSocketImpl): void;
 }
@@ -112,6 +118,13 @@ export class UdpSocketImpl implements UdpSocket {
   reuseAddress = false;
   /** Whether `localAddress` is one of ours to send from (not broadcast or multicast). */
   sendFromLocal = false;
+  /**
+   * Bound to `::` without IPV6_V6ONLY: it takes IPv4 datagrams too, and
+   * sends to IPv4 peers (dual stack).
+   */
+  dual = false;
+  /** The zone (interface index) of a link-local binding or peer; -1: none. */
+  scope = -1;
   closed = false;
   queuedBytes = 0;
   /** Buffer bytes the queue holds (what the limits count). */
@@ -282,20 +295,25 @@ export class UdpSocketImpl implements UdpSocket {
   }
 
   /** See {@linkcode UdpSocket.send}. */
-  send(data: Uint8Array, address: IpAddress | null, port: number): UdpError | undefined {
+  send(
+    data: Uint8Array,
+    address: IpAddress | null,
+    port: number,
+    scope = -1,
+  ): UdpError | undefined {
     if (this.closed) return "closed";
     if (this.#error !== undefined) return this.takeError();
     if (address === null) {
       if (this.remoteKey === this.anyKey) return "not_connected";
-      return this.#host.output(this, data, this.remoteKey, this.remotePort);
+      return this.#host.output(this, data, this.remoteKey, this.remotePort, this.scope);
     }
-    return this.#host.output(this, data, address.key, port);
+    return this.#host.output(this, data, address.key, port, scope < 0 ? this.scope : scope);
   }
 
   /** See {@linkcode UdpSocket.connect}. */
-  connect(address: IpAddress, port: number): UdpError | undefined {
+  connect(address: IpAddress, port: number, scope = -1): UdpError | undefined {
     if (this.closed) return "closed";
-    return this.#host.connect(this, address.key, port);
+    return this.#host.connect(this, address.key, port, scope < 0 ? this.scope : scope);
   }
 
   /** Frees the port, releases the queue, and notifies once. Idempotent. */

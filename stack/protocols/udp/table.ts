@@ -7,15 +7,17 @@
  * - **Bind conflicts.** Two sockets may share a port only if their local
  *   addresses cannot both match a datagram (two different specific
  *   addresses), or if *both* set `reuseAddress` (SO_REUSEADDR). A wildcard
- *   (0.0.0.0, ::) overlaps every address of its family; sockets of
- *   different families never conflict (no dual-stack sockets yet).
+ *   (0.0.0.0, ::) overlaps every address of its family; a dual-stack
+ *   `::` (not IPV6_V6ONLY) overlaps every IPv4 address too.
  * - **Unicast demux: the most specific socket wins.** A socket matches when
  *   its port equals the destination port and each of its local address,
  *   peer address and peer port is either unset or equal to the datagram's;
  *   each set field scores 4 (Linux `compute_score`). Among equal scores the
  *   most recently bound socket wins (Linux puts new IPv4 sockets at the head
  *   of the hash chain and keeps the first best). So a connected socket beats
- *   one bound to the specific address, which beats the wildcard.
+ *   one bound to the specific address, which beats the wildcard. An IPv4
+ *   datagram also matches a dual-stack `::` socket, one point below an
+ *   IPv4 socket that matches as well (Linux scores the family).
  * - **Broadcast and multicast** go to every matching socket, where a local
  *   address matches only if it is unset or equal to the destination (a
  *   socket bound to 10.0.0.1 does not hear 10.0.0.255, as on Linux).
@@ -97,9 +99,10 @@ export class SocketTable {
       if (port === 0) return "addr_in_use";
     } else {
       for (const other of this.#ports.get(port) ?? []) {
-        if (other.family !== sock.family) continue;
-        const overlap = other.localKey === other.anyKey || address === sock.anyKey ||
-          other.localKey === address;
+        const overlap = other.family === sock.family
+          ? other.localKey === other.anyKey || address === sock.anyKey ||
+            other.localKey === address
+          : (sock.dual && other.family === 4) || (other.dual && sock.family === 4);
         if (overlap && !(reuse && other.reuseAddress)) return "addr_in_use";
       }
     }
@@ -149,8 +152,11 @@ export class SocketTable {
     let bestScore = -1;
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
-      if (s.family !== family) continue;
-      let score = 0;
+      let score = 1;
+      if (s.family !== family) {
+        if (family !== 4 || !s.dual) continue;
+        score = 0;
+      }
       if (s.localKey !== s.anyKey) {
         if (s.localKey !== local) continue;
         score += FIELD_SCORE;
@@ -190,6 +196,7 @@ export class SocketTable {
 export function matchesGroup(
   s: {
     readonly family: number;
+    readonly dual?: boolean;
     readonly anyKey: IpKey;
     readonly localKey: IpKey;
     readonly remoteKey: IpKey;
@@ -199,7 +206,8 @@ export function matchesGroup(
   remote: IpKey,
   rport: number,
 ): boolean {
-  return s.family === (typeof local === "number" ? 4 : 6) &&
+  const family = typeof local === "number" ? 4 : 6;
+  return (s.family === family || (family === 4 && s.dual === true)) &&
     (s.localKey === s.anyKey || s.localKey === local) &&
     (s.remoteKey === s.anyKey || s.remoteKey === remote) &&
     (s.remotePort === 0 || s.remotePort === rport);

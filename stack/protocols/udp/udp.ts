@@ -31,7 +31,13 @@ import {
   type UdpSocket,
   type UdpSocketInfo,
 } from "../../services.ts";
-import { formatIpKeyPort, IpAddress, type IpKey, isMulticastKey } from "../../wire/ip_address.ts";
+import {
+  formatIpKeyPort,
+  IpAddress,
+  type IpKey,
+  isMulticastKey,
+  isUnspecifiedKey,
+} from "../../wire/ip_address.ts";
 import { sumBytes } from "../../wire/checksum.ts";
 import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD_V4, udpChecksum } from "../../wire/udp.ts";
 import {
@@ -199,19 +205,30 @@ export const udpPlugin: ProtocolPlugin = {
       return typeof key === "number" ? net4 : net6;
     }
 
+    /**
+     * Whether `sock` may send to `dst`: not unspecified, and of its family,
+     * or IPv4 from a dual-stack socket whose binding is not IPv6-only by now
+     * (a local address it was given or took by connecting).
+     */
+    function canReach(sock: UdpSocketImpl, dst: IpKey): boolean {
+      if (isUnspecifiedKey(dst)) return false;
+      if (typeof sock.localKey !== typeof dst) {
+        return sock.dual && typeof dst === "number" && sock.localKey === sock.anyKey;
+      }
+      return true;
+    }
+
     const host: SocketHost = {
-      output(sock: UdpSocketImpl, data: Uint8Array, dst: IpKey, dport: number) {
+      output(sock: UdpSocketImpl, data: Uint8Array, dst: IpKey, dport: number, scope: number) {
         if (!(dport > 0 && dport <= 0xffff) || (dport | 0) !== dport) return "invalid_port";
-        if (dst === sock.anyKey || sock.family !== (typeof dst === "number" ? 4 : 6)) {
-          return "invalid_destination";
-        }
+        if (!canReach(sock, dst)) return "invalid_destination";
         const net = netOf(dst);
         if (net === undefined) {
           c.noRoute.value++;
           return "family_not_supported";
         }
         const len = data.length;
-        if (len > (sock.family === 4 ? UDP_MAX_PAYLOAD_V4 : UDP_MAX_PAYLOAD_V6)) {
+        if (len > (typeof dst === "number" ? UDP_MAX_PAYLOAD_V4 : UDP_MAX_PAYLOAD_V6)) {
           c.tooLong.value++;
           return "message_too_long";
         }
@@ -220,8 +237,8 @@ export const udpPlugin: ProtocolPlugin = {
           src = sock.localKey;
           if (!net.isLocal(src)) return "addr_not_available"; // removed since bind
         } else {
-          src = net.selectSource(dst);
-          if (src === sock.anyKey) {
+          src = net.selectSource(dst, scope);
+          if (isUnspecifiedKey(src)) {
             c.noRoute.value++;
             return "no_route";
           }
@@ -250,6 +267,7 @@ export const udpPlugin: ProtocolPlugin = {
           IP_PROTOCOL_UDP,
           ttl,
           sock.broadcast ? RouteSendFlags.BROADCAST : 0,
+          scope,
         );
         if (err === undefined) {
           c.txDatagrams.value++;
@@ -265,11 +283,9 @@ export const udpPlugin: ProtocolPlugin = {
         return err;
       },
 
-      connect(sock: UdpSocketImpl, dst: IpKey, dport: number) {
+      connect(sock: UdpSocketImpl, dst: IpKey, dport: number, scope: number) {
         if (!(dport > 0 && dport <= 0xffff) || (dport | 0) !== dport) return "invalid_port";
-        if (dst === sock.anyKey || sock.family !== (typeof dst === "number" ? 4 : 6)) {
-          return "invalid_destination";
-        }
+        if (!canReach(sock, dst)) return "invalid_destination";
         const net = netOf(dst);
         if (net === undefined) {
           c.noRoute.value++;
@@ -281,8 +297,8 @@ export const udpPlugin: ProtocolPlugin = {
           return "broadcast_not_enabled";
         }
         // Linux (ip4_datagram_connect) looks the route up even for a bound socket.
-        const src = net.selectSource(dst);
-        if (src === sock.anyKey) {
+        const src = net.selectSource(dst, scope);
+        if (isUnspecifiedKey(src)) {
           c.noRoute.value++;
           return "no_route";
         }
@@ -294,6 +310,7 @@ export const udpPlugin: ProtocolPlugin = {
         }
         sock.remoteKey = dst;
         sock.remotePort = dport;
+        sock.scope = scope;
         return undefined;
       },
 
@@ -442,6 +459,9 @@ export const udpPlugin: ProtocolPlugin = {
           account,
           family,
         });
+        // Linux's default (net.ipv6.bindv6only = 0): `::` takes IPv4 too.
+        sock.dual = any && family === 6 && options.v6only !== true;
+        sock.scope = options.scope ?? -1;
         const err = table.bind(sock, key, port, options.reuseAddress === true);
         if (err !== undefined) return err;
         sock.sendFromLocal = local;
@@ -451,8 +471,17 @@ export const udpPlugin: ProtocolPlugin = {
       },
       list(): UdpSocketInfo[] {
         return [...table.sockets()].map((s) => ({
-          local: formatIpKeyPort(s.localKey, s.localPort),
-          remote: s.remoteKey === s.anyKey ? "*:*" : formatIpKeyPort(s.remoteKey, s.remotePort),
+          // As `ss -uan`: a dual-stack `::` is `*:53`.
+          local: s.dual && s.localKey === s.anyKey
+            ? `*:${s.localPort}`
+            : formatIpKeyPort(s.localKey, s.localPort),
+          remote: s.remoteKey !== s.anyKey
+            ? formatIpKeyPort(s.remoteKey, s.remotePort)
+            : s.dual && s.localKey === s.anyKey
+            ? "*:*"
+            : s.family === 4
+            ? "0.0.0.0:*"
+            : "[::]:*",
           queued: s.queued,
           queuedBytes: s.queuedBytes,
           queuedMemory: s.queuedMemory,

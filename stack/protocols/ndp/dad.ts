@@ -21,6 +21,8 @@ export interface DadHost {
   probe(ifindex: number, key: IpKey): void;
   /** The address passed: it is usable now (announce it). */
   passed(ifindex: number, key: IpKey): void;
+  /** The link's RetransTimer (µs) when it has its own (an RA set it); else `retransmitTime`. */
+  retransmitTime?(ifindex: number): number;
 }
 
 /** DAD's settings (µs, count). */
@@ -105,7 +107,7 @@ export class DuplicateAddressDetection {
     if (run.sent < this.#o.transmits) {
       run.sent++;
       this.#host.probe(run.ifindex, run.key);
-      run.timer.arm(now + this.#o.retransmitTime);
+      run.timer.arm(now + (this.#host.retransmitTime?.(run.ifindex) ?? this.#o.retransmitTime));
       return;
     }
     this.#runs.delete(`${run.ifindex} ${run.key}`);

@@ -16,7 +16,9 @@
  * and how to ask (`solicit`); the cache keeps the entries, the timers, the
  * packets waiting for resolution (bounded per neighbour in packets and in
  * real bytes, and for all neighbours together), the table bound with
- * least-recently-used eviction, a named counter for every drop
+ * least-recently-used eviction, per-interface timers (NDP's
+ * BaseReachableTime and RetransTimer from Router Advertisements), a named
+ * counter for every drop
  * ({@linkcode NEIGHBOR_CACHE_COUNTERS}) and the `neighbor-changed` events.
  *
  * @module

@@ -54,10 +54,24 @@ export interface Ipv6Lan extends EnvBase {
   readonly ports: readonly LinkEnd[];
 }
 
+/** Options of {@linkcode makeIpv6Lan}. */
+export interface Ipv6LanOptions {
+  /** Seed of the network (default 1). */
+  readonly seed?: number;
+  /** Host stacks besides the router (default 2). */
+  readonly hosts?: number;
+  /** Record every stack's transmit side in one pcap. */
+  readonly capture?: boolean;
+  /** slaac options of the router (default: advertise {@linkcode LAN_PREFIX}). */
+  readonly router?: Readonly<Record<string, number | string | boolean>>;
+  /** slaac options of every host. */
+  readonly host?: Readonly<Record<string, number | string | boolean>>;
+  /** Addresses of the router (default {@linkcode ROUTER_GLOBAL}/64). */
+  readonly routerAddresses?: readonly string[];
+}
+
 /** The router and `hosts` hosts on one switch (nothing run yet but set-up). */
-export function makeIpv6Lan(
-  options: { readonly seed?: number; readonly hosts?: number; readonly capture?: boolean } = {},
-): Ipv6Lan {
+export function makeIpv6Lan(options: Ipv6LanOptions = {}): Ipv6Lan {
   const net = new VirtualNetwork({ seed: options.seed ?? 1 });
   const capture = options.capture ? new Capture() : null;
   const base = new EnvBase(net, capture);
@@ -68,13 +82,16 @@ export function makeIpv6Lan(
   for (let i = 0; i < n; i++) {
     const isRouter = i === 0;
     const name = isRouter ? "router" : `h${i}`;
-    const slaac = isRouter ? { advertise: LAN_PREFIX } : {};
+    const slaac = isRouter ? { advertise: LAN_PREFIX, ...options.router } : { ...options.host };
     const stack = base.newStack(name, pluginsWith({ slaac }, v6Plugins()));
     const end = sw.port({ mac: mac(hostMac(i + 1)) });
     // Each stack's transmit side: every frame once, in the order it was sent.
     const driver = capture ? capture.tap(end, { name, receive: false, transmit: true }) : end;
     ifaces.push(
-      stack.addInterface({ driver, addresses: isRouter ? [`${ROUTER_GLOBAL}/64`] : [] }),
+      stack.addInterface({
+        driver,
+        addresses: isRouter ? [...(options.routerAddresses ?? [`${ROUTER_GLOBAL}/64`])] : [],
+      }),
     );
     ports.push(end);
   }

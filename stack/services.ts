@@ -137,10 +137,11 @@ export interface ArpService extends NeighborResolver {
  * ```ts
  * import type { NdpService } from "./services.ts";
  * import { IpAddress } from "./wire/ip_address.ts";
- * declare const ndp: NdpService;
+ * import assert from "node:assert/strict";
  * // `ip -6 neigh replace fe80::1 lladdr 02:00:00:00:00:09 nud permanent dev eth0`
- * const pin = () => ndp.addStatic(0, IpAddress.parse("fe80::1")!.key, new Uint8Array([2, 0, 0, 0, 0, 9]));
- * void pin;
+ * const pin = (ndp: NdpService) =>
+ *   ndp.addStatic(0, IpAddress.parse("fe80::1")!.key, new Uint8Array([2, 0, 0, 0, 0, 9]));
+ * assert.equal(typeof pin, "function");
  * ```
  */
 export interface NdpService extends NeighborResolver {

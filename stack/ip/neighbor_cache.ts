@@ -155,15 +155,16 @@ function check(name: string, v: number, min: number): void {
  * ```ts
  * import { NeighborCache } from "./neighbor_cache.ts";
  * import type { PluginContext } from "../manifest.ts";
- * declare const ctx: PluginContext; // a plugin's setup context
- * const make = () =>
+ * import assert from "node:assert/strict";
+ * // In a plugin's setup, with its context:
+ * const make = (ctx: PluginContext) =>
  *   new NeighborCache(ctx, {
  *     reachableTime: 30_000_000, staleTime: 60_000_000, retransmitTime: 1_000_000,
  *     multicastProbes: 3, unicastProbes: 3, delayFirstProbeTime: 5_000_000,
  *     failedTime: 20_000_000, queueLength: 256, queueBytes: 524_288,
  *     totalQueueBytes: 1_048_576, maxEntries: 4096,
  *   }, { family: 6, solicit() {} });
- * void make;
+ * assert.equal(typeof make, "function");
  * ```
  */
 export class NeighborCache {

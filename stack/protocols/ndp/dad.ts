@@ -50,13 +50,14 @@ interface Run {
  * ```ts
  * import { DuplicateAddressDetection } from "./dad.ts";
  * import type { PluginContext } from "../../manifest.ts";
- * declare const ctx: PluginContext; // the NDP plugin's setup context
- * const make = () =>
+ * import assert from "node:assert/strict";
+ * // In the NDP plugin's setup, with its context:
+ * const make = (ctx: PluginContext) =>
  *   new DuplicateAddressDetection(ctx, { transmits: 1, delay: 1_000_000, retransmitTime: 1_000_000 }, {
  *     probe() {},
  *     passed() {},
  *   });
- * void make;
+ * assert.equal(typeof make, "function");
  * ```
  */
 export class DuplicateAddressDetection {

@@ -1,10 +1,13 @@
 /**
- * Test stand-ins for what the ndp plugin (another branch) provides, so the
- * slaac tests run without it: a `neighbor.ipv6` resolver that maps
- * multicast groups to 33:33 MACs (RFC 2464 §7) and unicast next hops from a
- * static table, and a DAD stand-in that marks tentative addresses preferred
- * (or duplicate, when told) one second after they are added. Nothing in
- * them pretends to be NDP: no NS/NA is sent.
+ * Test stand-ins for the slaac unit tests (crafted frames on one host):
+ * a `neighbor.ipv6` with the `NdpService` type that maps multicast groups
+ * to 33:33 MACs (RFC 2464 §7) and unicast next hops from a static table,
+ * and records what Router Discovery hands the ndp plugin (link timers,
+ * senders' link addresses) so a test can check it exactly; and a DAD
+ * stand-in that marks tentative addresses preferred (or duplicate, when
+ * told) at a fixed delay, for staging DAD failures. Nothing in them
+ * pretends to be NDP: no NS/NA is sent. The LAN and TAP tests use the real
+ * ndp plugin (tests/ipv6/_lan.ts).
  *
  * @module
  */

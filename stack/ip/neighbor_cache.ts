@@ -239,9 +239,10 @@ export class NeighborCache {
     const { reachableTime, retransmitTime } = timers;
     if (reachableTime !== undefined) check("reachableTime", reachableTime, 1);
     if (retransmitTime !== undefined) check("retransmitTime", retransmitTime, 1);
-    const old = this.#linkTimers.get(ifindex) ?? {};
-    this.#linkTimers.set(ifindex, { ...old, ...timers });
-    if (reachableTime === undefined || reachableTime === (old.reachableTime ?? -1)) return;
+    const previous = this.reachableTime(ifindex);
+    this.#linkTimers.set(ifindex, { ...this.#linkTimers.get(ifindex), ...timers });
+    // RFC 4861 §6.3.4: drawn again only when the base really changed.
+    if (reachableTime === undefined || reachableTime === previous) return;
     const t = this.#tables.get(ifindex);
     if (t === undefined) return;
     for (const n of t.values()) {

@@ -327,3 +327,25 @@ Deno.test("neighbor cache: setLinkTimers applies to its interface only; a field 
   t.cache.close();
   t.h.finish();
 });
+
+Deno.test("neighbor cache: a reachable time equal to the base in force changes no REACHABLE lifetime; a new one re-draws it", () => {
+  /** When the entry confirmed at 0 turns STALE, after `set` at 1 s. */
+  const staleAt = (set: (t: ReturnType<typeof harness>) => void): number => {
+    const t = harness();
+    t.cache.confirm(t.cache.learn(t.ifindex, N1, MAC)!, null);
+    t.h.runFor(SECOND);
+    set(t);
+    while (t.state() === "REACHABLE") t.h.runFor(100_000);
+    const at = t.h.net.now();
+    t.cache.close();
+    t.h.finish();
+    return at;
+  };
+  const untouched = staleAt(() => {});
+  assert.equal(
+    staleAt((t) => t.cache.setLinkTimers(t.ifindex, { reachableTime: 30 * SECOND })),
+    untouched,
+  );
+  const shorter = staleAt((t) => t.cache.setLinkTimers(t.ifindex, { reachableTime: 2 * SECOND }));
+  assert.ok(shorter <= 3 * SECOND + 100_000, `STALE at ${shorter} µs`);
+});

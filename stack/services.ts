@@ -38,6 +38,8 @@ export interface NeighborEntry {
     | "PERMANENT";
   /** Packets waiting for resolution. */
   readonly queued: number;
+  /** Present (true) when the neighbour is a router (NDP's IsRouter flag; `ip -6 neigh` prints `router`). */
+  readonly router?: true;
 }
 
 /**
@@ -127,17 +129,19 @@ export interface ArpService extends NeighborResolver {
 
 /**
  * `neighbor.ipv6` as the NDP plugin provides it: the family-6
- * {@linkcode NeighborResolver}, with static entries and upper-layer
- * reachability hints.
+ * {@linkcode NeighborResolver}, with static entries, upper-layer
+ * reachability hints, and what Router Discovery (the slaac plugin) learns:
+ * the link's timers and the link addresses of routers and soliciting hosts.
  *
  * @example
  * ```ts
  * import type { NdpService } from "./services.ts";
  * import { IpAddress } from "./wire/ip_address.ts";
- * declare const ndp: NdpService;
+ * import assert from "node:assert/strict";
  * // `ip -6 neigh replace fe80::1 lladdr 02:00:00:00:00:09 nud permanent dev eth0`
- * const pin = () => ndp.addStatic(0, IpAddress.parse("fe80::1")!.key, new Uint8Array([2, 0, 0, 0, 0, 9]));
- * void pin;
+ * const pin = (ndp: NdpService) =>
+ *   ndp.addStatic(0, IpAddress.parse("fe80::1")!.key, new Uint8Array([2, 0, 0, 0, 0, 9]));
+ * assert.equal(typeof pin, "function");
  * ```
  */
 export interface NdpService extends NeighborResolver {
@@ -157,6 +161,51 @@ export interface NdpService extends NeighborResolver {
    * becomes REACHABLE without a probe. Hot path: positional.
    */
   confirmReachable(ifindex: number, address: IpKey): void;
+  /**
+   * The Reachable Time and Retrans Timer a Router Advertisement gave for
+   * interface `ifindex` (RFC 4861 §6.3.4), in µs; a field left out keeps
+   * its value. A new reachable time becomes the link's BaseReachableTime
+   * and its random ReachableTime (0.5–1.5×) is drawn again; the retransmit
+   * time spaces solicitations and DAD probes on that link.
+   *
+   * @throws {TypeError} When `ifindex` or a time is not a whole number.
+   * @throws {RangeError} When there is no such interface, or a time is out
+   * of range (reachable 1 ms..1 h, RFC 4861 §6.2.1 MAX_REACHABLE_TIME;
+   * retransmit 1 ms..2³²−1 ms).
+   */
+  setLinkTimers(ifindex: number, timers: NdpLinkTimers): void;
+  /**
+   * The sender of a Router Advertisement (`isRouter: true`, RFC 4861
+   * §6.3.4) or Router Solicitation (`isRouter: false`, §6.2.6) and its
+   * Source Link-Layer Address option (`mac`, null without one): with a
+   * MAC the entry is created STALE, or updated (STALE) when the MAC is new
+   * to it; either way an existing entry's IsRouter flag is set to
+   * `isRouter`. Returns false, counted as `ndp.rx.bad_link_address`, when
+   * `mac` is not a unicast MAC, and false when `address` is unspecified or
+   * multicast (an RS from `::` teaches nothing) or the cache is full.
+   *
+   * @throws {TypeError} When `ifindex` is not a whole number or `address` not an IPv6 key.
+   * @throws {RangeError} When there is no such interface.
+   */
+  learnRouterDiscovery(ifindex: number, sender: RouterDiscoverySender): boolean;
+}
+
+/** The timers of {@linkcode NdpService.setLinkTimers} (µs). */
+export interface NdpLinkTimers {
+  /** BaseReachableTime (the RA's Reachable Time). */
+  readonly reachableTime?: number;
+  /** RetransTimer (the RA's Retrans Timer). */
+  readonly retransTimer?: number;
+}
+
+/** What a Router Advertisement or Solicitation says about its sender ({@linkcode NdpService.learnRouterDiscovery}). */
+export interface RouterDiscoverySender {
+  /** The sender's IPv6 address (the packet's source). */
+  readonly address: IpKey;
+  /** The Source Link-Layer Address option's address (its first 6 bytes are read), or null. */
+  readonly mac: Uint8Array | null;
+  /** True for an RA's sender, false for an RS's (RFC 4861 §6.2.6: a soliciting host is no router). */
+  readonly isRouter: boolean;
 }
 
 /** A route as stored in the IPv4 routing table. */

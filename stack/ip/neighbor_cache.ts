@@ -16,7 +16,9 @@
  * and how to ask (`solicit`); the cache keeps the entries, the timers, the
  * packets waiting for resolution (bounded per neighbour in packets and in
  * real bytes, and for all neighbours together), the table bound with
- * least-recently-used eviction, a named counter for every drop
+ * least-recently-used eviction, per-interface timers (NDP's
+ * BaseReachableTime and RetransTimer from Router Advertisements), a named
+ * counter for every drop
  * ({@linkcode NEIGHBOR_CACHE_COUNTERS}) and the `neighbor-changed` events.
  *
  * @module
@@ -58,6 +60,16 @@ interface Entry extends Neighbor {
   readonly queue: PacketBuffer[];
   /** Bytes held in `queue`: the capacity of each pooled buffer, not its data length. */
   queued: number;
+  /** When it last became REACHABLE (a new ReachableTime re-draws its deadline from here). */
+  confirmedAt: Instant;
+}
+
+/** An interface's own timers (RFC 4861 §6.3.2: BaseReachableTime and RetransTimer are per link). */
+export interface NeighborLinkTimers {
+  /** Base of REACHABLE's lifetime (µs); absent: the cache's. */
+  readonly reachableTime?: number;
+  /** Between solicitations (µs); absent: the cache's. */
+  readonly retransmitTime?: number;
 }
 
 /** The timers and bounds of a cache (µs, counts, bytes). */
@@ -143,15 +155,16 @@ function check(name: string, v: number, min: number): void {
  * ```ts
  * import { NeighborCache } from "./neighbor_cache.ts";
  * import type { PluginContext } from "../manifest.ts";
- * declare const ctx: PluginContext; // a plugin's setup context
- * const make = () =>
+ * import assert from "node:assert/strict";
+ * // In a plugin's setup, with its context:
+ * const make = (ctx: PluginContext) =>
  *   new NeighborCache(ctx, {
  *     reachableTime: 30_000_000, staleTime: 60_000_000, retransmitTime: 1_000_000,
  *     multicastProbes: 3, unicastProbes: 3, delayFirstProbeTime: 5_000_000,
  *     failedTime: 20_000_000, queueLength: 256, queueBytes: 524_288,
  *     totalQueueBytes: 1_048_576, maxEntries: 4096,
  *   }, { family: 6, solicit() {} });
- * void make;
+ * assert.equal(typeof make, "function");
  * ```
  */
 export class NeighborCache {
@@ -159,6 +172,8 @@ export class NeighborCache {
   readonly #o: NeighborCacheOptions;
   readonly #proto: NeighborProtocol;
   readonly #tables = new Map<number, Map<IpKey, Entry>>(); // ifindex -> key -> entry
+  // Per-interface timers a Router Advertisement set (bounded by the interfaces).
+  readonly #linkTimers = new Map<number, NeighborLinkTimers>();
   #size = 0;
   // Every entry in CLOCK order (approximate LRU): a use only sets `used`, so
   // the send path does no reordering per packet; eviction gives used
@@ -210,6 +225,53 @@ export class NeighborCache {
     };
   }
 
+  /**
+   * Sets `ifindex`'s own timers (from a Router Advertisement, RFC 4861
+   * §6.3.4); a field left out keeps its value. A new base reachable time
+   * re-draws the random lifetime (0.5–1.5× the base, §6.3.2) of the
+   * interface's REACHABLE entries from when each was confirmed; a new
+   * retransmit time applies from the next solicitation.
+   *
+   * @throws {TypeError} When a time is not a whole number.
+   * @throws {RangeError} When a time is below 1 µs.
+   */
+  setLinkTimers(ifindex: number, timers: NeighborLinkTimers): void {
+    const { reachableTime, retransmitTime } = timers;
+    if (reachableTime !== undefined) check("reachableTime", reachableTime, 1);
+    if (retransmitTime !== undefined) check("retransmitTime", retransmitTime, 1);
+    const previous = this.reachableTime(ifindex);
+    this.#linkTimers.set(ifindex, { ...this.#linkTimers.get(ifindex), ...timers });
+    // RFC 4861 §6.3.4: drawn again only when the base really changed.
+    if (reachableTime === undefined || reachableTime === previous) return;
+    const t = this.#tables.get(ifindex);
+    if (t === undefined) return;
+    for (const n of t.values()) {
+      if (n.state !== "REACHABLE") continue;
+      n.deadline = n.confirmedAt + this.#reachableFor(ifindex);
+      this.#schedule(n);
+    }
+  }
+
+  /** Forgets `ifindex`'s own timers (the interface went away). */
+  clearLinkTimers(ifindex: number): void {
+    this.#linkTimers.delete(ifindex);
+  }
+
+  /** The base reachable time in force on `ifindex` (µs). */
+  reachableTime(ifindex: number): number {
+    return this.#linkTimers.get(ifindex)?.reachableTime ?? this.#o.reachableTime;
+  }
+
+  /** The time between solicitations on `ifindex` (µs). */
+  retransmitTime(ifindex: number): number {
+    return this.#linkTimers.get(ifindex)?.retransmitTime ?? this.#o.retransmitTime;
+  }
+
+  /** A REACHABLE lifetime: randomised between 0.5 and 1.5 times the base (RFC 4861 §6.3.2, Linux). */
+  #reachableFor(ifindex: number): number {
+    return Math.floor(this.reachableTime(ifindex) * (0.5 + this.#ctx.rng.nextFloat()));
+  }
+
   /** Entries in the cache. */
   get size(): number {
     return this.#size;
@@ -244,7 +306,7 @@ export class NeighborCache {
       // The first solicitation counts: multicastProbes in all, then FAILED
       // (Linux's mcast_solicit = 3: at 0, 1 and 2 s, FAILED at 3 s).
       n.probes = 1;
-      n.deadline = this.#ctx.now() + this.#o.retransmitTime;
+      n.deadline = this.#ctx.now() + this.retransmitTime(ifindex);
       this.#schedule(n);
       this.#enqueue(n, pkt); // may drop it (a zero-length queue): ask with what is kept
       this.#proto.solicit(n, false, n.queue[0] ?? null);
@@ -289,9 +351,8 @@ export class NeighborCache {
     e.used = true;
     e.probes = 0;
     this.#setState(e, "REACHABLE");
-    // Randomised between 0.5 and 1.5 times the base (RFC 4861 §6.3.2, Linux).
-    e.deadline = this.#ctx.now() +
-      Math.floor(this.#o.reachableTime * (0.5 + this.#ctx.rng.nextFloat()));
+    e.confirmedAt = this.#ctx.now();
+    e.deadline = e.confirmedAt + this.#reachableFor(e.ifindex);
     this.#schedule(e);
     this.#flush(e);
   }
@@ -375,6 +436,7 @@ export class NeighborCache {
           mac: n.mac ? formatMac(n.mac) : "",
           state: n.state,
           queued: n.queue.length,
+          ...(n.isRouter ? { router: true as const } : {}),
         });
       }
     }
@@ -452,6 +514,7 @@ export class NeighborCache {
       used: false,
       queue: [],
       queued: 0,
+      confirmedAt: 0,
     };
     this.#table(ifindex).set(key, n);
     this.#lru.add(n);
@@ -562,7 +625,7 @@ export class NeighborCache {
                 n.deadline = now + o.failedTime;
               } else {
                 n.probes++;
-                n.deadline = now + o.retransmitTime;
+                n.deadline = now + this.retransmitTime(n.ifindex);
                 this.#proto.solicit(n, false, n.queue[0] ?? null);
               }
               break;
@@ -578,7 +641,7 @@ export class NeighborCache {
               }
               this.#setState(n, "PROBE");
               n.probes = 1;
-              n.deadline = now + o.retransmitTime;
+              n.deadline = now + this.retransmitTime(n.ifindex);
               this.#proto.solicit(n, true, null);
               break;
             case "PROBE":
@@ -589,7 +652,7 @@ export class NeighborCache {
                 this.#remove(n);
               } else {
                 n.probes++;
-                n.deadline = now + o.retransmitTime;
+                n.deadline = now + this.retransmitTime(n.ifindex);
                 this.#proto.solicit(n, true, null);
               }
               break;

@@ -12,6 +12,7 @@ import type { Faults } from "../../drivers/loopback/faults.ts";
 import { makeLink, ms } from "../_harness.ts";
 import { pcapPath } from "../_fixtures.ts";
 import { exchangeBoth } from "../tcp/_transfer.ts";
+import { runIpv6Lan } from "../ipv6/_lan.ts";
 
 /** The faults of the TCP scenarios (those of tests/tcp/integrity_test.ts). */
 const FAULTS: Faults = {
@@ -84,4 +85,6 @@ export const SCENARIOS: Readonly<Record<string, () => Promise<Uint8Array>>> = {
   "tcp-loss-seed-2": () => tcpUnderLoss(2),
   "tcp-loss-seed-3": () => tcpUnderLoss(3),
   "replay-tun-curl4": replayCurl4,
+  // SLAAC from a virtual router, DAD, NDP, MLD, echoes, UDP and TCP over IPv6 (tests/ipv6/_lan.ts).
+  "ipv6-lan": async () => (await runIpv6Lan(1, true)).capture!,
 };

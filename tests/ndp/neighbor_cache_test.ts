@@ -301,3 +301,51 @@ Deno.test("neighbor cache: options are checked (not whole: TypeError, out of ran
   t.cache.close();
   t.h.finish();
 });
+
+Deno.test("neighbor cache: setLinkTimers applies to its interface only; a field left out keeps its value; clearLinkTimers restores the cache's", () => {
+  const t = harness();
+  const other = t.ifindex + 1;
+  t.cache.setLinkTimers(t.ifindex, { retransmitTime: 250_000 });
+  t.cache.setLinkTimers(t.ifindex, { reachableTime: 4 * SECOND });
+  assert.equal(t.cache.retransmitTime(t.ifindex), 250_000, "kept");
+  assert.equal(t.cache.reachableTime(t.ifindex), 4 * SECOND);
+  assert.equal(t.cache.retransmitTime(other), SECOND);
+  assert.equal(t.cache.reachableTime(other), 30 * SECOND);
+  // The solicitations of an unanswered resolution follow the link's RetransTimer.
+  t.use();
+  t.h.runFor(SECOND);
+  assert.deepEqual(t.solicits, [
+    "0 multicast fd00::9",
+    "250000 multicast fd00::9",
+    "500000 multicast fd00::9",
+  ]);
+  assert.equal(t.state(), "FAILED");
+  assert.throws(() => t.cache.setLinkTimers(t.ifindex, { reachableTime: 0 }), RangeError);
+  assert.throws(() => t.cache.setLinkTimers(t.ifindex, { retransmitTime: 0.5 }), TypeError);
+  t.cache.clearLinkTimers(t.ifindex);
+  assert.equal(t.cache.retransmitTime(t.ifindex), SECOND);
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: a reachable time equal to the base in force changes no REACHABLE lifetime; a new one re-draws it", () => {
+  /** When the entry confirmed at 0 turns STALE, after `set` at 1 s. */
+  const staleAt = (set: (t: ReturnType<typeof harness>) => void): number => {
+    const t = harness();
+    t.cache.confirm(t.cache.learn(t.ifindex, N1, MAC)!, null);
+    t.h.runFor(SECOND);
+    set(t);
+    while (t.state() === "REACHABLE") t.h.runFor(100_000);
+    const at = t.h.net.now();
+    t.cache.close();
+    t.h.finish();
+    return at;
+  };
+  const untouched = staleAt(() => {});
+  assert.equal(
+    staleAt((t) => t.cache.setLinkTimers(t.ifindex, { reachableTime: 30 * SECOND })),
+    untouched,
+  );
+  const shorter = staleAt((t) => t.cache.setLinkTimers(t.ifindex, { reachableTime: 2 * SECOND }));
+  assert.ok(shorter <= 3 * SECOND + 100_000, `STALE at ${shorter} µs`);
+});

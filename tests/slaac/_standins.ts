@@ -1,10 +1,13 @@
 /**
- * Test stand-ins for what the ndp plugin (another branch) provides, so the
- * slaac tests run without it: a `neighbor.ipv6` resolver that maps
- * multicast groups to 33:33 MACs (RFC 2464 §7) and unicast next hops from a
- * static table, and a DAD stand-in that marks tentative addresses preferred
- * (or duplicate, when told) one second after they are added. Nothing in
- * them pretends to be NDP: no NS/NA is sent.
+ * Test stand-ins for the slaac unit tests (crafted frames on one host):
+ * a `neighbor.ipv6` with the `NdpService` type that maps multicast groups
+ * to 33:33 MACs (RFC 2464 §7) and unicast next hops from a static table,
+ * and records what Router Discovery hands the ndp plugin (link timers,
+ * senders' link addresses) so a test can check it exactly; and a DAD
+ * stand-in that marks tentative addresses preferred (or duplicate, when
+ * told) at a fixed delay, for staging DAD failures. Nothing in them
+ * pretends to be NDP: no NS/NA is sent. The LAN and TAP tests use the real
+ * ndp plugin (tests/ipv6/_lan.ts).
  *
  * @module
  */
@@ -12,7 +15,8 @@ import type { Instant } from "../../stack/clock.ts";
 import type { PluginContext, ProtocolPlugin, StackEvent } from "../../stack/manifest.ts";
 import type { NetInterface } from "../../stack/netif.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
-import type { NeighborResolver } from "../../stack/services.ts";
+import type { NdpService } from "../../stack/services.ts";
+import { formatMac } from "../../stack/wire/mac.ts";
 import { IpAddress, type IpKey } from "../../stack/wire/ip_address.ts";
 import { writeIpv6MulticastMac } from "../../stack/wire/ipv6_scope.ts";
 import { testPlugin } from "../_harness.ts";
@@ -24,27 +28,30 @@ export interface ResolverStandIn {
   readonly plugin: ProtocolPlugin;
   /** `setLinkTimers` calls: ifindex and the times (µs). */
   readonly timers: { ifindex: number; reachableTime?: number; retransTimer?: number }[];
+  /** `learnRouterDiscovery` calls: ifindex, address text, MAC text ("" for none), isRouter. */
+  readonly senders: { ifindex: number; address: string; mac: string; isRouter: boolean }[];
   /** Unicast next hops it could not map (dropped). */
   readonly unresolved: string[];
 }
 
 /**
- * A `neighbor.ipv6` stand-in: multicast mapped, unicast by `lookup`
- * (address text → MAC text, e.g. an oracle over the test's stacks),
- * anything else dropped and recorded. With `timers`, it also has
- * `setLinkTimers` (the hand-off slaac looks for).
+ * A `neighbor.ipv6` stand-in with the {@linkcode NdpService} type:
+ * multicast mapped, unicast by `lookup` (address text → MAC text, e.g. an
+ * oracle over the test's stacks), anything else dropped and recorded; what
+ * Router Discovery hands it (`setLinkTimers`, `learnRouterDiscovery`) is
+ * recorded, not applied. No NS/NA is sent; `addStatic` throws.
  */
 export function resolverStandIn(
   lookup: (address: string) => string | undefined = () => undefined,
-  options: { readonly timers?: boolean } = {},
 ): ResolverStandIn {
   const timers: ResolverStandIn["timers"] = [];
+  const senders: ResolverStandIn["senders"] = [];
   const unresolved: string[] = [];
   const out = new Uint8Array(6);
   const plugin = testPlugin(
     { name: "ndp_standin", layer: "network", provides: ["neighbor.ipv6"] },
     () => {
-      const resolver: NeighborResolver & { setLinkTimers?: unknown } = {
+      const resolver: NdpService = {
         family: 6,
         resolve(_ifindex: number, hop: IpKey, pkt: PacketBuffer): Uint8Array | null {
           if (((hop as string).charCodeAt(0) >> 8) === 0xff) {
@@ -60,17 +67,27 @@ export function resolverStandIn(
         },
         onUnresolved() {},
         entries: () => [],
+        addStatic() {
+          throw new Error("The neighbor.ipv6 stand-in keeps no static entries");
+        },
+        confirmReachable() {},
+        setLinkTimers(ifindex, t) {
+          timers.push({ ifindex, ...t });
+        },
+        learnRouterDiscovery(ifindex, s) {
+          senders.push({
+            ifindex,
+            address: IpAddress.fromKey(s.address).toString(),
+            mac: s.mac === null ? "" : formatMac(s.mac),
+            isRouter: s.isRouter,
+          });
+          return true;
+        },
       };
-      if (options.timers) {
-        resolver.setLinkTimers = (
-          ifindex: number,
-          t: { reachableTime?: number; retransTimer?: number },
-        ) => void timers.push({ ifindex, ...t });
-      }
       return { services: { "neighbor.ipv6": resolver } };
     },
   );
-  return { plugin, timers, unresolved };
+  return { plugin, timers, senders, unresolved };
 }
 
 /**

@@ -10,17 +10,24 @@ import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
 import { slaacPlugin, type SlaacService } from "../../stack/protocols/slaac/mod.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { dadStandIn, resolverStandIn } from "./_standins.ts";
-import { mtuOption, ndpFrame, pio, raMessage, ROUTER_LL } from "./_ra.ts";
+import { mtuOption, ndpFrame, pio, raMessage, ROUTER_LL, ROUTER_MAC } from "./_ra.ts";
+import { llaOption } from "../ndp/_ndp.ts";
 
 const SECOND = 1_000_000;
 const k = (s: string) => IpAddress.parse(s)!.key;
 
-function host(slaac: Record<string, number | string | boolean> = {}, timers = false) {
-  const resolver = resolverStandIn(undefined, { timers });
+function host(slaac: Record<string, number | string | boolean> = {}, ndp = true) {
+  const resolver = resolverStandIn();
   const h = makeHost({
     seed: 9,
     addresses: [],
-    extraPlugins: [ipv6Plugin, icmpv6Plugin, resolver.plugin, dadStandIn(), slaacPlugin],
+    extraPlugins: [
+      ipv6Plugin,
+      icmpv6Plugin,
+      ...(ndp ? [resolver.plugin] : []),
+      dadStandIn(),
+      slaacPlugin,
+    ],
     plugins: { slaac: { routerSolicitations: 0, ...slaac } },
   });
   h.runFor(2 * SECOND); // the link-local address is preferred
@@ -35,7 +42,7 @@ function host(slaac: Record<string, number | string | boolean> = {}, timers = fa
 }
 
 Deno.test("slaac RA: a valid RA gives a default route, an on-link route, an address, the MTU, the hop limit and the ND timers", () => {
-  const t = host({}, true);
+  const t = host();
   const { h } = t;
   const now = h.net.now();
   h.inject(ndpFrame(
@@ -83,8 +90,32 @@ Deno.test("slaac RA: a valid RA gives a default route, an on-link route, an addr
   h.finish();
 });
 
-Deno.test("slaac RA: without a setLinkTimers on neighbor.ipv6 the RA's timers are counted as unused", () => {
+Deno.test("slaac RA: the router's Source Link-Layer Address goes to the neighbour cache as a router's; an RA without one says only that it is a router", () => {
   const t = host();
+  t.h.inject(ndpFrame({}, raMessage({ options: [llaOption(1, ROUTER_MAC)] })));
+  t.h.inject(ndpFrame({ src: "fe80::fd" }, raMessage()));
+  // A multicast MAC is handed on as it is: the cache refuses it (its counter).
+  t.h.inject(
+    ndpFrame({ src: "fe80::fc" }, raMessage({ options: [llaOption(1, "33:33:00:00:00:01")] })),
+  );
+  assert.deepEqual(t.resolver.senders, [
+    { ifindex: t.h.iface.index, address: ROUTER_LL, mac: ROUTER_MAC, isRouter: true },
+    { ifindex: t.h.iface.index, address: "fe80::fd", mac: "", isRouter: true },
+    { ifindex: t.h.iface.index, address: "fe80::fc", mac: "33:33:00:00:00:01", isRouter: true },
+  ]);
+  t.h.finish();
+});
+
+Deno.test("slaac RA: a Reachable Time over MAX_REACHABLE_TIME (1 h) is ignored with a counter; the Retrans Timer still applies", () => {
+  const t = host();
+  t.h.inject(ndpFrame({}, raMessage({ reachable: 3_600_001, retrans: 2000 })));
+  assert.equal(t.h.counter("slaac.rx.bad_reachable_time"), 1);
+  assert.deepEqual(t.resolver.timers, [{ ifindex: t.h.iface.index, retransTimer: 2_000_000 }]);
+  t.h.finish();
+});
+
+Deno.test("slaac RA: without the ndp plugin the RA's timers are counted as unused", () => {
+  const t = host({}, false);
   t.h.inject(ndpFrame({}, raMessage({ reachable: 20_000 })));
   assert.equal(t.h.counter("slaac.rx.timers_unused"), 1);
   assert.deepEqual(t.slaac.linkTimers(t.h.iface.index), { reachableTime: 20_000, retransTimer: 0 });

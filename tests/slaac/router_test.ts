@@ -16,11 +16,14 @@ const SECOND = 1_000_000;
 const MS = 1_000;
 const PEER_MAC = "02:00:00:00:00:fe";
 
-function stack(slaac: Record<string, number | string | boolean>) {
+function stack(
+  slaac: Record<string, number | string | boolean>,
+  resolver = resolverStandIn(),
+) {
   return makeHost({
     seed: 12,
     addresses: [],
-    extraPlugins: [ipv6Plugin, icmpv6Plugin, resolverStandIn().plugin, dadStandIn(), slaacPlugin],
+    extraPlugins: [ipv6Plugin, icmpv6Plugin, resolver.plugin, dadStandIn(), slaacPlugin],
     plugins: { slaac },
   });
 }
@@ -118,6 +121,26 @@ Deno.test("slaac router: an RS is answered within 500 ms, and never two RAs with
   );
   assert.equal(h.counter("slaac.rx.router_solicitations"), 2);
   h.finish();
+});
+
+Deno.test("slaac router: an RS's sender and Source Link-Layer Address go to the neighbour cache as a host's (RFC 4861 §6.2.6); a host interface hands on nothing", () => {
+  const resolver = resolverStandIn();
+  const h = stack({ advertise: "2001:db8:1::/64" }, resolver);
+  h.runFor(2 * SECOND);
+  h.inject(ndpFrame({ src: "fe80::99", dst: "ff02::2", srcMac: PEER_MAC }, rsMessage(PEER_MAC)));
+  h.inject(ndpFrame({ src: "fe80::98", dst: "ff02::2" }, rsMessage()));
+  assert.deepEqual(resolver.senders, [
+    { ifindex: h.iface.index, address: "fe80::99", mac: PEER_MAC, isRouter: false },
+    { ifindex: h.iface.index, address: "fe80::98", mac: "", isRouter: false },
+  ]);
+  h.finish();
+  const quiet = resolverStandIn();
+  const host = stack({ routerSolicitations: 0 }, quiet);
+  host.runFor(2 * SECOND);
+  host.inject(ndpFrame({ src: "fe80::99", dst: "ff02::1" }, rsMessage(PEER_MAC)));
+  assert.equal(host.counter("slaac.rx.rs_ignored"), 1);
+  assert.deepEqual(quiet.senders, []);
+  host.finish();
 });
 
 Deno.test("slaac router: malformed RSs are dropped with their counters and answered by nothing", () => {

@@ -1,37 +1,30 @@
 /**
  * SLAAC against Linux over TAP, in a namespace of its own (see
- * tests/interop/_netns.ts): Linux configures itself from the stack's Router
- * Advertisements (address, default route, MTU, hop limit), and the stack
- * configures itself from a Router Advertisement crafted with scapy. The
- * ndp plugin is another branch's: the stand-ins of `_standins.ts` map
- * multicast and mark addresses preferred.
+ * tests/interop/_netns.ts), with the real ipv6, icmpv6, ndp, mld and slaac
+ * plugins: Linux configures itself from the stack's Router Advertisements
+ * (address, default route, MTU, hop limit) and pings the stack's
+ * link-local address; the stack configures itself from a Router
+ * Advertisement crafted with scapy (its address through the ndp plugin's
+ * DAD, the router's entry from the RA's link-layer option) and answers
+ * Linux's ping to that address.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { formatMac } from "../../stack/wire/mac.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
-import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";
-import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
-import { slaacPlugin, type SlaacService } from "../../stack/protocols/slaac/mod.ts";
-import { INTEROP_NEEDS, ip, withDevice } from "../interop/_netns.ts";
+import type { SlaacService } from "../../stack/protocols/slaac/mod.ts";
+import { INTEROP_NEEDS, ip, pingSummary, withDevice } from "../interop/_netns.ts";
 import { gated } from "../_require.ts";
 import { pluginsWith } from "../_harness.ts";
-import { dadStandIn, resolverStandIn } from "./_standins.ts";
+import { v6Plugins } from "../ipv6/_lan.ts";
 import { eui64Address } from "../../stack/wire/ipv6_interface_id.ts";
 
 const STACK_MAC = new Uint8Array([0x02, 0x5e, 0x10, 0x00, 0x00, 0x02]);
 const SCAPY = "/usr/bin/python3";
 
 function plugins(slaac: Record<string, number | string | boolean>) {
-  return () =>
-    pluginsWith({ slaac }, [
-      ipv6Plugin,
-      icmpv6Plugin,
-      resolverStandIn().plugin,
-      dadStandIn({ delay: 100_000 }),
-      slaacPlugin,
-    ]);
+  return () => pluginsWith({ slaac }, v6Plugins());
 }
 
 /** Polls `check` every 100 ms for up to `seconds`; its last value. */
@@ -47,9 +40,9 @@ async function waitFor<T>(
   return undefined;
 }
 
-Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
+Deno.test(gated([...INTEROP_NEEDS, "tshark", "ping"], {
   name:
-    "slaac tap: Linux configures an address, a default route, the MTU and the hop limit from the stack's RAs",
+    "slaac tap: Linux configures an address, a default route, the MTU and the hop limit from the stack's RAs, and pings the router's link-local address",
   async fn() {
     await withDevice({
       mode: "tap",
@@ -91,6 +84,29 @@ Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
       assert.equal(await sysctl("mtu"), "1400");
       assert.equal(await sysctl("hop_limit"), "33");
       assert.ok((h.stack.counters.snapshot()["slaac.tx.router_advertisements"] ?? 0) >= 1);
+      // The stack learned Linux from its RS's link-layer option (RFC 4861 §6.2.6): no router.
+      const linux = h.stack.neighbors().find((n) => n.mac === formatMac(linuxMac));
+      assert.ok(linux !== undefined, JSON.stringify(h.stack.neighbors()));
+      assert.equal(linux.router, undefined);
+      // Linux resolves the router's link-local address by NDP and pings it.
+      const r = await h.exec([
+        "ping",
+        "-6",
+        "-n",
+        "-c",
+        "3",
+        "-i",
+        "0.1",
+        "-W",
+        "1",
+        `${ll}%${dev}`,
+      ], 10);
+      assert.deepEqual(pingSummary(r.stdout), { sent: 3, received: 3, loss: 0 }, r.stdout);
+      const neigh = await ip(["-6", "neigh", "show", ll, "dev", dev], ns);
+      assert.match(
+        neigh,
+        new RegExp(`lladdr ${formatMac(STACK_MAC)} router (REACHABLE|STALE|DELAY)`),
+      );
     });
   },
 }));
@@ -107,8 +123,9 @@ ra = (Ether(src=mac, dst="33:33:00:00:00:01") / IPv6(src="fe80::1", dst="ff02::1
 sendp(ra, iface=sys.argv[1])
 `;
 
-Deno.test(gated([...INTEROP_NEEDS, "scapy", "tshark"], {
-  name: "slaac tap: the stack configures itself from a Router Advertisement crafted with scapy",
+Deno.test(gated([...INTEROP_NEEDS, "scapy", "tshark", "ping"], {
+  name:
+    "slaac tap: the stack configures itself from a Router Advertisement crafted with scapy, and Linux pings that address",
   async fn() {
     await withDevice({ mode: "tap", mac: STACK_MAC, plugins: plugins({}) }, async (h) => {
       const r = await h.exec([SCAPY, "-c", RA_SCRIPT, h.dev.name, formatMac(h.dev.linuxMac!)], 20);
@@ -129,6 +146,25 @@ Deno.test(gated([...INTEROP_NEEDS, "scapy", "tshark"], {
       assert.equal(entry?.origin, "autoconf");
       assert.equal(entry?.prefixLength, 64);
       assert.equal(h.stack.counters.snapshot()["slaac.rx.router_advertisements"], 1);
+      // The ndp plugin's DAD makes it preferred.
+      const preferred = await waitFor(5, () => {
+        h.runner.kick();
+        return Promise.resolve(entry?.state === "preferred" ? true : undefined);
+      });
+      assert.ok(preferred, `the address stayed ${entry?.state}`);
+      // The RA's Source Link-Layer Address option made a router entry (RFC 4861 §6.3.4).
+      const router = h.stack.neighbors().find((n) => n.address === "fe80::1");
+      assert.equal(router?.mac, formatMac(h.dev.linuxMac!));
+      assert.equal(router?.router, true);
+      // Linux on the prefix pings the address: NDP resolves the stack.
+      await ip(["-6", "addr", "add", "2001:db8:8::1/64", "dev", h.dev.name, "nodad"], {
+        netns: h.netns,
+      });
+      const ping = await h.exec(
+        ["ping", "-6", "-n", "-c", "3", "-i", "0.1", "-W", "1", p!.address!],
+        10,
+      );
+      assert.deepEqual(pingSummary(ping.stdout), { sent: 3, received: 3, loss: 0 }, ping.stdout);
     });
   },
 }));

@@ -24,6 +24,7 @@ import type {
   IcmpErrorService,
   Ipv6LinkParameters,
   Ipv6RoutesService,
+  MldGroupsService,
   Route,
   RouteOptions,
   RouteService,
@@ -90,6 +91,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     provides: ["ipv6.route", "ipv6.routes"],
     requires: [
       { service: "icmpv6.error", optional: true },
+      { service: "mld.groups", optional: true },
     ],
     counters: [
       "rx.truncated",
@@ -239,6 +241,8 @@ export const ipv6Plugin: ProtocolPlugin = {
     let draining = false;
     // The packet our loopback path delivers: only it may carry ::1 (RFC 4291 §2.5.3).
     let looping: PacketBuffer | null = null;
+    // The groups interfaces joined (the mld plugin's), when it is loaded.
+    let groups: MldGroupsService | undefined;
 
     function rebuildAddresses(): void {
       local.clear();
@@ -302,6 +306,8 @@ export const ipv6Plugin: ProtocolPlugin = {
             ) return true;
           }
         }
+        // Groups joined through MLD (ff02::fb, …): asked only for multicast.
+        if (groups?.isMember(pkt.ifindex, dst) === true) return true;
       }
       return false;
     }
@@ -700,6 +706,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       services: { "ipv6.route": service, "ipv6.routes": routesService },
       ready() {
         icmpError = ctx.optionalService<IcmpErrorService>("icmpv6.error");
+        groups = ctx.optionalService<MldGroupsService>("mld.groups");
         syncAddresses();
       },
       onEvent(ev) {

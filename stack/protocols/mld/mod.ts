@@ -33,9 +33,10 @@
  * - **Not supported:** source filters (every group is EXCLUDE {}: a
  *   source-specific query is answered as a group one, as Linux does),
  *   the router side (querier), the RFC 4862 §5.4.2 random delay before the
- *   first report; `ipv6` accepts multicast only for all-nodes and
- *   solicited-node groups of usable addresses, so queries for other joined
- *   groups arrive only as General Queries until it asks `isMember`.
+ *   first report.
+ * - **Receiving:** `ipv6` asks `isMember` for a multicast destination that
+ *   is not all-nodes or a solicited-node group of ours, so datagrams and
+ *   Multicast-Address-Specific Queries sent to a joined group arrive.
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x86dd]-> ipv6 -[ip.protocol 58]-> icmpv6 -[icmpv6.message 130]-> mld`
  *

@@ -21,6 +21,8 @@ export interface DadHost {
   probe(ifindex: number, key: IpKey): void;
   /** The address passed: it is usable now (announce it). */
   passed(ifindex: number, key: IpKey): void;
+  /** The link's RetransTimer (µs) when it has its own (an RA set it); else `retransmitTime`. */
+  retransmitTime?(ifindex: number): number;
 }
 
 /** DAD's settings (µs, count). */
@@ -48,13 +50,14 @@ interface Run {
  * ```ts
  * import { DuplicateAddressDetection } from "./dad.ts";
  * import type { PluginContext } from "../../manifest.ts";
- * declare const ctx: PluginContext; // the NDP plugin's setup context
- * const make = () =>
+ * import assert from "node:assert/strict";
+ * // In the NDP plugin's setup, with its context:
+ * const make = (ctx: PluginContext) =>
  *   new DuplicateAddressDetection(ctx, { transmits: 1, delay: 1_000_000, retransmitTime: 1_000_000 }, {
  *     probe() {},
  *     passed() {},
  *   });
- * void make;
+ * assert.equal(typeof make, "function");
  * ```
  */
 export class DuplicateAddressDetection {
@@ -105,7 +108,7 @@ export class DuplicateAddressDetection {
     if (run.sent < this.#o.transmits) {
       run.sent++;
       this.#host.probe(run.ifindex, run.key);
-      run.timer.arm(now + this.#o.retransmitTime);
+      run.timer.arm(now + (this.#host.retransmitTime?.(run.ifindex) ?? this.#o.retransmitTime));
       return;
     }
     this.#runs.delete(`${run.ifindex} ${run.key}`);

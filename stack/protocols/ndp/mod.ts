@@ -15,7 +15,13 @@
  *   Link-Layer Address option) while their packets wait in a bounded queue;
  *   `onUnresolved` tells IPv6 which packets died with a failed resolution
  *   (address unreachable); `addStatic`; `confirmReachable` (upper-layer
- *   hints, RFC 4861 §7.3.1).
+ *   hints, RFC 4861 §7.3.1); for Router Discovery (the slaac plugin),
+ *   `setLinkTimers` (an RA's Reachable Time and Retrans Timer become the
+ *   link's BaseReachableTime, REACHABLE lifetimes re-drawn, and
+ *   RetransTimer for solicitations and DAD probes, §6.3.4) and
+ *   `learnRouterDiscovery` (an RA's or RS's Source Link-Layer Address
+ *   creates or updates a STALE entry; IsRouter set for RAs, cleared for
+ *   RSs, §6.3.4, §6.2.6; `ip -6 neigh` rows then say `router: true`).
  * - **Answers** solicitations for our usable addresses (solicited, Override,
  *   Router when IPv6 forwards), defends them against another node's DAD,
  *   and announces an address that becomes usable with an unsolicited

@@ -26,7 +26,13 @@ import { CONSUMED } from "../../manifest.ts";
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { checkInteger, checkMac } from "../../validate.ts";
 import type { PacketBuffer } from "../../packet.ts";
-import { type Ipv6RoutesService, type NdpService, neighborServiceName } from "../../services.ts";
+import {
+  type Ipv6RoutesService,
+  type NdpLinkTimers,
+  type NdpService,
+  neighborServiceName,
+  type RouterDiscoverySender,
+} from "../../services.ts";
 import { type Neighbor, NEIGHBOR_CACHE_COUNTERS, NeighborCache } from "../../ip/neighbor_cache.ts";
 import { IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
 import {
@@ -178,6 +184,8 @@ export const ndpPlugin: ProtocolPlugin = {
       noSource: ctx.counter("tx.no_source"),
       unresolved: ctx.counter("tx.unresolved"),
     };
+    // Also the dispatcher's count of the receive verdict of the same name.
+    const badLinkAddress = ctx.counter("rx.bad_link_address");
     let routes!: Ipv6RoutesService;
     const cache = new NeighborCache(ctx, {
       reachableTime: o.reachableTime as number,
@@ -196,7 +204,7 @@ export const ndpPlugin: ProtocolPlugin = {
       transmits: o.dadTransmits as number,
       delay: o.dadDelay as number,
       retransmitTime: o.retransmitTime as number,
-    }, { probe: dadProbe, passed: announce });
+    }, { probe: dadProbe, passed: announce, retransmitTime: (i) => cache.retransmitTime(i) });
     let quietUntil = 0; // no conflict warning logged before then
     // The Ethernet address of an IPv6 multicast group (RFC 2464 §7), rewritten per use.
     const multicastMac = new Uint8Array([0x33, 0x33, 0, 0, 0, 0]);
@@ -494,6 +502,56 @@ export const ndpPlugin: ProtocolPlugin = {
       announce(iface.index, key);
     }
 
+    /** Whether `mac` (6 bytes at least) can be a neighbour's: not multicast or broadcast. */
+    function isUnicastMac(mac: Uint8Array): boolean {
+      return mac.length >= 6 && (mac[0]! & 1) === 0;
+    }
+
+    function checkInterface(ifindex: number, action: string): void {
+      checkInteger(ifindex, 0, 0xffff, action, "ifindex");
+      if (ctx.interfaces.get(ifindex) === undefined) {
+        throw new RangeError(`${action}: no interface ${ifindex}`);
+      }
+    }
+
+    /** RFC 4861 §6.3.4: the RA's timers, checked, become the link's. */
+    function setLinkTimers(ifindex: number, timers: NdpLinkTimers): void {
+      const action = "Cannot set neighbour timers";
+      checkInterface(ifindex, action);
+      const { reachableTime, retransTimer } = timers;
+      // MAX_REACHABLE_TIME (§6.2.1) is 1 h; the Retrans Timer field holds 32 bits of ms.
+      if (reachableTime !== undefined) {
+        checkInteger(reachableTime, 1000, 3_600_000_000, action, "reachableTime");
+      }
+      if (retransTimer !== undefined) {
+        checkInteger(retransTimer, 1000, 4_294_967_295_000, action, "retransTimer");
+      }
+      cache.setLinkTimers(ifindex, {
+        ...(reachableTime !== undefined ? { reachableTime } : {}),
+        ...(retransTimer !== undefined ? { retransmitTime: retransTimer } : {}),
+      });
+    }
+
+    /** RFC 4861 §6.3.4 (an RA's sender) and §6.2.6 (an RS's sender). */
+    function learnRouterDiscovery(ifindex: number, sender: RouterDiscoverySender): boolean {
+      const action = "Cannot learn a router discovery sender";
+      checkInterface(ifindex, action);
+      const { address, mac, isRouter } = sender;
+      if (typeof address !== "string") throw new TypeError(`${action}: the address is not IPv6`);
+      if (address === UNSPECIFIED || (address.charCodeAt(0) >> 8) === 0xff) return false;
+      let n: Neighbor | undefined;
+      if (mac !== null) {
+        if (!isUnicastMac(mac)) {
+          badLinkAddress.value++;
+          return false;
+        }
+        n = cache.learn(ifindex, address, mac);
+      } else n = cache.get(ifindex, address);
+      if (n === undefined) return false;
+      n.isRouter = isRouter;
+      return true;
+    }
+
     const service: NdpService = {
       family: 6,
       resolve,
@@ -518,6 +576,8 @@ export const ndpPlugin: ProtocolPlugin = {
         const n = cache.get(ifindex, address);
         if (n !== undefined && n.mac !== null) cache.confirm(n, null);
       },
+      setLinkTimers,
+      learnRouterDiscovery,
     };
 
     return {
@@ -542,6 +602,7 @@ export const ndpPlugin: ProtocolPlugin = {
         } else if (ev.type === "interface-removed" || (ev.type === "link-changed" && !iface.up)) {
           cache.flushInterface(iface.index);
           dad.cancelInterface(iface.index);
+          if (ev.type === "interface-removed") cache.clearLinkTimers(iface.index);
         } else if (ev.type === "link-changed" && iface.mac !== null) {
           // Up again: addresses whose DAD the outage cut short are checked anew.
           for (const a of iface.ipv6) {

@@ -137,6 +137,9 @@ export function receiveAdvertisement(env: SlaacEnv, link: Link, pkt: PacketBuffe
   const end = pkt.end;
   const problem = validateNdp(b, pkt.l3, off, end);
   if (problem !== null) return problem;
+  // The sender is a router, at the SLLA option's address (RFC 4861 §6.3.4);
+  // learned even where RAs configure nothing, as Linux does.
+  learnSender(env, link, pkt, off + 16, true);
   // Routers do not configure themselves from other routers' RAs (RFC 4861 §6.2.7).
   if (!env.config.acceptRa || link.advertised.length > 0) return "ra_ignored";
   env.c.advertisementsIn.value++;
@@ -171,18 +174,45 @@ export function receiveAdvertisement(env: SlaacEnv, link: Link, pkt: PacketBuffe
   return CONSUMED;
 }
 
+/** RFC 4861 §6.2.1: MAX_REACHABLE_TIME (ms); a larger Reachable Time is ignored. */
+const MAX_REACHABLE_TIME = 3_600_000;
+
 function learnTimers(env: SlaacEnv, link: Link, reachable: number, retrans: number): void {
+  if (reachable > MAX_REACHABLE_TIME) {
+    env.c.badReachableTime.value++;
+    reachable = 0;
+  }
   if (reachable === 0 && retrans === 0) return;
   if (reachable !== 0) link.reachableTime = reachable;
   if (retrans !== 0) link.retransTimer = retrans;
-  if (env.neighborTimers === undefined) {
+  if (env.neighbors === undefined) {
     env.c.timersUnused.value++;
     return;
   }
-  env.neighborTimers.setLinkTimers(link.iface.index, {
+  env.neighbors.setLinkTimers(link.iface.index, {
     ...(reachable !== 0 ? { reachableTime: reachable * 1000 } : {}),
     ...(retrans !== 0 ? { retransTimer: retrans * 1000 } : {}),
   });
+}
+
+/**
+ * Hands the sender of a valid RA (`isRouter`) or RS and its Source
+ * Link-Layer Address option (options from `opts`) to the neighbour cache
+ * (RFC 4861 §6.3.4, §6.2.6). Nothing without the NDP plugin, or from `::`.
+ */
+export function learnSender(
+  env: SlaacEnv,
+  link: Link,
+  pkt: PacketBuffer,
+  opts: number,
+  isRouter: boolean,
+): void {
+  if (env.neighbors === undefined) return;
+  const b = pkt.buf;
+  const at = ndpFindOption(b, opts, pkt.end, NdpOptionType.SOURCE_LINK_LAYER_ADDRESS);
+  // An option too short for an Ethernet address (length 1 holds 6 bytes) is not one.
+  const mac = at >= 0 && (b[at + 1]! << 3) - 2 >= 6 ? b.subarray(at + 2, at + 8) : null;
+  env.neighbors.learnRouterDiscovery(link.iface.index, { address: pkt.srcKey(), mac, isRouter });
 }
 
 function learnRouter(

@@ -9,24 +9,11 @@ import type { Instant } from "../../clock.ts";
 import type { Counter } from "../../counters.ts";
 import type { PluginContext } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import type { Ipv6RoutesService } from "../../services.ts";
+import type { Ipv6RoutesService, NdpService } from "../../services.ts";
 import type { Timer } from "../../timers.ts";
 import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
 import type { AdvertisedPrefix, SlaacConfig } from "./config.ts";
 import type { InterfaceIds } from "./identifiers.ts";
-
-/**
- * The optional hook for Reachable Time and Retrans Timer from Router
- * Advertisements (RFC 4861 §6.3.4): used when the `neighbor.ipv6` provider
- * has this method. Times in µs; a field left out keeps its value.
- */
-export interface NeighborTimersSetter {
-  /** Sets the link's BaseReachableTime and RetransTimer. */
-  setLinkTimers(
-    ifindex: number,
-    timers: { readonly reachableTime?: number; readonly retransTimer?: number },
-  ): void;
-}
 
 /** An address this plugin formed (link-local or from an autonomous prefix). */
 export interface OwnedAddress {
@@ -119,6 +106,7 @@ export interface SlaacCounters {
   readonly badPrefixOption: Counter;
   readonly badMtuOption: Counter;
   readonly timersUnused: Counter;
+  readonly badReachableTime: Counter;
   readonly routeTableFull: Counter;
   readonly addressesFormed: Counter;
   readonly addressesDeprecated: Counter;
@@ -143,6 +131,7 @@ export const SLAAC_COUNTERS: readonly string[] = [
   "rx.bad_prefix_option",
   "rx.bad_mtu_option",
   "rx.timers_unused",
+  "rx.bad_reachable_time",
   "rx.route_table_full",
   "tx.router_solicitations",
   "tx.router_advertisements",
@@ -171,6 +160,7 @@ export function slaacCounters(ctx: PluginContext): SlaacCounters {
     badPrefixOption: ctx.counter("rx.bad_prefix_option"),
     badMtuOption: ctx.counter("rx.bad_mtu_option"),
     timersUnused: ctx.counter("rx.timers_unused"),
+    badReachableTime: ctx.counter("rx.bad_reachable_time"),
     routeTableFull: ctx.counter("rx.route_table_full"),
     addressesFormed: ctx.counter("addr.formed"),
     addressesDeprecated: ctx.counter("addr.deprecated"),
@@ -188,8 +178,8 @@ export interface SlaacEnv {
   readonly ids: InterfaceIds;
   readonly routes: Ipv6RoutesService;
   readonly c: SlaacCounters;
-  /** The `neighbor.ipv6` provider's timer setter, if it has one. */
-  neighborTimers: NeighborTimersSetter | undefined;
+  /** The NDP plugin's `neighbor.ipv6` (RA timers, senders' link addresses), when loaded. */
+  neighbors: NdpService | undefined;
   /** Re-arms the lifetime timer after lifetimes changed. */
   rearmLifetimes(): void;
 }

@@ -16,26 +16,32 @@
  * addresses with preferred and valid lifetimes on the stack's clock (RFC
  * 4862 §5.5.3 with the two-hour rule; deprecated, then removed), the MTU
  * option and Cur Hop Limit (`ipv6.routes` `setLinkParameters`), Reachable
- * Time and Retrans Timer (to the `neighbor.ipv6` provider's
- * `setLinkTimers` when it has one). Bounded: `maxRouters` and
- * `maxPrefixes` per interface.
+ * Time (at most MAX_REACHABLE_TIME, 1 h) and Retrans Timer (to the ndp
+ * plugin's `NdpService.setLinkTimers`), and the router's Source Link-Layer
+ * Address option (to `NdpService.learnRouterDiscovery`: a STALE entry with
+ * IsRouter set, §6.3.4). Bounded: `maxRouters` and `maxPrefixes` per
+ * interface.
  *
  * Routers (`advertise: "2001:db8:1::/64@eth0"`, or the service's
  * `advertise`): RAs to ff02::1 from our link-local address, hop limit 255,
  * with Prefix Information (L and A), MTU and SLLA options, every
  * MinRtrAdvInterval..MaxRtrAdvInterval (200..600 s; the first three at most
  * 16 s apart) and 0..500 ms after a Router Solicitation (at most one per
- * 3 s); ff02::2 is accepted on advertising interfaces.
+ * 3 s); ff02::2 is accepted on advertising interfaces; a solicitation's
+ * Source Link-Layer Address option goes to the neighbour cache (STALE, not
+ * a router, §6.2.6).
  *
  * - **Binds:** `icmpv6.message` 133 (RS), 134 (RA).
  * - **Provides:** `slaac` ({@linkcode SlaacService}).
- * - **Requires:** `ipv6.routes`; `neighbor.ipv6` (optional, for RA timers).
+ * - **Requires:** `ipv6.routes`; `neighbor.ipv6` (optional: the ndp
+ *   plugin's {@linkcode NdpService}, for RA timers and senders' link addresses).
  * - **Options:** see {@linkcode SLAAC_OPTIONS}.
  * - **Counters:** `rx.router_advertisements`, `rx.router_solicitations`,
  *   `rx.ra_ignored`, `rx.rs_ignored`, `rx.no_link_layer`,
  *   `rx.too_many_routers`, `rx.too_many_prefixes`, `rx.prefix_link_local`,
  *   `rx.prefix_bad_lifetimes`, `rx.prefix_bad_length`,
- *   `rx.bad_prefix_option`, `rx.bad_mtu_option`, `rx.timers_unused`,
+ *   `rx.bad_prefix_option`, `rx.bad_mtu_option`, `rx.timers_unused`
+ *   (no ndp plugin), `rx.bad_reachable_time` (over 1 h: ignored),
  *   `rx.route_table_full`, one per NDP validation problem (`rx.bad_hop_limit`,
  *   `rx.bad_code`, `rx.too_short`, `rx.bad_option_length`,
  *   `rx.source_not_link_local`, `rx.unspecified_source_with_lla`, …),
@@ -47,8 +53,7 @@
  *   this plugin sends, and addresses stay tentative).
  * - **Not supported:** DHCPv6 (M and O flags ignored), Route Information
  *   (RFC 4191) and RDNSS (RFC 8106) options, temporary addresses (RFC
- *   8981), the SLLA option of RAs and RSs (the neighbour cache learns by
- *   NS/NA), RA consistency checks between routers (§6.2.7, RAs are ignored
+ *   8981), RA consistency checks between routers (§6.2.7, RAs are ignored
  *   on advertising interfaces), unicast solicited RAs, Network_ID in RFC
  *   7217 identifiers, prefixes other than /64 for addresses.
  *
@@ -58,5 +63,4 @@
  */
 export { slaacPlugin, slaacPlugin as default } from "./slaac.ts";
 export { SLAAC_OPTIONS } from "./config.ts";
-export type { NeighborTimersSetter } from "./link.ts";
 export type { SlaacPrefixInfo, SlaacRouterInfo, SlaacService } from "./service.ts";

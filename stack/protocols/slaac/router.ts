@@ -14,7 +14,7 @@ import { CONSUMED } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { validateNdp } from "../../wire/icmpv6_ndp.ts";
 import { SECOND } from "./config.ts";
-import { usable } from "./host.ts";
+import { learnSender, usable } from "./host.ts";
 import type { Link, SlaacEnv } from "./link.ts";
 import { ALL_NODES, buildRouterAdvertisement } from "./messages.ts";
 
@@ -132,6 +132,8 @@ export function receiveSolicitation(env: SlaacEnv, link: Link, pkt: PacketBuffer
   if (problem !== null) return problem;
   if (link.advertised.length === 0 || !link.iface.up) return "rs_ignored";
   env.c.solicitationsIn.value++;
+  // §6.2.6: the soliciting host's link address, STALE, and not a router.
+  learnSender(env, link, pkt, pkt.start + 8, false);
   if (!usable(link, link.linkLocal)) return CONSUMED; // the first RA follows DAD anyway
   schedule(link, env.ctx.now() + env.ctx.rng.range(0, MAX_RA_DELAY_TIME));
   return CONSUMED;

@@ -17,7 +17,7 @@ import type {
 } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import type { PacketBuffer } from "../../packet.ts";
-import type { Ipv6RoutesService } from "../../services.ts";
+import type { Ipv6RoutesService, NdpService } from "../../services.ts";
 import { ICMPV6_ROUTER_ADVERTISEMENT, ICMPV6_ROUTER_SOLICITATION } from "../../wire/icmpv6.ts";
 import { NDP_PROBLEMS } from "../../wire/icmpv6_ndp.ts";
 import { IpAddress } from "../../wire/ip_address.ts";
@@ -39,13 +39,7 @@ import {
   startSolicitation,
 } from "./host.ts";
 import { InterfaceIds, secretHash } from "./identifiers.ts";
-import {
-  type Link,
-  type NeighborTimersSetter,
-  SLAAC_COUNTERS,
-  slaacCounters,
-  type SlaacEnv,
-} from "./link.ts";
+import { type Link, SLAAC_COUNTERS, slaacCounters, type SlaacEnv } from "./link.ts";
 import {
   advertise,
   linkLocalReady,
@@ -95,7 +89,7 @@ export const slaacPlugin: ProtocolPlugin = {
       ids,
       routes: ctx.service<Ipv6RoutesService>("ipv6.routes"),
       c: slaacCounters(ctx),
-      neighborTimers: undefined,
+      neighbors: undefined,
       rearmLifetimes,
     };
 
@@ -262,8 +256,7 @@ export const slaacPlugin: ProtocolPlugin = {
       receive,
       services: { slaac: service },
       ready() {
-        const n = ctx.optionalService<Partial<NeighborTimersSetter>>("neighbor.ipv6");
-        if (typeof n?.setLinkTimers === "function") env.neighborTimers = n as NeighborTimersSetter;
+        env.neighbors = ctx.optionalService<NdpService>("neighbor.ipv6");
         for (const iface of ctx.interfaces.list()) addLink(iface);
       },
       onEvent(ev) {

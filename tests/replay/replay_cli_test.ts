@@ -62,7 +62,7 @@ Deno.test({
       "accepted  3",
       "  icmp  3",
       "dropped   2",
-      "  dispatcher.rx.no_binding (ethertype 0x86dd: 2)  2",
+      "  ipv6.rx.not_for_us  2",
       "sent      3",
       "  icmp echo reply  3",
     ]);

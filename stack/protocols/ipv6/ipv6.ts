@@ -23,13 +23,14 @@ import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type {
   IcmpErrorService,
   Ipv6RoutesService,
+  NeighborResolver,
   Route,
   RouteOptions,
   RouteService,
 } from "../../services.ts";
-import { RouteSendFlags } from "../../services.ts";
+import { neighborServiceName, RouteSendFlags } from "../../services.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
-import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
+import { IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
 import {
   checkIpv6Header,
   IPV6_HEADER_LEN,
@@ -38,9 +39,11 @@ import {
 } from "../../wire/ipv6.ts";
 import { IPV6_CHAIN_PROBLEMS, Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
 import {
+  ICMPV6_DESTINATION_UNREACHABLE,
   ICMPV6_PARAMETER_PROBLEM,
   ICMPV6_TIME_EXCEEDED,
   Icmpv6TimeExceededCode,
+  Icmpv6UnreachableCode,
 } from "../../wire/icmpv6.ts";
 import { IPV6_NO_NEXT_HEADER } from "../../wire/ipv6_ext.ts";
 import {
@@ -49,6 +52,8 @@ import {
   type SourceCandidate,
 } from "../../wire/ipv6_scope.ts";
 import { fragmentIpv6 } from "./fragment.ts";
+import { IPV6_FORWARD_DROPS, Ipv6Forwarder } from "./forward.ts";
+import { Ipv6PmtuCache } from "./pmtu.ts";
 import { Ipv6Reassembler } from "./reassembly.ts";
 import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
@@ -81,6 +86,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     exposes: ["ip.protocol"],
     provides: ["ipv6.route", "ipv6.routes"],
     requires: [
+      { service: neighborServiceName(6), optional: true },
       { service: "icmpv6.error", optional: true },
     ],
     counters: [
@@ -112,8 +118,17 @@ export const ipv6Plugin: ProtocolPlugin = {
       "tx.fragmented",
       "tx.fragments",
       "tx.cannot_fragment",
+      "rx.input_prohibited",
+      ...IPV6_FORWARD_DROPS.map((r) => `rx.${r}`),
+      "fwd.forwarded",
+      "fwd.prohibited",
+      "fwd.address_unreachable",
     ],
     options: {
+      forwarding: {
+        default: false,
+        description: "forward packets between interfaces (a router, RFC 8200; default: a host)",
+      },
       hopLimit: { default: 64, description: "default hop limit of packets we originate" },
       maxExtensionHeaders: {
         default: 8,
@@ -137,7 +152,9 @@ export const ipv6Plugin: ProtocolPlugin = {
   setup(ctx: PluginContext): ProtocolHandlers {
     const protocols = ctx.table("ip.protocol");
     const defaultHopLimit = ctx.options.hopLimit as number;
-    const routes = new Ipv6RoutingTable(ctx.interfaces);
+    // RFC 8201: learned path MTUs, floor 1280, forgotten after 10 minutes.
+    const pmtu = new Ipv6PmtuCache(ctx.now);
+    const routes = new Ipv6RoutingTable(ctx.interfaces, { pmtu });
     // Routes learned with a lifetime (Router Advertisements) leave when it ends.
     const routeTimer = ctx.timer((now) => {
       routes.expire(now);
@@ -161,10 +178,15 @@ export const ipv6Plugin: ProtocolPlugin = {
       },
       lookup: (dst, ifindex) => routes.lookup(dst, ifindex),
       list: () => routes.list(),
+      setForwarding(on: boolean): void {
+        forwarder.enabled = on;
+      },
+      isForwarding: () => forwarder.enabled,
     };
     const local = new Set<IpKey>();
     let candidates: Assigned[] = [];
     let icmpError: IcmpErrorService | undefined;
+    let neighbors: NeighborResolver | undefined;
     const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
     const c = {
       delivered: ctx.counter("rx.delivered"),
@@ -179,6 +201,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       fragmented: ctx.counter("tx.fragmented"),
       fragmentsOut: ctx.counter("tx.fragments"),
       cannotFragment: ctx.counter("tx.cannot_fragment"),
+      addressUnreachable: ctx.counter("fwd.address_unreachable"),
     };
     const reasmTimer = ctx.timer((now) => reasm.expire(now));
     const reasm = new Ipv6Reassembler(ctx.pool, ctx.now, {
@@ -196,6 +219,12 @@ export const ipv6Plugin: ProtocolPlugin = {
         icmpError?.send(p, ICMPV6_TIME_EXCEEDED, Icmpv6TimeExceededCode.REASSEMBLY, 0),
     });
     const hookContexts = new HookContexts(6);
+    const forwarder = new Ipv6Forwarder(ctx, routes, {
+      output: (iface, hop, pkt, mtu) => void output(iface, hop, pkt, mtu),
+      runHook,
+      pathMtu: pathMtuOn,
+      enabled: ctx.options.forwarding as boolean,
+    });
     const fragLists: PacketBuffer[][] = [];
     let fragDepth = 0;
     const loopbackQueue: PacketBuffer[] = [];
@@ -304,7 +333,9 @@ export const ipv6Plugin: ProtocolPlugin = {
     ): RxVerdict {
       const dst = pkt.dstKey();
       if (dst === UNSPECIFIED) return "bad_destination";
-      if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) return "not_for_us";
+      if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) {
+        return forwarder.enabled && !internal ? forwarder.forward(pkt, iface) : "not_for_us";
+      }
       const problem = walkIpv6Chain(pkt.buf, pkt.l3, pkt.end, chain);
       if (problem !== null) return chainProblem(pkt, problem);
       if (chain.isFragment) return reassemble(pkt, iface);
@@ -342,7 +373,18 @@ export const ipv6Plugin: ProtocolPlugin = {
     function deliverUp(pkt: PacketBuffer, iface: NetInterface, rx: RxContext | null): RxVerdict {
       if (ctx.hasHooks("input")) {
         const v = runHook("input", pkt, iface, iface, pkt.dstKey(), iface.mtu, true);
-        if (v !== ACCEPT) return CONSUMED;
+        if (v !== ACCEPT) {
+          // A filter dropped it (not stolen): the sender hears why (RFC 4443 §3.1 code 1).
+          if (v !== CONSUMED && pkt !== looping) {
+            icmpError?.send(
+              pkt,
+              ICMPV6_DESTINATION_UNREACHABLE,
+              Icmpv6UnreachableCode.ADMINISTRATIVELY_PROHIBITED,
+              0,
+            );
+          }
+          return CONSUMED;
+        }
       }
       const protocol = chain.protocol;
       if (protocol === IPV6_NO_NEXT_HEADER) return "no_next_header"; // RFC 8200 §4.7
@@ -474,24 +516,41 @@ export const ipv6Plugin: ProtocolPlugin = {
       return undefined;
     }
 
-    /** The routing decision towards `dst`: sets `outIface`, `outHop`, `outLocal`. */
-    function routeOutput(dst: IpKey, src: IpKey): boolean {
+    /**
+     * The routing decision towards `dst`: sets `outIface`, `outHop`,
+     * `outLocal`. With `ifindex` ≥ 0 (a zone, `fe80::1%eth0`), only through
+     * that interface: a link-local or multicast destination is then on-link
+     * there without a route (RFC 4007 §6).
+     */
+    function routeOutput(dst: IpKey, src: IpKey, ifindex: number): boolean {
       outHop = dst;
       outLocal = false;
       outIface = undefined;
+      const first = (dst as string).charCodeAt(0);
       if (local.has(dst) || dst === LOOPBACK) {
         outLocal = true;
         outIface = ownerOf(dst) ?? firstUsable() ?? ctx.interfaces.list()[0];
-      } else if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
-        outIface = (src === UNSPECIFIED ? undefined : ownerOf(src)) ?? firstUsable();
+      } else if (first >> 8 === 0xff) {
+        outIface = ifindex >= 0
+          ? ctx.interfaces.get(ifindex)
+          : (src === UNSPECIFIED ? undefined : ownerOf(src)) ?? firstUsable();
       } else {
-        const route = routes.route(dst);
+        const route = routes.route(dst, ifindex);
         if (route !== undefined) {
           outIface = ctx.interfaces.get(route.ifindex);
           if (route.gateway !== UNSPECIFIED) outHop = route.gateway;
+        } else if (ifindex >= 0 && (first & 0xffc0) === 0xfe80) {
+          outIface = ctx.interfaces.get(ifindex); // link-local: on-link on the zone's link
         }
       }
+      if (outIface !== undefined && !outIface.up) outIface = undefined;
       return outIface !== undefined;
+    }
+
+    /** The MTU towards `dst` through a link of `ifMtu`: lowered by a learned path MTU. */
+    function pathMtuOn(dst: IpKey, ifMtu: number): number {
+      const learned = pmtu.size === 0 ? 0 : pmtu.get(dst);
+      return learned > 0 && learned < ifMtu ? learned : ifMtu;
     }
 
     function selectSource(dst: IpKey, ifindex: number): IpKey {
@@ -508,6 +567,19 @@ export const ipv6Plugin: ProtocolPlugin = {
       hopLimit: number,
       flags: number,
     ): string | undefined {
+      return sendOn(pkt, src, dst, protocol, hopLimit, flags, -1);
+    }
+
+    /** {@linkcode send}, through interface `ifindex` only when it is ≥ 0 (a zone). */
+    function sendOn(
+      pkt: PacketBuffer,
+      src: IpKey,
+      dst: IpKey,
+      protocol: number,
+      hopLimit: number,
+      flags: number,
+      ifindex: number,
+    ): string | undefined {
       if (typeof dst === "number" || typeof src === "number") {
         pkt.release();
         return "invalid_destination";
@@ -517,7 +589,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         pkt.release();
         return "message_too_long";
       }
-      if (!routeOutput(dst, src)) {
+      if (!routeOutput(dst, src, ifindex)) {
         c.noRoute.value++;
         pkt.release();
         return "no_route";
@@ -531,7 +603,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         pkt.release();
         return "addr_not_available";
       }
-      let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : iface.mtu;
+      let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, iface.mtu);
       if (
         !isLocal && pkt.length + IPV6_HEADER_LEN > mtu &&
         (flags & RouteSendFlags.DONT_FRAGMENT) !== 0
@@ -567,7 +639,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (changed !== dst) {
           // A hook rewrote the destination: route again, keeping the source.
           dst = changed;
-          if (!routeOutput(dst, src)) {
+          if (!routeOutput(dst, src, -1)) {
             c.noRoute.value++;
             pkt.release();
             return "no_route";
@@ -575,7 +647,7 @@ export const ipv6Plugin: ProtocolPlugin = {
           iface = outIface!;
           hop = outHop;
           isLocal = outLocal;
-          mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : iface.mtu;
+          mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, iface.mtu);
         }
       }
       if (isLocal) {
@@ -588,8 +660,39 @@ export const ipv6Plugin: ProtocolPlugin = {
 
     function pathMtu(dst: IpKey): number {
       if (local.has(dst) || dst === LOOPBACK) return MAX_PAYLOAD;
-      if (!routeOutput(dst, UNSPECIFIED)) return 0;
-      return outIface!.mtu;
+      if (!routeOutput(dst, UNSPECIFIED, -1)) return 0;
+      return pathMtuOn(dst, outIface!.mtu);
+    }
+
+    /**
+     * RFC 8201 §4: lower (never raise) the estimate towards `dst`, never
+     * below 1280 nor above the link's MTU; answers the MTU now in force.
+     */
+    function learnPathMtu(dst: IpKey, mtu: number): number {
+      if (typeof dst === "number") return 0;
+      const current = pathMtu(dst);
+      if (current === 0 || current === MAX_PAYLOAD) return current;
+      if (mtu < current) pmtu.learn(dst, mtu);
+      return pathMtu(dst);
+    }
+
+    /**
+     * The neighbour resolver (NDP) gave up on a next hop: a forwarded
+     * packet's sender hears address unreachable (RFC 4443 §3.1 code 3); our
+     * own packets just time out.
+     */
+    function unresolved(_ifindex: number, p: PacketBuffer): void {
+      const s = p.start;
+      if (p.end - s < IPV6_HEADER_LEN || (p.buf[s]! >> 4) !== 6) return;
+      if (local.has(ipKeyAt(p.buf, s + 8, 6))) return;
+      p.l3 = s;
+      c.addressUnreachable.value++;
+      icmpError?.send(
+        p,
+        ICMPV6_DESTINATION_UNREACHABLE,
+        Icmpv6UnreachableCode.ADDRESS_UNREACHABLE,
+        0,
+      );
     }
 
     const service: RouteService = {
@@ -600,8 +703,9 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (destination.family !== 6) return "invalid_destination";
         const dst = destination.key;
         let src = options?.source?.key ?? UNSPECIFIED;
+        const zone = options?.ifindex ?? -1;
         if (src !== UNSPECIFIED && !local.has(src)) return "addr_not_available";
-        if (!routeOutput(dst, src)) return "no_route";
+        if (!routeOutput(dst, src, zone)) return "no_route";
         const iface = outIface!;
         const hop = outHop;
         const isLocal = outLocal;
@@ -615,25 +719,24 @@ export const ipv6Plugin: ProtocolPlugin = {
           destination,
           ifindex: iface.index,
           nextHop: IpAddress.fromKey(hop),
-          mtu: isLocal ? MAX_PAYLOAD : iface.mtu,
+          mtu: isLocal ? MAX_PAYLOAD : pathMtuOn(dst, iface.mtu),
           headerLength: IPV6_HEADER_LEN,
           minimumMtu: IPV6_MIN_MTU,
           local: isLocal,
-          pmtuExpires: 0,
-          send: (pkt, protocol, ttl, flags) => send(pkt, srcKey, dst, protocol, ttl, flags),
+          pmtuExpires: isLocal ? 0 : pmtu.expires(dst),
+          send: (pkt, protocol, ttl, flags) =>
+            sendOn(pkt, srcKey, dst, protocol, ttl, flags, zone >= 0 ? iface.index : -1),
         };
       },
       selectSource(destination: IpKey): IpKey {
         if (typeof destination === "number") return UNSPECIFIED;
-        if (!routeOutput(destination, UNSPECIFIED)) return UNSPECIFIED;
+        if (!routeOutput(destination, UNSPECIFIED, -1)) return UNSPECIFIED;
         return selectSource(destination, outIface!.index);
       },
       send,
       pathMtu,
-      // Path MTU discovery for IPv6 (RFC 8201) is not built yet (#10): a
-      // Packet Too Big lowers nothing, so this answers the MTU in force.
-      learnPathMtu: (destination) => pathMtu(destination),
-      pmtuExpires: () => 0,
+      learnPathMtu,
+      pmtuExpires: (destination) => typeof destination === "number" ? 0 : pmtu.expires(destination),
       isLocal: (a) => local.has(a) || a === LOOPBACK,
       isAssigned: (a) => local.has(a),
       isBroadcast: () => false,
@@ -644,6 +747,9 @@ export const ipv6Plugin: ProtocolPlugin = {
       services: { "ipv6.route": service, "ipv6.routes": routesService },
       ready() {
         icmpError = ctx.optionalService<IcmpErrorService>("icmpv6.error");
+        forwarder.icmp = icmpError;
+        neighbors = ctx.optionalService<NeighborResolver>(neighborServiceName(6));
+        neighbors?.onUnresolved(unresolved);
         syncAddresses();
       },
       onEvent(ev) {
@@ -657,6 +763,8 @@ export const ipv6Plugin: ProtocolPlugin = {
       teardown() {
         for (const p of loopbackQueue.splice(0)) p.release();
         reasm.clear();
+        pmtu.clear();
+        neighbors?.onUnresolved(null);
       },
     };
   },

@@ -163,6 +163,12 @@ export const icmpv6Plugin: ProtocolPlugin = {
         ? icmpv6Word(b, pkt.start)
         : 0;
       if (echo.error(pkt, q, quoted.upperAt, quoted.protocol, type, code, info)) return CONSUMED;
+      // About an ICMPv6 message of ours (an echo reply): no transport owns it,
+      // so the path MTU is learned here, as Linux's icmpv6_err() does (RFC 8201 §4).
+      if (type === ICMPV6_PACKET_TOO_BIG && quoted.protocol === IP_PROTOCOL_ICMPV6) {
+        route.learnPathMtu(ipKeyAt(b, q + 24, 6), info);
+        return CONSUMED;
+      }
       const kind = icmpv6ErrorKind(type, code);
       if (kind === 0 || !ctx.hasBinding(errorTable, quoted.protocol)) return CONSUMED;
       pkt.l3 = q;

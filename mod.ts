@@ -107,7 +107,15 @@ export type { DriverPort, LinkDriver, LinkType } from "./stack/driver.ts";
 export { Counter, Counters, formatCounters } from "./stack/counters.ts";
 export { Timer, TimerQueue } from "./stack/timers.ts";
 export { InterfaceTable, NetInterface } from "./stack/netif.ts";
-export type { AddressChange, InterfaceStats, Ipv4IfAddress, Ipv6IfAddress } from "./stack/netif.ts";
+export type {
+  AddressChange,
+  AddressOptions,
+  AddressOrigin,
+  InterfaceStats,
+  Ipv4IfAddress,
+  Ipv6AddressState,
+  Ipv6IfAddress,
+} from "./stack/netif.ts";
 export { LogHub } from "./stack/log.ts";
 export type { Logger, LogLevel, LogRecord, LogSink } from "./stack/log.ts";
 export {
@@ -168,11 +176,17 @@ export type {
   EthernetService,
   IcmpEchoService,
   IcmpErrorService,
+  Icmpv6EchoService,
+  Icmpv6ProbeOptions,
   Ipv4PmtuEntry,
   Ipv4Route,
   Ipv4RouteResult,
   Ipv4RoutesService,
   Ipv4Service,
+  Ipv6Route,
+  Ipv6RouteInput,
+  Ipv6RouteResult,
+  Ipv6RoutesService,
   NeighborEntry,
   NeighborResolver,
   PingOptions,

@@ -1,7 +1,8 @@
 /**
- * The ICMPv6 plugin (skeleton): checks the checksum, answers echo requests
- * (RFC 4443 §4), hands errors it receives to the transport they quote
- * through `ip.error` by kind, and sends errors for the other plugins
+ * The ICMPv6 plugin: checks the checksum, answers echo requests (RFC 4443
+ * §4), sends and matches ping and traceroute probes (`echo.ts`), hands
+ * errors it receives to the transport they quote through `ip.error` by
+ * kind, and sends errors for the other plugins
  * (`icmpv6.error`) within RFC 4443 §2.4's rules and rate limit.
  *
  * @module

@@ -1,7 +1,8 @@
 /**
- * The IPv6 plugin (skeleton): receive (header checks, destination checks,
- * the extension header chain, reassembly, the hook points, delivery through
- * `ip.protocol`) and send (routing, RFC 6724 source selection,
+ * The IPv6 plugin: receive (header checks, destination checks, the
+ * extension header chain, reassembly, the hook points, delivery through
+ * `ip.protocol` or forwarding: `forward.ts`) and send (routing, path MTU:
+ * `pmtu.ts`, RFC 6724 source selection,
  * fragmentation at the source, `ctx.linkOutput`: the link resolves the next
  * hop, e.g. Ethernet through the `neighbor.ipv6` service).
  *

@@ -6,6 +6,8 @@
  *  H1 fd01::10 ── lan1 ── fd01::1 R1 fd12::1 ── mid ── fd12::2 R2 fd03::1 ── lan3 ── fd03::30 H3
  * ```
  *
+ * R1 also has fe80::1 on lan1 (for the scope checks).
+ *
  * H1 routes by default via R1, H3 via R2; R1 reaches fd03::/64 via R2 and
  * R2 reaches fd01::/64 via R1 (all with `stack.addRoute`). R1 and R2
  * forward IPv6 (`setForwarding(true, 6)`). The middle link's MTU is
@@ -80,7 +82,7 @@ export function makeRoutedNet6(options: RoutedNet6Options = {}): RoutedNet6 {
   });
   const last = net.link({ name: "lan3", linkType: 101 });
   h1.addInterface({ name: "eth0", driver: lan1.tap(first.a), addresses: ["fd01::10/64"] });
-  r1.addInterface({ name: "eth0", driver: first.b, addresses: ["fd01::1/64"] });
+  r1.addInterface({ name: "eth0", driver: first.b, addresses: ["fd01::1/64", "fe80::1/64"] });
   r1.addInterface({ name: "eth1", driver: mid.tap(middle.a), addresses: ["fd12::1/64"] });
   r2.addInterface({ name: "eth0", driver: middle.b, addresses: ["fd12::2/64"] });
   r2.addInterface({ name: "eth1", driver: last.a, addresses: ["fd03::1/64"] });

@@ -5,8 +5,9 @@
  * and the bytes each error carries.
  */
 import assert from "node:assert/strict";
-import { ACCEPT } from "../../stack/manifest.ts";
+import { ACCEPT, CONSUMED } from "../../stack/manifest.ts";
 import { testPlugin } from "../_harness.ts";
+import { kernelOf } from "../../stack/stack.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { icmpv6Type, verifyIcmpv6Checksum } from "../../stack/wire/icmpv6.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
@@ -16,6 +17,7 @@ import {
   ipv6NextHeader,
   ipv6PayloadLength,
   ipv6SourceKey,
+  writeIpv6Header,
 } from "../../stack/wire/ipv6.ts";
 import { count, makeRoutedNet6 } from "./_topology6.ts";
 
@@ -147,5 +149,52 @@ Deno.test("ipv6 forwarding: a forward hook that drops → administratively prohi
   assert.equal(count(n.r1, "filter6.forward.blocked"), 1);
   assert.equal(count(n.r1, "ipv6.fwd.prohibited"), 1);
   assert.equal(n.mid.frames().length, 0);
+  n.finish();
+});
+
+Deno.test("ipv6 forwarding: a link-local source never leaves its link (1/2); link-local destinations stay", () => {
+  const n = makeRoutedNet6();
+  const eth0 = n.r1.interfaces.byName("eth0")!.index;
+  const inject = (src: string, dst: string) => {
+    const p = new Uint8Array(48);
+    writeIpv6Header(p, 0, 8, 59, 64, k(src), k(dst)); // No Next Header, 8 bytes
+    kernelOf(n.r1).inject(eth0, p);
+    n.net.runFor(0);
+  };
+  inject("fe80::99", "fd03::30");
+  const errs = icmpv6From(n.lan1.frames(), "fe80::1", "fe80::99");
+  assert.deepEqual(errs.map((e) => [e.type, e.code]), [[1, 2]]);
+  assert.equal(count(n.r1, "ipv6.rx.fwd_beyond_scope"), 1);
+  inject("fd01::10", "fe80::5"); // another host's link-local address: not routed
+  assert.equal(count(n.r1, "ipv6.rx.fwd_bad_destination"), 1);
+  inject("::", "fd03::30"); // the unspecified source identifies nobody
+  assert.equal(count(n.r1, "ipv6.rx.fwd_bad_source"), 1);
+  assert.equal(n.mid.frames().length, 0);
+  assert.equal(count(n.r1, "ipv6.fwd.forwarded"), 0);
+  n.finish();
+});
+
+Deno.test("ipv6 input hook that drops → administratively prohibited; one that steals → silence", async () => {
+  let steal = false;
+  const filter = testPlugin({
+    name: "input6",
+    layer: "middlebox",
+    hooks: [{ point: "input" }],
+    counters: ["input.blocked"],
+  }, () => ({
+    hook: (_p, pkt) => pkt.family !== 6 ? ACCEPT : steal ? (pkt.release(), CONSUMED) : "blocked",
+  }));
+  const n = makeRoutedNet6({ r1Plugins: [filter] });
+  await assert.rejects(
+    n.run(() => n.h1.ping("fd01::1")),
+    (e: Error) => e.message === "communication administratively prohibited from fd01::1",
+  );
+  assert.equal(count(n.r1, "input6.input.blocked"), 1);
+  steal = true;
+  await assert.rejects(
+    n.run(() => n.h1.ping("fd01::1", { timeout: 100_000 })),
+    Deno.errors.TimedOut,
+  );
+  assert.equal(count(n.r1, "icmpv6.tx.errors"), 1);
   n.finish();
 });

@@ -108,8 +108,8 @@ export class Icmpv6Echo {
   readonly #route: RouteService;
   readonly #pending = new Map<number, Pending>(); // (identifier << 16 | sequence) -> echo probe
   readonly #udpPending = new Map<number, Pending>(); // (source port << 16 | dest port) -> UDP probe
-  readonly #identifier: number;
-  readonly #udpSourcePort: number;
+  #identifier = -1; // drawn at the first probe: a stack that never pings
+  #udpSourcePort = -1; // IPv6 draws nothing from the RNG (captures stay as they were)
   readonly #c: {
     requests: Counter;
     udpProbes: Counter;
@@ -125,8 +125,6 @@ export class Icmpv6Echo {
   constructor(ctx: PluginContext, route: RouteService) {
     this.#ctx = ctx;
     this.#route = route;
-    this.#identifier = ctx.rng.nextU32() & 0xffff;
-    this.#udpSourcePort = 32768 + (ctx.rng.nextU32() % 28232); // Linux's ephemeral range
     this.#c = {
       requests: ctx.counter("tx.echo_requests"),
       udpProbes: ctx.counter("tx.udp_probes"),
@@ -271,6 +269,10 @@ export class Icmpv6Echo {
     const b = pkt.buf;
     let map: Map<number, Pending>;
     let key: number;
+    if (this.#identifier < 0) {
+      this.#identifier = this.#ctx.rng.nextU32() & 0xffff;
+      this.#udpSourcePort = 32768 + (this.#ctx.rng.nextU32() % 28232); // Linux's ephemeral range
+    }
     if (!udp) {
       const identifier = (options.identifier ?? this.#identifier) & 0xffff;
       const sequence =

@@ -323,3 +323,9 @@ export function ipv6Prober(echo: Icmpv6EchoService, target: Ipv6Target): Prober 
     probe: (o, done) => echo.probe(key, { ...o, ...zone }, done),
   };
 }
+
+/** Whether `addRoute`/`deleteRoute` mean IPv6: an IPv6 prefix, or `default` via an IPv6 gateway. */
+export function isIpv6Route(destination: string, gateway: string | undefined): boolean {
+  return destination.includes(":") ||
+    (destination === "default" && gateway?.includes(":") === true);
+}

@@ -50,6 +50,7 @@ import {
   ipv6RouteGet,
   ipv6RouteInfo,
   type Ipv6Target,
+  isIpv6Route,
   parseIpv6Target,
   type Prober,
   setForwardingOf,
@@ -504,16 +505,9 @@ export class Stack {
    * IPv4's unless the gateway is IPv6).
    */
   addRoute(destination: string, options: AddRouteOptions = {}): void {
-    if (
-      destination.includes(":") || (destination === "default" && options.gateway?.includes(":"))
-    ) {
-      addIpv6Route(
-        this.#need<Ipv6RoutesService>("ipv6.routes", "add an IPv6 route"),
-        this.interfaces,
-        destination,
-        options,
-      );
-      return;
+    if (isIpv6Route(destination, options.gateway)) {
+      const routes = this.#need<Ipv6RoutesService>("ipv6.routes", "add an IPv6 route");
+      return addIpv6Route(routes, this.interfaces, destination, options);
     }
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "add a route");
     const cidr = parseIpv4Cidr(destination === "default" ? "0.0.0.0/0" : destination);
@@ -562,7 +556,7 @@ export class Stack {
 
   /** Removes routes to `destination` (CIDR), only via `gateway` if given; returns how many. */
   deleteRoute(destination: string, gateway?: string): number {
-    if (destination.includes(":") || (destination === "default" && gateway?.includes(":"))) {
+    if (isIpv6Route(destination, gateway)) {
       const routes = this.#need<Ipv6RoutesService>("ipv6.routes", "delete an IPv6 route");
       return deleteIpv6Route(routes, this.interfaces, destination, gateway);
     }

@@ -55,13 +55,13 @@ import {
 import { fragmentIpv6 } from "./fragment.ts";
 import { IPV6_FORWARD_DROPS, Ipv6Forwarder } from "./forward.ts";
 import { Ipv6PmtuCache } from "./pmtu.ts";
+import { Ipv6Loopback } from "./loopback.ts";
 import { Ipv6Reassembler } from "./reassembly.ts";
 import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
 const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
-const LOOPBACK_QUEUE_LIMIT = 1024;
 const MAX_PAYLOAD = 65535;
 
 function isLoopbackAt(b: Uint8Array, at: number): boolean {
@@ -83,7 +83,13 @@ export const ipv6Plugin: ProtocolPlugin = {
     description: "IPv6: validation, extension headers, reassembly, routing, source fragmentation",
     layer: "network",
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV6 }],
-    events: ["address-added", "address-removed", "address-changed"],
+    events: [
+      "address-added",
+      "address-removed",
+      "address-changed",
+      "link-changed",
+      "interface-removed",
+    ],
     exposes: ["ip.protocol"],
     provides: ["ipv6.route", "ipv6.routes"],
     requires: [
@@ -159,6 +165,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     // Routes learned with a lifetime (Router Advertisements) leave when it ends.
     const routeTimer = ctx.timer((now) => {
       routes.expire(now);
+      routeGen++;
       armRouteTimer();
     });
     function armRouteTimer(): void {
@@ -169,11 +176,13 @@ export const ipv6Plugin: ProtocolPlugin = {
     const routesService: Ipv6RoutesService = {
       add(r) {
         const added = routes.add(r);
+        routeGen++;
         if (added && r.expires !== undefined && r.expires !== 0) armRouteTimer();
         return added;
       },
       remove(destination, prefixLength, gateway, ifindex) {
         const n = routes.remove(destination, prefixLength, gateway, ifindex);
+        routeGen++;
         if (n > 0) armRouteTimer();
         return n;
       },
@@ -188,6 +197,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     let candidates: Assigned[] = [];
     let icmpError: IcmpErrorService | undefined;
     let neighbors: NeighborResolver | undefined;
+    let routeGen = 0;
     const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
     const c = {
       delivered: ctx.counter("rx.delivered"),
@@ -228,10 +238,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     });
     const fragLists: PacketBuffer[][] = [];
     let fragDepth = 0;
-    const loopbackQueue: PacketBuffer[] = [];
-    let draining = false;
-    // The packet our loopback path delivers: only it may carry ::1 (RFC 4291 §2.5.3).
-    let looping: PacketBuffer | null = null;
+    const loopback = new Ipv6Loopback(ctx, c.loopback, c.loopbackFull);
 
     function rebuildAddresses(): void {
       local.clear();
@@ -256,6 +263,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     /** The address sets, and one connected route per prefix and interface, from the interfaces. */
     function syncAddresses(): void {
       rebuildAddresses();
+      routeGen++;
       for (const r of routes.list()) {
         if (r.origin === "connected") {
           routes.remove(r.destination, r.prefixLength, r.gateway, r.ifindex);
@@ -299,7 +307,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       const bad = checkIpv6Header(b, s, pkt.end);
       if (bad !== null) return bad;
       pkt.end = s + IPV6_HEADER_LEN + ((b[s + 4]! << 8) | b[s + 5]!); // cut link padding
-      const internal = pkt === looping;
+      const internal = pkt === loopback.looping;
       // RFC 4291 §2.7: never from a multicast source; ::1 never on a wire (§2.5.3).
       if (b[s + 8] === 0xff) return "bad_source";
       if (!internal && (isLoopbackAt(b, s + 8) || isLoopbackAt(b, s + 24))) return "bad_source";
@@ -376,7 +384,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         const v = runHook("input", pkt, iface, iface, pkt.dstKey(), iface.mtu, true);
         if (v !== ACCEPT) {
           // A filter dropped it (not stolen): the sender hears why (RFC 4443 §3.1 code 1).
-          if (v !== CONSUMED && pkt !== looping) {
+          if (v !== CONSUMED && pkt !== loopback.looping) {
             icmpError?.send(
               pkt,
               ICMPV6_DESTINATION_UNREACHABLE,
@@ -434,31 +442,6 @@ export const ipv6Plugin: ProtocolPlugin = {
       return v;
     }
 
-    function deliverLocally(pkt: PacketBuffer, iface: NetInterface): void {
-      if (loopbackQueue.length >= LOOPBACK_QUEUE_LIMIT) {
-        c.loopbackFull.value++;
-        pkt.release();
-        return;
-      }
-      c.loopback.value++;
-      pkt.ifindex = iface.index;
-      pkt.timestamp = ctx.now();
-      loopbackQueue.push(pkt);
-      if (draining) return;
-      draining = true; // a queue, not recursion: talking to ourselves cannot grow the stack
-      try {
-        for (let p = loopbackQueue.shift(); p !== undefined; p = loopbackQueue.shift()) {
-          const i = ctx.interfaces.get(p.ifindex) ?? iface;
-          looping = p;
-          ctx.deliver(ctx.table("ethertype"), ETHERTYPE_IPV6, p, i);
-          looping = null;
-          p.release();
-        }
-      } finally {
-        draining = false;
-      }
-    }
-
     /** The link frames it: Ethernet asks `neighbor.ipv6` for the next hop's MAC. */
     function linkOutput(iface: NetInterface, hop: IpKey, pkt: PacketBuffer): void {
       ctx.linkOutput(iface.index, 6, hop, pkt);
@@ -503,6 +486,13 @@ export const ipv6Plugin: ProtocolPlugin = {
     let outIface: NetInterface | undefined;
     let outHop: IpKey = UNSPECIFIED;
     let outLocal = false;
+    // The last unicast decision, valid while `routeGen` (bumped by every
+    // route or address change) stays: a connection's segments skip the LPM.
+    let cachedDst: IpKey = UNSPECIFIED;
+    let cachedGen = -1;
+    let cachedIface: NetInterface | undefined;
+    let cachedHop: IpKey = UNSPECIFIED;
+    let cachedLocal = false;
 
     function firstUsable(): NetInterface | undefined {
       for (const i of ctx.interfaces.list()) if (i.up && i.ipv6.length > 0) return i;
@@ -524,6 +514,12 @@ export const ipv6Plugin: ProtocolPlugin = {
      * there without a route (RFC 4007 §6).
      */
     function routeOutput(dst: IpKey, src: IpKey, ifindex: number): boolean {
+      if (ifindex < 0 && cachedGen === routeGen && dst === cachedDst && cachedIface!.up) {
+        outIface = cachedIface;
+        outHop = cachedHop;
+        outLocal = cachedLocal;
+        return true;
+      }
       outHop = dst;
       outLocal = false;
       outIface = undefined;
@@ -545,7 +541,15 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       }
       if (outIface !== undefined && !outIface.up) outIface = undefined;
-      return outIface !== undefined;
+      if (outIface === undefined) return false;
+      if (ifindex < 0 && first >> 8 !== 0xff) {
+        cachedDst = dst;
+        cachedGen = routeGen;
+        cachedIface = outIface;
+        cachedHop = outHop;
+        cachedLocal = outLocal;
+      }
+      return true;
     }
 
     /** The MTU towards `dst` through a link of `ifMtu`: lowered by a learned path MTU. */
@@ -652,7 +656,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       }
       if (isLocal) {
-        deliverLocally(pkt, iface);
+        loopback.deliver(pkt, iface);
         return undefined;
       }
       c.txPackets.value++;
@@ -754,6 +758,10 @@ export const ipv6Plugin: ProtocolPlugin = {
         syncAddresses();
       },
       onEvent(ev) {
+        if (ev.type === "interface-removed") {
+          routes.removeInterface((ev.iface as NetInterface).index);
+        }
+        if (ev.type === "link-changed" || ev.type === "interface-removed") routeGen++;
         if (
           (ev.type === "address-added" || ev.type === "address-removed" ||
             ev.type === "address-changed") && ev.family === 6
@@ -762,7 +770,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       },
       teardown() {
-        for (const p of loopbackQueue.splice(0)) p.release();
+        loopback.clear();
         reasm.clear();
         pmtu.clear();
         neighbors?.onUnresolved(null);

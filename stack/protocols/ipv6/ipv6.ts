@@ -31,7 +31,7 @@ import type {
 } from "../../services.ts";
 import { neighborServiceName, RouteSendFlags } from "../../services.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
-import { IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
+import { IpAddress, type IpKey, ipKeyAt, writeIpKey } from "../../wire/ip_address.ts";
 import {
   checkIpv6Header,
   IPV6_HEADER_LEN,
@@ -195,6 +195,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     };
     const local = new Set<IpKey>();
     let candidates: Assigned[] = [];
+    let localBytes = new Uint8Array(0); // the usable addresses, 16 bytes each
     let icmpError: IcmpErrorService | undefined;
     let neighbors: NeighborResolver | undefined;
     let routeGen = 0;
@@ -258,6 +259,18 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       }
       candidates = list;
+      localBytes = new Uint8Array(16 * list.length);
+      for (let i = 0; i < list.length; i++) writeIpKey(list[i]!.address, localBytes, 16 * i);
+    }
+
+    /** Whether the 16 bytes at `at` are one of our addresses, without building a key (hot path). */
+    function isOwnAddressAt(b: Uint8Array, at: number): boolean {
+      const own = localBytes;
+      next: for (let o = 0; o < own.length; o += 16) {
+        for (let i = 15; i >= 0; i--) if (b[at + i] !== own[o + i]) continue next;
+        return true;
+      }
+      return false;
     }
 
     /** The address sets, and one connected route per prefix and interface, from the interfaces. */
@@ -340,10 +353,12 @@ export const ipv6Plugin: ProtocolPlugin = {
       rx: RxContext | null,
       internal: boolean,
     ): RxVerdict {
-      const dst = pkt.dstKey();
-      if (dst === UNSPECIFIED) return "bad_destination";
-      if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) {
-        return forwarder.enabled && !internal ? forwarder.forward(pkt, iface) : "not_for_us";
+      if (!isOwnAddressAt(pkt.buf, pkt.dstAt)) {
+        const dst = pkt.dstKey();
+        if (dst === UNSPECIFIED) return "bad_destination";
+        if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) {
+          return forwarder.enabled && !internal ? forwarder.forward(pkt, iface) : "not_for_us";
+        }
       }
       const problem = walkIpv6Chain(pkt.buf, pkt.l3, pkt.end, chain);
       if (problem !== null) return chainProblem(pkt, problem);

@@ -24,7 +24,9 @@
  *   receive path already refuses multicast and loopback ones).
  *
  * Not supported: Redirect (RFC 4861 §8.2), multicast routing, Routing
- * header processing (segments left > 0 is treated as the receive path does).
+ * header processing (segments left > 0 is treated as the receive path does),
+ * re-fragmenting a packet a `defrag` prerouting hook had reassembled (Linux
+ * does; here a whole one above the link MTU gets Packet Too Big).
  *
  * @module
  */

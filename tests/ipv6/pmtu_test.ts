@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import type { RouteService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
-import { ipv6NextHeader, ipv6PayloadLength, ipv6SourceKey } from "../../stack/wire/ipv6.ts";
+import {
+  ipv6NextHeader,
+  ipv6PayloadLength,
+  ipv6SourceKey,
+  writeIpv6Header,
+} from "../../stack/wire/ipv6.ts";
+import { setIcmpv6Checksum } from "../../stack/wire/icmpv6.ts";
+import { kernelOf } from "../../stack/stack.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { count, makeRoutedNet6 } from "./_topology6.ts";
 
@@ -102,5 +109,40 @@ Deno.test("ipv6 pmtu: TCP over IPv6 lowers its MSS from Packet Too Big and never
   assert.equal(n.h1.routeGet("fd03::30")!.mtu, 1280);
   assert.ok(n.mid.frames().every((x) => x.length <= 1280));
   n.net.runFor(200_000_000); // TIME-WAIT
+  n.finish();
+});
+
+Deno.test("ipv6 pmtu: a Packet Too Big quoting a TCP segment outside the window is ignored", async () => {
+  const n = makeRoutedNet6();
+  const l = n.h3.listen({ hostname: "::", port: 9000 });
+  await n.run(async () => {
+    const [c, s] = await Promise.all([
+      n.h1.connect({ hostname: "fd03::30", port: 9000 }),
+      l.accept(),
+    ]);
+    await c.write(new Uint8Array(3000));
+    const got = new Uint8Array(3001);
+    let at = 0;
+    while (at < 3000) at += (await s.read(got.subarray(at)))!;
+    // A data segment H1 sent, its sequence number moved far behind SND.UNA (an off-path forgery).
+    const seg = n.lan1.frames().find((f) =>
+      ipv6NextHeader(f, 0) === 6 && ipv6SourceKey(f, 0) === k("fd01::10") && f.length > 1000
+    )!.slice(0, 1232); // copy: the quote
+    const dv = new DataView(seg.buffer);
+    dv.setUint32(44, (dv.getUint32(44) - 100_000) >>> 0);
+    const ptb = new Uint8Array(48 + seg.length);
+    writeIpv6Header(ptb, 0, 8 + seg.length, 58, 64, k("fd01::1"), k("fd01::10"));
+    ptb.set([2, 0, 0, 0, 0, 0, 0x05, 0x00], 40); // Packet Too Big, MTU 1280
+    ptb.set(seg, 48);
+    setIcmpv6Checksum(ptb, 0, 40, ptb.length);
+    kernelOf(n.h1).inject(n.h1.interfaces.byName("eth0")!.index, ptb);
+    n.net.runFor(0);
+    assert.equal(count(n.h1, "tcp.rx.icmp_bad_seq"), 1);
+    assert.equal(n.h1.routeGet("fd03::30")!.mtu, 1500, "RFC 5927 §4.1: not lowered by a forgery");
+    c.close();
+    s.close();
+  }, { timeout: 10_000_000 });
+  l.close();
+  n.net.runFor(200_000_000);
   n.finish();
 });

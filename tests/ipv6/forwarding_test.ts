@@ -10,7 +10,7 @@ import { testPlugin } from "../_harness.ts";
 import { kernelOf } from "../../stack/stack.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { icmpv6Type, verifyIcmpv6Checksum } from "../../stack/wire/icmpv6.ts";
-import { IpAddress } from "../../stack/wire/ip_address.ts";
+import { formatIpKey, IpAddress } from "../../stack/wire/ip_address.ts";
 import {
   ipv6DestinationKey,
   ipv6HopLimit,
@@ -133,7 +133,14 @@ Deno.test("ipv6 forwarding: a forward hook that drops → administratively prohi
     layer: "middlebox",
     hooks: [{ point: "forward" }],
     counters: ["forward.blocked"],
-  }, () => ({ hook: (_p, pkt) => pkt.family === 6 ? "blocked" : ACCEPT }));
+  }, () => ({
+    hook: (_p, pkt, h) => {
+      if (pkt.family !== 6) return ACCEPT;
+      seen.push([h.inIface?.name, h.outIface?.name, formatIpKey(h.route!.nextHop), h.route!.mtu]);
+      return "blocked";
+    },
+  }));
+  const seen: unknown[] = [];
   const n = makeRoutedNet6({ r1Plugins: [filter] });
   await assert.rejects(
     n.run(() => n.h1.ping("fd03::30")),
@@ -147,6 +154,8 @@ Deno.test("ipv6 forwarding: a forward hook that drops → administratively prohi
     ]],
   );
   assert.equal(count(n.r1, "filter6.forward.blocked"), 1);
+  // The hook sees where the packet came from and where it would go, as for IPv4.
+  assert.deepEqual(seen, [["eth0", "eth1", "fd12::2", 1500]]);
   assert.equal(count(n.r1, "ipv6.fwd.prohibited"), 1);
   assert.equal(n.mid.frames().length, 0);
   n.finish();

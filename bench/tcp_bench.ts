@@ -3,22 +3,30 @@
  * Ethernet link, no delay, static neighbours), through the public API
  * (`connect`, `listen`, `read`, `write`):
  *
- * - bulk transfer, one direction, at MTU 1500 and 65535 (Gbit/s of payload);
+ * - bulk transfer, one direction, at MTU 1500 and 65535 (Gbit/s of payload),
+ *   over IPv4 and over IPv6 (static neighbours both: the data path only);
  * - connections per second: connect, accept, both close (the TIME-WAIT
  *   entries they leave stay in the table).
  *
  * `deno run --allow-all bench/tcp_bench.ts` prints the figures;
  * `deno bench --allow-all bench/tcp_bench.ts` times the same operations.
  * `TCP_BENCH_MIB` sets the bulk size (default 256), `TCP_BENCH_CONNS` the
- * connection count (default 2000).
+ * connection count (default 2000), `TCP_BENCH_RUNS` how many interleaved
+ * rounds of the four bulk runs (IPv4, IPv6 × both MTUs) to take medians of
+ * (default 1).
  *
  * @module
  */
 import { type TcpConn } from "../mod.ts";
-import { type Pair, tcpPair } from "./_tcp_pair.ts";
+import { type Pair, PAIR_ADDRESSES, tcpPair } from "./_tcp_pair.ts";
 
-function setup(mtu: number, buffer: number): Pair {
-  return tcpPair({ mtu, buffer });
+function setup(mtu: number, buffer: number, family: 4 | 6 = 4): Pair {
+  return tcpPair({ mtu, buffer, family });
+}
+
+/** Where a connects on `p`: b's address of the pair's family. */
+function target(p: Pair): string {
+  return p.b.interfaces.list()[0]!.ipv6.length > 0 ? PAIR_ADDRESSES[6].b : PAIR_ADDRESSES[4].b;
 }
 
 /** Sends `bytes` from a to b over one connection; returns the seconds it took (real time). */
@@ -27,7 +35,7 @@ async function bulk(p: Pair, bytes: number): Promise<number> {
   for (let i = 0; i < chunk.length; i++) chunk[i] = i * 31;
   return await p.net.run(async () => {
     const [c, s] = await Promise.all([
-      p.a.connect({ hostname: "10.0.0.2", port: 5001 }),
+      p.a.connect({ hostname: target(p), port: 5001 }),
       p.listener.accept(),
     ]);
     const t0 = performance.now();
@@ -65,7 +73,7 @@ async function churn(p: Pair, count: number): Promise<number> {
     const t0 = performance.now();
     for (let i = 0; i < count; i++) {
       const [c, s]: [TcpConn, TcpConn] = await Promise.all([
-        p.a.connect({ hostname: "10.0.0.2", port: 5001 }),
+        p.a.connect({ hostname: target(p), port: 5001 }),
         p.listener.accept(),
       ]);
       c.close();
@@ -80,17 +88,44 @@ async function churn(p: Pair, count: number): Promise<number> {
 const MIB = Number(Deno.env.get("TCP_BENCH_MIB") ?? 256);
 const CONNS = Number(Deno.env.get("TCP_BENCH_CONNS") ?? 2000);
 
+const RUNS = Number(Deno.env.get("TCP_BENCH_RUNS") ?? 1);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 if (import.meta.main) {
-  for (const [mtu, buffer] of [[1500, 1 << 20], [65535, 4 << 20]] as const) {
-    const p = setup(mtu, buffer);
-    await bulk(p, 16 << 20); // warm up
-    const secs = await bulk(p, MIB << 20);
-    const gbit = (MIB * 8 * 1.048576) / 1000 / secs;
-    // deno-lint-ignore no-console
-    console.log(
-      `bulk MTU ${mtu}: ${MIB} MiB in ${secs.toFixed(2)} s = ${gbit.toFixed(2)} Gbit/s`,
-    );
-    p.close();
+  const results = new Map<string, number[]>();
+  // Interleaved (IPv4, IPv6 at each MTU, round after round) so that the
+  // machine's drift hits both families alike.
+  for (let run = 0; run < RUNS; run++) {
+    for (const [mtu, buffer] of [[1500, 1 << 20], [65535, 4 << 20]] as const) {
+      for (const family of [4, 6] as const) {
+        const p = setup(mtu, buffer, family);
+        await bulk(p, 16 << 20); // warm up
+        const secs = await bulk(p, MIB << 20);
+        const gbit = (MIB * 8 * 1.048576) / 1000 / secs;
+        const key = `IPv${family} MTU ${mtu}`;
+        results.set(key, [...(results.get(key) ?? []), gbit]);
+        // deno-lint-ignore no-console
+        console.log(
+          `bulk ${key}: ${MIB} MiB in ${secs.toFixed(2)} s = ${gbit.toFixed(2)} Gbit/s`,
+        );
+        p.close();
+      }
+    }
+  }
+  if (RUNS > 1) {
+    for (const [key, xs] of results) {
+      // deno-lint-ignore no-console
+      console.log(
+        `${key}: median ${median(xs).toFixed(2)} Gbit/s, range ${Math.min(...xs).toFixed(2)}–${
+          Math.max(...xs).toFixed(2)
+        } over ${xs.length} runs`,
+      );
+    }
   }
   const p = setup(1500, 1 << 18);
   await churn(p, 200); // warm up
@@ -103,6 +138,8 @@ if (import.meta.main) {
 } else {
   const small = setup(1500, 1 << 20);
   const large = setup(65535, 4 << 20);
+  const small6 = setup(1500, 1 << 20, 6);
+  const large6 = setup(65535, 4 << 20, 6);
   const conns = setup(1500, 1 << 18);
   Deno.bench({
     name: "tcp bulk 16 MiB, MTU 1500",
@@ -120,6 +157,20 @@ if (import.meta.main) {
     },
   });
   Deno.bench({
+    name: "tcp over IPv6 bulk 16 MiB, MTU 1500",
+    group: "bulk",
+    async fn() {
+      await bulk(small6, 16 << 20);
+    },
+  });
+  Deno.bench({
+    name: "tcp over IPv6 bulk 16 MiB, MTU 65535",
+    group: "bulk",
+    async fn() {
+      await bulk(large6, 16 << 20);
+    },
+  });
+  Deno.bench({
     name: "tcp 100 connections (connect, accept, close)",
     async fn() {
       await churn(conns, 100);
@@ -128,6 +179,8 @@ if (import.meta.main) {
   globalThis.addEventListener("unload", () => {
     small.close();
     large.close();
+    small6.close();
+    large6.close();
     conns.close();
   });
 }

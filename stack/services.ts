@@ -336,6 +336,10 @@ export interface Ipv6RoutesService {
   lookup(dst: IpKey, ifindex?: number): Ipv6RouteResult | undefined;
   /** All routes, most specific first. */
   list(): Ipv6Route[];
+  /** Turns forwarding between interfaces on or off (RFC 8200; default off: a host). */
+  setForwarding(on: boolean): void;
+  /** Whether forwarding is on. */
+  isForwarding(): boolean;
   /**
    * Sets what Router Advertisements say about the link of `ifindex` (RFC
    * 4861 §6.3.4): `hopLimit` for packets we originate there (Cur Hop Limit;
@@ -612,6 +616,38 @@ export interface IcmpEchoService {
    * destination unreachable), a timeout, or the reason it could not be sent.
    */
   probe(dst: number, options: ProbeOptions, done: (result: ProbeResult) => void): void;
+}
+
+/** Options of {@linkcode Icmpv6EchoService}: a probe, perhaps restricted to one interface. */
+export interface Icmpv6ProbeOptions extends ProbeOptions {
+  /** Only through this interface (the zone of `fe80::1%eth0`); omitted: any. */
+  readonly ifindex?: number;
+}
+
+/**
+ * `icmpv6.echo`: ping and traceroute over IPv6 (RFC 4443 §4), the shape of
+ * {@linkcode IcmpEchoService} with IPv6 keys. Answers carry ICMPv6
+ * numbers: an echo reply is type 129, Time Exceeded 3, Destination
+ * Unreachable 1 (code 4: port unreachable), Packet Too Big 2 (`info`: the
+ * path MTU now in force).
+ *
+ * @example
+ * ```ts
+ * import { createStack } from "../mod.ts";
+ * import type { Icmpv6EchoService } from "./services.ts";
+ * import assert from "node:assert/strict";
+ * const stack = createStack({ seed: 1 });
+ * assert.equal(typeof stack.service<Icmpv6EchoService>("icmpv6.echo")?.probe, "function");
+ * stack.close();
+ * ```
+ */
+export interface Icmpv6EchoService {
+  /** One echo request to `dst`; `done` gets the reply or an error message (as `icmp.echo`). */
+  echo(dst: IpKey, options: Icmpv6ProbeOptions, done: (reply: PingReply | string) => void): void;
+  /** Instant of the last probe sent (for tests). */
+  lastSent(): Instant;
+  /** One probe (echo request, or UDP to an unlikely port) and whatever answers it. */
+  probe(dst: IpKey, options: Icmpv6ProbeOptions, done: (result: ProbeResult) => void): void;
 }
 
 /** Options of {@linkcode IcmpEchoService.probe}. */

@@ -27,22 +27,34 @@ import {
 } from "./sockets/mod.ts";
 import type {
   IcmpEchoService,
+  Icmpv6EchoService,
   Ipv4Route,
   Ipv4RoutesService,
   Ipv4Service,
-  Ipv6Route,
   Ipv6RoutesService,
   NeighborEntry,
   NeighborResolver,
   PingOptions,
   PingReply,
   ProbeResult,
+  RouteService,
 } from "./services.ts";
 import { Ipv4SendFlags, neighborServiceName } from "./services.ts";
 import type { StreamService, TcpSocketInfo } from "./stream.ts";
 import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
-import { formatIpKey, isUnspecifiedKey } from "./wire/ip_address.ts";
 import { checkInteger, checkProbeOptions } from "./validate.ts";
+import {
+  addIpv6Route,
+  deleteIpv6Route,
+  ipv6Prober,
+  ipv6RouteGet,
+  ipv6RouteInfo,
+  type Ipv6Target,
+  isIpv6Route,
+  parseIpv6Target,
+  type Prober,
+  setForwardingOf,
+} from "./_stack_ipv6.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
 export interface RouteGetResult extends RouteInfo {
@@ -78,7 +90,10 @@ export interface TracerouteHop {
   readonly from?: string;
   /** Round-trip time in µs, when answered. */
   readonly rtt?: number;
-  /** ICMP type and code of the answer (11/0 from a router, 0/0 or 3/3 from the target). */
+  /**
+   * ICMP type of the answer: IPv4 11/0 from a router, 0/0 or 3/3 from the
+   * target; ICMPv6 3/0 from a router, 129/0 or 1/4 from the target.
+   */
   readonly type?: number;
   /** ICMP code. */
   readonly code?: number;
@@ -100,15 +115,17 @@ export interface RouteInfo {
   readonly source?: string;
   /** `connected`, `static`, or `ra` (learned from a Router Advertisement). */
   readonly origin: string;
-  /** IPv6 routes with a lifetime: µs left on the stack's clock (`ip -6 route`'s `expires`). */
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  /** µs left of a route with a lifetime (IPv6 routes from Router Advertisements). */
   readonly expires?: number;
 }
 
 /** Options of {@linkcode Stack.addRoute}. */
 export interface AddRouteOptions {
-  /** Next hop; omit for an on-link route. */
+  /** Next hop; omit for an on-link route. An IPv6 link-local one may carry its zone (`fe80::1%eth0`). */
   readonly gateway?: string;
-  /** Interface name; default the one that reaches the gateway. */
+  /** Interface name; default the one that reaches the gateway (or the gateway's zone). */
   readonly interface?: string;
   /** Lower wins (default 0). */
   readonly metric?: number;
@@ -340,23 +357,40 @@ export class Stack {
    * @throws {Deno.errors.NetworkUnreachable} when there is no route or an error came back.
    */
   ping(host: string, options: PingOptions = {}): Promise<PingReply> {
-    const echo = this.#need<IcmpEchoService>("icmp.echo", "ping");
-    const dst = parseIpv4Address(host);
-    if (dst === null) {
-      return Promise.reject(new TypeError(`Cannot ping "${host}": not an IPv4 address`));
-    }
+    const p = this.#prober(host, "ping");
+    if (p instanceof TypeError) return Promise.reject(p);
     try {
       checkProbeOptions(options, `Cannot ping ${host}`);
     } catch (e) {
       return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
-      echo.echo(dst, options, (r) => {
+      p.echo(options, (r) => {
         if (typeof r !== "string") resolve(r);
         else if (r.startsWith("no reply")) reject(new Deno.errors.TimedOut(r));
         else reject(new Deno.errors.NetworkUnreachable(r));
       });
     });
+  }
+
+  /** How to probe `host` (IPv4, or IPv6 with perhaps a zone); a TypeError when it is neither. */
+  #prober(host: string, what: string): Prober | TypeError {
+    let v6: Ipv6Target | null;
+    try {
+      v6 = parseIpv6Target(host, this.interfaces, `Cannot ${what} "${host}"`);
+    } catch (e) {
+      return e as TypeError;
+    }
+    if (v6 !== null) return ipv6Prober(this.#need<Icmpv6EchoService>("icmpv6.echo", what), v6);
+    const echo = this.#need<IcmpEchoService>("icmp.echo", what);
+    const dst = parseIpv4Address(host);
+    if (dst === null) return new TypeError(`Cannot ${what} "${host}": not an IPv4 or IPv6 address`);
+    return {
+      target: host,
+      unreachable: 3,
+      echo: (o, done) => echo.echo(dst, o, done),
+      probe: (o, done) => echo.probe(dst, o, done),
+    };
   }
 
   /**
@@ -476,8 +510,16 @@ export class Stack {
     return this.#need<StreamService>("tcp.sockets", "list sockets").sockets();
   }
 
-  /** Adds a route: `addRoute("0.0.0.0/0", { gateway: "10.0.0.1" })`. */
+  /**
+   * Adds a route: `addRoute("0.0.0.0/0", { gateway: "10.0.0.1" })`, or for
+   * IPv6 `addRoute("::/0", { gateway: "fe80::1%eth0" })` (`default` is
+   * IPv4's unless the gateway is IPv6).
+   */
   addRoute(destination: string, options: AddRouteOptions = {}): void {
+    if (isIpv6Route(destination, options.gateway)) {
+      const routes = this.#need<Ipv6RoutesService>("ipv6.routes", "add an IPv6 route");
+      return addIpv6Route(routes, this.interfaces, destination, options);
+    }
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "add a route");
     const cidr = parseIpv4Cidr(destination === "default" ? "0.0.0.0/0" : destination);
     if (!cidr) throw new TypeError(`Cannot add route to "${destination}": expected CIDR`);
@@ -525,6 +567,10 @@ export class Stack {
 
   /** Removes routes to `destination` (CIDR), only via `gateway` if given; returns how many. */
   deleteRoute(destination: string, gateway?: string): number {
+    if (isIpv6Route(destination, gateway)) {
+      const routes = this.#need<Ipv6RoutesService>("ipv6.routes", "delete an IPv6 route");
+      return deleteIpv6Route(routes, this.interfaces, destination, gateway);
+    }
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "delete a route");
     const cidr = parseIpv4Cidr(destination === "default" ? "0.0.0.0/0" : destination);
     if (!cidr) throw new TypeError(`Cannot delete route to "${destination}": expected CIDR`);
@@ -532,26 +578,16 @@ export class Stack {
     return routes.remove(cidr.address, cidr.prefixLength, gw);
   }
 
-  /** The routing tables, like `ip route` then `ip -6 route` (with an IPv6 plugin). */
+  /** The routing tables, like `ip route` then `ip -6 route`. */
   routes(): RouteInfo[] {
-    const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "list routes");
-    const v6 = this.#kernel.service<Ipv6RoutesService>("ipv6.routes")?.list() ?? [];
-    return [...routes.list().map((r) => this.#routeInfo(r)), ...v6.map((r) => this.#route6(r))];
-  }
-
-  #route6(r: Ipv6Route): RouteInfo {
+    const v4 = this.#kernel.service<Ipv4RoutesService>("ipv4.routes");
+    const v6 = this.#kernel.service<Ipv6RoutesService>("ipv6.routes");
+    if (v4 === undefined && v6 === undefined) this.#need("ipv4.routes", "list routes");
     const now = this.clock.now();
-    return {
-      destination: r.prefixLength === 0
-        ? "default"
-        : `${formatIpKey(r.destination)}/${r.prefixLength}`,
-      ...(!isUnspecifiedKey(r.gateway) ? { gateway: formatIpKey(r.gateway) } : {}),
-      interface: this.interfaces.get(r.ifindex)?.name ?? String(r.ifindex),
-      metric: r.metric,
-      ...(!isUnspecifiedKey(r.source) ? { source: formatIpKey(r.source) } : {}),
-      origin: r.origin,
-      ...(r.expires !== 0 ? { expires: Math.max(0, r.expires - now) } : {}),
-    };
+    return [
+      ...(v4?.list().map((r) => this.#routeInfo(r)) ?? []),
+      ...(v6?.list().map((r) => ipv6RouteInfo(r, this.interfaces, now)) ?? []),
+    ];
   }
 
   /**
@@ -559,9 +595,17 @@ export class Stack {
    * a learned one expires); undefined when unreachable.
    */
   routeGet(dst: string): RouteGetResult | undefined {
+    const v6 = parseIpv6Target(dst, this.interfaces, `Cannot look up "${dst}"`);
+    if (v6 !== null) {
+      const services = {
+        routes: this.#need<Ipv6RoutesService>("ipv6.routes", "look up an IPv6 route"),
+        route: this.#need<RouteService>("ipv6.route", "look up an IPv6 route"),
+      };
+      return ipv6RouteGet(v6, services, this.interfaces, this.clock.now());
+    }
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "look up a route");
     const a = parseIpv4Address(dst);
-    if (a === null) throw new TypeError(`Cannot look up "${dst}": not an IPv4 address`);
+    if (a === null) throw new TypeError(`Cannot look up "${dst}": not an IPv4 or IPv6 address`);
     const r = routes.lookup(a);
     if (!r) return undefined;
     const learned = routes.pmtu(a);
@@ -577,8 +621,9 @@ export class Stack {
   }
 
   /**
-   * Turns forwarding between interfaces on or off (RFC 1812; off by default,
-   * or as the IPv4 plugin's `forwarding` option says).
+   * Turns forwarding between interfaces on or off (RFC 1812, RFC 8200; off
+   * by default, or as the IPv4 and IPv6 plugins' `forwarding` options say),
+   * for both families, or only `family`.
    *
    * @example
    * ```ts
@@ -590,13 +635,19 @@ export class Stack {
    * assert.equal(router.forwarding, true);
    * ```
    */
-  setForwarding(on: boolean): void {
-    this.#need<Ipv4RoutesService>("ipv4.routes", "set forwarding").setForwarding(on);
+  setForwarding(on: boolean, family?: 4 | 6): void {
+    setForwardingOf(
+      this.#kernel.service<Ipv4RoutesService>("ipv4.routes"),
+      this.#kernel.service<Ipv6RoutesService>("ipv6.routes"),
+      on,
+      family,
+    );
   }
 
-  /** Whether this stack forwards datagrams between interfaces. */
+  /** Whether this stack forwards datagrams between interfaces (IPv4's switch, else IPv6's). */
   get forwarding(): boolean {
-    return this.#kernel.service<Ipv4RoutesService>("ipv4.routes")?.isForwarding() ?? false;
+    return this.#kernel.service<Ipv4RoutesService>("ipv4.routes")?.isForwarding() ??
+      this.#kernel.service<Ipv6RoutesService>("ipv6.routes")?.isForwarding() ?? false;
   }
 
   /**
@@ -626,9 +677,8 @@ export class Stack {
    * ```
    */
   async traceroute(host: string, options: TracerouteOptions = {}): Promise<TracerouteHop[]> {
-    const echo = this.#need<IcmpEchoService>("icmp.echo", "traceroute");
-    const dst = parseIpv4Address(host);
-    if (dst === null) throw new TypeError(`Cannot traceroute "${host}": not an IPv4 address`);
+    const p = this.#prober(host, "traceroute");
+    if (p instanceof TypeError) throw p;
     const action = `Cannot traceroute ${host}`;
     const protocol = options.protocol ?? "udp";
     if (protocol !== "udp" && protocol !== "icmp") {
@@ -640,7 +690,7 @@ export class Stack {
     const hops: TracerouteHop[] = [];
     for (let ttl = options.firstHop ?? 1; ttl <= (options.maxHops ?? 30); ttl++) {
       const r = await new Promise<ProbeResult>((resolve) =>
-        echo.probe(dst, {
+        p.probe({
           protocol,
           ttl,
           ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
@@ -658,9 +708,9 @@ export class Stack {
       }
       // The destination answers with an echo reply or a port/protocol
       // unreachable; any other unreachable (!N, !H in traceroute) ends it too.
-      const reached = r.kind === "reply" || r.from === host;
+      const reached = r.kind === "reply" || r.from === p.target;
       hops.push({ ttl, from: r.from, rtt: r.rtt, type: r.type, code: r.code, reached });
-      if (reached || r.type === 3) break;
+      if (reached || r.type === p.unreachable) break; // any unreachable ends it (!N, !H)
     }
     return hops;
   }
@@ -689,6 +739,7 @@ export class Stack {
       metric: r.metric,
       ...(r.source !== 0 ? { source: formatIpv4Address(r.source) } : {}),
       origin: r.origin,
+      family: 4,
     };
   }
 

@@ -39,7 +39,8 @@ export function pluginsWith(
   options: PluginOptions = {},
   extra: readonly ProtocolPlugin[] = [],
 ): PluginEntry[] {
-  const all = [...DEFAULT_PLUGINS, ...extra];
+  // A plugin the defaults already hold (ipv6 since it became a default) is not loaded twice.
+  const all = [...DEFAULT_PLUGINS, ...extra.filter((p) => !DEFAULT_PLUGINS.includes(p))];
   for (const name of Object.keys(options)) {
     if (!all.some((p) => p.manifest.name === name)) {
       throw new TypeError(`Cannot set options of plugin "${name}": it is not loaded`);

@@ -214,10 +214,11 @@ function stackWith(
 ): Stack {
   const stack = createStack({
     seed: 1,
+    // The stand-in (or nothing) in place of the real IPv6 and ICMPv6 defaults.
     plugins: pluginsWith(
       options.tcp === undefined ? {} : { tcp: options.tcp },
       standin === null ? [] : [standin.plugin],
-    ),
+    ).filter((e) => e.plugin.manifest.name !== "ipv6" && e.plugin.manifest.name !== "icmpv6"),
   });
   const sent = options.sent;
   stack.addInterface({

@@ -8,12 +8,24 @@ import type { ProtocolPlugin } from "../manifest.ts";
 import { arpPlugin } from "./arp/mod.ts";
 import { ethernetPlugin } from "./ethernet/mod.ts";
 import { icmpPlugin } from "./icmp/mod.ts";
+import { icmpv6Plugin } from "./icmpv6/mod.ts";
 import { ipv4Plugin } from "./ipv4/mod.ts";
+import { ipv6Plugin } from "./ipv6/mod.ts";
 import { rawIpPlugin } from "./rawip/mod.ts";
 import { udpPlugin } from "./udp/mod.ts";
 import { tcpPlugin } from "./tcp/mod.ts";
 
-export { arpPlugin, ethernetPlugin, icmpPlugin, ipv4Plugin, rawIpPlugin, tcpPlugin, udpPlugin };
+export {
+  arpPlugin,
+  ethernetPlugin,
+  icmpPlugin,
+  icmpv6Plugin,
+  ipv4Plugin,
+  ipv6Plugin,
+  rawIpPlugin,
+  tcpPlugin,
+  udpPlugin,
+};
 
 /** Built-in plugins by manifest name, for stack manifests. */
 export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.freeze({
@@ -22,6 +34,8 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   arp: arpPlugin,
   ipv4: ipv4Plugin,
   icmp: icmpPlugin,
+  ipv6: ipv6Plugin,
+  icmpv6: icmpv6Plugin,
   udp: udpPlugin,
   tcp: tcpPlugin,
 });
@@ -33,6 +47,8 @@ export const DEFAULT_PLUGINS: readonly ProtocolPlugin[] = Object.freeze([
   arpPlugin,
   ipv4Plugin,
   icmpPlugin,
+  ipv6Plugin,
+  icmpv6Plugin,
   udpPlugin,
   tcpPlugin,
 ]);

@@ -109,9 +109,15 @@ export function writeIpKey(key: IpKey, buf: Uint8Array, at: number): void {
  */
 export function ipKeyHash(key: IpKey): number {
   if (typeof key === "number") return key | 0;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h | 0;
+  // FNV-1a over the eight 16-bit units, unrolled (hot path: every TCP segment over IPv6).
+  let h = Math.imul(0x811c9dc5 ^ key.charCodeAt(0), 0x01000193);
+  h = Math.imul(h ^ key.charCodeAt(1), 0x01000193);
+  h = Math.imul(h ^ key.charCodeAt(2), 0x01000193);
+  h = Math.imul(h ^ key.charCodeAt(3), 0x01000193);
+  h = Math.imul(h ^ key.charCodeAt(4), 0x01000193);
+  h = Math.imul(h ^ key.charCodeAt(5), 0x01000193);
+  h = Math.imul(h ^ key.charCodeAt(6), 0x01000193);
+  return Math.imul(h ^ key.charCodeAt(7), 0x01000193) | 0;
 }
 
 /** Whether `key` is the unspecified address of its family (0.0.0.0 or ::). */

@@ -76,9 +76,9 @@ Deno.test({
     assert.deepEqual([r.summary.read, r.summary.replayed, r.summary.accepted], [5, 5, 3]);
     assert.deepEqual(r.summary.acceptedBy, { icmp: 3 });
     assert.deepEqual(r.summary.sentBy, { "icmp echo reply": 3 });
-    // The two IPv6 router solicitations: nothing speaks IPv6 here.
-    assert.deepEqual(r.summary.dropped, { "dispatcher.rx.no_binding": 2 });
-    assert.deepEqual(r.summary.unbound, { "ethertype 0x86dd": 2 });
+    // The two IPv6 router solicitations (to ff02::2): a host is no router.
+    assert.deepEqual(r.summary.dropped, { "ipv6.rx.not_for_us": 2 });
+    assert.deepEqual(r.summary.unbound, {});
     const recs = parseCapture(r.output).records;
     assert.deepEqual(
       recs.map((x) => x.timestamp),

@@ -101,7 +101,7 @@ Deno.test("udp send and connect with a zone pick the link; the reply needs none"
 Deno.test("udp to ff02::1%tun1 reaches the hosts on tun1 only", async () => {
   const { env, a, b, c } = twoLinks();
   await env.run(async () => {
-    using sb = b.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
+    using _sb = b.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
     using sc = c.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
     using client = a.listenDatagram({ transport: "udp", hostname: "::" });
     await client.send(enc.encode("all"), { hostname: "ff02::1%tun1", port: 7 });

@@ -1,7 +1,8 @@
 /**
- * The ICMPv6 plugin (skeleton): checks the checksum, answers echo requests
- * (RFC 4443 §4), hands errors it receives to the transport they quote
- * through `ip.error` by kind, and sends errors for the other plugins
+ * The ICMPv6 plugin: checks the checksum, answers echo requests (RFC 4443
+ * §4), sends and matches ping and traceroute probes (`echo.ts`), hands
+ * errors it receives to the transport they quote through `ip.error` by
+ * kind, and sends errors for the other plugins
  * (`icmpv6.error`) within RFC 4443 §2.4's rules and rate limit.
  *
  * @module
@@ -29,6 +30,7 @@ import { ndpOptionsOffset } from "../../wire/icmpv6_ndp.ts";
 import { checkIpv6Header, IPV6_HEADER_LEN } from "../../wire/ipv6.ts";
 import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
 import { icmpv6ErrorKind, icmpv6ErrorSuppressed, icmpv6ForKind, TokenBucket } from "./errors.ts";
+import { Icmpv6Echo } from "./echo.ts";
 
 const UNSPECIFIED: IpKey = "\0\0\0\0\0\0\0\0";
 const MIN_TRANSPORT_QUOTE = 8;
@@ -39,12 +41,12 @@ export const icmpv6Plugin: ProtocolPlugin = {
     name: "icmpv6",
     version: "0.1.0",
     api: "^1.0.0",
-    description: "ICMPv6: echo answered, errors sent and dispatched by kind",
+    description: "ICMPv6: echo (ping, traceroute), errors sent and dispatched by kind",
     layer: "network",
     dependencies: ["ipv6"],
     binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMPV6 }],
     exposes: ["ip.error", "icmpv6.message"],
-    provides: ["icmpv6.error"],
+    provides: ["icmpv6.echo", "icmpv6.error"],
     requires: ["ipv6.route"],
     counters: [
       "rx.truncated",
@@ -53,10 +55,15 @@ export const icmpv6Plugin: ProtocolPlugin = {
       "rx.echo_replies",
       "rx.errors",
       "rx.error_bad_quote",
+      "rx.error_not_ours",
+      "rx.error_for_probe",
+      "rx.unmatched_reply",
       "rx.ndp_unhandled",
       "rx.mld_unhandled",
       "rx.unknown_type",
       "tx.echo_replies",
+      "tx.echo_requests",
+      "tx.udp_probes",
       "tx.errors",
       "tx.rate_limited",
       "tx.no_error_for_icmp_error",
@@ -82,6 +89,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
       ? new TokenBucket(Math.round(1_000_000 / perSecond), ctx.options.msgsBurst as number)
       : null;
     const quoted = new Ipv6Chain();
+    const echo = new Icmpv6Echo(ctx, route);
     const c = {
       echoRequests: ctx.counter("rx.echo_requests"),
       echoReplies: ctx.counter("rx.echo_replies"),
@@ -149,6 +157,19 @@ export const icmpv6Plugin: ProtocolPlugin = {
         return "error_bad_quote";
       }
       if (end - quoted.upperAt < MIN_TRANSPORT_QUOTE) return "error_bad_quote";
+      // RFC 5927 §4.1: an error about a packet we did not send is forged or misrouted.
+      const qsrc = ipKeyAt(b, q + 8, 6);
+      if (!route.isLocal(qsrc)) return "error_not_ours";
+      const info = type === ICMPV6_PACKET_TOO_BIG || type === ICMPV6_PARAMETER_PROBLEM
+        ? icmpv6Word(b, pkt.start)
+        : 0;
+      if (echo.error(pkt, q, quoted.upperAt, quoted.protocol, type, code, info)) return CONSUMED;
+      // About an ICMPv6 message of ours (an echo reply): no transport owns it,
+      // so the path MTU is learned here, as Linux's icmpv6_err() does (RFC 8201 §4).
+      if (type === ICMPV6_PACKET_TOO_BIG && quoted.protocol === IP_PROTOCOL_ICMPV6) {
+        route.learnPathMtu(ipKeyAt(b, q + 24, 6), info);
+        return CONSUMED;
+      }
       const kind = icmpv6ErrorKind(type, code);
       if (kind === 0 || !ctx.hasBinding(errorTable, quoted.protocol)) return CONSUMED;
       pkt.l3 = q;
@@ -157,9 +178,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
       pkt.dstAt = q + 24;
       pkt.proto = quoted.protocol;
       pkt.errorKind = kind;
-      pkt.errorInfo = type === ICMPV6_PACKET_TOO_BIG || type === ICMPV6_PARAMETER_PROBLEM
-        ? icmpv6Word(b, pkt.start)
-        : 0;
+      pkt.errorInfo = info;
       pkt.start = pkt.l4 = quoted.upperAt;
       pkt.end = end;
       const iface = ctx.interfaces.get(pkt.ifindex) ?? ctx.interfaces.list()[0];
@@ -183,7 +202,9 @@ export const icmpv6Plugin: ProtocolPlugin = {
         return CONSUMED;
       }
       if (type === ICMPV6_ECHO_REPLY) {
-        c.echoReplies.value++; // TODO(#10): ping over IPv6 (an echo service)
+        if (len < ICMPV6_HEADER_LEN) return "truncated";
+        c.echoReplies.value++;
+        echo.reply(pkt);
         return CONSUMED;
       }
       // Neighbor Discovery and MLD belong to the plugins bound to their types.
@@ -235,6 +256,10 @@ export const icmpv6Plugin: ProtocolPlugin = {
       },
     };
 
-    return { receive, services: { "icmpv6.error": errors } };
+    return {
+      receive,
+      services: { "icmpv6.echo": echo.service, "icmpv6.error": errors },
+      teardown: () => echo.clear(),
+    };
   },
 };

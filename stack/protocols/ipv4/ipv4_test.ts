@@ -297,6 +297,7 @@ Deno.test("ipv4 adds a connected route for each address", () => {
       metric: 0,
       source: "10.0.0.1",
       origin: "connected",
+      family: 4,
     },
     {
       destination: "192.168.0.0/16",
@@ -304,6 +305,7 @@ Deno.test("ipv4 adds a connected route for each address", () => {
       metric: 0,
       source: "192.168.50.7",
       origin: "connected",
+      family: 4,
     },
   ]);
   h.stack.removeAddress("eth0", "192.168.50.7");

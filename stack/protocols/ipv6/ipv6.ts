@@ -1,7 +1,8 @@
 /**
- * The IPv6 plugin (skeleton): receive (header checks, destination checks,
- * the extension header chain, reassembly, the hook points, delivery through
- * `ip.protocol`) and send (routing, RFC 6724 source selection,
+ * The IPv6 plugin: receive (header checks, destination checks, the
+ * extension header chain, reassembly, the hook points, delivery through
+ * `ip.protocol` or forwarding: `forward.ts`) and send (routing, path MTU:
+ * `pmtu.ts`, RFC 6724 source selection,
  * fragmentation at the source, `ctx.linkOutput`: the link resolves the next
  * hop, e.g. Ethernet through the `neighbor.ipv6` service).
  *
@@ -25,14 +26,15 @@ import type {
   Ipv6LinkParameters,
   Ipv6RoutesService,
   MldGroupsService,
+  NeighborResolver,
   Route,
   RouteOptions,
   RouteService,
 } from "../../services.ts";
-import { RouteSendFlags } from "../../services.ts";
+import { neighborServiceName, RouteSendFlags } from "../../services.ts";
 import { checkInteger } from "../../validate.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
-import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
+import { IpAddress, type IpKey, ipKeyAt, writeIpKey } from "../../wire/ip_address.ts";
 import {
   checkIpv6Header,
   IPV6_HEADER_LEN,
@@ -41,9 +43,11 @@ import {
 } from "../../wire/ipv6.ts";
 import { IPV6_CHAIN_PROBLEMS, Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
 import {
+  ICMPV6_DESTINATION_UNREACHABLE,
   ICMPV6_PARAMETER_PROBLEM,
   ICMPV6_TIME_EXCEEDED,
   Icmpv6TimeExceededCode,
+  Icmpv6UnreachableCode,
 } from "../../wire/icmpv6.ts";
 import { IPV6_NO_NEXT_HEADER } from "../../wire/ipv6_ext.ts";
 import {
@@ -53,6 +57,9 @@ import {
   type SourceCandidate,
 } from "../../wire/ipv6_scope.ts";
 import { fragmentIpv6 } from "./fragment.ts";
+import { IPV6_FORWARD_DROPS, Ipv6Forwarder } from "./forward.ts";
+import { Ipv6PmtuCache } from "./pmtu.ts";
+import { Ipv6Loopback } from "./loopback.ts";
 import { Ipv6Reassembler } from "./reassembly.ts";
 import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
@@ -60,7 +67,6 @@ const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
-const LOOPBACK_QUEUE_LIMIT = 1024;
 const MAX_PAYLOAD = 65535;
 
 function isLinkLocalKey(k: IpKey): boolean {
@@ -86,10 +92,17 @@ export const ipv6Plugin: ProtocolPlugin = {
     description: "IPv6: validation, extension headers, reassembly, routing, source fragmentation",
     layer: "network",
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV6 }],
-    events: ["address-added", "address-removed", "address-changed"],
+    events: [
+      "address-added",
+      "address-removed",
+      "address-changed",
+      "link-changed",
+      "interface-removed",
+    ],
     exposes: ["ip.protocol"],
     provides: ["ipv6.route", "ipv6.routes"],
     requires: [
+      { service: neighborServiceName(6), optional: true },
       { service: "icmpv6.error", optional: true },
       { service: "mld.groups", optional: true },
     ],
@@ -122,8 +135,17 @@ export const ipv6Plugin: ProtocolPlugin = {
       "tx.fragmented",
       "tx.fragments",
       "tx.cannot_fragment",
+      "rx.input_prohibited",
+      ...IPV6_FORWARD_DROPS.map((r) => `rx.${r}`),
+      "fwd.forwarded",
+      "fwd.prohibited",
+      "fwd.address_unreachable",
     ],
     options: {
+      forwarding: {
+        default: false,
+        description: "forward packets between interfaces (a router, RFC 8200; default: a host)",
+      },
       hopLimit: { default: 64, description: "default hop limit of packets we originate" },
       maxExtensionHeaders: {
         default: 8,
@@ -147,10 +169,13 @@ export const ipv6Plugin: ProtocolPlugin = {
   setup(ctx: PluginContext): ProtocolHandlers {
     const protocols = ctx.table("ip.protocol");
     const defaultHopLimit = ctx.options.hopLimit as number;
-    const routes = new Ipv6RoutingTable(ctx.interfaces);
+    // RFC 8201: learned path MTUs, floor 1280, forgotten after 10 minutes.
+    const pmtu = new Ipv6PmtuCache(ctx.now);
+    const routes = new Ipv6RoutingTable(ctx.interfaces, { pmtu });
     // Routes learned with a lifetime (Router Advertisements) leave when it ends.
     const routeTimer = ctx.timer((now) => {
       routes.expire(now);
+      routeGen++;
       armRouteTimer();
     });
     function armRouteTimer(): void {
@@ -168,11 +193,13 @@ export const ipv6Plugin: ProtocolPlugin = {
     const routesService: Ipv6RoutesService = {
       add(r) {
         const added = routes.add(r);
+        routeGen++;
         if (added && r.expires !== undefined && r.expires !== 0) armRouteTimer();
         return added;
       },
       remove(destination, prefixLength, gateway, ifindex) {
         const n = routes.remove(destination, prefixLength, gateway, ifindex);
+        routeGen++;
         if (n > 0) armRouteTimer();
         return n;
       },
@@ -197,13 +224,20 @@ export const ipv6Plugin: ProtocolPlugin = {
         };
       },
       linkParameters: (ifindex) => ({ hopLimit: 0, mtu: 0, router: false, ...linkParams[ifindex] }),
+      setForwarding(on: boolean): void {
+        forwarder.enabled = on;
+      },
+      isForwarding: () => forwarder.enabled,
     };
     const local = new Set<IpKey>();
     // Solicited-node groups of tentative addresses: joined while DAD runs, so
     // another node's probe for the same address reaches NDP (RFC 4862 §5.4.2).
     const tentativeGroups = new Set<IpKey>();
     let candidates: Assigned[] = [];
+    let localBytes = new Uint8Array(0); // the usable addresses, 16 bytes each
     let icmpError: IcmpErrorService | undefined;
+    let neighbors: NeighborResolver | undefined;
+    let routeGen = 0;
     const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
     const c = {
       delivered: ctx.counter("rx.delivered"),
@@ -218,6 +252,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       fragmented: ctx.counter("tx.fragmented"),
       fragmentsOut: ctx.counter("tx.fragments"),
       cannotFragment: ctx.counter("tx.cannot_fragment"),
+      addressUnreachable: ctx.counter("fwd.address_unreachable"),
     };
     const reasmTimer = ctx.timer((now) => reasm.expire(now));
     const reasm = new Ipv6Reassembler(ctx.pool, ctx.now, {
@@ -235,12 +270,15 @@ export const ipv6Plugin: ProtocolPlugin = {
         icmpError?.send(p, ICMPV6_TIME_EXCEEDED, Icmpv6TimeExceededCode.REASSEMBLY, 0),
     });
     const hookContexts = new HookContexts(6);
+    const forwarder = new Ipv6Forwarder(ctx, routes, {
+      output: (iface, hop, pkt, mtu) => void output(iface, hop, pkt, mtu),
+      runHook,
+      pathMtu: pathMtuOn,
+      enabled: ctx.options.forwarding as boolean,
+    });
     const fragLists: PacketBuffer[][] = [];
     let fragDepth = 0;
-    const loopbackQueue: PacketBuffer[] = [];
-    let draining = false;
-    // The packet our loopback path delivers: only it may carry ::1 (RFC 4291 §2.5.3).
-    let looping: PacketBuffer | null = null;
+    const loopback = new Ipv6Loopback(ctx, c.loopback, c.loopbackFull);
     // The groups interfaces joined (the mld plugin's), when it is loaded.
     let groups: MldGroupsService | undefined;
 
@@ -266,11 +304,24 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       }
       candidates = list;
+      localBytes = new Uint8Array(16 * list.length);
+      for (let i = 0; i < list.length; i++) writeIpKey(list[i]!.address, localBytes, 16 * i);
+    }
+
+    /** Whether the 16 bytes at `at` are one of our addresses, without building a key (hot path). */
+    function isOwnAddressAt(b: Uint8Array, at: number): boolean {
+      const own = localBytes;
+      next: for (let o = 0; o < own.length; o += 16) {
+        for (let i = 15; i >= 0; i--) if (b[at + i] !== own[o + i]) continue next;
+        return true;
+      }
+      return false;
     }
 
     /** The address sets, and one connected route per prefix and interface, from the interfaces. */
     function syncAddresses(): void {
       rebuildAddresses();
+      routeGen++;
       for (const r of routes.list()) {
         if (r.origin === "connected") {
           routes.remove(r.destination, r.prefixLength, r.gateway, r.ifindex);
@@ -318,7 +369,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       const bad = checkIpv6Header(b, s, pkt.end);
       if (bad !== null) return bad;
       pkt.end = s + IPV6_HEADER_LEN + ((b[s + 4]! << 8) | b[s + 5]!); // cut link padding
-      const internal = pkt === looping;
+      const internal = pkt === loopback.looping;
       // RFC 4291 §2.7: never from a multicast source; ::1 never on a wire (§2.5.3).
       if (b[s + 8] === 0xff) return "bad_source";
       if (!internal && (isLoopbackAt(b, s + 8) || isLoopbackAt(b, s + 24))) return "bad_source";
@@ -351,9 +402,13 @@ export const ipv6Plugin: ProtocolPlugin = {
       rx: RxContext | null,
       internal: boolean,
     ): RxVerdict {
-      const dst = pkt.dstKey();
-      if (dst === UNSPECIFIED) return "bad_destination";
-      if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) return "not_for_us";
+      if (!isOwnAddressAt(pkt.buf, pkt.dstAt)) {
+        const dst = pkt.dstKey();
+        if (dst === UNSPECIFIED) return "bad_destination";
+        if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) {
+          return forwarder.enabled && !internal ? forwarder.forward(pkt, iface) : "not_for_us";
+        }
+      }
       const problem = walkIpv6Chain(pkt.buf, pkt.l3, pkt.end, chain);
       if (problem !== null) return chainProblem(pkt, problem);
       if (chain.isFragment) return reassemble(pkt, iface);
@@ -391,7 +446,18 @@ export const ipv6Plugin: ProtocolPlugin = {
     function deliverUp(pkt: PacketBuffer, iface: NetInterface, rx: RxContext | null): RxVerdict {
       if (ctx.hasHooks("input")) {
         const v = runHook("input", pkt, iface, iface, pkt.dstKey(), iface.mtu, true);
-        if (v !== ACCEPT) return CONSUMED;
+        if (v !== ACCEPT) {
+          // A filter dropped it (not stolen): the sender hears why (RFC 4443 §3.1 code 1).
+          if (v !== CONSUMED && pkt !== loopback.looping) {
+            icmpError?.send(
+              pkt,
+              ICMPV6_DESTINATION_UNREACHABLE,
+              Icmpv6UnreachableCode.ADMINISTRATIVELY_PROHIBITED,
+              0,
+            );
+          }
+          return CONSUMED;
+        }
       }
       const protocol = chain.protocol;
       if (protocol === IPV6_NO_NEXT_HEADER) return "no_next_header"; // RFC 8200 §4.7
@@ -440,31 +506,6 @@ export const ipv6Plugin: ProtocolPlugin = {
       return v;
     }
 
-    function deliverLocally(pkt: PacketBuffer, iface: NetInterface): void {
-      if (loopbackQueue.length >= LOOPBACK_QUEUE_LIMIT) {
-        c.loopbackFull.value++;
-        pkt.release();
-        return;
-      }
-      c.loopback.value++;
-      pkt.ifindex = iface.index;
-      pkt.timestamp = ctx.now();
-      loopbackQueue.push(pkt);
-      if (draining) return;
-      draining = true; // a queue, not recursion: talking to ourselves cannot grow the stack
-      try {
-        for (let p = loopbackQueue.shift(); p !== undefined; p = loopbackQueue.shift()) {
-          const i = ctx.interfaces.get(p.ifindex) ?? iface;
-          looping = p;
-          ctx.deliver(ctx.table("ethertype"), ETHERTYPE_IPV6, p, i);
-          looping = null;
-          p.release();
-        }
-      } finally {
-        draining = false;
-      }
-    }
-
     /** The link frames it: Ethernet asks `neighbor.ipv6` for the next hop's MAC. */
     function linkOutput(iface: NetInterface, hop: IpKey, pkt: PacketBuffer): void {
       ctx.linkOutput(iface.index, 6, hop, pkt);
@@ -509,6 +550,13 @@ export const ipv6Plugin: ProtocolPlugin = {
     let outIface: NetInterface | undefined;
     let outHop: IpKey = UNSPECIFIED;
     let outLocal = false;
+    // The last unicast decision, valid while `routeGen` (bumped by every
+    // route or address change) stays: a connection's segments skip the LPM.
+    let cachedDst: IpKey = UNSPECIFIED;
+    let cachedGen = -1;
+    let cachedIface: NetInterface | undefined;
+    let cachedHop: IpKey = UNSPECIFIED;
+    let cachedLocal = false;
 
     function firstUsable(): NetInterface | undefined {
       for (const i of ctx.interfaces.list()) if (i.up && i.ipv6.length > 0) return i;
@@ -526,32 +574,59 @@ export const ipv6Plugin: ProtocolPlugin = {
     /**
      * The routing decision towards `dst`: sets `outIface`, `outHop`,
      * `outLocal`. A link-local or multicast destination leaves through its
-     * zone (`scope`, an interface index, RFC 4007 §6), else through the
-     * interface of a link-local source: the address says which link.
+     * zone (`scope` ≥ 0, an interface index, RFC 4007 §6: on-link there
+     * without a route), else through the interface of a link-local source:
+     * the address says which link. Other decisions are cached until a
+     * route, address or link changes.
      */
-    function routeOutput(dst: IpKey, src: IpKey, scope = -1): boolean {
+    function routeOutput(dst: IpKey, src: IpKey, scope: number): boolean {
+      const first = (dst as string).charCodeAt(0);
+      const zoned = (first & 0xffc0) === 0xfe80 || first >> 8 === 0xff;
+      if (
+        scope < 0 && !zoned && cachedGen === routeGen && dst === cachedDst && cachedIface!.up
+      ) {
+        outIface = cachedIface;
+        outHop = cachedHop;
+        outLocal = cachedLocal;
+        return true;
+      }
       outHop = dst;
       outLocal = false;
       outIface = undefined;
-      const zoned = ((dst as string).charCodeAt(0) & 0xffc0) === 0xfe80 ||
-        (dst as string).charCodeAt(0) >> 8 === 0xff;
-      if (zoned && scope >= 0 && !local.has(dst)) {
-        outIface = ctx.interfaces.get(scope);
-      } else if (zoned && isLinkLocalKey(src) && !local.has(dst) && ownerOf(src) !== undefined) {
-        outIface = ownerOf(src);
-      } else if (local.has(dst) || dst === LOOPBACK) {
+      if (local.has(dst) || dst === LOOPBACK) {
         outLocal = true;
         outIface = ownerOf(dst) ?? firstUsable() ?? ctx.interfaces.list()[0];
-      } else if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
-        outIface = (src === UNSPECIFIED ? undefined : ownerOf(src)) ?? firstUsable();
+      } else if (zoned && scope < 0 && isLinkLocalKey(src) && ownerOf(src) !== undefined) {
+        outIface = ownerOf(src); // no zone: a link-local source's link
+      } else if (first >> 8 === 0xff) {
+        outIface = scope >= 0
+          ? ctx.interfaces.get(scope)
+          : (src === UNSPECIFIED ? undefined : ownerOf(src)) ?? firstUsable();
       } else {
-        const route = routes.route(dst);
+        const route = routes.route(dst, scope);
         if (route !== undefined) {
           outIface = ctx.interfaces.get(route.ifindex);
           if (route.gateway !== UNSPECIFIED) outHop = route.gateway;
+        } else if (scope >= 0 && (first & 0xffc0) === 0xfe80) {
+          outIface = ctx.interfaces.get(scope); // link-local: on-link on the zone's link
         }
       }
-      return outIface !== undefined;
+      if (outIface !== undefined && !outIface.up) outIface = undefined;
+      if (outIface === undefined) return false;
+      if (scope < 0 && !zoned) {
+        cachedDst = dst;
+        cachedGen = routeGen;
+        cachedIface = outIface;
+        cachedHop = outHop;
+        cachedLocal = outLocal;
+      }
+      return true;
+    }
+
+    /** The MTU towards `dst` through a link of `ifMtu`: lowered by a learned path MTU. */
+    function pathMtuOn(dst: IpKey, ifMtu: number): number {
+      const learned = pmtu.size === 0 ? 0 : pmtu.get(dst);
+      return learned > 0 && learned < ifMtu ? learned : ifMtu;
     }
 
     function selectSource(dst: IpKey, ifindex: number): IpKey {
@@ -560,6 +635,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       return selectIpv6Source(dst, candidates, ifindex)?.address ?? UNSPECIFIED;
     }
 
+    /** `ipv6.route`'s send: through interface `scope` only when it is ≥ 0 (a zone). */
     function send(
       pkt: PacketBuffer,
       src: IpKey,
@@ -569,6 +645,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       flags: number,
       scope = -1,
     ): string | undefined {
+      const ifindex = scope;
       if (typeof dst === "number" || typeof src === "number") {
         pkt.release();
         return "invalid_destination";
@@ -578,7 +655,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         pkt.release();
         return "message_too_long";
       }
-      if (!routeOutput(dst, src, scope)) {
+      if (!routeOutput(dst, src, ifindex)) {
         c.noRoute.value++;
         pkt.release();
         return "no_route";
@@ -592,7 +669,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         pkt.release();
         return "addr_not_available";
       }
-      let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : linkMtu(iface);
+      let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
       if (
         !isLocal && pkt.length + IPV6_HEADER_LEN > mtu &&
         (flags & RouteSendFlags.DONT_FRAGMENT) !== 0
@@ -628,7 +705,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (changed !== dst) {
           // A hook rewrote the destination: route again, keeping the source.
           dst = changed;
-          if (!routeOutput(dst, src, scope)) {
+          if (!routeOutput(dst, src, ifindex)) {
             c.noRoute.value++;
             pkt.release();
             return "no_route";
@@ -636,11 +713,11 @@ export const ipv6Plugin: ProtocolPlugin = {
           iface = outIface!;
           hop = outHop;
           isLocal = outLocal;
-          mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : linkMtu(iface);
+          mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
         }
       }
       if (isLocal) {
-        deliverLocally(pkt, iface);
+        loopback.deliver(pkt, iface);
         return undefined;
       }
       c.txPackets.value++;
@@ -649,8 +726,39 @@ export const ipv6Plugin: ProtocolPlugin = {
 
     function pathMtu(dst: IpKey): number {
       if (local.has(dst) || dst === LOOPBACK) return MAX_PAYLOAD;
-      if (!routeOutput(dst, UNSPECIFIED)) return 0;
-      return linkMtu(outIface!);
+      if (!routeOutput(dst, UNSPECIFIED, -1)) return 0;
+      return pathMtuOn(dst, linkMtu(outIface!));
+    }
+
+    /**
+     * RFC 8201 §4: lower (never raise) the estimate towards `dst`, never
+     * below 1280 nor above the link's MTU; answers the MTU now in force.
+     */
+    function learnPathMtu(dst: IpKey, mtu: number): number {
+      if (typeof dst === "number") return 0;
+      const current = pathMtu(dst);
+      if (current === 0 || current === MAX_PAYLOAD) return current;
+      if (mtu < current) pmtu.learn(dst, mtu);
+      return pathMtu(dst);
+    }
+
+    /**
+     * The neighbour resolver (NDP) gave up on a next hop: a forwarded
+     * packet's sender hears address unreachable (RFC 4443 §3.1 code 3); our
+     * own packets just time out.
+     */
+    function unresolved(_ifindex: number, p: PacketBuffer): void {
+      const s = p.start;
+      if (p.end - s < IPV6_HEADER_LEN || (p.buf[s]! >> 4) !== 6) return;
+      if (local.has(ipKeyAt(p.buf, s + 8, 6))) return;
+      p.l3 = s;
+      c.addressUnreachable.value++;
+      icmpError?.send(
+        p,
+        ICMPV6_DESTINATION_UNREACHABLE,
+        Icmpv6UnreachableCode.ADDRESS_UNREACHABLE,
+        0,
+      );
     }
 
     const service: RouteService = {
@@ -661,9 +769,9 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (destination.family !== 6) return "invalid_destination";
         const dst = destination.key;
         let src = options?.source?.key ?? UNSPECIFIED;
-        const scope = options?.scope ?? -1;
+        const zone = options?.scope ?? -1;
         if (src !== UNSPECIFIED && !local.has(src)) return "addr_not_available";
-        if (!routeOutput(dst, src, scope)) return "no_route";
+        if (!routeOutput(dst, src, zone)) return "no_route";
         const iface = outIface!;
         const hop = outHop;
         const isLocal = outLocal;
@@ -677,12 +785,13 @@ export const ipv6Plugin: ProtocolPlugin = {
           destination,
           ifindex: iface.index,
           nextHop: IpAddress.fromKey(hop),
-          mtu: isLocal ? MAX_PAYLOAD : linkMtu(iface),
+          mtu: isLocal ? MAX_PAYLOAD : pathMtuOn(dst, linkMtu(iface)),
           headerLength: IPV6_HEADER_LEN,
           minimumMtu: IPV6_MIN_MTU,
           local: isLocal,
-          pmtuExpires: 0,
-          send: (pkt, protocol, ttl, flags) => send(pkt, srcKey, dst, protocol, ttl, flags, scope),
+          pmtuExpires: isLocal ? 0 : pmtu.expires(dst),
+          send: (pkt, protocol, ttl, flags) =>
+            send(pkt, srcKey, dst, protocol, ttl, flags, zone >= 0 ? iface.index : -1),
         };
       },
       selectSource(destination: IpKey, scope = -1): IpKey {
@@ -692,10 +801,8 @@ export const ipv6Plugin: ProtocolPlugin = {
       },
       send,
       pathMtu,
-      // Path MTU discovery for IPv6 (RFC 8201) is not built yet (#10): a
-      // Packet Too Big lowers nothing, so this answers the MTU in force.
-      learnPathMtu: (destination) => pathMtu(destination),
-      pmtuExpires: () => 0,
+      learnPathMtu,
+      pmtuExpires: (destination) => typeof destination === "number" ? 0 : pmtu.expires(destination),
       isLocal: (a) => local.has(a) || a === LOOPBACK,
       isAssigned: (a) => local.has(a),
       isBroadcast: () => false,
@@ -707,9 +814,16 @@ export const ipv6Plugin: ProtocolPlugin = {
       ready() {
         icmpError = ctx.optionalService<IcmpErrorService>("icmpv6.error");
         groups = ctx.optionalService<MldGroupsService>("mld.groups");
+        forwarder.icmp = icmpError;
+        neighbors = ctx.optionalService<NeighborResolver>(neighborServiceName(6));
+        neighbors?.onUnresolved(unresolved);
         syncAddresses();
       },
       onEvent(ev) {
+        if (ev.type === "interface-removed") {
+          routes.removeInterface((ev.iface as NetInterface).index);
+        }
+        if (ev.type === "link-changed" || ev.type === "interface-removed") routeGen++;
         if (
           (ev.type === "address-added" || ev.type === "address-removed" ||
             ev.type === "address-changed") && ev.family === 6
@@ -718,8 +832,10 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       },
       teardown() {
-        for (const p of loopbackQueue.splice(0)) p.release();
+        loopback.clear();
         reasm.clear();
+        pmtu.clear();
+        neighbors?.onUnresolved(null);
       },
     };
   },

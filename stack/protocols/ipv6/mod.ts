@@ -1,23 +1,28 @@
 /**
- * IPv6 (RFC 8200), a skeleton on raw-IP links: header validation
+ * IPv6 (RFC 8200): header validation
  * (version, payload length against the link's bytes), destination checks
  * (no multicast or loopback source from a wire, no unspecified
  * destination), the extension header chain (`wire/ipv6_chain.ts`: RFC 8200
  * §4, RFC 5095, RFC 6946, RFC 7112) with Parameter Problem through
  * `icmpv6.error`, reassembly (RFC 8200 §4.5, RFC 5722), the hook points
  * (prerouting, input, output, postrouting), delivery through `ip.protocol`,
- * and sending with RFC 6724 source selection and fragmentation at the
- * source.
+ * sending with RFC 6724 source selection and fragmentation at the
+ * source, forwarding when enabled (`forward.ts`: hop limit, Packet Too Big
+ * with the outgoing link's MTU, no link-local across links), and path MTU
+ * discovery (`pmtu.ts`, RFC 8201: per destination, floor 1280, 10 minutes).
  *
  * - **Binds:** `ethertype` 0x86dd.
  * - **Exposes:** `ip.protocol` (keyed by the upper-layer Next Header).
- * - **Provides:** `ipv6.route` (the `RouteService` contract), `ipv6.routes`
- *   (the table: `Ipv6RoutesService`; routes with a lifetime expire;
- *   `setLinkParameters` takes a Router Advertisement's hop limit and MTU
- *   for a link, and marks advertising links, where ff02::2 is ours).
- * - **Requires:** `icmpv6.error` (optional). Sends through `ctx.linkOutput`
- *   (Ethernet resolves next hops with the `neighbor.ipv6` service).
- * - **Options:** `hopLimit` (64), `maxExtensionHeaders` (8),
+ * - **Provides:** `ipv6.route` (the `RouteService` contract; `RouteOptions.scope`
+ *   for zones), `ipv6.routes` (the table: `Ipv6RoutesService`; routes with a
+ *   lifetime expire; `setForwarding`/`isForwarding`; `setLinkParameters`
+ *   takes a Router Advertisement's hop limit and MTU for a link, and marks
+ *   advertising links, where ff02::2 is ours).
+ * - **Requires:** `icmpv6.error`, `neighbor.ipv6`, `mld.groups` (all optional:
+ *   a forwarded packet whose next hop does not resolve gets address
+ *   unreachable; groups joined through MLD are received). Sends through
+ *   `ctx.linkOutput` (Ethernet resolves next hops with the `neighbor.ipv6` service).
+ * - **Options:** `forwarding` (false), `hopLimit` (64), `maxExtensionHeaders` (8),
  *   `reassemblyTimeout` (60 s), `reassemblyMaxDatagrams` (64),
  *   `reassemblyMaxBytes` (4 MiB), `reassemblyMaxPerSource` (0: automatic).
  * - **Counters:** receive `rx.truncated`, `rx.bad_version`,
@@ -34,12 +39,15 @@
  *   `rx.reasm_evicted`; send `tx.packets`, `tx.no_route`, `tx.no_source`,
  *   `tx.message_too_long`, `tx.loopback`,
  *   `tx.loopback_queue_full`, `tx.fragmented`, `tx.fragments`,
- *   `tx.cannot_fragment`.
+ *   `tx.cannot_fragment`; `rx.input_prohibited`; forwarding `rx.fwd_link_multicast`,
+ *   `rx.fwd_bad_destination`, `rx.fwd_bad_source`, `rx.fwd_hop_limit_exceeded`,
+ *   `rx.fwd_no_route`, `rx.fwd_beyond_scope`, `rx.fwd_too_big`, `fwd.forwarded`,
+ *   `fwd.prohibited`, `fwd.address_unreachable`.
  * - **Depends on:** nothing (ICMPv6 and Ethernet when present).
- * - **Not supported yet:** Neighbor Discovery and SLAAC (without a
- *   `neighbor.ipv6` provider Ethernet drops as `ethernet.tx.no_neighbor_service`), forwarding, path MTU
- *   discovery (RFC 8201), `defrag` for prerouting hooks (the chain sees
- *   fragments), MLD, following Routing headers, jumbograms.
+ * - **Not supported yet:** Neighbor Discovery and SLAAC are other plugins
+ *   (without a `neighbor.ipv6` provider Ethernet drops as
+ *   `ethernet.tx.no_neighbor_service`), Redirect, multicast routing, MLD,
+ *   following Routing headers, jumbograms, Hop-by-Hop options at a router.
  *
  * Graph: `tun0 -> rawip -[ethertype 0x86dd]-> ipv6 -[ip.protocol 58]-> icmpv6`
  *
@@ -55,4 +63,8 @@ export {
 } from "./reassembly.ts";
 export type { Ipv6ReassemblyDropReason, Ipv6ReassemblyOptions } from "./reassembly.ts";
 export { IPV6_MAX_ROUTES, Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
+export { IPV6_PMTU_EXPIRY, Ipv6PmtuCache } from "./pmtu.ts";
+export type { Ipv6PmtuOptions } from "./pmtu.ts";
+export { IPV6_FORWARD_DROPS, Ipv6Forwarder } from "./forward.ts";
+export type { Ipv6ForwardDropReason } from "./forward.ts";
 export type { Ipv6Route, Ipv6RouteInput, Ipv6RouteResult } from "./routes.ts";

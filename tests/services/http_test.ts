@@ -56,9 +56,12 @@ Deno.test("http GET / is an HTML status page with the socket table and the count
     assert.equal(res.fields["connection"], undefined, "1.1 keeps the connection: no field");
     assert.match(res.body, /^<!DOCTYPE html>/);
     assert.match(res.body, /<h1>deno-netstack<\/h1>/);
-    assert.match(res.body, /^LISTEN +0 +128 +0\.0\.0\.0:80 +0\.0\.0\.0:\*$/m);
-    assert.match(res.body, /^LISTEN +0 +128 +0\.0\.0\.0:7 /m);
-    assert.match(res.body, /^ESTABLISHED +\d+ +\d+ +10\.0\.0\.2:80 +10\.0\.0\.1:\d+$/m);
+    assert.match(res.body, /^LISTEN +0 +128 +\*:80 +\*:\*$/m);
+    assert.match(res.body, /^LISTEN +0 +128 +\*:7 /m);
+    assert.match(
+      res.body,
+      /^ESTABLISHED +\d+ +\d+ +\[::ffff:10\.0\.0\.2\]:80 +\[::ffff:10\.0\.0\.1\]:\d+$/m,
+    );
     assert.match(res.body, /^http:\n( {2}.*\n)* {2}requests +1$/m);
     assert.match(res.body, /inet 10\.0\.0\.2\/24/);
   });

@@ -70,14 +70,12 @@ function isLinkLocal(key: IpKey): boolean {
 }
 
 /**
- * The MLD plugin (host side). Load it after `ipv6` and `icmpv6`; it
+ * The MLD plugin (host side). Load it after `ipv6` and `icmpv6` (default plugins); it
  * provides `mld.groups`.
  *
  * @example
  * ```ts
  * import { createStack, DEFAULT_PLUGINS, VirtualNetwork } from "../../../mod.ts";
- * import { ipv6Plugin } from "../ipv6/mod.ts";
- * import { icmpv6Plugin } from "../icmpv6/mod.ts";
  * import { mldPlugin } from "./mod.ts";
  * import type { MldGroupsService } from "../../services.ts";
  * import assert from "node:assert/strict";
@@ -85,7 +83,7 @@ function isLinkLocal(key: IpKey): boolean {
  * const stack = net.addNode(createStack({
  *   clock: net.clock,
  *   seed: 1,
- *   plugins: [...DEFAULT_PLUGINS, ipv6Plugin, icmpv6Plugin, mldPlugin],
+ *   plugins: [...DEFAULT_PLUGINS, mldPlugin],
  * }));
  * const iface = stack.addInterface({ driver: net.link({ linkType: 101 }).a, addresses: ["fd00::1/64"] });
  * const mld = stack.service<MldGroupsService>("mld.groups")!;

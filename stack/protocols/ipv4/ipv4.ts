@@ -36,7 +36,7 @@ import {
   isIpv4Multicast,
   parseIpv4Cidr,
 } from "../../wire/address.ts";
-import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { finishChecksum, sumRange } from "../../wire/checksum.ts";
 import { fragmentIpv4 } from "./fragment.ts";
 import { checkIncludedHeader, checkSendOptions, Ipv4OptionsProcessor } from "./options.ts";
 import { recordIpv4Options } from "../../wire/ipv4_options.ts";
@@ -298,7 +298,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (hlen > avail) return "truncated";
       const total = ipv4TotalLength(dv, s);
       if (total < hlen || total > avail) return "bad_total_length";
-      if (verify && sumBytes(b.subarray(s, s + hlen)) !== 0xffff) return "bad_checksum";
+      if (verify && sumRange(b, s, s + hlen) !== 0xffff) return "bad_checksum";
       const src = ipv4Src(dv, s);
       const internal = pkt === looping;
       if (isIpv4Multicast(src) || src === LIMITED_BROADCAST || (isIpv4Loopback(src) && !internal)) {
@@ -737,7 +737,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       setIpv4ChecksumField(
         hdv,
         at,
-        finishChecksum(sumBytes(pkt.buf.subarray(at, at + HEADER_LEN + olen))),
+        finishChecksum(sumRange(pkt.buf, at, at + HEADER_LEN + olen)),
       );
       pkt.l3 = at;
       pkt.l4 = at + HEADER_LEN + olen;
@@ -763,7 +763,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
       setIpv4TotalLength(dv, at, pkt.end - at);
       setIpv4ChecksumField(dv, at, 0);
-      setIpv4ChecksumField(dv, at, finishChecksum(sumBytes(b.subarray(at, at + hlen))));
+      setIpv4ChecksumField(dv, at, finishChecksum(sumRange(b, at, at + hlen)));
       pkt.l3 = at;
       pkt.l4 = at + hlen;
       pkt.family = 4;

@@ -13,7 +13,7 @@
  * @module
  */
 import { RouteSendFlags } from "../../services.ts";
-import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { finishChecksum, sumRange } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import {
   setTcpAck,
@@ -147,10 +147,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   if (len > 0) ep.sndBuf!.peek(seqDiff(seq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
   const src = ep.localAddr, dst = ep.remoteAddr;
-  const sum = sumBytes(
-    buf.subarray(at, at + total),
-    pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total),
-  );
+  const sum = sumRange(buf, at, at + total, pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total));
   setTcpChecksumField(dv, at, finishChecksum(sum));
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;

@@ -68,15 +68,10 @@ import {
   ipv4Ttl,
   ipv4Version,
   setIpv4ChecksumField,
-  setIpv4Dst,
-  setIpv4FragmentField,
   setIpv4Identification,
-  setIpv4Protocol,
   setIpv4Src,
-  setIpv4Tos,
   setIpv4TotalLength,
-  setIpv4Ttl,
-  setIpv4VersionAndHeaderLen,
+  writeIpv4FixedHeader,
 } from "../../wire/ipv4_fields.ts";
 import {
   ICMP_DEST_UNREACHABLE,
@@ -718,16 +713,18 @@ export const ipv4Plugin: ProtocolPlugin = {
       ident = (ident + 1) & 0xffff;
       const hdv = pkt.dv;
       // Hot path: written field by field rather than through emitIpv4's Repr.
-      setIpv4VersionAndHeaderLen(hdv, at, HEADER_LEN + olen);
-      setIpv4Tos(hdv, at, 0);
-      setIpv4TotalLength(hdv, at, pkt.end - at);
-      setIpv4Identification(hdv, at, ident);
-      setIpv4FragmentField(hdv, at, (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0);
-      setIpv4Ttl(hdv, at, ttl === 0 ? defaultTtl : ttl);
-      setIpv4Protocol(hdv, at, protocol);
-      setIpv4ChecksumField(hdv, at, 0);
-      setIpv4Src(hdv, at, src);
-      setIpv4Dst(hdv, at, dst);
+      writeIpv4FixedHeader(
+        hdv,
+        at,
+        HEADER_LEN + olen,
+        pkt.end - at,
+        ident,
+        (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0,
+        ttl === 0 ? defaultTtl : ttl,
+        protocol,
+        src,
+        dst,
+      );
       if (options !== undefined) {
         pkt.buf.set(options, at + HEADER_LEN);
         pkt.buf.fill(0, at + HEADER_LEN + options.length, at + HEADER_LEN + olen); // EOL

@@ -205,7 +205,9 @@ export const ipv4Plugin: ProtocolPlugin = {
     const broadcasts = new Set<number>(); // directed broadcast addresses of our subnets
     // Sources no host sends from (RFC 1122 §3.2.1.3): our subnets' directed
     // broadcasts and network addresses (the 4.2BSD broadcast, RFC 1122 §3.3.6).
-    const broadcastSources = new Set<number>();
+    // One lookup per received datagram: our own addresses (a LAND attack)
+    // and those broadcasts/network addresses, each with its drop reason.
+    const martianSources = new Map<number, RxVerdict>();
     const rpFilter = ctx.options.rpFilter as number;
     if (rpFilter !== 0 && rpFilter !== 1 && rpFilter !== 2) {
       throw new RangeError(`Cannot set up ipv4: rpFilter ${rpFilter} is not 0, 1 or 2`);
@@ -267,18 +269,20 @@ export const ipv4Plugin: ProtocolPlugin = {
     function rebuildAddressSets(): void {
       local.clear();
       broadcasts.clear();
-      broadcastSources.clear();
+      martianSources.clear();
       for (const iface of ctx.interfaces.list()) {
         for (const a of iface.ipv4) {
           local.add(a.address);
           if (a.prefixLength < 31) {
             const m = a.prefixLength === 0 ? 0 : (0xffffffff << (32 - a.prefixLength)) >>> 0;
             broadcasts.add((a.address | ~m) >>> 0);
-            broadcastSources.add((a.address | ~m) >>> 0);
-            broadcastSources.add((a.address & m) >>> 0);
+            martianSources.set((a.address | ~m) >>> 0, "martian_broadcast_source");
+            martianSources.set((a.address & m) >>> 0, "martian_broadcast_source");
           }
         }
       }
+      // Our own address wins over a broadcast of another subnet (checked first before).
+      for (const a of local) martianSources.set(a, "martian_own_source");
     }
 
     function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
@@ -357,8 +361,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       if ((src >>> 24) === 0) {
         return src === 0 && dst === LIMITED_BROADCAST ? undefined : "martian_zero_source";
       }
-      if (local.has(src)) return "martian_own_source";
-      if (broadcastSources.has(src)) return "martian_broadcast_source";
+      const martian = martianSources.get(src);
+      if (martian !== undefined) return martian;
       if (rpFilter !== 0) {
         const back = routes.route(src);
         if (back === undefined || (rpFilter === 1 && back.ifindex !== iface.index)) {

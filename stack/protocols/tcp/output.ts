@@ -15,16 +15,7 @@
 import { RouteSendFlags } from "../../services.ts";
 import { finishChecksum, sumRange } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
-import {
-  setTcpAck,
-  setTcpChecksumField,
-  setTcpDstPort,
-  setTcpHeaderLenAndFlags,
-  setTcpSeq,
-  setTcpSrcPort,
-  setTcpUrgentPointer,
-  setTcpWindow,
-} from "../../wire/tcp_fields.ts";
+import { setTcpChecksumField, writeTcpFixedHeader } from "../../wire/tcp_fields.ts";
 import { TCP_OPT_MSS } from "../../wire/tcp_options.ts";
 import {
   TCP_ACK,
@@ -99,14 +90,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   } else {
     window = selectWindow(ep);
   }
-  setTcpSrcPort(dv, at, ep.localPort);
-  setTcpDstPort(dv, at, ep.remotePort);
-  setTcpSeq(dv, at, seq);
-  setTcpAck(dv, at, ack);
-  setTcpHeaderLenAndFlags(dv, at, hl, flags);
-  setTcpWindow(dv, at, window);
-  setTcpChecksumField(dv, at, 0);
-  setTcpUrgentPointer(dv, at, 0);
+  writeTcpFixedHeader(dv, at, ep.localPort, ep.remotePort, seq, ack, hl, flags, window);
   let o = at + 20;
   if (syn) {
     buf[o] = TCP_OPT_MSS;

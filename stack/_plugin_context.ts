@@ -76,6 +76,9 @@ export function pluginContext(
   const declaredTables = new Set([...(m.exposes ?? []), ...m.binds.map((b) => b.table)]);
   const reqs = new Map(requirementsOf(m).map((r) => [r.service, r.optional]));
   const log = host.logs.logger(rec.name);
+  // hasEventListeners' answers by event type, for `listenersFor` plugins.
+  const listeners = new Map<string | undefined, PluginRecord[]>();
+  let listenersFor = -1;
   return {
     name: rec.name,
     options,
@@ -130,11 +133,22 @@ export function pluginContext(
     removeAddress: host.removeAddress,
     setAddressState: host.setAddressState,
     hasEventListeners: (type?: string) => {
-      for (const other of host.plugins) {
-        if (other !== rec && other.handlers.onEvent && !other.quarantined) {
-          if (type === undefined || takesEvent(other.manifest, type)) return true;
-        }
+      // TCP asks at every state change: the plugins that take `type` are
+      // found once per set of plugins (a record joins the list with its
+      // handlers final); only quarantine is checked each time.
+      if (listenersFor !== host.plugins.length) {
+        listeners.clear();
+        listenersFor = host.plugins.length;
       }
+      let list = listeners.get(type);
+      if (list === undefined) {
+        list = host.plugins.filter((other) =>
+          other !== rec && other.handlers.onEvent !== undefined &&
+          (type === undefined || takesEvent(other.manifest, type))
+        );
+        listeners.set(type, list);
+      }
+      for (const other of list) if (!other.quarantined) return true;
       return false;
     },
   };

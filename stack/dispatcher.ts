@@ -101,6 +101,14 @@ export class Dispatcher {
   readonly #linkOutputs = new Map<number, LinkOutputEntry>();
   readonly #hooks = new Map<HookPoint, PluginRecord[]>();
   readonly #hookOrder: Map<HookPoint, string[]>;
+  /**
+   * Whether a point has a chain, by name: final at boot, and a property read
+   * instead of a Map lookup on the packet path (plugins ask at every point).
+   */
+  readonly #hookPresent = {} as Record<HookPoint, boolean>;
+  /** The `ingress` and `egress` chains (the same arrays as in #hooks). */
+  readonly #ingress: PluginRecord[] = [];
+  readonly #egress: PluginRecord[] = [];
   /** Points where some plugin joined with `defrag: true`. */
   readonly #hookDefrag = new Set<HookPoint>();
   /** Contexts for chains run without one (`ingress`, `egress`, bare `runHooks`). */
@@ -159,11 +167,16 @@ export class Dispatcher {
     for (const t of this.#exposed) this.#table(t);
     const hookOrder = new Map<HookPoint, string[]>();
     for (const point of HOOK_POINTS) {
-      hookOrder.set(point, orderHooks(point, manifests));
+      const order = orderHooks(point, manifests);
+      hookOrder.set(point, order);
+      this.#hookPresent[point] = order.length > 0;
       // Empty until every plugin is set up, so that a plugin calling
       // runHooks/transmit from setup() finds a chain (and hasHooks answers
       // from the boot-time order, which is already final).
-      this.#hooks.set(point, []);
+      this.#hooks.set(
+        point,
+        point === "ingress" ? this.#ingress : point === "egress" ? this.#egress : [],
+      );
     }
     this.#hookOrder = hookOrder;
     for (const m of manifests) {
@@ -307,7 +320,7 @@ export class Dispatcher {
         }
       },
       runHooks: (point, pkt, hctx) => this.runHooks(point, pkt, hctx),
-      hasHooks: (point) => this.#hookOrder.get(point)!.length > 0,
+      hasHooks: (point) => this.#hookPresent[point] === true,
       hooksWantDefrag: (point) => this.#hookDefrag.has(point),
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
       linkOutput: (ifindex, family, nextHop, pkt) =>
@@ -339,7 +352,7 @@ export class Dispatcher {
     pkt.linkType = iface.linkType;
     pkt.l2 = pkt.start;
     if (this.#tracer !== null) pkt.traceId = ++this.#traceSeq;
-    const ingress = this.#hooks.get("ingress")!;
+    const ingress = this.#ingress;
     let pass = ingress.length === 0;
     if (!pass) {
       const h = this.#hookContexts.enter("ingress");
@@ -517,7 +530,7 @@ export class Dispatcher {
       return;
     }
     pkt.ifindex = ifindex;
-    const egress = this.#hooks.get("egress")!;
+    const egress = this.#egress;
     if (egress.length > 0) {
       const h = this.#hookContexts.enter("egress");
       h.outIface = iface;

@@ -205,11 +205,12 @@ export class PacketBuffer {
    * Valid once the network layer set {@linkcode srcAt}. Hot path.
    */
   srcKey(): IpKey {
-    return ipKeyAt(this.buf, this.srcAt, this.family);
+    // IPv4: one big-endian load (a number key); IPv6 builds its string key.
+    return this.family === 4 ? this.dv.getUint32(this.srcAt) : ipKeyAt(this.buf, this.srcAt, 6);
   }
   /** The destination address as an `IpKey` (see {@linkcode srcKey}). Hot path. */
   dstKey(): IpKey {
-    return ipKeyAt(this.buf, this.dstAt, this.family);
+    return this.family === 4 ? this.dv.getUint32(this.dstAt) : ipKeyAt(this.buf, this.dstAt, 6);
   }
 
   /** Clears offsets and metadata for reuse. */

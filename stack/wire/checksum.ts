@@ -318,6 +318,33 @@ export function sumBytes(bytes: Uint8Array, initial: number = 0): number {
 }
 
 /**
+ * {@linkcode sumBytes} over `buf[start..end)` without making a subarray
+ * first: headers and small datagrams (under 64 bytes) are summed in place,
+ * which saves a typed-array allocation per checksum on the packet path;
+ * larger ranges take the same path as `sumBytes`. Hot path: positional.
+ *
+ * @param buf The buffer holding the data; it is only read.
+ * @param start Offset of the first byte (a whole number, `0 <= start <= end`).
+ * @param end Offset past the last byte (`end <= buf.length`).
+ * @param initial A sum to add, as for {@linkcode sumBytes}. Defaults to 0.
+ * @returns The folded sum, `0..0xffff`, equal to `sumBytes(buf.subarray(start, end), initial)`.
+ *
+ * @example
+ * ```ts
+ * import { sumBytes, sumRange } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = new Uint8Array(200).map((_, i) => i * 13);
+ * assert.equal(sumRange(frame, 14, 34), sumBytes(frame.subarray(14, 34)));
+ * assert.equal(sumRange(frame, 3, 180, 7), sumBytes(frame.subarray(3, 180), 7));
+ * ```
+ */
+export function sumRange(buf: Uint8Array, start: number, end: number, initial: number = 0): number {
+  if (end - start < SMALL_LEN) return fold(sumPairs(buf, start, end) + initial);
+  return sumBytes(buf.subarray(start, end), initial);
+}
+
+/**
  * {@linkcode sumBytes} without WebAssembly: the portable path `sumBytes`
  * falls back to, exported to test and measure it. Same contract and results.
  *

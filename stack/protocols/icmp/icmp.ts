@@ -30,7 +30,7 @@ import type {
 import { Ipv4SendFlags } from "../../services.ts";
 import type { Timer } from "../../timers.ts";
 import { formatIpv4Address, isIpv4Loopback } from "../../wire/address.ts";
-import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
+import { finishChecksum, pseudoHeaderSumV4, sumBytes, sumRange } from "../../wire/checksum.ts";
 import {
   buildIcmpError,
   checkQuote,
@@ -251,7 +251,7 @@ export const icmpPlugin: ProtocolPlugin = {
       if (len < HEADER_LEN) return "truncated";
       const b = pkt.buf;
       const dv = pkt.dv;
-      if (sumBytes(b.subarray(s, pkt.end)) !== 0xffff) return "bad_checksum";
+      if (sumRange(b, s, pkt.end) !== 0xffff) return "bad_checksum";
       const type = icmpv4Type(dv, s);
       switch (type) {
         case ECHO_REQUEST:
@@ -301,7 +301,7 @@ export const icmpPlugin: ProtocolPlugin = {
       setIcmpv4Type(reply.dv, r, ECHO_REPLY);
       setIcmpv4Code(reply.dv, r, 0);
       setIcmpv4ChecksumField(reply.dv, r, 0);
-      setIcmpv4ChecksumField(reply.dv, r, finishChecksum(sumBytes(reply.data)));
+      setIcmpv4ChecksumField(reply.dv, r, finishChecksum(sumRange(reply.buf, r, reply.end)));
       // RFC 1122 §3.2.2.6: Record Route and Timestamp come back (IPv4 adds our entry).
       let opt: Uint8Array | undefined;
       if ((pkt.flags & ECHO_OPTIONS) !== 0 && pkt.l3 >= 0) {

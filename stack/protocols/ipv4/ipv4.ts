@@ -36,7 +36,7 @@ import {
   isIpv4Multicast,
   parseIpv4Cidr,
 } from "../../wire/address.ts";
-import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { finishChecksum, sumRange } from "../../wire/checksum.ts";
 import { fragmentIpv4 } from "./fragment.ts";
 import { checkIncludedHeader, checkSendOptions, Ipv4OptionsProcessor } from "./options.ts";
 import { recordIpv4Options } from "../../wire/ipv4_options.ts";
@@ -68,15 +68,10 @@ import {
   ipv4Ttl,
   ipv4Version,
   setIpv4ChecksumField,
-  setIpv4Dst,
-  setIpv4FragmentField,
   setIpv4Identification,
-  setIpv4Protocol,
   setIpv4Src,
-  setIpv4Tos,
   setIpv4TotalLength,
-  setIpv4Ttl,
-  setIpv4VersionAndHeaderLen,
+  writeIpv4FixedHeader,
 } from "../../wire/ipv4_fields.ts";
 import {
   ICMP_DEST_UNREACHABLE,
@@ -210,7 +205,9 @@ export const ipv4Plugin: ProtocolPlugin = {
     const broadcasts = new Set<number>(); // directed broadcast addresses of our subnets
     // Sources no host sends from (RFC 1122 §3.2.1.3): our subnets' directed
     // broadcasts and network addresses (the 4.2BSD broadcast, RFC 1122 §3.3.6).
-    const broadcastSources = new Set<number>();
+    // One lookup per received datagram: our own addresses (a LAND attack)
+    // and those broadcasts/network addresses, each with its drop reason.
+    const martianSources = new Map<number, RxVerdict>();
     const rpFilter = ctx.options.rpFilter as number;
     if (rpFilter !== 0 && rpFilter !== 1 && rpFilter !== 2) {
       throw new RangeError(`Cannot set up ipv4: rpFilter ${rpFilter} is not 0, 1 or 2`);
@@ -272,18 +269,20 @@ export const ipv4Plugin: ProtocolPlugin = {
     function rebuildAddressSets(): void {
       local.clear();
       broadcasts.clear();
-      broadcastSources.clear();
+      martianSources.clear();
       for (const iface of ctx.interfaces.list()) {
         for (const a of iface.ipv4) {
           local.add(a.address);
           if (a.prefixLength < 31) {
             const m = a.prefixLength === 0 ? 0 : (0xffffffff << (32 - a.prefixLength)) >>> 0;
             broadcasts.add((a.address | ~m) >>> 0);
-            broadcastSources.add((a.address | ~m) >>> 0);
-            broadcastSources.add((a.address & m) >>> 0);
+            martianSources.set((a.address | ~m) >>> 0, "martian_broadcast_source");
+            martianSources.set((a.address & m) >>> 0, "martian_broadcast_source");
           }
         }
       }
+      // Our own address wins over a broadcast of another subnet (checked first before).
+      for (const a of local) martianSources.set(a, "martian_own_source");
     }
 
     function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
@@ -298,7 +297,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (hlen > avail) return "truncated";
       const total = ipv4TotalLength(dv, s);
       if (total < hlen || total > avail) return "bad_total_length";
-      if (verify && sumBytes(b.subarray(s, s + hlen)) !== 0xffff) return "bad_checksum";
+      if (verify && sumRange(b, s, s + hlen) !== 0xffff) return "bad_checksum";
       const src = ipv4Src(dv, s);
       const internal = pkt === looping;
       if (isIpv4Multicast(src) || src === LIMITED_BROADCAST || (isIpv4Loopback(src) && !internal)) {
@@ -362,8 +361,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       if ((src >>> 24) === 0) {
         return src === 0 && dst === LIMITED_BROADCAST ? undefined : "martian_zero_source";
       }
-      if (local.has(src)) return "martian_own_source";
-      if (broadcastSources.has(src)) return "martian_broadcast_source";
+      const martian = martianSources.get(src);
+      if (martian !== undefined) return martian;
       if (rpFilter !== 0) {
         const back = routes.route(src);
         if (back === undefined || (rpFilter === 1 && back.ifindex !== iface.index)) {
@@ -718,16 +717,18 @@ export const ipv4Plugin: ProtocolPlugin = {
       ident = (ident + 1) & 0xffff;
       const hdv = pkt.dv;
       // Hot path: written field by field rather than through emitIpv4's Repr.
-      setIpv4VersionAndHeaderLen(hdv, at, HEADER_LEN + olen);
-      setIpv4Tos(hdv, at, 0);
-      setIpv4TotalLength(hdv, at, pkt.end - at);
-      setIpv4Identification(hdv, at, ident);
-      setIpv4FragmentField(hdv, at, (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0);
-      setIpv4Ttl(hdv, at, ttl === 0 ? defaultTtl : ttl);
-      setIpv4Protocol(hdv, at, protocol);
-      setIpv4ChecksumField(hdv, at, 0);
-      setIpv4Src(hdv, at, src);
-      setIpv4Dst(hdv, at, dst);
+      writeIpv4FixedHeader(
+        hdv,
+        at,
+        HEADER_LEN + olen,
+        pkt.end - at,
+        ident,
+        (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0,
+        ttl === 0 ? defaultTtl : ttl,
+        protocol,
+        src,
+        dst,
+      );
       if (options !== undefined) {
         pkt.buf.set(options, at + HEADER_LEN);
         pkt.buf.fill(0, at + HEADER_LEN + options.length, at + HEADER_LEN + olen); // EOL
@@ -737,7 +738,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       setIpv4ChecksumField(
         hdv,
         at,
-        finishChecksum(sumBytes(pkt.buf.subarray(at, at + HEADER_LEN + olen))),
+        finishChecksum(sumRange(pkt.buf, at, at + HEADER_LEN + olen)),
       );
       pkt.l3 = at;
       pkt.l4 = at + HEADER_LEN + olen;
@@ -763,7 +764,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
       setIpv4TotalLength(dv, at, pkt.end - at);
       setIpv4ChecksumField(dv, at, 0);
-      setIpv4ChecksumField(dv, at, finishChecksum(sumBytes(b.subarray(at, at + hlen))));
+      setIpv4ChecksumField(dv, at, finishChecksum(sumRange(b, at, at + hlen)));
       pkt.l3 = at;
       pkt.l4 = at + hlen;
       pkt.family = 4;

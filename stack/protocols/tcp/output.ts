@@ -13,18 +13,9 @@
  * @module
  */
 import { RouteSendFlags } from "../../services.ts";
-import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { finishChecksum, sumRange } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
-import {
-  setTcpAck,
-  setTcpChecksumField,
-  setTcpDstPort,
-  setTcpHeaderLenAndFlags,
-  setTcpSeq,
-  setTcpSrcPort,
-  setTcpUrgentPointer,
-  setTcpWindow,
-} from "../../wire/tcp_fields.ts";
+import { setTcpChecksumField, writeTcpFixedHeader } from "../../wire/tcp_fields.ts";
 import { TCP_OPT_MSS } from "../../wire/tcp_options.ts";
 import {
   TCP_ACK,
@@ -99,14 +90,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   } else {
     window = selectWindow(ep);
   }
-  setTcpSrcPort(dv, at, ep.localPort);
-  setTcpDstPort(dv, at, ep.remotePort);
-  setTcpSeq(dv, at, seq);
-  setTcpAck(dv, at, ack);
-  setTcpHeaderLenAndFlags(dv, at, hl, flags);
-  setTcpWindow(dv, at, window);
-  setTcpChecksumField(dv, at, 0);
-  setTcpUrgentPointer(dv, at, 0);
+  writeTcpFixedHeader(dv, at, ep.localPort, ep.remotePort, seq, ack, hl, flags, window);
   let o = at + 20;
   if (syn) {
     buf[o] = TCP_OPT_MSS;
@@ -147,10 +131,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   if (len > 0) ep.sndBuf!.peek(seqDiff(seq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
   const src = ep.localAddr, dst = ep.remoteAddr;
-  const sum = sumBytes(
-    buf.subarray(at, at + total),
-    pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total),
-  );
+  const sum = sumRange(buf, at, at + total, pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total));
   setTcpChecksumField(dv, at, finishChecksum(sum));
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;

@@ -16,7 +16,7 @@ import {
 import type { StreamService } from "../../stream.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { type RouteService, routeServiceName } from "../../services.ts";
-import { sumBytes } from "../../wire/checksum.ts";
+import { sumRange } from "../../wire/checksum.ts";
 import {
   tcpAck,
   tcpDstPort,
@@ -83,7 +83,7 @@ export const tcpPlugin: ProtocolPlugin = {
       }
       if (
         verify &&
-        sumBytes(buf.subarray(s, end), packetPseudoHeaderSum(pkt, IP_PROTOCOL_TCP, len)) !== 0xffff
+        sumRange(buf, s, end, packetPseudoHeaderSum(pkt, IP_PROTOCOL_TCP, len)) !== 0xffff
       ) {
         c.in_errs.value++;
         return "bad_checksum";

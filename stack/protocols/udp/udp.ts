@@ -38,8 +38,8 @@ import {
   isMulticastKey,
   isUnspecifiedKey,
 } from "../../wire/ip_address.ts";
-import { sumBytes } from "../../wire/checksum.ts";
-import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD_V4, udpChecksum } from "../../wire/udp.ts";
+import { sumRange } from "../../wire/checksum.ts";
+import { UDP_HEADER_LEN, UDP_MAX_PAYLOAD_V4 } from "../../wire/udp.ts";
 import {
   setUdpChecksumField,
   setUdpDstPort,
@@ -253,11 +253,10 @@ export const udpPlugin: ProtocolPlugin = {
         setUdpDstPort(dv, s, dport);
         setUdpLength(dv, s, total);
         setUdpChecksumField(dv, s, 0);
-        setUdpChecksumField(
-          dv,
-          s,
-          udpChecksum(b.subarray(s, s + total), pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, total)),
-        );
+        // RFC 768: a computed zero goes out as all ones (udpChecksum, without its subarray).
+        const sum = ~sumRange(b, s, s + total, pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, total)) &
+          0xffff;
+        setUdpChecksumField(dv, s, sum === 0 ? 0xffff : sum);
         pkt.l4 = s;
         const ttl = isMulticastKey(dst) ? MULTICAST_TTL : sock.ttl;
         const err = net.send(
@@ -387,7 +386,7 @@ export const udpPlugin: ProtocolPlugin = {
         c.noChecksum.value++;
       } else if (
         verify &&
-        sumBytes(b.subarray(s, s + len), packetPseudoHeaderSum(pkt, IP_PROTOCOL_UDP, len)) !==
+        sumRange(b, s, s + len, packetPseudoHeaderSum(pkt, IP_PROTOCOL_UDP, len)) !==
           0xffff
       ) return "bad_checksum";
       const dport = udpDstPort(dv, s);

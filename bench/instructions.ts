@@ -1,0 +1,183 @@
+/**
+ * A fixed amount of packet-path work for instruction counting, so that
+ * commits can be compared without wall-clock noise (a shared machine moves
+ * `deno bench` figures by ±5% or more). Run it under cachegrind at two
+ * sizes and divide the difference, so start-up and warm-up cancel out:
+ *
+ * ```sh
+ * run() { valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+ *   deno run -A --no-check --no-code-cache \
+ *   --v8-flags=--predictable,--random-seed=1,--hash-seed=1 bench/instructions.ts "$@"; }
+ * run request 50000; run request 100000   # (I refs difference) / 50000 = per frame
+ * ```
+ *
+ * Modes (each after a fixed warm-up; TCP bulk warms up with 48 MiB so that
+ * the hot functions reach TurboFan before counting):
+ *
+ * - `reply N`, `request N`: N Ethernet/IPv4/ICMP echo replies (parsed and
+ *   dispatched) or requests (also answered) given to the kernel, as in
+ *   `dispatch_bench.ts`;
+ * - `udp64 N`, `udp1400 N`: N UDP echo round trips, as in `udp_bench.ts`;
+ * - `tcp1500 N`, `tcp65535 N`: N MiB of TCP bulk, as in `tcp_bench.ts`;
+ * - `conns N`: N TCP connections opened and closed.
+ *
+ * A third argument names another checkout's root (a `git worktree` of an
+ * older commit) to count that commit's code with the same driver: only API
+ * present in both is used.
+ *
+ * @module
+ */
+const [mode = "request", nArg = "1000", rootArg] = Deno.args;
+const N = Number(nArg);
+const root = rootArg === undefined ? new URL("..", import.meta.url).href : `file://${rootArg}/`;
+// deno-lint-ignore no-explicit-any
+type Any = any;
+const mod: Any = await import(`${root}mod.ts`);
+const stackModule: Any = await import(`${root}stack/stack.ts`);
+const MAC_A = [2, 0, 0, 0, 0, 1];
+const MAC_B = [2, 0, 0, 0, 0, 2];
+
+/** An Ethernet/IPv4/ICMP frame from 10.0.0.2 to 10.0.0.1 of ICMP `type`. */
+function icmpFrame(type: number): Uint8Array {
+  const f = new Uint8Array(14 + 20 + 8 + 56);
+  f.set(MAC_A, 0);
+  f.set(MAC_B, 6);
+  f.set([0x08, 0x00], 12);
+  const ip = f.subarray(14, 34);
+  ip.set([0x45, 0, 0, 84, 0, 1, 0x40, 0, 64, 1, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1]);
+  const ck = mod.finishChecksum(mod.sumBytes(ip));
+  ip[10] = ck >> 8;
+  ip[11] = ck & 0xff;
+  const icmp = f.subarray(34);
+  icmp[0] = type;
+  icmp.set([0, 0x12, 0x34, 0, 1], 3);
+  for (let i = 8; i < icmp.length; i++) icmp[i] = i;
+  const c2 = mod.finishChecksum(mod.sumBytes(icmp));
+  icmp[2] = c2 >> 8;
+  icmp[3] = c2 & 0xff;
+  return f;
+}
+
+function frames(request: boolean): string {
+  let sent = 0;
+  const sink = {
+    linkType: 1,
+    mtu: 1500,
+    mac: new Uint8Array(MAC_A),
+    attach() {},
+    transmit(p: Any) {
+      sent++;
+      p.release();
+    },
+    close() {},
+  };
+  const stack = mod.createStack({ seed: 1 });
+  stack.addInterface({ name: "eth0", driver: sink, addresses: ["10.0.0.1/24"] });
+  stack.service("arp.resolve").addStatic(0, 0x0a000002, new Uint8Array(MAC_B));
+  const k = stackModule.kernelOf ? stackModule.kernelOf(stack) : stack;
+  const f = icmpFrame(request ? 8 : 0);
+  for (let i = 0; i < 20_000; i++) k.receive(0, stack.pool.copyOf(f));
+  for (let i = 0; i < N; i++) k.receive(0, stack.pool.copyOf(f));
+  return `frames sent ${sent}`;
+}
+
+function udp(payload: number): string {
+  const net = new mod.VirtualNetwork({ seed: 1 });
+  const link = net.link();
+  const a = net.addNode(mod.createStack({ clock: net.clock, seed: 1 }));
+  const b = net.addNode(mod.createStack({ clock: net.clock, seed: 2 }));
+  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+  a.service("arp.resolve").addStatic(ia.index, 0x0a000002, ib.mac);
+  b.service("arp.resolve").addStatic(ib.index, 0x0a000001, ia.mac);
+  const open = (s: Any, port: number) =>
+    s.service("udp.sockets").open({
+      port,
+      receiveQueueLimit: 4096,
+      receiveQueueBytes: 64 << 20,
+    });
+  const server = open(b, 7), client = open(a, 40000);
+  const to = mod.IpAddress?.v4 ? mod.IpAddress.v4(0x0a000002) : 0x0a000002;
+  const sbuf = new Uint8Array(65536), cbuf = new Uint8Array(65536);
+  server.onReadable = () => {
+    for (let n = server.recv(sbuf); n >= 0; n = server.recv(sbuf)) {
+      server.send(sbuf.subarray(0, n), server.peerAddress, server.peerPort);
+    }
+  };
+  const data = new Uint8Array(payload).fill(0x5a);
+  let toSend = 0, seen = 0;
+  client.onReadable = () => {
+    while (client.recv(cbuf) >= 0) {
+      seen++;
+      if (toSend > 0) {
+        toSend--;
+        client.send(data, to, 7);
+      }
+    }
+  };
+  const run = (roundTrips: number) => {
+    const first = Math.min(64, roundTrips);
+    toSend = roundTrips - first;
+    for (let i = 0; i < first; i++) client.send(data, to, 7);
+    net.runUntilIdle();
+  };
+  run(20_000);
+  seen = 0;
+  run(N);
+  return `echoes ${seen}`;
+}
+
+async function tcp(): Promise<string> {
+  const { tcpPair } = await import(`${root}bench/_tcp_pair.ts`);
+  const mtu = mode === "tcp65535" ? 65535 : 1500;
+  const buffer = mode === "conns" ? 1 << 18 : mtu === 1500 ? 1 << 20 : 4 << 20;
+  const p = tcpPair({ mtu, buffer });
+  const opts = { timeout: 3_600_000_000 };
+  const pair = () =>
+    Promise.all([p.a.connect({ hostname: "10.0.0.2", port: 5001 }), p.listener.accept()]);
+  if (mode === "conns") {
+    const churn = async (count: number) => {
+      await p.net.run(async () => {
+        for (let i = 0; i < count; i++) {
+          const [c, s] = await pair();
+          c.close();
+          s.close();
+        }
+      }, opts);
+      p.net.runFor(61_000_000);
+    };
+    await churn(1500);
+    await churn(N);
+    return `connections ${N}`;
+  }
+  const chunk = new Uint8Array(1 << 20);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = i * 31;
+  const bulk = (bytes: number) =>
+    p.net.run(async () => {
+      const [c, s] = await pair();
+      const writer = (async () => {
+        for (let left = bytes; left > 0;) {
+          left -= await c.write(chunk.subarray(0, Math.min(chunk.length, left)));
+        }
+        await c.closeWrite();
+      })();
+      const buf = new Uint8Array(1 << 20);
+      let got = 0;
+      for (let n = await s.read(buf); n !== null; n = await s.read(buf)) got += n;
+      await writer;
+      c.close();
+      s.close();
+      return got;
+    }, opts);
+  await bulk(48 << 20);
+  return `bytes ${await bulk(N << 20)}`;
+}
+
+let result: string;
+if (mode === "reply" || mode === "request") result = frames(mode === "request");
+else if (mode === "udp64" || mode === "udp1400") result = udp(mode === "udp64" ? 64 : 1400);
+else if (mode === "tcp1500" || mode === "tcp65535" || mode === "conns") result = await tcp();
+else {throw new TypeError(
+    `Unknown mode "${mode}": reply, request, udp64, udp1400, tcp1500, tcp65535, conns`,
+  );}
+Deno.stdout.writeSync(new TextEncoder().encode(`${mode} ${N}: ${result}\n`));

@@ -171,6 +171,14 @@ Deno.test("one zone rule for ping, traceroute, routes and sockets: the same Type
   assert.match(await message(env.a.ping("fe80::2")), noZone);
   assert.match(await message(env.a.traceroute("fe80::2")), noZone);
   assert.match(await message(env.a.connect({ hostname: "fe80::2", port: 80 })), noZone);
+  // Binding to one (measured: Deno 2.9.6 on Linux, "Invalid argument (os error 22)", a TypeError).
+  assert.match(await message(() => env.a.listen({ hostname: "fe80::1", port: 80 })), noZone);
+  assert.match(
+    await message(() => env.a.listenDatagram({ transport: "udp", hostname: "fe80::1", port: 53 })),
+    noZone,
+  );
+  env.a.listen({ hostname: `fe80::1%${eth}`, port: 80 }).close();
+  env.a.listenDatagram({ transport: "udp", hostname: `fe80::1%${eth}`, port: 53 }).close();
   // A zone naming no interface: the same words from ping and connect.
   const ping = await message(env.a.ping("fe80::2%nope"));
   const conn = await message(env.a.connect({ hostname: "fe80::2%nope", port: 80 }));

@@ -19,6 +19,8 @@ import type {
   RouteService,
 } from "./services.ts";
 import { checkInteger } from "./validate.ts";
+import { parseHostText } from "./sockets/address.ts";
+import { checkZone, type ZoneResolver, zoneScope } from "./sockets/errors.ts";
 import { IpAddress, type IpKey } from "./wire/ip_address.ts";
 import { maskIpv6 } from "./wire/ipv6_scope.ts";
 
@@ -39,8 +41,30 @@ export interface Ipv6Target {
 }
 
 /**
- * Parses `host` as an IPv6 literal, perhaps with a zone (`fe80::1%eth0`, or
- * the interface index `%2`): null when `host` is not IPv6 at all.
+ * The {@linkcode ZoneResolver} of an interface table: a zone is an
+ * interface name (`eth0`) or its decimal index (`2`), as on Linux.
+ *
+ * @example
+ * ```ts
+ * import { interfaceZones } from "./_stack_ipv6.ts";
+ * import { InterfaceTable } from "./netif.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(interfaceZones(new InterfaceTable())("eth0"), undefined);
+ * ```
+ */
+export function interfaceZones(interfaces: InterfaceTable): ZoneResolver {
+  return (zone) =>
+    interfaces.byName(zone)?.index ??
+      (/^[0-9]{1,10}$/.test(zone) ? interfaces.get(Number(zone))?.index : undefined);
+}
+
+/**
+ * Parses `host` as an IPv6 literal, perhaps in brackets or with a zone
+ * (`fe80::1%eth0`, or the interface index `%2`): null when `host` is not
+ * IPv6 at all. The zone follows the sockets' rule (`zoneScope`): it must
+ * name an interface, and counts only for link-local and multicast
+ * addresses. Whether a link-local address may go without one is the
+ * caller's to say ({@linkcode requireZone}).
  *
  * @throws {TypeError} When the zone names no interface of `interfaces`.
  *
@@ -61,16 +85,28 @@ export function parseIpv6Target(
   action: string,
 ): Ipv6Target | null {
   if (typeof host !== "string" || !host.includes(":")) return null;
-  const cut = host.indexOf("%");
-  const literal = cut < 0 ? host : host.slice(0, cut);
-  const address = IpAddress.parse(literal);
-  if (address === null || address.family !== 6) return null;
-  if (cut < 0) return { address, ifindex: -1 };
-  const zone = host.slice(cut + 1);
-  const iface = interfaces.byName(zone) ??
-    (/^[0-9]+$/.test(zone) ? interfaces.get(Number(zone)) : undefined);
-  if (iface === undefined) throw new TypeError(`${action}: no interface "${zone}" for the zone`);
-  return { address, ifindex: iface.index };
+  const h = parseHostText(host);
+  if (h === null || h.address.family !== 6) return null;
+  return { address: h.address, ifindex: zoneScope(h, action, interfaceZones(interfaces)) };
+}
+
+/**
+ * Refuses a link-local `target` without a zone, as Deno's `connect` does
+ * (Linux's EINVAL): the same TypeError as the sockets give (`checkZone`).
+ *
+ * @throws {TypeError} A link-local address without a zone.
+ *
+ * @example
+ * ```ts
+ * import { parseIpv6Target, requireZone } from "./_stack_ipv6.ts";
+ * import { InterfaceTable } from "./netif.ts";
+ * import assert from "node:assert/strict";
+ * const t = parseIpv6Target("fe80::1", new InterfaceTable(), "Cannot ping")!;
+ * assert.throws(() => requireZone(t, "Cannot ping"), TypeError);
+ * ```
+ */
+export function requireZone(target: Ipv6Target, action: string): void {
+  checkZone({ address: target.address, scope: target.ifindex, mapped: false }, undefined, action);
 }
 
 /** Parses an IPv6 CIDR (`2001:db8::/32`, `default` for `::/0`), or null. */
@@ -219,11 +255,11 @@ export function addIpv6Route(
   } else if (gw !== undefined && gw.ifindex >= 0) {
     ifindex = gw.ifindex;
   } else if (gw !== undefined) {
-    const via = gw.address.isLinkLocal() ? undefined : routes.lookup(gw.address.key);
+    requireZone(gw, `Cannot add route via ${options.gateway}`);
+    const via = routes.lookup(gw.address.key);
     if (!via || via.route.gateway !== IpAddress.ANY6.key) {
       throw new Deno.errors.NetworkUnreachable(
-        `Cannot add route via ${options.gateway}: the gateway is not on a connected network` +
-          (gw.address.isLinkLocal() ? " (give its zone: fe80::1%eth0)" : ""),
+        `Cannot add route via ${options.gateway}: the gateway is not on a connected network`,
       );
     }
     ifindex = via.ifindex;

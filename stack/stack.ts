@@ -46,6 +46,7 @@ import { checkInteger, checkProbeOptions } from "./validate.ts";
 import {
   addIpv6Route,
   deleteIpv6Route,
+  interfaceZones,
   ipv6Prober,
   ipv6RouteGet,
   ipv6RouteInfo,
@@ -53,6 +54,7 @@ import {
   isIpv6Route,
   parseIpv6Target,
   type Prober,
+  requireZone,
   setForwardingOf,
 } from "./_stack_ipv6.ts";
 
@@ -336,11 +338,7 @@ export class Stack {
   }
 
   /** An IPv6 zone (`eth0`, or an index) to its interface index (RFC 4007 §11). */
-  readonly #zones = (zone: string): number | undefined => {
-    const byName = this.interfaces.byName(zone);
-    if (byName !== undefined) return byName.index;
-    return /^[0-9]+$/.test(zone) ? this.interfaces.get(Number(zone))?.index : undefined;
-  };
+  readonly #zones = (zone: string): number | undefined => interfaceZones(this.interfaces)(zone);
 
   #need<T>(name: string, what: string): T {
     const s = this.#kernel.service<T>(name);
@@ -378,6 +376,7 @@ export class Stack {
     let v6: Ipv6Target | null;
     try {
       v6 = parseIpv6Target(host, this.interfaces, `Cannot ${what} "${host}"`);
+      if (v6 !== null) requireZone(v6, `Cannot ${what} "${host}"`);
     } catch (e) {
       return e as TypeError;
     }

@@ -201,6 +201,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     const port = checkPort(options.port ?? 0, "Cannot listen", true);
     const action = `Cannot listen on ${hostname}:${port}`;
     const host = checkSocketHost(hostname, action, zones);
+    checkZone(host, undefined, action); // Linux's bind(): EINVAL, a TypeError in Deno
     const address = host.address;
     const v6only = checkFlag(options.v6only, "v6only", action);
     if (options.ttl !== undefined) checkInteger(options.ttl, "TTL", action, 1, 255);

@@ -28,7 +28,7 @@
 import type { StreamError } from "../stream.ts";
 import type { UdpError } from "../services.ts";
 import type { IpAddress } from "../wire/ip_address.ts";
-import { parseHostname, parseHostText, unmapIpv4 } from "./address.ts";
+import { type HostText, parseHostname, parseHostText, unmapIpv4 } from "./address.ts";
 import { checkInteger as checkIntegerIn, checkNumber as checkNumberIn } from "../validate.ts";
 
 /**
@@ -242,22 +242,47 @@ export function checkSocketHost(
       `${action}: "${String(hostname)}" is not an IP address (no name resolution)`,
     );
   }
-  let scope = -1;
-  if (h.zone !== "") {
-    const index = zones !== undefined
-      ? zones(h.zone)
-      : /^[0-9]{1,10}$/.test(h.zone)
-      ? Number(h.zone)
-      : undefined;
-    if (index === undefined) {
-      throw new TypeError(`${action}: no interface "${h.zone}" for the zone of ${h.address}`);
-    }
-    if (h.address.isLinkLocal() || h.address.isMulticast()) scope = index;
-  }
+  const scope = zoneScope(h, action, zones);
   const v4 = unmapIpv4(h.address);
   return v4 === null
     ? { address: h.address, scope, mapped: false }
     : { address: v4, scope: -1, mapped: true };
+}
+
+/**
+ * The interface index the zone of `host` names, as Linux takes a scope id:
+ * it counts only for link-local and multicast addresses (-1 for others,
+ * and without a zone), but must name an interface whatever the address.
+ * The one zone rule of sockets, `stack.ping`/`traceroute` and routes.
+ *
+ * @param host An address and its zone text (from `parseHostText`).
+ * @param action What was attempted, the start of the message.
+ * @param zones Resolves zone names (default: decimal indexes only).
+ * @returns The interface index, or -1.
+ * @throws {TypeError} If the zone names no interface.
+ *
+ * @example
+ * ```ts
+ * import { zoneScope } from "./errors.ts";
+ * import { parseHostText } from "./address.ts";
+ * import assert from "node:assert/strict";
+ * const zones = (z: string) => z === "eth0" ? 2 : undefined;
+ * assert.equal(zoneScope(parseHostText("fe80::1%eth0")!, "Cannot ping", zones), 2);
+ * assert.equal(zoneScope(parseHostText("2001:db8::1%eth0")!, "Cannot ping", zones), -1);
+ * assert.throws(() => zoneScope(parseHostText("fe80::1%eth9")!, "Cannot ping", zones), TypeError);
+ * ```
+ */
+export function zoneScope(host: HostText, action: string, zones?: ZoneResolver): number {
+  if (host.zone === "") return -1;
+  const index = zones !== undefined
+    ? zones(host.zone)
+    : /^[0-9]{1,10}$/.test(host.zone)
+    ? Number(host.zone)
+    : undefined;
+  if (index === undefined) {
+    throw new TypeError(`${action}: no interface "${host.zone}" for the zone of ${host.address}`);
+  }
+  return host.address.isLinkLocal() || host.address.isMulticast() ? index : -1;
 }
 
 /**

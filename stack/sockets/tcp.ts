@@ -495,6 +495,7 @@ export function listenTcp(
   const action = `Cannot listen on ${String(hostname)}:${String(options.port)}`;
   checkTransport(options.transport, "tcp", action, false);
   const host = checkSocketHost(hostname, action, zones);
+  checkZone(host, undefined, action); // Linux's bind(): EINVAL, a TypeError in Deno
   const address = host.address;
   const port = checkPort(options.port, action, true);
   const v6only = checkFlag(options.v6only, "v6only", action);

@@ -296,6 +296,23 @@ export function isMulticastKey(key: IpKey): boolean {
 }
 
 /**
+ * Whether `key` is an IPv6 link-local unicast address (fe80::/10): one a
+ * zone must place on a link (RFC 4007 §6). Hot path.
+ *
+ * @example
+ * ```ts
+ * import { IpAddress, isLinkLocalKey } from "./ip_address.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isLinkLocalKey(IpAddress.parse("fe80::1")!.key));
+ * assert.ok(!isLinkLocalKey(IpAddress.parse("fd00::1")!.key));
+ * assert.ok(!isLinkLocalKey(0xa9fe0001)); // IPv4's 169.254/16 has no zones here
+ * ```
+ */
+export function isLinkLocalKey(key: IpKey): boolean {
+  return typeof key === "string" && (key.charCodeAt(0) & 0xffc0) === 0xfe80;
+}
+
+/**
  * `address:port` as `ss` prints it: `10.0.0.1:80`, `[2001:db8::1]:80`.
  *
  * @example

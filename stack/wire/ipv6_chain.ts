@@ -5,7 +5,7 @@
  * - **Hop-by-Hop Options** only right after the fixed header (§4.3); found
  *   anywhere else it is an unrecognized next header: Parameter Problem code 1.
  * - **Options** (Hop-by-Hop and Destination Options, §4.2): Pad1 and PadN
- *   are skipped (more than 7 bytes of padding in a row is malformed, as
+ *   are skipped (more than 7 bytes of padding in a row, or a PadN not all zeros, is malformed, as
  *   Linux and RFC 8504 §5.3 advise); Router Alert (RFC 2711) is recorded
  *   from Hop-by-Hop; any other option is acted on by the two high bits of
  *   its type: 00 skip, 01 discard, 10 discard and Parameter Problem code 2
@@ -275,6 +275,10 @@ function walkOptions(
     if (type === PADN) {
       padding += 2 + optLen;
       if (padding > MAX_PADDING) return out.fail("bad_option", -1, 0);
+      // Padding carries zeros only: anything else is a covert channel (RFC 4942 §2.1.9.5), as Linux drops it.
+      for (let j = i + 2; j < i + 2 + optLen; j++) {
+        if (b[j] !== 0) return out.fail("bad_option", -1, 0);
+      }
       i += 2 + optLen;
       continue;
     }

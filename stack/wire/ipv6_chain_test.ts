@@ -125,6 +125,11 @@ Deno.test("ipv6 chain: more than 7 bytes of padding in a row is malformed (RFC 8
   assert.equal(c.problem, "bad_option");
 });
 
+Deno.test("ipv6 chain: a PadN carrying anything but zeros is malformed (RFC 4942 §2.1.9.5, Linux too)", () => {
+  assert.equal(walk(packet(DEST, [NONE, 0, 1, 4, 0, 0, 0, 0])).problem, null);
+  assert.equal(walk(packet(DEST, [NONE, 0, 1, 4, 0, 0, 7, 0])).problem, "bad_option");
+});
+
 Deno.test("ipv6 chain: more non-padding options than maxOptions drops the packet", () => {
   const h = [NONE, 2, ...new Array(9).fill(0).flatMap(() => [0x1e, 0]), 1, 2, 0, 0]; // 24 bytes
   assert.equal(h.length, 24);

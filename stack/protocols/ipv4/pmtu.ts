@@ -22,6 +22,7 @@
  * @module
  */
 import type { Duration, Instant } from "../../clock.ts";
+import { PmtuCache as IpPmtuCache, type PmtuEntry as IpPmtuEntry } from "../../ip/pmtu_cache.ts";
 
 /** Default lifetime of a learned path MTU: 10 minutes (RFC 1191 §6.3). */
 export const PMTU_EXPIRY: Duration = 600_000_000;
@@ -40,26 +41,12 @@ export interface PmtuOptions {
   readonly maxEntries?: number;
 }
 
-/** One learned path MTU. */
-export interface PmtuEntry {
-  /** Destination (unsigned 32-bit). */
-  readonly destination: number;
-  /** Path MTU in bytes. */
-  readonly mtu: number;
-  /** When the entry expires, on the stack's clock. */
-  readonly expires: Instant;
-  /** Set when a report below the floor was clamped: send with DF clear. */
-  readonly locked: boolean;
-}
-
-interface Slot {
-  mtu: number;
-  expires: Instant;
-  locked: boolean;
-}
+/** One learned path MTU (destination: unsigned 32-bit). */
+export type PmtuEntry = IpPmtuEntry<number>;
 
 /**
- * A bounded per-destination path MTU cache.
+ * A bounded per-destination IPv4 path MTU cache: the shared
+ * `stack/ip/pmtu_cache.ts` with IPv4's floor (552, locking below it).
  *
  * @example
  * ```ts
@@ -76,113 +63,13 @@ interface Slot {
  * assert.equal(cache.get(0x0a000003), 0); // expired after 10 minutes
  * ```
  */
-export class PmtuCache {
-  readonly #now: () => Instant;
-  readonly #expiry: Duration;
-  readonly #min: number;
-  readonly #max: number;
-  readonly #map = new Map<number, Slot>();
-
+export class PmtuCache extends IpPmtuCache<number> {
   /**
    * A cache on the clock `now`.
    *
    * @throws {RangeError} If `minMtu` is below 68 or `maxEntries` below 1.
    */
   constructor(now: () => Instant, options: PmtuOptions = {}) {
-    this.#now = now;
-    this.#expiry = options.expiry ?? PMTU_EXPIRY;
-    this.#min = options.minMtu ?? PMTU_FLOOR;
-    this.#max = options.maxEntries ?? 1024;
-    if (!(this.#min >= IPV4_MIN_MTU)) {
-      throw new RangeError(`Cannot create PMTU cache: minMtu ${this.#min} is below 68`);
-    }
-    if (!(this.#max >= 1)) {
-      throw new RangeError(`Cannot create PMTU cache: maxEntries ${this.#max} is below 1`);
-    }
-  }
-
-  /** Number of entries (expired ones included until next read). */
-  get size(): number {
-    return this.#map.size;
-  }
-
-  /** The floor applied to reports. */
-  get minMtu(): number {
-    return this.#min;
-  }
-
-  #slot(dst: number): Slot | undefined {
-    const s = this.#map.get(dst);
-    if (s === undefined) return undefined;
-    if (s.expires <= this.#now()) {
-      this.#map.delete(dst);
-      return undefined;
-    }
-    return s;
-  }
-
-  /** The path MTU towards `dst`, or 0 when none is known. Hot path: no allocation. */
-  get(dst: number): number {
-    return this.#slot(dst)?.mtu ?? 0;
-  }
-
-  /** Whether the entry for `dst` was clamped to the floor (send with DF clear). */
-  isLocked(dst: number): boolean {
-    return this.#slot(dst)?.locked ?? false;
-  }
-
-  /** The live entry for `dst`, if any. */
-  entry(dst: number): PmtuEntry | undefined {
-    const s = this.#slot(dst);
-    return s && { destination: dst, mtu: s.mtu, expires: s.expires, locked: s.locked };
-  }
-
-  /**
-   * Lowers the path MTU towards `dst` to `mtu` (clamped to the floor); a
-   * value not below the current estimate is ignored.
-   *
-   * @returns The estimate now in force.
-   */
-  learn(dst: number, mtu: number): number {
-    dst >>>= 0;
-    let locked = false;
-    if (mtu < this.#min) {
-      mtu = this.#min;
-      locked = true;
-    }
-    const cur = this.#slot(dst);
-    if (cur !== undefined && cur.mtu <= mtu) {
-      if (locked && cur.mtu === mtu) cur.locked = true;
-      return cur.mtu;
-    }
-    const expires = this.#now() + this.#expiry;
-    if (cur !== undefined) {
-      cur.mtu = mtu;
-      cur.expires = expires;
-      cur.locked = locked;
-      return mtu;
-    }
-    if (this.#map.size >= this.#max) {
-      const first = this.#map.keys().next();
-      if (!first.done) this.#map.delete(first.value);
-    }
-    this.#map.set(dst, { mtu, expires, locked });
-    return mtu;
-  }
-
-  /** Forgets `dst` (or everything). */
-  clear(dst?: number): void {
-    if (dst === undefined) this.#map.clear();
-    else this.#map.delete(dst >>> 0);
-  }
-
-  /** The live entries, by destination. */
-  entries(): PmtuEntry[] {
-    const out: PmtuEntry[] = [];
-    for (const dst of [...this.#map.keys()].sort((a, b) => a - b)) {
-      const e = this.entry(dst);
-      if (e) out.push(e);
-    }
-    return out;
+    super(now, { ...options, minMtu: options.minMtu ?? PMTU_FLOOR });
   }
 }

@@ -34,7 +34,13 @@ import type {
 import { neighborServiceName, RouteSendFlags } from "../../services.ts";
 import { checkInteger } from "../../validate.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
-import { IpAddress, type IpKey, ipKeyAt, writeIpKey } from "../../wire/ip_address.ts";
+import {
+  IpAddress,
+  type IpKey,
+  ipKeyAt,
+  isLinkLocalKey,
+  writeIpKey,
+} from "../../wire/ip_address.ts";
 import {
   checkIpv6Header,
   IPV6_HEADER_LEN,
@@ -68,10 +74,6 @@ const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
 const MAX_PAYLOAD = 65535;
-
-function isLinkLocalKey(k: IpKey): boolean {
-  return typeof k === "string" && (k.charCodeAt(0) & 0xffc0) === 0xfe80;
-}
 
 function isLoopbackAt(b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 15; i++) if (b[at + i] !== 0) return false;

@@ -19,6 +19,7 @@
 import type { Duration, Instant } from "../../clock.ts";
 import type { IpKey } from "../../wire/ip_address.ts";
 import { IPV6_MIN_MTU } from "../../wire/ipv6.ts";
+import { PmtuCache } from "../../ip/pmtu_cache.ts";
 
 /** Default lifetime of a learned IPv6 path MTU: 10 minutes (Linux `mtu_expires`). */
 export const IPV6_PMTU_EXPIRY: Duration = 600_000_000;
@@ -31,13 +32,9 @@ export interface Ipv6PmtuOptions {
   readonly maxEntries?: number;
 }
 
-interface Slot {
-  mtu: number;
-  expires: Instant;
-}
-
 /**
- * A bounded per-destination IPv6 path MTU cache on the stack's clock.
+ * A bounded per-destination IPv6 path MTU cache on the stack's clock: the
+ * shared `stack/ip/pmtu_cache.ts` with the floor 1280 and nothing locked.
  *
  * @example
  * ```ts
@@ -55,82 +52,21 @@ interface Slot {
  * assert.equal(cache.get(dst), 0); // expired
  * ```
  */
-export class Ipv6PmtuCache {
-  readonly #now: () => Instant;
-  readonly #expiry: Duration;
-  readonly #max: number;
-  readonly #map = new Map<IpKey, Slot>();
-
+export class Ipv6PmtuCache extends PmtuCache<IpKey> {
   /**
    * A cache on the clock `now`.
    *
    * @throws {RangeError} If `maxEntries` is below 1 or `expiry` below 1 µs.
    */
   constructor(now: () => Instant, options: Ipv6PmtuOptions = {}) {
-    this.#now = now;
-    this.#expiry = options.expiry ?? IPV6_PMTU_EXPIRY;
-    this.#max = options.maxEntries ?? 1024;
-    if (!(Number.isInteger(this.#max) && this.#max >= 1)) {
-      throw new RangeError(`Cannot create IPv6 PMTU cache: maxEntries ${this.#max} is below 1`);
+    if (options.expiry !== undefined && !(options.expiry >= 1)) {
+      throw new RangeError(`Cannot create IPv6 PMTU cache: expiry ${options.expiry} is below 1 µs`);
     }
-    if (!(Number.isInteger(this.#expiry) && this.#expiry >= 1)) {
-      throw new RangeError(`Cannot create IPv6 PMTU cache: expiry ${this.#expiry} is below 1 µs`);
-    }
-  }
-
-  /** Number of entries (expired ones included until next read). */
-  get size(): number {
-    return this.#map.size;
-  }
-
-  #slot(dst: IpKey): Slot | undefined {
-    if (this.#map.size === 0) return undefined;
-    const s = this.#map.get(dst);
-    if (s === undefined) return undefined;
-    if (s.expires <= this.#now()) {
-      this.#map.delete(dst);
-      return undefined;
-    }
-    return s;
-  }
-
-  /** The learned path MTU towards `dst`, or 0 when none. Hot path: no allocation. */
-  get(dst: IpKey): number {
-    return this.#slot(dst)?.mtu ?? 0;
-  }
-
-  /** When the learned path MTU towards `dst` expires, or 0 when none. */
-  expires(dst: IpKey): Instant {
-    return this.#slot(dst)?.expires ?? 0;
-  }
-
-  /**
-   * Lowers the path MTU towards `dst` to `mtu` (clamped to 1280); a value
-   * not below the current estimate is ignored.
-   *
-   * @returns The learned estimate now in force.
-   */
-  learn(dst: IpKey, mtu: number): number {
-    if (mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
-    const cur = this.#slot(dst);
-    if (cur !== undefined && cur.mtu <= mtu) return cur.mtu;
-    const expires = this.#now() + this.#expiry;
-    if (cur !== undefined) {
-      cur.mtu = mtu;
-      cur.expires = expires;
-      return mtu;
-    }
-    if (this.#map.size >= this.#max) {
-      const first = this.#map.keys().next();
-      if (!first.done) this.#map.delete(first.value);
-    }
-    this.#map.set(dst, { mtu, expires });
-    return mtu;
-  }
-
-  /** Forgets `dst` (or everything). */
-  clear(dst?: IpKey): void {
-    if (dst === undefined) this.#map.clear();
-    else this.#map.delete(dst);
+    super(now, {
+      ...options,
+      minMtu: IPV6_MIN_MTU,
+      lockAtFloor: false,
+      name: "IPv6 PMTU cache",
+    });
   }
 }

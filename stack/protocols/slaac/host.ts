@@ -12,7 +12,7 @@ import type { Instant } from "../../clock.ts";
 import type { RxVerdict } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
-import { type IpKey } from "../../wire/ip_address.ts";
+import { type IpKey, isLinkLocalKey } from "../../wire/ip_address.ts";
 import {
   isPrefixInformation,
   mtuOptionValue,
@@ -56,10 +56,6 @@ const INFINITE = 0xffffffff;
 /** An instant `seconds` (a lifetime field) from `now`; Infinity for 0xffffffff. */
 export function lifetimeEnd(now: Instant, seconds: number): Instant {
   return seconds === INFINITE ? Infinity : now + seconds * SECOND;
-}
-
-function isLinkLocalKey(k: IpKey): boolean {
-  return ((k as string).charCodeAt(0) & 0xffc0) === 0xfe80;
 }
 
 /** Whether `a` is usable (preferred or deprecated) on `link`'s interface now. */

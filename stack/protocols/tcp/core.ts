@@ -11,7 +11,7 @@ import type { Counter } from "../../counters.ts";
 import type { PluginContext } from "../../manifest.ts";
 import type { RouteService } from "../../services.ts";
 import { RouteSendFlags } from "../../services.ts";
-import type { IpKey } from "../../wire/ip_address.ts";
+import { type IpKey, isLinkLocalKey } from "../../wire/ip_address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptionSet } from "../../wire/tcp.ts";
@@ -126,6 +126,8 @@ export class Segment {
   src: IpKey = 0;
   /** Destination address. */
   dst: IpKey = 0;
+  /** The interface it came in on (the zone of a link-local peer). */
+  ifindex = -1;
   /** Source port. */
   srcPort = 0;
   /** Destination port. */
@@ -152,6 +154,14 @@ export class Segment {
     return this.dataLen + ((this.flags & TCP_SYN) !== 0 ? 1 : 0) +
       ((this.flags & TCP_FIN) !== 0 ? 1 : 0);
   }
+}
+
+/**
+ * The zone an answer to `seg` needs: the link it came in on when its
+ * source is link-local (Linux keeps it as `sk_bound_dev_if`), else -1.
+ */
+export function segmentZone(seg: Segment): number {
+  return isLinkLocalKey(seg.src) ? seg.ifindex : -1;
 }
 
 /** Counter handles, resolved once. */
@@ -249,6 +259,7 @@ export class TcpCore {
     seq: number,
     ack: number,
     flags: number,
+    scope = -1,
   ): void {
     const pkt = this.ctx.pool.alloc(20);
     const at = pkt.start;
@@ -269,7 +280,7 @@ export class TcpCore {
     const net = this.netOf(dst);
     const err = net === undefined
       ? (pkt.release(), "no_route")
-      : net.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, RouteSendFlags.DONT_FRAGMENT);
+      : net.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, RouteSendFlags.DONT_FRAGMENT, scope);
     if (err !== undefined) this.c["tx.failed"].value++;
   }
 
@@ -280,11 +291,12 @@ export class TcpCore {
    */
   resetFor(seg: Segment): void {
     if ((seg.flags & TCP_RST) !== 0) return;
+    const zone = segmentZone(seg);
     if ((seg.flags & TCP_ACK) !== 0) {
-      this.sendControl(seg.dst, seg.dstPort, seg.src, seg.srcPort, seg.ack, 0, TCP_RST);
+      this.sendControl(seg.dst, seg.dstPort, seg.src, seg.srcPort, seg.ack, 0, TCP_RST, zone);
     } else {
       const ack = (seg.seq + seg.len) >>> 0;
-      this.sendControl(seg.dst, seg.dstPort, seg.src, seg.srcPort, 0, ack, TCP_RST | TCP_ACK);
+      this.sendControl(seg.dst, seg.dstPort, seg.src, seg.srcPort, 0, ack, TCP_RST | TCP_ACK, zone);
     }
   }
 

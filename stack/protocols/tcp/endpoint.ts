@@ -70,6 +70,8 @@ export class TcpEndpoint {
   readonly net: RouteService;
   /** Remote port. */
   remotePort: number;
+  /** The zone (interface index) of a link-local peer, or -1: its segments leave there. */
+  scope = -1;
   /** Next endpoint in the demux chain. */
   hashNext: TcpEndpoint | undefined = undefined;
   /** Opened by a listener (passive) rather than by connect(). */

@@ -135,6 +135,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
         seg.ack,
         0,
         TCP_RST,
+        ep.scope,
       );
       return "bad_ack";
     }

@@ -15,7 +15,7 @@ import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../../wire/tcp.ts";
-import { defaultMss, IP_PROTOCOL_TCP, type Segment, type TcpCore } from "./core.ts";
+import { defaultMss, IP_PROTOCOL_TCP, type Segment, segmentZone, type TcpCore } from "./core.ts";
 import { setTcpChecksumField } from "../../wire/tcp_fields.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { markMapped } from "./info.ts";
@@ -148,6 +148,7 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVe
     remotePort: seg.srcPort,
   };
   const ep = new TcpEndpoint(core, tuple, true, cfg.congestionControl);
+  ep.scope = segmentZone(seg);
   ep.listener = ls;
   if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
   ep.setState(SYN_RECEIVED);
@@ -233,9 +234,15 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   core.c.syncookies_sent.value++;
   core.c.out_segs.value++;
   const net = core.netOf(seg.src);
-  const err = net === undefined
-    ? (pkt.release(), "no_route")
-    : net.send(pkt, seg.dst, seg.src, IP_PROTOCOL_TCP, 0, RouteSendFlags.DONT_FRAGMENT);
+  const err = net === undefined ? (pkt.release(), "no_route") : net.send(
+    pkt,
+    seg.dst,
+    seg.src,
+    IP_PROTOCOL_TCP,
+    0,
+    RouteSendFlags.DONT_FRAGMENT,
+    segmentZone(seg),
+  );
   if (err !== undefined) core.c["tx.failed"].value++;
 }
 
@@ -265,6 +272,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
     cfg.congestionControl,
   );
   if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
+  ep.scope = segmentZone(seg);
   ep.advMss = core.routeMss(seg.src);
   const opts = seg.opts;
   ep.tsOk = cfg.timestamps && opts.hasTimestamp;

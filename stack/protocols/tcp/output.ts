@@ -142,7 +142,15 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   if ((flags & TCP_RST) !== 0) core.c.out_rsts.value++;
   ep.segsOut++;
   core.c.out_segs.value++;
-  const err = ep.net.send(pkt, src, dst, IP_PROTOCOL_TCP, 0, RouteSendFlags.DONT_FRAGMENT);
+  const err = ep.net.send(
+    pkt,
+    src,
+    dst,
+    IP_PROTOCOL_TCP,
+    0,
+    RouteSendFlags.DONT_FRAGMENT,
+    ep.scope,
+  );
   if (err !== undefined) core.c["tx.failed"].value++;
 }
 

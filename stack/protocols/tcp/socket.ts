@@ -16,7 +16,7 @@ import type {
   StreamListenOptions,
   StreamSocket,
 } from "../../stream.ts";
-import { IpAddress, type IpKey, isMulticastKey } from "../../wire/ip_address.ts";
+import { IpAddress, type IpKey, isLinkLocalKey, isMulticastKey } from "../../wire/ip_address.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
 import { defaultMss, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
@@ -260,6 +260,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
   ep.sndBufStart = seqAdd(ep.iss, 1);
   ep.setState(SYN_SENT);
   ep.lastRecv = now;
+  if (isLinkLocalKey(dst)) ep.scope = options.scope ?? -1;
   const sock = new TcpStreamSocket(ep);
   conns.insert(ep);
   core.c.active_opens.value++;

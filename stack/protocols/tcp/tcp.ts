@@ -91,6 +91,7 @@ export const tcpPlugin: ProtocolPlugin = {
       c.in_segs.value++;
       seg.src = pkt.srcKey();
       seg.dst = pkt.dstKey();
+      seg.ifindex = pkt.ifindex;
       seg.srcPort = tcpSrcPort(dv, s);
       seg.dstPort = tcpDstPort(dv, s);
       seg.seq = tcpSeq(dv, s);

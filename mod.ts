@@ -234,7 +234,10 @@ export {
   icmpv6Plugin,
   ipv4Plugin,
   ipv6Plugin,
+  mldPlugin,
+  ndpPlugin,
   rawIpPlugin,
+  slaacPlugin,
   tcpPlugin,
   udpPlugin,
 } from "./stack/protocols/mod.ts";

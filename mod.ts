@@ -241,6 +241,11 @@ export {
   tcpPlugin,
   udpPlugin,
 } from "./stack/protocols/mod.ts";
+export type {
+  SlaacPrefixInfo,
+  SlaacRouterInfo,
+  SlaacService,
+} from "./stack/protocols/slaac/mod.ts";
 export { InjectDriver } from "./drivers/inject/mod.ts";
 export type { InjectDriverOptions } from "./drivers/inject/mod.ts";
 export {

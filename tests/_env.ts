@@ -325,6 +325,12 @@ export function makeLink(options: LinkPairOptions = {}): LinkPair {
   return Object.assign(base, { link, a, b });
 }
 
+/** The EtherType of an Ethernet frame (behind one 802.1Q tag if there is one). */
+function etherTypeOf(frame: Uint8Array): number {
+  const t = frame.length >= 14 ? (frame[12]! << 8) | frame[13]! : -1;
+  return t === 0x8100 && frame.length >= 18 ? (frame[16]! << 8) | frame[17]! : t;
+}
+
 /** Options of {@linkcode makeHost}. */
 export interface HostOptions {
   /** Seed of the network (default 1). */
@@ -343,6 +349,13 @@ export interface HostOptions {
   readonly extraPlugins?: readonly ProtocolPlugin[];
   /** Record the interface, both directions (`"pcapng"`: with directions). */
   readonly capture?: boolean | "pcapng";
+  /**
+   * Ethernet only: keep in `boot`, `sent` and `history` only frames of these
+   * EtherTypes (e.g. `[0x0806, 0x0800]` for an ARP test that the default
+   * IPv6 autoconfiguration frames, DAD, RS and MLD, would disturb). Default:
+   * every frame.
+   */
+  readonly etherTypes?: readonly number[];
 }
 
 /** What {@linkcode makeHost} returns. */
@@ -394,15 +407,17 @@ export function makeHost(options: HostOptions = {}): Host {
   });
   const sent: Uint8Array[] = [];
   const history: { at: Instant; bytes: Uint8Array }[] = [];
+  const etherTypes = linkType === 1 ? options.etherTypes : undefined;
   link.b.attach({
     pool: net.pool,
     ifindex: 0,
     now: () => net.now(),
     receive(pkt: PacketBuffer): void {
       const bytes = pkt.data.slice(); // copy: kept after the buffer is released
+      pkt.release();
+      if (etherTypes !== undefined && !etherTypes.includes(etherTypeOf(bytes))) return;
       sent.push(bytes);
       history.push({ at: net.now(), bytes });
-      pkt.release();
     },
   });
   const stack = base.newStack("host", pluginsWith(options.plugins, options.extraPlugins));

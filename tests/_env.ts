@@ -276,6 +276,12 @@ export interface LinkPairOptions {
   readonly plugins?: PluginOptions;
   /** Plugins both hosts load after the defaults (each host sets them up anew). */
   readonly extraPlugins?: readonly ProtocolPlugin[];
+  /**
+   * Default plugins both hosts leave out, by name: e.g. `["ndp", "mld",
+   * "slaac"]` for an IPv4 scenario whose lossy link must not spend its fault
+   * draws on IPv6's start-up frames.
+   */
+  readonly withoutPlugins?: readonly string[];
   /** Record host a's interface, both directions (`"pcapng"`: with directions). */
   readonly capture?: boolean | "pcapng";
 }
@@ -313,7 +319,9 @@ export function makeLink(options: LinkPairOptions = {}): LinkPair {
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.directions ? { directions: options.directions } : {}),
   });
-  const plugins = pluginsWith(options.plugins, options.extraPlugins);
+  const without = options.withoutPlugins ?? [];
+  const plugins = pluginsWith(options.plugins, options.extraPlugins)
+    .filter((e) => !without.includes(e.plugin.manifest.name));
   const [aAddr, bAddr] = options.addresses ?? [["10.0.0.1/24"], ["10.0.0.2/24"]];
   const a = base.newStack("a", plugins);
   const b = base.newStack("b", plugins);

@@ -716,8 +716,8 @@ async function start(
         log({ time, level: "debug", source: l.slice(0, colon), message: l.slice(colon + 2) });
       }
     }
-    const peer = a.peers[0];
-    if (peer !== undefined) await checkPeer(stack, runner, peer.split("/")[0]!, printError);
+    // Every peer address, IPv4 and IPv6: each family's path is checked before "ready".
+    for (const peer of a.peers) await checkPeer(stack, runner, peer.split("/")[0]!, printError);
     return r;
   } catch (err) {
     await stop(r, () => {}, printError);

@@ -184,6 +184,7 @@ export type {
   Ipv4RouteResult,
   Ipv4RoutesService,
   Ipv4Service,
+  Ipv6LinkParameters,
   Ipv6Route,
   Ipv6RouteInput,
   Ipv6RouteResult,

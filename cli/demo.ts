@@ -283,7 +283,7 @@ export async function runDemo(
   print("");
   print("Neighbours of h1 (ARP, then NDP):");
   for (const n of hosts[0]!.neighbors()) {
-    print(`  ${n.address.padEnd(28)} ${n.mac}  ${n.state}${n.router ? "  router" : ""}`);
+    print(`  ${n.address.padEnd(31)} ${n.mac}  ${n.state}${n.router ? "  router" : ""}`);
   }
   print("");
   print("Counters of h1:");

@@ -357,6 +357,8 @@ export interface HostOptions {
   readonly extraPlugins?: readonly ProtocolPlugin[];
   /** Record the interface, both directions (`"pcapng"`: with directions). */
   readonly capture?: boolean | "pcapng";
+  /** Default plugins left out, by name (as {@linkcode LinkPairOptions.withoutPlugins}). */
+  readonly withoutPlugins?: readonly string[];
   /**
    * Ethernet only: keep in `boot`, `sent` and `history` only frames of these
    * EtherTypes (e.g. `[0x0806, 0x0800]` for an ARP test that the default
@@ -428,7 +430,12 @@ export function makeHost(options: HostOptions = {}): Host {
       history.push({ at: net.now(), bytes });
     },
   });
-  const stack = base.newStack("host", pluginsWith(options.plugins, options.extraPlugins));
+  const without = options.withoutPlugins ?? [];
+  const stack = base.newStack(
+    "host",
+    pluginsWith(options.plugins, options.extraPlugins)
+      .filter((e) => !without.includes(e.plugin.manifest.name)),
+  );
   const iface = stack.addInterface({
     driver: capture ? capture.tap(link.a, { name: "host" }) : link.a,
     addresses: options.addresses ?? ["10.0.0.1/24"],

@@ -28,7 +28,7 @@ const HELP = `deno-netstack ${VERSION}: a TCP/IP stack in TypeScript for Deno
 Usage: deno run -A cli.ts <command> [options]
 
 Commands:
-  demo     a virtual LAN in memory: ARP, ping, a capture (no privileges)
+  demo     a virtual LAN in memory: ARP, ping, TCP, SLAAC, ping6, a capture (no privileges)
   graph    print the plugin graph of a stack
   up       a virtual host on a TUN/TAP device (or on an in-memory network)
   replay   replay a pcap/pcapng capture into a virtual host, on virtual time

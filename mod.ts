@@ -235,10 +235,18 @@ export {
   icmpv6Plugin,
   ipv4Plugin,
   ipv6Plugin,
+  mldPlugin,
+  ndpPlugin,
   rawIpPlugin,
+  slaacPlugin,
   tcpPlugin,
   udpPlugin,
 } from "./stack/protocols/mod.ts";
+export type {
+  SlaacPrefixInfo,
+  SlaacRouterInfo,
+  SlaacService,
+} from "./stack/protocols/slaac/mod.ts";
 export { InjectDriver } from "./drivers/inject/mod.ts";
 export type { InjectDriverOptions } from "./drivers/inject/mod.ts";
 export {

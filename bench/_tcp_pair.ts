@@ -1,7 +1,8 @@
 /**
- * Two stacks on one in-memory link with static neighbour entries (ARP, or
- * for IPv6 a static `neighbor.ipv6` table) and a TCP listener on b:5001,
- * for the TCP benchmarks.
+ * Two stacks on one in-memory link with static neighbour entries (ARP's and
+ * NDP's `addStatic`) and a TCP listener on b:5001, for the TCP benchmarks.
+ * The benchmarks measure the data path, not autoconfiguration: DAD and
+ * Router Solicitations are off.
  *
  * @module
  */
@@ -10,9 +11,7 @@ import {
   createStack,
   DEFAULT_PLUGINS,
   IpAddress,
-  type IpKey,
-  type NeighborResolver,
-  type ProtocolPlugin,
+  type NdpService,
   type Stack,
   type TcpListener,
   VirtualNetwork,
@@ -27,6 +26,8 @@ export interface Pair {
   readonly a: Stack;
   readonly b: Stack;
   readonly listener: TcpListener;
+  /** The family a connects over (its interfaces also hold link-local IPv6 addresses). */
+  readonly family: 4 | 6;
   close(): void;
 }
 
@@ -48,66 +49,38 @@ export const PAIR_ADDRESSES = {
   6: { a: "fd00::1", b: "fd00::2", prefix: 64 },
 } as const;
 
-/**
- * A `neighbor.ipv6` provider with static entries only, the IPv6 analogue of
- * ARP's `addStatic` here (the benchmark measures the data path, not
- * Neighbor Discovery): `table` maps next hops to MACs.
- */
-function staticNeighbors6(table: Map<IpKey, Uint8Array>): ProtocolPlugin {
-  const resolver: NeighborResolver = {
-    family: 6,
-    resolve(_ifindex, nextHop, pkt) {
-      const mac = table.get(nextHop);
-      if (mac !== undefined) return mac;
-      pkt.release(); // not in the table: dropped
-      return null;
-    },
-    onUnresolved() {},
-    entries: () => [],
-  };
-  return {
-    manifest: {
-      name: "static-ndp",
-      version: "1.0.0",
-      api: "^1.0.0",
-      description: "static IPv6 neighbours for the benchmarks",
-      layer: "service",
-      binds: [],
-      provides: ["neighbor.ipv6"],
-      counters: [],
-    },
-    setup: () => ({ services: { "neighbor.ipv6": resolver } }),
-  };
-}
-
 /** Builds a {@linkcode Pair}. */
 export function tcpPair(options: PairOptions = {}): Pair {
   const net = new VirtualNetwork({ seed: 1 });
   const mtu = options.mtu ?? 1500;
   const link = net.link({ mtu });
   const buffer = options.buffer;
-  const plugins = DEFAULT_PLUGINS.map((plugin) =>
-    plugin.manifest.name === "tcp" && buffer !== undefined
-      ? { plugin, options: { sendBuffer: buffer, receiveBuffer: buffer } }
-      : { plugin }
-  );
+  const pluginOptions: Record<string, Record<string, number>> = {
+    ndp: { dadTransmits: 0 },
+    slaac: { routerSolicitations: 0 },
+    ...(buffer !== undefined ? { tcp: { sendBuffer: buffer, receiveBuffer: buffer } } : {}),
+  };
+  const plugins = DEFAULT_PLUGINS.map((plugin) => {
+    const o = pluginOptions[plugin.manifest.name];
+    return o === undefined ? { plugin } : { plugin, options: o };
+  });
   const family = options.family ?? 4;
   const at = PAIR_ADDRESSES[family];
-  const tableA = new Map<IpKey, Uint8Array>();
-  const tableB = new Map<IpKey, Uint8Array>();
-  const extra = (t: Map<IpKey, Uint8Array>) =>
-    family === 6 ? [{ plugin: staticNeighbors6(t) }] : [];
-  const a = net.addNode(
-    createStack({ clock: net.clock, seed: 1, plugins: [...plugins, ...extra(tableA)] }),
-  );
-  const b = net.addNode(
-    createStack({ clock: net.clock, seed: 2, plugins: [...plugins, ...extra(tableB)] }),
-  );
+  const a = net.addNode(createStack({ clock: net.clock, seed: 1, plugins }));
+  const b = net.addNode(createStack({ clock: net.clock, seed: 2, plugins }));
   const ia = a.addInterface({ driver: link.a, addresses: [`${at.a}/${at.prefix}`], mtu });
   const ib = b.addInterface({ driver: link.b, addresses: [`${at.b}/${at.prefix}`], mtu });
   if (family === 6) {
-    tableA.set(IpAddress.parse(at.b)!.key, ib.mac!.slice()); // copy: kept for the run
-    tableB.set(IpAddress.parse(at.a)!.key, ia.mac!.slice()); // copy: kept for the run
+    a.service<NdpService>("neighbor.ipv6")!.addStatic(
+      ia.index,
+      IpAddress.parse(at.b)!.key,
+      ib.mac!,
+    );
+    b.service<NdpService>("neighbor.ipv6")!.addStatic(
+      ib.index,
+      IpAddress.parse(at.a)!.key,
+      ia.mac!,
+    );
   } else {
     a.service<ArpService>("arp.resolve")!.addStatic(ia.index, B, ib.mac!);
     b.service<ArpService>("arp.resolve")!.addStatic(ib.index, A, ia.mac!);
@@ -122,6 +95,7 @@ export function tcpPair(options: PairOptions = {}): Pair {
     a,
     b,
     listener,
+    family,
     close() {
       listener.close();
       a.close();

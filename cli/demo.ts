@@ -3,8 +3,11 @@
  * `cli.ts demo`: a small internet in memory, no privileges needed. Hosts on
  * a switched LAN resolve each other with ARP and ping; a UDP echo service
  * answers; a traceroute crosses two routers (one link with a small MTU) to a
- * remote LAN, and a TCP echo crosses them; everything is written to a pcap Wireshark opens. It runs on
- * virtual time, and the same seed gives the same bytes.
+ * remote LAN, and a TCP echo crosses them; then IPv6 on the same LAN: r1
+ * advertises a prefix, the hosts configure themselves (SLAAC), ping6 and a
+ * TCP echo over IPv6 between h1 and h2. Everything on the LAN is written to a
+ * pcap Wireshark opens. It runs on virtual time, and the same seed gives the
+ * same bytes.
  *
  * Topology:
  *
@@ -26,13 +29,16 @@ import {
   VirtualNetwork,
 } from "../mod.ts";
 import { CaptureTap, parseCapture, PcapngWriter, PcapWriter } from "../drivers/pcapfile/mod.ts";
+import { DEMO_PREFIX, type Ipv6DemoResult, runIpv6Exchange } from "./_demo_ipv6.ts";
 
 /** Help text of `demo`. */
 export const DEMO_HELP = `Usage: deno run --allow-read=. --allow-write=. cli.ts demo [options]
 
 Runs a small internet in memory on virtual time and prints what happened:
 ARP and ping on a switched LAN, a UDP echo exchange, a TCP echo of 256 KiB
-and a traceroute across two routers to a remote LAN. The capture opens in Wireshark.
+and a traceroute across two routers to a remote LAN; then IPv6 on the LAN:
+the router advertises ${DEMO_PREFIX}, the hosts configure themselves (SLAAC,
+DAD), ping6 and a TCP echo of 64 KiB over IPv6. The capture opens in Wireshark.
 
 Options:
   --out FILE    capture file to write (default demo.pcap): pcapng when the
@@ -66,6 +72,8 @@ export interface DemoResult {
   readonly tcpOk: boolean;
   /** Traceroute hops, in order (`*` for no answer). */
   readonly hops: readonly string[];
+  /** The IPv6 exchange: hosts configured by SLAAC, ping6 replies, TCP over IPv6. */
+  readonly ipv6: Ipv6DemoResult;
   /** The capture bytes (pcapng, whatever --out says). */
   readonly capture: Uint8Array;
 }
@@ -103,6 +111,7 @@ export async function runDemo(
       udpEchoes: 0,
       tcpOk: false,
       hops: [],
+      ipv6: { configured: 0, replies: 0, attempts: 0, tcpOk: false },
       capture: new Uint8Array(),
     };
   }
@@ -177,6 +186,7 @@ export async function runDemo(
   let udpEchoes = 0;
   let tcpOk = false;
   const hops: string[] = [];
+  let ipv6: Ipv6DemoResult = { configured: 0, replies: 0, attempts: 0, tcpOk: false };
   const t0 = performance.now();
   await net.run(async () => {
     // 1. ARP and ping across the LAN.
@@ -265,11 +275,16 @@ export async function runDemo(
       const rtt = hop.rtt === undefined ? "*" : `${(hop.rtt / 1000).toFixed(3)} ms`;
       print(`  ${hop.ttl}  ${(hop.from ?? "*").padEnd(12)} ${rtt}`);
     }
+
+    // 5. IPv6 on the LAN: SLAAC from r1, ping6 and TCP over IPv6.
+    ipv6 = await runIpv6Exchange(net, hosts, r1, print);
   });
   const wall = performance.now() - t0;
   print("");
-  print("ARP cache of h1:");
-  for (const n of hosts[0]!.neighbors()) print(`  ${n.address.padEnd(12)} ${n.mac}  ${n.state}`);
+  print("Neighbours of h1 (ARP, then NDP):");
+  for (const n of hosts[0]!.neighbors()) {
+    print(`  ${n.address.padEnd(31)} ${n.mac}  ${n.state}${n.router ? "  router" : ""}`);
+  }
   print("");
   print("Counters of h1:");
   print(formatCounters(hosts[0]!.counters.snapshot()).replace(/^/gm, "  "));
@@ -294,8 +309,9 @@ export async function runDemo(
   for (const s of all) s.close();
   net.close();
   const ok = replies === attempts && udpEchoes === 3 && tcpOk &&
-    hops[hops.length - 1] === "10.2.0.10";
-  return { code: ok ? 0 : 1, replies, attempts, udpEchoes, tcpOk, hops, capture };
+    hops[hops.length - 1] === "10.2.0.10" && ipv6.configured === count &&
+    ipv6.attempts > 0 && ipv6.replies === ipv6.attempts && ipv6.tcpOk;
+  return { code: ok ? 0 : 1, replies, attempts, udpEchoes, tcpOk, hops, ipv6, capture };
 }
 
 /** The pcapng `bytes` (one link type) as classic pcap. */

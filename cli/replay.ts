@@ -39,6 +39,7 @@ import {
   logLines,
   openCaptureWriter,
   parseOptions,
+  type PluginLike,
   servicePluginList,
   signalExitCode,
   unknownServices,
@@ -422,6 +423,20 @@ export function formatReplaySummary(s: ReplaySummary, name: string): string[] {
 }
 
 /**
+ * The replayed host answers recorded peers that cannot answer it: the
+ * default plugins that need a live link, Neighbor Discovery with DAD
+ * (`ndp`), `slaac` and `mld`, are left out unless `--plugin` names them, so
+ * its addresses are usable at once and it sends nothing unasked (IPv6
+ * neighbours come from the capture with `--arp capture`).
+ */
+function notLiveOnly(named: readonly string[]): (p: PluginLike) => boolean {
+  return (p) => {
+    const name = ("plugin" in p ? p.plugin : p).manifest.name;
+    return !(["ndp", "slaac", "mld"].includes(name) && !named.includes(name));
+  };
+}
+
+/**
  * Runs `replay` with `args`; returns the exit code (0 ok; 1 corrupt or
  * unreadable capture, or a failure; 2 bad options or unknown service).
  *
@@ -532,7 +547,7 @@ async function replayWith(
     // IPv6 and ICMPv6 too unless a manifest chose the plugins; with --arp
     // capture, IPv6 neighbours from the capture when nothing resolves them.
     let plugins = await servicePluginList(a, services);
-    if (a.manifest === undefined) plugins = withIpv6(plugins);
+    if (a.manifest === undefined) plugins = withIpv6(plugins).filter(notLiveOnly(a.plugins));
     const providesNdp = plugins.some((p) =>
       ("plugin" in p ? p.plugin : p).manifest.provides?.includes("neighbor.ipv6") === true
     );

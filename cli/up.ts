@@ -54,7 +54,6 @@ import {
   formatMac,
   ipv4BroadcastAddress,
   ipv4NetworkAddress,
-  parseIpv4Address,
   parseIpv4Cidr,
   parseMac,
 } from "../stack/wire/address.ts";
@@ -70,6 +69,7 @@ import {
 import { openPacket, type PacketDevice } from "../drivers/packet/mod.ts";
 import { openVxlan, parseEndpoint, type VxlanDevice } from "../drivers/vxlan/mod.ts";
 import { configurePeer } from "./_netns.ts";
+import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { bindingLines, debugPlugin } from "./_debug.ts";
 
 /** A stopper returned by a service's `start`. */
@@ -173,8 +173,8 @@ Options:
                              unicast (head-end replication), repeatable.
   --peer-address CIDR        The other end's address, IPv4 or IPv6, repeatable. tun/tap:
                              given to the Linux side of the device with ip, which is then
-                             set up (tun: with its IPv6 link-local address; tap: without
-                             one until a plugin resolves IPv6 neighbours); loopback:
+                             set up with its IPv6 link-local address (tap: not when a
+                             manifest leaves out the ndp plugin); loopback:
                              the virtual peer's address (default: the first other host of
                              the first --address subnet); packet, vxlan: only pinged at start
                              (the interface is left as it is).
@@ -691,8 +691,9 @@ async function start(
       // TAP) find the link up instead of failing with EIO.
       await configurePeer(tun.name, {
         addresses: a.peers,
-        // Linux may speak IPv6 now: on TUN (raw IP) nothing needs Neighbor
-        // Discovery; on TAP only once a plugin resolves IPv6 neighbours.
+        // Linux speaks IPv6 on the device: on TUN (raw IP) nothing needs
+        // Neighbor Discovery; on TAP the ndp plugin (a default) answers it,
+        // unless a manifest left it out.
         quietIpv6: a.driver === "tap" && stack.service("neighbor.ipv6") === undefined,
         ...(a.netns !== undefined ? { netns: a.netns } : {}),
       });
@@ -701,6 +702,8 @@ async function start(
     if (tun !== null) tun.onBatch = runner.kick;
     if (vx !== null) vx.onBatch = runner.kick;
     runner.start();
+    // DAD first: a tentative address is neither a source nor a destination yet.
+    await waitForAddresses(peerStack === null ? [stack] : [stack, peerStack], runner, printError);
     for (const g of a.gateways) addDefaultRoute(stack, g, ifname);
     for (const s of services) {
       const handle = await s.start?.(stack);
@@ -713,35 +716,13 @@ async function start(
         log({ time, level: "debug", source: l.slice(0, colon), message: l.slice(colon + 2) });
       }
     }
-    const peer = a.peers[0];
-    if (peer !== undefined) await checkPeer(stack, runner, peer.split("/")[0]!, printError);
+    // Every peer address, IPv4 and IPv6: each family's path is checked before "ready".
+    for (const peer of a.peers) await checkPeer(stack, runner, peer.split("/")[0]!, printError);
     return r;
   } catch (err) {
     await stop(r, () => {}, printError);
     throw err;
   }
-}
-
-/** Pings the peer (3 tries) so caches are warm and a broken setup shows before "ready". */
-async function checkPeer(
-  stack: Stack,
-  runner: RealTimeRunner,
-  peer: string,
-  printError: (l: string) => void,
-): Promise<void> {
-  if (parseIpv4Address(peer) === null) return; // IPv6 peers: nothing to ping with yet
-  let last = "";
-  for (let i = 0; i < 3; i++) {
-    const reply = stack.ping(peer, { timeout: 1_000_000 });
-    runner.kick(); // the ping armed a timer between batches
-    try {
-      await reply;
-      return;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-  }
-  printError(`cli.ts up: warning: peer ${peer} does not answer ping (${last}); going on`);
 }
 
 async function stop(

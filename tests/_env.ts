@@ -276,6 +276,12 @@ export interface LinkPairOptions {
   readonly plugins?: PluginOptions;
   /** Plugins both hosts load after the defaults (each host sets them up anew). */
   readonly extraPlugins?: readonly ProtocolPlugin[];
+  /**
+   * Default plugins both hosts leave out, by name: e.g. `["ndp", "mld",
+   * "slaac"]` for an IPv4 scenario whose lossy link must not spend its fault
+   * draws on IPv6's start-up frames.
+   */
+  readonly withoutPlugins?: readonly string[];
   /** Record host a's interface, both directions (`"pcapng"`: with directions). */
   readonly capture?: boolean | "pcapng";
 }
@@ -313,7 +319,9 @@ export function makeLink(options: LinkPairOptions = {}): LinkPair {
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.directions ? { directions: options.directions } : {}),
   });
-  const plugins = pluginsWith(options.plugins, options.extraPlugins);
+  const without = options.withoutPlugins ?? [];
+  const plugins = pluginsWith(options.plugins, options.extraPlugins)
+    .filter((e) => !without.includes(e.plugin.manifest.name));
   const [aAddr, bAddr] = options.addresses ?? [["10.0.0.1/24"], ["10.0.0.2/24"]];
   const a = base.newStack("a", plugins);
   const b = base.newStack("b", plugins);
@@ -323,6 +331,12 @@ export function makeLink(options: LinkPairOptions = {}): LinkPair {
   });
   b.addInterface({ driver: link.b, addresses: bAddr });
   return Object.assign(base, { link, a, b });
+}
+
+/** The EtherType of an Ethernet frame (behind one 802.1Q tag if there is one). */
+function etherTypeOf(frame: Uint8Array): number {
+  const t = frame.length >= 14 ? (frame[12]! << 8) | frame[13]! : -1;
+  return t === 0x8100 && frame.length >= 18 ? (frame[16]! << 8) | frame[17]! : t;
 }
 
 /** Options of {@linkcode makeHost}. */
@@ -343,6 +357,15 @@ export interface HostOptions {
   readonly extraPlugins?: readonly ProtocolPlugin[];
   /** Record the interface, both directions (`"pcapng"`: with directions). */
   readonly capture?: boolean | "pcapng";
+  /** Default plugins left out, by name (as {@linkcode LinkPairOptions.withoutPlugins}). */
+  readonly withoutPlugins?: readonly string[];
+  /**
+   * Ethernet only: keep in `boot`, `sent` and `history` only frames of these
+   * EtherTypes (e.g. `[0x0806, 0x0800]` for an ARP test that the default
+   * IPv6 autoconfiguration frames, DAD, RS and MLD, would disturb). Default:
+   * every frame.
+   */
+  readonly etherTypes?: readonly number[];
 }
 
 /** What {@linkcode makeHost} returns. */
@@ -394,18 +417,25 @@ export function makeHost(options: HostOptions = {}): Host {
   });
   const sent: Uint8Array[] = [];
   const history: { at: Instant; bytes: Uint8Array }[] = [];
+  const etherTypes = linkType === 1 ? options.etherTypes : undefined;
   link.b.attach({
     pool: net.pool,
     ifindex: 0,
     now: () => net.now(),
     receive(pkt: PacketBuffer): void {
       const bytes = pkt.data.slice(); // copy: kept after the buffer is released
+      pkt.release();
+      if (etherTypes !== undefined && !etherTypes.includes(etherTypeOf(bytes))) return;
       sent.push(bytes);
       history.push({ at: net.now(), bytes });
-      pkt.release();
     },
   });
-  const stack = base.newStack("host", pluginsWith(options.plugins, options.extraPlugins));
+  const without = options.withoutPlugins ?? [];
+  const stack = base.newStack(
+    "host",
+    pluginsWith(options.plugins, options.extraPlugins)
+      .filter((e) => !without.includes(e.plugin.manifest.name)),
+  );
   const iface = stack.addInterface({
     driver: capture ? capture.tap(link.a, { name: "host" }) : link.a,
     addresses: options.addresses ?? ["10.0.0.1/24"],

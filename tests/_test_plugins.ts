@@ -22,7 +22,9 @@ export type PluginOptions = Readonly<
 >;
 
 /**
- * The default plugin list with `options` applied, plus `extra` plugins.
+ * The default plugin list with `options` applied, plus `extra` plugins; an
+ * extra plugin that provides a service a default provides replaces that
+ * default (a test's `neighbor.ipv6` stand-in replaces ndp).
  *
  * @throws {TypeError} When `options` names a plugin that is not loaded.
  * @example
@@ -39,8 +41,15 @@ export function pluginsWith(
   options: PluginOptions = {},
   extra: readonly ProtocolPlugin[] = [],
 ): PluginEntry[] {
-  // A plugin the defaults already hold (ipv6 since it became a default) is not loaded twice.
-  const all = [...DEFAULT_PLUGINS, ...extra.filter((p) => !DEFAULT_PLUGINS.includes(p))];
+  // A plugin the defaults already hold (ipv6 since it became a default) is not loaded twice,
+  // and an extra plugin that provides a default's service (a `neighbor.ipv6` stand-in) takes
+  // that default's place (ndp's, since it became a default).
+  const added = extra.filter((p) => !DEFAULT_PLUGINS.includes(p));
+  const provided = new Set(added.flatMap((p) => p.manifest.provides ?? []));
+  const defaults = DEFAULT_PLUGINS.filter((d) =>
+    !(d.manifest.provides ?? []).some((service) => provided.has(service))
+  );
+  const all = [...defaults, ...added];
   for (const name of Object.keys(options)) {
     if (!all.some((p) => p.manifest.name === name)) {
       throw new TypeError(`Cannot set options of plugin "${name}": it is not loaded`);

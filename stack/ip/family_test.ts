@@ -208,17 +208,20 @@ function ipv6Standin(options: StandinOptions = {}): Standin {
   return standin;
 }
 
+/** The default plugins the stand-in replaces: IPv6, ICMPv6 and those that need them. */
+const IPV6_DEFAULTS = ["ipv6", "icmpv6", "ndp", "mld", "slaac"];
+
 function stackWith(
   standin: Standin | null,
   options: { tcp?: Record<string, number | boolean>; mtu?: number; sent?: Uint8Array[] } = {},
 ): Stack {
   const stack = createStack({
     seed: 1,
-    // The stand-in (or nothing) in place of the real IPv6 and ICMPv6 defaults.
+    // The stand-in (or nothing) in place of the real IPv6 defaults (and those built on them).
     plugins: pluginsWith(
       options.tcp === undefined ? {} : { tcp: options.tcp },
       standin === null ? [] : [standin.plugin],
-    ).filter((e) => e.plugin.manifest.name !== "ipv6" && e.plugin.manifest.name !== "icmpv6"),
+    ).filter((e) => !IPV6_DEFAULTS.includes(e.plugin.manifest.name)),
   });
   const sent = options.sent;
   stack.addInterface({

@@ -11,7 +11,10 @@ import { icmpPlugin } from "./icmp/mod.ts";
 import { icmpv6Plugin } from "./icmpv6/mod.ts";
 import { ipv4Plugin } from "./ipv4/mod.ts";
 import { ipv6Plugin } from "./ipv6/mod.ts";
+import { mldPlugin } from "./mld/mod.ts";
+import { ndpPlugin } from "./ndp/mod.ts";
 import { rawIpPlugin } from "./rawip/mod.ts";
+import { slaacPlugin } from "./slaac/mod.ts";
 import { udpPlugin } from "./udp/mod.ts";
 import { tcpPlugin } from "./tcp/mod.ts";
 
@@ -22,7 +25,10 @@ export {
   icmpv6Plugin,
   ipv4Plugin,
   ipv6Plugin,
+  mldPlugin,
+  ndpPlugin,
   rawIpPlugin,
+  slaacPlugin,
   tcpPlugin,
   udpPlugin,
 };
@@ -36,6 +42,9 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   icmp: icmpPlugin,
   ipv6: ipv6Plugin,
   icmpv6: icmpv6Plugin,
+  ndp: ndpPlugin,
+  mld: mldPlugin,
+  slaac: slaacPlugin,
   udp: udpPlugin,
   tcp: tcpPlugin,
 });
@@ -49,6 +58,9 @@ export const DEFAULT_PLUGINS: readonly ProtocolPlugin[] = Object.freeze([
   icmpPlugin,
   ipv6Plugin,
   icmpv6Plugin,
+  ndpPlugin,
+  mldPlugin,
+  slaacPlugin,
   udpPlugin,
   tcpPlugin,
 ]);

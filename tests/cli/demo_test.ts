@@ -8,13 +8,15 @@ import { assertTsharkClean } from "../_tshark.ts";
 
 const quiet = () => {};
 
-Deno.test("demo pings the LAN, echoes UDP and traces the route across two routers", async () => {
+Deno.test("demo pings the LAN, echoes UDP, traces the route across two routers, and speaks IPv6 after SLAAC", async () => {
   const r = await runDemo(["--no-capture"], quiet);
   assert.equal(r.code, 0);
   assert.equal(r.replies, r.attempts);
   assert.equal(r.udpEchoes, 3);
   assert.deepEqual(r.hops, ["10.0.0.254", "10.1.0.2", "10.2.0.10"]);
   assert.equal(r.tcpOk, true);
+  // IPv6: every host configured itself from r1's RA, ping6 and TCP over the SLAAC addresses.
+  assert.deepEqual(r.ipv6, { configured: 3, replies: 3, attempts: 3, tcpOk: true });
   // The first full-size TCP segments die at r1 (DF, 1400-byte link) and come
   // back smaller after "fragmentation needed": tshark calls the resent ones
   // out of order, and the far side's gap "not captured". Nothing else may warn.

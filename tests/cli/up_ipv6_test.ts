@@ -72,6 +72,7 @@ Deno.test("cli up takes IPv6 --address, --peer-address and --gateway beside IPv4
   assert.deepEqual(routes, [
     "10.0.0.0/24 dev eth0 connected",
     "fd00::/64 dev eth0 connected",
+    "fe80::/64 dev eth0 connected", // the link-local address slaac gave eth0, as `ip -6 route`
     "default via fe80::1 dev eth0 static",
   ]);
 });

@@ -69,10 +69,13 @@ export function makeRoutedNet6(options: RoutedNet6Options = {}): RoutedNet6 {
   const mid = new Capture({ linkType: 101 });
   const lan3 = new Capture({ linkType: 101 });
   const base = new EnvBase(net, lan1);
-  const h1 = base.newStack("h1", pluginsWith({}));
-  const r1 = base.newStack("r1", pluginsWith({}, options.r1Plugins ?? []));
-  const r2 = base.newStack("r2", pluginsWith({}));
-  const h3 = base.newStack("h3", pluginsWith({}));
+  // Without mld: its reports to ff02::16 would reach the routers' counters (not_for_us).
+  const plugins = (extra: readonly ProtocolPlugin[] = []) =>
+    pluginsWith({}, extra).filter((e) => e.plugin.manifest.name !== "mld");
+  const h1 = base.newStack("h1", plugins());
+  const r1 = base.newStack("r1", plugins(options.r1Plugins));
+  const r2 = base.newStack("r2", plugins());
+  const h3 = base.newStack("h3", plugins());
   const first = net.link({ name: "lan1", linkType: 101 });
   const middle = net.link({
     name: "mid",

@@ -134,6 +134,7 @@ Deno.test("ipv6 forwarding: an unresolved next hop → Destination Unreachable c
   const h = makeHost({
     addresses: ["fd00::1/64"],
     extraPlugins: [stubNdp(k("fd00::99"), peerMac)],
+    withoutPlugins: ["mld", "slaac"], // their multicast would go unresolved by the stub too
   });
   h.stack.setForwarding(true, 6);
   h.stack.addRoute("fd01::/64", { gateway: "fd00::2" }); // a router that never answers

@@ -216,7 +216,11 @@ function ipv6Packet(ctx: PluginContext, dst: string): PacketBuffer {
 Deno.test("neighbours: ethernet asks the family-6 service for a family-6 next hop, not ARP", () => {
   const asked: Asked[] = [];
   const s = sender();
-  const h = makeHost({ extraPlugins: [standInResolver(6, asked), s.plugin] });
+  // No mld or slaac: their reports and solicitations would ask the stand-in too.
+  const h = makeHost({
+    extraPlugins: [standInResolver(6, asked), s.plugin],
+    withoutPlugins: ["mld", "slaac"],
+  });
   const hop = IpAddress.parse("fe80::99")!.key;
   s.ctx().linkOutput(h.iface.index, 6, hop, ipv6Packet(s.ctx(), "2001:db8::7"));
   assert.deepEqual(asked, [{ ifindex: h.iface.index, nextHop: hop }]);
@@ -234,7 +238,8 @@ Deno.test("neighbours: ethernet asks the family-6 service for a family-6 next ho
 
 Deno.test("neighbours: without a family-6 service ethernet drops as tx.no_neighbor_service", () => {
   const s = sender();
-  const h = makeHost({ extraPlugins: [s.plugin] });
+  // No ndp (the family-6 service), nor mld and slaac whose frames would need it too.
+  const h = makeHost({ extraPlugins: [s.plugin], withoutPlugins: ["ndp", "mld", "slaac"] });
   s.ctx().linkOutput(
     h.iface.index,
     6,

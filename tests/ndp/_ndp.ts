@@ -16,6 +16,13 @@ import type { Stack } from "../../mod.ts";
 /** The plugins every NDP test loads after the defaults. */
 export const V6_PLUGINS: readonly ProtocolPlugin[] = [ipv6Plugin, icmpv6Plugin, ndpPlugin];
 
+/**
+ * Default plugins the NDP unit tests leave out: slaac's link-local address
+ * and MLD's reports would add DAD probes, advertisements and reports to
+ * the exact frame sequences they check for the addresses they add.
+ */
+export const NOT_UNDER_TEST: readonly string[] = ["slaac", "mld"];
+
 /** 1 s in µs. */
 export const SECOND = 1_000_000;
 

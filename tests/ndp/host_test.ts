@@ -16,6 +16,7 @@ import {
   multicastMac,
   naMessage,
   neighbors6,
+  NOT_UNDER_TEST,
   nsMessage,
   SECOND,
   solicitedNode,
@@ -32,6 +33,7 @@ function host(options: HostOptions = {}, ndp: Record<string, number | boolean> =
   return makeHost({
     addresses: [`${US}/64`],
     extraPlugins: V6_PLUGINS,
+    withoutPlugins: NOT_UNDER_TEST,
     plugins: { ndp: { dadTransmits: 0, ...ndp } },
     ...options,
   });
@@ -360,7 +362,12 @@ Deno.test("ndp DAD: dadTransmits 0 turns it off; a raw-IP link skips it (Linux N
   const off = host();
   assert.equal(addressState(off.stack, US), "preferred");
   off.finish();
-  const tun = makeHost({ linkType: 101, addresses: [`${US}/64`], extraPlugins: V6_PLUGINS });
+  const tun = makeHost({
+    linkType: 101,
+    addresses: [`${US}/64`],
+    extraPlugins: V6_PLUGINS,
+    withoutPlugins: NOT_UNDER_TEST,
+  });
   assert.equal(addressState(tun.stack, US), "preferred");
   tun.runFor(3 * SECOND);
   assert.deepEqual(tun.history, [], "no DAD probe, no advertisement on a raw-IP link");

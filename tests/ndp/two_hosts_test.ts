@@ -13,7 +13,7 @@ import { pseudoHeaderSum } from "../../stack/ip/pseudo_header.ts";
 import { finishChecksum, sumBytes } from "../../stack/wire/checksum.ts";
 import type { UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
-import { addressState, neighbors6, SECOND, V6_PLUGINS } from "./_ndp.ts";
+import { addressState, neighbors6, NOT_UNDER_TEST, SECOND, V6_PLUGINS } from "./_ndp.ts";
 
 const A = "fd00::1";
 const B = "fd00::2";
@@ -22,6 +22,7 @@ function pair(extra: Parameters<typeof makeLink>[0] = {}) {
   return makeLink({
     addresses: [["10.0.0.1/24", `${A}/64`], ["10.0.0.2/24", `${B}/64`]],
     extraPlugins: V6_PLUGINS,
+    withoutPlugins: NOT_UNDER_TEST,
     ...extra,
   });
 }

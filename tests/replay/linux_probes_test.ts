@@ -39,12 +39,13 @@ async function replay(
     before?: (stack: Stack) => void;
   },
 ): Promise<Replayed> {
+  // As `cli.ts replay` builds its host: without the plugins that need a live
+  // link (ndp, slaac, mld), so the capture's peers are answered and nothing else.
+  const leftOut = ["ndp", "slaac", "mld", ...(options.withoutTcp ? ["tcp"] : [])];
   const stack = createStack({
     clock: new ManualClock(),
     seed: 1,
-    ...(options.withoutTcp
-      ? { plugins: DEFAULT_PLUGINS.filter((p) => p.manifest.name !== "tcp") }
-      : {}),
+    plugins: DEFAULT_PLUGINS.filter((p) => !leftOut.includes(p.manifest.name)),
   });
   const driver = new ReplayDriver({
     linkType: options.linkType,

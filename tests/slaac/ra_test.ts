@@ -29,6 +29,7 @@ function host(slaac: Record<string, number | string | boolean> = {}, ndp = true)
       slaacPlugin,
     ],
     plugins: { slaac: { routerSolicitations: 0, ...slaac } },
+    withoutPlugins: ["ndp"], // the stand-ins take its place (or nothing does)
   });
   h.runFor(2 * SECOND); // the link-local address is preferred
   const routes = h.stack.service("ipv6.routes") as Ipv6RoutesService;

@@ -50,8 +50,10 @@ Deno.test(`tcp ${N} concurrent connections: open, one byte each way, idle 10 min
   }, { timeout: 3600 * SECOND });
   // b learned a from its ARP request (STALE, as in Linux) and confirms it
   // with one unicast probe 5 s after first use (Linux's DELAY; Linux would
-  // take TCP's progress as confirmation instead): let that settle first.
-  env.runFor(6 * SECOND);
+  // take TCP's progress as confirmation instead), and IPv6's start-up ends
+  // (up to 3 Router Solicitations 4 s apart after at most 1 s, RFC 4861
+  // §6.3.7): let that settle first.
+  env.runFor(12 * SECOND);
   // Idle: nothing on the wire, everything still established, nothing queued.
   const sent = env.link.stats("a->b").sent + env.link.stats("b->a").sent;
   env.runFor(600 * SECOND);

@@ -27,7 +27,13 @@ const ZERO_MAC = "00:00:00:00:00:00";
 const SECOND = 1_000_000;
 
 function host(options: HostOptions = {}): Host {
-  return makeHost({ mac: US, addresses: ["10.0.0.1/24"], ...options });
+  // ARP and IPv4 frames only: IPv6's DAD, RS and MLD reports are not under test here.
+  return makeHost({
+    mac: US,
+    addresses: ["10.0.0.1/24"],
+    etherTypes: [0x0806, 0x0800],
+    ...options,
+  });
 }
 
 function arpFrame(a: ArpFields, dst = BROADCAST, src?: string): Uint8Array {

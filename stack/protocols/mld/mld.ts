@@ -70,21 +70,16 @@ function isLinkLocal(key: IpKey): boolean {
 }
 
 /**
- * The MLD plugin (host side). Load it after `ipv6` and `icmpv6` (default plugins); it
- * provides `mld.groups`.
+ * The MLD plugin (host side), one of the default plugins (after `ipv6`,
+ * `icmpv6` and `ndp`); it provides `mld.groups`.
  *
  * @example
  * ```ts
- * import { createStack, DEFAULT_PLUGINS, VirtualNetwork } from "../../../mod.ts";
- * import { mldPlugin } from "./mod.ts";
+ * import { createStack, VirtualNetwork } from "../../../mod.ts";
  * import type { MldGroupsService } from "../../services.ts";
  * import assert from "node:assert/strict";
  * const net = new VirtualNetwork({ seed: 1 });
- * const stack = net.addNode(createStack({
- *   clock: net.clock,
- *   seed: 1,
- *   plugins: [...DEFAULT_PLUGINS, mldPlugin],
- * }));
+ * const stack = net.addNode(createStack({ clock: net.clock, seed: 1 }));
  * const iface = stack.addInterface({ driver: net.link({ linkType: 101 }).a, addresses: ["fd00::1/64"] });
  * const mld = stack.service<MldGroupsService>("mld.groups")!;
  * assert.deepEqual(mld.list().map((g) => g.group), ["ff02::1", "ff02::1:ff00:1"]);

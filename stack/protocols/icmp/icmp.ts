@@ -140,6 +140,7 @@ export const icmpPlugin: ProtocolPlugin = {
     ],
     counters: [
       "rx.truncated",
+      "rx.wrong_family",
       "rx.bad_checksum",
       "rx.echo_requests",
       "rx.echo_replies",
@@ -246,6 +247,8 @@ export const icmpPlugin: ProtocolPlugin = {
     }
 
     function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
+      // `ip.protocol` is shared with IPv6, where 1 is not ICMP's number.
+      if (pkt.family !== 4) return "wrong_family";
       const s = pkt.start;
       const len = pkt.end - s;
       if (len < HEADER_LEN) return "truncated";

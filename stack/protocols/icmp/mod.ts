@@ -23,7 +23,7 @@
  *   off), `msgsBurst` (50): Linux's `icmp_ratelimit`, `icmp_msgs_per_sec`,
  *   `icmp_msgs_burst`; "fragmentation needed" is never limited.
  * - **Counters:**
- *   - receive: `rx.truncated`, `rx.bad_checksum`, `rx.echo_requests`,
+ *   - receive: `rx.truncated`, `rx.wrong_family` (an IPv6 packet with Next Header 1), `rx.bad_checksum`, `rx.echo_requests`,
  *     `rx.echo_replies`, `rx.unmatched_reply`, `rx.broadcast_echo_ignored`,
  *     `rx.unhandled_type`, `rx.dest_unreachable`, `rx.frag_needed`,
  *     `rx.time_exceeded`, `rx.parameter_problem`, `rx.source_quench_ignored`

@@ -50,6 +50,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
     requires: ["ipv6.route"],
     counters: [
       "rx.truncated",
+      "rx.wrong_family",
       "rx.bad_checksum",
       "rx.echo_requests",
       "rx.echo_replies",
@@ -187,6 +188,8 @@ export const icmpv6Plugin: ProtocolPlugin = {
     }
 
     function receive(pkt: PacketBuffer): RxVerdict {
+      // `ip.protocol` is shared with IPv4, where 58 is not ICMPv6's number.
+      if (pkt.family !== 6) return "wrong_family";
       const len = pkt.length;
       if (len < 4) return "truncated";
       if (sumBytes(pkt.data, packetPseudoHeaderSum(pkt, IP_PROTOCOL_ICMPV6, len)) !== 0xffff) {

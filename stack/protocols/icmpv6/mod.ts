@@ -18,7 +18,7 @@
  *   `IcmpErrorService` contract).
  * - **Requires:** `ipv6.route`.
  * - **Options:** `msgsPerSecond` (1000; 0: off), `msgsBurst` (50).
- * - **Counters:** `rx.truncated`, `rx.bad_checksum`, `rx.echo_requests`,
+ * - **Counters:** `rx.truncated`, `rx.wrong_family` (an IPv4 datagram with protocol 58), `rx.bad_checksum`, `rx.echo_requests`,
  *   `rx.echo_replies`, `rx.unmatched_reply`, `rx.errors`, `rx.error_bad_quote`,
  *   `rx.error_not_ours`, `rx.error_for_probe`,
  *   `rx.ndp_unhandled`, `rx.mld_unhandled`, `rx.unknown_type`,

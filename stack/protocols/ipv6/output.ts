@@ -167,9 +167,10 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
 
   /** The interface `address` is assigned to (a loop: no closure per packet). */
   function ownerOf(address: IpKey): NetInterface | undefined {
-    for (let i = 0; i < shared.candidates.length; i++) {
-      if (shared.candidates[i]!.address === address) {
-        return ctx.interfaces.get(shared.candidates[i]!.ifindex);
+    const list = shared.candidates;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i]!.address === address) {
+        return ctx.interfaces.get(list[i]!.ifindex);
       }
     }
     return undefined;

@@ -18,7 +18,6 @@
 import type { Clock, Instant } from "./clock.ts";
 import { ManualClock } from "./clock.ts";
 import { type Counter, Counters } from "./counters.ts";
-import type { DriverPort } from "./driver.ts";
 import { PluginDependencyError, PluginSetupError } from "./errors.ts";
 import { describeThrown } from "./_fault.ts";
 import { type Logger, LogHub } from "./log.ts";
@@ -48,7 +47,6 @@ import type { StackDescription } from "./describe.ts";
 import { type Rng, SeededRng } from "./rng.ts";
 import { type Timer, TimerQueue } from "./timers.ts";
 import type { IpFamily, IpKey } from "./wire/ip_address.ts";
-import { checkHostCidr, checkMac, checkMtu } from "./validate.ts";
 import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
 import { MAX_DISPATCH_STEPS, MAX_FLUSH_ROUNDS } from "./limits.ts";
 import { type PluginRecord, RxImpl, TableImpl, takesEvent } from "./_plugin_record.ts";
@@ -56,6 +54,13 @@ import { type ContextHost, pluginContext } from "./_plugin_context.ts";
 import { DropLedger } from "./_drops.ts";
 import { describeStack } from "./_describe_stack.ts";
 import { setupFailure } from "./_setup_failure.ts";
+import {
+  addAddress,
+  addInterface,
+  removeAddress,
+  setAddressState,
+  setLinkUp,
+} from "./_interfaces.ts";
 
 export type { StackDescription } from "./describe.ts";
 export type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
@@ -645,44 +650,9 @@ export class Dispatcher {
 
   // ---- interfaces ------------------------------------------------------------
 
-  /** Adds an interface on `driver` and attaches the driver. */
+  /** Adds an interface on `driver` and attaches the driver (`_interfaces.ts`). */
   addInterface(options: InterfaceOptions): NetInterface {
-    const index = this.interfaces.nextIndex();
-    const prefix = options.driver.linkType === 1 ? "eth" : "tun";
-    const name = options.name ?? `${prefix}${index}`;
-    // Every check before anything changes: a bad name, address or driver
-    // leaves no half-added interface behind.
-    if (this.interfaces.byName(name) !== undefined) {
-      throw new TypeError(`Cannot add interface "${name}": the name is taken`);
-    }
-    for (const a of options.addresses ?? []) checkHostCidr(a, `Cannot add interface "${name}"`);
-    if (options.mtu !== undefined) checkMtu(options.mtu, `Cannot add interface "${name}"`);
-    if (options.mac !== undefined) checkMac(options.mac, `Cannot add interface "${name}"`);
-    const iface = new NetInterface(index, name, options.driver, {
-      ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
-      ...(options.mac !== undefined ? { mac: options.mac } : {}),
-    });
-    const port: DriverPort = {
-      receive: (pkt) => this.receive(index, pkt),
-      beginBatch: () => this.beginBatch(),
-      endBatch: () => this.endBatch(),
-      pool: this.pool,
-      now: () => this.clock.now(),
-      ifindex: index,
-    };
-    options.driver.attach(port); // may throw: nothing is registered yet
-    this.interfaces.add(iface);
-    this.publish({ type: "interface-added", iface });
-    for (const a of options.addresses ?? []) this.addAddress(iface.name, a);
-    return iface;
-  }
-
-  #iface(name: string | number): NetInterface {
-    const iface = typeof name === "number"
-      ? this.interfaces.get(name)
-      : this.interfaces.byName(name);
-    if (!iface) throw new TypeError(`Cannot find interface "${name}"`);
-    return iface;
+    return addInterface(this, options);
   }
 
   /**
@@ -690,44 +660,22 @@ export class Dispatcher {
    * interface; false when it was already there.
    */
   addAddress(ifname: string | number, cidr: string, options?: AddressOptions): boolean {
-    const iface = this.#iface(ifname);
-    checkHostCidr(cidr, `Cannot add address to "${iface.name}"`);
-    const added = iface.addAddress(cidr, options);
-    if (added !== null) this.publish({ type: "address-added", iface, ...added });
-    return added !== null;
+    return addAddress(this, ifname, cidr, options);
   }
 
   /** Removes an address given in CIDR form or bare; false when it was not there. */
   removeAddress(ifname: string | number, cidr: string): boolean {
-    const iface = this.#iface(ifname);
-    const removed = iface.removeAddress(cidr);
-    if (removed !== null) this.publish({ type: "address-removed", iface, ...removed });
-    return removed !== null;
+    return removeAddress(this, ifname, cidr);
   }
 
   /** Sets an IPv6 address's state (DAD, deprecation); false when absent or unchanged. */
   setAddressState(ifname: string | number, address: Uint8Array, state: Ipv6AddressState): boolean {
-    const iface = this.#iface(ifname);
-    const changed = iface.setIpv6State(address, state);
-    if (changed !== null) {
-      this.publish({
-        type: "address-changed",
-        iface,
-        family: 6,
-        address: changed.address,
-        prefixLength: changed.prefixLength,
-        state,
-      });
-    }
-    return changed !== null;
+    return setAddressState(this, ifname, address, state);
   }
 
   /** Brings an interface up or down. */
   setLinkUp(ifname: string | number, up: boolean): void {
-    const iface = this.#iface(ifname);
-    if (iface.up === up) return;
-    iface.up = up;
-    this.publish({ type: "link-changed", iface });
+    setLinkUp(this, ifname, up);
   }
 
   // ---- services, tracing, description ---------------------------------------

@@ -28,7 +28,6 @@ import {
 import type {
   IcmpEchoService,
   Icmpv6EchoService,
-  Ipv4Route,
   Ipv4RoutesService,
   Ipv4Service,
   Ipv6RoutesService,
@@ -41,7 +40,7 @@ import type {
 } from "./services.ts";
 import { Ipv4SendFlags, neighborServiceName } from "./services.ts";
 import type { StreamService, TcpSocketInfo } from "./stream.ts";
-import { formatIpv4Address, parseIpv4Address, parseIpv4Cidr } from "./wire/address.ts";
+import { parseIpv4Address } from "./wire/address.ts";
 import { checkInteger, checkProbeOptions } from "./validate.ts";
 import {
   addIpv6Route,
@@ -57,6 +56,7 @@ import {
   requireZone,
   setForwardingOf,
 } from "./_stack_ipv6.ts";
+import { addIpv4Route, deleteIpv4Route, ipv4RouteGet, ipv4RouteInfo } from "./_stack_ipv4.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
 export interface RouteGetResult extends RouteInfo {
@@ -520,48 +520,7 @@ export class Stack {
       return addIpv6Route(routes, this.interfaces, destination, options);
     }
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "add a route");
-    const cidr = parseIpv4Cidr(destination === "default" ? "0.0.0.0/0" : destination);
-    if (!cidr) throw new TypeError(`Cannot add route to "${destination}": expected CIDR`);
-    const gateway = options.gateway === undefined ? 0 : parseIpv4Address(options.gateway);
-    if (gateway === null) throw new TypeError(`Cannot add route: bad gateway "${options.gateway}"`);
-    if (gateway !== 0 && this.#isOwnOrNotUnicast(gateway)) {
-      throw new RangeError(`Cannot add route via ${options.gateway}: not a neighbour's address`);
-    }
-    const source = options.source === undefined ? 0 : parseIpv4Address(options.source);
-    if (source === null) throw new TypeError(`Cannot add route: bad source "${options.source}"`);
-    if (source !== 0 && this.interfaces.withIpv4(source) === undefined) {
-      throw new Deno.errors.AddrNotAvailable(
-        `Cannot add route with source ${options.source}: not an address of this stack`,
-      );
-    }
-    if (options.metric !== undefined) {
-      checkInteger(options.metric, 0, 0xffffffff, "Cannot add route", "metric");
-    }
-    let ifindex: number | undefined;
-    if (options.interface !== undefined) {
-      ifindex = this.interfaces.byName(options.interface)?.index;
-      if (ifindex === undefined) {
-        throw new TypeError(`Cannot add route: no interface "${options.interface}"`);
-      }
-    } else if (gateway !== 0) {
-      const via = routes.lookup(gateway);
-      if (!via || via.route.gateway !== 0) {
-        throw new Deno.errors.NetworkUnreachable(
-          `Cannot add route via ${options.gateway}: the gateway is not on a connected network`,
-        );
-      }
-      ifindex = via.ifindex;
-    } else {
-      throw new TypeError("Cannot add an on-link route without an interface");
-    }
-    routes.add({
-      destination: cidr.address,
-      prefixLength: cidr.prefixLength,
-      gateway,
-      ifindex,
-      metric: options.metric ?? 0,
-      source,
-    });
+    addIpv4Route(routes, this.interfaces, destination, options);
   }
 
   /** Removes routes to `destination` (CIDR), only via `gateway` if given; returns how many. */
@@ -571,10 +530,7 @@ export class Stack {
       return deleteIpv6Route(routes, this.interfaces, destination, gateway);
     }
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "delete a route");
-    const cidr = parseIpv4Cidr(destination === "default" ? "0.0.0.0/0" : destination);
-    if (!cidr) throw new TypeError(`Cannot delete route to "${destination}": expected CIDR`);
-    const gw = gateway === undefined ? undefined : parseIpv4Address(gateway) ?? undefined;
-    return routes.remove(cidr.address, cidr.prefixLength, gw);
+    return deleteIpv4Route(routes, destination, gateway);
   }
 
   /** The routing tables, like `ip route` then `ip -6 route`. */
@@ -584,7 +540,7 @@ export class Stack {
     if (v4 === undefined && v6 === undefined) this.#need("ipv4.routes", "list routes");
     const now = this.clock.now();
     return [
-      ...(v4?.list().map((r) => this.#routeInfo(r)) ?? []),
+      ...(v4?.list().map((r) => ipv4RouteInfo(r, this.interfaces)) ?? []),
       ...(v6?.list().map((r) => ipv6RouteInfo(r, this.interfaces, now)) ?? []),
     ];
   }
@@ -603,20 +559,7 @@ export class Stack {
       return ipv6RouteGet(v6, services, this.interfaces, this.clock.now());
     }
     const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "look up a route");
-    const a = parseIpv4Address(dst);
-    if (a === null) throw new TypeError(`Cannot look up "${dst}": not an IPv4 or IPv6 address`);
-    const r = routes.lookup(a);
-    if (!r) return undefined;
-    const learned = routes.pmtu(a);
-    return {
-      ...this.#routeInfo(r.route),
-      source: formatIpv4Address(r.source),
-      nextHop: formatIpv4Address(r.nextHop),
-      mtu: r.mtu,
-      ...(learned !== undefined && learned.mtu === r.mtu
-        ? { pmtuExpires: learned.expires - this.clock.now(), pmtuLocked: learned.locked }
-        : {}),
-    };
+    return ipv4RouteGet(routes, this.interfaces, dst, this.clock.now());
   }
 
   /**
@@ -712,34 +655,6 @@ export class Stack {
       if (reached || r.type === p.unreachable) break; // any unreachable ends it (!N, !H)
     }
     return hops;
-  }
-
-  /** Whether `a` is ours, or no single neighbour's (0/8, multicast, broadcast, 240/4). */
-  #isOwnOrNotUnicast(a: number): boolean {
-    const top = a >>> 24;
-    if (top === 0 || top >= 224 || this.interfaces.withIpv4(a) !== undefined) return true;
-    for (const i of this.interfaces.list()) {
-      for (const x of i.ipv4) {
-        if (x.prefixLength >= 31 || x.prefixLength === 0) continue;
-        const m = (0xffffffff << (32 - x.prefixLength)) >>> 0;
-        if (((a ^ x.address) & m) === 0 && ((a | m) >>> 0) === 0xffffffff) return true;
-      }
-    }
-    return false;
-  }
-
-  #routeInfo(r: Ipv4Route): RouteInfo {
-    return {
-      destination: r.prefixLength === 0
-        ? "default"
-        : `${formatIpv4Address(r.destination)}/${r.prefixLength}`,
-      ...(r.gateway !== 0 ? { gateway: formatIpv4Address(r.gateway) } : {}),
-      interface: this.interfaces.get(r.ifindex)?.name ?? String(r.ifindex),
-      metric: r.metric,
-      ...(r.source !== 0 ? { source: formatIpv4Address(r.source) } : {}),
-      origin: r.origin,
-      family: 4,
-    };
   }
 
   /**

@@ -2,8 +2,9 @@
  * The IPv4 plugin: receive (validation, local delivery, reassembly, or
  * forwarding) and send (routing, path MTU, fragmentation, the link). The
  * receive path reads the header through the packet's `DataView` (no view
- * object per packet); checks mirror `Ipv4Packet.check()`. Fragmentation,
- * reassembly, forwarding and the path MTU cache live in their own files.
+ * object per packet); checks mirror `Ipv4Packet.check()`. The send side
+ * (output.ts), fragmentation, reassembly, forwarding and the path MTU cache
+ * live in their own files.
  *
  * @module
  */
@@ -24,7 +25,6 @@ import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import {
   type IcmpErrorService,
   type Ipv4RoutesService,
-  Ipv4SendFlags,
   type Ipv4Service,
   type NeighborResolver,
   neighborServiceName,
@@ -36,42 +36,29 @@ import {
   isIpv4Multicast,
   parseIpv4Cidr,
 } from "../../wire/address.ts";
-import { finishChecksum, sumRange } from "../../wire/checksum.ts";
-import { fragmentIpv4 } from "./fragment.ts";
-import { checkIncludedHeader, checkSendOptions, Ipv4OptionsProcessor } from "./options.ts";
-import { recordIpv4Options } from "../../wire/ipv4_options.ts";
+import { sumRange } from "../../wire/checksum.ts";
+import { Ipv4OptionsProcessor } from "./options.ts";
 import { Forwarder } from "./forward.ts";
+import { createIpv4Output } from "./output.ts";
 import { PmtuCache } from "./pmtu.ts";
 import { Reassembler } from "./reassembly.ts";
 import { RoutingTable } from "./routes.ts";
-import {
-  type Ipv4RouteHost,
-  ipv4RouteService,
-  learnIpv4Pmtu,
-  selectIpv4Source,
-} from "./route_service.ts";
+import { ipv4RouteService, learnIpv4Pmtu, selectIpv4Source } from "./route_service.ts";
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
 import {
   IPV4_DST_OFFSET,
-  IPV4_FLAG_DF,
   IPV4_FLAG_MF,
   IPV4_OFFSET_MASK,
   IPV4_SRC_OFFSET,
   ipv4Dst,
   ipv4FragmentField,
   ipv4HeaderLen,
-  ipv4Identification,
   ipv4Protocol,
   ipv4Src,
   ipv4TotalLength,
   ipv4Ttl,
   ipv4Version,
-  setIpv4ChecksumField,
-  setIpv4Identification,
-  setIpv4Src,
-  setIpv4TotalLength,
-  writeIpv4FixedHeader,
 } from "../../wire/ipv4_fields.ts";
 import {
   ICMP_DEST_UNREACHABLE,
@@ -85,7 +72,6 @@ const ALL_SYSTEMS = 0xe0000001;
 /** More fragments or a non-zero offset: the datagram is a fragment. */
 const FRAGMENT_BITS = IPV4_FLAG_MF | IPV4_OFFSET_MASK;
 const LOOPBACK_QUEUE_LIMIT = 1024;
-const MAX_DATAGRAM = 65535;
 
 /** The IPv4 plugin. */
 export const ipv4Plugin: ProtocolPlugin = {
@@ -194,7 +180,6 @@ export const ipv4Plugin: ProtocolPlugin = {
   },
   setup(ctx: PluginContext): ProtocolHandlers {
     const protocols = ctx.table("ip.protocol");
-    const defaultTtl = ctx.options.ttl as number;
     const verify = ctx.options.verifyChecksum as boolean;
     const pmtu = new PmtuCache(ctx.now, {
       expiry: ctx.options.pmtuExpiry as number,
@@ -212,23 +197,16 @@ export const ipv4Plugin: ProtocolPlugin = {
     if (rpFilter !== 0 && rpFilter !== 1 && rpFilter !== 2) {
       throw new RangeError(`Cannot set up ipv4: rpFilter ${rpFilter} is not 0, 1 or 2`);
     }
-    let ident = ctx.rng.nextU32() & 0xffff;
+    const firstIdent = ctx.rng.nextU32() & 0xffff;
     let neighbors: NeighborResolver | undefined;
     let icmpError: IcmpErrorService | undefined;
     const c = {
       delivered: ctx.counter("rx.delivered"),
-      txPackets: ctx.counter("tx.packets"),
-      noRoute: ctx.counter("tx.no_route"),
-      tooLong: ctx.counter("tx.message_too_long"),
-      bcast: ctx.counter("tx.broadcast_not_permitted"),
       loopback: ctx.counter("tx.loopback"),
       loopbackFull: ctx.counter("tx.loopback_queue_full"),
       fragmentsIn: ctx.counter("rx.fragments"),
       reassembled: ctx.counter("rx.reassembled"),
       hostUnreachable: ctx.counter("fwd.host_unreachable"),
-      fragmented: ctx.counter("tx.fragmented"),
-      fragmentsOut: ctx.counter("tx.fragments"),
-      cannotFragment: ctx.counter("tx.cannot_fragment"),
     };
     const reasmTimer = ctx.timer((now) => reasm.expire(now));
     const reasm = new Reassembler(ctx.pool, ctx.now, {
@@ -245,6 +223,23 @@ export const ipv4Plugin: ProtocolPlugin = {
       onTimeout: (p) => icmpError?.send(p, ICMP_TIME_EXCEEDED, ICMP_REASSEMBLY_TIMEOUT, 0),
     });
     const hookContexts = new HookContexts(4);
+    const opts = new Ipv4OptionsProcessor({
+      acceptSourceRoute: ctx.options.acceptSourceRoute as boolean,
+      epoch: ctx.options.epoch as number,
+      now: ctx.now,
+    });
+    // The transmit side (output.ts): routing a send, hooks, fragmentation, the link.
+    const { send, output, routeHost } = createIpv4Output({
+      ctx,
+      routes,
+      pmtu,
+      local,
+      broadcasts,
+      options: opts,
+      firstIdent,
+      runHook,
+      deliverLocally,
+    });
     const forwarder = new Forwarder(
       ctx,
       routes,
@@ -252,14 +247,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       ctx.options.forwarding as boolean,
       runHook,
     );
-    const opts = new Ipv4OptionsProcessor({
-      acceptSourceRoute: ctx.options.acceptSourceRoute as boolean,
-      epoch: ctx.options.epoch as number,
-      now: ctx.now,
-    });
     forwarder.options = opts;
-    const fragLists: PacketBuffer[][] = []; // one scratch list per nesting level
-    let fragDepth = 0;
     const loopbackQueue: PacketBuffer[] = [];
     let draining = false;
     // The packet the loopback path is delivering right now: only it may carry
@@ -514,277 +502,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
     }
 
-    function firstUsable(): NetInterface | undefined {
-      for (const i of ctx.interfaces.list()) if (i.up && i.ipv4.length > 0) return i;
-      return undefined;
-    }
-
-    /**
-     * The end of every output path (sent or forwarded): `postrouting` hooks
-     * (which see `inIf`, the receiving interface of a forwarded datagram or
-     * null, and the route out of `iface`), then fragments of at most `mtu`
-     * bytes when the datagram is larger (the caller has already refused DF
-     * datagrams that are too big), then the interface's link output, which
-     * resolves `nextHop` as its link needs (ARP on Ethernet). Takes
-     * ownership of `pkt`.
-     */
-    function output(
-      iface: NetInterface,
-      nextHop: number,
-      pkt: PacketBuffer,
-      mtu: number,
-      inIf: NetInterface | null,
-    ): string | undefined {
-      // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
-      if (ctx.hasHooks("postrouting")) {
-        const v = runHook("postrouting", pkt, inIf, iface, nextHop, mtu, false);
-        if (v !== ACCEPT) {
-          if (v !== CONSUMED) pkt.release();
-          return "filtered";
-        }
-      }
-      if (pkt.length <= mtu) {
-        ctx.linkOutput(iface.index, 4, nextHop, pkt);
-        return undefined;
-      }
-      const list = fragLists[fragDepth] ?? (fragLists[fragDepth] = []);
-      const n = fragmentIpv4(pkt, mtu, ctx.pool, list);
-      if (typeof n === "string") {
-        c.cannotFragment.value++;
-        pkt.release();
-        return n;
-      }
-      c.fragmented.value++;
-      c.fragmentsOut.value += n;
-      fragDepth++; // the link output may come back here (an ICMP error): use the next list
-      for (let i = 0; i < n; i++) ctx.linkOutput(iface.index, 4, nextHop, list[i]!);
-      fragDepth--;
-      list.length = 0;
-      return undefined;
-    }
-
-    // Where routeOutput() puts its answer (no object per packet).
-    let outIface: NetInterface | undefined;
-    let outHop = 0;
-    let outLocal = false;
-
-    /**
-     * The routing decision of a datagram we send to `dst`: sets `outIface`,
-     * `outHop` and `outLocal` (delivered to ourselves), or returns why not
-     * (counted here).
-     */
-    function routeOutput(dst: number, src: number, flags: number): string | undefined {
-      outHop = dst;
-      outLocal = false;
-      if (local.has(dst) || isIpv4Loopback(dst)) {
-        outLocal = true;
-        outIface = ctx.interfaces.withIpv4(dst) ?? firstUsable();
-      } else if (dst === LIMITED_BROADCAST || isIpv4Multicast(dst)) {
-        if (dst === LIMITED_BROADCAST && (flags & Ipv4SendFlags.BROADCAST) === 0) {
-          c.bcast.value++;
-          return "broadcast_not_permitted";
-        }
-        outIface = (src !== 0 ? ctx.interfaces.withIpv4(src) : undefined) ?? routeIface(dst) ??
-          firstUsable();
-      } else {
-        const route = routes.route(dst);
-        outIface = route === undefined ? undefined : ctx.interfaces.get(route.ifindex);
-        if (route !== undefined && route.gateway !== 0) outHop = route.gateway;
-        if (
-          outIface !== undefined && broadcasts.has(dst) && (flags & Ipv4SendFlags.BROADCAST) === 0
-        ) {
-          c.bcast.value++;
-          return "broadcast_not_permitted";
-        }
-      }
-      if (outIface === undefined) {
-        c.noRoute.value++;
-        return "no_route";
-      }
-      return undefined;
-    }
-
-    /**
-     * The MTU towards `dst` out of `iface`. Path MTU (RFC 1191): a learned
-     * value below the link's lowers it.
-     */
-    function pathMtu(iface: NetInterface, dst: number): number {
-      const learned = pmtu.size === 0 ? 0 : pmtu.get(dst);
-      return learned > 0 && learned < iface.mtu ? learned : iface.mtu;
-    }
-
-    const send = (
-      pkt: PacketBuffer,
-      src: number,
-      dst: number,
-      protocol: number,
-      ttl: number,
-      flags: number,
-      options?: Uint8Array,
-    ): string | undefined => {
-      // Bytes the header adds: 20 plus padded options; 0 when the caller
-      // gave the whole header (raw IP). Checked before anything changes.
-      let grow = HEADER_LEN;
-      if ((flags & Ipv4SendFlags.HEADER_INCLUDED) !== 0) {
-        checkIncludedHeader(pkt);
-        const at = pkt.start;
-        src = ipv4Src(pkt.dv, at);
-        dst = ipv4Dst(pkt.dv, at);
-        protocol = ipv4Protocol(pkt.dv, at);
-        grow = 0;
-      } else if (options !== undefined) grow += checkSendOptions(options);
-      if (pkt.length + grow > MAX_DATAGRAM) {
-        c.tooLong.value++;
-        pkt.release();
-        return "message_too_long";
-      }
-      let why = routeOutput(dst, src, flags);
-      if (why !== undefined) {
-        pkt.release();
-        return why;
-      }
-      // Copied at once: a hook may send (and route) before we use them.
-      let iface = outIface!;
-      let hop = outHop;
-      let isLocal = outLocal;
-      if (src === 0) src = selectIpv4Source(routeHost, dst);
-      let mtu = iface.mtu;
-      if (!isLocal) {
-        // A "locked" path MTU (clamped to the floor) means DF goes out clear.
-        mtu = pathMtu(iface, dst);
-        if (mtu < iface.mtu && pmtu.isLocked(dst)) flags &= ~Ipv4SendFlags.DONT_FRAGMENT;
-        // Raw IP is never fragmented (Linux: EMSGSIZE).
-        if (
-          pkt.length + grow > mtu && ((flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 || grow === 0)
-        ) {
-          c.tooLong.value++;
-          pkt.release();
-          return "message_too_long";
-        }
-      }
-      writeHeader(pkt, src, dst, protocol, ttl, flags, options);
-      if (ctx.hasHooks("output")) {
-        const v = runHook("output", pkt, null, iface, hop, mtu, isLocal);
-        // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
-        if (v !== ACCEPT) {
-          if (v !== CONSUMED) pkt.release();
-          return "filtered";
-        }
-        const changed = pkt.dv.getUint32(pkt.dstAt);
-        if (changed !== dst) {
-          // A hook rewrote the destination: route again (Linux's
-          // ip_route_me_harder), keeping the source it chose.
-          dst = changed;
-          why = routeOutput(dst, src, flags | Ipv4SendFlags.BROADCAST);
-          if (why !== undefined) {
-            pkt.release();
-            return why;
-          }
-          iface = outIface!;
-          hop = outHop;
-          isLocal = outLocal;
-          mtu = isLocal ? iface.mtu : pathMtu(iface, dst);
-        }
-      }
-      if (isLocal) {
-        deliverLocally(pkt, iface);
-        return undefined;
-      }
-      c.txPackets.value++;
-      return output(iface, hop, pkt, mtu, null);
-    };
-
-    function routeIface(dst: number): NetInterface | undefined {
-      const r = routes.route(dst);
-      return r ? ctx.interfaces.get(r.ifindex) : undefined;
-    }
-
-    function writeHeader(
-      pkt: PacketBuffer,
-      src: number,
-      dst: number,
-      protocol: number,
-      ttl: number,
-      flags: number,
-      options?: Uint8Array,
-    ): void {
-      if ((flags & Ipv4SendFlags.HEADER_INCLUDED) !== 0) {
-        writeIncludedHeader(pkt, src);
-        return;
-      }
-      const olen = options === undefined ? 0 : (options.length + 3) & ~3;
-      const at = pkt.prepend(HEADER_LEN + olen);
-      ident = (ident + 1) & 0xffff;
-      const hdv = pkt.dv;
-      // Hot path: written field by field rather than through emitIpv4's Repr.
-      writeIpv4FixedHeader(
-        hdv,
-        at,
-        HEADER_LEN + olen,
-        pkt.end - at,
-        ident,
-        (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0,
-        ttl === 0 ? defaultTtl : ttl,
-        protocol,
-        src,
-        dst,
-      );
-      if (options !== undefined) {
-        pkt.buf.set(options, at + HEADER_LEN);
-        pkt.buf.fill(0, at + HEADER_LEN + options.length, at + HEADER_LEN + olen); // EOL
-        // We record ourselves as the datagram leaves, as Linux's ip_options_build().
-        recordIpv4Options(pkt.buf, at, HEADER_LEN + olen, src, opts.msNow(), false);
-      }
-      setIpv4ChecksumField(
-        hdv,
-        at,
-        finishChecksum(sumRange(pkt.buf, at, at + HEADER_LEN + olen)),
-      );
-      pkt.l3 = at;
-      pkt.l4 = at + HEADER_LEN + olen;
-      pkt.family = 4;
-      pkt.srcAt = at + IPV4_SRC_OFFSET;
-      pkt.dstAt = at + IPV4_DST_OFFSET;
-      pkt.proto = protocol;
-    }
-
-    /**
-     * Completes a caller's header (HEADER_INCLUDED, raw(7)): total length and
-     * checksum always; source and identification when zero.
-     */
-    function writeIncludedHeader(pkt: PacketBuffer, src: number): void {
-      const at = pkt.start;
-      const b = pkt.buf;
-      const dv = pkt.dv;
-      const hlen = ipv4HeaderLen(dv, at);
-      if (ipv4Src(dv, at) === 0) setIpv4Src(dv, at, src);
-      if (ipv4Identification(dv, at) === 0) {
-        ident = (ident + 1) & 0xffff;
-        setIpv4Identification(dv, at, ident);
-      }
-      setIpv4TotalLength(dv, at, pkt.end - at);
-      setIpv4ChecksumField(dv, at, 0);
-      setIpv4ChecksumField(dv, at, finishChecksum(sumRange(b, at, at + hlen)));
-      pkt.l3 = at;
-      pkt.l4 = at + hlen;
-      pkt.family = 4;
-      pkt.srcAt = at + IPV4_SRC_OFFSET;
-      pkt.dstAt = at + IPV4_DST_OFFSET;
-      pkt.proto = ipv4Protocol(dv, at);
-    }
-
     const service: Ipv4Service = {
       send,
       isLocal: (addr) => local.has(addr),
-    };
-    const routeHost: Ipv4RouteHost = {
-      interfaces: ctx.interfaces,
-      routes,
-      pmtu,
-      local,
-      broadcasts,
-      send,
-      now: ctx.now,
     };
     const routesService: Ipv4RoutesService = {
       add: (r) => routes.add(r),

@@ -1,10 +1,10 @@
 /**
  * The IPv6 plugin: receive (header checks, destination checks, the
  * extension header chain, reassembly, the hook points, delivery through
- * `ip.protocol` or forwarding: `forward.ts`) and send (routing, path MTU:
- * `pmtu.ts`, RFC 6724 source selection,
- * fragmentation at the source, `ctx.linkOutput`: the link resolves the next
- * hop, e.g. Ethernet through the `neighbor.ipv6` service).
+ * `ip.protocol` or forwarding: `forward.ts`) and send (`output.ts`:
+ * routing, path MTU: `pmtu.ts`, RFC 6724 source selection, fragmentation
+ * at the source, `ctx.linkOutput`: the link resolves the next hop, e.g.
+ * Ethernet through the `neighbor.ipv6` service).
  *
  * @module
  */
@@ -27,26 +27,12 @@ import type {
   Ipv6RoutesService,
   MldGroupsService,
   NeighborResolver,
-  Route,
-  RouteOptions,
-  RouteService,
 } from "../../services.ts";
-import { neighborServiceName, RouteSendFlags } from "../../services.ts";
+import { neighborServiceName } from "../../services.ts";
 import { checkInteger } from "../../validate.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
-import {
-  IpAddress,
-  type IpKey,
-  ipKeyAt,
-  isLinkLocalKey,
-  writeIpKey,
-} from "../../wire/ip_address.ts";
-import {
-  checkIpv6Header,
-  IPV6_HEADER_LEN,
-  IPV6_MIN_MTU,
-  writeIpv6Header,
-} from "../../wire/ipv6.ts";
+import { IpAddress, type IpKey, ipKeyAt, writeIpKey } from "../../wire/ip_address.ts";
+import { checkIpv6Header, IPV6_HEADER_LEN, IPV6_MIN_MTU } from "../../wire/ipv6.ts";
 import { IPV6_CHAIN_PROBLEMS, Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
 import {
   ICMPV6_DESTINATION_UNREACHABLE,
@@ -56,16 +42,11 @@ import {
   Icmpv6UnreachableCode,
 } from "../../wire/icmpv6.ts";
 import { IPV6_NO_NEXT_HEADER } from "../../wire/ipv6_ext.ts";
-import {
-  isSolicitedNodeKey,
-  selectIpv6Source,
-  solicitedNodeKey,
-  type SourceCandidate,
-} from "../../wire/ipv6_scope.ts";
-import { fragmentIpv6 } from "./fragment.ts";
+import { isSolicitedNodeKey, solicitedNodeKey } from "../../wire/ipv6_scope.ts";
 import { IPV6_FORWARD_DROPS, Ipv6Forwarder } from "./forward.ts";
 import { Ipv6PmtuCache } from "./pmtu.ts";
 import { Ipv6Loopback } from "./loopback.ts";
+import { type Assigned, createIpv6Output, type Ipv6SharedState } from "./output.ts";
 import { Ipv6Reassembler } from "./reassembly.ts";
 import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
@@ -73,16 +54,10 @@ const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
-const MAX_PAYLOAD = 65535;
 
 function isLoopbackAt(b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 15; i++) if (b[at + i] !== 0) return false;
   return b[at + 15] === 1;
-}
-
-/** A source address candidate: an address assigned to an interface. */
-interface Assigned extends SourceCandidate {
-  readonly ifindex: number;
 }
 
 /** The IPv6 plugin. */
@@ -170,14 +145,13 @@ export const ipv6Plugin: ProtocolPlugin = {
   },
   setup(ctx: PluginContext): ProtocolHandlers {
     const protocols = ctx.table("ip.protocol");
-    const defaultHopLimit = ctx.options.hopLimit as number;
     // RFC 8201: learned path MTUs, floor 1280, forgotten after 10 minutes.
     const pmtu = new Ipv6PmtuCache(ctx.now);
     const routes = new Ipv6RoutingTable(ctx.interfaces, { pmtu });
     // Routes learned with a lifetime (Router Advertisements) leave when it ends.
     const routeTimer = ctx.timer((now) => {
       routes.expire(now);
-      routeGen++;
+      shared.routeGen++;
       armRouteTimer();
     });
     function armRouteTimer(): void {
@@ -195,13 +169,13 @@ export const ipv6Plugin: ProtocolPlugin = {
     const routesService: Ipv6RoutesService = {
       add(r) {
         const added = routes.add(r);
-        routeGen++;
+        shared.routeGen++;
         if (added && r.expires !== undefined && r.expires !== 0) armRouteTimer();
         return added;
       },
       remove(destination, prefixLength, gateway, ifindex) {
         const n = routes.remove(destination, prefixLength, gateway, ifindex);
-        routeGen++;
+        shared.routeGen++;
         if (n > 0) armRouteTimer();
         return n;
       },
@@ -232,28 +206,21 @@ export const ipv6Plugin: ProtocolPlugin = {
       isForwarding: () => forwarder.enabled,
     };
     const local = new Set<IpKey>();
+    // The usable addresses and the route generation, read by the transmit side too.
+    const shared: Ipv6SharedState = { routeGen: 0, candidates: [] };
     // Solicited-node groups of tentative addresses: joined while DAD runs, so
     // another node's probe for the same address reaches NDP (RFC 4862 §5.4.2).
     const tentativeGroups = new Set<IpKey>();
-    let candidates: Assigned[] = [];
     let localBytes = new Uint8Array(0); // the usable addresses, 16 bytes each
     let icmpError: IcmpErrorService | undefined;
     let neighbors: NeighborResolver | undefined;
-    let routeGen = 0;
     const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
     const c = {
       delivered: ctx.counter("rx.delivered"),
       fragmentsIn: ctx.counter("rx.fragments"),
       reassembled: ctx.counter("rx.reassembled"),
-      txPackets: ctx.counter("tx.packets"),
-      noRoute: ctx.counter("tx.no_route"),
-      noSource: ctx.counter("tx.no_source"),
-      tooLong: ctx.counter("tx.message_too_long"),
       loopback: ctx.counter("tx.loopback"),
       loopbackFull: ctx.counter("tx.loopback_queue_full"),
-      fragmented: ctx.counter("tx.fragmented"),
-      fragmentsOut: ctx.counter("tx.fragments"),
-      cannotFragment: ctx.counter("tx.cannot_fragment"),
       addressUnreachable: ctx.counter("fwd.address_unreachable"),
     };
     const reasmTimer = ctx.timer((now) => reasm.expire(now));
@@ -272,15 +239,25 @@ export const ipv6Plugin: ProtocolPlugin = {
         icmpError?.send(p, ICMPV6_TIME_EXCEEDED, Icmpv6TimeExceededCode.REASSEMBLY, 0),
     });
     const hookContexts = new HookContexts(6);
+    const loopback = new Ipv6Loopback(ctx, c.loopback, c.loopbackFull);
+    // The transmit side (output.ts): routing a send, hooks, fragmentation, the link.
+    const { output, pathMtuOn, service } = createIpv6Output({
+      ctx,
+      routes,
+      pmtu,
+      local,
+      shared,
+      linkParams,
+      linkMtu,
+      loopback,
+      runHook,
+    });
     const forwarder = new Ipv6Forwarder(ctx, routes, {
       output: (iface, hop, pkt, mtu) => void output(iface, hop, pkt, mtu),
       runHook,
       pathMtu: pathMtuOn,
       enabled: ctx.options.forwarding as boolean,
     });
-    const fragLists: PacketBuffer[][] = [];
-    let fragDepth = 0;
-    const loopback = new Ipv6Loopback(ctx, c.loopback, c.loopbackFull);
     // The groups interfaces joined (the mld plugin's), when it is loaded.
     let groups: MldGroupsService | undefined;
 
@@ -305,7 +282,7 @@ export const ipv6Plugin: ProtocolPlugin = {
           });
         }
       }
-      candidates = list;
+      shared.candidates = list;
       localBytes = new Uint8Array(16 * list.length);
       for (let i = 0; i < list.length; i++) writeIpKey(list[i]!.address, localBytes, 16 * i);
     }
@@ -323,13 +300,13 @@ export const ipv6Plugin: ProtocolPlugin = {
     /** The address sets, and one connected route per prefix and interface, from the interfaces. */
     function syncAddresses(): void {
       rebuildAddresses();
-      routeGen++;
+      shared.routeGen++;
       for (const r of routes.list()) {
         if (r.origin === "connected") {
           routes.remove(r.destination, r.prefixLength, r.gateway, r.ifindex);
         }
       }
-      for (const a of candidates) {
+      for (const a of shared.candidates) {
         routes.add({
           destination: a.address,
           prefixLength: a.prefixLength ?? 128,
@@ -508,242 +485,6 @@ export const ipv6Plugin: ProtocolPlugin = {
       return v;
     }
 
-    /** The link frames it: Ethernet asks `neighbor.ipv6` for the next hop's MAC. */
-    function linkOutput(iface: NetInterface, hop: IpKey, pkt: PacketBuffer): void {
-      ctx.linkOutput(iface.index, 6, hop, pkt);
-    }
-
-    /** Postrouting hooks, fragmentation to `mtu`, the link. Takes ownership of `pkt`. */
-    function output(
-      iface: NetInterface,
-      hop: IpKey,
-      pkt: PacketBuffer,
-      mtu: number,
-    ): string | undefined {
-      if (ctx.hasHooks("postrouting")) {
-        const v = runHook("postrouting", pkt, null, iface, hop, mtu, false);
-        if (v !== ACCEPT) {
-          if (v !== CONSUMED) pkt.release();
-          return "filtered";
-        }
-      }
-      if (pkt.length <= mtu) {
-        linkOutput(iface, hop, pkt);
-        return undefined;
-      }
-      const list = fragLists[fragDepth] ?? (fragLists[fragDepth] = []);
-      // RFC 7739: an unpredictable Identification, from the stack's RNG.
-      const n = fragmentIpv6(pkt, mtu, ctx.rng.nextU32(), ctx.pool, list);
-      if (typeof n === "string") {
-        c.cannotFragment.value++;
-        pkt.release();
-        return n;
-      }
-      c.fragmented.value++;
-      c.fragmentsOut.value += n;
-      fragDepth++;
-      for (let i = 0; i < n; i++) linkOutput(iface, hop, list[i]!);
-      fragDepth--;
-      list.length = 0;
-      return undefined;
-    }
-
-    // Where routeOutput() puts its answer (no object per packet).
-    let outIface: NetInterface | undefined;
-    let outHop: IpKey = UNSPECIFIED;
-    let outLocal = false;
-    // The last unicast decision, valid while `routeGen` (bumped by every
-    // route or address change) stays: a connection's segments skip the LPM.
-    let cachedDst: IpKey = UNSPECIFIED;
-    let cachedGen = -1;
-    let cachedIface: NetInterface | undefined;
-    let cachedHop: IpKey = UNSPECIFIED;
-    let cachedLocal = false;
-
-    function firstUsable(): NetInterface | undefined {
-      for (const i of ctx.interfaces.list()) if (i.up && i.ipv6.length > 0) return i;
-      return undefined;
-    }
-
-    /** The interface `address` is assigned to (a loop: no closure per packet). */
-    function ownerOf(address: IpKey): NetInterface | undefined {
-      for (let i = 0; i < candidates.length; i++) {
-        if (candidates[i]!.address === address) return ctx.interfaces.get(candidates[i]!.ifindex);
-      }
-      return undefined;
-    }
-
-    /**
-     * The routing decision towards `dst`: sets `outIface`, `outHop`,
-     * `outLocal`. A link-local or multicast destination leaves through its
-     * zone (`scope` ≥ 0, an interface index, RFC 4007 §6: on-link there
-     * without a route), else through the interface of a link-local source:
-     * the address says which link. Other decisions are cached until a
-     * route, address or link changes.
-     */
-    function routeOutput(dst: IpKey, src: IpKey, scope: number): boolean {
-      const first = (dst as string).charCodeAt(0);
-      const zoned = (first & 0xffc0) === 0xfe80 || first >> 8 === 0xff;
-      if (
-        scope < 0 && !zoned && cachedGen === routeGen && dst === cachedDst && cachedIface!.up
-      ) {
-        outIface = cachedIface;
-        outHop = cachedHop;
-        outLocal = cachedLocal;
-        return true;
-      }
-      outHop = dst;
-      outLocal = false;
-      outIface = undefined;
-      if (local.has(dst) || dst === LOOPBACK) {
-        outLocal = true;
-        outIface = ownerOf(dst) ?? firstUsable() ?? ctx.interfaces.list()[0];
-      } else if (zoned && scope < 0 && isLinkLocalKey(src) && ownerOf(src) !== undefined) {
-        outIface = ownerOf(src); // no zone: a link-local source's link
-      } else if (first >> 8 === 0xff) {
-        outIface = scope >= 0
-          ? ctx.interfaces.get(scope)
-          : (src === UNSPECIFIED ? undefined : ownerOf(src)) ?? firstUsable();
-      } else {
-        const route = routes.route(dst, scope);
-        if (route !== undefined) {
-          outIface = ctx.interfaces.get(route.ifindex);
-          if (route.gateway !== UNSPECIFIED) outHop = route.gateway;
-        } else if (scope >= 0 && (first & 0xffc0) === 0xfe80) {
-          outIface = ctx.interfaces.get(scope); // link-local: on-link on the zone's link
-        }
-      }
-      if (outIface !== undefined && !outIface.up) outIface = undefined;
-      if (outIface === undefined) return false;
-      if (scope < 0 && !zoned) {
-        cachedDst = dst;
-        cachedGen = routeGen;
-        cachedIface = outIface;
-        cachedHop = outHop;
-        cachedLocal = outLocal;
-      }
-      return true;
-    }
-
-    /** The MTU towards `dst` through a link of `ifMtu`: lowered by a learned path MTU. */
-    function pathMtuOn(dst: IpKey, ifMtu: number): number {
-      const learned = pmtu.size === 0 ? 0 : pmtu.get(dst);
-      return learned > 0 && learned < ifMtu ? learned : ifMtu;
-    }
-
-    function selectSource(dst: IpKey, ifindex: number): IpKey {
-      if (local.has(dst)) return dst;
-      if (dst === LOOPBACK) return LOOPBACK;
-      return selectIpv6Source(dst, candidates, ifindex)?.address ?? UNSPECIFIED;
-    }
-
-    /** `ipv6.route`'s send: through interface `scope` only when it is ≥ 0 (a zone). */
-    function send(
-      pkt: PacketBuffer,
-      src: IpKey,
-      dst: IpKey,
-      protocol: number,
-      hopLimit: number,
-      flags: number,
-      scope = -1,
-    ): string | undefined {
-      const ifindex = scope;
-      if (typeof dst === "number" || typeof src === "number") {
-        pkt.release();
-        return "invalid_destination";
-      }
-      if (pkt.length > MAX_PAYLOAD) {
-        c.tooLong.value++;
-        pkt.release();
-        return "message_too_long";
-      }
-      if (!routeOutput(dst, src, ifindex)) {
-        c.noRoute.value++;
-        pkt.release();
-        return "no_route";
-      }
-      let iface = outIface!;
-      let hop = outHop;
-      let isLocal = outLocal;
-      if (src === UNSPECIFIED) src = selectSource(dst, iface.index);
-      if (src === UNSPECIFIED) {
-        c.noSource.value++;
-        pkt.release();
-        return "addr_not_available";
-      }
-      let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
-      if (
-        !isLocal && pkt.length + IPV6_HEADER_LEN > mtu &&
-        (flags & RouteSendFlags.DONT_FRAGMENT) !== 0
-      ) {
-        c.tooLong.value++;
-        pkt.release();
-        return "message_too_long";
-      }
-      const len = pkt.length;
-      const at = pkt.prepend(IPV6_HEADER_LEN);
-      writeIpv6Header(
-        pkt.buf,
-        at,
-        len,
-        protocol,
-        hopLimit === 0 ? (linkParams[iface.index]?.hopLimit || defaultHopLimit) : hopLimit,
-        src,
-        dst,
-      );
-      pkt.l3 = at;
-      pkt.l4 = at + IPV6_HEADER_LEN;
-      pkt.family = 6;
-      pkt.srcAt = at + 8;
-      pkt.dstAt = at + 24;
-      pkt.proto = protocol;
-      if (ctx.hasHooks("output")) {
-        const v = runHook("output", pkt, null, iface, hop, mtu, isLocal);
-        if (v !== ACCEPT) {
-          if (v !== CONSUMED) pkt.release();
-          return "filtered";
-        }
-        const changed = pkt.dstKey();
-        if (changed !== dst) {
-          // A hook rewrote the destination: route again, keeping the source.
-          dst = changed;
-          if (!routeOutput(dst, src, ifindex)) {
-            c.noRoute.value++;
-            pkt.release();
-            return "no_route";
-          }
-          iface = outIface!;
-          hop = outHop;
-          isLocal = outLocal;
-          mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
-        }
-      }
-      if (isLocal) {
-        loopback.deliver(pkt, iface);
-        return undefined;
-      }
-      c.txPackets.value++;
-      return output(iface, hop, pkt, Math.max(mtu, IPV6_MIN_MTU));
-    }
-
-    function pathMtu(dst: IpKey): number {
-      if (local.has(dst) || dst === LOOPBACK) return MAX_PAYLOAD;
-      if (!routeOutput(dst, UNSPECIFIED, -1)) return 0;
-      return pathMtuOn(dst, linkMtu(outIface!));
-    }
-
-    /**
-     * RFC 8201 §4: lower (never raise) the estimate towards `dst`, never
-     * below 1280 nor above the link's MTU; answers the MTU now in force.
-     */
-    function learnPathMtu(dst: IpKey, mtu: number): number {
-      if (typeof dst === "number") return 0;
-      const current = pathMtu(dst);
-      if (current === 0 || current === MAX_PAYLOAD) return current;
-      if (mtu < current) pmtu.learn(dst, mtu);
-      return pathMtu(dst);
-    }
-
     /**
      * The neighbour resolver (NDP) gave up on a next hop: a forwarded
      * packet's sender hears address unreachable (RFC 4443 §3.1 code 3); our
@@ -763,53 +504,6 @@ export const ipv6Plugin: ProtocolPlugin = {
       );
     }
 
-    const service: RouteService = {
-      family: 6,
-      headerLength: IPV6_HEADER_LEN,
-      minimumMtu: IPV6_MIN_MTU,
-      route(destination: IpAddress, options?: RouteOptions): Route | string {
-        if (destination.family !== 6) return "invalid_destination";
-        const dst = destination.key;
-        let src = options?.source?.key ?? UNSPECIFIED;
-        const zone = options?.scope ?? -1;
-        if (src !== UNSPECIFIED && !local.has(src)) return "addr_not_available";
-        if (!routeOutput(dst, src, zone)) return "no_route";
-        const iface = outIface!;
-        const hop = outHop;
-        const isLocal = outLocal;
-        if (src === UNSPECIFIED) src = selectSource(dst, iface.index);
-        if (src === UNSPECIFIED) return "addr_not_available";
-        const source = IpAddress.fromKey(src);
-        const srcKey = src;
-        return {
-          family: 6,
-          source,
-          destination,
-          ifindex: iface.index,
-          nextHop: IpAddress.fromKey(hop),
-          mtu: isLocal ? MAX_PAYLOAD : pathMtuOn(dst, linkMtu(iface)),
-          headerLength: IPV6_HEADER_LEN,
-          minimumMtu: IPV6_MIN_MTU,
-          local: isLocal,
-          pmtuExpires: isLocal ? 0 : pmtu.expires(dst),
-          send: (pkt, protocol, ttl, flags) =>
-            send(pkt, srcKey, dst, protocol, ttl, flags, zone >= 0 ? iface.index : -1),
-        };
-      },
-      selectSource(destination: IpKey, scope = -1): IpKey {
-        if (typeof destination === "number") return UNSPECIFIED;
-        if (!routeOutput(destination, UNSPECIFIED, scope)) return UNSPECIFIED;
-        return selectSource(destination, outIface!.index);
-      },
-      send,
-      pathMtu,
-      learnPathMtu,
-      pmtuExpires: (destination) => typeof destination === "number" ? 0 : pmtu.expires(destination),
-      isLocal: (a) => local.has(a) || a === LOOPBACK,
-      isAssigned: (a) => local.has(a),
-      isBroadcast: () => false,
-    };
-
     return {
       receive,
       services: { "ipv6.route": service, "ipv6.routes": routesService },
@@ -825,7 +519,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (ev.type === "interface-removed") {
           routes.removeInterface((ev.iface as NetInterface).index);
         }
-        if (ev.type === "link-changed" || ev.type === "interface-removed") routeGen++;
+        if (ev.type === "link-changed" || ev.type === "interface-removed") shared.routeGen++;
         if (
           (ev.type === "address-added" || ev.type === "address-removed" ||
             ev.type === "address-changed") && ev.family === 6

@@ -274,7 +274,7 @@ export class NeighborCache {
   readonly #o: NeighborCacheOptions;
   readonly #proto: NeighborProtocol;
   // IPv4 keys are numbers, IPv6 keys strings (wire/ip_address.ts).
-  readonly #keyType: "number" | "string";
+  readonly #numericKeys: boolean;
   readonly #tables = new Map<number, Map<IpKey, Entry>>(); // ifindex -> key -> entry
   // Per-interface timers a Router Advertisement set (bounded by the interfaces).
   readonly #linkTimers = new Map<number, NeighborLinkTimers>();
@@ -319,7 +319,7 @@ export class NeighborCache {
     this.#ctx = ctx;
     this.#o = options;
     this.#proto = protocol;
-    this.#keyType = protocol.family === 4 ? "number" : "string";
+    this.#numericKeys = protocol.family === 4;
     this.#sweep = ctx.timer((now) => this.#onSweep(now));
     this.#c = {
       queueFull: ctx.counter("tx.queue_full"),
@@ -401,7 +401,7 @@ export class NeighborCache {
    * dropped as `tx.unresolved`. Hot path: positional.
    */
   resolve(ifindex: number, key: IpKey, pkt: PacketBuffer): Uint8Array | null {
-    if (typeof key !== this.#keyType) {
+    if ((typeof key === "number") !== this.#numericKeys) {
       // A next hop of the other family handed to this resolver: cannot be resolved here.
       this.#c.unresolved.value++;
       pkt.release();

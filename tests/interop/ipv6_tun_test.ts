@@ -120,6 +120,25 @@ function checkReply(r: Uint8Array, id: number, seq: number, data: Uint8Array): v
   assert.deepEqual(r.subarray(48), data);
 }
 
+/**
+ * Sends `count` echo requests of `size` bytes (identifier `id`) from the
+ * stack to Linux one at a time, checks each reply's bytes, and returns the
+ * replies (whole IPv6 packets).
+ */
+async function pingLinux(
+  h: DeviceHarness,
+  probe: { replies: Uint8Array[] },
+  options: { id: number; size: number; count: number },
+): Promise<Uint8Array[]> {
+  for (let seq = 1; seq <= options.count; seq++) {
+    const data = sendEcho(h.stack, LINUX6, options.id, seq, options.size);
+    h.runner.kick();
+    assert.ok(await eventually(() => probe.replies.length === seq, 2), `reply ${seq}`);
+    checkReply(probe.replies[seq - 1]!, options.id, seq, data);
+  }
+  return probe.replies;
+}
+
 Deno.test(gated(NEEDS, {
   name: "ipv6 tun: Linux pings the stack (ping -6 -c 10), 0% loss",
   async fn() {
@@ -136,14 +155,8 @@ Deno.test(gated(NEEDS, {
   async fn() {
     const probe = echoReplyProbe();
     await withIpv6Tun({ extra: [probe.plugin] }, async (h) => {
-      for (let seq = 1; seq <= 5; seq++) {
-        const data = sendEcho(h.stack, LINUX6, 0x6a6b, seq, 56);
-        h.runner.kick();
-        assert.ok(await eventually(() => probe.replies.length === seq, 2), `reply ${seq}`);
-        const r = probe.replies[seq - 1]!;
-        checkReply(r, 0x6a6b, seq, data);
-        assert.equal(r[7], 64, "Linux's hop limit");
-      }
+      const replies = await pingLinux(h, probe, { id: 0x6a6b, size: 56, count: 5 });
+      for (const r of replies) assert.equal(r[7], 64, "Linux's hop limit");
     });
   },
 }));
@@ -171,12 +184,7 @@ Deno.test(gated(NEEDS, {
   async fn() {
     const probe = echoReplyProbe();
     await withIpv6Tun({ extra: [probe.plugin] }, async (h) => {
-      for (let seq = 1; seq <= 3; seq++) {
-        const data = sendEcho(h.stack, LINUX6, 0x1234, seq, 3000);
-        h.runner.kick();
-        assert.ok(await eventually(() => probe.replies.length === seq, 2), `reply ${seq}`);
-        checkReply(probe.replies[seq - 1]!, 0x1234, seq, data);
-      }
+      await pingLinux(h, probe, { id: 0x1234, size: 3000, count: 3 });
       assert.equal(h.stack.counters.value("ipv6.tx.fragmented"), 3);
       assert.equal(h.stack.counters.value("ipv6.rx.reassembled"), 3);
     });

@@ -24,7 +24,7 @@
  * @module
  */
 import type { Instant } from "../clock.ts";
-import type { PluginContext } from "../manifest.ts";
+import type { OptionSpec, PluginContext } from "../manifest.ts";
 import type { PacketBuffer } from "../packet.ts";
 import type { NeighborEntry } from "../services.ts";
 import type { Timer } from "../timers.ts";
@@ -130,6 +130,108 @@ export const NEIGHBOR_CACHE_COUNTERS: readonly string[] = [
   "cache.evicted",
 ];
 
+/** The cache's option names a protocol declares in its manifest (the probe counts are the protocol's own). */
+export type NeighborCacheOptionName = Exclude<
+  keyof NeighborCacheOptions,
+  "multicastProbes" | "unicastProbes"
+>;
+
+/** How a protocol declares its cache's options: its own words and bounds. */
+export interface NeighborCacheManifestOptions {
+  /** The options that set `multicastProbes` and `unicastProbes`, placed after `retransmitTime`. */
+  readonly probes: Readonly<Record<string, OptionSpec>>;
+  /** Default of `maxEntries` (ARP: 4096, NDP: Linux's ndisc gc_thresh3 1024). */
+  readonly maxEntries: number;
+  /** Descriptions that replace the shared ones. */
+  readonly descriptions?: Readonly<Partial<Record<NeighborCacheOptionName, string>>>;
+}
+
+const CACHE_OPTION_DEFAULTS: Readonly<Record<NeighborCacheOptionName, OptionSpec>> = {
+  reachableTime: { default: 30_000_000, description: "µs an entry stays REACHABLE" },
+  staleTime: { default: 60_000_000, description: "µs an unused STALE entry is kept" },
+  retransmitTime: { default: 1_000_000, description: "µs between solicitations" },
+  delayFirstProbeTime: {
+    default: 5_000_000,
+    description: "µs from the first use of a STALE entry to its first unicast probe",
+  },
+  failedTime: { default: 20_000_000, description: "µs a FAILED entry is kept" },
+  queueLength: { default: 256, description: "packets queued per unresolved neighbour" },
+  queueBytes: {
+    default: 524_288,
+    description: "bytes queued per unresolved neighbour, as whole pooled buffers",
+  },
+  totalQueueBytes: {
+    default: 1_048_576,
+    description: "bytes queued for all unresolved neighbours together",
+  },
+  maxEntries: { default: 4096, description: "cache size bound (whole stack)" },
+};
+
+/**
+ * The manifest `options` of a protocol's neighbour cache, in one order for
+ * ARP and NDP: the shared timers and bounds with the protocol's
+ * descriptions, its probe-count options and its `maxEntries` default.
+ *
+ * @example
+ * ```ts
+ * import { neighborCacheManifestOptions } from "./neighbor_cache.ts";
+ * import assert from "node:assert/strict";
+ * const options = neighborCacheManifestOptions({
+ *   probes: { retries: { default: 3, description: "requests before FAILED" } },
+ *   maxEntries: 4096,
+ * });
+ * assert.deepEqual(Object.keys(options).slice(0, 4), [
+ *   "reachableTime", "staleTime", "retransmitTime", "retries",
+ * ]);
+ * ```
+ */
+export function neighborCacheManifestOptions(
+  declared: NeighborCacheManifestOptions,
+): Record<string, OptionSpec> {
+  const out: Record<string, OptionSpec> = {};
+  for (const [name, spec] of Object.entries(CACHE_OPTION_DEFAULTS)) {
+    const key = name as NeighborCacheOptionName;
+    out[key] = {
+      default: key === "maxEntries" ? declared.maxEntries : spec.default,
+      description: declared.descriptions?.[key] ?? spec.description,
+    };
+    if (key === "retransmitTime") Object.assign(out, declared.probes);
+  }
+  return out;
+}
+
+/**
+ * The cache's {@linkcode NeighborCacheOptions} from a plugin's resolved
+ * options (`ctx.options`), whose manifest declared them with
+ * {@linkcode neighborCacheManifestOptions}; `probes` names the options that
+ * give the probe counts (ARP's one `retries` sets both). The cache's
+ * constructor validates the values.
+ *
+ * @example
+ * ```ts
+ * import { neighborCacheConfig } from "./neighbor_cache.ts";
+ * import assert from "node:assert/strict";
+ * const config = neighborCacheConfig({ retries: 5, maxEntries: 16 }, {
+ *   multicast: "retries",
+ *   unicast: "retries",
+ * });
+ * assert.equal(config.multicastProbes, 5);
+ * assert.equal(config.unicastProbes, 5);
+ * assert.equal(config.maxEntries, 16);
+ * ```
+ */
+export function neighborCacheConfig(
+  options: Readonly<Record<string, unknown>>,
+  probes: { readonly multicast: string; readonly unicast: string },
+): NeighborCacheOptions {
+  const config: Record<string, number> = {
+    multicastProbes: options[probes.multicast] as number,
+    unicastProbes: options[probes.unicast] as number,
+  };
+  for (const name of Object.keys(CACHE_OPTION_DEFAULTS)) config[name] = options[name] as number;
+  return config as unknown as NeighborCacheOptions;
+}
+
 /** Bytes a queued packet really holds: its whole pooled buffer (2 KiB), not its data. */
 function cost(pkt: PacketBuffer): number {
   return pkt.buf.byteLength;
@@ -154,7 +256,7 @@ function check(name: string, v: number, min: number): void {
  * @example
  * ```ts
  * import { NeighborCache } from "./neighbor_cache.ts";
- * import type { PluginContext } from "../manifest.ts";
+ * import type { OptionSpec, PluginContext } from "../manifest.ts";
  * import assert from "node:assert/strict";
  * // In a plugin's setup, with its context:
  * const make = (ctx: PluginContext) =>
@@ -171,6 +273,8 @@ export class NeighborCache {
   readonly #ctx: PluginContext;
   readonly #o: NeighborCacheOptions;
   readonly #proto: NeighborProtocol;
+  // IPv4 keys are numbers, IPv6 keys strings (wire/ip_address.ts).
+  readonly #numericKeys: boolean;
   readonly #tables = new Map<number, Map<IpKey, Entry>>(); // ifindex -> key -> entry
   // Per-interface timers a Router Advertisement set (bounded by the interfaces).
   readonly #linkTimers = new Map<number, NeighborLinkTimers>();
@@ -215,6 +319,7 @@ export class NeighborCache {
     this.#ctx = ctx;
     this.#o = options;
     this.#proto = protocol;
+    this.#numericKeys = protocol.family === 4;
     this.#sweep = ctx.timer((now) => this.#onSweep(now));
     this.#c = {
       queueFull: ctx.counter("tx.queue_full"),
@@ -292,9 +397,16 @@ export class NeighborCache {
    * The link address for a packet to `key` on `ifindex`, or null when the
    * cache took `pkt` (queued until resolved, then sent through the link
    * output; or dropped and counted). Creates the entry and solicits when
-   * unknown; a STALE entry goes to DELAY. Hot path: positional.
+   * unknown; a STALE entry goes to DELAY. A key of the other family is
+   * dropped as `tx.unresolved`. Hot path: positional.
    */
   resolve(ifindex: number, key: IpKey, pkt: PacketBuffer): Uint8Array | null {
+    if ((typeof key === "number") !== this.#numericKeys) {
+      // A next hop of the other family handed to this resolver: cannot be resolved here.
+      this.#c.unresolved.value++;
+      pkt.release();
+      return null;
+    }
     let n = this.#tables.get(ifindex)?.get(key);
     if (n === undefined) {
       n = this.#create(ifindex, key, "INCOMPLETE", null);

@@ -5,29 +5,13 @@
  * listings show IPv6 as `ss` and `ip -6` do.
  */
 import assert from "node:assert/strict";
-import { runUp } from "../../cli/up.ts";
+import { runUpWhileReady } from "./_up.ts";
 import { SERVICES } from "../../plugins/services/mod.ts";
 import type { Stack } from "../../mod.ts";
 
-async function up(args: string[], onReady: (stack: Stack) => Promise<void>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stop = new AbortController();
-  const code = await runUp(["--driver", "loopback", ...args], {
-    services: SERVICES,
-    handleSignals: false,
-    signal: stop.signal,
-    print: (l) => out.push(l),
-    printError: (l) => err.push(l),
-    onReady: async (stack) => {
-      try {
-        await onReady(stack);
-      } finally {
-        stop.abort();
-      }
-    },
-  });
-  return { code, out, err };
+/** Runs `up` on the loopback driver with the services; `onReady` runs once it is ready. */
+function up(args: string[], onReady: (stack: Stack) => Promise<void>) {
+  return runUpWhileReady(["--driver", "loopback", ...args], onReady, { services: SERVICES });
 }
 
 Deno.test("cli up takes IPv6 --address, --peer-address and --gateway beside IPv4 ones", async () => {

@@ -337,3 +337,23 @@ export function pingSummary(out: string): { sent: number; received: number; loss
   if (m === null) throw new Error(`Cannot find ping's summary in:\n${out}`);
   return { sent: Number(m[1]), received: Number(m[2]), loss: Number(m[3]) };
 }
+
+/** How {@linkcode pingCommand} pings. */
+export interface PingCommandOptions {
+  /** Echo requests to send (`-c`). */
+  readonly count: number;
+  /** Seconds between them (`-i`). */
+  readonly interval: number;
+  /** Ping over IPv6 (`-6`). */
+  readonly ipv6?: boolean;
+}
+
+/**
+ * Linux's `ping` numeric (`-n`), waiting 1 s at most for each reply
+ * (`-W 1`), as the interop tests run it; read it with {@linkcode pingSummary}.
+ */
+export function pingCommand(target: string, options: PingCommandOptions): string[] {
+  const family = options.ipv6 === true ? ["-6"] : [];
+  const count = String(options.count);
+  return ["ping", ...family, "-n", "-c", count, "-i", String(options.interval), "-W", "1", target];
+}

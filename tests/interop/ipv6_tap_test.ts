@@ -24,15 +24,19 @@ import { ndpPlugin } from "../../stack/protocols/ndp/mod.ts";
 import { sendEcho } from "../ipv6/_lan.ts";
 import { pluginsWith } from "../_test_plugins.ts";
 import { gated, type Requirement } from "../_require.ts";
-import { runTshark, tsharkProblems } from "../_tshark.ts";
 import { type DeviceHarness, INTEROP_NEEDS, ip, pingSummary, withDevice } from "./_netns.ts";
+import {
+  addIpv6Pair,
+  assertBulkCaptureClean,
+  cleanCaptureRows,
+  eventually,
+  LINUX6,
+  ncIntoDiscard,
+  STACK6,
+} from "./_ipv6.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "ping", "tshark"];
 const STACK_MAC = new Uint8Array([0x02, 0x5e, 0x10, 0x00, 0x00, 0x02]);
-/** The Linux end. */
-const LINUX6 = "fd00::1";
-/** The stack. */
-const STACK6 = "fd00::2";
 /** The stack's link-local address in the MLD test. */
 const STACK_LL = "fe80::5e10:2";
 
@@ -51,12 +55,6 @@ function plugins(
     );
     return pluginsWith(options, more).filter((e) => !without.includes(e.plugin.manifest.name));
   };
-}
-
-/** Waits (at most `seconds`) until `ok()`. */
-async function eventually(ok: () => boolean, seconds: number): Promise<boolean> {
-  for (let i = 0; i < seconds * 20 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
-  return ok();
 }
 
 /** The state of the stack's IPv6 address `a`. */
@@ -86,11 +84,7 @@ async function withIpv6Tap(
     ...(options.snaplen !== undefined ? { snaplen: options.snaplen } : {}),
     ...(options.checkCapture !== undefined ? { checkCapture: options.checkCapture } : {}),
   }, async (h) => {
-    await ip(["-6", "addr", "add", `${LINUX6}/64`, "dev", h.dev.name, "nodad"], {
-      netns: h.netns,
-    });
-    h.stack.addAddress(h.stack.interfaces.list()[0]!.index, `${STACK6}/64`);
-    h.runner.kick();
+    await addIpv6Pair(h);
     assert.equal(stateOf(h, STACK6), "tentative", "DAD first");
     // At most 1 s of random delay, one probe, 1 s of waiting.
     assert.ok(await eventually(() => stateOf(h, STACK6) === "preferred", 5), "DAD passed");
@@ -126,26 +120,15 @@ Deno.test(gated(NEEDS, {
   name:
     "ipv6 tap: the stack resolves Linux by Neighbor Discovery and pings it (crafted echo requests), every reply back",
   async fn() {
-    let pcap = "";
+    let rows: string[][] = [];
     await withIpv6Tap({
       checkCapture: async (file) => {
-        assert.deepEqual((await tsharkProblems(file)).problems, []);
-        pcap = await runTshark(file, [
-          "-Y",
-          "icmpv6.type == 135 || icmpv6.type == 136",
-          "-T",
-          "fields",
-          "-e",
+        rows = await cleanCaptureRows(file, "icmpv6.type == 135 || icmpv6.type == 136", [
           "eth.src",
-          "-e",
           "eth.dst",
-          "-e",
           "ipv6.src",
-          "-e",
           "ipv6.dst",
-          "-e",
           "icmpv6.type",
-          "-e",
           "icmpv6.nd.ns.target_address",
         ]);
       },
@@ -164,10 +147,10 @@ Deno.test(gated(NEEDS, {
       assert.ok(h.stack.counters.value("ndp.tx.solicitations") >= 1);
     });
     // The stack's solicitation for Linux: from its MAC and address to the solicited-node group.
-    const ours = pcap.trim().split("\n").map((l) => l.split("\t")).filter((r) =>
+    const ours = rows.filter((r) =>
       r[0] === formatMac(STACK_MAC) && r[4] === "135" && r[5] === LINUX6
     );
-    assert.ok(ours.length >= 1, pcap);
+    assert.ok(ours.length >= 1, rows.join("\n"));
     assert.deepEqual(ours[0]!.slice(1), [
       "33:33:ff:00:00:01",
       STACK6,
@@ -178,55 +161,16 @@ Deno.test(gated(NEEDS, {
   },
 }));
 
-/** Wireshark's notes on a bulk transfer through a capture that keeps only headers. */
-const BULK_WARNINGS: readonly RegExp[] = [
-  /^Previous segment\(s\) not captured/,
-  /^ACKed segment that wasn't captured/,
-  /^This frame is a \(suspected\) out-of-order segment/,
-  /^TCP Zero Window segment/,
-  /^TCP window specified by the receiver is now completely full/,
-  /^TCP Zero Window Probe/,
-  // Linux telling the stack it got a segment twice (RFC 2883): a retransmission
-  // after a timer that fired late on a busy machine; TCP behaviour, not a fault.
-  /^D-SACK Sequence$/,
-  // A heuristic dissector guessing at random payload cut to the snap length.
-  /^Not enough data to decode\.$/,
-];
-
 Deno.test(gated([...NEEDS, "nc"], {
   name:
     "ipv6 tap: 100,000,000 bytes from nc -6 into a discard listener on the stack are all counted",
   async fn() {
     await withIpv6Tap({
       snaplen: 128,
-      checkCapture: async (file) => {
-        const r = await tsharkProblems(file, { allowWarnings: BULK_WARNINGS });
-        assert.deepEqual(r.problems, [], `tshark finds problems in ${file}`);
-      },
+      checkCapture: assertBulkCaptureClean,
     }, async (h) => {
-      using listener = h.stack.listen({ hostname: STACK6, port: 9 });
-      let bytes = 0;
-      let peer = "";
-      const discard = (async () => {
-        const conn = await listener.accept();
-        peer = conn.remoteAddr.hostname;
-        const buf = new Uint8Array(65536);
-        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) bytes += n;
-        conn.close();
-      })();
-      const t0 = performance.now();
-      const r = await h.exec(
-        ["sh", "-c", `head -c 100000000 /dev/zero | nc -6 -N -w 5 ${STACK6} 9`],
-        120,
-      );
-      assert.equal(r.code, 0, `nc: ${r.code} ${r.stderr}`);
-      await discard;
-      const s = (performance.now() - t0) / 1000;
-      assert.equal(bytes, 100_000_000);
-      assert.equal(peer, LINUX6);
+      await ncIntoDiscard(h, "TAP");
       assert.equal((await linuxNeighbor(h, STACK6))?.mac, formatMac(STACK_MAC));
-      // deno-lint-ignore no-console
-      console.log(`  100 MB nc -6 → stack over TAP: ${s.toFixed(2)} s`);
     });
   },
 }));
@@ -245,30 +189,16 @@ Deno.test(gated([...NEEDS, "scapy"], {
       // runs; this one is added once the capture is on.
       plugins: plugins({ ndp: { dadTransmits: 0 } }, ["slaac"]),
       checkCapture: async (file) => {
-        assert.deepEqual((await tsharkProblems(file)).problems, []);
-        const out = await runTshark(file, [
-          "-Y",
-          "icmpv6.type == 130 || icmpv6.type == 143",
-          "-T",
-          "fields",
-          "-e",
+        rows = await cleanCaptureRows(file, "icmpv6.type == 130 || icmpv6.type == 143", [
           "frame.time_relative",
-          "-e",
           "eth.src",
-          "-e",
           "eth.dst",
-          "-e",
           "ipv6.src",
-          "-e",
           "ipv6.hlim",
-          "-e",
           "icmpv6.type",
-          "-e",
           "icmpv6.mldr.mar.record_type",
-          "-e",
           "icmpv6.mldr.mar.multicast_address",
         ]);
-        rows = out.trim().split("\n").map((l) => l.split("\t"));
       },
     }, async (h) => {
       h.stack.addAddress(h.stack.interfaces.list()[0]!.index, `${STACK_LL}/64`);

@@ -25,14 +25,18 @@ import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
 import { mldPlugin } from "../../stack/protocols/mld/mod.ts";
 import { testPlugin } from "../_test_plugins.ts";
 import { gated, type Requirement } from "../_require.ts";
-import { runTshark, tsharkProblems } from "../_tshark.ts";
 import { randomChunks } from "../services/_services.ts";
-import { type DeviceHarness, INTEROP_NEEDS, ip, pingSummary, withDevice } from "./_netns.ts";
+import { type DeviceHarness, INTEROP_NEEDS, pingSummary, withDevice } from "./_netns.ts";
+import {
+  addIpv6Pair,
+  assertBulkCaptureClean,
+  cleanCaptureRows,
+  eventually,
+  LINUX6,
+  ncIntoDiscard,
+  STACK6,
+} from "./_ipv6.ts";
 
-/** The Linux end. */
-const LINUX6 = "fd00::1";
-/** The stack. */
-const STACK6 = "fd00::2";
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "ping", "tshark"];
 
 /** ICMPv6 echo replies that reached the stack (whole IPv6 packets), seen at the input hook. */
@@ -80,11 +84,7 @@ async function withIpv6Tun(
     ...(options.checkCapture !== undefined ? { checkCapture: options.checkCapture } : {}),
   }, async (h) => {
     // TUN is point-to-point and NOARP: no DAD on either side.
-    await ip(["-6", "addr", "add", `${LINUX6}/64`, "dev", h.dev.name, "nodad"], {
-      netns: h.netns,
-    });
-    h.stack.addAddress(h.stack.interfaces.list()[0]!.index, `${STACK6}/64`);
-    h.runner.kick();
+    await addIpv6Pair(h);
     await fn(h);
   });
 }
@@ -110,15 +110,6 @@ function sendEcho(stack: Stack, dst: string, id: number, seq: number, size: numb
   return data;
 }
 
-/** Waits (at most `seconds`) until `ok()`. */
-async function eventually(ok: () => boolean, seconds: number): Promise<boolean> {
-  for (let i = 0; i < seconds * 20; i++) {
-    if (ok()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return ok();
-}
-
 /** Checks a reply from Linux: its addresses, identifier, sequence and data. */
 function checkReply(r: Uint8Array, id: number, seq: number, data: Uint8Array): void {
   assert.equal(IpAddress.v6(r.subarray(8, 24)).toString(), LINUX6);
@@ -127,6 +118,25 @@ function checkReply(r: Uint8Array, id: number, seq: number, data: Uint8Array): v
   assert.equal(r[44]! << 8 | r[45]!, id);
   assert.equal(r[46]! << 8 | r[47]!, seq);
   assert.deepEqual(r.subarray(48), data);
+}
+
+/**
+ * Sends `count` echo requests of `size` bytes (identifier `id`) from the
+ * stack to Linux one at a time, checks each reply's bytes, and returns the
+ * replies (whole IPv6 packets).
+ */
+async function pingLinux(
+  h: DeviceHarness,
+  probe: { replies: Uint8Array[] },
+  options: { id: number; size: number; count: number },
+): Promise<Uint8Array[]> {
+  for (let seq = 1; seq <= options.count; seq++) {
+    const data = sendEcho(h.stack, LINUX6, options.id, seq, options.size);
+    h.runner.kick();
+    assert.ok(await eventually(() => probe.replies.length === seq, 2), `reply ${seq}`);
+    checkReply(probe.replies[seq - 1]!, options.id, seq, data);
+  }
+  return probe.replies;
 }
 
 Deno.test(gated(NEEDS, {
@@ -145,14 +155,8 @@ Deno.test(gated(NEEDS, {
   async fn() {
     const probe = echoReplyProbe();
     await withIpv6Tun({ extra: [probe.plugin] }, async (h) => {
-      for (let seq = 1; seq <= 5; seq++) {
-        const data = sendEcho(h.stack, LINUX6, 0x6a6b, seq, 56);
-        h.runner.kick();
-        assert.ok(await eventually(() => probe.replies.length === seq, 2), `reply ${seq}`);
-        const r = probe.replies[seq - 1]!;
-        checkReply(r, 0x6a6b, seq, data);
-        assert.equal(r[7], 64, "Linux's hop limit");
-      }
+      const replies = await pingLinux(h, probe, { id: 0x6a6b, size: 56, count: 5 });
+      for (const r of replies) assert.equal(r[7], 64, "Linux's hop limit");
     });
   },
 }));
@@ -180,12 +184,7 @@ Deno.test(gated(NEEDS, {
   async fn() {
     const probe = echoReplyProbe();
     await withIpv6Tun({ extra: [probe.plugin] }, async (h) => {
-      for (let seq = 1; seq <= 3; seq++) {
-        const data = sendEcho(h.stack, LINUX6, 0x1234, seq, 3000);
-        h.runner.kick();
-        assert.ok(await eventually(() => probe.replies.length === seq, 2), `reply ${seq}`);
-        checkReply(probe.replies[seq - 1]!, 0x1234, seq, data);
-      }
+      await pingLinux(h, probe, { id: 0x1234, size: 3000, count: 3 });
       assert.equal(h.stack.counters.value("ipv6.tx.fragmented"), 3);
       assert.equal(h.stack.counters.value("ipv6.rx.reassembled"), 3);
     });
@@ -196,27 +195,15 @@ Deno.test(gated(NEEDS, {
   name:
     "ipv6 tun: the stack's MLDv2 reports reach Linux as tshark decodes them (ff02::16, hop limit 1, Router Alert)",
   async fn() {
-    let pcap = "";
+    let rows: string[][] = [];
     await withIpv6Tun({
       checkCapture: async (file) => {
-        const r = await tsharkProblems(file);
-        assert.deepEqual(r.problems, []);
-        pcap = await runTshark(file, [
-          "-Y",
-          "icmpv6.type == 143",
-          "-T",
-          "fields",
-          "-e",
+        rows = await cleanCaptureRows(file, "icmpv6.type == 143", [
           "ipv6.src",
-          "-e",
           "ipv6.dst",
-          "-e",
           "ipv6.hlim",
-          "-e",
           "ipv6.opt.router_alert",
-          "-e",
           "icmpv6.mldr.mar.record_type",
-          "-e",
           "icmpv6.mldr.mar.multicast_address",
         ]);
       },
@@ -225,61 +212,19 @@ Deno.test(gated(NEEDS, {
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(h.stack.counters.value("mld.tx.reports_v2"), 2);
     });
-    const rows = pcap.trim().split("\n");
-    assert.equal(rows.length, 2, pcap);
+    assert.equal(rows.length, 2, rows.join("\n"));
     for (const row of rows) {
-      assert.deepEqual(row.split("\t"), ["::", "ff02::16", "1", "0", "4", "ff02::1:ff00:2"]);
+      assert.deepEqual(row, ["::", "ff02::16", "1", "0", "4", "ff02::1:ff00:2"]);
     }
   },
 }));
-
-/** Wireshark's notes on a bulk transfer through a capture that keeps only headers. */
-const BULK_WARNINGS: readonly RegExp[] = [
-  /^Previous segment\(s\) not captured/,
-  /^ACKed segment that wasn't captured/,
-  /^This frame is a \(suspected\) out-of-order segment/,
-  /^TCP Zero Window segment/,
-  /^TCP window specified by the receiver is now completely full/,
-  /^TCP Zero Window Probe/,
-  // Linux telling the stack it got a segment twice (RFC 2883): a retransmission
-  // after a timer that fired late on a busy machine; TCP behaviour, not a fault.
-  /^D-SACK Sequence$/,
-  // A heuristic dissector (Thrift) guessing at random payload cut to the snap length.
-  /^Not enough data to decode\.$/,
-];
-
-async function bulkCaptureClean(file: string): Promise<void> {
-  const r = await tsharkProblems(file, { allowWarnings: BULK_WARNINGS });
-  assert.deepEqual(r.problems, [], `tshark finds problems in ${file}`);
-}
 
 Deno.test(gated([...NEEDS, "nc"], {
   name:
     "ipv6 tun: 100,000,000 bytes from nc -6 into a discard listener on the stack are all counted",
   async fn() {
-    await withIpv6Tun({ snaplen: 128, checkCapture: bulkCaptureClean }, async (h) => {
-      using listener = h.stack.listen({ hostname: STACK6, port: 9 });
-      let bytes = 0;
-      let peer = "";
-      const discard = (async () => {
-        const conn = await listener.accept();
-        peer = conn.remoteAddr.hostname;
-        const buf = new Uint8Array(65536);
-        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) bytes += n;
-        conn.close();
-      })();
-      const t0 = performance.now();
-      const r = await h.exec(
-        ["sh", "-c", `head -c 100000000 /dev/zero | nc -6 -N -w 5 ${STACK6} 9`],
-        120,
-      );
-      assert.equal(r.code, 0, `nc: ${r.code} ${r.stderr}`);
-      await discard;
-      const s = (performance.now() - t0) / 1000;
-      assert.equal(bytes, 100_000_000);
-      assert.equal(peer, LINUX6);
-      // deno-lint-ignore no-console
-      console.log(`  100 MB nc -6 → stack over TUN: ${s.toFixed(2)} s`);
+    await withIpv6Tun({ snaplen: 128, checkCapture: assertBulkCaptureClean }, async (h) => {
+      await ncIntoDiscard(h, "TUN");
     });
   },
 }));
@@ -289,7 +234,7 @@ Deno.test(gated([...NEEDS, "socat"], {
   async fn() {
     const out = await Deno.makeTempFile({ prefix: "tcp6-", suffix: ".out" });
     try {
-      await withIpv6Tun({ snaplen: 128, checkCapture: bulkCaptureClean }, async (h) => {
+      await withIpv6Tun({ snaplen: 128, checkCapture: assertBulkCaptureClean }, async (h) => {
         const server = h.exec(["sh", "-c", `socat -u TCP6-LISTEN:40001,reuseaddr - > ${out}`], 60);
         // Connect once socat listens (before, Linux would answer RST: noise in the capture).
         let listening = false;
@@ -369,26 +314,18 @@ Deno.test(gated([...NEEDS, "scapy"], {
     let rows: string[][] = [];
     await withIpv6Tun({
       checkCapture: async (file) => {
-        assert.deepEqual((await tsharkProblems(file)).problems, []);
-        const out = await runTshark(file, [
-          "-Y",
+        rows = await cleanCaptureRows(
+          file,
           "icmpv6.type == 130 || icmpv6.type == 131 || icmpv6.type == 143",
-          "-T",
-          "fields",
-          "-e",
-          "frame.time_relative",
-          "-e",
-          "ipv6.src",
-          "-e",
-          "ipv6.dst",
-          "-e",
-          "icmpv6.type",
-          "-e",
-          "icmpv6.mldr.mar.record_type",
-          "-e",
-          "icmpv6.mld.multicast_address",
-        ]);
-        rows = out.trim().split("\n").map((l) => l.split("\t"));
+          [
+            "frame.time_relative",
+            "ipv6.src",
+            "ipv6.dst",
+            "icmpv6.type",
+            "icmpv6.mldr.mar.record_type",
+            "icmpv6.mld.multicast_address",
+          ],
+        );
       },
     }, async (h) => {
       const count = (name: string) => h.stack.counters.value(name);

@@ -7,41 +7,18 @@
  */
 import assert from "node:assert/strict";
 import { gated } from "../_require.ts";
-import { runUp, UP_HELP, type UpOptions, type UpService } from "../../cli/up.ts";
-import type { ProtocolPlugin, Stack } from "../../mod.ts";
-import { captureProblems, INTEROP_NEEDS, ip, netnsExec, pingSummary, withNetns } from "./_netns.ts";
-
-interface UpRun {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-/** Runs `up` with `args`; `whileReady` runs once it is ready, then the command is stopped. */
-async function up(
-  args: string[],
-  whileReady: (stack: Stack) => Promise<void> = async () => {},
-  extra: Partial<UpOptions> = {},
-): Promise<UpRun> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stop = new AbortController();
-  const code = await runUp(args, {
-    handleSignals: false,
-    signal: stop.signal,
-    print: (l) => out.push(l),
-    printError: (l) => err.push(l),
-    onReady: async (stack) => {
-      try {
-        await whileReady(stack);
-      } finally {
-        stop.abort();
-      }
-    },
-    ...extra,
-  });
-  return { code, out, err };
-}
+import { runUpWhileReady as up } from "../cli/_up.ts";
+import { runUp, UP_HELP, type UpService } from "../../cli/up.ts";
+import type { ProtocolPlugin } from "../../mod.ts";
+import {
+  captureProblems,
+  INTEROP_NEEDS,
+  ip,
+  netnsExec,
+  pingCommand,
+  pingSummary,
+  withNetns,
+} from "./_netns.ts";
 
 /** `up` flags for TUN device tun0 in namespace `ns`, the stack at 10.0.0.2/24. */
 function tunIn(ns: string): string[] {
@@ -177,7 +154,7 @@ Deno.test(gated(INTEROP_NEEDS, {
         async () => {
           ping = (await netnsExec(
             ns,
-            ["ping", "-n", "-c", "5", "-i", "0.05", "-W", "1", "10.0.0.2"],
+            pingCommand("10.0.0.2", { count: 5, interval: 0.05 }),
             10,
           ))
             .stdout;
@@ -231,18 +208,11 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "nc"], {
             15,
           );
           assert.equal(nc.code, 0, nc.stderr);
-          ping = (await netnsExec(ns, [
-            "ping",
-            "-6",
-            "-n",
-            "-c",
-            "3",
-            "-i",
-            "0.05",
-            "-W",
-            "1",
-            "fd00:66::2",
-          ], 10))
+          ping = (await netnsExec(
+            ns,
+            pingCommand("fd00:66::2", { count: 3, interval: 0.05, ipv6: true }),
+            10,
+          ))
             .stdout;
         },
         { services: (await import("../../plugins/services/mod.ts")).SERVICES },
@@ -289,7 +259,7 @@ Deno.test(gated(INTEROP_NEEDS, {
           );
           ping = (await netnsExec(
             ns,
-            ["ping", "-n", "-c", "3", "-i", "0.05", "-W", "1", "192.168.7.2"],
+            pingCommand("192.168.7.2", { count: 3, interval: 0.05 }),
             10,
           ))
             .stdout;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ethernetFrame, mac, onesSum } from "../_harness.ts";
+import { ethernetFrame, type Host, type HostOptions, mac, makeHost, onesSum } from "../_harness.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";
 import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
@@ -166,4 +166,22 @@ export function neighbors6(s: Stack) {
 export function addressState(s: Stack, a: string, ifname?: string): string | undefined {
   const iface = ifname === undefined ? s.interfaces.list()[0] : s.interfaces.byName(ifname);
   return iface?.ipv6Address(addr(a))?.state;
+}
+
+/**
+ * A host at `address`/64 on an Ethernet link with the defaults and
+ * {@linkcode V6_PLUGINS}, DAD off unless `ndp` turns it on, and `options`
+ * on top (e.g. `withoutPlugins: NOT_UNDER_TEST`).
+ */
+export function ndpHost(
+  address: string,
+  ndp: Record<string, number | boolean> = {},
+  options: HostOptions = {},
+): Host {
+  return makeHost({
+    addresses: [`${address}/64`],
+    extraPlugins: V6_PLUGINS,
+    plugins: { ndp: { dadTransmits: 0, ...ndp } },
+    ...options,
+  });
 }

@@ -15,6 +15,7 @@ import {
   llaOption,
   multicastMac,
   naMessage,
+  ndpHost,
   neighbors6,
   NOT_UNDER_TEST,
   nsMessage,
@@ -30,13 +31,7 @@ const PEER = "fd00::9";
 const PEER_MAC = "02:00:00:00:00:99";
 
 function host(options: HostOptions = {}, ndp: Record<string, number | boolean> = {}) {
-  return makeHost({
-    addresses: [`${US}/64`],
-    extraPlugins: V6_PLUGINS,
-    withoutPlugins: NOT_UNDER_TEST,
-    plugins: { ndp: { dadTransmits: 0, ...ndp } },
-    ...options,
-  });
+  return ndpHost(US, ndp, { withoutPlugins: NOT_UNDER_TEST, ...options });
 }
 
 /** A solicitation from PEER for `target`, to its solicited-node group, with PEER's MAC option. */

@@ -5,15 +5,14 @@
  * counted; floods of solicitations cannot grow the cache past its bound.
  */
 import assert from "node:assert/strict";
-import { makeHost } from "../_harness.ts";
 import {
   icmpv6Packet,
   llaOption,
   multicastMac,
+  ndpHost,
   neighbors6,
   nsMessage,
   solicitedNode,
-  V6_PLUGINS,
   v6Frame,
 } from "./_ndp.ts";
 import type { UdpService } from "../../stack/services.ts";
@@ -24,11 +23,7 @@ const PEER = "fd00::9";
 const PEER_MAC = "02:00:00:00:00:99";
 
 function host(ndp: Record<string, number | boolean> = {}) {
-  return makeHost({
-    addresses: [`${US}/64`],
-    extraPlugins: V6_PLUGINS,
-    plugins: { ndp: { dadTransmits: 0, ...ndp } },
-  });
+  return ndpHost(US, ndp);
 }
 
 /** An NS frame for US from PEER with `message` bytes as given. */

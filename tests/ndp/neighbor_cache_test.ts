@@ -12,6 +12,8 @@ import type { PacketBuffer } from "../../stack/packet.ts";
 import {
   NEIGHBOR_CACHE_COUNTERS,
   NeighborCache,
+  neighborCacheConfig,
+  neighborCacheManifestOptions,
   type NeighborCacheOptions,
 } from "../../stack/ip/neighbor_cache.ts";
 import { formatIpKey, IpAddress } from "../../stack/wire/ip_address.ts";
@@ -279,6 +281,47 @@ Deno.test("neighbor cache: flushInterface drops learned entries and their waitin
   assert.equal(t.counter("tx.unresolved"), 1);
   t.cache.close();
   t.h.finish();
+});
+
+Deno.test("neighbor cache: a next hop of the other family is dropped as tx.unresolved, with no entry and no solicitation", () => {
+  const t = harness();
+  let told = 0;
+  t.cache.onUnresolved = () => told++;
+  const p = t.packet();
+  assert.equal(t.cache.resolve(t.ifindex, k("192.0.2.9"), p), null);
+  assert.equal(t.counter("tx.unresolved"), 1);
+  assert.ok(p.released);
+  assert.deepEqual([t.cache.entries(), t.solicits, told], [[], [], 0]);
+  t.cache.close();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: neighborCacheConfig reads the options neighborCacheManifestOptions declared; ARP's retries sets both probe counts", () => {
+  const declared = neighborCacheManifestOptions({
+    probes: { retries: { default: 7, description: "requests" } },
+    maxEntries: 99,
+    descriptions: { staleTime: "own words" },
+  });
+  assert.deepEqual(Object.keys(declared), [
+    "reachableTime",
+    "staleTime",
+    "retransmitTime",
+    "retries",
+    "delayFirstProbeTime",
+    "failedTime",
+    "queueLength",
+    "queueBytes",
+    "totalQueueBytes",
+    "maxEntries",
+  ]);
+  assert.equal(declared.staleTime?.description, "own words");
+  const defaults = Object.fromEntries(Object.entries(declared).map(([n, s]) => [n, s.default]));
+  assert.deepEqual(neighborCacheConfig(defaults, { multicast: "retries", unicast: "retries" }), {
+    ...DEFAULTS,
+    multicastProbes: 7,
+    unicastProbes: 7,
+    maxEntries: 99,
+  });
 });
 
 Deno.test("neighbor cache: options are checked (not whole: TypeError, out of range: RangeError)", () => {

@@ -5,17 +5,9 @@
  * from anyone else, when invalid, or when the host forwards.
  */
 import assert from "node:assert/strict";
-import { makeHost } from "../_harness.ts";
 import type { Ipv6RoutesService, UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
-import {
-  icmpv6Packet,
-  llaOption,
-  neighbors6,
-  redirectMessage,
-  V6_PLUGINS,
-  v6Frame,
-} from "./_ndp.ts";
+import { icmpv6Packet, llaOption, ndpHost, neighbors6, redirectMessage, v6Frame } from "./_ndp.ts";
 
 const US = "fd00::1";
 const US_MAC = "02:00:00:00:00:01";
@@ -27,11 +19,7 @@ const FAR = "2001:db8::5";
 const k = (s: string) => IpAddress.parse(s)!.key;
 
 function host() {
-  const h = makeHost({
-    addresses: [`${US}/64`],
-    extraPlugins: V6_PLUGINS,
-    plugins: { ndp: { dadTransmits: 0 } },
-  });
+  const h = ndpHost(US);
   const routes = h.stack.service<Ipv6RoutesService>("ipv6.routes")!;
   routes.add({
     destination: k("::"),

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
-import { runUp } from "../../cli/up.ts";
+import { runUpWhileReady } from "../cli/_up.ts";
 import { SERVICES } from "../../plugins/services/mod.ts";
 import type { TcpConn } from "../../mod.ts";
 import {
@@ -114,29 +114,19 @@ Deno.test("closing the stack stops every service mid-transfer, with nothing left
 });
 
 Deno.test("cli up --driver loopback --serve echo,daytime,http runs the services with the real epoch", async () => {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stop = new AbortController();
   let daytime = "";
   let listening: string[] = [];
-  const code = await runUp(["--driver", "loopback", "--serve", "echo,daytime,http"], {
-    services: SERVICES,
-    handleSignals: false,
-    signal: stop.signal,
-    print: (l) => out.push(l),
-    printError: (l) => err.push(l),
-    onReady: async (stack) => {
-      try {
-        listening = stack.sockets().map((s) => s.local);
-        // The stack's own address goes through its loopback path.
-        const conn = await stack.connect({ hostname: "10.0.0.2", port: 13 });
-        daytime = await new Response(conn.readable).text();
-        conn.close();
-      } finally {
-        stop.abort();
-      }
+  const { code, out, err } = await runUpWhileReady(
+    ["--driver", "loopback", "--serve", "echo,daytime,http"],
+    async (stack) => {
+      listening = stack.sockets().map((s) => s.local);
+      // The stack's own address goes through its loopback path.
+      const conn = await stack.connect({ hostname: "10.0.0.2", port: 13 });
+      daytime = await new Response(conn.readable).text();
+      conn.close();
     },
-  });
+    { services: SERVICES },
+  );
   assert.equal(code, 0, err.join("\n"));
   assert.equal(out[0], "ready eth0 10.0.0.2/24");
   // up loads IPv6: the services listen on :: for both families (ss: *:port).

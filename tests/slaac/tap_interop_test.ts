@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { formatMac } from "../../stack/wire/mac.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import type { SlaacService } from "../../stack/protocols/slaac/mod.ts";
-import { INTEROP_NEEDS, ip, pingSummary, withDevice } from "../interop/_netns.ts";
+import { INTEROP_NEEDS, ip, pingCommand, pingSummary, withDevice } from "../interop/_netns.ts";
 import { gated } from "../_require.ts";
 import { pluginsWith } from "../_harness.ts";
 import { v6Plugins } from "../ipv6/_lan.ts";
@@ -89,18 +89,10 @@ Deno.test(gated([...INTEROP_NEEDS, "tshark", "ping"], {
       assert.ok(linux !== undefined, JSON.stringify(h.stack.neighbors()));
       assert.equal(linux.router, undefined);
       // Linux resolves the router's link-local address by NDP and pings it.
-      const r = await h.exec([
-        "ping",
-        "-6",
-        "-n",
-        "-c",
-        "3",
-        "-i",
-        "0.1",
-        "-W",
-        "1",
-        `${ll}%${dev}`,
-      ], 10);
+      const r = await h.exec(
+        pingCommand(`${ll}%${dev}`, { count: 3, interval: 0.1, ipv6: true }),
+        10,
+      );
       assert.deepEqual(pingSummary(r.stdout), { sent: 3, received: 3, loss: 0 }, r.stdout);
       const neigh = await ip(["-6", "neigh", "show", ll, "dev", dev], ns);
       assert.match(
@@ -161,7 +153,7 @@ Deno.test(gated([...INTEROP_NEEDS, "scapy", "tshark", "ping"], {
         netns: h.netns,
       });
       const ping = await h.exec(
-        ["ping", "-6", "-n", "-c", "3", "-i", "0.1", "-W", "1", p!.address!],
+        pingCommand(p!.address!, { count: 3, interval: 0.1, ipv6: true }),
         10,
       );
       assert.deepEqual(pingSummary(ping.stdout), { sent: 3, received: 3, loss: 0 }, ping.stdout);

@@ -8,25 +8,17 @@
  * first interface holding the source address.
  */
 import assert from "node:assert/strict";
-import { EnvBase, ms, pluginsWith } from "../_harness.ts";
-import { VirtualNetwork } from "../../mod.ts";
-import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";
-import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
+import { ms } from "../_harness.ts";
+import { twoLinksThroughA } from "./_zones.ts";
 
 /** Host a on two raw-IP links, fe80::1 on both; b (tun0 side) and c (tun1 side) both fe80::2. */
 function sharedLinkLocal() {
-  const env = new EnvBase(new VirtualNetwork({ seed: 43 }), null);
-  const plugins = pluginsWith({}, [ipv6Plugin, icmpv6Plugin]);
-  const a = env.newStack("a", plugins);
-  const b = env.newStack("b", plugins);
-  const c = env.newStack("c", plugins);
-  const ab = env.net.link({ linkType: 101 });
-  const ac = env.net.link({ linkType: 101 });
-  a.addInterface({ name: "tun0", driver: ab.a, addresses: ["fe80::1/64"] });
-  a.addInterface({ name: "tun1", driver: ac.a, addresses: ["fe80::1/64"] });
-  b.addInterface({ name: "tun0", driver: ab.b, addresses: ["fe80::2/64"] });
-  c.addInterface({ name: "tun0", driver: ac.b, addresses: ["fe80::2/64"] });
-  return { env, a, b, c };
+  return twoLinksThroughA(43, {
+    aTun0: ["fe80::1/64"],
+    aTun1: ["fe80::1/64"],
+    b: ["fe80::2/64"],
+    c: ["fe80::2/64"],
+  });
 }
 
 const enc = new TextEncoder();

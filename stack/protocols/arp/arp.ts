@@ -22,7 +22,13 @@ import type {
 } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { type ArpService, type EthernetService, neighborServiceName } from "../../services.ts";
-import { type Neighbor, NEIGHBOR_CACHE_COUNTERS, NeighborCache } from "../../ip/neighbor_cache.ts";
+import {
+  type Neighbor,
+  NEIGHBOR_CACHE_COUNTERS,
+  NeighborCache,
+  neighborCacheConfig,
+  neighborCacheManifestOptions,
+} from "../../ip/neighbor_cache.ts";
 import {
   BROADCAST_MAC,
   IPV4_BROADCAST as LIMITED_BROADCAST,
@@ -70,61 +76,41 @@ export const arpPlugin: ProtocolPlugin = {
       "rx.off_subnet",
     ],
     options: {
-      reachableTime: {
-        default: 30_000_000,
-        description: "µs an entry stays REACHABLE after a reply",
-      },
-      staleTime: { default: 60_000_000, description: "µs an unused STALE entry is kept" },
-      retransmitTime: { default: 1_000_000, description: "µs between requests while INCOMPLETE" },
-      retries: { default: 3, description: "requests sent before an entry is FAILED" },
-      delayFirstProbeTime: {
-        default: 5_000_000,
-        description:
-          "µs from the first use of a STALE entry to its first unicast probe (Linux's DELAY)",
-      },
-      failedTime: { default: 20_000_000, description: "µs a FAILED entry is kept (fast failure)" },
-      queueLength: { default: 256, description: "packets queued per unresolved neighbour" },
-      queueBytes: {
-        default: 524_288,
-        description:
-          "bytes queued per unresolved neighbour (like Linux unres_qlen_bytes), counted as whole pooled buffers (2 KiB each): 256 packets, so a 64 KiB datagram refragmented to MTU 576 (135 fragments) fits",
-      },
-      totalQueueBytes: {
-        default: 1_048_576,
-        description:
-          "bytes queued for all unresolved neighbours together (whole pooled buffers); past it the oldest waiting packet of the stack is dropped",
-      },
-      maxEntries: { default: 4096, description: "cache size bound (whole stack)" },
+      ...neighborCacheManifestOptions({
+        probes: { retries: { default: 3, description: "requests sent before an entry is FAILED" } },
+        maxEntries: 4096,
+        descriptions: {
+          reachableTime: "µs an entry stays REACHABLE after a reply",
+          retransmitTime: "µs between requests while INCOMPLETE",
+          delayFirstProbeTime:
+            "µs from the first use of a STALE entry to its first unicast probe (Linux's DELAY)",
+          failedTime: "µs a FAILED entry is kept (fast failure)",
+          queueBytes:
+            "bytes queued per unresolved neighbour (like Linux unres_qlen_bytes), counted as whole pooled buffers (2 KiB each): 256 packets, so a 64 KiB datagram refragmented to MTU 576 (135 fragments) fits",
+          totalQueueBytes:
+            "bytes queued for all unresolved neighbours together (whole pooled buffers); past it the oldest waiting packet of the stack is dropped",
+        },
+      }),
       announce: { default: true, description: "send a gratuitous ARP when an address is added" },
     },
   },
   setup(ctx: PluginContext): ProtocolHandlers {
     const o = ctx.options as Record<string, number | boolean>;
-    const retries = o.retries as number;
     const c = {
       requestsIn: ctx.counter("rx.requests"),
       repliesIn: ctx.counter("rx.replies"),
       requestsOut: ctx.counter("tx.requests"),
       repliesOut: ctx.counter("tx.replies"),
       announcements: ctx.counter("tx.announcements"),
-      unresolved: ctx.counter("tx.unresolved"),
     };
     let eth!: EthernetService;
     // The shared neighbour machinery (stack/ip/neighbor_cache.ts); ARP says
     // what its packets mean and how to ask.
-    const cache = new NeighborCache(ctx, {
-      reachableTime: o.reachableTime as number,
-      staleTime: o.staleTime as number,
-      retransmitTime: o.retransmitTime as number,
-      multicastProbes: retries,
-      unicastProbes: retries,
-      delayFirstProbeTime: o.delayFirstProbeTime as number,
-      failedTime: o.failedTime as number,
-      queueLength: o.queueLength as number,
-      queueBytes: o.queueBytes as number,
-      totalQueueBytes: o.totalQueueBytes as number,
-      maxEntries: o.maxEntries as number,
-    }, { family: 4, solicit: request });
+    const cache = new NeighborCache(
+      ctx,
+      neighborCacheConfig(o, { multicast: "retries", unicast: "retries" }),
+      { family: 4, solicit: request },
+    );
     // Directed broadcast addresses of our subnets: sent to the broadcast MAC.
     const broadcasts = new Set<number>();
     // The MAC of an IPv4 multicast group (RFC 1112 §6.4), rewritten per use.
@@ -253,12 +239,6 @@ export const arpPlugin: ProtocolPlugin = {
         multicastMac[4] = (dst >>> 8) & 0xff;
         multicastMac[5] = dst & 0xff;
         return multicastMac;
-      }
-      if (typeof nextHop !== "number") {
-        // An IPv6 next hop handed to IPv4's resolver: cannot be resolved here.
-        c.unresolved.value++;
-        pkt.release();
-        return null;
       }
       return cache.resolve(ifindex, nextHop, pkt);
     }

@@ -28,7 +28,7 @@ import type {
   RouteService,
 } from "../../services.ts";
 import { Ipv4SendFlags } from "../../services.ts";
-import type { Timer } from "../../timers.ts";
+import { pingOutcome, ProbeTable, unsentProbe as unsent } from "../../ip/probe_table.ts";
 import { formatIpv4Address, isIpv4Loopback } from "../../wire/address.ts";
 import { finishChecksum, pseudoHeaderSumV4, sumBytes, sumRange } from "../../wire/checksum.ts";
 import {
@@ -76,17 +76,9 @@ import {
   ICMPV4_HEADER_LEN as HEADER_LEN,
 } from "../../wire/icmpv4.ts";
 
-const MAX_PENDING = 65536;
 const TRACEROUTE_PORT = 33434;
 const ECHO_OPTIONS = PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP;
 const echoOptions = new Uint8Array(40); // options a reply reflects (copied by ipv4.send)
-
-interface Pending {
-  readonly dst: number;
-  readonly sent: Instant;
-  readonly done: (r: ProbeResult) => void;
-  readonly timer: Timer;
-}
 
 const UNREACHABLE: Readonly<Record<number, string>> = {
   0: "network unreachable",
@@ -232,19 +224,13 @@ export const icmpPlugin: ProtocolPlugin = {
         "no_error_for_bad_source",
       ] as const
     ) suppressed[why] = ctx.counter(`tx.${why}`);
-    const pending = new Map<number, Pending>(); // (identifier << 16 | sequence) -> echo probe
-    const udpPending = new Map<number, Pending>(); // (source port << 16 | dest port) -> UDP probe
+    const pending = new ProbeTable(ctx); // (identifier << 16 | sequence) -> echo probe
+    const udpPending = new ProbeTable(ctx); // (source port << 16 | dest port) -> UDP probe
     const defaultIdentifier = ctx.rng.nextU32() & 0xffff;
     const udpSourcePort = 32768 + (ctx.rng.nextU32() % 28232); // Linux's ephemeral range
     let nextSequence = 0;
     let nextUdpPort = 0;
     let lastSent: Instant = 0;
-
-    function finish(map: Map<number, Pending>, key: number, p: Pending, r: ProbeResult): void {
-      map.delete(key);
-      p.timer.cancel();
-      p.done(r);
-    }
 
     function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       // `ip.protocol` is shared with IPv6, where 1 is not ICMP's number.
@@ -262,13 +248,13 @@ export const icmpPlugin: ProtocolPlugin = {
         case ECHO_REPLY: {
           c.repliesIn.value++;
           const key = icmpv4RestOfHeader(dv, s); // identifier and sequence
-          const p = pending.get(key);
           const from = dv.getUint32(pkt.srcAt);
-          if (p === undefined || p.dst !== from) {
+          const p = pending.find(key, from);
+          if (p === undefined) {
             c.unmatched.value++;
             return CONSUMED;
           }
-          finish(pending, key, p, {
+          pending.settle(key, p, {
             kind: "reply",
             from: formatIpv4Address(from),
             rtt: ctx.now() - p.sent,
@@ -362,7 +348,7 @@ export const icmpPlugin: ProtocolPlugin = {
         info = icmpv4Pointer(dv, s);
       }
       const qp = q + qhl;
-      let map: Map<number, Pending> | undefined;
+      let map: ProbeTable | undefined;
       let key = 0;
       if (qproto === IP_PROTOCOL_ICMP && icmpv4Type(dv, qp) === ECHO_REQUEST) {
         map = pending;
@@ -371,13 +357,13 @@ export const icmpPlugin: ProtocolPlugin = {
         map = udpPending;
         key = dv.getUint32(qp); // source and destination ports
       }
-      const p = map?.get(key);
-      if (p !== undefined && p.dst === qdst) {
+      const p = map?.find(key, qdst);
+      if (p !== undefined) {
         c.errorForProbe.value++;
         if (type === DEST_UNREACHABLE && code === FRAG_NEEDED && routes !== undefined) {
           info = routes.learnPmtu(qdst, info);
         }
-        finish(map!, key, p, {
+        map!.settle(key, p, {
           kind: "error",
           from: formatIpv4Address(outerSrc),
           rtt: ctx.now() - p.sent,
@@ -437,24 +423,6 @@ export const icmpPlugin: ProtocolPlugin = {
       },
     };
 
-    function noReply(dst: number, timeout: number): string {
-      return `no reply from ${formatIpv4Address(dst)} within ${timeout / 1000} ms`;
-    }
-
-    function unsent(reason: string): ProbeResult {
-      return {
-        kind: "unsent",
-        from: "",
-        rtt: 0,
-        type: 0,
-        code: 0,
-        info: 0,
-        ttl: 0,
-        bytes: 0,
-        reason,
-      };
-    }
-
     function probe(dst: number, options: ProbeOptions, done: (r: ProbeResult) => void): void {
       const size = options.size ?? (options.protocol === "udp" ? 32 : 56);
       const udp = options.protocol === "udp";
@@ -462,7 +430,7 @@ export const icmpPlugin: ProtocolPlugin = {
         throw new RangeError(`Cannot probe with ${size} bytes of data`);
       }
       const timeout = options.timeout ?? 1_000_000;
-      let map: Map<number, Pending>;
+      let map: ProbeTable;
       let key: number;
       let pkt: PacketBuffer;
       let src = 0;
@@ -504,25 +472,12 @@ export const icmpPlugin: ProtocolPlugin = {
           setUdpChecksumField(dv, s, sum === 0 ? 0xffff : sum);
         }
       }
-      const old = map.get(key);
-      if (old !== undefined) {
-        map.delete(key);
-        old.timer.cancel();
-      }
-      if (map.size >= MAX_PENDING) {
+      if (!map.start(key, dst, timeout, done)) {
         pkt.release();
         done(unsent("too_many_probes"));
         return;
       }
       lastSent = ctx.now();
-      const timer = ctx.timer(() => {
-        if (map.get(key)?.timer === timer) {
-          map.delete(key);
-          done({ kind: "timeout", from: "", rtt: 0, type: 0, code: 0, info: 0, ttl: 0, bytes: 0 });
-        }
-      });
-      map.set(key, { dst, sent: lastSent, done, timer });
-      timer.arm(lastSent + timeout);
       const err = ipv4.send(
         pkt,
         src,
@@ -533,8 +488,7 @@ export const icmpPlugin: ProtocolPlugin = {
       );
       if (err !== undefined) {
         c.sendFailed.value++;
-        map.delete(key);
-        timer.cancel();
+        map.cancel(key);
         done(unsent(err));
         return;
       }
@@ -550,24 +504,14 @@ export const icmpPlugin: ProtocolPlugin = {
         }
         const sequence = (options.sequence ?? (nextSequence = (nextSequence + 1) & 0xffff)) &
           0xffff;
+        const wording = {
+          sequence,
+          target: formatIpv4Address(dst),
+          timeout: options.timeout ?? 1_000_000,
+          describeError: describeIcmpError,
+        };
         probe(dst, { ...options, protocol: "icmp", sequence }, (r) => {
-          switch (r.kind) {
-            case "reply":
-              done({ sequence, rtt: r.rtt, from: r.from, ttl: r.ttl, bytes: r.bytes });
-              return;
-            case "error":
-              done(`${describeIcmpError(r.type, r.code, r.info)} from ${r.from}`);
-              return;
-            case "timeout":
-              done(noReply(dst, options.timeout ?? 1_000_000));
-              return;
-            case "unsent":
-              done(
-                `cannot send to ${formatIpv4Address(dst)}: ${
-                  (r.reason ?? "").replaceAll("_", " ")
-                }`,
-              );
-          }
+          done(pingOutcome(r, wording));
         });
       },
       lastSent: () => lastSent,
@@ -583,8 +527,6 @@ export const icmpPlugin: ProtocolPlugin = {
         route = ctx.optionalService<RouteService>("ipv4.route");
       },
       teardown() {
-        for (const p of pending.values()) p.timer.cancel();
-        for (const p of udpPending.values()) p.timer.cancel();
         pending.clear();
         udpPending.clear();
       },

@@ -17,8 +17,8 @@ import type {
   RouteService,
 } from "../../services.ts";
 import { RouteSendFlags } from "../../services.ts";
-import type { Timer } from "../../timers.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
+import { pingOutcome, ProbeTable, unsentProbe as unsent } from "../../ip/probe_table.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { formatIpKey, IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
 import {
@@ -33,18 +33,10 @@ import {
 } from "../../wire/icmpv6.ts";
 import { IP_PROTOCOL_ICMPV6, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 
-const MAX_PENDING = 65536;
 const TRACEROUTE_PORT = 33434;
 const UDP_HEADER_LEN = 8;
 /** Largest echo data: a 65535-byte payload less the 8-byte ICMPv6 header. */
 const MAX_DATA = 65527;
-
-interface Pending {
-  readonly dst: IpKey;
-  readonly sent: Instant;
-  readonly done: (r: ProbeResult) => void;
-  readonly timer: Timer;
-}
 
 const UNREACHABLE: readonly string[] = [
   "no route to destination",
@@ -85,10 +77,6 @@ export function describeIcmpv6Error(type: number, code: number, info: number): s
   }
 }
 
-function unsent(reason: string): ProbeResult {
-  return { kind: "unsent", from: "", rtt: 0, type: 0, code: 0, info: 0, ttl: 0, bytes: 0, reason };
-}
-
 /**
  * The probes of one ICMPv6 plugin instance: sends them, and settles each
  * with the reply or error that matches it (or its timeout).
@@ -106,8 +94,8 @@ export class Icmpv6Echo {
   readonly service: Icmpv6EchoService;
   readonly #ctx: PluginContext;
   readonly #route: RouteService;
-  readonly #pending = new Map<number, Pending>(); // (identifier << 16 | sequence) -> echo probe
-  readonly #udpPending = new Map<number, Pending>(); // (source port << 16 | dest port) -> UDP probe
+  readonly #pending: ProbeTable; // (identifier << 16 | sequence) -> echo probe
+  readonly #udpPending: ProbeTable; // (source port << 16 | dest port) -> UDP probe
   #identifier = -1; // drawn at the first probe: a stack that never pings
   #udpSourcePort = -1; // IPv6 draws nothing from the RNG (captures stay as they were)
   readonly #c: {
@@ -125,6 +113,8 @@ export class Icmpv6Echo {
   constructor(ctx: PluginContext, route: RouteService) {
     this.#ctx = ctx;
     this.#route = route;
+    this.#pending = new ProbeTable(ctx);
+    this.#udpPending = new ProbeTable(ctx);
     this.#c = {
       requests: ctx.counter("tx.echo_requests"),
       udpProbes: ctx.counter("tx.udp_probes"),
@@ -145,13 +135,13 @@ export class Icmpv6Echo {
    */
   reply(pkt: PacketBuffer): void {
     const key = icmpv6Word(pkt.buf, pkt.start); // identifier and sequence
-    const p = this.#pending.get(key);
     const from = pkt.srcKey();
-    if (p === undefined || p.dst !== from) {
+    const p = this.#pending.find(key, from);
+    if (p === undefined) {
       this.#c.unmatched.value++;
       return;
     }
-    this.#finish(this.#pending, key, p, {
+    this.#pending.settle(key, p, {
       kind: "reply",
       from: formatIpKey(from),
       rtt: this.#ctx.now() - p.sent,
@@ -180,7 +170,7 @@ export class Icmpv6Echo {
     info: number,
   ): boolean {
     const b = pkt.buf;
-    let map: Map<number, Pending>;
+    let map: ProbeTable;
     let key: number;
     if (protocol === IP_PROTOCOL_ICMPV6 && b[upper] === ICMPV6_ECHO_REQUEST) {
       map = this.#pending;
@@ -190,12 +180,12 @@ export class Icmpv6Echo {
       key = ((b[upper]! << 24) | (b[upper + 1]! << 16) | (b[upper + 2]! << 8) | b[upper + 3]!) >>>
         0;
     } else return false;
-    const p = map.get(key);
     const qdst = ipKeyAt(b, q + 24, 6);
-    if (p === undefined || p.dst !== qdst) return false;
+    const p = map.find(key, qdst);
+    if (p === undefined) return false;
     this.#c.forProbe.value++;
     if (type === ICMPV6_PACKET_TOO_BIG) info = this.#route.learnPathMtu(qdst, info);
-    this.#finish(map, key, p, {
+    map.settle(key, p, {
       kind: "error",
       from: formatIpKey(pkt.srcKey()),
       rtt: this.#ctx.now() - p.sent,
@@ -210,16 +200,8 @@ export class Icmpv6Echo {
 
   /** Cancels every probe (the plugin is torn down). */
   clear(): void {
-    for (const p of this.#pending.values()) p.timer.cancel();
-    for (const p of this.#udpPending.values()) p.timer.cancel();
     this.#pending.clear();
     this.#udpPending.clear();
-  }
-
-  #finish(map: Map<number, Pending>, key: number, p: Pending, r: ProbeResult): void {
-    map.delete(key);
-    p.timer.cancel();
-    p.done(r);
   }
 
   #echo(dst: IpKey, options: Icmpv6ProbeOptions, done: (r: PingReply | string) => void): void {
@@ -230,21 +212,14 @@ export class Icmpv6Echo {
     const sequence =
       (options.sequence ?? (this.#nextSequence = (this.#nextSequence + 1) & 0xffff)) &
       0xffff;
-    const text = formatIpKey(dst);
+    const wording = {
+      sequence,
+      target: formatIpKey(dst),
+      timeout: options.timeout ?? 1_000_000,
+      describeError: describeIcmpv6Error,
+    };
     this.#probe(dst, { ...options, protocol: "icmp", sequence }, (r) => {
-      switch (r.kind) {
-        case "reply":
-          done({ sequence, rtt: r.rtt, from: r.from, ttl: r.ttl, bytes: r.bytes });
-          return;
-        case "error":
-          done(`${describeIcmpv6Error(r.type, r.code, r.info)} from ${r.from}`);
-          return;
-        case "timeout":
-          done(`no reply from ${text} within ${(options.timeout ?? 1_000_000) / 1000} ms`);
-          return;
-        case "unsent":
-          done(`cannot send to ${text}: ${(r.reason ?? "").replaceAll("_", " ")}`);
-      }
+      done(pingOutcome(r, wording));
     });
   }
 
@@ -267,7 +242,7 @@ export class Icmpv6Echo {
     const pkt = this.#ctx.pool.alloc(len);
     const s = pkt.start;
     const b = pkt.buf;
-    let map: Map<number, Pending>;
+    let map: ProbeTable;
     let key: number;
     if (this.#identifier < 0) {
       this.#identifier = this.#ctx.rng.nextU32() & 0xffff;
@@ -302,25 +277,12 @@ export class Icmpv6Echo {
     if (udp && sum === 0) sum = 0xffff;
     b[s + (udp ? 6 : 2)] = sum >>> 8;
     b[s + (udp ? 7 : 3)] = sum;
-    const old = map.get(key);
-    if (old !== undefined) {
-      map.delete(key);
-      old.timer.cancel();
-    }
-    if (map.size >= MAX_PENDING) {
+    if (!map.start(key, dst, options.timeout ?? 1_000_000, done)) {
       pkt.release();
       done(unsent("too_many_probes"));
       return;
     }
-    const sent = this.#lastSent = this.#ctx.now();
-    const timer = this.#ctx.timer(() => {
-      if (map.get(key)?.timer === timer) {
-        map.delete(key);
-        done({ kind: "timeout", from: "", rtt: 0, type: 0, code: 0, info: 0, ttl: 0, bytes: 0 });
-      }
-    });
-    map.set(key, { dst, sent, done, timer });
-    timer.arm(sent + (options.timeout ?? 1_000_000));
+    this.#lastSent = this.#ctx.now();
     const err = route.send(
       pkt,
       proto,
@@ -329,8 +291,7 @@ export class Icmpv6Echo {
     );
     if (err !== undefined) {
       this.#c.failed.value++;
-      map.delete(key);
-      timer.cancel();
+      map.cancel(key);
       done(unsent(err));
       return;
     }

@@ -33,7 +33,13 @@ import {
   neighborServiceName,
   type RouterDiscoverySender,
 } from "../../services.ts";
-import { type Neighbor, NEIGHBOR_CACHE_COUNTERS, NeighborCache } from "../../ip/neighbor_cache.ts";
+import {
+  type Neighbor,
+  NEIGHBOR_CACHE_COUNTERS,
+  NeighborCache,
+  neighborCacheConfig,
+  neighborCacheManifestOptions,
+} from "../../ip/neighbor_cache.ts";
 import { IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
 import {
   ICMPV6_NEIGHBOR_ADVERTISEMENT,
@@ -120,38 +126,28 @@ export const ndpPlugin: ProtocolPlugin = {
       "dad.duplicates",
     ],
     options: {
-      reachableTime: {
-        default: 30_000_000,
-        description: "µs base of REACHABLE, randomised 0.5–1.5× (RFC 4861 BaseReachableTime)",
-      },
-      staleTime: { default: 60_000_000, description: "µs an unused STALE entry is kept (Linux)" },
-      retransmitTime: {
-        default: 1_000_000,
-        description: "µs between solicitations and DAD probes (RFC 4861 RetransTimer)",
-      },
-      multicastProbes: {
-        default: 3,
-        description: "solicitations while INCOMPLETE (MAX_MULTICAST_SOLICIT)",
-      },
-      unicastProbes: { default: 3, description: "unicast probes in PROBE (MAX_UNICAST_SOLICIT)" },
-      delayFirstProbeTime: {
-        default: 5_000_000,
-        description: "µs in DELAY before the first unicast probe (DELAY_FIRST_PROBE_TIME)",
-      },
-      failedTime: {
-        default: 20_000_000,
-        description: "µs a FAILED entry (resolution failed) drops packets at once before it goes",
-      },
-      queueLength: { default: 256, description: "packets queued per unresolved neighbour" },
-      queueBytes: {
-        default: 524_288,
-        description: "bytes queued per unresolved neighbour, as whole pooled buffers",
-      },
-      totalQueueBytes: {
-        default: 1_048_576,
-        description: "bytes queued for all unresolved neighbours together",
-      },
-      maxEntries: { default: 1024, description: "cache size bound (Linux ndisc gc_thresh3)" },
+      ...neighborCacheManifestOptions({
+        probes: {
+          multicastProbes: {
+            default: 3,
+            description: "solicitations while INCOMPLETE (MAX_MULTICAST_SOLICIT)",
+          },
+          unicastProbes: {
+            default: 3,
+            description: "unicast probes in PROBE (MAX_UNICAST_SOLICIT)",
+          },
+        },
+        maxEntries: 1024,
+        descriptions: {
+          reachableTime: "µs base of REACHABLE, randomised 0.5–1.5× (RFC 4861 BaseReachableTime)",
+          staleTime: "µs an unused STALE entry is kept (Linux)",
+          retransmitTime: "µs between solicitations and DAD probes (RFC 4861 RetransTimer)",
+          delayFirstProbeTime:
+            "µs in DELAY before the first unicast probe (DELAY_FIRST_PROBE_TIME)",
+          failedTime: "µs a FAILED entry (resolution failed) drops packets at once before it goes",
+          maxEntries: "cache size bound (Linux ndisc gc_thresh3)",
+        },
+      }),
       dadTransmits: {
         default: 1,
         description: "DAD probes per address (RFC 4862 DupAddrDetectTransmits; 0: off)",
@@ -182,24 +178,15 @@ export const ndpPlugin: ProtocolPlugin = {
       unsolicitedOut: ctx.counter("tx.unsolicited_advertisements"),
       dadProbes: ctx.counter("tx.dad_probes"),
       noSource: ctx.counter("tx.no_source"),
-      unresolved: ctx.counter("tx.unresolved"),
     };
     // Also the dispatcher's count of the receive verdict of the same name.
     const badLinkAddress = ctx.counter("rx.bad_link_address");
     let routes!: Ipv6RoutesService;
-    const cache = new NeighborCache(ctx, {
-      reachableTime: o.reachableTime as number,
-      staleTime: o.staleTime as number,
-      retransmitTime: o.retransmitTime as number,
-      multicastProbes: o.multicastProbes as number,
-      unicastProbes: o.unicastProbes as number,
-      delayFirstProbeTime: o.delayFirstProbeTime as number,
-      failedTime: o.failedTime as number,
-      queueLength: o.queueLength as number,
-      queueBytes: o.queueBytes as number,
-      totalQueueBytes: o.totalQueueBytes as number,
-      maxEntries: o.maxEntries as number,
-    }, { family: 6, solicit });
+    const cache = new NeighborCache(
+      ctx,
+      neighborCacheConfig(o, { multicast: "multicastProbes", unicast: "unicastProbes" }),
+      { family: 6, solicit },
+    );
     const dad = new DuplicateAddressDetection(ctx, {
       transmits: o.dadTransmits as number,
       delay: o.dadDelay as number,
@@ -479,12 +466,6 @@ export const ndpPlugin: ProtocolPlugin = {
         multicastMac[4] = b[d + 14]!;
         multicastMac[5] = b[d + 15]!;
         return multicastMac;
-      }
-      if (typeof nextHop !== "string") {
-        // An IPv4 next hop handed to IPv6's resolver: cannot be resolved here.
-        c.unresolved.value++;
-        pkt.release();
-        return null;
       }
       return cache.resolve(ifindex, nextHop, pkt);
     }

@@ -8,6 +8,8 @@
  * @module
  */
 import type { Instant } from "../clock.ts";
+import type { PluginContext } from "../manifest.ts";
+import type { Timer } from "../timers.ts";
 import type { PacketBuffer } from "../packet.ts";
 import type { IpKey } from "../wire/ip_address.ts";
 
@@ -323,4 +325,47 @@ export function isDuplicateRange(
 export function insertRange(r: number[], at: number, off: number, end: number): void {
   if (at === r.length) r.push(off, end);
   else r.splice(at, 0, off, end);
+}
+
+/** The options a reassembler takes from its IP plugin's context; see {@linkcode reassemblyOptionsOf}. */
+export interface PluginReassemblyOptions {
+  readonly timeout: number;
+  readonly maxDatagrams: number;
+  readonly maxBytes: number;
+  readonly maxPerSource?: number;
+  readonly timedOut: CounterLike;
+  readonly evicted: CounterLike;
+  readonly schedule: (at: Instant | undefined) => void;
+}
+
+/**
+ * The reassembler options an IP plugin reads from its own manifest options
+ * (`reassemblyTimeout`, `reassemblyMaxDatagrams`, `reassemblyMaxBytes`,
+ * `reassemblyMaxPerSource`: 0 means automatic), with its
+ * `rx.reasm_timeout`/`rx.reasm_evicted` counters and `timer` armed for the
+ * next deadline: the same wiring for IPv4 and IPv6.
+ *
+ * @example
+ * ```ts
+ * import { reassemblyOptionsOf } from "./reassembly_table.ts";
+ * import type { PluginContext } from "../manifest.ts";
+ * import type { Timer } from "../timers.ts";
+ * // In an IP plugin's setup: new Reassembler(ctx.pool, ctx.now, { ...reassemblyOptionsOf(ctx, timer), onTimeout });
+ * function options(ctx: PluginContext, timer: Timer) {
+ *   return reassemblyOptionsOf(ctx, timer);
+ * }
+ * void options;
+ * ```
+ */
+export function reassemblyOptionsOf(ctx: PluginContext, timer: Timer): PluginReassemblyOptions {
+  const perSource = ctx.options.reassemblyMaxPerSource as number;
+  return {
+    timeout: ctx.options.reassemblyTimeout as number,
+    maxDatagrams: ctx.options.reassemblyMaxDatagrams as number,
+    maxBytes: ctx.options.reassemblyMaxBytes as number,
+    ...(perSource !== 0 ? { maxPerSource: perSource } : {}),
+    timedOut: ctx.counter("rx.reasm_timeout"),
+    evicted: ctx.counter("rx.reasm_evicted"),
+    schedule: (at) => at === undefined ? timer.cancel() : timer.arm(at),
+  };
 }

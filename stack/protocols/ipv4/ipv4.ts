@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { reassemblyOptionsOf } from "../../ip/reassembly_table.ts";
 import type {
   HookVerdict,
   PluginContext,
@@ -210,15 +211,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     };
     const reasmTimer = ctx.timer((now) => reasm.expire(now));
     const reasm = new Reassembler(ctx.pool, ctx.now, {
-      timeout: ctx.options.reassemblyTimeout as number,
-      maxDatagrams: ctx.options.reassemblyMaxDatagrams as number,
-      maxBytes: ctx.options.reassemblyMaxBytes as number,
-      ...((ctx.options.reassemblyMaxPerSource as number) !== 0
-        ? { maxPerSource: ctx.options.reassemblyMaxPerSource as number }
-        : {}),
-      timedOut: ctx.counter("rx.reasm_timeout"),
-      evicted: ctx.counter("rx.reasm_evicted"),
-      schedule: (at) => at === undefined ? reasmTimer.cancel() : reasmTimer.arm(at),
+      ...reassemblyOptionsOf(ctx, reasmTimer),
       // RFC 792, RFC 1122 §3.3.2: time exceeded (code 1) only if fragment zero arrived.
       onTimeout: (p) => icmpError?.send(p, ICMP_TIME_EXCEEDED, ICMP_REASSEMBLY_TIMEOUT, 0),
     });

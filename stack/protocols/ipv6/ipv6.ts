@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { reassemblyOptionsOf } from "../../ip/reassembly_table.ts";
 import type {
   HookPoint,
   HookVerdict,
@@ -225,15 +226,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     };
     const reasmTimer = ctx.timer((now) => reasm.expire(now));
     const reasm = new Ipv6Reassembler(ctx.pool, ctx.now, {
-      timeout: ctx.options.reassemblyTimeout as number,
-      maxDatagrams: ctx.options.reassemblyMaxDatagrams as number,
-      maxBytes: ctx.options.reassemblyMaxBytes as number,
-      ...((ctx.options.reassemblyMaxPerSource as number) !== 0
-        ? { maxPerSource: ctx.options.reassemblyMaxPerSource as number }
-        : {}),
-      timedOut: ctx.counter("rx.reasm_timeout"),
-      evicted: ctx.counter("rx.reasm_evicted"),
-      schedule: (at) => at === undefined ? reasmTimer.cancel() : reasmTimer.arm(at),
+      ...reassemblyOptionsOf(ctx, reasmTimer),
       // RFC 8200 §4.5: Time Exceeded code 1 only if the offset-0 fragment arrived.
       onTimeout: (p) =>
         icmpError?.send(p, ICMPV6_TIME_EXCEEDED, Icmpv6TimeExceededCode.REASSEMBLY, 0),

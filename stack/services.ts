@@ -13,3 +13,4 @@ export * from "./_services_ipv6.ts";
 export * from "./_services_route.ts";
 export * from "./_services_icmp.ts";
 export * from "./_services_transport.ts";
+export * from "./_services_multicast.ts";

@@ -12,7 +12,8 @@ import type { Instant } from "../../clock.ts";
 import type { RxVerdict } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
-import { type IpKey, isLinkLocalKey } from "../../wire/ip_address.ts";
+import { type IpKey, ipKeyAt, isLinkLocalKey } from "../../wire/ip_address.ts";
+import { isUsableIpv6 } from "../../netif.ts";
 import {
   isPrefixInformation,
   mtuOptionValue,
@@ -65,6 +66,40 @@ export function usable(link: Link, a: OwnedAddress | null): boolean {
   return s === "preferred" || s === "deprecated";
 }
 
+/**
+ * The first usable link-local address on `link`'s interface (ours or the
+ * user's), or null while every one is tentative or duplicate.
+ */
+export function linkLocalSource(link: Link): IpKey | null {
+  for (const a of link.iface.ipv6) {
+    if (a.address[0] === 0xfe && (a.address[1]! & 0xc0) === 0x80 && isUsableIpv6(a)) {
+      return ipKeyAt(a.address, 0, 6);
+    }
+  }
+  return null;
+}
+
+/**
+ * A link-local address of `link` may have passed DAD: the first time since
+ * the link came up, the held SLAAC addresses go to DAD and Router
+ * Solicitation starts (RFC 4862 §5.4: the link-local address first; §5.5.1:
+ * then the RS). Returns whether the link became ready now.
+ */
+export function markLinkLocalReady(env: SlaacEnv, link: Link): boolean {
+  if (link.linkLocalReady || !link.iface.up || linkLocalSource(link) === null) return false;
+  link.linkLocalReady = true;
+  for (const [id, p] of link.prefixes) {
+    const a = p.address;
+    if (a === null || !a.held) continue;
+    a.held = false;
+    if (!addTentative(env, link, a)) {
+      p.address = null; // configured meanwhile by someone else
+      if (p.onLinkUntil === 0) link.prefixes.delete(id);
+    }
+  }
+  return true;
+}
+
 /** Forms the link-local address of `link` (tentative: DAD is the ndp plugin's). */
 export function formLinkLocal(env: SlaacEnv, link: Link): void {
   if (link.linkLocal !== null) return;
@@ -92,11 +127,19 @@ function addTentative(env: SlaacEnv, link: Link, a: OwnedAddress): boolean {
   return ok;
 }
 
-/** Starts soliciting routers: the first RS after a random delay (RFC 4861 §6.3.7). */
+/**
+ * Starts soliciting routers: the first RS after a random delay (RFC 4861
+ * §6.3.7), once a link-local address passed DAD (RFC 4862 §5.5.1, as
+ * Linux's addrconf_dad_completed); not on a link whose link-local address
+ * is a duplicate (§5.4.5).
+ */
 export function startSolicitation(env: SlaacEnv, link: Link): void {
   link.solicitations = 0;
   link.heardRouter = false;
-  if (!env.config.acceptRa || link.advertised.length > 0 || env.config.routerSolicitations === 0) {
+  if (
+    !env.config.acceptRa || link.advertised.length > 0 || env.config.routerSolicitations === 0 ||
+    !link.linkLocalReady || link.autoconfStopped
+  ) {
     link.solicitTimer.cancel();
     return;
   }
@@ -108,8 +151,11 @@ export function startSolicitation(env: SlaacEnv, link: Link): void {
 export function solicit(env: SlaacEnv, link: Link, now: Instant): void {
   if (!link.iface.up || link.heardRouter || link.advertised.length > 0) return;
   if (link.solicitations >= env.config.routerSolicitations) return;
-  // From the link-local address once DAD is done; before, from :: without SLLA.
-  const source = usable(link, link.linkLocal) ? link.linkLocal!.key : UNSPECIFIED;
+  const source = linkLocalSource(link);
+  if (source === null) {
+    env.c.noLinkLocal.value++; // removed since it passed DAD
+    return;
+  }
   const pkt = buildRouterSolicitation(env.ctx.pool, source, link.iface.mac);
   link.solicitations++;
   env.c.solicitationsOut.value++;
@@ -335,6 +381,10 @@ function autoconfigure(
   const a = p.address;
   if (a === null) {
     if (valid === 0) return;
+    if (link.autoconfStopped) {
+      env.c.autoconfStopped.value++; // RFC 4862 §5.4.5: the link-local address is a duplicate
+      return;
+    }
     const key = env.ids.address(p.prefix, link.iface.name, link.iface.mac, 0);
     if (key === null) {
       env.c.noInterfaceId.value++;
@@ -345,6 +395,12 @@ function autoconfigure(
       preferredUntil: lifetimeEnd(now, preferred),
     });
     p.address = fresh;
+    if (!link.linkLocalReady) {
+      // RFC 4862 §5.4: its DAD waits for the link-local address's.
+      fresh.held = true;
+      env.c.addressesHeld.value++;
+      return;
+    }
     if (!addTentative(env, link, fresh)) p.address = null; // already configured by someone else
     return;
   }
@@ -385,7 +441,7 @@ export function expireLifetimes(env: SlaacEnv, link: Link, now: Instant): Instan
       if (a.validUntil <= now) {
         p.address = null;
         env.c.addressesExpired.value++;
-        env.ctx.removeAddress(link.iface.index, a.cidr);
+        if (!a.held) env.ctx.removeAddress(link.iface.index, a.cidr);
       } else {
         syncLifetimes(env, link, a, now);
         next = Math.min(next, a.validUntil);
@@ -419,7 +475,10 @@ export function ownedBy(link: Link, key: IpKey): OwnedAddress | null {
 export function dadFailed(env: SlaacEnv, link: Link, a: OwnedAddress): void {
   env.c.dadFailed.value++;
   env.ctx.log.warn(`${link.iface.name}: ${a.cidr} is a duplicate (DAD failed)`);
-  if (env.ids.mode !== "stable-privacy" || a.dadCounter >= env.config.idgenRetries) return;
+  if (env.ids.mode !== "stable-privacy" || a.dadCounter >= env.config.idgenRetries) {
+    if (a === link.linkLocal && linkLocalSource(link) === null) stopAutoconf(env, link);
+    return;
+  }
   const key = env.ids.address(a.prefix, link.iface.name, link.iface.mac, a.dadCounter + 1);
   if (key === null) return;
   const old = a.cidr;
@@ -439,6 +498,26 @@ export function forget(link: Link, a: OwnedAddress): void {
   for (const [id, p] of link.prefixes) {
     if (p.address === a) {
       p.address = null;
+      if (p.onLinkUntil === 0) link.prefixes.delete(id);
+    }
+  }
+}
+
+/**
+ * RFC 4862 §5.4.5: the link-local address is a duplicate and no other is
+ * usable, so autoconfiguration stops on `link`: no RS, held addresses
+ * dropped, no new ones (manual configuration still works).
+ */
+function stopAutoconf(env: SlaacEnv, link: Link): void {
+  link.autoconfStopped = true;
+  link.solicitTimer.cancel();
+  env.ctx.log.warn(
+    `${link.iface.name}: link-local address is a duplicate; autoconfiguration stopped`,
+  );
+  for (const [id, p] of link.prefixes) {
+    if (p.address?.held) {
+      p.address = null;
+      env.c.autoconfStopped.value++;
       if (p.onLinkUntil === 0) link.prefixes.delete(id);
     }
   }

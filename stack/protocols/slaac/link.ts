@@ -33,6 +33,12 @@ export interface OwnedAddress {
   validUntil: Instant;
   /** When it becomes deprecated; Infinity: never. */
   preferredUntil: Instant;
+  /**
+   * Formed from an RA while the link-local address was still tentative:
+   * not on the interface yet, its DAD waits for the link-local's (RFC 4862
+   * §5.4, §5.5).
+   */
+  held: boolean;
 }
 
 /** A prefix learned from Prefix Information options. */
@@ -71,6 +77,13 @@ export interface Link {
   solicitations: number;
   /** Whether an RA with a router lifetime arrived (stop soliciting, RFC 4861 §6.3.7). */
   heardRouter: boolean;
+  /**
+   * Whether a link-local address passed DAD since the link came up: until
+   * then no RS leaves and SLAAC addresses are held (RFC 4862 §5.4, §5.5.1).
+   */
+  linkLocalReady: boolean;
+  /** The link-local address is a duplicate with no retry left: no SLAAC here (RFC 4862 §5.4.5). */
+  autoconfStopped: boolean;
   /**
    * Brings the link up (link-local address, then RS or RA) at the next
    * poll, not inside the event that announced it: every plugin has seen
@@ -114,6 +127,8 @@ export interface SlaacCounters {
   readonly dadFailed: Counter;
   readonly dadRetries: Counter;
   readonly noInterfaceId: Counter;
+  readonly addressesHeld: Counter;
+  readonly autoconfStopped: Counter;
 }
 
 /** Every counter name of the plugin, for the manifest. */
@@ -142,6 +157,8 @@ export const SLAAC_COUNTERS: readonly string[] = [
   "addr.dad_failed",
   "addr.dad_retries",
   "addr.no_interface_id",
+  "addr.held",
+  "addr.autoconf_stopped",
 ];
 
 /** Makes the counters. */
@@ -168,6 +185,8 @@ export function slaacCounters(ctx: PluginContext): SlaacCounters {
     dadFailed: ctx.counter("addr.dad_failed"),
     dadRetries: ctx.counter("addr.dad_retries"),
     noInterfaceId: ctx.counter("addr.no_interface_id"),
+    addressesHeld: ctx.counter("addr.held"),
+    autoconfStopped: ctx.counter("addr.autoconf_stopped"),
   };
 }
 
@@ -206,6 +225,7 @@ export function ownedAddress(
     dadCounter: 0,
     validUntil: lifetimes.validUntil,
     preferredUntil: lifetimes.preferredUntil,
+    held: false,
   };
 }
 

@@ -7,9 +7,12 @@
  * default; a 128-bit secret from the `secret` option or the stack's RNG) or
  * the modified EUI-64 of the MAC (`addressGeneration: "eui64"`), added
  * tentative (the ndp plugin runs DAD; a stable-privacy address that fails
- * is replaced with DAD_Counter + 1, up to `idgenRetries`). Up to three
- * Router Solicitations 4 s apart after a random delay of up to 1 s, from
- * the link-local address once usable (before, from `::` without SLLA).
+ * is replaced with DAD_Counter + 1, up to `idgenRetries`). Once a
+ * link-local address passed DAD (RFC 4862 §5.4, §5.5.1), up to three Router
+ * Solicitations 4 s apart after a random delay of up to 1 s, from it; SLAAC
+ * addresses from RAs heard before are held until then. A duplicate
+ * link-local address with no retry left stops autoconfiguration on the
+ * interface (§5.4.5).
  * Router Advertisements validated (RFC 4861 §6.1.2) and applied: default
  * routers (`ipv6.routes` `::/0`, origin `ra`, metric 1024, expiring),
  * on-link prefixes (origin `ra`, metric 256), autonomous /64 prefixes giving
@@ -47,7 +50,9 @@
  *   `rx.source_not_link_local`, `rx.unspecified_source_with_lla`, …),
  *   `tx.router_solicitations`, `tx.router_advertisements`,
  *   `tx.no_link_local`, `addr.formed`, `addr.deprecated`, `addr.expired`,
- *   `addr.dad_failed`, `addr.dad_retries`, `addr.no_interface_id`.
+ *   `addr.dad_failed`, `addr.dad_retries`, `addr.no_interface_id`,
+ *   `addr.held` (formed during link-local DAD, added after it),
+ *   `addr.autoconf_stopped` (not formed: the link-local is a duplicate).
  * - **Depends on:** `ipv6`, `icmpv6`; DAD and neighbour resolution are the
  *   ndp plugin's (without a `neighbor.ipv6` provider Ethernet drops what
  *   this plugin sends, and addresses stay tentative).

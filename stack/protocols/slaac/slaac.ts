@@ -20,7 +20,7 @@ import type { PacketBuffer } from "../../packet.ts";
 import type { Ipv6RoutesService, NdpService } from "../../services.ts";
 import { ICMPV6_ROUTER_ADVERTISEMENT, ICMPV6_ROUTER_SOLICITATION } from "../../wire/icmpv6.ts";
 import { NDP_PROBLEMS } from "../../wire/icmpv6_ndp.ts";
-import { IpAddress } from "../../wire/ip_address.ts";
+import { IpAddress, isLinkLocalKey } from "../../wire/ip_address.ts";
 import {
   type AdvertisedPrefix,
   parseAdvertisedPrefix,
@@ -33,6 +33,7 @@ import {
   expireLifetimes,
   forget,
   formLinkLocal,
+  markLinkLocalReady,
   ownedBy,
   receiveAdvertisement,
   solicit,
@@ -120,6 +121,8 @@ export const slaacPlugin: ProtocolPlugin = {
         prefixes: new Map(),
         solicitations: 0,
         heardRouter: false,
+        linkLocalReady: false,
+        autoconfStopped: false,
         upTimer: ctx.timer(() => linkUp(link)),
         solicitTimer: ctx.timer((now) => solicit(env, link, now)),
         advertiseTimer: ctx.timer((now) => advertise(env, link, now)),
@@ -134,12 +137,21 @@ export const slaacPlugin: ProtocolPlugin = {
 
     function linkUp(link: Link): void {
       if (!link.iface.up) return;
+      link.linkLocalReady = false;
       formLinkLocal(env, link);
       if (link.advertised.length > 0) startAdvertising(env, link);
-      else startSolicitation(env, link);
+      linkLocalChanged(link);
+    }
+
+    /** Once a link-local address is usable: held addresses to DAD, then RS (hosts). */
+    function linkLocalChanged(link: Link): void {
+      if (markLinkLocalReady(env, link) && link.advertised.length === 0) {
+        startSolicitation(env, link);
+      }
     }
 
     function linkDown(link: Link): void {
+      link.linkLocalReady = false;
       link.upTimer.cancel();
       link.solicitTimer.cancel();
       link.advertiseTimer.cancel();
@@ -173,6 +185,7 @@ export const slaacPlugin: ProtocolPlugin = {
       const key = IpAddress.parse(ev.address)?.key;
       const a = key === undefined ? null : ownedBy(link, key);
       if (ev.type === "address-removed" && a !== null) forget(link, a);
+      if (key !== undefined && isLinkLocalKey(key)) linkLocalChanged(link);
       if (ev.type !== "address-changed" || a === null) return;
       const state = (ev as { state?: string }).state;
       if (state === "duplicate") dadFailed(env, link, a);

@@ -7,7 +7,10 @@
  * take IPv6 yet) with resolution by Neighbor Discovery both ways, Linux's
  * `ip -6 neigh` showing the stack REACHABLE at its MAC, 100 MB through
  * `nc -6` into a discard listener with the byte count checked, and MLDv2:
- * reports to 33:33:00:00:00:16 and answers to the queries scapy sends. The
+ * reports to 33:33:00:00:00:16 and answers to the queries scapy sends;
+ * `curl -g 'http://[fe80::…%tap0]:8080/'` to the stack's link-local address
+ * once Linux has one of its own (the harness's `addrgenmode none` leaves it
+ * none, and Linux then has no fe80::/64 route: ENETUNREACH). The
  * SLAAC exchanges with Linux over TAP (RAs both ways) are in
  * tests/slaac/tap_interop_test.ts. tshark checks every capture.
  *
@@ -242,5 +245,53 @@ Deno.test(gated([...NEEDS, "scapy"], {
       const dt = answers[i]! - queries[i]!;
       assert.ok(dt >= 0 && dt <= 0.3 + 0.1, `answer ${i + 1} after ${dt} s`);
     }
+  },
+}));
+
+Deno.test(gated([...NEEDS, "curl"], {
+  name:
+    "ipv6 tap: curl -g 'http://[fe80::…%tap]:8080/' reaches a listener on the stack's link-local address; the response bytes are exact",
+  async fn() {
+    await withIpv6Tap({}, async (h) => {
+      const ll = h.stack.interfaces.list()[0]!.ipv6.find((a) => a.origin === "link-local")!;
+      const stackLl = IpAddress.v6(ll.address).toString();
+      const body = "hello over a link-local address\n";
+      const response = `HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+      using listener = h.stack.listen({ hostname: "::", port: 8080 });
+      let peer = "";
+      const serve = (async () => {
+        const conn = await listener.accept();
+        peer = conn.remoteAddr.hostname;
+        const buf = new Uint8Array(4096);
+        let request = "";
+        while (!request.includes("\r\n\r\n")) {
+          const n = await conn.read(buf);
+          if (n === null) break;
+          request += new TextDecoder().decode(buf.subarray(0, n));
+        }
+        await conn.write(new TextEncoder().encode(response));
+        conn.close();
+        return request;
+      })();
+      serve.catch(() => {}); // awaited below unless curl failed first
+      const url = `http://[${stackLl}%${h.dev.name}]:8080/`;
+      const curl = ["curl", "-sS", "-i", "--max-time", "5", "-g", url];
+      // The harness keeps Linux's IPv6 quiet (addrgenmode none): no link-local
+      // address on the TAP, so no fe80::/64 route, and Linux itself refuses to
+      // connect (ENETUNREACH) before a frame leaves. That was the whole TAP
+      // failure; the TUN test's Linux kept its link-local address.
+      const before = await h.exec(curl, 10);
+      assert.equal(before.code, 7, before.stderr);
+      assert.equal(h.stack.counters.value("tcp.in_segs"), 0, "nothing reached the stack");
+      await ip(["-6", "addr", "add", "fe80::1/64", "dev", h.dev.name, "nodad"], {
+        netns: h.netns,
+      });
+      const r = await h.exec(curl, 10);
+      assert.equal(r.code, 0, `curl ${url}: ${r.stderr}`);
+      assert.equal(r.stdout, response);
+      const request = await serve;
+      assert.match(request, /^GET \/ HTTP\/1\.1\r\n/);
+      assert.equal(peer, "fe80::1", "Linux connected from its link-local address");
+    });
   },
 }));

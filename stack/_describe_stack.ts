@@ -32,9 +32,14 @@ export function describeStack(s: DescribedState): StackDescription {
       version: p.manifest.version,
       layer: p.manifest.layer,
       description: p.manifest.description,
-      binds: p.manifest.binds.map((b) => ({ table: b.table, key: b.key })),
+      binds: p.manifest.binds.map((b) => ({
+        table: b.table,
+        key: b.key,
+        ...(b.family !== undefined ? { family: b.family } : {}),
+      })),
       exposes: [...(p.manifest.exposes ?? [])],
       ...(p.manifest.emits ? { emits: p.manifest.emits } : {}),
+      ...(p.manifest.family !== undefined ? { family: p.manifest.family } : {}),
       provides: [...(p.manifest.provides ?? [])],
       requires: requirementsOf(p.manifest),
       hooks: (p.manifest.hooks ?? []).map((h) => h.point),
@@ -44,10 +49,11 @@ export function describeStack(s: DescribedState): StackDescription {
     })),
     tables: [...s.tables].map((t) => ({
       name: t.name,
-      entries: [...t.entries].sort((a, b) => a[0] - b[0]).map(([key, e]) => ({
-        key,
-        plugin: e.rec.name,
-      })),
+      entries: [...t.entries].sort((a, b) => a[0] - b[0]).map(([key, e]) => {
+        const family = e.rec.manifest.binds.find((b) => b.table === t.name && b.key === key)
+          ?.family;
+        return { key, plugin: e.rec.name, ...(family !== undefined ? { family } : {}) };
+      }),
     })),
     hooks: Object.fromEntries(
       HOOK_POINTS.map((p) => [p, s.hooks.get(p)!.map((r) => r.name)]),

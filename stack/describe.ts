@@ -41,19 +41,24 @@ function formatKey(table: string, key: number): string {
 export function formatGraph(d: StackDescription): string {
   const exposes = new Map(d.plugins.map((p) => [p.name, p.exposes]));
   const emits = new Map(d.plugins.map((p) => [p.name, p.emits]));
+  const families = new Map(d.plugins.map((p) => [p.name, p.family]));
   const tables = new Map(d.tables.map((t) => [t.name, t.entries]));
   const lines: string[] = [];
-  const walk = (plugin: string, path: string, seen: Set<string>) => {
+  // `family`: the IP version of the path so far (the last plugin declaring one).
+  const walk = (plugin: string, path: string, seen: Set<string>, family?: 4 | 6) => {
     let leaf = true;
+    const fam = families.get(plugin) ?? family;
     for (const t of exposes.get(plugin) ?? []) {
       const only = emits.get(plugin)?.[t];
       for (const e of tables.get(t) ?? []) {
         if (seen.has(e.plugin) || (only !== undefined && !only.includes(e.key))) continue;
+        if (e.family !== undefined && fam !== undefined && e.family !== fam) continue;
         leaf = false;
         walk(
           e.plugin,
           `${path} -[${t} ${formatKey(t, e.key)}]-> ${e.plugin}`,
           new Set([...seen, e.plugin]),
+          fam,
         );
       }
     }
@@ -148,9 +153,16 @@ export interface StackDescription {
     readonly version: string;
     readonly layer: string;
     readonly description: string;
-    readonly binds: readonly { readonly table: string; readonly key: number }[];
+    readonly binds: readonly {
+      readonly table: string;
+      readonly key: number;
+      /** The IP version the binding takes, when only one (see `Binding.family`). */
+      readonly family?: 4 | 6;
+    }[];
     readonly exposes: readonly string[];
     readonly emits?: Readonly<Record<string, readonly number[]>>;
+    /** The IP version it dispatches (see `ProtocolManifest.family`). */
+    readonly family?: 4 | 6;
     readonly provides: readonly string[];
     readonly requires: readonly { readonly service: string; readonly optional: boolean }[];
     readonly hooks: readonly string[];
@@ -161,7 +173,12 @@ export interface StackDescription {
   /** Dispatch tables and who is bound to which key. */
   readonly tables: readonly {
     readonly name: string;
-    readonly entries: readonly { readonly key: number; readonly plugin: string }[];
+    readonly entries: readonly {
+      readonly key: number;
+      readonly plugin: string;
+      /** The IP version the binding takes, when only one. */
+      readonly family?: 4 | 6;
+    }[];
   }[];
   /** Hook chains in run order. */
   readonly hooks: Readonly<Record<string, readonly string[]>>;

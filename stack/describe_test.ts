@@ -78,7 +78,7 @@ Deno.test("describe() lists tables with their entries sorted by key", () => {
     { key: 0x0806, plugin: "arp" },
   ]);
   assert.deepEqual(ethertype.map((e) => e.key), ethertype.map((e) => e.key).sort((a, b) => a - b));
-  assert.deepEqual(tables["ip.protocol"]![0], { key: 1, plugin: "icmp" });
+  assert.deepEqual(tables["ip.protocol"]![0], { key: 1, plugin: "icmp", family: 4 });
 });
 
 Deno.test("describe() lists interfaces with link type, MTU, state and addresses", () => {
@@ -117,6 +117,58 @@ Deno.test("formatGraph() prints the default data path Click-style", () => {
   assert.ok(lines.includes("eth0 -> ethernet -[ethertype 0x0806]-> arp"));
   assert.ok(lines.includes("service icmp.echo <- icmp"));
   assert.equal(env.stack.graph(), formatGraph(env.stack.describe()));
+});
+
+Deno.test("formatGraph() draws ICMP only below IPv4 and ICMPv6 only below IPv6 (one shared ip.protocol table)", () => {
+  using env = defaultStack();
+  const lines = env.stack.graph().split("\n");
+  const v4 = lines.filter((l) => l.includes("ipv4 -[ip.protocol"));
+  const v6 = lines.filter((l) => l.includes("ipv6 -[ip.protocol"));
+  assert.ok(v4.some((l) => l.includes("-[ip.protocol 1]-> icmp")), lines.join("\n"));
+  assert.ok(v6.some((l) => l.includes("-[ip.protocol 58]-> icmpv6")), lines.join("\n"));
+  assert.deepEqual(v4.filter((l) => l.includes("icmpv6")), [], "no ipv4 -> icmpv6");
+  assert.deepEqual(v6.filter((l) => / icmp( |$)/.test(l)), [], "no ipv6 -> icmp");
+  // TCP and UDP take both families, and both ICMPs hand them errors.
+  for (const [ip, icmp] of [["ipv4", "icmp"], ["ipv6", "icmpv6"]]) {
+    for (const t of ["-[ip.protocol 6]-> tcp", "-[ip.protocol 17]-> udp"]) {
+      assert.ok(
+        lines.includes(
+          `eth0 -> ethernet -[ethertype ${ip === "ipv4" ? "0x0800" : "0x86dd"}]-> ${ip} ${t}`,
+        ),
+      );
+    }
+    assert.ok(
+      lines.some((l) =>
+        l.includes(`${ip} -[ip.protocol ${ip === "ipv4" ? 1 : 58}]-> ${icmp} -[ip.error 6]-> tcp`)
+      ),
+    );
+  }
+  const d = env.stack.describe();
+  const entry = (key: number) =>
+    d.tables.find((t) => t.name === "ip.protocol")!.entries.find((e) => e.key === key);
+  assert.equal(entry(1)?.family, 4);
+  assert.equal(entry(58)?.family, 6);
+  assert.equal(entry(6)?.family, undefined);
+  assert.equal(d.plugins.find((p) => p.name === "ipv6")?.family, 6);
+});
+
+Deno.test("a manifest family other than 4 or 6, on the plugin or a binding, is a manifest error", () => {
+  const base = {
+    name: "fam",
+    version: "1.0.0",
+    api: "^1.0.0",
+    description: "",
+    layer: "network",
+    binds: [],
+    counters: [],
+  };
+  const boot = (m: object) => () =>
+    createStack({ plugins: [{ manifest: m, setup: () => ({}) } as unknown as ProtocolPlugin] });
+  assert.throws(boot({ ...base, family: 5 }), /family must be 4 or 6/);
+  assert.throws(
+    boot({ ...base, binds: [{ table: "ip.protocol", key: 200, family: "6" }] }),
+    /family must be 4 or 6/,
+  );
 });
 
 Deno.test("formatGraph() of Ethernet, ARP, IPv4 and ICMP has one line per leaf", () => {

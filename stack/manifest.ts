@@ -55,6 +55,14 @@ export interface Binding {
    * exposes the table: e.g. UDP's `ip.error` binding without ICMP loaded.
    */
   readonly optional?: boolean;
+  /**
+   * In a table both IP plugins dispatch into (`ip.protocol`, `ip.error`),
+   * the one IP version it takes: ICMP's protocol 1 is IPv4's, ICMPv6's 58
+   * IPv6's. Omitted: both (TCP, UDP). The graph draws the binding only
+   * below a plugin of that {@linkcode ProtocolManifest.family}; dispatch is
+   * not filtered (the table stays one, and such plugins check the version).
+   */
+  readonly family?: 4 | 6;
 }
 
 /** Joining a hook chain, ordered by name rather than by number (VPP feature arcs). */
@@ -112,6 +120,11 @@ export interface ProtocolManifest {
    * sends just IPv4 and IPv6 into `ethertype`); the graph shows only those.
    */
   readonly emits?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * The IP version of the packets it dispatches (ipv4: 4, ipv6: 6): below
+   * it the graph draws only bindings of that {@linkcode Binding.family}.
+   */
+  readonly family?: 4 | 6;
   /** Hook chains it joins. */
   readonly hooks?: readonly HookJoin[];
   /** Services it provides (returned in `handlers.services`). */
@@ -614,7 +627,11 @@ export function validateManifest(m: unknown, position = 0): ProtocolManifest {
       typeof bb !== "object" || bb === null || typeof bb.table !== "string" ||
       !Number.isInteger(bb.key) || bb.key < 0
     ) fail("each binding needs a table name and a non-negative integer key");
+    if (bb.family !== undefined && bb.family !== 4 && bb.family !== 6) {
+      fail("a binding's family must be 4 or 6");
+    }
   }
+  if (r.family !== undefined && r.family !== 4 && r.family !== 6) fail("family must be 4 or 6");
   for (const k of ["dependencies", "exposes", "provides"]) {
     if (r[k] !== undefined && !isStringArray(r[k])) fail(`${k} must be an array of strings`);
   }

@@ -122,7 +122,7 @@ export const icmpPlugin: ProtocolPlugin = {
     description: "ICMP for IPv4: echo (ping), probes, errors sent and dispatched",
     layer: "network",
     dependencies: ["ipv4"],
-    binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMP }],
+    binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMP, family: 4 }],
     exposes: ["ip.error"],
     provides: ["icmp.echo", "icmp.error"],
     requires: [

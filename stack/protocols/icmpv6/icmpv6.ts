@@ -44,7 +44,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
     description: "ICMPv6: echo (ping, traceroute), errors sent and dispatched by kind",
     layer: "network",
     dependencies: ["ipv6"],
-    binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMPV6 }],
+    binds: [{ table: "ip.protocol", key: IP_PROTOCOL_ICMPV6, family: 6 }],
     exposes: ["ip.error", "icmpv6.message"],
     provides: ["icmpv6.echo", "icmpv6.error"],
     requires: ["ipv6.route"],

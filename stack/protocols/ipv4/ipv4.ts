@@ -85,6 +85,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV4 }],
     events: ["address-added", "address-removed"],
     exposes: ["ip.protocol"],
+    family: 4,
     provides: ["ipv4.send", "ipv4.routes", "ipv4.route"],
     requires: [
       { service: neighborServiceName(4), optional: true },

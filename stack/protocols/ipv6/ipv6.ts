@@ -78,6 +78,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       "interface-removed",
     ],
     exposes: ["ip.protocol"],
+    family: 6,
     provides: ["ipv6.route", "ipv6.routes"],
     requires: [
       { service: neighborServiceName(6), optional: true },

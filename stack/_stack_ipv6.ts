@@ -53,9 +53,15 @@ export interface Ipv6Target {
  * ```
  */
 export function interfaceZones(interfaces: InterfaceTable): ZoneResolver {
-  return (zone) =>
-    interfaces.byName(zone)?.index ??
+  return (zone) => {
+    if (zone === "") {
+      // No zone: only a one-interface stack has an unambiguous default.
+      const all = interfaces.list();
+      return all.length === 1 ? all[0]!.index : undefined;
+    }
+    return interfaces.byName(zone)?.index ??
       (/^[0-9]{1,10}$/.test(zone) ? interfaces.get(Number(zone))?.index : undefined);
+  };
 }
 
 /**

@@ -454,6 +454,14 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
       const to = checkSocketHost(addr.hostname, action, this.#zones);
       address = to.address;
       scope = to.scope;
+      if (scope < 0 && address.isLinkLocal()) {
+        // Linux routes a zoneless link-local destination by the socket's
+        // bound device, else by the first link with fe80::/64 (maybe the
+        // wrong one): here the bound zone, else the only interface, else
+        // EINVAL as connect() gives.
+        scope = this.#boundScope >= 0 ? this.#boundScope : this.#zones?.("") ?? -1;
+        if (scope < 0) checkZone(to, undefined, action);
+      }
       port = checkPort(addr.port, action, false);
       if (address.isUnspecified()) throw socketErrorToException("invalid_destination", action);
     }

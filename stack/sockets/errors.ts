@@ -187,7 +187,8 @@ export function checkHostname(hostname: unknown, action: string): IpAddress {
 /**
  * The interface index a zone names (`"eth0"`, or a decimal index), or
  * undefined when no interface has it. `Stack` makes one from its
- * interface table.
+ * interface table; asked for `""` (no zone), it names the stack's only
+ * interface when there is exactly one (UDP `send` defaults to it).
  *
  * @example
  * ```ts
@@ -286,22 +287,30 @@ export function zoneScope(host: HostText, action: string, zones?: ZoneResolver):
 }
 
 /**
- * Linux (tcp_v6_connect, ip6_datagram_connect): connecting to a link-local
- * peer needs its zone, or a link-local (or zoned) local address that names
- * the link; else EINVAL, which Deno reports as a `TypeError`.
+ * Linux's zone rules (`__inet6_bind`, `tcp_v6_connect`,
+ * `ip6_datagram_connect`), each an EINVAL there and a `TypeError` in Deno:
+ * binding to a link-local local address needs its zone; connecting to a
+ * link-local peer needs the peer's zone or a zoned link-local local
+ * address that names the link; two zones must name the same link. No
+ * default even on a one-interface stack: Linux has none either, and a
+ * second interface would change the meaning of the same call.
  *
- * @param peer The peer, checked.
- * @param local The local address asked for, checked, if any.
+ * @param peer The peer, checked (for a bind alone: the local address, `local` undefined).
+ * @param local The local address asked for (or bound), checked, if any.
  * @param action What was attempted, the start of the message.
- * @throws {TypeError} A link-local peer without a zone.
+ * @throws {TypeError} A link-local address without a zone, or zones naming two links.
  *
  * @example
  * ```ts
  * import { checkSocketHost, checkZone } from "./errors.ts";
  * import assert from "node:assert/strict";
- * const peer = checkSocketHost("fe80::2", "Cannot connect");
+ * const zones = (z: string) => z === "eth0" ? 1 : z === "eth1" ? 2 : undefined;
+ * const peer = checkSocketHost("fe80::2", "Cannot connect", zones);
  * assert.throws(() => checkZone(peer, undefined, "Cannot connect"), TypeError);
- * checkZone(peer, checkSocketHost("fe80::1", "Cannot bind"), "Cannot connect");
+ * assert.throws(() => checkZone(peer, checkSocketHost("fe80::1", "Cannot bind"), "Cannot connect"), TypeError);
+ * checkZone(peer, checkSocketHost("fe80::1%eth0", "Cannot bind", zones), "Cannot connect");
+ * const other = checkSocketHost("fe80::2%eth1", "Cannot connect", zones);
+ * assert.throws(() => checkZone(other, checkSocketHost("fe80::1%eth0", "Cannot bind", zones), "Cannot connect"), TypeError);
  * ```
  */
 export function checkZone(
@@ -309,10 +318,25 @@ export function checkZone(
   local: SocketTarget | undefined,
   action: string,
 ): void {
-  if (!peer.address.isLinkLocal() || peer.scope >= 0) return;
-  if (local !== undefined && (local.scope >= 0 || local.address.isLinkLocal())) return;
-  throw new TypeError(
-    `${action}: a link-local address needs a zone, e.g. ${peer.address}%eth0 (RFC 4007 §11)`,
+  if (local !== undefined && local.address.isLinkLocal() && local.scope < 0) {
+    throw needsZone(action, local.address);
+  }
+  if (!peer.address.isLinkLocal()) return;
+  if (peer.scope >= 0) {
+    if (local !== undefined && local.scope >= 0 && local.scope !== peer.scope) {
+      throw new TypeError(
+        `${action}: the zones of ${peer.address} and of the local address name different links`,
+      );
+    }
+    return;
+  }
+  if (local !== undefined && local.scope >= 0) return;
+  throw needsZone(action, peer.address);
+}
+
+function needsZone(action: string, address: IpAddress): TypeError {
+  return new TypeError(
+    `${action}: a link-local address needs a zone, e.g. ${address}%eth0 (RFC 4007 §11)`,
   );
 }
 

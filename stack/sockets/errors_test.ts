@@ -241,14 +241,33 @@ Deno.test("checkSocketHost(): zones count for link-local and multicast only; map
   assert.equal(unmapIpv4(parseHostname("::10.0.0.2")!), null, "IPv4-compatible is not mapped");
 });
 
-Deno.test("checkZone(): a link-local peer needs its zone or a link-local local address", () => {
+Deno.test("checkZone(): a link-local peer needs its zone or a zoned link-local local address; a link-local local address needs its zone", () => {
   const peer = checkSocketHost("fe80::2", "x");
   assert.throws(() => checkZone(peer, undefined, "Cannot connect"), TypeError);
   assert.throws(
     () => checkZone(peer, checkSocketHost("fd00::1", "x"), "Cannot connect"),
     TypeError,
   );
-  checkZone(peer, checkSocketHost("fe80::1", "x"), "Cannot connect");
+  // Linux's bind(): EINVAL for fe80::1 without its zone, whatever the peer.
+  assert.throws(
+    () => checkZone(peer, checkSocketHost("fe80::1", "x"), "Cannot connect"),
+    TypeError,
+  );
+  assert.throws(
+    () =>
+      checkZone(checkSocketHost("fd00::2", "x"), checkSocketHost("fe80::1", "x"), "Cannot connect"),
+    TypeError,
+  );
+  checkZone(peer, checkSocketHost("fe80::1%3", "x"), "Cannot connect");
+  assert.throws(
+    () =>
+      checkZone(
+        checkSocketHost("fe80::2%4", "x"),
+        checkSocketHost("fe80::1%3", "x"),
+        "Cannot connect",
+      ),
+    TypeError,
+  );
   checkZone(checkSocketHost("fe80::2%3", "x"), undefined, "Cannot connect");
   checkZone(checkSocketHost("fd00::2", "x"), undefined, "Cannot connect");
 });

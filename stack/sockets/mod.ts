@@ -10,7 +10,13 @@
  *   (`errors.ts`): the same mistake gets the same error class in TCP and UDP;
  * - dual stack as Deno on Linux: `::` takes both families unless `v6only`,
  *   IPv4 peers shown IPv4-mapped; zones carried to the route service as a
- *   scope (interface index); `remoteAddr` shows no zone, as Deno's.
+ *   scope (interface index); `remoteAddr` shows no zone, as Deno's;
+ * - Linux's zone rules (`checkZone`): a link-local local address needs its
+ *   zone, and so does a link-local peer of `connect` unless the zoned local
+ *   address names the link (EINVAL there, `TypeError` here, whatever the
+ *   number of interfaces); a UDP `send` to a zoneless link-local address
+ *   goes out the socket's zone, else the stack's only interface, else is a
+ *   `TypeError` (Linux would pick the first link with fe80::/64).
  *
  * Here live the promises, the Web Streams, the `Deno.errors` mapping and
  * the `NetAddr` text; the plugins keep the protocols and know none of it.

@@ -408,11 +408,13 @@ function open(
   const peer = checkSocketHost(options.hostname, action, zones);
   const address = peer.address;
   const port = checkPort(options.port, action, false);
+  const bindAction = `Cannot bind to ${options.localAddress}`;
   const local: SocketTarget | undefined =
     options.localAddress === undefined || options.localAddress === ""
       ? undefined
-      : checkSocketHost(options.localAddress, `Cannot bind to ${options.localAddress}`, zones);
+      : checkSocketHost(options.localAddress, bindAction, zones);
   const localAddress = local?.address;
+  if (local !== undefined) checkZone(local, undefined, bindAction); // bind()'s EINVAL
   checkZone(peer, local, action);
   const localPort = options.localPort === undefined
     ? undefined
@@ -427,7 +429,12 @@ function open(
     address,
     port,
     ...(localAddress !== undefined ? { localAddress } : {}),
-    ...(peer.scope >= 0 ? { scope: peer.scope } : {}),
+    // A zoneless link-local peer takes the link of the zoned local address (checkZone).
+    ...(peer.scope >= 0
+      ? { scope: peer.scope }
+      : peer.address.isLinkLocal() && local !== undefined && local.scope >= 0
+      ? { scope: local.scope }
+      : {}),
     ...(localPort !== undefined ? { localPort } : {}),
     ...(options.congestionControl !== undefined
       ? { congestionControl: options.congestionControl }

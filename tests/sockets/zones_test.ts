@@ -1,8 +1,10 @@
 /**
  * IPv6 zones (RFC 4007 §11) on sockets: `fe80::2%tun1` reaches the
  * neighbour on that link even when another link has a host with the same
- * link-local address; a link-local peer without a zone is refused as Linux
- * refuses it (EINVAL, a `TypeError` in Deno); `remoteAddr` shows no zone, as
+ * link-local address; a link-local peer or local address without a zone is
+ * refused as Linux refuses it (EINVAL, a `TypeError` in Deno), and a UDP
+ * send without one too unless the socket's zone or the stack's only
+ * interface names the link; `remoteAddr` shows no zone, as
  * Deno's does not (measured with Deno 2.9.6 over a veth pair).
  */
 import assert from "node:assert/strict";
@@ -20,6 +22,8 @@ function twoLinks() {
 }
 
 const enc = new TextEncoder();
+const isTypeError = (message: RegExp) => (e: unknown) =>
+  e instanceof TypeError && message.test(e.message);
 
 Deno.test("tcp connect to fe80::2%tun1 reaches the host on tun1, not the fe80::2 on tun0", async () => {
   const { env, a, b, c } = twoLinks();
@@ -54,10 +58,28 @@ Deno.test("tcp connect to a link-local address: no zone is a TypeError unless th
   await assert.rejects(a.connect({ hostname: "fe80::2%eth9", port: 80 }), TypeError);
   await assert.rejects(a.connect({ hostname: "fe80::2%99", port: 80 }), TypeError);
   await assert.rejects(a.connect({ hostname: "10.0.0.1%tun0", port: 80 }), TypeError);
+  // Linux: a link-local local address without its zone is bind()'s EINVAL,
+  // a zoned global one names no link, and two zones must agree.
+  await assert.rejects(
+    a.connect({ hostname: "fe80::2", port: 80, localAddress: "fe80::1:1" }),
+    isTypeError(/^Cannot bind to fe80::1:1: a link-local address needs a zone/),
+  );
+  await assert.rejects(
+    a.connect({ hostname: "fe80::2%tun1", port: 80, localAddress: "fe80::1:1" }),
+    TypeError,
+  );
+  await assert.rejects(
+    a.connect({ hostname: "fe80::2", port: 80, localAddress: "fd00:c::1%tun1" }),
+    TypeError,
+  );
+  await assert.rejects(
+    a.connect({ hostname: "fe80::2%tun0", port: 80, localAddress: "fe80::1:1%tun1" }),
+    isTypeError(/name different links/),
+  );
   await env.run(async () => {
     using lc = c.listen({ hostname: "fe80::2%tun0", port: 80 });
     const [conn, s] = await Promise.all([
-      a.connect({ hostname: "fe80::2", port: 80, localAddress: "fe80::1:1" }),
+      a.connect({ hostname: "fe80::2", port: 80, localAddress: "fe80::1:1%tun1" }),
       lc.accept(),
     ]);
     assert.equal(s.remoteAddr.hostname, "fe80::1:1");
@@ -102,5 +124,30 @@ Deno.test("udp to ff02::1%tun1 reaches the hosts on tun1 only", async () => {
   }, { timeout: ms(10_000) });
   assert.equal(b.counters.value("udp.rx.datagrams"), 0);
   assert.equal(c.counters.value("udp.rx.datagrams"), 1);
+  env.finish();
+});
+
+Deno.test("udp send to a link-local address without a zone: a TypeError on a two-link stack unless the socket is bound with a zone; bind needs the zone too", async () => {
+  const { env, a, b, c } = twoLinks();
+  assert.throws(
+    () => a.listenDatagram({ transport: "udp", hostname: "fe80::1:1", port: 6000 }),
+    isTypeError(/needs a zone/),
+  );
+  await env.run(async () => {
+    using sb = b.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
+    using sc = c.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
+    using any = a.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+    await assert.rejects(
+      any.send(enc.encode("where?"), { hostname: "fe80::2", port: 7 }),
+      isTypeError(/^Cannot send to fe80::2:7: a link-local address needs a zone/),
+    );
+    using onTun1 = a.listenDatagram({ transport: "udp", hostname: "fe80::1:1%tun1", port: 5001 });
+    await onTun1.send(enc.encode("to c"), { hostname: "fe80::2", port: 7 });
+    const [data, from] = await sc.receive();
+    assert.equal(new TextDecoder().decode(data), "to c");
+    assert.deepEqual(from, { transport: "udp", hostname: "fe80::1:1", port: 5001 });
+    assert.equal(sb.dropped, 0);
+  }, { timeout: ms(10_000) });
+  assert.equal(b.counters.value("udp.rx.datagrams"), 0);
   env.finish();
 });

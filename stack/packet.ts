@@ -126,6 +126,13 @@ export class PacketBuffer {
    * null after reset.
    */
   ct: unknown = null;
+  /**
+   * For a datagram reassembled from fragments: the largest fragment it came
+   * in (IP header and payload, as Linux's `frag_max_size`), so a forwarder
+   * sends it on in fragments no larger (RFC 1812 §5.2.6; Linux's
+   * `ip_do_fragment`, `ip6_fragment`); 0 otherwise, and after reset.
+   */
+  fragMaxSize = 0;
   readonly #pool: PacketPool | null;
   #free = false;
 
@@ -233,7 +240,11 @@ export class PacketBuffer {
       this.ttl =
       this.traceId =
         0;
-    this.errorKind = this.errorInfo = this.mark = 0;
+    this.errorKind =
+      this.errorInfo =
+      this.mark =
+      this.fragMaxSize =
+        0;
     this.ct = null;
   }
 

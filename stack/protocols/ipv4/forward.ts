@@ -7,7 +7,9 @@
  * Order, as Linux's `ip_forward()`: refuse what must never be forwarded;
  * TTL (time exceeded at 1 or 0, RFC 1812 §5.3.1); route (net unreachable
  * without one, RFC 1812 §5.2.7.1); MTU (fragmentation needed with the next
- * hop's MTU when DF is set, RFC 1191 §4); then copy into a fresh pooled
+ * hop's MTU when DF is set, RFC 1191 §4; a datagram a `defrag` hook had
+ * reassembled is judged by its largest fragment and leaves in fragments no
+ * larger, as Linux's `frag_max_size`); then copy into a fresh pooled
  * buffer (the received one is borrowed), decrement the TTL with an
  * incremental checksum update (RFC 1624), run the `forward` hooks, and hand
  * the copy to the output path (`postrouting` hooks, fragmentation when DF is
@@ -191,10 +193,16 @@ export class Forwarder {
       return "fwd_no_route";
     }
     const total = pkt.end - s;
-    if (total > out.mtu && (ipv4FragmentField(dv, s) & IPV4_FLAG_DF) !== 0) {
+    // Reassembled only for a hook (defrag): judged by its largest fragment,
+    // as Linux's ip_exceeds_mtu() by frag_max_size, and sent on in fragments
+    // no larger (ip_do_fragment), DF or not.
+    const fragMax = pkt.fragMaxSize;
+    const tooBig = fragMax > 0 ? fragMax > out.mtu : total > out.mtu;
+    if (tooBig && (ipv4FragmentField(dv, s) & IPV4_FLAG_DF) !== 0) {
       this.icmp?.send(pkt, ICMP_DEST_UNREACHABLE, FRAG_NEEDED, out.mtu);
       return "fwd_frag_needed";
     }
+    const mtu = fragMax > 0 ? Math.min(out.mtu, fragMax) : out.mtu;
     // The received buffer is borrowed until receive() returns: copy it.
     const copy = this.#ctx.pool.copyOf(b.subarray(s, pkt.end));
     const at = copy.start;
@@ -223,14 +231,14 @@ export class Forwarder {
     if (this.#ctx.hasHooks("forward")) {
       const v = this.#runHook === undefined
         ? this.#ctx.runHooks("forward", copy)
-        : this.#runHook("forward", copy, iface, out, nextHop, out.mtu, false);
+        : this.#runHook("forward", copy, iface, out, nextHop, mtu, false);
       if (v !== ACCEPT) {
         if (v !== CONSUMED) copy.release(); // dropped: counted against the hook
         return CONSUMED;
       }
     }
     this.#forwarded.value++;
-    this.#output(out, nextHop, copy, out.mtu, iface);
+    this.#output(out, nextHop, copy, mtu, iface);
     return CONSUMED;
   }
 }

@@ -159,6 +159,8 @@ class Datagram implements ReassemblyEntry<Datagram> {
   readonly ranges: number[] = [];
   received = 0;
   maxEnd = 0;
+  /** The largest fragment's total length (Linux's frag_max_size), for refragmenting. */
+  maxSize = 0;
   total = -1;
   hlen = 0;
   flags = 0;
@@ -349,6 +351,7 @@ export class Reassembler {
     insertRange(r, at, off, end);
     d.received += len;
     if (end > d.maxEnd) d.maxEnd = end;
+    if (total > d.maxSize) d.maxSize = total;
     if (!mf) d.total = end;
     if (off === 0) {
       out.set(b.subarray(s, s + hlen), BASE - hlen);
@@ -389,6 +392,7 @@ export class Reassembler {
     p.ifindex = d.ifindex;
     p.mark = d.mark;
     p.ct = d.ct;
+    p.fragMaxSize = d.maxSize;
     p.timestamp = this.#now();
     return p;
   }

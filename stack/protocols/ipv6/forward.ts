@@ -24,9 +24,13 @@
  *   receive path already refuses multicast and loopback ones).
  *
  * Not supported: Redirect (RFC 4861 §8.2), multicast routing, Routing
- * header processing (segments left > 0 is treated as the receive path does),
- * re-fragmenting a packet a `defrag` prerouting hook had reassembled (Linux
- * does; here a whole one above the link MTU gets Packet Too Big).
+ * header processing (segments left > 0 is treated as the receive path does).
+ *
+ * A packet a `defrag` prerouting hook had reassembled is the exception to
+ * "never fragment": it leaves in fragments no larger than the largest it
+ * came in (at least 1280), with a new Identification, as Linux's
+ * nf_conntrack_reasm + ip6_fragment send it; Packet Too Big only when that
+ * largest fragment exceeds the outgoing MTU.
  *
  * @module
  */
@@ -189,11 +193,17 @@ export class Ipv6Forwarder {
       return "fwd_beyond_scope";
     }
     // RFC 8200 §5: routers never fragment; the sender learns the link MTU (RFC 8201).
-    const mtu = Math.max(this.#pathMtu(dst, out.mtu), IPV6_MIN_MTU);
-    if (pkt.end - s > mtu) {
+    let mtu = Math.max(this.#pathMtu(dst, out.mtu), IPV6_MIN_MTU);
+    // A packet that arrived in fragments and was reassembled only for a
+    // hook (defrag) is judged by its largest fragment and leaves refragmented
+    // to that size, at least 1280 (Linux: ip6_pkt_too_big() and
+    // ip6_fragment() by frag_max_size): the sender's fragments, not ours.
+    const fragMax = pkt.fragMaxSize;
+    if (fragMax > 0 ? fragMax > mtu : pkt.end - s > mtu) {
       this.icmp?.send(pkt, ICMPV6_PACKET_TOO_BIG, 0, mtu);
       return "fwd_too_big";
     }
+    if (fragMax > 0) mtu = Math.max(Math.min(mtu, fragMax), IPV6_MIN_MTU);
     // The received buffer is borrowed until receive() returns: copy it.
     const copy = this.#ctx.pool.copyOf(b.subarray(s, pkt.end));
     const at = copy.start;

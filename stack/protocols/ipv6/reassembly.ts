@@ -127,6 +127,8 @@ class Datagram implements ReassemblyEntry<Datagram> {
   readonly ranges: number[] = [];
   received = 0;
   maxEnd = 0;
+  /** The largest fragment's length, IPv6 header included (Linux's frag_max_size). */
+  maxSize = 0;
   total = -1;
   /** Length of the offset-0 fragment's Unfragmentable Part, 0 until it arrives. */
   hlen = 0;
@@ -332,6 +334,7 @@ export class Ipv6Reassembler {
     insertRange(r, at, off, end);
     d.received += len;
     if (end > d.maxEnd) d.maxEnd = end;
+    if (pkt.end - s > d.maxSize) d.maxSize = pkt.end - s;
     if (!mf) d.total = end;
     if (off === 0) {
       // Unfragmentable Part and Fragment header, kept for the timeout quote.
@@ -373,6 +376,7 @@ export class Ipv6Reassembler {
     p.ifindex = d.ifindex;
     p.mark = d.mark;
     p.ct = d.ct;
+    p.fragMaxSize = d.maxSize;
     p.timestamp = this.#now();
     return p;
   }

@@ -6,6 +6,7 @@
  */
 import type { ProtocolPlugin } from "../manifest.ts";
 import { arpPlugin } from "./arp/mod.ts";
+import { conntrackPlugin } from "./conntrack/mod.ts";
 import { ethernetPlugin } from "./ethernet/mod.ts";
 import { icmpPlugin } from "./icmp/mod.ts";
 import { icmpv6Plugin } from "./icmpv6/mod.ts";
@@ -20,6 +21,7 @@ import { tcpPlugin } from "./tcp/mod.ts";
 
 export {
   arpPlugin,
+  conntrackPlugin,
   ethernetPlugin,
   icmpPlugin,
   icmpv6Plugin,
@@ -47,6 +49,8 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   slaac: slaacPlugin,
   udp: udpPlugin,
   tcp: tcpPlugin,
+  // Not in DEFAULT_PLUGINS: loaded when asked for.
+  conntrack: conntrackPlugin,
 });
 
 /** The default plugin list of `createStack`, in boot order. */

@@ -178,17 +178,22 @@ export const conntrackPlugin: ProtocolPlugin = {
       const kind = readFlow(pkt.buf, pkt.dv, pkt.l3, pkt.end, false, scratch);
       if (kind === FLOW_NONE) return;
       const s = scratch;
-      const ref = table.get(tupleKey(s.protocol, s.src, s.srcPort, s.dst, s.dstPort));
       if (kind === FLOW_ERROR) {
-        if (ref === undefined) {
+        // As Linux's icmp_error_message(): the inverse of the quoted tuple
+        // is the tuple of the error's own direction. It also matches when
+        // the quoted datagram was translated (by a NAT here or on the way),
+        // or half-translated (an error this host makes about a forwarded
+        // datagram after prerouting's DNAT, before postrouting's SNAT).
+        const back = table.get(tupleKey(s.protocol, s.dst, s.dstPort, s.src, s.srcPort));
+        if (back === undefined) {
           c.relatedUnknown!.value++;
           return;
         }
-        // The quoted datagram went one way; the error about it goes the other.
-        pkt.ct = ref.entry.relatedRefs[ref.direction === 0 ? 1 : 0];
+        pkt.ct = back.entry.relatedRefs[back.direction];
         c.related!.value++;
         return;
       }
+      const ref = table.get(tupleKey(s.protocol, s.src, s.srcPort, s.dst, s.dstPort));
       const now = ctx.now();
       if (ref !== undefined) {
         const move = update(ref.entry, ref.direction, pkt, now);

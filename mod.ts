@@ -173,6 +173,13 @@ export type {
 } from "./stack/stream.ts";
 export { formatSockets } from "./stack/protocols/tcp/mod.ts";
 export { conntrackPlugin, formatConntrack } from "./stack/protocols/conntrack/mod.ts";
+export { formatNatRule, NAT_SERVICE, natPlugin, parseNatRule } from "./stack/protocols/nat/mod.ts";
+export type {
+  NatFiltering,
+  NatMappingRow,
+  NatRule,
+  NatService,
+} from "./stack/protocols/nat/mod.ts";
 export { CONNTRACK_SERVICE, CT_ORIGINAL, CT_REPLY } from "./stack/services.ts";
 export type {
   ConntrackDirection,

@@ -149,7 +149,12 @@ export interface ConntrackService {
   changeReply(entry: ConntrackEntry, tuple: ConntrackTuple): boolean;
   /** Removes a flow now (as `conntrack -D`); false when it was not in the table. */
   remove(entry: ConntrackEntry): boolean;
-  /** Calls `listener` with each entry that leaves the table (expired, evicted, removed). */
+  /**
+   * Calls `listener` with each entry that leaves the table (expired,
+   * evicted, removed), and with each new entry whose first packet could not
+   * be confirmed (table full, or the flow confirmed meanwhile): whatever a
+   * NAT prepared for it can go.
+   */
   onRemove(listener: (entry: ConntrackEntry) => void): void;
   /** The table, like `conntrack -L`. */
   list(): ConntrackRow[];

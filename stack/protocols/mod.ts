@@ -7,6 +7,7 @@
 import type { ProtocolPlugin } from "../manifest.ts";
 import { arpPlugin } from "./arp/mod.ts";
 import { conntrackPlugin } from "./conntrack/mod.ts";
+import { natPlugin } from "./nat/mod.ts";
 import { ethernetPlugin } from "./ethernet/mod.ts";
 import { icmpPlugin } from "./icmp/mod.ts";
 import { icmpv6Plugin } from "./icmpv6/mod.ts";
@@ -28,6 +29,7 @@ export {
   ipv4Plugin,
   ipv6Plugin,
   mldPlugin,
+  natPlugin,
   ndpPlugin,
   rawIpPlugin,
   slaacPlugin,
@@ -51,6 +53,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   tcp: tcpPlugin,
   // Not in DEFAULT_PLUGINS: loaded when asked for.
   conntrack: conntrackPlugin,
+  nat: natPlugin,
 });
 
 /** The default plugin list of `createStack`, in boot order. */

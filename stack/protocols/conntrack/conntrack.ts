@@ -245,6 +245,8 @@ export const conntrackPlugin: ProtocolPlugin = {
       c.earlyDrop!.value += table.earlyDrops - before;
       if (why !== undefined) {
         pkt.ct = null;
+        // Listeners (a NAT) may hold something for it: it will never be removed.
+        for (const l of listeners) l(e);
         return why;
       }
       c.new!.value++;

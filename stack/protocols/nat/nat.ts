@@ -84,10 +84,10 @@ export interface NatService {
 
 /** What the plugin keeps per translated flow (in `entry.nat`). */
 class FlowNat {
-  /** The mapping the flow uses, if any. */
-  mapping: Mapping | null = null;
-  /** Whether `mapping` counts this flow yet (from confirmation on). */
-  counted = false;
+  /** An inbound mapping chosen at prerouting, counted once the flow is confirmed. */
+  pending: Mapping | null = null;
+  /** The mappings the flow counts in (inbound and, hairpinned, its source's). */
+  readonly maps: Mapping[] = [];
   /** The destination was translated (DNAT, REDIRECT, an inbound mapping). */
   dnat = false;
   /** The destination before translation. */
@@ -248,7 +248,7 @@ export const natPlugin: ProtocolPlugin = {
       const st = stateOf(e);
       st.dnat = true;
       st.origDst = e.original.dst as number;
-      st.mapping = m; // counted once the flow is confirmed (postrouting/input)
+      st.pending = m; // counted once the flow is confirmed (postrouting/input)
       c.dnat!.value++;
       return ACCEPT;
     }
@@ -260,15 +260,18 @@ export const natPlugin: ProtocolPlugin = {
       h: HookContext,
     ): HookVerdict {
       const st = e.nat as FlowNat | null;
-      if (st !== null && st.mapping !== null) {
-        // An inbound flow through a mapping: count it now that it is about to be confirmed.
-        countFlow(e, st, st.mapping);
-        return ACCEPT;
+      let inbound = false;
+      if (st !== null && st.pending !== null) {
+        // An inbound flow through a mapping: counted now that it is about to
+        // be confirmed; its source is the remote, translated only if hairpinned.
+        countFlow(e, st, st.pending);
+        st.pending = null;
+        inbound = true;
       }
       const o = e.original, r = e.reply;
       const outIface = point === "postrouting" ? h.outIface : null;
       const outName = outIface?.name ?? null;
-      for (const rule of rules) {
+      for (const rule of inbound ? [] : rules) {
         if (rule.action !== "snat" && rule.action !== "masquerade") continue;
         if (point === "input" && rule.outIface !== null) continue;
         if (
@@ -356,9 +359,8 @@ export const natPlugin: ProtocolPlugin = {
     }
 
     function countFlow(e: ConntrackEntry, st: FlowNat, m: Mapping): void {
-      st.mapping = m;
-      if (st.counted) return;
-      st.counted = true;
+      if (st.maps.includes(m)) return;
+      st.maps.push(m);
       mappings.acquire(m);
       let set = flowsOf.get(m);
       if (set === undefined) flowsOf.set(m, set = new Set());
@@ -476,11 +478,12 @@ export const natPlugin: ProtocolPlugin = {
         ct = ctx.service<ConntrackService>(CONNTRACK_SERVICE);
         ct.onRemove((e) => {
           const st = e.nat as FlowNat | null;
-          if (st === null || st.mapping === null || !st.counted) return;
-          st.counted = false;
-          flowsOf.get(st.mapping)?.delete(e);
-          mappings.release(st.mapping, ctx.now());
-          if (st.mapping.flows === 0) timer.armEarlier(ctx.now() + linger);
+          if (st === null) return;
+          for (const m of st.maps.splice(0)) {
+            flowsOf.get(m)?.delete(e);
+            mappings.release(m, ctx.now());
+            if (m.flows === 0) timer.armEarlier(ctx.now() + linger);
+          }
         });
       },
       onEvent(ev: StackEvent) {

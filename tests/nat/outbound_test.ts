@@ -189,6 +189,8 @@ Deno.test("nat: TCP from inside: P sees the public address; data both ways; the 
   l.close();
   n.runFor(1_000_000);
   assert.equal(n.nat.conntrack().find((r) => r.protocol === "tcp")?.state, "TIME_WAIT");
+  // Window tracking followed every segment (scaled windows included): none went untranslated.
+  assert.equal(count(n.nat, "conntrack.track.invalid"), 0);
   n.runFor(200_000_000);
   for (const cap of [n.lan, n.wan, n.far]) await assertTsharkClean(cap.bytes());
   n.finish();

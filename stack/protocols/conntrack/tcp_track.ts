@@ -206,8 +206,11 @@ export class TcpFlow {
           sender.flags |= SIDE_WSCALE;
           sender.scale = wscale > 14 ? 14 : wscale;
         }
-        // RFC 7323 §2.2: scaling only when both sides offered it.
-        if ((sender.flags & receiver.flags & SIDE_WSCALE) === 0) sender.scale = receiver.scale = 0;
+        // RFC 7323 §2.2: scaling only when both sides offered it (known at
+        // the answering SYN, once the other side has spoken).
+        if (receiver.maxWin !== 0 && (sender.flags & receiver.flags & SIDE_WSCALE) === 0) {
+          sender.scale = receiver.scale = 0;
+        }
         if ((flags & F_ACK) === 0) {
           if (dir === 0) sender.maxEnd = (end + sender.maxWin) >>> 0;
           return true; // the opening SYN (or a simultaneous one)

@@ -126,6 +126,13 @@ export class PacketBuffer {
    * null after reset.
    */
   ct: unknown = null;
+  /**
+   * For a datagram the network layer reassembled: the length of the largest
+   * fragment it came in (Linux's `frag_max_size`), so that forwarding it
+   * (reassembled for a connection tracker) sends fragments no larger, and
+   * refuses it only when one of those did not fit; 0 otherwise.
+   */
+  fragMax = 0;
   readonly #pool: PacketPool | null;
   #free = false;
 
@@ -233,7 +240,11 @@ export class PacketBuffer {
       this.ttl =
       this.traceId =
         0;
-    this.errorKind = this.errorInfo = this.mark = 0;
+    this.errorKind =
+      this.errorInfo =
+      this.mark =
+      this.fragMax =
+        0;
     this.ct = null;
   }
 

@@ -124,3 +124,27 @@ Deno.test("conntrack ICMP: an error quoting no known flow is counted and passed 
   assert.deepEqual(rows(n.r1), []);
   n.finish();
 });
+
+Deno.test("conntrack defrag: a fragmented datagram is reassembled before tracking, tracked once, and fragmented again", async () => {
+  const n = trackedNet();
+  const server = n.h3.listenDatagram({ transport: "udp", port: 7 });
+  const client = n.h1.listenDatagram({ transport: "udp", port: 5000 });
+  await n.run(async () => {
+    await client.send(new Uint8Array(4000).fill(7), {
+      transport: "udp",
+      hostname: "10.3.0.30",
+      port: 7,
+    });
+    const [data] = await server.receive();
+    assert.equal(data.length, 4000);
+  });
+  assert.equal(count(n.r1, "ipv4.rx.reassembled"), 1);
+  assert.equal(count(n.r1, "ipv4.tx.fragmented"), 1);
+  assert.deepEqual(rows(n.r1), [
+    "udp - 10.1.0.10:5000>10.3.0.30:7 10.3.0.30:7>10.1.0.10:5000 [UNREPLIED]",
+  ]);
+  assert.equal(count(n.r1, "conntrack.track.invalid"), 0);
+  server.close();
+  client.close();
+  n.finish();
+});

@@ -189,8 +189,10 @@ export class Ipv6Forwarder {
       return "fwd_beyond_scope";
     }
     // RFC 8200 §5: routers never fragment; the sender learns the link MTU (RFC 8201).
+    // A packet reassembled for a connection tracker is judged by its largest
+    // fragment and fragmented again on the way out (Linux's frag_max_size).
     const mtu = Math.max(this.#pathMtu(dst, out.mtu), IPV6_MIN_MTU);
-    if (pkt.end - s > mtu) {
+    if ((pkt.fragMax > 0 ? pkt.fragMax : pkt.end - s) > mtu) {
       this.icmp?.send(pkt, ICMPV6_PACKET_TOO_BIG, 0, mtu);
       return "fwd_too_big";
     }

@@ -138,6 +138,8 @@ class Datagram implements ReassemblyEntry<Datagram> {
   ifindex = -1;
   mark = 0;
   ct: unknown = null;
+  /** The largest fragment received, IPv6 header included. */
+  fragMax = 0;
   memory = 0;
   constructor(
     readonly src: IpKey,
@@ -331,6 +333,7 @@ export class Ipv6Reassembler {
     out.set(b.subarray(dataAt, pkt.end), BASE + off);
     insertRange(r, at, off, end);
     d.received += len;
+    if (pkt.end - s > d.fragMax) d.fragMax = pkt.end - s;
     if (end > d.maxEnd) d.maxEnd = end;
     if (!mf) d.total = end;
     if (off === 0) {
@@ -373,6 +376,7 @@ export class Ipv6Reassembler {
     p.ifindex = d.ifindex;
     p.mark = d.mark;
     p.ct = d.ct;
+    p.fragMax = d.fragMax;
     p.timestamp = this.#now();
     return p;
   }

@@ -175,8 +175,10 @@ export { formatSockets } from "./stack/protocols/tcp/mod.ts";
 export { conntrackPlugin, formatConntrack } from "./stack/protocols/conntrack/mod.ts";
 export { formatNatRule, NAT_SERVICE, natPlugin, parseNatRule } from "./stack/protocols/nat/mod.ts";
 export type {
+  NatAction,
   NatFiltering,
   NatMappingRow,
+  NatProtocol,
   NatRule,
   NatService,
 } from "./stack/protocols/nat/mod.ts";

@@ -98,3 +98,21 @@ Deno.test("nat: REDIRECT sends P's connections to port 80 to the NAT's own port 
   n.runFor(200_000_000);
   n.finish();
 });
+
+Deno.test("nat: DNAT at output: the NAT's own connection to its public port 8080 goes to H2:80", async () => {
+  const n = makeNatNet({ rules: ["dnat -p tcp -d 203.0.113.1 --dport 8080 --to 10.1.0.20:80"] });
+  const l = n.h2.listen({ port: 80 });
+  await n.run(async () => {
+    const [c, s] = await Promise.all([n.nat.connect({ hostname: PUBLIC, port: 8080 }), l.accept()]);
+    // Routed again after output (out by the LAN), the source it chose kept,
+    // as Linux's ip_route_me_harder(): H2 answers via its default route, the NAT.
+    assert.equal(s.remoteAddr.hostname, PUBLIC);
+    await s.write(enc.encode("hello"));
+    assert.equal(await c.read(new Uint8Array(8)), 5);
+    c.close();
+    s.close();
+  });
+  l.close();
+  n.runFor(200_000_000);
+  n.finish();
+});

@@ -195,3 +195,33 @@ Deno.test("nat: TCP from inside: P sees the public address; data both ways; the 
   for (const cap of [n.lan, n.wan, n.far]) await assertTsharkClean(cap.bytes());
   n.finish();
 });
+
+Deno.test("nat: SNAT to an address range and port range: paired pooling, ports in range, parity kept", async () => {
+  const n = makeNatNet();
+  n.nat.addAddress("eth1", "203.0.113.5/24");
+  n.nat.addAddress("eth1", "203.0.113.6/24");
+  const nat = natTable(n);
+  nat.clearRules();
+  nat.addRule("snat -s 10.1.0.0/24 -o eth1 -p udp --to 203.0.113.5-203.0.113.6:20000-20099");
+  const echo = udpEcho(n);
+  for (const h of [n.h1, n.h2, n.h3]) {
+    for (const port of [5000, 5001]) {
+      const c = h.listenDatagram({ transport: "udp", port });
+      await n.run(async () => {
+        await c.send(enc.encode("x"), { transport: "udp", hostname: P, port: 7 });
+        await c.receive();
+      });
+      c.close();
+    }
+  }
+  const seen = echo.seen.map((s) => s.split(":"));
+  // One external address per inside host (REQ-2), ports in range with the inside port's parity.
+  for (let i = 0; i < 6; i += 2) assert.equal(seen[i]![0], seen[i + 1]![0]);
+  for (const [i, [addr, port]] of seen.entries()) {
+    assert.match(addr!, /^203\.0\.113\.[56]$/);
+    assert.ok(Number(port) >= 20000 && Number(port) <= 20099, port);
+    assert.equal(Number(port) % 2, i % 2, `parity of ${port}`);
+  }
+  await echo.close();
+  n.finish();
+});

@@ -84,4 +84,5 @@ export {
   type NatProtocol,
   type NatRule,
   parseNatRule,
+  parsePortForward,
 } from "./rules.ts";

@@ -321,5 +321,38 @@ export function ruleMatches(
   return true;
 }
 
+/**
+ * A port-forwarding rule from the command line's form
+ * `PROTO:PORT=ADDRESS[:PORT]` (`tcp:8080=10.1.0.5:80`), arriving by
+ * `inIface` when given: a `dnat` rule.
+ *
+ * @throws {TypeError} When `spec` is not of that form.
+ * @example
+ * ```ts
+ * import { parsePortForward } from "./rules.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parsePortForward("tcp:8080=10.1.0.5:80", "tun1"), {
+ *   action: "dnat", inIface: "tun1", protocol: "tcp", dstPort: 8080, to: "10.1.0.5:80",
+ * });
+ * ```
+ */
+export function parsePortForward(spec: string, inIface?: string): NatRule {
+  const m = typeof spec === "string" ? /^(tcp|udp):(\d+)=([\d.]+)(?::(\d+))?$/.exec(spec) : null;
+  if (m === null) {
+    throw new TypeError(
+      `Cannot parse port forward "${spec}": expected PROTO:PORT=ADDRESS[:PORT], e.g. tcp:8080=10.1.0.5:80`,
+    );
+  }
+  const rule: NatRule = {
+    action: "dnat",
+    ...(inIface !== undefined ? { inIface } : {}),
+    protocol: m[1] as NatProtocol,
+    dstPort: Number(m[2]),
+    to: m[4] !== undefined ? `${m[3]}:${m[4]}` : m[3]!,
+  };
+  compileNatRule(rule);
+  return rule;
+}
+
 /** `a.b.c.d` of an unsigned 32-bit address (re-exported for the plugin's rows). */
 export { formatIpv4Address };

@@ -110,3 +110,38 @@ Deno.test("nat lifetime: 10,000 UDP flows through the NAT stay within the conntr
   assert.ok(maps.every((m) => m.flows === 1));
   n.finish();
 });
+
+Deno.test("nat lifetime: MASQUERADE flushes its mappings when the outgoing link goes down", async () => {
+  const n = makeNatNet();
+  await sendOnce(n, "h1", 5000);
+  assert.equal(natTable(n).mappings().length, 1);
+  n.nat.setLinkUp("eth1", false);
+  assert.deepEqual(natTable(n).mappings(), []);
+  assert.deepEqual(n.nat.conntrack(), []);
+  assert.equal(count(n.nat, "nat.map.flushed"), 1);
+  n.nat.setLinkUp("eth1", true);
+  n.finish();
+});
+
+Deno.test("nat from a stack manifest: built-in names conntrack and nat, rules as an option", async () => {
+  const { loadStack } = await import("../../mod.ts");
+  const stack = await loadStack({
+    plugins: [
+      "ethernet",
+      "arp",
+      { use: "ipv4", options: { forwarding: true } },
+      "icmp",
+      "udp",
+      "tcp",
+      "conntrack",
+      {
+        use: "nat",
+        options: { rules: "masquerade -o eth1; dnat -i eth1 -p tcp --dport 8080 --to 10.1.0.5:80" },
+      },
+    ],
+  });
+  assert.deepEqual(stack.describe().hooks.prerouting, ["conntrack", "nat"]);
+  assert.deepEqual(stack.describe().hooks.postrouting, ["nat", "conntrack"]);
+  assert.equal(stack.service<NatService>("nat.table")!.rules().length, 2);
+  stack.close();
+});

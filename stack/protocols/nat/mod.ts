@@ -8,7 +8,7 @@
  * - **Rules** (option `rules`, `;`-separated, or `nat.table`'s `addRule`):
  *   `snat [-s CIDR] [-o IF] … --to ADDR[-ADDR][:PORT-PORT]`,
  *   `masquerade -o IF` (the interface's address, followed: its mappings
- *   and flows are flushed when the address goes), `dnat -i IF -p tcp
+ *   and flows are flushed when the address goes or the link goes down), `dnat -i IF -p tcp
  *   --dport 8080 --to ADDR[:PORT]` (port forwarding), `redirect -p tcp
  *   --dport 80 --to 8080` (to this host); matches on `-i`/`-o`, `-s`/`-d`,
  *   `-p tcp|udp|icmp`, `--sport`/`--dport`. The first matching rule of a

@@ -113,7 +113,7 @@ export const natPlugin: ProtocolPlugin = {
       { point: "input", before: ["conntrack"] },
       { point: "postrouting", before: ["conntrack"] },
     ],
-    events: ["address-removed"],
+    events: ["address-removed", "link-changed"],
     requires: [CONNTRACK_SERVICE],
     provides: [NAT_SERVICE],
     counters: [
@@ -428,10 +428,14 @@ export const natPlugin: ProtocolPlugin = {
       return externalAddresses.has(pkt.dv.getUint32(icmpAt + 8 + 12));
     }
 
-    /** MASQUERADE follows the interface's address: its mappings on an address it lost go, with their flows. */
-    function flushAddress(iface: NetInterface, address: number): void {
+    /**
+     * MASQUERADE follows the interface: its mappings on an address it lost
+     * (any address when `address` is null: the link went down) go, with
+     * their flows, as Linux's masquerade does on NETDEV_DOWN.
+     */
+    function flushMasquerade(iface: NetInterface, address: number | null): void {
       for (const m of mappings.list()) {
-        if (m.extAddr !== address || m.ifindex !== iface.index) continue;
+        if (m.ifindex !== iface.index || (address !== null && m.extAddr !== address)) continue;
         for (const e of [...(flowsOf.get(m) ?? [])]) ct.remove(e);
         flowsOf.delete(m);
         mappings.delete(m);
@@ -489,7 +493,9 @@ export const natPlugin: ProtocolPlugin = {
       onEvent(ev: StackEvent) {
         if (ev.type === "address-removed" && ev.family === 4) {
           const a = parseIpv4Address(ev.address as string);
-          if (a !== null) flushAddress(ev.iface as NetInterface, a);
+          if (a !== null) flushMasquerade(ev.iface as NetInterface, a);
+        } else if (ev.type === "link-changed" && !(ev.iface as NetInterface).up) {
+          flushMasquerade(ev.iface as NetInterface, null);
         }
       },
       teardown() {

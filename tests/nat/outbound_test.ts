@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { NatService } from "../../mod.ts";
-import { checkEthernet, checkIcmp, checkIpv4, framesMatching } from "../_harness.ts";
+import { checkEthernet, checkIcmp, checkIpv4, framesMatching, ipv4Packet } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { count, makeNatNet, P, PUBLIC } from "./_nat.ts";
 
@@ -223,5 +223,27 @@ Deno.test("nat: SNAT to an address range and port range: paired pooling, ports i
     assert.equal(Number(port) % 2, i % 2, `parity of ${port}`);
   }
   await echo.close();
+  n.finish();
+});
+
+Deno.test("nat: a protocol without ports (GRE) is translated by address, both ways", async () => {
+  const n = makeNatNet();
+  const gre = (src: string, dst: string) =>
+    ipv4Packet({ src, dst, protocol: 47 }, new Uint8Array([0, 0, 0x08, 0x00, 1, 2, 3, 4]));
+  n.h1.sendRawIpv4(gre("10.1.0.10", P));
+  n.runFor(10_000);
+  const out = framesMatching(
+    n.far.frames(),
+    checkEthernet({}, checkIpv4({ src: PUBLIC, dst: P, protocol: 47 })),
+  );
+  assert.equal(out.length, 1);
+  n.p.sendRawIpv4(gre(P, PUBLIC));
+  n.runFor(10_000);
+  const back = framesMatching(
+    n.lan.frames(),
+    checkEthernet({}, checkIpv4({ src: P, dst: "10.1.0.10", protocol: 47 })),
+  );
+  assert.equal(back.length, 1);
+  assert.deepEqual(natTable(n).mappings().map((m) => m.external), [`${PUBLIC}:0`]);
   n.finish();
 });

@@ -298,9 +298,11 @@ export const natPlugin: ProtocolPlugin = {
           const n = rule.toAddrHi - rule.toAddrLo + 1;
           ext = rule.toAddrLo + (n === 1 ? 0 : mix(o.src as number) % n);
         }
-        const lo = rule.toPortLo !== 0 ? rule.toPortLo : (e.protocol === 1 ? 0 : 1);
-        const hi = rule.toPortLo !== 0 ? rule.toPortHi : 65535;
-        return sourceMap(e, ext, lo, hi, ifindex);
+        const ported = e.protocol === 6 || e.protocol === 17;
+        if (ported && rule.toPortLo !== 0) {
+          return sourceMap(e, ext, rule.toPortLo, rule.toPortHi, ifindex);
+        }
+        return sourceMap(e, ext, ...portSpace(e.protocol), ifindex);
       }
       if (
         hairpin && st !== null && st.dnat && point === "postrouting" && h.inIface !== null &&
@@ -309,7 +311,7 @@ export const natPlugin: ProtocolPlugin = {
         // REQ-9: back out of the interface it came in by; the source becomes
         // the external address it was sent to, so replies come back here.
         c.hairpin!.value++;
-        return sourceMap(e, st.origDst, 1, 65535, -1);
+        return sourceMap(e, st.origDst, ...portSpace(e.protocol), -1);
       }
       return ACCEPT;
     }
@@ -505,6 +507,17 @@ export const natPlugin: ProtocolPlugin = {
     };
   },
 };
+
+/**
+ * The external "ports" a protocol's mappings take: TCP and UDP ports
+ * 1..65535, ICMP echo identifiers 0..65535, and for protocols without
+ * ports (tracked by addresses alone) only 0: one internal host per
+ * external address at a time, as Linux without a helper.
+ */
+function portSpace(protocol: number): [number, number] {
+  if (protocol === 6 || protocol === 17) return [1, 65535];
+  return protocol === 1 ? [0, 65535] : [0, 0];
+}
 
 /** A 32-bit mix of an address, to spread internal hosts over a pool. */
 function mix(x: number): number {

@@ -51,3 +51,17 @@ Deno.test("conntrack IPv6: a fragmented datagram is reassembled before tracking 
   client.close();
   n.finish();
 });
+
+Deno.test("conntrack IPv6: an ICMPv6 port unreachable is RELATED to the UDP flow it quotes", async () => {
+  const n = makeRoutedNet6({ r1Plugins: [conntrackPlugin] });
+  const client = n.h1.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+  await n.run(() =>
+    client.send(new Uint8Array(8), { transport: "udp", hostname: "fd03::30", port: 9 })
+  );
+  n.runFor(10_000);
+  assert.equal(count(n.r1, "conntrack.track.related"), 1);
+  assert.equal(count(n.r1, "conntrack.track.related_unknown"), 0);
+  assert.equal(n.r1.conntrack()[0]!.flags, "[UNREPLIED]");
+  client.close();
+  n.finish();
+});

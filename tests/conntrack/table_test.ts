@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { conntrackPlugin } from "../../mod.ts";
+import { CONNTRACK_SERVICE, conntrackPlugin, type ConntrackService } from "../../mod.ts";
 import { makeLink } from "../_harness.ts";
 import { count } from "../routing/_topology.ts";
 import { rows, trackedNet, transportPacket, udpHeader } from "./_conntrack.ts";
@@ -88,4 +88,20 @@ Deno.test("conntrack on a host: its own IPv4 and IPv6 pings are tracked at outpu
   // B tracked the same flows from the other side (prerouting, input).
   assert.equal(env.b.conntrack().filter((r) => r.protocol.startsWith("icmp")).length, 2);
   env.finish();
+});
+
+Deno.test("conntrack.table checks its arguments (TypeError for a wrong type, RangeError out of range)", () => {
+  const n = trackedNet();
+  const ct = n.r1.service<ConntrackService>(CONNTRACK_SERVICE)!;
+  assert.throws(() => ct.find(4, 17, { src: "x", srcPort: 1, dst: 2, dstPort: 3 }), TypeError);
+  assert.throws(() => ct.find(4, 17, { src: 1, srcPort: 1.5, dst: 2, dstPort: 3 }), TypeError);
+  assert.throws(() => ct.find(4, 17, { src: 1, srcPort: 70000, dst: 2, dstPort: 3 }), RangeError);
+  assert.equal(ct.find(4, 17, { src: 1, srcPort: 1, dst: 2, dstPort: 3 }), null);
+  assert.throws(
+    () => ct.changeReply({} as never, { src: 1, srcPort: 1, dst: 2, dstPort: 3 }),
+    TypeError,
+  );
+  assert.throws(() => ct.onRemove(42 as never), TypeError);
+  assert.equal(ct.remove({} as never), false);
+  n.finish();
 });

@@ -274,11 +274,16 @@ export const conntrackPlugin: ProtocolPlugin = {
 
     const service: ConntrackService = {
       refOf: (pkt) => pkt.ct instanceof Ref ? pkt.ct : null,
-      find(_family, protocol, x) {
+      find(family, protocol, x) {
+        checkTuple(family, protocol, x, "find a flow");
         return table.get(tupleKey(protocol, x.src, x.srcPort, x.dst, x.dstPort)) ?? null;
       },
       changeReply(entry, x) {
-        const e = entry as Entry;
+        if (!(entry instanceof Entry)) {
+          throw new TypeError("Cannot change a reply tuple: not an entry of this table");
+        }
+        const e = entry;
+        checkTuple(e.family, e.protocol, x, "change a reply tuple");
         if (e.confirmed) {
           throw new RangeError(`Cannot change the reply tuple of confirmed flow ${e.id}`);
         }
@@ -327,6 +332,27 @@ export const conntrackPlugin: ProtocolPlugin = {
     };
   },
 };
+
+/**
+ * stack/validate.ts's policy for a tuple handed to the service: a wrong
+ * type (or an address of the other family) is a TypeError, a port or
+ * protocol out of range a RangeError.
+ */
+function checkTuple(family: number, protocol: number, x: ConntrackTuple, what: string): void {
+  if (typeof x !== "object" || x === null) throw new TypeError(`Cannot ${what}: no tuple`);
+  const want = family === 4 ? "number" : "string";
+  if (family !== 4 && family !== 6) throw new RangeError(`Cannot ${what}: family ${family}`);
+  if (typeof x.src !== want || typeof x.dst !== want) {
+    throw new TypeError(`Cannot ${what}: addresses are not IPv${family} keys`);
+  }
+  for (const v of [protocol, x.srcPort, x.dstPort]) {
+    if (typeof v !== "number" || !Number.isInteger(v)) {
+      throw new TypeError(`Cannot ${what}: ${v} is not a whole number`);
+    }
+    if (v < 0 || v > 65535) throw new RangeError(`Cannot ${what}: ${v} is out of range`);
+  }
+  if (protocol > 255) throw new RangeError(`Cannot ${what}: protocol ${protocol} is out of range`);
+}
 
 const PROTOCOL_NAMES: Readonly<Record<number, string>> = {
   1: "icmp",

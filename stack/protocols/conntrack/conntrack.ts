@@ -20,7 +20,7 @@ import {
 import { formatIpKey } from "../../wire/ip_address.ts";
 import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { ConnTable, Entry, Ref } from "./table.ts";
-import { TcpCtState, TcpMove, tcpWindowScaleOption } from "./tcp_track.ts";
+import { TcpMove, tcpWindowScaleOption } from "./tcp_track.ts";
 import { FLOW_ERROR, FLOW_NONE, FlowScratch, readFlow, tupleKey } from "./tuple.ts";
 
 const SECOND = 1_000_000;
@@ -398,6 +398,3 @@ export function formatConntrack(rows: readonly ConntrackRow[]): string {
     return parts.join(" ");
   }).join("\n");
 }
-
-/** Re-exported for callers that read TCP states by number. */
-export { TcpCtState };

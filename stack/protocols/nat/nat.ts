@@ -486,7 +486,9 @@ export const natPlugin: ProtocolPlugin = {
           const st = e.nat as FlowNat | null;
           if (st === null) return;
           for (const m of st.maps.splice(0)) {
-            flowsOf.get(m)?.delete(e);
+            const flows = flowsOf.get(m);
+            flows?.delete(e);
+            if (flows?.size === 0) flowsOf.delete(m);
             mappings.release(m, ctx.now());
             if (m.flows === 0) timer.armEarlier(ctx.now() + linger);
           }

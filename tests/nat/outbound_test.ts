@@ -226,7 +226,7 @@ Deno.test("nat: SNAT to an address range and port range: paired pooling, ports i
   n.finish();
 });
 
-Deno.test("nat: a protocol without ports (GRE) is translated by address, both ways", async () => {
+Deno.test("nat: a protocol without ports (GRE) is translated by address, both ways", () => {
   const n = makeNatNet();
   const gre = (src: string, dst: string) =>
     ipv4Packet({ src, dst, protocol: 47 }, new Uint8Array([0, 0, 0x08, 0x00, 1, 2, 3, 4]));

@@ -172,6 +172,25 @@ export type {
   TcpSocketInfo,
 } from "./stack/stream.ts";
 export { formatSockets } from "./stack/protocols/tcp/mod.ts";
+export { conntrackPlugin, formatConntrack } from "./stack/protocols/conntrack/mod.ts";
+export { formatNatRule, NAT_SERVICE, natPlugin, parseNatRule } from "./stack/protocols/nat/mod.ts";
+export type {
+  NatAction,
+  NatFiltering,
+  NatMappingRow,
+  NatProtocol,
+  NatRule,
+  NatService,
+} from "./stack/protocols/nat/mod.ts";
+export { CONNTRACK_SERVICE, CT_ORIGINAL, CT_REPLY } from "./stack/services.ts";
+export type {
+  ConntrackDirection,
+  ConntrackEntry,
+  ConntrackRef,
+  ConntrackRow,
+  ConntrackService,
+  ConntrackTuple,
+} from "./stack/services.ts";
 export type {
   ArpService,
   EthernetService,

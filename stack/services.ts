@@ -14,3 +14,4 @@ export * from "./_services_route.ts";
 export * from "./_services_icmp.ts";
 export * from "./_services_transport.ts";
 export * from "./_services_multicast.ts";
+export * from "./_services_conntrack.ts";

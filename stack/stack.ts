@@ -39,6 +39,7 @@ import type {
   RouteService,
 } from "./services.ts";
 import { Ipv4SendFlags, neighborServiceName } from "./services.ts";
+import { CONNTRACK_SERVICE, type ConntrackRow, type ConntrackService } from "./services.ts";
 import type { StreamService, TcpSocketInfo } from "./stream.ts";
 import { parseIpv4Address } from "./wire/address.ts";
 import { checkInteger, checkProbeOptions } from "./validate.ts";
@@ -707,6 +708,24 @@ export class Stack {
       if (resolver !== undefined) rows.push(...resolver.entries());
     }
     return rows;
+  }
+
+  /**
+   * Tracked connections, like `conntrack -L` (the `conntrack` plugin's
+   * table; `formatConntrack` prints them).
+   *
+   * @throws {Deno.errors.NotSupported} When the conntrack plugin is not loaded.
+   * @example
+   * ```ts
+   * import { conntrackPlugin, createStack, DEFAULT_PLUGINS } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1, plugins: [...DEFAULT_PLUGINS, conntrackPlugin] });
+   * assert.deepEqual(stack.conntrack(), []);
+   * stack.close();
+   * ```
+   */
+  conntrack(): ConntrackRow[] {
+    return this.#need<ConntrackService>(CONNTRACK_SERVICE, "list tracked connections").list();
   }
 
   /** Counters as a `netstat -s`-style text table (non-zero ones). */

@@ -6,6 +6,8 @@
  */
 import type { ProtocolPlugin } from "../manifest.ts";
 import { arpPlugin } from "./arp/mod.ts";
+import { conntrackPlugin } from "./conntrack/mod.ts";
+import { natPlugin } from "./nat/mod.ts";
 import { ethernetPlugin } from "./ethernet/mod.ts";
 import { icmpPlugin } from "./icmp/mod.ts";
 import { icmpv6Plugin } from "./icmpv6/mod.ts";
@@ -20,12 +22,14 @@ import { tcpPlugin } from "./tcp/mod.ts";
 
 export {
   arpPlugin,
+  conntrackPlugin,
   ethernetPlugin,
   icmpPlugin,
   icmpv6Plugin,
   ipv4Plugin,
   ipv6Plugin,
   mldPlugin,
+  natPlugin,
   ndpPlugin,
   rawIpPlugin,
   slaacPlugin,
@@ -47,6 +51,9 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   slaac: slaacPlugin,
   udp: udpPlugin,
   tcp: tcpPlugin,
+  // Not in DEFAULT_PLUGINS: loaded when asked for.
+  conntrack: conntrackPlugin,
+  nat: natPlugin,
 });
 
 /** The default plugin list of `createStack`, in boot order. */

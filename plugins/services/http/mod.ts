@@ -61,7 +61,7 @@
  *
  * @module
  */
-import type { ProtocolPlugin } from "../../../mod.ts";
+import { CONNTRACK_SERVICE, type ConntrackService, type ProtocolPlugin } from "../../../mod.ts";
 import { hostOptions, MS, ServiceHost, serviceManifest } from "../_service.ts";
 import { acceptQuality, fieldValue, type HttpRequest } from "./parse.ts";
 import { countersJson, statusHtml, type StatusInfo, statusText } from "./page.ts";
@@ -75,7 +75,7 @@ const NO_STORE = ["Cache-Control", "no-store"] as const;
 
 /** The HTTP status server plugin. */
 export const httpPlugin: ProtocolPlugin = {
-  manifest: serviceManifest({
+  manifest: withConntrack(serviceManifest({
     name: "http",
     description: "HTTP/1.1 status server on TCP port 80: status page, counters.json",
     counters: ["requests", ...STATUSES.map((s) => `responses_${s}`), "keepalive_timeouts"],
@@ -91,7 +91,7 @@ export const httpPlugin: ProtocolPlugin = {
         description: "µs since 1970 at stack time 0, for Date (0: unknown, no Date field)",
       },
     },
-  }),
+  })),
   setup(ctx) {
     const epoch = Number(ctx.options.epoch);
     const keepAliveTimeout = Math.max(1, Number(ctx.options.keepAliveTimeoutMs)) * MS;
@@ -100,13 +100,17 @@ export const httpPlugin: ProtocolPlugin = {
     const timeouts = ctx.counter("keepalive_timeouts");
     const responses = new Map(STATUSES.map((s) => [s, ctx.counter(`responses_${s}`)]));
 
+    let conntrack: ConntrackService | undefined;
+
     function status(): StatusInfo {
+      conntrack ??= ctx.optionalService<ConntrackService>(CONNTRACK_SERVICE);
       const date = clockDate();
       return {
         uptime: ctx.now(),
         ...(date !== undefined ? { date } : {}),
         interfaces: ctx.interfaces.list(),
         sockets: host.tcp?.sockets(),
+        ...(conntrack !== undefined ? { connections: conntrack.list() } : {}),
         counters: ctx.counterSnapshot(),
       };
     }
@@ -165,3 +169,11 @@ export const httpPlugin: ProtocolPlugin = {
 };
 
 export default httpPlugin;
+
+/** The status page lists tracked connections when a conntrack plugin is loaded. */
+function withConntrack(m: ProtocolPlugin["manifest"]): ProtocolPlugin["manifest"] {
+  return {
+    ...m,
+    requires: [...(m.requires ?? []), { service: CONNTRACK_SERVICE, optional: true }],
+  };
+}

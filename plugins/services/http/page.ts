@@ -6,6 +6,8 @@
  * @module
  */
 import {
+  type ConntrackRow,
+  formatConntrack,
   formatCounters,
   formatIpv4Address,
   formatMac,
@@ -38,6 +40,8 @@ export interface StatusInfo {
   readonly interfaces: readonly InterfaceSummary[];
   /** TCP sockets, or undefined without TCP. */
   readonly sockets: readonly TcpSocketInfo[] | undefined;
+  /** Tracked connections (`conntrack -L`), when the conntrack plugin is loaded. */
+  readonly connections?: readonly ConntrackRow[];
   /** Counters by full name (non-zero ones). */
   readonly counters: Readonly<Record<string, number>>;
 }
@@ -71,6 +75,10 @@ function sections(info: StatusInfo): [string, string][] {
       "TCP sockets",
       info.sockets === undefined ? "(TCP is not loaded)" : formatSockets(info.sockets),
     ],
+    ...(info.connections === undefined ? [] : [[
+      "Tracked connections",
+      info.connections.length === 0 ? "(none)" : formatConntrack(info.connections),
+    ] as [string, string]]),
     ["Counters", counters === "" ? "(all zero)" : counters],
   ];
 }

@@ -237,11 +237,13 @@ export {
   ipv6Plugin,
   mldPlugin,
   ndpPlugin,
+  nptv6Plugin,
   rawIpPlugin,
   slaacPlugin,
   tcpPlugin,
   udpPlugin,
 } from "./stack/protocols/mod.ts";
+export { type NptDirection, NptMapping } from "./stack/protocols/nptv6/mod.ts";
 export type {
   SlaacPrefixInfo,
   SlaacRouterInfo,

@@ -13,6 +13,7 @@ import { ipv4Plugin } from "./ipv4/mod.ts";
 import { ipv6Plugin } from "./ipv6/mod.ts";
 import { mldPlugin } from "./mld/mod.ts";
 import { ndpPlugin } from "./ndp/mod.ts";
+import { nptv6Plugin } from "./nptv6/mod.ts";
 import { rawIpPlugin } from "./rawip/mod.ts";
 import { slaacPlugin } from "./slaac/mod.ts";
 import { udpPlugin } from "./udp/mod.ts";
@@ -27,6 +28,7 @@ export {
   ipv6Plugin,
   mldPlugin,
   ndpPlugin,
+  nptv6Plugin,
   rawIpPlugin,
   slaacPlugin,
   tcpPlugin,
@@ -47,6 +49,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   slaac: slaacPlugin,
   udp: udpPlugin,
   tcp: tcpPlugin,
+  nptv6: nptv6Plugin,
 });
 
 /** The default plugin list of `createStack`, in boot order. */

@@ -236,6 +236,7 @@ export {
   ipv4Plugin,
   ipv6Plugin,
   mldPlugin,
+  mssClampPlugin,
   ndpPlugin,
   nptv6Plugin,
   rawIpPlugin,
@@ -244,6 +245,7 @@ export {
   udpPlugin,
 } from "./stack/protocols/mod.ts";
 export { type NptDirection, NptMapping } from "./stack/protocols/nptv6/mod.ts";
+export { type ClampResult, clampSynMss } from "./stack/protocols/mssclamp/mod.ts";
 export type {
   SlaacPrefixInfo,
   SlaacRouterInfo,

@@ -12,6 +12,7 @@ import { icmpv6Plugin } from "./icmpv6/mod.ts";
 import { ipv4Plugin } from "./ipv4/mod.ts";
 import { ipv6Plugin } from "./ipv6/mod.ts";
 import { mldPlugin } from "./mld/mod.ts";
+import { mssClampPlugin } from "./mssclamp/mod.ts";
 import { ndpPlugin } from "./ndp/mod.ts";
 import { nptv6Plugin } from "./nptv6/mod.ts";
 import { rawIpPlugin } from "./rawip/mod.ts";
@@ -27,6 +28,7 @@ export {
   ipv4Plugin,
   ipv6Plugin,
   mldPlugin,
+  mssClampPlugin,
   ndpPlugin,
   nptv6Plugin,
   rawIpPlugin,
@@ -50,6 +52,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   udp: udpPlugin,
   tcp: tcpPlugin,
   nptv6: nptv6Plugin,
+  mssclamp: mssClampPlugin,
 });
 
 /** The default plugin list of `createStack`, in boot order. */

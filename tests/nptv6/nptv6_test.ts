@@ -39,7 +39,9 @@ Deno.test("nptv6 TCP both ways: the outside sees the translated address, and can
     assert.equal(s.remoteAddr.hostname, H1_OUTSIDE);
     assert.equal(c.localAddr.hostname, H1);
     const data = new Uint8Array(20_000).map((_, i) => (i * 7) & 0xff);
-    const writing = c.write(data);
+    const writing = (async () => {
+      for (let w = 0; w < data.length;) w += await c.write(data.subarray(w));
+    })();
     const got = new Uint8Array(data.length);
     let at = 0;
     while (at < got.length) at += (await s.read(got.subarray(at)))!;

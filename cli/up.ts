@@ -496,8 +496,12 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
   const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
   const registry = options.services ?? {};
   // Several interfaces (--tun NAME, --tap NAME, --lan NAME): a gateway.
-  if (isGatewayArgs(args) && !args.includes("-h") && !args.includes("--help")) {
-    return runGateway(args, options);
+  if (isGatewayArgs(args)) {
+    if (!args.includes("-h") && !args.includes("--help")) return runGateway(args, options);
+    (options.print ?? ((l: string) => writeLine(Deno.stdout, l)))(
+      helpWithServices(UP_HELP, registry),
+    );
+    return 0;
   }
   let a: UpArgs;
   try {

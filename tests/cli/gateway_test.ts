@@ -75,8 +75,8 @@ Deno.test("up --help documents every gateway flag", async () => {
   for (const flag of Object.keys(GATEWAY_FLAGS)) {
     assert.match(UP_HELP, new RegExp(`--${flag}\\b`), `--${flag} is documented`);
   }
-  assert.match(UP_HELP, /^  --tun NAME /m);
-  assert.match(UP_HELP, /^  --npt INSIDE=OUTSIDE /m);
+  assert.match(UP_HELP, /^ {2}--tun NAME /m);
+  assert.match(UP_HELP, /^ {2}--npt INSIDE=OUTSIDE /m);
 });
 
 Deno.test("parseGatewayArgs: gateway flags apply wherever they stand, interface flags to the last interface", () => {

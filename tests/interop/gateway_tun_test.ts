@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { gated } from "../_require.ts";
 import { runUpWhileReady as up } from "../cli/_up.ts";
-import { tsharkProblems } from "../_tshark.ts";
+import { runTshark, tsharkProblems } from "../_tshark.ts";
 import { BULK_WARNINGS } from "./_ipv6.ts";
 import { NptMapping } from "../../stack/protocols/nptv6/mod.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
@@ -315,6 +315,105 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
             const allowWarnings = BULK_WARNINGS;
             const t = await tsharkProblems(`${dir}/${f}`, { allowWarnings });
             assert.deepEqual(t.problems, [], `${f}: tcpdump dropped ${dropped}`);
+          }
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+      })
+    );
+  },
+}));
+
+Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "tshark"], {
+  name:
+    "gateway --mss-clamp: Linux's SYN (MSS 1460) leaves by the 1280-byte TUN with MSS 1240; curl needs no PMTUD",
+  async fn() {
+    await withNetns((nsIn) =>
+      withNetns(async (nsOut) => {
+        const dir = await Deno.makeTempDir({ prefix: "gateway-mss-" });
+        const served = body();
+        await Deno.writeFile(`${dir}/body`, served);
+        let curl = "";
+        const r = await up(
+          [
+            "--forward",
+            "--mss-clamp",
+            "--tun",
+            "tun1",
+            "--netns",
+            nsIn,
+            "--address",
+            "10.1.0.1/24",
+            "--peer-address",
+            "10.1.0.2/24",
+            "--tun",
+            "tun2",
+            "--netns",
+            nsOut,
+            "--mtu",
+            "1280",
+            "--address",
+            "10.2.0.1/24",
+            "--peer-address",
+            "10.2.0.2/24",
+          ],
+          async () => {
+            await defaultRoutes(nsIn, "tun1");
+            await defaultRoutes(nsOut, "tun2");
+            const dumps = [
+              await startTcpdump(nsIn, "tun1", `${dir}/in.pcap`, { bufferKib: 16384 }),
+              await startTcpdump(nsOut, "tun2", `${dir}/out.pcap`, { bufferKib: 16384 }),
+            ];
+            let stopServer: (() => Promise<void>) | undefined;
+            try {
+              stopServer = await httpServer(
+                nsOut,
+                "TCP-LISTEN:8080,bind=10.2.0.2,reuseaddr,fork",
+                8080,
+                dir,
+              );
+              const c = await netnsExec(nsIn, [
+                "curl",
+                "-sS",
+                "--max-time",
+                "10",
+                "-o",
+                `${dir}/got`,
+                "http://10.2.0.2:8080/",
+              ], 15);
+              curl = `${c.code} ${c.stderr}`;
+            } finally {
+              await stopServer?.();
+              for (const d of dumps) await d.stop();
+            }
+          },
+        );
+        try {
+          assert.equal(r.code, 0, r.err.join("\n"));
+          assert.equal(curl, "0 ");
+          assert.deepEqual(await Deno.readFile(`${dir}/got`), served);
+          const syns = async (f: string) =>
+            (await runTshark(`${dir}/${f}`, [
+              "-Y",
+              "tcp.flags.syn == 1 && tcp.port == 8080",
+              "-T",
+              "fields",
+              "-e",
+              "tcp.flags.ack",
+              "-e",
+              "tcp.options.mss_val",
+            ])).trim().split("\n").map((l) =>
+              // tshark writes the ACK flag as 1/0 or True/False, by version.
+              l.trim().replace(/\s+/, " ").replace(/^True/, "1").replace(/^False/, "0")
+            );
+          // Linux announces 1460 on the 1500-byte tun1; the gateway clamps it to 1280 - 40.
+          assert.deepEqual(await syns("in.pcap"), ["0 1460", "1 1240"]);
+          assert.deepEqual(await syns("out.pcap"), ["0 1240", "1 1240"]);
+          assert.match(r.out.join("\n"), /^mssclamp:\n( {2}.*\n)* {2}clamped +1$/m);
+          assert.doesNotMatch(r.out.join("\n"), /fwd_frag_needed/);
+          for (const f of ["in.pcap", "out.pcap"]) {
+            const t = await tsharkProblems(`${dir}/${f}`, { allowWarnings: BULK_WARNINGS });
+            assert.deepEqual(t.problems, [], f);
           }
         } finally {
           await Deno.remove(dir, { recursive: true });

@@ -127,6 +127,15 @@ function integer(flag: string, value: string, min: number, max: number): number 
  * later) and pushing a rule onto a new `args.nat` list, which `runGateway`
  * turns into the nat plugin's manifest options; `forward-port`
  * (`tcp:8080=10.1.0.5:80`) and `snat` the same way.
+ *
+ * @example
+ * ```ts
+ * import { GATEWAY_FLAGS } from "./_gateway_args.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(GATEWAY_FLAGS["tun"]!.scope, "start");
+ * assert.equal(GATEWAY_FLAGS["address"]!.scope, "interface");
+ * assert.equal(GATEWAY_FLAGS["forward"]!.type, "boolean");
+ * ```
  */
 export const GATEWAY_FLAGS: Readonly<Record<string, GatewayFlag>> = {
   tun: startInterface("tun"),

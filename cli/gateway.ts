@@ -70,6 +70,18 @@ interface Gateway {
  * The addresses of host `k` (1-based) of a LAN whose gateway has
  * `addresses`: the gateway's IPv4 address plus k (within its subnet), and
  * for each IPv6 address the same plus k in the last word.
+ *
+ * @throws {UsageError} When the subnet has no room for host `k`.
+ *
+ * @example
+ * ```ts
+ * import { lanHostAddresses } from "./gateway.ts";
+ * import { parseGatewayArgs } from "./_gateway_args.ts";
+ * import assert from "node:assert/strict";
+ * const lan = parseGatewayArgs(["--lan", "l0", "--address", "10.3.0.1/24", "--address", "fd03::1/64"])
+ *   .interfaces[0]!;
+ * assert.deepEqual(lanHostAddresses(lan, 2), ["10.3.0.3/24", "fd03::3/64"]);
+ * ```
  */
 export function lanHostAddresses(iface: GatewayInterface, k: number): string[] {
   const out: string[] = [];

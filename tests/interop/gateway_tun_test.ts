@@ -3,8 +3,10 @@
  * TUN device held by the one process, plus an in-memory LAN behind it: a
  * Linux client inside reaches a Linux HTTP server (socat) outside, pings it
  * over IPv4 and IPv6, and probes the path with TTL / hop limit 1 and 2 as
- * traceroute does; it also reaches a virtual host of the LAN. Every capture
- * (both devices, and the gateway's own pcapng) is checked with tshark.
+ * traceroute does; it also reaches a virtual host of the LAN. Then NPTv6
+ * (`--npt`) and MSS clamping (`--mss-clamp`, with a TAP device inside)
+ * against the same Linux tools. Every capture (both devices, and the
+ * gateway's own pcapng) is checked with tshark.
  *
  * ```
  *  ns in: 10.1.0.2 fd01::2 ── tun1 ── 10.1.0.1 fd01::1 [gateway] 10.2.0.1 fd02::1 ── tun2 ── ns out: 10.2.0.2 fd02::2
@@ -86,10 +88,14 @@ async function httpServer(
   return stop;
 }
 
-/** Routes everything in `ns` out of `dev`, IPv4 and IPv6. */
-async function defaultRoutes(ns: string, dev: string): Promise<void> {
-  await ip(["route", "add", "default", "dev", dev], { netns: ns });
-  await ip(["-6", "route", "add", "default", "dev", dev], { netns: ns });
+/**
+ * Routes everything in `ns` out of `dev`, IPv4 and IPv6; on an Ethernet
+ * device (TAP) IPv4 goes via `gateway`, the stack's address there.
+ */
+async function defaultRoutes(ns: string, dev: string, gateway?: string): Promise<void> {
+  const via = gateway === undefined ? [] : ["via", gateway];
+  await ip(["route", "add", "default", ...via, "dev", dev], { netns: ns });
+  if (gateway === undefined) await ip(["-6", "route", "add", "default", "dev", dev], { netns: ns });
 }
 
 Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
@@ -326,7 +332,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
 
 Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "tshark"], {
   name:
-    "gateway --mss-clamp: Linux's SYN (MSS 1460) leaves by the 1280-byte TUN with MSS 1240; curl needs no PMTUD",
+    "gateway --mss-clamp, TAP inside: Linux's SYN (MSS 1460) leaves by the 1280-byte TUN with MSS 1240; curl needs no PMTUD",
   async fn() {
     await withNetns((nsIn) =>
       withNetns(async (nsOut) => {
@@ -338,8 +344,8 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "tshark"], {
           [
             "--forward",
             "--mss-clamp",
-            "--tun",
-            "tun1",
+            "--tap",
+            "tap1",
             "--netns",
             nsIn,
             "--address",
@@ -358,10 +364,10 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "tshark"], {
             "10.2.0.2/24",
           ],
           async () => {
-            await defaultRoutes(nsIn, "tun1");
+            await defaultRoutes(nsIn, "tap1", "10.1.0.1");
             await defaultRoutes(nsOut, "tun2");
             const dumps = [
-              await startTcpdump(nsIn, "tun1", `${dir}/in.pcap`, { bufferKib: 16384 }),
+              await startTcpdump(nsIn, "tap1", `${dir}/in.pcap`, { bufferKib: 16384 }),
               await startTcpdump(nsOut, "tun2", `${dir}/out.pcap`, { bufferKib: 16384 }),
             ];
             let stopServer: (() => Promise<void>) | undefined;
@@ -406,7 +412,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "tshark"], {
               // tshark writes the ACK flag as 1/0 or True/False, by version.
               l.trim().replace(/\s+/, " ").replace(/^True/, "1").replace(/^False/, "0")
             );
-          // Linux announces 1460 on the 1500-byte tun1; the gateway clamps it to 1280 - 40.
+          // Linux announces 1460 on the 1500-byte tap1; the gateway clamps it to 1280 - 40.
           assert.deepEqual(await syns("in.pcap"), ["0 1460", "1 1240"]);
           assert.deepEqual(await syns("out.pcap"), ["0 1240", "1 1240"]);
           assert.match(r.out.join("\n"), /^mssclamp:\n( {2}.*\n)* {2}clamped +1$/m);

@@ -76,6 +76,11 @@ export interface GatewayFlag {
   readonly kinds?: readonly GatewayInterface["kind"][];
   /** Checks and stores `value` (`""` for a boolean). */
   apply(value: string, args: GatewayArgs, iface: GatewayInterface | undefined): void;
+  /**
+   * Checks what needs every flag parsed (e.g. that an interface a NAT flag
+   * names was given, before or after it); run once if the flag was used.
+   */
+  finish?(args: GatewayArgs): void;
 }
 
 /** Linux's IFNAMSIZ is 16 with the terminating NUL. */
@@ -121,11 +126,11 @@ function integer(flag: string, value: string, min: number, max: number): number 
 
 /**
  * The gateway flags. To add one, add an entry: e.g. the NAT plugin's
- * `masquerade: { scope: "gateway", type: "string", apply(v, args) { … } }`
- * checking that `v` names one of `args.interfaces` (checked again after
- * parsing, in {@linkcode parseGatewayArgs}, since interfaces may come
- * later) and pushing a rule onto a new `args.nat` list, which `runGateway`
- * turns into the nat plugin's manifest options; `forward-port`
+ * `masquerade: { scope: "gateway", type: "string", apply(v, args) { … },
+ * finish(args) { … } }`, whose `apply` pushes a rule onto a new `args.nat`
+ * list and whose `finish` checks that every interface a rule names is in
+ * `args.interfaces` (it may come later on the line); `runGateway` then
+ * turns `args.nat` into the nat plugin's manifest options. `forward-port`
  * (`tcp:8080=10.1.0.5:80`) and `snat` the same way.
  *
  * @example
@@ -367,6 +372,8 @@ export function parseGatewayArgs(args: readonly string[]): GatewayArgs {
     }
     flag.apply(typeof t.value === "string" ? t.value : "", out, iface);
   }
+  const used = new Set((tokens ?? []).flatMap((t) => t.kind === "option" ? [t.name] : []));
+  for (const name of used) GATEWAY_FLAGS[name]!.finish?.(out);
   checkInterfaces(out.interfaces);
   return out;
 }

@@ -106,3 +106,21 @@ Deno.test("parseGatewayArgs: gateway flags apply wherever they stand, interface 
   assert.equal(a.interfaces[1]!.mtu, 1400);
   assert.deepEqual(a.interfaces[1]!.npt, { inside: "fd01::/48", outside: "2001:db8:1::/48" });
 });
+
+Deno.test("GATEWAY_FLAGS: a flag's finish() runs once after every flag is parsed (how NAT flags check interfaces)", () => {
+  const flags = GATEWAY_FLAGS as Record<string, (typeof GATEWAY_FLAGS)[string]>;
+  const seen: string[][] = [];
+  const saved = flags["forward"]!;
+  flags["forward"] = {
+    ...saved,
+    finish(args) {
+      seen.push(args.interfaces.map((i) => i.name));
+    },
+  };
+  try {
+    parseGatewayArgs(["--forward", "--tun", "a", "--address", "10.1.0.1/24", "--forward"]);
+  } finally {
+    flags["forward"] = saved;
+  }
+  assert.deepEqual(seen, [["a"]]);
+});

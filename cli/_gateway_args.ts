@@ -36,6 +36,8 @@ export interface GatewayInterface {
   mac: Uint8Array | undefined;
   /** lan: how many virtual hosts (default 1). */
   hosts: number | undefined;
+  /** lan: services every virtual host runs. */
+  readonly hostServices: string[];
   /** NPTv6 on this (outside) interface: inside and outside prefixes. */
   npt: { readonly inside: string; readonly outside: string } | undefined;
 }
@@ -110,6 +112,7 @@ function startInterface(kind: GatewayInterface["kind"]): GatewayFlag {
         mtu: undefined,
         mac: undefined,
         hosts: undefined,
+        hostServices: [],
         npt: undefined,
       });
     },
@@ -211,6 +214,14 @@ export const GATEWAY_FLAGS: Readonly<Record<string, GatewayFlag>> = {
     kinds: ["lan"],
     apply(v, _args, i) {
       i!.hosts = integer("--hosts", v, 1, 64);
+    },
+  },
+  "hosts-serve": {
+    scope: "interface",
+    type: "string",
+    kinds: ["lan"],
+    apply(v, _args, i) {
+      i!.hostServices.push(...v.split(",").map((s) => s.trim()).filter((s) => s));
     },
   },
   npt: {

@@ -37,7 +37,7 @@ import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { debugPlugin } from "./_debug.ts";
 import type { RunningService, ServiceRegistry, UpOptions } from "./up.ts";
 import { withEpoch } from "./up.ts";
-import { createStack, DEFAULT_PLUGINS, type Stack } from "../mod.ts";
+import { createStack, type Stack } from "../mod.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
 import type { StreamService } from "../stack/stream.ts";
@@ -132,8 +132,10 @@ export async function runGateway(args: string[], options: UpOptions = {}): Promi
   let a: GatewayArgs;
   try {
     a = parseGatewayArgs(args);
-    const unknown = unknownServices(a.serve, registry);
-    if (unknown !== undefined) throw new UsageError(unknown);
+    for (const list of [a.serve, ...a.interfaces.map((i) => i.hostServices)]) {
+      const unknown = unknownServices(list, registry);
+      if (unknown !== undefined) throw new UsageError(unknown);
+    }
   } catch (err) {
     printError(errorLine("up", err));
     return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
@@ -233,12 +235,18 @@ async function start(
       if (i.kind === "lan") {
         const sw = net!.switch({ name: i.name });
         drivers.push(sw.port());
+        const hostPlugins = withEpoch(
+          withIpv6(
+            await servicePluginList({ plugins: [] }, i.hostServices.map((s) => registry[s]!)),
+          ),
+          Date.now() * 1000 - clock.now(),
+        );
         for (let k = 1; k <= (i.hosts ?? 1); k++) {
           const host = createStack({
             clock: net!.clock,
             seed: (seed + k * 7919) >>> 0,
             name: `${i.name}-host${k}`,
-            plugins: withIpv6(DEFAULT_PLUGINS),
+            plugins: hostPlugins,
           });
           net!.addNode(host);
           g.hosts.push(host);
@@ -294,6 +302,15 @@ async function start(
     for (const s of a.serve) {
       const handle = await registry[s]!.start?.(stack);
       if (handle) g.services.push(handle);
+    }
+    for (const i of a.interfaces) {
+      const hosts = g.hosts.filter((h) => h.name.startsWith(`${i.name}-host`));
+      for (const s of i.hostServices) {
+        for (const h of hosts) {
+          const handle = await registry[s]!.start?.(h);
+          if (handle) g.services.push(handle);
+        }
+      }
     }
     for (const i of a.interfaces) {
       const peers = i.kind === "lan" ? lanHostAddresses(i, 1) : i.peers;

@@ -201,10 +201,10 @@ Options:
 
 Several interfaces (a gateway): each --tun NAME, --tap NAME or --lan NAME
 starts an interface, and the interface flags after it (--address,
---peer-address, --gateway, --netns, --mtu, --mac, --hosts, --npt) are its
-own; the others (--forward, --mss-clamp, --serve, --plugin, --manifest,
---log-level, --capture) are the gateway's wherever they stand. --driver,
---ifname and the vxlan/packet flags are for one interface only.
+--peer-address, --gateway, --netns, --mtu, --mac, --hosts, --hosts-serve,
+--npt) are its own; the others (--forward, --mss-clamp, --serve, --plugin,
+--manifest, --log-level, --capture) are the gateway's wherever they stand.
+--driver, --ifname and the vxlan/packet flags are for one interface only.
   --tun NAME                 A TUN device (raw IP) named NAME.
   --tap NAME                 A TAP device (Ethernet) named NAME.
   --lan NAME                 An in-memory switch with --hosts N virtual hosts (1..64,
@@ -212,6 +212,7 @@ own; the others (--forward, --mss-clamp, --serve, --plugin, --manifest,
                              (10.3.0.1/24: hosts 10.3.0.2, 10.3.0.3, …; IPv6 likewise),
                              each routing through the gateway.
   --hosts N                  --lan: how many virtual hosts.
+  --hosts-serve LIST         --lan: services every virtual host runs (as --serve).
   --npt INSIDE=OUTSIDE       NPTv6 (RFC 6296) on this, the outside interface: the IPv6
                              prefix INSIDE leaves as OUTSIDE (same length, 1..64), e.g.
                              fd01:203:405::/48=2001:db8:1::/48.

@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { runUpWhileReady as up } from "./_up.ts";
 import { UP_HELP } from "../../cli/up.ts";
 import { GATEWAY_FLAGS, parseGatewayArgs } from "../../cli/_gateway_args.ts";
+import { SERVICES } from "../../plugins/services/mod.ts";
 
-Deno.test("up gateway: two LANs, forwarding on, the hosts of each answer the gateway", async () => {
+Deno.test("up gateway: two LANs, forwarding on, the hosts of each answer the gateway and run --hosts-serve", async () => {
   const r = await up(
     [
       "--forward",
@@ -16,6 +17,8 @@ Deno.test("up gateway: two LANs, forwarding on, the hosts of each answer the gat
       "lan0",
       "--hosts",
       "2",
+      "--hosts-serve",
+      "echo",
       "--address",
       "10.3.0.1/24",
       "--address",
@@ -30,7 +33,18 @@ Deno.test("up gateway: two LANs, forwarding on, the hosts of each answer the gat
       assert.equal((await stack.ping("10.3.0.3")).from, "10.3.0.3");
       assert.equal((await stack.ping("10.4.0.2")).from, "10.4.0.2");
       assert.equal((await stack.ping("fd03::2")).from, "fd03::2");
+      // Both hosts of lan0 run the echo service.
+      for (const host of ["10.3.0.2", "10.3.0.3"]) {
+        const conn = await stack.connect({ hostname: host, port: 7 });
+        await conn.write(new TextEncoder().encode("hi"));
+        const buf = new Uint8Array(2);
+        let n = 0;
+        while (n < 2) n += (await conn.read(buf.subarray(n)))!;
+        assert.equal(new TextDecoder().decode(buf), "hi");
+        conn.close();
+      }
     },
+    { services: SERVICES },
   );
   assert.equal(r.code, 0, r.err.join("\n"));
   assert.equal(r.out[0], "ready lan0 10.3.0.1/24 fd03::1/64, lan1 10.4.0.1/24");

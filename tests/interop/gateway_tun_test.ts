@@ -10,7 +10,7 @@
  *
  * ```
  *  ns in: 10.1.0.2 fd01::2 ── tun1 ── 10.1.0.1 fd01::1 [gateway] 10.2.0.1 fd02::1 ── tun2 ── ns out: 10.2.0.2 fd02::2
- *                                                          10.3.0.1 ── lan0 ── 10.3.0.2 (virtual host)
+ *                                                          10.3.0.1 ── lan0 ── 10.3.0.2 (virtual host, HTTP)
  * ```
  */
 import assert from "node:assert/strict";
@@ -18,6 +18,7 @@ import { gated } from "../_require.ts";
 import { runUpWhileReady as up } from "../cli/_up.ts";
 import { runTshark, tsharkProblems } from "../_tshark.ts";
 import { BULK_WARNINGS } from "./_ipv6.ts";
+import { SERVICES } from "../../plugins/services/mod.ts";
 import { NptMapping } from "../../stack/protocols/nptv6/mod.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import {
@@ -141,6 +142,8 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
             "fd02::2/64",
             "--lan",
             "lan0",
+            "--hosts-serve",
+            "http",
             "--address",
             "10.3.0.1/24",
           ],
@@ -164,6 +167,23 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
               seen.ping4 = (await ping("10.2.0.2")).stdout;
               seen.ping6 = (await ping("fd02::2", true)).stdout;
               seen.lan = (await ping("10.3.0.2")).stdout;
+              // The virtual host's own HTTP status page, through the gateway.
+              const page = await netnsExec(
+                nsIn,
+                [
+                  "curl",
+                  "-sS",
+                  "--max-time",
+                  "5",
+                  "-o",
+                  "/dev/null",
+                  "-w",
+                  "%{http_code}",
+                  "http://10.3.0.2/",
+                ],
+                10,
+              );
+              seen.lanHttp = `${page.stdout} ${page.stderr}`;
               const probe = (target: string, ttl: number, v6 = false) =>
                 netnsExec(nsIn, [
                   "ping",
@@ -196,6 +216,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
               for (const d of dumps) dropped += await d.stop();
             }
           },
+          { services: SERVICES },
         );
         try {
           assert.equal(r.code, 0, r.err.join("\n"));
@@ -214,6 +235,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
           assert.match(seen.hop2!, /from fd02::2: icmp_seq=1 ttl=63/);
           assert.equal(seen.curl, "0 ");
           assert.deepEqual(await Deno.readFile(`${dir}/got`), served, "the body arrived intact");
+          assert.equal(seen.lanHttp, "200 ");
           // No NAT: the server sees the client's own address.
           assert.equal((await Deno.readTextFile(`${dir}/peers`)).trim(), "10.1.0.2");
           const text = r.out.join("\n");

@@ -21,8 +21,10 @@
  *   1..64, e.g. `"fd01:203:405::/48"` and `"2001:db8:1::/48"`), `interface`
  *   (the outside interface's name; empty: every interface).
  * - **Depends on:** an IPv6 plugin running the hook points.
- * - **Not supported:** several mappings in one instance (load the plugin
- *   once per mapping under another name), prefixes longer than /64, IPv4.
+ * - **Not supported:** several mappings in one instance, prefixes longer
+ *   than /64, proxy Neighbor Discovery for an outside prefix that is on-link
+ *   outside (route the outside prefix to the translator instead, RFC 6296
+ *   §4.1), IPv4.
  *
  * Graph: `eth1 <- [postrouting: nptv6] <- ipv6`
  *

@@ -88,7 +88,8 @@ export class NptMapping {
    * @param inside The inside (internal) prefix, e.g. `"fd01:203:405::/48"`.
    * @param outside The outside (external) prefix, e.g. `"2001:db8:1::/48"`.
    * @throws {TypeError} When either is not an IPv6 prefix in CIDR text.
-   * @throws {RangeError} When the lengths differ or are outside 1..64.
+   * @throws {RangeError} When the lengths differ or are outside 1..64, or a
+   * prefix has bits set past its length.
    */
   static parse(inside: string, outside: string): NptMapping {
     const a = parseIpv6Cidr(inside);
@@ -103,11 +104,17 @@ export class NptMapping {
     if (a.prefixLength < 1 || a.prefixLength > 64) {
       throw new RangeError(`Cannot map: prefix length ${a.prefixLength} is not in 1..64`);
     }
-    return new NptMapping(
-      maskPrefix(a.address, a.prefixLength),
-      maskPrefix(b.address, b.prefixLength),
-      a.prefixLength,
-    );
+    const insideBytes = maskPrefix(a.address, a.prefixLength);
+    const outsideBytes = maskPrefix(b.address, b.prefixLength);
+    // As Linux's ip6t_NPT: bits past the prefix are a mistake, not something to ignore.
+    for (
+      const [text, given, masked] of [[inside, a, insideBytes], [outside, b, outsideBytes]] as const
+    ) {
+      if (given.address.some((x, i) => x !== masked[i])) {
+        throw new RangeError(`Cannot map: "${text}" has bits set past its prefix length`);
+      }
+    }
+    return new NptMapping(insideBytes, outsideBytes, a.prefixLength);
   }
 
   /** Whether the 16 bytes at `at` lie in the inside (outbound) or outside (inbound) prefix. */

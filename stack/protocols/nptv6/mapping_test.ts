@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { NptMapping } from "./mapping.ts";
-import { parseIpv6Address } from "../../wire/ipv6_address.ts";
+import { formatIpv6Address, parseIpv6Address } from "../../wire/ipv6_address.ts";
 
 /** The one's-complement sum of an address's eight words. */
 function addressSum(a: Uint8Array): number {
@@ -50,12 +50,16 @@ Deno.test("NptMapping is checksum-neutral and reversible at every prefix length 
   let seed = 12345;
   const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
   for (let len = 1; len <= 64; len++) {
-    const inside = `fd${(next() & 0xff).toString(16).padStart(2, "0")}:${next().toString(16)}:${
-      next().toString(16)
-    }:${next().toString(16)}::/${len}`;
-    const outside = `2001:${next().toString(16)}:${next().toString(16)}:${
-      next().toString(16)
-    }::/${len}`;
+    const prefix = (first: number) => {
+      const b = new Uint8Array(16);
+      for (let i = 0; i < 8; i++) {
+        const keep = Math.max(0, Math.min(8, len - i * 8));
+        b[i] = (i === 0 ? first : next() & 0xff) & ((0xff << (8 - keep)) & 0xff);
+      }
+      return `${formatIpv6Address(b)}/${len}`;
+    };
+    const inside = prefix(0xfd);
+    const outside = prefix(0x20);
     const m = NptMapping.parse(inside, outside);
     for (let k = 0; k < 50; k++) {
       const a = parseIpv6Address(inside.split("/")[0]!)!;
@@ -81,4 +85,5 @@ Deno.test("NptMapping.parse() rejects bad prefixes before creating anything", ()
   assert.throws(() => NptMapping.parse("fd01::/48", "2001:db8::/56"), RangeError);
   assert.throws(() => NptMapping.parse("fd01::/96", "2001:db8::/96"), RangeError);
   assert.throws(() => NptMapping.parse("fd01::/0", "2001:db8::/0"), RangeError);
+  assert.throws(() => NptMapping.parse("fd01::1/48", "2001:db8::/48"), /bits set past/);
 });

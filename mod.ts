@@ -255,12 +255,16 @@ export {
   ipv4Plugin,
   ipv6Plugin,
   mldPlugin,
+  mssClampPlugin,
   ndpPlugin,
+  nptv6Plugin,
   rawIpPlugin,
   slaacPlugin,
   tcpPlugin,
   udpPlugin,
 } from "./stack/protocols/mod.ts";
+export { type NptDirection, NptMapping } from "./stack/protocols/nptv6/mod.ts";
+export { type ClampResult, clampSynMss } from "./stack/protocols/mssclamp/mod.ts";
 export type {
   SlaacPrefixInfo,
   SlaacRouterInfo,

@@ -71,6 +71,9 @@ import { openVxlan, parseEndpoint, type VxlanDevice } from "../drivers/vxlan/mod
 import { configurePeer } from "./_netns.ts";
 import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { bindingLines, debugPlugin } from "./_debug.ts";
+import { Stopper } from "./_stopper.ts";
+import { isGatewayArgs } from "./_gateway_args.ts";
+import { runGateway } from "./gateway.ts";
 
 /** A stopper returned by a service's `start`. */
 export interface RunningService {
@@ -196,6 +199,29 @@ Options:
                              applied inside it too.
   -h, --help                 Show this text.
 
+Several interfaces (a gateway): each --tun NAME, --tap NAME or --lan NAME
+starts an interface, and the interface flags after it (--address,
+--peer-address, --gateway, --netns, --mtu, --mac, --hosts, --hosts-serve,
+--npt) are its own; the others (--forward, --mss-clamp, --serve, --plugin,
+--manifest, --log-level, --capture) are the gateway's wherever they stand.
+--driver, --ifname and the vxlan/packet flags are for one interface only.
+  --tun NAME                 A TUN device (raw IP) named NAME.
+  --tap NAME                 A TAP device (Ethernet) named NAME.
+  --lan NAME                 An in-memory switch with --hosts N virtual hosts (1..64,
+                             default 1), numbered after the gateway's --address on it
+                             (10.3.0.1/24: hosts 10.3.0.2, 10.3.0.3, …; IPv6 likewise),
+                             each routing through the gateway.
+  --hosts N                  --lan: how many virtual hosts.
+  --hosts-serve LIST         --lan: services every virtual host runs (as --serve).
+  --npt INSIDE=OUTSIDE       NPTv6 (RFC 6296) on this, the outside interface: the IPv6
+                             prefix INSIDE leaves as OUTSIDE (same length, 1..64), e.g.
+                             fd01:203:405::/48=2001:db8:1::/48.
+  --forward                  Forward IPv4 and IPv6 between the interfaces.
+  --mss-clamp                Lower the MSS of forwarded TCP SYNs to what the path MTU
+                             takes (iptables TCPMSS --clamp-mss-to-pmtu).
+The ready line lists every interface: "ready tun1 10.1.0.1/24, tun2 10.2.0.1/24".
+--capture writes pcapng with one interface block per interface.
+
 Every value is checked before anything is opened. Stopping (SIGINT, SIGTERM)
 resets every open TCP connection, so peers see RST at once.
 Exit status: 0 stopped by the caller; 1 a failure; 2 bad options; 130 SIGINT;
@@ -216,6 +242,17 @@ Examples:
 
   deno run -A cli.ts up --driver vxlan --vni 42 --local 192.168.1.10 \\
       --remote 192.168.1.11 --address 10.0.0.2/24
+
+  ip netns add inside; ip netns add outside
+  deno run -A cli.ts up --forward \\
+      --tun tun1 --netns inside --address 10.1.0.1/24 --peer-address 10.1.0.2/24 \\
+      --tun tun2 --netns outside --address 10.2.0.1/24 --peer-address 10.2.0.2/24
+  ip -n inside route add default via 10.1.0.1
+  ip -n outside route add default via 10.2.0.1
+  ip netns exec inside ping -c 3 10.2.0.2
+
+  deno run -A cli.ts up --forward --tun tun1 --address 10.1.0.1/24 \\
+      --peer-address 10.1.0.2/24 --lan lan0 --hosts 3 --address 10.3.0.1/24
 `;
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -409,7 +446,7 @@ function defaultPeer(cidr: string): string {
  * wall-clock time at stack time 0, in µs since 1970, unless it is set: the
  * plugins never read the wall clock themselves.
  */
-function withEpoch(list: PluginLike[], epoch: number): PluginLike[] {
+export function withEpoch(list: PluginLike[], epoch: number): PluginLike[] {
   return list.map((p) => {
     const e = "plugin" in p ? p : { plugin: p };
     if (e.plugin.manifest.options?.epoch === undefined || e.options?.epoch !== undefined) return p;
@@ -459,6 +496,14 @@ interface Running {
 export async function runUp(args: string[], options: UpOptions = {}): Promise<number> {
   const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
   const registry = options.services ?? {};
+  // Several interfaces (--tun NAME, --tap NAME, --lan NAME): a gateway.
+  if (isGatewayArgs(args)) {
+    if (!args.includes("-h") && !args.includes("--help")) return runGateway(args, options);
+    (options.print ?? ((l: string) => writeLine(Deno.stdout, l)))(
+      helpWithServices(UP_HELP, registry),
+    );
+    return 0;
+  }
   let a: UpArgs;
   try {
     const parsed = parseUpArgs(args);
@@ -504,56 +549,6 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
   } finally {
     stopper.dispose();
     if (running !== null) await stop(running, print, printError);
-  }
-}
-
-type StopReason = "stop" | "device" | "SIGINT" | "SIGTERM";
-
-/**
- * Waits for SIGINT/SIGTERM (by name), abort ("stop"), or for the device's
- * loop to end by itself ("device").
- */
-class Stopper {
-  /** Settles with the first reason to stop. */
-  readonly stopped: Promise<StopReason>;
-  #resolve!: (why: StopReason) => void;
-  #settled = false;
-  readonly #signals: ["SIGINT" | "SIGTERM", () => void][];
-  readonly #abort: AbortSignal | undefined;
-  readonly #onStop = (): void => this.#finish("stop");
-
-  constructor(options: UpOptions) {
-    this.stopped = new Promise((resolve) => this.#resolve = resolve);
-    this.#signals = options.handleSignals === false
-      ? []
-      : (["SIGINT", "SIGTERM"] as const).map((s) => [s, () => this.#finish(s)]);
-    this.#abort = options.signal;
-    for (const [s, fn] of this.#signals) Deno.addSignalListener(s, fn);
-    if (this.#abort?.aborted) this.#finish("stop");
-    else this.#abort?.addEventListener("abort", this.#onStop, { once: true });
-  }
-
-  /** Whether a stop was asked for. */
-  get requested(): boolean {
-    return this.#settled;
-  }
-
-  /** Also stop when `closed` resolves (the device went away). */
-  watch(closed: Promise<void>): void {
-    void closed.then(() => this.#finish("device"));
-  }
-
-  /** Removes the listeners. */
-  dispose(): void {
-    this.#finish("stop");
-  }
-
-  #finish(why: StopReason): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    for (const [s, fn] of this.#signals) Deno.removeSignalListener(s, fn);
-    this.#abort?.removeEventListener("abort", this.#onStop);
-    this.#resolve(why);
   }
 }
 

@@ -14,7 +14,9 @@ import { icmpv6Plugin } from "./icmpv6/mod.ts";
 import { ipv4Plugin } from "./ipv4/mod.ts";
 import { ipv6Plugin } from "./ipv6/mod.ts";
 import { mldPlugin } from "./mld/mod.ts";
+import { mssClampPlugin } from "./mssclamp/mod.ts";
 import { ndpPlugin } from "./ndp/mod.ts";
+import { nptv6Plugin } from "./nptv6/mod.ts";
 import { rawIpPlugin } from "./rawip/mod.ts";
 import { slaacPlugin } from "./slaac/mod.ts";
 import { udpPlugin } from "./udp/mod.ts";
@@ -29,8 +31,10 @@ export {
   ipv4Plugin,
   ipv6Plugin,
   mldPlugin,
+  mssClampPlugin,
   natPlugin,
   ndpPlugin,
+  nptv6Plugin,
   rawIpPlugin,
   slaacPlugin,
   tcpPlugin,
@@ -54,6 +58,8 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   // Not in DEFAULT_PLUGINS: loaded when asked for.
   conntrack: conntrackPlugin,
   nat: natPlugin,
+  nptv6: nptv6Plugin,
+  mssclamp: mssClampPlugin,
 });
 
 /** The default plugin list of `createStack`, in boot order. */

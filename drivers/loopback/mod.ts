@@ -67,6 +67,8 @@ export { DEFAULT_MTU, Link, LinkEnd } from "./link.ts";
 export type { LinkOptions } from "./link.ts";
 export { DEFAULT_AGEING, DEFAULT_MAC_TABLE_SIZE, Switch } from "./switch.ts";
 export type { MacEntry, SwitchOptions, SwitchPortOptions, SwitchStats } from "./switch.ts";
+export { Snooping } from "./snooping.ts";
+export type { SnoopedGroup, SnoopingOptions, SnoopingStats } from "./snooping.ts";
 export { checkFaults, DEFAULT_REORDER_DELAY } from "./faults.ts";
 export type { Direction, Directions, DropCounts, Faults, LinkStats, QueueLimit } from "./faults.ts";
 export { formatMac } from "./mac.ts";

@@ -241,10 +241,13 @@ export class VirtualNetwork {
    * @throws {RangeError} If an option is invalid.
    */
   switch(options: SwitchOptions = {}): Switch {
-    return new Switch(this.#wire, {
+    const sw = new Switch(this.#wire, {
       ...options,
       name: options.name ?? `switch${this.#switches++}`,
     });
+    // A snooping switch's querier runs on the network's clock.
+    if (sw.snooping !== undefined) this.addNode(sw.snooping);
+    return sw;
   }
 
   /**

@@ -198,7 +198,10 @@ export class Switch {
   readonly #egress: number[] = [];
 
   /** @internal Made by {@linkcode VirtualNetwork.switch}. */
-  constructor(wire: Wire, options: SwitchOptions & { readonly name: string }) {
+  constructor(
+    wire: Wire,
+    options: SwitchOptions & { readonly name: string; readonly index: number },
+  ) {
     const size = options.macTableSize ?? DEFAULT_MAC_TABLE_SIZE;
     if (!(Number.isInteger(size) && size > 0)) {
       throw new RangeError(
@@ -221,14 +224,17 @@ export class Switch {
     } else {
       const inner = this.#inner;
       const pool = wire.pool;
-      // The querier's frames come from a MAC of the switch's own.
+      // The querier's frames come from a MAC of the switch's own, outside the
+      // 02:00:00:00:NN:NN range the network hands to ports: 02:53:57 ("SW").
+      const n = options.index;
+      const mac = new Uint8Array([2, 0x53, 0x57, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
       this.snooping = new Snooping(
         {
           count: () => inner.length,
           send: (port, frame) => inner[port]!.transmit(pool.copyOf(frame)),
           now: () => wire.now(),
         },
-        wire.nextMac(),
+        mac,
         snooping === true ? {} : snooping,
       );
     }

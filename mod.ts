@@ -76,6 +76,7 @@ export {
   connectTcp,
   DatagramConn,
   listenTcp,
+  MulticastMembership,
   netAddr,
   parseHostname,
   socketErrorToException,
@@ -84,6 +85,8 @@ export {
 export type {
   DatagramAddr,
   ListenDatagramOptions,
+  MulticastInterfaces,
+  MulticastJoinOptions,
   NetAddr,
   TcpConn,
   TcpConnectOptions,
@@ -207,6 +210,7 @@ export type {
   UdpSocket,
   UdpSocketInfo,
 } from "./stack/services.ts";
+export type { MulticastFilter, MulticastFilterMode } from "./stack/services.ts";
 export {
   errorServiceName,
   neighborServiceName,

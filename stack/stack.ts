@@ -57,6 +57,7 @@ import {
   setForwardingOf,
 } from "./_stack_ipv6.ts";
 import { addIpv4Route, deleteIpv4Route, ipv4RouteGet, ipv4RouteInfo } from "./_stack_ipv4.ts";
+import type { MulticastInterfaces } from "./sockets/multicast.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
 export interface RouteGetResult extends RouteInfo {
@@ -337,6 +338,12 @@ export class Stack {
     this.#kernel.close();
   }
 
+  /** The interfaces as multicast joins see them (issue #11). */
+  readonly #multicastInterfaces: MulticastInterfaces = {
+    ipv4Owner: (a) => a.family === 4 ? this.interfaces.withIpv4(a.v4)?.index : undefined,
+    exists: (i) => this.interfaces.get(i) !== undefined,
+  };
+
   /** An IPv6 zone (`eth0`, or an index) to its interface index (RFC 4007 §11). */
   readonly #zones = (zone: string): number | undefined => interfaceZones(this.interfaces)(zone);
 
@@ -418,6 +425,7 @@ export class Stack {
       this.#need("udp.sockets", "listen for datagrams"),
       options,
       this.#zones,
+      this.#multicastInterfaces,
     );
   }
 

@@ -619,9 +619,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * const stack = createStack({ clock: net.clock, seed: 1 });
    * const eth = stack.addInterface({ driver: net.link().a, addresses: ["fe80::1/64"] });
    * const conn = stack.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
-   * const m = await conn.joinMulticastV6("ff05::1:3", eth.index);
-   * assert.equal(m.ifindex, eth.index);
-   * conn.close(); // leaves too
+   * await assert.rejects(conn.joinMulticastV6("ff05::1:3", eth.index + 1), Deno.errors.NotFound);
+   * await assert.rejects(conn.joinMulticastV6("239.1.2.3", eth.index), TypeError);
+   * conn.close(); // a socket's memberships end with it
    * stack.close();
    * ```
    */

@@ -643,6 +643,8 @@ export const udpPlugin: ProtocolPlugin = {
         error6 = ctx.optionalService<IcmpErrorService>(errorServiceName(6));
         groups4 = ctx.optionalService<MulticastGroupsService>(groupsServiceName(4));
         groups6 = ctx.optionalService<MulticastGroupsService>(groupsServiceName(6));
+        // An MLD plugin without holders' filters (the older mld.groups) cannot serve sockets.
+        if (typeof groups6?.setFilter !== "function") groups6 = undefined;
       },
       teardown() {
         for (const sock of [...table.sockets()]) sock.close();

@@ -210,7 +210,12 @@ export type {
   UdpSocket,
   UdpSocketInfo,
 } from "./stack/services.ts";
-export type { MulticastFilter, MulticastFilterMode } from "./stack/services.ts";
+export type {
+  MulticastFilter,
+  MulticastFilterMode,
+  MulticastGroupRow,
+  MulticastGroupsService,
+} from "./stack/services.ts";
 export {
   errorServiceName,
   neighborServiceName,

@@ -61,7 +61,7 @@
  *
  * @module
  */
-import type { ProtocolPlugin } from "../../../mod.ts";
+import type { MulticastGroupsService, ProtocolPlugin } from "../../../mod.ts";
 import { hostOptions, MS, ServiceHost, serviceManifest } from "../_service.ts";
 import { acceptQuality, fieldValue, type HttpRequest } from "./parse.ts";
 import { countersJson, statusHtml, type StatusInfo, statusText } from "./page.ts";
@@ -77,6 +77,10 @@ const NO_STORE = ["Cache-Control", "no-store"] as const;
 export const httpPlugin: ProtocolPlugin = {
   manifest: serviceManifest({
     name: "http",
+    requires: [
+      { service: "igmp.groups", optional: true },
+      { service: "mld.groups", optional: true },
+    ],
     description: "HTTP/1.1 status server on TCP port 80: status page, counters.json",
     counters: ["requests", ...STATUSES.map((s) => `responses_${s}`), "keepalive_timeouts"],
     options: {
@@ -101,12 +105,18 @@ export const httpPlugin: ProtocolPlugin = {
     const responses = new Map(STATUSES.map((s) => [s, ctx.counter(`responses_${s}`)]));
 
     function status(): StatusInfo {
+      // The group tables, when IGMP / MLD are loaded (issue #11): the page lists the groups.
+      const groups = ["igmp.groups", "mld.groups"]
+        .map((n) => ctx.optionalService<MulticastGroupsService>(n))
+        // (An older mld.groups without holders' filters lists other rows: not shown.)
+        .filter((g): g is MulticastGroupsService => typeof g?.setFilter === "function");
       const date = clockDate();
       return {
         uptime: ctx.now(),
         ...(date !== undefined ? { date } : {}),
         interfaces: ctx.interfaces.list(),
         sockets: host.tcp?.sockets(),
+        ...(groups.length > 0 ? { groups: groups.flatMap((g) => g.list()) } : {}),
         counters: ctx.counterSnapshot(),
       };
     }

@@ -11,6 +11,7 @@ import {
   formatMac,
   formatSockets,
   type InterfaceStats,
+  type MulticastGroupRow,
   type TcpSocketInfo,
 } from "../../../mod.ts";
 
@@ -38,6 +39,8 @@ export interface StatusInfo {
   readonly interfaces: readonly InterfaceSummary[];
   /** TCP sockets, or undefined without TCP. */
   readonly sockets: readonly TcpSocketInfo[] | undefined;
+  /** Multicast groups of the interfaces (IGMP, MLD), as `ip maddr` lists them; absent: not shown. */
+  readonly groups?: readonly MulticastGroupRow[];
   /** Counters by full name (non-zero ones). */
   readonly counters: Readonly<Record<string, number>>;
 }
@@ -56,6 +59,16 @@ function interfaceLines(list: readonly InterfaceSummary[]): string {
   }).join("\n");
 }
 
+/** `ip maddr`-like lines: `eth0  inet 239.1.2.3  exclude {}  users 1`. */
+function groupLines(rows: readonly MulticastGroupRow[]): string {
+  if (rows.length === 0) return "(none)";
+  return rows.map((r) =>
+    `${r.ifname}  ${r.family === 4 ? "inet " : "inet6"} ${r.group}  ${r.mode} {${
+      r.sources.join(", ")
+    }}  users ${r.users}${r.reported ? "" : "  (not reported)"}`
+  ).join("\n");
+}
+
 function uptime(us: number): string {
   const s = Math.floor(us / 1e6);
   const h = Math.floor(s / 3600);
@@ -71,6 +84,10 @@ function sections(info: StatusInfo): [string, string][] {
       "TCP sockets",
       info.sockets === undefined ? "(TCP is not loaded)" : formatSockets(info.sockets),
     ],
+    ...(info.groups === undefined ? [] : [["Multicast groups", groupLines(info.groups)]] as [
+      string,
+      string,
+    ][]),
     ["Counters", counters === "" ? "(all zero)" : counters],
   ];
 }

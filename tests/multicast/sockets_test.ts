@@ -6,7 +6,8 @@
  * interface, memberships dropped on close.
  */
 import assert from "node:assert/strict";
-import { type Lan, makeLan, ms, withEnv } from "../_harness.ts";
+import { type Env, EnvBase, type Lan, makeLan, ms, withEnv } from "../_harness.ts";
+import { VirtualNetwork } from "../../drivers/loopback/mod.ts";
 import type { MulticastGroupsService } from "../../stack/services.ts";
 import type { DatagramConn, Stack } from "../../mod.ts";
 
@@ -37,7 +38,7 @@ function collect(conn: DatagramConn): string[] {
 }
 
 /** Sends `text` from `conn` to the group, runs the network 50 ms, lets receivers run. */
-async function send(env: Lan, conn: DatagramConn, text: string, group = GROUP): Promise<void> {
+async function send(env: Env, conn: DatagramConn, text: string, group = GROUP): Promise<void> {
   await conn.send(enc.encode(text), { hostname: group, port: 5000 });
   env.runFor(ms(50));
   await new Promise((r) => setTimeout(r, 0));
@@ -247,6 +248,33 @@ Deno.test("multicast socket: a snooping switch prunes the ports of hosts that jo
     await send(env, tx, "pruned");
     assert.deepEqual([gb, gc], [["pruned from 10.0.0.1"], ["pruned from 10.0.0.1"]]);
     assert.equal(carried(), before, "host 4's cable carried no copy");
+    for (const conn of [rb, rc, tx]) conn.close();
+  });
+});
+
+Deno.test("multicast socket: setMulticastInterface picks the link datagrams to a group leave by", async () => {
+  const net = new VirtualNetwork({ seed: 3 });
+  const env = new EnvBase(net, null);
+  const [l1, l2] = [net.link(), net.link()];
+  const a = env.newStack("a"), b = env.newStack("b"), c = env.newStack("c");
+  a.addInterface({ driver: l1.a, addresses: ["10.0.1.1/24"] });
+  a.addInterface({ driver: l2.a, addresses: ["10.0.2.1/24"] });
+  b.addInterface({ driver: l1.b, addresses: ["10.0.1.2/24"] });
+  c.addInterface({ driver: l2.b, addresses: ["10.0.2.2/24"] });
+  await withEnv(env, async () => {
+    const rb = listen(b), rc = listen(c);
+    const [gb, gc] = [collect(rb), collect(rc)];
+    await rb.joinMulticastV4(GROUP, "10.0.1.2");
+    await rc.joinMulticastV4(GROUP, "10.0.2.2");
+    env.runFor(ms(1000));
+    const tx = a.listenDatagram({ transport: "udp", port: 6000 });
+    tx.setMulticastInterface("10.0.2.1");
+    await send(env, tx, "second link");
+    tx.setMulticastInterface("10.0.1.1");
+    await send(env, tx, "first link");
+    assert.deepEqual([gb, gc], [["first link from 10.0.1.1"], ["second link from 10.0.2.1"]]);
+    assert.throws(() => tx.setMulticastInterface("10.0.3.1"), Deno.errors.AddrNotAvailable);
+    assert.throws(() => tx.setMulticastInterface(99), Deno.errors.NotFound);
     for (const conn of [rb, rc, tx]) conn.close();
   });
 });

@@ -26,7 +26,7 @@ import type {
   IcmpErrorService,
   Ipv6LinkParameters,
   Ipv6RoutesService,
-  MldGroupsService,
+  MulticastGroupsService,
   NeighborResolver,
 } from "../../services.ts";
 import { neighborServiceName } from "../../services.ts";
@@ -252,7 +252,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       enabled: ctx.options.forwarding as boolean,
     });
     // The groups interfaces joined (the mld plugin's), when it is loaded.
-    let groups: MldGroupsService | undefined;
+    let groups: MulticastGroupsService | undefined;
 
     function rebuildAddresses(): void {
       local.clear();
@@ -329,8 +329,15 @@ export const ipv6Plugin: ProtocolPlugin = {
             ) return true;
           }
         }
-        // Groups joined through MLD (ff02::fb, …): asked only for multicast.
-        if (groups?.isMember(pkt.ifindex, dst) === true) return true;
+        // Groups joined through MLD (ff02::fb, …): asked only for multicast. A
+        // packet with a Hop-by-Hop header (MLD's, with its Router Alert) is
+        // taken for any joined group; others pass the group's source filter
+        // (RFC 3810 §4.2).
+        if (groups !== undefined) {
+          return pkt.buf[pkt.l3 + 6] === 0
+            ? groups.isMember(pkt.ifindex, dst)
+            : groups.accepts(pkt.ifindex, dst, pkt.srcKey());
+        }
       }
       return false;
     }
@@ -502,7 +509,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       services: { "ipv6.route": service, "ipv6.routes": routesService },
       ready() {
         icmpError = ctx.optionalService<IcmpErrorService>("icmpv6.error");
-        groups = ctx.optionalService<MldGroupsService>("mld.groups");
+        groups = ctx.optionalService<MulticastGroupsService>("mld.groups");
         forwarder.icmp = icmpError;
         neighbors = ctx.optionalService<NeighborResolver>(neighborServiceName(6));
         neighbors?.onUnresolved(unresolved);

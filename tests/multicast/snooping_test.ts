@@ -6,13 +6,13 @@
 import assert from "node:assert/strict";
 import { makeLan, ms, withEnv } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
-import type { MldGroupsService } from "../../stack/services.ts";
+import type { MulticastGroupsService } from "../../stack/services.ts";
 import type { Stack } from "../../mod.ts";
 
 const enc = new TextEncoder();
 
-function mld(s: Stack): MldGroupsService {
-  return s.service("mld.groups") as MldGroupsService;
+function mld(s: Stack): MulticastGroupsService {
+  return s.service("mld.groups") as MulticastGroupsService;
 }
 
 Deno.test("snooping switch: an IPv6 group's datagrams reach only the ports whose stacks joined it", async () => {

@@ -278,3 +278,45 @@ Deno.test("multicast socket: setMulticastInterface picks the link datagrams to a
     for (const conn of [rb, rc, tx]) conn.close();
   });
 });
+
+Deno.test("multicast socket over IPv6: joinMulticastV6, a source-specific member hears only its source, loopback, close leaves", async () => {
+  await withEnv(lan(4), async (env) => {
+    const [a, b, c, d] = env.hosts as [Stack, Stack, Stack, Stack];
+    env.hosts.forEach((s, i) => s.addAddress(s.interfaces.list()[0]!.index, `fd00::${i + 1}/64`));
+    env.runFor(ms(3000)); // DAD
+    const G6 = "ff05::1:3";
+    const idx = b.interfaces.list()[0]!.index;
+    const ssm = b.listenDatagram({
+      transport: "udp",
+      hostname: "::",
+      port: 5000,
+      reuseAddress: true,
+    });
+    const any = b.listenDatagram({
+      transport: "udp",
+      hostname: "::",
+      port: 5000,
+      reuseAddress: true,
+    });
+    const [gs, ga] = [collect(ssm), collect(any)];
+    const m = await ssm.joinMulticastV6(G6, idx, { sources: ["fd00::3"] });
+    await any.joinMulticastV6(G6, 0);
+    const mld = b.service("mld.groups") as MulticastGroupsService;
+    assert.deepEqual(mld.list().find((r) => r.group === G6)?.mode, "exclude");
+    env.runFor(ms(1000));
+    const txs = [a, c, d].map((s) =>
+      s.listenDatagram({ transport: "udp", hostname: "::", port: 6000 })
+    );
+    for (const [i, tx] of txs.entries()) await send(env, tx, `v6-${i}`, G6);
+    assert.deepEqual(gs, ["v6-1 from fd00::3"]);
+    assert.deepEqual(ga, ["v6-0 from fd00::1", "v6-1 from fd00::3", "v6-2 from fd00::4"]);
+    // Loopback: b's own send reaches both its members (the SSM one refuses b's source).
+    const self = b.listenDatagram({ transport: "udp", hostname: "::", port: 6001 });
+    await send(env, self, "from b", G6);
+    assert.deepEqual(ga.at(-1), "from b from fd00::2");
+    assert.equal(gs.length, 1);
+    assert.equal(m.ifindex, idx);
+    for (const conn of [ssm, any, self, ...txs]) conn.close();
+    assert.equal(mld.list().find((r) => r.group === G6), undefined);
+  });
+});

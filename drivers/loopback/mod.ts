@@ -3,7 +3,8 @@
  * with a real TCP/IP stack". A {@linkcode VirtualNetwork} owns a
  * `ManualClock`, a seeded RNG and an event queue of frames in flight; its
  * links ({@linkcode VirtualNetwork.link}) and learning switches
- * ({@linkcode VirtualNetwork.switch}) hand out {@linkcode LinkEnd}s, which are
+ * ({@linkcode VirtualNetwork.switch}; optionally IGMP/MLD snooping with a
+ * querier, {@linkcode Snooping}) hand out {@linkcode LinkEnd}s, which are
  * `LinkDriver`s a stack attaches to. Stacks register as
  * {@linkcode NetworkNode}s and are polled on virtual time.
  *

@@ -49,3 +49,36 @@ Deno.test("snooping switch: an IPv6 group's datagrams reach only the ports whose
     await assertTsharkClean(env.capture!.bytes());
   });
 });
+
+Deno.test("snooping switch: stacks answer its querier, so memberships outlive the membership interval", async () => {
+  const lan = makeLan({
+    hosts: 3,
+    seed: 6,
+    switch: { snooping: { queryInterval: 20_000_000, queryResponseInterval: 2_000_000 } },
+  });
+  await withEnv(lan, async (env) => {
+    const [sender, a] = env.hosts as [Stack, Stack, Stack];
+    const idx = a.interfaces.list()[0]!.index;
+    (a.service("igmp.groups") as MulticastGroupsService).join(idx, "239.1.2.3");
+    mld(a).join(idx, "ff05::1:3");
+    // Group membership interval: 2 × 20 s + 2 s. Run well past it: only answers to queries keep it.
+    env.runFor(ms(120_000));
+    const snoop = lan.sw.snooping!;
+    assert.ok(snoop.stats().queriesSent >= 10);
+    // The IGMP queries come from 0.0.0.0 (RFC 4541 §2.1.1): IPv4 takes them to 224.0.0.1.
+    assert.ok(a.counters.get("igmp.rx.queries_v3").value >= 5);
+    assert.equal(a.counters.get("ipv4.rx.martian_zero_source").value, 0);
+    assert.deepEqual(
+      snoop.groups().filter((g) => !g.group.startsWith("ff02")).map((g) => [g.group, g.ports]),
+      [["239.1.2.3", [1]], ["ff05::1:3", [1]]],
+    );
+    const ra = a.listenDatagram({ transport: "udp", port: 5000, hostname: "::" });
+    const tx = sender.listenDatagram({ transport: "udp", port: 6000 });
+    const got = await env.run(async () => {
+      await tx.send(enc.encode("still a member"), { hostname: "239.1.2.3", port: 5000 });
+      return await ra.receive();
+    });
+    assert.equal(new TextDecoder().decode(got[0]), "still a member");
+    for (const c of [ra, tx]) c.close();
+  });
+});

@@ -344,7 +344,12 @@ export const ipv4Plugin: ProtocolPlugin = {
       iface: NetInterface,
     ): RxVerdict | undefined {
       if ((src >>> 24) === 0) {
-        return src === 0 && dst === LIMITED_BROADCAST ? undefined : "martian_zero_source";
+        // 0.0.0.0 may send to the limited broadcast (DHCP) and to 224.0.0.0/24:
+        // a snooping switch's querier queries from it (RFC 4541 §2.1.1), and
+        // Linux takes those (ip_route_input_mc).
+        return src === 0 && (dst === LIMITED_BROADCAST || (dst >>> 8) === 0xe00000)
+          ? undefined
+          : "martian_zero_source";
       }
       const martian = martianSources.get(src);
       if (martian !== undefined) return martian;

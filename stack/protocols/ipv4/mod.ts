@@ -37,7 +37,7 @@
  *     (multicast, limited broadcast, 127/8 from the wire), martian sources
  *     (`rx.martian_own_source`, `rx.martian_broadcast_source`: a subnet's
  *     broadcast or network address, `rx.martian_zero_source`: 0/8 except
- *     0.0.0.0 to 255.255.255.255), `rx.rp_filter`, `rx.not_for_us`, `rx.delivered`, `rx.unknown_protocol` (protocol
+ *     0.0.0.0 to 255.255.255.255 or to 224.0.0.0/24, a snooping querier), `rx.rp_filter`, `rx.not_for_us`, `rx.delivered`, `rx.unknown_protocol` (protocol
  *     unreachable sent), `rx.bad_options` (parameter problem sent),
  *     `rx.source_route` (LSRR/SSRR, RFC 7126);
  *   - reassembly: `rx.fragments`, `rx.reassembled`, `rx.fragment_bad_length`,

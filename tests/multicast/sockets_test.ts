@@ -320,3 +320,37 @@ Deno.test("multicast socket over IPv6: joinMulticastV6, a source-specific member
     assert.equal(mld.list().find((r) => r.group === G6), undefined);
   });
 });
+
+Deno.test("multicast socket: setFilter replaces the whole filter (RFC 3678 setsourcefilter), checked first", async () => {
+  await withEnv(lan(3), async (env) => {
+    const [a, b, c] = env.hosts as [Stack, Stack, Stack];
+    const rx = listen(b);
+    const got = collect(rx);
+    const m = await rx.joinMulticastV4(GROUP, "10.0.0.2");
+    const row = () => igmp(b).list().find((r) => r.group === GROUP);
+    await m.setFilter({ mode: "include", sources: ["10.0.0.3", "10.0.0.3"] });
+    assert.deepEqual(m.filter, { mode: "include", sources: ["10.0.0.3"] });
+    assert.deepEqual([row()?.mode, row()?.sources], ["include", ["10.0.0.3"]]);
+    env.runFor(ms(1000));
+    const [ta, tc] = [a, c].map((s) => s.listenDatagram({ transport: "udp" }));
+    await send(env, ta!, "from a");
+    await send(env, tc!, "from c");
+    assert.deepEqual(got, ["from c from 10.0.0.3"]);
+    await assert.rejects(m.setFilter({ mode: "both" } as never), TypeError);
+    await assert.rejects(m.setFilter({ mode: "exclude", sources: ["nonsense"] }), TypeError);
+    assert.deepEqual(m.filter, { mode: "include", sources: ["10.0.0.3"] }, "unchanged");
+    await m.setFilter({ mode: "exclude", sources: ["10.0.0.3"] });
+    got.length = 0;
+    await send(env, ta!, "again from a");
+    await send(env, tc!, "again from c");
+    assert.deepEqual(got, ["again from a from 10.0.0.1"]);
+    await m.setFilter({ mode: "include", sources: [] });
+    assert.equal(m.active, false);
+    assert.equal(row(), undefined);
+    assert.throws(
+      () => b.listenDatagram({ transport: "udp", loopback: "yes" as unknown as boolean }),
+      TypeError,
+    );
+    for (const conn of [rx, ta!, tc!]) conn.close();
+  });
+});

@@ -82,3 +82,29 @@ Deno.test("snooping switch: stacks answer its querier, so memberships outlive th
     for (const c of [ra, tx]) c.close();
   });
 });
+
+Deno.test("snooping switch: the same seed gives byte-identical traffic (querier, reports, group data)", async () => {
+  async function once(): Promise<Uint8Array> {
+    const lan = makeLan({ hosts: 3, seed: 8, switch: { snooping: true }, capture: true });
+    let bytes = new Uint8Array();
+    await withEnv(lan, async (env) => {
+      const [sender, a] = env.hosts as [Stack, Stack, Stack];
+      const rx = a.listenDatagram({ transport: "udp", port: 5000 });
+      await rx.joinMulticastV4("239.1.2.3", "10.0.0.2");
+      env.runFor(ms(2000));
+      const tx = sender.listenDatagram({ transport: "udp", port: 6000 });
+      await env.run(async () => {
+        await tx.send(enc.encode("same bytes"), { hostname: "239.1.2.3", port: 5000 });
+        await rx.receive();
+      });
+      env.runFor(ms(130_000)); // past a query interval: queries and answers
+      bytes = env.capture!.bytes();
+      for (const c of [rx, tx]) c.close();
+    });
+    return bytes;
+  }
+  const [first, second] = [await once(), await once()];
+  assert.ok(first.length > 2000);
+  assert.deepEqual(first, second);
+  await assertTsharkClean(first); // the switch's IGMPv3/MLDv2 queries, the hosts' reports
+});

@@ -298,6 +298,8 @@ export class Snooping {
 
   #join(group: string, port: number, now: Instant): void {
     this.#stats.joins++;
+    // Link-local groups are flooded anyway: no table entry for them.
+    if (group.startsWith("224.0.0.") || group.startsWith("ff02:")) return;
     let ports = this.#members.get(group);
     if (ports === undefined) {
       if (this.#members.size >= this.#maxGroups) this.#expire(now);

@@ -202,7 +202,7 @@ Deno.test("snooping learns MLDv1 and MLDv2 listeners and MLD done", () => {
       mac(2),
       "fe80::2",
       "ff02::16",
-      mldV2Report([[4, "ff05::1:3", []], [2, "ff0e::42", []]]),
+      mldV2Report([[4, "ff05::1:3", []], [2, "ff0e::42", []], [4, "ff02::fb", []]]),
     ),
   );
   assert.deepEqual(snoop.groups(), [

@@ -2,7 +2,8 @@
  * A small HTTP/1.1 server (RFC 9110, RFC 9112) on TCP port 80 that shows
  * the stack's state: `GET /` is a status page (HTML, or plain text when the
  * `Accept` field prefers `text/plain`) with the interfaces, the TCP socket
- * table like `ss -tani` and every non-zero counter; `GET /counters.json` is
+ * table like `ss -tani`, the multicast groups like `ip maddr` (with IGMP or
+ * MLD loaded) and every non-zero counter; `GET /counters.json` is
  * the counters as one JSON object. `HEAD` works on both; other paths are
  * 404, other methods 405 (with `Allow`), unparsable requests 400 (and a
  * head over 16 KiB 431), then the connection is closed.
@@ -15,7 +16,8 @@
  * clock (µs since 1970 at stack time 0; `cli.ts up` sets it).
  *
  * - **Binds:** nothing (a service: it listens through `tcp.sockets`).
- * - **Requires:** `tcp.sockets` (optional: without TCP it serves nothing).
+ * - **Requires:** `tcp.sockets` (optional: without TCP it serves nothing);
+ *   `igmp.groups`, `mld.groups` (optional: the groups on the page).
  * - **Options:** `port` (80), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `maxConnections` (256),
  *   `lingerMs` (10000), `keepAliveTimeoutMs` (5000), `maxRequests` (1000
  *   per connection), `epoch` (0: no clock, no `Date`).

@@ -51,6 +51,8 @@ import { type Assigned, createIpv6Output, type Ipv6SharedState } from "./output.
 import { Ipv6Reassembler } from "./reassembly.ts";
 import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
+/** 33:33:00:00:00:02, the MAC of ff02::2 (RFC 2464 §7). */
+const ALL_ROUTERS_MAC = 0x333300000002;
 const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
@@ -199,6 +201,10 @@ export const ipv6Plugin: ProtocolPlugin = {
           mtu: p.mtu ?? old.mtu,
           router: p.router ?? old.router,
         };
+        // A router hears all-routers (RFC 4291 §2.7.1): its MAC on the link's multicast list.
+        const router = linkParams[ifindex]!.router === true;
+        if (router && !old.router) iface.addLinkMulticast(ALL_ROUTERS_MAC);
+        if (!router && old.router) iface.removeLinkMulticast(ALL_ROUTERS_MAC);
       },
       linkParameters: (ifindex) => ({ hopLimit: 0, mtu: 0, router: false, ...linkParams[ifindex] }),
       setForwarding(on: boolean): void {

@@ -24,6 +24,7 @@ import {
   type InterfaceGroups,
   isListeningFilter,
   MulticastGroupTable,
+  multicastMac,
   NEVER,
 } from "../../ip/multicast_groups.ts";
 import { multicastGroupsService } from "../../ip/multicast_service.ts";
@@ -229,8 +230,17 @@ export const mldPlugin: ProtocolPlugin = {
 
     // ---- MLDv1 mode: joins and leaves are Reports and Dones ----------------------
 
+    /** The link's multicast filter bit this table owns (NetInterface.multicastFilter). */
+    const FILTER_BIT = 2;
+
     /** The table says an interface started or stopped listening to a group. */
     function onListening(ifindex: number, key: IpKey, listening: boolean): void {
+      // The link accepts the group's MAC while some group mapping to it is held.
+      const iface = ctx.interfaces.get(ifindex);
+      if (iface !== undefined) {
+        if (listening) iface.addLinkMulticast(multicastMac(key));
+        else iface.removeLinkMulticast(multicastMac(key));
+      }
       const k = compat.get(ifindex);
       if (k === undefined || k.v1Until === NEVER || !isReported(key)) return;
       const g = table.interface(ifindex)?.groups.get(key);
@@ -269,6 +279,7 @@ export const mldPlugin: ProtocolPlugin = {
     /** The stack's groups of `iface`: all-nodes, and solicited-node per address not duplicate. */
     function syncAddresses(iface: NetInterface): void {
       compatOf(iface.index);
+      iface.multicastFilter |= FILTER_BIT; // the link now filters this family's multicast MACs
       const want = new Map<IpKey, number>();
       for (const a of iface.ipv6) {
         // RFC 4862 §5.4.2: joined while tentative (before DAD's NS); a duplicate one is not ours.
@@ -609,6 +620,7 @@ export const mldPlugin: ProtocolPlugin = {
       teardown() {
         timer.cancel();
         for (const s of [...table.interfaces()]) table.remove(s.ifindex);
+        for (const iface of ctx.interfaces.list()) iface.multicastFilter &= ~FILTER_BIT;
         compat.clear();
       },
     };

@@ -214,12 +214,6 @@ export type {
   UdpSocket,
   UdpSocketInfo,
 } from "./stack/services.ts";
-export type {
-  MulticastFilter,
-  MulticastFilterMode,
-  MulticastGroupRow,
-  MulticastGroupsService,
-} from "./stack/services.ts";
 export {
   errorServiceName,
   neighborServiceName,

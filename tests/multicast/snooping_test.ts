@@ -86,7 +86,7 @@ Deno.test("snooping switch: stacks answer its querier, so memberships outlive th
 Deno.test("snooping switch: the same seed gives byte-identical traffic (querier, reports, group data)", async () => {
   async function once(): Promise<Uint8Array> {
     const lan = makeLan({ hosts: 3, seed: 8, switch: { snooping: true }, capture: true });
-    let bytes = new Uint8Array();
+    let bytes: Uint8Array = new Uint8Array();
     await withEnv(lan, async (env) => {
       const [sender, a] = env.hosts as [Stack, Stack, Stack];
       const rx = a.listenDatagram({ transport: "udp", port: 5000 });

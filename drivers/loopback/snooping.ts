@@ -124,7 +124,10 @@ function positiveInteger(name: string, v: number, max = Number.MAX_SAFE_INTEGER)
  * `maxTime`).
  *
  * Forwarding (RFC 4541 §2.1): queries are flooded, and a query from a
- * non-zero source marks its port a router port; reports and leaves go only to
+ * non-zero source (or PIM, or multicast router discovery) marks its port a
+ * router port for the other querier present interval; `setRouterPort`
+ * configures one for good (an uplink: two switches that both query from
+ * 0.0.0.0 do not take each other for routers). Reports and leaves go only to
  * router ports (so hosts do not suppress each other's reports); data to
  * 224.0.0.0/24 and ff02::/16, and non-IP multicast, is flooded; other
  * multicast data goes to ports with members of its group and to router
@@ -157,7 +160,7 @@ export class Snooping {
   readonly #maxGroups: number;
   /** group → port → expiry. */
   readonly #members = new Map<string, Map<number, Instant>>();
-  /** port → expiry of its router status. */
+  /** port → expiry of its router status (Infinity: configured, RFC 4541 §2.1.1 1a). */
   readonly #routers = new Map<number, Instant>();
   readonly #pending: PendingQuery[] = [];
   #otherQuerierUntil: Instant = -1;
@@ -238,6 +241,36 @@ export class Snooping {
     );
   }
 
+  /**
+   * Makes `port` a router port for good (`on`), or drops it (RFC 4541
+   * §2.1.1: a configured list). Use it for an uplink to another switch or
+   * to a router that does not query: reports and every group's data then
+   * go there too.
+   *
+   * @throws {RangeError} If `port` is not a port index of the switch.
+   *
+   * @example
+   * ```ts
+   * import { VirtualNetwork } from "./network.ts";
+   * import assert from "node:assert/strict";
+   * const sw = new VirtualNetwork().switch({ snooping: { querier: false } });
+   * sw.port();
+   * sw.snooping!.setRouterPort(0);
+   * assert.deepEqual(sw.snooping!.routerPorts(), [0]);
+   * sw.snooping!.setRouterPort(0, false);
+   * assert.deepEqual(sw.snooping!.routerPorts(), []);
+   * ```
+   */
+  setRouterPort(port: number, on = true): void {
+    if (!(Number.isInteger(port) && port >= 0 && port < this.#ports.count())) {
+      throw new RangeError(
+        `Cannot set router port ${port}: the switch has ${this.#ports.count()} ports`,
+      );
+    }
+    if (on) this.#routers.set(port, Infinity);
+    else this.#routers.delete(port);
+  }
+
   /** A snapshot of the counters. */
   stats(): SnoopingStats {
     return { ...this.#stats };
@@ -259,12 +292,12 @@ export class Snooping {
         st.malformed++;
         return false;
       case "router":
-        this.#routers.set(from, now + this.#otherQuerierInterval);
+        this.#learnRouter(from, now);
         return false;
       case "query":
         st.queriesHeard++;
         if (s.fromRouter) {
-          this.#routers.set(from, now + this.#otherQuerierInterval);
+          this.#learnRouter(from, now);
           this.#otherQuerierUntil = now + this.#otherQuerierInterval;
         }
         return false;
@@ -288,6 +321,12 @@ export class Snooping {
         else st.dropped++;
         return true;
       }
+    }
+  }
+
+  #learnRouter(port: number, now: Instant): void {
+    if (this.#routers.get(port) !== Infinity) {
+      this.#routers.set(port, now + this.#otherQuerierInterval);
     }
   }
 

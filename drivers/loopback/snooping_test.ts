@@ -342,3 +342,18 @@ Deno.test("snooping validates its options", () => {
     RangeError,
   );
 });
+
+Deno.test("snooping sends reports and every group's data to a configured router port, for good", () => {
+  const { snoop, send, mac, net } = setup(3);
+  snoop.setRouterPort(2);
+  assert.deepEqual(
+    send(1, ipv4Frame(mac(1), "10.0.0.2", "239.1.2.3", 2, igmpV12(0x16, "239.1.2.3"))),
+    [2],
+  );
+  assert.deepEqual(send(0, udpV4(mac(0), "10.0.0.1", "239.7.7.7", 1)), [2]);
+  net.runFor(1000 * SECOND); // never ages out
+  assert.deepEqual(snoop.routerPorts(), [2]);
+  assert.throws(() => snoop.setRouterPort(3), RangeError);
+  snoop.setRouterPort(2, false);
+  assert.deepEqual(send(0, udpV4(mac(0), "10.0.0.1", "239.7.7.7", 1)), []);
+});

@@ -25,6 +25,7 @@ import {
   MulticastGroupTable,
   multicastMac,
   NEVER,
+  packRecords,
 } from "../../ip/multicast_groups.ts";
 import { multicastGroupsService } from "../../ip/multicast_service.ts";
 import { checkInteger } from "../../validate.ts";
@@ -259,19 +260,8 @@ export const igmpPlugin: ProtocolPlugin = {
     function changed(ifindex: number, _group: IpKey): void {
       const k = compat.get(ifindex);
       const s = table.interface(ifindex);
-      if (k !== undefined && s !== undefined && modeOf(k) !== 3) dropChangeRecords(s);
+      if (k !== undefined && s !== undefined && modeOf(k) !== 3) table.clearChanges(s);
       schedule();
-    }
-
-    function dropChangeRecords(s: InterfaceGroups): void {
-      s.changeAt = NEVER;
-      for (const g of [...s.groups.values()]) {
-        g.modeChangesLeft = 0;
-        g.sourceChangesLeft.clear();
-        if (!isListeningFilter(g.state) && g.holders.size === 0 && g.stackRefs === 0) {
-          s.groups.delete(g.key);
-        }
-      }
     }
 
     /** RFC 3376 §7.2.1: moving to an older mode cancels every pending v3 transmission. */
@@ -283,7 +273,7 @@ export const igmpPlugin: ProtocolPlugin = {
       if (now === was) return;
       (now === 1 ? c.toV1 : c.toV2).value++;
       table.cancelPending(s);
-      dropChangeRecords(s);
+      table.clearChanges(s);
       if (now === 1) k.leaves.length = 0; // IGMPv1 has no Leave
       for (const g of s.groups.values()) g.lastReporter = false;
     }
@@ -328,32 +318,14 @@ export const igmpPlugin: ProtocolPlugin = {
     /** Version 3 Reports of `records`, as many as the MTU needs (§4.2.16). */
     function sendV3(iface: NetInterface, records: readonly GroupRecord[]): void {
       const room = Math.max(iface.mtu, 576) - IGMP_IP_HEADER_LEN - IGMP_V3_REPORT_HEADER_LEN;
-      let part: IgmpRecord[] = [];
-      let used = 0;
-      const flush = () => {
-        if (part.length === 0) return;
-        const recs = part;
-        if (
-          send(
-            iface,
-            IGMP_ALL_V3_ROUTERS,
-            igmpV3ReportLength(recs),
-            (b, at) => writeIgmpV3Report(b, at, recs),
-          )
-        ) {
+      for (const part of packRecords(records, room, IGMP_V3_RECORD_LEN, 4)) {
+        const recs = part as IgmpRecord[]; // IPv4 keys are numbers
+        const len = igmpV3ReportLength(recs);
+        if (send(iface, IGMP_ALL_V3_ROUTERS, len, (b, at) => writeIgmpV3Report(b, at, recs))) {
           c.reportsV3.value++;
           c.records.value += recs.length;
         }
-        part = [];
-        used = 0;
-      };
-      for (const r of records) {
-        const size = IGMP_V3_RECORD_LEN + 4 * r.sources.length;
-        if (used + size > room) flush();
-        part.push({ type: r.type, group: r.group as number, sources: r.sources as number[] });
-        used += size;
       }
-      flush();
     }
 
     function sendV12(iface: NetInterface, type: number, group: number): void {
@@ -566,7 +538,7 @@ export const igmpPlugin: ProtocolPlugin = {
           if (s === undefined || k === undefined) break;
           if (!iface.up) {
             table.cancelPending(s);
-            dropChangeRecords(s);
+            table.clearChanges(s);
             k.leaves.length = 0;
           } else if (modeOf(k) === 3) {
             table.reannounce(s, k.robustness, ctx.now()); // back up: announce again, as after a join

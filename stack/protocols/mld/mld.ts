@@ -26,6 +26,7 @@ import {
   MulticastGroupTable,
   multicastMac,
   NEVER,
+  packRecords,
 } from "../../ip/multicast_groups.ts";
 import { multicastGroupsService } from "../../ip/multicast_service.ts";
 import { checkInteger } from "../../validate.ts";
@@ -52,7 +53,6 @@ import {
   mldQueryRobustness,
   mldQuerySource,
   mldQuerySources,
-  type MldRecord,
   mldV2ReportLength,
   writeMldHopByHop,
   writeMldV1,
@@ -259,19 +259,8 @@ export const mldPlugin: ProtocolPlugin = {
     function changed(ifindex: number, _group: IpKey): void {
       const k = compat.get(ifindex);
       const s = table.interface(ifindex);
-      if (k !== undefined && s !== undefined && k.v1Until !== NEVER) dropChangeRecords(s);
+      if (k !== undefined && s !== undefined && k.v1Until !== NEVER) table.clearChanges(s);
       schedule();
-    }
-
-    function dropChangeRecords(s: InterfaceGroups): void {
-      s.changeAt = NEVER;
-      for (const g of [...s.groups.values()]) {
-        g.modeChangesLeft = 0;
-        g.sourceChangesLeft.clear();
-        if (!isListeningFilter(g.state) && g.holders.size === 0 && g.stackRefs === 0) {
-          s.groups.delete(g.key);
-        }
-      }
     }
 
     // ---- the stack's own groups ---------------------------------------------------
@@ -353,35 +342,16 @@ export const mldPlugin: ProtocolPlugin = {
       return true;
     }
 
-    /** Version 2 Reports of `records`, as many as the MTU needs. */
+    /** Version 2 Reports of `records`, as many as the MTU needs (RFC 3810 §5.2.15). */
     function sendV2(iface: NetInterface, records: readonly GroupRecord[]): void {
       const room = Math.max(iface.mtu, 1280) - HEADERS - MLD_V2_REPORT_HEADER_LEN;
-      let part: MldRecord[] = [];
-      let used = 0;
-      const flush = () => {
-        if (part.length === 0) return;
-        const recs = part;
-        if (
-          send(
-            iface,
-            ALL_MLDV2_ROUTERS,
-            mldV2ReportLength(recs),
-            (b, at) => writeMldV2Report(b, at, recs),
-          )
-        ) {
+      for (const recs of packRecords(records, room, MLD_V2_RECORD_LEN, 16)) {
+        const len = mldV2ReportLength(recs);
+        if (send(iface, ALL_MLDV2_ROUTERS, len, (b, at) => writeMldV2Report(b, at, recs))) {
           c.reportsV2.value++;
           c.records.value += recs.length;
         }
-        part = [];
-        used = 0;
-      };
-      for (const r of records) {
-        const size = MLD_V2_RECORD_LEN + 16 * r.sources.length;
-        if (used + size > room) flush();
-        part.push(r);
-        used += size;
       }
-      flush();
     }
 
     function sendV1(iface: NetInterface, type: number, group: IpKey): void {
@@ -474,7 +444,7 @@ export const mldPlugin: ProtocolPlugin = {
           // RFC 3810 §8.2.1: MLDv1 mode; pending MLDv2 transmissions are cancelled.
           c.toV1.value++;
           table.cancelPending(s);
-          dropChangeRecords(s);
+          table.clearChanges(s);
           for (const g of s.groups.values()) g.lastReporter = false;
         }
         // RFC 3810 §9.12: Older Version Querier Present Timeout.
@@ -584,7 +554,7 @@ export const mldPlugin: ProtocolPlugin = {
           if (s === undefined || k === undefined) break;
           if (!iface.up) {
             table.cancelPending(s);
-            dropChangeRecords(s);
+            table.clearChanges(s);
             k.dones.length = 0;
           } else if (k.v1Until === NEVER) {
             table.reannounce(s, k.robustness, ctx.now()); // back up: announce again, as after a join

@@ -74,6 +74,7 @@ import { bindingLines, debugPlugin } from "./_debug.ts";
 import { Stopper } from "./_stopper.ts";
 import { isGatewayArgs } from "./_gateway_args.ts";
 import { runGateway } from "./gateway.ts";
+import { checkJoins, joinGroups } from "./_join.ts";
 
 /** A stopper returned by a service's `start`. */
 export interface RunningService {
@@ -183,6 +184,8 @@ Options:
                              (the interface is left as it is).
   --serve LIST               Services to run, comma separated (echo, discard, chargen,
                              daytime, http, … as the registry provides them).
+  --join GROUP               Join multicast GROUP (IPv4 or IPv6) on the interface, repeatable:
+                             services on the wildcard address (echo) answer datagrams to it.
   --capture FILE             Record every frame sent and received to FILE: pcapng
                              when the name ends in .pcapng, else pcap; "-" writes
                              it to standard output (the text lines then go to
@@ -270,6 +273,7 @@ interface UpArgs {
   mac: Uint8Array | undefined;
   peers: string[];
   serve: string[];
+  joins: string[];
   capture: string | undefined;
   format: "pcap" | "pcapng";
   plugins: string[];
@@ -294,6 +298,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
       mac: { type: "string" },
       "peer-address": { type: "string", multiple: true },
       serve: { type: "string", multiple: true },
+      join: { type: "string", multiple: true },
       capture: { type: "string" },
       format: { type: "string" },
       plugin: { type: "string", multiple: true },
@@ -420,6 +425,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
     peers: v["peer-address"] ??
       (driver === "loopback" && addresses[0] !== undefined ? [defaultPeer(addresses[0])] : []),
     serve: (v.serve ?? []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s),
+    joins: checkJoins(v.join ?? []),
     capture: v.capture,
     format,
     plugins: v.plugin ?? [],
@@ -700,6 +706,9 @@ async function start(
     // DAD first: a tentative address is neither a source nor a destination yet.
     await waitForAddresses(peerStack === null ? [stack] : [stack, peerStack], runner, printError);
     for (const g of a.gateways) addDefaultRoute(stack, g, ifname);
+    for (const line of joinGroups(stack, ifname, a.joins)) {
+      log({ time: stack.clock.now(), level: "info", source: "up", message: line });
+    }
     for (const s of services) {
       const handle = await s.start?.(stack);
       if (handle) r.services.push(handle);

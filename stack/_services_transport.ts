@@ -6,6 +6,7 @@
  * @module
  */
 import type { IpAddress, IpFamily } from "./wire/ip_address.ts";
+import type { MulticastFilter } from "./_services_multicast.ts";
 
 /**
  * Why a `udp.sockets` operation failed: `"closed"`, `"addr_in_use"`,
@@ -83,6 +84,30 @@ export interface UdpSocket {
   broadcast: boolean;
   /** TTL / hop limit of datagrams sent (0: the network layer's default). */
   ttl: number;
+  /** IP_MULTICAST_LOOP: the host's own member sockets hear what it sends to a group (default true). */
+  multicastLoop: boolean;
+  /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS of datagrams sent to a group (default 1). */
+  multicastTtl: number;
+  /** IP_MULTICAST_IF: interface index multicast goes out of; 0 (default): the route's. */
+  multicastInterface: number;
+  /**
+   * Sets the socket's reception filter for `group` on interface `ifindex`
+   * (RFC 3678 `setsourcefilter`; 0: the interface the route to `group`
+   * takes): `exclude` with no sources joins from any source, `include`
+   * with no sources leaves. The interface's merged state follows
+   * (`igmp.groups` / `mld.groups`). Returns why not (`"family_not_supported"`
+   * without the group table, `"too_many_memberships"`, `"no_such_interface"`).
+   *
+   * @throws {TypeError} For a group or source of the wrong family, or not multicast.
+   * @throws {RangeError} When the interface's group table is full.
+   */
+  setMulticastFilter(
+    ifindex: number,
+    group: IpAddress,
+    filter: MulticastFilter,
+  ): UdpError | undefined;
+  /** The socket's filters, in join order, with the interface each is on. */
+  multicastFilters(): { ifindex: number; group: IpAddress; filter: MulticastFilter }[];
   /**
    * Called synchronously from the receive path when a datagram is queued,
    * when an error becomes pending, and once when the socket closes. It must

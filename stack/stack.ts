@@ -31,6 +31,8 @@ import type {
   Ipv4RoutesService,
   Ipv4Service,
   Ipv6RoutesService,
+  MulticastGroupRow,
+  MulticastGroupsService,
   NeighborEntry,
   NeighborResolver,
   PingOptions,
@@ -58,6 +60,7 @@ import {
   setForwardingOf,
 } from "./_stack_ipv6.ts";
 import { addIpv4Route, deleteIpv4Route, ipv4RouteGet, ipv4RouteInfo } from "./_stack_ipv4.ts";
+import type { MulticastInterfaces } from "./sockets/multicast.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
 export interface RouteGetResult extends RouteInfo {
@@ -338,6 +341,12 @@ export class Stack {
     this.#kernel.close();
   }
 
+  /** The interfaces as multicast joins see them (issue #11). */
+  readonly #multicastInterfaces: MulticastInterfaces = {
+    ipv4Owner: (a) => a.family === 4 ? this.interfaces.withIpv4(a.v4)?.index : undefined,
+    exists: (i) => this.interfaces.get(i) !== undefined,
+  };
+
   /** An IPv6 zone (`eth0`, or an index) to its interface index (RFC 4007 §11). */
   readonly #zones = (zone: string): number | undefined => interfaceZones(this.interfaces)(zone);
 
@@ -419,6 +428,7 @@ export class Stack {
       this.#need("udp.sockets", "listen for datagrams"),
       options,
       this.#zones,
+      this.#multicastInterfaces,
     );
   }
 
@@ -726,6 +736,37 @@ export class Stack {
    */
   conntrack(): ConntrackRow[] {
     return this.#need<ConntrackService>(CONNTRACK_SERVICE, "list tracked connections").list();
+  }
+
+  /**
+   * The multicast groups every interface listens to, like `ip maddr`:
+   * IPv4 rows (`igmp.groups`) then IPv6 rows (`mld.groups`), each family's
+   * by interface then join order, with the merged source filter (RFC 3376
+   * §3.2) and how many holders keep it. A family whose plugin is not
+   * loaded has no rows.
+   *
+   * @returns One row per group and interface.
+   * @example
+   * ```ts
+   * import { createStack, VirtualNetwork } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork({ seed: 1 });
+   * const stack = net.addNode(createStack({ clock: net.clock, seed: 1 }));
+   * stack.addInterface({ driver: net.link().a, addresses: ["10.0.0.1/24", "fd00::1/64"] });
+   * const rows = stack.multicastGroups().map((g) => `${g.ifname} ${g.group} ${g.mode}`);
+   * assert.ok(rows.includes("eth0 224.0.0.1 exclude"));
+   * assert.ok(rows.includes("eth0 ff02::1 exclude"));
+   * stack.close();
+   * net.close();
+   * ```
+   */
+  multicastGroups(): MulticastGroupRow[] {
+    const rows: MulticastGroupRow[] = [];
+    for (const name of ["igmp.groups", "mld.groups"]) {
+      const groups = this.#kernel.service<MulticastGroupsService>(name);
+      if (groups !== undefined) rows.push(...groups.list());
+    }
+    return rows;
   }
 
   /** Counters as a `netstat -s`-style text table (non-zero ones). */

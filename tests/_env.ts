@@ -12,7 +12,7 @@ import type { NetInterface } from "../stack/netif.ts";
 import type { PacketBuffer, PacketPool } from "../stack/packet.ts";
 import { type RunOptions, VirtualNetwork } from "../drivers/loopback/network.ts";
 import type { Link, LinkEnd } from "../drivers/loopback/link.ts";
-import type { Switch } from "../drivers/loopback/switch.ts";
+import type { Switch, SwitchOptions } from "../drivers/loopback/switch.ts";
 import type { Faults } from "../drivers/loopback/faults.ts";
 import { hostMac, mac } from "./_convert.ts";
 import { type PluginOptions, pluginsWith } from "./_test_plugins.ts";
@@ -170,6 +170,8 @@ export interface LanOptions {
   readonly prefixLength?: number;
   /** Per-plugin options for every host. */
   readonly plugins?: PluginOptions;
+  /** Options of the switch (e.g. `snooping`; default a plain learning switch). */
+  readonly switch?: SwitchOptions;
   /**
    * Record a pcap: `true` taps every host's transmit side (each frame once,
    * as sent); or name the 0-based hosts to tap and the directions.
@@ -218,7 +220,7 @@ export function makeLan(options: LanOptions): Lan {
     ? { receive: spec.receive ?? true, transmit: spec.transmit ?? true }
     : { receive: false, transmit: true };
   const base = new EnvBase(net, capture);
-  const sw = net.switch();
+  const sw = net.switch(options.switch ?? {});
   const ports: LinkEnd[] = [];
   const addresses: string[] = [];
   const macs: string[] = [];

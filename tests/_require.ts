@@ -39,6 +39,7 @@ export type Requirement =
   | "tshark"
   | "tcpdump"
   | "scapy"
+  | "python3"
   | "nmap"
   | "hping3"
   | "iperf3"
@@ -119,6 +120,8 @@ function probe(r: Requirement): string | undefined {
       return runs("tcpdump", ["--version"], "tcpdump");
     case "scapy":
       return runs("/usr/bin/python3", ["-c", "import scapy.all"], "python3-scapy");
+    case "python3":
+      return runs("/usr/bin/python3", ["--version"], "python3");
     case "nmap":
       return runs("nmap", ["--version"], "nmap");
     case "hping3":

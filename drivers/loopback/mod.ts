@@ -3,7 +3,8 @@
  * with a real TCP/IP stack". A {@linkcode VirtualNetwork} owns a
  * `ManualClock`, a seeded RNG and an event queue of frames in flight; its
  * links ({@linkcode VirtualNetwork.link}) and learning switches
- * ({@linkcode VirtualNetwork.switch}) hand out {@linkcode LinkEnd}s, which are
+ * ({@linkcode VirtualNetwork.switch}; optionally IGMP/MLD snooping with a
+ * querier, {@linkcode Snooping}) hand out {@linkcode LinkEnd}s, which are
  * `LinkDriver`s a stack attaches to. Stacks register as
  * {@linkcode NetworkNode}s and are polled on virtual time.
  *
@@ -67,6 +68,8 @@ export { DEFAULT_MTU, Link, LinkEnd } from "./link.ts";
 export type { LinkOptions } from "./link.ts";
 export { DEFAULT_AGEING, DEFAULT_MAC_TABLE_SIZE, Switch } from "./switch.ts";
 export type { MacEntry, SwitchOptions, SwitchPortOptions, SwitchStats } from "./switch.ts";
+export { Snooping } from "./snooping.ts";
+export type { SnoopedGroup, SnoopingOptions, SnoopingStats } from "./snooping.ts";
 export { checkFaults, DEFAULT_REORDER_DELAY } from "./faults.ts";
 export type { Direction, Directions, DropCounts, Faults, LinkStats, QueueLimit } from "./faults.ts";
 export { formatMac } from "./mac.ts";

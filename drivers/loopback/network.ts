@@ -167,6 +167,8 @@ export class VirtualNetwork {
   readonly #links: Link[] = [];
   #nodes: readonly NetworkNode[] = [];
   #switches = 0;
+  /** Every switch made so far (named or not): picks its querier MAC. */
+  #switchIndex = 0;
   #stepping = false;
   #running = false;
   readonly #wire: NetworkWire;
@@ -241,10 +243,14 @@ export class VirtualNetwork {
    * @throws {RangeError} If an option is invalid.
    */
   switch(options: SwitchOptions = {}): Switch {
-    return new Switch(this.#wire, {
+    const sw = new Switch(this.#wire, {
       ...options,
       name: options.name ?? `switch${this.#switches++}`,
+      index: this.#switchIndex++,
     });
+    // A snooping switch's querier runs on the network's clock.
+    if (sw.snooping !== undefined) this.addNode(sw.snooping);
+    return sw;
   }
 
   /**

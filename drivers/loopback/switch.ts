@@ -14,6 +14,8 @@ import { Link } from "./link.ts";
 import type { LinkEnd } from "./link.ts";
 import { formatMac, macFromKey, macKey } from "./mac.ts";
 import type { Wire } from "./_wire.ts";
+import { Snooping } from "./snooping.ts";
+import type { SnoopingOptions } from "./snooping.ts";
 
 /**
  * Default MAC table size of a {@linkcode Switch}.
@@ -57,6 +59,11 @@ export interface SwitchOptions {
   readonly ageing?: Duration;
   /** A name for its port links (default `switch<N>`). */
   readonly name?: string;
+  /**
+   * IGMP/MLD snooping (RFC 4541): `true` or options to turn it on (default
+   * off: multicast is flooded). See {@linkcode Snooping}.
+   */
+  readonly snooping?: boolean | SnoopingOptions;
 }
 
 /**
@@ -137,7 +144,9 @@ interface Learned {
  * unicast to the learned port, floods broadcast, multicast and unknown
  * unicast to every other port, and forgets addresses not seen for `ageing`
  * (on the virtual clock) or evicted when the table is full. Forwarding itself
- * takes no time; delays and faults belong to the cables.
+ * takes no time; delays and faults belong to the cables. With
+ * `snooping` on, IP multicast goes only where IGMP/MLD say there are
+ * members or routers ({@linkcode Snooping}).
  *
  * @example
  * ```ts
@@ -183,9 +192,16 @@ export class Switch {
   /** Learned addresses in least-recently-seen-first order (re-inserted when seen). */
   readonly #table = new Map<number, Learned>();
   readonly #stats: SwitchStats = { forwarded: 0, flooded: 0, filtered: 0, runts: 0 };
+  /** IGMP/MLD snooping, when turned on by `SwitchOptions.snooping`. */
+  readonly snooping: Snooping | undefined;
+  /** Egress ports chosen by snooping (reused per frame). */
+  readonly #egress: number[] = [];
 
   /** @internal Made by {@linkcode VirtualNetwork.switch}. */
-  constructor(wire: Wire, options: SwitchOptions & { readonly name: string }) {
+  constructor(
+    wire: Wire,
+    options: SwitchOptions & { readonly name: string; readonly index: number },
+  ) {
     const size = options.macTableSize ?? DEFAULT_MAC_TABLE_SIZE;
     if (!(Number.isInteger(size) && size > 0)) {
       throw new RangeError(
@@ -202,6 +218,26 @@ export class Switch {
     this.name = options.name;
     this.#tableSize = size;
     this.#ageing = ageing;
+    const snooping = options.snooping ?? false;
+    if (snooping === false) {
+      this.snooping = undefined;
+    } else {
+      const inner = this.#inner;
+      const pool = wire.pool;
+      // The querier's frames come from a MAC of the switch's own, outside the
+      // 02:00:00:00:NN:NN range the network hands to ports: 02:53:57 ("SW").
+      const n = options.index;
+      const mac = new Uint8Array([2, 0x53, 0x57, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+      this.snooping = new Snooping(
+        {
+          count: () => inner.length,
+          send: (port, frame) => inner[port]!.transmit(pool.copyOf(frame)),
+          now: () => wire.now(),
+        },
+        mac,
+        snooping === true ? {} : snooping,
+      );
+    }
   }
 
   /** The node ends of the ports, by port index. */
@@ -296,6 +332,18 @@ export class Switch {
           st.forwarded++;
           this.#inner[e.port]!.transmit(pkt);
         }
+        return;
+      }
+    }
+    if ((buf[off]! & 1) === 1 && this.snooping !== undefined) {
+      const out = this.#egress;
+      out.length = 0;
+      if (this.snooping.route(pkt.data, from, out)) {
+        for (let k = 0; k < out.length; k++) {
+          const p = this.#inner[out[k]!]!;
+          p.transmit(k === out.length - 1 ? pkt : this.#wire.pool.copyOf(pkt.data));
+        }
+        if (out.length === 0) pkt.release();
         return;
       }
     }

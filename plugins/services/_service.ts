@@ -82,6 +82,8 @@ export function serviceManifest(
   m: Pick<ProtocolManifest, "name" | "description"> & {
     readonly counters: readonly string[];
     readonly options: Record<string, OptionSpec>;
+    /** Services wanted besides the transports (each should be optional). */
+    readonly requires?: readonly Requirement[];
   },
 ): ProtocolManifest {
   return {
@@ -91,7 +93,7 @@ export function serviceManifest(
     description: m.description,
     layer: "service",
     binds: [],
-    requires: TRANSPORT_REQUIRES,
+    requires: [...TRANSPORT_REQUIRES, ...(m.requires ?? [])],
     counters: [...HOST_COUNTERS, ...m.counters],
     options: m.options,
     events: ["address-added"],

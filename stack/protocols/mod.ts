@@ -11,6 +11,7 @@ import { natPlugin } from "./nat/mod.ts";
 import { ethernetPlugin } from "./ethernet/mod.ts";
 import { icmpPlugin } from "./icmp/mod.ts";
 import { icmpv6Plugin } from "./icmpv6/mod.ts";
+import { igmpPlugin } from "./igmp/mod.ts";
 import { ipv4Plugin } from "./ipv4/mod.ts";
 import { ipv6Plugin } from "./ipv6/mod.ts";
 import { mldPlugin } from "./mld/mod.ts";
@@ -28,6 +29,7 @@ export {
   ethernetPlugin,
   icmpPlugin,
   icmpv6Plugin,
+  igmpPlugin,
   ipv4Plugin,
   ipv6Plugin,
   mldPlugin,
@@ -47,6 +49,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   rawip: rawIpPlugin,
   arp: arpPlugin,
   ipv4: ipv4Plugin,
+  igmp: igmpPlugin,
   icmp: icmpPlugin,
   ipv6: ipv6Plugin,
   icmpv6: icmpv6Plugin,
@@ -68,6 +71,7 @@ export const DEFAULT_PLUGINS: readonly ProtocolPlugin[] = Object.freeze([
   rawIpPlugin,
   arpPlugin,
   ipv4Plugin,
+  igmpPlugin,
   icmpPlugin,
   ipv6Plugin,
   icmpv6Plugin,

@@ -22,6 +22,13 @@ import type { UdpService, UdpSocket } from "../services.ts";
 import type { IpAddress } from "../wire/ip_address.ts";
 import { netAddr } from "./address.ts";
 import {
+  joinGroup,
+  type MulticastInterfaces,
+  type MulticastJoinOptions,
+  type MulticastMembership,
+  resolveInterface,
+} from "./multicast.ts";
+import {
   bufferError,
   checkFlag,
   checkInteger,
@@ -75,6 +82,11 @@ export interface ListenDatagramOptions {
   readonly broadcast?: boolean;
   /** TTL of datagrams sent, 1..255 (default: the stack's, 64). */
   readonly ttl?: number;
+  /**
+   * IP_MULTICAST_LOOP: datagrams this socket sends to a group also reach
+   * this host's member sockets (default true, as on Linux).
+   */
+  readonly loopback?: boolean;
   /** Most datagrams queued for receive (default: the UDP plugin's, 256). */
   readonly receiveQueueLimit?: number;
   /**
@@ -163,6 +175,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   readonly #zones: ZoneResolver | undefined;
   /** The zone of the bound address, if it had one (-1: none). */
   #boundScope = -1;
+  /** The stack's interfaces, for multicast joins. */
+  #interfaces: MulticastInterfaces | undefined;
 
   /**
    * Opens a socket on `service` as `Stack.listenDatagram` does.
@@ -170,6 +184,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * @param service The `udp.sockets` service of a stack.
    * @param options Where to bind and how.
    * @param zones Resolves zone names to interface indexes (`Stack` gives its interfaces').
+   * @param interfaces The stack's interfaces, for multicast joins (`Stack` gives them).
    * @returns The open connection.
    * @throws {TypeError} For a transport other than `"udp"`, a hostname that is not an IP address, or a zone naming no interface.
    * @throws {Deno.errors.NetworkUnreachable} For an IP version no loaded plugin provides.
@@ -195,6 +210,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     service: UdpService,
     options: ListenDatagramOptions,
     zones?: ZoneResolver,
+    interfaces?: MulticastInterfaces,
   ): DatagramConn {
     checkTransport(options.transport, "udp", "Cannot listen", true);
     const hostname = options.hostname ?? "0.0.0.0";
@@ -204,6 +220,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     checkZone(host, undefined, action); // Linux's bind(): EINVAL, a TypeError in Deno
     const address = host.address;
     const v6only = checkFlag(options.v6only, "v6only", action);
+    const loopback = options.loopback === undefined
+      ? true
+      : checkFlag(options.loopback, "loopback", action);
     if (options.ttl !== undefined) checkInteger(options.ttl, "TTL", action, 1, 255);
     for (const k of ["receiveQueueLimit", "receiveQueueBytes"] as const) {
       const v = options[k];
@@ -225,7 +244,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
         : {}),
     });
     if (typeof sock === "string") throw socketErrorToException(sock, action);
+    sock.multicastLoop = loopback;
     const conn = new DatagramConn(sock, zones);
+    conn.#interfaces = interfaces;
     conn.#mapped ||= host.mapped;
     conn.#boundScope = host.scope;
     return conn;
@@ -533,7 +554,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
 
   /**
    * Sets the TTL of unicast and broadcast datagrams (IP_TTL); multicast
-   * goes out with TTL 1.
+   * goes out with the membership's `setTTL` (IP_MULTICAST_TTL, default 1).
    *
    * @param ttl 1..255.
    * @throws {RangeError} Out of range.
@@ -553,6 +574,120 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   setTTL(ttl: number): void {
     if (this.#closed) throw closedError("Cannot set TTL");
     this.#sock.ttl = checkInteger(ttl, "TTL", "Cannot set TTL", 1, 255);
+  }
+
+  /**
+   * Joins IPv4 group `address` on the interface whose address is
+   * `networkInterface` ("0.0.0.0": the interface the route to the group
+   * takes), as Deno's `joinMulticastV4`. With `options.sources`, a
+   * source-specific join (RFC 3678). Every socket of the host bound to the
+   * port then hears the group (Linux's IP_MULTICAST_ALL); this one hears
+   * only what its filter allows. Closing the socket leaves.
+   *
+   * @returns The membership (`leave`, `setLoopback`, `setTTL`, `block`, …).
+   * Rejects with a TypeError for malformed arguments, RangeError for a
+   * non-multicast group, `AddrInUse` when already joined there,
+   * `AddrNotAvailable` for an address no interface holds,
+   * `NetworkUnreachable` without IGMP.
+   *
+   * @example
+   * ```ts
+   * import { createStack, VirtualNetwork } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork();
+   * const stack = createStack({ clock: net.clock, seed: 1 });
+   * stack.addInterface({ driver: net.link().a, addresses: ["10.0.0.1/24"] });
+   * const conn = stack.listenDatagram({ transport: "udp", port: 5000 });
+   * const m = await conn.joinMulticastV4("239.1.2.3", "10.0.0.1");
+   * assert.deepEqual(m.filter, { mode: "exclude", sources: [] });
+   * await m.leave();
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  joinMulticastV4(
+    address: string,
+    networkInterface: string,
+    options: MulticastJoinOptions = {},
+  ): Promise<MulticastMembership> {
+    return this.#join(4, address, networkInterface, options);
+  }
+
+  /**
+   * Joins IPv6 group `address` on interface `networkInterfaceIndex` (0: the
+   * route's), as Deno's `joinMulticastV6`; see
+   * {@linkcode DatagramConn.joinMulticastV4}. Rejects with `NotFound` for
+   * an index no interface has.
+   *
+   * @example
+   * ```ts
+   * import { createStack, VirtualNetwork } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork();
+   * const stack = createStack({ clock: net.clock, seed: 1 });
+   * const eth = stack.addInterface({ driver: net.link().a, addresses: ["fe80::1/64"] });
+   * const conn = stack.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+   * await assert.rejects(conn.joinMulticastV6("ff05::1:3", eth.index + 1), Deno.errors.NotFound);
+   * await assert.rejects(conn.joinMulticastV6("239.1.2.3", eth.index), TypeError);
+   * conn.close(); // a socket's memberships end with it
+   * stack.close();
+   * ```
+   */
+  joinMulticastV6(
+    address: string,
+    networkInterfaceIndex: number,
+    options: MulticastJoinOptions = {},
+  ): Promise<MulticastMembership> {
+    return this.#join(6, address, networkInterfaceIndex, options);
+  }
+
+  #join(
+    family: 4 | 6,
+    address: string,
+    iface: string | number,
+    options: MulticastJoinOptions,
+  ): Promise<MulticastMembership> {
+    try {
+      if (this.#closed) throw closedError(`Cannot join ${address}`);
+      return Promise.resolve(
+        joinGroup(this.#sock, family, address, iface, options, this.#interfaces),
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * IP_MULTICAST_IF / IPV6_MULTICAST_IF: the interface datagrams to groups
+   * leave by: an IPv4 interface address or an interface index ("0.0.0.0"
+   * or 0: the route's, the default).
+   *
+   * @throws {TypeError} For a value of the wrong form.
+   * @throws {Deno.errors.AddrNotAvailable} For an IPv4 address no interface holds.
+   * @throws {Deno.errors.NotFound} For an index no interface has.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const conn = stack.listenDatagram({ transport: "udp" });
+   * conn.setMulticastInterface("0.0.0.0");
+   * assert.throws(() => conn.setMulticastInterface("10.9.9.9"), Deno.errors.AddrNotAvailable);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  setMulticastInterface(networkInterface: string | number): void {
+    const action = "Cannot set the multicast interface";
+    if (this.#closed) throw closedError(action);
+    const family = typeof networkInterface === "number" ? 6 : 4;
+    this.#sock.multicastInterface = resolveInterface(
+      family,
+      networkInterface,
+      this.#interfaces,
+      action,
+    );
   }
 
   /**

@@ -134,6 +134,12 @@ export function socketErrorToException(
       return new TypeError(
         m("not a destination (the unspecified address, or another IP version than the socket's)"),
       );
+    case "too_many_memberships": // Linux ENOBUFS (igmp_max_memberships)
+      return new Deno.errors.Busy(m("too many memberships on this socket (20 at most)"));
+    case "too_many_sources": // Linux ENOBUFS (igmp_max_msf)
+      return new RangeError(m("too many sources in one filter (64 at most)"));
+    case "no_such_interface": // Linux ENODEV
+      return new Deno.errors.NotFound(m("no such interface"));
     case "invalid_option":
       return new TypeError(m("an option has a value the transport does not know"));
     default:

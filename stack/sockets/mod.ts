@@ -35,6 +35,8 @@ export {
 } from "./address.ts";
 export { DatagramConn } from "./datagram.ts";
 export type { DatagramAddr, ListenDatagramOptions } from "./datagram.ts";
+export { MulticastMembership } from "./multicast.ts";
+export type { MulticastInterfaces, MulticastJoinOptions } from "./multicast.ts";
 export {
   bufferError,
   checkBuffer,

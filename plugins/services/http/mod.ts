@@ -2,7 +2,8 @@
  * A small HTTP/1.1 server (RFC 9110, RFC 9112) on TCP port 80 that shows
  * the stack's state: `GET /` is a status page (HTML, or plain text when the
  * `Accept` field prefers `text/plain`) with the interfaces, the TCP socket
- * table like `ss -tani` and every non-zero counter; `GET /counters.json` is
+ * table like `ss -tani`, the multicast groups like `ip maddr` (with IGMP or
+ * MLD loaded) and every non-zero counter; `GET /counters.json` is
  * the counters as one JSON object. `HEAD` works on both; other paths are
  * 404, other methods 405 (with `Allow`), unparsable requests 400 (and a
  * head over 16 KiB 431), then the connection is closed.
@@ -15,7 +16,8 @@
  * clock (µs since 1970 at stack time 0; `cli.ts up` sets it).
  *
  * - **Binds:** nothing (a service: it listens through `tcp.sockets`).
- * - **Requires:** `tcp.sockets` (optional: without TCP it serves nothing).
+ * - **Requires:** `tcp.sockets` (optional: without TCP it serves nothing);
+ *   `igmp.groups`, `mld.groups` (optional: the groups on the page).
  * - **Options:** `port` (80), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `maxConnections` (256),
  *   `lingerMs` (10000), `keepAliveTimeoutMs` (5000), `maxRequests` (1000
  *   per connection), `epoch` (0: no clock, no `Date`).
@@ -61,7 +63,12 @@
  *
  * @module
  */
-import { CONNTRACK_SERVICE, type ConntrackService, type ProtocolPlugin } from "../../../mod.ts";
+import {
+  CONNTRACK_SERVICE,
+  type ConntrackService,
+  type MulticastGroupsService,
+  type ProtocolPlugin,
+} from "../../../mod.ts";
 import { hostOptions, MS, ServiceHost, serviceManifest } from "../_service.ts";
 import { acceptQuality, fieldValue, type HttpRequest } from "./parse.ts";
 import { countersJson, statusHtml, type StatusInfo, statusText } from "./page.ts";
@@ -77,6 +84,10 @@ const NO_STORE = ["Cache-Control", "no-store"] as const;
 export const httpPlugin: ProtocolPlugin = {
   manifest: withConntrack(serviceManifest({
     name: "http",
+    requires: [
+      { service: "igmp.groups", optional: true },
+      { service: "mld.groups", optional: true },
+    ],
     description: "HTTP/1.1 status server on TCP port 80: status page, counters.json",
     counters: ["requests", ...STATUSES.map((s) => `responses_${s}`), "keepalive_timeouts"],
     options: {
@@ -104,6 +115,11 @@ export const httpPlugin: ProtocolPlugin = {
 
     function status(): StatusInfo {
       conntrack ??= ctx.optionalService<ConntrackService>(CONNTRACK_SERVICE);
+      // The group tables, when IGMP / MLD are loaded (issue #11): the page lists the groups.
+      const groups = ["igmp.groups", "mld.groups"]
+        .map((n) => ctx.optionalService<MulticastGroupsService>(n))
+        // (An older mld.groups without holders' filters lists other rows: not shown.)
+        .filter((g): g is MulticastGroupsService => typeof g?.setFilter === "function");
       const date = clockDate();
       return {
         uptime: ctx.now(),
@@ -111,6 +127,7 @@ export const httpPlugin: ProtocolPlugin = {
         interfaces: ctx.interfaces.list(),
         sockets: host.tcp?.sockets(),
         ...(conntrack !== undefined ? { connections: conntrack.list() } : {}),
+        ...(groups.length > 0 ? { groups: groups.flatMap((g) => g.list()) } : {}),
         counters: ctx.counterSnapshot(),
       };
     }

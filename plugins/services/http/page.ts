@@ -13,6 +13,7 @@ import {
   formatMac,
   formatSockets,
   type InterfaceStats,
+  type MulticastGroupRow,
   type TcpSocketInfo,
 } from "../../../mod.ts";
 
@@ -42,6 +43,8 @@ export interface StatusInfo {
   readonly sockets: readonly TcpSocketInfo[] | undefined;
   /** Tracked connections (`conntrack -L`), when the conntrack plugin is loaded. */
   readonly connections?: readonly ConntrackRow[];
+  /** Multicast groups of the interfaces (IGMP, MLD), as `ip maddr` lists them; absent: not shown. */
+  readonly groups?: readonly MulticastGroupRow[];
   /** Counters by full name (non-zero ones). */
   readonly counters: Readonly<Record<string, number>>;
 }
@@ -58,6 +61,16 @@ function interfaceLines(list: readonly InterfaceSummary[]): string {
       `    TX packets ${s.txPackets} bytes ${s.txBytes} dropped ${s.txDropped}`,
     ].join("\n");
   }).join("\n");
+}
+
+/** `ip maddr`-like lines: `eth0  inet 239.1.2.3  exclude {}  users 1`. */
+function groupLines(rows: readonly MulticastGroupRow[]): string {
+  if (rows.length === 0) return "(none)";
+  return rows.map((r) =>
+    `${r.ifname}  ${r.family === 4 ? "inet " : "inet6"} ${r.group}  ${r.mode} {${
+      r.sources.join(", ")
+    }}  users ${r.users}${r.reported ? "" : "  (not reported)"}`
+  ).join("\n");
 }
 
 function uptime(us: number): string {
@@ -79,6 +92,10 @@ function sections(info: StatusInfo): [string, string][] {
       "Tracked connections",
       info.connections.length === 0 ? "(none)" : formatConntrack(info.connections),
     ] as [string, string]]),
+    ...(info.groups === undefined ? [] : [["Multicast groups", groupLines(info.groups)]] as [
+      string,
+      string,
+    ][]),
     ["Counters", counters === "" ? "(all zero)" : counters],
   ];
 }

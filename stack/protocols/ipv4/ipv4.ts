@@ -27,6 +27,7 @@ import {
   type IcmpErrorService,
   type Ipv4RoutesService,
   type Ipv4Service,
+  type MulticastGroupsService,
   type NeighborResolver,
   neighborServiceName,
 } from "../../services.ts";
@@ -46,6 +47,7 @@ import { Reassembler } from "./reassembly.ts";
 import { RoutingTable } from "./routes.ts";
 import { ipv4RouteService, learnIpv4Pmtu, selectIpv4Source } from "./route_service.ts";
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
+import { IP_PROTOCOL_IGMP } from "../../wire/numbers.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
 import {
   IPV4_DST_OFFSET,
@@ -90,6 +92,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     requires: [
       { service: neighborServiceName(4), optional: true },
       { service: "icmp.error", optional: true },
+      { service: "igmp.groups", optional: true },
     ],
     counters: [
       "rx.truncated",
@@ -202,6 +205,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     const firstIdent = ctx.rng.nextU32() & 0xffff;
     let neighbors: NeighborResolver | undefined;
     let icmpError: IcmpErrorService | undefined;
+    let groups: MulticastGroupsService | undefined;
     const c = {
       delivered: ctx.counter("rx.delivered"),
       loopback: ctx.counter("tx.loopback"),
@@ -311,7 +315,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       // The routing decision, after prerouting: read the destination now, as
       // a hook (DNAT) may have rewritten it.
       const dst = ipv4Dst(dv, s);
-      if (!(internal && isIpv4Loopback(dst)) && !isLocalDestination(pkt, dst)) {
+      if (!(internal && isIpv4Loopback(dst)) && !isLocalDestination(pkt, dst, rx.iface)) {
         if (forwarder.enabled && !internal) return forwarder.forward(pkt, rx.iface);
         return "not_for_us";
       }
@@ -341,7 +345,12 @@ export const ipv4Plugin: ProtocolPlugin = {
       iface: NetInterface,
     ): RxVerdict | undefined {
       if ((src >>> 24) === 0) {
-        return src === 0 && dst === LIMITED_BROADCAST ? undefined : "martian_zero_source";
+        // 0.0.0.0 may send to the limited broadcast (DHCP) and to 224.0.0.0/24:
+        // a snooping switch's querier queries from it (RFC 4541 §2.1.1), and
+        // Linux takes those (ip_route_input_mc).
+        return src === 0 && (dst === LIMITED_BROADCAST || (dst >>> 8) === 0xe00000)
+          ? undefined
+          : "martian_zero_source";
       }
       const martian = martianSources.get(src);
       if (martian !== undefined) return martian;
@@ -398,7 +407,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       let v: Verdict = runHook("prerouting", whole, iface, null, 0, 0, false);
       if (v === ACCEPT) {
         const dst = whole.dv.getUint32(whole.dstAt);
-        if (!isLocalDestination(whole, dst)) {
+        if (!isLocalDestination(whole, dst, iface)) {
           v = forwarder.enabled ? forwarder.forward(whole, iface) : "not_for_us";
         } else {
           if ((whole.flags & (PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP)) !== 0) {
@@ -452,7 +461,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       return v === ACCEPT ? CONSUMED : v;
     }
 
-    function isLocalDestination(pkt: PacketBuffer, dst: number): boolean {
+    function isLocalDestination(pkt: PacketBuffer, dst: number, iface: NetInterface): boolean {
       if (local.has(dst)) return true;
       if (dst === LIMITED_BROADCAST || broadcasts.has(dst)) {
         pkt.flags |= PacketFlags.NET_BROADCAST;
@@ -460,7 +469,13 @@ export const ipv4Plugin: ProtocolPlugin = {
       }
       if (isIpv4Multicast(dst)) {
         pkt.flags |= PacketFlags.NET_MULTICAST;
-        return dst === ALL_SYSTEMS;
+        if (dst === ALL_SYSTEMS) return true;
+        if (groups === undefined) return false;
+        // IGMP itself is taken for any joined group, whatever its source (as
+        // Linux's ip_check_mc_rcv); other datagrams pass the group's filter.
+        return pkt.proto === IP_PROTOCOL_IGMP
+          ? groups.isMember(iface.index, dst)
+          : groups.accepts(iface.index, dst, pkt.dv.getUint32(pkt.srcAt));
       }
       // Unicast for someone else is not ours (limited broadcast, which a host
       // without an address still hears, was accepted above).
@@ -546,6 +561,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       ready() {
         neighbors = ctx.optionalService<NeighborResolver>(neighborServiceName(4));
         icmpError = ctx.optionalService<IcmpErrorService>("icmp.error");
+        groups = ctx.optionalService<MulticastGroupsService>("igmp.groups");
         forwarder.icmp = icmpError;
         neighbors?.onUnresolved(unresolved);
       },

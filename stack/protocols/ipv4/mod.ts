@@ -1,7 +1,8 @@
 /**
  * IPv4 (RFC 791, RFC 1122 §3.2.1, RFC 1812 for routers): header validation,
  * local delivery (unicast, directed and limited broadcast, all-systems
- * multicast), reassembly (RFC 815), sending through the routing table with
+ * multicast, and the groups `igmp.groups` accepts from the datagram's
+ * source), reassembly (RFC 815), sending through the routing table with
  * path MTU discovery (RFC 1191) and fragmentation to the interface's link
  * output (`ctx.linkOutput`: the link resolves the next hop, e.g. Ethernet
  * with ARP), forwarding between interfaces, and a loopback path for packets
@@ -13,7 +14,8 @@
  *   forwarding switch).
  * - **Requires:** `neighbor.ipv4` (optional: raw-IP links need none; its
  *   `onUnresolved` tells us of forwarded packets to answer with host
- *   unreachable), `icmp.error` (optional: without ICMP no error is sent).
+ *   unreachable), `icmp.error` (optional: without ICMP no error is sent),
+ *   `igmp.groups` (optional: without IGMP only 224.0.0.1 is received).
  *   Neither ARP nor Ethernet is known here: a datagram and its next hop go
  *   to `ctx.linkOutput`.
  * - **Hooks run:** prerouting (every datagram, fragments one by one), input
@@ -37,7 +39,7 @@
  *     (multicast, limited broadcast, 127/8 from the wire), martian sources
  *     (`rx.martian_own_source`, `rx.martian_broadcast_source`: a subnet's
  *     broadcast or network address, `rx.martian_zero_source`: 0/8 except
- *     0.0.0.0 to 255.255.255.255), `rx.rp_filter`, `rx.not_for_us`, `rx.delivered`, `rx.unknown_protocol` (protocol
+ *     0.0.0.0 to 255.255.255.255 or to 224.0.0.0/24, a snooping querier), `rx.rp_filter`, `rx.not_for_us`, `rx.delivered`, `rx.unknown_protocol` (protocol
  *     unreachable sent), `rx.bad_options` (parameter problem sent),
  *     `rx.source_route` (LSRR/SSRR, RFC 7126);
  *   - reassembly: `rx.fragments`, `rx.reassembled`, `rx.fragment_bad_length`,
@@ -55,8 +57,7 @@
  * - **Not supported:** following source routes (dropped by default; with
  *   `acceptSourceRoute` handled by destination address, never reversed in
  *   replies), ICMP redirects (sent or obeyed),
- *   directed-broadcast forwarding, multicast routing and groups other than
- *   224.0.0.1 (IGMP), ECMP (equal routes: the first
+ *   directed-broadcast forwarding, multicast routing, ECMP (equal routes: the first
  *   wins), host unreachable for our own datagrams whose next hop does not
  *   resolve (they time out, where Linux loops an error back to the socket),
  *   per-interface reassembly keys (RFC 791's four-tuple only).

@@ -8,8 +8,9 @@
  * - **Binds:** `ip.protocol` 17; `ip.error` 17 (optional: ICMP errors that
  *   quote a UDP datagram, when a plugin exposes that table).
  * - **Provides:** `udp.sockets` (synchronous sockets; see `UdpService`).
- * - **Requires:** `ipv4.route`; `ipv6.route`, `icmp.error`, `icmpv6.error`
- *   (optional). Routes, source addresses and errors to send are asked of
+ * - **Requires:** `ipv4.route`; `ipv6.route`, `icmp.error`, `icmpv6.error`,
+ *   `igmp.groups`, `mld.groups` (optional; the group tables multicast
+ *   memberships go to). Routes, source addresses and errors to send are asked of
  *   the service of the destination's IP version (`routeServiceName`,
  *   `errorServiceName`); UDP itself is version-neutral (one code path, one
  *   pseudo-header function, errors by `TransportErrorKind`).
@@ -21,7 +22,10 @@
  *   most), not its payload, as Linux charges an skb's truesize.
  * - **Counters:** `rx.datagrams`, `rx.no_checksum` (zero checksum accepted),
  *   `rx.errors_reported`, `rx.pmtu_updates` (a "packet too big" quoting
- *   one of our sockets lowered the path MTU), `tx.datagrams`, `tx.port_unreachable`; drops
+ *   one of our sockets lowered the path MTU), `tx.datagrams`, `tx.port_unreachable`,
+ *   `tx.multicast_looped` (copies of our own multicast given to local
+ *   members); drops `rx.multicast_filtered` (a socket's own source filter
+ *   refused a multicast datagram, RFC 3678);
  *   `rx.truncated` (under 8 bytes), `rx.bad_length` (length field below 8
  *   or past the IP payload), `rx.bad_checksum`, `rx.zero_checksum` (IPv6),
  *   `rx.no_socket` (closed port: ICMP port
@@ -41,12 +45,24 @@
  *   source. ICMP errors reach only connected sockets and fail the *next*
  *   send or receive (port/protocol unreachable → connection refused).
  *   Sending to a broadcast address needs `broadcast` (SO_BROADCAST);
- *   receiving one does not. Multicast goes out with TTL 1.
+ *   receiving one does not.
+ * - **Multicast (issue #11, Linux semantics):** a socket joins a group on an
+ *   interface with an RFC 3678 filter (`setMulticastFilter`: any-source,
+ *   source-specific, blocked sources) held in `igmp.groups`/`mld.groups`,
+ *   which merge every holder's filter into the interface's state (what IP
+ *   accepts and the reports say). Every socket bound to the port hears a
+ *   group some socket joined (IP_MULTICAST_ALL); a socket that joined it on
+ *   that interface hears only the sources its filter allows. Memberships end
+ *   with the socket. Sends to a group use `multicastTtl` (default 1),
+ *   `multicastInterface` (IP_MULTICAST_IF) and, with `multicastLoop` (default
+ *   on), a copy goes to this host's members when the outgoing interface is a
+ *   member (`ip_mc_output`). At most 20 memberships per socket and 64
+ *   sources per filter (`"too_many_memberships"`, `"too_many_sources"`).
  * - **Depends on:** ipv4 (and icmp for errors).
  * - **Not supported:** IPv6 without an IPv6 network plugin (sending says
  *   `family_not_supported`), dual-stack sockets (a socket has one family;
- *   no IPV6_V6ONLY), multicast group membership (no
- *   IGMP: a socket hears 224.0.0.1 only), IP_MULTICAST_TTL/LOOP, SO_REUSEPORT
+ *   no IPV6_V6ONLY), IP_MULTICAST_ALL off, multicast loopback of other
+ *   protocols than UDP, SO_REUSEPORT
  *   load balancing, IP_RECVERR and the error queue, IP_PKTINFO, UDP-Lite,
  *   GSO/GRO, SO_NO_CHECK (checksums are always sent), disconnecting a
  *   connected socket, path-MTU discovery for UDP (DF is never set: IPv4

@@ -5,8 +5,9 @@
  * @module
  */
 import type { PacketBuffer } from "../../packet.ts";
-import type { UdpError, UdpSocket } from "../../services.ts";
+import type { MulticastFilter, UdpError, UdpSocket } from "../../services.ts";
 import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
+import type { SocketMemberships } from "./multicast.ts";
 
 /** What a socket needs from its plugin (internal). */
 export interface SocketHost {
@@ -20,8 +21,15 @@ export interface SocketHost {
   ): UdpError | undefined;
   /** Fixes the peer (route, source, broadcast checks); the socket fields are set by the host. */
   connect(sock: UdpSocketImpl, dst: IpKey, dport: number, scope: number): UdpError | undefined;
-  /** Frees the port. */
+  /** Frees the port (and drops the socket's multicast memberships). */
   unbind(sock: UdpSocketImpl): void;
+  /** Sets the socket's RFC 3678 filter for `group` on `ifindex` (0: the route's interface). */
+  setMulticastFilter(
+    sock: UdpSocketImpl,
+    ifindex: number,
+    group: IpAddress,
+    filter: MulticastFilter,
+  ): UdpError | undefined;
 }
 
 /**
@@ -135,6 +143,17 @@ export class UdpSocketImpl implements UdpSocket {
   peerPort = 0;
   broadcast = false;
   ttl = 0;
+  /** IP_MULTICAST_LOOP (Linux's default: on). */
+  multicastLoop = true;
+  /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS (default 1). */
+  multicastTtl = 1;
+  /** IP_MULTICAST_IF: interface index for multicast sends, 0 for the route's. */
+  multicastInterface = 0;
+  /** The socket's own group filters; null until it joins one (internal). */
+  memberships: SocketMemberships | null = null;
+  /** Its holder ids in `igmp.groups` and `mld.groups`, 0 until it joins (internal). */
+  holder4 = 0;
+  holder6 = 0;
   onReadable: (() => void) | null = null;
   readonly #host: SocketHost;
   readonly #queueLimit: number;
@@ -308,6 +327,25 @@ export class UdpSocketImpl implements UdpSocket {
       return this.#host.output(this, data, this.remoteKey, this.remotePort, this.scope);
     }
     return this.#host.output(this, data, address.key, port, scope < 0 ? this.scope : scope);
+  }
+
+  /** See {@linkcode UdpSocket.setMulticastFilter}. */
+  setMulticastFilter(
+    ifindex: number,
+    group: IpAddress,
+    filter: MulticastFilter,
+  ): UdpError | undefined {
+    if (this.closed) return "closed";
+    return this.#host.setMulticastFilter(this, ifindex, group, filter);
+  }
+
+  /** See {@linkcode UdpSocket.multicastFilters}. */
+  multicastFilters(): { ifindex: number; group: IpAddress; filter: MulticastFilter }[] {
+    return (this.memberships?.list() ?? []).map((m) => ({
+      ifindex: m.ifindex,
+      group: IpAddress.fromKey(m.group),
+      filter: m.filter,
+    }));
   }
 
   /** See {@linkcode UdpSocket.connect}. */

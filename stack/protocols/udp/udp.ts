@@ -22,6 +22,8 @@ import {
 import {
   errorServiceName,
   type IcmpErrorService,
+  type MulticastFilter,
+  type MulticastGroupsService,
   RouteSendFlags,
   type RouteService,
   routeServiceName,
@@ -55,9 +57,16 @@ import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.t
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import { type QueueAccount, Room, type SocketHost, UdpSocketImpl } from "./socket.ts";
 import { matchesGroup, SocketTable } from "./table.ts";
+import {
+  MAX_SOCKET_FILTER_SOURCES,
+  MAX_SOCKET_MEMBERSHIPS,
+  SocketMemberships,
+} from "./multicast.ts";
 
-/** Linux's default IP_MULTICAST_TTL. */
-const MULTICAST_TTL = 1;
+/** The group table service of an IP version (issue #11 contract). */
+function groupsServiceName(family: 4 | 6): "igmp.groups" | "mld.groups" {
+  return family === 4 ? "igmp.groups" : "mld.groups";
+}
 /** Upper bounds of the per-socket queue options, so every queue stays bounded. */
 const MAX_QUEUE_LIMIT = 65536;
 const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
@@ -116,6 +125,8 @@ export const udpPlugin: ProtocolPlugin = {
       { service: routeServiceName(6), optional: true },
       { service: errorServiceName(4), optional: true },
       { service: errorServiceName(6), optional: true },
+      { service: groupsServiceName(4), optional: true },
+      { service: groupsServiceName(6), optional: true },
     ],
     counters: [
       "rx.datagrams",
@@ -133,7 +144,9 @@ export const udpPlugin: ProtocolPlugin = {
       "rx.error_ignored",
       "rx.errors_reported",
       "rx.pmtu_updates",
+      "rx.multicast_filtered",
       "tx.datagrams",
+      "tx.multicast_looped",
       "tx.port_unreachable",
       "tx.no_route",
       "tx.message_too_long",
@@ -185,6 +198,8 @@ export const udpPlugin: ProtocolPlugin = {
     let net6: RouteService | undefined;
     let error4: IcmpErrorService | undefined;
     let error6: IcmpErrorService | undefined;
+    let groups4: MulticastGroupsService | undefined;
+    let groups6: MulticastGroupsService | undefined;
     const c = {
       datagrams: ctx.counter("rx.datagrams"),
       noChecksum: ctx.counter("rx.no_checksum"),
@@ -196,6 +211,8 @@ export const udpPlugin: ProtocolPlugin = {
       tooLong: ctx.counter("tx.message_too_long"),
       broadcast: ctx.counter("tx.broadcast_not_enabled"),
       failed: ctx.counter("tx.failed"),
+      multicastFiltered: ctx.counter("rx.multicast_filtered"),
+      multicastLooped: ctx.counter("tx.multicast_looped"),
     };
 
     // ---- send -----------------------------------------------------------------
@@ -232,10 +249,19 @@ export const udpPlugin: ProtocolPlugin = {
           c.tooLong.value++;
           return "message_too_long";
         }
+        const multicast = isMulticastKey(dst);
+        if (multicast && sock.multicastInterface > 0 && scope < 0) scope = sock.multicastInterface;
         let src: IpKey;
         if (sock.sendFromLocal) {
           src = sock.localKey;
           if (!net.isLocal(src)) return "addr_not_available"; // removed since bind
+        } else if (multicast && typeof dst === "number" && scope > 0) {
+          // IP_MULTICAST_IF: IPv4 picks the interface by the source address.
+          src = ctx.interfaces.get(scope)?.ipv4[0]?.address ?? 0;
+          if (src === 0) {
+            c.noRoute.value++;
+            return "no_route";
+          }
         } else {
           src = net.selectSource(dst, scope);
           if (isUnspecifiedKey(src)) {
@@ -258,7 +284,7 @@ export const udpPlugin: ProtocolPlugin = {
           0xffff;
         setUdpChecksumField(dv, s, sum === 0 ? 0xffff : sum);
         pkt.l4 = s;
-        const ttl = isMulticastKey(dst) ? MULTICAST_TTL : sock.ttl;
+        const ttl = multicast ? sock.multicastTtl : sock.ttl;
         const err = net.send(
           pkt,
           src,
@@ -270,6 +296,7 @@ export const udpPlugin: ProtocolPlugin = {
         );
         if (err === undefined) {
           c.txDatagrams.value++;
+          if (multicast && sock.multicastLoop) loopMulticast(sock, data, src, dst, dport, scope);
           return undefined;
         }
         if (err === "broadcast_not_permitted") {
@@ -315,8 +342,114 @@ export const udpPlugin: ProtocolPlugin = {
 
       unbind(sock: UdpSocketImpl) {
         table.unbind(sock);
+        // Memberships end with the socket (Linux ip_mc_drop_socket).
+        if (sock.memberships !== null) {
+          if (sock.holder4 !== 0) groups4?.dropHolder(sock.holder4);
+          if (sock.holder6 !== 0) groups6?.dropHolder(sock.holder6);
+          sock.memberships.clear();
+        }
+      },
+
+      setMulticastFilter(
+        sock: UdpSocketImpl,
+        ifindex: number,
+        group: IpAddress,
+        filter: MulticastFilter,
+      ): UdpError | undefined {
+        const family = group.family;
+        if (family !== sock.family && !(family === 4 && sock.dual)) return "invalid_destination";
+        const groups = family === 4 ? groups4 : groups6;
+        if (groups === undefined) return "family_not_supported";
+        if (filter.sources.length > MAX_SOCKET_FILTER_SOURCES) return "too_many_sources";
+        const sources: IpKey[] = [];
+        for (const text of filter.sources) {
+          const a = IpAddress.parse(text);
+          if (a === null || a.family !== family) {
+            throw new TypeError(
+              `Cannot set the filter of ${group}: source "${text}" is not an IPv${family} address`,
+            );
+          }
+          sources.push(a.key);
+        }
+        if (ifindex === 0) {
+          const r = netOf(group.key)?.route(group);
+          if (r === undefined || typeof r === "string" || r.ifindex < 0) return "no_route";
+          ifindex = r.ifindex;
+        } else if (ctx.interfaces.get(ifindex) === undefined) return "no_such_interface";
+        const mine = sock.memberships ?? new SocketMemberships();
+        const leaving = filter.mode === "include" && sources.length === 0;
+        if (
+          !leaving && mine.get(ifindex, group.key) === undefined &&
+          mine.size >= MAX_SOCKET_MEMBERSHIPS
+        ) return "too_many_memberships";
+        let holder = family === 4 ? sock.holder4 : sock.holder6;
+        if (holder === 0) {
+          holder = groups.newHolder();
+          if (family === 4) sock.holder4 = holder;
+          else sock.holder6 = holder;
+        }
+        // The table checks the group (multicast, family) and its bound; it throws first.
+        groups.setFilter(ifindex, group.toString(), holder, filter);
+        mine.set(ifindex, group.key, filter, sources);
+        sock.memberships = mine;
+        return undefined;
       },
     };
+
+    /**
+     * IP_MULTICAST_LOOP: a copy of a datagram `sock` sends to group `dst`
+     * for this host's member sockets, as if received on the interface it
+     * leaves by (Linux loops it at the IP layer when the interface is a
+     * member, `ip_mc_output`). The sender itself hears it too when it
+     * matches. Retains (copies) `data`.
+     */
+    function loopMulticast(
+      sock: UdpSocketImpl,
+      data: Uint8Array,
+      src: IpKey,
+      dst: IpKey,
+      dport: number,
+      scope: number,
+    ): void {
+      const groups = typeof dst === "number" ? groups4 : groups6;
+      if (groups === undefined) return;
+      const ifindex = scope > 0 ? scope : outIfindexOf(src, dst);
+      if (ifindex < 0 || !groups.accepts(ifindex, dst, src)) return;
+      const list = table.at(dport);
+      if (list === undefined) return;
+      const sport = sock.localPort;
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i]!;
+        if (s.closed || !matchesGroup(s, dst, src, sport)) continue;
+        if (s.memberships !== null && !s.memberships.allows(ifindex, dst, src)) {
+          c.multicastFiltered.value++;
+          continue;
+        }
+        if (s.room(pooledSize(data.length)) !== Room.OK) {
+          s.dropped++;
+          continue;
+        }
+        const q = ctx.pool.alloc(data.length, 0);
+        q.buf.set(data, q.start); // copy: retained past send (the socket queue owns it)
+        if (s.push(q, src, sport)) {
+          c.datagrams.value++;
+          c.multicastLooped.value++;
+        }
+      }
+    }
+
+    /** The interface a multicast datagram from `src` leaves by (as the IP layers decide), or -1. */
+    function outIfindexOf(src: IpKey, dst: IpKey): number {
+      if (typeof src === "number") {
+        const own = ctx.interfaces.withIpv4(src);
+        if (own !== undefined) return own.index;
+      } else {
+        const bytes = IpAddress.fromKey(src).bytes();
+        for (const i of ctx.interfaces.list()) if (i.hasIpv6(bytes)) return i.index;
+      }
+      const r = netOf(dst)?.route(IpAddress.fromKey(dst));
+      return r === undefined || typeof r === "string" ? -1 : r.ifindex;
+    }
 
     // ---- receive ----------------------------------------------------------------
 
@@ -347,7 +480,13 @@ export const udpPlugin: ProtocolPlugin = {
     }
 
     /** Broadcast or multicast: every matching socket gets a copy. */
-    function deliverGroup(pkt: PacketBuffer, s: number, len: number, dport: number): RxVerdict {
+    function deliverGroup(
+      pkt: PacketBuffer,
+      s: number,
+      len: number,
+      dport: number,
+      ifindex: number,
+    ): RxVerdict {
       const list = table.at(dport);
       if (list === undefined) return "ignored_broadcast";
       const sport = udpSrcPort(pkt.dv, s);
@@ -358,6 +497,11 @@ export const udpPlugin: ProtocolPlugin = {
       for (let i = 0; i < list.length; i++) {
         const sock = list[i]!;
         if (sock.closed || !matchesGroup(sock, dst, src, sport)) continue;
+        // The socket's own source filter (RFC 3678), when it joined this group here.
+        if (sock.memberships !== null && !sock.memberships.allows(ifindex, dst, src)) {
+          c.multicastFiltered.value++;
+          continue;
+        }
         const why = enqueue(sock, pkt, s, len);
         if (why === undefined) delivered++;
         else full = why;
@@ -367,7 +511,7 @@ export const udpPlugin: ProtocolPlugin = {
     }
 
     /** `ip.protocol` 17. Borrows `pkt`; never throws. */
-    function receive(pkt: PacketBuffer, _rx: RxContext): RxVerdict {
+    function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
       const s = pkt.start;
       const avail = pkt.end - s;
       if (avail < UDP_HEADER_LEN) return "truncated";
@@ -391,7 +535,7 @@ export const udpPlugin: ProtocolPlugin = {
       ) return "bad_checksum";
       const dport = udpDstPort(dv, s);
       if ((pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0) {
-        return deliverGroup(pkt, s, len, dport);
+        return deliverGroup(pkt, s, len, dport, rx.iface.index);
       }
       const sock = table.lookup(pkt.dstKey(), dport, pkt.srcKey(), udpSrcPort(dv, s));
       if (sock === undefined) {
@@ -497,6 +641,10 @@ export const udpPlugin: ProtocolPlugin = {
         net6 = ctx.optionalService<RouteService>(routeServiceName(6));
         error4 = ctx.optionalService<IcmpErrorService>(errorServiceName(4));
         error6 = ctx.optionalService<IcmpErrorService>(errorServiceName(6));
+        groups4 = ctx.optionalService<MulticastGroupsService>(groupsServiceName(4));
+        groups6 = ctx.optionalService<MulticastGroupsService>(groupsServiceName(6));
+        // An MLD plugin without holders' filters (the older mld.groups) cannot serve sockets.
+        if (typeof groups6?.setFilter !== "function") groups6 = undefined;
       },
       teardown() {
         for (const sock of [...table.sockets()]) sock.close();

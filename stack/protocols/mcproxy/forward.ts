@@ -1,0 +1,124 @@
+/**
+ * The proxy's multicast forwarding (RFC 4605 §4.2): a datagram heard on
+ * the upstream interface goes out of each downstream interface with
+ * members for its (source, group); one heard on a downstream interface
+ * goes upstream and out of the other downstream interfaces with members.
+ * Never back out of the arrival interface; TTL decremented (the checksum
+ * fixed incrementally, RFC 1624); not forwarded with TTL ≤ 1; groups in
+ * 224.0.0.0/24 are link-local (RFC 5771 §4) and never forwarded.
+ *
+ * @module
+ */
+import type { Counter } from "../../counters.ts";
+import type { PluginContext } from "../../manifest.ts";
+import type { NetInterface } from "../../netif.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { updateChecksum16 } from "../../wire/checksum.ts";
+import { ipv4ChecksumField, setIpv4ChecksumField, setIpv4Ttl } from "../../wire/ipv4_fields.ts";
+import type { RouterMembership } from "./router_groups.ts";
+
+/** The forwarder's counters (`mcproxy.fwd.*`). */
+export interface ForwardCounters {
+  /** Copies sent. */
+  readonly forwarded: Counter;
+  /** Datagrams with TTL ≤ 1. */
+  readonly ttl: Counter;
+  /** Link-local groups (224.0.0.0/24). */
+  readonly linkLocal: Counter;
+  /** Datagrams no interface wanted. */
+  readonly noMembers: Counter;
+  /** Copies larger than the outgoing MTU (no fragmentation here). */
+  readonly tooBig: Counter;
+  /** Copies for an interface that is down. */
+  readonly down: Counter;
+}
+
+/** What the forwarder sees of the proxy's configuration. */
+export interface ForwardTopology {
+  /** The upstream interface's index, or -1 while it does not exist. */
+  upstream(): number;
+  /** The downstream interfaces: index → membership database. */
+  downstream(): ReadonlyMap<number, RouterMembership>;
+}
+
+/**
+ * Forwards the IPv4 multicast datagram `pkt` (header at `pkt.l3`) heard
+ * on `inIf` as RFC 4605 §4.2 says. Borrows `pkt` (each copy is a new
+ * buffer). Hot path: positional.
+ *
+ * @example
+ * ```ts
+ * import { forwardIpv4Multicast } from "./forward.ts";
+ * console.log(typeof forwardIpv4Multicast); // exercised by tests/mcproxy
+ * ```
+ */
+export function forwardIpv4Multicast(
+  ctx: PluginContext,
+  pkt: PacketBuffer,
+  inIf: NetInterface,
+  topo: ForwardTopology,
+  c: ForwardCounters,
+): void {
+  const dv = pkt.dv;
+  const dst = dv.getUint32(pkt.dstAt);
+  if ((dst >>> 8) === 0xe00000) {
+    c.linkLocal.value++;
+    return;
+  }
+  const ttl = dv.getUint8(pkt.l3 + 8);
+  if (ttl <= 1) {
+    c.ttl.value++;
+    return;
+  }
+  const src = dv.getUint32(pkt.srcAt);
+  const up = topo.upstream();
+  let sent = 0;
+  if (inIf.index !== up && up >= 0) sent += copyOut(ctx, pkt, up, dst, ttl, c);
+  for (const [ifindex, db] of topo.downstream()) {
+    if (ifindex === inIf.index || !db.forwards(dst, src)) continue;
+    sent += copyOut(ctx, pkt, ifindex, dst, ttl, c);
+  }
+  if (sent === 0) c.noMembers.value++;
+}
+
+/** One copy out of `ifindex` with the TTL one lower; 1 when sent. */
+function copyOut(
+  ctx: PluginContext,
+  pkt: PacketBuffer,
+  ifindex: number,
+  dst: number,
+  ttl: number,
+  c: ForwardCounters,
+): number {
+  const out = ctx.interfaces.get(ifindex);
+  if (out === undefined || !out.up) {
+    c.down.value++;
+    return 0;
+  }
+  const len = pkt.end - pkt.l3;
+  if (len > out.mtu) {
+    c.tooBig.value++;
+    return 0;
+  }
+  // The received buffer is borrowed until receive() returns: copy it.
+  const copy = ctx.pool.copyOf(pkt.buf.subarray(pkt.l3, pkt.end));
+  const at = copy.start;
+  const cdv = copy.dv;
+  const oldWord = cdv.getUint16(at + 8); // TTL and protocol: one checksum word
+  setIpv4Ttl(cdv, at, ttl - 1);
+  setIpv4ChecksumField(
+    cdv,
+    at,
+    updateChecksum16(ipv4ChecksumField(cdv, at), oldWord, cdv.getUint16(at + 8)),
+  );
+  copy.l3 = at;
+  copy.family = 4;
+  copy.srcAt = at + 12;
+  copy.dstAt = at + 16;
+  copy.proto = pkt.proto;
+  copy.ttl = ttl - 1;
+  copy.ifindex = ifindex;
+  c.forwarded.value++;
+  ctx.linkOutput(ifindex, 4, dst, copy);
+  return 1;
+}

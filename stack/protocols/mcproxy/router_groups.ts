@@ -238,6 +238,7 @@ export class RouterMembership {
   /** §6.6.3.1: Q(G) now and LMQC − 1 more times; the group timer falls to LMQT. */
   #queryGroup(g: RouterGroup, now: Instant, t: RouterTimers): void {
     if (g.mode === "exclude" && g.groupTimer > now + t.lmqt) g.groupTimer = now + t.lmqt;
+    if (g.groupQueriesLeft > 0) return; // already being queried: the retransmissions go on
     g.groupQueriesLeft = t.lmqc;
     g.queryAt = now;
   }
@@ -248,9 +249,10 @@ export class RouterMembership {
       const at = g.sources.get(s);
       if (at === undefined || at === NEVER) continue;
       if (at > now + t.lmqt) g.sources.set(s, now + t.lmqt);
+      if (g.sourceQueriesLeft.has(s)) continue; // already being queried
       g.sourceQueriesLeft.set(s, t.lmqc);
+      g.queryAt = now;
     }
-    if (g.sourceQueriesLeft.size > 0) g.queryAt = now;
   }
 
   /**

@@ -1,0 +1,247 @@
+/**
+ * The proxy test network of `tests/mcproxy/`: a virtual router R running
+ * the IGMP proxy between an upstream LAN with two senders and two
+ * downstream LANs of receivers, on the virtual clock.
+ *
+ * ```
+ *  S  10.0.0.10 ─┐                              ┌─ lan0 ─ A 10.1.0.10, B 10.1.0.20
+ *  S2 10.0.0.11 ─┴─ up ─ 10.0.0.1 (up0) R (lan0) 10.1.0.1
+ *                                         (lan1) 10.2.0.1 ─ lan1 ─ C 10.2.0.30
+ * ```
+ *
+ * Three captures: S's port on the upstream LAN, A's port on lan0, C's
+ * port on lan1. Receivers join through `igmp.groups` and read with UDP
+ * sockets on port 9.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Stack } from "../../mod.ts";
+import { VirtualNetwork } from "../../drivers/loopback/network.ts";
+import { mcproxyPlugin } from "../../stack/protocols/mcproxy/mod.ts";
+import type {
+  Ipv4Service,
+  MulticastGroupsService,
+  UdpService,
+  UdpSocket,
+} from "../../stack/services.ts";
+import { IpAddress } from "../../stack/wire/ip_address.ts";
+import {
+  Capture,
+  checksum,
+  type Env,
+  EnvBase,
+  type PluginOptions,
+  pluginsWith,
+} from "../_harness.ts";
+
+export const SECOND = 1_000_000;
+// The discard port: tshark reads 5000 as TAPA and 47000 as HCrt, and calls short payloads malformed.
+export const PORT = 9;
+
+/** A host of the network: its stack, a UDP socket on port 9, its groups. */
+export interface ProxyHost {
+  readonly stack: Stack;
+  readonly ifindex: number;
+  readonly socket: UdpSocket;
+  readonly groups: MulticastGroupsService;
+  /** Payloads received since the last call, as text. */
+  take(): string[];
+  /** Sends `text` from port 9 to `group`:9 with `ttl` (default 8). */
+  send(group: string, text: string, ttl?: number): void;
+}
+
+/** The network. */
+export interface ProxyNet extends Env {
+  readonly r: Stack;
+  readonly s: ProxyHost;
+  readonly s2: ProxyHost;
+  readonly a: ProxyHost;
+  readonly b: ProxyHost;
+  readonly c: ProxyHost;
+  /** S's port on the upstream LAN. */
+  readonly up: Capture;
+  /** A's port on lan0. */
+  readonly lan0: Capture;
+  /** C's port on lan1. */
+  readonly lan1: Capture;
+  /** `r.counters.get("mcproxy." + name).value`. */
+  count(name: string): number;
+}
+
+/** Options of {@linkcode makeProxyNet}. */
+export interface ProxyNetOptions {
+  readonly seed?: number;
+  /** mcproxy options besides upstream/downstream. */
+  readonly proxy?: Readonly<Record<string, number | string | boolean>>;
+  /** Plugin options of every stack. */
+  readonly plugins?: PluginOptions;
+}
+
+/**
+ * Builds the network and lets start-up settle (100 ms).
+ *
+ * @example
+ * ```ts
+ * import { makeProxyNet } from "./_proxy.ts";
+ * import assert from "node:assert/strict";
+ * const n = makeProxyNet();
+ * assert.equal(n.count("tx.general_queries"), 2); // one per downstream LAN
+ * n.finish();
+ * ```
+ */
+export function makeProxyNet(options: ProxyNetOptions = {}): ProxyNet {
+  const net = new VirtualNetwork({ seed: options.seed ?? 1 });
+  const up = new Capture();
+  const lan0 = new Capture();
+  const lan1 = new Capture();
+  const base = new EnvBase(net, up);
+  const hostPlugins = pluginsWith(options.plugins);
+  const r = base.newStack(
+    "r",
+    pluginsWith({
+      ...options.plugins,
+      mcproxy: { upstream: "up0", downstream: "lan0,lan1", ...options.proxy },
+    }, [mcproxyPlugin]),
+  );
+  const upSw = net.switch({ name: "up" });
+  const sw0 = net.switch({ name: "lan0" });
+  const sw1 = net.switch({ name: "lan1" });
+  r.addInterface({ name: "up0", driver: upSw.port(), addresses: ["10.0.0.1/24"] });
+  r.addInterface({ name: "lan0", driver: sw0.port(), addresses: ["10.1.0.1/24"] });
+  r.addInterface({ name: "lan1", driver: sw1.port(), addresses: ["10.2.0.1/24"] });
+  function host(
+    name: string,
+    driver: Parameters<Stack["addInterface"]>[0]["driver"],
+    cidr: string,
+  ) {
+    const stack = base.newStack(name, hostPlugins);
+    const iface = stack.addInterface({ name: "eth0", driver, addresses: [cidr] });
+    const gw = cidr.replace(/\.\d+\/24$/, ".1");
+    stack.addRoute("default", { gateway: gw });
+    const socket = stack.service<UdpService>("udp.sockets")!.open({ family: 4, port: PORT });
+    assert.ok(typeof socket !== "string", `${name}: socket`);
+    const groups = stack.service<MulticastGroupsService>("igmp.groups")!;
+    const ipv4 = stack.service<Ipv4Service>("ipv4.send")!;
+    const buf = new Uint8Array(2048);
+    return {
+      stack,
+      ifindex: iface.index,
+      socket,
+      groups,
+      take(): string[] {
+        const out: string[] = [];
+        for (let n = socket.recv(buf); n >= 0; n = socket.recv(buf)) {
+          out.push(new TextDecoder().decode(buf.subarray(0, n)));
+        }
+        return out;
+      },
+      send(group: string, text: string, ttl = 8): void {
+        // Through ipv4.send: UDP sockets send multicast with TTL 1 here (no IP_MULTICAST_TTL yet).
+        const payload = new TextEncoder().encode(text);
+        const u = new Uint8Array(8 + payload.length);
+        const dv = new DataView(u.buffer);
+        dv.setUint16(0, PORT);
+        dv.setUint16(2, PORT);
+        dv.setUint16(4, u.length);
+        u.set(payload, 8);
+        const src = IpAddress.parse(cidr.split("/")[0]!)!.key as number;
+        const dst = IpAddress.parse(group)!.key as number;
+        const pseudo = new Uint8Array(12 + u.length);
+        const pv = new DataView(pseudo.buffer);
+        pv.setUint32(0, src);
+        pv.setUint32(4, dst);
+        pv.setUint16(8, 17);
+        pv.setUint16(10, u.length);
+        pseudo.set(u, 12);
+        dv.setUint16(6, checksum(pseudo) || 0xffff);
+        const err = ipv4.send(stack.pool.copyOf(u), src, dst, 17, ttl, 0);
+        assert.equal(err, undefined, `${name} sends to ${group}`);
+      },
+    };
+  }
+  const s = host("s", up.tap(upSw.port(), { name: "s" }), "10.0.0.10/24");
+  const s2 = host("s2", upSw.port(), "10.0.0.11/24");
+  const a = host("a", lan0.tap(sw0.port(), { name: "a" }), "10.1.0.10/24");
+  const b = host("b", sw0.port(), "10.1.0.20/24");
+  const c = host("c", lan1.tap(sw1.port(), { name: "c" }), "10.2.0.30/24");
+  net.runFor(100_000);
+  return Object.assign(base, {
+    r,
+    s,
+    s2,
+    a,
+    b,
+    c,
+    up,
+    lan0,
+    lan1,
+    count: (name: string) => r.counters.get(`mcproxy.${name}`).value,
+  });
+}
+
+/** What an IGMP frame in a capture says. */
+export interface IgmpFrame {
+  readonly src: string;
+  readonly dst: string;
+  readonly ttl: number;
+  /** IGMP type (0x11 query, 0x22 v3 report, …). */
+  readonly type: number;
+  /** Query: its group; v3 report: `type group src,src` per record. */
+  readonly what: string[];
+  /** v3 query: the S flag. */
+  readonly suppress: boolean;
+}
+
+const dotted = (b: Uint8Array, at: number) => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
+
+/** The IGMP messages among Ethernet `frames`, in order. */
+export function igmpFrames(frames: Uint8Array[]): IgmpFrame[] {
+  const out: IgmpFrame[] = [];
+  for (const f of frames) {
+    if (f[12] !== 0x08 || f[13] !== 0 || f[14 + 9] !== 2) continue;
+    const ip = f.subarray(14);
+    const m = ip.subarray((ip[0]! & 15) * 4, (ip[2]! << 8) | ip[3]!);
+    const what: string[] = [];
+    if (m[0] === 0x22) {
+      let r = 8;
+      for (let i = 0; i < ((m[6]! << 8) | m[7]!); i++) {
+        const ns = (m[r + 2]! << 8) | m[r + 3]!;
+        const srcs: string[] = [];
+        for (let j = 0; j < ns; j++) srcs.push(dotted(m, r + 8 + 4 * j));
+        what.push(`${m[r]} ${dotted(m, r + 4)} ${srcs.join(",")}`.trimEnd());
+        r += 8 + 4 * ns;
+      }
+    } else if (m[0] === 0x11 && m.length >= 12) {
+      const ns = (m[10]! << 8) | m[11]!;
+      const srcs: string[] = [];
+      for (let j = 0; j < ns; j++) srcs.push(dotted(m, 12 + 4 * j));
+      what.push(`${dotted(m, 4)} ${srcs.join(",")}`.trimEnd());
+    } else {
+      what.push(dotted(m, 4));
+    }
+    out.push({
+      src: dotted(ip, 12),
+      dst: dotted(ip, 16),
+      ttl: ip[8]!,
+      type: m[0]!,
+      what,
+      suppress: m[0] === 0x11 && m.length >= 12 && (m[8]! & 8) !== 0,
+    });
+  }
+  return out;
+}
+
+/** UDP datagrams to port 9 among Ethernet `frames`: `src>dst ttl=N payload`. */
+export function udpFrames(frames: Uint8Array[]): string[] {
+  const out: string[] = [];
+  for (const f of frames) {
+    if (f[12] !== 0x08 || f[13] !== 0 || f[14 + 9] !== 17) continue;
+    const ip = f.subarray(14);
+    const u = ip.subarray((ip[0]! & 15) * 4, (ip[2]! << 8) | ip[3]!);
+    if (((u[2]! << 8) | u[3]!) !== PORT) continue;
+    const text = new TextDecoder().decode(u.subarray(8));
+    out.push(`${dotted(ip, 12)}>${dotted(ip, 16)} ttl=${ip[8]} ${text}`);
+  }
+  return out;
+}

@@ -1,0 +1,179 @@
+/**
+ * The IGMP proxy (RFC 4605) on the loopback network: a receiver's join
+ * makes the proxy report upstream and forward the group's traffic; a leave
+ * with another member remaining keeps it; the last leave stops it after
+ * the last-member queries; source-specific joins forward only the allowed
+ * sources; TTL, link-local groups and the arrival interface are respected;
+ * a downstream sender reaches upstream and the other downstream LAN.
+ */
+import assert from "node:assert/strict";
+import { assertTsharkClean } from "../_tshark.ts";
+import { igmpFrames, makeProxyNet, SECOND, udpFrames } from "./_proxy.ts";
+
+const GROUP = "239.1.2.3";
+const TO_IN = 3;
+const TO_EX = 4;
+const ALLOW = 5;
+
+Deno.test("mcproxy join: a receiver's join is reported upstream and the group's traffic reaches it with TTL one lower", async () => {
+  const n = makeProxyNet();
+  n.s.send(GROUP, "before");
+  n.runFor(SECOND);
+  assert.deepEqual(n.a.take(), [], "no member yet: nothing forwarded");
+  assert.equal(n.count("fwd.no_members"), 1);
+  n.a.groups.join(n.a.ifindex, GROUP);
+  n.runFor(SECOND);
+  // The proxy holds the union upstream: its igmp plugin sent TO_EX({}) from 10.0.0.1.
+  const reports = igmpFrames(n.up.frames()).filter((f) => f.src === "10.0.0.1" && f.type === 0x22);
+  assert.ok(reports.some((f) => f.what.includes(`${TO_EX} ${GROUP}`)), JSON.stringify(reports));
+  assert.equal(n.count("upstream.changes"), 1);
+  n.s.send(GROUP, "one");
+  n.runFor(SECOND);
+  assert.deepEqual(n.a.take(), ["one"]);
+  assert.deepEqual(n.c.take(), [], "lan1 has no member");
+  assert.deepEqual(udpFrames(n.lan0.frames()), ["10.0.0.10>239.1.2.3 ttl=7 one"]);
+  assert.deepEqual(udpFrames(n.lan1.frames()), [], "not flooded to lan1");
+  assert.equal(n.count("fwd.forwarded"), 1);
+  for (const cap of [n.up, n.lan0, n.lan1]) await assertTsharkClean(cap.bytes());
+  n.finish();
+});
+
+Deno.test("mcproxy querier: General Queries at startup (robustness, a quarter interval apart) then every Query Interval", () => {
+  const n = makeProxyNet();
+  n.runFor(200 * SECOND);
+  const queries = igmpFrames(n.lan0.frames()).filter((f) => f.type === 0x11);
+  assert.deepEqual(queries.map((q) => [q.src, q.dst, q.ttl, q.what[0]]), [
+    ["10.1.0.1", "224.0.0.1", 1, "0.0.0.0"],
+    ["10.1.0.1", "224.0.0.1", 1, "0.0.0.0"],
+    ["10.1.0.1", "224.0.0.1", 1, "0.0.0.0"],
+  ]);
+  const at = n.lan0.records().filter((r) => r.data[14 + 9] === 2 && r.data[14 + 24] === 0x11)
+    .map((r) => r.timestamp);
+  assert.deepEqual(at.map((t) => t - at[0]!), [0, 31_250_000, 156_250_000]);
+  n.finish();
+});
+
+Deno.test("mcproxy leave: with another member remaining the group-specific query is answered and traffic goes on", () => {
+  const n = makeProxyNet();
+  n.a.groups.join(n.a.ifindex, GROUP);
+  n.b.groups.join(n.b.ifindex, GROUP);
+  n.runFor(SECOND);
+  n.a.groups.leave(n.a.ifindex, GROUP);
+  n.runFor(5 * SECOND);
+  const q = igmpFrames(n.lan0.frames()).filter((f) => f.type === 0x11 && f.dst === GROUP);
+  assert.equal(q.length, 2, "Q(G) sent Last Member Query Count times");
+  assert.equal(q[0]!.suppress, false);
+  assert.equal(q[1]!.suppress, true, "B answered: the retransmission has the S flag");
+  assert.equal(n.count("tx.group_queries"), 2);
+  n.s.send(GROUP, "still");
+  n.runFor(SECOND);
+  assert.deepEqual(n.b.take(), ["still"]);
+  assert.deepEqual(n.a.take(), [], "A left: its stack no longer accepts the group");
+  n.finish();
+});
+
+Deno.test("mcproxy leave: the last leave stops forwarding after the last-member queries and leaves upstream", async () => {
+  const n = makeProxyNet();
+  n.a.groups.join(n.a.ifindex, GROUP);
+  n.runFor(SECOND);
+  n.s.send(GROUP, "in");
+  n.runFor(100_000);
+  assert.deepEqual(n.a.take(), ["in"]);
+  n.a.groups.leave(n.a.ifindex, GROUP);
+  n.runFor(1_500_000); // within LMQT (2 s): still forwarded
+  n.s.send(GROUP, "lmqt");
+  n.runFor(100_000);
+  assert.deepEqual(udpFrames(n.lan0.frames()).map((s) => s.split(" ").pop()), ["in", "lmqt"]);
+  n.runFor(2 * SECOND);
+  n.s.send(GROUP, "after");
+  n.runFor(SECOND);
+  assert.deepEqual(udpFrames(n.lan0.frames()).map((s) => s.split(" ").pop()), ["in", "lmqt"]);
+  assert.equal(n.count("fwd.no_members"), 1);
+  const upLeave = igmpFrames(n.up.frames()).filter((f) =>
+    f.src === "10.0.0.1" && f.what.includes(`${TO_IN} ${GROUP}`)
+  );
+  assert.ok(upLeave.length >= 1, "the proxy left upstream (TO_IN({}))");
+  for (const cap of [n.up, n.lan0]) await assertTsharkClean(cap.bytes());
+  n.finish();
+});
+
+Deno.test("mcproxy source-specific: an INCLUDE join forwards only the allowed source, and asks upstream for it alone", () => {
+  const n = makeProxyNet();
+  const g = "232.1.1.1";
+  n.a.groups.setFilter(n.a.ifindex, g, n.a.groups.newHolder(), {
+    mode: "include",
+    sources: ["10.0.0.10"],
+  });
+  n.runFor(SECOND);
+  const up = igmpFrames(n.up.frames()).filter((f) => f.src === "10.0.0.1" && f.type === 0x22);
+  assert.ok(up.some((f) => f.what.includes(`${ALLOW} ${g} 10.0.0.10`)), JSON.stringify(up));
+  n.s.send(g, "from-s");
+  n.s2.send(g, "from-s2");
+  n.runFor(SECOND);
+  assert.deepEqual(n.a.take(), ["from-s"]);
+  assert.deepEqual(udpFrames(n.lan0.frames()), ["10.0.0.10>232.1.1.1 ttl=7 from-s"]);
+  assert.equal(n.count("fwd.no_members"), 1, "S2's datagram went nowhere");
+  n.finish();
+});
+
+Deno.test("mcproxy EXCLUDE join: a blocked source is not forwarded, the others are", () => {
+  const n = makeProxyNet();
+  n.a.groups.setFilter(n.a.ifindex, GROUP, n.a.groups.newHolder(), {
+    mode: "exclude",
+    sources: ["10.0.0.11"],
+  });
+  n.runFor(SECOND);
+  n.s.send(GROUP, "s");
+  n.s2.send(GROUP, "s2");
+  n.runFor(SECOND);
+  assert.deepEqual(udpFrames(n.lan0.frames()), ["10.0.0.10>239.1.2.3 ttl=7 s"]);
+  const up = igmpFrames(n.up.frames()).filter((f) => f.src === "10.0.0.1" && f.type === 0x22);
+  assert.ok(up.some((f) => f.what.includes(`${TO_EX} ${GROUP} 10.0.0.11`)), JSON.stringify(up));
+  n.finish();
+});
+
+Deno.test("mcproxy forwarding: TTL 1 and link-local groups are never forwarded", () => {
+  const n = makeProxyNet();
+  n.a.groups.join(n.a.ifindex, GROUP);
+  n.a.groups.join(n.a.ifindex, "224.0.0.251");
+  n.runFor(SECOND);
+  n.s.send(GROUP, "ttl1", 1);
+  n.s.send("224.0.0.251", "mdns");
+  n.runFor(SECOND);
+  assert.deepEqual(udpFrames(n.lan0.frames()), []);
+  assert.equal(n.count("fwd.ttl_exceeded"), 1);
+  assert.equal(n.count("fwd.link_local"), 1);
+  const up = igmpFrames(n.up.frames()).filter((f) => f.src === "10.0.0.1" && f.type === 0x22);
+  assert.ok(!up.some((f) => f.what.some((w) => w.includes("224.0.0.251"))), "not asked upstream");
+  n.finish();
+});
+
+Deno.test("mcproxy downstream sender: goes upstream and to the other downstream LAN with members, never back", async () => {
+  const n = makeProxyNet();
+  n.c.groups.join(n.c.ifindex, GROUP);
+  n.runFor(SECOND);
+  n.a.send(GROUP, "from-a");
+  n.runFor(SECOND);
+  assert.deepEqual(n.c.take(), ["from-a"]);
+  assert.deepEqual(udpFrames(n.lan1.frames()), ["10.1.0.10>239.1.2.3 ttl=7 from-a"]);
+  assert.deepEqual(udpFrames(n.up.frames()), ["10.1.0.10>239.1.2.3 ttl=7 from-a"]);
+  assert.deepEqual(
+    udpFrames(n.lan0.frames()),
+    ["10.1.0.10>239.1.2.3 ttl=8 from-a"],
+    "only A's own",
+  );
+  assert.equal(n.count("fwd.forwarded"), 2);
+  for (const cap of [n.up, n.lan0, n.lan1]) await assertTsharkClean(cap.bytes());
+  n.finish();
+});
+
+Deno.test("mcproxy without the plugin: a router forwards no multicast", () => {
+  const n = makeProxyNet();
+  n.a.groups.join(n.a.ifindex, GROUP);
+  n.runFor(SECOND);
+  n.r.close(); // the proxy goes with its stack: nothing between the LANs any more
+  n.s.send(GROUP, "x");
+  n.runFor(SECOND);
+  assert.deepEqual(n.a.take(), []);
+  n.finish();
+});

@@ -54,6 +54,8 @@ export interface ProxyHost {
 /** The network. */
 export interface ProxyNet extends Env {
   readonly r: Stack;
+  /** The second router on lan0, when asked for. */
+  readonly r2: Stack | null;
   readonly s: ProxyHost;
   readonly s2: ProxyHost;
   readonly a: ProxyHost;
@@ -76,6 +78,12 @@ export interface ProxyNetOptions {
   readonly proxy?: Readonly<Record<string, number | string | boolean>>;
   /** Plugin options of every stack. */
   readonly plugins?: PluginOptions;
+  /** R's address on lan0 (default 10.1.0.1/24). */
+  readonly lan0Address?: string;
+  /** A second proxy router R2 on lan0 with this address (its upstream link leads nowhere). */
+  readonly secondRouter?: string;
+  /** R forwards unicast but runs no proxy. */
+  readonly withoutProxy?: boolean;
 }
 
 /**
@@ -97,18 +105,25 @@ export function makeProxyNet(options: ProxyNetOptions = {}): ProxyNet {
   const lan1 = new Capture();
   const base = new EnvBase(net, up);
   const hostPlugins = pluginsWith(options.plugins);
+  const proxyPlugins = pluginsWith({
+    ...options.plugins,
+    mcproxy: { upstream: "up0", downstream: "lan0,lan1", ...options.proxy },
+  }, [mcproxyPlugin]);
   const r = base.newStack(
     "r",
-    pluginsWith({
-      ...options.plugins,
-      mcproxy: { upstream: "up0", downstream: "lan0,lan1", ...options.proxy },
-    }, [mcproxyPlugin]),
+    options.withoutProxy
+      ? pluginsWith({ ...options.plugins, ipv4: { forwarding: true } })
+      : proxyPlugins,
   );
   const upSw = net.switch({ name: "up" });
   const sw0 = net.switch({ name: "lan0" });
   const sw1 = net.switch({ name: "lan1" });
   r.addInterface({ name: "up0", driver: upSw.port(), addresses: ["10.0.0.1/24"] });
-  r.addInterface({ name: "lan0", driver: sw0.port(), addresses: ["10.1.0.1/24"] });
+  r.addInterface({
+    name: "lan0",
+    driver: sw0.port(),
+    addresses: [options.lan0Address ?? "10.1.0.1/24"],
+  });
   r.addInterface({ name: "lan1", driver: sw1.port(), addresses: ["10.2.0.1/24"] });
   function host(
     name: string,
@@ -165,9 +180,16 @@ export function makeProxyNet(options: ProxyNetOptions = {}): ProxyNet {
   const a = host("a", lan0.tap(sw0.port(), { name: "a" }), "10.1.0.10/24");
   const b = host("b", sw0.port(), "10.1.0.20/24");
   const c = host("c", lan1.tap(sw1.port(), { name: "c" }), "10.2.0.30/24");
+  let r2: Stack | null = null;
+  if (options.secondRouter !== undefined) {
+    r2 = base.newStack("r2", proxyPlugins);
+    r2.addInterface({ name: "up0", driver: net.link().a, addresses: ["10.9.0.1/24"] });
+    r2.addInterface({ name: "lan0", driver: sw0.port(), addresses: [options.secondRouter] });
+  }
   net.runFor(100_000);
   return Object.assign(base, {
     r,
+    r2,
     s,
     s2,
     a,

@@ -167,13 +167,57 @@ Deno.test("mcproxy downstream sender: goes upstream and to the other downstream 
   n.finish();
 });
 
-Deno.test("mcproxy without the plugin: a router forwards no multicast", () => {
-  const n = makeProxyNet();
+Deno.test("mcproxy without the plugin: a forwarding router forwards no multicast", () => {
+  const n = makeProxyNet({ withoutProxy: true });
   n.a.groups.join(n.a.ifindex, GROUP);
   n.runFor(SECOND);
-  n.r.close(); // the proxy goes with its stack: nothing between the LANs any more
+  const refused = () => n.r.counters.get("ipv4.rx.fwd_link_broadcast").value;
+  const before = refused();
   n.s.send(GROUP, "x");
   n.runFor(SECOND);
   assert.deepEqual(n.a.take(), []);
+  assert.deepEqual(udpFrames(n.lan0.frames()), []);
+  assert.equal(refused(), before + 1, "RFC 1812 §5.3.4: link-layer multicast is not forwarded");
+  n.finish();
+});
+
+Deno.test("mcproxy querier election: a lower address heard makes the proxy stop querying but keep its database", () => {
+  const n = makeProxyNet({ lan0Address: "10.1.0.100/24", secondRouter: "10.1.0.2/24" });
+  const r2 = n.r2!;
+  assert.equal(n.count("querier.lost"), 1, "R heard R2's startup query");
+  assert.equal(r2.counters.get("mcproxy.querier.lost").value, 0, "R2 (lower) stays querier");
+  n.a.groups.join(n.a.ifindex, GROUP);
+  n.runFor(200 * SECOND);
+  const fromR = igmpFrames(n.lan0.frames()).filter((f) =>
+    f.type === 0x11 && f.src === "10.1.0.100"
+  );
+  assert.equal(fromR.length, 1, "only R's first startup query");
+  n.s.send(GROUP, "kept");
+  n.runFor(SECOND);
+  assert.deepEqual(n.a.take(), ["kept"], "the non-querier still listens and forwards");
+  // The leave: R2 queries, R lowers its group timer on R2's query (§6.6.1) and stops after LMQT.
+  n.a.groups.leave(n.a.ifindex, GROUP);
+  n.runFor(4 * SECOND);
+  assert.equal(n.count("tx.group_queries"), 0);
+  assert.equal(r2.counters.get("mcproxy.tx.group_queries").value, 2);
+  n.s.send(GROUP, "gone");
+  n.runFor(SECOND);
+  assert.deepEqual(n.a.take(), []);
+  n.finish();
+});
+
+Deno.test("mcproxy querier election: when the other querier goes quiet the proxy resumes after the Other Querier Present Interval", () => {
+  const n = makeProxyNet({ lan0Address: "10.1.0.100/24", secondRouter: "10.1.0.2/24" });
+  n.runFor(SECOND);
+  n.r2!.close();
+  // R2's last query left at start-up (t ≈ 0): the interval is 2 × 125 s + 10 s / 2.
+  n.runFor(252 * SECOND);
+  assert.equal(n.count("querier.resumed"), 0);
+  n.runFor(3 * SECOND);
+  assert.equal(n.count("querier.resumed"), 1);
+  const fromR = igmpFrames(n.lan0.frames()).filter((f) =>
+    f.type === 0x11 && f.src === "10.1.0.100"
+  );
+  assert.equal(fromR.length, 2, "R's first startup query, then one on resuming");
   n.finish();
 });

@@ -49,7 +49,20 @@ export interface ForwardTopology {
  * @example
  * ```ts
  * import { forwardIpv4Multicast } from "./forward.ts";
- * console.log(typeof forwardIpv4Multicast); // exercised by tests/mcproxy
+ * import { PacketPool } from "../../packet.ts";
+ * import assert from "node:assert/strict";
+ * // A datagram to 224.0.0.251 (mDNS): link-local, never forwarded.
+ * const pkt = new PacketPool().alloc(20);
+ * pkt.buf.set([0x45, 0, 0, 20, 0, 0, 0, 0, 255, 17, 0, 0, 10, 0, 0, 9, 224, 0, 0, 251], pkt.start);
+ * pkt.l3 = pkt.start;
+ * pkt.srcAt = pkt.start + 12;
+ * pkt.dstAt = pkt.start + 16;
+ * const n = () => ({ value: 0 });
+ * const c = { forwarded: n(), ttl: n(), linkLocal: n(), noMembers: n(), tooBig: n(), down: n() };
+ * const topo = { upstream: () => 1, downstream: () => new Map() };
+ * forwardIpv4Multicast({} as never, pkt, { index: 2 } as never, topo, c as never);
+ * assert.equal(c.linkLocal.value, 1);
+ * assert.equal(c.forwarded.value, 0);
  * ```
  */
 export function forwardIpv4Multicast(

@@ -8,6 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { assertTsharkClean } from "../_tshark.ts";
+import { ethernetFrame } from "../_harness.ts";
+import { igmpQuery } from "../igmp/_igmp.ts";
+import { kernelOf } from "../../stack/stack.ts";
 import { igmpFrames, makeProxyNet, SECOND, udpFrames } from "./_proxy.ts";
 
 const GROUP = "239.1.2.3";
@@ -220,4 +223,53 @@ Deno.test("mcproxy querier election: when the other querier goes quiet the proxy
   );
   assert.equal(fromR.length, 2, "R's first startup query, then one on resuming");
   n.finish();
+});
+
+Deno.test("mcproxy IGMPv2 host: its Report joins, its Leave brings the group-specific queries and the end of forwarding", async () => {
+  const n = makeProxyNet();
+  // A v2 querier heard by B alone puts B's igmp in IGMPv2 mode (RFC 3376 §7.2.1).
+  const q = igmpQuery({ version: 2, src: "10.1.0.254" });
+  kernelOf(n.b.stack).inject(
+    n.b.ifindex,
+    ethernetFrame({ dst: "01:00:5e:00:00:01", src: "02:00:00:00:0a:fe", etherType: 0x0800 }, q),
+  );
+  n.b.groups.join(n.b.ifindex, GROUP);
+  n.runFor(SECOND);
+  assert.ok(n.count("rx.reports_v2") >= 1);
+  assert.ok(
+    igmpFrames(n.lan0.frames()).some((f) => f.type === 0x16 && f.src === "10.1.0.20"),
+    "B's v2 Report was on lan0",
+  );
+  n.s.send(GROUP, "v2");
+  n.runFor(100_000);
+  assert.deepEqual(n.b.take(), ["v2"]);
+  n.b.groups.leave(n.b.ifindex, GROUP);
+  n.runFor(100_000);
+  assert.equal(n.count("rx.leaves"), 1);
+  n.runFor(3 * SECOND);
+  assert.equal(n.count("tx.group_queries"), 2);
+  n.s.send(GROUP, "gone");
+  n.runFor(SECOND);
+  assert.deepEqual(n.b.take(), []);
+  assert.equal(n.count("fwd.no_members"), 1);
+  await assertTsharkClean(n.lan0.bytes());
+  n.finish();
+});
+
+Deno.test("mcproxy determinism: the same seed gives byte-identical captures", () => {
+  function run(): Uint8Array[] {
+    const n = makeProxyNet({ seed: 7 });
+    n.a.groups.join(n.a.ifindex, GROUP);
+    n.c.groups.join(n.c.ifindex, GROUP);
+    n.runFor(SECOND);
+    n.s.send(GROUP, "same");
+    n.a.groups.leave(n.a.ifindex, GROUP);
+    n.runFor(5 * SECOND);
+    const out = [n.up.bytes(), n.lan0.bytes(), n.lan1.bytes()];
+    n.finish();
+    return out;
+  }
+  const [a, b] = [run(), run()];
+  assert.deepEqual(a, b);
+  assert.ok(a[1]!.length > 500, "lan0 carried the exchange");
 });

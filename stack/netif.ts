@@ -125,6 +125,25 @@ export class NetInterface {
   up = true;
   /** Accept unicast frames for other MACs (promiscuous mode). */
   promiscuous = false;
+  /**
+   * Accept every multicast frame (Linux's IFF_ALLMULTI: routers, proxies,
+   * snooping switches), whatever {@linkcode linkMulticast} holds.
+   */
+  allMulticast = false;
+  /**
+   * The families whose mapped multicast MACs the link filters through
+   * {@linkcode linkMulticast}: bit 1 IPv4 (01:00:5e, RFC 1112 §6.4), bit 2
+   * IPv6 (33:33, RFC 2464 §7). The group table of a family (IGMP, MLD)
+   * sets its bit; without it that range passes unfiltered. Other multicast
+   * MACs are never filtered.
+   */
+  multicastFilter = 0;
+  /**
+   * The link-layer multicast addresses accepted (Linux's dev_mc list),
+   * reference-counted, keyed by the 48-bit MAC as a number; see
+   * {@linkcode NetInterface.addLinkMulticast}.
+   */
+  readonly linkMulticast: Map<number, number> = new Map();
   /** Assigned IPv4 addresses. */
   readonly ipv4: Ipv4IfAddress[] = [];
   /** Assigned IPv6 addresses. */
@@ -210,6 +229,38 @@ export class NetInterface {
     if (i < 0) return null;
     const [a] = this.ipv6.splice(i, 1);
     return { family: 6, address: formatIpv6Address(a!.address), prefixLength: a!.prefixLength };
+  }
+
+  /**
+   * Adds a reference to multicast MAC `mac` (a 48-bit number); true when
+   * the link did not accept it before.
+   *
+   * @example
+   * ```ts
+   * import { NetInterface } from "./netif.ts";
+   * import assert from "node:assert/strict";
+   * const i = new NetInterface(1, "eth0", { linkType: 1, mtu: 1500 } as never, {});
+   * assert.equal(i.addLinkMulticast(0x01005e010203), true);
+   * assert.equal(i.addLinkMulticast(0x01005e010203), false);
+   * assert.equal(i.removeLinkMulticast(0x01005e010203), false);
+   * assert.equal(i.removeLinkMulticast(0x01005e010203), true);
+   * ```
+   */
+  addLinkMulticast(mac: number): boolean {
+    const n = this.linkMulticast.get(mac) ?? 0;
+    this.linkMulticast.set(mac, n + 1);
+    return n === 0;
+  }
+
+  /** Drops a reference to multicast MAC `mac`; true when the link stops accepting it. */
+  removeLinkMulticast(mac: number): boolean {
+    const n = this.linkMulticast.get(mac) ?? 0;
+    if (n <= 1) {
+      this.linkMulticast.delete(mac);
+      return n === 1;
+    }
+    this.linkMulticast.set(mac, n - 1);
+    return false;
   }
 
   /** Whether `addr` is one of this interface's IPv6 addresses (in any state). */

@@ -598,6 +598,25 @@ function currentRecord(g: GroupEntry): GroupRecord {
   };
 }
 
+/**
+ * The link-layer multicast MAC of a group, as a 48-bit number: IPv4
+ * 01:00:5e + the low 23 bits (RFC 1112 §6.4), IPv6 33:33 + the low 32 bits
+ * (RFC 2464 §7).
+ *
+ * @example
+ * ```ts
+ * import { multicastMac } from "./multicast_groups.ts";
+ * import { IpAddress } from "../wire/ip_address.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(multicastMac(0xef810203).toString(16), "1005e010203"); // 239.129.2.3
+ * assert.equal(multicastMac(IpAddress.parse("ff02::1:ff00:1")!.key).toString(16), "3333ff000001");
+ * ```
+ */
+export function multicastMac(key: IpKey): number {
+  if (typeof key === "number") return 0x01005e000000 + (key & 0x7fffff);
+  return 0x333300000000 + (((key.charCodeAt(6) << 16) | key.charCodeAt(7)) >>> 0);
+}
+
 /** The earlier of two instants, NEVER being later than any. */
 export function earliest(a: Instant, b: Instant): Instant {
   if (a === NEVER) return b;

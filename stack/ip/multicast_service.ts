@@ -17,6 +17,7 @@ import type {
 import { checkInteger } from "../validate.ts";
 import { formatIpKey, IpAddress, type IpKey } from "../wire/ip_address.ts";
 import {
+  ANY_SOURCE,
   type GroupTableRefusal,
   isListeningFilter,
   type KeyFilter,
@@ -66,7 +67,7 @@ export interface MulticastServiceHost {
 export function multicastGroupsService(host: MulticastServiceHost): MulticastGroupsService {
   const { table, family } = host;
   let nextHolder = 1;
-  /** Holders of the stack's own `join`s: one holder per (ifindex, group), reference-counted. */
+  /** `join` references per "ifindex key"; together they are one holder, JOIN_HOLDER. */
   const joins = new Map<string, number>();
 
   function groupKey(group: unknown, action: string): IpKey {
@@ -163,22 +164,30 @@ export function multicastGroupsService(host: MulticastServiceHost): MulticastGro
       const action = `Cannot join group ${String(group)}`;
       const key = groupKey(group, action);
       const i = ifindexOf(ifindex, action);
+      const id = `${i} ${key}`;
+      const n = joins.get(id) ?? 0;
       const was = table.isMember(i, key);
-      const r = table.holdStack(i, key, host.robustness(i), host.now());
-      outcome(r, action, i, key);
-      joins.set(`${i} ${key}`, (joins.get(`${i} ${key}`) ?? 0) + 1);
+      if (n === 0) {
+        const r = table.set(i, key, JOIN_HOLDER, ANY_SOURCE, host.robustness(i), host.now());
+        outcome(r, action, i, key);
+      }
+      joins.set(id, n + 1);
       return !was;
     },
     leave(ifindex: number, group: string): boolean {
       const action = `Cannot leave group ${String(group)}`;
       const key = groupKey(group, action);
       const i = ifindexOf(ifindex, action);
-      const n = joins.get(`${i} ${key}`) ?? 0;
+      const id = `${i} ${key}`;
+      const n = joins.get(id) ?? 0;
       if (n === 0) return false;
-      if (n === 1) joins.delete(`${i} ${key}`);
-      else joins.set(`${i} ${key}`, n - 1);
-      const r = table.releaseStack(i, key, host.robustness(i), host.now());
-      if (r) host.changed(i, key);
+      if (n > 1) {
+        joins.set(id, n - 1);
+        return false;
+      }
+      joins.delete(id);
+      const r = table.set(i, key, JOIN_HOLDER, NONE, host.robustness(i), host.now());
+      if (r === true) host.changed(i, key);
       return !table.isMember(i, key);
     },
     isMember(ifindex: number, group: IpKey): boolean {
@@ -202,7 +211,8 @@ export function multicastGroupsService(host: MulticastServiceHost): MulticastGro
             group: g.text,
             mode: g.state.mode,
             sources: [...g.state.sources].map(formatIpKey).sort(),
-            users: g.holders.size + g.stackRefs,
+            users: g.holders.size - (g.holders.has(JOIN_HOLDER) ? 1 : 0) +
+              (joins.get(`${s.ifindex} ${g.key}`) ?? 0) + g.stackRefs,
             reported: g.reported,
           });
         }
@@ -213,3 +223,5 @@ export function multicastGroupsService(host: MulticastServiceHost): MulticastGro
 }
 
 const NONE: KeyFilter = { mode: "include", sources: new Set() };
+/** The holder id of `join` (users' ids start at 1). */
+const JOIN_HOLDER = 0;

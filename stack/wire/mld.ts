@@ -21,7 +21,7 @@ export const MLD_V1_LEN = 24;
 export const MLD_V2_QUERY_MIN_LEN = 28;
 /** The fixed part of an MLDv2 Report before its records (RFC 3810 §5.2). */
 export const MLD_V2_REPORT_HEADER_LEN = 8;
-/** A Multicast Address Record without sources or auxiliary data (RFC 3810 §5.2.4). */
+/** A Multicast Address Record without sources or auxiliary data (RFC 3810 §5.2.4); 16 more per source. */
 export const MLD_V2_RECORD_LEN = 20;
 /** The Hop-by-Hop header carrying Router Alert (value 0, MLD) and a PadN: 8 bytes. */
 export const MLD_HOP_BY_HOP_LEN = 8;
@@ -172,6 +172,24 @@ export function mldQuerySources(b: Uint8Array, off: number): number {
 }
 
 /**
+ * Source `i` of an MLDv2 query (after {@linkcode checkMldQuery} said 2).
+ *
+ * @example
+ * ```ts
+ * import { mldQuerySource } from "./mld.ts";
+ * import { formatIpKey } from "./ip_address.ts";
+ * import assert from "node:assert/strict";
+ * const q = new Uint8Array(44);
+ * q[27] = 1;
+ * q[28] = 0xfe; q[29] = 0x80; q[43] = 9;
+ * assert.equal(formatIpKey(mldQuerySource(q, 0, 0)), "fe80::9");
+ * ```
+ */
+export function mldQuerySource(b: Uint8Array, off: number, i: number): IpKey {
+  return ipKeyAt(b, off + MLD_V2_QUERY_MIN_LEN + 16 * i, 6);
+}
+
+/**
  * Writes the 8-byte Hop-by-Hop Options header every MLD message carries:
  * next header ICMPv6 (58), a Router Alert option with value 0 ("the
  * datagram contains a Multicast Listener Discovery message", RFC 2711 §2.1)
@@ -220,18 +238,37 @@ export function writeMldV1(b: Uint8Array, at: number, type: number, group: IpKey
   return MLD_V1_LEN;
 }
 
-/** One record of a Version 2 Report: no sources, no auxiliary data. */
+/** One record of a Version 2 Report: no auxiliary data. */
 export interface MldRecord {
   /** One of {@linkcode MldRecordType}. */
   readonly type: number;
   /** The multicast address. */
   readonly group: IpKey;
+  /** Its sources (none when absent). */
+  readonly sources?: readonly IpKey[];
+}
+
+/**
+ * The length of a Version 2 Report of `records` (8, then 20 + 16 per
+ * source for each record).
+ *
+ * @example
+ * ```ts
+ * import { mldV2ReportLength } from "./mld.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(mldV2ReportLength([{ type: 4, group: "\uff02\0\0\0\0\0\0\u00fb" }]), 28);
+ * ```
+ */
+export function mldV2ReportLength(records: readonly MldRecord[]): number {
+  let len = MLD_V2_REPORT_HEADER_LEN;
+  for (const r of records) len += MLD_V2_RECORD_LEN + 16 * (r.sources?.length ?? 0);
+  return len;
 }
 
 /**
  * Writes a Version 2 Multicast Listener Report (type 143, RFC 3810 §5.2)
- * of `records` with a zero checksum; returns its length (8 + 20 per
- * record).
+ * of `records` with a zero checksum; returns its length
+ * ({@linkcode mldV2ReportLength}).
  *
  * @example
  * ```ts
@@ -249,16 +286,23 @@ export function writeMldV2Report(
   at: number,
   records: readonly MldRecord[],
 ): number {
-  const len = MLD_V2_REPORT_HEADER_LEN + MLD_V2_RECORD_LEN * records.length;
+  const len = mldV2ReportLength(records);
   b.fill(0, at, at + len);
   b[at] = 143;
   b[at + 6] = records.length >> 8;
   b[at + 7] = records.length;
   let r = at + MLD_V2_REPORT_HEADER_LEN;
   for (const rec of records) {
-    b[r] = rec.type; // aux data length and number of sources stay 0
+    const n = rec.sources?.length ?? 0;
+    b[r] = rec.type; // aux data length stays 0
+    b[r + 2] = n >> 8;
+    b[r + 3] = n;
     writeIpKey(rec.group, b, r + 4);
     r += MLD_V2_RECORD_LEN;
+    for (let i = 0; i < n; i++) {
+      writeIpKey(rec.sources![i]!, b, r);
+      r += 16;
+    }
   }
   return len;
 }

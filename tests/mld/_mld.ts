@@ -69,8 +69,8 @@ export interface MldSeen {
   readonly src: string;
   readonly dst: string;
   readonly type: number;
-  /** MLDv2 reports: [record type, group] per record; MLDv1: [[0, group]]. */
-  readonly records: [number, string][];
+  /** MLDv2 reports: [record type, group] per record, [type, group, sources] when it has sources; MLDv1: [[0, group]]. */
+  readonly records: ([number, string] | [number, string, string[]])[];
 }
 
 /**
@@ -85,16 +85,20 @@ export function readMld(p: Uint8Array): MldSeen {
   assert.deepEqual([...p.subarray(40, 48)], [58, 0, 5, 2, 0, 0, 1, 0], "Router Alert (MLD) + PadN");
   assert.ok(verifyIcmpv6Checksum(p, 0, 48, p.length), "ICMPv6 checksum");
   const type = p[48]!;
-  const records: [number, string][] = [];
+  const records: ([number, string] | [number, string, string[]])[] = [];
   if (type === 143) {
     const n = p[54]! << 8 | p[55]!;
-    assert.equal(p.length, 56 + 20 * n, "records without sources");
+    let r = 56;
     for (let i = 0; i < n; i++) {
-      const r = 56 + 20 * i;
       assert.equal(p[r + 1], 0, "no aux data");
-      assert.equal(p[r + 2]! << 8 | p[r + 3]!, 0, "no sources");
-      records.push([p[r]!, text(p.subarray(r + 4, r + 20))]);
+      const ns = p[r + 2]! << 8 | p[r + 3]!;
+      const group = text(p.subarray(r + 4, r + 20));
+      const sources: string[] = [];
+      for (let j = 0; j < ns; j++) sources.push(text(p.subarray(r + 20 + 16 * j, r + 36 + 16 * j)));
+      records.push(ns === 0 ? [p[r]!, group] : [p[r]!, group, sources]);
+      r += 20 + 16 * ns;
     }
+    assert.equal(r, p.length, "records fill the report");
   } else {
     assert.equal(p.length, 48 + 24);
     records.push([0, text(p.subarray(56, 72))]);
@@ -117,12 +121,15 @@ export interface QueryOptions {
   readonly length?: number;
   readonly qrv?: number;
   readonly qqic?: number;
+  /** MLDv2: the sources queried (a Multicast Address and Source Specific Query). */
+  readonly sources?: readonly string[];
 }
 
 /** A query as a router sends it: from fe80::99, hop limit 1, Router Alert. */
 export function query(o: QueryOptions = {}): Uint8Array {
   const v = o.version ?? 2;
-  const len = o.length ?? (v === 1 ? 24 : 28);
+  const sources = o.sources ?? [];
+  const len = o.length ?? (v === 1 ? 24 : 28 + 16 * sources.length);
   const ra = o.routerAlert ?? true;
   const hbh = ra ? 8 : 0;
   const p = new Uint8Array(40 + hbh + len);
@@ -145,6 +152,8 @@ export function query(o: QueryOptions = {}): Uint8Array {
   if (len >= 28) {
     p[m + 24] = o.qrv ?? 2;
     p[m + 25] = o.qqic ?? 125;
+    p[m + 27] = sources.length;
+    sources.forEach((x, i) => p.set(IpAddress.parse(x)!.bytes(), m + 28 + 16 * i));
   }
   setIcmpv6Checksum(p, 0, m, p.length);
   return p;

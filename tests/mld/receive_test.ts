@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { ms, onesSum } from "../_harness.ts";
-import type { MldGroupsService, UdpService } from "../../stack/services.ts";
+import type { MulticastGroupsService, UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { writeIpv6Header } from "../../stack/wire/ipv6.ts";
 import { k, mldHost, query, readMld } from "./_mld.ts";
@@ -33,7 +33,7 @@ function udp6(dst: string, payload: number[]): Uint8Array {
 Deno.test("mld receive: a datagram to a joined group reaches its socket; before the join and after the leave it is not for us", () => {
   const h = mldHost({ addresses: ["fe80::1/64"] });
   h.runFor(ms(2000));
-  const mld = h.stack.service<MldGroupsService>("mld.groups")!;
+  const mld = h.stack.service<MulticastGroupsService>("mld.groups")!;
   const sockets = h.stack.service<UdpService>("udp.sockets")!;
   const s = sockets.open({ family: 6, port: 5353 });
   assert.ok(typeof s !== "string");
@@ -58,7 +58,7 @@ Deno.test("mld receive: a datagram to a joined group reaches its socket; before 
 
 Deno.test("mld receive: a Multicast-Address-Specific Query sent to a joined user group is answered for that group", () => {
   const h = mldHost({ addresses: ["fe80::1/64"] });
-  const mld = h.stack.service<MldGroupsService>("mld.groups")!;
+  const mld = h.stack.service<MulticastGroupsService>("mld.groups")!;
   mld.join(h.iface.index, "ff05::1:3");
   h.runFor(ms(3000));
   h.take();

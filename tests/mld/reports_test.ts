@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
-import type { MldGroupsService } from "../../stack/services.ts";
+import type { MulticastGroupsService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { contextSpy, mldHost, query, readMld } from "./_mld.ts";
 
@@ -38,7 +38,7 @@ Deno.test("mld an address's solicited-node group is reported at once (CHANGE_TO_
 
 Deno.test("mld all-nodes is joined but never reported; groups are listed per interface", () => {
   const h = mldHost({ addresses: ["fe80::1/64", "fd00::1/64"] });
-  const mld = h.stack.service("mld.groups") as MldGroupsService;
+  const mld = h.stack.service("mld.groups") as MulticastGroupsService;
   assert.deepEqual(
     mld.list().map((g) => [g.ifname, g.group, g.users, g.reported]),
     [[h.iface.name, "ff02::1", 1, false], [h.iface.name, "ff02::1:ff00:1", 2, true]],
@@ -81,7 +81,7 @@ Deno.test("mld removing the last address of a group sends CHANGE_TO_INCLUDE twic
     "ff02::1:ff00:5",
   ]]]);
   assert.ok(r.every((x) => x.src === "fe80::1" && x.dst === "ff02::16"));
-  const mld = h.stack.service("mld.groups") as MldGroupsService;
+  const mld = h.stack.service("mld.groups") as MulticastGroupsService;
   assert.deepEqual(mld.list().map((g) => g.group), ["ff02::1", "ff02::1:ff00:1"]);
   h.finish();
 });
@@ -184,7 +184,7 @@ Deno.test("mld queries that are not from a link-local router on the link are dro
 
 Deno.test("mld a large table is reported in as many reports as the MTU needs", () => {
   const h = mldHost({ addresses: ["fe80::1/64"], mtu: 1280 });
-  const mld = h.stack.service("mld.groups") as MldGroupsService;
+  const mld = h.stack.service("mld.groups") as MulticastGroupsService;
   h.runFor(ms(2000));
   h.take();
   for (let i = 0; i < 100; i++) mld.join(h.iface.index, `ff05::${(i + 1).toString(16)}`);

@@ -6,14 +6,15 @@
 import assert from "node:assert/strict";
 import { makeHost, ms } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
-import type { MldGroupsService } from "../../stack/services.ts";
+import type { MulticastGroupsService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";
 import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
 import { mldPlugin } from "../../stack/protocols/mld/mod.ts";
 import { mldHost, multicastOnlyNeighbors, query, readMld } from "./_mld.ts";
 
-const groups = (h: ReturnType<typeof mldHost>) => h.stack.service("mld.groups") as MldGroupsService;
+const groups = (h: ReturnType<typeof mldHost>) =>
+  h.stack.service("mld.groups") as MulticastGroupsService;
 
 Deno.test("mld.groups join reports a user group once, counts references, and leave reports when the last one goes", () => {
   const h = mldHost({ addresses: ["fe80::1/64"] });

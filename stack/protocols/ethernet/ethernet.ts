@@ -40,6 +40,27 @@ import {
 
 const MIN_FRAME = 60; // without FCS
 
+/**
+ * Whether `iface` takes the multicast frame whose destination MAC is at
+ * `b[s]`: an IP-mapped MAC (RFC 1112 §6.4, RFC 2464 §7) of a family whose
+ * group table filters the link only when a group holds it (Linux's
+ * dev_mc list); any other multicast MAC, or any at all in promiscuous or
+ * all-multicast mode. Hot path: no allocation.
+ */
+function acceptsMulticast(iface: NetInterface, b: Uint8Array, s: number): boolean {
+  if (iface.promiscuous || iface.allMulticast) return true;
+  const b0 = b[s]!;
+  const b1 = b[s + 1]!;
+  const family = b0 === 0x01 && b1 === 0x00 && b[s + 2] === 0x5e && (b[s + 3]! & 0x80) === 0
+    ? 1
+    : b0 === 0x33 && b1 === 0x33
+    ? 2
+    : 0;
+  if ((family & iface.multicastFilter) === 0) return true;
+  const low = ((b[s + 2]! << 24) | (b[s + 3]! << 16) | (b[s + 4]! << 8) | b[s + 5]!) >>> 0;
+  return iface.linkMulticast.has((b0 * 256 + b1) * 0x1_0000_0000 + low);
+}
+
 /** The Ethernet II plugin. */
 export const ethernetPlugin: ProtocolPlugin = {
   manifest: {
@@ -58,6 +79,7 @@ export const ethernetPlugin: ProtocolPlugin = {
     counters: [
       "rx.truncated",
       "rx.not_for_us",
+      "rx.multicast_filtered",
       "rx.llc_unsupported",
       "rx.vlan_filtered",
       "rx.too_many_tags",
@@ -87,10 +109,17 @@ export const ethernetPlugin: ProtocolPlugin = {
       const b = pkt.buf;
       const dv = pkt.dv;
       if ((b[s]! & 1) !== 0) {
-        pkt.flags |= b[s] === 0xff && b[s + 1] === 0xff && b[s + 2] === 0xff &&
-            b[s + 3] === 0xff && b[s + 4] === 0xff && b[s + 5] === 0xff
-          ? PacketFlags.LINK_BROADCAST
-          : PacketFlags.LINK_MULTICAST;
+        if (
+          b[s] === 0xff && b[s + 1] === 0xff && b[s + 2] === 0xff &&
+          b[s + 3] === 0xff && b[s + 4] === 0xff && b[s + 5] === 0xff
+        ) {
+          pkt.flags |= PacketFlags.LINK_BROADCAST;
+        } else {
+          if (rx.iface.multicastFilter !== 0 && !acceptsMulticast(rx.iface, b, s)) {
+            return "multicast_filtered";
+          }
+          pkt.flags |= PacketFlags.LINK_MULTICAST;
+        }
       } else {
         const mac = rx.iface.mac;
         if (

@@ -9,7 +9,14 @@
  *   (`neighbor.ipv4`: ARP; `neighbor.ipv6`: NDP when loaded) and the
  *   family's EtherType (0x0800, 0x86dd).
  * - **Requires:** `neighbor.ipv4`, `neighbor.ipv6` (both optional).
+ * - **Multicast filter:** a frame to an IP-mapped multicast MAC (01:00:5e,
+ *   RFC 1112 §6.4; 33:33, RFC 2464 §7) of a family whose group table (IGMP,
+ *   MLD) filters the interface (`NetInterface.multicastFilter`) is taken
+ *   only when its MAC is on the interface's link multicast list
+ *   (`linkMulticast`, reference-counted like Linux's dev_mc list), or in
+ *   promiscuous or all-multicast (`allMulticast`) mode.
  * - **Counters:** `rx.truncated`, `rx.not_for_us` (unicast to another MAC),
+ *   `rx.multicast_filtered` (a multicast MAC not on the list),
  *   `rx.llc_unsupported` (802.3 length field instead of an EtherType),
  *   `rx.vlan_filtered` (tagged with a VLAN other than the option `vlan`),
  *   `rx.too_many_tags` (more than two 802.1Q/802.1ad tags),

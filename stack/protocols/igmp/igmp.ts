@@ -23,6 +23,7 @@ import {
   type InterfaceGroups,
   isListeningFilter,
   MulticastGroupTable,
+  multicastMac,
   NEVER,
 } from "../../ip/multicast_groups.ts";
 import { multicastGroupsService } from "../../ip/multicast_service.ts";
@@ -229,8 +230,17 @@ export const igmpPlugin: ProtocolPlugin = {
 
     // ---- older versions: joins and leaves are v1/v2 Reports and v2 Leaves ------
 
+    /** The link's multicast filter bit this table owns (NetInterface.multicastFilter). */
+    const FILTER_BIT = 1;
+
     /** The table says an interface started or stopped listening to a group. */
     function onListening(ifindex: number, key: IpKey, listening: boolean): void {
+      // The link accepts the group's MAC while some group mapping to it is held.
+      const iface = ctx.interfaces.get(ifindex);
+      if (iface !== undefined) {
+        if (listening) iface.addLinkMulticast(multicastMac(key));
+        else iface.removeLinkMulticast(multicastMac(key));
+      }
       const k = compat.get(ifindex);
       if (k === undefined || modeOf(k) === 3 || key === IGMP_ALL_SYSTEMS) return;
       const g = table.interface(ifindex)?.groups.get(key);
@@ -532,6 +542,7 @@ export const igmpPlugin: ProtocolPlugin = {
     /** The stack's own membership: 224.0.0.1 on every interface (RFC 1112 §4). */
     function adopt(iface: NetInterface): void {
       compatOf(iface.index);
+      iface.multicastFilter |= FILTER_BIT; // the link now filters this family's multicast MACs
       if (!table.isMember(iface.index, IGMP_ALL_SYSTEMS)) {
         table.holdStack(iface.index, IGMP_ALL_SYSTEMS, robustness, ctx.now());
       }
@@ -585,6 +596,7 @@ export const igmpPlugin: ProtocolPlugin = {
       teardown() {
         timer.cancel();
         for (const s of [...table.interfaces()]) table.remove(s.ifindex);
+        for (const iface of ctx.interfaces.list()) iface.multicastFilter &= ~FILTER_BIT;
         compat.clear();
       },
     };

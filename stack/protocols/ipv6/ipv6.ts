@@ -26,7 +26,7 @@ import type {
   IcmpErrorService,
   Ipv6LinkParameters,
   Ipv6RoutesService,
-  MldGroupsService,
+  MulticastGroupsService,
   NeighborResolver,
 } from "../../services.ts";
 import { neighborServiceName } from "../../services.ts";
@@ -51,6 +51,8 @@ import { type Assigned, createIpv6Output, type Ipv6SharedState } from "./output.
 import { Ipv6Reassembler } from "./reassembly.ts";
 import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
+/** 33:33:00:00:00:02, the MAC of ff02::2 (RFC 2464 §7). */
+const ALL_ROUTERS_MAC = 0x333300000002;
 const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
@@ -199,6 +201,10 @@ export const ipv6Plugin: ProtocolPlugin = {
           mtu: p.mtu ?? old.mtu,
           router: p.router ?? old.router,
         };
+        // A router hears all-routers (RFC 4291 §2.7.1): its MAC on the link's multicast list.
+        const router = linkParams[ifindex]!.router === true;
+        if (router && !old.router) iface.addLinkMulticast(ALL_ROUTERS_MAC);
+        if (!router && old.router) iface.removeLinkMulticast(ALL_ROUTERS_MAC);
       },
       linkParameters: (ifindex) => ({ hopLimit: 0, mtu: 0, router: false, ...linkParams[ifindex] }),
       setForwarding(on: boolean): void {
@@ -252,7 +258,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       enabled: ctx.options.forwarding as boolean,
     });
     // The groups interfaces joined (the mld plugin's), when it is loaded.
-    let groups: MldGroupsService | undefined;
+    let groups: MulticastGroupsService | undefined;
 
     function rebuildAddresses(): void {
       local.clear();
@@ -329,8 +335,15 @@ export const ipv6Plugin: ProtocolPlugin = {
             ) return true;
           }
         }
-        // Groups joined through MLD (ff02::fb, …): asked only for multicast.
-        if (groups?.isMember(pkt.ifindex, dst) === true) return true;
+        // Groups joined through MLD (ff02::fb, …): asked only for multicast. A
+        // packet with a Hop-by-Hop header (MLD's, with its Router Alert) is
+        // taken for any joined group; others pass the group's source filter
+        // (RFC 3810 §4.2).
+        if (groups !== undefined) {
+          return pkt.buf[pkt.l3 + 6] === 0
+            ? groups.isMember(pkt.ifindex, dst)
+            : groups.accepts(pkt.ifindex, dst, pkt.srcKey());
+        }
       }
       return false;
     }
@@ -502,7 +515,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       services: { "ipv6.route": service, "ipv6.routes": routesService },
       ready() {
         icmpError = ctx.optionalService<IcmpErrorService>("icmpv6.error");
-        groups = ctx.optionalService<MldGroupsService>("mld.groups");
+        groups = ctx.optionalService<MulticastGroupsService>("mld.groups");
         forwarder.icmp = icmpError;
         neighbors = ctx.optionalService<NeighborResolver>(neighborServiceName(6));
         neighbors?.onUnresolved(unresolved);

@@ -1,6 +1,8 @@
 /**
- * The MLD plugin, host side: MLDv2 (RFC 3810) with MLDv1 compatibility
- * (RFC 2710, RFC 3810 §8) for the groups the stack listens to.
+ * The MLD plugin, host side: MLDv2 (RFC 3810) with source filters and
+ * MLDv1 compatibility (RFC 2710, RFC 3810 §8) for the groups the stack and
+ * its sockets listen to, over the shared group table
+ * (`stack/ip/multicast_groups.ts`).
  *
  * @module
  */
@@ -16,7 +18,16 @@ import type {
 import { CONSUMED } from "../../manifest.ts";
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
-import type { MldGroupsService, MulticastGroupEntry } from "../../services.ts";
+import {
+  earliest,
+  type GroupRecord,
+  type InterfaceGroups,
+  isListeningFilter,
+  MulticastGroupTable,
+  multicastMac,
+  NEVER,
+} from "../../ip/multicast_groups.ts";
+import { multicastGroupsService } from "../../ip/multicast_service.ts";
 import { checkInteger } from "../../validate.ts";
 import {
   ICMPV6_MLD2_REPORT,
@@ -39,21 +50,15 @@ import {
   mldMaxResponseDelay,
   mldQueryInterval,
   mldQueryRobustness,
+  mldQuerySource,
+  mldQuerySources,
   type MldRecord,
-  MldRecordType,
+  mldV2ReportLength,
   writeMldHopByHop,
   writeMldV1,
   writeMldV2Report,
 } from "../../wire/mld.ts";
-import {
-  earliest,
-  type Group,
-  type InterfaceState,
-  isListening,
-  NEVER,
-  newGroup,
-  nextDue,
-} from "./_state.ts";
+import { isReported } from "./_state.ts";
 
 const UNSPECIFIED: IpKey = "\0\0\0\0\0\0\0\0";
 const ALL_NODES: IpKey = IpAddress.parse("ff02::1")!.key;
@@ -69,6 +74,18 @@ function isLinkLocal(key: IpKey): boolean {
   return ((key as string).charCodeAt(0) & 0xffc0) === 0xfe80;
 }
 
+/** MLDv1-compatibility state of one interface (RFC 3810 §8). */
+interface Compat {
+  /** Until when an MLDv1 querier is present (MLDv1 mode), or NEVER (MLDv2 mode). */
+  v1Until: Instant;
+  /** The Robustness Variable in force: ours, or the querier's QRV (§9.1). */
+  robustness: number;
+  /** The Query Interval in force, µs: 125 s, or the querier's QQI (§9.2). */
+  queryInterval: number;
+  /** MLDv1 Dones still to send (RFC 2710 §4). */
+  dones: IpKey[];
+}
+
 /**
  * The MLD plugin (host side), one of the default plugins (after `ipv6`,
  * `icmpv6` and `ndp`); it provides `mld.groups`.
@@ -76,12 +93,12 @@ function isLinkLocal(key: IpKey): boolean {
  * @example
  * ```ts
  * import { createStack, VirtualNetwork } from "../../../mod.ts";
- * import type { MldGroupsService } from "../../services.ts";
+ * import type { MulticastGroupsService } from "../../services.ts";
  * import assert from "node:assert/strict";
  * const net = new VirtualNetwork({ seed: 1 });
  * const stack = net.addNode(createStack({ clock: net.clock, seed: 1 }));
  * const iface = stack.addInterface({ driver: net.link({ linkType: 101 }).a, addresses: ["fd00::1/64"] });
- * const mld = stack.service<MldGroupsService>("mld.groups")!;
+ * const mld = stack.service<MulticastGroupsService>("mld.groups")!;
  * assert.deepEqual(mld.list().map((g) => g.group), ["ff02::1", "ff02::1:ff00:1"]);
  * assert.equal(mld.join(iface.index, "ff02::fb"), true);
  * stack.close();
@@ -91,7 +108,7 @@ function isLinkLocal(key: IpKey): boolean {
 export const mldPlugin: ProtocolPlugin = {
   manifest: {
     name: "mld",
-    version: "0.1.0",
+    version: "0.2.0",
     api: "^1.0.0",
     description: "MLDv2 host reports (RFC 3810) with MLDv1 compatibility (RFC 2710)",
     layer: "network",
@@ -130,7 +147,10 @@ export const mldPlugin: ProtocolPlugin = {
       "tx.reports_v1",
       "tx.done",
       "tx.interface_down",
+      "mode.v1",
+      "mode.v2",
       "groups.full",
+      "groups.sources_full",
     ],
     options: {
       robustness: {
@@ -143,6 +163,7 @@ export const mldPlugin: ProtocolPlugin = {
         description: "µs; retransmissions of a State Change Report are random in (0, this] (§9.11)",
       },
       maxGroups: { default: 128, description: "groups per interface (leaving ones included)" },
+      maxSources: { default: 64, description: "sources per filter and per interface state" },
     },
   },
   setup(ctx: PluginContext): ProtocolHandlers {
@@ -156,6 +177,8 @@ export const mldPlugin: ProtocolPlugin = {
       "unsolicitedReportInterval",
     );
     const maxGroups = checkInteger(ctx.options.maxGroups, 2, 65535, action, "maxGroups");
+    // 64 sources (1044 bytes a record) still fit one report at the minimum MTU of 1280.
+    const maxSources = checkInteger(ctx.options.maxSources, 0, 64, action, "maxSources");
     const c = {
       queriesV1: ctx.counter("rx.queries_v1"),
       queriesV2: ctx.counter("rx.queries_v2"),
@@ -169,32 +192,33 @@ export const mldPlugin: ProtocolPlugin = {
       reportsV1: ctx.counter("tx.reports_v1"),
       done: ctx.counter("tx.done"),
       down: ctx.counter("tx.interface_down"),
+      toV1: ctx.counter("mode.v1"),
+      toV2: ctx.counter("mode.v2"),
       full: ctx.counter("groups.full"),
+      sourcesFull: ctx.counter("groups.sources_full"),
     };
-    const states = new Map<number, InterfaceState>();
+    const compat = new Map<number, Compat>();
+    const table = new MulticastGroupTable({ maxGroups, maxSources, isReported, onListening });
     const timer = ctx.timer(fire);
 
-    function stateOf(iface: NetInterface): InterfaceState {
-      let s = states.get(iface.index);
-      if (s === undefined) {
-        s = {
-          ifindex: iface.index,
-          groups: new Map(),
-          changeAt: NEVER,
-          generalAt: NEVER,
-          v1Until: NEVER,
-          robustness,
-          queryInterval: DEFAULT_QUERY_INTERVAL,
-        };
-        states.set(iface.index, s);
-        hold(s, ALL_NODES, "stack");
+    function compatOf(ifindex: number): Compat {
+      let k = compat.get(ifindex);
+      if (k === undefined) {
+        k = { v1Until: NEVER, robustness, queryInterval: DEFAULT_QUERY_INTERVAL, dones: [] };
+        compat.set(ifindex, k);
       }
-      return s;
+      return k;
     }
 
     function schedule(): void {
       let at = NEVER;
-      for (const s of states.values()) at = earliest(at, nextDue(s));
+      for (const s of table.interfaces()) {
+        at = earliest(at, table.nextDue(s));
+        const k = compat.get(s.ifindex);
+        if (k === undefined) continue;
+        at = earliest(at, k.v1Until);
+        if (k.dones.length > 0) at = earliest(at, ctx.now());
+      }
       if (at === NEVER) timer.cancel();
       else timer.arm(at);
     }
@@ -204,79 +228,58 @@ export const mldPlugin: ProtocolPlugin = {
       return ctx.now() + ctx.rng.range(1, max);
     }
 
-    // ---- joining and leaving -------------------------------------------------
+    // ---- MLDv1 mode: joins and leaves are Reports and Dones ----------------------
 
-    /** Adds a reference; false when the table is full. Starts the join's reports. */
-    function hold(s: InterfaceState, key: IpKey, who: "stack" | "user"): boolean {
-      let g = s.groups.get(key);
-      if (g === undefined) {
-        if (s.groups.size >= maxGroups) {
-          if (c.full.value++ === 0) {
-            ctx.log.warn(`group table of interface ${s.ifindex} is full (${maxGroups})`);
-          }
-          return false;
-        }
-        g = newGroup(key);
-        s.groups.set(key, g);
-      }
-      const was = isListening(g);
-      if (who === "stack") g.stackRefs++;
-      else g.userRefs++;
-      if (!was) {
-        g.leaving = false;
-        joined(s, g);
-      }
-      return true;
-    }
+    /** The link's multicast filter bit this table owns (NetInterface.multicastFilter). */
+    const FILTER_BIT = 2;
 
-    /** Drops a reference; true when the interface stopped listening. */
-    function release(s: InterfaceState, g: Group, who: "stack" | "user"): boolean {
-      if (who === "stack") g.stackRefs--;
-      else g.userRefs--;
-      if (g.stackRefs + g.userRefs > 0) return false;
-      left(s, g);
-      return true;
-    }
-
-    /** RFC 3810 §6.1: a State Change Report now, then robustness − 1 more (MLDv1: Reports). */
-    function joined(s: InterfaceState, g: Group): void {
-      if (!g.reported) return;
-      g.changesLeft = s.robustness;
-      g.changeType = MldRecordType.CHANGE_TO_EXCLUDE;
-      if (s.v1Until !== NEVER) {
-        g.reportAt = ctx.now(); // RFC 2710 §4: an unsolicited Report at once, then repeated
-      } else {
-        g.reportAt = NEVER;
-        s.changeAt = ctx.now();
+    /** The table says an interface started or stopped listening to a group. */
+    function onListening(ifindex: number, key: IpKey, listening: boolean): void {
+      // The link accepts the group's MAC while some group mapping to it is held.
+      const iface = ctx.interfaces.get(ifindex);
+      if (iface !== undefined) {
+        if (listening) iface.addLinkMulticast(multicastMac(key));
+        else iface.removeLinkMulticast(multicastMac(key));
       }
-    }
-
-    function left(s: InterfaceState, g: Group): void {
-      if (!g.reported) {
-        s.groups.delete(g.key);
-        return;
-      }
-      if (s.v1Until !== NEVER) {
-        // RFC 2710 §4: Done to all-routers only if we sent the last Report.
-        if (!g.lastReporter) {
-          s.groups.delete(g.key);
-          return;
-        }
-        g.leaving = true;
-        g.changesLeft = 0;
+      const k = compat.get(ifindex);
+      if (k === undefined || k.v1Until === NEVER || !isReported(key)) return;
+      const g = table.interface(ifindex)?.groups.get(key);
+      if (g === undefined) return;
+      if (listening) {
+        // RFC 2710 §4: an unsolicited Report at once, then repeated.
+        g.compatReportsLeft = k.robustness;
         g.reportAt = ctx.now();
-        return;
+        g.lastReporter = false;
+      } else if (g.lastReporter) {
+        k.dones.push(key); // RFC 2710 §4: Done only if we sent the last Report
       }
-      g.leaving = true;
-      g.reportAt = NEVER;
-      g.changesLeft = s.robustness;
-      g.changeType = MldRecordType.CHANGE_TO_INCLUDE;
-      s.changeAt = ctx.now();
     }
+
+    /** After a change: in MLDv1 mode no MLDv2 records go out. */
+    function changed(ifindex: number, _group: IpKey): void {
+      const k = compat.get(ifindex);
+      const s = table.interface(ifindex);
+      if (k !== undefined && s !== undefined && k.v1Until !== NEVER) dropChangeRecords(s);
+      schedule();
+    }
+
+    function dropChangeRecords(s: InterfaceGroups): void {
+      s.changeAt = NEVER;
+      for (const g of [...s.groups.values()]) {
+        g.modeChangesLeft = 0;
+        g.sourceChangesLeft.clear();
+        if (!isListeningFilter(g.state) && g.holders.size === 0 && g.stackRefs === 0) {
+          s.groups.delete(g.key);
+        }
+      }
+    }
+
+    // ---- the stack's own groups ---------------------------------------------------
 
     /** The stack's groups of `iface`: all-nodes, and solicited-node per address not duplicate. */
     function syncAddresses(iface: NetInterface): void {
-      const s = stateOf(iface);
+      compatOf(iface.index);
+      iface.multicastFilter |= FILTER_BIT; // the link now filters this family's multicast MACs
       const want = new Map<IpKey, number>();
       for (const a of iface.ipv6) {
         // RFC 4862 §5.4.2: joined while tentative (before DAD's NS); a duplicate one is not ours.
@@ -285,16 +288,25 @@ export const mldPlugin: ProtocolPlugin = {
         want.set(k, (want.get(k) ?? 0) + 1);
       }
       want.set(ALL_NODES, (want.get(ALL_NODES) ?? 0) + 1);
+      const s = table.ensure(iface.index);
+      const r = compatOf(iface.index).robustness;
+      const now = ctx.now();
       for (const g of [...s.groups.values()]) {
-        if (g.leaving) continue;
         const n = want.get(g.key) ?? 0;
-        while (g.stackRefs > n) release(s, g, "stack");
+        while (g.stackRefs > n) table.releaseStack(iface.index, g.key, r, now);
       }
-      for (const [k, n] of want) {
-        for (let have = s.groups.get(k)?.stackRefs ?? 0; have < n; have++) {
-          if (!hold(s, k, "stack")) break;
+      for (const [key, n] of want) {
+        for (let have = s.groups.get(key)?.stackRefs ?? 0; have < n; have++) {
+          const res = table.holdStack(iface.index, key, r, now);
+          if (typeof res === "string") {
+            if (c.full.value++ === 0) {
+              ctx.log.warn(`group table of interface ${iface.index} is full (${maxGroups})`);
+            }
+            break;
+          }
         }
       }
+      changed(iface.index, ALL_NODES);
     }
 
     // ---- sending -------------------------------------------------------------
@@ -342,26 +354,39 @@ export const mldPlugin: ProtocolPlugin = {
     }
 
     /** Version 2 Reports of `records`, as many as the MTU needs. */
-    function sendV2(iface: NetInterface, records: MldRecord[]): void {
-      const perPacket = Math.max(
-        1,
-        Math.floor(
-          (Math.max(iface.mtu, 1280) - HEADERS - MLD_V2_REPORT_HEADER_LEN) / MLD_V2_RECORD_LEN,
-        ),
-      );
-      for (let i = 0; i < records.length; i += perPacket) {
-        const part = records.slice(i, i + perPacket); // copy: a small list, not packet bytes
-        const len = MLD_V2_REPORT_HEADER_LEN + MLD_V2_RECORD_LEN * part.length;
-        if (send(iface, ALL_MLDV2_ROUTERS, len, (b, at) => writeMldV2Report(b, at, part))) {
+    function sendV2(iface: NetInterface, records: readonly GroupRecord[]): void {
+      const room = Math.max(iface.mtu, 1280) - HEADERS - MLD_V2_REPORT_HEADER_LEN;
+      let part: MldRecord[] = [];
+      let used = 0;
+      const flush = () => {
+        if (part.length === 0) return;
+        const recs = part;
+        if (
+          send(
+            iface,
+            ALL_MLDV2_ROUTERS,
+            mldV2ReportLength(recs),
+            (b, at) => writeMldV2Report(b, at, recs),
+          )
+        ) {
           c.reportsV2.value++;
-          c.records.value += part.length;
+          c.records.value += recs.length;
         }
+        part = [];
+        used = 0;
+      };
+      for (const r of records) {
+        const size = MLD_V2_RECORD_LEN + 16 * r.sources.length;
+        if (used + size > room) flush();
+        part.push(r);
+        used += size;
       }
+      flush();
     }
 
-    function sendV1(iface: NetInterface, type: number, g: Group): void {
-      const dst = type === ICMPV6_MLD_DONE ? ALL_ROUTERS : g.key;
-      if (send(iface, dst, MLD_V1_LEN, (b, at) => writeMldV1(b, at, type, g.key))) {
+    function sendV1(iface: NetInterface, type: number, group: IpKey): void {
+      const dst = type === ICMPV6_MLD_DONE ? ALL_ROUTERS : group;
+      if (send(iface, dst, MLD_V1_LEN, (b, at) => writeMldV1(b, at, type, group))) {
         (type === ICMPV6_MLD_DONE ? c.done : c.reportsV1).value++;
       }
     }
@@ -369,86 +394,53 @@ export const mldPlugin: ProtocolPlugin = {
     // ---- timers ----------------------------------------------------------------
 
     function fire(now: Instant): void {
-      for (const s of [...states.values()]) {
+      for (const s of [...table.interfaces()]) {
         const iface = ctx.interfaces.get(s.ifindex);
         if (iface === undefined) {
-          states.delete(s.ifindex);
+          table.remove(s.ifindex);
+          compat.delete(s.ifindex);
           continue;
         }
-        if (s.v1Until !== NEVER && s.v1Until <= now) toV2(s);
-        if (s.v1Until !== NEVER) fireV1(s, iface, now);
+        const k = compatOf(s.ifindex);
+        if (k.v1Until !== NEVER && k.v1Until <= now) {
+          // The Older Version Querier Present timer expired: back to MLDv2, MLDv1 timers dropped.
+          k.v1Until = NEVER;
+          k.dones.length = 0;
+          table.cancelPending(s);
+          c.toV2.value++;
+        }
+        if (k.v1Until !== NEVER) fireV1(s, k, iface, now);
         else fireV2(s, iface, now);
       }
       schedule();
     }
 
-    function fireV2(s: InterfaceState, iface: NetInterface, now: Instant): void {
+    function fireV2(s: InterfaceGroups, iface: NetInterface, now: Instant): void {
       if (s.changeAt !== NEVER && s.changeAt <= now) {
-        const records: MldRecord[] = [];
-        let more = false;
-        for (const g of [...s.groups.values()]) {
-          if (g.changesLeft <= 0) continue;
-          records.push({ type: g.changeType, group: g.key });
-          g.changesLeft--;
-          if (g.changesLeft > 0) more = true;
-          else if (g.leaving) s.groups.delete(g.key);
-        }
+        const { records, more } = table.takeChangeRecords(s);
         s.changeAt = more ? after(uri) : NEVER;
         if (records.length > 0) sendV2(iface, records);
       }
       if (s.generalAt !== NEVER && s.generalAt <= now) {
         s.generalAt = NEVER;
-        const records: MldRecord[] = [];
-        for (const g of s.groups.values()) {
-          if (g.reported && isListening(g)) {
-            records.push({ type: MldRecordType.MODE_IS_EXCLUDE, group: g.key });
-          }
-        }
+        const records = table.currentStateRecords(s);
         if (records.length > 0) sendV2(iface, records);
       }
-      const answers: MldRecord[] = [];
-      for (const g of s.groups.values()) {
-        if (g.reportAt === NEVER || g.reportAt > now) continue;
-        g.reportAt = NEVER;
-        if (isListening(g)) answers.push({ type: MldRecordType.MODE_IS_EXCLUDE, group: g.key });
-      }
+      const answers = table.takeGroupAnswers(s, now);
       if (answers.length > 0) sendV2(iface, answers);
     }
 
-    function fireV1(s: InterfaceState, iface: NetInterface, now: Instant): void {
-      for (const g of [...s.groups.values()]) {
+    function fireV1(s: InterfaceGroups, k: Compat, iface: NetInterface, now: Instant): void {
+      for (const key of k.dones) sendV1(iface, ICMPV6_MLD_DONE, key);
+      k.dones.length = 0;
+      for (const g of s.groups.values()) {
         if (g.reportAt === NEVER || g.reportAt > now) continue;
-        if (g.leaving) {
-          sendV1(iface, ICMPV6_MLD_DONE, g);
-          s.groups.delete(g.key);
-          continue;
-        }
-        sendV1(iface, ICMPV6_MLD_REPORT, g);
+        g.reportAt = NEVER;
+        if (!g.reported || !isListeningFilter(g.state)) continue;
+        sendV1(iface, ICMPV6_MLD_REPORT, g.key);
         g.lastReporter = true;
-        if (g.changesLeft > 0) g.changesLeft--;
-        g.reportAt = g.changesLeft > 0 ? after(uri) : NEVER;
-      }
-    }
-
-    /** RFC 3810 §8.2.1: an MLDv1 querier is heard; pending MLDv2 transmissions are cancelled. */
-    function toV1(s: InterfaceState): void {
-      s.changeAt = NEVER;
-      s.generalAt = NEVER;
-      for (const g of [...s.groups.values()]) {
-        if (g.leaving) s.groups.delete(g.key);
-        g.changesLeft = 0;
-        g.reportAt = NEVER;
-        g.lastReporter = false;
-      }
-    }
-
-    /** The Older Version Querier Present timer expired: back to MLDv2, MLDv1 timers dropped. */
-    function toV2(s: InterfaceState): void {
-      s.v1Until = NEVER;
-      for (const g of [...s.groups.values()]) {
-        if (g.leaving) s.groups.delete(g.key);
-        g.changesLeft = 0;
-        g.reportAt = NEVER;
+        if (g.compatReportsLeft > 0) g.compatReportsLeft--;
+        if (g.compatReportsLeft > 0) g.reportAt = after(uri);
       }
     }
 
@@ -472,38 +464,48 @@ export const mldPlugin: ProtocolPlugin = {
       const group = mldGroupKey(b, off);
       const general = group === UNSPECIFIED;
       if (!general && (group as string).charCodeAt(0) >> 8 !== 0xff) return "bad_group";
-      const s = stateOf(iface);
+      const s = table.ensure(iface.index);
+      const k = compatOf(iface.index);
       const now = ctx.now();
       const maxDelay = mldMaxResponseDelay(b, off, version) * 1000;
       if (version === 1) {
         c.queriesV1.value++;
-        if (s.v1Until === NEVER) toV1(s);
+        if (k.v1Until === NEVER) {
+          // RFC 3810 §8.2.1: MLDv1 mode; pending MLDv2 transmissions are cancelled.
+          c.toV1.value++;
+          table.cancelPending(s);
+          dropChangeRecords(s);
+          for (const g of s.groups.values()) g.lastReporter = false;
+        }
         // RFC 3810 §9.12: Older Version Querier Present Timeout.
-        s.v1Until = now + s.robustness * s.queryInterval + maxDelay;
+        k.v1Until = now + k.robustness * k.queryInterval + maxDelay;
       } else {
         c.queriesV2.value++;
         const qrv = mldQueryRobustness(b, off);
-        if (qrv !== 0) s.robustness = qrv; // §9.1: the querier's value, when it gives one
+        if (qrv !== 0) k.robustness = qrv; // §9.1: the querier's value, when it gives one
         const qqi = mldQueryInterval(b, off);
-        if (qqi !== 0) s.queryInterval = qqi * 1_000_000;
+        if (qqi !== 0) k.queryInterval = qqi * 1_000_000;
       }
-      const at = now + ctx.rng.range(0, maxDelay);
-      if (s.v1Until !== NEVER) {
+      if (k.v1Until !== NEVER) {
         // MLDv1 (RFC 2710 §4): a delay timer per group, reset only to an earlier time.
+        let found = false;
         for (const g of s.groups.values()) {
-          if (!g.reported || !isListening(g) || (!general && g.key !== group)) continue;
+          if (!g.reported || !isListeningFilter(g.state) || (!general && g.key !== group)) continue;
+          found = true;
+          const at = now + ctx.rng.range(0, maxDelay);
           if (g.reportAt === NEVER || g.reportAt > at) g.reportAt = at;
         }
-      } else if (s.generalAt !== NEVER && s.generalAt <= at) {
-        // §6.2 rule 1: a pending answer to a General Query comes sooner and covers this.
-      } else if (general) {
-        s.generalAt = at; // rule 2
+        if (!found && !general) c.notMember.value++;
       } else {
-        // Rules 3 and 4; a source-specific query is answered as a group one (as Linux
-        // does for EXCLUDE {}: our state listens to every source).
-        const g = s.groups.get(group);
-        if (g === undefined || !g.reported || !isListening(g)) c.notMember.value++;
-        else g.reportAt = earliest(g.reportAt, at);
+        const at = now + ctx.rng.range(0, maxDelay);
+        if (general) {
+          table.scheduleAnswer(s, at);
+        } else {
+          const n = version === 2 ? mldQuerySources(b, off) : 0;
+          const sources: IpKey[] = [];
+          for (let i = 0; i < n; i++) sources.push(mldQuerySource(b, off, i));
+          if (!table.scheduleAnswer(s, at, group, sources)) c.notMember.value++;
+        }
       }
       schedule();
       return CONSUMED;
@@ -515,12 +517,12 @@ export const mldPlugin: ProtocolPlugin = {
       const bad = badMessage(pkt); // a report may silence ours: only from the link
       if (bad !== null) return bad;
       c.reportsV1In.value++;
-      const s = states.get(iface.index);
-      if (s === undefined || s.v1Until === NEVER) return CONSUMED; // MLDv2 hosts never suppress
-      const g = s.groups.get(mldGroupKey(pkt.buf, pkt.start));
-      if (g !== undefined && !g.leaving && g.reportAt !== NEVER) {
+      const k = compat.get(iface.index);
+      if (k === undefined || k.v1Until === NEVER) return CONSUMED; // MLDv2 hosts never suppress
+      const g = table.interface(iface.index)?.groups.get(mldGroupKey(pkt.buf, pkt.start));
+      if (g !== undefined && g.reportAt !== NEVER) {
         g.reportAt = NEVER;
-        g.changesLeft = 0;
+        g.compatReportsLeft = 0;
         g.lastReporter = false;
         c.suppressed.value++;
         schedule();
@@ -544,103 +546,54 @@ export const mldPlugin: ProtocolPlugin = {
       }
     }
 
-    // ---- the service ------------------------------------------------------------
+    // ---- the service and events --------------------------------------------------
 
-    function parseGroup(group: unknown, verb: string): IpKey {
-      if (typeof group !== "string") {
-        throw new TypeError(`Cannot ${verb} group: ${String(group)} is not a string`);
-      }
-      const a = IpAddress.parse(group);
-      if (a === null || a.family !== 6) {
-        throw new TypeError(`Cannot ${verb} group: "${group}" is not an IPv6 address`);
-      }
-      return a.key;
-    }
-
-    function ifaceOf(ifindex: unknown, verb: string): NetInterface {
-      checkInteger(ifindex, 0, 0x7fffffff, `Cannot ${verb} group`, "ifindex");
-      const iface = ctx.interfaces.get(ifindex as number);
-      if (iface === undefined) {
-        throw new RangeError(`Cannot ${verb} group: there is no interface ${ifindex}`);
-      }
-      return iface;
-    }
-
-    const service: MldGroupsService = {
-      join(ifindex: number, group: string): boolean {
-        const key = parseGroup(group, "join");
-        const iface = ifaceOf(ifindex, "join");
-        const w0 = (key as string).charCodeAt(0);
-        if (w0 >> 8 !== 0xff || (w0 & 0xf) === 0) {
-          throw new RangeError(`Cannot join group: ${group} is not a multicast address of a scope`);
-        }
-        const s = stateOf(iface);
-        const was = s.groups.get(key);
-        const listening = was !== undefined && isListening(was);
-        if (!hold(s, key, "user")) {
-          throw new RangeError(
-            `Cannot join group ${group} on ${iface.name}: its table is full (${maxGroups})`,
-          );
-        }
-        schedule();
-        return !listening;
+    const service = multicastGroupsService({
+      family: 6,
+      table,
+      interfaces: ctx.interfaces,
+      // A multicast address of a scope (not the reserved scope 0).
+      joinable: (key) => {
+        const w0 = typeof key === "string" ? key.charCodeAt(0) : 0;
+        return w0 >> 8 === 0xff && (w0 & 0xf) !== 0;
       },
-      leave(ifindex: number, group: string): boolean {
-        const key = parseGroup(group, "leave");
-        const iface = ifaceOf(ifindex, "leave");
-        const s = states.get(iface.index);
-        const g = s?.groups.get(key);
-        if (s === undefined || g === undefined || g.leaving || g.userRefs === 0) return false;
-        const gone = release(s, g, "user");
-        schedule();
-        return gone;
+      robustness: (ifindex) => compat.get(ifindex)?.robustness ?? robustness,
+      now: () => ctx.now(),
+      changed,
+      refused(why) {
+        const counter = why === "groups_full" ? c.full : c.sourcesFull;
+        if (counter.value++ === 0) ctx.log.warn(`group table refused a change: ${why}`);
       },
-      isMember(ifindex: number, group: IpKey): boolean {
-        const g = states.get(ifindex)?.groups.get(group);
-        return g !== undefined && isListening(g);
-      },
-      list(): MulticastGroupEntry[] {
-        const rows: MulticastGroupEntry[] = [];
-        for (const s of states.values()) {
-          const iface = ctx.interfaces.get(s.ifindex);
-          if (iface === undefined) continue;
-          for (const g of s.groups.values()) {
-            if (!isListening(g)) continue;
-            rows.push({
-              ifindex: s.ifindex,
-              ifname: iface.name,
-              group: g.text,
-              users: g.stackRefs + g.userRefs,
-              reported: g.reported,
-            });
-          }
-        }
-        return rows;
-      },
-    };
+    });
 
     function onEvent(ev: StackEvent): void {
       switch (ev.type) {
         case "interface-added":
-          stateOf(ev.iface as NetInterface);
+          syncAddresses(ev.iface as NetInterface);
           break;
-        case "interface-removed":
-          states.delete((ev.iface as NetInterface).index);
+        case "interface-removed": {
+          const iface = ev.iface as NetInterface;
+          table.remove(iface.index);
+          compat.delete(iface.index);
           break;
+        }
         case "link-changed": {
           const iface = ev.iface as NetInterface;
-          const s = states.get(iface.index);
-          if (s === undefined) break;
+          const s = table.interface(iface.index);
+          const k = compat.get(iface.index);
+          if (s === undefined || k === undefined) break;
           if (!iface.up) {
-            s.changeAt = s.generalAt = NEVER;
-            for (const g of [...s.groups.values()]) {
-              if (g.leaving) s.groups.delete(g.key);
-              g.changesLeft = 0;
-              g.reportAt = NEVER;
-            }
+            table.cancelPending(s);
+            dropChangeRecords(s);
+            k.dones.length = 0;
+          } else if (k.v1Until === NEVER) {
+            table.reannounce(s, k.robustness, ctx.now()); // back up: announce again, as after a join
           } else {
-            // Back up: announce every group again, as after a join.
-            for (const g of s.groups.values()) if (isListening(g)) joined(s, g);
+            for (const g of s.groups.values()) {
+              if (!g.reported || !isListeningFilter(g.state)) continue;
+              g.compatReportsLeft = k.robustness;
+              g.reportAt = ctx.now();
+            }
           }
           break;
         }
@@ -666,7 +619,9 @@ export const mldPlugin: ProtocolPlugin = {
       onEvent,
       teardown() {
         timer.cancel();
-        states.clear();
+        for (const s of [...table.interfaces()]) table.remove(s.ifindex);
+        for (const iface of ctx.interfaces.list()) iface.multicastFilter &= ~FILTER_BIT;
+        compat.clear();
       },
     };
   },

@@ -5,12 +5,14 @@
  *
  * The stack joins all-nodes (ff02::1, never reported, RFC 3810 §6) and the
  * solicited-node group of every IPv6 address in any state but duplicate
- * (tentative included: RFC 4862 §5.4.2 joins before DAD's NS). Joining or
- * leaving sends a State Change Report (CHANGE_TO_EXCLUDE / CHANGE_TO_INCLUDE
- * records, no sources) at once and `robustness` − 1 more times at random
- * in (0, `unsolicitedReportInterval`] (§6.1); General and
- * Multicast-Address-Specific Queries are answered with MODE_IS_EXCLUDE
- * records at random within the Maximum Response Delay (§6.2). Every message
+ * (tentative included: RFC 4862 §5.4.2 joins before DAD's NS). Holders'
+ * source filters merge into the interface state per RFC 3810 §4.2 in the
+ * shared group table (`stack/ip/multicast_groups.ts`, the same as IGMP's). A
+ * change sends a State Change Report (TO_IN/TO_EX, ALLOW/BLOCK records,
+ * §6.1) at once and `robustness` − 1 more times at random in (0,
+ * `unsolicitedReportInterval`]; General, Multicast-Address-Specific and
+ * Multicast-Address-and-Source-Specific Queries are answered with
+ * Current-State records at random within the Maximum Response Delay (§6.2). Every message
  * leaves from the interface's usable link-local address (`::` while there
  * is none, §5.2.13) with hop limit 1 and a Hop-by-Hop Router Alert (RFC
  * 2711), to ff02::16 (MLDv1: Reports to the group, Done to ff02::2).
@@ -21,22 +23,24 @@
  *
  * - **Binds:** `icmpv6.message` 130 (Query), 131 (MLDv1 Report), 132
  *   (Done), 143 (Version 2 Report).
- * - **Provides:** `mld.groups` (`MldGroupsService`: join, leave, isMember, list).
+ * - **Provides:** `mld.groups` (`MulticastGroupsService`: newHolder,
+ *   setFilter, dropHolder, join, leave, isMember, accepts, list).
  * - **Options:** `robustness` (2), `unsolicitedReportInterval` (1 s),
- *   `maxGroups` (128 per interface).
+ *   `maxGroups` (128 per interface), `maxSources` (64).
  * - **Counters:** drops `rx.truncated`, `rx.bad_length`, `rx.bad_source`,
  *   `rx.bad_hop_limit`, `rx.no_router_alert`, `rx.bad_group`; `rx.queries_v1`,
  *   `rx.queries_v2`, `rx.query_not_member`, `rx.reports_v1`, `rx.reports_v2`,
  *   `rx.done`, `rx.suppressed`; `tx.reports_v2`, `tx.records`,
- *   `tx.reports_v1`, `tx.done`, `tx.interface_down`; `groups.full`.
+ *   `tx.reports_v1`, `tx.done`, `tx.interface_down`; `mode.v1`, `mode.v2`
+ *   (compatibility transitions); `groups.full`, `groups.sources_full`.
  * - **Depends on:** `icmpv6` (and `ipv6`), a link output.
- * - **Not supported:** source filters (every group is EXCLUDE {}: a
- *   source-specific query is answered as a group one, as Linux does),
- *   the router side (querier), the RFC 4862 §5.4.2 random delay before the
- *   first report.
- * - **Receiving:** `ipv6` asks `isMember` for a multicast destination that
- *   is not all-nodes or a solicited-node group of ours, so datagrams and
- *   Multicast-Address-Specific Queries sent to a joined group arrive.
+ * - **Not supported:** the router side (querier), the RFC 4862 §5.4.2
+ *   random delay before the first report, splitting one record's sources
+ *   over several reports (`maxSources` is capped so that one fits 1280).
+ * - **Receiving:** `ipv6` asks `accepts` (with the source) for a multicast
+ *   destination that is not all-nodes or a solicited-node group of ours,
+ *   and `isMember` for packets with a Hop-by-Hop header (MLD), so
+ *   datagrams from allowed sources and queries sent to a joined group arrive.
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x86dd]-> ipv6 -[ip.protocol 58]-> icmpv6 -[icmpv6.message 130]-> mld`
  *

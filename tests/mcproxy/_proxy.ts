@@ -69,6 +69,8 @@ export interface ProxyNet extends Env {
   readonly lan1: Capture;
   /** `r.counters.get("mcproxy." + name).value`. */
   count(name: string): number;
+  /** R's `ethernet.rx.multicast_filtered`: frames for groups no one on R asked for. */
+  filtered(): number;
 }
 
 /** Options of {@linkcode makeProxyNet}. */
@@ -199,6 +201,7 @@ export function makeProxyNet(options: ProxyNetOptions = {}): ProxyNet {
     lan0,
     lan1,
     count: (name: string) => r.counters.get(`mcproxy.${name}`).value,
+    filtered: () => r.counters.get("ethernet.rx.multicast_filtered").value,
   });
 }
 

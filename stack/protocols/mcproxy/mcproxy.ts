@@ -241,6 +241,8 @@ export const mcproxyPlugin: ProtocolPlugin = {
     let upstream = -1;
     /** Groups whose upstream filter must be computed again. */
     const dirty = new Set<IpKey>();
+    /** Interfaces whose `allMulticast` we turned on (and turn off again at teardown). */
+    const allMulticastSet = new Set<number>();
     const timer = ctx.timer(fire);
     const topology = { upstream: () => upstream, downstream: () => databases };
 
@@ -263,6 +265,12 @@ export const mcproxyPlugin: ProtocolPlugin = {
         generalAt: ctx.now(),
       });
       databases.set(iface.index, db);
+      // Reports go to 224.0.0.22 or the group, and hosts send to any group: hear
+      // every multicast frame, as Linux's mrouted sets IFF_ALLMULTI.
+      if (!iface.allMulticast) {
+        iface.allMulticast = true;
+        allMulticastSet.add(iface.index);
+      }
     }
 
     function drop(ifindex: number): void {
@@ -272,6 +280,7 @@ export const mcproxyPlugin: ProtocolPlugin = {
       for (const key of d.db.groups.keys()) dirty.add(key);
       downstream.delete(ifindex);
       databases.delete(ifindex);
+      allMulticastSet.delete(ifindex);
       syncUpstream();
     }
 
@@ -537,6 +546,11 @@ export const mcproxyPlugin: ProtocolPlugin = {
       teardown() {
         timer.cancel();
         groups.dropHolder(holder);
+        for (const i of allMulticastSet) {
+          const iface = ctx.interfaces.get(i);
+          if (iface !== undefined) iface.allMulticast = false;
+        }
+        allMulticastSet.clear();
         downstream.clear();
         databases.clear();
       },

@@ -1,8 +1,9 @@
 /**
- * The IGMP proxy plugin (RFC 4605) for IPv4: the querier and membership
- * database on the downstream interfaces (RFC 3376 §6), their union held on
- * the upstream interface through `igmp.groups`, and multicast forwarding
- * from a prerouting hook (`forward.ts`).
+ * The IGMP/MLD proxy plugin (RFC 4605): one upstream interface, one or
+ * more downstream ones, for IPv4 (IGMP) and, when `mld.groups` is there,
+ * IPv6 (MLD). Each family's querier and databases are a `ProxyFamily`;
+ * this file wires them to the options, the interfaces, the timer and the
+ * prerouting hook that feeds them and forwards (`forward.ts`).
  *
  * @module
  */
@@ -21,48 +22,48 @@ import {
 import type { NetInterface } from "../../netif.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import type { MulticastGroupsService } from "../../_services_multicast.ts";
-import {
-  earliest,
-  GroupRecordType,
-  type KeyFilter,
-  mergeFilters,
-  NEVER,
-} from "../../ip/multicast_groups.ts";
+import { earliest, NEVER } from "../../ip/multicast_groups.ts";
 import { checkInteger } from "../../validate.ts";
 import { isIpv4Multicast } from "../../wire/address.ts";
-import {
-  checkIgmp,
-  IGMP_ALL_SYSTEMS,
-  IGMP_IP_HEADER_LEN,
-  igmpGroup,
-  igmpV3QuerySource,
-  igmpV3QuerySourceCount,
-  igmpV3QuerySuppress,
-  writeIgmpIpHeader,
-} from "../../wire/igmp.ts";
-import { igmpV3QueryLength, igmpV3Records, writeIgmpV3Query } from "../../wire/igmp_query.ts";
-import { formatIpKey, type IpKey } from "../../wire/ip_address.ts";
 import { IP_PROTOCOL_IGMP } from "../../wire/numbers.ts";
-import { type ForwardCounters, forwardIpv4Multicast } from "./forward.ts";
-import { RouterMembership, type RouterTimers } from "./router_groups.ts";
+import { type ForwardCounters, forwardMulticast } from "./forward.ts";
+import { igmpIn, igmpIo, type IgmpSideCounters } from "./igmp_side.ts";
+import { mldIn, mldIo, type MldSideCounters } from "./mld_side.ts";
+import { type FamilyCounters, ProxyFamily, type ProxyParameters } from "./proxy_family.ts";
 
 const SECOND = 1_000_000;
-/** Max Resp Time units: a tenth of a second, in µs. */
+/** IGMP's time unit: a tenth of a second, in µs. */
 const TENTH = 100_000;
 
-/** The querier side of one downstream interface (RFC 3376 §6.6). */
-interface Downstream {
-  readonly ifindex: number;
-  readonly db: RouterMembership;
-  /** Whether we are the querier here (no lower address heard, §6.6.2). */
-  querier: boolean;
-  /** Until when another querier is present, or NEVER. */
-  otherQuerierUntil: Instant;
-  /** Startup queries still to send (§8.7). */
-  startupLeft: number;
-  /** When the next General Query goes, or NEVER. */
-  generalAt: Instant;
-}
+/** The forwarding counters of one family (IPv6's carry the prefix `mld.`). */
+const FORWARD_COUNTERS = [
+  "fwd.forwarded",
+  "fwd.ttl_exceeded",
+  "fwd.link_local",
+  "fwd.no_members",
+  "fwd.too_big",
+  "fwd.interface_down",
+] as const;
+
+/** The counters of one family's querier and database (IPv6's carry the prefix `mld.`). */
+const FAMILY_COUNTERS = [
+  "rx.records",
+  "rx.link_local_records",
+  "rx.bad_record",
+  "rx.malformed",
+  "rx.queries",
+  "querier.lost",
+  "querier.resumed",
+  "tx.general_queries",
+  "tx.group_queries",
+  "tx.source_queries",
+  "tx.no_address",
+  "tx.interface_down",
+  "db.groups_full",
+  "db.sources_full",
+  "upstream.changes",
+  "upstream.refused",
+] as const;
 
 /** Splits the `downstream` option: names separated by commas. */
 function namesOf(value: unknown, action: string): string[] {
@@ -75,6 +76,58 @@ function namesOf(value: unknown, action: string): string[] {
     throw new RangeError(`${action}: a downstream interface is named twice`);
   }
   return names;
+}
+
+/** The options, checked (stack/validate.ts policy). */
+function parametersOf(ctx: PluginContext, action: string): ProxyParameters {
+  const robustness = checkInteger(ctx.options.robustness, 1, 7, action, "robustness");
+  const qi = checkInteger(
+    ctx.options.queryInterval,
+    SECOND,
+    3600 * SECOND,
+    action,
+    "queryInterval",
+  );
+  return {
+    robustness,
+    queryInterval: qi,
+    queryResponseInterval: checkInteger(
+      ctx.options.queryResponseInterval,
+      TENTH,
+      Math.min(qi, 3174 * SECOND),
+      action,
+      "queryResponseInterval",
+    ),
+    lastMemberQueryInterval: checkInteger(
+      ctx.options.lastMemberQueryInterval,
+      TENTH,
+      25 * SECOND,
+      action,
+      "lastMemberQueryInterval",
+    ),
+    maxGroups: checkInteger(ctx.options.maxGroups, 1, 65535, action, "maxGroups"),
+    maxSources: checkInteger(ctx.options.maxSources, 0, 128, action, "maxSources"),
+  };
+}
+
+function familyCounters(ctx: PluginContext, prefix: string): FamilyCounters {
+  const k = (n: typeof FAMILY_COUNTERS[number]): Counter => ctx.counter(prefix + n);
+  return {
+    records: k("rx.records"),
+    badRecord: k("rx.bad_record"),
+    queries: k("rx.queries"),
+    lost: k("querier.lost"),
+    resumed: k("querier.resumed"),
+    general: k("tx.general_queries"),
+    group: k("tx.group_queries"),
+    source: k("tx.source_queries"),
+    noAddress: k("tx.no_address"),
+    down: k("tx.interface_down"),
+    groupsFull: k("db.groups_full"),
+    sourcesFull: k("db.sources_full"),
+    upChanges: k("upstream.changes"),
+    upRefused: k("upstream.refused"),
+  };
 }
 
 /**
@@ -109,39 +162,25 @@ export const mcproxyPlugin: ProtocolPlugin = {
     name: "mcproxy",
     version: "0.1.0",
     api: "^1.0.0",
-    description: "IGMP proxy (RFC 4605): querier downstream, aggregated membership upstream",
+    description: "IGMP/MLD proxy (RFC 4605): querier downstream, aggregated membership upstream",
     layer: "middlebox",
     dependencies: ["ipv4", "igmp"],
     binds: [],
     hooks: [{ point: "prerouting" }],
-    requires: ["igmp.groups"],
+    requires: ["igmp.groups", { service: "mld.groups", optional: true }],
     events: ["interface-added", "interface-removed", "link-changed"],
     counters: [
-      "fwd.forwarded",
-      "fwd.ttl_exceeded",
-      "fwd.link_local",
-      "fwd.no_members",
-      "fwd.too_big",
-      "fwd.interface_down",
+      ...FORWARD_COUNTERS,
+      ...FORWARD_COUNTERS.map((n) => `mld.${n}`),
       "rx.reports_v1",
       "rx.reports_v2",
       "rx.reports_v3",
       "rx.leaves",
-      "rx.records",
-      "rx.bad_record",
-      "rx.queries",
-      "rx.malformed",
-      "querier.lost",
-      "querier.resumed",
-      "tx.general_queries",
-      "tx.group_queries",
-      "tx.source_queries",
-      "tx.no_address",
-      "tx.interface_down",
-      "db.groups_full",
-      "db.sources_full",
-      "upstream.changes",
-      "upstream.refused",
+      "mld.rx.reports_v1",
+      "mld.rx.reports_v2",
+      "mld.rx.done",
+      ...FAMILY_COUNTERS,
+      ...FAMILY_COUNTERS.map((n) => `mld.${n}`),
     ],
     options: {
       upstream: { default: "", description: "the upstream interface's name" },
@@ -171,340 +210,107 @@ export const mcproxyPlugin: ProtocolPlugin = {
     if (downNames.includes(upName)) {
       throw new RangeError(`${action}: "${upName}" is both upstream and downstream`);
     }
-    const robustness = checkInteger(ctx.options.robustness, 1, 7, action, "robustness");
-    const qi = checkInteger(
-      ctx.options.queryInterval,
-      SECOND,
-      3600 * SECOND,
-      action,
-      "queryInterval",
-    );
-    const qri = checkInteger(
-      ctx.options.queryResponseInterval,
-      TENTH,
-      Math.min(qi, 3174 * SECOND),
-      action,
-      "queryResponseInterval",
-    );
-    const lmqi = checkInteger(
-      ctx.options.lastMemberQueryInterval,
-      TENTH,
-      25 * SECOND,
-      action,
-      "lastMemberQueryInterval",
-    );
-    const maxGroups = checkInteger(ctx.options.maxGroups, 1, 65535, action, "maxGroups");
-    const maxSources = checkInteger(ctx.options.maxSources, 0, 128, action, "maxSources");
-    // RFC 3376 §8: the derived values.
-    const timers: RouterTimers = {
-      gmi: robustness * qi + qri,
-      lmqt: lmqi * robustness,
-      lmqi,
-      lmqc: robustness,
-    };
-    const otherQuerierInterval = robustness * qi + Math.floor(qri / 2);
-    const startupInterval = Math.floor(qi / 4);
+    const p = parametersOf(ctx, action);
     const counter = (n: string): Counter => ctx.counter(n);
-    const fc: ForwardCounters = {
-      forwarded: counter("fwd.forwarded"),
-      ttl: counter("fwd.ttl_exceeded"),
-      linkLocal: counter("fwd.link_local"),
-      noMembers: counter("fwd.no_members"),
-      tooBig: counter("fwd.too_big"),
-      down: counter("fwd.interface_down"),
-    };
-    const c = {
+    const forwardCounters = (prefix: string): ForwardCounters => ({
+      forwarded: counter(`${prefix}fwd.forwarded`),
+      ttl: counter(`${prefix}fwd.ttl_exceeded`),
+      linkLocal: counter(`${prefix}fwd.link_local`),
+      noMembers: counter(`${prefix}fwd.no_members`),
+      tooBig: counter(`${prefix}fwd.too_big`),
+      down: counter(`${prefix}fwd.interface_down`),
+    });
+    const fc4 = forwardCounters("");
+    const fc6 = forwardCounters("mld.");
+    const igmpCounters: IgmpSideCounters = {
       reportsV1: counter("rx.reports_v1"),
       reportsV2: counter("rx.reports_v2"),
       reportsV3: counter("rx.reports_v3"),
       leaves: counter("rx.leaves"),
-      records: counter("rx.records"),
+      linkLocal: counter("rx.link_local_records"),
       badRecord: counter("rx.bad_record"),
-      queries: counter("rx.queries"),
       malformed: counter("rx.malformed"),
-      lost: counter("querier.lost"),
-      resumed: counter("querier.resumed"),
-      general: counter("tx.general_queries"),
-      group: counter("tx.group_queries"),
-      source: counter("tx.source_queries"),
-      noAddress: counter("tx.no_address"),
-      down: counter("tx.interface_down"),
-      groupsFull: counter("db.groups_full"),
-      sourcesFull: counter("db.sources_full"),
-      upChanges: counter("upstream.changes"),
-      upRefused: counter("upstream.refused"),
     };
-    const groups = ctx.service<MulticastGroupsService>("igmp.groups");
-    const holder = groups.newHolder();
-    const downstream = new Map<number, Downstream>();
-    const databases = new Map<number, RouterMembership>();
-    let upstream = -1;
-    /** Groups whose upstream filter must be computed again. */
-    const dirty = new Set<IpKey>();
+    const mldCounters: MldSideCounters = {
+      reportsV1: counter("mld.rx.reports_v1"),
+      reportsV2: counter("mld.rx.reports_v2"),
+      done: counter("mld.rx.done"),
+      linkLocal: counter("mld.rx.link_local_records"),
+      badRecord: counter("mld.rx.bad_record"),
+      malformed: counter("mld.rx.malformed"),
+    };
+    const v4 = new ProxyFamily(
+      igmpIo(ctx, p),
+      ctx.service<MulticastGroupsService>("igmp.groups"),
+      p,
+      familyCounters(ctx, ""),
+    );
+    const mldGroups = ctx.optionalService<MulticastGroupsService>("mld.groups");
+    // Without MLD on the contract (or loaded at all), IPv6 is left alone.
+    const v6 = mldGroups === undefined || typeof mldGroups.setFilter !== "function"
+      ? null
+      : new ProxyFamily(mldIo(ctx, p), mldGroups, p, familyCounters(ctx, "mld."));
+    const families = v6 === null ? [v4] : [v4, v6];
     /** Interfaces whose `allMulticast` we turned on (and turn off again at teardown). */
     const allMulticastSet = new Set<number>();
     const timer = ctx.timer(fire);
-    const topology = { upstream: () => upstream, downstream: () => databases };
-
-    // ---- interfaces ---------------------------------------------------------------
 
     function adopt(iface: NetInterface): void {
-      if (iface.name === upName) upstream = iface.index;
-      if (!downNames.includes(iface.name) || downstream.has(iface.index)) return;
-      const db = new RouterMembership({
-        maxGroups,
-        maxSources,
-        refused: (why) => (why === "groups_full" ? c.groupsFull : c.sourcesFull).value++,
-      });
-      downstream.set(iface.index, {
-        ifindex: iface.index,
-        db,
-        querier: true,
-        otherQuerierUntil: NEVER,
-        startupLeft: robustness, // §8.6-8.7: Startup Query Count queries
-        generalAt: ctx.now(),
-      });
-      databases.set(iface.index, db);
-      // Reports go to 224.0.0.22 or the group, and hosts send to any group: hear
-      // every multicast frame, as Linux's mrouted sets IFF_ALLMULTI.
+      if (iface.name === upName) { for (const f of families) f.setUpstream(iface.index); }
+      if (!downNames.includes(iface.name) || v4.isDownstream(iface.index)) return;
+      for (const f of families) f.adopt(iface.index, ctx.now());
+      // Reports go to 224.0.0.22 / ff02::16 or the group, and hosts send to any
+      // group: hear every multicast frame, as Linux's mrouted sets IFF_ALLMULTI.
       if (!iface.allMulticast) {
         iface.allMulticast = true;
         allMulticastSet.add(iface.index);
       }
     }
 
-    function drop(ifindex: number): void {
-      if (ifindex === upstream) upstream = -1;
-      const d = downstream.get(ifindex);
-      if (d === undefined) return;
-      for (const key of d.db.groups.keys()) dirty.add(key);
-      downstream.delete(ifindex);
-      databases.delete(ifindex);
-      allMulticastSet.delete(ifindex);
-      syncUpstream();
-    }
-
-    // ---- upstream: RFC 4605 §4.1, the union per RFC 3376 §3.2 -----------------------
-
-    function syncUpstream(): void {
-      if (dirty.size === 0) return;
-      const keys = [...dirty];
-      dirty.clear();
-      if (upstream < 0) return;
-      for (const key of keys) {
-        const filters: KeyFilter[] = [];
-        for (const db of databases.values()) {
-          const f = db.filterOf(key);
-          if (f !== undefined) filters.push(f);
-        }
-        const m = mergeFilters(filters);
-        try {
-          const changed = groups.setFilter(upstream, formatIpKey(key), holder, {
-            mode: m.mode,
-            sources: [...m.sources].map(formatIpKey),
-          });
-          if (changed) c.upChanges.value++;
-        } catch (e) {
-          if (!(e instanceof RangeError)) throw e;
-          c.upRefused.value++; // igmp's table is full: the group is not asked for upstream
-        }
-      }
-    }
-
-    // ---- sending queries ----------------------------------------------------------
-
-    /** Sends one v3 query out of `d`'s interface: TTL 1, Router Alert (RFC 3376 §4). */
-    function sendQuery(
-      d: Downstream,
-      group: number,
-      maxResp: number,
-      suppress: boolean,
-      sources: readonly number[],
-    ): boolean {
-      const iface = ctx.interfaces.get(d.ifindex);
-      if (iface === undefined || !iface.up) {
-        c.down.value++;
-        return false;
-      }
-      const src = iface.ipv4[0]?.address;
-      if (src === undefined) {
-        c.noAddress.value++; // a querier needs an address to be elected by (§6.6.2)
-        return false;
-      }
-      const len = igmpV3QueryLength(sources.length);
-      const pkt = ctx.pool.alloc(IGMP_IP_HEADER_LEN + len);
-      const at = pkt.start;
-      const dst = group === 0 ? IGMP_ALL_SYSTEMS : group;
-      writeIgmpIpHeader(pkt.buf, at, len, src, dst);
-      writeIgmpV3Query(pkt.buf, at + IGMP_IP_HEADER_LEN, {
-        group,
-        maxRespTime: Math.floor(maxResp / TENTH),
-        suppress,
-        robustness,
-        queryInterval: Math.floor(qi / SECOND),
-        sources,
-      });
-      pkt.l3 = at;
-      pkt.family = 4;
-      pkt.srcAt = at + 12;
-      pkt.dstAt = at + 16;
-      pkt.proto = IP_PROTOCOL_IGMP;
-      pkt.ttl = 1;
-      ctx.linkOutput(d.ifindex, 4, dst, pkt);
-      return true;
-    }
-
-    // ---- timers -------------------------------------------------------------------
-
     function schedule(): void {
       let at: Instant = NEVER;
-      for (const d of downstream.values()) {
-        at = earliest(at, d.generalAt);
-        at = earliest(at, d.otherQuerierUntil);
-        at = earliest(at, d.db.nextDeadline());
-      }
+      for (const f of families) at = earliest(at, f.nextDeadline());
       if (at === NEVER) timer.cancel();
       else timer.arm(at);
     }
 
     function fire(now: Instant): void {
-      for (const d of downstream.values()) {
-        if (d.otherQuerierUntil !== NEVER && d.otherQuerierUntil <= now) {
-          // §6.6.2: the other querier went quiet; we query again.
-          d.otherQuerierUntil = NEVER;
-          d.querier = true;
-          d.generalAt = now;
-          c.resumed.value++;
-        }
-        if (d.querier && d.generalAt !== NEVER && d.generalAt <= now) {
-          if (sendQuery(d, 0, qri, false, [])) c.general.value++;
-          if (d.startupLeft > 0) d.startupLeft--;
-          d.generalAt = now + (d.startupLeft > 0 ? startupInterval : qi);
-        }
-        if (d.querier) {
-          for (const q of d.db.takeQueries(now, timers)) {
-            if (sendQuery(d, q.group as number, lmqi, q.suppress, q.sources as number[])) {
-              (q.sources.length === 0 ? c.group : c.source).value++;
-            }
-          }
-        }
-        for (const key of d.db.expire(now)) dirty.add(key);
-      }
-      syncUpstream();
+      for (const f of families) f.fire(now);
       schedule();
     }
-
-    // ---- receiving IGMP on a downstream interface ---------------------------------
-
-    function igmpIn(pkt: PacketBuffer, d: Downstream, iface: NetInterface): void {
-      const b = pkt.buf;
-      const dv = pkt.dv;
-      const off = pkt.l3 + ((dv.getUint8(pkt.l3) & 0x0f) << 2);
-      const kind = checkIgmp(b, off, pkt.end);
-      const now = ctx.now();
-      switch (kind) {
-        case "report_v1":
-        case "report_v2": {
-          (kind === "report_v1" ? c.reportsV1 : c.reportsV2).value++;
-          // §7.3.2: an older Report is IS_EX({}).
-          hostRecord(
-            d,
-            igmpGroup(b, off),
-            GroupRecordType.MODE_IS_EXCLUDE,
-            [],
-            kind === "report_v1" ? 1 : 2,
-            now,
-          );
-          break;
-        }
-        case "leave_v2":
-          c.leaves.value++;
-          hostRecord(d, igmpGroup(b, off), GroupRecordType.CHANGE_TO_INCLUDE, [], 2, now);
-          break;
-        case "report_v3": {
-          c.reportsV3.value++;
-          const [records, whole] = igmpV3Records(b, off, pkt.end);
-          if (!whole) c.malformed.value++;
-          for (const r of records) hostRecord(d, r.group, r.type, r.sources, 3, now);
-          break;
-        }
-        case "query_v1":
-        case "query_v2":
-        case "query_v3":
-          heardQuery(pkt, d, iface, off, kind, now);
-          break;
-        case "unknown":
-          break;
-        default:
-          c.malformed.value++;
-      }
-      syncUpstream();
-      schedule();
-    }
-
-    function hostRecord(
-      d: Downstream,
-      group: number,
-      type: number,
-      sources: readonly number[],
-      version: 1 | 2 | 3,
-      now: Instant,
-    ): void {
-      // Link-local groups are never reported nor forwarded (RFC 4605 §4; RFC 3376 §5).
-      if (!isIpv4Multicast(group) || (group >>> 8) === 0xe00000 || type < 1 || type > 6) {
-        c.badRecord.value++;
-        return;
-      }
-      c.records.value++;
-      if (d.db.record(group, type, sources, version, now, timers, d.querier)) dirty.add(group);
-    }
-
-    /** §6.6.2 election by the lowest address, and §6.6.1's timer updates as a non-querier. */
-    function heardQuery(
-      pkt: PacketBuffer,
-      d: Downstream,
-      iface: NetInterface,
-      off: number,
-      kind: "query_v1" | "query_v2" | "query_v3",
-      now: Instant,
-    ): void {
-      c.queries.value++;
-      const src = pkt.dv.getUint32(pkt.srcAt);
-      const ours = iface.ipv4[0]?.address;
-      if (src === 0 || (ours !== undefined && src >= ours)) return; // we stay (or are) the querier
-      if (d.querier) {
-        d.querier = false;
-        d.generalAt = NEVER;
-        d.db.cancelQueries();
-        c.lost.value++;
-      }
-      d.otherQuerierUntil = now + otherQuerierInterval;
-      if (kind === "query_v1") return;
-      const group = igmpGroup(pkt.buf, off);
-      if (group === 0) return;
-      if (kind === "query_v3" && igmpV3QuerySuppress(pkt.buf, off)) return;
-      const sources: number[] = [];
-      if (kind === "query_v3") {
-        const n = igmpV3QuerySourceCount(pkt.buf, off);
-        for (let i = 0; i < n; i++) sources.push(igmpV3QuerySource(pkt.buf, off, i));
-      }
-      d.db.heardQuery(group, sources, now, timers);
-    }
-
-    // ---- the hook -------------------------------------------------------------------
 
     function hook(_point: HookPoint, pkt: PacketBuffer, h: HookContext): HookVerdict {
       const inIf = h.inIface;
-      if (pkt.family !== 4 || inIf === null) return ACCEPT;
-      if (!isIpv4Multicast(pkt.dv.getUint32(pkt.dstAt))) return ACCEPT;
-      const d = downstream.get(inIf.index);
-      if (d === undefined && inIf.index !== upstream) return ACCEPT;
-      if (pkt.proto === IP_PROTOCOL_IGMP) {
-        // Membership messages are never forwarded; downstream they feed the database.
-        if (d !== undefined) igmpIn(pkt, d, inIf);
+      if (inIf === null) return ACCEPT;
+      const b = pkt.buf;
+      let f: ProxyFamily;
+      if (pkt.family === 4) {
+        if (!isIpv4Multicast(pkt.dv.getUint32(pkt.dstAt))) return ACCEPT;
+        f = v4;
+      } else if (pkt.family === 6 && v6 !== null) {
+        if (b[pkt.dstAt] !== 0xff) return ACCEPT;
+        f = v6;
+      } else return ACCEPT;
+      const down = f.isDownstream(inIf.index);
+      if (!down && inIf.index !== f.upstream) return ACCEPT;
+      // Membership messages are never forwarded; downstream they feed the database.
+      if (pkt.family === 4 && pkt.proto === IP_PROTOCOL_IGMP) {
+        if (down) {
+          igmpIn(pkt, inIf.index, f, ctx.now(), igmpCounters);
+          f.syncUpstream();
+          schedule();
+        }
         return ACCEPT;
       }
-      forwardIpv4Multicast(ctx, pkt, inIf, topology, fc);
+      if (pkt.family === 6 && b[pkt.l3 + 6] === 0 && b[pkt.l3 + 7] === 1) {
+        // Hop-by-Hop with hop limit 1: MLD, or other link-local signalling.
+        if (down && mldIn(pkt, inIf.index, f, ctx.now(), mldCounters)) {
+          f.syncUpstream();
+          schedule();
+        }
+        return ACCEPT;
+      }
+      forwardMulticast(ctx, pkt, inIf, f, f === v4 ? fc4 : fc6);
       return ACCEPT; // the stack itself may be a member too
     }
 
@@ -516,20 +322,16 @@ export const mcproxyPlugin: ProtocolPlugin = {
           adopt(iface);
           break;
         case "interface-removed":
-          drop(iface.index);
+          allMulticastSet.delete(iface.index);
+          for (const f of families) f.drop(iface.index);
           break;
-        case "link-changed": {
-          const d = downstream.get(iface.index);
-          if (d !== undefined && iface.up && d.querier) {
-            d.startupLeft = robustness; // back up: start again as at startup
-            d.generalAt = ctx.now();
-          }
-          if (iface.index === upstream && iface.up) {
-            for (const db of databases.values()) for (const k of db.groups.keys()) dirty.add(k);
-            syncUpstream();
+        case "link-changed":
+          if (!iface.up) break;
+          for (const f of families) {
+            f.restart(iface.index, ctx.now());
+            if (iface.index === f.upstream) f.setUpstream(iface.index);
           }
           break;
-        }
         default:
           return;
       }
@@ -545,14 +347,12 @@ export const mcproxyPlugin: ProtocolPlugin = {
       onEvent,
       teardown() {
         timer.cancel();
-        groups.dropHolder(holder);
+        for (const f of families) f.close();
         for (const i of allMulticastSet) {
           const iface = ctx.interfaces.get(i);
           if (iface !== undefined) iface.allMulticast = false;
         }
         allMulticastSet.clear();
-        downstream.clear();
-        databases.clear();
       },
     };
   },

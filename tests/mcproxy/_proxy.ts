@@ -19,11 +19,12 @@ import assert from "node:assert/strict";
 import type { Stack } from "../../mod.ts";
 import { VirtualNetwork } from "../../drivers/loopback/network.ts";
 import { mcproxyPlugin } from "../../stack/protocols/mcproxy/mod.ts";
-import type {
-  Ipv4Service,
-  MulticastGroupsService,
-  UdpService,
-  UdpSocket,
+import {
+  type MulticastGroupsService,
+  type RouteService,
+  routeServiceName,
+  type UdpService,
+  type UdpSocket,
 } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import {
@@ -44,10 +45,13 @@ export interface ProxyHost {
   readonly stack: Stack;
   readonly ifindex: number;
   readonly socket: UdpSocket;
+  /** `igmp.groups`. */
   readonly groups: MulticastGroupsService;
+  /** `mld.groups`. */
+  readonly groups6: MulticastGroupsService;
   /** Payloads received since the last call, as text. */
   take(): string[];
-  /** Sends `text` from port 9 to `group`:9 with `ttl` (default 8). */
+  /** Sends `text` from port 9 to `group`:9 (IPv4 or IPv6) with `ttl` / hop limit (default 8). */
   send(group: string, text: string, ttl?: number): void;
 }
 
@@ -120,41 +124,58 @@ export function makeProxyNet(options: ProxyNetOptions = {}): ProxyNet {
   const upSw = net.switch({ name: "up" });
   const sw0 = net.switch({ name: "lan0" });
   const sw1 = net.switch({ name: "lan1" });
-  r.addInterface({ name: "up0", driver: upSw.port(), addresses: ["10.0.0.1/24"] });
+  r.addInterface({
+    name: "up0",
+    driver: upSw.port(),
+    addresses: ["10.0.0.1/24", "2001:db8::1/64"],
+  });
   r.addInterface({
     name: "lan0",
     driver: sw0.port(),
-    addresses: [options.lan0Address ?? "10.1.0.1/24"],
+    addresses: [options.lan0Address ?? "10.1.0.1/24", "2001:db8:1::1/64"],
   });
-  r.addInterface({ name: "lan1", driver: sw1.port(), addresses: ["10.2.0.1/24"] });
+  r.addInterface({
+    name: "lan1",
+    driver: sw1.port(),
+    addresses: ["10.2.0.1/24", "2001:db8:2::1/64"],
+  });
   function host(
     name: string,
     driver: Parameters<Stack["addInterface"]>[0]["driver"],
     cidr: string,
+    cidr6: string,
   ) {
     const stack = base.newStack(name, hostPlugins);
-    const iface = stack.addInterface({ name: "eth0", driver, addresses: [cidr] });
-    const gw = cidr.replace(/\.\d+\/24$/, ".1");
-    stack.addRoute("default", { gateway: gw });
-    const socket = stack.service<UdpService>("udp.sockets")!.open({ family: 4, port: PORT });
-    assert.ok(typeof socket !== "string", `${name}: socket`);
+    const iface = stack.addInterface({ name: "eth0", driver, addresses: [cidr, cidr6] });
+    stack.addRoute("default", { gateway: cidr.replace(/\.\d+\/24$/, ".1") });
+    const udp = stack.service<UdpService>("udp.sockets")!;
+    const socket = udp.open({ family: 4, port: PORT });
+    const socket6 = udp.open({ family: 6, port: PORT, v6only: true });
+    assert.ok(typeof socket !== "string" && typeof socket6 !== "string", `${name}: sockets`);
     const groups = stack.service<MulticastGroupsService>("igmp.groups")!;
-    const ipv4 = stack.service<Ipv4Service>("ipv4.send")!;
+    const groups6 = stack.service<MulticastGroupsService>("mld.groups")!;
     const buf = new Uint8Array(2048);
     return {
       stack,
       ifindex: iface.index,
       socket,
       groups,
+      groups6,
       take(): string[] {
         const out: string[] = [];
-        for (let n = socket.recv(buf); n >= 0; n = socket.recv(buf)) {
-          out.push(new TextDecoder().decode(buf.subarray(0, n)));
+        for (const so of [socket, socket6]) {
+          for (let n = so.recv(buf); n >= 0; n = so.recv(buf)) {
+            out.push(new TextDecoder().decode(buf.subarray(0, n)));
+          }
         }
         return out;
       },
       send(group: string, text: string, ttl = 8): void {
-        // Through ipv4.send: UDP sockets send multicast with TTL 1 here (no IP_MULTICAST_TTL yet).
+        // Through the route service: UDP sockets send multicast with TTL 1
+        // here (no IP_MULTICAST_TTL yet).
+        const dst = IpAddress.parse(group)!;
+        const route = stack.service<RouteService>(routeServiceName(dst.family))!.route(dst);
+        assert.ok(typeof route !== "string", `${name}: a route to ${group}`);
         const payload = new TextEncoder().encode(text);
         const u = new Uint8Array(8 + payload.length);
         const dv = new DataView(u.buffer);
@@ -162,26 +183,24 @@ export function makeProxyNet(options: ProxyNetOptions = {}): ProxyNet {
         dv.setUint16(2, PORT);
         dv.setUint16(4, u.length);
         u.set(payload, 8);
-        const src = IpAddress.parse(cidr.split("/")[0]!)!.key as number;
-        const dst = IpAddress.parse(group)!.key as number;
-        const pseudo = new Uint8Array(12 + u.length);
-        const pv = new DataView(pseudo.buffer);
-        pv.setUint32(0, src);
-        pv.setUint32(4, dst);
-        pv.setUint16(8, 17);
-        pv.setUint16(10, u.length);
-        pseudo.set(u, 12);
+        const alen = dst.family === 4 ? 4 : 16;
+        const pseudo = new Uint8Array(2 * alen + 4 + u.length);
+        pseudo.set(route.source.bytes(), 0);
+        pseudo.set(dst.bytes(), alen);
+        new DataView(pseudo.buffer).setUint16(2 * alen, 17);
+        new DataView(pseudo.buffer).setUint16(2 * alen + 2, u.length);
+        pseudo.set(u, 2 * alen + 4);
         dv.setUint16(6, checksum(pseudo) || 0xffff);
-        const err = ipv4.send(stack.pool.copyOf(u), src, dst, 17, ttl, 0);
+        const err = route.send(stack.pool.copyOf(u), 17, ttl, 0);
         assert.equal(err, undefined, `${name} sends to ${group}`);
       },
     };
   }
-  const s = host("s", up.tap(upSw.port(), { name: "s" }), "10.0.0.10/24");
-  const s2 = host("s2", upSw.port(), "10.0.0.11/24");
-  const a = host("a", lan0.tap(sw0.port(), { name: "a" }), "10.1.0.10/24");
-  const b = host("b", sw0.port(), "10.1.0.20/24");
-  const c = host("c", lan1.tap(sw1.port(), { name: "c" }), "10.2.0.30/24");
+  const s = host("s", up.tap(upSw.port(), { name: "s" }), "10.0.0.10/24", "2001:db8::10/64");
+  const s2 = host("s2", upSw.port(), "10.0.0.11/24", "2001:db8::11/64");
+  const a = host("a", lan0.tap(sw0.port(), { name: "a" }), "10.1.0.10/24", "2001:db8:1::10/64");
+  const b = host("b", sw0.port(), "10.1.0.20/24", "2001:db8:1::20/64");
+  const c = host("c", lan1.tap(sw1.port(), { name: "c" }), "10.2.0.30/24", "2001:db8:2::30/64");
   let r2: Stack | null = null;
   if (options.secondRouter !== undefined) {
     r2 = base.newStack("r2", proxyPlugins);

@@ -64,11 +64,16 @@ Deno.test("mcproxy leave: with another member remaining the group-specific query
   n.runFor(SECOND);
   n.a.groups.leave(n.a.ifindex, GROUP);
   n.runFor(5 * SECOND);
-  const q = igmpFrames(n.lan0.frames()).filter((f) => f.type === 0x11 && f.dst === GROUP);
+  const seen = igmpFrames(n.lan0.frames());
+  const q = seen.filter((f) => f.type === 0x11 && f.dst === GROUP);
   assert.equal(q.length, 2, "Q(G) sent Last Member Query Count times");
-  assert.equal(q[0]!.suppress, false);
-  assert.equal(q[1]!.suppress, true, "B answered: the retransmission has the S flag");
   assert.equal(n.count("tx.group_queries"), 2);
+  assert.equal(q[0]!.suppress, false);
+  // B answers each query at random within its Max Resp Time (the S flag of the
+  // retransmission depends on the order of B's answer and A's repeated TO_IN;
+  // router_groups_test checks it).
+  const last = seen.indexOf(q[1]!);
+  assert.ok(seen.some((f, i) => i > last && f.src === "10.1.0.20" && f.type === 0x22));
   n.s.send(GROUP, "still");
   n.runFor(SECOND);
   assert.deepEqual(n.b.take(), ["still"]);

@@ -15,6 +15,9 @@ import { earliest, type KeyFilter, mergeFilters, NEVER } from "../../ip/multicas
 import { formatIpKey, type IpKey } from "../../wire/ip_address.ts";
 import { RouterMembership, type RouterTimers } from "./router_groups.ts";
 
+/** How soon a General Query is tried again when the interface had no address, µs. */
+const NO_ADDRESS_RETRY = 1_000_000;
+
 /** The protocol parameters (RFC 3376 §8, RFC 3810 §9), µs. */
 export interface ProxyParameters {
   readonly robustness: number;
@@ -256,12 +259,17 @@ export class ProxyFamily {
         c.resumed.value++;
       }
       if (d.querier && d.generalAt !== NEVER && d.generalAt <= now) {
-        this.#count(
-          this.#io.sendQuery(d.ifindex, null, p.queryResponseInterval, false, []),
-          c.general,
-        );
-        if (d.startupLeft > 0) d.startupLeft--;
-        d.generalAt = now + (d.startupLeft > 0 ? Math.floor(p.queryInterval / 4) : p.queryInterval);
+        const r = this.#io.sendQuery(d.ifindex, null, p.queryResponseInterval, false, []);
+        this.#count(r, c.general);
+        if (r === "no_address") {
+          // No address yet (IPv6's link-local still tentative): try again soon,
+          // the startup queries still to come.
+          d.generalAt = now + NO_ADDRESS_RETRY;
+        } else {
+          if (d.startupLeft > 0) d.startupLeft--;
+          d.generalAt = now +
+            (d.startupLeft > 0 ? Math.floor(p.queryInterval / 4) : p.queryInterval);
+        }
       }
       if (d.querier) {
         for (const q of d.db.takeQueries(now, this.#timers)) {

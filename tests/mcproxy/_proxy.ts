@@ -289,3 +289,59 @@ export function udpFrames(frames: Uint8Array[]): string[] {
   }
   return out;
 }
+
+const v6text = (b: Uint8Array, at: number) => IpAddress.v6(b.subarray(at, at + 16)).toString();
+
+/** UDP over IPv6 to port 9 among Ethernet `frames`: `src>dst hop=N payload`. */
+export function udp6Frames(frames: Uint8Array[]): string[] {
+  const out: string[] = [];
+  for (const f of frames) {
+    if (f[12] !== 0x86 || f[13] !== 0xdd || f[14 + 6] !== 17) continue;
+    const u = f.subarray(14 + 40);
+    if (((u[2]! << 8) | u[3]!) !== PORT) continue;
+    const text = new TextDecoder().decode(u.subarray(8, (u[4]! << 8) | u[5]!));
+    out.push(`${v6text(f, 14 + 8)}>${v6text(f, 14 + 24)} hop=${f[14 + 7]} ${text}`);
+  }
+  return out;
+}
+
+/** What an MLD message in a capture says. */
+export interface MldFrame {
+  readonly src: string;
+  readonly dst: string;
+  readonly hop: number;
+  /** ICMPv6 type (130 query, 131/132 MLDv1, 143 MLDv2 report). */
+  readonly type: number;
+  /** Query: its group and sources; v2 report: `type group src,src` per record. */
+  readonly what: string[];
+}
+
+/** The MLD messages (behind MLD's 8-byte Hop-by-Hop header) among Ethernet `frames`. */
+export function mldFrames(frames: Uint8Array[]): MldFrame[] {
+  const out: MldFrame[] = [];
+  for (const f of frames) {
+    if (f[12] !== 0x86 || f[13] !== 0xdd || f[14 + 6] !== 0 || f[14 + 40] !== 58) continue;
+    const m = f.subarray(14 + 48);
+    const what: string[] = [];
+    if (m[0] === 143) {
+      let r = 8;
+      for (let i = 0; i < ((m[6]! << 8) | m[7]!); i++) {
+        const ns = (m[r + 2]! << 8) | m[r + 3]!;
+        const srcs: string[] = [];
+        for (let j = 0; j < ns; j++) srcs.push(v6text(m, r + 20 + 16 * j));
+        what.push(`${m[r]} ${v6text(m, r + 4)} ${srcs.join(",")}`.trimEnd());
+        r += 20 + 16 * ns + 4 * m[r + 1]!;
+      }
+    } else if (m[0] === 130 || m[0] === 131 || m[0] === 132) {
+      what.push(v6text(m, 8));
+    } else continue;
+    out.push({
+      src: v6text(f, 14 + 8),
+      dst: v6text(f, 14 + 24),
+      hop: f[14 + 7]!,
+      type: m[0]!,
+      what,
+    });
+  }
+  return out;
+}

@@ -131,7 +131,7 @@ function familyCounters(ctx: PluginContext, prefix: string): FamilyCounters {
 }
 
 /**
- * The IGMP proxy (RFC 4605): not a default plugin; load it after the
+ * The IGMP/MLD proxy (RFC 4605): not a default plugin; load it after the
  * defaults with options naming one `upstream` interface and one or more
  * `downstream` interfaces (comma-separated names).
  *

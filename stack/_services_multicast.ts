@@ -63,7 +63,11 @@ export interface MulticastGroupRow {
  * State Change Reports of the interface's protocol version; queries are
  * answered from this state. Argument checks follow stack/validate.ts:
  * TypeError for a wrong type or an address of the other family, RangeError
- * for no such interface, a non-multicast group or a full table.
+ * for no such interface, a non-multicast group, a holder below 1, or a full
+ * table (groups per interface, or sources per filter and per merged state;
+ * nothing changes then). Both are implemented over one table
+ * (`stack/ip/multicast_groups.ts`, `stack/ip/multicast_service.ts`); the
+ * interfaces' link multicast lists follow the groups listened to.
  *
  * @example
  * ```ts
@@ -90,7 +94,11 @@ export interface MulticastGroupsService {
   setFilter(ifindex: number, group: string, holder: number, filter: MulticastFilter): boolean;
   /** Drops every filter `holder` has (a socket closing); true when any interface state changed. */
   dropHolder(holder: number): boolean;
-  /** An any-source join held by the stack itself, reference-counted; true when the interface was not listening before. */
+  /**
+   * An any-source join held by the stack itself (all `join`s of a group
+   * together are one holder, apart from the `newHolder` ones),
+   * reference-counted; true when the interface was not listening before.
+   */
   join(ifindex: number, group: string): boolean;
   /** Drops one {@linkcode MulticastGroupsService.join}; true when the interface stopped listening. */
   leave(ifindex: number, group: string): boolean;

@@ -31,6 +31,8 @@ import type {
   Ipv4RoutesService,
   Ipv4Service,
   Ipv6RoutesService,
+  MulticastGroupRow,
+  MulticastGroupsService,
   NeighborEntry,
   NeighborResolver,
   PingOptions,
@@ -705,6 +707,37 @@ export class Stack {
     for (const family of [4, 6] as const) {
       const resolver = this.#kernel.service<NeighborResolver>(neighborServiceName(family));
       if (resolver !== undefined) rows.push(...resolver.entries());
+    }
+    return rows;
+  }
+
+  /**
+   * The multicast groups every interface listens to, like `ip maddr`:
+   * IPv4 rows (`igmp.groups`) then IPv6 rows (`mld.groups`), each family's
+   * by interface then join order, with the merged source filter (RFC 3376
+   * §3.2) and how many holders keep it. A family whose plugin is not
+   * loaded has no rows.
+   *
+   * @returns One row per group and interface.
+   * @example
+   * ```ts
+   * import { createStack, VirtualNetwork } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork({ seed: 1 });
+   * const stack = net.addNode(createStack({ clock: net.clock, seed: 1 }));
+   * stack.addInterface({ driver: net.link().a, addresses: ["10.0.0.1/24", "fd00::1/64"] });
+   * const rows = stack.multicastGroups().map((g) => `${g.ifname} ${g.group} ${g.mode}`);
+   * assert.ok(rows.includes("eth0 224.0.0.1 exclude"));
+   * assert.ok(rows.includes("eth0 ff02::1 exclude"));
+   * stack.close();
+   * net.close();
+   * ```
+   */
+  multicastGroups(): MulticastGroupRow[] {
+    const rows: MulticastGroupRow[] = [];
+    for (const name of ["igmp.groups", "mld.groups"]) {
+      const groups = this.#kernel.service<MulticastGroupsService>(name);
+      if (groups !== undefined) rows.push(...groups.list());
     }
     return rows;
   }

@@ -599,6 +599,64 @@ function currentRecord(g: GroupEntry): GroupRecord {
 }
 
 /**
+ * Packs records into reports of at most `room` bytes of records (RFC 3376
+ * §4.2.16, RFC 3810 §5.2.15): as many reports as needed; a record too big
+ * for one report is split into records with parts of its sources, each in
+ * its own report, unless it is MODE_IS_EXCLUDE or CHANGE_TO_EXCLUDE, which
+ * keeps as many sources as fit and drops the rest.
+ *
+ * @param records the records, in order.
+ * @param room bytes a report has for records.
+ * @param recordLen a record without sources (IGMPv3 8, MLDv2 20).
+ * @param sourceLen a source (4 or 16).
+ * @returns the records of each report.
+ * @example
+ * ```ts
+ * import { packRecords } from "./multicast_groups.ts";
+ * import assert from "node:assert/strict";
+ * const big = { type: 5, group: 1, sources: [1, 2, 3, 4, 5] };
+ * const reports = packRecords([{ type: 4, group: 2, sources: [] }, big], 24, 8, 4);
+ * assert.deepEqual(reports.map((r) => r.map((x) => x.sources.length)), [[0], [4], [1]]);
+ * ```
+ */
+export function packRecords(
+  records: readonly GroupRecord[],
+  room: number,
+  recordLen: number,
+  sourceLen: number,
+): GroupRecord[][] {
+  const perRecord = Math.max(1, Math.floor((room - recordLen) / sourceLen));
+  const out: GroupRecord[][] = [];
+  let part: GroupRecord[] = [];
+  let used = 0;
+  const push = (r: GroupRecord) => {
+    const size = recordLen + sourceLen * r.sources.length;
+    if (part.length > 0 && used + size > room) {
+      out.push(part);
+      part = [];
+      used = 0;
+    }
+    part.push(r);
+    used += size;
+  };
+  for (const r of records) {
+    if (r.sources.length <= perRecord) {
+      push(r);
+    } else if (
+      r.type === GroupRecordType.MODE_IS_EXCLUDE || r.type === GroupRecordType.CHANGE_TO_EXCLUDE
+    ) {
+      push({ ...r, sources: r.sources.slice(0, perRecord) }); // copy: a small key list
+    } else {
+      for (let i = 0; i < r.sources.length; i += perRecord) {
+        push({ ...r, sources: r.sources.slice(i, i + perRecord) }); // copy: a small key list
+      }
+    }
+  }
+  if (part.length > 0) out.push(part);
+  return out;
+}
+
+/**
  * The link-layer multicast MAC of a group, as a 48-bit number: IPv4
  * 01:00:5e + the low 23 bits (RFC 1112 §6.4), IPv6 33:33 + the low 32 bits
  * (RFC 2464 §7).

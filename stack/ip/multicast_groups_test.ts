@@ -5,6 +5,7 @@ import {
   mergeFilters,
   MulticastGroupTable,
   NEVER,
+  packRecords,
   stateChangeRecords,
 } from "./multicast_groups.ts";
 
@@ -182,4 +183,26 @@ Deno.test("MulticastGroupTable: query answers follow RFC 3376 §5.2 rules 1-4 an
     T.MODE_IS_EXCLUDE,
     T.MODE_IS_INCLUDE,
   ]);
+});
+
+Deno.test("packRecords: records fill reports; big ALLOW/BLOCK/IS_IN records are split, big IS_EX/TO_EX truncated (RFC 3376 §4.2.16)", () => {
+  const src = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  const shape = (reports: { type: number; sources: readonly unknown[] }[][]) =>
+    reports.map((r) => r.map((x) => `${x.type}:${x.sources.length}`).join(" "));
+  // room 40: a record of 8 bytes + 4 per source holds at most 8 sources.
+  assert.deepEqual(
+    shape(packRecords(
+      [
+        { group: G, type: T.ALLOW_NEW_SOURCES, sources: src(20) },
+        { group: G, type: T.MODE_IS_EXCLUDE, sources: src(20) },
+        { group: G, type: T.CHANGE_TO_INCLUDE, sources: src(1) },
+        { group: G, type: T.CHANGE_TO_EXCLUDE, sources: [] },
+      ],
+      40,
+      8,
+      4,
+    )),
+    ["5:8", "5:8", "5:4", "2:8", "3:1 4:0"],
+  );
+  assert.deepEqual(packRecords([], 40, 8, 4), []);
 });

@@ -81,3 +81,29 @@ Deno.test("igmp receive: IGMP to a joined group is taken whatever the filter say
   s.close();
   h.finish();
 });
+
+Deno.test("igmp receive: a leave with a remaining member does not stop traffic, and no leave record goes out", () => {
+  const { h, igmp, s, buf } = host();
+  const a = igmp.newHolder();
+  const b = igmp.newHolder();
+  const any = { mode: "exclude" as const, sources: [] };
+  igmp.setFilter(h.iface.index, "239.1.2.3", a, any);
+  igmp.setFilter(h.iface.index, "239.1.2.3", b, any);
+  h.runFor(ms(3000));
+  h.take();
+  assert.equal(
+    igmp.setFilter(h.iface.index, "239.1.2.3", a, { mode: "include", sources: [] }),
+    false,
+  );
+  h.runFor(ms(3000));
+  assert.equal(h.takeIgmp().length, 0, "the interface state did not change");
+  h.inject(udp4("10.0.0.9", "239.1.2.3", [1, 2]));
+  assert.equal(s.recv(buf), 2);
+  assert.equal(igmp.dropHolder(b), true);
+  h.runFor(ms(3000));
+  assert.equal(h.takeIgmp().length, 2, "now TO_IN {} twice");
+  h.inject(udp4("10.0.0.9", "239.1.2.3", [3]));
+  assert.equal(s.recv(buf), -1);
+  s.close();
+  h.finish();
+});

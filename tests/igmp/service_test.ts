@@ -96,3 +96,25 @@ Deno.test("igmp.groups list() rows: family, interface, merged mode and sorted so
   ]);
   h.finish();
 });
+
+Deno.test("stack.multicastGroups() lists IPv4 then IPv6 groups, like ip maddr", () => {
+  const h = igmpHost({ addresses: ["10.0.0.1/24", "fe80::1/64"] });
+  const igmp = groupsOf(h);
+  igmp.join(h.iface.index, "239.1.2.3");
+  const mld = h.stack.service<MulticastGroupsService>("mld.groups")!;
+  mld.setFilter(h.iface.index, "ff3e::1", mld.newHolder(), {
+    mode: "include",
+    sources: ["fe80::9"],
+  });
+  assert.deepEqual(
+    h.stack.multicastGroups().map((g) => `${g.family} ${g.group} ${g.mode} ${g.sources.join(",")}`),
+    [
+      "4 224.0.0.1 exclude ",
+      "4 239.1.2.3 exclude ",
+      "6 ff02::1 exclude ",
+      "6 ff02::1:ff00:1 exclude ",
+      "6 ff3e::1 include fe80::9",
+    ],
+  );
+  h.finish();
+});

@@ -25,6 +25,7 @@ import {
   MulticastGroupTable,
   multicastMac,
   NEVER,
+  packRecords,
 } from "../../ip/multicast_groups.ts";
 import { multicastGroupsService } from "../../ip/multicast_service.ts";
 import { checkInteger } from "../../validate.ts";
@@ -328,32 +329,14 @@ export const igmpPlugin: ProtocolPlugin = {
     /** Version 3 Reports of `records`, as many as the MTU needs (§4.2.16). */
     function sendV3(iface: NetInterface, records: readonly GroupRecord[]): void {
       const room = Math.max(iface.mtu, 576) - IGMP_IP_HEADER_LEN - IGMP_V3_REPORT_HEADER_LEN;
-      let part: IgmpRecord[] = [];
-      let used = 0;
-      const flush = () => {
-        if (part.length === 0) return;
-        const recs = part;
-        if (
-          send(
-            iface,
-            IGMP_ALL_V3_ROUTERS,
-            igmpV3ReportLength(recs),
-            (b, at) => writeIgmpV3Report(b, at, recs),
-          )
-        ) {
+      for (const part of packRecords(records, room, IGMP_V3_RECORD_LEN, 4)) {
+        const recs = part as IgmpRecord[]; // IPv4 keys are numbers
+        const len = igmpV3ReportLength(recs);
+        if (send(iface, IGMP_ALL_V3_ROUTERS, len, (b, at) => writeIgmpV3Report(b, at, recs))) {
           c.reportsV3.value++;
           c.records.value += recs.length;
         }
-        part = [];
-        used = 0;
-      };
-      for (const r of records) {
-        const size = IGMP_V3_RECORD_LEN + 4 * r.sources.length;
-        if (used + size > room) flush();
-        part.push({ type: r.type, group: r.group as number, sources: r.sources as number[] });
-        used += size;
       }
-      flush();
     }
 
     function sendV12(iface: NetInterface, type: number, group: number): void {

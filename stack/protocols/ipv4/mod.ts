@@ -1,7 +1,8 @@
 /**
  * IPv4 (RFC 791, RFC 1122 §3.2.1, RFC 1812 for routers): header validation,
  * local delivery (unicast, directed and limited broadcast, all-systems
- * multicast), reassembly (RFC 815), sending through the routing table with
+ * multicast, and the groups `igmp.groups` accepts from the datagram's
+ * source), reassembly (RFC 815), sending through the routing table with
  * path MTU discovery (RFC 1191) and fragmentation to the interface's link
  * output (`ctx.linkOutput`: the link resolves the next hop, e.g. Ethernet
  * with ARP), forwarding between interfaces, and a loopback path for packets
@@ -13,7 +14,8 @@
  *   forwarding switch).
  * - **Requires:** `neighbor.ipv4` (optional: raw-IP links need none; its
  *   `onUnresolved` tells us of forwarded packets to answer with host
- *   unreachable), `icmp.error` (optional: without ICMP no error is sent).
+ *   unreachable), `icmp.error` (optional: without ICMP no error is sent),
+ *   `igmp.groups` (optional: without IGMP only 224.0.0.1 is received).
  *   Neither ARP nor Ethernet is known here: a datagram and its next hop go
  *   to `ctx.linkOutput`.
  * - **Hooks run:** prerouting (every datagram, fragments one by one), input
@@ -55,8 +57,7 @@
  * - **Not supported:** following source routes (dropped by default; with
  *   `acceptSourceRoute` handled by destination address, never reversed in
  *   replies), ICMP redirects (sent or obeyed),
- *   directed-broadcast forwarding, multicast routing and groups other than
- *   224.0.0.1 (IGMP), ECMP (equal routes: the first
+ *   directed-broadcast forwarding, multicast routing, ECMP (equal routes: the first
  *   wins), host unreachable for our own datagrams whose next hop does not
  *   resolve (they time out, where Linux loops an error back to the socket),
  *   per-interface reassembly keys (RFC 791's four-tuple only).

@@ -26,6 +26,7 @@ import {
   MulticastGroupTable,
   multicastMac,
   NEVER,
+  packRecords,
 } from "../../ip/multicast_groups.ts";
 import { multicastGroupsService } from "../../ip/multicast_service.ts";
 import { checkInteger } from "../../validate.ts";
@@ -52,7 +53,6 @@ import {
   mldQueryRobustness,
   mldQuerySource,
   mldQuerySources,
-  type MldRecord,
   mldV2ReportLength,
   writeMldHopByHop,
   writeMldV1,
@@ -353,35 +353,16 @@ export const mldPlugin: ProtocolPlugin = {
       return true;
     }
 
-    /** Version 2 Reports of `records`, as many as the MTU needs. */
+    /** Version 2 Reports of `records`, as many as the MTU needs (RFC 3810 §5.2.15). */
     function sendV2(iface: NetInterface, records: readonly GroupRecord[]): void {
       const room = Math.max(iface.mtu, 1280) - HEADERS - MLD_V2_REPORT_HEADER_LEN;
-      let part: MldRecord[] = [];
-      let used = 0;
-      const flush = () => {
-        if (part.length === 0) return;
-        const recs = part;
-        if (
-          send(
-            iface,
-            ALL_MLDV2_ROUTERS,
-            mldV2ReportLength(recs),
-            (b, at) => writeMldV2Report(b, at, recs),
-          )
-        ) {
+      for (const recs of packRecords(records, room, MLD_V2_RECORD_LEN, 16)) {
+        const len = mldV2ReportLength(recs);
+        if (send(iface, ALL_MLDV2_ROUTERS, len, (b, at) => writeMldV2Report(b, at, recs))) {
           c.reportsV2.value++;
           c.records.value += recs.length;
         }
-        part = [];
-        used = 0;
-      };
-      for (const r of records) {
-        const size = MLD_V2_RECORD_LEN + 16 * r.sources.length;
-        if (used + size > room) flush();
-        part.push(r);
-        used += size;
       }
-      flush();
     }
 
     function sendV1(iface: NetInterface, type: number, group: IpKey): void {

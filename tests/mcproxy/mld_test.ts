@@ -8,6 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { assertTsharkClean } from "../_tshark.ts";
+import { ethernetFrame } from "../_harness.ts";
+import { query } from "../mld/_mld.ts";
+import { kernelOf } from "../../stack/stack.ts";
 import { makeProxyNet, mldFrames, SECOND, udp6Frames } from "./_proxy.ts";
 
 const GROUP = "ff0e::1:3";
@@ -94,5 +97,34 @@ Deno.test("mcproxy MLD: link-local scope groups are never forwarded, hop limit 1
   assert.ok(n.count("mld.fwd.link_local") >= 1);
   assert.equal(n.count("mld.fwd.ttl_exceeded"), 1);
   assert.equal(n.count("mld.rx.link_local_records") >= 1, true, "ff02::fb is not asked upstream");
+  n.finish();
+});
+
+Deno.test("mcproxy MLDv1 listener: its Report joins, its Done brings the queries and the end of forwarding", () => {
+  const n = net();
+  // An MLDv1 querier heard by B alone puts B's mld in MLDv1 mode (RFC 3810 §8.2.1).
+  kernelOf(n.b.stack).inject(
+    n.b.ifindex,
+    ethernetFrame(
+      { dst: "33:33:00:00:00:01", src: "02:00:00:00:00:99", etherType: 0x86dd },
+      query({ version: 1 }),
+    ),
+  );
+  n.b.groups6.join(n.b.ifindex, GROUP);
+  n.runFor(SECOND);
+  assert.ok(n.count("mld.rx.reports_v1") >= 1);
+  assert.ok(mldFrames(n.lan0.frames()).some((f) => f.type === 131 && f.what[0] === GROUP));
+  n.s.send(GROUP, "v1");
+  n.runFor(100_000);
+  assert.deepEqual(n.b.take(), ["v1"]);
+  n.b.groups6.leave(n.b.ifindex, GROUP);
+  n.runFor(100_000);
+  assert.equal(n.count("mld.rx.done"), 1);
+  n.runFor(3 * SECOND);
+  assert.equal(n.count("mld.tx.group_queries"), 2);
+  n.s.send(GROUP, "gone");
+  n.runFor(SECOND);
+  assert.deepEqual(n.b.take(), []);
+  assert.deepEqual(udp6Frames(n.lan0.frames()).map((s) => s.split(" ").pop()), ["v1"]);
   n.finish();
 });

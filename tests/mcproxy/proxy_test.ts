@@ -286,3 +286,28 @@ Deno.test("mcproxy determinism: the same seed gives byte-identical captures", ()
   assert.deepEqual(a, b);
   assert.ok(a[1]!.length > 500, "lan0 carried the exchange");
 });
+
+Deno.test("mcproxy union (RFC 4605 §4.1): INCLUDE {S} on lan0 and EXCLUDE {S} on lan1 ask upstream for all sources; each LAN gets what it asked for", () => {
+  const n = makeProxyNet();
+  const g = "232.9.9.9";
+  n.a.groups.setFilter(n.a.ifindex, g, n.a.groups.newHolder(), {
+    mode: "include",
+    sources: ["10.0.0.10"],
+  });
+  n.c.groups.setFilter(n.c.ifindex, g, n.c.groups.newHolder(), {
+    mode: "exclude",
+    sources: ["10.0.0.10"],
+  });
+  n.runFor(SECOND);
+  // EXCLUDE {S} ∪ INCLUDE {S} = EXCLUDE {} (RFC 3376 §3.2): every source upstream.
+  const up = igmpFrames(n.up.frames()).filter((f) => f.src === "10.0.0.1" && f.type === 0x22);
+  assert.ok(up.some((f) => f.what.includes(`${TO_EX} ${g}`)), JSON.stringify(up));
+  n.s.send(g, "s");
+  n.s2.send(g, "s2");
+  n.runFor(SECOND);
+  assert.deepEqual(udpFrames(n.lan0.frames()), ["10.0.0.10>232.9.9.9 ttl=7 s"]);
+  assert.deepEqual(udpFrames(n.lan1.frames()), ["10.0.0.11>232.9.9.9 ttl=7 s2"]);
+  assert.deepEqual(n.a.take(), ["s"]);
+  assert.deepEqual(n.c.take(), ["s2"]);
+  n.finish();
+});

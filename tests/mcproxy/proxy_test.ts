@@ -311,3 +311,29 @@ Deno.test("mcproxy union (RFC 4605 §4.1): INCLUDE {S} on lan0 and EXCLUDE {S} o
   assert.deepEqual(n.c.take(), ["s2"]);
   n.finish();
 });
+
+Deno.test("mcproxy link down and up: queries are counted as not sent while down, and start again at once when up", () => {
+  const n = makeProxyNet();
+  n.r.setLinkUp("lan0", false);
+  n.runFor(40 * SECOND); // the second startup query falls due at 31.25 s
+  assert.equal(n.count("tx.interface_down"), 1);
+  const before = n.count("tx.general_queries");
+  n.r.setLinkUp("lan0", true);
+  n.runFor(100_000);
+  assert.equal(n.count("tx.general_queries"), before + 1, "a startup query as soon as it is up");
+  n.finish();
+});
+
+Deno.test("mcproxy bounds: groups past maxGroups are refused and counted, the first still forwarded", () => {
+  const n = makeProxyNet({ proxy: { maxGroups: 1 } });
+  n.a.groups.join(n.a.ifindex, GROUP);
+  n.runFor(SECOND);
+  n.a.groups.join(n.a.ifindex, "239.1.2.4");
+  n.runFor(SECOND);
+  assert.ok(n.count("db.groups_full") >= 1);
+  n.s.send(GROUP, "first");
+  n.s.send("239.1.2.4", "second");
+  n.runFor(SECOND);
+  assert.deepEqual(n.a.take(), ["first"]);
+  n.finish();
+});

@@ -52,7 +52,9 @@
  *   and QQI, fragmenting a forwarded datagram larger than the outgoing MTU
  *   (`fwd.too_big`), the forward/postrouting hooks for the copies (they go
  *   straight to the link), checking that a downstream datagram's source is
- *   on that subnet.
+ *   on that subnet, the RFC 3376 §9 / RFC 3810 §10 checks on a message's
+ *   source and TTL, forwarding what the router itself sends to a group
+ *   (that leaves by one interface, as from any host).
  *
  * Graph: `lan0 -> ethernet -[ethertype 0x0800]-> ipv4 -[prerouting]-> mcproxy -> up0, lan1…`
  *

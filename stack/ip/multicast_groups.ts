@@ -480,6 +480,20 @@ export class MulticastGroupTable {
     return { records, more };
   }
 
+  /**
+   * Drops the State Change records still due on `s`, keeping query answers
+   * and older-version timers: an older-version mode sends none (RFC 3376
+   * §7.2.1, RFC 3810 §8.2.1). Groups nobody holds any more go.
+   */
+  clearChanges(s: InterfaceGroups): void {
+    s.changeAt = NEVER;
+    for (const g of [...s.groups.values()]) {
+      g.modeChangesLeft = 0;
+      g.sourceChangesLeft.clear();
+      this.#forgetIfIdle(s, g);
+    }
+  }
+
   /** Cancels every pending transmission of `s` (link down, older-version querier heard). */
   cancelPending(s: InterfaceGroups): void {
     s.changeAt = NEVER;

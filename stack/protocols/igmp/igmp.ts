@@ -260,19 +260,8 @@ export const igmpPlugin: ProtocolPlugin = {
     function changed(ifindex: number, _group: IpKey): void {
       const k = compat.get(ifindex);
       const s = table.interface(ifindex);
-      if (k !== undefined && s !== undefined && modeOf(k) !== 3) dropChangeRecords(s);
+      if (k !== undefined && s !== undefined && modeOf(k) !== 3) table.clearChanges(s);
       schedule();
-    }
-
-    function dropChangeRecords(s: InterfaceGroups): void {
-      s.changeAt = NEVER;
-      for (const g of [...s.groups.values()]) {
-        g.modeChangesLeft = 0;
-        g.sourceChangesLeft.clear();
-        if (!isListeningFilter(g.state) && g.holders.size === 0 && g.stackRefs === 0) {
-          s.groups.delete(g.key);
-        }
-      }
     }
 
     /** RFC 3376 §7.2.1: moving to an older mode cancels every pending v3 transmission. */
@@ -284,7 +273,7 @@ export const igmpPlugin: ProtocolPlugin = {
       if (now === was) return;
       (now === 1 ? c.toV1 : c.toV2).value++;
       table.cancelPending(s);
-      dropChangeRecords(s);
+      table.clearChanges(s);
       if (now === 1) k.leaves.length = 0; // IGMPv1 has no Leave
       for (const g of s.groups.values()) g.lastReporter = false;
     }
@@ -549,7 +538,7 @@ export const igmpPlugin: ProtocolPlugin = {
           if (s === undefined || k === undefined) break;
           if (!iface.up) {
             table.cancelPending(s);
-            dropChangeRecords(s);
+            table.clearChanges(s);
             k.leaves.length = 0;
           } else if (modeOf(k) === 3) {
             table.reannounce(s, k.robustness, ctx.now()); // back up: announce again, as after a join

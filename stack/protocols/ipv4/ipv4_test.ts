@@ -228,6 +228,7 @@ Deno.test("ipv4 delivers directed and limited broadcast, flagged NET_BROADCAST",
 
 Deno.test("ipv4 delivers 224.0.0.1 (all systems), flagged NET_MULTICAST; other groups are not ours", () => {
   const { h, probe } = host();
+  h.iface.allMulticast = true; // past the link's multicast filter: this is ipv4's decision
   h.inject(frame({ dst: "224.0.0.1" }, PAYLOAD, "01:00:5e:00:00:01"));
   h.inject(frame({ dst: "224.0.0.251" }, PAYLOAD, "01:00:5e:00:00:fb"));
   assert.deepEqual(probe.seen.map((s) => s.dst), ["224.0.0.1"]);

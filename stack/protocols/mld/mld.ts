@@ -259,19 +259,8 @@ export const mldPlugin: ProtocolPlugin = {
     function changed(ifindex: number, _group: IpKey): void {
       const k = compat.get(ifindex);
       const s = table.interface(ifindex);
-      if (k !== undefined && s !== undefined && k.v1Until !== NEVER) dropChangeRecords(s);
+      if (k !== undefined && s !== undefined && k.v1Until !== NEVER) table.clearChanges(s);
       schedule();
-    }
-
-    function dropChangeRecords(s: InterfaceGroups): void {
-      s.changeAt = NEVER;
-      for (const g of [...s.groups.values()]) {
-        g.modeChangesLeft = 0;
-        g.sourceChangesLeft.clear();
-        if (!isListeningFilter(g.state) && g.holders.size === 0 && g.stackRefs === 0) {
-          s.groups.delete(g.key);
-        }
-      }
     }
 
     // ---- the stack's own groups ---------------------------------------------------
@@ -455,7 +444,7 @@ export const mldPlugin: ProtocolPlugin = {
           // RFC 3810 §8.2.1: MLDv1 mode; pending MLDv2 transmissions are cancelled.
           c.toV1.value++;
           table.cancelPending(s);
-          dropChangeRecords(s);
+          table.clearChanges(s);
           for (const g of s.groups.values()) g.lastReporter = false;
         }
         // RFC 3810 §9.12: Older Version Querier Present Timeout.
@@ -565,7 +554,7 @@ export const mldPlugin: ProtocolPlugin = {
           if (s === undefined || k === undefined) break;
           if (!iface.up) {
             table.cancelPending(s);
-            dropChangeRecords(s);
+            table.clearChanges(s);
             k.dones.length = 0;
           } else if (k.v1Until === NEVER) {
             table.reannounce(s, k.robustness, ctx.now()); // back up: announce again, as after a join

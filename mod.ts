@@ -254,6 +254,7 @@ export {
 export { type Ipv4AddressField, rewriteIpv4Address } from "./stack/wire/nat.ts";
 export { HookContext, HookContexts, type HookRoute } from "./stack/hooks.ts";
 export { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
+export { mcproxyPlugin } from "./stack/protocols/mod.ts";
 export {
   arpPlugin,
   ethernetPlugin,

@@ -12,6 +12,7 @@ import { ethernetPlugin } from "./ethernet/mod.ts";
 import { icmpPlugin } from "./icmp/mod.ts";
 import { icmpv6Plugin } from "./icmpv6/mod.ts";
 import { igmpPlugin } from "./igmp/mod.ts";
+import { mcproxyPlugin } from "./mcproxy/mod.ts";
 import { ipv4Plugin } from "./ipv4/mod.ts";
 import { ipv6Plugin } from "./ipv6/mod.ts";
 import { mldPlugin } from "./mld/mod.ts";
@@ -32,6 +33,7 @@ export {
   igmpPlugin,
   ipv4Plugin,
   ipv6Plugin,
+  mcproxyPlugin,
   mldPlugin,
   mssClampPlugin,
   natPlugin,
@@ -50,6 +52,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, ProtocolPlugin>> = Object.
   arp: arpPlugin,
   ipv4: ipv4Plugin,
   igmp: igmpPlugin,
+  mcproxy: mcproxyPlugin, // not a default: it needs its interfaces named
   icmp: icmpPlugin,
   ipv6: ipv6Plugin,
   icmpv6: icmpv6Plugin,

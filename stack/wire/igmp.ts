@@ -71,7 +71,7 @@ export type IgmpProblem = "truncated" | "bad_length" | "bad_checksum";
  * const b = new Uint8Array(8);
  * writeIgmpV12(b, 0, 0x11, 0, 100);
  * assert.equal(checkIgmp(b, 0, 8), "query_v2");
- * b[7] ^= 1;
+ * b[7] = b[7]! ^ 1;
  * assert.equal(checkIgmp(b, 0, 8), "bad_checksum");
  * assert.equal(checkIgmp(b, 0, 7), "truncated");
  * ```

@@ -99,7 +99,12 @@ const MIN_CAPACITY = 8;
  * import { PacketPool } from "../../packet.ts";
  * import assert from "node:assert/strict";
  *
- * const host = { output: () => undefined, connect: () => undefined, unbind() {} };
+ * const host = {
+ *   output: () => undefined,
+ *   connect: () => undefined,
+ *   unbind() {},
+ *   setMulticastFilter: () => undefined,
+ * };
  * const sock = new UdpSocketImpl(host, { queueLimit: 2, byteLimit: 100, family: 4 });
  * const pool = new PacketPool();
  * assert.ok(sock.push(pool.copyOf(new Uint8Array([1, 2, 3]), 0), 0x0a000002, 53));

@@ -48,7 +48,12 @@ const FIELD_SCORE = 4;
  * import { SeededRng } from "../../rng.ts";
  * import assert from "node:assert/strict";
  *
- * const host = { output: () => undefined, connect: () => undefined, unbind() {} };
+ * const host = {
+ *   output: () => undefined,
+ *   connect: () => undefined,
+ *   unbind() {},
+ *   setMulticastFilter: () => undefined,
+ * };
  * const table = new SocketTable(new SeededRng(1), { min: 49152, max: 65535 });
  * const any = new UdpSocketImpl(host, { queueLimit: 8, byteLimit: 8192, family: 4 });
  * const one = new UdpSocketImpl(host, { queueLimit: 8, byteLimit: 8192, family: 4 });

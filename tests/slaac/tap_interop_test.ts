@@ -132,18 +132,28 @@ Deno.test(gated([...INTEROP_NEEDS, "scapy", "tshark", "ping"], {
       });
       assert.ok(p, "no address from 2001:db8:8::/64");
       assert.deepEqual(slaac.routers().map((x) => x.address), ["fe80::1"]);
-      const entry = h.stack.interfaces.list()[0]!.ipv6.find((a) =>
-        IpAddress.v6(a.address).toString() === p!.address
-      );
+      // The address joins the interface once the link-local address has
+      // passed DAD (RFC 4862 §5.4: held until then), which may be after the RA.
+      const entry = await waitFor(5, () => {
+        h.runner.kick();
+        return Promise.resolve(
+          h.stack.interfaces.list()[0]!.ipv6.find((a) =>
+            IpAddress.v6(a.address).toString() === p!.address
+          ),
+        );
+      });
       assert.equal(entry?.origin, "autoconf");
       assert.equal(entry?.prefixLength, 64);
       assert.equal(h.stack.counters.snapshot()["slaac.rx.router_advertisements"], 1);
       // The ndp plugin's DAD makes it preferred.
       const preferred = await waitFor(5, () => {
         h.runner.kick();
-        return Promise.resolve(entry?.state === "preferred" ? true : undefined);
+        const now = h.stack.interfaces.list()[0]!.ipv6.find((a) =>
+          IpAddress.v6(a.address).toString() === p!.address
+        );
+        return Promise.resolve(now?.state === "preferred" ? true : undefined);
       });
-      assert.ok(preferred, `the address stayed ${entry?.state}`);
+      assert.ok(preferred, "the address never became preferred");
       // The RA's Source Link-Layer Address option made a router entry (RFC 4861 §6.3.4).
       const router = h.stack.neighbors().find((n) => n.address === "fe80::1");
       assert.equal(router?.mac, formatMac(h.dev.linuxMac!));

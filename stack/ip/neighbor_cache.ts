@@ -10,6 +10,7 @@
  *   PROBE --unicastProbes unanswered--> FAILED --> NONE (RFC 4861 §7.3.3: deleted)
  *   STALE --unused staleTime--> NONE (Linux's gc_staletime)
  *   learned (a solicitation, an unsolicited advertisement) --> STALE
+ *   REACHABLE/STALE/DELAY/PROBE --upper-layer hint (forward progress)--> REACHABLE
  * ```
  *
  * The protocol says what a packet means (`confirm`, `learn`, `markStale`)
@@ -467,6 +468,20 @@ export class NeighborCache {
     e.deadline = e.confirmedAt + this.#reachableFor(e.ifindex);
     this.#schedule(e);
     this.#flush(e);
+  }
+
+  /**
+   * An upper-layer hint that `key` on `ifindex` is reachable (RFC 4861
+   * §7.3.1 forward progress; RFC 1122 §2.3.2.1 for ARP): an entry with a
+   * link address becomes REACHABLE without a probe; PERMANENT and unknown
+   * ones stay. Returns when another hint is worth giving: a quarter of the
+   * base reachable time on, since a REACHABLE lifetime is at least half the
+   * base, so a flow that keeps making progress never lets it go STALE.
+   */
+  hint(ifindex: number, key: IpKey): Instant {
+    const n = this.#tables.get(ifindex)?.get(key);
+    if (n !== undefined && n.mac !== null) this.confirm(n, null);
+    return this.#ctx.now() + Math.floor(this.reachableTime(ifindex) / 4);
   }
 
   /**

@@ -244,6 +244,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       linkMtu,
       loopback,
       runHook,
+      neighbors: () => neighbors,
     });
     const forwarder = new Ipv6Forwarder(ctx, routes, {
       output: (iface, hop, pkt, mtu) => void output(iface, hop, pkt, mtu),

@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { makeLink, ms, testPlugin } from "../_harness.ts";
 import type { NeighborChangedEvent, TcpConn } from "../../mod.ts";
+import type { RouteService } from "../../stack/services.ts";
+import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { NOT_UNDER_TEST, SECOND, V6_PLUGINS } from "./_ndp.ts";
 
 /** The link: slow enough that the transfer below spans 100 s of the network's clock. */
@@ -144,3 +146,20 @@ for (const f of FAMILIES) {
     env.finish();
   });
 }
+
+Deno.test("RouteService.confirmReachable: with nothing to confirm (ourselves, no route) it answers 1 s on; towards a neighbour, a quarter of its reachable time", () => {
+  for (const f of FAMILIES) {
+    const env = pair(f, []);
+    const route = env.a.service<RouteService>(f.name === "ndp" ? "ipv6.route" : "ipv4.route")!;
+    const key = (s: string) => IpAddress.parse(s)!.key;
+    env.runFor(SECOND);
+    const now = env.net.now();
+    const offLink = f.name === "ndp" ? "2001:db8::1" : "192.0.2.1";
+    assert.equal(route.confirmReachable!(key(f.a)), now + SECOND, `${f.name}: ourselves`);
+    assert.equal(route.confirmReachable!(key(offLink)), now + SECOND, `${f.name}: no route`);
+    // A neighbour not in the cache yet: nothing confirmed, the same interval as a known one.
+    assert.equal(route.confirmReachable!(key(f.b)), now + 30 * SECOND / 4, `${f.name}: on-link`);
+    assert.equal(env.a.neighbors().some((n) => n.address === f.b), false);
+    env.finish();
+  }
+});

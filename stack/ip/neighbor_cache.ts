@@ -471,17 +471,19 @@ export class NeighborCache {
   }
 
   /**
-   * An upper-layer hint that `key` on `ifindex` is reachable (RFC 4861
-   * §7.3.1 forward progress; RFC 1122 §2.3.2.1 for ARP): an entry with a
-   * link address becomes REACHABLE without a probe; PERMANENT and unknown
-   * ones stay. Returns when another hint is worth giving: a quarter of the
-   * base reachable time on, since a REACHABLE lifetime is at least half the
-   * base, so a flow that keeps making progress never lets it go STALE.
+   * Upper-layer hint (RFC 4861 §7.3.1, RFC 1122 §2.3.2.1): an entry with a link address
+   * becomes (stays) REACHABLE without a probe. Returns when another is worth giving: a
+   * quarter of the base reachable time on (a lifetime is at least half the base).
    */
   hint(ifindex: number, key: IpKey): Instant {
-    const n = this.#tables.get(ifindex)?.get(key);
-    if (n !== undefined && n.mac !== null) this.confirm(n, null);
-    return this.#ctx.now() + Math.floor(this.reachableTime(ifindex) / 4);
+    const now = this.#ctx.now();
+    const n = this.#tables.get(ifindex)?.get(key) as Entry | undefined;
+    if (n !== undefined && n.mac !== null && n.state === "REACHABLE") {
+      n.deadline = now + (n.deadline - n.confirmedAt); // its lifetime again: no RNG draw
+      n.confirmedAt = now;
+      n.used = true;
+    } else if (n !== undefined && n.mac !== null) this.confirm(n, null);
+    return now + Math.floor(this.reachableTime(ifindex) / 4);
   }
 
   /**

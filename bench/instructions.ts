@@ -19,6 +19,8 @@
  *   `dispatch_bench.ts`;
  * - `udp64 N`, `udp1400 N`: N UDP echo round trips, as in `udp_bench.ts`;
  * - `tcp1500 N`, `tcp65535 N`: N MiB of TCP bulk, as in `tcp_bench.ts`;
+ * - `tcp1500v6 N`, `tcp65535v6 N`: the same over IPv6 (fd00::1 → fd00::2,
+ *   static NDP entries), to compare per-MiB counts with IPv4's;
  * - `conns N`: N TCP connections opened and closed.
  *
  * A third argument names another checkout's root (a `git worktree` of an
@@ -129,12 +131,14 @@ function udp(payload: number): string {
 
 async function tcp(): Promise<string> {
   const { tcpPair } = await import(`${root}bench/_tcp_pair.ts`);
-  const mtu = mode === "tcp65535" ? 65535 : 1500;
+  const mtu = mode.startsWith("tcp65535") ? 65535 : 1500;
   const buffer = mode === "conns" ? 1 << 18 : mtu === 1500 ? 1 << 20 : 4 << 20;
-  const p = tcpPair({ mtu, buffer });
+  const v6 = mode.endsWith("v6");
+  // Only an IPv6 run passes `family`, so older checkouts still count IPv4.
+  const p = tcpPair(v6 ? { mtu, buffer, family: 6 } : { mtu, buffer });
+  const hostname = v6 ? "fd00::2" : "10.0.0.2";
   const opts = { timeout: 3_600_000_000 };
-  const pair = () =>
-    Promise.all([p.a.connect({ hostname: "10.0.0.2", port: 5001 }), p.listener.accept()]);
+  const pair = () => Promise.all([p.a.connect({ hostname, port: 5001 }), p.listener.accept()]);
   if (mode === "conns") {
     const churn = async (count: number) => {
       await p.net.run(async () => {
@@ -173,11 +177,12 @@ async function tcp(): Promise<string> {
   return `bytes ${await bulk(N << 20)}`;
 }
 
+const TCP_MODES = ["tcp1500", "tcp65535", "tcp1500v6", "tcp65535v6", "conns"];
 let result: string;
 if (mode === "reply" || mode === "request") result = frames(mode === "request");
 else if (mode === "udp64" || mode === "udp1400") result = udp(mode === "udp64" ? 64 : 1400);
-else if (mode === "tcp1500" || mode === "tcp65535" || mode === "conns") result = await tcp();
+else if (TCP_MODES.includes(mode)) result = await tcp();
 else {throw new TypeError(
-    `Unknown mode "${mode}": reply, request, udp64, udp1400, tcp1500, tcp65535, conns`,
+    `Unknown mode "${mode}": reply, request, udp64, udp1400, ${TCP_MODES.join(", ")}`,
   );}
 Deno.stdout.writeSync(new TextEncoder().encode(`${mode} ${N}: ${result}\n`));

@@ -13,10 +13,13 @@
  * `TCP_BENCH_MIB` sets the bulk size (default 256), `TCP_BENCH_CONNS` the
  * connection count (default 2000), `TCP_BENCH_RUNS` how many interleaved
  * rounds of the four bulk runs (IPv4, IPv6 × both MTUs) to take medians of
- * (default 1).
+ * (default 1). Each bulk run also prints the process's CPU time (user +
+ * system, all threads) and Gbit per CPU-second, which a loaded machine
+ * moves less than the wall clock (it still shares caches and cores).
  *
  * @module
  */
+import process from "node:process";
 import { type TcpConn } from "../mod.ts";
 import { type Pair, PAIR_ADDRESSES, tcpPair } from "./_tcp_pair.ts";
 
@@ -29,8 +32,14 @@ function target(p: Pair): string {
   return PAIR_ADDRESSES[p.family].b;
 }
 
-/** Sends `bytes` from a to b over one connection; returns the seconds it took (real time). */
-async function bulk(p: Pair, bytes: number): Promise<number> {
+/** What one bulk transfer took: real time, and the process's CPU time (user + system). */
+interface BulkTime {
+  readonly secs: number;
+  readonly cpuSecs: number;
+}
+
+/** Sends `bytes` from a to b over one connection; returns the time it took. */
+async function bulk(p: Pair, bytes: number): Promise<BulkTime> {
   const chunk = new Uint8Array(1 << 20);
   for (let i = 0; i < chunk.length; i++) chunk[i] = i * 31;
   return await p.net.run(async () => {
@@ -39,6 +48,7 @@ async function bulk(p: Pair, bytes: number): Promise<number> {
       p.listener.accept(),
     ]);
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const writer = (async () => {
       let left = bytes;
       while (left > 0) {
@@ -56,10 +66,11 @@ async function bulk(p: Pair, bytes: number): Promise<number> {
     }
     await writer;
     const secs = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     if (got !== bytes) throw new Error(`received ${got} of ${bytes} bytes`);
     c.close();
     s.close();
-    return secs;
+    return { secs, cpuSecs: (cpu.user + cpu.system) / 1e6 };
   }, { timeout: 3_600_000_000 });
 }
 
@@ -98,6 +109,7 @@ function median(xs: number[]): number {
 
 if (import.meta.main) {
   const results = new Map<string, number[]>();
+  const perCpu = new Map<string, number[]>();
   // Interleaved (IPv4, IPv6 at each MTU, round after round) so that the
   // machine's drift hits both families alike.
   for (let run = 0; run < RUNS; run++) {
@@ -105,13 +117,16 @@ if (import.meta.main) {
       for (const family of [4, 6] as const) {
         const p = setup(mtu, buffer, family);
         await bulk(p, 16 << 20); // warm up
-        const secs = await bulk(p, MIB << 20);
+        const { secs, cpuSecs } = await bulk(p, MIB * 1048576);
         const gbit = (MIB * 8 * 1.048576) / 1000 / secs;
+        const gbitPerCpu = (MIB * 8 * 1.048576) / 1000 / cpuSecs;
         const key = `IPv${family} MTU ${mtu}`;
         results.set(key, [...(results.get(key) ?? []), gbit]);
+        perCpu.set(key, [...(perCpu.get(key) ?? []), gbitPerCpu]);
         // deno-lint-ignore no-console
         console.log(
-          `bulk ${key}: ${MIB} MiB in ${secs.toFixed(2)} s = ${gbit.toFixed(2)} Gbit/s`,
+          `bulk ${key}: ${MIB} MiB in ${secs.toFixed(2)} s = ${gbit.toFixed(2)} Gbit/s` +
+            ` (${cpuSecs.toFixed(2)} CPU-s: ${gbitPerCpu.toFixed(2)} Gbit per CPU-second)`,
         );
         p.close();
       }
@@ -119,11 +134,14 @@ if (import.meta.main) {
   }
   if (RUNS > 1) {
     for (const [key, xs] of results) {
+      const ys = perCpu.get(key)!;
       // deno-lint-ignore no-console
       console.log(
         `${key}: median ${median(xs).toFixed(2)} Gbit/s, range ${Math.min(...xs).toFixed(2)}–${
           Math.max(...xs).toFixed(2)
-        } over ${xs.length} runs`,
+        }; per CPU-second ${median(ys).toFixed(2)} (${Math.min(...ys).toFixed(2)}–${
+          Math.max(...ys).toFixed(2)
+        }) over ${xs.length} runs`,
       );
     }
   }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Instant } from "./clock.ts";
 import type { PacketBuffer } from "./packet.ts";
 import type { IpFamily, IpKey } from "./wire/ip_address.ts";
 
@@ -106,6 +107,17 @@ export interface NeighborResolver {
   onUnresolved(handler: ((ifindex: number, pkt: PacketBuffer) => void) | null): void;
   /** The cache as rows, for `ip neigh` (`stack.neighbors()` shows every family's). */
   entries(): NeighborEntry[];
+  /**
+   * An upper-layer hint that `nextHop` on `ifindex` is reachable (RFC 4861
+   * §7.3.1: forward progress, such as new TCP acknowledgements or new
+   * data): an entry with a link address becomes REACHABLE without a probe.
+   * Returns the instant (the stack's clock) before which another hint for
+   * it adds nothing, so that a caller hints rarely. The network layer
+   * calls it for the transports (`RouteService.confirmReachable`).
+   * Optional: a resolver without a cache has nothing to confirm. Hot path:
+   * positional.
+   */
+  confirmReachable?(ifindex: number, nextHop: IpKey): Instant;
 }
 
 /**
@@ -156,10 +168,12 @@ export interface NdpService extends NeighborResolver {
   addStatic(ifindex: number, address: IpKey, mac: Uint8Array): void;
   /**
    * An upper-layer hint that `address` on `ifindex` is reachable (RFC 4861
-   * §7.3.1: e.g. new TCP acknowledgements): a STALE, DELAY or PROBE entry
-   * becomes REACHABLE without a probe. Hot path: positional.
+   * §7.3.1: e.g. new TCP acknowledgements): a REACHABLE, STALE, DELAY or
+   * PROBE entry becomes REACHABLE (again) without a probe. Returns the
+   * instant before which another hint adds nothing (a quarter of the base
+   * reachable time on). Hot path: positional.
    */
-  confirmReachable(ifindex: number, address: IpKey): void;
+  confirmReachable(ifindex: number, address: IpKey): Instant;
   /**
    * The Reachable Time and Retrans Timer a Router Advertisement gave for
    * interface `ifindex` (RFC 4861 §6.3.4), in µs; a field left out keeps

@@ -151,4 +151,17 @@ export interface RouteService {
   isAssigned(address: IpKey): boolean;
   /** Whether `address` is a broadcast address (limited, or directed on one of our subnets). */
   isBroadcast(address: IpKey): boolean;
+  /**
+   * An upper-layer hint that the path to `destination` makes forward
+   * progress (RFC 4861 §7.3.1; RFC 1122 §2.3.2.1): TCP calls it on new
+   * acknowledgements and new data, without knowing the version or the
+   * link. The network layer routes as a send would (`scope` likewise) and
+   * confirms the next hop to its neighbour resolver, so neighbour
+   * unreachability detection sends no probes while the flow moves. Returns
+   * the instant (the stack's clock) before which another hint adds nothing;
+   * a caller skips them until then, which keeps the cost off the per-segment
+   * path. Optional: a network layer without neighbour caches may leave it
+   * out.
+   */
+  confirmReachable?(destination: IpKey, scope?: number): Instant;
 }

@@ -10,6 +10,7 @@
  *   PROBE --unicastProbes unanswered--> FAILED --> NONE (RFC 4861 §7.3.3: deleted)
  *   STALE --unused staleTime--> NONE (Linux's gc_staletime)
  *   learned (a solicitation, an unsolicited advertisement) --> STALE
+ *   REACHABLE/STALE/DELAY/PROBE --upper-layer hint (forward progress)--> REACHABLE
  * ```
  *
  * The protocol says what a packet means (`confirm`, `learn`, `markStale`)
@@ -467,6 +468,22 @@ export class NeighborCache {
     e.deadline = e.confirmedAt + this.#reachableFor(e.ifindex);
     this.#schedule(e);
     this.#flush(e);
+  }
+
+  /**
+   * Upper-layer hint (RFC 4861 §7.3.1, RFC 1122 §2.3.2.1): an entry with a link address
+   * becomes (stays) REACHABLE without a probe. Returns when another is worth giving: a
+   * quarter of the base reachable time on (a lifetime is at least half the base).
+   */
+  hint(ifindex: number, key: IpKey): Instant {
+    const now = this.#ctx.now();
+    const n = this.#tables.get(ifindex)?.get(key) as Entry | undefined;
+    if (n !== undefined && n.mac !== null && n.state === "REACHABLE") {
+      n.deadline = now + (n.deadline - n.confirmedAt); // its lifetime again: no RNG draw
+      n.confirmedAt = now;
+      n.used = true;
+    } else if (n !== undefined && n.mac !== null) this.confirm(n, null);
+    return now + Math.floor(this.reachableTime(ifindex) / 4);
   }
 
   /**

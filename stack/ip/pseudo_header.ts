@@ -72,9 +72,12 @@ export function packetPseudoHeaderSum(pkt: PacketBuffer, protocol: number, lengt
     const d = pkt.dv.getUint32(pkt.dstAt);
     return fold(s + (a >>> 16) + (a & 0xffff) + (d >>> 16) + (d & 0xffff));
   }
-  const b = pkt.buf;
-  for (let i = 0, a = pkt.srcAt, d = pkt.dstAt; i < 16; i += 2) {
-    s += ((b[a + i]! << 8) | b[a + i + 1]!) + ((b[d + i]! << 8) | b[d + i + 1]!);
+  // Eight 32-bit loads instead of 32 byte loads (every segment over IPv6).
+  const dv = pkt.dv;
+  for (let i = 0, a = pkt.srcAt, d = pkt.dstAt; i < 16; i += 4) {
+    const x = dv.getUint32(a + i);
+    const y = dv.getUint32(d + i);
+    s += (x >>> 16) + (x & 0xffff) + (y >>> 16) + (y & 0xffff);
   }
   return fold(s);
 }

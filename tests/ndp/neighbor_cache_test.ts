@@ -392,3 +392,75 @@ Deno.test("neighbor cache: a reachable time equal to the base in force changes n
   const shorter = staleAt((t) => t.cache.setLinkTimers(t.ifindex, { reachableTime: 2 * SECOND }));
   assert.ok(shorter <= 3 * SECOND + 100_000, `STALE at ${shorter} µs`);
 });
+
+Deno.test("neighbor cache: an upper-layer hint confirms an entry with a link address (not INCOMPLETE, FAILED, PERMANENT); it answers a quarter of the base reachable time on", () => {
+  const t = harness({ reachableTime: 8 * SECOND });
+  const [stale, delay, probe, reachable] = [
+    k("fd00::11"),
+    k("fd00::12"),
+    k("fd00::13"),
+    k("fd00::14"),
+  ];
+  const [fixed, unknown, failed, incomplete] = [
+    k("fd00::15"),
+    k("fd00::16"),
+    k("fd00::17"),
+    k("fd00::18"),
+  ];
+  for (const key of [stale, delay, probe, reachable]) t.cache.learn(t.ifindex, key, MAC);
+  t.use(delay);
+  t.use(probe);
+  t.cache.confirm(t.cache.get(t.ifindex, reachable)!, null);
+  t.cache.addStatic(t.ifindex, fixed, MAC);
+  t.use(failed);
+  t.h.runFor(5 * SECOND); // `probe` is probed now, `failed` gave up
+  t.cache.markStale(t.cache.get(t.ifindex, delay)!);
+  t.use(delay);
+  t.use(incomplete);
+  const all = [stale, delay, probe, reachable, fixed, unknown, failed, incomplete];
+  assert.deepEqual(all.map((key) => t.state(key)), [
+    "STALE",
+    "DELAY",
+    "PROBE",
+    "REACHABLE",
+    "PERMANENT",
+    undefined,
+    "FAILED",
+    "INCOMPLETE",
+  ]);
+  const now = t.h.net.now();
+  for (const key of all) assert.equal(t.cache.hint(t.ifindex, key), now + 2 * SECOND);
+  assert.deepEqual(all.map((key) => t.state(key)), [
+    "REACHABLE",
+    "REACHABLE",
+    "REACHABLE",
+    "REACHABLE",
+    "PERMANENT",
+    undefined,
+    "FAILED",
+    "INCOMPLETE",
+  ]);
+  // A link's own base reachable time (from a Router Advertisement) sets the interval.
+  t.cache.setLinkTimers(t.ifindex, { reachableTime: 40 * SECOND });
+  assert.equal(t.cache.hint(t.ifindex, reachable), now + 10 * SECOND);
+  t.cache.close();
+  t.h.take();
+  t.h.finish();
+});
+
+Deno.test("neighbor cache: hints a quarter of the base reachable time apart keep an entry REACHABLE; without them it goes STALE", () => {
+  const t = harness({ reachableTime: 8 * SECOND });
+  const [hinted, left] = [k("fd00::21"), k("fd00::22")];
+  for (const key of [hinted, left]) t.cache.confirm(t.cache.learn(t.ifindex, key, MAC)!, null);
+  let next = 0;
+  for (let i = 0; i < 60; i++) {
+    // Forward progress every 0.5 s; hints only once the answered instant has passed.
+    t.h.runFor(SECOND / 2);
+    if (t.h.net.now() >= next) next = t.cache.hint(t.ifindex, hinted);
+    assert.equal(t.state(hinted), "REACHABLE", `at ${t.h.net.now()} µs`);
+  }
+  assert.equal(t.state(left), "STALE");
+  assert.deepEqual(t.solicits, []);
+  t.cache.close();
+  t.h.finish();
+});

@@ -70,7 +70,7 @@ export function resolverStandIn(
         addStatic() {
           throw new Error("The neighbor.ipv6 stand-in keeps no static entries");
         },
-        confirmReachable() {},
+        confirmReachable: () => Number.MAX_SAFE_INTEGER, // nothing to confirm: never again
         setLinkTimers(ifindex, t) {
           timers.push({ ifindex, ...t });
         },

@@ -256,6 +256,8 @@ export const arpPlugin: ProtocolPlugin = {
       onUnresolved(handler): void {
         cache.onUnresolved = handler;
       },
+      // RFC 1122 §2.3.2.1: advice from higher layers validates the cache.
+      confirmReachable: (ifindex: number, nextHop: IpKey) => cache.hint(ifindex, nextHop),
     };
 
     return {

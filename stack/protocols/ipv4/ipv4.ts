@@ -556,7 +556,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       services: {
         "ipv4.send": service,
         "ipv4.routes": routesService,
-        "ipv4.route": ipv4RouteService(routeHost),
+        "ipv4.route": ipv4RouteService(routeHost, () => neighbors),
       },
       ready() {
         neighbors = ctx.optionalService<NeighborResolver>(neighborServiceName(4));

@@ -9,7 +9,7 @@
 import type { Instant } from "../../clock.ts";
 import type { PluginContext } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
-import type { Route, RouteOptions, RouteService } from "../../services.ts";
+import type { NeighborResolver, Route, RouteOptions, RouteService } from "../../services.ts";
 import { IPV4_BROADCAST, isIpv4Loopback, isIpv4Multicast } from "../../wire/address.ts";
 import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
 import type { PmtuCache } from "./pmtu.ts";
@@ -21,6 +21,8 @@ const HEADER_LEN = 20;
 const MINIMUM_MTU = 68;
 /** The MTU of the path to ourselves (the loopback path has no link). */
 const LOCAL_MTU = 65535;
+/** µs until a reachability hint that found nothing to confirm is worth repeating. */
+const HINT_RETRY = 1_000_000;
 
 /** What the route service needs from the IPv4 plugin (internal). */
 export interface Ipv4RouteHost {
@@ -119,7 +121,10 @@ class Ipv4Route implements Route {
  * stack.close();
  * ```
  */
-export function ipv4RouteService(host: Ipv4RouteHost): RouteService {
+export function ipv4RouteService(
+  host: Ipv4RouteHost,
+  neighbors: () => NeighborResolver | undefined = () => undefined,
+): RouteService {
   return {
     family: 4,
     headerLength: HEADER_LEN,
@@ -214,6 +219,22 @@ export function ipv4RouteService(host: Ipv4RouteHost): RouteService {
     },
     isBroadcast(address: IpKey): boolean {
       return address === IPV4_BROADCAST || host.broadcasts.has(address as number);
+    },
+    // TCP's forward-progress hint: the next hop's ARP entry is confirmed
+    // (RFC 1122 §2.3.2.1). Nothing to confirm towards ourselves, without a
+    // route or without ARP: ask again in a second.
+    confirmReachable(destination: IpKey): Instant {
+      const resolver = neighbors();
+      if (
+        typeof destination === "number" && resolver?.confirmReachable !== undefined &&
+        !host.local.has(destination) && !isIpv4Loopback(destination)
+      ) {
+        const r = host.routes.route(destination);
+        if (r !== undefined) {
+          return resolver.confirmReachable(r.ifindex, r.gateway !== 0 ? r.gateway : destination);
+        }
+      }
+      return host.now() + HINT_RETRY;
     },
   };
 }

@@ -219,7 +219,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     // Solicited-node groups of tentative addresses: joined while DAD runs, so
     // another node's probe for the same address reaches NDP (RFC 4862 §5.4.2).
     const tentativeGroups = new Set<IpKey>();
-    let localBytes = new Uint8Array(0); // the usable addresses, 16 bytes each
+    let localWords = new Int32Array(0); // the usable addresses, four big-endian words each
     let icmpError: IcmpErrorService | undefined;
     let neighbors: NeighborResolver | undefined;
     const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
@@ -251,6 +251,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       linkMtu,
       loopback,
       runHook,
+      neighbors: () => neighbors,
     });
     const forwarder = new Ipv6Forwarder(ctx, routes, {
       output: (iface, hop, pkt, mtu) => void output(iface, hop, pkt, mtu),
@@ -283,16 +284,28 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       }
       shared.candidates = list;
-      localBytes = new Uint8Array(16 * list.length);
-      for (let i = 0; i < list.length; i++) writeIpKey(list[i]!.address, localBytes, 16 * i);
+      const bytes = new Uint8Array(16 * list.length);
+      for (let i = 0; i < list.length; i++) writeIpKey(list[i]!.address, bytes, 16 * i);
+      const dv = new DataView(bytes.buffer);
+      localWords = new Int32Array(4 * list.length);
+      for (let i = 0; i < localWords.length; i++) localWords[i] = dv.getInt32(4 * i);
     }
 
-    /** Whether the 16 bytes at `at` are one of our addresses, without building a key (hot path). */
-    function isOwnAddressAt(b: Uint8Array, at: number): boolean {
-      const own = localBytes;
-      next: for (let o = 0; o < own.length; o += 16) {
-        for (let i = 15; i >= 0; i--) if (b[at + i] !== own[o + i]) continue next;
-        return true;
+    /**
+     * Whether the destination of `pkt` is one of our addresses, without
+     * building a key: four 32-bit compares per address, the interface
+     * identifier (where our addresses differ most) first. Hot path.
+     */
+    function isOwnDestination(pkt: PacketBuffer): boolean {
+      const own = localWords;
+      const dv = pkt.dv;
+      const at = pkt.dstAt;
+      const w3 = dv.getInt32(at + 12);
+      for (let o = 0; o < own.length; o += 4) {
+        if (
+          own[o + 3] === w3 && own[o + 2] === dv.getInt32(at + 8) &&
+          own[o + 1] === dv.getInt32(at + 4) && own[o] === dv.getInt32(at)
+        ) return true;
       }
       return false;
     }
@@ -388,7 +401,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       rx: RxContext | null,
       internal: boolean,
     ): RxVerdict {
-      if (!isOwnAddressAt(pkt.buf, pkt.dstAt)) {
+      if (!isOwnDestination(pkt)) {
         const dst = pkt.dstKey();
         if (dst === UNSPECIFIED) return "bad_destination";
         if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) {

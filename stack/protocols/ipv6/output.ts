@@ -9,11 +9,18 @@
  *
  * @module
  */
+import type { Instant } from "../../clock.ts";
 import type { HookPoint, HookVerdict, PluginContext } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import type { PacketBuffer } from "../../packet.ts";
-import type { Ipv6LinkParameters, Route, RouteOptions, RouteService } from "../../services.ts";
+import type {
+  Ipv6LinkParameters,
+  NeighborResolver,
+  Route,
+  RouteOptions,
+  RouteService,
+} from "../../services.ts";
 import { RouteSendFlags } from "../../services.ts";
 import { IpAddress, type IpKey, isLinkLocalKey } from "../../wire/ip_address.ts";
 import { IPV6_HEADER_LEN, IPV6_MIN_MTU, writeIpv6Header } from "../../wire/ipv6.ts";
@@ -25,6 +32,8 @@ import { type Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
 const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const MAX_PAYLOAD = 65535;
+/** µs until a reachability hint that found nothing to confirm is worth repeating. */
+const HINT_RETRY = 1_000_000;
 
 /** A source address candidate: an address assigned to an interface. */
 export interface Assigned extends SourceCandidate {
@@ -53,6 +62,8 @@ export interface Ipv6OutputDeps {
   linkMtu(iface: NetInterface): number;
   /** Hands packets to ourselves back to the receive path. */
   readonly loopback: Ipv6Loopback;
+  /** The `neighbor.ipv6` resolver once the plugins are ready (absent without NDP). */
+  neighbors(): NeighborResolver | undefined;
   /** Runs a hook chain with the route filled in (the plugin's one hook runner). */
   runHook(
     point: HookPoint,
@@ -94,7 +105,8 @@ export interface Ipv6Output {
  * ```
  */
 export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
-  const { ctx, routes, pmtu, local, shared, linkParams, linkMtu, loopback, runHook } = deps;
+  const { ctx, routes, pmtu, local, shared, linkParams, linkMtu, loopback, runHook, neighbors } =
+    deps;
   const defaultHopLimit = ctx.options.hopLimit as number;
   const c = {
     txPackets: ctx.counter("tx.packets"),
@@ -347,6 +359,20 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     return pathMtu(dst);
   }
 
+  /**
+   * TCP's forward-progress hint (RFC 4861 §7.3.1): the next hop a send to
+   * `dst` takes is confirmed to NDP. Nothing to confirm towards ourselves,
+   * without a route or without NDP: ask again in a second.
+   */
+  function confirmReachable(dst: IpKey, scope = -1): Instant {
+    const resolver = neighbors();
+    if (
+      typeof dst === "string" && resolver?.confirmReachable !== undefined &&
+      routeOutput(dst, UNSPECIFIED, scope) && !outLocal
+    ) return resolver.confirmReachable(outIface!.index, outHop);
+    return ctx.now() + HINT_RETRY;
+  }
+
   const service: RouteService = {
     family: 6,
     headerLength: IPV6_HEADER_LEN,
@@ -392,6 +418,7 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     isLocal: (a) => local.has(a) || a === LOOPBACK,
     isAssigned: (a) => local.has(a),
     isBroadcast: () => false,
+    confirmReachable,
   };
 
   return { output, pathMtuOn, service };

@@ -15,7 +15,8 @@
  *   Link-Layer Address option) while their packets wait in a bounded queue;
  *   `onUnresolved` tells IPv6 which packets died with a failed resolution
  *   (address unreachable); `addStatic`; `confirmReachable` (upper-layer
- *   hints, RFC 4861 §7.3.1); for Router Discovery (the slaac plugin),
+ *   hints, RFC 4861 §7.3.1: TCP's forward progress through `ipv6.route`,
+ *   answered with when to hint next); for Router Discovery (the slaac plugin),
  *   `setLinkTimers` (an RA's Reachable Time and Retrans Timer become the
  *   link's BaseReachableTime, REACHABLE lifetimes re-drawn, and
  *   RetransTimer for solicitations and DAD probes, §6.3.4) and

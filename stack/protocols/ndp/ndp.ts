@@ -553,10 +553,7 @@ export const ndpPlugin: ProtocolPlugin = {
         }
         cache.addStatic(ifindex, address, mac);
       },
-      confirmReachable(ifindex: number, address: IpKey): void {
-        const n = cache.get(ifindex, address);
-        if (n !== undefined && n.mac !== null) cache.confirm(n, null);
-      },
+      confirmReachable: (ifindex: number, address: IpKey) => cache.hint(ifindex, address),
       setLinkTimers,
       learnRouterDiscovery,
     };

@@ -221,6 +221,8 @@ export class TcpEndpoint {
   trimAt: Instant = 0;
   /** When the learned path MTU our MSS follows expires: look at the route again (0 = none). */
   pmtuAt: Instant = 0;
+  /** Before this, forward progress is not reported to the network layer again (see {@linkcode progressed}). */
+  reachHintAt: Instant = 0;
 
   // --- socket options and the user ---
   /** Nagle's algorithm off. */
@@ -315,6 +317,19 @@ export class TcpEndpoint {
   sndBuffer(): ByteRing {
     if (this.sndBuf === null) this.sndBuf = new ByteRing(this.core.cfg.sendBuffer);
     return this.sndBuf;
+  }
+
+  /**
+   * Forward progress at `now` (new data acknowledged, or new data in
+   * order): the network layer confirms the peer's next hop to neighbour
+   * unreachability detection (RFC 4861 §7.3.1), so NDP or ARP sends no
+   * probes while the connection moves. Not per segment: only once the
+   * instant the network layer named has passed (a quarter of the
+   * reachable time, 7.5 s by default). Hot path: one comparison.
+   */
+  progressed(now: Instant): void {
+    if (now < this.reachHintAt) return;
+    this.reachHintAt = this.net.confirmReachable?.(this.remoteAddr, this.scope) ?? Infinity;
   }
 
   /**

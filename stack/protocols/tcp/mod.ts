@@ -18,7 +18,10 @@
  * in-window RST, a SYN at any sequence number, an ACK below SND.UNA −
  * MAX.SND.WND) with a stack-wide rate limit; ICMP errors (port unreachable
  * aborts a connect, fragmentation needed lowers the MSS, which follows the
- * route's MTU back up when the learned path MTU expires); an `ss -tani`-like
+ * route's MTU back up when the learned path MTU expires); forward progress
+ * (new data acknowledged or received) confirms the peer's next hop to ARP or
+ * NDP through the route service, at most once per quarter reachable time
+ * (RFC 4861 §7.3.1), so a busy connection causes no probes; an `ss -tani`-like
  * socket list. The API (through the `tcp.sockets` service) is Deno's:
  * `connect`, `listen`, `Conn` with Web Streams.
  *

@@ -190,6 +190,8 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
       buf.write(data);
       ep.rcvNxt = seqAdd(ep.rcvNxt, len);
       ep.bytesReceived += len;
+      // New data: our ACKs reach the peer (RFC 4861 §7.3.1); lastRecv is now.
+      ep.progressed(ep.lastRecv);
       if (hadHoles) {
         for (let end = asm!.takeFront(ep.rcvNxt); end >= 0; end = asm!.takeFront(ep.rcvNxt)) {
           const n = seqDiff(end, ep.rcvNxt);

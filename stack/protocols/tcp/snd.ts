@@ -113,6 +113,7 @@ function newAck(ep: TcpEndpoint, seg: Segment, ack: number): void {
   }
   ep.retries = 0;
   ep.backoff = 0;
+  ep.progressed(now);
   ep.scoreboard?.ackTo(ack);
   const cc = ep.cc;
   if (ep.inRecovery) {

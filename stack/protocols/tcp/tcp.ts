@@ -27,6 +27,7 @@ import {
   tcpWindow,
 } from "../../wire/tcp_fields.ts";
 import { TCP_OPT_NOP_NOP_TIMESTAMP as NOP_NOP_TIMESTAMP } from "../../wire/tcp_options.ts";
+import { IpKeyMemo } from "../../ip/key_memo.ts";
 import { packetPseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind, transportErrorName } from "../../ip/transport_error.ts";
 import { resolveConfig, TCP_OPTIONS } from "./config.ts";
@@ -65,6 +66,8 @@ export const tcpPlugin: ProtocolPlugin = {
     const c = core.c;
     const verify = core.cfg.verifyChecksum;
     const seg = core.seg;
+    // A flow's IPv6 addresses become one key string each, not two new ones per segment.
+    const keys = new IpKeyMemo();
 
     /** Borrows `pkt` (payload bytes are copied into receive buffers). */
     function receive(pkt: PacketBuffer, _rx: RxContext): RxVerdict {
@@ -89,8 +92,8 @@ export const tcpPlugin: ProtocolPlugin = {
         return "bad_checksum";
       }
       c.in_segs.value++;
-      seg.src = pkt.srcKey();
-      seg.dst = pkt.dstKey();
+      seg.src = keys.keyAt(pkt, pkt.srcAt);
+      seg.dst = keys.keyAt(pkt, pkt.dstAt);
       seg.ifindex = pkt.ifindex;
       seg.srcPort = tcpSrcPort(dv, s);
       seg.dstPort = tcpDstPort(dv, s);

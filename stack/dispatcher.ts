@@ -71,6 +71,37 @@ export {
   MAX_UNDECLARED_REASONS,
 } from "./limits.ts";
 
+/** Whether each hook point has a chain (final at boot). */
+type HookPresence = Record<HookPoint, boolean>;
+
+/**
+ * `p[point]` without a keyed load: one load site seeing all seven names
+ * goes megamorphic (`KeyedLoadIC_Megamorphic`, a stub-cache probe, four
+ * times per datagram in a profile of the UDP echo); here each case is a
+ * named load, and where `point` is a constant (every plugin call site) the
+ * optimizer folds the switch away.
+ */
+function hookPresent(p: HookPresence, point: HookPoint): boolean {
+  switch (point) {
+    case "prerouting":
+      return p.prerouting;
+    case "input":
+      return p.input;
+    case "output":
+      return p.output;
+    case "postrouting":
+      return p.postrouting;
+    case "forward":
+      return p.forward;
+    case "ingress":
+      return p.ingress;
+    case "egress":
+      return p.egress;
+    default:
+      return false;
+  }
+}
+
 /** The link output of one link type, with its plugin (for faults and quarantine). */
 interface LinkOutputEntry {
   readonly rec: PluginRecord;
@@ -107,10 +138,19 @@ export class Dispatcher {
   readonly #hooks = new Map<HookPoint, PluginRecord[]>();
   readonly #hookOrder: Map<HookPoint, string[]>;
   /**
-   * Whether a point has a chain, by name: final at boot, and a property read
-   * instead of a Map lookup on the packet path (plugins ask at every point).
+   * Whether a point has a chain, by name: final at boot, and read through
+   * {@linkcode hookPresent} on the packet path (plugins ask at every point).
+   * Every field exists from the start, so the object has one shape.
    */
-  readonly #hookPresent = {} as Record<HookPoint, boolean>;
+  readonly #hookPresent: HookPresence = {
+    ingress: false,
+    prerouting: false,
+    input: false,
+    forward: false,
+    output: false,
+    postrouting: false,
+    egress: false,
+  };
   /** The `ingress` and `egress` chains (the same arrays as in #hooks). */
   readonly #ingress: PluginRecord[] = [];
   readonly #egress: PluginRecord[] = [];
@@ -325,7 +365,7 @@ export class Dispatcher {
         }
       },
       runHooks: (point, pkt, hctx) => this.runHooks(point, pkt, hctx),
-      hasHooks: (point) => this.#hookPresent[point] === true,
+      hasHooks: (point) => hookPresent(this.#hookPresent, point),
       hooksWantDefrag: (point) => this.#hookDefrag.has(point),
       transmit: (ifindex, pkt) => this.transmit(ifindex, pkt),
       linkOutput: (ifindex, family, nextHop, pkt) =>

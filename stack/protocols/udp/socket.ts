@@ -246,6 +246,16 @@ export class UdpSocketImpl implements UdpSocket {
       this.dropped++;
       return false;
     }
+    this.append(pkt, addr, port);
+    return true;
+  }
+
+  /**
+   * {@linkcode push} for a caller that has just checked {@linkcode room}
+   * for this packet's cost and that the socket is open (the plugin's
+   * receive path, which checks before it copies): no second check.
+   */
+  append(pkt: PacketBuffer, addr: IpKey, port: number): void {
     if (this.#count === this.#pkts.length) this.#grow();
     const i = (this.#head + this.#count) & (this.#pkts.length - 1);
     this.#pkts[i] = pkt;
@@ -257,7 +267,6 @@ export class UdpSocketImpl implements UdpSocket {
     this.queuedMemory += cost;
     this.#account.bytes += cost;
     this.onReadable?.();
-    return true;
   }
 
   #grow(): void {

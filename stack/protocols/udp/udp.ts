@@ -464,8 +464,11 @@ export const udpPlugin: ProtocolPlugin = {
       pkt: PacketBuffer,
       s: number,
       len: number,
+      src: IpKey,
+      sport: number,
     ): "rcvbuf_full" | "queue_total_full" | undefined {
       const payload = len - UDP_HEADER_LEN;
+      // Room is checked once, before the copy; append() trusts it.
       const room = sock.closed ? Room.SOCKET_FULL : sock.room(pooledSize(payload));
       if (room !== Room.OK) {
         sock.dropped++;
@@ -474,8 +477,8 @@ export const udpPlugin: ProtocolPlugin = {
       const q = ctx.pool.alloc(payload, 0);
       // copy: retained past receive() (the socket queue owns it)
       q.buf.set(pkt.buf.subarray(s + UDP_HEADER_LEN, s + len), q.start);
-      if (!sock.push(q, pkt.srcKey(), udpSrcPort(pkt.dv, s))) return "rcvbuf_full";
       c.datagrams.value++;
+      sock.append(q, src, sport); // may run the socket's onReadable: counted first
       return undefined;
     }
 
@@ -502,7 +505,7 @@ export const udpPlugin: ProtocolPlugin = {
           c.multicastFiltered.value++;
           continue;
         }
-        const why = enqueue(sock, pkt, s, len);
+        const why = enqueue(sock, pkt, s, len, src, sport);
         if (why === undefined) delivered++;
         else full = why;
       }
@@ -537,7 +540,9 @@ export const udpPlugin: ProtocolPlugin = {
       if ((pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0) {
         return deliverGroup(pkt, s, len, dport, rx.iface.index);
       }
-      const sock = table.lookup(pkt.dstKey(), dport, pkt.srcKey(), udpSrcPort(dv, s));
+      const src = pkt.srcKey();
+      const sport = udpSrcPort(dv, s);
+      const sock = table.lookup(pkt.dstKey(), dport, src, sport);
       if (sock === undefined) {
         // RFC 1122 §4.1.3.1: port unreachable; the error plugin applies the
         // never-send rules (broadcast link frames, …) and the rate limit.
@@ -548,7 +553,7 @@ export const udpPlugin: ProtocolPlugin = {
         }
         return "no_socket";
       }
-      return enqueue(sock, pkt, s, len) ?? CONSUMED;
+      return enqueue(sock, pkt, s, len, src, sport) ?? CONSUMED;
     }
 
     /**

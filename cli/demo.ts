@@ -30,6 +30,7 @@ import {
 } from "../mod.ts";
 import { CaptureTap, parseCapture, PcapngWriter, PcapWriter } from "../drivers/pcapfile/mod.ts";
 import { DEMO_PREFIX, type Ipv6DemoResult, runIpv6Exchange } from "./_demo_ipv6.ts";
+import { type MulticastDemoResult, runMulticastExchange } from "./_demo_multicast.ts";
 
 /** Help text of `demo`. */
 export const DEMO_HELP = `Usage: deno run --allow-read=. --allow-write=. cli.ts demo [options]
@@ -38,7 +39,8 @@ Runs a small internet in memory on virtual time and prints what happened:
 ARP and ping on a switched LAN, a UDP echo exchange, a TCP echo of 256 KiB
 and a traceroute across two routers to a remote LAN; then IPv6 on the LAN:
 the router advertises ${DEMO_PREFIX}, the hosts configure themselves (SLAAC,
-DAD), ping6 and a TCP echo of 64 KiB over IPv6. The capture opens in Wireshark.
+DAD), ping6 and a TCP echo of 64 KiB over IPv6; then the other hosts join a
+multicast group (IGMPv3) and h1 sends to it. The capture opens in Wireshark.
 
 Options:
   --out FILE    capture file to write (default demo.pcap): pcapng when the
@@ -74,6 +76,8 @@ export interface DemoResult {
   readonly hops: readonly string[];
   /** The IPv6 exchange: hosts configured by SLAAC, ping6 replies, TCP over IPv6. */
   readonly ipv6: Ipv6DemoResult;
+  /** The multicast exchange (absent with --help). */
+  readonly multicast?: MulticastDemoResult | undefined;
   /** The capture bytes (pcapng, whatever --out says). */
   readonly capture: Uint8Array;
 }
@@ -187,6 +191,7 @@ export async function runDemo(
   let tcpOk = false;
   const hops: string[] = [];
   let ipv6: Ipv6DemoResult = { configured: 0, replies: 0, attempts: 0, tcpOk: false };
+  let multicast: MulticastDemoResult | undefined;
   const t0 = performance.now();
   await net.run(async () => {
     // 1. ARP and ping across the LAN.
@@ -278,6 +283,8 @@ export async function runDemo(
 
     // 5. IPv6 on the LAN: SLAAC from r1, ping6 and TCP over IPv6.
     ipv6 = await runIpv6Exchange(net, hosts, r1, print);
+    // 6. Multicast on the LAN: the other hosts join a group with sockets, h1 sends to it.
+    multicast = await runMulticastExchange(net, hosts, print);
   });
   const wall = performance.now() - t0;
   print("");
@@ -310,8 +317,9 @@ export async function runDemo(
   net.close();
   const ok = replies === attempts && udpEchoes === 3 && tcpOk &&
     hops[hops.length - 1] === "10.2.0.10" && ipv6.configured === count &&
-    ipv6.attempts > 0 && ipv6.replies === ipv6.attempts && ipv6.tcpOk;
-  return { code: ok ? 0 : 1, replies, attempts, udpEchoes, tcpOk, hops, ipv6, capture };
+    ipv6.attempts > 0 && ipv6.replies === ipv6.attempts && ipv6.tcpOk &&
+    multicast !== undefined && multicast.received === multicast.expected;
+  return { code: ok ? 0 : 1, replies, attempts, udpEchoes, tcpOk, hops, ipv6, multicast, capture };
 }
 
 /** The pcapng `bytes` (one link type) as classic pcap. */

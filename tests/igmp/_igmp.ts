@@ -92,6 +92,10 @@ export interface IgmpQueryOptions {
   readonly src?: string;
   /** Default: 224.0.0.1 for a General Query, else the group. */
   readonly dst?: string;
+  /** Default 1. */
+  readonly ttl?: number;
+  /** With the Router Alert option (default true). */
+  readonly routerAlert?: boolean;
 }
 
 /** A query as a router sends it: TTL 1 with a Router Alert. */
@@ -116,13 +120,13 @@ export function igmpQuery(o: IgmpQueryOptions = {}): Uint8Array {
     src: o.src ?? ROUTER,
     dst: o.dst ?? (group === "0.0.0.0" ? "224.0.0.1" : group),
     protocol: 2,
-    ttl: 1,
-    options: new Uint8Array([148, 4, 0, 0]),
+    ttl: o.ttl ?? 1,
+    ...(o.routerAlert ?? true ? { options: new Uint8Array([148, 4, 0, 0]) } : {}),
   }, m);
 }
 
-/** A v1 or v2 report from another host (10.0.0.7) for `group`. */
-export function otherReport(group: string, version: 1 | 2 = 2): Uint8Array {
+/** A v1 or v2 report from another host (10.0.0.7) for `group`, with TTL `ttl` (default 1). */
+export function otherReport(group: string, version: 1 | 2 = 2, ttl = 1): Uint8Array {
   const m = new Uint8Array(8);
   m[0] = version === 1 ? 0x12 : 0x16;
   new DataView(m.buffer).setUint32(4, v4(group));
@@ -131,7 +135,7 @@ export function otherReport(group: string, version: 1 | 2 = 2): Uint8Array {
     src: "10.0.0.7",
     dst: group,
     protocol: 2,
-    ttl: 1,
+    ttl,
     options: new Uint8Array([148, 4, 0, 0]),
   }, m);
 }

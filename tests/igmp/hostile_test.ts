@@ -35,7 +35,13 @@ Deno.test("igmp 3000 random IGMP messages never fault the plugin, and answers co
     m[2] = m[3] = 0;
     new DataView(m.buffer).setUint16(2, checksum(m));
     const dst = dsts[rng.range(0, 2)]!;
-    h.inject(ipv4Packet({ src: "10.0.0.254", dst, protocol: 2, ttl: 1 }, m), rng.range(0, 2000));
+    // Mostly with Router Alert and TTL 1, as queries must be to be read (RFC 3376 §9.1).
+    const ra = rng.range(0, 3) !== 0 ? { options: new Uint8Array([148, 4, 0, 0]) } : {};
+    const ttl = rng.range(0, 7) !== 0 ? 1 : rng.range(2, 255);
+    h.inject(
+      ipv4Packet({ src: "10.0.0.254", dst, protocol: 2, ttl, ...ra }, m),
+      rng.range(0, 2000),
+    );
   }
   h.runFor(ms(600_000));
   const c = h.stack.counters.snapshot();
@@ -44,6 +50,7 @@ Deno.test("igmp 3000 random IGMP messages never fault the plugin, and answers co
   const queries = (c["igmp.rx.queries_v1"] ?? 0) + (c["igmp.rx.queries_v2"] ?? 0) +
     (c["igmp.rx.queries_v3"] ?? 0);
   assert.ok(queries > 150, `${queries} queries read`);
+  assert.ok((c["igmp.rx.no_router_alert"] ?? 0) > 0 && (c["igmp.rx.bad_ttl"] ?? 0) > 0);
   const reported = new Set(
     h.history.filter((x) => x.bytes[0]! >> 4 === 4 && x.bytes[9] === 2)
       .flatMap((x) => readIgmp(x.bytes).records.map(([, g]) => g)),

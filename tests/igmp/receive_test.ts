@@ -76,7 +76,10 @@ Deno.test("igmp receive: IGMP to a joined group is taken whatever the filter say
   h.runFor(ms(3000));
   const m = new Uint8Array([0x11, 10, 0, 0, 232, 1, 1, 1, 2, 125, 0, 0]);
   new DataView(m.buffer).setUint16(2, checksum(m));
-  h.inject(ipv4Packet({ src: "10.0.0.254", dst: "232.1.1.1", protocol: 2, ttl: 1 }, m));
+  const ra = new Uint8Array([148, 4, 0, 0]); // RFC 3376 §9.1: v3 queries carry Router Alert
+  h.inject(
+    ipv4Packet({ src: "10.0.0.254", dst: "232.1.1.1", protocol: 2, ttl: 1, options: ra }, m),
+  );
   assert.equal(h.counter("igmp.rx.queries_v3"), 1);
   s.close();
   h.finish();

@@ -62,6 +62,26 @@ Deno.test("igmp a join sends TO_EX {} to 224.0.0.22 at once and once more within
   h.finish();
 });
 
+Deno.test("igmp link-local groups other than 224.0.0.1 (224.0.0.251, mDNS) are reported, in changes and in answers (RFC 3376 §5)", () => {
+  const h = igmpHost();
+  h.runFor(ms(100));
+  h.take();
+  assert.equal(groupsOf(h).join(h.iface.index, "224.0.0.251"), true);
+  h.runFor(ms(1000));
+  assert.deepEqual(h.takeIgmp().map((p) => readIgmp(p).records), [
+    [[TO_EX, "224.0.0.251", []]],
+    [[TO_EX, "224.0.0.251", []]],
+  ]);
+  h.inject(igmpQuery({ maxResp: 10 }));
+  h.runFor(ms(1000));
+  assert.deepEqual(
+    h.takeIgmp().map((p) => readIgmp(p).records),
+    [[[IS_EX, "224.0.0.251", []]]],
+    "224.0.0.1 is never in the answer",
+  );
+  h.finish();
+});
+
 Deno.test("igmp the last leave sends TO_IN {} robustness times, then the group is gone", () => {
   const h = igmpHost({ plugins: { igmp: { robustness: 3 } } });
   const igmp = groupsOf(h);

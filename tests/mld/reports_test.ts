@@ -182,6 +182,23 @@ Deno.test("mld queries that are not from a link-local router on the link are dro
   h.finish();
 });
 
+Deno.test("mld a query from :: or from a global address is dropped whatever its version (RFC 3810 §5.1.14)", () => {
+  const h = mldHost({ addresses: ["fe80::1/64"] });
+  h.runFor(ms(2000));
+  h.take();
+  h.inject(query({ src: "::" }));
+  h.inject(query({ src: "::", version: 1 }));
+  h.inject(query({ src: "2001:db8::99", version: 1 }));
+  h.inject(query({ src: "fe80::99", hopLimit: 255, version: 1 }));
+  h.runFor(ms(20_000));
+  assert.equal(h.take().length, 0);
+  assert.equal(h.counter("mld.rx.bad_source"), 3);
+  assert.equal(h.counter("mld.rx.bad_hop_limit"), 1);
+  assert.equal(h.counter("mld.rx.queries_v1") + h.counter("mld.rx.queries_v2"), 0);
+  assert.equal(h.counter("mld.mode.v1"), 0, "no MLDv1 mode from a forged query");
+  h.finish();
+});
+
 Deno.test("mld a large table is reported in as many reports as the MTU needs", () => {
   const h = mldHost({ addresses: ["fe80::1/64"], mtu: 1280 });
   const mld = h.stack.service("mld.groups") as MulticastGroupsService;

@@ -16,7 +16,7 @@ import type {
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import type { PacketBuffer } from "../../packet.ts";
+import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import {
   earliest,
   type GroupRecord,
@@ -115,6 +115,9 @@ export const igmpPlugin: ProtocolPlugin = {
       "rx.bad_checksum",
       "rx.bad_group",
       "rx.unknown_type",
+      "rx.bad_ttl",
+      "rx.no_router_alert",
+      "rx.bad_destination",
       "rx.queries_v1",
       "rx.queries_v2",
       "rx.queries_v3",
@@ -146,6 +149,11 @@ export const igmpPlugin: ProtocolPlugin = {
       },
       maxGroups: { default: 128, description: "groups per interface (leaving ones included)" },
       maxSources: { default: 64, description: "sources per filter and per interface state" },
+      requireRouterAlertV2: {
+        default: false,
+        description:
+          "ignore IGMPv2 queries without Router Alert too (RFC 3376 §9.1); off by default: IGMPv2 routers omit it",
+      },
     },
   },
   setup(ctx: PluginContext): ProtocolHandlers {
@@ -161,6 +169,7 @@ export const igmpPlugin: ProtocolPlugin = {
     const maxGroups = checkInteger(ctx.options.maxGroups, 2, 65535, action, "maxGroups");
     // 128 sources (520 bytes a record) still fit one report at the minimum MTU of 576.
     const maxSources = checkInteger(ctx.options.maxSources, 0, 128, action, "maxSources");
+    const strictV2 = ctx.options.requireRouterAlertV2 as boolean; // the boot checked its type
     const c = {
       queriesV1: ctx.counter("rx.queries_v1"),
       queriesV2: ctx.counter("rx.queries_v2"),
@@ -416,11 +425,28 @@ export const igmpPlugin: ProtocolPlugin = {
       if (!found && group !== 0) c.notMember.value++;
     }
 
+    /**
+     * RFC 3376 §9.1: a General Query sent to a group other than 224.0.0.1,
+     * and a v3 Query without Router Alert (v2 too with
+     * `requireRouterAlertV2`), are ignored; so is any query whose TTL is not
+     * 1 (§4, RFC 2236 §2: sent with TTL 1, so never from off the link).
+     */
+    function badQuery(pkt: PacketBuffer, version: 1 | 2 | 3, group: number): RxVerdict | null {
+      if (pkt.ttl !== 1) return "bad_ttl";
+      const dst = pkt.dstKey() as number;
+      if (group === 0 && isIpv4Multicast(dst) && dst !== IGMP_ALL_SYSTEMS) return "bad_destination";
+      const alert = (pkt.flags & PacketFlags.ROUTER_ALERT) !== 0;
+      if (!alert && (version === 3 || (version === 2 && strictV2))) return "no_router_alert";
+      return null;
+    }
+
     function query(pkt: PacketBuffer, iface: NetInterface, version: 1 | 2 | 3): RxVerdict {
       const b = pkt.buf;
       const off = pkt.start;
       const group = igmpGroup(b, off);
       if (group !== 0 && !isIpv4Multicast(group)) return "bad_group";
+      const bad = badQuery(pkt, version, group);
+      if (bad !== null) return bad;
       const s = table.ensure(iface.index);
       const k = compatOf(iface.index);
       const now = ctx.now();
@@ -457,6 +483,7 @@ export const igmpPlugin: ProtocolPlugin = {
 
     /** Another host's v1/v2 Report: in an older mode ours for that group is suppressed (RFC 2236 §3). */
     function otherReport(pkt: PacketBuffer, iface: NetInterface): RxVerdict {
+      if (pkt.ttl !== 1) return "bad_ttl"; // it could silence ours: only from the link (§9.2)
       c.reportsIn.value++;
       const k = compat.get(iface.index);
       if (k === undefined || modeOf(k) === 3) return CONSUMED; // v3 hosts never suppress (§5)

@@ -26,17 +26,28 @@
  * - **Provides:** `igmp.groups` (`MulticastGroupsService`: newHolder,
  *   setFilter, dropHolder, join, leave, isMember, accepts, list).
  * - **Options:** `robustness` (2), `unsolicitedReportInterval` (1 s),
- *   `maxGroups` (128 per interface), `maxSources` (64).
+ *   `maxGroups` (128 per interface), `maxSources` (64),
+ *   `requireRouterAlertV2` (false).
+ * - **Receive checks (RFC 3376 §9.1):** a query with a TTL other than 1, a
+ *   General Query sent to a multicast address other than 224.0.0.1, and a
+ *   v3 query without Router Alert are ignored; a v2 query without it only
+ *   with `requireRouterAlertV2` (IGMPv2 routers omit it: the IGMP_V2.pcap
+ *   querier does); v1/v2 reports with a TTL other than 1 suppress nothing.
+ *   The sources that Group-and-Source-Specific Queries make a host keep
+ *   are bounded by `maxSources` per group (the §9.1 DoS).
  * - **Counters:** drops `rx.wrong_family`, `rx.truncated`, `rx.bad_length`,
- *   `rx.bad_checksum`, `rx.bad_group`, `rx.unknown_type`; `rx.queries_v1`,
+ *   `rx.bad_checksum`, `rx.bad_group`, `rx.unknown_type`, `rx.bad_ttl`,
+ *   `rx.no_router_alert`, `rx.bad_destination`; `rx.queries_v1`,
  *   `rx.queries_v2`, `rx.queries_v3`, `rx.query_not_member`, `rx.reports`,
  *   `rx.leaves`, `rx.suppressed`; `tx.reports_v3`, `tx.records`,
  *   `tx.reports_v2`, `tx.reports_v1`, `tx.leaves`, `tx.interface_down`;
  *   `mode.v1`, `mode.v2`, `mode.v3` (compatibility transitions);
  *   `groups.full`, `groups.sources_full` (refused changes).
  * - **Depends on:** `ipv4`, a link output.
- * - **Not supported:** the router side (querier, multicast routing), the
- *   RFC 3376 §9 checks on queries (source on the subnet, Router Alert),
+ * - **Not supported:** the router side (querier, multicast routing; see
+ *   the mcproxy plugin), a check that a query's or report's source is on
+ *   the interface's subnet (hosts of other subnets share real links: the
+ *   IGMP_V2.pcap reports come from 192.168.11.201 on 192.168.1.0/24),
  *   splitting one record's sources over several reports (`maxSources` is
  *   capped so that one fits the minimum MTU).
  * - **Receiving:** `ipv4` asks `accepts` for a multicast destination (and

@@ -416,6 +416,8 @@ export const mldPlugin: ProtocolPlugin = {
 
     // ---- receiving -------------------------------------------------------------
 
+    let warnedSource = false;
+
     /** RFC 3810 §6.2 (RFC 2710 §3): link-local source, hop limit 1, Router Alert; else dropped. */
     function badMessage(pkt: PacketBuffer): RxVerdict | null {
       if (!isLinkLocal(pkt.srcKey())) return "bad_source";
@@ -430,6 +432,13 @@ export const mldPlugin: ProtocolPlugin = {
       const version = checkMldQuery(b, off, pkt.end);
       if (typeof version === "string") return version;
       const bad = badMessage(pkt);
+      if (bad === "bad_source" && !warnedSource) {
+        // RFC 3810 §5.1.14: discarded, and SHOULD be logged (once here: a forger could flood).
+        warnedSource = true;
+        ctx.log.warn(
+          `ignored an MLD query from ${IpAddress.fromKey(pkt.srcKey())}: not link-local`,
+        );
+      }
       if (bad !== null) return bad;
       const group = mldGroupKey(b, off);
       const general = group === UNSPECIFIED;

@@ -27,6 +27,12 @@
  *   setFilter, dropHolder, join, leave, isMember, accepts, list).
  * - **Options:** `robustness` (2), `unsolicitedReportInterval` (1 s),
  *   `maxGroups` (128 per interface), `maxSources` (64).
+ * - **Receive checks (RFC 3810 §5.1.14, §6.2; RFC 2710 §3):** queries
+ *   and MLDv1 Reports (which could silence ours) from a source that is not
+ *   link-local (`::` included), with a hop limit other than 1, or without
+ *   a Hop-by-Hop Router Alert are dropped, each reason counted; the first
+ *   query dropped for its source is logged. Queries are taken whatever
+ *   their destination address of ours (§5.1.15).
  * - **Counters:** drops `rx.truncated`, `rx.bad_length`, `rx.bad_source`,
  *   `rx.bad_hop_limit`, `rx.no_router_alert`, `rx.bad_group`; `rx.queries_v1`,
  *   `rx.queries_v2`, `rx.query_not_member`, `rx.reports_v1`, `rx.reports_v2`,

@@ -16,7 +16,8 @@
  * 5) rounds, each measuring both routers in alternating order after one
  * unrecorded warm-up round, and prints the medians, ranges, the NAT/plain
  * ratio and `uptime` before and after (the machine is shared).
- * `NAT_BENCH_MIB` sets the TCP size (default 128). `deno bench
+ * `NAT_BENCH_MIB` sets the TCP size (default 128). `nat_bench.ts udp nat
+ * 100000` (or `tcp plain 64`) makes one measurement, for cachegrind. `deno bench
  * --allow-all bench/nat_bench.ts` times a batch of UDP echoes through each.
  *
  * @module
@@ -250,8 +251,22 @@ async function report(): Promise<void> {
   );
 }
 
+/**
+ * One measurement, for instruction counts and profiles: `udp MODE N` (N
+ * echo round trips after the warm-up) or `tcp MODE MIB`. Under cachegrind
+ * run two sizes and divide the difference, as `instructions.ts` explains.
+ */
+async function single(kind: string, mode: string, n: number): Promise<void> {
+  if ((mode !== "plain" && mode !== "nat") || !Number.isInteger(n) || n < 1) {
+    throw new TypeError("Usage: nat_bench.ts [udp|tcp plain|nat N]");
+  }
+  const rate = kind === "udp" ? udpRate(mode, n) : await tcpRate(mode, n << 20);
+  Deno.stdout.writeSync(new TextEncoder().encode(`${kind} ${mode} ${n}: ${rate.toFixed(3)}\n`));
+}
+
 if (import.meta.main) {
-  await report();
+  if (Deno.args.length > 0) await single(Deno.args[0]!, Deno.args[1] ?? "", Number(Deno.args[2]));
+  else await report();
 } else {
   for (const mode of ["plain", "nat"] as const) {
     const r = routed(mode);

@@ -184,7 +184,9 @@ export const conntrackPlugin: ProtocolPlugin = {
         // the quoted datagram was translated (by a NAT here or on the way),
         // or half-translated (an error this host makes about a forwarded
         // datagram after prerouting's DNAT, before postrouting's SNAT).
-        const back = table.get(tupleKey(s.protocol, s.dst, s.dstPort, s.src, s.srcPort));
+        const back = s.family === 4
+          ? table.get4(s.protocol, s.dst as number, s.dstPort, s.src as number, s.srcPort)
+          : table.get(tupleKey(s.protocol, s.dst, s.dstPort, s.src, s.srcPort));
         if (back === undefined) {
           c.relatedUnknown!.value++;
           return;
@@ -193,7 +195,9 @@ export const conntrackPlugin: ProtocolPlugin = {
         c.related!.value++;
         return;
       }
-      const ref = table.get(tupleKey(s.protocol, s.src, s.srcPort, s.dst, s.dstPort));
+      const ref = s.family === 4
+        ? table.get4(s.protocol, s.src as number, s.srcPort, s.dst as number, s.dstPort)
+        : table.get(tupleKey(s.protocol, s.src, s.srcPort, s.dst, s.dstPort));
       const now = ctx.now();
       if (ref !== undefined) {
         const move = update(ref.entry, ref.direction, pkt, now);

@@ -240,10 +240,11 @@ export const conntrackPlugin: ProtocolPlugin = {
     }
 
     /** input/postrouting: puts a new flow in the table once its first packet got through. */
-    function confirm(pkt: PacketBuffer, now: Instant): HookVerdict {
+    function confirm(pkt: PacketBuffer): HookVerdict {
       const ref = pkt.ct;
       if (!(ref instanceof Ref) || ref.related || ref.entry.confirmed) return ACCEPT;
       const e = ref.entry;
+      const now = ctx.now(); // only for a new flow: most packets leave above
       const before = table.earlyDrops;
       const why = table.insert(e, now, timeoutOf(e));
       c.earlyDrop!.value += table.earlyDrops - before;
@@ -326,7 +327,7 @@ export const conntrackPlugin: ProtocolPlugin = {
           if (pkt.ct === null) track(pkt);
           return ACCEPT;
         }
-        return confirm(pkt, ctx.now());
+        return confirm(pkt);
       },
       services: { [CONNTRACK_SERVICE]: service },
       teardown() {

@@ -36,8 +36,11 @@ import {
   VirtualNetwork,
 } from "../mod.ts";
 
-/** Which router: plain forwarding, or conntrack + nat masquerading the lan. */
-type Mode = "plain" | "nat";
+/**
+ * Which router: plain forwarding, conntrack + nat masquerading the lan, or
+ * (single measurements only, to split the cost) conntrack alone.
+ */
+type Mode = "plain" | "nat" | "conntrack";
 
 interface Routed {
   readonly net: VirtualNetwork;
@@ -66,6 +69,8 @@ function routed(mode: Mode, mtu = 1500): Routed {
   );
   const nat: PluginEntry[] = mode === "nat"
     ? [{ plugin: conntrackPlugin }, { plugin: natPlugin, options: { rules: "masquerade -o wan" } }]
+    : mode === "conntrack"
+    ? [{ plugin: conntrackPlugin }]
     : [];
   const make = (seed: number, plugins: PluginEntry[]) =>
     net.addNode(createStack({ clock: net.clock, seed, plugins }));
@@ -222,8 +227,8 @@ async function report(): Promise<void> {
   const mib = Number(Deno.env.get("NAT_BENCH_MIB") ?? "128");
   const trips = 200_000;
   line(`uptime before: ${uptime()}`);
-  const udp: Record<Mode, number[]> = { plain: [], nat: [] };
-  const tcp: Record<Mode, number[]> = { plain: [], nat: [] };
+  const udp: Record<Mode, number[]> = { plain: [], nat: [], conntrack: [] };
+  const tcp: Record<Mode, number[]> = { plain: [], nat: [], conntrack: [] };
   for (let round = 0; round <= runs; round++) {
     const order: Mode[] = round % 2 === 0 ? ["plain", "nat"] : ["nat", "plain"];
     for (const mode of order) {
@@ -262,8 +267,10 @@ async function report(): Promise<void> {
  * run two sizes and divide the difference, as `instructions.ts` explains.
  */
 async function single(kind: string, mode: string, n: number): Promise<void> {
-  if ((mode !== "plain" && mode !== "nat") || !Number.isInteger(n) || n < 1) {
-    throw new TypeError("Usage: nat_bench.ts [udp|tcp plain|nat N]");
+  if (
+    (mode !== "plain" && mode !== "nat" && mode !== "conntrack") || !Number.isInteger(n) || n < 1
+  ) {
+    throw new TypeError("Usage: nat_bench.ts [udp|tcp plain|nat|conntrack N]");
   }
   const rate = kind === "udp" ? udpRate(mode, n) : await tcpRate(mode, n << 20);
   Deno.stdout.writeSync(new TextEncoder().encode(`${kind} ${mode} ${n}: ${rate.toFixed(3)}\n`));

@@ -264,7 +264,8 @@ async function report(): Promise<void> {
 /**
  * One measurement, for instruction counts and profiles: `udp MODE N` (N
  * echo round trips after the warm-up) or `tcp MODE MIB`. Under cachegrind
- * run two sizes and divide the difference, as `instructions.ts` explains.
+ * run two sizes and divide the difference, as `instructions.ts` explains;
+ * take 60000 and 100000 (at 20000 the count moved by 1 G between runs).
  */
 async function single(kind: string, mode: string, n: number): Promise<void> {
   if (

@@ -15,6 +15,7 @@ import type { LogLevel } from "../stack/log.ts";
 import { parseMac } from "../stack/wire/address.ts";
 import { IpAddress } from "../stack/wire/ip_address.ts";
 import { NptMapping } from "../stack/protocols/nptv6/mapping.ts";
+import { type NatRule, parseNatRule, parsePortForward } from "../stack/protocols/nat/mod.ts";
 
 /** One interface of the gateway. */
 export interface GatewayInterface {
@@ -60,6 +61,8 @@ export interface GatewayArgs {
   logLevel: LogLevel;
   /** Capture file (pcapng: one interface block per interface). */
   capture: string | undefined;
+  /** NAT rules (`--masquerade`, `--snat`, `--forward-port`, `--redirect`, `--nat`), in order. */
+  readonly nat: NatRule[];
 }
 
 /** Where a flag applies. */
@@ -119,6 +122,59 @@ function startInterface(kind: GatewayInterface["kind"]): GatewayFlag {
   };
 }
 
+/** Which flag made each NAT rule (for the interface check's message). */
+const natRuleFlag = new WeakMap<NatRule, string>();
+
+/**
+ * A NAT flag: `build` turns its value into a rule (a TypeError or
+ * RangeError from the rule checks becomes a one-line usage error naming the
+ * flag); after parsing, every interface a rule names must be given.
+ */
+function natFlag(flag: string, form: string, build: (v: string) => NatRule): GatewayFlag {
+  return {
+    scope: "gateway",
+    type: "string",
+    apply(v, args) {
+      try {
+        const rule = build(v);
+        args.nat.push(rule);
+        natRuleFlag.set(rule, flag);
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+        const why = err instanceof Error ? err.message.replace(/^Cannot [^:]*: /, "") : String(err);
+        throw new UsageError(`--${flag} must be ${form}, not "${v}" (${why})`);
+      }
+    },
+    finish(args) {
+      const names = new Set(args.interfaces.map((i) => i.name));
+      for (const r of args.nat.filter((r) => natRuleFlag.get(r) === flag)) {
+        for (const name of [r.inIface, r.outIface]) {
+          if (name !== undefined && !names.has(name)) {
+            throw new UsageError(
+              `--${flag}: no interface ${name} (give it with --tun, --tap or --lan)`,
+            );
+          }
+        }
+      }
+    },
+  };
+}
+
+function ifaceName(flag: string, v: string): string {
+  if (!IFNAME.test(v)) {
+    throw new UsageError(
+      `--${flag} "${v}" is not an interface name (1..15 letters, digits, _ . -)`,
+    );
+  }
+  return v;
+}
+
+/** Splits `SPEC@IF` into the spec and the interface (undefined without `@`). */
+function atInterface(flag: string, v: string): [string, string | undefined] {
+  const at = v.lastIndexOf("@");
+  return at < 0 ? [v, undefined] : [v.slice(0, at), ifaceName(flag, v.slice(at + 1))];
+}
+
 function integer(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max) {
@@ -128,13 +184,11 @@ function integer(flag: string, value: string, min: number, max: number): number 
 }
 
 /**
- * The gateway flags. To add one, add an entry: e.g. the NAT plugin's
- * `masquerade: { scope: "gateway", type: "string", apply(v, args) { … },
- * finish(args) { … } }`, whose `apply` pushes a rule onto a new `args.nat`
- * list and whose `finish` checks that every interface a rule names is in
- * `args.interfaces` (it may come later on the line); `runGateway` then
- * turns `args.nat` into the nat plugin's manifest options. `forward-port`
- * (`tcp:8080=10.1.0.5:80`) and `snat` the same way.
+ * The gateway flags. To add one, add an entry. The NAT flags
+ * (`masquerade`, `snat`, `forward-port`, `redirect`, `nat`) each push a
+ * rule onto `args.nat`; their `finish` checks that every interface a rule
+ * names is in `args.interfaces` (it may come later on the line);
+ * `runGateway` then loads conntrack and nat with those rules.
  *
  * @example
  * ```ts
@@ -261,6 +315,37 @@ export const GATEWAY_FLAGS: Readonly<Record<string, GatewayFlag>> = {
       args.mssClamp = true;
     },
   },
+  masquerade: natFlag("masquerade", "an interface name", (v) => ({
+    action: "masquerade",
+    outIface: ifaceName("masquerade", v),
+  })),
+  snat: natFlag("snat", "IF=ADDR[-ADDR] such as tun2=10.2.0.1", (v) => {
+    const eq = v.indexOf("=");
+    if (eq < 0) throw new TypeError("no =");
+    return parseNatRule(`snat -o ${ifaceName("snat", v.slice(0, eq))} --to ${v.slice(eq + 1)}`);
+  }),
+  "forward-port": natFlag(
+    "forward-port",
+    "PROTO:PORT=ADDR[:PORT][@IF] such as tcp:8080=10.1.0.5:80@tun2",
+    (v) => {
+      const [spec, iface] = atInterface("forward-port", v);
+      return parsePortForward(spec, iface);
+    },
+  ),
+  redirect: natFlag("redirect", "PROTO:PORT=PORT[@IF] such as tcp:80=8080@tun1", (v) => {
+    const [spec, iface] = atInterface("redirect", v);
+    const m = /^(tcp|udp):(\d+(?:-\d+)?)=(\d+(?:-\d+)?)$/.exec(spec);
+    if (m === null) throw new TypeError("not PROTO:PORT=PORT");
+    return parseNatRule(
+      `redirect ${iface !== undefined ? `-i ${iface} ` : ""}-p ${m[1]} --dport ${m[2]} --to ${
+        m[3]
+      }`,
+    );
+  }),
+  nat: natFlag("nat", 'a rule such as "dnat -i tun2 -p udp --dport 53 --to 10.1.0.2"', (v) => {
+    if (v.trim() === "") throw new TypeError("empty");
+    return parseNatRule(v);
+  }),
   serve: {
     scope: "gateway",
     type: "string",
@@ -363,6 +448,7 @@ export function parseGatewayArgs(args: readonly string[]): GatewayArgs {
     manifest: undefined,
     logLevel: "warn",
     capture: undefined,
+    nat: [],
   };
   for (const t of tokens ?? []) {
     if (t.kind !== "option") continue;

@@ -3,7 +3,12 @@
  * `cli.ts demo`: a small internet in memory, no privileges needed. Hosts on
  * a switched LAN resolve each other with ARP and ping; a UDP echo service
  * answers; a traceroute crosses two routers (one link with a small MTU) to a
- * remote LAN, and a TCP echo crosses them; then IPv6 on the same LAN: r1
+ * remote LAN, and a TCP echo crosses them. The LAN is behind a NAT: r1
+ * masquerades it as its WAN address 10.1.0.1 (conntrack and nat plugins),
+ * and r2 has no route back to 10.0.0.0/24; the capture records both sides
+ * of r1, so each IPv4 flow out shows before and after translation
+ * (traceroute's ICMP errors too, their quoted headers rewritten). Then IPv6
+ * on the same LAN (not translated): r1
  * advertises a prefix, the hosts configure themselves (SLAAC), ping6 and a
  * TCP echo over IPv6 between h1 and h2. Everything on the LAN is written to a
  * pcap Wireshark opens. It runs on virtual time, and the same seed gives the
@@ -12,7 +17,7 @@
  * Topology:
  *
  * ```
- * h1 .1 ─┐                                           ┌─ far .10
+ * h1 .1 ─┐                  NAT                      ┌─ far .10
  * h2 .2 ─┼─ switch ─ .254 r1 ═(10.1.0.0/30, MTU 1400)═ r2 .254 ─ 10.2.0.0/24
  * h3 .3 ─┘  10.0.0.0/24
  * ```
@@ -21,10 +26,15 @@
  */
 import { captureFormat, checkOutputPath, parseOptions, UsageError } from "./_common.ts";
 import {
+  conntrackPlugin,
   createStack,
+  formatConntrack,
   formatCounters,
   type LinkDriver,
   MILLISECOND,
+  natPlugin,
+  type PluginEntry,
+  type ProtocolPlugin,
   type Stack,
   VirtualNetwork,
 } from "../mod.ts";
@@ -37,7 +47,8 @@ export const DEMO_HELP = `Usage: deno run --allow-read=. --allow-write=. cli.ts 
 
 Runs a small internet in memory on virtual time and prints what happened:
 ARP and ping on a switched LAN, a UDP echo exchange, a TCP echo of 256 KiB
-and a traceroute across two routers to a remote LAN; then IPv6 on the LAN:
+and a traceroute across two routers to a remote LAN, the LAN masqueraded
+by the first router (NAT: the capture shows both sides); then IPv6 on the LAN:
 the router advertises ${DEMO_PREFIX}, the hosts configure themselves (SLAAC,
 DAD), ping6 and a TCP echo of 64 KiB over IPv6; then the other hosts join a
 multicast group (IGMPv3) and h1 sends to it. The capture opens in Wireshark.
@@ -142,8 +153,8 @@ export async function runDemo(
       receive: false,
       interfaceId: writer.addInterface({ linkType: driver.linkType, name }),
     });
-  const node = (name: string): Stack =>
-    net.addNode(createStack({ clock: net.clock, rng: net.rng.fork(), name }));
+  const node = (name: string, extraPlugins: (ProtocolPlugin | PluginEntry)[] = []): Stack =>
+    net.addNode(createStack({ clock: net.clock, rng: net.rng.fork(), name, extraPlugins }));
 
   // The LAN: hosts and r1 on a switch, with a little jittery wire delay.
   const sw = net.switch();
@@ -155,22 +166,27 @@ export async function runDemo(
     h.addRoute("default", { gateway: "10.0.0.254" });
     hosts.push(h);
   }
-  const r1 = node("r1");
+  // r1 is the LAN's NAT router: what leaves by its WAN takes its WAN address.
+  const r1 = node("r1", [conntrackPlugin, {
+    plugin: natPlugin,
+    options: { rules: "masquerade -o wan" },
+  }]);
   const r2 = node("r2");
   const far = node("far");
   r1.addInterface({ name: "lan", driver: tap(sw.port(), "r1.lan"), addresses: ["10.0.0.254/24"] });
   // The routers' link: 2 ms each way and a smaller MTU, so big packets are fragmented.
   const wan = net.link({ mtu: 1400, faults: { delay: 2 * MILLISECOND } });
-  // Only the LAN is captured: a TCP flow recorded again at each router would
-  // show in Wireshark as duplicates and out-of-order segments.
-  r1.addInterface({ name: "wan", driver: wan.a, addresses: ["10.1.0.1/30"] });
-  r2.addInterface({ name: "wan", driver: wan.b, addresses: ["10.1.0.2/30"] });
+  // The LAN and the WAN are captured (the NAT's two sides; translated, a
+  // flow's copies differ in address, so Wireshark sees no duplicates); the
+  // remote LAN is not: a copy there would be the WAN's again.
+  r1.addInterface({ name: "wan", driver: tap(wan.a, "r1.wan"), addresses: ["10.1.0.1/30"] });
+  r2.addInterface({ name: "wan", driver: tap(wan.b, "r2.wan"), addresses: ["10.1.0.2/30"] });
   const remote = net.link({ faults: { delay: 300 } });
   r2.addInterface({ name: "lan", driver: remote.a, addresses: ["10.2.0.254/24"] });
   far.addInterface({ name: "eth0", driver: remote.b, addresses: ["10.2.0.10/24"] });
   far.addRoute("default", { gateway: "10.2.0.254" });
   r1.addRoute("10.2.0.0/24", { gateway: "10.1.0.2" });
-  r2.addRoute("10.0.0.0/24", { gateway: "10.1.0.1" });
+  // r2 needs no route to 10.0.0.0/24: it only ever sees r1's 10.1.0.1.
   r1.setForwarding(true);
   r2.setForwarding(true);
   const all = [...hosts, r1, r2, far];
@@ -295,8 +311,12 @@ export async function runDemo(
   print("");
   print("Counters of h1:");
   print(formatCounters(hosts[0]!.counters.snapshot()).replace(/^/gm, "  "));
-  print("Counters of r1 (forwarding):");
-  const fwd = Object.entries(r1.counters.snapshot()).filter(([k]) => k.startsWith("ipv4."));
+  print("Connections r1 tracked (NAT: masquerade -o wan; the reply side is what r2 saw):");
+  print(formatConntrack(r1.conntrack()).replace(/^/gm, "  "));
+  print("Counters of r1 (forwarding, NAT):");
+  const fwd = Object.entries(r1.counters.snapshot()).filter(([k]) =>
+    k.startsWith("ipv4.") || k.startsWith("nat.")
+  );
   print(formatCounters(Object.fromEntries(fwd)).replace(/^/gm, "  "));
   print("");
   print(

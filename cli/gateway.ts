@@ -3,7 +3,9 @@
  * routes between TUN/TAP devices (each perhaps in its own Linux namespace)
  * and in-memory LANs of virtual hosts, with IPv4 and IPv6 forwarding
  * (`--forward`), NPTv6 on an outside interface (`--npt`) and TCP MSS
- * clamping (`--mss-clamp`). The flags are parsed by `_gateway_args.ts`;
+ * clamping (`--mss-clamp`), and NAT (`--masquerade`, `--snat`,
+ * `--forward-port`, `--redirect`, `--nat`: conntrack and nat plugins with
+ * those rules, in order; see stack/protocols/nat). The flags are parsed by `_gateway_args.ts`;
  * {@linkcode runGateway} is the whole command once `up` sees `--tun`,
  * `--tap` or `--lan`.
  *
@@ -54,6 +56,8 @@ import {
 } from "../drivers/tun/mod.ts";
 import { nptv6Plugin } from "../stack/protocols/nptv6/mod.ts";
 import { mssClampPlugin } from "../stack/protocols/mssclamp/mod.ts";
+import { conntrackPlugin } from "../stack/protocols/conntrack/mod.ts";
+import { formatNatRule, natPlugin } from "../stack/protocols/nat/mod.ts";
 
 /** What the command built and must tear down. */
 interface Gateway {
@@ -148,7 +152,7 @@ export async function runGateway(args: string[], options: UpOptions = {}): Promi
     for (const dev of gw.devices.values()) stopper.watch(dev.closed);
     if (!stopper.requested) {
       print(`ready ${a.interfaces.map((i) => `${i.name} ${i.addresses.join(" ")}`).join(", ")}`);
-      await options.onReady?.(gw.stack);
+      await options.onReady?.(gw.stack, gw.hosts);
     }
     const why = await stopper.stopped;
     if (why === "device") {
@@ -166,7 +170,7 @@ export async function runGateway(args: string[], options: UpOptions = {}): Promi
   }
 }
 
-/** The gateway stack's plugins: defaults (or the manifest's), services, NPTv6, MSS clamping. */
+/** The gateway stack's plugins: defaults (or the manifest's), services, NPTv6, MSS clamping, NAT. */
 async function gatewayPlugins(
   a: GatewayArgs,
   registry: ServiceRegistry,
@@ -184,6 +188,14 @@ async function gatewayPlugins(
   }
   if (a.mssClamp) {
     list.push(mssClampPlugin);
+  }
+  if (a.nat.length > 0) {
+    const names = new Set(list.map((p) => ("plugin" in p ? p.plugin : p).manifest.name));
+    if (!names.has("conntrack")) list.push(conntrackPlugin);
+    if (names.has("nat")) {
+      throw new UsageError("NAT flags and a manifest with nat: give the rules in one place");
+    }
+    list.push({ plugin: natPlugin, options: { rules: a.nat.map(formatNatRule).join(";") } });
   }
   if (a.logLevel === "debug") {
     const log = logLines(printError);

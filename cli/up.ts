@@ -134,8 +134,8 @@ export interface UpOptions {
   readonly print?: (line: string) => void;
   /** Where errors, warnings and logs go (default standard error). */
   readonly printError?: (line: string) => void;
-  /** Called once ready, with the running stack (tests, embedding). */
-  readonly onReady?: (stack: Stack) => void | Promise<void>;
+  /** Called once ready, with the running stack (tests, embedding) and, in gateway mode, the --lan hosts. */
+  readonly onReady?: (stack: Stack, hosts?: readonly Stack[]) => void | Promise<void>;
 }
 
 /** `up --help`. */
@@ -205,8 +205,9 @@ Options:
 Several interfaces (a gateway): each --tun NAME, --tap NAME or --lan NAME
 starts an interface, and the interface flags after it (--address,
 --peer-address, --gateway, --netns, --mtu, --mac, --hosts, --hosts-serve,
---npt) are its own; the others (--forward, --mss-clamp, --serve, --plugin,
---manifest, --log-level, --capture) are the gateway's wherever they stand.
+--npt) are its own; the others (--forward, --mss-clamp, the NAT flags,
+--serve, --plugin, --manifest, --log-level, --capture) are the gateway's
+wherever they stand.
 --driver, --ifname and the vxlan/packet flags are for one interface only.
   --tun NAME                 A TUN device (raw IP) named NAME.
   --tap NAME                 A TAP device (Ethernet) named NAME.
@@ -222,6 +223,20 @@ starts an interface, and the interface flags after it (--address,
   --forward                  Forward IPv4 and IPv6 between the interfaces.
   --mss-clamp                Lower the MSS of forwarded TCP SYNs to what the path MTU
                              takes (iptables TCPMSS --clamp-mss-to-pmtu).
+NAT (IPv4; any of these loads the conntrack and nat plugins; rules apply in
+the order given; a flow's first packet picks the first that matches):
+  --masquerade IF            Flows leaving by IF take IF's address (iptables MASQUERADE).
+  --snat IF=ADDR[-ADDR]      Flows leaving by IF take ADDR (a range: paired pooling).
+  --forward-port PROTO:PORT=ADDR[:PORT][@IF]
+                             Port forwarding (DNAT): PROTO (tcp, udp) to PORT goes to
+                             ADDR:PORT; with @IF only when arriving by IF, else by any
+                             interface (and from the gateway itself), e.g.
+                             --forward-port tcp:8080=10.1.0.2:80@tun2.
+  --redirect PROTO:PORT=PORT[@IF]
+                             To the gateway itself on another port (iptables REDIRECT).
+  --nat RULE                 Any rule in the nat plugin's one-line form, e.g.
+                             "snat -s 10.1.0.0/24 -o tun2 --to 10.2.0.1".
+With --serve http the status page lists the tracked connections (conntrack -L).
 The ready line lists every interface: "ready tun1 10.1.0.1/24, tun2 10.2.0.1/24".
 --capture writes pcapng with one interface block per interface.
 
@@ -253,6 +268,14 @@ Examples:
   ip -n inside route add default via 10.1.0.1
   ip -n outside route add default via 10.2.0.1
   ip netns exec inside ping -c 3 10.2.0.2
+
+  # The same as a NAT gateway: the outside sees only 10.2.0.1 (it needs no
+  # route back), and its port 8080 reaches the inside host's port 80:
+  deno run -A cli.ts up --forward --masquerade tun2 \\
+      --forward-port tcp:8080=10.1.0.2:80@tun2 \\
+      --tun tun1 --netns inside --address 10.1.0.1/24 --peer-address 10.1.0.2/24 \\
+      --tun tun2 --netns outside --address 10.2.0.1/24 --peer-address 10.2.0.2/24
+  ip netns exec outside curl http://10.2.0.1:8080/
 
   deno run -A cli.ts up --forward --tun tun1 --address 10.1.0.1/24 \\
       --peer-address 10.1.0.2/24 --lan lan0 --hosts 3 --address 10.3.0.1/24

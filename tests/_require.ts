@@ -48,7 +48,8 @@ export type Requirement =
   | "nc"
   | "ping"
   | "arping"
-  | "setpriv";
+  | "setpriv"
+  | "python3";
 
 /**
  * Whether this run is under CI (`CI=true`), where a missing requirement fails.
@@ -140,6 +141,8 @@ function probe(r: Requirement): string | undefined {
       return exists("arping", ["-V"], "iputils-arping");
     case "setpriv":
       return runs("setpriv", ["--version"], "util-linux");
+    case "python3":
+      return runs("/usr/bin/python3", ["--version"], "python3");
   }
 }
 

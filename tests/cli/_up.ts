@@ -20,7 +20,7 @@ export interface UpRun {
 /** Runs `up` with `args`; `whileReady` runs once it is ready, then the command is stopped. */
 export async function runUpWhileReady(
   args: string[],
-  whileReady: (stack: Stack) => Promise<void> = async () => {},
+  whileReady: (stack: Stack, hosts?: readonly Stack[]) => Promise<void> = async () => {},
   extra: Partial<UpOptions> = {},
 ): Promise<UpRun> {
   const out: string[] = [];
@@ -31,9 +31,9 @@ export async function runUpWhileReady(
     signal: stop.signal,
     print: (l) => out.push(l),
     printError: (l) => err.push(l),
-    onReady: async (stack) => {
+    onReady: async (stack, hosts) => {
       try {
-        await whileReady(stack);
+        await whileReady(stack, hosts);
       } finally {
         stop.abort();
       }

@@ -4,7 +4,7 @@ import { runDemo } from "../../cli/demo.ts";
 import { main } from "../../cli.ts";
 import { UsageError } from "../../cli/_common.ts";
 import { parseCapture } from "../../drivers/pcapfile/mod.ts";
-import { assertTsharkClean } from "../_tshark.ts";
+import { assertTsharkClean, runTshark } from "../_tshark.ts";
 
 const quiet = () => {};
 
@@ -27,6 +27,46 @@ Deno.test("demo pings the LAN, echoes UDP, traces the route across two routers, 
       /ACKed segment that wasn't captured/,
     ],
   });
+});
+
+Deno.test("demo: the LAN is masqueraded by r1, and the capture shows a flow and an ICMP error on both sides of the translation", async () => {
+  const r = await runDemo(["--no-capture"], quiet);
+  assert.equal(r.code, 0);
+  const rows = async (filter: string, fields: string[]) =>
+    (await runTshark(r.capture, [
+      "-Y",
+      filter,
+      "-T",
+      "fields",
+      ...fields.flatMap((f) => ["-e", f]),
+    ]))
+      .split("\n").filter((l) => l !== "");
+  // The TCP echo's SYN and SYN-ACK: inside addresses on the LAN, r1's WAN address on the WAN.
+  const ipTcp = ["frame.interface_name", "ip.src", "ip.dst", "tcp.srcport", "tcp.dstport"];
+  const syns = await rows("tcp.flags.syn == 1 && tcp.port == 7 && ip.addr == 10.2.0.10", ipTcp);
+  assert.equal(syns.length, 4, syns.join("\n"));
+  const port = syns[0]!.split("\t")[3]!;
+  assert.deepEqual(syns, [
+    `h1\t10.0.0.1\t10.2.0.10\t${port}\t7`,
+    `r1.wan\t10.1.0.1\t10.2.0.10\t${port}\t7`,
+    `r2.wan\t10.2.0.10\t10.1.0.1\t7\t${port}`,
+    `r1.lan\t10.2.0.10\t10.0.0.1\t7\t${port}`,
+  ]);
+  // No inside address on the WAN.
+  assert.deepEqual(
+    await rows('frame.interface_name matches "wan" && ip.addr == 10.0.0.0/24', ipTcp),
+    [],
+  );
+  // traceroute's time exceeded from r2: to 10.1.0.1 quoting 10.1.0.1 on the WAN, then
+  // translated (outer and quoted header) to 10.0.0.1 on the LAN.
+  const errors = await rows(
+    "icmp.type == 11 && ip.src == 10.1.0.2",
+    ["frame.interface_name", "ip.src", "ip.dst"],
+  );
+  assert.deepEqual(errors, [
+    "r2.wan\t10.1.0.2,10.1.0.1\t10.1.0.1,10.2.0.10",
+    "r1.lan\t10.1.0.2,10.0.0.1\t10.0.0.1,10.2.0.10",
+  ]);
 });
 
 Deno.test("demo gives a byte-identical capture for the same seed and another for another seed", async () => {

@@ -184,7 +184,9 @@ export const conntrackPlugin: ProtocolPlugin = {
         // the quoted datagram was translated (by a NAT here or on the way),
         // or half-translated (an error this host makes about a forwarded
         // datagram after prerouting's DNAT, before postrouting's SNAT).
-        const back = table.get(tupleKey(s.protocol, s.dst, s.dstPort, s.src, s.srcPort));
+        const back = s.family === 4
+          ? table.get4(s.protocol, s.dst as number, s.dstPort, s.src as number, s.srcPort)
+          : table.get(tupleKey(s.protocol, s.dst, s.dstPort, s.src, s.srcPort));
         if (back === undefined) {
           c.relatedUnknown!.value++;
           return;
@@ -193,7 +195,9 @@ export const conntrackPlugin: ProtocolPlugin = {
         c.related!.value++;
         return;
       }
-      const ref = table.get(tupleKey(s.protocol, s.src, s.srcPort, s.dst, s.dstPort));
+      const ref = s.family === 4
+        ? table.get4(s.protocol, s.src as number, s.srcPort, s.dst as number, s.dstPort)
+        : table.get(tupleKey(s.protocol, s.src, s.srcPort, s.dst, s.dstPort));
       const now = ctx.now();
       if (ref !== undefined) {
         const move = update(ref.entry, ref.direction, pkt, now);
@@ -236,10 +240,11 @@ export const conntrackPlugin: ProtocolPlugin = {
     }
 
     /** input/postrouting: puts a new flow in the table once its first packet got through. */
-    function confirm(pkt: PacketBuffer, now: Instant): HookVerdict {
+    function confirm(pkt: PacketBuffer): HookVerdict {
       const ref = pkt.ct;
       if (!(ref instanceof Ref) || ref.related || ref.entry.confirmed) return ACCEPT;
       const e = ref.entry;
+      const now = ctx.now(); // only for a new flow: most packets leave above
       const before = table.earlyDrops;
       const why = table.insert(e, now, timeoutOf(e));
       c.earlyDrop!.value += table.earlyDrops - before;
@@ -322,7 +327,7 @@ export const conntrackPlugin: ProtocolPlugin = {
           if (pkt.ct === null) track(pkt);
           return ACCEPT;
         }
-        return confirm(pkt, ctx.now());
+        return confirm(pkt);
       },
       services: { [CONNTRACK_SERVICE]: service },
       teardown() {

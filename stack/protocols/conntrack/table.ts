@@ -7,7 +7,8 @@
  * insertion-ordered set, and a packet that refreshes an entry moves it to
  * the end of its set, so each set's first entry expires first. There are
  * as many sets as distinct timeouts (about ten), and the timer waits for
- * the earliest first entry.
+ * the earliest first entry. An entry already last in its set stays put
+ * (the common case of a burst of one flow): no set operation per packet.
  *
  * @module
  */
@@ -51,7 +52,9 @@ export class Entry implements ConntrackEntry {
   confirmed = false;
   expires: Instant = 0;
   /** The timeout set the entry is in (null when not in the table). */
-  lru: Set<Entry> | null = null;
+  lru: TimeoutSet | null = null;
+  /** Whether it is in the table's early-drop candidates (confirmed, not assured). */
+  unassuredListed = false;
   nat: unknown = null;
   /** Refs per direction: [original, reply] and the RELATED ones. */
   readonly refs: readonly [Ref, Ref];
@@ -108,16 +111,46 @@ const TCP_NAMES = [
   "SYN_SENT2",
 ];
 
+/** Entries of one timeout, in expiry order, and the last one (refreshed in place). */
+export class TimeoutSet {
+  readonly entries = new Set<Entry>();
+  last: Entry | null = null;
+  readonly timeout: number;
+  constructor(timeout: number) {
+    this.timeout = timeout;
+  }
+}
+
 /** What `pkt.ct` holds: an entry, a direction, related or not. */
 export class Ref implements ConntrackRef {
   readonly entry: Entry;
   readonly direction: ConntrackDirection;
   readonly related: boolean;
+  /** The next ref in its bucket of the table's IPv4 index. */
+  next: Ref | null = null;
   constructor(entry: Entry, direction: ConntrackDirection, related: boolean) {
     this.entry = entry;
     this.direction = direction;
     this.related = related;
   }
+}
+
+/**
+ * A 30-bit hash of an IPv4 tuple (a small integer: V8 hashes it without a
+ * string). Hot path.
+ */
+export function hashTuple4(
+  protocol: number,
+  src: number,
+  srcPort: number,
+  dst: number,
+  dstPort: number,
+): number {
+  let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 15) ^ dst, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 13) ^ ((srcPort << 16) | dstPort), 0x27d4eb2d);
+  h ^= protocol ^ (h >>> 16);
+  return h & 0x3fffffff;
 }
 
 /** Why {@linkcode ConnTable.insert} refused. */
@@ -141,8 +174,13 @@ export type InsertFailure = "table_full" | "insert_failed";
  */
 export class ConnTable {
   readonly #byKey = new Map<string, Ref>();
+  /**
+   * IPv4 refs by {@linkcode hashTuple4}, chained through `Ref.next`: the
+   * per-packet lookup, with no key string built (#byKey has them all too).
+   */
+  readonly #byHash4 = new Map<number, Ref>();
   /** Timeout sets by duration (µs). */
-  readonly #lrus = new Map<number, Set<Entry>>();
+  readonly #lrus = new Map<number, TimeoutSet>();
   /** Unassured confirmed entries, oldest first: the early-drop candidates. */
   readonly #unassured = new Set<Entry>();
   readonly #maxEntries: number;
@@ -169,9 +207,58 @@ export class ConnTable {
     return this.#bytes;
   }
 
-  /** The ref whose tuple has map key `key`. Hot path. */
+  /** The ref whose tuple has map key `key`. */
   get(key: string): Ref | undefined {
     return this.#byKey.get(key);
+  }
+
+  /** The ref of an IPv4 tuple (as {@linkcode get} with its key). Hot path. */
+  get4(
+    protocol: number,
+    src: number,
+    srcPort: number,
+    dst: number,
+    dstPort: number,
+  ): Ref | undefined {
+    let r = this.#byHash4.get(hashTuple4(protocol, src, srcPort, dst, dstPort)) ?? null;
+    for (; r !== null; r = r.next) {
+      const e = r.entry;
+      const t = r.direction === 0 ? e.original : e.reply;
+      if (
+        t.src === src && t.dst === dst && t.srcPort === srcPort && t.dstPort === dstPort &&
+        e.protocol === protocol
+      ) return r;
+    }
+    return undefined;
+  }
+
+  #hashOf(r: Ref): number {
+    const e = r.entry;
+    const t = r.direction === 0 ? e.original : e.reply;
+    return hashTuple4(e.protocol, t.src as number, t.srcPort, t.dst as number, t.dstPort);
+  }
+
+  #index4(r: Ref): void {
+    const h = this.#hashOf(r);
+    r.next = this.#byHash4.get(h) ?? null;
+    this.#byHash4.set(h, r);
+  }
+
+  #unindex4(r: Ref): void {
+    const h = this.#hashOf(r);
+    const head = this.#byHash4.get(h);
+    if (head === r) {
+      if (r.next === null) this.#byHash4.delete(h);
+      else this.#byHash4.set(h, r.next);
+    } else {
+      for (let p = head ?? null; p !== null; p = p.next) {
+        if (p.next === r) {
+          p.next = r.next;
+          break;
+        }
+      }
+    }
+    r.next = null;
   }
 
   /** Whether `key` is some entry's tuple. */
@@ -195,29 +282,50 @@ export class ConnTable {
     }
     this.#byKey.set(e.origKey, e.refs[0]);
     this.#byKey.set(e.replyKey, e.refs[1]);
+    if (e.family === 4) {
+      this.#index4(e.refs[0]);
+      this.#index4(e.refs[1]);
+    }
     e.bytes = bytes;
     e.confirmed = true;
     this.#count++;
     this.#bytes += bytes;
-    if (!e.assured) this.#unassured.add(e);
+    if (!e.assured) {
+      this.#unassured.add(e);
+      e.unassuredListed = true;
+    }
     this.refresh(e, now, timeout);
     return undefined;
   }
 
-  /** Sets `e` to expire at `now + timeout` (moving it to the end of that timeout's set). */
+  /**
+   * Sets `e` to expire at `now + timeout` (moving it to the end of that
+   * timeout's set unless it is there already). Hot path.
+   */
   refresh(e: Entry, now: Instant, timeout: number): void {
     e.expires = now + timeout;
     if (!e.confirmed) return;
+    const cur = e.lru;
+    // Already last of its set: still in expiry order (now never goes back).
+    if (cur !== null && cur.last === e && cur.timeout === timeout) return;
     let lru = this.#lrus.get(timeout);
-    if (lru === undefined) this.#lrus.set(timeout, lru = new Set());
-    if (e.lru !== null) e.lru.delete(e);
-    lru.add(e);
+    if (lru === undefined) this.#lrus.set(timeout, lru = new TimeoutSet(timeout));
+    if (cur !== null) this.#unlink(e, cur);
+    lru.entries.add(e);
+    lru.last = e;
     e.lru = lru;
   }
 
-  /** `e` became assured: no longer a candidate for early drop. */
+  #unlink(e: Entry, lru: TimeoutSet): void {
+    lru.entries.delete(e);
+    if (lru.last === e) lru.last = null;
+  }
+
+  /** `e` became assured: no longer a candidate for early drop. Hot path (once per packet). */
   assure(e: Entry): void {
+    if (!e.unassuredListed) return;
     this.#unassured.delete(e);
+    e.unassuredListed = false;
   }
 
   /** Takes `e` out of the table; false when it was not in. */
@@ -225,9 +333,13 @@ export class ConnTable {
     if (!e.confirmed || this.#byKey.get(e.origKey)?.entry !== e) return false;
     this.#byKey.delete(e.origKey);
     this.#byKey.delete(e.replyKey);
-    e.lru?.delete(e);
+    if (e.family === 4) {
+      this.#unindex4(e.refs[0]);
+      this.#unindex4(e.refs[1]);
+    }
+    if (e.lru !== null) this.#unlink(e, e.lru);
     e.lru = null;
-    this.#unassured.delete(e);
+    this.assure(e);
     e.confirmed = false;
     this.#count--;
     this.#bytes -= e.bytes;
@@ -239,7 +351,7 @@ export class ConnTable {
   expire(now: Instant): number {
     let n = 0;
     for (const lru of this.#lrus.values()) {
-      for (const e of lru) {
+      for (const e of lru.entries) {
         if (e.expires > now) break;
         this.remove(e);
         n++;
@@ -252,7 +364,7 @@ export class ConnTable {
   nextExpiry(): Instant | undefined {
     let at: Instant | undefined;
     for (const lru of this.#lrus.values()) {
-      const first = lru.values().next();
+      const first = lru.entries.values().next();
       if (!first.done && (at === undefined || first.value.expires < at)) at = first.value.expires;
     }
     return at;
@@ -260,12 +372,13 @@ export class ConnTable {
 
   /** Every confirmed entry, oldest set first. */
   *entries(): IterableIterator<Entry> {
-    for (const lru of this.#lrus.values()) yield* lru;
+    for (const lru of this.#lrus.values()) yield* lru.entries;
   }
 
   /** Removes everything (teardown); listeners are not told. */
   clear(): void {
     this.#byKey.clear();
+    this.#byHash4.clear();
     this.#lrus.clear();
     this.#unassured.clear();
     this.#count = 0;

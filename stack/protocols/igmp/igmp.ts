@@ -105,7 +105,7 @@ export const igmpPlugin: ProtocolPlugin = {
     description: "IGMPv3 host reports (RFC 3376) with IGMPv2/v1 compatibility (RFC 2236, RFC 1112)",
     layer: "network",
     dependencies: ["ipv4"],
-    binds: [{ table: "ip.protocol", key: IP_PROTOCOL_IGMP }],
+    binds: [{ table: "ip.protocol", key: IP_PROTOCOL_IGMP, family: 4 }],
     events: ["interface-added", "interface-removed", "link-changed"],
     provides: ["igmp.groups"],
     counters: [

@@ -542,7 +542,11 @@ export class MulticastGroupTable {
     if (g.reportAt === NEVER) {
       // Rule 3.
       g.reportAt = at;
-      g.querySources = sources !== undefined && sources.length > 0 ? new Set(sources) : null;
+      // Past maxSources (a reassembled query can list thousands): answer for the whole group.
+      g.querySources = sources !== undefined && sources.length > 0 &&
+          sources.length <= this.#o.maxSources
+        ? new Set(sources)
+        : null;
       return true;
     }
     // Rule 4.

@@ -206,3 +206,38 @@ Deno.test("packRecords: records fill reports; big ALLOW/BLOCK/IS_IN records are 
   );
   assert.deepEqual(packRecords([], 40, 8, 4), []);
 });
+
+Deno.test("MulticastGroupTable: INCLUDE {A,B} → EXCLUDE {B} sends TO_EX(B) robustness times, a later change merges (RFC 3376 §5.1)", () => {
+  const t = new MulticastGroupTable({ maxGroups: 8, maxSources: 8, isReported: () => true });
+  t.set(1, G, 7, inc(1, 2), 2, 0);
+  const s = t.interface(1)!;
+  t.takeChangeRecords(s);
+  t.takeChangeRecords(s); // ALLOW(1,2) twice: nothing left
+  assert.deepEqual(t.takeChangeRecords(s).records, []);
+  t.set(1, G, 7, exc(2), 2, 10);
+  const first = t.takeChangeRecords(s);
+  assert.deepEqual(first.records, [{ group: G, type: T.CHANGE_TO_EXCLUDE, sources: [2] }]);
+  assert.equal(first.more, true);
+  // A change while TO_EX is still due: the next report keeps the mode-change record.
+  t.set(1, G, 7, exc(2, 3), 2, 20);
+  assert.deepEqual(t.takeChangeRecords(s).records, [
+    { group: G, type: T.CHANGE_TO_EXCLUDE, sources: [2, 3] },
+  ]);
+  // §5.1: robustness reports with the TO_EX after the last mode change, then BLOCK(3) still due.
+  assert.deepEqual(t.takeChangeRecords(s).records, [
+    { group: G, type: T.BLOCK_OLD_SOURCES, sources: [3] },
+  ]);
+  const last = t.takeChangeRecords(s);
+  assert.deepEqual(last.records, []);
+  assert.equal(last.more, false);
+});
+
+Deno.test("MulticastGroupTable: a group-and-source-specific query past maxSources is answered for the whole group (bounded)", () => {
+  const t = new MulticastGroupTable({ maxGroups: 8, maxSources: 4, isReported: () => true });
+  t.set(1, G, 7, exc(), 2, 0);
+  const s = t.interface(1)!;
+  const many = Array.from({ length: 1000 }, (_, i) => 0x0a000000 + i);
+  assert.equal(t.scheduleAnswer(s, 5, G, many), true);
+  assert.equal(s.groups.get(G)!.querySources, null, "not 1000 sources held");
+  assert.deepEqual(t.takeGroupAnswers(s, 5), [{ group: G, type: T.MODE_IS_EXCLUDE, sources: [] }]);
+});

@@ -206,9 +206,12 @@ Deno.test("mcproxy querier election: a lower address heard makes the proxy stop 
     f.type === 0x11 && f.src === "10.1.0.100"
   );
   assert.equal(fromR.length, 1, "only R's first startup query");
-  n.s.send(GROUP, "kept");
+  n.s.send(GROUP, "not from R");
   n.runFor(SECOND);
-  assert.deepEqual(n.a.take(), ["kept"], "the non-querier still listens and forwards");
+  // RFC 4605 §4.2: only the querier forwards onto a downstream LAN (R2 here,
+  // whose upstream leads nowhere); two proxies forwarding would duplicate.
+  assert.deepEqual(n.a.take(), [], "the non-querier listens but does not forward");
+  assert.equal(n.count("fwd.forwarded"), 0);
   // The leave: R2 queries, R lowers its group timer on R2's query (§6.6.1) and stops after LMQT.
   n.a.groups.leave(n.a.ifindex, GROUP);
   n.runFor(4 * SECOND);
@@ -222,6 +225,7 @@ Deno.test("mcproxy querier election: a lower address heard makes the proxy stop 
 
 Deno.test("mcproxy querier election: when the other querier goes quiet the proxy resumes after the Other Querier Present Interval", () => {
   const n = makeProxyNet({ lan0Address: "10.1.0.100/24", secondRouter: "10.1.0.2/24" });
+  n.a.groups.join(n.a.ifindex, GROUP);
   n.runFor(SECOND);
   n.r2!.close();
   // R2's last query left at start-up (t ≈ 0): the interval is 2 × 125 s + 10 s / 2.
@@ -233,6 +237,9 @@ Deno.test("mcproxy querier election: when the other querier goes quiet the proxy
     f.type === 0x11 && f.src === "10.1.0.100"
   );
   assert.equal(fromR.length, 2, "R's first startup query, then one on resuming");
+  n.s.send(GROUP, "querier again");
+  n.runFor(SECOND);
+  assert.deepEqual(n.a.take(), ["querier again"], "the querier again, R forwards onto lan0");
   n.finish();
 });
 

@@ -358,3 +358,57 @@ Deno.test("multicast socket: setFilter replaces the whole filter (RFC 3678 setso
     for (const conn of [rx, ta!, tc!]) conn.close();
   });
 });
+
+Deno.test("multicast socket: setTTL(0) keeps datagrams on the host, looped to local members only (RFC 1112 §6.1)", async () => {
+  await withEnv(lan(2), async (env) => {
+    const [a, b] = env.hosts as [Stack, Stack];
+    const remote = listen(b);
+    const local = listen(a);
+    const [gotRemote, gotLocal] = [collect(remote), collect(local)];
+    await remote.joinMulticastV4(GROUP, "10.0.0.2");
+    await local.joinMulticastV4(GROUP, "10.0.0.1");
+    env.runFor(ms(1000));
+    const tx = listen(a, 6000);
+    const mt = await tx.joinMulticastV4("239.9.9.9", "10.0.0.1");
+    await mt.setTTL(0);
+    const sent = () => env.capture!.frames().filter((f) => f[23] === 17 && f[30] === 239).length;
+    const before = sent();
+    await send(env, tx, "host only");
+    assert.equal(
+      sent(),
+      before,
+      "no frame with the datagram leaves (TTL 0 is not the default TTL)",
+    );
+    assert.deepEqual(gotLocal, ["host only from 10.0.0.1"]);
+    assert.deepEqual(gotRemote, []);
+    for (const conn of [remote, local, tx]) conn.close();
+  });
+});
+
+Deno.test("multicast socket over IPv6: hop limit 0 keeps datagrams on the host (RFC 3493 §5.2)", async () => {
+  await withEnv(lan(2), async (env) => {
+    const [a, b] = env.hosts as [Stack, Stack];
+    env.hosts.forEach((s, i) => s.addAddress(s.interfaces.list()[0]!.index, `fd00::${i + 1}/64`));
+    env.runFor(ms(3000)); // DAD
+    const G6 = "ff05::1:3";
+    const open = (s: Stack, port: number) =>
+      s.listenDatagram({ transport: "udp", hostname: "::", port, reuseAddress: true });
+    const remote = open(b, 5000), local = open(a, 5000);
+    const [gotRemote, gotLocal] = [collect(remote), collect(local)];
+    await remote.joinMulticastV6(G6, b.interfaces.list()[0]!.index);
+    const ml = await local.joinMulticastV6(G6, a.interfaces.list()[0]!.index);
+    env.runFor(ms(1000));
+    const tx = open(a, 6000);
+    const mt = await tx.joinMulticastV6("ff05::9", a.interfaces.list()[0]!.index);
+    await mt.setTTL(0);
+    const sent = () =>
+      env.capture!.frames().filter((f) => f[12] === 0x86 && f[20] === 17 && f[38] === 0xff).length;
+    const before = sent();
+    await send(env, tx, "host only", G6);
+    assert.equal(sent(), before, "no frame with the datagram leaves");
+    assert.deepEqual(gotLocal, ["host only from fd00::1"]);
+    assert.deepEqual(gotRemote, []);
+    assert.equal(ml.active, true);
+    for (const conn of [remote, local, tx]) conn.close();
+  });
+});

@@ -43,6 +43,8 @@ export interface ForwardTopology {
   readonly upstream: number;
   /** The downstream interfaces: index → membership database. */
   readonly databases: ReadonlyMap<number, RouterMembership>;
+  /** Whether we are the querier on downstream interface `ifindex` (only then we forward there). */
+  isQuerier(ifindex: number): boolean;
 }
 
 /**
@@ -64,7 +66,7 @@ export interface ForwardTopology {
  * pkt.dstAt = pkt.start + 16;
  * const n = () => ({ value: 0 });
  * const c = { forwarded: n(), ttl: n(), linkLocal: n(), noMembers: n(), tooBig: n(), down: n() };
- * const topo = { upstream: 1, databases: new Map() };
+ * const topo = { upstream: 1, databases: new Map(), isQuerier: () => true };
  * forwardMulticast({} as never, pkt, { index: 2 } as never, topo, c as never);
  * assert.equal(c.linkLocal.value, 1);
  * assert.equal(c.forwarded.value, 0);
@@ -105,7 +107,9 @@ export function forwardMulticast(
   let sent = 0;
   if (inIf.index !== up && up >= 0) sent += copyOut(ctx, pkt, up, dst, ttl, c);
   for (const [ifindex, db] of topo.databases) {
-    if (ifindex === inIf.index || !db.forwards(dst, src)) continue;
+    // RFC 4605 §4.2: by subscription, and only where we are the querier: a
+    // second proxy on the LAN would otherwise send every datagram twice.
+    if (ifindex === inIf.index || !db.forwards(dst, src) || !topo.isQuerier(ifindex)) continue;
     sent += copyOut(ctx, pkt, ifindex, dst, ttl, c);
   }
   if (sent === 0) c.noMembers.value++;

@@ -150,6 +150,11 @@ export class ProxyFamily {
     return this.#upstream;
   }
 
+  /** Whether we are the querier on downstream interface `ifindex` (RFC 4605 §4.2: we forward there). */
+  isQuerier(ifindex: number): boolean {
+    return this.#downstream.get(ifindex)?.querier ?? false;
+  }
+
   /** Sets the upstream interface (-1: none) and holds every group there. */
   setUpstream(ifindex: number): void {
     this.#upstream = ifindex;

@@ -285,6 +285,14 @@ export const udpPlugin: ProtocolPlugin = {
         setUdpChecksumField(dv, s, sum === 0 ? 0xffff : sum);
         pkt.l4 = s;
         const ttl = multicast ? sock.multicastTtl : sock.ttl;
+        if (multicast && ttl === 0) {
+          // RFC 1112 §6.1: TTL 0 stays on the host (looped only, as Linux's
+          // ip_mc_output); the IP layers read 0 as "the default TTL".
+          pkt.release();
+          c.txDatagrams.value++;
+          if (sock.multicastLoop) loopMulticast(sock, data, src, dst, dport, scope);
+          return undefined;
+        }
         const err = net.send(
           pkt,
           src,

@@ -141,8 +141,6 @@ function probe(r: Requirement): string | undefined {
       return exists("arping", ["-V"], "iputils-arping");
     case "setpriv":
       return runs("setpriv", ["--version"], "util-linux");
-    case "python3":
-      return runs("/usr/bin/python3", ["--version"], "python3");
   }
 }
 

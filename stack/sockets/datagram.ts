@@ -20,7 +20,7 @@
  */
 import type { UdpService, UdpSocket } from "../services.ts";
 import type { IpAddress } from "../wire/ip_address.ts";
-import { netAddr } from "./address.ts";
+import { netAddr, peerHostname } from "./address.ts";
 import {
   joinGroup,
   type MulticastInterfaces,
@@ -181,6 +181,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   #closed = false;
   /** The user called `close()` (`#closed` is also set when the stack closes the socket). */
   #released = false;
+  /** The sender `#lastHostname` shows, when that text has no zone (else null: rebuilt per datagram). */
   #lastAddress: IpAddress | null = null;
   #lastHostname = "";
   /** Show IPv4 addresses IPv4-mapped (an IPv6 socket, or one bound to `::ffff:…`). */
@@ -366,7 +367,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * even when datagrams are queued, as on Linux.
    *
    * @param p A buffer to receive into.
-   * @returns `[data, { transport: "udp", hostname, port }]`.
+   * @returns `[data, { transport: "udp", hostname, port }]`. A link-local
+   * IPv6 sender's hostname carries the zone the datagram arrived on
+   * (`fe80::2%eth0`, Linux's `sin6_scope_id`; Deno's shows none), so that
+   * `send(data, from)` answers on that link of a host with several.
+   * Other senders' hostnames have no zone.
    * @throws {Deno.errors.BadResource} When the connection is (or gets) closed.
    * @throws {Deno.errors.ConnectionRefused} After an ICMP port unreachable (connected).
    * @throws {Deno.errors.NetworkUnreachable} After an ICMP net or host unreachable (connected).
@@ -408,8 +413,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     const n = sock.recv(buf);
     const a = sock.peerAddress;
     if (a !== this.#lastAddress) {
-      this.#lastAddress = a;
-      this.#lastHostname = netAddr("udp", a, 0, this.#mapped).hostname;
+      const ifindex = sock.peerIfindex;
+      const zone = ifindex < 0 || !a.isLinkLocal() || a.family !== 6
+        ? ""
+        : this.#interfaces?.nameOf?.(ifindex) ?? String(ifindex);
+      this.#lastAddress = zone === "" ? a : null;
+      this.#lastHostname = peerHostname(a, this.#mapped, zone);
     }
     const data = into === undefined ? buf : buf.subarray(0, n);
     return [data, { transport: "udp", hostname: this.#lastHostname, port: sock.peerPort }];

@@ -18,6 +18,9 @@
  *   dispatched) or requests (also answered) given to the kernel, as in
  *   `dispatch_bench.ts`;
  * - `udp64 N`, `udp1400 N`: N UDP echo round trips, as in `udp_bench.ts`;
+ * - `udpapi64 N`, `udpapi1400 N`: N UDP echo round trips through the promise
+ *   API (`DatagramConn.send`/`receive`, `for await` on the server), as the
+ *   bench's "promise API echo" rows;
  * - `tcp1500 N`, `tcp65535 N`: N MiB of TCP bulk, as in `tcp_bench.ts`;
  * - `tcp1500v6 N`, `tcp65535v6 N`: the same over IPv6 (fd00::1 → fd00::2,
  *   static NDP entries), to compare per-MiB counts with IPv4's;
@@ -129,6 +132,44 @@ function udp(payload: number): string {
   return `echoes ${seen}`;
 }
 
+/** The promise API echo of `udp_bench.ts` (`promiseEcho`), warmed up with 20,000 round trips. */
+async function udpApi(payload: number): Promise<string> {
+  const net = new mod.VirtualNetwork({ seed: 1 });
+  const link = net.link();
+  const a = net.addNode(mod.createStack({ clock: net.clock, seed: 1 }));
+  const b = net.addNode(mod.createStack({ clock: net.clock, seed: 2 }));
+  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+  a.service("arp.resolve").addStatic(ia.index, 0x0a000002, ib.mac);
+  b.service("arp.resolve").addStatic(ib.index, 0x0a000001, ia.mac);
+  net.runUntilIdle();
+  const server = b.listenDatagram({ transport: "udp", port: 7, receiveQueueLimit: 4096 });
+  const client = a.listenDatagram({ transport: "udp", receiveQueueLimit: 4096 });
+  const data = new Uint8Array(payload).fill(0x5a);
+  const to = { hostname: "10.0.0.2", port: 7 };
+  let seen = 0;
+  // One run() at a time per network: the server loop, warm-up and count share it.
+  await net.run(async () => {
+    const echo = (async () => {
+      for await (const [d, from] of server) await server.send(d, from);
+    })();
+    const echoes = async (roundTrips: number) => {
+      for (let i = 0; i < 64; i++) await client.send(data, to);
+      for (let i = 0; i < roundTrips; i++) {
+        await client.receive(data);
+        seen++;
+        if (i + 64 < roundTrips) await client.send(data, to);
+      }
+    };
+    await echoes(20_000);
+    seen = 0;
+    await echoes(N);
+    server.close();
+    await echo;
+  });
+  return `echoes ${seen}`;
+}
+
 async function tcp(): Promise<string> {
   const { tcpPair } = await import(`${root}bench/_tcp_pair.ts`);
   const mtu = mode.startsWith("tcp65535") ? 65535 : 1500;
@@ -181,8 +222,12 @@ const TCP_MODES = ["tcp1500", "tcp65535", "tcp1500v6", "tcp65535v6", "conns"];
 let result: string;
 if (mode === "reply" || mode === "request") result = frames(mode === "request");
 else if (mode === "udp64" || mode === "udp1400") result = udp(mode === "udp64" ? 64 : 1400);
-else if (TCP_MODES.includes(mode)) result = await tcp();
+else if (mode === "udpapi64" || mode === "udpapi1400") {
+  result = await udpApi(mode === "udpapi64" ? 64 : 1400);
+} else if (TCP_MODES.includes(mode)) result = await tcp();
 else {throw new TypeError(
-    `Unknown mode "${mode}": reply, request, udp64, udp1400, ${TCP_MODES.join(", ")}`,
+    `Unknown mode "${mode}": reply, request, udp64, udp1400, udpapi64, udpapi1400, ${
+      TCP_MODES.join(", ")
+    }`,
   );}
 Deno.stdout.writeSync(new TextEncoder().encode(`${mode} ${N}: ${result}\n`));

@@ -118,7 +118,12 @@ function setup(): Echo {
 const BATCH = 1024;
 const WINDOW = 64;
 
-/** The promise API: `DatagramConn.send`/`receive` per datagram inside `net.run`. */
+/**
+ * The promise API: `DatagramConn.send`/`receive` per datagram inside `net.run`.
+ * No warm-up of its own, so the figure includes the promise path's JIT
+ * tier-up (kept so that it compares with 1ef23ca's rows); `bench/instructions.ts
+ * udpapi64` counts it warm.
+ */
 async function promiseEcho(roundTrips: number, payload: number): Promise<number> {
   const { net, a, b } = pair();
   const server = b.listenDatagram({ transport: "udp", port: 7, receiveQueueLimit: 4096 });

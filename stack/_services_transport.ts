@@ -78,6 +78,12 @@ export interface UdpSocket {
   readonly peerAddress: IpAddress;
   /** Source port of the datagram the last `recv` returned. */
   readonly peerPort: number;
+  /**
+   * Interface the datagram the last `recv` returned arrived on (-1:
+   * unknown): the zone of a link-local `peerAddress` (Linux's
+   * `sin6_scope_id`).
+   */
+  readonly peerIfindex: number;
   /** The error an ICMP message left pending (connected sockets), if any. */
   readonly pendingError: UdpError | undefined;
   /** SO_BROADCAST. */

@@ -345,6 +345,7 @@ export class Stack {
   readonly #multicastInterfaces: MulticastInterfaces = {
     ipv4Owner: (a) => a.family === 4 ? this.interfaces.withIpv4(a.v4)?.index : undefined,
     exists: (i) => this.interfaces.get(i) !== undefined,
+    nameOf: (i) => this.interfaces.get(i)?.name,
   };
 
   /** An IPv6 zone (`eth0`, or an index) to its interface index (RFC 4007 §11). */

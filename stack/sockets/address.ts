@@ -145,6 +145,36 @@ export function mapIpv4(address: IpAddress): IpAddress {
 }
 
 /**
+ * The hostname a socket shows for a datagram's sender: the address text
+ * (IPv4-mapped when `mapped`, as {@linkcode netAddr}), and for an IPv6
+ * link-local sender the zone it arrived on (`fe80::1%eth0`, RFC 4007 §11),
+ * so that sending back to it reaches the same link on a stack with
+ * several. Linux reports that zone as `sin6_scope_id`; Deno 2.9.6 drops
+ * it, and a reply from a dual-homed host then fails. Other addresses show
+ * no zone.
+ *
+ * @param address The sender's address.
+ * @param mapped Show an IPv4 address IPv4-mapped (a dual-stack socket's view).
+ * @param zone The arrival interface's name or index (`""`: unknown).
+ * @returns The hostname text.
+ *
+ * @example
+ * ```ts
+ * import { peerHostname } from "./address.ts";
+ * import { IpAddress } from "../wire/ip_address.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(peerHostname(IpAddress.parse("fe80::1")!, false, "eth0"), "fe80::1%eth0");
+ * assert.equal(peerHostname(IpAddress.parse("2001:db8::1")!, false, "eth0"), "2001:db8::1");
+ * assert.equal(peerHostname(IpAddress.parse("169.254.0.1")!, true, "eth0"), "::ffff:169.254.0.1");
+ * ```
+ */
+export function peerHostname(address: IpAddress, mapped: boolean, zone: string): string {
+  if (address.family === 4) return mapped ? mapIpv4(address).toString() : address.toString();
+  const text = address.toString();
+  return zone !== "" && address.isLinkLocal() ? `${text}%${zone}` : text;
+}
+
+/**
  * `{ transport, hostname, port }` for an address key and port.
  *
  * @param transport `"tcp"` or `"udp"`.

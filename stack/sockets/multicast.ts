@@ -235,6 +235,11 @@ export interface MulticastInterfaces {
   ipv4Owner(address: IpAddress): number | undefined;
   /** Whether interface `index` exists. */
   exists(index: number): boolean;
+  /**
+   * Name of interface `index` (`eth0`), if it exists: the zone
+   * `DatagramConn` shows on link-local peers (without it, the index).
+   */
+  nameOf?(index: number): string | undefined;
 }
 
 /**

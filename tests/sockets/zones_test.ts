@@ -5,7 +5,10 @@
  * refused as Linux refuses it (EINVAL, a `TypeError` in Deno), and a UDP
  * send without one too unless the socket's zone or the stack's only
  * interface names the link; `remoteAddr` shows no zone, as
- * Deno's does not (measured with Deno 2.9.6 over a veth pair).
+ * Deno's does not (measured with Deno 2.9.6 over a veth pair). A UDP
+ * datagram's sender shows the zone it arrived on when it is link-local
+ * (`fe80::2%tun1`, Linux's `sin6_scope_id`), so that answering it works
+ * on a host with several links.
  */
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
@@ -89,7 +92,7 @@ Deno.test("tcp connect to a link-local address: no zone is a TypeError unless th
   env.finish();
 });
 
-Deno.test("udp send and connect with a zone pick the link; the reply needs none", async () => {
+Deno.test("udp send and connect with a zone pick the link; the sender shows its zone", async () => {
   const { env, a, b, c } = twoLinks();
   await env.run(async () => {
     using sb = b.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
@@ -98,16 +101,16 @@ Deno.test("udp send and connect with a zone pick the link; the reply needs none"
     await client.send(enc.encode("to c"), { hostname: "fe80::2%tun1", port: 7 });
     const [data, from] = await sc.receive();
     assert.equal(new TextDecoder().decode(data), "to c");
-    assert.deepEqual(from, { transport: "udp", hostname: "fe80::1:1", port: 5000 });
-    await sc.send(data, from); // c has one link: no zone needed to answer
+    assert.deepEqual(from, { transport: "udp", hostname: "fe80::1:1%tun0", port: 5000 });
+    await sc.send(data, from);
     const [, back] = await client.receive();
-    assert.equal(back.hostname, "fe80::2");
+    assert.equal(back.hostname, "fe80::2%tun1", "c's answer came in on tun1");
     assert.equal(sb.dropped, 0);
     assert.throws(() => client.connect({ hostname: "fe80::2", port: 7 }), TypeError);
     client.connect({ hostname: "fe80::2%tun0", port: 7 });
     await client.send(enc.encode("to b"));
     const [, fromB] = await sb.receive();
-    assert.equal(fromB.hostname, "fe80::1");
+    assert.equal(fromB.hostname, "fe80::1%tun0");
   }, { timeout: ms(10_000) });
   env.finish();
 });
@@ -120,7 +123,7 @@ Deno.test("udp to ff02::1%tun1 reaches the hosts on tun1 only", async () => {
     using client = a.listenDatagram({ transport: "udp", hostname: "::" });
     await client.send(enc.encode("all"), { hostname: "ff02::1%tun1", port: 7 });
     const [, from] = await sc.receive();
-    assert.equal(from.hostname, "fe80::1:1");
+    assert.equal(from.hostname, "fe80::1:1%tun0");
   }, { timeout: ms(10_000) });
   assert.equal(b.counters.value("udp.rx.datagrams"), 0);
   assert.equal(c.counters.value("udp.rx.datagrams"), 1);
@@ -145,9 +148,52 @@ Deno.test("udp send to a link-local address without a zone: a TypeError on a two
     await onTun1.send(enc.encode("to c"), { hostname: "fe80::2", port: 7 });
     const [data, from] = await sc.receive();
     assert.equal(new TextDecoder().decode(data), "to c");
-    assert.deepEqual(from, { transport: "udp", hostname: "fe80::1:1", port: 5001 });
+    assert.deepEqual(from, { transport: "udp", hostname: "fe80::1:1%tun0", port: 5001 });
     assert.equal(sb.dropped, 0);
   }, { timeout: ms(10_000) });
   assert.equal(b.counters.value("udp.rx.datagrams"), 0);
+  env.finish();
+});
+
+Deno.test("udp server on two links answers each link-local sender at its from address, on the link it came from", async () => {
+  // b and c both are fe80::2: only the zone in `from` tells the links apart.
+  const { env, a, b, c } = twoLinks();
+  await env.run(async () => {
+    using server = a.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
+    const echo = (async () => {
+      for await (const [data, from] of server) await server.send(data, from);
+    })();
+    using fromB = b.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+    using fromC = c.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+    await fromC.send(enc.encode("from c"), { hostname: "fe80::1:1%tun0", port: 7 });
+    await fromB.send(enc.encode("from b"), { hostname: "fe80::1%tun0", port: 7 });
+    const [dataC, serverSeenByC] = await fromC.receive();
+    const [dataB, serverSeenByB] = await fromB.receive();
+    assert.equal(new TextDecoder().decode(dataC), "from c");
+    assert.equal(new TextDecoder().decode(dataB), "from b");
+    assert.equal(serverSeenByC.hostname, "fe80::1:1%tun0");
+    assert.equal(serverSeenByB.hostname, "fe80::1%tun0");
+    server.close();
+    await echo;
+    assert.equal(fromB.dropped + fromC.dropped, 0);
+  }, { timeout: ms(10_000) });
+  // Each answer went out on the link its request came in on.
+  assert.equal(b.counters.value("udp.rx.datagrams"), 1);
+  assert.equal(c.counters.value("udp.rx.datagrams"), 1);
+  env.finish();
+});
+
+Deno.test("udp sender text keeps no zone for a global IPv6 sender (IPv4 and mapped ones: dual_stack_test)", async () => {
+  const { env, a, c } = twoLinks();
+  await env.run(async () => {
+    using server = a.listenDatagram({ transport: "udp", hostname: "::", port: 7 });
+    using client = c.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+    await client.send(enc.encode("global"), { hostname: "fd00:c::1", port: 7 });
+    const [, from] = await server.receive();
+    assert.deepEqual(from, { transport: "udp", hostname: "fd00:c::2", port: 5000 });
+    await server.send(enc.encode("back"), from);
+    const [, back] = await client.receive();
+    assert.deepEqual(back, { transport: "udp", hostname: "fd00:c::1", port: 7 });
+  }, { timeout: ms(10_000) });
   env.finish();
 });

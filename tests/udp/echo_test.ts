@@ -240,3 +240,62 @@ Deno.test("udp send without an address on an unconnected socket rejects with Not
     conn.close();
   });
 });
+
+Deno.test("udp send reuses the destination parsed last only for the same text: alternating peers, then errors as before", async () => {
+  await withEnv(makeLan({ hosts: 3, seed: 5 }), async (env) => {
+    const [a, b, c] = env.hosts as [Stack, Stack, Stack];
+    const sb = b.listenDatagram({ transport: "udp", port: 7 });
+    const sc = c.listenDatagram({ transport: "udp", port: 7 });
+    const client = a.listenDatagram({ transport: "udp" });
+    const order = [
+      "10.0.0.2",
+      "10.0.0.3",
+      "10.0.0.3",
+      "10.0.0.2",
+      `10.0.0.${2}`,
+      "::ffff:10.0.0.3",
+    ];
+    await env.run(async () => {
+      for (const [i, hostname] of order.entries()) {
+        await client.send(Uint8Array.of(i), { hostname, port: 7 });
+        const [data, from] = await (hostname.endsWith("2") ? sb : sc).receive();
+        assert.deepEqual([...data], [i], `datagram ${i} to ${hostname}`);
+        assert.equal(from.hostname, "10.0.0.1");
+      }
+    });
+    // The text just sent to is cached: the port and the rest are still checked.
+    const to = (port: unknown) => ({ hostname: "10.0.0.2", port }) as Deno.NetAddr;
+    const one = new Uint8Array(1);
+    await assert.rejects(client.send(one, to(0)), {
+      name: "RangeError",
+      message: "Cannot send to 10.0.0.2:0: port 0 is not in 1..65535",
+    });
+    await assert.rejects(client.send(one, to("7")), {
+      name: "TypeError",
+      message: "Cannot send to 10.0.0.2:7: port 7 is not an integer",
+    });
+    await assert.rejects(client.send(one, to(7.5)), TypeError);
+    await assert.rejects(client.send(new Uint8Array(65508), to(7)), {
+      name: "RangeError",
+      message:
+        "Cannot send to 10.0.0.2:7: 65508 bytes is more than a UDP datagram over IPv4 carries (65507)",
+    });
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(
+        client.send(one, { hostname: "0.0.0.0", port: 7 }),
+        /^TypeError: Cannot send to 0\.0\.0\.0:7: not a destination/,
+      );
+      await assert.rejects(
+        client.send(one, { hostname: "10.0.0.999", port: 7 }),
+        /is not an IP address/,
+      );
+    }
+    client.close();
+    await assert.rejects(client.send(one, to(7)), {
+      name: "BadResource",
+      message: "Cannot send to 10.0.0.2:7: the socket is closed",
+    });
+    sb.close();
+    sc.close();
+  });
+});

@@ -146,6 +146,8 @@ export class UdpSocketImpl implements UdpSocket {
   /** Source of the datagram the last `recv` returned. */
   peerKey: IpKey;
   peerPort = 0;
+  /** Interface the datagram the last `recv` returned arrived on (-1: unknown). */
+  peerIfindex = -1;
   broadcast = false;
   ttl = 0;
   /** IP_MULTICAST_LOOP (Linux's default: on). */
@@ -309,6 +311,7 @@ export class UdpSocketImpl implements UdpSocket {
     into.set(pkt.buf.subarray(pkt.start, pkt.start + n));
     this.peerKey = this.#addrs[i]!;
     this.peerPort = this.#ports[i]!;
+    this.peerIfindex = pkt.ifindex;
     pkt.release();
     return n;
   }

@@ -439,6 +439,7 @@ export const udpPlugin: ProtocolPlugin = {
         }
         const q = ctx.pool.alloc(data.length, 0);
         q.buf.set(data, q.start); // copy: retained past send (the socket queue owns it)
+        q.ifindex = ifindex;
         if (s.push(q, src, sport)) {
           c.datagrams.value++;
           c.multicastLooped.value++;
@@ -485,6 +486,7 @@ export const udpPlugin: ProtocolPlugin = {
       const q = ctx.pool.alloc(payload, 0);
       // copy: retained past receive() (the socket queue owns it)
       q.buf.set(pkt.buf.subarray(s + UDP_HEADER_LEN, s + len), q.start);
+      q.ifindex = pkt.ifindex; // the arrival interface: a link-local peer's zone
       c.datagrams.value++;
       sock.append(q, src, sport); // may run the socket's onReadable: counted first
       return undefined;

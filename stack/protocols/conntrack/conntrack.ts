@@ -18,7 +18,8 @@ import {
   type ConntrackTuple,
 } from "../../_services_conntrack.ts";
 import { formatIpKey } from "../../wire/ip_address.ts";
-import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
+import { finishChecksum, pseudoHeaderSumV6, sumRange } from "../../wire/checksum.ts";
+import { IP_PROTOCOL_ICMPV6, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { ConnTable, Entry, Ref } from "./table.ts";
 import { TcpMove, tcpWindowScaleOption } from "./tcp_track.ts";
 import { FLOW_ERROR, FLOW_NONE, FlowScratch, readFlow, tupleKey } from "./tuple.ts";
@@ -66,6 +67,7 @@ export const conntrackPlugin: ProtocolPlugin = {
       "track.invalid",
       "track.related",
       "track.related_unknown",
+      "track.error_bad_checksum",
       "track.early_drop",
       "track.expired",
       "track.reopened",
@@ -119,6 +121,7 @@ export const conntrackPlugin: ProtocolPlugin = {
       invalid: ctx.counter("track.invalid"),
       related: ctx.counter("track.related"),
       relatedUnknown: ctx.counter("track.related_unknown"),
+      errorBadChecksum: ctx.counter("track.error_bad_checksum"),
       earlyDrop: ctx.counter("track.early_drop"),
       expired: ctx.counter("track.expired"),
       reopened: ctx.counter("track.reopened"),
@@ -174,11 +177,18 @@ export const conntrackPlugin: ProtocolPlugin = {
     }
 
     /** prerouting/output: finds or starts the packet's flow and sets `pkt.ct`. */
-    function track(pkt: PacketBuffer): void {
+    function track(pkt: PacketBuffer, point: HookPoint): void {
       const kind = readFlow(pkt.buf, pkt.dv, pkt.l3, pkt.end, false, scratch);
       if (kind === FLOW_NONE) return;
       const s = scratch;
       if (kind === FLOW_ERROR) {
+        // As Linux's icmp_error(): a received error with a bad checksum is
+        // related to nothing, so no NAT rewrites it with a fresh, valid
+        // checksum (our own errors, at output, are made right).
+        if (point === "prerouting" && !errorChecksumOk(pkt, s.errorL4)) {
+          c.errorBadChecksum!.value++;
+          return;
+        }
         // As Linux's icmp_error_message(): the inverse of the quoted tuple
         // is the tuple of the error's own direction. It also matches when
         // the quoted datagram was translated (by a NAT here or on the way),
@@ -324,7 +334,7 @@ export const conntrackPlugin: ProtocolPlugin = {
         if (point === "prerouting" || point === "output") {
           // A packet to ourselves is tracked once, at output (Linux: it is
           // confirmed at postrouting of lo; here at input).
-          if (pkt.ct === null) track(pkt);
+          if (pkt.ct === null) track(pkt, point);
           return ACCEPT;
         }
         return confirm(pkt);
@@ -337,6 +347,24 @@ export const conntrackPlugin: ProtocolPlugin = {
     };
   },
 };
+
+/**
+ * Whether the ICMP (IPv4) or ICMPv6 (IPv6, with its pseudo-header) message
+ * at `at` up to the end of `pkt` sums to zero.
+ */
+function errorChecksumOk(pkt: PacketBuffer, at: number): boolean {
+  const buf = pkt.buf, l3 = pkt.l3;
+  let initial = 0;
+  if (pkt.family === 6) {
+    initial = pseudoHeaderSumV6(
+      buf.subarray(l3 + 8, l3 + 24),
+      buf.subarray(l3 + 24, l3 + 40),
+      IP_PROTOCOL_ICMPV6,
+      pkt.end - at,
+    );
+  }
+  return finishChecksum(sumRange(buf, at, pkt.end, initial)) === 0;
+}
 
 /**
  * stack/validate.ts's policy for a tuple handed to the service: a wrong

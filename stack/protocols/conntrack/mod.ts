@@ -33,7 +33,8 @@
  * - **Counters:** `track.new`, `track.invalid` (no flow and cannot start
  *   one, or outside the TCP windows: passed untracked, as Linux's INVALID),
  *   `track.related`, `track.related_unknown` (an error quoting no known
- *   flow), `track.early_drop`, `track.expired`, `track.reopened` (a SYN on a
+ *   flow), `track.error_bad_checksum` (a received ICMP error whose checksum
+ *   is wrong: related to nothing, as Linux's icmp_error), `track.early_drop`, `track.expired`, `track.reopened` (a SYN on a
  *   closed TCP flow); drops `input.table_full`, `postrouting.table_full`,
  *   `input.insert_failed`, `postrouting.insert_failed` (the same flow was
  *   confirmed meanwhile).

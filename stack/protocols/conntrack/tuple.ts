@@ -176,7 +176,8 @@ export function readFlow(
     if (quoted || !isIcmpError(type, version)) return FLOW_NONE;
     // An error: the flow is the one of the datagram it quotes.
     const kind = readFlow(buf, dv, l4 + 8, end, true, out);
-    if (kind !== FLOW_PACKET) return FLOW_NONE;
+    // An ICMPv4 error quoting IPv6 (or the reverse) is about no flow of ours.
+    if (kind !== FLOW_PACKET || out.family !== (version === 4 ? 4 : 6)) return FLOW_NONE;
     out.errorL4 = l4;
     return FLOW_ERROR;
   }

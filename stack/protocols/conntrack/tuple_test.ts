@@ -94,3 +94,22 @@ Deno.test("readFlow(): every prefix of every packet gives an answer, never an ex
     }
   }
 });
+
+Deno.test("readFlow(): an ICMPv4 error quoting an IPv6 datagram relates to no flow", () => {
+  // IPv4 + ICMP port unreachable quoting IPv6 UDP [::1]:5000 > [::2]:53.
+  const b = new Uint8Array(20 + 8 + 48);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, 0x4500);
+  dv.setUint16(2, b.length);
+  b[9] = 1;
+  b[20] = 3;
+  b[21] = 3;
+  b[28] = 0x60;
+  b[28 + 6] = 17;
+  b[28 + 7] = 64;
+  b[28 + 8 + 15] = 1;
+  b[28 + 24 + 15] = 2;
+  dv.setUint16(28 + 40, 5000);
+  dv.setUint16(28 + 42, 53);
+  assert.equal(readFlow(b, dv, 0, b.length, false, new FlowScratch()), FLOW_NONE);
+});

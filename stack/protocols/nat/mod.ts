@@ -11,7 +11,10 @@
  *   and flows are flushed when the address goes or the link goes down), `dnat -i IF -p tcp
  *   --dport 8080 --to ADDR[:PORT]` (port forwarding), `redirect -p tcp
  *   --dport 80 --to 8080` (to this host); matches on `-i`/`-o`, `-s`/`-d`,
- *   `-p tcp|udp|icmp`, `--sport`/`--dport`. The first matching rule of a
+ *   `-p tcp|udp|icmp`, `--sport`/`--dport`, and for dnat/redirect
+ *   `--dst-type local` (only to this host's own addresses, as iptables'
+ *   addrtype match; what `--forward-port` on the command line sets, so a
+ *   forwarded port takes no transit traffic). The first matching rule of a
  *   flow's first packet decides; the rest of the flow follows it.
  * - **Hooks:** DNAT at `prerouting` and `output` (after conntrack), SNAT at
  *   `postrouting` and `input` (before conntrack's confirmation): ordered by

@@ -194,6 +194,11 @@ export const natPlugin: ProtocolPlugin = {
       return (e.nat as FlowNat | null) ?? (e.nat = new FlowNat());
     }
 
+    /** One of this host's addresses, or loopback (iptables' addrtype LOCAL). */
+    function isLocalAddress(a: number): boolean {
+      return (a >>> 24) === 127 || ctx.interfaces.withIpv4(a) !== undefined;
+    }
+
     function primaryAddress(iface: NetInterface | null): number | undefined {
       return iface?.ipv4[0]?.address;
     }
@@ -211,6 +216,7 @@ export const natPlugin: ProtocolPlugin = {
         if (r.action !== "dnat" && r.action !== "redirect") continue;
         if (point === "output" && r.inIface !== null) continue;
         if (!ruleMatches(r, inName, null, e.protocol, src, o.srcPort, dst, o.dstPort)) continue;
+        if (r.dstLocal && !isLocalAddress(dst)) continue;
         let to: number | undefined = r.toAddrLo;
         if (r.action === "redirect") {
           to = point === "output" ? LOOPBACK : primaryAddress(h.inIface);

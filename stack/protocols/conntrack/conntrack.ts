@@ -132,6 +132,13 @@ export const conntrackPlugin: ProtocolPlugin = {
     };
     const scratch = new FlowScratch();
     let nextId = 1;
+    /**
+     * The last flow started and not yet confirmed: an error this host makes
+     * about its first packet (TTL expired after prerouting's DNAT) relates
+     * to it, as Linux's icmp_glue_bits() attaches the offending packet's ct to
+     * the error. One slot: the error is made while that packet is handled.
+     */
+    let unconfirmed: Entry | null = null;
     const timer = ctx.timer((now) => {
       c.expired!.value += table.expire(now);
       const next = table.nextExpiry();
@@ -197,11 +204,12 @@ export const conntrackPlugin: ProtocolPlugin = {
         const back = s.family === 4
           ? table.get4(s.protocol, s.dst as number, s.dstPort, s.src as number, s.srcPort)
           : table.get(tupleKey(s.protocol, s.dst, s.dstPort, s.src, s.srcPort));
-        if (back === undefined) {
+        const dir = back !== undefined ? back.direction : quotesUnconfirmed(s);
+        if (dir < 0) {
           c.relatedUnknown!.value++;
           return;
         }
-        pkt.ct = back.entry.relatedRefs[back.direction];
+        pkt.ct = (back !== undefined ? back.entry : unconfirmed!).relatedRefs[dir as 0 | 1];
         c.related!.value++;
         return;
       }
@@ -247,6 +255,25 @@ export const conntrackPlugin: ProtocolPlugin = {
         return;
       }
       pkt.ct = e.refs[0];
+      unconfirmed = e;
+    }
+
+    /**
+     * The direction in which the unconfirmed flow's tuple is the inverse of
+     * the datagram the error in `s` quotes, or -1.
+     */
+    function quotesUnconfirmed(s: FlowScratch): number {
+      const e = unconfirmed;
+      if (e === null || e.confirmed || e.protocol !== s.protocol || e.family !== s.family) {
+        return -1;
+      }
+      for (const dir of [0, 1] as const) {
+        const t = dir === 0 ? e.original : e.reply;
+        if (
+          t.src === s.dst && t.srcPort === s.dstPort && t.dst === s.src && t.dstPort === s.srcPort
+        ) return dir;
+      }
+      return -1;
     }
 
     /** input/postrouting: puts a new flow in the table once its first packet got through. */
@@ -254,6 +281,7 @@ export const conntrackPlugin: ProtocolPlugin = {
       const ref = pkt.ct;
       if (!(ref instanceof Ref) || ref.related || ref.entry.confirmed) return ACCEPT;
       const e = ref.entry;
+      if (e === unconfirmed) unconfirmed = null;
       const now = ctx.now(); // only for a new flow: most packets leave above
       const before = table.earlyDrops;
       const why = table.insert(e, now, timeoutOf(e));
@@ -342,6 +370,7 @@ export const conntrackPlugin: ProtocolPlugin = {
       services: { [CONNTRACK_SERVICE]: service },
       teardown() {
         timer.cancel();
+        unconfirmed = null;
         table.clear();
       },
     };

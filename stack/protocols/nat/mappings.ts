@@ -29,6 +29,20 @@ export class Mapping {
   /** The interface whose address MASQUERADE took (-1: an SNAT address). */
   ifindex = -1;
 
+  /**
+   * Records that it sent to `addr:port` (what its filtering lets in, RFC
+   * 4787 §5). Bounded: false, nothing recorded, when `max` remote
+   * endpoints are held already and this one is new.
+   */
+  permit(addr: number, port: number, max: number): boolean {
+    const key = addr + "|" + port;
+    if (this.remoteEndpoints.has(key)) return true;
+    if (this.remoteEndpoints.size >= max) return false;
+    this.remoteEndpoints.add(key);
+    this.remotes.add(addr);
+    return true;
+  }
+
   /** A mapping for `protocol` from `intAddr:intPort` to `extAddr:extPort`. */
   constructor(
     readonly protocol: number,

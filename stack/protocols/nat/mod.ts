@@ -35,11 +35,18 @@
  *   (`prerouting.unknown_error`).
  * - **Hairpinning** (REQ-9, option `hairpin`): a flow whose destination was
  *   translated and that leaves by the interface it came in by gets its
- *   source translated to the external address it was sent to.
+ *   source translated to the external address it was sent to. Inbound
+ *   through a mapping, a hairpinned packet is filtered by its sender's
+ *   external endpoint, and sending it opens the sender's own mapping to
+ *   that endpoint even when the other side's filter drops it, so two inside
+ *   hosts punch holes to each other as through any NAT.
+ * - **Bounds:** `maxMappings` (65536); `maxRemotes` (256) remote endpoints
+ *   a mapping remembers for its filtering (beyond them a new remote is not
+ *   let in: `map.remotes_full`).
  * - **Provides:** `nat.table` (`NatService`: `addRule`, `rules`,
  *   `clearRules`, `mappings`). **Requires:** `conntrack.table`.
  * - **Counters:** `flow.snat`, `flow.dnat`, `flow.hairpin`, `map.created`,
- *   `map.expired`, `map.flushed`; drops `prerouting.filtered` (inbound to a
+ *   `map.expired`, `map.flushed`, `map.remotes_full`; drops `prerouting.filtered` (inbound to a
  *   mapping the filtering refuses), `prerouting.unknown_error`,
  *   `prerouting.clash`/`output.clash` (the translated tuple is taken),
  *   `postrouting.no_port`/`input.no_port` (no external port free),
@@ -48,8 +55,7 @@
  * - **Depends on:** conntrack, ipv4.
  * - **Not supported:** NAT66 (IPv6 flows pass untranslated; NPTv6 is
  *   another plugin), ALGs (FTP, SIP), DNAT to a range (load balancing),
- *   hairpinning through a mapping with `address` filtering unless the
- *   mapping sent to the external address, TCP MSS clamping, fragments
+ *   TCP MSS clamping (another plugin), fragments
  *   without conntrack's reassembly.
  *
  * Graph: `[prerouting] conntrack -> nat`, `[postrouting] nat -> conntrack`.

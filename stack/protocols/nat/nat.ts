@@ -123,6 +123,7 @@ export const natPlugin: ProtocolPlugin = {
       "map.created",
       "map.expired",
       "map.flushed",
+      "map.remotes_full",
       "prerouting.filtered",
       "prerouting.unknown_error",
       "prerouting.clash",
@@ -146,6 +147,10 @@ export const natPlugin: ProtocolPlugin = {
         description: "µs a mapping outlives its last flow (RFC 4787 REQ-5: at least 2 minutes)",
       },
       maxMappings: { default: 65536, description: "mappings at most" },
+      maxRemotes: {
+        default: 256,
+        description: "remote endpoints a mapping remembers for filtering, at most",
+      },
       hairpin: {
         default: true,
         description: "translate the source of flows hairpinned back out of their interface (REQ-9)",
@@ -161,7 +166,14 @@ export const natPlugin: ProtocolPlugin = {
     }
     const linger = ctx.options.mappingTimeout as number;
     const maxMappings = ctx.options.maxMappings as number;
-    for (const [name, v] of [["mappingTimeout", linger], ["maxMappings", maxMappings]] as const) {
+    const maxRemotes = ctx.options.maxRemotes as number;
+    for (
+      const [name, v] of [
+        ["mappingTimeout", linger],
+        ["maxMappings", maxMappings],
+        ["maxRemotes", maxRemotes],
+      ] as const
+    ) {
       if (!Number.isInteger(v)) throw new TypeError(`Cannot set up nat: ${name} is not whole`);
       if (v < 1) throw new RangeError(`Cannot set up nat: ${name} ${v} is below 1`);
     }
@@ -183,6 +195,7 @@ export const natPlugin: ProtocolPlugin = {
       created: ctx.counter("map.created"),
       expired: ctx.counter("map.expired"),
       flushed: ctx.counter("map.flushed"),
+      remotesFull: ctx.counter("map.remotes_full"),
     };
     const timer = ctx.timer((now) => {
       c.expired!.value += mappings.expire(now, linger);
@@ -228,7 +241,15 @@ export const natPlugin: ProtocolPlugin = {
       if (point === "prerouting" && (e.protocol === 6 || e.protocol === 17)) {
         const m = mappings.byExternal(e.protocol, dst, o.dstPort);
         if (m !== undefined) {
-          if (!filterAllows(m, src, o.srcPort)) return "filtered";
+          // RFC 4787 REQ-9: a hairpinned packet is filtered by its sender's
+          // external endpoint, and sending it opens the sender's own
+          // mapping to that endpoint even when this one filters it (so
+          // two inside hosts can punch holes towards each other).
+          const own = mappings.byInternal(e.protocol, src, o.srcPort, dst);
+          if (own !== undefined) permit(own, dst, o.dstPort);
+          const from = own !== undefined ? own.extAddr : src;
+          const fromPort = own !== undefined ? own.extPort : o.srcPort;
+          if (!filterAllows(m, from, fromPort)) return "filtered";
           return redirectFlow(e, m.intAddr, m.intPort, m);
         }
       }
@@ -360,10 +381,13 @@ export const natPlugin: ProtocolPlugin = {
       if (ifindex >= 0) m.ifindex = ifindex;
       const st = stateOf(e);
       countFlow(e, st, m);
-      m.remotes.add(r.src as number);
-      m.remoteEndpoints.add(r.src + "|" + r.srcPort);
+      permit(m, r.src as number, r.srcPort);
       c.snat!.value++;
       return ACCEPT;
+    }
+
+    function permit(m: Mapping, addr: number, port: number): void {
+      if (!m.permit(addr, port, maxRemotes)) c.remotesFull!.value++;
     }
 
     function countFlow(e: ConntrackEntry, st: FlowNat, m: Mapping): void {

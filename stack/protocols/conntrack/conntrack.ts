@@ -21,7 +21,7 @@ import { formatIpKey } from "../../wire/ip_address.ts";
 import { finishChecksum, pseudoHeaderSumV6, sumRange } from "../../wire/checksum.ts";
 import { IP_PROTOCOL_ICMPV6, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { ConnTable, Entry, Ref } from "./table.ts";
-import { TcpMove, tcpWindowScaleOption } from "./tcp_track.ts";
+import { TcpCtState, TcpMove, tcpWindowScaleOption } from "./tcp_track.ts";
 import { FLOW_ERROR, FLOW_NONE, FlowScratch, readFlow, tupleKey } from "./tuple.ts";
 
 const SECOND = 1_000_000;
@@ -146,6 +146,14 @@ export const conntrackPlugin: ProtocolPlugin = {
     });
 
     function timeoutOf(e: Entry): number {
+      const own = stateTimeout(e);
+      if (own >= e.minTimeout || (e.tcp !== null && e.tcp.state === TcpCtState.TIME_WAIT)) {
+        return own;
+      }
+      return e.minTimeout;
+    }
+
+    function stateTimeout(e: Entry): number {
       if (e.tcp !== null) return tcpTimeouts[e.tcp.state]!;
       if (e.protocol === IP_PROTOCOL_UDP) return e.seenReply ? t.udpStreamTimeout : t.udpTimeout;
       if (e.protocol === 1 || e.protocol === 58) return t.icmpTimeout;

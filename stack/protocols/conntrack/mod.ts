@@ -26,7 +26,8 @@
  *   `tcpFinWaitTimeout` 120 s, `tcpCloseWaitTimeout` 60 s,
  *   `tcpLastAckTimeout` 30 s, `tcpTimeWaitTimeout` 120 s, `tcpCloseTimeout`
  *   10 s, `udpTimeout` 30 s, `udpStreamTimeout` 120 s, `icmpTimeout` 30 s,
- *   `genericTimeout` 600 s.
+ *   `genericTimeout` 600 s. An entry's `minTimeout` (set by a NAT) raises
+ *   every state's timeout but TIME_WAIT's to at least that.
  * - **Bounds:** `maxEntries` (65536) and `maxBytes` (32 MiB, estimated per
  *   entry); when full, the oldest entry that is not assured is dropped
  *   early; when none is, the new flow's packet is dropped.

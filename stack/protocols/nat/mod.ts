@@ -27,7 +27,12 @@
  *   stack's RNG with the same parity, below 1024 only for ports below 1024;
  *   paired address pooling for SNAT ranges; a mapping is never reused while
  *   a flow uses it and lingers `mappingTimeout` (120 s) after; TCP flows
- *   last as conntrack's timeouts (ESTABLISHED 5 days ≥ RFC 5382's 2 h 4 min).
+ *   last as conntrack's timeouts (ESTABLISHED 5 days ≥ RFC 5382's 2 h 4 min),
+ *   but a translated TCP flow opening or closing lasts idle at least
+ *   `tcpTransitoryTimeout` (240 s: RFC 5382 REQ-5's transitory idle-timeout,
+ *   and RFC 7857 §2.2's 4 minutes after a RST), where Linux's conntrack
+ *   gives CLOSE_WAIT 60 s and CLOSE 10 s; TIME_WAIT keeps conntrack's 120 s
+ *   (both FINs acknowledged: nothing more to carry).
  * - **ICMP:** echo identifiers are mapped like ports; errors about a
  *   translated flow get the outer address, the quoted header (address,
  *   port, its checksums) and the ICMP checksum rewritten (RFC 5508); errors

@@ -147,6 +147,11 @@ export const natPlugin: ProtocolPlugin = {
         description: "µs a mapping outlives its last flow (RFC 4787 REQ-5: at least 2 minutes)",
       },
       maxMappings: { default: 65536, description: "mappings at most" },
+      tcpTransitoryTimeout: {
+        default: 240_000_000,
+        description:
+          "µs a translated TCP flow lasts idle at least while opening or closing (RFC 5382 REQ-5, RFC 7857 §2.2: 4 minutes; TIME_WAIT excepted)",
+      },
       maxRemotes: {
         default: 256,
         description: "remote endpoints a mapping remembers for filtering, at most",
@@ -167,11 +172,13 @@ export const natPlugin: ProtocolPlugin = {
     const linger = ctx.options.mappingTimeout as number;
     const maxMappings = ctx.options.maxMappings as number;
     const maxRemotes = ctx.options.maxRemotes as number;
+    const transitory = ctx.options.tcpTransitoryTimeout as number;
     for (
       const [name, v] of [
         ["mappingTimeout", linger],
         ["maxMappings", maxMappings],
         ["maxRemotes", maxRemotes],
+        ["tcpTransitoryTimeout", transitory],
       ] as const
     ) {
       if (!Number.isInteger(v)) throw new TypeError(`Cannot set up nat: ${name} is not whole`);
@@ -204,7 +211,13 @@ export const natPlugin: ProtocolPlugin = {
     });
 
     function stateOf(e: ConntrackEntry): FlowNat {
-      return (e.nat as FlowNat | null) ?? (e.nat = new FlowNat());
+      const st = e.nat as FlowNat | null;
+      if (st !== null) return st;
+      // A conntrack timeout shorter than RFC 5382's transitory one (Linux:
+      // CLOSE_WAIT 60 s, CLOSE 10 s) would end a half-closed connection's
+      // translation while it may still carry data.
+      if (e.protocol === 6) e.minTimeout = transitory;
+      return e.nat = new FlowNat();
     }
 
     /** One of this host's addresses, or loopback (iptables' addrtype LOCAL). */

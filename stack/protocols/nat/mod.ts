@@ -36,7 +36,7 @@
  * - **ICMP:** echo identifiers are mapped like ports; errors about a
  *   translated flow get the outer address, the quoted header (address,
  *   port, its checksums) and the ICMP checksum rewritten (RFC 5508); errors
- *   quoting one of our external addresses that no flow owns are dropped
+ *   quoting an external address some mapping is on that no flow owns are dropped
  *   (`prerouting.unknown_error`).
  * - **Hairpinning** (REQ-9, option `hairpin`): a flow whose destination was
  *   translated and that leaves by the interface it came in by gets its

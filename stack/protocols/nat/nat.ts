@@ -192,8 +192,6 @@ export const natPlugin: ProtocolPlugin = {
     const mappings = new MappingTable(maxMappings);
     /** Flows per mapping (to flush them with it). */
     const flowsOf = new Map<Mapping, Set<ConntrackEntry>>();
-    /** Addresses mappings were made on: errors quoting them must match a flow. */
-    const externalAddresses = new Set<number>();
     let ct!: ConntrackService;
     const c: Record<string, Counter> = {
       snat: ctx.counter("flow.snat"),
@@ -382,7 +380,6 @@ export const natPlugin: ProtocolPlugin = {
         if (made === null) return "no_port";
         m = made;
         c.created!.value++;
-        externalAddresses.add(ext);
       }
       const reply: ConntrackTuple = {
         src: r.src,
@@ -465,12 +462,12 @@ export const natPlugin: ProtocolPlugin = {
      */
     function isUnknownError(pkt: PacketBuffer): boolean {
       const buf = pkt.buf, l3 = pkt.l3;
-      if (buf[l3 + 9] !== 1 || externalAddresses.size === 0) return false;
+      if (buf[l3 + 9] !== 1 || mappings.size === 0) return false;
       const icmpAt = l3 + ((buf[l3]! & 0x0f) << 2);
       if (pkt.end - icmpAt < 8 + 20) return false;
       const type = buf[icmpAt]!;
       if (!(type === 3 || type === 4 || type === 5 || type === 11 || type === 12)) return false;
-      return externalAddresses.has(pkt.dv.getUint32(icmpAt + 8 + 12));
+      return mappings.hasExternalAddress(pkt.dv.getUint32(icmpAt + 8 + 12));
     }
 
     /**

@@ -68,7 +68,8 @@ export class FlowScratch {
 
 /**
  * The map key of a tuple: family, protocol, addresses, ports. IPv6 keys are
- * 8 characters, so the text cannot be ambiguous.
+ * 8 characters and IPv6 tuples' keys start with `6|`, so the text cannot be
+ * ambiguous, within a family or across.
  *
  * @example
  * ```ts
@@ -84,7 +85,10 @@ export function tupleKey(
   dst: IpKey,
   dstPort: number,
 ): string {
-  return protocol + "|" + src + "|" + srcPort + "|" + dst + "|" + dstPort;
+  // IPv6 keys are strings of any 8 UTF-16 units, digits included: the
+  // prefix keeps one from spelling an IPv4 key.
+  const key = protocol + "|" + src + "|" + srcPort + "|" + dst + "|" + dstPort;
+  return typeof src === "string" ? "6|" + key : key;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FLOW_ERROR, FLOW_NONE, FLOW_PACKET, FlowScratch, readFlow } from "./tuple.ts";
+import { FLOW_ERROR, FLOW_NONE, FLOW_PACKET, FlowScratch, readFlow, tupleKey } from "./tuple.ts";
 
 function ipv4(protocol: number, l4: number[], flags = 0): Uint8Array {
   const b = new Uint8Array(20 + l4.length);
@@ -112,4 +112,10 @@ Deno.test("readFlow(): an ICMPv4 error quoting an IPv6 datagram relates to no fl
   dv.setUint16(28 + 40, 5000);
   dv.setUint16(28 + 42, 53);
   assert.equal(readFlow(b, dv, 0, b.length, false, new FlowScratch()), FLOW_NONE);
+});
+
+Deno.test("tupleKey(): an IPv6 tuple whose address keys are digits never spells an IPv4 tuple's key", () => {
+  // 1.0.0.0 is 16777216; an IPv6 key of the same 8 characters (words 0x31, 0x36, ...).
+  const v6 = "16777216";
+  assert.notEqual(tupleKey(6, v6, 80, v6, 80), tupleKey(6, 16777216, 80, 16777216, 80));
 });

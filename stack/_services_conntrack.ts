@@ -73,6 +73,13 @@ export interface ConntrackEntry {
   readonly expires: Instant;
   /** Free for a NAT's per-flow data (Linux's `nf_conn` extension). */
   nat: unknown;
+  /**
+   * µs the flow lasts idle at least, whatever its state's timeout (0: the
+   * state's own); TIME_WAIT keeps its own. A NAT raises it for the TCP
+   * flows it translates (RFC 5382 REQ-5: 4 minutes for transitory
+   * connections). Applies from the next packet (or confirmation).
+   */
+  minTimeout: number;
 }
 
 /**

@@ -201,8 +201,8 @@ Deno.test("parseGatewayArgs: the NAT flags become nat rules in order, interfaces
   assert.deepEqual(a.nat.map(formatNatRule), [
     "masquerade -o t2",
     "snat -o t3 --to 10.3.0.1-10.3.0.4",
-    "dnat -i t2 -p tcp --dport 8080 --to 10.1.0.5:80",
-    "dnat -p udp --dport 53 --to 10.1.0.6",
+    "dnat -i t2 --dst-type local -p tcp --dport 8080 --to 10.1.0.5:80",
+    "dnat --dst-type local -p udp --dport 53 --to 10.1.0.6",
     "redirect -i t1 -p tcp --dport 80 --to 8080",
     "dnat -i t3 -p udp --dport 5353 --to 10.1.0.7:53",
   ]);

@@ -9,6 +9,7 @@ import {
   ipv4Packet,
 } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
+import { tcpHeader, transportPacket } from "../conntrack/_conntrack.ts";
 import { count, makeNatNet, P, PUBLIC } from "./_nat.ts";
 
 const enc = new TextEncoder();
@@ -191,5 +192,26 @@ Deno.test("nat ICMP: an error quoting the public address with no flow is dropped
   n.p.sendRawIpv4(packet);
   n.runFor(10_000);
   assert.equal(count(n.nat, "nat.prerouting.unknown_error"), 1);
+  n.finish();
+});
+
+Deno.test("nat ICMP: the NAT's own time exceeded about a forwarded port's first SYN quotes the public address P sent to", async () => {
+  const n = makeNatNet({ rules: ["dnat -i eth1 -p tcp --dport 8080 --to 10.1.0.20:80"] });
+  // A SYN from P to PUBLIC:8080 whose TTL runs out at the NAT (tcptraceroute-style).
+  const syn = transportPacket(P, PUBLIC, 6, tcpHeader(40000, 8080, 1000, 0, 0x02));
+  syn[8] = 2;
+  syn[10] = syn[11] = 0;
+  new DataView(syn.buffer).setUint16(10, checksum(syn.subarray(0, 20)));
+  n.p.sendRawIpv4(syn);
+  n.runFor(100_000);
+  const quoted = quotedIn(n.far.frames(), P, 11);
+  assert.deepEqual(quoted.map(endpoints), [`${P}:40000>${PUBLIC}:8080`]);
+  // Outer source the NAT's public address; every checksum right.
+  const te = framesMatching(n.far.frames(), checkEthernet({}, checkIpv4({ dst: P, protocol: 1 })));
+  assert.equal(te.length, 1);
+  assert.deepEqual([...te[0]!.subarray(26, 30)], [203, 0, 113, 1]);
+  assert.equal(checksum(te[0]!.subarray(34)), 0);
+  assert.equal(count(n.nat, "conntrack.track.related_unknown"), 0);
+  await assertTsharkClean(n.far.bytes());
   n.finish();
 });

@@ -74,6 +74,51 @@ Deno.test("nat lifetime: an idle established TCP flow keeps its mapping past RFC
   n.finish();
 });
 
+Deno.test("nat lifetime: a half-closed TCP flow idle 3 min 50 s still carries data (RFC 5382 REQ-5 transitory ≥ 4 min)", async () => {
+  const n = makeNatNet();
+  const l = n.p.listen({ port: 9000 });
+  const [c, s] = await n.run(() =>
+    Promise.all([n.h1.connect({ hostname: P, port: 9000 }), l.accept()])
+  );
+  await n.run(async () => {
+    await c.closeWrite();
+    assert.equal(await s.read(new Uint8Array(4)), null);
+  });
+  assert.equal(n.nat.conntrack().find((r) => r.protocol === "tcp")?.state, "CLOSE_WAIT");
+  n.runFor(230_000_000); // Linux's CLOSE_WAIT is 60 s; RFC 5382 asks for 4 min
+  await n.run(async () => {
+    await s.write(new Uint8Array([1, 2, 3]));
+    assert.equal(await c.read(new Uint8Array(8)), 3);
+  });
+  assert.equal(count(n.nat, "conntrack.track.invalid"), 0);
+  c.close();
+  s.close();
+  l.close();
+  n.runFor(500_000_000);
+  n.finish();
+});
+
+Deno.test("nat lifetime: a translated TCP flow lasts 4 min after a RST (RFC 7857 §2.2), then goes", async () => {
+  const n = makeNatNet();
+  const l = n.p.listen({ port: 9000 });
+  const [c, s] = await n.run(() =>
+    Promise.all([n.h1.connect({ hostname: P, port: 9000 }), l.accept()])
+  );
+  s.setLinger(0);
+  s.close();
+  n.runFor(10_000);
+  const tcp = () => n.nat.conntrack().filter((r) => r.protocol === "tcp");
+  assert.equal(tcp()[0]?.state, "CLOSE");
+  n.runFor(230_000_000);
+  assert.equal(tcp().length, 1);
+  n.runFor(20_000_000);
+  assert.equal(tcp().length, 0);
+  c.close();
+  l.close();
+  n.runFor(200_000_000);
+  n.finish();
+});
+
 Deno.test("nat lifetime: MASQUERADE flushes mappings and flows when the outgoing address goes", async () => {
   const n = makeNatNet();
   await sendOnce(n, "h1", 5000);

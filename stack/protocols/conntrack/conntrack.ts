@@ -18,9 +18,10 @@ import {
   type ConntrackTuple,
 } from "../../_services_conntrack.ts";
 import { formatIpKey } from "../../wire/ip_address.ts";
-import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
+import { finishChecksum, pseudoHeaderSumV6, sumRange } from "../../wire/checksum.ts";
+import { IP_PROTOCOL_ICMPV6, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { ConnTable, Entry, Ref } from "./table.ts";
-import { TcpMove, tcpWindowScaleOption } from "./tcp_track.ts";
+import { TcpCtState, TcpMove, tcpWindowScaleOption } from "./tcp_track.ts";
 import { FLOW_ERROR, FLOW_NONE, FlowScratch, readFlow, tupleKey } from "./tuple.ts";
 
 const SECOND = 1_000_000;
@@ -66,6 +67,7 @@ export const conntrackPlugin: ProtocolPlugin = {
       "track.invalid",
       "track.related",
       "track.related_unknown",
+      "track.error_bad_checksum",
       "track.early_drop",
       "track.expired",
       "track.reopened",
@@ -119,6 +121,7 @@ export const conntrackPlugin: ProtocolPlugin = {
       invalid: ctx.counter("track.invalid"),
       related: ctx.counter("track.related"),
       relatedUnknown: ctx.counter("track.related_unknown"),
+      errorBadChecksum: ctx.counter("track.error_bad_checksum"),
       earlyDrop: ctx.counter("track.early_drop"),
       expired: ctx.counter("track.expired"),
       reopened: ctx.counter("track.reopened"),
@@ -129,6 +132,13 @@ export const conntrackPlugin: ProtocolPlugin = {
     };
     const scratch = new FlowScratch();
     let nextId = 1;
+    /**
+     * The last flow started and not yet confirmed: an error this host makes
+     * about its first packet (TTL expired after prerouting's DNAT) relates
+     * to it, as Linux's icmp_glue_bits() attaches the offending packet's ct to
+     * the error. One slot: the error is made while that packet is handled.
+     */
+    let unconfirmed: Entry | null = null;
     const timer = ctx.timer((now) => {
       c.expired!.value += table.expire(now);
       const next = table.nextExpiry();
@@ -136,6 +146,14 @@ export const conntrackPlugin: ProtocolPlugin = {
     });
 
     function timeoutOf(e: Entry): number {
+      const own = stateTimeout(e);
+      if (own >= e.minTimeout || (e.tcp !== null && e.tcp.state === TcpCtState.TIME_WAIT)) {
+        return own;
+      }
+      return e.minTimeout;
+    }
+
+    function stateTimeout(e: Entry): number {
       if (e.tcp !== null) return tcpTimeouts[e.tcp.state]!;
       if (e.protocol === IP_PROTOCOL_UDP) return e.seenReply ? t.udpStreamTimeout : t.udpTimeout;
       if (e.protocol === 1 || e.protocol === 58) return t.icmpTimeout;
@@ -174,11 +192,18 @@ export const conntrackPlugin: ProtocolPlugin = {
     }
 
     /** prerouting/output: finds or starts the packet's flow and sets `pkt.ct`. */
-    function track(pkt: PacketBuffer): void {
+    function track(pkt: PacketBuffer, point: HookPoint): void {
       const kind = readFlow(pkt.buf, pkt.dv, pkt.l3, pkt.end, false, scratch);
       if (kind === FLOW_NONE) return;
       const s = scratch;
       if (kind === FLOW_ERROR) {
+        // As Linux's icmp_error(): a received error with a bad checksum is
+        // related to nothing, so no NAT rewrites it with a fresh, valid
+        // checksum (our own errors, at output, are made right).
+        if (point === "prerouting" && !errorChecksumOk(pkt, s.errorL4)) {
+          c.errorBadChecksum!.value++;
+          return;
+        }
         // As Linux's icmp_error_message(): the inverse of the quoted tuple
         // is the tuple of the error's own direction. It also matches when
         // the quoted datagram was translated (by a NAT here or on the way),
@@ -187,11 +212,12 @@ export const conntrackPlugin: ProtocolPlugin = {
         const back = s.family === 4
           ? table.get4(s.protocol, s.dst as number, s.dstPort, s.src as number, s.srcPort)
           : table.get(tupleKey(s.protocol, s.dst, s.dstPort, s.src, s.srcPort));
-        if (back === undefined) {
+        const dir = back !== undefined ? back.direction : quotesUnconfirmed(s);
+        if (dir < 0) {
           c.relatedUnknown!.value++;
           return;
         }
-        pkt.ct = back.entry.relatedRefs[back.direction];
+        pkt.ct = (back !== undefined ? back.entry : unconfirmed!).relatedRefs[dir as 0 | 1];
         c.related!.value++;
         return;
       }
@@ -237,6 +263,25 @@ export const conntrackPlugin: ProtocolPlugin = {
         return;
       }
       pkt.ct = e.refs[0];
+      unconfirmed = e;
+    }
+
+    /**
+     * The direction in which the unconfirmed flow's tuple is the inverse of
+     * the datagram the error in `s` quotes, or -1.
+     */
+    function quotesUnconfirmed(s: FlowScratch): number {
+      const e = unconfirmed;
+      if (e === null || e.confirmed || e.protocol !== s.protocol || e.family !== s.family) {
+        return -1;
+      }
+      for (const dir of [0, 1] as const) {
+        const t = dir === 0 ? e.original : e.reply;
+        if (
+          t.src === s.dst && t.srcPort === s.dstPort && t.dst === s.src && t.dstPort === s.srcPort
+        ) return dir;
+      }
+      return -1;
     }
 
     /** input/postrouting: puts a new flow in the table once its first packet got through. */
@@ -244,6 +289,7 @@ export const conntrackPlugin: ProtocolPlugin = {
       const ref = pkt.ct;
       if (!(ref instanceof Ref) || ref.related || ref.entry.confirmed) return ACCEPT;
       const e = ref.entry;
+      if (e === unconfirmed) unconfirmed = null;
       const now = ctx.now(); // only for a new flow: most packets leave above
       const before = table.earlyDrops;
       const why = table.insert(e, now, timeoutOf(e));
@@ -324,7 +370,7 @@ export const conntrackPlugin: ProtocolPlugin = {
         if (point === "prerouting" || point === "output") {
           // A packet to ourselves is tracked once, at output (Linux: it is
           // confirmed at postrouting of lo; here at input).
-          if (pkt.ct === null) track(pkt);
+          if (pkt.ct === null) track(pkt, point);
           return ACCEPT;
         }
         return confirm(pkt);
@@ -332,11 +378,30 @@ export const conntrackPlugin: ProtocolPlugin = {
       services: { [CONNTRACK_SERVICE]: service },
       teardown() {
         timer.cancel();
+        unconfirmed = null;
         table.clear();
       },
     };
   },
 };
+
+/**
+ * Whether the ICMP (IPv4) or ICMPv6 (IPv6, with its pseudo-header) message
+ * at `at` up to the end of `pkt` sums to zero.
+ */
+function errorChecksumOk(pkt: PacketBuffer, at: number): boolean {
+  const buf = pkt.buf, l3 = pkt.l3;
+  let initial = 0;
+  if (pkt.family === 6) {
+    initial = pseudoHeaderSumV6(
+      buf.subarray(l3 + 8, l3 + 24),
+      buf.subarray(l3 + 24, l3 + 40),
+      IP_PROTOCOL_ICMPV6,
+      pkt.end - at,
+    );
+  }
+  return finishChecksum(sumRange(buf, at, pkt.end, initial)) === 0;
+}
 
 /**
  * stack/validate.ts's policy for a tuple handed to the service: a wrong

@@ -26,14 +26,16 @@
  *   `tcpFinWaitTimeout` 120 s, `tcpCloseWaitTimeout` 60 s,
  *   `tcpLastAckTimeout` 30 s, `tcpTimeWaitTimeout` 120 s, `tcpCloseTimeout`
  *   10 s, `udpTimeout` 30 s, `udpStreamTimeout` 120 s, `icmpTimeout` 30 s,
- *   `genericTimeout` 600 s.
+ *   `genericTimeout` 600 s. An entry's `minTimeout` (set by a NAT) raises
+ *   every state's timeout but TIME_WAIT's to at least that.
  * - **Bounds:** `maxEntries` (65536) and `maxBytes` (32 MiB, estimated per
  *   entry); when full, the oldest entry that is not assured is dropped
  *   early; when none is, the new flow's packet is dropped.
  * - **Counters:** `track.new`, `track.invalid` (no flow and cannot start
  *   one, or outside the TCP windows: passed untracked, as Linux's INVALID),
  *   `track.related`, `track.related_unknown` (an error quoting no known
- *   flow), `track.early_drop`, `track.expired`, `track.reopened` (a SYN on a
+ *   flow), `track.error_bad_checksum` (a received ICMP error whose checksum
+ *   is wrong: related to nothing, as Linux's icmp_error), `track.early_drop`, `track.expired`, `track.reopened` (a SYN on a
  *   closed TCP flow); drops `input.table_full`, `postrouting.table_full`,
  *   `input.insert_failed`, `postrouting.insert_failed` (the same flow was
  *   confirmed meanwhile).

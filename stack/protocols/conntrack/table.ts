@@ -56,6 +56,7 @@ export class Entry implements ConntrackEntry {
   /** Whether it is in the table's early-drop candidates (confirmed, not assured). */
   unassuredListed = false;
   nat: unknown = null;
+  minTimeout = 0;
   /** Refs per direction: [original, reply] and the RELATED ones. */
   readonly refs: readonly [Ref, Ref];
   readonly relatedRefs: readonly [Ref, Ref];

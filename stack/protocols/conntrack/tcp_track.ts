@@ -72,6 +72,9 @@ const MOVES: readonly (readonly (readonly number[])[])[] = [
   ],
 ];
 
+// #rstVerdict results.
+const RST_CLOSE = 0, RST_INVALID = 1, RST_KEEP = 2;
+
 const F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_ACK = 0x10;
 /** The peer sent a window scale option. */
 const SIDE_WSCALE = 1;
@@ -135,6 +138,10 @@ export class TcpFlow {
   readonly sides: readonly [TcpSide, TcpSide] = [new TcpSide(), new TcpSide()];
   /** Set when the flow went from SYN_RECV to ESTABLISHED (Linux's ASSURED). */
   assured = false;
+  /** Direction of the last plain ACK seen (-1: none), for RST trains. */
+  #lastAckDir = -1;
+  /** Sequence end of that ACK. */
+  #lastAckEnd = 0;
 
   /**
    * Applies one segment going `dir` (0 original, 1 reply) with TCP `flags`,
@@ -171,12 +178,43 @@ export class TcpFlow {
     if (next === IG) return TcpMove.OK;
     if (next === SS && dir === 0 && (old === TW || old === CL)) return TcpMove.REOPEN;
     if (index === RST && old === CL) return TcpMove.INVALID; // already closed: nothing to kill
+    let keep = false;
+    if (index === RST) {
+      const rst = this.#rstVerdict(dir, seq >>> 0);
+      if (rst === RST_INVALID) return TcpMove.INVALID;
+      keep = rst === RST_KEEP;
+    }
     if (!this.#inWindow(dir, flags, seq >>> 0, ack >>> 0, window, dataLen, wscale)) {
       return TcpMove.INVALID;
     }
+    if (index === ACK) {
+      this.#lastAckDir = dir;
+      this.#lastAckEnd = (seq + dataLen) >>> 0;
+    } else if (index !== NONE) this.#lastAckDir = -1;
+    if (keep) return TcpMove.OK;
     if (old === SR && next === ES && dir === 0) this.assured = true;
     this.state = next;
     return TcpMove.OK;
+  }
+
+  /**
+   * Linux's RST checks in nf_conntrack_tcp_packet(): a RST whose sequence
+   * number is below the highest acknowledgment the peer sent is old
+   * (invalid); in an assured ESTABLISHED flow, a RST in the window but not
+   * exactly at that acknowledgment (nor right after the sender's last
+   * segment) leaves the state, since the receiving end will only answer it
+   * with a challenge ACK (RFC 5961 §3.2), so a blind RST cannot end the
+   * flow.
+   */
+  #rstVerdict(dir: 0 | 1, seq: number): number {
+    const receiver = this.sides[dir === 0 ? 1 : 0];
+    if ((receiver.flags & SIDE_MAXACK_SET) === 0) return RST_CLOSE;
+    const established = this.state === ES && this.assured;
+    if (seq === 0 && !established) return RST_CLOSE; // answers a SYN let through
+    if (before(seq, receiver.maxAck)) return RST_INVALID;
+    if (!established || seq === receiver.maxAck) return RST_CLOSE;
+    if (this.#lastAckDir === dir && seq === this.#lastAckEnd) return RST_CLOSE; // a train: data, then RST
+    return RST_KEEP;
   }
 
   /**

@@ -68,3 +68,35 @@ Deno.test("conntrack tcp: a SYN-ACK nobody asked for and a segment with no flags
   const g = established();
   assert.equal(g.segment(0, 0, 1001, 0, 1000, 0, -1, null, 0), TcpMove.INVALID);
 });
+
+/** An established flow where the client sent 20,000 bytes and the server acknowledged them. */
+function afterBulk(): TcpFlow {
+  const f = established();
+  assert.equal(f.segment(0, ACK, 1001, 5001, 65535, 20000, -1, null, 0), TcpMove.OK);
+  assert.equal(f.segment(1, ACK, 5001, 21001, 65535, 0, -1, null, 0), TcpMove.OK);
+  return f;
+}
+
+Deno.test("conntrack tcp ESTABLISHED + RST below the peer's highest ACK → invalid, still ESTABLISHED", () => {
+  const f = afterBulk();
+  // The server acknowledged 21001: a client RST at 11001 is old (Linux: "invalid rst").
+  assert.equal(f.segment(0, RST, 11001, 0, 0, 0, -1, null, 0), TcpMove.INVALID);
+  assert.equal(TCP_CT_STATE_NAMES[f.state], "ESTABLISHED");
+});
+
+Deno.test("conntrack tcp ESTABLISHED + in-window RST not at the peer's ACK → accepted, still ESTABLISHED (RFC 5961)", () => {
+  const f = afterBulk();
+  assert.equal(f.segment(0, RST, 21001 + 30000, 0, 0, 0, -1, null, 0), TcpMove.OK);
+  assert.equal(TCP_CT_STATE_NAMES[f.state], "ESTABLISHED");
+  // Exactly at the server's ACK: closes.
+  assert.equal(f.segment(0, RST, 21001, 0, 0, 0, -1, null, 0), TcpMove.OK);
+  assert.equal(TCP_CT_STATE_NAMES[f.state], "CLOSE");
+});
+
+Deno.test("conntrack tcp ESTABLISHED + data then RST right after it (a RST train) → CLOSE", () => {
+  const f = afterBulk();
+  // The server sends 100 bytes the client has not acknowledged yet, then resets.
+  assert.equal(f.segment(1, ACK, 5001, 21001, 65535, 100, -1, null, 0), TcpMove.OK);
+  assert.equal(f.segment(1, RST, 5101, 0, 0, 0, -1, null, 0), TcpMove.OK);
+  assert.equal(TCP_CT_STATE_NAMES[f.state], "CLOSE");
+});

@@ -68,7 +68,8 @@ export class FlowScratch {
 
 /**
  * The map key of a tuple: family, protocol, addresses, ports. IPv6 keys are
- * 8 characters, so the text cannot be ambiguous.
+ * 8 characters and IPv6 tuples' keys start with `6|`, so the text cannot be
+ * ambiguous, within a family or across.
  *
  * @example
  * ```ts
@@ -84,7 +85,10 @@ export function tupleKey(
   dst: IpKey,
   dstPort: number,
 ): string {
-  return protocol + "|" + src + "|" + srcPort + "|" + dst + "|" + dstPort;
+  // IPv6 keys are strings of any 8 UTF-16 units, digits included: the
+  // prefix keeps one from spelling an IPv4 key.
+  const key = protocol + "|" + src + "|" + srcPort + "|" + dst + "|" + dstPort;
+  return typeof src === "string" ? "6|" + key : key;
 }
 
 /**
@@ -176,7 +180,8 @@ export function readFlow(
     if (quoted || !isIcmpError(type, version)) return FLOW_NONE;
     // An error: the flow is the one of the datagram it quotes.
     const kind = readFlow(buf, dv, l4 + 8, end, true, out);
-    if (kind !== FLOW_PACKET) return FLOW_NONE;
+    // An ICMPv4 error quoting IPv6 (or the reverse) is about no flow of ours.
+    if (kind !== FLOW_PACKET || out.family !== (version === 4 ? 4 : 6)) return FLOW_NONE;
     out.errorL4 = l4;
     return FLOW_ERROR;
   }

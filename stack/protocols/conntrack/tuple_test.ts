@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FLOW_ERROR, FLOW_NONE, FLOW_PACKET, FlowScratch, readFlow } from "./tuple.ts";
+import { FLOW_ERROR, FLOW_NONE, FLOW_PACKET, FlowScratch, readFlow, tupleKey } from "./tuple.ts";
 
 function ipv4(protocol: number, l4: number[], flags = 0): Uint8Array {
   const b = new Uint8Array(20 + l4.length);
@@ -93,4 +93,29 @@ Deno.test("readFlow(): every prefix of every packet gives an answer, never an ex
       assert.ok(k === FLOW_NONE || k === FLOW_PACKET || k === FLOW_ERROR);
     }
   }
+});
+
+Deno.test("readFlow(): an ICMPv4 error quoting an IPv6 datagram relates to no flow", () => {
+  // IPv4 + ICMP port unreachable quoting IPv6 UDP [::1]:5000 > [::2]:53.
+  const b = new Uint8Array(20 + 8 + 48);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, 0x4500);
+  dv.setUint16(2, b.length);
+  b[9] = 1;
+  b[20] = 3;
+  b[21] = 3;
+  b[28] = 0x60;
+  b[28 + 6] = 17;
+  b[28 + 7] = 64;
+  b[28 + 8 + 15] = 1;
+  b[28 + 24 + 15] = 2;
+  dv.setUint16(28 + 40, 5000);
+  dv.setUint16(28 + 42, 53);
+  assert.equal(readFlow(b, dv, 0, b.length, false, new FlowScratch()), FLOW_NONE);
+});
+
+Deno.test("tupleKey(): an IPv6 tuple whose address keys are digits never spells an IPv4 tuple's key", () => {
+  // 1.0.0.0 is 16777216; an IPv6 key of the same 8 characters (words 0x31, 0x36, ...).
+  const v6 = "16777216";
+  assert.notEqual(tupleKey(6, v6, 80, v6, 80), tupleKey(6, 16777216, 80, 16777216, 80));
 });

@@ -29,6 +29,20 @@ export class Mapping {
   /** The interface whose address MASQUERADE took (-1: an SNAT address). */
   ifindex = -1;
 
+  /**
+   * Records that it sent to `addr:port` (what its filtering lets in, RFC
+   * 4787 §5). Bounded: false, nothing recorded, when `max` remote
+   * endpoints are held already and this one is new.
+   */
+  permit(addr: number, port: number, max: number): boolean {
+    const key = addr + "|" + port;
+    if (this.remoteEndpoints.has(key)) return true;
+    if (this.remoteEndpoints.size >= max) return false;
+    this.remoteEndpoints.add(key);
+    this.remotes.add(addr);
+    return true;
+  }
+
   /** A mapping for `protocol` from `intAddr:intPort` to `extAddr:extPort`. */
   constructor(
     readonly protocol: number,
@@ -71,6 +85,8 @@ export class MappingTable {
   readonly #byExternal = new Map<string, Mapping>();
   /** Mappings with no flow left, oldest first. */
   readonly #idle = new Set<Mapping>();
+  /** Mappings per external address (an address leaves with its last mapping). */
+  readonly #perAddress = new Map<number, number>();
   readonly #max: number;
 
   /** A table of at most `max` mappings. */
@@ -86,6 +102,11 @@ export class MappingTable {
   /** The mapping of an internal endpoint towards external address `ext`. */
   byInternal(protocol: number, addr: number, port: number, ext: number): Mapping | undefined {
     return this.#byInternal.get(internalKey(protocol, addr, port, ext));
+  }
+
+  /** Whether some mapping is on external address `addr`. */
+  hasExternalAddress(addr: number): boolean {
+    return this.#perAddress.has(addr);
   }
 
   /** The mapping that owns external endpoint `addr:port`. */
@@ -121,6 +142,7 @@ export class MappingTable {
     const m = new Mapping(protocol, intAddr, intPort, extAddr, port);
     this.#byInternal.set(internalKey(protocol, intAddr, intPort, extAddr), m);
     this.#byExternal.set(externalKey(protocol, extAddr, port), m);
+    this.#perAddress.set(extAddr, (this.#perAddress.get(extAddr) ?? 0) + 1);
     return m;
   }
 
@@ -144,6 +166,9 @@ export class MappingTable {
     this.#byExternal.delete(externalKey(m.protocol, m.extAddr, m.extPort));
     this.#byInternal.delete(internalKey(m.protocol, m.intAddr, m.intPort, m.extAddr));
     this.#idle.delete(m);
+    const left = (this.#perAddress.get(m.extAddr) ?? 1) - 1;
+    if (left === 0) this.#perAddress.delete(m.extAddr);
+    else this.#perAddress.set(m.extAddr, left);
   }
 
   /** Drops mappings idle for `linger` µs at `now`; returns how many. */
@@ -173,6 +198,7 @@ export class MappingTable {
     this.#byExternal.clear();
     this.#byInternal.clear();
     this.#idle.clear();
+    this.#perAddress.clear();
   }
 }
 

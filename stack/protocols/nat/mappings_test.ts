@@ -49,3 +49,16 @@ Deno.test("MappingTable: endpoint-independent, bounded, idle mappings expire and
   assert.equal(t.expire(2_500, 500), 1);
   assert.equal(t.size, 1);
 });
+
+Deno.test("MappingTable: an external address is known while a mapping is on it, and forgotten with its last one", () => {
+  const t = new MappingTable(16);
+  const rng = new SeededRng(1);
+  const a = t.create(17, 0x0a010001, 5000, 0xcb007101, 1024, 65535, rng, () => false)!;
+  const b = t.create(17, 0x0a010002, 5000, 0xcb007101, 1024, 65535, rng, () => false)!;
+  assert.ok(t.hasExternalAddress(0xcb007101));
+  t.delete(a);
+  assert.ok(t.hasExternalAddress(0xcb007101));
+  t.delete(b);
+  t.delete(b); // twice: no effect
+  assert.ok(!t.hasExternalAddress(0xcb007101));
+});

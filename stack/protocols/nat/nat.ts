@@ -123,6 +123,7 @@ export const natPlugin: ProtocolPlugin = {
       "map.created",
       "map.expired",
       "map.flushed",
+      "map.remotes_full",
       "prerouting.filtered",
       "prerouting.unknown_error",
       "prerouting.clash",
@@ -146,6 +147,15 @@ export const natPlugin: ProtocolPlugin = {
         description: "µs a mapping outlives its last flow (RFC 4787 REQ-5: at least 2 minutes)",
       },
       maxMappings: { default: 65536, description: "mappings at most" },
+      tcpTransitoryTimeout: {
+        default: 240_000_000,
+        description:
+          "µs a translated TCP flow lasts idle at least while opening or closing (RFC 5382 REQ-5, RFC 7857 §2.2: 4 minutes; TIME_WAIT excepted)",
+      },
+      maxRemotes: {
+        default: 256,
+        description: "remote endpoints a mapping remembers for filtering, at most",
+      },
       hairpin: {
         default: true,
         description: "translate the source of flows hairpinned back out of their interface (REQ-9)",
@@ -161,7 +171,16 @@ export const natPlugin: ProtocolPlugin = {
     }
     const linger = ctx.options.mappingTimeout as number;
     const maxMappings = ctx.options.maxMappings as number;
-    for (const [name, v] of [["mappingTimeout", linger], ["maxMappings", maxMappings]] as const) {
+    const maxRemotes = ctx.options.maxRemotes as number;
+    const transitory = ctx.options.tcpTransitoryTimeout as number;
+    for (
+      const [name, v] of [
+        ["mappingTimeout", linger],
+        ["maxMappings", maxMappings],
+        ["maxRemotes", maxRemotes],
+        ["tcpTransitoryTimeout", transitory],
+      ] as const
+    ) {
       if (!Number.isInteger(v)) throw new TypeError(`Cannot set up nat: ${name} is not whole`);
       if (v < 1) throw new RangeError(`Cannot set up nat: ${name} ${v} is below 1`);
     }
@@ -173,8 +192,6 @@ export const natPlugin: ProtocolPlugin = {
     const mappings = new MappingTable(maxMappings);
     /** Flows per mapping (to flush them with it). */
     const flowsOf = new Map<Mapping, Set<ConntrackEntry>>();
-    /** Addresses mappings were made on: errors quoting them must match a flow. */
-    const externalAddresses = new Set<number>();
     let ct!: ConntrackService;
     const c: Record<string, Counter> = {
       snat: ctx.counter("flow.snat"),
@@ -183,6 +200,7 @@ export const natPlugin: ProtocolPlugin = {
       created: ctx.counter("map.created"),
       expired: ctx.counter("map.expired"),
       flushed: ctx.counter("map.flushed"),
+      remotesFull: ctx.counter("map.remotes_full"),
     };
     const timer = ctx.timer((now) => {
       c.expired!.value += mappings.expire(now, linger);
@@ -191,7 +209,18 @@ export const natPlugin: ProtocolPlugin = {
     });
 
     function stateOf(e: ConntrackEntry): FlowNat {
-      return (e.nat as FlowNat | null) ?? (e.nat = new FlowNat());
+      const st = e.nat as FlowNat | null;
+      if (st !== null) return st;
+      // A conntrack timeout shorter than RFC 5382's transitory one (Linux:
+      // CLOSE_WAIT 60 s, CLOSE 10 s) would end a half-closed connection's
+      // translation while it may still carry data.
+      if (e.protocol === 6) e.minTimeout = transitory;
+      return e.nat = new FlowNat();
+    }
+
+    /** One of this host's addresses, or loopback (iptables' addrtype LOCAL). */
+    function isLocalAddress(a: number): boolean {
+      return (a >>> 24) === 127 || ctx.interfaces.withIpv4(a) !== undefined;
     }
 
     function primaryAddress(iface: NetInterface | null): number | undefined {
@@ -211,6 +240,7 @@ export const natPlugin: ProtocolPlugin = {
         if (r.action !== "dnat" && r.action !== "redirect") continue;
         if (point === "output" && r.inIface !== null) continue;
         if (!ruleMatches(r, inName, null, e.protocol, src, o.srcPort, dst, o.dstPort)) continue;
+        if (r.dstLocal && !isLocalAddress(dst)) continue;
         let to: number | undefined = r.toAddrLo;
         if (r.action === "redirect") {
           to = point === "output" ? LOOPBACK : primaryAddress(h.inIface);
@@ -222,7 +252,15 @@ export const natPlugin: ProtocolPlugin = {
       if (point === "prerouting" && (e.protocol === 6 || e.protocol === 17)) {
         const m = mappings.byExternal(e.protocol, dst, o.dstPort);
         if (m !== undefined) {
-          if (!filterAllows(m, src, o.srcPort)) return "filtered";
+          // RFC 4787 REQ-9: a hairpinned packet is filtered by its sender's
+          // external endpoint, and sending it opens the sender's own
+          // mapping to that endpoint even when this one filters it (so
+          // two inside hosts can punch holes towards each other).
+          const own = mappings.byInternal(e.protocol, src, o.srcPort, dst);
+          if (own !== undefined) permit(own, dst, o.dstPort);
+          const from = own !== undefined ? own.extAddr : src;
+          const fromPort = own !== undefined ? own.extPort : o.srcPort;
+          if (!filterAllows(m, from, fromPort)) return "filtered";
           return redirectFlow(e, m.intAddr, m.intPort, m);
         }
       }
@@ -342,7 +380,6 @@ export const natPlugin: ProtocolPlugin = {
         if (made === null) return "no_port";
         m = made;
         c.created!.value++;
-        externalAddresses.add(ext);
       }
       const reply: ConntrackTuple = {
         src: r.src,
@@ -354,10 +391,13 @@ export const natPlugin: ProtocolPlugin = {
       if (ifindex >= 0) m.ifindex = ifindex;
       const st = stateOf(e);
       countFlow(e, st, m);
-      m.remotes.add(r.src as number);
-      m.remoteEndpoints.add(r.src + "|" + r.srcPort);
+      permit(m, r.src as number, r.srcPort);
       c.snat!.value++;
       return ACCEPT;
+    }
+
+    function permit(m: Mapping, addr: number, port: number): void {
+      if (!m.permit(addr, port, maxRemotes)) c.remotesFull!.value++;
     }
 
     function countFlow(e: ConntrackEntry, st: FlowNat, m: Mapping): void {
@@ -422,12 +462,12 @@ export const natPlugin: ProtocolPlugin = {
      */
     function isUnknownError(pkt: PacketBuffer): boolean {
       const buf = pkt.buf, l3 = pkt.l3;
-      if (buf[l3 + 9] !== 1 || externalAddresses.size === 0) return false;
+      if (buf[l3 + 9] !== 1 || mappings.size === 0) return false;
       const icmpAt = l3 + ((buf[l3]! & 0x0f) << 2);
       if (pkt.end - icmpAt < 8 + 20) return false;
       const type = buf[icmpAt]!;
       if (!(type === 3 || type === 4 || type === 5 || type === 11 || type === 12)) return false;
-      return externalAddresses.has(pkt.dv.getUint32(icmpAt + 8 + 12));
+      return mappings.hasExternalAddress(pkt.dv.getUint32(icmpAt + 8 + 12));
     }
 
     /**

@@ -8,6 +8,7 @@
  * masquerade -o eth1
  * snat -s 10.1.0.0/24 -o eth1 --to 203.0.113.1-203.0.113.4
  * dnat -i eth1 -p tcp --dport 8080 --to 10.1.0.5:80
+ * dnat --dst-type local -p tcp --dport 8080 --to 10.1.0.5:80
  * redirect -p tcp --dport 80 --to 8080
  * ```
  *
@@ -45,6 +46,13 @@ export interface NatRule {
   readonly source?: string;
   /** Destination address or prefix (`-d`). */
   readonly destination?: string;
+  /**
+   * `"local"`: only packets to one of this host's own addresses (iptables'
+   * `-m addrtype --dst-type LOCAL`), so a port forward takes no transit
+   * traffic or connections the host makes to other hosts (`--dst-type`;
+   * dnat/redirect).
+   */
+  readonly dstType?: "local";
   /** Protocol (`-p`). */
   readonly protocol?: NatProtocol;
   /** Source port or `lo-hi` range (`--sport`; TCP/UDP). */
@@ -68,6 +76,8 @@ export interface CompiledRule {
   readonly srcMask: number;
   readonly dstNet: number;
   readonly dstMask: number;
+  /** Only to this host's own addresses (checked by the caller: `ruleMatches` cannot know them). */
+  readonly dstLocal: boolean;
   /** IP protocol number, or -1 for any. */
   readonly protocol: number;
   readonly srcPortLo: number;
@@ -164,6 +174,14 @@ export function compileNatRule(rule: NatRule): CompiledRule {
   } else if (rule.outIface !== undefined) {
     throw new RangeError(`Cannot use NAT rule: ${rule.action} matches no output interface`);
   }
+  if (rule.dstType !== undefined) {
+    if (rule.dstType !== "local") {
+      throw new TypeError(`Cannot use NAT rule: dstType "${rule.dstType}" is not "local"`);
+    }
+    if (rule.action !== "dnat" && rule.action !== "redirect") {
+      throw new RangeError(`Cannot use NAT rule: ${rule.action} takes no dstType`);
+    }
+  }
   const [srcNet, srcMask] = prefix(rule.source, "source");
   const [dstNet, dstMask] = prefix(rule.destination, "destination");
   const [spLo, spHi] = portRange(rule.srcPort, "source port");
@@ -207,6 +225,7 @@ export function compileNatRule(rule: NatRule): CompiledRule {
     srcMask,
     dstNet,
     dstMask,
+    dstLocal: rule.dstType === "local",
     protocol: proto,
     srcPortLo: spLo,
     srcPortHi: spHi,
@@ -243,6 +262,7 @@ export function parseNatRule(text: string): NatRule {
     "-o": "outIface",
     "-s": "source",
     "-d": "destination",
+    "--dst-type": "dstType",
     "-p": "protocol",
     "--sport": "srcPort",
     "--dport": "dstPort",
@@ -260,7 +280,7 @@ export function parseNatRule(text: string): NatRule {
       throw new TypeError(`Cannot parse NAT rule "${text}": unknown word "${w}"`);
     }
     if (v === undefined) throw new TypeError(`Cannot parse NAT rule "${text}": ${w} needs a value`);
-    rule[key] = v;
+    rule[key] = key === "dstType" ? v.toLowerCase() : v;
   }
   const r = rule as unknown as NatRule;
   compileNatRule(r); // the same checks as for objects
@@ -286,6 +306,7 @@ export function formatNatRule(rule: NatRule): string {
   add("-o", rule.outIface);
   add("-s", rule.source);
   add("-d", rule.destination);
+  add("--dst-type", rule.dstType);
   add("-p", rule.protocol);
   add("--sport", rule.srcPort);
   add("--dport", rule.dstPort);
@@ -324,7 +345,10 @@ export function ruleMatches(
 /**
  * A port-forwarding rule from the command line's form
  * `PROTO:PORT=ADDRESS[:PORT]` (`tcp:8080=10.1.0.5:80`), arriving by
- * `inIface` when given: a `dnat` rule.
+ * `inIface` when given: a `dnat` rule for packets to this host's own
+ * addresses only (`dstType: "local"`), so forwarding port 8080 takes
+ * neither transit traffic nor the host's own connections to port 8080
+ * elsewhere.
  *
  * @throws {TypeError} When `spec` is not of that form.
  * @example
@@ -332,7 +356,7 @@ export function ruleMatches(
  * import { parsePortForward } from "./rules.ts";
  * import assert from "node:assert/strict";
  * assert.deepEqual(parsePortForward("tcp:8080=10.1.0.5:80", "tun1"), {
- *   action: "dnat", inIface: "tun1", protocol: "tcp", dstPort: 8080, to: "10.1.0.5:80",
+ *   action: "dnat", inIface: "tun1", dstType: "local", protocol: "tcp", dstPort: 8080, to: "10.1.0.5:80",
  * });
  * ```
  */
@@ -346,6 +370,7 @@ export function parsePortForward(spec: string, inIface?: string): NatRule {
   const rule: NatRule = {
     action: "dnat",
     ...(inIface !== undefined ? { inIface } : {}),
+    dstType: "local",
     protocol: m[1] as NatProtocol,
     dstPort: Number(m[2]),
     to: m[4] !== undefined ? `${m[3]}:${m[4]}` : m[3]!,

@@ -58,3 +58,13 @@ Deno.test("ruleMatches() by interface, prefix, protocol and port range", () => {
   const any = compileNatRule({ action: "dnat", to: "10.1.0.5" });
   assert.ok(ruleMatches(any, null, null, 1, 1, 0, 2, 0));
 });
+
+Deno.test("parseNatRule(): --dst-type local round-trips and only dnat/redirect take it", () => {
+  const text = "dnat --dst-type local -p tcp --dport 8080 --to 10.1.0.5:80";
+  const r = parseNatRule(text);
+  assert.equal(r.dstType, "local");
+  assert.equal(formatNatRule(r), text);
+  assert.equal(compileNatRule(r).dstLocal, true);
+  assert.throws(() => parseNatRule("masquerade -o eth1 --dst-type local"), RangeError);
+  assert.throws(() => parseNatRule("dnat --dst-type remote --to 10.1.0.5"), TypeError);
+});

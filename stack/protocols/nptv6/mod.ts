@@ -14,6 +14,9 @@
  * - **Hooks:** `prerouting` (outside → inside, destination and a quoted
  *   source), `postrouting` (inside → outside, source and a quoted
  *   destination). Per fragment: every fragment carries the addresses.
+ *   Ordered by name, whatever the load order: before `conntrack` at
+ *   prerouting, after it at postrouting, so conntrack tracks the inside
+ *   addresses both ways.
  * - **Counters:** `outbound`, `inbound`, `icmp_quoted` (quoted headers
  *   translated), `prerouting.unmappable`, `postrouting.unmappable` (the
  *   adjustment word is 0xFFFF, §3.4: dropped).
@@ -88,7 +91,14 @@ export const nptv6Plugin: ProtocolPlugin = {
     description: "NPTv6 (RFC 6296): checksum-neutral IPv6 prefix translation",
     layer: "middlebox",
     binds: [],
-    hooks: [{ point: "prerouting" }, { point: "postrouting" }],
+    // Outside conntrack on both sides, so a tracker sees only inside
+    // addresses: the reply of a flow that left translated matches it.
+    // (Linux runs NPT in mangle, after conntrack at prerouting, and asks
+    // for NOTRACK on translated flows instead: libip6t_SNPT(8).)
+    hooks: [
+      { point: "prerouting", before: ["conntrack"] },
+      { point: "postrouting", after: ["conntrack"] },
+    ],
     counters: [
       "outbound",
       "inbound",

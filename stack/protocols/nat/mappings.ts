@@ -16,6 +16,20 @@
 import type { Instant } from "../../clock.ts";
 import type { Rng } from "../../rng.ts";
 
+/**
+ * Bytes charged per mapping: the object, its two empty sets, two map
+ * slots with their string keys and an idle-set slot. Measured on Deno 2.9
+ * with `Deno.memoryUsage().heapUsed` after a forced GC around 100,000
+ * created IPv4 UDP mappings: 597 bytes each, keys included.
+ */
+export const MAPPING_BYTES = 600;
+/**
+ * Bytes charged per remembered remote: an `addr|port` string (about 40
+ * bytes) and slots in two sets. An estimate: the same heap measurement did
+ * not isolate it (GC noise larger than the sets grew).
+ */
+export const REMOTE_BYTES = 120;
+
 /** One mapping: internal endpoint ↔ external endpoint. */
 export class Mapping {
   /** Tracked flows using it. */
@@ -29,19 +43,8 @@ export class Mapping {
   /** The interface whose address MASQUERADE took (-1: an SNAT address). */
   ifindex = -1;
 
-  /**
-   * Records that it sent to `addr:port` (what its filtering lets in, RFC
-   * 4787 §5). Bounded: false, nothing recorded, when `max` remote
-   * endpoints are held already and this one is new.
-   */
-  permit(addr: number, port: number, max: number): boolean {
-    const key = addr + "|" + port;
-    if (this.remoteEndpoints.has(key)) return true;
-    if (this.remoteEndpoints.size >= max) return false;
-    this.remoteEndpoints.add(key);
-    this.remotes.add(addr);
-    return true;
-  }
+  /** Bytes charged to the table for it and its remotes. */
+  bytes = 0;
 
   /** A mapping for `protocol` from `intAddr:intPort` to `extAddr:extPort`. */
   constructor(
@@ -88,10 +91,41 @@ export class MappingTable {
   /** Mappings per external address (an address leaves with its last mapping). */
   readonly #perAddress = new Map<number, number>();
   readonly #max: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
 
-  /** A table of at most `max` mappings. */
-  constructor(max: number) {
+  /** A table of at most `max` mappings and `maxBytes` charged bytes (16 MiB if not given). */
+  constructor(max: number, maxBytes = 16 << 20) {
     this.#max = max;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes charged for the mappings and their remembered remotes. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Records that `m` sent to `addr:port` (what its filtering lets in, RFC
+   * 4787 §5). Bounded: nothing recorded when `max` remote endpoints are
+   * held already (`"full"`) or the byte budget is spent (`"bytes_full"`)
+   * and this one is new.
+   */
+  permit(m: Mapping, addr: number, port: number, max: number): "ok" | "full" | "bytes_full" {
+    const key = addr + "|" + port;
+    if (m.remoteEndpoints.has(key)) return "ok";
+    if (m.remoteEndpoints.size >= max) return "full";
+    if (this.#bytes + REMOTE_BYTES > this.#maxBytes) return "bytes_full";
+    m.remoteEndpoints.add(key);
+    m.remotes.add(addr);
+    m.bytes += REMOTE_BYTES;
+    this.#bytes += REMOTE_BYTES;
+    return "ok";
+  }
+
+  /** Whether a new mapping would overrun the byte budget (after dropping an idle one). */
+  get bytesFull(): boolean {
+    return this.#bytes + MAPPING_BYTES > this.#maxBytes;
   }
 
   /** Mappings held. */
@@ -130,7 +164,7 @@ export class MappingTable {
     rng: Rng,
     taken: (port: number) => boolean,
   ): Mapping | null {
-    if (this.#byExternal.size >= this.#max) {
+    while (this.#byExternal.size >= this.#max || this.bytesFull) {
       const oldest = this.#idle.values().next();
       if (oldest.done) return null;
       this.delete(oldest.value);
@@ -143,6 +177,8 @@ export class MappingTable {
     this.#byInternal.set(internalKey(protocol, intAddr, intPort, extAddr), m);
     this.#byExternal.set(externalKey(protocol, extAddr, port), m);
     this.#perAddress.set(extAddr, (this.#perAddress.get(extAddr) ?? 0) + 1);
+    m.bytes = MAPPING_BYTES;
+    this.#bytes += MAPPING_BYTES;
     return m;
   }
 
@@ -166,6 +202,8 @@ export class MappingTable {
     this.#byExternal.delete(externalKey(m.protocol, m.extAddr, m.extPort));
     this.#byInternal.delete(internalKey(m.protocol, m.intAddr, m.intPort, m.extAddr));
     this.#idle.delete(m);
+    this.#bytes -= m.bytes;
+    m.bytes = 0;
     const left = (this.#perAddress.get(m.extAddr) ?? 1) - 1;
     if (left === 0) this.#perAddress.delete(m.extAddr);
     else this.#perAddress.set(m.extAddr, left);
@@ -199,6 +237,7 @@ export class MappingTable {
     this.#byInternal.clear();
     this.#idle.clear();
     this.#perAddress.clear();
+    this.#bytes = 0;
   }
 }
 

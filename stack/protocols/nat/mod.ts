@@ -47,7 +47,12 @@
  *   hosts punch holes to each other as through any NAT.
  * - **Bounds:** `maxMappings` (65536); `maxRemotes` (256) remote endpoints
  *   a mapping remembers for its filtering (beyond them a new remote is not
- *   let in: `map.remotes_full`).
+ *   let in: `map.remotes_full`); `maxBytes` (16 MiB) for the mappings
+ *   (597 bytes each, measured) and their remembered remotes together: a
+ *   flow needing a new mapping beyond it is dropped
+ *   (`postrouting.map_bytes_full`, `input.map_bytes_full`) once no idle
+ *   mapping can make room, a new remote is not remembered
+ *   (`map.remotes_bytes_full`); expiry gives the bytes back.
  * - **Provides:** `nat.table` (`NatService`: `addRule`, `rules`,
  *   `clearRules`, `mappings`). **Requires:** `conntrack.table`.
  * - **Counters:** `flow.snat`, `flow.dnat`, `flow.hairpin`, `map.created`,

@@ -124,6 +124,9 @@ export const natPlugin: ProtocolPlugin = {
       "map.expired",
       "map.flushed",
       "map.remotes_full",
+      "map.remotes_bytes_full",
+      "postrouting.map_bytes_full",
+      "input.map_bytes_full",
       "prerouting.filtered",
       "prerouting.unknown_error",
       "prerouting.clash",
@@ -147,6 +150,11 @@ export const natPlugin: ProtocolPlugin = {
         description: "µs a mapping outlives its last flow (RFC 4787 REQ-5: at least 2 minutes)",
       },
       maxMappings: { default: 65536, description: "mappings at most" },
+      maxBytes: {
+        default: 16 << 20,
+        description:
+          "bytes the mappings and their remembered remotes may hold (measured per-item charges)",
+      },
       tcpTransitoryTimeout: {
         default: 240_000_000,
         description:
@@ -172,12 +180,14 @@ export const natPlugin: ProtocolPlugin = {
     const linger = ctx.options.mappingTimeout as number;
     const maxMappings = ctx.options.maxMappings as number;
     const maxRemotes = ctx.options.maxRemotes as number;
+    const maxBytes = ctx.options.maxBytes as number;
     const transitory = ctx.options.tcpTransitoryTimeout as number;
     for (
       const [name, v] of [
         ["mappingTimeout", linger],
         ["maxMappings", maxMappings],
         ["maxRemotes", maxRemotes],
+        ["maxBytes", maxBytes],
         ["tcpTransitoryTimeout", transitory],
       ] as const
     ) {
@@ -189,7 +199,7 @@ export const natPlugin: ProtocolPlugin = {
     for (const text of String(ctx.options.rules).split(";")) {
       if (text.trim() !== "") rules.push(compileNatRule(parseNatRule(text)));
     }
-    const mappings = new MappingTable(maxMappings);
+    const mappings = new MappingTable(maxMappings, maxBytes);
     /** Flows per mapping (to flush them with it). */
     const flowsOf = new Map<Mapping, Set<ConntrackEntry>>();
     let ct!: ConntrackService;
@@ -201,6 +211,7 @@ export const natPlugin: ProtocolPlugin = {
       expired: ctx.counter("map.expired"),
       flushed: ctx.counter("map.flushed"),
       remotesFull: ctx.counter("map.remotes_full"),
+      remotesBytesFull: ctx.counter("map.remotes_bytes_full"),
     };
     const timer = ctx.timer((now) => {
       c.expired!.value += mappings.expire(now, linger);
@@ -377,7 +388,8 @@ export const natPlugin: ProtocolPlugin = {
           ctx.rng,
           taken,
         );
-        if (made === null) return "no_port";
+        // Refused for its bytes when no idle mapping could make room.
+        if (made === null) return mappings.bytesFull ? "map_bytes_full" : "no_port";
         m = made;
         c.created!.value++;
       }
@@ -397,7 +409,9 @@ export const natPlugin: ProtocolPlugin = {
     }
 
     function permit(m: Mapping, addr: number, port: number): void {
-      if (!m.permit(addr, port, maxRemotes)) c.remotesFull!.value++;
+      const got = mappings.permit(m, addr, port, maxRemotes);
+      if (got === "full") c.remotesFull!.value++;
+      else if (got === "bytes_full") c.remotesBytesFull!.value++;
     }
 
     function countFlow(e: ConntrackEntry, st: FlowNat, m: Mapping): void {

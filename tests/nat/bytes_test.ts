@@ -8,8 +8,10 @@ Deno.test("nat: the maxBytes budget refuses new mappings once spent (nat.postrou
   // Room for three mappings with one remote each, not a fourth.
   const budget = 3 * (MAPPING_BYTES + REMOTE_BYTES) + MAPPING_BYTES - 1;
   const n = makeNatNet({ nat: { maxBytes: budget } });
-  const socks = [];
-  for (let i = 0; i < 8; i++) socks.push(n.h1.listenDatagram({ transport: "udp", port: 6000 + i }));
+  const socks = Array.from(
+    { length: 8 },
+    (_, i) => n.h1.listenDatagram({ transport: "udp", port: 6000 + i }),
+  );
   await n.run(async () => {
     for (const s of socks) {
       await s.send(enc.encode("x"), { transport: "udp", hostname: P, port: 9 });

@@ -47,6 +47,7 @@ export type Requirement =
   | "socat"
   | "nc"
   | "ping"
+  | "traceroute"
   | "arping"
   | "setpriv"
   | "python3";
@@ -137,6 +138,8 @@ function probe(r: Requirement): string | undefined {
       return exists("nc", ["-h"], "netcat-openbsd");
     case "ping":
       return exists("ping", ["-V"], "iputils-ping");
+    case "traceroute":
+      return exists("traceroute", ["-V"], "traceroute");
     case "arping":
       return exists("arping", ["-V"], "iputils-arping");
     case "setpriv":

@@ -3,8 +3,8 @@
  * between two Linux namespaces, each on its own TUN device: the inside
  * client (10.1.0.2 and 10.1.0.3) routes everything through the gateway; the
  * outside (10.2.0.2) has no route back to 10.1.0.0/24, so only translated
- * traffic can work. Checked against Linux tools: ping and TTL probes (the
- * traceroute of ping -t: traceroute is not installed here), curl to a
+ * traffic can work. Checked against Linux tools: ping, TTL probes with
+ * ping -t, traceroute -n with UDP and ICMP probes, curl to a
  * server outside whose log names the gateway's address, a forwarded port
  * reached from outside, a STUN-like UDP echo written here (python3) that
  * shows the mappings (port preserved when free, another, even, port for a
@@ -34,7 +34,15 @@ import {
 } from "./_netns.ts";
 
 const PYTHON = "/usr/bin/python3";
-const NEEDS = [...INTEROP_NEEDS, "curl", "nc", "python3", "ping", "tshark"] as const;
+const NEEDS = [
+  ...INTEROP_NEEDS,
+  "curl",
+  "nc",
+  "python3",
+  "ping",
+  "traceroute",
+  "tshark",
+] as const;
 
 /** The gateway's flags for namespaces `nsIn` and `nsOut`. */
 function gatewayArgs(nsIn: string, nsOut: string, extra: string[] = []): string[] {
@@ -199,7 +207,7 @@ async function countPackets(file: string, filter: string): Promise<number> {
 
 Deno.test(gated(NEEDS, {
   name:
-    "nat gateway over TUN: Linux inside reaches Linux outside masqueraded (ping, TTL probes, curl, STUN-like UDP mappings, port unreachable); a forwarded port from outside",
+    "nat gateway over TUN: Linux inside reaches Linux outside masqueraded (ping, TTL probes, traceroute UDP and ICMP, curl, STUN-like UDP mappings, port unreachable); a forwarded port from outside",
   async fn() {
     await withNetns((nsIn) =>
       withNetns(async (nsOut) => {
@@ -263,6 +271,24 @@ Deno.test(gated(NEEDS, {
                 ], 5);
               seen.ttl1 = (await probe(1)).stdout;
               seen.ttl2 = (await probe(2)).stdout;
+              // traceroute itself: UDP probes (its default), then ICMP echo (-I).
+              const trace = (extra: string[]) =>
+                netnsExec(nsIn, [
+                  "traceroute",
+                  "-n",
+                  ...extra,
+                  "-q",
+                  "1",
+                  "-w",
+                  "1",
+                  "-m",
+                  "4",
+                  "10.2.0.2",
+                ], 15);
+              const udpTrace = await trace([]);
+              seen.traceUdp = `${udpTrace.code}\n${udpTrace.stdout}${udpTrace.stderr}`;
+              const icmpTrace = await trace(["-I"]);
+              seen.traceIcmp = `${icmpTrace.code}\n${icmpTrace.stdout}${icmpTrace.stderr}`;
               const curl = (ns: string, url: string) =>
                 netnsExec(ns, ["curl", "-sS", "--max-time", "5", url], 10);
               const out = await curl(nsIn, "http://10.2.0.2:8080/index.txt");
@@ -285,6 +311,14 @@ Deno.test(gated(NEEDS, {
           // traceroute by hand: TTL 1 dies at the gateway, TTL 2 reaches the server.
           assert.match(seen.ttl1!, /From 10\.1\.0\.1 icmp_seq=1 Time to live exceeded/);
           assert.match(seen.ttl2!, /from 10\.2\.0\.2: icmp_seq=1 ttl=63/);
+          // traceroute -n: hop 1 the gateway's inside address, hop 2 the server, and no more
+          // (the server's port unreachable / echo reply, translated back, ends the trace).
+          for (const t of [seen.traceUdp!, seen.traceIcmp!]) {
+            assert.match(t, /^0\n/, t);
+            assert.match(t, /^ 1  10\.1\.0\.1  [\d.]+ ms\s*$/m, t);
+            assert.match(t, /^ 2  10\.2\.0\.2  [\d.]+ ms\s*$/m, t);
+            assert.doesNotMatch(t, /^ 3 /m, t);
+          }
           // curl out: the server's log names the gateway's outside address.
           assert.equal(seen.curl, "0 served\n");
           const outLog = await Deno.readTextFile(`${dir}/outside_http.log`);

@@ -4,7 +4,7 @@ import { count, makeNatNet, P } from "./_nat.ts";
 
 const enc = new TextEncoder();
 
-Deno.test("nat: the maxBytes budget refuses new mappings once spent (nat.postrouting.map_bytes_full) and the table stops growing", async () => {
+Deno.test("nat: the maxBytes budget refuses new mappings once spent (nat.postrouting.map_bytes_full) and the table stops growing; expiry frees it", async () => {
   // Room for three mappings with one remote each, not a fourth.
   const budget = 3 * (MAPPING_BYTES + REMOTE_BYTES) + MAPPING_BYTES - 1;
   const n = makeNatNet({ nat: { maxBytes: budget } });
@@ -29,6 +29,17 @@ Deno.test("nat: the maxBytes budget refuses new mappings once spent (nat.postrou
   });
   n.runFor(100_000);
   assert.equal(count(n.nat, "nat.map.created"), before);
+  assert.equal(count(n.nat, "nat.postrouting.map_bytes_full"), 10);
+  // Expiry gives the bytes back: 30 s for the flows, 120 s more for the mappings.
+  n.runFor(200_000_000);
+  assert.equal(count(n.nat, "nat.map.expired"), 3);
+  await n.run(async () => {
+    for (const s of socks.slice(5)) {
+      await s.send(enc.encode("z"), { transport: "udp", hostname: P, port: 9 });
+    }
+  });
+  n.runFor(100_000);
+  assert.equal(count(n.nat, "nat.map.created"), 6);
   assert.equal(count(n.nat, "nat.postrouting.map_bytes_full"), 10);
   for (const s of socks) s.close();
   n.finish();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SeededRng } from "../../rng.ts";
-import { MappingTable, pickPort } from "./mappings.ts";
+import { MAPPING_BYTES, MappingTable, pickPort, REMOTE_BYTES } from "./mappings.ts";
 
 Deno.test("pickPort() keeps the port when free, else draws randomly with the same parity and class", () => {
   const rng = new SeededRng(7);
@@ -61,4 +61,28 @@ Deno.test("MappingTable: an external address is known while a mapping is on it, 
   t.delete(b);
   t.delete(b); // twice: no effect
   assert.ok(!t.hasExternalAddress(0xcb007101));
+});
+
+Deno.test("MappingTable: bytes charged per mapping and remote, refused past maxBytes, given back on delete", () => {
+  const t = new MappingTable(16, 2 * MAPPING_BYTES + REMOTE_BYTES);
+  const rng = new SeededRng(2);
+  const a = t.create(17, 0x0a010001, 5000, 0xcb007101, 1024, 65535, rng, () => false)!;
+  assert.equal(t.bytes, MAPPING_BYTES);
+  assert.equal(t.permit(a, 0x08080808, 53, 256), "ok");
+  assert.equal(t.permit(a, 0x08080808, 53, 256), "ok", "a known remote costs nothing");
+  assert.equal(t.bytes, MAPPING_BYTES + REMOTE_BYTES);
+  const b = t.create(17, 0x0a010002, 5000, 0xcb007101, 1024, 65535, rng, () => false)!;
+  assert.equal(t.permit(b, 0x08080404, 53, 256), "bytes_full");
+  assert.equal(t.permit(a, 0x08080808, 54, 1), "full");
+  assert.ok(t.bytesFull);
+  t.acquire(a);
+  t.acquire(b);
+  assert.equal(t.create(17, 0x0a010003, 5000, 0xcb007101, 1024, 65535, rng, () => false), null);
+  t.release(b, 1);
+  const c = t.create(17, 0x0a010003, 5000, 0xcb007101, 1024, 65535, rng, () => false);
+  assert.ok(c !== null, "an idle mapping makes room");
+  assert.equal(t.size, 2);
+  t.delete(a);
+  t.delete(c);
+  assert.equal(t.bytes, 0);
 });

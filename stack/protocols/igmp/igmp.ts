@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { Instant } from "../../clock.ts";
 import type {
   PluginContext,
   ProtocolHandlers,
@@ -17,17 +16,8 @@ import type {
 import { CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
-import {
-  earliest,
-  type GroupRecord,
-  type InterfaceGroups,
-  isListeningFilter,
-  MulticastGroupTable,
-  multicastMac,
-  NEVER,
-  packRecords,
-} from "../../ip/multicast_groups.ts";
-import { multicastGroupsService } from "../../ip/multicast_service.ts";
+import { type GroupRecord, packRecords } from "../../ip/multicast_groups.ts";
+import { multicastHost } from "../../ip/multicast_host.ts";
 import { checkInteger } from "../../validate.ts";
 import { isIpv4Multicast } from "../../wire/address.ts";
 import {
@@ -54,29 +44,12 @@ import {
   writeIgmpV12,
   writeIgmpV3Report,
 } from "../../wire/igmp.ts";
-import type { IpKey } from "../../wire/ip_address.ts";
 import { IP_PROTOCOL_IGMP } from "../../wire/numbers.ts";
 
-/** The Query Interval until a querier says otherwise (RFC 3376 §8.2), µs. */
-const DEFAULT_QUERY_INTERVAL = 125_000_000;
 /** An IGMPv1 query has no Max Resp Time: 10 s (RFC 2236 §4). */
 const V1_MAX_RESPONSE = 10_000_000;
 /** Max Resp Time units: a tenth of a second, in µs. */
 const TENTH = 100_000;
-
-/** Older-version state of one interface (RFC 3376 §7.2.1). */
-interface Compat {
-  /** Until when an IGMPv1 querier is present, or NEVER. */
-  v1Until: Instant;
-  /** Until when an IGMPv2 querier is present, or NEVER. */
-  v2Until: Instant;
-  /** The Robustness Variable in force (ours, or the querier's QRV, §8.1). */
-  robustness: number;
-  /** The Query Interval in force, µs (§8.2, the querier's QQI). */
-  queryInterval: number;
-  /** IGMPv2 Leaves still to send (RFC 2236 §3). */
-  leaves: IpKey[];
-}
 
 /**
  * The IGMP plugin (host side), one of the default plugins (after `ipv4`);
@@ -190,102 +163,34 @@ export const igmpPlugin: ProtocolPlugin = {
       full: ctx.counter("groups.full"),
       sourcesFull: ctx.counter("groups.sources_full"),
     };
-    const compat = new Map<number, Compat>();
-    const table = new MulticastGroupTable({
+    const host = multicastHost({
+      family: 4,
+      ctx,
+      robustness,
+      reportInterval: uri,
       maxGroups,
       maxSources,
       // RFC 3376 §5: 224.0.0.1 is never reported; other 224.0.0.x groups are.
       isReported: (key) => key !== IGMP_ALL_SYSTEMS,
-      onListening,
+      joinable: (key) => typeof key === "number" && isIpv4Multicast(key),
+      filterBit: 1,
+      oldestMaxDelay: V1_MAX_RESPONSE,
+      counters: {
+        modes: { oldest: c.toV1, older: c.toV2, current: c.toV3 },
+        notMember: c.notMember,
+        suppressed: c.suppressed,
+      },
+      sendCurrent: sendV3,
+      sendOlder(iface, kind, group, mode) {
+        const type = kind === "leave"
+          ? IGMP_V2_LEAVE
+          : mode === "oldest"
+          ? IGMP_V1_REPORT
+          : IGMP_V2_REPORT;
+        sendV12(iface, type, group as number); // IPv4 keys are numbers
+      },
+      refused: (why) => (why === "groups_full" ? c.full : c.sourcesFull).value++,
     });
-    const timer = ctx.timer(fire);
-
-    function compatOf(ifindex: number): Compat {
-      let k = compat.get(ifindex);
-      if (k === undefined) {
-        k = {
-          v1Until: NEVER,
-          v2Until: NEVER,
-          robustness,
-          queryInterval: DEFAULT_QUERY_INTERVAL,
-          leaves: [],
-        };
-        compat.set(ifindex, k);
-      }
-      return k;
-    }
-
-    /** The Host Compatibility Mode (§7.2.1). */
-    function modeOf(k: Compat): 1 | 2 | 3 {
-      return k.v1Until !== NEVER ? 1 : k.v2Until !== NEVER ? 2 : 3;
-    }
-
-    function schedule(): void {
-      let at = NEVER;
-      for (const s of table.interfaces()) {
-        at = earliest(at, table.nextDue(s));
-        const k = compat.get(s.ifindex);
-        if (k === undefined) continue;
-        at = earliest(earliest(at, k.v1Until), k.v2Until);
-        if (k.leaves.length > 0) at = earliest(at, ctx.now());
-      }
-      if (at === NEVER) timer.cancel();
-      else timer.arm(at);
-    }
-
-    /** A random instant in (now, now + max] (§5.1's retransmission interval). */
-    function after(max: number): Instant {
-      return ctx.now() + ctx.rng.range(1, max);
-    }
-
-    // ---- older versions: joins and leaves are v1/v2 Reports and v2 Leaves ------
-
-    /** The link's multicast filter bit this table owns (NetInterface.multicastFilter). */
-    const FILTER_BIT = 1;
-
-    /** The table says an interface started or stopped listening to a group. */
-    function onListening(ifindex: number, key: IpKey, listening: boolean): void {
-      // The link accepts the group's MAC while some group mapping to it is held.
-      const iface = ctx.interfaces.get(ifindex);
-      if (iface !== undefined) {
-        if (listening) iface.addLinkMulticast(multicastMac(key));
-        else iface.removeLinkMulticast(multicastMac(key));
-      }
-      const k = compat.get(ifindex);
-      if (k === undefined || modeOf(k) === 3 || key === IGMP_ALL_SYSTEMS) return;
-      const g = table.interface(ifindex)?.groups.get(key);
-      if (g === undefined) return;
-      if (listening) {
-        // RFC 2236 §3: an unsolicited Report at once, repeated.
-        g.compatReportsLeft = k.robustness;
-        g.reportAt = ctx.now();
-        g.lastReporter = false;
-      } else if (modeOf(k) === 2 && g.lastReporter) {
-        k.leaves.push(key); // RFC 2236 §3: only the last reporter needs to leave
-      }
-    }
-
-    /** After a service change: in an older mode no v3 records go out. */
-    function changed(ifindex: number, _group: IpKey): void {
-      const k = compat.get(ifindex);
-      const s = table.interface(ifindex);
-      if (k !== undefined && s !== undefined && modeOf(k) !== 3) table.clearChanges(s);
-      schedule();
-    }
-
-    /** RFC 3376 §7.2.1: moving to an older mode cancels every pending v3 transmission. */
-    function olderQuerier(s: InterfaceGroups, k: Compat, version: 1 | 2, until: Instant): void {
-      const was = modeOf(k);
-      if (version === 1) k.v1Until = until;
-      else k.v2Until = until;
-      const now = modeOf(k);
-      if (now === was) return;
-      (now === 1 ? c.toV1 : c.toV2).value++;
-      table.cancelPending(s);
-      table.clearChanges(s);
-      if (now === 1) k.leaves.length = 0; // IGMPv1 has no Leave
-      for (const g of s.groups.values()) g.lastReporter = false;
-    }
 
     // ---- sending -------------------------------------------------------------
 
@@ -345,85 +250,7 @@ export const igmpPlugin: ProtocolPlugin = {
       }
     }
 
-    // ---- timers ----------------------------------------------------------------
-
-    function fire(now: Instant): void {
-      for (const s of [...table.interfaces()]) {
-        const iface = ctx.interfaces.get(s.ifindex);
-        if (iface === undefined) {
-          table.remove(s.ifindex);
-          compat.delete(s.ifindex);
-          continue;
-        }
-        const k = compatOf(s.ifindex);
-        const was = modeOf(k);
-        if (k.v1Until !== NEVER && k.v1Until <= now) k.v1Until = NEVER;
-        if (k.v2Until !== NEVER && k.v2Until <= now) k.v2Until = NEVER;
-        const mode = modeOf(k);
-        if (mode !== was) {
-          // Back to a newer version: the older version's timers go (§7.2.1).
-          table.cancelPending(s);
-          k.leaves.length = 0;
-          if (mode === 3) c.toV3.value++;
-          else c.toV2.value++;
-        }
-        if (mode === 3) fireV3(s, iface, now);
-        else fireOlder(s, k, iface, now, mode);
-      }
-      schedule();
-    }
-
-    function fireV3(s: InterfaceGroups, iface: NetInterface, now: Instant): void {
-      if (s.changeAt !== NEVER && s.changeAt <= now) {
-        const { records, more } = table.takeChangeRecords(s);
-        s.changeAt = more ? after(uri) : NEVER;
-        if (records.length > 0) sendV3(iface, records);
-      }
-      if (s.generalAt !== NEVER && s.generalAt <= now) {
-        s.generalAt = NEVER;
-        const records = table.currentStateRecords(s);
-        if (records.length > 0) sendV3(iface, records);
-      }
-      const answers = table.takeGroupAnswers(s, now);
-      if (answers.length > 0) sendV3(iface, answers);
-    }
-
-    function fireOlder(
-      s: InterfaceGroups,
-      k: Compat,
-      iface: NetInterface,
-      now: Instant,
-      mode: 1 | 2,
-    ): void {
-      for (const key of k.leaves) sendV12(iface, IGMP_V2_LEAVE, key as number);
-      k.leaves.length = 0;
-      for (const g of s.groups.values()) {
-        if (g.reportAt === NEVER || g.reportAt > now) continue;
-        g.reportAt = NEVER;
-        if (!g.reported || !isListeningFilter(g.state)) continue;
-        sendV12(iface, mode === 1 ? IGMP_V1_REPORT : IGMP_V2_REPORT, g.key as number);
-        g.lastReporter = true;
-        if (g.compatReportsLeft > 0) g.compatReportsLeft--;
-        if (g.compatReportsLeft > 0) g.reportAt = after(uri);
-      }
-    }
-
     // ---- receiving -------------------------------------------------------------
-
-    /** Older-version answers (RFC 2236 §3): a timer per group, only ever made earlier. */
-    function answerOlder(s: InterfaceGroups, group: number, maxDelay: number): void {
-      const now = ctx.now();
-      let found = false;
-      for (const g of s.groups.values()) {
-        if (!g.reported || !isListeningFilter(g.state) || (group !== 0 && g.key !== group)) {
-          continue;
-        }
-        found = true;
-        const at = now + ctx.rng.range(0, maxDelay);
-        if (g.reportAt === NEVER || g.reportAt > at) g.reportAt = at;
-      }
-      if (!found && group !== 0) c.notMember.value++;
-    }
 
     /**
      * RFC 3376 §9.1: a General Query sent to a group other than 224.0.0.1,
@@ -447,37 +274,22 @@ export const igmpPlugin: ProtocolPlugin = {
       if (group !== 0 && !isIpv4Multicast(group)) return "bad_group";
       const bad = badQuery(pkt, version, group);
       if (bad !== null) return bad;
-      const s = table.ensure(iface.index);
-      const k = compatOf(iface.index);
-      const now = ctx.now();
       (version === 1 ? c.queriesV1 : version === 2 ? c.queriesV2 : c.queriesV3).value++;
-      let maxDelay = version === 1 ? V1_MAX_RESPONSE : igmpMaxRespTime(b, off, version) * TENTH;
-      if (version === 3) {
-        const qrv = igmpV3QueryRobustness(b, off);
-        if (qrv !== 0) k.robustness = qrv; // §8.1: the querier's value, when it gives one
-        const qqi = igmpV3QueryInterval(b, off);
-        if (qqi !== 0) k.queryInterval = qqi * 1_000_000;
-      } else {
-        // §8.12: Older Version Querier Present Timeout.
-        olderQuerier(s, k, version, now + k.robustness * k.queryInterval + maxDelay);
-      }
-      const mode = modeOf(k);
-      if (mode !== 3) {
-        // An older mode answers every query the older way (a v3 query too, as Linux does).
-        if (mode === 1) maxDelay = V1_MAX_RESPONSE;
-        answerOlder(s, mode === 1 ? 0 : group, maxDelay);
-      } else {
-        const at = now + ctx.rng.range(0, maxDelay);
-        if (group === 0) {
-          table.scheduleAnswer(s, at);
-        } else {
-          const n = igmpV3QuerySourceCount(b, off);
+      const v3 = version === 3;
+      host.heardQuery(iface, {
+        version: version === 1 ? "oldest" : version === 2 ? "older" : "current",
+        group: group === 0 ? null : group,
+        maxDelay: version === 1 ? V1_MAX_RESPONSE : igmpMaxRespTime(b, off, version) * TENTH,
+        robustness: v3 ? igmpV3QueryRobustness(b, off) : 0,
+        queryInterval: v3 ? igmpV3QueryInterval(b, off) * 1_000_000 : 0,
+        sources() {
           const sources: number[] = [];
-          for (let i = 0; i < n; i++) sources.push(igmpV3QuerySource(b, off, i));
-          if (!table.scheduleAnswer(s, at, group, sources)) c.notMember.value++;
-        }
-      }
-      schedule();
+          for (let i = 0, n = igmpV3QuerySourceCount(b, off); i < n; i++) {
+            sources.push(igmpV3QuerySource(b, off, i));
+          }
+          return sources;
+        },
+      });
       return CONSUMED;
     }
 
@@ -485,16 +297,7 @@ export const igmpPlugin: ProtocolPlugin = {
     function otherReport(pkt: PacketBuffer, iface: NetInterface): RxVerdict {
       if (pkt.ttl !== 1) return "bad_ttl"; // it could silence ours: only from the link (§9.2)
       c.reportsIn.value++;
-      const k = compat.get(iface.index);
-      if (k === undefined || modeOf(k) === 3) return CONSUMED; // v3 hosts never suppress (§5)
-      const g = table.interface(iface.index)?.groups.get(igmpGroup(pkt.buf, pkt.start));
-      if (g !== undefined && g.reportAt !== NEVER) {
-        g.reportAt = NEVER;
-        g.compatReportsLeft = 0;
-        g.lastReporter = false;
-        c.suppressed.value++;
-        schedule();
-      }
+      host.heardOlderReport(iface, igmpGroup(pkt.buf, pkt.start));
       return CONSUMED;
     }
 
@@ -525,25 +328,13 @@ export const igmpPlugin: ProtocolPlugin = {
       }
     }
 
-    // ---- the service and events ---------------------------------------------------
-
-    const service = multicastGroupsService({
-      family: 4,
-      table,
-      interfaces: ctx.interfaces,
-      joinable: (key) => typeof key === "number" && isIpv4Multicast(key),
-      robustness: (ifindex) => compat.get(ifindex)?.robustness ?? robustness,
-      now: () => ctx.now(),
-      changed,
-      refused: (why) => (why === "groups_full" ? c.full : c.sourcesFull).value++,
-    });
+    // ---- events ---------------------------------------------------------------------
 
     /** The stack's own membership: 224.0.0.1 on every interface (RFC 1112 §4). */
     function adopt(iface: NetInterface): void {
-      compatOf(iface.index);
-      iface.multicastFilter |= FILTER_BIT; // the link now filters this family's multicast MACs
-      if (!table.isMember(iface.index, IGMP_ALL_SYSTEMS)) {
-        table.holdStack(iface.index, IGMP_ALL_SYSTEMS, robustness, ctx.now());
+      host.adopt(iface);
+      if (!host.table.isMember(iface.index, IGMP_ALL_SYSTEMS)) {
+        host.table.holdStack(iface.index, IGMP_ALL_SYSTEMS, robustness, ctx.now());
       }
     }
 
@@ -552,52 +343,27 @@ export const igmpPlugin: ProtocolPlugin = {
         case "interface-added":
           adopt(ev.iface as NetInterface);
           break;
-        case "interface-removed": {
-          const iface = ev.iface as NetInterface;
-          table.remove(iface.index);
-          compat.delete(iface.index);
+        case "interface-removed":
+          host.interfaceRemoved(ev.iface as NetInterface);
           break;
-        }
-        case "link-changed": {
-          const iface = ev.iface as NetInterface;
-          const s = table.interface(iface.index);
-          const k = compat.get(iface.index);
-          if (s === undefined || k === undefined) break;
-          if (!iface.up) {
-            table.cancelPending(s);
-            table.clearChanges(s);
-            k.leaves.length = 0;
-          } else if (modeOf(k) === 3) {
-            table.reannounce(s, k.robustness, ctx.now()); // back up: announce again, as after a join
-          } else {
-            for (const g of s.groups.values()) {
-              if (!g.reported || !isListeningFilter(g.state)) continue;
-              g.compatReportsLeft = k.robustness;
-              g.reportAt = ctx.now();
-            }
-          }
+        case "link-changed":
+          host.linkChanged(ev.iface as NetInterface);
           break;
-        }
         default:
           return;
       }
-      schedule();
+      host.schedule();
     }
 
     return {
       receive,
-      services: { "igmp.groups": service },
+      services: { "igmp.groups": host.service },
       ready() {
         for (const iface of ctx.interfaces.list()) adopt(iface);
-        schedule();
+        host.schedule();
       },
       onEvent,
-      teardown() {
-        timer.cancel();
-        for (const s of [...table.interfaces()]) table.remove(s.ifindex);
-        for (const iface of ctx.interfaces.list()) iface.multicastFilter &= ~FILTER_BIT;
-        compat.clear();
-      },
+      teardown: host.teardown,
     };
   },
 };

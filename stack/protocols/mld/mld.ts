@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Instant } from "../../clock.ts";
 import type {
   PluginContext,
   ProtocolHandlers,
@@ -18,17 +17,8 @@ import type {
 import { CONSUMED } from "../../manifest.ts";
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { type PacketBuffer, PacketFlags } from "../../packet.ts";
-import {
-  earliest,
-  type GroupRecord,
-  type InterfaceGroups,
-  isListeningFilter,
-  MulticastGroupTable,
-  multicastMac,
-  NEVER,
-  packRecords,
-} from "../../ip/multicast_groups.ts";
-import { multicastGroupsService } from "../../ip/multicast_service.ts";
+import { type GroupRecord, packRecords } from "../../ip/multicast_groups.ts";
+import { multicastHost } from "../../ip/multicast_host.ts";
 import { checkInteger } from "../../validate.ts";
 import {
   ICMPV6_MLD2_REPORT,
@@ -67,23 +57,8 @@ const ALL_ROUTERS: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_MLDV2_ROUTERS: IpKey = IpAddress.parse("ff02::16")!.key;
 /** Headers before the MLD message: IPv6 and the Hop-by-Hop Router Alert. */
 const HEADERS = IPV6_HEADER_LEN + MLD_HOP_BY_HOP_LEN;
-/** The Query Interval until a querier says otherwise (RFC 3810 §9.2), µs. */
-const DEFAULT_QUERY_INTERVAL = 125_000_000;
-
 function isLinkLocal(key: IpKey): boolean {
   return ((key as string).charCodeAt(0) & 0xffc0) === 0xfe80;
-}
-
-/** MLDv1-compatibility state of one interface (RFC 3810 §8). */
-interface Compat {
-  /** Until when an MLDv1 querier is present (MLDv1 mode), or NEVER (MLDv2 mode). */
-  v1Until: Instant;
-  /** The Robustness Variable in force: ours, or the querier's QRV (§9.1). */
-  robustness: number;
-  /** The Query Interval in force, µs: 125 s, or the querier's QQI (§9.2). */
-  queryInterval: number;
-  /** MLDv1 Dones still to send (RFC 2710 §4). */
-  dones: IpKey[];
 }
 
 /**
@@ -197,78 +172,40 @@ export const mldPlugin: ProtocolPlugin = {
       full: ctx.counter("groups.full"),
       sourcesFull: ctx.counter("groups.sources_full"),
     };
-    const compat = new Map<number, Compat>();
-    const table = new MulticastGroupTable({ maxGroups, maxSources, isReported, onListening });
-    const timer = ctx.timer(fire);
-
-    function compatOf(ifindex: number): Compat {
-      let k = compat.get(ifindex);
-      if (k === undefined) {
-        k = { v1Until: NEVER, robustness, queryInterval: DEFAULT_QUERY_INTERVAL, dones: [] };
-        compat.set(ifindex, k);
-      }
-      return k;
-    }
-
-    function schedule(): void {
-      let at = NEVER;
-      for (const s of table.interfaces()) {
-        at = earliest(at, table.nextDue(s));
-        const k = compat.get(s.ifindex);
-        if (k === undefined) continue;
-        at = earliest(at, k.v1Until);
-        if (k.dones.length > 0) at = earliest(at, ctx.now());
-      }
-      if (at === NEVER) timer.cancel();
-      else timer.arm(at);
-    }
-
-    /** A random instant in (now, now + max] (RFC 3810 §6.1's retransmission interval). */
-    function after(max: number): Instant {
-      return ctx.now() + ctx.rng.range(1, max);
-    }
-
-    // ---- MLDv1 mode: joins and leaves are Reports and Dones ----------------------
-
-    /** The link's multicast filter bit this table owns (NetInterface.multicastFilter). */
-    const FILTER_BIT = 2;
-
-    /** The table says an interface started or stopped listening to a group. */
-    function onListening(ifindex: number, key: IpKey, listening: boolean): void {
-      // The link accepts the group's MAC while some group mapping to it is held.
-      const iface = ctx.interfaces.get(ifindex);
-      if (iface !== undefined) {
-        if (listening) iface.addLinkMulticast(multicastMac(key));
-        else iface.removeLinkMulticast(multicastMac(key));
-      }
-      const k = compat.get(ifindex);
-      if (k === undefined || k.v1Until === NEVER || !isReported(key)) return;
-      const g = table.interface(ifindex)?.groups.get(key);
-      if (g === undefined) return;
-      if (listening) {
-        // RFC 2710 §4: an unsolicited Report at once, then repeated.
-        g.compatReportsLeft = k.robustness;
-        g.reportAt = ctx.now();
-        g.lastReporter = false;
-      } else if (g.lastReporter) {
-        k.dones.push(key); // RFC 2710 §4: Done only if we sent the last Report
-      }
-    }
-
-    /** After a change: in MLDv1 mode no MLDv2 records go out. */
-    function changed(ifindex: number, _group: IpKey): void {
-      const k = compat.get(ifindex);
-      const s = table.interface(ifindex);
-      if (k !== undefined && s !== undefined && k.v1Until !== NEVER) table.clearChanges(s);
-      schedule();
-    }
+    const host = multicastHost({
+      family: 6,
+      ctx,
+      robustness,
+      reportInterval: uri,
+      maxGroups,
+      maxSources,
+      isReported,
+      // A multicast address of a scope (not the reserved scope 0).
+      joinable: (key) => {
+        const w0 = typeof key === "string" ? key.charCodeAt(0) : 0;
+        return w0 >> 8 === 0xff && (w0 & 0xf) !== 0;
+      },
+      filterBit: 2,
+      counters: {
+        modes: { older: c.toV1, current: c.toV2 },
+        notMember: c.notMember,
+        suppressed: c.suppressed,
+      },
+      sendCurrent: sendV2,
+      sendOlder: (iface, kind, group) =>
+        sendV1(iface, kind === "leave" ? ICMPV6_MLD_DONE : ICMPV6_MLD_REPORT, group),
+      refused(why) {
+        const counter = why === "groups_full" ? c.full : c.sourcesFull;
+        if (counter.value++ === 0) ctx.log.warn(`group table refused a change: ${why}`);
+      },
+    });
+    const table = host.table;
 
     // ---- the stack's own groups ---------------------------------------------------
 
     /** The stack's groups of `iface`: all-nodes, and solicited-node per address not duplicate. */
     function syncAddresses(iface: NetInterface): void {
-      compatOf(iface.index);
-      iface.multicastFilter |= FILTER_BIT; // the link now filters this family's multicast MACs
+      const s = host.adopt(iface);
       const want = new Map<IpKey, number>();
       for (const a of iface.ipv6) {
         // RFC 4862 §5.4.2: joined while tentative (before DAD's NS); a duplicate one is not ours.
@@ -277,8 +214,7 @@ export const mldPlugin: ProtocolPlugin = {
         want.set(k, (want.get(k) ?? 0) + 1);
       }
       want.set(ALL_NODES, (want.get(ALL_NODES) ?? 0) + 1);
-      const s = table.ensure(iface.index);
-      const r = compatOf(iface.index).robustness;
+      const r = host.robustnessOf(iface.index);
       const now = ctx.now();
       for (const g of [...s.groups.values()]) {
         const n = want.get(g.key) ?? 0;
@@ -295,7 +231,7 @@ export const mldPlugin: ProtocolPlugin = {
           }
         }
       }
-      changed(iface.index, ALL_NODES);
+      host.changed(iface.index);
     }
 
     // ---- sending -------------------------------------------------------------
@@ -361,59 +297,6 @@ export const mldPlugin: ProtocolPlugin = {
       }
     }
 
-    // ---- timers ----------------------------------------------------------------
-
-    function fire(now: Instant): void {
-      for (const s of [...table.interfaces()]) {
-        const iface = ctx.interfaces.get(s.ifindex);
-        if (iface === undefined) {
-          table.remove(s.ifindex);
-          compat.delete(s.ifindex);
-          continue;
-        }
-        const k = compatOf(s.ifindex);
-        if (k.v1Until !== NEVER && k.v1Until <= now) {
-          // The Older Version Querier Present timer expired: back to MLDv2, MLDv1 timers dropped.
-          k.v1Until = NEVER;
-          k.dones.length = 0;
-          table.cancelPending(s);
-          c.toV2.value++;
-        }
-        if (k.v1Until !== NEVER) fireV1(s, k, iface, now);
-        else fireV2(s, iface, now);
-      }
-      schedule();
-    }
-
-    function fireV2(s: InterfaceGroups, iface: NetInterface, now: Instant): void {
-      if (s.changeAt !== NEVER && s.changeAt <= now) {
-        const { records, more } = table.takeChangeRecords(s);
-        s.changeAt = more ? after(uri) : NEVER;
-        if (records.length > 0) sendV2(iface, records);
-      }
-      if (s.generalAt !== NEVER && s.generalAt <= now) {
-        s.generalAt = NEVER;
-        const records = table.currentStateRecords(s);
-        if (records.length > 0) sendV2(iface, records);
-      }
-      const answers = table.takeGroupAnswers(s, now);
-      if (answers.length > 0) sendV2(iface, answers);
-    }
-
-    function fireV1(s: InterfaceGroups, k: Compat, iface: NetInterface, now: Instant): void {
-      for (const key of k.dones) sendV1(iface, ICMPV6_MLD_DONE, key);
-      k.dones.length = 0;
-      for (const g of s.groups.values()) {
-        if (g.reportAt === NEVER || g.reportAt > now) continue;
-        g.reportAt = NEVER;
-        if (!g.reported || !isListeningFilter(g.state)) continue;
-        sendV1(iface, ICMPV6_MLD_REPORT, g.key);
-        g.lastReporter = true;
-        if (g.compatReportsLeft > 0) g.compatReportsLeft--;
-        if (g.compatReportsLeft > 0) g.reportAt = after(uri);
-      }
-    }
-
     // ---- receiving -------------------------------------------------------------
 
     let warnedSource = false;
@@ -443,50 +326,22 @@ export const mldPlugin: ProtocolPlugin = {
       const group = mldGroupKey(b, off);
       const general = group === UNSPECIFIED;
       if (!general && (group as string).charCodeAt(0) >> 8 !== 0xff) return "bad_group";
-      const s = table.ensure(iface.index);
-      const k = compatOf(iface.index);
-      const now = ctx.now();
-      const maxDelay = mldMaxResponseDelay(b, off, version) * 1000;
-      if (version === 1) {
-        c.queriesV1.value++;
-        if (k.v1Until === NEVER) {
-          // RFC 3810 §8.2.1: MLDv1 mode; pending MLDv2 transmissions are cancelled.
-          c.toV1.value++;
-          table.cancelPending(s);
-          table.clearChanges(s);
-          for (const g of s.groups.values()) g.lastReporter = false;
-        }
-        // RFC 3810 §9.12: Older Version Querier Present Timeout.
-        k.v1Until = now + k.robustness * k.queryInterval + maxDelay;
-      } else {
-        c.queriesV2.value++;
-        const qrv = mldQueryRobustness(b, off);
-        if (qrv !== 0) k.robustness = qrv; // §9.1: the querier's value, when it gives one
-        const qqi = mldQueryInterval(b, off);
-        if (qqi !== 0) k.queryInterval = qqi * 1_000_000;
-      }
-      if (k.v1Until !== NEVER) {
-        // MLDv1 (RFC 2710 §4): a delay timer per group, reset only to an earlier time.
-        let found = false;
-        for (const g of s.groups.values()) {
-          if (!g.reported || !isListeningFilter(g.state) || (!general && g.key !== group)) continue;
-          found = true;
-          const at = now + ctx.rng.range(0, maxDelay);
-          if (g.reportAt === NEVER || g.reportAt > at) g.reportAt = at;
-        }
-        if (!found && !general) c.notMember.value++;
-      } else {
-        const at = now + ctx.rng.range(0, maxDelay);
-        if (general) {
-          table.scheduleAnswer(s, at);
-        } else {
-          const n = version === 2 ? mldQuerySources(b, off) : 0;
+      const v2 = version === 2;
+      (v2 ? c.queriesV2 : c.queriesV1).value++;
+      host.heardQuery(iface, {
+        version: v2 ? "current" : "older",
+        group: general ? null : group,
+        maxDelay: mldMaxResponseDelay(b, off, version) * 1000,
+        robustness: v2 ? mldQueryRobustness(b, off) : 0,
+        queryInterval: v2 ? mldQueryInterval(b, off) * 1_000_000 : 0,
+        sources() {
           const sources: IpKey[] = [];
-          for (let i = 0; i < n; i++) sources.push(mldQuerySource(b, off, i));
-          if (!table.scheduleAnswer(s, at, group, sources)) c.notMember.value++;
-        }
-      }
-      schedule();
+          for (let i = 0, n = v2 ? mldQuerySources(b, off) : 0; i < n; i++) {
+            sources.push(mldQuerySource(b, off, i));
+          }
+          return sources;
+        },
+      });
       return CONSUMED;
     }
 
@@ -496,16 +351,7 @@ export const mldPlugin: ProtocolPlugin = {
       const bad = badMessage(pkt); // a report may silence ours: only from the link
       if (bad !== null) return bad;
       c.reportsV1In.value++;
-      const k = compat.get(iface.index);
-      if (k === undefined || k.v1Until === NEVER) return CONSUMED; // MLDv2 hosts never suppress
-      const g = table.interface(iface.index)?.groups.get(mldGroupKey(pkt.buf, pkt.start));
-      if (g !== undefined && g.reportAt !== NEVER) {
-        g.reportAt = NEVER;
-        g.compatReportsLeft = 0;
-        g.lastReporter = false;
-        c.suppressed.value++;
-        schedule();
-      }
+      host.heardOlderReport(iface, mldGroupKey(pkt.buf, pkt.start));
       return CONSUMED;
     }
 
@@ -525,57 +371,19 @@ export const mldPlugin: ProtocolPlugin = {
       }
     }
 
-    // ---- the service and events --------------------------------------------------
-
-    const service = multicastGroupsService({
-      family: 6,
-      table,
-      interfaces: ctx.interfaces,
-      // A multicast address of a scope (not the reserved scope 0).
-      joinable: (key) => {
-        const w0 = typeof key === "string" ? key.charCodeAt(0) : 0;
-        return w0 >> 8 === 0xff && (w0 & 0xf) !== 0;
-      },
-      robustness: (ifindex) => compat.get(ifindex)?.robustness ?? robustness,
-      now: () => ctx.now(),
-      changed,
-      refused(why) {
-        const counter = why === "groups_full" ? c.full : c.sourcesFull;
-        if (counter.value++ === 0) ctx.log.warn(`group table refused a change: ${why}`);
-      },
-    });
+    // ---- events ---------------------------------------------------------------------
 
     function onEvent(ev: StackEvent): void {
       switch (ev.type) {
         case "interface-added":
           syncAddresses(ev.iface as NetInterface);
           break;
-        case "interface-removed": {
-          const iface = ev.iface as NetInterface;
-          table.remove(iface.index);
-          compat.delete(iface.index);
+        case "interface-removed":
+          host.interfaceRemoved(ev.iface as NetInterface);
           break;
-        }
-        case "link-changed": {
-          const iface = ev.iface as NetInterface;
-          const s = table.interface(iface.index);
-          const k = compat.get(iface.index);
-          if (s === undefined || k === undefined) break;
-          if (!iface.up) {
-            table.cancelPending(s);
-            table.clearChanges(s);
-            k.dones.length = 0;
-          } else if (k.v1Until === NEVER) {
-            table.reannounce(s, k.robustness, ctx.now()); // back up: announce again, as after a join
-          } else {
-            for (const g of s.groups.values()) {
-              if (!g.reported || !isListeningFilter(g.state)) continue;
-              g.compatReportsLeft = k.robustness;
-              g.reportAt = ctx.now();
-            }
-          }
+        case "link-changed":
+          host.linkChanged(ev.iface as NetInterface);
           break;
-        }
         case "address-added":
         case "address-removed":
         case "address-changed":
@@ -585,23 +393,18 @@ export const mldPlugin: ProtocolPlugin = {
         default:
           return;
       }
-      schedule();
+      host.schedule();
     }
 
     return {
       receive,
-      services: { "mld.groups": service },
+      services: { "mld.groups": host.service },
       ready() {
         for (const iface of ctx.interfaces.list()) syncAddresses(iface);
-        schedule();
+        host.schedule();
       },
       onEvent,
-      teardown() {
-        timer.cancel();
-        for (const s of [...table.interfaces()]) table.remove(s.ifindex);
-        for (const iface of ctx.interfaces.list()) iface.multicastFilter &= ~FILTER_BIT;
-        compat.clear();
-      },
+      teardown: host.teardown,
     };
   },
 };

@@ -188,6 +188,29 @@ export function signalExitCode(signal: "SIGINT" | "SIGTERM"): number {
 }
 
 /**
+ * Prints the one-line error of `err` for `command` and gives the exit code:
+ * 2 for a {@linkcode UsageError}, 1 for anything else.
+ *
+ * @example
+ * ```ts
+ * import { failCommand, UsageError } from "./_common.ts";
+ * import assert from "node:assert/strict";
+ * const lines: string[] = [];
+ * assert.equal(failCommand("up", (l) => lines.push(l), new UsageError("bad flag")), 2);
+ * assert.equal(failCommand("up", (l) => lines.push(l), new Error("no device")), 1);
+ * assert.equal(lines[1], "cli.ts up: no device");
+ * ```
+ */
+export function failCommand(
+  command: string,
+  printError: (line: string) => void,
+  err: unknown,
+): number {
+  printError(errorLine(command, err));
+  return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+/**
  * The one-line error of `command`: `cli.ts <command>: <message>`; usage
  * errors also name the help.
  *

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { signalExitCode } from "./_common.ts";
 
 /** Where the stop requests come from. */
 export interface StopperOptions {
@@ -61,5 +62,56 @@ export class Stopper {
     for (const [s, fn] of this.#signals) Deno.removeSignalListener(s, fn);
     this.#abort?.removeEventListener("abort", this.#onStop);
     this.#resolve(why);
+  }
+}
+
+/** What {@linkcode runUntilStopped} runs. */
+export interface StoppableRun<T> {
+  /** Starts the command; a throw ends it with a one-line error. */
+  start(): Promise<T>;
+  /** Promises that settle when a device goes away. */
+  devices(running: T): Iterable<Promise<void>>;
+  /** Prints "ready" and runs the caller's hook (skipped if a stop came during start-up). */
+  ready(running: T): Promise<void> | void;
+  /** What stopped, when a device did (the rest of the one-line error). */
+  deviceStopped(running: T): string;
+  /** Stops the command and prints its counters. */
+  stop(running: T): Promise<void>;
+}
+
+/**
+ * Runs a long-running command until SIGINT/SIGTERM, an abort, or a device
+ * going away, and gives its exit code: 0 for an abort, 128 + signal for a
+ * signal, 1 for a device or a failure, 2 for a usage error. Listens before
+ * starting: a signal during start-up, or right after "ready", must stop the
+ * command cleanly, not kill the process.
+ *
+ * @param options where stop requests come from.
+ * @param fail prints the one-line error of a throw and gives its exit code.
+ * @param run the command's parts.
+ * @returns the exit code.
+ */
+export async function runUntilStopped<T>(
+  options: StopperOptions,
+  fail: (err: unknown) => number,
+  run: StoppableRun<T>,
+): Promise<number> {
+  const stopper = new Stopper(options);
+  let running: T | undefined;
+  let started = false;
+  try {
+    running = await run.start();
+    started = true;
+    const r = running;
+    for (const closed of run.devices(r)) stopper.watch(closed);
+    if (!stopper.requested) await run.ready(r);
+    const why = await stopper.stopped;
+    if (why === "device") return fail(new Error(run.deviceStopped(r)));
+    return why === "stop" ? 0 : signalExitCode(why);
+  } catch (err) {
+    return fail(err);
+  } finally {
+    stopper.dispose();
+    if (started) await run.stop(running as T);
   }
 }

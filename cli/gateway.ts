@@ -19,13 +19,11 @@
 import {
   bootChecks,
   errorLine,
-  EXIT_FAILURE,
-  EXIT_USAGE,
+  failCommand,
   logLines,
   openCaptureWriter,
   type PluginLike,
   servicePluginList,
-  signalExitCode,
   unknownServices,
   UsageError,
   withIpv6,
@@ -33,7 +31,7 @@ import {
 } from "./_common.ts";
 import { addDefaultRoute } from "./_common.ts";
 import { type GatewayArgs, type GatewayInterface, parseGatewayArgs } from "./_gateway_args.ts";
-import { Stopper } from "./_stopper.ts";
+import { runUntilStopped } from "./_stopper.ts";
 import { configurePeer } from "./_netns.ts";
 import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { debugPlugin } from "./_debug.ts";
@@ -141,33 +139,21 @@ export async function runGateway(args: string[], options: UpOptions = {}): Promi
       if (unknown !== undefined) throw new UsageError(unknown);
     }
   } catch (err) {
-    printError(errorLine("up", err));
-    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+    return failCommand("up", printError, err);
   }
-  const stopper = new Stopper(options);
-  let g: Gateway | null = null;
-  try {
-    g = await start(a, registry, printError);
-    const gw: Gateway = g;
-    for (const dev of gw.devices.values()) stopper.watch(dev.closed);
-    if (!stopper.requested) {
+  return await runUntilStopped(options, (err) => failCommand("up", printError, err), {
+    start: () => start(a, registry, printError),
+    devices: (gw) => [...gw.devices.values()].map((d) => d.closed),
+    async ready(gw) {
       print(`ready ${a.interfaces.map((i) => `${i.name} ${i.addresses.join(" ")}`).join(", ")}`);
       await options.onReady?.(gw.stack, gw.hosts);
-    }
-    const why = await stopper.stopped;
-    if (why === "device") {
+    },
+    deviceStopped(gw) {
       const dead = [...gw.devices.values()].find((d) => d.error !== null);
-      printError(errorLine("up", `a device stopped: ${dead?.error?.message ?? "it was closed"}`));
-      return EXIT_FAILURE;
-    }
-    return why === "stop" ? 0 : signalExitCode(why);
-  } catch (err) {
-    printError(errorLine("up", err));
-    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
-  } finally {
-    stopper.dispose();
-    if (g !== null) await stop(g, print, printError);
-  }
+      return `a device stopped: ${dead?.error?.message ?? "it was closed"}`;
+    },
+    stop: (gw) => stop(gw, print, printError),
+  });
 }
 
 /** The gateway stack's plugins: defaults (or the manifest's), services, NPTv6, MSS clamping, NAT. */

@@ -35,6 +35,7 @@ import {
   errorLine,
   EXIT_FAILURE,
   EXIT_USAGE,
+  failCommand,
   helpWithServices,
   logLines,
   openCaptureWriter,
@@ -478,8 +479,7 @@ export async function runReplay(
       throw new UsageError(`--filter: ${(err as Error).message}`);
     }
   } catch (err) {
-    printError(errorLine("replay", err));
-    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+    return failCommand("replay", printError, err);
   }
   // With the capture on standard output, the summary goes to standard error.
   const print = options.print ??

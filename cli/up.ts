@@ -28,15 +28,13 @@ import {
   checkInputPath,
   checkOutputPath,
   errorLine,
-  EXIT_FAILURE,
-  EXIT_USAGE,
+  failCommand,
   helpWithServices,
   logLines,
   openCaptureWriter,
   parseOptions,
   type PluginLike,
   servicePluginList,
-  signalExitCode,
   unknownServices,
   UsageError,
   withIpv6,
@@ -71,7 +69,7 @@ import { openVxlan, parseEndpoint, type VxlanDevice } from "../drivers/vxlan/mod
 import { configurePeer } from "./_netns.ts";
 import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { bindingLines, debugPlugin } from "./_debug.ts";
-import { Stopper } from "./_stopper.ts";
+import { runUntilStopped } from "./_stopper.ts";
 import { isGatewayArgs } from "./_gateway_args.ts";
 import { runGateway } from "./gateway.ts";
 import { checkJoins, joinGroups } from "./_join.ts";
@@ -546,39 +544,22 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
     const unknown = unknownServices(a.serve, registry);
     if (unknown !== undefined) throw new UsageError(unknown);
   } catch (err) {
-    printError(errorLine("up", err));
-    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
+    return failCommand("up", printError, err);
   }
   // With the capture on standard output, the text goes to standard error.
   const print = options.print ??
     (a.capture === "-" ? printError : (l: string) => writeLine(Deno.stdout, l));
-  // Listen before starting: a signal that comes during start-up, or right
-  // after "ready" is printed, must stop us cleanly, not kill the process.
-  const stopper = new Stopper(options);
-  let running: Running | null = null;
-  try {
-    running = await start(a, registry, printError);
-    const r: Running = running;
-    if (r.tun !== null) stopper.watch(r.tun.closed);
-    if (!stopper.requested) {
+  return await runUntilStopped(options, (err) => failCommand("up", printError, err), {
+    start: () => start(a, registry, printError),
+    devices: (r) => r.tun === null ? [] : [r.tun.closed],
+    async ready(r) {
       print(`ready ${r.ifname} ${a.addresses.join(" ")}`);
       await options.onReady?.(r.stack);
-    }
-    const why = await stopper.stopped;
-    if (why === "device") {
-      printError(
-        errorLine("up", `${r.ifname} stopped: ${r.tun?.error?.message ?? "the device was closed"}`),
-      );
-      return EXIT_FAILURE;
-    }
-    return why === "stop" ? 0 : signalExitCode(why);
-  } catch (err) {
-    printError(errorLine("up", err));
-    return err instanceof UsageError ? EXIT_USAGE : EXIT_FAILURE;
-  } finally {
-    stopper.dispose();
-    if (running !== null) await stop(running, print, printError);
-  }
+    },
+    deviceStopped: (r) =>
+      `${r.ifname} stopped: ${r.tun?.error?.message ?? "the device was closed"}`,
+    stop: (r) => stop(r, print, printError),
+  });
 }
 
 async function start(

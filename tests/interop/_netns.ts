@@ -357,3 +357,51 @@ export function pingCommand(target: string, options: PingCommandOptions): string
   const count = String(options.count);
   return ["ping", ...family, "-n", "-c", count, "-i", String(options.interval), "-W", "1", target];
 }
+
+/** Waits (at most 5 s) until something listens on `port` (`proto` t for TCP, u for UDP) in `ns`. */
+export async function waitListening(
+  ns: string,
+  port: number,
+  proto: "t" | "u" = "t",
+): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const r = await netnsExec(ns, ["ss", `-Hln${proto}`, `sport = :${port}`], 5);
+    if (r.stdout.trim() !== "") return;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`Nothing listens on port ${port} in ${ns}`);
+}
+
+/**
+ * Starts shell `command` in `ns` (killed after `seconds` anyway), its
+ * standard output and error to `log`; waits until it listens on `port`.
+ * Resolves with a function that stops it and waits for it.
+ */
+export async function startListener(
+  ns: string,
+  command: string,
+  log: string,
+  port: number,
+  proto: "t" | "u" = "t",
+  seconds = 60,
+): Promise<() => Promise<void>> {
+  const child = new Deno.Command("ip", {
+    args: ["netns", "exec", ns, "sh", "-c", `exec timeout ${seconds} ${command} >${log} 2>&1`],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* gone */ }
+    await child.status;
+  };
+  try {
+    await waitListening(ns, port, proto);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return stop;
+}

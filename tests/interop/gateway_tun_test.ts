@@ -27,6 +27,7 @@ import {
   netnsExec,
   pingCommand,
   pingSummary,
+  startListener,
   startTcpdump,
   withNetns,
 } from "./_netns.ts";
@@ -39,28 +40,13 @@ function body(): Uint8Array {
   return b;
 }
 
-/** Waits (at most 5 s) until something listens on TCP `port` in `ns`. */
-async function listening(ns: string, port: number): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const r = await netnsExec(ns, ["ss", "-Hltn", `sport = :${port}`], 5);
-    if (r.stdout.trim() !== "") return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`Nothing listens on port ${port} in ${ns}`);
-}
-
 /**
  * Starts socat in `ns` listening as `listen` (`TCP-LISTEN:…`/`TCP6-LISTEN:…`),
  * answering every connection with an HTTP response carrying `dir`/body and
  * logging the client's address to `dir`/peers; waits until it listens on
- * `port`. Stopped (and reaped) by the returned function; killed after 30 s anyway.
+ * 8080. Stopped (and reaped) by the returned function; killed after 30 s anyway.
  */
-async function httpServer(
-  ns: string,
-  listen: string,
-  port: number,
-  dir: string,
-): Promise<() => Promise<void>> {
+async function httpServer(ns: string, listen: string, dir: string): Promise<() => Promise<void>> {
   const size = (await Deno.stat(`${dir}/body`)).size;
   await Deno.writeTextFile(
     `${dir}/serve.sh`,
@@ -68,25 +54,44 @@ async function httpServer(
       `printf 'HTTP/1.0 200 OK\\r\\nContent-Length: ${size}\\r\\n\\r\\n'\n` +
       `cat ${dir}/body\n`,
   );
-  const server = new Deno.Command("ip", {
-    args: ["netns", "exec", ns, "timeout", "30", "socat", listen, `EXEC:sh ${dir}/serve.sh`],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const stop = async () => {
-    try {
-      server.kill("SIGTERM");
-    } catch { /* gone */ }
-    await server.status;
-  };
+  return await startListener(
+    ns,
+    `socat '${listen}' 'EXEC:sh ${dir}/serve.sh'`,
+    "/dev/null",
+    8080,
+    "t",
+    30,
+  );
+}
+
+/**
+ * Routes both namespaces out of their devices, records both devices with
+ * tcpdump into `dir`/in.pcap and out.pcap, serves HTTP in `nsOut` as
+ * `listen` and runs `fn`; stops them all and resolves with tcpdump's drops.
+ */
+async function withDumpsAndServer(
+  dir: string,
+  inside: { ns: string; dev: string; gateway?: string },
+  outside: { ns: string; dev: string },
+  listen: string,
+  fn: () => Promise<void>,
+): Promise<number> {
+  await defaultRoutes(inside.ns, inside.dev, inside.gateway);
+  await defaultRoutes(outside.ns, outside.dev);
+  const dumps = [
+    await startTcpdump(inside.ns, inside.dev, `${dir}/in.pcap`, { bufferKib: 16384 }),
+    await startTcpdump(outside.ns, outside.dev, `${dir}/out.pcap`, { bufferKib: 16384 }),
+  ];
+  let stopServer: (() => Promise<void>) | undefined;
+  let dropped = 0;
   try {
-    await listening(ns, port);
-  } catch (err) {
-    await stop();
-    throw err;
+    stopServer = await httpServer(outside.ns, listen, dir);
+    await fn();
+  } finally {
+    await stopServer?.();
+    for (const d of dumps) dropped += await d.stop();
   }
-  return stop;
+  return dropped;
 }
 
 /**
@@ -148,73 +153,63 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
             "10.3.0.1/24",
           ],
           async () => {
-            await defaultRoutes(nsIn, "tun1");
-            await defaultRoutes(nsOut, "tun2");
-            const dumps = [
-              await startTcpdump(nsIn, "tun1", `${dir}/in.pcap`, { bufferKib: 16384 }),
-              await startTcpdump(nsOut, "tun2", `${dir}/out.pcap`, { bufferKib: 16384 }),
-            ];
-            let stopServer: (() => Promise<void>) | undefined;
-            try {
-              stopServer = await httpServer(
-                nsOut,
-                "TCP-LISTEN:8080,bind=10.2.0.2,reuseaddr,fork",
-                8080,
-                dir,
-              );
-              const ping = (target: string, v6 = false) =>
-                netnsExec(nsIn, pingCommand(target, { count: 5, interval: 0.05, ipv6: v6 }), 10);
-              seen.ping4 = (await ping("10.2.0.2")).stdout;
-              seen.ping6 = (await ping("fd02::2", true)).stdout;
-              seen.lan = (await ping("10.3.0.2")).stdout;
-              // The virtual host's own HTTP status page, through the gateway.
-              const page = await netnsExec(
-                nsIn,
-                [
+            dropped += await withDumpsAndServer(
+              dir,
+              { ns: nsIn, dev: "tun1" },
+              { ns: nsOut, dev: "tun2" },
+              "TCP-LISTEN:8080,bind=10.2.0.2,reuseaddr,fork",
+              async () => {
+                const ping = (target: string, v6 = false) =>
+                  netnsExec(nsIn, pingCommand(target, { count: 5, interval: 0.05, ipv6: v6 }), 10);
+                seen.ping4 = (await ping("10.2.0.2")).stdout;
+                seen.ping6 = (await ping("fd02::2", true)).stdout;
+                seen.lan = (await ping("10.3.0.2")).stdout;
+                // The virtual host's own HTTP status page, through the gateway.
+                const page = await netnsExec(
+                  nsIn,
+                  [
+                    "curl",
+                    "-sS",
+                    "--max-time",
+                    "5",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    "http://10.3.0.2/",
+                  ],
+                  10,
+                );
+                seen.lanHttp = `${page.stdout} ${page.stderr}`;
+                const probe = (target: string, ttl: number, v6 = false) =>
+                  netnsExec(nsIn, [
+                    "ping",
+                    ...(v6 ? ["-6"] : []),
+                    "-n",
+                    "-c",
+                    "1",
+                    "-W",
+                    "1",
+                    "-t",
+                    String(ttl),
+                    target,
+                  ], 5);
+                seen.ttl1 = (await probe("10.2.0.2", 1)).stdout;
+                seen.ttl2 = (await probe("10.2.0.2", 2)).stdout;
+                seen.hop1 = (await probe("fd02::2", 1, true)).stdout;
+                seen.hop2 = (await probe("fd02::2", 2, true)).stdout;
+                const curl = await netnsExec(nsIn, [
                   "curl",
                   "-sS",
                   "--max-time",
-                  "5",
+                  "10",
                   "-o",
-                  "/dev/null",
-                  "-w",
-                  "%{http_code}",
-                  "http://10.3.0.2/",
-                ],
-                10,
-              );
-              seen.lanHttp = `${page.stdout} ${page.stderr}`;
-              const probe = (target: string, ttl: number, v6 = false) =>
-                netnsExec(nsIn, [
-                  "ping",
-                  ...(v6 ? ["-6"] : []),
-                  "-n",
-                  "-c",
-                  "1",
-                  "-W",
-                  "1",
-                  "-t",
-                  String(ttl),
-                  target,
-                ], 5);
-              seen.ttl1 = (await probe("10.2.0.2", 1)).stdout;
-              seen.ttl2 = (await probe("10.2.0.2", 2)).stdout;
-              seen.hop1 = (await probe("fd02::2", 1, true)).stdout;
-              seen.hop2 = (await probe("fd02::2", 2, true)).stdout;
-              const curl = await netnsExec(nsIn, [
-                "curl",
-                "-sS",
-                "--max-time",
-                "10",
-                "-o",
-                `${dir}/got`,
-                "http://10.2.0.2:8080/",
-              ], 15);
-              seen.curl = `${curl.code} ${curl.stderr}`;
-            } finally {
-              await stopServer?.();
-              for (const d of dumps) dropped += await d.stop();
-            }
+                  `${dir}/got`,
+                  "http://10.2.0.2:8080/",
+                ], 15);
+                seen.curl = `${curl.code} ${curl.stderr}`;
+              },
+            );
           },
           { services: SERVICES },
         );
@@ -291,40 +286,30 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
             "fd01::/48=2001:db8:1::/48",
           ],
           async () => {
-            await defaultRoutes(nsIn, "tun1");
-            await defaultRoutes(nsOut, "tun2");
-            const dumps = [
-              await startTcpdump(nsIn, "tun1", `${dir}/in.pcap`, { bufferKib: 16384 }),
-              await startTcpdump(nsOut, "tun2", `${dir}/out.pcap`, { bufferKib: 16384 }),
-            ];
-            let stopServer: (() => Promise<void>) | undefined;
-            try {
-              stopServer = await httpServer(
-                nsOut,
-                "TCP6-LISTEN:8080,bind=[fd02::2],reuseaddr,fork",
-                8080,
-                dir,
-              );
-              const ping = (ns: string, target: string) =>
-                netnsExec(ns, pingCommand(target, { count: 3, interval: 0.05, ipv6: true }), 10);
-              seen.out = (await ping(nsIn, "fd02::2")).stdout;
-              // Stateless: the outside reaches the inside host by its outside name.
-              seen.in = (await ping(nsOut, outsideName)).stdout;
-              const curl = await netnsExec(nsIn, [
-                "curl",
-                "-sS",
-                "--max-time",
-                "10",
-                "-g",
-                "-o",
-                `${dir}/got`,
-                "http://[fd02::2]:8080/",
-              ], 15);
-              seen.curl = `${curl.code} ${curl.stderr}`;
-            } finally {
-              await stopServer?.();
-              for (const d of dumps) dropped += await d.stop();
-            }
+            dropped += await withDumpsAndServer(
+              dir,
+              { ns: nsIn, dev: "tun1" },
+              { ns: nsOut, dev: "tun2" },
+              "TCP6-LISTEN:8080,bind=[fd02::2],reuseaddr,fork",
+              async () => {
+                const ping = (ns: string, target: string) =>
+                  netnsExec(ns, pingCommand(target, { count: 3, interval: 0.05, ipv6: true }), 10);
+                seen.out = (await ping(nsIn, "fd02::2")).stdout;
+                // Stateless: the outside reaches the inside host by its outside name.
+                seen.in = (await ping(nsOut, outsideName)).stdout;
+                const curl = await netnsExec(nsIn, [
+                  "curl",
+                  "-sS",
+                  "--max-time",
+                  "10",
+                  "-g",
+                  "-o",
+                  `${dir}/got`,
+                  "http://[fd02::2]:8080/",
+                ], 15);
+                seen.curl = `${curl.code} ${curl.stderr}`;
+              },
+            );
           },
         );
         try {
@@ -386,34 +371,24 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "tshark"], {
             "10.2.0.2/24",
           ],
           async () => {
-            await defaultRoutes(nsIn, "tap1", "10.1.0.1");
-            await defaultRoutes(nsOut, "tun2");
-            const dumps = [
-              await startTcpdump(nsIn, "tap1", `${dir}/in.pcap`, { bufferKib: 16384 }),
-              await startTcpdump(nsOut, "tun2", `${dir}/out.pcap`, { bufferKib: 16384 }),
-            ];
-            let stopServer: (() => Promise<void>) | undefined;
-            try {
-              stopServer = await httpServer(
-                nsOut,
-                "TCP-LISTEN:8080,bind=10.2.0.2,reuseaddr,fork",
-                8080,
-                dir,
-              );
-              const c = await netnsExec(nsIn, [
-                "curl",
-                "-sS",
-                "--max-time",
-                "10",
-                "-o",
-                `${dir}/got`,
-                "http://10.2.0.2:8080/",
-              ], 15);
-              curl = `${c.code} ${c.stderr}`;
-            } finally {
-              await stopServer?.();
-              for (const d of dumps) await d.stop();
-            }
+            await withDumpsAndServer(
+              dir,
+              { ns: nsIn, dev: "tap1", gateway: "10.1.0.1" },
+              { ns: nsOut, dev: "tun2" },
+              "TCP-LISTEN:8080,bind=10.2.0.2,reuseaddr,fork",
+              async () => {
+                const c = await netnsExec(nsIn, [
+                  "curl",
+                  "-sS",
+                  "--max-time",
+                  "10",
+                  "-o",
+                  `${dir}/got`,
+                  "http://10.2.0.2:8080/",
+                ], 15);
+                curl = `${c.code} ${c.stderr}`;
+              },
+            );
           },
         );
         try {

@@ -29,6 +29,7 @@ import {
   pingCommand,
   pingSummary,
   runCommand,
+  startListener,
   startTcpdump,
   withNetns,
 } from "./_netns.ts";
@@ -72,50 +73,6 @@ function gatewayArgs(nsIn: string, nsOut: string, extra: string[] = []): string[
     "--peer-address",
     "10.2.0.2/24",
   ];
-}
-
-/** Waits (at most 5 s) until something listens on `port` (`proto` t or u) in `ns`. */
-async function listening(ns: string, port: number, proto: "t" | "u" = "t"): Promise<void> {
-  for (let i = 0; i < 50; i++) {
-    const r = await netnsExec(ns, ["ss", `-Hln${proto}`, `sport = :${port}`], 5);
-    if (r.stdout.trim() !== "") return;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`Nothing listens on port ${port} in ${ns}`);
-}
-
-/**
- * Starts `command` in `ns` (killed after `seconds` anyway), its standard
- * output and error to `log`; waits until it listens on `port`. Resolves with
- * a function that stops it and waits for it.
- */
-async function background(
-  ns: string,
-  command: string,
-  log: string,
-  port: number,
-  proto: "t" | "u" = "t",
-  seconds = 60,
-): Promise<() => Promise<void>> {
-  const child = new Deno.Command("ip", {
-    args: ["netns", "exec", ns, "sh", "-c", `exec timeout ${seconds} ${command} >${log} 2>&1`],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-    await child.status;
-  };
-  try {
-    await listening(ns, port, proto);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return stop;
 }
 
 /** The STUN-like echo: answers every datagram on 3478 and 3479 with "ADDR:PORT" of its source. */
@@ -231,19 +188,19 @@ Deno.test(gated(NEEDS, {
             const stops: (() => Promise<void>)[] = [];
             try {
               stops.push(
-                await background(
+                await startListener(
                   nsOut,
                   `${PYTHON} -m http.server 8080 --bind 10.2.0.2 --directory ${dir}/www`,
                   `${dir}/outside_http.log`,
                   8080,
                 ),
-                await background(
+                await startListener(
                   nsIn,
                   `${PYTHON} -m http.server 8000 --bind 10.1.0.2 --directory ${dir}/www`,
                   `${dir}/inside_http.log`,
                   8000,
                 ),
-                await background(
+                await startListener(
                   nsOut,
                   `${PYTHON} -u ${dir}/stun_server.py`,
                   `${dir}/stun.log`,
@@ -387,7 +344,12 @@ Deno.test(gated(NEEDS, {
           ];
           let stop: (() => Promise<void>) | undefined;
           try {
-            stop = await background(nsOut, `${PYTHON} -u ${dir}/sink.py`, `${dir}/sink.log`, 9000);
+            stop = await startListener(
+              nsOut,
+              `${PYTHON} -u ${dir}/sink.py`,
+              `${dir}/sink.log`,
+              9000,
+            );
             const t0 = performance.now();
             const nc = await netnsExec(nsIn, [
               "sh",

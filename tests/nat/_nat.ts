@@ -19,7 +19,15 @@
 import type { Stack } from "../../mod.ts";
 import { conntrackPlugin, natPlugin } from "../../mod.ts";
 import { VirtualNetwork } from "../../drivers/loopback/network.ts";
-import { Capture, type Env, EnvBase, type PluginOptions, pluginsWith } from "../_harness.ts";
+import {
+  Capture,
+  checksum,
+  type Env,
+  EnvBase,
+  ip,
+  type PluginOptions,
+  pluginsWith,
+} from "../_harness.ts";
 
 /** Options of {@linkcode makeNatNet}. */
 export interface NatNetOptions {
@@ -113,4 +121,51 @@ export function makeNatNet(options: NatNetOptions = {}): NatNet {
 /** `stack.counters.get(name).value`. */
 export function count(stack: Stack, name: string): number {
   return stack.counters.get(name).value;
+}
+
+/** What {@linkcode portUnreachableFromP} quotes and how. */
+export interface QuotedDatagram {
+  /** The public port the quoted datagram came from. */
+  readonly publicPort: number;
+  /** The quoted IPv4 header's Total Length and TTL, and its UDP Length. */
+  readonly totalLength: number;
+  readonly ttl: number;
+  readonly udpLength: number;
+  /** XORed into the ICMP checksum (0: a good one). */
+  readonly corrupt?: number;
+}
+
+/**
+ * An IPv4 packet from P to the public address: a port unreachable quoting
+ * the UDP datagram PUBLIC:`publicPort` > P:9 that it answers.
+ */
+export function portUnreachableFromP(q: QuotedDatagram): Uint8Array {
+  const quoted = new Uint8Array(28);
+  const qv = new DataView(quoted.buffer);
+  qv.setUint16(0, 0x4500);
+  qv.setUint16(2, q.totalLength);
+  qv.setUint8(8, q.ttl);
+  qv.setUint8(9, 17);
+  qv.setUint32(12, ip(PUBLIC));
+  qv.setUint32(16, ip(P));
+  qv.setUint16(10, checksum(quoted.subarray(0, 20)));
+  qv.setUint16(20, q.publicPort);
+  qv.setUint16(22, 9);
+  qv.setUint16(24, q.udpLength);
+  const icmp = new Uint8Array(8 + 28);
+  icmp[0] = 3;
+  icmp[1] = 3;
+  icmp.set(quoted, 8);
+  new DataView(icmp.buffer).setUint16(2, (checksum(icmp) ^ (q.corrupt ?? 0)) & 0xffff);
+  const packet = new Uint8Array(20 + icmp.length);
+  const pv = new DataView(packet.buffer);
+  pv.setUint16(0, 0x4500);
+  pv.setUint16(2, packet.length);
+  pv.setUint8(8, 64);
+  pv.setUint8(9, 1);
+  pv.setUint32(12, ip(P));
+  pv.setUint32(16, ip(PUBLIC));
+  pv.setUint16(10, checksum(packet.subarray(0, 20)));
+  packet.set(icmp, 20);
+  return packet;
 }

@@ -10,7 +10,7 @@ import {
 } from "../_harness.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { tcpHeader, transportPacket } from "../conntrack/_conntrack.ts";
-import { count, makeNatNet, P, PUBLIC } from "./_nat.ts";
+import { count, makeNatNet, P, portUnreachableFromP, PUBLIC } from "./_nat.ts";
 
 const enc = new TextEncoder();
 
@@ -162,33 +162,12 @@ Deno.test("nat ICMP: H1's port unreachable about an inbound datagram leaves with
 Deno.test("nat ICMP: an error quoting the public address with no flow is dropped (prerouting.unknown_error)", async () => {
   const n = makeNatNet();
   await n.run(() => n.h1.ping(P)); // the NAT has handed out the public address
-  const quoted = new Uint8Array(28);
-  const qv = new DataView(quoted.buffer);
-  qv.setUint16(0, 0x4500);
-  qv.setUint16(2, 28);
-  qv.setUint8(8, 64);
-  qv.setUint8(9, 17);
-  qv.setUint32(12, ip(PUBLIC));
-  qv.setUint32(16, ip(P));
-  qv.setUint16(10, checksum(quoted.subarray(0, 20)));
-  qv.setUint16(20, 40000);
-  qv.setUint16(22, 9);
-  qv.setUint16(24, 8);
-  const icmp = new Uint8Array(8 + 28);
-  icmp[0] = 3;
-  icmp[1] = 3;
-  icmp.set(quoted, 8);
-  new DataView(icmp.buffer).setUint16(2, checksum(icmp));
-  const packet = new Uint8Array(20 + icmp.length);
-  const pv = new DataView(packet.buffer);
-  pv.setUint16(0, 0x4500);
-  pv.setUint16(2, packet.length);
-  pv.setUint8(8, 64);
-  pv.setUint8(9, 1);
-  pv.setUint32(12, ip(P));
-  pv.setUint32(16, ip(PUBLIC));
-  pv.setUint16(10, checksum(packet.subarray(0, 20)));
-  packet.set(icmp, 20);
+  const packet = portUnreachableFromP({
+    publicPort: 40000,
+    totalLength: 28,
+    ttl: 64,
+    udpLength: 8,
+  });
   n.p.sendRawIpv4(packet);
   n.runFor(10_000);
   assert.equal(count(n.nat, "nat.prerouting.unknown_error"), 1);

@@ -48,29 +48,60 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+type Harness = Parameters<Parameters<typeof withDevice>[1]>[0];
+type Exec = ReturnType<Harness["exec"]>;
+
+/** Waits (bounded, 5 s) until Linux lists `group` on the device: its socket joined. */
+async function linuxJoined(h: Harness, group: string): Promise<void> {
+  let joined = false;
+  for (let i = 0; i < 50 && !joined; i++) {
+    joined = (await ip(["maddr", "show", "dev", h.dev.name], { netns: h.netns })).includes(group);
+    if (!joined) await sleep(100);
+  }
+  assert.ok(joined, "python3 joined the group on the TAP device");
+}
+
+/** Sends PAYLOAD to `group` every 100 ms (20 at most) until the Linux receiver `python` ends; its result. */
+async function sendUntilReceived(
+  h: Harness,
+  conn: ReturnType<Harness["stack"]["listenDatagram"]>,
+  python: Exec,
+  group: string,
+): Promise<Awaited<Exec>> {
+  let result: Awaited<Exec> | undefined;
+  python.then((r) => result = r);
+  for (let i = 0; i < 20 && result === undefined; i++) {
+    await conn.send(PAYLOAD, { hostname: group, port: PORT });
+    h.runner.kick();
+    await sleep(100);
+  }
+  return await python;
+}
+
+/** The first datagram `conn` receives within 6 s. */
+async function receiveWithin6s(
+  conn: ReturnType<Harness["stack"]["listenDatagram"]>,
+): Promise<[Uint8Array, Deno.NetAddr]> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const got = await Promise.race([
+    conn.receive(),
+    new Promise<null>((r) => timer = setTimeout(() => r(null), 6000)),
+  ]);
+  clearTimeout(timer);
+  assert.ok(got !== null, "a datagram from Linux arrived within 6 s");
+  return got as [Uint8Array, Deno.NetAddr];
+}
+
 Deno.test(gated(NEEDS, {
   name: "multicast over tap: a Linux socket joined to a group receives what the stack sends to it",
   async fn() {
     await withDevice({ mode: "tap" }, async (h) => {
       const python = h.exec(["/usr/bin/python3", "-c", RECEIVER], 10);
       // Wait (bounded) until Linux lists the group on the device.
-      let joined = false;
-      for (let i = 0; i < 50 && !joined; i++) {
-        joined = (await ip(["maddr", "show", "dev", h.dev.name], { netns: h.netns }))
-          .includes(GROUP);
-        if (!joined) await sleep(100);
-      }
-      assert.ok(joined, "python3 joined the group on the TAP device");
+      await linuxJoined(h, GROUP);
       const conn = h.stack.listenDatagram({ transport: "udp", port: 6000 });
       conn.setMulticastInterface(STACK_ADDRESS);
-      let result: Awaited<typeof python> | undefined;
-      python.then((r) => result = r);
-      for (let i = 0; i < 20 && result === undefined; i++) {
-        await conn.send(PAYLOAD, { hostname: GROUP, port: PORT });
-        h.runner.kick();
-        await sleep(100);
-      }
-      const r = await python;
+      const r = await sendUntilReceived(h, conn, python, GROUP);
       assert.equal(r.stdout.trim(), `${HEX} ${STACK_ADDRESS} 6000`, r.stderr);
       conn.close();
     });
@@ -85,14 +116,7 @@ Deno.test(gated(NEEDS, {
       const m = await conn.joinMulticastV4(GROUP, STACK_ADDRESS);
       h.runner.kick();
       const python = h.exec(["/usr/bin/python3", "-c", SENDER], 10);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const got = await Promise.race([
-        conn.receive(),
-        new Promise<null>((r) => timer = setTimeout(() => r(null), 6000)),
-      ]);
-      clearTimeout(timer);
-      assert.ok(got !== null, "a datagram from Linux arrived within 6 s");
-      const [data, from] = got;
+      const [data, from] = await receiveWithin6s(conn);
       assert.deepEqual(data, PAYLOAD);
       assert.deepEqual([from.hostname, from.port], [LINUX_ADDRESS, 6001]);
       await m.leave();
@@ -129,7 +153,7 @@ const LINUX6 = "fd00::1";
 const STACK6 = "fd00::2";
 
 /** Adds fd00::1/64 on Linux's side and fd00::2/64 on the stack's, and waits for the stack's DAD. */
-async function addIpv6(h: Parameters<Parameters<typeof withDevice>[1]>[0]): Promise<number> {
+async function addIpv6(h: Harness): Promise<number> {
   await ip(["-6", "addr", "add", `${LINUX6}/64`, "dev", h.dev.name, "nodad"], { netns: h.netns });
   const index = h.stack.interfaces.list()[0]!.index;
   h.stack.addAddress(index, `${STACK6}/64`);
@@ -162,23 +186,10 @@ data, addr = s.recvfrom(2048)
 print(data.hex(), addr[0], addr[1])
 `;
       const python = h.exec(["/usr/bin/python3", "-c", receiver], 10);
-      let joined = false;
-      for (let i = 0; i < 50 && !joined; i++) {
-        joined = (await ip(["maddr", "show", "dev", h.dev.name], { netns: h.netns }))
-          .includes(GROUP6);
-        if (!joined) await sleep(100);
-      }
-      assert.ok(joined, "python3 joined the group on the TAP device");
+      await linuxJoined(h, GROUP6);
       const conn = h.stack.listenDatagram({ transport: "udp", hostname: "::", port: 6000 });
       conn.setMulticastInterface(index);
-      let result: Awaited<typeof python> | undefined;
-      python.then((r) => result = r);
-      for (let i = 0; i < 20 && result === undefined; i++) {
-        await conn.send(PAYLOAD, { hostname: GROUP6, port: PORT });
-        h.runner.kick();
-        await sleep(100);
-      }
-      const r = await python;
+      const r = await sendUntilReceived(h, conn, python, GROUP6);
       assert.equal(r.stdout.trim(), `${HEX} ${STACK6} 6000`, r.stderr);
       conn.close();
     });
@@ -210,14 +221,7 @@ for _ in range(30):
     time.sleep(0.1)
 `;
       const python = h.exec(["/usr/bin/python3", "-c", sender], 10);
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const got = await Promise.race([
-        conn.receive(),
-        new Promise<null>((r) => timer = setTimeout(() => r(null), 6000)),
-      ]);
-      clearTimeout(timer);
-      assert.ok(got !== null, "a datagram from Linux arrived within 6 s");
-      const [data, from] = got;
+      const [data, from] = await receiveWithin6s(conn);
       assert.deepEqual(data, PAYLOAD);
       assert.deepEqual([from.hostname, from.port], [LINUX6, 6001]);
       conn.close();

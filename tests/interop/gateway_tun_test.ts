@@ -94,6 +94,12 @@ async function withDumpsAndServer(
   return dropped;
 }
 
+/** curl `url` in `ns` into `file` (10 s at most): curl's exit code and its error text. */
+async function curlToFile(ns: string, url: string, file: string): Promise<string> {
+  const r = await netnsExec(ns, ["curl", "-sS", "--max-time", "10", "-g", "-o", file, url], 15);
+  return `${r.code} ${r.stderr}`;
+}
+
 /**
  * Routes everything in `ns` out of `dev`, IPv4 and IPv6; on an Ethernet
  * device (TAP) IPv4 goes via `gateway`, the stack's address there.
@@ -198,16 +204,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
                 seen.ttl2 = (await probe("10.2.0.2", 2)).stdout;
                 seen.hop1 = (await probe("fd02::2", 1, true)).stdout;
                 seen.hop2 = (await probe("fd02::2", 2, true)).stdout;
-                const curl = await netnsExec(nsIn, [
-                  "curl",
-                  "-sS",
-                  "--max-time",
-                  "10",
-                  "-o",
-                  `${dir}/got`,
-                  "http://10.2.0.2:8080/",
-                ], 15);
-                seen.curl = `${curl.code} ${curl.stderr}`;
+                seen.curl = await curlToFile(nsIn, "http://10.2.0.2:8080/", `${dir}/got`);
               },
             );
           },
@@ -297,17 +294,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
                 seen.out = (await ping(nsIn, "fd02::2")).stdout;
                 // Stateless: the outside reaches the inside host by its outside name.
                 seen.in = (await ping(nsOut, outsideName)).stdout;
-                const curl = await netnsExec(nsIn, [
-                  "curl",
-                  "-sS",
-                  "--max-time",
-                  "10",
-                  "-g",
-                  "-o",
-                  `${dir}/got`,
-                  "http://[fd02::2]:8080/",
-                ], 15);
-                seen.curl = `${curl.code} ${curl.stderr}`;
+                seen.curl = await curlToFile(nsIn, "http://[fd02::2]:8080/", `${dir}/got`);
               },
             );
           },
@@ -377,16 +364,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "tshark"], {
               { ns: nsOut, dev: "tun2" },
               "TCP-LISTEN:8080,bind=10.2.0.2,reuseaddr,fork",
               async () => {
-                const c = await netnsExec(nsIn, [
-                  "curl",
-                  "-sS",
-                  "--max-time",
-                  "10",
-                  "-o",
-                  `${dir}/got`,
-                  "http://10.2.0.2:8080/",
-                ], 15);
-                curl = `${c.code} ${c.stderr}`;
+                curl = await curlToFile(nsIn, "http://10.2.0.2:8080/", `${dir}/got`);
               },
             );
           },

@@ -1,0 +1,510 @@
+/**
+ * Packets of a script: inbound lines become IPv4 datagrams (TCP, UDP, ICMP
+ * errors) with the script's numbers mapped to live ones; outbound lines are
+ * compared with what the stack sent, field by field, as packetdrill does:
+ * sequence numbers relative to the stack's ISN, TS val mapped (never
+ * compared: the stack's clock is its own), SACK blocks and TS ecr mapped on
+ * the way in.
+ *
+ * @module
+ */
+import type { IcmpPacketSpec, IpInfo, TcpOptionSpec, TcpPacketSpec, UdpPacketSpec } from "./ast.ts";
+import { internetChecksum } from "../stack/wire/checksum.ts";
+
+/** IPv4 address as a number. */
+export function ipv4ToNumber(s: string): number {
+  const p = s.split(".").map(Number);
+  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+}
+
+/** Dotted quad of a number. */
+export function numberToIpv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** What maps script numbers to live ones for one connection. */
+export interface FlowState {
+  /** The stack's address. */
+  readonly localAddr: number;
+  /** The script's (remote) address. */
+  readonly remoteAddr: number;
+  /** The stack's port. */
+  localPort: number;
+  /** The script's port. */
+  remotePort: number;
+  /** The stack's ISN, once its SYN or SYN-ACK was seen. */
+  localIsn: number | undefined;
+  /** Script TS val → live TS val, from outbound packets. */
+  readonly tsVals: Map<number, number>;
+  /** The first outbound TS val pair (script, live), to interpolate. */
+  firstTs: { script: number; live: number } | undefined;
+}
+
+const ECN_BITS: Record<string, number> = { "no_ecn": 0, "ect1": 1, "ect0": 2, "ce": 3 };
+
+/** TCP flag bits from packetdrill letters (the ACK dot apart). */
+export function tcpFlagBits(letters: string, ack: boolean): number {
+  let f = ack ? 0x10 : 0;
+  for (const ch of letters) {
+    f |= { F: 0x01, S: 0x02, R: 0x04, P: 0x08, U: 0x20, E: 0x40, W: 0x80, C: 0 }[ch] ?? 0;
+  }
+  return f;
+}
+
+/** packetdrill's flag text of `bits`: `S.`, `P.`, `F.`, `R`, `.`, `-`. */
+export function tcpFlagText(bits: number): string {
+  let s = "";
+  for (
+    const [ch, b] of [["F", 1], ["S", 2], ["R", 4], ["P", 8], ["U", 0x20], ["E", 0x40], [
+      "W",
+      0x80,
+    ]] as const
+  ) {
+    if (bits & b) s += ch;
+  }
+  // packetdrill writes S before F: "SF"; keep its usual order for S/F/R/P.
+  s = s.replace(/^FS/, "SF");
+  if (bits & 0x10) s += ".";
+  return s === "" ? "-" : s;
+}
+
+function ipv4Datagram(
+  src: number,
+  dst: number,
+  protocol: number,
+  ip: IpInfo,
+  payload: Uint8Array,
+): Uint8Array {
+  const b = new Uint8Array(20 + payload.length);
+  const dv = new DataView(b.buffer);
+  b[0] = 0x45;
+  b[1] = ip.tos ?? (ip.ecn !== undefined && ip.ecn !== "ect01" ? ECN_BITS[ip.ecn]! : 0);
+  dv.setUint16(2, b.length);
+  dv.setUint16(6, 0x4000); // DF, as Linux's packetdrill peers send
+  b[8] = ip.ttl ?? 64;
+  b[9] = protocol;
+  dv.setUint32(12, src);
+  dv.setUint32(16, dst);
+  dv.setUint16(10, internetChecksum(b.subarray(0, 20)));
+  b.set(payload, 20);
+  return b;
+}
+
+function transportChecksum(src: number, dst: number, protocol: number, seg: Uint8Array): number {
+  const pseudo = new Uint8Array(12 + seg.length);
+  const dv = new DataView(pseudo.buffer);
+  dv.setUint32(0, src);
+  dv.setUint32(4, dst);
+  pseudo[9] = protocol;
+  dv.setUint16(10, seg.length);
+  pseudo.set(seg, 12);
+  return internetChecksum(pseudo);
+}
+
+/** Option bytes of `options` (script numbers mapped by `map`), padded to 4 bytes with EOL. */
+export function tcpOptionBytes(
+  options: readonly TcpOptionSpec[],
+  map: { sack: (v: number) => number; tsVal: (v: number) => number; tsEcr: (v: number) => number },
+): number[] | string {
+  const b: number[] = [];
+  const u32 = (v: number) => b.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
+  for (const o of options) {
+    switch (o.kind) {
+      case "nop":
+        b.push(1);
+        break;
+      case "eol":
+        b.push(0);
+        break;
+      case "mss":
+        b.push(2, 4, (o.value >> 8) & 255, o.value & 255);
+        break;
+      case "wscale":
+        b.push(3, 3, o.value & 255);
+        break;
+      case "sackOK":
+        b.push(4, 2);
+        break;
+      case "sack":
+        b.push(5, 2 + 8 * o.blocks.length);
+        for (const [l, r] of o.blocks) {
+          u32(map.sack(l));
+          u32(map.sack(r));
+        }
+        break;
+      case "ts":
+        b.push(8, 10);
+        u32(map.tsVal(o.val));
+        u32(map.tsEcr(o.ecr));
+        break;
+      case "fo": {
+        if (!/^([0-9a-fA-F]{2})*$/.test(o.cookie)) return `bad Fast Open cookie "${o.cookie}"`;
+        const cookie = o.cookie.match(/../g)?.map((h) => parseInt(h, 16)) ?? [];
+        if (o.experimental) b.push(254, 4 + cookie.length, 0xf9, 0x89, ...cookie);
+        else b.push(34, 2 + cookie.length, ...cookie);
+        break;
+      }
+      case "md5":
+        return "TCP MD5 signatures are not supported";
+    }
+  }
+  if (b.length > 40) return "TCP option list too long";
+  while (b.length % 4 !== 0) b.push(0);
+  return b;
+}
+
+/** The live number of an inbound TS ecr (a script TS val of the stack's). */
+export function liveEcr(flow: FlowState, ecr: number): number {
+  if (ecr === 0) return 0;
+  const exact = flow.tsVals.get(ecr);
+  if (exact !== undefined) return exact;
+  // packetdrill's --tcp_ts_ecr_scaled: interpolate from the first pair.
+  const f = flow.firstTs;
+  return f === undefined ? ecr : (ecr - f.script + f.live) >>> 0;
+}
+
+/** The IPv4 datagram of an inbound TCP line, or why it cannot be built. */
+export function inboundTcp(spec: TcpPacketSpec, flow: FlowState): Uint8Array | string {
+  if (spec.window === undefined) return "window must be specified for inbound packets";
+  const isn = flow.localIsn ?? 0;
+  const opts = tcpOptionBytes(spec.options ?? [], {
+    sack: (v) => (v + isn) >>> 0,
+    tsVal: (v) => v,
+    tsEcr: (v) => liveEcr(flow, v),
+  });
+  if (typeof opts === "string") return opts;
+  const hl = 20 + opts.length;
+  const seg = new Uint8Array(hl + spec.length);
+  const dv = new DataView(seg.buffer);
+  const [sport, dport] = spec.ports ?? [flow.remotePort, flow.localPort];
+  dv.setUint16(0, sport);
+  dv.setUint16(2, dport);
+  dv.setUint32(4, spec.seq >>> 0);
+  dv.setUint32(8, spec.ackFlag ? ((spec.ack ?? 0) + isn) >>> 0 : 0);
+  dv.setUint16(12, ((hl / 4) << 12) | tcpFlagBits(spec.flags, spec.ackFlag));
+  dv.setUint16(14, spec.window);
+  dv.setUint16(18, spec.urg ?? 0);
+  seg.set(opts, 20);
+  dv.setUint16(16, transportChecksum(flow.remoteAddr, flow.localAddr, 6, seg));
+  return ipv4Datagram(flow.remoteAddr, flow.localAddr, 6, spec.ip, seg);
+}
+
+/** The IPv4 datagram of an inbound UDP line. */
+export function inboundUdp(spec: UdpPacketSpec, flow: FlowState): Uint8Array {
+  const seg = new Uint8Array(8 + spec.length);
+  const dv = new DataView(seg.buffer);
+  const [sport, dport] = spec.ports ?? [flow.remotePort, flow.localPort];
+  dv.setUint16(0, sport);
+  dv.setUint16(2, dport);
+  dv.setUint16(4, seg.length);
+  dv.setUint16(6, transportChecksum(flow.remoteAddr, flow.localAddr, 17, seg) || 0xffff);
+  return ipv4Datagram(flow.remoteAddr, flow.localAddr, 17, spec.ip, seg);
+}
+
+const ICMP_TYPES: Record<string, number> = {
+  unreachable: 3,
+  "source_quench": 4,
+  "time_exceeded": 11,
+  "parameter_problem": 12,
+};
+const ICMP_UNREACH_CODES: Record<string, number> = {
+  "net_unreachable": 0,
+  "host_unreachable": 1,
+  "protocol_unreachable": 2,
+  "port_unreachable": 3,
+  "frag_needed": 4,
+  "source_route_failed": 5,
+  "net_unknown": 6,
+  "host_unknown": 7,
+  "source_host_isolated": 8,
+  "net_prohibited": 9,
+  "host_prohibited": 10,
+  "net_tos": 11,
+  "host_tos": 12,
+  "packet_filtered": 13,
+  "precedence_violation": 14,
+  "precedence_cutoff": 15,
+};
+
+/** The IPv4 datagram of an inbound ICMP error line, or why it cannot be built. */
+export function inboundIcmp(spec: IcmpPacketSpec, flow: FlowState): Uint8Array | string {
+  const type = ICMP_TYPES[spec.type];
+  if (type === undefined) return `unsupported ICMP type "${spec.type}"`;
+  let code = 0;
+  if (spec.code !== undefined) {
+    const c = type === 3
+      ? ICMP_UNREACH_CODES[spec.code]
+      : /^\d+$/.test(spec.code)
+      ? Number(spec.code)
+      : undefined;
+    if (c === undefined) return `unsupported ICMP code "${spec.code}"`;
+    code = c;
+  }
+  // The quoted datagram: as the stack sent it (local → remote), header and 8 bytes.
+  const isn = flow.localIsn ?? 0;
+  const e = spec.echoed;
+  const inner = new Uint8Array(8);
+  const idv = new DataView(inner.buffer);
+  idv.setUint16(0, flow.localPort);
+  idv.setUint16(2, flow.remotePort);
+  if (e.protocol === "tcp") idv.setUint32(4, (e.seq + isn) >>> 0);
+  else idv.setUint16(4, 8 + e.length);
+  const innerLen = e.protocol === "tcp" ? 20 + 20 + e.length : 20 + 8 + e.length;
+  const quoted = ipv4Datagram(
+    flow.localAddr,
+    flow.remoteAddr,
+    e.protocol === "tcp" ? 6 : 17,
+    {},
+    inner,
+  );
+  new DataView(quoted.buffer).setUint16(2, innerLen);
+  new DataView(quoted.buffer).setUint16(10, 0);
+  new DataView(quoted.buffer).setUint16(10, internetChecksum(quoted.subarray(0, 20)));
+  const icmp = new Uint8Array(8 + quoted.length);
+  const dv = new DataView(icmp.buffer);
+  icmp[0] = type;
+  icmp[1] = code;
+  if (spec.mtu !== undefined) dv.setUint16(6, spec.mtu);
+  icmp.set(quoted, 8);
+  dv.setUint16(2, internetChecksum(icmp));
+  return ipv4Datagram(flow.remoteAddr, flow.localAddr, 1, spec.ip, icmp);
+}
+
+/** A TCP segment the stack sent, decoded. */
+export interface LiveSegment {
+  /** IPv4 source. */
+  readonly src: number;
+  /** IPv4 destination. */
+  readonly dst: number;
+  /** TOS byte. */
+  readonly tos: number;
+  /** Source port. */
+  readonly srcPort: number;
+  /** Destination port. */
+  readonly dstPort: number;
+  /** Sequence number. */
+  readonly seq: number;
+  /** Acknowledgment number. */
+  readonly ack: number;
+  /** Flag bits (8 bits). */
+  readonly flags: number;
+  /** Window field. */
+  readonly window: number;
+  /** Urgent pointer. */
+  readonly urg: number;
+  /** Raw option bytes. */
+  readonly options: Uint8Array;
+  /** Payload length. */
+  readonly length: number;
+  /** TS val, if a timestamps option is present. */
+  readonly tsVal?: number;
+}
+
+/** Decodes an IPv4 TCP datagram; undefined for anything else. */
+export function decodeSegment(p: Uint8Array): LiveSegment | undefined {
+  if (p.length < 40 || p[0]! >> 4 !== 4 || p[9] !== 6) return undefined;
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  const ihl = (p[0]! & 15) * 4;
+  const total = Math.min(dv.getUint16(2), p.length);
+  const hl = (p[ihl + 12]! >> 4) * 4;
+  if (ihl + hl > total) return undefined;
+  const options = p.slice(ihl + 20, ihl + hl);
+  let tsVal: number | undefined;
+  for (let i = 0; i < options.length;) {
+    const k = options[i]!;
+    if (k === 0) break;
+    if (k === 1) {
+      i++;
+      continue;
+    }
+    const len = options[i + 1] ?? 0;
+    if (len < 2) break;
+    if (k === 8 && len === 10) {
+      tsVal = new DataView(options.buffer).getUint32(i + 2);
+    }
+    i += len;
+  }
+  return {
+    src: dv.getUint32(12),
+    dst: dv.getUint32(16),
+    tos: p[1]!,
+    srcPort: dv.getUint16(ihl),
+    dstPort: dv.getUint16(ihl + 2),
+    seq: dv.getUint32(ihl + 4),
+    ack: dv.getUint32(ihl + 8),
+    flags: p[ihl + 13]!,
+    window: dv.getUint16(ihl + 14),
+    urg: dv.getUint16(ihl + 18),
+    options,
+    length: total - ihl - hl,
+    ...(tsVal !== undefined ? { tsVal } : {}),
+  };
+}
+
+/** Option text of raw bytes, packetdrill style; `sack` maps SACK edges for display. */
+export function formatOptionBytes(b: Uint8Array, seqOf: (v: number) => number = (v) => v): string {
+  const parts: string[] = [];
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < b.length;) {
+    const k = b[i]!;
+    if (k === 0) {
+      if (b.subarray(i).some((x) => x !== 0)) parts.push("eol");
+      break;
+    }
+    if (k === 1) {
+      parts.push("nop");
+      i++;
+      continue;
+    }
+    const len = b[i + 1] ?? 0;
+    if (len < 2 || i + len > b.length) {
+      parts.push(`bad option ${k}`);
+      break;
+    }
+    if (k === 2) parts.push(`mss ${dv.getUint16(i + 2)}`);
+    else if (k === 3) parts.push(`wscale ${b[i + 2]}`);
+    else if (k === 4) parts.push("sackOK");
+    else if (k === 8) parts.push(`TS val ${dv.getUint32(i + 2)} ecr ${dv.getUint32(i + 6)}`);
+    else if (k === 5) {
+      const blocks: string[] = [];
+      for (let j = i + 2; j + 8 <= i + len; j += 8) {
+        blocks.push(`${seqOf(dv.getUint32(j))}:${seqOf(dv.getUint32(j + 4))}`);
+      }
+      parts.push(`sack ${blocks.join(" ")}`);
+    } else if (k === 34) {
+      parts.push(
+        `FO ${[...b.subarray(i + 2, i + len)].map((x) => x.toString(16).padStart(2, "0")).join("")}`
+          .trimEnd(),
+      );
+    } else parts.push(`opt ${k} len ${len}`);
+    i += len;
+  }
+  return parts.join(",");
+}
+
+/** A script TCP line as packetdrill prints it. */
+export function formatScriptTcp(spec: TcpPacketSpec): string {
+  const flags = (spec.flags || (spec.ackFlag ? "" : "-")) + (spec.ackFlag ? "." : "");
+  let s = `${flags} ${spec.seq}:${(spec.seq + spec.length) >>> 0}(${spec.length})`;
+  if (spec.ack !== undefined) s += ` ack ${spec.ack}`;
+  if (spec.window !== undefined) s += ` win ${spec.window}`;
+  if (spec.options === null) s += " <...>";
+  else if (spec.options.length > 0) {
+    s += ` <${
+      spec.options.map((o) => {
+        switch (o.kind) {
+          case "mss":
+          case "wscale":
+            return `${o.kind} ${o.value}`;
+          case "sack":
+            return `sack ${o.blocks.map(([l, r]) => `${l}:${r}`).join(" ")}`;
+          case "ts":
+            return `TS val ${o.val} ecr ${o.ecr}`;
+          case "fo":
+            return `${o.experimental ? "FOEXP" : "FO"} ${o.cookie}`.trimEnd();
+          case "md5":
+            return `md5 ${o.key}`;
+          default:
+            return o.kind;
+        }
+      }).join(",")
+    }>`;
+  }
+  return s;
+}
+
+/** A live segment in the script's numbers (sequence relative to the stack's ISN). */
+export function formatLiveTcp(seg: LiveSegment, flow: FlowState): string {
+  const isn = flow.localIsn ?? 0;
+  const seq = (seg.seq - isn) >>> 0;
+  let s = `${tcpFlagText(seg.flags)} ${seq}:${(seq + seg.length) >>> 0}(${seg.length})`;
+  if (seg.flags & 0x10) s += ` ack ${seg.ack}`;
+  s += ` win ${seg.window}`;
+  if (seg.options.length > 0) s += ` <${formatOptionBytes(seg.options)}>`;
+  return s;
+}
+
+function hex(v: number): string {
+  return `${v} (0x${(v >>> 0).toString(16)})`;
+}
+
+/**
+ * Compares an outbound line with a live segment; returns the first
+ * difference as packetdrill words it, or null. On a match, learns the ISN
+ * (from a SYN) and the TS val mapping.
+ */
+export function matchOutbound(
+  spec: TcpPacketSpec,
+  seg: LiveSegment,
+  flow: FlowState,
+): string | null {
+  const field = (name: string, want: number, got: number) =>
+    `live packet field ${name}: expected: ${hex(want)} vs actual: ${hex(got)}`;
+  if (seg.src !== flow.localAddr || seg.dst !== flow.remoteAddr) {
+    return `live packet addresses: expected ${numberToIpv4(flow.localAddr)} > ${
+      numberToIpv4(flow.remoteAddr)
+    }` +
+      ` vs actual ${numberToIpv4(seg.src)} > ${numberToIpv4(seg.dst)}`;
+  }
+  const [wantSport, wantDport] = spec.ports ?? [flow.localPort, flow.remotePort];
+  const syn = (seg.flags & 0x02) !== 0;
+  // The stack picks its port for an active open: learn it from its SYN.
+  const learnPort = syn && !(seg.flags & 0x10) && spec.ports === undefined;
+  if (!learnPort && seg.srcPort !== wantSport) return field("tcp_src_port", wantSport, seg.srcPort);
+  if (seg.dstPort !== wantDport) return field("tcp_dst_port", wantDport, seg.dstPort);
+  const wantFlags = tcpFlagBits(spec.flags, spec.ackFlag);
+  const names = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"];
+  for (let b = 0; b < 8; b++) {
+    if ((wantFlags ^ seg.flags) & (1 << b)) {
+      return field(`tcp_${names[b]}`, (wantFlags >> b) & 1, (seg.flags >> b) & 1);
+    }
+  }
+  const isn = syn ? (seg.seq - spec.seq) >>> 0 : flow.localIsn ?? 0;
+  const seq = (seg.seq - isn) >>> 0;
+  if (seq !== spec.seq >>> 0) return field("tcp_seq", spec.seq, seq);
+  if (spec.ackFlag && spec.ack !== undefined && seg.ack !== spec.ack >>> 0) {
+    return field("tcp_ack_seq", spec.ack, seg.ack);
+  }
+  if (spec.window !== undefined && seg.window !== spec.window) {
+    return field("tcp_window", spec.window, seg.window);
+  }
+  if (seg.length !== spec.length) return field("tcp_payload_len", spec.length, seg.length);
+  if (spec.urg !== undefined && seg.urg !== spec.urg) {
+    return field("tcp_urg_ptr", spec.urg, seg.urg);
+  }
+  const ecn = spec.ip.ecn;
+  if (ecn !== undefined) {
+    const got = seg.tos & 3;
+    const ok = ecn === "ect01" ? got === 1 || got === 2 : got === ECN_BITS[ecn];
+    if (!ok) {
+      return `live packet field ip_ecn: expected: ${ecn} vs actual: ${
+        ["no_ecn", "ect1", "ect0", "ce"][got]
+      }`;
+    }
+  }
+  if (spec.ip.tos !== undefined && seg.tos !== spec.ip.tos) {
+    return field("ip_tos", spec.ip.tos, seg.tos);
+  }
+  if (spec.options !== null) {
+    const want = tcpOptionBytes(spec.options, {
+      sack: (v) => v,
+      tsVal: () => seg.tsVal ?? 0, // TS val is the stack's clock: mapped, not compared
+      tsEcr: (v) => v,
+    });
+    if (typeof want === "string") return want;
+    const got = [...seg.options];
+    if (want.length !== got.length || want.some((b, i) => b !== got[i])) {
+      return `bad outbound TCP options: expected: <${formatOptionBytes(new Uint8Array(want))}>` +
+        ` vs actual: <${formatOptionBytes(seg.options)}>`;
+    }
+  }
+  // Matched: learn what later lines are written against.
+  if (syn) flow.localIsn = isn;
+  if (learnPort) flow.localPort = seg.srcPort;
+  const ts = spec.options?.find((o) => o.kind === "ts");
+  if (ts !== undefined && ts.kind === "ts" && seg.tsVal !== undefined) {
+    flow.tsVals.set(ts.val, seg.tsVal);
+    flow.firstTs ??= { script: ts.val, live: seg.tsVal };
+  }
+  return null;
+}

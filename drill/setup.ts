@@ -1,0 +1,173 @@
+/**
+ * What a script asks of the stack before it starts: its `--options`, the
+ * `sysctl`s of its back-quoted commands that have a TCP plugin option as
+ * counterpart, and per-socket keepalive times (which are stack-wide here).
+ * Everything else is a reason not to run the script.
+ *
+ * @module
+ */
+import type { DrillScript, SyscallSpec } from "./ast.ts";
+import { type BootSettings, evalInt } from "./syscalls.ts";
+
+/** The runner's settings for one script. */
+export interface ScriptSetup {
+  /** Timing tolerance, µs (packetdrill's --tolerance_usecs, default 4000). */
+  tolerance: number;
+  /** The stack's address (--local_ip). */
+  localIp: string;
+  /** The script's address (--remote_ip). */
+  remoteIp: string;
+  /** --bind_port. */
+  bindPort: number;
+  /** --connect_port. */
+  connectPort: number;
+  /** Link MTU (--mtu). */
+  mtu: number;
+  /** Coalesce consecutive outbound segments into one expected super-segment (--coalesce). */
+  coalesce: boolean;
+  /** TCP plugin options. */
+  readonly tcp: Record<string, number | string | boolean>;
+  /** Keepalive times fixed at boot. */
+  readonly boot: BootSettings;
+}
+
+const SYSCTLS: Readonly<
+  Record<string, (v: string, tcp: Record<string, number | string | boolean>) => string | void>
+> = {
+  "tcp_timestamps": (v, t) => void (t.timestamps = v !== "0"),
+  "tcp_sack": (v, t) => void (t.sack = v !== "0"),
+  "tcp_window_scaling": (v, t) => void (t.windowScaling = v !== "0"),
+  "tcp_syncookies": (v, t) =>
+    v === "2" ? "tcp_syncookies=2 (always) is not supported" : void (t.syncookies = v !== "0"),
+  "tcp_keepalive_time": (v, t) => void (t.keepaliveIdleMs = Number(v) * 1000),
+  "tcp_keepalive_intvl": (v, t) => void (t.keepaliveIntervalMs = Number(v) * 1000),
+  "tcp_keepalive_probes": (v, t) => void (t.keepaliveProbes = Number(v)),
+  "tcp_syn_retries": (v, t) => void (t.synRetries = Number(v)),
+  "tcp_synack_retries": (v, t) => void (t.synAckRetries = Number(v)),
+  "tcp_retries2": (v, t) => void (t.maxRetries = Number(v)),
+  "tcp_fin_timeout": (v, t) => void (t.finTimeoutMs = Number(v) * 1000),
+  "tcp_congestion_control": (v, t) => void (t.congestionControl = v),
+  "tcp_ecn": (v) => v === "0" ? undefined : "ECN (tcp_ecn != 0) is not in the stack",
+  "tcp_fastopen": (v) => v === "0" ? undefined : "TCP Fast Open is not in the stack",
+};
+
+/**
+ * Applies a back-quoted command: `sysctl -q net.ipv4.X=V` lines (joined
+ * by newlines, `;` or `&&`) with a counterpart, and packetdrill's
+ * `defaults.sh` (the runner's stack stands in for its defaults). Returns
+ * the reason when a part has no counterpart.
+ */
+export function applyCommand(command: string, setup: ScriptSetup): string | undefined {
+  for (const raw of command.split(/\n|;|&&/)) {
+    const part = raw.trim();
+    if (part === "") continue;
+    if (/^\S*defaults\.sh$/.test(part)) continue;
+    const m = /^sysctl\s+(?:-q\s+|-w\s+)*net\.ipv4\.(\w+)\s*=\s*"?([^"\s]+)"?$/.exec(part);
+    const known = m !== null ? SYSCTLS[m[1]!] : undefined;
+    if (m === null || known === undefined) return `shell command \`${part}\` has no counterpart`;
+    const why = known(m[2]!, setup.tcp);
+    if (typeof why === "string") return why;
+  }
+  return undefined;
+}
+
+/** Reads `script`'s options, init command and keepalive settings into a setup, or the reason it cannot run. */
+export function scriptSetup(
+  script: DrillScript,
+  base: { coalesce?: boolean; tolerance?: number },
+): ScriptSetup | string {
+  const setup: ScriptSetup = {
+    tolerance: base.tolerance ?? 4000,
+    localIp: "192.168.0.1",
+    remoteIp: "192.0.2.1",
+    bindPort: 8080,
+    connectPort: 8080,
+    mtu: 1500,
+    coalesce: base.coalesce ?? false,
+    tcp: {},
+    boot: {},
+  };
+  for (const o of script.options) {
+    const v = o.value ?? "";
+    const n = Number(v);
+    switch (o.name) {
+      case "tolerance_usecs":
+        setup.tolerance = n;
+        break;
+      case "ip_version":
+        if (v !== "ipv4") return `--ip_version=${v}: only ipv4 scripts run so far`;
+        break;
+      case "local_ip":
+        setup.localIp = v;
+        break;
+      case "remote_ip":
+        setup.remoteIp = v;
+        break;
+      case "bind_port":
+        setup.bindPort = n;
+        break;
+      case "connect_port":
+        setup.connectPort = n;
+        break;
+      case "mtu":
+        setup.mtu = n;
+        break;
+      case "coalesce":
+        setup.coalesce = v !== "0" && v !== "false";
+        break;
+      case "tcp_ts_ecr_scaled": // inbound TS ecr is always interpolated
+      case "strict_segments": // segments are always compared one by one
+        break;
+      default:
+        return `script option --${o.name} is not supported`;
+    }
+    if (
+      !/^(local_ip|remote_ip|ip_version|coalesce|tcp_ts_ecr_scaled|strict_segments)$/.test(
+        o.name,
+      ) && !(n >= 0)
+    ) {
+      return `script option --${o.name}=${v}: expected a number`;
+    }
+  }
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(setup.localIp) || !/^\d+\.\d+\.\d+\.\d+$/.test(setup.remoteIp)) {
+    return "only IPv4 --local_ip/--remote_ip are supported";
+  }
+  if (script.initCommand !== undefined) {
+    const why = applyCommand(script.initCommand.command, setup);
+    if (why !== undefined) return `line ${script.initCommand.line}: ${why}`;
+  }
+  // Commands at the very start (before any packet or call) configure the stack too.
+  for (const ev of script.events) {
+    if (ev.action.type !== "command") break;
+    const why = applyCommand(ev.action.command, setup);
+    if (why !== undefined) return `line ${ev.line}: ${why}`;
+  }
+  // Keepalive times are per socket in Linux, stack-wide here: take the script's.
+  for (const ev of script.events) {
+    if (ev.action.type !== "syscall" || ev.action.call.name !== "setsockopt") continue;
+    const why = keepaliveOption(ev.action.call, setup);
+    if (why !== undefined) return `line ${ev.line}: ${why}`;
+  }
+  return setup;
+}
+
+function keepaliveOption(call: SyscallSpec, setup: ScriptSetup): string | undefined {
+  const name = call.args[2]?.kind === "word" ? call.args[2].name : "";
+  const keys: Record<string, keyof BootSettings> = {
+    TCP_KEEPIDLE: "keepIdle",
+    TCP_KEEPINTVL: "keepIntvl",
+    TCP_KEEPCNT: "keepCnt",
+  };
+  const key = keys[name];
+  if (key === undefined || call.args[3] === undefined) return undefined;
+  const v = evalInt(call.args[3]);
+  const had = setup.boot[key];
+  if (had !== undefined && had !== v) {
+    return `${name} set twice to different values (stack-wide here)`;
+  }
+  setup.boot[key] = v;
+  if (key === "keepIdle") setup.tcp.keepaliveIdleMs = v * 1000;
+  if (key === "keepIntvl") setup.tcp.keepaliveIntervalMs = v * 1000;
+  if (key === "keepCnt") setup.tcp.keepaliveProbes = v;
+  return undefined;
+}

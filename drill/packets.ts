@@ -415,7 +415,8 @@ export function formatScriptTcp(spec: TcpPacketSpec): string {
 
 /** A live segment in the script's numbers (sequence relative to the stack's ISN). */
 export function formatLiveTcp(seg: LiveSegment, flow: FlowState): string {
-  const isn = flow.localIsn ?? 0;
+  // Before the stack's ISN is known, its SYN shows relative to itself.
+  const isn = flow.localIsn ?? (seg.flags & 0x02 ? seg.seq : 0);
   const seq = (seg.seq - isn) >>> 0;
   let s = `${tcpFlagText(seg.flags)} ${seq}:${(seq + seg.length) >>> 0}(${seg.length})`;
   if (seg.flags & 0x10) s += ` ack ${seg.ack}`;

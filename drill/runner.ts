@@ -105,6 +105,8 @@ interface Pending {
   readonly step: CallStep;
   readonly start: number;
   readonly timeoutAt: number | undefined;
+  /** Script time the call is written to return at (`...END`), µs. */
+  readonly endAt: number | undefined;
 }
 
 /**
@@ -333,7 +335,14 @@ class Run {
           this.#inbound(ev);
           break;
         case "syscall":
-          this.#syscall(ev, a.call);
+          // A blocking call's end time counts from the same base as its start.
+          this.#syscall(
+            ev,
+            a.call,
+            a.call.endUsecs === undefined
+              ? undefined
+              : a.call.endUsecs + (t.kind === "relative" ? at - t.usecs : 0),
+          );
           break;
         case "code":
           this.#code(ev, a.code);
@@ -345,9 +354,9 @@ class Run {
     if (this.#pending !== undefined) {
       // Give a blocking call its time: until its end time, or what the script allowed.
       const p = this.#pending;
-      const end = p.call.endUsecs !== undefined
-        ? p.call.endUsecs + this.#setup.tolerance
-        : this.#now;
+      const end = p.endAt !== undefined
+        ? p.endAt + this.#setup.tolerance
+        : p.timeoutAt ?? this.#now;
       this.#advanceTo(Math.max(end, this.#now), p.ev, true);
       if (this.#pending !== undefined) {
         throw new Failure(
@@ -507,7 +516,7 @@ class Run {
     return merged;
   }
 
-  #syscall(ev: DrillEvent, call: SyscallSpec): void {
+  #syscall(ev: DrillEvent, call: SyscallSpec, endAt: number | undefined): void {
     if (this.#pending !== undefined) {
       throw new Failure(
         ev.line,
@@ -526,11 +535,11 @@ class Run {
       call.name === "poll" && call.args[2] !== undefined && evalInt(call.args[2]) > 0
         ? this.#now + evalInt(call.args[2]) * 1000
         : undefined;
-    const p: Pending = { ev, call, step, start: this.#now, timeoutAt };
+    const p: Pending = { ev, call, step, start: this.#now, timeoutAt, endAt };
     const r = this.#attempt(p, false);
     this.#settle();
     if (r !== "block") return this.#verify(p, r);
-    if (call.endUsecs === undefined && timeoutAt === undefined) {
+    if (endAt === undefined && timeoutAt === undefined) {
       // Not written as blocking: it may still return within the tolerance.
       this.#pending = p;
       this.#advanceTo(this.#now + this.#setup.tolerance, ev, true);
@@ -563,13 +572,13 @@ class Run {
     if (r === "block") return;
     this.#pending = undefined;
     if (
-      p.call.endUsecs !== undefined && Math.abs(this.#now - p.call.endUsecs) > this.#setup.tolerance
+      p.endAt !== undefined && Math.abs(this.#now - p.endAt) > this.#setup.tolerance
     ) {
       throw new Failure(
         p.ev.line,
-        `timing error: expected system call to return at ${
-          secs(p.call.endUsecs)
-        } sec but returned at ${secs(this.#now)} sec`,
+        `timing error: expected system call to return at ${secs(p.endAt)} sec but returned at ${
+          secs(this.#now)
+        } sec`,
       );
     }
     this.#verify(p, r);

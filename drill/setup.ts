@@ -143,8 +143,16 @@ export function scriptSetup(
     if (why !== undefined) return `line ${ev.line}: ${why}`;
   }
   // Keepalive times are per socket in Linux, stack-wide here: take the script's.
+  // So is the SYN queue: Linux's is as long as listen()'s backlog (cookies once full).
   for (const ev of script.events) {
-    if (ev.action.type !== "syscall" || ev.action.call.name !== "setsockopt") continue;
+    if (ev.action.type !== "syscall") continue;
+    const call = ev.action.call;
+    if (call.name === "listen" && call.args[1] !== undefined) {
+      const n = Math.max(1, evalInt(call.args[1]));
+      const had = setup.tcp.synBacklog;
+      setup.tcp.synBacklog = typeof had === "number" ? Math.min(had, n) : n;
+    }
+    if (call.name !== "setsockopt") continue;
     const why = keepaliveOption(ev.action.call, setup);
     if (why !== undefined) return `line ${ev.line}: ${why}`;
   }

@@ -500,7 +500,8 @@ export function matchOutbound(
     }
   }
   // Matched: learn what later lines are written against.
-  if (syn) flow.localIsn = isn;
+  // Lines with explicit ports are another connection: the flow's numbers stay.
+  if (syn && spec.ports === undefined) flow.localIsn = isn;
   if (learnPort) flow.localPort = seg.srcPort;
   const ts = spec.options?.find((o) => o.kind === "ts");
   if (ts !== undefined && ts.kind === "ts" && seg.tsVal !== undefined) {

@@ -510,3 +510,34 @@ export function matchOutbound(
   }
   return null;
 }
+
+/**
+ * Compares an outbound ICMP line (type, code, MTU) with what the stack
+ * sent; returns the difference or null. The quoted datagram is not compared.
+ */
+export function matchOutboundIcmp(
+  spec: IcmpPacketSpec,
+  p: Uint8Array,
+  flow: FlowState,
+): string | null {
+  if (p.length < 28 || p[0]! >> 4 !== 4 || p[9] !== 1) return "expected an ICMP packet";
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  if (dv.getUint32(12) !== flow.localAddr || dv.getUint32(16) !== flow.remoteAddr) {
+    return "live ICMP packet addresses differ";
+  }
+  const ihl = (p[0]! & 15) * 4;
+  const type = ICMP_TYPES[spec.type];
+  if (type === undefined) return `unsupported ICMP type "${spec.type}"`;
+  if (p[ihl] !== type) return `live packet field icmp_type: expected: ${type} vs actual: ${p[ihl]}`;
+  if (spec.code !== undefined) {
+    const code = type === 3 ? ICMP_UNREACH_CODES[spec.code] : Number(spec.code);
+    if (code === undefined || Number.isNaN(code)) return `unsupported ICMP code "${spec.code}"`;
+    if (p[ihl + 1] !== code) {
+      return `live packet field icmp_code: expected: ${code} vs actual: ${p[ihl + 1]}`;
+    }
+  }
+  if (spec.mtu !== undefined && dv.getUint16(ihl + 6) !== spec.mtu) {
+    return `live packet field icmp_mtu: expected: ${spec.mtu} vs actual: ${dv.getUint16(ihl + 6)}`;
+  }
+  return null;
+}

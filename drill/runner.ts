@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { DrillEvent, DrillScript, SyscallSpec, TcpPacketSpec } from "./ast.ts";
+import type { DrillEvent, DrillScript, IcmpPacketSpec, SyscallSpec, TcpPacketSpec } from "./ast.ts";
 import { DrillSyntaxError, parseScript } from "./parser.ts";
 import {
   decodeSegment,
@@ -21,6 +21,7 @@ import {
   ipv4ToNumber,
   type LiveSegment,
   matchOutbound,
+  matchOutboundIcmp,
 } from "./packets.ts";
 import {
   type CallStep,
@@ -180,7 +181,7 @@ function preflight(script: DrillScript): { line: number; message: string } | und
       }
     } else {
       const p = a.packet;
-      if (p.direction === ">" && p.protocol !== "tcp") {
+      if (p.direction === ">" && p.protocol === "udp") {
         return { line: ev.line, message: `outbound ${p.protocol} lines are not supported` };
       }
       if (p.protocol === "tcp" && p.options?.some((o) => o.kind === "fo" || o.kind === "md5")) {
@@ -317,7 +318,13 @@ class Run {
           const at = t.kind === "relative" ? prev + t.usecs : t.usecs;
           [lo, hi] = [at - this.#setup.tolerance, at + this.#setup.tolerance];
         }
-        const actual = this.#outbound(ev, a.packet as TcpPacketSpec, lo, hi, t.kind);
+        const actual = this.#outbound(
+          ev,
+          a.packet as TcpPacketSpec | IcmpPacketSpec,
+          lo,
+          hi,
+          t.kind,
+        );
         prev = t.kind === "relative" ? prev + t.usecs : t.kind === "absolute" ? t.usecs : actual;
         continue;
       }
@@ -434,7 +441,17 @@ class Run {
   }
 
   /** Waits for and checks one outbound packet; returns its script time. */
-  #outbound(ev: DrillEvent, spec: TcpPacketSpec, lo: number, hi: number, kind: string): number {
+  #outbound(
+    ev: DrillEvent,
+    spec: TcpPacketSpec | IcmpPacketSpec,
+    lo: number,
+    hi: number,
+    kind: string,
+  ): number {
+    const written = spec.protocol === "tcp"
+      ? formatScriptTcp(spec)
+      : ev.text.replace(/^\S+\s+>\s*/, "");
+    const expectedAt = secs(lo + (kind === "any" ? 0 : this.#setup.tolerance));
     for (;;) {
       this.#settle();
       this.#checkPending();
@@ -444,10 +461,8 @@ class Run {
         if (hi + this.#t0 > this.#clock.now() && next !== undefined) this.#clock.set(hi + this.#t0);
         throw new Failure(
           ev.line,
-          `timed out waiting for outbound packet: expected at ${
-            secs(lo + (kind === "any" ? 0 : this.#setup.tolerance))
-          }` +
-            ` (${formatScriptTcp(spec)}); nothing sent by ${secs(this.#now)}`,
+          `timed out waiting for outbound packet: expected at ${expectedAt} (${written});` +
+            ` nothing sent by ${secs(this.#now)}`,
         );
       }
       this.#clock.set(next);
@@ -455,37 +470,44 @@ class Run {
     const first = this.#captured.shift()!;
     this.#traceFrame(">", first);
     const at = first.at - this.#t0;
+    const timing = `timing error: expected outbound packet at ${expectedAt} sec but happened at ` +
+      `${secs(at)} sec; tolerance ${secs(this.#setup.tolerance)} sec\n  script packet: ${written}`;
+    if (spec.protocol === "icmp") {
+      if (at < lo) {
+        throw new Failure(
+          ev.line,
+          `${timing}\n  actual packet: ${describeFrame(first.bytes, 101)}`,
+        );
+      }
+      const why = matchOutboundIcmp(spec, first.bytes, this.#flow);
+      if (why !== null) {
+        throw new Failure(
+          ev.line,
+          `error handling packet: ${why}\n  script packet: ${written}\n  actual packet: ${
+            describeFrame(first.bytes, 101)
+          }`,
+        );
+      }
+      return at;
+    }
     let seg = decodeSegment(first.bytes);
     if (seg === undefined) {
       throw new Failure(
         ev.line,
-        `expected a TCP packet (${formatScriptTcp(spec)}), actual: ${
-          describeFrame(first.bytes, 101)
-        }`,
+        `expected a TCP packet (${written}), actual: ${describeFrame(first.bytes, 101)}`,
       );
     }
     if (this.#setup.coalesce && spec.length > seg.length) {
       seg = this.#coalesce(seg, spec.length, first.at);
     }
     if (at < lo) {
-      throw new Failure(
-        ev.line,
-        `timing error: expected outbound packet at ${
-          secs(lo + (kind === "any" ? 0 : this.#setup.tolerance))
-        } sec` +
-          ` but happened at ${secs(at)} sec; tolerance ${secs(this.#setup.tolerance)} sec` +
-          `\n  script packet: ${formatScriptTcp(spec)}\n  actual packet: ${
-            formatLiveTcp(seg, this.#flow)
-          }`,
-      );
+      throw new Failure(ev.line, `${timing}\n  actual packet: ${formatLiveTcp(seg, this.#flow)}`);
     }
     const mismatch = matchOutbound(spec, seg, this.#flow);
     if (mismatch !== null) {
       throw new Failure(
         ev.line,
-        `error handling packet: ${mismatch}\n  script packet: ${secs(at)} ${
-          formatScriptTcp(spec)
-        }` +
+        `error handling packet: ${mismatch}\n  script packet: ${secs(at)} ${written}` +
           `\n  actual packet: ${secs(at)} ${formatLiveTcp(seg, this.#flow)}`,
       );
     }

@@ -95,7 +95,10 @@ export function scriptSetup(
         setup.tolerance = n;
         break;
       case "ip_version":
-        if (v !== "ipv4") return `--ip_version=${v}: only ipv4 scripts run so far`;
+        // ipv4-mapped-ipv6: AF_INET6 sockets, IPv4 on the wire; sockets here have no family.
+        if (v !== "ipv4" && v !== "ipv4-mapped-ipv6") {
+          return `--ip_version=${v}: only ipv4 (and ipv4-mapped-ipv6) scripts run so far`;
+        }
         break;
       case "local_ip":
         setup.localIp = v;

@@ -8,26 +8,15 @@
  *
  * @module
  */
-import type { IcmpPacketSpec, IpInfo, TcpOptionSpec, TcpPacketSpec, UdpPacketSpec } from "./ast.ts";
-import { internetChecksum } from "../stack/wire/checksum.ts";
-
-/** IPv4 address as a number. */
-export function ipv4ToNumber(s: string): number {
-  const p = s.split(".").map(Number);
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
-}
-
-/** Dotted quad of a number. */
-export function numberToIpv4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
+import type { TcpOptionSpec, TcpPacketSpec, UdpPacketSpec } from "./ast.ts";
+import { addressText, ECN_BITS, ipDatagram, readIp, sameBytes, transportChecksum } from "./ip.ts";
 
 /** What maps script numbers to live ones for one connection. */
 export interface FlowState {
-  /** The stack's address. */
-  readonly localAddr: number;
-  /** The script's (remote) address. */
-  readonly remoteAddr: number;
+  /** The stack's address (4 bytes: IPv4, 16: IPv6). */
+  readonly localAddr: Uint8Array;
+  /** The script's (remote) address, of the same family. */
+  readonly remoteAddr: Uint8Array;
   /** The stack's port. */
   localPort: number;
   /** The script's port. */
@@ -39,8 +28,6 @@ export interface FlowState {
   /** The first outbound TS val pair (script, live), to interpolate. */
   firstTs: { script: number; live: number } | undefined;
 }
-
-const ECN_BITS: Record<string, number> = { "no_ecn": 0, "ect1": 1, "ect0": 2, "ce": 3 };
 
 /** TCP flag bits from packetdrill letters (the ACK dot apart). */
 export function tcpFlagBits(letters: string, ack: boolean): number {
@@ -66,39 +53,6 @@ export function tcpFlagText(bits: number): string {
   s = s.replace(/^FS/, "SF");
   if (bits & 0x10) s += ".";
   return s === "" ? "-" : s;
-}
-
-function ipv4Datagram(
-  src: number,
-  dst: number,
-  protocol: number,
-  ip: IpInfo,
-  payload: Uint8Array,
-): Uint8Array {
-  const b = new Uint8Array(20 + payload.length);
-  const dv = new DataView(b.buffer);
-  b[0] = 0x45;
-  b[1] = ip.tos ?? (ip.ecn !== undefined && ip.ecn !== "ect01" ? ECN_BITS[ip.ecn]! : 0);
-  dv.setUint16(2, b.length);
-  dv.setUint16(6, 0x4000); // DF, as Linux's packetdrill peers send
-  b[8] = ip.ttl ?? 64;
-  b[9] = protocol;
-  dv.setUint32(12, src);
-  dv.setUint32(16, dst);
-  dv.setUint16(10, internetChecksum(b.subarray(0, 20)));
-  b.set(payload, 20);
-  return b;
-}
-
-function transportChecksum(src: number, dst: number, protocol: number, seg: Uint8Array): number {
-  const pseudo = new Uint8Array(12 + seg.length);
-  const dv = new DataView(pseudo.buffer);
-  dv.setUint32(0, src);
-  dv.setUint32(4, dst);
-  pseudo[9] = protocol;
-  dv.setUint16(10, seg.length);
-  pseudo.set(seg, 12);
-  return internetChecksum(pseudo);
 }
 
 /** Option bytes of `options` (script numbers mapped by `map`), padded to 4 bytes with EOL. */
@@ -186,7 +140,7 @@ export function inboundTcp(spec: TcpPacketSpec, flow: FlowState): Uint8Array | s
   dv.setUint16(18, spec.urg ?? 0);
   seg.set(opts, 20);
   dv.setUint16(16, transportChecksum(flow.remoteAddr, flow.localAddr, 6, seg));
-  return ipv4Datagram(flow.remoteAddr, flow.localAddr, 6, spec.ip, seg);
+  return ipDatagram(flow.remoteAddr, flow.localAddr, 6, spec.ip, seg);
 }
 
 /** The IPv4 datagram of an inbound UDP line. */
@@ -198,84 +152,15 @@ export function inboundUdp(spec: UdpPacketSpec, flow: FlowState): Uint8Array {
   dv.setUint16(2, dport);
   dv.setUint16(4, seg.length);
   dv.setUint16(6, transportChecksum(flow.remoteAddr, flow.localAddr, 17, seg) || 0xffff);
-  return ipv4Datagram(flow.remoteAddr, flow.localAddr, 17, spec.ip, seg);
-}
-
-const ICMP_TYPES: Record<string, number> = {
-  unreachable: 3,
-  "source_quench": 4,
-  "time_exceeded": 11,
-  "parameter_problem": 12,
-};
-const ICMP_UNREACH_CODES: Record<string, number> = {
-  "net_unreachable": 0,
-  "host_unreachable": 1,
-  "protocol_unreachable": 2,
-  "port_unreachable": 3,
-  "frag_needed": 4,
-  "source_route_failed": 5,
-  "net_unknown": 6,
-  "host_unknown": 7,
-  "source_host_isolated": 8,
-  "net_prohibited": 9,
-  "host_prohibited": 10,
-  "net_tos": 11,
-  "host_tos": 12,
-  "packet_filtered": 13,
-  "precedence_violation": 14,
-  "precedence_cutoff": 15,
-};
-
-/** The IPv4 datagram of an inbound ICMP error line, or why it cannot be built. */
-export function inboundIcmp(spec: IcmpPacketSpec, flow: FlowState): Uint8Array | string {
-  const type = ICMP_TYPES[spec.type];
-  if (type === undefined) return `unsupported ICMP type "${spec.type}"`;
-  let code = 0;
-  if (spec.code !== undefined) {
-    const c = type === 3
-      ? ICMP_UNREACH_CODES[spec.code]
-      : /^\d+$/.test(spec.code)
-      ? Number(spec.code)
-      : undefined;
-    if (c === undefined) return `unsupported ICMP code "${spec.code}"`;
-    code = c;
-  }
-  // The quoted datagram: as the stack sent it (local → remote), header and 8 bytes.
-  const isn = flow.localIsn ?? 0;
-  const e = spec.echoed;
-  const inner = new Uint8Array(8);
-  const idv = new DataView(inner.buffer);
-  idv.setUint16(0, flow.localPort);
-  idv.setUint16(2, flow.remotePort);
-  if (e.protocol === "tcp") idv.setUint32(4, (e.seq + isn) >>> 0);
-  else idv.setUint16(4, 8 + e.length);
-  const innerLen = e.protocol === "tcp" ? 20 + 20 + e.length : 20 + 8 + e.length;
-  const quoted = ipv4Datagram(
-    flow.localAddr,
-    flow.remoteAddr,
-    e.protocol === "tcp" ? 6 : 17,
-    {},
-    inner,
-  );
-  new DataView(quoted.buffer).setUint16(2, innerLen);
-  new DataView(quoted.buffer).setUint16(10, 0);
-  new DataView(quoted.buffer).setUint16(10, internetChecksum(quoted.subarray(0, 20)));
-  const icmp = new Uint8Array(8 + quoted.length);
-  const dv = new DataView(icmp.buffer);
-  icmp[0] = type;
-  icmp[1] = code;
-  if (spec.mtu !== undefined) dv.setUint16(6, spec.mtu);
-  icmp.set(quoted, 8);
-  dv.setUint16(2, internetChecksum(icmp));
-  return ipv4Datagram(flow.remoteAddr, flow.localAddr, 1, spec.ip, icmp);
+  return ipDatagram(flow.remoteAddr, flow.localAddr, 17, spec.ip, seg);
 }
 
 /** A TCP segment the stack sent, decoded. */
 export interface LiveSegment {
   /** IPv4 source. */
-  readonly src: number;
+  readonly src: Uint8Array;
   /** IPv4 destination. */
-  readonly dst: number;
+  readonly dst: Uint8Array;
   /** TOS byte. */
   readonly tos: number;
   /** Source port. */
@@ -302,13 +187,13 @@ export interface LiveSegment {
 
 /** Decodes an IPv4 TCP datagram; undefined for anything else. */
 export function decodeSegment(p: Uint8Array): LiveSegment | undefined {
-  if (p.length < 40 || p[0]! >> 4 !== 4 || p[9] !== 6) return undefined;
-  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  const ihl = (p[0]! & 15) * 4;
-  const total = Math.min(dv.getUint16(2), p.length);
-  const hl = (p[ihl + 12]! >> 4) * 4;
-  if (ihl + hl > total) return undefined;
-  const options = p.slice(ihl + 20, ihl + hl);
+  const ip = readIp(p);
+  if (ip === undefined || ip.protocol !== 6 || ip.payload.length < 20) return undefined;
+  const t = ip.payload;
+  const dv = new DataView(t.buffer, t.byteOffset, t.byteLength);
+  const hl = (t[12]! >> 4) * 4;
+  if (hl < 20 || hl > t.length) return undefined;
+  const options = t.slice(20, hl);
   let tsVal: number | undefined;
   for (let i = 0; i < options.length;) {
     const k = options[i]!;
@@ -319,24 +204,24 @@ export function decodeSegment(p: Uint8Array): LiveSegment | undefined {
     }
     const len = options[i + 1] ?? 0;
     if (len < 2) break;
-    if (k === 8 && len === 10) {
+    if (k === 8 && len === 10 && i + 10 <= options.length) {
       tsVal = new DataView(options.buffer).getUint32(i + 2);
     }
     i += len;
   }
   return {
-    src: dv.getUint32(12),
-    dst: dv.getUint32(16),
-    tos: p[1]!,
-    srcPort: dv.getUint16(ihl),
-    dstPort: dv.getUint16(ihl + 2),
-    seq: dv.getUint32(ihl + 4),
-    ack: dv.getUint32(ihl + 8),
-    flags: p[ihl + 13]!,
-    window: dv.getUint16(ihl + 14),
-    urg: dv.getUint16(ihl + 18),
+    src: ip.src.slice(),
+    dst: ip.dst.slice(),
+    tos: ip.tos,
+    srcPort: dv.getUint16(0),
+    dstPort: dv.getUint16(2),
+    seq: dv.getUint32(4),
+    ack: dv.getUint32(8),
+    flags: t[13]!,
+    window: dv.getUint16(14),
+    urg: dv.getUint16(18),
     options,
-    length: total - ihl - hl,
+    length: t.length - hl,
     ...(tsVal !== undefined ? { tsVal } : {}),
   };
 }
@@ -441,11 +326,11 @@ export function matchOutbound(
 ): string | null {
   const field = (name: string, want: number, got: number) =>
     `live packet field ${name}: expected: ${hex(want)} vs actual: ${hex(got)}`;
-  if (seg.src !== flow.localAddr || seg.dst !== flow.remoteAddr) {
-    return `live packet addresses: expected ${numberToIpv4(flow.localAddr)} > ${
-      numberToIpv4(flow.remoteAddr)
+  if (!sameBytes(seg.src, flow.localAddr) || !sameBytes(seg.dst, flow.remoteAddr)) {
+    return `live packet addresses: expected ${addressText(flow.localAddr)} > ${
+      addressText(flow.remoteAddr)
     }` +
-      ` vs actual ${numberToIpv4(seg.src)} > ${numberToIpv4(seg.dst)}`;
+      ` vs actual ${addressText(seg.src)} > ${addressText(seg.dst)}`;
   }
   const [wantSport, wantDport] = spec.ports ?? [flow.localPort, flow.remotePort];
   const syn = (seg.flags & 0x02) !== 0;
@@ -507,37 +392,6 @@ export function matchOutbound(
   if (ts !== undefined && ts.kind === "ts" && seg.tsVal !== undefined) {
     flow.tsVals.set(ts.val, seg.tsVal);
     flow.firstTs ??= { script: ts.val, live: seg.tsVal };
-  }
-  return null;
-}
-
-/**
- * Compares an outbound ICMP line (type, code, MTU) with what the stack
- * sent; returns the difference or null. The quoted datagram is not compared.
- */
-export function matchOutboundIcmp(
-  spec: IcmpPacketSpec,
-  p: Uint8Array,
-  flow: FlowState,
-): string | null {
-  if (p.length < 28 || p[0]! >> 4 !== 4 || p[9] !== 1) return "expected an ICMP packet";
-  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
-  if (dv.getUint32(12) !== flow.localAddr || dv.getUint32(16) !== flow.remoteAddr) {
-    return "live ICMP packet addresses differ";
-  }
-  const ihl = (p[0]! & 15) * 4;
-  const type = ICMP_TYPES[spec.type];
-  if (type === undefined) return `unsupported ICMP type "${spec.type}"`;
-  if (p[ihl] !== type) return `live packet field icmp_type: expected: ${type} vs actual: ${p[ihl]}`;
-  if (spec.code !== undefined) {
-    const code = type === 3 ? ICMP_UNREACH_CODES[spec.code] : Number(spec.code);
-    if (code === undefined || Number.isNaN(code)) return `unsupported ICMP code "${spec.code}"`;
-    if (p[ihl + 1] !== code) {
-      return `live packet field icmp_code: expected: ${code} vs actual: ${p[ihl + 1]}`;
-    }
-  }
-  if (spec.mtu !== undefined && dv.getUint16(ihl + 6) !== spec.mtu) {
-    return `live packet field icmp_mtu: expected: ${spec.mtu} vs actual: ${dv.getUint16(ihl + 6)}`;
   }
   return null;
 }

@@ -15,14 +15,13 @@ import {
   type FlowState,
   formatLiveTcp,
   formatScriptTcp,
-  inboundIcmp,
   inboundTcp,
   inboundUdp,
-  ipv4ToNumber,
   type LiveSegment,
   matchOutbound,
-  matchOutboundIcmp,
 } from "./packets.ts";
+import { inboundIcmp, matchOutboundIcmp } from "./icmp.ts";
+import { addressBytes, addressText, readIp } from "./ip.ts";
 import {
   type CallStep,
   evalInt,
@@ -207,6 +206,7 @@ class Run {
   readonly #flow: FlowState;
   readonly #calls: SyscallLayer;
   readonly #t0: number;
+  readonly #v6: boolean;
   #pending: Pending | undefined;
   #events = 0;
 
@@ -214,13 +214,14 @@ class Run {
     this.#script = script;
     this.#setup = setup;
     this.#trace = options.trace;
+    const v6 = setup.localIp.includes(":");
+    this.#v6 = v6;
     this.#driver = new InjectDriver({
       linkType: 101,
       mtu: setup.mtu,
       onFrame: (f) => {
         if (this.#captured.length >= MAX_CAPTURED) throw new Error("Too many frames waiting");
-        // IPv4 only: the script's world has no IPv6 (nor IPv6's own chatter).
-        if ((f[0]! >> 4) !== 4) return;
+        if (!this.#isScriptFrame(f)) return;
         this.#captured.push({ at: this.#clock.now(), bytes: f.slice() });
       },
     });
@@ -237,15 +238,15 @@ class Run {
     this.#stack.addInterface({
       name: "tun0",
       driver: this.#driver,
-      addresses: [`${setup.localIp}/32`],
+      addresses: [`${setup.localIp}/${v6 ? 128 : 32}`],
     });
-    this.#stack.addRoute(`${setup.remoteIp}/32`, { interface: "tun0" });
+    this.#stack.addRoute(`${setup.remoteIp}/${v6 ? 128 : 32}`, { interface: "tun0" });
     this.#settle();
     this.#captured.length = 0; // set-up chatter is not the script's
     this.#t0 = this.#clock.now();
     this.#flow = {
-      localAddr: ipv4ToNumber(setup.localIp),
-      remoteAddr: ipv4ToNumber(setup.remoteIp),
+      localAddr: addressBytes(setup.localIp)!,
+      remoteAddr: addressBytes(setup.remoteIp)!,
       localPort: setup.bindPort,
       remotePort: 40_000 + (options.seed ?? 1) % 20_000,
       localIsn: undefined,
@@ -259,6 +260,20 @@ class Run {
       connectPort: setup.connectPort,
       boot: setup.boot,
     });
+  }
+
+  /**
+   * Whether a frame the stack sent belongs to the script's world: its IP
+   * version, and not IPv6's own neighbour discovery and multicast listener
+   * chatter (RS, NS, NA, MLD), which packetdrill's TUN device also never
+   * shows a script.
+   */
+  #isScriptFrame(f: Uint8Array): boolean {
+    const ip = readIp(f);
+    if (ip === undefined || (ip.src.length === 16) !== this.#v6) return false;
+    if (ip.protocol !== 58) return true;
+    const type = ip.payload[0] ?? 0;
+    return type < 130 || type > 143;
   }
 
   /** Script time now, µs. */
@@ -629,8 +644,8 @@ class Run {
     const info = s === undefined
       ? undefined
       : this.#stack.sockets().find((i) =>
-        i.state !== "LISTEN" && i.local === `${this.#setup.localIp}:${s.localPort}` &&
-        i.remote === `${this.#setup.remoteIp}:${s.remotePort}`
+        i.state !== "LISTEN" && i.local === hostPort(this.#setup.localIp, s.localPort) &&
+        i.remote === hostPort(this.#setup.remoteIp, s.remotePort)
       );
     if (info === undefined) throw new Failure(ev.line, "no connection to read tcp_info from");
     for (const a of asserts) {
@@ -638,6 +653,12 @@ class Run {
       if (why !== null) throw new Failure(ev.line, why);
     }
   }
+}
+
+/** `a.b.c.d:port` or `[v6]:port`, as the socket list writes them. */
+function hostPort(address: string, port: number): string {
+  const a = addressText(addressBytes(address)!);
+  return a.includes(":") ? `[${a}]:${port}` : `${a}:${port}`;
 }
 
 /** Seconds with 6 decimals, as packetdrill prints times. */

@@ -8,6 +8,7 @@
  */
 import type { DrillScript, SyscallSpec } from "./ast.ts";
 import { type BootSettings, evalInt } from "./syscalls.ts";
+import { addressBytes } from "./ip.ts";
 
 /** The runner's settings for one script. */
 export interface ScriptSetup {
@@ -87,6 +88,8 @@ export function scriptSetup(
     tcp: {},
     boot: {},
   };
+  let family: 4 | 6 = 4;
+  let local: string | undefined, remote: string | undefined;
   for (const o of script.options) {
     const v = o.value ?? "";
     const n = Number(v);
@@ -96,15 +99,16 @@ export function scriptSetup(
         break;
       case "ip_version":
         // ipv4-mapped-ipv6: AF_INET6 sockets, IPv4 on the wire; sockets here have no family.
-        if (v !== "ipv4" && v !== "ipv4-mapped-ipv6") {
-          return `--ip_version=${v}: only ipv4 (and ipv4-mapped-ipv6) scripts run so far`;
+        if (v !== "ipv4" && v !== "ipv4-mapped-ipv6" && v !== "ipv6") {
+          return `--ip_version=${v}: expected ipv4, ipv4-mapped-ipv6 or ipv6`;
         }
+        family = v === "ipv6" ? 6 : 4;
         break;
       case "local_ip":
-        setup.localIp = v;
+        local = v;
         break;
       case "remote_ip":
-        setup.remoteIp = v;
+        remote = v;
         break;
       case "bind_port":
         setup.bindPort = n;
@@ -132,8 +136,15 @@ export function scriptSetup(
       return `script option --${o.name}=${v}: expected a number`;
     }
   }
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(setup.localIp) || !/^\d+\.\d+\.\d+\.\d+$/.test(setup.remoteIp)) {
-    return "only IPv4 --local_ip/--remote_ip are supported";
+  // packetdrill's IPv6 defaults: fd3d:fa7b:d17d::/48 here, 2001:db8::1 there.
+  setup.localIp = local ?? (family === 6 ? "fd3d:fa7b:d17d::1" : "192.168.0.1");
+  setup.remoteIp = remote ?? (family === 6 ? "2001:db8::1" : "192.0.2.1");
+  const l = addressBytes(setup.localIp), r = addressBytes(setup.remoteIp);
+  if (
+    l === undefined || r === undefined || l.length !== (family === 6 ? 16 : 4) ||
+    r.length !== l.length
+  ) {
+    return `--local_ip/--remote_ip must be IPv${family} addresses for --ip_version=ipv${family}`;
   }
   if (script.initCommand !== undefined) {
     const why = applyCommand(script.initCommand.command, setup);

@@ -12,7 +12,7 @@
 import type { Expr, SyscallSpec } from "./ast.ts";
 import { ERRNO, STREAM_ERRNO, SYMBOLS } from "./constants.ts";
 import type { FlowState } from "./packets.ts";
-import { numberToIpv4 } from "./packets.ts";
+import { addressText } from "./ip.ts";
 import type { StreamListener, StreamService, StreamSocket } from "../stack/stream.ts";
 import { IpAddress } from "../stack/wire/ip_address.ts";
 
@@ -290,7 +290,11 @@ export class SyscallLayer {
         const backlog = a[1] !== undefined ? evalInt(a[1]) : 128;
         return () => {
           const port = e.boundPort ?? this.#o.bindPort;
-          const l = this.#tcp.listen({ port, backlog: Math.max(1, backlog) });
+          const l = this.#tcp.listen({
+            address: IpAddress.any(this.#flow.localAddr.length === 16 ? 6 : 4),
+            port,
+            backlog: Math.max(1, backlog),
+          });
           if (typeof l === "string") return { ret: -1, errno: STREAM_ERRNO[l] ?? "EINVAL" };
           e.listener = l;
           this.#flow.localPort = port;
@@ -375,7 +379,7 @@ export class SyscallLayer {
           if (e.sock.connected) return { ret: -1, errno: "EISCONN" };
         }
         const s = this.#tcp.connect({
-          address: IpAddress.parse(numberToIpv4(this.#flow.remoteAddr))!,
+          address: IpAddress.parse(addressText(this.#flow.remoteAddr))!,
           port: this.#o.connectPort,
           ...(e.boundPort !== undefined ? { localPort: e.boundPort } : {}),
           ...(e.congestion !== undefined ? { congestionControl: e.congestion } : {}),

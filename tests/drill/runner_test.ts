@@ -139,7 +139,7 @@ Deno.test("drill lines the stack cannot run make the script not run, with the re
     ],
     [`${PASSIVE}+0 %{ assert tcpi_ca_state == 0 }%\n`, /tcpi_ca_state has no counterpart/],
     [`${PASSIVE}+0 %{ print(tcpi_rtt) }%\n`, /only assert/],
-    [`--ip_version=ipv6\n${PASSIVE}`, /only ipv4/],
+    [`--ip_version=ipv9\n${PASSIVE}`, /expected ipv4, ipv4-mapped-ipv6 or ipv6/],
     [`--no_such_option\n${PASSIVE}`, /--no_such_option is not supported/],
     [`${PASSIVE}+0 sendmsg(4, {}, 0) = 0\n`, /sendmsg\(\) is not supported/],
     [`${PASSIVE}+0 < S 0:0(0) win 100 <FO 1234abcd>\n`, /Fast Open/],

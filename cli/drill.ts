@@ -29,8 +29,10 @@ with the reason.
 
 Options:
   -v, --verbose          print every packet as tcpdump -n would, and every call
-  --coalesce             match segments sent back to back at one instant against
-                         one larger expected segment (what TSO would send)
+  --strict-segments      match each outbound line against exactly one segment
+                         (packetdrill's --strict_segments); by default segments
+                         sent back to back are gathered into the line's payload,
+                         so a super-segment (what TSO would send) matches
   --tolerance-usecs N    timing tolerance in µs (default 4000, as packetdrill)
   -h, --help             this text
 
@@ -74,7 +76,7 @@ export async function runDrill(args: string[], options: DrillCommandOptions = {}
       allowPositionals: true,
       options: {
         verbose: { type: "boolean", short: "v", default: false },
-        coalesce: { type: "boolean", default: false },
+        "strict-segments": { type: "boolean", default: false },
         "tolerance-usecs": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -118,7 +120,7 @@ export async function runDrill(args: string[], options: DrillCommandOptions = {}
     }
     if (v.verbose) print(`== ${name}`);
     const r = runScript(source, {
-      coalesce: v.coalesce,
+      strictSegments: v["strict-segments"],
       ...(tolerance !== undefined ? { tolerance } : {}),
       ...(v.verbose ? { trace: (l: string) => print(`  ${l}`) } : {}),
     });

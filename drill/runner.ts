@@ -61,8 +61,13 @@ export interface DrillResult {
 
 /** Options of {@linkcode runScript}. */
 export interface RunScriptOptions {
-  /** Coalesce consecutive outbound segments sent at one instant into the expected one (TSO stand-in). */
-  readonly coalesce?: boolean;
+  /**
+   * Match each outbound line against exactly one segment (packetdrill's
+   * --strict_segments). Default false: as packetdrill, segments sent back
+   * to back are gathered until they fill the line's payload, so a script's
+   * super-segment (what a TSO device sends as one) matches.
+   */
+  readonly strictSegments?: boolean;
   /** Timing tolerance in µs (default 4000, or the script's --tolerance_usecs). */
   readonly tolerance?: number;
   /** Called with each packet (tcpdump style) and call as it happens. */

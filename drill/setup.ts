@@ -24,7 +24,7 @@ export interface ScriptSetup {
   connectPort: number;
   /** Link MTU (--mtu). */
   mtu: number;
-  /** Coalesce consecutive outbound segments into one expected super-segment (--coalesce). */
+  /** Gather consecutive outbound segments into one expected line (off with --strict_segments). */
   coalesce: boolean;
   /** TCP plugin options. */
   readonly tcp: Record<string, number | string | boolean>;
@@ -75,7 +75,7 @@ export function applyCommand(command: string, setup: ScriptSetup): string | unde
 /** Reads `script`'s options, init command and keepalive settings into a setup, or the reason it cannot run. */
 export function scriptSetup(
   script: DrillScript,
-  base: { coalesce?: boolean; tolerance?: number },
+  base: { strictSegments?: boolean; tolerance?: number },
 ): ScriptSetup | string {
   const setup: ScriptSetup = {
     tolerance: base.tolerance ?? 4000,
@@ -84,7 +84,7 @@ export function scriptSetup(
     bindPort: 8080,
     connectPort: 8080,
     mtu: 1500,
-    coalesce: base.coalesce ?? false,
+    coalesce: base.strictSegments !== true,
     tcp: {},
     boot: {},
   };
@@ -119,17 +119,16 @@ export function scriptSetup(
       case "mtu":
         setup.mtu = n;
         break;
-      case "coalesce":
-        setup.coalesce = v !== "0" && v !== "false";
+      case "strict_segments":
+        setup.coalesce = false;
         break;
       case "tcp_ts_ecr_scaled": // inbound TS ecr is always interpolated
-      case "strict_segments": // segments are always compared one by one
         break;
       default:
         return `script option --${o.name} is not supported`;
     }
     if (
-      !/^(local_ip|remote_ip|ip_version|coalesce|tcp_ts_ecr_scaled|strict_segments)$/.test(
+      !/^(local_ip|remote_ip|ip_version|tcp_ts_ecr_scaled|strict_segments)$/.test(
         o.name,
       ) && !(n >= 0)
     ) {

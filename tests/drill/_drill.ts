@@ -13,7 +13,7 @@ import { runScript, type RunScriptOptions } from "../../drill/mod.ts";
 import { cannotCheck } from "../_require.ts";
 
 /** Options of {@linkcode drillTests}. */
-export interface DrillTestOptions extends Pick<RunScriptOptions, "coalesce" | "tolerance"> {
+export interface DrillTestOptions extends Pick<RunScriptOptions, "strictSegments" | "tolerance"> {
   /** What a "not run" script does: fail the test (default) or skip with its reason. */
   readonly notRun?: "fail" | "skip";
   /** Test name prefix (default "drill"). */
@@ -46,7 +46,7 @@ export function drillTests(dir: string | URL, options: DrillTestOptions = {}): v
     const name = relative(root, file);
     Deno.test(`${options.prefix ?? "drill"} ${name}`, () => {
       const r = runScript(Deno.readTextFileSync(file), {
-        ...(options.coalesce !== undefined ? { coalesce: options.coalesce } : {}),
+        ...(options.strictSegments !== undefined ? { strictSegments: options.strictSegments } : {}),
         ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}),
       });
       const where = r.line !== undefined ? `${name}:${r.line}` : name;

@@ -160,13 +160,19 @@ Deno.test("drill lines the stack cannot run make the script not run, with the re
   assert.equal(r.status, "passed", r.message);
 });
 
-Deno.test("drill --coalesce matches back-to-back segments against one super-segment", () => {
+Deno.test("drill gathers back-to-back segments into a super-segment unless --strict_segments", () => {
   const script = `${PASSIVE}+0 write(4, ..., 5000) = 5000\n+0 > P. 1:5001(5000) ack 1\n`;
-  const plain = runScript(script);
-  assert.equal(plain.status, "failed");
-  assert.match(plain.message!, /tcp_psh|tcp_payload_len/);
-  const tso = runScript(script, { coalesce: true });
+  const tso = runScript(script);
   assert.equal(tso.status, "passed", tso.message);
+  const strict = runScript(script, { strictSegments: true });
+  assert.equal(strict.status, "failed");
+  assert.match(strict.message!, /tcp_psh|tcp_payload_len/);
+  const option = runScript(`--strict_segments\n${script}`);
+  assert.equal(option.status, "failed");
+  assert.equal(option.line, 9);
+  // Gathering never splits: a line shorter than what was sent fails.
+  const short = runScript(`${PASSIVE}+0 write(4, ..., 5000) = 5000\n+0 > . 1:501(500) ack 1\n`);
+  assert.match(short.message!, /tcp_payload_len: expected: 500/);
 });
 
 Deno.test("drill cli: exit 1 when a script fails, 2 on bad usage, 0 with -h", async () => {

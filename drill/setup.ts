@@ -10,6 +10,9 @@ import type { DrillScript, SyscallSpec } from "./ast.ts";
 import { type BootSettings, evalInt } from "./syscalls.ts";
 import { addressBytes } from "./ip.ts";
 
+/** A receive buffer that makes the stack offer window scale 8, as Linux under packetdrill does. */
+export const LINUX_LIKE_RECEIVE_BUFFER = 12 << 20;
+
 /** The runner's settings for one script. */
 export interface ScriptSetup {
   /** Timing tolerance, µs (packetdrill's --tolerance_usecs, default 4000). */
@@ -85,7 +88,9 @@ export function scriptSetup(
     connectPort: 8080,
     mtu: 1500,
     coalesce: base.strictSegments !== true,
-    tcp: {},
+    // Linux's receive buffer limit (tcp_rmem[2], rmem_max) makes it offer
+    // window scale 8 in packetdrill's defaults; 12 MiB makes this stack's 8 too.
+    tcp: { receiveBuffer: LINUX_LIKE_RECEIVE_BUFFER },
     boot: {},
   };
   let family: 4 | 6 = 4;

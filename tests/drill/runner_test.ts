@@ -155,7 +155,7 @@ Deno.test("drill lines the stack cannot run make the script not run, with the re
 0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 +0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
 +0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
-+0 > S 0:0(0) <mss 1460,nop,nop,sackOK,nop,wscale 3>
++0 > S 0:0(0) <mss 1460,nop,nop,sackOK,nop,wscale 8>
 `);
   assert.equal(r.status, "passed", r.message);
 });

@@ -172,4 +172,6 @@ export interface DrillScript {
   readonly initCommand?: { readonly command: string; readonly line: number };
   /** Events in order. */
   readonly events: readonly DrillEvent[];
+  /** A back-quoted command after the last event (packetdrill's cleanup command). */
+  readonly cleanupCommand?: { readonly command: string; readonly line: number };
 }

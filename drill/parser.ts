@@ -117,6 +117,7 @@ class Parser {
       initCommand = { command: t.text, line: t.line };
     }
     const events: DrillEvent[] = [];
+    let cleanupCommand: DrillScript["cleanupCommand"];
     while (this.#tok.kind !== "eof") {
       if (this.#peek(0).kind === "option") {
         this.#fail("script options must come before every event");
@@ -124,17 +125,17 @@ class Parser {
       // A trailing back-quoted command is packetdrill's cleanup command.
       if (this.#tok.kind === "command" && this.#peek().kind === "eof") {
         const t = this.#next();
-        events.push({
-          line: t.line,
-          time: { kind: "relative", usecs: 0 },
-          action: { type: "command", command: t.text },
-          text: this.#src.slice(t.start, t.end),
-        });
+        cleanupCommand = { command: t.text, line: t.line };
         continue;
       }
       events.push(this.#event());
     }
-    return { options, ...(initCommand ? { initCommand } : {}), events };
+    return {
+      options,
+      ...(initCommand ? { initCommand } : {}),
+      events,
+      ...(cleanupCommand ? { cleanupCommand } : {}),
+    };
   }
 
   #time(): number {

@@ -65,8 +65,13 @@ export function applyCommand(command: string, setup: ScriptSetup): string | unde
   for (const raw of command.split(/\n|;|&&/)) {
     const part = raw.trim();
     if (part === "") continue;
-    if (/^\S*defaults\.sh$/.test(part)) continue;
-    const m = /^sysctl\s+(?:-q\s+|-w\s+)*net\.ipv4\.(\w+)\s*=\s*"?([^"\s]+)"?$/.exec(part);
+    if (/^\S*defaults\.sh$/.test(part)) {
+      setup.tcp.synRetries = 5; // what packetdrill's defaults.sh sets that differs here
+      continue;
+    }
+    // `sysctl -q net.ipv4.X=V`, or the kernel suite's `set_sysctls.py /proc/sys/net/ipv4/X=V`
+    const m = /^sysctl\s+(?:-q\s+|-w\s+)*net\.ipv4\.(\w+)\s*=\s*"?([^"\s]+)"?$/.exec(part) ??
+      /^\S*set_sysctls\.py\s+\/proc\/sys\/net\/ipv4\/(\w+)=(\S+)$/.exec(part);
     const known = m !== null ? SYSCTLS[m[1]!] : undefined;
     if (m === null || known === undefined) return `shell command \`${part}\` has no counterpart`;
     const why = known(m[2]!, setup.tcp);
@@ -128,12 +133,13 @@ export function scriptSetup(
         setup.coalesce = false;
         break;
       case "tcp_ts_ecr_scaled": // inbound TS ecr is always interpolated
+      case "mss": // packetdrill's GRO size for injected packets: nothing is merged here
         break;
       default:
         return `script option --${o.name} is not supported`;
     }
     if (
-      !/^(local_ip|remote_ip|ip_version|tcp_ts_ecr_scaled|strict_segments)$/.test(
+      !/^(local_ip|remote_ip|ip_version|tcp_ts_ecr_scaled|strict_segments|mss)$/.test(
         o.name,
       ) && !(n >= 0)
     ) {

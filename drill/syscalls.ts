@@ -238,9 +238,15 @@ export class SyscallLayer {
     this.#fds.clear();
   }
 
-  #newFd(): FdEntry {
+  /**
+   * A descriptor for a new socket: the number the script expects (packetdrill
+   * maps script descriptors onto live ones, so `socket(...) = 4` names the
+   * socket 4), or the lowest free from 3.
+   */
+  #newFd(want: number | undefined): FdEntry {
     let fd = 3;
-    while (this.#fds.has(fd)) fd++;
+    if (want !== undefined && want >= 0 && !this.#fds.has(want)) fd = want;
+    else while (this.#fds.has(fd)) fd++;
     const e: FdEntry = {
       fd,
       nonblock: false,
@@ -269,8 +275,9 @@ export class SyscallLayer {
     switch (call.name) {
       case "socket": {
         const type = evalInt(a[1]!);
+        const want = call.result.kind === "int" ? call.result.value : undefined;
         return () => {
-          const e = this.#newFd();
+          const e = this.#newFd(want);
           e.nonblock = (type & SYMBOLS.SOCK_NONBLOCK!) !== 0;
           return { ret: e.fd };
         };
@@ -302,7 +309,7 @@ export class SyscallLayer {
         };
       }
       case "accept":
-        return this.#accept(a);
+        return this.#accept(a, call.result.kind === "int" ? call.result.value : undefined);
       case "connect":
         return this.#connect(a);
       case "read":
@@ -351,14 +358,14 @@ export class SyscallLayer {
     throw new Unsupported(`system call ${call.name}() is not supported`);
   }
 
-  #accept(a: readonly Expr[]): CallStep {
+  #accept(a: readonly Expr[], want: number | undefined): CallStep {
     const e = this.#fd(a[0]);
     if (e === undefined) return () => ({ ret: -1, errno: "EBADF" });
     return () => {
       if (e.listener === undefined) return { ret: -1, errno: "EINVAL" };
       const s = e.listener.accept();
       if (s === null) return e.nonblock ? { ret: -1, errno: "EAGAIN" } : "block";
-      const n = this.#newFd();
+      const n = this.#newFd(want);
       n.sock = s;
       this.current = s;
       return { ret: n.fd };

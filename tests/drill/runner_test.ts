@@ -63,6 +63,17 @@ Deno.test("drill parseScript() rejects inconsistent sequence numbers with the li
   );
 });
 
+Deno.test("drill descriptors are the script's, as packetdrill maps them", () => {
+  const r = runScript(`0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 7
++0 fcntl(7, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 connect(7, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 > S 0:0(0) <...>
++0 close(3) = -1 EBADF (Bad file descriptor)
+\`/tmp/restore_sysctls.sh\`
+`);
+  assert.equal(r.status, "passed", r.message);
+});
+
 Deno.test("drill a passing script passes, in virtual time", () => {
   const r = runScript(`${PASSIVE}+0 write(4, ..., 1000) = 1000\n+0 > P. 1:1001(1000) ack 1\n`);
   assert.equal(r.status, "passed", r.message);

@@ -27,6 +27,13 @@ export interface FlowState {
   readonly tsVals: Map<number, number>;
   /** The first outbound TS val pair (script, live), to interpolate. */
   firstTs: { script: number; live: number } | undefined;
+  /**
+   * packetdrill's --tcp_ts_tick_usecs: µs per TS val tick, to check outbound
+   * TS vals against the script's (mapped from the first one); 0: not checked.
+   */
+  readonly tsTickUsecs: number;
+  /** Timing tolerance, µs (for the TS val check). */
+  readonly tolerance: number;
 }
 
 /** TCP flag bits from packetdrill letters (the ACK dot apart). */
@@ -382,6 +389,17 @@ export function matchOutbound(
     if (want.length !== got.length || want.some((b, i) => b !== got[i])) {
       return `bad outbound TCP options: expected: <${formatOptionBytes(new Uint8Array(want))}>` +
         ` vs actual: <${formatOptionBytes(seg.options)}>`;
+    }
+    const ts = spec.options.find((o) => o.kind === "ts");
+    const first = flow.firstTs;
+    if (
+      flow.tsTickUsecs > 0 && ts?.kind === "ts" && first !== undefined && seg.tsVal !== undefined
+    ) {
+      const mapped = (seg.tsVal - first.live + first.script) >>> 0;
+      if (Math.abs((mapped - ts.val) | 0) * flow.tsTickUsecs > flow.tolerance) {
+        return `bad outbound TCP timestamp value: expected: ${ts.val} vs actual: ${mapped}` +
+          ` (tick ${flow.tsTickUsecs} us, tolerance ${flow.tolerance} us)`;
+      }
     }
   }
   // Matched: learn what later lines are written against.

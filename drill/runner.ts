@@ -257,6 +257,8 @@ class Run {
       localIsn: undefined,
       tsVals: new Map(),
       firstTs: undefined,
+      tsTickUsecs: setup.tsTickUsecs,
+      tolerance: setup.tolerance,
     };
     const tcp = this.#stack.service<StreamService>("tcp.sockets");
     if (tcp === undefined) throw new Error("The stack has no tcp.sockets service");

@@ -17,6 +17,8 @@ export const LINUX_LIKE_RECEIVE_BUFFER = 12 << 20;
 export interface ScriptSetup {
   /** Timing tolerance, µs (packetdrill's --tolerance_usecs, default 4000). */
   tolerance: number;
+  /** --tcp_ts_tick_usecs: check outbound TS vals at this many µs a tick (0: not checked). */
+  tsTickUsecs: number;
   /** The stack's address (--local_ip). */
   localIp: string;
   /** The script's address (--remote_ip). */
@@ -65,6 +67,8 @@ export function applyCommand(command: string, setup: ScriptSetup): string | unde
   for (const raw of command.split(/\n|;|&&/)) {
     const part = raw.trim();
     if (part === "") continue;
+    // Offloads off on packetdrill's TUN: the runner's link has none.
+    if (/^ethtool -K tun0( (tso|gso|gro) off)+$/.test(part)) continue;
     if (/^\S*defaults\.sh$/.test(part)) {
       setup.tcp.synRetries = 5; // what packetdrill's defaults.sh sets that differs here
       continue;
@@ -87,6 +91,7 @@ export function scriptSetup(
 ): ScriptSetup | string {
   const setup: ScriptSetup = {
     tolerance: base.tolerance ?? 4000,
+    tsTickUsecs: 0,
     localIp: "192.168.0.1",
     remoteIp: "192.0.2.1",
     bindPort: 8080,
@@ -131,6 +136,9 @@ export function scriptSetup(
         break;
       case "strict_segments":
         setup.coalesce = false;
+        break;
+      case "tcp_ts_tick_usecs":
+        setup.tsTickUsecs = n;
         break;
       case "tcp_ts_ecr_scaled": // inbound TS ecr is always interpolated
       case "mss": // packetdrill's GRO size for injected packets: nothing is merged here

@@ -138,6 +138,7 @@ const CALLS = new Set([
   "poll",
   "setsockopt",
   "getsockopt",
+  "ioctl",
 ]);
 
 function optName(e: Expr | undefined): string {
@@ -191,6 +192,9 @@ export function unsupportedReason(call: SyscallSpec): string | undefined {
     if (flags === undefined || (flags & ~(SYMBOLS.MSG_DONTWAIT! | SYMBOLS.MSG_NOSIGNAL!)) !== 0) {
       return `${call.name}() flags other than MSG_DONTWAIT are not supported`;
     }
+  }
+  if (call.name === "ioctl" && !["SIOCINQ", "FIONREAD"].includes(optName(a[1]))) {
+    return `ioctl ${optName(a[1])} has no counterpart in the stack`;
   }
   if (call.name === "shutdown" && a[1] && evalSafe(a[1]) === SYMBOLS.SHUT_RD) {
     return "shutdown(SHUT_RD) is not supported";
@@ -354,6 +358,8 @@ export class SyscallLayer {
         return this.#setsockopt(a);
       case "getsockopt":
         return this.#getsockopt(a);
+      case "ioctl":
+        return this.#ioctl(a);
     }
     throw new Unsupported(`system call ${call.name}() is not supported`);
   }
@@ -581,6 +587,27 @@ export class SyscallLayer {
         }
       }
       throw new Unsupported(`setsockopt ${name} is not supported`);
+    };
+  }
+
+  /** `ioctl(fd, SIOCINQ, [n])`: bytes readable now (FIONREAD), the only ioctl with a counterpart. */
+  #ioctl(a: readonly Expr[]): CallStep {
+    const e = this.#fd(a[0]);
+    if (e === undefined) return () => ({ ret: -1, errno: "EBADF" });
+    if (optName(a[1]) !== "SIOCINQ" && optName(a[1]) !== "FIONREAD") {
+      throw new Unsupported(`ioctl ${optName(a[1])} is not supported`);
+    }
+    const want = a[2];
+    return () => {
+      if (e.sock === undefined) return { ret: -1, errno: "EINVAL" };
+      const got = e.sock.readable;
+      const w = want === undefined || want.kind === "ellipsis" ? undefined : evalInt(want);
+      return {
+        ret: 0,
+        outputError: w !== undefined && w !== got
+          ? `ioctl SIOCINQ: expected: ${w} vs actual: ${got}`
+          : null,
+      };
     };
   }
 

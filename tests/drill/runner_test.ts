@@ -205,3 +205,23 @@ Deno.test("drill cli: exit 1 when a script fails, 2 on bad usage, 0 with -h", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("drill --tcp_ts_tick_usecs checks outbound TS vals; ioctl SIOCINQ reads the queue", () => {
+  const script = (tsval: number) =>
+    `--tcp_ts_tick_usecs=1000
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 20000 <mss 1000,sackOK,TS val 100 ecr 0>
++0 > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 100 ecr 100>
++.1 < . 1:1(0) ack 1 win 20000 <nop,nop,TS val 200 ecr 100>
++0 accept(3, ..., ...) = 4
++0 < . 1:1001(1000) ack 1 win 20000 <nop,nop,TS val 201 ecr 100>
++0 > . 1:1(0) ack 1001 <nop,nop,TS val ${tsval} ecr 201>
++0 ioctl(4, SIOCINQ, [1000]) = 0
+`;
+  assert.equal(runScript(script(200)).status, "passed"); // 100 ms after the SYN-ACK's 100
+  const late = runScript(script(210));
+  assert.equal(late.status, "failed");
+  assert.match(late.message!, /bad outbound TCP timestamp value: expected: 210 vs actual: 200/);
+});

@@ -30,5 +30,5 @@
 export { type DrillResult, type DrillStatus, runScript, type RunScriptOptions } from "./runner.ts";
 export { parseScript } from "./parser.ts";
 export { DrillSyntaxError } from "./lexer.ts";
-export type { DrillEvent, DrillScript } from "./ast.ts";
+export type * from "./ast.ts";
 export { formatResult, formatSummary, type NamedResult } from "./report.ts";

@@ -212,6 +212,8 @@ class Run {
   readonly #calls: SyscallLayer;
   readonly #t0: number;
   readonly #v6: boolean;
+  /** Outbound lines not yet matched. */
+  #outboundLeft = 0;
   #pending: Pending | undefined;
   #events = 0;
 
@@ -319,6 +321,10 @@ class Run {
   }
 
   #runEvents(): void {
+    this.#outboundLeft =
+      this.#script.events.filter((e) =>
+        e.action.type === "packet" && e.action.packet.direction === ">"
+      ).length;
     let prev = 0;
     let leading = true;
     for (const ev of this.#script.events) {
@@ -328,6 +334,7 @@ class Run {
       if (a.type === "command" && leading) continue; // applied at boot (setup.ts)
       leading = false;
       if (a.type === "packet" && a.packet.direction === ">") {
+        this.#outboundLeft--;
         let lo: number, hi: number;
         if (t.kind === "any") [lo, hi] = [this.#now, this.#now + ANY_TIME_LIMIT];
         else if (t.kind === "absolute_range" || t.kind === "relative_range") {
@@ -434,7 +441,16 @@ class Run {
     throw new Error(`The stack is still busy after ${MAX_POLLS_PER_INSTANT} polls at ${now} µs`);
   }
 
-  #unexpected(ev: DrillEvent): never {
+  /**
+   * A frame nobody expected: fails `ev` while outbound lines remain (packetdrill
+   * would compare it with the next one and fail); after the last outbound
+   * line it is only traced, as packetdrill never looks at it.
+   */
+  #unexpected(ev: DrillEvent): void {
+    if (this.#outboundLeft === 0) {
+      for (const f of this.#captured.splice(0)) this.#traceFrame(">", f);
+      return;
+    }
     const f = this.#captured[0]!;
     const seg = decodeSegment(f.bytes);
     const text = seg !== undefined ? formatLiveTcp(seg, this.#flow) : describeFrame(f.bytes, 101);

@@ -106,11 +106,19 @@ Deno.test("drill a packet outside the time tolerance fails with a timing error",
   assert.equal(wide.status, "passed", wide.message);
 });
 
-Deno.test("drill an extra outbound packet fails the next line", () => {
-  const r = runScript(`${PASSIVE}+0 write(4, ..., 1000) = 1000\n+.05 < . 1:1(0) ack 1 win 257\n`);
+Deno.test("drill an extra outbound packet fails the next line while outbound lines remain", () => {
+  const r = runScript(
+    `${PASSIVE}+0 write(4, ..., 1000) = 1000\n+.05 < . 1:1(0) ack 1 win 257\n+0 close(4) = 0\n` +
+      `+0 > F. 1001:1001(0) ack 1\n`,
+  );
   assert.equal(r.status, "failed");
   assert.equal(r.line, 9);
   assert.match(r.message!, /unexpected outbound packet at 0\.100000: P\. 1:1001\(1000\) ack 1/);
+  // After the last outbound line packetdrill looks at nothing more: neither does the runner.
+  const tail = runScript(
+    `${PASSIVE}+0 write(4, ..., 1000) = 1000\n+.05 < . 1:1(0) ack 1 win 257\n`,
+  );
+  assert.equal(tail.status, "passed", tail.message);
 });
 
 Deno.test("drill a packet that never comes fails with a time-out", () => {

@@ -153,7 +153,13 @@ export function runScript(source: string, options: RunScriptOptions = {}): Drill
   }
   const reason = preflight(script);
   if (reason !== undefined) return { status: "not run", ...reason, events: 0, elapsed: 0 };
-  return new Run(script, setup, options).run();
+  try {
+    return new Run(script, setup, options).run();
+  } catch (err) {
+    // A bug of the runner or a throw of the stack: this script fails, the next ones still run.
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return { status: "failed", message: `runner error: ${message}`, events: 0, elapsed: 0 };
+  }
 }
 
 /** The first line the runner cannot run, found before anything runs. */

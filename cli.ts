@@ -1,8 +1,8 @@
 // deno-lint-ignore-file no-console -- the command line prints
 /**
  * The deno-netstack command line: `demo`, `graph`, `up` (a virtual host on
- * TUN/TAP), `replay` and `decode`. The only place that picks real clocks,
- * real randomness and real drivers.
+ * TUN/TAP), `replay`, `decode` and `drill` (packetdrill scripts). The only
+ * place that picks real clocks, real randomness and real drivers.
  *
  * Conventions, the same for every command: `-h`/`--help`; exit code 0 ok, 1
  * a runtime failure, 2 a usage error, 130 SIGINT, 143 SIGTERM; every error

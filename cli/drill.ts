@@ -23,7 +23,7 @@ Runs packetdrill scripts (.pkt) against a fresh stack each, in-process, on
 virtual time: the stack is 192.168.0.1 on a raw-IP link, the script is
 192.0.2.1. Inbound lines are injected, outbound lines are matched against
 what the stack sends and when, system calls go to the stack's sockets. A
-directory runs every .pkt below it. A script that needs something the stack
+directory runs every .pkt below it; "-" reads a script from standard input. A script that needs something the stack
 does not have (a sysctl, a socket option, a tcp_info field) is "not run",
 with the reason.
 
@@ -100,6 +100,10 @@ export async function runDrill(args: string[], options: DrillCommandOptions = {}
   }
   const scripts: string[] = [];
   for (const f of files) {
+    if (f === "-") {
+      scripts.push(f); // standard input
+      continue;
+    }
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(f);
@@ -113,7 +117,9 @@ export async function runDrill(args: string[], options: DrillCommandOptions = {}
   for (const name of scripts) {
     let source: string;
     try {
-      source = await Deno.readTextFile(name);
+      source = name === "-"
+        ? await new Response(Deno.stdin.readable).text()
+        : await Deno.readTextFile(name);
     } catch (err) {
       printError(errorLine("drill", err));
       return EXIT_FAILURE;

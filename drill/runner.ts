@@ -41,6 +41,7 @@ import { DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import type { StreamService } from "../stack/stream.ts";
 import type { Stack } from "../stack/stack.ts";
 import { describeFrame } from "../stack/wire/pretty.ts";
+import { checkInteger } from "../stack/validate.ts";
 
 /** How a script ended. */
 export type DrillStatus = "passed" | "failed" | "not run";
@@ -115,7 +116,11 @@ interface Pending {
 }
 
 /**
- * Parses and runs `source`.
+ * Parses and runs `source`. Never throws for what a script says: a syntax
+ * error or an unsupported line is "not run", a mismatch "failed".
+ *
+ * @throws {TypeError} When `source` is not a string, or `tolerance`/`seed` not an integer.
+ * @throws {RangeError} When `tolerance` or `seed` is out of range.
  *
  * @example
  * ```ts
@@ -132,6 +137,15 @@ interface Pending {
  * ```
  */
 export function runScript(source: string, options: RunScriptOptions = {}): DrillResult {
+  if (typeof source !== "string") {
+    throw new TypeError("Cannot run a script: source is not a string");
+  }
+  if (options.tolerance !== undefined) {
+    checkInteger(options.tolerance, 0, 60_000_000, "Cannot run a script", "tolerance");
+  }
+  if (options.seed !== undefined) {
+    checkInteger(options.seed, 0, 0xffffffff, "Cannot run a script", "seed");
+  }
   let script: DrillScript;
   try {
     script = parseScript(source);

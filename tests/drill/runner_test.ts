@@ -233,3 +233,11 @@ Deno.test("drill --tcp_ts_tick_usecs checks outbound TS vals; ioctl SIOCINQ read
   assert.equal(late.status, "failed");
   assert.match(late.message!, /bad outbound TCP timestamp value: expected: 210 vs actual: 200/);
 });
+
+Deno.test("drill runScript() validates its arguments before running anything", () => {
+  assert.throws(() => runScript(42 as unknown as string), TypeError);
+  assert.throws(() => runScript("", { tolerance: 1.5 }), TypeError);
+  assert.throws(() => runScript("", { tolerance: -1 }), RangeError);
+  assert.throws(() => runScript("", { seed: Number.NaN }), TypeError);
+  assert.equal(runScript("").status, "passed"); // an empty script has nothing to fail
+});

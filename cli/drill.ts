@@ -21,11 +21,12 @@ export const DRILL_HELP = `Usage: deno run --allow-read cli.ts drill FILE... [op
 
 Runs packetdrill scripts (.pkt) against a fresh stack each, in-process, on
 virtual time: the stack is 192.168.0.1 on a raw-IP link, the script is
-192.0.2.1. Inbound lines are injected, outbound lines are matched against
-what the stack sends and when, system calls go to the stack's sockets. A
-directory runs every .pkt below it; "-" reads a script from standard input. A script that needs something the stack
-does not have (a sysctl, a socket option, a tcp_info field) is "not run",
-with the reason.
+192.0.2.1 (IPv6: fd3d:fa7b:d17d::1 and 2001:db8::1). Inbound lines are
+injected, outbound lines are matched against what the stack sends and when,
+system calls go to the stack's sockets. A directory runs every .pkt below it;
+"-" reads a script from standard input. A script that needs something the
+stack does not have (a sysctl, a socket option, a tcp_info field) is "not
+run", with the reason.
 
 Options:
   -v, --verbose          print every packet as tcpdump -n would, and every call

@@ -161,11 +161,21 @@ export function runScript(source: string, options: RunScriptOptions = {}): Drill
     }
     throw err;
   }
-  const setup = scriptSetup(script, options);
+  let setup: ScriptSetup | string;
+  let reason: { line: number; message: string } | undefined;
+  try {
+    setup = scriptSetup(script, options);
+    reason = typeof setup === "string" ? undefined : preflight(script);
+  } catch (err) {
+    // An argument the setup cannot read (`[x]` where a number goes, …).
+    if (err instanceof Unsupported) {
+      return { status: "not run", message: err.message, events: 0, elapsed: 0 };
+    }
+    throw err;
+  }
   if (typeof setup === "string") {
     return { status: "not run", message: setup, events: 0, elapsed: 0 };
   }
-  const reason = preflight(script);
   if (reason !== undefined) return { status: "not run", ...reason, events: 0, elapsed: 0 };
   try {
     return new Run(script, setup, options).run();
@@ -234,6 +244,8 @@ class Run {
   readonly #v6: boolean;
   /** Outbound lines not yet matched. */
   #outboundLeft = 0;
+  /** Line of the event being run. */
+  #line = 0;
   #pending: Pending | undefined;
   #events = 0;
 
@@ -324,10 +336,11 @@ class Run {
           elapsed: this.#now,
         };
       }
-      if (err instanceof NotRun) {
+      if (err instanceof NotRun || err instanceof Unsupported) {
+        // An Unsupported from deep in a call (an argument the layer cannot read) is at the current line.
         return {
           status: "not run",
-          line: err.line,
+          line: err instanceof NotRun ? err.line : this.#line,
           message: err.message,
           events: this.#events,
           elapsed: this.#now,
@@ -349,6 +362,7 @@ class Run {
     let leading = true;
     for (const ev of this.#script.events) {
       this.#events++;
+      this.#line = ev.line;
       const t = ev.time;
       const a = ev.action;
       if (a.type === "command" && leading) continue; // applied at boot (setup.ts)

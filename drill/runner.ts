@@ -524,20 +524,15 @@ class Run {
       ? formatScriptTcp(spec)
       : ev.text.replace(/^\S+\s+>\s*/, "");
     const expectedAt = secs(lo + (kind === "any" ? 0 : this.#setup.tolerance));
-    for (;;) {
-      this.#settle();
-      this.#checkPending();
-      if (this.#captured.length > 0) break;
-      const next = this.#nextDeadline();
-      if (next === undefined || next - this.#t0 > hi) {
-        if (hi + this.#t0 > this.#clock.now() && next !== undefined) this.#clock.set(hi + this.#t0);
-        throw new Failure(
-          ev.line,
-          `timed out waiting for outbound packet: expected at ${expectedAt} (${written});` +
-            ` nothing sent by ${secs(this.#now)}`,
-        );
+    if (!this.#waitForFrame(hi)) {
+      if (hi + this.#t0 > this.#clock.now() && this.#nextDeadline() !== undefined) {
+        this.#clock.set(hi + this.#t0);
       }
-      this.#clock.set(next);
+      throw new Failure(
+        ev.line,
+        `timed out waiting for outbound packet: expected at ${expectedAt} (${written});` +
+          ` nothing sent by ${secs(this.#now)}`,
+      );
     }
     const first = this.#captured.shift()!;
     this.#traceFrame(">", first);
@@ -570,7 +565,7 @@ class Run {
       );
     }
     if (this.#setup.coalesce && spec.length > seg.length) {
-      seg = this.#coalesce(seg, spec.length, first.at);
+      seg = this.#coalesce(seg, spec.length, hi);
     }
     if (at < lo) {
       throw new Failure(ev.line, `${timing}\n  actual packet: ${formatLiveTcp(seg, this.#flow)}`);
@@ -586,12 +581,16 @@ class Run {
     return at;
   }
 
-  /** Merges segments sent back to back at one instant into one, up to `want` bytes (TSO's view). */
-  #coalesce(seg: LiveSegment, want: number, at: number): LiveSegment {
+  /**
+   * Gathers the segments that follow `seg` in sequence into one, up to
+   * `want` bytes (TSO's view, packetdrill without --strict_segments); waits
+   * for them until script time `hi`, so paced segments gather too.
+   */
+  #coalesce(seg: LiveSegment, want: number, hi: number): LiveSegment {
     let merged = seg;
-    for (;;) {
-      const next = this.#captured[0];
-      if (merged.length >= want || next === undefined || next.at !== at) break;
+    while (merged.length < want) {
+      if (this.#captured.length === 0 && !this.#waitForFrame(hi)) break;
+      const next = this.#captured[0]!;
       const s = decodeSegment(next.bytes);
       if (
         s === undefined || s.seq !== ((merged.seq + merged.length) >>> 0) || s.length === 0 ||
@@ -608,6 +607,18 @@ class Run {
       };
     }
     return merged;
+  }
+
+  /** Runs deadlines until the stack sends a frame (true) or script time passes `hi` (false). */
+  #waitForFrame(hi: number): boolean {
+    for (;;) {
+      this.#settle();
+      this.#checkPending();
+      if (this.#captured.length > 0) return true;
+      const next = this.#nextDeadline();
+      if (next === undefined || next - this.#t0 > hi) return false;
+      this.#clock.set(next);
+    }
   }
 
   #syscall(ev: DrillEvent, call: SyscallSpec, endAt: number | undefined): void {

@@ -1,8 +1,8 @@
 // deno-lint-ignore-file no-console -- the command line prints
 /**
  * The deno-netstack command line: `demo`, `graph`, `up` (a virtual host on
- * TUN/TAP), `replay` and `decode`. The only place that picks real clocks,
- * real randomness and real drivers.
+ * TUN/TAP), `replay`, `decode` and `drill` (packetdrill scripts). The only
+ * place that picks real clocks, real randomness and real drivers.
  *
  * Conventions, the same for every command: `-h`/`--help`; exit code 0 ok, 1
  * a runtime failure, 2 a usage error, 130 SIGINT, 143 SIGTERM; every error
@@ -17,6 +17,7 @@ import { GRAPH_HELP, runGraph } from "./cli/graph.ts";
 import { runUp, UP_HELP } from "./cli/up.ts";
 import { REPLAY_HELP, runReplay } from "./cli/replay.ts";
 import { DECODE_HELP, runDecode } from "./cli/decode.ts";
+import { DRILL_HELP, runDrill } from "./cli/drill.ts";
 import { errorLine, EXIT_FAILURE, EXIT_USAGE, UsageError } from "./cli/_common.ts";
 import { SERVICES } from "./plugins/services/mod.ts";
 
@@ -33,6 +34,7 @@ Commands:
   up       a virtual host on a TUN/TAP device (or on an in-memory network)
   replay   replay a pcap/pcapng capture into a virtual host, on virtual time
   decode   print a capture one line per packet, like tcpdump -n
+  drill    run packetdrill scripts against the stack on virtual time
   help     this text; "help <command>" for a command's options
 
 Options: -h, --help (also after each command); --version.
@@ -45,6 +47,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<
   up: { help: UP_HELP, run: (a) => runUp(a, { services: SERVICES }) },
   replay: { help: REPLAY_HELP, run: (a) => runReplay(a, { services: SERVICES }) },
   decode: { help: DECODE_HELP, run: (a) => runDecode(a) },
+  drill: { help: DRILL_HELP, run: (a) => runDrill(a) },
 };
 
 /** Runs the CLI with `args`; returns the exit code. */

@@ -19,8 +19,9 @@ import {
   TUN_F_TSO4,
   TUN_F_TSO6,
   TUN_F_TSO_ECN,
-  type TunDevice,
+  TunDevice,
 } from "../../drivers/tun/mod.ts";
+import { runUp } from "../../cli/up.ts";
 import { CaptureTap, parseCapture, PcapWriter } from "../../drivers/pcapfile/mod.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
 import { SystemClock } from "../../stack/clock.ts";
@@ -276,5 +277,54 @@ Deno.test(gated(NEEDS, {
       await linuxToStack(h, 1 * MIB);
       assert.equal(h.dev.stats.rxGso, 0);
     });
+  },
+}));
+
+/** The TUN device `up` opened with `extra` flags, as its interface's driver saw it. */
+async function upDevice(extra: string[]): Promise<{ offload: number; tsoMaxSize: number }> {
+  const netns = uniqueNetnsName("offup");
+  await addNetns(netns);
+  try {
+    const stop = new AbortController();
+    let seen: { offload: number; tsoMaxSize: number } | undefined;
+    const err: string[] = [];
+    const code = await runUp([
+      "--driver",
+      "tun",
+      "--ifname",
+      "tun0",
+      "--netns",
+      netns,
+      "--address",
+      `${STACK_ADDRESS}/24`,
+      ...extra,
+    ], {
+      handleSignals: false,
+      signal: stop.signal,
+      print: () => {},
+      printError: (l) => err.push(l),
+      onReady: (stack) => {
+        const driver = stack.interfaces.list().map((i) => i.driver).find((d) =>
+          d instanceof TunDevice
+        ) as TunDevice | undefined;
+        if (driver !== undefined) {
+          seen = { offload: driver.offload, tsoMaxSize: driver.tsoMaxSize };
+        }
+        stop.abort();
+      },
+    });
+    assert.equal(code, 0, err.join("\n"));
+    assert.ok(seen !== undefined, "no TUN device");
+    return seen;
+  } finally {
+    await deleteNetns(netns);
+  }
+}
+
+Deno.test(gated(INTEROP_NEEDS, {
+  name: "up --driver tun: offloads on by default, --no-offload turns them off",
+  async fn() {
+    assert.deepEqual(await upDevice([]), { offload: DEFAULT_OFFLOAD, tsoMaxSize: 65535 });
+    assert.deepEqual(await upDevice(["--no-offload"]), { offload: -1, tsoMaxSize: 0 });
   },
 }));

@@ -3,10 +3,12 @@
  * (`cli.ts up --driver tun --serve discard`, inside a private network
  * namespace; needs root, `/dev/net/tun`, iproute2, OpenBSD `nc`, `socat`).
  *
- * - `deno run -A bench/tun_tcp_bench.ts [MiB]` prints a report for MTU 1500
- *   with offloads (virtio-net header, TSO both ways: the default of `up`),
- *   MTU 1500 without (`--no-offload`) and MTU 65535 without (default 1024
- *   MiB each way):
+ * - `deno run -A bench/tun_tcp_bench.ts [MiB] [case…]` prints a report
+ *   (default 1024 MiB each way) for the cases named (default all):
+ *   `offload` (MTU 1500 with the virtio-net header and TSO both ways: the
+ *   default of `up`), `offload-4m` (the same with 4 MiB TCP buffers, given
+ *   through `--manifest`), `no-offload` (MTU 1500, `--no-offload`), `jumbo`
+ *   (MTU 65535, no offloads):
  *   - Linux → host: a Python client on a kernel socket (256 KiB `sendall`s,
  *     so the client is not the bottleneck: `nc` caps near 3 Gbit/s) into
  *     the discard service, timed until the service has closed (it closes
@@ -26,6 +28,7 @@ import { runUp } from "../cli/up.ts";
 import { addNetns, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
 import { SERVICES } from "../plugins/services/mod.ts";
 import type { Stack } from "../mod.ts";
+import { DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import { type IoStats, TunDevice } from "../drivers/tun/mod.ts";
 
 const LINUX = "10.0.0.1";
@@ -69,9 +72,21 @@ async function withHost<T>(
   mtu: number,
   offload: boolean,
   fn: (stack: Stack, netns: string) => Promise<T>,
+  tcpBuffer = 0,
 ): Promise<T> {
   const netns = randomNetnsName("tcpb");
   await addNetns(netns);
+  // Larger TCP buffers (both ways) through a manifest: the default plugins, tcp with options.
+  let manifest: string | undefined;
+  if (tcpBuffer > 0) {
+    manifest = await Deno.makeTempFile({ suffix: ".json" });
+    const plugins = DEFAULT_PLUGINS.map((p) =>
+      p.manifest.name === "tcp"
+        ? { use: "tcp", options: { receiveBuffer: tcpBuffer, sendBuffer: tcpBuffer } }
+        : p.manifest.name
+    );
+    await Deno.writeTextFile(manifest, JSON.stringify({ plugins }));
+  }
   const stop = new AbortController();
   let result: T | undefined;
   let failure: unknown;
@@ -93,6 +108,7 @@ async function withHost<T>(
       "--serve",
       "discard",
       ...(offload ? [] : ["--no-offload"]),
+      ...(manifest !== undefined ? ["--manifest", manifest] : []),
     ], {
       services: SERVICES,
       handleSignals: false,
@@ -113,6 +129,7 @@ async function withHost<T>(
     if (code !== 0) throw new Error(`up failed (${code}): ${err.join("\n")}`);
   } finally {
     await deleteNetns(netns);
+    if (manifest !== undefined) await Deno.remove(manifest);
   }
   return result as T;
 }
@@ -228,16 +245,29 @@ function tunStats(stack: Stack): Readonly<IoStats> | undefined {
   return undefined;
 }
 
-async function report(mib: number): Promise<void> {
+/** The cases: name → MTU, offloads, TCP buffer bytes (0: the default 256 KiB). */
+const CASES: Readonly<Record<string, readonly [number, boolean, number]>> = {
+  offload: [1500, true, 0],
+  "offload-4m": [1500, true, 4 * MIB],
+  "no-offload": [1500, false, 0],
+  jumbo: [65535, false, 0],
+};
+
+async function report(mib: number, names: readonly string[]): Promise<void> {
   const bytes = mib * MIB;
   // deno-lint-ignore no-console
   const log = console.log;
   log(
     `TCP over TUN, ${mib} MiB each way (Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs)`,
   );
-  const cases: [number, boolean][] = [[1500, true], [1500, false], [65535, false]];
-  for (const [mtu, offload] of cases) {
-    const label = `MTU ${mtu} ${offload ? "offload" : "no offload"}`;
+  const cases = names.map((n) => {
+    const c = CASES[n];
+    if (c === undefined) throw new Error(`unknown case "${n}" (${Object.keys(CASES).join(", ")})`);
+    return c;
+  });
+  for (const [mtu, offload, tcpBuffer] of cases) {
+    const label = `MTU ${mtu} ${offload ? "offload" : "no offload"}` +
+      (tcpBuffer > 0 ? `, TCP buffers ${tcpBuffer / MIB} MiB` : "");
     try {
       await withHost(mtu, offload, async (stack, netns) => {
         const up = await linuxToHost(stack, netns, bytes);
@@ -257,7 +287,7 @@ async function report(mib: number): Promise<void> {
               tx?.txGso ?? 0
             } super-segments)`,
         );
-      });
+      }, tcpBuffer);
     } catch (e) {
       log(`  ${label}: failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -272,7 +302,11 @@ if (import.meta.main) {
     console.log(`bench/tun_tcp_bench.ts: skipped: ${why}`);
   } else {
     const mib = Number(Deno.args[0] ?? 1024);
-    await report(Number.isFinite(mib) && mib > 0 ? mib : 1024);
+    const names = Deno.args.slice(1);
+    await report(
+      Number.isFinite(mib) && mib > 0 ? mib : 1024,
+      names.length > 0 ? names : Object.keys(CASES),
+    );
   }
 } else {
   Deno.bench({

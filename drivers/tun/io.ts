@@ -46,9 +46,11 @@ import {
   VIRTIO_NET_HDR_GSO_NONE,
   VIRTIO_NET_HDR_GSO_TCPV4,
   VIRTIO_NET_HDR_GSO_TCPV6,
+  VIRTIO_NET_HDR_GSO_UDP_L4,
   VNET_HDR_LEN,
   writeTxHeader,
 } from "./vnet.ts";
+import { segmentUdp } from "./uso.ts";
 import {
   EAGAIN,
   EINTR,
@@ -100,6 +102,8 @@ export interface IoStats {
   rxCsumCompleted: number;
   /** Frames dropped for a virtio-net header that does not fit the frame, or a UDP super-datagram. */
   rxBadVnet: number;
+  /** UDP super-datagrams received (USO) and cut into datagrams here. */
+  rxUso: number;
   /** Super-segments written for Linux to segment (TSO). */
   txGso: number;
   /** Frames dropped on transmit: too long for the link and not a TCP super-segment, or no headroom. */
@@ -146,6 +150,7 @@ export class TunIo {
     rxGso: 0,
     rxCsumCompleted: 0,
     rxBadVnet: 0,
+    rxUso: 0,
     txGso: 0,
     txNotSegmentable: 0,
   };
@@ -291,7 +296,27 @@ export class TunIo {
         const h = start - hdr;
         const gso = buf[h + 1]! & ~VIRTIO_NET_HDR_GSO_ECN;
         if (gso !== VIRTIO_NET_HDR_GSO_NONE) {
-          // A TCP super-segment is one valid segment; UDP ones (USO/UFO) are not.
+          // A UDP super-datagram (USO) stands for several datagrams: cut it up here.
+          if (gso === VIRTIO_NET_HDR_GSO_UDP_L4) {
+            const gsoSize = buf[h + 4]! | (buf[h + 5]! << 8);
+            const k = segmentUdp(
+              buf,
+              start,
+              start + this.#linkHeader,
+              start + r,
+              gsoSize,
+              pool,
+              port.receive.bind(port),
+            );
+            pkt.release();
+            if (k === 0) stats.rxBadVnet++;
+            stats.rxUso++;
+            stats.rxPackets += k;
+            stats.rxBytes += r;
+            n += k;
+            continue;
+          }
+          // A TCP super-segment is one valid segment; anything else (UFO) is not.
           if (gso !== VIRTIO_NET_HDR_GSO_TCPV4 && gso !== VIRTIO_NET_HDR_GSO_TCPV6) {
             stats.rxBadVnet++;
             pkt.release();

@@ -74,11 +74,12 @@ export const TUN_F_USO6 = 0x40;
 
 /**
  * What `offload: true` (and `cli up --driver tun`) asks for: checksum, TSO
- * both families, TSO_ECN. Not USO: a UDP super-datagram from Linux would
- * have to be cut into datagrams here, which the driver does not do yet;
- * without USO Linux segments UDP itself.
+ * both families, TSO_ECN, and USO (UDP super-datagrams from Linux are cut
+ * into datagrams by the driver, `uso.ts`; kernels before 6.2 refuse USO and
+ * the driver steps down, see {@linkcode offloadLadder}).
  */
-export const DEFAULT_OFFLOAD: number = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+export const DEFAULT_OFFLOAD: number = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN |
+  TUN_F_USO4 | TUN_F_USO6;
 
 /**
  * The fields of one virtio-net header.

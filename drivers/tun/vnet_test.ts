@@ -198,6 +198,6 @@ Deno.test("negotiateOffload() falls back when the kernel refuses a flag set (an 
 });
 
 Deno.test("offloadNames() names every bit and shows unknown ones in hex", () => {
-  assert.equal(offloadNames(DEFAULT_OFFLOAD), "csum tso4 tso6 tso_ecn");
+  assert.equal(offloadNames(DEFAULT_OFFLOAD), "csum tso4 tso6 tso_ecn uso4 uso6");
   assert.equal(offloadNames(TUN_F_USO4 | TUN_F_USO6 | 0x8000), "uso4 uso6 0x8000");
 });

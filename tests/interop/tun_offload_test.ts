@@ -19,6 +19,7 @@ import {
   TUN_F_TSO4,
   TUN_F_TSO6,
   TUN_F_TSO_ECN,
+  TUN_F_USO4,
   TunDevice,
 } from "../../drivers/tun/mod.ts";
 import { runUp } from "../../cli/up.ts";
@@ -245,6 +246,7 @@ Deno.test(gated(NEEDS, {
   async fn() {
     // 0x8000 is no TUN_F_* bit: the kernel answers EINVAL, the driver steps down.
     await withHost(DEFAULT_OFFLOAD | 0x8000, null, async (h) => {
+      // Step 2 of the ladder: unknown bits and USO dropped.
       assert.equal(h.dev.offload, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN);
       await linuxToStack(h, 4 * MIB);
       await stackToLinux(h, 4 * MIB);
@@ -326,5 +328,60 @@ Deno.test(gated(INTEROP_NEEDS, {
   async fn() {
     assert.deepEqual(await upDevice([]), { offload: DEFAULT_OFFLOAD, tsoMaxSize: 65535 });
     assert.deepEqual(await upDevice(["--no-offload"]), { offload: -1, tsoMaxSize: 0 });
+  },
+}));
+
+/** Sends `count` datagrams of `size` bytes in one `sendmsg` with UDP_SEGMENT (Linux's GSO for UDP). */
+const USO_PY = `
+import socket, sys
+host, port, size, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+UDP_SEGMENT = 103
+s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, size)
+data = b"".join(bytes([i]) * size for i in range(count))
+s.sendto(data, (host, port))
+print("sent", flush=True)
+`;
+
+Deno.test(gated(NEEDS, {
+  name: "tun offload: a UDP_SEGMENT send arrives as one USO super-datagram, cut into 8 datagrams",
+  async fn() {
+    await withHost(true, null, async (h) => {
+      assert.ok((h.dev.offload & TUN_F_USO4) !== 0, "this kernel refused USO");
+      const conn = h.stack.listenDatagram({ transport: "udp", port: 5004 });
+      try {
+        const r = await new Deno.Command("ip", {
+          args: [
+            "netns",
+            "exec",
+            h.netns,
+            "timeout",
+            "10",
+            "/usr/bin/python3",
+            "-c",
+            USO_PY,
+            STACK_ADDRESS,
+            "5004",
+            "1000",
+            "8",
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+        const got: number[] = [];
+        for (let i = 0; i < 8; i++) {
+          const [data] = await conn.receive();
+          assert.equal(data.length, 1000);
+          assert.ok(data.every((b) => b === data[0]));
+          got.push(data[0]!);
+        }
+        assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert.equal(h.dev.stats.rxUso, 1);
+        assert.equal(h.stack.counters.value("udp.rx.bad_checksum"), 0);
+      } finally {
+        conn.close();
+      }
+    });
   },
 }));

@@ -34,7 +34,12 @@
  *
  * @module
  */
-import { sumRange } from "../../stack/wire/checksum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumRange,
+} from "../../stack/wire/checksum.ts";
 
 /** Bytes of `struct virtio_net_hdr` (without `num_buffers`). */
 export const VNET_HDR_LEN = 10;
@@ -223,8 +228,10 @@ const IPPROTO_TCP = 6;
  * Writes the transmit header for the IP packet at `buf[ipAt..end)` (the
  * frame starts at `frameAt`, the header goes at `frameAt - 10`): a
  * super-segment (longer than `mtu` + link header, TCP) gets gso_type,
- * hdr_len and `gsoSize`, with `NEEDS_CSUM` so Linux recomputes each
- * segment's checksum; anything else a zero header. Returns false for a
+ * hdr_len and `gsoSize`, with `NEEDS_CSUM` so Linux computes each
+ * segment's checksum, and its TCP checksum field is replaced by the
+ * pseudo-header sum Linux seeds that with; anything else a zero header
+ * (its checksums are complete). Returns false for a
  * packet too long for the link that cannot be segmented (not TCP, or no
  * `gsoSize`): the caller drops it. Hot path: positional, no allocation.
  *
@@ -283,6 +290,30 @@ export function writeTxHeader(
   const thl = (buf[l4 + 12]! >>> 4) << 2;
   // CWR on a super-segment: Linux clears it on all segments but the first (TSO_ECN).
   if ((buf[l4 + 13]! & 0x80) !== 0) type |= VIRTIO_NET_HDR_GSO_ECN;
+  // NEEDS_CSUM: the field must hold the pseudo-header sum (folded, not
+  // complemented, over the whole super-segment's TCP length), as Linux's
+  // own CHECKSUM_PARTIAL packets do: its GSO adjusts it per segment and
+  // sums each segment from csum_start. The full checksum the stack wrote
+  // (kept for captures) would seed that sum wrongly.
+  const tcpLen = end - l4;
+  const pseudo = version === 4
+    ? pseudoHeaderSumV4(
+      ((buf[ipAt + 12]! << 24) | (buf[ipAt + 13]! << 16) | (buf[ipAt + 14]! << 8) |
+        buf[ipAt + 15]!) >>> 0,
+      ((buf[ipAt + 16]! << 24) | (buf[ipAt + 17]! << 16) | (buf[ipAt + 18]! << 8) |
+        buf[ipAt + 19]!) >>> 0,
+      IPPROTO_TCP,
+      tcpLen,
+    )
+    : pseudoHeaderSumV6(
+      buf.subarray(ipAt + 8, ipAt + 24),
+      buf.subarray(ipAt + 24, ipAt + 40),
+      IPPROTO_TCP,
+      tcpLen,
+    );
+  const seed = ~finishChecksum(pseudo) & 0xffff;
+  buf[l4 + 16] = seed >>> 8;
+  buf[l4 + 17] = seed & 0xff;
   buf[h] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   buf[h + 1] = type;
   put16(buf, h + 2, l4 + thl - frameAt);

@@ -132,6 +132,18 @@ Deno.test("writeTxHeader() zeroes the header of a packet that fits the MTU", () 
   assert.deepEqual([...b.subarray(0, VNET_HDR_LEN)], new Array(10).fill(0));
 });
 
+Deno.test("writeTxHeader() seeds a super-segment's checksum field with the pseudo-header sum Linux completes", () => {
+  const b = tcpv4(1448 * 3, 0x37);
+  const t = VNET_HDR_LEN + 20, end = b.length;
+  const pseudo = pseudoHeaderSumV4(0x0a000001, 0x0a000002, 6, end - t);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(t + 16, finishChecksum(sumRange(b, t, end, pseudo))); // what the stack wrote
+  const full = dv.getUint16(t + 16);
+  assert.equal(writeTxHeader(b, VNET_HDR_LEN, VNET_HDR_LEN, end, 1448, 1500), true);
+  // Linux (no segmentation needed): checksum = ~sum(csum_start..end) with the seed in place.
+  assert.equal(finishChecksum(sumRange(b, t, end)), full);
+});
+
 Deno.test("writeTxHeader() describes an IPv4 TCP super-segment (TCPV4, hdr_len, gso_size, NEEDS_CSUM)", () => {
   const b = tcpv4(1448 * 45);
   assert.equal(writeTxHeader(b, VNET_HDR_LEN, VNET_HDR_LEN, b.length, 1448, 1500), true);

@@ -174,12 +174,12 @@ async function linuxToStack(h: Host, bytes: number): Promise<void> {
 }
 
 /** The stack sends `bytes` to Linux's port 5003. */
-async function stackToLinux(h: Host, bytes: number): Promise<void> {
-  const server = peer(h.netns, ["recv", LINUX_ADDRESS, "5003"]);
+async function stackToLinux(h: Host, bytes: number, to = LINUX_ADDRESS): Promise<void> {
+  const server = peer(h.netns, ["recv", to, "5003"]);
   const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const first = await lines.read();
   assert.equal(first.value?.trim(), "listening");
-  const conn = await h.stack.connect({ hostname: LINUX_ADDRESS, port: 5003 });
+  const conn = await h.stack.connect({ hostname: to, port: 5003 });
   const sent = createHash("sha256");
   for (const chunk of randomChunks(21, bytes, 256 * 1024)) {
     sent.update(chunk);
@@ -399,5 +399,63 @@ Deno.test(gated(NEEDS, {
       // (txErrors may count EIO for frames sent before Linux set the link up.)
       assert.deepEqual([s.txNotSegmentable, s.rxBadVnet], [0, 0]);
     }, "tap");
+  },
+}));
+
+/** Runs `cmd` in `netns` and fails the test on a non-zero exit. */
+async function run(netns: string, cmd: string[]): Promise<void> {
+  const r = await new Deno.Command("ip", { args: ["netns", "exec", netns, ...cmd] }).output();
+  assert.equal(r.code, 0, `${cmd.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+}
+
+Deno.test(gated([...NEEDS, "ethtool"], {
+  name:
+    "tun offload: Linux forwards the stack's super-segments onto a veth without offloads, where every checksum is checked",
+  async fn() {
+    await withHost(true, null, async (h) => {
+      // Namespace B behind Linux (10.9.0.0/24 over a veth). With checksum and
+      // segmentation offloads off on Linux's egress veth, Linux segments and
+      // checksums the stack's super-segments in software, and B verifies
+      // every checksum: a wrong partial-checksum seed would stall the transfer.
+      const b = uniqueNetnsName("offb");
+      await addNetns(b);
+      try {
+        await run(h.netns, [
+          "ip",
+          "link",
+          "add",
+          "vA",
+          "type",
+          "veth",
+          "peer",
+          "name",
+          "vB",
+          "netns",
+          b,
+        ]);
+        await run(h.netns, ["ip", "addr", "add", "10.9.0.1/24", "dev", "vA"]);
+        await run(h.netns, ["ip", "link", "set", "vA", "up"]);
+        await run(h.netns, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+        await run(h.netns, ["ethtool", "-K", "vA", "tx", "off", "tso", "off", "gso", "off"]);
+        await run(b, ["ip", "addr", "add", "10.9.0.2/24", "dev", "vB"]);
+        await run(b, ["ip", "link", "set", "vB", "up"]);
+        await run(b, ["ip", "route", "add", "10.0.0.0/24", "via", "10.9.0.1"]);
+        await run(b, ["ethtool", "-K", "vB", "tx", "off", "tso", "off", "gso", "off"]);
+        h.stack.addRoute("10.9.0.0/24", { gateway: LINUX_ADDRESS });
+        await stackToLinux({ ...h, netns: b }, 8 * MIB, "10.9.0.2");
+        await linuxToStack({ ...h, netns: b }, 8 * MIB);
+        assert.ok(h.dev.stats.txGso > 0, "no super-segment sent");
+        const snmp = await new Deno.Command("ip", {
+          args: ["netns", "exec", b, "cat", "/proc/net/snmp"],
+        }).output();
+        const tcp = new TextDecoder().decode(snmp.stdout).split("\n").filter((l) =>
+          l.startsWith("Tcp:")
+        );
+        const names = tcp[0]!.split(/\s+/), values = tcp[1]!.split(/\s+/);
+        assert.equal(values[names.indexOf("InCsumErrors")], "0", tcp.join("\n"));
+      } finally {
+        await deleteNetns(b);
+      }
+    });
   },
 }));

@@ -256,6 +256,7 @@ async function report(): Promise<void> {
     line(`ping Linux → stack, paced (-i 0.002): ${stats(await linuxPing(s, 500, "0.002"))}`);
     line(`ping Linux → stack, from idle (-i 0.1): ${stats(await linuxPing(s, 30, "0.1"))}`);
     line(`ping stack → Linux, back to back:      ${stats(await stackPing(s, 500))}`);
+    if (Deno.args.includes("ping")) return; // `deno run -A bench/tun_bench.ts ping`: latency only
     line(await drain(s, 100_000, 64, false));
     line(await drain(s, 100_000, 1472, false));
     line(await drain(s, 100_000, 64, true));

@@ -3,14 +3,21 @@
  * (`cli.ts up --driver tun --serve discard`, inside a private network
  * namespace; needs root, `/dev/net/tun`, iproute2, OpenBSD `nc`, `socat`).
  *
- * - `deno run -A bench/tun_tcp_bench.ts [MiB]` prints a report for MTU 1500
- *   and 65535 (default 1024 MiB each way):
- *   - Linux → host: `head -c N /dev/zero | nc -N 10.0.0.2 9` into the discard
- *     service, timed until nc exits (the service closes once it has read
- *     everything), checked against `discard.bytes`;
- *   - host → Linux: the host connects to `socat -u TCP-LISTEN OPEN:/dev/null`
- *     and writes N bytes, timed until socat has closed (all read);
- *   - with the CPU time of this process (user + system) per GiB.
+ * - `deno run -A bench/tun_tcp_bench.ts [MiB] [case…]` prints a report
+ *   (default 1024 MiB each way) for the cases named (default all):
+ *   `offload` (MTU 1500 with the virtio-net header and TSO both ways: the
+ *   default of `up`), `offload-4m` (the same with 4 MiB TCP buffers, given
+ *   through `--manifest`), `no-offload` (MTU 1500, `--no-offload`), `jumbo`
+ *   (MTU 65535, no offloads):
+ *   - Linux → host: a Python client on a kernel socket (256 KiB `sendall`s,
+ *     so the client is not the bottleneck: `nc` caps near 3 Gbit/s) into
+ *     the discard service, timed until the service has closed (it closes
+ *     once it has read everything), checked against `discard.bytes`;
+ *   - host → Linux: the host connects to a Python server that reads with
+ *     256 KiB `recv_into`s and counts, and writes N bytes in 256 KiB
+ *     writes, timed until the server has closed; the server's count checked;
+ *   - with the CPU time of this process (user + system) per GiB, the
+ *     client's CPU time, and the driver's super-segment counters.
  * - `deno bench -A bench/tun_tcp_bench.ts` runs a 64 MiB Linux → host
  *   transfer as a `Deno.bench` case (skipped when not root).
  *
@@ -18,9 +25,11 @@
  */
 import process from "node:process";
 import { runUp } from "../cli/up.ts";
-import { addNetns, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
+import { addNetns, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
 import { SERVICES } from "../plugins/services/mod.ts";
 import type { Stack } from "../mod.ts";
+import { DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
+import { type IoStats, TunDevice } from "../drivers/tun/mod.ts";
 
 const LINUX = "10.0.0.1";
 const HOST = "10.0.0.2";
@@ -45,6 +54,8 @@ interface Transfer {
   readonly bytes: number;
   readonly seconds: number;
   readonly cpuSeconds: number;
+  /** CPU seconds of the Linux peer (the Python client or server). */
+  readonly peerCpu: number;
 }
 
 function gbps(t: Transfer): string {
@@ -59,10 +70,23 @@ function cpuNow(): number {
 /** Runs `fn` with `up --driver tun --serve discard --mtu mtu` in a fresh namespace. */
 async function withHost<T>(
   mtu: number,
+  offload: boolean,
   fn: (stack: Stack, netns: string) => Promise<T>,
+  tcpBuffer = 0,
 ): Promise<T> {
   const netns = randomNetnsName("tcpb");
   await addNetns(netns);
+  // Larger TCP buffers (both ways) through a manifest: the default plugins, tcp with options.
+  let manifest: string | undefined;
+  if (tcpBuffer > 0) {
+    manifest = await Deno.makeTempFile({ suffix: ".json" });
+    const plugins = DEFAULT_PLUGINS.map((p) =>
+      p.manifest.name === "tcp"
+        ? { use: "tcp", options: { receiveBuffer: tcpBuffer, sendBuffer: tcpBuffer } }
+        : p.manifest.name
+    );
+    await Deno.writeTextFile(manifest, JSON.stringify({ plugins }));
+  }
   const stop = new AbortController();
   let result: T | undefined;
   let failure: unknown;
@@ -83,6 +107,8 @@ async function withHost<T>(
       String(mtu),
       "--serve",
       "discard",
+      ...(offload ? [] : ["--no-offload"]),
+      ...(manifest !== undefined ? ["--manifest", manifest] : []),
     ], {
       services: SERVICES,
       handleSignals: false,
@@ -103,106 +129,167 @@ async function withHost<T>(
     if (code !== 0) throw new Error(`up failed (${code}): ${err.join("\n")}`);
   } finally {
     await deleteNetns(netns);
+    if (manifest !== undefined) await Deno.remove(manifest);
   }
   return result as T;
 }
 
-/** Linux `nc` → the host's discard service. */
+/** The kernel-socket peer: a sender (`send HOST PORT N`) or a counting receiver (`recv BIND PORT`). */
+const PEER_PY = `
+import socket, sys, resource, json
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+buf = bytearray(262144)
+if mode == "send":
+    n = int(sys.argv[4])
+    s = socket.create_connection((host, port))
+    mv = memoryview(buf)
+    left = n
+    while left > 0:
+        k = min(left, len(buf))
+        s.sendall(mv[:k])
+        left -= k
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    got = n
+else:
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((host, port))
+    l.listen(1)
+    print("listening", flush=True)
+    s, _ = l.accept()
+    got = 0
+    while True:
+        k = s.recv_into(buf)
+        if k == 0:
+            break
+        got += k
+s.close()
+r = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"bytes": got, "cpu": r.ru_utime + r.ru_stime}), flush=True)
+`;
+
+/** A Python kernel-socket client in `netns`; resolves with its byte count and CPU seconds. */
+function peer(netns: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command("ip", {
+    args: ["netns", "exec", netns, "timeout", "600", "/usr/bin/python3", "-c", PEER_PY, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function peerResult(
+  child: Deno.ChildProcess,
+  lines: ReadableStreamDefaultReader<string> | null,
+): Promise<{ bytes: number; cpu: number }> {
+  const status = await child.status;
+  const err = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+  let out = "";
+  if (lines !== null) {
+    for (;;) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      out += value;
+    }
+  } else out = new TextDecoder().decode(await new Response(child.stdout).arrayBuffer());
+  if (!status.success) throw new Error(`python peer exited with ${status.code}: ${err}`);
+  const last = out.trim().split("\n").pop() ?? "";
+  return JSON.parse(last);
+}
+
+/** Linux kernel socket → the host's discard service. */
 async function linuxToHost(stack: Stack, netns: string, bytes: number): Promise<Transfer> {
   const before = stack.counters.value("discard.bytes");
   const cpu0 = cpuNow();
   const t0 = performance.now();
-  const r = await netnsExec(netns, [
-    "sh",
-    "-c",
-    `head -c ${bytes} /dev/zero | nc -N -w 10 ${HOST} 9`,
-  ], 600);
+  const client = peer(netns, ["send", HOST, "9", String(bytes)]);
+  const r = await peerResult(client, null);
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuNow() - cpu0;
-  if (r.code !== 0) throw new Error(`nc failed (${r.code}): ${r.stderr}`);
-  // nc exits once the service closed, i.e. after it read everything.
-  for (let i = 0; i < 250 && stack.counters.value("discard.bytes") - before < bytes; i++) {
-    await new Promise((res) => setTimeout(res, 20));
-  }
   const got = stack.counters.value("discard.bytes") - before;
   if (got !== bytes) throw new Error(`discard counted ${got} of ${bytes} bytes`);
-  return { bytes, seconds, cpuSeconds };
+  return { bytes, seconds, cpuSeconds, peerCpu: r.cpu };
 }
 
-/** The host → Linux `socat` writing to /dev/null. */
+/** The host → a Linux kernel-socket server that counts what it reads. */
 async function hostToLinux(stack: Stack, netns: string, bytes: number): Promise<Transfer> {
-  const server = new Deno.Command("ip", {
-    args: [
-      "netns",
-      "exec",
-      netns,
-      "timeout",
-      "600",
-      "socat",
-      "-u",
-      `TCP-LISTEN:5001,bind=${LINUX},reuseaddr,rcvbuf=4194304`,
-      "OPEN:/dev/null",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  try {
-    let conn;
-    for (let i = 0;; i++) {
-      try {
-        conn = await stack.connect({ hostname: LINUX, port: 5001 });
-        break;
-      } catch (e) {
-        if (!(e instanceof Deno.errors.ConnectionRefused) || i > 100) throw e;
-        await new Promise((res) => setTimeout(res, 50));
-      }
-    }
-    const chunk = new Uint8Array(256 * 1024);
-    const cpu0 = cpuNow();
-    const t0 = performance.now();
-    for (let sent = 0; sent < bytes;) {
-      sent += await conn.write(chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
-    }
-    await conn.closeWrite();
-    // socat closes after reading everything: our end of stream.
-    while ((await conn.read(new Uint8Array(1))) !== null) { /* none expected */ }
-    const seconds = (performance.now() - t0) / 1000;
-    const cpuSeconds = cpuNow() - cpu0;
-    conn.close();
-    return { bytes, seconds, cpuSeconds };
-  } finally {
-    const status = await server.status;
-    if (!status.success) {
-      const text = new TextDecoder().decode(await new Response(server.stderr).arrayBuffer());
-      // deno-lint-ignore no-console
-      console.error(`socat exited with ${status.code}: ${text}`);
-    } else await server.stderr.cancel();
+  const server = peer(netns, ["recv", LINUX, "5001"]);
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await lines.read(); // "listening"
+  if (first.done) throw new Error("python server ended early");
+  const conn = await stack.connect({ hostname: LINUX, port: 5001 });
+  const chunk = new Uint8Array(256 * 1024);
+  const cpu0 = cpuNow();
+  const t0 = performance.now();
+  for (let sent = 0; sent < bytes;) {
+    sent += await conn.write(chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
   }
+  await conn.closeWrite();
+  // The server closes after reading everything: our end of stream.
+  while ((await conn.read(new Uint8Array(1))) !== null) { /* none expected */ }
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuNow() - cpu0;
+  conn.close();
+  const r = await peerResult(server, lines);
+  if (r.bytes !== bytes) throw new Error(`the Linux server read ${r.bytes} of ${bytes} bytes`);
+  return { bytes, seconds, cpuSeconds, peerCpu: r.cpu };
 }
 
-async function report(mib: number): Promise<void> {
+/** The TUN driver's counters (super-segments in and out). */
+function tunStats(stack: Stack): Readonly<IoStats> | undefined {
+  for (const i of stack.interfaces.list()) {
+    if (i.driver instanceof TunDevice) return i.driver.stats;
+  }
+  return undefined;
+}
+
+/** The cases: name → MTU, offloads, TCP buffer bytes (0: the default 256 KiB). */
+const CASES: Readonly<Record<string, readonly [number, boolean, number]>> = {
+  offload: [1500, true, 0],
+  "offload-4m": [1500, true, 4 * MIB],
+  "no-offload": [1500, false, 0],
+  jumbo: [65535, false, 0],
+};
+
+async function report(mib: number, names: readonly string[]): Promise<void> {
   const bytes = mib * MIB;
   // deno-lint-ignore no-console
   const log = console.log;
   log(
     `TCP over TUN, ${mib} MiB each way (Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs)`,
   );
-  for (const mtu of [1500, 65535]) {
+  const cases = names.map((n) => {
+    const c = CASES[n];
+    if (c === undefined) throw new Error(`unknown case "${n}" (${Object.keys(CASES).join(", ")})`);
+    return c;
+  });
+  for (const [mtu, offload, tcpBuffer] of cases) {
+    const label = `MTU ${mtu} ${offload ? "offload" : "no offload"}` +
+      (tcpBuffer > 0 ? `, TCP buffers ${tcpBuffer / MIB} MiB` : "");
     try {
-      await withHost(mtu, async (stack, netns) => {
+      await withHost(mtu, offload, async (stack, netns) => {
         const up = await linuxToHost(stack, netns, bytes);
+        const rx = tunStats(stack);
+        const rxGso = rx?.rxGso ?? 0, rxPackets = rx?.rxPackets ?? 0;
         const down = await hostToLinux(stack, netns, bytes);
+        const tx = tunStats(stack);
         const perGiB = (t: Transfer) => (t.cpuSeconds / (t.bytes / (1024 * MIB))).toFixed(2);
+        const peerPerGiB = (t: Transfer) => (t.peerCpu / (t.bytes / (1024 * MIB))).toFixed(2);
         log(
-          `  MTU ${mtu}: Linux nc → host discard ${gbps(up)} Gbit/s ` +
-            `(${up.seconds.toFixed(2)} s, this process ${perGiB(up)} CPU-s/GiB); ` +
-            `host → Linux socat ${gbps(down)} Gbit/s ` +
-            `(${down.seconds.toFixed(2)} s, ${perGiB(down)} CPU-s/GiB)`,
+          `  ${label}: Linux → host ${gbps(up)} Gbit/s ` +
+            `(${up.seconds.toFixed(2)} s, this process ${perGiB(up)} CPU-s/GiB, ` +
+            `client ${peerPerGiB(up)}; ${rxPackets} frames in, ${rxGso} super-segments); ` +
+            `host → Linux ${gbps(down)} Gbit/s ` +
+            `(${down.seconds.toFixed(2)} s, ${perGiB(down)} CPU-s/GiB, server ` +
+            `${peerPerGiB(down)}; ${tx?.txPackets ?? 0} frames out, ${
+              tx?.txGso ?? 0
+            } super-segments)`,
         );
-      });
+      }, tcpBuffer);
     } catch (e) {
-      log(`  MTU ${mtu}: failed: ${e instanceof Error ? e.message : String(e)}`);
+      log(`  ${label}: failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }
@@ -215,16 +302,20 @@ if (import.meta.main) {
     console.log(`bench/tun_tcp_bench.ts: skipped: ${why}`);
   } else {
     const mib = Number(Deno.args[0] ?? 1024);
-    await report(Number.isFinite(mib) && mib > 0 ? mib : 1024);
+    const names = Deno.args.slice(1);
+    await report(
+      Number.isFinite(mib) && mib > 0 ? mib : 1024,
+      names.length > 0 ? names : Object.keys(CASES),
+    );
   }
 } else {
   Deno.bench({
-    name: "TCP over TUN: 64 MiB from Linux nc into the discard service, MTU 1500",
+    name: "TCP over TUN: 64 MiB from a Linux socket into the discard service, MTU 1500, offloads",
     ignore: why !== undefined,
     n: 3,
     warmup: 0,
     async fn(b) {
-      await withHost(1500, async (stack, netns) => {
+      await withHost(1500, true, async (stack, netns) => {
         b.start();
         await linuxToHost(stack, netns, 64 * MIB);
         b.end();

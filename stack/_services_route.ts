@@ -143,6 +143,13 @@ export interface RouteService {
    * number, UDP with a socket), so a forged error cannot lower it.
    */
   learnPathMtu(destination: IpKey, mtu: number): number;
+  /**
+   * The largest TCP super-segment (IP packet) the interface towards
+   * `destination` segments itself (`LinkDriver.tsoMaxSize`), or 0: none,
+   * no route, or towards this host. Optional: a network layer without it
+   * gets no super-segments.
+   */
+  tsoMaxSize?(destination: IpKey): number;
   /** When the learned path MTU towards `destination` expires, or 0 if none (no allocation). */
   pmtuExpires(destination: IpKey): Instant;
   /** Whether packets to `address` are delivered to this host (ours, or loopback). */

@@ -43,6 +43,13 @@ export interface LinkDriver {
   readonly mtu: number;
   /** The link-layer address, for Ethernet links. */
   readonly mac?: Uint8Array;
+  /**
+   * Largest IP packet the link takes as a TCP super-segment and cuts into
+   * MTU-sized segments itself (TSO/GSO, e.g. a TUN device with
+   * `IFF_VNET_HDR`); absent or 0: none. Family-independent. TCP builds
+   * segments up to this size, marked with `PacketBuffer.gsoSize`.
+   */
+  readonly tsoMaxSize?: number;
   /** Connects the driver to the stack; received frames go to `port.receive`. */
   attach(port: DriverPort): void;
   /** Sends the data window of `pkt`; takes ownership (the driver releases it). */

@@ -119,6 +119,8 @@ export class NetInterface {
   readonly driver: LinkDriver;
   /** Largest IP packet it carries. */
   mtu: number;
+  /** Largest TCP super-segment its driver segments itself (`LinkDriver.tsoMaxSize`), or 0. */
+  readonly tsoMaxSize: number;
   /** Its MAC address (Ethernet), or null. */
   readonly mac: Uint8Array | null;
   /** Administrative state. */
@@ -170,6 +172,7 @@ export class NetInterface {
     this.driver = driver;
     this.linkType = driver.linkType;
     this.mtu = options.mtu ?? driver.mtu;
+    this.tsoMaxSize = driver.tsoMaxSize ?? 0;
     this.mac = options.mac ?? driver.mac ?? null;
   }
 

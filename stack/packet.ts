@@ -133,6 +133,12 @@ export class PacketBuffer {
    * `ip_do_fragment`, `ip6_fragment`); 0 otherwise, and after reset.
    */
   fragMaxSize = 0;
+  /**
+   * For a TCP super-segment sent through an interface that segments itself
+   * (`LinkDriver.tsoMaxSize`, TSO): the payload bytes per segment (the
+   * connection's MSS) the link cuts it into; 0 otherwise, and after reset.
+   */
+  gsoSize = 0;
   readonly #pool: PacketPool | null;
   #free = false;
 
@@ -244,6 +250,7 @@ export class PacketBuffer {
       this.errorInfo =
       this.mark =
       this.fragMaxSize =
+      this.gsoSize =
         0;
     this.ct = null;
   }

@@ -50,7 +50,8 @@ export type Requirement =
   | "traceroute"
   | "arping"
   | "setpriv"
-  | "python3";
+  | "python3"
+  | "ethtool";
 
 /**
  * Whether this run is under CI (`CI=true`), where a missing requirement fails.
@@ -124,6 +125,8 @@ function probe(r: Requirement): string | undefined {
       return runs("/usr/bin/python3", ["-c", "import scapy.all"], "python3-scapy");
     case "python3":
       return runs("/usr/bin/python3", ["--version"], "python3");
+    case "ethtool":
+      return runs("ethtool", ["--version"], "ethtool");
     case "nmap":
       return runs("nmap", ["--version"], "nmap");
     case "hping3":

@@ -95,6 +95,8 @@ export class CaptureTap implements LinkDriver {
   readonly mtu: number;
   /** MAC of the inner driver, if it has one (absent, not `undefined`, otherwise). */
   declare readonly mac?: Uint8Array;
+  /** TSO size of the inner driver, if it has one (super-segments are recorded whole). */
+  declare readonly tsoMaxSize?: number;
   readonly #writer: CaptureWriter;
   readonly #offsetOption: number | "wall";
   #offset = 0;
@@ -118,6 +120,7 @@ export class CaptureTap implements LinkDriver {
     this.linkType = inner.linkType;
     this.mtu = inner.mtu;
     if (inner.mac !== undefined) this.mac = inner.mac;
+    if (inner.tsoMaxSize !== undefined) this.tsoMaxSize = inner.tsoMaxSize;
     this.#writer = options.writer;
     const off = options.epochOffset ?? 0;
     if (off !== "wall" && !Number.isFinite(off)) {
@@ -159,6 +162,9 @@ export class CaptureTap implements LinkDriver {
       pool: port.pool,
       now: () => port.now(),
       ifindex: port.ifindex,
+      // Batches pass through, so the stack still coalesces ACKs while capturing.
+      ...(port.beginBatch !== undefined ? { beginBatch: () => port.beginBatch!() } : {}),
+      ...(port.endBatch !== undefined ? { endBatch: () => port.endBatch!() } : {}),
     };
     this.inner.attach(wrapped);
   }

@@ -48,6 +48,12 @@ export const IFF_TUN = 0x0001;
 export const IFF_TAP = 0x0002;
 /** No 4-byte packet-information header in front of each frame. */
 export const IFF_NO_PI = 0x1000;
+/** A `struct virtio_net_hdr` in front of each frame, both directions (offloads). */
+export const IFF_VNET_HDR = 0x4000;
+/** `_IOW('T', 208, unsigned int)`: TUN_F_* offloads the reader can take (argument by value). */
+export const TUNSETOFFLOAD = 0x400454d0;
+/** `_IOW('T', 216, int)`: size of the virtio-net header (pointer to int). */
+export const TUNSETVNETHDRSZ = 0x400454d8;
 
 /** Interface ioctls (linux/sockios.h). */
 export const SIOCGIFFLAGS = 0x8913;
@@ -121,6 +127,8 @@ const SYMBOLS = {
   // too long to block the event loop for.
   closeAsync: { name: "close", parameters: ["i32"], result: "i32", nonblocking: true },
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  // TUNSETOFFLOAD takes its argument by value, not through a pointer.
+  ioctlValue: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   write: { parameters: ["i32", "buffer", "u32"], result: "i32" },

@@ -15,10 +15,14 @@
  * Needs Linux, `--allow-ffi`, and root or CAP_NET_ADMIN (to create a device
  * or enter a namespace). Errors say which is missing.
  *
+ * - With `offload`, frames carry a virtio-net header (`IFF_VNET_HDR`):
+ *   checksum offload and TSO both ways, so Linux hands the stack 64 KiB TCP
+ *   super-segments and takes super-segments from it; `vnet.ts` explains.
+ *
  * **Not supported:** multi-queue devices (`IFF_MULTI_QUEUE`), the
- * packet-information header (we always set `IFF_NO_PI`), `IFF_VNET_HDR`
- * offloads (GSO/checksum), persistent devices (`TUNSETPERSIST`), other
- * operating systems.
+ * packet-information header (we always set `IFF_NO_PI`), sending UDP
+ * super-segments (USO is accepted on receive only), persistent devices
+ * (`TUNSETPERSIST`), other operating systems.
  *
  * @example
  * ```ts ignore
@@ -50,5 +54,15 @@ export {
 } from "./tun.ts";
 export type { TunMode, TunOptions } from "./tun.ts";
 export type { IoStats } from "./io.ts";
+export {
+  DEFAULT_OFFLOAD,
+  offloadNames,
+  TUN_F_CSUM,
+  TUN_F_TSO4,
+  TUN_F_TSO6,
+  TUN_F_TSO_ECN,
+  TUN_F_USO4,
+  TUN_F_USO6,
+} from "./vnet.ts";
 export { RealTimeRunner } from "./runner.ts";
 export type { Pollable, RealTimeRunnerOptions } from "./runner.ts";

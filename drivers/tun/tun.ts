@@ -41,6 +41,7 @@ import {
   IFF_TAP,
   IFF_TUN,
   IFF_UP,
+  IFF_VNET_HDR,
   ifreq,
   ifreqName,
   type Libc,
@@ -57,8 +58,11 @@ import {
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   TUNSETIFF,
+  TUNSETOFFLOAD,
+  TUNSETVNETHDRSZ,
 } from "./_libc.ts";
 import { type IoStats, TunIo } from "./io.ts";
+import { DEFAULT_OFFLOAD, offloadLadder, TUN_F_TSO4, TUN_F_TSO6, VNET_HDR_LEN } from "./vnet.ts";
 
 /** `"tun"`: raw IP packets (LINKTYPE_RAW); `"tap"`: Ethernet frames (LINKTYPE_ETHERNET). */
 export type TunMode = "tun" | "tap";
@@ -109,6 +113,14 @@ export interface TunOptions {
   readonly pollTimeout?: number;
   /** Called after every batch of received frames (see {@linkcode TunDevice.onBatch}). */
   readonly onBatch?: () => void;
+  /**
+   * Offloads (`IFF_VNET_HDR` + `TUNSETOFFLOAD`, see `vnet.ts`): `true` asks
+   * for {@linkcode DEFAULT_OFFLOAD} (checksum, TSO4/6, TSO_ECN, USO4/6), a
+   * number for those TUN_F_* bits; what the kernel refuses is dropped step
+   * by step ({@linkcode TunDevice.offload} says what it took). Default
+   * false: no virtio-net header, as before.
+   */
+  readonly offload?: boolean | number;
 }
 
 /**
@@ -223,6 +235,23 @@ interface Opened {
   name: string;
   mtu: number;
   linuxMac: Uint8Array | null;
+  /** TUN_F_* bits the kernel took, or -1 without a virtio-net header. */
+  offload: number;
+}
+
+/**
+ * Sets the virtio-net header size and the offloads on `fd`: the first of
+ * {@linkcode offloadLadder}(`want`) the kernel accepts (it answers EINVAL
+ * for bits it does not know). `setOffload` is the ioctl (injectable for
+ * tests): it returns 0 or an errno. Returns the bits accepted.
+ *
+ * @internal
+ */
+export function negotiateOffload(want: number, setOffload: (flags: number) => number): number {
+  for (const flags of offloadLadder(want)) {
+    if (setOffload(flags) === 0) return flags;
+  }
+  return -1;
 }
 
 function ioctlIf(libc: Libc, sock: number, request: number, req: Uint8Array<ArrayBuffer>): number {
@@ -236,7 +265,13 @@ function openInCurrentNs(libc: Libc, mode: TunMode, options: TunOptions): Opened
   let sock = -1;
   try {
     const req = ifreq(options.name ?? (mode === "tun" ? "tun%d" : "tap%d"));
-    new DataView(req.buffer).setUint16(16, (mode === "tun" ? IFF_TUN : IFF_TAP) | IFF_NO_PI, true);
+    const want = options.offload === true ? DEFAULT_OFFLOAD : (options.offload || 0);
+    const vnet = options.offload !== undefined && options.offload !== false;
+    new DataView(req.buffer).setUint16(
+      16,
+      (mode === "tun" ? IFF_TUN : IFF_TAP) | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0),
+      true,
+    );
     if (sym.ioctl(fd, BigInt(TUNSETIFF), req) < 0) {
       const what = options.name === undefined
         ? `create a ${mode} device`
@@ -244,6 +279,19 @@ function openInCurrentNs(libc: Libc, mode: TunMode, options: TunOptions): Opened
       throw sysError(libc, what, libc.errno(), "iff");
     }
     const name = ifreqName(req);
+    let offload = -1;
+    if (vnet) {
+      const size = new Int32Array([VNET_HDR_LEN]);
+      if (sym.ioctl(fd, BigInt(TUNSETVNETHDRSZ), new Uint8Array(size.buffer)) < 0) {
+        throw sysError(libc, `set the virtio-net header size of ${name}`, libc.errno(), "other");
+      }
+      offload = negotiateOffload(
+        want,
+        (flags) => sym.ioctlValue(fd, BigInt(TUNSETOFFLOAD), BigInt(flags)) < 0 ? libc.errno() : 0,
+      );
+      // Even "none" failing leaves a working device: frames still carry the header.
+      if (offload < 0) offload = 0;
+    }
     const fl = sym.fcntl(fd, F_GETFL, 0);
     if (fl < 0 || sym.fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
       throw sysError(libc, `make ${name} non-blocking`, libc.errno(), "other");
@@ -279,7 +327,7 @@ function openInCurrentNs(libc: Libc, mode: TunMode, options: TunOptions): Opened
         throw sysError(libc, `set ${name} up`, e, "other");
       }
     }
-    return { fd, name, mtu, linuxMac };
+    return { fd, name, mtu, linuxMac, offload };
   } catch (err) {
     sym.close(fd);
     throw err;
@@ -289,7 +337,19 @@ function openInCurrentNs(libc: Libc, mode: TunMode, options: TunOptions): Opened
 }
 
 function checkOptions(options: TunOptions): void {
-  const { mode, mtu, mac, batch, pollTimeout } = options;
+  const { mode, mtu, mac, batch, pollTimeout, offload } = options;
+  if (offload !== undefined && typeof offload !== "boolean") {
+    if (!Number.isInteger(offload)) {
+      throw new TypeError(
+        `Cannot open TUN/TAP device: offload must be a boolean or TUN_F_* bits, not ${offload}`,
+      );
+    }
+    if (offload < 0 || offload > 0xffff) {
+      throw new RangeError(
+        `Cannot open TUN/TAP device: offload bits ${offload} are not in 0..0xffff`,
+      );
+    }
+  }
   if (mode !== undefined && mode !== "tun" && mode !== "tap") {
     throw new TypeError(`Cannot open TUN/TAP device: mode must be "tun" or "tap", not "${mode}"`);
   }
@@ -395,6 +455,16 @@ export class TunDevice implements LinkDriver {
   readonly linuxMac: Uint8Array | null;
   /** The namespace the device lives in, if one was given. */
   readonly netns: string | undefined;
+  /**
+   * The TUN_F_* offloads the kernel accepted (see `vnet.ts`), 0 when it took
+   * none, -1 when the device was opened without a virtio-net header.
+   */
+  readonly offload: number;
+  /**
+   * Largest TCP super-segment the stack may hand over for Linux to segment
+   * (TSO4 and TSO6 accepted: 65535), else 0 (see `LinkDriver.tsoMaxSize`).
+   */
+  readonly tsoMaxSize: number;
   /** Resolves when the descriptors are closed and libc is released. */
   readonly closed: Promise<void>;
   readonly #io: TunIo;
@@ -412,9 +482,17 @@ export class TunDevice implements LinkDriver {
     if (mode === "tap") this.mac = options.mac?.slice() ?? randomMac();
     this.linuxMac = opened.linuxMac;
     this.netns = options.netns;
-    // Largest frame we expect: the MTU, plus Ethernet (14) and one VLAN tag (4) on TAP.
-    const frameMax = opened.mtu + (mode === "tap" ? 18 : 0);
+    this.offload = opened.offload;
+    const tso = TUN_F_TSO4 | TUN_F_TSO6;
+    this.tsoMaxSize = opened.offload > 0 && (opened.offload & tso) === tso ? 65535 : 0;
+    // Largest frame we expect: the MTU (or, with offloads, a 64 KiB
+    // super-segment), plus Ethernet (14) and one VLAN tag (4) on TAP.
+    const frameMax = (opened.offload > 0 ? Math.max(opened.mtu, 65535) : opened.mtu) +
+      (mode === "tap" ? 18 : 0);
     this.#io = new TunIo(libc, opened.fd, wakeFd, {
+      vnet: opened.offload >= 0,
+      linkHeader: mode === "tap" ? 14 : 0,
+      maxFrame: opened.mtu + (mode === "tap" ? 18 : 0),
       frameMax,
       batch: options.batch ?? DEFAULT_BATCH,
       pollTimeout: options.pollTimeout ?? DEFAULT_POLL_TIMEOUT,

@@ -73,6 +73,12 @@ export interface WithUpOptions {
   readonly tshark?: TsharkOptions;
   /** Abort the whole run after this many seconds (default 120). */
   readonly limitSeconds?: number;
+  /**
+   * tun: keep `up`'s default offloads (default false: `--no-offload`). With
+   * checksum offload the Linux-side tcpdump records Linux's packets before
+   * their checksums are filled in, which tshark reports as bad.
+   */
+  readonly offload?: boolean;
 }
 
 /** What {@linkcode withUp} returns. */
@@ -130,6 +136,7 @@ export async function withUp(
         "--serve",
         options.serve ?? Object.keys(SERVICES).join(","),
         ...(options.mtu !== undefined ? ["--mtu", String(options.mtu)] : []),
+        ...(options.driver === "tun" && !options.offload ? ["--no-offload"] : []),
         ...(options.args ?? []),
       ],
       {

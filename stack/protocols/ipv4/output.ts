@@ -255,6 +255,8 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
       // A "locked" path MTU (clamped to the floor) means DF goes out clear.
       mtu = pathMtu(iface, dst);
       if (mtu < iface.mtu && pmtu.isLocked(dst)) flags &= ~Ipv4SendFlags.DONT_FRAGMENT;
+      // A TCP super-segment for a link that segments it (TSO) goes out whole.
+      if (pkt.gsoSize > 0 && pkt.length + grow <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
       // Raw IP is never fragmented (Linux: EMSGSIZE).
       if (
         pkt.length + grow > mtu && ((flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 || grow === 0)

@@ -138,6 +138,12 @@ export function ipv4RouteService(
       const learned = host.pmtu.get(destination);
       return learned > 0 && learned < ifMtu ? learned : ifMtu;
     },
+    tsoMaxSize(destination: IpKey): number {
+      if (typeof destination !== "number" || host.local.has(destination)) return 0;
+      if (isIpv4Loopback(destination)) return 0;
+      const r = host.routes.route(destination);
+      return r === undefined ? 0 : host.interfaces.get(r.ifindex)?.tsoMaxSize ?? 0;
+    },
     learnPathMtu(destination: IpKey, mtu: number): number {
       return typeof destination === "number" ? learnIpv4Pmtu(host, destination, mtu) : 0;
     },

@@ -287,6 +287,8 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
       return "addr_not_available";
     }
     let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
+    // A TCP super-segment for a link that segments it (TSO) goes out whole.
+    if (pkt.gsoSize > 0 && pkt.length + IPV6_HEADER_LEN <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
     if (
       !isLocal && pkt.length + IPV6_HEADER_LEN > mtu &&
       (flags & RouteSendFlags.DONT_FRAGMENT) !== 0
@@ -413,6 +415,10 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     },
     send,
     pathMtu,
+    tsoMaxSize: (dst) =>
+      typeof dst === "number" || !routeOutput(dst, UNSPECIFIED, -1) || outLocal
+        ? 0
+        : outIface!.tsoMaxSize,
     learnPathMtu,
     pmtuExpires: (destination) => typeof destination === "number" ? 0 : pmtu.expires(destination),
     isLocal: (a) => local.has(a) || a === LOOPBACK,

@@ -311,6 +311,14 @@ export class TcpCore {
   }
 
   /**
+   * The largest TCP super-segment the link towards `dst` cuts into segments
+   * itself (TSO: `LinkDriver.tsoMaxSize`), or 0. No allocation for IPv4.
+   */
+  routeTso(dst: IpKey): number {
+    return this.netOf(dst)?.tsoMaxSize?.(dst) ?? 0;
+  }
+
+  /**
    * The MSS we advertise towards `dst`, from the route: its path MTU (never
    * below the version's minimum MTU) minus the network header (20 IPv4, 40
    * IPv6) and TCP's 20; the family's default ({@linkcode defaultMss}) when

@@ -136,6 +136,8 @@ export class TcpEndpoint {
   rcvMss: number = DEFAULT_MSS;
   /** The peer's MSS option (536 if it sent none): the send MSS never exceeds it. */
   peerMss: number = DEFAULT_MSS;
+  /** Largest super-segment the route's link segments itself (TSO), or 0: see `output.ts`. */
+  tsoMax = 0;
   /** Timestamps in use. */
   tsOk = false;
   /** SACK in use. */

@@ -49,4 +49,5 @@ export function setPeerMss(ep: TcpEndpoint, peerMss: number): void {
   const mss = Math.min(peerMss, ep.advMss) - (ep.tsOk ? TS_OPTION_LEN : 0);
   ep.mss = mss < MIN_MSS ? MIN_MSS : mss;
   ep.rcvMss = ep.mss;
+  ep.tsoMax = ep.core.routeTso(ep.remoteAddr);
 }

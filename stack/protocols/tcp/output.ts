@@ -76,6 +76,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
   }
   const hl = 20 + optLen;
   const pkt = core.ctx.pool.alloc(hl + len);
+  if (len > ep.mss) pkt.gsoSize = ep.mss; // a super-segment (TSO): the link cuts it up
   const at = pkt.start;
   const buf = pkt.buf;
   const dv = pkt.dv;
@@ -277,7 +278,9 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   const wndRoom = seqDiff(seqAdd(ep.sndUna, ep.sndWnd), sndNxt);
   let room = wndRoom < budget ? wndRoom : budget;
   if (force && room < 1) room = 1;
-  let len = avail < mss ? avail : mss;
+  // TSO: whole MSS-sized segments in one super-segment the link cuts up.
+  const goal = ep.tsoMax > 0 ? tsoGoal(ep.tsoMax, mss) : mss;
+  let len = avail < goal ? avail : goal;
   if (len > room) len = room > 0 ? room : 0;
   const finPending = ep.finQueued && seqLe(sndNxt, ep.finSeq);
   const fin = finPending && seqAdd(sndNxt, len) === ep.finSeq && (wndRoom > len || force);
@@ -311,6 +314,15 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   if (ep.rtoAt === 0) armRto(ep);
   emit(ep, sndNxt, flags, len);
   return true;
+}
+
+/**
+ * The payload of a TSO super-segment: as many whole MSS-sized segments as fit
+ * in `tsoMax` after the largest headers (IPv6 40 + TCP 60), at least one.
+ */
+function tsoGoal(tsoMax: number, mss: number): number {
+  const n = Math.floor((tsoMax - 100) / mss);
+  return n > 1 ? n * mss : mss;
 }
 
 /** RFC 6675 §5 loss recovery: one step of "while cwnd − pipe ≥ 1 SMSS". */

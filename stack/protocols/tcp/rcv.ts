@@ -121,7 +121,9 @@ export function acceptSegment(ep: TcpEndpoint, seg: Segment): boolean {
  * - else by the delayed-ACK timer (40 ms, RFC 1122 §4.2.3.2: under 0.5 s).
  */
 export function scheduleAck(ep: TcpEndpoint, len: number, immediate: boolean): void {
-  if (len > ep.rcvMss) ep.rcvMss = len;
+  // Capped at our MSS (Linux's tcp_measure_rcv_mss): a TSO/GRO super-segment
+  // of 64 KiB must not make "two full-sized segments" mean 128 KiB.
+  if (len > ep.rcvMss) ep.rcvMss = len > ep.advMss ? ep.advMss : len;
   ep.ackPendingBytes += len;
   if (immediate) {
     ep.ackNow = true;

@@ -1,0 +1,390 @@
+/**
+ * The virtio-net header (`struct virtio_net_hdr`, linux/virtio_net.h) that a
+ * TUN/TAP device opened with `IFF_VNET_HDR` puts in front of every frame in
+ * both directions, and what the driver does with it.
+ *
+ * Layout (10 bytes, little-endian on the hosts we run on: Linux's TUN uses
+ * the host's order for legacy headers, and `TUNSETVNETHDRSZ` keeps it at 10):
+ * ```
+ *  0 flags        u8   NEEDS_CSUM (1): checksum partial; DATA_VALID (2): checked
+ *  1 gso_type     u8   NONE 0, TCPV4 1, UDP 3, TCPV6 4, UDP_L4 5; | ECN 0x80
+ *  2 hdr_len      u16  bytes of headers (link+IP+transport) in front of the payload
+ *  4 gso_size     u16  payload bytes per segment
+ *  6 csum_start   u16  where checksumming starts (the transport header)
+ *  8 csum_offset  u16  where, from csum_start, the checksum goes (TCP 16, UDP 6)
+ * ```
+ *
+ * **Receive** (Linux → stack). With `TUN_F_CSUM` Linux hands us packets whose
+ * transport checksum is partial (the field holds only the pseudo-header
+ * sum, `NEEDS_CSUM`); with `TUN_F_TSO4/6` it hands us TCP super-segments of
+ * up to 64 KiB (`gso_type` TCPV4/TCPV6) even when the MTU is 1500 — a
+ * super-segment is one valid TCP segment with a big payload, so the stack
+ * takes it as it is. {@linkcode completeChecksum} finishes a partial
+ * checksum in place (one pass, the SIMD sum), so everything after the
+ * driver — the stack's own verification, captures, forwarding — sees a
+ * normal packet (virtio 1.2 §5.1.6.4.1).
+ *
+ * **Transmit** (stack → Linux). A packet longer than the link MTU is a TCP
+ * super-segment the stack built because the device advertised TSO
+ * (`LinkDriver.tsoMaxSize`); {@linkcode writeTxHeader} describes it
+ * (gso_type, hdr_len, gso_size = the segment size the stack asked for in
+ * `PacketBuffer.gsoSize`), and Linux cuts it into MTU-sized segments (its
+ * GSO, checksums included). Everything else goes with a zero header: its
+ * checksums are already complete.
+ *
+ * @module
+ */
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumRange,
+} from "../../stack/wire/checksum.ts";
+
+/** Bytes of `struct virtio_net_hdr` (without `num_buffers`). */
+export const VNET_HDR_LEN = 10;
+
+/** `flags`: the checksum at csum_start+csum_offset is partial (pseudo-header only). */
+export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+/** `flags`: the checksum has been verified already. */
+export const VIRTIO_NET_HDR_F_DATA_VALID = 2;
+
+/** `gso_type`: not a super-segment. */
+export const VIRTIO_NET_HDR_GSO_NONE = 0;
+/** `gso_type`: TCP over IPv4 super-segment. */
+export const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+/** `gso_type`: UDP fragmentation offload (UFO, obsolete). */
+export const VIRTIO_NET_HDR_GSO_UDP = 3;
+/** `gso_type`: TCP over IPv6 super-segment. */
+export const VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+/** `gso_type`: UDP segmentation offload (USO). */
+export const VIRTIO_NET_HDR_GSO_UDP_L4 = 5;
+/** `gso_type` bit: the super-segment carries ECN CWR (TSO_ECN). */
+export const VIRTIO_NET_HDR_GSO_ECN = 0x80;
+
+/** `TUNSETOFFLOAD` bits (linux/if_tun.h): checksum offload. */
+export const TUN_F_CSUM = 0x01;
+/** TCP segmentation offload over IPv4. */
+export const TUN_F_TSO4 = 0x02;
+/** TCP segmentation offload over IPv6. */
+export const TUN_F_TSO6 = 0x04;
+/** TSO with ECN (CWR on the first segment only). */
+export const TUN_F_TSO_ECN = 0x08;
+/** UDP fragmentation offload (obsolete; refused by current kernels for new users). */
+export const TUN_F_UFO = 0x10;
+/** UDP segmentation offload over IPv4 (Linux 6.2+; only together with USO6). */
+export const TUN_F_USO4 = 0x20;
+/** UDP segmentation offload over IPv6 (Linux 6.2+; only together with USO4). */
+export const TUN_F_USO6 = 0x40;
+
+/**
+ * What `offload: true` (and `cli up --driver tun`) asks for: checksum, TSO
+ * both families, TSO_ECN, and USO (UDP super-datagrams from Linux are cut
+ * into datagrams by the driver, `uso.ts`; kernels before 6.2 refuse USO and
+ * the driver steps down, see {@linkcode offloadLadder}).
+ */
+export const DEFAULT_OFFLOAD: number = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN |
+  TUN_F_USO4 | TUN_F_USO6;
+
+/**
+ * The fields of one virtio-net header.
+ *
+ * @example
+ * ```ts
+ * import { parseVnetHeader, type VnetHeader } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const h: VnetHeader = parseVnetHeader(new Uint8Array(10), 0);
+ * assert.equal(h.gsoType, 0);
+ * ```
+ */
+export interface VnetHeader {
+  /** NEEDS_CSUM / DATA_VALID bits. */
+  flags: number;
+  /** VIRTIO_NET_HDR_GSO_* (with the ECN bit). */
+  gsoType: number;
+  /** Header bytes in front of the payload (a hint on receive). */
+  hdrLen: number;
+  /** Payload bytes per segment of a super-segment. */
+  gsoSize: number;
+  /** Offset of the checksummed range, from the frame's start. */
+  csumStart: number;
+  /** Offset of the checksum field, from `csumStart`. */
+  csumOffset: number;
+}
+
+/**
+ * Reads the header at `buf[at..at+10)`. The caller checks the length.
+ *
+ * @param buf The bytes.
+ * @param at Offset of the header.
+ * @returns The fields.
+ *
+ * @example A TCPv4 super-segment with a partial checksum, as Linux sends it
+ * ```ts
+ * import { parseVnetHeader, VIRTIO_NET_HDR_GSO_TCPV4 } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * // flags 1, gso_type 1, hdr_len 66, gso_size 1448, csum_start 20, csum_offset 16
+ * const b = new Uint8Array([1, 1, 66, 0, 0xa8, 0x05, 20, 0, 16, 0]);
+ * const h = parseVnetHeader(b, 0);
+ * assert.equal(h.gsoType, VIRTIO_NET_HDR_GSO_TCPV4);
+ * assert.deepEqual([h.flags, h.hdrLen, h.gsoSize, h.csumStart, h.csumOffset], [1, 66, 1448, 20, 16]);
+ * ```
+ */
+export function parseVnetHeader(buf: Uint8Array, at: number): VnetHeader {
+  return {
+    flags: buf[at]!,
+    gsoType: buf[at + 1]!,
+    hdrLen: buf[at + 2]! | (buf[at + 3]! << 8),
+    gsoSize: buf[at + 4]! | (buf[at + 5]! << 8),
+    csumStart: buf[at + 6]! | (buf[at + 7]! << 8),
+    csumOffset: buf[at + 8]! | (buf[at + 9]! << 8),
+  };
+}
+
+/**
+ * Writes `h` at `buf[at..at+10)`.
+ *
+ * @param h The fields.
+ * @param buf Where to write.
+ * @param at Offset of the header.
+ *
+ * @example
+ * ```ts
+ * import { emitVnetHeader, parseVnetHeader } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const h = { flags: 1, gsoType: 4, hdrLen: 86, gsoSize: 1428, csumStart: 40, csumOffset: 16 };
+ * const b = new Uint8Array(10);
+ * emitVnetHeader(h, b, 0);
+ * assert.deepEqual([...b], [1, 4, 86, 0, 0x94, 0x05, 40, 0, 16, 0]);
+ * assert.deepEqual(parseVnetHeader(b, 0), h);
+ * ```
+ */
+export function emitVnetHeader(h: VnetHeader, buf: Uint8Array, at: number): void {
+  buf[at] = h.flags;
+  buf[at + 1] = h.gsoType;
+  put16(buf, at + 2, h.hdrLen);
+  put16(buf, at + 4, h.gsoSize);
+  put16(buf, at + 6, h.csumStart);
+  put16(buf, at + 8, h.csumOffset);
+}
+
+function put16(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v & 0xff;
+  buf[at + 1] = (v >>> 8) & 0xff;
+}
+
+/**
+ * Finishes a partial checksum (`NEEDS_CSUM`) of the frame at
+ * `buf[start..end)` whose header is at `buf[hdrAt..hdrAt+10)`: sums from
+ * csum_start to the end (the field holds the pseudo-header sum) and stores
+ * the complement at csum_start+csum_offset. Returns false, changing
+ * nothing, when the offsets do not fit the frame (the caller drops it).
+ * Hot path: positional, no allocation.
+ *
+ * @param buf The bytes.
+ * @param hdrAt Offset of the virtio-net header.
+ * @param start Offset of the frame (csum_start counts from here).
+ * @param end Offset past the frame.
+ * @returns Whether the checksum was completed (or none was needed).
+ *
+ * @example A UDP datagram whose checksum field holds the pseudo-header sum
+ * ```ts
+ * import { completeChecksum } from "./vnet.ts";
+ * import { sumBytes } from "../../stack/wire/checksum.ts";
+ * import assert from "node:assert/strict";
+ * // header: NEEDS_CSUM, csum_start 0, csum_offset 6; then 8-byte UDP + "hi",
+ * // its checksum field holding the pseudo-header sum 0x1234.
+ * const b = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 7, 0, 9, 0, 10, 0x12, 0x34, 0x68, 0x69]);
+ * assert.equal(completeChecksum(b, 0, 10, b.length), true);
+ * // A receiver's check: datagram + pseudo-header sums to 0xffff.
+ * assert.equal(sumBytes(b.subarray(10), 0x1234), 0xffff);
+ * ```
+ */
+export function completeChecksum(
+  buf: Uint8Array,
+  hdrAt: number,
+  start: number,
+  end: number,
+): boolean {
+  if ((buf[hdrAt]! & VIRTIO_NET_HDR_F_NEEDS_CSUM) === 0) return true;
+  const cs = start + (buf[hdrAt + 6]! | (buf[hdrAt + 7]! << 8));
+  const field = cs + (buf[hdrAt + 8]! | (buf[hdrAt + 9]! << 8));
+  if (field + 2 > end) return false;
+  // The field takes part in the sum with the pseudo-header value it holds.
+  const sum = sumRange(buf, cs, end);
+  let c = ~sum & 0xffff;
+  // UDP (RFC 768): a computed 0 goes out as 0xffff; TCP accepts either
+  // spelling of zero, and Linux does the same (csum_fold never yields 0 here
+  // unless the data sums to 0xffff).
+  if (c === 0) c = 0xffff;
+  buf[field] = c >>> 8;
+  buf[field + 1] = c & 0xff;
+  return true;
+}
+
+const IPPROTO_TCP = 6;
+
+/**
+ * Writes the transmit header for the IP packet at `buf[ipAt..end)` (the
+ * frame starts at `frameAt`, the header goes at `frameAt - 10`): a
+ * super-segment (longer than `mtu` + link header, TCP) gets gso_type,
+ * hdr_len and `gsoSize`, with `NEEDS_CSUM` so Linux computes each
+ * segment's checksum, and its TCP checksum field is replaced by the
+ * pseudo-header sum Linux seeds that with; anything else a zero header
+ * (its checksums are complete). Returns false for a
+ * packet too long for the link that cannot be segmented (not TCP, or no
+ * `gsoSize`): the caller drops it. Hot path: positional, no allocation.
+ *
+ * @param buf The bytes (the 10 bytes before `frameAt` are headroom).
+ * @param frameAt Offset of the frame (IP on TUN, Ethernet on TAP).
+ * @param ipAt Offset of the IP header.
+ * @param end Offset past the frame.
+ * @param gsoSize Payload bytes per segment (`PacketBuffer.gsoSize`), 0 if none.
+ * @param maxFrame Longest frame the link carries unsegmented (MTU + link header).
+ * @returns Whether the packet may be written.
+ *
+ * @example A 3000-byte IPv4/TCP packet on a 1500-byte TUN becomes a TCPV4 super-segment
+ * ```ts
+ * import { parseVnetHeader, writeTxHeader } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(10 + 3000);
+ * b.set([0x45, 0, 0x0b, 0xb8], 10); // IPv4, IHL 5, total length 3000
+ * b[10 + 9] = 6; // TCP
+ * b[10 + 20 + 12] = 8 << 4; // TCP data offset 8 (32 bytes: timestamps)
+ * assert.equal(writeTxHeader(b, 10, 10, b.length, 1448, 1500), true);
+ * const h = parseVnetHeader(b, 0);
+ * assert.deepEqual([h.flags, h.gsoType, h.hdrLen, h.gsoSize, h.csumStart, h.csumOffset], [
+ *   1, 1, 52, 1448, 20, 16,
+ * ]);
+ * ```
+ */
+export function writeTxHeader(
+  buf: Uint8Array,
+  frameAt: number,
+  ipAt: number,
+  end: number,
+  gsoSize: number,
+  maxFrame: number,
+): boolean {
+  const h = frameAt - VNET_HDR_LEN;
+  if (end - frameAt <= maxFrame) {
+    buf.fill(0, h, frameAt);
+    return true;
+  }
+  if (gsoSize <= 0) return false;
+  const version = buf[ipAt]! >>> 4;
+  let l4: number;
+  let proto: number;
+  let type: number;
+  if (version === 4) {
+    l4 = ipAt + ((buf[ipAt]! & 0x0f) << 2);
+    proto = buf[ipAt + 9]!;
+    type = VIRTIO_NET_HDR_GSO_TCPV4;
+  } else if (version === 6) {
+    // The stack sends TCP right after the fixed header (no extension headers).
+    l4 = ipAt + 40;
+    proto = buf[ipAt + 6]!;
+    type = VIRTIO_NET_HDR_GSO_TCPV6;
+  } else return false;
+  if (proto !== IPPROTO_TCP || l4 + 20 > end) return false;
+  const thl = (buf[l4 + 12]! >>> 4) << 2;
+  // CWR on a super-segment: Linux clears it on all segments but the first (TSO_ECN).
+  if ((buf[l4 + 13]! & 0x80) !== 0) type |= VIRTIO_NET_HDR_GSO_ECN;
+  // NEEDS_CSUM: the field must hold the pseudo-header sum (folded, not
+  // complemented, over the whole super-segment's TCP length), as Linux's
+  // own CHECKSUM_PARTIAL packets do: its GSO adjusts it per segment and
+  // sums each segment from csum_start. The full checksum the stack wrote
+  // (kept for captures) would seed that sum wrongly.
+  const tcpLen = end - l4;
+  const pseudo = version === 4
+    ? pseudoHeaderSumV4(
+      ((buf[ipAt + 12]! << 24) | (buf[ipAt + 13]! << 16) | (buf[ipAt + 14]! << 8) |
+        buf[ipAt + 15]!) >>> 0,
+      ((buf[ipAt + 16]! << 24) | (buf[ipAt + 17]! << 16) | (buf[ipAt + 18]! << 8) |
+        buf[ipAt + 19]!) >>> 0,
+      IPPROTO_TCP,
+      tcpLen,
+    )
+    : pseudoHeaderSumV6(
+      buf.subarray(ipAt + 8, ipAt + 24),
+      buf.subarray(ipAt + 24, ipAt + 40),
+      IPPROTO_TCP,
+      tcpLen,
+    );
+  const seed = ~finishChecksum(pseudo) & 0xffff;
+  buf[l4 + 16] = seed >>> 8;
+  buf[l4 + 17] = seed & 0xff;
+  buf[h] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+  buf[h + 1] = type;
+  put16(buf, h + 2, l4 + thl - frameAt);
+  put16(buf, h + 4, gsoSize);
+  put16(buf, h + 6, l4 - frameAt);
+  put16(buf, h + 8, 16);
+  return true;
+}
+
+/**
+ * The ladder of `TUNSETOFFLOAD` requests tried when the kernel refuses
+ * `want` (EINVAL for a bit it does not know): `want`, then without USO and
+ * unknown bits, then checksum and TSO only, then checksum only, then none.
+ * Each step is a subset of `want`; duplicates are left out.
+ *
+ * @param want The TUN_F_* bits asked for.
+ * @returns The requests to try, in order; the last is always 0.
+ *
+ * @example
+ * ```ts
+ * import { offloadLadder, TUN_F_CSUM, TUN_F_TSO4, TUN_F_USO4, TUN_F_USO6 } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const want = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_USO4 | TUN_F_USO6;
+ * assert.deepEqual(offloadLadder(want), [want, TUN_F_CSUM | TUN_F_TSO4, TUN_F_CSUM, 0]);
+ * ```
+ */
+export function offloadLadder(want: number): number[] {
+  const known = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+  const steps = [
+    want,
+    want & known,
+    want & (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6),
+    want & TUN_F_CSUM,
+    0,
+  ];
+  const out: number[] = [];
+  for (const s of steps) if (!out.includes(s)) out.push(s);
+  return out;
+}
+
+/**
+ * Names of the TUN_F_* bits in `flags`, for messages and `--help`-style
+ * output (`"csum tso4 tso6"`), or `"none"`.
+ *
+ * @param flags TUN_F_* bits.
+ * @returns Space-separated names.
+ *
+ * @example
+ * ```ts
+ * import { offloadNames, TUN_F_CSUM, TUN_F_TSO4 } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(offloadNames(TUN_F_CSUM | TUN_F_TSO4), "csum tso4");
+ * assert.equal(offloadNames(0), "none");
+ * ```
+ */
+export function offloadNames(flags: number): string {
+  const names: string[] = [];
+  const table: [number, string][] = [
+    [TUN_F_CSUM, "csum"],
+    [TUN_F_TSO4, "tso4"],
+    [TUN_F_TSO6, "tso6"],
+    [TUN_F_TSO_ECN, "tso_ecn"],
+    [TUN_F_UFO, "ufo"],
+    [TUN_F_USO4, "uso4"],
+    [TUN_F_USO6, "uso6"],
+  ];
+  let rest = flags;
+  for (const [bit, name] of table) {
+    if ((flags & bit) !== 0) names.push(name);
+    rest &= ~bit;
+  }
+  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
+  return names.length === 0 ? "none" : names.join(" ");
+}

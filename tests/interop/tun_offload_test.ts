@@ -1,0 +1,461 @@
+/**
+ * TUN offloads against Linux (drivers/tun/vnet.ts): with `IFF_VNET_HDR`,
+ * checksum offload and TSO, Linux hands the stack 64 KiB TCP super-segments
+ * at MTU 1500 and segments the stack's own. Each test runs in a namespace of
+ * its own with Linux at 10.0.0.1 and the stack at 10.0.0.2; the Linux peer
+ * is a Python program on a kernel socket (256 KiB writes and reads), and
+ * both ends hash what they sent and got.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createStack, type Stack } from "../../mod.ts";
+import {
+  DEFAULT_OFFLOAD,
+  openTun,
+  RealTimeRunner,
+  TUN_F_CSUM,
+  TUN_F_TSO4,
+  TUN_F_TSO6,
+  TUN_F_TSO_ECN,
+  TUN_F_USO4,
+  TunDevice,
+} from "../../drivers/tun/mod.ts";
+import { runUp } from "../../cli/up.ts";
+import { CaptureTap, parseCapture, PcapWriter } from "../../drivers/pcapfile/mod.ts";
+import { LINKTYPE_RAW } from "../../stack/driver.ts";
+import { SystemClock } from "../../stack/clock.ts";
+import { addNetns, deleteNetns } from "../../cli/_netns.ts";
+import {
+  configurePeer,
+  INTEROP_NEEDS,
+  LINUX_ADDRESS,
+  STACK_ADDRESS,
+  uniqueNetnsName,
+} from "./_netns.ts";
+import { gated, type Requirement } from "../_require.ts";
+import { assertTsharkClean } from "../_tshark.ts";
+import { randomChunks } from "../services/_services.ts";
+
+const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "python3"];
+const MIB = 1 << 20;
+
+/** Linux's side: `send HOST PORT N SEED` or `recv BIND PORT`; prints bytes and sha256 as JSON. */
+const PEER_PY = `
+import socket, sys, json, hashlib, random
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+h = hashlib.sha256()
+if mode == "send":
+    n, seed = int(sys.argv[4]), int(sys.argv[5])
+    rng = random.Random(seed)
+    s = socket.create_connection((host, port), timeout=60)
+    left = n
+    while left > 0:
+        k = min(left, 262144)
+        chunk = rng.randbytes(k)
+        h.update(chunk)
+        s.sendall(chunk)
+        left -= k
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    got = n
+else:
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((host, port))
+    l.listen(1)
+    print("listening", flush=True)
+    l.settimeout(60)
+    s, _ = l.accept()
+    s.settimeout(60)
+    buf = bytearray(262144)
+    got = 0
+    while True:
+        k = s.recv_into(buf)
+        if k == 0:
+            break
+        h.update(memoryview(buf)[:k])
+        got += k
+s.close()
+print(json.dumps({"bytes": got, "sha256": h.hexdigest()}), flush=True)
+`;
+
+interface Host {
+  readonly netns: string;
+  readonly dev: TunDevice;
+  readonly stack: Stack;
+}
+
+/** A stack on a TUN device with `offload` in a fresh namespace; `capture` records the stack's own frames. */
+async function withHost(
+  offload: boolean | number,
+  capture: PcapWriter | null,
+  fn: (h: Host) => Promise<void>,
+  mode: "tun" | "tap" = "tun",
+): Promise<void> {
+  const netns = uniqueNetnsName("off");
+  await addNetns(netns);
+  let dev: TunDevice | null = null;
+  let stack: Stack | null = null;
+  let runner: RealTimeRunner | null = null;
+  try {
+    const clock = new SystemClock();
+    stack = createStack({ clock, seed: 13 });
+    dev = openTun({ mode, name: `${mode}0`, netns, offload });
+    const driver = capture === null
+      ? dev
+      : new CaptureTap(dev, { writer: capture, epochOffset: 1_700_000_000_000_000 });
+    stack.addInterface({ driver, addresses: [`${STACK_ADDRESS}/24`] });
+    runner = new RealTimeRunner(stack, { clock });
+    dev.onBatch = runner.kick;
+    runner.start();
+    await configurePeer(dev.name, { addresses: [`${LINUX_ADDRESS}/24`], netns });
+    await fn({ netns, dev, stack });
+  } finally {
+    runner?.stop();
+    stack?.close();
+    dev?.close();
+    await dev?.closed;
+    await deleteNetns(netns);
+  }
+}
+
+function peer(netns: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command("ip", {
+    args: ["netns", "exec", netns, "timeout", "120", "/usr/bin/python3", "-c", PEER_PY, ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function peerOutput(
+  child: Deno.ChildProcess,
+  lines: ReadableStreamDefaultReader<string>,
+): Promise<{ bytes: number; sha256: string }> {
+  let out = "";
+  for (;;) {
+    const { value, done } = await lines.read();
+    if (done) break;
+    out += value;
+  }
+  const status = await child.status;
+  const err = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
+  assert.equal(status.code, 0, `python peer: ${err}`);
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+/** Linux sends `bytes` to the stack's port 5002; returns what each end hashed. */
+async function linuxToStack(h: Host, bytes: number): Promise<void> {
+  const listener = h.stack.listen({ port: 5002 });
+  try {
+    const client = peer(h.netns, ["send", STACK_ADDRESS, "5002", String(bytes), "7"]);
+    const lines = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const conn = await listener.accept();
+    const got = createHash("sha256");
+    let received = 0;
+    const buf = new Uint8Array(256 * 1024);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      got.update(buf.subarray(0, n));
+      received += n;
+    }
+    conn.close();
+    const sent = await peerOutput(client, lines);
+    assert.equal(received, bytes);
+    assert.equal(sent.bytes, bytes);
+    assert.equal(got.digest("hex"), sent.sha256);
+  } finally {
+    listener.close();
+  }
+}
+
+/** The stack sends `bytes` to Linux's port 5003. */
+async function stackToLinux(h: Host, bytes: number, to = LINUX_ADDRESS): Promise<void> {
+  const server = peer(h.netns, ["recv", to, "5003"]);
+  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const first = await lines.read();
+  assert.equal(first.value?.trim(), "listening");
+  const conn = await h.stack.connect({ hostname: to, port: 5003 });
+  const sent = createHash("sha256");
+  for (const chunk of randomChunks(21, bytes, 256 * 1024)) {
+    sent.update(chunk);
+    for (let off = 0; off < chunk.length;) off += await conn.write(chunk.subarray(off));
+  }
+  await conn.closeWrite();
+  while ((await conn.read(new Uint8Array(64))) !== null) { /* Linux sends nothing */ }
+  conn.close();
+  const got = await peerOutput(server, lines);
+  assert.equal(got.bytes, bytes);
+  assert.equal(got.sha256, sent.digest("hex"));
+}
+
+Deno.test(gated(NEEDS, {
+  name: "tun offload: 64 MiB each way at MTU 1500 in super-segments, sha256 equal at both ends",
+  async fn() {
+    await withHost(true, null, async (h) => {
+      assert.equal(h.dev.mtu, 1500);
+      assert.equal(h.dev.offload, DEFAULT_OFFLOAD);
+      assert.equal(h.dev.tsoMaxSize, 65535);
+      await linuxToStack(h, 64 * MIB);
+      const rx = { ...h.dev.stats };
+      // Linux handed over super-segments (far fewer frames than 1448-byte segments).
+      assert.ok(rx.rxGso > 0, `no super-segment received: ${JSON.stringify(rx)}`);
+      assert.ok(rx.rxPackets < (64 * MIB) / 1448 / 2, `${rx.rxPackets} frames for 64 MiB`);
+      assert.ok(rx.rxCsumCompleted > 0);
+      assert.equal(rx.rxBadVnet, 0);
+      await stackToLinux(h, 64 * MIB);
+      const tx = h.dev.stats;
+      assert.ok(tx.txGso > 0, `no super-segment sent: ${JSON.stringify(tx)}`);
+      assert.equal(tx.txNotSegmentable, 0);
+      assert.equal(tx.txErrors, 0);
+      assert.equal(h.stack.counters.value("tcp.rx.bad_checksum"), 0);
+    });
+  },
+}));
+
+Deno.test(gated([...NEEDS, "tshark"], {
+  name: "tun offload: the stack's own capture of super-segments both ways opens cleanly in tshark",
+  async fn() {
+    const writer = new PcapWriter({ linkType: LINKTYPE_RAW });
+    await withHost(true, writer, async (h) => {
+      await linuxToStack(h, 2 * MIB);
+      await stackToLinux(h, 2 * MIB);
+    });
+    const bytes = writer.bytes();
+    const frames = parseCapture(bytes).records;
+    const big = frames.filter((f) => f.data.length > 1500);
+    const bigIn = big.filter((f) => f.data[15] === 2); // destination 10.0.0.2
+    assert.ok(bigIn.length > 0, "no super-segment from Linux in the capture");
+    assert.ok(big.length > bigIn.length, "no super-segment from the stack in the capture");
+    // Flow control shows as "window full" and zero windows (the reader is
+    // slower than the writer): expected; malformed frames and bad checksums are not.
+    await assertTsharkClean(bytes, {
+      allowWarnings: [
+        /window specified by the receiver is now completely full/,
+        /^TCP Zero Window/,
+      ],
+    });
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name: "tun offload: a flag set the kernel refuses falls back to one it takes, and traffic flows",
+  async fn() {
+    // 0x8000 is no TUN_F_* bit: the kernel answers EINVAL, the driver steps down.
+    await withHost(DEFAULT_OFFLOAD | 0x8000, null, async (h) => {
+      // Step 2 of the ladder: unknown bits and USO dropped.
+      assert.equal(h.dev.offload, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN);
+      await linuxToStack(h, 4 * MIB);
+      await stackToLinux(h, 4 * MIB);
+      assert.ok(h.dev.stats.rxGso > 0 && h.dev.stats.txGso > 0);
+    });
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name: "tun offload: checksum offload alone (no TSO) moves data with MTU-sized frames",
+  async fn() {
+    await withHost(TUN_F_CSUM, null, async (h) => {
+      assert.equal(h.dev.offload, TUN_F_CSUM);
+      assert.equal(h.dev.tsoMaxSize, 0);
+      await linuxToStack(h, 4 * MIB);
+      await stackToLinux(h, 4 * MIB);
+      assert.equal(h.dev.stats.rxGso, 0);
+      assert.equal(h.dev.stats.txGso, 0);
+      assert.ok(h.dev.stats.rxCsumCompleted > 0);
+    });
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name: "tun offload: off by default in openTun (no virtio-net header, no TSO)",
+  async fn() {
+    await withHost(false, null, async (h) => {
+      assert.equal(h.dev.offload, -1);
+      assert.equal(h.dev.tsoMaxSize, 0);
+      await linuxToStack(h, 1 * MIB);
+      assert.equal(h.dev.stats.rxGso, 0);
+    });
+  },
+}));
+
+/** The TUN device `up` opened with `extra` flags, as its interface's driver saw it. */
+async function upDevice(extra: string[]): Promise<{ offload: number; tsoMaxSize: number }> {
+  const netns = uniqueNetnsName("offup");
+  await addNetns(netns);
+  try {
+    const stop = new AbortController();
+    let seen: { offload: number; tsoMaxSize: number } | undefined;
+    const err: string[] = [];
+    const code = await runUp([
+      "--driver",
+      "tun",
+      "--ifname",
+      "tun0",
+      "--netns",
+      netns,
+      "--address",
+      `${STACK_ADDRESS}/24`,
+      ...extra,
+    ], {
+      handleSignals: false,
+      signal: stop.signal,
+      print: () => {},
+      printError: (l) => err.push(l),
+      onReady: (stack) => {
+        const driver = stack.interfaces.list().map((i) => i.driver).find((d) =>
+          d instanceof TunDevice
+        ) as TunDevice | undefined;
+        if (driver !== undefined) {
+          seen = { offload: driver.offload, tsoMaxSize: driver.tsoMaxSize };
+        }
+        stop.abort();
+      },
+    });
+    assert.equal(code, 0, err.join("\n"));
+    assert.ok(seen !== undefined, "no TUN device");
+    return seen;
+  } finally {
+    await deleteNetns(netns);
+  }
+}
+
+Deno.test(gated(INTEROP_NEEDS, {
+  name: "up --driver tun: offloads on by default, --no-offload turns them off",
+  async fn() {
+    assert.deepEqual(await upDevice([]), { offload: DEFAULT_OFFLOAD, tsoMaxSize: 65535 });
+    assert.deepEqual(await upDevice(["--no-offload"]), { offload: -1, tsoMaxSize: 0 });
+  },
+}));
+
+/** Sends `count` datagrams of `size` bytes in one `sendmsg` with UDP_SEGMENT (Linux's GSO for UDP). */
+const USO_PY = `
+import socket, sys
+host, port, size, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+UDP_SEGMENT = 103
+s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, size)
+data = b"".join(bytes([i]) * size for i in range(count))
+s.sendto(data, (host, port))
+print("sent", flush=True)
+`;
+
+Deno.test(gated(NEEDS, {
+  name: "tun offload: a UDP_SEGMENT send arrives as one USO super-datagram, cut into 8 datagrams",
+  async fn() {
+    await withHost(true, null, async (h) => {
+      assert.ok((h.dev.offload & TUN_F_USO4) !== 0, "this kernel refused USO");
+      const conn = h.stack.listenDatagram({ transport: "udp", port: 5004 });
+      try {
+        const r = await new Deno.Command("ip", {
+          args: [
+            "netns",
+            "exec",
+            h.netns,
+            "timeout",
+            "10",
+            "/usr/bin/python3",
+            "-c",
+            USO_PY,
+            STACK_ADDRESS,
+            "5004",
+            "1000",
+            "8",
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+        const got: number[] = [];
+        for (let i = 0; i < 8; i++) {
+          const [data] = await conn.receive();
+          assert.equal(data.length, 1000);
+          assert.ok(data.every((b) => b === data[0]));
+          got.push(data[0]!);
+        }
+        assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7]);
+        assert.equal(h.dev.stats.rxUso, 1);
+        assert.equal(h.stack.counters.value("udp.rx.bad_checksum"), 0);
+      } finally {
+        conn.close();
+      }
+    });
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name: "tap offload: 16 MiB each way in super-segments behind an Ethernet header, sha256 equal",
+  async fn() {
+    await withHost(true, null, async (h) => {
+      assert.equal(h.dev.tsoMaxSize, 65535);
+      await linuxToStack(h, 16 * MIB);
+      await stackToLinux(h, 16 * MIB);
+      const s = h.dev.stats;
+      assert.ok(s.rxGso > 0 && s.txGso > 0, JSON.stringify(s));
+      // (txErrors may count EIO for frames sent before Linux set the link up.)
+      assert.deepEqual([s.txNotSegmentable, s.rxBadVnet], [0, 0]);
+    }, "tap");
+  },
+}));
+
+/** Runs `cmd` in `netns` and fails the test on a non-zero exit. */
+async function run(netns: string, cmd: string[]): Promise<void> {
+  const r = await new Deno.Command("ip", { args: ["netns", "exec", netns, ...cmd] }).output();
+  assert.equal(r.code, 0, `${cmd.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+}
+
+Deno.test(gated([...NEEDS, "ethtool"], {
+  name:
+    "tun offload: Linux forwards the stack's super-segments onto a veth without offloads, where every checksum is checked",
+  async fn() {
+    await withHost(true, null, async (h) => {
+      // Namespace B behind Linux (10.9.0.0/24 over a veth). With checksum and
+      // segmentation offloads off on Linux's egress veth, Linux segments and
+      // checksums the stack's super-segments in software, and B verifies
+      // every checksum: a wrong partial-checksum seed would stall the transfer.
+      const b = uniqueNetnsName("offb");
+      await addNetns(b);
+      try {
+        await run(h.netns, [
+          "ip",
+          "link",
+          "add",
+          "vA",
+          "type",
+          "veth",
+          "peer",
+          "name",
+          "vB",
+          "netns",
+          b,
+        ]);
+        await run(h.netns, ["ip", "addr", "add", "10.9.0.1/24", "dev", "vA"]);
+        await run(h.netns, ["ip", "link", "set", "vA", "up"]);
+        await run(h.netns, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
+        await run(h.netns, ["ethtool", "-K", "vA", "tx", "off", "tso", "off", "gso", "off"]);
+        await run(b, ["ip", "addr", "add", "10.9.0.2/24", "dev", "vB"]);
+        await run(b, ["ip", "link", "set", "vB", "up"]);
+        await run(b, ["ip", "route", "add", "10.0.0.0/24", "via", "10.9.0.1"]);
+        await run(b, ["ethtool", "-K", "vB", "tx", "off", "tso", "off", "gso", "off"]);
+        h.stack.addRoute("10.9.0.0/24", { gateway: LINUX_ADDRESS });
+        await stackToLinux({ ...h, netns: b }, 8 * MIB, "10.9.0.2");
+        await linuxToStack({ ...h, netns: b }, 8 * MIB);
+        assert.ok(h.dev.stats.txGso > 0, "no super-segment sent");
+        const snmp = await new Deno.Command("ip", {
+          args: ["netns", "exec", b, "cat", "/proc/net/snmp"],
+        }).output();
+        const tcp = new TextDecoder().decode(snmp.stdout).split("\n").filter((l) =>
+          l.startsWith("Tcp:")
+        );
+        const names = tcp[0]!.split(/\s+/), values = tcp[1]!.split(/\s+/);
+        assert.equal(values[names.indexOf("InCsumErrors")], "0", tcp.join("\n"));
+      } finally {
+        await deleteNetns(b);
+      }
+    });
+  },
+}));

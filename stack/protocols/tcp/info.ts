@@ -89,6 +89,15 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
     sndWnd: ep.sndWnd,
     rcvWnd: Math.max(0, seqDiff(ep.rcvAdv, ep.rcvNxt)),
     timer,
+    caState: ep.inRecovery
+      ? "recovery"
+      : ep.backoff > 0 && ep.sndMax !== ep.sndUna
+      ? "loss"
+      : "open",
+    reordSeen: ep.rack?.reorderEvents ?? 0,
+    dsackDups: ep.dsacksIn,
+    spuriousUndos: ep.spuriousUndos,
+    tlpProbes: ep.rack?.probes ?? 0,
   };
 }
 

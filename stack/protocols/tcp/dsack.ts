@@ -1,0 +1,153 @@
+/**
+ * D-SACK (RFC 2883) both ways, and undoing a congestion response that a
+ * D-SACK proves needless (RFC 3708 detection, Linux's undo).
+ *
+ * Receiver: a segment that brings nothing new (wholly below RCV.NXT, or
+ * wholly inside an out-of-order range already held) is reported in the
+ * first SACK block of the next ACK we send (RFC 2883 §4), once; when it lay
+ * inside an out-of-order range, that range follows as the second block.
+ *
+ * Sender: a first SACK block below the cumulative ACK, or inside the second
+ * block, is a D-SACK (RFC 2883 §4.2). Each recovery episode (fast recovery or
+ * RTO) remembers the window it reduced and how many bytes it retransmitted;
+ * when D-SACKs have reported every one of those bytes as having arrived
+ * twice, no retransmission was needed (RFC 3708 §3), so the window goes back
+ * to what it was (Linux `tcp_try_undo_dsack`: cwnd and ssthresh restored to
+ * at least their values before the reduction) and the controller hears it
+ * through `onSpuriousRecovery()`.
+ *
+ * @module
+ */
+import type { TcpOptionSet } from "../../wire/tcp_options.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
+import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq.ts";
+
+/**
+ * Records that `[left, right)` arrived again: the next ACK reports it as a
+ * D-SACK. Only with SACK in use and D-SACK enabled. Hot path: positional.
+ */
+export function noteDuplicate(ep: TcpEndpoint, left: number, right: number): void {
+  if (!ep.sackOk || !ep.core.cfg.dsack || !seqLt(left, right)) return;
+  ep.dsackLeft = left >>> 0;
+  ep.dsackRight = right >>> 0;
+}
+
+/** Whether an ACK we send now carries SACK blocks (out-of-order data or a pending D-SACK). */
+export function hasSackBlocks(ep: TcpEndpoint): boolean {
+  return ep.dsackLeft !== ep.dsackRight || (ep.asm !== null && ep.asm.count > 0);
+}
+
+/**
+ * Writes up to `max` SACK blocks for the segment being built: the pending
+ * D-SACK first (then consumed), then the out-of-order ranges most recent
+ * first (RFC 2018 §4, RFC 2883 §4). Returns the count.
+ */
+export function sackOptionBlocks(ep: TcpEndpoint, out: Uint32Array, max: number): number {
+  let n = 0;
+  const asm = ep.asm;
+  if (ep.dsackLeft !== ep.dsackRight) {
+    out[0] = ep.dsackLeft;
+    out[1] = ep.dsackRight;
+    ep.dsackLeft = ep.dsackRight = 0;
+    ep.core.c.dsacks_sent.value++;
+    n = 1;
+  }
+  if (asm !== null && max > n) n += asm.sackBlocks(out.subarray(2 * n), max - n);
+  return n;
+}
+
+/**
+ * RFC 2883 §4.2: whether the first SACK block of an ACK for `ack` reports a
+ * duplicate: below the cumulative ACK, or inside the second block.
+ */
+export function isDsack(opts: TcpOptionSet, ack: number): boolean {
+  if (opts.sackCount === 0) return false;
+  const l = opts.sackBlocks[0]!, r = opts.sackBlocks[1]!;
+  if (!seqLt(l, r)) return false;
+  if (seqLe(r, ack)) return true;
+  if (opts.sackCount < 2) return false;
+  return seqGe(l, opts.sackBlocks[2]!) && seqLe(r, opts.sackBlocks[3]!);
+}
+
+/** One recovery episode's undo record (Linux `undo_marker`, `undo_retrans`, `prior_cwnd`). */
+export class UndoRecord {
+  /** cwnd before the reduction, bytes. */
+  priorCwnd = 0;
+  /** ssthresh before the reduction, bytes. */
+  priorSsthresh = 0;
+  /** SND.UNA when the episode began; D-SACKs below it are for earlier episodes. */
+  marker = 0;
+  /** SND.MAX when the episode began. */
+  end = 0;
+  /** Bytes retransmitted in the episode and not yet reported back by a D-SACK. */
+  retransLeft = 0;
+  /** Bytes retransmitted in the episode. */
+  retransBytes = 0;
+  /** The episode can still be undone. */
+  active = false;
+}
+
+/**
+ * A recovery episode begins (fast recovery or RTO): remembers the window
+ * before the congestion response. Call before the controller reduces it.
+ */
+export function undoStart(ep: TcpEndpoint): void {
+  if (!ep.sackOk || !ep.core.cfg.dsack) return;
+  let u = ep.undo;
+  if (u === null) u = ep.undo = new UndoRecord();
+  const cc = ep.cc;
+  u.priorCwnd = cc.cwnd;
+  u.priorSsthresh = cc.ssthresh;
+  u.marker = ep.sndUna;
+  u.end = ep.sndMax;
+  u.retransLeft = u.retransBytes = 0;
+  u.active = true;
+}
+
+/** `len` bytes were retransmitted (fast, SACK or RTO recovery; not a loss probe). */
+export function undoNoteRetransmit(ep: TcpEndpoint, len: number): void {
+  const u = ep.undo;
+  if (u === null || !u.active || (ep.rack !== null && ep.rack.probing)) return;
+  u.retransLeft += len;
+  u.retransBytes += len;
+}
+
+/**
+ * A D-SACK for `[left, right)` arrived: counts it, and if it accounts for
+ * the last retransmitted byte of the current episode, undoes the episode's
+ * congestion response. Returns whether it did.
+ */
+export function onDsack(ep: TcpEndpoint, left: number, right: number): boolean {
+  ep.dsacksIn++;
+  ep.core.c.dsacks_recv.value++;
+  const u = ep.undo;
+  if (u === null || !u.active || u.retransBytes === 0) return false;
+  const l = seqMax(left, u.marker), r = seqMin(right, u.end);
+  if (!seqGt(r, l)) return false;
+  u.retransLeft -= seqDiff(r, l);
+  if (u.retransLeft > 0) return false;
+  // RFC 3708 §3: every retransmission arrived twice: none was needed.
+  u.active = false;
+  const cc = ep.cc;
+  if (cc.cwnd < u.priorCwnd) cc.cwnd = u.priorCwnd;
+  if (cc.ssthresh < u.priorSsthresh) cc.ssthresh = u.priorSsthresh;
+  cc.onSpuriousRecovery?.();
+  if (ep.inRecovery) {
+    ep.inRecovery = ep.sackRecovery = false;
+    ep.dupAcks = 0;
+  }
+  ep.spuriousUndos++;
+  ep.core.c.spurious_undos.value++;
+  return true;
+}
+
+/**
+ * A segment `[seq, seq + len)` arrived: the part of it below RCV.NXT (old
+ * data received again) becomes the D-SACK of the next ACK (RFC 2883 §4.1.1,
+ * as Linux's `tcp_send_dupack`). Hot path: positional.
+ */
+export function noteOldData(ep: TcpEndpoint, seq: number, len: number): void {
+  if (len <= 0 || !seqLt(seq, ep.rcvNxt)) return;
+  const end = (seq + len) >>> 0;
+  noteDuplicate(ep, seq, seqLt(end, ep.rcvNxt) ? end : ep.rcvNxt);
+}

@@ -8,43 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
-import { one, Peer, type Seg, type TcpFields, track } from "./_tcp.ts";
-
-const RTT = ms(20);
-
-/** The stack connects to the peer, which answers the SYN one RTT later (SRTT = 20 ms). */
-async function open(peer: Peer, mss = 1000) {
-  const t = track(peer.stack.connect({ hostname: peer.addr, port: 80 }));
-  const syn = one(peer.take(), { flags: "S" });
-  peer.wait(RTT);
-  const out = peer.send({
-    srcPort: 80,
-    dstPort: syn.srcPort,
-    seq: 1000,
-    ack: syn.seq + 1,
-    flags: "S.",
-    options: { mss, sackOk: true },
-  });
-  one(out, { flags: "." });
-  await t.done;
-  const conn = t.value!;
-  const s = (syn.seq + 1) >>> 0;
-  const info = () => peer.stack.sockets().find((x) => x.state === "ESTABLISHED")!;
-  /** An ACK from the peer: `ack` and SACK blocks relative to the stack's first data byte. */
-  const ackOf = (ack: number, sack: [number, number][] = []): TcpFields => ({
-    srcPort: 80,
-    dstPort: syn.srcPort,
-    seq: 1001,
-    ack: (s + ack) >>> 0,
-    flags: ".",
-    ...(sack.length > 0
-      ? { options: { sack: sack.map(([l, r]) => [(s + l) >>> 0, (s + r) >>> 0] as const) } }
-      : {}),
-  });
-  const rel = (segs: readonly Seg[]) =>
-    segs.filter((x) => x.payload.length > 0).map((x) => (x.seq - s) >>> 0);
-  return { conn, s, info, ackOf, rel };
-}
+import { Peer } from "./_tcp.ts";
+import { open, RTT } from "./_recovery.ts";
 
 Deno.test("tcp RACK-TLP: a tail loss is recovered by the loss probe before the RTO", async () => {
   const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });

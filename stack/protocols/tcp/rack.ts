@@ -43,9 +43,14 @@ const RETRANS = 1;
 const SACKED = 2;
 const LOST = 4;
 
-/** RFC 8985 §6.2 RACK_sent_after. */
-function sentAfter(t1: number, e1: number, t2: number, e2: number): boolean {
-  return t1 > t2 || (t1 === t2 && seqGt(e1, e2));
+/**
+ * RFC 8985 §6.2 RACK_sent_after, with ties broken by the order of
+ * transmission rather than by end sequence: on a virtual clock many
+ * segments leave at the same microsecond, and a retransmission sent after
+ * new data must still count as sent after it.
+ */
+function sentAfter(t1: number, o1: number, t2: number, o2: number): boolean {
+  return t1 > t2 || (t1 === t2 && o1 > o2);
 }
 
 /**
@@ -71,6 +76,9 @@ export class Rack {
   #e: number[] = [];
   #t: number[] = [];
   #f: number[] = [];
+  /** Order of transmission (a per-connection count), the tie-break of equal times. */
+  #o: number[] = [];
+  #sends = 0;
   #h = 0;
   /** More segments than `limit` were needed: RACK gave up on this connection. */
   overflow = false;
@@ -78,6 +86,8 @@ export class Rack {
   xmitTs = -1;
   /** RACK.end_seq of that segment. */
   endSeq = 0;
+  /** Transmission order of that segment. */
+  xmitOrder = -1;
   /** RACK.rtt: the RTT of that segment, µs. */
   rtt = 0;
   /** RACK.min_RTT from delivered segments sent once, µs. */
@@ -142,6 +152,7 @@ export class Rack {
     this.#e.push(e);
     this.#t.push(t);
     this.#f.push(0);
+    this.#o.push(this.#sends);
   }
 
   /** Splits segment `i` at `seq` (inside it); the second part follows at `i + 1`. */
@@ -150,6 +161,7 @@ export class Rack {
     this.#e.splice(i + 1, 0, this.#e[i]!);
     this.#t.splice(i + 1, 0, this.#t[i]!);
     this.#f.splice(i + 1, 0, this.#f[i]!);
+    this.#o.splice(i + 1, 0, this.#o[i]!);
     this.#e[i] = seq;
   }
 
@@ -158,6 +170,7 @@ export class Rack {
    * highest sent, or (re)marked as a retransmission where sent before.
    */
   sent(seq: number, end: number, now: Instant): void {
+    this.#sends++;
     const n = this.#s.length;
     const last = n > this.#h ? this.#e[n - 1]! : seq;
     if (seqLt(seq, last)) {
@@ -183,21 +196,24 @@ export class Rack {
       }
       this.#f[i] = (this.#f[i]! & ~SACKED) | RETRANS;
       this.#t[i] = now;
+      this.#o[i] = this.#sends;
     }
   }
 
   /** RFC 8985 §6.2 steps 1-3 for a segment delivered (ACKed or SACKed) at `now`. */
   #delivered(i: number, now: Instant): void {
-    const t = this.#t[i]!, e = this.#e[i]!, retrans = (this.#f[i]! & RETRANS) !== 0;
+    const t = this.#t[i]!, e = this.#e[i]!, o = this.#o[i]!;
+    const retrans = (this.#f[i]! & RETRANS) !== 0;
     const rtt = now - t;
     // Step 2: an ACK for a retransmitted segment faster than the minimum
     // RTT is for the original: no sample, no RACK update.
     if (!(retrans && rtt < this.minRtt)) {
       if (!retrans && rtt < this.minRtt) this.minRtt = rtt; // step 1
       this.rtt = rtt;
-      if (sentAfter(t, e, this.xmitTs, this.endSeq)) {
+      if (sentAfter(t, o, this.xmitTs, this.xmitOrder)) {
         this.xmitTs = t;
         this.endSeq = e;
+        this.xmitOrder = o;
         this.advanced = true;
       }
     }
@@ -227,6 +243,7 @@ export class Rack {
       E.splice(0, h);
       this.#t.splice(0, h);
       F.splice(0, h);
+      this.#o.splice(0, h);
       this.#h = 0;
     }
   }
@@ -252,12 +269,12 @@ export class Rack {
   detectLoss(now: Instant, reoWnd: number): number {
     this.advanced = false;
     if (this.xmitTs < 0) return 0;
-    const S = this.#s, E = this.#e, T = this.#t, F = this.#f;
+    const S = this.#s, T = this.#t, F = this.#f, O = this.#o;
     let timeout = 0;
     for (let i = this.#h; i < S.length; i++) {
       const f = F[i]!;
       if ((f & SACKED) !== 0 || (f & (LOST | RETRANS)) === LOST) continue;
-      if (!sentAfter(this.xmitTs, this.endSeq, T[i]!, E[i]!)) continue;
+      if (!sentAfter(this.xmitTs, this.xmitOrder, T[i]!, O[i]!)) continue;
       const remaining = T[i]! + this.rtt + reoWnd - now;
       if (remaining <= 0) {
         F[i] = (f | LOST) & ~RETRANS;
@@ -382,7 +399,13 @@ export function rackOnAck(ep: TcpEndpoint, seg: Segment, dsack: boolean): void {
     if (--r.reoWndPersist <= 0) r.reoWndMult = 1;
   }
   if (r.tlpActive) tlpOnAck(ep, r, seg, dsack);
-  if (r.advanced) detectAndArm(ep, r, now);
+  if (r.advanced) {
+    // Nothing SACKed and no recovery: every segment still out was sent
+    // after the one just delivered (or retransmitted later), so none can
+    // be lost by RACK's rule; skip the scan (the common ACK).
+    if (r.segsSacked > 0 || ep.inRecovery) detectAndArm(ep, r, now);
+    else r.advanced = false;
+  }
   r.wasInRecovery = ep.inRecovery;
 }
 

@@ -41,7 +41,7 @@ Deno.test("tcp RACK-TLP: a tail loss is recovered by the loss probe before the R
   peer.finish();
 });
 
-Deno.test("tcp RACK-TLP: a probe that repairs the only lost segment makes one congestion response", async () => {
+Deno.test("tcp RACK-TLP: a probe that repaired the only lost segment makes one congestion response", async () => {
   const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
   const c = await open(peer);
   await c.conn.write(new Uint8Array(10_000));
@@ -52,12 +52,59 @@ Deno.test("tcp RACK-TLP: a probe that repairs the only lost segment makes one co
   // the RTO; the probe goes instead of the RTO.
   assert.deepEqual(c.rel(peer.wait(ms(250))), [9000]);
   peer.wait(RTT);
-  peer.send(c.ackOf(10_000)); // the probe repaired it
+  peer.send(c.ackOf(10_000)); // the probe arrived; no D-SACK follows
+  assert.equal(peer.counter("tlp_recoveries"), 0, "an ACK of exactly the probe waits");
+  await c.conn.write(new Uint8Array(1000));
+  assert.deepEqual(c.rel(peer.take()), [10_000]);
+  peer.wait(RTT);
+  peer.send(c.ackOf(11_000)); // beyond the probe, still no D-SACK: it repaired a loss
   assert.equal(peer.counter("tlp_recoveries"), 1);
   assert.equal(peer.counter("timeouts"), 0);
   // RFC 5681 (4) with the one segment in flight: max(FlightSize / 2, 2·SMSS).
   assert.equal(c.info().ssthresh, 2, "one congestion response");
   assert.equal(c.info().caState, "open");
+  c.conn.close();
+  peer.finish();
+});
+
+Deno.test("tcp RACK-TLP: a D-SACK of the probe means nothing was lost: no congestion response", async () => {
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
+  const c = await open(peer);
+  await c.conn.write(new Uint8Array(10_000));
+  peer.take();
+  peer.wait(RTT);
+  peer.send(c.ackOf(9000)); // the last segment's ACK is late
+  assert.deepEqual(c.rel(peer.wait(ms(250))), [9000]);
+  peer.send(c.ackOf(10_000)); // the original's ACK
+  peer.wait(RTT);
+  peer.send(c.ackOf(10_000, [[9000, 10_000]])); // the probe, reported as a duplicate
+  assert.equal(peer.counter("dsacks_recv"), 1);
+  await c.conn.write(new Uint8Array(1000));
+  peer.take();
+  peer.wait(RTT);
+  peer.send(c.ackOf(11_000));
+  assert.equal(peer.counter("tlp_recoveries"), 0);
+  assert.equal(c.info().ssthresh, undefined, "no reduction");
+  c.conn.close();
+  peer.finish();
+});
+
+Deno.test("tcp D-SACK: a spurious RTO is undone when the retransmission is reported twice (RFC 3708)", async () => {
+  // RACK off: no loss probe ahead of the RTO.
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno", rack: false } } });
+  const c = await open(peer);
+  await c.conn.write(new Uint8Array(10_000));
+  assert.equal(c.rel(peer.take()).length, 10);
+  // The ACKs are delayed past the RTO (200 ms): segment 0 is resent.
+  assert.deepEqual(c.rel(peer.wait(ms(210))), [0]);
+  assert.equal(peer.counter("timeouts"), 1);
+  assert.equal(c.info().cwnd, 1);
+  peer.send(c.ackOf(10_000)); // the late ACK of the originals
+  peer.wait(RTT);
+  peer.send(c.ackOf(10_000, [[0, 1000]])); // the retransmission arrived twice
+  assert.equal(peer.counter("spurious_undos"), 1);
+  assert.ok(c.info().cwnd! >= 10, `cwnd ${c.info().cwnd}`);
+  assert.equal(c.info().ssthresh, undefined);
   c.conn.close();
   peer.finish();
 });

@@ -419,27 +419,31 @@ function detectAndArm(ep: TcpEndpoint, r: Rack, now: Instant): void {
 }
 
 /**
- * RFC 8985 §7.4.2: the probe's episode ends with this ACK. A retransmitted
- * probe that repaired a loss (its ACK covers it, no D-SACK says the original
- * arrived too) calls for the congestion response a fast recovery would
- * have made.
+ * RFC 8985 §7.4.2 (as Linux's `tcp_process_tlp_ack`): the ACKs that end a
+ * probe's episode. A probe of new data needs nothing (RACK finds any loss).
+ * For a retransmitted probe, a D-SACK of it means the original arrived too
+ * (no loss); an ACK beyond it without one means the probe repaired a loss,
+ * which calls for the congestion response a fast recovery would have made;
+ * a pure duplicate ACK means both arrived. An ACK of exactly the probe
+ * waits for the D-SACK that may follow.
  */
 function tlpOnAck(ep: TcpEndpoint, r: Rack, seg: Segment, dsack: boolean): void {
-  const ack = seg.ack;
-  if (dsack && seqLe(seg.opts.sackBlocks[1]!, r.tlpEndSeq) && r.tlpIsRetrans) {
-    r.tlpActive = false; // the original and the probe both arrived: no loss
+  const ack = seg.ack, end = r.tlpEndSeq;
+  if (seqLt(ack, end)) return;
+  if (!r.tlpIsRetrans || (dsack && seqLe(seg.opts.sackBlocks[1]!, end))) {
+    r.tlpActive = false;
     return;
   }
-  if (!seqGe(ack, r.tlpEndSeq)) return;
-  r.tlpActive = false;
-  if (!r.tlpIsRetrans) return; // new data: RACK finds any loss
-  if (seqGt(ack, r.tlpEndSeq) || (ack === r.tlpEndSeq && !dsack)) {
+  if (seqGt(ack, end)) {
+    r.tlpActive = false;
     if (ep.inRecovery) return;
     const cc = ep.cc;
     undoStart(ep);
     cc.onCongestion(Math.min(seqDiff(ep.sndMax, ep.sndUna), cc.cwnd), ep.core.now());
     ep.core.c.tlp_recoveries.value++;
+    return;
   }
+  if (ack === ep.sndUna && seg.opts.sackCount === 0 && seg.dataLen === 0) r.tlpActive = false;
 }
 
 /** RACK found a loss outside recovery: fast recovery begins (RFC 8985 §6.2, RFC 6675 §5). */

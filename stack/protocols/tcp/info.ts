@@ -149,6 +149,8 @@ export function formatSockets(list: readonly TcpSocketInfo[]): string {
       `segs_in:${s.segsIn}`,
     );
     if (s.retrans) parts.push(`retrans:${s.retrans}`);
+    if (s.reordSeen) parts.push(`reord_seen:${s.reordSeen}`);
+    if (s.dsackDups) parts.push(`dsack_dups:${s.dsackDups}`);
     parts.push(`snd_wnd:${s.sndWnd}`, `rcv_wnd:${s.rcvWnd}`, `timer:${s.timer}`);
     details.push("\t " + parts.join(" "));
   }

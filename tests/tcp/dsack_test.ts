@@ -48,10 +48,19 @@ Deno.test("tcp ESTABLISHED + out-of-order segment again → D-SACK first, then t
     r.peerNxt + 200,
     r.peerNxt + 300,
   ]]);
+  // With a newer range: the one holding the duplicate still comes second.
+  one(peer.send(r.data(400, 100)), { ack: r.peerNxt });
+  const two = one(peer.send(r.data(200, 100)), { ack: r.peerNxt });
+  assert.deepEqual(two.sack, [
+    [r.peerNxt + 200, r.peerNxt + 300],
+    [r.peerNxt + 200, r.peerNxt + 300],
+    [r.peerNxt + 400, r.peerNxt + 500],
+  ]);
   // A segment overlapping RCV.NXT: only its old part is the duplicate.
   one(peer.send(r.data(0, 200)), { ack: r.peerNxt + 300 });
-  const part = one(peer.send(r.data(250, 100)), { ack: r.peerNxt + 350 });
-  assert.deepEqual(part.sack, [[r.peerNxt + 250, r.peerNxt + 300]]);
+  one(peer.send(r.data(300, 100)), { ack: r.peerNxt + 500 });
+  const part = one(peer.send(r.data(450, 100)), { ack: r.peerNxt + 550 });
+  assert.deepEqual(part.sack, [[r.peerNxt + 450, r.peerNxt + 500]]);
   r.conn.close();
   r.listener.close();
   peer.finish();

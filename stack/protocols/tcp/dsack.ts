@@ -43,18 +43,39 @@ export function hasSackBlocks(ep: TcpEndpoint): boolean {
  * first (RFC 2018 §4, RFC 2883 §4). Returns the count.
  */
 export function sackOptionBlocks(ep: TcpEndpoint, out: Uint32Array, max: number): number {
-  let n = 0;
   const asm = ep.asm;
-  if (ep.dsackLeft !== ep.dsackRight) {
-    out[0] = ep.dsackLeft;
-    out[1] = ep.dsackRight;
-    ep.dsackLeft = ep.dsackRight = 0;
-    ep.core.c.dsacks_sent.value++;
-    n = 1;
+  if (ep.dsackLeft === ep.dsackRight) return asm === null ? 0 : asm.sackBlocks(out, max);
+  const l = ep.dsackLeft, r = ep.dsackRight;
+  out[0] = l;
+  out[1] = r;
+  ep.dsackLeft = ep.dsackRight = 0;
+  ep.core.c.dsacks_sent.value++;
+  if (asm === null || max < 2) return 1;
+  // RFC 2883 §4.1.2: the range holding an out-of-order duplicate comes
+  // second, then the others in their usual order.
+  let n = 1;
+  let hold = -1;
+  for (let i = 0; i < asm.count; i++) {
+    if (seqLe(asm.left(i), l) && seqGe(asm.right(i), r)) {
+      hold = i;
+      out[2] = asm.left(i);
+      out[3] = asm.right(i);
+      n = 2;
+      break;
+    }
   }
-  if (asm !== null && max > n) n += asm.sackBlocks(out.subarray(2 * n), max - n);
+  const k = asm.sackBlocks(SCRATCH, max);
+  for (let i = 0; i < k && n < max; i++) {
+    if (hold >= 0 && SCRATCH[2 * i] === out[2]) continue;
+    out[2 * n] = SCRATCH[2 * i]!;
+    out[2 * n + 1] = SCRATCH[2 * i + 1]!;
+    n++;
+  }
   return n;
 }
+
+/** Scratch blocks for {@linkcode sackOptionBlocks} (one segment is built at a time). */
+const SCRATCH = new Uint32Array(8);
 
 /**
  * RFC 2883 §4.2: whether the first SACK block of an ACK for `ack` reports a

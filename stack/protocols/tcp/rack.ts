@@ -449,8 +449,9 @@ function tlpOnAck(ep: TcpEndpoint, r: Rack, seg: Segment, dsack: boolean): void 
 /** RACK found a loss outside recovery: fast recovery begins (RFC 8985 §6.2, RFC 6675 §5). */
 function enterRecovery(ep: TcpEndpoint, r: Rack): void {
   // Unlike RFC 6582's `recover` rule, a loss found by time starts a new
-  // episode even right after the last one ended (as Linux).
-  if (ep.inRecovery) return;
+  // episode even right after the last one ended (as Linux). Not while an
+  // RTO's go-back-N resend is under way: it resends the lost data itself.
+  if (ep.inRecovery || seqLt(ep.sndNxt, ep.sndMax)) return;
   const core = ep.core;
   const cc = ep.cc;
   ep.inRecovery = ep.sackRecovery = true;

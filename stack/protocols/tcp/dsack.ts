@@ -9,7 +9,7 @@
  *
  * Sender: a first SACK block below the cumulative ACK, or inside the second
  * block, is a D-SACK (RFC 2883 §4.2). Each recovery episode (fast recovery or
- * RTO) remembers the window it reduced and how many bytes it retransmitted;
+ * RTO) remembers the window it reduced and the ranges it retransmitted;
  * when D-SACKs have reported every one of those bytes as having arrived
  * twice, no retransmission was needed (RFC 3708 §3), so the window goes back
  * to what it was (Linux `tcp_try_undo_dsack`: cwnd and ssthresh restored to
@@ -20,7 +20,7 @@
  */
 import type { TcpOptionSet } from "../../wire/tcp_options.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
-import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq.ts";
+import { seqGe, seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq.ts";
 
 /**
  * Records that `[left, right)` arrived again: the next ACK reports it as a
@@ -90,20 +90,27 @@ export function isDsack(opts: TcpOptionSet, ack: number): boolean {
   return seqGe(l, opts.sackBlocks[2]!) && seqLe(r, opts.sackBlocks[3]!);
 }
 
-/** One recovery episode's undo record (Linux `undo_marker`, `undo_retrans`, `prior_cwnd`). */
+/** Most retransmitted ranges an episode remembers; beyond, it cannot be undone. */
+export const UNDO_RANGES = 32;
+
+/**
+ * One recovery episode's undo record (Linux `undo_marker`, `undo_retrans`,
+ * `prior_cwnd`): the window before the reduction, and the ranges
+ * retransmitted in the episode that no D-SACK has reported yet. Only a
+ * D-SACK of retransmitted bytes counts (not one of a segment the network
+ * duplicated), and each byte once.
+ */
 export class UndoRecord {
   /** cwnd before the reduction, bytes. */
   priorCwnd = 0;
   /** ssthresh before the reduction, bytes. */
   priorSsthresh = 0;
-  /** SND.UNA when the episode began; D-SACKs below it are for earlier episodes. */
-  marker = 0;
-  /** SND.MAX when the episode began. */
-  end = 0;
-  /** Bytes retransmitted in the episode and not yet reported back by a D-SACK. */
-  retransLeft = 0;
-  /** Bytes retransmitted in the episode. */
-  retransBytes = 0;
+  /** Left edges of the retransmitted ranges not yet reported twice. */
+  readonly left: number[] = [];
+  /** Their right edges. */
+  readonly right: number[] = [];
+  /** Something was retransmitted in the episode. */
+  retransmitted = false;
   /** The episode can still be undone. */
   active = false;
 }
@@ -119,34 +126,60 @@ export function undoStart(ep: TcpEndpoint): void {
   const cc = ep.cc;
   u.priorCwnd = cc.cwnd;
   u.priorSsthresh = cc.ssthresh;
-  u.marker = ep.sndUna;
-  u.end = ep.sndMax;
-  u.retransLeft = u.retransBytes = 0;
+  u.left.length = u.right.length = 0;
+  u.retransmitted = false;
   u.active = true;
 }
 
-/** `len` bytes were retransmitted (fast, SACK or RTO recovery; not a loss probe). */
-export function undoNoteRetransmit(ep: TcpEndpoint, len: number): void {
+/** `[seq, seq + len)` was retransmitted (fast, SACK or RTO recovery; not a loss probe). */
+export function undoNoteRetransmit(ep: TcpEndpoint, seq: number, len: number): void {
   const u = ep.undo;
-  if (u === null || !u.active || (ep.rack !== null && ep.rack.probing)) return;
-  u.retransLeft += len;
-  u.retransBytes += len;
+  if (u === null || !u.active || len <= 0 || (ep.rack !== null && ep.rack.probing)) return;
+  u.retransmitted = true;
+  const end = (seq + len) >>> 0;
+  const n = u.left.length;
+  if (n > 0 && u.right[n - 1] === seq) {
+    u.right[n - 1] = end; // the next segment of a run
+    return;
+  }
+  if (n >= UNDO_RANGES) {
+    u.active = false; // too much to track: keep the reduction
+    return;
+  }
+  u.left.push(seq);
+  u.right.push(end);
 }
 
 /**
- * A D-SACK for `[left, right)` arrived: counts it, and if it accounts for
- * the last retransmitted byte of the current episode, undoes the episode's
- * congestion response. Returns whether it did.
+ * A D-SACK for `[left, right)` arrived: counts it, and if it reports the
+ * last retransmitted byte of the current episode not yet reported, undoes
+ * the episode's congestion response. Returns whether it did.
  */
 export function onDsack(ep: TcpEndpoint, left: number, right: number): boolean {
   ep.dsacksIn++;
   ep.core.c.dsacks_recv.value++;
   const u = ep.undo;
-  if (u === null || !u.active || u.retransBytes === 0) return false;
-  const l = seqMax(left, u.marker), r = seqMin(right, u.end);
-  if (!seqGt(r, l)) return false;
-  u.retransLeft -= seqDiff(r, l);
-  if (u.retransLeft > 0) return false;
+  if (u === null || !u.active || !u.retransmitted) return false;
+  const L = u.left, R = u.right;
+  let hit = false;
+  for (let i = 0; i < L.length; i++) {
+    const l = seqMax(L[i]!, left), r = seqMin(R[i]!, right);
+    if (!seqGt(r, l)) continue;
+    hit = true;
+    if (l === L[i] && r === R[i]) {
+      L.splice(i, 1);
+      R.splice(i, 1);
+      i--;
+    } else if (l === L[i]) L[i] = r;
+    else if (r === R[i]) R[i] = l;
+    else if (L.length < UNDO_RANGES) {
+      L.splice(i + 1, 0, r);
+      R.splice(i + 1, 0, R[i]!);
+      R[i] = l;
+      i++;
+    } else R[i] = l; // no room to split: the rest must be reported again as a whole
+  }
+  if (!hit || L.length > 0) return false;
   // RFC 3708 §3: every retransmission arrived twice: none was needed.
   u.active = false;
   const cc = ep.cc;

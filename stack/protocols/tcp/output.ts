@@ -264,7 +264,7 @@ export function retransmitAt(ep: TcpEndpoint, seq: number, maxLen: number): numb
   // State before the send (see re-entrancy above).
   ep.retransSegs++;
   ep.core.c.retrans_segs.value++;
-  undoNoteRetransmit(ep, len + (fin ? 1 : 0));
+  undoNoteRetransmit(ep, seq, len + (fin ? 1 : 0));
   ep.rttStart = -1; // Karn: no RTT sample from retransmitted data
   if (ep.rtoAt === 0) armRto(ep);
   emit(ep, seq, flags, len);
@@ -313,7 +313,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   if (retrans) {
     ep.retransSegs++;
     ep.core.c.retrans_segs.value++;
-    undoNoteRetransmit(ep, len + (fin ? 1 : 0));
+    undoNoteRetransmit(ep, sndNxt, len + (fin ? 1 : 0));
     ep.rttStart = -1;
   } else if (ep.rttStart < 0 && len > 0) {
     ep.rttSeq = end;

@@ -4,7 +4,8 @@
  * a tail loss is found by the loss probe, not the RTO; a segment delayed
  * past three later ones first causes a fast retransmission that the
  * peer's D-SACK shows spurious (undone), and once the reordering window has
- * grown, the same reordering causes none.
+ * grown, the same reordering causes none, and a real loss is then found by
+ * the reordering timer.
  */
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
@@ -112,7 +113,7 @@ Deno.test("tcp D-SACK: a spurious RTO is undone when the retransmission is repor
   peer.finish();
 });
 
-Deno.test("tcp RACK: reordering by 3 segments — one spurious fast retransmit undone by D-SACK, then none", async () => {
+Deno.test("tcp RACK: reordering by 3 segments — one spurious fast retransmit undone by D-SACK, then none; a real loss then waits for the reordering timer", async () => {
   const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
   const c = await open(peer);
   // Round 1: segment 0 is delayed past 1, 2 and 3.
@@ -161,6 +162,22 @@ Deno.test("tcp RACK: reordering by 3 segments — one spurious fast retransmit u
   assert.equal(peer.counter("fast_retransmits"), 1, "no second fast retransmit");
   assert.equal(c.info().retrans ?? 0, retransBefore);
   assert.ok(c.info().reordSeen! >= 1);
+  // Round 3: this time the segment is really lost. The reordering timer
+  // (RFC 8985 §6.3) finds it RACK.rtt + reo_wnd after it was sent, long
+  // before the RTO.
+  await c.conn.write(new Uint8Array(10_000));
+  const third = c.rel(peer.take());
+  assert.ok(third.length >= 5, `round 3 sent ${third}`);
+  const lost = third[0]! + 1000;
+  peer.wait(RTT);
+  peer.send(c.ackOf(lost));
+  peer.send(c.ackOf(lost, [[lost + 1000, lost + 2000]]));
+  peer.send(c.ackOf(lost, [[lost + 1000, lost + 3000]]));
+  assert.deepEqual(c.rel(peer.send(c.ackOf(lost, [[lost + 1000, lost + 4000]]))), []);
+  const resent = c.rel(peer.wait(ms(12)));
+  assert.equal(resent[0], lost, `the reordering timer resent it: ${resent}`);
+  assert.equal(peer.counter("fast_retransmits"), 2);
+  assert.equal(peer.counter("timeouts"), 0);
   c.conn.close();
   peer.finish();
 });

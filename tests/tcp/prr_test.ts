@@ -10,9 +10,10 @@ import { ms } from "../_harness.ts";
 import { Peer } from "./_tcp.ts";
 import { open, RTT } from "./_recovery.ts";
 
-for (const cc of ["newreno", "cubic"]) {
-  Deno.test(`tcp PRR (${cc}): sends in proportion during recovery and ends with cwnd and flight at ssthresh`, async () => {
-    const peer = new Peer({ plugins: { tcp: { congestionControl: cc } } });
+for (const [cc, rack] of [["newreno", true], ["cubic", true], ["newreno", false]] as const) {
+  const how = rack ? "RACK" : "RFC 6675";
+  Deno.test(`tcp PRR (${cc}, ${how} loss detection): sends in proportion during recovery and ends with cwnd and flight at ssthresh`, async () => {
+    const peer = new Peer({ plugins: { tcp: { congestionControl: cc, rack } } });
     const c = await open(peer);
     await c.conn.write(new Uint8Array(60_000));
     assert.equal(c.rel(peer.take()).length, 10);
@@ -30,7 +31,10 @@ for (const cc of ["newreno", "cubic"]) {
     const show = JSON.stringify(trace);
     assert.equal(peer.counter("fast_retransmits"), 1, show);
     const ssthresh = c.info().ssthresh!;
-    assert.equal(ssthresh, cc === "newreno" ? 5 : 7, show);
+    // NewReno halves FlightSize: RACK's recovery caps it by cwnd (10, the
+    // limited-transmit segments left out, as RFC 3042 §2 asks); RFC 6675's
+    // counts all 12 out. CUBIC: β·cwnd.
+    assert.equal(ssthresh, cc === "cubic" ? 7 : rack ? 5 : 6, show);
     const recovering = trace.filter((t) => t.state === "recovery");
     assert.ok(recovering.length >= 6, show);
     // Never more than two segments per ACK (PRR-SSRB allows delivered + 1 MSS).

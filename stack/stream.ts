@@ -322,6 +322,19 @@ export interface TcpSocketInfo {
   readonly rcvWnd?: number;
   /** The pending timer: `on` (retransmit), `persist`, `keepalive`, `timewait`, or `off`. */
   readonly timer?: string;
+  /**
+   * Loss-recovery state, as Linux's `tcpi_ca_state`: `open`, `recovery`
+   * (fast recovery; cwnd is PRR's pipe + sndcnt), or `loss` (after an RTO).
+   */
+  readonly caState?: string;
+  /** Times reordering was seen by RACK (Linux `tcpi_reord_seen`). */
+  readonly reordSeen?: number;
+  /** D-SACK blocks received (Linux `tcpi_dsack_dups`). */
+  readonly dsackDups?: number;
+  /** Congestion responses undone because D-SACKs showed them spurious (RFC 3708). */
+  readonly spuriousUndos?: number;
+  /** Tail loss probes sent (RFC 8985 §7). */
+  readonly tlpProbes?: number;
 }
 
 /**

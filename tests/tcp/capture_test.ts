@@ -92,6 +92,8 @@ Deno.test(
           /^ACKed segment that wasn't captured/,
           /^This frame is a \(suspected\) (out-of-order|retransmission|spurious retransmission)/,
           /^(Duplicate ACK|TCP window specified by the receiver is now completely full)/,
+          // A duplicated segment is reported back as a D-SACK (RFC 2883).
+          /^D-SACK Sequence/,
         ],
       });
       env.finish();

@@ -25,6 +25,8 @@ interface Sample {
   readonly cwnd: number;
   readonly ssthresh: number | undefined;
   readonly retrans: number;
+  /** `open`, `recovery` (PRR sizes cwnd from the pipe), `loss`. */
+  readonly caState: string;
 }
 
 interface Outcome {
@@ -59,6 +61,7 @@ async function bulk(cc: string, seed: number): Promise<Outcome> {
         cwnd: i.cwnd!,
         ssthresh: i.ssthresh,
         retrans: i.retrans!,
+        caState: i.caState!,
       });
       if (env.net.now() < end) env.net.at(env.net.now() + ms(5), sample);
     };
@@ -112,7 +115,9 @@ function checkShape(o: Outcome, beta: number): void {
   let stretches = 0;
   for (let i = lossAt; i + 40 < s.length; i++) {
     const a = s[i]!, b = s[i + 40]!;
-    const quiet = a.ssthresh === b.ssthresh && a.retrans === b.retrans;
+    // Not from inside a recovery: there PRR's cwnd is pipe + sndcnt, which
+    // sits above ssthresh until the pipe drains (RFC 6937).
+    const quiet = a.ssthresh === b.ssthresh && a.retrans === b.retrans && a.caState === "open";
     if (!quiet || a.cwnd < a.ssthresh!) continue;
     stretches++;
     const growth = b.cwnd - a.cwnd;

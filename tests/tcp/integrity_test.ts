@@ -30,8 +30,13 @@ const FAULTS: Faults = {
 // no await inside `net.run` that the virtual network would mistake for a
 // deadlock, and no need to keep 64 MiB around for the soak run.
 
-async function exchange(seed: number, total: number, mtu = 1500): Promise<void> {
-  const env = makeLink({ seed, faults: FAULTS, mtu });
+async function exchange(
+  seed: number,
+  total: number,
+  mtu = 1500,
+  tcp: Record<string, string | number | boolean> = {},
+): Promise<void> {
+  const env = makeLink({ seed, faults: FAULTS, mtu, plugins: { tcp } });
   try {
     const l = env.b.listen({ port: 9000 });
     await env.run(async () => {
@@ -64,6 +69,22 @@ for (let seed = 1; seed <= SEEDS; seed++) {
   Deno.test(`tcp ${MIB} MiB each way under loss, reorder, duplication and corruption, seed ${seed}`, async () => {
     await exchange(seed, MIB * 1024 * 1024);
   });
+}
+
+// The same soak with the other loss-recovery settings and controllers (the
+// default above is CUBIC with RACK-TLP, D-SACK and PRR): 3 seeds in CI, the
+// full count under TCP_SOAK.
+const VARIANTS: readonly { name: string; tcp: Record<string, string | boolean> }[] = [
+  { name: "RACK off (RFC 6675 DupThresh)", tcp: { rack: false } },
+  { name: "D-SACK off", tcp: { dsack: false } },
+  { name: "NewReno", tcp: { congestionControl: "newreno" } },
+];
+for (const v of VARIANTS) {
+  for (let seed = 1; seed <= (SOAK ? SEEDS : 3); seed++) {
+    Deno.test(`tcp ${MIB} MiB each way under the same faults, ${v.name}, seed ${seed}`, async () => {
+      await exchange(seed, MIB * 1024 * 1024, 1500, v.tcp);
+    });
+  }
 }
 
 Deno.test("tcp 4 MiB each way at MTU 65535 under the same faults (64 KiB segments)", async () => {

@@ -82,7 +82,9 @@ Deno.test("tcp three duplicate ACKs → fast retransmit; partial ACK → next ho
 });
 
 Deno.test("tcp SACK: lost holes first, then new data, then holes not yet judged lost (RFC 6675)", async () => {
-  const peer = new Peer();
+  // RFC 6675's rules: RACK off (with RACK, this zero-RTT peer's first SACK
+  // already marks the hole lost: a reordering window of min_RTT/4 = 0).
+  const peer = new Peer({ plugins: { tcp: { rack: false } } });
   const c = await activeOpen(peer, 80, { mss: 1000, sackOk: true });
   await c.conn.write(pattern(20_000));
   assert.equal(peer.take().length, 10); // the initial window

@@ -82,7 +82,7 @@ Deno.test("tcp ESTABLISHED + keepalive: an answered probe keeps a partition-free
   env.finish();
 });
 
-Deno.test("tcp ESTABLISHED + data, peer partitioned → 15 retransmissions with backoff, TimedOut at 924.6 s", async () => {
+Deno.test("tcp ESTABLISHED + data, peer partitioned → a loss probe, 15 retransmissions with backoff, TimedOut at 924.8 s", async () => {
   const env = makeLink({ seed: 5 });
   const { c, s } = await pair(env);
   assert.equal(env.a.sockets()[0]!.rto, 200);
@@ -94,9 +94,12 @@ Deno.test("tcp ESTABLISHED + data, peer partitioned → 15 retransmissions with 
     await assert.rejects(() => c.read(new Uint8Array(1)), Deno.errors.TimedOut);
     return env.net.now();
   }, { timeout: 3600 * SECOND });
-  // RTOs 0.2, 0.4, … 102.4 s (sum 204.6 s), then six at the 120 s maximum.
-  assert.equal(failedAt - t0, ms(924_600));
-  assert.equal(env.a.counters.get("tcp.retrans_segs").value - retransBefore, 15);
+  // First a tail loss probe (RFC 8985 §7: the PTO, capped by the RTO, at
+  // 0.2 s; the RTO restarts after it), then RTOs 0.2, 0.4, … 102.4 s (sum
+  // 204.6 s), then six at the 120 s maximum.
+  assert.equal(failedAt - t0, ms(924_800));
+  assert.equal(env.a.counters.get("tcp.tlp_probes").value, 1);
+  assert.equal(env.a.counters.get("tcp.retrans_segs").value - retransBefore, 16);
   assert.equal(env.a.counters.get("tcp.timeouts").value, 16);
   assert.deepEqual(env.a.sockets(), []);
   await assert.rejects(() => c.write(pattern(1)), Deno.errors.TimedOut);

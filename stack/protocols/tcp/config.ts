@@ -67,6 +67,15 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     description: "out-of-order ranges kept per connection before segments are dropped",
   },
   maxConnections: { default: 65_536, description: "most connections (any state) per stack" },
+  rack: {
+    default: true,
+    description:
+      "RACK-TLP loss detection with SACK (RFC 8985, Linux tcp_recovery=1); false: RFC 6675 DupThresh",
+  },
+  dsack: {
+    default: true,
+    description: "send D-SACKs (RFC 2883) and undo congestion responses they prove spurious",
+  },
 };
 
 /** The resolved configuration (µs and bytes). */
@@ -129,6 +138,10 @@ export interface TcpConfig {
   readonly reassemblyRanges: number;
   /** Connection limit. */
   readonly maxConnections: number;
+  /** RACK-TLP loss detection when SACK is in use. */
+  readonly rack: boolean;
+  /** D-SACK generation and undo. */
+  readonly dsack: boolean;
 }
 
 /**
@@ -183,6 +196,8 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
     verifyChecksum: o.verifyChecksum as boolean,
     reassemblyRanges: num("reassemblyRanges", 1, 1024),
     maxConnections: num("maxConnections", 1),
+    rack: o.rack !== false,
+    dsack: o.dsack !== false,
   };
   if (cfg.ephemeralPortMin > cfg.ephemeralPortMax) {
     throw new RangeError("Cannot set up tcp: ephemeralPortMin is above ephemeralPortMax");

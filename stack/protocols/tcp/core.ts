@@ -118,6 +118,12 @@ export const TCP_COUNTERS = [
   "pmtu_updates",
   "tx.failed",
   "bad_options",
+  "dsacks_sent",
+  "dsacks_recv",
+  "spurious_undos",
+  "tlp_probes",
+  "tlp_recoveries",
+  "rack_overflows",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */

@@ -21,6 +21,9 @@ import type { ListenSocket } from "./listener.ts";
 import { timestampOffset } from "./isn.ts";
 import { output, sendAck, sendReset } from "./output.ts";
 import { maybeWindowUpdate } from "./rcv.ts";
+import type { UndoRecord } from "./dsack.ts";
+import type { Prr } from "./prr.ts";
+import type { Rack } from "./rack.ts";
 import { Scoreboard } from "./sack.ts";
 import { seqAdd, seqDiff } from "./seq.ts";
 import {
@@ -258,6 +261,26 @@ export class TcpEndpoint {
   /** Bytes received in order. */
   bytesReceived = 0;
 
+  // --- RACK-TLP, D-SACK, PRR (rack.ts, dsack.ts, prr.ts) ---
+  /** D-SACK to report in the next ACK's first SACK block, `[dsackLeft, dsackRight)`; equal: none. */
+  dsackLeft = 0;
+  /** Right edge of the pending D-SACK. */
+  dsackRight = 0;
+  /** RACK-TLP state, made on the first data sent when SACK is in use and `rack` is on. */
+  rack: Rack | null = null;
+  /** RACK gave up on this connection (its segment record overflowed): RFC 6675 from then on. */
+  rackOff = false;
+  /** RACK's reordering-timer or probe-timeout deadline (0 = none). */
+  rackAt: Instant = 0;
+  /** PRR state of the current recovery. */
+  prr: Prr | null = null;
+  /** Undo record of the current recovery episode. */
+  undo: UndoRecord | null = null;
+  /** D-SACK blocks received. */
+  dsacksIn = 0;
+  /** Congestion responses undone as spurious (RFC 3708). */
+  spuriousUndos = 0;
+
   /** A new endpoint for a tuple; not yet in the demux table. */
   constructor(
     core: TcpCore,
@@ -490,6 +513,8 @@ export class TcpEndpoint {
   enterTimeWait(): void {
     this.setState(TIME_WAIT);
     this.rtoAt = this.delackAt = this.keepAt = 0;
+    this.rackAt = 0;
+    this.rack = null; // nothing of ours is in flight any more
     this.sndBuf = null;
     this.scoreboard = null;
     if (this.user !== null) {
@@ -519,6 +544,7 @@ export class TcpEndpoint {
       this.closeAt =
       this.trimAt =
       this.pmtuAt =
+      this.rackAt =
         0;
     this.sndBuf = null;
     this.scoreboard = null;

@@ -89,6 +89,15 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
     sndWnd: ep.sndWnd,
     rcvWnd: Math.max(0, seqDiff(ep.rcvAdv, ep.rcvNxt)),
     timer,
+    caState: ep.inRecovery
+      ? "recovery"
+      : ep.backoff > 0 && ep.sndMax !== ep.sndUna
+      ? "loss"
+      : "open",
+    reordSeen: ep.rack?.reorderEvents ?? 0,
+    dsackDups: ep.dsacksIn,
+    spuriousUndos: ep.spuriousUndos,
+    tlpProbes: ep.rack?.probes ?? 0,
   };
 }
 
@@ -140,6 +149,8 @@ export function formatSockets(list: readonly TcpSocketInfo[]): string {
       `segs_in:${s.segsIn}`,
     );
     if (s.retrans) parts.push(`retrans:${s.retrans}`);
+    if (s.reordSeen) parts.push(`reord_seen:${s.reordSeen}`);
+    if (s.dsackDups) parts.push(`dsack_dups:${s.dsackDups}`);
     parts.push(`snd_wnd:${s.sndWnd}`, `rcv_wnd:${s.rcvWnd}`, `timer:${s.timer}`);
     details.push("\t " + parts.join(" "));
   }

@@ -10,6 +10,7 @@ import { CONSUMED, type RxVerdict } from "../../manifest.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
+import { noteOldData } from "./dsack.ts";
 import { negotiate } from "./options.ts";
 import { output, sendAck, sendInvalidAck, sendSyn } from "./output.ts";
 import { acceptSegment, processFin, receiveData } from "./rcv.ts";
@@ -70,6 +71,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
     if (!opts.hasTimestamp) return "no_timestamp"; // RFC 7323 §3.2
     // PAWS: a timestamp older than TS.Recent means an old duplicate.
     if (seqLt(opts.tsVal, ep.tsRecent) && now - ep.tsRecentAt < PAWS_IDLE) {
+      noteOldData(ep, seg.seq, seg.dataLen);
       sendInvalidAck(ep, seg.dataLen);
       return "paws";
     }
@@ -79,6 +81,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
   // First: the sequence number.
   if (!acceptSegment(ep, seg)) {
     if (!rst) {
+      noteOldData(ep, origSeq, origLen);
       if ((flags & TCP_SYN) !== 0 && ep.state !== SYN_RECEIVED) {
         // RFC 5961 §4.2: a SYN "irrespective of the sequence number" gets a
         // challenge ACK, under the stack-wide limit (Linux does the same).
@@ -96,6 +99,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
     return "out_of_window";
   }
   if (seg.dataLen !== origLen) ep.ackNow = true; // part of it was old or past the window
+  noteOldData(ep, origSeq, origLen);
   flags = seg.flags; // trimming may have removed an old SYN or a FIN past the window
   // RFC 7323 §4.3 (2): remember the timestamp of the segment at the left edge.
   if (ep.tsOk && opts.hasTimestamp && seqLe(origSeq, ep.lastAckSent)) {

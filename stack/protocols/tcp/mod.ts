@@ -10,7 +10,12 @@
  * delayed and quick ACKs, and one stretch ACK per receive batch (the
  * plugin's `flush()`); Nagle; silly-window avoidance on both sides;
  * RTO per RFC 6298 (Karn, backoff); fast retransmit and NewReno (RFC 5681,
- * 6582), SACK (RFC 2018) with RFC 6675 recovery; pluggable congestion control
+ * 6582), SACK (RFC 2018) with RACK-TLP loss detection (RFC 8985: time-based
+ * loss marks, a reordering window grown by D-SACKs, tail loss probes; the
+ * `rack` option off falls back to RFC 6675's DupThresh), PRR-SSRB (RFC 6937)
+ * for the window during SACK recovery, D-SACK (RFC 2883) sent for duplicates
+ * and used to undo spurious congestion responses (RFC 3708, Linux's undo);
+ * pluggable congestion control
  * (NewReno, CUBIC RFC 9438); zero-window probes; keepalive; listeners with a
  * SYN queue, an accept queue and SYN cookies (with timestamps, window scale
  * and SACK carried in the low bits of a TSval on the connection's own
@@ -59,15 +64,17 @@
  *   `out_rsts`, `in_errs`, `fast_retransmits`, `sack_recoveries`, `timeouts`,
  *   `syncookies_sent`, `syncookies_recv`, `challenge_acks`,
  *   `challenge_acks_limited`, `delayed_acks`, `zero_window_probes`,
- *   `keepalive_probes`, `pmtu_updates`, `tx.failed`, `bad_options`.
+ *   `keepalive_probes`, `pmtu_updates`, `tx.failed`, `bad_options`,
+ *   `dsacks_sent`, `dsacks_recv`, `spurious_undos`, `tlp_probes`,
+ *   `tlp_recoveries`, `rack_overflows`.
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take
  *   IPv4), RFC 6528 hashing of all 128 address bits (IPv6 addresses are
  *   folded to 32 bits first), the IPv6 default MSS of 1220; the urgent mechanism (URG data is delivered
- *   inline, RFC 6093); TCP Fast Open; ECN (RFC 3168) and AccECN; RACK-TLP
- *   (RFC 8985), so a lost retransmission is found only by the RTO; PRR
- *   (RFC 6937); D-SACK generation; HyStart; TCP-AO/MD5; SO_REUSEADDR-style
+ *   inline, RFC 6093); TCP Fast Open; ECN (RFC 3168) and AccECN; PRR and
+ *   RACK without SACK (NewReno's window inflation and DupThresh stay);
+ *   HyStart; TCP-AO/MD5; SO_REUSEADDR-style
  *   port sharing; data carried on a SYN is dropped (the peer resends it).
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 6]-> tcp`

@@ -31,6 +31,9 @@ import {
 } from "../../wire/tcp.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
+import { hasSackBlocks, sackOptionBlocks, undoNoteRetransmit } from "./dsack.ts";
+import { prrSent } from "./prr.ts";
+import { rackArmPto, rackSent, rackStep } from "./rack.ts";
 import { selectWindow } from "./rcv.ts";
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from "./seq.ts";
 import {
@@ -60,7 +63,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     optLen = 4 + (ep.tsOk ? 12 : ep.sackOk ? 4 : 0) + (ep.wsOk ? 4 : 0);
   } else {
     if (ep.tsOk) optLen = 12;
-    if (ep.sackOk && ep.asm !== null && ep.asm.count > 0 && (flags & TCP_RST) === 0) {
+    if (ep.sackOk && hasSackBlocks(ep) && (flags & TCP_RST) === 0) {
       // RFC 6691: options beyond timestamps come out of the payload room, so
       // a full segment carries fewer (or no) SACK blocks.
       let max = ep.tsOk ? 3 : 4;
@@ -69,7 +72,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
         if (room < max) max = room;
       }
       if (max > 0) {
-        blocks = ep.asm.sackBlocks(core.sackOut, max);
+        blocks = sackOptionBlocks(ep, core.sackOut, max);
         optLen += 4 + 8 * blocks;
       }
     }
@@ -141,6 +144,12 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     ep.delackAt = 0;
   }
   if ((flags & TCP_RST) !== 0) core.c.out_rsts.value++;
+  else if (!syn && (len > 0 || (flags & TCP_FIN) !== 0)) {
+    // RACK's transmit time and PRR's prr_out, before the send (re-entrancy).
+    const n = len + ((flags & TCP_FIN) !== 0 ? 1 : 0);
+    if (ep.sackOk) rackSent(ep, seq, seqAdd(seq, n));
+    prrSent(ep, n);
+  }
   ep.segsOut++;
   core.c.out_segs.value++;
   const err = ep.net.send(
@@ -256,6 +265,7 @@ export function retransmitAt(ep: TcpEndpoint, seq: number, maxLen: number): numb
   // State before the send (see re-entrancy above).
   ep.retransSegs++;
   ep.core.c.retrans_segs.value++;
+  undoNoteRetransmit(ep, seq, len + (fin ? 1 : 0));
   ep.rttStart = -1; // Karn: no RTT sample from retransmitted data
   if (ep.rtoAt === 0) armRto(ep);
   emit(ep, seq, flags, len);
@@ -306,6 +316,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   if (retrans) {
     ep.retransSegs++;
     ep.core.c.retrans_segs.value++;
+    undoNoteRetransmit(ep, sndNxt, len + (fin ? 1 : 0));
     ep.rttStart = -1;
   } else if (ep.rttStart < 0 && len > 0) {
     ep.rttSeq = end;
@@ -369,7 +380,7 @@ export function output(ep: TcpEndpoint): void {
   for (let i = 0; i < 1_000_000; i++) {
     if (ep.state === CLOSED) return;
     if (ep.sackRecovery) {
-      if (!sackStep(ep)) break;
+      if (!(ep.rack !== null ? rackStep(ep) : sackStep(ep))) break;
       continue;
     }
     let budget = ep.cc.cwnd - ep.flight;
@@ -380,6 +391,7 @@ export function output(ep: TcpEndpoint): void {
     if (!sendOne(ep, budget, false)) break;
   }
   if (ep.ackNow) sendAck(ep);
+  rackArmPto(ep);
   // Persist (RFC 9293 §3.8.6.1) / SWS override: data waits, nothing is in
   // flight, so no ACK will come to open the window; the retransmission timer
   // doubles as the persist timer.

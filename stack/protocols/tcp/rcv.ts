@@ -12,6 +12,7 @@
 import { TCP_FIN, TCP_SYN } from "../../wire/tcp.ts";
 import type { Segment, TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
+import { noteDuplicate } from "./dsack.ts";
 import { sendAck } from "./output.ts";
 import { seqAdd, seqDiff, seqGt, seqInRange, seqMax } from "./seq.ts";
 import {
@@ -214,7 +215,7 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
           ep.core.c["rx.ooo_dropped"].value++;
           fin = false;
         }
-      }
+      } else noteDuplicate(ep, seg.seq, right); // RFC 2883 §4.1.2
       // An out-of-order segment gets an immediate (duplicate) ACK.
       scheduleAck(ep, 0, true);
     }

@@ -12,7 +12,10 @@
 import { TCP_FIN, TCP_SYN } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
+import { isDsack, onDsack, undoStart } from "./dsack.ts";
 import { retransmitAt, sendAck } from "./output.ts";
+import { prrOnAck, prrStart } from "./prr.ts";
+import { rackOnAck } from "./rack.ts";
 import { DUP_THRESH } from "./sack.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq.ts";
 import { armRto, rttSample } from "./timers.ts";
@@ -56,6 +59,11 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
       newlySacked += sb.add(opts.sackBlocks[2 * i]!, opts.sackBlocks[2 * i + 1]!, una, ep.sndMax);
     }
   }
+  // D-SACK (RFC 2883 §4.2), RACK-TLP (RFC 8985), and PRR's DeliveredData.
+  const dsack = ep.sackOk && isDsack(opts, ack);
+  if (dsack) onDsack(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
+  const delivered = newlySacked + (seqGt(ack, ep.sndUna) ? seqDiff(ack, ep.sndUna) : 0);
+  if (ep.rack !== null) rackOnAck(ep, seg, dsack);
   if (seqGt(ack, ep.sndUna)) {
     newAck(ep, seg, ack);
   } else if (ack === ep.sndUna && seqGt(ep.sndMax, ep.sndUna)) {
@@ -67,6 +75,15 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
     const dup = seg.dataLen === 0 && (seg.flags & (TCP_SYN | TCP_FIN)) === 0 && !windowChanged &&
       wnd !== 0;
     if (dup || (newlySacked > 0 && wnd !== 0)) onDupAck(ep);
+  }
+  if (ep.sackRecovery && ep.inRecovery) {
+    const board = ep.scoreboard;
+    const pipe = ep.rack !== null
+      ? ep.rack.pipe()
+      : board !== null
+      ? board.pipe(ep.sndUna, ep.sndMax, ep.highRxt, ep.mss)
+      : ep.flight;
+    prrOnAck(ep, delivered, pipe);
   }
   return undefined;
 }
@@ -144,6 +161,7 @@ function newAck(ep: TcpEndpoint, seg: Segment, ack: number): void {
 /** A duplicate ACK: count it, and enter fast retransmit / fast recovery when due. */
 function onDupAck(ep: TcpEndpoint): void {
   ep.dupAcks++;
+  if (ep.rack !== null) return; // RACK judges losses by time (rack.ts)
   const cc = ep.cc;
   if (ep.inRecovery) {
     if (!ep.sackRecovery) cc.cwnd += ep.mss; // RFC 5681 §3.2 step 4: inflate
@@ -160,6 +178,7 @@ function onDupAck(ep: TcpEndpoint): void {
   ep.recover = ep.sndMax;
   ep.rttStart = -1;
   core.c.fast_retransmits.value++;
+  undoStart(ep);
   cc.onCongestion(seqDiff(ep.sndMax, ep.sndUna), core.now());
   // State before each send: a retransmission to one of our own addresses is
   // answered inside the send (see output.ts), which may end the recovery.
@@ -168,6 +187,7 @@ function onDupAck(ep: TcpEndpoint): void {
   if (sb !== null) {
     ep.sackRecovery = true;
     core.c.sack_recoveries.value++;
+    prrStart(ep, seqDiff(ep.sndMax, ep.sndUna));
     ep.highRxt = una;
     const n = retransmitAt(ep, una, seqDiff(sb.holeEnd(una, ep.sndMax), una));
     ep.highRxt = seqAdd(una, n);

@@ -11,7 +11,9 @@
 import type { Instant } from "../../clock.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { MIN_MSS, TS_OPTION_LEN } from "./options.ts";
+import { undoStart } from "./dsack.ts";
 import { output, sendOne, sendProbe, sendReset, sendSyn, sendWindowProbe } from "./output.ts";
+import { rackTimer } from "./rack.ts";
 import { seqDiff, seqGt } from "./seq.ts";
 import {
   CLOSE_WAIT,
@@ -40,6 +42,7 @@ export function armTimer(ep: TcpEndpoint): void {
   if (ep.closeAt !== 0 && (next === 0 || ep.closeAt < next)) next = ep.closeAt;
   if (ep.trimAt !== 0 && (next === 0 || ep.trimAt < next)) next = ep.trimAt;
   if (ep.pmtuAt !== 0 && (next === 0 || ep.pmtuAt < next)) next = ep.pmtuAt;
+  if (ep.rackAt !== 0 && (next === 0 || ep.rackAt < next)) next = ep.rackAt;
   if (next !== 0) ep.timer.armEarlier(next);
 }
 
@@ -86,6 +89,13 @@ export function onTimer(ep: TcpEndpoint, now: Instant): void {
   if (ep.closeAt !== 0 && ep.closeAt <= now) {
     ep.closeAt = 0;
     onCloseTimer(ep);
+    if (ep.state === CLOSED) return;
+  }
+  if (ep.rackAt !== 0 && ep.rackAt <= now) {
+    // Before the RTO: a probe due at the same instant (the PTO is capped
+    // by the RTO, RFC 8985 §7.2) goes instead, and restarts the RTO.
+    ep.rackAt = 0;
+    rackTimer(ep, now);
     if (ep.state === CLOSED) return;
   }
   if (ep.rtoAt !== 0 && ep.rtoAt <= now) {
@@ -253,12 +263,14 @@ function onRetransmitTimer(ep: TcpEndpoint, now: Instant): void {
   // the same window (Linux tcp_enter_loss). FlightSize is capped by cwnd:
   // with SACK, SND.MAX − SND.UNA also counts data the peer already holds.
   const reduced = ep.retries > 1 || (ep.inRecovery && seqGt(ep.recover, ep.sndUna));
+  if (!reduced) undoStart(ep); // a D-SACK may yet show the timeout was spurious
   if (reduced) ep.cc.cwnd = ep.mss;
   else ep.cc.onTimeout(Math.min(outstanding, ep.cc.cwnd), now);
   ep.inRecovery = ep.sackRecovery = false;
   ep.dupAcks = 0;
   ep.recover = ep.sndMax;
   ep.scoreboard?.clear(); // RFC 2018 §8
+  ep.rack?.timedOut();
   ep.rttStart = -1;
   if (ep.backoff < MAX_BACKOFF) ep.backoff++;
   ep.sndNxt = ep.sndUna; // go back: resend from the first unacknowledged byte

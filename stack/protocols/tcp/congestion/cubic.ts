@@ -46,6 +46,9 @@ export class Cubic implements CongestionControl {
   /** Reno-friendly estimate, segments. */
   #wEst = 0;
   #cwndEpoch = 0;
+  /** W_max and K before the last reduction (for an undo). */
+  #priorWMax = 0;
+  #priorK = 0;
 
   /** Initial window `initialSegments` segments of `mss` bytes (RFC 6928). */
   constructor(mss: number, initialSegments: number) {
@@ -93,6 +96,8 @@ export class Cubic implements CongestionControl {
 
   #reduce(): void {
     const segs = this.cwnd / this.#mss;
+    this.#priorWMax = this.#wMax;
+    this.#priorK = this.#k;
     // §4.7 fast convergence.
     this.#wMax = segs < this.#wMax ? segs * (1 + BETA) / 2 : segs;
     this.ssthresh = Math.max(Math.floor(this.cwnd * BETA), 2 * this.#mss);
@@ -103,6 +108,16 @@ export class Cubic implements CongestionControl {
   onCongestion(_flight: number, _now: Instant): void {
     this.#reduce();
     this.cwnd = this.ssthresh;
+  }
+
+  /**
+   * The reduction was spurious: W_max as it was before it (so fast
+   * convergence does not lower it), and a new epoch from the restored window.
+   */
+  onSpuriousRecovery(): void {
+    this.#wMax = Math.max(this.#priorWMax, this.cwnd / this.#mss);
+    this.#k = this.#priorK;
+    this.#epoch = -1;
   }
 
   /** §4.8: the same reduction, then one segment. */

@@ -30,6 +30,14 @@ export interface CongestionControl {
   onCongestion(flight: number, now: Instant): void;
   /** Retransmission timeout: set `ssthresh`, `cwnd` to one segment. */
   onTimeout(flight: number, now: Instant): void;
+  /**
+   * The last congestion response (`onCongestion` or `onTimeout`) was
+   * spurious: D-SACKs showed every retransmission arrived twice (RFC 3708).
+   * The connection has already put `cwnd` and `ssthresh` back to at least
+   * their values before the response (Linux's undo); restore any state of
+   * the algorithm's own (CUBIC: W_max and its epoch).
+   */
+  onSpuriousRecovery?(): void;
 }
 
 /** Names of the built-in algorithms. */

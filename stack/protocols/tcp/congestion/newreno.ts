@@ -68,6 +68,14 @@ export class NewReno implements CongestionControl {
     this.#acked = 0;
   }
 
+  /**
+   * The reduction was spurious: the connection restored cwnd and ssthresh;
+   * the congestion-avoidance byte count starts over.
+   */
+  onSpuriousRecovery(): void {
+    this.#acked = 0;
+  }
+
   /** RFC 5681 (4) and the loss window of one segment. */
   onTimeout(flight: number, _now: Instant): void {
     this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.#mss);

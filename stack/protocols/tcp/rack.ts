@@ -1,0 +1,586 @@
+/**
+ * RACK-TLP loss detection (RFC 8985), the default when SACK is in use
+ * (Linux `tcp_recovery` = 1; the `rack` option off falls back to RFC 6675's
+ * DupThresh and IsLost).
+ *
+ * RACK remembers when each segment was last sent (`xmit_ts`) and, from the
+ * most recently sent segment the peer has delivered, judges every segment
+ * sent earlier than it by more than RACK.rtt + reo_wnd lost: a time rule
+ * rather than a count of duplicate ACKs, so it finds lost retransmissions
+ * and tail losses too, and tolerates reordering by a window that grows
+ * with D-SACKs (§6.2). The Tail Loss Probe (§7) sends one segment 2·SRTT
+ * after the last one when nothing has come back, so that a loss at the tail
+ * of a flight is found by RACK from the probe's ACK rather than by the RTO.
+ *
+ * The segment record is bounded (`RACK_SEGMENTS`); a connection whose
+ * flight needs more (tiny MSS, huge window) falls back to RFC 6675, counted
+ * as `rack_overflows`.
+ *
+ * @module
+ */
+import type { Instant } from "../../clock.ts";
+import type { Segment } from "./core.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
+import { output, retransmitAt, sendOne } from "./output.ts";
+import { prrOnAck, prrStart } from "./prr.ts";
+import { DUP_THRESH } from "./sack.ts";
+import { seqDiff, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
+import { armRto, armTimer } from "./timers.ts";
+import { undoStart } from "./dsack.ts";
+
+/** Most segments RACK tracks per connection. */
+export const RACK_SEGMENTS = 4096;
+/** RFC 8985 §6.2: recoveries the grown reordering window is kept for. */
+const REO_WND_PERSIST = 16;
+/** RFC 8985 §7.2: worst-case delayed-ACK time added to a one-segment PTO, µs. */
+const WC_DEL_ACK = 200_000;
+/** PTO before any RTT sample, µs (RFC 8985 §7.2). */
+const PTO_NO_RTT = 1_000_000;
+/** Shortest PTO, µs (Linux's 10 ms floor: a tiny SRTT would probe ahead of delayed ACKs). */
+const PTO_MIN = 10_000;
+
+const RETRANS = 1;
+const SACKED = 2;
+const LOST = 4;
+
+/**
+ * RFC 8985 §6.2 RACK_sent_after, with ties broken by the order of
+ * transmission rather than by end sequence: on a virtual clock many
+ * segments leave at the same microsecond, and a retransmission sent after
+ * new data must still count as sent after it.
+ */
+function sentAfter(t1: number, o1: number, t2: number, o2: number): boolean {
+  return t1 > t2 || (t1 === t2 && o1 > o2);
+}
+
+/**
+ * One connection's RACK-TLP state: the sent segments (sequence order) with
+ * their last transmit time and flags, and the RFC 8985 §6.1 variables.
+ *
+ * @example
+ * ```ts
+ * import { Rack } from "./rack.ts";
+ * import assert from "node:assert/strict";
+ * const r = new Rack(64);
+ * for (let i = 0; i < 4; i++) r.sent(i * 100, i * 100 + 100, 1000 + i); // 4 segments
+ * r.sack(100, 400, 5000); // 1..3 delivered 4 ms later: segment 0 was sent before them
+ * assert.equal(r.detectLoss(5000, 0), 0);
+ * assert.equal(r.nextLost(), 0); // segment 0 is lost
+ * assert.equal(r.pipe(), 0); // lost and not yet retransmitted: not in flight
+ * ```
+ */
+export class Rack {
+  /** Most segments tracked. */
+  readonly limit: number;
+  #s: number[] = [];
+  #e: number[] = [];
+  #t: number[] = [];
+  #f: number[] = [];
+  /** Order of transmission (a per-connection count), the tie-break of equal times. */
+  #o: number[] = [];
+  #sends = 0;
+  #h = 0;
+  /** More segments than `limit` were needed: RACK gave up on this connection. */
+  overflow = false;
+  /** RACK.xmit_ts of the most recently sent segment delivered, or -1. */
+  xmitTs = -1;
+  /** RACK.end_seq of that segment. */
+  endSeq = 0;
+  /** Transmission order of that segment. */
+  xmitOrder = -1;
+  /** RACK.rtt: the RTT of that segment, µs. */
+  rtt = 0;
+  /** RACK.min_RTT from delivered segments sent once, µs. */
+  minRtt = Infinity;
+  /** RACK.fack: highest end sequence delivered. */
+  fack = 0;
+  #fackSet = false;
+  /** RACK.reordering_seen. */
+  reorderingSeen = false;
+  /** RACK.reo_wnd_mult. */
+  reoWndMult = 1;
+  /** RACK.reo_wnd_persist. */
+  reoWndPersist = 0;
+  /** RACK.dsack_round (valid when `dsackRoundSet`). */
+  dsackRound = 0;
+  /** RACK.dsack_round is not None. */
+  dsackRoundSet = false;
+  /** Segments SACKed (RACK.segs_sacked). */
+  segsSacked = 0;
+  /** RACK.xmit_ts moved since the last loss check. */
+  advanced = false;
+  /** Reordering-timer deadline, or 0. */
+  reoAt: Instant = 0;
+  /** Probe-timeout deadline, or 0. */
+  ptoAt: Instant = 0;
+  /** TLP.end_seq (valid when `tlpActive`). */
+  tlpEndSeq = 0;
+  /** A probe is outstanding (TLP.end_seq is not None). */
+  tlpActive = false;
+  /** TLP.is_retrans. */
+  tlpIsRetrans = false;
+  /** The probe is being sent (its retransmission is not a recovery's). */
+  probing = false;
+  /** In recovery at the end of the previous ACK (to see recovery end). */
+  wasInRecovery = false;
+  /** SND.UNA and SND.MAX when the PTO was last armed. */
+  armedUna = 0;
+  armedMax = 0;
+  /** Segments judged lost. */
+  lostCount = 0;
+  /** Times reordering was seen (a delivered segment below RACK.fack, sent once). */
+  reorderEvents = 0;
+  /** Loss probes sent. */
+  probes = 0;
+
+  /** An empty record of at most `limit` segments. */
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** Segments tracked. */
+  get count(): number {
+    return this.#s.length - this.#h;
+  }
+
+  #push(s: number, e: number, t: number): void {
+    if (this.count >= this.limit) {
+      this.overflow = true;
+      return;
+    }
+    this.#s.push(s);
+    this.#e.push(e);
+    this.#t.push(t);
+    this.#f.push(0);
+    this.#o.push(this.#sends);
+  }
+
+  /** Splits segment `i` at `seq` (inside it); the second part follows at `i + 1`. */
+  #split(i: number, seq: number): void {
+    this.#s.splice(i + 1, 0, seq);
+    this.#e.splice(i + 1, 0, this.#e[i]!);
+    this.#t.splice(i + 1, 0, this.#t[i]!);
+    this.#f.splice(i + 1, 0, this.#f[i]!);
+    this.#o.splice(i + 1, 0, this.#o[i]!);
+    this.#e[i] = seq;
+  }
+
+  /**
+   * `[seq, end)` (data, FIN counted) left at `now`: appended past the
+   * highest sent, or (re)marked as a retransmission where sent before.
+   */
+  sent(seq: number, end: number, now: Instant): void {
+    this.#sends++;
+    const n = this.#s.length;
+    const last = n > this.#h ? this.#e[n - 1]! : seq;
+    if (seqLt(seq, last)) {
+      const top = seqLt(end, last) ? end : last;
+      this.#retransmitted(seq, top, now);
+      if (seqGt(end, last)) this.#push(last, end, now);
+    } else this.#push(seq, end, now);
+  }
+
+  #retransmitted(a: number, b: number, now: Instant): void {
+    const S = this.#s, E = this.#e;
+    let i = this.#h;
+    while (i < S.length && seqLe(E[i]!, a)) i++;
+    if (i < S.length && seqLt(S[i]!, a)) {
+      if (this.count >= this.limit) return void (this.overflow = true);
+      this.#split(i, a);
+      i++;
+    }
+    for (; i < S.length && seqLt(S[i]!, b); i++) {
+      if (seqGt(E[i]!, b)) {
+        if (this.count >= this.limit) return void (this.overflow = true);
+        this.#split(i, b);
+      }
+      this.#f[i] = (this.#f[i]! & ~SACKED) | RETRANS;
+      this.#t[i] = now;
+      this.#o[i] = this.#sends;
+    }
+  }
+
+  /** RFC 8985 §6.2 steps 1-3 for a segment delivered (ACKed or SACKed) at `now`. */
+  #delivered(i: number, now: Instant): void {
+    const t = this.#t[i]!, e = this.#e[i]!, o = this.#o[i]!;
+    const retrans = (this.#f[i]! & RETRANS) !== 0;
+    const rtt = now - t;
+    // Step 2: an ACK for a retransmitted segment faster than the minimum
+    // RTT is for the original: no sample, no RACK update.
+    if (!(retrans && rtt < this.minRtt)) {
+      if (!retrans && rtt < this.minRtt) this.minRtt = rtt; // step 1
+      this.rtt = rtt;
+      if (sentAfter(t, o, this.xmitTs, this.xmitOrder)) {
+        this.xmitTs = t;
+        this.endSeq = e;
+        this.xmitOrder = o;
+        this.advanced = true;
+      }
+    }
+    // Step 3: reordering.
+    if (!this.#fackSet || seqGt(e, this.fack)) {
+      this.fack = e;
+      this.#fackSet = true;
+    } else if (seqLt(e, this.fack) && !retrans) {
+      this.reorderingSeen = true;
+      this.reorderEvents++;
+    }
+  }
+
+  /** Cumulative ACK to `una` at `now`: delivers and forgets the segments it covers. */
+  ack(una: number, now: Instant): void {
+    const S = this.#s, E = this.#e, F = this.#f;
+    let h = this.#h;
+    while (h < S.length && seqLe(E[h]!, una)) {
+      if ((F[h]! & SACKED) === 0) this.#delivered(h, now);
+      else this.segsSacked--;
+      h++;
+    }
+    if (h < S.length && seqLt(S[h]!, una)) S[h] = una;
+    this.#h = h;
+    if (h > 64 && h * 2 > S.length) {
+      S.splice(0, h);
+      E.splice(0, h);
+      this.#t.splice(0, h);
+      F.splice(0, h);
+      this.#o.splice(0, h);
+      this.#h = 0;
+    }
+  }
+
+  /** A SACK block `[left, right)` at `now`: delivers the segments wholly inside it. */
+  sack(left: number, right: number, now: Instant): void {
+    const S = this.#s, E = this.#e, F = this.#f;
+    for (let i = this.#h; i < S.length; i++) {
+      if (seqGe(S[i]!, right)) break;
+      if (seqLt(S[i]!, left) || seqGt(E[i]!, right) || (F[i]! & SACKED) !== 0) continue;
+      F[i] = F[i]! | SACKED;
+      this.segsSacked++;
+      this.#delivered(i, now);
+    }
+  }
+
+  /**
+   * RFC 8985 §6.2 step 5 (RACK_detect_loss) with reordering window
+   * `reoWnd`: marks lost every segment sent before RACK's segment by more
+   * than RACK.rtt + reo_wnd (a lost retransmission is lost again); returns
+   * how long until the next one would be (0: none waiting), µs.
+   */
+  detectLoss(now: Instant, reoWnd: number): number {
+    this.advanced = false;
+    if (this.xmitTs < 0) return 0;
+    const S = this.#s, T = this.#t, F = this.#f, O = this.#o;
+    let timeout = 0;
+    for (let i = this.#h; i < S.length; i++) {
+      const f = F[i]!;
+      if ((f & SACKED) !== 0 || (f & (LOST | RETRANS)) === LOST) continue;
+      if (!sentAfter(this.xmitTs, this.xmitOrder, T[i]!, O[i]!)) continue;
+      const remaining = T[i]! + this.rtt + reoWnd - now;
+      if (remaining <= 0) {
+        F[i] = (f | LOST) & ~RETRANS;
+        this.lostCount++;
+      } else if (remaining > timeout) timeout = remaining;
+    }
+    return timeout;
+  }
+
+  /** Sequence number of the first lost segment not yet retransmitted, or -1. */
+  nextLost(): number {
+    const F = this.#f;
+    for (let i = this.#h; i < F.length; i++) {
+      if ((F[i]! & (LOST | RETRANS | SACKED)) === LOST) return this.#s[i]!;
+    }
+    return -1;
+  }
+
+  /** End of the segment starting at `seq` (see {@linkcode Rack.nextLost}). */
+  endOf(seq: number): number {
+    const S = this.#s;
+    for (let i = this.#h; i < S.length; i++) if (S[i] === seq) return this.#e[i]!;
+    return seq;
+  }
+
+  /**
+   * Bytes in flight (Linux: packets out − SACKed − lost + retransmitted):
+   * every segment neither SACKed nor lost, plus retransmissions in flight.
+   */
+  pipe(): number {
+    const S = this.#s, E = this.#e, F = this.#f;
+    let pipe = 0;
+    for (let i = this.#h; i < S.length; i++) {
+      const f = F[i]!;
+      if ((f & SACKED) !== 0) continue;
+      const len = seqDiff(E[i]!, S[i]!);
+      if ((f & LOST) === 0) pipe += len;
+      if ((f & RETRANS) !== 0) pipe += len;
+    }
+    return pipe;
+  }
+
+  /** The last segment sent, `[start, end)`, or undefined. */
+  last(): [number, number] | undefined {
+    const n = this.#s.length;
+    return n > this.#h ? [this.#s[n - 1]!, this.#e[n - 1]!] : undefined;
+  }
+
+  /** RTO (RFC 8985 §6.3 with go-back-N): everything outstanding is lost; SACKs forgotten. */
+  timedOut(): void {
+    const F = this.#f;
+    for (let i = this.#h; i < F.length; i++) F[i] = LOST;
+    this.segsSacked = 0;
+    this.tlpActive = false;
+    this.reoAt = this.ptoAt = 0;
+  }
+}
+
+/** The connection's RACK state, made when SACK is in use with `rack` on. */
+export function rackOf(ep: TcpEndpoint): Rack | null {
+  if (ep.rack === null && ep.sackOk && ep.core.cfg.rack && !ep.rackOff) {
+    ep.rack = new Rack(RACK_SEGMENTS);
+  }
+  return ep.rack;
+}
+
+/** `emit` sent `[seq, end)` of data (or FIN): recorded before the send. Hot path. */
+export function rackSent(ep: TcpEndpoint, seq: number, end: number): void {
+  const r = ep.rack ?? rackOf(ep);
+  if (r === null) return;
+  r.sent(seq, end, ep.core.now());
+  if (r.overflow) {
+    // Fall back to RFC 6675 for the rest of the connection.
+    ep.rack = null;
+    ep.rackOff = true;
+    ep.rackAt = 0;
+    ep.core.c.rack_overflows.value++;
+  }
+}
+
+/** RFC 8985 §6.2 step 4: the reordering window, µs. */
+function reoWnd(ep: TcpEndpoint, r: Rack): number {
+  if (!r.reorderingSeen) {
+    if (ep.inRecovery || ep.backoff > 0) return 0;
+    if (r.segsSacked >= DUP_THRESH) return 0;
+  }
+  const min = Number.isFinite(r.minRtt) ? r.minRtt : ep.srtt;
+  const w = r.reoWndMult * min / 4;
+  return w < ep.srtt ? w : ep.srtt;
+}
+
+/**
+ * Processes an ACK for RACK-TLP (before SND.UNA moves): delivered segments,
+ * the D-SACK-driven reordering window, TLP's episode (§7.4), then loss
+ * detection; enters fast recovery when a loss is found. `dsack` tells
+ * whether the ACK's first SACK block is a D-SACK.
+ */
+export function rackOnAck(ep: TcpEndpoint, seg: Segment, dsack: boolean): void {
+  const r = ep.rack;
+  if (r === null) return;
+  const now = ep.core.now();
+  const ack = seg.ack;
+  const opts = seg.opts;
+  for (let i = dsack ? 1 : 0; i < opts.sackCount; i++) {
+    r.sack(opts.sackBlocks[2 * i]!, opts.sackBlocks[2 * i + 1]!, now);
+  }
+  if (seqGt(ack, ep.sndUna)) r.ack(ack, now);
+  // Step 4: the window grows by one min_RTT/4 per round with D-SACKs and
+  // shrinks back after 16 recoveries without one.
+  if (r.dsackRoundSet && seqGe(ack, r.dsackRound)) r.dsackRoundSet = false;
+  // A D-SACK below RACK.fack: a segment arrived twice because it was
+  // delayed past later ones, which is reordering too (Linux's D-SACK
+  // reordering rule, as RFC 8985 §6.2 step 3 cannot see it for a segment
+  // that was retransmitted).
+  if (dsack && seqLt(opts.sackBlocks[0]!, r.fack)) r.reorderingSeen = true;
+  if (!r.dsackRoundSet && dsack) {
+    r.dsackRound = ep.sndMax;
+    r.dsackRoundSet = true;
+    r.reoWndMult++;
+    r.reoWndPersist = REO_WND_PERSIST;
+  } else if (r.wasInRecovery && !ep.inRecovery) {
+    if (--r.reoWndPersist <= 0) r.reoWndMult = 1;
+  }
+  if (r.tlpActive) tlpOnAck(ep, r, seg, dsack);
+  if (r.advanced) {
+    // Nothing SACKed and no recovery: every segment still out was sent
+    // after the one just delivered (or retransmitted later), so none can
+    // be lost by RACK's rule; skip the scan (the common ACK).
+    if (r.segsSacked > 0 || ep.inRecovery) detectAndArm(ep, r, now);
+    else r.advanced = false;
+  }
+  r.wasInRecovery = ep.inRecovery;
+}
+
+/** Loss detection, the reordering timer, and recovery when something is lost. */
+function detectAndArm(ep: TcpEndpoint, r: Rack, now: Instant): void {
+  const before = r.lostCount;
+  const timeout = r.detectLoss(now, reoWnd(ep, r));
+  r.reoAt = timeout > 0 ? now + timeout : 0;
+  setRackTimer(ep, r);
+  if (r.lostCount > before) enterRecovery(ep, r);
+}
+
+/**
+ * RFC 8985 §7.4.2 (as Linux's `tcp_process_tlp_ack`): the ACKs that end a
+ * probe's episode. A probe of new data needs nothing (RACK finds any loss).
+ * For a retransmitted probe, a D-SACK of it means the original arrived too
+ * (no loss); an ACK beyond it without one means the probe repaired a loss,
+ * which calls for the congestion response a fast recovery would have made;
+ * a pure duplicate ACK means both arrived. An ACK of exactly the probe
+ * waits for the D-SACK that may follow.
+ */
+function tlpOnAck(ep: TcpEndpoint, r: Rack, seg: Segment, dsack: boolean): void {
+  const ack = seg.ack, end = r.tlpEndSeq;
+  if (seqLt(ack, end)) return;
+  if (!r.tlpIsRetrans || (dsack && seqLe(seg.opts.sackBlocks[1]!, end))) {
+    r.tlpActive = false;
+    return;
+  }
+  if (seqGt(ack, end)) {
+    r.tlpActive = false;
+    if (ep.inRecovery) return;
+    const cc = ep.cc;
+    undoStart(ep);
+    cc.onCongestion(Math.min(seqDiff(ep.sndMax, ep.sndUna), cc.cwnd), ep.core.now());
+    ep.core.c.tlp_recoveries.value++;
+    return;
+  }
+  if (ack === ep.sndUna && seg.opts.sackCount === 0 && seg.dataLen === 0) r.tlpActive = false;
+}
+
+/** RACK found a loss outside recovery: fast recovery begins (RFC 8985 §6.2, RFC 6675 §5). */
+function enterRecovery(ep: TcpEndpoint, r: Rack): void {
+  // Unlike RFC 6582's `recover` rule, a loss found by time starts a new
+  // episode even right after the last one ended (as Linux). Not while an
+  // RTO's go-back-N resend is under way: it resends the lost data itself.
+  if (ep.inRecovery || seqLt(ep.sndNxt, ep.sndMax)) return;
+  const core = ep.core;
+  const cc = ep.cc;
+  ep.inRecovery = ep.sackRecovery = true;
+  ep.recover = ep.sndMax;
+  ep.rttStart = -1;
+  ep.highRxt = ep.sndUna;
+  core.c.fast_retransmits.value++;
+  core.c.sack_recoveries.value++;
+  undoStart(ep);
+  cc.onCongestion(Math.min(seqDiff(ep.sndMax, ep.sndUna), cc.cwnd), core.now());
+  prrStart(ep, seqDiff(ep.sndMax, ep.sndUna)); // RFC 6937 RecoverFS
+  prrOnAck(ep, 0, r.pipe()); // the fast retransmission goes at once (also from the timer)
+  r.tlpActive = false;
+  r.ptoAt = 0;
+  setRackTimer(ep, r);
+  armRto(ep);
+}
+
+/** The connection's RACK deadline is the earlier of the reordering timer and the PTO. */
+function setRackTimer(ep: TcpEndpoint, r: Rack): void {
+  let at = r.reoAt;
+  if (r.ptoAt !== 0 && (at === 0 || r.ptoAt < at)) at = r.ptoAt;
+  ep.rackAt = at;
+  if (at !== 0) armTimer(ep);
+}
+
+/**
+ * One step of SACK recovery with RACK's marks (in place of RFC 6675's
+ * NextSeg): retransmit the first lost segment, else send new data, while
+ * cwnd − pipe allows a segment. Returns whether something was sent.
+ */
+export function rackStep(ep: TcpEndpoint): boolean {
+  const r = ep.rack!;
+  const mss = ep.mss;
+  const budget = ep.cc.cwnd - r.pipe();
+  if (budget < mss) return false;
+  const s = r.nextLost();
+  if (s >= 0) {
+    const n = retransmitAt(ep, s, seqDiff(r.endOf(s), s));
+    if (n === 0) return false;
+    const end = (s + n) >>> 0;
+    if (seqGt(end, ep.highRxt)) ep.highRxt = end;
+    return true;
+  }
+  return ep.sndNxt === ep.sndMax && sendOne(ep, budget, false);
+}
+
+/**
+ * RFC 8985 §7.2: after new data went out or new data was acknowledged,
+ * (re)arms the probe timeout, unless in recovery or a probe is out.
+ * Called at the end of `output()`.
+ */
+export function rackArmPto(ep: TcpEndpoint): void {
+  const r = ep.rack;
+  if (r === null) return;
+  if (r.armedUna === ep.sndUna && r.armedMax === ep.sndMax) return;
+  r.armedUna = ep.sndUna;
+  r.armedMax = ep.sndMax;
+  if (
+    ep.inRecovery || r.tlpActive || ep.backoff > 0 || ep.sndUna === ep.sndMax || ep.sndWnd === 0
+  ) {
+    if (r.ptoAt !== 0) {
+      r.ptoAt = 0;
+      setRackTimer(ep, r);
+    }
+    return;
+  }
+  const now = ep.core.now();
+  let pto: number;
+  if (ep.rttSamples > 0) {
+    pto = 2 * ep.srtt;
+    pto += seqDiff(ep.sndMax, ep.sndUna) <= ep.mss ? WC_DEL_ACK : 2_000;
+  } else pto = PTO_NO_RTT;
+  if (pto < PTO_MIN) pto = PTO_MIN;
+  let at = now + pto;
+  if (ep.rtoAt !== 0 && ep.rtoAt < at) at = ep.rtoAt;
+  r.ptoAt = at;
+  setRackTimer(ep, r);
+}
+
+/** The RACK deadline passed: the reordering timer (§6.3) and/or the PTO (§7.3). */
+export function rackTimer(ep: TcpEndpoint, now: Instant): void {
+  const r = ep.rack;
+  if (r === null) return;
+  if (r.reoAt !== 0 && r.reoAt <= now) {
+    r.reoAt = 0;
+    detectAndArm(ep, r, now);
+    output(ep);
+  }
+  if (r.ptoAt !== 0 && r.ptoAt <= now) {
+    r.ptoAt = 0;
+    if (!ep.inRecovery && ep.sndUna !== ep.sndMax) sendProbe(ep, r);
+  }
+  setRackTimer(ep, r);
+}
+
+/**
+ * RFC 8985 §7.3: a probe: one new segment if the peer's window allows
+ * (regardless of cwnd), else the last segment sent again; then the RTO
+ * runs (not another PTO) until the episode ends.
+ */
+function sendProbe(ep: TcpEndpoint, r: Rack): void {
+  const core = ep.core;
+  r.probing = true;
+  let sentNew = false;
+  if (ep.sndNxt === ep.sndMax) sentNew = sendOne(ep, ep.mss, false);
+  let isRetrans = false;
+  if (!sentNew) {
+    const last = r.last();
+    if (last === undefined) {
+      r.probing = false;
+      return;
+    }
+    let [s, e] = last;
+    if (seqLt(s, ep.sndUna)) s = ep.sndUna;
+    if (seqGt(e, ep.sndMax)) e = ep.sndMax;
+    // A FIN's sequence number is resent by retransmitAt with the data before it.
+    if (ep.finQueued && e === ep.sndMax && seqGt(e, ep.finSeq)) e = ep.finSeq;
+    if (retransmitAt(ep, s, seqDiff(e, s) > 0 ? seqDiff(e, s) : ep.mss) === 0) {
+      r.probing = false;
+      return;
+    }
+    isRetrans = true;
+  }
+  r.probing = false;
+  r.tlpActive = true;
+  r.tlpIsRetrans = isRetrans;
+  r.tlpEndSeq = ep.sndMax;
+  r.probes++;
+  core.c.tlp_probes.value++;
+  armRto(ep);
+}

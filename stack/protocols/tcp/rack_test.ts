@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { Rack } from "./rack.ts";
+import { Prr } from "./prr.ts";
+import { isDsack } from "./dsack.ts";
+import { TcpOptionSet } from "../../wire/tcp_options.ts";
+
+/** `n` segments of 100 bytes from `base`, sent 1 µs apart from `t0`. */
+function flight(r: Rack, base: number, n: number, t0: number): void {
+  for (let i = 0; i < n; i++) r.sent((base + 100 * i) >>> 0, (base + 100 * i + 100) >>> 0, t0 + i);
+}
+
+Deno.test("Rack: a segment sent before a delivered one is lost once RACK.rtt + reo_wnd has passed", () => {
+  const r = new Rack(64);
+  flight(r, 0, 4, 0);
+  r.sack(100, 200, 10_000); // segment 1 delivered after 10 ms: RACK.rtt 10 ms
+  assert.equal(r.rtt, 9_999);
+  // Segment 0 was sent 1 µs earlier: with a 5 ms window it has 5 ms - 1 µs left.
+  assert.equal(r.detectLoss(10_000, 5_000), 4_999);
+  assert.equal(r.nextLost(), -1);
+  assert.equal(r.detectLoss(15_000, 5_000), 0);
+  assert.equal(r.nextLost(), 0);
+  assert.equal(r.endOf(0), 100);
+  // Lost and SACKed segments are not in flight; 2 and 3 are.
+  assert.equal(r.pipe(), 200);
+});
+
+Deno.test("Rack: a retransmission is split to its range, re-timed, and counts in the pipe", () => {
+  const r = new Rack(64);
+  flight(r, 0, 2, 0);
+  r.sack(100, 200, 1000);
+  r.detectLoss(1000, 0);
+  assert.equal(r.nextLost(), 0);
+  r.sent(0, 50, 2000); // half the segment resent
+  assert.equal(r.count, 3);
+  assert.equal(r.nextLost(), 50); // the other half is still to resend
+  assert.equal(r.pipe(), 50); // the retransmission in flight
+  r.sent(50, 100, 2000);
+  assert.equal(r.nextLost(), -1);
+  // Acknowledged faster than the minimum RTT: the ACK is for the original (§6.2 step 2).
+  const before = r.xmitTs;
+  r.ack(100, 2001);
+  assert.equal(r.xmitTs, before);
+  assert.equal(r.count, 1);
+});
+
+Deno.test("Rack: a lost retransmission is lost again, and ties at one instant go by transmission order", () => {
+  const r = new Rack(64);
+  flight(r, 0, 3, 0);
+  r.sack(100, 200, 1000);
+  r.detectLoss(1000, 0);
+  r.sent(0, 100, 1000); // resent at the same instant segment 2 is SACKed later
+  r.sent(300, 400, 1000); // new data after the retransmission, same instant
+  r.sack(300, 400, 3000);
+  r.detectLoss(3000, 0);
+  assert.equal(r.nextLost(), 0, "the retransmission was sent before the delivered new data");
+});
+
+Deno.test("Rack: reordering is seen when a segment sent once is delivered below RACK.fack", () => {
+  const r = new Rack(64);
+  flight(r, 0, 3, 0);
+  r.sack(100, 300, 1000);
+  assert.equal(r.reorderingSeen, false);
+  r.ack(300, 1100);
+  assert.equal(r.reorderingSeen, true);
+  assert.equal(r.reorderEvents, 1);
+  assert.equal(r.minRtt, 998); // segment 2, sent at 2 µs, delivered at 1000
+});
+
+Deno.test("Rack: works across sequence wrap-around, forgets acknowledged segments, and overflows its limit", () => {
+  const r = new Rack(4);
+  flight(r, 0xffff_ff00, 4, 0);
+  r.sack(0x0000_0000, 0x0000_0100, 500);
+  r.detectLoss(500, 0);
+  assert.equal(r.nextLost(), 0xffff_ff00);
+  r.ack(0x0000_0000, 600);
+  assert.equal(r.count, 2);
+  r.sent(0x100, 0x200, 700);
+  r.sent(0x200, 0x300, 700);
+  assert.equal(r.overflow, false);
+  r.sent(0x300, 0x400, 700);
+  assert.equal(r.overflow, true);
+  r.timedOut();
+  assert.equal(r.segsSacked, 0);
+});
+
+Deno.test("Prr: proportional while pipe > ssthresh, then slow-start reduction bound", () => {
+  const p = new Prr();
+  p.start(10_000, 5_000);
+  assert.equal(p.sendCount(1000, 9000, 1000), 500);
+  p.out += 500;
+  assert.equal(p.sendCount(1000, 8000, 1000), 500);
+  p.out += 500;
+  // pipe at or below ssthresh: up to ssthresh, at most delivered + 1 MSS.
+  assert.equal(p.sendCount(1000, 3000, 1000), 2000);
+  p.out += 2000;
+  assert.equal(p.sendCount(0, 4900, 1000), 100);
+  // Above ssthresh again, having sent more than the proportion allows: nothing.
+  assert.equal(p.sendCount(0, 6000, 1000), 0);
+});
+
+Deno.test("isDsack: first block below the ACK, or inside the second block (RFC 2883 §4.2)", () => {
+  const o = new TcpOptionSet();
+  o.sackCount = 1;
+  o.sackBlocks.set([100, 200]);
+  assert.equal(isDsack(o, 200), true);
+  assert.equal(isDsack(o, 150), false);
+  o.sackCount = 2;
+  o.sackBlocks.set([300, 400, 300, 500]);
+  assert.equal(isDsack(o, 200), true);
+  o.sackBlocks.set([300, 400, 500, 600]);
+  assert.equal(isDsack(o, 200), false);
+  o.sackCount = 0;
+  assert.equal(isDsack(o, 200), false);
+});

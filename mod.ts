@@ -175,6 +175,19 @@ export type {
   TcpSocketInfo,
 } from "./stack/stream.ts";
 export { formatSockets } from "./stack/protocols/tcp/mod.ts";
+export { HttpParser } from "./stack/http/mod.ts";
+export type {
+  FeedResult,
+  FetchInit,
+  HeadLimits,
+  HttpServer,
+  MessageHead,
+  ParseError,
+  ParserEvent,
+  ServeHandler,
+  ServeHandlerInfo,
+  ServeOptions,
+} from "./stack/http/mod.ts";
 export { conntrackPlugin, formatConntrack } from "./stack/protocols/conntrack/mod.ts";
 export { formatNatRule, NAT_SERVICE, natPlugin, parseNatRule } from "./stack/protocols/nat/mod.ts";
 export type {

@@ -1,0 +1,466 @@
+/**
+ * `Stack.serve`: an HTTP/1.1 server shaped like `Deno.serve` over the
+ * stack's TCP. Requests are parsed by llhttp (`llhttp.ts`); each connection
+ * carries one request after another (keep-alive, RFC 9112 §9.3), pipelined
+ * requests are answered in order (one handler at a time per connection),
+ * bodies stream both ways (`Request.body`, `Response.body`) with
+ * Content-Length or chunked framing, `Expect: 100-continue` is answered when
+ * the handler starts reading the body (RFC 9110 §10.1.1), and limits answer
+ * 431 (head), 414 (target), 413 (body), 400 (not HTTP/1.1). Shutdown is
+ * graceful: idle connections close, requests in flight get their response
+ * with `Connection: close`. Timeouts run on the stack's clock.
+ *
+ * Not supported: TLS, HTTP/2, upgrades (WebSocket) and CONNECT (answered,
+ * then the connection is closed), `Date` (the stack has no wall clock:
+ * RFC 9110 §6.6.1 says not to send one then).
+ *
+ * @module
+ */
+import type { NetAddr } from "../sockets/address.ts";
+import type { TcpConn, TcpListener } from "../sockets/types.ts";
+import { checkInteger, checkNumber } from "../validate.ts";
+import {
+  fieldLines,
+  frameBody,
+  type Framing,
+  FRAMING_FIELDS,
+  MessageReader,
+  writeAll,
+  writeMessage,
+} from "./_io.ts";
+import { HttpParser, type MessageHead } from "./llhttp.ts";
+import type { HttpHost, HttpServer, ServeHandler, ServeOptions } from "./types.ts";
+
+const MS = 1000;
+const encoder = new TextEncoder();
+const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
+/** Bytes of an unread request body we read and drop to keep the connection. */
+const MAX_DRAIN = 262144;
+
+/** Reason phrases for the status line (RFC 9110 §15); others get "Unknown". */
+const REASONS: Readonly<Record<number, string>> = {
+  200: "OK",
+  201: "Created",
+  202: "Accepted",
+  204: "No Content",
+  206: "Partial Content",
+  301: "Moved Permanently",
+  302: "Found",
+  303: "See Other",
+  304: "Not Modified",
+  307: "Temporary Redirect",
+  308: "Permanent Redirect",
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  408: "Request Timeout",
+  409: "Conflict",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  505: "HTTP Version Not Supported",
+};
+
+interface Config {
+  readonly maxHeadBytes: number;
+  readonly maxFields: number;
+  readonly maxBody: number;
+  readonly keepAlive: number;
+  readonly maxRequests: number;
+  readonly maxConnections: number;
+}
+
+function config(o: ServeOptions): Config {
+  const act = "Cannot serve";
+  return {
+    maxHeadBytes: checkInteger(o.maxHeaderSize ?? 16384, 64, 1 << 24, act, "maxHeaderSize"),
+    maxFields: checkInteger(o.maxHeaderCount ?? 100, 1, 10000, act, "maxHeaderCount"),
+    maxBody: checkInteger(
+      o.maxBodySize ?? 16 << 20,
+      0,
+      Number.MAX_SAFE_INTEGER,
+      act,
+      "maxBodySize",
+    ),
+    keepAlive: checkNumber(o.keepAliveTimeout ?? 5000, 1, 86_400_000, act, "keepAliveTimeout") *
+      MS,
+    maxRequests: checkInteger(
+      o.maxRequestsPerConnection ?? 1000,
+      1,
+      Number.MAX_SAFE_INTEGER,
+      act,
+      "maxRequestsPerConnection",
+    ),
+    maxConnections: checkInteger(o.maxConnections ?? 1024, 1, 1 << 20, act, "maxConnections"),
+  };
+}
+
+/** One connection's state, as shutdown sees it. */
+interface ConnState {
+  readonly conn: TcpConn;
+  /** Waiting for the next request head (nothing in flight). */
+  idle: boolean;
+}
+
+/**
+ * Serves HTTP/1.1 on `host` (a stack). See `Stack.serve`.
+ *
+ * @throws {TypeError | RangeError} For bad options.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ *
+ * @example
+ * ```ts
+ * import { createStack, VirtualNetwork } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const net = new VirtualNetwork({ seed: 1 });
+ * const link = net.link();
+ * const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
+ * const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
+ * a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+ * b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+ * const server = b.serve({ port: 80 }, (req) => new Response(`you asked ${new URL(req.url).pathname}`));
+ * const text = await net.run(async () => (await a.fetch("http://10.0.0.2/x")).text());
+ * assert.equal(text, "you asked /x");
+ * await net.run(() => server.shutdown());
+ * a.close();
+ * b.close();
+ * net.close();
+ * ```
+ */
+export function serveHttp(
+  host: HttpHost,
+  options: ServeOptions,
+  handler: ServeHandler,
+): HttpServer {
+  if (typeof handler !== "function") throw new TypeError("Cannot serve: handler is not a function");
+  const cfg = config(options);
+  const listener = host.listen({
+    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port ?? 80,
+  });
+  const conns = new Set<ConnState>();
+  let closing = false;
+  let requests = 0;
+  let connections = 0;
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((r) => resolveFinished = r);
+  let acceptDone = false;
+
+  function maybeFinished(): void {
+    if (closing && acceptDone && conns.size === 0) resolveFinished();
+  }
+
+  async function acceptLoop(l: TcpListener): Promise<void> {
+    try {
+      for (;;) {
+        const conn = await l.accept();
+        connections++;
+        if (closing || conns.size >= cfg.maxConnections) {
+          conn.close();
+          continue;
+        }
+        const st: ConnState = { conn, idle: true };
+        conns.add(st);
+        serveConnection(st).finally(() => {
+          conns.delete(st);
+          maybeFinished();
+        });
+      }
+    } catch {
+      // The listener was closed (shutdown) or the stack went away.
+    } finally {
+      acceptDone = true;
+      closing = true;
+      maybeFinished();
+    }
+  }
+
+  async function serveConnection(st: ConnState): Promise<void> {
+    const { conn } = st;
+    const reader = new MessageReader(
+      conn,
+      new HttpParser("request", { maxHeadBytes: cfg.maxHeadBytes, maxFields: cfg.maxFields }),
+    );
+    let timedOut = false;
+    const idleTimer = host.timer(() => {
+      timedOut = true;
+      closeQuietly(conn);
+    });
+    try {
+      for (let served = 0; !closing || reader.hasBuffered; served++) {
+        st.idle = true;
+        idleTimer.arm(host.now() + cfg.keepAlive);
+        const ev = await reader.next();
+        idleTimer.cancel();
+        st.idle = false;
+        if (ev.kind === "eof") break;
+        if (ev.kind === "error") {
+          await sendError(conn, ev.error.status, ev.error.reason);
+          break;
+        }
+        if (ev.kind !== "head") break; // cannot happen: a message starts with its head
+        requests++;
+        const keep = await answer(st, reader, ev.head, served + 1 >= cfg.maxRequests);
+        if (!keep) break;
+        reader.resume();
+      }
+    } catch {
+      // Reset, timeout (the timer closed it) or a write to a closed peer: nothing to answer.
+      void timedOut;
+    } finally {
+      idleTimer.cancel();
+      reader.close();
+      await closeGracefully(conn);
+    }
+  }
+
+  /** Answers one request; returns whether the connection carries another. */
+  async function answer(
+    st: ConnState,
+    reader: MessageReader,
+    head: MessageHead,
+    last: boolean,
+  ): Promise<boolean> {
+    const { conn } = st;
+    const headers = new Headers();
+    let hostField: string | undefined;
+    let hosts = 0;
+    let length: number | undefined;
+    let chunked = false;
+    let expectContinue = false;
+    try {
+      for (const [n, v] of head.fields) {
+        const name = n.toLowerCase();
+        headers.append(name, v);
+        if (name === "host") {
+          hosts++;
+          hostField = v;
+        } else if (name === "content-length") length = Number(v.split(",")[0]);
+        else if (name === "transfer-encoding") chunked = true;
+        else if (name === "expect" && v.toLowerCase() === "100-continue") expectContinue = true;
+      }
+    } catch {
+      return sendError(conn, 400, "a header field Headers refuses");
+    }
+    // RFC 9112 §3.2: a 1.1 request has exactly one Host; llhttp leaves that to us.
+    if (hosts > 1 || (head.version[1] >= 1 && hosts !== 1)) {
+      return sendError(conn, 400, "an HTTP/1.1 request needs exactly one Host");
+    }
+    if (length !== undefined && length > cfg.maxBody) {
+      return sendError(conn, 413, `the body is over ${cfg.maxBody} bytes`);
+    }
+    const hasBody = chunked || (length !== undefined && length > 0);
+    const method = head.method;
+    const url = requestUrl(head.target, hostField, conn.localAddr);
+    if (url === undefined) return sendError(conn, 400, "the request target is not a path");
+
+    let bodyDone = !hasBody;
+    let bodyTooLarge = false;
+    let sentContinue = false;
+    let received = 0;
+    const body = hasBody && method !== "GET" && method !== "HEAD"
+      ? new ReadableStream<Uint8Array>({
+        async pull(ctl) {
+          if (expectContinue && !sentContinue) {
+            sentContinue = true;
+            await writeAll(conn, CONTINUE);
+          }
+          const ev = await reader.next();
+          if (ev.kind === "body") {
+            received += ev.bytes.length;
+            if (received > cfg.maxBody) {
+              bodyTooLarge = true;
+              ctl.error(new RangeError(`Request body is over ${cfg.maxBody} bytes`));
+            } else ctl.enqueue(ev.bytes);
+          } else if (ev.kind === "end") {
+            bodyDone = true;
+            ctl.close();
+          } else {
+            ctl.error(new TypeError(`Request body failed: ${describe(ev)}`));
+          }
+        },
+      }, { highWaterMark: 0 })
+      : null;
+    let request: Request;
+    try {
+      request = new Request(url, {
+        method,
+        headers,
+        body,
+        ...(body !== null ? { duplex: "half" } : {}),
+      } as RequestInit);
+    } catch {
+      return sendError(conn, 400, "the request is not one a Request can hold");
+    }
+    let settle!: () => void;
+    const completed = new Promise<void>((r) => settle = r);
+    let response: Response;
+    try {
+      response = await handler(request, { remoteAddr: conn.remoteAddr, completed });
+      if (!(response instanceof Response)) {
+        throw new TypeError("Return value from serve handler must be a response");
+      }
+    } catch (e) {
+      response = await errorResponse(e);
+    }
+    if (bodyTooLarge) {
+      response.body?.cancel().catch(() => {});
+      settle();
+      return sendError(conn, 413, `the body is over ${cfg.maxBody} bytes`);
+    }
+    // A body left unread is read and dropped (bounded) after the response,
+    // unless its sender still waits for 100 Continue: then we close.
+    let keep = head.keepAlive && !head.upgrade && !last && !closing &&
+      !(!bodyDone && expectContinue && !sentContinue);
+    try {
+      const framing = await frameBody(response.body);
+      const status = response.status;
+      // RFC 9110 §6.4.1: 1xx, 204 and 304 carry no body and no framing.
+      const bodyless = status === 204 || status === 304 || status < 200;
+      if (bodyless && framing.kind === "chunked") framing.reader.cancel().catch(() => {});
+      let h = `HTTP/1.1 ${status} ${response.statusText || REASONS[status] || "Unknown"}\r\n`;
+      h += fieldLines(response.headers, FRAMING_FIELDS);
+      if (closing) keep = false;
+      if (!keep) h += "Connection: close\r\n";
+      else if (head.version[1] === 0) h += "Connection: keep-alive\r\n";
+      await writeMessage(conn, h, bodyless ? NONE : framing, {
+        sendBody: method !== "HEAD" && !bodyless,
+        emptyLength: !bodyless,
+      });
+    } finally {
+      settle();
+    }
+    if (!keep) return false;
+    if (!bodyDone) return await drain(reader);
+    return true;
+  }
+
+  async function errorResponse(e: unknown): Promise<Response> {
+    if (options.onError !== undefined) {
+      try {
+        const r = await options.onError(e);
+        if (r instanceof Response) return r;
+      } catch {
+        // fall through to the default
+      }
+    }
+    return new Response("Internal Server Error", { status: 500 });
+  }
+
+  async function shutdown(): Promise<void> {
+    if (!closing) {
+      closing = true;
+      listener.close();
+      for (const st of conns) if (st.idle) closeQuietly(st.conn);
+    }
+    maybeFinished();
+    await finished;
+  }
+
+  const addr: NetAddr = listener.addr;
+  if (options.signal !== undefined) {
+    if (options.signal.aborted) queueMicrotask(() => void shutdown());
+    else options.signal.addEventListener("abort", () => void shutdown(), { once: true });
+  }
+  acceptLoop(listener);
+  options.onListen?.(addr);
+  return {
+    addr,
+    finished,
+    shutdown,
+    get requests() {
+      return requests;
+    },
+    get connections() {
+      return connections;
+    },
+    [Symbol.asyncDispose]: shutdown,
+  };
+}
+
+const NONE: Framing = { kind: "none" };
+
+/** Reads and drops the rest of a request body (bounded); whether the connection goes on. */
+async function drain(reader: MessageReader): Promise<boolean> {
+  if (reader.busy) return false; // the handler still reads it: cannot share the connection
+  let dropped = 0;
+  for (;;) {
+    const ev = await reader.next();
+    if (ev.kind === "end") return true;
+    if (ev.kind !== "body") return false;
+    dropped += ev.bytes.length;
+    if (dropped > MAX_DRAIN) return false;
+  }
+}
+
+/** Answers with `status` and a short text, then the connection closes. */
+async function sendError(conn: TcpConn, status: number, reason: string): Promise<false> {
+  const body = encoder.encode(`${REASONS[status] ?? "Error"}: ${reason}\n`);
+  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\n` +
+    "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n";
+  try {
+    await writeMessage(conn, head, { kind: "length", bytes: body }, {
+      sendBody: true,
+      emptyLength: true,
+    });
+  } catch {
+    // The peer is gone.
+  }
+  return false;
+}
+
+function describe(ev: { kind: string; error?: { reason: string } }): string {
+  return ev.kind === "error" ? ev.error!.reason : "the connection closed mid-body";
+}
+
+/** The URL of a request: origin-form with Host, or absolute-form (RFC 9112 §3.2-§3.3). */
+function requestUrl(
+  target: string,
+  hostField: string | undefined,
+  local: NetAddr,
+): string | undefined {
+  if (/^http:\/\//i.test(target)) {
+    try {
+      return new URL(target).href;
+    } catch {
+      return undefined;
+    }
+  }
+  if (target === "*") target = "/";
+  if (!target.startsWith("/")) return undefined;
+  const authority = hostField !== undefined && hostField !== ""
+    ? hostField
+    : local.hostname.includes(":")
+    ? `[${local.hostname}]:${local.port}`
+    : `${local.hostname}:${local.port}`;
+  try {
+    return new URL(`http://${authority}${target}`).href;
+  } catch {
+    return undefined;
+  }
+}
+
+function closeQuietly(conn: TcpConn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** Sends our FIN and lets the stack finish the close (the peer's FIN, or its timers). */
+async function closeGracefully(conn: TcpConn): Promise<void> {
+  try {
+    await conn.closeWrite();
+  } catch {
+    // already closed or reset
+  }
+  closeQuietly(conn);
+}

@@ -44,6 +44,8 @@ export class MessageReader {
   #eof = false;
   #failed: ParseError | undefined;
   #busy = false;
+  /** Bytes fed since the last message ended: none means EOF came between messages. */
+  #fed = 0;
   /** Bytes of response or request received so far (for reuse decisions: did anything come?). */
   received = 0;
 
@@ -73,9 +75,11 @@ export class MessageReader {
           chunk = this.#rest;
           this.#rest = EMPTY;
         } else if (this.#eof) {
+          if (this.#fed === 0) return { kind: "eof" };
           const err = this.parser.finish();
           this.#events.push(...this.parser.take());
           if (err !== undefined) this.#failed = err;
+          this.#fed = 0;
           if (this.#events.length > 0 || err !== undefined) continue;
           return { kind: "eof" };
         } else {
@@ -87,6 +91,7 @@ export class MessageReader {
           this.received += n;
           chunk = this.#buf.subarray(0, n);
         }
+        this.#fed += chunk.length;
         const r = this.parser.feed(chunk);
         this.#events.push(...this.parser.take());
         if (r.paused) {
@@ -105,6 +110,7 @@ export class MessageReader {
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
+    this.#fed = 0;
     this.parser.resume();
   }
 
@@ -133,6 +139,8 @@ export type Framing =
     readonly kind: "chunked";
     readonly first: Uint8Array;
     readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+    /** A read already asked for, whose chunk comes after `first`. */
+    readonly pending?: Promise<ReadableStreamReadResult<Uint8Array>>;
   };
 
 /**
@@ -146,7 +154,13 @@ export async function frameBody(body: ReadableStream<Uint8Array> | null): Promis
   const parts: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const r = await reader.read();
+    // Only what the body has at hand: a stream that waits (events, a slow
+    // producer) goes chunked now rather than holding the head back.
+    const read = reader.read();
+    const r = await Promise.race([read, microtasks(SOON_TURNS)]);
+    if (r === NOT_YET) {
+      return { kind: "chunked", first: concat(parts, size), reader, pending: read };
+    }
     if (r.done) {
       reader.releaseLock();
       return { kind: "length", bytes: concat(parts, size) };
@@ -159,6 +173,16 @@ export async function frameBody(body: ReadableStream<Uint8Array> | null): Promis
     size += r.value.length;
     if (size > BUFFER_LIMIT) return { kind: "chunked", first: concat(parts, size), reader };
   }
+}
+
+/** Microtask turns a body's read may take and still count as "at hand". */
+const SOON_TURNS = 16;
+const NOT_YET: unique symbol = Symbol("not yet");
+
+/** Resolves after `n` microtask turns (deterministic: no timer). */
+async function microtasks(n: number): Promise<typeof NOT_YET> {
+  for (let i = 0; i < n; i++) await undefined;
+  return NOT_YET;
 }
 
 /** `parts` in one array. */
@@ -184,6 +208,7 @@ function chunk(data: Uint8Array): Uint8Array {
 }
 
 const LAST_CHUNK = encoder.encode("0\r\n\r\n");
+const GONE: unique symbol = Symbol("gone");
 
 /**
  * Writes a head and its body. `head` is the start line and fields without
@@ -195,7 +220,12 @@ export async function writeMessage(
   conn: TcpConn,
   head: string,
   framing: Framing,
-  how: { readonly sendBody: boolean; readonly emptyLength: boolean },
+  how: {
+    readonly sendBody: boolean;
+    readonly emptyLength: boolean;
+    /** Settles when the peer is gone: a streamed body stops being read. */
+    readonly gone?: Promise<unknown>;
+  },
 ): Promise<void> {
   let h = head;
   if (framing.kind === "length") h += `Content-Length: ${framing.bytes.length}\r\n`;
@@ -213,11 +243,20 @@ export async function writeMessage(
       concat([headBytes, framing.bytes], headBytes.length + framing.bytes.length),
     );
   }
-  const first = chunk(framing.first);
+  // A chunk of size 0 would end the body (RFC 9112 §7.1): never send an empty one early.
+  const first = framing.first.length > 0 ? chunk(framing.first) : EMPTY;
   await writeAll(conn, concat([headBytes, first], headBytes.length + first.length));
+  let pending = framing.pending;
   try {
     for (;;) {
-      const r = await framing.reader.read();
+      const read = pending ?? framing.reader.read();
+      pending = undefined;
+      const r = how.gone === undefined
+        ? await read
+        : await Promise.race([read, how.gone.then(() => GONE)]);
+      if (typeof r === "symbol") {
+        throw new Deno.errors.ConnectionReset("Cannot send body: the peer is gone");
+      }
       if (r.done) break;
       if (!(r.value instanceof Uint8Array)) {
         throw new TypeError("Cannot send body: a chunk is not a Uint8Array");

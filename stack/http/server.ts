@@ -25,6 +25,7 @@ import {
   type Framing,
   FRAMING_FIELDS,
   MessageReader,
+  type ReadEvent,
   writeAll,
   writeMessage,
 } from "./_io.ts";
@@ -107,6 +108,8 @@ interface ConnState {
   readonly conn: TcpConn;
   /** Waiting for the next request head (nothing in flight). */
   idle: boolean;
+  /** The next event, read ahead while a response is sent (a pipelined head, or EOF). */
+  ahead?: Promise<ReadEvent> | undefined;
 }
 
 /**
@@ -197,7 +200,9 @@ export function serveHttp(
       for (let served = 0; !closing || reader.hasBuffered; served++) {
         st.idle = true;
         idleTimer.arm(host.now() + cfg.keepAlive);
-        const ev = await reader.next();
+        const ahead = st.ahead;
+        st.ahead = undefined;
+        const ev = await (ahead ?? reader.next());
         idleTimer.cancel();
         st.idle = false;
         if (ev.kind === "eof") break;
@@ -209,7 +214,7 @@ export function serveHttp(
         requests++;
         const keep = await answer(st, reader, ev.head, served + 1 >= cfg.maxRequests);
         if (!keep) break;
-        reader.resume();
+        if (st.ahead === undefined) reader.resume();
       }
     } catch {
       // Reset, timeout (the timer closed it) or a write to a closed peer: nothing to answer.
@@ -257,6 +262,11 @@ export function serveHttp(
       return sendError(conn, 413, `the body is over ${cfg.maxBody} bytes`);
     }
     const hasBody = chunked || (length !== undefined && length > 0);
+    if (!hasBody) {
+      // The end of a body-less message is already parsed: take it.
+      const end = await reader.next();
+      if (end.kind !== "end") return sendError(conn, 400, "a body-less request did not end");
+    }
     const method = head.method;
     const url = requestUrl(head.target, hostField, conn.localAddr);
     if (url === undefined) return sendError(conn, 400, "the request target is not a path");
@@ -319,6 +329,20 @@ export function serveHttp(
     // unless its sender still waits for 100 Continue: then we close.
     let keep = head.keepAlive && !head.upgrade && !last && !closing &&
       !(!bodyDone && expectContinue && !sentContinue);
+    // With the request read, read ahead while the response goes out: a
+    // pipelined request waits there, and a peer that left (EOF, reset)
+    // stops a streamed response instead of leaving it hanging.
+    let gone: Promise<unknown> | undefined;
+    if (bodyDone && !head.upgrade) {
+      reader.resume();
+      const ahead = reader.next();
+      st.ahead = ahead;
+      ahead.catch(() => {});
+      gone = ahead.then(
+        (ev) => ev.kind === "eof" || ev.kind === "error" ? true : new Promise(() => {}),
+        () => true,
+      );
+    }
     try {
       const framing = await frameBody(response.body);
       const status = response.status;
@@ -333,6 +357,7 @@ export function serveHttp(
       await writeMessage(conn, h, bodyless ? NONE : framing, {
         sendBody: method !== "HEAD" && !bodyless,
         emptyLength: !bodyless,
+        ...(gone !== undefined ? { gone } : {}),
       });
     } finally {
       settle();

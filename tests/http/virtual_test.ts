@@ -19,7 +19,7 @@ import {
   withServiceEnv,
 } from "../services/_services.ts";
 import { assertTsharkClean, runTshark, tsharkUnavailable } from "../_tshark.ts";
-import { inCi } from "../_require.ts";
+import { cannotCheck } from "../_require.ts";
 import type { HttpServer, ServeHandler } from "../../mod.ts";
 
 const FAULTY = { loss: 0.02, reorder: 0.02, delay: 2_000, jitter: 500 } as const;
@@ -87,8 +87,7 @@ async function tsharkLines(
 async function tsharkOrSkip(): Promise<boolean> {
   const why = await tsharkUnavailable();
   if (why === undefined) return true;
-  if (inCi()) throw new Error(`tshark is needed under CI: ${why}`);
-  console.log(`skipping the tshark part: ${why}`);
+  cannotCheck("the capture with tshark", why);
   return false;
 }
 

@@ -29,7 +29,7 @@ import {
   writeAll,
   writeMessage,
 } from "./_io.ts";
-import { HttpParser, type MessageHead } from "./llhttp.ts";
+import { HttpParser, type MessageHead, type ParseError } from "./llhttp.ts";
 import type { HttpHost, HttpServer, ServeHandler, ServeOptions } from "./types.ts";
 
 const MS = 1000;
@@ -273,6 +273,7 @@ export function serveHttp(
 
     let bodyDone = !hasBody;
     let bodyTooLarge = false;
+    let bodyFailed: ParseError | undefined;
     let sentContinue = false;
     let received = 0;
     const body = hasBody && method !== "GET" && method !== "HEAD"
@@ -293,6 +294,7 @@ export function serveHttp(
             bodyDone = true;
             ctl.close();
           } else {
+            if (ev.kind === "error") bodyFailed = ev.error;
             ctl.error(new TypeError(`Request body failed: ${describe(ev)}`));
           }
         },
@@ -320,10 +322,13 @@ export function serveHttp(
     } catch (e) {
       response = await errorResponse(e);
     }
-    if (bodyTooLarge) {
+    if (bodyTooLarge || bodyFailed !== undefined) {
+      // The body broke the limit or the framing: that is the answer, whatever the handler said.
       response.body?.cancel().catch(() => {});
       settle();
-      return sendError(conn, 413, `the body is over ${cfg.maxBody} bytes`);
+      return bodyFailed !== undefined
+        ? sendError(conn, bodyFailed.status, bodyFailed.reason)
+        : sendError(conn, 413, `the body is over ${cfg.maxBody} bytes`);
     }
     // A body left unread is read and dropped (bounded) after the response,
     // unless its sender still waits for 100 Continue: then we close.

@@ -134,6 +134,22 @@ function exportsOf(): LlhttpExports {
   return e;
 }
 
+/**
+ * Bytes of wasm memory llhttp holds now (it grows, never shrinks): what a
+ * test bounds after parsing hostile input.
+ *
+ * @example
+ * ```ts
+ * import { HttpParser, llhttpMemoryBytes } from "./llhttp.ts";
+ * import assert from "node:assert/strict";
+ * new HttpParser("request", { maxHeadBytes: 64, maxFields: 4 }).free();
+ * assert.ok(llhttpMemoryBytes() > 0);
+ * ```
+ */
+export function llhttpMemoryBytes(): number {
+  return wasm === undefined ? 0 : wasm.memory.buffer.byteLength;
+}
+
 function cString(e: LlhttpExports, ptr: number): string {
   if (ptr === 0) return "";
   const mem = new Uint8Array(e.memory.buffer);

@@ -30,7 +30,7 @@ import {
   writeMessage,
 } from "./_io.ts";
 import { HttpParser, type MessageHead, type ParseError } from "./llhttp.ts";
-import type { HttpHost, HttpServer, ServeHandler, ServeOptions } from "./types.ts";
+import type { HttpHost, HttpServer, HttpTimer, ServeHandler, ServeOptions } from "./types.ts";
 
 const MS = 1000;
 const encoder = new TextEncoder();
@@ -110,6 +110,8 @@ interface ConnState {
   idle: boolean;
   /** The next event, read ahead while a response is sent (a pipelined head, or EOF). */
   ahead?: Promise<ReadEvent> | undefined;
+  /** Closes the connection when the peer sends nothing for keepAliveTimeout (head or body). */
+  timer?: HttpTimer;
 }
 
 /**
@@ -196,6 +198,7 @@ export function serveHttp(
       timedOut = true;
       closeQuietly(conn);
     });
+    st.timer = idleTimer;
     try {
       for (let served = 0; !closing || reader.hasBuffered; served++) {
         st.idle = true;
@@ -283,7 +286,14 @@ export function serveHttp(
             sentContinue = true;
             await writeAll(conn, CONTINUE);
           }
-          const ev = await reader.next();
+          // A sender that stops mid-body is closed like an idle one.
+          st.timer?.arm(host.now() + cfg.keepAlive);
+          let ev: ReadEvent;
+          try {
+            ev = await reader.next();
+          } finally {
+            st.timer?.cancel();
+          }
           if (ev.kind === "body") {
             received += ev.bytes.length;
             if (received > cfg.maxBody) {
@@ -368,7 +378,7 @@ export function serveHttp(
       settle();
     }
     if (!keep) return false;
-    if (!bodyDone) return await drain(reader);
+    if (!bodyDone) return await drain(reader, st.timer, () => host.now() + cfg.keepAlive);
     return true;
   }
 
@@ -418,11 +428,21 @@ export function serveHttp(
 const NONE: Framing = { kind: "none" };
 
 /** Reads and drops the rest of a request body (bounded); whether the connection goes on. */
-async function drain(reader: MessageReader): Promise<boolean> {
+async function drain(
+  reader: MessageReader,
+  timer: HttpTimer | undefined,
+  deadline: () => number,
+): Promise<boolean> {
   if (reader.busy) return false; // the handler still reads it: cannot share the connection
   let dropped = 0;
   for (;;) {
-    const ev = await reader.next();
+    timer?.arm(deadline());
+    let ev: ReadEvent;
+    try {
+      ev = await reader.next();
+    } finally {
+      timer?.cancel();
+    }
     if (ev.kind === "end") return true;
     if (ev.kind !== "body") return false;
     dropped += ev.bytes.length;

@@ -103,6 +103,51 @@ function config(o: ServeOptions): Config {
   };
 }
 
+/** What a connection server needs of a stack: its clock and timers. */
+export type ServerClock = Pick<HttpHost, "now" | "timer">;
+
+/**
+ * Reports of a {@linkcode createConnectionServer} beyond `Deno.serve`'s
+ * (the status page counts them).
+ *
+ * @example
+ * ```ts
+ * import type { ServerHooks } from "./server.ts";
+ * const statuses: number[] = [];
+ * const hooks: ServerHooks = { onResponse: (s) => void statuses.push(s) };
+ * ```
+ */
+export interface ServerHooks {
+  /** Called with the status of every response sent, the server's own 400/413/431 included. */
+  readonly onResponse?: (status: number) => void;
+  /** Called when an idle (or stalled) connection is closed by the keep-alive timeout. */
+  readonly onTimeout?: () => void;
+}
+
+/**
+ * HTTP/1.1 on connections someone else accepts (a service plugin with its
+ * own listener, limits and counters). {@linkcode serveHttp} is this plus a
+ * listener.
+ *
+ * @example
+ * ```ts ignore
+ * const cs = createConnectionServer(host, {}, () => new Response("hi"));
+ * for await (const conn of listener) void cs.serve(conn);
+ * ```
+ */
+export interface ConnectionServer {
+  /** Serves HTTP on `conn` until either side closes it. */
+  serve(conn: TcpConn): Promise<void>;
+  /** Takes no more requests: idle connections close now, busy ones after their response. */
+  close(): void;
+  /** Settles when no connection is being served. */
+  whenIdle(): Promise<void>;
+  /** Connections being served. */
+  readonly active: number;
+  /** Requests received. */
+  readonly requests: number;
+}
+
 /** One connection's state, as shutdown sees it. */
 interface ConnState {
   readonly conn: TcpConn;
@@ -139,51 +184,63 @@ interface ConnState {
  * net.close();
  * ```
  */
-export function serveHttp(
-  host: HttpHost,
+export function createConnectionServer(
+  host: ServerClock,
   options: ServeOptions,
   handler: ServeHandler,
-): HttpServer {
+  hooks: ServerHooks = {},
+): ConnectionServer {
   if (typeof handler !== "function") throw new TypeError("Cannot serve: handler is not a function");
   const cfg = config(options);
-  const listener = host.listen({
-    hostname: options.hostname ?? "0.0.0.0",
-    port: options.port ?? 80,
-  });
   const conns = new Set<ConnState>();
   let closing = false;
   let requests = 0;
-  let connections = 0;
-  let resolveFinished!: () => void;
-  const finished = new Promise<void>((r) => resolveFinished = r);
-  let acceptDone = false;
+  let waiters: (() => void)[] = [];
 
-  function maybeFinished(): void {
-    if (closing && acceptDone && conns.size === 0) resolveFinished();
+  function fail(conn: TcpConn, status: number, reason: string): Promise<false> {
+    hooks.onResponse?.(status);
+    return sendError(conn, status, reason);
   }
 
-  async function acceptLoop(l: TcpListener): Promise<void> {
+  /**
+   * FIN after the response, then read and drop until the peer's FIN (so
+   * unread bytes do not turn the close into a reset that destroys the
+   * response in flight, RFC 9112 §9.6), bounded by keepAliveTimeout.
+   */
+  async function closeGracefully(conn: TcpConn): Promise<void> {
+    const linger = host.timer(() => closeQuietly(conn));
+    linger.arm(host.now() + cfg.keepAlive);
     try {
-      for (;;) {
-        const conn = await l.accept();
-        connections++;
-        if (closing || conns.size >= cfg.maxConnections) {
-          conn.close();
-          continue;
-        }
-        const st: ConnState = { conn, idle: true };
-        conns.add(st);
-        serveConnection(st).finally(() => {
-          conns.delete(st);
-          maybeFinished();
-        });
-      }
+      await conn.closeWrite();
+      const sink = new Uint8Array(16384);
+      while ((await conn.read(sink)) !== null) { /* drop */ }
     } catch {
-      // The listener was closed (shutdown) or the stack went away.
+      // closed, reset, or the linger ran out
     } finally {
-      acceptDone = true;
-      closing = true;
-      maybeFinished();
+      linger.cancel();
+      closeQuietly(conn);
+    }
+  }
+
+  function settled(): void {
+    if (conns.size > 0) return;
+    for (const w of waiters) w();
+    waiters = [];
+  }
+
+  /** Serves `conn` until it closes; resolves then. */
+  async function serve(conn: TcpConn): Promise<void> {
+    const st: ConnState = { conn, idle: true };
+    if (closing) {
+      closeQuietly(conn);
+      return;
+    }
+    conns.add(st);
+    try {
+      await serveConnection(st);
+    } finally {
+      conns.delete(st);
+      settled();
     }
   }
 
@@ -210,7 +267,7 @@ export function serveHttp(
         st.idle = false;
         if (ev.kind === "eof") break;
         if (ev.kind === "error") {
-          await sendError(conn, ev.error.status, ev.error.reason);
+          await fail(conn, ev.error.status, ev.error.reason);
           break;
         }
         if (ev.kind !== "head") break; // cannot happen: a message starts with its head
@@ -221,8 +278,8 @@ export function serveHttp(
       }
     } catch {
       // Reset, timeout (the timer closed it) or a write to a closed peer: nothing to answer.
-      void timedOut;
     } finally {
+      if (timedOut) hooks.onTimeout?.();
       idleTimer.cancel();
       reader.close();
       await closeGracefully(conn);
@@ -255,24 +312,27 @@ export function serveHttp(
         else if (name === "expect" && v.toLowerCase() === "100-continue") expectContinue = true;
       }
     } catch {
-      return sendError(conn, 400, "a header field Headers refuses");
+      return fail(conn, 400, "a header field Headers refuses");
     }
     // RFC 9112 §3.2: a 1.1 request has exactly one Host; llhttp leaves that to us.
     if (hosts > 1 || (head.version[1] >= 1 && hosts !== 1)) {
-      return sendError(conn, 400, "an HTTP/1.1 request needs exactly one Host");
+      return fail(conn, 400, "an HTTP/1.1 request needs exactly one Host");
+    }
+    if (head.version[0] !== 1) {
+      return fail(conn, 505, `HTTP/${head.version[0]}.${head.version[1]} is not supported`);
     }
     if (length !== undefined && length > cfg.maxBody) {
-      return sendError(conn, 413, `the body is over ${cfg.maxBody} bytes`);
+      return fail(conn, 413, `the body is over ${cfg.maxBody} bytes`);
     }
     const hasBody = chunked || (length !== undefined && length > 0);
     if (!hasBody) {
       // The end of a body-less message is already parsed: take it.
       const end = await reader.next();
-      if (end.kind !== "end") return sendError(conn, 400, "a body-less request did not end");
+      if (end.kind !== "end") return fail(conn, 400, "a body-less request did not end");
     }
     const method = head.method;
     const url = requestUrl(head.target, hostField, conn.localAddr);
-    if (url === undefined) return sendError(conn, 400, "the request target is not a path");
+    if (url === undefined) return fail(conn, 400, "the request target is not a path");
 
     let bodyDone = !hasBody;
     let bodyTooLarge = false;
@@ -319,7 +379,7 @@ export function serveHttp(
         ...(body !== null ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch {
-      return sendError(conn, 400, "the request is not one a Request can hold");
+      return fail(conn, 400, "the request is not one a Request can hold");
     }
     let settle!: () => void;
     const completed = new Promise<void>((r) => settle = r);
@@ -337,8 +397,8 @@ export function serveHttp(
       response.body?.cancel().catch(() => {});
       settle();
       return bodyFailed !== undefined
-        ? sendError(conn, bodyFailed.status, bodyFailed.reason)
-        : sendError(conn, 413, `the body is over ${cfg.maxBody} bytes`);
+        ? fail(conn, bodyFailed.status, bodyFailed.reason)
+        : fail(conn, 413, `the body is over ${cfg.maxBody} bytes`);
     }
     // A body left unread is read and dropped (bounded) after the response,
     // unless its sender still waits for 100 Continue: then we close.
@@ -364,6 +424,7 @@ export function serveHttp(
       // RFC 9110 §6.4.1: 1xx, 204 and 304 carry no body and no framing.
       const bodyless = status === 204 || status === 304 || status < 200;
       if (bodyless && framing.kind === "chunked") framing.reader.cancel().catch(() => {});
+      hooks.onResponse?.(status);
       let h = `HTTP/1.1 ${status} ${response.statusText || REASONS[status] || "Unknown"}\r\n`;
       h += fieldLines(response.headers, FRAMING_FIELDS);
       if (closing) keep = false;
@@ -394,13 +455,95 @@ export function serveHttp(
     return new Response("Internal Server Error", { status: 500 });
   }
 
+  return {
+    serve,
+    close() {
+      closing = true;
+      for (const st of conns) if (st.idle) closeQuietly(st.conn);
+    },
+    whenIdle() {
+      return conns.size === 0 ? Promise.resolve() : new Promise((r) => waiters.push(r));
+    },
+    get active() {
+      return conns.size;
+    },
+    get requests() {
+      return requests;
+    },
+  };
+}
+
+/**
+ * Serves HTTP/1.1 on `host` (a stack). See `Stack.serve`.
+ *
+ * @throws {TypeError | RangeError} For bad options.
+ * @throws {Deno.errors.AddrInUse} When the port is taken.
+ *
+ * @example
+ * ```ts
+ * import { createStack, VirtualNetwork } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ * const net = new VirtualNetwork({ seed: 1 });
+ * const link = net.link();
+ * const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
+ * const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
+ * a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+ * b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+ * const server = b.serve({ port: 80 }, (req) => new Response(`you asked ${new URL(req.url).pathname}`));
+ * const text = await net.run(async () => (await a.fetch("http://10.0.0.2/x")).text());
+ * assert.equal(text, "you asked /x");
+ * await net.run(() => server.shutdown());
+ * a.close();
+ * b.close();
+ * net.close();
+ * ```
+ */
+export function serveHttp(
+  host: HttpHost,
+  options: ServeOptions,
+  handler: ServeHandler,
+): HttpServer {
+  const cs = createConnectionServer(host, options, handler);
+  const maxConnections = checkInteger(
+    options.maxConnections ?? 1024,
+    1,
+    1 << 20,
+    "Cannot serve",
+    "maxConnections",
+  );
+  const listener = host.listen({
+    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port ?? 80,
+  });
+  let closing = false;
+  let connections = 0;
+  let acceptDone!: () => void;
+  const accepting = new Promise<void>((r) => acceptDone = r);
+
+  async function acceptLoop(l: TcpListener): Promise<void> {
+    try {
+      for (;;) {
+        const conn = await l.accept();
+        connections++;
+        if (closing || cs.active >= maxConnections) closeQuietly(conn);
+        else void cs.serve(conn);
+      }
+    } catch {
+      // The listener was closed (shutdown) or the stack went away.
+    } finally {
+      closing = true;
+      cs.close();
+      acceptDone();
+    }
+  }
+
+  const finished = accepting.then(() => cs.whenIdle());
   async function shutdown(): Promise<void> {
     if (!closing) {
       closing = true;
       listener.close();
-      for (const st of conns) if (st.idle) closeQuietly(st.conn);
+      cs.close();
     }
-    maybeFinished();
     await finished;
   }
 
@@ -409,14 +552,14 @@ export function serveHttp(
     if (options.signal.aborted) queueMicrotask(() => void shutdown());
     else options.signal.addEventListener("abort", () => void shutdown(), { once: true });
   }
-  acceptLoop(listener);
+  void acceptLoop(listener);
   options.onListen?.(addr);
   return {
     addr,
     finished,
     shutdown,
     get requests() {
-      return requests;
+      return cs.requests;
     },
     get connections() {
       return connections;
@@ -503,14 +646,4 @@ function closeQuietly(conn: TcpConn): void {
   } catch {
     // already closed
   }
-}
-
-/** Sends our FIN and lets the stack finish the close (the peer's FIN, or its timers). */
-async function closeGracefully(conn: TcpConn): Promise<void> {
-  try {
-    await conn.closeWrite();
-  } catch {
-    // already closed or reset
-  }
-  closeQuietly(conn);
 }

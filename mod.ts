@@ -175,8 +175,9 @@ export type {
   TcpSocketInfo,
 } from "./stack/stream.ts";
 export { formatSockets } from "./stack/protocols/tcp/mod.ts";
-export { HttpParser } from "./stack/http/mod.ts";
+export { createConnectionServer, HttpParser } from "./stack/http/mod.ts";
 export type {
+  ConnectionServer,
   FeedResult,
   FetchInit,
   HeadLimits,
@@ -187,6 +188,8 @@ export type {
   ServeHandler,
   ServeHandlerInfo,
   ServeOptions,
+  ServerClock,
+  ServerHooks,
 } from "./stack/http/mod.ts";
 export { conntrackPlugin, formatConntrack } from "./stack/protocols/conntrack/mod.ts";
 export { formatNatRule, NAT_SERVICE, natPlugin, parseNatRule } from "./stack/protocols/nat/mod.ts";

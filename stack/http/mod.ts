@@ -39,6 +39,8 @@
  * @module
  */
 export { HttpParser } from "./llhttp.ts";
+export { createConnectionServer } from "./server.ts";
+export type { ConnectionServer, ServerClock, ServerHooks } from "./server.ts";
 export type { FeedResult, HeadLimits, MessageHead, ParseError, ParserEvent } from "./llhttp.ts";
 export type {
   FetchInit,

@@ -182,6 +182,7 @@ export type {
   FetchInit,
   HeadLimits,
   HttpServer,
+  HttpTimer,
   MessageHead,
   ParseError,
   ParserEvent,

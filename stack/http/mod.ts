@@ -40,7 +40,7 @@
  */
 export { HttpParser } from "./llhttp.ts";
 export { createConnectionServer } from "./server.ts";
-export type { ConnectionServer, ServerClock, ServerHooks } from "./server.ts";
+export type { ConnectionServer, ServerHooks } from "./server.ts";
 export type { FeedResult, HeadLimits, MessageHead, ParseError, ParserEvent } from "./llhttp.ts";
 export type {
   FetchInit,
@@ -50,4 +50,5 @@ export type {
   ServeHandler,
   ServeHandlerInfo,
   ServeOptions,
+  ServerClock,
 } from "./types.ts";

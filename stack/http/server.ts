@@ -30,7 +30,14 @@ import {
   writeMessage,
 } from "./_io.ts";
 import { HttpParser, type MessageHead, type ParseError } from "./llhttp.ts";
-import type { HttpHost, HttpServer, HttpTimer, ServeHandler, ServeOptions } from "./types.ts";
+import type {
+  HttpHost,
+  HttpServer,
+  HttpTimer,
+  ServeHandler,
+  ServeOptions,
+  ServerClock,
+} from "./types.ts";
 
 const MS = 1000;
 const encoder = new TextEncoder();
@@ -102,9 +109,6 @@ function config(o: ServeOptions): Config {
     maxConnections: checkInteger(o.maxConnections ?? 1024, 1, 1 << 20, act, "maxConnections"),
   };
 }
-
-/** What a connection server needs of a stack: its clock and timers. */
-export type ServerClock = Pick<HttpHost, "now" | "timer">;
 
 /**
  * Reports of a {@linkcode createConnectionServer} beyond `Deno.serve`'s

@@ -16,6 +16,22 @@ import type {
 } from "../sockets/types.ts";
 
 /**
+ * The clock and timers an HTTP server runs on (a stack's, or a plugin
+ * context's): timeouts are deadlines on it, never real timers.
+ *
+ * @example
+ * ```ts ignore
+ * const clock: ServerClock = { now: () => ctx.now(), timer: (cb) => wrap(ctx.timer(cb)) };
+ * ```
+ */
+export interface ServerClock {
+  /** The clock, µs. */
+  now(): Instant;
+  /** A timer on that clock: `arm(at)` runs `callback` at `at`; `cancel()`. */
+  timer(callback: () => void): HttpTimer;
+}
+
+/**
  * What the HTTP layer uses of a stack: TCP, the clock, timers on that
  * clock, and the hosts table.
  *
@@ -24,15 +40,11 @@ import type {
  * const host: HttpHost = { connect, listen, now, timer, hosts: new Map() };
  * ```
  */
-export interface HttpHost {
+export interface HttpHost extends ServerClock {
   /** `Stack.connect`. */
   connect(options: TcpConnectOptions): Promise<TcpConn>;
   /** `Stack.listen`. */
   listen(options: TcpListenOptions): TcpListener;
-  /** The stack's clock, µs. */
-  now(): Instant;
-  /** A timer on the stack's clock: `arm(at)` runs `callback` at `at`; `cancel()`. */
-  timer(callback: () => void): HttpTimer;
   /** Names to addresses (`/etc/hosts`): `hosts.set("api", "10.0.0.2")`. */
   readonly hosts: ReadonlyMap<string, string>;
 }

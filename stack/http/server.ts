@@ -521,6 +521,7 @@ export function serveHttp(
   });
   let closing = false;
   let connections = 0;
+  let rejected = 0;
   let acceptDone!: () => void;
   const accepting = new Promise<void>((r) => acceptDone = r);
 
@@ -529,8 +530,10 @@ export function serveHttp(
       for (;;) {
         const conn = await l.accept();
         connections++;
-        if (closing || cs.active >= maxConnections) closeQuietly(conn);
-        else void cs.serve(conn);
+        if (closing || cs.active >= maxConnections) {
+          rejected++; // over maxConnections (or shutting down): closed unserved
+          closeQuietly(conn);
+        } else void cs.serve(conn);
       }
     } catch {
       // The listener was closed (shutdown) or the stack went away.
@@ -567,6 +570,9 @@ export function serveHttp(
     },
     get connections() {
       return connections;
+    },
+    get rejected() {
+      return rejected;
     },
     [Symbol.asyncDispose]: shutdown,
   };

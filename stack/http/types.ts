@@ -144,6 +144,8 @@ export interface HttpServer extends AsyncDisposable {
   readonly requests: number;
   /** Connections accepted so far. */
   readonly connections: number;
+  /** Connections closed unserved: over `maxConnections`, or during shutdown. */
+  readonly rejected: number;
 }
 
 /**

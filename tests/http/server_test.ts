@@ -245,3 +245,23 @@ Deno.test("serve validates its options before listening", async () => {
     );
   });
 });
+
+Deno.test("serve closes connections over maxConnections unserved and counts them", async () => {
+  await withServer(async (env, server) => {
+    const [first, second] = await env.run(async () => {
+      const a = await env.client.connect({ hostname: SERVER, port: 80 });
+      await writeAll(a, bytes(`GET /a HTTP/1.1\r\n${H}\r\n`)); // kept alive: holds the one slot
+      const b = await env.client.connect({ hostname: SERVER, port: 80 });
+      const refused = await readAllText(b);
+      b.close();
+      await writeAll(a, bytes(`GET /b HTTP/1.1\r\n${H}Connection: close\r\n\r\n`));
+      const served = await readAllText(a);
+      a.close();
+      return [served, refused];
+    });
+    assert.deepEqual(statuses(first), [200, 200]);
+    assert.equal(second, "");
+    assert.equal(server.rejected, 1);
+    assert.equal(server.connections, 2);
+  }, { maxConnections: 1 });
+});

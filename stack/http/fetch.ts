@@ -6,8 +6,8 @@
  * the Fetch standard's rules (`follow`, `manual`, `error`; 303, and 301/302
  * after POST, become GET; at most 20; `Authorization` dropped across
  * origins); connections are kept alive and reused per origin
- * (`_pool.ts`); a request on a reused connection the server had already
- * closed is sent again once on a new one when its body can be replayed.
+ * (`_pool.ts`); an idempotent request on a reused connection the server
+ * had already closed is sent again once on a new one (RFC 9112 §9.3.1).
  *
  * Names resolve through the stack's hosts table (`stack.hosts`, like
  * `/etc/hosts`), else the host must be a literal IPv4 or `[IPv6]` address.
@@ -42,10 +42,11 @@ const MS = 1000;
 const MAX_REDIRECTS = 20;
 const LIMITS = { maxHeadBytes: 65536, maxFields: 256 };
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const REQUEST_SKIP: ReadonlySet<string> = new Set([...FRAMING_FIELDS, "host"]);
 
-/** Why an exchange failed before anything came back on a reused connection. */
-class StaleConnection extends Error {}
+/** The server closed a kept connection before answering: a reset, as the caller sees it. */
+class StaleConnection extends Deno.errors.ConnectionReset {}
 
 /**
  * Fetches `input` over `host` (a stack) with `pool` for keep-alive. See
@@ -181,8 +182,12 @@ async function exchange(
     } catch (e) {
       closeClient(cc);
       if (guard.failure !== undefined) throw guard.failure;
-      // RFC 9112 §9.3.1: a request on a kept connection the server closed may be sent again.
-      if (e instanceof StaleConnection && reused && x.framing.kind !== "chunked") continue;
+      // RFC 9112 §9.3.1: an idempotent request on a kept connection the server
+      // closed before answering may be sent again (a POST may not: it may have acted).
+      if (
+        e instanceof StaleConnection && reused && x.framing.kind !== "chunked" &&
+        IDEMPOTENT.has(x.method)
+      ) continue;
       throw e instanceof TypeError ? e : networkError(x.url, e);
     }
   }

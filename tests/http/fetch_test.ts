@@ -161,6 +161,24 @@ Deno.test("fetch sends again on a new connection when the server closed the kept
   }, { keepAliveTimeout: 1000 });
 });
 
+Deno.test("fetch does not send a POST again on its own: the closed kept connection is an error", async () => {
+  await withServer(() => new Response("ok"), async (env, server) => {
+    const err = await env.run(async () => {
+      await (await env.client.fetch(`http://${SERVER}/`)).text();
+      await delay(env, 1_500_000); // the server closed the kept connection
+      return await env.client.fetch(`http://${SERVER}/`, { method: "POST", body: "x" })
+        .catch((e) => e);
+    });
+    assert.ok(err instanceof TypeError, String(err));
+    assert.ok(err.cause instanceof Deno.errors.ConnectionReset, String(err.cause));
+    assert.equal(server.requests, 1, "the POST never reached a handler");
+    const again = await env.run(async () =>
+      (await env.client.fetch(`http://${SERVER}/`, { method: "POST", body: "x" })).text()
+    );
+    assert.equal(again, "ok", "a new connection for the caller's own retry");
+  }, { keepAliveTimeout: 1000 });
+});
+
 Deno.test("fetch: HEAD and 204 have no body; a name from stack.hosts; an IPv6 literal", async () => {
   const handler: ServeHandler = (req) =>
     new URL(req.url).pathname === "/none"

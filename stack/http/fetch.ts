@@ -209,6 +209,9 @@ async function roundTrip(
   let head = `${x.method} ${x.url.pathname}${x.url.search} HTTP/1.1\r\nHost: ${x.url.host}\r\n`;
   if (!x.headers.has("accept")) head += "Accept: */*\r\n";
   head += fieldLines(x.headers, REQUEST_SKIP);
+  // The caller's own "Connection: close" goes out (and the connection is not kept).
+  const close = x.headers.get("connection")?.toLowerCase().includes("close") ?? false;
+  if (close) head += "Connection: close\r\n";
   let writeDone = false;
   let writeError: unknown;
   const writing = writeMessage(conn, head, x.framing, {
@@ -253,7 +256,7 @@ async function roundTrip(
     released = true;
     guard.bodyDone();
     if (keep && !writeDone) await writing;
-    if (keep && writeDone && resHead.keepAlive && !x.headers.get("connection")?.includes("close")) {
+    if (keep && writeDone && resHead.keepAlive && !close) {
       reader.resume();
       pool.put(key, cc);
     } else closeClient(cc);

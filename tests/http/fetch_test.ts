@@ -146,6 +146,13 @@ Deno.test("fetch reuses a kept-alive connection per origin; a body not read clos
       await Promise.all(all.map((r) => r.text()));
     });
     assert.equal(server.connections, 4, "two more for the two that ran alongside the kept one");
+    // The caller's Connection: close reaches the server, and nothing is kept.
+    const said = await env.run(async () => {
+      const res = await env.client.fetch(`http://${SERVER}/`, { headers: { connection: "close" } });
+      await res.text();
+      return res.headers.get("connection");
+    });
+    assert.equal(said, "close");
   });
 });
 

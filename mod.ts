@@ -175,6 +175,23 @@ export type {
   TcpSocketInfo,
 } from "./stack/stream.ts";
 export { formatSockets } from "./stack/protocols/tcp/mod.ts";
+export { createConnectionServer, HttpParser } from "./stack/http/mod.ts";
+export type {
+  ConnectionServer,
+  FeedResult,
+  FetchInit,
+  HeadLimits,
+  HttpServer,
+  HttpTimer,
+  MessageHead,
+  ParseError,
+  ParserEvent,
+  ServeHandler,
+  ServeHandlerInfo,
+  ServeOptions,
+  ServerClock,
+  ServerHooks,
+} from "./stack/http/mod.ts";
 export { conntrackPlugin, formatConntrack } from "./stack/protocols/conntrack/mod.ts";
 export { formatNatRule, NAT_SERVICE, natPlugin, parseNatRule } from "./stack/protocols/nat/mod.ts";
 export type {

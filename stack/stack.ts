@@ -61,6 +61,8 @@ import {
 } from "./_stack_ipv6.ts";
 import { addIpv4Route, deleteIpv4Route, ipv4RouteGet, ipv4RouteInfo } from "./_stack_ipv4.ts";
 import type { MulticastInterfaces } from "./sockets/multicast.ts";
+import { earliest, HttpSupport } from "./http/_support.ts";
+import type { FetchInit, HttpServer, ServeHandler, ServeOptions } from "./http/types.ts";
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
 export interface RouteGetResult extends RouteInfo {
@@ -207,6 +209,10 @@ export class Stack {
     this.#kernel = new Dispatcher(options);
   }
 
+  /** Names to addresses for {@linkcode Stack.fetch}, like `/etc/hosts`: `hosts.set("api", "10.0.0.2")`. */
+  readonly hosts: Map<string, string> = new Map();
+  readonly #http = new HttpSupport(this);
+
   // ---- what the stack is -----------------------------------------------------
 
   /** A name for logs and the graph. */
@@ -323,12 +329,13 @@ export class Stack {
 
   /** The next instant at which {@linkcode poll} has work, if any. */
   pollAt(now?: Instant): Instant | undefined {
-    return this.#kernel.pollAt(now);
+    return earliest(this.#kernel.pollAt(now), this.#http.pollAt());
   }
 
   /** Runs every timer due at `now` (default the clock's now); nothing once closed. */
   poll(now?: Instant): void {
     this.#kernel.poll(now);
+    this.#http.poll(now ?? this.clock.now());
   }
 
   /** Number of armed timers (for tests and `ss`-style reports). */
@@ -338,6 +345,7 @@ export class Stack {
 
   /** Stops every plugin and closes every driver. */
   close(): void {
+    this.#http.close();
     this.#kernel.close();
   }
 
@@ -501,6 +509,48 @@ export class Stack {
    */
   listen(options: TcpListenOptions): TcpListener {
     return listenTcp(this.#need<StreamService>("tcp.sockets", "listen"), options, this.#zones);
+  }
+
+  /**
+   * The Web `fetch` over this stack's TCP, HTTP/1.1 (`stack/http/`, with a
+   * worked example there): keep-alive per origin, redirects, `AbortSignal`,
+   * `timeout` (ms, this stack's clock), names from {@linkcode Stack.hosts}.
+   * Errors are `TypeError`s whose `cause` is the `Deno.errors` one. No TLS.
+   *
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const err = await stack.fetch("http://api/").catch((e) => e); // not in stack.hosts
+   * assert.ok(err instanceof TypeError && err.cause instanceof Deno.errors.NotFound);
+   * stack.close();
+   * ```
+   */
+  fetch(input: RequestInfo | URL, init?: FetchInit): Promise<Response> {
+    return this.#http.fetch(input, init);
+  }
+
+  /**
+   * Serves HTTP/1.1 on this stack's TCP like `Deno.serve` (`stack/http/`):
+   * keep-alive, pipelining, streamed bodies, `Expect: 100-continue`, limits
+   * (413/414/431), graceful `shutdown()`; timeouts on this stack's clock.
+   *
+   * @throws {TypeError | RangeError} Bad options.
+   * @throws {Deno.errors.AddrInUse} The port is taken.
+   * @example
+   * ```ts
+   * import { createStack } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const stack = createStack({ seed: 1 });
+   * const server = stack.serve({ port: 8080 }, () => new Response("hi"));
+   * assert.equal(server.addr.port, 8080);
+   * await server.shutdown();
+   * stack.close();
+   * ```
+   */
+  serve(options: ServeOptions, handler: ServeHandler): HttpServer {
+    return this.#http.serve(options, handler);
   }
 
   /**

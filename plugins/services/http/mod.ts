@@ -8,12 +8,14 @@
  * 404, other methods 405 (with `Allow`), unparsable requests 400 (and a
  * head over 16 KiB 431), then the connection is closed.
  *
- * Connections persist by default in HTTP/1.1 (`Connection: close` ends
- * them after the response), and in HTTP/1.0 only with `Connection:
- * keep-alive`; pipelined requests are answered in order. Every response has
- * `Content-Length`. A connection idle for `keepAliveTimeoutMs` (stack
- * clock) is closed. `Date` is sent when the `epoch` option gives the wall
- * clock (µs since 1970 at stack time 0; `cli.ts up` sets it).
+ * It runs on the stack's HTTP server (`createConnectionServer`, the one
+ * behind `stack.serve()`, parsing with llhttp): connections persist by
+ * default in HTTP/1.1 (`Connection: close` ends them after the response),
+ * and in HTTP/1.0 only with `Connection: keep-alive`; pipelined requests
+ * are answered in order; a request body is read and dropped (up to 256 KiB,
+ * else the connection closes). A connection idle for `keepAliveTimeoutMs`
+ * (stack clock) is closed. `Date` is sent when the `epoch` option gives the
+ * wall clock (µs since 1970 at stack time 0; `cli.ts up` sets it).
  *
  * - **Binds:** nothing (a service: it listens through `tcp.sockets`).
  * - **Requires:** `tcp.sockets` (optional: without TCP it serves nothing);
@@ -21,13 +23,12 @@
  * - **Options:** `port` (80), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `maxConnections` (256),
  *   `lingerMs` (10000), `keepAliveTimeoutMs` (5000), `maxRequests` (1000
  *   per connection), `epoch` (0: no clock, no `Date`).
- * - **Counters:** `requests`, `responses_200`, `responses_400`,
- *   `responses_404`, `responses_405`, `responses_414`, `responses_431`,
- *   `responses_505`, `keepalive_timeouts`, `connections`, `rejected`,
- *   `datagrams` (always 0), `errors`.
- * - **Not supported:** request bodies (a request with one is answered, then
- *   the connection closed); chunked responses; TLS; conditional and range
- *   requests; HTTP/2.
+ * - **Counters:** `requests` (that reached the page), `responses_200`,
+ *   `responses_400`, `responses_404`, `responses_405`, `responses_413`,
+ *   `responses_414`, `responses_431`, `responses_500`, `responses_505`,
+ *   `keepalive_timeouts`, `connections`, `rejected`, `datagrams` (always
+ *   0), `errors`.
+ * - **Not supported:** TLS; conditional and range requests; HTTP/2.
  *
  * Graph: `tcp.sockets -> http`
  *
@@ -66,19 +67,21 @@
 import {
   CONNTRACK_SERVICE,
   type ConntrackService,
+  createConnectionServer,
   type MulticastGroupsService,
   type ProtocolPlugin,
+  type ServerClock,
 } from "../../../mod.ts";
-import { hostOptions, MS, ServiceHost, serviceManifest } from "../_service.ts";
-import { acceptQuality, fieldValue, type HttpRequest } from "./parse.ts";
+import { hostOptions, ServiceHost, serviceManifest } from "../_service.ts";
+import { acceptQuality } from "./accept.ts";
 import { countersJson, statusHtml, type StatusInfo, statusText } from "./page.ts";
-import { type HttpResponse, REASONS, serveHttp, textResponse } from "./server.ts";
 
-export { parseRequestHead } from "./parse.ts";
-export type { HttpParseError, HttpRequest } from "./parse.ts";
+export { acceptQuality } from "./accept.ts";
 
-const STATUSES = Object.keys(REASONS).map(Number);
+/** Statuses the server sends, each with a `responses_<status>` counter. */
+const STATUSES = [200, 400, 404, 405, 413, 414, 431, 500, 505];
 const NO_STORE = ["Cache-Control", "no-store"] as const;
+const TEXT = ["Content-Type", "text/plain; charset=utf-8"] as const;
 
 /** The HTTP status server plugin. */
 export const httpPlugin: ProtocolPlugin = {
@@ -105,7 +108,7 @@ export const httpPlugin: ProtocolPlugin = {
   })),
   setup(ctx) {
     const epoch = Number(ctx.options.epoch);
-    const keepAliveTimeout = Math.max(1, Number(ctx.options.keepAliveTimeoutMs)) * MS;
+    const keepAliveTimeout = Math.max(1, Number(ctx.options.keepAliveTimeoutMs));
     const maxRequests = Math.max(1, Number(ctx.options.maxRequests));
     const requests = ctx.counter("requests");
     const timeouts = ctx.counter("keepalive_timeouts");
@@ -137,50 +140,76 @@ export const httpPlugin: ProtocolPlugin = {
       return new Date(Math.floor((epoch + ctx.now()) / 1000)).toUTCString();
     }
 
-    function route(req: HttpRequest): HttpResponse {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        return textResponse(405, "Method Not Allowed\n", [["Allow", "GET, HEAD"]]);
-      }
-      if (req.path === "/") {
-        // Content negotiation (RFC 9110 §12.5.1): HTML unless text/plain is preferred.
-        const accept = fieldValue(req.fields, "accept");
-        const plain = acceptQuality(accept, "text/plain") > acceptQuality(accept, "text/html");
-        return plain ? textResponse(200, statusText(status()), [NO_STORE, ["Vary", "Accept"]]) : {
-          status: 200,
-          fields: [["Content-Type", "text/html; charset=utf-8"], NO_STORE, ["Vary", "Accept"]],
-          body: new TextEncoder().encode(statusHtml(status())),
-        };
-      }
-      if (req.path === "/counters.json") {
-        return {
-          status: 200,
-          fields: [["Content-Type", "application/json"], NO_STORE],
-          body: new TextEncoder().encode(countersJson(ctx.counterSnapshot())),
-        };
-      }
-      if (req.path === "*") return textResponse(400, "Bad Request: * is for OPTIONS\n");
-      return textResponse(404, "Not Found\n");
+    function respond(
+      status: number,
+      body: string,
+      fields: (readonly [string, string])[],
+    ): Response {
+      const headers = new Headers({ Server: "deno-netstack" });
+      for (const [name, value] of fields) headers.append(name, value);
+      const date = clockDate();
+      if (date !== undefined) headers.set("Date", date);
+      return new Response(body, { status, headers });
     }
 
-    const host: ServiceHost = new ServiceHost(ctx, {
-      tcp: (conn) =>
-        serveHttp(conn, host, {
-          keepAliveTimeout,
-          maxRequests,
-          route,
-          date: clockDate,
-          onRequest: () => void requests.value++,
-          onResponse: (s) => {
-            const c = responses.get(s);
-            if (c !== undefined) c.value++;
-          },
-          onTimeout: () => void timeouts.value++,
-        }),
-    });
+    function route(req: Request): Response {
+      requests.value++;
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        return respond(405, "Method Not Allowed\n", [TEXT, ["Allow", "GET, HEAD"]]);
+      }
+      const url = new URL(req.url);
+      if (url.pathname === "/") {
+        // Content negotiation (RFC 9110 §12.5.1): HTML unless text/plain is preferred.
+        const accept = req.headers.get("accept") ?? undefined;
+        const plain = acceptQuality(accept, "text/plain") > acceptQuality(accept, "text/html");
+        return plain
+          ? respond(200, statusText(status()), [TEXT, NO_STORE, ["Vary", "Accept"]])
+          : respond(200, statusHtml(status()), [
+            ["Content-Type", "text/html; charset=utf-8"],
+            NO_STORE,
+            ["Vary", "Accept"],
+          ]);
+      }
+      if (url.pathname === "/counters.json") {
+        return respond(200, countersJson(ctx.counterSnapshot()), [
+          ["Content-Type", "application/json"],
+          NO_STORE,
+        ]);
+      }
+      return respond(404, "Not Found\n", [TEXT]);
+    }
+
+    const clock: ServerClock = {
+      now: () => ctx.now(),
+      timer(callback) {
+        const t = ctx.timer(() => callback());
+        return { arm: (at) => t.arm(at), cancel: () => t.cancel() };
+      },
+    };
+    const server = createConnectionServer(
+      clock,
+      {
+        keepAliveTimeout,
+        maxRequestsPerConnection: maxRequests,
+        maxBodySize: 1 << 20,
+      },
+      route,
+      {
+        onResponse: (s) => {
+          const c = responses.get(s);
+          if (c !== undefined) c.value++;
+        },
+        onTimeout: () => void timeouts.value++,
+      },
+    );
+    const host: ServiceHost = new ServiceHost(ctx, { tcp: (conn) => server.serve(conn) });
     return {
       ready: () => host.ready(),
       onEvent: (e) => host.onEvent(e),
-      teardown: () => host.close(),
+      teardown: () => {
+        server.close();
+        host.close();
+      },
     };
   },
 };

@@ -322,6 +322,28 @@ export interface TcpSocketInfo {
   readonly rcvWnd?: number;
   /** The pending timer: `on` (retransmit), `persist`, `keepalive`, `timewait`, or `off`. */
   readonly timer?: string;
+  /** Smallest RTT seen, ms (tcp_info `min_rtt`). */
+  readonly minRtt?: number;
+  /** Pacing rate, bytes/s (tcp_info `pacing_rate`; absent when not paced). */
+  readonly pacingRate?: number;
+  /** Newest delivery-rate sample, bytes/s (tcp_info `delivery_rate`). */
+  readonly deliveryRate?: number;
+  /** That sample was taken while application-limited (tcp_info `delivery_rate_app_limited`). */
+  readonly deliveryRateAppLimited?: boolean;
+  /** Retransmissions of the same data since the last progress (tcp_info `retransmits`). */
+  readonly retransmits?: number;
+  /** Reordering the loss detection tolerates, segments (tcp_info `reordering`). */
+  readonly reordering?: number;
+  /** ECN negotiated (tcp_info `TCPI_OPT_ECN`). */
+  readonly ecn?: boolean;
+  /** A CE mark was seen (tcp_info `TCPI_OPT_ECN_SEEN`). */
+  readonly ecnSeen?: boolean;
+  /**
+   * The congestion control's phase: `slow_start`, `css` (HyStart++'s
+   * conservative slow start), `recovery`, `avoidance`; for BBR its state
+   * (`startup`, `drain`, `probe_bw`, `probe_rtt`).
+   */
+  readonly ccState?: string;
 }
 
 /**

@@ -50,7 +50,7 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   },
   congestionControl: {
     default: "cubic",
-    description: "default congestion control: cubic, newreno",
+    description: "default congestion control: cubic, newreno (reno), bbr, or a registered one",
   },
   keepaliveIdleMs: { default: 7_200_000, description: "idle time before the first keepalive" },
   keepaliveIntervalMs: { default: 75_000, description: "time between keepalive probes" },
@@ -67,6 +67,14 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     description: "out-of-order ranges kept per connection before segments are dropped",
   },
   maxConnections: { default: 65_536, description: "most connections (any state) per stack" },
+  hystart: {
+    default: true,
+    description: "HyStart++ (RFC 9406) in NewReno's and CUBIC's initial slow start",
+  },
+  pacing: {
+    default: false,
+    description: "pace every connection at 2×/1.2× cwnd per SRTT (Linux fq); BBR always paces",
+  },
 };
 
 /** The resolved configuration (µs and bytes). */
@@ -129,6 +137,10 @@ export interface TcpConfig {
   readonly reassemblyRanges: number;
   /** Connection limit. */
   readonly maxConnections: number;
+  /** HyStart++ in the initial slow start. */
+  readonly hystart: boolean;
+  /** Pace connections whose congestion control sets no rate (BBR always paces). */
+  readonly pacing: boolean;
 }
 
 /**
@@ -183,6 +195,8 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
     verifyChecksum: o.verifyChecksum as boolean,
     reassemblyRanges: num("reassemblyRanges", 1, 1024),
     maxConnections: num("maxConnections", 1),
+    hystart: o.hystart as boolean,
+    pacing: o.pacing as boolean,
   };
   if (cfg.ephemeralPortMin > cfg.ephemeralPortMax) {
     throw new RangeError("Cannot set up tcp: ephemeralPortMin is above ephemeralPortMax");

@@ -11,7 +11,9 @@
  * plugin's `flush()`); Nagle; silly-window avoidance on both sides;
  * RTO per RFC 6298 (Karn, backoff); fast retransmit and NewReno (RFC 5681,
  * 6582), SACK (RFC 2018) with RFC 6675 recovery; pluggable congestion control
- * (NewReno, CUBIC RFC 9438); zero-window probes; keepalive; listeners with a
+ * (NewReno, CUBIC RFC 9438, both with HyStart++ RFC 9406; BBR v1), chosen per
+ * connection and extensible through the `tcp.congestion` service; delivery-rate
+ * sampling; pacing driven by the connection's timer; zero-window probes; keepalive; listeners with a
  * SYN queue, an accept queue and SYN cookies (with timestamps, window scale
  * and SACK carried in the low bits of a TSval on the connection's own
  * timestamp clock, as Linux); RFC 5961 challenge ACKs (an
@@ -41,6 +43,7 @@
  * - **Binds:** `ip.protocol` 6; `ip.error` 6 (optional: ICMP errors).
  * - **Provides:** `tcp.sockets` (the synchronous `StreamService` of `stack/stream.ts`; the Deno-shaped
  *   `TcpConn`/`TcpListener` wrap it in `stack/sockets/`).
+ *   `tcp.congestion` (a `CongestionRegistry`: plugins register more congestion controls by name).
  * - **Requires:** `ipv4.route`; `ipv6.route` (optional). TCP is
  *   version-neutral: connections keyed by `IpKey`, the pseudo-header from
  *   one shared function, MSS from the route's MTU and header length, ICMP
@@ -59,7 +62,8 @@
  *   `out_rsts`, `in_errs`, `fast_retransmits`, `sack_recoveries`, `timeouts`,
  *   `syncookies_sent`, `syncookies_recv`, `challenge_acks`,
  *   `challenge_acks_limited`, `delayed_acks`, `zero_window_probes`,
- *   `keepalive_probes`, `pmtu_updates`, `tx.failed`, `bad_options`.
+ *   `keepalive_probes`, `pmtu_updates`, `tx.failed`, `bad_options`,
+ *   `rate_untracked` (segments the delivery-rate sampler had no room for).
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take
@@ -67,7 +71,7 @@
  *   folded to 32 bits first), the IPv6 default MSS of 1220; the urgent mechanism (URG data is delivered
  *   inline, RFC 6093); TCP Fast Open; ECN (RFC 3168) and AccECN; RACK-TLP
  *   (RFC 8985), so a lost retransmission is found only by the RTO; PRR
- *   (RFC 6937); D-SACK generation; HyStart; TCP-AO/MD5; SO_REUSEADDR-style
+ *   (RFC 6937); D-SACK generation; TCP-AO/MD5; SO_REUSEADDR-style
  *   port sharing; data carried on a SYN is dropped (the peer resends it).
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 6]-> tcp`

@@ -31,6 +31,7 @@ import {
 } from "../../wire/tcp.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
+import { noteOutputDone, noteSend, paceAllows } from "./pacing.ts";
 import { selectWindow } from "./rcv.ts";
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from "./seq.ts";
 import {
@@ -257,6 +258,7 @@ export function retransmitAt(ep: TcpEndpoint, seq: number, maxLen: number): numb
   ep.core.c.retrans_segs.value++;
   ep.rttStart = -1; // Karn: no RTT sample from retransmitted data
   if (ep.rtoAt === 0) armRto(ep);
+  if (len > 0) noteSend(ep, seq, len, true);
   emit(ep, seq, flags, len);
   return len + (fin ? 1 : 0);
 }
@@ -309,6 +311,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
     ep.rttStart = ep.core.now();
   }
   if (ep.rtoAt === 0) armRto(ep);
+  if (len > 0) noteSend(ep, sndNxt, len, retrans);
   emit(ep, sndNxt, flags, len);
   return true;
 }
@@ -354,8 +357,13 @@ export function output(ep: TcpEndpoint): void {
     if (ep.ackNow && st !== CLOSED && st !== SYN_SENT && st !== SYN_RECEIVED) sendAck(ep);
     return;
   }
+  let paced = false;
   for (let i = 0; i < 1_000_000; i++) {
     if (ep.state === CLOSED) return;
+    if (!paceAllows(ep, ep.core.now())) {
+      paced = true;
+      break;
+    }
     if (ep.sackRecovery) {
       if (!sackStep(ep)) break;
       continue;
@@ -367,6 +375,7 @@ export function output(ep: TcpEndpoint): void {
     }
     if (!sendOne(ep, budget, false)) break;
   }
+  if (!paced) noteOutputDone(ep);
   if (ep.ackNow) sendAck(ep);
   // Persist (RFC 9293 §3.8.6.1) / SWS override: data waits, nothing is in
   // flight, so no ACK will come to open the window; the retransmission timer

@@ -13,6 +13,7 @@ import { TCP_FIN, TCP_SYN } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { retransmitAt, sendAck } from "./output.ts";
+import { sampleAck } from "./pacing.ts";
 import { DUP_THRESH } from "./sack.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq.ts";
 import { armRto, rttSample } from "./timers.ts";
@@ -68,6 +69,7 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
       wnd !== 0;
     if (dup || (newlySacked > 0 && wnd !== 0)) onDupAck(ep);
   }
+  sampleAck(ep); // delivery rate, BBR's model, HyStart++ (pacing.ts)
   return undefined;
 }
 

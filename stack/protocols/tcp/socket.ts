@@ -17,7 +17,6 @@ import type {
   StreamSocket,
 } from "../../stream.ts";
 import { IpAddress, type IpKey, isLinkLocalKey, isMulticastKey } from "../../wire/ip_address.ts";
-import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
 import { defaultMss, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
@@ -202,7 +201,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
   const dstPort = options.port;
   if (dstAddr.isUnspecified()) return "invalid_destination";
   const cc = options.congestionControl ?? core.cfg.congestionControl;
-  if (!CONGESTION_CONTROLS.includes(cc) && cc !== "reno") return "invalid_option";
+  if (!core.congestion.has(cc)) return "invalid_option";
   const timeout = options.timeout;
   if (
     !isPort(dstPort, false) || (timeout !== undefined && !(timeout >= 0)) ||

@@ -8,12 +8,15 @@
  * @module
  */
 import type { Instant } from "../../../clock.ts";
+import type { Rng } from "../../../rng.ts";
+import { Bbr } from "./bbr.ts";
 import { Cubic } from "./cubic.ts";
+import type { RateSample } from "./delivery_rate.ts";
 import { NewReno } from "./newreno.ts";
 
 /** What a congestion-control algorithm implements. Windows are in bytes. */
 export interface CongestionControl {
-  /** `"newreno"`, `"cubic"`. */
+  /** `"newreno"`, `"cubic"`, `"bbr"`. */
   readonly name: string;
   /** Congestion window, bytes (the connection may set it during recovery). */
   cwnd: number;
@@ -30,10 +33,46 @@ export interface CongestionControl {
   onCongestion(flight: number, now: Instant): void;
   /** Retransmission timeout: set `ssthresh`, `cwnd` to one segment. */
   onTimeout(flight: number, now: Instant): void;
+  /**
+   * Every ACK's delivery-rate sample (`delivery_rate.ts`), after the
+   * connection processed the ACK, in and out of recovery (BBR's model,
+   * HyStart++'s RTT rounds). Optional.
+   */
+  onRateSample?(rs: RateSample): void;
+  /**
+   * The pacing rate the algorithm asks for, bytes/s (BBR), or 0/absent: the
+   * connection then paces only when configured to (`pacing`), at Linux's
+   * rate from cwnd and SRTT.
+   */
+  readonly pacingRate?: number;
+  /**
+   * The last congestion response was for a spurious retransmission (RFC
+   * 3708 / D-SACK detection by the connection): undo it. Optional; without
+   * it the response stands.
+   */
+  onSpuriousRecovery?(): void;
 }
 
+/** Options of {@linkcode createCongestionControl}. */
+export interface CongestionOptions {
+  /** HyStart++ (RFC 9406) in NewReno's and CUBIC's initial slow start (default true). */
+  readonly hystart?: boolean;
+  /** Randomness (BBR's ProbeBW phase); default: a fixed sequence. */
+  readonly rng?: Rng;
+}
+
+/**
+ * A constructor of a congestion-control algorithm (the built-ins', or one a
+ * plugin registers through the `tcp.congestion` service).
+ */
+export type CongestionFactory = (
+  mss: number,
+  initialSegments: number,
+  options: CongestionOptions,
+) => CongestionControl;
+
 /** Names of the built-in algorithms. */
-export const CONGESTION_CONTROLS: readonly string[] = ["newreno", "cubic"];
+export const CONGESTION_CONTROLS: readonly string[] = ["newreno", "cubic", "bbr"];
 
 /**
  * A new instance of the algorithm `name` for a connection with send MSS
@@ -56,13 +95,16 @@ export function createCongestionControl(
   name: string,
   mss: number,
   initialSegments: number,
+  options: CongestionOptions = {},
 ): CongestionControl {
   switch (name) {
     case "newreno":
     case "reno":
-      return new NewReno(mss, initialSegments);
+      return new NewReno(mss, initialSegments, options);
     case "cubic":
-      return new Cubic(mss, initialSegments);
+      return new Cubic(mss, initialSegments, options);
+    case "bbr":
+      return new Bbr(mss, initialSegments, options);
     default:
       throw new TypeError(
         `Cannot use congestion control "${name}": expected one of ${
@@ -72,4 +114,4 @@ export function createCongestionControl(
   }
 }
 
-export { Cubic, NewReno };
+export { Bbr, Cubic, NewReno };

@@ -152,6 +152,15 @@ export interface StreamSocket {
   close(): void;
   /** Resets the connection now; no events follow. */
   abort(): void;
+  /** The congestion control in use (Linux's `TCP_CONGESTION`). Optional. */
+  readonly congestionControl?: string;
+  /**
+   * Switches the congestion control; false (nothing changed) for a name the
+   * transport does not know. Optional.
+   */
+  setCongestionControl?(name: string): boolean;
+  /** What `ss -ti` shows of this connection (Linux's `tcp_info`). Optional. */
+  info?(): TcpSocketInfo;
 }
 
 /**
@@ -262,6 +271,8 @@ export interface StreamListenOptions {
   readonly port: number;
   /** Accept-queue length, at least 1 (default: the transport's). */
   readonly backlog?: number;
+  /** Congestion control of the accepted connections (default: the transport's). */
+  readonly congestionControl?: string;
 }
 
 /**

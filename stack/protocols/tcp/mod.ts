@@ -80,4 +80,11 @@
  */
 export { tcpPlugin, tcpPlugin as default } from "./tcp.ts";
 export { formatSockets } from "./info.ts";
-export { CONGESTION_CONTROLS } from "./congestion/mod.ts";
+export {
+  CONGESTION_CONTROLS,
+  type CongestionControl,
+  type CongestionFactory,
+  type CongestionOptions,
+} from "./congestion/mod.ts";
+export type { CongestionRegistry } from "./congestion/registry.ts";
+export type { RateSample } from "./congestion/delivery_rate.ts";

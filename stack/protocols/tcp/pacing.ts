@@ -68,7 +68,10 @@ export function sampleAck(ep: TcpEndpoint): void {
   const sacked = sb === null ? 0 : sb.sacked;
   const rs = ep.rate.onAck(ep.sndUna, sacked, sb?.highest, ep.core.now());
   if (rs.newlyDelivered === 0) return;
-  rs.inflight = seqDiff(ep.sndMax, ep.sndUna) - sacked;
+  // In SACK recovery, RFC 6675's pipe: segments judged lost are not in flight.
+  rs.inflight = ep.sackRecovery && sb !== null
+    ? sb.pipe(ep.sndUna, ep.sndMax, ep.highRxt, ep.mss)
+    : seqDiff(ep.sndMax, ep.sndUna) - sacked;
   rs.inRecovery = ep.inRecovery;
   rs.mss = ep.mss;
   ep.cc.onRateSample?.(rs);

@@ -54,7 +54,7 @@ export class RateSample {
   /** Bytes this ACK delivered (cumulatively or by SACK). */
   newlyDelivered = 0;
   /** RTT of the newest delivered segment, µs, or -1 (retransmitted, or none). */
-  rtt = -1;
+  rtt: number = -1;
   /** The newest delivered segment was sent while the sender was application-limited. */
   isAppLimited = false;
   /** A packet-timed round ended with this ACK (BBR `round_start`). */

@@ -161,6 +161,8 @@ export class Bbr implements CongestionControl {
   #rtoRecovery = false;
   #fixedPhase = 0;
   #restartRound = false;
+  /** Samples of segments sent before this `delivered` count count as app-limited (ProbeRTT). */
+  #appLimitedUntil = 0;
 
   /** Initial window `initialSegments` segments of `mss` bytes; `options.rng` picks ProbeBW's first phase. */
   constructor(mss: number, initialSegments: number, options: CongestionOptions = {}) {
@@ -259,7 +261,9 @@ export class Bbr implements CongestionControl {
 
   #updateBtlBw(rs: RateSample): void {
     if (rs.deliveryRate <= 0) return;
-    if (rs.deliveryRate >= this.btlBw || !rs.isAppLimited) {
+    // Low samples of what ProbeRTT sent are app-limited too (draft §4.3.5, Linux bbr).
+    const appLimited = rs.isAppLimited || rs.priorDelivered < this.#appLimitedUntil;
+    if (rs.deliveryRate >= this.btlBw || !appLimited) {
       this.#btlBw.update(this.roundCount, rs.deliveryRate);
     }
   }
@@ -284,6 +288,7 @@ export class Bbr implements CongestionControl {
 
   #checkFullPipe(rs: RateSample): void {
     if (this.filledPipe || !this.#roundStart || rs.isAppLimited) return;
+    if (rs.priorDelivered < this.#appLimitedUntil) return;
     if (this.btlBw >= this.#fullBw * FULL_BW_THRESH) {
       this.#fullBw = this.btlBw;
       this.#fullBwCount = 0;
@@ -328,6 +333,7 @@ export class Bbr implements CongestionControl {
       this.#probeRttDoneStamp = 0;
     }
     if (this.state !== "probe_rtt") return;
+    this.#appLimitedUntil = Math.max(rs.priorDelivered + rs.delivered + rs.inflight, 1);
     const minPipe = 4 * this.#mss;
     if (this.#probeRttDoneStamp === 0 && rs.inflight <= minPipe) {
       this.#probeRttDoneStamp = rs.now + PROBE_RTT_DURATION;

@@ -167,3 +167,13 @@ Deno.test("tcp congestion control registered by a plugin → usable by name, and
   env.runFor(ms(70_000));
   env.finish();
 });
+
+Deno.test("tcp plugin option congestionControl naming no algorithm → the stack reports it at boot, and listen/connect refuse", async () => {
+  const env = makeLink({ seed: 5, plugins: { tcp: { congestionControl: "vegas" } } });
+  assert.ok(
+    env.a.counters.value("tcp.fault") > 0 || env.a.counters.value("dispatcher.plugin_fault") > 0,
+  );
+  assert.throws(() => env.b.listen({ port: 80 }), TypeError);
+  await assert.rejects(env.a.connect({ hostname: "10.0.0.2", port: 80 }), TypeError);
+  env.finish();
+});

@@ -296,7 +296,8 @@ export function listen(core: TcpCore, options: StreamListenOptions): StreamListe
   const backlog = options.backlog ?? core.cfg.backlog;
   if (!isPort(options.port, true) || !(backlog >= 1)) return "invalid_option";
   const cc = options.congestionControl;
-  if (cc !== undefined && !core.congestion.has(cc)) return "invalid_option";
+  // The default too: a plugin that was to register it may be missing.
+  if (!core.congestion.has(cc ?? core.cfg.congestionControl)) return "invalid_option";
   if (core.netOf(localAddr.key) === undefined) return "family_not_supported";
   const local = localAddr.key;
   const any = IpAddress.any(localAddr.family).key;

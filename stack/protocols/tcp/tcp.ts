@@ -226,6 +226,15 @@ export const tcpPlugin: ProtocolPlugin = {
       ready() {
         core.net4 = ctx.service<RouteService>(routeServiceName(4));
         core.net6 = ctx.optionalService<RouteService>(routeServiceName(6));
+        // Every plugin has registered its algorithms by now.
+        const cc = core.cfg.congestionControl;
+        if (!core.congestion.has(cc)) {
+          throw new TypeError(
+            `Cannot set up tcp: unknown congestionControl "${cc}" (known: ${
+              core.congestion.names().join(", ")
+            })`,
+          );
+        }
       },
       teardown() {
         closeListeners();

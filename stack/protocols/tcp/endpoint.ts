@@ -368,6 +368,7 @@ export class TcpEndpoint {
       this.scoreboard = null;
     }
     if (this.asm !== null && this.asm.count === 0) this.asm = null;
+    this.rate.release();
   }
 
   /** The SACK scoreboard, made on first use; null when SACK is not in use. */

@@ -30,6 +30,10 @@ export const MAX_RECORDS = 65_536;
 const INITIAL_RECORDS = 64;
 const FLAG_APP_LIMITED = 1;
 const FLAG_RETRANSMITTED = 2;
+// Shared empty stores: a connection that never sends data allocates no ring.
+const NO_U32 = new Uint32Array(0);
+const NO_F64 = new Float64Array(0);
+const NO_U8 = new Uint8Array(0);
 
 /**
  * One ACK's rate sample (draft §3.3 `rs`), reused for every ACK.
@@ -118,17 +122,30 @@ export class DeliveryRate {
   #cap = 0;
   #head = 0;
   #count = 0;
-  #start = new Uint32Array(0);
-  #end = new Uint32Array(0);
-  #sendTime = new Float64Array(0);
-  #pDelivered = new Float64Array(0);
-  #pDeliveredTime = new Float64Array(0);
-  #pFirstSend = new Float64Array(0);
-  #flags = new Uint8Array(0);
+  #start = NO_U32;
+  #end = NO_U32;
+  #sendTime = NO_F64;
+  #pDelivered = NO_F64;
+  #pDeliveredTime = NO_F64;
+  #pFirstSend = NO_F64;
+  #flags = NO_U8;
 
   /** Segments tracked now. */
   get tracked(): number {
     return this.#count;
+  }
+
+  /** Gives the ring's stores back when nothing is tracked (an idle connection); it regrows on use. */
+  release(): void {
+    if (this.#count !== 0 || this.#cap === 0) return;
+    this.#start = this.#end = NO_U32;
+    this.#sendTime =
+      this.#pDelivered =
+      this.#pDeliveredTime =
+      this.#pFirstSend =
+        NO_F64;
+    this.#flags = NO_U8;
+    this.#cap = this.#head = 0;
   }
 
   /**

@@ -53,3 +53,21 @@ Deno.test("DeliveryRate: SACKed bytes count once, retransmissions give no RTT, a
   rs = dr.onAck(6 * MSS, 0, undefined, 30_000);
   assert.equal(rs.isAppLimited, true);
 });
+
+Deno.test("DeliveryRate: release() gives an idle ring back; it regrows, and a full ring counts what it cannot track", () => {
+  const dr = new DeliveryRate();
+  dr.onSend(0, MSS, 0, 0, false);
+  dr.release(); // one tracked: kept
+  assert.equal(dr.tracked, 1);
+  dr.onAck(MSS, 0, undefined, 10_000);
+  dr.release();
+  assert.equal(dr.tracked, 0);
+  assert.ok(dr.onSend(MSS, MSS, 20_000, 0, false));
+  const rs = dr.onAck(2 * MSS, 0, undefined, 30_000);
+  assert.equal(rs.rtt, 10_000);
+  // 65,536 segments outstanding fill the ring; the next is not tracked.
+  const big = new DeliveryRate();
+  for (let i = 0; i < 65_536; i++) assert.ok(big.onSend(i * 100, 100, 0, i * 100, false));
+  assert.equal(big.onSend(65_536 * 100, 100, 0, 0, false), false);
+  assert.equal(big.untracked, 1);
+});

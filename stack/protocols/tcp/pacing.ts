@@ -52,6 +52,7 @@ export function paceAllows(ep: TcpEndpoint, now: Instant): boolean {
 export function noteSend(ep: TcpEndpoint, seq: number, len: number, retransmit: boolean): void {
   const now = ep.core.now();
   const inflight = seqDiff(ep.sndMax, ep.sndUna) - (retransmit ? 0 : len);
+  if (inflight <= 0 && ep.rate.appLimited !== 0) ep.cc.onIdleRestart?.(); // draft-cardwell §4.3.4.4
   if (!ep.rate.onSend(seq, len, now, inflight, retransmit)) ep.core.c.rate_untracked.value++;
   const rate = pacingRate(ep);
   if (rate === 0) return;

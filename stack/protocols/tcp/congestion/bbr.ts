@@ -14,7 +14,7 @@
  * conservation for one round and restored afterwards (§4.2.3.4).
  *
  * Units: bytes, bytes/s, µs. Not implemented from the draft: the send
- * quantum (the stack sends one MSS per segment) and the idle-restart rule.
+ * quantum (the stack sends one MSS per segment).
  *
  * @module
  */
@@ -161,6 +161,7 @@ export class Bbr implements CongestionControl {
   #rtoRecovery = false;
   #fixedPhase = 0;
   #restartRound = false;
+  #idleRestart = false;
   /** Samples of segments sent before this `delivered` count count as app-limited (ProbeRTT). */
   #appLimitedUntil = 0;
 
@@ -209,6 +210,15 @@ export class Bbr implements CongestionControl {
     this.#packetConservation = false;
   }
 
+  /**
+   * Restarting from idle (§4.3.4.4): pace at exactly the bandwidth estimate
+   * in ProbeBW, keep the window, and let no ProbeRTT start on this restart's first ACK.
+   */
+  onIdleRestart(): void {
+    this.#idleRestart = true;
+    if (this.state === "probe_bw" && this.btlBw > 0) this.pacingRate = Math.round(this.btlBw);
+  }
+
   /** The model and the control parameters, per ACK (draft §4.1 `BBRUpdateOnACK`). */
   onRateSample(rs: RateSample): void {
     if (rs.newlyDelivered <= 0) return;
@@ -223,6 +233,7 @@ export class Bbr implements CongestionControl {
     this.#checkProbeRtt(rs);
     this.#setPacingRate(rs);
     this.#setCwnd(rs);
+    this.#idleRestart = false;
   }
 
   #bdp(gain: number): number {
@@ -325,7 +336,7 @@ export class Bbr implements CongestionControl {
   }
 
   #checkProbeRtt(rs: RateSample): void {
-    if (this.state !== "probe_rtt" && this.#rtPropExpired) {
+    if (this.state !== "probe_rtt" && this.#rtPropExpired && !this.#idleRestart) {
       this.state = "probe_rtt";
       this.pacingGain = 1;
       this.cwndGain = 1;

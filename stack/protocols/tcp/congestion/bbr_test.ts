@@ -131,3 +131,13 @@ Deno.test("BBR: application-limited samples below the estimate do not lower it",
   for (let i = 0; i < 30; i++) p.round(RTT, { bw: BW / 2 });
   assert.equal(bbr.btlBw, BW / 2, "the max filter forgot the old rate after 10 rounds");
 });
+
+Deno.test("BBR: restarting from idle in ProbeBW paces at the bandwidth estimate", () => {
+  const bbr = new Bbr(MSS, 10);
+  const p = new Path(bbr);
+  for (let i = 0; i < 40 && bbr.state !== "probe_bw"; i++) p.round();
+  for (let i = 0; i < 8 && bbr.pacingGain === 1; i++) p.round(RTT + 1);
+  assert.notEqual(bbr.pacingGain, 1);
+  bbr.onIdleRestart();
+  assert.equal(bbr.pacingRate, BW);
+});

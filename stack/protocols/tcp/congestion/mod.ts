@@ -51,6 +51,11 @@ export interface CongestionControl {
    * it the response stands.
    */
   onSpuriousRecovery?(): void;
+  /**
+   * Sending starts again after an application-limited idle period (nothing
+   * in flight). Optional (BBR paces at the bandwidth estimate then).
+   */
+  onIdleRestart?(): void;
 }
 
 /** Options of {@linkcode createCongestionControl}. */

@@ -55,8 +55,8 @@ Deno.test("tcp ESTABLISHED after a transfer → info() has tcp_info's fields wit
     const row = env.a.sockets().find((x) => x.state === "ESTABLISHED")!;
     assert.equal(row.deliveryRate, i.deliveryRate);
     const text = formatSockets(env.a.sockets());
-    assert.match(text, /pacing_rate:\d+(\.\d)?[KMG]?bps/);
-    assert.match(text, /delivery_rate:\d+(\.\d)?[KMG]?bps/);
+    assert.match(text, /pacing_rate \d+(\.\d)?[KMG]?bps/);
+    assert.match(text, /delivery_rate \d+(\.\d)?[KMG]?bps/);
     assert.match(text, /minrtt:\d/);
     c.close();
     s.close();

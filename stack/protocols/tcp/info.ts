@@ -169,10 +169,11 @@ export function formatSockets(list: readonly TcpSocketInfo[]): string {
       `segs_in:${s.segsIn}`,
     );
     if (s.retrans) parts.push(`retrans:${s.retrans}`);
-    if (s.pacingRate !== undefined) parts.push(`pacing_rate:${bps(s.pacingRate)}`);
+    // As `ss -ti` prints them: a space before these two values.
+    if (s.pacingRate !== undefined) parts.push(`pacing_rate ${bps(s.pacingRate)}`);
     if (s.deliveryRate) {
       parts.push(
-        `delivery_rate:${bps(s.deliveryRate)}${s.deliveryRateAppLimited ? " app_limited" : ""}`,
+        `delivery_rate ${bps(s.deliveryRate)}${s.deliveryRateAppLimited ? " app_limited" : ""}`,
       );
     }
     if (s.minRtt !== undefined) parts.push(`minrtt:${s.minRtt}`);

@@ -211,7 +211,10 @@ export class DeliveryRate {
     const newly = (ackDelta > 0 ? ackDelta : 0) - unsacked;
     if (ackDelta > 0) this.#lastUna = una;
     this.#lastSacked = sacked;
-    if (newly <= 0) return rs;
+    if (newly <= 0) {
+      if (ackDelta > 0) this.#dropBelow(una);
+      return rs;
+    }
     // The newest segment delivered: the top of a SACK block that grew; else,
     // when the ACK jumped over SACKed data, the end of the hole it filled
     // (the first hole: more than one filled at once is counted as one);

@@ -48,7 +48,10 @@ export function paceAllows(ep: TcpEndpoint, now: Instant): boolean {
   return false;
 }
 
-/** A data segment of `len` bytes left at `now`: the rate sampler records it, the pacing clock moves. */
+/**
+ * A data segment `[seq, seq + len)` leaves now: the rate sampler records
+ * it, the pacing clock moves. Hot path: positional.
+ */
 export function noteSend(ep: TcpEndpoint, seq: number, len: number, retransmit: boolean): void {
   const now = ep.core.now();
   const inflight = seqDiff(ep.sndMax, ep.sndUna) - (retransmit ? 0 : len);

@@ -195,6 +195,7 @@ export class DeliveryRate {
    * `highSack` the scoreboard's highest SACKed edge (undefined if none).
    * Fills and returns {@linkcode rs}; `rs.deliveryRate` is 0 when no valid
    * sample came of it. The caller fills `inflight`, `inRecovery` and `mss`.
+   * Hot path (every ACK): positional.
    */
   onAck(una: number, sacked: number, highSack: number | undefined, now: Instant): RateSample {
     const rs = this.rs;

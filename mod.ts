@@ -192,6 +192,13 @@ export type {
   ServerClock,
   ServerHooks,
 } from "./stack/http/mod.ts";
+export type {
+  CongestionControl,
+  CongestionFactory,
+  CongestionOptions,
+  CongestionRegistry,
+  RateSample,
+} from "./stack/protocols/tcp/mod.ts";
 export { conntrackPlugin, formatConntrack } from "./stack/protocols/conntrack/mod.ts";
 export { formatNatRule, NAT_SERVICE, natPlugin, parseNatRule } from "./stack/protocols/nat/mod.ts";
 export type {

@@ -152,6 +152,15 @@ export interface StreamSocket {
   close(): void;
   /** Resets the connection now; no events follow. */
   abort(): void;
+  /** The congestion control in use (Linux's `TCP_CONGESTION`). Optional. */
+  readonly congestionControl?: string;
+  /**
+   * Switches the congestion control; false (nothing changed) for a name the
+   * transport does not know. Optional.
+   */
+  setCongestionControl?(name: string): boolean;
+  /** What `ss -ti` shows of this connection (Linux's `tcp_info`). Optional. */
+  info?(): TcpSocketInfo;
 }
 
 /**
@@ -262,6 +271,8 @@ export interface StreamListenOptions {
   readonly port: number;
   /** Accept-queue length, at least 1 (default: the transport's). */
   readonly backlog?: number;
+  /** Congestion control of the accepted connections (default: the transport's). */
+  readonly congestionControl?: string;
 }
 
 /**
@@ -335,6 +346,28 @@ export interface TcpSocketInfo {
   readonly spuriousUndos?: number;
   /** Tail loss probes sent (RFC 8985 §7). */
   readonly tlpProbes?: number;
+  /** Smallest RTT seen, ms (tcp_info `min_rtt`). */
+  readonly minRtt?: number;
+  /** Pacing rate, bytes/s (tcp_info `pacing_rate`; absent when not paced). */
+  readonly pacingRate?: number;
+  /** Newest delivery-rate sample, bytes/s (tcp_info `delivery_rate`). */
+  readonly deliveryRate?: number;
+  /** That sample was taken while application-limited (tcp_info `delivery_rate_app_limited`). */
+  readonly deliveryRateAppLimited?: boolean;
+  /** Retransmissions of the same data since the last progress (tcp_info `retransmits`). */
+  readonly retransmits?: number;
+  /** Reordering the loss detection tolerates, segments (tcp_info `reordering`). */
+  readonly reordering?: number;
+  /** ECN negotiated (tcp_info `TCPI_OPT_ECN`). */
+  readonly ecn?: boolean;
+  /** A CE mark was seen (tcp_info `TCPI_OPT_ECN_SEEN`). */
+  readonly ecnSeen?: boolean;
+  /**
+   * The congestion control's phase: `slow_start`, `css` (HyStart++'s
+   * conservative slow start), `recovery`, `avoidance`; for BBR its state
+   * (`startup`, `drain`, `probe_bw`, `probe_rtt`).
+   */
+  readonly ccState?: string;
 }
 
 /**

@@ -16,6 +16,7 @@ import type {
   StreamListenerEvents,
   StreamService,
   StreamSocket,
+  TcpSocketInfo,
 } from "../stream.ts";
 import { type NetAddr, netAddr } from "./address.ts";
 import {
@@ -236,6 +237,26 @@ class TcpConnImpl implements TcpConn, StreamEvents {
     if (this.#closed) throw closedError("Cannot set linger");
     if (seconds !== null) checkNumber(seconds, "linger", "Cannot set linger", 0);
     this.#sock.lingerZero = seconds === 0;
+  }
+
+  setCongestionControl(name: string): void {
+    const action = "Cannot set congestion control";
+    if (this.#closed) throw closedError(action);
+    if (typeof name !== "string") throw new TypeError(`${action}: ${String(name)} is not a string`);
+    const set = this.#sock.setCongestionControl;
+    if (set === undefined) throw new TypeError(`${action}: the transport has no choice`);
+    if (!set.call(this.#sock, name)) {
+      throw new TypeError(`${action}: unknown congestion control "${name}"`);
+    }
+  }
+
+  info(): TcpSocketInfo {
+    if (this.#closed) throw closedError("Cannot get connection info");
+    const info = this.#sock.info;
+    if (info === undefined) {
+      throw new TypeError("Cannot get connection info: the transport has none");
+    }
+    return info.call(this.#sock);
   }
 
   ref(): void {}
@@ -506,6 +527,9 @@ export function listenTcp(
   const address = host.address;
   const port = checkPort(options.port, action, true);
   const v6only = checkFlag(options.v6only, "v6only", action);
+  if (options.congestionControl !== undefined && typeof options.congestionControl !== "string") {
+    throw new TypeError(`${action}: congestionControl is not a string`);
+  }
   // listen(2) takes 0 (and Linux clamps): at least one connection may wait.
   const backlog = options.backlog === undefined
     ? undefined
@@ -515,7 +539,15 @@ export function listenTcp(
     port,
     ...(backlog !== undefined ? { backlog } : {}),
     ...(v6only ? { v6only } : {}),
+    ...(options.congestionControl !== undefined
+      ? { congestionControl: options.congestionControl }
+      : {}),
   });
-  if (typeof ls === "string") throw socketErrorToException(ls, action);
+  if (typeof ls === "string") {
+    if (ls === "invalid_option" && options.congestionControl !== undefined) {
+      throw new TypeError(`${action}: unknown congestion control "${options.congestionControl}"`);
+    }
+    throw socketErrorToException(ls, action);
+  }
   return new TcpListenerImpl(ls, host.mapped);
 }

@@ -12,6 +12,7 @@
  * @module
  */
 import type { NetAddr } from "./address.ts";
+import type { TcpSocketInfo } from "../stream.ts";
 export type { NetAddr } from "./address.ts";
 
 /**
@@ -41,7 +42,7 @@ export interface TcpConnectOptions {
   readonly localAddress?: string;
   /** Local port to bind (default: an ephemeral port, RFC 6056). */
   readonly localPort?: number;
-  /** Congestion control for this connection: `"cubic"` or `"newreno"` (default: the plugin's). */
+  /** Congestion control for this connection: `"cubic"`, `"newreno"`, `"bbr"`, or a registered one (default: the plugin's). */
   readonly congestionControl?: string;
   /** Give up connecting after this many µs of stack time (default: SYN retries run out). */
   readonly timeout?: number;
@@ -75,6 +76,8 @@ export interface TcpListenOptions {
   readonly v6only?: boolean;
   /** Accept-queue length (default the plugin's `backlog` option, like `somaxconn`). */
   readonly backlog?: number;
+  /** Congestion control of the accepted connections: `"cubic"`, `"newreno"`, `"bbr"`, or a registered one (default: the plugin's). */
+  readonly congestionControl?: string;
 }
 
 /**
@@ -125,6 +128,15 @@ export interface TcpConn extends Disposable {
   setKeepAlive(keepAlive?: boolean): void;
   /** `0`: `close()` sends RST and discards queued data (SO_LINGER 0); `null` restores the default. */
   setLinger(seconds: number | null): void;
+  /**
+   * Switches this connection's congestion control, like Linux's
+   * `setsockopt(TCP_CONGESTION)`: `"cubic"`, `"newreno"` (`"reno"`), `"bbr"`,
+   * or one a plugin registered. The window carries over.
+   * @throws {TypeError} A name that is not a string, or not known.
+   */
+  setCongestionControl(name: string): void;
+  /** Linux's `tcp_info` of this connection (`ss -ti`): state, RTT, RTO, cwnd, pacing and delivery rates, … */
+  info(): TcpSocketInfo;
   /** No-op (a virtual stack never keeps the process alive). */
   ref(): void;
   /** No-op. */

@@ -50,7 +50,7 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   },
   congestionControl: {
     default: "cubic",
-    description: "default congestion control: cubic, newreno",
+    description: "default congestion control: cubic, newreno (reno), bbr, or a registered one",
   },
   keepaliveIdleMs: { default: 7_200_000, description: "idle time before the first keepalive" },
   keepaliveIntervalMs: { default: 75_000, description: "time between keepalive probes" },
@@ -75,6 +75,14 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   dsack: {
     default: true,
     description: "send D-SACKs (RFC 2883) and undo congestion responses they prove spurious",
+  },
+  hystart: {
+    default: true,
+    description: "HyStart++ (RFC 9406) in NewReno's and CUBIC's initial slow start",
+  },
+  pacing: {
+    default: false,
+    description: "pace every connection at 2×/1.2× cwnd per SRTT (Linux fq); BBR always paces",
   },
 };
 
@@ -142,6 +150,10 @@ export interface TcpConfig {
   readonly rack: boolean;
   /** D-SACK generation and undo. */
   readonly dsack: boolean;
+  /** HyStart++ in the initial slow start. */
+  readonly hystart: boolean;
+  /** Pace connections whose congestion control sets no rate (BBR always paces). */
+  readonly pacing: boolean;
 }
 
 /**
@@ -198,6 +210,8 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
     maxConnections: num("maxConnections", 1),
     rack: o.rack !== false,
     dsack: o.dsack !== false,
+    hystart: o.hystart as boolean,
+    pacing: o.pacing as boolean,
   };
   if (cfg.ephemeralPortMin > cfg.ephemeralPortMax) {
     throw new RangeError("Cannot set up tcp: ephemeralPortMin is above ephemeralPortMax");

@@ -27,6 +27,7 @@ import {
   setTcpWindow,
 } from "../../wire/tcp_fields.ts";
 import type { TcpConfig } from "./config.ts";
+import { CongestionRegistry } from "./congestion/registry.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
 import { ConnTable, ListenTable } from "./table.ts";
@@ -124,6 +125,7 @@ export const TCP_COUNTERS = [
   "tlp_probes",
   "tlp_recoveries",
   "rack_overflows",
+  "rate_untracked",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */
@@ -199,6 +201,8 @@ export class TcpCore {
   readonly ports: EphemeralPorts;
   /** The segment being received. */
   readonly seg: Segment = new Segment();
+  /** Congestion controls by name (the `tcp.congestion` service registers more). */
+  readonly congestion: CongestionRegistry = new CongestionRegistry();
   /** Our window-scale shift, from the receive buffer size. */
   readonly wscale: number;
   /** Scratch for SACK blocks we send. */

@@ -15,7 +15,8 @@ import type { Instant } from "../../clock.ts";
 import type { Timer } from "../../timers.ts";
 import { Assembler } from "./assembler.ts";
 import { ByteRing } from "./buffer.ts";
-import { type CongestionControl, createCongestionControl } from "./congestion/mod.ts";
+import type { CongestionControl } from "./congestion/mod.ts";
+import { DeliveryRate } from "./congestion/delivery_rate.ts";
 import { DEFAULT_MSS, type TcpCore } from "./core.ts";
 import type { ListenSocket } from "./listener.ts";
 import { timestampOffset } from "./isn.ts";
@@ -280,6 +281,15 @@ export class TcpEndpoint {
   dsacksIn = 0;
   /** Congestion responses undone as spurious (RFC 3708). */
   spuriousUndos = 0;
+  // --- rate sampling and pacing (pacing.ts) ---
+  /** Delivery-rate sampler (BBR, HyStart++, tcp_info `delivery_rate`). */
+  readonly rate: DeliveryRate = new DeliveryRate();
+  /** Pace even when the congestion control sets no rate (the `pacing` option). */
+  pacing = false;
+  /** The pacing clock: the next segment may leave at this instant. */
+  paceNext: Instant = 0;
+  /** Pacing deadline: a segment held back by pacing goes then (0 = none). */
+  paceAt: Instant = 0;
 
   /** A new endpoint for a tuple; not yet in the demux table. */
   constructor(
@@ -297,7 +307,8 @@ export class TcpEndpoint {
     this.passive = passive;
     this.rto = core.cfg.rtoInitial;
     this.ccName = ccName;
-    this.cc = createCongestionControl(ccName, DEFAULT_MSS, core.cfg.initialWindow);
+    this.pacing = core.cfg.pacing;
+    this.cc = this.#newCc(ccName, DEFAULT_MSS);
     this.timer = core.ctx.timer((now) => onTimer(this, now));
     this.tsOffset = timestampOffset(
       core.tsHash,
@@ -381,6 +392,7 @@ export class TcpEndpoint {
       this.scoreboard = null;
     }
     if (this.asm !== null && this.asm.count === 0) this.asm = null;
+    this.rate.release();
   }
 
   /** The SACK scoreboard, made on first use; null when SACK is not in use. */
@@ -394,8 +406,33 @@ export class TcpEndpoint {
    * lowered by a learned path MTU, looks at the route again when that expires.
    */
   initSender(): void {
-    this.cc = createCongestionControl(this.ccName, this.mss, this.core.cfg.initialWindow);
+    this.cc = this.#newCc(this.ccName, this.mss);
     watchPathMtu(this);
+  }
+
+  #newCc(name: string, mss: number): CongestionControl {
+    const core = this.core;
+    return core.congestion.create(name, mss, core.cfg.initialWindow, {
+      hystart: core.cfg.hystart,
+      rng: core.ctx.rng,
+    });
+  }
+
+  /**
+   * Switches the congestion control to `name` (Linux's `TCP_CONGESTION`):
+   * the new algorithm starts from the current window and ssthresh. The
+   * caller checked the name.
+   */
+  setCongestionControl(name: string): void {
+    if (name === this.ccName) return;
+    const old = this.cc;
+    this.ccName = name;
+    this.cc = this.#newCc(name, this.mss);
+    if (this.state !== SYN_SENT && this.state !== SYN_RECEIVED && this.state !== CLOSED) {
+      this.cc.cwnd = old.cwnd;
+      this.cc.ssthresh = old.ssthresh;
+    }
+    this.paceNext = 0;
   }
 
   // ---- the socket API's calls --------------------------------------------
@@ -545,6 +582,7 @@ export class TcpEndpoint {
       this.trimAt =
       this.pmtuAt =
       this.rackAt =
+      this.paceAt =
         0;
     this.sndBuf = null;
     this.scoreboard = null;

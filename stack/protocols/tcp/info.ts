@@ -9,6 +9,9 @@ import { formatIpKey, formatIpKeyPort, type IpKey } from "../../wire/ip_address.
 import type { TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
+import { Bbr } from "./congestion/bbr.ts";
+import { pacingRate } from "./pacing.ts";
+import { DUP_THRESH } from "./sack.ts";
 import { seqDiff } from "./seq.ts";
 import { stateName, SYN_RECEIVED, SYN_SENT } from "./state.ts";
 
@@ -98,7 +101,33 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
     dsackDups: ep.dsacksIn,
     spuriousUndos: ep.spuriousUndos,
     tlpProbes: ep.rack?.probes ?? 0,
+    ...rateInfo(ep),
   };
+}
+
+/** tcp_info's rate and congestion fields (`ss -ti`: pacing_rate, delivery_rate, minrtt, …). */
+function rateInfo(ep: TcpEndpoint) {
+  const rate = ep.rate;
+  const pacing = pacingRate(ep);
+  return {
+    ...(rate.minRtt !== Infinity ? { minRtt: ms(rate.minRtt) } : {}),
+    ...(pacing > 0 ? { pacingRate: pacing } : {}),
+    deliveryRate: rate.lastRate,
+    deliveryRateAppLimited: rate.lastRateAppLimited,
+    retransmits: ep.retries,
+    reordering: DUP_THRESH, // RFC 6675's DupThresh: the reordering tolerated
+    ccState: ccState(ep),
+  };
+}
+
+/** The congestion control's phase (see `TcpSocketInfo.ccState`). */
+function ccState(ep: TcpEndpoint): string {
+  const cc = ep.cc;
+  if (cc instanceof Bbr) return cc.state;
+  if (ep.inRecovery) return "recovery";
+  if (cc.cwnd >= cc.ssthresh) return "avoidance";
+  const hy = (cc as { hystart?: { inCss: boolean } | null }).hystart;
+  return hy?.inCss === true && cc.ssthresh === Infinity ? "css" : "slow_start";
 }
 
 /** Every listener, then every connection. */
@@ -151,6 +180,14 @@ export function formatSockets(list: readonly TcpSocketInfo[]): string {
     if (s.retrans) parts.push(`retrans:${s.retrans}`);
     if (s.reordSeen) parts.push(`reord_seen:${s.reordSeen}`);
     if (s.dsackDups) parts.push(`dsack_dups:${s.dsackDups}`);
+    // As `ss -ti` prints them: a space before these two values.
+    if (s.pacingRate !== undefined) parts.push(`pacing_rate ${bps(s.pacingRate)}`);
+    if (s.deliveryRate) {
+      parts.push(
+        `delivery_rate ${bps(s.deliveryRate)}${s.deliveryRateAppLimited ? " app_limited" : ""}`,
+      );
+    }
+    if (s.minRtt !== undefined) parts.push(`minrtt:${s.minRtt}`);
     parts.push(`snd_wnd:${s.sndWnd}`, `rcv_wnd:${s.rcvWnd}`, `timer:${s.timer}`);
     details.push("\t " + parts.join(" "));
   }
@@ -161,6 +198,15 @@ export function formatSockets(list: readonly TcpSocketInfo[]): string {
     if (i > 0 && details[i] !== "") lines.push(details[i]!);
   });
   return lines.join("\n");
+}
+
+/** A rate in bytes/s as `ss` prints it, in bit/s: `12.3Mbps`. */
+function bps(bytesPerSecond: number): string {
+  const b = bytesPerSecond * 8;
+  if (b >= 1e9) return `${(b / 1e9).toFixed(1)}Gbps`;
+  if (b >= 1e6) return `${(b / 1e6).toFixed(1)}Mbps`;
+  if (b >= 1e3) return `${(b / 1e3).toFixed(1)}Kbps`;
+  return `${Math.round(b)}bps`;
 }
 
 /** IPv4 before IPv6, each in address order. */

@@ -64,6 +64,8 @@ export class ListenSocket {
    * wildcard of both families, after an IPv4 listener on the port).
    */
   readonly dual: boolean;
+  /** Congestion control of accepted connections (`listen({ congestionControl })`), or null: the default. */
+  congestionControl: string | null = null;
 
   /** A listener on `localAddr:localPort`; add it to the listen table separately. */
   constructor(
@@ -147,7 +149,7 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVe
     remoteAddr: seg.src,
     remotePort: seg.srcPort,
   };
-  const ep = new TcpEndpoint(core, tuple, true, cfg.congestionControl);
+  const ep = new TcpEndpoint(core, tuple, true, ls.congestionControl ?? cfg.congestionControl);
   ep.scope = segmentZone(seg);
   ep.listener = ls;
   if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
@@ -269,7 +271,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
       remotePort: seg.srcPort,
     },
     true,
-    cfg.congestionControl,
+    ls.congestionControl ?? cfg.congestionControl,
   );
   if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
   ep.scope = segmentZone(seg);

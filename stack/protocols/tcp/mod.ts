@@ -15,8 +15,10 @@
  * `rack` option off falls back to RFC 6675's DupThresh), PRR-SSRB (RFC 6937)
  * for the window during SACK recovery, D-SACK (RFC 2883) sent for duplicates
  * and used to undo spurious congestion responses (RFC 3708, Linux's undo);
- * pluggable congestion control
- * (NewReno, CUBIC RFC 9438); zero-window probes; keepalive; listeners with a
+ * pluggable congestion control (NewReno, CUBIC RFC 9438, both with HyStart++
+ * RFC 9406; BBR v1), chosen per connection and extensible through the
+ * `tcp.congestion` service; delivery-rate sampling; pacing driven by the
+ * connection's timer; zero-window probes; keepalive; listeners with a
  * SYN queue, an accept queue and SYN cookies (with timestamps, window scale
  * and SACK carried in the low bits of a TSval on the connection's own
  * timestamp clock, as Linux); RFC 5961 challenge ACKs (an
@@ -46,6 +48,7 @@
  * - **Binds:** `ip.protocol` 6; `ip.error` 6 (optional: ICMP errors).
  * - **Provides:** `tcp.sockets` (the synchronous `StreamService` of `stack/stream.ts`; the Deno-shaped
  *   `TcpConn`/`TcpListener` wrap it in `stack/sockets/`).
+ *   `tcp.congestion` (a `CongestionRegistry`: plugins register more congestion controls by name).
  * - **Requires:** `ipv4.route`; `ipv6.route` (optional). TCP is
  *   version-neutral: connections keyed by `IpKey`, the pseudo-header from
  *   one shared function, MSS from the route's MTU and header length, ICMP
@@ -66,7 +69,8 @@
  *   `challenge_acks_limited`, `delayed_acks`, `zero_window_probes`,
  *   `keepalive_probes`, `pmtu_updates`, `tx.failed`, `bad_options`,
  *   `dsacks_sent`, `dsacks_recv`, `spurious_undos`, `tlp_probes`,
- *   `tlp_recoveries`, `rack_overflows`.
+ *   `tlp_recoveries`, `rack_overflows`, `rate_untracked` (segments the
+ *   delivery-rate sampler had no room for).
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take
@@ -74,7 +78,7 @@
  *   folded to 32 bits first), the IPv6 default MSS of 1220; the urgent mechanism (URG data is delivered
  *   inline, RFC 6093); TCP Fast Open; ECN (RFC 3168) and AccECN; PRR and
  *   RACK without SACK (NewReno's window inflation and DupThresh stay);
- *   HyStart; TCP-AO/MD5; SO_REUSEADDR-style
+ *   TCP-AO/MD5; SO_REUSEADDR-style
  *   port sharing; data carried on a SYN is dropped (the peer resends it).
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 6]-> tcp`
@@ -83,4 +87,11 @@
  */
 export { tcpPlugin, tcpPlugin as default } from "./tcp.ts";
 export { formatSockets } from "./info.ts";
-export { CONGESTION_CONTROLS } from "./congestion/mod.ts";
+export {
+  CONGESTION_CONTROLS,
+  type CongestionControl,
+  type CongestionFactory,
+  type CongestionOptions,
+} from "./congestion/mod.ts";
+export type { CongestionRegistry } from "./congestion/registry.ts";
+export type { RateSample } from "./congestion/delivery_rate.ts";

@@ -34,6 +34,7 @@ import type { TcpEndpoint } from "./endpoint.ts";
 import { hasSackBlocks, sackOptionBlocks, undoNoteRetransmit } from "./dsack.ts";
 import { prrSent } from "./prr.ts";
 import { rackArmPto, rackSent, rackStep } from "./rack.ts";
+import { noteOutputDone, noteSend, paceAllows } from "./pacing.ts";
 import { selectWindow } from "./rcv.ts";
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from "./seq.ts";
 import {
@@ -268,6 +269,7 @@ export function retransmitAt(ep: TcpEndpoint, seq: number, maxLen: number): numb
   undoNoteRetransmit(ep, seq, len + (fin ? 1 : 0));
   ep.rttStart = -1; // Karn: no RTT sample from retransmitted data
   if (ep.rtoAt === 0) armRto(ep);
+  if (len > 0) noteSend(ep, seq, len, true);
   emit(ep, seq, flags, len);
   return len + (fin ? 1 : 0);
 }
@@ -323,6 +325,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
     ep.rttStart = ep.core.now();
   }
   if (ep.rtoAt === 0) armRto(ep);
+  if (len > 0) noteSend(ep, sndNxt, len, retrans);
   emit(ep, sndNxt, flags, len);
   return true;
 }
@@ -377,8 +380,13 @@ export function output(ep: TcpEndpoint): void {
     if (ep.ackNow && st !== CLOSED && st !== SYN_SENT && st !== SYN_RECEIVED) sendAck(ep);
     return;
   }
+  let paced = false;
   for (let i = 0; i < 1_000_000; i++) {
     if (ep.state === CLOSED) return;
+    if (!paceAllows(ep, ep.core.now())) {
+      paced = true;
+      break;
+    }
     if (ep.sackRecovery) {
       if (!(ep.rack !== null ? rackStep(ep) : sackStep(ep))) break;
       continue;
@@ -390,6 +398,7 @@ export function output(ep: TcpEndpoint): void {
     }
     if (!sendOne(ep, budget, false)) break;
   }
+  if (!paced) noteOutputDone(ep);
   if (ep.ackNow) sendAck(ep);
   rackArmPto(ep);
   // Persist (RFC 9293 §3.8.6.1) / SWS override: data waits, nothing is in

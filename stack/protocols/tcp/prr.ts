@@ -75,7 +75,7 @@ export function prrStart(ep: TcpEndpoint, pipe: number): void {
  */
 export function prrOnAck(ep: TcpEndpoint, delivered: number, pipe: number): void {
   const prr = ep.prr;
-  if (prr === null) return;
+  if (prr === null || ep.cc.ownsRecoveryWindow === true) return;
   let sndcnt = prr.sendCount(delivered, pipe, ep.mss);
   if (prr.out === 0 && sndcnt < ep.mss) sndcnt = ep.mss;
   ep.cc.cwnd = pipe + sndcnt;

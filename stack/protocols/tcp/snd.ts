@@ -16,6 +16,7 @@ import { isDsack, onDsack, undoStart } from "./dsack.ts";
 import { retransmitAt, sendAck } from "./output.ts";
 import { prrOnAck, prrStart } from "./prr.ts";
 import { rackOnAck } from "./rack.ts";
+import { sampleAck } from "./pacing.ts";
 import { DUP_THRESH } from "./sack.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq.ts";
 import { armRto, rttSample } from "./timers.ts";
@@ -85,6 +86,7 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
       : ep.flight;
     prrOnAck(ep, delivered, pipe);
   }
+  sampleAck(ep); // delivery rate, BBR's model, HyStart++ (pacing.ts)
   return undefined;
 }
 

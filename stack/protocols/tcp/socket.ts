@@ -15,9 +15,9 @@ import type {
   StreamListenerEvents,
   StreamListenOptions,
   StreamSocket,
+  TcpSocketInfo,
 } from "../../stream.ts";
 import { IpAddress, type IpKey, isLinkLocalKey, isMulticastKey } from "../../wire/ip_address.ts";
-import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
 import { defaultMss, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
@@ -27,6 +27,7 @@ import { output, sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
 import { CLOSED, stateName, SYN_RECEIVED, SYN_SENT } from "./state.ts";
 import { armTimer, setKeepalive } from "./timers.ts";
+import { endpointInfo } from "./info.ts";
 
 /**
  * The user of a socket nobody listens to yet: not null, because a null
@@ -126,6 +127,21 @@ export class TcpStreamSocket implements StreamSocket {
     this.#ep.lingerZero = on;
   }
 
+  get congestionControl(): string {
+    return this.#ep.ccName;
+  }
+
+  setCongestionControl(name: string): boolean {
+    const ep = this.#ep;
+    if (typeof name !== "string" || !ep.core.congestion.has(name)) return false;
+    if (ep.state !== CLOSED) ep.setCongestionControl(name);
+    return true;
+  }
+
+  info(): TcpSocketInfo {
+    return endpointInfo(this.#ep);
+  }
+
   read(into: Uint8Array): number {
     return this.#ep.receive(into);
   }
@@ -202,7 +218,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
   const dstPort = options.port;
   if (dstAddr.isUnspecified()) return "invalid_destination";
   const cc = options.congestionControl ?? core.cfg.congestionControl;
-  if (!CONGESTION_CONTROLS.includes(cc) && cc !== "reno") return "invalid_option";
+  if (!core.congestion.has(cc)) return "invalid_option";
   const timeout = options.timeout;
   if (
     !isPort(dstPort, false) || (timeout !== undefined && !(timeout >= 0)) ||
@@ -279,6 +295,9 @@ export function listen(core: TcpCore, options: StreamListenOptions): StreamListe
   const localAddr = options.address ?? IpAddress.ANY4;
   const backlog = options.backlog ?? core.cfg.backlog;
   if (!isPort(options.port, true) || !(backlog >= 1)) return "invalid_option";
+  const cc = options.congestionControl;
+  // The default too: a plugin that was to register it may be missing.
+  if (!core.congestion.has(cc ?? core.cfg.congestionControl)) return "invalid_option";
   if (core.netOf(localAddr.key) === undefined) return "family_not_supported";
   const local = localAddr.key;
   const any = IpAddress.any(localAddr.family).key;
@@ -292,6 +311,7 @@ export function listen(core: TcpCore, options: StreamListenOptions): StreamListe
   const dual = local === any && localAddr.family === 6 && !v6only;
   if (core.listeners.conflicts(local, any, port, dual)) return "addr_in_use";
   const ls = new ListenSocket(core, local, port, Math.min(65535, Math.floor(backlog)), v6only);
+  if (cc !== undefined) ls.congestionControl = cc;
   core.listeners.add(ls);
   return new TcpStreamListener(ls);
 }

@@ -56,7 +56,7 @@ export const tcpPlugin: ProtocolPlugin = {
       { table: "ip.protocol", key: IP_PROTOCOL_TCP },
       { table: "ip.error", key: IP_PROTOCOL_TCP, optional: true },
     ],
-    provides: ["tcp.sockets"],
+    provides: ["tcp.sockets", "tcp.congestion"],
     requires: [routeServiceName(4), { service: routeServiceName(6), optional: true }],
     counters: TCP_COUNTERS,
     options: TCP_OPTIONS,
@@ -221,11 +221,20 @@ export const tcpPlugin: ProtocolPlugin = {
 
     return {
       receivers: { "ip.protocol": receive, "ip.error": receiveError },
-      services: { "tcp.sockets": service },
+      services: { "tcp.sockets": service, "tcp.congestion": core.congestion },
       flush: () => flushAcks(core),
       ready() {
         core.net4 = ctx.service<RouteService>(routeServiceName(4));
         core.net6 = ctx.optionalService<RouteService>(routeServiceName(6));
+        // Every plugin has registered its algorithms by now.
+        const cc = core.cfg.congestionControl;
+        if (!core.congestion.has(cc)) {
+          throw new TypeError(
+            `Cannot set up tcp: unknown congestionControl "${cc}" (known: ${
+              core.congestion.names().join(", ")
+            })`,
+          );
+        }
       },
       teardown() {
         closeListeners();

@@ -43,6 +43,7 @@ export function armTimer(ep: TcpEndpoint): void {
   if (ep.trimAt !== 0 && (next === 0 || ep.trimAt < next)) next = ep.trimAt;
   if (ep.pmtuAt !== 0 && (next === 0 || ep.pmtuAt < next)) next = ep.pmtuAt;
   if (ep.rackAt !== 0 && (next === 0 || ep.rackAt < next)) next = ep.rackAt;
+  if (ep.paceAt !== 0 && (next === 0 || ep.paceAt < next)) next = ep.paceAt;
   if (next !== 0) ep.timer.armEarlier(next);
 }
 
@@ -122,6 +123,11 @@ export function onTimer(ep: TcpEndpoint, now: Instant): void {
   if (ep.pmtuAt !== 0 && ep.pmtuAt <= now) {
     ep.pmtuAt = 0;
     regrowMss(ep);
+  }
+  if (ep.paceAt !== 0 && ep.paceAt <= now) {
+    ep.paceAt = 0; // pacing (pacing.ts): what was held back may go now
+    output(ep);
+    if (ep.state === CLOSED) return;
   }
   armTimer(ep);
 }

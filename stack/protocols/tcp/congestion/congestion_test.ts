@@ -49,5 +49,5 @@ Deno.test("CUBIC: β = 0.7 on loss, concave regrowth back towards W_max, then be
 });
 
 Deno.test("createCongestionControl() rejects unknown names", () => {
-  assert.throws(() => createCongestionControl("bbr", MSS, 10), TypeError);
+  assert.throws(() => createCongestionControl("vegas", MSS, 10), TypeError);
 });

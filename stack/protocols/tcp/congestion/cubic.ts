@@ -3,13 +3,15 @@
  * `W(t) = C·(t − K)³ + W_max` (segments, seconds), with C = 0.4 and a
  * multiplicative decrease β = 0.7, fast convergence (§4.7), and the
  * Reno-friendly region (§4.3) using α = 3(1 − β)/(1 + β). Slow start is
- * Reno's (HyStart is not implemented).
+ * Reno's with HyStart++ (RFC 9406, `hystart.ts`) unless turned off.
  *
  * @module
  */
 import type { Instant } from "../../../clock.ts";
-import type { CongestionControl } from "./mod.ts";
+import type { CongestionControl, CongestionOptions } from "./mod.ts";
 import { cwndLimited, initialWindow, slowStart } from "./_window.ts";
+import type { RateSample } from "./delivery_rate.ts";
+import { HyStartPlusPlus } from "./hystart.ts";
 
 const C = 0.4;
 const BETA = 0.7;
@@ -50,10 +52,24 @@ export class Cubic implements CongestionControl {
   #priorWMax = 0;
   #priorK = 0;
 
-  /** Initial window `initialSegments` segments of `mss` bytes (RFC 6928). */
-  constructor(mss: number, initialSegments: number) {
+  /** HyStart++ in the initial slow start, or null when turned off. */
+  readonly hystart: HyStartPlusPlus | null;
+
+  /**
+   * Initial window `initialSegments` segments of `mss` bytes (RFC 6928);
+   * HyStart++ unless `options.hystart` is false.
+   */
+  constructor(mss: number, initialSegments: number, options: CongestionOptions = {}) {
     this.#mss = mss;
     this.cwnd = initialWindow(mss, initialSegments);
+    this.hystart = options.hystart === false ? null : new HyStartPlusPlus();
+  }
+
+  /** HyStart++'s RTT rounds while in the initial slow start. */
+  onRateSample(rs: RateSample): void {
+    const hy = this.hystart;
+    if (hy === null || hy.done || this.ssthresh !== Infinity) return;
+    if (hy.onSample(rs)) this.ssthresh = this.cwnd; // RFC 9406: CSS over, congestion avoidance
   }
 
   /** Updates the MSS. */
@@ -66,7 +82,9 @@ export class Cubic implements CongestionControl {
     const mss = this.#mss;
     if (!cwndLimited(flight, this.cwnd, mss)) return;
     if (this.cwnd < this.ssthresh) {
-      this.cwnd = slowStart(this.cwnd, acked, this.ssthresh);
+      const hy = this.hystart;
+      const grow = hy === null || this.ssthresh !== Infinity ? acked : Math.floor(hy.growth(acked));
+      this.cwnd = slowStart(this.cwnd, grow, this.ssthresh);
       return;
     }
     const segs = this.cwnd / mss;

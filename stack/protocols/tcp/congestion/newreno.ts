@@ -2,14 +2,17 @@
  * Reno's window arithmetic (RFC 5681 §3.1): slow start with appropriate byte
  * counting (RFC 3465, every byte acknowledged, as Linux: no L limit, so that
  * stretch ACKs do not slow it down), congestion avoidance adding one SMSS per
- * window acknowledged, halving on congestion. NewReno's partial-ACK handling
+ * window acknowledged, halving on congestion; HyStart++ (RFC 9406,
+ * `hystart.ts`) in the initial slow start unless turned off. NewReno's partial-ACK handling
  * (RFC 6582) lives in the connection's recovery code.
  *
  * @module
  */
 import type { Instant } from "../../../clock.ts";
-import type { CongestionControl } from "./mod.ts";
+import type { CongestionControl, CongestionOptions } from "./mod.ts";
 import { cwndLimited, initialWindow, slowStart } from "./_window.ts";
+import type { RateSample } from "./delivery_rate.ts";
+import { HyStartPlusPlus } from "./hystart.ts";
 
 /**
  * NewReno window sizing.
@@ -35,10 +38,24 @@ export class NewReno implements CongestionControl {
   #mss: number;
   #acked = 0;
 
-  /** Initial window `initialSegments` segments of `mss` bytes (RFC 6928). */
-  constructor(mss: number, initialSegments: number) {
+  /** HyStart++ in the initial slow start, or null when turned off. */
+  readonly hystart: HyStartPlusPlus | null;
+
+  /**
+   * Initial window `initialSegments` segments of `mss` bytes (RFC 6928);
+   * HyStart++ unless `options.hystart` is false.
+   */
+  constructor(mss: number, initialSegments: number, options: CongestionOptions = {}) {
     this.#mss = mss;
     this.cwnd = initialWindow(mss, initialSegments);
+    this.hystart = options.hystart === false ? null : new HyStartPlusPlus();
+  }
+
+  /** HyStart++'s RTT rounds while in the initial slow start. */
+  onRateSample(rs: RateSample): void {
+    const hy = this.hystart;
+    if (hy === null || hy.done || this.ssthresh !== Infinity) return;
+    if (hy.onSample(rs)) this.ssthresh = this.cwnd; // RFC 9406: CSS over, congestion avoidance
   }
 
   /** Updates the MSS. */
@@ -51,7 +68,9 @@ export class NewReno implements CongestionControl {
     const mss = this.#mss;
     if (!cwndLimited(flight, this.cwnd, mss)) return;
     if (this.cwnd < this.ssthresh) {
-      this.cwnd = slowStart(this.cwnd, acked, this.ssthresh);
+      const hy = this.hystart;
+      const grow = hy === null || this.ssthresh !== Infinity ? acked : Math.floor(hy.growth(acked));
+      this.cwnd = slowStart(this.cwnd, grow, this.ssthresh);
       return;
     }
     this.#acked += acked;

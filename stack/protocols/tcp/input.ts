@@ -282,6 +282,10 @@ function synSent(ep: TcpEndpoint, seg: Segment): RxVerdict {
 export function mayReopen(ep: TcpEndpoint, seg: Segment): boolean {
   if (ep.state !== TIME_WAIT) return false;
   if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) return false;
-  if (ep.tsOk && seg.opts.hasTimestamp) return seqGt(seg.opts.tsVal, ep.tsRecent);
+  if (ep.tsOk && seg.opts.hasTimestamp) {
+    // RFC 6191 §2: a newer TSval, or the same TSval and a higher sequence number.
+    if (seg.opts.tsVal === ep.tsRecent) return seqGt(seg.seq, ep.rcvNxt);
+    return seqGt(seg.opts.tsVal, ep.tsRecent);
+  }
   return seqGt(seg.seq, ep.rcvNxt);
 }

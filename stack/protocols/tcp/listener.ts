@@ -24,6 +24,7 @@ import { initialSequenceNumber, timestampOffset } from "./isn.ts";
 import { negotiate, offerOptions, setPeerMss } from "./options.ts";
 import { sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
+import { issAbove } from "./timewait.ts";
 import { ESTABLISHED, SYN_RECEIVED } from "./state.ts";
 import {
   checkCookie,
@@ -118,8 +119,17 @@ export class ListenSocket {
   }
 }
 
-/** RFC 9293 §3.10.7.2: a segment for a listener. */
-export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict {
+/**
+ * RFC 9293 §3.10.7.2: a segment for a listener. `issFloor`: the SYN reopens
+ * a connection that was in TIME-WAIT, and the new ISN must lie above it
+ * (`timewait.ts`).
+ */
+export function listenInput(
+  core: TcpCore,
+  ls: ListenSocket,
+  seg: Segment,
+  issFloor?: number,
+): RxVerdict {
   const flags = seg.flags;
   if ((flags & TCP_RST) !== 0) return "rst_to_listener";
   if ((flags & TCP_ACK) !== 0) {
@@ -159,7 +169,10 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVe
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);
   ep.rcvAdv = seqAdd(ep.rcvNxt, Math.min(cfg.receiveBuffer, 65535));
-  ep.iss = initialSequenceNumber(core.isnHash, seg.dst, seg.dstPort, seg.src, seg.srcPort, now);
+  ep.iss = issAbove(
+    initialSequenceNumber(core.isnHash, seg.dst, seg.dstPort, seg.src, seg.srcPort, now),
+    issFloor,
+  );
   ep.sndUna =
     ep.sndNxt =
     ep.sndMax =

@@ -42,6 +42,7 @@ import { seqLe, seqLt } from "./seq.ts";
 import { SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./state.ts";
 import { connect, listen } from "./socket.ts";
 import { watchPathMtu } from "./timers.ts";
+import { reopenIssFloor } from "./timewait.ts";
 
 /** The TCP plugin. */
 export const tcpPlugin: ProtocolPlugin = {
@@ -118,7 +119,10 @@ export const tcpPlugin: ProtocolPlugin = {
         if (!mayReopen(ep, seg) || core.listeners.lookup(seg.dst, seg.dstPort) === undefined) {
           return segmentArrives(ep, seg);
         }
-        ep.destroy(null); // a new SYN takes over a TIME-WAIT connection
+        // A new SYN takes over a TIME-WAIT connection; its ISN goes above the old SND.NXT.
+        const floor = reopenIssFloor(ep);
+        ep.destroy(null);
+        return listenInput(core, core.listeners.lookup(seg.dst, seg.dstPort)!, seg, floor);
       }
       const ls = core.listeners.lookup(seg.dst, seg.dstPort);
       if (ls !== undefined) return listenInput(core, ls, seg);

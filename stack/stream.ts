@@ -235,6 +235,8 @@ export interface StreamConnectOptions {
   readonly congestionControl?: string;
   /** Give up connecting after this many µs of stack time (default: the transport's retries). */
   readonly timeout?: number;
+  /** Request ECN (RFC 3168) on this connection (default: the transport's configuration). */
+  readonly ecn?: boolean;
 }
 
 /**
@@ -322,6 +324,10 @@ export interface TcpSocketInfo {
   readonly rcvWnd?: number;
   /** The pending timer: `on` (retransmit), `persist`, `keepalive`, `timewait`, or `off`. */
   readonly timer?: string;
+  /** ECN negotiated (RFC 3168; `ss` prints `ecn`, tcp_info's TCPI_OPT_ECN); absent otherwise. */
+  readonly ecn?: boolean;
+  /** A segment arrived marked CE (`ss`'s `ecnseen`, TCPI_OPT_ECN_SEEN); absent otherwise. */
+  readonly ecnSeen?: boolean;
 }
 
 /**

@@ -425,6 +425,9 @@ function open(
   if (options.congestionControl !== undefined && typeof options.congestionControl !== "string") {
     throw new TypeError(`${action}: congestionControl is not a string`);
   }
+  if (options.ecn !== undefined && typeof options.ecn !== "boolean") {
+    throw new TypeError(`${action}: ecn is not a boolean`);
+  }
   const sock = service.connect({
     address,
     port,
@@ -440,6 +443,7 @@ function open(
       ? { congestionControl: options.congestionControl }
       : {}),
     ...(timeout !== undefined ? { timeout } : {}),
+    ...(options.ecn !== undefined ? { ecn: options.ecn } : {}),
   });
   if (typeof sock === "string") {
     const why = sock === "invalid_option" && options.congestionControl !== undefined

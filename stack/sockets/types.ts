@@ -45,6 +45,11 @@ export interface TcpConnectOptions {
   readonly congestionControl?: string;
   /** Give up connecting after this many µs of stack time (default: SYN retries run out). */
   readonly timeout?: number;
+  /**
+   * Request ECN (RFC 3168) on this connection (default: the tcp plugin's
+   * `ecn` option, 1 requesting it; like Linux's per-route `ecn` feature).
+   */
+  readonly ecn?: boolean;
 }
 
 /**

@@ -67,6 +67,10 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     description: "out-of-order ranges kept per connection before segments are dropped",
   },
   maxConnections: { default: 65_536, description: "most connections (any state) per stack" },
+  ecn: {
+    default: 2,
+    description: "ECN (RFC 3168), as Linux tcp_ecn: 0 off, 1 request and accept, 2 accept only",
+  },
 };
 
 /** The resolved configuration (µs and bytes). */
@@ -129,6 +133,8 @@ export interface TcpConfig {
   readonly reassemblyRanges: number;
   /** Connection limit. */
   readonly maxConnections: number;
+  /** ECN: 0 off, 1 request and accept, 2 accept only (`ecn.ts`). */
+  readonly ecn: number;
 }
 
 /**
@@ -183,6 +189,7 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
     verifyChecksum: o.verifyChecksum as boolean,
     reassemblyRanges: num("reassemblyRanges", 1, 1024),
     maxConnections: num("maxConnections", 1),
+    ecn: Math.trunc(num("ecn", 0, 2)),
   };
   if (cfg.ephemeralPortMin > cfg.ephemeralPortMax) {
     throw new RangeError("Cannot set up tcp: ephemeralPortMin is above ephemeralPortMax");

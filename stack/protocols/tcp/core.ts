@@ -118,6 +118,8 @@ export const TCP_COUNTERS = [
   "pmtu_updates",
   "tx.failed",
   "bad_options",
+  "ecn_ce_received",
+  "ecn_reductions",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */
@@ -148,6 +150,8 @@ export class Segment {
   dataLen = 0;
   /** Options. */
   readonly opts: TcpOptionSet = new TcpOptionSet();
+  /** The IP header's ECN field (RFC 3168 §5; 3 = CE). */
+  ecn = 0;
 
   /** Sequence space: payload plus SYN and FIN. */
   get len(): number {

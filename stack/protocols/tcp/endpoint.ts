@@ -256,6 +256,22 @@ export class TcpEndpoint {
   /** Bytes received in order. */
   bytesReceived = 0;
 
+  // --- ECN (RFC 3168; ecn.ts) ---
+  /** ECN in use (on an active open: offered, until the SYN-ACK answers). */
+  ecnOk = false;
+  /** A CE arrived: every ACK carries ECE until the peer's CWR. */
+  ecnEce = false;
+  /** The window was reduced: CWR goes on the next new data segment. */
+  ecnCwr = false;
+  /** SND.MAX at the last ECE reduction: ECE up to it is the same congestion event. */
+  ecnRecover = 0;
+  /** Segments that arrived marked CE. */
+  ecnCeSegs = 0;
+  /** ACKs that arrived with ECE. */
+  ecnEceSegs = 0;
+  /** Window reductions for ECE. */
+  ecnReductions = 0;
+
   /** A new endpoint for a tuple; not yet in the demux table. */
   constructor(
     core: TcpCore,

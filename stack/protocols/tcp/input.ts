@@ -11,6 +11,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { negotiate } from "./options.ts";
+import { ecnEchoArrived, ecnReceive, ecnSynAckArrived } from "./ecn.ts";
 import { output, sendAck, sendInvalidAck, sendSyn } from "./output.ts";
 import { acceptSegment, processFin, receiveData } from "./rcv.ts";
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
@@ -96,6 +97,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
     return "out_of_window";
   }
   if (seg.dataLen !== origLen) ep.ackNow = true; // part of it was old or past the window
+  if (ep.ecnOk) ecnReceive(ep, seg);
   flags = seg.flags; // trimming may have removed an old SYN or a FIN past the window
   // RFC 7323 §4.3 (2): remember the timestamp of the segment at the left edge.
   if (ep.tsOk && opts.hasTimestamp && seqLe(origSeq, ep.lastAckSent)) {
@@ -144,6 +146,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
   }
   const drop = processAck(ep, seg);
   if (drop !== undefined) return drop;
+  if (ep.ecnOk) ecnEchoArrived(ep, seg);
   if (ep.finQueued && seqGt(ep.sndUna, ep.finSeq)) {
     // Our FIN is acknowledged.
     switch (ep.state) {
@@ -242,6 +245,7 @@ function synSent(ep: TcpEndpoint, seg: Segment): RxVerdict {
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);
   negotiate(ep, seg.opts);
+  ecnSynAckArrived(ep, seg);
   ep.initSender();
   if (ep.tsOk) {
     ep.tsRecent = seg.opts.tsVal;

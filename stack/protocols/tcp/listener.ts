@@ -25,6 +25,7 @@ import { negotiate, offerOptions, setPeerMss } from "./options.ts";
 import { sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
 import { issAbove } from "./timewait.ts";
+import { ecnAcceptSyn } from "./ecn.ts";
 import { ESTABLISHED, SYN_RECEIVED } from "./state.ts";
 import {
   checkCookie,
@@ -165,6 +166,7 @@ export function listenInput(
   ep.advMss = core.routeMss(seg.src);
   offerOptions(ep);
   negotiate(ep, seg.opts);
+  ecnAcceptSyn(ep, seg);
   ep.initSender();
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);

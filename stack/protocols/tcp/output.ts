@@ -30,6 +30,7 @@ import {
   TCP_SYN,
 } from "../../wire/tcp.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
+import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { selectWindow } from "./rcv.ts";
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from "./seq.ts";
@@ -49,10 +50,18 @@ import { armRto, armTimer } from "./timers.ts";
  * Builds and sends one segment of `ep` with sequence number `seq`, `flags`
  * and `len` payload bytes taken from the send buffer at `seq`. Options:
  * MSS, SACK-permitted, timestamps and window scale on SYNs; timestamps and
- * SACK blocks otherwise. Hot path: positional.
+ * SACK blocks otherwise. `newData`: the payload is sent for the first time
+ * (ECN marks only such segments ECT, `ecn.ts`). Hot path: positional.
  */
-export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): void {
+export function emit(
+  ep: TcpEndpoint,
+  seq: number,
+  flags: number,
+  len: number,
+  newData = false,
+): void {
   const core = ep.core;
+  if (ep.ecnOk) flags = ecnTcpFlags(ep, flags, len, newData);
   const syn = (flags & TCP_SYN) !== 0;
   let optLen = 0;
   let blocks = 0;
@@ -148,7 +157,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     dst,
     IP_PROTOCOL_TCP,
     0,
-    RouteSendFlags.DONT_FRAGMENT,
+    RouteSendFlags.DONT_FRAGMENT | ecnRouteFlags(ep, len, newData),
     ep.scope,
   );
   if (err !== undefined) core.c["tx.failed"].value++;
@@ -309,7 +318,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
     ep.rttStart = ep.core.now();
   }
   if (ep.rtoAt === 0) armRto(ep);
-  emit(ep, sndNxt, flags, len);
+  emit(ep, sndNxt, flags, len, !retrans);
   return true;
 }
 

@@ -18,6 +18,7 @@ import type {
 } from "../../stream.ts";
 import { IpAddress, type IpKey, isLinkLocalKey, isMulticastKey } from "../../wire/ip_address.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
+import { ECN_ON } from "./ecn.ts";
 import { defaultMss, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
@@ -250,6 +251,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
   );
   ep.advMss = core.routeMss(dst);
   offerOptions(ep);
+  ep.ecnOk = options.ecn ?? core.cfg.ecn === ECN_ON;
   ep.mss = ep.rcvMss = Math.min(ep.advMss, defaultMss(dst));
   ep.iss = initialSequenceNumber(core.isnHash, src, srcPort, dst, dstPort, now);
   ep.sndUna =

@@ -43,6 +43,7 @@ import { SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./state.ts";
 import { connect, listen } from "./socket.ts";
 import { watchPathMtu } from "./timers.ts";
 import { reopenIssFloor } from "./timewait.ts";
+import { ipEcn } from "./ecn.ts";
 
 /** The TCP plugin. */
 export const tcpPlugin: ProtocolPlugin = {
@@ -105,6 +106,7 @@ export const tcpPlugin: ProtocolPlugin = {
       seg.buf = buf;
       seg.dataAt = s + hl;
       seg.dataLen = len - hl;
+      seg.ecn = ipEcn(pkt);
       const opts = seg.opts;
       if (hl === 20) opts.reset();
       else if (hl === 32 && dv.getUint32(s + 20) === NOP_NOP_TIMESTAMP) {

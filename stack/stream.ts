@@ -237,6 +237,12 @@ export interface StreamConnectOptions {
   readonly timeout?: number;
   /** Request ECN (RFC 3168) on this connection (default: the transport's configuration). */
   readonly ecn?: boolean;
+  /**
+   * TCP Fast Open (RFC 7413, Linux MSG_FASTOPEN): data to send in the SYN
+   * when a cookie for the server is cached (else the SYN asks for one and
+   * the data follows the handshake). Absent: no Fast Open.
+   */
+  readonly fastOpenData?: Uint8Array;
 }
 
 /**
@@ -264,6 +270,8 @@ export interface StreamListenOptions {
   readonly port: number;
   /** Accept-queue length, at least 1 (default: the transport's). */
   readonly backlog?: number;
+  /** TCP Fast Open queue length, 0..65535 (Linux TCP_FASTOPEN; default 0: off). */
+  readonly fastOpen?: number;
 }
 
 /**

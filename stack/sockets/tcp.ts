@@ -21,6 +21,7 @@ import { type NetAddr, netAddr } from "./address.ts";
 import {
   bufferError,
   checkFlag,
+  checkInteger,
   checkNumber,
   checkPort,
   checkSocketHost,
@@ -428,6 +429,9 @@ function open(
   if (options.ecn !== undefined && typeof options.ecn !== "boolean") {
     throw new TypeError(`${action}: ecn is not a boolean`);
   }
+  if (options.fastOpenData !== undefined && !(options.fastOpenData instanceof Uint8Array)) {
+    throw new TypeError(`${action}: fastOpenData is not a Uint8Array`);
+  }
   const sock = service.connect({
     address,
     port,
@@ -444,6 +448,7 @@ function open(
       : {}),
     ...(timeout !== undefined ? { timeout } : {}),
     ...(options.ecn !== undefined ? { ecn: options.ecn } : {}),
+    ...(options.fastOpenData !== undefined ? { fastOpenData: options.fastOpenData } : {}),
   });
   if (typeof sock === "string") {
     const why = sock === "invalid_option" && options.congestionControl !== undefined
@@ -514,10 +519,14 @@ export function listenTcp(
   const backlog = options.backlog === undefined
     ? undefined
     : Math.max(1, Math.min(65535, Math.floor(checkNumber(options.backlog, "backlog", action, 0))));
+  const fastOpen = options.fastOpen === undefined
+    ? undefined
+    : checkInteger(options.fastOpen, "fastOpen", action, 0, 65535);
   const ls = service.listen({
     address,
     port,
     ...(backlog !== undefined ? { backlog } : {}),
+    ...(fastOpen !== undefined ? { fastOpen } : {}),
     ...(v6only ? { v6only } : {}),
   });
   if (typeof ls === "string") throw socketErrorToException(ls, action);

@@ -50,6 +50,13 @@ export interface TcpConnectOptions {
    * `ecn` option, 1 requesting it; like Linux's per-route `ecn` feature).
    */
   readonly ecn?: boolean;
+  /**
+   * TCP Fast Open (RFC 7413; like Linux's sendto() with MSG_FASTOPEN): bytes
+   * sent in the SYN when a cookie from an earlier connection to this server
+   * is cached, else the SYN asks for a cookie and the bytes follow the
+   * handshake. Absent: no Fast Open (the default).
+   */
+  readonly fastOpenData?: Uint8Array;
 }
 
 /**
@@ -80,6 +87,12 @@ export interface TcpListenOptions {
   readonly v6only?: boolean;
   /** Accept-queue length (default the plugin's `backlog` option, like `somaxconn`). */
   readonly backlog?: number;
+  /**
+   * TCP Fast Open (RFC 7413; Linux's TCP_FASTOPEN socket option): at most
+   * this many half-open connections holding data from their SYN; 0 or
+   * absent: off (cookies are neither given nor taken).
+   */
+  readonly fastOpen?: number;
 }
 
 /**

@@ -42,14 +42,16 @@ async function transfer(ecn: boolean) {
       l.accept(),
     ]);
     let seen = 0;
+    let running = true;
     const watch = () => {
       const n = env.b.counters.get("tcp.ecn_reductions").value;
       if (n > seen) reductions.push(env.net.now());
       seen = n;
-      if (!c.closed) env.net.at(env.net.now() + ms(1), watch);
+      if (running) env.net.at(env.net.now() + ms(1), watch);
     };
     watch();
     const [sent, got] = await Promise.all([sendAll(c, 9, TOTAL), receiveAll(s)]);
+    running = false;
     assert.equal(got.bytes, TOTAL);
     assert.equal(got.hash, sent);
     info = env.b.sockets().find((x) => x.remote === "10.0.0.1:48001")!;

@@ -71,6 +71,10 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     default: 2,
     description: "ECN (RFC 3168), as Linux tcp_ecn: 0 off, 1 request and accept, 2 accept only",
   },
+  fastOpenKeyLifetimeMs: {
+    default: 3_600_000,
+    description: "TCP Fast Open: how long a server key makes cookies (the previous stays valid)",
+  },
 };
 
 /** The resolved configuration (µs and bytes). */
@@ -135,6 +139,8 @@ export interface TcpConfig {
   readonly maxConnections: number;
   /** ECN: 0 off, 1 request and accept, 2 accept only (`ecn.ts`). */
   readonly ecn: number;
+  /** Fast Open key lifetime, µs (0: never rotated). */
+  readonly fastOpenKeyLifetime: number;
 }
 
 /**
@@ -190,6 +196,7 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
     reassemblyRanges: num("reassemblyRanges", 1, 1024),
     maxConnections: num("maxConnections", 1),
     ecn: Math.trunc(num("ecn", 0, 2)),
+    fastOpenKeyLifetime: num("fastOpenKeyLifetimeMs", 0) * ms,
   };
   if (cfg.ephemeralPortMin > cfg.ephemeralPortMax) {
     throw new RangeError("Cannot set up tcp: ephemeralPortMin is above ephemeralPortMax");

@@ -272,6 +272,14 @@ export class TcpEndpoint {
   /** Window reductions for ECE. */
   ecnReductions = 0;
 
+  // --- TCP Fast Open (RFC 7413; fastopen.ts) ---
+  /** The Fast Open option of our SYN (empty: a cookie request) or SYN-ACK, or null for none. */
+  tfoCookie: Uint8Array | null = null;
+  /** Client: data bytes the first SYN carries. */
+  tfoSynLen = 0;
+  /** Server: a half-open child holding data from its SYN (counted in its listener's queue). */
+  tfoChild = false;
+
   /** A new endpoint for a tuple; not yet in the demux table. */
   constructor(
     core: TcpCore,

@@ -12,6 +12,7 @@ import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { negotiate } from "./options.ts";
 import { ecnEchoArrived, ecnReceive, ecnSynAckArrived } from "./ecn.ts";
+import { fastOpenSynAcked } from "./fastopen.ts";
 import { output, sendAck, sendInvalidAck, sendSyn } from "./output.ts";
 import { acceptSegment, processFin, receiveData } from "./rcv.ts";
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
@@ -264,6 +265,7 @@ function synSent(ep: TcpEndpoint, seg: Segment): RxVerdict {
     return CONSUMED;
   }
   ep.sndUna = seg.ack;
+  if (ep.tfoCookie !== null || ep.tfoSynLen > 0) fastOpenSynAcked(ep, seg);
   if (ep.rttStart >= 0) rttSample(ep, now - ep.rttStart);
   else if (ep.rttSamples === 0 && ep.rto < 3_000_000) ep.rto = 3_000_000; // RFC 6298 §5.7
   ep.rttStart = -1;

@@ -26,6 +26,7 @@ import { sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
 import { issAbove } from "./timewait.ts";
 import { ecnAcceptSyn } from "./ecn.ts";
+import { fastOpenChildDone, fastOpenSyn } from "./fastopen.ts";
 import { ESTABLISHED, SYN_RECEIVED } from "./state.ts";
 import {
   checkCookie,
@@ -61,6 +62,10 @@ export class ListenSocket {
   user: ListenerUser | null = null;
   /** When the last SYN cookie was sent (cookie ACKs are checked only shortly after). */
   lastCookieAt = -Infinity;
+  /** TCP Fast Open queue length (Linux TCP_FASTOPEN), 0 = off (`fastopen.ts`). */
+  fastOpen = 0;
+  /** Half-open children holding SYN data (at most {@linkcode fastOpen}). */
+  tfoPending = 0;
   /**
    * Bound to `::` without IPV6_V6ONLY: it takes IPv4 connections too (the
    * wildcard of both families, after an IPv4 listener on the port).
@@ -87,6 +92,7 @@ export class ListenSocket {
   /** A child finished its handshake: queue it, or refuse (false) when the queue is full. */
   childEstablished(ep: TcpEndpoint): boolean {
     if (this.acceptQueue.length >= this.backlog) return false;
+    fastOpenChildDone(this, ep);
     this.embryos.delete(ep);
     this.acceptQueue.push(ep);
     this.user?.onAcceptable();
@@ -95,6 +101,7 @@ export class ListenSocket {
 
   /** A child is gone (reset or timed out) before being accepted. */
   childGone(ep: TcpEndpoint, _wasSynRcvd: boolean): void {
+    fastOpenChildDone(this, ep);
     this.embryos.delete(ep);
     const i = this.acceptQueue.indexOf(ep);
     if (i >= 0) this.acceptQueue.splice(i, 1);
@@ -171,6 +178,7 @@ export function listenInput(
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);
   ep.rcvAdv = seqAdd(ep.rcvNxt, Math.min(cfg.receiveBuffer, 65535));
+  fastOpenSyn(core, ls, ep, seg);
   ep.iss = issAbove(
     initialSequenceNumber(core.isnHash, seg.dst, seg.dstPort, seg.src, seg.srcPort, now),
     issFloor,

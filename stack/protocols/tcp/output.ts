@@ -31,6 +31,7 @@ import {
 } from "../../wire/tcp.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
+import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { selectWindow } from "./rcv.ts";
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from "./seq.ts";
@@ -67,6 +68,7 @@ export function emit(
   let blocks = 0;
   if (syn) {
     optLen = 4 + (ep.tsOk ? 12 : ep.sackOk ? 4 : 0) + (ep.wsOk ? 4 : 0);
+    if (ep.tfoCookie !== null) optLen += (2 + ep.tfoCookie.length + 3) & ~3; // RFC 7413
   } else {
     if (ep.tsOk) optLen = 12;
     if (ep.sackOk && ep.asm !== null && ep.asm.count > 0 && (flags & TCP_RST) === 0) {
@@ -128,6 +130,7 @@ export function emit(
     dv.setUint32(o, (TCP_OPT_NOP << 24) | (TCP_OPT_WSCALE << 16) | (3 << 8) | ep.rcvWscale);
     o += 4;
   }
+  if (syn && ep.tfoCookie !== null) o = writeFastOpenOption(buf, o, ep.tfoCookie);
   if (blocks > 0) {
     dv.setUint32(
       o,
@@ -137,7 +140,9 @@ export function emit(
     const sb = core.sackOut;
     for (let i = 0; i < 2 * blocks; i++, o += 4) dv.setUint32(o, sb[i]!);
   }
-  if (len > 0) ep.sndBuf!.peek(seqDiff(seq, ep.sndBufStart), buf, at + hl, len);
+  // A SYN's data (Fast Open) starts after the SYN's own sequence number.
+  const dataSeq = syn ? seqAdd(seq, 1) : seq;
+  if (len > 0) ep.sndBuf!.peek(seqDiff(dataSeq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
   const src = ep.localAddr, dst = ep.remoteAddr;
   const sum = sumRange(buf, at, at + total, pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total));
@@ -172,9 +177,10 @@ export function emit(
  */
 export function sendSyn(ep: TcpEndpoint): void {
   const flags = ep.state === SYN_RECEIVED ? TCP_SYN | TCP_ACK : TCP_SYN;
-  if (seqLe(ep.sndNxt, ep.iss)) ep.sndNxt = ep.sndMax = seqAdd(ep.iss, 1);
+  const data = flags === TCP_SYN ? synDataLength(ep) : 0; // Fast Open
+  if (seqLe(ep.sndNxt, ep.iss)) ep.sndNxt = ep.sndMax = seqAdd(ep.iss, 1 + data);
   armRto(ep);
-  emit(ep, ep.iss, flags, 0);
+  emit(ep, ep.iss, flags, data, data > 0);
 }
 
 /**

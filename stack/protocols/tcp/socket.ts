@@ -19,6 +19,7 @@ import type {
 import { IpAddress, type IpKey, isLinkLocalKey, isMulticastKey } from "../../wire/ip_address.ts";
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
 import { ECN_ON } from "./ecn.ts";
+import { fastOpenConnect } from "./fastopen.ts";
 import { defaultMss, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
@@ -252,6 +253,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
   ep.advMss = core.routeMss(dst);
   offerOptions(ep);
   ep.ecnOk = options.ecn ?? core.cfg.ecn === ECN_ON;
+  if (options.fastOpenData !== undefined) fastOpenConnect(ep, options.fastOpenData);
   ep.mss = ep.rcvMss = Math.min(ep.advMss, defaultMss(dst));
   ep.iss = initialSequenceNumber(core.isnHash, src, srcPort, dst, dstPort, now);
   ep.sndUna =
@@ -281,6 +283,8 @@ export function listen(core: TcpCore, options: StreamListenOptions): StreamListe
   const localAddr = options.address ?? IpAddress.ANY4;
   const backlog = options.backlog ?? core.cfg.backlog;
   if (!isPort(options.port, true) || !(backlog >= 1)) return "invalid_option";
+  const fastOpen = options.fastOpen ?? 0;
+  if (!(Number.isInteger(fastOpen) && fastOpen >= 0 && fastOpen <= 65535)) return "invalid_option";
   if (core.netOf(localAddr.key) === undefined) return "family_not_supported";
   const local = localAddr.key;
   const any = IpAddress.any(localAddr.family).key;
@@ -294,6 +298,7 @@ export function listen(core: TcpCore, options: StreamListenOptions): StreamListe
   const dual = local === any && localAddr.family === 6 && !v6only;
   if (core.listeners.conflicts(local, any, port, dual)) return "addr_in_use";
   const ls = new ListenSocket(core, local, port, Math.min(65535, Math.floor(backlog)), v6only);
+  ls.fastOpen = fastOpen;
   core.listeners.add(ls);
   return new TcpStreamListener(ls);
 }

@@ -152,6 +152,16 @@ export interface StreamSocket {
   close(): void;
   /** Resets the connection now; no events follow. */
   abort(): void;
+  /**
+   * Sends `byte` as urgent data (RFC 6093; Linux `send(MSG_OOB)`); returns
+   * 1, or 0 when it does not fit now. Optional: transports without urgent
+   * data leave it out.
+   */
+  sendUrgent?(byte: number): number;
+  /** Received urgent bytes stay in the stream (true, the default, SO_OOBINLINE) or not. */
+  oobInline?: boolean;
+  /** The urgent byte taken out of the stream (`oobInline` false), or null when none waits. */
+  readUrgent?(): number | null;
 }
 
 /**

@@ -233,6 +233,27 @@ class TcpConnImpl implements TcpConn, StreamEvents {
     this.#sock.keepAlive = keepAlive;
   }
 
+  sendUrgent(byte: number): Promise<number> {
+    checkInteger(byte, "byte", "Cannot send urgent data", 0, 255);
+    if (this.#closed) return Promise.reject(closedError("Cannot send urgent data"));
+    const sock = this.#sock;
+    if (sock.sendUrgent === undefined || this.#writeClosed || !sock.canWrite) {
+      return Promise.reject(new Deno.errors.BrokenPipe("Cannot send urgent data: not writable"));
+    }
+    // Behind writes still waiting, the byte would overtake them: not supported.
+    if (this.#writes !== null && this.#writes.length > 0) return Promise.resolve(0);
+    return Promise.resolve(sock.sendUrgent(byte));
+  }
+
+  setOobInline(inline = true): void {
+    if (this.#closed) throw closedError("Cannot set out-of-band inline");
+    this.#sock.oobInline = inline;
+  }
+
+  readUrgent(): number | null {
+    return this.#sock.readUrgent?.() ?? null;
+  }
+
   setLinger(seconds: number | null): void {
     if (this.#closed) throw closedError("Cannot set linger");
     if (seconds !== null) checkNumber(seconds, "linger", "Cannot set linger", 0);

@@ -143,6 +143,23 @@ export interface TcpConn extends Disposable {
   setKeepAlive(keepAlive?: boolean): void;
   /** `0`: `close()` sends RST and discards queued data (SO_LINGER 0); `null` restores the default. */
   setLinger(seconds: number | null): void;
+  /**
+   * Sends one byte as urgent data (RFC 6093; Linux `send(MSG_OOB)`): the
+   * segments carry URG and the urgent pointer until it is acknowledged.
+   * Resolves with 1 once the byte is queued, 0 when the send buffer is
+   * full or writes are waiting (try again after they complete).
+   *
+   * @throws {TypeError} If `byte` is not an integer.
+   * @throws {RangeError} If it is outside 0..255.
+   */
+  sendUrgent(byte: number): Promise<number>;
+  /**
+   * Where received urgent bytes go: left in the stream (true, the default;
+   * SO_OOBINLINE), or taken out of it for {@linkcode readUrgent} (false).
+   */
+  setOobInline(inline?: boolean): void;
+  /** With `setOobInline(false)`: the urgent byte received (each once), or null if none waits. */
+  readUrgent(): number | null;
   /** No-op (a virtual stack never keeps the process alive). */
   ref(): void;
   /** No-op. */

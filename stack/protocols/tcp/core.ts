@@ -128,6 +128,7 @@ export const TCP_COUNTERS = [
   "tfo_syn_data_acked",
   "tfo_fallback",
   "tfo_cache_evicted",
+  "urgent_received",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */
@@ -160,6 +161,8 @@ export class Segment {
   readonly opts: TcpOptionSet = new TcpOptionSet();
   /** The IP header's ECN field (RFC 3168 §5; 3 = CE). */
   ecn = 0;
+  /** Urgent pointer field (meaningful with URG). */
+  urgent = 0;
 
   /** Sequence space: payload plus SYN and FIN. */
   get len(): number {

@@ -37,6 +37,7 @@ import {
   TIME_WAIT,
 } from "./state.ts";
 import { armTimer, onTimer, watchPathMtu } from "./timers.ts";
+import { readAroundUrgent } from "./urgent.ts";
 
 /**
  * How long a drained send or receive buffer keeps its backing store before
@@ -280,6 +281,20 @@ export class TcpEndpoint {
   /** Server: a half-open child holding data from its SYN (counted in its listener's queue). */
   tfoChild = false;
 
+  // --- urgent data (RFC 6093; urgent.ts) ---
+  /** Sending: SND.UP, the sequence number after our urgent byte (valid in urgent mode). */
+  sndUp = 0;
+  /** Sending: segments carry URG until SND.UNA passes SND.UP. */
+  urgentMode = false;
+  /** Receiving: the urgent byte left in the stream (SO_OOBINLINE, the default). */
+  oobInline = true;
+  /** Receiving: sequence number of the latest urgent byte, or -1. */
+  urgSeq = -1;
+  /** Receiving: `readUrgent()` returned the byte at `urgSeq` already. */
+  urgTaken = false;
+  /** Receiving: an urgent byte taken out of the stream and not yet read, or -1. */
+  oobByte = -1;
+
   /** A new endpoint for a tuple; not yet in the demux table. */
   constructor(
     core: TcpCore,
@@ -421,6 +436,7 @@ export class TcpEndpoint {
   /** Reads up to `p.length` bytes; may send a window update. */
   receive(p: Uint8Array): number {
     if (this.rcvBuf === null) return 0;
+    if (this.urgSeq >= 0) p = readAroundUrgent(this, p); // an urgent byte out of line
     const n = this.rcvBuf.read(p);
     if (n > 0) {
       maybeWindowUpdate(this);

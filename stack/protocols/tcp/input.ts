@@ -7,12 +7,13 @@
  * @module
  */
 import { CONSUMED, type RxVerdict } from "../../manifest.ts";
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../../wire/tcp.ts";
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { negotiate } from "./options.ts";
 import { ecnEchoArrived, ecnReceive, ecnSynAckArrived } from "./ecn.ts";
 import { fastOpenSynAcked } from "./fastopen.ts";
+import { urgentArrives } from "./urgent.ts";
 import { output, sendAck, sendInvalidAck, sendSyn } from "./output.ts";
 import { acceptSegment, processFin, receiveData } from "./rcv.ts";
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
@@ -99,6 +100,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
   }
   if (seg.dataLen !== origLen) ep.ackNow = true; // part of it was old or past the window
   if (ep.ecnOk) ecnReceive(ep, seg);
+  if ((seg.flags & TCP_URG) !== 0) urgentArrives(ep, seg);
   flags = seg.flags; // trimming may have removed an old SYN or a FIN past the window
   // RFC 7323 §4.3 (2): remember the timestamp of the segment at the left edge.
   if (ep.tsOk && opts.hasTimestamp && seqLe(origSeq, ep.lastAckSent)) {

@@ -15,7 +15,11 @@
 import { RouteSendFlags } from "../../services.ts";
 import { finishChecksum, sumRange } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
-import { setTcpChecksumField, writeTcpFixedHeader } from "../../wire/tcp_fields.ts";
+import {
+  setTcpChecksumField,
+  setTcpUrgentPointer,
+  writeTcpFixedHeader,
+} from "../../wire/tcp_fields.ts";
 import { TCP_OPT_MSS } from "../../wire/tcp_options.ts";
 import {
   TCP_ACK,
@@ -28,10 +32,12 @@ import {
   TCP_PSH,
   TCP_RST,
   TCP_SYN,
+  TCP_URG,
 } from "../../wire/tcp.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
 import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
+import { urgentPointer } from "./urgent.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { selectWindow } from "./rcv.ts";
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from "./seq.ts";
@@ -64,6 +70,8 @@ export function emit(
   const core = ep.core;
   if (ep.ecnOk) flags = ecnTcpFlags(ep, flags, len, newData);
   const syn = (flags & TCP_SYN) !== 0;
+  const up = (flags & (TCP_SYN | TCP_RST)) !== 0 ? 0 : urgentPointer(ep, seq); // RFC 6093
+  if (up !== 0) flags |= TCP_URG;
   let optLen = 0;
   let blocks = 0;
   if (syn) {
@@ -102,6 +110,7 @@ export function emit(
     window = selectWindow(ep);
   }
   writeTcpFixedHeader(dv, at, ep.localPort, ep.remotePort, seq, ack, hl, flags, window);
+  if (up !== 0) setTcpUrgentPointer(dv, at, up);
   let o = at + 20;
   if (syn) {
     buf[o] = TCP_OPT_MSS;

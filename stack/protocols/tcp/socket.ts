@@ -20,6 +20,7 @@ import { IpAddress, type IpKey, isLinkLocalKey, isMulticastKey } from "../../wir
 import { CONGESTION_CONTROLS } from "./congestion/mod.ts";
 import { ECN_ON } from "./ecn.ts";
 import { fastOpenConnect } from "./fastopen.ts";
+import { readUrgent, sendUrgent } from "./urgent.ts";
 import { defaultMss, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
@@ -130,6 +131,21 @@ export class TcpStreamSocket implements StreamSocket {
 
   read(into: Uint8Array): number {
     return this.#ep.receive(into);
+  }
+
+  sendUrgent(byte: number): number {
+    return this.canWrite ? sendUrgent(this.#ep, byte) : 0;
+  }
+
+  get oobInline(): boolean {
+    return this.#ep.oobInline;
+  }
+  set oobInline(on: boolean) {
+    this.#ep.oobInline = on;
+  }
+
+  readUrgent(): number | null {
+    return readUrgent(this.#ep);
   }
 
   write(data: Uint8Array): number {

@@ -24,6 +24,7 @@ import {
   tcpHeaderLen,
   tcpSeq,
   tcpSrcPort,
+  tcpUrgentPointer,
   tcpWindow,
 } from "../../wire/tcp_fields.ts";
 import { TCP_OPT_NOP_NOP_TIMESTAMP as NOP_NOP_TIMESTAMP } from "../../wire/tcp_options.ts";
@@ -107,6 +108,7 @@ export const tcpPlugin: ProtocolPlugin = {
       seg.dataAt = s + hl;
       seg.dataLen = len - hl;
       seg.ecn = ipEcn(pkt);
+      seg.urgent = tcpUrgentPointer(dv, s);
       const opts = seg.opts;
       if (hl === 20) opts.reset();
       else if (hl === 32 && dv.getUint32(s + 20) === NOP_NOP_TIMESTAMP) {

@@ -4,13 +4,14 @@
  * `ecnMarkThreshold`) instead of dropping. A 3 MB ECN transfer sees marks
  * and no drops: the sender reduces at most once per round trip, never
  * retransmits, and the capture (tshark) shows ECT(0) data, CE-marked data,
- * ECE on the receiver's ACKs and CWR on the sender's data.
+ * ECE on the receiver's ACKs and CWR on the sender's data. Through two
+ * forwarding routers, ECT(0) and CE arrive as marked.
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
 import { assertTsharkClean, runTshark } from "../_tshark.ts";
 import { gated } from "../_require.ts";
-import { receiveAll, sendAll } from "./_transfer.ts";
+import { makePath, receiveAll, sendAll } from "./_transfer.ts";
 
 const RATE = 10_000_000;
 const DELAY = ms(10);
@@ -138,3 +139,41 @@ Deno.test(
     },
   }),
 );
+
+Deno.test("tcp ECN through two routers, the middle link marking: ECT(0) forwarded, every CE mark reaches the receiver", async () => {
+  const env = makePath({
+    seed: 5,
+    midFaults: {
+      bandwidth: RATE,
+      delay: DELAY,
+      queueLimit: { bytes: 200_000 },
+      ecnMarkThreshold: 15_000,
+    },
+  });
+  await env.run(() => env.h2.ping("10.1.0.10"));
+  const l = env.h1.listen({ port: 48002 });
+  let retrans = -1;
+  await env.run(async () => {
+    const [c, s] = await Promise.all([
+      env.h2.connect({ hostname: "10.1.0.10", port: 48002, ecn: true }),
+      l.accept(),
+    ]);
+    const [sent, got] = await Promise.all([sendAll(c, 11, 1_000_000), receiveAll(s)]);
+    assert.equal(got.hash, sent);
+    retrans = env.h2.sockets().find((x) => x.remote === "10.1.0.10:48002")!.retrans ?? 0;
+    c.close();
+    s.close();
+  }, { timeout: 120_000_000 });
+  env.runFor(ms(70_000));
+  l.close();
+  const marked = env.mid.stats("b->a").ceMarked;
+  assert.ok(marked > 0, "the middle link marked");
+  assert.equal(env.h1.counters.get("tcp.ecn_ce_received").value, marked, "CE survived forwarding");
+  // Data is ECT and only ever marked; a Not-ECT control segment (a pure ACK
+  // or FIN, RFC 3168 §6.1.4) above the threshold may still be dropped.
+  const dropped = env.mid.stats("b->a").dropped.aqm;
+  assert.ok(dropped <= 2, `${dropped} Not-ECT segments dropped`);
+  assert.ok(env.h2.counters.get("tcp.ecn_reductions").value >= 1);
+  assert.equal(retrans, 0);
+  env.finish();
+});

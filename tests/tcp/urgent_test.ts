@@ -168,3 +168,18 @@ Deno.test("tcp sendUrgent() validates its argument", async () => {
   c.conn.close();
   peer.finish();
 });
+
+Deno.test("tcp URG on a segment partly old: the pointer counts from the segment's own sequence number", async () => {
+  const peer = new Peer();
+  const p = await passiveOpen(peer);
+  p.conn.setOobInline(false);
+  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
+  peer.send({ ...base, seq: p.peerNxt, flags: "P.", payload: text("ab") });
+  // A retransmission overlapping "ab", now with more data and the urgent byte "d".
+  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abcde") }, 4);
+  assert.equal(p.conn.readUrgent(), "d".charCodeAt(0));
+  assert.equal(await readSome(p.conn, 4), "abce");
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});

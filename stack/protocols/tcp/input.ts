@@ -100,7 +100,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
   }
   if (seg.dataLen !== origLen) ep.ackNow = true; // part of it was old or past the window
   if (ep.ecnOk) ecnReceive(ep, seg);
-  if ((seg.flags & TCP_URG) !== 0) urgentArrives(ep, seg);
+  if ((seg.flags & TCP_URG) !== 0) urgentArrives(ep, seg, origSeq);
   flags = seg.flags; // trimming may have removed an old SYN or a FIN past the window
   // RFC 7323 §4.3 (2): remember the timestamp of the segment at the left edge.
   if (ep.tsOk && opts.hasTimestamp && seqLe(origSeq, ep.lastAckSent)) {

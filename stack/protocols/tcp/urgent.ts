@@ -60,11 +60,13 @@ export function urgentPointer(ep: TcpEndpoint, seq: number): number {
 /**
  * An acceptable segment with URG (RFC 9293 §3.10.7.4 "sixth"): RCV.UP moves
  * to the newest urgent byte; out of line, that byte is the one
- * `readUrgent()` returns and reads skip.
+ * `readUrgent()` returns and reads skip. `seq`: the segment's sequence
+ * number as sent (the pointer counts from it, even when the window check
+ * trimmed old data off the front).
  */
-export function urgentArrives(ep: TcpEndpoint, seg: Segment): void {
+export function urgentArrives(ep: TcpEndpoint, seg: Segment, seq: number): void {
   if ((seg.flags & (TCP_URG | TCP_SYN)) !== TCP_URG || seg.urgent === 0) return;
-  const byte = (seqAdd(seg.seq, seg.urgent) - 1) >>> 0;
+  const byte = (seqAdd(seq, seg.urgent) - 1) >>> 0;
   if (!seqGe(byte, readHead(ep))) return; // already read: stale
   if (ep.urgSeq >= 0 && !seqGt(byte, ep.urgSeq)) return; // not newer
   ep.urgSeq = byte;

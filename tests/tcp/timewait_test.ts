@@ -139,3 +139,27 @@ Deno.test("tcp TIME-WAIT (timestamps) + SYN with the same TSval: reopened only p
   p.listener.close();
   peer.finish();
 });
+
+Deno.test("tcp TIME-WAIT + new SYN while the SYN queue is full → a real child above the old SND.NXT, not a cookie", async () => {
+  const peer = new Peer({ plugins: { tcp: { synBacklog: 1 } } });
+  const { p, oldSndNxt, oldRcvNxt } = await intoTimeWait(peer, 40_000);
+  // Another client's half-open connection fills the SYN queue.
+  one(peer.send({ srcPort: 40100, dstPort: 80, seq: 1, flags: "S", options: { mss: 1460 } }), {
+    flags: "S.",
+  });
+  const synAck = one(
+    peer.send({
+      srcPort: 40000,
+      dstPort: 80,
+      seq: oldRcvNxt + 10,
+      flags: "S",
+      options: { mss: 1460 },
+    }),
+    { flags: "S.", ack: oldRcvNxt + 11 },
+  );
+  assert.ok(seqGt(synAck.seq, oldSndNxt + 65535), `ISN ${synAck.seq} above ${oldSndNxt}`);
+  assert.equal(peer.counter("syncookies_sent"), 0);
+  assert.equal(peer.state(40000), "SYN-RECEIVED");
+  p.listener.close();
+  peer.finish();
+});

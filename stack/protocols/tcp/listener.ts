@@ -152,7 +152,9 @@ export function listenInput(
   if ((flags & TCP_FIN) !== 0) return "syn_fin"; // Linux drops SYN+FIN
   if (ls.acceptQueue.length >= ls.backlog) return "listen_overflow";
   const cfg = core.cfg;
-  if (ls.embryos.size >= cfg.synBacklog) {
+  // A SYN reopening a TIME-WAIT connection takes the slot that one held, never
+  // a cookie: a cookie ISN could not be chosen above the old SND.NXT.
+  if (ls.embryos.size >= cfg.synBacklog && issFloor === undefined) {
     if (!cfg.syncookies) return "syn_queue_full";
     sendCookie(core, ls, seg);
     return CONSUMED;

@@ -265,3 +265,30 @@ Deno.test("tcp ESTABLISHED (ECN): a retransmission is Not-ECT (§6.1.5)", async 
   c.conn.close();
   peer.finish();
 });
+
+Deno.test("tcp LISTEN (SYN queue full) + ECN-setup SYN with timestamps → cookie SYN-ACK with ECE; the rebuilt connection echoes CE", async () => {
+  const peer = new Peer({ plugins: { tcp: { synBacklog: 1 } } });
+  const l = peer.stack.listen({ port: 80 });
+  peer.send({ srcPort: 39999, dstPort: 80, seq: 1, flags: "S", options: { mss: 1460 } }); // fills the queue
+  const opts = { mss: 1460, ts: [100, 0] as const };
+  const synAck = one(
+    sendEcn(peer, { srcPort: 40000, dstPort: 80, seq: 5000, flags: "SEW", options: opts }, 0),
+    { flags: "S.E", ack: 5001 },
+  );
+  assert.equal(peer.counter("syncookies_sent"), 1);
+  const ack = {
+    srcPort: 40000,
+    dstPort: 80,
+    seq: 5001,
+    ack: synAck.seq + 1,
+    options: { ts: [101, synAck.ts![0]] as const },
+  };
+  assert.deepEqual(peer.send({ ...ack, flags: "." }), []);
+  const conn = await l.accept();
+  assert.equal(peer.counter("syncookies_recv"), 1);
+  const out = sendEcn(peer, { ...ack, flags: "P.", payload: new Uint8Array(10) }, 3);
+  one(out, { flags: ".E", ack: 5011 });
+  conn.close();
+  l.close();
+  peer.finish();
+});

@@ -5,7 +5,8 @@
  *   CWR; a listener that accepts ECN (the `ecn` option, 1 or 2, like
  *   Linux's `tcp_ecn`) answers a SYN carrying both with a SYN-ACK carrying
  *   ECE alone; the client uses ECN only if the SYN-ACK has ECE without CWR
- *   (§6.1.1). SYN-cookie handshakes do not negotiate ECN.
+ *   (§6.1.1). A SYN-cookie handshake keeps the agreement in the cookie's
+ *   TSval bits (with timestamps only, as Linux).
  * - **Sender**: new data segments go out ECT(0) through the route's send
  *   flags ({@linkcode RouteSendFlags.ECN_ECT0}); SYNs, pure ACKs,
  *   retransmissions and window probes never do (§6.1.1, §6.1.4, §6.1.5).
@@ -20,7 +21,7 @@
 import type { PacketBuffer } from "../../packet.ts";
 import { RouteSendFlags } from "../../services.ts";
 import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_RST, TCP_SYN } from "../../wire/tcp.ts";
-import type { Segment } from "./core.ts";
+import type { Segment, TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { seqDiff, seqGt } from "./seq.ts";
 
@@ -61,12 +62,20 @@ export function ipEcn(pkt: PacketBuffer): number {
 }
 
 /**
- * Passive open: whether the SYN in `seg` asks for ECN (ECE and CWR both,
- * §6.1.1) and the configuration accepts it; sets `ep.ecnOk`.
+ * The TSval bit of a SYN cookie that says ECN was agreed (Linux's
+ * `TS_OPT_ECN`): the bit above window scale and SACK (`syncookie.ts`).
  */
+export const ECN_COOKIE_BIT = 0x20;
+
+/** Whether the SYN in `seg` asks for ECN (ECE and CWR both, §6.1.1) and the configuration accepts it. */
+export function ecnRequested(core: TcpCore, seg: Segment): boolean {
+  return core.cfg.ecn !== ECN_OFF &&
+    (seg.flags & (TCP_ECE | TCP_CWR)) === (TCP_ECE | TCP_CWR);
+}
+
+/** Passive open: sets `ep.ecnOk` when the SYN in `seg` asks for ECN and we accept it. */
 export function ecnAcceptSyn(ep: TcpEndpoint, seg: Segment): void {
-  const mode = ep.core.cfg.ecn;
-  ep.ecnOk = mode !== ECN_OFF && (seg.flags & (TCP_ECE | TCP_CWR)) === (TCP_ECE | TCP_CWR);
+  ep.ecnOk = ecnRequested(ep.core, seg);
 }
 
 /**

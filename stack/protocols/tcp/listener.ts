@@ -14,7 +14,15 @@ import type { StreamListenerEvents } from "../../stream.ts";
 import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
-import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../../wire/tcp.ts";
+import {
+  emitTcp,
+  TCP_ACK,
+  TCP_ECE,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  type TcpRepr,
+} from "../../wire/tcp.ts";
 import { defaultMss, IP_PROTOCOL_TCP, type Segment, segmentZone, type TcpCore } from "./core.ts";
 import { setTcpChecksumField } from "../../wire/tcp_fields.ts";
 import { TcpEndpoint } from "./endpoint.ts";
@@ -25,7 +33,7 @@ import { negotiate, offerOptions, setPeerMss } from "./options.ts";
 import { sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
 import { issAbove } from "./timewait.ts";
-import { ecnAcceptSyn } from "./ecn.ts";
+import { ECN_COOKIE_BIT, ecnAcceptSyn, ecnRequested } from "./ecn.ts";
 import { fastOpenChildDone, fastOpenSyn } from "./fastopen.ts";
 import { ESTABLISHED, SYN_RECEIVED } from "./state.ts";
 import {
@@ -222,13 +230,15 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   // Without timestamps there is nowhere to keep SACK and window scale (Linux too).
   const ws = ts && cfg.windowScaling && opts.windowScale >= 0;
   const sack = ts && cfg.sack && opts.sackPermitted;
+  const ecnCookie = ts && ecnRequested(core, seg); // kept in the TSval too (Linux's TS_OPT_ECN)
   // The connection's own timestamp clock (the offset is a function of the
   // tuple, so the connection rebuilt from the cookie continues it).
   const tsVal = ts
     ? cookieTimestamp(
       (Math.floor(now / 1000) +
         timestampOffset(core.tsHash, seg.dst, seg.dstPort, seg.src, seg.srcPort)) >>> 0,
-      (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0),
+      (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0) |
+        (ecnCookie ? ECN_COOKIE_BIT : 0),
     )
     : 0;
   const repr: TcpRepr = {
@@ -236,7 +246,7 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
     dstPort: seg.srcPort,
     seq: iss,
     ack: seqAdd(seg.seq, 1),
-    flags: TCP_SYN | TCP_ACK,
+    flags: TCP_SYN | TCP_ACK | (ecnCookie ? TCP_ECE : 0),
     window: Math.min(cfg.receiveBuffer, 65535),
     payloadLength: 0,
     mss: advMss,
@@ -305,6 +315,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
     const bits = opts.tsEcr & TS_OPT_MASK;
     ep.wsOk = (bits & 0xf) !== 0xf;
     ep.sackOk = (bits & 0x10) !== 0;
+    ep.ecnOk = (bits & ECN_COOKIE_BIT) !== 0;
     ep.sndWscale = ep.wsOk ? bits & 0xf : 0;
     ep.rcvWscale = ep.wsOk ? core.wscale : 0;
     ep.tsRecent = opts.tsVal;

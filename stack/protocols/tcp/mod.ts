@@ -64,8 +64,9 @@
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take
  *   IPv4), RFC 6528 hashing of all 128 address bits (IPv6 addresses are
- *   folded to 32 bits first), the IPv6 default MSS of 1220; AccECN; ECN and
- *   Fast Open on SYN-cookie connections; RACK-TLP
+ *   folded to 32 bits first), the IPv6 default MSS of 1220; AccECN; ECN on
+ *   SYN-cookie connections without timestamps; Fast Open data on a SYN
+ *   answered with a cookie; RACK-TLP
  *   (RFC 8985), so a lost retransmission is found only by the RTO; PRR
  *   (RFC 6937); D-SACK generation; HyStart; TCP-AO/MD5; SO_REUSEADDR-style
  *   port sharing; data on a SYN without a valid Fast Open cookie is not

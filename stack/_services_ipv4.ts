@@ -93,6 +93,10 @@ export const Ipv4SendFlags = {
    * fragments (too big: `"message_too_long"`).
    */
   HEADER_INCLUDED: 4,
+  /** The ECN field, as {@linkcode RouteSendFlags.ECN_ECT1}. */
+  ECN_ECT1: 0x08,
+  /** ECT(0), as {@linkcode RouteSendFlags.ECN_ECT0}. */
+  ECN_ECT0: 0x10,
 } as const;
 
 /** `ipv4.send`: routes and sends transport payloads. */

@@ -80,6 +80,14 @@ export const RouteSendFlags = {
   DONT_FRAGMENT: 1,
   /** Allow a broadcast destination (SO_BROADCAST). */
   BROADCAST: 2,
+  /**
+   * The ECN field (RFC 3168 §5) of the IP header, in these two bits (`ecn
+   * << 3`): ECT(1) is 0x08, ECT(0) 0x10, CE both. IPv4 writes it into the
+   * TOS byte, IPv6 into the traffic class; 0 is Not-ECT.
+   */
+  ECN_ECT1: 0x08,
+  /** ECT(0): an ECN-capable transport (what TCP sets on data segments, RFC 3168 §6.1.5). */
+  ECN_ECT0: 0x10,
 } as const;
 
 /**

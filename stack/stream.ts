@@ -161,6 +161,16 @@ export interface StreamSocket {
   setCongestionControl?(name: string): boolean;
   /** What `ss -ti` shows of this connection (Linux's `tcp_info`). Optional. */
   info?(): TcpSocketInfo;
+  /**
+   * Sends `byte` as urgent data (RFC 6093; Linux `send(MSG_OOB)`); returns
+   * 1, or 0 when it does not fit now. Optional: transports without urgent
+   * data leave it out.
+   */
+  sendUrgent?(byte: number): number;
+  /** Received urgent bytes stay in the stream (true, the default, SO_OOBINLINE) or not. */
+  oobInline?: boolean;
+  /** The urgent byte taken out of the stream (`oobInline` false), or null when none waits. */
+  readUrgent?(): number | null;
 }
 
 /**
@@ -244,6 +254,14 @@ export interface StreamConnectOptions {
   readonly congestionControl?: string;
   /** Give up connecting after this many µs of stack time (default: the transport's retries). */
   readonly timeout?: number;
+  /** Request ECN (RFC 3168) on this connection (default: the transport's configuration). */
+  readonly ecn?: boolean;
+  /**
+   * TCP Fast Open (RFC 7413, Linux MSG_FASTOPEN): data to send in the SYN
+   * when a cookie for the server is cached (else the SYN asks for one and
+   * the data follows the handshake). Absent: no Fast Open.
+   */
+  readonly fastOpenData?: Uint8Array;
 }
 
 /**
@@ -273,6 +291,8 @@ export interface StreamListenOptions {
   readonly backlog?: number;
   /** Congestion control of the accepted connections (default: the transport's). */
   readonly congestionControl?: string;
+  /** TCP Fast Open queue length, 0..65535 (Linux TCP_FASTOPEN; default 0: off). */
+  readonly fastOpen?: number;
 }
 
 /**
@@ -368,6 +388,10 @@ export interface TcpSocketInfo {
    * (`startup`, `drain`, `probe_bw`, `probe_rtt`).
    */
   readonly ccState?: string;
+  /** ECN negotiated (RFC 3168; `ss` prints `ecn`, tcp_info's TCPI_OPT_ECN); absent otherwise. */
+  readonly ecn?: boolean;
+  /** A segment arrived marked CE (`ss`'s `ecnseen`, TCPI_OPT_ECN_SEEN); absent otherwise. */
+  readonly ecnSeen?: boolean;
 }
 
 /**

@@ -156,6 +156,8 @@ export interface Ipv4Fields {
   readonly totalLength?: number;
   /** Override: checksum field (else computed). */
   readonly checksum?: number;
+  /** The TOS byte: DSCP and the ECN field (RFC 3168; default 0). */
+  readonly tos?: number;
 }
 
 /**
@@ -176,6 +178,7 @@ export function ipv4Packet(h: Ipv4Fields, payload: Uint8Array): Uint8Array {
   const p = new Uint8Array(hlen + payload.length);
   const dv = new DataView(p.buffer);
   p[0] = ((h.version ?? 4) << 4) | (h.ihl ?? hlen / 4);
+  p[1] = h.tos ?? 0;
   dv.setUint16(2, h.totalLength ?? p.length);
   dv.setUint16(4, h.id ?? 0);
   dv.setUint16(

@@ -13,6 +13,7 @@ import type { Rng } from "../../stack/rng.ts";
 import { DEFAULT_REORDER_DELAY, emptyStats } from "./faults.ts";
 import type { DropCounts, Faults, LinkStats } from "./faults.ts";
 import type { FrameSink, Wire } from "./_wire.ts";
+import { ECN_NOT_ECT, markCe } from "./_ecn.ts";
 
 const ETHERNET_HEADER_LEN = 14;
 const VLAN_TAG_LEN = 4;
@@ -103,6 +104,11 @@ export class Lane implements FrameSink {
     const now = this.#wire.now();
     let ready = now;
     if (f.bandwidth !== undefined) {
+      if (f.ecnMarkThreshold !== undefined && this.#queued(now) > f.ecnMarkThreshold) {
+        const was = markCe(pkt, this.#linkType);
+        if (was === ECN_NOT_ECT) return this.#drop(pkt, "aqm"); // frames that are not IP pass
+        if (was > ECN_NOT_ECT) st.ceMarked++;
+      }
       const finish = this.#enqueue(now, len, f);
       if (finish < 0) return this.#drop(pkt, "queue_full");
       ready = finish;
@@ -119,6 +125,15 @@ export class Lane implements FrameSink {
     } else {
       this.#launch(pkt, ready, f);
     }
+  }
+
+  /** Bytes waiting at `now` (frames accepted and not yet fully serialized). */
+  #queued(now: Instant): number {
+    const fin = this.#qFinish, size = this.#qSize;
+    let h = this.#qHead;
+    while (h < fin.length && fin[h]! <= now) this.#qBytes -= size[h++]!;
+    this.#qHead = h;
+    return this.#qBytes;
   }
 
   /**

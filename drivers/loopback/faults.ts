@@ -92,6 +92,13 @@ export interface Faults {
   readonly bandwidth?: number;
   /** Bound on the transmit queue when `bandwidth` is set. */
   readonly queueLimit?: QueueLimit;
+  /**
+   * An AQM step (RFC 3168 §5, as a RED queue with `ecn` at a fixed
+   * threshold): with `bandwidth`, a frame arriving while more than this
+   * many bytes wait is marked CE if its IP packet is ECN-capable (counted
+   * in `ceMarked`) and dropped as `aqm` if not.
+   */
+  readonly ecnMarkThreshold?: number;
 }
 
 /**
@@ -130,6 +137,8 @@ export interface DropCounts {
   partition: number;
   /** The receiving end was not attached or was closed (or the network was closed). */
   detached: number;
+  /** Not ECN-capable, arriving above {@linkcode Faults.ecnMarkThreshold}. */
+  aqm: number;
 }
 
 /**
@@ -166,6 +175,8 @@ export interface LinkStats {
   corrupted: number;
   /** Frames held back by {@linkcode Faults.reorder}. */
   reordered: number;
+  /** Frames marked CE by {@linkcode Faults.ecnMarkThreshold}. */
+  ceMarked: number;
 }
 
 function probability(name: string, v: number | undefined): void {
@@ -210,6 +221,12 @@ export function checkFaults(faults: Faults): Readonly<Faults> {
   if (bw !== undefined && !(bw > 0)) {
     throw new RangeError(`Cannot set faults: bandwidth must be positive bits/s, got ${bw}`);
   }
+  const mark = faults.ecnMarkThreshold;
+  if (mark !== undefined && !(Number.isInteger(mark) && mark > 0)) {
+    throw new RangeError(
+      `Cannot set faults: ecnMarkThreshold must be a positive integer of bytes, got ${mark}`,
+    );
+  }
   const q = faults.queueLimit;
   let queueLimit: QueueLimit | undefined;
   if (q !== undefined) {
@@ -234,9 +251,10 @@ export function emptyStats(): LinkStats {
     bytesSent: 0,
     delivered: 0,
     bytesDelivered: 0,
-    dropped: { loss: 0, "queue_full": 0, mtu: 0, partition: 0, detached: 0 },
+    dropped: { loss: 0, "queue_full": 0, mtu: 0, partition: 0, detached: 0, aqm: 0 },
     duplicated: 0,
     corrupted: 0,
     reordered: 0,
+    ceMarked: 0,
   };
 }

@@ -22,6 +22,7 @@ import { type NetAddr, netAddr } from "./address.ts";
 import {
   bufferError,
   checkFlag,
+  checkInteger,
   checkNumber,
   checkPort,
   checkSocketHost,
@@ -231,6 +232,27 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   setKeepAlive(keepAlive = true): void {
     if (this.#closed) throw closedError("Cannot set keepalive");
     this.#sock.keepAlive = keepAlive;
+  }
+
+  sendUrgent(byte: number): Promise<number> {
+    checkInteger(byte, "byte", "Cannot send urgent data", 0, 255);
+    if (this.#closed) return Promise.reject(closedError("Cannot send urgent data"));
+    const sock = this.#sock;
+    if (sock.sendUrgent === undefined || this.#writeClosed || !sock.canWrite) {
+      return Promise.reject(new Deno.errors.BrokenPipe("Cannot send urgent data: not writable"));
+    }
+    // Behind writes still waiting, the byte would overtake them: not supported.
+    if (this.#writes !== null && this.#writes.length > 0) return Promise.resolve(0);
+    return Promise.resolve(sock.sendUrgent(byte));
+  }
+
+  setOobInline(inline = true): void {
+    if (this.#closed) throw closedError("Cannot set out-of-band inline");
+    this.#sock.oobInline = inline;
+  }
+
+  readUrgent(): number | null {
+    return this.#sock.readUrgent?.() ?? null;
   }
 
   setLinger(seconds: number | null): void {
@@ -446,6 +468,12 @@ function open(
   if (options.congestionControl !== undefined && typeof options.congestionControl !== "string") {
     throw new TypeError(`${action}: congestionControl is not a string`);
   }
+  if (options.ecn !== undefined && typeof options.ecn !== "boolean") {
+    throw new TypeError(`${action}: ecn is not a boolean`);
+  }
+  if (options.fastOpenData !== undefined && !(options.fastOpenData instanceof Uint8Array)) {
+    throw new TypeError(`${action}: fastOpenData is not a Uint8Array`);
+  }
   const sock = service.connect({
     address,
     port,
@@ -461,6 +489,8 @@ function open(
       ? { congestionControl: options.congestionControl }
       : {}),
     ...(timeout !== undefined ? { timeout } : {}),
+    ...(options.ecn !== undefined ? { ecn: options.ecn } : {}),
+    ...(options.fastOpenData !== undefined ? { fastOpenData: options.fastOpenData } : {}),
   });
   if (typeof sock === "string") {
     const why = sock === "invalid_option" && options.congestionControl !== undefined
@@ -534,10 +564,14 @@ export function listenTcp(
   const backlog = options.backlog === undefined
     ? undefined
     : Math.max(1, Math.min(65535, Math.floor(checkNumber(options.backlog, "backlog", action, 0))));
+  const fastOpen = options.fastOpen === undefined
+    ? undefined
+    : checkInteger(options.fastOpen, "fastOpen", action, 0, 65535);
   const ls = service.listen({
     address,
     port,
     ...(backlog !== undefined ? { backlog } : {}),
+    ...(fastOpen !== undefined ? { fastOpen } : {}),
     ...(v6only ? { v6only } : {}),
     ...(options.congestionControl !== undefined
       ? { congestionControl: options.congestionControl }

@@ -46,6 +46,18 @@ export interface TcpConnectOptions {
   readonly congestionControl?: string;
   /** Give up connecting after this many µs of stack time (default: SYN retries run out). */
   readonly timeout?: number;
+  /**
+   * Request ECN (RFC 3168) on this connection (default: the tcp plugin's
+   * `ecn` option, 1 requesting it; like Linux's per-route `ecn` feature).
+   */
+  readonly ecn?: boolean;
+  /**
+   * TCP Fast Open (RFC 7413; like Linux's sendto() with MSG_FASTOPEN): bytes
+   * sent in the SYN when a cookie from an earlier connection to this server
+   * is cached, else the SYN asks for a cookie and the bytes follow the
+   * handshake. Absent: no Fast Open (the default).
+   */
+  readonly fastOpenData?: Uint8Array;
 }
 
 /**
@@ -78,6 +90,12 @@ export interface TcpListenOptions {
   readonly backlog?: number;
   /** Congestion control of the accepted connections: `"cubic"`, `"newreno"`, `"bbr"`, or a registered one (default: the plugin's). */
   readonly congestionControl?: string;
+  /**
+   * TCP Fast Open (RFC 7413; Linux's TCP_FASTOPEN socket option): at most
+   * this many half-open connections holding data from their SYN; 0 or
+   * absent: off (cookies are neither given nor taken).
+   */
+  readonly fastOpen?: number;
 }
 
 /**
@@ -137,6 +155,22 @@ export interface TcpConn extends Disposable {
   setCongestionControl(name: string): void;
   /** Linux's `tcp_info` of this connection (`ss -ti`): state, RTT, RTO, cwnd, pacing and delivery rates, … */
   info(): TcpSocketInfo;
+   * Sends one byte as urgent data (RFC 6093; Linux `send(MSG_OOB)`): the
+   * segments carry URG and the urgent pointer until it is acknowledged.
+   * Resolves with 1 once the byte is queued, 0 when the send buffer is
+   * full or writes are waiting (try again after they complete).
+   *
+   * @throws {TypeError} If `byte` is not an integer.
+   * @throws {RangeError} If it is outside 0..255.
+   */
+  sendUrgent(byte: number): Promise<number>;
+  /**
+   * Where received urgent bytes go: left in the stream (true, the default;
+   * SO_OOBINLINE), or taken out of it for {@linkcode readUrgent} (false).
+   */
+  setOobInline(inline?: boolean): void;
+  /** With `setOobInline(false)`: the urgent byte received (each once), or null if none waits. */
+  readUrgent(): number | null;
   /** No-op (a virtual stack never keeps the process alive). */
   ref(): void;
   /** No-op. */

@@ -28,6 +28,12 @@ export const TCP_OPT_SACK_PERMITTED = 4;
 export const TCP_OPT_SACK = 5;
 /** Option kind: timestamps (length 10; RFC 7323 §3). */
 export const TCP_OPT_TIMESTAMP = 8;
+/** Option kind: TCP Fast Open cookie (length 2, a request, or 6..18; RFC 7413 §4.1.1). */
+export const TCP_OPT_FAST_OPEN = 34;
+/** Option kind: experimental (RFC 6994); with magic 0xF989, the pre-RFC Fast Open cookie. */
+export const TCP_OPT_EXPERIMENTAL = 254;
+/** The RFC 6994 ExID of the experimental Fast Open option. */
+export const TCP_FAST_OPEN_EXID = 0xf989;
 /**
  * The first word of the usual timestamps layout (NOP, NOP, kind 8, length
  * 10: RFC 7323 Appendix A), which receivers test for before a full parse.
@@ -76,6 +82,13 @@ export class TcpOptionSet {
   sackCount = 0;
   /** SACK block edges: left at `2i`, right at `2i + 1`, unsigned 32-bit. */
   readonly sackBlocks: Uint32Array = new Uint32Array(2 * TCP_MAX_SACK_BLOCKS);
+  /**
+   * Fast Open cookie (RFC 7413, kind 34, or kind 254 with ExID 0xF989):
+   * its length in bytes (0: a cookie request), or -1 when absent.
+   */
+  fastOpenLen = -1;
+  /** Offset of the Fast Open cookie in the parsed buffer (valid when `fastOpenLen > 0`). */
+  fastOpenAt = 0;
   /** Options of a kind this parser does not know, skipped. */
   unknown = 0;
   /** A length octet was missing, below 2 or ran past the end; parsing stopped there. */
@@ -83,7 +96,7 @@ export class TcpOptionSet {
 
   /** Clears every field. */
   reset(): void {
-    this.mss = this.windowScale = -1;
+    this.mss = this.windowScale = this.fastOpenLen = -1;
     this.sackPermitted = this.hasTimestamp = this.malformed = false;
     this.tsVal =
       this.tsEcr =
@@ -152,6 +165,22 @@ export class TcpOptionSet {
               this.sackBlocks[2 * b + 1] = readU32(bytes, i + 6 + 8 * b);
             }
           }
+          break;
+        case TCP_OPT_FAST_OPEN:
+          // RFC 7413 §4.1.1: a request (length 2) or a cookie of 4..16 bytes, even.
+          if (len === 2 || (len >= 6 && len <= 18 && (len & 1) === 0)) {
+            this.fastOpenLen = len - 2;
+            this.fastOpenAt = i + 2;
+          }
+          break;
+        case TCP_OPT_EXPERIMENTAL:
+          if (len >= 4 && readU16(bytes, i + 2) === TCP_FAST_OPEN_EXID) {
+            const n = len - 4;
+            if (n === 0 || (n >= 4 && n <= 16 && (n & 1) === 0)) {
+              this.fastOpenLen = n;
+              this.fastOpenAt = i + 4;
+            }
+          } else this.unknown++;
           break;
         default:
           this.unknown++;

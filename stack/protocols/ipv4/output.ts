@@ -41,6 +41,9 @@ import type { PmtuCache } from "./pmtu.ts";
 import { type Ipv4RouteHost, selectIpv4Source } from "./route_service.ts";
 import type { RoutingTable } from "./routes.ts";
 
+/** The send flags that carry the ECN field. */
+const ECN_FLAGS = Ipv4SendFlags.ECN_ECT0 | Ipv4SendFlags.ECN_ECT1;
+
 const MAX_DATAGRAM = 65535;
 
 /** What the transmit side shares with the rest of the plugin (all owned by ipv4.ts). */
@@ -333,6 +336,8 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
       src,
       dst,
     );
+    // RFC 3168 §5: the transport's ECN codepoint in the TOS byte's low bits.
+    if ((flags & ECN_FLAGS) !== 0) pkt.buf[at + 1] = (flags & ECN_FLAGS) >>> 3;
     if (options !== undefined) {
       pkt.buf.set(options, at + HEADER_LEN);
       pkt.buf.fill(0, at + HEADER_LEN + options.length, at + HEADER_LEN + olen); // EOL

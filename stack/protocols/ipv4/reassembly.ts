@@ -169,6 +169,8 @@ class Datagram implements ReassemblyEntry<Datagram> {
   mark = 0;
   ct: unknown = null;
   memory = 0;
+  /** A fragment arrived marked CE: so is the datagram (RFC 3168 §5.3). */
+  ce = false;
   constructor(
     readonly src: number,
     readonly dst: number,
@@ -349,6 +351,7 @@ export class Reassembler {
     const out = d.buf!.buf;
     out.set(b.subarray(s + hlen, s + total), BASE + off);
     insertRange(r, at, off, end);
+    if ((b[s + 1]! & 3) === 3) d.ce = true;
     d.received += len;
     if (end > d.maxEnd) d.maxEnd = end;
     if (total > d.maxSize) d.maxSize = total;
@@ -377,6 +380,7 @@ export class Reassembler {
     const dv = p.dv;
     setIpv4TotalLength(dv, h, d.hlen + d.total);
     setIpv4FragmentField(dv, h, ipv4FragmentField(dv, h) & IPV4_FLAG_DF); // keep DF, clear MF and offset
+    if (d.ce && (p.buf[h + 1]! & 3) !== 0) p.buf[h + 1]! |= 3; // CE survives reassembly (RFC 3168 §5.3)
     setIpv4ChecksumField(dv, h, 0);
     setIpv4ChecksumField(dv, h, ipv4HeaderChecksum(dv, h, d.hlen));
     p.start = h;

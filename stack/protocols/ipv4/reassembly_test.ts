@@ -347,3 +347,28 @@ Deno.test("Reassembler at maxDatagrams evicts from the busiest source, not the o
   r.clear();
   assert.equal(pool.outstanding, 0);
 });
+
+Deno.test("Reassembler: a fragment marked CE marks the datagram CE (RFC 3168 §5.3), checksum fixed", () => {
+  const { pool, r } = make();
+  const { frags } = fragments(4000, 1500, { ecn: 2 }); // ECT(0)
+  const mid = frags[1]!;
+  mid[1] = mid[1]! | 3; // a router marked this fragment CE
+  mid[10] = mid[11] = 0;
+  const sum = internetChecksum(mid.subarray(0, 20));
+  mid[10] = sum >> 8;
+  mid[11] = sum & 255;
+  let out: PacketBuffer | null | string = null;
+  for (const f of frags) out = add(r, f);
+  assert.ok(out instanceof PacketBuffer);
+  assert.equal(out.data[1]! & 3, 3, "CE");
+  assert.equal(internetChecksum(out.data.subarray(0, 20)), 0);
+  out.release();
+  // Without a CE fragment the codepoint is the first fragment's.
+  const clean = fragments(4000, 1500, { ecn: 2 }).frags;
+  let whole: PacketBuffer | null | string = null;
+  for (const f of clean) whole = add(r, f);
+  assert.ok(whole instanceof PacketBuffer);
+  assert.equal(whole.data[1]! & 3, 2, "ECT(0)");
+  whole.release();
+  assert.equal(pool.outstanding, 0);
+});

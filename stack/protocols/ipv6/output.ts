@@ -30,6 +30,9 @@ import type { Ipv6Loopback } from "./loopback.ts";
 import type { Ipv6PmtuCache } from "./pmtu.ts";
 import { type Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
+/** The send flags that carry the ECN field. */
+const ECN_FLAGS = RouteSendFlags.ECN_ECT0 | RouteSendFlags.ECN_ECT1;
+
 const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const MAX_PAYLOAD = 65535;
 /** µs until a reachability hint that found nothing to confirm is worth repeating. */
@@ -308,6 +311,8 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
       src,
       dst,
     );
+    // RFC 3168 §5: the transport's ECN codepoint in the traffic class's low bits.
+    if ((flags & ECN_FLAGS) !== 0) pkt.buf[at + 1] = (flags & ECN_FLAGS) << 1;
     pkt.l3 = at;
     pkt.l4 = at + IPV6_HEADER_LEN;
     pkt.family = 6;

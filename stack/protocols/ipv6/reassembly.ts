@@ -129,6 +129,8 @@ class Datagram implements ReassemblyEntry<Datagram> {
   maxEnd = 0;
   /** The largest fragment's length, IPv6 header included (Linux's frag_max_size). */
   maxSize = 0;
+  /** A fragment arrived marked CE: so is the datagram (RFC 3168 §5.3). */
+  ce = false;
   total = -1;
   /** Length of the offset-0 fragment's Unfragmentable Part, 0 until it arrives. */
   hlen = 0;
@@ -332,6 +334,7 @@ export class Ipv6Reassembler {
     const out = d.buf!.buf;
     out.set(b.subarray(dataAt, pkt.end), BASE + off);
     insertRange(r, at, off, end);
+    if (((b[s + 1]! >> 4) & 3) === 3) d.ce = true;
     d.received += len;
     if (end > d.maxEnd) d.maxEnd = end;
     if (pkt.end - s > d.maxSize) d.maxSize = pkt.end - s;
@@ -363,6 +366,7 @@ export class Ipv6Reassembler {
     const plen = d.hlen - 40 + d.total;
     p.buf[h + 4] = plen >>> 8;
     p.buf[h + 5] = plen;
+    if (d.ce && (p.buf[h + 1]! & 0x30) !== 0) p.buf[h + 1]! |= 0x30; // CE survives (RFC 3168 §5.3)
     p.start = h;
     p.end = BASE + d.total;
     p.l3 = h;

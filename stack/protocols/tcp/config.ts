@@ -84,6 +84,14 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     default: false,
     description: "pace every connection at 2×/1.2× cwnd per SRTT (Linux fq); BBR always paces",
   },
+  ecn: {
+    default: 2,
+    description: "ECN (RFC 3168), as Linux tcp_ecn: 0 off, 1 request and accept, 2 accept only",
+  },
+  fastOpenKeyLifetimeMs: {
+    default: 3_600_000,
+    description: "TCP Fast Open: how long a server key makes cookies (the previous stays valid)",
+  },
 };
 
 /** The resolved configuration (µs and bytes). */
@@ -154,6 +162,10 @@ export interface TcpConfig {
   readonly hystart: boolean;
   /** Pace connections whose congestion control sets no rate (BBR always paces). */
   readonly pacing: boolean;
+  /** ECN: 0 off, 1 request and accept, 2 accept only (`ecn.ts`). */
+  readonly ecn: number;
+  /** Fast Open key lifetime, µs (0: never rotated). */
+  readonly fastOpenKeyLifetime: number;
 }
 
 /**
@@ -212,6 +224,8 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
     dsack: o.dsack !== false,
     hystart: o.hystart as boolean,
     pacing: o.pacing as boolean,
+    ecn: Math.trunc(num("ecn", 0, 2)),
+    fastOpenKeyLifetime: num("fastOpenKeyLifetimeMs", 0) * ms,
   };
   if (cfg.ephemeralPortMin > cfg.ephemeralPortMax) {
     throw new RangeError("Cannot set up tcp: ephemeralPortMin is above ephemeralPortMax");

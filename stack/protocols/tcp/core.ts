@@ -31,6 +31,7 @@ import { CongestionRegistry } from "./congestion/registry.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
 import { ConnTable, ListenTable } from "./table.ts";
+import { FastOpenState } from "./fastopen.ts";
 
 export { IP_PROTOCOL_TCP };
 /** RFC 9293 §3.7.1 (MUST-15): the MSS assumed when the peer sends none, IPv4 (576 − 40). */
@@ -126,6 +127,16 @@ export const TCP_COUNTERS = [
   "tlp_recoveries",
   "rack_overflows",
   "rate_untracked",
+  "ecn_ce_received",
+  "ecn_reductions",
+  "tfo_cookie_sent",
+  "tfo_cookie_invalid",
+  "tfo_syn_data_accepted",
+  "tfo_queue_full",
+  "tfo_syn_data_acked",
+  "tfo_fallback",
+  "tfo_cache_evicted",
+  "urgent_received",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */
@@ -156,6 +167,10 @@ export class Segment {
   dataLen = 0;
   /** Options. */
   readonly opts: TcpOptionSet = new TcpOptionSet();
+  /** The IP header's ECN field (RFC 3168 §5; 3 = CE). */
+  ecn = 0;
+  /** Urgent pointer field (meaningful with URG). */
+  urgent = 0;
 
   /** Sequence space: payload plus SYN and FIN. */
   get len(): number {
@@ -212,6 +227,8 @@ export class TcpCore {
    * at most once, flagged by `ackAtFlush`; emptied by every flush).
    */
   readonly ackQueue: TcpEndpoint[] = [];
+  /** TCP Fast Open keys and cookie cache (`fastopen.ts`). */
+  readonly fastOpen: FastOpenState;
   #challengeWindow = 0;
   #challengeCount = 0;
 
@@ -231,6 +248,7 @@ export class TcpCore {
       cfg.ephemeralPortMin,
       cfg.ephemeralPortMax,
     );
+    this.fastOpen = new FastOpenState(ctx.rng, cfg.fastOpenKeyLifetime);
     let s = 0;
     if (cfg.windowScaling) { while (s < 14 && (cfg.receiveBuffer >>> s) > 65535) s++; }
     this.wscale = s;

@@ -41,6 +41,7 @@ import {
   TIME_WAIT,
 } from "./state.ts";
 import { armTimer, onTimer, watchPathMtu } from "./timers.ts";
+import { readAroundUrgent } from "./urgent.ts";
 
 /**
  * How long a drained send or receive buffer keeps its backing store before
@@ -290,6 +291,43 @@ export class TcpEndpoint {
   paceNext: Instant = 0;
   /** Pacing deadline: a segment held back by pacing goes then (0 = none). */
   paceAt: Instant = 0;
+  // --- ECN (RFC 3168; ecn.ts) ---
+  /** ECN in use (on an active open: offered, until the SYN-ACK answers). */
+  ecnOk = false;
+  /** A CE arrived: every ACK carries ECE until the peer's CWR. */
+  ecnEce = false;
+  /** The window was reduced: CWR goes on the next new data segment. */
+  ecnCwr = false;
+  /** SND.MAX at the last ECE reduction: ECE up to it is the same congestion event. */
+  ecnRecover = 0;
+  /** Segments that arrived marked CE. */
+  ecnCeSegs = 0;
+  /** ACKs that arrived with ECE. */
+  ecnEceSegs = 0;
+  /** Window reductions for ECE. */
+  ecnReductions = 0;
+
+  // --- TCP Fast Open (RFC 7413; fastopen.ts) ---
+  /** The Fast Open option of our SYN (empty: a cookie request) or SYN-ACK, or null for none. */
+  tfoCookie: Uint8Array | null = null;
+  /** Client: data bytes the first SYN carries. */
+  tfoSynLen = 0;
+  /** Server: a half-open child holding data from its SYN (counted in its listener's queue). */
+  tfoChild = false;
+
+  // --- urgent data (RFC 6093; urgent.ts) ---
+  /** Sending: SND.UP, the sequence number after our urgent byte (valid in urgent mode). */
+  sndUp = 0;
+  /** Sending: segments carry URG until SND.UNA passes SND.UP. */
+  urgentMode = false;
+  /** Receiving: the urgent byte left in the stream (SO_OOBINLINE, the default). */
+  oobInline = true;
+  /** Receiving: sequence number of the latest urgent byte, or -1. */
+  urgSeq = -1;
+  /** Receiving: `readUrgent()` returned the byte at `urgSeq` already. */
+  urgTaken = false;
+  /** Receiving: an urgent byte taken out of the stream and not yet read, or -1. */
+  oobByte = -1;
 
   /** A new endpoint for a tuple; not yet in the demux table. */
   constructor(
@@ -459,6 +497,7 @@ export class TcpEndpoint {
   /** Reads up to `p.length` bytes; may send a window update. */
   receive(p: Uint8Array): number {
     if (this.rcvBuf === null) return 0;
+    if (this.urgSeq >= 0) p = readAroundUrgent(this, p); // an urgent byte out of line
     const n = this.rcvBuf.read(p);
     if (n > 0) {
       maybeWindowUpdate(this);

@@ -102,6 +102,8 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
     spuriousUndos: ep.spuriousUndos,
     tlpProbes: ep.rack?.probes ?? 0,
     ...rateInfo(ep),
+    ...(ep.ecnOk ? { ecn: true } : {}),
+    ...(ep.ecnCeSegs > 0 ? { ecnSeen: true } : {}),
   };
 }
 
@@ -168,6 +170,8 @@ export function formatSockets(list: readonly TcpSocketInfo[]): string {
     const parts = [s.cc];
     if (s.ts) parts.push("ts");
     if (s.sack) parts.push("sack");
+    if (s.ecn) parts.push("ecn");
+    if (s.ecnSeen) parts.push("ecnseen");
     parts.push(`wscale:${s.wscale}`, `rto:${s.rto}`, `rtt:${s.rtt}/${s.rttvar}`, `mss:${s.mss}`);
     parts.push(`cwnd:${s.cwnd}`);
     if (s.ssthresh !== undefined) parts.push(`ssthresh:${s.ssthresh}`);

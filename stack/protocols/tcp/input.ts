@@ -7,11 +7,14 @@
  * @module
  */
 import { CONSUMED, type RxVerdict } from "../../manifest.ts";
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../../wire/tcp.ts";
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { noteOldData } from "./dsack.ts";
 import { negotiate } from "./options.ts";
+import { ecnEchoArrived, ecnReceive, ecnSynAckArrived } from "./ecn.ts";
+import { fastOpenSynAcked } from "./fastopen.ts";
+import { urgentArrives } from "./urgent.ts";
 import { output, sendAck, sendInvalidAck, sendSyn } from "./output.ts";
 import { acceptSegment, processFin, receiveData } from "./rcv.ts";
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
@@ -100,6 +103,8 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
   }
   if (seg.dataLen !== origLen) ep.ackNow = true; // part of it was old or past the window
   noteOldData(ep, origSeq, origLen);
+  if (ep.ecnOk) ecnReceive(ep, seg);
+  if ((seg.flags & TCP_URG) !== 0) urgentArrives(ep, seg, origSeq);
   flags = seg.flags; // trimming may have removed an old SYN or a FIN past the window
   // RFC 7323 §4.3 (2): remember the timestamp of the segment at the left edge.
   if (ep.tsOk && opts.hasTimestamp && seqLe(origSeq, ep.lastAckSent)) {
@@ -148,6 +153,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
   }
   const drop = processAck(ep, seg);
   if (drop !== undefined) return drop;
+  if (ep.ecnOk) ecnEchoArrived(ep, seg);
   if (ep.finQueued && seqGt(ep.sndUna, ep.finSeq)) {
     // Our FIN is acknowledged.
     switch (ep.state) {
@@ -246,6 +252,7 @@ function synSent(ep: TcpEndpoint, seg: Segment): RxVerdict {
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);
   negotiate(ep, seg.opts);
+  ecnSynAckArrived(ep, seg);
   ep.initSender();
   if (ep.tsOk) {
     ep.tsRecent = seg.opts.tsVal;
@@ -264,6 +271,7 @@ function synSent(ep: TcpEndpoint, seg: Segment): RxVerdict {
     return CONSUMED;
   }
   ep.sndUna = seg.ack;
+  if (ep.tfoCookie !== null || ep.tfoSynLen > 0) fastOpenSynAcked(ep, seg);
   if (ep.rttStart >= 0) rttSample(ep, now - ep.rttStart);
   else if (ep.rttSamples === 0 && ep.rto < 3_000_000) ep.rto = 3_000_000; // RFC 6298 §5.7
   ep.rttStart = -1;
@@ -286,6 +294,10 @@ function synSent(ep: TcpEndpoint, seg: Segment): RxVerdict {
 export function mayReopen(ep: TcpEndpoint, seg: Segment): boolean {
   if (ep.state !== TIME_WAIT) return false;
   if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) return false;
-  if (ep.tsOk && seg.opts.hasTimestamp) return seqGt(seg.opts.tsVal, ep.tsRecent);
+  if (ep.tsOk && seg.opts.hasTimestamp) {
+    // RFC 6191 §2: a newer TSval, or the same TSval and a higher sequence number.
+    if (seg.opts.tsVal === ep.tsRecent) return seqGt(seg.seq, ep.rcvNxt);
+    return seqGt(seg.opts.tsVal, ep.tsRecent);
+  }
   return seqGt(seg.seq, ep.rcvNxt);
 }

@@ -14,7 +14,15 @@ import type { StreamListenerEvents } from "../../stream.ts";
 import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
-import { emitTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from "../../wire/tcp.ts";
+import {
+  emitTcp,
+  TCP_ACK,
+  TCP_ECE,
+  TCP_FIN,
+  TCP_RST,
+  TCP_SYN,
+  type TcpRepr,
+} from "../../wire/tcp.ts";
 import { defaultMss, IP_PROTOCOL_TCP, type Segment, segmentZone, type TcpCore } from "./core.ts";
 import { setTcpChecksumField } from "../../wire/tcp_fields.ts";
 import { TcpEndpoint } from "./endpoint.ts";
@@ -24,6 +32,9 @@ import { initialSequenceNumber, timestampOffset } from "./isn.ts";
 import { negotiate, offerOptions, setPeerMss } from "./options.ts";
 import { sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
+import { issAbove } from "./timewait.ts";
+import { ECN_COOKIE_BIT, ecnAcceptSyn, ecnRequested } from "./ecn.ts";
+import { fastOpenChildDone, fastOpenSyn } from "./fastopen.ts";
 import { ESTABLISHED, SYN_RECEIVED } from "./state.ts";
 import {
   checkCookie,
@@ -59,6 +70,10 @@ export class ListenSocket {
   user: ListenerUser | null = null;
   /** When the last SYN cookie was sent (cookie ACKs are checked only shortly after). */
   lastCookieAt = -Infinity;
+  /** TCP Fast Open queue length (Linux TCP_FASTOPEN), 0 = off (`fastopen.ts`). */
+  fastOpen = 0;
+  /** Half-open children holding SYN data (at most {@linkcode fastOpen}). */
+  tfoPending = 0;
   /**
    * Bound to `::` without IPV6_V6ONLY: it takes IPv4 connections too (the
    * wildcard of both families, after an IPv4 listener on the port).
@@ -87,6 +102,7 @@ export class ListenSocket {
   /** A child finished its handshake: queue it, or refuse (false) when the queue is full. */
   childEstablished(ep: TcpEndpoint): boolean {
     if (this.acceptQueue.length >= this.backlog) return false;
+    fastOpenChildDone(this, ep);
     this.embryos.delete(ep);
     this.acceptQueue.push(ep);
     this.user?.onAcceptable();
@@ -95,6 +111,7 @@ export class ListenSocket {
 
   /** A child is gone (reset or timed out) before being accepted. */
   childGone(ep: TcpEndpoint, _wasSynRcvd: boolean): void {
+    fastOpenChildDone(this, ep);
     this.embryos.delete(ep);
     const i = this.acceptQueue.indexOf(ep);
     if (i >= 0) this.acceptQueue.splice(i, 1);
@@ -120,8 +137,17 @@ export class ListenSocket {
   }
 }
 
-/** RFC 9293 §3.10.7.2: a segment for a listener. */
-export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict {
+/**
+ * RFC 9293 §3.10.7.2: a segment for a listener. `issFloor`: the SYN reopens
+ * a connection that was in TIME-WAIT, and the new ISN must lie above it
+ * (`timewait.ts`).
+ */
+export function listenInput(
+  core: TcpCore,
+  ls: ListenSocket,
+  seg: Segment,
+  issFloor?: number,
+): RxVerdict {
   const flags = seg.flags;
   if ((flags & TCP_RST) !== 0) return "rst_to_listener";
   if ((flags & TCP_ACK) !== 0) {
@@ -136,7 +162,9 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVe
   if ((flags & TCP_FIN) !== 0) return "syn_fin"; // Linux drops SYN+FIN
   if (ls.acceptQueue.length >= ls.backlog) return "listen_overflow";
   const cfg = core.cfg;
-  if (ls.embryos.size >= cfg.synBacklog) {
+  // A SYN reopening a TIME-WAIT connection takes the slot that one held, never
+  // a cookie: a cookie ISN could not be chosen above the old SND.NXT.
+  if (ls.embryos.size >= cfg.synBacklog && issFloor === undefined) {
     if (!cfg.syncookies) return "syn_queue_full";
     sendCookie(core, ls, seg);
     return CONSUMED;
@@ -157,11 +185,16 @@ export function listenInput(core: TcpCore, ls: ListenSocket, seg: Segment): RxVe
   ep.advMss = core.routeMss(seg.src);
   offerOptions(ep);
   negotiate(ep, seg.opts);
+  ecnAcceptSyn(ep, seg);
   ep.initSender();
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);
   ep.rcvAdv = seqAdd(ep.rcvNxt, Math.min(cfg.receiveBuffer, 65535));
-  ep.iss = initialSequenceNumber(core.isnHash, seg.dst, seg.dstPort, seg.src, seg.srcPort, now);
+  fastOpenSyn(core, ls, ep, seg);
+  ep.iss = issAbove(
+    initialSequenceNumber(core.isnHash, seg.dst, seg.dstPort, seg.src, seg.srcPort, now),
+    issFloor,
+  );
   ep.sndUna =
     ep.sndNxt =
     ep.sndMax =
@@ -199,13 +232,15 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   // Without timestamps there is nowhere to keep SACK and window scale (Linux too).
   const ws = ts && cfg.windowScaling && opts.windowScale >= 0;
   const sack = ts && cfg.sack && opts.sackPermitted;
+  const ecnCookie = ts && ecnRequested(core, seg); // kept in the TSval too (Linux's TS_OPT_ECN)
   // The connection's own timestamp clock (the offset is a function of the
   // tuple, so the connection rebuilt from the cookie continues it).
   const tsVal = ts
     ? cookieTimestamp(
       (Math.floor(now / 1000) +
         timestampOffset(core.tsHash, seg.dst, seg.dstPort, seg.src, seg.srcPort)) >>> 0,
-      (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0),
+      (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0) |
+        (ecnCookie ? ECN_COOKIE_BIT : 0),
     )
     : 0;
   const repr: TcpRepr = {
@@ -213,7 +248,7 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
     dstPort: seg.srcPort,
     seq: iss,
     ack: seqAdd(seg.seq, 1),
-    flags: TCP_SYN | TCP_ACK,
+    flags: TCP_SYN | TCP_ACK | (ecnCookie ? TCP_ECE : 0),
     window: Math.min(cfg.receiveBuffer, 65535),
     payloadLength: 0,
     mss: advMss,
@@ -282,6 +317,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
     const bits = opts.tsEcr & TS_OPT_MASK;
     ep.wsOk = (bits & 0xf) !== 0xf;
     ep.sackOk = (bits & 0x10) !== 0;
+    ep.ecnOk = (bits & ECN_COOKIE_BIT) !== 0;
     ep.sndWscale = ep.wsOk ? bits & 0xf : 0;
     ep.rcvWscale = ep.wsOk ? core.wscale : 0;
     ep.tsRecent = opts.tsVal;

@@ -75,11 +75,22 @@
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take
  *   IPv4), RFC 6528 hashing of all 128 address bits (IPv6 addresses are
- *   folded to 32 bits first), the IPv6 default MSS of 1220; the urgent mechanism (URG data is delivered
- *   inline, RFC 6093); TCP Fast Open; ECN (RFC 3168) and AccECN; PRR and
- *   RACK without SACK (NewReno's window inflation and DupThresh stay);
- *   TCP-AO/MD5; SO_REUSEADDR-style
- *   port sharing; data carried on a SYN is dropped (the peer resends it).
+ *   folded to 32 bits first), the IPv6 default MSS of 1220; AccECN; ECN on
+ *   SYN-cookie connections without timestamps; Fast Open data on a SYN
+ *   answered with a cookie; PRR and RACK without SACK (NewReno's window
+ *   inflation and DupThresh stay); TCP-AO/MD5; SO_REUSEADDR-style
+ *   port sharing; data on a SYN without a valid Fast Open cookie is not
+ *   acknowledged (the peer resends it).
+ * - **ECN, Fast Open, urgent data, TIME-WAIT reuse:** RFC 3168 ECN
+ *   (`ecn.ts`: accepted by default, requested with the `ecn` option 1 or
+ *   `connect({ ecn: true })`), RFC 7413 Fast Open (`fastopen.ts`:
+ *   `listen({ fastOpen })`, `connect({ fastOpenData })`), RFC 6093 urgent
+ *   data (`urgent.ts`: `sendUrgent`, inline by default, `readUrgent`), RFC
+ *   6191 TIME-WAIT reuse with the new ISN above the old SND.NXT
+ *   (`timewait.ts`). Counters `ecn_ce_received`, `ecn_reductions`,
+ *   `tfo_cookie_sent`, `tfo_cookie_invalid`, `tfo_syn_data_accepted`,
+ *   `tfo_queue_full`, `tfo_syn_data_acked`, `tfo_fallback`,
+ *   `tfo_cache_evicted`, `urgent_received`.
  *
  * Graph: `eth0 -> ethernet -[ethertype 0x0800]-> ipv4 -[ip.protocol 6]-> tcp`
  *

@@ -15,7 +15,11 @@
 import { RouteSendFlags } from "../../services.ts";
 import { finishChecksum, sumRange } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
-import { setTcpChecksumField, writeTcpFixedHeader } from "../../wire/tcp_fields.ts";
+import {
+  setTcpChecksumField,
+  setTcpUrgentPointer,
+  writeTcpFixedHeader,
+} from "../../wire/tcp_fields.ts";
 import { TCP_OPT_MSS } from "../../wire/tcp_options.ts";
 import {
   TCP_ACK,
@@ -28,8 +32,12 @@ import {
   TCP_PSH,
   TCP_RST,
   TCP_SYN,
+  TCP_URG,
 } from "../../wire/tcp.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
+import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
+import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
+import { urgentPointer } from "./urgent.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { hasSackBlocks, sackOptionBlocks, undoNoteRetransmit } from "./dsack.ts";
 import { prrSent } from "./prr.ts";
@@ -53,15 +61,26 @@ import { armRto, armTimer } from "./timers.ts";
  * Builds and sends one segment of `ep` with sequence number `seq`, `flags`
  * and `len` payload bytes taken from the send buffer at `seq`. Options:
  * MSS, SACK-permitted, timestamps and window scale on SYNs; timestamps and
- * SACK blocks otherwise. Hot path: positional.
+ * SACK blocks otherwise. `newData`: the payload is sent for the first time
+ * (ECN marks only such segments ECT, `ecn.ts`). Hot path: positional.
  */
-export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): void {
+export function emit(
+  ep: TcpEndpoint,
+  seq: number,
+  flags: number,
+  len: number,
+  newData = false,
+): void {
   const core = ep.core;
+  if (ep.ecnOk) flags = ecnTcpFlags(ep, flags, len, newData);
   const syn = (flags & TCP_SYN) !== 0;
+  const up = (flags & (TCP_SYN | TCP_RST)) !== 0 ? 0 : urgentPointer(ep, seq); // RFC 6093
+  if (up !== 0) flags |= TCP_URG;
   let optLen = 0;
   let blocks = 0;
   if (syn) {
     optLen = 4 + (ep.tsOk ? 12 : ep.sackOk ? 4 : 0) + (ep.wsOk ? 4 : 0);
+    if (ep.tfoCookie !== null) optLen += (2 + ep.tfoCookie.length + 3) & ~3; // RFC 7413
   } else {
     if (ep.tsOk) optLen = 12;
     if (ep.sackOk && hasSackBlocks(ep) && (flags & TCP_RST) === 0) {
@@ -96,6 +115,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     window = selectWindow(ep);
   }
   writeTcpFixedHeader(dv, at, ep.localPort, ep.remotePort, seq, ack, hl, flags, window);
+  if (up !== 0) setTcpUrgentPointer(dv, at, up);
   let o = at + 20;
   if (syn) {
     buf[o] = TCP_OPT_MSS;
@@ -124,6 +144,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     dv.setUint32(o, (TCP_OPT_NOP << 24) | (TCP_OPT_WSCALE << 16) | (3 << 8) | ep.rcvWscale);
     o += 4;
   }
+  if (syn && ep.tfoCookie !== null) o = writeFastOpenOption(buf, o, ep.tfoCookie);
   if (blocks > 0) {
     dv.setUint32(
       o,
@@ -133,7 +154,9 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     const sb = core.sackOut;
     for (let i = 0; i < 2 * blocks; i++, o += 4) dv.setUint32(o, sb[i]!);
   }
-  if (len > 0) ep.sndBuf!.peek(seqDiff(seq, ep.sndBufStart), buf, at + hl, len);
+  // A SYN's data (Fast Open) starts after the SYN's own sequence number.
+  const dataSeq = syn ? seqAdd(seq, 1) : seq;
+  if (len > 0) ep.sndBuf!.peek(seqDiff(dataSeq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
   const src = ep.localAddr, dst = ep.remoteAddr;
   const sum = sumRange(buf, at, at + total, pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total));
@@ -159,7 +182,7 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
     dst,
     IP_PROTOCOL_TCP,
     0,
-    RouteSendFlags.DONT_FRAGMENT,
+    RouteSendFlags.DONT_FRAGMENT | ecnRouteFlags(ep, len, newData),
     ep.scope,
   );
   if (err !== undefined) core.c["tx.failed"].value++;
@@ -174,9 +197,10 @@ export function emit(ep: TcpEndpoint, seq: number, flags: number, len: number): 
  */
 export function sendSyn(ep: TcpEndpoint): void {
   const flags = ep.state === SYN_RECEIVED ? TCP_SYN | TCP_ACK : TCP_SYN;
-  if (seqLe(ep.sndNxt, ep.iss)) ep.sndNxt = ep.sndMax = seqAdd(ep.iss, 1);
+  const data = flags === TCP_SYN ? synDataLength(ep) : 0; // Fast Open
+  if (seqLe(ep.sndNxt, ep.iss)) ep.sndNxt = ep.sndMax = seqAdd(ep.iss, 1 + data);
   armRto(ep);
-  emit(ep, ep.iss, flags, 0);
+  emit(ep, ep.iss, flags, data, data > 0);
 }
 
 /**
@@ -326,7 +350,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   }
   if (ep.rtoAt === 0) armRto(ep);
   if (len > 0) noteSend(ep, sndNxt, len, retrans);
-  emit(ep, sndNxt, flags, len);
+  emit(ep, sndNxt, flags, len, !retrans);
   return true;
 }
 

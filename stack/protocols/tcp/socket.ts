@@ -18,6 +18,9 @@ import type {
   TcpSocketInfo,
 } from "../../stream.ts";
 import { IpAddress, type IpKey, isLinkLocalKey, isMulticastKey } from "../../wire/ip_address.ts";
+import { ECN_ON } from "./ecn.ts";
+import { fastOpenConnect } from "./fastopen.ts";
+import { readUrgent, sendUrgent } from "./urgent.ts";
 import { defaultMss, type TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { initialSequenceNumber } from "./isn.ts";
@@ -146,6 +149,21 @@ export class TcpStreamSocket implements StreamSocket {
     return this.#ep.receive(into);
   }
 
+  sendUrgent(byte: number): number {
+    return this.canWrite ? sendUrgent(this.#ep, byte) : 0;
+  }
+
+  get oobInline(): boolean {
+    return this.#ep.oobInline;
+  }
+  set oobInline(on: boolean) {
+    this.#ep.oobInline = on;
+  }
+
+  readUrgent(): number | null {
+    return readUrgent(this.#ep);
+  }
+
   write(data: Uint8Array): number {
     return this.canWrite ? this.#ep.send(data) : 0;
   }
@@ -266,6 +284,8 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
   );
   ep.advMss = core.routeMss(dst);
   offerOptions(ep);
+  ep.ecnOk = options.ecn ?? core.cfg.ecn === ECN_ON;
+  if (options.fastOpenData !== undefined) fastOpenConnect(ep, options.fastOpenData);
   ep.mss = ep.rcvMss = Math.min(ep.advMss, defaultMss(dst));
   ep.iss = initialSequenceNumber(core.isnHash, src, srcPort, dst, dstPort, now);
   ep.sndUna =
@@ -298,6 +318,8 @@ export function listen(core: TcpCore, options: StreamListenOptions): StreamListe
   const cc = options.congestionControl;
   // The default too: a plugin that was to register it may be missing.
   if (!core.congestion.has(cc ?? core.cfg.congestionControl)) return "invalid_option";
+  const fastOpen = options.fastOpen ?? 0;
+  if (!(Number.isInteger(fastOpen) && fastOpen >= 0 && fastOpen <= 65535)) return "invalid_option";
   if (core.netOf(localAddr.key) === undefined) return "family_not_supported";
   const local = localAddr.key;
   const any = IpAddress.any(localAddr.family).key;
@@ -312,6 +334,7 @@ export function listen(core: TcpCore, options: StreamListenOptions): StreamListe
   if (core.listeners.conflicts(local, any, port, dual)) return "addr_in_use";
   const ls = new ListenSocket(core, local, port, Math.min(65535, Math.floor(backlog)), v6only);
   if (cc !== undefined) ls.congestionControl = cc;
+  ls.fastOpen = fastOpen;
   core.listeners.add(ls);
   return new TcpStreamListener(ls);
 }

@@ -24,6 +24,7 @@ import {
   tcpHeaderLen,
   tcpSeq,
   tcpSrcPort,
+  tcpUrgentPointer,
   tcpWindow,
 } from "../../wire/tcp_fields.ts";
 import { TCP_OPT_NOP_NOP_TIMESTAMP as NOP_NOP_TIMESTAMP } from "../../wire/tcp_options.ts";
@@ -42,6 +43,8 @@ import { seqLe, seqLt } from "./seq.ts";
 import { SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./state.ts";
 import { connect, listen } from "./socket.ts";
 import { watchPathMtu } from "./timers.ts";
+import { reopenIssFloor } from "./timewait.ts";
+import { ipEcn } from "./ecn.ts";
 
 /** The TCP plugin. */
 export const tcpPlugin: ProtocolPlugin = {
@@ -104,6 +107,8 @@ export const tcpPlugin: ProtocolPlugin = {
       seg.buf = buf;
       seg.dataAt = s + hl;
       seg.dataLen = len - hl;
+      seg.ecn = ipEcn(pkt);
+      seg.urgent = tcpUrgentPointer(dv, s);
       const opts = seg.opts;
       if (hl === 20) opts.reset();
       else if (hl === 32 && dv.getUint32(s + 20) === NOP_NOP_TIMESTAMP) {
@@ -118,7 +123,10 @@ export const tcpPlugin: ProtocolPlugin = {
         if (!mayReopen(ep, seg) || core.listeners.lookup(seg.dst, seg.dstPort) === undefined) {
           return segmentArrives(ep, seg);
         }
-        ep.destroy(null); // a new SYN takes over a TIME-WAIT connection
+        // A new SYN takes over a TIME-WAIT connection; its ISN goes above the old SND.NXT.
+        const floor = reopenIssFloor(ep);
+        ep.destroy(null);
+        return listenInput(core, core.listeners.lookup(seg.dst, seg.dstPort)!, seg, floor);
       }
       const ls = core.listeners.lookup(seg.dst, seg.dstPort);
       if (ls !== undefined) return listenInput(core, ls, seg);

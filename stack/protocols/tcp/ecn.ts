@@ -1,0 +1,154 @@
+/**
+ * Explicit Congestion Notification for TCP (RFC 3168 §6.1).
+ *
+ * - **Negotiation**: a connection that wants ECN sends its SYN with ECE and
+ *   CWR; a listener that accepts ECN (the `ecn` option, 1 or 2, like
+ *   Linux's `tcp_ecn`) answers a SYN carrying both with a SYN-ACK carrying
+ *   ECE alone; the client uses ECN only if the SYN-ACK has ECE without CWR
+ *   (§6.1.1). A SYN-cookie handshake keeps the agreement in the cookie's
+ *   TSval bits (with timestamps only, as Linux).
+ * - **Sender**: new data segments go out ECT(0) through the route's send
+ *   flags ({@linkcode RouteSendFlags.ECN_ECT0}); SYNs, pure ACKs,
+ *   retransmissions and window probes never do (§6.1.1, §6.1.4, §6.1.5).
+ *   An ACK with ECE reduces the window through the congestion controller as
+ *   a loss would, without a retransmission, at most once per window of data
+ *   (§6.1.2), and the next new data segment carries CWR.
+ * - **Receiver**: a segment that arrives CE makes every ACK carry ECE, until
+ *   a segment with CWR arrives (§6.1.3); the first CE is acknowledged at once.
+ *
+ * @module
+ */
+import type { PacketBuffer } from "../../packet.ts";
+import { RouteSendFlags } from "../../services.ts";
+import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_RST, TCP_SYN } from "../../wire/tcp.ts";
+import type { Segment, TcpCore } from "./core.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
+import { seqDiff, seqGt } from "./seq.ts";
+
+/** The `ecn` option: never request or accept ECN. */
+export const ECN_OFF = 0;
+/** The `ecn` option: request ECN on our connections and accept it from peers. */
+export const ECN_ON = 1;
+/** The `ecn` option: accept ECN when a peer asks, never request it (the default, Linux's too). */
+export const ECN_PASSIVE = 2;
+
+/** The CE codepoint of the IP ECN field (RFC 3168 §5). */
+export const ECN_CE = 3;
+
+/**
+ * The ECN field (RFC 3168 §5) of the received IP packet in `pkt` (the
+ * network layer set `l3` and `family`): 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE.
+ * Hot path: two reads.
+ *
+ * @example
+ * ```ts
+ * import { ipEcn } from "./ecn.ts";
+ * import { PacketPool } from "../../packet.ts";
+ * import assert from "node:assert/strict";
+ * const pkt = new PacketPool().alloc(40);
+ * pkt.buf[pkt.start] = 0x45;
+ * pkt.buf[pkt.start + 1] = 0x03; // TOS: CE
+ * pkt.l3 = pkt.start;
+ * pkt.family = 4;
+ * assert.equal(ipEcn(pkt), 3);
+ * pkt.release();
+ * ```
+ */
+export function ipEcn(pkt: PacketBuffer): number {
+  const at = pkt.l3;
+  if (at < 0) return 0;
+  const b = pkt.buf[at + 1]!;
+  return pkt.family === 6 ? (b >> 4) & 3 : b & 3;
+}
+
+/**
+ * The TSval bit of a SYN cookie that says ECN was agreed (Linux's
+ * `TS_OPT_ECN`): the bit above window scale and SACK (`syncookie.ts`).
+ */
+export const ECN_COOKIE_BIT = 0x20;
+
+/** Whether the SYN in `seg` asks for ECN (ECE and CWR both, §6.1.1) and the configuration accepts it. */
+export function ecnRequested(core: TcpCore, seg: Segment): boolean {
+  return core.cfg.ecn !== ECN_OFF &&
+    (seg.flags & (TCP_ECE | TCP_CWR)) === (TCP_ECE | TCP_CWR);
+}
+
+/** Passive open: sets `ep.ecnOk` when the SYN in `seg` asks for ECN and we accept it. */
+export function ecnAcceptSyn(ep: TcpEndpoint, seg: Segment): void {
+  ep.ecnOk = ecnRequested(ep.core, seg);
+}
+
+/**
+ * Active open: the SYN-ACK in `seg` confirms ECN only with ECE set and CWR
+ * clear (§6.1.1: a SYN-ACK with both is a reflected SYN, not consent).
+ */
+export function ecnSynAckArrived(ep: TcpEndpoint, seg: Segment): void {
+  if (ep.ecnOk) ep.ecnOk = (seg.flags & (TCP_ECE | TCP_CWR)) === TCP_ECE;
+}
+
+/**
+ * The TCP flags of an outgoing segment of an ECN connection (`ep.ecnOk`):
+ * ECE+CWR on our SYN, ECE on our SYN-ACK, ECE on every other ACK while a
+ * CE is unanswered, and CWR on the first new data segment after a window
+ * reduction. `newData`: the segment carries data sent for the first time
+ * (it also goes out ECT(0): {@linkcode ecnRouteFlags}). Hot path.
+ */
+export function ecnTcpFlags(ep: TcpEndpoint, flags: number, len: number, newData: boolean): number {
+  if ((flags & TCP_RST) !== 0) return flags;
+  if ((flags & TCP_SYN) !== 0) {
+    return flags | ((flags & TCP_ACK) !== 0 ? TCP_ECE : TCP_ECE | TCP_CWR);
+  }
+  if (ep.ecnEce && (flags & TCP_ACK) !== 0) flags |= TCP_ECE;
+  if (ep.ecnCwr && newData && len > 0) {
+    ep.ecnCwr = false;
+    flags |= TCP_CWR;
+  }
+  return flags;
+}
+
+/** The route send flags for a segment: ECT(0) on new data of an ECN connection (§6.1.5). */
+export function ecnRouteFlags(ep: TcpEndpoint, len: number, newData: boolean): number {
+  return ep.ecnOk && newData && len > 0 ? RouteSendFlags.ECN_ECT0 : 0;
+}
+
+/**
+ * Receiver side of an acceptable segment (§6.1.3): CWR ends the echo, CE
+ * (on this segment) starts it. The first CE is acknowledged at once, so the
+ * sender hears of it within a round trip (Linux leaves delayed ACKs too).
+ */
+export function ecnReceive(ep: TcpEndpoint, seg: Segment): void {
+  if ((seg.flags & TCP_CWR) !== 0) ep.ecnEce = false;
+  if (seg.ecn === ECN_CE) {
+    ep.ecnCeSegs++;
+    ep.core.c.ecn_ce_received.value++;
+    if (!ep.ecnEce) {
+      ep.ecnEce = true;
+      ep.ackNow = true;
+    }
+  }
+}
+
+/**
+ * Sender side (§6.1.2): an ACK with ECE reduces the window once per window
+ * of data (not again for ECE acknowledging data sent before the last
+ * reduction, nor during loss recovery, which has reduced it already), like
+ * a loss but without a retransmission, and queues CWR. Called after the ACK
+ * was processed.
+ */
+export function ecnEchoArrived(ep: TcpEndpoint, seg: Segment): void {
+  if ((seg.flags & TCP_ECE) === 0 || (seg.flags & TCP_SYN) !== 0) return;
+  ep.ecnEceSegs++;
+  if (ep.inRecovery) {
+    ep.ecnCwr = true; // the loss response was the reduction: tell the receiver
+    return;
+  }
+  if (ep.ecnReductions > 0 && !seqGt(seg.ack, ep.ecnRecover)) return;
+  const cc = ep.cc;
+  // BBR v1 models the path and does not reduce for ECE (Linux's bbr_ssthresh
+  // leaves the window to BBR); the echo is still answered with CWR.
+  if (cc.ownsRecoveryWindow !== true) cc.onCongestion(seqDiff(ep.sndMax, ep.sndUna), ep.core.now());
+  ep.ecnRecover = ep.sndMax;
+  ep.ecnReductions++;
+  ep.ecnCwr = true;
+  ep.core.c.ecn_reductions.value++;
+}

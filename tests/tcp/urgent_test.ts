@@ -1,0 +1,185 @@
+/**
+ * Urgent data (RFC 6093): the urgent pointer points past the urgent byte;
+ * received urgent bytes stay in the stream by default (SO_OOBINLINE) or are
+ * taken out of it for `readUrgent()`; URG probes (hping3 `-U`, nmap's
+ * xmas scan) and nonsense pointers change nothing.
+ */
+import assert from "node:assert/strict";
+import { ipv4Packet, ms } from "../_harness.ts";
+import {
+  activeOpen,
+  one,
+  parseSeg,
+  passiveOpen,
+  Peer,
+  type Seg,
+  tcpChecksum,
+  tcpSegment,
+  text,
+} from "./_tcp.ts";
+import type { TcpFields } from "./_tcp.ts";
+import type { TcpConn } from "../../stack/sockets/types.ts";
+
+/** A segment the stack sent, with its urgent pointer field. */
+interface UrgSeg extends Seg {
+  readonly urgent: number;
+}
+
+function withUrgent(frames: Uint8Array[]): UrgSeg[] {
+  const out: UrgSeg[] = [];
+  for (const f of frames) {
+    const s = parseSeg(f);
+    const ihl = (f[0]! & 15) * 4;
+    if (s !== undefined) out.push({ ...s, urgent: (f[ihl + 18]! << 8) | f[ihl + 19]! });
+  }
+  return out;
+}
+
+function take(peer: Peer): UrgSeg[] {
+  peer.host.runFor(0);
+  return withUrgent(peer.host.take());
+}
+
+/** Injects a segment whose urgent pointer field is `urgent`. */
+function sendUrg(peer: Peer, f: TcpFields, urgent: number): UrgSeg[] {
+  const seg = tcpSegment({ ...f, checksum: 0 }, peer.addr, peer.stackAddr);
+  seg[18] = urgent >> 8;
+  seg[19] = urgent & 255;
+  seg[16] = seg[17] = 0;
+  const c = tcpChecksum(seg, peer.addr, peer.stackAddr);
+  seg[16] = c >> 8;
+  seg[17] = c & 255;
+  const bytes = ipv4Packet({ src: peer.addr, dst: peer.stackAddr, protocol: 6 }, seg);
+  return withUrgent(peer.host.inject(bytes));
+}
+
+async function readSome(conn: TcpConn, n: number): Promise<string> {
+  const buf = new Uint8Array(100);
+  let s = "";
+  while (s.length < n) {
+    const r = await conn.read(buf);
+    if (r === null) break;
+    s += new TextDecoder().decode(buf.subarray(0, r));
+  }
+  return s;
+}
+
+Deno.test("tcp ESTABLISHED + sendUrgent() → URG with the pointer past the urgent byte, until it is acknowledged", async () => {
+  const peer = new Peer();
+  const c = await activeOpen(peer);
+  assert.equal(await c.conn.sendUrgent(0x21), 1);
+  const s = one(take(peer), { flags: "P.U", len: 1, seq: c.sndNxt }) as UrgSeg;
+  assert.equal(s.urgent, 1, "RFC 6093: the pointer points to the byte after the urgent one");
+  assert.equal(s.payload[0], 0x21);
+  peer.send({ srcPort: 80, dstPort: c.port, seq: c.peerNxt, ack: c.sndNxt + 1, flags: "." });
+  await c.conn.write(text("after"));
+  const next = one(take(peer), { flags: "P.", len: 5 }) as UrgSeg;
+  assert.equal(next.urgent, 0);
+  c.conn.close();
+  peer.finish();
+});
+
+Deno.test("tcp sendUrgent() behind unacknowledged data: every segment up to the byte carries URG", async () => {
+  const peer = new Peer();
+  const c = await activeOpen(peer);
+  c.conn.setNoDelay(true);
+  await c.conn.write(text("abc"));
+  await c.conn.sendUrgent(0x7f);
+  const segs = take(peer);
+  assert.equal(segs.length, 2);
+  assert.equal(segs[0]!.urgent, 0, "sent before urgent mode");
+  assert.equal(segs[1]!.urgent, 1);
+  // A retransmission of the first segment while the urgent byte is outstanding: URG, pointer 4.
+  peer.host.runFor(ms(1500));
+  const rtx = take(peer);
+  const first = rtx.find((s) => s.seq === c.sndNxt);
+  assert.ok(first !== undefined, "retransmitted");
+  assert.ok(first.flags.includes("U") && first.urgent === 4, `URG pointer ${first.urgent}`);
+  c.conn.close();
+  peer.finish();
+});
+
+Deno.test("tcp ESTABLISHED + data with URG (inline, the default) → the urgent byte stays in the stream", async () => {
+  const peer = new Peer();
+  const p = await passiveOpen(peer);
+  const f = {
+    srcPort: 40000,
+    dstPort: 80,
+    seq: p.peerNxt,
+    ack: p.sndNxt,
+    flags: "P.U",
+    payload: text("abc"),
+  };
+  one(sendUrg(peer, f, 3), { flags: ".", ack: p.peerNxt + 3 });
+  assert.equal(await readSome(p.conn, 3), "abc");
+  assert.equal(p.conn.readUrgent(), null);
+  assert.equal(peer.counter("urgent_received"), 1);
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});
+
+Deno.test("tcp ESTABLISHED (oobInline off) + data with URG → readUrgent() has the byte, read() skips it", async () => {
+  const peer = new Peer();
+  const p = await passiveOpen(peer);
+  p.conn.setOobInline(false);
+  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
+  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abc") }, 3);
+  assert.equal(p.conn.readUrgent(), "c".charCodeAt(0));
+  assert.equal(p.conn.readUrgent(), null, "once");
+  peer.send({ ...base, seq: p.peerNxt + 3, flags: "P.", payload: text("de") });
+  assert.equal(await readSome(p.conn, 4), "abde");
+  // Read first, then readUrgent: the byte was taken out as the read reached it.
+  sendUrg(peer, { ...base, seq: p.peerNxt + 5, flags: "P.U", payload: text("xyz") }, 2);
+  assert.equal(await readSome(p.conn, 2), "xz");
+  assert.equal(p.conn.readUrgent(), "y".charCodeAt(0));
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});
+
+Deno.test("tcp URG probes change nothing: pointer 0, a pointer far past the data, URG on a SYN, a xmas probe", async () => {
+  const peer = new Peer();
+  const p = await passiveOpen(peer);
+  p.conn.setOobInline(false);
+  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
+  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("ab") }, 0); // pointer 0
+  assert.equal(await readSome(p.conn, 2), "ab");
+  assert.equal(p.conn.readUrgent(), null);
+  // hping3 -U: URG without data, pointer 0xffff (ahead of anything sent): nothing to read.
+  sendUrg(peer, { ...base, seq: p.peerNxt + 2, flags: ".U" }, 0xffff);
+  assert.equal(p.conn.readUrgent(), null);
+  peer.send({ ...base, seq: p.peerNxt + 2, flags: "P.", payload: text("cd") });
+  assert.equal(await readSome(p.conn, 2), "cd");
+  // URG on a SYN to a listener, and nmap's xmas (FIN PSH URG) to a closed port.
+  one(sendUrg(peer, { srcPort: 40001, dstPort: 80, seq: 9, flags: "SU" }, 5), { flags: "S." });
+  one(sendUrg(peer, { srcPort: 40002, dstPort: 81, seq: 9, flags: "FPU" }, 1), { flags: "R." });
+  assert.equal(peer.state(40000), "ESTABLISHED");
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});
+
+Deno.test("tcp sendUrgent() validates its argument", async () => {
+  const peer = new Peer();
+  const c = await activeOpen(peer);
+  assert.throws(() => c.conn.sendUrgent(256), RangeError);
+  assert.throws(() => c.conn.sendUrgent(1.5), TypeError);
+  c.conn.close();
+  peer.finish();
+});
+
+Deno.test("tcp URG on a segment partly old: the pointer counts from the segment's own sequence number", async () => {
+  const peer = new Peer();
+  const p = await passiveOpen(peer);
+  p.conn.setOobInline(false);
+  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
+  peer.send({ ...base, seq: p.peerNxt, flags: "P.", payload: text("ab") });
+  // A retransmission overlapping "ab", now with more data and the urgent byte "d".
+  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abcde") }, 4);
+  assert.equal(p.conn.readUrgent(), "d".charCodeAt(0));
+  assert.equal(await readSome(p.conn, 4), "abce");
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});

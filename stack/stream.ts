@@ -378,10 +378,6 @@ export interface TcpSocketInfo {
   readonly retransmits?: number;
   /** Reordering the loss detection tolerates, segments (tcp_info `reordering`). */
   readonly reordering?: number;
-  /** ECN negotiated (tcp_info `TCPI_OPT_ECN`). */
-  readonly ecn?: boolean;
-  /** A CE mark was seen (tcp_info `TCPI_OPT_ECN_SEEN`). */
-  readonly ecnSeen?: boolean;
   /**
    * The congestion control's phase: `slow_start`, `css` (HyStart++'s
    * conservative slow start), `recovery`, `avoidance`; for BBR its state

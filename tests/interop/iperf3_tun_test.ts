@@ -11,7 +11,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { HOST, withUp } from "../services/_interop.ts";
+import { eventually, HOST, withUp } from "../services/_interop.ts";
 import { INTEROP_NEEDS } from "./_netns.ts";
 import { gated, type Requirement } from "../_require.ts";
 import type { UpHarness } from "../services/_interop.ts";
@@ -94,6 +94,85 @@ Deno.test(gated(NEEDS, {
         assert.equal(h.stack.counters.value("iperf3.tests"), 4);
         assert.equal(h.stack.counters.value("iperf3.errors"), 0);
         assert.equal(h.stack.counters.value("iperf3.aborted"), 0);
+      },
+    );
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name: "iperf3 tun: UDP at 50 Mbit/s both ways: packets, loss and jitter at both ends",
+  async fn() {
+    await withUp({ driver: "tun", serve: "iperf3", snaplen: 128 }, async (h) => {
+      for (const reverse of [false, true]) {
+        const what = reverse ? "UDP -R" : "UDP";
+        const j = await iperf3(h, ["-u", "-b", "50M", "-t", "1", ...(reverse ? ["-R"] : [])]);
+        const sent = j.end.sum_sent!;
+        const got = j.end.sum_received!;
+        // 50 Mbit/s for 1 s is 6.25 MB: the sender paced to within 10 %.
+        assert.ok(sent.bytes! > 5.6e6 && sent.bytes! < 6.9e6, `${what}: sent ${sent.bytes}`);
+        assert.ok(
+          got.bytes! > 0 && got.bytes! <= sent.bytes!,
+          `${what}: ${got.bytes}/${sent.bytes}`,
+        );
+        // Datagrams still in flight when the client ends are neither counted nor lost.
+        assert.ok(got.packets! <= sent.packets!, what);
+        assert.ok(got.lost_packets! <= got.packets! * 0.05, `${what}: lost ${got.lost_packets}`);
+        assert.ok(got.jitter_ms! >= 0 && got.jitter_ms! < 50, `${what}: jitter ${got.jitter_ms}`);
+        // deno-lint-ignore no-console
+        console.log(
+          `  ${what}: sent ${sent.packets} datagrams, received ${got.packets}, ` +
+            `lost ${got.lost_packets}, jitter ${got.jitter_ms!.toFixed(3)} ms`,
+        );
+        if (!reverse) {
+          assert.equal(got.bytes, h.stack.counters.value("iperf3.bytes"), "our count is theirs");
+        }
+      }
+      assert.equal(h.stack.counters.value("iperf3.tests"), 2);
+      assert.equal(h.stack.counters.value("iperf3.errors"), 0);
+    });
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name: "iperf3 tun: a second client while a test runs is told the server is busy",
+  async fn() {
+    await withUp({ driver: "tun", serve: "iperf3", snaplen: 128 }, async (h) => {
+      const first = iperf3(h, ["-t", "3"]);
+      first.catch(() => {}); // awaited below
+      // The first test is running once the server has counted bytes.
+      const running = () => h.stack.counters.value("iperf3.bytes") > 0;
+      assert.ok(await eventually(running, 10), "the first test started");
+      const r = await h.exec(["iperf3", "-c", HOST, "--json", "-t", "1"], 10);
+      const second = JSON.parse(r.stdout) as Iperf3Json;
+      assert.match(second.error ?? "", /busy running a test/, r.stdout);
+      checkTcp(await first, 1, "the first client");
+      assert.equal(h.stack.counters.value("iperf3.busy"), 1);
+      assert.equal(h.stack.counters.value("iperf3.tests"), 1);
+    });
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name: "iperf3 tun: garbage on the control port does not stop the next real test",
+  async fn() {
+    await withUp(
+      { driver: "tun", serve: "iperf3", snaplen: 128, tshark: CLIENT_RESETS },
+      async (h) => {
+        // Not a cookie; a cookie then a huge length; a cookie then a length and non-JSON.
+        const cookie = "abcdefghijklmnopqrstuvwxyz0123456789";
+        const lines = [
+          `head -c 100 /dev/urandom | nc -w 1 ${HOST} 5201`,
+          `printf '${cookie}\\000\\377\\377\\377\\377' | nc -w 1 ${HOST} 5201`,
+          `printf '${cookie}\\000\\000\\000\\000\\005{{{{{' | nc -w 1 ${HOST} 5201`,
+          `printf '${cookie}\\000\\000\\000\\000\\002[]' | nc -w 1 ${HOST} 5201`,
+        ];
+        for (const l of lines) await h.sh(l, 5);
+        assert.ok(
+          await eventually(() => h.stack.counters.value("iperf3.malformed") === 4, 5),
+          `malformed ${h.stack.counters.value("iperf3.malformed")}`,
+        );
+        checkTcp(await iperf3(h, ["-t", "1"]), 1, "after the garbage");
+        assert.equal(h.stack.counters.value("iperf3.errors"), 0);
       },
     );
   },

@@ -19,6 +19,7 @@
  * - **Options:** `port` (5201), `hostname`, `tcp`/`udp` (true),
  *   `maxConnections` (256), `lingerMs` (10000), `maxStreams` (128),
  *   `maxJsonBytes` (65536), `controlTimeoutMs` (10000), `maxTestSeconds` (3600).
+ *   The UDP socket queues up to 4096 datagrams (8 MiB) for bursts.
  * - **Counters:** `bytes` (test payload received or sent), `tests`
  *   (finished with results), `busy` (refused with ACCESS_DENIED), `refused`
  *   (parameters refused with SERVER_ERROR), `malformed` (bad cookie, length
@@ -96,6 +97,8 @@ export {
 const READ_CHUNK = 128 * 1024;
 /** UDP datagrams one reverse stream may send per 1 ms tick (bounds a tick's work). */
 const UDP_BURST = 64;
+/** Datagrams the UDP socket queues (each counted as a 2 KiB buffer: 8 MiB). */
+const UDP_QUEUE = 4096;
 /** The UDP pacing tick, µs. */
 const UDP_TICK = 1000;
 
@@ -422,6 +425,9 @@ export const iperf3Plugin: ProtocolPlugin = {
     }
 
     const host = new ServiceHost(ctx, {
+      // A burst at -b 50M or more outlasts the default 256 datagrams when the
+      // event loop stalls for a few ms; iperf3 users raise SO_RCVBUF (-w) too.
+      udpQueue: { receiveQueueLimit: UDP_QUEUE, receiveQueueBytes: UDP_QUEUE * 2048 },
       async tcp(conn: TcpConn): Promise<void> {
         const cookieBuf = new Uint8Array(COOKIE_SIZE);
         const t = host.deadline(controlTimeout, () => {

@@ -30,7 +30,8 @@
  *   "not implemented"), SCTP, authentication (`--rsa-…`), server output
  *   (`--get-server-output` gets nothing), CPU figures (sent as 0: a service
  *   reads no process clock; benchmarks measure the stack's CPU from outside),
- *   and retransmission counts (-1: not reported).
+ *   retransmission counts (-1: not reported), and omitting (`-O`): the
+ *   server's figures include the omitted seconds.
  *
  * Graph: `tcp.sockets / udp.sockets -> iperf3`
  *

@@ -11,8 +11,23 @@
  * @module
  */
 
+/** The names of iperf3's control states this server uses. */
+export type StateName =
+  | "TEST_START"
+  | "TEST_RUNNING"
+  | "TEST_END"
+  | "PARAM_EXCHANGE"
+  | "CREATE_STREAMS"
+  | "SERVER_TERMINATE"
+  | "CLIENT_TERMINATE"
+  | "EXCHANGE_RESULTS"
+  | "DISPLAY_RESULTS"
+  | "IPERF_DONE"
+  | "ACCESS_DENIED"
+  | "SERVER_ERROR";
+
 /** iperf3's control states: one signed byte on the control connection. */
-export const State = Object.freeze({
+export const State: Readonly<Record<StateName, number>> = Object.freeze({
   TEST_START: 1,
   TEST_RUNNING: 2,
   TEST_END: 4,
@@ -30,7 +45,17 @@ export const State = Object.freeze({
 });
 
 /** iperf3's i_errno values the server reports (iperf_api.h). */
-export const IperfError = Object.freeze({
+export const IperfError: Readonly<
+  Record<
+    | "IEUNIMP"
+    | "IEBLOCKSIZE"
+    | "IENUMSTREAMS"
+    | "IERECVPARAMS"
+    | "IERECVRESULTS"
+    | "IECREATESTREAM",
+    number
+  >
+> = Object.freeze({
   /** "Not implemented yet" (bidirectional tests, SCTP…). */
   IEUNIMP: 13,
   /** "Block size too large". */

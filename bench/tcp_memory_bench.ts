@@ -16,7 +16,9 @@
  * figures, not asserted.
  *
  * `deno run --allow-all --v8-flags=--expose-gc bench/tcp_memory_bench.ts`
- * (without `--expose-gc` the heap figures include garbage).
+ * (without `--expose-gc` the heap figures include garbage);
+ * `TCP_MEMORY_RUNS=5` repeats it on fresh stacks and ends with the median
+ * and range of the never-used and used figures (no best-of).
  * `deno bench --allow-all bench/tcp_memory_bench.ts` times opening and
  * closing 1,000 connections.
  *
@@ -85,18 +87,38 @@ async function exchange(p: Pair, client: TcpConn[], server: TcpConn[], size: num
   }, { timeout: 3_600_000_000 });
 }
 
+/** Per-endpoint KiB of heap and external (buffer) memory between two snapshots. */
+interface PerEndpoint {
+  readonly heap: number;
+  readonly external: number;
+}
+
+function perEndpoint(after: Memory, before: Memory, endpoints: number): PerEndpoint {
+  return {
+    heap: (after.heap - before.heap) / endpoints / 1024,
+    external: (after.external - before.external) / endpoints / 1024,
+  };
+}
+
 function per(after: Memory, before: Memory, endpoints: number): string {
-  const heap = (after.heap - before.heap) / endpoints;
-  const ext = (after.external - before.external) / endpoints;
-  return `heap ${(heap / 1024).toFixed(2)} KiB, buffers (external) ${(ext / 1024).toFixed(2)} KiB`;
+  const e = perEndpoint(after, before, endpoints);
+  return `heap ${e.heap.toFixed(2)} KiB, buffers (external) ${e.external.toFixed(2)} KiB`;
+}
+
+/** Median and range, formatted. */
+function spread(xs: readonly number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const mid = n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  return `${mid.toFixed(2)} (${s[0]!.toFixed(2)}–${s[n - 1]!.toFixed(2)})`;
 }
 
 const N = Number(Deno.env.get("TCP_MEMORY_CONNS") ?? 10_000);
+/** Runs, each on fresh stacks; with more than one, a median (range) summary follows. */
+const RUNS = Number(Deno.env.get("TCP_MEMORY_RUNS") ?? 1);
 
-if (import.meta.main) {
-  // deno-lint-ignore no-console
-  const log = console.log;
-  if (gc === undefined) log("(no --expose-gc: heap figures include garbage)");
+/** One run: prints its lines, returns the never-used and used (64 KiB each way) figures. */
+async function run(log: (s: string) => void): Promise<{ never: PerEndpoint; used: PerEndpoint }> {
   const p = setup();
   await p.net.run(() => p.a.ping("10.0.0.2"));
   const m0 = memory();
@@ -131,6 +153,28 @@ if (import.meta.main) {
       `left: ${per(m4, m0, 2 * N)} per endpoint (the packet pools' free lists, bounded)`,
   );
   p.close();
+  return { never: perEndpoint(m1, m0, 2 * N), used: perEndpoint(m3, m0, 2 * N) };
+}
+
+if (import.meta.main) {
+  // deno-lint-ignore no-console
+  const log = console.log;
+  if (gc === undefined) log("(no --expose-gc: heap figures include garbage)");
+  const results = [];
+  for (let i = 0; i < RUNS; i++) {
+    if (RUNS > 1) log(`run ${i + 1} of ${RUNS}:`);
+    results.push(await run(log));
+  }
+  if (RUNS > 1) {
+    log(`${RUNS} runs of ${N} connections, KiB per endpoint, median (range):`);
+    for (const k of ["never", "used"] as const) {
+      log(
+        `  ${k === "never" ? "never used" : "used, 64 KiB each way"}: heap ${
+          spread(results.map((r) => r[k].heap))
+        }, buffers ${spread(results.map((r) => r[k].external))}`,
+      );
+    }
+  }
 } else {
   const p = setup();
   Deno.bench({

@@ -126,6 +126,14 @@ export type DatagramHandler = (
   sock: DatagramConn,
 ) => void | Promise<void>;
 
+/** A UDP socket's receive queue bounds (`DatagramConn.open`'s options of the same names). */
+export interface UdpQueueOptions {
+  /** Most datagrams queued. */
+  readonly receiveQueueLimit: number;
+  /** Most bytes queued (pooled buffers counted). */
+  readonly receiveQueueBytes: number;
+}
+
 /** Source ports we never answer on UDP: other simple services (echo/chargen loops, CVE-1999-0103). */
 const LOOP_PORTS = new Set([7, 9, 13, 17, 19, 37]);
 
@@ -149,6 +157,7 @@ export class ServiceHost {
   readonly #wantUdp: boolean;
   readonly #onConn: ConnHandler | undefined;
   readonly #onDatagram: DatagramHandler | undefined;
+  readonly #udpQueue: UdpQueueOptions | undefined;
   readonly #conns = new Set<TcpConn>();
   readonly #timers = new Set<Timer>();
   #listener: TcpListener | null = null;
@@ -167,7 +176,12 @@ export class ServiceHost {
   /** A host for `ctx`'s plugin; `onConn`/`onDatagram` serve TCP and UDP. */
   constructor(
     ctx: PluginContext,
-    handlers: { readonly tcp?: ConnHandler; readonly udp?: DatagramHandler },
+    handlers: {
+      readonly tcp?: ConnHandler;
+      readonly udp?: DatagramHandler;
+      /** The UDP socket's receive queue, when the defaults (256 datagrams) are too short. */
+      readonly udpQueue?: UdpQueueOptions;
+    },
   ) {
     this.#ctx = ctx;
     const o = ctx.options;
@@ -179,6 +193,7 @@ export class ServiceHost {
     this.#wantUdp = handlers.udp !== undefined && o.udp !== false;
     this.#onConn = handlers.tcp;
     this.#onDatagram = handlers.udp;
+    this.#udpQueue = handlers.udpQueue;
     if (!Number.isInteger(this.#port) || this.#port < 1 || this.#port > 65535) {
       throw new RangeError(`Cannot set up ${ctx.name}: port ${o.port} is not in 1..65535`);
     }
@@ -265,6 +280,7 @@ export class ServiceHost {
           transport: "udp",
           hostname: this.#hostname,
           port: this.#port,
+          ...this.#udpQueue,
         });
         this.#ctx.log.info(`listening on udp ${where}`);
         void this.#receiveLoop(this.#udp);

@@ -9,7 +9,7 @@
  * ```ts
  * import { SERVICES } from "./mod.ts";
  * import assert from "node:assert/strict";
- * assert.deepEqual(Object.keys(SERVICES), ["echo", "discard", "chargen", "daytime", "http"]);
+ * assert.deepEqual(Object.keys(SERVICES), ["echo", "discard", "chargen", "daytime", "http", "iperf3"]);
  * assert.equal(SERVICES.http!.plugins[0]!.manifest.layer, "service");
  * ```
  *
@@ -21,8 +21,9 @@ import { discardPlugin } from "./discard/mod.ts";
 import { chargenPlugin } from "./chargen/mod.ts";
 import { daytimePlugin } from "./daytime/mod.ts";
 import { httpPlugin } from "./http/mod.ts";
+import { iperf3Plugin } from "./iperf3/mod.ts";
 
-export { chargenPlugin, daytimePlugin, discardPlugin, echoPlugin, httpPlugin };
+export { chargenPlugin, daytimePlugin, discardPlugin, echoPlugin, httpPlugin, iperf3Plugin };
 
 /** One service for `up --serve`: a description and the plugins it adds (as cli/up.ts's `UpService`). */
 export interface ServiceEntry {
@@ -59,5 +60,9 @@ export const SERVICES: Readonly<Record<string, ServiceEntry>> = Object.freeze({
   http: {
     description: "HTTP/1.1 status page on TCP port 80: GET / and /counters.json",
     plugins: [httpPlugin],
+  },
+  iperf3: {
+    description: "iperf3-compatible server on TCP and UDP port 5201 (TCP/UDP tests, -R, -P)",
+    plugins: [iperf3Plugin],
   },
 });

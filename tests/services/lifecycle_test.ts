@@ -27,9 +27,16 @@ Deno.test("services listen on TCP (and UDP) as soon as the stack is ready", asyn
     const any = env.server.service("ipv6.route") === undefined ? "0.0.0.0" : "*";
     assert.deepEqual(
       env.server.sockets().map((s) => `${s.state} ${s.local}`).sort(),
-      [13, 19, 7, 80, 9].map((p) => `LISTEN ${any}:${p}`),
+      [13, 19, 5201, 7, 80, 9].map((p) => `LISTEN ${any}:${p}`),
     );
-    assert.deepEqual(Object.keys(SERVICES), ["echo", "discard", "chargen", "daytime", "http"]);
+    assert.deepEqual(Object.keys(SERVICES), [
+      "echo",
+      "discard",
+      "chargen",
+      "daytime",
+      "http",
+      "iperf3",
+    ]);
     for (const [name, s] of Object.entries(SERVICES)) {
       assert.equal(s.plugins[0]!.manifest.name, name);
       assert.equal(s.plugins[0]!.manifest.layer, "service");

@@ -1,0 +1,303 @@
+/**
+ * Throughput and latency over TUN measured with clients that are not the
+ * bottleneck: the real `iperf3 -c` (large writes, its own CPU reported)
+ * against this stack's iperf3 service, and a 64-byte TCP request/response
+ * loop against the echo service. `cli.ts up --driver tun --serve
+ * iperf3,echo` runs in this process inside a private network namespace
+ * (Linux 10.0.0.1, the virtual host 10.0.0.2); needs root, `/dev/net/tun`,
+ * iproute2 and iperf3.
+ *
+ * `deno run -A bench/iperf_bench.ts` prints, for MTU 1500 and 65535:
+ *
+ * - Linux → host (`iperf3 -c`) and host → Linux (`iperf3 -c -R`), each
+ *   `IPERF_BENCH_RUNS` runs (default 3) of `IPERF_BENCH_SECONDS` (default 3):
+ *   median and range of the receiver's Gbit/s, the iperf3 client's CPU and
+ *   this process's CPU (user + system) per GiB. Byte counts are checked at
+ *   both ends: the stack's `iperf3.bytes` must equal what iperf3 reports
+ *   for the stack's side, and the receiver can have no more than the sender.
+ *   No best-of figures.
+ * - 64-byte request/response over TCP (`IPERF_BENCH_RR` transactions per
+ *   run, default 20,000 after 1,000 of warm-up): a Deno client in the
+ *   namespace (this file with `--rr-client`), one transaction in flight,
+ *   TCP_NODELAY; transactions/s, p50 and p99 per run, median and range.
+ *
+ * The figures are for the machine it runs on, under its load at the time:
+ * the header line says which (CPUs, model, load average, kernel).
+ *
+ * @module
+ */
+import process from "node:process";
+import { runUp } from "../cli/up.ts";
+import { addNetns, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
+import { SERVICES } from "../plugins/services/mod.ts";
+import type { Stack } from "../mod.ts";
+
+const LINUX = "10.0.0.1";
+const HOST = "10.0.0.2";
+const GIB = 1024 ** 3;
+
+function envNumber(name: string, dflt: number): number {
+  const v = Number(Deno.env.get(name) ?? dflt);
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a whole number ≥ 1`);
+  return v;
+}
+
+function canRun(): string | undefined {
+  if (Deno.build.os !== "linux") return "needs Linux";
+  for (const name of ["ffi", "run", "read", "write", "sys", "env"] as const) {
+    if (Deno.permissions.querySync({ name }).state !== "granted") return `needs --allow-${name}`;
+  }
+  if (Deno.uid() !== 0) return "needs root";
+  try {
+    Deno.statSync("/dev/net/tun");
+  } catch {
+    return "no /dev/net/tun";
+  }
+  return undefined;
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Median and range of `xs`, formatted with `digits`. */
+function spread(xs: readonly number[], digits: number): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length % 2 === 1
+    ? s[(s.length - 1) / 2]!
+    : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return `${mid.toFixed(digits)} (${s[0]!.toFixed(digits)}–${s[s.length - 1]!.toFixed(digits)})`;
+}
+
+/** Runs `fn` with `up --driver tun --serve iperf3,echo --mtu mtu` in a fresh namespace. */
+async function withHost<T>(
+  mtu: number,
+  fn: (stack: Stack, netns: string) => Promise<T>,
+): Promise<T> {
+  const netns = randomNetnsName("iperfb");
+  await addNetns(netns);
+  const stop = new AbortController();
+  let result: T | undefined;
+  let failure: unknown;
+  const err: string[] = [];
+  try {
+    const code = await runUp([
+      "--driver",
+      "tun",
+      "--ifname",
+      "tun0",
+      "--netns",
+      netns,
+      "--address",
+      `${HOST}/24`,
+      "--peer-address",
+      `${LINUX}/24`,
+      "--mtu",
+      String(mtu),
+      "--serve",
+      "iperf3,echo",
+    ], {
+      services: SERVICES,
+      handleSignals: false,
+      signal: stop.signal,
+      print: () => {},
+      printError: (l) => err.push(l),
+      onReady: async (stack) => {
+        try {
+          result = await fn(stack, netns);
+        } catch (e) {
+          failure = e;
+        } finally {
+          stop.abort();
+        }
+      },
+    });
+    if (failure !== undefined) throw failure;
+    if (code !== 0) throw new Error(`up failed (${code}): ${err.join("\n")}`);
+  } finally {
+    await deleteNetns(netns);
+  }
+  return result as T;
+}
+
+/** One iperf3 run's figures. */
+interface IperfRun {
+  readonly gbps: number;
+  readonly sent: number;
+  readonly received: number;
+  /** The iperf3 client's CPU-s per GiB received. */
+  readonly clientCpuPerGiB: number;
+  /** This process's (the stack's) CPU-s per GiB received. */
+  readonly stackCpuPerGiB: number;
+}
+
+interface Sum {
+  readonly bytes: number;
+  readonly seconds: number;
+}
+
+/** `iperf3 -c HOST -t seconds --json [-R]`, checked at both ends. */
+async function iperfRun(
+  stack: Stack,
+  netns: string,
+  reverse: boolean,
+  seconds: number,
+): Promise<IperfRun> {
+  const before = stack.counters.value("iperf3.bytes");
+  const cpu0 = cpuNow();
+  const r = await netnsExec(netns, [
+    "iperf3",
+    "-c",
+    HOST,
+    "-t",
+    String(seconds),
+    "--json",
+    ...(reverse ? ["-R"] : []),
+  ], seconds + 30);
+  const stackCpu = cpuNow() - cpu0;
+  const j = JSON.parse(r.stdout) as {
+    error?: string;
+    end: {
+      "sum_sent": Sum;
+      "sum_received": Sum;
+      "cpu_utilization_percent": { "host_total": number };
+    };
+  };
+  if (j.error !== undefined || r.code !== 0) throw new Error(`iperf3: ${j.error ?? r.stderr}`);
+  const sent = j.end.sum_sent.bytes;
+  const received = j.end.sum_received.bytes;
+  const ours = stack.counters.value("iperf3.bytes") - before;
+  // The stack's side is the receiver (forward) or the sender (-R).
+  const stackSide = reverse ? sent : received;
+  if (ours !== stackSide) throw new Error(`the stack counted ${ours}, iperf3 says ${stackSide}`);
+  if (received > sent || received <= 0) throw new Error(`received ${received} of ${sent}`);
+  // The client's seconds: its own measurement of the test's length.
+  const clientSeconds = reverse ? j.end.sum_received.seconds : j.end.sum_sent.seconds;
+  const clientCpu = j.end.cpu_utilization_percent.host_total / 100 * clientSeconds;
+  return {
+    gbps: received * 8 / j.end.sum_received.seconds / 1e9,
+    sent,
+    received,
+    clientCpuPerGiB: clientCpu / (received / GIB),
+    stackCpuPerGiB: stackCpu / (received / GIB),
+  };
+}
+
+/** One request/response run's figures. */
+interface RrRun {
+  readonly tps: number;
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/** Runs this file as the request/response client inside the namespace. */
+async function rrRun(netns: string, transactions: number): Promise<RrRun> {
+  const r = await netnsExec(netns, [
+    Deno.execPath(),
+    "run",
+    "-A",
+    new URL(import.meta.url).pathname,
+    "--rr-client",
+    HOST,
+    "7",
+    String(transactions),
+  ], 120);
+  if (r.code !== 0) throw new Error(`rr client failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as RrRun;
+}
+
+/** The client side of the request/response loop (in the namespace): prints JSON. */
+async function rrClient(host: string, port: number, n: number): Promise<void> {
+  const conn = await Deno.connect({ hostname: host, port });
+  conn.setNoDelay(true);
+  const req = new Uint8Array(64).fill(0x61);
+  const buf = new Uint8Array(64);
+  const times = new Float64Array(n);
+  async function once(): Promise<void> {
+    await conn.write(req);
+    for (let got = 0; got < 64;) {
+      const k = await conn.read(buf.subarray(got));
+      if (k === null) throw new Error("the echo service closed");
+      got += k;
+    }
+  }
+  for (let i = 0; i < 1000; i++) await once(); // warm-up (JIT, both ends)
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const a = performance.now();
+    await once();
+    times[i] = performance.now() - a;
+  }
+  const total = (performance.now() - t0) / 1000;
+  conn.close();
+  times.sort();
+  const us = (q: number) => times[Math.min(n - 1, Math.floor(q * n))]! * 1000;
+  // deno-lint-ignore no-console
+  console.log(JSON.stringify({ tps: n / total, p50: us(0.5), p99: us(0.99) }));
+}
+
+async function report(): Promise<void> {
+  const runs = envNumber("IPERF_BENCH_RUNS", 3);
+  const seconds = envNumber("IPERF_BENCH_SECONDS", 3);
+  const transactions = envNumber("IPERF_BENCH_RR", 20_000);
+  // deno-lint-ignore no-console
+  const log = console.log;
+  const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/^model name\s*:\s*(.*)$/m)?.[1];
+  const version = (await netnsExecless(["iperf3", "--version"])).split("\n")[0];
+  log(
+    `over TUN, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs (${cpu}), ` +
+      `kernel ${Deno.osRelease()}, ${version}, load ${
+        Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
+      } at ${new Date().toISOString()}`,
+  );
+  log(`${runs} runs of ${seconds} s each way per MTU; median (range); CPU-s per GiB received`);
+  for (const mtu of [1500, 65535]) {
+    await withHost(mtu, async (stack, netns) => {
+      const fwd: IperfRun[] = [];
+      const rev: IperfRun[] = [];
+      for (let i = 0; i < runs; i++) {
+        fwd.push(await iperfRun(stack, netns, false, seconds));
+        rev.push(await iperfRun(stack, netns, true, seconds));
+      }
+      for (const [name, rs] of [["Linux → host", fwd], ["host → Linux", rev]] as const) {
+        log(
+          `  MTU ${mtu} ${name} (iperf3${name.startsWith("host") ? " -R" : ""}): ` +
+            `${spread(rs.map((r) => r.gbps), 2)} Gbit/s; iperf3 client ${
+              spread(rs.map((r) => r.clientCpuPerGiB), 2)
+            }, stack ${spread(rs.map((r) => r.stackCpuPerGiB), 2)} CPU-s/GiB; ` +
+            `received/sent ${spread(rs.map((r) => r.received / r.sent), 4)}`,
+        );
+      }
+      if (mtu === 1500) {
+        const rr: RrRun[] = [];
+        for (let i = 0; i < runs; i++) rr.push(await rrRun(netns, transactions));
+        log(
+          `  MTU ${mtu} 64-byte TCP request/response (echo, ${transactions} per run): ` +
+            `${spread(rr.map((r) => r.tps / 1000), 1)} k/s, p50 ${
+              spread(rr.map((r) => r.p50), 0)
+            } µs, p99 ${spread(rr.map((r) => r.p99), 0)} µs`,
+        );
+      }
+    });
+  }
+  log(`load after: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+}
+
+/** A command's standard output (outside any namespace). */
+async function netnsExecless(cmd: readonly string[]): Promise<string> {
+  const out = await new Deno.Command(cmd[0]!, { args: cmd.slice(1), stderr: "null" }).output();
+  return new TextDecoder().decode(out.stdout);
+}
+
+if (import.meta.main) {
+  if (Deno.args[0] === "--rr-client") {
+    await rrClient(Deno.args[1]!, Number(Deno.args[2]), Number(Deno.args[3]));
+  } else {
+    const why = canRun();
+    if (why !== undefined) {
+      // deno-lint-ignore no-console
+      console.log(`iperf_bench: cannot run: ${why}`);
+    } else await report();
+  }
+}

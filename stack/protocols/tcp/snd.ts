@@ -63,6 +63,9 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   const dsack = ep.sackOk && isDsack(opts, ack);
   if (dsack) onDsack(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
   const delivered = newlySacked + (seqGt(ack, ep.sndUna) ? seqDiff(ack, ep.sndUna) : 0);
+  // PRR's safe ACK: SND.UNA advances and nothing new is found lost.
+  const lostBefore = ep.rack?.lostCount ?? 0;
+  const unaAdvanced = seqGt(ack, ep.sndUna);
   if (ep.rack !== null) rackOnAck(ep, seg, dsack);
   if (seqGt(ack, ep.sndUna)) {
     newAck(ep, seg, ack);
@@ -83,7 +86,7 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
       : board !== null
       ? board.pipe(ep.sndUna, ep.sndMax, ep.highRxt, ep.mss)
       : ep.flight;
-    prrOnAck(ep, delivered, pipe);
+    prrOnAck(ep, delivered, pipe, unaAdvanced && (ep.rack?.lostCount ?? 0) === lostBefore);
   }
   return undefined;
 }

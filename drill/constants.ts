@@ -118,6 +118,12 @@ export const SYMBOLS: Readonly<Record<string, number>> = {
       "CLOSING",
     ].map((s, i) => [`TCP_${s}`, i + 1]),
   ),
+  // tcpi_ca_state values (Linux's enum tcp_ca_state).
+  "TCP_CA_Open": 0,
+  "TCP_CA_Disorder": 1,
+  "TCP_CA_CWR": 2,
+  "TCP_CA_Recovery": 3,
+  "TCP_CA_Loss": 4,
 };
 
 /** The stack's state names (RFC 9293) → Linux's tcpi_state. */

@@ -12,6 +12,9 @@ import type { TcpSocketInfo } from "../stack/stream.ts";
 import { SYMBOLS, TCP_STATE_NUMBER } from "./constants.ts";
 import { Unsupported } from "./syscalls.ts";
 
+/** The stack's congestion state (`caState`) as Linux's tcpi_ca_state. */
+const CA_STATE_NUMBER: Readonly<Record<string, number>> = { open: 0, recovery: 3, loss: 4 };
+
 /** Linux's "infinite" ssthresh (TCP_INFINITE_SSTHRESH). */
 const INFINITE_SSTHRESH = 0x7fffffff;
 
@@ -33,6 +36,9 @@ export const TCPI_FIELDS: Readonly<Record<string, (i: TcpSocketInfo) => number>>
   "tcpi_snd_wscale": (i) => Number(i.wscale?.split(",")[0] ?? 0),
   "tcpi_rcv_wscale": (i) => Number(i.wscale?.split(",")[1] ?? 0),
   "tcpi_options": (i) => (i.ts ? 1 : 0) | (i.sack ? 2 : 0) | (i.wscale !== "0,0" ? 4 : 0),
+  // The stack has no Disorder or CWR state: SACKs without a loss and a
+  // window cut outside recovery read as TCP_CA_Open (README table).
+  "tcpi_ca_state": (i) => CA_STATE_NUMBER[i.caState ?? "open"] ?? 0,
 };
 
 /** One assertion of a block. */

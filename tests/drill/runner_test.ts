@@ -156,7 +156,7 @@ Deno.test("drill lines the stack cannot run make the script not run, with the re
       `${PASSIVE}+0 setsockopt(4, IPPROTO_TCP, TCP_CORK, [1], 4) = 0\n`,
       /TCP_CORK has no counterpart/,
     ],
-    [`${PASSIVE}+0 %{ assert tcpi_ca_state == 0 }%\n`, /tcpi_ca_state has no counterpart/],
+    [`${PASSIVE}+0 %{ assert tcpi_unacked == 0 }%\n`, /tcpi_unacked has no counterpart/],
     [`${PASSIVE}+0 %{ print(tcpi_rtt) }%\n`, /only assert/],
     [`--ip_version=ipv9\n${PASSIVE}`, /expected ipv4, ipv4-mapped-ipv6 or ipv6/],
     [`--no_such_option\n${PASSIVE}`, /--no_such_option is not supported/],

@@ -26,11 +26,15 @@ Deno.test("tcp RACK-TLP: a tail loss is recovered by the loss probe before the R
   assert.deepEqual(probe, [9000], "the loss probe");
   assert.equal(peer.counter("tlp_probes"), 1);
   // The probe's SACK one RTT later: RACK judges 7 and 8 lost (sent before
-  // the probe, more than RACK.rtt + reo_wnd ago) and fast recovery resends them.
+  // the probe, more than RACK.rtt + reo_wnd ago) and fast recovery resends
+  // them, one per ACK while ACKs find losses or leave SND.UNA (PRR,
+  // RFC 6937bis, as Linux's tcp_cwnd_reduction).
   peer.wait(RTT);
   const rec = c.rel(peer.send(c.ackOf(7000, [[9000, 10_000]])));
-  assert.deepEqual(rec, [7000, 8000]);
+  assert.deepEqual(rec, [7000]);
   assert.equal(c.info().caState, "recovery");
+  peer.wait(RTT);
+  assert.deepEqual(c.rel(peer.send(c.ackOf(8000, [[9000, 10_000]]))), [8000]);
   peer.wait(RTT);
   peer.send(c.ackOf(10_000));
   const recovered = peer.host.net.now() - lossAt;

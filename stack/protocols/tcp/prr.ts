@@ -43,9 +43,11 @@ export class Prr {
 
   /**
    * RFC 6937 §3.1 on an ACK that delivered `delivered` bytes with `pipe`
-   * bytes in flight after it: how many bytes may be sent now.
+   * bytes in flight after it: how many bytes may be sent now. `safeAck`:
+   * the ACK advanced SND.UNA and showed no new loss (RFC 6937bis, Linux's
+   * `tcp_cwnd_reduction`): only then may the bound exceed what was delivered.
    */
-  sendCount(delivered: number, pipe: number, mss: number): number {
+  sendCount(delivered: number, pipe: number, mss: number, safeAck = true): number {
     this.delivered += delivered;
     let sndcnt: number;
     if (pipe > this.ssthresh) {
@@ -53,8 +55,8 @@ export class Prr {
       sndcnt = Math.ceil(this.delivered * this.ssthresh / this.recoverFs) - this.out;
     } else {
       // Slow-start reduction bound: grow back towards ssthresh, at most one
-      // segment more than delivered (PRR-SSRB).
-      const limit = Math.max(this.delivered - this.out, delivered) + mss;
+      // segment more than delivered (PRR-SSRB), and that only on a safe ACK.
+      const limit = Math.max(this.delivered - this.out, delivered) + (safeAck ? mss : 0);
       sndcnt = Math.min(this.ssthresh - pipe, limit);
     }
     return sndcnt > 0 ? sndcnt : 0;
@@ -73,10 +75,10 @@ export function prrStart(ep: TcpEndpoint, pipe: number): void {
  * becomes pipe + sndcnt (as Linux's `tcp_cwnd_reduction`). The first
  * ACK of an episode always lets the fast retransmission go.
  */
-export function prrOnAck(ep: TcpEndpoint, delivered: number, pipe: number): void {
+export function prrOnAck(ep: TcpEndpoint, delivered: number, pipe: number, safeAck = true): void {
   const prr = ep.prr;
   if (prr === null || ep.cc.ownsRecoveryWindow === true) return;
-  let sndcnt = prr.sendCount(delivered, pipe, ep.mss);
+  let sndcnt = prr.sendCount(delivered, pipe, ep.mss, safeAck);
   if (prr.out === 0 && sndcnt < ep.mss) sndcnt = ep.mss;
   ep.cc.cwnd = pipe + sndcnt;
 }

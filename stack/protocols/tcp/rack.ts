@@ -337,6 +337,10 @@ export class Rack {
 export function rackOf(ep: TcpEndpoint): Rack | null {
   if (ep.rack === null && ep.sackOk && ep.core.cfg.rack && !ep.rackOff) {
     ep.rack = new Rack(RACK_SEGMENTS);
+    // The handshake's RTT sample (the only one before the first data) is a
+    // minimum RTT too, as Linux's tcp_update_rtt_min on the SYN-ACK: without
+    // it a retransmission SACKed in the first flight gives no RACK sample.
+    if (ep.rttSamples > 0) ep.rack.minRtt = ep.srtt;
   }
   return ep.rack;
 }

@@ -112,3 +112,13 @@ Deno.test("isDsack: first block below the ACK, or inside the second block (RFC 2
   o.sackCount = 0;
   assert.equal(isDsack(o, 200), false);
 });
+
+Deno.test("Prr: the slow-start reduction bound adds a segment only on a safe ACK (RFC 6937bis)", () => {
+  const p = new Prr();
+  p.start(4000, 7000);
+  // An ACK that found new losses: no more than it delivered.
+  assert.equal(p.sendCount(1000, 0, 1000, false), 1000);
+  p.out += 1000;
+  // SND.UNA advanced, nothing new lost: delivered + 1 MSS.
+  assert.equal(p.sendCount(1000, 0, 1000, true), 2000);
+});

@@ -54,6 +54,7 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   let newlySacked = 0;
   const opts = seg.opts;
   const sb = opts.sackCount > 0 ? ep.sackBoard() : ep.scoreboard;
+  const sackedBefore = sb?.sacked ?? 0;
   if (sb !== null && opts.sackCount > 0) {
     const una = seqMax(ack, ep.sndUna);
     for (let i = 0; i < opts.sackCount; i++) {
@@ -63,7 +64,10 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   // D-SACK (RFC 2883 §4.2), RACK-TLP (RFC 8985), and PRR's DeliveredData.
   const dsack = ep.sackOk && isDsack(opts, ack);
   if (dsack) onDsack(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
-  const delivered = newlySacked + (seqGt(ack, ep.sndUna) ? seqDiff(ack, ep.sndUna) : 0);
+  const unaDelta = seqGt(ack, ep.sndUna) ? seqDiff(ack, ep.sndUna) : 0;
+  // PRR's safe ACK: SND.UNA advances and nothing new is found lost.
+  const lostBefore = ep.rack?.lostCount ?? 0;
+  const unaAdvanced = seqGt(ack, ep.sndUna);
   if (ep.rack !== null) rackOnAck(ep, seg, dsack);
   if (seqGt(ack, ep.sndUna)) {
     newAck(ep, seg, ack);
@@ -84,7 +88,10 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
       : board !== null
       ? board.pipe(ep.sndUna, ep.sndMax, ep.highRxt, ep.mss)
       : ep.flight;
-    prrOnAck(ep, delivered, pipe);
+    // RFC 6937 DeliveredData = Δsnd.una + ΔSACKed: bytes SACKed earlier
+    // and now acknowledged cumulatively count once.
+    const delivered = Math.max(0, unaDelta + (ep.scoreboard?.sacked ?? 0) - sackedBefore);
+    prrOnAck(ep, delivered, pipe, unaAdvanced && (ep.rack?.lostCount ?? 0) === lostBefore);
   }
   sampleAck(ep); // delivery rate, BBR's model, HyStart++ (pacing.ts)
   return undefined;

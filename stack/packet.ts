@@ -17,6 +17,7 @@
  */
 import type { Instant } from "./clock.ts";
 import { type IpKey, ipKeyAt } from "./wire/ip_address.ts";
+import { checksumArena } from "./wire/checksum.ts";
 
 /** Headroom left in front of a fresh packet: room for every header we stack. */
 export const DEFAULT_HEADROOM = 128;
@@ -346,7 +347,9 @@ export class PacketPool {
 
   #carve(): Uint8Array {
     if (this.#slabUsed + SMALL_BUFFER_SIZE > SLAB_SIZE) {
-      this.#slab = new ArrayBuffer(SLAB_SIZE);
+      // A checksum arena where available: checksums over these buffers
+      // (every TCP and UDP segment, twice) need no copy into wasm memory.
+      this.#slab = checksumArena(SLAB_SIZE) ?? new ArrayBuffer(SLAB_SIZE);
       this.#slabUsed = 0;
     }
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);

@@ -343,9 +343,11 @@ export function sumBytes(bytes: Uint8Array, initial: number = 0): number {
  */
 export function sumRange(buf: Uint8Array, start: number, end: number, initial: number = 0): number {
   if (end - start < SMALL_LEN) return fold(sumPairs(buf, start, end) + initial);
-  // In an arena (pooled packets): summed where it lies, no view, no copy.
-  const s = SIMD === null ? -1 : sumInArena(buf, start, end);
-  if (s >= 0) return fold(s + initial);
+  if (SIMD !== null) {
+    // In an arena (pooled packets): summed where it lies, no view, no copy.
+    const s = sumInArena(buf, start, end);
+    return fold((s >= 0 ? s : sumSimd(buf.subarray(start, end), SIMD)) + initial);
+  }
   return sumBytes(buf.subarray(start, end), initial);
 }
 

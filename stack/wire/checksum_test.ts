@@ -463,6 +463,11 @@ Deno.test("sumRange() and sumBytes() in a checksum arena equal the naive sum at 
   }
   // A full-sized segment and the arena's last bytes (nothing read past the end).
   assert.equal(sumRange(buf, 100, 1600), naiveSum(buf.subarray(100, 1600)));
+  // And the same ranges of a plain buffer (the copy path).
+  const plain = buf.slice(0, 4096);
+  for (const [start, end] of [[0, 64], [3, 1500], [1, 4096], [2050, 2051 + 100]] as const) {
+    assert.equal(sumRange(plain, start, end, 7), naiveSum(plain.subarray(start, end), 7));
+  }
   assert.equal(sumRange(buf, 65536 - 1500, 65536), naiveSum(buf.subarray(65536 - 1500)));
 });
 

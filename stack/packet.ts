@@ -26,6 +26,8 @@ export const SMALL_BUFFER_SIZE = 2048;
 /** Size of a large pooled buffer: a 64 KiB IP datagram plus headroom. */
 export const LARGE_BUFFER_SIZE = 65536 + 512;
 const SLAB_SIZE = 1 << 20;
+/** Arena for large buffers: 31 of them per 2 MiB. */
+const LARGE_SLAB_SIZE = 2 << 20;
 
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {
@@ -290,6 +292,8 @@ export class PacketPool {
   readonly #maxFreeLarge: number;
   #slab: ArrayBuffer | null = null;
   #slabUsed = SLAB_SIZE;
+  #largeSlab: ArrayBuffer | null = null;
+  #largeSlabUsed = LARGE_SLAB_SIZE;
   /** Buffers handed out and not yet released (for leak checks in tests). */
   outstanding = 0;
 
@@ -316,7 +320,7 @@ export class PacketPool {
     if (need <= SMALL_BUFFER_SIZE) {
       p = this.#small.pop() ?? new PacketBuffer(this.#carve(), this);
     } else if (need <= LARGE_BUFFER_SIZE) {
-      p = this.#large.pop() ?? new PacketBuffer(new Uint8Array(LARGE_BUFFER_SIZE), this);
+      p = this.#large.pop() ?? new PacketBuffer(this.#carveLarge(), this);
     } else {
       p = new PacketBuffer(new Uint8Array(need), this);
     }
@@ -354,6 +358,22 @@ export class PacketPool {
     }
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);
     this.#slabUsed += SMALL_BUFFER_SIZE;
+    return b;
+  }
+
+  /**
+   * A large buffer: from a checksum arena where one is available (the
+   * checksum of a 64 KiB segment then copies nothing), else on its own.
+   */
+  #carveLarge(): Uint8Array {
+    if (this.#largeSlabUsed + LARGE_BUFFER_SIZE > LARGE_SLAB_SIZE) {
+      const arena = checksumArena(LARGE_SLAB_SIZE);
+      if (arena === null) return new Uint8Array(LARGE_BUFFER_SIZE);
+      this.#largeSlab = arena;
+      this.#largeSlabUsed = 0;
+    }
+    const b = new Uint8Array(this.#largeSlab!, this.#largeSlabUsed, LARGE_BUFFER_SIZE);
+    this.#largeSlabUsed += LARGE_BUFFER_SIZE;
     return b;
   }
 }

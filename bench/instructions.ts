@@ -30,6 +30,10 @@
  * older commit) to count that commit's code with the same driver: only API
  * present in both is used.
  *
+ * The output line ends with the wall-clock time of the counted part (after
+ * the warm-up) and its rate, which `bench/compare.ts` collects from
+ * interleaved runs of two checkouts.
+ *
  * @module
  */
 const [mode = "request", nArg = "1000", rootArg] = Deno.args;
@@ -40,6 +44,8 @@ type Any = any;
 const mod: Any = await import(`${root}mod.ts`);
 const stackModule: Any = await import(`${root}stack/stack.ts`);
 const MAC_A = [2, 0, 0, 0, 0, 1];
+/** Wall-clock start of the counted part (set after each mode's warm-up). */
+let countedFrom = 0;
 const MAC_B = [2, 0, 0, 0, 0, 2];
 
 /** An Ethernet/IPv4/ICMP frame from 10.0.0.2 to 10.0.0.1 of ICMP `type`. */
@@ -82,6 +88,7 @@ function frames(request: boolean): string {
   const k = stackModule.kernelOf ? stackModule.kernelOf(stack) : stack;
   const f = icmpFrame(request ? 8 : 0);
   for (let i = 0; i < 20_000; i++) k.receive(0, stack.pool.copyOf(f));
+  countedFrom = performance.now();
   for (let i = 0; i < N; i++) k.receive(0, stack.pool.copyOf(f));
   return `frames sent ${sent}`;
 }
@@ -128,6 +135,7 @@ function udp(payload: number): string {
   };
   run(20_000);
   seen = 0;
+  countedFrom = performance.now();
   run(N);
   return `echoes ${seen}`;
 }
@@ -163,6 +171,7 @@ async function udpApi(payload: number): Promise<string> {
     };
     await echoes(20_000);
     seen = 0;
+    countedFrom = performance.now();
     await echoes(N);
     server.close();
     await echo;
@@ -192,6 +201,7 @@ async function tcp(): Promise<string> {
       p.net.runFor(61_000_000);
     };
     await churn(1500);
+    countedFrom = performance.now();
     await churn(N);
     return `connections ${N}`;
   }
@@ -215,6 +225,7 @@ async function tcp(): Promise<string> {
       return got;
     }, opts);
   await bulk(48 << 20);
+  countedFrom = performance.now();
   return `bytes ${await bulk(N << 20)}`;
 }
 
@@ -230,4 +241,11 @@ else {throw new TypeError(
       TCP_MODES.join(", ")
     }`,
   );}
-Deno.stdout.writeSync(new TextEncoder().encode(`${mode} ${N}: ${result}\n`));
+const ms = performance.now() - countedFrom;
+// The rate of the counted part: MiB → Gbit/s for bulk, else units per second.
+const rate = mode.startsWith("tcp") && mode !== "conns"
+  ? `${(N * 8 * 1.048576 / ms).toFixed(3)} Gbit/s`
+  : `${Math.round(N / ms * 1000)} /s`;
+Deno.stdout.writeSync(
+  new TextEncoder().encode(`${mode} ${N}: ${result} in ${ms.toFixed(1)} ms = ${rate}\n`),
+);

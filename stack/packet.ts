@@ -17,6 +17,7 @@
  */
 import type { Instant } from "./clock.ts";
 import { type IpKey, ipKeyAt } from "./wire/ip_address.ts";
+import { checksumArena } from "./wire/checksum.ts";
 
 /** Headroom left in front of a fresh packet: room for every header we stack. */
 export const DEFAULT_HEADROOM = 128;
@@ -25,6 +26,8 @@ export const SMALL_BUFFER_SIZE = 2048;
 /** Size of a large pooled buffer: a 64 KiB IP datagram plus headroom. */
 export const LARGE_BUFFER_SIZE = 65536 + 512;
 const SLAB_SIZE = 1 << 20;
+/** Arena for large buffers: 31 of them per 2 MiB. */
+const LARGE_SLAB_SIZE = 2 << 20;
 
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {
@@ -296,6 +299,8 @@ export class PacketPool {
   readonly #maxFreeLarge: number;
   #slab: ArrayBuffer | null = null;
   #slabUsed = SLAB_SIZE;
+  #largeSlab: ArrayBuffer | null = null;
+  #largeSlabUsed = LARGE_SLAB_SIZE;
   /** Buffers handed out and not yet released (for leak checks in tests). */
   outstanding = 0;
 
@@ -322,7 +327,7 @@ export class PacketPool {
     if (need <= SMALL_BUFFER_SIZE) {
       p = this.#small.pop() ?? new PacketBuffer(this.#carve(), this);
     } else if (need <= LARGE_BUFFER_SIZE) {
-      p = this.#large.pop() ?? new PacketBuffer(new Uint8Array(LARGE_BUFFER_SIZE), this);
+      p = this.#large.pop() ?? new PacketBuffer(this.#carveLarge(), this);
     } else {
       p = new PacketBuffer(new Uint8Array(need), this);
     }
@@ -353,11 +358,29 @@ export class PacketPool {
 
   #carve(): Uint8Array {
     if (this.#slabUsed + SMALL_BUFFER_SIZE > SLAB_SIZE) {
-      this.#slab = new ArrayBuffer(SLAB_SIZE);
+      // A checksum arena where available: checksums over these buffers
+      // (every TCP and UDP segment, twice) need no copy into wasm memory.
+      this.#slab = checksumArena(SLAB_SIZE) ?? new ArrayBuffer(SLAB_SIZE);
       this.#slabUsed = 0;
     }
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);
     this.#slabUsed += SMALL_BUFFER_SIZE;
+    return b;
+  }
+
+  /**
+   * A large buffer: from a checksum arena where one is available (the
+   * checksum of a 64 KiB segment then copies nothing), else on its own.
+   */
+  #carveLarge(): Uint8Array {
+    if (this.#largeSlabUsed + LARGE_BUFFER_SIZE > LARGE_SLAB_SIZE) {
+      const arena = checksumArena(LARGE_SLAB_SIZE);
+      if (arena === null) return new Uint8Array(LARGE_BUFFER_SIZE);
+      this.#largeSlab = arena;
+      this.#largeSlabUsed = 0;
+    }
+    const b = new Uint8Array(this.#largeSlab!, this.#largeSlabUsed, LARGE_BUFFER_SIZE);
+    this.#largeSlabUsed += LARGE_BUFFER_SIZE;
     return b;
   }
 }

@@ -2,12 +2,14 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@3.23.2";
 import {
   CHECKSUM_BACKEND,
+  checksumArena,
   finishChecksum,
   internetChecksum,
   pseudoHeaderSumV4,
   pseudoHeaderSumV6,
   sumBytes,
   sumBytesPlain,
+  sumRange,
   updateChecksum16,
   updateChecksum32,
 } from "./checksum.ts";
@@ -443,4 +445,46 @@ Deno.test("updateChecksum32() rewrites the address of a captured TCP segment (NA
   const segment = packet.subarray(20);
   const pseudo = pseudoHeaderSumV4(newSrc, view.getUint32(16), 6, segment.length);
   assert.equal(finishChecksum(sumBytes(segment, pseudo)), 0);
+});
+
+Deno.test("sumRange() and sumBytes() in a checksum arena equal the naive sum at every offset and length", () => {
+  const arena = checksumArena(65536);
+  assert.equal(arena !== null, CHECKSUM_BACKEND === "wasm-simd");
+  const buf = new Uint8Array(arena ?? new ArrayBuffer(65536));
+  for (let i = 0; i < buf.length; i++) buf[i] = (i * 251 + 17) & 0xff;
+  // A view that does not start at the arena's first byte, as a carved packet buffer.
+  const view = buf.subarray(2048 + 3, 4096 + 3);
+  for (let start = 0; start < 20; start++) {
+    for (let len = 0; len <= 300; len++) {
+      const want = naiveSum(view.subarray(start, start + len), 7);
+      assert.equal(sumRange(view, start, start + len, 7), want, `start ${start}, length ${len}`);
+      assert.equal(sumBytes(view.subarray(start, start + len), 7), want);
+    }
+  }
+  // A full-sized segment and the arena's last bytes (nothing read past the end).
+  assert.equal(sumRange(buf, 100, 1600), naiveSum(buf.subarray(100, 1600)));
+  // And the same ranges of a plain buffer (the copy path).
+  const plain = buf.slice(0, 4096);
+  for (const [start, end] of [[0, 64], [3, 1500], [1, 4096], [2050, 2051 + 100]] as const) {
+    assert.equal(sumRange(plain, start, end, 7), naiveSum(plain.subarray(start, end), 7));
+  }
+  assert.equal(sumRange(buf, 65536 - 1500, 65536), naiveSum(buf.subarray(65536 - 1500)));
+});
+
+Deno.test("checksumArena() refuses sizes that are not whole wasm pages", () => {
+  assert.throws(() => checksumArena(1000), RangeError);
+  assert.throws(() => checksumArena(0), RangeError);
+  assert.throws(() => checksumArena(65536.5), RangeError);
+});
+
+Deno.test("checksumArena() gives null once its bounded number of arenas are alive", () => {
+  const held: ArrayBuffer[] = [];
+  let refused = false;
+  for (let i = 0; i < 40 && !refused; i++) {
+    const a = checksumArena(65536);
+    if (a === null) refused = true;
+    else held.push(a);
+  }
+  assert.ok(refused, "a bound on live arenas");
+  assert.ok(held.length <= 16);
 });

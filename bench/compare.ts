@@ -1,0 +1,106 @@
+/**
+ * Interleaved wall-clock comparison of this checkout against another (a
+ * `git worktree` of an older commit), with the drivers of
+ * `bench/instructions.ts`, so both run exactly the same workload. Each
+ * round runs every mode once per checkout, alternating which goes first,
+ * each run in a fresh process; the summary gives the median and range of
+ * each side and the ratio of medians, with the load average before and
+ * after (figures on a loaded machine are loaded figures).
+ *
+ * ```sh
+ * git worktree add --detach /tmp/base 1ef23ca
+ * deno run -A bench/compare.ts /tmp/base            # 5 rounds, every mode
+ * deno run -A bench/compare.ts /tmp/base 9 tcp1500  # 9 rounds, one mode
+ * git worktree remove /tmp/base
+ * ```
+ *
+ * Modes (and the amount each run counts after its warm-up): `tcp1500`
+ * (1024 MiB), `tcp65535` (2048 MiB), `conns` (10,000 connections),
+ * `udp64` (200,000 round trips of the synchronous echo), `udpapi64`
+ * (100,000 round trips through `listenDatagram()`).
+ *
+ * @module
+ */
+const AMOUNTS: Record<string, number> = {
+  tcp1500: 1024,
+  tcp65535: 2048,
+  conns: 10_000,
+  udp64: 200_000,
+  udpapi64: 100_000,
+};
+
+const [base, roundsArg = "5", ...modeArgs] = Deno.args;
+if (base === undefined) {
+  throw new TypeError("Usage: deno run -A bench/compare.ts BASE_DIR [ROUNDS] [MODE...]");
+}
+const rounds = Number(roundsArg);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  throw new RangeError(`Cannot compare: ROUNDS must be a positive integer, got ${roundsArg}`);
+}
+const modes = modeArgs.length > 0 ? modeArgs : Object.keys(AMOUNTS);
+for (const m of modes) {
+  if (AMOUNTS[m] === undefined) {
+    throw new TypeError(`Unknown mode "${m}": ${Object.keys(AMOUNTS).join(", ")}`);
+  }
+}
+const here = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const driver = new URL("./instructions.ts", import.meta.url).pathname;
+const sides = [{ name: "base", root: base }, { name: "this", root: here }];
+
+function load(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+/** One run of `mode` on `root`: the rate it printed (Gbit/s or per second). */
+function runOnce(mode: string, root: string): number {
+  const out = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", driver, mode, String(AMOUNTS[mode]), root],
+    stdout: "piped",
+    stderr: "inherit",
+  }).outputSync();
+  const text = new TextDecoder().decode(out.stdout);
+  const m = text.match(/= ([\d.]+) (Gbit\/s|\/s)/);
+  if (!out.success || m === null) throw new Error(`Run failed: ${mode} on ${root}: ${text}`);
+  return Number(m[1]);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+const results = new Map<string, number[]>();
+const loadBefore = load();
+for (let r = 0; r < rounds; r++) {
+  for (const mode of modes) {
+    const order = r % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) {
+      const v = runOnce(mode, side.root);
+      const key = `${mode} ${side.name}`;
+      results.set(key, [...(results.get(key) ?? []), v]);
+      // deno-lint-ignore no-console
+      console.log(`round ${r + 1} ${key}: ${v}`);
+    }
+  }
+}
+// deno-lint-ignore no-console
+console.log(`\nload average before ${loadBefore}, after ${load()}; ${rounds} rounds`);
+for (const mode of modes) {
+  const unit = mode.startsWith("tcp") ? "Gbit/s" : "per second";
+  const b = results.get(`${mode} base`)!, t = results.get(`${mode} this`)!;
+  const fmt = (xs: number[]) =>
+    `${median(xs).toPrecision(4)} (${Math.min(...xs).toPrecision(4)}–${
+      Math.max(...xs).toPrecision(4)
+    })`;
+  // deno-lint-ignore no-console
+  console.log(
+    `${mode} (${unit}): base ${fmt(b)}, this ${fmt(t)}, this/base ${
+      (median(t) / median(b)).toFixed(3)
+    }`,
+  );
+}

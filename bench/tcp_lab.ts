@@ -98,8 +98,11 @@ export interface LabOptions {
   readonly bottleneck?: Bottleneck;
   /** The stack's congestion controller (default: the TCP plugin's). */
   readonly congestionControl?: string;
-  /** Capture `tun0` (headers only) and check it with tshark (the interop test does). */
-  readonly capture?: boolean;
+  /**
+   * Capture `tun0` (whole packets) and check the file afterwards: with
+   * tshark's default check (`withDevice`'s), or this function.
+   */
+  readonly capture?: boolean | ((pcap: string) => Promise<unknown>);
   /** Run the Linux reference too (default true). */
   readonly reference?: boolean;
   /** Linux's congestion controller in every lab namespace (default `cubic`; this host's is `bbr`). */
@@ -499,8 +502,8 @@ export async function runLab(options: LabOptions, seed = 1): Promise<LabTransfer
   const out: LabTransfer[] = [];
   await withDevice({
     mode: "tun",
-    capture: options.capture ?? false,
-    snaplen: 96,
+    capture: options.capture !== undefined && options.capture !== false,
+    ...(typeof options.capture === "function" ? { checkCapture: options.capture } : {}),
     plugins: () => pluginsWith(tcp),
   }, async (h) => {
     await shape(h.netns, h.dev.name, "ifb0", b);

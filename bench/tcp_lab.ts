@@ -4,8 +4,9 @@
  * bottleneck between two Linux namespaces over a veth pair, in the same run.
  *
  * `deno run -A bench/tcp_lab.ts [--runs N] [--mib M] [--rate MBIT]
- * [--burst BYTES] [--limit BYTES] [--cc NAME] [--linux-cc NAME]` (root, `/dev/net/tun`,
- * iproute2 with `tc`, the `ifb` module, `/usr/bin/python3`) prints, for each
+ * [--burst BYTES] [--limit BYTES] [--cc NAME] [--linux-cc NAME]
+ * [--linux-offloads on]` (root, `/dev/net/tun`, iproute2 with `tc`, the
+ * `ifb` module, `ethtool`, `/usr/bin/python3`) prints, for each
  * of the four transfers, the median goodput and its range over N runs, the
  * median retransmitted segments and the bottleneck's drops:
  *
@@ -13,8 +14,10 @@
  *   `tun0` (no offloads: MTU-sized frames, as the bottleneck sees them) in a
  *   private namespace; the Linux end a Python kernel socket at 10.0.0.1.
  * - **Linux B → A** / **Linux A → B**: the reference, Python on kernel
- *   sockets in two namespaces joined by a veth pair (default offloads);
- *   B plays the stack's part.
+ *   sockets in two namespaces joined by a veth pair; B plays the stack's
+ *   part. Linux runs CUBIC (`--linux-cc`, set per socket) with TSO, GSO and
+ *   GRO off on `tun0` and both veth ends (`--linux-offloads on` keeps them),
+ *   so every bottleneck sees MTU-sized packets and one drop is one segment.
  *
  * The bottleneck is on the Linux side device (`tun0`, or A's veth end), both
  * ways: egress `tbf` toward the stack (or B), and ingress redirected
@@ -38,7 +41,7 @@
  * reported to Linux's TCP as local congestion and the segment is sent again
  * as if new, without counting a retransmission. The two pairs compared
  * (stack→linux with refB→A, linux→stack with refA→B) have the same shape.
- * With the veth's default GSO, one dropped Linux super-segment counts once.
+ * (With `--linux-offloads on`, one dropped Linux super-segment counts once.)
  *
  * `tests/interop/tcp_lab_test.ts` runs {@linkcode runLab} at a small size.
  *
@@ -105,6 +108,13 @@ export interface LabOptions {
   readonly capture?: boolean | ((pcap: string) => Promise<unknown>);
   /** Run the Linux reference too (default true). */
   readonly reference?: boolean;
+  /**
+   * Leave Linux's segmentation offloads (TSO, GSO, GRO) on its lab devices
+   * as they come (default false: off, so the bottleneck queues and drops
+   * MTU-sized packets on every path, as the stack sends them on a TUN
+   * device without offloads, and a drop is one segment).
+   */
+  readonly linuxOffloads?: boolean;
   /** Linux's congestion controller in every lab namespace (default `cubic`; this host's is `bbr`). */
   readonly linuxCongestionControl?: string;
 }
@@ -277,6 +287,11 @@ async function shape(netns: string, dev: string, ifb: string, b: Bottleneck): Pr
   ]);
 }
 
+/** Switches TCP segmentation and receive offloads off on `dev` (`ethtool -K`). */
+async function noOffloads(netns: string, dev: string): Promise<void> {
+  await must(netns, ["ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off"]);
+}
+
 /** Packets the root `tbf` of `dev` has dropped. */
 async function tbfDrops(netns: string, dev: string): Promise<number> {
   const out = await must(netns, ["tc", "-s", "qdisc", "show", "dev", dev, "root"]);
@@ -431,6 +446,7 @@ async function reference(
   bytes: number,
   b: Bottleneck,
   linuxCc: string,
+  offloads: boolean,
   seed: number,
 ): Promise<LabTransfer[]> {
   const a = randomNetnsName(`laba${Deno.pid}-`);
@@ -457,6 +473,10 @@ async function reference(
       await must(bNs, ["ip", "link", "set", "vb", "up"]);
       await must(bNs, ["ip", "link", "set", "lo", "up"]);
       await must(a, ["ip", "link", "set", "va", "up"]);
+      if (!offloads) {
+        await noOffloads(a, "va");
+        await noOffloads(bNs, "vb");
+      }
       await shape(a, "va", "ifb0", b);
       const bToA = await linuxToLinux(
         "refB→A",
@@ -506,11 +526,16 @@ export async function runLab(options: LabOptions, seed = 1): Promise<LabTransfer
     ...(typeof options.capture === "function" ? { checkCapture: options.capture } : {}),
     plugins: () => pluginsWith(tcp),
   }, async (h) => {
+    if (!(options.linuxOffloads ?? false)) await noOffloads(h.netns, h.dev.name);
     await shape(h.netns, h.dev.name, "ifb0", b);
     out.push(await stackSends(h, options.bytes, linuxCc, seed));
     out.push(await stackReceives(h, options.bytes, linuxCc, seed + 1));
   });
-  if (options.reference ?? true) out.push(...await reference(options.bytes, b, linuxCc, seed + 2));
+  if (options.reference ?? true) {
+    out.push(
+      ...await reference(options.bytes, b, linuxCc, options.linuxOffloads ?? false, seed + 2),
+    );
+  }
   return out;
 }
 
@@ -584,8 +609,13 @@ function parseArgs(args: readonly string[]): { runs: number; options: LabOptions
     limitBytes: num("limit", DEFAULT_BOTTLENECK.limitBytes, 1514),
   };
   const cc = flags.get("cc"), linuxCc = flags.get("linux-cc");
+  const offloads = flags.get("linux-offloads");
+  if (offloads !== undefined && offloads !== "on" && offloads !== "off") {
+    throw new TypeError(`--linux-offloads: expected on or off, not "${offloads}"`);
+  }
   flags.delete("cc");
   flags.delete("linux-cc");
+  flags.delete("linux-offloads");
   if (flags.size > 0) throw new TypeError(`Unknown flag --${[...flags.keys()][0]}`);
   return {
     runs,
@@ -594,6 +624,7 @@ function parseArgs(args: readonly string[]): { runs: number; options: LabOptions
       bottleneck,
       ...(cc !== undefined ? { congestionControl: cc } : {}),
       ...(linuxCc !== undefined ? { linuxCongestionControl: linuxCc } : {}),
+      linuxOffloads: offloads === "on",
     },
   };
 }
@@ -610,7 +641,8 @@ if (import.meta.main) {
       options.bytes / MIB
     } MiB each way, ${runs} runs, tbf ${b.rateMbit} Mbit/s ` +
       `burst ${b.burstBytes} B limit ${b.limitBytes} B each way, no added delay (no netem); ` +
-      `stack ${cc} on TUN without offloads, Linux ${options.linuxCongestionControl ?? "cubic"}; ` +
+      `stack ${cc} on TUN without offloads, Linux ${options.linuxCongestionControl ?? "cubic"} ` +
+      `with offloads ${options.linuxOffloads === true ? "on" : "off"}; ` +
       `${navigator.hardwareConcurrency} CPUs, load ${load}`,
   );
   const all: LabTransfer[][] = [];

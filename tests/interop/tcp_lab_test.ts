@@ -23,7 +23,7 @@ import { runLab } from "../../bench/tcp_lab.ts";
 
 const MIB = 1024 * 1024;
 
-Deno.test(gated([...INTEROP_NEEDS, "python3", "tshark"], {
+Deno.test(gated([...INTEROP_NEEDS, "python3", "tshark", "ethtool"], {
   name: "tcp lab: 4 MiB each way through a 50 Mbit/s tbf with a 6 KiB queue, stack and Linux",
   async fn() {
     const bytes = 4 * MIB;

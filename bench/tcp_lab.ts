@@ -47,6 +47,8 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
+import process from "node:process";
 import { addNetns, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
 import {
   type DeviceHarness,
@@ -55,7 +57,7 @@ import {
   withDevice,
 } from "../tests/interop/_netns.ts";
 import { pluginsWith } from "../tests/_test_plugins.ts";
-import { receiveAll, sendAll } from "../tests/tcp/_transfer.ts";
+import { receiveAll, source } from "../tests/tcp/_transfer.ts";
 import { TCP_OPTIONS } from "../stack/protocols/tcp/config.ts";
 
 const MIB = 1024 * 1024;
@@ -91,6 +93,11 @@ export interface LabTransfer {
   readonly retrans: number;
   /** Packets the bottleneck on this direction dropped. */
   readonly drops: number;
+  /**
+   * The stack's transfers: CPU seconds of this process per wall second
+   * (near 1 or above: the stack, not TCP, was the limit).
+   */
+  readonly cpu?: number;
 }
 
 /** Options of {@linkcode runLab}. */
@@ -317,8 +324,23 @@ function transfer(
   seconds: number,
   retrans: number,
   drops: number,
+  cpu?: number,
 ): LabTransfer {
-  return { name, bytes, seconds, mbps: bytes * 8 / seconds / 1e6, retrans, drops };
+  const t = { name, bytes, seconds, mbps: bytes * 8 / seconds / 1e6, retrans, drops };
+  return cpu === undefined ? t : { ...t, cpu };
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** `bytes` of seeded data made and hashed before the clock starts, as the Python sender does. */
+function prepared(seed: number, bytes: number): { chunks: Uint8Array[]; sha256: string } {
+  const chunks = [...source(seed, bytes, 256 * 1024)];
+  const h = createHash("sha256");
+  for (const c of chunks) h.update(c);
+  return { chunks, sha256: h.digest("hex") };
 }
 
 function checkSame(
@@ -350,19 +372,25 @@ async function stackSends(
     await rx.listening();
     const retrans0 = h.stack.counters.value("tcp.retrans_segs");
     const drops0 = await tbfDrops(h.netns, "ifb0");
+    const data = prepared(seed, bytes);
+    const cpu0 = cpuSeconds(), t0 = performance.now();
     const conn = await h.stack.connect({ hostname: LINUX_ADDRESS, port: 5001 });
     h.runner.kick();
-    const sent = await sendAll(conn, seed, bytes);
+    for (const chunk of data.chunks) {
+      for (let off = 0; off < chunk.length;) off += await conn.write(chunk.subarray(off));
+    }
+    await conn.closeWrite();
     h.runner.kick();
     // The receiver closes after reading everything: our end of stream.
     await receiveAll(conn);
     conn.close();
     h.runner.kick();
+    const cpu = (cpuSeconds() - cpu0) / ((performance.now() - t0) / 1000);
     const got = await rx.report();
-    checkSame("stack→linux", sent, got, bytes, linuxCc);
+    checkSame("stack→linux", data.sha256, got, bytes, linuxCc);
     const retrans = h.stack.counters.value("tcp.retrans_segs") - retrans0;
     const drops = await tbfDrops(h.netns, "ifb0") - drops0;
-    return transfer("stack→linux", bytes, got.seconds ?? NaN, retrans, drops);
+    return transfer("stack→linux", bytes, got.seconds ?? NaN, retrans, drops, cpu);
   } finally {
     await rx.kill();
   }
@@ -388,9 +416,10 @@ async function stackReceives(
   ]);
   try {
     const conn = await listener.accept();
-    const t0 = performance.now();
+    const cpu0 = cpuSeconds(), t0 = performance.now();
     const got = await receiveAll(conn);
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = (cpuSeconds() - cpu0) / seconds;
     await conn.closeWrite();
     h.runner.kick();
     const sent = await tx.report();
@@ -404,7 +433,7 @@ async function stackReceives(
     );
     const retrans = await linuxRetrans(h.netns) - retrans0;
     const drops = await tbfDrops(h.netns, "tun0") - drops0;
-    return transfer("linux→stack", bytes, seconds, retrans, drops);
+    return transfer("linux→stack", bytes, seconds, retrans, drops, cpu);
   } finally {
     listener.close();
     await tx.kill();
@@ -650,7 +679,10 @@ if (import.meta.main) {
     const r = await runLab(options, 1 + 4 * i);
     log(
       `run ${i + 1}: ` +
-        r.map((t) => `${t.name} ${t.mbps.toFixed(1)} Mbit/s retrans ${t.retrans} drops ${t.drops}`)
+        r.map((t) =>
+          `${t.name} ${t.mbps.toFixed(1)} Mbit/s retrans ${t.retrans} drops ${t.drops}` +
+          (t.cpu !== undefined ? ` cpu ${t.cpu.toFixed(2)}` : "")
+        )
           .join("; "),
     );
     all.push(r);

@@ -1,0 +1,248 @@
+/**
+ * The TCP integrity soak of issue #14 for every congestion controller the
+ * tree has: two stacks on the virtual network exchange `--mib` MiB each way
+ * at once over a link that loses, reorders, duplicates and corrupts frames
+ * (the faults of `tests/tcp/integrity_test.ts`: 5% loss, 5% reorder, 1%
+ * duplication, 0.5% corruption, 20 ms ± 5 ms each way), once per seed; what
+ * arrives must hash (SHA-256) to what was sent, both ends must close with no
+ * socket and no packet buffer left.
+ *
+ * `deno run -A bench/tcp_soak.ts [--mib 64] [--seeds 50] [--first-seed 1]
+ * [--workers N] [--cc a,b] [--timeout SECONDS]` runs every (controller,
+ * seed) in its own `deno` process, at most `--workers` at once (default: the
+ * core count), each killed after `--timeout` seconds (default 3600), and
+ * prints one line per seed (pass/fail, wall time, virtual time, segments
+ * retransmitted) and a summary per controller. It exits 1 if any seed failed.
+ * The controllers are those of the TCP plugin's registry
+ * (`CONGESTION_CONTROLS`), so a controller added there is soaked too.
+ *
+ * The CI-sized soak is the test itself (1 MiB × 10 seeds, the default
+ * controller); this is the full one, behind its own command.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { makeLink, ms } from "../tests/_harness.ts";
+import type { Faults } from "../drivers/loopback/faults.ts";
+import { exchangeBoth } from "../tests/tcp/_transfer.ts";
+import { CONGESTION_CONTROLS } from "../stack/protocols/tcp/congestion/mod.ts";
+
+const MIB = 1024 * 1024;
+
+/** The faults of `tests/tcp/integrity_test.ts`, on both directions. */
+export const SOAK_FAULTS: Faults = {
+  loss: 0.05,
+  reorder: 0.05,
+  duplicate: 0.01,
+  corrupt: 0.005,
+  delay: ms(20),
+  jitter: ms(5),
+};
+
+/** What one seed reports. */
+export interface SoakResult {
+  /** Congestion controller. */
+  readonly cc: string;
+  /** Seed of the network and the data. */
+  readonly seed: number;
+  /** Whether everything arrived whole and both ends closed cleanly. */
+  readonly ok: boolean;
+  /** Wall-clock seconds. */
+  readonly seconds: number;
+  /** Virtual seconds the exchange took (0 when it failed). */
+  readonly virtualSeconds: number;
+  /** Segments both ends retransmitted (`tcp.retrans_segs`). */
+  readonly retrans: number;
+  /** Why it failed. */
+  readonly error?: string;
+}
+
+/**
+ * One seed in this process: `mib` MiB each way with controller `cc` on both
+ * ends; throws on any mismatch or leak.
+ */
+export async function soakOne(
+  cc: string,
+  seed: number,
+  mib: number,
+): Promise<{ virtualSeconds: number; retrans: number }> {
+  const env = makeLink({ seed, faults: SOAK_FAULTS, plugins: { tcp: { congestionControl: cc } } });
+  const total = mib * MIB;
+  let virtualSeconds = 0;
+  let retrans = 0;
+  try {
+    const l = env.b.listen({ port: 9000 });
+    const t0 = env.net.clock.now();
+    await env.run(async () => {
+      const [c, s] = await Promise.all([
+        env.a.connect({ hostname: "10.0.0.2", port: 9000 }),
+        l.accept(),
+      ]);
+      for (const host of [env.a, env.b]) {
+        const used = host.sockets().filter((x) => x.cc !== undefined).map((x) => x.cc);
+        assert.deepEqual(used, [cc], `seed ${seed}: controllers in use`);
+      }
+      await exchangeBoth(c, s, seed, total);
+      c.close();
+      s.close();
+    }, { timeout: 3_600_000_000 * 24 });
+    virtualSeconds = (env.net.clock.now() - t0) / 1e6;
+    l.close();
+    retrans = env.a.counters.value("tcp.retrans_segs") + env.b.counters.value("tcp.retrans_segs");
+    // Both sides finish closing (TIME-WAIT included) on their own.
+    env.runFor(ms(200_000));
+    assert.deepEqual(env.a.sockets(), [], `seed ${seed}: a still has sockets`);
+    assert.deepEqual(env.b.sockets(), [], `seed ${seed}: b still has sockets`);
+    const ab = env.link.stats("a->b"), ba = env.link.stats("b->a");
+    assert.ok(ab.dropped.loss > 0 && ba.dropped.loss > 0, `seed ${seed}: frames were lost`);
+  } catch (e) {
+    env.close();
+    throw e;
+  }
+  env.finish();
+  return { virtualSeconds, retrans };
+}
+
+/** Runs one seed in a child `deno` process, killed after `timeout` seconds. */
+async function child(cc: string, seed: number, mib: number, timeout: number): Promise<SoakResult> {
+  const t0 = performance.now();
+  const proc = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--no-check",
+      import.meta.filename!,
+      "--one",
+      cc,
+      String(seed),
+      String(mib),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      proc.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, timeout * 1000);
+  const out = await proc.output();
+  clearTimeout(timer);
+  const seconds = (performance.now() - t0) / 1000;
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  if (out.success) {
+    try {
+      const r = JSON.parse(text) as { virtualSeconds: number; retrans: number };
+      return { cc, seed, ok: true, seconds, ...r };
+    } catch { /* reported below */ }
+  }
+  const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) => l !== "");
+  const why = out.signal === "SIGKILL"
+    ? `killed after ${timeout} s`
+    : err.find((l) => /Error/.test(l)) ?? err.pop() ?? `exit ${out.code}`;
+  return { cc, seed, ok: false, seconds, virtualSeconds: 0, retrans: 0, error: why };
+}
+
+/** Runs `jobs` with at most `workers` at once, calling `report` as each ends. */
+async function pool<T>(
+  jobs: readonly (() => Promise<T>)[],
+  workers: number,
+  report: (r: T) => void,
+): Promise<T[]> {
+  const results: T[] = [];
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < jobs.length) {
+      const r = await jobs[next++]!();
+      report(r);
+      results.push(r);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(workers, jobs.length) }, worker));
+  return results;
+}
+
+function parseArgs(args: readonly string[]) {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i += 2) {
+    const k = args[i]!, v = args[i + 1];
+    if (!k.startsWith("--") || v === undefined) throw new TypeError(`Cannot read argument "${k}"`);
+    flags.set(k.slice(2), v);
+  }
+  const num = (k: string, d: number, min: number) => {
+    const v = flags.has(k) ? Number(flags.get(k)) : d;
+    if (!Number.isFinite(v) || !Number.isInteger(v)) {
+      throw new TypeError(`--${k}: not a whole number`);
+    }
+    if (v < min) throw new RangeError(`--${k}: must be at least ${min}`);
+    flags.delete(k);
+    return v;
+  };
+  const mib = num("mib", 64, 1);
+  const seeds = num("seeds", 50, 1);
+  const firstSeed = num("first-seed", 1, 1);
+  const workers = num("workers", navigator.hardwareConcurrency, 1);
+  const timeout = num("timeout", 3600, 1);
+  const ccs = flags.has("cc") ? flags.get("cc")!.split(",") : [...CONGESTION_CONTROLS];
+  flags.delete("cc");
+  for (const cc of ccs) {
+    if (!CONGESTION_CONTROLS.includes(cc)) {
+      throw new RangeError(`--cc: "${cc}" is not one of ${CONGESTION_CONTROLS.join(", ")}`);
+    }
+  }
+  if (flags.size > 0) throw new TypeError(`Unknown flag --${[...flags.keys()][0]}`);
+  return { mib, seeds, firstSeed, workers, timeout, ccs };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+if (import.meta.main) {
+  // deno-lint-ignore no-console
+  const log = console.log;
+  if (Deno.args[0] === "--one") {
+    const [cc, seed, mib] = [Deno.args[1]!, Number(Deno.args[2]), Number(Deno.args[3])];
+    log(JSON.stringify(await soakOne(cc, seed, mib)));
+  } else {
+    const o = parseArgs(Deno.args);
+    const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+    log(
+      `TCP soak: ${o.mib} MiB each way × seeds ${o.firstSeed}..${o.firstSeed + o.seeds - 1} × ` +
+        `${
+          o.ccs.join(", ")
+        }; ${o.workers} workers, ${navigator.hardwareConcurrency} CPUs, load ${load}`,
+    );
+    const jobs = o.ccs.flatMap((cc) =>
+      Array.from(
+        { length: o.seeds },
+        (_, i) => () => child(cc, o.firstSeed + i, o.mib, o.timeout),
+      )
+    );
+    const t0 = performance.now();
+    const results = await pool(jobs, o.workers, (r) =>
+      log(
+        `${r.cc} seed ${r.seed}: ${r.ok ? "pass" : "FAIL"} ${r.seconds.toFixed(1)} s` +
+          (r.ok
+            ? ` (virtual ${r.virtualSeconds.toFixed(1)} s, retrans ${r.retrans})`
+            : `: ${r.error}`),
+      ));
+    for (const cc of o.ccs) {
+      const mine = results.filter((r) => r.cc === cc);
+      const passed = mine.filter((r) => r.ok);
+      log(
+        `${cc}: ${passed.length}/${mine.length} passed; wall median ${
+          median(mine.map((r) => r.seconds)).toFixed(1)
+        } s; virtual median ${median(passed.map((r) => r.virtualSeconds)).toFixed(1)} s; ` +
+          `retrans median ${median(passed.map((r) => r.retrans))}` +
+          (passed.length < mine.length
+            ? `; failed seeds ${mine.filter((r) => !r.ok).map((r) => r.seed).join(", ")}`
+            : ""),
+      );
+    }
+    log(`total ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    if (results.some((r) => !r.ok)) Deno.exit(1);
+  }
+}

@@ -198,7 +198,7 @@ export function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
 }
 
 /** One chunk of a chunked body: size in hex, CRLF, data, CRLF (RFC 9112 §7.1). */
-function chunk(data: Uint8Array): Uint8Array {
+function chunkOf(data: Uint8Array): Uint8Array {
   const size = encoder.encode(`${data.length.toString(16)}\r\n`);
   const out = new Uint8Array(size.length + data.length + 2);
   out.set(size);
@@ -225,11 +225,18 @@ export async function writeMessage(
     readonly emptyLength: boolean;
     /** Settles when the peer is gone: a streamed body stops being read. */
     readonly gone?: Promise<unknown>;
+    /**
+     * A streamed body goes raw and ends with the connection (an HTTP/1.0
+     * peer: no Transfer-Encoding for it, RFC 9112 §6.1); the caller closes.
+     */
+    readonly closeDelimited?: boolean;
   },
 ): Promise<void> {
+  const raw = how.closeDelimited === true;
+  const chunk = raw ? (data: Uint8Array) => data : chunkOf;
   let h = head;
   if (framing.kind === "length") h += `Content-Length: ${framing.bytes.length}\r\n`;
-  else if (framing.kind === "chunked") h += "Transfer-Encoding: chunked\r\n";
+  else if (framing.kind === "chunked" && !raw) h += "Transfer-Encoding: chunked\r\n";
   else if (how.emptyLength) h += "Content-Length: 0\r\n";
   const headBytes = encoder.encode(h + "\r\n");
   if (!how.sendBody || framing.kind === "none") {
@@ -267,7 +274,7 @@ export async function writeMessage(
     framing.reader.cancel(e).catch(() => {});
     throw e;
   }
-  await writeAll(conn, LAST_CHUNK);
+  if (!raw) await writeAll(conn, LAST_CHUNK);
 }
 
 /** Field names a message's framing owns: never copied from user headers. */

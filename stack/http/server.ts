@@ -432,11 +432,15 @@ export function createConnectionServer(
       let h = `HTTP/1.1 ${status} ${response.statusText || REASONS[status] || "Unknown"}\r\n`;
       h += fieldLines(response.headers, FRAMING_FIELDS);
       if (closing) keep = false;
+      // An HTTP/1.0 peer cannot take chunked: the body ends with the connection.
+      const closeDelimited = head.version[1] === 0 && framing.kind === "chunked" && !bodyless;
+      if (closeDelimited) keep = false;
       if (!keep) h += "Connection: close\r\n";
       else if (head.version[1] === 0) h += "Connection: keep-alive\r\n";
       await writeMessage(conn, h, bodyless ? NONE : framing, {
         sendBody: method !== "HEAD" && !bodyless,
         emptyLength: !bodyless,
+        closeDelimited,
         ...(gone !== undefined ? { gone } : {}),
       });
     } finally {

@@ -1,0 +1,67 @@
+/**
+ * Bugs found reviewing `stack.serve()` / `stack.fetch()` (issue #20), each
+ * pinned by the test that first failed: framing for HTTP/1.0 peers and a
+ * peer that never reads its response.
+ */
+import assert from "node:assert/strict";
+import {
+  bytes,
+  delay,
+  makeServiceEnv,
+  readAllText,
+  SERVER,
+  type ServiceEnv,
+  withServiceEnv,
+  writeAll,
+} from "../services/_services.ts";
+import type { HttpServer, ServeHandler, ServeOptions } from "../../mod.ts";
+
+async function withServer(
+  handler: (env: ServiceEnv) => ServeHandler,
+  body: (env: ServiceEnv, server: HttpServer) => Promise<void>,
+  options: ServeOptions = {},
+): Promise<void> {
+  await withServiceEnv(makeServiceEnv({ services: [] }), async (env) => {
+    const server = env.server.serve({ port: 80, ...options }, handler(env));
+    try {
+      await body(env, server);
+    } finally {
+      await env.run(() => server.shutdown());
+    }
+  });
+}
+
+/** A body that is not at hand at once (so it cannot get a Content-Length). */
+function slowBody(parts: readonly string[], env: ServiceEnv): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream({
+    async pull(ctl) {
+      await delay(env, 1);
+      if (i < parts.length) ctl.enqueue(bytes(parts[i++]!));
+      else ctl.close();
+    },
+  });
+}
+
+Deno.test("serve never sends chunked to an HTTP/1.0 client: the body ends with the connection", async () => {
+  // RFC 9112 §6.1: no Transfer-Encoding unless the request is HTTP/1.1.
+  await withServer((env) => () => new Response(slowBody(["hello ", "world"], env)), async (env) => {
+    for (
+      const req of ["GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"]
+    ) {
+      const text = await env.run(async () => {
+        const conn = await env.client.connect({ hostname: SERVER, port: 80 });
+        try {
+          await writeAll(conn, bytes(req));
+          return await readAllText(conn);
+        } finally {
+          conn.close();
+        }
+      });
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.doesNotMatch(text, /transfer-encoding/i);
+      assert.match(text, /\r\nConnection: close\r\n/);
+      assert.ok(text.endsWith("\r\n\r\nhello world"), JSON.stringify(text));
+    }
+  });
+});

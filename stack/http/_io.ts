@@ -125,10 +125,27 @@ export class MessageReader {
   }
 }
 
+/**
+ * Watches writes that wait on the peer: `start` before each one, `done`
+ * after (a server arms its stall timer in between, so a peer that stops
+ * reading is closed, while a body that is slow to produce is not).
+ */
+export interface WriteWatch {
+  start(): void;
+  done(): void;
+}
+
 /** Writes all of `p`, however the connection splits it. */
-export async function writeAll(conn: TcpConn, p: Uint8Array): Promise<void> {
+export async function writeAll(conn: TcpConn, p: Uint8Array, watch?: WriteWatch): Promise<void> {
   let off = 0;
-  while (off < p.length) off += await conn.write(p.subarray(off));
+  while (off < p.length) {
+    watch?.start();
+    try {
+      off += await conn.write(p.subarray(off));
+    } finally {
+      watch?.done();
+    }
+  }
 }
 
 /** How a body goes on the wire. */
@@ -230,8 +247,11 @@ export async function writeMessage(
      * peer: no Transfer-Encoding for it, RFC 9112 §6.1); the caller closes.
      */
     readonly closeDelimited?: boolean;
+    /** Told about every write (see {@linkcode WriteWatch}). */
+    readonly watch?: WriteWatch;
   },
 ): Promise<void> {
+  const w = how.watch;
   const raw = how.closeDelimited === true;
   const chunk = raw ? (data: Uint8Array) => data : chunkOf;
   let h = head;
@@ -241,18 +261,19 @@ export async function writeMessage(
   const headBytes = encoder.encode(h + "\r\n");
   if (!how.sendBody || framing.kind === "none") {
     if (framing.kind === "chunked") framing.reader.cancel().catch(() => {});
-    return writeAll(conn, headBytes);
+    return writeAll(conn, headBytes, w);
   }
   if (framing.kind === "length") {
     // One write for a short message: one segment on the wire when it fits.
     return writeAll(
       conn,
       concat([headBytes, framing.bytes], headBytes.length + framing.bytes.length),
+      w,
     );
   }
   // A chunk of size 0 would end the body (RFC 9112 §7.1): never send an empty one early.
   const first = framing.first.length > 0 ? chunk(framing.first) : EMPTY;
-  await writeAll(conn, concat([headBytes, first], headBytes.length + first.length));
+  await writeAll(conn, concat([headBytes, first], headBytes.length + first.length), w);
   let pending = framing.pending;
   try {
     for (;;) {
@@ -268,13 +289,13 @@ export async function writeMessage(
       if (!(r.value instanceof Uint8Array)) {
         throw new TypeError("Cannot send body: a chunk is not a Uint8Array");
       }
-      if (r.value.length > 0) await writeAll(conn, chunk(r.value));
+      if (r.value.length > 0) await writeAll(conn, chunk(r.value), w);
     }
   } catch (e) {
     framing.reader.cancel(e).catch(() => {});
     throw e;
   }
-  if (!raw) await writeAll(conn, LAST_CHUNK);
+  if (!raw) await writeAll(conn, LAST_CHUNK, w);
 }
 
 /** Field names a message's framing owns: never copied from user headers. */

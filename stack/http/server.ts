@@ -28,6 +28,7 @@ import {
   type ReadEvent,
   writeAll,
   writeMessage,
+  type WriteWatch,
 } from "./_io.ts";
 import { HttpParser, type MessageHead, type ParseError } from "./llhttp.ts";
 import type {
@@ -348,7 +349,7 @@ export function createConnectionServer(
         async pull(ctl) {
           if (expectContinue && !sentContinue) {
             sentContinue = true;
-            await writeAll(conn, CONTINUE);
+            await writeAll(conn, CONTINUE, stallWatch(st));
           }
           // A sender that stops mid-body is closed like an idle one.
           st.timer?.arm(host.now() + cfg.keepAlive);
@@ -441,6 +442,7 @@ export function createConnectionServer(
         sendBody: method !== "HEAD" && !bodyless,
         emptyLength: !bodyless,
         closeDelimited,
+        watch: stallWatch(st),
         ...(gone !== undefined ? { gone } : {}),
       });
     } finally {
@@ -449,6 +451,14 @@ export function createConnectionServer(
     if (!keep) return false;
     if (!bodyDone) return await drain(reader, st.timer, () => host.now() + cfg.keepAlive);
     return true;
+  }
+
+  /** A peer that takes no response bytes for keepAliveTimeout is closed like an idle one. */
+  function stallWatch(st: ConnState): WriteWatch {
+    return {
+      start: () => st.timer?.arm(host.now() + cfg.keepAlive),
+      done: () => st.timer?.cancel(),
+    };
   }
 
   async function errorResponse(e: unknown): Promise<Response> {

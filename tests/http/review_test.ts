@@ -65,3 +65,24 @@ Deno.test("serve never sends chunked to an HTTP/1.0 client: the body ends with t
     }
   });
 });
+
+Deno.test("serve closes a connection whose peer stops reading its response, and shutdown finishes", async () => {
+  const big = new Uint8Array(4 << 20);
+  await withServer(() => () => new Response(big), async (env, server) => {
+    const outcome = await env.run(async () => {
+      const conn = await env.client.connect({ hostname: SERVER, port: 80 });
+      await writeAll(conn, bytes(`GET / HTTP/1.1\r\nHost: ${SERVER}\r\n\r\n`));
+      await delay(env, 100_000); // the response fills the windows; the client never reads
+      const start = env.net.now();
+      const r = await Promise.race([
+        server.shutdown().then(() => "finished"),
+        delay(env, 60_000_000).then(() => "hung"),
+      ]);
+      conn.close();
+      return { r, after: env.net.now() - start };
+    });
+    assert.equal(outcome.r, "finished");
+    // No progress for keepAliveTimeout (2 s) closes it (window probes may still take a few bytes).
+    assert.ok(outcome.after <= 3_000_000, `shutdown took ${outcome.after} µs`);
+  }, { keepAliveTimeout: 2000 });
+});

@@ -131,7 +131,10 @@ export async function fetchHttp(
       } else if (framing.kind === "chunked") {
         throw new TypeError(`Cannot fetch ${url.href}: a streamed body cannot follow a redirect`);
       }
-      if (next.origin !== url.origin) headers.delete("authorization");
+      if (next.origin !== url.origin) {
+        // Credentials for one origin are not sent to another (as undici and browsers do).
+        for (const h of ["authorization", "cookie", "proxy-authorization"]) headers.delete(h);
+      }
       url = next;
     }
   } catch (e) {

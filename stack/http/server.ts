@@ -319,6 +319,8 @@ export function createConnectionServer(
     } catch {
       return fail(conn, 400, "a header field Headers refuses");
     }
+    // RFC 9110 §10.1.1: a server ignores 100-continue in an HTTP/1.0 request.
+    if (head.version[0] === 1 && head.version[1] === 0) expectContinue = false;
     // RFC 9112 §3.2: a 1.1 request has exactly one Host; llhttp leaves that to us.
     if (hosts > 1 || (head.version[1] >= 1 && hosts !== 1)) {
       return fail(conn, 400, "an HTTP/1.1 request needs exactly one Host");

@@ -86,3 +86,58 @@ Deno.test("serve closes a connection whose peer stops reading its response, and 
     assert.ok(outcome.after <= 3_000_000, `shutdown took ${outcome.after} µs`);
   }, { keepAliveTimeout: 2000 });
 });
+
+Deno.test("fetch drops Cookie and Proxy-Authorization on a redirect to another origin", async () => {
+  await withServiceEnv(makeServiceEnv({ services: [] }), async (env) => {
+    const seen: string[] = [];
+    const a = env.server.serve(
+      { port: 80 },
+      () => Response.redirect(`http://${SERVER}:8080/`, 302),
+    );
+    const b = env.server.serve({ port: 8080 }, (req) => {
+      seen.push(`${req.headers.get("cookie")} ${req.headers.get("proxy-authorization")}`);
+      return new Response("b");
+    });
+    await env.run(async () => {
+      const headers = { cookie: "session=secret", "proxy-authorization": "Basic x" };
+      await (await env.client.fetch(`http://${SERVER}/`, { headers })).text();
+    });
+    assert.deepEqual(seen, ["null null"]);
+    await env.run(() => Promise.all([a.shutdown(), b.shutdown()]));
+  });
+});
+
+/** Sends `text` on a new connection and reads until the server closes. */
+function exchange(env: ServiceEnv, text: string): Promise<string> {
+  return env.run(async () => {
+    const conn = await env.client.connect({ hostname: SERVER, port: 80 });
+    try {
+      await writeAll(conn, bytes(text));
+      return await readAllText(conn);
+    } finally {
+      conn.close();
+    }
+  });
+}
+
+Deno.test("serve ignores Expect: 100-continue from an HTTP/1.0 client (RFC 9110 §10.1.1)", async () => {
+  await withServer(() => async (req) => new Response(await req.text()), async (env) => {
+    const text = await exchange(
+      env,
+      "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+    );
+    assert.doesNotMatch(text, /100 Continue/);
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nhi$/);
+  });
+});
+
+Deno.test("serve counts the head's real bytes: whitespace padding is over maxHeaderSize too", async () => {
+  await withServer(() => () => new Response("ok"), async (env) => {
+    const pad = " ".repeat(20_000);
+    const text = await exchange(env, `GET / HTTP/1.1\r\nHost: ${SERVER}\r\nX-A:${pad}v\r\n\r\n`);
+    assert.match(text, /^HTTP\/1\.1 431 /);
+    const lines = "\r\n".repeat(20_000); // empty lines before a request line
+    const text2 = await exchange(env, `${lines}GET / HTTP/1.1\r\nHost: ${SERVER}\r\n\r\n`);
+    assert.match(text2, /^HTTP\/1\.1 (431|400) /);
+  }, { maxHeaderSize: 4096 });
+});

@@ -257,7 +257,7 @@ export async function writeMessage(
   let h = head;
   if (framing.kind === "length") h += `Content-Length: ${framing.bytes.length}\r\n`;
   else if (framing.kind === "chunked" && !raw) h += "Transfer-Encoding: chunked\r\n";
-  else if (how.emptyLength) h += "Content-Length: 0\r\n";
+  else if (framing.kind === "none" && how.emptyLength) h += "Content-Length: 0\r\n";
   const headBytes = encoder.encode(h + "\r\n");
   if (!how.sendBody || framing.kind === "none") {
     if (framing.kind === "chunked") framing.reader.cancel().catch(() => {});

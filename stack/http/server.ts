@@ -162,6 +162,8 @@ interface ConnState {
   ahead?: Promise<ReadEvent> | undefined;
   /** Closes the connection when the peer sends nothing for keepAliveTimeout (head or body). */
   timer?: HttpTimer;
+  /** A response broke off mid-way: close with RST, not FIN. */
+  reset?: boolean;
 }
 
 /**
@@ -287,7 +289,8 @@ export function createConnectionServer(
       if (timedOut) hooks.onTimeout?.();
       idleTimer.cancel();
       reader.close();
-      await closeGracefully(conn);
+      if (st.reset === true) resetQuietly(conn);
+      else await closeGracefully(conn);
     }
   }
 
@@ -425,8 +428,16 @@ export function createConnectionServer(
         () => true,
       );
     }
+    let framing: Framing;
     try {
-      const framing = await frameBody(response.body);
+      framing = await frameBody(response.body);
+    } catch {
+      // The body failed before anything was sent: that is a server error.
+      settle();
+      hooks.onResponse?.(500);
+      return sendError(conn, 500, "the response body failed");
+    }
+    try {
       const status = response.status;
       // RFC 9110 §6.4.1: 1xx, 204 and 304 carry no body and no framing.
       const bodyless = status === 204 || status === 304 || status < 200;
@@ -447,6 +458,11 @@ export function createConnectionServer(
         watch: stallWatch(st),
         ...(gone !== undefined ? { gone } : {}),
       });
+    } catch (e) {
+      // A body cut short must not look complete (a close-delimited one
+      // would, after a FIN): reset the connection instead (SO_LINGER 0).
+      st.reset = true;
+      throw e;
     } finally {
       settle();
     }
@@ -664,6 +680,15 @@ function requestUrl(
   } catch {
     return undefined;
   }
+}
+
+function resetQuietly(conn: TcpConn): void {
+  try {
+    conn.setLinger(0);
+  } catch {
+    // already closed
+  }
+  closeQuietly(conn);
 }
 
 function closeQuietly(conn: TcpConn): void {

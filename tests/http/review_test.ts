@@ -59,7 +59,7 @@ Deno.test("serve never sends chunked to an HTTP/1.0 client: the body ends with t
         }
       });
       assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
-      assert.doesNotMatch(text, /transfer-encoding/i);
+      assert.doesNotMatch(text, /transfer-encoding|content-length/i);
       assert.match(text, /\r\nConnection: close\r\n/);
       assert.ok(text.endsWith("\r\n\r\nhello world"), JSON.stringify(text));
     }
@@ -140,4 +140,65 @@ Deno.test("serve counts the head's real bytes: whitespace padding is over maxHea
     const text2 = await exchange(env, `${lines}GET / HTTP/1.1\r\nHost: ${SERVER}\r\n\r\n`);
     assert.match(text2, /^HTTP\/1\.1 (431|400) /);
   }, { maxHeaderSize: 4096 });
+});
+
+/** Reads until EOF or an error; says which. */
+function exchangeRaw(env: ServiceEnv, text: string): Promise<{ text: string; reset: boolean }> {
+  return env.run(async () => {
+    const conn = await env.client.connect({ hostname: SERVER, port: 80 });
+    await writeAll(conn, bytes(text));
+    const buf = new Uint8Array(65536);
+    let out = "";
+    try {
+      for (let n; (n = await conn.read(buf)) !== null;) {
+        out += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      return { text: out, reset: false };
+    } catch {
+      return { text: out, reset: true };
+    } finally {
+      try {
+        conn.close();
+      } catch { /* reset already */ }
+    }
+  });
+}
+
+Deno.test("serve resets the connection when a streamed response body errors mid-way", async () => {
+  const failing = (env: ServiceEnv) => () =>
+    new Response(
+      new ReadableStream({
+        async pull(ctl) {
+          await delay(env, 1000);
+          if (ctl.desiredSize !== null) ctl.enqueue(bytes("part"));
+          await delay(env, 1000);
+          ctl.error(new Error("the source broke"));
+        },
+      }),
+    );
+  await withServer(failing, async (env) => {
+    // HTTP/1.0: a close-delimited body; a FIN would make "part" look complete.
+    const r10 = await exchangeRaw(env, "GET / HTTP/1.0\r\n\r\n");
+    assert.match(r10.text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.equal(r10.reset, true, JSON.stringify(r10));
+    const r11 = await exchangeRaw(env, `GET / HTTP/1.1\r\nHost: ${SERVER}\r\n\r\n`);
+    assert.doesNotMatch(r11.text, /\r\n0\r\n\r\n$/, "no last chunk");
+    assert.equal(r11.reset, true, JSON.stringify(r11));
+  });
+});
+
+Deno.test("serve answers 500 when a response body errors before its head is sent", async () => {
+  const failing = () => () =>
+    new Response(
+      new ReadableStream({
+        start(ctl) {
+          ctl.enqueue(bytes("part"));
+          ctl.error(new Error("the source broke"));
+        },
+      }),
+    );
+  await withServer(failing, async (env) => {
+    const r = await exchangeRaw(env, `GET / HTTP/1.1\r\nHost: ${SERVER}\r\n\r\n`);
+    assert.match(r.text, /^HTTP\/1\.1 500 /);
+  });
 });

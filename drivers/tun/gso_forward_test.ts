@@ -13,7 +13,7 @@ import {
   LINKTYPE_RAW,
   type PacketBuffer,
 } from "../../mod.ts";
-import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "../../stack/wire/checksum.ts";
 
 class FakeLink implements LinkDriver {
   readonly linkType = LINKTYPE_RAW;
@@ -95,6 +95,46 @@ Deno.test("forwarding a TUN super-segment to a link with TSO sends it whole with
   try {
     inLink.port.receive(superSegment(inLink.port, 4000, 1448));
     assert.deepEqual(out.sent.map((s) => [s.bytes.length, s.gsoSize]), [[4052, 1448]]);
+  } finally {
+    r.close();
+  }
+});
+
+Deno.test("forwarding an IPv6 TUN super-segment to a link without TSO cuts it (no Packet Too Big)", () => {
+  const out = new FakeLink(1500);
+  const r = createStack({ seed: 1 });
+  const inLink = new FakeLink(1500, 65536);
+  r.addInterface({ name: "tun0", driver: inLink, addresses: ["2001:db8:1::1/64"] });
+  r.addInterface({ name: "eth1", driver: out, addresses: ["2001:db8:2::1/64"] });
+  r.setForwarding(true);
+  try {
+    const payload = 3000;
+    const pkt = inLink.port.pool.alloc(40 + 20 + payload);
+    const o = pkt.start;
+    const b = pkt.buf;
+    b[o] = 0x60;
+    pkt.dv.setUint16(o + 4, 20 + payload);
+    b[o + 6] = 6;
+    b[o + 7] = 64;
+    const src = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+    const dst = [0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+    b.set(src, o + 8);
+    b.set(dst, o + 24);
+    b[o + 40 + 12] = 5 << 4;
+    b[o + 40 + 13] = 0x19; // FIN|PSH|ACK
+    pkt.gsoSize = 1440;
+    inLink.port.receive(pkt);
+    assert.equal(inLink.sent.length, 0, "no Packet Too Big back to the sender");
+    assert.deepEqual(out.sent.map((s) => s.bytes.length), [1500, 1500, 180]);
+    out.sent.forEach(({ bytes: f }, i) => {
+      const dv = new DataView(f.buffer);
+      assert.equal(dv.getUint16(4), f.length - 40, "payload length");
+      assert.equal(f[7], 63, "hop limit decremented");
+      assert.equal(f[53], i === 2 ? 0x19 : 0x10, "FIN and PSH on the last only");
+      const pseudo = pseudoHeaderSumV6(f.subarray(8, 24), f.subarray(24, 40), 6, f.length - 40);
+      assert.equal(sumRange(f, 40, f.length, pseudo), 0xffff, "TCP checksum");
+    });
+    assert.equal(r.pool.outstanding, 0);
   } finally {
     r.close();
   }

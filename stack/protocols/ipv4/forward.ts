@@ -44,7 +44,7 @@ import type { IcmpErrorService } from "../../services.ts";
 import type { Counter } from "../../counters.ts";
 import { isIpv4Multicast } from "../../wire/address.ts";
 import { updateChecksum16 } from "../../wire/checksum.ts";
-import { segmentTcpV4 } from "./gso.ts";
+import { segmentTcp } from "./gso.ts";
 import type { RoutingTable } from "./routes.ts";
 import type { Ipv4OptionsProcessor } from "./options.ts";
 import {
@@ -203,7 +203,7 @@ export class Forwarder {
     const superOut = pkt.gsoSize > 0 && total > out.mtu && total <= out.tsoMaxSize;
     if (pkt.gsoSize > 0 && total > out.mtu && !superOut) {
       const fwd = (seg: PacketBuffer) => void this.forward(seg, iface);
-      if (segmentTcpV4(pkt, this.#ctx.pool, fwd) > 0) return CONSUMED;
+      if (segmentTcp(pkt, this.#ctx.pool, fwd) > 0) return CONSUMED;
     }
     const tooBig = !superOut && (fragMax > 0 ? fragMax > out.mtu : total > out.mtu);
     if (tooBig && (ipv4FragmentField(dv, s) & IPV4_FLAG_DF) !== 0) {

@@ -5,12 +5,18 @@
  * may hand the forwarder a 64 KiB TCP segment whose real segments fit the
  * next link; sending "fragmentation needed" back for it would blackhole the
  * flow (the sender's segments already fit), so it is cut into segments of
- * `gsoSize` payload bytes here, each a normal datagram.
+ * `gsoSize` payload bytes here, each a normal datagram. IPv6 forwarding
+ * uses it too (TCP right after the fixed header, as TSO builds it).
  *
  * @module
  */
 import type { PacketBuffer, PacketPool } from "../../packet.ts";
-import { finishChecksum, pseudoHeaderSumV4, sumRange } from "../../wire/checksum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumRange,
+} from "../../wire/checksum.ts";
 
 const IPPROTO_TCP = 6;
 /** Most segments one super-segment may become (64 KiB of 1-byte segments is not TSO). */
@@ -20,9 +26,9 @@ const TCP_PSH = 0x08;
 const TCP_CWR = 0x80;
 
 /**
- * Cuts the IPv4 TCP super-segment in `pkt` (header at `pkt.l3`, `gsoSize`
- * set) into datagrams of at most `pkt.gsoSize` payload bytes with their
- * lengths, identifications, sequence numbers, flags (FIN and PSH on the
+ * Cuts the IPv4 or IPv6 TCP super-segment in `pkt` (header at `pkt.l3`,
+ * `gsoSize` set; IPv6 without extension headers) into datagrams of at most `pkt.gsoSize` payload bytes with their
+ * lengths, identifications (IPv4), sequence numbers, flags (FIN and PSH on the
  * last only, CWR on the first only) and checksums rewritten. Each goes to
  * `each` with the receive metadata of `pkt` and is released after it
  * returns. Returns how many were made, or 0 (nothing made) when `pkt` is
@@ -31,7 +37,7 @@ const TCP_CWR = 0x80;
  *
  * @example Two segments from one
  * ```ts
- * import { segmentTcpV4 } from "./gso.ts";
+ * import { segmentTcp } from "./gso.ts";
  * import { PacketPool } from "../../packet.ts";
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();
@@ -41,12 +47,12 @@ const TCP_CWR = 0x80;
  * pkt.l3 = pkt.start;
  * pkt.gsoSize = 1500;
  * const sizes: number[] = [];
- * assert.equal(segmentTcpV4(pkt, pool, (s) => void sizes.push(s.length)), 2);
+ * assert.equal(segmentTcp(pkt, pool, (s) => void sizes.push(s.length)), 2);
  * assert.deepEqual(sizes, [1540, 1540]);
  * pkt.release();
  * ```
  */
-export function segmentTcpV4(
+export function segmentTcp(
   pkt: PacketBuffer,
   pool: PacketPool,
   each: (seg: PacketBuffer) => void,
@@ -55,9 +61,11 @@ export function segmentTcpV4(
   const ip = pkt.l3;
   const end = pkt.end;
   const mss = pkt.gsoSize;
-  const ihl = (b[ip]! & 0x0f) << 2;
+  const v6 = b[ip]! >>> 4 === 6;
+  const ihl = v6 ? 40 : (b[ip]! & 0x0f) << 2;
   const l4 = ip + ihl;
-  if (mss <= 0 || ihl < 20 || b[ip + 9] !== IPPROTO_TCP || l4 + 20 > end) return 0;
+  const proto = v6 ? b[ip + 6] : b[ip + 9];
+  if (mss <= 0 || ihl < 20 || proto !== IPPROTO_TCP || l4 + 20 > end) return 0;
   const thl = (b[l4 + 12]! >>> 4) << 2;
   const dataAt = l4 + thl;
   if (thl < 20 || dataAt > end) return 0;
@@ -66,7 +74,7 @@ export function segmentTcpV4(
   const head = dataAt - ip;
   const dv0 = pkt.dv;
   const seq0 = dv0.getUint32(l4 + 4);
-  const id0 = dv0.getUint16(ip + 4);
+  const id0 = v6 ? 0 : dv0.getUint16(ip + 4);
   const flags0 = b[l4 + 13]!;
   for (let i = 0, at = dataAt; i < count; i++, at += mss) {
     const len = Math.min(mss, end - at);
@@ -76,10 +84,13 @@ export function segmentTcpV4(
     const dv = seg.dv;
     out.set(b.subarray(ip, dataAt), o);
     out.set(b.subarray(at, at + len), o + head);
-    dv.setUint16(o + 2, head + len);
-    dv.setUint16(o + 4, (id0 + i) & 0xffff); // one identification each
-    dv.setUint16(o + 10, 0);
-    dv.setUint16(o + 10, finishChecksum(sumRange(out, o, o + ihl)));
+    if (v6) dv.setUint16(o + 4, head + len - 40);
+    else {
+      dv.setUint16(o + 2, head + len);
+      dv.setUint16(o + 4, (id0 + i) & 0xffff); // one identification each
+      dv.setUint16(o + 10, 0);
+      dv.setUint16(o + 10, finishChecksum(sumRange(out, o, o + ihl)));
+    }
     const t = o + ihl;
     dv.setUint32(t + 4, (seq0 + (at - dataAt)) >>> 0);
     let f = flags0;
@@ -88,12 +99,14 @@ export function segmentTcpV4(
     out[t + 13] = f;
     dv.setUint16(t + 16, 0);
     const tcpLen = thl + len;
-    const pseudo = pseudoHeaderSumV4(dv.getUint32(o + 12), dv.getUint32(o + 16), 6, tcpLen);
+    const pseudo = v6
+      ? pseudoHeaderSumV6(out.subarray(o + 8, o + 24), out.subarray(o + 24, o + 40), 6, tcpLen)
+      : pseudoHeaderSumV4(dv.getUint32(o + 12), dv.getUint32(o + 16), 6, tcpLen);
     dv.setUint16(t + 16, finishChecksum(sumRange(out, t, t + tcpLen, pseudo)));
     seg.l3 = o;
-    seg.family = 4;
-    seg.srcAt = o + 12;
-    seg.dstAt = o + 16;
+    seg.family = v6 ? 6 : 4;
+    seg.srcAt = o + (v6 ? 8 : 12);
+    seg.dstAt = o + (v6 ? 24 : 16);
     seg.proto = pkt.proto;
     seg.ttl = pkt.ttl;
     seg.flags = pkt.flags;

@@ -44,7 +44,7 @@ import type { IcmpErrorService } from "../../services.ts";
 import type { Counter } from "../../counters.ts";
 import { isIpv4Multicast } from "../../wire/address.ts";
 import { updateChecksum16 } from "../../wire/checksum.ts";
-import { segmentTcp } from "./gso.ts";
+import { segmentTcp } from "../../wire/tcp_gso.ts";
 import type { RoutingTable } from "./routes.ts";
 import type { Ipv4OptionsProcessor } from "./options.ts";
 import {
@@ -199,7 +199,7 @@ export class Forwarder {
     // no larger (ip_do_fragment), DF or not.
     const fragMax = pkt.fragMaxSize;
     // A TCP super-segment a driver took whole (TSO/GRO, `gsoSize`): on whole
-    // to a link that segments it, else cut here (gso.ts), never "too big".
+    // to a link that segments it, else cut here (wire/tcp_gso.ts), never "too big".
     const superOut = pkt.gsoSize > 0 && total > out.mtu && total <= out.tsoMaxSize;
     if (pkt.gsoSize > 0 && total > out.mtu && !superOut) {
       const fwd = (seg: PacketBuffer) => void this.forward(seg, iface);

@@ -49,7 +49,7 @@ import {
   Icmpv6UnreachableCode,
 } from "../../wire/icmpv6.ts";
 import { IPV6_MIN_MTU } from "../../wire/ipv6.ts";
-import { segmentTcp } from "../ipv4/gso.ts";
+import { segmentTcp } from "../../wire/tcp_gso.ts";
 import type { Ipv6RoutingTable } from "./routes.ts";
 import { UNSPECIFIED } from "./routes.ts";
 
@@ -201,7 +201,7 @@ export class Ipv6Forwarder {
     // ip6_fragment() by frag_max_size): the sender's fragments, not ours.
     const fragMax = pkt.fragMaxSize;
     // A TCP super-segment a driver took whole (TSO/GRO, `gsoSize`): on whole
-    // to a link that segments it, else cut here (../ipv4/gso.ts), never "too big".
+    // to a link that segments it, else cut here (wire/tcp_gso.ts), never "too big".
     const total = pkt.end - s;
     const superOut = pkt.gsoSize > 0 && total > mtu && total <= out.tsoMaxSize;
     if (pkt.gsoSize > 0 && total > mtu && !superOut) {

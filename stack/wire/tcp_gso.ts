@@ -10,13 +10,8 @@
  *
  * @module
  */
-import type { PacketBuffer, PacketPool } from "../../packet.ts";
-import {
-  finishChecksum,
-  pseudoHeaderSumV4,
-  pseudoHeaderSumV6,
-  sumRange,
-} from "../../wire/checksum.ts";
+import type { PacketBuffer, PacketPool } from "../packet.ts";
+import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 
 const IPPROTO_TCP = 6;
 /** Most segments one super-segment may become (64 KiB of 1-byte segments is not TSO). */
@@ -37,8 +32,8 @@ const TCP_CWR = 0x80;
  *
  * @example Two segments from one
  * ```ts
- * import { segmentTcp } from "./gso.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { segmentTcp } from "./tcp_gso.ts";
+ * import { PacketPool } from "../packet.ts";
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();
  * const pkt = pool.alloc(20 + 20 + 3000);

@@ -202,3 +202,31 @@ Deno.test("serve answers 500 when a response body errors before its head is sent
     assert.match(r.text, /^HTTP\/1\.1 500 /);
   });
 });
+
+Deno.test("serve: 10,000 pipelined requests from a client that never reads stay bounded, then close", async () => {
+  await withServer(() => () => new Response("x".repeat(1000)), async (env, server) => {
+    const one = `GET / HTTP/1.1\r\nHost: ${SERVER}\r\n\r\n`;
+    const all = bytes(one.repeat(10_000));
+    const seen = await env.run(async () => {
+      const conn = await env.client.connect({ hostname: SERVER, port: 80 });
+      const writing = writeAll(conn, all).catch(() => "stopped");
+      let most = 0;
+      for (let i = 0; i < 20; i++) {
+        await delay(env, 250_000);
+        for (const s of env.server.sockets()) {
+          if (s.local.endsWith(":80") && s.state !== "LISTEN") {
+            most = Math.max(most, s.recvQ + s.sendQ);
+          }
+        }
+      }
+      const closed = (await writing) === "stopped" || server.requests < 10_000;
+      conn.close();
+      return { most, closed, requests: server.requests };
+    });
+    // The server reads a request only after answering the one before: what
+    // waits sits in TCP's bounded buffers, not in a queue of its own.
+    assert.ok(seen.requests < 10_000, `${seen.requests} requests answered`);
+    assert.ok(seen.most <= 2 << 20, `${seen.most} bytes queued on the server's socket`);
+    assert.ok(seen.closed);
+  }, { keepAliveTimeout: 2000 });
+});

@@ -230,3 +230,28 @@ Deno.test("serve: 10,000 pipelined requests from a client that never reads stay 
     assert.ok(seen.closed);
   }, { keepAliveTimeout: 2000 });
 });
+
+Deno.test("serve closes a slowloris client dripping its head within keepAliveTimeout of the start", async () => {
+  await withServer(() => () => new Response("ok"), async (env) => {
+    const r = await env.run(async () => {
+      const conn = await env.client.connect({ hostname: SERVER, port: 80 });
+      const start = env.net.now();
+      const head = bytes(`GET / HTTP/1.1\r\nHost: ${SERVER}\r\nX-Drip: ${"a".repeat(100)}`);
+      let sent = 0;
+      try {
+        for (; sent < head.length; sent++) {
+          await writeAll(conn, head.subarray(sent, sent + 1));
+          await delay(env, 100_000);
+        }
+      } catch {
+        // reset by the server
+      }
+      const buf = new Uint8Array(100);
+      const got = await conn.read(buf).catch(() => null);
+      conn.close();
+      return { sent, got, after: env.net.now() - start };
+    });
+    assert.equal(r.got, null, "closed without an answer");
+    assert.ok(r.sent < 40, `the server took ${r.sent} dripped bytes`);
+  }, { keepAliveTimeout: 2000 });
+});

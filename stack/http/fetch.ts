@@ -299,15 +299,29 @@ function resolve(host: HttpHost, url: URL): { hostname: string; port: number } {
   let name = url.hostname;
   if (name.startsWith("[") && name.endsWith("]")) name = name.slice(1, -1);
   else if (parseHostname(name) === null) {
-    const address = host.hosts.get(name) ?? host.hosts.get(name.toLowerCase());
+    // URL lowercases the name; the table may not have (names are case-insensitive).
+    const address = host.hosts.get(name) ?? lookupIgnoringCase(host.hosts, name);
     if (address === undefined) {
       throw new TypeError(`Cannot fetch ${url.href}: "${name}" is not in the hosts table`, {
         cause: new Deno.errors.NotFound(`"${name}" is not in the hosts table`),
       });
     }
+    if (parseHostname(address.replace(/%[^%]*$/, "")) === null) {
+      throw new TypeError(
+        `Cannot fetch ${url.href}: "${name}" is "${address}" in the hosts table`,
+        {
+          cause: new Deno.errors.InvalidData(`"${address}" is not an IP address`),
+        },
+      );
+    }
     name = address;
   }
   return { hostname: name, port: url.port === "" ? 80 : Number(url.port) };
+}
+
+function lookupIgnoringCase(hosts: ReadonlyMap<string, string>, name: string): string | undefined {
+  for (const [k, v] of hosts) if (k.toLowerCase() === name) return v;
+  return undefined;
 }
 
 function networkError(url: URL, e: unknown): TypeError {

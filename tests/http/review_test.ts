@@ -255,3 +255,16 @@ Deno.test("serve closes a slowloris client dripping its head within keepAliveTim
     assert.ok(r.sent < 40, `the server took ${r.sent} dripped bytes`);
   }, { keepAliveTimeout: 2000 });
 });
+
+Deno.test("fetch: hosts names match in any case; a bad address in the table is a TypeError with a cause", async () => {
+  await withServer(() => () => new Response("ok"), async (env) => {
+    env.client.hosts.set("API.Example", SERVER);
+    const text = await env.run(async () => (await env.client.fetch("http://api.example/")).text());
+    assert.equal(text, "ok");
+    env.client.hosts.set("bad", "10.0.0.999");
+    const err = await env.run(() => env.client.fetch("http://bad/").catch((e) => e));
+    assert.ok(err instanceof TypeError, String(err));
+    assert.ok(err.cause instanceof Error, "has a cause");
+    assert.match(err.message, /hosts table/);
+  });
+});

@@ -268,3 +268,31 @@ Deno.test("fetch: hosts names match in any case; a bad address in the table is a
     assert.match(err.message, /hosts table/);
   });
 });
+
+Deno.test("serve shutdown: an idle keep-alive connection closes at once, an in-flight request finishes with Connection: close", async () => {
+  await withServer((env) => async (req) => {
+    if (new URL(req.url).pathname === "/slow") await delay(env, 1_000_000);
+    return new Response("done");
+  }, async (env, server) => {
+    const r = await env.run(async () => {
+      const idle = await env.client.connect({ hostname: SERVER, port: 80 });
+      await writeAll(idle, bytes(`GET / HTTP/1.1\r\nHost: ${SERVER}\r\n\r\n`));
+      const buf = new Uint8Array(4096);
+      await idle.read(buf); // its response: now it is idle and kept
+      const busy = await env.client.connect({ hostname: SERVER, port: 80 });
+      await writeAll(busy, bytes(`GET /slow HTTP/1.1\r\nHost: ${SERVER}\r\n\r\n`));
+      await delay(env, 100_000);
+      const start = env.net.now();
+      const done = server.shutdown().then(() => env.net.now() - start);
+      const idleEof = await idle.read(buf).then((n) => [n, env.net.now() - start]);
+      const busyText = await readAllText(busy);
+      idle.close();
+      busy.close();
+      return { idleEof, busyText, shutdownAfter: await done };
+    });
+    assert.equal(r.idleEof[0], null, "the idle connection was closed");
+    assert.ok(r.idleEof[1]! < 50_000, `idle closed after ${r.idleEof[1]} µs`);
+    assert.match(r.busyText, /^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n[^]*\r\n\r\ndone$/);
+    assert.ok(r.shutdownAfter >= 900_000 && r.shutdownAfter < 1_100_000, `${r.shutdownAfter} µs`);
+  });
+});

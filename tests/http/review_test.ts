@@ -296,3 +296,17 @@ Deno.test("serve shutdown: an idle keep-alive connection closes at once, an in-f
     assert.ok(r.shutdownAfter >= 900_000 && r.shutdownAfter < 1_100_000, `${r.shutdownAfter} µs`);
   });
 });
+
+Deno.test("serve: aborting options.signal shuts the server down (finished settles, the port is free)", async () => {
+  await withServiceEnv(makeServiceEnv({ services: [] }), async (env) => {
+    const ac = new AbortController();
+    const server = env.server.serve({ port: 80, signal: ac.signal }, () => new Response("ok"));
+    await env.run(async () => {
+      assert.equal(await (await env.client.fetch(`http://${SERVER}/`)).text(), "ok");
+      ac.abort();
+      await server.finished;
+    });
+    const again = env.server.serve({ port: 80, signal: AbortSignal.abort() }, () => new Response());
+    await env.run(() => again.finished);
+  });
+});

@@ -40,6 +40,8 @@ import type { FetchInit, HttpHost, HttpTimer } from "./types.ts";
 
 const MS = 1000;
 const MAX_REDIRECTS = 20;
+/** Interim (1xx) responses taken before the final one. */
+const MAX_INTERIM = 32;
 const LIMITS = { maxHeadBytes: 65536, maxFields: 256 };
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
@@ -223,10 +225,12 @@ async function roundTrip(
   }).then(() => void (writeDone = true), (e) => void (writeError = e));
   // The head; 1xx interim responses (100 Continue) are skipped (RFC 9110 §15.2).
   let resHead: MessageHead;
-  for (;;) {
+  for (let interim = 0;; interim++) {
     const ev = await guard.race(reader.next());
     if (ev.kind === "head") {
       if (ev.head.status >= 100 && ev.head.status < 200 && ev.head.status !== 101) {
+        // A server that never gets to its answer is a broken one.
+        if (interim >= MAX_INTERIM) throw protocolError(x.url, `over ${MAX_INTERIM} 1xx responses`);
         const end = await guard.race(reader.next());
         if (end.kind !== "end") throw protocolError(x.url, "a 1xx response with a body");
         reader.resume();

@@ -310,3 +310,29 @@ Deno.test("serve: aborting options.signal shuts the server down (finished settle
     await env.run(() => again.finished);
   });
 });
+
+Deno.test("fetch gives up on a server that sends 1xx interim responses without end", async () => {
+  await withServiceEnv(makeServiceEnv({ services: [] }), async (env) => {
+    const listener = env.server.listen({ port: 81 });
+    const err = await env.run(async () => {
+      const serving = (async () => {
+        const conn = await listener.accept();
+        try {
+          for (let i = 0; i < 100_000; i++) {
+            await writeAll(conn, bytes("HTTP/1.1 102 Processing\r\n\r\n"));
+          }
+        } catch {
+          // the client gave up and closed
+        } finally {
+          conn.close();
+        }
+      })();
+      const e = await env.client.fetch(`http://${SERVER}:81/`).catch((e) => e);
+      await serving;
+      return e;
+    });
+    listener.close();
+    assert.ok(err instanceof TypeError, String(err));
+    assert.match(err.message, /1xx/);
+  });
+});

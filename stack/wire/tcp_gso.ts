@@ -14,7 +14,17 @@ import type { PacketBuffer, PacketPool } from "../packet.ts";
 import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 
 const IPPROTO_TCP = 6;
-/** Most segments one super-segment may become (64 KiB of 1-byte segments is not TSO). */
+/**
+ * Most segments one super-segment may become (64 KiB of 1-byte segments is
+ * not TSO): more, and the forwarder treats it as the single packet it is.
+ *
+ * @example
+ * ```ts
+ * import { MAX_GSO_SEGMENTS } from "./tcp_gso.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(Math.ceil(65535 / 536) <= MAX_GSO_SEGMENTS); // the smallest IPv4 MSS fits
+ * ```
+ */
 export const MAX_GSO_SEGMENTS = 256;
 const TCP_FIN = 0x01;
 const TCP_PSH = 0x08;

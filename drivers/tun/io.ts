@@ -334,6 +334,8 @@ export class TunIo {
             continue;
           }
           stats.rxGso++;
+          // The segment size, so a forwarder can cut it up again (or pass it to a TSO link).
+          pkt.gsoSize = buf[h + 4]! | (buf[h + 5]! << 8);
         }
         if (buf[h] !== 0) {
           // NEEDS_CSUM: finish the checksum Linux left partial (DATA_VALID needs nothing).

@@ -18,6 +18,21 @@ import {
   sumRange,
 } from "../../stack/wire/checksum.ts";
 
+/**
+ * Most datagrams one super-datagram may stand for (Linux's
+ * `UDP_MAX_SEGMENTS`, the bound on a `UDP_SEGMENT` send): more is not
+ * something Linux builds, and would let one frame of 64 KiB with gso_size 1
+ * become 65 000 packets.
+ *
+ * @example
+ * ```ts
+ * import { UDP_MAX_SEGMENTS } from "./uso.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(UDP_MAX_SEGMENTS, 128);
+ * ```
+ */
+export const UDP_MAX_SEGMENTS = 128;
+
 const IPPROTO_UDP = 17;
 const UDP_HEADER_LEN = 8;
 
@@ -27,7 +42,8 @@ const UDP_HEADER_LEN = 8;
  * datagrams of `gsoSize` payload bytes, each a new packet from `pool`
  * handed to `deliver`. Returns the number of datagrams, or 0 (nothing
  * delivered) when the packet is not IPv4/IPv6 UDP without extension
- * headers or `gsoSize` is 0. The input is only read. Not the hot path of
+ * headers, `gsoSize` is 0, or it would make more than
+ * {@linkcode UDP_MAX_SEGMENTS} datagrams. The input is only read. Not the hot path of
  * TCP: one pass per datagram for its checksum.
  *
  * @param buf The bytes.
@@ -71,13 +87,13 @@ export function segmentUdp(
   let l4: number;
   if (version === 4) {
     l4 = ipAt + ((buf[ipAt]! & 0x0f) << 2);
-    if (buf[ipAt + 9] !== IPPROTO_UDP) return 0;
+    if (l4 - ipAt < 20 || buf[ipAt + 9] !== IPPROTO_UDP) return 0;
   } else if (version === 6) {
     l4 = ipAt + 40;
     if (buf[ipAt + 6] !== IPPROTO_UDP) return 0;
   } else return 0;
   const dataAt = l4 + UDP_HEADER_LEN;
-  if (dataAt > end) return 0;
+  if (dataAt > end || Math.ceil((end - dataAt) / gsoSize) > UDP_MAX_SEGMENTS) return 0;
   const head = dataAt - frameAt; // link + IP + UDP header bytes copied into each datagram
   let n = 0;
   for (let at = dataAt; at < end; at += gsoSize) {

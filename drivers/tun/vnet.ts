@@ -286,8 +286,10 @@ export function writeTxHeader(
     proto = buf[ipAt + 6]!;
     type = VIRTIO_NET_HDR_GSO_TCPV6;
   } else return false;
-  if (proto !== IPPROTO_TCP || l4 + 20 > end) return false;
+  if (proto !== IPPROTO_TCP || l4 - ipAt < 20 || l4 + 20 > end) return false;
   const thl = (buf[l4 + 12]! >>> 4) << 2;
+  // hdr_len must cover a whole TCP header inside the packet, or Linux refuses it.
+  if (thl < 20 || l4 + thl > end) return false;
   // CWR on a super-segment: Linux clears it on all segments but the first (TSO_ECN).
   if ((buf[l4 + 13]! & 0x80) !== 0) type |= VIRTIO_NET_HDR_GSO_ECN;
   // NEEDS_CSUM: the field must hold the pseudo-header sum (folded, not

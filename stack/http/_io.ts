@@ -125,10 +125,27 @@ export class MessageReader {
   }
 }
 
+/**
+ * Watches writes that wait on the peer: `start` before each one, `done`
+ * after (a server arms its stall timer in between, so a peer that stops
+ * reading is closed, while a body that is slow to produce is not).
+ */
+export interface WriteWatch {
+  start(): void;
+  done(): void;
+}
+
 /** Writes all of `p`, however the connection splits it. */
-export async function writeAll(conn: TcpConn, p: Uint8Array): Promise<void> {
+export async function writeAll(conn: TcpConn, p: Uint8Array, watch?: WriteWatch): Promise<void> {
   let off = 0;
-  while (off < p.length) off += await conn.write(p.subarray(off));
+  while (off < p.length) {
+    watch?.start();
+    try {
+      off += await conn.write(p.subarray(off));
+    } finally {
+      watch?.done();
+    }
+  }
 }
 
 /** How a body goes on the wire. */
@@ -198,7 +215,7 @@ export function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
 }
 
 /** One chunk of a chunked body: size in hex, CRLF, data, CRLF (RFC 9112 §7.1). */
-function chunk(data: Uint8Array): Uint8Array {
+function chunkOf(data: Uint8Array): Uint8Array {
   const size = encoder.encode(`${data.length.toString(16)}\r\n`);
   const out = new Uint8Array(size.length + data.length + 2);
   out.set(size);
@@ -225,27 +242,38 @@ export async function writeMessage(
     readonly emptyLength: boolean;
     /** Settles when the peer is gone: a streamed body stops being read. */
     readonly gone?: Promise<unknown>;
+    /**
+     * A streamed body goes raw and ends with the connection (an HTTP/1.0
+     * peer: no Transfer-Encoding for it, RFC 9112 §6.1); the caller closes.
+     */
+    readonly closeDelimited?: boolean;
+    /** Told about every write (see {@linkcode WriteWatch}). */
+    readonly watch?: WriteWatch;
   },
 ): Promise<void> {
+  const w = how.watch;
+  const raw = how.closeDelimited === true;
+  const chunk = raw ? (data: Uint8Array) => data : chunkOf;
   let h = head;
   if (framing.kind === "length") h += `Content-Length: ${framing.bytes.length}\r\n`;
-  else if (framing.kind === "chunked") h += "Transfer-Encoding: chunked\r\n";
-  else if (how.emptyLength) h += "Content-Length: 0\r\n";
+  else if (framing.kind === "chunked" && !raw) h += "Transfer-Encoding: chunked\r\n";
+  else if (framing.kind === "none" && how.emptyLength) h += "Content-Length: 0\r\n";
   const headBytes = encoder.encode(h + "\r\n");
   if (!how.sendBody || framing.kind === "none") {
     if (framing.kind === "chunked") framing.reader.cancel().catch(() => {});
-    return writeAll(conn, headBytes);
+    return writeAll(conn, headBytes, w);
   }
   if (framing.kind === "length") {
     // One write for a short message: one segment on the wire when it fits.
     return writeAll(
       conn,
       concat([headBytes, framing.bytes], headBytes.length + framing.bytes.length),
+      w,
     );
   }
   // A chunk of size 0 would end the body (RFC 9112 §7.1): never send an empty one early.
   const first = framing.first.length > 0 ? chunk(framing.first) : EMPTY;
-  await writeAll(conn, concat([headBytes, first], headBytes.length + first.length));
+  await writeAll(conn, concat([headBytes, first], headBytes.length + first.length), w);
   let pending = framing.pending;
   try {
     for (;;) {
@@ -261,13 +289,13 @@ export async function writeMessage(
       if (!(r.value instanceof Uint8Array)) {
         throw new TypeError("Cannot send body: a chunk is not a Uint8Array");
       }
-      if (r.value.length > 0) await writeAll(conn, chunk(r.value));
+      if (r.value.length > 0) await writeAll(conn, chunk(r.value), w);
     }
   } catch (e) {
     framing.reader.cancel(e).catch(() => {});
     throw e;
   }
-  await writeAll(conn, LAST_CHUNK);
+  if (!raw) await writeAll(conn, LAST_CHUNK, w);
 }
 
 /** Field names a message's framing owns: never copied from user headers. */

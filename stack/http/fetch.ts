@@ -40,6 +40,8 @@ import type { FetchInit, HttpHost, HttpTimer } from "./types.ts";
 
 const MS = 1000;
 const MAX_REDIRECTS = 20;
+/** Interim (1xx) responses taken before the final one. */
+const MAX_INTERIM = 32;
 const LIMITS = { maxHeadBytes: 65536, maxFields: 256 };
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
@@ -131,7 +133,10 @@ export async function fetchHttp(
       } else if (framing.kind === "chunked") {
         throw new TypeError(`Cannot fetch ${url.href}: a streamed body cannot follow a redirect`);
       }
-      if (next.origin !== url.origin) headers.delete("authorization");
+      if (next.origin !== url.origin) {
+        // Credentials for one origin are not sent to another (as undici and browsers do).
+        for (const h of ["authorization", "cookie", "proxy-authorization"]) headers.delete(h);
+      }
       url = next;
     }
   } catch (e) {
@@ -220,10 +225,12 @@ async function roundTrip(
   }).then(() => void (writeDone = true), (e) => void (writeError = e));
   // The head; 1xx interim responses (100 Continue) are skipped (RFC 9110 §15.2).
   let resHead: MessageHead;
-  for (;;) {
+  for (let interim = 0;; interim++) {
     const ev = await guard.race(reader.next());
     if (ev.kind === "head") {
       if (ev.head.status >= 100 && ev.head.status < 200 && ev.head.status !== 101) {
+        // A server that never gets to its answer is a broken one.
+        if (interim >= MAX_INTERIM) throw protocolError(x.url, `over ${MAX_INTERIM} 1xx responses`);
         const end = await guard.race(reader.next());
         if (end.kind !== "end") throw protocolError(x.url, "a 1xx response with a body");
         reader.resume();
@@ -296,15 +303,29 @@ function resolve(host: HttpHost, url: URL): { hostname: string; port: number } {
   let name = url.hostname;
   if (name.startsWith("[") && name.endsWith("]")) name = name.slice(1, -1);
   else if (parseHostname(name) === null) {
-    const address = host.hosts.get(name) ?? host.hosts.get(name.toLowerCase());
+    // URL lowercases the name; the table may not have (names are case-insensitive).
+    const address = host.hosts.get(name) ?? lookupIgnoringCase(host.hosts, name);
     if (address === undefined) {
       throw new TypeError(`Cannot fetch ${url.href}: "${name}" is not in the hosts table`, {
         cause: new Deno.errors.NotFound(`"${name}" is not in the hosts table`),
       });
     }
+    if (parseHostname(address.replace(/%[^%]*$/, "")) === null) {
+      throw new TypeError(
+        `Cannot fetch ${url.href}: "${name}" is "${address}" in the hosts table`,
+        {
+          cause: new Deno.errors.InvalidData(`"${address}" is not an IP address`),
+        },
+      );
+    }
     name = address;
   }
   return { hostname: name, port: url.port === "" ? 80 : Number(url.port) };
+}
+
+function lookupIgnoringCase(hosts: ReadonlyMap<string, string>, name: string): string | undefined {
+  for (const [k, v] of hosts) if (k.toLowerCase() === name) return v;
+  return undefined;
 }
 
 function networkError(url: URL, e: unknown): TypeError {

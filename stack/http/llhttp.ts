@@ -205,6 +205,12 @@ export class HttpParser {
   #headBytes = 0;
   #inTrailers = false;
   #limitError: ParseError | undefined;
+  /** No head since the last message ended (or ever): bytes count against maxHeadBytes. */
+  #awaitingHead = true;
+  /** Bytes fed while a head is awaited (all of them: line ends and padding too). */
+  #rawHead = 0;
+  /** Heads completed: tells whether one ended during an execute call. */
+  #heads = 0;
   /** Set before a response's head arrives when it answers HEAD: no body follows (RFC 9110 §9.3.2). */
   skipBody = false;
 
@@ -233,14 +239,36 @@ export class HttpParser {
     const e = this.#e;
     let off = 0;
     while (off < bytes.length) {
-      const n = Math.min(INPUT_SIZE, bytes.length - off);
+      // While a head is awaited, feed no more than its limit allows: the
+      // limit counts real bytes (line ends, padding, empty lines) too.
+      const room = this.#awaitingHead ? this.#limits.maxHeadBytes + 1 - this.#rawHead : INPUT_SIZE;
+      const n = Math.min(INPUT_SIZE, bytes.length - off, room);
       new Uint8Array(e.memory.buffer, inputPtr, n).set(bytes.subarray(off, off + n));
+      const heads = this.#heads;
       current = this;
       let ret: number;
       try {
         ret = e.llhttp_execute(this.#ptr, inputPtr, n);
       } finally {
         current = undefined;
+      }
+      if (ret === HPE_OK && this.#awaitingHead) {
+        // Bytes after a head that ended in this call are body, not head.
+        this.#rawHead = heads === this.#heads ? this.#rawHead + n : 0;
+        if (this.#rawHead > this.#limits.maxHeadBytes) {
+          const inStartLine = this.#url !== "" && this.#fields.length === 0 &&
+            this.#field === "" && !this.#inValue && !this.#inTrailers;
+          return {
+            consumed: off + n,
+            paused: false,
+            error: inStartLine
+              ? {
+                status: 414,
+                reason: `the request target is over ${this.#limits.maxHeadBytes} bytes`,
+              }
+              : { status: 431, reason: `the head is over ${this.#limits.maxHeadBytes} bytes` },
+          };
+        }
       }
       if (ret === HPE_OK) {
         off += n;
@@ -366,6 +394,9 @@ export class HttpParser {
     this.#fields = [];
     this.#inTrailers = true;
     this.#headBytes = 0;
+    this.#awaitingHead = false;
+    this.#rawHead = 0;
+    this.#heads++;
     // 1: no body follows (a response to HEAD); llhttp knows 1xx/204/304 itself.
     return this.skipBody && !isRequest ? 1 : 0;
   }
@@ -384,6 +415,8 @@ export class HttpParser {
     this.#events.push({ kind: "end", trailers: this.#fields });
     this.#fields = [];
     this.#inTrailers = false;
+    this.#awaitingHead = true;
+    this.#rawHead = 0;
     return HPE_PAUSED;
   }
 }

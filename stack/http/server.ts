@@ -28,6 +28,7 @@ import {
   type ReadEvent,
   writeAll,
   writeMessage,
+  type WriteWatch,
 } from "./_io.ts";
 import { HttpParser, type MessageHead, type ParseError } from "./llhttp.ts";
 import type {
@@ -161,6 +162,8 @@ interface ConnState {
   ahead?: Promise<ReadEvent> | undefined;
   /** Closes the connection when the peer sends nothing for keepAliveTimeout (head or body). */
   timer?: HttpTimer;
+  /** A response broke off mid-way: close with RST, not FIN. */
+  reset?: boolean;
 }
 
 /**
@@ -286,7 +289,8 @@ export function createConnectionServer(
       if (timedOut) hooks.onTimeout?.();
       idleTimer.cancel();
       reader.close();
-      await closeGracefully(conn);
+      if (st.reset === true) resetQuietly(conn);
+      else await closeGracefully(conn);
     }
   }
 
@@ -318,6 +322,8 @@ export function createConnectionServer(
     } catch {
       return fail(conn, 400, "a header field Headers refuses");
     }
+    // RFC 9110 §10.1.1: a server ignores 100-continue in an HTTP/1.0 request.
+    if (head.version[0] === 1 && head.version[1] === 0) expectContinue = false;
     // RFC 9112 §3.2: a 1.1 request has exactly one Host; llhttp leaves that to us.
     if (hosts > 1 || (head.version[1] >= 1 && hosts !== 1)) {
       return fail(conn, 400, "an HTTP/1.1 request needs exactly one Host");
@@ -348,7 +354,7 @@ export function createConnectionServer(
         async pull(ctl) {
           if (expectContinue && !sentContinue) {
             sentContinue = true;
-            await writeAll(conn, CONTINUE);
+            await writeAll(conn, CONTINUE, stallWatch(st));
           }
           // A sender that stops mid-body is closed like an idle one.
           st.timer?.arm(host.now() + cfg.keepAlive);
@@ -422,8 +428,16 @@ export function createConnectionServer(
         () => true,
       );
     }
+    let framing: Framing;
     try {
-      const framing = await frameBody(response.body);
+      framing = await frameBody(response.body);
+    } catch {
+      // The body failed before anything was sent: that is a server error.
+      settle();
+      hooks.onResponse?.(500);
+      return sendError(conn, 500, "the response body failed");
+    }
+    try {
       const status = response.status;
       // RFC 9110 §6.4.1: 1xx, 204 and 304 carry no body and no framing.
       const bodyless = status === 204 || status === 304 || status < 200;
@@ -432,19 +446,37 @@ export function createConnectionServer(
       let h = `HTTP/1.1 ${status} ${response.statusText || REASONS[status] || "Unknown"}\r\n`;
       h += fieldLines(response.headers, FRAMING_FIELDS);
       if (closing) keep = false;
+      // An HTTP/1.0 peer cannot take chunked: the body ends with the connection.
+      const closeDelimited = head.version[1] === 0 && framing.kind === "chunked" && !bodyless;
+      if (closeDelimited) keep = false;
       if (!keep) h += "Connection: close\r\n";
       else if (head.version[1] === 0) h += "Connection: keep-alive\r\n";
       await writeMessage(conn, h, bodyless ? NONE : framing, {
         sendBody: method !== "HEAD" && !bodyless,
         emptyLength: !bodyless,
+        closeDelimited,
+        watch: stallWatch(st),
         ...(gone !== undefined ? { gone } : {}),
       });
+    } catch (e) {
+      // A body cut short must not look complete (a close-delimited one
+      // would, after a FIN): reset the connection instead (SO_LINGER 0).
+      st.reset = true;
+      throw e;
     } finally {
       settle();
     }
     if (!keep) return false;
     if (!bodyDone) return await drain(reader, st.timer, () => host.now() + cfg.keepAlive);
     return true;
+  }
+
+  /** A peer that takes no response bytes for keepAliveTimeout is closed like an idle one. */
+  function stallWatch(st: ConnState): WriteWatch {
+    return {
+      start: () => st.timer?.arm(host.now() + cfg.keepAlive),
+      done: () => st.timer?.cancel(),
+    };
   }
 
   async function errorResponse(e: unknown): Promise<Response> {
@@ -648,6 +680,15 @@ function requestUrl(
   } catch {
     return undefined;
   }
+}
+
+function resetQuietly(conn: TcpConn): void {
+  try {
+    conn.setLinger(0);
+  } catch {
+    // already closed
+  }
+  closeQuietly(conn);
 }
 
 function closeQuietly(conn: TcpConn): void {

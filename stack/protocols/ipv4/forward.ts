@@ -44,6 +44,7 @@ import type { IcmpErrorService } from "../../services.ts";
 import type { Counter } from "../../counters.ts";
 import { isIpv4Multicast } from "../../wire/address.ts";
 import { updateChecksum16 } from "../../wire/checksum.ts";
+import { segmentTcp } from "../../wire/tcp_gso.ts";
 import type { RoutingTable } from "./routes.ts";
 import type { Ipv4OptionsProcessor } from "./options.ts";
 import {
@@ -197,12 +198,19 @@ export class Forwarder {
     // as Linux's ip_exceeds_mtu() by frag_max_size, and sent on in fragments
     // no larger (ip_do_fragment), DF or not.
     const fragMax = pkt.fragMaxSize;
-    const tooBig = fragMax > 0 ? fragMax > out.mtu : total > out.mtu;
+    // A TCP super-segment a driver took whole (TSO/GRO, `gsoSize`): on whole
+    // to a link that segments it, else cut here (wire/tcp_gso.ts), never "too big".
+    const superOut = pkt.gsoSize > 0 && total > out.mtu && total <= out.tsoMaxSize;
+    if (pkt.gsoSize > 0 && total > out.mtu && !superOut) {
+      const fwd = (seg: PacketBuffer) => void this.forward(seg, iface);
+      if (segmentTcp(pkt, this.#ctx.pool, fwd) > 0) return CONSUMED;
+    }
+    const tooBig = !superOut && (fragMax > 0 ? fragMax > out.mtu : total > out.mtu);
     if (tooBig && (ipv4FragmentField(dv, s) & IPV4_FLAG_DF) !== 0) {
       this.icmp?.send(pkt, ICMP_DEST_UNREACHABLE, FRAG_NEEDED, out.mtu);
       return "fwd_frag_needed";
     }
-    const mtu = fragMax > 0 ? Math.min(out.mtu, fragMax) : out.mtu;
+    const mtu = superOut ? out.tsoMaxSize : fragMax > 0 ? Math.min(out.mtu, fragMax) : out.mtu;
     // The received buffer is borrowed until receive() returns: copy it.
     const copy = this.#ctx.pool.copyOf(b.subarray(s, pkt.end));
     const at = copy.start;
@@ -227,6 +235,7 @@ export class Forwarder {
     copy.ifindex = iface.index;
     copy.mark = pkt.mark; // per-flow state of the hooks goes with the copy
     copy.ct = pkt.ct;
+    if (superOut) copy.gsoSize = pkt.gsoSize;
     const nextHop = route.gateway !== 0 ? route.gateway : dst;
     if (this.#ctx.hasHooks("forward")) {
       const v = this.#runHook === undefined

@@ -49,6 +49,7 @@ import {
   Icmpv6UnreachableCode,
 } from "../../wire/icmpv6.ts";
 import { IPV6_MIN_MTU } from "../../wire/ipv6.ts";
+import { segmentTcp } from "../../wire/tcp_gso.ts";
 import type { Ipv6RoutingTable } from "./routes.ts";
 import { UNSPECIFIED } from "./routes.ts";
 
@@ -199,11 +200,20 @@ export class Ipv6Forwarder {
     // to that size, at least 1280 (Linux: ip6_pkt_too_big() and
     // ip6_fragment() by frag_max_size): the sender's fragments, not ours.
     const fragMax = pkt.fragMaxSize;
-    if (fragMax > 0 ? fragMax > mtu : pkt.end - s > mtu) {
+    // A TCP super-segment a driver took whole (TSO/GRO, `gsoSize`): on whole
+    // to a link that segments it, else cut here (wire/tcp_gso.ts), never "too big".
+    const total = pkt.end - s;
+    const superOut = pkt.gsoSize > 0 && total > mtu && total <= out.tsoMaxSize;
+    if (pkt.gsoSize > 0 && total > mtu && !superOut) {
+      const fwd = (seg: PacketBuffer) => void this.forward(seg, iface);
+      if (segmentTcp(pkt, this.#ctx.pool, fwd) > 0) return CONSUMED;
+    }
+    if (!superOut && (fragMax > 0 ? fragMax > mtu : total > mtu)) {
       this.icmp?.send(pkt, ICMPV6_PACKET_TOO_BIG, 0, mtu);
       return "fwd_too_big";
     }
     if (fragMax > 0) mtu = Math.max(Math.min(mtu, fragMax), IPV6_MIN_MTU);
+    if (superOut) mtu = out.tsoMaxSize;
     // The received buffer is borrowed until receive() returns: copy it.
     const copy = this.#ctx.pool.copyOf(b.subarray(s, pkt.end));
     const at = copy.start;
@@ -218,6 +228,7 @@ export class Ipv6Forwarder {
     copy.ifindex = iface.index;
     copy.mark = pkt.mark; // per-flow state of the hooks goes with the copy
     copy.ct = pkt.ct;
+    if (superOut) copy.gsoSize = pkt.gsoSize;
     const nextHop = route.gateway !== UNSPECIFIED ? route.gateway : dst;
     if (this.#ctx.hasHooks("forward")) {
       const v = this.#runHook("forward", copy, iface, out, nextHop, mtu, false);

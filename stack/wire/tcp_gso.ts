@@ -1,0 +1,128 @@
+/**
+ * Software segmentation of a forwarded TCP super-segment, as Linux's
+ * `skb_gso_segment()` does for a device without TSO: a driver that takes
+ * TSO/GRO super-segments whole (a TUN device with offloads, `gsoSize` set)
+ * may hand the forwarder a 64 KiB TCP segment whose real segments fit the
+ * next link; sending "fragmentation needed" back for it would blackhole the
+ * flow (the sender's segments already fit), so it is cut into segments of
+ * `gsoSize` payload bytes here, each a normal datagram. IPv6 forwarding
+ * uses it too (TCP right after the fixed header, as TSO builds it).
+ *
+ * @module
+ */
+import type { PacketBuffer, PacketPool } from "../packet.ts";
+import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
+
+const IPPROTO_TCP = 6;
+/**
+ * Most segments one super-segment may become (64 KiB of 1-byte segments is
+ * not TSO): more, and the forwarder treats it as the single packet it is.
+ *
+ * @example
+ * ```ts
+ * import { MAX_GSO_SEGMENTS } from "./tcp_gso.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(Math.ceil(65535 / 536) <= MAX_GSO_SEGMENTS); // the smallest IPv4 MSS fits
+ * ```
+ */
+export const MAX_GSO_SEGMENTS = 256;
+const TCP_FIN = 0x01;
+const TCP_PSH = 0x08;
+const TCP_CWR = 0x80;
+
+/**
+ * Cuts the IPv4 or IPv6 TCP super-segment in `pkt` (header at `pkt.l3`,
+ * `gsoSize` set; IPv6 without extension headers) into datagrams of at most `pkt.gsoSize` payload bytes with their
+ * lengths, identifications (IPv4), sequence numbers, flags (FIN and PSH on the
+ * last only, CWR on the first only) and checksums rewritten. Each goes to
+ * `each` with the receive metadata of `pkt` and is released after it
+ * returns. Returns how many were made, or 0 (nothing made) when `pkt` is
+ * not TCP, its headers do not fit, or it would make more than
+ * {@linkcode MAX_GSO_SEGMENTS}.
+ *
+ * @example Two segments from one
+ * ```ts
+ * import { segmentTcp } from "./tcp_gso.ts";
+ * import { PacketPool } from "../packet.ts";
+ * import assert from "node:assert/strict";
+ * const pool = new PacketPool();
+ * const pkt = pool.alloc(20 + 20 + 3000);
+ * pkt.buf.set([0x45, 0, 0x0b, 0xe0, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 1, 2], pkt.start);
+ * pkt.buf[pkt.start + 32] = 5 << 4; // TCP data offset 5
+ * pkt.l3 = pkt.start;
+ * pkt.gsoSize = 1500;
+ * const sizes: number[] = [];
+ * assert.equal(segmentTcp(pkt, pool, (s) => void sizes.push(s.length)), 2);
+ * assert.deepEqual(sizes, [1540, 1540]);
+ * pkt.release();
+ * ```
+ */
+export function segmentTcp(
+  pkt: PacketBuffer,
+  pool: PacketPool,
+  each: (seg: PacketBuffer) => void,
+): number {
+  const b = pkt.buf;
+  const ip = pkt.l3;
+  const end = pkt.end;
+  const mss = pkt.gsoSize;
+  const v6 = b[ip]! >>> 4 === 6;
+  const ihl = v6 ? 40 : (b[ip]! & 0x0f) << 2;
+  const l4 = ip + ihl;
+  const proto = v6 ? b[ip + 6] : b[ip + 9];
+  if (mss <= 0 || ihl < 20 || proto !== IPPROTO_TCP || l4 + 20 > end) return 0;
+  const thl = (b[l4 + 12]! >>> 4) << 2;
+  const dataAt = l4 + thl;
+  if (thl < 20 || dataAt > end) return 0;
+  const count = Math.max(1, Math.ceil((end - dataAt) / mss));
+  if (count > MAX_GSO_SEGMENTS) return 0;
+  const head = dataAt - ip;
+  const dv0 = pkt.dv;
+  const seq0 = dv0.getUint32(l4 + 4);
+  const id0 = v6 ? 0 : dv0.getUint16(ip + 4);
+  const flags0 = b[l4 + 13]!;
+  for (let i = 0, at = dataAt; i < count; i++, at += mss) {
+    const len = Math.min(mss, end - at);
+    const seg = pool.alloc(head + len);
+    const o = seg.start;
+    const out = seg.buf;
+    const dv = seg.dv;
+    out.set(b.subarray(ip, dataAt), o);
+    out.set(b.subarray(at, at + len), o + head);
+    if (v6) dv.setUint16(o + 4, head + len - 40);
+    else {
+      dv.setUint16(o + 2, head + len);
+      dv.setUint16(o + 4, (id0 + i) & 0xffff); // one identification each
+      dv.setUint16(o + 10, 0);
+      dv.setUint16(o + 10, finishChecksum(sumRange(out, o, o + ihl)));
+    }
+    const t = o + ihl;
+    dv.setUint32(t + 4, (seq0 + (at - dataAt)) >>> 0);
+    let f = flags0;
+    if (i > 0) f &= ~TCP_CWR;
+    if (i < count - 1) f &= ~(TCP_FIN | TCP_PSH);
+    out[t + 13] = f;
+    dv.setUint16(t + 16, 0);
+    const tcpLen = thl + len;
+    const pseudo = v6
+      ? pseudoHeaderSumV6(out.subarray(o + 8, o + 24), out.subarray(o + 24, o + 40), 6, tcpLen)
+      : pseudoHeaderSumV4(dv.getUint32(o + 12), dv.getUint32(o + 16), 6, tcpLen);
+    dv.setUint16(t + 16, finishChecksum(sumRange(out, t, t + tcpLen, pseudo)));
+    seg.l3 = o;
+    seg.family = v6 ? 6 : 4;
+    seg.srcAt = o + (v6 ? 8 : 12);
+    seg.dstAt = o + (v6 ? 24 : 16);
+    seg.proto = pkt.proto;
+    seg.ttl = pkt.ttl;
+    seg.flags = pkt.flags;
+    seg.ifindex = pkt.ifindex;
+    seg.mark = pkt.mark;
+    seg.ct = pkt.ct;
+    try {
+      each(seg);
+    } finally {
+      seg.release();
+    }
+  }
+  return count;
+}

@@ -126,6 +126,7 @@ export const TCP_COUNTERS = [
   "tlp_recoveries",
   "rack_overflows",
   "rate_untracked",
+  "dsacks_invalid",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */

@@ -52,6 +52,7 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   }
   ep.probesOut = 0;
   let newlySacked = 0;
+  const sackedBefore = ep.scoreboard !== null ? ep.scoreboard.sacked : 0;
   const opts = seg.opts;
   const sb = opts.sackCount > 0 ? ep.sackBoard() : ep.scoreboard;
   if (sb !== null && opts.sackCount > 0) {
@@ -64,7 +65,7 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   const dsack = ep.sackOk && isDsack(opts, ack) &&
     dsackInWindow(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
   if (dsack) onDsack(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
-  const delivered = newlySacked + (seqGt(ack, ep.sndUna) ? seqDiff(ack, ep.sndUna) : 0);
+  const advanced = seqGt(ack, ep.sndUna) ? seqDiff(ack, ep.sndUna) : 0;
   if (ep.rack !== null) rackOnAck(ep, seg, dsack);
   if (seqGt(ack, ep.sndUna)) {
     newAck(ep, seg, ack);
@@ -85,7 +86,10 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
       : board !== null
       ? board.pipe(ep.sndUna, ep.sndMax, ep.highRxt, ep.mss)
       : ep.flight;
-    prrOnAck(ep, delivered, pipe);
+    // RFC 6937 DeliveredData: SND.UNA's advance plus the change in SACKed
+    // bytes (bytes SACKed before and now acknowledged count once).
+    const sackedNow = board !== null ? board.sacked : 0;
+    prrOnAck(ep, Math.max(0, advanced + sackedNow - sackedBefore), pipe);
   }
   sampleAck(ep); // delivery rate, BBR's model, HyStart++ (pacing.ts)
   return undefined;

@@ -56,3 +56,28 @@ Deno.test("tcp D-SACK: the genuine block is still accepted and undoes", async ()
   c.conn.close();
   peer.finish();
 });
+
+Deno.test("tcp D-SACK flood: 10k forged and 10k stale D-SACKs are counted, undo nothing, change no window", async () => {
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "cubic" } } });
+  const c = await open(peer);
+  await c.conn.write(new Uint8Array(60_000));
+  peer.take();
+  peer.wait(ms(20));
+  peer.send(c.ackOf(1000));
+  peer.take();
+  const cwnd = c.info().cwnd;
+  const N = 10_000;
+  for (let i = 0; i < N; i++) {
+    peer.send(c.ackOf(1000, [[0, 1 << 20], [0, 1 << 20]])); // past SND.MAX
+    peer.send(c.ackOf(1000, [[0, 1000]])); // a genuine-looking duplicate of acknowledged data
+  }
+  assert.equal(peer.counter("dsacks_invalid"), N);
+  assert.equal(peer.counter("dsacks_recv"), N);
+  assert.equal(peer.counter("spurious_undos"), 0);
+  assert.equal(peer.counter("fast_retransmits"), 0);
+  const i = c.info();
+  assert.equal(i.state, "ESTABLISHED");
+  assert.equal(i.cwnd, cwnd);
+  c.conn.close();
+  peer.wait(ms(1000));
+});

@@ -137,6 +137,7 @@ export const TCP_COUNTERS = [
   "tfo_fallback",
   "tfo_cache_evicted",
   "urgent_received",
+  "dsacks_invalid",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */

@@ -90,6 +90,20 @@ export function isDsack(opts: TcpOptionSet, ack: number): boolean {
   return seqGe(l, opts.sackBlocks[2]!) && seqLe(r, opts.sackBlocks[3]!);
 }
 
+/**
+ * Whether a D-SACK block `[left, right)` lies where a duplicate could have
+ * come from: nothing past SND.MAX, nothing more than the largest window
+ * below SND.UNA (Linux `tcp_is_sackblock_valid`). A block outside is forged
+ * or corrupt: dropped and counted in `dsacks_invalid`, so that it neither
+ * undoes a congestion response nor widens RACK's reordering window.
+ */
+export function dsackInWindow(ep: TcpEndpoint, left: number, right: number): boolean {
+  const floor = (ep.sndUna - Math.max(ep.maxSndWnd, ep.mss)) >>> 0;
+  if (seqLe(right, ep.sndMax) && seqGe(left, floor) && seqLt(left, right)) return true;
+  ep.core.c.dsacks_invalid.value++;
+  return false;
+}
+
 /** Most retransmitted ranges an episode remembers; beyond, it cannot be undone. */
 export const UNDO_RANGES = 32;
 

@@ -77,7 +77,15 @@ export function prrStart(ep: TcpEndpoint, pipe: number): void {
  */
 export function prrOnAck(ep: TcpEndpoint, delivered: number, pipe: number, safeAck = true): void {
   const prr = ep.prr;
-  if (prr === null || ep.cc.ownsRecoveryWindow === true) return;
+  if (prr === null) return;
+  if (ep.cc.ownsRecoveryWindow === true) {
+    // The controller's packet conservation starts from what is in flight
+    // (pipe: SACKed and lost bytes out), not FlightSize: until the fast
+    // retransmission goes, at most pipe + 1 segment (Linux BBR on entering
+    // recovery: cwnd = packets in flight + acked).
+    if (prr.out === 0 && ep.cc.cwnd > pipe + ep.mss) ep.cc.cwnd = pipe + ep.mss;
+    return;
+  }
   let sndcnt = prr.sendCount(delivered, pipe, ep.mss, safeAck);
   if (prr.out === 0 && sndcnt < ep.mss) sndcnt = ep.mss;
   ep.cc.cwnd = pipe + sndcnt;

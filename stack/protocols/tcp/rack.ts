@@ -248,12 +248,26 @@ export class Rack {
     }
   }
 
-  /** A SACK block `[left, right)` at `now`: delivers the segments wholly inside it. */
+  /**
+   * A SACK block `[left, right)` at `now`: delivers the segments inside it.
+   * A segment (a TSO super-segment) the block covers in part is split at
+   * the block's edge first, as Linux fragments its skb, so that the SACKed
+   * part leaves the pipe and only the rest is ever retransmitted.
+   */
   sack(left: number, right: number, now: Instant): void {
     const S = this.#s, E = this.#e, F = this.#f;
     for (let i = this.#h; i < S.length; i++) {
       if (seqGe(S[i]!, right)) break;
-      if (seqLt(S[i]!, left) || seqGt(E[i]!, right) || (F[i]! & SACKED) !== 0) continue;
+      if ((F[i]! & SACKED) !== 0 || seqLe(E[i]!, left)) continue;
+      if (seqLt(S[i]!, left)) {
+        if (this.count >= this.limit) continue; // no room: left to a later, wider block
+        this.#split(i, left);
+        continue; // the part from `left` is next
+      }
+      if (seqGt(E[i]!, right)) {
+        if (this.count >= this.limit) continue;
+        this.#split(i, right);
+      }
       F[i] = F[i]! | SACKED;
       this.segsSacked++;
       this.#delivered(i, now);

@@ -12,7 +12,7 @@
 import { TCP_FIN, TCP_SYN } from "../../wire/tcp.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
-import { isDsack, onDsack, undoStart } from "./dsack.ts";
+import { dsackInWindow, isDsack, onDsack, undoStart } from "./dsack.ts";
 import { retransmitAt, sendAck } from "./output.ts";
 import { prrOnAck, prrStart } from "./prr.ts";
 import { rackOnAck } from "./rack.ts";
@@ -62,7 +62,8 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
     }
   }
   // D-SACK (RFC 2883 §4.2), RACK-TLP (RFC 8985), and PRR's DeliveredData.
-  const dsack = ep.sackOk && isDsack(opts, ack);
+  const dsack = ep.sackOk && isDsack(opts, ack) &&
+    dsackInWindow(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
   if (dsack) onDsack(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
   const unaDelta = seqGt(ack, ep.sndUna) ? seqDiff(ack, ep.sndUna) : 0;
   // PRR's safe ACK: SND.UNA advances and nothing new is found lost.

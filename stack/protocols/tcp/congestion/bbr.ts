@@ -367,11 +367,14 @@ export class Bbr implements CongestionControl {
   }
 
   #setPacingRate(rs: RateSample): void {
-    if (this.btlBw === 0) {
+    // The first sample with an RTT (pacingRate still 0) starts from the
+    // initial window per RTT, as Linux `bbr_init_pacing_rate_from_rtt`:
+    // a one-segment bandwidth sample must not set the Startup rate.
+    if (this.btlBw === 0 || this.pacingRate === 0) {
       // No bandwidth sample yet: the initial window per RTT, at Startup's gain.
       const rtt = rs.rtt > 0 ? rs.rtt : 1000;
       this.pacingRate = Math.round(this.pacingGain * this.cwnd * 1e6 / rtt);
-      return;
+      if (this.btlBw === 0) return;
     }
     const rate = Math.round(this.pacingGain * this.btlBw);
     if (this.filledPipe || rate > this.pacingRate) this.pacingRate = rate;

@@ -17,6 +17,7 @@ import {
   pseudoHeaderSumV6,
   sumRange,
 } from "../../stack/wire/checksum.ts";
+import { IP_PROTOCOL_UDP } from "../../stack/wire/numbers.ts";
 
 /**
  * Most datagrams one super-datagram may stand for (Linux's
@@ -33,7 +34,6 @@ import {
  */
 export const UDP_MAX_SEGMENTS = 128;
 
-const IPPROTO_UDP = 17;
 const UDP_HEADER_LEN = 8;
 
 /**
@@ -87,10 +87,10 @@ export function segmentUdp(
   let l4: number;
   if (version === 4) {
     l4 = ipAt + ((buf[ipAt]! & 0x0f) << 2);
-    if (l4 - ipAt < 20 || buf[ipAt + 9] !== IPPROTO_UDP) return 0;
+    if (l4 - ipAt < 20 || buf[ipAt + 9] !== IP_PROTOCOL_UDP) return 0;
   } else if (version === 6) {
     l4 = ipAt + 40;
-    if (buf[ipAt + 6] !== IPPROTO_UDP) return 0;
+    if (buf[ipAt + 6] !== IP_PROTOCOL_UDP) return 0;
   } else return 0;
   const dataAt = l4 + UDP_HEADER_LEN;
   if (dataAt > end || Math.ceil((end - dataAt) / gsoSize) > UDP_MAX_SEGMENTS) return 0;

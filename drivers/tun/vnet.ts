@@ -40,6 +40,7 @@ import {
   pseudoHeaderSumV6,
   sumRange,
 } from "../../stack/wire/checksum.ts";
+import { IP_PROTOCOL_TCP } from "../../stack/wire/numbers.ts";
 
 /** Bytes of `struct virtio_net_hdr` (without `num_buffers`). */
 export const VNET_HDR_LEN = 10;
@@ -222,8 +223,6 @@ export function completeChecksum(
   return true;
 }
 
-const IPPROTO_TCP = 6;
-
 /**
  * Writes the transmit header for the IP packet at `buf[ipAt..end)` (the
  * frame starts at `frameAt`, the header goes at `frameAt - 10`): a
@@ -286,7 +285,7 @@ export function writeTxHeader(
     proto = buf[ipAt + 6]!;
     type = VIRTIO_NET_HDR_GSO_TCPV6;
   } else return false;
-  if (proto !== IPPROTO_TCP || l4 - ipAt < 20 || l4 + 20 > end) return false;
+  if (proto !== IP_PROTOCOL_TCP || l4 - ipAt < 20 || l4 + 20 > end) return false;
   const thl = (buf[l4 + 12]! >>> 4) << 2;
   // hdr_len must cover a whole TCP header inside the packet, or Linux refuses it.
   if (thl < 20 || l4 + thl > end) return false;
@@ -304,13 +303,13 @@ export function writeTxHeader(
         buf[ipAt + 15]!) >>> 0,
       ((buf[ipAt + 16]! << 24) | (buf[ipAt + 17]! << 16) | (buf[ipAt + 18]! << 8) |
         buf[ipAt + 19]!) >>> 0,
-      IPPROTO_TCP,
+      IP_PROTOCOL_TCP,
       tcpLen,
     )
     : pseudoHeaderSumV6(
       buf.subarray(ipAt + 8, ipAt + 24),
       buf.subarray(ipAt + 24, ipAt + 40),
-      IPPROTO_TCP,
+      IP_PROTOCOL_TCP,
       tcpLen,
     );
   const seed = ~finishChecksum(pseudo) & 0xffff;

@@ -12,8 +12,8 @@
  */
 import type { PacketBuffer, PacketPool } from "../packet.ts";
 import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
+import { IP_PROTOCOL_TCP } from "./numbers.ts";
 
-const IPPROTO_TCP = 6;
 /**
  * Most segments one super-segment may become (64 KiB of 1-byte segments is
  * not TSO): more, and the forwarder treats it as the single packet it is.
@@ -70,7 +70,7 @@ export function segmentTcp(
   const ihl = v6 ? 40 : (b[ip]! & 0x0f) << 2;
   const l4 = ip + ihl;
   const proto = v6 ? b[ip + 6] : b[ip + 9];
-  if (mss <= 0 || ihl < 20 || proto !== IPPROTO_TCP || l4 + 20 > end) return 0;
+  if (mss <= 0 || ihl < 20 || proto !== IP_PROTOCOL_TCP || l4 + 20 > end) return 0;
   const thl = (b[l4 + 12]! >>> 4) << 2;
   const dataAt = l4 + thl;
   if (thl < 20 || dataAt > end) return 0;

@@ -8,7 +8,8 @@
  * - any expert item of severity "error";
  * - any expert item of severity "warning", unless its message matches one of
  *   the allowed patterns ({@linkcode DEFAULT_ALLOWED_WARNINGS}: an echo
- *   request nobody answered is what a lossy link produces, not a bad packet).
+ *   request nobody answered is what a lossy link produces, and a D-SACK is
+ *   a duplicate reported on purpose (RFC 2883), not a bad packet).
  *
  * When `tshark` is not installed, {@linkcode tsharkProblems} (and so
  * {@linkcode assertTsharkClean}) throws under CI (`CI=true`: a check that
@@ -47,16 +48,22 @@ export const EXPERT_GROUP = {
 } as const;
 
 /**
- * Warnings that do not fail a check: replies lost on a faulty link.
+ * Warnings that do not fail a check: replies lost on a faulty link, and
+ * D-SACK blocks (RFC 2883: the receiver reports a duplicate it got, which
+ * TCP does by default since RACK-TLP landed).
  *
  * @example
  * ```ts
  * import { DEFAULT_ALLOWED_WARNINGS } from "./_tshark.ts";
  * import assert from "node:assert/strict";
  * assert.ok(DEFAULT_ALLOWED_WARNINGS.some((r) => r.test("No response seen to ICMP request")));
+ * assert.ok(DEFAULT_ALLOWED_WARNINGS.some((r) => r.test("D-SACK Sequence")));
  * ```
  */
-export const DEFAULT_ALLOWED_WARNINGS: readonly RegExp[] = [/^No response seen to ICMP request/];
+export const DEFAULT_ALLOWED_WARNINGS: readonly RegExp[] = [
+  /^No response seen to ICMP request/,
+  /^D-SACK Sequence$/,
+];
 
 /** One thing tshark found wrong. */
 export interface TsharkProblem {

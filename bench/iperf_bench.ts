@@ -26,14 +26,10 @@
  *
  * @module
  */
-import process from "node:process";
-import { runUp } from "../cli/up.ts";
-import { addNetns, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
-import { SERVICES } from "../plugins/services/mod.ts";
+import { netnsExec } from "../cli/_netns.ts";
 import type { Stack } from "../mod.ts";
+import { cpuNow, HOST, withTunHost } from "./_tun_host.ts";
 
-const LINUX = "10.0.0.1";
-const HOST = "10.0.0.2";
 const GIB = 1024 ** 3;
 
 function envNumber(name: string, dflt: number): number {
@@ -56,11 +52,6 @@ function canRun(): string | undefined {
   return undefined;
 }
 
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 /** Median and range of `xs`, formatted with `digits`. */
 function spread(xs: readonly number[], digits: number): string {
   const s = [...xs].sort((a, b) => a - b);
@@ -71,54 +62,8 @@ function spread(xs: readonly number[], digits: number): string {
 }
 
 /** Runs `fn` with `up --driver tun --serve iperf3,echo --mtu mtu` in a fresh namespace. */
-async function withHost<T>(
-  mtu: number,
-  fn: (stack: Stack, netns: string) => Promise<T>,
-): Promise<T> {
-  const netns = randomNetnsName("iperfb");
-  await addNetns(netns);
-  const stop = new AbortController();
-  let result: T | undefined;
-  let failure: unknown;
-  const err: string[] = [];
-  try {
-    const code = await runUp([
-      "--driver",
-      "tun",
-      "--ifname",
-      "tun0",
-      "--netns",
-      netns,
-      "--address",
-      `${HOST}/24`,
-      "--peer-address",
-      `${LINUX}/24`,
-      "--mtu",
-      String(mtu),
-      "--serve",
-      "iperf3,echo",
-    ], {
-      services: SERVICES,
-      handleSignals: false,
-      signal: stop.signal,
-      print: () => {},
-      printError: (l) => err.push(l),
-      onReady: async (stack) => {
-        try {
-          result = await fn(stack, netns);
-        } catch (e) {
-          failure = e;
-        } finally {
-          stop.abort();
-        }
-      },
-    });
-    if (failure !== undefined) throw failure;
-    if (code !== 0) throw new Error(`up failed (${code}): ${err.join("\n")}`);
-  } finally {
-    await deleteNetns(netns);
-  }
-  return result as T;
+function withHost<T>(mtu: number, fn: (stack: Stack, netns: string) => Promise<T>): Promise<T> {
+  return withTunHost("iperfb", mtu, ["--serve", "iperf3,echo"], fn);
 }
 
 /** One iperf3 run's figures. */

@@ -59,6 +59,7 @@ import {
 import { pluginsWith } from "../tests/_test_plugins.ts";
 import { receiveAll, source } from "../tests/tcp/_transfer.ts";
 import { TCP_OPTIONS } from "../stack/protocols/tcp/config.ts";
+import { BenchFlags } from "./_flags.ts";
 
 const MIB = 1024 * 1024;
 
@@ -615,37 +616,20 @@ export function labTable(runs: readonly (readonly LabTransfer[])[]): string {
 }
 
 function parseArgs(args: readonly string[]): { runs: number; options: LabOptions } {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < args.length; i += 2) {
-    const k = args[i]!, v = args[i + 1];
-    if (!k.startsWith("--") || v === undefined) throw new TypeError(`Cannot read argument "${k}"`);
-    flags.set(k.slice(2), v);
-  }
-  const num = (k: string, d: number, min: number) => {
-    const v = flags.has(k) ? Number(flags.get(k)) : d;
-    if (!Number.isFinite(v) || !Number.isInteger(v)) {
-      throw new TypeError(`--${k}: not a whole number`);
-    }
-    if (v < min) throw new RangeError(`--${k}: must be at least ${min}`);
-    flags.delete(k);
-    return v;
-  };
-  const runs = num("runs", 3, 1);
-  const mib = num("mib", 64, 1);
+  const flags = new BenchFlags(args);
+  const runs = flags.num("runs", 3, 1);
+  const mib = flags.num("mib", 64, 1);
   const bottleneck = {
-    rateMbit: num("rate", DEFAULT_BOTTLENECK.rateMbit, 1),
-    burstBytes: num("burst", DEFAULT_BOTTLENECK.burstBytes, 1514),
-    limitBytes: num("limit", DEFAULT_BOTTLENECK.limitBytes, 1514),
+    rateMbit: flags.num("rate", DEFAULT_BOTTLENECK.rateMbit, 1),
+    burstBytes: flags.num("burst", DEFAULT_BOTTLENECK.burstBytes, 1514),
+    limitBytes: flags.num("limit", DEFAULT_BOTTLENECK.limitBytes, 1514),
   };
-  const cc = flags.get("cc"), linuxCc = flags.get("linux-cc");
-  const offloads = flags.get("linux-offloads");
+  const cc = flags.str("cc"), linuxCc = flags.str("linux-cc");
+  const offloads = flags.str("linux-offloads");
   if (offloads !== undefined && offloads !== "on" && offloads !== "off") {
     throw new TypeError(`--linux-offloads: expected on or off, not "${offloads}"`);
   }
-  flags.delete("cc");
-  flags.delete("linux-cc");
-  flags.delete("linux-offloads");
-  if (flags.size > 0) throw new TypeError(`Unknown flag --${[...flags.keys()][0]}`);
+  flags.done();
   return {
     runs,
     options: {

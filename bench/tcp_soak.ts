@@ -26,6 +26,7 @@ import { makeLink, ms } from "../tests/_harness.ts";
 import type { Faults } from "../drivers/loopback/faults.ts";
 import { exchangeBoth } from "../tests/tcp/_transfer.ts";
 import { CONGESTION_CONTROLS } from "../stack/protocols/tcp/congestion/mod.ts";
+import { BenchFlags } from "./_flags.ts";
 
 const MIB = 1024 * 1024;
 
@@ -163,34 +164,19 @@ async function pool<T>(
 }
 
 function parseArgs(args: readonly string[]) {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < args.length; i += 2) {
-    const k = args[i]!, v = args[i + 1];
-    if (!k.startsWith("--") || v === undefined) throw new TypeError(`Cannot read argument "${k}"`);
-    flags.set(k.slice(2), v);
-  }
-  const num = (k: string, d: number, min: number) => {
-    const v = flags.has(k) ? Number(flags.get(k)) : d;
-    if (!Number.isFinite(v) || !Number.isInteger(v)) {
-      throw new TypeError(`--${k}: not a whole number`);
-    }
-    if (v < min) throw new RangeError(`--${k}: must be at least ${min}`);
-    flags.delete(k);
-    return v;
-  };
-  const mib = num("mib", 64, 1);
-  const seeds = num("seeds", 50, 1);
-  const firstSeed = num("first-seed", 1, 1);
-  const workers = num("workers", navigator.hardwareConcurrency, 1);
-  const timeout = num("timeout", 3600, 1);
-  const ccs = flags.has("cc") ? flags.get("cc")!.split(",") : [...CONGESTION_CONTROLS];
-  flags.delete("cc");
+  const flags = new BenchFlags(args);
+  const mib = flags.num("mib", 64, 1);
+  const seeds = flags.num("seeds", 50, 1);
+  const firstSeed = flags.num("first-seed", 1, 1);
+  const workers = flags.num("workers", navigator.hardwareConcurrency, 1);
+  const timeout = flags.num("timeout", 3600, 1);
+  const ccs = flags.str("cc")?.split(",") ?? [...CONGESTION_CONTROLS];
   for (const cc of ccs) {
     if (!CONGESTION_CONTROLS.includes(cc)) {
       throw new RangeError(`--cc: "${cc}" is not one of ${CONGESTION_CONTROLS.join(", ")}`);
     }
   }
-  if (flags.size > 0) throw new TypeError(`Unknown flag --${[...flags.keys()][0]}`);
+  flags.done();
   return { mib, seeds, firstSeed, workers, timeout, ccs };
 }
 

@@ -23,16 +23,11 @@
  *
  * @module
  */
-import process from "node:process";
-import { runUp } from "../cli/up.ts";
-import { addNetns, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
-import { SERVICES } from "../plugins/services/mod.ts";
 import type { Stack } from "../mod.ts";
+import { cpuNow, HOST, LINUX, withTunHost } from "./_tun_host.ts";
 import { DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import { type IoStats, TunDevice } from "../drivers/tun/mod.ts";
 
-const LINUX = "10.0.0.1";
-const HOST = "10.0.0.2";
 const MIB = 1024 * 1024;
 
 function canRun(): string | undefined {
@@ -62,11 +57,6 @@ function gbps(t: Transfer): string {
   return (t.bytes * 8 / t.seconds / 1e9).toFixed(2);
 }
 
-function cpuNow(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-}
-
 /** Runs `fn` with `up --driver tun --serve discard --mtu mtu` in a fresh namespace. */
 async function withHost<T>(
   mtu: number,
@@ -74,8 +64,6 @@ async function withHost<T>(
   fn: (stack: Stack, netns: string) => Promise<T>,
   tcpBuffer = 0,
 ): Promise<T> {
-  const netns = randomNetnsName("tcpb");
-  await addNetns(netns);
   // Larger TCP buffers (both ways) through a manifest: the default plugins, tcp with options.
   let manifest: string | undefined;
   if (tcpBuffer > 0) {
@@ -87,51 +75,16 @@ async function withHost<T>(
     );
     await Deno.writeTextFile(manifest, JSON.stringify({ plugins }));
   }
-  const stop = new AbortController();
-  let result: T | undefined;
-  let failure: unknown;
-  const err: string[] = [];
   try {
-    const code = await runUp([
-      "--driver",
-      "tun",
-      "--ifname",
-      "tun0",
-      "--netns",
-      netns,
-      "--address",
-      `${HOST}/24`,
-      "--peer-address",
-      `${LINUX}/24`,
-      "--mtu",
-      String(mtu),
+    return await withTunHost("tcpb", mtu, [
       "--serve",
       "discard",
       ...(offload ? [] : ["--no-offload"]),
       ...(manifest !== undefined ? ["--manifest", manifest] : []),
-    ], {
-      services: SERVICES,
-      handleSignals: false,
-      signal: stop.signal,
-      print: () => {},
-      printError: (l) => err.push(l),
-      onReady: async (stack) => {
-        try {
-          result = await fn(stack, netns);
-        } catch (e) {
-          failure = e;
-        } finally {
-          stop.abort();
-        }
-      },
-    });
-    if (failure !== undefined) throw failure;
-    if (code !== 0) throw new Error(`up failed (${code}): ${err.join("\n")}`);
+    ], fn);
   } finally {
-    await deleteNetns(netns);
     if (manifest !== undefined) await Deno.remove(manifest);
   }
-  return result as T;
 }
 
 /** The kernel-socket peer: a sender (`send HOST PORT N`) or a counting receiver (`recv BIND PORT`). */

@@ -17,9 +17,11 @@
  *
  * @module
  */
+import process from "node:process";
 import {
   createStack,
   DEFAULT_PLUGINS,
+  formatCounters,
   MILLISECOND,
   type ProtocolPlugin,
   SECOND,
@@ -57,6 +59,7 @@ interface Result {
   hosts: number;
   simulated: number;
   real: number;
+  cpu: number;
   requests: number;
   rssMiB: number;
   heapMiB: number;
@@ -82,6 +85,7 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
   const end = seconds * SECOND;
   let requests = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await net.run(async () => {
     const work: Promise<void>[] = [];
     for (let p = 0; p < pairs; p++) {
@@ -116,14 +120,20 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
     await Promise.all(work);
   }, { timeout: end + 120 * SECOND });
   const real = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   const result: Result = {
     hosts,
     simulated: net.now() / SECOND,
     real: real / 1000,
+    cpu: (cpu.user + cpu.system) / 1e6,
     requests,
     rssMiB: Deno.memoryUsage().rss / 2 ** 20,
     heapMiB: (Deno.memoryUsage().heapUsed - heapBefore) / 2 ** 20,
   };
+  if (Deno.env.get("SIM_VERBOSE")) {
+    // deno-lint-ignore no-console
+    console.log(sw.stats(), formatCounters(stacks[0]!.counters.snapshot()));
+  }
   for (const s of stacks) s.close();
   net.close();
   return result;
@@ -138,17 +148,19 @@ if (import.meta.main) {
   const secondsEnv = Deno.env.get("SIM_SECONDS");
   // deno-lint-ignore no-console
   console.log(
-    `| hosts | simulated | real time | speed-up | requests | RSS | heap delta |  (plugins: ${which})`,
+    `| hosts | simulated | real time | CPU time | speed-up | requests | RSS | heap delta |  (plugins: ${which})`,
   );
   // deno-lint-ignore no-console
-  console.log("|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const hosts of hostsList) {
     const seconds = secondsEnv !== undefined ? Number(secondsEnv) : DEFAULT_SECONDS[hosts] ?? 60;
     try {
       const r = await runOnce(hosts, seconds, which, seed);
       // deno-lint-ignore no-console
       console.log(
-        `| ${r.hosts} | ${r.simulated.toFixed(1)} s | ${r.real.toFixed(2)} s | ` +
+        `| ${r.hosts} | ${r.simulated.toFixed(1)} s | ${r.real.toFixed(2)} s | ${
+          r.cpu.toFixed(2)
+        } s | ` +
           `${(r.simulated / r.real).toFixed(1)}× | ${r.requests} | ${r.rssMiB.toFixed(0)} MiB | ` +
           `${r.heapMiB.toFixed(1)} MiB |`,
       );

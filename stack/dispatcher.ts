@@ -666,6 +666,19 @@ export class Dispatcher {
     return this.#closed ? undefined : this.#timers.nextDeadline();
   }
 
+  /**
+   * Calls `listener` whenever a timer becomes the earliest, i.e. when
+   * {@linkcode pollAt} may have moved earlier (null: stop).
+   */
+  watchPollAt(listener: (() => void) | null): void {
+    this.#timers.onEarliest = listener;
+  }
+
+  /** The plugin whose timer {@linkcode pollAt} reports, if any. */
+  pollAtOwner(): string | undefined {
+    return this.#closed ? undefined : this.#timers.nextOwner();
+  }
+
   /** Runs every timer due at `now` (default the clock's now); nothing once closed. */
   poll(now: Instant = this.clock.now()): void {
     if (this.#closed) return; // plugins are torn down: their timers must not fire

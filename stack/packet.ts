@@ -25,6 +25,8 @@ export const SMALL_BUFFER_SIZE = 2048;
 /** Size of a large pooled buffer: a 64 KiB IP datagram plus headroom. */
 export const LARGE_BUFFER_SIZE = 65536 + 512;
 const SLAB_SIZE = 1 << 20;
+/** The first slab of a pool: 4 small buffers. */
+const FIRST_SLAB_SIZE = 4 * SMALL_BUFFER_SIZE;
 
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {
@@ -288,6 +290,7 @@ export class PacketPool {
   readonly #maxFreeSmall: number;
   readonly #maxFreeLarge: number;
   #slab: ArrayBuffer | null = null;
+  #slabSize = FIRST_SLAB_SIZE;
   #slabUsed = SLAB_SIZE;
   /** Buffers handed out and not yet released (for leak checks in tests). */
   outstanding = 0;
@@ -345,8 +348,12 @@ export class PacketPool {
   }
 
   #carve(): Uint8Array {
-    if (this.#slabUsed + SMALL_BUFFER_SIZE > SLAB_SIZE) {
-      this.#slab = new ArrayBuffer(SLAB_SIZE);
+    if (this.#slabUsed + SMALL_BUFFER_SIZE > this.#slabSize) {
+      // Slabs start small and double: a pool that never holds more than a few
+      // buffers (an idle host of a large simulation) does not pin a whole
+      // 1 MiB slab.
+      if (this.#slab !== null && this.#slabSize < SLAB_SIZE) this.#slabSize *= 2;
+      this.#slab = new ArrayBuffer(this.#slabSize);
       this.#slabUsed = 0;
     }
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);

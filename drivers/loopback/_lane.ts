@@ -40,6 +40,8 @@ export class Lane implements FrameSink {
   readonly #mtu: number;
   #faults: Readonly<Faults>;
   readonly stats: LinkStats = emptyStats();
+  /** `link0 a->b`, for livelock reports (set by the link). */
+  name = "";
   /** Receiver of this direction (set by the receiving end's attach()). */
   port: DriverPort | undefined = undefined;
   /** Pool of the sending end (set by the sending end's attach()), for duplicates. */
@@ -87,7 +89,12 @@ export class Lane implements FrameSink {
 
   #drop(pkt: PacketBuffer, reason: keyof DropCounts): void {
     this.stats.dropped[reason]++;
-    pkt.release();
+    this.#wire.release(pkt);
+  }
+
+  /** Gives up `pkt` without counting (it may be shared by a flood). */
+  releaseFrame(pkt: PacketBuffer): void {
+    this.#wire.release(pkt);
   }
 
   /** Takes ownership of `pkt` and puts it (or not) on the wire. */
@@ -157,6 +164,7 @@ export class Lane implements FrameSink {
     const rng = this.#rng;
     const st = this.stats;
     if (f.corrupt !== undefined && f.corrupt > 0 && rng.nextFloat() < f.corrupt && pkt.length > 0) {
+      pkt = this.#wire.own(pkt); // a flood's buffer is shared: corrupt a copy
       const bit = rng.range(0, pkt.length * 8 - 1);
       pkt.buf[pkt.start + (bit >>> 3)]! ^= 1 << (bit & 7);
       st.corrupted++;
@@ -188,7 +196,7 @@ export class Lane implements FrameSink {
     // from its own pool (DriverPort.pool), with full headroom and clean
     // metadata, and the sender's buffer goes back to its pool.
     const rx = port.pool.copyOf(pkt.data);
-    pkt.release();
+    this.#wire.release(pkt);
     rx.timestamp = now;
     rx.ifindex = port.ifindex;
     rx.linkType = this.#linkType;

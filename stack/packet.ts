@@ -25,8 +25,8 @@ export const SMALL_BUFFER_SIZE = 2048;
 /** Size of a large pooled buffer: a 64 KiB IP datagram plus headroom. */
 export const LARGE_BUFFER_SIZE = 65536 + 512;
 const SLAB_SIZE = 1 << 20;
-/** The first slab of a pool: 4 small buffers. */
-const FIRST_SLAB_SIZE = 4 * SMALL_BUFFER_SIZE;
+/** The first slab of a pool: one small buffer (an idle host needs no more). */
+const FIRST_SLAB_SIZE = SMALL_BUFFER_SIZE;
 
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {

@@ -10,7 +10,6 @@
  */
 import type { Duration } from "../../stack/clock.ts";
 import { SECOND } from "../../stack/clock.ts";
-import type { ProtocolPlugin } from "../../stack/manifest.ts";
 import type { Stack } from "../../stack/stack.ts";
 import type { Faults } from "./faults.ts";
 import type { VirtualNetwork } from "./network.ts";

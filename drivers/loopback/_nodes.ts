@@ -136,6 +136,12 @@ export class NodeScheduler {
     rec.deadline = t;
     rec.version++;
     if (t !== undefined) this.#heap.push({ at: t, seq: rec.index, rec, version: rec.version });
+    // Superseded entries stay until they reach the top; a node whose deadline
+    // moves often (TCP re-arming its retransmission timer) would pile them up,
+    // so past a bound of a few per node the heap is rebuilt from live ones.
+    if (this.#heap.size > 4 * this.#byNode.size + 1024) {
+      this.#heap.retain((e) => e.version === e.rec.version && !e.rec.removed);
+    }
   }
 
   /** Brings the cache up to date: dirty nodes and unwatched ones are asked again. */

@@ -337,6 +337,8 @@ export type {
 } from "./drivers/loopback/mod.ts";
 export { Bridge, bridgeToDevice, realTimeNetwork } from "./drivers/loopback/mod.ts";
 export type { BridgeStats } from "./drivers/loopback/mod.ts";
+export { buildLan, requestResponse, runWithProgress } from "./drivers/loopback/mod.ts";
+export type { Lan, LanOptions, RequestResponseOptions } from "./drivers/loopback/mod.ts";
 export { Fdb, openVxlan, parseEndpoint, VxlanDevice } from "./drivers/vxlan/mod.ts";
 export type {
   FdbStats,

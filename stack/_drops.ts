@@ -64,12 +64,13 @@ export class DropLedger {
       `which its manifest does not declare in counters`;
     if (this.#strict) throw new Error(`Undeclared drop reason: ${what}`);
     rec.undeclaredCounter.value++;
+    const undeclared = rec.undeclared ??= new Set();
     if (
-      rec.undeclared.size < MAX_UNDECLARED_REASONS && key.length <= MAX_REASON_LENGTH &&
+      undeclared.size < MAX_UNDECLARED_REASONS && key.length <= MAX_REASON_LENGTH &&
       REASON_PATTERN.test(key)
     ) {
       // Remembered (bounded): logged once, and found in `drops` next time.
-      rec.undeclared.add(dir + key);
+      undeclared.add(dir + key);
       rec.drops.set(dir + key, rec.undeclaredCounter);
       this.#log.error(`${what}; counted as ${rec.name}.undeclared (first time; declare it)`);
     }

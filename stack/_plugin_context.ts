@@ -73,11 +73,11 @@ export function pluginContext(
   options: Readonly<Record<string, number | string | boolean>>,
 ): PluginContext {
   const m = rec.manifest;
-  const declaredTables = new Set([...(m.exposes ?? []), ...m.binds.map((b) => b.table)]);
-  const reqs = new Map(requirementsOf(m).map((r) => [r.service, r.optional]));
+  // Tables and services are checked against the manifest when asked for (set-up
+  // time), not copied into per-stack sets: a large simulation has thousands of stacks.
   const log = host.logs.logger(rec.name);
-  // hasEventListeners' answers by event type, for `listenersFor` plugins.
-  const listeners = new Map<string | undefined, PluginRecord[]>();
+  // hasEventListeners' answers by event type, for `listenersFor` plugins (made on first use).
+  let listeners: Map<string | undefined, PluginRecord[]> | null = null;
   let listenersFor = -1;
   return {
     name: rec.name,
@@ -89,7 +89,10 @@ export function pluginContext(
     interfaces: host.interfaces,
     now: () => host.clock.now(),
     table(name: string): Table {
-      if (!declaredTables.has(name) && name !== LINK_TABLE) {
+      if (
+        name !== LINK_TABLE && !(m.exposes ?? []).some((t) => t === name) &&
+        !m.binds.some((b) => b.table === name)
+      ) {
         throw new PluginDependencyError(
           rec.name,
           `table "${name}" is not in its exposes or binds`,
@@ -110,7 +113,9 @@ export function pluginContext(
       return s;
     },
     optionalService<T>(name: string): T | undefined {
-      if (!reqs.has(name) && !(m.provides ?? []).includes(name)) {
+      if (
+        !requirementsOf(m).some((r) => r.service === name) && !(m.provides ?? []).includes(name)
+      ) {
         throw new PluginDependencyError(rec.name, `service "${name}" is not in its requires`);
       }
       return host.service(name) as T | undefined;
@@ -136,8 +141,8 @@ export function pluginContext(
       // TCP asks at every state change: the plugins that take `type` are
       // found once per set of plugins (a record joins the list with its
       // handlers final); only quarantine is checked each time.
-      if (listenersFor !== host.plugins.length) {
-        listeners.clear();
+      if (listeners === null || listenersFor !== host.plugins.length) {
+        listeners = new Map();
         listenersFor = host.plugins.length;
       }
       let list = listeners.get(type);

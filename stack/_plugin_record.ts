@@ -34,9 +34,8 @@ export interface PluginRecord {
   /** `<plugin>.undeclared`: drops for reasons the manifest does not declare. */
   readonly undeclaredCounter: Counter;
   readonly drops: Map<string, Counter>;
-  /** Undeclared drop keys (`<dir><reason>`) already logged (bounded). */
-  readonly undeclared: Set<string>;
-  readonly services: Map<string, unknown>;
+  /** Undeclared drop keys (`<dir><reason>`) already logged (bounded; made on first use). */
+  undeclared: Set<string> | null;
   /** Whether it asked for `flush()` at the end of the current batch. */
   flushRequested: boolean;
 }

@@ -31,37 +31,78 @@ export class Counter {
  * ```
  */
 export class Counters {
-  readonly #byName = new Map<string, Counter>();
+  /**
+   * Counters by their name's index in the process-wide {@linkcode NAMES}
+   * table: every stack of a simulation declares the same names, so each
+   * keeps an array of pointers instead of a Map of its own (and one copy of
+   * each name string). Names past the table's limit go to `#extra`.
+   */
+  readonly #byIndex: (Counter | undefined)[] = [];
+  #extra: Map<string, Counter> | null = null;
 
   /** The counter called `name`, created at zero on first use. */
   get(name: string): Counter {
-    let c = this.#byName.get(name);
-    if (c === undefined) {
-      c = new Counter(name);
-      this.#byName.set(name, c);
+    const i = nameIndex(name);
+    if (i < 0) {
+      const extra = this.#extra ??= new Map();
+      let c = extra.get(name);
+      if (c === undefined) extra.set(name, c = new Counter(name));
+      return c;
     }
+    const byIndex = this.#byIndex;
+    // Fill the gap up to `i` so the array stays packed (holes make it a dictionary).
+    while (byIndex.length <= i) byIndex.push(undefined);
+    let c = byIndex[i];
+    if (c === undefined) byIndex[i] = c = new Counter(NAMES.list[i]!);
     return c;
+  }
+
+  #find(name: string): Counter | undefined {
+    const i = NAMES.index.get(name);
+    return i === undefined ? this.#extra?.get(name) : this.#byIndex[i];
   }
 
   /** The value of `name`, 0 when it was never counted. */
   value(name: string): number {
-    return this.#byName.get(name)?.value ?? 0;
+    return this.#find(name)?.value ?? 0;
+  }
+
+  #all(): Counter[] {
+    const out: Counter[] = [];
+    for (const c of this.#byIndex) if (c !== undefined) out.push(c);
+    if (this.#extra !== null) { for (const c of this.#extra.values()) out.push(c); }
+    return out;
   }
 
   /** Every counter's value by name, sorted by name; zero counters included only if `all`. */
   snapshot(all = false): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const name of [...this.#byName.keys()].sort()) {
-      const v = this.#byName.get(name)!.value;
-      if (all || v !== 0) out[name] = v;
+    const list = this.#all().sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const c of list) {
+      if (all || c.value !== 0) out[c.name] = c.value;
     }
     return out;
   }
 
   /** Sets every counter to zero. */
   reset(): void {
-    for (const c of this.#byName.values()) c.value = 0;
+    for (const c of this.#all()) c.value = 0;
   }
+}
+
+/** Most distinct counter names indexed process-wide (more go to per-stack maps). */
+const MAX_SHARED_NAMES = 65_536;
+
+/** The process-wide counter name table (names are static strings of manifests). */
+const NAMES = { index: new Map<string, number>(), list: [] as string[] };
+
+function nameIndex(name: string): number {
+  const i = NAMES.index.get(name);
+  if (i !== undefined) return i;
+  if (NAMES.list.length >= MAX_SHARED_NAMES) return -1;
+  NAMES.index.set(name, NAMES.list.length);
+  NAMES.list.push(name);
+  return NAMES.list.length - 1;
 }
 
 /**

@@ -263,14 +263,14 @@ export class Dispatcher {
       faultCounter: this.counters.get(`${m.name}.fault`),
       undeclaredCounter: this.counters.get(`${m.name}.undeclared`),
       drops: new Map(),
-      undeclared: new Set(),
-      services: new Map(),
+      undeclared: null,
       flushRequested: false,
     };
     for (const c of m.counters) this.counters.get(`${m.name}.${c}`);
     const options: Record<string, number | string | boolean> = {};
     for (const [k, spec] of Object.entries(m.options ?? {})) options[k] = spec.default;
-    for (const [k, v] of Object.entries(e.options ?? {})) {
+    const given = Object.entries(e.options ?? {});
+    for (const [k, v] of given) {
       if (!(k in options)) {
         throw new PluginDependencyError(m.name, `unknown option "${k}"`);
       }
@@ -281,7 +281,7 @@ export class Dispatcher {
     }
     let handlers: ProtocolHandlers;
     try {
-      handlers = e.plugin.setup(pluginContext(this.#host, rec, Object.freeze(options)));
+      handlers = e.plugin.setup(pluginContext(this.#host, rec, defaultOptions(m, given, options)));
     } catch (err) {
       throw setupFailure(m.name, err);
     }
@@ -666,6 +666,19 @@ export class Dispatcher {
     return this.#closed ? undefined : this.#timers.nextDeadline();
   }
 
+  /**
+   * Calls `listener` whenever a timer becomes the earliest, i.e. when
+   * {@linkcode pollAt} may have moved earlier (null: stop).
+   */
+  watchPollAt(listener: (() => void) | null): void {
+    this.#timers.onEarliest = listener;
+  }
+
+  /** The plugin whose timer {@linkcode pollAt} reports, if any. */
+  pollAtOwner(): string | undefined {
+    return this.#closed ? undefined : this.#timers.nextOwner();
+  }
+
   /** Runs every timer due at `now` (default the clock's now); nothing once closed. */
   poll(now: Instant = this.clock.now()): void {
     if (this.#closed) return; // plugins are torn down: their timers must not fire
@@ -796,4 +809,18 @@ export class Dispatcher {
     }
     for (const iface of this.interfaces.list()) iface.driver.close();
   }
+}
+
+/** Frozen default options by manifest: stacks that change none share one object. */
+const DEFAULT_OPTIONS = new WeakMap<object, Readonly<Record<string, number | string | boolean>>>();
+
+function defaultOptions(
+  m: object,
+  given: readonly unknown[],
+  options: Record<string, number | string | boolean>,
+): Readonly<Record<string, number | string | boolean>> {
+  if (given.length !== 0) return Object.freeze(options);
+  let shared = DEFAULT_OPTIONS.get(m);
+  if (shared === undefined) DEFAULT_OPTIONS.set(m, shared = Object.freeze(options));
+  return shared;
 }

@@ -28,6 +28,8 @@ export const LARGE_BUFFER_SIZE = 65536 + 512;
 const SLAB_SIZE = 1 << 20;
 /** Arena for large buffers: 31 of them per 2 MiB. */
 const LARGE_SLAB_SIZE = 2 << 20;
+/** The first slab of a pool: one small buffer (an idle host needs no more). */
+const FIRST_SLAB_SIZE = SMALL_BUFFER_SIZE;
 
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {
@@ -298,6 +300,7 @@ export class PacketPool {
   readonly #maxFreeSmall: number;
   readonly #maxFreeLarge: number;
   #slab: ArrayBuffer | null = null;
+  #slabSize = FIRST_SLAB_SIZE;
   #slabUsed = SLAB_SIZE;
   #largeSlab: ArrayBuffer | null = null;
   #largeSlabUsed = LARGE_SLAB_SIZE;
@@ -357,10 +360,15 @@ export class PacketPool {
   }
 
   #carve(): Uint8Array {
-    if (this.#slabUsed + SMALL_BUFFER_SIZE > SLAB_SIZE) {
-      // A checksum arena where available: checksums over these buffers
-      // (every TCP and UDP segment, twice) need no copy into wasm memory.
-      this.#slab = checksumArena(SLAB_SIZE) ?? new ArrayBuffer(SLAB_SIZE);
+    if (this.#slabUsed + SMALL_BUFFER_SIZE > this.#slabSize) {
+      // Slabs start small and double: a pool that never holds more than a few
+      // buffers (an idle host of a large simulation) does not pin a whole
+      // 1 MiB slab. From 64 KiB (whole wasm pages) a slab is a checksum arena
+      // where available: checksums over its buffers (every TCP and UDP
+      // segment, twice) need no copy into wasm memory.
+      if (this.#slab !== null && this.#slabSize < SLAB_SIZE) this.#slabSize *= 2;
+      const size = this.#slabSize;
+      this.#slab = (size >= 65536 ? checksumArena(size) : null) ?? new ArrayBuffer(size);
       this.#slabUsed = 0;
     }
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);

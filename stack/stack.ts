@@ -276,6 +276,34 @@ export class Stack {
     this.#http.poll(now ?? this.clock.now());
   }
 
+  /**
+   * Calls `listener` whenever {@linkcode pollAt} may have moved earlier (a
+   * timer became the earliest); null stops. A runner such as the virtual
+   * network caches deadlines with it instead of asking every stack each step.
+   *
+   * @example
+   * ```ts
+   * import { createStack, VirtualNetwork } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork();
+   * const stack = createStack({ clock: net.clock, seed: 1 });
+   * const seen: (number | undefined)[] = [];
+   * stack.watchPollAt(() => seen.push(stack.pollAt()));
+   * // An interface with IPv6 starts timers (duplicate address detection, solicitations).
+   * stack.addInterface({ driver: net.link().a, addresses: ["10.0.0.1/24"] });
+   * assert.ok(seen.length > 0);
+   * stack.watchPollAt(null);
+   * ```
+   */
+  watchPollAt(listener: (() => void) | null): void {
+    this.#kernel.watchPollAt(listener);
+  }
+
+  /** The plugin whose timer {@linkcode pollAt} reports (for livelock reports), if any. */
+  pollAtOwner(): string | undefined {
+    return this.#kernel.pollAtOwner();
+  }
+
   /** Number of armed timers (for tests and `ss`-style reports). */
   get pendingTimers(): number {
     return this.#kernel.pendingTimers;

@@ -69,6 +69,11 @@ export class Timer {
 export class TimerQueue {
   readonly #heap: Timer[] = [];
   #seq = 0;
+  /**
+   * Called when an arm makes a timer the earliest (the deadline a runner
+   * caches may have moved), so a simulator need not ask every idle stack.
+   */
+  onEarliest: (() => void) | null = null;
 
   /** Number of armed timers. */
   get size(): number {
@@ -99,6 +104,12 @@ export class TimerQueue {
       this.#up(t.index);
       this.#down(t.index);
     }
+    if (t.index === 0 && this.onEarliest !== null) this.onEarliest();
+  }
+
+  /** Owner (plugin name) of the earliest timer, if any: who `nextDeadline()` speaks for. */
+  nextOwner(): string | undefined {
+    return this.#heap[0]?.owner;
   }
 
   /** @internal */

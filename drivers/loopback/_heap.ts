@@ -49,6 +49,13 @@ export class EventHeap<T extends Timed> {
     a[i] = item;
   }
 
+  /** Keeps only the entries `keep` accepts (O(n): rebuilds the heap). */
+  retain(keep: (item: T) => boolean): void {
+    const kept = this.#items.filter(keep);
+    this.#items.length = 0;
+    for (const item of kept) this.push(item);
+  }
+
   /** Removes and returns the earliest entry. */
   pop(): T | undefined {
     const a = this.#items;

@@ -13,7 +13,7 @@ import type { Rng } from "../../stack/rng.ts";
 import { DEFAULT_REORDER_DELAY, emptyStats } from "./faults.ts";
 import type { DropCounts, Faults, LinkStats } from "./faults.ts";
 import type { FrameSink, Wire } from "./_wire.ts";
-import { ECN_NOT_ECT, markCe } from "./_ecn.ts";
+import { ECN_CE, ECN_NOT_ECT, ecnOf, markCe } from "./_ecn.ts";
 
 const ETHERNET_HEADER_LEN = 14;
 const VLAN_TAG_LEN = 4;
@@ -41,6 +41,8 @@ export class Lane implements FrameSink {
   readonly #mtu: number;
   #faults: Readonly<Faults>;
   readonly stats: LinkStats = emptyStats();
+  /** `link0 a->b`, for livelock reports (set by the link). */
+  name = "";
   /** Receiver of this direction (set by the receiving end's attach()). */
   port: DriverPort | undefined = undefined;
   /** Pool of the sending end (set by the sending end's attach()), for duplicates. */
@@ -88,7 +90,12 @@ export class Lane implements FrameSink {
 
   #drop(pkt: PacketBuffer, reason: keyof DropCounts): void {
     this.stats.dropped[reason]++;
-    pkt.release();
+    this.#wire.release(pkt);
+  }
+
+  /** Gives up `pkt` without counting (it may be shared by a flood). */
+  releaseFrame(pkt: PacketBuffer): void {
+    this.#wire.release(pkt);
   }
 
   /** Takes ownership of `pkt` and puts it (or not) on the wire. */
@@ -105,9 +112,15 @@ export class Lane implements FrameSink {
     let ready = now;
     if (f.bandwidth !== undefined) {
       if (f.ecnMarkThreshold !== undefined && this.#queued(now) > f.ecnMarkThreshold) {
-        const was = markCe(pkt, this.#linkType);
+        const was = ecnOf(pkt, this.#linkType);
         if (was === ECN_NOT_ECT) return this.#drop(pkt, "aqm"); // frames that are not IP pass
-        if (was > ECN_NOT_ECT) st.ceMarked++;
+        if (was > ECN_NOT_ECT) {
+          if (was !== ECN_CE) {
+            pkt = this.#wire.own(pkt); // a flood's buffer is shared: mark a copy
+            markCe(pkt, this.#linkType);
+          }
+          st.ceMarked++;
+        }
       }
       const finish = this.#enqueue(now, len, f);
       if (finish < 0) return this.#drop(pkt, "queue_full");
@@ -172,6 +185,7 @@ export class Lane implements FrameSink {
     const rng = this.#rng;
     const st = this.stats;
     if (f.corrupt !== undefined && f.corrupt > 0 && rng.nextFloat() < f.corrupt && pkt.length > 0) {
+      pkt = this.#wire.own(pkt); // a flood's buffer is shared: corrupt a copy
       const bit = rng.range(0, pkt.length * 8 - 1);
       pkt.buf[pkt.start + (bit >>> 3)]! ^= 1 << (bit & 7);
       st.corrupted++;
@@ -203,7 +217,7 @@ export class Lane implements FrameSink {
     // from its own pool (DriverPort.pool), with full headroom and clean
     // metadata, and the sender's buffer goes back to its pool.
     const rx = port.pool.copyOf(pkt.data);
-    pkt.release();
+    this.#wire.release(pkt);
     rx.timestamp = now;
     rx.ifindex = port.ifindex;
     rx.linkType = this.#linkType;

@@ -26,6 +26,21 @@ export interface Wire {
   readonly pool: PacketPool;
   /** Puts `pkt` in flight; `sink.deliverFrame(pkt, tag)` runs at `at`. */
   schedule(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number): void;
+  /**
+   * Lets `refs` lanes hold `pkt` at once (a flood sends one buffer out of
+   * every port instead of a copy per port); each gives it up with
+   * {@linkcode Wire.release}.
+   */
+  share(pkt: PacketBuffer, refs: number): void;
+  /** Gives up one hold on `pkt`; the last one releases it to its pool. */
+  release(pkt: PacketBuffer): void;
+  /** `pkt` itself if no one else holds it, else a private copy (before writing to it). */
+  own(pkt: PacketBuffer): PacketBuffer;
+  /**
+   * Tells the livelock guard that the work now running fans out to `n`
+   * deliveries (a flood): legitimate work it should not count.
+   */
+  fanOut(n: number): void;
   /** The next automatic MAC address, 02:00:00:00:NN:NN. */
   nextMac(): Uint8Array;
   /** A new generator for one link direction. */
@@ -39,11 +54,19 @@ export interface Wire {
 
 /** @internal An entry of the event queue: a frame in flight, or a callback. */
 export interface Entry extends Timed {
+  /**
+   * How many links of zero-delay cause and effect led here within one
+   * instant: 0 for what was scheduled at an earlier instant.
+   */
+  readonly depth: number;
   readonly pkt: PacketBuffer | null;
   readonly sink: FrameSink | null;
   readonly tag: number;
   readonly fn: (() => void) | null;
 }
+
+/** Floods at most this deep in a zero-delay chain count as legitimate fan-out. */
+const FAN_OUT_CREDIT_DEPTH = 16;
 
 /** @internal The network as links and switches see it. */
 export class NetworkWire implements Wire {
@@ -53,7 +76,13 @@ export class NetworkWire implements Wire {
   readonly #rng: Rng;
   /** Insertion counter, the tie-break of the event queue. */
   seq = 0;
+  /** Depth of the work running now (set by the network's step). */
+  depth = 0;
+  /** Deliveries announced by floods at small depth this step ({@linkcode Wire.fanOut}). */
+  credit = 0;
   #macs = 0;
+  /** Holds on shared buffers beyond the first. */
+  readonly #shared = new Map<PacketBuffer, number>();
 
   constructor(clock: ManualClock, pool: PacketPool, heap: EventHeap<Entry>, rng: Rng) {
     this.#clock = clock;
@@ -65,7 +94,34 @@ export class NetworkWire implements Wire {
     return this.#clock.now();
   }
   schedule(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number): void {
-    this.#heap.push({ at, seq: this.seq++, pkt, sink, tag, fn: null });
+    const depth = at <= this.#clock.now() ? this.depth + 1 : 0;
+    this.#heap.push({ at, seq: this.seq++, depth, pkt, sink, tag, fn: null });
+  }
+  share(pkt: PacketBuffer, refs: number): void {
+    if (refs > 1) this.#shared.set(pkt, (this.#shared.get(pkt) ?? 1) + refs - 1);
+  }
+  release(pkt: PacketBuffer): void {
+    const shared = this.#shared;
+    if (shared.size !== 0) {
+      const refs = shared.get(pkt);
+      if (refs !== undefined) {
+        if (refs > 2) shared.set(pkt, refs - 1);
+        else shared.delete(pkt);
+        return;
+      }
+    }
+    pkt.release();
+  }
+  own(pkt: PacketBuffer): PacketBuffer {
+    if (this.#shared.size === 0 || !this.#shared.has(pkt)) return pkt;
+    const copy = this.pool.copyOf(pkt.data);
+    this.release(pkt);
+    return copy;
+  }
+  fanOut(n: number): void {
+    // Only shallow work earns credit: a flood at the end of a long zero-delay
+    // chain is a broadcast storm, not start-up traffic.
+    if (this.depth <= FAN_OUT_CREDIT_DEPTH) this.credit += n;
   }
   nextMac(): Uint8Array {
     const n = ++this.#macs;

@@ -154,7 +154,7 @@ export class LinkEnd implements LinkDriver {
       this.#out.stats.sent++;
       this.#out.stats.bytesSent += pkt.length;
       this.#out.stats.dropped.detached++;
-      pkt.release();
+      this.#out.releaseFrame(pkt);
       return;
     }
     this.#out.send(pkt);
@@ -255,6 +255,8 @@ export class Link {
     const ba = checkFaults(options.directions?.["b->a"] ?? both);
     this.#ab = new Lane(wire, wire.forkRng(), linkType, mtu, ab);
     this.#ba = new Lane(wire, wire.forkRng(), linkType, mtu, ba);
+    this.#ab.name = `${this.name} a->b`;
+    this.#ba.name = `${this.name} b->a`;
     this.a = new LinkEnd(this, "a", this.#ab, this.#ba, macs[0]?.slice());
     this.b = new LinkEnd(this, "b", this.#ba, this.#ab, macs[1]?.slice());
   }

@@ -20,7 +20,9 @@ import type { SwitchOptions } from "./switch.ts";
 import { DeadlockError, VirtualTimeoutError } from "./errors.ts";
 import { EventHeap } from "./_heap.ts";
 import { NetworkWire } from "./_wire.ts";
-import type { Entry } from "./_wire.ts";
+import type { Entry, FrameSink } from "./_wire.ts";
+import { NodeScheduler } from "./_nodes.ts";
+import type { NodeRecord } from "./_nodes.ts";
 
 /**
  * Something that runs on the network's clock: a stack, or a test endpoint.
@@ -48,6 +50,16 @@ export interface NetworkNode {
   pollAt(now: Instant): Instant | undefined;
   /** Does the node's due work: timers, retransmissions, egress. */
   poll(now: Instant): void;
+  /**
+   * Optional: calls `listener` whenever `pollAt` may have moved earlier (null:
+   * stop). A node with it is asked for `pollAt` only then and after its polls,
+   * so idle nodes cost nothing per step; one without it is asked every round.
+   */
+  watchPollAt?(listener: (() => void) | null): void;
+  /** Optional: who `pollAt` speaks for (a plugin name), for livelock reports. */
+  pollAtOwner?(): string | undefined;
+  /** Optional: a name for livelock reports. */
+  readonly name?: string;
 }
 
 /**
@@ -68,7 +80,13 @@ export interface VirtualNetworkOptions {
   readonly start?: Instant;
   /** Pool for buffers the network makes itself (default: a new pool). */
   readonly pool?: PacketPool;
-  /** Most deliveries, callbacks and polls in one {@linkcode VirtualNetwork.step} (default 1,000,000). */
+  /**
+   * Most deliveries, callbacks and polls in one {@linkcode VirtualNetwork.step}
+   * that are not legitimate work of the instant (default 1,000,000): frames
+   * due from earlier instants, each node's first poll and the deliveries of
+   * floods early in a zero-delay chain are not counted, so a thousand hosts
+   * broadcasting at once are not mistaken for a livelock.
+   */
   readonly maxWorkPerStep?: number;
 }
 
@@ -165,7 +183,14 @@ export class VirtualNetwork {
   readonly #heap = new EventHeap<Entry>();
   readonly #maxWork: number;
   readonly #links: Link[] = [];
-  #nodes: readonly NetworkNode[] = [];
+  readonly #nodes = new NodeScheduler();
+  /** Livelock guard of the running step: work counted, and who did the most. */
+  #work = 0;
+  #hotNode: NodeRecord | null = null;
+  #hotSink: FrameSink | null = null;
+  #sinkHits = new Map<FrameSink, number>();
+  #stepNow: Instant = 0;
+  readonly #onPoll = (rec: NodeRecord): void => this.#countPoll(rec);
   #switches = 0;
   /** Every switch made so far (named or not): picks its querier MAC. */
   #switchIndex = 0;
@@ -208,16 +233,18 @@ export class VirtualNetwork {
    * @returns `node`.
    */
   addNode<T extends NetworkNode>(node: T): T {
-    this.#nodes = [...this.#nodes, node];
+    if (!this.#nodes.has(node)) this.#nodes.add(node);
     return node;
   }
 
   /** Unregisters a node; returns whether it was registered. */
   removeNode(node: NetworkNode): boolean {
-    const i = this.#nodes.indexOf(node);
-    if (i < 0) return false;
-    this.#nodes = this.#nodes.filter((n) => n !== node);
-    return true;
+    return this.#nodes.remove(node);
+  }
+
+  /** Number of registered nodes. */
+  get nodeCount(): number {
+    return this.#nodes.size;
   }
 
   /**
@@ -262,6 +289,7 @@ export class VirtualNetwork {
     this.#heap.push({
       at: time > now ? time : now,
       seq: this.#wire.seq++,
+      depth: time > now ? 0 : this.#wire.depth + 1,
       pkt: null,
       sink: null,
       tag: 0,
@@ -277,10 +305,9 @@ export class VirtualNetwork {
   nextDeadline(): Instant | undefined {
     const now = this.clock.now();
     let next = this.#heap.peek()?.at;
-    for (const node of this.#nodes) {
-      const t = node.pollAt(now);
-      if (t !== undefined && (next === undefined || t < next)) next = t;
-    }
+    this.#nodes.refresh(now);
+    const t = this.#nodes.next();
+    if (t !== undefined && (next === undefined || t < next)) next = t;
     return next;
   }
 
@@ -296,39 +323,89 @@ export class VirtualNetwork {
   step(): void {
     if (this.#stepping) throw new Error("Cannot step the network: a step is already running");
     this.#stepping = true;
+    const wire = this.#wire;
     try {
       const now = this.clock.now();
       const heap = this.#heap;
-      let work = 0;
+      this.#stepNow = now;
+      this.#work = 0;
+      this.#hotNode = this.#hotSink = null;
+      wire.credit = 0;
+      let pollDepth = 0;
       for (;;) {
-        const before = work;
+        let moved = 0;
+        let deepest = pollDepth;
         for (let e = heap.peek(); e !== undefined && e.at <= now; e = heap.peek()) {
           heap.pop();
-          if (++work > this.#maxWork) throw this.#livelock(now);
+          moved++;
+          const depth = e.depth;
+          // Work scheduled at earlier instants is the instant's own load.
+          if (depth > 0) this.#countDeep(e);
+          if (depth > deepest) deepest = depth;
+          wire.depth = depth;
           if (e.fn !== null) e.fn();
           else e.sink!.deliverFrame(e.pkt!, e.tag, now);
         }
         // Frames of one instant were one batch per receiver: let it flush.
-        this.#wire.endBatches();
-        for (const node of this.#nodes) {
-          const t = node.pollAt(now);
-          if (t !== undefined && t <= now) {
-            if (++work > this.#maxWork) throw this.#livelock(now);
-            node.poll(now);
-          }
-        }
-        if (work === before) return;
+        wire.endBatches();
+        // What a node sends from this poll is one link further down the chain.
+        pollDepth = wire.depth = deepest + 1;
+        moved += this.#nodes.pollDue(now, this.#onPoll);
+        if (moved === 0) return;
       }
     } finally {
+      wire.depth = 0;
+      this.#sinkHits.clear();
       this.#stepping = false;
     }
   }
 
-  #livelock(now: Instant): Error {
-    return new Error(
-      `Cannot finish step at ${now} µs: still busy after ${this.#maxWork} deliveries and polls ` +
-        `(a node's pollAt() keeps returning a time at or before now, or frames loop with zero delay)`,
-    );
+  #countDeep(e: Entry): void {
+    if (e.sink !== null) {
+      const hits = (this.#sinkHits.get(e.sink) ?? 0) + 1;
+      this.#sinkHits.set(e.sink, hits);
+      if (this.#hotSink === null || hits > (this.#sinkHits.get(this.#hotSink) ?? 0)) {
+        this.#hotSink = e.sink;
+      }
+    }
+    if (++this.#work > this.#maxWork + this.#wire.credit) throw this.#livelock();
+  }
+
+  #countPoll(rec: NodeRecord): void {
+    const now = this.#stepNow;
+    if (rec.pollsAt !== now) {
+      rec.pollsAt = now;
+      rec.polls = 0;
+    }
+    // A node's first poll at an instant is the instant's own load.
+    if (rec.polls++ === 0) return;
+    if (this.#hotNode === null || rec.polls > this.#hotNode.polls) this.#hotNode = rec;
+    if (++this.#work > this.#maxWork + this.#wire.credit) throw this.#livelock();
+  }
+
+  /** The error of a step that made no progress, naming who kept it busy. */
+  #livelock(): Error {
+    const now = this.#stepNow;
+    const head = `Cannot finish step at ${now} µs: still busy after ${this.#maxWork} ` +
+      `deliveries and polls beyond the instant's own work`;
+    const node = this.#hotNode;
+    if (node !== null && node.polls * 2 >= this.#work) {
+      const owner = node.node.pollAtOwner?.();
+      const who = owner === undefined ? "" : ` (the earliest timer is plugin "${owner}"'s)`;
+      return new Error(
+        `${head}: ${node.label()} was polled ${node.polls} times and its pollAt() keeps ` +
+          `returning a time at or before now${who}`,
+      );
+    }
+    const sink = this.#hotSink;
+    if (sink !== null) {
+      const name = (sink as { name?: string }).name ?? "a link";
+      const hits = this.#sinkHits.get(sink) ?? 0;
+      return new Error(
+        `${head}: frames loop with zero delay (${hits} deliveries on ${name} at this instant)`,
+      );
+    }
+    return new Error(`${head}: callbacks given to at() keep scheduling more work for now`);
   }
 
   /** Moves the clock to `t` (rounded up to a whole µs), never backwards. */

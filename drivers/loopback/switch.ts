@@ -348,14 +348,19 @@ export class Switch {
       }
     }
     st.flooded++;
-    let last = -1;
-    for (let i = 0; i < this.#inner.length; i++) {
-      if (i === from) continue;
-      if (last >= 0) this.#inner[last]!.transmit(this.#wire.pool.copyOf(pkt.data));
-      last = i;
+    // One buffer for every egress port (the lanes share it; a receiver gets
+    // its own copy at delivery anyway): a flood costs O(1) per port.
+    const inner = this.#inner;
+    const n = from < inner.length ? inner.length - 1 : inner.length;
+    if (n <= 0) {
+      this.#wire.release(pkt);
+      return;
     }
-    if (last >= 0) this.#inner[last]!.transmit(pkt);
-    else pkt.release();
+    this.#wire.share(pkt, n);
+    this.#wire.fanOut(n);
+    for (let i = 0; i < inner.length; i++) {
+      if (i !== from) inner[i]!.transmit(pkt);
+    }
   }
 
   #learn(key: number, port: number, now: Instant): void {

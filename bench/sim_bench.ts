@@ -1,0 +1,172 @@
+/**
+ * Simulation at scale (issue 19): one switch, N hosts, half of them clients
+ * each sending a 1 KiB request per second over one TCP connection to a
+ * partner that answers with 1 KiB; 1% loss and 1 ms delay on every port.
+ * Prints simulated time, real time, speed-up, RSS and the heap delta.
+ *
+ * ```sh
+ * deno run -A bench/sim_bench.ts                 # N = 10, 100, 500, 1000, each for its default time
+ * SIM_HOSTS=1000 SIM_SECONDS=60 deno run -A bench/sim_bench.ts
+ * SIM_PLUGINS=default deno run -A bench/sim_bench.ts   # with IPv6 (DAD, RS, MLD at start-up)
+ * ```
+ *
+ * Env: `SIM_HOSTS` (comma list), `SIM_SECONDS` (simulated seconds per run;
+ * default 3600 for 10 hosts, 360 for 100, 36 for 500 and 1000),
+ * `SIM_PLUGINS` (`v4`: ethernet, arp, ipv4, icmp, udp, tcp, the default;
+ * `default`: createStack's list), `SIM_SEED`.
+ *
+ * @module
+ */
+import process from "node:process";
+import {
+  createStack,
+  DEFAULT_PLUGINS,
+  formatCounters,
+  MILLISECOND,
+  type ProtocolPlugin,
+  SECOND,
+  type Stack,
+  VirtualNetwork,
+} from "../mod.ts";
+
+const REQUEST = 1024;
+
+function plugins(which: string): readonly ProtocolPlugin[] {
+  if (which === "default") return DEFAULT_PLUGINS;
+  const keep = new Set(["ethernet", "arp", "ipv4", "icmp", "udp", "tcp"]);
+  return DEFAULT_PLUGINS.filter((p) => keep.has(p.manifest.name));
+}
+
+function hostAddress(i: number): string {
+  return `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
+}
+
+/** Reads exactly `buf.length` bytes; false at end of stream. */
+async function readFull(
+  conn: { read(b: Uint8Array): Promise<number | null> },
+  buf: Uint8Array,
+): Promise<boolean> {
+  let got = 0;
+  while (got < buf.length) {
+    const n = await conn.read(buf.subarray(got));
+    if (n === null) return false;
+    got += n;
+  }
+  return true;
+}
+
+interface Result {
+  hosts: number;
+  simulated: number;
+  real: number;
+  cpu: number;
+  requests: number;
+  rssMiB: number;
+  heapMiB: number;
+}
+
+async function runOnce(hosts: number, seconds: number, which: string, seed: number) {
+  const heapBefore = Deno.memoryUsage().heapUsed;
+  const net = new VirtualNetwork({ seed });
+  const sw = net.switch({ macTableSize: Math.max(1024, hosts * 2) });
+  const list = plugins(which);
+  const stacks: Stack[] = [];
+  for (let i = 0; i < hosts; i++) {
+    const s = net.addNode(
+      createStack({ clock: net.clock, seed: seed * 100_003 + i, plugins: list }),
+    );
+    s.addInterface({
+      driver: sw.port({ faults: { delay: MILLISECOND, loss: 0.01 } }),
+      addresses: [`${hostAddress(i + 1)}/8`],
+    });
+    stacks.push(s);
+  }
+  const pairs = hosts >> 1;
+  const end = seconds * SECOND;
+  let requests = 0;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  await net.run(async () => {
+    const work: Promise<void>[] = [];
+    for (let p = 0; p < pairs; p++) {
+      const server = stacks[pairs + p]!;
+      const client = stacks[p]!;
+      const listener = server.listen({ port: 80 });
+      work.push((async () => {
+        const conn = await listener.accept();
+        listener.close();
+        const buf = new Uint8Array(REQUEST);
+        while (await readFull(conn, buf)) await conn.write(buf);
+        conn.close();
+      })());
+      // Seeded start within the first second, then one request a second.
+      const start = net.rng.range(0, SECOND - 1);
+      work.push((async () => {
+        await new Promise<void>((r) => net.at(start, r));
+        const conn = await client.connect({ hostname: hostAddress(pairs + p + 1), port: 80 });
+        const req = new Uint8Array(REQUEST);
+        const res = new Uint8Array(REQUEST);
+        let next = start;
+        while (next + SECOND <= end) {
+          await conn.write(req);
+          if (!await readFull(conn, res)) break;
+          requests++;
+          next += SECOND;
+          if (net.now() < next) await new Promise<void>((r) => net.at(next, r));
+        }
+        conn.close();
+      })());
+    }
+    await Promise.all(work);
+  }, { timeout: end + 120 * SECOND });
+  const real = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const result: Result = {
+    hosts,
+    simulated: net.now() / SECOND,
+    real: real / 1000,
+    cpu: (cpu.user + cpu.system) / 1e6,
+    requests,
+    rssMiB: Deno.memoryUsage().rss / 2 ** 20,
+    heapMiB: (Deno.memoryUsage().heapUsed - heapBefore) / 2 ** 20,
+  };
+  if (Deno.env.get("SIM_VERBOSE")) {
+    // deno-lint-ignore no-console
+    console.log(sw.stats(), formatCounters(stacks[0]!.counters.snapshot()));
+  }
+  for (const s of stacks) s.close();
+  net.close();
+  return result;
+}
+
+const DEFAULT_SECONDS: Record<number, number> = { 10: 3600, 100: 360, 500: 36, 1000: 36 };
+
+if (import.meta.main) {
+  const hostsList = (Deno.env.get("SIM_HOSTS") ?? "10,100,500,1000").split(",").map(Number);
+  const which = Deno.env.get("SIM_PLUGINS") ?? "v4";
+  const seed = Number(Deno.env.get("SIM_SEED") ?? "1");
+  const secondsEnv = Deno.env.get("SIM_SECONDS");
+  // deno-lint-ignore no-console
+  console.log(
+    `| hosts | simulated | real time | CPU time | speed-up | requests | RSS | heap delta |  (plugins: ${which})`,
+  );
+  // deno-lint-ignore no-console
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const hosts of hostsList) {
+    const seconds = secondsEnv !== undefined ? Number(secondsEnv) : DEFAULT_SECONDS[hosts] ?? 60;
+    try {
+      const r = await runOnce(hosts, seconds, which, seed);
+      // deno-lint-ignore no-console
+      console.log(
+        `| ${r.hosts} | ${r.simulated.toFixed(1)} s | ${r.real.toFixed(2)} s | ${
+          r.cpu.toFixed(2)
+        } s | ` +
+          `${(r.simulated / r.real).toFixed(1)}× | ${r.requests} | ${r.rssMiB.toFixed(0)} MiB | ` +
+          `${r.heapMiB.toFixed(1)} MiB |`,
+      );
+    } catch (err) {
+      // deno-lint-ignore no-console
+      console.log(`| ${hosts} | fails: ${(err as Error).message} |`);
+    }
+  }
+}

@@ -292,3 +292,53 @@ Deno.test("tcp LISTEN (SYN queue full) + ECN-setup SYN with timestamps → cooki
   l.close();
   peer.finish();
 });
+
+Deno.test("tcp SYN-SENT (ECN): a retransmitted SYN is a plain SYN (Linux tcp_ecn_fallback); an ECE SYN-ACK still enables ECN", async () => {
+  const peer = new Peer();
+  const t = track(peer.stack.connect({ hostname: peer.addr, port: 80, ecn: true }));
+  const syn = one(peer.take(), { flags: "SEW" });
+  // No answer: the SYN may have been dropped for its ECN bits (RFC 3168 §6.1.1.1).
+  one(peer.wait(ms(1100)), { flags: "S", seq: syn.seq });
+  one(
+    peer.send({
+      srcPort: 80,
+      dstPort: syn.srcPort,
+      seq: 1000,
+      ack: syn.seq + 1,
+      flags: "S.E",
+      options: { mss: 1460 },
+    }),
+    { flags: "." },
+  );
+  await t.done;
+  assert.equal(peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")?.ecn, true);
+  t.value!.close();
+  peer.finish();
+});
+
+Deno.test("tcp ESTABLISHED (ECN) + pure ACK marked CE → no ECE, no ACK (pure ACKs are never ECT: Linux checks CE on data only)", async () => {
+  const peer = new Peer();
+  const p = await ecnPassive(peer);
+  const out = sendEcn(peer, {
+    srcPort: 40000,
+    dstPort: 80,
+    seq: p.peerNxt,
+    ack: p.sndNxt,
+    flags: ".",
+  }, 3);
+  assert.deepEqual(out, [], show(out));
+  one(
+    sendEcn(peer, {
+      srcPort: 40000,
+      dstPort: 80,
+      seq: p.peerNxt,
+      ack: p.sndNxt,
+      flags: "P.",
+      payload: new Uint8Array(10),
+    }, 2),
+    { flags: "." },
+  );
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});

@@ -88,7 +88,7 @@ export function ecnSynAckArrived(ep: TcpEndpoint, seg: Segment): void {
 
 /**
  * The TCP flags of an outgoing segment of an ECN connection (`ep.ecnOk`):
- * ECE+CWR on our SYN, ECE on our SYN-ACK, ECE on every other ACK while a
+ * ECE+CWR on our first SYN (not on its retransmissions), ECE on our SYN-ACK, ECE on every other ACK while a
  * CE is unanswered, and CWR on the first new data segment after a window
  * reduction. `newData`: the segment carries data sent for the first time
  * (it also goes out ECT(0): {@linkcode ecnRouteFlags}). Hot path.
@@ -96,7 +96,11 @@ export function ecnSynAckArrived(ep: TcpEndpoint, seg: Segment): void {
 export function ecnTcpFlags(ep: TcpEndpoint, flags: number, len: number, newData: boolean): number {
   if ((flags & TCP_RST) !== 0) return flags;
   if ((flags & TCP_SYN) !== 0) {
-    return flags | ((flags & TCP_ACK) !== 0 ? TCP_ECE : TCP_ECE | TCP_CWR);
+    if ((flags & TCP_ACK) !== 0) return flags | TCP_ECE;
+    // A retransmitted SYN goes without ECE+CWR, in case a middlebox dropped
+    // the first for them (§6.1.1.1; Linux's tcp_ecn_fallback). An ECE
+    // SYN-ACK (to the first SYN) still enables ECN, as in Linux.
+    return ep.retries === 0 ? flags | TCP_ECE | TCP_CWR : flags;
   }
   if (ep.ecnEce && (flags & TCP_ACK) !== 0) flags |= TCP_ECE;
   if (ep.ecnCwr && newData && len > 0) {
@@ -113,12 +117,14 @@ export function ecnRouteFlags(ep: TcpEndpoint, len: number, newData: boolean): n
 
 /**
  * Receiver side of an acceptable segment (§6.1.3): CWR ends the echo, CE
- * (on this segment) starts it. The first CE is acknowledged at once, so the
+ * (on this segment, if it carries data) starts it. The first CE is acknowledged at once, so the
  * sender hears of it within a round trip (Linux leaves delayed ACKs too).
  */
 export function ecnReceive(ep: TcpEndpoint, seg: Segment): void {
   if ((seg.flags & TCP_CWR) !== 0) ep.ecnEce = false;
-  if (seg.ecn === ECN_CE) {
+  // CE counts on data only: pure ACKs are never sent ECT (§6.1.4), and
+  // answering a CE ACK with an ACK is not wanted (Linux checks data only).
+  if (seg.ecn === ECN_CE && seg.dataLen > 0) {
     ep.ecnCeSegs++;
     ep.core.c.ecn_ce_received.value++;
     if (!ep.ecnEce) {

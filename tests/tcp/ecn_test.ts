@@ -342,3 +342,38 @@ Deno.test("tcp ESTABLISHED (ECN) + pure ACK marked CE → no ECE, no ACK (pure A
   p.listener.close();
   peer.finish();
 });
+
+Deno.test("tcp SYN-SENT (ECN, Fast Open): a SYN carrying data is Not-ECT (§6.1.1: SYNs never ECT)", async () => {
+  const peer = new Peer();
+  const cookie = [1, 2, 3, 4, 5, 6, 7, 8];
+  // The first connection gets the server's cookie.
+  const t1 = track(
+    peer.stack.connect({
+      hostname: peer.addr,
+      port: 80,
+      ecn: true,
+      fastOpenData: new Uint8Array(0),
+    }),
+  );
+  const syn1 = one(takeEcn(peer), { flags: "SEW" });
+  peer.send({
+    srcPort: 80,
+    dstPort: syn1.srcPort,
+    seq: 1000,
+    ack: syn1.seq + 1,
+    flags: "S.E",
+    options: { mss: 1460, raw: [34, 10, ...cookie] },
+  });
+  await t1.done;
+  t1.value!.close();
+  peer.take();
+  // The second carries its data in the SYN.
+  const t2 = track(
+    peer.stack.connect({ hostname: peer.addr, port: 80, ecn: true, fastOpenData: text("hello") }),
+  );
+  const syn2 = one(takeEcn(peer), { flags: "SEW", len: 5 }) as EcnSeg;
+  assert.equal(syn2.ecn, 0, "a SYN is never ECT, with data or not");
+  peer.stack.close();
+  await t2.done.catch(() => {});
+  peer.finish();
+});

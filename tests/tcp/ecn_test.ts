@@ -377,3 +377,28 @@ Deno.test("tcp SYN-SENT (ECN, Fast Open): a SYN carrying data is Not-ECT (§6.1.
   await t2.done.catch(() => {});
   peer.finish();
 });
+
+Deno.test("tcp SYN-SENT (ECN) + ECN-setup SYN (simultaneous open) → SYN-ACK with ECE, ECN kept (Linux tcp_ecn_rcv_syn)", async () => {
+  const peer = new Peer();
+  const t = track(peer.stack.connect({ hostname: peer.addr, port: 80, ecn: true }));
+  const syn = one(peer.take(), { flags: "SEW" });
+  one(
+    peer.send({
+      srcPort: 80,
+      dstPort: syn.srcPort,
+      seq: 1000,
+      flags: "SEW",
+      options: { mss: 1460 },
+    }),
+    {
+      flags: "S.E",
+      seq: syn.seq,
+      ack: 1001,
+    },
+  );
+  peer.send({ srcPort: 80, dstPort: syn.srcPort, seq: 1001, ack: syn.seq + 1, flags: "." });
+  await t.done;
+  assert.equal(peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")?.ecn, true);
+  t.value!.close();
+  peer.finish();
+});

@@ -80,10 +80,14 @@ export function ecnAcceptSyn(ep: TcpEndpoint, seg: Segment): void {
 
 /**
  * Active open: the SYN-ACK in `seg` confirms ECN only with ECE set and CWR
- * clear (§6.1.1: a SYN-ACK with both is a reflected SYN, not consent).
+ * clear (§6.1.1: a SYN-ACK with both is a reflected SYN, not consent); in a
+ * simultaneous open the peer's bare SYN must carry both, like ours (Linux's
+ * `tcp_ecn_rcv_syn`).
  */
 export function ecnSynAckArrived(ep: TcpEndpoint, seg: Segment): void {
-  if (ep.ecnOk) ep.ecnOk = (seg.flags & (TCP_ECE | TCP_CWR)) === TCP_ECE;
+  if (!ep.ecnOk) return;
+  const want = (seg.flags & TCP_ACK) !== 0 ? TCP_ECE : TCP_ECE | TCP_CWR;
+  ep.ecnOk = (seg.flags & (TCP_ECE | TCP_CWR)) === want;
 }
 
 /**

@@ -402,3 +402,37 @@ Deno.test("tcp SYN-SENT (ECN) + ECN-setup SYN (simultaneous open) → SYN-ACK wi
   t.value!.close();
   peer.finish();
 });
+
+Deno.test("tcp ESTABLISHED (ECN): ECE for the window a loss recovery already reduced → no second reduction when recovery ends", async () => {
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
+  const c = await ecnActive(peer);
+  const info = () => peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")!;
+  const w = c.conn.write(new Uint8Array(10 * 1460));
+  assert.equal(takeEcn(peer).length, 10);
+  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
+  // The first segment lost, the fifth marked CE: three duplicate ACKs, then
+  // one with ECE during the recovery.
+  const out: EcnSeg[] = [];
+  for (let i = 0; i < 3; i++) {
+    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: "." }, 0));
+  }
+  out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: ".E" }, 0));
+  assert.ok(
+    out.some((s) => s.seq === c.sndNxt && s.payload.length > 0),
+    `fast retransmit:\n${show(out)}`,
+  );
+  const ssthresh = info().ssthresh;
+  assert.equal(ssthresh, 5, "halved for the loss");
+  // The retransmission fills the hole: one ACK for everything, still with ECE
+  // (the receiver has not seen CWR yet). The same congestion event: no second halving.
+  sendEcn(peer, { ...base, ack: c.sndNxt + 10 * 1460, flags: ".E" }, 0);
+  await w;
+  assert.equal(
+    info().ssthresh,
+    ssthresh,
+    "one reduction for the loss and the CE of the same window",
+  );
+  assert.equal(peer.counter("ecn_reductions"), 0);
+  c.conn.close();
+  peer.finish();
+});

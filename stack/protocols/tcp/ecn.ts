@@ -150,14 +150,18 @@ export function ecnEchoArrived(ep: TcpEndpoint, seg: Segment): void {
   ep.ecnEceSegs++;
   if (ep.inRecovery) {
     ep.ecnCwr = true; // the loss response was the reduction: tell the receiver
+    // ECE for the window being recovered, also after recovery ends: the same event.
+    ep.ecnRecover = ep.recover;
+    ep.ecnRecoverSet = true;
     return;
   }
-  if (ep.ecnReductions > 0 && !seqGt(seg.ack, ep.ecnRecover)) return;
+  if (ep.ecnRecoverSet && !seqGt(seg.ack, ep.ecnRecover)) return;
   const cc = ep.cc;
   // BBR v1 models the path and does not reduce for ECE (Linux's bbr_ssthresh
   // leaves the window to BBR); the echo is still answered with CWR.
   if (cc.ownsRecoveryWindow !== true) cc.onCongestion(seqDiff(ep.sndMax, ep.sndUna), ep.core.now());
   ep.ecnRecover = ep.sndMax;
+  ep.ecnRecoverSet = true;
   ep.ecnReductions++;
   ep.ecnCwr = true;
   ep.core.c.ecn_reductions.value++;

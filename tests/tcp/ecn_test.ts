@@ -436,3 +436,25 @@ Deno.test("tcp ESTABLISHED (ECN): ECE for the window a loss recovery already red
   c.conn.close();
   peer.finish();
 });
+
+Deno.test("tcp ESTABLISHED (ECN): ECE ACKs during a loss recovery → CWR on one new data segment only", async () => {
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
+  const c = await ecnActive(peer);
+  const w = c.conn.write(new Uint8Array(30 * 1460));
+  assert.equal(takeEcn(peer).length, 10);
+  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
+  const out: EcnSeg[] = [];
+  for (let i = 0; i < 3; i++) {
+    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: "." }, 0));
+  }
+  // Further duplicate ACKs, all with ECE (a CE arrived): NewReno's inflation sends new data.
+  for (let i = 0; i < 7; i++) {
+    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: ".E" }, 0));
+  }
+  const fresh = out.filter((s) => s.payload.length > 0 && s.seq !== c.sndNxt);
+  assert.ok(fresh.length >= 2, `new data during recovery:\n${show(out)}`);
+  assert.equal(fresh.filter((s) => s.flags.includes("W")).length, 1, show(fresh));
+  c.conn.close();
+  peer.finish();
+  await w.catch(() => {});
+});

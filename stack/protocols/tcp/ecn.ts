@@ -149,7 +149,9 @@ export function ecnEchoArrived(ep: TcpEndpoint, seg: Segment): void {
   if ((seg.flags & TCP_ECE) === 0 || (seg.flags & TCP_SYN) !== 0) return;
   ep.ecnEceSegs++;
   if (ep.inRecovery) {
-    ep.ecnCwr = true; // the loss response was the reduction: tell the receiver
+    // The loss response was the reduction: tell the receiver, once per
+    // recovery (more ECE follows until our CWR reaches it).
+    if (!ep.ecnRecoverSet || ep.ecnRecover !== ep.recover) ep.ecnCwr = true;
     // ECE for the window being recovered, also after recovery ends: the same event.
     ep.ecnRecover = ep.recover;
     ep.ecnRecoverSet = true;

@@ -155,6 +155,7 @@ export interface TcpConn extends Disposable {
   setCongestionControl(name: string): void;
   /** Linux's `tcp_info` of this connection (`ss -ti`): state, RTT, RTO, cwnd, pacing and delivery rates, … */
   info(): TcpSocketInfo;
+  /**
    * Sends one byte as urgent data (RFC 6093; Linux `send(MSG_OOB)`): the
    * segments carry URG and the urgent pointer until it is acknowledged.
    * Resolves with 1 once the byte is queued, 0 when the send buffer is

@@ -458,3 +458,20 @@ Deno.test("tcp ESTABLISHED (ECN): ECE ACKs during a loss recovery → CWR on one
   peer.finish();
   await w.catch(() => {});
 });
+
+Deno.test("tcp LISTEN + ECN-setup SYN that arrives ECT or CE → SYN-ACK without ECE (the path rewrites the ECN field: Linux tcp_ecn_create_request)", () => {
+  for (const ecn of [1, 2, 3]) {
+    const peer = new Peer();
+    const l = peer.stack.listen({ port: 80 });
+    const out = sendEcn(peer, {
+      srcPort: 40000,
+      dstPort: 80,
+      seq: 1,
+      flags: "SEW",
+      options: { mss: 1460 },
+    }, ecn);
+    one(out, { flags: "S.", ack: 2 });
+    l.close();
+    peer.finish();
+  }
+});

@@ -67,9 +67,14 @@ export function ipEcn(pkt: PacketBuffer): number {
  */
 export const ECN_COOKIE_BIT = 0x20;
 
-/** Whether the SYN in `seg` asks for ECN (ECE and CWR both, §6.1.1) and the configuration accepts it. */
+/**
+ * Whether the SYN in `seg` asks for ECN (ECE and CWR both, §6.1.1) and the
+ * configuration accepts it. A SYN that arrived ECT or CE (SYNs are sent
+ * Not-ECT) crossed a path that rewrites the ECN field: no ECN (Linux's
+ * `tcp_ecn_create_request`).
+ */
 export function ecnRequested(core: TcpCore, seg: Segment): boolean {
-  return core.cfg.ecn !== ECN_OFF &&
+  return core.cfg.ecn !== ECN_OFF && seg.ecn === 0 &&
     (seg.flags & (TCP_ECE | TCP_CWR)) === (TCP_ECE | TCP_CWR);
 }
 

@@ -475,3 +475,22 @@ Deno.test("tcp LISTEN + ECN-setup SYN that arrives ECT or CE → SYN-ACK without
     peer.finish();
   }
 });
+
+Deno.test("tcp ESTABLISHED (ECN): zero-window probes are Not-ECT (§6.1.6)", async () => {
+  const peer = new Peer();
+  const c = await ecnActive(peer);
+  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
+  peer.send({ ...base, ack: c.sndNxt, flags: ".", window: 0 });
+  const w = c.conn.write(text("hello"));
+  const probes: EcnSeg[] = [];
+  for (let i = 0; i < 4; i++) {
+    peer.host.runFor(ms(1000));
+    probes.push(...takeEcn(peer));
+  }
+  assert.ok(probes.length >= 1, "probed");
+  assert.ok(probes.every((s) => s.ecn === 0), show(probes));
+  peer.send({ ...base, ack: c.sndNxt, flags: ".", window: 65535 });
+  await w;
+  c.conn.close();
+  peer.finish();
+});

@@ -292,3 +292,205 @@ Deno.test("tcp LISTEN (SYN queue full) + ECN-setup SYN with timestamps → cooki
   l.close();
   peer.finish();
 });
+
+Deno.test("tcp SYN-SENT (ECN): a retransmitted SYN is a plain SYN (Linux tcp_ecn_fallback); an ECE SYN-ACK still enables ECN", async () => {
+  const peer = new Peer();
+  const t = track(peer.stack.connect({ hostname: peer.addr, port: 80, ecn: true }));
+  const syn = one(peer.take(), { flags: "SEW" });
+  // No answer: the SYN may have been dropped for its ECN bits (RFC 3168 §6.1.1.1).
+  one(peer.wait(ms(1100)), { flags: "S", seq: syn.seq });
+  one(
+    peer.send({
+      srcPort: 80,
+      dstPort: syn.srcPort,
+      seq: 1000,
+      ack: syn.seq + 1,
+      flags: "S.E",
+      options: { mss: 1460 },
+    }),
+    { flags: "." },
+  );
+  await t.done;
+  assert.equal(peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")?.ecn, true);
+  t.value!.close();
+  peer.finish();
+});
+
+Deno.test("tcp ESTABLISHED (ECN) + pure ACK marked CE → no ECE, no ACK (pure ACKs are never ECT: Linux checks CE on data only)", async () => {
+  const peer = new Peer();
+  const p = await ecnPassive(peer);
+  const out = sendEcn(peer, {
+    srcPort: 40000,
+    dstPort: 80,
+    seq: p.peerNxt,
+    ack: p.sndNxt,
+    flags: ".",
+  }, 3);
+  assert.deepEqual(out, [], show(out));
+  one(
+    sendEcn(peer, {
+      srcPort: 40000,
+      dstPort: 80,
+      seq: p.peerNxt,
+      ack: p.sndNxt,
+      flags: "P.",
+      payload: new Uint8Array(10),
+    }, 2),
+    { flags: "." },
+  );
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});
+
+Deno.test("tcp SYN-SENT (ECN, Fast Open): a SYN carrying data is Not-ECT (§6.1.1: SYNs never ECT)", async () => {
+  const peer = new Peer();
+  const cookie = [1, 2, 3, 4, 5, 6, 7, 8];
+  // The first connection gets the server's cookie.
+  const t1 = track(
+    peer.stack.connect({
+      hostname: peer.addr,
+      port: 80,
+      ecn: true,
+      fastOpenData: new Uint8Array(0),
+    }),
+  );
+  const syn1 = one(takeEcn(peer), { flags: "SEW" });
+  peer.send({
+    srcPort: 80,
+    dstPort: syn1.srcPort,
+    seq: 1000,
+    ack: syn1.seq + 1,
+    flags: "S.E",
+    options: { mss: 1460, raw: [34, 10, ...cookie] },
+  });
+  await t1.done;
+  t1.value!.close();
+  peer.take();
+  // The second carries its data in the SYN.
+  const t2 = track(
+    peer.stack.connect({ hostname: peer.addr, port: 80, ecn: true, fastOpenData: text("hello") }),
+  );
+  const syn2 = one(takeEcn(peer), { flags: "SEW", len: 5 }) as EcnSeg;
+  assert.equal(syn2.ecn, 0, "a SYN is never ECT, with data or not");
+  peer.stack.close();
+  await t2.done.catch(() => {});
+  peer.finish();
+});
+
+Deno.test("tcp SYN-SENT (ECN) + ECN-setup SYN (simultaneous open) → SYN-ACK with ECE, ECN kept (Linux tcp_ecn_rcv_syn)", async () => {
+  const peer = new Peer();
+  const t = track(peer.stack.connect({ hostname: peer.addr, port: 80, ecn: true }));
+  const syn = one(peer.take(), { flags: "SEW" });
+  one(
+    peer.send({
+      srcPort: 80,
+      dstPort: syn.srcPort,
+      seq: 1000,
+      flags: "SEW",
+      options: { mss: 1460 },
+    }),
+    {
+      flags: "S.E",
+      seq: syn.seq,
+      ack: 1001,
+    },
+  );
+  peer.send({ srcPort: 80, dstPort: syn.srcPort, seq: 1001, ack: syn.seq + 1, flags: "." });
+  await t.done;
+  assert.equal(peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")?.ecn, true);
+  t.value!.close();
+  peer.finish();
+});
+
+Deno.test("tcp ESTABLISHED (ECN): ECE for the window a loss recovery already reduced → no second reduction when recovery ends", async () => {
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
+  const c = await ecnActive(peer);
+  const info = () => peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")!;
+  const w = c.conn.write(new Uint8Array(10 * 1460));
+  assert.equal(takeEcn(peer).length, 10);
+  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
+  // The first segment lost, the fifth marked CE: three duplicate ACKs, then
+  // one with ECE during the recovery.
+  const out: EcnSeg[] = [];
+  for (let i = 0; i < 3; i++) {
+    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: "." }, 0));
+  }
+  out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: ".E" }, 0));
+  assert.ok(
+    out.some((s) => s.seq === c.sndNxt && s.payload.length > 0),
+    `fast retransmit:\n${show(out)}`,
+  );
+  const ssthresh = info().ssthresh;
+  assert.equal(ssthresh, 5, "halved for the loss");
+  // The retransmission fills the hole: one ACK for everything, still with ECE
+  // (the receiver has not seen CWR yet). The same congestion event: no second halving.
+  sendEcn(peer, { ...base, ack: c.sndNxt + 10 * 1460, flags: ".E" }, 0);
+  await w;
+  assert.equal(
+    info().ssthresh,
+    ssthresh,
+    "one reduction for the loss and the CE of the same window",
+  );
+  assert.equal(peer.counter("ecn_reductions"), 0);
+  c.conn.close();
+  peer.finish();
+});
+
+Deno.test("tcp ESTABLISHED (ECN): ECE ACKs during a loss recovery → CWR on one new data segment only", async () => {
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
+  const c = await ecnActive(peer);
+  const w = c.conn.write(new Uint8Array(30 * 1460));
+  assert.equal(takeEcn(peer).length, 10);
+  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
+  const out: EcnSeg[] = [];
+  for (let i = 0; i < 3; i++) {
+    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: "." }, 0));
+  }
+  // Further duplicate ACKs, all with ECE (a CE arrived): NewReno's inflation sends new data.
+  for (let i = 0; i < 7; i++) {
+    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: ".E" }, 0));
+  }
+  const fresh = out.filter((s) => s.payload.length > 0 && s.seq !== c.sndNxt);
+  assert.ok(fresh.length >= 2, `new data during recovery:\n${show(out)}`);
+  assert.equal(fresh.filter((s) => s.flags.includes("W")).length, 1, show(fresh));
+  c.conn.close();
+  peer.finish();
+  await w.catch(() => {});
+});
+
+Deno.test("tcp LISTEN + ECN-setup SYN that arrives ECT or CE → SYN-ACK without ECE (the path rewrites the ECN field: Linux tcp_ecn_create_request)", () => {
+  for (const ecn of [1, 2, 3]) {
+    const peer = new Peer();
+    const l = peer.stack.listen({ port: 80 });
+    const out = sendEcn(peer, {
+      srcPort: 40000,
+      dstPort: 80,
+      seq: 1,
+      flags: "SEW",
+      options: { mss: 1460 },
+    }, ecn);
+    one(out, { flags: "S.", ack: 2 });
+    l.close();
+    peer.finish();
+  }
+});
+
+Deno.test("tcp ESTABLISHED (ECN): zero-window probes are Not-ECT (§6.1.6)", async () => {
+  const peer = new Peer();
+  const c = await ecnActive(peer);
+  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
+  peer.send({ ...base, ack: c.sndNxt, flags: ".", window: 0 });
+  const w = c.conn.write(text("hello"));
+  const probes: EcnSeg[] = [];
+  for (let i = 0; i < 4; i++) {
+    peer.host.runFor(ms(1000));
+    probes.push(...takeEcn(peer));
+  }
+  assert.ok(probes.length >= 1, "probed");
+  assert.ok(probes.every((s) => s.ecn === 0), show(probes));
+  peer.send({ ...base, ack: c.sndNxt, flags: ".", window: 65535 });
+  await w;
+  c.conn.close();
+  peer.finish();
+});

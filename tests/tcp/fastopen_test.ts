@@ -236,3 +236,19 @@ Deno.test("tcp Fast Open fallback: the server no longer takes the cookie → the
   l.close();
   env.finish();
 });
+
+Deno.test("tcp LISTEN (fastOpen 1): a half-open Fast Open child reset or timed out frees its place in the queue", () => {
+  const peer = new Peer({ plugins: { tcp: { synAckRetries: 1 } } });
+  const l = peer.stack.listen({ port: 80, fastOpen: 1 });
+  const cookie = getCookie(peer);
+  one(inject(peer, syn(40010, 100, cookie, text("one"))), { flags: "S.", ack: 104 });
+  assert.deepEqual(peer.send({ srcPort: 40010, dstPort: 80, seq: 104, flags: "R" }), []);
+  one(inject(peer, syn(40011, 100, cookie, text("two"))), { flags: "S.", ack: 104 });
+  peer.wait(ms(10_000)); // the SYN-ACK's retransmissions run out: the child is dropped
+  assert.equal(peer.state(40011), undefined);
+  one(inject(peer, syn(40012, 100, cookie, text("three"))), { flags: "S.", ack: 106 });
+  assert.equal(peer.counter("tfo_queue_full"), 0);
+  assert.equal(peer.counter("tfo_syn_data_accepted"), 3);
+  l.close();
+  peer.finish();
+});

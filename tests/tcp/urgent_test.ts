@@ -183,3 +183,53 @@ Deno.test("tcp URG on a segment partly old: the pointer counts from the segment'
   p.listener.close();
   peer.finish();
 });
+
+Deno.test("tcp ESTABLISHED (oobInline off) + URG pointing into the next segment → readUrgent() null until it arrives, read() stops before it and skips it", async () => {
+  const peer = new Peer();
+  const p = await passiveOpen(peer);
+  p.conn.setOobInline(false);
+  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
+  // Pointer 5 from "abc": the urgent byte is the fifth, "e", not here yet.
+  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abc") }, 5);
+  assert.equal(p.conn.readUrgent(), null, "not arrived yet");
+  assert.equal(await readSome(p.conn, 3), "abc");
+  sendUrg(peer, { ...base, seq: p.peerNxt + 3, flags: "P.U", payload: text("defg") }, 2);
+  assert.equal(p.conn.readUrgent(), "e".charCodeAt(0));
+  assert.equal(await readSome(p.conn, 3), "dfg");
+  assert.equal(p.conn.readUrgent(), null, "once");
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});
+
+Deno.test("tcp ESTABLISHED (oobInline off): URG in a zero window still announces the urgent byte (RFC 9293: URG accepted with RCV.WND 0)", async () => {
+  const peer = new Peer({ plugins: { tcp: { receiveBuffer: 4096 } } });
+  const p = await passiveOpen(peer);
+  p.conn.setOobInline(false);
+  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
+  let seq = p.peerNxt;
+  let closed = false;
+  for (let i = 0; i < 20 && !closed; i++) {
+    const out = peer.send(
+      { ...base, seq, flags: "P.", payload: new Uint8Array(1000).fill(97) },
+      ms(300),
+    );
+    const a = out.at(-1);
+    if (a === undefined) continue;
+    seq = a.ack;
+    closed = a.window === 0;
+  }
+  assert.ok(closed, "the window closes");
+  const filled = seq - p.peerNxt;
+  // A probe byte with URG pointing at it: the data is dropped, the URG kept.
+  sendUrg(peer, { ...base, seq, flags: "P.U", payload: text("!") }, 1);
+  assert.equal(p.conn.readUrgent(), null, "not received yet");
+  assert.equal((await readSome(p.conn, filled)).length, filled);
+  // The byte again once there is room, without URG: known urgent from the probe.
+  peer.send({ ...base, seq, flags: "P.", payload: text("!xy") });
+  assert.equal(p.conn.readUrgent(), "!".charCodeAt(0));
+  assert.equal(await readSome(p.conn, 2), "xy");
+  p.conn.close();
+  p.listener.close();
+  peer.finish();
+});

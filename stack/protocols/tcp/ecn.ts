@@ -67,9 +67,14 @@ export function ipEcn(pkt: PacketBuffer): number {
  */
 export const ECN_COOKIE_BIT = 0x20;
 
-/** Whether the SYN in `seg` asks for ECN (ECE and CWR both, §6.1.1) and the configuration accepts it. */
+/**
+ * Whether the SYN in `seg` asks for ECN (ECE and CWR both, §6.1.1) and the
+ * configuration accepts it. A SYN that arrived ECT or CE (SYNs are sent
+ * Not-ECT) crossed a path that rewrites the ECN field: no ECN (Linux's
+ * `tcp_ecn_create_request`).
+ */
 export function ecnRequested(core: TcpCore, seg: Segment): boolean {
-  return core.cfg.ecn !== ECN_OFF &&
+  return core.cfg.ecn !== ECN_OFF && seg.ecn === 0 &&
     (seg.flags & (TCP_ECE | TCP_CWR)) === (TCP_ECE | TCP_CWR);
 }
 
@@ -80,15 +85,19 @@ export function ecnAcceptSyn(ep: TcpEndpoint, seg: Segment): void {
 
 /**
  * Active open: the SYN-ACK in `seg` confirms ECN only with ECE set and CWR
- * clear (§6.1.1: a SYN-ACK with both is a reflected SYN, not consent).
+ * clear (§6.1.1: a SYN-ACK with both is a reflected SYN, not consent); in a
+ * simultaneous open the peer's bare SYN must carry both, like ours (Linux's
+ * `tcp_ecn_rcv_syn`).
  */
 export function ecnSynAckArrived(ep: TcpEndpoint, seg: Segment): void {
-  if (ep.ecnOk) ep.ecnOk = (seg.flags & (TCP_ECE | TCP_CWR)) === TCP_ECE;
+  if (!ep.ecnOk) return;
+  const want = (seg.flags & TCP_ACK) !== 0 ? TCP_ECE : TCP_ECE | TCP_CWR;
+  ep.ecnOk = (seg.flags & (TCP_ECE | TCP_CWR)) === want;
 }
 
 /**
  * The TCP flags of an outgoing segment of an ECN connection (`ep.ecnOk`):
- * ECE+CWR on our SYN, ECE on our SYN-ACK, ECE on every other ACK while a
+ * ECE+CWR on our first SYN (not on its retransmissions), ECE on our SYN-ACK, ECE on every other ACK while a
  * CE is unanswered, and CWR on the first new data segment after a window
  * reduction. `newData`: the segment carries data sent for the first time
  * (it also goes out ECT(0): {@linkcode ecnRouteFlags}). Hot path.
@@ -96,7 +105,11 @@ export function ecnSynAckArrived(ep: TcpEndpoint, seg: Segment): void {
 export function ecnTcpFlags(ep: TcpEndpoint, flags: number, len: number, newData: boolean): number {
   if ((flags & TCP_RST) !== 0) return flags;
   if ((flags & TCP_SYN) !== 0) {
-    return flags | ((flags & TCP_ACK) !== 0 ? TCP_ECE : TCP_ECE | TCP_CWR);
+    if ((flags & TCP_ACK) !== 0) return flags | TCP_ECE;
+    // A retransmitted SYN goes without ECE+CWR, in case a middlebox dropped
+    // the first for them (§6.1.1.1; Linux's tcp_ecn_fallback). An ECE
+    // SYN-ACK (to the first SYN) still enables ECN, as in Linux.
+    return ep.retries === 0 ? flags | TCP_ECE | TCP_CWR : flags;
   }
   if (ep.ecnEce && (flags & TCP_ACK) !== 0) flags |= TCP_ECE;
   if (ep.ecnCwr && newData && len > 0) {
@@ -113,12 +126,14 @@ export function ecnRouteFlags(ep: TcpEndpoint, len: number, newData: boolean): n
 
 /**
  * Receiver side of an acceptable segment (§6.1.3): CWR ends the echo, CE
- * (on this segment) starts it. The first CE is acknowledged at once, so the
+ * (on this segment, if it carries data) starts it. The first CE is acknowledged at once, so the
  * sender hears of it within a round trip (Linux leaves delayed ACKs too).
  */
 export function ecnReceive(ep: TcpEndpoint, seg: Segment): void {
   if ((seg.flags & TCP_CWR) !== 0) ep.ecnEce = false;
-  if (seg.ecn === ECN_CE) {
+  // CE counts on data only: pure ACKs are never sent ECT (§6.1.4), and
+  // answering a CE ACK with an ACK is not wanted (Linux checks data only).
+  if (seg.ecn === ECN_CE && seg.dataLen > 0) {
     ep.ecnCeSegs++;
     ep.core.c.ecn_ce_received.value++;
     if (!ep.ecnEce) {
@@ -139,15 +154,21 @@ export function ecnEchoArrived(ep: TcpEndpoint, seg: Segment): void {
   if ((seg.flags & TCP_ECE) === 0 || (seg.flags & TCP_SYN) !== 0) return;
   ep.ecnEceSegs++;
   if (ep.inRecovery) {
-    ep.ecnCwr = true; // the loss response was the reduction: tell the receiver
+    // The loss response was the reduction: tell the receiver, once per
+    // recovery (more ECE follows until our CWR reaches it).
+    if (!ep.ecnRecoverSet || ep.ecnRecover !== ep.recover) ep.ecnCwr = true;
+    // ECE for the window being recovered, also after recovery ends: the same event.
+    ep.ecnRecover = ep.recover;
+    ep.ecnRecoverSet = true;
     return;
   }
-  if (ep.ecnReductions > 0 && !seqGt(seg.ack, ep.ecnRecover)) return;
+  if (ep.ecnRecoverSet && !seqGt(seg.ack, ep.ecnRecover)) return;
   const cc = ep.cc;
   // BBR v1 models the path and does not reduce for ECE (Linux's bbr_ssthresh
   // leaves the window to BBR); the echo is still answered with CWR.
   if (cc.ownsRecoveryWindow !== true) cc.onCongestion(seqDiff(ep.sndMax, ep.sndUna), ep.core.now());
   ep.ecnRecover = ep.sndMax;
+  ep.ecnRecoverSet = true;
   ep.ecnReductions++;
   ep.ecnCwr = true;
   ep.core.c.ecn_reductions.value++;

@@ -306,6 +306,8 @@ export class TcpEndpoint {
   ecnEceSegs = 0;
   /** Window reductions for ECE. */
   ecnReductions = 0;
+  /** {@linkcode ecnRecover} holds a reduction's boundary (an ECE reduction's, or a loss recovery's). */
+  ecnRecoverSet = false;
 
   // --- TCP Fast Open (RFC 7413; fastopen.ts) ---
   /** The Fast Open option of our SYN (empty: a cookie request) or SYN-ACK, or null for none. */

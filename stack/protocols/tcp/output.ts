@@ -200,7 +200,7 @@ export function sendSyn(ep: TcpEndpoint): void {
   const data = flags === TCP_SYN ? synDataLength(ep) : 0; // Fast Open
   if (seqLe(ep.sndNxt, ep.iss)) ep.sndNxt = ep.sndMax = seqAdd(ep.iss, 1 + data);
   armRto(ep);
-  emit(ep, ep.iss, flags, data, data > 0);
+  emit(ep, ep.iss, flags, data); // not newData: a SYN is never ECT, even with data (RFC 3168 §6.1.1)
 }
 
 /**

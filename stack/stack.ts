@@ -37,14 +37,13 @@ import type {
   NeighborResolver,
   PingOptions,
   PingReply,
-  ProbeResult,
   RouteService,
 } from "./services.ts";
 import { Ipv4SendFlags, neighborServiceName } from "./services.ts";
 import { CONNTRACK_SERVICE, type ConntrackRow, type ConntrackService } from "./services.ts";
 import type { StreamService, TcpSocketInfo } from "./stream.ts";
 import { parseIpv4Address } from "./wire/address.ts";
-import { checkInteger, checkProbeOptions } from "./validate.ts";
+import { checkProbeOptions } from "./validate.ts";
 import {
   addIpv6Route,
   deleteIpv6Route,
@@ -62,6 +61,7 @@ import {
 import { addIpv4Route, deleteIpv4Route, ipv4RouteGet, ipv4RouteInfo } from "./_stack_ipv4.ts";
 import type { MulticastInterfaces } from "./sockets/multicast.ts";
 import { earliest, HttpSupport } from "./http/_support.ts";
+import { tracePath } from "./_traceroute.ts";
 import type { FetchInit, HttpServer, ServeHandler, ServeOptions } from "./http/types.ts";
 
 export type {
@@ -147,9 +147,23 @@ export class Stack {
     this.#kernel = new Dispatcher(options);
   }
 
+  #hosts: Map<string, string> | null = null;
+  /** HTTP state, made by the first `fetch` or `serve` (an idle host of a large simulation has none). */
+  #httpState: HttpSupport | null = null;
+  #pollWatcher: (() => void) | null = null;
+
   /** Names to addresses for {@linkcode Stack.fetch}, like `/etc/hosts`: `hosts.set("api", "10.0.0.2")`. */
-  readonly hosts: Map<string, string> = new Map();
-  readonly #http = new HttpSupport(this);
+  get hosts(): Map<string, string> {
+    return this.#hosts ??= new Map();
+  }
+
+  get #http(): HttpSupport {
+    if (this.#httpState === null) {
+      this.#httpState = new HttpSupport(this);
+      this.#httpState.watch(this.#pollWatcher);
+    }
+    return this.#httpState;
+  }
 
   // ---- what the stack is -----------------------------------------------------
 
@@ -267,13 +281,16 @@ export class Stack {
 
   /** The next instant at which {@linkcode poll} has work, if any. */
   pollAt(now?: Instant): Instant | undefined {
-    return earliest(this.#kernel.pollAt(now), this.#http.pollAt());
+    const http = this.#httpState;
+    return http === null
+      ? this.#kernel.pollAt(now)
+      : earliest(this.#kernel.pollAt(now), http.pollAt());
   }
 
   /** Runs every timer due at `now` (default the clock's now); nothing once closed. */
   poll(now?: Instant): void {
     this.#kernel.poll(now);
-    this.#http.poll(now ?? this.clock.now());
+    this.#httpState?.poll(now ?? this.clock.now());
   }
 
   /**
@@ -296,7 +313,9 @@ export class Stack {
    * ```
    */
   watchPollAt(listener: (() => void) | null): void {
+    this.#pollWatcher = listener;
     this.#kernel.watchPollAt(listener);
+    this.#httpState?.watch(listener); // HTTP's timers move pollAt too
   }
 
   /** The plugin whose timer {@linkcode pollAt} reports (for livelock reports), if any. */
@@ -311,7 +330,7 @@ export class Stack {
 
   /** Stops every plugin and closes every driver. */
   close(): void {
-    this.#http.close();
+    this.#httpState?.close();
     this.#kernel.close();
   }
 
@@ -649,40 +668,7 @@ export class Stack {
   async traceroute(host: string, options: TracerouteOptions = {}): Promise<TracerouteHop[]> {
     const p = this.#prober(host, "traceroute");
     if (p instanceof TypeError) throw p;
-    const action = `Cannot traceroute ${host}`;
-    const protocol = options.protocol ?? "udp";
-    if (protocol !== "udp" && protocol !== "icmp") {
-      throw new TypeError(`${action}: protocol "${protocol}" is not "udp" or "icmp"`);
-    }
-    const maxHops = checkInteger(options.maxHops ?? 30, 1, 255, action, "maxHops");
-    checkInteger(options.firstHop ?? 1, 1, maxHops, action, "firstHop");
-    checkProbeOptions({ ...options, ttl: maxHops }, action);
-    const hops: TracerouteHop[] = [];
-    for (let ttl = options.firstHop ?? 1; ttl <= (options.maxHops ?? 30); ttl++) {
-      const r = await new Promise<ProbeResult>((resolve) =>
-        p.probe({
-          protocol,
-          ttl,
-          ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
-          ...(options.size !== undefined ? { size: options.size } : {}),
-        }, resolve)
-      );
-      if (r.kind === "unsent") {
-        throw new Deno.errors.NetworkUnreachable(
-          `Cannot traceroute ${host}: ${(r.reason ?? "").replaceAll("_", " ")}`,
-        );
-      }
-      if (r.kind === "timeout") {
-        hops.push({ ttl, reached: false });
-        continue;
-      }
-      // The destination answers with an echo reply or a port/protocol
-      // unreachable; any other unreachable (!N, !H in traceroute) ends it too.
-      const reached = r.kind === "reply" || r.from === p.target;
-      hops.push({ ttl, from: r.from, rtt: r.rtt, type: r.type, code: r.code, reached });
-      if (reached || r.type === p.unreachable) break; // any unreachable ends it (!N, !H)
-    }
-    return hops;
+    return await tracePath(p, host, options);
   }
 
   /**

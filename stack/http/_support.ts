@@ -62,6 +62,11 @@ export class HttpSupport {
     return this.#pool;
   }
 
+  /** Calls `listener` when an HTTP timer becomes the earliest (the stack's `watchPollAt`). */
+  watch(listener: (() => void) | null): void {
+    this.#timers.onEarliest = listener;
+  }
+
   /** The next HTTP deadline. */
   pollAt(): Instant | undefined {
     return this.#closed ? undefined : this.#timers.nextDeadline();

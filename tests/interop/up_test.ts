@@ -483,7 +483,10 @@ Deno.test("up --log-level debug logs bindings at boot, neighbour and TCP state c
   );
   assert.equal(r.code, 0, r.err.join("\n"));
   const log = r.err.join("\n");
-  assert.match(log, /^\d+\.\d{6} debug tcp: binds ip\.protocol 6, .*provides tcp\.sockets, provides tcp\.congestion$/m);
+  assert.match(
+    log,
+    /^\d+\.\d{6} debug tcp: binds ip\.protocol 6, .*provides tcp\.sockets, provides tcp\.congestion$/m,
+  );
   assert.match(log, /^\d+\.\d{6} debug arp: binds ethertype 0x806/m);
   assert.match(log, /^\d+\.\d{6} debug debug-log: \(no bindings\)$/m);
   assert.match(log, /^\d+\.\d{6} debug arp: neighbour eth0 10\.0\.0\.1: NONE -> INCOMPLETE$/m);

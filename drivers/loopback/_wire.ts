@@ -139,9 +139,20 @@ export class NetworkWire implements Wire {
   }
   /** Closes every batch opened since the last call (the stacks flush deferred work). */
   endBatches(): void {
-    if (this.#open.size === 0) return;
-    const ports = [...this.#open];
-    this.#open.clear();
-    for (const p of ports) p.endBatch?.();
+    const open = this.#open;
+    if (open.size === 0) return;
+    // A scratch array reused across steps (a spread allocated one per step);
+    // taken while in use in case an endBatch() closes batches itself.
+    const ports = this.#closing ?? [];
+    this.#closing = null;
+    for (const p of open) ports.push(p);
+    open.clear();
+    try {
+      for (let i = 0; i < ports.length; i++) ports[i].endBatch?.();
+    } finally {
+      ports.length = 0;
+      this.#closing = ports;
+    }
   }
+  #closing: DriverPort[] | null = [];
 }

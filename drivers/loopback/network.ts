@@ -18,7 +18,7 @@ import type { LinkOptions } from "./link.ts";
 import { Switch } from "./switch.ts";
 import type { SwitchOptions } from "./switch.ts";
 import { DeadlockError, VirtualTimeoutError } from "./errors.ts";
-import { EventHeap } from "./_heap.ts";
+import { EventQueue } from "./_heap.ts";
 import { NetworkWire } from "./_wire.ts";
 import type { Entry, FrameSink } from "./_wire.ts";
 import { NodeScheduler } from "./_nodes.ts";
@@ -180,7 +180,7 @@ export class VirtualNetwork {
   readonly rng: Rng;
   /** Pool for buffers the network makes itself (switch floods; duplicates from unattached ends). */
   readonly pool: PacketPool;
-  readonly #heap = new EventHeap<Entry>();
+  readonly #heap = new EventQueue<Entry>();
   readonly #maxWork: number;
   readonly #links: Link[] = [];
   readonly #nodes = new NodeScheduler();

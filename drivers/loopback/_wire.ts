@@ -148,7 +148,7 @@ export class NetworkWire implements Wire {
     for (const p of open) ports.push(p);
     open.clear();
     try {
-      for (let i = 0; i < ports.length; i++) ports[i].endBatch?.();
+      for (let i = 0; i < ports.length; i++) ports[i]!.endBatch?.();
     } finally {
       ports.length = 0;
       this.#closing = ports;

@@ -176,8 +176,17 @@ export class PacketBuffer {
   }
   /** The data window as a view (no copy; creating a view costs ~50 ns). */
   get data(): Uint8Array {
-    return this.buf.subarray(this.start, this.end);
+    // The last view is kept: a pooled buffer is reused with the same window
+    // (every full-sized segment), and a subarray per call was a hot cost.
+    const start = this.start, end = this.end;
+    const view = this.#view;
+    if (
+      view !== null && view.byteOffset === this.buf.byteOffset + start &&
+      view.length === end - start
+    ) return view;
+    return this.#view = this.buf.subarray(start, end);
   }
+  #view: Uint8Array | null = null;
   /** Bytes from absolute offset `from` to the end of data, as a view. */
   from(from: number): Uint8Array {
     return this.buf.subarray(from, this.end);

@@ -78,3 +78,54 @@ export class EventHeap<T extends Timed> {
     return top;
   }
 }
+
+/**
+ * @internal A min-queue on `(at, seq)` for entries whose `seq` grows with
+ * every push (the network's frames and callbacks): an entry not earlier
+ * than the newest queued in order goes to a FIFO, the rest to a heap, and
+ * the earlier of the two heads comes out first: the same order as one heap
+ * (the keys are unique), without a sift-down per frame when a burst shares
+ * a delivery instant (every zero-delay link).
+ */
+export class EventQueue<T extends Timed> {
+  readonly #heap = new EventHeap<T>();
+  readonly #fifo: T[] = [];
+  #head = 0;
+
+  /** Number of entries. */
+  get size(): number {
+    return this.#heap.size + this.#fifo.length - this.#head;
+  }
+
+  /** The earliest entry, not removed. */
+  peek(): T | undefined {
+    const f = this.#fifo[this.#head];
+    const h = this.#heap.peek();
+    if (f === undefined) return h;
+    return h !== undefined && before(h, f) ? h : f;
+  }
+
+  /** Adds `item`. */
+  push(item: T): void {
+    const fifo = this.#fifo;
+    const n = fifo.length;
+    if (n === this.#head || !before(item, fifo[n - 1]!)) fifo.push(item);
+    else this.#heap.push(item);
+  }
+
+  /** Removes and returns the earliest entry. */
+  pop(): T | undefined {
+    const fifo = this.#fifo;
+    const f = fifo[this.#head];
+    const h = this.#heap.peek();
+    if (f === undefined || (h !== undefined && before(h, f))) return this.#heap.pop();
+    const head = ++this.#head;
+    if (head === fifo.length) {
+      fifo.length = this.#head = 0;
+    } else if (head > 1024 && 2 * head > fifo.length) {
+      fifo.splice(0, head);
+      this.#head = 0;
+    }
+    return f;
+  }
+}

@@ -8,7 +8,7 @@ import type { Instant, ManualClock } from "../../stack/clock.ts";
 import type { DriverPort } from "../../stack/driver.ts";
 import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import type { Rng } from "../../stack/rng.ts";
-import type { EventHeap, Timed } from "./_heap.ts";
+import type { EventQueue, Timed } from "./_heap.ts";
 
 /** @internal Receives frames whose delivery time has come. */
 export interface FrameSink {
@@ -72,7 +72,7 @@ const FAN_OUT_CREDIT_DEPTH = 16;
 export class NetworkWire implements Wire {
   readonly #clock: ManualClock;
   readonly pool: PacketPool;
-  readonly #heap: EventHeap<Entry>;
+  readonly #heap: EventQueue<Entry>;
   readonly #rng: Rng;
   /** Insertion counter, the tie-break of the event queue. */
   seq = 0;
@@ -84,7 +84,7 @@ export class NetworkWire implements Wire {
   /** Holds on shared buffers beyond the first. */
   readonly #shared = new Map<PacketBuffer, number>();
 
-  constructor(clock: ManualClock, pool: PacketPool, heap: EventHeap<Entry>, rng: Rng) {
+  constructor(clock: ManualClock, pool: PacketPool, heap: EventQueue<Entry>, rng: Rng) {
     this.#clock = clock;
     this.pool = pool;
     this.#heap = heap;
@@ -139,9 +139,20 @@ export class NetworkWire implements Wire {
   }
   /** Closes every batch opened since the last call (the stacks flush deferred work). */
   endBatches(): void {
-    if (this.#open.size === 0) return;
-    const ports = [...this.#open];
-    this.#open.clear();
-    for (const p of ports) p.endBatch?.();
+    const open = this.#open;
+    if (open.size === 0) return;
+    // A scratch array reused across steps (a spread allocated one per step);
+    // taken while in use in case an endBatch() closes batches itself.
+    const ports = this.#closing ?? [];
+    this.#closing = null;
+    for (const p of open) ports.push(p);
+    open.clear();
+    try {
+      for (let i = 0; i < ports.length; i++) ports[i]!.endBatch?.();
+    } finally {
+      ports.length = 0;
+      this.#closing = ports;
+    }
   }
+  #closing: DriverPort[] | null = [];
 }

@@ -34,6 +34,18 @@ export interface FlowState {
   readonly tsTickUsecs: number;
   /** Timing tolerance, µs (for the TS val check). */
   readonly tolerance: number;
+  /**
+   * Fast Open cookies, script hex → live hex: the stack keys its own cookies,
+   * so the first outbound `FO <hex>` binds the script's literal to the live
+   * cookie of the same length; later lines (inbound too) use the binding.
+   */
+  readonly foCookies: Map<string, string>;
+  /**
+   * Whether a SYN-ACK from the script gave the stack a Fast Open cookie: a
+   * nonblocking sendto(MSG_FASTOPEN) then returns its length (data in the
+   * SYN), as Linux, not EINPROGRESS. The stack's cache is not public.
+   */
+  foCookieGiven: boolean;
 }
 
 /** TCP flag bits from packetdrill letters (the ACK dot apart). */
@@ -65,7 +77,12 @@ export function tcpFlagText(bits: number): string {
 /** Option bytes of `options` (script numbers mapped by `map`), padded to 4 bytes with EOL. */
 export function tcpOptionBytes(
   options: readonly TcpOptionSpec[],
-  map: { sack: (v: number) => number; tsVal: (v: number) => number; tsEcr: (v: number) => number },
+  map: {
+    sack: (v: number) => number;
+    tsVal: (v: number) => number;
+    tsEcr: (v: number) => number;
+    fo?: (cookie: string) => string;
+  },
 ): number[] | string {
   const b: number[] = [];
   const u32 = (v: number) => b.push((v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
@@ -100,7 +117,8 @@ export function tcpOptionBytes(
         break;
       case "fo": {
         if (!/^([0-9a-fA-F]{2})*$/.test(o.cookie)) return `bad Fast Open cookie "${o.cookie}"`;
-        const cookie = o.cookie.match(/../g)?.map((h) => parseInt(h, 16)) ?? [];
+        const hex = map.fo?.(o.cookie.toLowerCase()) ?? o.cookie;
+        const cookie = hex.match(/../g)?.map((h) => parseInt(h, 16)) ?? [];
         if (o.experimental) b.push(254, 4 + cookie.length, 0xf9, 0x89, ...cookie);
         else b.push(34, 2 + cookie.length, ...cookie);
         break;
@@ -132,8 +150,13 @@ export function inboundTcp(spec: TcpPacketSpec, flow: FlowState): Uint8Array | s
     sack: (v) => (v + isn) >>> 0,
     tsVal: (v) => v,
     tsEcr: (v) => liveEcr(flow, v),
+    fo: (c) => flow.foCookies.get(c) ?? c,
   });
   if (typeof opts === "string") return opts;
+  if (
+    spec.flags.includes("S") && spec.ackFlag &&
+    spec.options?.some((o) => o.kind === "fo" && o.cookie !== "")
+  ) flow.foCookieGiven = true;
   const hl = 20 + opts.length;
   const seg = new Uint8Array(hl + spec.length);
   const dv = new DataView(seg.buffer);
@@ -231,6 +254,27 @@ export function decodeSegment(p: Uint8Array): LiveSegment | undefined {
     length: t.length - hl,
     ...(tsVal !== undefined ? { tsVal } : {}),
   };
+}
+
+/** The hex of the Fast Open cookie in option bytes `b` (kind 34 or 254/0xF989), if any. */
+function liveCookie(b: Uint8Array): string | undefined {
+  for (let i = 0; i < b.length;) {
+    const k = b[i]!;
+    if (k === 0) break;
+    if (k === 1) {
+      i++;
+      continue;
+    }
+    const len = b[i + 1] ?? 0;
+    if (len < 2 || i + len > b.length) break;
+    const exp = k === 254 && len >= 4 && b[i + 2] === 0xf9 && b[i + 3] === 0x89;
+    if (k === 34 || exp) {
+      return [...b.subarray(i + (exp ? 4 : 2), i + len)]
+        .map((x) => x.toString(16).padStart(2, "0")).join("");
+    }
+    i += len;
+  }
+  return undefined;
 }
 
 /** Option text of raw bytes, packetdrill style; `sack` maps SACK edges for display. */
@@ -379,10 +423,18 @@ export function matchOutbound(
     return field("ip_tos", spec.ip.tos, seg.tos);
   }
   if (spec.options !== null) {
+    const live = liveCookie(seg.options);
+    let bind: [string, string] | undefined;
     const want = tcpOptionBytes(spec.options, {
       sack: (v) => v,
       tsVal: () => seg.tsVal ?? 0, // TS val is the stack's clock: mapped, not compared
       tsEcr: (v) => v,
+      fo: (c) => {
+        const bound = flow.foCookies.get(c);
+        if (bound !== undefined || c === "" || live?.length !== c.length) return bound ?? c;
+        bind = [c, live];
+        return live;
+      },
     });
     if (typeof want === "string") return want;
     const got = [...seg.options];
@@ -390,6 +442,7 @@ export function matchOutbound(
       return `bad outbound TCP options: expected: <${formatOptionBytes(new Uint8Array(want))}>` +
         ` vs actual: <${formatOptionBytes(seg.options)}>`;
     }
+    if (bind !== undefined) flow.foCookies.set(bind[0], bind[1]);
     const ts = spec.options.find((o) => o.kind === "ts");
     const first = flow.firstTs;
     if (

@@ -218,8 +218,8 @@ function preflight(script: DrillScript): { line: number; message: string } | und
       if (p.direction === ">" && p.protocol === "udp") {
         return { line: ev.line, message: `outbound ${p.protocol} lines are not supported` };
       }
-      if (p.protocol === "tcp" && p.options?.some((o) => o.kind === "fo" || o.kind === "md5")) {
-        return { line: ev.line, message: "TCP Fast Open and MD5 options are not in the stack" };
+      if (p.protocol === "tcp" && p.options?.some((o) => o.kind === "md5")) {
+        return { line: ev.line, message: "TCP MD5 signatures are not in the stack" };
       }
       if (p.protocol === "tcp" && p.direction === "<" && p.window === undefined) {
         return { line: ev.line, message: "window must be specified for inbound packets" };
@@ -291,6 +291,8 @@ class Run {
       localIsn: undefined,
       tsVals: new Map(),
       firstTs: undefined,
+      foCookies: new Map(),
+      foCookieGiven: false,
       tsTickUsecs: setup.tsTickUsecs,
       tolerance: setup.tolerance,
     };

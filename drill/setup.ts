@@ -53,8 +53,16 @@ const SYSCTLS: Readonly<
   "tcp_retries2": (v, t) => void (t.maxRetries = Number(v)),
   "tcp_fin_timeout": (v, t) => void (t.finTimeoutMs = Number(v) * 1000),
   "tcp_congestion_control": (v, t) => void (t.congestionControl = v),
-  "tcp_ecn": (v) => v === "0" ? undefined : "ECN (tcp_ecn != 0) is not in the stack",
-  "tcp_fastopen": (v) => v === "0" ? undefined : "TCP Fast Open is not in the stack",
+  // Linux's tcp_ecn: 0 off, 1 request and accept, 2 accept only; the stack's `ecn` is the same.
+  "tcp_ecn": (v, t) =>
+    /^[012]$/.test(v) ? void (t.ecn = Number(v)) : `tcp_ecn=${v}: expected 0, 1 or 2`,
+  // Client (0x1) and server (0x2) Fast Open are always on in the stack (a listener
+  // still needs TCP_FASTOPEN, a client MSG_FASTOPEN); the cookie-less and
+  // listener-wide modes (0x4, 0x200, 0x400) are not in it.
+  "tcp_fastopen": (v) =>
+    Number(v) >= 0 && (Number(v) & ~3) === 0
+      ? undefined
+      : `tcp_fastopen=${v}: only 0x1 (client) and 0x2 (server) are in the stack`,
 };
 
 /**

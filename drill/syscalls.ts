@@ -50,6 +50,8 @@ interface FdEntry {
   keepalive: boolean;
   noDelay: boolean;
   lingerZero: boolean;
+  /** TCP_FASTOPEN's queue length, taken by listen() (0: off). */
+  fastOpen: number;
 }
 
 /** Per-stack settings a script's options fix at boot (keepalive timers). */
@@ -111,6 +113,7 @@ const SETSOCKOPT_SUPPORTED = new Set([
   "TCP_KEEPIDLE",
   "TCP_KEEPINTVL",
   "TCP_KEEPCNT",
+  "TCP_FASTOPEN",
 ]);
 const GETSOCKOPT_SUPPORTED = new Set([
   "SO_ERROR",
@@ -189,8 +192,13 @@ export function unsupportedReason(call: SyscallSpec): string | undefined {
   }
   if (["send", "recv", "sendto", "recvfrom"].includes(call.name)) {
     const flags = a[3] ? evalSafe(a[3]) : 0;
-    if (flags === undefined || (flags & ~(SYMBOLS.MSG_DONTWAIT! | SYMBOLS.MSG_NOSIGNAL!)) !== 0) {
-      return `${call.name}() flags other than MSG_DONTWAIT are not supported`;
+    // MSG_FASTOPEN: sendto() on an unconnected socket is connect({ fastOpenData }).
+    const allowed = SYMBOLS.MSG_DONTWAIT! | SYMBOLS.MSG_NOSIGNAL! |
+      (call.name === "sendto" ? SYMBOLS.MSG_FASTOPEN! : 0);
+    if (flags === undefined || (flags & ~allowed) !== 0) {
+      return `${call.name}() flags other than MSG_DONTWAIT${
+        call.name === "sendto" ? " and MSG_FASTOPEN" : ""
+      } are not supported`;
     }
   }
   if (call.name === "ioctl" && !["SIOCINQ", "FIONREAD"].includes(optName(a[1]))) {
@@ -263,6 +271,7 @@ export class SyscallLayer {
       keepalive: false,
       noDelay: false,
       lingerZero: false,
+      fastOpen: 0,
     };
     this.#fds.set(fd, e);
     return e;
@@ -305,6 +314,7 @@ export class SyscallLayer {
             address: IpAddress.any(this.#flow.localAddr.length === 16 ? 6 : 4),
             port,
             backlog: Math.max(1, backlog),
+            ...(e.fastOpen > 0 ? { fastOpen: e.fastOpen } : {}),
           });
           if (typeof l === "string") return { ret: -1, errno: STREAM_ERRNO[l] ?? "EINVAL" };
           e.listener = l;
@@ -322,9 +332,13 @@ export class SyscallLayer {
         return this.#read(a, evalInt(a[2]!), call.name !== "read" && a[3] ? evalInt(a[3]) : 0);
       case "readv":
         return this.#read(a, iovLength(a[1]!), 0);
+      case "sendto":
+        if (a[3] && (evalInt(a[3]) & SYMBOLS.MSG_FASTOPEN!) !== 0) {
+          return this.#connect(a, new Uint8Array(evalInt(a[2]!)));
+        }
+        return this.#write(a, evalInt(a[2]!), a[3] ? evalInt(a[3]) : 0);
       case "write":
       case "send":
-      case "sendto":
         return this.#write(a, evalInt(a[2]!), call.name !== "write" && a[3] ? evalInt(a[3]) : 0);
       case "writev":
         return this.#write(a, iovLength(a[1]!), 0);
@@ -378,7 +392,8 @@ export class SyscallLayer {
     };
   }
 
-  #connect(a: readonly Expr[]): CallStep {
+  /** connect(), or sendto(MSG_FASTOPEN) with `data` (returns its length once connected). */
+  #connect(a: readonly Expr[], data?: Uint8Array): CallStep {
     const e = this.#fd(a[0]);
     if (e === undefined) return () => ({ ret: -1, errno: "EBADF" });
     let started = false;
@@ -396,6 +411,7 @@ export class SyscallLayer {
           port: this.#o.connectPort,
           ...(e.boundPort !== undefined ? { localPort: e.boundPort } : {}),
           ...(e.congestion !== undefined ? { congestionControl: e.congestion } : {}),
+          ...(data !== undefined ? { fastOpenData: data } : {}),
         });
         if (typeof s === "string") return { ret: -1, errno: STREAM_ERRNO[s] ?? "EINVAL" };
         e.sock = s;
@@ -404,10 +420,14 @@ export class SyscallLayer {
         if (e.keepalive) s.keepAlive = true;
         this.current = s;
         this.#flow.remotePort = this.#o.connectPort;
+        // Linux's nonblocking sendto(MSG_FASTOPEN) returns what the SYN carries.
+        if (e.nonblock && data !== undefined && data.length > 0 && this.#flow.foCookieGiven) {
+          return { ret: data.length };
+        }
         if (e.nonblock) return { ret: -1, errno: "EINPROGRESS" };
       }
       const s = e.sock!;
-      if (s.connected) return { ret: 0 };
+      if (s.connected) return { ret: data?.length ?? 0 };
       if (s.error !== null) {
         e.errorReported = true;
         return { ret: -1, errno: STREAM_ERRNO[s.error] ?? "EIO" };
@@ -567,6 +587,16 @@ export class SyscallLayer {
           const known = ["cubic", "reno", "newreno"];
           if (!known.includes(v.value)) return { ret: -1, errno: "ENOENT" };
           e.congestion = v.value;
+          return { ret: 0 };
+        }
+        case "TCP_FASTOPEN": {
+          // Linux takes the queue length at listen(); so does the stack.
+          const n = evalInt(v);
+          if (n < 0) return { ret: -1, errno: "EINVAL" };
+          if (e.listener !== undefined) {
+            throw new Unsupported("TCP_FASTOPEN after listen() (the stack fixes it at listen)");
+          }
+          e.fastOpen = n;
           return { ret: 0 };
         }
         case "TCP_KEEPIDLE":

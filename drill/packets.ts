@@ -432,6 +432,8 @@ export function matchOutbound(
       fo: (c) => {
         const bound = flow.foCookies.get(c);
         if (bound !== undefined || c === "" || live?.length !== c.length) return bound ?? c;
+        // One literal per live cookie: a second literal for it is a mismatch.
+        if ([...flow.foCookies.values()].includes(live)) return c;
         bind = [c, live];
         return live;
       },

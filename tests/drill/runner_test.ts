@@ -161,7 +161,13 @@ Deno.test("drill lines the stack cannot run make the script not run, with the re
     [`--ip_version=ipv9\n${PASSIVE}`, /expected ipv4, ipv4-mapped-ipv6 or ipv6/],
     [`--no_such_option\n${PASSIVE}`, /--no_such_option is not supported/],
     [`${PASSIVE}+0 sendmsg(4, {}, 0) = 0\n`, /sendmsg\(\) is not supported/],
-    [`${PASSIVE}+0 < S 0:0(0) win 100 <FO 1234abcd>\n`, /Fast Open/],
+    [`${PASSIVE}+0 < S 0:0(0) win 100 <md5 abc>\n`, /MD5/],
+    [`\`sysctl -q net.ipv4.tcp_fastopen=0x603\`\n${PASSIVE}`, /only 0x1 \(client\) and 0x2/],
+    [`\`sysctl -q net.ipv4.tcp_ecn=3\`\n${PASSIVE}`, /expected 0, 1 or 2/],
+    [
+      `${PASSIVE}+0 setsockopt(3, SOL_TCP, TCP_FASTOPEN_KEY, "a", 16) = 0\n`,
+      /TCP_FASTOPEN_KEY has no counterpart/,
+    ],
   ];
   for (const [script, why] of cases) {
     const r = runScript(script);
@@ -240,4 +246,47 @@ Deno.test("drill runScript() validates its arguments before running anything", (
   assert.throws(() => runScript("", { tolerance: -1 }), RangeError);
   assert.throws(() => runScript("", { seed: Number.NaN }), TypeError);
   assert.equal(runScript("").status, "passed"); // an empty script has nothing to fail
+});
+
+const TFO_SERVER = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [1], 4) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1460,sackOK,nop,nop,FO,nop,nop>
++0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,nop,FO abcd1234abcd1234>
++.1 < R 1:1(0) win 0
+`; // 7 lines
+
+Deno.test("drill binds a Fast Open cookie literal to the stack's cookie, then holds it", () => {
+  // The bound literal is the valid cookie: the SYN's data is acknowledged.
+  const ok = runScript(`${TFO_SERVER}+0 < S 9:19(10) win 32792 <FO abcd1234abcd1234,nop,nop>
++0 > S. 0:0(0) ack 20 <mss 1460>
+`);
+  assert.equal(ok.status, "passed", ok.message);
+  // An unbound literal goes out as written: not valid, data not acknowledged.
+  const bad = runScript(`${TFO_SERVER}+0 < S 9:19(10) win 32792 <FO 0102030405060708,nop,nop>
++0 > S. 0:0(0) ack 20 <...>
+`);
+  assert.equal(bad.status, "failed");
+  assert.equal(bad.line, 9);
+  assert.match(bad.message!, /tcp_ack_seq: expected: 20 .* actual: 10 /);
+  // A second literal for the same live cookie is a mismatch, as in packetdrill.
+  const two = runScript(`${TFO_SERVER}+0 < S 9:9(0) win 32792 <FO,nop,nop>
++0 > S. 0:0(0) ack 10 <mss 1460,nop,nop,FO 0000111122223333>
+`);
+  assert.equal(two.status, "failed");
+  assert.equal(two.line, 9);
+  assert.match(two.message!, /bad outbound TCP options/);
+});
+
+Deno.test("drill sendto(MSG_FASTOPEN) connects with the data; tcp_ecn=1 requests ECN", () => {
+  const r = runScript(`\`sysctl -q net.ipv4.tcp_ecn=1\`
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0 sendto(3, ..., 10, MSG_FASTOPEN, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0 > SEW 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8,nop,nop,FO>
++.1 < SE. 0:0(0) ack 1 win 5792 <mss 1460,nop,nop,sackOK,nop,wscale 6,FO 11223344,nop,nop>
++0 > [ect0] P. 1:11(10) ack 1
+`);
+  assert.equal(r.status, "passed", r.message);
 });

@@ -28,7 +28,7 @@
  */
 import { netnsExec } from "../cli/_netns.ts";
 import type { Stack } from "../mod.ts";
-import { cpuNow, HOST, withTunHost } from "./_tun_host.ts";
+import { canRunTunHost, cpuNow, HOST, withTunHost } from "./_tun_host.ts";
 
 const GIB = 1024 ** 3;
 
@@ -36,20 +36,6 @@ function envNumber(name: string, dflt: number): number {
   const v = Number(Deno.env.get(name) ?? dflt);
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a whole number ≥ 1`);
   return v;
-}
-
-function canRun(): string | undefined {
-  if (Deno.build.os !== "linux") return "needs Linux";
-  for (const name of ["ffi", "run", "read", "write", "sys", "env"] as const) {
-    if (Deno.permissions.querySync({ name }).state !== "granted") return `needs --allow-${name}`;
-  }
-  if (Deno.uid() !== 0) return "needs root";
-  try {
-    Deno.statSync("/dev/net/tun");
-  } catch {
-    return "no /dev/net/tun";
-  }
-  return undefined;
 }
 
 /** Median and range of `xs`, formatted with `digits`. */
@@ -239,7 +225,7 @@ if (import.meta.main) {
   if (Deno.args[0] === "--rr-client") {
     await rrClient(Deno.args[1]!, Number(Deno.args[2]), Number(Deno.args[3]));
   } else {
-    const why = canRun();
+    const why = canRunTunHost();
     if (why !== undefined) {
       // deno-lint-ignore no-console
       console.log(`iperf_bench: cannot run: ${why}`);

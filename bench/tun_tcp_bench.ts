@@ -24,25 +24,11 @@
  * @module
  */
 import type { Stack } from "../mod.ts";
-import { cpuNow, HOST, LINUX, withTunHost } from "./_tun_host.ts";
+import { canRunTunHost, cpuNow, HOST, LINUX, withTunHost } from "./_tun_host.ts";
 import { DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import { type IoStats, TunDevice } from "../drivers/tun/mod.ts";
 
 const MIB = 1024 * 1024;
-
-function canRun(): string | undefined {
-  if (Deno.build.os !== "linux") return "needs Linux";
-  for (const name of ["ffi", "run", "read", "write", "sys", "env"] as const) {
-    if (Deno.permissions.querySync({ name }).state !== "granted") return `needs --allow-${name}`;
-  }
-  if (Deno.uid() !== 0) return "needs root";
-  try {
-    Deno.statSync("/dev/net/tun");
-  } catch {
-    return "no /dev/net/tun";
-  }
-  return undefined;
-}
 
 /** One measured transfer. */
 interface Transfer {
@@ -247,7 +233,7 @@ async function report(mib: number, names: readonly string[]): Promise<void> {
   }
 }
 
-const why = canRun();
+const why = canRunTunHost();
 
 if (import.meta.main) {
   if (why !== undefined) {

@@ -23,22 +23,13 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../tests/_harness.ts";
-import type { Faults } from "../drivers/loopback/faults.ts";
-import { exchangeBoth } from "../tests/tcp/_transfer.ts";
+import { exchangeBoth, SOAK_FAULTS } from "../tests/tcp/_transfer.ts";
+
+export { SOAK_FAULTS };
 import { CONGESTION_CONTROLS } from "../stack/protocols/tcp/congestion/mod.ts";
 import { BenchFlags } from "./_flags.ts";
 
 const MIB = 1024 * 1024;
-
-/** The faults of `tests/tcp/integrity_test.ts`, on both directions. */
-export const SOAK_FAULTS: Faults = {
-  loss: 0.05,
-  reorder: 0.05,
-  duplicate: 0.01,
-  corrupt: 0.005,
-  delay: ms(20),
-  jitter: ms(5),
-};
 
 /** What one seed reports. */
 export interface SoakResult {

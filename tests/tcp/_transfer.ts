@@ -15,7 +15,7 @@ import { VirtualNetwork } from "../../drivers/loopback/network.ts";
 import type { RunOptions } from "../../drivers/loopback/network.ts";
 import type { Link } from "../../drivers/loopback/link.ts";
 import type { Faults } from "../../drivers/loopback/faults.ts";
-import { Capture, type Env, makeLink, type PluginOptions, pluginsWith } from "../_harness.ts";
+import { Capture, type Env, makeLink, ms, type PluginOptions, pluginsWith } from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
 
 /** Deterministic bytes from a seed (xorshift), produced chunk by chunk. */
@@ -246,3 +246,13 @@ export async function soakExchange(o: SoakOptions): Promise<void> {
   }
   env.finish();
 }
+
+/** The soak's faults (integrity tests and `bench/tcp_soak.ts`): loss, reordering, duplication, corruption, delay. */
+export const SOAK_FAULTS: Faults = {
+  loss: 0.05,
+  reorder: 0.05,
+  duplicate: 0.01,
+  corrupt: 0.005,
+  delay: ms(20),
+  jitter: ms(5),
+};

@@ -9,22 +9,11 @@
  * runs the issue's full size: 64 MiB each way over 50 seeds (`TCP_SOAK_MIB`
  * and `TCP_SOAK_SEEDS` override).
  */
-import type { Faults } from "../../drivers/loopback/faults.ts";
-import { ms } from "../_harness.ts";
-import { soakExchange } from "./_transfer.ts";
+import { SOAK_FAULTS, soakExchange } from "./_transfer.ts";
 
 const SOAK = Deno.env.get("TCP_SOAK") === "1";
 const MIB = Number(Deno.env.get("TCP_SOAK_MIB") ?? (SOAK ? 64 : 1));
 const SEEDS = Number(Deno.env.get("TCP_SOAK_SEEDS") ?? (SOAK ? 50 : 4));
-
-const FAULTS: Faults = {
-  loss: 0.05,
-  reorder: 0.05,
-  duplicate: 0.01,
-  corrupt: 0.005,
-  delay: ms(20),
-  jitter: ms(5),
-};
 
 for (const cc of ["bbr", "newreno"]) {
   for (let seed = 1; seed <= SEEDS; seed++) {
@@ -32,7 +21,7 @@ for (const cc of ["bbr", "newreno"]) {
       await soakExchange({
         seed,
         total: MIB * 1024 * 1024,
-        faults: FAULTS,
+        faults: SOAK_FAULTS,
         tcp: { congestionControl: cc },
       });
     });
@@ -43,7 +32,7 @@ Deno.test("tcp bbr: 4 MiB each way at MTU 65535 under the same faults (64 KiB se
   await soakExchange({
     seed: 101,
     total: 4 * 1024 * 1024,
-    faults: FAULTS,
+    faults: SOAK_FAULTS,
     mtu: 65535,
     tcp: { congestionControl: "bbr" },
   });
@@ -53,7 +42,7 @@ Deno.test("tcp cubic with pacing: 1 MiB each way under the same faults", async (
   await soakExchange({
     seed: 201,
     total: 1024 * 1024,
-    faults: FAULTS,
+    faults: SOAK_FAULTS,
     tcp: { congestionControl: "cubic", pacing: true },
   });
 });

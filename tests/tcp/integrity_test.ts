@@ -10,21 +10,11 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
-import type { Faults } from "../../drivers/loopback/faults.ts";
-import { exchangeBoth } from "./_transfer.ts";
+import { exchangeBoth, SOAK_FAULTS } from "./_transfer.ts";
 
 const SOAK = Deno.env.get("TCP_SOAK") === "1";
 const MIB = Number(Deno.env.get("TCP_SOAK_MIB") ?? (SOAK ? 64 : 1));
 const SEEDS = Number(Deno.env.get("TCP_SOAK_SEEDS") ?? (SOAK ? 50 : 10));
-
-const FAULTS: Faults = {
-  loss: 0.05,
-  reorder: 0.05,
-  duplicate: 0.01,
-  corrupt: 0.005,
-  delay: ms(20),
-  jitter: ms(5),
-};
 
 // SHA-256 with node:crypto's incremental, synchronous hash (in _transfer.ts):
 // no await inside `net.run` that the virtual network would mistake for a
@@ -36,7 +26,7 @@ async function exchange(
   mtu = 1500,
   tcp: Record<string, string | number | boolean> = {},
 ): Promise<void> {
-  const env = makeLink({ seed, faults: FAULTS, mtu, plugins: { tcp } });
+  const env = makeLink({ seed, faults: SOAK_FAULTS, mtu, plugins: { tcp } });
   try {
     const l = env.b.listen({ port: 9000 });
     await env.run(async () => {

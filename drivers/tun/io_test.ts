@@ -16,6 +16,8 @@ import {
 } from "./_libc.ts";
 import { DEFAULT_HEADROOM, type PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import type { DriverPort } from "../../stack/driver.ts";
+import { RealTimeRunner } from "./runner.ts";
+import { SystemClock } from "../../stack/clock.ts";
 
 const ignore = Deno.build.os !== "linux" ||
   Deno.permissions.querySync({ name: "ffi" }).state !== "granted";
@@ -138,6 +140,47 @@ Deno.test({
     assert.equal(p.io.closing, true);
     await p.close();
     assert.equal(p.io.fd, -1);
+  },
+});
+
+Deno.test({
+  name: "A frame arriving at an idle loop is answered in the wake-up's own turn, no timer involved",
+  ignore,
+  async fn() {
+    const p = pair({ pollTimeout: 60_000 });
+    const pool = new PacketPool();
+    const events: string[] = [];
+    // An idle node (no deadline) behind a runner that would sleep a minute.
+    const runner = new RealTimeRunner({
+      pollAt: () => undefined,
+      poll: () => void events.push("poll"),
+    }, { clock: new SystemClock(), maxSleep: 60_000_000 });
+    runner.start();
+    p.io.onBatch = runner.kick;
+    const loop = p.io.start(port(pool, (pkt) => {
+      // Like the stack answering a ping: the reply is written inside receive().
+      events.push(`receive after ${p.io.stats.polls} poll(s)`);
+      const reply = pool.alloc(pkt.length);
+      reply.data.set(pkt.data);
+      p.io.transmit(reply);
+      events.push("transmit");
+      pkt.release();
+    }));
+    await until(() => p.io.stats.polls === 1); // waiting, nothing queued
+    events.length = 0;
+    p.write(new Uint8Array([1, 2, 3]));
+    await until(() => p.io.stats.txPackets === 1);
+    const buf = new Uint8Array(16);
+    const n = p.read(buf);
+    runner.stop();
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.deepEqual([...buf.subarray(0, n)], [1, 2, 3]);
+    // Read on the first poll's return, answered, then the runner kicked: one turn.
+    assert.deepEqual(events.slice(0, 3), ["receive after 1 poll(s)", "transmit", "poll"]);
+    assert.equal(runner.wakeups, 0, "no runner timer fired");
+    assert.equal(pool.outstanding, 0);
   },
 });
 

@@ -112,3 +112,49 @@ Deno.test("RealTimeRunner rejects a maxSleep below 1 ms", () => {
     RangeError,
   );
 });
+
+Deno.test("RealTimeRunner with a watchPollAt object wakes for a deadline armed between kicks", async () => {
+  const clock = new SystemClock();
+  let deadline: number | undefined = undefined;
+  let listener: (() => void) | null = null;
+  let fired = false;
+  const node: Pollable = {
+    pollAt: () => deadline,
+    poll(now) {
+      if (deadline !== undefined && now >= deadline) {
+        fired = true;
+        deadline = undefined;
+      }
+    },
+    watchPollAt: (l) => void (listener = l),
+  };
+  // A minute's sleep: only the watch can make it wake in time.
+  const runner = new RealTimeRunner(node, { clock, maxSleep: 60_000_000 });
+  runner.start();
+  assert.notEqual(listener, null);
+  deadline = clock.now() + 2_000; // a user's ping between batches, no kick
+  listener!();
+  assert.equal(runner.earlier, 1);
+  listener!(); // the same deadline again: the armed timer is early enough
+  assert.equal(runner.earlier, 1);
+  await until(() => fired);
+  assert.equal(runner.wakeups, 1);
+  runner.stop();
+  assert.equal(listener, null, "stop() ends the watch");
+});
+
+Deno.test("RealTimeRunner ignores deadline reports made while it polls", () => {
+  const clock = new SystemClock();
+  let listener: (() => void) | null = null;
+  const node: Pollable = {
+    pollAt: () => undefined,
+    poll: () => listener?.(), // a timer armed inside poll: kick re-arms anyway
+    watchPollAt: (l) => void (listener = l),
+  };
+  const runner = new RealTimeRunner(node, { clock, maxSleep: 60_000_000 });
+  runner.start();
+  runner.kick();
+  runner.stop();
+  assert.equal(runner.earlier, 0);
+  assert.equal(runner.polls, 2);
+});

@@ -11,8 +11,23 @@
  *   - live receive: a python3 UDP flood while the stack runs: packets/s, drops
  *     in Linux's queue, CPU per packet, packets per batch;
  *   - transmit: `device.transmit()` of 1500 B and 64 B IP packets, µs each.
+ * - `deno run -A bench/tun_bench.ts ping [runs]`: latency only, `runs` runs
+ *   (default 3) of paced (2 ms) and idle (100 ms) pings, each with its lost
+ *   pings counted as slower than any reply, the stages of each ping (below),
+ *   then the median and range over the runs and the load average.
+ * - `deno run -A bench/tun_bench.ts idle [seconds]`: CPU time of an idle
+ *   stack (default 20 s), as CPU-s per idle minute, and its wake-ups.
  * - `deno bench -A bench/tun_bench.ts` runs the same transmit and ping as
  *   `Deno.bench` cases (skipped when not root).
+ *
+ * **Ping stages.** A wrapper between the stack and the device timestamps
+ * (CLOCK_REALTIME, like ping's own) each echo request as the stack receives
+ * it and each echo reply once its `write()` has returned; ping puts its send
+ * time in the payload and reports the RTT from the kernel's receive stamp.
+ * So `wake` = send → the stack has the frame (Linux's send path, the worker
+ * thread's `poll()` return, the hop to the JS thread, the `read()`), `stack` =
+ * frame → reply written (processing and the `write()`, which runs Linux's
+ * receive path up to ping's socket), and the RTT's rest is ping's side.
  *
  * Gbit/s figures need TCP (bulk transfer with windows and ACKs through the
  * stack); the packet rates here bound what any protocol can get through the
@@ -23,6 +38,8 @@
 import process from "node:process";
 import { createStack, type Stack, SystemClock } from "../mod.ts";
 import { openTun, RealTimeRunner, type TunDevice } from "../drivers/tun/mod.ts";
+import type { DriverPort, LinkDriver } from "../stack/driver.ts";
+import type { PacketBuffer } from "../stack/packet.ts";
 import {
   addNetns,
   configurePeer,
@@ -55,7 +72,93 @@ interface Setup {
   stack: Stack;
   dev: TunDevice;
   runner: RealTimeRunner;
+  probe: StageProbe;
   close(): Promise<void>;
+}
+
+/** Wall-clock µs (CLOCK_REALTIME, what ping stamps its payload with), synchronous FFI. */
+function realtimeClock(): { now(): number; close(): void } {
+  const lib = Deno.dlopen("libc.so.6", {
+    clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  });
+  const ts = new BigInt64Array(2);
+  const bytes = new Uint8Array(ts.buffer);
+  return {
+    now() {
+      lib.symbols.clock_gettime(0, bytes);
+      return Number(ts[0]!) * 1e6 + Number(ts[1]!) / 1e3;
+    },
+    close: () => lib.close(),
+  };
+}
+
+/** When one echo request was sent (ping's payload), received by the stack, answered. */
+interface PingStamps {
+  sent: number;
+  rx: number;
+  tx: number;
+}
+
+/** ICMP echo (type `type`) in an IPv4 packet: its sequence number, or -1. */
+function echoSeq(b: Uint8Array, at: number, end: number, type: number): number {
+  if (end - at < 28 || b[at]! >> 4 !== 4 || b[at + 9] !== 1) return -1;
+  const icmp = at + (b[at]! & 15) * 4;
+  if (icmp + 24 > end || b[icmp] !== type) return -1;
+  return (b[icmp + 6]! << 8) | b[icmp + 7]!;
+}
+
+/**
+ * A {@linkcode LinkDriver} between the stack and the device that stamps echo
+ * requests on receipt and echo replies after their write (see the module's
+ * "Ping stages").
+ */
+class StageProbe implements LinkDriver {
+  readonly linkType: number;
+  readonly mtu: number;
+  readonly stamps = new Map<number, PingStamps>();
+  readonly #dev: TunDevice;
+  readonly #clock = realtimeClock();
+  constructor(dev: TunDevice) {
+    this.#dev = dev;
+    this.linkType = dev.linkType;
+    this.mtu = dev.mtu;
+  }
+  attach(port: DriverPort): void {
+    const stamps = this.stamps;
+    const clock = this.#clock;
+    this.#dev.attach({
+      pool: port.pool,
+      ifindex: port.ifindex,
+      now: () => port.now(),
+      beginBatch: () => port.beginBatch?.(),
+      endBatch: () => port.endBatch?.(),
+      receive(pkt) {
+        const seq = echoSeq(pkt.buf, pkt.start, pkt.end, 8);
+        if (seq >= 0) {
+          const rx = clock.now();
+          // iputils ping: struct timeval (two 64-bit little-endian words) first in the payload.
+          const dv = new DataView(pkt.buf.buffer, pkt.buf.byteOffset);
+          const icmp = pkt.start + (pkt.buf[pkt.start]! & 15) * 4;
+          const sent = Number(dv.getBigInt64(icmp + 8, true)) * 1e6 +
+            Number(dv.getBigInt64(icmp + 16, true));
+          stamps.set(seq, { sent, rx, tx: 0 });
+        }
+        port.receive(pkt);
+      },
+    });
+  }
+  transmit(pkt: PacketBuffer): void {
+    const seq = echoSeq(pkt.buf, pkt.start, pkt.end, 0);
+    this.#dev.transmit(pkt);
+    if (seq >= 0) {
+      const s = this.stamps.get(seq);
+      if (s !== undefined) s.tx = this.#clock.now();
+    }
+  }
+  close(): void {
+    this.#dev.close();
+    this.#clock.close();
+  }
 }
 
 async function setup(): Promise<Setup> {
@@ -64,7 +167,8 @@ async function setup(): Promise<Setup> {
   const clock = new SystemClock();
   const stack = createStack({ clock, seed: 1 });
   const dev = openTun({ mode: "tun", name: "tun0", netns });
-  stack.addInterface({ driver: dev, addresses: [`${STACK}/24`] });
+  const probe = new StageProbe(dev);
+  stack.addInterface({ driver: probe, addresses: [`${STACK}/24`] });
   const runner = new RealTimeRunner(stack, { clock });
   dev.onBatch = runner.kick;
   runner.start();
@@ -74,6 +178,7 @@ async function setup(): Promise<Setup> {
     stack,
     dev,
     runner,
+    probe,
     async close() {
       runner.stop();
       stack.close();
@@ -108,6 +213,137 @@ function stats(values: number[]): string {
   const s = [...values].sort((a, b) => a - b);
   return `median ${percentile(s, 0.5).toFixed(1)} µs, p99 ${percentile(s, 0.99).toFixed(1)} µs ` +
     `(n=${s.length}, min ${s[0]!.toFixed(1)})`;
+}
+
+/** One run of iputils ping: RTTs (µs) by sequence number, and how many were sent. */
+interface PingRun {
+  rtt: Map<number, number>;
+  sent: number;
+}
+
+async function linuxPingRun(s: Setup, count: number, interval: string): Promise<PingRun> {
+  s.probe.stamps.clear();
+  const r = await netnsExec(s.netns, [
+    "ping",
+    "-n",
+    "-c",
+    String(count),
+    "-i",
+    interval,
+    "-W",
+    "1",
+    STACK,
+  ], 120);
+  const rtt = new Map<number, number>();
+  for (const m of r.stdout.matchAll(/icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms/g)) {
+    rtt.set(Number(m[1]), Number(m[2]) * 1000);
+  }
+  return { rtt, sent: count };
+}
+
+/** Median, p99 (lost pings count as slower than any reply) and the stage medians/p99 of a run. */
+interface PingFigures {
+  median: number;
+  p99: number;
+  lost: number;
+  wake: number;
+  wake99: number;
+  stack: number;
+  stack99: number;
+}
+
+function pingFigures(s: Setup, run: PingRun): PingFigures {
+  const all = [...run.rtt.values()];
+  const lost = run.sent - all.length;
+  for (let i = 0; i < lost; i++) all.push(Infinity);
+  all.sort((a, b) => a - b);
+  const wake: number[] = [];
+  const inStack: number[] = [];
+  for (const [seq, st] of s.probe.stamps) {
+    // ping counts icmp_seq from 1 and wraps at 65536; the probe keeps the low 16 bits.
+    if (!run.rtt.has(seq) || st.tx === 0) continue;
+    wake.push(st.rx - st.sent);
+    inStack.push(st.tx - st.rx);
+  }
+  wake.sort((a, b) => a - b);
+  inStack.sort((a, b) => a - b);
+  return {
+    median: percentile(all, 0.5),
+    p99: percentile(all, 0.99),
+    lost,
+    wake: wake.length > 0 ? percentile(wake, 0.5) : NaN,
+    wake99: wake.length > 0 ? percentile(wake, 0.99) : NaN,
+    stack: inStack.length > 0 ? percentile(inStack, 0.5) : NaN,
+    stack99: inStack.length > 0 ? percentile(inStack, 0.99) : NaN,
+  };
+}
+
+function figuresLine(f: PingFigures): string {
+  const us = (v: number) => Number.isFinite(v) ? v.toFixed(0) : "lost";
+  return `median ${us(f.median)} µs, p99 ${us(f.p99)} µs, lost ${f.lost}; ` +
+    `stages: wake ${us(f.wake)} (p99 ${us(f.wake99)}), stack ${us(f.stack)} (p99 ${
+      us(f.stack99)
+    }) µs`;
+}
+
+/** Median and range over runs of one figure. */
+function spread(values: number[]): string {
+  const s = [...values].sort((a, b) => a - b);
+  const us = (v: number) => Number.isFinite(v) ? v.toFixed(0) : "lost";
+  return `${us(s[Math.floor((s.length - 1) / 2)]!)} (${us(s[0]!)}–${us(s[s.length - 1]!)})`;
+}
+
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+/** `runs` runs of paced and idle pings, each printed, then median and range. */
+async function pingReport(s: Setup, runs: number, line: (t: string) => void): Promise<void> {
+  const kinds = [
+    { name: "paced (-i 0.002, 500)", count: 500, interval: "0.002" },
+    { name: "idle (-i 0.1, 50)", count: 50, interval: "0.1" },
+  ];
+  const results = kinds.map(() => [] as PingFigures[]);
+  line(`load average before: ${loadAverage()}`);
+  for (let r = 0; r < runs; r++) {
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[k]!;
+      const f = pingFigures(s, await linuxPingRun(s, kind.count, kind.interval));
+      results[k]!.push(f);
+      line(`run ${r + 1} ping Linux → stack, ${kind.name}: ${figuresLine(f)}`);
+    }
+  }
+  for (let k = 0; k < kinds.length; k++) {
+    const fs = results[k]!;
+    line(
+      `ping ${kinds[k]!.name} over ${runs} runs, median (range): median ${
+        spread(fs.map((f) => f.median))
+      } µs, p99 ${spread(fs.map((f) => f.p99))} µs, lost ${spread(fs.map((f) => f.lost))}, wake ${
+        spread(fs.map((f) => f.wake))
+      } µs, stack ${spread(fs.map((f) => f.stack))} µs`,
+    );
+  }
+  line(`load average after: ${loadAverage()}`);
+}
+
+/** CPU time of the stack while nothing happens (the runner's and the device's wake-ups). */
+async function idleReport(s: Setup, seconds: number, line: (t: string) => void): Promise<void> {
+  const wakeups0 = s.runner.wakeups;
+  const polls0 = s.dev.stats.polls;
+  const cpu0 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  line(
+    `idle ${seconds} s: ${(cpuS * 60 / seconds).toFixed(3)} CPU-s per idle minute, ` +
+      `${((s.runner.wakeups - wakeups0) / seconds).toFixed(1)} runner wake-ups/s, ` +
+      `${((s.dev.stats.polls - polls0) / seconds).toFixed(1)} device polls/s ` +
+      `(load average ${loadAverage()})`,
+  );
 }
 
 async function linuxPing(s: Setup, count: number, interval: string): Promise<number[]> {
@@ -253,10 +489,20 @@ async function report(): Promise<void> {
   const line = (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t + "\n"));
   try {
     await linuxPing(s, 20, "0.01"); // warm up
+    if (Deno.args[0] === "ping") {
+      // `deno run -A bench/tun_bench.ts ping [runs]`: latency only.
+      await pingReport(s, Math.max(1, Number(Deno.args[1] ?? 3) | 0), line);
+      line(`ping stack → Linux, back to back:      ${stats(await stackPing(s, 500))}`);
+      return;
+    }
+    if (Deno.args[0] === "idle") {
+      await new Promise((r) => setTimeout(r, 2000)); // past the start-up timers
+      await idleReport(s, Math.max(1, Number(Deno.args[1] ?? 20)), line);
+      return;
+    }
     line(`ping Linux → stack, paced (-i 0.002): ${stats(await linuxPing(s, 500, "0.002"))}`);
     line(`ping Linux → stack, from idle (-i 0.1): ${stats(await linuxPing(s, 30, "0.1"))}`);
     line(`ping stack → Linux, back to back:      ${stats(await stackPing(s, 500))}`);
-    if (Deno.args.includes("ping")) return; // `deno run -A bench/tun_bench.ts ping`: latency only
     line(await drain(s, 100_000, 64, false));
     line(await drain(s, 100_000, 1472, false));
     line(await drain(s, 100_000, 64, true));

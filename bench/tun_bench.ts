@@ -11,11 +11,12 @@
  *   - live receive: a python3 UDP flood while the stack runs: packets/s, drops
  *     in Linux's queue, CPU per packet, packets per batch;
  *   - transmit: `device.transmit()` of 1500 B and 64 B IP packets, µs each.
- * - `deno run -A bench/tun_bench.ts ping [runs]`: latency only, `runs` runs
+ * - `deno run -A bench/tun_bench.ts ping [runs] [poll|block]`: latency only
+ *   (`block`: the device's `wait: "block"`), `runs` runs
  *   (default 3) of paced (2 ms) and idle (100 ms) pings, each with its lost
  *   pings counted as slower than any reply, the stages of each ping (below),
  *   then the median and range over the runs and the load average.
- * - `deno run -A bench/tun_bench.ts idle [seconds]`: CPU time of an idle
+ * - `deno run -A bench/tun_bench.ts idle [seconds] [poll|block]`: CPU time of an idle
  *   stack (default 20 s), as CPU-s per idle minute, and its wake-ups.
  * - `deno bench -A bench/tun_bench.ts` runs the same transmit and ping as
  *   `Deno.bench` cases (skipped when not root).
@@ -26,8 +27,9 @@
  * time in the payload and reports the RTT from the kernel's receive stamp.
  * So `wake` = send → the stack has the frame (Linux's send path, the worker
  * thread's `poll()` return, the hop to the JS thread, the `read()`), `stack` =
- * frame → reply written (processing and the `write()`, which runs Linux's
- * receive path up to ping's socket), and the RTT's rest is ping's side.
+ * frame → reply handed to the device (IPv4, ICMP), `write` = the reply's
+ * `write()` (which runs Linux's receive path up to ping's socket), and the
+ * RTT's rest is ping's side.
  *
  * Gbit/s figures need TCP (bulk transfer with windows and ACKs through the
  * stack); the packet rates here bound what any protocol can get through the
@@ -96,6 +98,9 @@ function realtimeClock(): { now(): number; close(): void } {
 interface PingStamps {
   sent: number;
   rx: number;
+  /** When the stack handed the reply to the device. */
+  out: number;
+  /** When the reply's `write()` returned. */
   tx: number;
 }
 
@@ -141,7 +146,7 @@ class StageProbe implements LinkDriver {
           const icmp = pkt.start + (pkt.buf[pkt.start]! & 15) * 4;
           const sent = Number(dv.getBigInt64(icmp + 8, true)) * 1e6 +
             Number(dv.getBigInt64(icmp + 16, true));
-          stamps.set(seq, { sent, rx, tx: 0 });
+          stamps.set(seq, { sent, rx, out: 0, tx: 0 });
         }
         port.receive(pkt);
       },
@@ -149,11 +154,10 @@ class StageProbe implements LinkDriver {
   }
   transmit(pkt: PacketBuffer): void {
     const seq = echoSeq(pkt.buf, pkt.start, pkt.end, 0);
+    const s = seq >= 0 ? this.stamps.get(seq) : undefined;
+    if (s !== undefined) s.out = this.#clock.now();
     this.#dev.transmit(pkt);
-    if (seq >= 0) {
-      const s = this.stamps.get(seq);
-      if (s !== undefined) s.tx = this.#clock.now();
-    }
+    if (s !== undefined) s.tx = this.#clock.now();
   }
   close(): void {
     this.#dev.close();
@@ -161,16 +165,17 @@ class StageProbe implements LinkDriver {
   }
 }
 
-async function setup(): Promise<Setup> {
+async function setup(wait: "poll" | "block" = "poll"): Promise<Setup> {
   const netns = randomNetnsName("nsb");
   await addNetns(netns);
   const clock = new SystemClock();
   const stack = createStack({ clock, seed: 1 });
-  const dev = openTun({ mode: "tun", name: "tun0", netns });
+  const dev = openTun({ mode: "tun", name: "tun0", netns, wait });
   const probe = new StageProbe(dev);
   stack.addInterface({ driver: probe, addresses: [`${STACK}/24`] });
   const runner = new RealTimeRunner(stack, { clock });
   dev.onBatch = runner.kick;
+  dev.waitBudget = runner.msUntilWake;
   runner.start();
   await configurePeer("tun0", { addresses: [`${LINUX}/24`], netns });
   return {
@@ -250,6 +255,8 @@ interface PingFigures {
   wake99: number;
   stack: number;
   stack99: number;
+  write: number;
+  write99: number;
 }
 
 function pingFigures(s: Setup, run: PingRun): PingFigures {
@@ -259,14 +266,17 @@ function pingFigures(s: Setup, run: PingRun): PingFigures {
   all.sort((a, b) => a - b);
   const wake: number[] = [];
   const inStack: number[] = [];
+  const write: number[] = [];
   for (const [seq, st] of s.probe.stamps) {
     // ping counts icmp_seq from 1 and wraps at 65536; the probe keeps the low 16 bits.
     if (!run.rtt.has(seq) || st.tx === 0) continue;
     wake.push(st.rx - st.sent);
-    inStack.push(st.tx - st.rx);
+    inStack.push(st.out - st.rx);
+    write.push(st.tx - st.out);
   }
   wake.sort((a, b) => a - b);
   inStack.sort((a, b) => a - b);
+  write.sort((a, b) => a - b);
   return {
     median: percentile(all, 0.5),
     p99: percentile(all, 0.99),
@@ -275,6 +285,8 @@ function pingFigures(s: Setup, run: PingRun): PingFigures {
     wake99: wake.length > 0 ? percentile(wake, 0.99) : NaN,
     stack: inStack.length > 0 ? percentile(inStack, 0.5) : NaN,
     stack99: inStack.length > 0 ? percentile(inStack, 0.99) : NaN,
+    write: write.length > 0 ? percentile(write, 0.5) : NaN,
+    write99: write.length > 0 ? percentile(write, 0.99) : NaN,
   };
 }
 
@@ -283,7 +295,7 @@ function figuresLine(f: PingFigures): string {
   return `median ${us(f.median)} µs, p99 ${us(f.p99)} µs, lost ${f.lost}; ` +
     `stages: wake ${us(f.wake)} (p99 ${us(f.wake99)}), stack ${us(f.stack)} (p99 ${
       us(f.stack99)
-    }) µs`;
+    }), write ${us(f.write)} (p99 ${us(f.write99)}) µs`;
 }
 
 /** Median and range over runs of one figure. */
@@ -485,14 +497,20 @@ async function report(): Promise<void> {
     console.log(`tun_bench: skipped: ${why}`);
     return;
   }
-  const s = await setup();
+  const wait = Deno.args[2] === "block" ? "block" : "poll";
+  const s = await setup(wait);
   const line = (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t + "\n"));
+  if (Deno.args[0] === "ping" || Deno.args[0] === "idle") line(`device wait: ${wait}`);
   try {
     await linuxPing(s, 20, "0.01"); // warm up
     if (Deno.args[0] === "ping") {
       // `deno run -A bench/tun_bench.ts ping [runs]`: latency only.
       await pingReport(s, Math.max(1, Number(Deno.args[1] ?? 3) | 0), line);
       line(`ping stack → Linux, back to back:      ${stats(await stackPing(s, 500))}`);
+      line(
+        `device: ${s.dev.stats.polls} worker-thread polls, ${s.dev.stats.blockWaits} blocking waits ` +
+          `(${s.dev.stats.blockWakeups} ended by a frame)`,
+      );
       return;
     }
     if (Deno.args[0] === "idle") {

@@ -134,6 +134,7 @@ const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   poll: { parameters: ["buffer", "u32", "i32"], result: "i32", nonblocking: true },
   pollNow: { name: "poll", parameters: ["buffer", "u32", "i32"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "u32"], result: "i32" },
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   setns: { parameters: ["i32", "i32"], result: "i32" },

@@ -42,6 +42,11 @@
  * - A Worker reading into a SharedArrayBuffer ring was measured slower
  *   (0.7-0.9 M packets/s) and competes with Linux for the second core.
  *
+ * **Waiting when quiet** (`wait: "block"`, `block_wait.ts`): instead of the
+ * worker thread's `poll()`, the JS thread sleeps in `poll()` itself once a
+ * trip through the event loop found nothing to read, so a frame after a
+ * quiet period wakes one thread, not two. Under load the loop is the same.
+ *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
  * descriptors only after that, so no worker thread ever polls a closed (and
@@ -62,6 +67,7 @@ import {
   writeTxHeader,
 } from "./vnet.ts";
 import { segmentUdp } from "./uso.ts";
+import { BlockingWait } from "./block_wait.ts";
 import {
   EAGAIN,
   EINTR,
@@ -119,6 +125,10 @@ export interface IoStats {
   txGso: number;
   /** Frames dropped on transmit: too long for the link and not a TCP super-segment, or no headroom. */
   txNotSegmentable: number;
+  /** Sleeps of the JS thread in `poll()` (`wait: "block"`). */
+  blockWaits: number;
+  /** Of those, the ones a frame ended: read and answered without a thread hop. */
+  blockWakeups: number;
 }
 
 /** Options of {@linkcode TunIo}. */
@@ -135,6 +145,13 @@ export interface TunIoOptions {
   readonly linkHeader?: number;
   /** Longest frame the link carries unsegmented (MTU + link header); default `frameMax`. */
   readonly maxFrame?: number;
+  /**
+   * When set, wait when quiet with the JS thread asleep in `poll()` for at
+   * most this many ms (see `block_wait.ts`), watching also `epollFd`.
+   */
+  readonly blockMax?: number;
+  /** The event loop's epoll fd for the blocking wait (-1: none). */
+  readonly epollFd?: number;
 }
 
 // Consecutive failing polls after which the loop gives up (a broken descriptor).
@@ -164,11 +181,15 @@ export class TunIo {
     rxUso: 0,
     txGso: 0,
     txNotSegmentable: 0,
+    blockWaits: 0,
+    blockWakeups: 0,
   };
   /** Called after each batch that delivered frames. */
   onBatch: (() => void) | null = null;
   /** The last error that stopped the loop, if any. */
   error: Error | null = null;
+  /** ms until the runner's next timer, which bounds a blocking wait (null: `blockMax` only). */
+  waitBudget: (() => number) | null = null;
   #fd: number;
   #wake: number;
   readonly #sym: LibcSymbols;
@@ -184,6 +205,8 @@ export class TunIo {
   readonly #pollfds = new Uint8Array(16);
   readonly #pollView = new DataView(this.#pollfds.buffer);
   #closing = false;
+  readonly #block: BlockingWait | null;
+  readonly #blockMax: number;
 
   constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
     this.#libc = libc;
@@ -201,6 +224,10 @@ export class TunIo {
     pv.setInt16(4, POLLIN, true);
     pv.setInt32(8, wakeFd, true);
     pv.setInt16(12, POLLIN, true);
+    this.#blockMax = options.blockMax ?? 0;
+    this.#block = this.#blockMax > 0
+      ? new BlockingWait(libc, fd, wakeFd, options.epollFd ?? -1)
+      : null;
   }
 
   /** The device descriptor, or -1 once closed. */
@@ -219,6 +246,9 @@ export class TunIo {
     const pollfds = this.#pollfds;
     const pv = this.#pollView;
     let failures = 0;
+    const block = this.#block;
+    // The last trip through the event loop found nothing to read (blocking wait only).
+    let quiet = false;
     while (!this.#closing) {
       // One batch for the stack: work it coalesces (ACKs) is done once, at the end.
       port.beginBatch?.();
@@ -240,10 +270,27 @@ export class TunIo {
         }
         if (this.#closing) break;
       }
+      let timeout = this.#pollTimeout;
+      if (block !== null) {
+        // Quiet: sleep right here, and read a frame in the turn it wakes us.
+        const budget = quiet ? this.#blockBudget() : 0;
+        if (quiet && budget > 0) {
+          this.stats.blockWaits++;
+          quiet = false;
+          if ((block.wait(budget) & POLLIN) !== 0) {
+            this.stats.blockWakeups++;
+            continue;
+          }
+        }
+        // Through the event loop once (timers, I/O) before sleeping again; the
+        // runner's timer being due (budget 0) gets a short wait, not a spin.
+        timeout = quiet ? 1 : 0;
+      }
       // One worker-thread round trip per batch; returns at once when frames
       // are already waiting, so under load this is also our yield point.
       this.stats.polls++;
-      const n = await sym.poll(pollfds, 2, this.#pollTimeout);
+      const n = await sym.poll(pollfds, 2, timeout);
+      if (block !== null) quiet = n === 0;
       if (n < 0) {
         // EINTR and friends: try again, but a descriptor that keeps failing ends the loop.
         if (++failures >= MAX_POLL_FAILURES) {
@@ -262,6 +309,12 @@ export class TunIo {
       }
     }
     this.#closing = true;
+  }
+
+  // How long a blocking wait may last: blockMax, and no later than the runner's timer.
+  #blockBudget(): number {
+    const b = this.waitBudget?.() ?? Infinity;
+    return Math.max(0, Math.min(this.#blockMax, Math.floor(b)));
   }
 
   /**

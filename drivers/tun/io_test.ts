@@ -17,6 +17,7 @@ import {
 import { DEFAULT_HEADROOM, type PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import type { DriverPort } from "../../stack/driver.ts";
 import { RealTimeRunner } from "./runner.ts";
+import { findEventLoopEpoll } from "./block_wait.ts";
 import { SystemClock } from "../../stack/clock.ts";
 
 const ignore = Deno.build.os !== "linux" ||
@@ -33,7 +34,9 @@ interface Pair {
   close(): Promise<void>;
 }
 
-function pair(options: { batch?: number; pollTimeout?: number } = {}): Pair {
+function pair(
+  options: { batch?: number; pollTimeout?: number; blockMax?: number } = {},
+): Pair {
   const libc = acquireLibc();
   const extra = Deno.dlopen("libc.so.6", {
     socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
@@ -49,6 +52,9 @@ function pair(options: { batch?: number; pollTimeout?: number } = {}): Pair {
     frameMax: 1500,
     batch: options.batch ?? 64,
     pollTimeout: options.pollTimeout ?? 1000,
+    ...(options.blockMax !== undefined
+      ? { blockMax: options.blockMax, epollFd: findEventLoopEpoll(libc) }
+      : {}),
   });
   return {
     io,
@@ -182,6 +188,101 @@ Deno.test({
     assert.equal(runner.wakeups, 0, "no runner timer fired");
     assert.equal(pool.outstanding, 0);
   },
+});
+
+/**
+ * Another thread that writes `count` frames of one byte (1, 2, …) to `fd`,
+ * `gapMs` apart, so they arrive while the JS thread may be asleep.
+ */
+function writerThread(fd: number, count: number, gapMs: number): Worker {
+  const code = `
+    const lib = Deno.dlopen("libc.so.6", {
+      write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+    });
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 1; i <= ${count}; i++) {
+      Atomics.wait(nap, 0, 0, ${gapMs});
+      lib.symbols.write(${fd}, new Uint8Array([i]), 1);
+    }
+    lib.close();
+    self.postMessage("done");
+  `;
+  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  const w = new Worker(url, { type: "module" });
+  URL.revokeObjectURL(url);
+  return w;
+}
+
+Deno.test({
+  name: "TunIo with a blocking wait reads frames in the turn that wakes the JS thread",
+  ignore,
+  async fn() {
+    const p = pair({ blockMax: 200 });
+    const pool = new PacketPool();
+    const got: number[] = [];
+    const loop = p.io.start(port(pool, (pkt) => {
+      got.push(pkt.data[0]!);
+      const reply = pool.alloc(1);
+      reply.data[0] = pkt.data[0]! + 100;
+      p.io.transmit(reply);
+      pkt.release();
+    }));
+    const writer = writerThread(p.peer, 5, 30);
+    const done = new Promise((r) => writer.onmessage = r);
+    await until(() => got.length === 5);
+    await done;
+    writer.terminate();
+    const replies: number[] = [];
+    const buf = new Uint8Array(8);
+    for (let i = 0; i < 5; i++) replies.push(p.read(buf) === 1 ? buf[0]! : -1);
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.deepEqual(got, [1, 2, 3, 4, 5]);
+    assert.deepEqual(replies, [101, 102, 103, 104, 105]);
+    // The JS thread spends nearly all its time asleep here: frames 30 ms apart wake it.
+    assert.ok(p.io.stats.blockWakeups >= 1, `blockWakeups ${p.io.stats.blockWakeups}`);
+    assert.ok(p.io.stats.blockWaits >= p.io.stats.blockWakeups);
+    assert.equal(pool.outstanding, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "TunIo's blocking wait lasts at most blockMax and the waitBudget, then goes through the event loop",
+  ignore,
+  async fn() {
+    const p = pair({ blockMax: 1000 });
+    let budgetAsked = 0;
+    p.io.waitBudget = () => {
+      budgetAsked++;
+      return 5; // a runner timer 5 ms away
+    };
+    const loop = p.io.start(port(new PacketPool(), (pkt) => pkt.release()));
+    // Timers run only between waits: with a 1 s blockMax alone this would take seconds.
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 1));
+    const elapsed = performance.now() - t0;
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.ok(budgetAsked >= 1);
+    assert.ok(p.io.stats.blockWaits >= 1);
+    assert.ok(elapsed < 5_000, `10 timers took ${elapsed.toFixed(0)} ms`);
+  },
+});
+
+Deno.test("findEventLoopEpoll() finds this process's event loop epoll descriptor", {
+  ignore,
+}, () => {
+  const libc = acquireLibc();
+  try {
+    const fd = findEventLoopEpoll(libc);
+    assert.ok(fd >= 0);
+    assert.equal(Deno.readLinkSync(`/proc/self/fd/${fd}`), "anon_inode:[eventpoll]");
+  } finally {
+    releaseLibc();
+  }
 });
 
 Deno.test({

@@ -185,6 +185,17 @@ export class RealTimeRunner {
     if (this.#running) this.#arm(next, now);
   };
 
+  /**
+   * Milliseconds until the runner's timer is due (0: due now; Infinity when
+   * stopped). Bound, so it can be handed out: `device.waitBudget =
+   * runner.msUntilWake` bounds a TUN device's blocking wait by it.
+   */
+  readonly msUntilWake = (): number => {
+    if (!this.#running) return Infinity;
+    if (this.#timer === undefined) return this.#maxSleep / 1000;
+    return Math.max(0, (this.#timerDue - this.#clock.now()) / 1000);
+  };
+
   /** Stops: cancels the timer and the watch. The driven object is left as it is. */
   stop(): void {
     if (this.#running && this.#watched) this.#node.watchPollAt!(null);

@@ -62,6 +62,7 @@ import {
   TUNSETVNETHDRSZ,
 } from "./_libc.ts";
 import { type IoStats, TunIo } from "./io.ts";
+import { DEFAULT_BLOCK_MAX, findEventLoopEpoll } from "./block_wait.ts";
 import { DEFAULT_OFFLOAD, offloadLadder, TUN_F_TSO4, TUN_F_TSO6, VNET_HDR_LEN } from "./vnet.ts";
 
 /** `"tun"`: raw IP packets (LINKTYPE_RAW); `"tap"`: Ethernet frames (LINKTYPE_ETHERNET). */
@@ -121,6 +122,16 @@ export interface TunOptions {
    * false: no virtio-net header, as before.
    */
   readonly offload?: boolean | number;
+  /**
+   * How the loop waits when the device is quiet: `"poll"` (default) on a
+   * worker thread; `"block"` with the JS thread itself asleep in `poll()`
+   * (one wake-up per frame after a quiet period instead of two; other
+   * JavaScript waits meanwhile, see `block_wait.ts`). Set
+   * {@linkcode TunDevice.waitBudget} to the runner's `msUntilWake` with it.
+   */
+  readonly wait?: "poll" | "block";
+  /** With `wait: "block"`: longest sleep of the JS thread, 1..1000 ms (default 50). */
+  readonly blockMax?: number;
 }
 
 /**
@@ -374,6 +385,22 @@ function checkOptions(options: TunOptions): void {
       `Cannot open TUN/TAP device: pollTimeout ${pollTimeout} is not in 1..60000`,
     );
   }
+  checkWaitOptions(options);
+}
+
+function checkWaitOptions({ wait, blockMax }: TunOptions): void {
+  if (wait !== undefined && wait !== "poll" && wait !== "block") {
+    throw new TypeError(
+      `Cannot open TUN/TAP device: wait must be "poll" or "block", not "${wait}"`,
+    );
+  }
+  if (blockMax === undefined) return;
+  if (typeof blockMax !== "number" || !Number.isInteger(blockMax)) {
+    throw new TypeError(`Cannot open TUN/TAP device: blockMax ${blockMax} is not a whole number`);
+  }
+  if (blockMax < 1 || blockMax > 1000) {
+    throw new RangeError(`Cannot open TUN/TAP device: blockMax ${blockMax} is not in 1..1000`);
+  }
 }
 
 /**
@@ -496,6 +523,9 @@ export class TunDevice implements LinkDriver {
       frameMax,
       batch: options.batch ?? DEFAULT_BATCH,
       pollTimeout: options.pollTimeout ?? DEFAULT_POLL_TIMEOUT,
+      ...(options.wait === "block"
+        ? { blockMax: options.blockMax ?? DEFAULT_BLOCK_MAX, epollFd: findEventLoopEpoll(libc) }
+        : {}),
     });
     this.#io.onBatch = options.onBatch ?? null;
     let resolve!: () => void;
@@ -515,6 +545,18 @@ export class TunDevice implements LinkDriver {
   }
   set onBatch(fn: (() => void) | null) {
     this.#io.onBatch = fn;
+  }
+
+  /**
+   * With `wait: "block"`: ms until the runner needs the event loop (its
+   * timer), which bounds each sleep of the JS thread; give it
+   * `runner.msUntilWake`. Null: only `blockMax` bounds it.
+   */
+  get waitBudget(): (() => number) | null {
+    return this.#io.waitBudget;
+  }
+  set waitBudget(fn: (() => number) | null) {
+    this.#io.waitBudget = fn;
   }
 
   /** Traffic and loop counters. */

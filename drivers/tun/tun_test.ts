@@ -28,6 +28,19 @@ Deno.test("openTun() rejects a bad name, batch or poll timeout", () => {
   assert.throws(() => openTun({ pollTimeout: 0 }), RangeError);
 });
 
+Deno.test("openTun() rejects an unknown wait and a blockMax that is not a whole number in 1..1000", () => {
+  // @ts-expect-error: testing a bad value from JavaScript
+  assert.throws(() => openTun({ wait: "spin" }), TypeError);
+  for (const blockMax of [1.5, NaN]) {
+    assert.throws(() => openTun({ wait: "block", blockMax }), TypeError, String(blockMax));
+  }
+  // @ts-expect-error: testing a bad value from JavaScript
+  assert.throws(() => openTun({ wait: "block", blockMax: "5" }), TypeError);
+  for (const blockMax of [0, 1001]) {
+    assert.throws(() => openTun({ wait: "block", blockMax }), RangeError, String(blockMax));
+  }
+});
+
 Deno.test("randomMac() is unicast and locally administered, and seeded by the rng given", () => {
   for (let i = 0; i < 64; i++) {
     const mac = randomMac();

@@ -1,0 +1,99 @@
+/**
+ * The blocking wait of the TUN loop (`openTun({ wait: "block" })`): when the
+ * device has been quiet, the JS thread itself sleeps in `poll()` on the
+ * device, so a frame arriving after a quiet period wakes one thread — the one
+ * that answers it — instead of two.
+ *
+ * **Why.** The default wait is a `nonblocking: true` FFI `poll()`: a worker
+ * thread sleeps in the kernel, and when a frame arrives Linux wakes it, it
+ * returns, and the JS thread is woken in turn to resolve the promise. On a
+ * busy machine each wake-up waits for a core. Measured on this project's
+ * 2-core machine under load 18-23 (a ping-like client thread, 64 B over a
+ * `socketpair`, 4 interleaved rounds, median of run medians):
+ * | wait | 100 ms apart | 2 ms apart |
+ * |---|---|---|
+ * | nonblocking FFI `poll()` (default) | 247-254 µs | 114-145 µs |
+ * | a Worker in `poll()`, `Atomics.waitAsync` on the JS thread | 203-232 µs | 89-126 µs |
+ * | `SIGURG` to the JS thread (`F_SETOWN_EX`, `O_ASYNC` while idle) | 241-291 µs | 94-1782 µs |
+ * | the JS thread in `poll()` (this file) | 95-109 µs | 37-41 µs |
+ * The signal still goes through Deno's signal thread, and `Atomics.waitAsync`
+ * through a task posted to the JS thread: both are two wake-ups as well.
+ *
+ * **The cost.** While the JS thread sleeps here, nothing else in the process
+ * runs JavaScript. So the sleep also ends when the event loop has I/O to do
+ * (the poll includes the event loop's own epoll descriptor: sockets, child
+ * processes, worker messages, signals, finished async calls), and it never
+ * lasts longer than `blockMax` ms (other code's timers wait at most that) or
+ * than the runner's next timer (`TunDevice.waitBudget`). After every
+ * wake-up the loop goes once through the event loop before it sleeps again.
+ * Meant for a process whose main work is the stack (`up`, a gateway).
+ *
+ * @module
+ */
+import { cString, type Libc, type LibcSymbols, POLLIN } from "./_libc.ts";
+
+/** Default of `blockMax`: longest sleep of the JS thread in `poll()`, in ms. */
+export const DEFAULT_BLOCK_MAX = 50;
+
+/** The link `/proc/self/fd/N` of an epoll descriptor. */
+const EVENTPOLL = "anon_inode:[eventpoll]";
+
+/**
+ * The event loop's epoll descriptor: the lowest-numbered epoll fd of the
+ * process (Deno's main runtime makes it first; workers' come later), or -1
+ * when none is found among the first `maxFd` descriptors.
+ *
+ * @example
+ * ```ts ignore
+ * import { acquireLibc } from "./_libc.ts";
+ * import { findEventLoopEpoll } from "./block_wait.ts";
+ * const fd = findEventLoopEpoll(acquireLibc()); // 3 in a fresh `deno run`
+ * ```
+ */
+export function findEventLoopEpoll(libc: Libc, maxFd = 256): number {
+  const link = new Uint8Array(64);
+  const decoder = new TextDecoder();
+  for (let fd = 0; fd < maxFd; fd++) {
+    const n = libc.sym.readlink(cString(`/proc/self/fd/${fd}`), link, link.length);
+    if (n > 0 && decoder.decode(link.subarray(0, n)) === EVENTPOLL) return fd;
+  }
+  return -1;
+}
+
+/**
+ * @internal The JS thread's sleep in `poll()` on the device, the stop eventfd
+ * and the event loop's epoll; {@linkcode TunIo} uses it when the device has
+ * been quiet.
+ */
+export class BlockingWait {
+  readonly #sym: LibcSymbols;
+  // struct pollfd[3]: the device, the stop eventfd, the event loop's epoll (if found).
+  readonly #pollfds = new Uint8Array(24);
+  readonly #view = new DataView(this.#pollfds.buffer);
+  readonly #count: number;
+  /** The event loop's epoll fd watched too, or -1 (then only `blockMax` bounds the sleep). */
+  readonly epollFd: number;
+
+  constructor(libc: Libc, fd: number, wakeFd: number, epollFd: number) {
+    this.#sym = libc.sym;
+    this.epollFd = epollFd;
+    const v = this.#view;
+    v.setInt32(0, fd, true);
+    v.setInt16(4, POLLIN, true);
+    v.setInt32(8, wakeFd, true);
+    v.setInt16(12, POLLIN, true);
+    v.setInt32(16, epollFd, true);
+    v.setInt16(20, POLLIN, true);
+    this.#count = epollFd >= 0 ? 3 : 2;
+  }
+
+  /**
+   * Sleeps up to `ms` (synchronously: the JS thread stops) until the device
+   * has a frame, the stop eventfd fires or the event loop has I/O. Returns
+   * the device's `revents` (0 on timeout, on other wake-ups and on errors).
+   */
+  wait(ms: number): number {
+    const r = this.#sym.pollNow(this.#pollfds, this.#count, ms);
+    return r > 0 ? this.#view.getInt16(6, true) : 0;
+  }
+}

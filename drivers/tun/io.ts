@@ -259,6 +259,8 @@ export class TunIo {
         port.endBatch?.();
       }
       if (got > 0) {
+        // What the frames set off (promises they resolved) runs before any sleep.
+        quiet = false;
         this.stats.rxBatches++;
         const cb = this.onBatch;
         if (cb !== null) {

@@ -37,7 +37,8 @@
  * lasts longer than `blockMax` ms (other code's timers wait at most that) or
  * than the runner's next timer (`TunDevice.waitBudget`). After every
  * wake-up the loop goes once through the event loop before it sleeps again.
- * Meant for a process whose main work is the stack (`up`, a gateway).
+ * Meant for a process whose main work is the stack (`up`, a gateway). One
+ * device per process gets it; the others wait as with `"poll"`.
  *
  * @module
  */
@@ -69,6 +70,23 @@ export function findEventLoopEpoll(libc: Libc, maxFd = 256): number {
     if (n > 0 && decoder.decode(link.subarray(0, n)) === EVENTPOLL) return fd;
   }
   return -1;
+}
+
+// The device whose loop may put the JS thread to sleep: one per process. A
+// second one would sleep in a poll() that does not watch the first's fd, and
+// the two would wake each other through the event loop over and over.
+let claimed = false;
+
+/** @internal Claims the process's one blocking wait; false when another device has it. */
+export function claimBlockingWait(): boolean {
+  if (claimed) return false;
+  claimed = true;
+  return true;
+}
+
+/** @internal Gives the blocking wait back (the device closed). */
+export function releaseBlockingWait(): void {
+  claimed = false;
 }
 
 /**

@@ -74,7 +74,7 @@ import {
   writeTxHeader,
 } from "./vnet.ts";
 import { segmentUdp } from "./uso.ts";
-import { BlockingWait } from "./block_wait.ts";
+import { BlockingWait, claimBlockingWait, releaseBlockingWait } from "./block_wait.ts";
 import {
   EAGAIN,
   EINTR,
@@ -232,9 +232,14 @@ export class TunIo {
     pv.setInt32(8, wakeFd, true);
     pv.setInt16(12, POLLIN, true);
     this.#blockMax = options.blockMax ?? 0;
-    this.#block = this.#blockMax > 0
+    this.#block = this.#blockMax > 0 && claimBlockingWait()
       ? new BlockingWait(libc, fd, wakeFd, options.epollFd ?? -1)
       : null;
+  }
+
+  /** Whether this loop has the process's blocking wait (`wait: "block"`, one device per process). */
+  get blocking(): boolean {
+    return this.#block !== null;
   }
 
   /** The device descriptor, or -1 once closed. */
@@ -477,6 +482,7 @@ export class TunIo {
   async closeFds(sync: boolean): Promise<void> {
     const fd = this.#fd, wake = this.#wake;
     this.#fd = this.#wake = -1;
+    if (this.#block !== null && fd >= 0) releaseBlockingWait();
     if (wake >= 0) this.#sym.close(wake);
     if (fd < 0) return;
     if (sync) this.#sym.close(fd);

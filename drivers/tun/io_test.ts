@@ -272,6 +272,25 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "Only one TunIo per process gets the blocking wait, until it closes its descriptors",
+  ignore,
+  async fn() {
+    const a = pair({ blockMax: 10 });
+    const b = pair({ blockMax: 10 });
+    assert.equal(a.io.blocking, true);
+    assert.equal(b.io.blocking, false, "a second sleeper would not watch the first's fd");
+    await a.close();
+    const c = pair({ blockMax: 10 });
+    assert.equal(c.io.blocking, true);
+    await c.close();
+    await b.close();
+    const d = pair(); // no blockMax: never
+    assert.equal(d.io.blocking, false);
+    await d.close();
+  },
+});
+
 Deno.test("findEventLoopEpoll() finds this process's event loop epoll descriptor", {
   ignore,
 }, () => {

@@ -128,6 +128,8 @@ export interface TunOptions {
    * (one wake-up per frame after a quiet period instead of two; other
    * JavaScript waits meanwhile, see `block_wait.ts`). Set
    * {@linkcode TunDevice.waitBudget} to the runner's `msUntilWake` with it.
+   * One device per process gets it ({@linkcode TunDevice.blocking}); the
+   * others wait as with `"poll"`.
    */
   readonly wait?: "poll" | "block";
   /** With `wait: "block"`: longest sleep of the JS thread, 1..1000 ms (default 50). */
@@ -557,6 +559,11 @@ export class TunDevice implements LinkDriver {
   }
   set waitBudget(fn: (() => number) | null) {
     this.#io.waitBudget = fn;
+  }
+
+  /** Whether this device waits with the JS thread asleep (`wait: "block"` and no other device has it). */
+  get blocking(): boolean {
+    return this.#io.blocking;
   }
 
   /** Traffic and loop counters. */

@@ -9,7 +9,7 @@ import { ipv4Packet, ms } from "../_harness.ts";
 import {
   activeOpen,
   one,
-  parseSeg,
+  parseSegsWith,
   passiveOpen,
   Peer,
   type Seg,
@@ -26,18 +26,14 @@ interface UrgSeg extends Seg {
 }
 
 function withUrgent(frames: Uint8Array[]): UrgSeg[] {
-  const out: UrgSeg[] = [];
-  for (const f of frames) {
-    const s = parseSeg(f);
+  return parseSegsWith(frames, (f) => {
     const ihl = (f[0]! & 15) * 4;
-    if (s !== undefined) out.push({ ...s, urgent: (f[ihl + 18]! << 8) | f[ihl + 19]! });
-  }
-  return out;
+    return { urgent: (f[ihl + 18]! << 8) | f[ihl + 19]! };
+  });
 }
 
 function take(peer: Peer): UrgSeg[] {
-  peer.host.runFor(0);
-  return withUrgent(peer.host.take());
+  return withUrgent(peer.takeFrames());
 }
 
 /** Injects a segment whose urgent pointer field is `urgent`. */

@@ -303,3 +303,70 @@ export const SOAK_FAULTS: Faults = {
   delay: ms(20),
   jitter: ms(5),
 };
+
+/** Options of {@linkcode timedBulk}. */
+export interface TimedBulkOptions {
+  /** The sender's congestion controller (`connect({ congestionControl })`). */
+  readonly congestionControl: string;
+  /** How long the sender writes, µs of virtual time. */
+  readonly duration: Duration;
+  /** How often `sample` runs, µs. */
+  readonly every: Duration;
+  /**
+   * Runs at the start and every `every` µs until the end, `start` being the
+   * virtual time the connection opened; returning false stops the sampling.
+   */
+  readonly sample: (start: number) => boolean | void;
+  /** Runs at the end of the writing time, with the bytes received by then. */
+  readonly atEnd?: (received: number) => void;
+  /** Runs once everything arrived and the writer finished, before both ends close. */
+  readonly beforeClose?: () => Promise<void> | void;
+  /** Virtual time the whole transfer may take, µs. */
+  readonly timeout: Duration;
+}
+
+/**
+ * A timed bulk transfer on a two-host link: after a ping (ARP first, so the
+ * handshake sees the bare path) `a` connects to `b`'s port 80, writes 64 KiB
+ * chunks for `duration`, closes for writing; `b` reads everything; both
+ * close and the listener closes. The caller finishes the environment.
+ */
+export async function timedBulk(
+  env: LinkPair,
+  o: TimedBulkOptions,
+): Promise<{ written: number; received: number }> {
+  await env.run(() => env.a.ping("10.0.0.2"));
+  const l = env.b.listen({ port: 80 });
+  let written = 0, received = 0;
+  await env.run(async () => {
+    const [c, s] = await Promise.all([
+      env.a.connect({ hostname: "10.0.0.2", port: 80, congestionControl: o.congestionControl }),
+      l.accept(),
+    ]);
+    const start = env.net.now();
+    const end = start + o.duration;
+    const tick = () => {
+      if (o.sample(start) === false) return;
+      if (env.net.now() < end) env.net.at(env.net.now() + o.every, tick);
+    };
+    tick();
+    if (o.atEnd !== undefined) env.net.at(end, () => o.atEnd!(received));
+    const chunk = new Uint8Array(65536);
+    const writer = (async () => {
+      while (env.net.now() < end) written += await c.write(chunk);
+      await c.closeWrite();
+    })();
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await s.read(buf);
+      if (n === null) break;
+      received += n;
+    }
+    await writer;
+    await o.beforeClose?.();
+    c.close();
+    s.close();
+  }, { timeout: o.timeout });
+  l.close();
+  return { written, received };
+}

@@ -560,6 +560,18 @@ export function pattern(n: number, from = 0): Uint8Array {
   return b;
 }
 
+/** Reads from `conn` until `n` characters (or the end of the stream) arrived; returns them as text. */
+export async function readText(conn: TcpConn, n: number): Promise<string> {
+  const buf = new Uint8Array(1000);
+  let s = "";
+  while (s.length < n) {
+    const r = await conn.read(buf);
+    if (r === null) break;
+    s += new TextDecoder().decode(buf.subarray(0, r));
+  }
+  return s;
+}
+
 /** Text as bytes. */
 export function text(s: string): Uint8Array {
   return new TextEncoder().encode(s);

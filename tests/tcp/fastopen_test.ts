@@ -8,9 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { ipv4Packet, makeLink, ms } from "../_harness.ts";
-import { one, parseSeg, Peer, type Seg, tcpSegment, text } from "./_tcp.ts";
+import { one, parseSeg, Peer, readText, type Seg, tcpSegment, text } from "./_tcp.ts";
 import type { TcpFields } from "./_tcp.ts";
-import type { TcpConn } from "../../stack/sockets/types.ts";
 
 /** A segment the stack sent and its Fast Open option's cookie (null: none; empty: a request). */
 interface FoSeg extends Seg {
@@ -78,17 +77,6 @@ function getCookie(peer: Peer, port = 40000): Uint8Array {
   return synAck.cookie;
 }
 
-async function readAll(conn: TcpConn, n: number): Promise<string> {
-  const buf = new Uint8Array(1000);
-  let s = "";
-  while (s.length < n) {
-    const r = await conn.read(buf);
-    if (r === null) break;
-    s += new TextDecoder().decode(buf.subarray(0, r));
-  }
-  return s;
-}
-
 Deno.test("tcp LISTEN (fastOpen) + SYN with a cookie request → SYN-ACK with an 8-byte cookie, SYN data not acknowledged", () => {
   const peer = new Peer();
   const l = peer.stack.listen({ port: 80, fastOpen: 16 });
@@ -128,7 +116,7 @@ Deno.test("tcp LISTEN (fastOpen) + SYN with a valid cookie and data → data ack
   one(inject(peer, first), { flags: ".", ack: 5019 });
   // More data after the handshake follows on.
   peer.send({ ...ack, flags: "P.", payload: text("more") });
-  assert.equal(await readAll(conn, 22), "GET / HTTP/1.0\r\n\r\nmore");
+  assert.equal(await readText(conn, 22), "GET / HTTP/1.0\r\n\r\nmore");
   assert.equal(peer.counter("tfo_syn_data_accepted"), 1);
   conn.close();
   l.close();
@@ -191,7 +179,7 @@ Deno.test("tcp Fast Open between two stacks: the first connection gets a cookie,
         env.a.connect({ hostname: "10.0.0.2", port: 80, fastOpenData: text(`request ${i}`) }),
         l.accept(),
       ]);
-      assert.equal(await readAll(s, 9), `request ${i}`);
+      assert.equal(await readText(s, 9), `request ${i}`);
       synsWithData.push(env.b.counters.get("tcp.tfo_syn_data_accepted").value);
       c.close();
       s.close();
@@ -226,7 +214,7 @@ Deno.test("tcp Fast Open fallback: the server no longer takes the cookie → the
       l.accept(),
     ]);
     await c.closeWrite();
-    assert.equal(await readAll(s, 1000), "x".repeat(300));
+    assert.equal(await readText(s, 1000), "x".repeat(300));
     c.close();
     s.close();
   });

@@ -12,13 +12,13 @@ import {
   parseSegsWith,
   passiveOpen,
   Peer,
+  readText,
   type Seg,
   tcpChecksum,
   tcpSegment,
   text,
 } from "./_tcp.ts";
 import type { TcpFields } from "./_tcp.ts";
-import type { TcpConn } from "../../stack/sockets/types.ts";
 
 /** A segment the stack sent, with its urgent pointer field. */
 interface UrgSeg extends Seg {
@@ -47,17 +47,6 @@ function sendUrg(peer: Peer, f: TcpFields, urgent: number): UrgSeg[] {
   seg[17] = c & 255;
   const bytes = ipv4Packet({ src: peer.addr, dst: peer.stackAddr, protocol: 6 }, seg);
   return withUrgent(peer.host.inject(bytes));
-}
-
-async function readSome(conn: TcpConn, n: number): Promise<string> {
-  const buf = new Uint8Array(100);
-  let s = "";
-  while (s.length < n) {
-    const r = await conn.read(buf);
-    if (r === null) break;
-    s += new TextDecoder().decode(buf.subarray(0, r));
-  }
-  return s;
 }
 
 Deno.test("tcp ESTABLISHED + sendUrgent() → URG with the pointer past the urgent byte, until it is acknowledged", async () => {
@@ -107,7 +96,7 @@ Deno.test("tcp ESTABLISHED + data with URG (inline, the default) → the urgent 
     payload: text("abc"),
   };
   one(sendUrg(peer, f, 3), { flags: ".", ack: p.peerNxt + 3 });
-  assert.equal(await readSome(p.conn, 3), "abc");
+  assert.equal(await readText(p.conn, 3), "abc");
   assert.equal(p.conn.readUrgent(), null);
   assert.equal(peer.counter("urgent_received"), 1);
   p.conn.close();
@@ -124,10 +113,10 @@ Deno.test("tcp ESTABLISHED (oobInline off) + data with URG → readUrgent() has 
   assert.equal(p.conn.readUrgent(), "c".charCodeAt(0));
   assert.equal(p.conn.readUrgent(), null, "once");
   peer.send({ ...base, seq: p.peerNxt + 3, flags: "P.", payload: text("de") });
-  assert.equal(await readSome(p.conn, 4), "abde");
+  assert.equal(await readText(p.conn, 4), "abde");
   // Read first, then readUrgent: the byte was taken out as the read reached it.
   sendUrg(peer, { ...base, seq: p.peerNxt + 5, flags: "P.U", payload: text("xyz") }, 2);
-  assert.equal(await readSome(p.conn, 2), "xz");
+  assert.equal(await readText(p.conn, 2), "xz");
   assert.equal(p.conn.readUrgent(), "y".charCodeAt(0));
   p.conn.close();
   p.listener.close();
@@ -140,13 +129,13 @@ Deno.test("tcp URG probes change nothing: pointer 0, a pointer far past the data
   p.conn.setOobInline(false);
   const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
   sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("ab") }, 0); // pointer 0
-  assert.equal(await readSome(p.conn, 2), "ab");
+  assert.equal(await readText(p.conn, 2), "ab");
   assert.equal(p.conn.readUrgent(), null);
   // hping3 -U: URG without data, pointer 0xffff (ahead of anything sent): nothing to read.
   sendUrg(peer, { ...base, seq: p.peerNxt + 2, flags: ".U" }, 0xffff);
   assert.equal(p.conn.readUrgent(), null);
   peer.send({ ...base, seq: p.peerNxt + 2, flags: "P.", payload: text("cd") });
-  assert.equal(await readSome(p.conn, 2), "cd");
+  assert.equal(await readText(p.conn, 2), "cd");
   // URG on a SYN to a listener, and nmap's xmas (FIN PSH URG) to a closed port.
   one(sendUrg(peer, { srcPort: 40001, dstPort: 80, seq: 9, flags: "SU" }, 5), { flags: "S." });
   one(sendUrg(peer, { srcPort: 40002, dstPort: 81, seq: 9, flags: "FPU" }, 1), { flags: "R." });
@@ -174,7 +163,7 @@ Deno.test("tcp URG on a segment partly old: the pointer counts from the segment'
   // A retransmission overlapping "ab", now with more data and the urgent byte "d".
   sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abcde") }, 4);
   assert.equal(p.conn.readUrgent(), "d".charCodeAt(0));
-  assert.equal(await readSome(p.conn, 4), "abce");
+  assert.equal(await readText(p.conn, 4), "abce");
   p.conn.close();
   p.listener.close();
   peer.finish();
@@ -188,10 +177,10 @@ Deno.test("tcp ESTABLISHED (oobInline off) + URG pointing into the next segment 
   // Pointer 5 from "abc": the urgent byte is the fifth, "e", not here yet.
   sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abc") }, 5);
   assert.equal(p.conn.readUrgent(), null, "not arrived yet");
-  assert.equal(await readSome(p.conn, 3), "abc");
+  assert.equal(await readText(p.conn, 3), "abc");
   sendUrg(peer, { ...base, seq: p.peerNxt + 3, flags: "P.U", payload: text("defg") }, 2);
   assert.equal(p.conn.readUrgent(), "e".charCodeAt(0));
-  assert.equal(await readSome(p.conn, 3), "dfg");
+  assert.equal(await readText(p.conn, 3), "dfg");
   assert.equal(p.conn.readUrgent(), null, "once");
   p.conn.close();
   p.listener.close();
@@ -220,11 +209,11 @@ Deno.test("tcp ESTABLISHED (oobInline off): URG in a zero window still announces
   // A probe byte with URG pointing at it: the data is dropped, the URG kept.
   sendUrg(peer, { ...base, seq, flags: "P.U", payload: text("!") }, 1);
   assert.equal(p.conn.readUrgent(), null, "not received yet");
-  assert.equal((await readSome(p.conn, filled)).length, filled);
+  assert.equal((await readText(p.conn, filled)).length, filled);
   // The byte again once there is room, without URG: known urgent from the probe.
   peer.send({ ...base, seq, flags: "P.", payload: text("!xy") });
   assert.equal(p.conn.readUrgent(), "!".charCodeAt(0));
-  assert.equal(await readSome(p.conn, 2), "xy");
+  assert.equal(await readText(p.conn, 2), "xy");
   p.conn.close();
   p.listener.close();
   peer.finish();

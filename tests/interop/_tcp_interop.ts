@@ -35,15 +35,21 @@ export function acceptEach(
   })().catch(() => {}); // ends when the listener closes
 }
 
-/** Reads an HTTP request head, answers `200 OK` with `body` (HTTP/1.0, `Connection: close`), closes. */
-export async function serveHttp(conn: TcpConn, body: Uint8Array): Promise<void> {
+/** Reads from `conn` until the text read holds `marker` (or the stream ends); returns that text. */
+export async function readUntil(conn: TcpConn, marker: string): Promise<string> {
   const buf = new Uint8Array(4096);
-  let head = "";
-  while (!head.includes("\r\n\r\n")) {
+  let text = "";
+  while (!text.includes(marker)) {
     const n = await conn.read(buf);
     if (n === null) break;
-    head += new TextDecoder().decode(buf.subarray(0, n));
+    text += new TextDecoder().decode(buf.subarray(0, n));
   }
+  return text;
+}
+
+/** Reads an HTTP request head, answers `200 OK` with `body` (HTTP/1.0, `Connection: close`), closes. */
+export async function serveHttp(conn: TcpConn, body: Uint8Array): Promise<void> {
+  await readUntil(conn, "\r\n\r\n");
   const msg = new TextEncoder().encode(
     `HTTP/1.0 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
   );

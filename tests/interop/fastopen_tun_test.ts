@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { INTEROP_NEEDS, STACK_ADDRESS, withDevice } from "./_netns.ts";
-import { acceptEach, setSysctl } from "./_tcp_interop.ts";
+import { acceptEach, readUntil, setSysctl } from "./_tcp_interop.ts";
 import { gated, type Requirement } from "../_require.ts";
 import { assertTsharkClean, CAPTURE_GAP_WARNINGS, tsharkRows } from "../_tshark.ts";
 import type { TcpConn } from "../../mod.ts";
@@ -30,13 +30,7 @@ for i in range(2):
 
 /** Echoes one line back, upper-cased, then closes. */
 async function echo(conn: TcpConn): Promise<void> {
-  const buf = new Uint8Array(100);
-  let line = "";
-  while (!line.includes("\n")) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    line += new TextDecoder().decode(buf.subarray(0, n));
-  }
+  const line = await readUntil(conn, "\n");
   await conn.write(new TextEncoder().encode(line.toUpperCase()));
   conn.close();
 }

@@ -372,7 +372,16 @@ export async function tsharkRows(
   return out.split("\n").filter((l) => l.trim() !== "").map((l) => l.split("\t"));
 }
 
-/** Whether a tshark boolean field (a flag) is set: tshark prints `1` or `True`, by version. */
+/**
+ * Whether a tshark boolean field (a flag) is set: tshark prints `1` or `True`, by version.
+ *
+ * @example
+ * ```ts
+ * import { tsharkTrue } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(["1", "True", "0", "False", ""].map(tsharkTrue), [true, true, false, false, false]);
+ * ```
+ */
 export function tsharkTrue(value: string | undefined): boolean {
   return value === "1" || value === "True";
 }
@@ -380,6 +389,13 @@ export function tsharkTrue(value: string | undefined): boolean {
 /**
  * Wireshark's notes on segments tcpdump missed (a loaded machine drops some
  * of a burst): capture gaps, not faults of the stack.
+ *
+ * @example
+ * ```ts
+ * import { CAPTURE_GAP_WARNINGS } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(CAPTURE_GAP_WARNINGS.some((r) => r.test("Previous segment(s) not captured (common at capture start)")));
+ * ```
  */
 export const CAPTURE_GAP_WARNINGS: readonly RegExp[] = [
   /^ACKed segment that wasn't captured/,

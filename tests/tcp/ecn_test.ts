@@ -147,6 +147,18 @@ Deno.test("tcp SYN-SENT (ECN) + SYN-ACK with ECE and CWR → ECN off (§6.1.1)",
   peer.finish();
 });
 
+/**
+ * An ECN connection the stack opened with NewReno (its reductions are easy
+ * to predict), writing `segments` full segments; its socket entry at `info()`.
+ */
+async function ecnNewRenoWriting(segments: number) {
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
+  const c = await ecnActive(peer);
+  const info = () => peer.info(80)!;
+  const w = c.conn.write(new Uint8Array(segments * 1460));
+  return { peer, c, info, w };
+}
+
 /** A passive ECN connection: the peer's SYN asks (ECE+CWR), the SYN-ACK agrees. */
 async function ecnPassive(peer: Peer) {
   const listener = peer.stack.listen({ port: 80 });
@@ -206,11 +218,8 @@ Deno.test("tcp ESTABLISHED without ECN + data marked CE → no ECE", async () =>
 });
 
 Deno.test("tcp ESTABLISHED (ECN) + ACK with ECE → window halved once per window, CWR on the next new data", async () => {
-  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
-  const c = await ecnActive(peer);
-  const info = () => peer.info(80)!;
   // Ten segments in flight (the initial window).
-  const w = c.conn.write(new Uint8Array(10 * 1460));
+  const { peer, c, info, w } = await ecnNewRenoWriting(10);
   const first = takeEcn(peer);
   assert.equal(first.length, 10, show(first));
   assert.ok(first.every((s) => s.ecn === 2 && !s.flags.includes("W")));
@@ -365,10 +374,7 @@ Deno.test("tcp SYN-SENT (ECN) + ECN-setup SYN (simultaneous open) → SYN-ACK wi
 });
 
 Deno.test("tcp ESTABLISHED (ECN): ECE for the window a loss recovery already reduced → no second reduction when recovery ends", async () => {
-  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
-  const c = await ecnActive(peer);
-  const info = () => peer.info(80)!;
-  const w = c.conn.write(new Uint8Array(10 * 1460));
+  const { peer, c, info, w } = await ecnNewRenoWriting(10);
   assert.equal(takeEcn(peer).length, 10);
   // The first segment lost, the fifth marked CE: three duplicate ACKs, then
   // one with ECE during the recovery.
@@ -398,9 +404,7 @@ Deno.test("tcp ESTABLISHED (ECN): ECE for the window a loss recovery already red
 });
 
 Deno.test("tcp ESTABLISHED (ECN): ECE ACKs during a loss recovery → CWR on one new data segment only", async () => {
-  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
-  const c = await ecnActive(peer);
-  const w = c.conn.write(new Uint8Array(30 * 1460));
+  const { peer, c, w } = await ecnNewRenoWriting(30);
   assert.equal(takeEcn(peer).length, 10);
   const out: EcnSeg[] = [];
   for (let i = 0; i < 3; i++) {

@@ -22,8 +22,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { makeLink, ms } from "../tests/_harness.ts";
-import { exchangeBoth, SOAK_FAULTS } from "../tests/tcp/_transfer.ts";
+import { SOAK_FAULTS, soakExchange } from "../tests/tcp/_transfer.ts";
 
 export { SOAK_FAULTS };
 import { CONGESTION_CONTROLS } from "../stack/protocols/tcp/congestion/mod.ts";
@@ -58,41 +57,20 @@ export async function soakOne(
   seed: number,
   mib: number,
 ): Promise<{ virtualSeconds: number; retrans: number }> {
-  const env = makeLink({ seed, faults: SOAK_FAULTS, plugins: { tcp: { congestionControl: cc } } });
-  const total = mib * MIB;
-  let virtualSeconds = 0;
-  let retrans = 0;
-  try {
-    const l = env.b.listen({ port: 9000 });
-    const t0 = env.net.clock.now();
-    await env.run(async () => {
-      const [c, s] = await Promise.all([
-        env.a.connect({ hostname: "10.0.0.2", port: 9000 }),
-        l.accept(),
-      ]);
+  const run = await soakExchange({
+    seed,
+    total: mib * MIB,
+    faults: SOAK_FAULTS,
+    tcp: { congestionControl: cc },
+    timeout: 3_600_000_000 * 24,
+    onConnected: (env) => {
       for (const host of [env.a, env.b]) {
         const used = host.sockets().filter((x) => x.cc !== undefined).map((x) => x.cc);
         assert.deepEqual(used, [cc], `seed ${seed}: controllers in use`);
       }
-      await exchangeBoth(c, s, seed, total);
-      c.close();
-      s.close();
-    }, { timeout: 3_600_000_000 * 24 });
-    virtualSeconds = (env.net.clock.now() - t0) / 1e6;
-    l.close();
-    retrans = env.a.counters.value("tcp.retrans_segs") + env.b.counters.value("tcp.retrans_segs");
-    // Both sides finish closing (TIME-WAIT included) on their own.
-    env.runFor(ms(200_000));
-    assert.deepEqual(env.a.sockets(), [], `seed ${seed}: a still has sockets`);
-    assert.deepEqual(env.b.sockets(), [], `seed ${seed}: b still has sockets`);
-    const ab = env.link.stats("a->b"), ba = env.link.stats("b->a");
-    assert.ok(ab.dropped.loss > 0 && ba.dropped.loss > 0, `seed ${seed}: frames were lost`);
-  } catch (e) {
-    env.close();
-    throw e;
-  }
-  env.finish();
-  return { virtualSeconds, retrans };
+    },
+  });
+  return { virtualSeconds: run.virtualSeconds, retrans: run.retrans };
 }
 
 /** Runs one seed in a child `deno` process, killed after `timeout` seconds. */

@@ -27,6 +27,11 @@ import type { Stack } from "../mod.ts";
 import { canRunTunHost, cpuNow, HOST, LINUX, withTunHost } from "./_tun_host.ts";
 import { DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import { type IoStats, TunDevice } from "../drivers/tun/mod.ts";
+import {
+  kernelPeerListening,
+  kernelPeerReport,
+  startKernelPeer,
+} from "../tests/interop/_kernel_peer.ts";
 
 const MIB = 1024 * 1024;
 
@@ -73,78 +78,13 @@ async function withHost<T>(
   }
 }
 
-/** The kernel-socket peer: a sender (`send HOST PORT N`) or a counting receiver (`recv BIND PORT`). */
-const PEER_PY = `
-import socket, sys, resource, json
-mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-buf = bytearray(262144)
-if mode == "send":
-    n = int(sys.argv[4])
-    s = socket.create_connection((host, port))
-    mv = memoryview(buf)
-    left = n
-    while left > 0:
-        k = min(left, len(buf))
-        s.sendall(mv[:k])
-        left -= k
-    s.shutdown(socket.SHUT_WR)
-    while s.recv(65536):
-        pass
-    got = n
-else:
-    l = socket.socket()
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind((host, port))
-    l.listen(1)
-    print("listening", flush=True)
-    s, _ = l.accept()
-    got = 0
-    while True:
-        k = s.recv_into(buf)
-        if k == 0:
-            break
-        got += k
-s.close()
-r = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"bytes": got, "cpu": r.ru_utime + r.ru_stime}), flush=True)
-`;
-
-/** A Python kernel-socket client in `netns`; resolves with its byte count and CPU seconds. */
-function peer(netns: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command("ip", {
-    args: ["netns", "exec", netns, "timeout", "600", "/usr/bin/python3", "-c", PEER_PY, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function peerResult(
-  child: Deno.ChildProcess,
-  lines: ReadableStreamDefaultReader<string> | null,
-): Promise<{ bytes: number; cpu: number }> {
-  const status = await child.status;
-  const err = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
-  let out = "";
-  if (lines !== null) {
-    for (;;) {
-      const { value, done } = await lines.read();
-      if (done) break;
-      out += value;
-    }
-  } else out = new TextDecoder().decode(await new Response(child.stdout).arrayBuffer());
-  if (!status.success) throw new Error(`python peer exited with ${status.code}: ${err}`);
-  const last = out.trim().split("\n").pop() ?? "";
-  return JSON.parse(last);
-}
-
 /** Linux kernel socket → the host's discard service. */
 async function linuxToHost(stack: Stack, netns: string, bytes: number): Promise<Transfer> {
   const before = stack.counters.value("discard.bytes");
   const cpu0 = cpuNow();
   const t0 = performance.now();
-  const client = peer(netns, ["send", HOST, "9", String(bytes)]);
-  const r = await peerResult(client, null);
+  const client = startKernelPeer(netns, ["send", HOST, "9", String(bytes)], 600);
+  const r = await kernelPeerReport(client);
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuNow() - cpu0;
   const got = stack.counters.value("discard.bytes") - before;
@@ -154,10 +94,8 @@ async function linuxToHost(stack: Stack, netns: string, bytes: number): Promise<
 
 /** The host → a Linux kernel-socket server that counts what it reads. */
 async function hostToLinux(stack: Stack, netns: string, bytes: number): Promise<Transfer> {
-  const server = peer(netns, ["recv", LINUX, "5001"]);
-  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const first = await lines.read(); // "listening"
-  if (first.done) throw new Error("python server ended early");
+  const server = startKernelPeer(netns, ["recv", LINUX, "5001"], 600);
+  await kernelPeerListening(server);
   const conn = await stack.connect({ hostname: LINUX, port: 5001 });
   const chunk = new Uint8Array(256 * 1024);
   const cpu0 = cpuNow();
@@ -171,7 +109,7 @@ async function hostToLinux(stack: Stack, netns: string, bytes: number): Promise<
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuNow() - cpu0;
   conn.close();
-  const r = await peerResult(server, lines);
+  const r = await kernelPeerReport(server);
   if (r.bytes !== bytes) throw new Error(`the Linux server read ${r.bytes} of ${bytes} bytes`);
   return { bytes, seconds, cpuSeconds, peerCpu: r.cpu };
 }

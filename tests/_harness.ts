@@ -47,3 +47,4 @@ export * from "./_frames.ts";
 export * from "./_checkers.ts";
 export * from "./_async.ts";
 export * from "./_pcaps.ts";
+export * from "./_random.ts";

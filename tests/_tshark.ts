@@ -340,3 +340,64 @@ export async function assertTsharkClean(
   assert.deepEqual(lines, [], `tshark found problems:\n${lines.join("\n")}`);
   return r;
 }
+
+/**
+ * The `fields` of the packets `filter` selects (`tshark -Y filter -T fields
+ * -e …`, after `options` such as `-o` preferences), one row of strings per
+ * packet, an empty field as ""; blank lines are dropped.
+ *
+ * @example
+ * ```ts
+ * import { tsharkRows } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * const pcap = new URL("./fixtures/pcaps/linux-probes/tun-ping4.pcap", import.meta.url).pathname;
+ * const rows = await tsharkRows(pcap, "icmp.type == 8", ["ip.src", "ip.dst"]);
+ * assert.deepEqual(rows, Array(3).fill(["10.77.0.1", "10.77.0.2"]));
+ * ```
+ */
+export async function tsharkRows(
+  capture: string | Uint8Array,
+  filter: string,
+  fields: readonly string[],
+  options: readonly string[] = [],
+): Promise<string[][]> {
+  const out = await runTshark(capture, [
+    ...options,
+    "-Y",
+    filter,
+    "-T",
+    "fields",
+    ...fields.flatMap((f) => ["-e", f]),
+  ]);
+  return out.split("\n").filter((l) => l.trim() !== "").map((l) => l.split("\t"));
+}
+
+/**
+ * Whether a tshark boolean field (a flag) is set: tshark prints `1` or `True`, by version.
+ *
+ * @example
+ * ```ts
+ * import { tsharkTrue } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(["1", "True", "0", "False", ""].map(tsharkTrue), [true, true, false, false, false]);
+ * ```
+ */
+export function tsharkTrue(value: string | undefined): boolean {
+  return value === "1" || value === "True";
+}
+
+/**
+ * Wireshark's notes on segments tcpdump missed (a loaded machine drops some
+ * of a burst): capture gaps, not faults of the stack.
+ *
+ * @example
+ * ```ts
+ * import { CAPTURE_GAP_WARNINGS } from "./_tshark.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(CAPTURE_GAP_WARNINGS.some((r) => r.test("Previous segment(s) not captured (common at capture start)")));
+ * ```
+ */
+export const CAPTURE_GAP_WARNINGS: readonly RegExp[] = [
+  /^ACKed segment that wasn't captured/,
+  /^Previous segment.* not captured/,
+];

@@ -8,21 +8,13 @@
 import { runDemo } from "../../cli/demo.ts";
 import { createStack, ManualClock } from "../../mod.ts";
 import { PcapWriter, replayCapture, ReplayDriver } from "../../drivers/pcapfile/mod.ts";
-import type { Faults } from "../../drivers/loopback/faults.ts";
 import { makeLink, ms } from "../_harness.ts";
 import { pcapPath } from "../_fixtures.ts";
-import { exchangeBoth } from "../tcp/_transfer.ts";
+import { exchangeBoth, SOAK_FAULTS } from "../tcp/_transfer.ts";
 import { runIpv6Lan } from "../ipv6/_lan.ts";
 
 /** The faults of the TCP scenarios (those of tests/tcp/integrity_test.ts). */
-const FAULTS: Faults = {
-  loss: 0.05,
-  reorder: 0.05,
-  duplicate: 0.01,
-  corrupt: 0.005,
-  delay: ms(20),
-  jitter: ms(5),
-};
+const FAULTS = SOAK_FAULTS;
 
 /** `cli.ts demo` with its defaults (seed 1, 3 hosts): the capture it writes. */
 async function demo(): Promise<Uint8Array> {

@@ -7,29 +7,9 @@
  * names from `stack.hosts`, IPv6 literals, and request options.
  */
 import assert from "node:assert/strict";
-import {
-  delay,
-  makeServiceEnv,
-  SERVER,
-  type ServiceEnv,
-  withServiceEnv,
-} from "../services/_services.ts";
-import type { HttpServer, ServeHandler, ServeOptions } from "../../mod.ts";
-
-async function withServer(
-  handler: ServeHandler,
-  body: (env: ServiceEnv, server: HttpServer) => Promise<void>,
-  options: ServeOptions = {},
-): Promise<void> {
-  await withServiceEnv(makeServiceEnv({ services: [] }), async (env) => {
-    const server = env.server.serve({ port: 80, ...options }, handler);
-    try {
-      await body(env, server);
-    } finally {
-      await env.run(() => server.shutdown());
-    }
-  });
-}
+import { delay, makeServiceEnv, SERVER, withServiceEnv } from "../services/_services.ts";
+import { withHttpServer } from "./_http.ts";
+import type { ServeHandler } from "../../mod.ts";
 
 /** `/r/N` redirects N times with `status`, then answers with what it saw. */
 function redirector(status: number): ServeHandler {
@@ -53,7 +33,7 @@ function redirector(status: number): ServeHandler {
 }
 
 Deno.test("fetch follows redirects: 303 becomes GET, 307 keeps POST and its body", async () => {
-  await withServer(redirector(303), async (env) => {
+  await withHttpServer(() => redirector(303), async (env) => {
     const res = await env.run(() =>
       env.client.fetch(`http://${SERVER}/r/2`, {
         method: "POST",
@@ -70,7 +50,7 @@ Deno.test("fetch follows redirects: 303 becomes GET, 307 keeps POST and its body
       type: null,
     });
   });
-  await withServer(redirector(307), async (env) => {
+  await withHttpServer(() => redirector(307), async (env) => {
     const res = await env.run(() =>
       env.client.fetch(`http://${SERVER}/r/3`, { method: "POST", body: "payload" })
     );
@@ -80,7 +60,7 @@ Deno.test("fetch follows redirects: 303 becomes GET, 307 keeps POST and its body
 });
 
 Deno.test("fetch redirect modes: manual returns the 3xx, error rejects, more than 20 rejects", async () => {
-  await withServer(redirector(302), async (env, server) => {
+  await withHttpServer(() => redirector(302), async (env, server) => {
     const manual = await env.run(() =>
       env.client.fetch(`http://${SERVER}/r/1`, { redirect: "manual" })
     );
@@ -127,7 +107,7 @@ Deno.test("fetch drops Authorization on a redirect to another origin, keeps it o
 });
 
 Deno.test("fetch reuses a kept-alive connection per origin; a body not read closes it", async () => {
-  await withServer(() => new Response("x".repeat(100)), async (env, server) => {
+  await withHttpServer(() => () => new Response("x".repeat(100)), async (env, server) => {
     await env.run(async () => {
       for (let i = 0; i < 5; i++) await (await env.client.fetch(`http://${SERVER}/`)).text();
     });
@@ -157,7 +137,7 @@ Deno.test("fetch reuses a kept-alive connection per origin; a body not read clos
 });
 
 Deno.test("fetch sends again on a new connection when the server closed the kept one", async () => {
-  await withServer(() => new Response("ok"), async (env, server) => {
+  await withHttpServer(() => () => new Response("ok"), async (env, server) => {
     await env.run(async () => {
       assert.equal(await (await env.client.fetch(`http://${SERVER}/`)).text(), "ok");
       await delay(env, 1_500_000); // past the server's keep-alive timeout: it closed
@@ -169,7 +149,7 @@ Deno.test("fetch sends again on a new connection when the server closed the kept
 });
 
 Deno.test("fetch does not send a POST again on its own: the closed kept connection is an error", async () => {
-  await withServer(() => new Response("ok"), async (env, server) => {
+  await withHttpServer(() => () => new Response("ok"), async (env, server) => {
     const err = await env.run(async () => {
       await (await env.client.fetch(`http://${SERVER}/`)).text();
       await delay(env, 1_500_000); // the server closed the kept connection

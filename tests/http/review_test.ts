@@ -14,22 +14,7 @@ import {
   withServiceEnv,
   writeAll,
 } from "../services/_services.ts";
-import type { HttpServer, ServeHandler, ServeOptions } from "../../mod.ts";
-
-async function withServer(
-  handler: (env: ServiceEnv) => ServeHandler,
-  body: (env: ServiceEnv, server: HttpServer) => Promise<void>,
-  options: ServeOptions = {},
-): Promise<void> {
-  await withServiceEnv(makeServiceEnv({ services: [] }), async (env) => {
-    const server = env.server.serve({ port: 80, ...options }, handler(env));
-    try {
-      await body(env, server);
-    } finally {
-      await env.run(() => server.shutdown());
-    }
-  });
-}
+import { exchange, withHttpServer as withServer } from "./_http.ts";
 
 /** A body that is not at hand at once (so it cannot get a Content-Length). */
 function slowBody(parts: readonly string[], env: ServiceEnv): ReadableStream<Uint8Array> {
@@ -49,15 +34,7 @@ Deno.test("serve never sends chunked to an HTTP/1.0 client: the body ends with t
     for (
       const req of ["GET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"]
     ) {
-      const text = await env.run(async () => {
-        const conn = await env.client.connect({ hostname: SERVER, port: 80 });
-        try {
-          await writeAll(conn, bytes(req));
-          return await readAllText(conn);
-        } finally {
-          conn.close();
-        }
-      });
+      const text = await exchange(env, req);
       assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
       assert.doesNotMatch(text, /transfer-encoding|content-length/i);
       assert.match(text, /\r\nConnection: close\r\n/);
@@ -106,19 +83,6 @@ Deno.test("fetch drops Cookie and Proxy-Authorization on a redirect to another o
     await env.run(() => Promise.all([a.shutdown(), b.shutdown()]));
   });
 });
-
-/** Sends `text` on a new connection and reads until the server closes. */
-function exchange(env: ServiceEnv, text: string): Promise<string> {
-  return env.run(async () => {
-    const conn = await env.client.connect({ hostname: SERVER, port: 80 });
-    try {
-      await writeAll(conn, bytes(text));
-      return await readAllText(conn);
-    } finally {
-      conn.close();
-    }
-  });
-}
 
 Deno.test("serve ignores Expect: 100-continue from an HTTP/1.0 client (RFC 9110 §10.1.1)", async () => {
   await withServer(() => async (req) => new Response(await req.text()), async (env) => {

@@ -12,43 +12,23 @@ import {
   makeServiceEnv,
   readAllText,
   SERVER,
-  type ServiceEnv,
   withServiceEnv,
   writeAll,
 } from "../services/_services.ts";
-import type { HttpServer, ServeHandler, ServeOptions, TcpConn } from "../../mod.ts";
+import { exchange, type ServerBody, withHttpServer } from "./_http.ts";
+import type { ServeHandler, ServeOptions, TcpConn } from "../../mod.ts";
 
 const echo: ServeHandler = async (req) => {
   const body = req.body === null ? "" : await req.text();
   return new Response(`${req.method} ${new URL(req.url).pathname} ${body}`);
 };
 
-async function withServer(
-  body: (env: ServiceEnv, server: HttpServer) => Promise<void>,
+function withServer(
+  body: ServerBody,
   options: ServeOptions = {},
   handler: ServeHandler = echo,
 ): Promise<void> {
-  await withServiceEnv(makeServiceEnv({ services: [] }), async (env) => {
-    const server = env.server.serve({ port: 80, ...options }, handler);
-    try {
-      await body(env, server);
-    } finally {
-      await env.run(() => server.shutdown());
-    }
-  });
-}
-
-/** Sends `text` on a new connection and reads until the server closes. */
-function exchange(env: ServiceEnv, text: string | Uint8Array): Promise<string> {
-  return env.run(async () => {
-    const conn = await env.client.connect({ hostname: SERVER, port: 80 });
-    try {
-      await writeAll(conn, typeof text === "string" ? bytes(text) : text);
-      return await readAllText(conn);
-    } finally {
-      conn.close();
-    }
-  });
+  return withHttpServer(() => handler, body, options);
 }
 
 /** Status codes of the responses in `text`, in order. */

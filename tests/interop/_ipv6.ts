@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { ip } from "../../cli/_netns.ts";
-import { runTshark, tsharkProblems } from "../_tshark.ts";
+import { tsharkProblems, tsharkRows } from "../_tshark.ts";
 import type { DeviceHarness } from "./_netns.ts";
 
 export { eventually } from "../services/_interop.ts";
@@ -61,14 +61,7 @@ export async function cleanCaptureRows(
   fields: readonly string[],
 ): Promise<string[][]> {
   assert.deepEqual((await tsharkProblems(file)).problems, []);
-  const out = await runTshark(file, [
-    "-Y",
-    filter,
-    "-T",
-    "fields",
-    ...fields.flatMap((f) => ["-e", f]),
-  ]);
-  return out.trim().split("\n").map((l) => l.split("\t"));
+  return await tsharkRows(file, filter, fields);
 }
 
 /**

@@ -342,10 +342,12 @@ export function pingSummary(out: string): { sent: number; received: number; loss
 export interface PingCommandOptions {
   /** Echo requests to send (`-c`). */
   readonly count: number;
-  /** Seconds between them (`-i`). */
-  readonly interval: number;
+  /** Seconds between them (`-i`; default ping's own, 1 s). */
+  readonly interval?: number;
   /** Ping over IPv6 (`-6`). */
   readonly ipv6?: boolean;
+  /** TTL or hop limit of the requests (`-t`; default the system's). */
+  readonly ttl?: number;
 }
 
 /**
@@ -355,7 +357,9 @@ export interface PingCommandOptions {
 export function pingCommand(target: string, options: PingCommandOptions): string[] {
   const family = options.ipv6 === true ? ["-6"] : [];
   const count = String(options.count);
-  return ["ping", ...family, "-n", "-c", count, "-i", String(options.interval), "-W", "1", target];
+  const interval = options.interval !== undefined ? ["-i", String(options.interval)] : [];
+  const ttl = options.ttl !== undefined ? ["-t", String(options.ttl)] : [];
+  return ["ping", ...family, "-n", "-c", count, ...interval, "-W", "1", ...ttl, target];
 }
 
 /** Waits (at most 5 s) until something listens on `port` (`proto` t for TCP, u for UDP) in `ns`. */
@@ -404,4 +408,42 @@ export async function startListener(
     throw err;
   }
   return stop;
+}
+
+/**
+ * Starts `command` inside `netns` (a Linux server for the virtual host to
+ * reach), killed after `seconds` anyway; standard input and output go
+ * nowhere, standard error as `stderr` says.
+ */
+export function spawnInNetns(
+  netns: string,
+  command: readonly string[],
+  seconds: number,
+  stderr: "null" | "piped" = "null",
+): Deno.ChildProcess {
+  return new Deno.Command("ip", {
+    args: ["netns", "exec", netns, "timeout", String(seconds), ...command],
+    stdin: "null",
+    stdout: "null",
+    stderr,
+  }).spawn();
+}
+
+/**
+ * Runs `attempt` again (every 50 ms, 100 times at most) while it fails
+ * because the connection was refused: a server just started in the
+ * namespace may not listen yet. Any other error, or the last, is thrown.
+ */
+export async function whileRefused<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 0;; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      // connect() throws ConnectionRefused; fetch() wraps it in a TypeError.
+      const refused = e instanceof Deno.errors.ConnectionRefused ||
+        (e instanceof TypeError && e.cause instanceof Deno.errors.ConnectionRefused);
+      if (!refused || i >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }

@@ -15,62 +15,39 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { INTEROP_NEEDS, LINUX_ADDRESS, STACK_ADDRESS, withDevice } from "./_netns.ts";
+import {
+  INTEROP_NEEDS,
+  LINUX_ADDRESS,
+  STACK_ADDRESS,
+  waitListening,
+  withDevice,
+} from "./_netns.ts";
+import { acceptEach, curlSize, serveHttp, setSysctl } from "./_tcp_interop.ts";
 import { gated, type Requirement } from "../_require.ts";
-import { assertTsharkClean, runTshark } from "../_tshark.ts";
-import type { TcpConn } from "../../mod.ts";
+import {
+  assertTsharkClean,
+  CAPTURE_GAP_WARNINGS,
+  tsharkRows,
+  tsharkTrue as on,
+} from "../_tshark.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "curl", "socat", "tshark"];
 const BODY = 50_000;
 
-async function serve(conn: TcpConn): Promise<void> {
-  const buf = new Uint8Array(4096);
-  let head = "";
-  while (!head.includes("\r\n\r\n")) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    head += new TextDecoder().decode(buf.subarray(0, n));
-  }
-  const body = new Uint8Array(BODY).fill(0x61);
-  const msg = new TextEncoder().encode(
-    `HTTP/1.0 200 OK\r\nContent-Length: ${BODY}\r\nConnection: close\r\n\r\n`,
-  );
-  for (const part of [msg, body]) {
-    for (let off = 0; off < part.length;) off += await conn.write(part.subarray(off));
-  }
-  conn.close();
-}
-
 /** tshark rows: src, dst port, ECN field, ECE, CWR, SYN, ACK, payload length, retransmission. */
-async function rows(pcap: string): Promise<string[][]> {
-  const out = await runTshark(pcap, [
-    "-Y",
-    "tcp",
-    "-T",
-    "fields",
-    "-e",
+function rows(pcap: string): Promise<string[][]> {
+  return tsharkRows(pcap, "tcp", [
     "ip.src",
-    "-e",
     "tcp.dstport",
-    "-e",
     "ip.dsfield.ecn",
-    "-e",
     "tcp.flags.ece",
-    "-e",
     "tcp.flags.cwr",
-    "-e",
     "tcp.flags.syn",
-    "-e",
     "tcp.flags.ack",
-    "-e",
     "tcp.len",
-    "-e",
     "tcp.analysis.retransmission",
   ]);
-  return out.trim().split("\n").filter((l) => l !== "").map((l) => l.split("\t"));
 }
-
-const on = (v: string | undefined) => v === "1" || v === "True";
 
 Deno.test(gated(NEEDS, {
   name: "tun ECN: Linux (tcp_ecn=1) ↔ stack: negotiated on SYN / SYN-ACK both ways, ECT(0) on data",
@@ -81,35 +58,16 @@ Deno.test(gated(NEEDS, {
       mode: "tun",
       checkCapture: async (pcap) => {
         // Allowed: tcpdump on a loaded machine missing some of a burst.
-        await assertTsharkClean(pcap, {
-          allowWarnings: [
-            /^ACKed segment that wasn't captured/,
-            /^Previous segment.* not captured/,
-          ],
-        });
+        await assertTsharkClean(pcap, { allowWarnings: CAPTURE_GAP_WARNINGS });
         pcapRows = await rows(pcap);
       },
     }, async (h) => {
-      const sysctl = await h.exec(["sysctl", "-w", "net.ipv4.tcp_ecn=1"], 5);
-      assert.equal(sysctl.code, 0, sysctl.stderr);
+      await setSysctl(h, "net.ipv4.tcp_ecn=1");
       // Linux → stack.
       const l = h.stack.listen({ port: 80 });
-      const accepting = (async () => {
-        for (;;) await serve(await l.accept());
-      })().catch(() => {});
-      const r = await h.exec([
-        "curl",
-        "-sS",
-        "--noproxy",
-        "*",
-        "--max-time",
-        "10",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_download}",
-        `http://${STACK_ADDRESS}/`,
-      ], 15);
+      const body = new Uint8Array(BODY).fill(0x61);
+      const accepting = acceptEach(l, (conn) => serveHttp(conn, body));
+      const r = await h.exec(curlSize(`http://${STACK_ADDRESS}/`), 15);
       assert.equal(r.stdout.trim(), String(BODY), r.stderr);
       l.close();
       await accepting;
@@ -122,11 +80,7 @@ Deno.test(gated(NEEDS, {
         "SYSTEM:read line; echo hello-from-linux",
       ], 10);
       // Connect once socat listens (an earlier SYN would be refused with a RST).
-      for (let i = 0; i < 50; i++) {
-        const ss = await h.exec(["ss", "-ltnH", "sport = :7000"], 5);
-        if (ss.stdout.trim() !== "") break;
-        await new Promise((res) => setTimeout(res, 50));
-      }
+      await waitListening(h.netns, 7000);
       const conn = await h.stack.connect({ hostname: LINUX_ADDRESS, port: 7000, ecn: true });
       clientEcn = h.stack.sockets().find((s) => s.remote === `${LINUX_ADDRESS}:7000`)?.ecn;
       await conn.write(new TextEncoder().encode("hello-from-stack\n"));

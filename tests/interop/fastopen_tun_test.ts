@@ -10,8 +10,9 @@
  */
 import assert from "node:assert/strict";
 import { INTEROP_NEEDS, STACK_ADDRESS, withDevice } from "./_netns.ts";
+import { acceptEach, readUntil, setSysctl } from "./_tcp_interop.ts";
 import { gated, type Requirement } from "../_require.ts";
-import { assertTsharkClean, runTshark } from "../_tshark.ts";
+import { assertTsharkClean, CAPTURE_GAP_WARNINGS, tsharkRows } from "../_tshark.ts";
 import type { TcpConn } from "../../mod.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "python3", "tshark"];
@@ -29,13 +30,7 @@ for i in range(2):
 
 /** Echoes one line back, upper-cased, then closes. */
 async function echo(conn: TcpConn): Promise<void> {
-  const buf = new Uint8Array(100);
-  let line = "";
-  while (!line.includes("\n")) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    line += new TextDecoder().decode(buf.subarray(0, n));
-  }
+  const line = await readUntil(conn, "\n");
   await conn.write(new TextEncoder().encode(line.toUpperCase()));
   conn.close();
 }
@@ -49,37 +44,19 @@ Deno.test(gated(NEEDS, {
     await withDevice({
       mode: "tun",
       checkCapture: async (pcap) => {
-        await assertTsharkClean(pcap, {
-          allowWarnings: [
-            /^ACKed segment that wasn't captured/,
-            /^Previous segment.* not captured/,
-          ],
-        });
-        const out = await runTshark(pcap, [
-          "-Y",
-          "tcp.flags.syn == 1",
-          "-T",
-          "fields",
-          "-e",
+        await assertTsharkClean(pcap, { allowWarnings: CAPTURE_GAP_WARNINGS });
+        rows = await tsharkRows(pcap, "tcp.flags.syn == 1", [
           "ip.src",
-          "-e",
           "tcp.flags.ack",
-          "-e",
           "tcp.len",
-          "-e",
           "tcp.option_kind",
-          "-e",
           "tcp.ack",
         ]);
-        rows = out.trim().split("\n").map((l) => l.split("\t"));
       },
     }, async (h) => {
-      const sysctl = await h.exec(["sysctl", "-w", "net.ipv4.tcp_fastopen=1"], 5);
-      assert.equal(sysctl.code, 0, sysctl.stderr);
+      await setSysctl(h, "net.ipv4.tcp_fastopen=1");
       const l = h.stack.listen({ port: 80, fastOpen: 8 });
-      const serving = (async () => {
-        for (;;) await echo(await l.accept());
-      })().catch(() => {});
+      const serving = acceptEach(l, echo);
       const r = await h.exec(["/usr/bin/python3", "-c", CLIENT], 20);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(r.stdout.trim().split("\n"), ["HELLO 0", "HELLO 1"]);

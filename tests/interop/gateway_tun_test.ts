@@ -188,18 +188,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "ping", "tshark"], {
                 );
                 seen.lanHttp = `${page.stdout} ${page.stderr}`;
                 const probe = (target: string, ttl: number, v6 = false) =>
-                  netnsExec(nsIn, [
-                    "ping",
-                    ...(v6 ? ["-6"] : []),
-                    "-n",
-                    "-c",
-                    "1",
-                    "-W",
-                    "1",
-                    "-t",
-                    String(ttl),
-                    target,
-                  ], 5);
+                  netnsExec(nsIn, pingCommand(target, { count: 1, ttl, ipv6: v6 }), 5);
                 seen.ttl1 = (await probe("10.2.0.2", 1)).stdout;
                 seen.ttl2 = (await probe("10.2.0.2", 2)).stdout;
                 seen.hop1 = (await probe("fd02::2", 1, true)).stdout;

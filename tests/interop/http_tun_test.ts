@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { HOST, LINUX, SERVICE_INTEROP_NEEDS, withUp } from "../services/_interop.ts";
+import { spawnInNetns, whileRefused } from "./_netns.ts";
 import { gated } from "../_require.ts";
 import { randomChunks } from "../services/_services.ts";
 import type { ServeHandler } from "../../mod.ts";
@@ -119,39 +120,22 @@ Deno.test(gated(NEEDS, {
     const tshark = { allowWarnings: [/^Connection reset \(RST\)/] };
     try {
       await withUp({ driver: "tun", serve: "echo", tshark }, async (h) => {
-        const python = new Deno.Command("ip", {
-          args: [
-            "netns",
-            "exec",
-            h.netns,
-            "timeout",
-            "60",
-            "python3",
-            "-m",
-            "http.server",
-            "8000",
-            "--bind",
-            LINUX,
-            "--directory",
-            dir,
-          ],
-          stdin: "null",
-          stdout: "null",
-          stderr: "null",
-        }).spawn();
+        const python = spawnInNetns(h.netns, [
+          "python3",
+          "-m",
+          "http.server",
+          "8000",
+          "--bind",
+          LINUX,
+          "--directory",
+          dir,
+        ], 60);
         try {
           h.stack.hosts.set("linux", LINUX);
-          let text: string | undefined;
-          for (let i = 0; text === undefined; i++) {
-            try {
-              text = await (await h.stack.fetch("http://linux:8000/hello.txt")).text();
-            } catch (e) {
-              const refused = e instanceof TypeError &&
-                e.cause instanceof Deno.errors.ConnectionRefused;
-              if (!refused || i >= 100) throw e;
-              await new Promise((r) => setTimeout(r, 50)); // python is not listening yet
-            }
-          }
+          // Until python listens.
+          const text = await whileRefused(async () =>
+            await (await h.stack.fetch("http://linux:8000/hello.txt")).text()
+          );
           assert.equal(text, "hello from linux\n");
           const res = await h.stack.fetch(`http://${LINUX}:8000/big.bin`, { timeout: 10_000 });
           assert.equal(res.status, 200);

@@ -18,7 +18,7 @@ import {
   STACK_ADDRESS,
   withDevice,
 } from "./_netns.ts";
-import { assertTsharkClean, CHECKSUM_PREFERENCES, runTshark } from "../_tshark.ts";
+import { assertTsharkClean, CHECKSUM_PREFERENCES, tsharkRows } from "../_tshark.ts";
 
 const SCAPY = "/usr/bin/python3";
 
@@ -43,16 +43,8 @@ function withStack(fn: (e: DeviceHarness) => Promise<void>, allowWarnings?: RegE
 }
 
 /** tshark fields of the frames matching `filter`, one line per frame, tab-separated. */
-async function fields(pcap: string, filter: string, names: string[]): Promise<string[][]> {
-  const out = await runTshark(pcap, [
-    ...CHECKSUM_PREFERENCES,
-    "-Y",
-    filter,
-    "-T",
-    "fields",
-    ...names.flatMap((n) => ["-e", n]),
-  ]);
-  return out.split("\n").filter((l) => l.trim() !== "").map((l) => l.split("\t"));
+function fields(pcap: string, filter: string, names: string[]): Promise<string[][]> {
+  return tsharkRows(pcap, filter, names, CHECKSUM_PREFERENCES);
 }
 
 Deno.test(gated(INTEROP_NEEDS, {

@@ -28,6 +28,7 @@ import { sendEcho } from "../ipv6/_lan.ts";
 import { pluginsWith } from "../_test_plugins.ts";
 import { gated, type Requirement } from "../_require.ts";
 import { type DeviceHarness, INTEROP_NEEDS, ip, pingSummary, withDevice } from "./_netns.ts";
+import { readUntil } from "./_tcp_interop.ts";
 import {
   addIpv6Pair,
   assertBulkCaptureClean,
@@ -262,13 +263,7 @@ Deno.test(gated([...NEEDS, "curl"], {
       const serve = (async () => {
         const conn = await listener.accept();
         peer = conn.remoteAddr.hostname;
-        const buf = new Uint8Array(4096);
-        let request = "";
-        while (!request.includes("\r\n\r\n")) {
-          const n = await conn.read(buf);
-          if (n === null) break;
-          request += new TextDecoder().decode(buf.subarray(0, n));
-        }
+        const request = await readUntil(conn, "\r\n\r\n");
         await conn.write(new TextEncoder().encode(response));
         conn.close();
         return request;

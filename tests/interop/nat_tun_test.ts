@@ -215,17 +215,7 @@ Deno.test(gated(NEEDS, {
               );
               seen.ping = ping.stdout;
               const probe = (ttl: number) =>
-                netnsExec(nsIn, [
-                  "ping",
-                  "-n",
-                  "-c",
-                  "1",
-                  "-W",
-                  "1",
-                  "-t",
-                  String(ttl),
-                  "10.2.0.2",
-                ], 5);
+                netnsExec(nsIn, pingCommand("10.2.0.2", { count: 1, ttl }), 5);
               seen.ttl1 = (await probe(1)).stdout;
               seen.ttl2 = (await probe(2)).stdout;
               // traceroute itself: UDP probes (its default), then ICMP echo (-I).

@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import { chargenPattern } from "../../plugins/services/chargen/mod.ts";
 import { runTshark } from "../_tshark.ts";
 import { eventually, HOST, LINUX, SERVICE_INTEROP_NEEDS, withUp } from "../services/_interop.ts";
+import { spawnInNetns, whileRefused } from "./_netns.ts";
 import { gated } from "../_require.ts";
 import { randomChunks } from "../services/_services.ts";
 
@@ -182,32 +183,15 @@ Deno.test(gated(SERVICE_INTEROP_NEEDS, {
     await withUp({ driver: "tun", serve: "discard", tshark }, async (h) => {
       // Linux echoes with `cat` behind socat on port 7 (tshark's echo dissector shows
       // random bytes as data; on other ports it may guess a protocol and complain).
-      const server = new Deno.Command("ip", {
-        args: [
-          "netns",
-          "exec",
-          h.netns,
-          "timeout",
-          "60",
-          "socat",
-          `TCP-LISTEN:7,bind=${LINUX},reuseaddr`,
-          "EXEC:cat",
-        ],
-        stdin: "null",
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
+      const server = spawnInNetns(
+        h.netns,
+        ["socat", `TCP-LISTEN:7,bind=${LINUX},reuseaddr`, "EXEC:cat"],
+        60,
+        "piped",
+      );
       try {
-        let conn;
-        for (let i = 0;; i++) {
-          try {
-            conn = await h.stack.connect({ hostname: LINUX, port: 7 });
-            break;
-          } catch (e) {
-            if (!(e instanceof Deno.errors.ConnectionRefused) || i >= 100) throw e;
-            await new Promise((r) => setTimeout(r, 50)); // socat is not listening yet
-          }
-        }
+        // Until socat listens.
+        const conn = await whileRefused(() => h.stack.connect({ hostname: LINUX, port: 7 }));
         const total = 10_000_000;
         const sent = createHash("sha256");
         const got = createHash("sha256");

@@ -37,50 +37,10 @@ import {
 import { gated, type Requirement } from "../_require.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { randomChunks } from "../services/_services.ts";
+import { kernelPeerListening, kernelPeerReport, startKernelPeer } from "./_kernel_peer.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "python3"];
 const MIB = 1 << 20;
-
-/** Linux's side: `send HOST PORT N SEED` or `recv BIND PORT`; prints bytes and sha256 as JSON. */
-const PEER_PY = `
-import socket, sys, json, hashlib, random
-mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-h = hashlib.sha256()
-if mode == "send":
-    n, seed = int(sys.argv[4]), int(sys.argv[5])
-    rng = random.Random(seed)
-    s = socket.create_connection((host, port), timeout=60)
-    left = n
-    while left > 0:
-        k = min(left, 262144)
-        chunk = rng.randbytes(k)
-        h.update(chunk)
-        s.sendall(chunk)
-        left -= k
-    s.shutdown(socket.SHUT_WR)
-    while s.recv(65536):
-        pass
-    got = n
-else:
-    l = socket.socket()
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind((host, port))
-    l.listen(1)
-    print("listening", flush=True)
-    l.settimeout(60)
-    s, _ = l.accept()
-    s.settimeout(60)
-    buf = bytearray(262144)
-    got = 0
-    while True:
-        k = s.recv_into(buf)
-        if k == 0:
-            break
-        h.update(memoryview(buf)[:k])
-        got += k
-s.close()
-print(json.dumps({"bytes": got, "sha256": h.hexdigest()}), flush=True)
-`;
 
 interface Host {
   readonly netns: string;
@@ -122,37 +82,15 @@ async function withHost(
   }
 }
 
-function peer(netns: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command("ip", {
-    args: ["netns", "exec", netns, "timeout", "120", "/usr/bin/python3", "-c", PEER_PY, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
-
-async function peerOutput(
-  child: Deno.ChildProcess,
-  lines: ReadableStreamDefaultReader<string>,
-): Promise<{ bytes: number; sha256: string }> {
-  let out = "";
-  for (;;) {
-    const { value, done } = await lines.read();
-    if (done) break;
-    out += value;
-  }
-  const status = await child.status;
-  const err = new TextDecoder().decode(await new Response(child.stderr).arrayBuffer());
-  assert.equal(status.code, 0, `python peer: ${err}`);
-  return JSON.parse(out.trim().split("\n").pop()!);
-}
-
 /** Linux sends `bytes` to the stack's port 5002; returns what each end hashed. */
 async function linuxToStack(h: Host, bytes: number): Promise<void> {
   const listener = h.stack.listen({ port: 5002 });
   try {
-    const client = peer(h.netns, ["send", STACK_ADDRESS, "5002", String(bytes), "7"]);
-    const lines = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const client = startKernelPeer(
+      h.netns,
+      ["send", STACK_ADDRESS, "5002", String(bytes), "7", "--sha256"],
+      120,
+    );
     const conn = await listener.accept();
     const got = createHash("sha256");
     let received = 0;
@@ -164,7 +102,7 @@ async function linuxToStack(h: Host, bytes: number): Promise<void> {
       received += n;
     }
     conn.close();
-    const sent = await peerOutput(client, lines);
+    const sent = await kernelPeerReport(client);
     assert.equal(received, bytes);
     assert.equal(sent.bytes, bytes);
     assert.equal(got.digest("hex"), sent.sha256);
@@ -175,10 +113,8 @@ async function linuxToStack(h: Host, bytes: number): Promise<void> {
 
 /** The stack sends `bytes` to Linux's port 5003. */
 async function stackToLinux(h: Host, bytes: number, to = LINUX_ADDRESS): Promise<void> {
-  const server = peer(h.netns, ["recv", to, "5003"]);
-  const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const first = await lines.read();
-  assert.equal(first.value?.trim(), "listening");
+  const server = startKernelPeer(h.netns, ["recv", to, "5003", "--sha256"], 120);
+  await kernelPeerListening(server);
   const conn = await h.stack.connect({ hostname: to, port: 5003 });
   const sent = createHash("sha256");
   for (const chunk of randomChunks(21, bytes, 256 * 1024)) {
@@ -188,7 +124,7 @@ async function stackToLinux(h: Host, bytes: number, to = LINUX_ADDRESS): Promise
   await conn.closeWrite();
   while ((await conn.read(new Uint8Array(64))) !== null) { /* Linux sends nothing */ }
   conn.close();
-  const got = await peerOutput(server, lines);
+  const got = await kernelPeerReport(server);
   assert.equal(got.bytes, bytes);
   assert.equal(got.sha256, sent.digest("hex"));
 }

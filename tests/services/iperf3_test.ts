@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import type { TcpConn } from "../../mod.ts";
 import { State, writeUdpHeader } from "../../plugins/services/iperf3/protocol.ts";
-import { ms } from "../_harness.ts";
+import { ms, xorshift32 } from "../_harness.ts";
 import {
   bytes,
   delay,
@@ -224,24 +224,11 @@ Deno.test("iperf3: a second client during a test gets ACCESS_DENIED; a stalled o
   );
 });
 
-/** A small seeded generator (xorshift32): the fuzz cases repeat. */
-function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
-
 Deno.test("iperf3: 300 seeded malformed control exchanges never crash it; a real test follows", async () => {
   await withServiceEnv(
     makeServiceEnv({ services: ["iperf3"], options: { iperf3: { controlTimeoutMs: 500 } } }),
     async (env) => {
-      const next = xorshift(13);
+      const next = xorshift32(13); // seeded: the fuzz cases repeat
       const valid = [
         ...COOKIE,
         ...framed({ tcp: true, time: 1, parallel: 2, len: 1000 }),

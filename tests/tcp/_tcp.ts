@@ -240,6 +240,22 @@ export function parseSeg(p: Uint8Array): Seg | undefined {
   };
 }
 
+/**
+ * The TCP segments among `frames`, parsed as {@linkcode parseSeg} does, each
+ * with what `extra` reads from its raw IPv4 packet (fields the parser leaves out).
+ */
+export function parseSegsWith<T extends object>(
+  frames: readonly Uint8Array[],
+  extra: (packet: Uint8Array) => T,
+): (Seg & T)[] {
+  const out: (Seg & T)[] = [];
+  for (const f of frames) {
+    const s = parseSeg(f);
+    if (s !== undefined) out.push({ ...s, ...extra(f) });
+  }
+  return out;
+}
+
 /** One line per segment, for assertion messages. */
 export function show(segs: readonly Seg[]): string {
   return segs.map((s) =>
@@ -372,6 +388,12 @@ export class Peer {
     return this.host.take().map(parseSeg).filter((s): s is Seg => s !== undefined);
   }
 
+  /** The raw IPv4 packets sent since the last call (after delivering what is in flight now). */
+  takeFrames(): Uint8Array[] {
+    this.host.runFor(0);
+    return this.host.take();
+  }
+
   /** A tcp counter's value (`"rx.paws"`, `"challenge_acks"`, …). */
   counter(name: string): number {
     return this.host.counter(`tcp.${name}`);
@@ -380,6 +402,11 @@ export class Peer {
   /** The stack's socket list entry for the connection to our `port`, if any. */
   state(port: number): string | undefined {
     return this.stack.sockets().find((s) => s.remote === `${this.addr}:${port}`)?.state;
+  }
+
+  /** The stack's socket list entry for the connection to our `port`, if any. */
+  info(port: number): ReturnType<Host["stack"]["sockets"]>[number] | undefined {
+    return this.stack.sockets().find((s) => s.remote === `${this.addr}:${port}`);
   }
 
   /** Lets promises settle (microtasks) without moving virtual time. */
@@ -502,11 +529,47 @@ export async function passiveOpen(
   };
 }
 
+/** The ends and next sequence numbers of a connection, as {@linkcode ActiveConn} and {@linkcode PassiveConn} hold them. */
+export interface ConnEnds {
+  /** The stack's port. */
+  readonly port: number;
+  /** The peer's port. */
+  readonly peerPort: number;
+  /** The stack's next sequence number. */
+  readonly sndNxt: number;
+  /** The peer's next sequence number. */
+  readonly peerNxt: number;
+}
+
+/**
+ * A segment from the peer on connection `c`: its ports, the peer's next
+ * sequence number and an ACK of everything the stack sent, then `fields`
+ * (which may override any of them).
+ */
+export function fromPeer(
+  c: ConnEnds,
+  fields: Omit<TcpFields, "srcPort" | "dstPort" | "seq"> & Partial<TcpFields>,
+): TcpFields {
+  return { srcPort: c.peerPort, dstPort: c.port, seq: c.peerNxt, ack: c.sndNxt, ...fields };
+}
+
 /** Bytes `0, 1, 2, …` (mod 251), `n` long, starting at `from`. */
 export function pattern(n: number, from = 0): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = (from + i) % 251;
   return b;
+}
+
+/** Reads from `conn` until `n` characters (or the end of the stream) arrived; returns them as text. */
+export async function readText(conn: TcpConn, n: number): Promise<string> {
+  const buf = new Uint8Array(1000);
+  let s = "";
+  while (s.length < n) {
+    const r = await conn.read(buf);
+    if (r === null) break;
+    s += new TextDecoder().decode(buf.subarray(0, r));
+  }
+  return s;
 }
 
 /** Text as bytes. */

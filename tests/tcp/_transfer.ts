@@ -15,7 +15,15 @@ import { VirtualNetwork } from "../../drivers/loopback/network.ts";
 import type { RunOptions } from "../../drivers/loopback/network.ts";
 import type { Link } from "../../drivers/loopback/link.ts";
 import type { Faults } from "../../drivers/loopback/faults.ts";
-import { Capture, type Env, makeLink, ms, type PluginOptions, pluginsWith } from "../_harness.ts";
+import {
+  Capture,
+  type Env,
+  type LinkPair,
+  makeLink,
+  ms,
+  type PluginOptions,
+  pluginsWith,
+} from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
 
 /** Deterministic bytes from a seed (xorshift), produced chunk by chunk. */
@@ -208,6 +216,22 @@ export interface SoakOptions {
   readonly mtu?: number;
   /** TCP plugin options of both stacks (`congestionControl`, `pacing`, …). */
   readonly tcp?: Readonly<Record<string, number | string | boolean>>;
+  /** Virtual time the exchange may take, µs (default one hour). */
+  readonly timeout?: Duration;
+  /** Runs once both ends are connected, before the exchange (checks on the fresh connection). */
+  readonly onConnected?: (env: LinkPair) => void;
+}
+
+/** What a {@linkcode soakExchange} run leaves to look at. */
+export interface SoakRun {
+  /** The link's statistics a → b. */
+  readonly ab: ReturnType<Link["stats"]>;
+  /** The link's statistics b → a. */
+  readonly ba: ReturnType<Link["stats"]>;
+  /** Virtual seconds from the listen to both ends closed (TIME-WAIT not included). */
+  readonly virtualSeconds: number;
+  /** Segments both ends retransmitted (`tcp.retrans_segs`) before TIME-WAIT. */
+  readonly retrans: number;
 }
 
 /**
@@ -216,35 +240,58 @@ export interface SoakOptions {
  * SHA-256 checked), close, and must be left with no socket (TIME-WAIT
  * included) and no leaked buffer; frames must really have been lost.
  */
-export async function soakExchange(o: SoakOptions): Promise<void> {
+export async function soakExchange(o: SoakOptions): Promise<SoakRun> {
   const env = makeLink({
     seed: o.seed,
     faults: o.faults,
     mtu: o.mtu ?? 1500,
     ...(o.tcp !== undefined ? { plugins: { tcp: o.tcp } } : {}),
   });
+  let run: SoakRun;
   try {
     const l = env.b.listen({ port: 9000 });
+    const t0 = env.net.clock.now();
     await env.run(async () => {
       const [c, s] = await Promise.all([
         env.a.connect({ hostname: "10.0.0.2", port: 9000 }),
         l.accept(),
       ]);
+      o.onConnected?.(env);
       await exchangeBoth(c, s, o.seed, o.total);
       c.close();
       s.close();
-    }, { timeout: 3_600_000_000 });
+    }, { timeout: o.timeout ?? 3_600_000_000 });
+    const virtualSeconds = (env.net.clock.now() - t0) / 1e6;
     l.close();
+    const retrans = env.a.counters.value("tcp.retrans_segs") +
+      env.b.counters.value("tcp.retrans_segs");
+    // Both sides finish closing (TIME-WAIT included) on their own.
     env.runFor(200_000_000);
     assert.deepEqual(env.a.sockets(), [], `seed ${o.seed}: a still has sockets`);
     assert.deepEqual(env.b.sockets(), [], `seed ${o.seed}: b still has sockets`);
     const ab = env.link.stats("a->b"), ba = env.link.stats("b->a");
     assert.ok(ab.dropped.loss > 0 && ba.dropped.loss > 0, `seed ${o.seed}: frames were lost`);
+    run = { ab, ba, virtualSeconds, retrans };
   } catch (e) {
     env.close();
     throw e;
   }
   env.finish();
+  return run;
+}
+
+/**
+ * The soak's size from the environment: the CI subset (1 MiB each way over
+ * `ciSeeds` seeds) unless `TCP_SOAK=1` asks for the issue's full size (64 MiB
+ * over 50 seeds); `TCP_SOAK_MIB` and `TCP_SOAK_SEEDS` override either.
+ */
+export function soakSize(ciSeeds: number): { soak: boolean; mib: number; seeds: number } {
+  const soak = Deno.env.get("TCP_SOAK") === "1";
+  return {
+    soak,
+    mib: Number(Deno.env.get("TCP_SOAK_MIB") ?? (soak ? 64 : 1)),
+    seeds: Number(Deno.env.get("TCP_SOAK_SEEDS") ?? (soak ? 50 : ciSeeds)),
+  };
 }
 
 /** The soak's faults (integrity tests and `bench/tcp_soak.ts`): loss, reordering, duplication, corruption, delay. */
@@ -256,3 +303,70 @@ export const SOAK_FAULTS: Faults = {
   delay: ms(20),
   jitter: ms(5),
 };
+
+/** Options of {@linkcode timedBulk}. */
+export interface TimedBulkOptions {
+  /** The sender's congestion controller (`connect({ congestionControl })`). */
+  readonly congestionControl: string;
+  /** How long the sender writes, µs of virtual time. */
+  readonly duration: Duration;
+  /** How often `sample` runs, µs. */
+  readonly every: Duration;
+  /**
+   * Runs at the start and every `every` µs until the end, `start` being the
+   * virtual time the connection opened; returning false stops the sampling.
+   */
+  readonly sample: (start: number) => boolean | void;
+  /** Runs at the end of the writing time, with the bytes received by then. */
+  readonly atEnd?: (received: number) => void;
+  /** Runs once everything arrived and the writer finished, before both ends close. */
+  readonly beforeClose?: () => Promise<void> | void;
+  /** Virtual time the whole transfer may take, µs. */
+  readonly timeout: Duration;
+}
+
+/**
+ * A timed bulk transfer on a two-host link: after a ping (ARP first, so the
+ * handshake sees the bare path) `a` connects to `b`'s port 80, writes 64 KiB
+ * chunks for `duration`, closes for writing; `b` reads everything; both
+ * close and the listener closes. The caller finishes the environment.
+ */
+export async function timedBulk(
+  env: LinkPair,
+  o: TimedBulkOptions,
+): Promise<{ written: number; received: number }> {
+  await env.run(() => env.a.ping("10.0.0.2"));
+  const l = env.b.listen({ port: 80 });
+  let written = 0, received = 0;
+  await env.run(async () => {
+    const [c, s] = await Promise.all([
+      env.a.connect({ hostname: "10.0.0.2", port: 80, congestionControl: o.congestionControl }),
+      l.accept(),
+    ]);
+    const start = env.net.now();
+    const end = start + o.duration;
+    const tick = () => {
+      if (o.sample(start) === false) return;
+      if (env.net.now() < end) env.net.at(env.net.now() + o.every, tick);
+    };
+    tick();
+    if (o.atEnd !== undefined) env.net.at(end, () => o.atEnd!(received));
+    const chunk = new Uint8Array(65536);
+    const writer = (async () => {
+      while (env.net.now() < end) written += await c.write(chunk);
+      await c.closeWrite();
+    })();
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await s.read(buf);
+      if (n === null) break;
+      received += n;
+    }
+    await writer;
+    await o.beforeClose?.();
+    c.close();
+    s.close();
+  }, { timeout: o.timeout });
+  l.close();
+  return { written, received };
+}

@@ -7,17 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { activeOpen, one, pattern, Peer, show, text } from "./_tcp.ts";
-
-/** Deterministic 32-bit numbers (xorshift). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
-}
+import { xorshift32 } from "../_harness.ts";
 
 Deno.test("tcp ESTABLISHED + blind RSTs across the sequence space → only RCV.NXT resets; in-window ones are challenged, others ignored", async () => {
   const peer = new Peer();
@@ -36,7 +26,7 @@ Deno.test("tcp ESTABLISHED + blind RSTs across the sequence space → only RCV.N
   assert.equal(peer.counter("rx.rst_challenged"), challenged);
   assert.equal(peer.counter("rx.out_of_window"), offsets.length - challenged);
   // RST+ACK with a random ACK field changes nothing either.
-  const r = rng(7);
+  const r = xorshift32(7);
   for (let i = 0; i < 100; i++) {
     peer.send({
       srcPort: 80,
@@ -58,7 +48,7 @@ Deno.test("tcp ESTABLISHED + blind RSTs across the sequence space → only RCV.N
 Deno.test("tcp ESTABLISHED + 1000 blind SYNs at random sequence numbers → challenge ACKs up to the limit, connection kept", async () => {
   const peer = new Peer({ plugins: { tcp: { challengeAckLimit: 100 } } });
   const c = await activeOpen(peer);
-  const r = rng(11);
+  const r = xorshift32(11);
   let acks = 0;
   for (let i = 0; i < 1000; i++) {
     const out = peer.send({ srcPort: 80, dstPort: c.port, seq: r(), flags: "S" });
@@ -133,7 +123,7 @@ Deno.test("tcp ESTABLISHED + data past RCV.NXT + RCV.WND → dropped with an ACK
   });
   // 10,000 segments entirely past the right edge, at random offsets: each
   // is answered with an ACK for RCV.NXT and the window, none is kept.
-  const r = rng(3);
+  const r = xorshift32(3);
   for (let i = 0; i < 10_000; i++) {
     const off = wnd + (r() % (2 ** 31 - wnd - 1000));
     one(peer.send(seg(off, 1000)), { flags: ".", ack: c.peerNxt, window: wnd });

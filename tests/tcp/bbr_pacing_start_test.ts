@@ -13,12 +13,37 @@ import { open, RTT } from "./_recovery.ts";
 
 const HIGH_GAIN = 2 / Math.LN2;
 
-Deno.test("tcp BBR Startup: the first ACK sets the pacing rate from the RTT, not from its one-segment sample", async () => {
+type Conn = Awaited<ReturnType<typeof open>>;
+
+/** A BBR connection whose initial window (10 segments of 1000 bytes) left one RTT ago. */
+async function windowOut(): Promise<{ peer: Peer; c: Conn }> {
   const peer = new Peer({ plugins: { tcp: { congestionControl: "bbr" } } });
   const c = await open(peer);
   await c.conn.write(new Uint8Array(100_000));
   assert.equal(c.rel(peer.take()).length, 10);
   peer.wait(RTT);
+  return { peer, c };
+}
+
+/**
+ * Segment 0 lost: `ack(k)` SACKs segments 1 to k − 1, for k = 2, 3, … until
+ * recovery starts (7 ACKs at most), which it must; returns the next k.
+ */
+function sackUntilRecovery(c: Conn, ack: (k: number) => void): number {
+  let k = 2;
+  for (; k <= 8 && c.info().caState !== "recovery"; k++) ack(k);
+  assert.equal(c.info().caState, "recovery");
+  return k;
+}
+
+/** Closes and lets the close run its course. */
+function close(peer: Peer, c: Conn): void {
+  c.conn.close();
+  peer.wait(ms(1000));
+}
+
+Deno.test("tcp BBR Startup: the first ACK sets the pacing rate from the RTT, not from its one-segment sample", async () => {
+  const { peer, c } = await windowOut();
   peer.send(c.ackOf(1000));
   const fromRtt = HIGH_GAIN * 10_000 / (RTT / 1e6); // ≈ 1.44 MB/s
   const rate = c.info().pacingRate!;
@@ -26,44 +51,30 @@ Deno.test("tcp BBR Startup: the first ACK sets the pacing rate from the RTT, not
     rate >= 0.99 * fromRtt,
     `pacing rate ${rate} B/s, high_gain · cwnd / RTT = ${fromRtt.toFixed(0)}`,
   );
-  c.conn.close();
-  peer.wait(ms(1000));
+  close(peer, c);
 });
 
 Deno.test("tcp BBR: the fast retransmission goes within 1 ms of RACK finding the loss", async () => {
-  const peer = new Peer({ plugins: { tcp: { congestionControl: "bbr" } } });
-  const c = await open(peer);
-  await c.conn.write(new Uint8Array(100_000));
-  assert.equal(c.rel(peer.take()).length, 10);
-  peer.wait(RTT);
-  let k = 2;
+  const { peer, c } = await windowOut();
   let out: number[] = [];
-  for (; k <= 8 && c.info().caState !== "recovery"; k++) {
+  const k = sackUntilRecovery(c, (k) => {
     out = c.rel(peer.send(c.ackOf(0, [[1000, k * 1000]])));
-  }
-  assert.equal(c.info().caState, "recovery");
+  });
   out.push(...c.rel(peer.wait(ms(1))));
   assert.ok(
     out.includes(0),
     `sent ${JSON.stringify(out)} within 1 ms of recovery (${k - 2} SACKs)`,
   );
-  c.conn.close();
-  peer.wait(ms(1000));
+  close(peer, c);
 });
 
 Deno.test("tcp BBR fast recovery: packet conservation, one segment out per segment delivered (window from pipe, not FlightSize)", async () => {
-  const peer = new Peer({ plugins: { tcp: { congestionControl: "bbr" } } });
-  const c = await open(peer);
-  await c.conn.write(new Uint8Array(100_000));
-  assert.equal(c.rel(peer.take()).length, 10);
-  peer.wait(RTT);
+  const { peer, c } = await windowOut();
   // Segment 0 is lost; every later one is SACKed, one per ACK, 1 ms apart.
-  let k = 2;
-  for (; k <= 8 && c.info().caState !== "recovery"; k++) {
+  let k = sackUntilRecovery(c, (k) => {
     peer.send(c.ackOf(0, [[1000, k * 1000]]));
     peer.wait(ms(1));
-  }
-  assert.equal(c.info().caState, "recovery");
+  });
   const recoveryAt = k - 1; // the ACK that found the loss SACKed up to recoveryAt·1000
   const sent: number[][] = [];
   for (; k <= recoveryAt + 5; k++) {
@@ -73,6 +84,5 @@ Deno.test("tcp BBR fast recovery: packet conservation, one segment out per segme
   // 5 ACKs each delivered one segment; the retransmission went on the first
   // ACK (before this trace) or counts here: at most one more than delivered.
   assert.ok(total <= 5 + 1, `sent ${JSON.stringify(sent)} for 5 segments delivered`);
-  c.conn.close();
-  peer.wait(ms(1000));
+  close(peer, c);
 });

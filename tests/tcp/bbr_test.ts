@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
 import type { TcpSocketInfo } from "../../mod.ts";
+import { timedBulk } from "./_transfer.ts";
 
 const RATE = 10_000_000;
 const DELAY = ms(10);
@@ -35,46 +36,25 @@ async function bulk(cc: string, seed: number): Promise<Outcome> {
     directions: { "a->b": data, "b->a": acks },
     plugins: { tcp: { sendBuffer: 1 << 20, receiveBuffer: 1 << 20 } },
   });
-  await env.run(() => env.a.ping("10.0.0.2"));
-  const l = env.b.listen({ port: 80 });
-  let written = 0, received = 0, delivered = 0;
+  let delivered = 0;
   const states: string[] = [];
   let info!: TcpSocketInfo;
   const mine = () => env.a.sockets().find((x) => x.remote === "10.0.0.2:80");
-  await env.run(async () => {
-    const [c, s] = await Promise.all([
-      env.a.connect({ hostname: "10.0.0.2", port: 80, congestionControl: cc }),
-      l.accept(),
-    ]);
-    const start = env.net.now();
-    const end = start + SECONDS * 1e6;
-    const sample = () => {
+  const { written, received } = await timedBulk(env, {
+    congestionControl: cc,
+    duration: SECONDS * 1e6,
+    every: ms(1),
+    sample: () => {
       const i = mine();
-      if (i === undefined) return;
+      if (i === undefined) return false;
       if (states.at(-1) !== i.ccState) states.push(i.ccState!);
-      if (env.net.now() < end) env.net.at(env.net.now() + ms(1), sample);
-    };
-    sample();
-    env.net.at(end, () => {
+    },
+    atEnd: (received) => {
       delivered = received;
       info = mine()!;
-    });
-    const chunk = new Uint8Array(65536);
-    const writer = (async () => {
-      while (env.net.now() < end) written += await c.write(chunk);
-      await c.closeWrite();
-    })();
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = await s.read(buf);
-      if (n === null) break;
-      received += n;
-    }
-    await writer;
-    c.close();
-    s.close();
-  }, { timeout: (SECONDS + 600) * 1_000_000 });
-  l.close();
+    },
+    timeout: (SECONDS + 600) * 1_000_000,
+  });
   env.finish();
   return { utilization: (delivered * 8) / (RATE * SECONDS), states, info, written, received };
 }

@@ -13,6 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
+import { timedBulk } from "./_transfer.ts";
 
 const RATE = 10_000_000; // bit/s
 const DELAY = ms(10); // each way
@@ -42,19 +43,14 @@ interface Outcome {
 async function bulk(cc: string, seed: number): Promise<Outcome> {
   const lane = { bandwidth: RATE, delay: DELAY, queueLimit: { bytes: BDP } };
   const env = makeLink({ seed, directions: { "a->b": lane, "b->a": lane } });
-  await env.run(() => env.a.ping("10.0.0.2")); // ARP first: the handshake sees the bare path
-  const l = env.b.listen({ port: 80 });
   const samples: Sample[] = [];
-  let written = 0, received = 0, delivered = 0;
+  let delivered = 0;
   let info!: Outcome["info"];
-  await env.run(async () => {
-    const [c, s] = await Promise.all([
-      env.a.connect({ hostname: "10.0.0.2", port: 80, congestionControl: cc }),
-      l.accept(),
-    ]);
-    const start = env.net.now();
-    const end = start + SECONDS * 1e6;
-    const sample = () => {
+  const { written, received } = await timedBulk(env, {
+    congestionControl: cc,
+    duration: SECONDS * 1e6,
+    every: ms(5),
+    sample: (start) => {
       const i = env.a.sockets().find((x) => x.remote === "10.0.0.2:80")!;
       samples.push({
         t: (env.net.now() - start) / 1000,
@@ -63,29 +59,15 @@ async function bulk(cc: string, seed: number): Promise<Outcome> {
         retrans: i.retrans!,
         caState: i.caState!,
       });
-      if (env.net.now() < end) env.net.at(env.net.now() + ms(5), sample);
-    };
-    sample();
-    env.net.at(end, () => delivered = received);
-    const chunk = new Uint8Array(65536);
-    const writer = (async () => {
-      while (env.net.now() < end) written += await c.write(chunk);
-      await c.closeWrite();
-    })();
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = await s.read(buf);
-      if (n === null) break;
-      received += n;
-    }
-    await writer;
-    await new Promise<void>((r) => env.net.at(env.net.now() + ms(1000), r)); // the last ACKs
-    info = env.a.sockets().find((x) => x.remote === "10.0.0.2:80")!;
-    c.close();
-    s.close();
-  }, { timeout: (SECONDS + 600) * 1_000_000 });
+    },
+    atEnd: (received) => delivered = received,
+    beforeClose: async () => {
+      await new Promise<void>((r) => env.net.at(env.net.now() + ms(1000), r)); // the last ACKs
+      info = env.a.sockets().find((x) => x.remote === "10.0.0.2:80")!;
+    },
+    timeout: (SECONDS + 600) * 1_000_000,
+  });
   const drops = env.link.stats("a->b").dropped.queue_full;
-  l.close();
   env.finish();
   return { samples, delivered, written, received, info, drops };
 }

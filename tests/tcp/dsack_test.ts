@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
-import { assertTsharkClean, runTshark } from "../_tshark.ts";
+import { assertTsharkClean, tsharkRows } from "../_tshark.ts";
 import { gated } from "../_require.ts";
 import { one, passiveOpen, pattern, Peer, type TcpFields } from "./_tcp.ts";
 
@@ -93,21 +93,12 @@ Deno.test(
       r.listener.close();
       peer.wait(ms(1));
       const bytes = peer.host.capture!.bytes();
-      const out = await runTshark(bytes, [
-        "-o",
-        "tcp.relative_sequence_numbers:FALSE",
-        "-Y",
+      const rows = await tsharkRows(
+        bytes,
         "tcp.options.sack_le",
-        "-T",
-        "fields",
-        "-e",
-        "tcp.ack",
-        "-e",
-        "tcp.options.sack_le",
-        "-e",
-        "tcp.options.sack_re",
-      ]);
-      const rows = out.trim().split("\n").filter((l) => l !== "").map((l) => l.split("\t"));
+        ["tcp.ack", "tcp.options.sack_le", "tcp.options.sack_re"],
+        ["-o", "tcp.relative_sequence_numbers:FALSE"],
+      );
       assert.deepEqual(rows, [[
         String(r.peerNxt + 100),
         String(r.peerNxt),

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
-import { assertTsharkClean, runTshark } from "../_tshark.ts";
+import { assertTsharkClean, tsharkRows, tsharkTrue as truthy } from "../_tshark.ts";
 import { gated } from "../_require.ts";
 import { makePath, receiveAll, sendAll } from "./_transfer.ts";
 
@@ -103,27 +103,15 @@ Deno.test(
     fn: async () => {
       const o = await transfer(true);
       await assertTsharkClean(o.capture, { replaceAllowed: true });
-      const out = await runTshark(o.capture, [
-        "-Y",
-        "tcp",
-        "-T",
-        "fields",
-        "-e",
+      const rows = await tsharkRows(o.capture, "tcp", [
         "ip.src",
-        "-e",
         "ip.dsfield.ecn",
-        "-e",
         "tcp.flags.ece",
-        "-e",
         "tcp.flags.cwr",
-        "-e",
         "tcp.flags.syn",
-        "-e",
         "tcp.len",
       ]);
-      const rows = out.trim().split("\n").map((l) => l.split("\t"));
       const count = (f: (r: string[]) => boolean) => rows.filter(f).length;
-      const truthy = (v: string | undefined) => v === "1" || v === "True";
       const fromSender = (r: string[]) => r[0] === "10.0.0.2";
       assert.ok(count((r) => fromSender(r) && r[1] === "2" && r[5] !== "0") > 0, "ECT(0) data");
       assert.ok(count((r) => fromSender(r) && r[1] === "3") > 0, "CE-marked data");

@@ -7,7 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { ipv4Packet, ms, track } from "../_harness.ts";
-import { one, parseSeg, passiveOpen, Peer, type Seg, show, tcpSegment, text } from "./_tcp.ts";
+import {
+  fromPeer,
+  one,
+  parseSegsWith,
+  passiveOpen,
+  Peer,
+  type Seg,
+  show,
+  tcpSegment,
+  text,
+} from "./_tcp.ts";
 import type { TcpFields } from "./_tcp.ts";
 
 /** A segment the stack sent, with the ECN field of its IP header. */
@@ -16,12 +26,7 @@ interface EcnSeg extends Seg {
 }
 
 function withEcn(frames: Uint8Array[]): EcnSeg[] {
-  const out: EcnSeg[] = [];
-  for (const f of frames) {
-    const s = parseSeg(f);
-    if (s !== undefined) out.push({ ...s, ecn: f[1]! & 3 });
-  }
-  return out;
+  return parseSegsWith(frames, (f) => ({ ecn: f[1]! & 3 }));
 }
 
 /** Injects `f` from the peer with IP ECN field `ecn`; returns what the stack sent. */
@@ -34,20 +39,34 @@ function sendEcn(peer: Peer, f: TcpFields, ecn: number, after = 0): EcnSeg[] {
 }
 
 function takeEcn(peer: Peer): EcnSeg[] {
-  peer.host.runFor(0);
-  return withEcn(peer.host.take());
+  return withEcn(peer.takeFrames());
+}
+
+/** The peer's ECN-setup SYN (ECE+CWR) to port 80. */
+const ECN_SYN: TcpFields = {
+  srcPort: 40000,
+  dstPort: 80,
+  seq: 1,
+  flags: "SEW",
+  options: { mss: 1460 },
+};
+
+/** The peer's answer (port 80, ISS 1000, MSS 1460) with `flags` to the stack's `syn`. */
+function answer(syn: Seg, flags: string): TcpFields {
+  return {
+    srcPort: 80,
+    dstPort: syn.srcPort,
+    seq: 1000,
+    ack: syn.seq + 1,
+    flags,
+    options: { mss: 1460 },
+  };
 }
 
 Deno.test("tcp LISTEN + SYN with ECE and CWR → SYN-ACK with ECE (ECN accepted by default, tcp_ecn=2)", () => {
   const peer = new Peer();
   const l = peer.stack.listen({ port: 80 });
-  const out = sendEcn(peer, {
-    srcPort: 40000,
-    dstPort: 80,
-    seq: 1,
-    flags: "SEW",
-    options: { mss: 1460 },
-  }, 0);
+  const out = sendEcn(peer, ECN_SYN, 0);
   const synAck = one(out, { flags: "S.E", ack: 2 });
   assert.equal((out[0] as EcnSeg).ecn, 0, "a SYN-ACK is never ECT (§6.1.1)");
   assert.ok(synAck);
@@ -58,9 +77,7 @@ Deno.test("tcp LISTEN + SYN with ECE and CWR → SYN-ACK with ECE (ECN accepted 
 Deno.test("tcp LISTEN + SYN with ECE alone → SYN-ACK without ECE (not an ECN setup SYN)", () => {
   const peer = new Peer();
   const l = peer.stack.listen({ port: 80 });
-  one(peer.send({ srcPort: 40000, dstPort: 80, seq: 1, flags: "SE", options: { mss: 1460 } }), {
-    flags: "S.",
-  });
+  one(peer.send({ ...ECN_SYN, flags: "SE" }), { flags: "S." });
   l.close();
   peer.finish();
 });
@@ -68,9 +85,7 @@ Deno.test("tcp LISTEN + SYN with ECE alone → SYN-ACK without ECE (not an ECN s
 Deno.test("tcp LISTEN with ecn 0 + ECN-setup SYN → plain SYN-ACK", () => {
   const peer = new Peer({ plugins: { tcp: { ecn: 0 } } });
   const l = peer.stack.listen({ port: 80 });
-  one(peer.send({ srcPort: 40000, dstPort: 80, seq: 1, flags: "SEW", options: { mss: 1460 } }), {
-    flags: "S.",
-  });
+  one(peer.send(ECN_SYN), { flags: "S." });
   l.close();
   peer.finish();
 });
@@ -96,38 +111,22 @@ Deno.test("tcp connect() by default sends a plain SYN; with { ecn: true } or ecn
 async function ecnActive(peer: Peer, synAckFlags = "S.E") {
   const t = track(peer.stack.connect({ hostname: peer.addr, port: 80, ecn: true }));
   const syn = one(peer.take(), { flags: "SEW" });
-  one(
-    peer.send({
-      srcPort: 80,
-      dstPort: syn.srcPort,
-      seq: 1000,
-      ack: syn.seq + 1,
-      flags: synAckFlags,
-      options: { mss: 1460 },
-    }),
-    { flags: "." },
-  );
+  one(peer.send(answer(syn, synAckFlags)), { flags: "." });
   await t.done;
-  return { conn: t.value!, port: syn.srcPort, sndNxt: (syn.seq + 1) >>> 0, peerNxt: 1001 };
+  const port = syn.srcPort;
+  return { conn: t.value!, port, peerPort: 80, sndNxt: (syn.seq + 1) >>> 0, peerNxt: 1001 };
 }
 
 Deno.test("tcp SYN-SENT (ECN) + SYN-ACK with ECE → ECN on: new data ECT(0), pure ACKs Not-ECT", async () => {
   const peer = new Peer();
   const c = await ecnActive(peer);
-  assert.equal(peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")?.ecn, true);
+  assert.equal(peer.info(80)?.ecn, true);
   await c.conn.write(text("hello"));
   const data = one(takeEcn(peer), { flags: "P.", len: 5 }) as EcnSeg;
   assert.equal(data.ecn, 2, "ECT(0) on new data");
   const ack = sendEcn(
     peer,
-    {
-      srcPort: 80,
-      dstPort: c.port,
-      seq: c.peerNxt,
-      ack: c.sndNxt + 5,
-      flags: "P.",
-      payload: text("hi"),
-    },
+    fromPeer(c, { ack: c.sndNxt + 5, flags: "P.", payload: text("hi") }),
     0,
     ms(50),
   );
@@ -140,7 +139,7 @@ Deno.test("tcp SYN-SENT (ECN) + SYN-ACK with ECE → ECN on: new data ECT(0), pu
 Deno.test("tcp SYN-SENT (ECN) + SYN-ACK with ECE and CWR → ECN off (§6.1.1)", async () => {
   const peer = new Peer();
   const c = await ecnActive(peer, "S.EW");
-  assert.equal(peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")?.ecn, undefined);
+  assert.equal(peer.info(80)?.ecn, undefined);
   await c.conn.write(text("hello"));
   const data = one(takeEcn(peer), { flags: "P.", len: 5 }) as EcnSeg;
   assert.equal(data.ecn, 0);
@@ -148,15 +147,23 @@ Deno.test("tcp SYN-SENT (ECN) + SYN-ACK with ECE and CWR → ECN off (§6.1.1)",
   peer.finish();
 });
 
+/**
+ * An ECN connection the stack opened with NewReno (its reductions are easy
+ * to predict), writing `segments` full segments; its socket entry at `info()`.
+ */
+async function ecnNewRenoWriting(segments: number) {
+  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
+  const c = await ecnActive(peer);
+  const info = () => peer.info(80)!;
+  const w = c.conn.write(new Uint8Array(segments * 1460));
+  return { peer, c, info, w };
+}
+
 /** A passive ECN connection: the peer's SYN asks (ECE+CWR), the SYN-ACK agrees. */
 async function ecnPassive(peer: Peer) {
   const listener = peer.stack.listen({ port: 80 });
   const synAck = one(
-    sendEcn(
-      peer,
-      { srcPort: 40000, dstPort: 80, seq: 5000, flags: "SEW", options: { mss: 1460 } },
-      0,
-    ),
+    sendEcn(peer, { ...ECN_SYN, seq: 5000 }, 0),
     { flags: "S.E" },
   );
   assert.deepEqual(
@@ -164,7 +171,14 @@ async function ecnPassive(peer: Peer) {
     [],
   );
   const conn = await listener.accept();
-  return { conn, listener, sndNxt: (synAck.seq + 1) >>> 0, peerNxt: 5001 };
+  return {
+    conn,
+    listener,
+    port: 80,
+    peerPort: 40000,
+    sndNxt: (synAck.seq + 1) >>> 0,
+    peerNxt: 5001,
+  };
 }
 
 Deno.test("tcp ESTABLISHED (ECN) + data marked CE → ACK at once with ECE, ECE on every ACK until CWR", async () => {
@@ -185,7 +199,7 @@ Deno.test("tcp ESTABLISHED (ECN) + data marked CE → ACK at once with ECE, ECE 
   // CWR: the sender reduced its window; the echo stops.
   one(sendEcn(peer, seg(4, "P.W"), 2), { flags: ".", ack: p.peerNxt + 500 });
   one(sendEcn(peer, seg(5), 2), { flags: ".", ack: p.peerNxt + 600 });
-  const info = peer.stack.sockets().find((s) => s.remote === "10.0.0.2:40000")!;
+  const info = peer.info(40000)!;
   assert.equal(info.ecnSeen, true);
   assert.equal(peer.counter("ecn_ce_received"), 1);
   p.conn.close();
@@ -196,14 +210,7 @@ Deno.test("tcp ESTABLISHED (ECN) + data marked CE → ACK at once with ECE, ECE 
 Deno.test("tcp ESTABLISHED without ECN + data marked CE → no ECE", async () => {
   const peer = new Peer();
   const p = await passiveOpen(peer);
-  const out = sendEcn(peer, {
-    srcPort: 40000,
-    dstPort: 80,
-    seq: p.peerNxt,
-    ack: p.sndNxt,
-    flags: "P.",
-    payload: new Uint8Array(10),
-  }, 3);
+  const out = sendEcn(peer, fromPeer(p, { flags: "P.", payload: new Uint8Array(10) }), 3);
   one(out, { flags: "." });
   p.conn.close();
   p.listener.close();
@@ -211,32 +218,28 @@ Deno.test("tcp ESTABLISHED without ECN + data marked CE → no ECE", async () =>
 });
 
 Deno.test("tcp ESTABLISHED (ECN) + ACK with ECE → window halved once per window, CWR on the next new data", async () => {
-  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
-  const c = await ecnActive(peer);
-  const info = () => peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")!;
   // Ten segments in flight (the initial window).
-  const w = c.conn.write(new Uint8Array(10 * 1460));
+  const { peer, c, info, w } = await ecnNewRenoWriting(10);
   const first = takeEcn(peer);
   assert.equal(first.length, 10, show(first));
   assert.ok(first.every((s) => s.ecn === 2 && !s.flags.includes("W")));
   const cwnd0 = info().cwnd!;
-  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
   // The first ACK with ECE: one reduction (NewReno: half the flight).
-  let out = sendEcn(peer, { ...base, ack: c.sndNxt + 1460, flags: ".E" }, 0);
+  let out = sendEcn(peer, fromPeer(c, { ack: c.sndNxt + 1460, flags: ".E" }), 0);
   // Half of the nine segments still in flight after this ACK (RFC 5681 eq. 4), as for a loss.
   assert.equal(info().ssthresh, 4, `cwnd ${cwnd0} → ssthresh ${info().ssthresh}`);
   assert.equal(info().cwnd, 4);
   assert.equal(peer.counter("ecn_reductions"), 1);
   // More ECE for data sent before the reduction: the same congestion event.
   for (let i = 2; i <= 5; i++) {
-    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt + 1460 * i, flags: ".E" }, 0));
+    out.push(...sendEcn(peer, fromPeer(c, { ack: c.sndNxt + 1460 * i, flags: ".E" }), 0));
   }
   assert.equal(peer.counter("ecn_reductions"), 1, "once per window");
   assert.equal(info().retrans, 0, "no retransmission for ECE");
   await w;
   const more = c.conn.write(new Uint8Array(3 * 1460));
   // The rest of the first window acknowledged, without ECE: room for new data.
-  out.push(...sendEcn(peer, { ...base, ack: c.sndNxt + 10 * 1460, flags: "." }, 0));
+  out.push(...sendEcn(peer, fromPeer(c, { ack: c.sndNxt + 10 * 1460, flags: "." }), 0));
   await more;
   const data = out.filter((s) => s.payload.length > 0);
   assert.ok(data.length > 0, show(out));
@@ -244,7 +247,7 @@ Deno.test("tcp ESTABLISHED (ECN) + ACK with ECE → window halved once per windo
   assert.ok(data.slice(1).every((s) => !s.flags.includes("W")), "CWR once");
   // ECE acknowledging data sent after the reduction: a new congestion event.
   const last = data.at(-1)!;
-  out = sendEcn(peer, { ...base, ack: (last.seq + last.payload.length) >>> 0, flags: ".E" }, 0);
+  out = sendEcn(peer, fromPeer(c, { ack: (last.seq + last.payload.length) >>> 0, flags: ".E" }), 0);
   assert.equal(peer.counter("ecn_reductions"), 2);
   c.conn.close();
   peer.finish();
@@ -272,7 +275,7 @@ Deno.test("tcp LISTEN (SYN queue full) + ECN-setup SYN with timestamps → cooki
   peer.send({ srcPort: 39999, dstPort: 80, seq: 1, flags: "S", options: { mss: 1460 } }); // fills the queue
   const opts = { mss: 1460, ts: [100, 0] as const };
   const synAck = one(
-    sendEcn(peer, { srcPort: 40000, dstPort: 80, seq: 5000, flags: "SEW", options: opts }, 0),
+    sendEcn(peer, { ...ECN_SYN, seq: 5000, options: opts }, 0),
     { flags: "S.E", ack: 5001 },
   );
   assert.equal(peer.counter("syncookies_sent"), 1);
@@ -299,19 +302,9 @@ Deno.test("tcp SYN-SENT (ECN): a retransmitted SYN is a plain SYN (Linux tcp_ecn
   const syn = one(peer.take(), { flags: "SEW" });
   // No answer: the SYN may have been dropped for its ECN bits (RFC 3168 §6.1.1.1).
   one(peer.wait(ms(1100)), { flags: "S", seq: syn.seq });
-  one(
-    peer.send({
-      srcPort: 80,
-      dstPort: syn.srcPort,
-      seq: 1000,
-      ack: syn.seq + 1,
-      flags: "S.E",
-      options: { mss: 1460 },
-    }),
-    { flags: "." },
-  );
+  one(peer.send(answer(syn, "S.E")), { flags: "." });
   await t.done;
-  assert.equal(peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")?.ecn, true);
+  assert.equal(peer.info(80)?.ecn, true);
   t.value!.close();
   peer.finish();
 });
@@ -319,25 +312,9 @@ Deno.test("tcp SYN-SENT (ECN): a retransmitted SYN is a plain SYN (Linux tcp_ecn
 Deno.test("tcp ESTABLISHED (ECN) + pure ACK marked CE → no ECE, no ACK (pure ACKs are never ECT: Linux checks CE on data only)", async () => {
   const peer = new Peer();
   const p = await ecnPassive(peer);
-  const out = sendEcn(peer, {
-    srcPort: 40000,
-    dstPort: 80,
-    seq: p.peerNxt,
-    ack: p.sndNxt,
-    flags: ".",
-  }, 3);
+  const out = sendEcn(peer, fromPeer(p, { flags: "." }), 3);
   assert.deepEqual(out, [], show(out));
-  one(
-    sendEcn(peer, {
-      srcPort: 40000,
-      dstPort: 80,
-      seq: p.peerNxt,
-      ack: p.sndNxt,
-      flags: "P.",
-      payload: new Uint8Array(10),
-    }, 2),
-    { flags: "." },
-  );
+  one(sendEcn(peer, fromPeer(p, { flags: "P.", payload: new Uint8Array(10) }), 2), { flags: "." });
   p.conn.close();
   p.listener.close();
   peer.finish();
@@ -356,14 +333,7 @@ Deno.test("tcp SYN-SENT (ECN, Fast Open): a SYN carrying data is Not-ECT (§6.1.
     }),
   );
   const syn1 = one(takeEcn(peer), { flags: "SEW" });
-  peer.send({
-    srcPort: 80,
-    dstPort: syn1.srcPort,
-    seq: 1000,
-    ack: syn1.seq + 1,
-    flags: "S.E",
-    options: { mss: 1460, raw: [34, 10, ...cookie] },
-  });
+  peer.send({ ...answer(syn1, "S.E"), options: { mss: 1460, raw: [34, 10, ...cookie] } });
   await t1.done;
   t1.value!.close();
   peer.take();
@@ -398,25 +368,21 @@ Deno.test("tcp SYN-SENT (ECN) + ECN-setup SYN (simultaneous open) → SYN-ACK wi
   );
   peer.send({ srcPort: 80, dstPort: syn.srcPort, seq: 1001, ack: syn.seq + 1, flags: "." });
   await t.done;
-  assert.equal(peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")?.ecn, true);
+  assert.equal(peer.info(80)?.ecn, true);
   t.value!.close();
   peer.finish();
 });
 
 Deno.test("tcp ESTABLISHED (ECN): ECE for the window a loss recovery already reduced → no second reduction when recovery ends", async () => {
-  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
-  const c = await ecnActive(peer);
-  const info = () => peer.stack.sockets().find((s) => s.remote === "10.0.0.2:80")!;
-  const w = c.conn.write(new Uint8Array(10 * 1460));
+  const { peer, c, info, w } = await ecnNewRenoWriting(10);
   assert.equal(takeEcn(peer).length, 10);
-  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
   // The first segment lost, the fifth marked CE: three duplicate ACKs, then
   // one with ECE during the recovery.
   const out: EcnSeg[] = [];
   for (let i = 0; i < 3; i++) {
-    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: "." }, 0));
+    out.push(...sendEcn(peer, fromPeer(c, { flags: "." }), 0));
   }
-  out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: ".E" }, 0));
+  out.push(...sendEcn(peer, fromPeer(c, { flags: ".E" }), 0));
   assert.ok(
     out.some((s) => s.seq === c.sndNxt && s.payload.length > 0),
     `fast retransmit:\n${show(out)}`,
@@ -425,7 +391,7 @@ Deno.test("tcp ESTABLISHED (ECN): ECE for the window a loss recovery already red
   assert.equal(ssthresh, 5, "halved for the loss");
   // The retransmission fills the hole: one ACK for everything, still with ECE
   // (the receiver has not seen CWR yet). The same congestion event: no second halving.
-  sendEcn(peer, { ...base, ack: c.sndNxt + 10 * 1460, flags: ".E" }, 0);
+  sendEcn(peer, fromPeer(c, { ack: c.sndNxt + 10 * 1460, flags: ".E" }), 0);
   await w;
   assert.equal(
     info().ssthresh,
@@ -438,18 +404,15 @@ Deno.test("tcp ESTABLISHED (ECN): ECE for the window a loss recovery already red
 });
 
 Deno.test("tcp ESTABLISHED (ECN): ECE ACKs during a loss recovery → CWR on one new data segment only", async () => {
-  const peer = new Peer({ plugins: { tcp: { congestionControl: "newreno" } } });
-  const c = await ecnActive(peer);
-  const w = c.conn.write(new Uint8Array(30 * 1460));
+  const { peer, c, w } = await ecnNewRenoWriting(30);
   assert.equal(takeEcn(peer).length, 10);
-  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
   const out: EcnSeg[] = [];
   for (let i = 0; i < 3; i++) {
-    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: "." }, 0));
+    out.push(...sendEcn(peer, fromPeer(c, { flags: "." }), 0));
   }
   // Further duplicate ACKs, all with ECE (a CE arrived): NewReno's inflation sends new data.
   for (let i = 0; i < 7; i++) {
-    out.push(...sendEcn(peer, { ...base, ack: c.sndNxt, flags: ".E" }, 0));
+    out.push(...sendEcn(peer, fromPeer(c, { flags: ".E" }), 0));
   }
   const fresh = out.filter((s) => s.payload.length > 0 && s.seq !== c.sndNxt);
   assert.ok(fresh.length >= 2, `new data during recovery:\n${show(out)}`);
@@ -463,13 +426,7 @@ Deno.test("tcp LISTEN + ECN-setup SYN that arrives ECT or CE → SYN-ACK without
   for (const ecn of [1, 2, 3]) {
     const peer = new Peer();
     const l = peer.stack.listen({ port: 80 });
-    const out = sendEcn(peer, {
-      srcPort: 40000,
-      dstPort: 80,
-      seq: 1,
-      flags: "SEW",
-      options: { mss: 1460 },
-    }, ecn);
+    const out = sendEcn(peer, ECN_SYN, ecn);
     one(out, { flags: "S.", ack: 2 });
     l.close();
     peer.finish();
@@ -479,8 +436,7 @@ Deno.test("tcp LISTEN + ECN-setup SYN that arrives ECT or CE → SYN-ACK without
 Deno.test("tcp ESTABLISHED (ECN): zero-window probes are Not-ECT (§6.1.6)", async () => {
   const peer = new Peer();
   const c = await ecnActive(peer);
-  const base = { srcPort: 80, dstPort: c.port, seq: c.peerNxt };
-  peer.send({ ...base, ack: c.sndNxt, flags: ".", window: 0 });
+  peer.send(fromPeer(c, { flags: ".", window: 0 }));
   const w = c.conn.write(text("hello"));
   const probes: EcnSeg[] = [];
   for (let i = 0; i < 4; i++) {
@@ -489,7 +445,7 @@ Deno.test("tcp ESTABLISHED (ECN): zero-window probes are Not-ECT (§6.1.6)", asy
   }
   assert.ok(probes.length >= 1, "probed");
   assert.ok(probes.every((s) => s.ecn === 0), show(probes));
-  peer.send({ ...base, ack: c.sndNxt, flags: ".", window: 65535 });
+  peer.send(fromPeer(c, { flags: ".", window: 65535 }));
   await w;
   c.conn.close();
   peer.finish();

@@ -8,9 +8,18 @@
  */
 import assert from "node:assert/strict";
 import { ipv4Packet, makeLink, ms } from "../_harness.ts";
-import { one, parseSeg, Peer, type Seg, tcpSegment, text } from "./_tcp.ts";
+import {
+  one,
+  parseSeg,
+  Peer,
+  type PeerOptions,
+  readText,
+  type Seg,
+  tcpSegment,
+  text,
+} from "./_tcp.ts";
+import type { TcpListener } from "../../stack/sockets/types.ts";
 import type { TcpFields } from "./_tcp.ts";
-import type { TcpConn } from "../../stack/sockets/types.ts";
 
 /** A segment the stack sent and its Fast Open option's cookie (null: none; empty: a request). */
 interface FoSeg extends Seg {
@@ -78,21 +87,18 @@ function getCookie(peer: Peer, port = 40000): Uint8Array {
   return synAck.cookie;
 }
 
-async function readAll(conn: TcpConn, n: number): Promise<string> {
-  const buf = new Uint8Array(1000);
-  let s = "";
-  while (s.length < n) {
-    const r = await conn.read(buf);
-    if (r === null) break;
-    s += new TextDecoder().decode(buf.subarray(0, r));
-  }
-  return s;
+/** A fresh peer's stack listening on port 80 with `fastOpen`, and a cookie the peer got from it. */
+function fastOpenListener(
+  fastOpen = 16,
+  options: PeerOptions = {},
+): { peer: Peer; l: TcpListener; cookie: Uint8Array } {
+  const peer = new Peer(options);
+  const l = peer.stack.listen({ port: 80, fastOpen });
+  return { peer, l, cookie: getCookie(peer) };
 }
 
 Deno.test("tcp LISTEN (fastOpen) + SYN with a cookie request → SYN-ACK with an 8-byte cookie, SYN data not acknowledged", () => {
-  const peer = new Peer();
-  const l = peer.stack.listen({ port: 80, fastOpen: 16 });
-  getCookie(peer);
+  const { peer, l } = fastOpenListener();
   assert.equal(peer.counter("tfo_cookie_sent"), 1);
   assert.equal(peer.counter("tfo_syn_data_accepted"), 0);
   l.close();
@@ -112,9 +118,7 @@ Deno.test("tcp LISTEN without fastOpen + SYN with a Fast Open option → plain S
 });
 
 Deno.test("tcp LISTEN (fastOpen) + SYN with a valid cookie and data → data acknowledged and read once, across duplicated and reordered SYNs", async () => {
-  const peer = new Peer();
-  const l = peer.stack.listen({ port: 80, fastOpen: 16 });
-  const cookie = getCookie(peer);
+  const { peer, l, cookie } = fastOpenListener();
   const first = syn(40001, 5000, cookie, text("GET / HTTP/1.0\r\n\r\n"));
   const synAck = one(inject(peer, first), { flags: "S.", ack: 5000 + 1 + 18 }) as FoSeg;
   assert.equal(synAck.cookie, null, "a valid cookie is not sent again");
@@ -128,7 +132,7 @@ Deno.test("tcp LISTEN (fastOpen) + SYN with a valid cookie and data → data ack
   one(inject(peer, first), { flags: ".", ack: 5019 });
   // More data after the handshake follows on.
   peer.send({ ...ack, flags: "P.", payload: text("more") });
-  assert.equal(await readAll(conn, 22), "GET / HTTP/1.0\r\n\r\nmore");
+  assert.equal(await readText(conn, 22), "GET / HTTP/1.0\r\n\r\nmore");
   assert.equal(peer.counter("tfo_syn_data_accepted"), 1);
   conn.close();
   l.close();
@@ -136,9 +140,7 @@ Deno.test("tcp LISTEN (fastOpen) + SYN with a valid cookie and data → data ack
 });
 
 Deno.test("tcp LISTEN (fastOpen) + SYN with a wrong cookie and data → data not acknowledged, a fresh cookie sent", () => {
-  const peer = new Peer();
-  const l = peer.stack.listen({ port: 80, fastOpen: 16 });
-  const good = getCookie(peer);
+  const { peer, l, cookie: good } = fastOpenListener();
   const bad = good.slice();
   bad[0]! ^= 1;
   const s = one(inject(peer, syn(40002, 7000, bad, text("data"))), {
@@ -153,9 +155,9 @@ Deno.test("tcp LISTEN (fastOpen) + SYN with a wrong cookie and data → data not
 });
 
 Deno.test("tcp Fast Open key rotation: a cookie stays valid for one more key lifetime, then not", () => {
-  const peer = new Peer({ plugins: { tcp: { fastOpenKeyLifetimeMs: 1000 } } });
-  const l = peer.stack.listen({ port: 80, fastOpen: 16 });
-  const old = getCookie(peer);
+  const { peer, l, cookie: old } = fastOpenListener(16, {
+    plugins: { tcp: { fastOpenKeyLifetimeMs: 1000 } },
+  });
   peer.wait(ms(1100)); // one rotation: the old cookie is the previous key's
   const s1 = one(inject(peer, syn(40003, 100, old, text("a"))), { flags: "S.", ack: 102 }) as FoSeg;
   assert.ok(s1.cookie !== null && s1.cookie.length === 8, "the current key's cookie comes back");
@@ -170,9 +172,7 @@ Deno.test("tcp Fast Open key rotation: a cookie stays valid for one more key lif
 });
 
 Deno.test("tcp LISTEN (fastOpen 1): a second SYN with data while one is half-open → data not taken (queue full)", () => {
-  const peer = new Peer();
-  const l = peer.stack.listen({ port: 80, fastOpen: 1 });
-  const cookie = getCookie(peer);
+  const { peer, l, cookie } = fastOpenListener(1);
   one(inject(peer, syn(40006, 100, cookie, text("one"))), { flags: "S.", ack: 104 });
   one(inject(peer, syn(40007, 100, cookie, text("two"))), { flags: "S.", ack: 101 });
   assert.equal(peer.counter("tfo_queue_full"), 1);
@@ -191,7 +191,7 @@ Deno.test("tcp Fast Open between two stacks: the first connection gets a cookie,
         env.a.connect({ hostname: "10.0.0.2", port: 80, fastOpenData: text(`request ${i}`) }),
         l.accept(),
       ]);
-      assert.equal(await readAll(s, 9), `request ${i}`);
+      assert.equal(await readText(s, 9), `request ${i}`);
       synsWithData.push(env.b.counters.get("tcp.tfo_syn_data_accepted").value);
       c.close();
       s.close();
@@ -226,7 +226,7 @@ Deno.test("tcp Fast Open fallback: the server no longer takes the cookie → the
       l.accept(),
     ]);
     await c.closeWrite();
-    assert.equal(await readAll(s, 1000), "x".repeat(300));
+    assert.equal(await readText(s, 1000), "x".repeat(300));
     c.close();
     s.close();
   });
@@ -238,9 +238,7 @@ Deno.test("tcp Fast Open fallback: the server no longer takes the cookie → the
 });
 
 Deno.test("tcp LISTEN (fastOpen 1): a half-open Fast Open child reset or timed out frees its place in the queue", () => {
-  const peer = new Peer({ plugins: { tcp: { synAckRetries: 1 } } });
-  const l = peer.stack.listen({ port: 80, fastOpen: 1 });
-  const cookie = getCookie(peer);
+  const { peer, l, cookie } = fastOpenListener(1, { plugins: { tcp: { synAckRetries: 1 } } });
   one(inject(peer, syn(40010, 100, cookie, text("one"))), { flags: "S.", ack: 104 });
   assert.deepEqual(peer.send({ srcPort: 40010, dstPort: 80, seq: 104, flags: "R" }), []);
   one(inject(peer, syn(40011, 100, cookie, text("two"))), { flags: "S.", ack: 104 });

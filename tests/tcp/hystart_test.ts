@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
+import { timedBulk } from "./_transfer.ts";
 
 const RATE = 10_000_000;
 const DELAY = ms(10);
@@ -36,20 +37,15 @@ async function startup(cc: string, hystart: boolean): Promise<Startup> {
     directions: { "a->b": lane, "b->a": lane },
     plugins: { tcp: { hystart } },
   });
-  await env.run(() => env.a.ping("10.0.0.2"));
-  const l = env.b.listen({ port: 80 });
-  let exit = -1, dropsAtExit = -1, firstDrop = -1, received = 0;
+  let exit = -1, dropsAtExit = -1, firstDrop = -1;
   const states: string[] = [];
-  await env.run(async () => {
-    const [c, s] = await Promise.all([
-      env.a.connect({ hostname: "10.0.0.2", port: 80, congestionControl: cc }),
-      l.accept(),
-    ]);
-    const start = env.net.now();
-    const end = start + 2_000_000;
-    const sample = () => {
+  const { received } = await timedBulk(env, {
+    congestionControl: cc,
+    duration: 2_000_000,
+    every: 500,
+    sample: (start) => {
       const i = env.a.sockets().find((x) => x.remote === "10.0.0.2:80");
-      if (i === undefined) return;
+      if (i === undefined) return false;
       const drops = env.link.stats("a->b").dropped.queue_full;
       const t = (env.net.now() - start) / 1000;
       if (firstDrop < 0 && drops > 0) firstDrop = t;
@@ -58,27 +54,11 @@ async function startup(cc: string, hystart: boolean): Promise<Startup> {
         exit = t;
         dropsAtExit = drops;
       }
-      if (env.net.now() < end) env.net.at(env.net.now() + 500, sample);
-    };
-    sample();
-    const chunk = new Uint8Array(65536);
-    const writer = (async () => {
-      while (env.net.now() < end) await c.write(chunk);
-      await c.closeWrite();
-    })();
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = await s.read(buf);
-      if (n === null) break;
-      received += n;
-    }
-    await writer;
-    c.close();
-    s.close();
-  }, { timeout: 600_000_000 });
+    },
+    timeout: 600_000_000,
+  });
   const drops = env.link.stats("a->b").dropped.queue_full;
   const timeouts = env.a.counters.value("tcp.timeouts");
-  l.close();
   env.finish();
   return { exit, dropsAtExit, firstDrop, drops, timeouts, states, received };
 }

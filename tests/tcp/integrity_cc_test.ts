@@ -9,11 +9,9 @@
  * runs the issue's full size: 64 MiB each way over 50 seeds (`TCP_SOAK_MIB`
  * and `TCP_SOAK_SEEDS` override).
  */
-import { SOAK_FAULTS, soakExchange } from "./_transfer.ts";
+import { SOAK_FAULTS, soakExchange, soakSize } from "./_transfer.ts";
 
-const SOAK = Deno.env.get("TCP_SOAK") === "1";
-const MIB = Number(Deno.env.get("TCP_SOAK_MIB") ?? (SOAK ? 64 : 1));
-const SEEDS = Number(Deno.env.get("TCP_SOAK_SEEDS") ?? (SOAK ? 50 : 4));
+const { mib: MIB, seeds: SEEDS } = soakSize(4);
 
 for (const cc of ["bbr", "newreno"]) {
   for (let seed = 1; seed <= SEEDS; seed++) {

@@ -9,12 +9,9 @@
  * `TCP_SOAK_SEEDS` override); that takes far longer than CI allows.
  */
 import assert from "node:assert/strict";
-import { makeLink, ms } from "../_harness.ts";
-import { exchangeBoth, SOAK_FAULTS } from "./_transfer.ts";
+import { SOAK_FAULTS, soakExchange, soakSize } from "./_transfer.ts";
 
-const SOAK = Deno.env.get("TCP_SOAK") === "1";
-const MIB = Number(Deno.env.get("TCP_SOAK_MIB") ?? (SOAK ? 64 : 1));
-const SEEDS = Number(Deno.env.get("TCP_SOAK_SEEDS") ?? (SOAK ? 50 : 10));
+const { soak: SOAK, mib: MIB, seeds: SEEDS } = soakSize(10);
 
 // SHA-256 with node:crypto's incremental, synchronous hash (in _transfer.ts):
 // no await inside `net.run` that the virtual network would mistake for a
@@ -26,33 +23,10 @@ async function exchange(
   mtu = 1500,
   tcp: Record<string, string | number | boolean> = {},
 ): Promise<void> {
-  const env = makeLink({ seed, faults: SOAK_FAULTS, mtu, plugins: { tcp } });
-  try {
-    const l = env.b.listen({ port: 9000 });
-    await env.run(async () => {
-      const [c, s] = await Promise.all([
-        env.a.connect({ hostname: "10.0.0.2", port: 9000 }),
-        l.accept(),
-      ]);
-      await exchangeBoth(c, s, seed, total);
-      c.close();
-      s.close();
-    }, { timeout: 3_600_000_000 });
-    l.close();
-    // Both sides finish closing (TIME-WAIT included) on their own.
-    env.runFor(ms(200_000));
-    assert.deepEqual(env.a.sockets(), [], `seed ${seed}: a still has sockets`);
-    assert.deepEqual(env.b.sockets(), [], `seed ${seed}: b still has sockets`);
-    const ab = env.link.stats("a->b"), ba = env.link.stats("b->a");
-    assert.ok(ab.dropped.loss > 0 && ba.dropped.loss > 0, `seed ${seed}: frames were lost`);
-    if (total >= 1 << 20 && mtu === 1500) {
-      assert.ok(ab.corrupted + ba.corrupted > 0, `seed ${seed}: frames were corrupted`);
-    }
-  } catch (e) {
-    env.close();
-    throw e;
+  const { ab, ba } = await soakExchange({ seed, total, faults: SOAK_FAULTS, mtu, tcp });
+  if (total >= 1 << 20 && mtu === 1500) {
+    assert.ok(ab.corrupted + ba.corrupted > 0, `seed ${seed}: frames were corrupted`);
   }
-  env.finish();
 }
 
 for (let seed = 1; seed <= SEEDS; seed++) {

@@ -13,27 +13,15 @@
  */
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
-import type { Faults } from "../../drivers/loopback/faults.ts";
-import { exchangeBoth, makePath } from "./_transfer.ts";
+import { exchangeBoth, makePath, SOAK_FAULTS, soakSize } from "./_transfer.ts";
 
-const SOAK = Deno.env.get("TCP_SOAK") === "1";
-const MIB = Number(Deno.env.get("TCP_SOAK_MIB") ?? (SOAK ? 64 : 1));
-const SEEDS = Number(Deno.env.get("TCP_SOAK_SEEDS") ?? (SOAK ? 50 : 10));
-
-const FAULTS: Faults = {
-  loss: 0.05,
-  reorder: 0.05,
-  duplicate: 0.01,
-  corrupt: 0.005,
-  delay: ms(20),
-  jitter: ms(5),
-};
+const { mib: MIB, seeds: SEEDS } = soakSize(10);
 
 const count = (s: { counters: { get(n: string): { value: number } } }, name: string) =>
   s.counters.get(name).value;
 
 async function exchange(seed: number, total: number): Promise<void> {
-  const env = makePath({ seed, midMtu: 1280, midFaults: FAULTS, capture: seed === 1 });
+  const env = makePath({ seed, midMtu: 1280, midFaults: SOAK_FAULTS, capture: seed === 1 });
   try {
     const l = env.h2.listen({ port: 9000 });
     await env.run(async () => {

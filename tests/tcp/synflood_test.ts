@@ -22,6 +22,7 @@ import {
   makeLink,
   ms,
   pluginsWith,
+  xorshift32,
 } from "../_harness.ts";
 import type { Stack } from "../../mod.ts";
 import { VirtualNetwork } from "../../drivers/loopback/network.ts";
@@ -41,13 +42,7 @@ Deno.test("tcp 10,000 spoofed SYNs while a real client connects and transfers 1 
   b.addRoute("default", { gateway: "10.0.0.1" });
   const ifindex = b.interfaces.list()[0]!.index;
   const l = b.listen({ port: 80 });
-  let x = 0x9e3779b9;
-  const rand = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
+  const rand = xorshift32(0x9e3779b9);
   const halfOpen = () =>
     b.sockets().filter((s) => s.state === "SYN-RECEIVED" && s.local === "10.0.0.2:80").length;
   let maxHalfOpen = 0;
@@ -176,13 +171,7 @@ async function floodRun(c: FloodCase): Promise<string | null> {
   }
   const ifindex = server.interfaces.list()[0]!.index;
   const l = server.listen({ port: 80 });
-  let x = (c.seed * 0x9e3779b9) >>> 0 || 1;
-  const rand = () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return x >>> 0;
-  };
+  const rand = xorshift32(c.seed * 0x9e3779b9);
   let injected = 0;
   function flood(): void {
     for (let i = 0; i < FLOOD_BATCH && injected < FLOOD_SYNS; i++, injected++) {

@@ -6,7 +6,7 @@
  * an ACK and the old connection stays in TIME-WAIT.
  */
 import assert from "node:assert/strict";
-import { one, type PassiveConn, passiveOpen, pattern, Peer, show } from "./_tcp.ts";
+import { one, type PassiveConn, passiveOpen, pattern, Peer, show, type TcpFields } from "./_tcp.ts";
 import { ms } from "../_harness.ts";
 import { seqGt } from "../../stack/protocols/tcp/seq.ts";
 
@@ -26,6 +26,12 @@ async function pushData(peer: Peer, p: PassiveConn, n: number): Promise<number> 
   await w;
   assert.equal(acked, (p.sndNxt + n) >>> 0, "all data acknowledged");
   return acked;
+}
+
+/** A new SYN from the old connection's port 40000 with `seq` (and TSval `tsVal`, if given). */
+function newSyn(seq: number, tsVal?: number): TcpFields {
+  const ts = tsVal !== undefined ? { ts: [tsVal, 0] as const } : {};
+  return { srcPort: 40000, dstPort: 80, seq, flags: "S", options: { mss: 1460, ...ts } };
 }
 
 /** Passive open, `n` bytes out, then the stack closes first and holds TIME-WAIT. */
@@ -54,13 +60,7 @@ Deno.test("tcp TIME-WAIT + new SYN soon after a fast transfer → new ISN above 
   // moves far less than the old connection's sequence numbers did.
   const { p, oldSndNxt, oldRcvNxt } = await intoTimeWait(peer, 40_000);
   const synAck = one(
-    peer.send({
-      srcPort: 40000,
-      dstPort: 80,
-      seq: oldRcvNxt + 10,
-      flags: "S",
-      options: { mss: 1460 },
-    }),
+    peer.send(newSyn(oldRcvNxt + 10)),
     { flags: "S.", ack: oldRcvNxt + 11 },
   );
   assert.ok(
@@ -76,10 +76,7 @@ Deno.test("tcp TIME-WAIT + SYN at or below the old RCV.NXT → ACK, TIME-WAIT ke
   const peer = new Peer();
   const { p, oldSndNxt, oldRcvNxt } = await intoTimeWait(peer, 0);
   for (const seq of [oldRcvNxt, oldRcvNxt - 1000]) {
-    const out = peer.send(
-      { srcPort: 40000, dstPort: 80, seq, flags: "S", options: { mss: 1460 } },
-      ms(1100),
-    );
+    const out = peer.send(newSyn(seq), ms(1100));
     one(out, { flags: ".", seq: oldSndNxt, ack: oldRcvNxt });
     assert.equal(peer.state(40000), "TIME-WAIT", show(out));
   }
@@ -91,13 +88,8 @@ Deno.test("tcp TIME-WAIT (timestamps) + SYN with a newer TSval and an old sequen
   const peer = new Peer();
   const { p, oldSndNxt, oldRcvNxt } = await intoTimeWait(peer, 0, true);
   const synAck = one(
-    peer.send({
-      srcPort: 40000,
-      dstPort: 80,
-      seq: oldRcvNxt - 5000, // below the old RCV.NXT: only the timestamp makes it new (RFC 6191)
-      flags: "S",
-      options: { mss: 1460, ts: [2000, 0] },
-    }),
+    // Below the old RCV.NXT: only the timestamp makes it new (RFC 6191).
+    peer.send(newSyn(oldRcvNxt - 5000, 2000)),
     { flags: "S.", ack: oldRcvNxt - 4999 },
   );
   assert.ok(seqGt(synAck.seq, oldSndNxt), `ISN ${synAck.seq} above ${oldSndNxt}`);
@@ -109,13 +101,8 @@ Deno.test("tcp TIME-WAIT (timestamps) + SYN with a newer TSval and an old sequen
 Deno.test("tcp TIME-WAIT (timestamps) + SYN with an older TSval → ACK, TIME-WAIT kept", async () => {
   const peer = new Peer();
   const { p, oldSndNxt, oldRcvNxt } = await intoTimeWait(peer, 0, true);
-  const out = peer.send({
-    srcPort: 40000,
-    dstPort: 80,
-    seq: oldRcvNxt + 100_000, // a higher sequence number does not help an old timestamp
-    flags: "S",
-    options: { mss: 1460, ts: [900, 0] },
-  }, ms(600));
+  // A higher sequence number does not help an old timestamp.
+  const out = peer.send(newSyn(oldRcvNxt + 100_000, 900), ms(600));
   one(out, { flags: ".", seq: oldSndNxt, ack: oldRcvNxt });
   assert.equal(peer.state(40000), "TIME-WAIT");
   p.listener.close();
@@ -125,16 +112,10 @@ Deno.test("tcp TIME-WAIT (timestamps) + SYN with an older TSval → ACK, TIME-WA
 Deno.test("tcp TIME-WAIT (timestamps) + SYN with the same TSval: reopened only past the old RCV.NXT", async () => {
   const peer = new Peer();
   const { p, oldRcvNxt } = await intoTimeWait(peer, 0, true);
-  const syn = {
-    srcPort: 40000,
-    dstPort: 80,
-    flags: "S",
-    options: { mss: 1460, ts: [1002, 0] as const },
-  };
-  const low = peer.send({ ...syn, seq: oldRcvNxt - 1 }, ms(600));
+  const low = peer.send(newSyn(oldRcvNxt - 1, 1002), ms(600));
   one(low, { flags: "." });
   assert.equal(peer.state(40000), "TIME-WAIT");
-  one(peer.send({ ...syn, seq: oldRcvNxt + 1 }), { flags: "S.", ack: oldRcvNxt + 2 });
+  one(peer.send(newSyn(oldRcvNxt + 1, 1002)), { flags: "S.", ack: oldRcvNxt + 2 });
   assert.equal(peer.state(40000), "SYN-RECEIVED");
   p.listener.close();
   peer.finish();
@@ -148,13 +129,7 @@ Deno.test("tcp TIME-WAIT + new SYN while the SYN queue is full → a real child 
     flags: "S.",
   });
   const synAck = one(
-    peer.send({
-      srcPort: 40000,
-      dstPort: 80,
-      seq: oldRcvNxt + 10,
-      flags: "S",
-      options: { mss: 1460 },
-    }),
+    peer.send(newSyn(oldRcvNxt + 10)),
     { flags: "S.", ack: oldRcvNxt + 11 },
   );
   assert.ok(seqGt(synAck.seq, oldSndNxt + 65535), `ISN ${synAck.seq} above ${oldSndNxt}`);

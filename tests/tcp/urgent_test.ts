@@ -8,17 +8,19 @@ import assert from "node:assert/strict";
 import { ipv4Packet, ms } from "../_harness.ts";
 import {
   activeOpen,
+  fromPeer,
   one,
-  parseSeg,
+  parseSegsWith,
+  type PassiveConn,
   passiveOpen,
   Peer,
+  readText,
   type Seg,
   tcpChecksum,
   tcpSegment,
   text,
 } from "./_tcp.ts";
 import type { TcpFields } from "./_tcp.ts";
-import type { TcpConn } from "../../stack/sockets/types.ts";
 
 /** A segment the stack sent, with its urgent pointer field. */
 interface UrgSeg extends Seg {
@@ -26,18 +28,14 @@ interface UrgSeg extends Seg {
 }
 
 function withUrgent(frames: Uint8Array[]): UrgSeg[] {
-  const out: UrgSeg[] = [];
-  for (const f of frames) {
-    const s = parseSeg(f);
+  return parseSegsWith(frames, (f) => {
     const ihl = (f[0]! & 15) * 4;
-    if (s !== undefined) out.push({ ...s, urgent: (f[ihl + 18]! << 8) | f[ihl + 19]! });
-  }
-  return out;
+    return { urgent: (f[ihl + 18]! << 8) | f[ihl + 19]! };
+  });
 }
 
 function take(peer: Peer): UrgSeg[] {
-  peer.host.runFor(0);
-  return withUrgent(peer.host.take());
+  return withUrgent(peer.takeFrames());
 }
 
 /** Injects a segment whose urgent pointer field is `urgent`. */
@@ -53,15 +51,12 @@ function sendUrg(peer: Peer, f: TcpFields, urgent: number): UrgSeg[] {
   return withUrgent(peer.host.inject(bytes));
 }
 
-async function readSome(conn: TcpConn, n: number): Promise<string> {
-  const buf = new Uint8Array(100);
-  let s = "";
-  while (s.length < n) {
-    const r = await conn.read(buf);
-    if (r === null) break;
-    s += new TextDecoder().decode(buf.subarray(0, r));
-  }
-  return s;
+/** A passive connection whose receiver takes urgent bytes out of the stream (`oobInline` off). */
+async function oobReceiver(): Promise<{ peer: Peer; p: PassiveConn }> {
+  const peer = new Peer();
+  const p = await passiveOpen(peer);
+  p.conn.setOobInline(false);
+  return { peer, p };
 }
 
 Deno.test("tcp ESTABLISHED + sendUrgent() → URG with the pointer past the urgent byte, until it is acknowledged", async () => {
@@ -102,16 +97,9 @@ Deno.test("tcp sendUrgent() behind unacknowledged data: every segment up to the 
 Deno.test("tcp ESTABLISHED + data with URG (inline, the default) → the urgent byte stays in the stream", async () => {
   const peer = new Peer();
   const p = await passiveOpen(peer);
-  const f = {
-    srcPort: 40000,
-    dstPort: 80,
-    seq: p.peerNxt,
-    ack: p.sndNxt,
-    flags: "P.U",
-    payload: text("abc"),
-  };
+  const f = fromPeer(p, { flags: "P.U", payload: text("abc") });
   one(sendUrg(peer, f, 3), { flags: ".", ack: p.peerNxt + 3 });
-  assert.equal(await readSome(p.conn, 3), "abc");
+  assert.equal(await readText(p.conn, 3), "abc");
   assert.equal(p.conn.readUrgent(), null);
   assert.equal(peer.counter("urgent_received"), 1);
   p.conn.close();
@@ -120,18 +108,15 @@ Deno.test("tcp ESTABLISHED + data with URG (inline, the default) → the urgent 
 });
 
 Deno.test("tcp ESTABLISHED (oobInline off) + data with URG → readUrgent() has the byte, read() skips it", async () => {
-  const peer = new Peer();
-  const p = await passiveOpen(peer);
-  p.conn.setOobInline(false);
-  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
-  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abc") }, 3);
+  const { peer, p } = await oobReceiver();
+  sendUrg(peer, fromPeer(p, { flags: "P.U", payload: text("abc") }), 3);
   assert.equal(p.conn.readUrgent(), "c".charCodeAt(0));
   assert.equal(p.conn.readUrgent(), null, "once");
-  peer.send({ ...base, seq: p.peerNxt + 3, flags: "P.", payload: text("de") });
-  assert.equal(await readSome(p.conn, 4), "abde");
+  peer.send(fromPeer(p, { seq: p.peerNxt + 3, flags: "P.", payload: text("de") }));
+  assert.equal(await readText(p.conn, 4), "abde");
   // Read first, then readUrgent: the byte was taken out as the read reached it.
-  sendUrg(peer, { ...base, seq: p.peerNxt + 5, flags: "P.U", payload: text("xyz") }, 2);
-  assert.equal(await readSome(p.conn, 2), "xz");
+  sendUrg(peer, fromPeer(p, { seq: p.peerNxt + 5, flags: "P.U", payload: text("xyz") }), 2);
+  assert.equal(await readText(p.conn, 2), "xz");
   assert.equal(p.conn.readUrgent(), "y".charCodeAt(0));
   p.conn.close();
   p.listener.close();
@@ -139,18 +124,15 @@ Deno.test("tcp ESTABLISHED (oobInline off) + data with URG → readUrgent() has 
 });
 
 Deno.test("tcp URG probes change nothing: pointer 0, a pointer far past the data, URG on a SYN, a xmas probe", async () => {
-  const peer = new Peer();
-  const p = await passiveOpen(peer);
-  p.conn.setOobInline(false);
-  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
-  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("ab") }, 0); // pointer 0
-  assert.equal(await readSome(p.conn, 2), "ab");
+  const { peer, p } = await oobReceiver();
+  sendUrg(peer, fromPeer(p, { flags: "P.U", payload: text("ab") }), 0); // pointer 0
+  assert.equal(await readText(p.conn, 2), "ab");
   assert.equal(p.conn.readUrgent(), null);
   // hping3 -U: URG without data, pointer 0xffff (ahead of anything sent): nothing to read.
-  sendUrg(peer, { ...base, seq: p.peerNxt + 2, flags: ".U" }, 0xffff);
+  sendUrg(peer, fromPeer(p, { seq: p.peerNxt + 2, flags: ".U" }), 0xffff);
   assert.equal(p.conn.readUrgent(), null);
-  peer.send({ ...base, seq: p.peerNxt + 2, flags: "P.", payload: text("cd") });
-  assert.equal(await readSome(p.conn, 2), "cd");
+  peer.send(fromPeer(p, { seq: p.peerNxt + 2, flags: "P.", payload: text("cd") }));
+  assert.equal(await readText(p.conn, 2), "cd");
   // URG on a SYN to a listener, and nmap's xmas (FIN PSH URG) to a closed port.
   one(sendUrg(peer, { srcPort: 40001, dstPort: 80, seq: 9, flags: "SU" }, 5), { flags: "S." });
   one(sendUrg(peer, { srcPort: 40002, dstPort: 81, seq: 9, flags: "FPU" }, 1), { flags: "R." });
@@ -170,32 +152,26 @@ Deno.test("tcp sendUrgent() validates its argument", async () => {
 });
 
 Deno.test("tcp URG on a segment partly old: the pointer counts from the segment's own sequence number", async () => {
-  const peer = new Peer();
-  const p = await passiveOpen(peer);
-  p.conn.setOobInline(false);
-  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
-  peer.send({ ...base, seq: p.peerNxt, flags: "P.", payload: text("ab") });
+  const { peer, p } = await oobReceiver();
+  peer.send(fromPeer(p, { flags: "P.", payload: text("ab") }));
   // A retransmission overlapping "ab", now with more data and the urgent byte "d".
-  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abcde") }, 4);
+  sendUrg(peer, fromPeer(p, { flags: "P.U", payload: text("abcde") }), 4);
   assert.equal(p.conn.readUrgent(), "d".charCodeAt(0));
-  assert.equal(await readSome(p.conn, 4), "abce");
+  assert.equal(await readText(p.conn, 4), "abce");
   p.conn.close();
   p.listener.close();
   peer.finish();
 });
 
 Deno.test("tcp ESTABLISHED (oobInline off) + URG pointing into the next segment → readUrgent() null until it arrives, read() stops before it and skips it", async () => {
-  const peer = new Peer();
-  const p = await passiveOpen(peer);
-  p.conn.setOobInline(false);
-  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
+  const { peer, p } = await oobReceiver();
   // Pointer 5 from "abc": the urgent byte is the fifth, "e", not here yet.
-  sendUrg(peer, { ...base, seq: p.peerNxt, flags: "P.U", payload: text("abc") }, 5);
+  sendUrg(peer, fromPeer(p, { flags: "P.U", payload: text("abc") }), 5);
   assert.equal(p.conn.readUrgent(), null, "not arrived yet");
-  assert.equal(await readSome(p.conn, 3), "abc");
-  sendUrg(peer, { ...base, seq: p.peerNxt + 3, flags: "P.U", payload: text("defg") }, 2);
+  assert.equal(await readText(p.conn, 3), "abc");
+  sendUrg(peer, fromPeer(p, { seq: p.peerNxt + 3, flags: "P.U", payload: text("defg") }), 2);
   assert.equal(p.conn.readUrgent(), "e".charCodeAt(0));
-  assert.equal(await readSome(p.conn, 3), "dfg");
+  assert.equal(await readText(p.conn, 3), "dfg");
   assert.equal(p.conn.readUrgent(), null, "once");
   p.conn.close();
   p.listener.close();
@@ -206,12 +182,11 @@ Deno.test("tcp ESTABLISHED (oobInline off): URG in a zero window still announces
   const peer = new Peer({ plugins: { tcp: { receiveBuffer: 4096 } } });
   const p = await passiveOpen(peer);
   p.conn.setOobInline(false);
-  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
   let seq = p.peerNxt;
   let closed = false;
   for (let i = 0; i < 20 && !closed; i++) {
     const out = peer.send(
-      { ...base, seq, flags: "P.", payload: new Uint8Array(1000).fill(97) },
+      fromPeer(p, { seq, flags: "P.", payload: new Uint8Array(1000).fill(97) }),
       ms(300),
     );
     const a = out.at(-1);
@@ -222,13 +197,13 @@ Deno.test("tcp ESTABLISHED (oobInline off): URG in a zero window still announces
   assert.ok(closed, "the window closes");
   const filled = seq - p.peerNxt;
   // A probe byte with URG pointing at it: the data is dropped, the URG kept.
-  sendUrg(peer, { ...base, seq, flags: "P.U", payload: text("!") }, 1);
+  sendUrg(peer, fromPeer(p, { seq, flags: "P.U", payload: text("!") }), 1);
   assert.equal(p.conn.readUrgent(), null, "not received yet");
-  assert.equal((await readSome(p.conn, filled)).length, filled);
+  assert.equal((await readText(p.conn, filled)).length, filled);
   // The byte again once there is room, without URG: known urgent from the probe.
-  peer.send({ ...base, seq, flags: "P.", payload: text("!xy") });
+  peer.send(fromPeer(p, { seq, flags: "P.", payload: text("!xy") }));
   assert.equal(p.conn.readUrgent(), "!".charCodeAt(0));
-  assert.equal(await readSome(p.conn, 2), "xy");
+  assert.equal(await readText(p.conn, 2), "xy");
   p.conn.close();
   p.listener.close();
   peer.finish();

@@ -433,6 +433,7 @@ export class TcpEndpoint {
     }
     if (this.asm !== null && this.asm.count === 0) this.asm = null;
     this.rate.release();
+    this.rack?.release();
   }
 
   /** The SACK scoreboard, made on first use; null when SACK is not in use. */

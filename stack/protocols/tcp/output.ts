@@ -407,7 +407,8 @@ export function output(ep: TcpEndpoint): void {
   let paced = false;
   for (let i = 0; i < 1_000_000; i++) {
     if (ep.state === CLOSED) return;
-    if (!paceAllows(ep, ep.core.now())) {
+    // paceNext stays 0 on a connection that is not paced: no clock read.
+    if (ep.paceNext !== 0 && !paceAllows(ep, ep.core.now())) {
       paced = true;
       break;
     }

@@ -27,6 +27,7 @@ import { DUP_THRESH } from "./sack.ts";
 import { seqDiff, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
 import { armRto, armTimer } from "./timers.ts";
 import { undoStart } from "./dsack.ts";
+import { RackRing } from "./rack_ring.ts";
 
 /** Most segments RACK tracks per connection. */
 export const RACK_SEGMENTS = 4096;
@@ -72,14 +73,9 @@ function sentAfter(t1: number, o1: number, t2: number, o2: number): boolean {
 export class Rack {
   /** Most segments tracked. */
   readonly limit: number;
-  #s: number[] = [];
-  #e: number[] = [];
-  #t: number[] = [];
-  #f: number[] = [];
-  /** Order of transmission (a per-connection count), the tie-break of equal times. */
-  #o: number[] = [];
+  /** The records; `order` is the transmission count, the tie-break of equal times. */
+  #r = new RackRing();
   #sends = 0;
-  #h = 0;
   /** More segments than `limit` were needed: RACK gave up on this connection. */
   overflow = false;
   /** RACK.xmit_ts of the most recently sent segment delivered, or -1. */
@@ -140,7 +136,12 @@ export class Rack {
 
   /** Segments tracked. */
   get count(): number {
-    return this.#s.length - this.#h;
+    return this.#r.count;
+  }
+
+  /** Gives the record's stores back when it is empty (an idle connection). */
+  release(): void {
+    this.#r.release();
   }
 
   #push(s: number, e: number, t: number): void {
@@ -148,21 +149,7 @@ export class Rack {
       this.overflow = true;
       return;
     }
-    this.#s.push(s);
-    this.#e.push(e);
-    this.#t.push(t);
-    this.#f.push(0);
-    this.#o.push(this.#sends);
-  }
-
-  /** Splits segment `i` at `seq` (inside it); the second part follows at `i + 1`. */
-  #split(i: number, seq: number): void {
-    this.#s.splice(i + 1, 0, seq);
-    this.#e.splice(i + 1, 0, this.#e[i]!);
-    this.#t.splice(i + 1, 0, this.#t[i]!);
-    this.#f.splice(i + 1, 0, this.#f[i]!);
-    this.#o.splice(i + 1, 0, this.#o[i]!);
-    this.#e[i] = seq;
+    this.#r.push(s, e, t, this.#sends);
   }
 
   /**
@@ -171,8 +158,8 @@ export class Rack {
    */
   sent(seq: number, end: number, now: Instant): void {
     this.#sends++;
-    const n = this.#s.length;
-    const last = n > this.#h ? this.#e[n - 1]! : seq;
+    const r = this.#r;
+    const last = r.count > 0 ? r.end[r.slot(r.count - 1)]! : seq;
     if (seqLt(seq, last)) {
       const top = seqLt(end, last) ? end : last;
       this.#retransmitted(seq, top, now);
@@ -181,29 +168,31 @@ export class Rack {
   }
 
   #retransmitted(a: number, b: number, now: Instant): void {
-    const S = this.#s, E = this.#e;
-    let i = this.#h;
-    while (i < S.length && seqLe(E[i]!, a)) i++;
-    if (i < S.length && seqLt(S[i]!, a)) {
+    const r = this.#r;
+    let k = 0;
+    while (k < r.count && seqLe(r.end[r.slot(k)]!, a)) k++;
+    if (k < r.count && seqLt(r.start[r.slot(k)]!, a)) {
       if (this.count >= this.limit) return void (this.overflow = true);
-      this.#split(i, a);
-      i++;
+      r.split(k, a);
+      k++;
     }
-    for (; i < S.length && seqLt(S[i]!, b); i++) {
-      if (seqGt(E[i]!, b)) {
+    for (; k < r.count && seqLt(r.start[r.slot(k)]!, b); k++) {
+      if (seqGt(r.end[r.slot(k)]!, b)) {
         if (this.count >= this.limit) return void (this.overflow = true);
-        this.#split(i, b);
+        r.split(k, b);
       }
-      this.#f[i] = (this.#f[i]! & ~SACKED) | RETRANS;
-      this.#t[i] = now;
-      this.#o[i] = this.#sends;
+      const i = r.slot(k);
+      r.flags[i] = (r.flags[i]! & ~SACKED) | RETRANS;
+      r.time[i] = now;
+      r.order[i] = this.#sends;
     }
   }
 
-  /** RFC 8985 §6.2 steps 1-3 for a segment delivered (ACKed or SACKed) at `now`. */
+  /** RFC 8985 §6.2 steps 1-3 for the segment in slot `i` delivered (ACKed or SACKed) at `now`. */
   #delivered(i: number, now: Instant): void {
-    const t = this.#t[i]!, e = this.#e[i]!, o = this.#o[i]!;
-    const retrans = (this.#f[i]! & RETRANS) !== 0;
+    const r = this.#r;
+    const t = r.time[i]!, e = r.end[i]!, o = r.order[i]!;
+    const retrans = (r.flags[i]! & RETRANS) !== 0;
     const rtt = now - t;
     // Step 2: an ACK for a retransmitted segment faster than the minimum
     // RTT is for the original: no sample, no RACK update.
@@ -229,23 +218,17 @@ export class Rack {
 
   /** Cumulative ACK to `una` at `now`: delivers and forgets the segments it covers. */
   ack(una: number, now: Instant): void {
-    const S = this.#s, E = this.#e, F = this.#f;
-    let h = this.#h;
-    while (h < S.length && seqLe(E[h]!, una)) {
-      if ((F[h]! & SACKED) === 0) this.#delivered(h, now);
+    const r = this.#r;
+    const E = r.end, F = r.flags, n = r.count, mask = r.mask;
+    let k = 0, i = r.head;
+    while (k < n && seqLe(E[i]!, una)) {
+      if ((F[i]! & SACKED) === 0) this.#delivered(i, now);
       else this.segsSacked--;
-      h++;
+      k++;
+      i = (i + 1) & mask;
     }
-    if (h < S.length && seqLt(S[h]!, una)) S[h] = una;
-    this.#h = h;
-    if (h > 64 && h * 2 > S.length) {
-      S.splice(0, h);
-      E.splice(0, h);
-      this.#t.splice(0, h);
-      F.splice(0, h);
-      this.#o.splice(0, h);
-      this.#h = 0;
-    }
+    if (k < n && seqLt(r.start[i]!, una)) r.start[i] = una;
+    r.drop(k);
   }
 
   /**
@@ -255,20 +238,22 @@ export class Rack {
    * part leaves the pipe and only the rest is ever retransmitted.
    */
   sack(left: number, right: number, now: Instant): void {
-    const S = this.#s, E = this.#e, F = this.#f;
-    for (let i = this.#h; i < S.length; i++) {
-      if (seqGe(S[i]!, right)) break;
-      if ((F[i]! & SACKED) !== 0 || seqLe(E[i]!, left)) continue;
-      if (seqLt(S[i]!, left)) {
+    const r = this.#r;
+    for (let k = 0; k < r.count; k++) {
+      let i = r.slot(k);
+      if (seqGe(r.start[i]!, right)) break;
+      if ((r.flags[i]! & SACKED) !== 0 || seqLe(r.end[i]!, left)) continue;
+      if (seqLt(r.start[i]!, left)) {
         if (this.count >= this.limit) continue; // no room: left to a later, wider block
-        this.#split(i, left);
+        r.split(k, left);
         continue; // the part from `left` is next
       }
-      if (seqGt(E[i]!, right)) {
+      if (seqGt(r.end[i]!, right)) {
         if (this.count >= this.limit) continue;
-        this.#split(i, right);
+        r.split(k, right);
+        i = r.slot(k); // a split may have regrown the ring
       }
-      F[i] = F[i]! | SACKED;
+      r.flags[i] = r.flags[i]! | SACKED;
       this.segsSacked++;
       this.#delivered(i, now);
     }
@@ -283,9 +268,10 @@ export class Rack {
   detectLoss(now: Instant, reoWnd: number): number {
     this.advanced = false;
     if (this.xmitTs < 0) return 0;
-    const S = this.#s, T = this.#t, F = this.#f, O = this.#o;
+    const r = this.#r;
+    const T = r.time, F = r.flags, O = r.order, n = r.count, mask = r.mask;
     let timeout = 0;
-    for (let i = this.#h; i < S.length; i++) {
+    for (let k = 0, i = r.head; k < n; k++, i = (i + 1) & mask) {
       const f = F[i]!;
       if ((f & SACKED) !== 0 || (f & (LOST | RETRANS)) === LOST) continue;
       if (!sentAfter(this.xmitTs, this.xmitOrder, T[i]!, O[i]!)) continue;
@@ -300,17 +286,21 @@ export class Rack {
 
   /** Sequence number of the first lost segment not yet retransmitted, or -1. */
   nextLost(): number {
-    const F = this.#f;
-    for (let i = this.#h; i < F.length; i++) {
-      if ((F[i]! & (LOST | RETRANS | SACKED)) === LOST) return this.#s[i]!;
+    const r = this.#r;
+    for (let k = 0; k < r.count; k++) {
+      const i = r.slot(k);
+      if ((r.flags[i]! & (LOST | RETRANS | SACKED)) === LOST) return r.start[i]!;
     }
     return -1;
   }
 
   /** End of the segment starting at `seq` (see {@linkcode Rack.nextLost}). */
   endOf(seq: number): number {
-    const S = this.#s;
-    for (let i = this.#h; i < S.length; i++) if (S[i] === seq) return this.#e[i]!;
+    const r = this.#r;
+    for (let k = 0; k < r.count; k++) {
+      const i = r.slot(k);
+      if (r.start[i] === seq) return r.end[i]!;
+    }
     return seq;
   }
 
@@ -319,9 +309,10 @@ export class Rack {
    * every segment neither SACKed nor lost, plus retransmissions in flight.
    */
   pipe(): number {
-    const S = this.#s, E = this.#e, F = this.#f;
+    const r = this.#r;
+    const S = r.start, E = r.end, F = r.flags, n = r.count, mask = r.mask;
     let pipe = 0;
-    for (let i = this.#h; i < S.length; i++) {
+    for (let k = 0, i = r.head; k < n; k++, i = (i + 1) & mask) {
       const f = F[i]!;
       if ((f & SACKED) !== 0) continue;
       const len = seqDiff(E[i]!, S[i]!);
@@ -333,14 +324,16 @@ export class Rack {
 
   /** The last segment sent, `[start, end)`, or undefined. */
   last(): [number, number] | undefined {
-    const n = this.#s.length;
-    return n > this.#h ? [this.#s[n - 1]!, this.#e[n - 1]!] : undefined;
+    const r = this.#r;
+    if (r.count === 0) return undefined;
+    const i = r.slot(r.count - 1);
+    return [r.start[i]!, r.end[i]!];
   }
 
   /** RTO (RFC 8985 §6.3 with go-back-N): everything outstanding is lost; SACKs forgotten. */
   timedOut(): void {
-    const F = this.#f;
-    for (let i = this.#h; i < F.length; i++) F[i] = LOST;
+    const r = this.#r;
+    for (let k = 0; k < r.count; k++) r.flags[r.slot(k)] = LOST;
     this.segsSacked = 0;
     this.tlpActive = false;
     this.reoAt = this.ptoAt = 0;

@@ -549,6 +549,7 @@ export class TcpEndpoint {
     }
     this.shutdownWrite();
     if (this.state === FIN_WAIT_2) this.armCloseTimer(this.core.cfg.finTimeout);
+    else if (this.state === TIME_WAIT) this.core.timeWait.settle(this);
   }
 
   /** ABORT (RFC 9293 §3.10.5): RST if synchronized, then gone. `error` goes to the user. */
@@ -579,6 +580,14 @@ export class TcpEndpoint {
       from: stateName(from),
       to: stateName(to),
     });
+  }
+
+  /**
+   * Sets the state without an event: a TIME-WAIT record becoming an
+   * endpoint again (`timewait_table.ts`) is no transition.
+   */
+  resumeState(state: TcpState): void {
+    this.#state = state;
   }
 
   /** Arms the close deadline (TIME-WAIT, orphan FIN-WAIT-2) `after` µs from now. */

@@ -35,6 +35,13 @@ import { armTimer } from "./timers.ts";
 /** Dead records (revived or removed) the queue tolerates beyond the live ones before it is rebuilt. */
 const DEAD_SLACK = 64;
 
+/** Bit of {@linkcode TimeWaitRecord.bits}: the endpoint showed IPv4-mapped addresses. */
+const MAPPED = 1 << 20;
+/** Bit of {@linkcode TimeWaitRecord.bits}: the rate sampler's last rate was app-limited. */
+const LAST_RATE_APP_LIMITED = 1 << 21;
+/** Index of the pacing rate in {@linkcode TimeWaitRecord.d}. */
+const PACING_RATE = 32;
+
 /** What is left of a connection in TIME-WAIT: the fields its segments and `ss` read. */
 export class TimeWaitRecord {
   /** Next record in the hash chain. */
@@ -47,93 +54,43 @@ export class TimeWaitRecord {
   readonly remotePort: number;
   /** When TIME-WAIT ends. */
   readonly closeAt: Instant;
-  readonly scope: number;
-  readonly passive: boolean;
-  readonly mapped: boolean;
   readonly ccName: string;
-  readonly iss: number;
-  /** SND.UNA = SND.NXT = SND.MAX (everything we sent is acknowledged). */
-  readonly sndMax: number;
-  readonly sndWnd: number;
-  readonly sndWl1: number;
-  readonly sndWl2: number;
-  readonly maxSndWnd: number;
+  readonly softError: string;
+  /** The congestion control's phase `ss` showed (`info.ts` `ccState`). */
+  readonly ccState: string;
+  /** The endpoint's boolean fields, one bit each (`BOOLS` order), and whether it showed IPv4-mapped. */
+  readonly bits: number;
+  readonly scope: number;
   readonly sndWscale: number;
-  readonly sndBufStart: number;
-  readonly finQueued: boolean;
-  readonly finSeq: number;
-  readonly sndSml: number;
-  readonly irs: number;
-  readonly rcvNxt: number;
-  readonly rcvAdv: number;
   readonly rcvWscale: number;
-  readonly finRecvd: boolean;
-  readonly finRecvSeq: number;
-  readonly eof: boolean;
   readonly mss: number;
   readonly advMss: number;
   readonly rcvMss: number;
   readonly peerMss: number;
   readonly tsoMax: number;
-  readonly tsOk: boolean;
-  readonly sackOk: boolean;
-  readonly wsOk: boolean;
-  readonly tsRecent: number;
-  readonly tsRecentAt: Instant;
-  readonly lastAckSent: number;
   readonly quickAcks: number;
-  readonly srtt: number;
-  readonly rttvar: number;
   readonly rto: number;
   readonly backoff: number;
   readonly retries: number;
-  readonly rttSeq: number;
-  readonly rttStart: Instant;
   readonly dupAcks: number;
-  readonly sackRecovery: boolean;
-  readonly recover: number;
-  readonly highRxt: number;
   readonly probesOut: number;
   readonly kaProbes: number;
   readonly rttSamples: number;
-  readonly lastRecv: Instant;
-  readonly lastInvalidAck: Instant;
-  readonly reachHintAt: Instant;
-  readonly noDelay: boolean;
-  readonly keepalive: boolean;
-  readonly lingerZero: boolean;
-  readonly softError: string;
   readonly segsIn: number;
   readonly segsOut: number;
   readonly retransSegs: number;
-  readonly bytesAcked: number;
-  readonly bytesReceived: number;
-  readonly rackOff: boolean;
   readonly dsacksIn: number;
   readonly spuriousUndos: number;
-  readonly pacing: boolean;
-  readonly paceNext: Instant;
-  readonly ecnOk: boolean;
-  readonly ecnEce: boolean;
-  readonly ecnCwr: boolean;
-  readonly ecnRecover: number;
   readonly ecnCeSegs: number;
   readonly ecnEceSegs: number;
   readonly ecnReductions: number;
-  readonly ecnRecoverSet: boolean;
   readonly tfoSynLen: number;
-  readonly tfoChild: boolean;
-  readonly sndUp: number;
-  readonly oobInline: boolean;
-  readonly urgTaken: boolean;
-  // What `ss` shows of the congestion control and rate sampler (not kept).
-  readonly cwnd: number;
-  readonly ssthresh: number;
-  readonly ccState: string;
-  readonly pacingRate: number;
-  readonly minRtt: number;
-  readonly lastRate: number;
-  readonly lastRateAppLimited: boolean;
+  /**
+   * Fields that are often not small integers (sequence numbers, times,
+   * RTT estimates), unboxed in one array of doubles (`DOUBLES` order), then
+   * what `ss` showed of the congestion control and rate sampler.
+   */
+  readonly d: number[];
 
   /** Copies what TIME-WAIT needs of `ep` (see {@linkcode canCompact}). */
   constructor(ep: TcpEndpoint) {
@@ -142,93 +99,191 @@ export class TimeWaitRecord {
     this.remoteAddr = ep.remoteAddr;
     this.remotePort = ep.remotePort;
     this.closeAt = ep.closeAt;
-    this.scope = ep.scope;
-    this.passive = ep.passive;
-    this.mapped = isMapped(ep);
     this.ccName = ep.ccName;
-    this.iss = ep.iss;
-    this.sndMax = ep.sndMax;
-    this.sndWnd = ep.sndWnd;
-    this.sndWl1 = ep.sndWl1;
-    this.sndWl2 = ep.sndWl2;
-    this.maxSndWnd = ep.maxSndWnd;
+    this.softError = ep.softError;
+    this.ccState = ccState(ep);
+    this.bits = (ep.passive ? 1 : 0) |
+      (ep.finQueued ? 2 : 0) |
+      (ep.finRecvd ? 4 : 0) |
+      (ep.eof ? 8 : 0) |
+      (ep.tsOk ? 16 : 0) |
+      (ep.sackOk ? 32 : 0) |
+      (ep.wsOk ? 64 : 0) |
+      (ep.sackRecovery ? 128 : 0) |
+      (ep.noDelay ? 256 : 0) |
+      (ep.keepalive ? 512 : 0) |
+      (ep.lingerZero ? 1024 : 0) |
+      (ep.rackOff ? 2048 : 0) |
+      (ep.pacing ? 4096 : 0) |
+      (ep.ecnOk ? 8192 : 0) |
+      (ep.ecnEce ? 16384 : 0) |
+      (ep.ecnCwr ? 32768 : 0) |
+      (ep.ecnRecoverSet ? 65536 : 0) |
+      (ep.tfoChild ? 131072 : 0) |
+      (ep.oobInline ? 262144 : 0) |
+      (ep.urgTaken ? 524288 : 0) |
+      (isMapped(ep) ? MAPPED : 0) |
+      (ep.rate.lastRateAppLimited ? LAST_RATE_APP_LIMITED : 0);
+    this.scope = ep.scope;
     this.sndWscale = ep.sndWscale;
-    this.sndBufStart = ep.sndBufStart;
-    this.finQueued = ep.finQueued;
-    this.finSeq = ep.finSeq;
-    this.sndSml = ep.sndSml;
-    this.irs = ep.irs;
-    this.rcvNxt = ep.rcvNxt;
-    this.rcvAdv = ep.rcvAdv;
     this.rcvWscale = ep.rcvWscale;
-    this.finRecvd = ep.finRecvd;
-    this.finRecvSeq = ep.finRecvSeq;
-    this.eof = ep.eof;
     this.mss = ep.mss;
     this.advMss = ep.advMss;
     this.rcvMss = ep.rcvMss;
     this.peerMss = ep.peerMss;
     this.tsoMax = ep.tsoMax;
-    this.tsOk = ep.tsOk;
-    this.sackOk = ep.sackOk;
-    this.wsOk = ep.wsOk;
-    this.tsRecent = ep.tsRecent;
-    this.tsRecentAt = ep.tsRecentAt;
-    this.lastAckSent = ep.lastAckSent;
     this.quickAcks = ep.quickAcks;
-    this.srtt = ep.srtt;
-    this.rttvar = ep.rttvar;
     this.rto = ep.rto;
     this.backoff = ep.backoff;
     this.retries = ep.retries;
-    this.rttSeq = ep.rttSeq;
-    this.rttStart = ep.rttStart;
     this.dupAcks = ep.dupAcks;
-    this.sackRecovery = ep.sackRecovery;
-    this.recover = ep.recover;
-    this.highRxt = ep.highRxt;
     this.probesOut = ep.probesOut;
     this.kaProbes = ep.kaProbes;
     this.rttSamples = ep.rttSamples;
-    this.lastRecv = ep.lastRecv;
-    this.lastInvalidAck = ep.lastInvalidAck;
-    this.reachHintAt = ep.reachHintAt;
-    this.noDelay = ep.noDelay;
-    this.keepalive = ep.keepalive;
-    this.lingerZero = ep.lingerZero;
-    this.softError = ep.softError;
     this.segsIn = ep.segsIn;
     this.segsOut = ep.segsOut;
     this.retransSegs = ep.retransSegs;
-    this.bytesAcked = ep.bytesAcked;
-    this.bytesReceived = ep.bytesReceived;
-    this.rackOff = ep.rackOff;
     this.dsacksIn = ep.dsacksIn;
     this.spuriousUndos = ep.spuriousUndos;
-    this.pacing = ep.pacing;
-    this.paceNext = ep.paceNext;
-    this.ecnOk = ep.ecnOk;
-    this.ecnEce = ep.ecnEce;
-    this.ecnCwr = ep.ecnCwr;
-    this.ecnRecover = ep.ecnRecover;
     this.ecnCeSegs = ep.ecnCeSegs;
     this.ecnEceSegs = ep.ecnEceSegs;
     this.ecnReductions = ep.ecnReductions;
-    this.ecnRecoverSet = ep.ecnRecoverSet;
     this.tfoSynLen = ep.tfoSynLen;
-    this.tfoChild = ep.tfoChild;
-    this.sndUp = ep.sndUp;
-    this.oobInline = ep.oobInline;
-    this.urgTaken = ep.urgTaken;
     const cc = ep.cc;
-    this.cwnd = cc.cwnd;
-    this.ssthresh = cc.ssthresh;
-    this.ccState = ccState(ep);
-    this.pacingRate = pacingRate(ep);
     const rate = ep.rate;
-    this.minRtt = rate.minRtt;
-    this.lastRate = rate.lastRate;
-    this.lastRateAppLimited = rate.lastRateAppLimited;
+    this.d = [
+      ep.iss,
+      ep.sndMax,
+      ep.sndWnd,
+      ep.sndWl1,
+      ep.sndWl2,
+      ep.maxSndWnd,
+      ep.sndBufStart,
+      ep.finSeq,
+      ep.sndSml,
+      ep.irs,
+      ep.rcvNxt,
+      ep.rcvAdv,
+      ep.finRecvSeq,
+      ep.tsRecent,
+      ep.tsRecentAt,
+      ep.lastAckSent,
+      ep.srtt,
+      ep.rttvar,
+      ep.rttSeq,
+      ep.rttStart,
+      ep.recover,
+      ep.highRxt,
+      ep.lastRecv,
+      ep.lastInvalidAck,
+      ep.reachHintAt,
+      ep.bytesAcked,
+      ep.bytesReceived,
+      ep.paceNext,
+      ep.ecnRecover,
+      ep.sndUp,
+      cc.cwnd,
+      cc.ssthresh,
+      pacingRate(ep),
+      rate.minRtt,
+      rate.lastRate,
+    ];
+  }
+
+  /** The pacing rate `ss` showed. */
+  get pacingRate(): number {
+    return this.d[PACING_RATE]!;
+  }
+
+  /** Restores the fields into `ep`, a new endpoint for the same tuple. */
+  restore(ep: TcpEndpoint): void {
+    const b = this.bits;
+    ep.finQueued = (b & 2) !== 0;
+    ep.finRecvd = (b & 4) !== 0;
+    ep.eof = (b & 8) !== 0;
+    ep.tsOk = (b & 16) !== 0;
+    ep.sackOk = (b & 32) !== 0;
+    ep.wsOk = (b & 64) !== 0;
+    ep.sackRecovery = (b & 128) !== 0;
+    ep.noDelay = (b & 256) !== 0;
+    ep.keepalive = (b & 512) !== 0;
+    ep.lingerZero = (b & 1024) !== 0;
+    ep.rackOff = (b & 2048) !== 0;
+    ep.pacing = (b & 4096) !== 0;
+    ep.ecnOk = (b & 8192) !== 0;
+    ep.ecnEce = (b & 16384) !== 0;
+    ep.ecnCwr = (b & 32768) !== 0;
+    ep.ecnRecoverSet = (b & 65536) !== 0;
+    ep.tfoChild = (b & 131072) !== 0;
+    ep.oobInline = (b & 262144) !== 0;
+    ep.urgTaken = (b & 524288) !== 0;
+    if ((b & MAPPED) !== 0) markMapped(ep);
+    ep.scope = this.scope;
+    ep.sndWscale = this.sndWscale;
+    ep.rcvWscale = this.rcvWscale;
+    ep.mss = this.mss;
+    ep.advMss = this.advMss;
+    ep.rcvMss = this.rcvMss;
+    ep.peerMss = this.peerMss;
+    ep.tsoMax = this.tsoMax;
+    ep.quickAcks = this.quickAcks;
+    ep.rto = this.rto;
+    ep.backoff = this.backoff;
+    ep.retries = this.retries;
+    ep.dupAcks = this.dupAcks;
+    ep.probesOut = this.probesOut;
+    ep.kaProbes = this.kaProbes;
+    ep.rttSamples = this.rttSamples;
+    ep.segsIn = this.segsIn;
+    ep.segsOut = this.segsOut;
+    ep.retransSegs = this.retransSegs;
+    ep.dsacksIn = this.dsacksIn;
+    ep.spuriousUndos = this.spuriousUndos;
+    ep.ecnCeSegs = this.ecnCeSegs;
+    ep.ecnEceSegs = this.ecnEceSegs;
+    ep.ecnReductions = this.ecnReductions;
+    ep.tfoSynLen = this.tfoSynLen;
+    const d = this.d;
+    ep.iss = d[0]!;
+    ep.sndUna = ep.sndNxt = ep.sndMax = d[1]!;
+    ep.sndWnd = d[2]!;
+    ep.sndWl1 = d[3]!;
+    ep.sndWl2 = d[4]!;
+    ep.maxSndWnd = d[5]!;
+    ep.sndBufStart = d[6]!;
+    ep.finSeq = d[7]!;
+    ep.sndSml = d[8]!;
+    ep.irs = d[9]!;
+    ep.rcvNxt = d[10]!;
+    ep.rcvAdv = d[11]!;
+    ep.finRecvSeq = d[12]!;
+    ep.tsRecent = d[13]!;
+    ep.tsRecentAt = d[14]!;
+    ep.lastAckSent = d[15]!;
+    ep.srtt = d[16]!;
+    ep.rttvar = d[17]!;
+    ep.rttSeq = d[18]!;
+    ep.rttStart = d[19]!;
+    ep.recover = d[20]!;
+    ep.highRxt = d[21]!;
+    ep.lastRecv = d[22]!;
+    ep.lastInvalidAck = d[23]!;
+    ep.reachHintAt = d[24]!;
+    ep.bytesAcked = d[25]!;
+    ep.bytesReceived = d[26]!;
+    ep.paceNext = d[27]!;
+    ep.ecnRecover = d[28]!;
+    ep.sndUp = d[29]!;
+    ep.softError = this.softError;
+    ep.closeAt = this.closeAt;
+    // TIME-WAIT sends no data: the congestion control and the rate sampler
+    // only need to show what they showed (`ss`).
+    ep.cc.setMss(ep.mss);
+    ep.cc.cwnd = d[30]!;
+    ep.cc.ssthresh = d[31]!;
+    ep.rate.minRtt = d[33]!;
+    ep.rate.lastRate = d[34]!;
+    ep.rate.lastRateAppLimited = (b & LAST_RATE_APP_LIMITED) !== 0;
   }
 }
 
@@ -351,94 +406,9 @@ export class TimeWaitTable {
   }
 
   #endpoint(r: TimeWaitRecord): TcpEndpoint {
-    const core = this.#core;
-    const ep = new TcpEndpoint(core, r, r.passive, r.ccName);
+    const ep = new TcpEndpoint(this.#core, r, (r.bits & 1) !== 0, r.ccName);
     ep.resumeState(TIME_WAIT);
-    if (r.mapped) markMapped(ep);
-    ep.closeAt = r.closeAt;
-    ep.scope = r.scope;
-    ep.iss = r.iss;
-    ep.sndUna = ep.sndNxt = ep.sndMax = r.sndMax;
-    ep.sndWnd = r.sndWnd;
-    ep.sndWl1 = r.sndWl1;
-    ep.sndWl2 = r.sndWl2;
-    ep.maxSndWnd = r.maxSndWnd;
-    ep.sndWscale = r.sndWscale;
-    ep.sndBufStart = r.sndBufStart;
-    ep.finQueued = r.finQueued;
-    ep.finSeq = r.finSeq;
-    ep.sndSml = r.sndSml;
-    ep.irs = r.irs;
-    ep.rcvNxt = r.rcvNxt;
-    ep.rcvAdv = r.rcvAdv;
-    ep.rcvWscale = r.rcvWscale;
-    ep.finRecvd = r.finRecvd;
-    ep.finRecvSeq = r.finRecvSeq;
-    ep.eof = r.eof;
-    ep.mss = r.mss;
-    ep.advMss = r.advMss;
-    ep.rcvMss = r.rcvMss;
-    ep.peerMss = r.peerMss;
-    ep.tsoMax = r.tsoMax;
-    ep.tsOk = r.tsOk;
-    ep.sackOk = r.sackOk;
-    ep.wsOk = r.wsOk;
-    ep.tsRecent = r.tsRecent;
-    ep.tsRecentAt = r.tsRecentAt;
-    ep.lastAckSent = r.lastAckSent;
-    ep.quickAcks = r.quickAcks;
-    ep.srtt = r.srtt;
-    ep.rttvar = r.rttvar;
-    ep.rto = r.rto;
-    ep.backoff = r.backoff;
-    ep.retries = r.retries;
-    ep.rttSeq = r.rttSeq;
-    ep.rttStart = r.rttStart;
-    ep.dupAcks = r.dupAcks;
-    ep.sackRecovery = r.sackRecovery;
-    ep.recover = r.recover;
-    ep.highRxt = r.highRxt;
-    ep.probesOut = r.probesOut;
-    ep.kaProbes = r.kaProbes;
-    ep.rttSamples = r.rttSamples;
-    ep.lastRecv = r.lastRecv;
-    ep.lastInvalidAck = r.lastInvalidAck;
-    ep.reachHintAt = r.reachHintAt;
-    ep.noDelay = r.noDelay;
-    ep.keepalive = r.keepalive;
-    ep.lingerZero = r.lingerZero;
-    ep.softError = r.softError;
-    ep.segsIn = r.segsIn;
-    ep.segsOut = r.segsOut;
-    ep.retransSegs = r.retransSegs;
-    ep.bytesAcked = r.bytesAcked;
-    ep.bytesReceived = r.bytesReceived;
-    ep.rackOff = r.rackOff;
-    ep.dsacksIn = r.dsacksIn;
-    ep.spuriousUndos = r.spuriousUndos;
-    ep.pacing = r.pacing;
-    ep.paceNext = r.paceNext;
-    ep.ecnOk = r.ecnOk;
-    ep.ecnEce = r.ecnEce;
-    ep.ecnCwr = r.ecnCwr;
-    ep.ecnRecover = r.ecnRecover;
-    ep.ecnCeSegs = r.ecnCeSegs;
-    ep.ecnEceSegs = r.ecnEceSegs;
-    ep.ecnReductions = r.ecnReductions;
-    ep.ecnRecoverSet = r.ecnRecoverSet;
-    ep.tfoSynLen = r.tfoSynLen;
-    ep.tfoChild = r.tfoChild;
-    ep.sndUp = r.sndUp;
-    ep.oobInline = r.oobInline;
-    ep.urgTaken = r.urgTaken;
-    // TIME-WAIT sends no data: the congestion control and the rate sampler
-    // only need to show what they showed (`ss`).
-    ep.cc.setMss(r.mss);
-    ep.cc.cwnd = r.cwnd;
-    ep.cc.ssthresh = r.ssthresh;
-    ep.rate.minRtt = r.minRtt;
-    ep.rate.lastRate = r.lastRate;
-    ep.rate.lastRateAppLimited = r.lastRateAppLimited;
+    r.restore(ep);
     return ep;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Measures the heap a TIME-WAIT entry costs: N connections between two
+ * Measures the memory a TIME-WAIT entry costs (heap and ArrayBuffers): N connections between two
  * stacks, each opened, accepted and closed by both ends at once (so both
  * hold TIME-WAIT), measured after a full GC; prints `{ entries,
  * bytesPerEntry }` as JSON. Run with `--v8-flags=--expose-gc`:
@@ -12,10 +12,12 @@ import { tcpPair } from "../../bench/_tcp_pair.ts";
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("Cannot measure: run with --v8-flags=--expose-gc");
 
+/** JavaScript heap plus ArrayBuffers (the TIME-WAIT table keeps its records in typed arrays). */
 function heap(): number {
   gc!();
   gc!();
-  return Deno.memoryUsage().heapUsed;
+  const m = Deno.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 const n = Number(Deno.args[0] ?? 2000);

@@ -4,7 +4,7 @@
  * full endpoint. Nothing may change on the wire or in `ss`: the same
  * exchange is run twice, once with the user's socket closed (the record)
  * and once with it still open (a full endpoint, never compacted), and the
- * stack's answers to every probe must be the same, byte for byte. The heap
+ * stack's answers to every probe must be the same, byte for byte. The memory
  * a TIME-WAIT entry costs is measured in a child process that can force
  * garbage collection (`_timewait_memory.ts`).
  */
@@ -94,7 +94,7 @@ Deno.test("tcp TIME-WAIT closed by its user (compact record) answers every probe
   assert.deepEqual(compact.counters, full.counters);
 });
 
-Deno.test("tcp TIME-WAIT entries cost at most 1 KiB of heap each (compact records, 4,000 connections)", async () => {
+Deno.test("tcp TIME-WAIT entries cost at most 1 KiB each, heap and ArrayBuffers (compact records, 4,000 connections)", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",

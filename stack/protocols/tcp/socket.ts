@@ -264,7 +264,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
     srcPort = options.localPort;
     if (
       conns.lookup(src, srcPort, dst, dstPort) !== undefined ||
-      core.timeWait.lookup(src, srcPort, dst, dstPort) !== undefined ||
+      core.timeWait.has(src, srcPort, dst, dstPort) ||
       core.listeners.hasPort(srcPort)
     ) {
       return "addr_in_use";
@@ -276,7 +276,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
       dstPort,
       (p) =>
         conns.lookup(src, p, dst, dstPort) === undefined && !core.listeners.hasPort(p) &&
-        core.timeWait.lookup(src, p, dst, dstPort) === undefined,
+        !core.timeWait.has(src, p, dst, dstPort),
     );
     if (srcPort < 0) return "addr_not_available"; // no ephemeral port left (Linux: EADDRNOTAVAIL)
   }

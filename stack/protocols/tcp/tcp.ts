@@ -158,13 +158,13 @@ export const tcpPlugin: ProtocolPlugin = {
       if (ep === undefined) {
         // A compact TIME-WAIT record: everything it sent is acknowledged,
         // so no quoted sequence number is in [SND.UNA, SND.MAX).
-        const tw = core.timeWait.lookup(
+        const tw = core.timeWait.has(
           pkt.srcKey(),
           tcpSrcPort(dv, s),
           pkt.dstKey(),
           tcpDstPort(dv, s),
         );
-        return tw === undefined ? "icmp_no_socket" : "icmp_bad_seq";
+        return tw ? "icmp_bad_seq" : "icmp_no_socket";
       }
       const seq = tcpSeq(dv, s);
       if (!(seqLe(ep.sndUna, seq) && seqLt(seq, ep.sndMax))) return "icmp_bad_seq";

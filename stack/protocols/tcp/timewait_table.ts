@@ -32,77 +32,272 @@ import { TIME_WAIT } from "./state.ts";
 import { tupleHash } from "./table.ts";
 import { armTimer } from "./timers.ts";
 
-/** Dead records (revived or removed) the queue tolerates beyond the live ones before it is rebuilt. */
-const DEAD_SLACK = 64;
-
-/** Bit of {@linkcode TimeWaitRecord.bits}: the endpoint showed IPv4-mapped addresses. */
+/** Numbers kept per record (one row of {@linkcode TimeWaitTable}'s column store). */
+const WIDTH = 66;
+// Column of each number in a row.
+const C_CLOSE_AT = 0;
+const C_LOCAL_PORT = 1;
+const C_REMOTE_PORT = 2;
+const C_BITS = 3;
+const C_LA4 = 4;
+const C_RA4 = 5;
+const C_SCOPE = 6;
+const C_SND_WSCALE = 7;
+const C_RCV_WSCALE = 8;
+const C_MSS = 9;
+const C_ADV_MSS = 10;
+const C_RCV_MSS = 11;
+const C_PEER_MSS = 12;
+const C_TSO_MAX = 13;
+const C_QUICK_ACKS = 14;
+const C_RTO = 15;
+const C_BACKOFF = 16;
+const C_RETRIES = 17;
+const C_DUP_ACKS = 18;
+const C_PROBES_OUT = 19;
+const C_KA_PROBES = 20;
+const C_RTT_SAMPLES = 21;
+const C_SEGS_IN = 22;
+const C_SEGS_OUT = 23;
+const C_RETRANS_SEGS = 24;
+const C_DSACKS_IN = 25;
+const C_SPURIOUS_UNDOS = 26;
+const C_ECN_CE_SEGS = 27;
+const C_ECN_ECE_SEGS = 28;
+const C_ECN_REDUCTIONS = 29;
+const C_TFO_SYN_LEN = 30;
+const C_ISS = 31;
+const C_SND_MAX = 32;
+const C_SND_WND = 33;
+const C_SND_WL1 = 34;
+const C_SND_WL2 = 35;
+const C_MAX_SND_WND = 36;
+const C_SND_BUF_START = 37;
+const C_FIN_SEQ = 38;
+const C_SND_SML = 39;
+const C_IRS = 40;
+const C_RCV_NXT = 41;
+const C_RCV_ADV = 42;
+const C_FIN_RECV_SEQ = 43;
+const C_TS_RECENT = 44;
+const C_TS_RECENT_AT = 45;
+const C_LAST_ACK_SENT = 46;
+const C_SRTT = 47;
+const C_RTTVAR = 48;
+const C_RTT_SEQ = 49;
+const C_RTT_START = 50;
+const C_RECOVER = 51;
+const C_HIGH_RXT = 52;
+const C_LAST_RECV = 53;
+const C_LAST_INVALID_ACK = 54;
+const C_REACH_HINT_AT = 55;
+const C_BYTES_ACKED = 56;
+const C_BYTES_RECEIVED = 57;
+const C_PACE_NEXT = 58;
+const C_ECN_RECOVER = 59;
+const C_SND_UP = 60;
+const C_CWND = 61;
+const C_SSTHRESH = 62;
+const C_PACING_RATE = 63;
+const C_MIN_RTT = 64;
+const C_LAST_RATE = 65;
+/** Strings kept per record: congestion control name, last soft error, phase shown by `ss`. */
+const STRINGS = 3;
+/** Bit of the bits column: the endpoint showed IPv4-mapped addresses. */
 const MAPPED = 1 << 20;
-/** Bit of {@linkcode TimeWaitRecord.bits}: the rate sampler's last rate was app-limited. */
+/** Bit of the bits column: the rate sampler's last rate was app-limited. */
 const LAST_RATE_APP_LIMITED = 1 << 21;
-/** Index of the pacing rate in {@linkcode TimeWaitRecord.d}. */
-const PACING_RATE = 32;
+/** Bit of the bits column: the addresses are IPv6 (kept as key strings, not numbers). */
+const IPV6 = 1 << 22;
+/** Stale queue entries (revived records) tolerated beyond the live ones before the queue is rebuilt. */
+const STALE_SLACK = 64;
+/** Rows per chunk of the column store (log2): 16 rows, 8.4 KB. */
+const CHUNK_SHIFT = 4;
+/** Row index within its chunk. */
+const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+/** Rows allocated at first use. */
+const INITIAL_ROWS = 1 << CHUNK_SHIFT;
 
-/** What is left of a connection in TIME-WAIT: the fields its segments and `ss` read. */
-export class TimeWaitRecord {
-  /** Next record in the hash chain. */
-  hashNext: TimeWaitRecord | undefined = undefined;
-  /** Revived or removed: skipped by the expiry queue. */
-  dead = false;
-  readonly localAddr: IpKey;
-  readonly localPort: number;
-  readonly remoteAddr: IpKey;
-  readonly remotePort: number;
-  /** When TIME-WAIT ends. */
-  readonly closeAt: Instant;
-  readonly ccName: string;
-  readonly softError: string;
-  /** The congestion control's phase `ss` showed (`info.ts` `ccState`). */
-  readonly ccState: string;
-  /** The endpoint's boolean fields, one bit each (`BOOLS` order), and whether it showed IPv4-mapped. */
-  readonly bits: number;
-  readonly scope: number;
-  readonly sndWscale: number;
-  readonly rcvWscale: number;
-  readonly mss: number;
-  readonly advMss: number;
-  readonly rcvMss: number;
-  readonly peerMss: number;
-  readonly tsoMax: number;
-  readonly quickAcks: number;
-  readonly rto: number;
-  readonly backoff: number;
-  readonly retries: number;
-  readonly dupAcks: number;
-  readonly probesOut: number;
-  readonly kaProbes: number;
-  readonly rttSamples: number;
-  readonly segsIn: number;
-  readonly segsOut: number;
-  readonly retransSegs: number;
-  readonly dsacksIn: number;
-  readonly spuriousUndos: number;
-  readonly ecnCeSegs: number;
-  readonly ecnEceSegs: number;
-  readonly ecnReductions: number;
-  readonly tfoSynLen: number;
+/**
+ * Whether `ep` holds nothing beyond what a TIME-WAIT record
+ * keeps: in TIME-WAIT, closed by its user, everything sent acknowledged,
+ * no buffer, scoreboard, recovery, pending ACK, D-SACK, urgent data or
+ * Fast Open cookie, and no deadline but the TIME-WAIT one (a buffer trim
+ * is dropped: TIME-WAIT holds no buffer).
+ */
+export function canCompact(ep: TcpEndpoint): boolean {
+  return ep.state === TIME_WAIT && ep.user === null && ep.listener === null &&
+    ep.error === null && ep.closeAt !== 0 && ep.rtoAt === 0 && ep.delackAt === 0 &&
+    ep.keepAt === 0 && ep.pmtuAt === 0 && ep.rackAt === 0 && ep.paceAt === 0 &&
+    !ep.ackNow && ep.ackPendingBytes === 0 && !ep.ackAtFlush &&
+    ep.sndUna === ep.sndMax && ep.sndNxt === ep.sndMax && ep.sndBuf === null &&
+    ep.rcvBuf === null && ep.asm === null && ep.scoreboard === null && ep.rack === null &&
+    ep.prr === null && ep.undo === null && !ep.inRecovery && ep.dsackLeft === ep.dsackRight &&
+    !ep.urgentMode && ep.urgSeq === -1 && ep.oobByte === -1 && ep.tfoCookie === null;
+}
+
+/**
+ * The TIME-WAIT records of one stack: a column store (a `Float64Array` row
+ * of numbers per record, the few strings in a plain array), a chained hash
+ * by 4-tuple in `Int32Array`s, and an expiry queue of (row, generation)
+ * pairs in `closeAt` order. No object per record: the garbage collector
+ * never sees them. Grown by doubling up to the records alive (bounded by
+ * `maxConnections`), released when the last one ends.
+ */
+export class TimeWaitTable {
+  readonly #core: TcpCore;
+  #rows = 0;
   /**
-   * Fields that are often not small integers (sequence numbers, times,
-   * RTT estimates), unboxed in one array of doubles (`DOUBLES` order), then
-   * what `ss` showed of the congestion control and rate sampler.
+   * The numbers, in chunks of 16 rows: growing adds chunks and copies
+   * nothing (copying, and touching fresh pages twice, made growth cost
+   * more than the records).
    */
-  readonly d: number[];
+  #num: Float64Array[] = [];
+  #str: string[] = [];
+  /** IPv6 local and remote keys per row ("" for IPv4). */
+  #v6: string[] = [];
+  /** Next row in the hash chain, or the next free row; -1 ends. */
+  #next = new Int32Array(0);
+  /** Bumped when a row is freed: queue entries of an older generation are stale. */
+  #gen = new Int32Array(0);
+  /** Hash buckets (a power of two, twice the rows): first row, or -1. */
+  #heads = new Int32Array(0);
+  #free = -1;
+  #size = 0;
+  /** Expiry queue: row, generation, row, generation… from `#qHead` to `#qTail`. */
+  #queue = new Int32Array(0);
+  #qHead = 0;
+  #qTail = 0;
+  #stale = 0;
+  #timer: Timer | null = null;
 
-  /** Copies what TIME-WAIT needs of `ep` (see {@linkcode canCompact}). */
-  constructor(ep: TcpEndpoint) {
-    this.localAddr = ep.localAddr;
-    this.localPort = ep.localPort;
-    this.remoteAddr = ep.remoteAddr;
-    this.remotePort = ep.remotePort;
-    this.closeAt = ep.closeAt;
-    this.ccName = ep.ccName;
-    this.softError = ep.softError;
-    this.ccState = ccState(ep);
-    this.bits = (ep.passive ? 1 : 0) |
+  /** An empty table for `core`'s connections (nothing allocated until the first record). */
+  constructor(core: TcpCore) {
+    this.#core = core;
+  }
+
+  /** Number of records. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Whether a record holds a tuple. */
+  has(la: IpKey, lp: number, ra: IpKey, rp: number): boolean {
+    return this.#find(la, lp, ra, rp) >= 0;
+  }
+
+  #find(la: IpKey, lp: number, ra: IpKey, rp: number): number {
+    if (this.#size === 0) return -1;
+    const chunks = this.#num;
+    const v4 = typeof la === "number";
+    let row = this.#heads[tupleHash(la, lp, ra, rp) & (this.#heads.length - 1)]!;
+    while (row >= 0) {
+      const num = chunks[row >> CHUNK_SHIFT]!;
+      const o = (row & CHUNK_MASK) * WIDTH;
+      if (num[o + C_LOCAL_PORT] === lp && num[o + C_REMOTE_PORT] === rp) {
+        if (v4) {
+          if ((num[o + C_BITS]! & IPV6) === 0 && num[o + C_LA4] === la && num[o + C_RA4] === ra) {
+            return row;
+          }
+        } else if (this.#v6[2 * row] === la && this.#v6[2 * row + 1] === ra) return row;
+      }
+      row = this.#next[row]!;
+    }
+    return -1;
+  }
+
+  /**
+   * Compacts `ep` if it may be ({@linkcode canCompact}), and if it ends
+   * TIME-WAIT no earlier than the records queued (else its own timer
+   * serves): it leaves the connection table and its timer stops; a
+   * record takes its place.
+   */
+  settle(ep: TcpEndpoint): void {
+    if (!canCompact(ep)) return;
+    const tail = this.#qTail > this.#qHead ? this.#lastQueuedCloseAt() : -Infinity;
+    if (ep.closeAt < tail) return;
+    if (this.#free < 0) this.#grow();
+    const row = this.#free;
+    this.#free = this.#next[row]!;
+    this.#write(row, ep);
+    const h = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+      (this.#heads.length - 1);
+    this.#next[row] = this.#heads[h]!;
+    this.#heads[h] = row;
+    this.#size++;
+    this.#enqueue(row);
+    this.#core.conns.remove(ep);
+    ep.timer.cancel();
+    const timer = this.#timer ??= this.#core.ctx.timer((now) => this.#expire(now));
+    timer.armEarlier(ep.closeAt);
+  }
+
+  /**
+   * Makes the record for a tuple a full endpoint again, in the connection
+   * table with its timer armed, or returns undefined when there is none.
+   */
+  revive(la: IpKey, lp: number, ra: IpKey, rp: number): TcpEndpoint | undefined {
+    const row = this.#find(la, lp, ra, rp);
+    if (row < 0) return undefined;
+    const ep = this.#endpoint(row);
+    this.#remove(row);
+    this.#stale++;
+    // Bounded: the queue holds at most twice the live records, plus a little.
+    if (this.#stale > STALE_SLACK && this.#stale > this.#size) this.#rebuildQueue();
+    this.#core.conns.insert(ep);
+    armTimer(ep);
+    return ep;
+  }
+
+  /**
+   * Detached endpoints showing every record, for `ss` (in no table, no
+   * timer), each with what `ss` showed of its congestion control.
+   */
+  views(): Map<TcpEndpoint, { ccState: string; pacingRate: number }> {
+    const out = new Map<TcpEndpoint, { ccState: string; pacingRate: number }>();
+    for (let row = 0; row < this.#rows; row++) {
+      if (!this.#live(row)) continue;
+      out.set(this.#endpoint(row), {
+        ccState: this.#str[row * STRINGS + 2]!,
+        pacingRate: this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_PACING_RATE]!,
+      });
+    }
+    return out;
+  }
+
+  /** Ends every TIME-WAIT now (the stack stops), with the usual events. */
+  clear(): void {
+    for (let row = 0; row < this.#rows; row++) {
+      if (!this.#live(row)) continue;
+      this.#closed(row);
+      this.#remove(row);
+    }
+    this.#timer?.cancel();
+    this.#release();
+  }
+
+  /** Whether `row` holds a record (free rows have closeAt -1). */
+  #live(row: number): boolean {
+    return this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]! >= 0;
+  }
+
+  #lastQueuedCloseAt(): number {
+    for (let i = this.#qTail - 2; i >= this.#qHead; i -= 2) {
+      const row = this.#queue[i]!;
+      if (this.#gen[row] === this.#queue[i + 1]) {
+        return this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!;
+      }
+    }
+    return -Infinity;
+  }
+
+  #write(row: number, ep: TcpEndpoint): void {
+    const n = this.#num[row >> CHUNK_SHIFT]!;
+    const o = (row & CHUNK_MASK) * WIDTH;
+    const la = ep.localAddr;
+    const ra = ep.remoteAddr;
+    const v6 = typeof la !== "number";
+    n[o + C_BITS] = (ep.passive ? 1 : 0) |
       (ep.finQueued ? 2 : 0) |
       (ep.finRecvd ? 4 : 0) |
       (ep.eof ? 8 : 0) |
@@ -123,81 +318,102 @@ export class TimeWaitRecord {
       (ep.oobInline ? 262144 : 0) |
       (ep.urgTaken ? 524288 : 0) |
       (isMapped(ep) ? MAPPED : 0) |
-      (ep.rate.lastRateAppLimited ? LAST_RATE_APP_LIMITED : 0);
-    this.scope = ep.scope;
-    this.sndWscale = ep.sndWscale;
-    this.rcvWscale = ep.rcvWscale;
-    this.mss = ep.mss;
-    this.advMss = ep.advMss;
-    this.rcvMss = ep.rcvMss;
-    this.peerMss = ep.peerMss;
-    this.tsoMax = ep.tsoMax;
-    this.quickAcks = ep.quickAcks;
-    this.rto = ep.rto;
-    this.backoff = ep.backoff;
-    this.retries = ep.retries;
-    this.dupAcks = ep.dupAcks;
-    this.probesOut = ep.probesOut;
-    this.kaProbes = ep.kaProbes;
-    this.rttSamples = ep.rttSamples;
-    this.segsIn = ep.segsIn;
-    this.segsOut = ep.segsOut;
-    this.retransSegs = ep.retransSegs;
-    this.dsacksIn = ep.dsacksIn;
-    this.spuriousUndos = ep.spuriousUndos;
-    this.ecnCeSegs = ep.ecnCeSegs;
-    this.ecnEceSegs = ep.ecnEceSegs;
-    this.ecnReductions = ep.ecnReductions;
-    this.tfoSynLen = ep.tfoSynLen;
-    const cc = ep.cc;
-    const rate = ep.rate;
-    this.d = [
-      ep.iss,
-      ep.sndMax,
-      ep.sndWnd,
-      ep.sndWl1,
-      ep.sndWl2,
-      ep.maxSndWnd,
-      ep.sndBufStart,
-      ep.finSeq,
-      ep.sndSml,
-      ep.irs,
-      ep.rcvNxt,
-      ep.rcvAdv,
-      ep.finRecvSeq,
-      ep.tsRecent,
-      ep.tsRecentAt,
-      ep.lastAckSent,
-      ep.srtt,
-      ep.rttvar,
-      ep.rttSeq,
-      ep.rttStart,
-      ep.recover,
-      ep.highRxt,
-      ep.lastRecv,
-      ep.lastInvalidAck,
-      ep.reachHintAt,
-      ep.bytesAcked,
-      ep.bytesReceived,
-      ep.paceNext,
-      ep.ecnRecover,
-      ep.sndUp,
-      cc.cwnd,
-      cc.ssthresh,
-      pacingRate(ep),
-      rate.minRtt,
-      rate.lastRate,
-    ];
+      (ep.rate.lastRateAppLimited ? LAST_RATE_APP_LIMITED : 0) |
+      (v6 ? IPV6 : 0);
+    n[o + C_CLOSE_AT] = ep.closeAt;
+    n[o + C_LOCAL_PORT] = ep.localPort;
+    n[o + C_REMOTE_PORT] = ep.remotePort;
+    n[o + C_LA4] = v6 ? 0 : la as number;
+    n[o + C_RA4] = v6 ? 0 : ra as number;
+    this.#v6[2 * row] = v6 ? la as string : "";
+    this.#v6[2 * row + 1] = v6 ? ra as string : "";
+    const s = row * STRINGS;
+    this.#str[s] = ep.ccName;
+    this.#str[s + 1] = ep.softError;
+    this.#str[s + 2] = ccState(ep);
+    n[o + C_SCOPE] = ep.scope;
+    n[o + C_SND_WSCALE] = ep.sndWscale;
+    n[o + C_RCV_WSCALE] = ep.rcvWscale;
+    n[o + C_MSS] = ep.mss;
+    n[o + C_ADV_MSS] = ep.advMss;
+    n[o + C_RCV_MSS] = ep.rcvMss;
+    n[o + C_PEER_MSS] = ep.peerMss;
+    n[o + C_TSO_MAX] = ep.tsoMax;
+    n[o + C_QUICK_ACKS] = ep.quickAcks;
+    n[o + C_RTO] = ep.rto;
+    n[o + C_BACKOFF] = ep.backoff;
+    n[o + C_RETRIES] = ep.retries;
+    n[o + C_DUP_ACKS] = ep.dupAcks;
+    n[o + C_PROBES_OUT] = ep.probesOut;
+    n[o + C_KA_PROBES] = ep.kaProbes;
+    n[o + C_RTT_SAMPLES] = ep.rttSamples;
+    n[o + C_SEGS_IN] = ep.segsIn;
+    n[o + C_SEGS_OUT] = ep.segsOut;
+    n[o + C_RETRANS_SEGS] = ep.retransSegs;
+    n[o + C_DSACKS_IN] = ep.dsacksIn;
+    n[o + C_SPURIOUS_UNDOS] = ep.spuriousUndos;
+    n[o + C_ECN_CE_SEGS] = ep.ecnCeSegs;
+    n[o + C_ECN_ECE_SEGS] = ep.ecnEceSegs;
+    n[o + C_ECN_REDUCTIONS] = ep.ecnReductions;
+    n[o + C_TFO_SYN_LEN] = ep.tfoSynLen;
+    n[o + C_ISS] = ep.iss;
+    n[o + C_SND_MAX] = ep.sndMax;
+    n[o + C_SND_WND] = ep.sndWnd;
+    n[o + C_SND_WL1] = ep.sndWl1;
+    n[o + C_SND_WL2] = ep.sndWl2;
+    n[o + C_MAX_SND_WND] = ep.maxSndWnd;
+    n[o + C_SND_BUF_START] = ep.sndBufStart;
+    n[o + C_FIN_SEQ] = ep.finSeq;
+    n[o + C_SND_SML] = ep.sndSml;
+    n[o + C_IRS] = ep.irs;
+    n[o + C_RCV_NXT] = ep.rcvNxt;
+    n[o + C_RCV_ADV] = ep.rcvAdv;
+    n[o + C_FIN_RECV_SEQ] = ep.finRecvSeq;
+    n[o + C_TS_RECENT] = ep.tsRecent;
+    n[o + C_TS_RECENT_AT] = ep.tsRecentAt;
+    n[o + C_LAST_ACK_SENT] = ep.lastAckSent;
+    n[o + C_SRTT] = ep.srtt;
+    n[o + C_RTTVAR] = ep.rttvar;
+    n[o + C_RTT_SEQ] = ep.rttSeq;
+    n[o + C_RTT_START] = ep.rttStart;
+    n[o + C_RECOVER] = ep.recover;
+    n[o + C_HIGH_RXT] = ep.highRxt;
+    n[o + C_LAST_RECV] = ep.lastRecv;
+    n[o + C_LAST_INVALID_ACK] = ep.lastInvalidAck;
+    n[o + C_REACH_HINT_AT] = ep.reachHintAt;
+    n[o + C_BYTES_ACKED] = ep.bytesAcked;
+    n[o + C_BYTES_RECEIVED] = ep.bytesReceived;
+    n[o + C_PACE_NEXT] = ep.paceNext;
+    n[o + C_ECN_RECOVER] = ep.ecnRecover;
+    n[o + C_SND_UP] = ep.sndUp;
+    n[o + C_CWND] = ep.cc.cwnd;
+    n[o + C_SSTHRESH] = ep.cc.ssthresh;
+    n[o + C_PACING_RATE] = pacingRate(ep);
+    n[o + C_MIN_RTT] = ep.rate.minRtt;
+    n[o + C_LAST_RATE] = ep.rate.lastRate;
   }
 
-  /** The pacing rate `ss` showed. */
-  get pacingRate(): number {
-    return this.d[PACING_RATE]!;
-  }
-
-  /** Restores the fields into `ep`, a new endpoint for the same tuple. */
-  restore(ep: TcpEndpoint): void {
-    const b = this.bits;
+  /** A new endpoint with the record's fields (not in any table, no timer). */
+  #endpoint(row: number): TcpEndpoint {
+    const n = this.#num[row >> CHUNK_SHIFT]!;
+    const o = (row & CHUNK_MASK) * WIDTH;
+    const b = n[o + C_BITS]!;
+    const v6 = (b & IPV6) !== 0;
+    const s = row * STRINGS;
+    const ep = new TcpEndpoint(
+      this.#core,
+      {
+        localAddr: v6 ? this.#v6[2 * row]! : n[o + C_LA4]!,
+        localPort: n[o + C_LOCAL_PORT]!,
+        remoteAddr: v6 ? this.#v6[2 * row + 1]! : n[o + C_RA4]!,
+        remotePort: n[o + C_REMOTE_PORT]!,
+      },
+      (b & 1) !== 0,
+      this.#str[s]!,
+    );
+    ep.resumeState(TIME_WAIT);
+    ep.softError = this.#str[s + 1]!;
+    ep.closeAt = n[o + C_CLOSE_AT]!;
     ep.finQueued = (b & 2) !== 0;
     ep.finRecvd = (b & 4) !== 0;
     ep.eof = (b & 8) !== 0;
@@ -218,278 +434,227 @@ export class TimeWaitRecord {
     ep.oobInline = (b & 262144) !== 0;
     ep.urgTaken = (b & 524288) !== 0;
     if ((b & MAPPED) !== 0) markMapped(ep);
-    ep.scope = this.scope;
-    ep.sndWscale = this.sndWscale;
-    ep.rcvWscale = this.rcvWscale;
-    ep.mss = this.mss;
-    ep.advMss = this.advMss;
-    ep.rcvMss = this.rcvMss;
-    ep.peerMss = this.peerMss;
-    ep.tsoMax = this.tsoMax;
-    ep.quickAcks = this.quickAcks;
-    ep.rto = this.rto;
-    ep.backoff = this.backoff;
-    ep.retries = this.retries;
-    ep.dupAcks = this.dupAcks;
-    ep.probesOut = this.probesOut;
-    ep.kaProbes = this.kaProbes;
-    ep.rttSamples = this.rttSamples;
-    ep.segsIn = this.segsIn;
-    ep.segsOut = this.segsOut;
-    ep.retransSegs = this.retransSegs;
-    ep.dsacksIn = this.dsacksIn;
-    ep.spuriousUndos = this.spuriousUndos;
-    ep.ecnCeSegs = this.ecnCeSegs;
-    ep.ecnEceSegs = this.ecnEceSegs;
-    ep.ecnReductions = this.ecnReductions;
-    ep.tfoSynLen = this.tfoSynLen;
-    const d = this.d;
-    ep.iss = d[0]!;
-    ep.sndUna = ep.sndNxt = ep.sndMax = d[1]!;
-    ep.sndWnd = d[2]!;
-    ep.sndWl1 = d[3]!;
-    ep.sndWl2 = d[4]!;
-    ep.maxSndWnd = d[5]!;
-    ep.sndBufStart = d[6]!;
-    ep.finSeq = d[7]!;
-    ep.sndSml = d[8]!;
-    ep.irs = d[9]!;
-    ep.rcvNxt = d[10]!;
-    ep.rcvAdv = d[11]!;
-    ep.finRecvSeq = d[12]!;
-    ep.tsRecent = d[13]!;
-    ep.tsRecentAt = d[14]!;
-    ep.lastAckSent = d[15]!;
-    ep.srtt = d[16]!;
-    ep.rttvar = d[17]!;
-    ep.rttSeq = d[18]!;
-    ep.rttStart = d[19]!;
-    ep.recover = d[20]!;
-    ep.highRxt = d[21]!;
-    ep.lastRecv = d[22]!;
-    ep.lastInvalidAck = d[23]!;
-    ep.reachHintAt = d[24]!;
-    ep.bytesAcked = d[25]!;
-    ep.bytesReceived = d[26]!;
-    ep.paceNext = d[27]!;
-    ep.ecnRecover = d[28]!;
-    ep.sndUp = d[29]!;
-    ep.softError = this.softError;
-    ep.closeAt = this.closeAt;
+    ep.scope = n[o + C_SCOPE]!;
+    ep.sndWscale = n[o + C_SND_WSCALE]!;
+    ep.rcvWscale = n[o + C_RCV_WSCALE]!;
+    ep.mss = n[o + C_MSS]!;
+    ep.advMss = n[o + C_ADV_MSS]!;
+    ep.rcvMss = n[o + C_RCV_MSS]!;
+    ep.peerMss = n[o + C_PEER_MSS]!;
+    ep.tsoMax = n[o + C_TSO_MAX]!;
+    ep.quickAcks = n[o + C_QUICK_ACKS]!;
+    ep.rto = n[o + C_RTO]!;
+    ep.backoff = n[o + C_BACKOFF]!;
+    ep.retries = n[o + C_RETRIES]!;
+    ep.dupAcks = n[o + C_DUP_ACKS]!;
+    ep.probesOut = n[o + C_PROBES_OUT]!;
+    ep.kaProbes = n[o + C_KA_PROBES]!;
+    ep.rttSamples = n[o + C_RTT_SAMPLES]!;
+    ep.segsIn = n[o + C_SEGS_IN]!;
+    ep.segsOut = n[o + C_SEGS_OUT]!;
+    ep.retransSegs = n[o + C_RETRANS_SEGS]!;
+    ep.dsacksIn = n[o + C_DSACKS_IN]!;
+    ep.spuriousUndos = n[o + C_SPURIOUS_UNDOS]!;
+    ep.ecnCeSegs = n[o + C_ECN_CE_SEGS]!;
+    ep.ecnEceSegs = n[o + C_ECN_ECE_SEGS]!;
+    ep.ecnReductions = n[o + C_ECN_REDUCTIONS]!;
+    ep.tfoSynLen = n[o + C_TFO_SYN_LEN]!;
+    ep.iss = n[o + C_ISS]!;
+    ep.sndUna = ep.sndNxt = ep.sndMax = n[o + C_SND_MAX]!;
+    ep.sndWnd = n[o + C_SND_WND]!;
+    ep.sndWl1 = n[o + C_SND_WL1]!;
+    ep.sndWl2 = n[o + C_SND_WL2]!;
+    ep.maxSndWnd = n[o + C_MAX_SND_WND]!;
+    ep.sndBufStart = n[o + C_SND_BUF_START]!;
+    ep.finSeq = n[o + C_FIN_SEQ]!;
+    ep.sndSml = n[o + C_SND_SML]!;
+    ep.irs = n[o + C_IRS]!;
+    ep.rcvNxt = n[o + C_RCV_NXT]!;
+    ep.rcvAdv = n[o + C_RCV_ADV]!;
+    ep.finRecvSeq = n[o + C_FIN_RECV_SEQ]!;
+    ep.tsRecent = n[o + C_TS_RECENT]!;
+    ep.tsRecentAt = n[o + C_TS_RECENT_AT]!;
+    ep.lastAckSent = n[o + C_LAST_ACK_SENT]!;
+    ep.srtt = n[o + C_SRTT]!;
+    ep.rttvar = n[o + C_RTTVAR]!;
+    ep.rttSeq = n[o + C_RTT_SEQ]!;
+    ep.rttStart = n[o + C_RTT_START]!;
+    ep.recover = n[o + C_RECOVER]!;
+    ep.highRxt = n[o + C_HIGH_RXT]!;
+    ep.lastRecv = n[o + C_LAST_RECV]!;
+    ep.lastInvalidAck = n[o + C_LAST_INVALID_ACK]!;
+    ep.reachHintAt = n[o + C_REACH_HINT_AT]!;
+    ep.bytesAcked = n[o + C_BYTES_ACKED]!;
+    ep.bytesReceived = n[o + C_BYTES_RECEIVED]!;
+    ep.paceNext = n[o + C_PACE_NEXT]!;
+    ep.ecnRecover = n[o + C_ECN_RECOVER]!;
+    ep.sndUp = n[o + C_SND_UP]!;
     // TIME-WAIT sends no data: the congestion control and the rate sampler
     // only need to show what they showed (`ss`).
     ep.cc.setMss(ep.mss);
-    ep.cc.cwnd = d[30]!;
-    ep.cc.ssthresh = d[31]!;
-    ep.rate.minRtt = d[33]!;
-    ep.rate.lastRate = d[34]!;
+    ep.cc.cwnd = n[o + C_CWND]!;
+    ep.cc.ssthresh = n[o + C_SSTHRESH]!;
+    ep.rate.minRtt = n[o + C_MIN_RTT]!;
+    ep.rate.lastRate = n[o + C_LAST_RATE]!;
     ep.rate.lastRateAppLimited = (b & LAST_RATE_APP_LIMITED) !== 0;
-  }
-}
-
-/**
- * Whether `ep` holds nothing beyond what a {@linkcode TimeWaitRecord}
- * keeps: in TIME-WAIT, closed by its user, everything sent acknowledged,
- * no buffer, scoreboard, recovery, pending ACK, D-SACK, urgent data or
- * Fast Open cookie, and no deadline but the TIME-WAIT one (a buffer trim
- * is dropped: TIME-WAIT holds no buffer).
- */
-export function canCompact(ep: TcpEndpoint): boolean {
-  return ep.state === TIME_WAIT && ep.user === null && ep.listener === null &&
-    ep.error === null && ep.closeAt !== 0 && ep.rtoAt === 0 && ep.delackAt === 0 &&
-    ep.keepAt === 0 && ep.pmtuAt === 0 && ep.rackAt === 0 && ep.paceAt === 0 &&
-    !ep.ackNow && ep.ackPendingBytes === 0 && !ep.ackAtFlush &&
-    ep.sndUna === ep.sndMax && ep.sndNxt === ep.sndMax && ep.sndBuf === null &&
-    ep.rcvBuf === null && ep.asm === null && ep.scoreboard === null && ep.rack === null &&
-    ep.prr === null && ep.undo === null && !ep.inRecovery && ep.dsackLeft === ep.dsackRight &&
-    !ep.urgentMode && ep.urgSeq === -1 && ep.oobByte === -1 && ep.tfoCookie === null;
-}
-
-/** The TIME-WAIT records of one stack, by 4-tuple, and their expiry queue. */
-export class TimeWaitTable {
-  readonly #core: TcpCore;
-  // Made on first use: a stack that never closes a connection holds none.
-  #buckets: Map<number, TimeWaitRecord> | null = null;
-  /** Records in `closeAt` order (dead ones are skipped). */
-  #queue: TimeWaitRecord[] = [];
-  #head = 0;
-  #dead = 0;
-  #size = 0;
-  #timer: Timer | null = null;
-
-  /** An empty table for `core`'s connections. */
-  constructor(core: TcpCore) {
-    this.#core = core;
-  }
-
-  /** Number of records. */
-  get size(): number {
-    return this.#size;
-  }
-
-  /** The record for a tuple, or undefined. */
-  lookup(la: IpKey, lp: number, ra: IpKey, rp: number): TimeWaitRecord | undefined {
-    if (this.#size === 0) return undefined;
-    let r = this.#buckets!.get(tupleHash(la, lp, ra, rp));
-    while (r !== undefined) {
-      if (
-        r.remoteAddr === ra && r.remotePort === rp && r.localPort === lp && r.localAddr === la
-      ) return r;
-      r = r.hashNext;
-    }
-    return undefined;
-  }
-
-  /**
-   * Compacts `ep` if it may be ({@linkcode canCompact}): it leaves the
-   * connection table and its timer stops; a record takes its place.
-   */
-  settle(ep: TcpEndpoint): void {
-    if (!canCompact(ep)) return;
-    const core = this.#core;
-    core.conns.remove(ep);
-    ep.timer.cancel();
-    const r = new TimeWaitRecord(ep);
-    const buckets = this.#buckets ??= new Map();
-    const h = tupleHash(r.localAddr, r.localPort, r.remoteAddr, r.remotePort);
-    r.hashNext = buckets.get(h);
-    buckets.set(h, r);
-    this.#size++;
-    this.#enqueue(r);
-  }
-
-  /**
-   * Makes the record for a tuple a full endpoint again, in the connection
-   * table with its timer armed, or returns undefined when there is none.
-   */
-  revive(la: IpKey, lp: number, ra: IpKey, rp: number): TcpEndpoint | undefined {
-    const r = this.lookup(la, lp, ra, rp);
-    if (r === undefined) return undefined;
-    this.#remove(r);
-    // Bounded: the queue holds at most twice the live records, plus a little.
-    if (this.#dead > DEAD_SLACK && this.#dead > this.#size) this.#compactQueue();
-    const ep = this.#endpoint(r);
-    this.#core.conns.insert(ep);
-    armTimer(ep);
     return ep;
   }
 
-  /**
-   * Detached endpoints showing every record, for `ss` (in no table, no
-   * timer), each with its record.
-   */
-  views(): Map<TcpEndpoint, TimeWaitRecord> {
-    const out = new Map<TcpEndpoint, TimeWaitRecord>();
-    if (this.#buckets === null) return out;
-    for (const head of this.#buckets.values()) {
-      for (let r: TimeWaitRecord | undefined = head; r !== undefined; r = r.hashNext) {
-        out.set(this.#endpoint(r), r);
-      }
-    }
-    return out;
-  }
-
-  /** Ends every TIME-WAIT now (the stack stops), with the usual events. */
-  clear(): void {
-    if (this.#buckets === null) return;
-    const all: TimeWaitRecord[] = [];
-    for (const head of this.#buckets.values()) {
-      for (let r: TimeWaitRecord | undefined = head; r !== undefined; r = r.hashNext) all.push(r);
-    }
-    for (const r of all) {
-      this.#remove(r);
-      this.#closed(r);
-    }
-    this.#queue = [];
-    this.#head = this.#dead = 0;
-    this.#timer?.cancel();
-  }
-
-  #endpoint(r: TimeWaitRecord): TcpEndpoint {
-    const ep = new TcpEndpoint(this.#core, r, (r.bits & 1) !== 0, r.ccName);
-    ep.resumeState(TIME_WAIT);
-    r.restore(ep);
-    return ep;
-  }
-
-  /** Takes `r` out of the hash table; the queue skips it from now on. */
-  #remove(r: TimeWaitRecord): void {
-    const buckets = this.#buckets!;
-    const h = tupleHash(r.localAddr, r.localPort, r.remoteAddr, r.remotePort);
-    let cur = buckets.get(h);
-    let prev: TimeWaitRecord | undefined;
-    while (cur !== undefined && cur !== r) {
+  /** Takes `row` out of the hash chains and frees it; its queue entry goes stale. */
+  #remove(row: number): void {
+    const n = this.#num[row >> CHUNK_SHIFT]!;
+    const o = (row & CHUNK_MASK) * WIDTH;
+    const v6 = (n[o + C_BITS]! & IPV6) !== 0;
+    const h = tupleHash(
+      v6 ? this.#v6[2 * row]! : n[o + C_LA4]!,
+      n[o + C_LOCAL_PORT]!,
+      v6 ? this.#v6[2 * row + 1]! : n[o + C_RA4]!,
+      n[o + C_REMOTE_PORT]!,
+    ) & (this.#heads.length - 1);
+    const next = this.#next;
+    let cur = this.#heads[h]!;
+    let prev = -1;
+    while (cur >= 0 && cur !== row) {
       prev = cur;
-      cur = cur.hashNext;
+      cur = next[cur]!;
     }
-    if (cur === undefined) return;
-    if (prev === undefined) {
-      if (r.hashNext === undefined) buckets.delete(h);
-      else buckets.set(h, r.hashNext);
-    } else prev.hashNext = r.hashNext;
-    r.hashNext = undefined;
-    r.dead = true;
+    if (cur < 0) return;
+    if (prev < 0) this.#heads[h] = next[row]!;
+    else next[prev] = next[row]!;
+    n[o + C_CLOSE_AT] = -1;
+    this.#v6[2 * row] = this.#v6[2 * row + 1] = "";
+    this.#str[row * STRINGS + 1] = ""; // a soft error's text is not kept alive
+    this.#gen[row] = (this.#gen[row]! + 1) | 0;
+    next[row] = this.#free;
+    this.#free = row;
     this.#size--;
-    this.#dead++;
   }
 
-  #enqueue(r: TimeWaitRecord): void {
-    const q = this.#queue;
-    const last = q.length > this.#head ? q[q.length - 1]! : undefined;
-    if (last === undefined || last.closeAt <= r.closeAt) q.push(r);
-    else {
-      // Rare: an endpoint that waited in TIME-WAIT with its user, compacted late.
-      let lo = this.#head, hi = q.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (q[mid]!.closeAt <= r.closeAt) lo = mid + 1;
-        else hi = mid;
-      }
-      q.splice(lo, 0, r);
+  /** Doubles the rows (the first time: makes them), rehashing every record. */
+  #grow(): void {
+    const old = this.#rows;
+    const rows = old === 0 ? INITIAL_ROWS : old * 2;
+    const chunks = this.#num;
+    for (let row = old; row < rows; row += 1 << CHUNK_SHIFT) {
+      const chunk = new Float64Array(WIDTH << CHUNK_SHIFT);
+      for (let i = 0; i < 1 << CHUNK_SHIFT; i++) chunk[i * WIDTH + C_CLOSE_AT] = -1;
+      chunks.push(chunk);
     }
-    const timer = this.#timer ??= this.#core.ctx.timer((now) => this.#expire(now));
-    timer.armEarlier(r.closeAt);
+    const next = new Int32Array(rows);
+    const gen = new Int32Array(rows);
+    gen.set(this.#gen);
+    for (let row = old; row < rows; row++) {
+      this.#str.push("", "", "");
+      this.#v6.push("", "");
+    }
+    const heads = new Int32Array(rows * 2).fill(-1);
+    this.#gen = gen;
+    this.#heads = heads;
+    this.#next = next;
+    // Rehash the records (every old row is live: rows are added only when none is free).
+    for (let row = 0; row < old; row++) {
+      const num = chunks[row >> CHUNK_SHIFT]!;
+      const o = (row & CHUNK_MASK) * WIDTH;
+      const v6 = (num[o + C_BITS]! & IPV6) !== 0;
+      const h = tupleHash(
+        v6 ? this.#v6[2 * row]! : num[o + C_LA4]!,
+        num[o + C_LOCAL_PORT]!,
+        v6 ? this.#v6[2 * row + 1]! : num[o + C_RA4]!,
+        num[o + C_REMOTE_PORT]!,
+      ) & (heads.length - 1);
+      next[row] = heads[h]!;
+      heads[h] = row;
+    }
+    // The new rows, on the free list in order.
+    for (let row = rows - 1; row >= old; row--) {
+      next[row] = this.#free;
+      this.#free = row;
+    }
+    this.#rows = rows;
   }
 
-  #compactQueue(): void {
-    const live = this.#queue.filter((r, i) => i >= this.#head && !r.dead);
-    this.#queue = live;
-    this.#head = 0;
-    this.#dead = 0;
+  /** All records gone: give the storage back (an idle stack holds none). */
+  #release(): void {
+    this.#rows = 0;
+    this.#num = [];
+    this.#str = [];
+    this.#v6 = [];
+    this.#next = new Int32Array(0);
+    this.#gen = new Int32Array(0);
+    this.#heads = new Int32Array(0);
+    this.#queue = new Int32Array(0);
+    this.#free = -1;
+    this.#size =
+      this.#qHead =
+      this.#qTail =
+      this.#stale =
+        0;
+  }
+
+  #enqueue(row: number): void {
+    if (this.#qTail + 2 > this.#queue.length) {
+      // Slide the live part to the front, growing if it is more than half full.
+      const live = this.#qTail - this.#qHead;
+      const q = live * 2 + 2 > this.#queue.length
+        ? new Int32Array(Math.max(2 * INITIAL_ROWS, this.#queue.length * 2))
+        : this.#queue;
+      q.copyWithin(0, this.#qHead, this.#qTail);
+      if (q !== this.#queue) q.set(this.#queue.subarray(this.#qHead, this.#qTail));
+      this.#queue = q;
+      this.#qHead = 0;
+      this.#qTail = live;
+    }
+    this.#queue[this.#qTail] = row;
+    this.#queue[this.#qTail + 1] = this.#gen[row]!;
+    this.#qTail += 2;
+  }
+
+  #rebuildQueue(): void {
+    const q = this.#queue;
+    let w = 0;
+    for (let i = this.#qHead; i < this.#qTail; i += 2) {
+      const row = q[i]!;
+      if (this.#gen[row] !== q[i + 1]) continue;
+      q[w++] = row;
+      q[w++] = q[i + 1]!;
+    }
+    this.#qHead = 0;
+    this.#qTail = w;
+    this.#stale = 0;
   }
 
   /** The timer: ends every TIME-WAIT due by `now`, then waits for the next. */
   #expire(now: Instant): void {
     const q = this.#queue;
-    while (this.#head < q.length) {
-      const r = q[this.#head]!;
-      if (!r.dead) {
-        if (r.closeAt > now) break;
-        this.#remove(r);
-        this.#closed(r);
-      }
-      this.#head++;
-      this.#dead--;
+    while (this.#qHead < this.#qTail) {
+      const row = q[this.#qHead]!;
+      if (this.#gen[row] === q[this.#qHead + 1]) {
+        if (this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]! > now) break;
+        this.#closed(row);
+        this.#remove(row);
+      } else this.#stale--;
+      this.#qHead += 2;
     }
-    if (this.#head === q.length) {
-      q.length = this.#head = 0;
-    } else if (this.#head > 1024 && 2 * this.#head > q.length) {
-      q.splice(0, this.#head);
-      this.#head = 0;
+    if (this.#size === 0) {
+      this.#release();
+      return;
     }
-    const next = q[this.#head];
-    if (next !== undefined) this.#timer!.arm(next.closeAt);
+    const row = q[this.#qHead]!;
+    this.#timer!.arm(this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!);
   }
 
   /** What the endpoint's destroy() would publish: TIME-WAIT → CLOSED. */
-  #closed(r: TimeWaitRecord): void {
+  #closed(row: number): void {
     const ctx = this.#core.ctx;
     if (!ctx.hasEventListeners("connection-state")) return;
+    const n = this.#num[row >> CHUNK_SHIFT]!;
+    const o = (row & CHUNK_MASK) * WIDTH;
+    const v6 = (n[o + C_BITS]! & IPV6) !== 0;
     ctx.publish({
       type: "connection-state",
       plugin: "tcp",
-      local: formatIpKeyPort(r.localAddr, r.localPort),
-      remote: formatIpKeyPort(r.remoteAddr, r.remotePort),
+      local: formatIpKeyPort(v6 ? this.#v6[2 * row]! : n[o + C_LA4]!, n[o + C_LOCAL_PORT]!),
+      remote: formatIpKeyPort(v6 ? this.#v6[2 * row + 1]! : n[o + C_RA4]!, n[o + C_REMOTE_PORT]!),
       from: "TIME-WAIT",
       to: "CLOSED",
     });

@@ -32,6 +32,7 @@ import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
 import { ConnTable, ListenTable } from "./table.ts";
 import { FastOpenState } from "./fastopen.ts";
+import { TimeWaitTable } from "./timewait_table.ts";
 
 export { IP_PROTOCOL_TCP };
 /** RFC 9293 §3.7.1 (MUST-15): the MSS assumed when the peer sends none, IPv4 (576 − 40). */
@@ -230,6 +231,8 @@ export class TcpCore {
   readonly ackQueue: TcpEndpoint[] = [];
   /** TCP Fast Open keys and cookie cache (`fastopen.ts`). */
   readonly fastOpen: FastOpenState;
+  /** Connections in TIME-WAIT kept compact (`timewait_table.ts`); they count in `maxConnections`. */
+  readonly timeWait: TimeWaitTable = new TimeWaitTable(this);
   #challengeWindow = 0;
   #challengeCount = 0;
 

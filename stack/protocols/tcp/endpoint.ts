@@ -331,12 +331,18 @@ export class TcpEndpoint {
   /** Receiving: an urgent byte taken out of the stream and not yet read, or -1. */
   oobByte = -1;
 
-  /** A new endpoint for a tuple; not yet in the demux table. */
+  /**
+   * A new endpoint for a tuple; not yet in the demux table. `deferCc`: the
+   * caller calls {@linkcode initSender} before anything reads `cc` (a
+   * passive open, which knows the MSS at once), so none is made here only
+   * to be replaced.
+   */
   constructor(
     core: TcpCore,
     tuple: { localAddr: IpKey; localPort: number; remoteAddr: IpKey; remotePort: number },
     passive: boolean,
     ccName: string,
+    deferCc = false,
   ) {
     this.core = core;
     this.localAddr = tuple.localAddr;
@@ -348,7 +354,10 @@ export class TcpEndpoint {
     this.rto = core.cfg.rtoInitial;
     this.ccName = ccName;
     this.pacing = core.cfg.pacing;
-    this.cc = this.#newCc(ccName, DEFAULT_MSS);
+    // Deferred: unset (reading it would throw) until initSender(), a few lines on.
+    this.cc = deferCc
+      ? undefined as unknown as CongestionControl
+      : this.#newCc(ccName, DEFAULT_MSS);
     this.timer = core.ctx.timer((now) => onTimer(this, now));
     this.tsOffset = timestampOffset(
       core.tsHash,
@@ -550,6 +559,7 @@ export class TcpEndpoint {
     }
     this.shutdownWrite();
     if (this.state === FIN_WAIT_2) this.armCloseTimer(this.core.cfg.finTimeout);
+    else if (this.state === TIME_WAIT) this.core.timeWait.settle(this);
   }
 
   /** ABORT (RFC 9293 §3.10.5): RST if synchronized, then gone. `error` goes to the user. */
@@ -580,6 +590,14 @@ export class TcpEndpoint {
       from: stateName(from),
       to: stateName(to),
     });
+  }
+
+  /**
+   * Sets the state without an event: a TIME-WAIT record becoming an
+   * endpoint again (`timewait_table.ts`) is no transition.
+   */
+  resumeState(state: TcpState): void {
+    this.#state = state;
   }
 
   /** Arms the close deadline (TIME-WAIT, orphan FIN-WAIT-2) `after` µs from now. */

@@ -32,6 +32,11 @@ export function markMapped(ep: TcpEndpoint): void {
 }
 
 /** `[::ffff:a.b.c.d]:port` for an IPv4 key, as `ss` prints a mapped address. */
+/** Whether {@linkcode markMapped} marked `ep` (a compact TIME-WAIT record keeps the mark). */
+export function isMapped(ep: TcpEndpoint): boolean {
+  return mappedEndpoints.has(ep);
+}
+
 function mappedHostPort(a: IpKey, p: number): string {
   return typeof a === "number" ? `[::ffff:${formatIpKey(a)}]:${p}` : formatIpKeyPort(a, p);
 }
@@ -123,7 +128,7 @@ function rateInfo(ep: TcpEndpoint) {
 }
 
 /** The congestion control's phase (see `TcpSocketInfo.ccState`). */
-function ccState(ep: TcpEndpoint): string {
+export function ccState(ep: TcpEndpoint): string {
   const cc = ep.cc;
   if (cc instanceof Bbr) return cc.state;
   if (ep.inRecovery) return "recovery";
@@ -140,7 +145,29 @@ export function listSockets(core: TcpCore): TcpSocketInfo[] {
     a.localPort - b.localPort || compareKeys(a.remoteAddr, b.remoteAddr) ||
     a.remotePort - b.remotePort
   );
-  for (const ep of conns) out.push(endpointInfo(ep));
+  // Compact TIME-WAIT records, shown as the endpoints they were.
+  const kept = core.timeWait.views();
+  if (kept.size > 0) {
+    conns.push(...kept.keys());
+    conns.sort((a, b) =>
+      a.localPort - b.localPort || compareKeys(a.remoteAddr, b.remoteAddr) ||
+      a.remotePort - b.remotePort
+    );
+  }
+  for (const ep of conns) {
+    const r = kept.get(ep);
+    if (r === undefined) {
+      out.push(endpointInfo(ep));
+      continue;
+    }
+    // The view's congestion control is new: show the phase and rate it had.
+    const { pacingRate: _, ...info } = endpointInfo(ep);
+    out.push({
+      ...info,
+      ccState: r.ccState,
+      ...(r.pacingRate > 0 ? { pacingRate: r.pacingRate } : {}),
+    });
+  }
   return out;
 }
 

@@ -169,7 +169,7 @@ export function listenInput(
     sendCookie(core, ls, seg);
     return CONSUMED;
   }
-  if (core.conns.size >= cfg.maxConnections) return "too_many_connections";
+  if (core.conns.size + core.timeWait.size >= cfg.maxConnections) return "too_many_connections";
   const now = core.now();
   const tuple = {
     localAddr: seg.dst,
@@ -177,16 +177,22 @@ export function listenInput(
     remoteAddr: seg.src,
     remotePort: seg.srcPort,
   };
-  const ep = new TcpEndpoint(core, tuple, true, ls.congestionControl ?? cfg.congestionControl);
+  const ep = new TcpEndpoint(
+    core,
+    tuple,
+    true,
+    ls.congestionControl ?? cfg.congestionControl,
+    true,
+  );
   ep.scope = segmentZone(seg);
   ep.listener = ls;
   if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
-  ep.setState(SYN_RECEIVED);
   ep.advMss = core.routeMss(seg.src);
   offerOptions(ep);
   negotiate(ep, seg.opts);
   ecnAcceptSyn(ep, seg);
   ep.initSender();
+  ep.setState(SYN_RECEIVED); // observers may look at the endpoint: its cc is made
   ep.irs = seg.seq;
   ep.rcvNxt = seqAdd(seg.seq, 1);
   ep.rcvAdv = seqAdd(ep.rcvNxt, Math.min(cfg.receiveBuffer, 65535));
@@ -295,7 +301,9 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
     return undefined;
   }
   if (ls.acceptQueue.length >= ls.backlog) return "listen_overflow";
-  if (core.conns.size >= core.cfg.maxConnections) return "too_many_connections";
+  if (core.conns.size + core.timeWait.size >= core.cfg.maxConnections) {
+    return "too_many_connections";
+  }
   const cfg = core.cfg;
   const ep = new TcpEndpoint(
     core,
@@ -307,6 +315,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
     },
     true,
     ls.congestionControl ?? cfg.congestionControl,
+    true,
   );
   if (ls.family !== 4 && typeof seg.dst === "number") markMapped(ep);
   ep.scope = segmentZone(seg);

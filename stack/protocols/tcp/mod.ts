@@ -34,7 +34,9 @@
  *
  * Choices, documented where they are made: RTO minimum 200 ms (Linux) rather
  * than RFC 6298's 1 s; delayed-ACK timer 40 ms with 16 quick ACKs after the
- * handshake (Linux); TIME-WAIT 60 s (MSL 30 s); RST in TIME-WAIT ignored (RFC
+ * handshake (Linux); TIME-WAIT 60 s (MSL 30 s), kept as a compact record
+ * once the user closed the socket (`timewait_table.ts`, as Linux's
+ * `inet_timewait_sock`); RST in TIME-WAIT ignored (RFC
  * 1337); a non-RST segment without timestamps on a timestamped connection is
  * dropped (RFC 7323 §3.2); a zero-window probe is the octet at SND.UNA with
  * SND.NXT left there (BSD), and the answers to probes are never duplicate

@@ -12,8 +12,15 @@ import { type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
 /**
  * A 32-bit mix of a 4-tuple of either family (not keyed: the chains compare
  * the full tuple). IPv4 keys hash as the address itself, no allocation.
+ *
+ * @example
+ * ```ts
+ * import { tupleHash } from "./table.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(tupleHash(0x0a000001, 80, 0x0a000002, 40000), tupleHash(0x0a000001, 80, 0x0a000002, 40000));
+ * ```
  */
-function tupleHash(la: IpKey, lp: number, ra: IpKey, rp: number): number {
+export function tupleHash(la: IpKey, lp: number, ra: IpKey, rp: number): number {
   let h = Math.imul(ipKeyHash(ra) ^ ((rp << 16) | lp), 0x9e3779b1);
   h ^= h >>> 15;
   h = Math.imul(h ^ ipKeyHash(la), 0x85ebca6b);

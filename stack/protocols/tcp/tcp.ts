@@ -118,10 +118,13 @@ export const tcpPlugin: ProtocolPlugin = {
         opts.tsVal = dv.getUint32(s + 24);
         opts.tsEcr = dv.getUint32(s + 28);
       } else if (!opts.parse(buf, s + 20, s + hl)) c.bad_options.value++;
-      const ep = core.conns.lookup(seg.dst, seg.dstPort, seg.src, seg.srcPort);
+      const ep = core.conns.lookup(seg.dst, seg.dstPort, seg.src, seg.srcPort) ??
+        core.timeWait.revive(seg.dst, seg.dstPort, seg.src, seg.srcPort);
       if (ep !== undefined) {
         if (!mayReopen(ep, seg) || core.listeners.lookup(seg.dst, seg.dstPort) === undefined) {
-          return segmentArrives(ep, seg);
+          const verdict = segmentArrives(ep, seg);
+          if (ep.state === TIME_WAIT) core.timeWait.settle(ep); // compact (timewait_table.ts)
+          return verdict;
         }
         // A new SYN takes over a TIME-WAIT connection; its ISN goes above the old SND.NXT.
         const floor = reopenIssFloor(ep);
@@ -152,7 +155,17 @@ export const tcpPlugin: ProtocolPlugin = {
         pkt.dstKey(),
         tcpDstPort(dv, s),
       );
-      if (ep === undefined) return "icmp_no_socket";
+      if (ep === undefined) {
+        // A compact TIME-WAIT record: everything it sent is acknowledged,
+        // so no quoted sequence number is in [SND.UNA, SND.MAX).
+        const tw = core.timeWait.has(
+          pkt.srcKey(),
+          tcpSrcPort(dv, s),
+          pkt.dstKey(),
+          tcpDstPort(dv, s),
+        );
+        return tw ? "icmp_bad_seq" : "icmp_no_socket";
+      }
       const seq = tcpSeq(dv, s);
       if (!(seqLe(ep.sndUna, seq) && seqLt(seq, ep.sndMax))) return "icmp_bad_seq";
       const kind = pkt.errorKind;
@@ -216,6 +229,7 @@ export const tcpPlugin: ProtocolPlugin = {
       abortAll() {
         closeListeners();
         let n = 0;
+        core.timeWait.clear(); // nothing left to tell the peers
         for (const ep of [...core.conns]) {
           if (ep.state === TIME_WAIT) ep.destroy(null); // nothing left to tell the peer
           else {
@@ -246,6 +260,7 @@ export const tcpPlugin: ProtocolPlugin = {
       },
       teardown() {
         closeListeners();
+        core.timeWait.clear();
         for (const ep of [...core.conns]) ep.destroy("interrupted", "The stack was closed");
       },
     };

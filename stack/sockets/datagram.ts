@@ -25,7 +25,7 @@ import {
   type ListenDatagramOptions,
   openDatagramSocket,
 } from "./datagram_options.ts";
-import { DatagramReceiver } from "./datagram_receive.ts";
+import { DatagramIterator, DatagramReceiver } from "./datagram_receive.ts";
 import { DatagramSender, sendAction } from "./datagram_send.ts";
 import {
   joinGroup,
@@ -563,14 +563,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * stack.close();
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, Deno.NetAddr]> {
-    while (true) {
-      try {
-        yield await this.receive();
-      } catch (e) {
-        if (e instanceof Deno.errors.BadResource) return;
-        throw e;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<[Uint8Array, Deno.NetAddr], undefined> {
+    return new DatagramIterator(this.#rx);
   }
 }

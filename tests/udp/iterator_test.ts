@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, withEnv } from "../_harness.ts";
+import { MAX_WAITING_CALLS } from "../../stack/sockets/errors.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -96,5 +97,20 @@ Deno.test("udp for await: an ICMP port unreachable is thrown once and ends the l
     // Reported once: the socket works again.
     assert.equal(await client.send(enc.encode("again")), 5);
     client.close();
+  });
+});
+
+Deno.test("udp for await: next() past the waiting-call limit is Busy and ends that iterator", async () => {
+  await withEnv(makeLink({ seed: 1 }), async (env) => {
+    const server = env.b.listenDatagram({ transport: "udp", port: 9 });
+    const waiting: Promise<unknown>[] = [];
+    for (let i = 0; i < MAX_WAITING_CALLS; i++) waiting.push(server.receive());
+    const it = server[Symbol.asyncIterator]();
+    await assert.rejects(it.next(), Deno.errors.Busy);
+    assert.deepEqual(await it.next(), { value: undefined, done: true });
+    server.close();
+    for (const r of await Promise.allSettled(waiting)) {
+      assert.ok(r.status === "rejected" && r.reason instanceof Deno.errors.BadResource);
+    }
   });
 });

@@ -21,6 +21,9 @@
  * - `udpapi64 N`, `udpapi1400 N`: N UDP echo round trips through the promise
  *   API (`DatagramConn.send`/`receive`, `for await` on the server), as the
  *   bench's "promise API echo" rows;
+ * - `ping N`, `pingapi N`: N ping round trips between two stacks in memory,
+ *   through the `icmp.echo` service or through `Stack.ping()` (a promise per
+ *   ping, awaited), each driven by one `net.step()` as in `dispatch_bench.ts`;
  * - `tcp1500 N`, `tcp65535 N`: N MiB of TCP bulk, as in `tcp_bench.ts`;
  * - `tcp1500v6 N`, `tcp65535v6 N`: the same over IPv6 (fd00::1 → fd00::2,
  *   static NDP entries), to compare per-MiB counts with IPv4's;
@@ -179,6 +182,43 @@ async function udpApi(payload: number): Promise<string> {
   return `echoes ${seen}`;
 }
 
+/** Ping round trips: the `icmp.echo` service (`api` false) or `Stack.ping()`, 20,000 warm-up. */
+async function ping(api: boolean): Promise<string> {
+  const net = new mod.VirtualNetwork({ seed: 1 });
+  const link = net.link();
+  const a = net.addNode(mod.createStack({ clock: net.clock, seed: 1 }));
+  const b = net.addNode(mod.createStack({ clock: net.clock, seed: 2 }));
+  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+  a.service("arp.resolve").addStatic(ia.index, 0x0a000002, ib.mac);
+  b.service("arp.resolve").addStatic(ib.index, 0x0a000001, ia.mac);
+  net.runUntilIdle();
+  const echo = a.service("icmp.echo");
+  const options = { timeout: 1_000_000 };
+  let replies = 0;
+  const done = (r: unknown) => {
+    if (typeof r !== "string") replies++;
+  };
+  const pings = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      if (!api) {
+        echo.echo(0x0a000002, options, done);
+        net.step();
+        continue;
+      }
+      const reply = a.ping("10.0.0.2", options);
+      net.step(); // the reply arrives and resolves the promise within the step
+      await reply;
+      replies++;
+    }
+  };
+  await pings(20_000);
+  replies = 0;
+  countedFrom = performance.now();
+  await pings(N);
+  return `replies ${replies}`;
+}
+
 async function tcp(): Promise<string> {
   const { tcpPair } = await import(`${root}bench/_tcp_pair.ts`);
   const mtu = mode.startsWith("tcp65535") ? 65535 : 1500;
@@ -235,9 +275,10 @@ if (mode === "reply" || mode === "request") result = frames(mode === "request");
 else if (mode === "udp64" || mode === "udp1400") result = udp(mode === "udp64" ? 64 : 1400);
 else if (mode === "udpapi64" || mode === "udpapi1400") {
   result = await udpApi(mode === "udpapi64" ? 64 : 1400);
-} else if (TCP_MODES.includes(mode)) result = await tcp();
+} else if (mode === "ping" || mode === "pingapi") result = await ping(mode === "pingapi");
+else if (TCP_MODES.includes(mode)) result = await tcp();
 else {throw new TypeError(
-    `Unknown mode "${mode}": reply, request, udp64, udp1400, udpapi64, udpapi1400, ${
+    `Unknown mode "${mode}": reply, request, udp64, udp1400, udpapi64, udpapi1400, ping, pingapi, ${
       TCP_MODES.join(", ")
     }`,
   );}

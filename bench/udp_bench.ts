@@ -1,16 +1,20 @@
 /**
  * UDP echo between two stacks in memory (VirtualNetwork, one point-to-point
- * link, no delay), driven synchronously: the sockets of the `udp.sockets`
- * service call `onReadable` from the receive path, the server echoes at
- * once and the client sends the next datagram, all inside
- * `net.runUntilIdle()`: no promise per datagram. A window of datagrams is
- * kept in flight.
+ * link, no delay), two ways, with a window of datagrams in flight:
  *
- * - `deno bench --allow-all bench/udp_bench.ts`: time per batch of echoes.
+ * - through the public API, as a user writes it: `listenDatagram()`, the
+ *   server a `for await` loop answering with `send(data, from)`, the client
+ *   `send`/`receive(buffer)`, every call awaited, inside `net.run`;
+ * - through the internal `udp.sockets` service, driven synchronously: the
+ *   sockets call `onReadable` from the receive path, the server echoes at
+ *   once and the client sends the next datagram, all inside
+ *   `net.runUntilIdle()`: no promise per datagram (the floor for the API).
+ *
  * - `deno run --allow-all bench/udp_bench.ts`: datagrams/s and Gbit/s for
- *   64- and 1400-byte payloads (and the promise API for comparison: cold,
- *   20,000 round trips as in 1ef23ca's rows, and warm, as many round trips
- *   as the sync echo after a warm-up, which is the figure to compare with it).
+ *   64- and 1400-byte payloads, both ways warm, in `UDP_BENCH_RUNS`
+ *   (default 5) interleaved runs: medians, ranges, and the API's time over
+ *   the internal service's (issue 13: within 1.3×).
+ * - `deno bench --allow-all bench/udp_bench.ts`: time per batch of echoes.
  *
  * A datagram counted is one UDP datagram carried one way (an echo round trip
  * is two); Gbit/s counts UDP payload bytes only.
@@ -121,36 +125,52 @@ const BATCH = 1024;
 const WINDOW = 64;
 
 /**
- * The promise API: `DatagramConn.send`/`receive` per datagram inside `net.run`.
- * No warm-up of its own, so the figure includes the promise path's JIT
- * tier-up (kept so that it compares with 1ef23ca's rows); `bench/instructions.ts
- * udpapi64` counts it warm.
+ * The public API's echo: the server a `for await` loop over
+ * `listenDatagram()` that answers each datagram with `send(data, from)`,
+ * the client `send`/`receive(buffer)` with `WINDOW` in flight, every call
+ * awaited, inside `net.run` (which steps the network and lets the promises
+ * run between steps).
  */
-async function promiseEcho(roundTrips: number, payload: number): Promise<number> {
+interface ApiEcho {
+  /** Runs `roundTrips` echoes of `payload` bytes; returns echoes seen. */
+  run(roundTrips: number, payload: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+function apiSetup(): ApiEcho {
   const { net, a, b } = pair();
   const server = b.listenDatagram({ transport: "udp", port: 7, receiveQueueLimit: 4096 });
   const client = a.listenDatagram({ transport: "udp", receiveQueueLimit: 4096 });
-  const data = new Uint8Array(payload).fill(0x5a);
+  // Outside any net.run: it runs whenever a run's steps deliver to it.
+  const echo = (async () => {
+    for await (const [d, from] of server) await server.send(d, from);
+  })();
   const to = { hostname: "10.0.0.2", port: 7 };
-  const t0 = performance.now();
-  await net.run(async () => {
-    const echo = (async () => {
-      for await (const [d, from] of server) await server.send(d, from);
-    })();
-    for (let i = 0; i < WINDOW; i++) await client.send(data, to);
-    for (let i = 0; i < roundTrips; i++) {
-      await client.receive(data);
-      if (i + WINDOW < roundTrips) await client.send(data, to);
-    }
-    server.close();
-    await echo;
-  });
-  const secs = (performance.now() - t0) / 1000;
-  client.close();
-  a.close();
-  b.close();
-  net.close();
-  return secs;
+  let data = new Uint8Array(0);
+  return {
+    run(roundTrips: number, payload: number): Promise<number> {
+      if (data.length !== payload) data = new Uint8Array(payload).fill(0x5a);
+      return net.run(async () => {
+        const first = Math.min(WINDOW, roundTrips);
+        for (let i = 0; i < first; i++) await client.send(data, to);
+        let seen = 0;
+        for (let i = 0; i < roundTrips; i++) {
+          await client.receive(data);
+          seen++;
+          if (i + WINDOW < roundTrips) await client.send(data, to);
+        }
+        return seen;
+      });
+    },
+    async close() {
+      server.close(); // ends the for await loop
+      await echo;
+      client.close();
+      a.close();
+      b.close();
+      net.close();
+    },
+  };
 }
 
 function rate(datagrams: number, payload: number, secs: number): string {
@@ -162,51 +182,76 @@ function rate(datagrams: number, payload: number, secs: number): string {
     `  (${(secs * 1e6 / datagrams).toFixed(2)} µs per datagram)`;
 }
 
-function report(): Promise<void> {
-  const e = setup();
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function summary(name: string, dps: readonly number[]): string {
+  const k = (x: number) => (x / 1e3).toFixed(0);
+  return `${name}: median ${k(median(dps))} k datagrams/s (${k(Math.min(...dps))}–${
+    k(Math.max(...dps))
+  })`;
+}
+
+/**
+ * Issue 13's comparison: the public API (`listenDatagram()`) against the
+ * internal `udp.sockets` service, both warm (20,000 round trips first),
+ * the same number of round trips, in `UDP_BENCH_RUNS` (default 5)
+ * interleaved runs; medians, ranges and the median of the per-run ratios.
+ */
+async function report(): Promise<void> {
+  const runs = Number(Deno.env.get("UDP_BENCH_RUNS") ?? "5");
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new RangeError("UDP_BENCH_RUNS: a whole number ≥ 1");
+  }
   const line = (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t + "\n"));
+  const sync = setup();
+  const api = apiSetup();
   try {
     for (const payload of [64, 1400]) {
-      e.run(20_000, payload, WINDOW); // warm up
       const trips = payload === 64 ? 200_000 : 100_000;
-      const t0 = performance.now();
-      const got = e.run(trips, payload, WINDOW);
-      const secs = (performance.now() - t0) / 1000;
-      if (got !== trips) throw new Error(`echoed ${got} of ${trips}`);
+      sync.run(20_000, payload, WINDOW); // warm up
+      await api.run(20_000, payload);
+      const internal: number[] = [], public_: number[] = [], ratios: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        let t0 = performance.now();
+        const got = sync.run(trips, payload, WINDOW);
+        const syncSecs = (performance.now() - t0) / 1000;
+        if (got !== trips) throw new Error(`echoed ${got} of ${trips}`);
+        t0 = performance.now();
+        const apiGot = await api.run(trips, payload);
+        const apiSecs = (performance.now() - t0) / 1000;
+        if (apiGot !== trips) throw new Error(`echoed ${apiGot} of ${trips} through the API`);
+        internal.push(2 * trips / syncSecs);
+        public_.push(2 * trips / apiSecs);
+        ratios.push(apiSecs / syncSecs);
+        line(
+          `run ${r + 1} ${String(payload).padStart(4)} B: internal ${
+            rate(2 * trips, payload, syncSecs)
+          }; listenDatagram() ${rate(2 * trips, payload, apiSecs)}`,
+        );
+      }
       line(
-        `sync echo ${String(payload).padStart(4)} B, window ${WINDOW}: ${
-          rate(2 * trips, payload, secs)
-        }`,
+        `udp echo ${payload} B, ${runs} interleaved runs of ${trips} round trips, window ${WINDOW}: ${
+          summary("listenDatagram()", public_)
+        }; ${summary("internal udp.sockets", internal)}; API time / internal time: median ${
+          median(ratios).toFixed(2)
+        } (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
       );
     }
   } finally {
-    e.close();
+    sync.close();
+    await api.close();
   }
-  return (async () => {
-    for (const payload of [64, 1400]) {
-      const trips = 20_000;
-      const secs = await promiseEcho(trips, payload);
-      line(`promise API echo ${String(payload).padStart(4)} B:  ${rate(2 * trips, payload, secs)}`);
-    }
-    // Issue 13 compares the API with the sync echo: both warm, the same
-    // number of round trips (the rows above include the API's JIT tier-up).
-    for (const payload of [64, 1400]) {
-      await promiseEcho(20_000, payload); // warm up
-      const trips = payload === 64 ? 200_000 : 100_000;
-      const secs = await promiseEcho(trips, payload);
-      line(
-        `promise API echo ${String(payload).padStart(4)} B, warm: ${
-          rate(2 * trips, payload, secs)
-        }`,
-      );
-    }
-  })();
 }
 
 if (import.meta.main) {
   await report();
 } else {
   const e = setup();
+  const api = apiSetup();
   globalThis.addEventListener("unload", () => e.close());
   for (const payload of [64, 1400]) {
     Deno.bench({
@@ -217,6 +262,16 @@ if (import.meta.main) {
       baseline: payload === 64,
       fn() {
         const got = e.run(BATCH, payload, WINDOW);
+        if (got !== BATCH) throw new Error(`echoed ${got} of ${BATCH}`);
+      },
+    });
+  }
+  for (const payload of [64, 1400]) {
+    Deno.bench({
+      name: `listenDatagram() echo ${payload} B, ${BATCH} round trips, window ${WINDOW}`,
+      group: "udp echo",
+      async fn() {
+        const got = await api.run(BATCH, payload);
         if (got !== BATCH) throw new Error(`echoed ${got} of ${BATCH}`);
       },
     });

@@ -375,8 +375,14 @@ export class Stack {
     });
   }
 
+  /** The IPv4 text `#prober` last parsed, and its prober (issue 13: `ping(host)` in a loop). */
+  #probedHost = "";
+  #probedV4: Prober | null = null;
+
   /** How to probe `host` (IPv4, or IPv6 with perhaps a zone); a TypeError when it is neither. */
   #prober(host: string, what: string): Prober | TypeError {
+    // Only IPv4 text is kept: what an IPv6 zone names changes with the interfaces.
+    if (host === this.#probedHost && this.#probedV4 !== null) return this.#probedV4;
     let v6: Ipv6Target | null;
     try {
       v6 = parseIpv6Target(host, this.interfaces, `Cannot ${what} "${host}"`);
@@ -388,7 +394,8 @@ export class Stack {
     const echo = this.#need<IcmpEchoService>("icmp.echo", what);
     const dst = parseIpv4Address(host);
     if (dst === null) return new TypeError(`Cannot ${what} "${host}": not an IPv4 or IPv6 address`);
-    return {
+    this.#probedHost = host;
+    return this.#probedV4 = {
       target: host,
       unreachable: 3,
       echo: (o, done) => echo.echo(dst, o, done),

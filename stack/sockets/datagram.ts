@@ -19,8 +19,14 @@
  * @module
  */
 import type { UdpService, UdpSocket } from "../services.ts";
-import type { IpAddress } from "../wire/ip_address.ts";
-import { netAddr, peerHostname } from "./address.ts";
+import { netAddr } from "./address.ts";
+import {
+  type DatagramAddr,
+  type ListenDatagramOptions,
+  openDatagramSocket,
+} from "./datagram_options.ts";
+import { DatagramIterator, DatagramReceiver } from "./datagram_receive.ts";
+import { DatagramSender, sendAction } from "./datagram_send.ts";
 import {
   joinGroup,
   type MulticastInterfaces,
@@ -30,110 +36,16 @@ import {
 } from "./multicast.ts";
 import {
   bufferError,
-  checkFlag,
   checkInteger,
   checkPort,
   checkSocketHost,
-  checkTransport,
   checkZone,
   closedError,
-  MAX_WAITING_CALLS,
   socketErrorToException,
-  tooManyWaiting,
   type ZoneResolver,
 } from "./errors.ts";
 
-/** Largest UDP payload over IPv4: 65535 - 20 - 8. */
-const MAX_PAYLOAD = 65507;
-
-/** The start of `send`'s error messages (built only when one is thrown). */
-function sendAction(addr: DatagramAddr | undefined): string {
-  return `Cannot send to ${
-    addr === undefined ? "the connected peer" : `${addr.hostname}:${addr.port}`
-  }`;
-}
-
-function tooLong(p: Uint8Array, addr: DatagramAddr | undefined): RangeError {
-  return new RangeError(
-    `${sendAction(addr)}: ${p.length} bytes is more than a UDP datagram over IPv4 carries (65507)`,
-  );
-}
-
-/**
- * Options of `Stack.listenDatagram` (a superset of Deno's `UdpListenOptions`).
- *
- * @example
- * ```ts
- * import type { ListenDatagramOptions } from "./datagram.ts";
- * import assert from "node:assert/strict";
- * const options: ListenDatagramOptions = { transport: "udp", hostname: "10.0.0.1", port: 5353 };
- * assert.equal(options.port, 5353);
- * ```
- */
-export interface ListenDatagramOptions {
-  /** Only `"udp"` (Deno's `"unixpacket"` is not a network transport). */
-  readonly transport: "udp";
-  /**
-   * Local address, IPv4 or IPv6 text (also `[…]`, a link-local one with its
-   * zone `fe80::1%eth0`, or IPv4-mapped); default `"0.0.0.0"` (every IPv4
-   * address). `"::"` is every IPv6 address (with an IPv6 plugin loaded)
-   * and, unless `v6only`, every IPv4 one too: IPv4 peers then show
-   * IPv4-mapped (`::ffff:10.0.0.2`), as Deno on Linux shows them. No name
-   * resolution.
-   */
-  readonly hostname?: string;
-  /**
-   * With `hostname: "::"`: IPv6 only (Linux's IPV6_V6ONLY; Deno 2.9.6 has
-   * no such option). Default false.
-   */
-  readonly v6only?: boolean;
-  /** Local port; default 0, an ephemeral port. */
-  readonly port?: number;
-  /** SO_REUSEADDR: share the port with other sockets that set it (default false). */
-  readonly reuseAddress?: boolean;
-  /** SO_BROADCAST: allow sending to broadcast addresses (default false). */
-  readonly broadcast?: boolean;
-  /** TTL of datagrams sent, 1..255 (default: the stack's, 64). */
-  readonly ttl?: number;
-  /**
-   * IP_MULTICAST_LOOP: datagrams this socket sends to a group also reach
-   * this host's member sockets (default true, as on Linux).
-   */
-  readonly loopback?: boolean;
-  /** Most datagrams queued for receive (default: the UDP plugin's, 256). */
-  readonly receiveQueueLimit?: number;
-  /**
-   * Most bytes queued for receive, each datagram counted as the 2 KiB (or
-   * 64.5 KiB) pooled buffer it takes (default: the UDP plugin's, 212992).
-   */
-  readonly receiveQueueBytes?: number;
-}
-
-/**
- * Where to send: `{ hostname, port }`, e.g. a `Deno.NetAddr` from `receive`.
- *
- * @example
- * ```ts
- * import type { DatagramAddr } from "./datagram.ts";
- * import assert from "node:assert/strict";
- * const to: DatagramAddr = { hostname: "10.0.0.2", port: 7 };
- * assert.equal(to.port, 7);
- * ```
- */
-export interface DatagramAddr {
-  /** An IPv4 (dotted quad) or IPv6 (RFC 4291 text) address of the socket's version. */
-  readonly hostname: string;
-  /** A port, 1..65535. */
-  readonly port: number;
-  /** Ignored; present on `Deno.NetAddr`. */
-  readonly transport?: string;
-}
-
-interface Waiter {
-  readonly into: Uint8Array | undefined;
-  readonly resolve: (v: [Uint8Array, Deno.NetAddr]) => void;
-  readonly reject: (e: Error) => void;
-}
+export type { DatagramAddr, ListenDatagramOptions } from "./datagram_options.ts";
 
 /**
  * A UDP socket, promise-shaped like `Deno.DatagramConn`.
@@ -177,26 +89,13 @@ interface Waiter {
  */
 export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   readonly #sock: UdpSocket;
-  readonly #waiters: Waiter[] = [];
-  #closed = false;
-  /** The user called `close()` (`#closed` is also set when the stack closes the socket). */
+  readonly #rx: DatagramReceiver;
+  readonly #tx: DatagramSender;
+  /** The user called `close()` (`#rx.closed` is also set when the stack closes the socket). */
   #released = false;
-  /** The sender `#lastHostname` shows, when that text has no zone (else null: rebuilt per datagram). */
-  #lastAddress: IpAddress | null = null;
-  #lastHostname = "";
-  /** Show IPv4 addresses IPv4-mapped (an IPv6 socket, or one bound to `::ffff:…`). */
-  #mapped: boolean;
   readonly #zones: ZoneResolver | undefined;
-  /** The zone of the bound address, if it had one (-1: none). */
-  #boundScope = -1;
   /** The stack's interfaces, for multicast joins. */
   #interfaces: MulticastInterfaces | undefined;
-  /**
-   * The last destination text `send` parsed, and its address: a server
-   * answering `from` or a client sending to one peer parses it once.
-   */
-  #sendHost: unknown = undefined;
-  #sendAddress: IpAddress | null = null;
 
   /**
    * Opens a socket on `service` as `Stack.listenDatagram` does.
@@ -232,43 +131,12 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     zones?: ZoneResolver,
     interfaces?: MulticastInterfaces,
   ): DatagramConn {
-    checkTransport(options.transport, "udp", "Cannot listen", true);
-    const hostname = options.hostname ?? "0.0.0.0";
-    const port = checkPort(options.port ?? 0, "Cannot listen", true);
-    const action = `Cannot listen on ${hostname}:${port}`;
-    const host = checkSocketHost(hostname, action, zones);
-    checkZone(host, undefined, action); // Linux's bind(): EINVAL, a TypeError in Deno
-    const address = host.address;
-    const v6only = checkFlag(options.v6only, "v6only", action);
-    const loopback = options.loopback === undefined
-      ? true
-      : checkFlag(options.loopback, "loopback", action);
-    if (options.ttl !== undefined) checkInteger(options.ttl, "TTL", action, 1, 255);
-    for (const k of ["receiveQueueLimit", "receiveQueueBytes"] as const) {
-      const v = options[k];
-      if (v !== undefined) checkInteger(v, k, action, 1, Number.MAX_SAFE_INTEGER);
-    }
-    const sock = service.open({
-      address,
-      port,
-      reuseAddress: options.reuseAddress === true,
-      broadcast: options.broadcast === true,
-      ttl: options.ttl ?? 0,
-      ...(v6only ? { v6only } : {}),
-      ...(host.scope >= 0 ? { scope: host.scope } : {}),
-      ...(options.receiveQueueLimit !== undefined
-        ? { receiveQueueLimit: options.receiveQueueLimit }
-        : {}),
-      ...(options.receiveQueueBytes !== undefined
-        ? { receiveQueueBytes: options.receiveQueueBytes }
-        : {}),
-    });
-    if (typeof sock === "string") throw socketErrorToException(sock, action);
-    sock.multicastLoop = loopback;
+    const { sock, mapped, scope } = openDatagramSocket(service, options, zones);
     const conn = new DatagramConn(sock, zones);
     conn.#interfaces = interfaces;
-    conn.#mapped ||= host.mapped;
-    conn.#boundScope = host.scope;
+    conn.#rx.interfaces = interfaces;
+    conn.#rx.mapped ||= mapped;
+    conn.#tx.boundScope = scope;
     return conn;
   }
 
@@ -296,9 +164,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   constructor(sock: UdpSocket, zones?: ZoneResolver) {
     this.#sock = sock;
-    this.#mapped = sock.family === 6;
     this.#zones = zones;
-    sock.onReadable = () => this.#wake();
+    this.#rx = new DatagramReceiver(sock);
+    this.#tx = new DatagramSender(sock, zones);
   }
 
   /**
@@ -318,7 +186,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   get addr(): Deno.NetAddr {
-    return netAddr("udp", this.#sock.localAddress, this.#sock.localPort, this.#mapped);
+    return netAddr("udp", this.#sock.localAddress, this.#sock.localPort, this.#rx.mapped);
   }
 
   /**
@@ -337,7 +205,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   get remoteAddr(): Deno.NetAddr | null {
     const remote = this.#sock.remoteAddress;
-    return remote === null ? null : netAddr("udp", remote, this.#sock.remotePort, this.#mapped);
+    return remote === null ? null : netAddr("udp", remote, this.#sock.remotePort, this.#rx.mapped);
   }
 
   /**
@@ -391,63 +259,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     if (p !== undefined && !(p instanceof Uint8Array)) {
       return Promise.reject(bufferError(p, "Cannot receive"));
     }
-    if (this.#closed || this.#sock.closed) {
-      return Promise.reject(closedError("Cannot receive"));
-    }
-    if (this.#waiters.length === 0) {
-      const err = this.#sock.takeError();
-      if (err !== undefined) return Promise.reject(socketErrorToException(err, "Cannot receive"));
-      if (this.#sock.queued > 0) return Promise.resolve(this.#take(p));
-    }
-    if (this.#waiters.length >= MAX_WAITING_CALLS) {
-      return Promise.reject(tooManyWaiting("Cannot receive"));
-    }
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ into: p, resolve, reject });
-    });
-  }
-
-  #take(into: Uint8Array | undefined): [Uint8Array, Deno.NetAddr] {
-    const sock = this.#sock;
-    const buf = into ?? new Uint8Array(sock.nextLength());
-    const n = sock.recv(buf);
-    const a = sock.peerAddress;
-    if (a !== this.#lastAddress) {
-      const ifindex = sock.peerIfindex;
-      const zone = ifindex < 0 || !a.isLinkLocal() || a.family !== 6
-        ? ""
-        : this.#interfaces?.nameOf?.(ifindex) ?? String(ifindex);
-      this.#lastAddress = zone === "" ? a : null;
-      this.#lastHostname = peerHostname(a, this.#mapped, zone);
-    }
-    const data = into === undefined ? buf : buf.subarray(0, n);
-    return [data, { transport: "udp", hostname: this.#lastHostname, port: sock.peerPort }];
-  }
-
-  /** Called by the socket (synchronously, from the receive path). */
-  #wake(): void {
-    const sock = this.#sock;
-    if (sock.closed) {
-      this.#closed = true;
-      this.#rejectAll();
-      return;
-    }
-    while (this.#waiters.length > 0) {
-      const err = sock.takeError();
-      if (err !== undefined) {
-        this.#waiters.shift()!.reject(socketErrorToException(err, "Cannot receive"));
-        continue;
-      }
-      if (sock.queued === 0) return;
-      const w = this.#waiters.shift()!;
-      w.resolve(this.#take(w.into));
-    }
-  }
-
-  #rejectAll(): void {
-    for (const w of this.#waiters.splice(0)) {
-      w.reject(closedError("Cannot receive"));
-    }
+    return this.#rx.receive(p);
   }
 
   /**
@@ -481,66 +293,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   send(p: Uint8Array, addr?: DatagramAddr): Promise<number> {
     if (!(p instanceof Uint8Array)) return Promise.reject(bufferError(p, "Cannot send"));
     try {
-      return Promise.resolve(this.#send(p, addr));
+      if (this.#rx.closed) throw closedError(sendAction(addr));
+      return Promise.resolve(this.#tx.send(p, addr));
     } catch (e) {
       return Promise.reject(e);
     }
-  }
-
-  // The checks run in the order their errors take precedence; the message
-  // text (`sendAction`) is built only on an error path, and a destination
-  // text is parsed once while it repeats. Issue 9: building the text and
-  // parsing the hostname (an IpAddress and two objects) per call took the
-  // promise echo from 36.4 k instructions per round trip (1ef23ca) to
-  // 37.8 k; now 35.1 k (cachegrind, bench/instructions.ts udpapi64).
-  #send(p: Uint8Array, addr: DatagramAddr | undefined): number {
-    if (addr === undefined) {
-      if (this.#closed) throw closedError(sendAction(addr));
-      if (p.length > MAX_PAYLOAD) throw tooLong(p, addr);
-      const err = this.#sock.send(p, null, 0, -1);
-      if (err !== undefined) throw socketErrorToException(err, sendAction(addr));
-      return p.length;
-    }
-    const hostname = addr.hostname;
-    const port = addr.port;
-    if (this.#closed) throw closedError(sendAction(addr));
-    if (p.length > MAX_PAYLOAD) throw tooLong(p, addr);
-    let address: IpAddress;
-    let scope = -1;
-    const cached = hostname === this.#sendHost ? this.#sendAddress : null;
-    if (cached !== null) {
-      address = cached;
-    } else {
-      const action = sendAction(addr);
-      const to = checkSocketHost(hostname, action, this.#zones);
-      address = to.address;
-      scope = to.scope;
-      if (scope < 0 && address.isLinkLocal()) {
-        // Linux routes a zoneless link-local destination by the socket's
-        // bound device, else by the first link with fe80::/64 (maybe the
-        // wrong one): here the bound zone, else the only interface, else
-        // EINVAL as connect() gives.
-        scope = this.#boundScope >= 0 ? this.#boundScope : this.#zones?.("") ?? -1;
-        if (scope < 0) checkZone(to, undefined, action);
-      }
-    }
-    if (!(typeof port === "number" && port >= 1 && port <= 65535 && Number.isInteger(port))) {
-      checkPort(port, sendAction(addr), false); // throws
-    }
-    if (cached === null) {
-      if (address.isUnspecified()) {
-        throw socketErrorToException("invalid_destination", sendAction(addr));
-      }
-      // Only text that names its address alone (no zone, not link-local)
-      // is kept: what a zone means can change as interfaces come and go.
-      if (typeof hostname === "string" && hostname.indexOf("%") < 0 && !address.isLinkLocal()) {
-        this.#sendHost = hostname;
-        this.#sendAddress = address;
-      }
-    }
-    const err = this.#sock.send(p, address, port, scope);
-    if (err !== undefined) throw socketErrorToException(err, sendAction(addr));
-    return p.length;
   }
 
   /**
@@ -571,10 +328,10 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   connect(addr: DatagramAddr): void {
     const action = `Cannot connect to ${addr.hostname}:${addr.port}`;
-    if (this.#closed) throw closedError(action);
+    if (this.#rx.closed) throw closedError(action);
     const peer = checkSocketHost(addr.hostname, action, this.#zones);
     const port = checkPort(addr.port, action, false);
-    const bound = { address: this.#sock.localAddress, scope: this.#boundScope, mapped: false };
+    const bound = { address: this.#sock.localAddress, scope: this.#tx.boundScope, mapped: false };
     checkZone(peer, bound, action);
     const err = this.#sock.connect(peer.address, port, peer.scope);
     if (err !== undefined) throw socketErrorToException(err, action);
@@ -600,7 +357,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   setBroadcast(on: boolean): void {
-    if (this.#closed) throw closedError("Cannot set broadcast");
+    if (this.#rx.closed) throw closedError("Cannot set broadcast");
     this.#sock.broadcast = on;
   }
 
@@ -624,7 +381,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   setTTL(ttl: number): void {
-    if (this.#closed) throw closedError("Cannot set TTL");
+    if (this.#rx.closed) throw closedError("Cannot set TTL");
     this.#sock.ttl = checkInteger(ttl, "TTL", "Cannot set TTL", 1, 255);
   }
 
@@ -700,7 +457,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     options: MulticastJoinOptions,
   ): Promise<MulticastMembership> {
     try {
-      if (this.#closed) throw closedError(`Cannot join ${address}`);
+      if (this.#rx.closed) throw closedError(`Cannot join ${address}`);
       return Promise.resolve(
         joinGroup(this.#sock, family, address, iface, options, this.#interfaces),
       );
@@ -732,7 +489,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   setMulticastInterface(networkInterface: string | number): void {
     const action = "Cannot set the multicast interface";
-    if (this.#closed) throw closedError(action);
+    if (this.#rx.closed) throw closedError(action);
     const family = typeof networkInterface === "number" ? 6 : 4;
     this.#sock.multicastInterface = resolveInterface(
       family,
@@ -764,10 +521,9 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   close(): void {
     if (this.#released) throw closedError("Cannot close");
     this.#released = true;
-    this.#closed = true;
     this.#sock.onReadable = null;
     this.#sock.close();
-    this.#rejectAll();
+    this.#rx.close();
   }
 
   /**
@@ -807,14 +563,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * stack.close();
    * ```
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<[Uint8Array, Deno.NetAddr]> {
-    while (true) {
-      try {
-        yield await this.receive();
-      } catch (e) {
-        if (e instanceof Deno.errors.BadResource) return;
-        throw e;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<[Uint8Array, Deno.NetAddr], undefined> {
+    return new DatagramIterator(this.#rx);
   }
 }

@@ -71,7 +71,8 @@
  *   `dsacks_sent`, `dsacks_recv`, `spurious_undos`, `tlp_probes`,
  *   `tlp_recoveries`, `rack_overflows`, `rate_untracked` (segments the
  *   delivery-rate sampler had no room for), `dsacks_invalid` (D-SACK
- *   blocks past SND.MAX or more than a window below SND.UNA, ignored).
+ *   blocks past SND.MAX or more than a window below SND.UNA, ignored),
+ *   `sacks_invalid` (other SACK blocks past SND.MAX or empty, ignored).
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take

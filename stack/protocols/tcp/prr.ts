@@ -3,9 +3,17 @@
  * the window is computed on every ACK from what the ACK delivered, so that
  * by the end of recovery the data in flight has come down smoothly to
  * ssthresh (not in one step, and not below it after burst losses), whatever
- * the controller chose as ssthresh. Applies to SACK recovery (RACK or RFC
- * 6675) with every congestion controller; recovery without SACK keeps RFC
- * 6582's window inflation.
+ * the controller chose as ssthresh. Applies to every fast recovery (RACK,
+ * RFC 6675, and NewReno's without SACK) with every congestion controller.
+ *
+ * Without SACK (RFC 6937 §3), DeliveredData is the change in SND.UNA plus
+ * one segment per duplicate ACK, and the pipe is FlightSize less those
+ * segments: Linux's "Reno SACK emulation" (`tcp_add_reno_sack`,
+ * `tcp_remove_reno_sacks`), in bytes. A cumulative ACK after duplicates
+ * takes back the segments they counted, all but the hole it filled (so it
+ * delivers at least that), and over an episode DeliveredData adds up to
+ * what was acknowledged. NewReno's partial-ACK retransmission (RFC 6582
+ * §3.2 step 5) and its exit stay; only the window is PRR's.
  *
  * @module
  */

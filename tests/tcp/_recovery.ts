@@ -12,8 +12,11 @@ import { one, type Peer, type Seg, type TcpFields, track } from "./_tcp.ts";
 /** The path RTT the peer plays. */
 export const RTT: number = ms(20);
 
-/** The stack connects to the peer, which answers the SYN one RTT later (SRTT = 20 ms). */
-export async function open(peer: Peer, mss = 1000): Promise<{
+/**
+ * The stack connects to the peer, which answers the SYN one RTT later (SRTT
+ * = 20 ms), with SACK-permitted unless `sackOk` is false.
+ */
+export async function open(peer: Peer, mss = 1000, sackOk = true): Promise<{
   conn: NonNullable<Awaited<ReturnType<Peer["stack"]["connect"]>>>;
   s: number;
   info: () => ReturnType<Peer["stack"]["sockets"]>[number];
@@ -29,7 +32,7 @@ export async function open(peer: Peer, mss = 1000): Promise<{
     seq: 1000,
     ack: syn.seq + 1,
     flags: "S.",
-    options: { mss, sackOk: true },
+    options: sackOk ? { mss, sackOk: true } : { mss },
   });
   one(out, { flags: "." });
   await t.done;

@@ -23,6 +23,7 @@ import {
 } from "../_harness.ts";
 import type { TcpConn, TcpListener } from "../../stack/sockets/types.ts";
 import type { Duration } from "../../stack/clock.ts";
+import type { ProtocolPlugin } from "../../mod.ts";
 import { formatIpv4Address } from "../../stack/wire/address.ts";
 import { kernelOf } from "../../stack/stack.ts";
 
@@ -306,6 +307,8 @@ export interface PeerOptions {
   readonly capture?: boolean;
   /** Link MTU (default 1500). */
   readonly mtu?: number;
+  /** More plugins to load (a test congestion control, ...). */
+  readonly extraPlugins?: readonly ProtocolPlugin[];
 }
 
 /**
@@ -330,6 +333,7 @@ export class Peer {
       ...(options.plugins ? { plugins: options.plugins } : {}),
       ...(options.capture ? { capture: true } : {}),
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+      ...(options.extraPlugins ? { extraPlugins: options.extraPlugins } : {}),
     });
   }
 

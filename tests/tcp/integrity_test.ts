@@ -42,6 +42,7 @@ const VARIANTS: readonly { name: string; tcp: Record<string, string | boolean> }
   { name: "RACK off (RFC 6675 DupThresh)", tcp: { rack: false } },
   { name: "D-SACK off", tcp: { dsack: false } },
   { name: "NewReno", tcp: { congestionControl: "newreno" } },
+  { name: "SACK off (NewReno recovery with PRR)", tcp: { sack: false } },
 ];
 for (const v of VARIANTS) {
   for (let seed = 1; seed <= (SOAK ? SEEDS : 3); seed++) {

@@ -139,6 +139,7 @@ export const TCP_COUNTERS = [
   "tfo_cache_evicted",
   "urgent_received",
   "dsacks_invalid",
+  "sacks_invalid",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */

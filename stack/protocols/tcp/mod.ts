@@ -13,7 +13,8 @@
  * 6582), SACK (RFC 2018) with RACK-TLP loss detection (RFC 8985: time-based
  * loss marks, a reordering window grown by D-SACKs, tail loss probes; the
  * `rack` option off falls back to RFC 6675's DupThresh), PRR-SSRB (RFC 6937)
- * for the window during SACK recovery, D-SACK (RFC 2883) sent for duplicates
+ * for the window during fast recovery (without SACK: Linux's emulation, a
+ * segment per duplicate ACK), D-SACK (RFC 2883) sent for duplicates
  * and used to undo spurious congestion responses (RFC 3708, Linux's undo);
  * pluggable congestion control (NewReno, CUBIC RFC 9438, both with HyStart++
  * RFC 9406; BBR v1), chosen per connection and extensible through the
@@ -73,15 +74,16 @@
  *   `dsacks_sent`, `dsacks_recv`, `spurious_undos`, `tlp_probes`,
  *   `tlp_recoveries`, `rack_overflows`, `rate_untracked` (segments the
  *   delivery-rate sampler had no room for), `dsacks_invalid` (D-SACK
- *   blocks past SND.MAX or more than a window below SND.UNA, ignored).
+ *   blocks past SND.MAX or more than a window below SND.UNA, ignored),
+ *   `sacks_invalid` (other SACK blocks past SND.MAX or empty, ignored).
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take
  *   IPv4), RFC 6528 hashing of all 128 address bits (IPv6 addresses are
  *   folded to 32 bits first), the IPv6 default MSS of 1220; AccECN; ECN on
  *   SYN-cookie connections without timestamps; Fast Open data on a SYN
- *   answered with a cookie; PRR and RACK without SACK (NewReno's window
- *   inflation and DupThresh stay); TCP-AO/MD5; SO_REUSEADDR-style
+ *   answered with a cookie; RACK without SACK (NewReno's DupThresh
+ *   stays); TCP-AO/MD5; SO_REUSEADDR-style
  *   port sharing; data on a SYN without a valid Fast Open cookie is not
  *   acknowledged (the peer resends it).
  * - **ECN, Fast Open, urgent data, TIME-WAIT reuse:** RFC 3168 ECN

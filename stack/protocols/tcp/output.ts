@@ -40,7 +40,7 @@ import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
 import { urgentPointer } from "./urgent.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { hasSackBlocks, sackOptionBlocks, undoNoteRetransmit } from "./dsack.ts";
-import { prrSent } from "./prr.ts";
+import { prrRenoPipe, prrSent } from "./prr.ts";
 import { rackArmPto, rackSent, rackStep } from "./rack.ts";
 import { noteOutputDone, noteSend, paceAllows } from "./pacing.ts";
 import { selectWindow } from "./rcv.ts";
@@ -416,7 +416,11 @@ export function output(ep: TcpEndpoint): void {
       if (!(ep.rack !== null ? rackStep(ep) : sackStep(ep))) break;
       continue;
     }
-    let budget = ep.cc.cwnd - ep.flight;
+    // Recovery without SACK: cwnd is PRR's, measured against the pipe, in
+    // whole segments (as Linux counts packets; PRR's byte count is no
+    // licence for a runt).
+    let budget = ep.cc.cwnd - (ep.inRecovery ? prrRenoPipe(ep) : ep.flight);
+    if (ep.inRecovery && budget < ep.mss) break;
     // RFC 3042 limited transmit: one new segment per duplicate ACK (first two).
     if (!ep.inRecovery && ep.dupAcks > 0 && ep.dupAcks < 3 && ep.sndNxt === ep.sndMax) {
       budget += ep.dupAcks * ep.mss;

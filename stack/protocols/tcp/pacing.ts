@@ -15,6 +15,7 @@
  */
 import type { Instant } from "../../clock.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
+import { prrRenoPipe } from "./prr.ts";
 import { seqDiff } from "./seq.ts";
 import { armTimer } from "./timers.ts";
 
@@ -72,10 +73,16 @@ export function sampleAck(ep: TcpEndpoint): void {
   const sacked = sb === null ? 0 : sb.sacked;
   const rs = ep.rate.onAck(ep.sndUna, sacked, sb?.highest, ep.core.now());
   if (rs.newlyDelivered === 0) return;
-  // In SACK recovery, RFC 6675's pipe: segments judged lost are not in flight.
-  rs.inflight = ep.sackRecovery && sb !== null
+  // In recovery, what Linux's tcp_packets_in_flight counts: segments judged
+  // lost (by RACK when it runs, else RFC 6675's IsLost) are not in flight;
+  // without SACK, the duplicate ACKs' segments are not either.
+  rs.inflight = !ep.inRecovery
+    ? seqDiff(ep.sndMax, ep.sndUna) - sacked
+    : ep.rack !== null
+    ? ep.rack.pipe()
+    : ep.sackRecovery && sb !== null
     ? sb.pipe(ep.sndUna, ep.sndMax, ep.highRxt, ep.mss)
-    : seqDiff(ep.sndMax, ep.sndUna) - sacked;
+    : prrRenoPipe(ep);
   rs.inRecovery = ep.inRecovery;
   rs.mss = ep.mss;
   ep.cc.onRateSample?.(rs);

@@ -3,13 +3,22 @@
  * the window is computed on every ACK from what the ACK delivered, so that
  * by the end of recovery the data in flight has come down smoothly to
  * ssthresh (not in one step, and not below it after burst losses), whatever
- * the controller chose as ssthresh. Applies to SACK recovery (RACK or RFC
- * 6675) with every congestion controller; recovery without SACK keeps RFC
- * 6582's window inflation.
+ * the controller chose as ssthresh. Applies to every fast recovery (RACK,
+ * RFC 6675, and NewReno's without SACK) with every congestion controller.
+ *
+ * Without SACK (RFC 6937 §3), DeliveredData is the change in SND.UNA plus
+ * one segment per duplicate ACK, and the pipe is FlightSize less those
+ * segments: Linux's "Reno SACK emulation" (`tcp_add_reno_sack`,
+ * `tcp_remove_reno_sacks`), in bytes. A cumulative ACK after duplicates
+ * takes back the segments they counted, all but the hole it filled (so it
+ * delivers at least that), and over an episode DeliveredData adds up to
+ * what was acknowledged. NewReno's partial-ACK retransmission (RFC 6582
+ * §3.2 step 5) and its exit stay; only the window is PRR's.
  *
  * @module
  */
 import type { TcpEndpoint } from "./endpoint.ts";
+import { seqDiff } from "./seq.ts";
 
 /**
  * PRR state of one recovery episode.
@@ -33,12 +42,60 @@ export class Prr {
   recoverFs = 1;
   /** ssthresh the controller chose. */
   ssthresh = 0;
+  /**
+   * Without SACK: bytes the duplicate ACKs stand for (one segment each, Linux's
+   * emulated `sacked_out`), at most FlightSize less the one hole.
+   */
+  renoSacked = 0;
 
   /** A recovery episode begins with `pipe` bytes in flight and the new `ssthresh`. */
   start(pipe: number, ssthresh: number): void {
     this.delivered = this.out = 0;
     this.recoverFs = pipe > 0 ? pipe : 1;
     this.ssthresh = ssthresh;
+    this.renoSacked = 0;
+  }
+
+  /**
+   * Without SACK: a duplicate ACK with `flight` bytes outstanding stands for
+   * one more `mss` delivered above the hole; returns DeliveredData (0 once
+   * the duplicates account for everything but the hole: more of them are
+   * reordering or duplication, not delivery).
+   */
+  renoDupAck(mss: number, flight: number): number {
+    const before = this.renoSacked;
+    let next = before + mss;
+    const cap = flight - mss;
+    if (next > cap) next = cap > 0 ? cap : 0;
+    this.renoSacked = next;
+    return next > before ? next - before : 0;
+  }
+
+  /**
+   * Without SACK: SND.UNA moved by `acked` bytes, leaving `flight` out.
+   * Returns DeliveredData: what was acknowledged less what the duplicate
+   * ACKs counted already, and at least the hole (one segment, or all of
+   * `acked` when less). The duplicates' count keeps what the ACK did not
+   * cover (a partial ACK: the segments above the next hole).
+   */
+  renoAcked(acked: number, mss: number, flight: number): number {
+    const hole = acked < mss ? acked : mss;
+    const delivered = Math.max(acked - this.renoSacked, hole);
+    let left = this.renoSacked - (acked - hole);
+    const cap = flight - mss;
+    if (left > cap) left = cap;
+    this.renoSacked = left > 0 ? left : 0;
+    return delivered;
+  }
+
+  /**
+   * Without SACK, the pipe: `flight` bytes outstanding less those the
+   * duplicate ACKs stand for, less `lost` bytes judged lost and not yet
+   * resent (the hole at SND.UNA before its retransmission).
+   */
+  renoPipe(flight: number, lost = 0): number {
+    const pipe = flight - this.renoSacked - lost;
+    return pipe > 0 ? pipe : 0;
   }
 
   /**
@@ -70,8 +127,9 @@ export function prrStart(ep: TcpEndpoint, pipe: number): void {
 }
 
 /**
- * An ACK during SACK recovery delivered `delivered` bytes (cumulatively
- * acknowledged plus newly SACKed) and `pipe` bytes are in flight: cwnd
+ * An ACK during fast recovery delivered `delivered` bytes (cumulatively
+ * acknowledged plus newly SACKed, or
+ * their emulation without SACK) and `pipe` bytes are in flight: cwnd
  * becomes pipe + sndcnt (as Linux's `tcp_cwnd_reduction`). The first
  * ACK of an episode always lets the fast retransmission go.
  */
@@ -89,6 +147,61 @@ export function prrOnAck(ep: TcpEndpoint, delivered: number, pipe: number, safeA
   let sndcnt = prr.sendCount(delivered, pipe, ep.mss, safeAck);
   if (prr.out === 0 && sndcnt < ep.mss) sndcnt = ep.mss;
   ep.cc.cwnd = pipe + sndcnt;
+}
+
+/**
+ * Fast recovery without SACK begins on the `DUP_THRESH`th duplicate ACK
+ * (RFC 6582 §3.2 step 2 with RFC 6937 in place of the window inflation):
+ * every duplicate so far stands for a segment above the hole, the last one
+ * is this ACK's DeliveredData, and the hole at SND.UNA is lost and not yet
+ * resent. Call after the controller set ssthresh, before the retransmission.
+ */
+export function prrRenoStart(ep: TcpEndpoint): void {
+  const flight = seqDiff(ep.sndMax, ep.sndUna);
+  prrStart(ep, flight);
+  const prr = ep.prr!;
+  prr.renoSacked = Math.max(0, Math.min((ep.dupAcks - 1) * ep.mss, flight - ep.mss));
+  const delivered = prr.renoDupAck(ep.mss, flight);
+  prrOnAck(ep, delivered, prr.renoPipe(flight, ep.mss), false);
+}
+
+/**
+ * A duplicate ACK during fast recovery without SACK: one segment delivered
+ * (unless the duplicates already account for the whole flight), the window
+ * set by PRR. An ACK that delivered nothing leaves cwnd alone (Linux's
+ * `tcp_cwnd_reduction` returns early).
+ */
+export function prrRenoDupAck(ep: TcpEndpoint): void {
+  const prr = ep.prr;
+  if (prr === null) return;
+  const flight = seqDiff(ep.sndMax, ep.sndUna);
+  const delivered = prr.renoDupAck(ep.mss, flight);
+  if (delivered > 0) prrOnAck(ep, delivered, prr.renoPipe(flight), false);
+}
+
+/**
+ * A partial ACK of `acked` bytes during fast recovery without SACK
+ * (SND.UNA already moved): DeliveredData per RFC 6937 §3 and the window
+ * from PRR, with the next hole (at the new SND.UNA) counted lost and not
+ * yet resent. Not a safe ACK: it shows that loss. Call before the hole's
+ * retransmission.
+ */
+export function prrRenoPartialAck(ep: TcpEndpoint, acked: number): void {
+  const prr = ep.prr;
+  if (prr === null) return;
+  const flight = seqDiff(ep.sndMax, ep.sndUna);
+  const delivered = prr.renoAcked(acked, ep.mss, flight);
+  prrOnAck(ep, delivered, prr.renoPipe(flight, flight > 0 ? ep.mss : 0), false);
+}
+
+/**
+ * The data in flight during fast recovery without SACK (the hole resent):
+ * what the output loop measures cwnd against, as Linux's
+ * `tcp_packets_in_flight` with emulated SACKs.
+ */
+export function prrRenoPipe(ep: TcpEndpoint): number {
+  const flight = seqDiff(ep.sndMax, ep.sndUna);
+  return ep.prr === null ? flight : ep.prr.renoPipe(flight);
 }
 
 /** `n` bytes (data or FIN) left during recovery: prr_out. */

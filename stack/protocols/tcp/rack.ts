@@ -128,6 +128,10 @@ export class Rack {
   reorderEvents = 0;
   /** Loss probes sent. */
   probes = 0;
+  /** TSecr of the cumulative ACK being processed, or -1 (see {@linkcode Rack.ack}). */
+  #tsEcr = -1;
+  /** The connection's timestamp offset, to turn a send time into its TSval. */
+  #tsOffset = 0;
 
   /** An empty record of at most `limit` segments. */
   constructor(limit: number) {
@@ -195,8 +199,9 @@ export class Rack {
     const retrans = (r.flags[i]! & RETRANS) !== 0;
     const rtt = now - t;
     // Step 2: an ACK for a retransmitted segment faster than the minimum
-    // RTT is for the original: no sample, no RACK update.
-    if (!(retrans && rtt < this.minRtt)) {
+    // RTT, or whose TSecr predates the retransmission, is for the
+    // original: no sample, no RACK update.
+    if (!(retrans && (rtt < this.minRtt || this.#echoesEarlier(t)))) {
       if (!retrans && rtt < this.minRtt) this.minRtt = rtt; // step 1
       this.rtt = rtt;
       if (sentAfter(t, o, this.xmitTs, this.xmitOrder)) {
@@ -216,8 +221,29 @@ export class Rack {
     }
   }
 
-  /** Cumulative ACK to `una` at `now`: delivers and forgets the segments it covers. */
-  ack(una: number, now: Instant): void {
+  /**
+   * RFC 8985 §6.2 step 2 condition 1: the ACK's TSecr is older than the
+   * TSval a (re)transmission at `t` carried (ms clock plus the connection's
+   * offset, as `tsNow`), so the ACK is not for that transmission. Within
+   * the same millisecond it cannot tell: not judged.
+   */
+  #echoesEarlier(t: number): boolean {
+    if (this.#tsEcr < 0) return false;
+    const sent = (Math.floor(t / 1000) + this.#tsOffset) >>> 0;
+    return ((this.#tsEcr - sent) | 0) < 0;
+  }
+
+  /**
+   * Cumulative ACK to `una` at `now`: delivers and forgets the segments it
+   * covers. `tsEcr`: the ACK's timestamp echo (RFC 7323), or -1 without
+   * one; `tsOffset`: the connection's timestamp offset. (A SACK's TSecr
+   * echoes the segment at the cumulative ACK, not the SACKed one: SACKs are
+   * not judged by it, as Linux's `tcp_skb_spurious_retrans` judges only
+   * cumulatively acknowledged segments.)
+   */
+  ack(una: number, now: Instant, tsEcr = -1, tsOffset = 0): void {
+    this.#tsEcr = tsEcr;
+    this.#tsOffset = tsOffset;
     const r = this.#r;
     const E = r.end, F = r.flags, n = r.count, mask = r.mask;
     let k = 0, i = r.head;
@@ -227,6 +253,7 @@ export class Rack {
       k++;
       i = (i + 1) & mask;
     }
+    this.#tsEcr = -1;
     if (k < n && seqLt(r.start[i]!, una)) r.start[i] = una;
     r.drop(k);
   }
@@ -392,7 +419,10 @@ export function rackOnAck(ep: TcpEndpoint, seg: Segment, dsack: boolean): void {
   for (let i = dsack ? 1 : 0; i < opts.sackCount; i++) {
     r.sack(opts.sackBlocks[2 * i]!, opts.sackBlocks[2 * i + 1]!, now);
   }
-  if (seqGt(ack, ep.sndUna)) r.ack(ack, now);
+  if (seqGt(ack, ep.sndUna)) {
+    const ecr = ep.tsOk && opts.hasTimestamp && opts.tsEcr !== 0 ? opts.tsEcr : -1;
+    r.ack(ack, now, ecr, ep.tsOffset);
+  }
   // Step 4: the window grows by one min_RTT/4 per round with D-SACKs and
   // shrinks back after 16 recoveries without one.
   if (r.dsackRoundSet && seqGe(ack, r.dsackRound)) r.dsackRoundSet = false;

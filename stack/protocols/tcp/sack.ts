@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { TcpOptionSet } from "../../wire/tcp_options.ts";
 import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq.ts";
 
 /** RFC 6675 DupThresh. */
@@ -230,4 +231,54 @@ export class Scoreboard {
     const h = this.highest;
     return h === undefined || seqGe(seq, h);
   }
+}
+
+/**
+ * Drops the SACK blocks of an incoming ACK that report data never sent
+ * (the right edge past `sndMax`) or nothing (empty), compacting the rest in
+ * place, so that neither RACK nor the scoreboard sees them (Linux's
+ * `tcp_is_sackblock_valid` skips such a block whole; clipping it would
+ * still take its segments as delivered). A first block that is a D-SACK
+ * was judged already (`dsackValid`, counted in `dsacks_invalid`): kept or
+ * dropped by that, and not counted here. Returns how many other blocks
+ * were dropped.
+ *
+ * @example
+ * ```ts
+ * import { dropInvalidSackBlocks } from "./sack.ts";
+ * import { TcpOptionSet } from "../../wire/tcp_options.ts";
+ * import assert from "node:assert/strict";
+ * const opts = new TcpOptionSet();
+ * opts.sackBlocks.set([100, 5000, 200, 300]);
+ * opts.sackCount = 2;
+ * assert.equal(dropInvalidSackBlocks(opts, 1000, false, false), 1);
+ * assert.equal(opts.sackCount, 1);
+ * assert.deepEqual([...opts.sackBlocks.subarray(0, 2)], [200, 300]);
+ * ```
+ */
+export function dropInvalidSackBlocks(
+  opts: TcpOptionSet,
+  sndMax: number,
+  firstIsDsack: boolean,
+  dsackValid: boolean,
+): number {
+  const B = opts.sackBlocks;
+  const n = opts.sackCount;
+  let kept = 0;
+  let dropped = 0;
+  for (let i = 0; i < n; i++) {
+    const l = B[2 * i]!, r = B[2 * i + 1]!;
+    let keep: boolean;
+    if (i === 0 && firstIsDsack) keep = dsackValid;
+    else {
+      keep = seqLe(r, sndMax) && seqLt(l, r);
+      if (!keep) dropped++;
+    }
+    if (!keep) continue;
+    B[2 * kept] = l;
+    B[2 * kept + 1] = r;
+    kept++;
+  }
+  opts.sackCount = kept;
+  return dropped;
 }

@@ -14,10 +14,10 @@ import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { dsackInWindow, isDsack, onDsack, undoStart } from "./dsack.ts";
 import { retransmitAt, sendAck } from "./output.ts";
-import { prrOnAck, prrStart } from "./prr.ts";
+import { prrOnAck, prrRenoDupAck, prrRenoPartialAck, prrRenoStart, prrStart } from "./prr.ts";
 import { rackOnAck } from "./rack.ts";
 import { sampleAck } from "./pacing.ts";
-import { DUP_THRESH } from "./sack.ts";
+import { dropInvalidSackBlocks, DUP_THRESH } from "./sack.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq.ts";
 import { armRto, rttSample } from "./timers.ts";
 
@@ -53,6 +53,15 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   ep.probesOut = 0;
   let newlySacked = 0;
   const opts = seg.opts;
+  // D-SACK (RFC 2883 §4.2) judged first; then blocks reporting data never
+  // sent are dropped before RACK and the scoreboard see them.
+  let dsack = false;
+  if (opts.sackCount > 0 && ep.sackOk) {
+    const firstIsDsack = isDsack(opts, ack);
+    dsack = firstIsDsack && dsackInWindow(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
+    const bad = dropInvalidSackBlocks(opts, ep.sndMax, firstIsDsack, dsack);
+    if (bad > 0) ep.core.c.sacks_invalid.value += bad;
+  }
   const sb = opts.sackCount > 0 ? ep.sackBoard() : ep.scoreboard;
   const sackedBefore = sb?.sacked ?? 0;
   if (sb !== null && opts.sackCount > 0) {
@@ -62,8 +71,6 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
     }
   }
   // D-SACK (RFC 2883 §4.2), RACK-TLP (RFC 8985), and PRR's DeliveredData.
-  const dsack = ep.sackOk && isDsack(opts, ack) &&
-    dsackInWindow(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
   if (dsack) onDsack(ep, opts.sackBlocks[0]!, opts.sackBlocks[1]!);
   const unaDelta = seqGt(ack, ep.sndUna) ? seqDiff(ack, ep.sndUna) : 0;
   // PRR's safe ACK: SND.UNA advances and nothing new is found lost.
@@ -151,11 +158,11 @@ function newAck(ep: TcpEndpoint, seg: Segment, ack: number): void {
       ep.inRecovery = ep.sackRecovery = false;
       ep.dupAcks = 0;
     } else if (!ep.sackRecovery) {
-      // NewReno partial ACK: retransmit the next hole, deflate by what was
-      // acknowledged, add back one segment (RFC 6582 §3.2 step 4). State
-      // first: the send may deliver an answer to ourselves at once.
-      cc.cwnd = Math.max(cc.cwnd - acked, ep.mss);
-      if (acked >= ep.mss) cc.cwnd += ep.mss;
+      // NewReno partial ACK: retransmit the next hole (RFC 6582 §3.2 step
+      // 5), the window from PRR (RFC 6937) rather than deflation. State
+      // first: the send may deliver an answer to ourselves at once. Linux
+      // sends the hole only when PRR allows; from here it always goes.
+      prrRenoPartialAck(ep, acked);
       ep.dupAcks = 0;
       retransmitAt(ep, ep.sndUna, ep.mss);
     }
@@ -174,7 +181,7 @@ function onDupAck(ep: TcpEndpoint): void {
   if (ep.rack !== null) return; // RACK judges losses by time (rack.ts)
   const cc = ep.cc;
   if (ep.inRecovery) {
-    if (!ep.sackRecovery) cc.cwnd += ep.mss; // RFC 5681 §3.2 step 4: inflate
+    if (!ep.sackRecovery) prrRenoDupAck(ep); // RFC 6937 in place of RFC 5681's inflation
     return;
   }
   const sb = ep.sackBoard();
@@ -202,7 +209,7 @@ function onDupAck(ep: TcpEndpoint): void {
     const n = retransmitAt(ep, una, seqDiff(sb.holeEnd(una, ep.sndMax), una));
     ep.highRxt = seqAdd(una, n);
   } else {
-    cc.cwnd = cc.ssthresh + DUP_THRESH * ep.mss;
+    prrRenoStart(ep);
     retransmitAt(ep, una, ep.mss);
   }
 }

@@ -44,6 +44,8 @@ export interface SimParams {
   readonly until: number;
   /** Seed base of the hosts. */
   readonly hostSeed: number;
+  /** Every client starts at 0 (many frames due at the same instants) instead of at a seeded time. */
+  readonly together?: boolean;
   /** Report each host's pcap and counters (tests; large). */
   readonly detail?: boolean;
 }
@@ -111,7 +113,8 @@ export function build(net: VirtualNetwork, part: Partition, p: SimParams): Parti
       const c = s * per + j;
       const srv = ((crosses ? s + 1 : s) % m) * per + half + j;
       // Drawn for every pair in every partition, so the stream is the same everywhere.
-      const start = net.rng.range(0, interval - 1);
+      const drawn = net.rng.range(0, interval - 1);
+      const start = p.together === true ? 0 : drawn;
       const server = hosts[srv], client = hosts[c];
       if (server !== undefined) {
         const listener = server.listen({ port: 80 });

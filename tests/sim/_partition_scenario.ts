@@ -30,7 +30,7 @@ export interface SimParams {
   readonly core?: boolean;
   /** Hosts per access switch (even: half clients, half servers). */
   readonly hostsPerSwitch: number;
-  /** Every `crossEvery`-th pair has its server on the next access switch (0: none). */
+  /** Every `crossEvery`-th pair of each switch has its server on the next access switch (0: none). */
   readonly crossEvery?: number;
   /** Faults of every host's cable. */
   readonly portFaults?: Faults;
@@ -109,7 +109,8 @@ export function build(net: VirtualNetwork, part: Partition, p: SimParams): Parti
   for (let s = 0; s < m; s++) {
     for (let j = 0; j < half; j++) {
       const pair = s * half + j;
-      const crosses = m > 1 && (p.crossEvery ?? 0) > 0 && pair % p.crossEvery! === 0;
+      // By j alone, so the pairs that cross rotate servers one switch along.
+      const crosses = m > 1 && (p.crossEvery ?? 0) > 0 && j % p.crossEvery! === 0;
       const c = s * per + j;
       const srv = ((crosses ? s + 1 : s) % m) * per + half + j;
       // Drawn for every pair in every partition, so the stream is the same everywhere.

@@ -39,14 +39,22 @@ const CTL_BYTES = 64;
 const RECORD_HEADER = 32;
 /** Bytes at the start of each ring: its used length. */
 const RING_HEADER = 8;
-/** Busy-wait this many checks before sleeping at a barrier (a window is often short). */
-const SPIN = 4_000;
+/**
+ * Busy-wait this long (ms) at a barrier before sleeping: a window's work is
+ * often tens of µs, less than a sleeping thread takes to wake.
+ */
+const SPIN_MS = 0.2;
 /** A partition silent this long at a barrier is taken for dead. */
 const BARRIER_TIMEOUT_MS = 120_000;
 
 /** @internal Bytes of shared memory for `count` partitions with rings of `ringBytes`. */
 export function sharedBytes(count: number, ringBytes: number): number {
-  return CTL_BYTES + 2 * count * 2 * 8 + 2 * count * count * ringBytes;
+  return CTL_BYTES + valuesBytes(count) + 2 * count * count * ringBytes;
+}
+
+/** Per parity and partition: its next event time, and the earliest frame it sent to each partition. */
+function valuesBytes(count: number): number {
+  return 2 * count * (1 + count) * 8;
 }
 
 /** The shared memory as one partition sees it. */
@@ -65,13 +73,13 @@ class Channel {
 
   constructor(shared: SharedArrayBuffer, index: number, count: number, ringBytes: number) {
     this.#ctl = new Int32Array(shared, 0, CTL_BYTES / 4);
-    this.#vals = new Float64Array(shared, CTL_BYTES, 2 * count * 2);
+    this.#vals = new Float64Array(shared, CTL_BYTES, valuesBytes(count) / 8);
     this.#view = new DataView(shared);
     this.#bytes = new Uint8Array(shared);
     this.#index = index;
     this.#count = count;
     this.#ring = ringBytes;
-    this.#ringBase = CTL_BYTES + 2 * count * 2 * 8;
+    this.#ringBase = CTL_BYTES + valuesBytes(count);
     this.#cursor = new Array(count).fill(RING_HEADER);
   }
 
@@ -107,16 +115,23 @@ class Channel {
     this.#cursor[dst] = off + need;
   }
 
-  /** Publishes this window's rings and values, then resets the cursors. */
-  publish(parity: number, next: number, minSent: number): void {
-    for (let dst = 0; dst < this.#count; dst++) {
+  /**
+   * Publishes this window's rings, the next event time and the earliest
+   * frame sent to each partition (`minSent`, reset to Infinity here).
+   */
+  publish(parity: number, next: number, minSent: number[]): void {
+    const n = this.#count;
+    for (let dst = 0; dst < n; dst++) {
       if (dst === this.#index) continue;
       this.#view.setUint32(this.#region(parity, this.#index, dst), this.#cursor[dst]!, true);
       this.#cursor[dst] = RING_HEADER;
     }
-    const at = (parity * this.#count + this.#index) * 2;
+    const at = (parity * n + this.#index) * (1 + n);
     this.#vals[at] = next;
-    this.#vals[at + 1] = minSent;
+    for (let dst = 0; dst < n; dst++) {
+      this.#vals[at + 1 + dst] = minSent[dst]!;
+      minSent[dst] = Infinity;
+    }
   }
 
   /** Waits until every partition has published. */
@@ -129,8 +144,12 @@ class Channel {
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
     } else {
-      for (let spins = 0; Atomics.load(ctl, GEN) === gen; spins++) {
-        if (spins < SPIN) continue;
+      let spinning = true;
+      for (let spins = 1; Atomics.load(ctl, GEN) === gen; spins++) {
+        if (spinning) {
+          if ((spins & 63) !== 0 || performance.now() - t0 < SPIN_MS) continue;
+          spinning = false;
+        }
         Atomics.wait(ctl, GEN, gen, 100);
         if (Atomics.load(ctl, ABORT) !== 0) break;
         if (performance.now() - t0 > BARRIER_TIMEOUT_MS) {
@@ -172,15 +191,20 @@ class Channel {
     }
   }
 
-  /** The earliest time any partition published for window `parity`. */
-  min(parity: number): number {
-    let min = Infinity;
-    const base = parity * this.#count * 2;
-    for (let i = 0; i < this.#count * 2; i++) {
-      const t = this.#vals[base + i]!;
-      if (t < min) min = t;
+  /**
+   * Into `earliest`, each partition's earliest event of the coming window
+   * (its next event, or a frame sent to it), as published for `parity`.
+   */
+  earliest(parity: number, earliest: number[]): void {
+    const n = this.#count;
+    for (let p = 0; p < n; p++) {
+      let t = this.#vals[(parity * n + p) * (1 + n)]!;
+      for (let q = 0; q < n; q++) {
+        const sent = this.#vals[(parity * n + q) * (1 + n) + 1 + p]!;
+        if (sent < t) t = sent;
+      }
+      earliest[p] = t;
     }
-    return min;
   }
 
   /** Tells the others this partition failed (they stop at their next barrier). */
@@ -244,7 +268,13 @@ async function runWindows(
   const lookahead = part.lookahead;
   const end = net.now() + duration;
   const limit = end + 1;
-  let windowEnd = limit, parity = 0, minSent = Infinity, crossed = 0, windows = 0;
+  let windowEnd = limit, parity = 0, crossed = 0, windows = 0;
+  const count = part.count;
+  /** Earliest frame sent to each partition this window. */
+  const minSent: number[] = new Array(count).fill(Infinity);
+  /** Each partition's earliest event of the coming window, and its window's end. */
+  const earliest: number[] = new Array(count).fill(Infinity);
+  const ends: number[] = new Array(count).fill(limit);
   const { receiver, sender, lanes } = part.laneOwners();
   if (channel !== null) {
     wire.remote = (at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number) => {
@@ -262,19 +292,28 @@ async function runWindows(
         }
         return false;
       }
-      if (at < windowEnd) {
+      if (at < ends[to]!) {
         throw new Error(
-          `Cannot send a frame across partitions: due at ${at} µs, before the window's end ` +
-            `${windowEnd} µs (a boundary delay fell below the lookahead of ${lookahead} µs)`,
+          `Cannot send a frame across partitions: due at ${at} µs, before partition ${to}'s ` +
+            `window ends at ${ends[to]} µs (a boundary delay fell below the lookahead of ` +
+            `${lookahead} µs)`,
         );
       }
       channel.send(parity, to, at, seq, id, tag, pkt.data);
-      if (at < minSent) minSent = at;
+      if (at < minSent[to]!) minSent[to] = at;
       crossed++;
       wire.release(pkt);
       return true;
     };
   }
+  /**
+   * Swaps boundary frames and next event times; returns the earliest event
+   * of any partition. Every frame that can still reach partition `p` comes
+   * from an event of another partition `q` (at or after its earliest, E_q)
+   * or is caused by what `p` itself sends (at or after E_p plus a round
+   * trip), so `p` may run up to min(E_q + lookahead, E_p + 2 lookahead): the
+   * laggard runs further than one YAWNS window (min E + lookahead for all).
+   */
   const exchange = (): number => {
     if (channel === null) return Infinity;
     const next = net.nextDeadline();
@@ -283,9 +322,18 @@ async function runWindows(
     channel.receive(parity, (at, seq, id, tag, data) => {
       wire.inject(at, net.pool.copyOf(data), lanes[id]!, tag, seq);
     });
-    const min = channel.min(parity);
+    channel.earliest(parity, earliest);
     parity ^= 1;
-    minSent = Infinity;
+    let min = Infinity;
+    for (let p = 0; p < count; p++) {
+      // What p sends in this window may come back, at 2 lookaheads.
+      let end = earliest[p]! + 2 * lookahead;
+      for (let q = 0; q < count; q++) {
+        if (q !== p && earliest[q]! + lookahead < end) end = earliest[q]! + lookahead;
+      }
+      ends[p] = Math.min(end, limit);
+      if (earliest[p]! < min) min = earliest[p]!;
+    }
     return min;
   };
   try {
@@ -293,7 +341,7 @@ async function runWindows(
     await macrotask();
     let min = channel === null ? net.now() : exchange();
     while (min < limit) {
-      windowEnd = Math.min(min + lookahead, limit);
+      windowEnd = channel === null ? limit : ends[me]!;
       for (;;) {
         const next = net.nextDeadline();
         if (next === undefined || Math.ceil(next) >= windowEnd) break;

@@ -148,6 +148,9 @@ export class Partition {
   #lookahead = Infinity;
 
   /**
+   * Partition `index` of `count` of `net` (default: the only one);
+   * `assign` maps switch names to partitions (default: automatic).
+   *
    * @throws {TypeError} If `index` or `count` is not a whole number.
    * @throws {RangeError} If `count` < 1 or `index` is outside [0, count).
    */

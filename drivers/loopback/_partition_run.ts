@@ -40,10 +40,13 @@ const RECORD_HEADER = 32;
 /** Bytes at the start of each ring: its used length. */
 const RING_HEADER = 8;
 /**
- * Busy-wait this long (ms) at a barrier before sleeping: a window's work is
- * often tens of µs, less than a sleeping thread takes to wake.
+ * Most time (ms) to busy-wait at a barrier before sleeping: a window's work
+ * is often tens of µs, less than a sleeping thread takes to wake. The spin
+ * adapts (halved when the wait outlasts it, doubled when it covers it), so a
+ * loaded machine, where the others are often not running, wastes little.
  */
-const SPIN_MS = 0.2;
+const SPIN_MAX_MS = 0.2;
+const SPIN_MIN_MS = 0.005;
 /** A partition silent this long at a barrier is taken for dead. */
 const BARRIER_TIMEOUT_MS = 120_000;
 
@@ -70,6 +73,7 @@ class Channel {
   readonly #cursor: number[];
   /** Time spent waiting at barriers, ms. */
   waited = 0;
+  #spinMs = SPIN_MAX_MS;
 
   constructor(shared: SharedArrayBuffer, index: number, count: number, ringBytes: number) {
     this.#ctl = new Int32Array(shared, 0, CTL_BYTES / 4);
@@ -147,8 +151,9 @@ class Channel {
       let spinning = true;
       for (let spins = 1; Atomics.load(ctl, GEN) === gen; spins++) {
         if (spinning) {
-          if ((spins & 63) !== 0 || performance.now() - t0 < SPIN_MS) continue;
+          if ((spins & 63) !== 0 || performance.now() - t0 < this.#spinMs) continue;
           spinning = false;
+          this.#spinMs = Math.max(SPIN_MIN_MS, this.#spinMs / 2);
         }
         Atomics.wait(ctl, GEN, gen, 100);
         if (Atomics.load(ctl, ABORT) !== 0) break;
@@ -158,6 +163,7 @@ class Channel {
           );
         }
       }
+      if (spinning) this.#spinMs = Math.min(SPIN_MAX_MS, this.#spinMs * 2);
     }
     this.waited += performance.now() - t0;
     if (Atomics.load(ctl, ABORT) !== 0) {

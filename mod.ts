@@ -339,6 +339,15 @@ export { Bridge, bridgeToDevice, realTimeNetwork } from "./drivers/loopback/mod.
 export type { BridgeStats } from "./drivers/loopback/mod.ts";
 export { buildLan, requestResponse, runWithProgress } from "./drivers/loopback/mod.ts";
 export type { Lan, LanOptions, RequestResponseOptions } from "./drivers/loopback/mod.ts";
+export { Partition, runPartitioned } from "./drivers/loopback/mod.ts";
+export type {
+  LinkPairStats,
+  PartitionedResult,
+  PartitionedRunOptions,
+  PartitionedScenario,
+  ScenarioBuilder,
+  Trunk,
+} from "./drivers/loopback/mod.ts";
 export { Fdb, openVxlan, parseEndpoint, VxlanDevice } from "./drivers/vxlan/mod.ts";
 export type {
   FdbStats,

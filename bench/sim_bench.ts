@@ -8,7 +8,14 @@
  * deno run -A bench/sim_bench.ts                 # N = 10, 100, 500, 1000, each for its default time
  * SIM_HOSTS=1000 SIM_SECONDS=60 deno run -A bench/sim_bench.ts
  * SIM_PLUGINS=default deno run -A bench/sim_bench.ts   # with IPv6 (DAD, RS, MLD at start-up)
+ * deno run -A bench/sim_bench.ts --workers 2     # 1,000 hosts: one thread, then 2 Workers
  * ```
+ *
+ * `--workers N`: the partitioned scenario of tests/sim/_partition_scenario.ts
+ * (hosts on `SIM_SWITCHES` access switches, default N, in a line joined by
+ * trunks of 1 ms; every `SIM_CROSS`-th pair, default 10, talks across a
+ * trunk), run in one thread and then split over N Workers by
+ * `runPartitioned`; prints both rows and checks the results are identical.
  *
  * Env: `SIM_HOSTS` (comma list), `SIM_SECONDS` (simulated seconds per run;
  * default 3600 for 10 hosts, 360 for 100, 36 for 500 and 1000),
@@ -24,10 +31,12 @@ import {
   formatCounters,
   MILLISECOND,
   type ProtocolPlugin,
+  runPartitioned,
   SECOND,
   type Stack,
   VirtualNetwork,
 } from "../mod.ts";
+import type { SimParams } from "../tests/sim/_partition_scenario.ts";
 
 const REQUEST = 1024;
 
@@ -141,7 +150,78 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
 
 const DEFAULT_SECONDS: Record<number, number> = { 10: 3600, 100: 360, 500: 36, 1000: 36 };
 
-if (import.meta.main) {
+/** One row of `--workers`: the partitioned scenario in `partitions` partitions. */
+async function runPartitionedOnce(
+  hosts: number,
+  seconds: number,
+  seed: number,
+  partitions: number,
+  switches: number,
+  crossEvery: number,
+) {
+  const params: SimParams = {
+    switches,
+    hostsPerSwitch: Math.max(2, Math.round(hosts / switches / 2) * 2),
+    crossEvery,
+    portFaults: { delay: MILLISECOND, loss: 0.01 },
+    trunkFaults: { delay: MILLISECOND, loss: 0.01 },
+    until: seconds * SECOND,
+    hostSeed: seed,
+  };
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const r = await runPartitioned({
+    module: new URL("../tests/sim/_partition_scenario.ts", import.meta.url),
+    partitions,
+    seed,
+    duration: seconds * SECOND,
+    params,
+  });
+  const real = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { r, real, cpu: (cpu.user + cpu.system) / 1e6, hosts: params.hostsPerSwitch * switches };
+}
+
+async function workersMode(workers: number): Promise<void> {
+  const hostsList = (Deno.env.get("SIM_HOSTS") ?? "1000").split(",").map(Number);
+  const seed = Number(Deno.env.get("SIM_SEED") ?? "1");
+  const switches = Number(Deno.env.get("SIM_SWITCHES") ?? String(workers));
+  const crossEvery = Number(Deno.env.get("SIM_CROSS") ?? "10");
+  const secondsEnv = Deno.env.get("SIM_SECONDS");
+  // deno-lint-ignore no-console
+  console.log(
+    `| hosts | partitions | simulated | real time | CPU time | speed-up vs 1 | requests | windows | ` +
+      `boundary frames | busy per partition | identical |  (load: ${Deno.loadavg().join(" ")})`,
+  );
+  // deno-lint-ignore no-console
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  for (const hosts of hostsList) {
+    const seconds = secondsEnv !== undefined ? Number(secondsEnv) : DEFAULT_SECONDS[hosts] ?? 60;
+    const one = await runPartitionedOnce(hosts, seconds, seed, 1, switches, crossEvery);
+    const many = await runPartitionedOnce(hosts, seconds, seed, workers, switches, crossEvery);
+    const same = JSON.stringify([one.r.report, one.r.links, one.r.switches]) ===
+      JSON.stringify([many.r.report, many.r.links, many.r.switches]);
+    for (const x of [one, many]) {
+      // deno-lint-ignore no-console
+      console.log(
+        `| ${x.hosts} | ${x.r.partitions} | ${seconds} s | ${x.real.toFixed(2)} s | ` +
+          `${x.cpu.toFixed(2)} s | ${(one.real / x.real).toFixed(2)}× | ${x.r.report.requests} | ` +
+          `${x.r.windows} | ${x.r.boundaryFrames} | ` +
+          `${x.r.busyMs.map((ms) => (ms / 1000).toFixed(1) + " s").join(" / ")} | ${
+            same ? "yes" : "NO"
+          } |`,
+      );
+    }
+  }
+}
+
+if (import.meta.main && Deno.args[0] === "--workers") {
+  const workers = Number(Deno.args[1] ?? "2");
+  if (!(Number.isInteger(workers) && workers >= 1)) {
+    throw new RangeError(`--workers needs a whole number of Workers, got ${Deno.args[1]}`);
+  }
+  await workersMode(workers);
+} else if (import.meta.main) {
   const hostsList = (Deno.env.get("SIM_HOSTS") ?? "10,100,500,1000").split(",").map(Number);
   const which = Deno.env.get("SIM_PLUGINS") ?? "v4";
   const seed = Number(Deno.env.get("SIM_SEED") ?? "1");

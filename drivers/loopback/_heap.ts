@@ -1,6 +1,7 @@
 /**
- * A binary min-heap of timed entries ordered by `(at, seq)`: earliest first,
- * and among entries due at the same instant, the one pushed first. The
+ * A binary min-heap of timed entries ordered by `(at, key, seq)`: earliest
+ * first, and among entries due at the same instant, by a stable key and then
+ * the order they were made in. The
  * sequence number is what makes the virtual network deterministic when many
  * frames share a delivery time.
  *
@@ -12,15 +13,21 @@ import type { Instant } from "../../stack/clock.ts";
 export interface Timed {
   /** When the entry is due. */
   readonly at: Instant;
-  /** Insertion order, the tie-break among entries due at the same instant. */
+  /**
+   * First tie-break among entries due at the same instant: who the entry is
+   * for (a link direction's stable id; -1 for callbacks), so the order does
+   * not depend on which partition of a split network inserted it.
+   */
+  readonly key: number;
+  /** Second tie-break: the order entries with the same `key` were made in. */
   readonly seq: number;
 }
 
 function before(x: Timed, y: Timed): boolean {
-  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+  return x.at < y.at || (x.at === y.at && (x.key < y.key || (x.key === y.key && x.seq < y.seq)));
 }
 
-/** @internal A min-heap on `(at, seq)`. */
+/** @internal A min-heap on `(at, key, seq)`. */
 export class EventHeap<T extends Timed> {
   readonly #items: T[] = [];
 
@@ -80,8 +87,8 @@ export class EventHeap<T extends Timed> {
 }
 
 /**
- * @internal A min-queue on `(at, seq)` for entries whose `seq` grows with
- * every push (the network's frames and callbacks): an entry not earlier
+ * @internal A min-queue on `(at, key, seq)` for the network's frames and
+ * callbacks, which mostly arrive in order: an entry not earlier
  * than the newest queued in order goes to a FIFO, the rest to a heap, and
  * the earlier of the two heads comes out first: the same order as one heap
  * (the keys are unique), without a sift-down per frame when a burst shares

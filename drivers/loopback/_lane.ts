@@ -35,6 +35,8 @@ export function payloadLength(pkt: PacketBuffer, linkType: LinkType): number {
 
 /** @internal One direction of a link. */
 export class Lane implements FrameSink {
+  /** Stable id, the event order's tie-break ({@linkcode Wire.laneId}). */
+  readonly id: number;
   readonly #wire: Wire;
   readonly #rng: Rng;
   readonly #linkType: LinkType;
@@ -64,6 +66,7 @@ export class Lane implements FrameSink {
 
   constructor(wire: Wire, rng: Rng, linkType: LinkType, mtu: number, faults: Readonly<Faults>) {
     this.#wire = wire;
+    this.id = wire.laneId();
     this.#rng = rng;
     this.#linkType = linkType;
     this.#mtu = mtu;

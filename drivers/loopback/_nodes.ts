@@ -54,6 +54,7 @@ export class NodeRecord {
 
 interface NodeEntry {
   readonly at: Instant;
+  readonly key: 0;
   /** The node's index: among nodes due at one instant, lower index first. */
   readonly seq: number;
   readonly rec: NodeRecord;
@@ -135,7 +136,9 @@ export class NodeScheduler {
     if (t === rec.deadline) return;
     rec.deadline = t;
     rec.version++;
-    if (t !== undefined) this.#heap.push({ at: t, seq: rec.index, rec, version: rec.version });
+    if (t !== undefined) {
+      this.#heap.push({ at: t, key: 0, seq: rec.index, rec, version: rec.version });
+    }
     // Superseded entries stay until they reach the top; a node whose deadline
     // moves often (TCP re-arming its retransmission timer) would pile them up,
     // so past a bound of a few per node the heap is rebuilt from live ones.

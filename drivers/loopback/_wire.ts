@@ -12,6 +12,11 @@ import type { EventQueue, Timed } from "./_heap.ts";
 
 /** @internal Receives frames whose delivery time has come. */
 export interface FrameSink {
+  /**
+   * Stable id of the link direction (from {@linkcode Wire.laneId}): the
+   * event order's tie-break, the same in every partition of a split network.
+   */
+  readonly id: number;
   /** Delivers `pkt` (ownership passes); `tag` is what was given to `schedule`. */
   deliverFrame(pkt: PacketBuffer, tag: number, now: Instant): void;
   /** Drops `pkt` because the network is closing (ownership passes). */
@@ -45,6 +50,8 @@ export interface Wire {
   nextMac(): Uint8Array;
   /** A new generator for one link direction. */
   forkRng(): Rng;
+  /** The next link direction's stable id (0, 1, 2... in the order they are made). */
+  laneId(): number;
   /**
    * Opens a receive batch on `port` (once per instant): frames delivered at
    * the same instant form one batch, closed by {@linkcode Wire.endBatches}.
@@ -74,8 +81,17 @@ export class NetworkWire implements Wire {
   readonly pool: PacketPool;
   readonly #heap: EventQueue<Entry>;
   readonly #rng: Rng;
-  /** Insertion counter, the tie-break of the event queue. */
+  /** Callbacks made so far: their tie-break in the event queue. */
   seq = 0;
+  /** Frames scheduled per link direction (by its id): their tie-break. */
+  readonly #laneSeq: number[] = [];
+  /**
+   * Set by a partition of a split network: takes a frame for a link direction
+   * another partition receives (returns true), or leaves it here (false).
+   */
+  remote:
+    | ((at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number) => boolean)
+    | null = null;
   /** Depth of the work running now (set by the network's step). */
   depth = 0;
   /** Deliveries announced by floods at small depth this step ({@linkcode Wire.fanOut}). */
@@ -94,8 +110,19 @@ export class NetworkWire implements Wire {
     return this.#clock.now();
   }
   schedule(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number): void {
+    const key = sink.id;
+    const seq = this.#laneSeq[key]!++;
+    if (this.remote !== null && this.remote(at, pkt, sink, tag, seq)) return;
     const depth = at <= this.#clock.now() ? this.depth + 1 : 0;
-    this.#heap.push({ at, seq: this.seq++, depth, pkt, sink, tag, fn: null });
+    this.#heap.push({ at, key, seq, depth, pkt, sink, tag, fn: null });
+  }
+  /** Queues a frame another partition scheduled on `sink`, under the key it was given there. */
+  inject(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number): void {
+    this.#heap.push({ at, key: sink.id, seq, depth: 0, pkt, sink, tag, fn: null });
+  }
+  laneId(): number {
+    this.#laneSeq.push(0);
+    return this.#laneSeq.length - 1;
   }
   share(pkt: PacketBuffer, refs: number): void {
     if (refs > 1) this.#shared.set(pkt, (this.#shared.get(pkt) ?? 1) + refs - 1);
@@ -156,3 +183,6 @@ export class NetworkWire implements Wire {
   }
   #closing: DriverPort[] | null = [];
 }
+
+/** @internal Each network's wire, for drivers/loopback/partition.ts (not public API). */
+export const wireOf: WeakMap<object, NetworkWire> = new WeakMap();

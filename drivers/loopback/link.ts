@@ -327,4 +327,9 @@ export class Link {
     this.a.close();
     this.b.close();
   }
+
+  /** @internal The directions `a->b` and `b->a`, for partition.ts (not public API). */
+  get lanes(): readonly [Lane, Lane] {
+    return [this.#ab, this.#ba];
+  }
 }

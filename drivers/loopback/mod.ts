@@ -77,3 +77,12 @@ export { Bridge, bridgeToDevice, realTimeNetwork } from "./bridge.ts";
 export type { BridgeStats } from "./bridge.ts";
 export { buildLan, requestResponse, runWithProgress } from "./scenario.ts";
 export type { Lan, LanOptions, RequestResponseOptions } from "./scenario.ts";
+export { Partition, runPartitioned } from "./partition.ts";
+export type {
+  LinkPairStats,
+  PartitionedResult,
+  PartitionedRunOptions,
+  PartitionedScenario,
+  ScenarioBuilder,
+  Trunk,
+} from "./partition.ts";

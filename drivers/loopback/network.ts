@@ -19,7 +19,7 @@ import { Switch } from "./switch.ts";
 import type { SwitchOptions } from "./switch.ts";
 import { DeadlockError, VirtualTimeoutError } from "./errors.ts";
 import { EventQueue } from "./_heap.ts";
-import { NetworkWire } from "./_wire.ts";
+import { NetworkWire, wireOf } from "./_wire.ts";
 import type { Entry, FrameSink } from "./_wire.ts";
 import { NodeScheduler } from "./_nodes.ts";
 import type { NodeRecord } from "./_nodes.ts";
@@ -146,9 +146,12 @@ function macrotask(): Promise<void> {
  * made in, and the frames sent on that direction: traffic elsewhere, later
  * links and use of `net.rng` do not perturb it.
  *
- * Each step delivers everything due now in (time, insertion) order, then
- * polls due nodes in the order they were added, and repeats until nothing is
- * due at this instant, so zero-delay exchanges complete within one instant.
+ * Each step delivers everything due now in a canonical order (time, then
+ * callbacks in the order made, then frames by link direction and the order
+ * each direction sent them: the same when the network is split over Workers
+ * by `partition.ts`), then polls due nodes in the order they were added,
+ * and repeats until nothing is due at this instant, so zero-delay exchanges
+ * complete within one instant.
  *
  * @example
  * ```ts
@@ -218,6 +221,7 @@ export class VirtualNetwork {
     this.rng = root.fork();
     this.pool = options.pool ?? new PacketPool();
     this.#wire = new NetworkWire(this.clock, this.pool, this.#heap, root.fork());
+    wireOf.set(this, this.#wire);
   }
 
   /** The current virtual time. */
@@ -291,6 +295,8 @@ export class VirtualNetwork {
     const now = this.clock.now();
     this.#heap.push({
       at: time > now ? time : now,
+      // Callbacks go before frames due at the same instant.
+      key: -1,
       seq: this.#wire.seq++,
       depth: time > now ? 0 : this.#wire.depth + 1,
       pkt: null,
@@ -316,7 +322,7 @@ export class VirtualNetwork {
 
   /**
    * Does everything due at `now()`: delivers due frames and runs due
-   * callbacks in (time, insertion) order, polls due nodes, and repeats until
+   * callbacks in canonical order (see the class), polls due nodes, and repeats until
    * nothing more is due at this instant. Never advances the clock.
    *
    * @throws {Error} If called from inside a step, or if the instant is still

@@ -1,0 +1,631 @@
+/**
+ * Parallel simulation (issue 19): one virtual network split into partitions,
+ * each run by its own Worker, with the same result as running it in one
+ * thread, byte for byte.
+ *
+ * How: stacks are JavaScript objects, so each Worker builds the network
+ * itself by running the same scenario module (`build(net, part, params)`).
+ * Every Worker makes every switch, trunk and switch port (cheap, and it keeps
+ * MAC addresses, link directions' ids and their random streams the same
+ * everywhere), but makes hosts and their traffic only on the switches it owns
+ * ({@linkcode Partition.owns}). A trunk between switches of two partitions is
+ * a boundary: a frame sent into it is copied into a shared-memory ring with
+ * its delivery time and key and queued by the receiving partition.
+ *
+ * Synchronisation is conservative (YAWNS windows): every partition runs up
+ * to the earliest pending event of all partitions plus the lookahead (the
+ * smallest delay of a boundary trunk), then all meet at a barrier and
+ * exchange what crossed. Events due at one instant run in a canonical order
+ * (callbacks, then frames by link direction id and per-direction sequence),
+ * so a partition sees its events in the order the one-thread run would.
+ *
+ * Rules for a scenario module: draw from `net.rng` the same way whatever
+ * the partition (before asking `owns`); make every switch, trunk and port in
+ * every partition, in the same order; give each host its own seed; make the
+ * hosts and their traffic only where `owns` says so; cutting a boundary
+ * trunk (`Link.partition`) is not supported.
+ *
+ * @module
+ */
+import type { Duration } from "../../stack/clock.ts";
+import type { LinkStats } from "./faults.ts";
+import type { Link, LinkEnd } from "./link.ts";
+import type { Lane } from "./_lane.ts";
+import { runPartition, sharedBytes } from "./_partition_run.ts";
+import type { PartitionInit } from "./_partition_run.ts";
+import type { VirtualNetwork } from "./network.ts";
+import type { Switch, SwitchOptions, SwitchPortOptions, SwitchStats } from "./switch.ts";
+
+/**
+ * What a scenario's `build` returns: a report of the partition's own part
+ * (captures of its hosts, their counters), merged over partitions by key.
+ *
+ * @example
+ * ```ts
+ * import type { PartitionedScenario } from "./partition.ts";
+ * import assert from "node:assert/strict";
+ * const scenario: PartitionedScenario = { report: () => ({ "host0.requests": 3 }) };
+ * assert.deepEqual(scenario.report(), { "host0.requests": 3 });
+ * ```
+ */
+export interface PartitionedScenario {
+  /**
+   * Called once the run is over. Keys must be stable names (a host's);
+   * numbers under the same key in several partitions are added, any other
+   * value must come from one partition only. Values must be structured-cloneable.
+   */
+  report(): Record<string, unknown>;
+}
+
+/**
+ * The `build` function a scenario module exports for
+ * {@linkcode runPartitioned}.
+ *
+ * @example
+ * ```ts
+ * import type { ScenarioBuilder } from "./partition.ts";
+ * import assert from "node:assert/strict";
+ * const build: ScenarioBuilder<{ hosts: number }> = (net, part, params) => {
+ *   const sw = part.switch({ name: "sw0" });
+ *   for (let i = 0; i < params.hosts; i++) sw.port();
+ *   return { report: () => ({ ports: part.owns(sw) ? sw.ports.length : 0 }) };
+ * };
+ * assert.equal(typeof build, "function");
+ * ```
+ */
+export type ScenarioBuilder<P = unknown> = (
+  net: VirtualNetwork,
+  part: Partition,
+  params: P,
+) => PartitionedScenario | Promise<PartitionedScenario>;
+
+/**
+ * A trunk made by {@linkcode Partition.trunk}: two switches joined by a cable.
+ *
+ * @example
+ * ```ts
+ * import { VirtualNetwork } from "./network.ts";
+ * import { Partition } from "./partition.ts";
+ * import assert from "node:assert/strict";
+ * const net = new VirtualNetwork();
+ * const part = new Partition(net);
+ * const t = part.trunk(part.switch(), part.switch(), { faults: { delay: 1_000 } });
+ * assert.equal(t.link.faults("a->b").delay, 1_000);
+ * ```
+ */
+export interface Trunk {
+  /** The switch whose port carries the cable's faults. */
+  readonly a: Switch;
+  /** The other switch. */
+  readonly b: Switch;
+  /** The cable with the faults (its end `b` is `a`'s port); its delay is the boundary's lookahead. */
+  readonly link: Link;
+}
+
+/** Which partition receives and which sends on each link direction, by id. */
+interface LaneOwners {
+  readonly lanes: readonly (Lane | undefined)[];
+  readonly receiver: readonly (number | undefined)[];
+  readonly sender: readonly (number | undefined)[];
+}
+
+/**
+ * One partition of a network being built: which switches it owns, and the
+ * topology (switches and trunks) it needs to decide. A scenario gets one in
+ * its `build`; `new Partition(net)` makes the single partition of a network
+ * run in one thread.
+ *
+ * Automatic partitioning: switches are weighted by their port count, put in
+ * breadth-first order over the trunks from the first switch, and cut into
+ * `count` runs of about equal weight (neighbours stay together, so few
+ * trunks cross). Or give `assign` (switch name to partition).
+ *
+ * @example
+ * ```ts
+ * import { VirtualNetwork } from "./network.ts";
+ * import { Partition } from "./partition.ts";
+ * import assert from "node:assert/strict";
+ * const net = new VirtualNetwork();
+ * const part = new Partition(net, { index: 1, count: 2 });
+ * const [s0, s1] = [part.switch(), part.switch()];
+ * part.trunk(s0, s1, { faults: { delay: 2_000 } });
+ * for (let i = 0; i < 4; i++) { s0.port(); s1.port(); }
+ * assert.equal(part.owns(s0), false);
+ * assert.equal(part.owns(s1), true);
+ * assert.equal(part.lookahead, 2_000);
+ * ```
+ */
+export class Partition {
+  /** This partition's index, 0 to `count - 1`. */
+  readonly index: number;
+  /** Number of partitions. */
+  readonly count: number;
+  readonly #net: VirtualNetwork;
+  readonly #assign: Readonly<Record<string, number>> | undefined;
+  readonly #switches: Switch[] = [];
+  readonly #trunks: Trunk[] = [];
+  #owners: Map<Switch, number> | null = null;
+  #lookahead = Infinity;
+
+  /**
+   * Partition `index` of `count` of `net` (default: the only one);
+   * `assign` maps switch names to partitions (default: automatic).
+   *
+   * @throws {TypeError} If `index` or `count` is not a whole number.
+   * @throws {RangeError} If `count` < 1 or `index` is outside [0, count).
+   */
+  constructor(
+    net: VirtualNetwork,
+    options: {
+      readonly index?: number;
+      readonly count?: number;
+      readonly assign?: Readonly<Record<string, number>>;
+    } = {},
+  ) {
+    const count = options.count ?? 1, index = options.index ?? 0;
+    for (const [name, v] of [["count", count], ["index", index]] as const) {
+      if (typeof v !== "number" || !Number.isInteger(v)) {
+        throw new TypeError(`Cannot make partition: ${name} must be a whole number, got ${v}`);
+      }
+    }
+    if (count < 1 || count > 64) {
+      throw new RangeError(`Cannot make partition: count must be 1 to 64, got ${count}`);
+    }
+    if (index < 0 || index >= count) {
+      throw new RangeError(`Cannot make partition: index must be 0 to ${count - 1}, got ${index}`);
+    }
+    this.#net = net;
+    this.index = index;
+    this.count = count;
+    this.#assign = options.assign;
+  }
+
+  /**
+   * A new switch of the partitioned topology (made in every partition).
+   *
+   * @throws {Error} If the partitioning is already decided.
+   */
+  switch(options: SwitchOptions = {}): Switch {
+    this.#open("make a switch");
+    const sw = this.#net.switch(options);
+    this.#switches.push(sw);
+    return sw;
+  }
+
+  /**
+   * Joins switches `a` and `b` with a cable with `options` (faults, MTU) on
+   * a port of `a`, and a zero-delay port of `b`. When `a` and `b` fall in
+   * different partitions, the cable's smallest delay is the lookahead.
+   *
+   * @throws {Error} If the partitioning is already decided or a switch was
+   * not made by {@linkcode Partition.switch}.
+   */
+  trunk(a: Switch, b: Switch, options: SwitchPortOptions = {}): Trunk {
+    this.#open("make a trunk");
+    for (const sw of [a, b]) {
+      if (!this.#switches.includes(sw)) {
+        throw new Error(
+          `Cannot make a trunk: ${sw.name} was not made by this partition's switch()`,
+        );
+      }
+    }
+    const net = this.#net;
+    const up = a.port(options);
+    const down = b.port();
+    const forward = (to: LinkEnd) => ({
+      pool: net.pool,
+      ifindex: 0,
+      now: () => net.now(),
+      receive: (p: Parameters<LinkEnd["transmit"]>[0]) => to.transmit(p),
+    });
+    up.attach(forward(down));
+    down.attach(forward(up));
+    const trunk: Trunk = { a, b, link: up.link };
+    this.#trunks.push(trunk);
+    return trunk;
+  }
+
+  /** Every switch made by {@linkcode Partition.switch}, in order. */
+  get switches(): readonly Switch[] {
+    return this.#switches;
+  }
+
+  /**
+   * Whether this partition runs `sw` and the hosts on its ports. The first
+   * call decides the partitioning from the switches, trunks and ports made
+   * so far; no switch or trunk may be made after it.
+   *
+   * @throws {Error} If `sw` was not made by {@linkcode Partition.switch}, or
+   * the partitioning is impossible (see {@linkcode Partition.ownerOf}).
+   */
+  owns(sw: Switch): boolean {
+    return this.ownerOf(sw) === this.index;
+  }
+
+  /**
+   * The partition that runs `sw`.
+   *
+   * @throws {Error} If `sw` is unknown, `assign` misses a switch or names a
+   * partition out of range, or a trunk between two partitions has no delay.
+   */
+  ownerOf(sw: Switch): number {
+    const owner = this.#decide().get(sw);
+    if (owner === undefined) {
+      throw new Error(`Cannot tell the owner of ${sw.name}: not made by this partition's switch()`);
+    }
+    return owner;
+  }
+
+  /**
+   * The smallest delay of a trunk between two partitions in µs (Infinity
+   * if none): how far every partition may run ahead of the others.
+   */
+  get lookahead(): number {
+    this.#decide();
+    return this.#lookahead;
+  }
+
+  #open(what: string): void {
+    if (this.#owners !== null) {
+      throw new Error(`Cannot ${what}: the partitioning was decided by the first owns()`);
+    }
+  }
+
+  #decide(): Map<Switch, number> {
+    if (this.#owners !== null) return this.#owners;
+    const owners = this.#assign === undefined ? this.#auto() : this.#given(this.#assign);
+    let lookahead = Infinity;
+    for (const t of this.#trunks) {
+      const pa = owners.get(t.a)!, pb = owners.get(t.b)!;
+      if (pa === pb) continue;
+      for (const dir of ["a->b", "b->a"] as const) {
+        const f = t.link.faults(dir);
+        const min = Math.max(0, (f.delay ?? 0) - (f.jitter ?? 0));
+        if (min <= 0) {
+          throw new Error(
+            `Cannot partition: trunk ${t.link.name} joins ${t.a.name} (partition ${pa}) and ` +
+              `${t.b.name} (partition ${pb}) with no delay (${dir}: delay ${f.delay ?? 0} µs, ` +
+              `jitter ${f.jitter ?? 0} µs); a boundary needs a positive delay, the lookahead`,
+          );
+        }
+        if (min < lookahead) lookahead = min;
+      }
+    }
+    this.#lookahead = lookahead;
+    this.#owners = owners;
+    // A snooping switch's querier runs only where the switch does.
+    for (const sw of this.#switches) {
+      if (sw.snooping !== undefined && owners.get(sw) !== this.index) {
+        this.#net.removeNode(sw.snooping);
+      }
+    }
+    return owners;
+  }
+
+  #given(assign: Readonly<Record<string, number>>): Map<Switch, number> {
+    const owners = new Map<Switch, number>();
+    for (const sw of this.#switches) {
+      const p = assign[sw.name];
+      if (p === undefined) {
+        throw new Error(`Cannot partition: assign has no partition for ${sw.name}`);
+      }
+      if (!(Number.isInteger(p) && p >= 0 && p < this.count)) {
+        throw new RangeError(
+          `Cannot partition: assign puts ${sw.name} in partition ${p}, expected 0 to ${
+            this.count - 1
+          }`,
+        );
+      }
+      owners.set(sw, p);
+    }
+    return owners;
+  }
+
+  #auto(): Map<Switch, number> {
+    const switches = this.#switches;
+    const next = new Map<Switch, Switch[]>(switches.map((s) => [s, []]));
+    for (const t of this.#trunks) {
+      next.get(t.a)!.push(t.b);
+      next.get(t.b)!.push(t.a);
+    }
+    // Breadth-first from each not yet visited switch, in creation order.
+    const order: Switch[] = [];
+    const seen = new Set<Switch>();
+    for (const root of switches) {
+      if (seen.has(root)) continue;
+      seen.add(root);
+      for (let i = order.push(root) - 1; i < order.length; i++) {
+        for (const n of next.get(order[i]!)!) {
+          if (!seen.has(n)) {
+            seen.add(n);
+            order.push(n);
+          }
+        }
+      }
+    }
+    const weight = (s: Switch) => Math.max(1, s.ports.length);
+    const total = order.reduce((sum, s) => sum + weight(s), 0);
+    const owners = new Map<Switch, number>();
+    let acc = 0;
+    for (const s of order) {
+      // The partition whose share of the weight this switch's middle falls in.
+      const mid = acc + weight(s) / 2;
+      owners.set(s, Math.min(this.count - 1, Math.floor(mid * this.count / total)));
+      acc += weight(s);
+    }
+    return owners;
+  }
+
+  /**
+   * @internal Who receives and who sends on each link direction of the
+   * partitioned topology, by id (-1 or missing: not part of it), and the
+   * directions themselves, for the runner.
+   */
+  laneOwners(): LaneOwners {
+    const owners = this.#decide();
+    const lanes: Lane[] = [];
+    const receiver: number[] = [];
+    const sender: number[] = [];
+    const downOwner = new Map<Link, number>();
+    for (const t of this.#trunks) downOwner.set(t.link, owners.get(t.b)!);
+    for (const sw of this.#switches) {
+      const p = owners.get(sw)!;
+      for (const end of sw.ports) {
+        const [ab, ba] = end.link.lanes;
+        // End a is the node's: a host, or the far switch's trunk forwarder.
+        const node = downOwner.get(end.link) ?? p;
+        lanes[ab.id] = ab;
+        lanes[ba.id] = ba;
+        receiver[ab.id] = p;
+        sender[ab.id] = node;
+        receiver[ba.id] = node;
+        sender[ba.id] = p;
+      }
+    }
+    return { lanes, receiver, sender };
+  }
+
+  /** @internal Counters of every switch port's cable and every switch, by name. */
+  collect(): { links: Record<string, LinkPairStats>; switches: Record<string, SwitchStats> } {
+    const links: Record<string, LinkPairStats> = {};
+    const switches: Record<string, SwitchStats> = {};
+    for (const sw of this.#switches) {
+      switches[sw.name] = sw.stats();
+      for (const end of sw.ports) {
+        links[end.link.name] = { "a->b": end.link.stats("a->b"), "b->a": end.link.stats("b->a") };
+      }
+    }
+    return { links, switches };
+  }
+}
+
+/**
+ * The counters of both directions of one link.
+ *
+ * @example
+ * ```ts
+ * import type { LinkPairStats } from "./partition.ts";
+ * import { VirtualNetwork } from "./network.ts";
+ * import assert from "node:assert/strict";
+ * const link = new VirtualNetwork().link();
+ * const pair: LinkPairStats = { "a->b": link.stats("a->b"), "b->a": link.stats("b->a") };
+ * assert.equal(pair["a->b"].sent, 0);
+ * ```
+ */
+export interface LinkPairStats {
+  /** Direction `a->b`. */
+  readonly "a->b": LinkStats;
+  /** Direction `b->a`. */
+  readonly "b->a": LinkStats;
+}
+
+/**
+ * Options of {@linkcode runPartitioned}.
+ *
+ * @example
+ * ```ts
+ * import type { PartitionedRunOptions } from "./partition.ts";
+ * import assert from "node:assert/strict";
+ * const options: PartitionedRunOptions<{ hosts: number }> = {
+ *   module: new URL("./scenario_module.ts", import.meta.url),
+ *   partitions: 2,
+ *   seed: 1,
+ *   duration: 10_000_000,
+ *   params: { hosts: 100 },
+ * };
+ * assert.equal(options.partitions, 2);
+ * ```
+ */
+export interface PartitionedRunOptions<P = unknown> {
+  /** The scenario module: it exports `build` (a {@linkcode ScenarioBuilder}). */
+  readonly module: string | URL;
+  /** Partitions, each in its own Worker; 1 runs in this thread (default 2). */
+  readonly partitions?: number;
+  /** The network's seed (default 0). */
+  readonly seed?: number;
+  /** Virtual time to run, µs. */
+  readonly duration: Duration;
+  /** Given to `build` (structured-cloneable). */
+  readonly params?: P;
+  /** Switch name to partition; default: automatic. */
+  readonly assign?: Readonly<Record<string, number>>;
+  /** Bytes of each shared ring one partition sends to another per window (default 4 MiB). */
+  readonly ringBytes?: number;
+}
+
+/**
+ * What {@linkcode runPartitioned} returns: the merged report and counters
+ * (the same for any number of partitions), and how the run went.
+ *
+ * @example
+ * ```ts
+ * import type { PartitionedResult } from "./partition.ts";
+ * import assert from "node:assert/strict";
+ * const r: Pick<PartitionedResult, "partitions" | "windows"> = { partitions: 2, windows: 10 };
+ * assert.equal(r.windows, 10);
+ * ```
+ */
+export interface PartitionedResult {
+  /** Scenario reports merged by key (keys sorted). */
+  readonly report: Record<string, unknown>;
+  /** Counters of every switch port's cable, summed over partitions (names sorted). */
+  readonly links: Record<string, LinkPairStats>;
+  /** Counters of every switch, summed over partitions (names sorted). */
+  readonly switches: Record<string, SwitchStats>;
+  /** Number of partitions. */
+  readonly partitions: number;
+  /** Switch name to partition. */
+  readonly owners: Record<string, number>;
+  /** The lookahead, µs (Infinity: no trunk between partitions). */
+  readonly lookahead: number;
+  /** Synchronisation windows run. */
+  readonly windows: number;
+  /** Frames that crossed between partitions. */
+  readonly boundaryFrames: number;
+  /** CPU time of each partition's thread's run, ms (user + system of the process when in one thread). */
+  readonly busyMs: readonly number[];
+}
+
+/** @internal What one partition's run hands back. */
+export interface PartitionOutput {
+  readonly report: Record<string, unknown>;
+  readonly links: Record<string, LinkPairStats>;
+  readonly switches: Record<string, SwitchStats>;
+  readonly owners: Record<string, number>;
+  readonly lookahead: number;
+  readonly windows: number;
+  readonly boundaryFrames: number;
+  readonly busyMs: number;
+}
+
+/** Adds `b`'s numbers into a copy of `a`, recursively. */
+function addCounters<T>(a: T, b: T): T {
+  if (typeof a === "number") return (a + (b as number)) as T;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(a as object)) {
+    out[k] = addCounters((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]);
+  }
+  return out as T;
+}
+
+function sortedKeys<T>(rec: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(rec).sort()) out[k] = rec[k]!;
+  return out;
+}
+
+/** @internal Merges the partitions' outputs into one result. */
+export function mergeOutputs(outs: readonly PartitionOutput[]): PartitionedResult {
+  const report: Record<string, unknown> = {};
+  const links: Record<string, LinkPairStats> = {};
+  const switches: Record<string, SwitchStats> = {};
+  for (const out of outs) {
+    for (const [k, v] of Object.entries(out.report)) {
+      if (!(k in report)) report[k] = v;
+      else if (typeof v === "number" && typeof report[k] === "number") {
+        report[k] = (report[k] as number) + v;
+      } else {
+        throw new Error(`Cannot merge reports: "${k}" comes from more than one partition`);
+      }
+    }
+    for (const [k, v] of Object.entries(out.links)) {
+      links[k] = links[k] === undefined ? v : addCounters(links[k]!, v);
+    }
+    for (const [k, v] of Object.entries(out.switches)) {
+      switches[k] = switches[k] === undefined ? v : addCounters(switches[k]!, v);
+    }
+  }
+  return {
+    report: sortedKeys(report),
+    links: sortedKeys(links),
+    switches: sortedKeys(switches),
+    partitions: outs.length,
+    owners: outs[0]!.owners,
+    lookahead: outs[0]!.lookahead,
+    windows: outs[0]!.windows,
+    boundaryFrames: outs.reduce((n, o) => n + o.boundaryFrames, 0),
+    busyMs: outs.map((o) => o.busyMs),
+  };
+}
+
+function whole(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new TypeError(`Cannot run partitioned: ${name} must be a whole number, got ${v}`);
+  }
+  if (v < min || v > max) {
+    throw new RangeError(`Cannot run partitioned: ${name} must be ${min} to ${max}, got ${v}`);
+  }
+  return v;
+}
+
+/**
+ * Runs the scenario module `options.module` for `options.duration` of
+ * virtual time, split into `options.partitions` partitions, each built and
+ * run by its own Worker (1: in this thread). The result, report and
+ * counters, is the same whatever the number of partitions, byte for byte.
+ *
+ * @throws {TypeError} If a count, the seed or the duration is not a whole number.
+ * @throws {RangeError} If one is out of range.
+ * @throws {Error} If a partition fails (its error, prefixed with its index),
+ * a boundary trunk has no delay, or boundary traffic overflows `ringBytes`.
+ *
+ * @example
+ * ```ts ignore
+ * import { runPartitioned } from "./partition.ts";
+ * const module = new URL("./my_scenario.ts", import.meta.url); // exports build(net, part, params)
+ * const one = await runPartitioned({ module, partitions: 1, seed: 7, duration: 60_000_000 });
+ * const two = await runPartitioned({ module, partitions: 2, seed: 7, duration: 60_000_000 });
+ * // one.report and two.report hold the same bytes; so do one.links and two.links.
+ * ```
+ */
+export async function runPartitioned<P = unknown>(
+  options: PartitionedRunOptions<P>,
+): Promise<PartitionedResult> {
+  const count = whole("partitions", options.partitions ?? 2, 1, 64);
+  const duration = whole("duration", options.duration, 0, Number.MAX_SAFE_INTEGER);
+  const seed = whole("seed", options.seed ?? 0, -(2 ** 31), 2 ** 32 - 1);
+  const ringBytes = whole("ringBytes", options.ringBytes ?? 4 * 2 ** 20, 4096, 2 ** 30);
+  const module = typeof options.module === "string"
+    ? new URL(options.module, `file://${Deno.cwd()}/`).href
+    : options.module.href;
+  const base = {
+    module,
+    count,
+    seed,
+    duration,
+    params: options.params,
+    assign: options.assign,
+    ringBytes,
+  };
+  if (count === 1) return mergeOutputs([await runPartition({ ...base, index: 0, shared: null })]);
+  const shared = new SharedArrayBuffer(sharedBytes(count, ringBytes));
+  const workers: Worker[] = [];
+  try {
+    const outs = await Promise.all(
+      Array.from(
+        { length: count },
+        (_, index) =>
+          new Promise<PartitionOutput>((resolve, reject) => {
+            const w = new Worker(new URL("./_partition_worker.ts", import.meta.url).href, {
+              type: "module",
+            });
+            workers.push(w);
+            w.onmessage = (e) => {
+              const m = e.data as { ok: boolean; out?: PartitionOutput; error?: string };
+              if (m.ok) resolve(m.out!);
+              else reject(new Error(`Partition ${index} failed: ${m.error}`));
+            };
+            w.onerror = (e) => {
+              e.preventDefault();
+              reject(new Error(`Partition ${index} failed: ${e.message}`));
+            };
+            const init: PartitionInit = { ...base, index, shared };
+            w.postMessage(init);
+          }),
+      ),
+    );
+    return mergeOutputs(outs);
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Parallel simulation (issue 19): a network split over Workers by
+ * `runPartitioned` gives the same captures and counters, byte for byte, as
+ * the same scenario in one thread; boundaries without delay are refused.
+ */
+import assert from "node:assert/strict";
+import {
+  type Faults,
+  MILLISECOND,
+  Partition,
+  type PartitionedResult,
+  runPartitioned,
+  SECOND,
+  VirtualNetwork,
+} from "../../mod.ts";
+import type { SimParams } from "./_partition_scenario.ts";
+
+const MODULE = new URL("./_partition_scenario.ts", import.meta.url);
+const LOSSY: Faults = { delay: 500, loss: 0.02, reorder: 0.02 };
+const TRUNK: Faults = { delay: MILLISECOND, jitter: 200, loss: 0.03, reorder: 0.05 };
+
+function params(over: Partial<SimParams>): SimParams {
+  return {
+    switches: 2,
+    hostsPerSwitch: 4,
+    crossEvery: 1,
+    portFaults: LOSSY,
+    trunkFaults: TRUNK,
+    until: 5 * SECOND,
+    hostSeed: 1,
+    detail: true,
+    ...over,
+  };
+}
+
+function sum(r: PartitionedResult, counter: string): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(r.report)) {
+    if (k.endsWith(".counters")) n += (v as Record<string, number>)[counter] ?? 0;
+  }
+  return n;
+}
+
+/** Runs `p` in one thread and in `partitions` Workers; asserts the same bytes. */
+async function same(
+  p: SimParams,
+  seed: number,
+  partitions: number,
+  assign?: Record<string, number>,
+): Promise<[PartitionedResult, PartitionedResult]> {
+  const base = { module: MODULE, seed, duration: 6 * SECOND, params: p };
+  const one = await runPartitioned({ ...base, partitions: 1 });
+  const many = await runPartitioned({
+    ...base,
+    partitions,
+    ...(assign === undefined ? {} : { assign }),
+  });
+  assert.equal(many.partitions, partitions);
+  assert.equal(
+    new Set(Object.values(many.owners)).size,
+    partitions,
+    "every partition owns a switch",
+  );
+  // The captures and counters of every host, and every cable's and switch's counters.
+  assert.deepEqual(Object.keys(many.report), Object.keys(one.report));
+  for (const k of Object.keys(one.report)) {
+    assert.deepEqual(many.report[k], one.report[k], `${k} differs (seed ${seed})`);
+  }
+  assert.deepEqual(many.links, one.links);
+  assert.deepEqual(many.switches, one.switches);
+  assert.ok(many.boundaryFrames > 0, "frames crossed between partitions");
+  assert.ok(many.windows > 1);
+  return [one, many];
+}
+
+Deno.test("partition: two switches over 2 Workers match one thread, byte for byte (seeds 1-3)", async () => {
+  for (const seed of [1, 2, 3]) {
+    const [one, many] = await same(params({ hostSeed: seed }), seed, 2);
+    assert.equal(many.lookahead, 800, "trunk delay minus jitter");
+    assert.ok((one.report.requests as number) >= 8, `requests ${one.report.requests}`);
+    assert.ok(sum(one, "tcp.retrans_segs") > 0, "TCP retransmitted");
+    const trunk = one.links["switch0.port0"]!; // the trunk is made before the hosts
+    for (const dir of ["a->b", "b->a"] as const) {
+      assert.ok(trunk[dir].delivered > 0, `trunk ${dir} carried frames`);
+    }
+    const t = trunk["a->b"], u = trunk["b->a"];
+    assert.ok(t.dropped.loss + u.dropped.loss > 0, "the trunk lost frames");
+    assert.ok(t.reordered + u.reordered > 0, "the trunk reordered frames");
+  }
+});
+
+Deno.test("partition: a star of 3 access switches over 3 Workers matches one thread (seeds 4, 5)", async () => {
+  for (const seed of [4, 5]) {
+    const p = params({ switches: 3, core: true, hostSeed: seed, crossEvery: 2 });
+    const [one] = await same(p, seed, 3);
+    assert.ok(sum(one, "tcp.retrans_segs") > 0, "TCP retransmitted");
+  }
+});
+
+Deno.test("partition: clients starting together (ties at every instant) match one thread", async () => {
+  // Constant delays and one start time: frames from both sides of the trunk
+  // reach a switch at the same µs, so only the canonical order keeps them equal.
+  const p = params({
+    hostsPerSwitch: 8,
+    crossEvery: 2,
+    together: true,
+    portFaults: { delay: 500, loss: 0.02 },
+    trunkFaults: { delay: MILLISECOND, loss: 0.02 },
+  });
+  for (const seed of [7, 8]) await same({ ...p, hostSeed: seed }, seed, 2);
+});
+
+Deno.test("partition: a given assignment (core with one access switch) matches one thread", async () => {
+  const p = params({ switches: 3, core: true, hostSeed: 6, crossEvery: 1 });
+  const assign = { switch0: 0, switch1: 1, switch2: 1, switch3: 0 };
+  const [, many] = await same(p, 6, 2, assign);
+  assert.deepEqual(many.owners, assign);
+});
+
+Deno.test("partition: a boundary trunk without delay is refused", async () => {
+  const zero = params({ trunkFaults: { loss: 0.01 } });
+  await assert.rejects(
+    runPartitioned({ module: MODULE, partitions: 2, duration: SECOND, params: zero }),
+    /Partition \d failed: .*trunk switch0\.port0 joins switch0 \(partition 0\) and switch1 \(partition 1\) with no delay/,
+  );
+  // Jitter as large as the delay leaves no lookahead either.
+  const net = new VirtualNetwork();
+  const part = new Partition(net, { count: 2 });
+  const [a, b] = [part.switch(), part.switch()];
+  part.trunk(a, b, { faults: { delay: 100, jitter: 100 } });
+  assert.throws(() => part.owns(a), /no delay \(a->b: delay 100 µs, jitter 100 µs\)/);
+  // Within one partition a zero-delay trunk is fine.
+  const one = new Partition(new VirtualNetwork());
+  one.trunk(one.switch(), one.switch());
+  assert.equal(one.lookahead, Infinity);
+});
+
+Deno.test("partition: automatic ownership balances ports and keeps neighbours together", () => {
+  const net = new VirtualNetwork();
+  const part = new Partition(net, { count: 2 });
+  const s = [part.switch(), part.switch(), part.switch(), part.switch()];
+  for (let i = 1; i < 4; i++) part.trunk(s[i - 1]!, s[i]!, { faults: { delay: 10 } });
+  for (const sw of s) for (let i = 0; i < 6; i++) sw.port();
+  assert.deepEqual(s.map((sw) => part.ownerOf(sw)), [0, 0, 1, 1]);
+  assert.equal(part.owns(s[0]!), true);
+  assert.throws(() => part.switch(), /decided by the first owns\(\)/);
+});
+
+Deno.test("partition: arguments are checked before any state", async () => {
+  const net = new VirtualNetwork();
+  assert.throws(() => new Partition(net, { count: 0 }), RangeError);
+  assert.throws(() => new Partition(net, { count: 2, index: 2 }), RangeError);
+  assert.throws(() => new Partition(net, { count: 1.5 }), TypeError);
+  const part = new Partition(net, { count: 2, assign: { switch0: 0, switch1: 2 } });
+  const a = part.switch(), b = part.switch();
+  part.trunk(a, b, { faults: { delay: 5 } });
+  assert.throws(() => part.owns(a), /assign puts switch1 in partition 2, expected 0 to 1/);
+  const stranger = new VirtualNetwork().switch();
+  assert.throws(() => new Partition(new VirtualNetwork()).trunk(stranger, stranger), /not made by/);
+  await assert.rejects(
+    runPartitioned({ module: MODULE, partitions: 0, duration: SECOND }),
+    RangeError,
+  );
+  await assert.rejects(
+    runPartitioned({ module: MODULE, partitions: 2, duration: 0.5 }),
+    TypeError,
+  );
+});

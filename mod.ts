@@ -339,6 +339,8 @@ export { Bridge, bridgeToDevice, realTimeNetwork } from "./drivers/loopback/mod.
 export type { BridgeStats } from "./drivers/loopback/mod.ts";
 export { buildLan, requestResponse, runWithProgress } from "./drivers/loopback/mod.ts";
 export type { Lan, LanOptions, RequestResponseOptions } from "./drivers/loopback/mod.ts";
+export { bulk, reportProgress } from "./drivers/loopback/mod.ts";
+export type { BulkFlow, BulkOptions } from "./drivers/loopback/mod.ts";
 export { Fdb, openVxlan, parseEndpoint, VxlanDevice } from "./drivers/vxlan/mod.ts";
 export type {
   FdbStats,

@@ -75,5 +75,5 @@ export type { Direction, Directions, DropCounts, Faults, LinkStats, QueueLimit }
 export { formatMac } from "./mac.ts";
 export { Bridge, bridgeToDevice, realTimeNetwork } from "./bridge.ts";
 export type { BridgeStats } from "./bridge.ts";
-export { buildLan, requestResponse, runWithProgress } from "./scenario.ts";
-export type { Lan, LanOptions, RequestResponseOptions } from "./scenario.ts";
+export { buildLan, bulk, reportProgress, requestResponse, runWithProgress } from "./scenario.ts";
+export type { BulkFlow, BulkOptions, Lan, LanOptions, RequestResponseOptions } from "./scenario.ts";

@@ -348,6 +348,8 @@ export type {
   ScenarioBuilder,
   Trunk,
 } from "./drivers/loopback/mod.ts";
+export { bulk, reportProgress } from "./drivers/loopback/mod.ts";
+export type { BulkFlow, BulkOptions } from "./drivers/loopback/mod.ts";
 export { Fdb, openVxlan, parseEndpoint, VxlanDevice } from "./drivers/vxlan/mod.ts";
 export type {
   FdbStats,

@@ -20,17 +20,23 @@
  * Env: `SIM_HOSTS` (comma list), `SIM_SECONDS` (simulated seconds per run;
  * default 3600 for 10 hosts, 360 for 100, 36 for 500 and 1000),
  * `SIM_PLUGINS` (`v4`: ethernet, arp, ipv4, icmp, udp, tcp, the default;
- * `default`: createStack's list), `SIM_SEED`.
+ * `default`: createStack's list), `SIM_SEED`, `SIM_SUBNETS` (M > 1: the
+ * hosts on M switches joined by routers, `buildLan`'s routed form, and each
+ * client's server one pair further on, so most requests cross two routers),
+ * `SIM_PROGRESS` (`0` turns off the progress lines written to stderr every
+ * 5% of the simulated time).
  *
  * @module
  */
 import process from "node:process";
 import {
+  buildLan,
   createStack,
   DEFAULT_PLUGINS,
   formatCounters,
   MILLISECOND,
   type ProtocolPlugin,
+  reportProgress,
   runPartitioned,
   SECOND,
   type Stack,
@@ -77,10 +83,28 @@ interface Result {
 async function runOnce(hosts: number, seconds: number, which: string, seed: number) {
   const heapBefore = Deno.memoryUsage().heapUsed;
   const net = new VirtualNetwork({ seed });
-  const sw = net.switch({ macTableSize: Math.max(1024, hosts * 2) });
   const list = plugins(which);
   const stacks: Stack[] = [];
-  for (let i = 0; i < hosts; i++) {
+  const pairs = hosts >> 1;
+  // Server of client p, and its address (on one switch: host pairs + p).
+  let serverOf = (p: number) => pairs + p;
+  let addressOf = (i: number) => hostAddress(i + 1);
+  const subnets = Number(Deno.env.get("SIM_SUBNETS") ?? "0");
+  if (subnets > 1) {
+    const make = (i: number) =>
+      createStack({ clock: net.clock, seed: seed * 100_003 + i, plugins: list });
+    const lan = buildLan(net, {
+      hosts,
+      switches: subnets,
+      portFaults: { delay: MILLISECOND, loss: 0.01 },
+      router: (s) => make(hosts + s),
+    }, make);
+    stacks.push(...lan.hosts);
+    serverOf = (p) => pairs + (p + 1) % pairs;
+    addressOf = lan.address;
+  }
+  const sw = net.switch({ macTableSize: Math.max(1024, hosts * 2) });
+  for (let i = 0; i < hosts && subnets <= 1; i++) {
     const s = net.addNode(
       createStack({ clock: net.clock, seed: seed * 100_003 + i, plugins: list }),
     );
@@ -90,15 +114,26 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
     });
     stacks.push(s);
   }
-  const pairs = hosts >> 1;
   const end = seconds * SECOND;
   let requests = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  if (Deno.env.get("SIM_PROGRESS") !== "0") {
+    const every = Math.max(SECOND, Math.round(end / 20 / SECOND) * SECOND);
+    reportProgress(net, end, (now) => {
+      const c = process.cpuUsage(cpu0);
+      // deno-lint-ignore no-console
+      console.error(
+        `  ${hosts} hosts: ${now / SECOND} of ${seconds} s simulated, ${requests} requests, ` +
+          `${((c.user + c.system) / 1e6).toFixed(1)} CPU-s, ` +
+          `${(Deno.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB RSS`,
+      );
+    }, every);
+  }
   await net.run(async () => {
     const work: Promise<void>[] = [];
     for (let p = 0; p < pairs; p++) {
-      const server = stacks[pairs + p]!;
+      const server = stacks[serverOf(p)]!;
       const client = stacks[p]!;
       const listener = server.listen({ port: 80 });
       work.push((async () => {
@@ -112,7 +147,7 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
       const start = net.rng.range(0, SECOND - 1);
       work.push((async () => {
         await new Promise<void>((r) => net.at(start, r));
-        const conn = await client.connect({ hostname: hostAddress(pairs + p + 1), port: 80 });
+        const conn = await client.connect({ hostname: addressOf(serverOf(p)), port: 80 });
         const req = new Uint8Array(REQUEST);
         const res = new Uint8Array(REQUEST);
         let next = start;

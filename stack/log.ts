@@ -75,24 +75,51 @@ export class LogHub {
   }
   /** A logger for `source`. */
   logger(source: string): Logger {
-    const write = (level: LogLevel, message: string) => {
-      const sink = this.sink;
-      if (sink !== null && RANK[level] >= this.#min) {
-        // A throwing sink must not turn a logged fault into a thrown one (the
-        // dispatcher logs from its catch blocks): the line is lost instead.
-        try {
-          sink({ level, source, message, time: this.#now() });
-        } catch {
-          this.sinkErrors++;
-        }
+    return new SourceLogger(this, source);
+  }
+  /** @internal Writes one line from `source` (the loggers' shared path). */
+  write(level: LogLevel, source: string, message: string): void {
+    const sink = this.sink;
+    if (sink !== null && RANK[level] >= this.#min) {
+      // A throwing sink must not turn a logged fault into a thrown one (the
+      // dispatcher logs from its catch blocks): the line is lost instead.
+      try {
+        sink({ level, source, message, time: this.#now() });
+      } catch {
+        this.sinkErrors++;
       }
-    };
-    return {
-      enabled: (level) => this.sink !== null && RANK[level] >= this.#min,
-      debug: (m) => write("debug", m),
-      info: (m) => write("info", m),
-      warn: (m) => write("warn", m),
-      error: (m) => write("error", m),
-    };
+    }
+  }
+  /** @internal Whether `level` would be written. */
+  enabled(level: LogLevel): boolean {
+    return this.sink !== null && RANK[level] >= this.#min;
+  }
+}
+
+/**
+ * One source's logger: two fields and prototype methods, not five closures
+ * (every plugin of every stack has one; issue 19's memory per host).
+ */
+class SourceLogger implements Logger {
+  readonly #hub: LogHub;
+  readonly #source: string;
+  constructor(hub: LogHub, source: string) {
+    this.#hub = hub;
+    this.#source = source;
+  }
+  enabled(level: LogLevel): boolean {
+    return this.#hub.enabled(level);
+  }
+  debug(message: string): void {
+    this.#hub.write("debug", this.#source, message);
+  }
+  info(message: string): void {
+    this.#hub.write("info", this.#source, message);
+  }
+  warn(message: string): void {
+    this.#hub.write("warn", this.#source, message);
+  }
+  error(message: string): void {
+    this.#hub.write("error", this.#source, message);
   }
 }

@@ -75,8 +75,6 @@ export type { Direction, Directions, DropCounts, Faults, LinkStats, QueueLimit }
 export { formatMac } from "./mac.ts";
 export { Bridge, bridgeToDevice, realTimeNetwork } from "./bridge.ts";
 export type { BridgeStats } from "./bridge.ts";
-export { buildLan, requestResponse, runWithProgress } from "./scenario.ts";
-export type { Lan, LanOptions, RequestResponseOptions } from "./scenario.ts";
 export { Partition, runPartitioned } from "./partition.ts";
 export type {
   LinkPairStats,
@@ -86,3 +84,5 @@ export type {
   ScenarioBuilder,
   Trunk,
 } from "./partition.ts";
+export { buildLan, bulk, reportProgress, requestResponse, runWithProgress } from "./scenario.ts";
+export type { BulkFlow, BulkOptions, Lan, LanOptions, RequestResponseOptions } from "./scenario.ts";

@@ -1,7 +1,9 @@
 /**
  * Measures the heap an idle virtual host costs (issue 19): N hosts with one
  * interface and ARP, IPv4, ICMP, UDP and TCP, no sockets, on one switch;
- * prints `{ hosts, bytesPerHost }` as JSON. Run with `--v8-flags=--expose-gc`:
+ * prints `{ hosts, bytesPerHost, heap, external }` as JSON, where
+ * `bytesPerHost` is the heap plus external memory (packet-pool ArrayBuffers,
+ * which `heapUsed` does not count). Run with `--v8-flags=--expose-gc`:
  * `deno run --v8-flags=--expose-gc tests/sim/_idle_memory.ts 2000`.
  *
  * @module
@@ -15,14 +17,16 @@ const IPV4_PLUGINS = DEFAULT_PLUGINS.filter((p) =>
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("Cannot measure: run with --v8-flags=--expose-gc");
 
-function heap(): number {
+/** Heap and external (ArrayBuffer backing stores: packet pool slabs) bytes after a full GC. */
+function heap(): { heap: number; external: number } {
   gc!();
   gc!();
-  return Deno.memoryUsage().heapUsed;
+  const m = Deno.memoryUsage();
+  return { heap: m.heapUsed, external: m.external };
 }
 
 /** Heap bytes per idle host, measured over `hosts` hosts after start-up traffic settles. */
-export function idleBytesPerHost(hosts: number): number {
+export function idleBytesPerHost(hosts: number): { heap: number; external: number } {
   const net = new VirtualNetwork({ seed: 1 });
   const sw = net.switch({ macTableSize: hosts + 16 });
   // Warm up: code, shapes and the network's own pools are not the hosts' cost.
@@ -47,11 +51,15 @@ export function idleBytesPerHost(hosts: number): number {
   net.runFor(5_000_000); // gratuitous ARP and whatever else starts
   const after = heap();
   if (stacks.length !== hosts || warm.length !== 8) throw new Error("unreachable");
-  return Math.round((after - before) / hosts);
+  return {
+    heap: Math.round((after.heap - before.heap) / hosts),
+    external: Math.round((after.external - before.external) / hosts),
+  };
 }
 
 if (import.meta.main) {
   const hosts = Number(Deno.args[0] ?? "1000");
+  const { heap, external } = idleBytesPerHost(hosts);
   // deno-lint-ignore no-console
-  console.log(JSON.stringify({ hosts, bytesPerHost: idleBytesPerHost(hosts) }));
+  console.log(JSON.stringify({ hosts, bytesPerHost: heap + external, heap, external }));
 }

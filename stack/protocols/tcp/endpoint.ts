@@ -226,6 +226,8 @@ export class TcpEndpoint {
   lastInvalidAck: Instant = -Infinity;
   /** When to give the backing stores of drained buffers back (0 = not scheduled). */
   trimAt: Instant = 0;
+  /** When a buffer last drained (the trim waits for a whole delay after it). */
+  drainedAt: Instant = 0;
   /** When the learned path MTU our MSS follows expires: look at the route again (0 = none). */
   pmtuAt: Instant = 0;
   /** Before this, forward progress is not reported to the network layer again (see {@linkcode progressed}). */
@@ -424,8 +426,10 @@ export class TcpEndpoint {
    * idle (the store is reallocated, small, on the next write).
    */
   drained(): void {
+    const now = this.core.now();
+    this.drainedAt = now;
     if (this.trimAt === 0) {
-      this.trimAt = this.core.now() + BUFFER_TRIM_DELAY;
+      this.trimAt = now + BUFFER_TRIM_DELAY;
       armTimer(this);
     }
   }
@@ -435,6 +439,15 @@ export class TcpEndpoint {
    * empty scoreboard and reassembler.
    */
   trim(): void {
+    // Drained again since the timer was armed (request/response every
+    // second): wait for a whole delay of idleness, so steady traffic does
+    // not free and reallocate its stores once per request (issue 19).
+    const idleAt = this.drainedAt + BUFFER_TRIM_DELAY;
+    if (idleAt > this.core.now()) {
+      this.trimAt = idleAt;
+      armTimer(this);
+      return;
+    }
     this.sndBuf?.release();
     this.rcvBuf?.release();
     if (this.scoreboard !== null && this.scoreboard.empty && !this.inRecovery) {

@@ -5,7 +5,8 @@
  * bulk traffic between host pairs with seeded start times; progress on long
  * runs.
  *
- * Not here: partitioning over Workers.
+ * Partitioning over Workers is `partition.ts` (`runPartitioned`): a scenario
+ * there is a module whose `build()` every Worker runs.
  *
  * @module
  */

@@ -207,15 +207,12 @@ export class TimeWaitTable {
   }
 
   /**
-   * Compacts `ep` if it may be ({@linkcode canCompact}), and if it ends
-   * TIME-WAIT no earlier than the records queued (else its own timer
-   * serves): it leaves the connection table and its timer stops; a
-   * record takes its place.
+   * Compacts `ep` if it may be ({@linkcode canCompact}): it leaves the
+   * connection table and its timer stops; a record takes its place, in
+   * the expiry queue at its `closeAt`.
    */
   settle(ep: TcpEndpoint): void {
     if (!canCompact(ep)) return;
-    const tail = this.#qTail > this.#qHead ? this.#lastQueuedCloseAt() : -Infinity;
-    if (ep.closeAt < tail) return;
     if (this.#free < 0) this.#grow();
     const row = this.#free;
     this.#free = this.#next[row]!;
@@ -279,16 +276,6 @@ export class TimeWaitTable {
   /** Whether `row` holds a record (free rows have closeAt -1). */
   #live(row: number): boolean {
     return this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]! >= 0;
-  }
-
-  #lastQueuedCloseAt(): number {
-    for (let i = this.#qTail - 2; i >= this.#qHead; i -= 2) {
-      const row = this.#queue[i]!;
-      if (this.#gen[row] === this.#queue[i + 1]) {
-        return this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!;
-      }
-    }
-    return -Infinity;
   }
 
   #write(row: number, ep: TcpEndpoint): void {
@@ -604,8 +591,23 @@ export class TimeWaitTable {
       this.#qHead = 0;
       this.#qTail = live;
     }
-    this.#queue[this.#qTail] = row;
-    this.#queue[this.#qTail + 1] = this.#gen[row]!;
+    // In closeAt order: a record revived to answer a segment that did not
+    // restart 2×MSL (old data, a PAWS-old ACK) goes back before the newer
+    // ones, or every probed record would stay a full endpoint.
+    const q = this.#queue;
+    const closeAt = this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!;
+    let at = this.#qTail;
+    while (at > this.#qHead) {
+      const r = q[at - 2]!;
+      const live = this.#gen[r] === q[at - 1];
+      if (live && this.#num[r >> CHUNK_SHIFT]![(r & CHUNK_MASK) * WIDTH + C_CLOSE_AT]! <= closeAt) {
+        break;
+      }
+      at -= 2;
+    }
+    if (at < this.#qTail) q.copyWithin(at + 2, at, this.#qTail);
+    q[at] = row;
+    q[at + 1] = this.#gen[row]!;
     this.#qTail += 2;
   }
 

@@ -142,7 +142,8 @@ export function canCompact(ep: TcpEndpoint): boolean {
  * by 4-tuple in `Int32Array`s, and an expiry queue of (row, generation)
  * pairs in `closeAt` order. No object per record: the garbage collector
  * never sees them. Grown by doubling up to the records alive (bounded by
- * `maxConnections`), released when the last one ends.
+ * `maxConnections`), shrunk when they fall to a quarter, released when the
+ * last one ends.
  */
 export class TimeWaitTable {
   readonly #core: TcpCore;
@@ -641,8 +642,71 @@ export class TimeWaitTable {
       this.#release();
       return;
     }
-    const row = q[this.#qHead]!;
+    if (this.#rows > INITIAL_ROWS && this.#size <= this.#rows >> 2) this.#shrink();
+    const row = this.#queue[this.#qHead]!;
     this.#timer!.arm(this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!);
+  }
+
+  /**
+   * The records fell to a quarter of the rows: moves them, in expiry
+   * order, to a store of the smallest power of two at least twice their
+   * number, so that a burst of closes does not keep its storage for as
+   * long as any record lives (under steady load, for ever). Amortized:
+   * the rows at least halve for a copy of a quarter of them.
+   */
+  #shrink(): void {
+    let rows = INITIAL_ROWS;
+    while (rows < 2 * this.#size) rows *= 2;
+    const num: Float64Array[] = [];
+    for (let r = 0; r < rows; r += 1 << CHUNK_SHIFT) {
+      const chunk = new Float64Array(WIDTH << CHUNK_SHIFT);
+      for (let i = 0; i < 1 << CHUNK_SHIFT; i++) chunk[i * WIDTH + C_CLOSE_AT] = -1;
+      num.push(chunk);
+    }
+    const str: string[] = new Array(rows * STRINGS).fill("");
+    const v6: string[] = new Array(rows * 2).fill("");
+    const next = new Int32Array(rows);
+    const heads = new Int32Array(rows * 2).fill(-1);
+    const queue = new Int32Array(Math.max(2 * INITIAL_ROWS, 4 * this.#size));
+    const q = this.#queue;
+    let w = 0;
+    for (let i = this.#qHead; i < this.#qTail; i += 2) {
+      const row = q[i]!;
+      if (this.#gen[row] !== q[i + 1]) continue; // stale
+      const from = this.#num[row >> CHUNK_SHIFT]!;
+      const o = (row & CHUNK_MASK) * WIDTH;
+      const to = num[w >> CHUNK_SHIFT]!;
+      to.set(from.subarray(o, o + WIDTH), (w & CHUNK_MASK) * WIDTH);
+      for (let k = 0; k < STRINGS; k++) str[w * STRINGS + k] = this.#str[row * STRINGS + k]!;
+      v6[2 * w] = this.#v6[2 * row]!;
+      v6[2 * w + 1] = this.#v6[2 * row + 1]!;
+      const isV6 = (from[o + C_BITS]! & IPV6) !== 0;
+      const h = tupleHash(
+        isV6 ? v6[2 * w]! : from[o + C_LA4]!,
+        from[o + C_LOCAL_PORT]!,
+        isV6 ? v6[2 * w + 1]! : from[o + C_RA4]!,
+        from[o + C_REMOTE_PORT]!,
+      ) & (heads.length - 1);
+      next[w] = heads[h]!;
+      heads[h] = w;
+      queue[2 * w] = w; // generation 0
+      w++;
+    }
+    this.#free = -1;
+    for (let row = rows - 1; row >= w; row--) {
+      next[row] = this.#free;
+      this.#free = row;
+    }
+    this.#num = num;
+    this.#str = str;
+    this.#v6 = v6;
+    this.#next = next;
+    this.#gen = new Int32Array(rows);
+    this.#heads = heads;
+    this.#queue = queue;
+    this.#qHead = this.#stale = 0;
+    this.#qTail = 2 * w;
+    this.#rows = rows;
   }
 
   /** What the endpoint's destroy() would publish: TIME-WAIT → CLOSED. */

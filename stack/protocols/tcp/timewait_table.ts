@@ -28,7 +28,7 @@ import type { TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { ccState, isMapped, markMapped } from "./info.ts";
 import { pacingRate } from "./pacing.ts";
-import { TIME_WAIT } from "./state.ts";
+import { CLOSED, type TcpState, TIME_WAIT } from "./state.ts";
 import { tupleHash } from "./table.ts";
 import { armTimer } from "./timers.ts";
 
@@ -137,6 +137,31 @@ export function canCompact(ep: TcpEndpoint): boolean {
 }
 
 /**
+ * Whether `ep` is a TIME-WAIT endpoint compacted into a record: its
+ * user's socket still holds it, but it is in no table and never changes
+ * again (a segment revives a new endpoint; the record expires alone).
+ */
+export function isCompacted(ep: TcpEndpoint): boolean {
+  return ep.state === TIME_WAIT &&
+    ep.core.conns.lookup(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) !== ep;
+}
+
+/**
+ * The state a user's socket shows of `ep`: its own, or for a compacted
+ * endpoint TIME-WAIT while its connection is still kept (as a record, or
+ * revived) and CLOSED once it has ended, as the full endpoint would have.
+ */
+export function shownState(ep: TcpEndpoint): TcpState {
+  if (!isCompacted(ep)) return ep.state;
+  const core = ep.core;
+  const cur = core.conns.lookup(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+  if (cur !== undefined) {
+    return cur.state === TIME_WAIT && cur.iss === ep.iss && cur.irs === ep.irs ? TIME_WAIT : CLOSED;
+  }
+  return core.timeWait.holds(ep) ? TIME_WAIT : CLOSED;
+}
+
+/**
  * The TIME-WAIT records of one stack: a column store (a `Float64Array` row
  * of numbers per record, the few strings in a plain array), a chained hash
  * by 4-tuple in `Int32Array`s, and an expiry queue of (row, generation)
@@ -185,6 +210,15 @@ export class TimeWaitTable {
   /** Whether a record holds a tuple. */
   has(la: IpKey, lp: number, ra: IpKey, rp: number): boolean {
     return this.#find(la, lp, ra, rp) >= 0;
+  }
+
+  /** Whether a record holds `ep`'s connection (its tuple, ISS and IRS). */
+  holds(ep: TcpEndpoint): boolean {
+    const row = this.#find(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    if (row < 0) return false;
+    const n = this.#num[row >> CHUNK_SHIFT]!;
+    const o = (row & CHUNK_MASK) * WIDTH;
+    return n[o + C_ISS] === ep.iss && n[o + C_IRS] === ep.irs;
   }
 
   #find(la: IpKey, lp: number, ra: IpKey, rp: number): number {

@@ -31,6 +31,7 @@ import { seqAdd } from "./seq.ts";
 import { CLOSED, stateName, SYN_RECEIVED, SYN_SENT } from "./state.ts";
 import { armTimer, setKeepalive } from "./timers.ts";
 import { endpointInfo } from "./info.ts";
+import { isCompacted, shownState } from "./timewait_table.ts";
 
 /**
  * The user of a socket nobody listens to yet: not null, because a null
@@ -67,7 +68,7 @@ export class TcpStreamSocket implements StreamSocket {
     return this.#ep.remotePort;
   }
   get state(): string {
-    return stateName(this.#ep.state);
+    return stateName(shownState(this.#ep));
   }
   get readable(): number {
     return this.#ep.readable;
@@ -76,11 +77,11 @@ export class TcpStreamSocket implements StreamSocket {
     return this.#ep.eof;
   }
   get connected(): boolean {
-    const st = this.#ep.state;
+    const st = shownState(this.#ep);
     return st !== CLOSED && st !== SYN_SENT && st !== SYN_RECEIVED;
   }
   get closed(): boolean {
-    return this.#ep.state === CLOSED;
+    return shownState(this.#ep) === CLOSED;
   }
   get canWrite(): boolean {
     const ep = this.#ep;
@@ -120,7 +121,7 @@ export class TcpStreamSocket implements StreamSocket {
     return this.#ep.keepalive;
   }
   set keepAlive(on: boolean) {
-    if (this.#ep.state !== CLOSED) setKeepalive(this.#ep, on);
+    if (this.#ep.state !== CLOSED && !isCompacted(this.#ep)) setKeepalive(this.#ep, on);
   }
 
   get lingerZero(): boolean {
@@ -142,7 +143,11 @@ export class TcpStreamSocket implements StreamSocket {
   }
 
   info(): TcpSocketInfo {
-    return endpointInfo(this.#ep);
+    const info = endpointInfo(this.#ep);
+    // A compacted TIME-WAIT endpoint (timewait_table.ts) is not updated when it ends.
+    return info.state === "TIME-WAIT" && shownState(this.#ep) === CLOSED
+      ? { ...info, state: "CLOSED" }
+      : info;
   }
 
   read(into: Uint8Array): number {

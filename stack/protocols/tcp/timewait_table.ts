@@ -28,7 +28,7 @@ import type { TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { ccState, isMapped, markMapped } from "./info.ts";
 import { pacingRate } from "./pacing.ts";
-import { TIME_WAIT } from "./state.ts";
+import { CLOSED, type TcpState, TIME_WAIT } from "./state.ts";
 import { tupleHash } from "./table.ts";
 import { armTimer } from "./timers.ts";
 
@@ -137,12 +137,38 @@ export function canCompact(ep: TcpEndpoint): boolean {
 }
 
 /**
+ * Whether `ep` is a TIME-WAIT endpoint compacted into a record: its
+ * user's socket still holds it, but it is in no table and never changes
+ * again (a segment revives a new endpoint; the record expires alone).
+ */
+export function isCompacted(ep: TcpEndpoint): boolean {
+  return ep.state === TIME_WAIT &&
+    ep.core.conns.lookup(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) !== ep;
+}
+
+/**
+ * The state a user's socket shows of `ep`: its own, or for a compacted
+ * endpoint TIME-WAIT while its connection is still kept (as a record, or
+ * revived) and CLOSED once it has ended, as the full endpoint would have.
+ */
+export function shownState(ep: TcpEndpoint): TcpState {
+  if (!isCompacted(ep)) return ep.state;
+  const core = ep.core;
+  const cur = core.conns.lookup(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+  if (cur !== undefined) {
+    return cur.state === TIME_WAIT && cur.iss === ep.iss && cur.irs === ep.irs ? TIME_WAIT : CLOSED;
+  }
+  return core.timeWait.holds(ep) ? TIME_WAIT : CLOSED;
+}
+
+/**
  * The TIME-WAIT records of one stack: a column store (a `Float64Array` row
  * of numbers per record, the few strings in a plain array), a chained hash
  * by 4-tuple in `Int32Array`s, and an expiry queue of (row, generation)
  * pairs in `closeAt` order. No object per record: the garbage collector
  * never sees them. Grown by doubling up to the records alive (bounded by
- * `maxConnections`), released when the last one ends.
+ * `maxConnections`), shrunk when they fall to a quarter, released when the
+ * last one ends.
  */
 export class TimeWaitTable {
   readonly #core: TcpCore;
@@ -186,6 +212,15 @@ export class TimeWaitTable {
     return this.#find(la, lp, ra, rp) >= 0;
   }
 
+  /** Whether a record holds `ep`'s connection (its tuple, ISS and IRS). */
+  holds(ep: TcpEndpoint): boolean {
+    const row = this.#find(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    if (row < 0) return false;
+    const n = this.#num[row >> CHUNK_SHIFT]!;
+    const o = (row & CHUNK_MASK) * WIDTH;
+    return n[o + C_ISS] === ep.iss && n[o + C_IRS] === ep.irs;
+  }
+
   #find(la: IpKey, lp: number, ra: IpKey, rp: number): number {
     if (this.#size === 0) return -1;
     const chunks = this.#num;
@@ -207,15 +242,12 @@ export class TimeWaitTable {
   }
 
   /**
-   * Compacts `ep` if it may be ({@linkcode canCompact}), and if it ends
-   * TIME-WAIT no earlier than the records queued (else its own timer
-   * serves): it leaves the connection table and its timer stops; a
-   * record takes its place.
+   * Compacts `ep` if it may be ({@linkcode canCompact}): it leaves the
+   * connection table and its timer stops; a record takes its place, in
+   * the expiry queue at its `closeAt`.
    */
   settle(ep: TcpEndpoint): void {
     if (!canCompact(ep)) return;
-    const tail = this.#qTail > this.#qHead ? this.#lastQueuedCloseAt() : -Infinity;
-    if (ep.closeAt < tail) return;
     if (this.#free < 0) this.#grow();
     const row = this.#free;
     this.#free = this.#next[row]!;
@@ -279,16 +311,6 @@ export class TimeWaitTable {
   /** Whether `row` holds a record (free rows have closeAt -1). */
   #live(row: number): boolean {
     return this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]! >= 0;
-  }
-
-  #lastQueuedCloseAt(): number {
-    for (let i = this.#qTail - 2; i >= this.#qHead; i -= 2) {
-      const row = this.#queue[i]!;
-      if (this.#gen[row] === this.#queue[i + 1]) {
-        return this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!;
-      }
-    }
-    return -Infinity;
   }
 
   #write(row: number, ep: TcpEndpoint): void {
@@ -604,8 +626,23 @@ export class TimeWaitTable {
       this.#qHead = 0;
       this.#qTail = live;
     }
-    this.#queue[this.#qTail] = row;
-    this.#queue[this.#qTail + 1] = this.#gen[row]!;
+    // In closeAt order: a record revived to answer a segment that did not
+    // restart 2×MSL (old data, a PAWS-old ACK) goes back before the newer
+    // ones, or every probed record would stay a full endpoint.
+    const q = this.#queue;
+    const closeAt = this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!;
+    let at = this.#qTail;
+    while (at > this.#qHead) {
+      const r = q[at - 2]!;
+      const live = this.#gen[r] === q[at - 1];
+      if (live && this.#num[r >> CHUNK_SHIFT]![(r & CHUNK_MASK) * WIDTH + C_CLOSE_AT]! <= closeAt) {
+        break;
+      }
+      at -= 2;
+    }
+    if (at < this.#qTail) q.copyWithin(at + 2, at, this.#qTail);
+    q[at] = row;
+    q[at + 1] = this.#gen[row]!;
     this.#qTail += 2;
   }
 
@@ -639,8 +676,71 @@ export class TimeWaitTable {
       this.#release();
       return;
     }
-    const row = q[this.#qHead]!;
+    if (this.#rows > INITIAL_ROWS && this.#size <= this.#rows >> 2) this.#shrink();
+    const row = this.#queue[this.#qHead]!;
     this.#timer!.arm(this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!);
+  }
+
+  /**
+   * The records fell to a quarter of the rows: moves them, in expiry
+   * order, to a store of the smallest power of two at least twice their
+   * number, so that a burst of closes does not keep its storage for as
+   * long as any record lives (under steady load, for ever). Amortized:
+   * the rows at least halve for a copy of a quarter of them.
+   */
+  #shrink(): void {
+    let rows = INITIAL_ROWS;
+    while (rows < 2 * this.#size) rows *= 2;
+    const num: Float64Array[] = [];
+    for (let r = 0; r < rows; r += 1 << CHUNK_SHIFT) {
+      const chunk = new Float64Array(WIDTH << CHUNK_SHIFT);
+      for (let i = 0; i < 1 << CHUNK_SHIFT; i++) chunk[i * WIDTH + C_CLOSE_AT] = -1;
+      num.push(chunk);
+    }
+    const str: string[] = new Array(rows * STRINGS).fill("");
+    const v6: string[] = new Array(rows * 2).fill("");
+    const next = new Int32Array(rows);
+    const heads = new Int32Array(rows * 2).fill(-1);
+    const queue = new Int32Array(Math.max(2 * INITIAL_ROWS, 4 * this.#size));
+    const q = this.#queue;
+    let w = 0;
+    for (let i = this.#qHead; i < this.#qTail; i += 2) {
+      const row = q[i]!;
+      if (this.#gen[row] !== q[i + 1]) continue; // stale
+      const from = this.#num[row >> CHUNK_SHIFT]!;
+      const o = (row & CHUNK_MASK) * WIDTH;
+      const to = num[w >> CHUNK_SHIFT]!;
+      to.set(from.subarray(o, o + WIDTH), (w & CHUNK_MASK) * WIDTH);
+      for (let k = 0; k < STRINGS; k++) str[w * STRINGS + k] = this.#str[row * STRINGS + k]!;
+      v6[2 * w] = this.#v6[2 * row]!;
+      v6[2 * w + 1] = this.#v6[2 * row + 1]!;
+      const isV6 = (from[o + C_BITS]! & IPV6) !== 0;
+      const h = tupleHash(
+        isV6 ? v6[2 * w]! : from[o + C_LA4]!,
+        from[o + C_LOCAL_PORT]!,
+        isV6 ? v6[2 * w + 1]! : from[o + C_RA4]!,
+        from[o + C_REMOTE_PORT]!,
+      ) & (heads.length - 1);
+      next[w] = heads[h]!;
+      heads[h] = w;
+      queue[2 * w] = w; // generation 0
+      w++;
+    }
+    this.#free = -1;
+    for (let row = rows - 1; row >= w; row--) {
+      next[row] = this.#free;
+      this.#free = row;
+    }
+    this.#num = num;
+    this.#str = str;
+    this.#v6 = v6;
+    this.#next = next;
+    this.#gen = new Int32Array(rows);
+    this.#heads = heads;
+    this.#queue = queue;
+    this.#qHead = this.#stale = 0;
+    this.#qTail = 2 * w;
+    this.#rows = rows;
   }
 
   /** What the endpoint's destroy() would publish: TIME-WAIT → CLOSED. */

@@ -9,21 +9,14 @@
  * @module
  */
 import { createStack, DEFAULT_PLUGINS, type Stack, VirtualNetwork } from "../../mod.ts";
+import { usedAfterGc } from "../_gc_probe.ts";
 
 const IPV4_PLUGINS = DEFAULT_PLUGINS.filter((p) =>
   ["ethernet", "arp", "ipv4", "icmp", "udp", "tcp"].includes(p.manifest.name)
 );
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error("Cannot measure: run with --v8-flags=--expose-gc");
-
 /** Heap and external (ArrayBuffer backing stores: packet pool slabs) bytes after a full GC. */
-function heap(): { heap: number; external: number } {
-  gc!();
-  gc!();
-  const m = Deno.memoryUsage();
-  return { heap: m.heapUsed, external: m.external };
-}
+const heap = (): { heap: number; external: number } => usedAfterGc();
 
 /** Heap bytes per idle host, measured over `hosts` hosts after start-up traffic settles. */
 export function idleBytesPerHost(hosts: number): { heap: number; external: number } {

@@ -7,23 +7,12 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { runGcProbe } from "../_gc_probe.ts";
 
 const LIMIT = 64 * 1024;
 
-async function bytesPerHost(hosts: number): Promise<{ bytesPerHost: number; heap: number }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-check",
-      "--v8-flags=--expose-gc",
-      new URL("./_idle_memory.ts", import.meta.url).pathname,
-      String(hosts),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+function bytesPerHost(hosts: number): Promise<{ bytesPerHost: number; heap: number }> {
+  return runGcProbe(new URL("./_idle_memory.ts", import.meta.url), String(hosts));
 }
 
 Deno.test("an idle virtual host costs at most 64 KiB (heap + pool buffers), the same at 250 and 1,000 hosts on one switch", async () => {

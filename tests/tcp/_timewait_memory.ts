@@ -7,35 +7,13 @@
  *
  * @module
  */
-import { tcpPair } from "../../bench/_tcp_pair.ts";
-
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error("Cannot measure: run with --v8-flags=--expose-gc");
+import { usedAfterGc } from "../_gc_probe.ts";
+import { countArg, timeWaitPair } from "./_timewait_churn.ts";
 
 /** JavaScript heap plus ArrayBuffers (the TIME-WAIT table keeps its records in typed arrays). */
-function heap(): number {
-  gc!();
-  gc!();
-  const m = Deno.memoryUsage();
-  return m.heapUsed + m.external;
-}
-
-const n = Number(Deno.args[0] ?? 2000);
-if (!Number.isInteger(n) || n < 1) {
-  throw new RangeError(`Cannot measure: bad count ${Deno.args[0]}`);
-}
-const p = tcpPair({ buffer: 1 << 16 });
-const churn = (count: number) =>
-  p.net.run(async () => {
-    for (let i = 0; i < count; i++) {
-      const [c, s] = await Promise.all([
-        p.a.connect({ hostname: "10.0.0.2", port: 5001 }),
-        p.listener.accept(),
-      ]);
-      c.close();
-      s.close();
-    }
-  }, { timeout: 3_600_000_000 });
+const heap = () => usedAfterGc().total;
+const n = countArg();
+const { p, churn, inTimeWait } = timeWaitPair();
 // Warm up (code, shapes, pools), then let that TIME-WAIT end.
 await churn(200);
 p.net.runFor(61_000_000);
@@ -43,9 +21,9 @@ const before = heap();
 await churn(n);
 p.net.runFor(1_000_000);
 const after = heap();
-const entries = p.a.sockets().length + p.b.sockets().length - 1; // less b's listener
+const entries = inTimeWait();
 p.net.runFor(61_000_000);
-const left = p.a.sockets().length + p.b.sockets().length - 1;
+const left = inTimeWait();
 p.close();
 if (left !== 0) throw new Error(`${left} sockets left after 2×MSL`);
 // deno-lint-ignore no-console

@@ -9,6 +9,7 @@
  * garbage collection (`_timewait_memory.ts`).
  */
 import assert from "node:assert/strict";
+import { runGcProbe } from "../_gc_probe.ts";
 import { passiveOpen, pattern, Peer, type Seg, type TcpFields } from "./_tcp.ts";
 import { ms } from "../_harness.ts";
 
@@ -95,20 +96,10 @@ Deno.test("tcp TIME-WAIT closed by its user (compact record) answers every probe
 });
 
 Deno.test("tcp TIME-WAIT entries cost at most 1 KiB each, heap and ArrayBuffers (compact records, 4,000 connections)", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-check",
-      "--v8-flags=--expose-gc",
-      new URL("./_timewait_memory.ts", import.meta.url).pathname,
-      "2000",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const { entries, bytesPerEntry } = JSON.parse(text) as { entries: number; bytesPerEntry: number };
+  const { entries, bytesPerEntry } = await runGcProbe<{ entries: number; bytesPerEntry: number }>(
+    new URL("./_timewait_memory.ts", import.meta.url),
+    "2000",
+  );
   assert.equal(entries, 4000, "both ends of every connection hold TIME-WAIT");
   assert.ok(bytesPerEntry > 100, `implausibly small: ${bytesPerEntry} B`);
   assert.ok(bytesPerEntry <= 1024, `${bytesPerEntry} B per TIME-WAIT entry`);

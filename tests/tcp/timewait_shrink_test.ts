@@ -6,26 +6,15 @@
  * (`_timewait_shrink.ts`).
  */
 import assert from "node:assert/strict";
+import { runGcProbe } from "../_gc_probe.ts";
 
 Deno.test("tcp TIME-WAIT storage is given back after a burst while later records live (4,000 entries, 10 left)", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-check",
-      "--v8-flags=--expose-gc",
-      new URL("./_timewait_shrink.ts", import.meta.url).pathname,
-      "2000",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const { burst, left, keptBytes } = JSON.parse(text) as {
-    burst: number;
-    left: number;
-    keptBytes: number;
-  };
+  const { burst, left, keptBytes } = await runGcProbe<
+    { burst: number; left: number; keptBytes: number }
+  >(
+    new URL("./_timewait_shrink.ts", import.meta.url),
+    "2000",
+  );
   assert.equal(burst, 4000);
   assert.equal(left, 10, "the later records are still in TIME-WAIT");
   // The burst's storage was ~2.7 MB (528 B a row, both stacks); what is left is other caches.

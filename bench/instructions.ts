@@ -96,7 +96,8 @@ function frames(request: boolean): string {
   return `frames sent ${sent}`;
 }
 
-function udp(payload: number): string {
+/** Two stacks on one virtual link, 10.0.0.1 and 10.0.0.2, with static ARP entries both ways. */
+function twoHosts(): { net: Any; a: Any; b: Any } {
   const net = new mod.VirtualNetwork({ seed: 1 });
   const link = net.link();
   const a = net.addNode(mod.createStack({ clock: net.clock, seed: 1 }));
@@ -105,6 +106,11 @@ function udp(payload: number): string {
   const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
   a.service("arp.resolve").addStatic(ia.index, 0x0a000002, ib.mac);
   b.service("arp.resolve").addStatic(ib.index, 0x0a000001, ia.mac);
+  return { net, a, b };
+}
+
+function udp(payload: number): string {
+  const { net, a, b } = twoHosts();
   const open = (s: Any, port: number) =>
     s.service("udp.sockets").open({
       port,
@@ -145,14 +151,7 @@ function udp(payload: number): string {
 
 /** The promise API echo of `udp_bench.ts` (`promiseEcho`), warmed up with 20,000 round trips. */
 async function udpApi(payload: number): Promise<string> {
-  const net = new mod.VirtualNetwork({ seed: 1 });
-  const link = net.link();
-  const a = net.addNode(mod.createStack({ clock: net.clock, seed: 1 }));
-  const b = net.addNode(mod.createStack({ clock: net.clock, seed: 2 }));
-  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
-  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
-  a.service("arp.resolve").addStatic(ia.index, 0x0a000002, ib.mac);
-  b.service("arp.resolve").addStatic(ib.index, 0x0a000001, ia.mac);
+  const { net, a, b } = twoHosts();
   net.runUntilIdle();
   const server = b.listenDatagram({ transport: "udp", port: 7, receiveQueueLimit: 4096 });
   const client = a.listenDatagram({ transport: "udp", receiveQueueLimit: 4096 });
@@ -184,14 +183,7 @@ async function udpApi(payload: number): Promise<string> {
 
 /** Ping round trips: the `icmp.echo` service (`api` false) or `Stack.ping()`, 20,000 warm-up. */
 async function ping(api: boolean): Promise<string> {
-  const net = new mod.VirtualNetwork({ seed: 1 });
-  const link = net.link();
-  const a = net.addNode(mod.createStack({ clock: net.clock, seed: 1 }));
-  const b = net.addNode(mod.createStack({ clock: net.clock, seed: 2 }));
-  const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
-  const ib = b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
-  a.service("arp.resolve").addStatic(ia.index, 0x0a000002, ib.mac);
-  b.service("arp.resolve").addStatic(ib.index, 0x0a000001, ia.mac);
+  const { net, a, b } = twoHosts();
   net.runUntilIdle();
   const echo = a.service("icmp.echo");
   const options = { timeout: 1_000_000 };

@@ -183,7 +183,7 @@ async function udpApi(payload: number): Promise<string> {
 
 /** Ping round trips: the `icmp.echo` service (`api` false) or `Stack.ping()`, 20,000 warm-up. */
 async function ping(api: boolean): Promise<string> {
-  const { net, a, b } = twoHosts();
+  const { net, a } = twoHosts();
   net.runUntilIdle();
   const echo = a.service("icmp.echo");
   const options = { timeout: 1_000_000 };

@@ -396,12 +396,16 @@ export class PacketPool {
    * A busy pool whose slabs are still under 64 KiB: checksums over its
    * buffers take the copy path (a view, a copy into wasm memory). Carve from
    * a 64 KiB checksum arena from now on and retire the small slabs' buffers;
-   * where no arena is available nothing changes.
+   * where no arena is available (no wasm SIMD, or all in use) nothing
+   * changes until the next {@linkcode BUSY_POOL_ALLOCS} allocations.
    */
   #moveToArena(): void {
     if (this.#slabSize >= ARENA_SLAB_SIZE) return;
     const arena = checksumArena(ARENA_SLAB_SIZE);
-    if (arena === null) return;
+    if (arena === null) {
+      this.#smallAllocs = 0; // none to spare now: try again after as many allocations
+      return;
+    }
     this.#slab = arena;
     this.#slabSize = ARENA_SLAB_SIZE;
     this.#slabUsed = 0;

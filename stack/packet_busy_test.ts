@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { BUSY_POOL_ALLOCS, PacketPool, SMALL_BUFFER_SIZE } from "./packet.ts";
-import { CHECKSUM_BACKEND, sumBytesPlain, sumRange } from "./wire/checksum.ts";
+import { CHECKSUM_BACKEND, checksumArena, sumBytesPlain, sumRange } from "./wire/checksum.ts";
 
 /** Arenas exist where wasm SIMD does (`checksumArena` returns null otherwise). */
 const ARENAS = CHECKSUM_BACKEND === "wasm-simd";
@@ -68,4 +68,25 @@ Deno.test("a busy PacketPool drops small-slab buffers released after the move", 
   again.forEach((a, i) => assert.ok(a.data.every((b) => b === i + 1)));
   for (const a of again) a.release();
   assert.equal(pool.outstanding, 0);
+});
+
+// Last in this file: it keeps every arena of the isolate.
+Deno.test("a busy PacketPool stays on its small slab while no arena is free", () => {
+  const held: ArrayBuffer[] = [];
+  for (let a = checksumArena(65536); a !== null && held.length < 64; a = checksumArena(65536)) {
+    held.push(a);
+  }
+  assert.ok(held.length < 64); // arenas are bounded
+  const pool = new PacketPool();
+  const first = pool.alloc(60);
+  first.release();
+  for (let i = 1; i <= 3 * BUSY_POOL_ALLOCS; i++) {
+    const p = pool.alloc(1500);
+    assert.equal(p, first);
+    p.data.fill(i & 0xff);
+    assert.equal(sumRange(p.buf, p.start, p.end), sumBytesPlain(p.data));
+    p.release();
+  }
+  assert.equal(first.buf.buffer.byteLength, SMALL_BUFFER_SIZE);
+  assert.equal(held.length > 0, ARENAS);
 });

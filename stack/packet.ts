@@ -7,7 +7,11 @@
  *
  * Buffers come from a {@linkcode PacketPool}: receive and send paths take one
  * from a free list and give it back with {@linkcode PacketBuffer.release}.
- * Small buffers are carved out of 1 MiB slabs (one `ArrayBuffer` each).
+ * Small buffers are carved out of slabs that start at 2 KiB (an idle host)
+ * and double up to 1 MiB as the pool needs more buffers at once; a busy pool
+ * (see {@linkcode BUSY_POOL_ALLOCS}) carves from 64 KiB checksum arenas even
+ * if it needs only one buffer at a time, so checksums over its packets are
+ * summed where they lie instead of copied into WebAssembly memory.
  *
  * Ownership: a driver hands a packet to the stack, which *borrows* it while it
  * dispatches and releases it afterwards; whoever keeps bytes longer copies

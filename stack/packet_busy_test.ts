@@ -41,7 +41,7 @@ Deno.test("a busy PacketPool moves to a 64 KiB arena and sums in place", () => {
   const q = pool.alloc(1500);
   assert.equal(q, p);
   q.data.forEach((_, i) => q.data[i] = (i * 31 + 7) & 0xff);
-  for (const [from, to] of [[0, 1500], [1, 1499], [3, 64], [20, 1500]]) {
+  for (const [from, to] of [[0, 1500], [1, 1499], [3, 64], [20, 1500]] as const) {
     assert.equal(
       sumRange(q.buf, q.start + from, q.start + to, 9),
       sumBytesPlain(q.data.subarray(from, to), 9),

@@ -7,7 +7,11 @@
  *
  * Buffers come from a {@linkcode PacketPool}: receive and send paths take one
  * from a free list and give it back with {@linkcode PacketBuffer.release}.
- * Small buffers are carved out of 1 MiB slabs (one `ArrayBuffer` each).
+ * Small buffers are carved out of slabs that start at 2 KiB (an idle host)
+ * and double up to 1 MiB as the pool needs more buffers at once; a busy pool
+ * (see {@linkcode BUSY_POOL_ALLOCS}) carves from 64 KiB checksum arenas even
+ * if it needs only one buffer at a time, so checksums over its packets are
+ * summed where they lie instead of copied into WebAssembly memory.
  *
  * Ownership: a driver hands a packet to the stack, which *borrows* it while it
  * dispatches and releases it afterwards; whoever keeps bytes longer copies
@@ -30,6 +34,15 @@ const SLAB_SIZE = 1 << 20;
 const LARGE_SLAB_SIZE = 2 << 20;
 /** The first slab of a pool: one small buffer (an idle host needs no more). */
 const FIRST_SLAB_SIZE = SMALL_BUFFER_SIZE;
+/** Smallest slab that can be a checksum arena (one wasm page). */
+const ARENA_SLAB_SIZE = 65536;
+/**
+ * Small allocations after which a pool counts as busy and moves its small
+ * buffers to a checksum arena, even if it never holds more than one or two
+ * at once (a receiving stack: copy in, dispatch, release). An idle host
+ * allocates far fewer, so it keeps its 2 KiB slab.
+ */
+export const BUSY_POOL_ALLOCS = 1024;
 
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {
@@ -313,6 +326,12 @@ export class PacketPool {
   #slabUsed = SLAB_SIZE;
   #largeSlab: ArrayBuffer | null = null;
   #largeSlabUsed = LARGE_SLAB_SIZE;
+  /** Small allocations counted up to {@linkcode BUSY_POOL_ALLOCS}. */
+  #smallAllocs = 0;
+  /** Small buffers carved from plain slabs under 64 KiB (see {@linkcode recycle}). */
+  #plainSmall = 0;
+  /** After the move to an arena: plain small buffers still to drop on release. */
+  #retiring = 0;
   /** Buffers handed out and not yet released (for leak checks in tests). */
   outstanding = 0;
 
@@ -337,6 +356,9 @@ export class PacketPool {
     const need = length + headroom;
     let p: PacketBuffer | undefined;
     if (need <= SMALL_BUFFER_SIZE) {
+      if (this.#smallAllocs < BUSY_POOL_ALLOCS && ++this.#smallAllocs === BUSY_POOL_ALLOCS) {
+        this.#moveToArena();
+      }
       p = this.#small.pop() ?? new PacketBuffer(this.#carve(), this);
     } else if (need <= LARGE_BUFFER_SIZE) {
       p = this.#large.pop() ?? new PacketBuffer(this.#carveLarge(), this);
@@ -362,10 +384,37 @@ export class PacketPool {
     this.outstanding--;
     const size = p.buf.length;
     if (size === SMALL_BUFFER_SIZE) {
+      // A buffer of the small slabs a busy pool left behind goes (to the
+      // garbage collector), so the free list refills from the arena.
+      if (this.#retiring > 0 && p.buf.buffer.byteLength < ARENA_SLAB_SIZE) {
+        this.#retiring--;
+        return;
+      }
       if (this.#small.length < this.#maxFreeSmall) this.#small.push(p);
     } else if (size === LARGE_BUFFER_SIZE) {
       if (this.#large.length < this.#maxFreeLarge) this.#large.push(p);
     }
+  }
+
+  /**
+   * A busy pool whose slabs are still under 64 KiB: checksums over its
+   * buffers take the copy path (a view, a copy into wasm memory). Carve from
+   * a 64 KiB checksum arena from now on and retire the small slabs' buffers;
+   * where no arena is available (no wasm SIMD, or all in use) nothing
+   * changes until the next {@linkcode BUSY_POOL_ALLOCS} allocations.
+   */
+  #moveToArena(): void {
+    if (this.#slabSize >= ARENA_SLAB_SIZE) return;
+    const arena = checksumArena(ARENA_SLAB_SIZE);
+    if (arena === null) {
+      this.#smallAllocs = 0; // none to spare now: try again after as many allocations
+      return;
+    }
+    this.#slab = arena;
+    this.#slabSize = ARENA_SLAB_SIZE;
+    this.#slabUsed = 0;
+    this.#retiring = this.#plainSmall - this.#small.length;
+    this.#small.length = 0;
   }
 
   #carve(): Uint8Array {
@@ -382,6 +431,7 @@ export class PacketPool {
     }
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);
     this.#slabUsed += SMALL_BUFFER_SIZE;
+    if (this.#slabSize < ARENA_SLAB_SIZE) this.#plainSmall++;
     return b;
   }
 

@@ -180,6 +180,23 @@ export class Segment {
     return this.dataLen + ((this.flags & TCP_SYN) !== 0 ? 1 : 0) +
       ((this.flags & TCP_FIN) !== 0 ? 1 : 0);
   }
+
+  /**
+   * The first `n` payload bytes as a view. The last view is kept: a busy
+   * pool hands the same buffer back with the same window, segment after
+   * segment, and a subarray per segment was an allocation on the hot path.
+   */
+  payload(n: number): Uint8Array {
+    const at = this.dataAt;
+    const v = this.#payload;
+    if (this.#payloadOf === this.buf && this.#payloadAt === at && v.length === n) return v;
+    this.#payloadOf = this.buf;
+    this.#payloadAt = at;
+    return this.#payload = this.buf.subarray(at, at + n);
+  }
+  #payload: Uint8Array = new Uint8Array(0);
+  #payloadOf: Uint8Array | null = null;
+  #payloadAt = -1;
 }
 
 /**

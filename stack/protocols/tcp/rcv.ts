@@ -186,7 +186,7 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
   }
   if (len > 0) {
     const buf = ep.rcvBuffer();
-    const data = seg.buf.subarray(seg.dataAt, seg.dataAt + len);
+    const data = seg.payload(len);
     if (off === 0) {
       const asm = ep.asm;
       const hadHoles = asm !== null && asm.count > 0;

@@ -226,8 +226,8 @@ interface PingRun {
   sent: number;
 }
 
-async function linuxPingRun(s: Setup, count: number, interval: string): Promise<PingRun> {
-  s.probe.stamps.clear();
+/** iputils ping from the namespace to the stack: `count` pings `interval` seconds apart; its output. */
+async function pingFromLinux(s: Setup, count: number, interval: string): Promise<string> {
   const r = await netnsExec(s.netns, [
     "ping",
     "-n",
@@ -239,8 +239,14 @@ async function linuxPingRun(s: Setup, count: number, interval: string): Promise<
     "1",
     STACK,
   ], 120);
+  return r.stdout;
+}
+
+async function linuxPingRun(s: Setup, count: number, interval: string): Promise<PingRun> {
+  s.probe.stamps.clear();
+  const out = await pingFromLinux(s, count, interval);
   const rtt = new Map<number, number>();
-  for (const m of r.stdout.matchAll(/icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms/g)) {
+  for (const m of out.matchAll(/icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms/g)) {
     rtt.set(Number(m[1]), Number(m[2]) * 1000);
   }
   return { rtt, sent: count };
@@ -359,18 +365,9 @@ async function idleReport(s: Setup, seconds: number, line: (t: string) => void):
 }
 
 async function linuxPing(s: Setup, count: number, interval: string): Promise<number[]> {
-  const r = await netnsExec(s.netns, [
-    "ping",
-    "-n",
-    "-c",
-    String(count),
-    "-i",
-    interval,
-    "-W",
-    "1",
-    STACK,
-  ], 120);
-  return [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+  return [...(await pingFromLinux(s, count, interval)).matchAll(/time=([\d.]+) ms/g)].map((m) =>
+    Number(m[1]) * 1000
+  );
 }
 
 async function stackPing(s: Setup, count: number): Promise<number[]> {

@@ -23,7 +23,7 @@ import {
 } from "../_harness.ts";
 import type { TcpConn, TcpListener } from "../../stack/sockets/types.ts";
 import type { Duration } from "../../stack/clock.ts";
-import type { ProtocolPlugin } from "../../mod.ts";
+import type { CongestionControl, CongestionRegistry, ProtocolPlugin } from "../../mod.ts";
 import { formatIpv4Address } from "../../stack/wire/address.ts";
 import { kernelOf } from "../../stack/stack.ts";
 
@@ -582,3 +582,31 @@ export function text(s: string): Uint8Array {
 }
 
 export { track, type Tracked };
+
+/**
+ * A plugin that registers one congestion control under `name` through the
+ * `tcp.congestion` service, as a user's plugin would.
+ */
+export function congestionPlugin(
+  name: string,
+  description: string,
+  make: (mss: number, initialWindow: number) => CongestionControl,
+): ProtocolPlugin {
+  return {
+    manifest: {
+      name: `cc_${name}`,
+      version: "1.0.0",
+      api: "^1.0.0",
+      description,
+      layer: "service",
+      dependencies: ["tcp"],
+      binds: [],
+      requires: ["tcp.congestion"],
+      counters: [],
+    },
+    setup(ctx) {
+      ctx.service<CongestionRegistry>("tcp.congestion").register(name, make);
+      return {};
+    },
+  };
+}

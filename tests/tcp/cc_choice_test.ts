@@ -8,9 +8,10 @@
  * the connection's row of `stack.sockets()`.
  */
 import assert from "node:assert/strict";
-import type { CongestionControl, CongestionRegistry, ProtocolPlugin } from "../../mod.ts";
+import type { CongestionControl } from "../../mod.ts";
 import { makeLink, ms } from "../_harness.ts";
 import { exchangeBoth } from "./_transfer.ts";
+import { congestionPlugin } from "./_tcp.ts";
 
 Deno.test("tcp connect/listen with congestionControl → each connection runs the one asked for", async () => {
   const env = makeLink({ seed: 1 });
@@ -119,26 +120,11 @@ class FixedWindow implements CongestionControl {
   }
 }
 
-const fixedPlugin: ProtocolPlugin = {
-  manifest: {
-    name: "cc_fixed4",
-    version: "1.0.0",
-    api: "^1.0.0",
-    description: "test: registers a fixed-window congestion control",
-    layer: "service",
-    dependencies: ["tcp"],
-    binds: [],
-    requires: ["tcp.congestion"],
-    counters: [],
-  },
-  setup(ctx) {
-    ctx.service<CongestionRegistry>("tcp.congestion").register(
-      "fixed4",
-      (mss) => new FixedWindow(mss),
-    );
-    return {};
-  },
-};
+const fixedPlugin = congestionPlugin(
+  "fixed4",
+  "test: registers a fixed-window congestion control",
+  (mss) => new FixedWindow(mss),
+);
 
 Deno.test("tcp congestion control registered by a plugin → usable by name, and as the stack-wide default", async () => {
   const env = makeLink({

@@ -9,11 +9,10 @@
  * emulation, as PRR's pipe).
  */
 import assert from "node:assert/strict";
-import type { CongestionRegistry, ProtocolPlugin } from "../../mod.ts";
 import { NewReno } from "../../stack/protocols/tcp/congestion/newreno.ts";
 import type { RateSample } from "../../stack/protocols/tcp/congestion/delivery_rate.ts";
 import { ms } from "../_harness.ts";
-import { Peer } from "./_tcp.ts";
+import { congestionPlugin, Peer } from "./_tcp.ts";
 import { open, RTT } from "./_recovery.ts";
 
 /** The samples the recording controller saw: inflight and recovery state, bytes. */
@@ -27,26 +26,11 @@ class Recording extends NewReno {
   }
 }
 
-const recordingPlugin: ProtocolPlugin = {
-  manifest: {
-    name: "cc_recording",
-    version: "1.0.0",
-    api: "^1.0.0",
-    description: "test: NewReno recording its rate samples",
-    layer: "service",
-    dependencies: ["tcp"],
-    binds: [],
-    requires: ["tcp.congestion"],
-    counters: [],
-  },
-  setup(ctx) {
-    ctx.service<CongestionRegistry>("tcp.congestion").register(
-      "recording",
-      (mss, iw) => new Recording(mss, iw, { hystart: false }),
-    );
-    return {};
-  },
-};
+const recordingPlugin = congestionPlugin(
+  "recording",
+  "test: NewReno recording its rate samples",
+  (mss, iw) => new Recording(mss, iw, { hystart: false }),
+);
 
 Deno.test("tcp rate sample inflight in RACK recovery: a segment RACK judged lost is not in flight", async () => {
   seen.length = 0;

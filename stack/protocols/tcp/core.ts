@@ -251,6 +251,17 @@ export class TcpCore {
   readonly fastOpen: FastOpenState;
   /** Connections in TIME-WAIT kept compact (`timewait_table.ts`); they count in `maxConnections`. */
   readonly timeWait: TimeWaitTable = new TimeWaitTable(this);
+
+  /** Connections counted against `maxConnections`: the table's and the compact TIME-WAIT records. */
+  get connectionCount(): number {
+    return this.conns.size + this.timeWait.size;
+  }
+
+  /** Whether a connection (open, or a compact TIME-WAIT record) holds this four-tuple. */
+  tupleInUse(la: IpKey, lp: number, ra: IpKey, rp: number): boolean {
+    return this.conns.lookup(la, lp, ra, rp) !== undefined || this.timeWait.has(la, lp, ra, rp);
+  }
+
   #challengeWindow = 0;
   #challengeCount = 0;
 

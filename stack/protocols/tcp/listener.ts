@@ -169,7 +169,7 @@ export function listenInput(
     sendCookie(core, ls, seg);
     return CONSUMED;
   }
-  if (core.conns.size + core.timeWait.size >= cfg.maxConnections) return "too_many_connections";
+  if (core.connectionCount >= cfg.maxConnections) return "too_many_connections";
   const now = core.now();
   const tuple = {
     localAddr: seg.dst,
@@ -301,7 +301,7 @@ function cookieAck(core: TcpCore, ls: ListenSocket, seg: Segment): RxVerdict | u
     return undefined;
   }
   if (ls.acceptQueue.length >= ls.backlog) return "listen_overflow";
-  if (core.conns.size + core.timeWait.size >= core.cfg.maxConnections) {
+  if (core.connectionCount >= core.cfg.maxConnections) {
     return "too_many_connections";
   }
   const cfg = core.cfg;

@@ -267,11 +267,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
   let srcPort: number;
   if (options.localPort !== undefined && options.localPort !== 0) {
     srcPort = options.localPort;
-    if (
-      conns.lookup(src, srcPort, dst, dstPort) !== undefined ||
-      core.timeWait.has(src, srcPort, dst, dstPort) ||
-      core.listeners.hasPort(srcPort)
-    ) {
+    if (core.tupleInUse(src, srcPort, dst, dstPort) || core.listeners.hasPort(srcPort)) {
       return "addr_in_use";
     }
   } else {
@@ -279,13 +275,11 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
       src,
       dst,
       dstPort,
-      (p) =>
-        conns.lookup(src, p, dst, dstPort) === undefined && !core.listeners.hasPort(p) &&
-        !core.timeWait.has(src, p, dst, dstPort),
+      (p) => !core.tupleInUse(src, p, dst, dstPort) && !core.listeners.hasPort(p),
     );
     if (srcPort < 0) return "addr_not_available"; // no ephemeral port left (Linux: EADDRNOTAVAIL)
   }
-  if (conns.size + core.timeWait.size >= core.cfg.maxConnections) return "too_many_sockets";
+  if (core.connectionCount >= core.cfg.maxConnections) return "too_many_sockets";
   const now = core.now();
   const ep = new TcpEndpoint(
     core,

@@ -4,6 +4,12 @@
  * reaches protocols only through services, so a stack without a protocol
  * still boots and the matching methods throw `Deno.errors.NotSupported`.
  *
+ * This file is the documented façade; the work is in private helpers, one
+ * concern each: `_stack_sockets.ts` (UDP/TCP entry points), `_stack_probes.ts`
+ * (ping, traceroute, raw IPv4), `_stack_routes.ts` (routes, forwarding),
+ * `_stack_tables.ts` (neighbours, conntrack, multicast groups),
+ * `_stack_need.ts` (the service lookup they share), and `http/_support.ts`.
+ *
  * @module
  */
 import type { Clock, Instant } from "./clock.ts";
@@ -15,54 +21,35 @@ import type { LogHub } from "./log.ts";
 import type { InterfaceTable, NetInterface } from "./netif.ts";
 import type { PacketPool } from "./packet.ts";
 import type { Rng } from "./rng.ts";
-import {
-  connectTcp,
+import type {
   DatagramConn,
-  type ListenDatagramOptions,
-  listenTcp,
-  type TcpConn,
-  type TcpConnectOptions,
-  type TcpListener,
-  type TcpListenOptions,
+  ListenDatagramOptions,
+  TcpConn,
+  TcpConnectOptions,
+  TcpListener,
+  TcpListenOptions,
 } from "./sockets/mod.ts";
 import type {
-  IcmpEchoService,
-  Icmpv6EchoService,
-  Ipv4RoutesService,
-  Ipv4Service,
-  Ipv6RoutesService,
+  ConntrackRow,
   MulticastGroupRow,
-  MulticastGroupsService,
   NeighborEntry,
-  NeighborResolver,
   PingOptions,
   PingReply,
-  RouteService,
 } from "./services.ts";
-import { Ipv4SendFlags, neighborServiceName } from "./services.ts";
-import { CONNTRACK_SERVICE, type ConntrackRow, type ConntrackService } from "./services.ts";
-import type { StreamService, TcpSocketInfo } from "./stream.ts";
-import { parseIpv4Address } from "./wire/address.ts";
-import { checkProbeOptions } from "./validate.ts";
-import {
-  addIpv6Route,
-  deleteIpv6Route,
-  interfaceZones,
-  ipv6Prober,
-  ipv6RouteGet,
-  ipv6RouteInfo,
-  type Ipv6Target,
-  isIpv6Route,
-  parseIpv6Target,
-  type Prober,
-  requireZone,
-  setForwardingOf,
-} from "./_stack_ipv6.ts";
-import { addIpv4Route, deleteIpv4Route, ipv4RouteGet, ipv4RouteInfo } from "./_stack_ipv4.ts";
-import type { MulticastInterfaces } from "./sockets/multicast.ts";
+import type { TcpSocketInfo } from "./stream.ts";
 import { earliest, HttpSupport } from "./http/_support.ts";
-import { tracePath } from "./_traceroute.ts";
 import type { FetchInit, HttpServer, ServeHandler, ServeOptions } from "./http/types.ts";
+import { sendRawIpv4, StackProbes } from "./_stack_probes.ts";
+import {
+  addRoute,
+  deleteRoute,
+  isForwarding,
+  listRoutes,
+  routeGet,
+  setForwarding,
+} from "./_stack_routes.ts";
+import { StackSockets } from "./_stack_sockets.ts";
+import { listConntrack, listMulticastGroups, listNeighbors } from "./_stack_tables.ts";
 
 export type {
   AddRouteOptions,
@@ -151,6 +138,9 @@ export class Stack {
   /** HTTP state, made by the first `fetch` or `serve` (an idle host of a large simulation has none). */
   #httpState: HttpSupport | null = null;
   #pollWatcher: (() => void) | null = null;
+  /** Socket entry points and probes, made on first use (as the HTTP state). */
+  #socketsState: StackSockets | null = null;
+  #probesState: StackProbes | null = null;
 
   /** Names to addresses for {@linkcode Stack.fetch}, like `/etc/hosts`: `hosts.set("api", "10.0.0.2")`. */
   get hosts(): Map<string, string> {
@@ -163,6 +153,14 @@ export class Stack {
       this.#httpState.watch(this.#pollWatcher);
     }
     return this.#httpState;
+  }
+
+  get #sockets(): StackSockets {
+    return this.#socketsState ??= new StackSockets(this.#kernel);
+  }
+
+  get #probes(): StackProbes {
+    return this.#probesState ??= new StackProbes(this.#kernel);
   }
 
   // ---- what the stack is -----------------------------------------------------
@@ -334,24 +332,6 @@ export class Stack {
     this.#kernel.close();
   }
 
-  /** The interfaces as multicast joins see them (issue #11). */
-  readonly #multicastInterfaces: MulticastInterfaces = {
-    ipv4Owner: (a) => a.family === 4 ? this.interfaces.withIpv4(a.v4)?.index : undefined,
-    exists: (i) => this.interfaces.get(i) !== undefined,
-    nameOf: (i) => this.interfaces.get(i)?.name,
-  };
-
-  /** An IPv6 zone (`eth0`, or an index) to its interface index (RFC 4007 §11). */
-  readonly #zones = (zone: string): number | undefined => interfaceZones(this.interfaces)(zone);
-
-  #need<T>(name: string, what: string): T {
-    const s = this.#kernel.service<T>(name);
-    if (s === undefined) {
-      throw new Deno.errors.NotSupported(`Cannot ${what}: no loaded plugin provides "${name}"`);
-    }
-    return s;
-  }
-
   /**
    * Sends one ICMP echo request and resolves with the reply.
    *
@@ -359,48 +339,7 @@ export class Stack {
    * @throws {Deno.errors.NetworkUnreachable} when there is no route or an error came back.
    */
   ping(host: string, options: PingOptions = {}): Promise<PingReply> {
-    const p = this.#prober(host, "ping");
-    if (p instanceof TypeError) return Promise.reject(p);
-    try {
-      checkProbeOptions(options, `Cannot ping ${host}`);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return new Promise((resolve, reject) => {
-      p.echo(options, (r) => {
-        if (typeof r !== "string") resolve(r);
-        else if (r.startsWith("no reply")) reject(new Deno.errors.TimedOut(r));
-        else reject(new Deno.errors.NetworkUnreachable(r));
-      });
-    });
-  }
-
-  /** The IPv4 text `#prober` last parsed, and its prober (issue 13: `ping(host)` in a loop). */
-  #probedHost = "";
-  #probedV4: Prober | null = null;
-
-  /** How to probe `host` (IPv4, or IPv6 with perhaps a zone); a TypeError when it is neither. */
-  #prober(host: string, what: string): Prober | TypeError {
-    // Only IPv4 text is kept: what an IPv6 zone names changes with the interfaces.
-    if (host === this.#probedHost && this.#probedV4 !== null) return this.#probedV4;
-    let v6: Ipv6Target | null;
-    try {
-      v6 = parseIpv6Target(host, this.interfaces, `Cannot ${what} "${host}"`);
-      if (v6 !== null) requireZone(v6, `Cannot ${what} "${host}"`);
-    } catch (e) {
-      return e as TypeError;
-    }
-    if (v6 !== null) return ipv6Prober(this.#need<Icmpv6EchoService>("icmpv6.echo", what), v6);
-    const echo = this.#need<IcmpEchoService>("icmp.echo", what);
-    const dst = parseIpv4Address(host);
-    if (dst === null) return new TypeError(`Cannot ${what} "${host}": not an IPv4 or IPv6 address`);
-    this.#probedHost = host;
-    return this.#probedV4 = {
-      target: host,
-      unreachable: 3,
-      echo: (o, done) => echo.echo(dst, o, done),
-      probe: (o, done) => echo.probe(dst, o, done),
-    };
+    return this.#probes.ping(host, options);
   }
 
   /**
@@ -425,12 +364,7 @@ export class Stack {
    * ```
    */
   listenDatagram(options: ListenDatagramOptions): DatagramConn {
-    return DatagramConn.open(
-      this.#need("udp.sockets", "listen for datagrams"),
-      options,
-      this.#zones,
-      this.#multicastInterfaces,
-    );
+    return this.#sockets.listenDatagram(options);
   }
 
   /**
@@ -474,11 +408,7 @@ export class Stack {
    * ```
    */
   connect(options: TcpConnectOptions): Promise<TcpConn> {
-    try {
-      return connectTcp(this.#need<StreamService>("tcp.sockets", "connect"), options, this.#zones);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.#sockets.connect(options);
   }
 
   /**
@@ -500,7 +430,7 @@ export class Stack {
    * ```
    */
   listen(options: TcpListenOptions): TcpListener {
-    return listenTcp(this.#need<StreamService>("tcp.sockets", "listen"), options, this.#zones);
+    return this.#sockets.listen(options);
   }
 
   /**
@@ -560,7 +490,7 @@ export class Stack {
    * ```
    */
   sockets(): TcpSocketInfo[] {
-    return this.#need<StreamService>("tcp.sockets", "list sockets").sockets();
+    return this.#sockets.sockets();
   }
 
   /**
@@ -569,34 +499,17 @@ export class Stack {
    * IPv4's unless the gateway is IPv6).
    */
   addRoute(destination: string, options: AddRouteOptions = {}): void {
-    if (isIpv6Route(destination, options.gateway)) {
-      const routes = this.#need<Ipv6RoutesService>("ipv6.routes", "add an IPv6 route");
-      return addIpv6Route(routes, this.interfaces, destination, options);
-    }
-    const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "add a route");
-    addIpv4Route(routes, this.interfaces, destination, options);
+    addRoute(this.#kernel, destination, options);
   }
 
   /** Removes routes to `destination` (CIDR), only via `gateway` if given; returns how many. */
   deleteRoute(destination: string, gateway?: string): number {
-    if (isIpv6Route(destination, gateway)) {
-      const routes = this.#need<Ipv6RoutesService>("ipv6.routes", "delete an IPv6 route");
-      return deleteIpv6Route(routes, this.interfaces, destination, gateway);
-    }
-    const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "delete a route");
-    return deleteIpv4Route(routes, destination, gateway);
+    return deleteRoute(this.#kernel, destination, gateway);
   }
 
   /** The routing tables, like `ip route` then `ip -6 route`. */
   routes(): RouteInfo[] {
-    const v4 = this.#kernel.service<Ipv4RoutesService>("ipv4.routes");
-    const v6 = this.#kernel.service<Ipv6RoutesService>("ipv6.routes");
-    if (v4 === undefined && v6 === undefined) this.#need("ipv4.routes", "list routes");
-    const now = this.clock.now();
-    return [
-      ...(v4?.list().map((r) => ipv4RouteInfo(r, this.interfaces)) ?? []),
-      ...(v6?.list().map((r) => ipv6RouteInfo(r, this.interfaces, now)) ?? []),
-    ];
+    return listRoutes(this.#kernel);
   }
 
   /**
@@ -604,16 +517,7 @@ export class Stack {
    * a learned one expires); undefined when unreachable.
    */
   routeGet(dst: string): RouteGetResult | undefined {
-    const v6 = parseIpv6Target(dst, this.interfaces, `Cannot look up "${dst}"`);
-    if (v6 !== null) {
-      const services = {
-        routes: this.#need<Ipv6RoutesService>("ipv6.routes", "look up an IPv6 route"),
-        route: this.#need<RouteService>("ipv6.route", "look up an IPv6 route"),
-      };
-      return ipv6RouteGet(v6, services, this.interfaces, this.clock.now());
-    }
-    const routes = this.#need<Ipv4RoutesService>("ipv4.routes", "look up a route");
-    return ipv4RouteGet(routes, this.interfaces, dst, this.clock.now());
+    return routeGet(this.#kernel, dst);
   }
 
   /**
@@ -632,18 +536,12 @@ export class Stack {
    * ```
    */
   setForwarding(on: boolean, family?: 4 | 6): void {
-    setForwardingOf(
-      this.#kernel.service<Ipv4RoutesService>("ipv4.routes"),
-      this.#kernel.service<Ipv6RoutesService>("ipv6.routes"),
-      on,
-      family,
-    );
+    setForwarding(this.#kernel, on, family);
   }
 
   /** Whether this stack forwards datagrams between interfaces (IPv4's switch, else IPv6's). */
   get forwarding(): boolean {
-    return this.#kernel.service<Ipv4RoutesService>("ipv4.routes")?.isForwarding() ??
-      this.#kernel.service<Ipv6RoutesService>("ipv6.routes")?.isForwarding() ?? false;
+    return isForwarding(this.#kernel);
   }
 
   /**
@@ -673,9 +571,7 @@ export class Stack {
    * ```
    */
   async traceroute(host: string, options: TracerouteOptions = {}): Promise<TracerouteHop[]> {
-    const p = this.#prober(host, "traceroute");
-    if (p instanceof TypeError) throw p;
-    return await tracePath(p, host, options);
+    return await this.#probes.traceroute(host, options);
   }
 
   /**
@@ -701,33 +597,12 @@ export class Stack {
    * ```
    */
   sendRawIpv4(packet: Uint8Array): void {
-    const ipv4 = this.#need<Ipv4Service>("ipv4.send", "send a raw IPv4 packet");
-    if (!(packet instanceof Uint8Array)) {
-      throw new TypeError("Cannot send a raw IPv4 packet: expected a Uint8Array");
-    }
-    const pkt = this.pool.copyOf(packet);
-    let err: string | undefined;
-    try {
-      err = ipv4.send(pkt, 0, 0, 0, 0, Ipv4SendFlags.HEADER_INCLUDED);
-    } catch (e) {
-      pkt.release(); // refused before anything was done: still ours
-      throw e;
-    }
-    if (err !== undefined) {
-      throw new Deno.errors.NetworkUnreachable(
-        `Cannot send a raw IPv4 packet: ${err.replaceAll("_", " ")}`,
-      );
-    }
+    sendRawIpv4(this.#kernel, packet);
   }
 
   /** The neighbour caches (ARP, then NDP when loaded), like `ip neigh`. */
   neighbors(): NeighborEntry[] {
-    const rows: NeighborEntry[] = [];
-    for (const family of [4, 6] as const) {
-      const resolver = this.#kernel.service<NeighborResolver>(neighborServiceName(family));
-      if (resolver !== undefined) rows.push(...resolver.entries());
-    }
-    return rows;
+    return listNeighbors(this.#kernel);
   }
 
   /**
@@ -745,7 +620,7 @@ export class Stack {
    * ```
    */
   conntrack(): ConntrackRow[] {
-    return this.#need<ConntrackService>(CONNTRACK_SERVICE, "list tracked connections").list();
+    return listConntrack(this.#kernel);
   }
 
   /**
@@ -771,12 +646,7 @@ export class Stack {
    * ```
    */
   multicastGroups(): MulticastGroupRow[] {
-    const rows: MulticastGroupRow[] = [];
-    for (const name of ["igmp.groups", "mld.groups"]) {
-      const groups = this.#kernel.service<MulticastGroupsService>(name);
-      if (groups !== undefined) rows.push(...groups.list());
-    }
-    return rows;
+    return listMulticastGroups(this.#kernel);
   }
 
   /** Counters as a `netstat -s`-style text table (non-zero ones). */

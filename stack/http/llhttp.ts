@@ -16,12 +16,17 @@
  * Written here by hand: the glue (callbacks into events), the limits
  * llhttp leaves to its embedder (head bytes → 431, or 414 for a long
  * target; field count → 431), and pausing at each message's end so
- * pipelined requests are taken one at a time.
+ * pipelined requests are taken one at a time. Two checks llhttp's wasm
+ * build cannot make: chunk extensions over a byte limit → 413
+ * (`_chunk_framing.ts`), and a start line naming another protocol than
+ * HTTP (`RTSP/1.0`, `ICE/1.0`) → 400 (`_start_line.ts`).
  *
  * @module
  */
 // deno-lint-ignore-file camelcase -- the wasm module's exports and imports are llhttp's C names
 import LLHTTP_WASM from "npm:undici@8.12.4/lib/llhttp/llhttp-wasm.js";
+import { ChunkFraming, DEFAULT_MAX_CHUNK_EXTENSION_BYTES } from "./_chunk_framing.ts";
+import { StartLineScanner } from "./_start_line.ts";
 
 /** llhttp's error codes we act on (llhttp `llhttp_errno_t`). */
 const HPE_OK = 0;
@@ -59,6 +64,8 @@ export interface HeadLimits {
   readonly maxHeadBytes: number;
   /** Most header fields (over: 431). */
   readonly maxFields: number;
+  /** Most bytes of chunk extensions per message (default 16384, as Node.js; over: 413). */
+  readonly maxChunkExtensionBytes?: number;
 }
 
 /** A parsed head: a request's or a response's. */
@@ -89,7 +96,7 @@ export type ParserEvent =
 
 /** Why parsing stopped: the status a server answers with, and a reason for logs. */
 export interface ParseError {
-  /** 400, 413 (set by the caller), 414 or 431. */
+  /** 400, 413 (chunk extensions; a body, set by the caller), 414 or 431. */
   readonly status: number;
   /** llhttp's reason or the limit that was crossed. */
   readonly reason: string;
@@ -213,6 +220,12 @@ export class HttpParser {
   #heads = 0;
   /** Set before a response's head arrives when it answers HEAD: no body follows (RFC 9110 §9.3.2). */
   skipBody = false;
+  /** Chunk extension bytes, counted between data spans (llhttp gives no callback for them). */
+  readonly #framing: ChunkFraming;
+  /** Where the current call's last span ended: a head's end is at or just after it. */
+  #spanEnd = 0;
+  /** The start line's protocol, which llhttp does not report. */
+  readonly #startLine: StartLineScanner;
 
   /**
    * A parser for requests or responses.
@@ -227,6 +240,10 @@ export class HttpParser {
     }
     this.#e = exportsOf();
     this.#limits = limits;
+    this.#framing = new ChunkFraming(
+      limits.maxChunkExtensionBytes ?? DEFAULT_MAX_CHUNK_EXTENSION_BYTES,
+    );
+    this.#startLine = new StartLineScanner(type);
     this.#ptr = this.#e.llhttp_alloc(type === "request" ? TYPE_REQUEST : TYPE_RESPONSE);
   }
 
@@ -243,8 +260,20 @@ export class HttpParser {
       // limit counts real bytes (line ends, padding, empty lines) too.
       const room = this.#awaitingHead ? this.#limits.maxHeadBytes + 1 - this.#rawHead : INPUT_SIZE;
       const n = Math.min(INPUT_SIZE, bytes.length - off, room);
+      if (this.#awaitingHead && !this.#startLine.done) {
+        const protocol = this.#startLine.scan(bytes.subarray(off, off + n));
+        if (protocol !== undefined) {
+          return {
+            consumed: off,
+            paused: false,
+            error: fail(`the start line names ${protocol}, not HTTP`),
+          };
+        }
+      }
       new Uint8Array(e.memory.buffer, inputPtr, n).set(bytes.subarray(off, off + n));
       const heads = this.#heads;
+      this.#framing.callStarts(inputPtr);
+      this.#spanEnd = inputPtr;
       current = this;
       let ret: number;
       try {
@@ -271,10 +300,19 @@ export class HttpParser {
         }
       }
       if (ret === HPE_OK) {
+        if (!this.#framing.callEnds(inputPtr + n)) {
+          return { consumed: off + n, paused: false, error: this.#extensionError() };
+        }
         off += n;
         continue;
       }
-      const at = off + (e.llhttp_get_error_pos(this.#ptr) - inputPtr);
+      const pos = e.llhttp_get_error_pos(this.#ptr);
+      const at = off + (pos - inputPtr);
+      if (ret === HPE_PAUSED && !this.#framing.messageEndsAt(pos)) {
+        // The last chunk's extension crossed the limit: the message did not end well.
+        if (this.#events.at(-1)?.kind === "end") this.#events.pop();
+        return { consumed: at, paused: false, error: this.#extensionError() };
+      }
       if (ret === HPE_PAUSED) return { consumed: at, paused: true };
       if (ret === HPE_PAUSED_UPGRADE) {
         // Not HTTP after this message: report the end, take nothing more.
@@ -317,6 +355,10 @@ export class HttpParser {
     this.#ptr = 0;
   }
 
+  #extensionError(): ParseError {
+    return { status: 413, reason: `chunk extensions are over ${this.#framing.max} bytes` };
+  }
+
   #error(ret: number): ParseError {
     if (ret === HPE_USER && this.#limitError !== undefined) return this.#limitError;
     const e = this.#e;
@@ -348,6 +390,11 @@ export class HttpParser {
         : { status: 431, reason: `the head is over ${this.#limits.maxHeadBytes} bytes` };
       return -1;
     }
+    if (this.#inTrailers && !this.#framing.trailerAt(at)) {
+      this.#limitError = this.#extensionError();
+      return -1;
+    }
+    this.#spanEnd = at + len;
     const text = latin1(new Uint8Array(this.#e.memory.buffer, at, len));
     if (kind === "url") this.#url += text;
     else if (kind === "status") this.#status += text;
@@ -397,12 +444,17 @@ export class HttpParser {
     this.#awaitingHead = false;
     this.#rawHead = 0;
     this.#heads++;
+    this.#framing.headEnds(this.#spanEnd);
     // 1: no body follows (a response to HEAD); llhttp knows 1xx/204/304 itself.
     return this.skipBody && !isRequest ? 1 : 0;
   }
 
   /** @internal */
   onBody(at: number, len: number): number {
+    if (!this.#framing.data(at, len)) {
+      this.#limitError = this.#extensionError();
+      return -1;
+    }
     // copy: the wasm memory is reused by the next execute
     const bytes = new Uint8Array(this.#e.memory.buffer, at, len).slice();
     this.#events.push({ kind: "body", bytes });
@@ -417,6 +469,7 @@ export class HttpParser {
     this.#inTrailers = false;
     this.#awaitingHead = true;
     this.#rawHead = 0;
+    this.#startLine.reset();
     return HPE_PAUSED;
   }
 }

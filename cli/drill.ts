@@ -34,6 +34,9 @@ Options:
                          (packetdrill's --strict_segments); by default segments
                          sent back to back are gathered into the line's payload,
                          so a super-segment (what TSO would send) matches
+  --tso                  give the link TSO, as packetdrill's TUN device has:
+                         the stack sends super-segments (up to 64 KiB) as one
+                         frame (a script says so with \`ethtool -K tun0 tso on\`)
   --tolerance-usecs N    timing tolerance in µs (default 4000, as packetdrill)
   -h, --help             this text
 
@@ -78,6 +81,7 @@ export async function runDrill(args: string[], options: DrillCommandOptions = {}
       options: {
         verbose: { type: "boolean", short: "v", default: false },
         "strict-segments": { type: "boolean", default: false },
+        tso: { type: "boolean", default: false },
         "tolerance-usecs": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -128,6 +132,7 @@ export async function runDrill(args: string[], options: DrillCommandOptions = {}
     if (v.verbose) print(`== ${name}`);
     const r = runScript(source, {
       strictSegments: v["strict-segments"],
+      tso: v.tso,
       ...(tolerance !== undefined ? { tolerance } : {}),
       ...(v.verbose ? { trace: (l: string) => print(`  ${l}`) } : {}),
     });

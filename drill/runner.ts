@@ -69,6 +69,12 @@ export interface RunScriptOptions {
    * super-segment (what a TSO device sends as one) matches.
    */
   readonly strictSegments?: boolean;
+  /**
+   * Give the link TSO, as packetdrill's TUN has (`ethtool -K tun0 tso on|off`
+   * in a script says so too): the stack sends super-segments up to 64 KiB as
+   * one frame, matched against one line. Default false: MSS-sized segments.
+   */
+  readonly tso?: boolean;
   /** Timing tolerance in µs (default 4000, or the script's --tolerance_usecs). */
   readonly tolerance?: number;
   /** Called with each packet (tcpdump style) and call as it happens. */
@@ -165,7 +171,7 @@ export function runScript(source: string, options: RunScriptOptions = {}): Drill
   let reason: { line: number; message: string } | undefined;
   try {
     setup = scriptSetup(script, options);
-    reason = typeof setup === "string" ? undefined : preflight(script);
+    reason = typeof setup === "string" ? undefined : preflight(script, setup);
   } catch (err) {
     // An argument the setup cannot read (`[x]` where a number goes, …).
     if (err instanceof Unsupported) {
@@ -187,7 +193,10 @@ export function runScript(source: string, options: RunScriptOptions = {}): Drill
 }
 
 /** The first line the runner cannot run, found before anything runs. */
-function preflight(script: DrillScript): { line: number; message: string } | undefined {
+function preflight(
+  script: DrillScript,
+  setup: ScriptSetup,
+): { line: number; message: string } | undefined {
   let started = false;
   for (const ev of script.events) {
     const a = ev.action;
@@ -204,13 +213,17 @@ function preflight(script: DrillScript): { line: number; message: string } | und
     } else if (a.type === "command") {
       // Leading commands configured the stack; a later one cannot change it.
       if (started) {
-        const probe = { tcp: {} } as ScriptSetup;
+        const probe = { tcp: {}, tsoMaxSize: setup.tsoMaxSize } as ScriptSetup;
         const why = applyCommand(a.command, probe);
         if (why !== undefined || Object.keys(probe.tcp).length > 0) {
           return {
             line: ev.line,
             message: why ?? "a sysctl in the middle of a script is not supported",
           };
+        }
+        if (probe.tsoMaxSize !== setup.tsoMaxSize) {
+          // The interface's offloads are read once, when it is added.
+          return { line: ev.line, message: "turning TSO on or off mid-script is not supported" };
         }
       }
     } else {
@@ -258,6 +271,7 @@ class Run {
     this.#driver = new InjectDriver({
       linkType: 101,
       mtu: setup.mtu,
+      tsoMaxSize: setup.tsoMaxSize,
       onFrame: (f) => {
         if (this.#captured.length >= MAX_CAPTURED) throw new Error("Too many frames waiting");
         if (!this.#isScriptFrame(f)) return;

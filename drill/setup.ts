@@ -10,6 +10,9 @@ import type { DrillScript, SyscallSpec } from "./ast.ts";
 import { type BootSettings, evalInt } from "./syscalls.ts";
 import { addressBytes } from "./ip.ts";
 
+/** What the runner's link takes with TSO on: an IP packet of 64 KiB less a byte, as Linux's TUN. */
+export const TSO_MAX_SIZE = 65535;
+
 /** A receive buffer that makes the stack offer window scale 8, as Linux under packetdrill does. */
 export const LINUX_LIKE_RECEIVE_BUFFER = 12 << 20;
 
@@ -31,6 +34,13 @@ export interface ScriptSetup {
   mtu: number;
   /** Gather consecutive outbound segments into one expected line (off with --strict_segments). */
   coalesce: boolean;
+  /**
+   * Largest super-segment the runner's link takes as one frame (TSO), or 0:
+   * none, the default. On with `ethtool -K tun0 tso on` (packetdrill's TUN
+   * has TSO on already, so the line is a no-op there) or the runner's `tso`
+   * option; off with `tso off`.
+   */
+  tsoMaxSize: number;
   /** TCP plugin options. */
   readonly tcp: Record<string, number | string | boolean>;
   /** Keepalive times fixed at boot. */
@@ -75,8 +85,16 @@ export function applyCommand(command: string, setup: ScriptSetup): string | unde
   for (const raw of command.split(/\n|;|&&/)) {
     const part = raw.trim();
     if (part === "") continue;
-    // Offloads off on packetdrill's TUN: the runner's link has none.
-    if (/^ethtool -K tun0( (tso|gso|gro) off)+$/.test(part)) continue;
+    // Offloads of packetdrill's TUN: TSO maps onto the link's tsoMaxSize; without TSO
+    // the stack's segments are MSS-sized whatever GSO and GRO say (it has neither).
+    const offloads = /^ethtool -K tun0((?: (?:tso|gso|gro) (?:on|off))+)$/.exec(part);
+    if (offloads !== null) {
+      const tso = / tso (on|off)/g;
+      for (let m; (m = tso.exec(offloads[1]!)) !== null;) {
+        setup.tsoMaxSize = m[1] === "on" ? TSO_MAX_SIZE : 0;
+      }
+      continue;
+    }
     if (/^\S*defaults\.sh$/.test(part)) {
       setup.tcp.synRetries = 5; // what packetdrill's defaults.sh sets that differs here
       continue;
@@ -95,7 +113,7 @@ export function applyCommand(command: string, setup: ScriptSetup): string | unde
 /** Reads `script`'s options, init command and keepalive settings into a setup, or the reason it cannot run. */
 export function scriptSetup(
   script: DrillScript,
-  base: { strictSegments?: boolean; tolerance?: number },
+  base: { strictSegments?: boolean; tolerance?: number; tso?: boolean },
 ): ScriptSetup | string {
   const setup: ScriptSetup = {
     tolerance: base.tolerance ?? 4000,
@@ -106,6 +124,7 @@ export function scriptSetup(
     connectPort: 8080,
     mtu: 1500,
     coalesce: base.strictSegments !== true,
+    tsoMaxSize: base.tso === true ? TSO_MAX_SIZE : 0,
     // Linux's receive buffer limit (tcp_rmem[2], rmem_max) makes it offer
     // window scale 8 in packetdrill's defaults; 12 MiB makes this stack's 8 too.
     tcp: { receiveBuffer: LINUX_LIKE_RECEIVE_BUFFER },

@@ -78,3 +78,16 @@ Deno.test("InjectDriver carries an Ethernet stack's ARP reply out", () => {
   assert.equal(reply[21], 2); // ARP reply
   stack.close();
 });
+
+Deno.test("InjectDriver tsoMaxSize: offered to the interface when set, checked before use", () => {
+  assert.equal(new InjectDriver({ linkType: LINKTYPE_RAW }).tsoMaxSize, undefined);
+  assert.equal(new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 0 }).tsoMaxSize, undefined);
+  const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
+  const stack = createStack({ seed: 1 });
+  const iface = stack.addInterface({ name: "tun0", driver: io, addresses: ["10.0.0.2/24"] });
+  assert.equal(iface.tsoMaxSize, 65535);
+  stack.close();
+  assert.throws(() => new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 1.5 }), TypeError);
+  assert.throws(() => new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 1400 }), RangeError);
+  assert.throws(() => new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65536 }), RangeError);
+});

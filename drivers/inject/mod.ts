@@ -42,6 +42,12 @@ export interface InjectDriverOptions {
   readonly onFrame?: (frame: Uint8Array) => void;
   /** Frames kept for `take()` before the oldest are dropped (default 1024). */
   readonly queueLimit?: number;
+  /**
+   * Largest TCP super-segment the link takes (`LinkDriver.tsoMaxSize`, as
+   * a TUN device with TSO): the stack then sends segments up to this size
+   * as one frame. Default 0: none.
+   */
+  readonly tsoMaxSize?: number;
 }
 
 /** A driver whose wire is your code. */
@@ -52,6 +58,8 @@ export class InjectDriver implements LinkDriver {
   readonly mtu: number;
   /** MAC for Ethernet links (absent otherwise). */
   declare readonly mac?: Uint8Array;
+  /** Largest TCP super-segment the link takes, when it offers TSO (absent otherwise). */
+  declare readonly tsoMaxSize?: number;
   readonly #onFrame: ((frame: Uint8Array) => void) | undefined;
   readonly #limit: number;
   readonly #queue: Uint8Array[] = [];
@@ -69,6 +77,18 @@ export class InjectDriver implements LinkDriver {
     }
     this.#onFrame = options.onFrame;
     this.#limit = options.queueLimit ?? 1024;
+    const tso = options.tsoMaxSize;
+    if (tso !== undefined && tso !== 0) {
+      if (typeof tso !== "number" || !Number.isInteger(tso)) {
+        throw new TypeError(`Cannot create an InjectDriver: tsoMaxSize ${tso} is not an integer`);
+      }
+      if (tso < this.mtu || tso > 65535) {
+        throw new RangeError(
+          `Cannot create an InjectDriver: tsoMaxSize ${tso} is not in ${this.mtu}..65535`,
+        );
+      }
+      this.tsoMaxSize = tso;
+    }
   }
 
   /** Frames dropped from a full `take()` queue. */

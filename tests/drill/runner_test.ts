@@ -200,6 +200,32 @@ Deno.test("drill gathers back-to-back segments into a super-segment unless --str
   assert.match(short.message!, /tcp_payload_len: expected: 500/);
 });
 
+Deno.test("drill maps TSO onto the link's tsoMaxSize: one frame per super-segment, with --strict_segments", () => {
+  const script = `${PASSIVE}+0 write(4, ..., 5000) = 5000\n+0 > P. 1:5001(5000) ack 1\n`;
+  const on = runScript(script, { strictSegments: true, tso: true });
+  assert.equal(on.status, "passed", on.message);
+  const ethtool = runScript(`\`ethtool -K tun0 tso on\`\n${script}`, { strictSegments: true });
+  assert.equal(ethtool.status, "passed", ethtool.message);
+  // The script's own line wins over the option; without TSO it is five segments again.
+  const off = runScript(`\`ethtool -K tun0 gso on tso off\`\n${script}`, {
+    strictSegments: true,
+    tso: true,
+  });
+  assert.equal(off.status, "failed");
+  assert.match(off.message!, /tcp_psh|tcp_payload_len/);
+  // With TSO a line shorter than the super-segment fails (gathering never splits).
+  const short = runScript(`${PASSIVE}+0 write(4, ..., 5000) = 5000\n+0 > P. 1:1001(1000) ack 1\n`, {
+    tso: true,
+  });
+  assert.match(short.message!, /tcp_payload_len: expected: 1000/);
+  // The interface's offloads are fixed when it is added: not mid-script.
+  const mid = runScript(`${PASSIVE}+0 \`ethtool -K tun0 tso on\`\n`);
+  assert.equal(mid.status, "not run");
+  assert.match(mid.message!, /TSO on or off mid-script/);
+  const same = runScript(`${PASSIVE}+0 \`ethtool -K tun0 tso off\`\n`);
+  assert.equal(same.status, "passed", same.message);
+});
+
 Deno.test("drill cli: exit 1 when a script fails, 2 on bad usage, 0 with -h", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -10,6 +10,7 @@ import { runUp } from "../cli/up.ts";
 import { addNetns, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
 import { SERVICES } from "../plugins/services/mod.ts";
 import type { Stack } from "../mod.ts";
+import { canRunTun } from "./_tun_check.ts";
 
 /** Linux's address on the TUN link. */
 export const LINUX = "10.0.0.1";
@@ -18,17 +19,7 @@ export const HOST = "10.0.0.2";
 
 /** Why a TUN benchmark cannot run here (not Linux, a permission, root, /dev/net/tun), or undefined. */
 export function canRunTunHost(): string | undefined {
-  if (Deno.build.os !== "linux") return "needs Linux";
-  for (const name of ["ffi", "run", "read", "write", "sys", "env"] as const) {
-    if (Deno.permissions.querySync({ name }).state !== "granted") return `needs --allow-${name}`;
-  }
-  if (Deno.uid() !== 0) return "needs root";
-  try {
-    Deno.statSync("/dev/net/tun");
-  } catch {
-    return "no /dev/net/tun";
-  }
-  return undefined;
+  return canRunTun({ env: true });
 }
 
 /** This process's CPU time (user + system), seconds. */

@@ -51,23 +51,10 @@ import {
   randomNetnsName,
 } from "../cli/_netns.ts";
 import { finishChecksum, internetChecksum } from "../stack/wire/checksum.ts";
+import { canRunTun } from "./_tun_check.ts";
 
 const LINUX = "10.0.0.1";
 const STACK = "10.0.0.2";
-
-function canRun(): string | undefined {
-  if (Deno.build.os !== "linux") return "needs Linux";
-  for (const name of ["ffi", "run", "read", "write", "sys"] as const) {
-    if (Deno.permissions.querySync({ name }).state !== "granted") return `needs --allow-${name}`;
-  }
-  if (Deno.uid() !== 0) return "needs root";
-  try {
-    Deno.statSync("/dev/net/tun");
-  } catch {
-    return "no /dev/net/tun";
-  }
-  return undefined;
-}
 
 interface Setup {
   netns: string;
@@ -488,7 +475,7 @@ function transmitCost(s: Setup, size: number, count: number): string {
 }
 
 async function report(): Promise<void> {
-  const why = canRun();
+  const why = canRunTun();
   if (why !== undefined) {
     // deno-lint-ignore no-console
     console.log(`tun_bench: skipped: ${why}`);
@@ -533,7 +520,7 @@ async function report(): Promise<void> {
 if (import.meta.main) {
   await report();
 } else {
-  const why = canRun();
+  const why = canRunTun();
   const s = why === undefined ? await setup() : null;
   if (s !== null) {
     globalThis.addEventListener("unload", () => {

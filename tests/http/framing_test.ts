@@ -6,7 +6,15 @@
  * with 400. The parser-level cases are in `stack/http/llhttp_test.ts`.
  */
 import assert from "node:assert/strict";
-import { bytes, delay, SERVER, writeAll } from "../services/_services.ts";
+import {
+  bytes,
+  delay,
+  makeServiceEnv,
+  SERVER,
+  type ServiceEnv,
+  withServiceEnv,
+  writeAll,
+} from "../services/_services.ts";
 import { exchange, withHttpServer as withServer } from "./_http.ts";
 
 const decoder = new TextDecoder();
@@ -86,4 +94,50 @@ Deno.test("serve refuses RTSP/1.0 and ICE/1.0 request lines with 400, not as HTT
     assert.match(ok, /^HTTP\/1\.1 200 /);
   });
   assert.equal(calls, 1);
+});
+
+/** What `fetch` makes of a server on port 81 that answers every request with `answer`. */
+async function fetchFromRaw(env: ServiceEnv, answer: string): Promise<unknown> {
+  const listener = env.server.listen({ port: 81 });
+  try {
+    return await env.run(async () => {
+      const serving = (async () => {
+        const conn = await listener.accept();
+        try {
+          await writeAll(conn, bytes(answer));
+          await conn.closeWrite();
+          const sink = new Uint8Array(4096);
+          while ((await conn.read(sink)) !== null) { /* until the client closes */ }
+        } catch {
+          // the client reset the connection
+        } finally {
+          conn.close();
+        }
+      })();
+      const r = await env.client.fetch(`http://${SERVER}:81/`)
+        .then((res) => res.text())
+        .catch((e) => e);
+      await serving;
+      return r;
+    });
+  } finally {
+    listener.close();
+  }
+}
+
+Deno.test("fetch refuses an RTSP status line and a response body with 20 KiB of chunk extensions", async () => {
+  await withServiceEnv(makeServiceEnv({ services: [] }), async (env) => {
+    const rtsp = await fetchFromRaw(
+      env,
+      "RTSP/1.0 200 OK\r\nCSeq: 1\r\nContent-Length: 2\r\n\r\nhi",
+    );
+    assert.ok(rtsp instanceof TypeError, String(rtsp));
+    assert.ok(rtsp.cause instanceof Deno.errors.InvalidData, String(rtsp.cause));
+    const head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const ext = await fetchFromRaw(env, `${head}2;x=${"e".repeat(20480)}\r\nhi\r\n0\r\n\r\n`);
+    assert.ok(ext instanceof TypeError, String(ext));
+    assert.match(String(ext.cause), /chunk extensions are over 16384 bytes/);
+    const fine = await fetchFromRaw(env, `${head}2;x=${"e".repeat(1000)}\r\nhi\r\n0\r\n\r\n`);
+    assert.equal(fine, "hi");
+  });
 });

@@ -132,7 +132,13 @@ async function iperfRun(
   const ours = stack.counters.value("iperf3.bytes") - before;
   // The stack's side is the receiver (forward) or the sender (-R).
   const stackSide = reverse ? sent : received;
-  if (ours !== stackSide) throw new Error(`the stack counted ${ours}, iperf3 says ${stackSide}`);
+  // Sending (-R), a write the service had waiting on a full send buffer when
+  // the test ended completes after it reported its count: at most one block
+  // (iperf3's -l, 128 KiB by default) more. Receiving, the counts are equal.
+  const late = reverse ? ours - stackSide : 0;
+  if (ours !== stackSide && !(late > 0 && late <= 128 * 1024)) {
+    throw new Error(`the stack counted ${ours}, iperf3 says ${stackSide}`);
+  }
   if (received > sent || received <= 0) throw new Error(`received ${received} of ${sent}`);
   // The client's seconds: its own measurement of the test's length.
   const clientSeconds = reverse ? j.end.sum_received.seconds : j.end.sum_sent.seconds;

@@ -21,8 +21,10 @@
  * super-segment is one valid TCP segment with a big payload, so the stack
  * takes it as it is. {@linkcode completeChecksum} finishes a partial
  * checksum in place (one pass, the SIMD sum), so everything after the
- * driver — the stack's own verification, captures, forwarding — sees a
- * normal packet (virtio 1.2 §5.1.6.4.1).
+ * driver — captures, forwarding, NAT — sees a normal packet (virtio 1.2
+ * §5.1.6.4.1). {@linkcode checksumTrusted} then lets TCP and UDP skip a
+ * second pass over what was just summed (or what Linux marked
+ * `DATA_VALID`), through `PacketFlags.CHECKSUM_VERIFIED`.
  *
  * **Transmit** (stack → Linux). A packet longer than the link MTU is a TCP
  * super-segment the stack built because the device advertised TSO

@@ -169,7 +169,7 @@ export function withTcpChecksum(data: Uint8Array, linkType: number): Uint8Array 
   else if (version === 6 && data[ip + 6] === IP_PROTOCOL_TCP) l4 = ip + 40;
   else return data;
   if (l4 + 20 > data.length) return data;
-  const out = data.slice();
+  const out = new Uint8Array(data); // a copy: the packet itself goes on as it is
   const len = out.length - l4;
   const dv = new DataView(out.buffer);
   const pseudo = version === 4

@@ -41,6 +41,8 @@ export interface GatewayInterface {
   readonly hostServices: string[];
   /** NPTv6 on this (outside) interface: inside and outside prefixes. */
   npt: { readonly inside: string; readonly outside: string } | undefined;
+  /** tun: virtio-net header offloads (checksum, TSO, USO); on unless `--no-offload`. */
+  offload: boolean;
 }
 
 /** What the gateway flags say. */
@@ -117,6 +119,7 @@ function startInterface(kind: GatewayInterface["kind"]): GatewayFlag {
         hosts: undefined,
         hostServices: [],
         npt: undefined,
+        offload: kind === "tun",
       });
     },
   };
@@ -299,6 +302,14 @@ export const GATEWAY_FLAGS: Readonly<Record<string, GatewayFlag>> = {
         throw new UsageError("--npt: one mapping per gateway");
       }
       i!.npt = { inside, outside };
+    },
+  },
+  "no-offload": {
+    scope: "interface",
+    type: "boolean",
+    kinds: ["tun"],
+    apply(_v, _args, i) {
+      i!.offload = false;
     },
   },
   forward: {

@@ -259,6 +259,7 @@ async function start(
         ...(i.mtu !== undefined ? { mtu: i.mtu } : {}),
         ...(i.kind === "tap" ? { mac: i.mac ?? randomMac(stack.rng) } : {}),
         ...(i.netns !== undefined ? { netns: i.netns } : {}),
+        ...(i.offload ? { offload: true } : {}),
       });
       g.devices.set(i.name, dev);
       drivers.push(dev);
@@ -355,7 +356,10 @@ async function stop(
     print(
       `${name}: rx ${s.rxPackets} packets ${s.rxBytes} bytes, ` +
         `tx ${s.txPackets} packets ${s.txBytes} bytes` +
-        (dev !== undefined ? `, tx errors ${dev.stats.txErrors}` : ""),
+        (dev !== undefined ? `, tx errors ${dev.stats.txErrors}` : "") +
+        (dev !== undefined && dev.offload > 0
+          ? `, super-segments rx ${dev.stats.rxGso} tx ${dev.stats.txGso}`
+          : ""),
     );
   }
   if (reset > 0) print(`reset ${reset} TCP connection${reset === 1 ? "" : "s"}`);

@@ -206,11 +206,12 @@ Options:
 Several interfaces (a gateway): each --tun NAME, --tap NAME or --lan NAME
 starts an interface, and the interface flags after it (--address,
 --peer-address, --gateway, --netns, --mtu, --mac, --hosts, --hosts-serve,
---npt) are its own; the others (--forward, --mss-clamp, the NAT flags,
+--npt, --no-offload) are its own; the others (--forward, --mss-clamp, the NAT flags,
 --serve, --plugin, --manifest, --log-level, --capture) are the gateway's
 wherever they stand.
 --driver, --ifname and the vxlan/packet flags are for one interface only.
-  --tun NAME                 A TUN device (raw IP) named NAME.
+  --tun NAME                 A TUN device (raw IP) named NAME, offloads on as for
+                             --driver tun (--no-offload after it: off).
   --tap NAME                 A TAP device (Ethernet) named NAME.
   --lan NAME                 An in-memory switch with --hosts N virtual hosts (1..64,
                              default 1), numbered after the gateway's --address on it

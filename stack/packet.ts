@@ -63,6 +63,12 @@ export const PacketFlags = {
   IPV4_RECORD_ROUTE: 1 << 13,
   /** The IPv4 header carries Timestamp (an echo reply reflects it). */
   IPV4_TIMESTAMP: 1 << 14,
+  /**
+   * The driver vouches for the TCP/UDP checksum (a TUN's virtio-net header:
+   * Linux verified it, or left it partial and the driver completed it), so
+   * TCP and UDP do not sum the packet again (Linux's CHECKSUM_UNNECESSARY).
+   */
+  CHECKSUM_VERIFIED: 1 << 15,
 } as const;
 
 /**

@@ -9,6 +9,7 @@ import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { DIRECTION_INBOUND, DIRECTION_OUTBOUND } from "./format.ts";
 import type { CaptureWriter } from "./pcap_writer.ts";
+import { withTcpChecksum } from "../../stack/wire/tcp_gso.ts";
 
 /**
  * Options of {@linkcode CaptureTap}.
@@ -185,7 +186,10 @@ export class CaptureTap implements LinkDriver {
     try {
       this.#writer.write({
         timestamp: Math.max(0, now + this.#offset),
-        data: pkt.data,
+        // A super-segment the stack sends holds only the pseudo-header sum (see withTcpChecksum).
+        data: pkt.gsoSize > 0 && direction === DIRECTION_OUTBOUND
+          ? withTcpChecksum(pkt.data, this.linkType)
+          : pkt.data,
         interfaceId: this.#interfaceId,
         direction,
       });

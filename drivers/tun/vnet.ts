@@ -21,8 +21,10 @@
  * super-segment is one valid TCP segment with a big payload, so the stack
  * takes it as it is. {@linkcode completeChecksum} finishes a partial
  * checksum in place (one pass, the SIMD sum), so everything after the
- * driver — the stack's own verification, captures, forwarding — sees a
- * normal packet (virtio 1.2 §5.1.6.4.1).
+ * driver — captures, forwarding, NAT — sees a normal packet (virtio 1.2
+ * §5.1.6.4.1). {@linkcode checksumTrusted} then lets TCP and UDP skip a
+ * second pass over what was just summed (or what Linux marked
+ * `DATA_VALID`), through `PacketFlags.CHECKSUM_VERIFIED`.
  *
  * **Transmit** (stack → Linux). A packet longer than the link MTU is a TCP
  * super-segment the stack built because the device advertised TSO
@@ -40,7 +42,7 @@ import {
   pseudoHeaderSumV6,
   sumRange,
 } from "../../stack/wire/checksum.ts";
-import { IP_PROTOCOL_TCP } from "../../stack/wire/numbers.ts";
+import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../stack/wire/numbers.ts";
 
 /** Bytes of `struct virtio_net_hdr` (without `num_buffers`). */
 export const VNET_HDR_LEN = 10;
@@ -221,6 +223,75 @@ export function completeChecksum(
   buf[field] = c >>> 8;
   buf[field + 1] = c & 0xff;
   return true;
+}
+
+/**
+ * Whether the transport checksum of the frame whose header is at
+ * `buf[hdrAt..hdrAt+10)` needs no second pass: the header says Linux
+ * verified it (`DATA_VALID`, its CHECKSUM_UNNECESSARY) or left it partial
+ * (`NEEDS_CSUM`, which {@linkcode completeChecksum} has just finished —
+ * Linux trusts its own partial checksums the same way), and it is the
+ * checksum of an unfragmented TCP or UDP packet at `ipAt` that fills the
+ * frame to `end` (csum_start at the transport header, csum_offset at its
+ * checksum field). The driver then sets `PacketFlags.CHECKSUM_VERIFIED`
+ * and TCP and UDP skip their own sum: one pass over a 64 KiB super-segment
+ * instead of two. Anything else (IPv6 extension headers, fragments,
+ * offsets naming another field) returns false and is verified as usual.
+ * Hot path: positional, no allocation.
+ *
+ * @param buf The bytes.
+ * @param hdrAt Offset of the virtio-net header.
+ * @param start Offset of the frame (csum_start counts from here).
+ * @param ipAt Offset of the IP header.
+ * @param end Offset past the frame.
+ * @returns Whether TCP/UDP may skip their checksum verification.
+ *
+ * @example A TCP/IPv4 segment Linux left partial
+ * ```ts
+ * import { checksumTrusted } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(10 + 40);
+ * b.set([1, 0, 0, 0, 0, 0, 20, 0, 16, 0]); // NEEDS_CSUM, csum_start 20, csum_offset 16
+ * b.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6], 10); // IPv4, 40 bytes, DF, TCP
+ * assert.equal(checksumTrusted(b, 0, 10, 10, b.length), true);
+ * b[10 + 6] = 0x20; // more fragments: verified by TCP as usual
+ * assert.equal(checksumTrusted(b, 0, 10, 10, b.length), false);
+ * ```
+ */
+export function checksumTrusted(
+  buf: Uint8Array,
+  hdrAt: number,
+  start: number,
+  ipAt: number,
+  end: number,
+): boolean {
+  if ((buf[hdrAt]! & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) === 0) {
+    return false;
+  }
+  if (ipAt + 40 > end) return false;
+  const version = buf[ipAt]! >>> 4;
+  let l4: number;
+  let proto: number;
+  if (version === 4) {
+    l4 = ipAt + ((buf[ipAt]! & 0x0f) << 2);
+    proto = buf[ipAt + 9]!;
+    // Total length fills the frame; no fragment (MF clear, offset 0).
+    if (((buf[ipAt + 2]! << 8) | buf[ipAt + 3]!) !== end - ipAt) return false;
+    if ((((buf[ipAt + 6]! << 8) | buf[ipAt + 7]!) & 0x3fff) !== 0) return false;
+  } else if (version === 6) {
+    l4 = ipAt + 40;
+    proto = buf[ipAt + 6]!; // a fragment or other extension header: not trusted here
+    if (((buf[ipAt + 4]! << 8) | buf[ipAt + 5]!) !== end - l4) return false;
+  } else return false;
+  let field: number;
+  if (proto === IP_PROTOCOL_TCP) field = 16;
+  else if (proto === IP_PROTOCOL_UDP) {
+    field = 6;
+    if (l4 + 8 > end || ((buf[l4 + 4]! << 8) | buf[l4 + 5]!) !== end - l4) return false;
+  } else return false;
+  if ((buf[hdrAt]! & VIRTIO_NET_HDR_F_DATA_VALID) !== 0) return true;
+  return start + (buf[hdrAt + 6]! | (buf[hdrAt + 7]! << 8)) === l4 &&
+    (buf[hdrAt + 8]! | (buf[hdrAt + 9]! << 8)) === field;
 }
 
 /**

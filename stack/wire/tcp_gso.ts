@@ -12,7 +12,7 @@
  */
 import type { PacketBuffer, PacketPool } from "../packet.ts";
 import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
-import { IP_PROTOCOL_TCP } from "./numbers.ts";
+import { IP_PROTOCOL_TCP, LINKTYPE_RAW } from "./numbers.ts";
 
 /**
  * Most segments one super-segment may become (64 KiB of 1-byte segments is
@@ -125,4 +125,62 @@ export function segmentTcp(
     }
   }
   return count;
+}
+
+/**
+ * A copy of the frame `data` (IP at offset 0 for `LINKTYPE_RAW`, after a
+ * 14-byte Ethernet header otherwise) with its TCP checksum computed from
+ * scratch, or `data` itself when it is not IPv4/IPv6 TCP (IPv6 without
+ * extension headers) that fits. What a capture records for a super-segment
+ * the stack sends to a TSO link: TCP leaves only the pseudo-header sum in
+ * the checksum field there (the link computes each segment's, as Linux's
+ * CHECKSUM_PARTIAL), which a capture would show as a bad checksum. Not the
+ * hot path: one pass, only while capturing.
+ *
+ * @param data The frame (only read).
+ * @param linkType The frame's link type (101 raw IP, 1 Ethernet).
+ * @returns The frame to record.
+ *
+ * @example A TCP/IPv4 packet whose checksum field holds something else
+ * ```ts
+ * import { withTcpChecksum } from "./tcp_gso.ts";
+ * import { pseudoHeaderSumV4, sumRange } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(40);
+ * b.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+ * b[32] = 5 << 4; // data offset 5
+ * b[36] = 0x12; // checksum field: not a checksum
+ * const out = withTcpChecksum(b, 101);
+ * assert.equal(sumRange(out, 20, 40, pseudoHeaderSumV4(0x0a000001, 0x0a000002, 6, 20)), 0xffff);
+ * assert.equal(b[36], 0x12); // the input is untouched
+ * ```
+ */
+export function withTcpChecksum(data: Uint8Array, linkType: number): Uint8Array {
+  let ip = 0;
+  if (linkType !== LINKTYPE_RAW) {
+    const type = data.length >= 14 ? (data[12]! << 8) | data[13]! : 0;
+    if (type !== 0x0800 && type !== 0x86dd) return data;
+    ip = 14;
+  }
+  if (ip + 40 > data.length) return data;
+  const version = data[ip]! >>> 4;
+  let l4: number;
+  if (version === 4 && data[ip + 9] === IP_PROTOCOL_TCP) l4 = ip + ((data[ip]! & 0x0f) << 2);
+  else if (version === 6 && data[ip + 6] === IP_PROTOCOL_TCP) l4 = ip + 40;
+  else return data;
+  if (l4 + 20 > data.length) return data;
+  const out = new Uint8Array(data); // a copy: the packet itself goes on as it is
+  const len = out.length - l4;
+  const dv = new DataView(out.buffer);
+  const pseudo = version === 4
+    ? pseudoHeaderSumV4(dv.getUint32(ip + 12), dv.getUint32(ip + 16), IP_PROTOCOL_TCP, len)
+    : pseudoHeaderSumV6(
+      out.subarray(ip + 8, ip + 24),
+      out.subarray(ip + 24, ip + 40),
+      IP_PROTOCOL_TCP,
+      len,
+    );
+  dv.setUint16(l4 + 16, 0);
+  dv.setUint16(l4 + 16, finishChecksum(sumRange(out, l4, out.length, pseudo)));
+  return out;
 }

@@ -99,6 +99,8 @@ Deno.test("up gateway: usage errors are one line and exit 2", async () => {
     [["--tun", "t1", "--address", "10.1.0.1/24", "--redirect", "tcp:80"], /--redirect must be/],
     [["--tun", "t1", "--address", "10.1.0.1/24", "--nat", "snat -o t1"], /needs --to/],
     [["--tun", "t1", "--address", "10.1.0.1/24", "--nat", "masq -o t1"], /--nat must be/],
+    [["--no-offload", "--tun", "t1", "--address", "10.1.0.1/24"], /--no-offload must follow/],
+    [["--tap", "t1", "--address", "10.1.0.1/24", "--no-offload"], /--no-offload applies to --tun/],
   ];
   for (const [args, want] of cases) {
     const r = await up(args);
@@ -151,6 +153,34 @@ Deno.test("parseGatewayArgs: gateway flags apply wherever they stand, interface 
   assert.equal(a.interfaces[0]!.mtu, undefined);
   assert.equal(a.interfaces[1]!.mtu, 1400);
   assert.deepEqual(a.interfaces[1]!.npt, { inside: "fd01::/48", outside: "2001:db8:1::/48" });
+});
+
+Deno.test("parseGatewayArgs: TUN interfaces have offloads unless --no-offload follows them", () => {
+  const a = parseGatewayArgs([
+    "--tun",
+    "t1",
+    "--address",
+    "10.1.0.1/24",
+    "--tun",
+    "t2",
+    "--no-offload",
+    "--address",
+    "10.2.0.1/24",
+    "--tap",
+    "t3",
+    "--address",
+    "10.3.0.1/24",
+    "--lan",
+    "l0",
+    "--address",
+    "10.4.0.1/24",
+  ]);
+  assert.deepEqual(a.interfaces.map((i) => [i.name, i.offload]), [
+    ["t1", true],
+    ["t2", false],
+    ["t3", false],
+    ["l0", false],
+  ]);
 });
 
 Deno.test("GATEWAY_FLAGS: a flag's finish() runs once after every flag is parsed (how NAT flags check interfaces)", () => {

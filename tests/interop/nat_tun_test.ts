@@ -56,6 +56,7 @@ function gatewayArgs(nsIn: string, nsOut: string, extra: string[] = []): string[
     ...extra,
     "--tun",
     "tun1",
+    "--no-offload", // Linux-side tcpdump would see partial checksums
     "--netns",
     nsIn,
     "--address",
@@ -66,6 +67,7 @@ function gatewayArgs(nsIn: string, nsOut: string, extra: string[] = []): string[
     "10.1.0.3/24",
     "--tun",
     "tun2",
+    "--no-offload",
     "--netns",
     nsOut,
     "--address",

@@ -88,7 +88,7 @@ export const tcpPlugin: ProtocolPlugin = {
         return "not_unicast";
       }
       if (
-        verify &&
+        verify && (pkt.flags & PacketFlags.CHECKSUM_VERIFIED) === 0 &&
         sumRange(buf, s, end, packetPseudoHeaderSum(pkt, IP_PROTOCOL_TCP, len)) !== 0xffff
       ) {
         c.in_errs.value++;

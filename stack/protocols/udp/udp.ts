@@ -542,7 +542,7 @@ export const udpPlugin: ProtocolPlugin = {
         if (pkt.family === 6) return "zero_checksum";
         c.noChecksum.value++;
       } else if (
-        verify &&
+        verify && (pkt.flags & PacketFlags.CHECKSUM_VERIFIED) === 0 &&
         sumRange(b, s, s + len, packetPseudoHeaderSum(pkt, IP_PROTOCOL_UDP, len)) !==
           0xffff
       ) return "bad_checksum";

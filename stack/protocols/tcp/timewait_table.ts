@@ -54,6 +54,14 @@ const CHUNK_SHIFT = 4;
 const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 /** Rows allocated at first use. */
 const INITIAL_ROWS = 1 << CHUNK_SHIFT;
+/**
+ * How long the records must stay few (a quarter of the rows, or none)
+ * before the storage shrinks or is released, µs. Records of a burst of
+ * closes all end together 2×MSL later; a workload that closes in bursts
+ * (a benchmark's rounds, a crawler's batches) would otherwise release the
+ * storage at the end of each and grow it again, row by row, in the next.
+ */
+export const STORAGE_LINGER = 5_000_000;
 
 /**
  * Whether `ep` holds nothing beyond what a TIME-WAIT record
@@ -105,7 +113,7 @@ export function shownState(ep: TcpEndpoint): TcpState {
  * pairs in `closeAt` order. No object per record: the garbage collector
  * never sees them. Grown by doubling up to the records alive (bounded by
  * `maxConnections`), shrunk when they fall to a quarter, released when the
- * last one ends.
+ * last one ends (each once that has lasted {@linkcode STORAGE_LINGER}).
  */
 export class TimeWaitTable {
   readonly #core: TcpCore;
@@ -133,6 +141,8 @@ export class TimeWaitTable {
   #qTail = 0;
   #stale = 0;
   #timer: Timer | null = null;
+  /** Since when the records have been few (a quarter of the rows or fewer), or -1. */
+  #lowSince = -1;
 
   /** An empty table for `core`'s connections (nothing allocated until the first record). */
   constructor(core: TcpCore) {
@@ -361,6 +371,7 @@ export class TimeWaitTable {
       this.#qTail =
       this.#stale =
         0;
+    this.#lowSince = -1;
   }
 
   #enqueue(row: number): void {
@@ -422,13 +433,27 @@ export class TimeWaitTable {
       } else this.#stale--;
       this.#qHead += 2;
     }
-    if (this.#size === 0) {
-      this.#release();
-      return;
+    let next = Infinity;
+    if (this.#size === 0 || (this.#rows > INITIAL_ROWS && this.#size <= this.#rows >> 2)) {
+      // Few records left: give storage back only once that has lasted
+      // STORAGE_LINGER, so back-to-back bursts reuse it (see there).
+      if (this.#lowSince < 0) this.#lowSince = now;
+      if (now - this.#lowSince >= STORAGE_LINGER) {
+        if (this.#size === 0) {
+          this.#release();
+          return;
+        }
+        this.#shrink();
+      } else next = this.#lowSince + STORAGE_LINGER;
+    } else this.#lowSince = -1;
+    if (this.#size > 0) {
+      const row = this.#queue[this.#qHead]!;
+      next = Math.min(
+        next,
+        this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!,
+      );
     }
-    if (this.#rows > INITIAL_ROWS && this.#size <= this.#rows >> 2) this.#shrink();
-    const row = this.#queue[this.#qHead]!;
-    this.#timer!.arm(this.#num[row >> CHUNK_SHIFT]![(row & CHUNK_MASK) * WIDTH + C_CLOSE_AT]!);
+    this.#timer!.arm(next);
   }
 
   /**
@@ -491,6 +516,7 @@ export class TimeWaitTable {
     this.#qHead = this.#stale = 0;
     this.#qTail = 2 * w;
     this.#rows = rows;
+    this.#lowSince = -1;
   }
 
   /** What the endpoint's destroy() would publish: TIME-WAIT → CLOSED. */

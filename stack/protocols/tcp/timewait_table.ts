@@ -213,6 +213,7 @@ export class TimeWaitTable {
     this.#next[row] = this.#heads[h]!;
     this.#heads[h] = row;
     this.#size++;
+    if (this.#lowSince >= 0 && this.#size > this.#rows >> 2) this.#lowSince = -1; // busy again
     this.#enqueue(row);
     this.#core.conns.remove(ep);
     ep.timer.cancel();

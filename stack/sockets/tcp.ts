@@ -11,6 +11,7 @@
  * @module
  */
 import type {
+  StreamConnectOptions,
   StreamEvents,
   StreamListener,
   StreamListenerEvents,
@@ -474,24 +475,23 @@ function open(
   if (options.fastOpenData !== undefined && !(options.fastOpenData instanceof Uint8Array)) {
     throw new TypeError(`${action}: fastOpenData is not a Uint8Array`);
   }
-  const sock = service.connect({
+  // Absent options stay absent; assigned one by one (spreads made an object each).
+  const req: { -readonly [K in keyof StreamConnectOptions]: StreamConnectOptions[K] } = {
     address,
     port,
-    ...(localAddress !== undefined ? { localAddress } : {}),
-    // A zoneless link-local peer takes the link of the zoned local address (checkZone).
-    ...(peer.scope >= 0
-      ? { scope: peer.scope }
-      : peer.address.isLinkLocal() && local !== undefined && local.scope >= 0
-      ? { scope: local.scope }
-      : {}),
-    ...(localPort !== undefined ? { localPort } : {}),
-    ...(options.congestionControl !== undefined
-      ? { congestionControl: options.congestionControl }
-      : {}),
-    ...(timeout !== undefined ? { timeout } : {}),
-    ...(options.ecn !== undefined ? { ecn: options.ecn } : {}),
-    ...(options.fastOpenData !== undefined ? { fastOpenData: options.fastOpenData } : {}),
-  });
+  };
+  if (localAddress !== undefined) req.localAddress = localAddress;
+  // A zoneless link-local peer takes the link of the zoned local address (checkZone).
+  if (peer.scope >= 0) req.scope = peer.scope;
+  else if (peer.address.isLinkLocal() && local !== undefined && local.scope >= 0) {
+    req.scope = local.scope;
+  }
+  if (localPort !== undefined) req.localPort = localPort;
+  if (options.congestionControl !== undefined) req.congestionControl = options.congestionControl;
+  if (timeout !== undefined) req.timeout = timeout;
+  if (options.ecn !== undefined) req.ecn = options.ecn;
+  if (options.fastOpenData !== undefined) req.fastOpenData = options.fastOpenData;
+  const sock = service.connect(req);
   if (typeof sock === "string") {
     const why = sock === "invalid_option" && options.congestionControl !== undefined
       ? `unknown congestion control "${options.congestionControl}"`

@@ -9,6 +9,7 @@
  */
 import { usedAfterGc } from "../_gc_probe.ts";
 import { countArg, timeWaitPair } from "./_timewait_churn.ts";
+import { STORAGE_LINGER } from "../../stack/protocols/tcp/timewait_table.ts";
 
 /** JavaScript heap plus ArrayBuffers (the TIME-WAIT table keeps its records in typed arrays). */
 const heap = () => usedAfterGc().total;
@@ -16,7 +17,7 @@ const n = countArg();
 const { p, churn, inTimeWait } = timeWaitPair();
 // Warm up (code, shapes, pools), then let that TIME-WAIT end.
 await churn(200);
-p.net.runFor(61_000_000);
+p.net.runFor(61_000_000 + STORAGE_LINGER); // and its storage is given back
 const before = heap();
 await churn(n);
 p.net.runFor(1_000_000);

@@ -624,6 +624,7 @@ export class TcpEndpoint {
     this.setState(TIME_WAIT);
     this.rtoAt = this.delackAt = this.keepAt = 0;
     this.rackAt = 0;
+    this.rack?.recycle();
     this.rack = null; // nothing of ours is in flight any more
     this.sndBuf = null;
     this.scoreboard = null;
@@ -645,6 +646,9 @@ export class TcpEndpoint {
   destroy(error: StreamError | null, text = ""): void {
     if (this.state === CLOSED) return;
     const wasSynRcvd = this.state === SYN_RECEIVED;
+    // LAST-ACK ends with our FIN acknowledged: nothing is in flight, and
+    // RACK's stores go to the next connection (an RST or a timeout does not).
+    if (this.state === LAST_ACK && this.sndUna === this.sndMax) this.rack?.recycle();
     this.setState(CLOSED);
     this.core.conns.remove(this);
     this.timer.cancel();

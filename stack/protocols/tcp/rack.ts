@@ -148,6 +148,11 @@ export class Rack {
     this.#r.release();
   }
 
+  /** The connection is done with RACK: its stores go to the next connection's (`RackRing.recycle`). */
+  recycle(): void {
+    this.#r.recycle();
+  }
+
   #push(s: number, e: number, t: number): void {
     if (this.count >= this.limit) {
       this.overflow = true;

@@ -16,6 +16,22 @@ const INITIAL_SLOTS = 16;
 const NO_U32 = new Uint32Array(0);
 const NO_F64 = new Float64Array(0);
 const NO_U8 = new Uint8Array(0);
+/**
+ * Initial-size stores given back by finished connections
+ * ({@linkcode RackRing.recycle}), for the next ring to start with: a short
+ * connection records one or two segments (its FIN), and five fresh typed
+ * arrays cost far more than their 400 bytes (five backing stores and
+ * ~1.2 KB of objects, per side of every connection). Shared by the
+ * process's stacks, never more than {@linkcode SPARE_LIMIT} sets; a slot is
+ * written before it is read, so what a store held is never seen.
+ */
+const spareStart: Uint32Array[] = [];
+const spareEnd: Uint32Array[] = [];
+const spareTime: Float64Array[] = [];
+const spareOrder: Float64Array[] = [];
+const spareFlags: Uint8Array[] = [];
+/** Most spare store sets kept (64 × 400 B of stores). */
+const SPARE_LIMIT = 64;
 
 /**
  * Sent-segment records: start and end sequence, last transmit time,
@@ -115,8 +131,34 @@ export class RackRing {
     this.mask = -1;
   }
 
+  /**
+   * The connection is done with the ring: an initial-size store goes to
+   * the spares for the next ring; the ring is left empty.
+   */
+  recycle(): void {
+    if (this.mask + 1 === INITIAL_SLOTS && spareStart.length < SPARE_LIMIT) {
+      spareStart.push(this.start);
+      spareEnd.push(this.end);
+      spareTime.push(this.time);
+      spareOrder.push(this.order);
+      spareFlags.push(this.flags);
+    }
+    this.count = 0;
+    this.release();
+  }
+
   #grow(): void {
     const old = this.mask + 1;
+    if (old === 0 && spareStart.length > 0) {
+      this.start = spareStart.pop()!;
+      this.end = spareEnd.pop()!;
+      this.time = spareTime.pop()!;
+      this.order = spareOrder.pop()!;
+      this.flags = spareFlags.pop()!;
+      this.head = 0;
+      this.mask = INITIAL_SLOTS - 1;
+      return;
+    }
     const cap = old === 0 ? INITIAL_SLOTS : old * 2;
     const S = new Uint32Array(cap), E = new Uint32Array(cap);
     const T = new Float64Array(cap), O = new Float64Array(cap), F = new Uint8Array(cap);

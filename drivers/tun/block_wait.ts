@@ -42,7 +42,7 @@
  *
  * @module
  */
-import { cString, type Libc, type LibcSymbols, POLLIN } from "./_libc.ts";
+import { acquireLibc, cString, type Libc, type LibcSymbols, POLLIN, releaseLibc } from "./_libc.ts";
 
 /** Default of `blockMax`: longest sleep of the JS thread in `poll()`, in ms. */
 export const DEFAULT_BLOCK_MAX = 50;
@@ -70,6 +70,37 @@ export function findEventLoopEpoll(libc: Libc, maxFd = 256): number {
     if (n > 0 && decoder.decode(link.subarray(0, n)) === EVENTPOLL) return fd;
   }
   return -1;
+}
+
+/**
+ * Why `wait: "block"` would not work as meant in this process, or undefined
+ * when it would: not Linux, or the event loop's epoll descriptor not found
+ * in /proc/self/fd (then a sleep would not end for the event loop's I/O —
+ * signals, sockets, child processes — only at `blockMax`). `cli.ts up` asks
+ * before choosing the wait, and falls back to `"poll"`, saying so.
+ *
+ * @example
+ * ```ts ignore
+ * import { blockingWaitProblem } from "./block_wait.ts";
+ * const problem = blockingWaitProblem(); // undefined in a `deno run -A` on Linux
+ * ```
+ */
+export function blockingWaitProblem(): string | undefined {
+  if (Deno.build.os !== "linux") return "the blocking wait needs Linux";
+  let libc: Libc;
+  try {
+    libc = acquireLibc();
+  } catch (err) {
+    return `libc could not be loaded (${(err as Error).message})`;
+  }
+  try {
+    if (findEventLoopEpoll(libc) < 0) {
+      return "the event loop's epoll descriptor is not among /proc/self/fd/0..255";
+    }
+    return undefined;
+  } finally {
+    releaseLibc();
+  }
 }
 
 // The device whose loop may put the JS thread to sleep: one per process. A

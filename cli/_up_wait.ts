@@ -15,12 +15,22 @@
  * - services run in the stack (its timers), and `up` reads no stdin and
  *   prints no progress.
  * What is left, JavaScript timers of code embedding `runUp` (an `onReady`
- * hook's `setTimeout`), waits at most `blockMax` (50 ms) longer.
+ * hook's `setTimeout`), waits at most {@linkcode UP_BLOCK_MAX} (100 ms)
+ * longer.
  *
  * @module
  */
 import { blockingWaitProblem } from "../drivers/tun/block_wait.ts";
 import { UsageError } from "./_common.ts";
+
+/**
+ * `up`'s `blockMax`, ms: the runner's own idle sleep (100 ms), so that idle
+ * the device's sleep and the runner's wake-up end together. Idle, the JS
+ * thread switched in 58 times/s with 50 ms (the device's default), 34-40
+ * times/s with 100 ms; `--wait poll` 23-24/s (`perf stat --per-thread` over
+ * 10 s of `bench/tun_bench.ts idle`, load 21-28).
+ */
+export const UP_BLOCK_MAX = 100;
 
 /** How `up`'s TUN/TAP device waits when quiet. */
 export type UpWait = "poll" | "block";
@@ -70,7 +80,7 @@ export function parseWait(value: string | undefined, driver: string): UpWait | u
  * @param wait The parsed `--wait`.
  * @param printError Where the warning goes.
  * @param problem Why block cannot work here (default: asks `blockingWaitProblem()`).
- * @returns `{ wait: "block" }` or `{}` (the device's default, poll).
+ * @returns `{ wait: "block", blockMax }` or `{}` (the device's default, poll).
  *
  * @example
  * ```ts
@@ -86,10 +96,10 @@ export function tunWaitOptions(
   wait: UpWait | undefined,
   printError: (line: string) => void,
   problem: () => string | undefined = blockingWaitProblem,
-): { wait?: "block" } {
+): { wait?: "block"; blockMax?: number } {
   if (wait !== "block") return {};
   const why = problem();
-  if (why === undefined) return { wait: "block" };
+  if (why === undefined) return { wait: "block", blockMax: UP_BLOCK_MAX };
   printError(`cli.ts up: warning: --wait block: ${why}; waiting with poll`);
   return {};
 }

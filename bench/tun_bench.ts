@@ -52,6 +52,7 @@ import {
 } from "../cli/_netns.ts";
 import { finishChecksum, internetChecksum } from "../stack/wire/checksum.ts";
 import { canRunTun } from "./_tun_check.ts";
+import { UP_BLOCK_MAX } from "../cli/_up_wait.ts";
 
 const LINUX = "10.0.0.1";
 const STACK = "10.0.0.2";
@@ -157,7 +158,14 @@ async function setup(wait: "poll" | "block" = "poll"): Promise<Setup> {
   await addNetns(netns);
   const clock = new SystemClock();
   const stack = createStack({ clock, seed: 1 });
-  const dev = openTun({ mode: "tun", name: "tun0", netns, wait });
+  // With "block", as `cli.ts up` sets it (the idle figures are up's).
+  const dev = openTun({
+    mode: "tun",
+    name: "tun0",
+    netns,
+    wait,
+    ...(wait === "block" ? { blockMax: UP_BLOCK_MAX } : {}),
+  });
   const probe = new StageProbe(dev);
   stack.addInterface({ driver: probe, addresses: [`${STACK}/24`] });
   const runner = new RealTimeRunner(stack, { clock });

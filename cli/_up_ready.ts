@@ -41,7 +41,7 @@ export async function waitForAddresses(
 ): Promise<void> {
   for (let waited = 0; tentative(stacks) > 0 && waited < DAD_WAIT_MS; waited += DAD_POLL_MS) {
     runner.kick();
-    await new Promise((resolve) => setTimeout(resolve, DAD_POLL_MS));
+    await runner.delay(DAD_POLL_MS); // not setTimeout: a device's blocking wait ends for it
   }
   for (const s of stacks) {
     for (const i of s.interfaces.list()) {

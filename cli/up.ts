@@ -73,6 +73,7 @@ import { runUntilStopped } from "./_stopper.ts";
 import { isGatewayArgs } from "./_gateway_args.ts";
 import { runGateway } from "./gateway.ts";
 import { checkJoins, joinGroups } from "./_join.ts";
+import { parseWait, tunWaitOptions, type UpWait, WAIT_HELP } from "./_up_wait.ts";
 
 /** A stopper returned by a service's `start`. */
 export interface RunningService {
@@ -170,6 +171,7 @@ Options:
   --no-offload               tun: no virtio-net header (checksum offload and TSO are on by
                              default: Linux hands the stack 64 KiB TCP super-segments
                              and segments the stack's own).
+${WAIT_HELP}
   --ring                     packet: receive through a TPACKET_V3 mmap ring (fewer system
                              calls under load; up to ~1 ms more latency for a lone frame).
   --vni N                    vxlan: the VXLAN Network Identifier, 0..16777215.
@@ -306,6 +308,7 @@ interface UpArgs {
   logLevel: LogLevel;
   netns: string | undefined;
   offload: boolean;
+  wait: UpWait | undefined;
 }
 
 /** Linux's IFNAMSIZ is 16 with the terminating NUL. */
@@ -334,6 +337,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
       vni: { type: "string" },
       ring: { type: "boolean" },
       "no-offload": { type: "boolean" },
+      wait: { type: "string" },
       local: { type: "string" },
       remote: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -461,6 +465,7 @@ function parseUpArgs(args: string[]): UpArgs | "help" {
     logLevel,
     netns: v.netns,
     offload: driver === "tun" && !(v["no-offload"] ?? false),
+    wait: parseWait(v.wait, driver),
   };
 }
 
@@ -660,6 +665,7 @@ async function start(
           ...(a.driver === "tap" ? { mac: a.mac ?? randomMac(stack.rng) } : {}),
           ...(a.netns !== undefined ? { netns: a.netns } : {}),
           ...(a.offload ? { offload: true } : {}),
+          ...tunWaitOptions(a.wait, printError),
         });
     } catch (err) {
       stack.close();
@@ -677,6 +683,8 @@ async function start(
     node = stack;
   }
   const runner = new RealTimeRunner(node, { clock, onError });
+  // A blocking wait ends no later than the runner's next timer.
+  if (tun !== null && "waitBudget" in tun) tun.waitBudget = runner.msUntilWake;
   const r: Running = {
     stack,
     runner,
@@ -752,7 +760,7 @@ async function stop(
   const reset = abortConnections(r.stack);
   if (reset > 0) {
     r.runner.kick();
-    await new Promise((resolve) => setTimeout(resolve, 20)); // let the driver write them
+    await r.runner.delay(20); // let the driver write them (a runner timer: the device's sleep ends for it)
   }
   for (const s of r.services.splice(0).reverse()) {
     try {

@@ -30,6 +30,28 @@
  * asleep for 100 ms on a loaded 2-core VM; the p99s are scheduling delays
  * (`perf sched`: the JS thread's wake-up delay was 12 µs median, 3 ms p90).
  *
+ * **What is left after a quiet period** (session 8, load 12-27 from other
+ * work on the 2 cores). Traced with ftrace (`sched_wakeup`, `sched_switch`,
+ * `net_dev_start_xmit`, the syscalls) for `cli.ts up` answering `ping -i
+ * 0.1`: ping's `sendto` → the device's xmit 35 µs → our thread woken 24 µs
+ * later → on a core 13 µs later → `poll()` returns 22 µs later → `read()`
+ * 70-120 µs later → the reply's `write()` 200-650 µs later, the JS thread
+ * running all along (no preemption). No syscall, timer or microtask hop is
+ * between the wake and the `read()`; what is slow is our own JavaScript
+ * running cold:
+ * - The same echo through the stack in memory (no device) takes 4 µs 2 ms
+ *   after the previous one but 33 µs after 50 ms, asleep or spinning,
+ *   also with a frozen `ManualClock` (so no time-driven housekeeping runs):
+ *   caches other processes evicted meanwhile.
+ * - And it takes 99 µs after 100 ms when the stack has answered only 20
+ *   echoes before (V8 has not optimised the path yet: sparse traffic keeps
+ *   it in the interpreter), 36-42 µs after 2,000. Warming a throwaway stack
+ *   with the same plugins first gives 75-78 µs (the real instance's own
+ *   feedback is what counts).
+ * A C responder (blocking `read()`, swap addresses, `write()`) on the same
+ * machine at the same time: idle median 101-110 µs — the floor the ≤ 0.1 ms
+ * target sits on when the machine is loaded.
+ *
  * **The cost.** While the JS thread sleeps here, nothing else in the process
  * runs JavaScript. So the sleep also ends when the event loop has I/O to do
  * (the poll includes the event loop's own epoll descriptor: sockets, child
@@ -42,7 +64,7 @@
  *
  * @module
  */
-import { cString, type Libc, type LibcSymbols, POLLIN } from "./_libc.ts";
+import { acquireLibc, cString, type Libc, type LibcSymbols, POLLIN, releaseLibc } from "./_libc.ts";
 
 /** Default of `blockMax`: longest sleep of the JS thread in `poll()`, in ms. */
 export const DEFAULT_BLOCK_MAX = 50;
@@ -70,6 +92,37 @@ export function findEventLoopEpoll(libc: Libc, maxFd = 256): number {
     if (n > 0 && decoder.decode(link.subarray(0, n)) === EVENTPOLL) return fd;
   }
   return -1;
+}
+
+/**
+ * Why `wait: "block"` would not work as meant in this process, or undefined
+ * when it would: not Linux, or the event loop's epoll descriptor not found
+ * in /proc/self/fd (then a sleep would not end for the event loop's I/O —
+ * signals, sockets, child processes — only at `blockMax`). `cli.ts up` asks
+ * before choosing the wait, and falls back to `"poll"`, saying so.
+ *
+ * @example
+ * ```ts ignore
+ * import { blockingWaitProblem } from "./block_wait.ts";
+ * const problem = blockingWaitProblem(); // undefined in a `deno run -A` on Linux
+ * ```
+ */
+export function blockingWaitProblem(): string | undefined {
+  if (Deno.build.os !== "linux") return "the blocking wait needs Linux";
+  let libc: Libc;
+  try {
+    libc = acquireLibc();
+  } catch (err) {
+    return `libc could not be loaded (${(err as Error).message})`;
+  }
+  try {
+    if (findEventLoopEpoll(libc) < 0) {
+      return "the event loop's epoll descriptor is not among /proc/self/fd/0..255";
+    }
+    return undefined;
+  } finally {
+    releaseLibc();
+  }
 }
 
 // The device whose loop may put the JS thread to sleep: one per process. A

@@ -74,6 +74,10 @@ export interface RealTimeRunnerOptions {
 /** Polls in a row at one kick while the object keeps saying "due now". */
 const MAX_POLLS_PER_KICK = 64;
 
+/** Longest {@linkcode RealTimeRunner.delay}, ms, and how many may be pending. */
+const MAX_DELAY_MS = 60_000;
+const MAX_SLEEPS = 64;
+
 /** Default longest sleep, µs, when the driven object cannot report earlier deadlines. */
 const BLIND_MAX_SLEEP = 10_000;
 /**
@@ -127,6 +131,8 @@ export class RealTimeRunner {
   errors = 0;
   /** Re-arms because the driven object reported an earlier deadline between kicks. */
   earlier = 0;
+  // Pending delay() sleeps, due instants and resolvers (few: start-up and stop waits).
+  readonly #sleeps: { due: Instant; resolve: () => void }[] = [];
 
   /**
    * Drives `node` on `options.clock`; call {@linkcode start}.
@@ -182,8 +188,66 @@ export class RealTimeRunner {
     } finally {
       this.#kicking = false;
     }
+    if (this.#sleeps.length > 0) next = this.#wakeSleepers(next, now);
     if (this.#running) this.#arm(next, now);
   };
+
+  /**
+   * Resolves after `ms` milliseconds, on the runner's own timer: a wait that
+   * a TUN device's blocking wait (`waitBudget = runner.msUntilWake`) never
+   * makes late, unlike a `setTimeout` of the caller's, which waits for the
+   * device's sleep to end (up to its `blockMax`). Resolves at once when the
+   * runner is stopped, or when it stops.
+   *
+   * @param ms Milliseconds, 0..60000.
+   * @throws {TypeError} If `ms` is not a number.
+   * @throws {RangeError} If `ms` is outside 0..60000, or 64 sleeps are pending.
+   *
+   * @example
+   * ```ts
+   * import { RealTimeRunner } from "./runner.ts";
+   * import { SystemClock } from "../../stack/clock.ts";
+   * import assert from "node:assert/strict";
+   * const clock = new SystemClock();
+   * const runner = new RealTimeRunner({ pollAt: () => undefined, poll() {} }, { clock });
+   * runner.start();
+   * const t0 = clock.now();
+   * await runner.delay(5);
+   * runner.stop();
+   * assert.ok(clock.now() - t0 >= 5_000);
+   * ```
+   */
+  delay(ms: number): Promise<void> {
+    if (typeof ms !== "number" || Number.isNaN(ms)) {
+      throw new TypeError(`Cannot delay: ms ${ms} is not a number`);
+    }
+    if (ms < 0 || ms > MAX_DELAY_MS) {
+      throw new RangeError(`Cannot delay: ms ${ms} is not in 0..${MAX_DELAY_MS}`);
+    }
+    if (this.#sleeps.length >= MAX_SLEEPS) {
+      throw new RangeError(`Cannot delay: ${MAX_SLEEPS} delays are already pending`);
+    }
+    if (!this.#running) return Promise.resolve();
+    const now = this.#clock.now();
+    const due = now + Math.ceil(ms * 1000);
+    return new Promise((resolve) => {
+      this.#sleeps.push({ due, resolve });
+      this.#arm(due, now);
+    });
+  }
+
+  // Resolves the sleeps due at `now`; returns the earlier of `next` and the first still pending.
+  #wakeSleepers(next: Instant | undefined, now: Instant): Instant | undefined {
+    const sleeps = this.#sleeps;
+    for (let i = sleeps.length - 1; i >= 0; i--) {
+      const s = sleeps[i]!;
+      if (s.due <= now || !this.#running) {
+        sleeps.splice(i, 1);
+        s.resolve();
+      } else if (next === undefined || s.due < next) next = s.due;
+    }
+    return next;
+  }
 
   /**
    * Milliseconds until the runner's timer is due (0: due now; Infinity when
@@ -200,6 +264,7 @@ export class RealTimeRunner {
   stop(): void {
     if (this.#running && this.#watched) this.#node.watchPollAt!(null);
     this.#running = false;
+    if (this.#sleeps.length > 0) this.#wakeSleepers(undefined, this.#clock.now());
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;

@@ -158,3 +158,46 @@ Deno.test("RealTimeRunner ignores deadline reports made while it polls", () => {
   assert.equal(runner.earlier, 0);
   assert.equal(runner.polls, 2);
 });
+
+Deno.test("RealTimeRunner.delay() resolves on the runner's timer, in due order, not before", async () => {
+  const clock = new SystemClock();
+  const runner = new RealTimeRunner({ pollAt: () => undefined, poll() {} }, {
+    clock,
+    maxSleep: 1_000_000, // idle: only the delays wake it
+  });
+  runner.start();
+  const order: string[] = [];
+  const t0 = clock.now();
+  const late = runner.delay(12).then(() => order.push(`late ${clock.now() - t0 >= 12_000}`));
+  const early = runner.delay(3).then(() => order.push(`early ${clock.now() - t0 >= 3_000}`));
+  assert.ok(runner.msUntilWake() <= 3, "the runner's timer is the earliest delay");
+  await Promise.all([late, early]);
+  runner.stop();
+  assert.deepEqual(order, ["early true", "late true"]);
+  assert.ok(runner.wakeups >= 2);
+});
+
+Deno.test("RealTimeRunner.stop() resolves pending delays, and a stopped runner's delay resolves at once", async () => {
+  const clock = new SystemClock();
+  const runner = new RealTimeRunner({ pollAt: () => undefined, poll() {} }, { clock });
+  runner.start();
+  const pending = runner.delay(60_000);
+  runner.stop();
+  await pending; // the test's op sanitizer fails if a timer is left behind
+  await runner.delay(60_000);
+});
+
+Deno.test("RealTimeRunner.delay() rejects a bad ms before arming anything", () => {
+  const runner = new RealTimeRunner({ pollAt: () => undefined, poll() {} }, {
+    clock: new SystemClock(),
+  });
+  assert.throws(() => runner.delay(NaN), TypeError);
+  assert.throws(() => runner.delay("5" as unknown as number), TypeError);
+  assert.throws(() => runner.delay(-1), RangeError);
+  assert.throws(() => runner.delay(60_001), RangeError);
+  runner.start();
+  const sleeps = Array.from({ length: 64 }, () => runner.delay(60_000));
+  assert.throws(() => runner.delay(1), /64 delays are already pending/);
+  runner.stop();
+  return Promise.all(sleeps).then(() => {});
+});

@@ -1,0 +1,105 @@
+/**
+ * `cli.ts up --wait poll|block`: how a TUN or TAP device waits when it is
+ * quiet (see `drivers/tun/block_wait.ts`).
+ *
+ * `up` waits with `"block"` by default: the JS thread itself sleeps in
+ * `poll()` on the device, the stop eventfd and the event loop's epoll, so
+ * the first frame after a quiet period is read in the turn that wakes it,
+ * with no worker-thread hand-off. Nothing in `up` is late for it:
+ * - the stack's timers are the runner's, and the device's sleep ends at the
+ *   runner's next timer (`waitBudget = runner.msUntilWake`);
+ * - `up`'s own waits (DAD at start-up, the RSTs' flush at stop) are runner
+ *   delays (`runner.delay`), not `setTimeout`s;
+ * - signals (SIGINT, SIGTERM), sockets and child processes are event-loop
+ *   I/O, which ends the sleep through the epoll descriptor;
+ * - services run in the stack (its timers), and `up` reads no stdin and
+ *   prints no progress.
+ * What is left, JavaScript timers of code embedding `runUp` (an `onReady`
+ * hook's `setTimeout`), waits at most {@linkcode UP_BLOCK_MAX} (100 ms)
+ * longer.
+ *
+ * @module
+ */
+import { blockingWaitProblem } from "../drivers/tun/block_wait.ts";
+import { UsageError } from "./_common.ts";
+
+/**
+ * `up`'s `blockMax`, ms: the runner's own idle sleep (100 ms), so that idle
+ * the device's sleep and the runner's wake-up end together. Idle, the JS
+ * thread switched in 58 times/s with 50 ms (the device's default), 34-40
+ * times/s with 100 ms; `--wait poll` 23-24/s (`perf stat --per-thread` over
+ * 10 s of `bench/tun_bench.ts idle`, load 21-28).
+ */
+export const UP_BLOCK_MAX = 100;
+
+/** How `up`'s TUN/TAP device waits when quiet. */
+export type UpWait = "poll" | "block";
+
+/** The `--wait` lines of `up --help`. */
+export const WAIT_HELP =
+  `  --wait poll|block          tun, tap: how the device waits when quiet (default block:
+                             the JS thread sleeps in poll() on the device and answers
+                             the first frame after a quiet period without a thread
+                             hand-off; poll: a worker thread's poll()). block falls back
+                             to poll, with a warning, where it cannot work.`;
+
+/**
+ * Checks `--wait`: the wait for tun and tap (default `"block"`), undefined
+ * for the other drivers.
+ *
+ * @param value The flag's value, if given.
+ * @param driver The `--driver` value.
+ * @returns The wait, or undefined when the driver has none.
+ * @throws {UsageError} If `value` is not poll or block, or the driver is not tun or tap.
+ *
+ * @example
+ * ```ts
+ * import { parseWait } from "./_up_wait.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseWait(undefined, "tun"), "block");
+ * assert.equal(parseWait("poll", "tap"), "poll");
+ * assert.equal(parseWait(undefined, "loopback"), undefined);
+ * assert.throws(() => parseWait("spin", "tun"), /--wait must be poll or block, not "spin"/);
+ * ```
+ */
+export function parseWait(value: string | undefined, driver: string): UpWait | undefined {
+  if (value !== undefined && value !== "poll" && value !== "block") {
+    throw new UsageError(`--wait must be poll or block, not "${value}"`);
+  }
+  if (driver !== "tun" && driver !== "tap") {
+    if (value !== undefined) throw new UsageError("--wait needs --driver tun or tap");
+    return undefined;
+  }
+  return value ?? "block";
+}
+
+/**
+ * The `openTun` options for `wait`: `"block"` only where it works in this
+ * process; otherwise a warning line and `"poll"`.
+ *
+ * @param wait The parsed `--wait`.
+ * @param printError Where the warning goes.
+ * @param problem Why block cannot work here (default: asks `blockingWaitProblem()`).
+ * @returns `{ wait: "block", blockMax }` or `{}` (the device's default, poll).
+ *
+ * @example
+ * ```ts
+ * import { tunWaitOptions } from "./_up_wait.ts";
+ * import assert from "node:assert/strict";
+ * const err: string[] = [];
+ * assert.deepEqual(tunWaitOptions("block", (l) => err.push(l), () => "no epoll"), {});
+ * assert.match(err[0]!, /warning: --wait block: no epoll; waiting with poll/);
+ * assert.deepEqual(tunWaitOptions("poll", (l) => err.push(l)), {});
+ * ```
+ */
+export function tunWaitOptions(
+  wait: UpWait | undefined,
+  printError: (line: string) => void,
+  problem: () => string | undefined = blockingWaitProblem,
+): { wait?: "block"; blockMax?: number } {
+  if (wait !== "block") return {};
+  const why = problem();
+  if (why === undefined) return { wait: "block", blockMax: UP_BLOCK_MAX };
+  printError(`cli.ts up: warning: --wait block: ${why}; waiting with poll`);
+  return {};
+}

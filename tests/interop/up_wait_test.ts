@@ -1,0 +1,182 @@
+/**
+ * `cli.ts up --wait poll|block` and the blocking wait as `up`'s default:
+ * the device's JS thread asleep in `poll()` answers Linux's pings, and the
+ * runner's timers (the stack's, `runner.delay`) end that sleep, so they are
+ * never late by `blockMax`.
+ *
+ * Assertions are about structure (which wait ran, how long each sleep was
+ * allowed to last), not microseconds: they hold on a loaded machine.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { gated } from "../_require.ts";
+import { runUpWhileReady as up } from "../cli/_up.ts";
+import { createStack, SystemClock } from "../../mod.ts";
+import { openTun, RealTimeRunner, type TunDevice } from "../../drivers/tun/mod.ts";
+import {
+  configurePeer,
+  INTEROP_NEEDS,
+  LINUX_ADDRESS,
+  netnsExec,
+  pingCommand,
+  pingSummary,
+  STACK_ADDRESS,
+  withNetns,
+} from "./_netns.ts";
+
+/** `up` flags for TUN device tun0 in namespace `ns`, Linux at 10.0.0.1, the stack at 10.0.0.2. */
+function tunIn(ns: string, ...extra: string[]): string[] {
+  return [
+    "--driver",
+    "tun",
+    "--ifname",
+    "tun0",
+    "--netns",
+    ns,
+    "--address",
+    `${STACK_ADDRESS}/24`,
+    "--peer-address",
+    `${LINUX_ADDRESS}/24`,
+    ...extra,
+  ];
+}
+
+Deno.test("up --wait with a bad value, or with a driver without a device wait, is a usage error (exit 2)", async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ["--driver", "tun", "--address", "10.0.0.2/24", "--wait", "spin"],
+      /--wait must be poll or block, not "spin"/,
+    ],
+    [
+      ["--driver", "tun", "--address", "10.0.0.2/24", "--wait", ""],
+      /--wait must be poll or block, not ""/,
+    ],
+    [["--driver", "loopback", "--wait", "block"], /--wait needs --driver tun or tap/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await up(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.deepEqual(r.out, []);
+    assert.equal(r.err.length, 1, r.err.join("\n"));
+    assert.match(r.err[0]!, /^cli\.ts up: /);
+    assert.match(r.err[0]!, message);
+  }
+});
+
+Deno.test("up --help documents --wait", async () => {
+  const r = await up(["--help"]);
+  assert.match(r.out.join("\n"), /^ {2}--wait poll\|block +tun, tap: .*\(default block/m);
+});
+
+Deno.test(gated(INTEROP_NEEDS, {
+  name: "up --driver tun waits with the JS thread asleep by default and answers pings from idle",
+  async fn() {
+    await withNetns(async (ns) => {
+      let ping = "";
+      let dev: TunDevice | undefined;
+      let wakeups = 0;
+      const r = await up(tunIn(ns), async (stack) => {
+        dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
+        const before = dev.stats.blockWakeups;
+        // 100 ms apart: the device is quiet between pings, so each wakes the sleeping thread.
+        ping = (await netnsExec(ns, pingCommand(STACK_ADDRESS, { count: 5, interval: 0.1 }), 10))
+          .stdout;
+        wakeups = dev.stats.blockWakeups - before;
+      });
+      assert.equal(r.code, 0, r.err.join("\n"));
+      assert.deepEqual(r.err, [], "no warning: the blocking wait works here");
+      assert.equal(dev?.blocking, true, "up's default wait is block");
+      assert.deepEqual(pingSummary(ping), { sent: 5, received: 5, loss: 0 }, ping);
+      assert.ok(wakeups >= 1, `pings ended a blocking wait ${wakeups} times`);
+      assert.match(r.out.join("\n"), /^ {2}tx\.echo_replies +5$/m);
+    });
+  },
+}));
+
+Deno.test(gated(INTEROP_NEEDS, {
+  name: "up --driver tun --wait poll waits on a worker thread and answers pings",
+  async fn() {
+    await withNetns(async (ns) => {
+      let ping = "";
+      let dev: TunDevice | undefined;
+      const r = await up(tunIn(ns, "--wait", "poll"), async (stack) => {
+        dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
+        ping = (await netnsExec(ns, pingCommand(STACK_ADDRESS, { count: 3, interval: 0.05 }), 10))
+          .stdout;
+      });
+      assert.equal(r.code, 0, r.err.join("\n"));
+      assert.equal(dev?.blocking, false);
+      assert.equal(dev?.stats.blockWaits, 0);
+      assert.deepEqual(pingSummary(ping), { sent: 3, received: 3, loss: 0 }, ping);
+    });
+  },
+}));
+
+Deno.test(gated(INTEROP_NEEDS, {
+  name:
+    "a runner timer and a runner delay end the device's blocking wait: no sleep is allowed past them",
+  async fn() {
+    await withNetns(async (netns) => {
+      const clock = new SystemClock();
+      const stack = createStack({ clock, seed: 7 });
+      // A 1 s blockMax: were the runner's timers not bounding the sleep, they would be ~1 s late.
+      const dev = openTun({ mode: "tun", name: "tun0", netns, wait: "block", blockMax: 1000 });
+      const runner = new RealTimeRunner(stack, { clock });
+      // Each sleep's allowed length, and the runner's own next timer at that moment.
+      const budgets: { budget: number; pending: string }[] = [];
+      let pending = "";
+      dev.waitBudget = () => {
+        const budget = runner.msUntilWake();
+        budgets.push({ budget, pending });
+        return budget;
+      };
+      try {
+        stack.addInterface({ driver: dev, addresses: [`${STACK_ADDRESS}/24`] });
+        dev.onBatch = runner.kick;
+        runner.start();
+        await configurePeer("tun0", { addresses: [`${LINUX_ADDRESS}/24`], netns });
+        assert.equal(dev.blocking, true);
+
+        // A runner delay of 40 ms while the device sleeps.
+        const waits0 = dev.stats.blockWaits;
+        pending = "delay";
+        const t0 = clock.now();
+        await runner.delay(40);
+        const delayTook = (clock.now() - t0) / 1000;
+        pending = "";
+        assert.ok(dev.stats.blockWaits > waits0, "the device slept during the delay");
+        assert.ok(delayTook >= 40, `the delay took ${delayTook} ms`);
+
+        // A stack timer: a ping nobody answers times out after 60 ms.
+        const waits1 = dev.stats.blockWaits;
+        pending = "ping";
+        const t1 = clock.now();
+        const failed = await stack.ping("10.0.0.9", { timeout: 60_000 }).then(
+          () => "answered",
+          (e: Error) => e.name,
+        );
+        const pingTook = (clock.now() - t1) / 1000;
+        pending = "";
+        assert.equal(failed, "TimedOut");
+        assert.ok(dev.stats.blockWaits > waits1, "the device slept during the ping");
+        assert.ok(pingTook >= 60, `the ping timed out after ${pingTook} ms`);
+
+        // The structure that keeps them on time: no sleep was allowed past the pending timer.
+        const during = (what: string) => budgets.filter((b) => b.pending === what);
+        assert.ok(during("delay").length >= 1 && during("ping").length >= 1, "budgets asked");
+        for (const b of during("delay")) {
+          assert.ok(b.budget <= 40, `delay: sleep of ${b.budget} ms`);
+        }
+        for (const b of during("ping")) assert.ok(b.budget <= 60, `ping: sleep of ${b.budget} ms`);
+        // And neither waited for blockMax (a loose bound, for a loaded machine).
+        assert.ok(delayTook < 900 && pingTook < 900, `${delayTook} ms, ${pingTook} ms`);
+      } finally {
+        runner.stop();
+        stack.close();
+        dev.close();
+        await dev.closed;
+      }
+    });
+  },
+}));

@@ -56,6 +56,7 @@ import {
   SYN_SENT,
 } from "./state.ts";
 import { armRto, armTimer } from "./timers.ts";
+import { nagleTrim } from "./tso_split.ts";
 
 /**
  * Builds and sends one segment of `ep` with sequence number `seq`, `flags`
@@ -318,6 +319,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   const goal = ep.tsoMax > 0 ? tsoGoal(ep.tsoMax, mss) : mss;
   let len = avail < goal ? avail : goal;
   if (len > room) len = room > 0 ? room : 0;
+  if (len > mss) len = nagleTrim(ep, len, mss, avail, force); // TSO: a short tail goes only as it would alone
   const finPending = ep.finQueued && seqLe(sndNxt, ep.finSeq);
   const fin = finPending && seqAdd(sndNxt, len) === ep.finSeq && (wndRoom > len || force);
   if (len === 0 && !fin) return false;

@@ -9,16 +9,19 @@
  * - RACK breaks a tie of transmit times by end sequence, so that the pieces
  *   of one super-segment split by SACK are ordered as the wire saw them
  *   (Linux's `tcp_rack_sent_after`);
- * - Nagle holds back a super-segment's tail shorter than one MSS while a
- *   short segment is unacknowledged, and sends the whole segments before it
- *   (Linux's `tcp_mss_split_point` under `tcp_nagle_check`).
+ * - a super-segment carries a tail shorter than one MSS only when the stack
+ *   would send that tail alone: Nagle holds it back while a short segment is
+ *   unacknowledged, and sends the whole segments before it (Linux's
+ *   `tcp_mss_split_point` under `tcp_nagle_check`); a congestion window in
+ *   bytes sends whole segments (Linux counts packets).
  *
  * Without TSO every segment is at most one MSS and none of this changes
  * what is sent.
  *
  * @module
  */
-import { seqDiff } from "./seq.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from "./seq.ts";
 
 /**
  * The first sequence number of the last MSS-sized segment of
@@ -41,22 +44,50 @@ export function probeStart(start: number, end: number, mss: number): number {
 }
 
 /**
- * The length of a new super-segment under Nagle's rule (RFC 9293 §3.7.4,
- * Minshall's form): `len` bytes are ready, of which the last `len mod mss`
- * would be a short segment that Nagle holds back; the whole segments before
- * it go now. Returns `len` when it is at most one MSS or a multiple of it
- * (the caller's own Nagle check then decides), else the whole segments.
+ * The length of a super-segment of new data: of `len` bytes (more than one
+ * MSS, at most `avail`, the data not yet sent), the whole segments always
+ * go, and the last `len mod mss` only when `sendOne` would send it alone as
+ * the next segment: so a super-segment is exactly the segments the stack
+ * sends without TSO, back to back. That holds back a short tail under
+ * Nagle's rule (RFC 9293 §3.7.4, Minshall's form) while another short
+ * segment is unacknowledged, as Linux's `tcp_mss_split_point` with
+ * `tcp_nagle_check`; a tail that is not the end of the data only when it
+ * fills half the peer's largest window (SWS avoidance, §3.8.6.2.1); and it
+ * keeps a congestion window in bytes (PRR's) from sending part of a segment,
+ * as Linux counts the window in packets. A tail carrying the FIN, a
+ * retransmission (go-back-N) or a forced send is not trimmed. Called only
+ * when `len` exceeds one MSS, so only with TSO.
  *
  * @example
  * ```ts
- * import { nagleSplit } from "./tso_split.ts";
+ * import { nagleTrim } from "./tso_split.ts";
+ * import type { TcpEndpoint } from "./endpoint.ts";
  * import assert from "node:assert/strict";
- * assert.equal(nagleSplit(2500, 1000), 2000); // the 500-byte tail waits
- * assert.equal(nagleSplit(3000, 1000), 3000);
- * assert.equal(nagleSplit(700, 1000), 700);
+ * // 100 bytes sent, unacknowledged: a short segment is out.
+ * const ep = {
+ *   sndUna: 1, sndNxt: 101, sndMax: 101, sndSml: 101, noDelay: false, maxSndWnd: 65535,
+ *   finQueued: false,
+ * } as TcpEndpoint;
+ * assert.equal(nagleTrim(ep, 2500, 1000, 2500, false), 2000); // the 500-byte tail waits
+ * assert.equal(nagleTrim(ep, 3000, 1000, 3000, false), 3000);
+ * ep.sndUna = 101; // acknowledged: nothing short is out
+ * assert.equal(nagleTrim(ep, 2500, 1000, 2500, false), 2500);
+ * assert.equal(nagleTrim(ep, 1546, 1000, 9000, false), 1000); // not the end of the data
  * ```
  */
-export function nagleSplit(len: number, mss: number): number {
-  if (len <= mss) return len;
-  return len - (len % mss);
+export function nagleTrim(
+  ep: TcpEndpoint,
+  len: number,
+  mss: number,
+  avail: number,
+  force: boolean,
+): number {
+  const partial = len % mss;
+  const sndNxt = ep.sndNxt;
+  if (partial === 0 || force || seqLt(sndNxt, ep.sndMax)) return len;
+  if (ep.finQueued && seqAdd(sndNxt, len) === ep.finSeq) return len;
+  const smallOut = seqGt(ep.sndSml, ep.sndUna) && seqLe(ep.sndSml, ep.sndMax);
+  const all = len === avail && (ep.noDelay || !smallOut);
+  const half = ep.maxSndWnd > 0 && partial >= (ep.maxSndWnd >>> 1);
+  return all || half ? len : len - partial;
 }

@@ -349,6 +349,9 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   } else if (ep.rttStart < 0 && len > 0) {
     ep.rttSeq = end;
     ep.rttStart = ep.core.now();
+    // TSO: time the first segment of a super-segment, whose ACK may come
+    // alone (Linux samples the RTT from an ACK of part of a TSO skb).
+    if (len > mss) ep.rttSeq = seqAdd(sndNxt, mss);
   }
   if (ep.rtoAt === 0) armRto(ep);
   if (len > 0) noteSend(ep, sndNxt, len, retrans);

@@ -56,7 +56,7 @@ import {
   SYN_SENT,
 } from "./state.ts";
 import { armRto, armTimer } from "./timers.ts";
-import { nagleTrim } from "./tso_split.ts";
+import { countSuperSegment, nagleTrim } from "./tso_split.ts";
 
 /**
  * Builds and sends one segment of `ep` with sequence number `seq`, `flags`
@@ -177,6 +177,7 @@ export function emit(
   }
   ep.segsOut++;
   core.c.out_segs.value++;
+  if (len > ep.mss) countSuperSegment(ep, len, false); // TSO: the wire's segments
   const err = ep.net.send(
     pkt,
     src,
@@ -344,6 +345,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   if (retrans) {
     ep.retransSegs++;
     ep.core.c.retrans_segs.value++;
+    if (len > mss) countSuperSegment(ep, len, true);
     undoNoteRetransmit(ep, sndNxt, len + (fin ? 1 : 0));
     ep.rttStart = -1;
   } else if (ep.rttStart < 0 && len > 0) {

@@ -13,7 +13,11 @@
  *   would send that tail alone: Nagle holds it back while a short segment is
  *   unacknowledged, and sends the whole segments before it (Linux's
  *   `tcp_mss_split_point` under `tcp_nagle_check`); a congestion window in
- *   bytes sends whole segments (Linux counts packets).
+ *   bytes sends whole segments (Linux counts packets);
+ * - the RTT is timed on a super-segment's first segment (`output.ts`), as
+ *   Linux samples an ACK of part of a TSO skb;
+ * - `segs_out`, `total_retrans` and their stack counters count the
+ *   segments on the wire (Linux's `tcp_skb_pcount`).
  *
  * Without TSO every segment is at most one MSS and none of this changes
  * what is sent.
@@ -90,4 +94,37 @@ export function nagleTrim(
   const all = len === avail && (ep.noDelay || !smallOut);
   const half = ep.maxSndWnd > 0 && partial >= (ep.maxSndWnd >>> 1);
   return all || half ? len : len - partial;
+}
+
+/**
+ * Counts a super-segment of `len` bytes (more than one MSS) as the segments
+ * it becomes on the wire, as Linux counts `tcp_skb_pcount` in `segs_out`,
+ * OutSegs, `total_retrans` and RetransSegs: the caller counted one already,
+ * this adds the rest, to `segsOut` and `out_segs`, or with `retrans` to
+ * `retransSegs` and `retrans_segs`.
+ *
+ * @example
+ * ```ts
+ * import { countSuperSegment } from "./tso_split.ts";
+ * import type { TcpEndpoint } from "./endpoint.ts";
+ * import assert from "node:assert/strict";
+ * const counter = () => ({ value: 0 });
+ * const ep = {
+ *   mss: 1000, segsOut: 1, retransSegs: 0,
+ *   core: { c: { out_segs: counter(), retrans_segs: counter() } },
+ * } as unknown as TcpEndpoint;
+ * countSuperSegment(ep, 2500, false); // three segments on the wire
+ * assert.equal(ep.segsOut, 3);
+ * ```
+ */
+export function countSuperSegment(ep: TcpEndpoint, len: number, retrans: boolean): void {
+  const more = Math.ceil(len / ep.mss) - 1;
+  if (more <= 0) return;
+  if (retrans) {
+    ep.retransSegs += more;
+    ep.core.c.retrans_segs.value += more;
+  } else {
+    ep.segsOut += more;
+    ep.core.c.out_segs.value += more;
+  }
 }

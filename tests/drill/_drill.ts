@@ -13,7 +13,11 @@ import { runScript, type RunScriptOptions } from "../../drill/mod.ts";
 import { cannotCheck } from "../_require.ts";
 
 /** Options of {@linkcode drillTests}. */
-export interface DrillTestOptions extends Pick<RunScriptOptions, "strictSegments" | "tolerance"> {
+export interface DrillTestOptions extends
+  Pick<
+    RunScriptOptions,
+    "strictSegments" | "tolerance" | "tso"
+  > {
   /** What a "not run" script does: fail the test (default) or skip with its reason. */
   readonly notRun?: "fail" | "skip";
   /** Test name prefix (default "drill"). */
@@ -48,6 +52,7 @@ export function drillTests(dir: string | URL, options: DrillTestOptions = {}): v
       const r = runScript(Deno.readTextFileSync(file), {
         ...(options.strictSegments !== undefined ? { strictSegments: options.strictSegments } : {}),
         ...(options.tolerance !== undefined ? { tolerance: options.tolerance } : {}),
+        ...(options.tso !== undefined ? { tso: options.tso } : {}),
       });
       const where = r.line !== undefined ? `${name}:${r.line}` : name;
       if (r.status === "failed") throw new Error(`${where}: ${r.message}`);

@@ -56,6 +56,7 @@ import {
   SYN_SENT,
 } from "./state.ts";
 import { armRto, armTimer } from "./timers.ts";
+import { countSuperSegment, nagleTrim } from "./tso_split.ts";
 
 /**
  * Builds and sends one segment of `ep` with sequence number `seq`, `flags`
@@ -180,6 +181,7 @@ export function emit(
   }
   ep.segsOut++;
   core.c.out_segs.value++;
+  if (len > ep.mss) countSuperSegment(ep, len, false); // TSO: the wire's segments
   const err = ep.net.send(
     pkt,
     src,
@@ -322,6 +324,7 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   const goal = ep.tsoMax > 0 ? tsoGoal(ep.tsoMax, mss) : mss;
   let len = avail < goal ? avail : goal;
   if (len > room) len = room > 0 ? room : 0;
+  if (len > mss) len = nagleTrim(ep, len, mss, avail, force); // TSO: a short tail goes only as it would alone
   const finPending = ep.finQueued && seqLe(sndNxt, ep.finSeq);
   const fin = finPending && seqAdd(sndNxt, len) === ep.finSeq && (wndRoom > len || force);
   if (len === 0 && !fin) return false;
@@ -346,11 +349,15 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   if (retrans) {
     ep.retransSegs++;
     ep.core.c.retrans_segs.value++;
+    if (len > mss) countSuperSegment(ep, len, true);
     undoNoteRetransmit(ep, sndNxt, len + (fin ? 1 : 0));
     ep.rttStart = -1;
   } else if (ep.rttStart < 0 && len > 0) {
     ep.rttSeq = end;
     ep.rttStart = ep.core.now();
+    // TSO: time the first segment of a super-segment, whose ACK may come
+    // alone (Linux samples the RTT from an ACK of part of a TSO skb).
+    if (len > mss) ep.rttSeq = seqAdd(sndNxt, mss);
   }
   if (ep.rtoAt === 0) armRto(ep);
   if (len > 0) noteSend(ep, sndNxt, len, retrans);

@@ -28,6 +28,7 @@ import { seqDiff, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
 import { armRto, armTimer } from "./timers.ts";
 import { undoStart } from "./dsack.ts";
 import { RackRing } from "./rack_ring.ts";
+import { probeStart } from "./tso_split.ts";
 
 /** Most segments RACK tracks per connection. */
 export const RACK_SEGMENTS = 4096;
@@ -48,10 +49,19 @@ const LOST = 4;
  * RFC 8985 §6.2 RACK_sent_after, with ties broken by the order of
  * transmission rather than by end sequence: on a virtual clock many
  * segments leave at the same microsecond, and a retransmission sent after
- * new data must still count as sent after it.
+ * new data must still count as sent after it. The pieces of one TSO
+ * super-segment split by SACK share both: then the end sequence decides, as
+ * Linux's `tcp_rack_sent_after` (`tso_split.ts`).
  */
-function sentAfter(t1: number, o1: number, t2: number, o2: number): boolean {
-  return t1 > t2 || (t1 === t2 && o1 > o2);
+function sentAfter(
+  t1: number,
+  o1: number,
+  e1: number,
+  t2: number,
+  o2: number,
+  e2: number,
+): boolean {
+  return t1 > t2 || (t1 === t2 && (o1 > o2 || (o1 === o2 && seqGt(e1, e2))));
 }
 
 /**
@@ -209,7 +219,7 @@ export class Rack {
     if (!(retrans && (rtt < this.minRtt || this.#echoesEarlier(t)))) {
       if (!retrans && rtt < this.minRtt) this.minRtt = rtt; // step 1
       this.rtt = rtt;
-      if (sentAfter(t, o, this.xmitTs, this.xmitOrder)) {
+      if (sentAfter(t, o, e, this.xmitTs, this.xmitOrder, this.endSeq)) {
         this.xmitTs = t;
         this.endSeq = e;
         this.xmitOrder = o;
@@ -306,7 +316,7 @@ export class Rack {
     for (let k = 0, i = r.head; k < n; k++, i = (i + 1) & mask) {
       const f = F[i]!;
       if ((f & SACKED) !== 0 || (f & (LOST | RETRANS)) === LOST) continue;
-      if (!sentAfter(this.xmitTs, this.xmitOrder, T[i]!, O[i]!)) continue;
+      if (!sentAfter(this.xmitTs, this.xmitOrder, this.endSeq, T[i]!, O[i]!, r.end[i]!)) continue;
       const remaining = T[i]! + this.rtt + reoWnd - now;
       if (remaining <= 0) {
         F[i] = (f | LOST) & ~RETRANS;
@@ -616,6 +626,7 @@ function sendProbe(ep: TcpEndpoint, r: Rack): void {
     if (seqGt(e, ep.sndMax)) e = ep.sndMax;
     // A FIN's sequence number is resent by retransmitAt with the data before it.
     if (ep.finQueued && e === ep.sndMax && seqGt(e, ep.finSeq)) e = ep.finSeq;
+    s = probeStart(s, e, ep.mss); // TSO: the last MSS of a super-segment (Linux)
     if (retransmitAt(ep, s, seqDiff(e, s) > 0 ? seqDiff(e, s) : ep.mss) === 0) {
       r.probing = false;
       return;

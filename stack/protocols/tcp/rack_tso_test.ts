@@ -40,3 +40,20 @@ Deno.test("Rack: at the record limit a partial block splits nothing (bounded by 
   assert.equal(r.overflow, false);
   assert.equal(r.pipe(), 20_000);
 });
+
+Deno.test("Rack: the SACKed piece of a super-segment ranks after the hole before it (ties broken by end sequence, as Linux)", () => {
+  const r = new Rack(64);
+  r.sent(0, 3000, 0); // one super-segment of three MSS, one transmit time
+  r.sack(1000, 3000, 10_000); // the first MSS is missing
+  assert.equal(r.detectLoss(10_000, 0), 0);
+  assert.equal(r.nextLost(), 0, "the hole was sent before the SACKed pieces");
+  assert.equal(r.endOf(0), 1000);
+});
+
+Deno.test("Rack: a hole above the SACKed piece of a super-segment is not judged lost by it", () => {
+  const r = new Rack(64);
+  r.sent(0, 3000, 0);
+  r.sack(0, 1000, 10_000); // only the first MSS: the rest was sent after it
+  r.detectLoss(10_000, 0);
+  assert.equal(r.nextLost(), -1);
+});

@@ -95,6 +95,8 @@ export class DatagramReceiver {
   #slab: ArrayBuffer | null = null;
   /** Bytes of `#slab` handed out (kept a multiple of 8: views start aligned). */
   #slabUsed = 0;
+  /** The size of the last slab made (0: none yet); the next is twice it, up to the limit. */
+  #slabBytes = 0;
 
   /** Receives from `sock` (an IPv6 socket shows IPv4 peers mapped). */
   constructor(sock: UdpSocket) {
@@ -174,13 +176,19 @@ export class DatagramReceiver {
     if (n > SLAB_DATAGRAM_MAX) return new Uint8Array(n);
     let slab = this.#slab;
     let at = this.#slabUsed;
-    if (slab === null || at + n > slab.byteLength) {
-      const size = slab === null ? SLAB_FIRST_BYTES : Math.min(slab.byteLength * 2, SLAB_MAX_BYTES);
+    // A slab the user detached (transferring a datagram's buffer) has
+    // byteLength 0: no room, so a new one is made.
+    const room = slab === null ? 0 : slab.byteLength - at;
+    if (room < n || room === 0) {
+      const size = this.#slabBytes === 0
+        ? SLAB_FIRST_BYTES
+        : Math.min(this.#slabBytes * 2, SLAB_MAX_BYTES);
       slab = this.#slab = new ArrayBuffer(size);
+      this.#slabBytes = size;
       at = 0;
     }
     this.#slabUsed = (at + n + 7) & ~7;
-    return new Uint8Array(slab, at, n);
+    return new Uint8Array(slab!, at, n);
   }
 
   /** Called by the socket (synchronously, from the receive path). */

@@ -229,7 +229,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   /**
    * Waits for one datagram and resolves with its bytes and sender. With
    * `p`, the datagram is copied into `p` (cut to `p.length`) and the result
-   * is a subarray of `p`; without, it is a new array.
+   * is a subarray of `p`; without, it is a new array, yours to keep and
+   * change: bytes no other call returns. Like Deno's (a view of its own
+   * 65,507-byte buffer), it is a view: a datagram of up to 2 KiB shares
+   * its `ArrayBuffer` (at most 64 KiB) with other datagrams of this
+   * socket, so copy it (`data.slice()`) before transferring the buffer.
    *
    * An error pending from ICMP (connected sockets) rejects this call, once,
    * even when datagrams are queued, as on Linux.

@@ -144,6 +144,8 @@ export class Partition {
   readonly #assign: Readonly<Record<string, number>> | undefined;
   readonly #switches: Switch[] = [];
   readonly #trunks: Trunk[] = [];
+  /** Both cables of every trunk (the faulty one and the zero-delay one). */
+  readonly #trunkLinks = new Set<Link>();
   #owners: Map<Switch, number> | null = null;
   #lookahead = Infinity;
 
@@ -221,6 +223,7 @@ export class Partition {
     up.attach(forward(down));
     down.attach(forward(up));
     const trunk: Trunk = { a, b, link: up.link };
+    this.#trunkLinks.add(up.link).add(down.link);
     this.#trunks.push(trunk);
     return trunk;
   }
@@ -385,6 +388,33 @@ export class Partition {
     return { lanes, receiver, sender };
   }
 
+  /**
+   * @internal What bounds how soon this partition can send across a
+   * boundary: which link directions lead to a host (by id; a frame on one
+   * must come back through the host's cable before it can reach a trunk),
+   * and the smallest delay of a host's cable toward its switch on this
+   * partition's switches (0 with a snooping switch, whose querier sends from
+   * the switch itself).
+   */
+  hostPaths(): { hostBound: boolean[]; accessDelay: number } {
+    const owners = this.#decide();
+    const hostBound: boolean[] = [];
+    let accessDelay = Infinity;
+    for (const sw of this.#switches) {
+      const mine = owners.get(sw) === this.index;
+      if (mine && sw.snooping !== undefined) accessDelay = 0;
+      for (const end of sw.ports) {
+        if (this.#trunkLinks.has(end.link)) continue;
+        hostBound[end.link.lanes[1].id] = true;
+        if (!mine) continue;
+        const f = end.link.faults("a->b");
+        const min = Math.max(0, (f.delay ?? 0) - (f.jitter ?? 0));
+        if (min < accessDelay) accessDelay = min;
+      }
+    }
+    return { hostBound, accessDelay };
+  }
+
   /** @internal Counters of every switch port's cable and every switch, by name. */
   collect(): { links: Record<string, LinkPairStats>; switches: Record<string, SwitchStats> } {
     const links: Record<string, LinkPairStats> = {};
@@ -451,6 +481,17 @@ export interface PartitionedRunOptions<P = unknown> {
   readonly assign?: Readonly<Record<string, number>>;
   /** Bytes of each shared ring one partition sends to another per window (default 4 MiB). */
   readonly ringBytes?: number;
+  /**
+   * Measure each window's CPU time in every partition (needs FFI permission
+   * on Linux; a few µs per window) for {@linkcode PartitionedResult.criticalCpuMs}.
+   */
+  readonly profile?: boolean;
+  /**
+   * Two partitions run without barriers by default, each as far as the
+   * other's published bound allows; `true` makes them meet at a barrier
+   * every window as more partitions do (for comparison).
+   */
+  readonly barrier?: boolean;
 }
 
 /**
@@ -484,6 +525,45 @@ export interface PartitionedResult {
   readonly boundaryFrames: number;
   /** CPU time of each partition's thread's run, ms (user + system of the process when in one thread). */
   readonly busyMs: readonly number[];
+  /** Where each partition's time went: building, running, waiting for the others. */
+  readonly timing: readonly PartitionTiming[];
+  /**
+   * With `profile`: the sum over windows of the busiest partition's CPU time
+   * in it, ms: the run's length on idle cores with free barriers, whatever
+   * the load when measured (NaN without `profile` or FFI).
+   */
+  readonly criticalCpuMs: number;
+}
+
+/**
+ * Where one partition's time went ({@linkcode PartitionedResult.timing}).
+ * CPU figures are the partition's own thread's (NaN where the OS does not
+ * tell); wall figures include time the thread was not running (a loaded
+ * machine).
+ *
+ * @example
+ * ```ts
+ * import type { PartitionTiming } from "./partition.ts";
+ * import assert from "node:assert/strict";
+ * const t: PartitionTiming = {
+ *   buildMs: 300, buildCpuMs: 280, runCpuMs: 4_000, waitMs: 900, spinMs: 100, windows: 50,
+ * };
+ * assert.equal(t.runCpuMs - t.spinMs, 3_900); // CPU doing the partition's own work
+ * ```
+ */
+export interface PartitionTiming {
+  /** Wall time to import the scenario module and build the scenario, ms. */
+  readonly buildMs: number;
+  /** Thread CPU time of the build, ms. */
+  readonly buildCpuMs: number;
+  /** Thread CPU time of the run, spinning at barriers included, ms. */
+  readonly runCpuMs: number;
+  /** Wall time waiting for the other partitions (spinning, then asleep), ms. */
+  readonly waitMs: number;
+  /** Of `waitMs`, the time spent spinning (on the CPU), ms. */
+  readonly spinMs: number;
+  /** Synchronisations this partition took part in. */
+  readonly windows: number;
 }
 
 /** @internal What one partition's run hands back. */
@@ -496,6 +576,8 @@ export interface PartitionOutput {
   readonly windows: number;
   readonly boundaryFrames: number;
   readonly busyMs: number;
+  readonly timing: PartitionTiming;
+  readonly windowCpuMs: Float64Array | null;
 }
 
 /** Adds `b`'s numbers into a copy of `a`, recursively. */
@@ -512,6 +594,20 @@ function sortedKeys<T>(rec: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of Object.keys(rec).sort()) out[k] = rec[k]!;
   return out;
+}
+
+/** Sum over windows of the busiest partition's CPU in it (NaN without a profile). */
+function criticalPath(outs: readonly PartitionOutput[]): number {
+  if (outs.length === 1) return outs[0]!.timing.runCpuMs;
+  const cpu = outs.map((o) => o.windowCpuMs);
+  if (cpu.some((c) => c === null)) return NaN;
+  let sum = 0;
+  for (let w = 0; w < cpu[0]!.length; w++) {
+    let max = 0;
+    for (const c of cpu) if (c![w]! > max) max = c![w]!;
+    sum += max;
+  }
+  return sum;
 }
 
 /** @internal Merges the partitions' outputs into one result. */
@@ -545,6 +641,8 @@ export function mergeOutputs(outs: readonly PartitionOutput[]): PartitionedResul
     windows: outs[0]!.windows,
     boundaryFrames: outs.reduce((n, o) => n + o.boundaryFrames, 0),
     busyMs: outs.map((o) => o.busyMs),
+    timing: outs.map((o) => o.timing),
+    criticalCpuMs: criticalPath(outs),
   };
 }
 
@@ -596,6 +694,8 @@ export async function runPartitioned<P = unknown>(
     params: options.params,
     assign: options.assign,
     ringBytes,
+    profile: options.profile === true,
+    barrier: options.barrier === true,
   };
   if (count === 1) return mergeOutputs([await runPartition({ ...base, index: 0, shared: null })]);
   const shared = new SharedArrayBuffer(sharedBytes(count, ringBytes));

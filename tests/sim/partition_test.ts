@@ -47,12 +47,14 @@ async function same(
   seed: number,
   partitions: number,
   assign?: Record<string, number>,
+  barrier = false,
 ): Promise<[PartitionedResult, PartitionedResult]> {
   const base = { module: MODULE, seed, duration: 6 * SECOND, params: p };
   const one = await runPartitioned({ ...base, partitions: 1 });
   const many = await runPartitioned({
     ...base,
     partitions,
+    barrier,
     ...(assign === undefined ? {} : { assign }),
   });
   assert.equal(many.partitions, partitions);
@@ -87,6 +89,12 @@ Deno.test("partition: two switches over 2 Workers match one thread, byte for byt
     assert.ok(t.dropped.loss + u.dropped.loss > 0, "the trunk lost frames");
     assert.ok(t.reordered + u.reordered > 0, "the trunk reordered frames");
   }
+});
+
+Deno.test("partition: two Workers meeting at barriers (barrier: true) match one thread too", async () => {
+  const [, many] = await same(params({ hostSeed: 9 }), 9, 2, undefined, true);
+  // One window per barrier, the same count in both partitions.
+  assert.deepEqual(many.timing.map((t) => t.windows), [many.windows, many.windows]);
 });
 
 Deno.test("partition: a star of 3 access switches over 3 Workers matches one thread (seeds 4, 5)", async () => {

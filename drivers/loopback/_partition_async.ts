@@ -45,6 +45,8 @@ const ASLEEP = 6;
 const READ_COUNT = 8, READ_OFFSET = 10;
 /** Per partition p: frames p has written into the ring toward the other. */
 const WRITE_COUNT = 12;
+/** Per partition p: set while p waits for the other's next publication. */
+const WANT = 14;
 const CTL_BYTES = 64;
 /** BigInt64 words after the control block: per partition, B (µs) and frames taken in. */
 const BOUND = 0, TAKEN = 2;
@@ -253,6 +255,11 @@ class PairChannel {
     return { taken, bound: b === NEVER ? Infinity : Number(b) };
   }
 
+  /** Whether the other waits for this partition to publish. */
+  wanted(): boolean {
+    return Atomics.load(this.#ctl, WANT + this.#other) !== 0;
+  }
+
   /** The other's publication counter (changes when it publishes). */
   stamp(): number {
     return Atomics.load(this.#ctl, BUMP + this.#other);
@@ -263,6 +270,7 @@ class PairChannel {
     const ctl = this.#ctl, word = BUMP + this.#other;
     const t0 = performance.now();
     this.waits++;
+    Atomics.store(ctl, WANT + this.#me, 1);
     let spins = 0;
     while (Atomics.load(ctl, word) === stamp) {
       if ((++spins & 63) === 0 && performance.now() - t0 > SPIN_MS) break;
@@ -275,6 +283,7 @@ class PairChannel {
       Atomics.store(ctl, ASLEEP + this.#me, 0);
       this.#check(t0);
     }
+    Atomics.store(ctl, WANT + this.#me, 0);
     this.waited += performance.now() - t0;
     this.#check(t0);
   }
@@ -343,14 +352,26 @@ async function runPairOn(
   const end = net.now() + duration;
   const limit = end + 1;
   const { receiver, sender, lanes } = part.laneOwners();
-  const { hostBound, accessDelay } = part.hostPaths();
+  const { hostBound, accessDelay, toSwitch, trunkPort } = part.hostPaths();
+  /**
+   * Whether a frame due at `at` on link direction `id` may be passed across
+   * when it arrives: not if it leads to a host, nor if its switch will send
+   * it to a host (its destination is learned there, and stays so by then).
+   */
+  const mayCross = (id: number, pkt: PacketBuffer, at: Instant): boolean => {
+    if (hostBound[id] === true) return false;
+    const sw = toSwitch[id];
+    if (sw === undefined || pkt.length < 14) return true;
+    const port = sw.plannedPort(pkt.buf, pkt.start, at);
+    return port === undefined || trunkPort.get(sw)![port] === true;
+  };
   /** Frames in flight here that a switch or trunk could pass across when they arrive. */
   const near = new TimeHeap();
   /** Frames sent to the other, oldest first: their number and time. */
   const sentNo: number[] = [], sentAt: number[] = [];
   let sentCount = 0, crossed = 0;
-  /** The bound last published: nothing crosses earlier than it plus the lookahead. */
-  let published = -Infinity;
+  /** This partition's bound as of the last look (nothing crosses before it plus the lookahead), and as last published. */
+  let current = -Infinity, published = -Infinity;
   const take = () =>
     channel.receive((at, seq, id, tag, data) => {
       const lane = lanes[id]!;
@@ -368,15 +389,15 @@ async function runPairOn(
             `(make hosts and traffic only on switches part.owns())`,
         );
       }
-      if (hostBound[id] !== true) near.push(at);
+      if (mayCross(id, pkt, at)) near.push(at);
       return false;
     }
-    if (at < published + lookahead) {
+    if (at < current + lookahead) {
       throw new Error(
         `Cannot send a frame across partitions: due at ${at} µs, before ${
-          published + lookahead
-        } µs, the bound this partition published (a delay fell below the lookahead of ` +
-          `${lookahead} µs or the host cables' ${accessDelay} µs)`,
+          current + lookahead
+        } µs, this partition's bound (a delay fell below the lookahead of ` +
+          `${lookahead} µs or the host cables' ${accessDelay} µs, or a switch forgot an address)`,
       );
     }
     // Due after the run, never delivered (as in one thread): nothing to send.
@@ -402,27 +423,37 @@ async function runPairOn(
     for (let i = 0; i < early.length; i += 2) {
       if (hostBound[early[i + 1]!] !== true) near.push(early[i]!);
     }
-    let publishedTaken = -1, publishedSent = 0;
+    let publishedTaken = -1, publishedSent = -1, seen = NaN;
+    let other = { taken: 0, bound: -Infinity };
     for (;;) {
+      // The other's bound and frames change only when it publishes.
       const stamp = channel.stamp();
-      const other = channel.other();
-      take();
-      while (sentNo.length > 0 && sentNo[0]! < other.taken) {
-        sentNo.shift();
-        sentAt.shift();
+      if (stamp !== seen) {
+        seen = stamp;
+        other = channel.other();
+        take();
+        while (sentNo.length > 0 && sentNo[0]! < other.taken) {
+          sentNo.shift();
+          sentAt.shift();
+        }
       }
       const next = net.nextDeadline();
-      const mine = bound(next);
-      // Publish what changed; frames sent wake the other to take them in.
-      if (mine !== published || channel.taken !== publishedTaken || sentCount !== publishedSent) {
-        published = mine;
+      current = bound(next);
+      let horizon = Math.min(other.bound + lookahead, current + 2 * lookahead, limit);
+      for (const at of sentAt) if (at + lookahead < horizon) horizon = at + lookahead;
+      const runnable = next !== undefined && Math.ceil(next) < horizon;
+      // Publish when the other waits for it, or before waiting: a stale bound
+      // is still a true one (lower), so the other needs a new one only then.
+      if (
+        (!runnable || channel.wanted()) &&
+        (current !== published || channel.taken !== publishedTaken || sentCount !== publishedSent)
+      ) {
+        published = current;
         publishedTaken = channel.taken;
         publishedSent = sentCount;
-        channel.publish(mine);
+        channel.publish(current);
       }
-      let horizon = Math.min(other.bound + lookahead, mine + 2 * lookahead, limit);
-      for (const at of sentAt) if (at + lookahead < horizon) horizon = at + lookahead;
-      if (next !== undefined && Math.ceil(next) < horizon) {
+      if (runnable) {
         const target = Math.ceil(next);
         if (target > net.now()) net.clock.set(target);
         net.step();

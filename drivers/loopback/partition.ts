@@ -392,19 +392,33 @@ export class Partition {
    * @internal What bounds how soon this partition can send across a
    * boundary: which link directions lead to a host (by id; a frame on one
    * must come back through the host's cable before it can reach a trunk),
-   * and the smallest delay of a host's cable toward its switch on this
+   * which lead into a switch (and which of its ports are trunks), and the
+   * smallest delay of a host's cable toward its switch on this
    * partition's switches (0 with a snooping switch, whose querier sends from
    * the switch itself).
    */
-  hostPaths(): { hostBound: boolean[]; accessDelay: number } {
+  hostPaths(): {
+    hostBound: boolean[];
+    accessDelay: number;
+    toSwitch: (Switch | undefined)[];
+    trunkPort: Map<Switch, boolean[]>;
+  } {
     const owners = this.#decide();
     const hostBound: boolean[] = [];
+    const toSwitch: Switch[] = [];
+    const trunkPort = new Map<Switch, boolean[]>();
     let accessDelay = Infinity;
     for (const sw of this.#switches) {
       const mine = owners.get(sw) === this.index;
       if (mine && sw.snooping !== undefined) accessDelay = 0;
-      for (const end of sw.ports) {
-        if (this.#trunkLinks.has(end.link)) continue;
+      const trunks: boolean[] = [];
+      trunkPort.set(sw, trunks);
+      for (const [k, end] of sw.ports.entries()) {
+        toSwitch[end.link.lanes[0].id] = sw;
+        if (this.#trunkLinks.has(end.link)) {
+          trunks[k] = true;
+          continue;
+        }
         hostBound[end.link.lanes[1].id] = true;
         if (!mine) continue;
         const f = end.link.faults("a->b");
@@ -412,7 +426,7 @@ export class Partition {
         if (min < accessDelay) accessDelay = min;
       }
     }
-    return { hostBound, accessDelay };
+    return { hostBound, accessDelay, toSwitch, trunkPort };
   }
 
   /** @internal Counters of every switch port's cable and every switch, by name. */

@@ -12,9 +12,13 @@
  * a boundary: a frame sent into it is copied into a shared-memory ring with
  * its delivery time and key and queued by the receiving partition.
  *
- * Synchronisation is conservative (YAWNS windows): every partition runs up
- * to the earliest pending event of all partitions plus the lookahead (the
- * smallest delay of a boundary trunk), then all meet at a barrier and
+ * Synchronisation is conservative. Two partitions run without barriers
+ * (`_partition_async.ts`): each publishes a bound on its next boundary send
+ * (a frame its switch may pass across, or any other event plus the delay of
+ * a host's cable), and runs until the other's bound plus the lookahead (the
+ * smallest delay of a boundary trunk), so the busier one never waits for the
+ * lighter. More partitions run YAWNS windows: up to the earliest pending
+ * event of all partitions plus the lookahead, then all meet at a barrier and
  * exchange what crossed. Events due at one instant run in a canonical order
  * (callbacks, then frames by link direction id and per-direction sequence),
  * so a partition sees its events in the order the one-thread run would.

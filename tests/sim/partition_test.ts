@@ -97,6 +97,36 @@ Deno.test("partition: two Workers meeting at barriers (barrier: true) match one 
   assert.deepEqual(many.timing.map((t) => t.windows), [many.windows, many.windows]);
 });
 
+Deno.test("partition: switches forgetting addresses mid-run (1 s ageing) match one thread", async () => {
+  // Learned addresses age out between requests, so frames a switch would have
+  // handed to a host are flooded across the trunk again: the two-partition
+  // bound must not count on a table entry that will be gone when the frame arrives.
+  const p = params({
+    hostSeed: 10,
+    crossEvery: 3,
+    hostsPerSwitch: 6,
+    ageing: SECOND,
+    interval: 1_500_000,
+  });
+  const [one] = await same(p, 10, 2);
+  assert.ok(one.switches.switch0!.flooded > 20, `flooded ${one.switches.switch0!.flooded}`);
+});
+
+Deno.test("partition: one partition failing stops the other at once (two partitions)", async () => {
+  const t0 = performance.now();
+  await assert.rejects(
+    runPartitioned({
+      module: MODULE,
+      partitions: 2,
+      seed: 1,
+      duration: 60 * SECOND,
+      params: params({ failIn: 1 }),
+    }),
+    /Partition 1 failed: .*partition 1 fails on purpose/,
+  );
+  assert.ok(performance.now() - t0 < 60_000, "not left to the 120 s stall timeout");
+});
+
 Deno.test("partition: a star of 3 access switches over 3 Workers matches one thread (seeds 4, 5)", async () => {
   for (const seed of [4, 5]) {
     const p = params({ switches: 3, core: true, hostSeed: seed, crossEvery: 2 });

@@ -282,6 +282,8 @@ async function workersMode(workers: number): Promise<void> {
       console.log(
         `  busy CPU ${busy.map(s).join(" / ")} s, waits ${
           many.r.timing.map((p) => p.windows).join(" / ")
+        }, bounds published ${
+          many.r.timing.map((p) => p.publications).join(" / ")
         }: estimated speed-up ${(base / Math.max(...busy)).toFixed(2)}× ` +
           `(one-thread run ${s(base)} CPU-s)`,
       );

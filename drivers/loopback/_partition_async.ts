@@ -50,7 +50,9 @@ const WANT = 14;
 const CTL_BYTES = 64;
 /** BigInt64 words after the control block: per partition, B (µs) and frames taken in. */
 const BOUND = 0, TAKEN = 2;
-const VALS_BYTES = 32;
+/** BigInt64 words: per partition, while it waits, the bound of the other that would let it go on. */
+const NEED = 4;
+const VALS_BYTES = 48;
 /** len (u32), lane id, tag, padding, at (f64), seq (f64). */
 const RECORD_HEADER = 32;
 /** A record length meaning "continue at the ring's start". */
@@ -122,7 +124,8 @@ class PairChannel {
   #read = 0;
   /** Frames taken in from the other, in all (published with B). */
   taken = 0;
-  /** Wall time waiting, and of it spinning, ms; times a wait began. */
+  /** Wall time waiting, and of it spinning, ms; times a wait began; bounds published. */
+  publications = 0;
   waited = 0;
   spun = 0;
   waits = 0;
@@ -234,6 +237,7 @@ class PairChannel {
 
   /** Publishes this partition's bound (µs, Infinity: none) and the frames taken in. */
   publish(bound: number): void {
+    this.publications++;
     const vals = this.#vals, ctl = this.#ctl;
     // B first: a reader that sees the new count then sees a B that covers it.
     Atomics.store(vals, BOUND + this.#me, bound === Infinity ? NEVER : BigInt(Math.floor(bound)));
@@ -260,16 +264,25 @@ class PairChannel {
     return Atomics.load(this.#ctl, WANT + this.#other) !== 0;
   }
 
+  /** Whether `bound` (µs) would let the waiting other go on. */
+  enough(bound: number): boolean {
+    return Math.floor(bound) >= Number(Atomics.load(this.#vals, NEED + this.#other));
+  }
+
   /** The other's publication counter (changes when it publishes). */
   stamp(): number {
     return Atomics.load(this.#ctl, BUMP + this.#other);
   }
 
-  /** Waits until the other publishes again after `stamp` (spinning first). */
-  wait(stamp: number): void {
+  /**
+   * Waits until the other publishes again after `stamp` (spinning first);
+   * `need`: the other's bound (µs) that would let this partition go on.
+   */
+  wait(stamp: number, need: number): void {
     const ctl = this.#ctl, word = BUMP + this.#other;
     const t0 = performance.now();
     this.waits++;
+    Atomics.store(this.#vals, NEED + this.#me, BigInt(Math.floor(need)));
     Atomics.store(ctl, WANT + this.#me, 1);
     let spins = 0;
     while (Atomics.load(ctl, word) === stamp) {
@@ -316,6 +329,7 @@ function macrotask(): Promise<void> {
 /** @internal What a two-partition run reports. */
 export interface PairRun {
   readonly waits: number;
+  readonly publications: number;
   readonly crossed: number;
   readonly waited: number;
   readonly spun: number;
@@ -442,11 +456,14 @@ async function runPairOn(
       let horizon = Math.min(other.bound + lookahead, current + 2 * lookahead, limit);
       for (const at of sentAt) if (at + lookahead < horizon) horizon = at + lookahead;
       const runnable = next !== undefined && Math.ceil(next) < horizon;
-      // Publish when the other waits for it, or before waiting: a stale bound
-      // is still a true one (lower), so the other needs a new one only then.
+      // Publish before waiting, or when the other waits for it: a stale bound
+      // is still a true one (lower), so the other needs a new one only then,
+      // and only one that lets it go on, or frames taken in or sent.
+      const changed = channel.taken !== publishedTaken || sentCount !== publishedSent;
       if (
-        (!runnable || channel.wanted()) &&
-        (current !== published || channel.taken !== publishedTaken || sentCount !== publishedSent)
+        runnable
+          ? channel.wanted() && (changed || (current !== published && channel.enough(current)))
+          : changed || current !== published
       ) {
         published = current;
         publishedTaken = channel.taken;
@@ -460,13 +477,21 @@ async function runPairOn(
         await macrotask();
         continue;
       }
-      if ((next === undefined || Math.ceil(next) >= limit) && horizon >= limit) break;
-      channel.wait(stamp);
+      const finished = next === undefined || Math.ceil(next) >= limit;
+      if (finished && horizon >= limit) break;
+      // The other's bound that would let this partition step (or finish).
+      channel.wait(stamp, (finished ? limit : Math.ceil(next) + 1) - lookahead);
     }
     // Nothing more will cross from here.
     channel.publish(Infinity);
     if (end > net.now()) net.clock.set(end);
-    return { waits: channel.waits, crossed, waited: channel.waited, spun: channel.spun };
+    return {
+      waits: channel.waits,
+      publications: channel.publications,
+      crossed,
+      waited: channel.waited,
+      spun: channel.spun,
+    };
   } finally {
     wire.remote = null;
   }

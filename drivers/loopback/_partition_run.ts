@@ -258,12 +258,13 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     wire.remote = null;
     const t0 = performance.now(), c0 = threadCpuMs();
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
-    let waitMs = 0, spinMs = 0;
+    let waitMs = 0, spinMs = 0, publications = 0;
     if (pair) {
       const r = await runPair(net, part, shared, init.ringBytes, init.duration, early);
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
       waitMs = r.waited;
       spinMs = r.spun;
+      publications = r.publications;
     } else {
       const cpu = init.profile && channel !== null ? preciseThreadCpuClock() : null;
       run = await runWindows(net, part, channel, init.duration, cpu);
@@ -278,6 +279,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       waitMs,
       spinMs,
       windows: run.windows,
+      publications,
     };
     const owners: Record<string, number> = {};
     for (const sw of part.switches) owners[sw.name] = part.ownerOf(sw);

@@ -565,6 +565,7 @@ export interface PartitionedResult {
  * import assert from "node:assert/strict";
  * const t: PartitionTiming = {
  *   buildMs: 300, buildCpuMs: 280, runCpuMs: 4_000, waitMs: 900, spinMs: 100, windows: 50,
+ *   publications: 0,
  * };
  * assert.equal(t.runCpuMs - t.spinMs, 3_900); // CPU doing the partition's own work
  * ```
@@ -580,8 +581,10 @@ export interface PartitionTiming {
   readonly waitMs: number;
   /** Of `waitMs`, the time spent spinning (on the CPU), ms. */
   readonly spinMs: number;
-  /** Synchronisations this partition took part in. */
+  /** Synchronisations: barriers, or with two partitions the times it waited for the other. */
   readonly windows: number;
+  /** With two partitions: bounds it published (0 with barriers). */
+  readonly publications: number;
 }
 
 /** @internal What one partition's run hands back. */

@@ -41,10 +41,12 @@ const ABORT = 2;
 const BUMP = 4;
 /** Per partition p: set while p sleeps waiting for the other. */
 const ASLEEP = 6;
-/** Per partition p: frames p has read from the ring toward it, and where it reads next. */
-const READ_COUNT = 8, READ_OFFSET = 10;
-/** Per partition p: frames p has written into the ring toward the other. */
-const WRITE_COUNT = 12;
+/**
+ * Per partition p: bytes p has read from the ring toward it, and bytes it
+ * has written into the ring toward the other, in all (low 32 bits: only
+ * their difference, at most a ring, is used).
+ */
+const READ_TOTAL = 8, WRITE_TOTAL = 12;
 /** Per partition p: set while p waits for the other's next publication. */
 const WANT = 14;
 const CTL_BYTES = 64;
@@ -118,10 +120,10 @@ class PairChannel {
   readonly #size: number;
   readonly #outBase: number;
   readonly #inBase: number;
-  #writeOffset = 0;
-  #written = 0;
-  #readOffset = 0;
-  #read = 0;
+  #writePos = 0;
+  #writeTotal = 0;
+  #readPos = 0;
+  #readTotal = 0;
   /** Frames taken in from the other, in all (published with B). */
   taken = 0;
   /** Wall time waiting, and of it spinning, ms; times a wait began; bounds published. */
@@ -137,7 +139,8 @@ class PairChannel {
     this.#bytes = new Uint8Array(shared);
     this.#me = me;
     this.#other = 1 - me;
-    this.#size = ringBytes;
+    // Whole 8-byte words, so a record never starts in the ring's last 4 bytes.
+    this.#size = ringBytes & ~7;
     const rings = CTL_BYTES + VALS_BYTES;
     this.#outBase = rings + me * ringBytes;
     this.#inBase = rings + this.#other * ringBytes;
@@ -154,42 +157,35 @@ class PairChannel {
   ): void {
     const size = this.#size;
     const need = RECORD_HEADER + ((data.length + 7) & ~7);
-    if (need > size) {
+    // At most half the ring: then an empty ring always has room, at its end or its start.
+    if (2 * need > size) {
       throw new RangeError(
-        `Cannot send a frame to partition ${this.#other}: ${data.length} bytes do not fit a ` +
-          `ring of ${size}; raise ringBytes`,
+        `Cannot send a frame to partition ${this.#other}: ${data.length} bytes take more than ` +
+          `half a ring of ${size}; raise ringBytes`,
       );
     }
     const ctl = this.#ctl;
     const t0 = performance.now();
     for (;;) {
-      const readCount = Atomics.load(ctl, READ_COUNT + this.#other);
-      const readOffset = Atomics.load(ctl, READ_OFFSET + this.#other);
-      const w = this.#writeOffset;
-      let at0 = -1;
-      if (readCount === this.#written || w >= readOffset) {
-        // Free: from w to the end, and (when not empty) the start up to the reader.
-        const startRoom = readCount === this.#written ? w : readOffset;
-        if (w + need <= size) at0 = w;
-        else if (need <= startRoom) at0 = 0;
-      } else if (w + need <= readOffset) {
-        at0 = w;
-      }
-      if (at0 >= 0) {
-        if (at0 === 0 && w !== 0 && w + 4 <= size) {
-          this.#view.setUint32(this.#outBase + w, WRAP, true);
-        }
-        const base = this.#outBase + at0;
+      const readTotal = Atomics.load(ctl, READ_TOTAL + this.#other);
+      const used = (this.#writeTotal - readTotal) | 0;
+      const pos = this.#writePos;
+      // A record does not wrap: the end's bytes are skipped (marked) when short.
+      const skip = pos + need > size ? size - pos : 0;
+      if (used + skip + need <= size) {
         const v = this.#view;
+        if (skip > 0) v.setUint32(this.#outBase + pos, WRAP, true);
+        const base = this.#outBase + (skip > 0 ? 0 : pos);
         v.setUint32(base, data.length, true);
         v.setUint32(base + 4, lane, true);
         v.setUint32(base + 8, tag, true);
         v.setFloat64(base + 16, at, true);
         v.setFloat64(base + 24, seq, true);
         this.#bytes.set(data, base + RECORD_HEADER);
-        this.#writeOffset = at0 + need;
-        this.#written = (this.#written + 1) | 0;
-        Atomics.store(ctl, WRITE_COUNT + this.#me, this.#written);
+        const next = (skip > 0 ? 0 : pos) + need;
+        this.#writePos = next === size ? 0 : next;
+        this.#writeTotal = (this.#writeTotal + skip + need) | 0;
+        Atomics.store(ctl, WRITE_TOTAL + this.#me, this.#writeTotal);
         return;
       }
       // Full: wake the other to read, take in what it sent (it may be
@@ -197,7 +193,7 @@ class PairChannel {
       this.nudge();
       drain();
       this.#check(t0);
-      Atomics.wait(ctl, READ_COUNT + this.#other, readCount, 1);
+      Atomics.wait(ctl, READ_TOTAL + this.#other, readTotal, 1);
     }
   }
 
@@ -206,14 +202,16 @@ class PairChannel {
     fn: (at: Instant, seq: number, lane: number, tag: number, data: Uint8Array) => void,
   ): number {
     const ctl = this.#ctl;
-    const written = Atomics.load(ctl, WRITE_COUNT + this.#other);
+    const written = Atomics.load(ctl, WRITE_TOTAL + this.#other);
     let n = 0;
     const v = this.#view, size = this.#size, base = this.#inBase;
-    while (this.#read !== written) {
-      if (this.#readOffset + 4 > size || v.getUint32(base + this.#readOffset, true) === WRAP) {
-        this.#readOffset = 0;
+    while (this.#readTotal !== written) {
+      let pos = this.#readPos;
+      if (v.getUint32(base + pos, true) === WRAP) {
+        this.#readTotal = (this.#readTotal + size - pos) | 0;
+        pos = 0;
       }
-      const at = base + this.#readOffset;
+      const at = base + pos;
       const len = v.getUint32(at, true);
       fn(
         v.getFloat64(at + 16, true),
@@ -222,14 +220,15 @@ class PairChannel {
         v.getUint32(at + 8, true),
         this.#bytes.subarray(at + RECORD_HEADER, at + RECORD_HEADER + len),
       );
-      this.#readOffset += RECORD_HEADER + ((len + 7) & ~7);
-      this.#read = (this.#read + 1) | 0;
+      const need = RECORD_HEADER + ((len + 7) & ~7);
+      const next = pos + need;
+      this.#readPos = next === size ? 0 : next;
+      this.#readTotal = (this.#readTotal + need) | 0;
       n++;
     }
     if (n > 0) {
-      Atomics.store(ctl, READ_OFFSET + this.#me, this.#readOffset);
-      Atomics.store(ctl, READ_COUNT + this.#me, this.#read);
-      Atomics.notify(ctl, READ_COUNT + this.#me);
+      Atomics.store(ctl, READ_TOTAL + this.#me, this.#readTotal);
+      Atomics.notify(ctl, READ_TOTAL + this.#me);
       this.taken += n;
     }
     return n;

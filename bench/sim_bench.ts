@@ -276,8 +276,8 @@ async function workersMode(workers: number): Promise<void> {
       );
     } else {
       // Without barriers: the busiest partition's CPU, its spinning left out
-      // (at most 50 µs a wait), sync work (publishing, rings) included.
-      const busy = many.r.timing.map((p) => p.runCpuMs - Math.min(p.spinMs, p.windows * 0.05));
+      // (at most 200 µs a wait), sync work (publishing, rings) included.
+      const busy = many.r.timing.map((p) => p.runCpuMs - Math.min(p.spinMs, p.windows * 0.2));
       // deno-lint-ignore no-console
       console.log(
         `  busy CPU ${busy.map(s).join(" / ")} s, waits ${

@@ -61,7 +61,13 @@ const RECORD_HEADER = 32;
 const WRAP = 0xffffffff;
 /** "No bound" in the BigInt64 words. */
 const NEVER = 2n ** 62n;
-const SPIN_MS = 0.05;
+/**
+ * Most and least time (ms) to spin before sleeping: the other usually
+ * publishes within a step or two (tens of µs), less than a sleeping thread
+ * takes to wake. Adapted per wait as at the barrier: halved when the wait
+ * outlasts the spin, doubled when the spin covers it.
+ */
+const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005;
 /** A partition silent this long is taken for dead. */
 const STALL_TIMEOUT_MS = 120_000;
 
@@ -120,6 +126,7 @@ class PairChannel {
   readonly #size: number;
   readonly #outBase: number;
   readonly #inBase: number;
+  #spinMs = SPIN_MAX_MS;
   #writePos = 0;
   #writeTotal = 0;
   #readPos = 0;
@@ -285,10 +292,13 @@ class PairChannel {
     Atomics.store(ctl, WANT + this.#me, 1);
     let spins = 0;
     while (Atomics.load(ctl, word) === stamp) {
-      if ((++spins & 63) === 0 && performance.now() - t0 > SPIN_MS) break;
+      if ((++spins & 63) === 0 && performance.now() - t0 > this.#spinMs) break;
     }
-    const spun = performance.now() - t0;
-    this.spun += spun;
+    this.spun += performance.now() - t0;
+    const covered = Atomics.load(ctl, word) !== stamp;
+    this.#spinMs = covered
+      ? Math.min(SPIN_MAX_MS, this.#spinMs * 2)
+      : Math.max(SPIN_MIN_MS, this.#spinMs / 2);
     while (Atomics.load(ctl, word) === stamp) {
       Atomics.store(ctl, ASLEEP + this.#me, 1);
       Atomics.wait(ctl, word, stamp, 100);

@@ -345,6 +345,7 @@ export type {
   PartitionedResult,
   PartitionedRunOptions,
   PartitionedScenario,
+  PartitionTiming,
   ScenarioBuilder,
   Trunk,
 } from "./drivers/loopback/mod.ts";

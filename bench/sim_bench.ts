@@ -211,6 +211,8 @@ async function runPartitionedOnce(
     seed,
     duration: seconds * SECOND,
     params,
+    profile: Deno.env.get("SIM_PROFILE") !== "0",
+    barrier: Deno.env.get("SIM_BARRIER") === "1",
   });
   const real = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -245,6 +247,45 @@ async function workersMode(workers: number): Promise<void> {
           `${x.r.busyMs.map((ms) => (ms / 1000).toFixed(1) + " s").join(" / ")} | ${
             same ? "yes" : "NO"
           } |`,
+      );
+    }
+    const s = (ms: number) => (ms / 1000).toFixed(2);
+    for (const x of [one, many]) {
+      const t = x.r.timing;
+      // deno-lint-ignore no-console
+      console.log(
+        `  ${x.r.partitions} partition(s): build ${
+          t.map((p) => s(p.buildMs)).join(" / ")
+        } s wall, ` +
+          `${t.map((p) => s(p.buildCpuMs)).join(" / ")} CPU-s; run CPU ${
+            t.map((p) => s(p.runCpuMs)).join(" / ")
+          } s (spin ${t.map((p) => s(p.spinMs)).join(" / ")}); wait ${
+            t.map((p) => s(p.waitMs)).join(" / ")
+          } s wall; windows/simulated s ${(x.r.windows / seconds).toFixed(0)}`,
+      );
+    }
+    const base = one.r.timing[0]!.runCpuMs;
+    if (!Number.isNaN(many.r.criticalCpuMs)) {
+      // Barrier windows: each window as long as its busiest partition, plus
+      // a barrier each (assumed 5 µs: both threads spinning).
+      const path = many.r.criticalCpuMs + many.r.windows * 0.005;
+      // deno-lint-ignore no-console
+      console.log(
+        `  critical path ${s(many.r.criticalCpuMs)} CPU-s + ${many.r.windows} barriers × 5 µs: ` +
+          `estimated speed-up ${(base / path).toFixed(2)}× (one-thread run ${s(base)} CPU-s)`,
+      );
+    } else {
+      // Without barriers: the busiest partition's CPU, its spinning left out
+      // (at most 200 µs a wait), sync work (publishing, rings) included.
+      const busy = many.r.timing.map((p) => p.runCpuMs - Math.min(p.spinMs, p.windows * 0.2));
+      // deno-lint-ignore no-console
+      console.log(
+        `  busy CPU ${busy.map(s).join(" / ")} s, waits ${
+          many.r.timing.map((p) => p.windows).join(" / ")
+        }, bounds published ${
+          many.r.timing.map((p) => p.publications).join(" / ")
+        }: estimated speed-up ${(base / Math.max(...busy)).toFixed(2)}× ` +
+          `(one-thread run ${s(base)} CPU-s)`,
       );
     }
   }

@@ -19,6 +19,8 @@ import { Partition } from "./partition.ts";
 import type { PartitionOutput, ScenarioBuilder } from "./partition.ts";
 import { wireOf } from "./_wire.ts";
 import type { FrameSink } from "./_wire.ts";
+import { preciseThreadCpuClock, threadCpuMs } from "./_thread_cpu.ts";
+import { abortShared, pairSharedBytes, runPair } from "./_partition_async.ts";
 
 /** @internal What the main thread sends each partition. */
 export interface PartitionInit {
@@ -31,6 +33,10 @@ export interface PartitionInit {
   readonly assign: Readonly<Record<string, number>> | undefined;
   readonly ringBytes: number;
   readonly shared: SharedArrayBuffer | null;
+  /** Measure each window's CPU time (FFI clock; costs a few µs per window). */
+  readonly profile: boolean;
+  /** Barrier windows even for two partitions (for comparison). */
+  readonly barrier: boolean;
 }
 
 const ARRIVED = 0, GEN = 1, ABORT = 2;
@@ -52,7 +58,8 @@ const BARRIER_TIMEOUT_MS = 120_000;
 
 /** @internal Bytes of shared memory for `count` partitions with rings of `ringBytes`. */
 export function sharedBytes(count: number, ringBytes: number): number {
-  return CTL_BYTES + valuesBytes(count) + 2 * count * count * ringBytes;
+  const windows = CTL_BYTES + valuesBytes(count) + 2 * count * count * ringBytes;
+  return count === 2 ? Math.max(windows, pairSharedBytes(ringBytes)) : windows;
 }
 
 /** Per parity and partition: its next event time, and the earliest frame it sent to each partition. */
@@ -73,6 +80,8 @@ class Channel {
   readonly #cursor: number[];
   /** Time spent waiting at barriers, ms. */
   waited = 0;
+  /** Of `waited`, time spent spinning, ms. */
+  spun = 0;
   #spinMs = SPIN_MAX_MS;
 
   constructor(shared: SharedArrayBuffer, index: number, count: number, ringBytes: number) {
@@ -143,16 +152,17 @@ class Channel {
     const ctl = this.#ctl;
     const t0 = performance.now();
     const gen = Atomics.load(ctl, GEN);
+    let spinning = true;
     if (Atomics.add(ctl, ARRIVED, 1) === this.#count - 1) {
       Atomics.store(ctl, ARRIVED, 0);
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
     } else {
-      let spinning = true;
       for (let spins = 1; Atomics.load(ctl, GEN) === gen; spins++) {
         if (spinning) {
           if ((spins & 63) !== 0 || performance.now() - t0 < this.#spinMs) continue;
           spinning = false;
+          this.spun += performance.now() - t0;
           this.#spinMs = Math.max(SPIN_MIN_MS, this.#spinMs / 2);
         }
         Atomics.wait(ctl, GEN, gen, 100);
@@ -165,7 +175,9 @@ class Channel {
       }
       if (spinning) this.#spinMs = Math.min(SPIN_MAX_MS, this.#spinMs * 2);
     }
-    this.waited += performance.now() - t0;
+    const waited = performance.now() - t0;
+    this.waited += waited;
+    if (spinning) this.spun += waited;
     if (Atomics.load(ctl, ABORT) !== 0) {
       throw new Error("Cannot finish a window: another partition failed");
     }
@@ -212,13 +224,6 @@ class Channel {
       earliest[p] = t;
     }
   }
-
-  /** Tells the others this partition failed (they stop at their next barrier). */
-  abort(): void {
-    Atomics.store(this.#ctl, ABORT, 1);
-    Atomics.add(this.#ctl, GEN, 1);
-    Atomics.notify(this.#ctl, GEN);
-  }
 }
 
 function macrotask(): Promise<void> {
@@ -227,25 +232,55 @@ function macrotask(): Promise<void> {
 
 /** @internal Builds and runs one partition; returns its output. */
 export async function runPartition(init: PartitionInit): Promise<PartitionOutput> {
-  const mod = await import(init.module);
-  const build = mod.build as ScenarioBuilder;
-  if (typeof build !== "function") {
-    throw new TypeError(`Cannot run ${init.module}: it exports no build function`);
-  }
-  const channel = init.shared === null
-    ? null
-    : new Channel(init.shared, init.index, init.count, init.ringBytes);
+  const b0 = performance.now(), bc0 = threadCpuMs();
+  const shared = init.shared;
   try {
+    const mod = await import(init.module);
+    const build = mod.build as ScenarioBuilder;
+    if (typeof build !== "function") {
+      throw new TypeError(`Cannot run ${init.module}: it exports no build function`);
+    }
+    const pair = shared !== null && init.count === 2 && !init.barrier;
+    const channel = shared === null || pair
+      ? null
+      : new Channel(shared, init.index, init.count, init.ringBytes);
     const net = new VirtualNetwork({ seed: init.seed });
     const part = new Partition(net, {
       index: init.index,
       count: init.count,
       ...(init.assign === undefined ? {} : { assign: init.assign }),
     });
+    // Frames queued while building, (time, link direction id): the pair runner's bound needs them.
+    const early: number[] = [];
+    const wire = wireOf.get(net)!;
+    if (pair) wire.remote = (at, _pkt, sink) => (early.push(at, sink.id), false);
     const scenario = await build(net, part, init.params);
-    const t0 = performance.now();
-    const run = await runWindows(net, part, channel, init.duration);
-    const busyMs = performance.now() - t0 - (channel?.waited ?? 0);
+    wire.remote = null;
+    const t0 = performance.now(), c0 = threadCpuMs();
+    let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
+    let waitMs = 0, spinMs = 0, publications = 0;
+    if (pair) {
+      const r = await runPair(net, part, shared, init.ringBytes, init.duration, early);
+      run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
+      waitMs = r.waited;
+      spinMs = r.spun;
+      publications = r.publications;
+    } else {
+      const cpu = init.profile && channel !== null ? preciseThreadCpuClock() : null;
+      run = await runWindows(net, part, channel, init.duration, cpu);
+      waitMs = channel?.waited ?? 0;
+      spinMs = channel?.spun ?? 0;
+    }
+    const busyMs = performance.now() - t0 - waitMs;
+    const timing = {
+      buildMs: t0 - b0,
+      buildCpuMs: c0 - bc0,
+      runCpuMs: threadCpuMs() - c0,
+      waitMs,
+      spinMs,
+      windows: run.windows,
+      publications,
+    };
     const owners: Record<string, number> = {};
     for (const sw of part.switches) owners[sw.name] = part.ownerOf(sw);
     return {
@@ -256,9 +291,11 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       windows: run.windows,
       boundaryFrames: run.crossed,
       busyMs,
+      timing,
+      windowCpuMs: run.windowCpu,
     };
   } catch (err) {
-    channel?.abort();
+    if (shared !== null) abortShared(shared);
     throw err;
   }
 }
@@ -268,7 +305,8 @@ async function runWindows(
   part: Partition,
   channel: Channel | null,
   duration: number,
-): Promise<{ windows: number; crossed: number }> {
+  cpu: (() => number) | null,
+): Promise<{ windows: number; crossed: number; windowCpu: Float64Array | null }> {
   const wire = wireOf.get(net)!;
   const me = part.index;
   const lookahead = part.lookahead;
@@ -342,12 +380,15 @@ async function runWindows(
     }
     return min;
   };
+  /** With `cpu`: each window's CPU time between exchanges, ms (grown as needed). */
+  let windowCpu = cpu === null ? null : new Float64Array(1024);
   try {
     // Let the scenario's async start-up settle, as a first run() turn would.
     await macrotask();
     let min = channel === null ? net.now() : exchange();
     while (min < limit) {
       windowEnd = channel === null ? limit : ends[me]!;
+      const c0 = cpu === null ? 0 : cpu();
       for (;;) {
         const next = net.nextDeadline();
         if (next === undefined || Math.ceil(next) >= windowEnd) break;
@@ -356,11 +397,19 @@ async function runWindows(
         net.step();
         await macrotask();
       }
+      if (windowCpu !== null) {
+        if (windows === windowCpu.length) {
+          const grown = new Float64Array(2 * windows);
+          grown.set(windowCpu);
+          windowCpu = grown;
+        }
+        windowCpu[windows] = cpu!() - c0;
+      }
       windows++;
       min = exchange();
     }
     if (end > net.now()) net.clock.set(end);
-    return { windows, crossed };
+    return { windows, crossed, windowCpu: windowCpu?.subarray(0, windows) ?? null };
   } finally {
     wire.remote = null;
   }

@@ -81,6 +81,7 @@ export type {
   PartitionedResult,
   PartitionedRunOptions,
   PartitionedScenario,
+  PartitionTiming,
   ScenarioBuilder,
   Trunk,
 } from "./partition.ts";

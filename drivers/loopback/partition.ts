@@ -12,9 +12,13 @@
  * a boundary: a frame sent into it is copied into a shared-memory ring with
  * its delivery time and key and queued by the receiving partition.
  *
- * Synchronisation is conservative (YAWNS windows): every partition runs up
- * to the earliest pending event of all partitions plus the lookahead (the
- * smallest delay of a boundary trunk), then all meet at a barrier and
+ * Synchronisation is conservative. Two partitions run without barriers
+ * (`_partition_async.ts`): each publishes a bound on its next boundary send
+ * (a frame its switch may pass across, or any other event plus the delay of
+ * a host's cable), and runs until the other's bound plus the lookahead (the
+ * smallest delay of a boundary trunk), so the busier one never waits for the
+ * lighter. More partitions run YAWNS windows: up to the earliest pending
+ * event of all partitions plus the lookahead, then all meet at a barrier and
  * exchange what crossed. Events due at one instant run in a canonical order
  * (callbacks, then frames by link direction id and per-direction sequence),
  * so a partition sees its events in the order the one-thread run would.
@@ -144,6 +148,8 @@ export class Partition {
   readonly #assign: Readonly<Record<string, number>> | undefined;
   readonly #switches: Switch[] = [];
   readonly #trunks: Trunk[] = [];
+  /** Both cables of every trunk (the faulty one and the zero-delay one). */
+  readonly #trunkLinks = new Set<Link>();
   #owners: Map<Switch, number> | null = null;
   #lookahead = Infinity;
 
@@ -221,6 +227,7 @@ export class Partition {
     up.attach(forward(down));
     down.attach(forward(up));
     const trunk: Trunk = { a, b, link: up.link };
+    this.#trunkLinks.add(up.link).add(down.link);
     this.#trunks.push(trunk);
     return trunk;
   }
@@ -385,6 +392,47 @@ export class Partition {
     return { lanes, receiver, sender };
   }
 
+  /**
+   * @internal What bounds how soon this partition can send across a
+   * boundary: which link directions lead to a host (by id; a frame on one
+   * must come back through the host's cable before it can reach a trunk),
+   * which lead into a switch (and which of its ports are trunks), and the
+   * smallest delay of a host's cable toward its switch on this
+   * partition's switches (0 with a snooping switch, whose querier sends from
+   * the switch itself).
+   */
+  hostPaths(): {
+    hostBound: boolean[];
+    accessDelay: number;
+    toSwitch: (Switch | undefined)[];
+    trunkPort: Map<Switch, boolean[]>;
+  } {
+    const owners = this.#decide();
+    const hostBound: boolean[] = [];
+    const toSwitch: Switch[] = [];
+    const trunkPort = new Map<Switch, boolean[]>();
+    let accessDelay = Infinity;
+    for (const sw of this.#switches) {
+      const mine = owners.get(sw) === this.index;
+      if (mine && sw.snooping !== undefined) accessDelay = 0;
+      const trunks: boolean[] = [];
+      trunkPort.set(sw, trunks);
+      for (const [k, end] of sw.ports.entries()) {
+        toSwitch[end.link.lanes[0].id] = sw;
+        if (this.#trunkLinks.has(end.link)) {
+          trunks[k] = true;
+          continue;
+        }
+        hostBound[end.link.lanes[1].id] = true;
+        if (!mine) continue;
+        const f = end.link.faults("a->b");
+        const min = Math.max(0, (f.delay ?? 0) - (f.jitter ?? 0));
+        if (min < accessDelay) accessDelay = min;
+      }
+    }
+    return { hostBound, accessDelay, toSwitch, trunkPort };
+  }
+
   /** @internal Counters of every switch port's cable and every switch, by name. */
   collect(): { links: Record<string, LinkPairStats>; switches: Record<string, SwitchStats> } {
     const links: Record<string, LinkPairStats> = {};
@@ -451,6 +499,17 @@ export interface PartitionedRunOptions<P = unknown> {
   readonly assign?: Readonly<Record<string, number>>;
   /** Bytes of each shared ring one partition sends to another per window (default 4 MiB). */
   readonly ringBytes?: number;
+  /**
+   * Measure each window's CPU time in every partition (needs FFI permission
+   * on Linux; a few µs per window) for {@linkcode PartitionedResult.criticalCpuMs}.
+   */
+  readonly profile?: boolean;
+  /**
+   * Two partitions run without barriers by default, each as far as the
+   * other's published bound allows; `true` makes them meet at a barrier
+   * every window as more partitions do (for comparison).
+   */
+  readonly barrier?: boolean;
 }
 
 /**
@@ -484,6 +543,48 @@ export interface PartitionedResult {
   readonly boundaryFrames: number;
   /** CPU time of each partition's thread's run, ms (user + system of the process when in one thread). */
   readonly busyMs: readonly number[];
+  /** Where each partition's time went: building, running, waiting for the others. */
+  readonly timing: readonly PartitionTiming[];
+  /**
+   * With `profile`: the sum over windows of the busiest partition's CPU time
+   * in it, ms: the run's length on idle cores with free barriers, whatever
+   * the load when measured (NaN without `profile` or FFI).
+   */
+  readonly criticalCpuMs: number;
+}
+
+/**
+ * Where one partition's time went ({@linkcode PartitionedResult.timing}).
+ * CPU figures are the partition's own thread's (NaN where the OS does not
+ * tell); wall figures include time the thread was not running (a loaded
+ * machine).
+ *
+ * @example
+ * ```ts
+ * import type { PartitionTiming } from "./partition.ts";
+ * import assert from "node:assert/strict";
+ * const t: PartitionTiming = {
+ *   buildMs: 300, buildCpuMs: 280, runCpuMs: 4_000, waitMs: 900, spinMs: 100, windows: 50,
+ *   publications: 0,
+ * };
+ * assert.equal(t.runCpuMs - t.spinMs, 3_900); // CPU doing the partition's own work
+ * ```
+ */
+export interface PartitionTiming {
+  /** Wall time to import the scenario module and build the scenario, ms. */
+  readonly buildMs: number;
+  /** Thread CPU time of the build, ms. */
+  readonly buildCpuMs: number;
+  /** Thread CPU time of the run, spinning at barriers included, ms. */
+  readonly runCpuMs: number;
+  /** Wall time waiting for the other partitions (spinning, then asleep), ms. */
+  readonly waitMs: number;
+  /** Of `waitMs`, the time spent spinning (on the CPU), ms. */
+  readonly spinMs: number;
+  /** Synchronisations: barriers, or with two partitions the times it waited for the other. */
+  readonly windows: number;
+  /** With two partitions: bounds it published (0 with barriers). */
+  readonly publications: number;
 }
 
 /** @internal What one partition's run hands back. */
@@ -496,6 +597,8 @@ export interface PartitionOutput {
   readonly windows: number;
   readonly boundaryFrames: number;
   readonly busyMs: number;
+  readonly timing: PartitionTiming;
+  readonly windowCpuMs: Float64Array | null;
 }
 
 /** Adds `b`'s numbers into a copy of `a`, recursively. */
@@ -512,6 +615,20 @@ function sortedKeys<T>(rec: Record<string, T>): Record<string, T> {
   const out: Record<string, T> = {};
   for (const k of Object.keys(rec).sort()) out[k] = rec[k]!;
   return out;
+}
+
+/** Sum over windows of the busiest partition's CPU in it (NaN without a profile). */
+function criticalPath(outs: readonly PartitionOutput[]): number {
+  if (outs.length === 1) return outs[0]!.timing.runCpuMs;
+  const cpu = outs.map((o) => o.windowCpuMs);
+  if (cpu.some((c) => c === null)) return NaN;
+  let sum = 0;
+  for (let w = 0; w < cpu[0]!.length; w++) {
+    let max = 0;
+    for (const c of cpu) if (c![w]! > max) max = c![w]!;
+    sum += max;
+  }
+  return sum;
 }
 
 /** @internal Merges the partitions' outputs into one result. */
@@ -545,6 +662,8 @@ export function mergeOutputs(outs: readonly PartitionOutput[]): PartitionedResul
     windows: outs[0]!.windows,
     boundaryFrames: outs.reduce((n, o) => n + o.boundaryFrames, 0),
     busyMs: outs.map((o) => o.busyMs),
+    timing: outs.map((o) => o.timing),
+    criticalCpuMs: criticalPath(outs),
   };
 }
 
@@ -596,6 +715,8 @@ export async function runPartitioned<P = unknown>(
     params: options.params,
     assign: options.assign,
     ringBytes,
+    profile: options.profile === true,
+    barrier: options.barrier === true,
   };
   if (count === 1) return mergeOutputs([await runPartition({ ...base, index: 0, shared: null })]);
   const shared = new SharedArrayBuffer(sharedBytes(count, ringBytes));

@@ -285,6 +285,20 @@ export class Switch {
     return e.port;
   }
 
+  /**
+   * @internal The port a unicast frame whose destination MAC is at
+   * `buf[off]` leaves by if it arrives at `at` and the table does not change
+   * first; undefined when it may flood (multicast, unknown, aged out by
+   * then, or a table near full that may evict it). The partitioned runner's
+   * guess at which frames can cross; a wrong guess fails loudly there.
+   */
+  plannedPort(buf: Uint8Array, off: number, at: Instant): number | undefined {
+    if ((buf[off]! & 1) !== 0 || this.#table.size + 16 > this.#tableSize) return undefined;
+    const e = this.#table.get(macKey(buf, off));
+    if (e === undefined || at - e.seen >= this.#ageing) return undefined;
+    return e.port;
+  }
+
   /** The live learned addresses, least recently seen first. */
   macTable(): MacEntry[] {
     const now = this.#wire.now();

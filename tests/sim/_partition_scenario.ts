@@ -48,6 +48,10 @@ export interface SimParams {
   readonly together?: boolean;
   /** Report each host's pcap and counters (tests; large). */
   readonly detail?: boolean;
+  /** Switches forget addresses not seen this long, µs (default: the switch's 300 s). */
+  readonly ageing?: number;
+  /** Partition whose build throws once the partitioning is decided (tests of failure). */
+  readonly failIn?: number;
 }
 
 const V4 = new Set(["ethernet", "arp", "ipv4", "icmp", "udp", "tcp"]);
@@ -75,9 +79,13 @@ export function build(net: VirtualNetwork, part: Partition, p: SimParams): Parti
   const m = p.switches, per = p.hostsPerSwitch, half = per >> 1;
   const table = Math.max(1024, 2 * m * per + 16);
   const access: Switch[] = [];
-  for (let s = 0; s < m; s++) access.push(part.switch({ macTableSize: table }));
+  const switchOptions = {
+    macTableSize: table,
+    ...(p.ageing === undefined ? {} : { ageing: p.ageing }),
+  };
+  for (let s = 0; s < m; s++) access.push(part.switch(switchOptions));
   if (p.core === true) {
-    const core = part.switch({ macTableSize: table });
+    const core = part.switch(switchOptions);
     for (const sw of access) part.trunk(sw, core, { faults: p.trunkFaults });
   } else {
     for (let s = 1; s < m; s++) part.trunk(access[s - 1]!, access[s]!, { faults: p.trunkFaults });
@@ -85,6 +93,10 @@ export function build(net: VirtualNetwork, part: Partition, p: SimParams): Parti
   // Every port in every partition: the MACs and link ids must not depend on ownership.
   const port = p.portFaults === undefined ? {} : { faults: p.portFaults };
   const ends = Array.from({ length: m * per }, (_, i) => access[Math.floor(i / per)]!.port(port));
+  // After the partitioning is decided (the others go on to run and must be told).
+  if (part.owns(access[0]!) !== undefined && part.index === p.failIn) {
+    throw new Error(`partition ${p.failIn} fails on purpose`);
+  }
   const hosts: (Stack | undefined)[] = [];
   const captures = new Map<number, Capture>();
   for (let i = 0; i < m * per; i++) {

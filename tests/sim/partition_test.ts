@@ -46,15 +46,11 @@ async function same(
   p: SimParams,
   seed: number,
   partitions: number,
-  assign?: Record<string, number>,
+  extra: { assign?: Record<string, number>; barrier?: boolean; ringBytes?: number } = {},
 ): Promise<[PartitionedResult, PartitionedResult]> {
   const base = { module: MODULE, seed, duration: 6 * SECOND, params: p };
   const one = await runPartitioned({ ...base, partitions: 1 });
-  const many = await runPartitioned({
-    ...base,
-    partitions,
-    ...(assign === undefined ? {} : { assign }),
-  });
+  const many = await runPartitioned({ ...base, partitions, ...extra });
   assert.equal(many.partitions, partitions);
   assert.equal(
     new Set(Object.values(many.owners)).size,
@@ -89,6 +85,50 @@ Deno.test("partition: two switches over 2 Workers match one thread, byte for byt
   }
 });
 
+Deno.test("partition: two Workers meeting at barriers (barrier: true) match one thread too", async () => {
+  const [, many] = await same(params({ hostSeed: 9 }), 9, 2, { barrier: true });
+  // One window per barrier, the same count in both partitions.
+  assert.deepEqual(many.timing.map((t) => t.windows), [many.windows, many.windows]);
+});
+
+Deno.test("partition: switches forgetting addresses mid-run (1 s ageing) match one thread", async () => {
+  // Learned addresses age out between requests, so frames a switch would have
+  // handed to a host are flooded across the trunk again: the two-partition
+  // bound must not count on a table entry that will be gone when the frame arrives.
+  const p = params({
+    hostSeed: 10,
+    crossEvery: 3,
+    hostsPerSwitch: 6,
+    ageing: SECOND,
+    interval: 1_500_000,
+  });
+  const [one] = await same(p, 10, 2);
+  assert.ok(one.switches.switch0!.flooded > 20, `flooded ${one.switches.switch0!.flooded}`);
+});
+
+Deno.test("partition: a ring of 4 KiB that wraps and fills (two partitions) matches one thread", async () => {
+  // Clients starting together put many frames on the trunk at once: the
+  // writer waits for room (taking in the other's frames meanwhile).
+  const p = params({ hostsPerSwitch: 16, crossEvery: 1, together: true, hostSeed: 11 });
+  const [, many] = await same(p, 11, 2, { ringBytes: 4096 });
+  assert.ok(many.boundaryFrames > 100, `boundary frames ${many.boundaryFrames}`);
+});
+
+Deno.test("partition: one partition failing stops the other at once (two partitions)", async () => {
+  const t0 = performance.now();
+  await assert.rejects(
+    runPartitioned({
+      module: MODULE,
+      partitions: 2,
+      seed: 1,
+      duration: 60 * SECOND,
+      params: params({ failIn: 1 }),
+    }),
+    /Partition 1 failed: .*partition 1 fails on purpose/,
+  );
+  assert.ok(performance.now() - t0 < 60_000, "not left to the 120 s stall timeout");
+});
+
 Deno.test("partition: a star of 3 access switches over 3 Workers matches one thread (seeds 4, 5)", async () => {
   for (const seed of [4, 5]) {
     const p = params({ switches: 3, core: true, hostSeed: seed, crossEvery: 2 });
@@ -113,7 +153,7 @@ Deno.test("partition: clients starting together (ties at every instant) match on
 Deno.test("partition: a given assignment (core with one access switch) matches one thread", async () => {
   const p = params({ switches: 3, core: true, hostSeed: 6, crossEvery: 1 });
   const assign = { switch0: 0, switch1: 1, switch2: 1, switch3: 0 };
-  const [, many] = await same(p, 6, 2, assign);
+  const [, many] = await same(p, 6, 2, { assign });
   assert.deepEqual(many.owners, assign);
 });
 

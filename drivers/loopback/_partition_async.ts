@@ -1,0 +1,507 @@
+/**
+ * Two partitions without barriers (issue 19): each runs as far as the other
+ * can be shown unable to reach it, and waits only when it catches up, so the
+ * busier partition never waits for the lighter one (Chandy–Misra–Bryant
+ * style, with each side's bound published in shared memory instead of null
+ * messages).
+ *
+ * Each partition publishes B, a bound on when it may next put a frame on a
+ * boundary trunk, minus the lookahead L: the earliest frame in flight toward
+ * a switch or trunk of its own (the switch may forward it across at once),
+ * or any other event (a host's timer, a frame toward a host, a callback) plus
+ * the smallest delay of a host's cable toward its switch (the host's answer
+ * must cross that cable first). Partition p may then run every event before
+ *
+ *     H = min(B_q + L, U + L, B_p + 2L)
+ *
+ * where U is the earliest frame p sent that q had not yet taken in when it
+ * computed B_q (q may send it straight back), and B_p + 2L covers what p will
+ * send before q answers. Frames cross in one single-producer ring per
+ * direction. The reader reads B_q (and how many frames q had taken in) before
+ * it drains the ring, so every frame q wrote before publishing B_q is queued
+ * before p runs past it, and the later ones are bounded by B_q.
+ *
+ * With more than two partitions a frame waiting in one ring could reach a
+ * third partition through the second, which B does not cover: those runs keep
+ * the barrier windows of `_partition_run.ts`.
+ *
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import type { Instant } from "../../stack/clock.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import type { VirtualNetwork } from "./network.ts";
+import type { Partition } from "./partition.ts";
+import { wireOf } from "./_wire.ts";
+import type { FrameSink } from "./_wire.ts";
+
+/** Int32 words of the control block. */
+const ABORT = 2;
+/** Per partition p: bumped at each publication (the other waits on it). */
+const BUMP = 4;
+/** Per partition p: set while p sleeps waiting for the other. */
+const ASLEEP = 6;
+/**
+ * Per partition p: bytes p has read from the ring toward it, and bytes it
+ * has written into the ring toward the other, in all (low 32 bits: only
+ * their difference, at most a ring, is used).
+ */
+const READ_TOTAL = 8, WRITE_TOTAL = 12;
+/** Per partition p: set while p waits for the other's next publication. */
+const WANT = 14;
+const CTL_BYTES = 64;
+/** BigInt64 words after the control block: per partition, B (µs) and frames taken in. */
+const BOUND = 0, TAKEN = 2;
+/** BigInt64 words: per partition, while it waits, the bound of the other that would let it go on. */
+const NEED = 4;
+const VALS_BYTES = 48;
+/** len (u32), lane id, tag, padding, at (f64), seq (f64). */
+const RECORD_HEADER = 32;
+/** A record length meaning "continue at the ring's start". */
+const WRAP = 0xffffffff;
+/** "No bound" in the BigInt64 words. */
+const NEVER = 2n ** 62n;
+/**
+ * Most and least time (ms) to spin before sleeping: the other usually
+ * publishes within a step or two (tens of µs), less than a sleeping thread
+ * takes to wake. Adapted per wait as at the barrier: halved when the wait
+ * outlasts the spin, doubled when the spin covers it.
+ */
+const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005;
+/** A partition silent this long is taken for dead. */
+const STALL_TIMEOUT_MS = 120_000;
+
+/** @internal Shared bytes for two partitions with rings of `ringBytes`. */
+export function pairSharedBytes(ringBytes: number): number {
+  return CTL_BYTES + VALS_BYTES + 2 * ringBytes;
+}
+
+/** A min-heap of times: the frames in flight that a switch could forward across at once. */
+class TimeHeap {
+  #a = new Float64Array(256);
+  size = 0;
+  peek(): number {
+    return this.size === 0 ? Infinity : this.#a[0]!;
+  }
+  push(t: number): void {
+    if (this.size === this.#a.length) {
+      const grown = new Float64Array(2 * this.size);
+      grown.set(this.#a);
+      this.#a = grown;
+    }
+    const a = this.#a;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent]! <= t) break;
+      a[i] = a[parent]!;
+      i = parent;
+    }
+    a[i] = t;
+  }
+  pop(): void {
+    const a = this.#a;
+    const last = a[--this.size]!;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= this.size) break;
+      if (c + 1 < this.size && a[c + 1]! < a[c]!) c++;
+      if (a[c]! >= last) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = last;
+  }
+}
+
+/** The shared memory of a two-partition run as partition `me` sees it. */
+class PairChannel {
+  readonly #ctl: Int32Array;
+  readonly #vals: BigInt64Array;
+  readonly #view: DataView;
+  readonly #bytes: Uint8Array;
+  readonly #me: number;
+  readonly #other: number;
+  readonly #size: number;
+  readonly #outBase: number;
+  readonly #inBase: number;
+  #spinMs = SPIN_MAX_MS;
+  #writePos = 0;
+  #writeTotal = 0;
+  #readPos = 0;
+  #readTotal = 0;
+  /** Frames taken in from the other, in all (published with B). */
+  taken = 0;
+  /** Wall time waiting, and of it spinning, ms; times a wait began; bounds published. */
+  publications = 0;
+  waited = 0;
+  spun = 0;
+  waits = 0;
+
+  constructor(shared: SharedArrayBuffer, me: number, ringBytes: number) {
+    this.#ctl = new Int32Array(shared, 0, CTL_BYTES / 4);
+    this.#vals = new BigInt64Array(shared, CTL_BYTES, VALS_BYTES / 8);
+    this.#view = new DataView(shared);
+    this.#bytes = new Uint8Array(shared);
+    this.#me = me;
+    this.#other = 1 - me;
+    // Whole 8-byte words, so a record never starts in the ring's last 4 bytes.
+    this.#size = ringBytes & ~7;
+    const rings = CTL_BYTES + VALS_BYTES;
+    this.#outBase = rings + me * ringBytes;
+    this.#inBase = rings + this.#other * ringBytes;
+  }
+
+  /** Writes a frame into the ring toward the other; waits (draining its own) while full. */
+  send(
+    at: Instant,
+    seq: number,
+    lane: number,
+    tag: number,
+    data: Uint8Array,
+    drain: () => void,
+  ): void {
+    const size = this.#size;
+    const need = RECORD_HEADER + ((data.length + 7) & ~7);
+    // At most half the ring: then an empty ring always has room, at its end or its start.
+    if (2 * need > size) {
+      throw new RangeError(
+        `Cannot send a frame to partition ${this.#other}: ${data.length} bytes take more than ` +
+          `half a ring of ${size}; raise ringBytes`,
+      );
+    }
+    const ctl = this.#ctl;
+    const t0 = performance.now();
+    for (;;) {
+      const readTotal = Atomics.load(ctl, READ_TOTAL + this.#other);
+      const used = (this.#writeTotal - readTotal) | 0;
+      const pos = this.#writePos;
+      // A record does not wrap: the end's bytes are skipped (marked) when short.
+      const skip = pos + need > size ? size - pos : 0;
+      if (used + skip + need <= size) {
+        const v = this.#view;
+        if (skip > 0) v.setUint32(this.#outBase + pos, WRAP, true);
+        const base = this.#outBase + (skip > 0 ? 0 : pos);
+        v.setUint32(base, data.length, true);
+        v.setUint32(base + 4, lane, true);
+        v.setUint32(base + 8, tag, true);
+        v.setFloat64(base + 16, at, true);
+        v.setFloat64(base + 24, seq, true);
+        this.#bytes.set(data, base + RECORD_HEADER);
+        const next = (skip > 0 ? 0 : pos) + need;
+        this.#writePos = next === size ? 0 : next;
+        this.#writeTotal = (this.#writeTotal + skip + need) | 0;
+        Atomics.store(ctl, WRITE_TOTAL + this.#me, this.#writeTotal);
+        return;
+      }
+      // Full: wake the other to read, take in what it sent (it may be
+      // waiting for room too), then wait.
+      this.nudge();
+      drain();
+      this.#check(t0);
+      Atomics.wait(ctl, READ_TOTAL + this.#other, readTotal, 1);
+    }
+  }
+
+  /** Hands every frame the other wrote since the last call to `fn`; returns how many. */
+  receive(
+    fn: (at: Instant, seq: number, lane: number, tag: number, data: Uint8Array) => void,
+  ): number {
+    const ctl = this.#ctl;
+    const written = Atomics.load(ctl, WRITE_TOTAL + this.#other);
+    let n = 0;
+    const v = this.#view, size = this.#size, base = this.#inBase;
+    while (this.#readTotal !== written) {
+      let pos = this.#readPos;
+      if (v.getUint32(base + pos, true) === WRAP) {
+        this.#readTotal = (this.#readTotal + size - pos) | 0;
+        pos = 0;
+      }
+      const at = base + pos;
+      const len = v.getUint32(at, true);
+      fn(
+        v.getFloat64(at + 16, true),
+        v.getFloat64(at + 24, true),
+        v.getUint32(at + 4, true),
+        v.getUint32(at + 8, true),
+        this.#bytes.subarray(at + RECORD_HEADER, at + RECORD_HEADER + len),
+      );
+      const need = RECORD_HEADER + ((len + 7) & ~7);
+      const next = pos + need;
+      this.#readPos = next === size ? 0 : next;
+      this.#readTotal = (this.#readTotal + need) | 0;
+      n++;
+    }
+    if (n > 0) {
+      Atomics.store(ctl, READ_TOTAL + this.#me, this.#readTotal);
+      Atomics.notify(ctl, READ_TOTAL + this.#me);
+      this.taken += n;
+    }
+    return n;
+  }
+
+  /** Publishes this partition's bound (µs, Infinity: none) and the frames taken in. */
+  publish(bound: number): void {
+    this.publications++;
+    const vals = this.#vals, ctl = this.#ctl;
+    // B first: a reader that sees the new count then sees a B that covers it.
+    Atomics.store(vals, BOUND + this.#me, bound === Infinity ? NEVER : BigInt(Math.floor(bound)));
+    Atomics.store(vals, TAKEN + this.#me, BigInt(this.taken));
+    Atomics.add(ctl, BUMP + this.#me, 1);
+    if (Atomics.load(ctl, ASLEEP + this.#other) !== 0) Atomics.notify(ctl, BUMP + this.#me);
+  }
+
+  /** Wakes the other if it waits for this partition, with nothing new published. */
+  nudge(): void {
+    Atomics.add(this.#ctl, BUMP + this.#me, 1);
+    Atomics.notify(this.#ctl, BUMP + this.#me);
+  }
+
+  /** The other's published frames taken in, then its bound (in that order). */
+  other(): { taken: number; bound: number } {
+    const taken = Number(Atomics.load(this.#vals, TAKEN + this.#other));
+    const b = Atomics.load(this.#vals, BOUND + this.#other);
+    return { taken, bound: b === NEVER ? Infinity : Number(b) };
+  }
+
+  /** Whether the other waits for this partition to publish. */
+  wanted(): boolean {
+    return Atomics.load(this.#ctl, WANT + this.#other) !== 0;
+  }
+
+  /** Whether `bound` (µs) would let the waiting other go on. */
+  enough(bound: number): boolean {
+    return Math.floor(bound) >= Number(Atomics.load(this.#vals, NEED + this.#other));
+  }
+
+  /** The other's publication counter (changes when it publishes). */
+  stamp(): number {
+    return Atomics.load(this.#ctl, BUMP + this.#other);
+  }
+
+  /**
+   * Waits until the other publishes again after `stamp` (spinning first);
+   * `need`: the other's bound (µs) that would let this partition go on.
+   */
+  wait(stamp: number, need: number): void {
+    const ctl = this.#ctl, word = BUMP + this.#other;
+    const t0 = performance.now();
+    this.waits++;
+    Atomics.store(this.#vals, NEED + this.#me, BigInt(Math.floor(need)));
+    Atomics.store(ctl, WANT + this.#me, 1);
+    let spins = 0;
+    while (Atomics.load(ctl, word) === stamp) {
+      if ((++spins & 63) === 0 && performance.now() - t0 > this.#spinMs) break;
+    }
+    this.spun += performance.now() - t0;
+    const covered = Atomics.load(ctl, word) !== stamp;
+    this.#spinMs = covered
+      ? Math.min(SPIN_MAX_MS, this.#spinMs * 2)
+      : Math.max(SPIN_MIN_MS, this.#spinMs / 2);
+    while (Atomics.load(ctl, word) === stamp) {
+      Atomics.store(ctl, ASLEEP + this.#me, 1);
+      Atomics.wait(ctl, word, stamp, 100);
+      Atomics.store(ctl, ASLEEP + this.#me, 0);
+      this.#check(t0);
+    }
+    Atomics.store(ctl, WANT + this.#me, 0);
+    this.waited += performance.now() - t0;
+    this.#check(t0);
+  }
+
+  #check(t0: number): void {
+    if (Atomics.load(this.#ctl, ABORT) !== 0) {
+      throw new Error("Cannot go on: the other partition failed");
+    }
+    if (performance.now() - t0 > STALL_TIMEOUT_MS) {
+      throw new Error(`Cannot go on: no word from the other partition in ${STALL_TIMEOUT_MS} ms`);
+    }
+  }
+}
+
+/** @internal Tells every partition sharing `shared` (either layout) that one failed. */
+export function abortShared(shared: SharedArrayBuffer): void {
+  const ctl = new Int32Array(shared, 0, CTL_BYTES / 4);
+  Atomics.store(ctl, ABORT, 1);
+  for (let i = 0; i < ctl.length; i++) {
+    if (i === ABORT) continue;
+    Atomics.add(ctl, i, 1);
+    Atomics.notify(ctl, i);
+  }
+}
+
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => void setImmediate(resolve));
+}
+
+/** @internal What a two-partition run reports. */
+export interface PairRun {
+  readonly waits: number;
+  readonly publications: number;
+  readonly crossed: number;
+  readonly waited: number;
+  readonly spun: number;
+}
+
+/**
+ * @internal Runs partition `part.index` (0 or 1) of a two-partition network
+ * for `duration` µs, exchanging frames with the other through `shared`;
+ * `early` holds (time, link direction id) of each frame queued while the
+ * scenario was built.
+ */
+export async function runPair(
+  net: VirtualNetwork,
+  part: Partition,
+  shared: SharedArrayBuffer,
+  ringBytes: number,
+  duration: number,
+  early: readonly number[],
+): Promise<PairRun> {
+  const channel = new PairChannel(shared, part.index, ringBytes);
+  return await runPairOn(net, part, channel, duration, early);
+}
+
+async function runPairOn(
+  net: VirtualNetwork,
+  part: Partition,
+  channel: PairChannel,
+  duration: number,
+  early: readonly number[],
+): Promise<PairRun> {
+  const wire = wireOf.get(net)!;
+  const me = part.index;
+  const lookahead = part.lookahead;
+  const end = net.now() + duration;
+  const limit = end + 1;
+  const { receiver, sender, lanes } = part.laneOwners();
+  const { hostBound, accessDelay, toSwitch, trunkPort } = part.hostPaths();
+  /**
+   * Whether a frame due at `at` on link direction `id` may be passed across
+   * when it arrives: not if it leads to a host, nor if its switch will send
+   * it to a host (its destination is learned there, and stays so by then).
+   */
+  const mayCross = (id: number, pkt: PacketBuffer, at: Instant): boolean => {
+    if (hostBound[id] === true) return false;
+    const sw = toSwitch[id];
+    if (sw === undefined || pkt.length < 14) return true;
+    const port = sw.plannedPort(pkt.buf, pkt.start, at);
+    return port === undefined || trunkPort.get(sw)![port] === true;
+  };
+  /** Frames in flight here that a switch or trunk could pass across when they arrive. */
+  const near = new TimeHeap();
+  /** Frames sent to the other, oldest first: their number and time. */
+  const sentNo: number[] = [], sentAt: number[] = [];
+  let sentCount = 0, crossed = 0;
+  /** This partition's bound as of the last look (nothing crosses before it plus the lookahead), and as last published. */
+  let current = -Infinity, published = -Infinity;
+  const take = () =>
+    channel.receive((at, seq, id, tag, data) => {
+      const lane = lanes[id]!;
+      wire.inject(at, net.pool.copyOf(data), lane, tag, seq);
+      if (hostBound[id] !== true) near.push(at);
+    });
+  wire.remote = (at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number) => {
+    const id = sink.id;
+    const to = receiver[id] ?? -1;
+    if (to < 0 || to === me) {
+      const from = sender[id] ?? -1;
+      if (from >= 0 && from !== me) {
+        throw new Error(
+          `Cannot send on ${(sink as { name?: string }).name}: partition ${from} runs its sender ` +
+            `(make hosts and traffic only on switches part.owns())`,
+        );
+      }
+      if (mayCross(id, pkt, at)) near.push(at);
+      return false;
+    }
+    if (at < current + lookahead) {
+      throw new Error(
+        `Cannot send a frame across partitions: due at ${at} µs, before ${
+          current + lookahead
+        } µs, this partition's bound (a delay fell below the lookahead of ` +
+          `${lookahead} µs or the host cables' ${accessDelay} µs, or a switch forgot an address)`,
+      );
+    }
+    // Due after the run, never delivered (as in one thread): nothing to send.
+    if (at < limit) {
+      channel.send(at, seq, id, tag, pkt.data, take);
+      sentNo.push(sentCount++);
+      sentAt.push(at);
+      crossed++;
+    }
+    wire.release(pkt);
+    return true;
+  };
+  const bound = (next: Instant | undefined): number => {
+    if (next === undefined) return Infinity;
+    // Every pending event is at or after next: earlier entries were delivered.
+    while (near.size > 0 && near.peek() < next) near.pop();
+    let b = near.peek();
+    if (next + accessDelay < b) b = next + accessDelay;
+    return b;
+  };
+  try {
+    await macrotask();
+    for (let i = 0; i < early.length; i += 2) {
+      if (hostBound[early[i + 1]!] !== true) near.push(early[i]!);
+    }
+    let publishedTaken = -1, publishedSent = -1, seen = NaN;
+    let other = { taken: 0, bound: -Infinity };
+    for (;;) {
+      // The other's bound and frames change only when it publishes.
+      const stamp = channel.stamp();
+      if (stamp !== seen) {
+        seen = stamp;
+        other = channel.other();
+        take();
+        while (sentNo.length > 0 && sentNo[0]! < other.taken) {
+          sentNo.shift();
+          sentAt.shift();
+        }
+      }
+      const next = net.nextDeadline();
+      current = bound(next);
+      let horizon = Math.min(other.bound + lookahead, current + 2 * lookahead, limit);
+      for (const at of sentAt) if (at + lookahead < horizon) horizon = at + lookahead;
+      const runnable = next !== undefined && Math.ceil(next) < horizon;
+      // Publish before waiting, or when the other waits for it: a stale bound
+      // is still a true one (lower), so the other needs a new one only then,
+      // and only one that lets it go on, or frames taken in or sent.
+      const changed = channel.taken !== publishedTaken || sentCount !== publishedSent;
+      if (
+        runnable
+          ? channel.wanted() && (changed || (current !== published && channel.enough(current)))
+          : changed || current !== published
+      ) {
+        published = current;
+        publishedTaken = channel.taken;
+        publishedSent = sentCount;
+        channel.publish(current);
+      }
+      if (runnable) {
+        const target = Math.ceil(next);
+        if (target > net.now()) net.clock.set(target);
+        net.step();
+        await macrotask();
+        continue;
+      }
+      const finished = next === undefined || Math.ceil(next) >= limit;
+      if (finished && horizon >= limit) break;
+      // The other's bound that would let this partition step (or finish).
+      channel.wait(stamp, (finished ? limit : Math.ceil(next) + 1) - lookahead);
+    }
+    // Nothing more will cross from here.
+    channel.publish(Infinity);
+    if (end > net.now()) net.clock.set(end);
+    return {
+      waits: channel.waits,
+      publications: channel.publications,
+      crossed,
+      waited: channel.waited,
+      spun: channel.spun,
+    };
+  } finally {
+    wire.remote = null;
+  }
+}

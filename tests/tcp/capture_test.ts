@@ -120,7 +120,7 @@ Deno.test({
       assert.equal(sa.mss, 1460);
       assert.ok(sa.sackOk);
       assert.equal(sa.ts?.[1], syn.ts![0]); // TSecr echoes the SYN's TSval
-      assert.equal(sa.wscale, 3);
+      assert.equal(sa.wscale, 7); // scaled for receiveBufferMax (6 MiB), as Linux for tcp_rmem[2]
       assert.deepEqual(sa.optionKinds, [2, 4, 8, 1, 3]);
       assert.ok(sa.dontFragment);
       answers.push(sa);

@@ -15,7 +15,7 @@ Deno.test("tcp CLOSED + connect() → SYN with MSS from the route, SACK, TS, wsc
   assert.equal(syn.mss, 1460);
   assert.ok(syn.sackOk);
   assert.ok(syn.ts !== undefined && syn.ts[1] === 0);
-  assert.equal(syn.wscale, 3); // 256 KiB receive buffer needs a shift of 3
+  assert.equal(syn.wscale, 7); // the 6 MiB receiveBufferMax needs a shift of 7 (Linux: tcp_rmem[2])
   assert.deepEqual(syn.optionKinds, [2, 4, 8, 1, 3]); // Linux's layout
   assert.ok(syn.dontFragment);
   assert.ok(syn.srcPort >= 49152);
@@ -33,7 +33,7 @@ Deno.test("tcp SYN-SENT + SYN-ACK → ESTABLISHED, ACK, connect() resolves", asy
   assert.equal(c.conn.localAddr.hostname, "10.0.0.1");
   const info = peer.stack.sockets().find((s) => s.state === "ESTABLISHED")!;
   assert.equal(info.mss, 1000 - 12); // the peer's MSS minus the timestamps option
-  assert.equal(info.wscale, "7,3");
+  assert.equal(info.wscale, "7,7");
   assert.ok(info.ts && info.sack);
   c.conn.close();
   peer.finish();
@@ -72,7 +72,7 @@ Deno.test("tcp LISTEN + SYN → SYN-ACK with matching options; ACK → ESTABLISH
   assert.equal(p.synAck.mss, 1460);
   assert.ok(p.synAck.sackOk);
   assert.deepEqual(p.synAck.ts?.[1], 5);
-  assert.equal(p.synAck.wscale, 3);
+  assert.equal(p.synAck.wscale, 7);
   assert.equal(p.conn.remoteAddr.port, 40000);
   assert.equal(peer.state(40000), "ESTABLISHED");
   assert.equal(peer.counter("passive_opens"), 1);

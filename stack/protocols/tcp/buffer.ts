@@ -32,8 +32,8 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export class ByteRing {
-  /** Most bytes it may hold (readable plus written ahead). */
-  readonly max: number;
+  /** Most bytes it may hold (readable plus written ahead); only {@linkcode ByteRing.raiseMax} changes it. */
+  max: number;
   #buf: Uint8Array;
   #head = 0;
   #length = 0;
@@ -47,6 +47,19 @@ export class ByteRing {
     }
     this.max = max;
     this.#buf = new Uint8Array(Math.min(max, INITIAL_SIZE));
+  }
+
+  /**
+   * Lets the ring hold up to `max` bytes (never lowers it); the backing store
+   * still grows only as data arrives (receive-buffer auto-tuning).
+   */
+  raiseMax(max: number): void {
+    if (max > this.max) this.max = max;
+  }
+
+  /** Lowers the limit towards `max`, never below the bytes it holds (readable and written ahead). */
+  lowerMax(max: number): void {
+    this.max = Math.max(max, this.#extent);
   }
 
   /** Readable (in-order) bytes. */

@@ -92,6 +92,11 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     default: 3_600_000,
     description: "TCP Fast Open: how long a server key makes cookies (the previous stays valid)",
   },
+  receiveBufferMax: {
+    default: 6_291_456,
+    description:
+      "most a receive buffer grows to as the application drains it (Linux tcp_rmem[2]); at or below receiveBuffer: no auto-tuning",
+  },
 };
 
 /** The resolved configuration (µs and bytes). */
@@ -166,6 +171,8 @@ export interface TcpConfig {
   readonly ecn: number;
   /** Fast Open key lifetime, µs (0: never rotated). */
   readonly fastOpenKeyLifetime: number;
+  /** Receive-buffer auto-tuning limit, bytes (`rcv_autotune.ts`; ≤ receiveBuffer: off). */
+  readonly receiveBufferMax: number;
 }
 
 /**
@@ -226,6 +233,7 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
     pacing: o.pacing as boolean,
     ecn: Math.trunc(num("ecn", 0, 2)),
     fastOpenKeyLifetime: num("fastOpenKeyLifetimeMs", 0) * ms,
+    receiveBufferMax: Math.trunc(num("receiveBufferMax", 1, 1 << 30)),
   };
   if (cfg.ephemeralPortMin > cfg.ephemeralPortMax) {
     throw new RangeError("Cannot set up tcp: ephemeralPortMin is above ephemeralPortMax");

@@ -286,7 +286,9 @@ export class TcpCore {
     );
     this.fastOpen = new FastOpenState(ctx.rng, cfg.fastOpenKeyLifetime);
     let s = 0;
-    if (cfg.windowScaling) { while (s < 14 && (cfg.receiveBuffer >>> s) > 65535) s++; }
+    // Scaled for the most the buffer may grow to (auto-tuning), as Linux scales for tcp_rmem[2].
+    const most = Math.max(cfg.receiveBuffer, cfg.receiveBufferMax);
+    if (cfg.windowScaling) { while (s < 14 && (most >>> s) > 65535) s++; }
     this.wscale = s;
   }
 

@@ -22,6 +22,7 @@ import type { ListenSocket } from "./listener.ts";
 import { timestampOffset } from "./isn.ts";
 import { output, sendAck, sendReset } from "./output.ts";
 import { maybeWindowUpdate } from "./rcv.ts";
+import { type RcvAutotune, rcvSpaceAdjust } from "./rcv_autotune.ts";
 import type { UndoRecord } from "./dsack.ts";
 import type { Prr } from "./prr.ts";
 import type { Rack } from "./rack.ts";
@@ -123,6 +124,8 @@ export class TcpEndpoint {
   rcvWscale = 0;
   /** In-order data not yet read, plus out-of-order data written ahead. */
   rcvBuf: ByteRing | null = null;
+  /** Receive-buffer auto-tuning state, made at the first read (`rcv_autotune.ts`). */
+  rcvTune: RcvAutotune | null = null;
   /** Out-of-order ranges. */
   asm: Assembler | null = null;
   /** The peer's FIN arrived (possibly out of order) at `finRecvSeq`. */
@@ -525,6 +528,7 @@ export class TcpEndpoint {
     if (this.urgSeq >= 0) p = readAroundUrgent(this, p); // an urgent byte out of line
     const n = this.rcvBuf.read(p);
     if (n > 0) {
+      rcvSpaceAdjust(this);
       maybeWindowUpdate(this);
       if (this.rcvBuf.empty) this.drained();
     }

@@ -17,6 +17,7 @@ import { fastOpenSynAcked } from "./fastopen.ts";
 import { urgentArrives } from "./urgent.ts";
 import { output, sendAck, sendInvalidAck, sendSyn } from "./output.ts";
 import { acceptSegment, processFin, receiveData } from "./rcv.ts";
+import { rcvRttMeasure } from "./rcv_autotune.ts";
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
 import { processAck } from "./snd.ts";
 import {
@@ -179,6 +180,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
         ep.abort(null);
         return "data_after_close";
       }
+      if (ep.rcvTune !== null) rcvRttMeasure(ep, seg);
       receiveData(ep, seg);
     }
   }

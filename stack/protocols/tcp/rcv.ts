@@ -25,6 +25,7 @@ import {
   SYN_RECEIVED,
 } from "./state.ts";
 import { armTimer } from "./timers.ts";
+import { holdPromisedWindow } from "./rcv_autotune.ts";
 
 /**
  * The window field to send, scaled; moves RCV.ADV (our right edge) forward,
@@ -46,6 +47,7 @@ export function selectWindow(ep: TcpEndpoint): number {
   if (field << shift < cur) {
     // Rounding down would move the right edge back: round up instead.
     field = Math.min(65535, Math.ceil(cur / (1 << shift)));
+    holdPromisedWindow(ep, field << shift);
   }
   ep.rcvAdv = seqMax(ep.rcvAdv, seqAdd(ep.rcvNxt, field << shift));
   return field;

@@ -722,7 +722,7 @@ export async function runPartitioned<P = unknown>(
   const shared = new SharedArrayBuffer(sharedBytes(count, ringBytes));
   const workers: Worker[] = [];
   try {
-    const outs = await Promise.all(
+    const outs = await allRootCause(
       Array.from(
         { length: count },
         (_, index) =>
@@ -749,4 +749,35 @@ export async function runPartitioned<P = unknown>(
   } finally {
     for (const w of workers) w.terminate();
   }
+}
+
+/** Said by a partition that stopped because another one failed first. */
+const SECONDARY = /(?:an)?other partition failed/;
+
+/**
+ * Like Promise.all, but a partition that stopped only because another failed
+ * does not hide that other's error: its rejection waits for the rest to settle
+ * (they stop at once), and the root cause is reported.
+ */
+function allRootCause<T>(runs: Promise<T>[]): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const outs: T[] = new Array(runs.length);
+    let left = runs.length;
+    let secondary: Error | null = null;
+    const settle = () => {
+      if (--left > 0) return;
+      if (secondary !== null) reject(secondary);
+      else resolve(outs);
+    };
+    runs.forEach((run, i) => {
+      run.then((out) => {
+        outs[i] = out;
+        settle();
+      }, (err: Error) => {
+        if (!SECONDARY.test(err.message)) return reject(err);
+        secondary ??= err;
+        settle();
+      });
+    });
+  });
 }

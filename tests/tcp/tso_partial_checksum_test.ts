@@ -19,6 +19,7 @@ import {
   LINKTYPE_RAW,
   MILLISECOND,
   natPlugin,
+  SECOND,
   type StreamError,
   type StreamService,
   VirtualNetwork,
@@ -141,6 +142,63 @@ Deno.test("TSO partial checksum: a super-segment an output redirect turns back t
     assert.deepEqual(io.take().filter((f) => f[9] === 6), [], "nothing went out of the link");
     client.close();
     server.close();
+    listener.close();
+  } finally {
+    stack.close();
+    net.close();
+  }
+});
+
+Deno.test("TSO partial checksum: after the route moves to a link without TSO, the data still arrives in MTU-sized segments", () => {
+  // The connection starts over the TSO link; then a more specific route sends
+  // the peer's traffic out of a plain 1500-byte link.
+  const net = new VirtualNetwork({ seed: 1 });
+  const tso = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
+  const plain = new InjectDriver({ linkType: LINKTYPE_RAW });
+  const stack = net.addNode(createStack({ clock: net.clock, seed: 1 }));
+  try {
+    stack.addInterface({ name: "tun0", driver: tso, addresses: [`${HOST}/24`] });
+    stack.addInterface({ name: "tun1", driver: plain, addresses: ["10.9.0.2/24"] });
+    const tcp = stack.service<StreamService>("tcp.sockets")!;
+    const listener = opened(tcp.listen({ port: 80 }));
+    tso.inject(segment(80, 1000, 0, 0x02, 1000)); // SYN
+    net.runFor(10 * MILLISECOND);
+    const synAck = tso.take().find((f) => f[9] === 6 && (f[33]! & 0x12) === 0x12);
+    assert.ok(synAck, "no SYN-ACK");
+    const iss = new DataView(synAck.buffer, synAck.byteOffset).getUint32(24);
+    tso.inject(segment(80, 1001, iss + 1, 0x10)); // ACK
+    net.runFor(10 * MILLISECOND);
+    const conn = opened(listener.accept());
+    stack.addRoute(`${PEER}/32`, { interface: "tun1" });
+    assert.equal(conn.write(new Uint8Array(10000).fill(0x61)), 10000);
+    // The first super-segment is refused; loss recovery resends. The peer acknowledges what it gets.
+    const frames: Uint8Array[] = [];
+    let acked = 0;
+    for (let round = 0; round < 50 && acked < 10000; round++) {
+      net.runFor(500 * MILLISECOND);
+      for (const f of plain.take().filter((f) => f[9] === 6)) {
+        frames.push(f);
+        const seq = new DataView(f.buffer, f.byteOffset).getUint32(24) - iss - 1;
+        if (seq <= acked) acked = Math.max(acked, seq + f.length - 40);
+      }
+      tso.take();
+      plain.inject(segment(80, 1001, iss + 1 + acked, 0x10));
+    }
+    assert.ok(frames.length > 0, "nothing left through tun1");
+    for (const f of frames) {
+      assert.ok(f.length <= 1500, `a ${f.length}-byte frame on a 1500-byte link`);
+      assert.ok(linkChecksumOk(f, 1500), "bad checksum");
+    }
+    // Every byte went out through tun1 (retransmissions may repeat some).
+    const seqs = new Set<number>();
+    for (const f of frames) {
+      const seq = new DataView(f.buffer, f.byteOffset).getUint32(24) - iss - 1;
+      for (let i = 0; i < f.length - 40; i++) seqs.add(seq + i);
+    }
+    assert.equal(seqs.size, 10000);
+    // Only the super-segment built before the route moved was refused.
+    assert.equal(stack.counters.snapshot()["ipv4.tx.message_too_long"], 1);
+    conn.close();
     listener.close();
   } finally {
     stack.close();

@@ -19,7 +19,6 @@ import {
   LINKTYPE_RAW,
   MILLISECOND,
   natPlugin,
-  SECOND,
   type StreamError,
   type StreamService,
   VirtualNetwork,

@@ -204,3 +204,52 @@ Deno.test("TSO partial checksum: after the route moves to a link without TSO, th
     net.close();
   }
 });
+
+Deno.test("TSO partial checksum: a super-segment an output DNAT sends to another host of the TSO link goes out whole", () => {
+  const net = new VirtualNetwork({ seed: 1 });
+  const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
+  const stack = net.addNode(createStack({
+    clock: net.clock,
+    seed: 1,
+    plugins: pluginsWith({ nat: { rules: "dnat -p tcp --dport 80 --to 10.0.0.3" } }, [
+      conntrackPlugin,
+      natPlugin,
+    ]),
+  }));
+  try {
+    stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
+    const tcp = stack.service<StreamService>("tcp.sockets")!;
+    const client = opened(tcp.connect({ address: IpAddress.parse(PEER)!, port: 80 }));
+    net.runFor(MILLISECOND);
+    const syn = io.take().find((f) => f[9] === 6 && f[33] === 0x02);
+    assert.ok(syn, "no SYN");
+    const sv = new DataView(syn.buffer, syn.byteOffset);
+    assert.equal(sv.getUint32(16), ip("10.0.0.3"));
+    // The SYN-ACK from 10.0.0.3:80 to the client's port.
+    const t = new Uint8Array(24);
+    const dv = new DataView(t.buffer);
+    dv.setUint16(0, 80);
+    dv.setUint16(2, sv.getUint16(20));
+    dv.setUint32(4, 5000);
+    dv.setUint32(8, sv.getUint32(24) + 1);
+    t[12] = 6 << 4;
+    t[13] = 0x12;
+    dv.setUint16(14, 65535);
+    t.set([2, 4, 1000 >> 8, 1000 & 0xff], 20);
+    const p = pseudoHeaderSumV4(ip("10.0.0.3"), ip(HOST), 6, t.length);
+    dv.setUint16(16, finishChecksum(sumRange(t, 0, t.length, p)));
+    io.inject(ipv4Packet({ src: "10.0.0.3", dst: HOST, protocol: 6, dontFragment: true }, t));
+    net.runFor(MILLISECOND);
+    assert.equal(client.connected, true);
+    io.take();
+    assert.equal(client.write(new Uint8Array(10000).fill(0x61)), 10000);
+    net.runFor(MILLISECOND);
+    const frames = io.take().filter((f) => f[9] === 6);
+    assert.ok(frames.some((f) => f.length > 1500), "no super-segment went out");
+    assert.equal(stack.counters.snapshot()["ipv4.tx.message_too_long"] ?? 0, 0);
+    client.close();
+  } finally {
+    stack.close();
+    net.close();
+  }
+});

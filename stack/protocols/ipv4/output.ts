@@ -292,6 +292,8 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
         hop = outHop;
         isLocal = outLocal;
         mtu = isLocal ? iface.mtu : pathMtu(iface, dst);
+        // As above: a super-segment for a link that segments it goes out whole.
+        if (!isLocal && pkt.gsoSize > 0 && pkt.length <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
       }
     }
     // A super-segment built for a TSO link that goes elsewhere needs its full checksum.

@@ -339,6 +339,8 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
         hop = outHop;
         isLocal = outLocal;
         mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
+        // As above: a super-segment for a link that segments it goes out whole.
+        if (!isLocal && pkt.gsoSize > 0 && pkt.length <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
       }
     }
     // A super-segment built for a TSO link that goes elsewhere needs its full checksum.

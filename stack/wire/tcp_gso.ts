@@ -184,3 +184,53 @@ export function withTcpChecksum(data: Uint8Array, linkType: number): Uint8Array 
   dv.setUint16(l4 + 16, finishChecksum(sumRange(out, l4, out.length, pseudo)));
   return out;
 }
+
+/**
+ * Computes the TCP checksum of the super-segment `pkt` (IP at `pkt.l3`)
+ * from scratch, in place, and marks it an ordinary packet (`gsoSize` 0).
+ * For a super-segment TCP built for a TSO link (its checksum field holds
+ * only the pseudo-header sum, which NAT's incremental rewrites do not keep
+ * right either) that goes somewhere else after all: delivered to this host
+ * (an output hook redirected it) or fragmented to a smaller MTU. Does
+ * nothing to a packet that is not IPv4/IPv6 TCP. One pass; never on the
+ * fast path (the TSO link takes the packet as it is).
+ *
+ * @param pkt The packet, its IP header at `pkt.l3`.
+ *
+ * @example
+ * ```ts
+ * import { finishTcpSuperSegment } from "./tcp_gso.ts";
+ * import { PacketPool } from "../packet.ts";
+ * import { pseudoHeaderSumV4, sumRange } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ * const pkt = new PacketPool().alloc(40);
+ * pkt.buf.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2], pkt.start);
+ * pkt.buf[pkt.start + 32] = 5 << 4; // data offset 5
+ * pkt.l3 = pkt.start;
+ * pkt.gsoSize = 1000;
+ * finishTcpSuperSegment(pkt);
+ * const sum = sumRange(pkt.buf, pkt.start + 20, pkt.end, pseudoHeaderSumV4(0x0a000001, 0x0a000002, 6, 20));
+ * assert.equal(sum, 0xffff);
+ * assert.equal(pkt.gsoSize, 0);
+ * ```
+ */
+export function finishTcpSuperSegment(pkt: PacketBuffer): void {
+  pkt.gsoSize = 0;
+  const b = pkt.buf, ip = pkt.l3, end = pkt.end;
+  if (ip < 0 || ip + 40 > end) return;
+  const v6 = b[ip]! >>> 4 === 6;
+  const l4 = v6 ? ip + 40 : ip + ((b[ip]! & 0x0f) << 2);
+  if ((v6 ? b[ip + 6] : b[ip + 9]) !== IP_PROTOCOL_TCP || l4 + 20 > end) return;
+  const dv = pkt.dv;
+  const len = end - l4;
+  const pseudo = v6
+    ? pseudoHeaderSumV6(
+      b.subarray(ip + 8, ip + 24),
+      b.subarray(ip + 24, ip + 40),
+      IP_PROTOCOL_TCP,
+      len,
+    )
+    : pseudoHeaderSumV4(dv.getUint32(ip + 12), dv.getUint32(ip + 16), IP_PROTOCOL_TCP, len);
+  dv.setUint16(l4 + 16, 0);
+  dv.setUint16(l4 + 16, finishChecksum(sumRange(b, l4, end, pseudo)));
+}

@@ -36,6 +36,7 @@ import {
 } from "../../wire/ipv4_fields.ts";
 import { recordIpv4Options } from "../../wire/ipv4_options.ts";
 import { fragmentIpv4 } from "./fragment.ts";
+import { finishTcpSuperSegment } from "../../wire/tcp_gso.ts";
 import { checkIncludedHeader, checkSendOptions, type Ipv4OptionsProcessor } from "./options.ts";
 import type { PmtuCache } from "./pmtu.ts";
 import { type Ipv4RouteHost, selectIpv4Source } from "./route_service.ts";
@@ -291,8 +292,12 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
         hop = outHop;
         isLocal = outLocal;
         mtu = isLocal ? iface.mtu : pathMtu(iface, dst);
+        // As above: a super-segment for a link that segments it goes out whole.
+        if (!isLocal && pkt.gsoSize > 0 && pkt.length <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
       }
     }
+    // A super-segment built for a TSO link that goes elsewhere needs its full checksum.
+    if (pkt.gsoSize > 0 && (isLocal || pkt.length > mtu)) finishTcpSuperSegment(pkt);
     if (isLocal) {
       deliverLocally(pkt, iface);
       return undefined;

@@ -29,6 +29,7 @@ import { fragmentIpv6 } from "./fragment.ts";
 import type { Ipv6Loopback } from "./loopback.ts";
 import type { Ipv6PmtuCache } from "./pmtu.ts";
 import { type Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
+import { finishTcpSuperSegment } from "../../wire/tcp_gso.ts";
 
 /** The send flags that carry the ECN field. */
 const ECN_FLAGS = RouteSendFlags.ECN_ECT0 | RouteSendFlags.ECN_ECT1;
@@ -338,8 +339,12 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
         hop = outHop;
         isLocal = outLocal;
         mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
+        // As above: a super-segment for a link that segments it goes out whole.
+        if (!isLocal && pkt.gsoSize > 0 && pkt.length <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
       }
     }
+    // A super-segment built for a TSO link that goes elsewhere needs its full checksum.
+    if (pkt.gsoSize > 0 && (isLocal || pkt.length > mtu)) finishTcpSuperSegment(pkt);
     if (isLocal) {
       loopback.deliver(pkt, iface);
       return undefined;

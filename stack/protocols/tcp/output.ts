@@ -192,6 +192,9 @@ export function emit(
     ep.scope,
   );
   if (err !== undefined) core.c["tx.failed"].value++;
+  // A super-segment the route's link no longer takes (the route moved to one
+  // without TSO): ask the route again, so loss recovery resends in MSS segments.
+  if (err === "message_too_long" && len > ep.mss) ep.tsoMax = core.routeTso(ep.remoteAddr);
 }
 
 /**

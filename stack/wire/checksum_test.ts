@@ -9,6 +9,7 @@ import {
   pseudoHeaderSumV6,
   sumBytes,
   sumBytesPlain,
+  sumHeaderRange,
   sumRange,
   updateChecksum16,
   updateChecksum32,
@@ -469,6 +470,16 @@ Deno.test("sumRange() and sumBytes() in a checksum arena equal the naive sum at 
     assert.equal(sumRange(plain, start, end, 7), naiveSum(plain.subarray(start, end), 7));
   }
   assert.equal(sumRange(buf, 65536 - 1500, 65536), naiveSum(buf.subarray(65536 - 1500)));
+});
+
+Deno.test("sumHeaderRange() equals the naive sum at every offset and length up to 100", () => {
+  const buf = new Uint8Array(4096).map((_, i) => (i * 251 + 17) & 0xff);
+  for (let start = 0; start < 8; start++) {
+    for (let len = 0; len <= 100; len++) {
+      const want = naiveSum(buf.subarray(start, start + len));
+      assert.equal(sumHeaderRange(buf, start, start + len), want, `start ${start}, length ${len}`);
+    }
+  }
 });
 
 Deno.test("checksumArena() refuses sizes that are not whole wasm pages", () => {

@@ -38,7 +38,7 @@ import {
   isIpv4Multicast,
   parseIpv4Cidr,
 } from "../../wire/address.ts";
-import { sumRange } from "../../wire/checksum.ts";
+import { sumHeaderRange } from "../../wire/checksum.ts";
 import { Ipv4OptionsProcessor } from "./options.ts";
 import { Forwarder } from "./forward.ts";
 import { createIpv4Output } from "./output.ts";
@@ -283,7 +283,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       if (hlen > avail) return "truncated";
       const total = ipv4TotalLength(dv, s);
       if (total < hlen || total > avail) return "bad_total_length";
-      if (verify && sumRange(b, s, s + hlen) !== 0xffff) return "bad_checksum";
+      if (verify && sumHeaderRange(b, s, s + hlen) !== 0xffff) return "bad_checksum";
       const src = ipv4Src(dv, s);
       const internal = pkt === looping;
       if (isIpv4Multicast(src) || src === LIMITED_BROADCAST || (isIpv4Loopback(src) && !internal)) {

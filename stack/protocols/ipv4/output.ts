@@ -17,7 +17,7 @@ import {
   isIpv4Loopback,
   isIpv4Multicast,
 } from "../../wire/address.ts";
-import { finishChecksum, sumRange } from "../../wire/checksum.ts";
+import { finishChecksum, sumHeaderRange, sumRange } from "../../wire/checksum.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
 import {
   IPV4_DST_OFFSET,
@@ -352,7 +352,7 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
     setIpv4ChecksumField(
       hdv,
       at,
-      finishChecksum(sumRange(pkt.buf, at, at + HEADER_LEN + olen)),
+      finishChecksum(sumHeaderRange(pkt.buf, at, at + HEADER_LEN + olen)),
     );
     pkt.l3 = at;
     pkt.l4 = at + HEADER_LEN + olen;

@@ -108,10 +108,13 @@ export class TcpEndpoint {
   sndBufStart = 0;
   /** The user closed its sending side; FIN follows the data. */
   finQueued = false;
+  // -0 (equal to 0) in the fields below marked "double": a double from the start, as the values
+  // they will hold, so that their first store late in a connection does not change the
+  // endpoint's shape (which deoptimizes the whole data path when the first connection closes).
   /** Sequence number of our FIN (valid when `finQueued`). */
-  finSeq = 0;
+  finSeq = -0; // double
   /** End of the last short segment sent (Minshall's Nagle variant). */
-  sndSml = 0;
+  sndSml = -0; // double
 
   // --- receive sequence space ---
   /** Initial receive sequence number. */
@@ -131,7 +134,7 @@ export class TcpEndpoint {
   /** The peer's FIN arrived (possibly out of order) at `finRecvSeq`. */
   finRecvd = false;
   /** Sequence number of the peer's FIN. */
-  finRecvSeq = 0;
+  finRecvSeq = -0; // double (see finSeq)
   /** The peer's FIN was processed: end of stream once the buffer drains. */
   eof = false;
 
@@ -278,7 +281,7 @@ export class TcpEndpoint {
   /** RACK gave up on this connection (its segment record overflowed): RFC 6675 from then on. */
   rackOff = false;
   /** RACK's reordering-timer or probe-timeout deadline (0 = none). */
-  rackAt: Instant = 0;
+  rackAt: Instant = -0; // double (see finSeq)
   /** PRR state of the current recovery. */
   prr: Prr | null = null;
   /** Undo record of the current recovery episode. */

@@ -20,6 +20,7 @@ import { acceptSegment, processFin, receiveData } from "./rcv.ts";
 import { rcvRttMeasure } from "./rcv_autotune.ts";
 import { seqAdd, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
 import { processAck } from "./snd.ts";
+import { receivePredicted } from "./fast_path.ts";
 import {
   canReceive,
   CLOSE_WAIT,
@@ -45,6 +46,7 @@ export function segmentArrives(ep: TcpEndpoint, seg: Segment): RxVerdict {
   ep.lastRecv = now;
   ep.kaProbes = 0;
   if (ep.state === SYN_SENT) return synSent(ep, seg);
+  if (receivePredicted(ep, seg, now)) return CONSUMED; // header prediction (fast_path.ts)
   let flags = seg.flags;
   const rst = (flags & TCP_RST) !== 0;
   // A retransmitted SYN while the SYN-ACK is unanswered: send it again.

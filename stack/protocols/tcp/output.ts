@@ -20,7 +20,10 @@ import {
   setTcpUrgentPointer,
   writeTcpFixedHeader,
 } from "../../wire/tcp_fields.ts";
-import { TCP_OPT_MSS } from "../../wire/tcp_options.ts";
+import {
+  TCP_OPT_MSS,
+  TCP_OPT_NOP_NOP_TIMESTAMP as NOP_NOP_TIMESTAMP,
+} from "../../wire/tcp_options.ts";
 import {
   TCP_ACK,
   TCP_FIN,
@@ -34,6 +37,7 @@ import {
   TCP_SYN,
   TCP_URG,
 } from "../../wire/tcp.ts";
+import type { PacketBuffer } from "../../packet.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
 import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
@@ -71,6 +75,45 @@ export function emit(
   flags: number,
   len: number,
   newData = false,
+): void {
+  // The common segment (data or a bare ACK with at most timestamps) takes a
+  // short path, so that the code run per segment stays small; SYNs, RSTs,
+  // SACK blocks, urgent data and ECN take the full one.
+  if (
+    (flags & (TCP_SYN | TCP_RST)) === 0 && !ep.ecnOk && !ep.urgentMode &&
+    !(ep.sackOk && hasSackBlocks(ep))
+  ) {
+    emitPlain(ep, seq, flags, len);
+  } else emitFull(ep, seq, flags, len, newData);
+}
+
+/**
+ * {@linkcode emit} without SYN, RST, SACK blocks, urgent data or ECN: the
+ * fixed header, the timestamps option if negotiated, the payload.
+ */
+function emitPlain(ep: TcpEndpoint, seq: number, flags: number, len: number): void {
+  const hl = ep.tsOk ? 32 : 20;
+  const pkt = ep.core.ctx.pool.alloc(hl + len);
+  if (len > ep.mss) pkt.gsoSize = ep.mss; // a super-segment (TSO): the link cuts it up
+  const at = pkt.start;
+  const dv = pkt.dv;
+  const ack = (flags & TCP_ACK) !== 0 ? ep.rcvNxt : 0;
+  writeTcpFixedHeader(dv, at, ep.localPort, ep.remotePort, seq, ack, hl, flags, selectWindow(ep));
+  if (ep.tsOk) {
+    dv.setUint32(at + 20, NOP_NOP_TIMESTAMP);
+    dv.setUint32(at + 24, ep.tsNow());
+    dv.setUint32(at + 28, ep.tsRecent);
+  }
+  transmitSegment(ep, pkt, seq, seq, flags, hl, len, RouteSendFlags.DONT_FRAGMENT);
+}
+
+/** {@linkcode emit} for any segment. */
+function emitFull(
+  ep: TcpEndpoint,
+  seq: number,
+  flags: number,
+  len: number,
+  newData: boolean,
 ): void {
   const core = ep.core;
   if (ep.ecnOk) flags = ecnTcpFlags(ep, flags, len, newData);
@@ -157,6 +200,28 @@ export function emit(
   }
   // A SYN's data (Fast Open) starts after the SYN's own sequence number.
   const dataSeq = syn ? seqAdd(seq, 1) : seq;
+  const routeFlags = RouteSendFlags.DONT_FRAGMENT | ecnRouteFlags(ep, len, newData);
+  transmitSegment(ep, pkt, seq, dataSeq, flags, hl, len, routeFlags);
+}
+
+/**
+ * The end of {@linkcode emit}: the payload from the send ring (from
+ * `dataSeq`), the checksum, the ACK and RACK/PRR bookkeeping, the send.
+ */
+function transmitSegment(
+  ep: TcpEndpoint,
+  pkt: PacketBuffer,
+  seq: number,
+  dataSeq: number,
+  flags: number,
+  hl: number,
+  len: number,
+  routeFlags: number,
+): void {
+  const core = ep.core;
+  const at = pkt.start;
+  const buf = pkt.buf;
+  const syn = (flags & TCP_SYN) !== 0;
   if (len > 0) ep.sndBuf!.peek(seqDiff(dataSeq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
   const src = ep.localAddr, dst = ep.remoteAddr;
@@ -164,8 +229,8 @@ export function emit(
   // A super-segment goes to a TSO link, which computes each segment's checksum
   // from the pseudo-header sum (Linux's CHECKSUM_PARTIAL, drivers/tun/vnet.ts):
   // summing 64 KiB here would be wasted.
-  if (pkt.gsoSize > 0) setTcpChecksumField(dv, at, ~finishChecksum(pseudo) & 0xffff);
-  else setTcpChecksumField(dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
+  if (pkt.gsoSize > 0) setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
+  else setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;
     ep.ackNow = false;
@@ -188,7 +253,7 @@ export function emit(
     dst,
     IP_PROTOCOL_TCP,
     0,
-    RouteSendFlags.DONT_FRAGMENT | ecnRouteFlags(ep, len, newData),
+    routeFlags,
     ep.scope,
   );
   if (err !== undefined) core.c["tx.failed"].value++;
@@ -419,7 +484,11 @@ export function output(ep: TcpEndpoint): void {
     return;
   }
   let paced = false;
-  for (let i = 0; i < 1_000_000; i++) {
+  // Nothing to send (a receiver's path): the loop's first sendOne() would
+  // find just that, so it is not run.
+  const idle = ep.paceNext === 0 && !ep.sackRecovery && !ep.inRecovery && !ep.finQueued &&
+    seqDiff(ep.dataEnd, ep.sndNxt) <= 0;
+  for (let i = 0; i < 1_000_000 && !idle; i++) {
     if (ep.state === CLOSED) return;
     // paceNext stays 0 on a connection that is not paced: no clock read.
     if (ep.paceNext !== 0 && !paceAllows(ep, ep.core.now())) {

@@ -118,7 +118,7 @@ export class Rack {
   /** Reordering-timer deadline, or 0. */
   reoAt: Instant = 0;
   /** Probe-timeout deadline, or 0. */
-  ptoAt: Instant = 0;
+  ptoAt: Instant = -0; // -0 = 0, a double from the start: no shape change at the first deadline
   /** TLP.end_seq (valid when `tlpActive`). */
   tlpEndSeq = 0;
   /** A probe is outstanding (TLP.end_seq is not None). */

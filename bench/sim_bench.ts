@@ -70,6 +70,15 @@ async function readFull(
   return true;
 }
 
+/** RSS, V8 heap used/total and external (ArrayBuffer) memory, in MiB. */
+function memoryLine(): string {
+  const m = Deno.memoryUsage();
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+  return `${mib(m.rss)} MiB RSS (heap ${mib(m.heapUsed)}/${mib(m.heapTotal)}, external ${
+    mib(m.external)
+  })`;
+}
+
 interface Result {
   hosts: number;
   simulated: number;
@@ -126,7 +135,7 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
       console.error(
         `  ${hosts} hosts: ${now / SECOND} of ${seconds} s simulated, ${requests} requests, ` +
           `${((c.user + c.system) / 1e6).toFixed(1)} CPU-s, ` +
-          `${(Deno.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB RSS`,
+          `${memoryLine()}, ${net.pending} queued`,
       );
     }, every);
   }

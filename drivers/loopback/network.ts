@@ -231,7 +231,7 @@ export class VirtualNetwork {
 
   /** Frames in flight plus pending callbacks. */
   get pending(): number {
-    return this.#heap.size;
+    return this.#heap.size + this.#wire.floods.grouped;
   }
 
   /**

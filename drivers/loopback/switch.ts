@@ -358,9 +358,11 @@ export class Switch {
     }
     this.#wire.share(pkt, n);
     this.#wire.fanOut(n);
+    this.#wire.beginFlood();
     for (let i = 0; i < inner.length; i++) {
       if (i !== from) inner[i]!.transmit(pkt);
     }
+    this.#wire.endFlood();
   }
 
   #learn(key: number, port: number, now: Instant): void {

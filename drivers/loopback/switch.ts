@@ -272,6 +272,9 @@ export class Switch {
       },
     };
     link.b.attach(port);
+    // The switch takes the sender's buffer as it is (it may be shared by an
+    // upstream flood: every drop below goes through the wire's release).
+    link.lanes[0].forward = (pkt) => ingress(pkt, index);
     this.#nodeEnds.push(link.a);
     this.#inner.push(link.b);
     return link.a;
@@ -316,7 +319,7 @@ export class Switch {
     const st = this.#stats;
     if (pkt.length < 14) {
       st.runts++;
-      pkt.release();
+      this.#wire.release(pkt);
       return;
     }
     const now = this.#wire.now();
@@ -327,7 +330,7 @@ export class Switch {
       if (e !== undefined && !this.#expired(e, now)) {
         if (e.port === from) {
           st.filtered++;
-          pkt.release();
+          this.#wire.release(pkt);
         } else {
           st.forwarded++;
           this.#inner[e.port]!.transmit(pkt);
@@ -343,7 +346,7 @@ export class Switch {
           const p = this.#inner[out[k]!]!;
           p.transmit(k === out.length - 1 ? pkt : this.#wire.pool.copyOf(pkt.data));
         }
-        if (out.length === 0) pkt.release();
+        if (out.length === 0) this.#wire.release(pkt);
         return;
       }
     }

@@ -36,19 +36,31 @@ export class FloodGroup implements FrameSink {
   readonly #entry: MutableEntry;
   readonly #queue: EventQueue<Entry>;
   readonly #tally: FloodTally;
+  /** Items by index, allocated at the flood's size (no growth slack: floods are most of the queue at start-up). */
   readonly #sinks: FrameSink[];
-  readonly #seqs: number[];
+  readonly #seqs: Int32Array;
+  #size = 1;
   /** Tags by item, only once one is not 0 (a cut link direction). */
   #tags: number[] | null = null;
   #next = 0;
 
-  /** Turns `entry` (already queued) into a group's head; `entry.sink` is its first item. */
-  constructor(entry: MutableEntry, queue: EventQueue<Entry>, tally: FloodTally) {
+  /**
+   * Turns `entry` (already queued) into a group's head; `entry.sink` is its
+   * first item, and at most `capacity` items follow it.
+   */
+  constructor(
+    entry: MutableEntry,
+    queue: EventQueue<Entry>,
+    tally: FloodTally,
+    capacity: number,
+  ) {
     this.#entry = entry;
     this.#queue = queue;
     this.#tally = tally;
-    this.#sinks = [entry.sink!];
-    this.#seqs = [entry.seq];
+    this.#sinks = new Array<FrameSink>(capacity + 1);
+    this.#seqs = new Int32Array(capacity + 1);
+    this.#sinks[0] = entry.sink!;
+    this.#seqs[0] = entry.seq;
     if (entry.tag !== 0) this.#tags = [entry.tag];
     entry.sink = this;
   }
@@ -63,26 +75,27 @@ export class FloodGroup implements FrameSink {
     return (this.#sinks[this.#next] as { name?: string }).name;
   }
 
-  /** The key of the last delivery added: the next must be larger. */
-  get lastKey(): number {
-    return this.#sinks[this.#sinks.length - 1]!.id;
-  }
-
-  /** Adds a delivery on `sink` (a larger key than every one before). */
-  add(sink: FrameSink, seq: number, tag: number): void {
-    const n = this.#sinks.length;
-    this.#sinks.push(sink);
-    this.#seqs.push(seq);
+  /**
+   * Adds a delivery on `sink`, if it has room and a larger key than every one
+   * before (else the caller queues it on its own).
+   */
+  add(sink: FrameSink, seq: number, tag: number): boolean {
+    const n = this.#size;
+    if (n === this.#sinks.length || sink.id <= this.#sinks[n - 1]!.id) return false;
+    this.#sinks[n] = sink;
+    this.#seqs[n] = seq;
     if (tag !== 0 && this.#tags === null) this.#tags = new Array<number>(n).fill(0);
     this.#tags?.push(tag);
+    this.#size = n + 1;
     this.#tally.grouped++;
+    return true;
   }
 
   /** Delivers the head and puts the group back in the queue under its next delivery. */
   deliverFrame(pkt: PacketBuffer, tag: number, now: Instant): void {
     const i = this.#next++;
     const sink = this.#sinks[i]!;
-    if (i + 1 < this.#sinks.length) {
+    if (i + 1 < this.#size) {
       const e = this.#entry;
       e.key = this.#sinks[i + 1]!.id;
       e.seq = this.#seqs[i + 1]!;
@@ -95,9 +108,9 @@ export class FloodGroup implements FrameSink {
 
   /** Drops the head and every delivery behind it (the network is closing). */
   discardFrame(pkt: PacketBuffer): void {
-    const sinks = this.#sinks;
-    this.#tally.grouped -= sinks.length - 1 - this.#next;
-    for (let i = this.#next; i < sinks.length; i++) sinks[i]!.discardFrame(pkt);
-    this.#next = sinks.length;
+    const sinks = this.#sinks, size = this.#size;
+    this.#tally.grouped -= size - 1 - this.#next;
+    for (let i = this.#next; i < size; i++) sinks[i]!.discardFrame(pkt);
+    this.#next = size;
   }
 }

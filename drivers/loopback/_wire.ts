@@ -60,10 +60,11 @@ export interface Wire {
    */
   batch(port: DriverPort): void;
   /**
-   * Brackets a flood: frames scheduled until {@linkcode Wire.endFlood} that
-   * share a due time and a buffer go into one queue entry (`_flood.ts`).
+   * Brackets a flood out of `ports` ports: frames scheduled until
+   * {@linkcode Wire.endFlood} that share a due time and a buffer go into one
+   * queue entry (`_flood.ts`).
    */
-  beginFlood(): void;
+  beginFlood(ports: number): void;
   /** Ends what {@linkcode Wire.beginFlood} started. */
   endFlood(): void;
 }
@@ -129,10 +130,13 @@ export class NetworkWire implements Wire {
   /** Deliveries held in flood groups behind their queued heads. */
   readonly floods: FloodTally = { grouped: 0 };
   #flooding = false;
+  /** Ports of the open flood: a group's capacity. */
+  #floodPorts = 0;
   /** The last entry this flood queued: a group's head, or one that may become one. */
   #floodHead: MutableEntry | null = null;
-  beginFlood(): void {
+  beginFlood(ports: number): void {
     this.#flooding = true;
+    this.#floodPorts = ports;
   }
   endFlood(): void {
     this.#flooding = false;
@@ -151,10 +155,10 @@ export class NetworkWire implements Wire {
     if (head !== null && head.at === at && head.pkt === pkt && head.depth === depth) {
       const group = head.sink instanceof FloodGroup
         ? head.sink
-        : new FloodGroup(head, this.#heap, this.floods);
-      // Ports are flooded in link-direction order, so keys rise; if not, a
-      // group would deliver out of order: queue the frame on its own.
-      if (key > group.lastKey) return group.add(sink, seq, tag);
+        : new FloodGroup(head, this.#heap, this.floods, this.#floodPorts);
+      // Ports are flooded in link-direction order, so keys rise; if not (or
+      // a lane sends a duplicate), the frame is queued on its own.
+      if (group.add(sink, seq, tag)) return;
     }
     const entry: MutableEntry = { at, key, seq, depth, pkt, sink, tag, fn: null };
     this.#heap.push(entry);

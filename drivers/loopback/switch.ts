@@ -361,7 +361,7 @@ export class Switch {
     }
     this.#wire.share(pkt, n);
     this.#wire.fanOut(n);
-    this.#wire.beginFlood();
+    this.#wire.beginFlood(n);
     for (let i = 0; i < inner.length; i++) {
       if (i !== from) inner[i]!.transmit(pkt);
     }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { MILLISECOND, VirtualNetwork } from "../../mod.ts";
+import { type LinkEnd, MILLISECOND, VirtualNetwork } from "../../mod.ts";
 import type { PacketBuffer } from "../../mod.ts";
 import { usedAfterGc } from "../_gc_probe.ts";
 
@@ -21,7 +21,7 @@ export function floodBytesPerDelivery(ports: number): {
   const net = new VirtualNetwork({ seed: 1 });
   const sw = net.switch();
   let received = 0;
-  const ends = [];
+  const ends: LinkEnd[] = [];
   for (let i = 0; i < ports; i++) {
     const end = sw.port({ faults: { delay: MILLISECOND } });
     end.attach({

@@ -371,6 +371,12 @@ export class Switch {
       this.#wire.release(pkt);
       return;
     }
+    // A flood holds its buffer until the last port delivers it: hold a copy
+    // in the network's pool, not the sender's buffer (whose pool would grow
+    // by a buffer per host when every host floods at once, as at start-up).
+    const copy = this.#wire.pool.copyOf(pkt.data);
+    this.#wire.release(pkt);
+    pkt = copy;
     this.#wire.share(pkt, n);
     this.#wire.fanOut(n);
     this.#wire.beginFlood(n);

@@ -120,12 +120,31 @@ export class EventQueue<T extends Timed> {
     else this.#heap.push(item);
   }
 
+  /**
+   * Removes and returns the earliest entry if it is due at or before `now`
+   * (one comparison of the two heads, where `peek()` then `pop()` made two).
+   */
+  popDue(now: Instant): T | undefined {
+    const f = this.#fifo[this.#head];
+    const h = this.#heap.peek();
+    if (f === undefined || (h !== undefined && before(h, f))) {
+      return h !== undefined && h.at <= now ? this.#heap.pop() : undefined;
+    }
+    return f.at <= now ? this.#shiftFifo(f) : undefined;
+  }
+
   /** Removes and returns the earliest entry. */
   pop(): T | undefined {
     const fifo = this.#fifo;
     const f = fifo[this.#head];
     const h = this.#heap.peek();
     if (f === undefined || (h !== undefined && before(h, f))) return this.#heap.pop();
+    return this.#shiftFifo(f);
+  }
+
+  /** Takes `f`, the FIFO's head. */
+  #shiftFifo(f: T): T {
+    const fifo = this.#fifo;
     const head = ++this.#head;
     if (head === fifo.length) {
       fifo.length = this.#head = 0;

@@ -47,6 +47,12 @@ export class Lane implements FrameSink {
   name = "";
   /** Receiver of this direction (set by the receiving end's attach()). */
   port: DriverPort | undefined = undefined;
+  /**
+   * Set by a switch on the lanes into its ports: takes each frame as it is
+   * (the switch only reads the header and passes the buffer on, so a copy
+   * into the network's pool per hop bought nothing).
+   */
+  forward: ((pkt: PacketBuffer) => void) | null = null;
   /** Pool of the sending end (set by the sending end's attach()), for duplicates. */
   srcPool: PacketPool | undefined = undefined;
   /** Whether this direction is cut. */
@@ -216,6 +222,12 @@ export class Lane implements FrameSink {
     if (this.partitioned || cut !== this.#cuts) return this.#drop(pkt, "partition");
     const port = this.port;
     if (port === undefined) return this.#drop(pkt, "detached");
+    const forward = this.forward;
+    if (forward !== null) {
+      this.stats.delivered++;
+      this.stats.bytesDelivered += pkt.length;
+      return forward(pkt);
+    }
     // The wire carries bytes, not objects: the receiver gets a fresh buffer
     // from its own pool (DriverPort.pool), with full headroom and clean
     // metadata, and the sender's buffer goes back to its pool.

@@ -9,6 +9,8 @@ import type { DriverPort } from "../../stack/driver.ts";
 import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import type { Rng } from "../../stack/rng.ts";
 import type { EventQueue, Timed } from "./_heap.ts";
+import { FloodGroup } from "./_flood.ts";
+import type { FloodTally, MutableEntry } from "./_flood.ts";
 
 /** @internal Receives frames whose delivery time has come. */
 export interface FrameSink {
@@ -57,6 +59,14 @@ export interface Wire {
    * the same instant form one batch, closed by {@linkcode Wire.endBatches}.
    */
   batch(port: DriverPort): void;
+  /**
+   * Brackets a flood out of `ports` ports: frames scheduled until
+   * {@linkcode Wire.endFlood} that share a due time and a buffer go into one
+   * queue entry (`_flood.ts`).
+   */
+  beginFlood(ports: number): void;
+  /** Ends what {@linkcode Wire.beginFlood} started. */
+  endFlood(): void;
 }
 
 /** @internal An entry of the event queue: a frame in flight, or a callback. */
@@ -114,7 +124,45 @@ export class NetworkWire implements Wire {
     const seq = this.#laneSeq[key]!++;
     if (this.remote !== null && this.remote(at, pkt, sink, tag, seq)) return;
     const depth = at <= this.#clock.now() ? this.depth + 1 : 0;
+    if (this.#flooding) return this.#scheduleFlood(at, pkt, sink, tag, key, seq, depth);
     this.#heap.push({ at, key, seq, depth, pkt, sink, tag, fn: null });
+  }
+  /** Deliveries held in flood groups behind their queued heads. */
+  readonly floods: FloodTally = { grouped: 0 };
+  #flooding = false;
+  /** Ports of the open flood: a group's capacity. */
+  #floodPorts = 0;
+  /** The last entry this flood queued: a group's head, or one that may become one. */
+  #floodHead: MutableEntry | null = null;
+  beginFlood(ports: number): void {
+    this.#flooding = true;
+    this.#floodPorts = ports;
+  }
+  endFlood(): void {
+    this.#flooding = false;
+    this.#floodHead = null;
+  }
+  #scheduleFlood(
+    at: Instant,
+    pkt: PacketBuffer,
+    sink: FrameSink,
+    tag: number,
+    key: number,
+    seq: number,
+    depth: number,
+  ): void {
+    const head = this.#floodHead;
+    if (head !== null && head.at === at && head.pkt === pkt && head.depth === depth) {
+      const group = head.sink instanceof FloodGroup
+        ? head.sink
+        : new FloodGroup(head, this.#heap, this.floods, this.#floodPorts);
+      // Ports are flooded in link-direction order, so keys rise; if not (or
+      // a lane sends a duplicate), the frame is queued on its own.
+      if (group.add(sink, seq, tag)) return;
+    }
+    const entry: MutableEntry = { at, key, seq, depth, pkt, sink, tag, fn: null };
+    this.#heap.push(entry);
+    this.#floodHead = entry;
   }
   /** Queues a frame another partition scheduled on `sink`, under the key it was given there. */
   inject(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number): void {

@@ -231,7 +231,7 @@ export class VirtualNetwork {
 
   /** Frames in flight plus pending callbacks. */
   get pending(): number {
-    return this.#heap.size;
+    return this.#heap.size + this.#wire.floods.grouped;
   }
 
   /**
@@ -344,8 +344,7 @@ export class VirtualNetwork {
       for (;;) {
         let moved = 0;
         let deepest = pollDepth;
-        for (let e = heap.peek(); e !== undefined && e.at <= now; e = heap.peek()) {
-          heap.pop();
+        for (let e = heap.popDue(now); e !== undefined; e = heap.popDue(now)) {
           moved++;
           const depth = e.depth;
           // Work scheduled at earlier instants is the instant's own load.

@@ -133,8 +133,12 @@ export interface MacEntry {
 }
 
 interface Learned {
+  readonly key: number;
   port: number;
   seen: Instant;
+  /** Neighbours in least-recently-seen order (`#oldest` ... `#newest`). */
+  older: Learned | null;
+  newer: Learned | null;
 }
 
 /**
@@ -189,8 +193,15 @@ export class Switch {
   readonly #ageing: Duration;
   readonly #nodeEnds: LinkEnd[] = [];
   readonly #inner: LinkEnd[] = [];
-  /** Learned addresses in least-recently-seen-first order (re-inserted when seen). */
+  /** Learned addresses by MAC key; their order is the list below. */
   readonly #table = new Map<number, Learned>();
+  /**
+   * Least and most recently seen: a list through the entries, so that seeing
+   * an address again moves two pointers instead of deleting and re-inserting
+   * a Map entry for every frame (the same order the Map re-insertion kept).
+   */
+  #oldest: Learned | null = null;
+  #newest: Learned | null = null;
   readonly #stats: SwitchStats = { forwarded: 0, flooded: 0, filtered: 0, runts: 0 };
   /** IGMP/MLD snooping, when turned on by `SwitchOptions.snooping`. */
   readonly snooping: Snooping | undefined;
@@ -272,6 +283,9 @@ export class Switch {
       },
     };
     link.b.attach(port);
+    // The switch takes the sender's buffer as it is (it may be shared by an
+    // upstream flood: every drop below goes through the wire's release).
+    link.lanes[0].forward = (pkt) => ingress(pkt, index);
     this.#nodeEnds.push(link.a);
     this.#inner.push(link.b);
     return link.a;
@@ -303,9 +317,9 @@ export class Switch {
   macTable(): MacEntry[] {
     const now = this.#wire.now();
     const out: MacEntry[] = [];
-    for (const [key, e] of this.#table) {
+    for (let e = this.#oldest; e !== null; e = e.newer) {
       if (!this.#expired(e, now)) {
-        out.push({ mac: formatMac(macFromKey(key)), port: e.port, age: now - e.seen });
+        out.push({ mac: formatMac(macFromKey(e.key)), port: e.port, age: now - e.seen });
       }
     }
     return out;
@@ -314,6 +328,7 @@ export class Switch {
   /** Forgets every learned address. */
   flush(): void {
     this.#table.clear();
+    this.#oldest = this.#newest = null;
   }
 
   /** A snapshot of the counters. */
@@ -330,7 +345,7 @@ export class Switch {
     const st = this.#stats;
     if (pkt.length < 14) {
       st.runts++;
-      pkt.release();
+      this.#wire.release(pkt);
       return;
     }
     const now = this.#wire.now();
@@ -341,7 +356,7 @@ export class Switch {
       if (e !== undefined && !this.#expired(e, now)) {
         if (e.port === from) {
           st.filtered++;
-          pkt.release();
+          this.#wire.release(pkt);
         } else {
           st.forwarded++;
           this.#inner[e.port]!.transmit(pkt);
@@ -357,7 +372,7 @@ export class Switch {
           const p = this.#inner[out[k]!]!;
           p.transmit(k === out.length - 1 ? pkt : this.#wire.pool.copyOf(pkt.data));
         }
-        if (out.length === 0) pkt.release();
+        if (out.length === 0) this.#wire.release(pkt);
         return;
       }
     }
@@ -370,28 +385,55 @@ export class Switch {
       this.#wire.release(pkt);
       return;
     }
+    // A flood holds its buffer until the last port delivers it: hold a copy
+    // in the network's pool, not the sender's buffer (whose pool would grow
+    // by a buffer per host when every host floods at once, as at start-up).
+    const copy = this.#wire.pool.copyOf(pkt.data);
+    this.#wire.release(pkt);
+    pkt = copy;
     this.#wire.share(pkt, n);
     this.#wire.fanOut(n);
+    this.#wire.beginFlood(n);
     for (let i = 0; i < inner.length; i++) {
       if (i !== from) inner[i]!.transmit(pkt);
     }
+    this.#wire.endFlood();
   }
 
   #learn(key: number, port: number, now: Instant): void {
     const t = this.#table;
-    // Delete and re-insert so Map order stays least-recently-seen first.
     const e = t.get(key);
     if (e !== undefined) {
-      t.delete(key);
       e.port = port;
       e.seen = now;
-      t.set(key, e);
+      if (e !== this.#newest) {
+        this.#unlink(e);
+        this.#append(e);
+      }
       return;
     }
-    t.set(key, { port, seen: now });
+    const added: Learned = { key, port, seen: now, older: null, newer: null };
+    t.set(key, added);
+    this.#append(added);
+    const oldest = this.#oldest!;
     if (t.size > this.#tableSize) {
-      const oldest = t.keys().next();
-      if (!oldest.done) t.delete(oldest.value);
+      t.delete(oldest.key);
+      this.#unlink(oldest);
     }
+  }
+
+  #unlink(e: Learned): void {
+    if (e.older === null) this.#oldest = e.newer;
+    else e.older.newer = e.newer;
+    if (e.newer === null) this.#newest = e.older;
+    else e.newer.older = e.older;
+    e.older = e.newer = null;
+  }
+
+  #append(e: Learned): void {
+    e.older = this.#newest;
+    if (this.#newest === null) this.#oldest = e;
+    else this.#newest.newer = e;
+    this.#newest = e;
   }
 }

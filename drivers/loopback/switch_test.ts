@@ -124,6 +124,28 @@ Deno.test("switch MAC table is bounded, evicting the least recently seen", () =>
   assert.equal(sw.lookup(macs[2]!), undefined);
 });
 
+Deno.test("switch MAC table: an address seen again becomes the most recent and is evicted last", () => {
+  const { net, sw, hosts } = setup(2, { macTableSize: 3 });
+  const macs = [1, 2, 3, 4].map((i) => new Uint8Array([2, 5, 5, 5, 5, i]));
+  const see = (i: number) => {
+    hosts[0]!.sendNow(frame(BROADCAST, macs[i]!));
+    net.runFor(1_000);
+  };
+  const order = () => sw.macTable().map((e) => Number(e.mac.slice(-2)));
+  for (const i of [0, 1, 2, 0]) see(i); // 1 seen again: now the newest
+  assert.deepEqual(order(), [2, 3, 1]);
+  see(3); // full: the least recently seen (2) goes, not 1
+  assert.deepEqual(order(), [3, 1, 4]);
+  see(2); // 3 from the middle to the newest end
+  assert.deepEqual(order(), [1, 4, 3]);
+  see(1); // 2 comes back: 1 (the oldest) goes
+  assert.deepEqual(order(), [4, 3, 2]);
+  see(3); // the oldest seen again
+  assert.deepEqual(order(), [3, 2, 4]);
+  see(3); // the newest seen again: the order stays
+  assert.deepEqual(order(), [3, 2, 4]);
+});
+
 Deno.test("switch drops runts", () => {
   const { net, sw, hosts, who } = setup(2);
   hosts[0]!.sendNow(new Uint8Array(13));

@@ -29,3 +29,21 @@ Deno.test("an idle virtual host costs at most 64 KiB (heap + pool buffers), the 
     `per-host cost grows with the network: ${small.bytesPerHost} B at 250, ${large.bytesPerHost} B at 1,000`,
   );
 });
+
+Deno.test("a flood in flight costs one queue entry, not one per port: at most 20 B per delivery, the same at 200 and 400 ports", async () => {
+  type Flood = { deliveries: number; pending: number; bytesPerDelivery: number; received: number };
+  const probe = new URL("./_flood_memory.ts", import.meta.url);
+  const small = await runGcProbe<Flood>(probe, "200");
+  const large = await runGcProbe<Flood>(probe, "400");
+  for (const m of [small, large]) {
+    // Every delivery is still counted as pending and still arrives.
+    assert.equal(m.pending, m.deliveries);
+    assert.equal(m.received, m.deliveries);
+    // One entry object per delivery (as before one per flood) was ~90 B.
+    assert.ok(m.bytesPerDelivery <= 20, `${m.bytesPerDelivery} B per flooded delivery in flight`);
+  }
+  assert.ok(
+    large.bytesPerDelivery <= small.bytesPerDelivery + 4,
+    `per-delivery cost grows with the port count: ${small.bytesPerDelivery} B at 200, ${large.bytesPerDelivery} B at 400`,
+  );
+});

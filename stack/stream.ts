@@ -388,6 +388,16 @@ export interface TcpSocketInfo {
   readonly ecn?: boolean;
   /** A segment arrived marked CE (`ss`'s `ecnseen`, TCPI_OPT_ECN_SEEN); absent otherwise. */
   readonly ecnSeen?: boolean;
+  /**
+   * The receiver's RTT estimate from echoed timestamps, ms (`ss`'s `rcv_rtt`,
+   * tcpi_rcv_rtt), which receive-buffer auto-tuning measures by; absent before a sample.
+   */
+  readonly rcvRtt?: number;
+  /**
+   * Bytes the application read in the last measured receiver RTT (`ss`'s
+   * `rcv_space`, tcpi_rcv_space); absent before auto-tuning's first read.
+   */
+  readonly rcvSpace?: number;
 }
 
 /**

@@ -16,7 +16,7 @@ const ROUNDING = 1024;
 /** Moves TOTAL bytes a→b; returns the virtual time taken and b's largest advertised window. */
 async function bulk(
   receiveBufferMax: number,
-): Promise<{ took: number; maxWnd: number; maxQ: number }> {
+): Promise<{ took: number; maxWnd: number; maxQ: number; rcvRtt: number | undefined }> {
   const env = makeLink({
     seed: 3,
     faults: { delay: ms(50) },
@@ -26,6 +26,7 @@ async function bulk(
   await env.run(() => env.a.ping("10.0.0.2"));
   const l = env.b.listen({ port: 80 });
   let maxWnd = 0, maxQ = 0, took = 0;
+  let rcvRtt: number | undefined;
   await env.run(async () => {
     const [c, s] = await Promise.all([
       env.a.connect({ hostname: "10.0.0.2", port: 80 }),
@@ -37,6 +38,7 @@ async function bulk(
       if (i === undefined) return;
       maxWnd = Math.max(maxWnd, i.rcvWnd ?? 0);
       maxQ = Math.max(maxQ, i.recvQ);
+      rcvRtt = i.rcvRtt ?? rcvRtt;
       env.net.at(env.net.now() + ms(10), sample);
     };
     sample();
@@ -62,7 +64,7 @@ async function bulk(
   }, { timeout: 600_000_000 });
   l.close();
   env.finish();
-  return { took, maxWnd, maxQ };
+  return { took, maxWnd, maxQ, rcvRtt };
 }
 
 Deno.test("tcp receive auto-tuning: a bulk transfer over 100 ms RTT grows the window past 256 KiB and finishes sooner", async () => {
@@ -74,6 +76,9 @@ Deno.test("tcp receive auto-tuning: a bulk transfer over 100 ms RTT grows the wi
   // Off: 256 KiB per RTT, ≈ 12.8 s for 32 MiB; on: several times less.
   assert.ok(off.took > 10_000_000, `off took ${off.took} µs`);
   assert.ok(on.took * 3 < off.took, `on took ${on.took} µs, off ${off.took} µs`);
+  // The receiver measured the RTT from echoed timestamps (segments taking the
+  // header-prediction path included): 100 ms, plus queueing.
+  assert.ok(on.rcvRtt !== undefined && on.rcvRtt >= 100 && on.rcvRtt < 150, `rcv_rtt ${on.rcvRtt}`);
 });
 
 Deno.test("tcp receive auto-tuning: a receiver that does not read, then reads slowly, keeps the initial buffer", async () => {

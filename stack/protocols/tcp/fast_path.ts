@@ -22,6 +22,7 @@ import { output } from "./output.ts";
 import { sampleAck } from "./pacing.ts";
 import { rackOnAck } from "./rack.ts";
 import { receiveData } from "./rcv.ts";
+import { rcvRttMeasure } from "./rcv_autotune.ts";
 import { seqDiff, seqGe, seqLe, seqLt } from "./seq.ts";
 import { ESTABLISHED } from "./state.ts";
 
@@ -73,7 +74,8 @@ export function receivePredicted(ep: TcpEndpoint, seg: Segment, now: Instant): b
   ep.probesOut = 0;
   if (ep.rack !== null) rackOnAck(ep, seg, false);
   sampleAck(ep);
-  // The text; no FIN, so nothing for step eight.
+  // The text (after the receiver's RTT sample, as in step seven); no FIN, so nothing for step eight.
+  if (ep.rcvTune !== null) rcvRttMeasure(ep, seg);
   receiveData(ep, seg);
   output(ep);
   return true;

@@ -13,7 +13,7 @@ import { Bbr } from "./congestion/bbr.ts";
 import { pacingRate } from "./pacing.ts";
 import { DUP_THRESH } from "./sack.ts";
 import { seqDiff } from "./seq.ts";
-import { stateName, SYN_RECEIVED, SYN_SENT } from "./state.ts";
+import { stateName, SYN_RECEIVED, SYN_SENT, TIME_WAIT } from "./state.ts";
 
 function hostPort(a: IpKey, p: number): string {
   return formatIpKeyPort(a, p);
@@ -109,7 +109,19 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
     ...rateInfo(ep),
     ...(ep.ecnOk ? { ecn: true } : {}),
     ...(ep.ecnCeSegs > 0 ? { ecnSeen: true } : {}),
+    ...rcvTuneInfo(ep),
   };
+}
+
+/**
+ * `rcv_rtt` and `rcv_space` of receive-buffer auto-tuning; not in TIME-WAIT,
+ * whose compact record keeps no receive state (Linux's timewait sock has no
+ * tcp_info either).
+ */
+function rcvTuneInfo(ep: TcpEndpoint): { rcvRtt?: number; rcvSpace?: number } {
+  const t = ep.rcvTune;
+  if (t === null || ep.state === TIME_WAIT) return {};
+  return t.rtt8 !== 0 ? { rcvRtt: ms(t.rtt8 / 8), rcvSpace: t.space } : { rcvSpace: t.space };
 }
 
 /** tcp_info's rate and congestion fields (`ss -ti`: pacing_rate, delivery_rate, minrtt, …). */
@@ -219,6 +231,8 @@ export function formatSockets(list: readonly TcpSocketInfo[]): string {
       );
     }
     if (s.minRtt !== undefined) parts.push(`minrtt:${s.minRtt}`);
+    if (s.rcvRtt !== undefined) parts.push(`rcv_rtt:${s.rcvRtt}`);
+    if (s.rcvSpace !== undefined) parts.push(`rcv_space:${s.rcvSpace}`);
     parts.push(`snd_wnd:${s.sndWnd}`, `rcv_wnd:${s.rcvWnd}`, `timer:${s.timer}`);
     details.push("\t " + parts.join(" "));
   }

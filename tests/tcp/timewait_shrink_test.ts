@@ -20,6 +20,11 @@ Deno.test("tcp TIME-WAIT storage is kept for a next burst, then given back while
   // The burst's storage was ~2.7 MB (528 B a row, both stacks): kept for
   // STORAGE_LINGER after the burst ended (a next burst reuses it, as a
   // benchmark's next round does), then given back; what is left is other caches.
-  assert.ok(heldBytes > 2_000_000, `${heldBytes} B held just after the burst ended`);
+  // Compared with each other, not only with the heap before the burst: under
+  // load that baseline once came out 0.9 MB high (CI: 1.83 MB "held").
+  assert.ok(
+    heldBytes - keptBytes > 2_000_000,
+    `${heldBytes} B held just after the burst ended, ${keptBytes} B after STORAGE_LINGER`,
+  );
   assert.ok(keptBytes < 1_000_000, `${keptBytes} B kept after the burst ended`);
 });

@@ -345,6 +345,29 @@ export interface PairRun {
 }
 
 /**
+ * The partition a frame sent on `sink` goes to, or -1 when it stays in
+ * partition `me`; throws when another partition runs the sending side (the
+ * scenario made hosts or traffic on a switch `me` does not own).
+ */
+export function crossingTo(
+  receiver: readonly (number | undefined)[],
+  sender: readonly (number | undefined)[],
+  me: number,
+  sink: FrameSink,
+): number {
+  const to = receiver[sink.id] ?? -1;
+  if (to >= 0 && to !== me) return to;
+  const from = sender[sink.id] ?? -1;
+  if (from >= 0 && from !== me) {
+    throw new Error(
+      `Cannot send on ${(sink as { name?: string }).name}: partition ${from} runs its sender ` +
+        `(make hosts and traffic only on switches part.owns())`,
+    );
+  }
+  return -1;
+}
+
+/**
  * @internal Runs partition `part.index` (0 or 1) of a two-partition network
  * for `duration` µs, exchanging frames with the other through `shared`;
  * `early` holds (time, link direction id) of each frame queued while the
@@ -403,15 +426,8 @@ async function runPairOn(
     });
   wire.remote = (at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number) => {
     const id = sink.id;
-    const to = receiver[id] ?? -1;
-    if (to < 0 || to === me) {
-      const from = sender[id] ?? -1;
-      if (from >= 0 && from !== me) {
-        throw new Error(
-          `Cannot send on ${(sink as { name?: string }).name}: partition ${from} runs its sender ` +
-            `(make hosts and traffic only on switches part.owns())`,
-        );
-      }
+    const to = crossingTo(receiver, sender, me, sink);
+    if (to < 0) {
       if (mayCross(id, pkt, at)) near.push(at);
       return false;
     }

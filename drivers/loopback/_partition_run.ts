@@ -20,7 +20,7 @@ import type { PartitionOutput, ScenarioBuilder } from "./partition.ts";
 import { wireOf } from "./_wire.ts";
 import type { FrameSink } from "./_wire.ts";
 import { preciseThreadCpuClock, threadCpuMs } from "./_thread_cpu.ts";
-import { abortShared, pairSharedBytes, runPair } from "./_partition_async.ts";
+import { abortShared, crossingTo, pairSharedBytes, runPair } from "./_partition_async.ts";
 
 /** @internal What the main thread sends each partition. */
 export interface PartitionInit {
@@ -322,20 +322,8 @@ async function runWindows(
   const { receiver, sender, lanes } = part.laneOwners();
   if (channel !== null) {
     wire.remote = (at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number) => {
-      const id = sink.id;
-      const to = receiver[id] ?? -1;
-      if (to < 0 || to === me) {
-        const from = sender[id] ?? -1;
-        if (from >= 0 && from !== me) {
-          throw new Error(
-            `Cannot send on ${
-              (sink as { name?: string }).name
-            }: partition ${from} runs its sender ` +
-              `(make hosts and traffic only on switches part.owns())`,
-          );
-        }
-        return false;
-      }
+      const to = crossingTo(receiver, sender, me, sink);
+      if (to < 0) return false;
       if (at < ends[to]!) {
         throw new Error(
           `Cannot send a frame across partitions: due at ${at} µs, before partition ${to}'s ` +
@@ -343,7 +331,7 @@ async function runWindows(
             `${lookahead} µs)`,
         );
       }
-      channel.send(parity, to, at, seq, id, tag, pkt.data);
+      channel.send(parity, to, at, seq, sink.id, tag, pkt.data);
       if (at < minSent[to]!) minSent[to] = at;
       crossed++;
       wire.release(pkt);

@@ -12,6 +12,19 @@ import { fileURLToPath } from "node:url";
 import { runScript, type RunScriptOptions } from "../../drill/mod.ts";
 import { cannotCheck } from "../_require.ts";
 
+/**
+ * A passive open as scripts start it (7 lines): socket, bind, listen, the
+ * peer's SYN with mss 1000 and wscale 7, our SYN-ACK, its ACK, accept → fd 4.
+ */
+export const PASSIVE = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
++0 > S. 0:0(0) ack 1 <...>
++.1 < . 1:1(0) ack 1 win 257
++0 accept(3, ..., ...) = 4
+`;
+
 /** Options of {@linkcode drillTests}. */
 export interface DrillTestOptions extends
   Pick<

@@ -6,15 +6,7 @@
 import assert from "node:assert/strict";
 import { parseScript, runScript } from "../../drill/mod.ts";
 import { runDrill } from "../../cli/drill.ts";
-
-const PASSIVE = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
-+0 > S. 0:0(0) ack 1 <...>
-+.1 < . 1:1(0) ack 1 win 257
-+0 accept(3, ..., ...) = 4
-`; // 7 lines
+import { PASSIVE } from "./_drill.ts";
 
 Deno.test("drill parseScript() reads times, ranges, options, flags and errno", () => {
   const s = parseScript(`--tolerance_usecs=10000

@@ -9,21 +9,14 @@
  */
 import assert from "node:assert/strict";
 import { runScript } from "../../drill/mod.ts";
-import { drillTests } from "./_drill.ts";
+import { drillTests, PASSIVE } from "./_drill.ts";
 
 drillTests(new URL("./scripts/", import.meta.url), { tso: true, prefix: "drill --tso" });
 
 // A super-segment counts as the segments it becomes on the wire, as Linux
 // counts tcp_skb_pcount: 10 + 3 new, the probe, the RTO's resend, and a
 // go-back-N super-segment of 2 (total_retrans 4); the same with TSO or not.
-const COUNTERS = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-+0 < S 0:0(0) win 32792 <mss 1000,sackOK,nop,nop,nop,wscale 7>
-+0 > S. 0:0(0) ack 1 <...>
-+.1 < . 1:1(0) ack 1 win 257
-+0 accept(3, ..., ...) = 4
-+0 write(4, ..., 10000) = 10000
+const COUNTERS = `${PASSIVE}+0 write(4, ..., 10000) = 10000
 +0 > P. 1:10001(10000) ack 1
 +.1 < . 1:1(0) ack 10001 win 257
 +0 %{ assert tcpi_segs_out == 11, tcpi_segs_out }%

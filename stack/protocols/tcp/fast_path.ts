@@ -22,6 +22,7 @@ import { output } from "./output.ts";
 import { sampleAck } from "./pacing.ts";
 import { rackOnAck } from "./rack.ts";
 import { receiveData } from "./rcv.ts";
+import { updateSendWindow } from "./snd.ts";
 import { rcvRttMeasure } from "./rcv_autotune.ts";
 import { seqDiff, seqGe, seqLe, seqLt } from "./seq.ts";
 import { ESTABLISHED } from "./state.ts";
@@ -65,12 +66,7 @@ export function receivePredicted(ep: TcpEndpoint, seg: Segment, now: Instant): b
     ep.tsRecentAt = now;
   }
   // The ACK (snd.ts processAck with SND.UNA = SEG.ACK = SND.MAX): the window update rule.
-  if (seqLt(ep.sndWl1, seq) || (ep.sndWl1 === seq && seqLe(ep.sndWl2, ack))) {
-    ep.sndWnd = wnd;
-    ep.sndWl1 = seq;
-    ep.sndWl2 = ack;
-    if (wnd > ep.maxSndWnd) ep.maxSndWnd = wnd;
-  }
+  updateSendWindow(ep, seq, ack, wnd); // both windows open: it cannot open a closed one
   ep.probesOut = 0;
   if (ep.rack !== null) rackOnAck(ep, seg, false);
   sampleAck(ep);

@@ -22,6 +22,21 @@ import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq.ts";
 import { armRto, rttSample } from "./timers.ts";
 
 /**
+ * RFC 9293 §3.10.7.4's window update: SEG.WND (already scaled) becomes
+ * SND.WND when the segment is not older than the last one that set it
+ * (SND.WL1, SND.WL2). Returns true when that opened a closed window.
+ */
+export function updateSendWindow(ep: TcpEndpoint, seq: number, ack: number, wnd: number): boolean {
+  if (!(seqLt(ep.sndWl1, seq) || (ep.sndWl1 === seq && seqLe(ep.sndWl2, ack)))) return false;
+  const wasClosed = ep.sndWnd === 0;
+  ep.sndWnd = wnd;
+  ep.sndWl1 = seq;
+  ep.sndWl2 = ack;
+  if (wnd > ep.maxSndWnd) ep.maxSndWnd = wnd;
+  return wasClosed && wnd > 0;
+}
+
+/**
  * Processes the ACK field of an acceptable segment in a synchronized state.
  * Returns a drop reason when the segment must be dropped (an ACK was sent
  * where the RFC says so), else undefined.
@@ -42,14 +57,7 @@ export function processAck(ep: TcpEndpoint, seg: Segment): string | undefined {
   }
   const wnd = seg.wnd * (1 << ep.sndWscale);
   const windowChanged = wnd !== ep.sndWnd;
-  if (seqLt(ep.sndWl1, seg.seq) || (ep.sndWl1 === seg.seq && seqLe(ep.sndWl2, ack))) {
-    const wasClosed = ep.sndWnd === 0;
-    ep.sndWnd = wnd;
-    ep.sndWl1 = seg.seq;
-    ep.sndWl2 = ack;
-    if (wnd > ep.maxSndWnd) ep.maxSndWnd = wnd;
-    if (wasClosed && wnd > 0) windowOpened(ep);
-  }
+  if (updateSendWindow(ep, seg.seq, ack, wnd)) windowOpened(ep);
   ep.probesOut = 0;
   let newlySacked = 0;
   const opts = seg.opts;

@@ -276,6 +276,7 @@ export async function withDevice(
   let stack: Stack | null = null;
   let runner: RealTimeRunner | null = null;
   let dump: Tcpdump | null = null;
+  let dropped = 0;
   try {
     const clock = new SystemClock();
     stack = createStack({
@@ -307,7 +308,7 @@ export async function withDevice(
       exec: (command, seconds) => netnsExec(netns, command, seconds),
     });
   } finally {
-    await dump?.stop();
+    dropped = (await dump?.stop()) ?? 0;
     runner?.stop();
     stack?.close();
     dev?.close();
@@ -320,8 +321,17 @@ export async function withDevice(
         await options.checkCapture(pcap);
       } else {
         const problems = await captureProblems(pcap);
+        if (problems !== undefined && problems.length > 0) {
+          // The whole (small) capture goes into the message: the file is
+          // removed below, and a CI log is all a later session will have.
+          const frames = (await runTshark(pcap, [])).split("\n").slice(0, 80).join("\n");
+          assert.deepEqual(
+            problems,
+            [],
+            `tshark finds problems in ${pcap} (tcpdump dropped ${dropped}):\n${frames}`,
+          );
+        }
         if (problems !== undefined) {
-          assert.deepEqual(problems, [], `tshark finds problems in ${pcap}`);
           assert.ok((await captureCount(pcap)) > 0, `tcpdump captured nothing in ${pcap}`);
         }
       }

@@ -21,7 +21,7 @@
  */
 import type { Instant } from "./clock.ts";
 import { type IpKey, ipKeyAt } from "./wire/ip_address.ts";
-import { checksumArena } from "./wire/checksum.ts";
+import { checksumArena, sumRange } from "./wire/checksum.ts";
 
 /** Headroom left in front of a fresh packet: room for every header we stack. */
 export const DEFAULT_HEADROOM = 128;
@@ -69,7 +69,53 @@ export const PacketFlags = {
    * TCP and UDP do not sum the packet again (Linux's CHECKSUM_UNNECESSARY).
    */
   CHECKSUM_VERIFIED: 1 << 15,
+  /**
+   * The TCP checksum field at `l4 + 16` holds only the pseudo-header sum
+   * (Linux's CHECKSUM_PARTIAL on a TUN's super-segment, left so by the
+   * driver, with `CHECKSUM_VERIFIED`): Linux made the packet and vouches for
+   * it. TCP takes the segment as it is; anything else that reads or sends
+   * the bytes on (a capture, hooks, forwarding) first calls
+   * {@linkcode finishPartialChecksum}. Ingress hooks see it partial, as
+   * netfilter sees Linux's own.
+   */
+  CHECKSUM_PARTIAL: 1 << 16,
 } as const;
+
+/**
+ * Completes the partial TCP checksum of a packet flagged
+ * `PacketFlags.CHECKSUM_PARTIAL` in place (one pass from `l4` to `end`, the
+ * field seeding the sum) and clears the flag; does nothing for any other
+ * packet. Afterwards the bytes are an ordinary segment for captures, hooks
+ * and forwarding (virtio 1.2 §5.1.6.4.1).
+ *
+ * @param pkt The packet; its `l4` is the TCP header (set by the driver).
+ *
+ * @example
+ * ```ts
+ * import { finishPartialChecksum, PacketBuffer, PacketFlags } from "./packet.ts";
+ * import { sumBytes } from "./wire/checksum.ts";
+ * import assert from "node:assert/strict";
+ * const seg = new Uint8Array(24).fill(7); // a 24-byte "TCP segment"
+ * seg[16] = 0x12, seg[17] = 0x34; // the field holds the pseudo-header sum 0x1234
+ * const pkt = PacketBuffer.wrap(seg);
+ * pkt.l4 = 0;
+ * pkt.flags = PacketFlags.CHECKSUM_PARTIAL;
+ * finishPartialChecksum(pkt);
+ * assert.equal(pkt.flags, 0);
+ * assert.equal(sumBytes(seg, 0x1234), 0xffff); // segment + pseudo-header: valid
+ * ```
+ */
+export function finishPartialChecksum(pkt: PacketBuffer): void {
+  if ((pkt.flags & PacketFlags.CHECKSUM_PARTIAL) === 0) return;
+  pkt.flags &= ~PacketFlags.CHECKSUM_PARTIAL;
+  const buf = pkt.buf;
+  const field = pkt.l4 + 16;
+  let c = ~sumRange(buf, pkt.l4, pkt.end) & 0xffff;
+  // As the driver's completeChecksum (vnet.ts): a computed 0 goes out as 0xffff.
+  if (c === 0) c = 0xffff;
+  buf[field] = c >>> 8;
+  buf[field + 1] = c & 0xff;
+}
 
 /**
  * A packet: a view over pooled bytes with headroom, plus metadata.

@@ -6,7 +6,7 @@
  * @module
  */
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
-import type { PacketBuffer } from "../../stack/packet.ts";
+import { finishPartialChecksum, type PacketBuffer } from "../../stack/packet.ts";
 import { DIRECTION_INBOUND, DIRECTION_OUTBOUND } from "./format.ts";
 import type { CaptureWriter } from "./pcap_writer.ts";
 import { withTcpChecksum } from "../../stack/wire/tcp_gso.ts";
@@ -157,6 +157,8 @@ export class CaptureTap implements LinkDriver {
     }
     const wrapped: DriverPort = {
       receive: (pkt: PacketBuffer): void => {
+        // A capture holds ordinary packets: a TUN's partial checksum is completed first.
+        finishPartialChecksum(pkt);
         this.#record(pkt, DIRECTION_INBOUND);
         port.receive(pkt);
       },

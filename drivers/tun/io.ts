@@ -66,6 +66,7 @@ import { type PacketBuffer, PacketFlags } from "../../stack/packet.ts";
 import {
   checksumTrusted,
   completeChecksum,
+  partialTcpV4,
   VIRTIO_NET_HDR_GSO_ECN,
   VIRTIO_NET_HDR_GSO_NONE,
   VIRTIO_NET_HDR_GSO_TCPV4,
@@ -125,6 +126,8 @@ export interface IoStats {
   rxGso: number;
   /** Partial checksums completed on receive (NEEDS_CSUM). */
   rxCsumCompleted: number;
+  /** TCP/IPv4 partial checksums passed on partial (`PacketFlags.CHECKSUM_PARTIAL`). */
+  rxCsumPartial: number;
   /** Frames dropped for a virtio-net header that does not fit the frame, or a UDP super-datagram. */
   rxBadVnet: number;
   /** UDP super-datagrams received (USO) and cut into datagrams here. */
@@ -185,6 +188,7 @@ export class TunIo {
     callbackErrors: 0,
     rxGso: 0,
     rxCsumCompleted: 0,
+    rxCsumPartial: 0,
     rxBadVnet: 0,
     rxUso: 0,
     txGso: 0,
@@ -405,7 +409,16 @@ export class TunIo {
           // The segment size, so a forwarder can cut it up again (or pass it to a TSO link).
           pkt.gsoSize = buf[h + 4]! | (buf[h + 5]! << 8);
         }
-        if (buf[h] !== 0) {
+        const l4 = buf[h] === 0
+          ? -1
+          : partialTcpV4(buf, h, start, start + this.#linkHeader, start + r);
+        if (l4 >= 0) {
+          // TCP/IPv4 left partial: TCP never reads the field, so nobody sums
+          // 64 KiB unless something else looks (finishPartialChecksum).
+          pkt.l4 = l4;
+          pkt.flags |= PacketFlags.CHECKSUM_VERIFIED | PacketFlags.CHECKSUM_PARTIAL;
+          stats.rxCsumPartial++;
+        } else if (buf[h] !== 0) {
           // NEEDS_CSUM: finish the checksum Linux left partial (DATA_VALID needs nothing).
           if (!completeChecksum(buf, h, start, start + r)) {
             stats.rxBadVnet++;

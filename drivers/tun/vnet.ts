@@ -19,11 +19,15 @@
  * sum, `NEEDS_CSUM`); with `TUN_F_TSO4/6` it hands us TCP super-segments of
  * up to 64 KiB (`gso_type` TCPV4/TCPV6) even when the MTU is 1500 — a
  * super-segment is one valid TCP segment with a big payload, so the stack
- * takes it as it is. {@linkcode completeChecksum} finishes a partial
- * checksum in place (one pass, the SIMD sum), so everything after the
- * driver — captures, forwarding, NAT — sees a normal packet (virtio 1.2
- * §5.1.6.4.1). {@linkcode checksumTrusted} then lets TCP and UDP skip a
- * second pass over what was just summed (or what Linux marked
+ * takes it as it is. A TCP/IPv4 segment's partial checksum is left partial
+ * ({@linkcode partialTcpV4}, `PacketFlags.CHECKSUM_PARTIAL`): TCP never
+ * reads the field, and a capture, a hook or forwarding completes it first
+ * (`finishPartialChecksum`), as Linux's own `skb_checksum_help` — no pass
+ * over 64 KiB at all on the way to a socket. Other partial checksums
+ * (UDP, IPv6) {@linkcode completeChecksum} finishes in place (one pass, the
+ * SIMD sum), so everything after the driver sees a normal packet (virtio
+ * 1.2 §5.1.6.4.1). {@linkcode checksumTrusted} then lets TCP and UDP skip
+ * a second pass over what was just summed (or what Linux marked
  * `DATA_VALID`), through `PacketFlags.CHECKSUM_VERIFIED`.
  *
  * **Transmit** (stack → Linux). A packet longer than the link MTU is a TCP
@@ -292,6 +296,51 @@ export function checksumTrusted(
   if ((buf[hdrAt]! & VIRTIO_NET_HDR_F_DATA_VALID) !== 0) return true;
   return start + (buf[hdrAt + 6]! | (buf[hdrAt + 7]! << 8)) === l4 &&
     (buf[hdrAt + 8]! | (buf[hdrAt + 9]! << 8)) === field;
+}
+
+/**
+ * Where the TCP header of the frame whose header is at `buf[hdrAt..hdrAt+10)`
+ * starts, when its partial checksum (`NEEDS_CSUM`) may stay partial: an
+ * unfragmented TCP/IPv4 packet filling the frame to `end`, csum_start at its
+ * TCP header and csum_offset at its checksum field (16), as
+ * {@linkcode checksumTrusted} checks. The driver then sets
+ * `PacketFlags.CHECKSUM_PARTIAL` (with `CHECKSUM_VERIFIED`) and `l4`, and
+ * does not sum the segment at all: TCP copies the payload and never reads
+ * the field; a capture, a hook or forwarding completes it first
+ * (`finishPartialChecksum`, stack/packet.ts). Returns -1 for anything else
+ * (UDP, IPv6, a header only `DATA_VALID`): completed here as before.
+ * Hot path: positional, no allocation.
+ *
+ * @param buf The bytes.
+ * @param hdrAt Offset of the virtio-net header.
+ * @param start Offset of the frame (csum_start counts from here).
+ * @param ipAt Offset of the IP header.
+ * @param end Offset past the frame.
+ * @returns The absolute offset of the TCP header, or -1.
+ *
+ * @example
+ * ```ts
+ * import { partialTcpV4 } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(10 + 40);
+ * b.set([1, 0, 0, 0, 0, 0, 20, 0, 16, 0]); // NEEDS_CSUM, csum_start 20, csum_offset 16
+ * b.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6], 10); // IPv4, 40 bytes, DF, TCP
+ * assert.equal(partialTcpV4(b, 0, 10, 10, b.length), 30);
+ * b[10 + 9] = 17; // UDP: completed by the driver
+ * assert.equal(partialTcpV4(b, 0, 10, 10, b.length), -1);
+ * ```
+ */
+export function partialTcpV4(
+  buf: Uint8Array,
+  hdrAt: number,
+  start: number,
+  ipAt: number,
+  end: number,
+): number {
+  if (buf[hdrAt] !== VIRTIO_NET_HDR_F_NEEDS_CSUM) return -1;
+  if (ipAt + 40 > end || buf[ipAt]! >>> 4 !== 4 || buf[ipAt + 9] !== IP_PROTOCOL_TCP) return -1;
+  if (!checksumTrusted(buf, hdrAt, start, ipAt, end)) return -1;
+  return ipAt + ((buf[ipAt]! & 0x0f) << 2);
 }
 
 /**

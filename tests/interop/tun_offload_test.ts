@@ -141,7 +141,8 @@ Deno.test(gated(NEEDS, {
       // Linux handed over super-segments (far fewer frames than 1448-byte segments).
       assert.ok(rx.rxGso > 0, `no super-segment received: ${JSON.stringify(rx)}`);
       assert.ok(rx.rxPackets < (64 * MIB) / 1448 / 2, `${rx.rxPackets} frames for 64 MiB`);
-      assert.ok(rx.rxCsumCompleted > 0);
+      // Linux's partial TCP/IPv4 checksums go to TCP partial, never summed.
+      assert.ok(rx.rxCsumPartial > 0);
       assert.equal(rx.rxBadVnet, 0);
       await stackToLinux(h, 64 * MIB);
       const tx = h.dev.stats;
@@ -202,7 +203,7 @@ Deno.test(gated(NEEDS, {
       await stackToLinux(h, 4 * MIB);
       assert.equal(h.dev.stats.rxGso, 0);
       assert.equal(h.dev.stats.txGso, 0);
-      assert.ok(h.dev.stats.rxCsumCompleted > 0);
+      assert.ok(h.dev.stats.rxCsumPartial > 0);
     });
   },
 }));

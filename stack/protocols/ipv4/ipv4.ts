@@ -22,7 +22,7 @@ import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import type { HookPoint } from "../../manifest.ts";
 import { HookContexts } from "../../hooks.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
 import {
   type IcmpErrorService,
   type Ipv4RoutesService,
@@ -301,6 +301,8 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.ttl = ipv4Ttl(dv, s);
       pkt.proto = ipv4Protocol(dv, s);
       if (ctx.hasHooks("prerouting")) {
+        // Hooks read and rewrite the segment (NAT): give them a whole checksum.
+        finishPartialChecksum(pkt);
         if (
           !internal && (ipv4FragmentField(dv, s) & FRAGMENT_BITS) !== 0 &&
           ctx.hooksWantDefrag("prerouting")
@@ -316,7 +318,10 @@ export const ipv4Plugin: ProtocolPlugin = {
       // a hook (DNAT) may have rewritten it.
       const dst = ipv4Dst(dv, s);
       if (!(internal && isIpv4Loopback(dst)) && !isLocalDestination(pkt, dst, rx.iface)) {
-        if (forwarder.enabled && !internal) return forwarder.forward(pkt, rx.iface);
+        if (forwarder.enabled && !internal) {
+          finishPartialChecksum(pkt); // it leaves as an ordinary segment
+          return forwarder.forward(pkt, rx.iface);
+        }
         return "not_for_us";
       }
       if ((pkt.flags & (PacketFlags.IPV4_RECORD_ROUTE | PacketFlags.IPV4_TIMESTAMP)) !== 0) {
@@ -432,6 +437,12 @@ export const ipv4Plugin: ProtocolPlugin = {
 
     /** Input hooks, then protocol unreachable (RFC 1122 §3.2.2.1) when no plugin takes it. */
     function beforeDelivery(pkt: PacketBuffer, iface: NetInterface): HookVerdict {
+      // A partial checksum (a TUN's TCP super-segment) stays so only on its
+      // way straight to TCP: input hooks and an ICMP error's quote see it whole.
+      if (
+        (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 &&
+        (ctx.hasHooks("input") || !ctx.hasBinding(protocols, pkt.proto))
+      ) finishPartialChecksum(pkt);
       if (ctx.hasHooks("input")) {
         const v = runHook("input", pkt, iface, iface, pkt.dv.getUint32(pkt.dstAt), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;

@@ -51,7 +51,12 @@
  * (`conn.read`, the benchmark's sink) 13-15%; the `poll()` hop per batch
  * 4-6%; dispatch, IPv4 and TCP ~12%, clock reads 2-3%. The checksum
  * completion (12.5%) is gone: TCP/IPv4 partial checksums stay partial
- * (`partialTcpV4`). The ring copy is the one left to remove (keeping the
+ * (`partialTcpV4`): the process's CPU per GiB fell 7-11% (0.62 against
+ * 0.69 CPU-s, median of 3 runs that switch between both ways every 250 ms
+ * in one transfer, load 23-50), less than the 12.5%: what the sum no longer
+ * reads from memory, the ring copy now does. Batches cut at 6 or 12 frames,
+ * or a second read after each batch's ACK, did not help (more ACKs and
+ * polls, or nothing). The ring copy is the one left to remove (keeping the
  * pooled buffer as the receive queue, as Linux keeps skbs).
  *
  * **Where a ping's time goes** (`bench/tun_bench.ts ping`, load 22-23 on 2

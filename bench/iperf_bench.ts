@@ -12,8 +12,9 @@
  * - Linux → host (`iperf3 -c`) and host → Linux (`iperf3 -c -R`), each
  *   `IPERF_BENCH_RUNS` runs (default 3) of `IPERF_BENCH_SECONDS` (default 3):
  *   median and range of the receiver's Gbit/s, the iperf3 client's CPU and
- *   this process's CPU (user + system) per GiB. Byte counts are checked at
- *   both ends: the stack's `iperf3.bytes` must equal what iperf3 reports
+ *   this process's CPU (user + system, and the system part alone: Linux's
+ *   side of our reads and writes) per GiB. Byte counts are checked at both
+ *   ends: the stack's `iperf3.bytes` must equal what iperf3 reports
  *   for the stack's side, and the receiver can have no more than the sender.
  *   No best-of figures.
  * - 64-byte request/response over TCP (`IPERF_BENCH_RR` transactions per
@@ -30,9 +31,10 @@
  *
  * @module
  */
+import process from "node:process";
 import { netnsExec } from "../cli/_netns.ts";
 import type { Stack } from "../mod.ts";
-import { canRunTunHost, cpuNow, HOST, withTunHost } from "./_tun_host.ts";
+import { canRunTunHost, HOST, withTunHost } from "./_tun_host.ts";
 
 const GIB = 1024 ** 3;
 
@@ -92,6 +94,8 @@ interface IperfRun {
   readonly clientCpuPerGiB: number;
   /** This process's (the stack's) CPU-s per GiB received. */
   readonly stackCpuPerGiB: number;
+  /** Of that, system time (Linux's side of our reads and writes runs in our system calls). */
+  readonly stackSysPerGiB: number;
 }
 
 interface Sum {
@@ -107,7 +111,7 @@ async function iperfRun(
   seconds: number,
 ): Promise<IperfRun> {
   const before = stack.counters.value("iperf3.bytes");
-  const cpu0 = cpuNow();
+  const cpu0 = process.cpuUsage();
   const r = await netnsExec(netns, [
     "iperf3",
     "-c",
@@ -117,7 +121,8 @@ async function iperfRun(
     "--json",
     ...(reverse ? ["-R"] : []),
   ], seconds + 30);
-  const stackCpu = cpuNow() - cpu0;
+  const used = process.cpuUsage(cpu0);
+  const stackCpu = (used.user + used.system) / 1e6;
   const j = JSON.parse(r.stdout) as {
     error?: string;
     end: {
@@ -149,6 +154,7 @@ async function iperfRun(
     received,
     clientCpuPerGiB: clientCpu / (received / GIB),
     stackCpuPerGiB: stackCpu / (received / GIB),
+    stackSysPerGiB: used.system / 1e6 / (received / GIB),
   };
 }
 
@@ -234,7 +240,9 @@ async function report(): Promise<void> {
           `  MTU ${mtu} ${name} (iperf3${name.startsWith("host") ? " -R" : ""}): ` +
             `${spread(rs.map((r) => r.gbps), 2)} Gbit/s; iperf3 client ${
               spread(rs.map((r) => r.clientCpuPerGiB), 2)
-            }, stack ${spread(rs.map((r) => r.stackCpuPerGiB), 2)} CPU-s/GiB; ` +
+            }, stack ${spread(rs.map((r) => r.stackCpuPerGiB), 2)}, of it system ${
+              spread(rs.map((r) => r.stackSysPerGiB), 2)
+            } CPU-s/GiB; ` +
             `received/sent ${spread(rs.map((r) => r.received / r.sent), 4)}`,
         );
       }

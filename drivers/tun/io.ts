@@ -49,15 +49,20 @@
  * into the pooled buffer ~20% of the thread's samples; the copy into the
  * socket's receive ring ~12%; the application's own copy out of it
  * (`conn.read`, the benchmark's sink) 13-15%; the `poll()` hop per batch
- * 4-6%; dispatch, IPv4 and TCP ~12%, clock reads 2-3%. The checksum
+ * 4-6%; the rest of the driver, dispatch, IPv4 and TCP ~25% (no function
+ * above 2% but `#drain`'s 7%), clock reads 2-3%. The checksum
  * completion (12.5%) is gone: TCP/IPv4 partial checksums stay partial
  * (`partialTcpV4`): the process's CPU per GiB fell 7-11% (0.62 against
  * 0.69 CPU-s, median of 3 runs that switch between both ways every 250 ms
- * in one transfer, load 23-50), less than the 12.5%: what the sum no longer
- * reads from memory, the ring copy now does. Batches cut at 6 or 12 frames,
+ * in one transfer, load 23-50), less than the 12.5%, probably because the
+ * ring copy now takes the cache misses the sum took. Batches cut at 6 or 12 frames,
  * or a second read after each batch's ACK, did not help (more ACKs and
- * polls, or nothing). The ring copy is the one left to remove (keeping the
- * pooled buffer as the receive queue, as Linux keeps skbs).
+ * polls, or nothing). Skipping the ring copy altogether (a measuring hack
+ * on ~60% of the segments, same method) saved only 3-7%: the bytes cross
+ * memory anyway, and the application's copy pays the misses instead. A
+ * receive queue of pooled buffers (as Linux keeps skbs) would be worth
+ * ~5-10%; the rest is spread thin over per-segment work, and a TUN carries
+ * at most 64 KiB per frame (`tso_max_size` 65536: no BIG TCP).
  *
  * **Where a ping's time goes** (`bench/tun_bench.ts ping`, load 22-23 on 2
  * cores, idle pings 100 ms apart): ping's send → the stack has the frame

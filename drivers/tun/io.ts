@@ -54,7 +54,7 @@
  * device has been quiet and the JS thread idle (a timer callback saw nothing
  * read or written, then a 1 ms `poll()` timed out), so a frame after a quiet
  * period wakes one thread, not two. Under load the loop is the same as with
- * `"poll"`: one `poll()` that returns at once after each batch, then 1 ms ones.
+ * `"poll"`: a worker-thread `poll()` (of at most 1 ms) after each batch.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
@@ -304,10 +304,10 @@ export class TunIo {
             }
           }
         }
-        // Once at once after a batch (under load the next frames are there),
-        // then 1 ms waits until the idle check has passed.
+        // Until the idle check has passed, 1 ms waits on the worker thread,
+        // as with "poll" (under load they return at once: frames are there).
         if (got === 0) this.#armIdleCheck();
-        timeout = got > 0 ? 0 : 1;
+        timeout = 1;
       }
       // One worker-thread round trip per batch; returns at once when frames
       // are already waiting, so under load this is also our yield point.

@@ -1,5 +1,5 @@
 /**
- * `cli.ts up --wait poll|block` (poll by default) and the blocking wait:
+ * `cli.ts up --wait poll|block` (block by default) and the blocking wait:
  * the device's JS thread asleep in `poll()` answers Linux's pings, and the
  * runner's timers (the stack's, `runner.delay`) end that sleep, so they are
  * never late by `blockMax`.
@@ -67,17 +67,18 @@ Deno.test("up --wait with a bad value, or with a driver without a device wait, i
 
 Deno.test("up --help documents --wait", async () => {
   const r = await up(["--help"]);
-  assert.match(r.out.join("\n"), /^ {2}--wait poll\|block +tun, tap: .*\(default poll/m);
+  assert.match(r.out.join("\n"), /^ {2}--wait poll\|block +tun, tap: .*\(default block/m);
 });
 
 Deno.test(gated(INTEROP_NEEDS, {
-  name: "up --driver tun --wait block waits with the JS thread asleep and answers pings from idle",
+  name:
+    "up --driver tun waits with the JS thread asleep by default (block) and answers pings from idle",
   async fn() {
     await withNetns(async (ns) => {
       let ping = "";
       let dev: TunDevice | undefined;
       let wakeups = 0;
-      const r = await up(tunIn(ns, "--wait", "block"), async (stack) => {
+      const r = await up(tunIn(ns), async (stack) => {
         dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
         const before = dev.stats.blockWakeups;
         // 100 ms apart: the device is quiet between pings, so each wakes the sleeping thread.
@@ -87,7 +88,7 @@ Deno.test(gated(INTEROP_NEEDS, {
       });
       assert.equal(r.code, 0, r.err.join("\n"));
       assert.deepEqual(r.err, [], "no warning: the blocking wait works here");
-      assert.equal(dev?.blocking, true, "--wait block blocks");
+      assert.equal(dev?.blocking, true, "block is the default");
       assert.deepEqual(pingSummary(ping), { sent: 5, received: 5, loss: 0 }, ping);
       assert.ok(wakeups >= 1, `pings ended a blocking wait ${wakeups} times`);
       assert.match(r.out.join("\n"), /^ {2}tx\.echo_replies +5$/m);
@@ -96,12 +97,12 @@ Deno.test(gated(INTEROP_NEEDS, {
 }));
 
 Deno.test(gated(INTEROP_NEEDS, {
-  name: "up --driver tun waits on a worker thread by default (poll) and answers pings",
+  name: "up --driver tun --wait poll waits on a worker thread and answers pings",
   async fn() {
     await withNetns(async (ns) => {
       let ping = "";
       let dev: TunDevice | undefined;
-      const r = await up(tunIn(ns), async (stack) => {
+      const r = await up(tunIn(ns, "--wait", "poll"), async (stack) => {
         dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
         ping = (await netnsExec(ns, pingCommand(STACK_ADDRESS, { count: 3, interval: 0.05 }), 10))
           .stdout;

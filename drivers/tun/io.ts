@@ -306,7 +306,8 @@ export class TunIo {
         }
         // Until the idle check has passed, 1 ms waits on the worker thread,
         // as with "poll" (under load they return at once: frames are there).
-        if (got === 0) this.#armIdleCheck();
+        // Armed after a batch too, so that pings 2 ms apart find us asleep.
+        this.#armIdleCheck();
         timeout = 1;
       }
       // One worker-thread round trip per batch; returns at once when frames
@@ -354,8 +355,9 @@ export class TunIo {
    * request/response fell to 0.3 k/s, p99 40 ms). A timer callback does
    * show it: Deno runs timers only once the microtask queue is empty. So a
    * `setTimeout(0)` armed when the device is found empty notes the device's
-   * activity count if nothing was read or written since it was armed; the
-   * loop sleeps only after a poll that timed out with the count unchanged.
+   * activity count if nothing was read or written since it was armed (after
+   * a batch, or when the device was found empty); the loop sleeps only after
+   * a poll that timed out with the count unchanged.
    */
   #armIdleCheck(): void {
     if (this.#idleTimer !== undefined || this.#idleAt === this.#activity()) return;

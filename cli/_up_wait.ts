@@ -6,16 +6,16 @@
  * `poll()` on the device, the stop eventfd and the event loop's epoll, so
  * the first frame after a quiet period is read in the turn that wakes it,
  * with no worker-thread hand-off. `"poll"` keeps the JS thread awake and
- * waits in a worker thread's `poll()`. Measured (session 9, 01:25-01:30 UTC,
- * load 13-19 on 2 cores, 3 interleaved runs each, median (range)):
+ * waits in a worker thread's `poll()`. Measured in session 9 on 2 loaded
+ * cores, interleaved runs, median (range):
  * | | poll | block |
  * |---|---|---|
- * | ping from idle (-i 0.1), median | 351 (326-354) µs | 249 (231-279) µs |
- * | ping from idle, p99 | 4.5 (4.2-14.2) ms | 1.1 (1.0-5.2) ms |
- * | ping paced (-i 0.002), median | 185 (92-230) µs | 56 (53-140) µs |
- * | 64-byte TCP request/response, 6 runs | 3.7 (1.4-10.6) k/s | 2.7 (1.7-9.1) k/s |
- * | 100 MB nc → discard, 2 runs | 2.0-2.6 s | 0.6-1.0 s |
- * | idle CPU, CPU-s per minute, 1 run | 0.31 | 0.63 |
+ * | ping from idle (-i 0.1), median, 3 runs, load 12-13 | 380 (365-464) µs | 271 (271-275) µs |
+ * | ping from idle, p99 | 12.6 (8.3-24.2) ms | 1.5 (1.4-1.8) ms |
+ * | ping paced (-i 0.002), median | 322 (277-333) µs | 181 (176-193) µs |
+ * | idle CPU, CPU-s per minute, 1 run of 20 s | 0.38 | 0.83 |
+ * | 64-byte TCP request/response, 4 runs, load 23-24 | 3.6 (1.4-9.5) k/s | 4.1 (2.1-7.0) k/s |
+ * | 100 MB nc → discard, 2 runs, load 21 | 2.0-2.6 s | 0.6-1.0 s |
  * Request/response and iperf3 throughput (`bench/iperf_bench.ts`) were the
  * same within the machine's noise (load 13-30: 5× between runs). Block was
  * opt-in until issue #13 was found: the loop could sleep while an echo's

@@ -22,6 +22,8 @@
  *   namespace (this file with `--rr-client`), one transaction in flight,
  *   TCP_NODELAY; transactions/s, p50 and p99 per run, median and range.
  *
+ * `IPERF_BENCH_WAIT=poll|block` passes `--wait` to `up` (default: `up`'s own).
+ *
  * `IPERF_BENCH_CONFIGS` picks the links (default `1500,65535,65535-no-offload`:
  * MTU 1500 and 65535 with offloads, the default of `up --driver tun`, and
  * 65535 without them); `IPERF_BENCH_RR=0` leaves out request/response.
@@ -76,12 +78,27 @@ function spread(xs: readonly number[], digits: number): string {
   return `${mid.toFixed(digits)} (${s[0]!.toFixed(digits)}–${s[s.length - 1]!.toFixed(digits)})`;
 }
 
+/** `IPERF_BENCH_WAIT`: `up`'s `--wait` arguments (none: `up`'s default). */
+function waitArgs(): string[] {
+  const wait = Deno.env.get("IPERF_BENCH_WAIT");
+  if (wait === undefined || wait === "") return [];
+  if (wait !== "poll" && wait !== "block") {
+    throw new RangeError(`IPERF_BENCH_WAIT must be poll or block, not "${wait}"`);
+  }
+  return ["--wait", wait];
+}
+
 /** Runs `fn` with `up --driver tun --serve iperf3,echo` on `link` in a fresh namespace. */
 function withHost<T>(
   link: LinkConfig,
   fn: (stack: Stack, netns: string) => Promise<T>,
 ): Promise<T> {
-  const args = ["--serve", "iperf3,echo", ...(link.offload ? [] : ["--no-offload"])];
+  const args = [
+    "--serve",
+    "iperf3,echo",
+    ...(link.offload ? [] : ["--no-offload"]),
+    ...waitArgs(),
+  ];
   return withTunHost("iperfb", link.mtu, args, fn);
 }
 
@@ -225,7 +242,10 @@ async function report(): Promise<void> {
         Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
       } at ${new Date().toISOString()}`,
   );
-  log(`${runs} runs of ${seconds} s each way per MTU; median (range); CPU-s per GiB received`);
+  log(
+    `${runs} runs of ${seconds} s each way per MTU; median (range); CPU-s per GiB received; ` +
+      `up ${waitArgs().join(" ") || "(default wait)"}`,
+  );
   for (const link of linkConfigs()) {
     const mtu = `${link.mtu}${link.offload ? "" : " no offload"}`;
     await withHost(link, async (stack, netns) => {

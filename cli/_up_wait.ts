@@ -2,16 +2,27 @@
  * `cli.ts up --wait poll|block`: how a TUN or TAP device waits when it is
  * quiet (see `drivers/tun/block_wait.ts`).
  *
- * `up` waits with `"poll"` by default (a worker thread's `poll()`).
- * `"block"` makes the JS thread itself sleep in `poll()` on the device, the
- * stop eventfd and the event loop's epoll, so the first frame after a quiet
- * period is read in the turn that wakes it, with no worker-thread hand-off
- * (idle ping median 227 µs against 385 µs with poll, quiet, 3 runs). It is not
- * the default: with it, 64-byte TCP request/response over TUN against the
- * echo service (`bench/iperf_bench.ts`) fell from 14.1 k/s (p99 181 µs) to
- * 0.3 k/s (p99 39.6 ms, Linux's delayed ACK): some replies wait for the next
- * frame to end the sleep; the cause is not found yet. Nothing in `up` is late
- * for it otherwise:
+ * `up` waits with `"block"` by default: the JS thread itself sleeps in
+ * `poll()` on the device, the stop eventfd and the event loop's epoll, so
+ * the first frame after a quiet period is read in the turn that wakes it,
+ * with no worker-thread hand-off. `"poll"` keeps the JS thread awake and
+ * waits in a worker thread's `poll()`. Measured in session 9 on 2 loaded
+ * cores, interleaved runs, median (range):
+ * | | poll | block |
+ * |---|---|---|
+ * | ping from idle (-i 0.1), median, 3 runs, load 12-13 | 380 (365-464) µs | 271 (271-275) µs |
+ * | ping from idle, p99 | 12.6 (8.3-24.2) ms | 1.5 (1.4-1.8) ms |
+ * | ping paced (-i 0.002), median | 322 (277-333) µs | 181 (176-193) µs |
+ * | idle CPU, CPU-s per minute, 1 run of 20 s | 0.38 | 0.83 |
+ * | 64-byte TCP request/response, 4 runs, load 23-24 | 3.6 (1.4-9.5) k/s | 4.1 (2.1-7.0) k/s |
+ * | 100 MB nc → discard, 2 runs, load 21 | 2.0-2.6 s | 0.6-1.0 s |
+ * Request/response and iperf3 throughput (`bench/iperf_bench.ts`) were the
+ * same within the machine's noise (load 13-30: 5× between runs). Block was
+ * opt-in until issue #13 was found: the loop could sleep while an echo's
+ * reply was still queued in promise callbacks (request/response fell to
+ * 0.3 k/s, p99 40 ms); it now sleeps only once a timer callback has seen the
+ * JS thread idle (`io.ts`).
+ * Nothing in `up` is late for the sleep otherwise:
  * - the stack's timers are the runner's, and the device's sleep ends at the
  *   runner's next timer (`waitBudget = runner.msUntilWake`);
  * - `up`'s own waits (DAD at start-up, the RSTs' flush at stop) are runner
@@ -22,7 +33,7 @@
  *   prints no progress.
  * What is left, JavaScript timers of code embedding `runUp` (an `onReady`
  * hook's `setTimeout`), waits at most {@linkcode UP_BLOCK_MAX} (100 ms)
- * longer.
+ * longer; such code can pass `--wait poll`.
  *
  * @module
  */
@@ -43,15 +54,15 @@ export type UpWait = "poll" | "block";
 
 /** The `--wait` lines of `up --help`. */
 export const WAIT_HELP =
-  `  --wait poll|block          tun, tap: how the device waits when quiet (default poll:
-                             a worker thread's poll(); block: the JS thread sleeps in
-                             poll() on the device and answers the first frame after a
-                             quiet period without a thread hand-off, but can delay TCP
-                             replies). block falls back to poll, with a warning, where
-                             it cannot work.`;
+  `  --wait poll|block          tun, tap: how the device waits when quiet (default block:
+                             the JS thread sleeps in poll() on the device and answers
+                             the first frame after a quiet period without a thread
+                             hand-off; poll: a worker thread's poll(), the JS thread
+                             stays free for other code's timers). block falls back to
+                             poll, with a warning, where it cannot work.`;
 
 /**
- * Checks `--wait`: the wait for tun and tap (default `"poll"`), undefined
+ * Checks `--wait`: the wait for tun and tap (default `"block"`), undefined
  * for the other drivers.
  *
  * @param value The flag's value, if given.
@@ -63,7 +74,7 @@ export const WAIT_HELP =
  * ```ts
  * import { parseWait } from "./_up_wait.ts";
  * import assert from "node:assert/strict";
- * assert.equal(parseWait(undefined, "tun"), "poll");
+ * assert.equal(parseWait(undefined, "tun"), "block");
  * assert.equal(parseWait("poll", "tap"), "poll");
  * assert.equal(parseWait(undefined, "loopback"), undefined);
  * assert.throws(() => parseWait("spin", "tun"), /--wait must be poll or block, not "spin"/);
@@ -77,7 +88,7 @@ export function parseWait(value: string | undefined, driver: string): UpWait | u
     if (value !== undefined) throw new UsageError("--wait needs --driver tun or tap");
     return undefined;
   }
-  return value ?? "poll";
+  return value ?? "block";
 }
 
 /**

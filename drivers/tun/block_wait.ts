@@ -52,13 +52,27 @@
  * machine at the same time: idle median 101-110 µs — the floor the ≤ 0.1 ms
  * target sits on when the machine is loaded.
  *
+ * Session 9 (`performance.now()` around the loop, 220 wake-ups by a ping,
+ * paced and idle, load 19): `poll()` returns → `read()` called 3.8 µs
+ * median (p90 13), the `read()` 8 µs (p90 28), then the stack to the
+ * reply's `write()` 49 µs (p90 113). So of an idle ping's 230-280 µs
+ * (`bench/tun_bench.ts ping`: wake 150-185, stack 70-85, write 70-90 µs),
+ * the loop itself adds ~12 µs; the rest is Linux waking a thread on a loaded
+ * machine, our code and Linux's receive path running cold.
+ *
  * **The cost.** While the JS thread sleeps here, nothing else in the process
  * runs JavaScript. So the sleep also ends when the event loop has I/O to do
  * (the poll includes the event loop's own epoll descriptor: sockets, child
  * processes, worker messages, signals, finished async calls), and it never
  * lasts longer than `blockMax` ms (other code's timers wait at most that) or
- * than the runner's next timer (`TunDevice.waitBudget`). After every
- * wake-up the loop goes once through the event loop before it sleeps again.
+ * than the runner's next timer (`TunDevice.waitBudget`). And it starts only
+ * when no promise callback is left to run: the loop sleeps only after a
+ * `setTimeout(0)` callback (Deno runs timers with the microtask queue empty)
+ * saw nothing read or written since the device was found empty, and a 1 ms
+ * worker-thread `poll()` then timed out (`io.ts`, `#armIdleCheck`). Once the
+ * continuation of a `poll()` that returned at once was taken for "idle",
+ * which Deno does not guarantee, and replies still in promise callbacks
+ * waited for the next frame (issue #13).
  * Meant for a process whose main work is the stack (`up`, a gateway). One
  * device per process gets it; the others wait as with `"poll"`.
  *

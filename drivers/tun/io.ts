@@ -72,9 +72,11 @@
  * before the loop waits again; no timer or back-off is on this path.
  *
  * **Waiting when quiet** (`wait: "block"`, `block_wait.ts`): instead of the
- * worker thread's `poll()`, the JS thread sleeps in `poll()` itself once a
- * trip through the event loop found nothing to read, so a frame after a
- * quiet period wakes one thread, not two. Under load the loop is the same.
+ * worker thread's `poll()`, the JS thread sleeps in `poll()` itself once the
+ * device has been quiet and the JS thread idle (a timer callback saw nothing
+ * read or written, then a 1 ms `poll()` timed out), so a frame after a quiet
+ * period wakes one thread, not two. Under load the loop is the same as with
+ * `"poll"`: a worker-thread `poll()` (of at most 1 ms) after each batch.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
@@ -241,6 +243,9 @@ export class TunIo {
   #closing = false;
   readonly #block: BlockingWait | null;
   readonly #blockMax: number;
+  // The idle check's timer, and the activity count it found unchanged (-1: none yet).
+  #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #idleAt = -1;
 
   constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
     this.#libc = libc;
@@ -286,7 +291,7 @@ export class TunIo {
     const pv = this.#pollView;
     let failures = 0;
     const block = this.#block;
-    // The last trip through the event loop found nothing to read (blocking wait only).
+    // Blocking wait only: the device is quiet and the JS thread idle (see #armIdleCheck).
     let quiet = false;
     while (!this.#closing) {
       // One batch for the stack: work it coalesces (ACKs) is done once, at the end.
@@ -298,7 +303,6 @@ export class TunIo {
         port.endBatch?.();
       }
       if (got > 0) {
-        // What the frames set off (promises they resolved) runs before any sleep.
         quiet = false;
         this.stats.rxBatches++;
         const cb = this.onBatch;
@@ -313,25 +317,30 @@ export class TunIo {
       }
       let timeout = this.#pollTimeout;
       if (block !== null) {
-        // Quiet: sleep right here, and read a frame in the turn it wakes us.
-        const budget = quiet ? this.#blockBudget() : 0;
-        if (quiet && budget > 0) {
-          this.stats.blockWaits++;
+        if (quiet) {
+          // Quiet: sleep right here, and read a frame in the turn it wakes us.
           quiet = false;
-          if ((block.wait(budget) & POLLIN) !== 0) {
-            this.stats.blockWakeups++;
-            continue;
+          this.#idleAt = -1; // whatever ends the sleep may set work off: check again
+          const budget = this.#blockBudget();
+          if (budget > 0) {
+            this.stats.blockWaits++;
+            if ((block.wait(budget) & POLLIN) !== 0) {
+              this.stats.blockWakeups++;
+              continue;
+            }
           }
         }
-        // Through the event loop once (timers, I/O) before sleeping again; the
-        // runner's timer being due (budget 0) gets a short wait, not a spin.
-        timeout = quiet ? 1 : 0;
+        // Until the idle check has passed, 1 ms waits on the worker thread,
+        // as with "poll" (under load they return at once: frames are there).
+        // Armed after a batch too, so that pings 2 ms apart find us asleep.
+        this.#armIdleCheck();
+        timeout = 1;
       }
       // One worker-thread round trip per batch; returns at once when frames
       // are already waiting, so under load this is also our yield point.
       this.stats.polls++;
       const n = await sym.poll(pollfds, 2, timeout);
-      if (block !== null) quiet = n === 0;
+      if (block !== null) quiet = n === 0 && this.#idleAt === this.#activity();
       if (n < 0) {
         // EINTR and friends: try again, but a descriptor that keeps failing ends the loop.
         if (++failures >= MAX_POLL_FAILURES) {
@@ -350,6 +359,39 @@ export class TunIo {
       }
     }
     this.#closing = true;
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
+  }
+
+  /** Frames read or written so far, whatever became of them. */
+  #activity(): number {
+    const s = this.stats;
+    return s.rxPackets + s.rxTruncated + s.rxErrors + s.txPackets + s.txErrors;
+  }
+
+  /**
+   * The blocking wait's precondition: no promise callback is left to run.
+   * The continuation of a `poll()` on the worker thread does not show it:
+   * Deno may resolve that promise while callbacks the last frames set off
+   * are still queued (an echo service's write, then its next read), even
+   * after a 1 ms `poll()` when the machine is loaded. Sleeping then would
+   * hold their replies until the next frame or timer (issue #13: 64-byte
+   * request/response fell to 0.3 k/s, p99 40 ms). A timer callback does
+   * show it: Deno runs timers only once the microtask queue is empty. So a
+   * `setTimeout(0)` armed when the device is found empty notes the device's
+   * activity count if nothing was read or written since it was armed (after
+   * a batch, or when the device was found empty); the loop sleeps only after
+   * a poll that timed out with the count unchanged.
+   */
+  #armIdleCheck(): void {
+    if (this.#idleTimer !== undefined || this.#idleAt === this.#activity()) return;
+    const mark = this.#activity();
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      this.#idleAt = this.#activity() === mark ? mark : -1;
+    }, 0);
   }
 
   // How long a blocking wait may last: blockMax, and no later than the runner's timer.

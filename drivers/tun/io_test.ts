@@ -247,6 +247,89 @@ Deno.test({
   },
 });
 
+/**
+ * Another thread that sends `count` one-byte requests (1, 2, …) to `fd` and
+ * waits for each one's reply before the next (one in flight); every
+ * `pauseEvery`-th request comes `pauseMs` late, so the device goes quiet.
+ * Posts the number of correct replies (request + 100) when done or when `fd`
+ * is closed under it.
+ */
+function requestThread(fd: number, count: number, pauseEvery: number, pauseMs: number): Worker {
+  const code = `
+    const lib = Deno.dlopen("libc.so.6", {
+      write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+      read: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+    });
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    const buf = new Uint8Array(1);
+    let good = 0;
+    for (let i = 1; i <= ${count}; i++) {
+      if (i % ${pauseEvery} === 0) Atomics.wait(nap, 0, 0, ${pauseMs});
+      if (lib.symbols.write(${fd}, new Uint8Array([i & 127]), 1) !== 1) break;
+      if (lib.symbols.read(${fd}, buf, 1) !== 1) break;
+      if (buf[0] === (i & 127) + 100) good++;
+    }
+    lib.close();
+    self.postMessage(good);
+  `;
+  const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+  const w = new Worker(url, { type: "module" });
+  URL.revokeObjectURL(url);
+  return w;
+}
+
+Deno.test({
+  name:
+    "TunIo's blocking wait never starts while a reply is still on its way through promise callbacks",
+  ignore,
+  async fn() {
+    // The reply to each frame is sent by an async chain (an application's
+    // read resolving, its write, …), as an echo service's is. Deno may run
+    // the loop's quick poll() continuation before the chain's later steps;
+    // the loop must not put the JS thread to sleep then, or the reply would
+    // wait for blockMax (1 s here), the peer waiting for it meanwhile.
+    const count = 200;
+    const p = pair({ blockMax: 1000 });
+    const pool = new PacketPool();
+    let pending = 0; // requests received whose reply is not written yet
+    let sleptWithPending = 0;
+    p.io.waitBudget = () => {
+      if (pending > 0) sleptWithPending++;
+      return 1000;
+    };
+    async function answer(request: number): Promise<void> {
+      for (let i = 0; i < 8; i++) await null; // eight promise callbacks deep
+      const reply = pool.alloc(1);
+      reply.data[0] = request + 100;
+      p.io.transmit(reply);
+      pending--;
+    }
+    const loop = p.io.start(port(pool, (pkt) => {
+      pending++;
+      answer(pkt.data[0]!);
+      pkt.release();
+    }));
+    const peer = requestThread(p.peer, count, 20, 10);
+    let good = -1;
+    const done = new Promise<void>((r) => peer.onmessage = (e) => r(void (good = e.data)));
+    // Bounded: at 1 s per stalled reply, a loop that sleeps too early would take minutes.
+    const end = performance.now() + 20_000;
+    while (good < 0 && performance.now() < end) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    p.io.stop();
+    await loop;
+    await p.close(); // ends the peer's read if it is still waiting
+    await done;
+    peer.terminate();
+    assert.equal(good, count, `${good} of ${count} replies (${p.io.stats.txPackets} written)`);
+    assert.equal(sleptWithPending, 0, `slept ${sleptWithPending} times with a reply pending`);
+    // The pauses let the device go quiet: the blocking wait itself was used.
+    assert.ok(p.io.stats.blockWaits >= 1, `blockWaits ${p.io.stats.blockWaits}`);
+    assert.equal(pool.outstanding, 0);
+  },
+});
+
 Deno.test({
   name:
     "TunIo's blocking wait lasts at most blockMax and the waitBudget, then goes through the event loop",

@@ -69,6 +69,14 @@ export const PacketFlags = {
    * TCP and UDP do not sum the packet again (Linux's CHECKSUM_UNNECESSARY).
    */
   CHECKSUM_VERIFIED: 1 << 15,
+  /**
+   * On transmit: the TCP/UDP checksum field of this super-segment
+   * (`gsoSize`) holds only the pseudo-header sum, folded and not
+   * complemented (Linux's CHECKSUM_PARTIAL); the link or the software
+   * segmenter computes each segment's checksum. A NAT rewriting an
+   * address adjusts that sum as such, and leaves it alone for a port.
+   */
+  CHECKSUM_PARTIAL: 1 << 16,
 } as const;
 
 /**

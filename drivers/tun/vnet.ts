@@ -85,8 +85,9 @@ export const TUN_F_USO6 = 0x40;
 /**
  * What `offload: true` (and `cli up --driver tun`) asks for: checksum, TSO
  * both families, TSO_ECN, and USO (UDP super-datagrams from Linux are cut
- * into datagrams by the driver, `uso.ts`; kernels before 6.2 refuse USO and
- * the driver steps down, see {@linkcode offloadLadder}).
+ * into datagrams by the driver, `uso.ts`, and a socket's `segmentSize`
+ * sends go to Linux whole; kernels before 6.2 refuse USO and the driver
+ * steps down, see {@linkcode offloadLadder}, and the stack then cuts them).
  */
 export const DEFAULT_OFFLOAD: number = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN |
   TUN_F_USO4 | TUN_F_USO6;
@@ -300,7 +301,8 @@ export function checksumTrusted(
  * Writes the transmit header for the IP packet at `buf[ipAt..end)` (the
  * frame starts at `frameAt`, the header goes at `frameAt - 10`). A packet
  * with `gsoSize` is a super-segment: a TCP one (TSO, longer than `mtu` +
- * link header) gets gso_type TCPV4/TCPV6, a UDP one (a socket's
+ * link header, or more than one MSS to a peer with a small MSS) gets
+ * gso_type TCPV4/TCPV6, a UDP one (a socket's
  * `segmentSize`, USO) gets `UDP_L4` whatever its length (it stands for
  * several datagrams even when it would fit the MTU); both get hdr_len,
  * `gsoSize` and `NEEDS_CSUM`, and their checksum field is replaced by the
@@ -379,12 +381,14 @@ export function writeTxHeader(
     type = VIRTIO_NET_HDR_GSO_UDP_L4;
     hdrEnd = l4 + 8;
     field = 6;
-  } else if (fits) {
-    // A TCP packet that fits: as it is (TCP completes the checksum of
-    // what is not a super-segment).
+  } else if (fits && proto !== IP_PROTOCOL_TCP) {
     buf.fill(0, h, frameAt);
     return true;
   } else {
+    // TCP with gsoSize is a super-segment with a partial checksum even when
+    // it fits the MTU (more than one MSS to a peer with a small MSS): sent
+    // with a zero header, Linux dropped it as a bad checksum (InCsumErrors)
+    // and the data came only with the retransmission.
     if (proto !== IP_PROTOCOL_TCP || l4 - ipAt < 20 || l4 + 20 > end) return false;
     const thl = (buf[l4 + 12]! >>> 4) << 2;
     // hdr_len must cover a whole TCP header inside the packet, or Linux refuses it.

@@ -259,3 +259,17 @@ Deno.test("writeTxHeader() describes a UDP super-datagram as UDP_L4 with the pse
     assert.equal(dv.getUint16(l4 + 6), (~finishChecksum(pseudo)) & 0xffff);
   }
 });
+
+Deno.test("writeTxHeader() describes a TCP super-segment that fits the MTU (a peer's small MSS) as TCPV4, not a zero header", () => {
+  // 1000 bytes in segments of 536 (Linux advertised MSS 536): 20 + 32 + 1000 = 1052 < 1500,
+  // and its checksum field holds only the pseudo-header sum.
+  const b = tcpv4(1000);
+  assert.equal(b.length - VNET_HDR_LEN, 1052);
+  assert.equal(writeTxHeader(b, VNET_HDR_LEN, VNET_HDR_LEN, b.length, 536, 1500), true);
+  const h = parseVnetHeader(b, 0);
+  assert.deepEqual([h.flags, h.gsoType, h.gsoSize], [
+    VIRTIO_NET_HDR_F_NEEDS_CSUM,
+    VIRTIO_NET_HDR_GSO_TCPV4,
+    536,
+  ]);
+});

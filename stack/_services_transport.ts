@@ -44,6 +44,8 @@ export interface UdpOpenOptions {
   readonly broadcast?: boolean;
   /** TTL / hop limit of datagrams sent; 0 (default) uses the network layer's. */
   readonly ttl?: number;
+  /** UDP_SEGMENT: see {@linkcode UdpSocket.segmentSize} (default 0, off). */
+  readonly segmentSize?: number;
   /** Most datagrams queued for receive (default: the plugin's option). */
   readonly receiveQueueLimit?: number;
   /** Most buffer bytes queued for receive, each datagram as its pooled buffer (default: the plugin's option). */
@@ -90,6 +92,15 @@ export interface UdpSocket {
   broadcast: boolean;
   /** TTL / hop limit of datagrams sent (0: the network layer's default). */
   ttl: number;
+  /**
+   * UDP_SEGMENT (Linux's socket option): a send of more than this many
+   * payload bytes goes as datagrams of this size (the last shorter), one
+   * super-datagram through the stack, cut by a link with USO or right
+   * before the link. 0 (default): off. An integer in 0..65535, else a
+   * RangeError. A send fails with `"segment_too_long"` when one datagram
+   * does not fit the path MTU, `"too_many_segments"` beyond 128 datagrams.
+   */
+  segmentSize: number;
   /** IP_MULTICAST_LOOP: the host's own member sockets hear what it sends to a group (default true). */
   multicastLoop: boolean;
   /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS of datagrams sent to a group (default 1). */

@@ -42,6 +42,7 @@ import {
   NetInterface,
 } from "./netif.ts";
 import { type PacketBuffer, PacketPool } from "./packet.ts";
+import { isUdpSuper, segmentUdpSuper } from "./wire/udp_gso.ts";
 import { type HookContext, HookContexts } from "./hooks.ts";
 import type { StackDescription } from "./describe.ts";
 import { type Rng, SeededRng } from "./rng.ts";
@@ -175,6 +176,8 @@ export class Dispatcher {
   readonly #pluginFault: Counter;
   readonly #loopLimit: Counter;
   readonly #noLinkOutput: Counter;
+  readonly #udpSegments: Counter;
+  readonly #udpUnsegmentable: Counter;
   readonly #noInterface: Counter;
   readonly #txQuarantined: Counter;
 
@@ -199,6 +202,8 @@ export class Dispatcher {
     this.#pluginFault = this.counters.get("dispatcher.plugin_fault");
     this.#loopLimit = this.counters.get("dispatcher.rx.loop_limit");
     this.#noLinkOutput = this.counters.get("dispatcher.tx.no_link_output");
+    this.#udpSegments = this.counters.get("dispatcher.tx.udp_segmented");
+    this.#udpUnsegmentable = this.counters.get("dispatcher.tx.udp_unsegmentable");
     this.#noInterface = this.counters.get("dispatcher.tx.no_interface");
     this.#txQuarantined = this.counters.get("dispatcher.tx.quarantined");
     this.#linkTable = this.#table(LINK_TABLE);
@@ -596,7 +601,9 @@ export class Dispatcher {
    * The network layer's way out (`ctx.linkOutput`): the link output of the
    * interface's link type sends `pkt` to `nextHop`. Takes ownership; a drop
    * is counted (`dispatcher.tx.no_link_output`, `no_interface`,
-   * `quarantined`); a throw is the link plugin's fault.
+   * `quarantined`, `udp_unsegmentable`); a throw is the link plugin's
+   * fault. A UDP super-datagram for a link without USO goes out as its
+   * datagrams (`dispatcher.tx.udp_segmented` counts them).
    */
   #linkOutput(ifindex: number, family: IpFamily, nextHop: IpKey, pkt: PacketBuffer): void {
     const iface = this.interfaces.get(ifindex);
@@ -604,6 +611,15 @@ export class Dispatcher {
     const entry = this.#linkOutputs.get(iface.linkType);
     if (entry === undefined) return this.#dropOutput(pkt, this.#noLinkOutput, iface.linkType);
     if (entry.rec.quarantined) return this.#dropOutput(pkt, this.#txQuarantined, iface.linkType);
+    // A UDP super-datagram (a socket's segmentSize) for a link without USO:
+    // cut here, after the hooks, as Linux's GSO does before the device.
+    if (pkt.gsoSize > 0 && iface.usoMaxSize < pkt.length && isUdpSuper(pkt)) {
+      const out = (d: PacketBuffer) => this.#linkOutput(ifindex, family, nextHop, d);
+      const n = segmentUdpSuper(pkt, this.pool, out);
+      if (n === 0) return this.#dropOutput(pkt, this.#udpUnsegmentable, iface.linkType);
+      this.#udpSegments.value += n;
+      return;
+    }
     try {
       entry.out.output(iface, family, nextHop, pkt);
     } catch (err) {

@@ -50,6 +50,13 @@ export interface LinkDriver {
    * segments up to this size, marked with `PacketBuffer.gsoSize`.
    */
   readonly tsoMaxSize?: number;
+  /**
+   * Largest IP packet the link takes as a UDP super-datagram and cuts into
+   * datagrams itself (USO, e.g. a TUN device with `TUN_F_USO4/6`); absent
+   * or 0: none, and the stack cuts a socket's `segmentSize` sends right
+   * before the link instead.
+   */
+  readonly usoMaxSize?: number;
   /** Connects the driver to the stack; received frames go to `port.receive`. */
   attach(port: DriverPort): void;
   /** Sends the data window of `pkt`; takes ownership (the driver releases it). */

@@ -121,6 +121,8 @@ export class NetInterface {
   mtu: number;
   /** Largest TCP super-segment its driver segments itself (`LinkDriver.tsoMaxSize`), or 0. */
   readonly tsoMaxSize: number;
+  /** Largest UDP super-datagram its driver segments itself (`LinkDriver.usoMaxSize`), or 0. */
+  readonly usoMaxSize: number;
   /** Its MAC address (Ethernet), or null. */
   readonly mac: Uint8Array | null;
   /** Administrative state. */
@@ -173,6 +175,7 @@ export class NetInterface {
     this.linkType = driver.linkType;
     this.mtu = options.mtu ?? driver.mtu;
     this.tsoMaxSize = driver.tsoMaxSize ?? 0;
+    this.usoMaxSize = driver.usoMaxSize ?? 0;
     this.mac = options.mac ?? driver.mac ?? null;
   }
 

@@ -70,25 +70,28 @@ export const PacketFlags = {
    */
   CHECKSUM_VERIFIED: 1 << 15,
   /**
-   * The TCP checksum field at `l4 + 16` holds only the pseudo-header sum
-   * (Linux's CHECKSUM_PARTIAL on a TUN's super-segment, left so by the
-   * driver, with `CHECKSUM_VERIFIED`): Linux made the packet and vouches for
-   * it. TCP takes the segment as it is; anything else that reads or sends
-   * the bytes on (a capture, hooks, forwarding) first calls
-   * {@linkcode finishPartialChecksum}. Ingress hooks see it partial, as
-   * netfilter sees Linux's own.
+   * The TCP/UDP checksum field holds only the pseudo-header sum, folded and
+   * not complemented (Linux's CHECKSUM_PARTIAL). On receive (a TUN's TCP
+   * super-segment, left so by the driver, with `CHECKSUM_VERIFIED`): Linux
+   * made the packet and vouches for it; TCP takes the segment as it is, and
+   * anything else that reads or sends the bytes on (a capture, hooks,
+   * forwarding) first calls {@linkcode finishPartialChecksum}; ingress hooks
+   * see it partial, as netfilter sees Linux's own. On transmit (a
+   * super-segment, `gsoSize`): the link or the software segmenter computes
+   * each segment's checksum; a NAT rewriting an address adjusts that sum as
+   * such, and leaves it alone for a port.
    */
   CHECKSUM_PARTIAL: 1 << 16,
 } as const;
 
 /**
- * Completes the partial TCP checksum of a packet flagged
+ * Completes the partial TCP or UDP checksum (by `proto`; TCP when unset) of a packet flagged
  * `PacketFlags.CHECKSUM_PARTIAL` in place (one pass from `l4` to `end`, the
  * field seeding the sum) and clears the flag; does nothing for any other
  * packet. Afterwards the bytes are an ordinary segment for captures, hooks
  * and forwarding (virtio 1.2 §5.1.6.4.1).
  *
- * @param pkt The packet; its `l4` is the TCP header (set by the driver).
+ * @param pkt The packet; its `l4` is the transport header (set by the driver).
  *
  * @example
  * ```ts
@@ -109,7 +112,8 @@ export function finishPartialChecksum(pkt: PacketBuffer): void {
   if ((pkt.flags & PacketFlags.CHECKSUM_PARTIAL) === 0) return;
   pkt.flags &= ~PacketFlags.CHECKSUM_PARTIAL;
   const buf = pkt.buf;
-  const field = pkt.l4 + 16;
+  // A super-datagram the stack sent (UDP) can come back to receive; a TUN's is TCP.
+  const field = pkt.l4 + (pkt.proto === 17 ? 6 : 16);
   let c = ~sumRange(buf, pkt.l4, pkt.end) & 0xffff;
   // As the driver's completeChecksum (vnet.ts): a computed 0 goes out as 0xffff.
   if (c === 0) c = 0xffff;

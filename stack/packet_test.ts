@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_HEADROOM,
+  finishPartialChecksum,
   LARGE_BUFFER_SIZE,
   PacketBuffer,
   PacketFlags,
   PacketPool,
   SMALL_BUFFER_SIZE,
 } from "./packet.ts";
+import { sumBytes } from "./wire/checksum.ts";
 
 Deno.test("PacketPool.alloc() leaves the default headroom in front of the data", () => {
   const pool = new PacketPool();
@@ -261,4 +263,17 @@ Deno.test("PacketBuffer mark and ct (hook state) start cleared and are cleared o
   assert.equal(q.mark, 0);
   assert.equal(q.ct, null);
   q.release();
+});
+
+Deno.test("finishPartialChecksum() completes a UDP datagram's field (offset 6), a zero sum as 0xffff", () => {
+  const dgram = new Uint8Array(12).fill(3);
+  dgram[6] = 0x12, dgram[7] = 0x34; // the pseudo-header sum 0x1234
+  const pkt = PacketBuffer.wrap(dgram);
+  pkt.l4 = 0;
+  pkt.proto = 17;
+  pkt.flags = PacketFlags.CHECKSUM_PARTIAL;
+  finishPartialChecksum(pkt);
+  assert.equal(pkt.flags, 0);
+  assert.equal(sumBytes(dgram, 0x1234), 0xffff);
+  assert.equal(dgram[0], 3); // the ports untouched
 });

@@ -6,10 +6,12 @@
  * @module
  */
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
-import { finishPartialChecksum, type PacketBuffer } from "../../stack/packet.ts";
+import { LINKTYPE_RAW } from "../../stack/driver.ts";
+import { finishPartialChecksum, type PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import { DIRECTION_INBOUND, DIRECTION_OUTBOUND } from "./format.ts";
 import type { CaptureWriter } from "./pcap_writer.ts";
 import { withTcpChecksum } from "../../stack/wire/tcp_gso.ts";
+import { segmentUdp } from "../../stack/wire/udp_gso.ts";
 
 /**
  * Options of {@linkcode CaptureTap}.
@@ -98,6 +100,9 @@ export class CaptureTap implements LinkDriver {
   declare readonly mac?: Uint8Array;
   /** TSO size of the inner driver, if it has one (super-segments are recorded whole). */
   declare readonly tsoMaxSize?: number;
+  /** USO size of the inner driver, if it has one (super-datagrams are recorded as their datagrams). */
+  declare readonly usoMaxSize?: number;
+  #pool: PacketPool | undefined;
   readonly #writer: CaptureWriter;
   readonly #offsetOption: number | "wall";
   #offset = 0;
@@ -122,6 +127,7 @@ export class CaptureTap implements LinkDriver {
     this.mtu = inner.mtu;
     if (inner.mac !== undefined) this.mac = inner.mac;
     if (inner.tsoMaxSize !== undefined) this.tsoMaxSize = inner.tsoMaxSize;
+    if (inner.usoMaxSize !== undefined) this.usoMaxSize = inner.usoMaxSize;
     this.#writer = options.writer;
     const off = options.epochOffset ?? 0;
     if (off !== "wall" && !Number.isFinite(off)) {
@@ -184,14 +190,29 @@ export class CaptureTap implements LinkDriver {
   }
 
   #record(pkt: PacketBuffer, direction: 1 | 2): void {
+    if (pkt.gsoSize > 0 && direction === DIRECTION_OUTBOUND) {
+      // A UDP super-datagram (a socket's segmentSize) is recorded as the
+      // datagrams it stands for, what the wire carries after the link's USO;
+      // a TCP super-segment whole, its checksum computed (see withTcpChecksum).
+      const frameAt = pkt.start;
+      const ipAt = frameAt + (this.linkType === LINKTYPE_RAW ? 0 : 14);
+      this.#pool ??= new PacketPool();
+      const n = segmentUdp(pkt.buf, frameAt, ipAt, pkt.end, pkt.gsoSize, this.#pool, (d) => {
+        this.#write(d.data, direction);
+        d.release();
+      });
+      if (n === 0) this.#write(withTcpChecksum(pkt.data, this.linkType), direction);
+      return;
+    }
+    this.#write(pkt.data, direction);
+  }
+
+  #write(data: Uint8Array, direction: 1 | 2): void {
     const now = this.#port === null ? 0 : this.#port.now();
     try {
       this.#writer.write({
         timestamp: Math.max(0, now + this.#offset),
-        // A super-segment the stack sends holds only the pseudo-header sum (see withTcpChecksum).
-        data: pkt.gsoSize > 0 && direction === DIRECTION_OUTBOUND
-          ? withTcpChecksum(pkt.data, this.linkType)
-          : pkt.data,
+        data,
         interfaceId: this.#interfaceId,
         direction,
       });

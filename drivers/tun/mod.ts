@@ -22,11 +22,12 @@
  *
  * - With `offload`, frames carry a virtio-net header (`IFF_VNET_HDR`):
  *   checksum offload and TSO both ways, so Linux hands the stack 64 KiB TCP
- *   super-segments and takes super-segments from it; `vnet.ts` explains.
+ *   super-segments and takes super-segments from it; USO both ways (UDP
+ *   super-datagrams from Linux are cut by the driver, a socket's
+ *   `segmentSize` sends go to Linux whole, `usoMaxSize`); `vnet.ts` explains.
  *
  * **Not supported:** multi-queue devices (`IFF_MULTI_QUEUE`), the
- * packet-information header (we always set `IFF_NO_PI`), sending UDP
- * super-segments (USO is accepted on receive only), persistent devices
+ * packet-information header (we always set `IFF_NO_PI`), persistent devices
  * (`TUNSETPERSIST`), other operating systems.
  *
  * @example

@@ -63,7 +63,15 @@ import {
 } from "./_libc.ts";
 import { type IoStats, TunIo } from "./io.ts";
 import { DEFAULT_BLOCK_MAX, findEventLoopEpoll } from "./block_wait.ts";
-import { DEFAULT_OFFLOAD, offloadLadder, TUN_F_TSO4, TUN_F_TSO6, VNET_HDR_LEN } from "./vnet.ts";
+import {
+  DEFAULT_OFFLOAD,
+  offloadLadder,
+  TUN_F_TSO4,
+  TUN_F_TSO6,
+  TUN_F_USO4,
+  TUN_F_USO6,
+  VNET_HDR_LEN,
+} from "./vnet.ts";
 
 /** `"tun"`: raw IP packets (LINKTYPE_RAW); `"tap"`: Ethernet frames (LINKTYPE_ETHERNET). */
 export type TunMode = "tun" | "tap";
@@ -494,6 +502,12 @@ export class TunDevice implements LinkDriver {
    * (TSO4 and TSO6 accepted: 65535), else 0 (see `LinkDriver.tsoMaxSize`).
    */
   readonly tsoMaxSize: number;
+  /**
+   * Largest UDP super-datagram the stack may hand over for Linux to cut into
+   * datagrams (USO4 and USO6 accepted, Linux 6.2+: 65535), else 0 (see
+   * `LinkDriver.usoMaxSize`; the stack then cuts a `segmentSize` send itself).
+   */
+  readonly usoMaxSize: number;
   /** Resolves when the descriptors are closed and libc is released. */
   readonly closed: Promise<void>;
   readonly #io: TunIo;
@@ -514,6 +528,8 @@ export class TunDevice implements LinkDriver {
     this.offload = opened.offload;
     const tso = TUN_F_TSO4 | TUN_F_TSO6;
     this.tsoMaxSize = opened.offload > 0 && (opened.offload & tso) === tso ? 65535 : 0;
+    const uso = TUN_F_USO4 | TUN_F_USO6;
+    this.usoMaxSize = opened.offload > 0 && (opened.offload & uso) === uso ? 65535 : 0;
     // Largest frame we expect: the MTU (or, with offloads, a 64 KiB
     // super-segment), plus Ethernet (14) and one VLAN tag (4) on TAP.
     const frameMax = (opened.offload > 0 ? Math.max(opened.mtu, 65535) : opened.mtu) +

@@ -32,11 +32,13 @@
  *
  * **Transmit** (stack → Linux). A packet longer than the link MTU is a TCP
  * super-segment the stack built because the device advertised TSO
- * (`LinkDriver.tsoMaxSize`); {@linkcode writeTxHeader} describes it
+ * (`LinkDriver.tsoMaxSize`); a UDP packet with `PacketBuffer.gsoSize` is a
+ * super-datagram a socket sent with `segmentSize` (the device advertised
+ * USO, `LinkDriver.usoMaxSize`). {@linkcode writeTxHeader} describes either
  * (gso_type, hdr_len, gso_size = the segment size the stack asked for in
- * `PacketBuffer.gsoSize`), and Linux cuts it into MTU-sized segments (its
- * GSO, checksums included). Everything else goes with a zero header: its
- * checksums are already complete.
+ * `PacketBuffer.gsoSize`), and Linux cuts it into segments or datagrams
+ * (its GSO, checksums included). Everything else goes with a zero header:
+ * its checksums are already complete.
  *
  * @module
  */
@@ -87,8 +89,9 @@ export const TUN_F_USO6 = 0x40;
 /**
  * What `offload: true` (and `cli up --driver tun`) asks for: checksum, TSO
  * both families, TSO_ECN, and USO (UDP super-datagrams from Linux are cut
- * into datagrams by the driver, `uso.ts`; kernels before 6.2 refuse USO and
- * the driver steps down, see {@linkcode offloadLadder}).
+ * into datagrams by the driver, `uso.ts`, and a socket's `segmentSize`
+ * sends go to Linux whole; kernels before 6.2 refuse USO and the driver
+ * steps down, see {@linkcode offloadLadder}, and the stack then cuts them).
  */
 export const DEFAULT_OFFLOAD: number = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN |
   TUN_F_USO4 | TUN_F_USO6;
@@ -345,14 +348,18 @@ export function partialTcpV4(
 
 /**
  * Writes the transmit header for the IP packet at `buf[ipAt..end)` (the
- * frame starts at `frameAt`, the header goes at `frameAt - 10`): a
- * super-segment (longer than `mtu` + link header, TCP) gets gso_type,
- * hdr_len and `gsoSize`, with `NEEDS_CSUM` so Linux computes each
- * segment's checksum, and its TCP checksum field is replaced by the
- * pseudo-header sum Linux seeds that with; anything else a zero header
- * (its checksums are complete). Returns false for a
- * packet too long for the link that cannot be segmented (not TCP, or no
- * `gsoSize`): the caller drops it. Hot path: positional, no allocation.
+ * frame starts at `frameAt`, the header goes at `frameAt - 10`). A packet
+ * with `gsoSize` is a super-segment: a TCP one (TSO, longer than `mtu` +
+ * link header, or more than one MSS to a peer with a small MSS) gets
+ * gso_type TCPV4/TCPV6, a UDP one (a socket's
+ * `segmentSize`, USO) gets `UDP_L4` whatever its length (it stands for
+ * several datagrams even when it would fit the MTU); both get hdr_len,
+ * `gsoSize` and `NEEDS_CSUM`, and their checksum field is replaced by the
+ * pseudo-header sum Linux seeds each segment's checksum with. Anything
+ * else gets a zero header (its checksums are complete). Returns false for
+ * a packet too long for the link that cannot be segmented (not TCP or UDP,
+ * headers that do not fit, or no `gsoSize`): the caller drops it. Hot
+ * path: positional, no allocation.
  *
  * @param buf The bytes (the 10 bytes before `frameAt` are headroom).
  * @param frameAt Offset of the frame (IP on TUN, Ethernet on TAP).
@@ -376,6 +383,19 @@ export function partialTcpV4(
  *   1, 1, 52, 1448, 20, 16,
  * ]);
  * ```
+ *
+ * @example A 300-byte UDP send in datagrams of 100 becomes a UDP_L4 super-datagram
+ * ```ts
+ * import { parseVnetHeader, VIRTIO_NET_HDR_GSO_UDP_L4, writeTxHeader } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(10 + 20 + 8 + 300);
+ * b.set([0x45, 0, 0x01, 0x48, 0, 0, 0, 0, 64, 17], 10); // IPv4, 328 bytes, UDP
+ * assert.equal(writeTxHeader(b, 10, 10, b.length, 100, 1500), true);
+ * const h = parseVnetHeader(b, 0);
+ * assert.deepEqual([h.flags, h.gsoType, h.hdrLen, h.gsoSize, h.csumStart, h.csumOffset], [
+ *   1, VIRTIO_NET_HDR_GSO_UDP_L4, 28, 100, 20, 6,
+ * ]);
+ * ```
  */
 export function writeTxHeader(
   buf: Uint8Array,
@@ -386,61 +406,80 @@ export function writeTxHeader(
   maxFrame: number,
 ): boolean {
   const h = frameAt - VNET_HDR_LEN;
-  if (end - frameAt <= maxFrame) {
+  const fits = end - frameAt <= maxFrame;
+  if (gsoSize <= 0 || ipAt + 20 > end) {
+    if (!fits) return false;
     buf.fill(0, h, frameAt);
     return true;
   }
-  if (gsoSize <= 0) return false;
   const version = buf[ipAt]! >>> 4;
   let l4: number;
   let proto: number;
-  let type: number;
   if (version === 4) {
     l4 = ipAt + ((buf[ipAt]! & 0x0f) << 2);
     proto = buf[ipAt + 9]!;
-    type = VIRTIO_NET_HDR_GSO_TCPV4;
   } else if (version === 6) {
-    // The stack sends TCP right after the fixed header (no extension headers).
+    // The stack sends TCP and UDP right after the fixed header (no extension headers).
     l4 = ipAt + 40;
     proto = buf[ipAt + 6]!;
-    type = VIRTIO_NET_HDR_GSO_TCPV6;
-  } else return false;
-  if (proto !== IP_PROTOCOL_TCP || l4 - ipAt < 20 || l4 + 20 > end) return false;
-  const thl = (buf[l4 + 12]! >>> 4) << 2;
-  // hdr_len must cover a whole TCP header inside the packet, or Linux refuses it.
-  if (thl < 20 || l4 + thl > end) return false;
-  // CWR on a super-segment: Linux clears it on all segments but the first (TSO_ECN).
-  if ((buf[l4 + 13]! & 0x80) !== 0) type |= VIRTIO_NET_HDR_GSO_ECN;
+  } else proto = -1, l4 = end;
+  let type: number;
+  let hdrEnd: number;
+  let field: number;
+  if (proto === IP_PROTOCOL_UDP && l4 - ipAt >= 20 && l4 + 8 <= end) {
+    type = VIRTIO_NET_HDR_GSO_UDP_L4;
+    hdrEnd = l4 + 8;
+    field = 6;
+  } else if (fits && proto !== IP_PROTOCOL_TCP) {
+    buf.fill(0, h, frameAt);
+    return true;
+  } else {
+    // TCP with gsoSize is a super-segment with a partial checksum even when
+    // it fits the MTU (more than one MSS to a peer with a small MSS): sent
+    // with a zero header, Linux dropped it as a bad checksum (InCsumErrors)
+    // and the data came only with the retransmission.
+    if (proto !== IP_PROTOCOL_TCP || l4 - ipAt < 20 || l4 + 20 > end) return false;
+    const thl = (buf[l4 + 12]! >>> 4) << 2;
+    // hdr_len must cover a whole TCP header inside the packet, or Linux refuses it.
+    if (thl < 20 || l4 + thl > end) return false;
+    type = version === 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+    // CWR on a super-segment: Linux clears it on all segments but the first (TSO_ECN).
+    if ((buf[l4 + 13]! & 0x80) !== 0) type |= VIRTIO_NET_HDR_GSO_ECN;
+    hdrEnd = l4 + thl;
+    field = 16;
+  }
   // NEEDS_CSUM: the field must hold the pseudo-header sum (folded, not
-  // complemented, over the whole super-segment's TCP length), as Linux's
-  // own CHECKSUM_PARTIAL packets do: its GSO adjusts it per segment and
-  // sums each segment from csum_start. The full checksum the stack wrote
-  // (kept for captures) would seed that sum wrongly.
-  const tcpLen = end - l4;
+  // complemented, over the whole super-segment's transport length), as
+  // Linux's own CHECKSUM_PARTIAL packets do: its GSO adjusts it per segment
+  // (`__udp_gso_segment`: by the length change) and sums each segment from
+  // csum_start. Computed here from the IP header as it now is, so it is
+  // right whatever the field held (a forwarded super-segment's full
+  // checksum, kept for captures).
+  const len = end - l4;
   const pseudo = version === 4
     ? pseudoHeaderSumV4(
       ((buf[ipAt + 12]! << 24) | (buf[ipAt + 13]! << 16) | (buf[ipAt + 14]! << 8) |
         buf[ipAt + 15]!) >>> 0,
       ((buf[ipAt + 16]! << 24) | (buf[ipAt + 17]! << 16) | (buf[ipAt + 18]! << 8) |
         buf[ipAt + 19]!) >>> 0,
-      IP_PROTOCOL_TCP,
-      tcpLen,
+      proto,
+      len,
     )
     : pseudoHeaderSumV6(
       buf.subarray(ipAt + 8, ipAt + 24),
       buf.subarray(ipAt + 24, ipAt + 40),
-      IP_PROTOCOL_TCP,
-      tcpLen,
+      proto,
+      len,
     );
   const seed = ~finishChecksum(pseudo) & 0xffff;
-  buf[l4 + 16] = seed >>> 8;
-  buf[l4 + 17] = seed & 0xff;
+  buf[l4 + field] = seed >>> 8;
+  buf[l4 + field + 1] = seed & 0xff;
   buf[h] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   buf[h + 1] = type;
-  put16(buf, h + 2, l4 + thl - frameAt);
+  put16(buf, h + 2, hdrEnd - frameAt);
   put16(buf, h + 4, gsoSize);
   put16(buf, h + 6, l4 - frameAt);
-  put16(buf, h + 8, 16);
+  put16(buf, h + 8, field);
   return true;
 }
 

@@ -16,12 +16,18 @@ import {
   VIRTIO_NET_HDR_GSO_ECN,
   VIRTIO_NET_HDR_GSO_TCPV4,
   VIRTIO_NET_HDR_GSO_TCPV6,
+  VIRTIO_NET_HDR_GSO_UDP_L4,
   VNET_HDR_LEN,
   writeTxHeader,
 } from "./vnet.ts";
 import { negotiateOffload } from "./tun.ts";
 import { EINVAL } from "./_libc.ts";
-import { finishChecksum, pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumRange,
+} from "../../stack/wire/checksum.ts";
 
 // An IPv4/TCP packet (20 + 32 header bytes with timestamps) with `payload` bytes, at offset 10.
 function tcpv4(payload: number, fill = 0x5a): Uint8Array {
@@ -171,10 +177,10 @@ Deno.test("writeTxHeader() describes an IPv6 TCP super-segment on TAP (offsets f
   assert.deepEqual([h.hdrLen, h.gsoSize, h.csumStart, h.csumOffset], [14 + 40 + 32, 1428, 54, 16]);
 });
 
-Deno.test("writeTxHeader() refuses an oversized packet that is not TCP or has no gso size", () => {
+Deno.test("writeTxHeader() refuses an oversized packet that is not TCP or UDP or has no gso size", () => {
   const b = tcpv4(3000);
   assert.equal(writeTxHeader(b, VNET_HDR_LEN, VNET_HDR_LEN, b.length, 0, 1500), false);
-  b[VNET_HDR_LEN + 9] = 17; // UDP
+  b[VNET_HDR_LEN + 9] = 1; // ICMP
   assert.equal(writeTxHeader(b, VNET_HDR_LEN, VNET_HDR_LEN, b.length, 1448, 1500), false);
   b[VNET_HDR_LEN] = 0x15; // not IP
   assert.equal(writeTxHeader(b, VNET_HDR_LEN, VNET_HDR_LEN, b.length, 1448, 1500), false);
@@ -212,4 +218,58 @@ Deno.test("negotiateOffload() falls back when the kernel refuses a flag set (an 
 Deno.test("offloadNames() names every bit and shows unknown ones in hex", () => {
   assert.equal(offloadNames(DEFAULT_OFFLOAD), "csum tso4 tso6 tso_ecn uso4 uso6");
   assert.equal(offloadNames(TUN_F_USO4 | TUN_F_USO6 | 0x8000), "uso4 uso6 0x8000");
+});
+
+Deno.test("writeTxHeader() describes a UDP super-datagram as UDP_L4 with the pseudo-header seed, even within the MTU", () => {
+  for (
+    const [version, total] of [[4, 20 + 8 + 3000], [4, 20 + 8 + 300], [6, 40 + 8 + 3000]] as const
+  ) {
+    const b = new Uint8Array(VNET_HDR_LEN + total);
+    const dv = new DataView(b.buffer);
+    const ip = VNET_HDR_LEN;
+    let l4: number;
+    if (version === 4) {
+      b.set([0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2], ip);
+      dv.setUint16(ip + 2, total);
+      l4 = ip + 20;
+    } else {
+      b[ip] = 0x60;
+      dv.setUint16(ip + 4, total - 40);
+      b[ip + 6] = 17;
+      b[ip + 7] = 64;
+      b[ip + 8] = 0xfd;
+      b[ip + 23] = 1;
+      b[ip + 24] = 0xfd;
+      b[ip + 39] = 2;
+      l4 = ip + 40;
+    }
+    dv.setUint16(l4 + 4, b.length - l4);
+    dv.setUint16(l4 + 6, 0xbeef); // whatever the stack left there
+    assert.equal(writeTxHeader(b, ip, ip, b.length, 100, 1500), true);
+    const h = parseVnetHeader(b, 0);
+    assert.deepEqual(
+      [h.flags, h.gsoType, h.hdrLen, h.gsoSize, h.csumStart, h.csumOffset],
+      [VIRTIO_NET_HDR_F_NEEDS_CSUM, VIRTIO_NET_HDR_GSO_UDP_L4, l4 + 8 - ip, 100, l4 - ip, 6],
+    );
+    const len = b.length - l4;
+    const pseudo = version === 4
+      ? pseudoHeaderSumV4(0x0a000001, 0x0a000002, 17, len)
+      : pseudoHeaderSumV6(b.subarray(ip + 8, ip + 24), b.subarray(ip + 24, ip + 40), 17, len);
+    // The seed is the folded pseudo-header sum, not complemented.
+    assert.equal(dv.getUint16(l4 + 6), (~finishChecksum(pseudo)) & 0xffff);
+  }
+});
+
+Deno.test("writeTxHeader() describes a TCP super-segment that fits the MTU (a peer's small MSS) as TCPV4, not a zero header", () => {
+  // 1000 bytes in segments of 536 (Linux advertised MSS 536): 20 + 32 + 1000 = 1052 < 1500,
+  // and its checksum field holds only the pseudo-header sum.
+  const b = tcpv4(1000);
+  assert.equal(b.length - VNET_HDR_LEN, 1052);
+  assert.equal(writeTxHeader(b, VNET_HDR_LEN, VNET_HDR_LEN, b.length, 536, 1500), true);
+  const h = parseVnetHeader(b, 0);
+  assert.deepEqual([h.flags, h.gsoType, h.gsoSize], [
+    VIRTIO_NET_HDR_F_NEEDS_CSUM,
+    VIRTIO_NET_HDR_GSO_TCPV4,
+    536,
+  ]);
 });

@@ -59,6 +59,36 @@ export interface ListenDatagramOptions {
    * this host's member sockets (default true, as on Linux).
    */
   readonly loopback?: boolean;
+  /**
+   * UDP_SEGMENT (Linux's socket option, GSO for UDP): a `send` of more than
+   * this many bytes goes out as datagrams of `segmentSize` bytes each (the
+   * last shorter), each a full UDP datagram on the wire. Inside the stack
+   * the send stays one super-datagram (one route lookup, one IP header); a
+   * TUN device with USO gets it whole and Linux segments it, any other link
+   * gets it cut in software. One datagram (IP + UDP header + segmentSize)
+   * must fit the path MTU, and a send may make at most 128 datagrams
+   * (Linux's UDP_MAX_SEGMENTS): `send` rejects with a RangeError otherwise.
+   * Deno's `send` takes no per-send options, so there is no per-send form
+   * (Linux's `UDP_SEGMENT` control message). 0..65535; default 0: off.
+   *
+   * @example Five datagrams of 1000 bytes from one send
+   * ```ts
+   * import { createStack } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   * const sent: number[] = [];
+   * const stack = createStack({ seed: 1 });
+   * stack.addInterface({
+   *   driver: { linkType: 101, mtu: 1500, attach() {}, transmit(p) { sent.push(p.length); p.release(); }, close() {} },
+   *   addresses: ["10.0.0.1/24"],
+   * });
+   * const conn = stack.listenDatagram({ transport: "udp", port: 5000, segmentSize: 1000 });
+   * assert.equal(await conn.send(new Uint8Array(5000), { hostname: "10.0.0.2", port: 9 }), 5000);
+   * assert.deepEqual(sent, [1028, 1028, 1028, 1028, 1028]);
+   * conn.close();
+   * stack.close();
+   * ```
+   */
+  readonly segmentSize?: number;
   /** Most datagrams queued for receive (default: the UDP plugin's, 256). */
   readonly receiveQueueLimit?: number;
   /**
@@ -107,7 +137,7 @@ export interface OpenedDatagramSocket {
  * @param zones Resolves zone names to interface indexes.
  * @returns The socket and what the bound address text said.
  * @throws {TypeError} For a transport other than `"udp"`, a hostname that is not an IP address, or a zone naming no interface.
- * @throws {RangeError} For a port, TTL or limit out of range.
+ * @throws {RangeError} For a port, TTL, segmentSize or limit out of range.
  * @throws {Deno.errors.AddrInUse} When the port is taken.
  *
  * @example
@@ -142,6 +172,9 @@ export function openDatagramSocket(
     ? true
     : checkFlag(options.loopback, "loopback", action);
   if (options.ttl !== undefined) checkInteger(options.ttl, "TTL", action, 1, 255);
+  if (options.segmentSize !== undefined) {
+    checkInteger(options.segmentSize, "segmentSize", action, 0, 65535);
+  }
   for (const k of ["receiveQueueLimit", "receiveQueueBytes"] as const) {
     const v = options[k];
     if (v !== undefined) checkInteger(v, k, action, 1, Number.MAX_SAFE_INTEGER);
@@ -152,6 +185,7 @@ export function openDatagramSocket(
     reuseAddress: options.reuseAddress === true,
     broadcast: options.broadcast === true,
     ttl: options.ttl ?? 0,
+    segmentSize: options.segmentSize ?? 0,
     ...(v6only ? { v6only } : {}),
     ...(host.scope >= 0 ? { scope: host.scope } : {}),
     ...(options.receiveQueueLimit !== undefined

@@ -128,6 +128,10 @@ export function socketErrorToException(
       return new Deno.errors.PermissionDenied(m("dropped by a filter"));
     case "message_too_long":
       return new RangeError(m("message too long for the path (IPv4 would not fragment it)"));
+    case "segment_too_long": // Linux EMSGSIZE (UDP_SEGMENT)
+      return new RangeError(m("one datagram of segmentSize bytes does not fit the path MTU"));
+    case "too_many_segments": // Linux EINVAL (UDP_MAX_SEGMENTS)
+      return new RangeError(m("more than 128 datagrams of segmentSize bytes in one send"));
     case "invalid_port":
       return new RangeError(m("port must be an integer in 1..65535"));
     case "invalid_destination":

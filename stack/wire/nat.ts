@@ -23,11 +23,19 @@ export type Ipv4AddressField = "source" | "destination";
  * header: only their IP checksum changes. Never throws; does nothing when the
  * header does not fit in `end`.
  *
+ * With `partial` (a super-segment the stack sends, its
+ * `PacketFlags.CHECKSUM_PARTIAL` set) the transport checksum field holds
+ * only the pseudo-header sum, folded and not complemented, that the link
+ * or segmenter completes: it is moved by the address change the other way
+ * round, `sum + ~old + new` (RFC 1624 eqn. 3 without the complements), a
+ * zero UDP field included (it is no "no checksum" there).
+ *
  * @param dv A view of the packet's buffer (`pkt.dv`).
  * @param l3 Offset of the IPv4 header (`pkt.l3`).
  * @param end Offset just past the datagram (`pkt.end`).
  * @param field Which address.
  * @param address The new address, an unsigned 32-bit number.
+ * @param partial The transport checksum is partial (default false).
  * @returns The old address.
  *
  * @example Destination NAT of a UDP datagram
@@ -51,6 +59,7 @@ export function rewriteIpv4Address(
   end: number,
   field: Ipv4AddressField,
   address: number,
+  partial = false,
 ): number {
   if (l3 < 0 || end - l3 < 20) return 0;
   const at = l3 + (field === "source" ? 12 : 16);
@@ -63,13 +72,27 @@ export function rewriteIpv4Address(
   const l4 = l3 + ((dv.getUint8(l3) & 0x0f) << 2);
   const proto = dv.getUint8(l3 + 9);
   if (proto === IP_PROTOCOL_TCP && end - l4 >= 18) {
-    dv.setUint16(l4 + 16, updateChecksum32(dv.getUint16(l4 + 16), old, now));
+    const sum = dv.getUint16(l4 + 16);
+    dv.setUint16(
+      l4 + 16,
+      partial ? updatePartial32(sum, old, now) : updateChecksum32(sum, old, now),
+    );
   } else if (proto === IP_PROTOCOL_UDP && end - l4 >= 8) {
     const sum = dv.getUint16(l4 + 6);
-    if (sum !== 0) {
+    if (partial) dv.setUint16(l4 + 6, updatePartial32(sum, old, now));
+    else if (sum !== 0) {
       const next = updateChecksum32(sum, old, now);
       dv.setUint16(l4 + 6, next === 0 ? 0xffff : next);
     }
   }
   return old;
+}
+
+/**
+ * A partial checksum (a folded, uncomplemented sum) after a 32-bit word of
+ * what it sums changed from `oldValue` to `newValue`: `sum + ~old + new`.
+ * The complemented form ({@linkcode updateChecksum32}) on both sides.
+ */
+function updatePartial32(sum: number, oldValue: number, newValue: number): number {
+  return ~updateChecksum32(~sum & 0xffff, oldValue, newValue) & 0xffff;
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { PacketBuffer, PacketPool } from "../packet.ts";
+import { type PacketBuffer, PacketFlags, type PacketPool } from "../packet.ts";
 import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 import { IP_PROTOCOL_TCP, LINKTYPE_RAW } from "./numbers.ts";
 
@@ -114,7 +114,7 @@ export function segmentTcp(
     seg.dstAt = o + (v6 ? 24 : 16);
     seg.proto = pkt.proto;
     seg.ttl = pkt.ttl;
-    seg.flags = pkt.flags;
+    seg.flags = pkt.flags & ~PacketFlags.CHECKSUM_PARTIAL; // complete here
     seg.ifindex = pkt.ifindex;
     seg.mark = pkt.mark;
     seg.ct = pkt.ct;
@@ -216,6 +216,7 @@ export function withTcpChecksum(data: Uint8Array, linkType: number): Uint8Array 
  */
 export function finishTcpSuperSegment(pkt: PacketBuffer): void {
   pkt.gsoSize = 0;
+  pkt.flags &= ~PacketFlags.CHECKSUM_PARTIAL;
   const b = pkt.buf, ip = pkt.l3, end = pkt.end;
   if (ip < 0 || ip + 40 > end) return;
   const v6 = b[ip]! >>> 4 === 6;

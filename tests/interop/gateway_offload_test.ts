@@ -3,7 +3,9 @@
  * Linux kernel sockets in two namespaces: TCP super-segments from Linux
  * cross the gateway whole to a TUN with TSO, or are cut in software
  * (stack/wire/tcp_gso.ts) for one with `--no-offload`; NAT (masquerade out,
- * a forwarded port in) rewrites them on the way. Both ends hash what they
+ * a forwarded port in) rewrites them on the way. A UDP_SEGMENT send from
+ * inside crosses too (tun1 with USO takes it whole and the stack cuts it,
+ * as tun_offload_test checks). Both ends hash what they
  * moved; the gateway's capture must be clean in tshark (no malformed frame,
  * no bad checksum) and Linux must count no checksum error.
  *
@@ -53,6 +55,88 @@ async function tcpChecksumErrors(ns: string): Promise<number> {
   const tcp = r.stdout.split("\n").filter((l) => l.startsWith("Tcp:"));
   const names = tcp[0]!.split(/\s+/), values = tcp[1]!.split(/\s+/);
   return Number(values[names.indexOf("InCsumErrors")]);
+}
+
+/** Binds argv[1]:argv[2], says "ready", prints [length, first byte, bytes equal to it, source] of argv[3] datagrams. */
+const UDP_RECEIVER = `
+import json, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(10)
+print("ready", flush=True)
+got = []
+try:
+    for _ in range(int(sys.argv[3])):
+        d, src = s.recvfrom(65536)
+        got.append([len(d), d[0], d.count(d[0]), src[0]])
+except socket.timeout:
+    pass
+print(json.dumps(got), flush=True)
+`;
+
+/** One UDP_SEGMENT send to argv[1]:argv[2] of argv[4] datagrams of argv[3] bytes, datagram i all bytes i. */
+const UDP_SEGMENT_SENDER = `
+import socket, sys
+size, n = int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_UDP, 103, size)  # UDP_SEGMENT
+s.sendto(b"".join(bytes([i]) * size for i in range(n)), (sys.argv[1], int(sys.argv[2])))
+`;
+
+/**
+ * Linux in `fromNs` sends one UDP_SEGMENT super-datagram of 8 datagrams to
+ * 10.2.0.2:5005 in `toNs` through the gateway (its TUN receives it whole
+ * with USO and cuts it, masquerade rewrites each): every datagram arrives
+ * intact from the gateway's outside address, and Linux counts no bad UDP
+ * checksum.
+ */
+async function udpSegmentOut(fromNs: string, toNs: string): Promise<void> {
+  const child = new Deno.Command("ip", {
+    args: [
+      "netns",
+      "exec",
+      toNs,
+      "timeout",
+      "30",
+      "python3",
+      "-c",
+      UDP_RECEIVER,
+      "10.2.0.2",
+      "5005",
+      "8",
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("ready\n")) {
+    const r = await reader.read();
+    if (r.done) break;
+    out += r.value;
+  }
+  const sent = await netnsExec(fromNs, [
+    "python3",
+    "-c",
+    UDP_SEGMENT_SENDER,
+    "10.2.0.2",
+    "5005",
+    "1000",
+    "8",
+  ], 10);
+  assert.equal(sent.code, 0, sent.stderr);
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) break;
+    out += r.value;
+  }
+  await child.status;
+  const got = JSON.parse(out.slice(out.indexOf("ready\n") + 6));
+  assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => [1000, i, 1000, "10.2.0.1"]));
+  const snmp = await netnsExec(toNs, ["cat", "/proc/net/snmp"], 5);
+  const udp = snmp.stdout.split("\n").filter((l) => l.startsWith("Udp:"));
+  const names = udp[0]!.split(/\s+/), values = udp[1]!.split(/\s+/);
+  assert.equal(Number(values[names.indexOf("InCsumErrors")]), 0, "UDP checksum errors outside");
 }
 
 /** The super-segment counts `up` printed for `dev` on stopping, or null when it printed none. */
@@ -107,6 +191,8 @@ async function gatewayBothWays(
           await transfer(nsIn, nsOut, "10.2.0.2", "10.2.0.2", 5003, bytes);
           // In through the forwarded port (DNAT to the inside host).
           await transfer(nsOut, nsIn, "10.1.0.2", "10.2.0.1", 5004, bytes);
+          // A UDP_SEGMENT send out through masquerade (USO on tun1's receive).
+          await udpSegmentOut(nsIn, nsOut);
           assert.equal(await tcpChecksumErrors(nsIn), 0, "checksum errors inside");
           assert.equal(await tcpChecksumErrors(nsOut), 0, "checksum errors outside");
         },

@@ -37,6 +37,8 @@ import {
 import { recordIpv4Options } from "../../wire/ipv4_options.ts";
 import { fragmentIpv4 } from "./fragment.ts";
 import { finishTcpSuperSegment } from "../../wire/tcp_gso.ts";
+import { isUdpSuper, segmentUdpSuper } from "../../wire/udp_gso.ts";
+import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { checkIncludedHeader, checkSendOptions, type Ipv4OptionsProcessor } from "./options.ts";
 import type { PmtuCache } from "./pmtu.ts";
 import { type Ipv4RouteHost, selectIpv4Source } from "./route_service.ts";
@@ -259,8 +261,11 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
       // A "locked" path MTU (clamped to the floor) means DF goes out clear.
       mtu = pathMtu(iface, dst);
       if (mtu < iface.mtu && pmtu.isLocked(dst)) flags &= ~Ipv4SendFlags.DONT_FRAGMENT;
-      // A TCP super-segment for a link that segments it (TSO) goes out whole.
-      if (pkt.gsoSize > 0 && pkt.length + grow <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
+      // A TCP super-segment for a link that segments it (TSO) goes out whole;
+      // a UDP one (segmentSize) always does: the link output cuts it if needed.
+      if (pkt.gsoSize > 0 && pkt.length + grow <= superMax(iface, protocol)) {
+        mtu = superMax(iface, protocol);
+      }
       // Raw IP is never fragmented (Linux: EMSGSIZE).
       if (
         pkt.length + grow > mtu && ((flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 || grow === 0)
@@ -293,10 +298,16 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
         isLocal = outLocal;
         mtu = isLocal ? iface.mtu : pathMtu(iface, dst);
         // As above: a super-segment for a link that segments it goes out whole.
-        if (!isLocal && pkt.gsoSize > 0 && pkt.length <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
+        if (!isLocal && pkt.gsoSize > 0 && pkt.length <= superMax(iface, protocol)) {
+          mtu = superMax(iface, protocol);
+        }
       }
     }
     // A super-segment built for a TSO link that goes elsewhere needs its full checksum.
+    if (pkt.gsoSize > 0 && isLocal && isUdpSuper(pkt)) {
+      segmentUdpSuper(pkt, ctx.pool, (d) => deliverLocally(d, iface));
+      return undefined;
+    }
     if (pkt.gsoSize > 0 && (isLocal || pkt.length > mtu)) finishTcpSuperSegment(pkt);
     if (isLocal) {
       deliverLocally(pkt, iface);
@@ -305,6 +316,15 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
     c.txPackets.value++;
     return output(iface, hop, pkt, mtu, null);
   };
+
+  /**
+   * The largest super-segment of `protocol` that goes out of `iface` whole:
+   * TCP's TSO size, any UDP super-datagram (cut by the link, or by the link
+   * output when the link has no USO).
+   */
+  function superMax(iface: NetInterface, protocol: number): number {
+    return protocol === IP_PROTOCOL_UDP ? MAX_DATAGRAM : iface.tsoMaxSize;
+  }
 
   function routeIface(dst: number): NetInterface | undefined {
     const r = routes.route(dst);

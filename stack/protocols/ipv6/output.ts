@@ -30,6 +30,8 @@ import type { Ipv6Loopback } from "./loopback.ts";
 import type { Ipv6PmtuCache } from "./pmtu.ts";
 import { type Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 import { finishTcpSuperSegment } from "../../wire/tcp_gso.ts";
+import { isUdpSuper, segmentUdpSuper } from "../../wire/udp_gso.ts";
+import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 
 /** The send flags that carry the ECN field. */
 const ECN_FLAGS = RouteSendFlags.ECN_ECT0 | RouteSendFlags.ECN_ECT1;
@@ -256,6 +258,15 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     return selectIpv6Source(dst, shared.candidates, ifindex)?.address ?? UNSPECIFIED;
   }
 
+  /**
+   * The largest super-segment of `protocol` that goes out of `iface` whole:
+   * TCP's TSO size, any UDP super-datagram (cut by the link, or by the link
+   * output when the link has no USO).
+   */
+  function superMax(iface: NetInterface, protocol: number): number {
+    return protocol === IP_PROTOCOL_UDP ? MAX_PAYLOAD + IPV6_HEADER_LEN : iface.tsoMaxSize;
+  }
+
   /** `ipv6.route`'s send: through interface `scope` only when it is ≥ 0 (a zone). */
   function send(
     pkt: PacketBuffer,
@@ -291,8 +302,11 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
       return "addr_not_available";
     }
     let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
-    // A TCP super-segment for a link that segments it (TSO) goes out whole.
-    if (pkt.gsoSize > 0 && pkt.length + IPV6_HEADER_LEN <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
+    // A TCP super-segment for a link that segments it (TSO) goes out whole;
+    // a UDP one (segmentSize) always does: the link output cuts it if needed.
+    if (pkt.gsoSize > 0 && pkt.length + IPV6_HEADER_LEN <= superMax(iface, protocol)) {
+      mtu = superMax(iface, protocol);
+    }
     if (
       !isLocal && pkt.length + IPV6_HEADER_LEN > mtu &&
       (flags & RouteSendFlags.DONT_FRAGMENT) !== 0
@@ -340,10 +354,16 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
         isLocal = outLocal;
         mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
         // As above: a super-segment for a link that segments it goes out whole.
-        if (!isLocal && pkt.gsoSize > 0 && pkt.length <= iface.tsoMaxSize) mtu = iface.tsoMaxSize;
+        if (!isLocal && pkt.gsoSize > 0 && pkt.length <= superMax(iface, protocol)) {
+          mtu = superMax(iface, protocol);
+        }
       }
     }
     // A super-segment built for a TSO link that goes elsewhere needs its full checksum.
+    if (pkt.gsoSize > 0 && isLocal && isUdpSuper(pkt)) {
+      segmentUdpSuper(pkt, ctx.pool, (d) => loopback.deliver(d, iface));
+      return undefined;
+    }
     if (pkt.gsoSize > 0 && (isLocal || pkt.length > mtu)) finishTcpSuperSegment(pkt);
     if (isLocal) {
       loopback.deliver(pkt, iface);

@@ -17,7 +17,7 @@ import type {
 } from "../../manifest.ts";
 import { ACCEPT } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import type { PacketBuffer } from "../../packet.ts";
+import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import {
   CONNTRACK_SERVICE,
   type ConntrackEntry,
@@ -429,10 +429,21 @@ export const natPlugin: ProtocolPlugin = {
       const mine = ref.direction === 0 ? e.original : e.reply;
       const other = ref.direction === 0 ? e.reply : e.original;
       const dv = pkt.dv, buf = pkt.buf, l3 = pkt.l3, end = pkt.end;
+      // A super-segment we send holds a partial checksum (TSO/USO).
+      const partial = (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0;
       if (dst) {
         if (mine.dst === other.src && mine.dstPort === other.srcPort) return;
         if (!ref.related) {
-          rewriteIpv4Endpoint(dv, buf, l3, end, "destination", other.src as number, other.srcPort);
+          rewriteIpv4Endpoint(
+            dv,
+            buf,
+            l3,
+            end,
+            "destination",
+            other.src as number,
+            other.srcPort,
+            partial,
+          );
         } else if (buf[l3 + 9] === 1) {
           const icmpAt = l3 + ((buf[l3]! & 0x0f) << 2);
           translateIcmpError(
@@ -451,7 +462,16 @@ export const natPlugin: ProtocolPlugin = {
       } else {
         if (mine.src === other.dst && mine.srcPort === other.dstPort) return;
         if (!ref.related) {
-          rewriteIpv4Endpoint(dv, buf, l3, end, "source", other.dst as number, other.dstPort);
+          rewriteIpv4Endpoint(
+            dv,
+            buf,
+            l3,
+            end,
+            "source",
+            other.dst as number,
+            other.dstPort,
+            partial,
+          );
         } else if (buf[l3 + 9] === 1) {
           const icmpAt = l3 + ((buf[l3]! & 0x0f) << 2);
           translateIcmpError(

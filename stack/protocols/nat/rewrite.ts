@@ -19,7 +19,10 @@ const ECHO_REQUEST = 8, ECHO_REPLY = 0;
  * datagram at `l3` (or, for ICMP, as the identifier of an echo request
  * when `field` is "source", of an echo reply when "destination": the
  * requester's "port"), updating the transport checksum when it is in the
- * bytes (a quoted datagram may be cut short). Never throws.
+ * bytes (a quoted datagram may be cut short). With `partial` (a TCP or UDP
+ * super-segment the stack sends, `PacketFlags.CHECKSUM_PARTIAL`) the field
+ * holds only the pseudo-header sum, which does not cover ports: it is left
+ * as it is (the segmenter sums the new port in). Never throws.
  *
  * @example
  * ```ts
@@ -39,6 +42,7 @@ export function rewriteIpv4Port(
   end: number,
   field: Ipv4AddressField,
   port: number,
+  partial = false,
 ): void {
   if (end - l3 < 20 || (dv.getUint16(l3 + 6) & 0x1fff) !== 0) return;
   const l4 = l3 + ((buf[l3]! & 0x0f) << 2);
@@ -60,6 +64,7 @@ export function rewriteIpv4Port(
   if (old === port) return;
   dv.setUint16(at, port);
   if (end - sumAt < 2) return; // cut short: no checksum to keep
+  if (partial && proto !== ICMP) return; // the pseudo-header sum has no ports
   const sum = dv.getUint16(sumAt);
   if (proto === UDP && sum === 0) return; // no checksum sent
   const next = updateChecksum16(sum, old, port);
@@ -67,7 +72,9 @@ export function rewriteIpv4Port(
 }
 
 /**
- * Sets address and port of one end of the IPv4 datagram at `l3`.
+ * Sets address and port of one end of the IPv4 datagram at `l3`. `partial`:
+ * its transport checksum is a super-segment's partial sum
+ * (`PacketFlags.CHECKSUM_PARTIAL`), adjusted as such.
  *
  * @example
  * ```ts
@@ -89,9 +96,10 @@ export function rewriteIpv4Endpoint(
   field: Ipv4AddressField,
   address: number,
   port: number,
+  partial = false,
 ): void {
-  rewriteIpv4Address(dv, l3, end, field, address);
-  rewriteIpv4Port(dv, buf, l3, end, field, port);
+  rewriteIpv4Address(dv, l3, end, field, address, partial);
+  rewriteIpv4Port(dv, buf, l3, end, field, port, partial);
 }
 
 /**

@@ -37,7 +37,7 @@ import {
   TCP_SYN,
   TCP_URG,
 } from "../../wire/tcp.ts";
-import type { PacketBuffer } from "../../packet.ts";
+import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
 import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
@@ -229,8 +229,10 @@ function transmitSegment(
   // A super-segment goes to a TSO link, which computes each segment's checksum
   // from the pseudo-header sum (Linux's CHECKSUM_PARTIAL, drivers/tun/vnet.ts):
   // summing 64 KiB here would be wasted.
-  if (pkt.gsoSize > 0) setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
-  else setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
+  if (pkt.gsoSize > 0) {
+    setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
+    pkt.flags |= PacketFlags.CHECKSUM_PARTIAL; // NAT adjusts it as a partial sum
+  } else setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;
     ep.ackNow = false;

@@ -34,8 +34,17 @@
  *   stack's total reached), `rx.error_truncated`,
  *   `rx.error_no_socket`, `rx.error_ignored` (an ICMP error for an
  *   unconnected socket, or one that is not an error to the application);
- *   send failures `tx.no_route`, `tx.message_too_long`,
+ *   send failures `tx.no_route`, `tx.message_too_long` (also one
+ *   `segmentSize` datagram over the path MTU), `tx.too_many_segments`
+ *   (a `segmentSize` send of more than 128 datagrams),
  *   `tx.broadcast_not_enabled` (SO_BROADCAST off), `tx.failed`.
+ * - **Segmentation offload on send (UDP_SEGMENT):** a socket's
+ *   `segmentSize` makes a larger send one super-datagram (`gsoSize`, the
+ *   checksum field holding the pseudo-header sum, `CHECKSUM_PARTIAL`) that
+ *   a link with USO cuts (`LinkDriver.usoMaxSize`) and the dispatcher cuts
+ *   right before any other link (`wire/udp_gso.ts`); `tx.datagrams` counts
+ *   the datagrams it stands for. Validation as Linux's `udp_send_skb`
+ *   (`segment.ts`).
  * - **Semantics (Linux):** see `table.ts`: bind conflicts unless both
  *   sockets set `reuseAddress`; the most specific socket wins a unicast
  *   datagram (connected > bound to the address > wildcard; the most

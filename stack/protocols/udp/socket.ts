@@ -150,6 +150,7 @@ export class UdpSocketImpl implements UdpSocket {
   peerIfindex = -1;
   broadcast = false;
   ttl = 0;
+  #segmentSize = 0;
   /** IP_MULTICAST_LOOP (Linux's default: on). */
   multicastLoop = true;
   /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS (default 1). */
@@ -175,6 +176,20 @@ export class UdpSocketImpl implements UdpSocket {
   #local: IpAddress | undefined;
   #remote: IpAddress | undefined;
   #peer: IpAddress | undefined;
+
+  /**
+   * UDP_SEGMENT: payload bytes per datagram of a send larger than it
+   * (0: off). An integer in 0..65535, else a RangeError (Linux: EINVAL).
+   */
+  get segmentSize(): number {
+    return this.#segmentSize;
+  }
+  set segmentSize(v: number) {
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xffff)) {
+      throw new RangeError(`Cannot set segmentSize: ${v} is not an integer in 0..65535`);
+    }
+    this.#segmentSize = v;
+  }
 
   /** A socket that is not bound yet. */
   constructor(host: SocketHost, limits: SocketLimits) {

@@ -56,6 +56,7 @@ import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import { type QueueAccount, Room, type SocketHost, UdpSocketImpl } from "./socket.ts";
+import { segmentSendError } from "./segment.ts";
 import { matchesGroup, SocketTable } from "./table.ts";
 import {
   MAX_SOCKET_FILTER_SOURCES,
@@ -146,6 +147,7 @@ export const udpPlugin: ProtocolPlugin = {
       "rx.pmtu_updates",
       "rx.multicast_filtered",
       "tx.datagrams",
+      "tx.too_many_segments",
       "tx.multicast_looped",
       "tx.port_unreachable",
       "tx.no_route",
@@ -209,6 +211,7 @@ export const udpPlugin: ProtocolPlugin = {
       portUnreachable: ctx.counter("tx.port_unreachable"),
       noRoute: ctx.counter("tx.no_route"),
       tooLong: ctx.counter("tx.message_too_long"),
+      tooManySegments: ctx.counter("tx.too_many_segments"),
       broadcast: ctx.counter("tx.broadcast_not_enabled"),
       failed: ctx.counter("tx.failed"),
       multicastFiltered: ctx.counter("rx.multicast_filtered"),
@@ -269,6 +272,17 @@ export const udpPlugin: ProtocolPlugin = {
             return "no_route";
           }
         }
+        // UDP_SEGMENT: a payload over segmentSize goes as one super-datagram.
+        const seg = sock.segmentSize;
+        let gso = 0;
+        if (seg > 0) {
+          const why = segmentSendError(len, seg, net.headerLength, net.pathMtu(dst));
+          if (why !== undefined) {
+            (why === "segment_too_long" ? c.tooLong : c.tooManySegments).value++;
+            return why;
+          }
+          if (len > seg) gso = seg;
+        }
         const total = UDP_HEADER_LEN + len;
         const pkt = ctx.pool.alloc(total);
         const s = pkt.start;
@@ -279,18 +293,27 @@ export const udpPlugin: ProtocolPlugin = {
         setUdpDstPort(dv, s, dport);
         setUdpLength(dv, s, total);
         setUdpChecksumField(dv, s, 0);
-        // RFC 768: a computed zero goes out as all ones (udpChecksum, without its subarray).
-        const sum = ~sumRange(b, s, s + total, pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, total)) &
-          0xffff;
-        setUdpChecksumField(dv, s, sum === 0 ? 0xffff : sum);
+        const pseudo = pseudoHeaderSum(src, dst, IP_PROTOCOL_UDP, total);
+        if (gso > 0) {
+          // Each datagram's checksum is the segmenter's (Linux's
+          // CHECKSUM_PARTIAL): the field holds the pseudo-header sum only.
+          setUdpChecksumField(dv, s, pseudo);
+          pkt.gsoSize = gso;
+          pkt.flags |= PacketFlags.CHECKSUM_PARTIAL;
+        } else {
+          // RFC 768: a computed zero goes out as all ones (udpChecksum, without its subarray).
+          const sum = ~sumRange(b, s, s + total, pseudo) & 0xffff;
+          setUdpChecksumField(dv, s, sum === 0 ? 0xffff : sum);
+        }
         pkt.l4 = s;
+        const count = gso > 0 ? Math.ceil(len / gso) : 1;
         const ttl = multicast ? sock.multicastTtl : sock.ttl;
         if (multicast && ttl === 0) {
           // RFC 1112 §6.1: TTL 0 stays on the host (looped only, as Linux's
           // ip_mc_output); the IP layers read 0 as "the default TTL".
           pkt.release();
-          c.txDatagrams.value++;
-          if (sock.multicastLoop) loopMulticast(sock, data, src, dst, dport, scope);
+          c.txDatagrams.value += count;
+          if (sock.multicastLoop) loopEach(sock, data, gso, src, dst, dport, scope);
           return undefined;
         }
         const err = net.send(
@@ -303,8 +326,8 @@ export const udpPlugin: ProtocolPlugin = {
           scope,
         );
         if (err === undefined) {
-          c.txDatagrams.value++;
-          if (multicast && sock.multicastLoop) loopMulticast(sock, data, src, dst, dport, scope);
+          c.txDatagrams.value += count;
+          if (multicast && sock.multicastLoop) loopEach(sock, data, gso, src, dst, dport, scope);
           return undefined;
         }
         if (err === "broadcast_not_permitted") {
@@ -444,6 +467,22 @@ export const udpPlugin: ProtocolPlugin = {
           c.datagrams.value++;
           c.multicastLooped.value++;
         }
+      }
+    }
+
+    /** {@linkcode loopMulticast} for each datagram of a send (`gso`: its segment size, or 0). */
+    function loopEach(
+      sock: UdpSocketImpl,
+      data: Uint8Array,
+      gso: number,
+      src: IpKey,
+      dst: IpKey,
+      dport: number,
+      scope: number,
+    ): void {
+      if (gso === 0) return loopMulticast(sock, data, src, dst, dport, scope);
+      for (let at = 0; at < data.length; at += gso) {
+        loopMulticast(sock, data.subarray(at, at + gso), src, dst, dport, scope);
       }
     }
 
@@ -611,6 +650,8 @@ export const udpPlugin: ProtocolPlugin = {
           return "addr_not_available";
         }
         if (table.size >= maxSockets) return "too_many_sockets";
+        const seg = options.segmentSize ?? 0;
+        if (!(Number.isInteger(seg) && seg >= 0 && seg <= 0xffff)) return "invalid_option";
         const sock = new UdpSocketImpl(host, {
           queueLimit: clamp(options.receiveQueueLimit, defaultQueueLimit, MAX_QUEUE_LIMIT),
           byteLimit: clamp(options.receiveQueueBytes, defaultQueueBytes, MAX_QUEUE_BYTES),
@@ -625,6 +666,7 @@ export const udpPlugin: ProtocolPlugin = {
         sock.sendFromLocal = local;
         sock.broadcast = options.broadcast === true;
         sock.ttl = options.ttl ?? 0;
+        sock.segmentSize = options.segmentSize ?? 0;
         return sock;
       },
       list(): UdpSocketInfo[] {

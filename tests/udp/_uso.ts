@@ -1,0 +1,56 @@
+/**
+ * Helpers of the `segmentSize` (USO) tests: payload patterns, the datagrams
+ * a send should make, a raw-IP driver with USO that keeps what it is given,
+ * and what a USO device makes of a super-datagram.
+ *
+ * @module
+ */
+import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
+import { type PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
+import { segmentUdp } from "../../stack/wire/udp_gso.ts";
+
+/** `n` bytes that differ from datagram to datagram (and within one). */
+export function pattern(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + (i >>> 8)) & 0xff;
+  return b;
+}
+
+/** The expected datagrams of a send of `data` in segments of `size`. */
+export function cut(data: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += size) out.push(data.subarray(at, at + size));
+  return out;
+}
+
+/** A raw-IP driver with USO that keeps what it is given. */
+export class UsoDriver implements LinkDriver {
+  readonly linkType = 101;
+  readonly mtu = 1500;
+  readonly usoMaxSize = 65535;
+  readonly sent: { bytes: Uint8Array; gsoSize: number; flags: number }[] = [];
+  attach(_port: DriverPort): void {}
+  transmit(pkt: PacketBuffer): void {
+    this.sent.push({ bytes: pkt.data.slice(), gsoSize: pkt.gsoSize, flags: pkt.flags });
+    pkt.release();
+  }
+  close(): void {}
+}
+
+/** The datagrams a device with USO makes of `bytes` (IPv4 at 0). */
+export function deviceSegments(bytes: Uint8Array, gsoSize: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  segmentUdp(bytes, 0, 0, bytes.length, gsoSize, new PacketPool(), (p) => {
+    out.push(p.data.slice());
+    p.release();
+  });
+  return out;
+}
+
+/** Whether the UDP checksum of the IPv4 datagram `d` (IHL 5) verifies. */
+export function udpChecksumOk(d: Uint8Array): boolean {
+  const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const pseudo = pseudoHeaderSumV4(dv.getUint32(12), dv.getUint32(16), 17, d.length - 20);
+  return sumRange(d, 20, d.length, pseudo) === 0xffff;
+}

@@ -52,8 +52,15 @@ export class Cubic implements CongestionControl {
   #priorWMax = 0;
   #priorK = 0;
 
-  /** HyStart++ in the initial slow start, or null when turned off. */
-  readonly hystart: HyStartPlusPlus | null;
+  /**
+   * HyStart++ in the initial slow start, made at the first rate sample (a
+   * connection that delivers no data, most short ones, never needs it; a
+   * new one would only return slow start's growth until then); null
+   * before that, and always when turned off.
+   */
+  hystart: HyStartPlusPlus | null = null;
+  /** HyStart++ is on (`options.hystart` not false). */
+  readonly #hystartOn: boolean;
 
   /**
    * Initial window `initialSegments` segments of `mss` bytes (RFC 6928);
@@ -62,13 +69,18 @@ export class Cubic implements CongestionControl {
   constructor(mss: number, initialSegments: number, options: CongestionOptions = {}) {
     this.#mss = mss;
     this.cwnd = initialWindow(mss, initialSegments);
-    this.hystart = options.hystart === false ? null : new HyStartPlusPlus();
+    this.#hystartOn = options.hystart !== false;
   }
 
   /** HyStart++'s RTT rounds while in the initial slow start. */
   onRateSample(rs: RateSample): void {
-    const hy = this.hystart;
-    if (hy === null || hy.done || this.ssthresh !== Infinity) return;
+    if (this.ssthresh !== Infinity) return;
+    let hy = this.hystart;
+    if (hy === null) {
+      if (!this.#hystartOn) return;
+      hy = this.hystart = new HyStartPlusPlus();
+    }
+    if (hy.done) return;
     if (hy.onSample(rs)) this.ssthresh = this.cwnd; // RFC 9406: CSS over, congestion avoidance
   }
 

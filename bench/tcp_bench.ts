@@ -6,7 +6,8 @@
  * - bulk transfer, one direction, at MTU 1500 and 65535 (Gbit/s of payload),
  *   over IPv4 and over IPv6 (static neighbours both: the data path only);
  * - connections per second: connect, accept, both close (the TIME-WAIT
- *   entries they leave stay in the table).
+ *   entries they leave stay in the table), and the CPU time (user + system)
+ *   per connection, which moves less with the machine's load.
  *
  * `deno run --allow-all bench/tcp_bench.ts` prints the figures;
  * `deno bench --allow-all bench/tcp_bench.ts` times the same operations.
@@ -32,7 +33,7 @@ function target(p: Pair): string {
   return PAIR_ADDRESSES[p.family].b;
 }
 
-/** What one bulk transfer took: real time, and the process's CPU time (user + system). */
+/** What one bulk transfer (or a churn of connections) took: real time, and the process's CPU time (user + system). */
 interface BulkTime {
   readonly secs: number;
   readonly cpuSecs: number;
@@ -75,13 +76,15 @@ async function bulk(p: Pair, bytes: number): Promise<BulkTime> {
 }
 
 /**
- * Opens and closes `count` connections one after another; returns seconds.
- * Afterwards virtual time moves past TIME-WAIT (not timed), so repeated runs
- * do not run out of ephemeral ports.
+ * Opens and closes `count` connections one after another; returns the real
+ * time and the process's CPU time they took. Afterwards virtual time moves
+ * past TIME-WAIT (not timed), so repeated runs do not run out of ephemeral
+ * ports.
  */
-async function churn(p: Pair, count: number): Promise<number> {
-  const secs = await p.net.run(async () => {
+async function churn(p: Pair, count: number): Promise<BulkTime> {
+  const time = await p.net.run(async () => {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < count; i++) {
       const [c, s]: [TcpConn, TcpConn] = await Promise.all([
         p.a.connect({ hostname: target(p), port: 5001 }),
@@ -90,10 +93,11 @@ async function churn(p: Pair, count: number): Promise<number> {
       c.close();
       s.close();
     }
-    return (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { secs: (performance.now() - t0) / 1000, cpuSecs: (cpu.user + cpu.system) / 1e6 };
   }, { timeout: 3_600_000_000 });
   p.net.runFor(61_000_000);
-  return secs;
+  return time;
 }
 
 const MIB = Number(Deno.env.get("TCP_BENCH_MIB") ?? 256);
@@ -147,10 +151,11 @@ if (import.meta.main) {
   }
   const p = setup(1500, 1 << 18);
   await churn(p, 200); // warm up
-  const secs = await churn(p, CONNS);
+  const { secs, cpuSecs } = await churn(p, CONNS);
   // deno-lint-ignore no-console
   console.log(
-    `connections: ${CONNS} in ${secs.toFixed(2)} s = ${Math.round(CONNS / secs)} per second`,
+    `connections: ${CONNS} in ${secs.toFixed(2)} s = ${Math.round(CONNS / secs)} per second` +
+      ` (${cpuSecs.toFixed(2)} CPU-s: ${(cpuSecs * 1e6 / CONNS).toFixed(1)} CPU-µs per connection)`,
   );
   p.close();
 } else {

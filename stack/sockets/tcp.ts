@@ -86,11 +86,11 @@ class TcpConnImpl implements TcpConn, StreamEvents {
     return this.#remoteAddr ??= netAddr("tcp", s.remoteAddress, s.remotePort, this.#mapped);
   }
 
-  /** The promise `connectTcp()` returns. */
+  /** The promise `connectTcp()` returns (its resolvers kept as they come: no executor closure). */
   connecting(): Promise<TcpConn> {
-    return new Promise((resolve, reject) => {
-      this.#connect = { resolve, reject };
-    });
+    const w = Promise.withResolvers<TcpConn>();
+    this.#connect = w;
+    return w.promise;
   }
 
   // ---- StreamEvents (called synchronously by the transport) -------------
@@ -368,7 +368,9 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
     }
     const waiters = this.#waiters;
     if (waiters.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot accept"));
-    return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    const w = Promise.withResolvers<TcpConn>(); // no executor closure per accept
+    waiters.push(w);
+    return w.promise;
   }
 
   close(): void {

@@ -67,6 +67,9 @@ export const PacketFlags = {
    * The driver vouches for the TCP/UDP checksum (a TUN's virtio-net header:
    * Linux verified it, or left it partial and the driver completed it), so
    * TCP and UDP do not sum the packet again (Linux's CHECKSUM_UNNECESSARY).
+   * On a packet being sent: the transport summed it whole, so the in-memory
+   * link sets it on the receiver's copy (as Linux's loopback and veth pass
+   * their own checksums on unverified), unless the link corrupted the frame.
    */
   CHECKSUM_VERIFIED: 1 << 15,
 } as const;

@@ -8,7 +8,7 @@
 import type { Instant } from "../../stack/clock.ts";
 import { LINKTYPE_ETHERNET } from "../../stack/driver.ts";
 import type { DriverPort, LinkType } from "../../stack/driver.ts";
-import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import { type PacketBuffer, PacketFlags, type PacketPool } from "../../stack/packet.ts";
 import type { Rng } from "../../stack/rng.ts";
 import { DEFAULT_REORDER_DELAY, emptyStats } from "./faults.ts";
 import type { DropCounts, Faults, LinkStats } from "./faults.ts";
@@ -197,6 +197,7 @@ export class Lane implements FrameSink {
       pkt = this.#wire.own(pkt); // a flood's buffer is shared: corrupt a copy
       const bit = rng.range(0, pkt.length * 8 - 1);
       pkt.buf[pkt.start + (bit >>> 3)]! ^= 1 << (bit & 7);
+      pkt.flags &= ~PacketFlags.CHECKSUM_VERIFIED; // the receiver must find the damage
       st.corrupted++;
     }
     let at = ready + (f.delay ?? 0);
@@ -232,6 +233,9 @@ export class Lane implements FrameSink {
     // from its own pool (DriverPort.pool), with full headroom and clean
     // metadata, and the sender's buffer goes back to its pool.
     const rx = port.pool.copyOf(pkt.data);
+    // A checksum the sending stack summed whole arrives intact (a corrupted
+    // frame lost the mark in #launch): the receiver skips summing it again.
+    rx.flags = pkt.flags & PacketFlags.CHECKSUM_VERIFIED;
     this.#wire.release(pkt);
     rx.timestamp = now;
     rx.ifindex = port.ifindex;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { SECOND } from "../../stack/clock.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
+import { PacketFlags } from "../../stack/packet.ts";
 import { SeededRng } from "../../stack/rng.ts";
 import type { Faults } from "./faults.ts";
 import type { LinkOptions } from "./link.ts";
@@ -321,6 +322,33 @@ Deno.test("the receiver gets its own buffer with headroom and metadata", () => {
   net.runUntilIdle();
   assert.deepEqual(seen, [7, 510, 1, 128, 60]);
   assertClean(pool);
+});
+
+Deno.test("a checksum the sender summed arrives vouched for, unless the link corrupted the frame", () => {
+  for (const corrupt of [0, 1]) {
+    const net = new VirtualNetwork();
+    const link = net.link({ faults: { corrupt } });
+    const a = new TestEndpoint(net, link.a);
+    const flags: number[] = [];
+    link.b.attach({
+      pool: a.pool,
+      ifindex: 1,
+      now: () => net.now(),
+      receive(pkt) {
+        flags.push(pkt.flags);
+        pkt.release();
+      },
+    });
+    // Only the checksum mark crosses: the receiver's other flags are its own.
+    for (const mark of [0, PacketFlags.CHECKSUM_VERIFIED | PacketFlags.LINK_BROADCAST]) {
+      const pkt = a.pool.copyOf(new Uint8Array(60));
+      pkt.flags = mark;
+      link.a.transmit(pkt);
+    }
+    net.runUntilIdle();
+    assert.deepEqual(flags, corrupt === 0 ? [0, PacketFlags.CHECKSUM_VERIFIED] : [0, 0]);
+    assertClean(a.pool);
+  }
 });
 
 Deno.test("every frame is accounted for under all faults at once", () => {

@@ -37,7 +37,7 @@ import {
   TCP_SYN,
   TCP_URG,
 } from "../../wire/tcp.ts";
-import type { PacketBuffer } from "../../packet.ts";
+import { type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
 import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
@@ -230,7 +230,11 @@ function transmitSegment(
   // from the pseudo-header sum (Linux's CHECKSUM_PARTIAL, drivers/tun/vnet.ts):
   // summing 64 KiB here would be wasted.
   if (pkt.gsoSize > 0) setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
-  else setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
+  else {
+    setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
+    // Summed whole here: a receiver in memory need not sum it again (packet.ts).
+    pkt.flags |= PacketFlags.CHECKSUM_VERIFIED;
+  }
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;
     ep.ackNow = false;

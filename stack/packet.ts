@@ -265,6 +265,15 @@ export class PacketBuffer {
   /** Clears offsets and metadata for reuse. */
   reset(headroom: number): void {
     this.start = this.end = Math.min(headroom, this.buf.length);
+    this.clearMetadata();
+  }
+
+  /**
+   * Clears the metadata (layer offsets, interface, flags, marks) and keeps
+   * the data window: a frame handed whole from one stack to another (the
+   * in-memory link) arrives as a freshly received copy would.
+   */
+  clearMetadata(): void {
     this.l2 =
       this.l3 =
       this.l4 =
@@ -289,6 +298,11 @@ export class PacketBuffer {
       this.gsoSize =
         0;
     this.ct = null;
+  }
+
+  /** Whether the buffer came from a pool (and goes back to it on release). */
+  get pooled(): boolean {
+    return this.#pool !== null;
   }
 
   /** True while the packet sits in its pool's free list. */

@@ -16,6 +16,13 @@ import type { FrameSink, Wire } from "./_wire.ts";
 import { ECN_CE, ECN_NOT_ECT, ecnOf, markCe } from "./_ecn.ts";
 
 const ETHERNET_HEADER_LEN = 14;
+/**
+ * Headroom a frame needs to be handed to the receiver as it is, not copied:
+ * what a receiver prepends to a frame it took (a forwarder's Ethernet
+ * header, an IPv6 fragment header, a VXLAN header) fits. A TCP segment over
+ * IPv6 still has 42 of the pool's 128.
+ */
+const HANDOVER_HEADROOM = 32;
 const VLAN_TAG_LEN = 4;
 
 /**
@@ -229,14 +236,23 @@ export class Lane implements FrameSink {
       this.stats.bytesDelivered += pkt.length;
       return forward(pkt);
     }
-    // The wire carries bytes, not objects: the receiver gets a fresh buffer
-    // from its own pool (DriverPort.pool), with full headroom and clean
-    // metadata, and the sender's buffer goes back to its pool.
-    const rx = port.pool.copyOf(pkt.data);
     // A checksum the sending stack summed whole arrives intact (a corrupted
     // frame lost the mark in #launch): the receiver skips summing it again.
-    rx.flags = pkt.flags & PacketFlags.CHECKSUM_VERIFIED;
-    this.#wire.release(pkt);
+    const verified = pkt.flags & PacketFlags.CHECKSUM_VERIFIED;
+    let rx: PacketBuffer;
+    if (pkt.start >= HANDOVER_HEADROOM && pkt.pooled && !this.#wire.isShared(pkt)) {
+      // The wire carries bytes, not objects: the receiver gets the sender's
+      // buffer itself with clean metadata (it goes back to the sender's pool
+      // when the receiver releases it), which saves a copy per frame.
+      rx = pkt;
+      rx.clearMetadata();
+    } else {
+      // A flood's shared buffer, or one with too little room in front: the
+      // receiver gets a copy from its own pool (DriverPort.pool).
+      rx = port.pool.copyOf(pkt.data);
+      this.#wire.release(pkt);
+    }
+    rx.flags = verified;
     rx.timestamp = now;
     rx.ifindex = port.ifindex;
     rx.linkType = this.#linkType;

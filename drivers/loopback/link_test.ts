@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SECOND } from "../../stack/clock.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
-import { PacketFlags } from "../../stack/packet.ts";
+import { type PacketBuffer, PacketFlags, PacketPool } from "../../stack/packet.ts";
 import { SeededRng } from "../../stack/rng.ts";
 import type { Faults } from "./faults.ts";
 import type { LinkOptions } from "./link.ts";
@@ -303,7 +303,7 @@ Deno.test("attaching twice throws", () => {
   assert.throws(() => new TestEndpoint(net, link.a), /already attached/);
 });
 
-Deno.test("the receiver gets its own buffer with headroom and metadata", () => {
+Deno.test("the receiver gets the frame with headroom and its own metadata", () => {
   const net = new VirtualNetwork({ start: 500 });
   const link = net.link({ faults: { delay: 10 } });
   const a = new TestEndpoint(net, link.a);
@@ -322,6 +322,35 @@ Deno.test("the receiver gets its own buffer with headroom and metadata", () => {
   net.runUntilIdle();
   assert.deepEqual(seen, [7, 510, 1, 128, 60]);
   assertClean(pool);
+});
+
+Deno.test("a frame with room in front is handed over as it is; one without is copied with full headroom", () => {
+  const net = new VirtualNetwork();
+  const link = net.link();
+  const a = new TestEndpoint(net, link.a);
+  const bPool = new PacketPool();
+  const got: { pkt: PacketBuffer; headroom: number; l3: number }[] = [];
+  link.b.attach({
+    pool: bPool,
+    ifindex: 1,
+    now: () => net.now(),
+    receive(pkt) {
+      got.push({ pkt, headroom: pkt.headroom, l3: pkt.l3 });
+      pkt.release();
+    },
+  });
+  const roomy = a.pool.copyOf(new Uint8Array(60), 62); // a TCP segment's headroom
+  roomy.l3 = 14; // metadata of the sender's that must not arrive
+  const tight = a.pool.copyOf(new Uint8Array(60), 8);
+  link.a.transmit(roomy);
+  link.a.transmit(tight);
+  net.runUntilIdle();
+  assert.equal(got.length, 2);
+  assert.equal(got[0]!.pkt, roomy); // the same buffer: no copy
+  assert.deepEqual([got[0]!.headroom, got[0]!.l3], [62, -1]);
+  assert.notEqual(got[1]!.pkt, tight);
+  assert.equal(got[1]!.headroom, 128);
+  assertClean(a.pool, bPool); // the handed-over buffer went back to the sender's pool
 });
 
 Deno.test("a checksum the sender summed arrives vouched for, unless the link corrupted the frame", () => {

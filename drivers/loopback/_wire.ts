@@ -212,15 +212,19 @@ export class NetworkWire implements Wire {
     return this.#rng.fork();
   }
   readonly #open = new Set<DriverPort>();
+  /** The port batched last: a run of frames to one receiver skips the set. */
+  #lastOpened: DriverPort | null = null;
   batch(port: DriverPort): void {
-    if (this.#open.has(port)) return;
+    if (port === this.#lastOpened || this.#open.has(port)) return;
     this.#open.add(port);
+    this.#lastOpened = port;
     port.beginBatch?.();
   }
   /** Closes every batch opened since the last call (the stacks flush deferred work). */
   endBatches(): void {
     const open = this.#open;
     if (open.size === 0) return;
+    this.#lastOpened = null;
     // A scratch array reused across steps (a spread allocated one per step);
     // taken while in use in case an endBatch() closes batches itself.
     const ports = this.#closing ?? [];

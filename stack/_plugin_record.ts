@@ -48,9 +48,33 @@ export interface Entry {
 
 export class TableImpl implements Table {
   readonly name: string;
-  readonly entries = new Map<number, Entry>();
+  readonly #entries = new Map<number, Entry>();
+  /**
+   * The last key looked up and what it found: a run of packets of one
+   * protocol (every segment of a bulk transfer) skips the map lookup.
+   */
+  #lastKey = -1;
+  #lastEntry: Entry | undefined = undefined;
   constructor(name: string) {
     this.name = name;
+  }
+  /** Every binding, by key. */
+  get entries(): ReadonlyMap<number, Entry> {
+    return this.#entries;
+  }
+  /** Binds `key` to `entry` (boot). */
+  bind(key: number, entry: Entry): void {
+    this.#entries.set(key, entry);
+    this.#lastKey = -1;
+    this.#lastEntry = undefined;
+  }
+  /** The entry bound to `key`, if any. Hot path. */
+  lookup(key: number): Entry | undefined {
+    if (key === this.#lastKey) return this.#lastEntry;
+    const entry = this.#entries.get(key);
+    this.#lastKey = key;
+    this.#lastEntry = entry;
+    return entry;
   }
 }
 

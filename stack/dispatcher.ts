@@ -318,7 +318,7 @@ export class Dispatcher {
           `it binds ${b.table} ${b.key} but has no receive handler`,
         );
       }
-      this.#table(b.table).entries.set(b.key, { rec, fn, handlers });
+      this.#table(b.table).bind(b.key, { rec, fn, handlers });
     }
     this.#registerLinkOutput(rec, handlers);
     if ((m.hooks ?? []).length > 0 && typeof handlers.hook !== "function") {
@@ -458,7 +458,7 @@ export class Dispatcher {
     rx.iface = iface;
     try {
       for (let step = 0; step < MAX_DISPATCH_STEPS; step++) {
-        const entry = table.entries.get(key);
+        const entry = table.lookup(key);
         if (entry === undefined) {
           this.#noBinding.value++;
           if (this.#tracer !== null) {

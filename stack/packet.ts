@@ -67,6 +67,9 @@ export const PacketFlags = {
    * The driver vouches for the TCP/UDP checksum (a TUN's virtio-net header:
    * Linux verified it, or left it partial and the driver completed it), so
    * TCP and UDP do not sum the packet again (Linux's CHECKSUM_UNNECESSARY).
+   * On a packet being sent: the transport summed it whole, so the in-memory
+   * link sets it on the receiver's copy (as Linux's loopback and veth pass
+   * their own checksums on unverified), unless the link corrupted the frame.
    */
   CHECKSUM_VERIFIED: 1 << 15,
   /**
@@ -312,6 +315,15 @@ export class PacketBuffer {
   /** Clears offsets and metadata for reuse. */
   reset(headroom: number): void {
     this.start = this.end = Math.min(headroom, this.buf.length);
+    this.clearMetadata();
+  }
+
+  /**
+   * Clears the metadata (layer offsets, interface, flags, marks) and keeps
+   * the data window: a frame handed whole from one stack to another (the
+   * in-memory link) arrives as a freshly received copy would.
+   */
+  clearMetadata(): void {
     this.l2 =
       this.l3 =
       this.l4 =
@@ -336,6 +348,11 @@ export class PacketBuffer {
       this.gsoSize =
         0;
     this.ct = null;
+  }
+
+  /** Whether the buffer came from a pool (and goes back to it on release). */
+  get pooled(): boolean {
+    return this.#pool !== null;
   }
 
   /** True while the packet sits in its pool's free list. */

@@ -8,7 +8,7 @@
 import type { Instant } from "../../stack/clock.ts";
 import { LINKTYPE_ETHERNET } from "../../stack/driver.ts";
 import type { DriverPort, LinkType } from "../../stack/driver.ts";
-import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import { type PacketBuffer, PacketFlags, type PacketPool } from "../../stack/packet.ts";
 import type { Rng } from "../../stack/rng.ts";
 import { DEFAULT_REORDER_DELAY, emptyStats } from "./faults.ts";
 import type { DropCounts, Faults, LinkStats } from "./faults.ts";
@@ -16,6 +16,13 @@ import type { FrameSink, Wire } from "./_wire.ts";
 import { ECN_CE, ECN_NOT_ECT, ecnOf, markCe } from "./_ecn.ts";
 
 const ETHERNET_HEADER_LEN = 14;
+/**
+ * Headroom a frame needs to be handed to the receiver as it is, not copied:
+ * what a receiver prepends to a frame it took (a forwarder's Ethernet
+ * header, an IPv6 fragment header, a VXLAN header) fits. A TCP segment over
+ * IPv6 still has 42 of the pool's 128.
+ */
+const HANDOVER_HEADROOM = 32;
 const VLAN_TAG_LEN = 4;
 
 /**
@@ -197,6 +204,7 @@ export class Lane implements FrameSink {
       pkt = this.#wire.own(pkt); // a flood's buffer is shared: corrupt a copy
       const bit = rng.range(0, pkt.length * 8 - 1);
       pkt.buf[pkt.start + (bit >>> 3)]! ^= 1 << (bit & 7);
+      pkt.flags &= ~PacketFlags.CHECKSUM_VERIFIED; // the receiver must find the damage
       st.corrupted++;
     }
     let at = ready + (f.delay ?? 0);
@@ -228,11 +236,23 @@ export class Lane implements FrameSink {
       this.stats.bytesDelivered += pkt.length;
       return forward(pkt);
     }
-    // The wire carries bytes, not objects: the receiver gets a fresh buffer
-    // from its own pool (DriverPort.pool), with full headroom and clean
-    // metadata, and the sender's buffer goes back to its pool.
-    const rx = port.pool.copyOf(pkt.data);
-    this.#wire.release(pkt);
+    // A checksum the sending stack summed whole arrives intact (a corrupted
+    // frame lost the mark in #launch): the receiver skips summing it again.
+    const verified = pkt.flags & PacketFlags.CHECKSUM_VERIFIED;
+    let rx: PacketBuffer;
+    if (pkt.start >= HANDOVER_HEADROOM && pkt.pooled && !this.#wire.isShared(pkt)) {
+      // The wire carries bytes, not objects: the receiver gets the sender's
+      // buffer itself with clean metadata (it goes back to the sender's pool
+      // when the receiver releases it), which saves a copy per frame.
+      rx = pkt;
+      rx.clearMetadata();
+    } else {
+      // A flood's shared buffer, or one with too little room in front: the
+      // receiver gets a copy from its own pool (DriverPort.pool).
+      rx = port.pool.copyOf(pkt.data);
+      this.#wire.release(pkt);
+    }
+    rx.flags = verified;
     rx.timestamp = now;
     rx.ifindex = port.ifindex;
     rx.linkType = this.#linkType;

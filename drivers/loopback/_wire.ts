@@ -43,6 +43,8 @@ export interface Wire {
   release(pkt: PacketBuffer): void;
   /** `pkt` itself if no one else holds it, else a private copy (before writing to it). */
   own(pkt: PacketBuffer): PacketBuffer;
+  /** Whether other lanes hold `pkt` too (a flood's shared buffer). */
+  isShared(pkt: PacketBuffer): boolean;
   /**
    * Tells the livelock guard that the work now running fans out to `n`
    * deliveries (a flood): legitimate work it should not count.
@@ -187,8 +189,11 @@ export class NetworkWire implements Wire {
     }
     pkt.release();
   }
+  isShared(pkt: PacketBuffer): boolean {
+    return this.#shared.size !== 0 && this.#shared.has(pkt);
+  }
   own(pkt: PacketBuffer): PacketBuffer {
-    if (this.#shared.size === 0 || !this.#shared.has(pkt)) return pkt;
+    if (!this.isShared(pkt)) return pkt;
     const copy = this.pool.copyOf(pkt.data);
     this.release(pkt);
     return copy;
@@ -207,15 +212,19 @@ export class NetworkWire implements Wire {
     return this.#rng.fork();
   }
   readonly #open = new Set<DriverPort>();
+  /** The port batched last: a run of frames to one receiver skips the set. */
+  #lastOpened: DriverPort | null = null;
   batch(port: DriverPort): void {
-    if (this.#open.has(port)) return;
+    if (port === this.#lastOpened || this.#open.has(port)) return;
     this.#open.add(port);
+    this.#lastOpened = port;
     port.beginBatch?.();
   }
   /** Closes every batch opened since the last call (the stacks flush deferred work). */
   endBatches(): void {
     const open = this.#open;
     if (open.size === 0) return;
+    this.#lastOpened = null;
     // A scratch array reused across steps (a spread allocated one per step);
     // taken while in use in case an endBatch() closes batches itself.
     const ports = this.#closing ?? [];

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { SECOND } from "../../stack/clock.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
+import { type PacketBuffer, PacketFlags, PacketPool } from "../../stack/packet.ts";
 import { SeededRng } from "../../stack/rng.ts";
 import type { Faults } from "./faults.ts";
 import type { LinkOptions } from "./link.ts";
@@ -302,7 +303,7 @@ Deno.test("attaching twice throws", () => {
   assert.throws(() => new TestEndpoint(net, link.a), /already attached/);
 });
 
-Deno.test("the receiver gets its own buffer with headroom and metadata", () => {
+Deno.test("the receiver gets the frame with headroom and its own metadata", () => {
   const net = new VirtualNetwork({ start: 500 });
   const link = net.link({ faults: { delay: 10 } });
   const a = new TestEndpoint(net, link.a);
@@ -321,6 +322,62 @@ Deno.test("the receiver gets its own buffer with headroom and metadata", () => {
   net.runUntilIdle();
   assert.deepEqual(seen, [7, 510, 1, 128, 60]);
   assertClean(pool);
+});
+
+Deno.test("a frame with room in front is handed over as it is; one without is copied with full headroom", () => {
+  const net = new VirtualNetwork();
+  const link = net.link();
+  const a = new TestEndpoint(net, link.a);
+  const bPool = new PacketPool();
+  const got: { pkt: PacketBuffer; headroom: number; l3: number }[] = [];
+  link.b.attach({
+    pool: bPool,
+    ifindex: 1,
+    now: () => net.now(),
+    receive(pkt) {
+      got.push({ pkt, headroom: pkt.headroom, l3: pkt.l3 });
+      pkt.release();
+    },
+  });
+  const roomy = a.pool.copyOf(new Uint8Array(60), 62); // a TCP segment's headroom
+  roomy.l3 = 14; // metadata of the sender's that must not arrive
+  const tight = a.pool.copyOf(new Uint8Array(60), 8);
+  link.a.transmit(roomy);
+  link.a.transmit(tight);
+  net.runUntilIdle();
+  assert.equal(got.length, 2);
+  assert.equal(got[0]!.pkt, roomy); // the same buffer: no copy
+  assert.deepEqual([got[0]!.headroom, got[0]!.l3], [62, -1]);
+  assert.notEqual(got[1]!.pkt, tight);
+  assert.equal(got[1]!.headroom, 128);
+  assertClean(a.pool, bPool); // the handed-over buffer went back to the sender's pool
+});
+
+Deno.test("a checksum the sender summed arrives vouched for, unless the link corrupted the frame", () => {
+  for (const corrupt of [0, 1]) {
+    const net = new VirtualNetwork();
+    const link = net.link({ faults: { corrupt } });
+    const a = new TestEndpoint(net, link.a);
+    const flags: number[] = [];
+    link.b.attach({
+      pool: a.pool,
+      ifindex: 1,
+      now: () => net.now(),
+      receive(pkt) {
+        flags.push(pkt.flags);
+        pkt.release();
+      },
+    });
+    // Only the checksum mark crosses: the receiver's other flags are its own.
+    for (const mark of [0, PacketFlags.CHECKSUM_VERIFIED | PacketFlags.LINK_BROADCAST]) {
+      const pkt = a.pool.copyOf(new Uint8Array(60));
+      pkt.flags = mark;
+      link.a.transmit(pkt);
+    }
+    net.runUntilIdle();
+    assert.deepEqual(flags, corrupt === 0 ? [0, PacketFlags.CHECKSUM_VERIFIED] : [0, 0]);
+    assertClean(a.pool);
+  }
 });
 
 Deno.test("every frame is accounted for under all faults at once", () => {

@@ -378,6 +378,9 @@ export class NeighborCache {
     return Math.floor(this.reachableTime(ifindex) * (0.5 + this.#ctx.rng.nextFloat()));
   }
 
+  /** The entry {@linkcode resolve} found last (forgotten when it is removed), or null. */
+  #lastResolved: Entry | null = null;
+
   /** Entries in the cache. */
   get size(): number {
     return this.#size;
@@ -408,7 +411,14 @@ export class NeighborCache {
       pkt.release();
       return null;
     }
-    let n = this.#tables.get(ifindex)?.get(key);
+    // The packets of a flow go to one next hop: the entry found last is tried first.
+    const last = this.#lastResolved;
+    let n: Entry | undefined;
+    if (last !== null && last.key === key && last.ifindex === ifindex) n = last;
+    else {
+      n = this.#tables.get(ifindex)?.get(key);
+      if (n !== undefined) this.#lastResolved = n;
+    }
     if (n === undefined) {
       n = this.#create(ifindex, key, "INCOMPLETE", null);
       if (n === undefined) {
@@ -645,6 +655,7 @@ export class NeighborCache {
       queued: 0,
       confirmedAt: 0,
     };
+    this.#lastResolved = null; // in case it held an entry this one replaces
     this.#table(ifindex).set(key, n);
     this.#lru.add(n);
     this.#size++;
@@ -667,6 +678,7 @@ export class NeighborCache {
   }
 
   #remove(n: Entry): void {
+    if (n === this.#lastResolved) this.#lastResolved = null;
     this.#drop(n, false);
     this.#lru.delete(n);
     if (this.#table(n.ifindex).delete(n.key)) {

@@ -49,6 +49,7 @@ import { ipv4RouteService, learnIpv4Pmtu, selectIpv4Source } from "./route_servi
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IP_PROTOCOL_IGMP } from "../../wire/numbers.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
+import { Ipv4AddressSet } from "./address_set.ts";
 import {
   IPV4_DST_OFFSET,
   IPV4_FLAG_MF,
@@ -191,13 +192,16 @@ export const ipv4Plugin: ProtocolPlugin = {
       minMtu: ctx.options.minPmtu as number,
     });
     const routes = new RoutingTable(ctx.interfaces, pmtu);
-    const local = new Set<number>(); // our unicast addresses
-    const broadcasts = new Set<number>(); // directed broadcast addresses of our subnets
+    const local = new Ipv4AddressSet(); // our unicast addresses
+    const broadcasts = new Ipv4AddressSet(); // directed broadcast addresses of our subnets
     // Sources no host sends from (RFC 1122 §3.2.1.3): our subnets' directed
     // broadcasts and network addresses (the 4.2BSD broadcast, RFC 1122 §3.3.6).
     // One lookup per received datagram: our own addresses (a LAND attack)
     // and those broadcasts/network addresses, each with its drop reason.
     const martianSources = new Map<number, RxVerdict>();
+    // The last source looked up there and what it found (-1: none yet).
+    let lastSource = -1;
+    let lastSourceMartian: RxVerdict | undefined = undefined;
     const rpFilter = ctx.options.rpFilter as number;
     if (rpFilter !== 0 && rpFilter !== 1 && rpFilter !== 2) {
       throw new RangeError(`Cannot set up ipv4: rpFilter ${rpFilter} is not 0, 1 or 2`);
@@ -256,6 +260,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       local.clear();
       broadcasts.clear();
       martianSources.clear();
+      lastSource = -1;
       for (const iface of ctx.interfaces.list()) {
         for (const a of iface.ipv4) {
           local.add(a.address);
@@ -357,7 +362,12 @@ export const ipv4Plugin: ProtocolPlugin = {
           ? undefined
           : "martian_zero_source";
       }
-      const martian = martianSources.get(src);
+      // The sources of a flow repeat: the last one's answer is kept.
+      if (src !== lastSource) {
+        lastSource = src;
+        lastSourceMartian = martianSources.get(src);
+      }
+      const martian = lastSourceMartian;
       if (martian !== undefined) return martian;
       if (rpFilter !== 0) {
         const back = routes.route(src);

@@ -232,7 +232,11 @@ function transmitSegment(
   if (pkt.gsoSize > 0) {
     setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
     pkt.flags |= PacketFlags.CHECKSUM_PARTIAL; // NAT adjusts it as a partial sum
-  } else setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
+  } else {
+    setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
+    // Summed whole here: a receiver in memory need not sum it again (packet.ts).
+    pkt.flags |= PacketFlags.CHECKSUM_VERIFIED;
+  }
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;
     ep.ackNow = false;

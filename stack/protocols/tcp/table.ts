@@ -34,6 +34,8 @@ export function tupleHash(la: IpKey, lp: number, ra: IpKey, rp: number): number 
 export class ConnTable {
   readonly #buckets = new Map<number, TcpEndpoint>();
   #size = 0;
+  /** The connection the last lookup found (forgotten when it is removed). */
+  #lastFound: TcpEndpoint | null = null;
 
   /** Number of connections. */
   get size(): number {
@@ -42,11 +44,17 @@ export class ConnTable {
 
   /** The connection for a tuple, or undefined. Hot path. */
   lookup(la: IpKey, lp: number, ra: IpKey, rp: number): TcpEndpoint | undefined {
+    // The segments of a burst belong to one connection: the last found is tried first.
+    const last = this.#lastFound;
+    if (
+      last !== null && last.remoteAddr === ra && last.remotePort === rp &&
+      last.localPort === lp && last.localAddr === la
+    ) return last;
     let ep = this.#buckets.get(tupleHash(la, lp, ra, rp));
     while (ep !== undefined) {
       if (
         ep.remoteAddr === ra && ep.remotePort === rp && ep.localPort === lp && ep.localAddr === la
-      ) return ep;
+      ) return this.#lastFound = ep;
       ep = ep.hashNext;
     }
     return undefined;
@@ -62,6 +70,7 @@ export class ConnTable {
 
   /** Removes `ep` if present. */
   remove(ep: TcpEndpoint): void {
+    if (ep === this.#lastFound) this.#lastFound = null;
     const h = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
     let cur = this.#buckets.get(h);
     let prev: TcpEndpoint | undefined;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { tupleHash } from "./table.ts";
+import { ConnTable, tupleHash } from "./table.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
 
 Deno.test("tupleHash() stays within 30 bits (a small integer: no heap number per lookup)", () => {
   let seen = 0;
@@ -21,4 +22,27 @@ Deno.test("tupleHash() of IPv6 keys stays within 30 bits", () => {
     const h = tupleHash(a, p, b, 65535 - p);
     assert.ok(h >= 0 && h < 2 ** 30);
   }
+});
+
+Deno.test("ConnTable: a removed connection is not found again, even right after a lookup found it", () => {
+  const table = new ConnTable();
+  const ep = (lp: number) =>
+    ({
+      localAddr: 0x0a000002,
+      localPort: lp,
+      remoteAddr: 0x0a000001,
+      remotePort: 40000,
+    }) as unknown as TcpEndpoint;
+  const a = ep(80), b = ep(81);
+  table.insert(a);
+  table.insert(b);
+  assert.equal(table.lookup(0x0a000002, 80, 0x0a000001, 40000), a);
+  assert.equal(table.lookup(0x0a000002, 80, 0x0a000001, 40000), a); // the remembered one
+  assert.equal(table.lookup(0x0a000002, 81, 0x0a000001, 40000), b);
+  assert.equal(table.lookup(0x0a000002, 82, 0x0a000001, 40000), undefined);
+  table.lookup(0x0a000002, 80, 0x0a000001, 40000);
+  table.remove(a);
+  assert.equal(table.lookup(0x0a000002, 80, 0x0a000001, 40000), undefined);
+  assert.equal(table.lookup(0x0a000002, 81, 0x0a000001, 40000), b);
+  assert.equal(table.size, 1);
 });

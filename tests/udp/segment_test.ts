@@ -187,6 +187,62 @@ Deno.test("udp segmentSize send: a datagram over the path MTU or more than 128 o
   });
 });
 
+/** A raw-IP driver without USO that records the length of each packet it is given. */
+function lengthRecorder(sent: number[]): LinkDriver {
+  return {
+    linkType: 101,
+    mtu: 1500,
+    attach() {},
+    transmit(p) {
+      sent.push(p.length);
+      p.release();
+    },
+    close() {},
+  };
+}
+
+Deno.test("udp segmentSize to multicast or broadcast: a datagram over the interface MTU is a RangeError, never an oversized packet", async () => {
+  const sent: number[] = [];
+  const stack = createStack({ seed: 28 });
+  stack.addInterface({
+    name: "eth0",
+    driver: lengthRecorder(sent),
+    addresses: ["10.0.0.1/24", "fd00::1/64"],
+  });
+  // No route covers these: the path MTU UDP asks for is unknown, the IP layer knows the link's.
+  const targets = [["0.0.0.0", "239.1.1.1", 20], ["0.0.0.0", "255.255.255.255", 20], [
+    "::",
+    "ff0e::1",
+    40,
+  ]] as const;
+  for (const [any, group, ipHeader] of targets) {
+    const tooBig = 1500 - ipHeader - 8 + 1;
+    const big = stack.listenDatagram({
+      transport: "udp",
+      hostname: any,
+      segmentSize: tooBig,
+      broadcast: true,
+    });
+    await assert.rejects(
+      big.send(pattern(2 * tooBig), { hostname: group, port: 7000 }),
+      RangeError,
+    );
+    big.close();
+    assert.deepEqual(sent, [], `nothing sent to ${group}`);
+    const fits = stack.listenDatagram({
+      transport: "udp",
+      hostname: any,
+      segmentSize: tooBig - 1,
+      broadcast: true,
+    });
+    await fits.send(pattern(2 * tooBig), { hostname: group, port: 7000 });
+    fits.close();
+    assert.deepEqual(sent, [1500, 1500, ipHeader + 8 + 2], `to ${group}`);
+    sent.length = 0;
+  }
+  stack.close();
+});
+
 function stackOn(driver: LinkDriver): Stack {
   const stack = createStack({ seed: 27 });
   stack.addInterface({ name: "eth0", driver, addresses: ["10.0.0.1/24"] });

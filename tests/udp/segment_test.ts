@@ -243,6 +243,36 @@ Deno.test("udp segmentSize to multicast or broadcast: a datagram over the interf
   stack.close();
 });
 
+Deno.test("udp segmentSize over IPv4: every datagram of a send and the next send have identifications of their own", async () => {
+  const ids: number[] = [];
+  const stack = createStack({ seed: 29 });
+  stack.addInterface({
+    driver: {
+      linkType: 101,
+      mtu: 1500,
+      attach() {},
+      transmit(p) {
+        ids.push(new DataView(p.buf.buffer, p.buf.byteOffset).getUint16(p.start + 4));
+        p.release();
+      },
+      close() {},
+    },
+    addresses: ["10.0.0.1/24"],
+  });
+  const to = { hostname: "10.0.0.2", port: 7000 };
+  const tx = stack.listenDatagram({ transport: "udp", segmentSize: 1000 });
+  await tx.send(pattern(3000), to);
+  await tx.send(pattern(10), to);
+  await tx.send(pattern(2500), to);
+  await tx.send(pattern(10), to);
+  tx.close();
+  stack.close();
+  assert.equal(ids.length, 8);
+  // Their DF bit is clear: a router may fragment them, so a repeated
+  // identification could join fragments of two datagrams (RFC 6864 §4.1).
+  assert.equal(new Set(ids).size, 8, `identifications ${ids}`);
+});
+
 function stackOn(driver: LinkDriver): Stack {
   const stack = createStack({ seed: 27 });
   stack.addInterface({ name: "eth0", driver, addresses: ["10.0.0.1/24"] });

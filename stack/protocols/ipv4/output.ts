@@ -38,7 +38,7 @@ import { recordIpv4Options } from "../../wire/ipv4_options.ts";
 import { fragmentIpv4 } from "./fragment.ts";
 import { finishTcpSuperSegment } from "../../wire/tcp_gso.ts";
 import { isUdpSuper, segmentUdpSuper } from "../../wire/udp_gso.ts";
-import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
+import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { UDP_HEADER_LEN } from "../../wire/udp.ts";
 import { checkIncludedHeader, checkSendOptions, type Ipv4OptionsProcessor } from "./options.ts";
 import type { PmtuCache } from "./pmtu.ts";
@@ -408,6 +408,20 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
     pkt.srcAt = at + IPV4_SRC_OFFSET;
     pkt.dstAt = at + IPV4_DST_OFFSET;
     pkt.proto = protocol;
+    // A super-segment's datagrams take ident, ident + 1, ... (the
+    // segmenters' rule): reserve them all, as Linux's ip_select_ident_segs.
+    if (pkt.gsoSize > 0) ident = (ident + superSegmentCount(pkt) - 1) & 0xffff;
+  }
+
+  /** How many datagrams the super-segment `pkt` (headers written) stands for. */
+  function superSegmentCount(pkt: PacketBuffer): number {
+    const l4 = pkt.l4;
+    const head = pkt.proto === IP_PROTOCOL_UDP
+      ? UDP_HEADER_LEN
+      : pkt.proto === IP_PROTOCOL_TCP
+      ? (pkt.buf[l4 + 12]! >>> 4) << 2
+      : 0;
+    return Math.max(1, Math.ceil((pkt.end - l4 - head) / pkt.gsoSize));
   }
 
   /**

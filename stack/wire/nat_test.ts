@@ -91,3 +91,41 @@ Deno.test("rewriteIpv4Address: same address is a no-op; a too short header is le
   assert.equal(rewriteIpv4Address(dv, 0, 19, "source", 1), 0);
   assert.deepEqual(new Uint8Array(dv.buffer), copy);
 });
+
+Deno.test("rewriteIpv4Address of a partial checksum equals the pseudo-header sum recomputed, over random and edge addresses", () => {
+  // A small seeded generator (xorshift32): the same cases every run.
+  let state = 0x9e3779b9;
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  const edges = [0, 0xffffffff, 0xffff0000, 0x0000ffff, 0x00010000, 0xfffe0001, 0x7fff8000];
+  const cases: [number, number, number][] = [];
+  for (const a of edges) for (const b of edges) for (const c of edges) cases.push([a, b, c]);
+  for (let i = 0; i < 3000; i++) cases.push([next(), next(), i % 5 === 0 ? 0xffffffff : next()]);
+  for (const [src, dst, to] of cases) {
+    for (const [proto, sumAt] of [[17, 6], [6, 16]] as const) {
+      for (const field of ["source", "destination"] as const) {
+        const len = 8 + (next() & 0x3fff);
+        const b = new Uint8Array(20 + 20);
+        const dv = new DataView(b.buffer);
+        dv.setUint16(0, 0x4500);
+        dv.setUint16(2, 20 + len);
+        dv.setUint16(8, 0x4000 | proto);
+        dv.setUint32(12, src);
+        dv.setUint32(16, dst);
+        dv.setUint16(20 + sumAt, pseudoHeaderSumV4(src, dst, proto, len));
+        rewriteIpv4Address(dv, 0, b.length, field, to, true);
+        const want = field === "source"
+          ? pseudoHeaderSumV4(to, dst, proto, len)
+          : pseudoHeaderSumV4(src, to, proto, len);
+        const got = dv.getUint16(20 + sumAt);
+        const what = `${field} ${src.toString(16)} ${dst.toString(16)} -> ${to.toString(16)}`;
+        // One's complement has two zeros: the field must be the same number, not only equivalent.
+        assert.equal(got, want, `proto ${proto} ${what}`);
+      }
+    }
+  }
+});

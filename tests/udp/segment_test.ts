@@ -187,6 +187,92 @@ Deno.test("udp segmentSize send: a datagram over the path MTU or more than 128 o
   });
 });
 
+/** A raw-IP driver without USO that records the length of each packet it is given. */
+function lengthRecorder(sent: number[]): LinkDriver {
+  return {
+    linkType: 101,
+    mtu: 1500,
+    attach() {},
+    transmit(p) {
+      sent.push(p.length);
+      p.release();
+    },
+    close() {},
+  };
+}
+
+Deno.test("udp segmentSize to multicast or broadcast: a datagram over the interface MTU is a RangeError, never an oversized packet", async () => {
+  const sent: number[] = [];
+  const stack = createStack({ seed: 28 });
+  stack.addInterface({
+    name: "eth0",
+    driver: lengthRecorder(sent),
+    addresses: ["10.0.0.1/24", "fd00::1/64"],
+  });
+  // No route covers these: the path MTU UDP asks for is unknown, the IP layer knows the link's.
+  const targets = [["0.0.0.0", "239.1.1.1", 20], ["0.0.0.0", "255.255.255.255", 20], [
+    "::",
+    "ff0e::1",
+    40,
+  ]] as const;
+  for (const [any, group, ipHeader] of targets) {
+    const tooBig = 1500 - ipHeader - 8 + 1;
+    const big = stack.listenDatagram({
+      transport: "udp",
+      hostname: any,
+      segmentSize: tooBig,
+      broadcast: true,
+    });
+    await assert.rejects(
+      big.send(pattern(2 * tooBig), { hostname: group, port: 7000 }),
+      RangeError,
+    );
+    big.close();
+    assert.deepEqual(sent, [], `nothing sent to ${group}`);
+    const fits = stack.listenDatagram({
+      transport: "udp",
+      hostname: any,
+      segmentSize: tooBig - 1,
+      broadcast: true,
+    });
+    await fits.send(pattern(2 * tooBig), { hostname: group, port: 7000 });
+    fits.close();
+    assert.deepEqual(sent, [1500, 1500, ipHeader + 8 + 2], `to ${group}`);
+    sent.length = 0;
+  }
+  stack.close();
+});
+
+Deno.test("udp segmentSize over IPv4: every datagram of a send and the next send have identifications of their own", async () => {
+  const ids: number[] = [];
+  const stack = createStack({ seed: 29 });
+  stack.addInterface({
+    driver: {
+      linkType: 101,
+      mtu: 1500,
+      attach() {},
+      transmit(p) {
+        ids.push(new DataView(p.buf.buffer, p.buf.byteOffset).getUint16(p.start + 4));
+        p.release();
+      },
+      close() {},
+    },
+    addresses: ["10.0.0.1/24"],
+  });
+  const to = { hostname: "10.0.0.2", port: 7000 };
+  const tx = stack.listenDatagram({ transport: "udp", segmentSize: 1000 });
+  await tx.send(pattern(3000), to);
+  await tx.send(pattern(10), to);
+  await tx.send(pattern(2500), to);
+  await tx.send(pattern(10), to);
+  tx.close();
+  stack.close();
+  assert.equal(ids.length, 8);
+  // Their DF bit is clear: a router may fragment them, so a repeated
+  // identification could join fragments of two datagrams (RFC 6864 §4.1).
+  assert.equal(new Set(ids).size, 8, `identifications ${ids}`);
+});
+
 function stackOn(driver: LinkDriver): Stack {
   const stack = createStack({ seed: 27 });
   stack.addInterface({ name: "eth0", driver, addresses: ["10.0.0.1/24"] });

@@ -38,7 +38,8 @@ import { recordIpv4Options } from "../../wire/ipv4_options.ts";
 import { fragmentIpv4 } from "./fragment.ts";
 import { finishTcpSuperSegment } from "../../wire/tcp_gso.ts";
 import { isUdpSuper, segmentUdpSuper } from "../../wire/udp_gso.ts";
-import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
+import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
+import { UDP_HEADER_LEN } from "../../wire/udp.ts";
 import { checkIncludedHeader, checkSendOptions, type Ipv4OptionsProcessor } from "./options.ts";
 import type { PmtuCache } from "./pmtu.ts";
 import { type Ipv4RouteHost, selectIpv4Source } from "./route_service.ts";
@@ -261,6 +262,11 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
       // A "locked" path MTU (clamped to the floor) means DF goes out clear.
       mtu = pathMtu(iface, dst);
       if (mtu < iface.mtu && pmtu.isLocked(dst)) flags &= ~Ipv4SendFlags.DONT_FRAGMENT;
+      if (udpSegmentTooBig(pkt, protocol, grow, mtu)) {
+        c.tooLong.value++;
+        pkt.release();
+        return "message_too_long";
+      }
       // A TCP super-segment for a link that segments it (TSO) goes out whole;
       // a UDP one (segmentSize) always does: the link output cuts it if needed.
       if (pkt.gsoSize > 0 && pkt.length + grow <= superMax(iface, protocol)) {
@@ -297,6 +303,11 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
         hop = outHop;
         isLocal = outLocal;
         mtu = isLocal ? iface.mtu : pathMtu(iface, dst);
+        if (!isLocal && udpSegmentTooBig(pkt, protocol, pkt.l4 - pkt.l3, mtu)) {
+          c.tooLong.value++;
+          pkt.release();
+          return "message_too_long";
+        }
         // As above: a super-segment for a link that segments it goes out whole.
         if (!isLocal && pkt.gsoSize > 0 && pkt.length <= superMax(iface, protocol)) {
           mtu = superMax(iface, protocol);
@@ -324,6 +335,23 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
    */
   function superMax(iface: NetInterface, protocol: number): number {
     return protocol === IP_PROTOCOL_UDP ? MAX_DATAGRAM : iface.tsoMaxSize;
+  }
+
+  /**
+   * Whether a UDP super-datagram's datagrams (IP header of `ipHeader`
+   * bytes, UDP header, `gsoSize` bytes) do not fit `mtu`: a segmented send
+   * is never fragmented (Linux's `udp_send_skb`: EMSGSIZE). Checked here
+   * against the interface the datagram really leaves by (multicast,
+   * broadcast, a hook's new route), which UDP's own check cannot know.
+   */
+  function udpSegmentTooBig(
+    pkt: PacketBuffer,
+    protocol: number,
+    ipHeader: number,
+    mtu: number,
+  ): boolean {
+    return pkt.gsoSize > 0 && protocol === IP_PROTOCOL_UDP &&
+      ipHeader + UDP_HEADER_LEN + pkt.gsoSize > mtu;
   }
 
   function routeIface(dst: number): NetInterface | undefined {
@@ -380,6 +408,20 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
     pkt.srcAt = at + IPV4_SRC_OFFSET;
     pkt.dstAt = at + IPV4_DST_OFFSET;
     pkt.proto = protocol;
+    // A super-segment's datagrams take ident, ident + 1, ... (the
+    // segmenters' rule): reserve them all, as Linux's ip_select_ident_segs.
+    if (pkt.gsoSize > 0) ident = (ident + superSegmentCount(pkt) - 1) & 0xffff;
+  }
+
+  /** How many datagrams the super-segment `pkt` (headers written) stands for. */
+  function superSegmentCount(pkt: PacketBuffer): number {
+    const l4 = pkt.l4;
+    const head = pkt.proto === IP_PROTOCOL_UDP
+      ? UDP_HEADER_LEN
+      : pkt.proto === IP_PROTOCOL_TCP
+      ? (pkt.buf[l4 + 12]! >>> 4) << 2
+      : 0;
+    return Math.max(1, Math.ceil((pkt.end - l4 - head) / pkt.gsoSize));
   }
 
   /**

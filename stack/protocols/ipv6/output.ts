@@ -32,6 +32,7 @@ import { type Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 import { finishTcpSuperSegment } from "../../wire/tcp_gso.ts";
 import { isUdpSuper, segmentUdpSuper } from "../../wire/udp_gso.ts";
 import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
+import { UDP_HEADER_LEN } from "../../wire/udp.ts";
 
 /** The send flags that carry the ECN field. */
 const ECN_FLAGS = RouteSendFlags.ECN_ECT0 | RouteSendFlags.ECN_ECT1;
@@ -302,6 +303,11 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
       return "addr_not_available";
     }
     let mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
+    if (!isLocal && udpSegmentTooBig(pkt, protocol, mtu)) {
+      c.tooLong.value++;
+      pkt.release();
+      return "message_too_long";
+    }
     // A TCP super-segment for a link that segments it (TSO) goes out whole;
     // a UDP one (segmentSize) always does: the link output cuts it if needed.
     if (pkt.gsoSize > 0 && pkt.length + IPV6_HEADER_LEN <= superMax(iface, protocol)) {
@@ -353,6 +359,11 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
         hop = outHop;
         isLocal = outLocal;
         mtu = isLocal ? MAX_PAYLOAD + IPV6_HEADER_LEN : pathMtuOn(dst, linkMtu(iface));
+        if (!isLocal && udpSegmentTooBig(pkt, protocol, mtu)) {
+          c.tooLong.value++;
+          pkt.release();
+          return "message_too_long";
+        }
         // As above: a super-segment for a link that segments it goes out whole.
         if (!isLocal && pkt.gsoSize > 0 && pkt.length <= superMax(iface, protocol)) {
           mtu = superMax(iface, protocol);
@@ -371,6 +382,18 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     }
     c.txPackets.value++;
     return output(iface, hop, pkt, Math.max(mtu, IPV6_MIN_MTU));
+  }
+
+  /**
+   * Whether a UDP super-datagram's datagrams (IPv6 and UDP header and
+   * `gsoSize` bytes) do not fit `mtu`: a segmented send is never
+   * fragmented (Linux's `udp_send_skb`: EMSGSIZE). Checked here against
+   * the interface the datagram really leaves by (a multicast scope, a
+   * hook's new route), which UDP's own check cannot know.
+   */
+  function udpSegmentTooBig(pkt: PacketBuffer, protocol: number, mtu: number): boolean {
+    return pkt.gsoSize > 0 && protocol === IP_PROTOCOL_UDP &&
+      IPV6_HEADER_LEN + UDP_HEADER_LEN + pkt.gsoSize > mtu;
   }
 
   function pathMtu(dst: IpKey): number {

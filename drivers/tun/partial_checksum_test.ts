@@ -181,3 +181,40 @@ Deno.test("CHECKSUM_PARTIAL: a forwarded segment leaves with its checksum comple
   assert.equal(tcpChecksumValid(outside.sent[0]!), true);
   stack.close();
 });
+
+Deno.test("CHECKSUM_PARTIAL: an ICMP Parameter Problem about bad IPv4 options quotes the checksum completed", () => {
+  const link = new FakeLink();
+  const stack = createStack({ seed: 5 });
+  stack.addInterface({ driver: link, addresses: ["10.0.0.2/24"] });
+  // The segment with a 4-byte option whose length (2) is too short for Record Route (7).
+  const seg = partialSegment(HOST, 0x10, 40);
+  const ip = new Uint8Array(seg.length + 4);
+  ip.set(seg.subarray(0, 20));
+  ip.set([7, 2, 0, 0], 20);
+  ip.set(seg.subarray(20), 24);
+  const dv = new DataView(ip.buffer);
+  dv.setUint8(0, 0x46);
+  dv.setUint16(2, ip.length);
+  dv.setUint16(10, 0);
+  dv.setUint16(10, finishChecksum(sumBytes(ip.subarray(0, 24))));
+  const pkt = link.port.pool.alloc(ip.length);
+  pkt.buf.set(ip, pkt.start);
+  pkt.l4 = pkt.start + 24;
+  pkt.flags = PacketFlags.CHECKSUM_VERIFIED | PacketFlags.CHECKSUM_PARTIAL;
+  link.port.receive(pkt);
+  stack.poll();
+  assert.equal(stack.counters.value("ipv4.rx.bad_options"), 1);
+  assert.equal(link.sent.length, 1, "a Parameter Problem");
+  const err = link.sent[0]!;
+  assert.equal(err[20], 12, "ICMP type 12");
+  // The quote: the whole datagram (under 548 bytes); its TCP part after a 24-byte header.
+  const quoted = err.subarray(28);
+  assert.equal(quoted.length, ip.length);
+  const tcpLen = ip.length - 24;
+  assert.equal(
+    sumBytes(quoted.subarray(24), pseudoHeaderSumV4(SRC, HOST, 6, tcpLen)),
+    0xffff,
+    "the quoted segment's checksum is complete",
+  );
+  stack.close();
+});

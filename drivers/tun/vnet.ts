@@ -343,7 +343,12 @@ export function partialTcpV4(
   if (buf[hdrAt] !== VIRTIO_NET_HDR_F_NEEDS_CSUM) return -1;
   if (ipAt + 40 > end || buf[ipAt]! >>> 4 !== 4 || buf[ipAt + 9] !== IP_PROTOCOL_TCP) return -1;
   if (!checksumTrusted(buf, hdrAt, start, ipAt, end)) return -1;
-  return ipAt + ((buf[ipAt]! & 0x0f) << 2);
+  // A whole TCP header after a whole IPv4 header, or the field completed
+  // later (a capture comes before IPv4's checks) would land in the IP header
+  // or past the frame: such a frame is completed here, then dropped by IPv4/TCP.
+  const ihl = (buf[ipAt]! & 0x0f) << 2;
+  if (ihl < 20 || ipAt + ihl + 20 > end) return -1;
+  return ipAt + ihl;
 }
 
 /**

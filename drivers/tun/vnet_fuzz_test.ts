@@ -4,9 +4,21 @@
  * past the frame, and bound what one frame can turn into.
  */
 import assert from "node:assert/strict";
-import { completeChecksum, parseVnetHeader, VNET_HDR_LEN, writeTxHeader } from "./vnet.ts";
+import {
+  completeChecksum,
+  parseVnetHeader,
+  partialTcpV4,
+  VIRTIO_NET_HDR_F_NEEDS_CSUM,
+  VNET_HDR_LEN,
+  writeTxHeader,
+} from "./vnet.ts";
 import { segmentUdp, UDP_MAX_SEGMENTS } from "./uso.ts";
-import { PacketPool } from "../../stack/packet.ts";
+import {
+  finishPartialChecksum,
+  PacketBuffer,
+  PacketFlags,
+  PacketPool,
+} from "../../stack/packet.ts";
 
 /** A small deterministic generator (xorshift32): the same cases every run. */
 function rng(seed: number): () => number {
@@ -99,4 +111,37 @@ Deno.test("writeTxHeader() refuses a super-segment whose TCP header does not fit
   assert.equal(writeTxHeader(b, 10, 10, b.length, 1448, 1500), false);
   b[10] = 0x45;
   assert.equal(writeTxHeader(b, 10, 10, b.length, 1448, 1500), true);
+});
+
+Deno.test("partialTcpV4() leaves partial only a TCP header that fits: finishing it writes inside the TCP header", () => {
+  // NEEDS_CSUM with csum_start/csum_offset naming the TCP checksum field of
+  // an IPv4 header whose IHL is under 5, or leaves no whole TCP header before
+  // the frame's end: completed later (capture tap first), the field would be
+  // written into the IP header or past the frame.
+  const next = rng(21);
+  for (let i = 0; i < 3000; i++) {
+    const len = 40 + (next() % 60);
+    const ihl = next() % 16;
+    const buf = new Uint8Array(VNET_HDR_LEN + len + 64).fill(0xee);
+    const ip = VNET_HDR_LEN, end = ip + len;
+    buf.fill(0, ip, end);
+    buf.set([VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, 0, 0, (ihl * 4) & 0xff, 0, 16, 0]);
+    buf[ip] = 0x40 | ihl;
+    buf[ip + 2] = len >>> 8;
+    buf[ip + 3] = len & 0xff;
+    buf[ip + 9] = 6;
+    const l4 = partialTcpV4(buf, 0, ip, ip, end);
+    if (l4 < 0) continue;
+    assert.ok(
+      l4 >= ip + 20 && l4 + 20 <= end,
+      `IHL ${ihl}, ${len} bytes: TCP header at ${l4 - ip}`,
+    );
+    const pkt = PacketBuffer.wrap(buf);
+    pkt.start = ip;
+    pkt.end = end;
+    pkt.l4 = l4;
+    pkt.flags = PacketFlags.CHECKSUM_PARTIAL;
+    finishPartialChecksum(pkt);
+    assert.ok(buf.subarray(end).every((b) => b === 0xee), "nothing written past the frame");
+  }
 });

@@ -15,7 +15,7 @@ import type {
   RxContext,
   RxVerdict,
 } from "../../manifest.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type {
   IcmpEchoService,
   IcmpErrorService,
@@ -408,6 +408,9 @@ export const icmpPlugin: ProtocolPlugin = {
           c.rateLimited.value++;
           return;
         }
+        // The quote is the datagram as sent: a TUN's partial TCP checksum
+        // completed (any error about it, e.g. bad IPv4 options, before IPv4 does).
+        finishPartialChecksum(pkt);
         const e = buildIcmpError(ctx.pool, pkt, type, code, info);
         // From the address the datagram was sent to when it is ours (RFC 1122
         // §3.2.2: port unreachable comes from the host addressed), else from

@@ -138,8 +138,20 @@ class PairChannel {
   waited = 0;
   spun = 0;
   waits = 0;
+  /** Of `waits`, those the spin did not cover (the thread slept). */
+  sleeps = 0;
+  /** Thread CPU time inside waits (spinning, the futex calls), ms; NaN without a clock. */
+  waitCpu = NaN;
+  readonly #cpu: (() => number) | null;
 
-  constructor(shared: SharedArrayBuffer, me: number, ringBytes: number) {
+  constructor(
+    shared: SharedArrayBuffer,
+    me: number,
+    ringBytes: number,
+    cpu: (() => number) | null,
+  ) {
+    this.#cpu = cpu;
+    if (cpu !== null) this.waitCpu = 0;
     this.#ctl = new Int32Array(shared, 0, CTL_BYTES / 4);
     this.#vals = new BigInt64Array(shared, CTL_BYTES, VALS_BYTES / 8);
     this.#view = new DataView(shared);
@@ -287,6 +299,7 @@ class PairChannel {
   wait(stamp: number, need: number): void {
     const ctl = this.#ctl, word = BUMP + this.#other;
     const t0 = performance.now();
+    const c0 = this.#cpu === null ? 0 : this.#cpu();
     this.waits++;
     Atomics.store(this.#vals, NEED + this.#me, BigInt(Math.floor(need)));
     Atomics.store(ctl, WANT + this.#me, 1);
@@ -296,6 +309,7 @@ class PairChannel {
     }
     this.spun += performance.now() - t0;
     const covered = Atomics.load(ctl, word) !== stamp;
+    if (!covered) this.sleeps++;
     this.#spinMs = covered
       ? Math.min(SPIN_MAX_MS, this.#spinMs * 2)
       : Math.max(SPIN_MIN_MS, this.#spinMs / 2);
@@ -307,6 +321,7 @@ class PairChannel {
     }
     Atomics.store(ctl, WANT + this.#me, 0);
     this.waited += performance.now() - t0;
+    if (this.#cpu !== null) this.waitCpu += this.#cpu() - c0;
     this.#check(t0);
   }
 
@@ -342,6 +357,8 @@ export interface PairRun {
   readonly crossed: number;
   readonly waited: number;
   readonly spun: number;
+  readonly sleeps: number;
+  readonly waitCpu: number;
 }
 
 /**
@@ -371,7 +388,8 @@ export function crossingTo(
  * @internal Runs partition `part.index` (0 or 1) of a two-partition network
  * for `duration` µs, exchanging frames with the other through `shared`;
  * `early` holds (time, link direction id) of each frame queued while the
- * scenario was built.
+ * scenario was built; `cpu`, a thread CPU clock (ms) to measure the waits'
+ * CPU with, or null.
  */
 export async function runPair(
   net: VirtualNetwork,
@@ -380,8 +398,9 @@ export async function runPair(
   ringBytes: number,
   duration: number,
   early: readonly number[],
+  cpu: (() => number) | null,
 ): Promise<PairRun> {
-  const channel = new PairChannel(shared, part.index, ringBytes);
+  const channel = new PairChannel(shared, part.index, ringBytes, cpu);
   return await runPairOn(net, part, channel, duration, early);
 }
 
@@ -516,6 +535,8 @@ async function runPairOn(
       crossed,
       waited: channel.waited,
       spun: channel.spun,
+      sleeps: channel.sleeps,
+      waitCpu: channel.waitCpu,
     };
   } finally {
     wire.remote = null;

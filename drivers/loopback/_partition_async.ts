@@ -47,6 +47,8 @@ const ASLEEP = 6;
  * their difference, at most a ring, is used).
  */
 const READ_TOTAL = 8, WRITE_TOTAL = 12;
+/** Per partition p: bumped after each step p runs (the other spins on while it moves). */
+const STEPS = 10;
 /** Per partition p: set while p waits for the other's next publication. */
 const WANT = 14;
 const CTL_BYTES = 64;
@@ -62,12 +64,17 @@ const WRAP = 0xffffffff;
 /** "No bound" in the BigInt64 words. */
 const NEVER = 2n ** 62n;
 /**
- * Most and least time (ms) to spin before sleeping: the other usually
- * publishes within a step or two (tens of µs), less than a sleeping thread
- * takes to wake. Adapted per wait as at the barrier: halved when the wait
- * outlasts the spin, doubled when the spin covers it.
+ * Most and least time (ms) to spin on while the other takes no step: a
+ * waiting partition spins as long as the other steps (it runs, and will
+ * publish soon: an adaptive mutex's "spin while the owner runs"), and sleeps
+ * once the other has not stepped this long (descheduled, or in a long step),
+ * or after SPIN_CAP_MS in all. A sleeping thread takes tens of µs to wake,
+ * more than a step, and the lead it sleeps away is at most two lookaheads of
+ * simulated time. Adapted per wait as at the barrier: halved when the wait
+ * outlasts the spin, doubled when the spin covers it, so a loaded machine,
+ * where the other is often not running, wastes little.
  */
-const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005;
+const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005, SPIN_CAP_MS = 1;
 /** A partition silent this long is taken for dead. */
 const STALL_TIMEOUT_MS = 120_000;
 
@@ -264,6 +271,11 @@ class PairChannel {
     if (Atomics.load(ctl, ASLEEP + this.#other) !== 0) Atomics.notify(ctl, BUMP + this.#me);
   }
 
+  /** Tells a waiting other that this partition is running (it spins on meanwhile). */
+  stepped(): void {
+    Atomics.add(this.#ctl, STEPS + this.#me, 1);
+  }
+
   /** Wakes the other if it waits for this partition, with nothing new published. */
   nudge(): void {
     Atomics.add(this.#ctl, BUMP + this.#me, 1);
@@ -303,9 +315,16 @@ class PairChannel {
     this.waits++;
     Atomics.store(this.#vals, NEED + this.#me, BigInt(Math.floor(need)));
     Atomics.store(ctl, WANT + this.#me, 1);
-    let spins = 0;
+    const steps = STEPS + this.#other;
+    let spins = 0, stepped = Atomics.load(ctl, steps), moved = t0;
     while (Atomics.load(ctl, word) === stamp) {
-      if ((++spins & 63) === 0 && performance.now() - t0 > this.#spinMs) break;
+      if ((++spins & 63) !== 0) continue;
+      const now = performance.now();
+      if (Atomics.load(ctl, steps) !== stepped) {
+        stepped = Atomics.load(ctl, steps);
+        moved = now;
+      } else if (now - moved > this.#spinMs) break;
+      if (now - t0 > SPIN_CAP_MS) break;
     }
     this.spun += performance.now() - t0;
     const covered = Atomics.load(ctl, word) !== stamp;
@@ -518,6 +537,7 @@ async function runPairOn(
         const target = Math.ceil(next);
         if (target > net.now()) net.clock.set(target);
         net.step();
+        channel.stepped();
         await macrotask();
         continue;
       }

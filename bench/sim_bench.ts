@@ -16,6 +16,10 @@
  * trunks of 1 ms; every `SIM_CROSS`-th pair, default 10, talks across a
  * trunk), run in one thread and then split over N Workers by
  * `runPartitioned`; prints both rows and checks the results are identical.
+ * `SIM_SECONDS` sets the simulated time (issue 19's target is an hour:
+ * `SIM_SECONDS=3600`), `SIM_ROUNDS` repeats the pair of runs (one thread and
+ * Workers alternating; medians and ranges at the end), `SIM_MODES=workers`
+ * (or `one`) runs only that side.
  *
  * Env: `SIM_HOSTS` (comma list), `SIM_SECONDS` (simulated seconds per run;
  * default 3600 for 10 hosts, 360 for 100, 36 for 500 and 1000),
@@ -232,75 +236,141 @@ async function runPartitionedOnce(
   return { r, real, cpu: (cpu.user + cpu.system) / 1e6, hosts: params.hostsPerSwitch * switches };
 }
 
+type PartitionedRow = Awaited<ReturnType<typeof runPartitionedOnce>>;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** "median (min–max, n runs)" of `xs` with `digits` decimals. */
+function spread(xs: readonly number[], digits: number, unit: string): string {
+  const f = (x: number) => x.toFixed(digits);
+  return `${f(median(xs))}${unit} (${f(Math.min(...xs))}–${f(Math.max(...xs))}, ${xs.length} runs)`;
+}
+
+/** One row of the table, then where each partition's time went. */
+function printRow(x: PartitionedRow, seconds: number, oneReal: number, same: string): void {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  const t = x.r.timing;
+  // deno-lint-ignore no-console
+  console.log(
+    `| ${x.hosts} | ${x.r.partitions} | ${seconds} s | ${x.real.toFixed(2)} s | ` +
+      `${x.cpu.toFixed(2)} s | ${(oneReal / x.real).toFixed(2)}× | ${x.r.report.requests} | ` +
+      `${x.r.windows} | ${x.r.boundaryFrames} | ` +
+      `${x.r.busyMs.map((ms) => (ms / 1000).toFixed(1) + " s").join(" / ")} | ${same} |`,
+  );
+  // deno-lint-ignore no-console
+  console.log(
+    `  ${x.r.partitions} partition(s): start ${t.map((p) => s(p.startMs)).join(" / ")} s wall ` +
+      `(build ${t.map((p) => s(p.buildMs)).join(" / ")} s wall, ` +
+      `${t.map((p) => s(p.buildCpuMs)).join(" / ")} CPU-s); run CPU ${
+        t.map((p) => s(p.runCpuMs)).join(" / ")
+      } s (spin ${t.map((p) => s(p.spinMs)).join(" / ")}); wait ${
+        t.map((p) => s(p.waitMs)).join(" / ")
+      } s wall; waits/simulated s ${(x.r.windows / seconds).toFixed(0)}, slept in ${
+        t.map((p) => p.sleeps).join(" / ")
+      }`,
+  );
+}
+
+/**
+ * The estimated speed-up of `many` over the one-thread run's CPU `base`
+ * (ms), as on idle cores: without barriers, the busiest partition's CPU
+ * (its spinning left out, at most 200 µs a wait; sync work included); with
+ * barriers, the critical path plus 5 µs a barrier.
+ */
+function printEstimate(many: PartitionedRow, base: number): number {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  if (!Number.isNaN(many.r.criticalCpuMs)) {
+    const path = many.r.criticalCpuMs + many.r.windows * 0.005;
+    // deno-lint-ignore no-console
+    console.log(
+      `  critical path ${s(many.r.criticalCpuMs)} CPU-s + ${many.r.windows} barriers × 5 µs: ` +
+        `estimated speed-up ${(base / path).toFixed(2)}× (one-thread run ${s(base)} CPU-s)`,
+    );
+    return base / path;
+  }
+  // The waits' measured CPU, or else their spinning (at most 200 µs a wait).
+  const busy = many.r.timing.map((p) =>
+    p.runCpuMs - (Number.isNaN(p.waitCpuMs) ? Math.min(p.spinMs, p.windows * 0.2) : p.waitCpuMs)
+  );
+  // deno-lint-ignore no-console
+  console.log(
+    `  busy CPU ${busy.map(s).join(" / ")} s (waits' CPU ${
+      many.r.timing.map((p) => s(p.waitCpuMs)).join(" / ")
+    } s), waits ${many.r.timing.map((p) => p.windows).join(" / ")}, bounds published ${
+      many.r.timing.map((p) => p.publications).join(" / ")
+    }: estimated speed-up ${(base / Math.max(...busy)).toFixed(2)}× ` +
+      `(one-thread run ${s(base)} CPU-s)`,
+  );
+  return base / Math.max(...busy);
+}
+
 async function workersMode(workers: number): Promise<void> {
   const hostsList = (Deno.env.get("SIM_HOSTS") ?? "1000").split(",").map(Number);
   const seed = Number(Deno.env.get("SIM_SEED") ?? "1");
   const switches = Number(Deno.env.get("SIM_SWITCHES") ?? String(workers));
   const crossEvery = Number(Deno.env.get("SIM_CROSS") ?? "10");
   const secondsEnv = Deno.env.get("SIM_SECONDS");
-  // deno-lint-ignore no-console
-  console.log(
-    `| hosts | partitions | simulated | real time | CPU time | speed-up vs 1 | requests | windows | ` +
-      `boundary frames | busy per partition | identical |  (load: ${Deno.loadavg().join(" ")})`,
-  );
-  // deno-lint-ignore no-console
-  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+  const rounds = Number(Deno.env.get("SIM_ROUNDS") ?? "1");
+  const modes = new Set((Deno.env.get("SIM_MODES") ?? "one,workers").split(","));
+  if (!(Number.isInteger(rounds) && rounds >= 1)) {
+    throw new RangeError(`SIM_ROUNDS needs a whole number of rounds, got ${rounds}`);
+  }
+  for (const m of modes) {
+    if (m !== "one" && m !== "workers") {
+      throw new RangeError(`SIM_MODES takes "one" and "workers", got "${m}"`);
+    }
+  }
+  const head = () =>
+    // deno-lint-ignore no-console
+    console.log(
+      `| hosts | partitions | simulated | real time | CPU time | speed-up vs 1 | requests | ` +
+        `windows | boundary frames | busy per partition | identical |  (${
+          new Date().toISOString().slice(11, 19)
+        } UTC, load: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")})`,
+    );
   for (const hosts of hostsList) {
     const seconds = secondsEnv !== undefined ? Number(secondsEnv) : DEFAULT_SECONDS[hosts] ?? 60;
-    const one = await runPartitionedOnce(hosts, seconds, seed, 1, switches, crossEvery);
-    const many = await runPartitionedOnce(hosts, seconds, seed, workers, switches, crossEvery);
-    const same = JSON.stringify([one.r.report, one.r.links, one.r.switches]) ===
-      JSON.stringify([many.r.report, many.r.links, many.r.switches]);
-    for (const x of [one, many]) {
+    const real: Record<"one" | "many", number[]> = { one: [], many: [] };
+    const speedUps: number[] = [], estimates: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      head();
       // deno-lint-ignore no-console
-      console.log(
-        `| ${x.hosts} | ${x.r.partitions} | ${seconds} s | ${x.real.toFixed(2)} s | ` +
-          `${x.cpu.toFixed(2)} s | ${(one.real / x.real).toFixed(2)}× | ${x.r.report.requests} | ` +
-          `${x.r.windows} | ${x.r.boundaryFrames} | ` +
-          `${x.r.busyMs.map((ms) => (ms / 1000).toFixed(1) + " s").join(" / ")} | ${
-            same ? "yes" : "NO"
-          } |`,
-      );
+      console.log("|---|---|---|---|---|---|---|---|---|---|---|");
+      // One thread and Workers alternate, so a change of load hits both.
+      const one = modes.has("one")
+        ? await runPartitionedOnce(hosts, seconds, seed, 1, switches, crossEvery)
+        : null;
+      const many = modes.has("workers")
+        ? await runPartitionedOnce(hosts, seconds, seed, workers, switches, crossEvery)
+        : null;
+      const same = one === null || many === null
+        ? "n/a"
+        : JSON.stringify([one.r.report, one.r.links, one.r.switches]) ===
+            JSON.stringify([many.r.report, many.r.links, many.r.switches])
+        ? "yes"
+        : "NO";
+      const oneReal = one?.real ?? NaN;
+      for (const x of [one, many]) if (x !== null) printRow(x, seconds, oneReal, same);
+      if (one !== null) real.one.push(one.real);
+      if (many !== null) real.many.push(many.real);
+      if (one !== null && many !== null) {
+        speedUps.push(one.real / many.real);
+        estimates.push(printEstimate(many, one.r.timing[0]!.runCpuMs));
+      }
     }
-    const s = (ms: number) => (ms / 1000).toFixed(2);
-    for (const x of [one, many]) {
-      const t = x.r.timing;
-      // deno-lint-ignore no-console
-      console.log(
-        `  ${x.r.partitions} partition(s): build ${
-          t.map((p) => s(p.buildMs)).join(" / ")
-        } s wall, ` +
-          `${t.map((p) => s(p.buildCpuMs)).join(" / ")} CPU-s; run CPU ${
-            t.map((p) => s(p.runCpuMs)).join(" / ")
-          } s (spin ${t.map((p) => s(p.spinMs)).join(" / ")}); wait ${
-            t.map((p) => s(p.waitMs)).join(" / ")
-          } s wall; windows/simulated s ${(x.r.windows / seconds).toFixed(0)}`,
-      );
-    }
-    const base = one.r.timing[0]!.runCpuMs;
-    if (!Number.isNaN(many.r.criticalCpuMs)) {
-      // Barrier windows: each window as long as its busiest partition, plus
-      // a barrier each (assumed 5 µs: both threads spinning).
-      const path = many.r.criticalCpuMs + many.r.windows * 0.005;
-      // deno-lint-ignore no-console
-      console.log(
-        `  critical path ${s(many.r.criticalCpuMs)} CPU-s + ${many.r.windows} barriers × 5 µs: ` +
-          `estimated speed-up ${(base / path).toFixed(2)}× (one-thread run ${s(base)} CPU-s)`,
-      );
-    } else {
-      // Without barriers: the busiest partition's CPU, its spinning left out
-      // (at most 200 µs a wait), sync work (publishing, rings) included.
-      const busy = many.r.timing.map((p) => p.runCpuMs - Math.min(p.spinMs, p.windows * 0.2));
-      // deno-lint-ignore no-console
-      console.log(
-        `  busy CPU ${busy.map(s).join(" / ")} s, waits ${
-          many.r.timing.map((p) => p.windows).join(" / ")
-        }, bounds published ${
-          many.r.timing.map((p) => p.publications).join(" / ")
-        }: estimated speed-up ${(base / Math.max(...busy)).toFixed(2)}× ` +
-          `(one-thread run ${s(base)} CPU-s)`,
-      );
-    }
+    if (rounds === 1) continue;
+    // deno-lint-ignore no-console
+    console.log(
+      `  ${hosts} hosts, ${seconds} s simulated, ${rounds} rounds: real time one thread ${
+        real.one.length > 0 ? spread(real.one, 2, " s") : "n/a"
+      }, ${workers} Workers ${real.many.length > 0 ? spread(real.many, 2, " s") : "n/a"}; ` +
+        `speed-up ${speedUps.length > 0 ? spread(speedUps, 2, "×") : "n/a"}, estimated ${
+          estimates.length > 0 ? spread(estimates, 2, "×") : "n/a"
+        } (load now ${Deno.loadavg()[0]!.toFixed(2)})`,
+    );
   }
 }
 

@@ -47,6 +47,8 @@ const ASLEEP = 6;
  * their difference, at most a ring, is used).
  */
 const READ_TOTAL = 8, WRITE_TOTAL = 12;
+/** Per partition p: bumped after each step p runs (the other spins on while it moves). */
+const STEPS = 10;
 /** Per partition p: set while p waits for the other's next publication. */
 const WANT = 14;
 const CTL_BYTES = 64;
@@ -62,12 +64,17 @@ const WRAP = 0xffffffff;
 /** "No bound" in the BigInt64 words. */
 const NEVER = 2n ** 62n;
 /**
- * Most and least time (ms) to spin before sleeping: the other usually
- * publishes within a step or two (tens of µs), less than a sleeping thread
- * takes to wake. Adapted per wait as at the barrier: halved when the wait
- * outlasts the spin, doubled when the spin covers it.
+ * Most and least time (ms) to spin on while the other takes no step: a
+ * waiting partition spins as long as the other steps (it runs, and will
+ * publish soon: an adaptive mutex's "spin while the owner runs"), and sleeps
+ * once the other has not stepped this long (descheduled, or in a long step),
+ * or after SPIN_CAP_MS in all. A sleeping thread takes tens of µs to wake,
+ * more than a step, and the lead it sleeps away is at most two lookaheads of
+ * simulated time. Adapted per wait as at the barrier: halved when the wait
+ * outlasts the spin, doubled when the spin covers it, so a loaded machine,
+ * where the other is often not running, wastes little.
  */
-const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005;
+const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005, SPIN_CAP_MS = 1;
 /** A partition silent this long is taken for dead. */
 const STALL_TIMEOUT_MS = 120_000;
 
@@ -138,8 +145,20 @@ class PairChannel {
   waited = 0;
   spun = 0;
   waits = 0;
+  /** Of `waits`, those the spin did not cover (the thread slept). */
+  sleeps = 0;
+  /** Thread CPU time inside waits (spinning, the futex calls), ms; NaN without a clock. */
+  waitCpu = NaN;
+  readonly #cpu: (() => number) | null;
 
-  constructor(shared: SharedArrayBuffer, me: number, ringBytes: number) {
+  constructor(
+    shared: SharedArrayBuffer,
+    me: number,
+    ringBytes: number,
+    cpu: (() => number) | null,
+  ) {
+    this.#cpu = cpu;
+    if (cpu !== null) this.waitCpu = 0;
     this.#ctl = new Int32Array(shared, 0, CTL_BYTES / 4);
     this.#vals = new BigInt64Array(shared, CTL_BYTES, VALS_BYTES / 8);
     this.#view = new DataView(shared);
@@ -252,6 +271,11 @@ class PairChannel {
     if (Atomics.load(ctl, ASLEEP + this.#other) !== 0) Atomics.notify(ctl, BUMP + this.#me);
   }
 
+  /** Tells a waiting other that this partition is running (it spins on meanwhile). */
+  stepped(): void {
+    Atomics.add(this.#ctl, STEPS + this.#me, 1);
+  }
+
   /** Wakes the other if it waits for this partition, with nothing new published. */
   nudge(): void {
     Atomics.add(this.#ctl, BUMP + this.#me, 1);
@@ -287,15 +311,24 @@ class PairChannel {
   wait(stamp: number, need: number): void {
     const ctl = this.#ctl, word = BUMP + this.#other;
     const t0 = performance.now();
+    const c0 = this.#cpu === null ? 0 : this.#cpu();
     this.waits++;
     Atomics.store(this.#vals, NEED + this.#me, BigInt(Math.floor(need)));
     Atomics.store(ctl, WANT + this.#me, 1);
-    let spins = 0;
+    const steps = STEPS + this.#other;
+    let spins = 0, stepped = Atomics.load(ctl, steps), moved = t0;
     while (Atomics.load(ctl, word) === stamp) {
-      if ((++spins & 63) === 0 && performance.now() - t0 > this.#spinMs) break;
+      if ((++spins & 63) !== 0) continue;
+      const now = performance.now();
+      if (Atomics.load(ctl, steps) !== stepped) {
+        stepped = Atomics.load(ctl, steps);
+        moved = now;
+      } else if (now - moved > this.#spinMs) break;
+      if (now - t0 > SPIN_CAP_MS) break;
     }
     this.spun += performance.now() - t0;
     const covered = Atomics.load(ctl, word) !== stamp;
+    if (!covered) this.sleeps++;
     this.#spinMs = covered
       ? Math.min(SPIN_MAX_MS, this.#spinMs * 2)
       : Math.max(SPIN_MIN_MS, this.#spinMs / 2);
@@ -307,6 +340,7 @@ class PairChannel {
     }
     Atomics.store(ctl, WANT + this.#me, 0);
     this.waited += performance.now() - t0;
+    if (this.#cpu !== null) this.waitCpu += this.#cpu() - c0;
     this.#check(t0);
   }
 
@@ -342,6 +376,8 @@ export interface PairRun {
   readonly crossed: number;
   readonly waited: number;
   readonly spun: number;
+  readonly sleeps: number;
+  readonly waitCpu: number;
 }
 
 /**
@@ -371,7 +407,8 @@ export function crossingTo(
  * @internal Runs partition `part.index` (0 or 1) of a two-partition network
  * for `duration` µs, exchanging frames with the other through `shared`;
  * `early` holds (time, link direction id) of each frame queued while the
- * scenario was built.
+ * scenario was built; `cpu`, a thread CPU clock (ms) to measure the waits'
+ * CPU with, or null.
  */
 export async function runPair(
   net: VirtualNetwork,
@@ -380,8 +417,9 @@ export async function runPair(
   ringBytes: number,
   duration: number,
   early: readonly number[],
+  cpu: (() => number) | null,
 ): Promise<PairRun> {
-  const channel = new PairChannel(shared, part.index, ringBytes);
+  const channel = new PairChannel(shared, part.index, ringBytes, cpu);
   return await runPairOn(net, part, channel, duration, early);
 }
 
@@ -499,6 +537,7 @@ async function runPairOn(
         const target = Math.ceil(next);
         if (target > net.now()) net.clock.set(target);
         net.step();
+        channel.stepped();
         await macrotask();
         continue;
       }
@@ -516,6 +555,8 @@ async function runPairOn(
       crossed,
       waited: channel.waited,
       spun: channel.spun,
+      sleeps: channel.sleeps,
+      waitCpu: channel.waitCpu,
     };
   } finally {
     wire.remote = null;

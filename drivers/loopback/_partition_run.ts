@@ -24,6 +24,8 @@ import { abortShared, crossingTo, pairSharedBytes, runPair } from "./_partition_
 
 /** @internal What the main thread sends each partition. */
 export interface PartitionInit {
+  /** When runPartitioned was called: `performance.timeOrigin + performance.now()` there, ms. */
+  readonly calledAt: number;
   readonly module: string;
   readonly index: number;
   readonly count: number;
@@ -33,7 +35,7 @@ export interface PartitionInit {
   readonly assign: Readonly<Record<string, number>> | undefined;
   readonly ringBytes: number;
   readonly shared: SharedArrayBuffer | null;
-  /** Measure each window's CPU time (FFI clock; costs a few µs per window). */
+  /** Measure each window's CPU time, or with two partitions each wait's (FFI clock; a few µs each). */
   readonly profile: boolean;
   /** Barrier windows even for two partitions (for comparison). */
   readonly barrier: boolean;
@@ -82,6 +84,8 @@ class Channel {
   waited = 0;
   /** Of `waited`, time spent spinning, ms. */
   spun = 0;
+  /** Barriers the spin did not cover (the thread slept). */
+  sleeps = 0;
   #spinMs = SPIN_MAX_MS;
 
   constructor(shared: SharedArrayBuffer, index: number, count: number, ringBytes: number) {
@@ -162,6 +166,7 @@ class Channel {
         if (spinning) {
           if ((spins & 63) !== 0 || performance.now() - t0 < this.#spinMs) continue;
           spinning = false;
+          this.sleeps++;
           this.spun += performance.now() - t0;
           this.#spinMs = Math.max(SPIN_MIN_MS, this.#spinMs / 2);
         }
@@ -258,26 +263,33 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     wire.remote = null;
     const t0 = performance.now(), c0 = threadCpuMs();
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
-    let waitMs = 0, spinMs = 0, publications = 0;
+    let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
     if (pair) {
-      const r = await runPair(net, part, shared, init.ringBytes, init.duration, early);
+      const cpu = init.profile ? preciseThreadCpuClock() : null;
+      const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu);
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
       waitMs = r.waited;
       spinMs = r.spun;
+      sleeps = r.sleeps;
+      waitCpuMs = r.waitCpu;
       publications = r.publications;
     } else {
       const cpu = init.profile && channel !== null ? preciseThreadCpuClock() : null;
       run = await runWindows(net, part, channel, init.duration, cpu);
       waitMs = channel?.waited ?? 0;
       spinMs = channel?.spun ?? 0;
+      sleeps = channel?.sleeps ?? 0;
     }
     const busyMs = performance.now() - t0 - waitMs;
     const timing = {
+      startMs: performance.timeOrigin + t0 - init.calledAt,
       buildMs: t0 - b0,
       buildCpuMs: c0 - bc0,
       runCpuMs: threadCpuMs() - c0,
       waitMs,
       spinMs,
+      sleeps,
+      waitCpuMs,
       windows: run.windows,
       publications,
     };

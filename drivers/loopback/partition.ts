@@ -501,7 +501,9 @@ export interface PartitionedRunOptions<P = unknown> {
   readonly ringBytes?: number;
   /**
    * Measure each window's CPU time in every partition (needs FFI permission
-   * on Linux; a few µs per window) for {@linkcode PartitionedResult.criticalCpuMs}.
+   * on Linux; a few µs per window) for {@linkcode PartitionedResult.criticalCpuMs},
+   * or with two partitions without barriers each wait's, for
+   * {@linkcode PartitionTiming.waitCpuMs}.
    */
   readonly profile?: boolean;
   /**
@@ -564,13 +566,18 @@ export interface PartitionedResult {
  * import type { PartitionTiming } from "./partition.ts";
  * import assert from "node:assert/strict";
  * const t: PartitionTiming = {
- *   buildMs: 300, buildCpuMs: 280, runCpuMs: 4_000, waitMs: 900, spinMs: 100, windows: 50,
- *   publications: 0,
+ *   startMs: 700, buildMs: 300, buildCpuMs: 280, runCpuMs: 4_000, waitMs: 900, spinMs: 100,
+ *   windows: 50, sleeps: 10, waitCpuMs: 120, publications: 0,
  * };
  * assert.equal(t.runCpuMs - t.spinMs, 3_900); // CPU doing the partition's own work
  * ```
  */
 export interface PartitionTiming {
+  /**
+   * Wall time from the call of {@linkcode runPartitioned} to the start of
+   * this partition's run, ms: the Worker's start, its imports and the build.
+   */
+  readonly startMs: number;
   /** Wall time to import the scenario module and build the scenario, ms. */
   readonly buildMs: number;
   /** Thread CPU time of the build, ms. */
@@ -583,6 +590,14 @@ export interface PartitionTiming {
   readonly spinMs: number;
   /** Synchronisations: barriers, or with two partitions the times it waited for the other. */
   readonly windows: number;
+  /** Of `windows`, the waits that outlasted the spin: the thread slept (a wake-up's latency each). */
+  readonly sleeps: number;
+  /**
+   * With `profile` and two partitions without barriers: of `runCpuMs`, the
+   * CPU time spent waiting (spinning, and the system calls of sleeping and
+   * waking), ms; NaN otherwise.
+   */
+  readonly waitCpuMs: number;
   /** With two partitions: bounds it published (0 with barriers). */
   readonly publications: number;
 }
@@ -708,6 +723,7 @@ export async function runPartitioned<P = unknown>(
     ? new URL(options.module, `file://${Deno.cwd()}/`).href
     : options.module.href;
   const base = {
+    calledAt: performance.timeOrigin + performance.now(),
     module,
     count,
     seed,

@@ -79,6 +79,11 @@ Deno.test("partition: two switches over 2 Workers match one thread, byte for byt
     for (const dir of ["a->b", "b->a"] as const) {
       assert.ok(trunk[dir].delivered > 0, `trunk ${dir} carried frames`);
     }
+    for (const p of many.timing) {
+      // The start covers the Worker's start and the build; a sleep ends a wait.
+      assert.ok(p.startMs >= p.buildMs && p.buildMs > 0, `start ${p.startMs}, build ${p.buildMs}`);
+      assert.ok(p.sleeps <= p.windows, `sleeps ${p.sleeps} of ${p.windows} waits`);
+    }
     const t = trunk["a->b"], u = trunk["b->a"];
     assert.ok(t.dropped.loss + u.dropped.loss > 0, "the trunk lost frames");
     assert.ok(t.reordered + u.reordered > 0, "the trunk reordered frames");

@@ -33,7 +33,14 @@
  *   prints no progress.
  * What is left, JavaScript timers of code embedding `runUp` (an `onReady`
  * hook's `setTimeout`), waits at most {@linkcode UP_BLOCK_MAX} (100 ms)
- * longer; such code can pass `--wait poll`.
+ * longer; such code can pass `--wait poll`. So can code doing its own async
+ * I/O beside the device (sockets, files, Workers, another device): an async
+ * call that completed in the same event-loop turn as the loop's last 1 ms
+ * poll, or was started just before the sleep, is not seen by the sleep and
+ * waits until it ends (session 9's review: a same-process TCP echo on
+ * 127.0.0.1 beside an idle block-mode device had 2-3 of 400 round trips
+ * held 100-109 ms; in poll mode none over 10 ms). JavaScript cannot tell
+ * whether the event loop holds such a call, so this is documented, not fixed.
  *
  * @module
  */

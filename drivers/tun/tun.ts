@@ -137,7 +137,10 @@ export interface TunOptions {
    * JavaScript waits meanwhile, see `block_wait.ts`). Set
    * {@linkcode TunDevice.waitBudget} to the runner's `msUntilWake` with it.
    * One device per process gets it ({@linkcode TunDevice.blocking}); the
-   * others wait as with `"poll"`.
+   * others wait as with `"poll"`. Use it only in a process whose other work
+   * is the stack's: an unrelated async call (a socket, a file, a Worker's
+   * message) that completes just as the loop decides to sleep can wait up
+   * to `blockMax` ms (`cli/_up_wait.ts`).
    */
   readonly wait?: "poll" | "block";
   /** With `wait: "block"`: longest sleep of the JS thread, 1..1000 ms (default 50). */

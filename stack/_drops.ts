@@ -5,9 +5,10 @@
  *
  * @module
  */
-import type { Counters } from "./counters.ts";
+import { counterNameIndex, type Counters } from "./counters.ts";
 import type { Logger } from "./log.ts";
 import { MAX_REASON_LENGTH, MAX_UNDECLARED_REASONS } from "./limits.ts";
+import type { ProtocolManifest } from "./manifest.ts";
 import type { PluginRecord } from "./_plugin_record.ts";
 
 const REASON_PATTERN = /^[a-z0-9_.]+$/;
@@ -45,17 +46,28 @@ export class DropLedger {
       : typeof reason === "number" && Number.isInteger(reason) && reason >= 0 && reason <= 255
       ? `bad_verdict_${reason}`
       : "bad_verdict";
-    let c = rec.drops.get(dir + key);
-    if (c === undefined) {
-      if (typeof reason === "string" && !rec.manifest.counters.includes(`${dir}.${key}`)) {
-        return this.#undeclared(rec, dir, key);
-      }
-      // A malformed verdict has its own visible counter (bad_verdict_<v>).
-      c = this.#counters.get(`${rec.name}.${dir}.${key}`);
-      rec.drops.set(dir + key, c);
+    const dirKey = dir + key;
+    const i = rec.dropIndex.get(dirKey);
+    if (i !== undefined) {
+      this.#counters.at(i).value++;
+      return key;
     }
-    c.value++;
-    return c === rec.undeclaredCounter ? "undeclared" : key;
+    if (typeof reason === "string" && !rec.manifest.counters.includes(`${dir}.${key}`)) {
+      if (rec.undeclared?.has(dirKey)) {
+        this.#counters.get(`${rec.name}.undeclared`).value++;
+        return "undeclared";
+      }
+      return this.#undeclared(rec, dir, key);
+    }
+    // A malformed verdict has its own visible counter (bad_verdict_<v>).
+    const name = `${rec.name}.${dir}.${key}`;
+    const j = counterNameIndex(name);
+    if (j < 0) this.#counters.get(name).value++;
+    else {
+      rec.dropIndex.set(dirKey, j);
+      this.#counters.at(j).value++;
+    }
+    return key;
   }
 
   #undeclared(rec: PluginRecord, dir: string, key: string): string {
@@ -63,17 +75,32 @@ export class DropLedger {
     const what = `plugin "${rec.name}" dropped a packet for "${dir}.${shown}", ` +
       `which its manifest does not declare in counters`;
     if (this.#strict) throw new Error(`Undeclared drop reason: ${what}`);
-    rec.undeclaredCounter.value++;
+    this.#counters.get(`${rec.name}.undeclared`).value++;
     const undeclared = rec.undeclared ??= new Set();
     if (
       undeclared.size < MAX_UNDECLARED_REASONS && key.length <= MAX_REASON_LENGTH &&
       REASON_PATTERN.test(key)
     ) {
-      // Remembered (bounded): logged once, and found in `drops` next time.
+      // Remembered (bounded): logged once.
       undeclared.add(dir + key);
-      rec.drops.set(dir + key, rec.undeclaredCounter);
       this.#log.error(`${what}; counted as ${rec.name}.undeclared (first time; declare it)`);
     }
     return "undeclared";
   }
+}
+
+/** {@linkcode dropIndexOf}'s tables by manifest. */
+const DROP_INDEX = new WeakMap<ProtocolManifest, Map<string, number>>();
+
+/**
+ * The drop counters of a manifest's plugin, `<dir><reason>` → index in the
+ * process-wide counter name table, filled as drops are counted. One table
+ * per manifest, shared by every stack that loads the plugin (a Map per plugin
+ * per stack was 6 of an idle host's 33 Maps). Bounded: only the declared
+ * reasons and the 257 malformed-verdict keys per direction get in.
+ */
+export function dropIndexOf(manifest: ProtocolManifest): Map<string, number> {
+  let table = DROP_INDEX.get(manifest);
+  if (table === undefined) DROP_INDEX.set(manifest, table = new Map());
+  return table;
 }

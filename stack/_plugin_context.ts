@@ -7,7 +7,7 @@
  * @module
  */
 import type { Clock, Instant } from "./clock.ts";
-import type { Counter, Counters } from "./counters.ts";
+import { type Counter, counterHandles, type Counters } from "./counters.ts";
 import { PluginDependencyError } from "./errors.ts";
 import type { HookContext } from "./hooks.ts";
 import type { Logger, LogHub } from "./log.ts";
@@ -186,6 +186,19 @@ class Context implements PluginContext {
 
   counter(name: string): Counter {
     return this.#host.counters.get(`${this.#rec.name}.${name}`);
+  }
+  counterHandles<N extends string>(names: readonly N[]): { readonly [K in N]: Counter };
+  counterHandles<K extends string>(
+    names: Readonly<Record<K, string>>,
+  ): { readonly [P in K]: Counter };
+  counterHandles(
+    names: readonly string[] | Readonly<Record<string, string>>,
+  ): Record<string, Counter> {
+    return counterHandles(
+      this.#host.counters,
+      `${this.#rec.name}.`,
+      names as Record<string, string>,
+    );
   }
 
   timer(callback: (now: Instant) => void): Timer {

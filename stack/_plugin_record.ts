@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { Counter } from "./counters.ts";
 import {
   NEXT,
   type ProtocolHandlers,
@@ -30,10 +29,8 @@ export interface PluginRecord {
   handlers: ProtocolHandlers;
   faults: number;
   quarantined: boolean;
-  readonly faultCounter: Counter;
-  /** `<plugin>.undeclared`: drops for reasons the manifest does not declare. */
-  readonly undeclaredCounter: Counter;
-  readonly drops: Map<string, Counter>;
+  /** Its drop counters, shared by every stack loading the manifest (`dropIndexOf` in `_drops.ts`). */
+  readonly dropIndex: Map<string, number>;
   /** Undeclared drop keys (`<dir><reason>`) already logged (bounded; made on first use). */
   undeclared: Set<string> | null;
   /** Whether it asked for `flush()` at the end of the current batch. */

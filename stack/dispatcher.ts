@@ -52,7 +52,7 @@ import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatch
 import { MAX_DISPATCH_STEPS, MAX_FLUSH_ROUNDS } from "./limits.ts";
 import { type PluginRecord, RxImpl, TableImpl, takesEvent } from "./_plugin_record.ts";
 import { type ContextHost, pluginContext } from "./_plugin_context.ts";
-import { DropLedger } from "./_drops.ts";
+import { dropIndexOf, DropLedger } from "./_drops.ts";
 import { describeStack } from "./_describe_stack.ts";
 import { setupFailure } from "./_setup_failure.ts";
 import {
@@ -265,13 +265,13 @@ export class Dispatcher {
       handlers: {},
       faults: 0,
       quarantined: false,
-      faultCounter: this.counters.get(`${m.name}.fault`),
-      undeclaredCounter: this.counters.get(`${m.name}.undeclared`),
-      drops: new Map(),
+      dropIndex: dropIndexOf(m),
       undeclared: null,
       flushRequested: false,
     };
-    for (const c of m.counters) this.counters.get(`${m.name}.${c}`);
+    // Zero until counted: no object per declared counter (most are never counted).
+    this.counters.declare(`${m.name}.`, RECORD_COUNTERS);
+    this.counters.declare(`${m.name}.`, m.counters);
     const options: Record<string, number | string | boolean> = {};
     for (const [k, spec] of Object.entries(m.options ?? {})) options[k] = spec.default;
     const given = Object.entries(e.options ?? {});
@@ -642,7 +642,7 @@ export class Dispatcher {
 
   #fault(rec: PluginRecord, err: unknown): void {
     rec.faults++;
-    rec.faultCounter.value++;
+    this.counters.get(`${rec.name}.fault`).value++;
     this.#pluginFault.value++;
     if (rec.faults === 1) {
       // Total: a hostile thrown value (throwing toString, revoked Proxy)
@@ -826,6 +826,9 @@ export class Dispatcher {
     for (const iface of this.interfaces.list()) iface.driver.close();
   }
 }
+
+/** The counters the dispatcher keeps for every plugin: its faults and its undeclared drop reasons. */
+const RECORD_COUNTERS: readonly string[] = ["fault", "undeclared"];
 
 /** Frozen default options by manifest: stacks that change none share one object. */
 const DEFAULT_OPTIONS = new WeakMap<object, Readonly<Record<string, number | string | boolean>>>();

@@ -294,6 +294,18 @@ export interface PluginContext {
   counterSnapshot(): Record<string, number>;
   /** The counter `<plugin>.<name>`. */
   counter(name: string): Counter;
+  /**
+   * Handles to the counters `<plugin>.<name>`: for a list of names, `h[name]`
+   * is `counter(name)`; for a record of key → name, `h[key]` is
+   * `counter(record[key])`. Each is made on first use: a plugin with many
+   * counters that are rarely counted holds one object per stack instead of
+   * one each.
+   */
+  counterHandles<N extends string>(names: readonly N[]): { readonly [K in N]: Counter };
+  /** Handles by key to the counters `<plugin>.<record[key]>` (see the list form above). */
+  counterHandles<K extends string>(
+    names: Readonly<Record<K, string>>,
+  ): { readonly [P in K]: Counter };
   /** A new re-armable timer whose callback is fault-isolated. */
   timer(callback: (now: Instant) => void): Timer;
   /**

@@ -31,6 +31,7 @@ import type { NeighborEntry } from "../services.ts";
 import type { Timer } from "../timers.ts";
 import { formatIpKey, type IpFamily, type IpKey } from "../wire/ip_address.ts";
 import { formatMac } from "../wire/address.ts";
+import { EMPTY_MAP, EMPTY_SET } from "../_shared_empty.ts";
 
 /** A state of a neighbour entry (RFC 4861 §7.3.2, with Linux's FAILED and PERMANENT). */
 export type NeighborState = NeighborEntry["state"];
@@ -277,15 +278,17 @@ export class NeighborCache {
   // IPv4 keys are numbers, IPv6 keys strings (wire/ip_address.ts).
   readonly #numericKeys: boolean;
   readonly #tables = new Map<number, Map<IpKey, Entry>>(); // ifindex -> key -> entry
-  // Per-interface timers a Router Advertisement set (bounded by the interfaces).
-  readonly #linkTimers = new Map<number, NeighborLinkTimers>();
+  // Per-interface timers a Router Advertisement set (bounded by the interfaces);
+  // the shared empty map until one is set (IPv4 never sets any).
+  #linkTimers: Map<number, NeighborLinkTimers> = EMPTY_MAP;
   #size = 0;
   // Every entry in CLOCK order (approximate LRU): a use only sets `used`, so
   // the send path does no reordering per packet; eviction gives used
   // entries a second chance by moving them to the back.
   readonly #lru = new Set<Entry>();
-  // Neighbours with packets waiting, the one waiting longest first.
-  readonly #waiting = new Set<Entry>();
+  // Neighbours with packets waiting, the one waiting longest first (the
+  // shared empty set until a packet waits).
+  #waiting: Set<Entry> = EMPTY_SET;
   #totalQueued = 0;
   // One timer walks the cache at the earliest deadline: entries are few and
   // deadlines coarse, so a sweep beats a timer per entry.
@@ -322,13 +325,13 @@ export class NeighborCache {
     this.#proto = protocol;
     this.#numericKeys = protocol.family === 4;
     this.#sweep = ctx.timer((now) => this.#onSweep(now));
-    this.#c = {
-      queueFull: ctx.counter("tx.queue_full"),
-      queueTotalFull: ctx.counter("tx.queue_total_full"),
-      unresolved: ctx.counter("tx.unresolved"),
-      cacheFull: ctx.counter("cache.full"),
-      evicted: ctx.counter("cache.evicted"),
-    };
+    this.#c = ctx.counterHandles({
+      queueFull: "tx.queue_full",
+      queueTotalFull: "tx.queue_total_full",
+      unresolved: "tx.unresolved",
+      cacheFull: "cache.full",
+      evicted: "cache.evicted",
+    });
   }
 
   /**
@@ -346,6 +349,7 @@ export class NeighborCache {
     if (reachableTime !== undefined) check("reachableTime", reachableTime, 1);
     if (retransmitTime !== undefined) check("retransmitTime", retransmitTime, 1);
     const previous = this.reachableTime(ifindex);
+    if (this.#linkTimers === EMPTY_MAP) this.#linkTimers = new Map();
     this.#linkTimers.set(ifindex, { ...this.#linkTimers.get(ifindex), ...timers });
     // RFC 4861 §6.3.4: drawn again only when the base really changed.
     if (reachableTime === undefined || reachableTime === previous) return;
@@ -749,6 +753,7 @@ export class NeighborCache {
     n.queue.push(pkt);
     n.queued += size;
     this.#totalQueued += size;
+    if (this.#waiting === EMPTY_SET) this.#waiting = new Set();
     this.#waiting.add(n);
   }
 

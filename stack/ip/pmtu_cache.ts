@@ -22,6 +22,7 @@
  */
 import type { Duration, Instant } from "../clock.ts";
 import type { IpKey } from "../wire/ip_address.ts";
+import { EMPTY_MAP } from "../_shared_empty.ts";
 
 /** Default lifetime of a learned path MTU: 10 minutes. */
 export const PMTU_EXPIRY: Duration = 600_000_000;
@@ -81,7 +82,8 @@ export class PmtuCache<K extends IpKey = number> {
   readonly #min: number;
   readonly #lock: boolean;
   readonly #max: number;
-  readonly #map = new Map<K, Slot>();
+  /** The shared empty map until the first report (most stacks never get one). */
+  #map: Map<K, Slot> = EMPTY_MAP;
 
   /**
    * A cache on the clock `now`.
@@ -175,6 +177,7 @@ export class PmtuCache<K extends IpKey = number> {
       const first = this.#map.keys().next();
       if (!first.done) this.#map.delete(first.value);
     }
+    if (this.#map === EMPTY_MAP) this.#map = new Map();
     this.#map.set(dst, { mtu, expires, locked });
     return mtu;
   }

@@ -68,7 +68,12 @@ const TIMED_OUT: ProbeResult = {
  */
 export class ProbeTable {
   readonly #ctx: PluginContext;
-  readonly #probes = new Map<number, PendingProbe>();
+  /** Made at the first probe: an idle stack has two tables and no probes. */
+  #map: Map<number, PendingProbe> | null = null;
+
+  get #probes(): Map<number, PendingProbe> {
+    return this.#map ??= new Map();
+  }
 
   /** A table whose timeouts run on `ctx`'s timers. */
   constructor(ctx: PluginContext) {
@@ -82,7 +87,7 @@ export class ProbeTable {
    * waiting for nothing, when the table is full.
    */
   start(key: number, dst: IpKey, timeout: number, done: (r: ProbeResult) => void): boolean {
-    const old = this.#probes.get(key);
+    const old = this.#map?.get(key);
     if (old !== undefined) {
       this.#probes.delete(key);
       old.timer.cancel();
@@ -102,7 +107,7 @@ export class ProbeTable {
 
   /** The probe `key` when it went to `dst`, else undefined. */
   find(key: number, dst: IpKey): PendingProbe | undefined {
-    const p = this.#probes.get(key);
+    const p = this.#map?.get(key);
     return p !== undefined && p.dst === dst ? p : undefined;
   }
 
@@ -115,14 +120,16 @@ export class ProbeTable {
 
   /** Stops waiting for `key` without telling its `done` (it could not be sent). */
   cancel(key: number): void {
-    this.#probes.get(key)?.timer.cancel();
-    this.#probes.delete(key);
+    if (this.#map === null) return;
+    this.#map.get(key)?.timer.cancel();
+    this.#map.delete(key);
   }
 
   /** Stops waiting for every probe (the plugin is torn down). */
   clear(): void {
-    for (const p of this.#probes.values()) p.timer.cancel();
-    this.#probes.clear();
+    if (this.#map === null) return;
+    for (const p of this.#map.values()) p.timer.cancel();
+    this.#map.clear();
   }
 }
 

@@ -12,6 +12,7 @@ import type { PluginContext } from "../manifest.ts";
 import type { Timer } from "../timers.ts";
 import type { PacketBuffer } from "../packet.ts";
 import type { IpKey } from "../wire/ip_address.ts";
+import { EMPTY_MAP } from "../_shared_empty.ts";
 
 /** A counter the reassembler increments (a stack `Counter` fits). */
 export interface CounterLike {
@@ -93,8 +94,9 @@ export class ReassemblyTable<D extends ReassemblyEntry<D>> {
   readonly #evicted: CounterLike;
   readonly #schedule: ((at: Instant | undefined) => void) | undefined;
   /** Datagrams in progress per source address. */
-  readonly #perSource = new Map<IpKey, number>();
-  readonly #buckets = new Map<number, D>();
+  #perSource: Map<IpKey, number> = EMPTY_MAP;
+  /** Both the shared empty map until the first fragment (most stacks never get one). */
+  #buckets: Map<number, D> = EMPTY_MAP;
   #oldest: D | null = null;
   #newest: D | null = null;
   #count = 0;
@@ -169,6 +171,10 @@ export class ReassemblyTable<D extends ReassemblyEntry<D>> {
 
   /** Adds a new datagram as the newest (call {@linkcode admit} first). */
   insert(d: D): void {
+    if (this.#buckets === EMPTY_MAP) {
+      this.#buckets = new Map();
+      this.#perSource = new Map();
+    }
     d.chain = this.#buckets.get(d.hash) ?? null;
     this.#buckets.set(d.hash, d);
     d.older = this.#newest;

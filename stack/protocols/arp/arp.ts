@@ -96,13 +96,13 @@ export const arpPlugin: ProtocolPlugin = {
   },
   setup(ctx: PluginContext): ProtocolHandlers {
     const o = ctx.options as Record<string, number | boolean>;
-    const c = {
-      requestsIn: ctx.counter("rx.requests"),
-      repliesIn: ctx.counter("rx.replies"),
-      requestsOut: ctx.counter("tx.requests"),
-      repliesOut: ctx.counter("tx.replies"),
-      announcements: ctx.counter("tx.announcements"),
-    };
+    const c = ctx.counterHandles({
+      requestsIn: "rx.requests",
+      repliesIn: "rx.replies",
+      requestsOut: "tx.requests",
+      repliesOut: "tx.replies",
+      announcements: "tx.announcements",
+    });
     let eth!: EthernetService;
     // The shared neighbour machinery (stack/ip/neighbor_cache.ts); ARP says
     // what its packets mean and how to ask.

@@ -57,6 +57,7 @@ import {
   ICMP_SOURCE_QUENCH,
   ICMP_TIME_EXCEEDED,
 } from "../../wire/icmpv4.ts";
+import { EMPTY_MAP } from "../../_shared_empty.ts";
 
 /** Largest ICMP error datagram (RFC 1812 §4.3.2.3): 20 + 8 + 548 quoted bytes. */
 export const ICMP_ERROR_DATAGRAM_MAX = 576;
@@ -290,7 +291,8 @@ export class IcmpRateLimiter {
   readonly #gInterval: number;
   readonly #gSlack: number;
   readonly #maxPeers: number;
-  readonly #peers = new Map<number, number>();
+  /** The shared empty map until the first error (an idle stack sends none). */
+  #peers: Map<number, number> = EMPTY_MAP;
   #globalTat = -Infinity;
 
   /** Buckets with the given parameters (defaults like Linux). */
@@ -313,6 +315,7 @@ export class IcmpRateLimiter {
         const first = this.#peers.keys().next();
         if (!first.done) this.#peers.delete(first.value);
       }
+      if (this.#peers === EMPTY_MAP) this.#peers = new Map();
       this.#peers.set(dst, Math.max(tat ?? now, now) + this.#interval);
     }
     if (this.#gInterval > 0) this.#globalTat = Math.max(this.#globalTat, now) + this.#gInterval;

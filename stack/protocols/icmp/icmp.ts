@@ -195,25 +195,25 @@ export const icmpPlugin: ProtocolPlugin = {
       perSecond: o.msgsPerSecond as number,
       globalBurst: o.msgsBurst as number,
     });
-    const c = {
-      requestsIn: ctx.counter("rx.echo_requests"),
-      repliesIn: ctx.counter("rx.echo_replies"),
-      unmatched: ctx.counter("rx.unmatched_reply"),
-      destUnreachIn: ctx.counter("rx.dest_unreachable"),
-      fragNeededIn: ctx.counter("rx.frag_needed"),
-      timeExceededIn: ctx.counter("rx.time_exceeded"),
-      paramProblemIn: ctx.counter("rx.parameter_problem"),
-      errorForProbe: ctx.counter("rx.error_for_probe"),
-      errorDelivered: ctx.counter("rx.error_delivered"),
-      repliesOut: ctx.counter("tx.echo_replies"),
-      requestsOut: ctx.counter("tx.echo_requests"),
-      udpProbes: ctx.counter("tx.udp_probes"),
-      sendFailed: ctx.counter("tx.send_failed"),
-      destUnreachOut: ctx.counter("tx.dest_unreachable"),
-      timeExceededOut: ctx.counter("tx.time_exceeded"),
-      paramProblemOut: ctx.counter("tx.parameter_problem"),
-      rateLimited: ctx.counter("tx.rate_limited"),
-    };
+    const c = ctx.counterHandles({
+      requestsIn: "rx.echo_requests",
+      repliesIn: "rx.echo_replies",
+      unmatched: "rx.unmatched_reply",
+      destUnreachIn: "rx.dest_unreachable",
+      fragNeededIn: "rx.frag_needed",
+      timeExceededIn: "rx.time_exceeded",
+      paramProblemIn: "rx.parameter_problem",
+      errorForProbe: "rx.error_for_probe",
+      errorDelivered: "rx.error_delivered",
+      repliesOut: "tx.echo_replies",
+      requestsOut: "tx.echo_requests",
+      udpProbes: "tx.udp_probes",
+      sendFailed: "tx.send_failed",
+      destUnreachOut: "tx.dest_unreachable",
+      timeExceededOut: "tx.time_exceeded",
+      paramProblemOut: "tx.parameter_problem",
+      rateLimited: "tx.rate_limited",
+    });
     const suppressed = {} as Record<IcmpSuppression, { value: number }>;
     for (
       const why of [

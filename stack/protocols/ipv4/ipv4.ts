@@ -210,14 +210,14 @@ export const ipv4Plugin: ProtocolPlugin = {
     let neighbors: NeighborResolver | undefined;
     let icmpError: IcmpErrorService | undefined;
     let groups: MulticastGroupsService | undefined;
-    const c = {
-      delivered: ctx.counter("rx.delivered"),
-      loopback: ctx.counter("tx.loopback"),
-      loopbackFull: ctx.counter("tx.loopback_queue_full"),
-      fragmentsIn: ctx.counter("rx.fragments"),
-      reassembled: ctx.counter("rx.reassembled"),
-      hostUnreachable: ctx.counter("fwd.host_unreachable"),
-    };
+    const c = ctx.counterHandles({
+      delivered: "rx.delivered",
+      loopback: "tx.loopback",
+      loopbackFull: "tx.loopback_queue_full",
+      fragmentsIn: "rx.fragments",
+      reassembled: "rx.reassembled",
+      hostUnreachable: "fwd.host_unreachable",
+    });
     const reasmTimer = ctx.timer((now) => reasm.expire(now));
     const reasm = new Reassembler(ctx.pool, ctx.now, {
       ...reassemblyOptionsOf(ctx, reasmTimer),

@@ -111,15 +111,15 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
   const opts = deps.options;
   const defaultTtl = ctx.options.ttl as number;
   let ident = deps.firstIdent;
-  const c = {
-    txPackets: ctx.counter("tx.packets"),
-    noRoute: ctx.counter("tx.no_route"),
-    tooLong: ctx.counter("tx.message_too_long"),
-    bcast: ctx.counter("tx.broadcast_not_permitted"),
-    fragmented: ctx.counter("tx.fragmented"),
-    fragmentsOut: ctx.counter("tx.fragments"),
-    cannotFragment: ctx.counter("tx.cannot_fragment"),
-  };
+  const c = ctx.counterHandles({
+    txPackets: "tx.packets",
+    noRoute: "tx.no_route",
+    tooLong: "tx.message_too_long",
+    bcast: "tx.broadcast_not_permitted",
+    fragmented: "tx.fragmented",
+    fragmentsOut: "tx.fragments",
+    cannotFragment: "tx.cannot_fragment",
+  });
   const fragLists: PacketBuffer[][] = []; // one scratch list per nesting level
   let fragDepth = 0;
 

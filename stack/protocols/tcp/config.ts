@@ -241,3 +241,28 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
   if (cfg.rtoMin > cfg.rtoMax) throw new RangeError("Cannot set up tcp: rtoMinMs above rtoMaxMs");
   return cfg;
 }
+
+/** {@linkcode configFor}'s configurations by options object. */
+const CONFIGS = new WeakMap<object, TcpConfig>();
+
+/**
+ * {@linkcode resolveConfig} once per options object: stacks that change no
+ * TCP option share one frozen options object (the dispatcher's defaults),
+ * and so one configuration (about 300 B per stack otherwise; issue 19).
+ *
+ * @example
+ * ```ts
+ * import { configFor, TCP_OPTIONS } from "./config.ts";
+ * import assert from "node:assert/strict";
+ * const defaults = Object.freeze(
+ *   Object.fromEntries(Object.entries(TCP_OPTIONS).map(([k, v]) => [k, v.default])),
+ * );
+ * assert.equal(configFor(defaults), configFor(defaults));
+ * assert.equal(configFor(defaults).timeWait, 60_000_000);
+ * ```
+ */
+export function configFor(o: Readonly<Record<string, number | string | boolean>>): TcpConfig {
+  let cfg = CONFIGS.get(o);
+  if (cfg === undefined) CONFIGS.set(o, cfg = Object.freeze(resolveConfig(o)));
+  return cfg;
+}

@@ -207,7 +207,7 @@ export function segmentZone(seg: Segment): number {
   return isLinkLocalKey(seg.src) ? seg.ifindex : -1;
 }
 
-/** Counter handles, resolved once. */
+/** Counter handles (`PluginContext.counterHandles`): each counter is made when first counted. */
 export type TcpCounters = { readonly [K in typeof TCP_COUNTERS[number]]: Counter };
 
 /** Shared state of the TCP plugin in one stack. */
@@ -269,12 +269,8 @@ export class TcpCore {
   constructor(ctx: PluginContext, cfg: TcpConfig) {
     this.ctx = ctx;
     this.cfg = cfg;
-    // fromEntries keeps the 70 names in fast properties; assigning them in a
-    // loop makes a dictionary (3 KB per stack; issue 19's memory per host).
-    const c: Record<string, Counter> = Object.fromEntries(
-      TCP_COUNTERS.map((name) => [name, ctx.counter(name)]),
-    );
-    this.c = c as TcpCounters;
+    // One handle object per stack; each of the 70 counters is made when first counted.
+    this.c = ctx.counterHandles(TCP_COUNTERS);
     this.isnHash = new KeyedHash(ctx.rng);
     this.tsHash = new KeyedHash(ctx.rng);
     this.cookieHash = new KeyedHash(ctx.rng);

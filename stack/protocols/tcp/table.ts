@@ -8,6 +8,7 @@
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
 import { type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import { EMPTY_MAP } from "../../_shared_empty.ts";
 
 /**
  * A 30-bit mix of a 4-tuple of either family (not keyed: the chains compare
@@ -32,7 +33,8 @@ export function tupleHash(la: IpKey, lp: number, ra: IpKey, rp: number): number 
 
 /** Connections by 4-tuple. */
 export class ConnTable {
-  readonly #buckets = new Map<number, TcpEndpoint>();
+  /** The shared empty map until the first connection (an idle stack has none). */
+  #buckets: Map<number, TcpEndpoint> = EMPTY_MAP;
   #size = 0;
   /** The connection the last lookup found (forgotten when it is removed). */
   #lastFound: TcpEndpoint | null = null;
@@ -63,6 +65,7 @@ export class ConnTable {
   /** Adds `ep` (its tuple must be free). */
   insert(ep: TcpEndpoint): void {
     const h = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    if (this.#buckets === EMPTY_MAP) this.#buckets = new Map();
     ep.hashNext = this.#buckets.get(h);
     this.#buckets.set(h, ep);
     this.#size++;
@@ -97,7 +100,8 @@ export class ConnTable {
 
 /** Listeners by local port. */
 export class ListenTable {
-  readonly #byPort = new Map<number, ListenSocket[]>();
+  /** The shared empty map until the first listener. */
+  #byPort: Map<number, ListenSocket[]> = EMPTY_MAP;
 
   /**
    * The listener for a segment to `addr:port`: exact address first, then
@@ -144,6 +148,7 @@ export class ListenTable {
   /** Adds a listener. */
   add(l: ListenSocket): void {
     const list = this.#byPort.get(l.localPort);
+    if (this.#byPort === EMPTY_MAP) this.#byPort = new Map();
     if (list === undefined) this.#byPort.set(l.localPort, [l]);
     else list.push(l);
   }

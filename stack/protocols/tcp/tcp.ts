@@ -31,7 +31,7 @@ import { TCP_OPT_NOP_NOP_TIMESTAMP as NOP_NOP_TIMESTAMP } from "../../wire/tcp_o
 import { IpKeyMemo } from "../../ip/key_memo.ts";
 import { packetPseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind, transportErrorName } from "../../ip/transport_error.ts";
-import { resolveConfig, TCP_OPTIONS } from "./config.ts";
+import { configFor, TCP_OPTIONS } from "./config.ts";
 import { IP_PROTOCOL_TCP, TCP_COUNTERS, TCP_HEADER_LEN, TcpCore } from "./core.ts";
 import { listSockets } from "./info.ts";
 import { mayReopen, segmentArrives } from "./input.ts";
@@ -65,7 +65,7 @@ export const tcpPlugin: ProtocolPlugin = {
     options: TCP_OPTIONS,
   },
   setup(ctx: PluginContext): ProtocolHandlers {
-    const core = new TcpCore(ctx, resolveConfig(ctx.options));
+    const core = new TcpCore(ctx, configFor(ctx.options));
     const c = core.c;
     const verify = core.cfg.verifyChecksum;
     const seg = core.seg;

@@ -55,6 +55,12 @@ const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 /** Rows allocated at first use. */
 const INITIAL_ROWS = 1 << CHUNK_SHIFT;
 /**
+ * The row arrays of a table without storage, shared by every such table
+ * (four empty typed arrays per idle stack were 800 B): zero-length, so
+ * nothing is ever written into it.
+ */
+const NO_ROWS = new Int32Array(0);
+/**
  * How long the records must stay few (a quarter of the rows, or none)
  * before the storage shrinks or is released, µs. Records of a burst of
  * closes all end together 2×MSL later; a workload that closes in bursts
@@ -128,15 +134,15 @@ export class TimeWaitTable {
   /** IPv6 local and remote keys per row ("" for IPv4). */
   #v6: string[] = [];
   /** Next row in the hash chain, or the next free row; -1 ends. */
-  #next = new Int32Array(0);
+  #next = NO_ROWS;
   /** Bumped when a row is freed: queue entries of an older generation are stale. */
-  #gen = new Int32Array(0);
+  #gen = NO_ROWS;
   /** Hash buckets (a power of two, twice the rows): first row, or -1. */
-  #heads = new Int32Array(0);
+  #heads = NO_ROWS;
   #free = -1;
   #size = 0;
   /** Expiry queue: row, generation, row, generation… from `#qHead` to `#qTail`. */
-  #queue = new Int32Array(0);
+  #queue = NO_ROWS;
   #qHead = 0;
   #qTail = 0;
   #stale = 0;
@@ -362,10 +368,10 @@ export class TimeWaitTable {
     this.#num = [];
     this.#str = [];
     this.#v6 = [];
-    this.#next = new Int32Array(0);
-    this.#gen = new Int32Array(0);
-    this.#heads = new Int32Array(0);
-    this.#queue = new Int32Array(0);
+    this.#next = NO_ROWS;
+    this.#gen = NO_ROWS;
+    this.#heads = NO_ROWS;
+    this.#queue = NO_ROWS;
     this.#free = -1;
     this.#size =
       this.#qHead =

@@ -34,6 +34,7 @@ import type { Rng } from "../../rng.ts";
 import type { UdpError } from "../../services.ts";
 import type { UdpSocketImpl } from "./socket.ts";
 import type { IpKey } from "../../wire/ip_address.ts";
+import { EMPTY_MAP, EMPTY_SET } from "../../_shared_empty.ts";
 
 /** Score of each field a socket fixes (Linux `compute_score`). */
 const FIELD_SCORE = 4;
@@ -64,8 +65,9 @@ const FIELD_SCORE = 4;
  * ```
  */
 export class SocketTable {
-  readonly #ports = new Map<number, readonly UdpSocketImpl[]>();
-  readonly #all = new Set<UdpSocketImpl>();
+  /** The shared empty map and set until the first socket (an idle stack has none). */
+  #ports: Map<number, readonly UdpSocketImpl[]> = EMPTY_MAP;
+  #all: Set<UdpSocketImpl> = EMPTY_SET;
   readonly #rng: Rng;
   readonly #min: number;
   readonly #max: number;
@@ -114,6 +116,10 @@ export class SocketTable {
     sock.localKey = address;
     sock.localPort = port;
     sock.reuseAddress = reuse;
+    if (this.#all === EMPTY_SET) {
+      this.#ports = new Map();
+      this.#all = new Set();
+    }
     this.#ports.set(port, [sock, ...(this.#ports.get(port) ?? [])]);
     this.#all.add(sock);
     return undefined;

@@ -202,21 +202,21 @@ export const udpPlugin: ProtocolPlugin = {
     let error6: IcmpErrorService | undefined;
     let groups4: MulticastGroupsService | undefined;
     let groups6: MulticastGroupsService | undefined;
-    const c = {
-      datagrams: ctx.counter("rx.datagrams"),
-      noChecksum: ctx.counter("rx.no_checksum"),
-      errorsReported: ctx.counter("rx.errors_reported"),
-      pmtuUpdates: ctx.counter("rx.pmtu_updates"),
-      txDatagrams: ctx.counter("tx.datagrams"),
-      portUnreachable: ctx.counter("tx.port_unreachable"),
-      noRoute: ctx.counter("tx.no_route"),
-      tooLong: ctx.counter("tx.message_too_long"),
-      tooManySegments: ctx.counter("tx.too_many_segments"),
-      broadcast: ctx.counter("tx.broadcast_not_enabled"),
-      failed: ctx.counter("tx.failed"),
-      multicastFiltered: ctx.counter("rx.multicast_filtered"),
-      multicastLooped: ctx.counter("tx.multicast_looped"),
-    };
+    const c = ctx.counterHandles({
+      datagrams: "rx.datagrams",
+      noChecksum: "rx.no_checksum",
+      errorsReported: "rx.errors_reported",
+      pmtuUpdates: "rx.pmtu_updates",
+      txDatagrams: "tx.datagrams",
+      portUnreachable: "tx.port_unreachable",
+      noRoute: "tx.no_route",
+      tooLong: "tx.message_too_long",
+      tooManySegments: "tx.too_many_segments",
+      broadcast: "tx.broadcast_not_enabled",
+      failed: "tx.failed",
+      multicastFiltered: "rx.multicast_filtered",
+      multicastLooped: "tx.multicast_looped",
+    });
 
     // ---- send -----------------------------------------------------------------
 

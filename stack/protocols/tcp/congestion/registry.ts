@@ -12,6 +12,7 @@ import {
   type CongestionOptions,
   createCongestionControl,
 } from "./mod.ts";
+import { EMPTY_MAP } from "../../../_shared_empty.ts";
 
 /** Names a plugin may register: lowercase letters, digits, `_` and `-`, 1 to 16 characters. */
 const NAME = /^[a-z][a-z0-9_-]{0,15}$/;
@@ -34,7 +35,8 @@ const NAME = /^[a-z][a-z0-9_-]{0,15}$/;
  * ```
  */
 export class CongestionRegistry {
-  readonly #extra = new Map<string, CongestionFactory>();
+  /** The shared empty map until a registration (most stacks have none). */
+  #extra: Map<string, CongestionFactory> = EMPTY_MAP;
 
   /**
    * Adds `name`.
@@ -52,6 +54,7 @@ export class CongestionRegistry {
     if (typeof factory !== "function") {
       throw new TypeError(`Cannot register congestion control "${name}": not a function`);
     }
+    if (this.#extra === EMPTY_MAP) this.#extra = new Map();
     this.#extra.set(name, factory);
   }
 

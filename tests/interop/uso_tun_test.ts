@@ -29,6 +29,7 @@ import {
 } from "./_netns.ts";
 import { gated, type Requirement } from "../_require.ts";
 import { assertTsharkClean } from "../_tshark.ts";
+import { tsharkUdpChecksums } from "../udp/_uso.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "python3", "tshark"];
 const LINUX6 = "fd00::1";
@@ -187,38 +188,6 @@ async function sendToLinux(
   return new Set(got.map((g) => g[2]));
 }
 
-/** tshark's UDP lengths and checksum statuses of `pcap` (1: good). */
-async function tsharkUdp(pcap: Uint8Array): Promise<string[]> {
-  const path = await Deno.makeTempFile({ prefix: "netstack-uso-", suffix: ".pcap" });
-  try {
-    await Deno.writeFile(path, pcap);
-    await assertTsharkClean(pcap);
-    const out = await new Deno.Command("tshark", {
-      args: [
-        "-r",
-        path,
-        "-n",
-        "-o",
-        "udp.check_checksum:TRUE",
-        "-Y",
-        "udp",
-        "-T",
-        "fields",
-        "-e",
-        "udp.length",
-        "-e",
-        "udp.checksum.status",
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    assert.ok(out.success, "tshark ran");
-    return new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) => l !== "");
-  } finally {
-    await Deno.remove(path);
-  }
-}
-
 // Full-sized datagrams (1472 over IPv4), a short last one, a single datagram, one byte.
 const SENDS_V4 = [1472 * 40, 1472 * 3 + 5, 1472, 1] as const;
 
@@ -241,7 +210,7 @@ for (const offload of [true, false]) {
         const cut = h.stack.counters.get("dispatcher.tx.udp_segmented").value;
         assert.equal(cut, offload ? 0 : 40 + 4 + 128 + 3 + 21);
       });
-      const lines = await tsharkUdp(capture.bytes());
+      const lines = await cleanUdpChecksums(capture.bytes());
       assert.equal(lines.length, 40 + 4 + 1 + 1 + 128 + 3 + 21 + 1, "datagrams in the capture");
       assert.ok(lines.every((l) => l.endsWith("\t1")), "every UDP checksum good");
     },
@@ -263,8 +232,14 @@ Deno.test(gated(NEEDS, {
       assert.deepEqual([...sources], ["10.0.0.3"]);
       assert.equal(h.dev.stats.txGso - gso0, 2, "each send one super-datagram");
     }, rules);
-    const lines = await tsharkUdp(capture.bytes());
+    const lines = await cleanUdpChecksums(capture.bytes());
     assert.equal(lines.length, 31 + 2);
     assert.ok(lines.every((l) => l.endsWith("\t1")), "every UDP checksum good");
   },
 }));
+
+/** The capture is tshark-clean; then its datagrams' lengths and checksum statuses. */
+async function cleanUdpChecksums(pcap: Uint8Array): Promise<string[]> {
+  await assertTsharkClean(pcap);
+  return await tsharkUdpChecksums(pcap);
+}

@@ -9,6 +9,7 @@ import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
 import { type PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 import { segmentUdp } from "../../stack/wire/udp_gso.ts";
+import { runTshark } from "../_tshark.ts";
 
 /** `n` bytes that differ from datagram to datagram (and within one). */
 export function pattern(n: number): Uint8Array {
@@ -53,4 +54,21 @@ export function udpChecksumOk(d: Uint8Array): boolean {
   const dv = new DataView(d.buffer, d.byteOffset, d.byteLength);
   const pseudo = pseudoHeaderSumV4(dv.getUint32(12), dv.getUint32(16), 17, d.length - 20);
   return sumRange(d, 20, d.length, pseudo) === 0xffff;
+}
+
+/** tshark's length and checksum status (1: good) of each UDP datagram of a capture, "len\tstatus". */
+export async function tsharkUdpChecksums(pcap: Uint8Array): Promise<string[]> {
+  const out = await runTshark(pcap, [
+    "-o",
+    "udp.check_checksum:TRUE",
+    "-Y",
+    "udp",
+    "-T",
+    "fields",
+    "-e",
+    "udp.length",
+    "-e",
+    "udp.checksum.status",
+  ]);
+  return out.trim().split("\n").filter((l) => l !== "");
 }

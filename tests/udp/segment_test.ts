@@ -14,40 +14,16 @@ import type { LinkDriver } from "../../stack/driver.ts";
 import { PacketFlags } from "../../stack/packet.ts";
 import { pseudoHeaderSumV4 } from "../../stack/wire/checksum.ts";
 import { Capture, makeLink, withEnv } from "../_harness.ts";
-import { cut, deviceSegments, pattern, udpChecksumOk, UsoDriver } from "./_uso.ts";
+import {
+  cut,
+  deviceSegments,
+  pattern,
+  tsharkUdpChecksums,
+  udpChecksumOk,
+  UsoDriver,
+} from "./_uso.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { gated } from "../_require.ts";
-
-/** tshark's UDP lengths and checksum statuses (1: good) of a capture. */
-async function tsharkUdp(pcap: Uint8Array): Promise<string[]> {
-  const path = await Deno.makeTempFile({ prefix: "netstack-uso-", suffix: ".pcap" });
-  try {
-    await Deno.writeFile(path, pcap);
-    const out = await new Deno.Command("tshark", {
-      args: [
-        "-r",
-        path,
-        "-n",
-        "-o",
-        "udp.check_checksum:TRUE",
-        "-Y",
-        "udp",
-        "-T",
-        "fields",
-        "-e",
-        "udp.length",
-        "-e",
-        "udp.checksum.status",
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    assert.ok(out.success, "tshark ran");
-    return new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) => l !== "");
-  } finally {
-    await Deno.remove(path);
-  }
-}
 
 Deno.test(
   gated(["tshark"], {
@@ -70,7 +46,7 @@ Deno.test(
         rx.close();
         const pcap = env.capture!.bytes();
         await assertTsharkClean(pcap);
-        assert.deepEqual(await tsharkUdp(pcap), [
+        assert.deepEqual(await tsharkUdpChecksums(pcap), [
           "1008\t1",
           "1008\t1",
           "1008\t1",
@@ -308,7 +284,7 @@ Deno.test(
       stack.close();
       const pcap = capture.bytes();
       await assertTsharkClean(pcap);
-      assert.deepEqual(await tsharkUdp(pcap), ["1008\t1", "1008\t1", "508\t1"]);
+      assert.deepEqual(await tsharkUdpChecksums(pcap), ["1008\t1", "1008\t1", "508\t1"]);
     },
   }),
 );

@@ -1,53 +1,39 @@
 import assert from "node:assert/strict";
 import { describeFrame } from "../../stack/wire/pretty.ts";
 import { makeLan, makeLink, withEnv } from "../_harness.ts";
-import { assertTsharkClean } from "../_tshark.ts";
+import { assertTsharkClean, runTshark } from "../_tshark.ts";
 import { gated } from "../_require.ts";
 
 const enc = new TextEncoder();
 
 /** tshark's view of each UDP datagram: "src.port > dst.port len N". */
 async function tsharkUdp(pcap: Uint8Array): Promise<string[]> {
-  const path = await Deno.makeTempFile({ prefix: "netstack-udp-", suffix: ".pcap" });
-  try {
-    await Deno.writeFile(path, pcap);
-    const out = await new Deno.Command("tshark", {
-      args: [
-        "-r",
-        path,
-        "-n",
-        "-o",
-        "udp.check_checksum:TRUE",
-        "-Y",
-        "udp",
-        "-T",
-        "fields",
-        "-e",
-        "ip.src",
-        "-e",
-        "udp.srcport",
-        "-e",
-        "ip.dst",
-        "-e",
-        "udp.dstport",
-        "-e",
-        "udp.length",
-        "-e",
-        "udp.checksum.status",
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    assert.ok(out.success, "tshark ran");
-    return new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) => l !== "").map(
-      (l) => {
-        const [src, sport, dst, dport, len, status] = l.split("\t");
-        return `${src}.${sport} > ${dst}.${dport} len ${len} checksum ${status}`;
-      },
-    );
-  } finally {
-    await Deno.remove(path);
-  }
+  const out = await runTshark(pcap, [
+    "-o",
+    "udp.check_checksum:TRUE",
+    "-Y",
+    "udp",
+    "-T",
+    "fields",
+    "-e",
+    "ip.src",
+    "-e",
+    "udp.srcport",
+    "-e",
+    "ip.dst",
+    "-e",
+    "udp.dstport",
+    "-e",
+    "udp.length",
+    "-e",
+    "udp.checksum.status",
+  ]);
+  return out.trim().split("\n").filter((l) => l !== "").map(
+    (l) => {
+      const [src, sport, dst, dport, len, status] = l.split("\t");
+      return `${src}.${sport} > ${dst}.${dport} len ${len} checksum ${status}`;
+    },
+  );
 }
 
 Deno.test(

@@ -4,10 +4,12 @@
  *
  * Each {@linkcode withDevice} call creates `ip netns add ns<pid>-<N>-<random>`,
  * creates the device directly inside it (the driver `setns()`s in to open
- * it), gives the Linux end 10.0.0.1/24 and the stack 10.0.0.2/24, captures
- * the device with tcpdump for the whole test, and afterwards closes
- * everything, deletes the namespace and checks the capture with tshark (no
- * malformed packets, no bad checksums). Nothing leaves the namespace.
+ * it; with `offload`, as `up --driver tun` does by default), gives the Linux
+ * end 10.0.0.1/24 and the stack 10.0.0.2/24, captures the device for the
+ * whole test (Linux's tcpdump, or the stack's own capture tap), and
+ * afterwards closes everything, deletes the namespace and checks the capture
+ * with tshark (no malformed packets, no bad checksums). Nothing leaves the
+ * namespace.
  *
  * Tests declare what they need with {@linkcode INTEROP_NEEDS} and `gated`
  * (`../_require.ts`): under CI a missing requirement fails the test, elsewhere
@@ -25,11 +27,13 @@ import {
   SystemClock,
 } from "../../mod.ts";
 import { openTun, RealTimeRunner, type TunDevice, type TunMode } from "../../drivers/tun/mod.ts";
+import { CaptureTap, PcapWriter } from "../../drivers/pcapfile/mod.ts";
 import {
   addNetns,
   type CommandResult,
   configurePeer,
   deleteNetns,
+  ip,
   netnsExec,
   randomNetnsName,
   withNetns as withNamedNetns,
@@ -233,19 +237,45 @@ export interface DeviceHarness {
   readonly stack: Stack;
   /** Drives the stack; call `kick()` after API calls that arm timers. */
   readonly runner: RealTimeRunner;
-  /** The capture being written (packet-buffered, readable at any time), or "" without one. */
+  /**
+   * The capture's file, or "" without one. Linux's tcpdump writes it per
+   * packet (readable at any time); the stack's capture is written to it when
+   * the body returns, before `checkCapture` reads it.
+   */
   readonly pcap: string;
   /** Runs a command inside the namespace, killed after `seconds`. */
   exec(command: readonly string[], seconds: number): Promise<CommandResult>;
 }
 
+/**
+ * Where {@linkcode withDevice} captures:
+ *
+ * - `"linux"` (or `true`): tcpdump on the device inside the namespace, what
+ *   Linux sees. On a device with `offload` that includes Linux's partial
+ *   checksums and the stack's super-segments as they cross, which tshark
+ *   calls bad: use it there only for traffic that is never offloaded.
+ * - `"stack"`: a `CaptureTap` between the stack and the device, what the
+ *   stack sent and received (a super-segment whole with its checksum
+ *   completed, a super-datagram as the datagrams it stands for), kept in
+ *   memory: not for bulk transfers.
+ * - `false`: none.
+ */
+export type DeviceCapture = boolean | "linux" | "stack";
+
 /** Options of {@linkcode withDevice}. */
 export interface WithDeviceOptions {
   /** Device kind. */
   readonly mode: TunMode;
-  /** Capture the device with tcpdump and check the file with tshark (default true). */
-  readonly capture?: boolean;
-  /** The capture's snap length (`tcpdump -s`): headers only for bulk transfers (default: whole packets). */
+  /**
+   * The virtio-net header and offloads (`openTun`'s `offload`): `true` asks
+   * for what `up --driver tun` takes by default (checksum offload, TSO, USO;
+   * the kernel may refuse some, see `dev.offload`), a number for those
+   * TUN_F_* bits, `false` (the default) a plain device.
+   */
+  readonly offload?: boolean | number;
+  /** Where to capture (default `"linux"`; see {@linkcode DeviceCapture}). */
+  readonly capture?: DeviceCapture;
+  /** The Linux capture's snap length (`tcpdump -s`): headers only for bulk transfers (default: whole packets). */
   readonly snaplen?: number;
   /** The stack's MAC (TAP). */
   readonly mac?: Uint8Array;
@@ -254,7 +284,7 @@ export interface WithDeviceOptions {
   /**
    * Checks the capture afterwards instead of the default (no malformed packet
    * or tshark warning, at least one packet): for tests whose packets carry
-   * warnings on purpose.
+   * warnings on purpose, or that read the capture.
    */
   readonly checkCapture?: (pcap: string) => Promise<unknown>;
 }
@@ -269,14 +299,18 @@ export async function withDevice(
   fn: (h: DeviceHarness) => Promise<void>,
 ): Promise<void> {
   const netns = uniqueNetnsName();
-  const capture = options.capture ?? true;
-  const pcap = capture ? await Deno.makeTempFile({ prefix: `${netns}-`, suffix: ".pcap" }) : "";
+  const where = options.capture === true ? "linux" : (options.capture ?? "linux");
+  const pcap = where !== false
+    ? await Deno.makeTempFile({ prefix: `${netns}-`, suffix: ".pcap" })
+    : "";
   await addNetns(netns);
   let dev: TunDevice | null = null;
   let stack: Stack | null = null;
   let runner: RealTimeRunner | null = null;
   let dump: Tcpdump | null = null;
+  let tap: PcapWriter | null = null;
   let dropped = 0;
+  let passed = false;
   try {
     const clock = new SystemClock();
     stack = createStack({
@@ -289,13 +323,19 @@ export async function withDevice(
       name: options.mode === "tun" ? "tun0" : "tap0",
       netns,
       ...(options.mac ? { mac: options.mac } : {}),
+      ...(options.offload !== undefined ? { offload: options.offload } : {}),
     });
-    stack.addInterface({ driver: dev, addresses: [`${STACK_ADDRESS}/24`] });
+    let driver: TunDevice | CaptureTap = dev;
+    if (where === "stack") {
+      tap = new PcapWriter({ linkType: dev.linkType });
+      driver = new CaptureTap(dev, { writer: tap, epochOffset: "wall" });
+    }
+    stack.addInterface({ driver, addresses: [`${STACK_ADDRESS}/24`] });
     runner = new RealTimeRunner(stack, { clock });
     dev.onBatch = runner.kick;
     runner.start();
     await configurePeer(dev.name, { addresses: [`${LINUX_ADDRESS}/24`], netns });
-    if (capture) {
+    if (where === "linux") {
       const snaplen = options.snaplen !== undefined ? { snaplen: options.snaplen } : {};
       dump = await startTcpdump(netns, dev.name, pcap, snaplen);
     }
@@ -307,6 +347,7 @@ export async function withDevice(
       pcap,
       exec: (command, seconds) => netnsExec(netns, command, seconds),
     });
+    passed = true;
   } finally {
     dropped = (await dump?.stop()) ?? 0;
     runner?.stop();
@@ -314,8 +355,11 @@ export async function withDevice(
     dev?.close();
     await dev?.closed;
     await deleteNetns(netns);
+    if (tap !== null && passed) await Deno.writeFile(pcap, tap.bytes());
+    // A failed body leaves no capture file behind (nobody checks it).
+    if (!passed && pcap !== "") await Deno.remove(pcap).catch(() => {});
   }
-  if (capture) {
+  if (where !== false) {
     try {
       if (options.checkCapture !== undefined) {
         await options.checkCapture(pcap);
@@ -332,7 +376,7 @@ export async function withDevice(
           );
         }
         if (problems !== undefined) {
-          assert.ok((await captureCount(pcap)) > 0, `tcpdump captured nothing in ${pcap}`);
+          assert.ok((await captureCount(pcap)) > 0, `nothing captured in ${pcap}`);
         }
       }
     } finally {
@@ -455,5 +499,64 @@ export async function whileRefused<T>(attempt: () => Promise<T>): Promise<T> {
       if (!refused || i >= 100) throw e;
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+}
+
+/** Linux's TCP `InCsumErrors` in `netns` (segments it dropped for a bad checksum, /proc/net/snmp). */
+export async function tcpChecksumErrors(netns: string): Promise<number> {
+  const r = await netnsExec(netns, ["cat", "/proc/net/snmp"], 5);
+  const tcp = r.stdout.split("\n").filter((l) => l.startsWith("Tcp:"));
+  const names = tcp[0]!.split(/\s+/), values = tcp[1]!.split(/\s+/);
+  return Number(values[names.indexOf("InCsumErrors")]);
+}
+
+/** Where {@linkcode withNetnsBehind} put the second namespace. */
+export interface NetnsBehind {
+  /** The second namespace. */
+  readonly netns: string;
+  /** Its veth end, `vB`. */
+  readonly dev: string;
+  /** Its address, 10.9.0.2 (Linux's end in the first namespace, `vA`, is 10.9.0.1). */
+  readonly address: string;
+}
+
+/**
+ * Runs `fn` with a second namespace behind Linux in `netns`: a veth pair
+ * (`vA` 10.9.0.1/24 in `netns`, `vB` 10.9.0.2/24 in the new one, its route to
+ * 10.0.0.0/24 through 10.9.0.1), forwarding on in `netns`, and checksum and
+ * segmentation offloads off on both ends (`ethtool -K … tx off tso off gso
+ * off`): Linux cuts and checksums in software whatever super-segment or
+ * super-datagram it forwards from the stack's device, and the second
+ * namespace verifies every checksum. Deletes the namespace afterwards.
+ * Needs `ethtool`. The stack reaches it with
+ * `stack.addRoute("10.9.0.0/24", { gateway: LINUX_ADDRESS })`.
+ */
+export async function withNetnsBehind<T>(
+  netns: string,
+  fn: (behind: NetnsBehind) => Promise<T>,
+): Promise<T> {
+  const b = uniqueNetnsName("behind");
+  await addNetns(b);
+  try {
+    const a = { netns };
+    await ip(["link", "add", "vA", "type", "veth", "peer", "name", "vB", "netns", b], a);
+    await ip(["addr", "add", "10.9.0.1/24", "dev", "vA"], a);
+    await ip(["link", "set", "vA", "up"], a);
+    await ip(["addr", "add", "10.9.0.2/24", "dev", "vB"], { netns: b });
+    await ip(["link", "set", "vB", "up"], { netns: b });
+    await ip(["route", "add", "10.0.0.0/24", "via", "10.9.0.1"], { netns: b });
+    for (
+      const cmd of [
+        { ns: netns, args: ["sysctl", "-qw", "net.ipv4.ip_forward=1"] },
+        { ns: netns, args: ["ethtool", "-K", "vA", "tx", "off", "tso", "off", "gso", "off"] },
+        { ns: b, args: ["ethtool", "-K", "vB", "tx", "off", "tso", "off", "gso", "off"] },
+      ]
+    ) {
+      const r = await netnsExec(cmd.ns, cmd.args, 10);
+      assert.equal(r.code, 0, `${cmd.args.join(" ")}: ${r.stderr}`);
+    }
+    return await fn({ netns: b, dev: "vB", address: "10.9.0.2" });
+  } finally {
+    await deleteNetns(b);
   }
 }

@@ -10,11 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { createStack, type Stack } from "../../mod.ts";
 import {
   DEFAULT_OFFLOAD,
-  openTun,
-  RealTimeRunner,
   TUN_F_CSUM,
   TUN_F_TSO4,
   TUN_F_TSO6,
@@ -23,16 +20,17 @@ import {
   TunDevice,
 } from "../../drivers/tun/mod.ts";
 import { runUp } from "../../cli/up.ts";
-import { CaptureTap, parseCapture, PcapWriter } from "../../drivers/pcapfile/mod.ts";
-import { LINKTYPE_RAW } from "../../stack/driver.ts";
-import { SystemClock } from "../../stack/clock.ts";
+import { parseCapture } from "../../drivers/pcapfile/mod.ts";
 import { addNetns, deleteNetns } from "../../cli/_netns.ts";
 import {
-  configurePeer,
+  type DeviceHarness,
   INTEROP_NEEDS,
   LINUX_ADDRESS,
   STACK_ADDRESS,
+  tcpChecksumErrors,
   uniqueNetnsName,
+  withDevice,
+  withNetnsBehind,
 } from "./_netns.ts";
 import { gated, type Requirement } from "../_require.ts";
 import { assertTsharkClean } from "../_tshark.ts";
@@ -42,44 +40,19 @@ import { kernelPeerListening, kernelPeerReport, startKernelPeer } from "./_kerne
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "python3"];
 const MIB = 1 << 20;
 
-interface Host {
-  readonly netns: string;
-  readonly dev: TunDevice;
-  readonly stack: Stack;
-}
+/** The namespace Linux's end runs in and the stack. */
+type Host = Pick<DeviceHarness, "netns" | "stack">;
 
-/** A stack on a TUN device with `offload` in a fresh namespace; `capture` records the stack's own frames. */
-async function withHost(
+/**
+ * A stack on a TUN device (TAP with `mode`) opened with `offload`, in a
+ * fresh namespace, no capture (64 MiB transfers).
+ */
+function withHost(
   offload: boolean | number,
-  capture: PcapWriter | null,
-  fn: (h: Host) => Promise<void>,
+  fn: (h: DeviceHarness) => Promise<void>,
   mode: "tun" | "tap" = "tun",
 ): Promise<void> {
-  const netns = uniqueNetnsName("off");
-  await addNetns(netns);
-  let dev: TunDevice | null = null;
-  let stack: Stack | null = null;
-  let runner: RealTimeRunner | null = null;
-  try {
-    const clock = new SystemClock();
-    stack = createStack({ clock, seed: 13 });
-    dev = openTun({ mode, name: `${mode}0`, netns, offload });
-    const driver = capture === null
-      ? dev
-      : new CaptureTap(dev, { writer: capture, epochOffset: 1_700_000_000_000_000 });
-    stack.addInterface({ driver, addresses: [`${STACK_ADDRESS}/24`] });
-    runner = new RealTimeRunner(stack, { clock });
-    dev.onBatch = runner.kick;
-    runner.start();
-    await configurePeer(dev.name, { addresses: [`${LINUX_ADDRESS}/24`], netns });
-    await fn({ netns, dev, stack });
-  } finally {
-    runner?.stop();
-    stack?.close();
-    dev?.close();
-    await dev?.closed;
-    await deleteNetns(netns);
-  }
+  return withDevice({ mode, offload, capture: false }, fn);
 }
 
 /** Linux sends `bytes` to the stack's port 5002; returns what each end hashed. */
@@ -132,7 +105,7 @@ async function stackToLinux(h: Host, bytes: number, to = LINUX_ADDRESS): Promise
 Deno.test(gated(NEEDS, {
   name: "tun offload: 64 MiB each way at MTU 1500 in super-segments, sha256 equal at both ends",
   async fn() {
-    await withHost(true, null, async (h) => {
+    await withHost(true, async (h) => {
       assert.equal(h.dev.mtu, 1500);
       assert.equal(h.dev.offload, DEFAULT_OFFLOAD);
       assert.equal(h.dev.tsoMaxSize, 65535);
@@ -157,24 +130,29 @@ Deno.test(gated(NEEDS, {
 Deno.test(gated([...NEEDS, "tshark"], {
   name: "tun offload: the stack's own capture of super-segments both ways opens cleanly in tshark",
   async fn() {
-    const writer = new PcapWriter({ linkType: LINKTYPE_RAW });
-    await withHost(true, writer, async (h) => {
+    await withDevice({
+      mode: "tun",
+      offload: true,
+      capture: "stack",
+      checkCapture: async (pcap) => {
+        const bytes = await Deno.readFile(pcap);
+        const frames = parseCapture(bytes).records;
+        const big = frames.filter((f) => f.data.length > 1500);
+        const bigIn = big.filter((f) => f.data[15] === 2); // destination 10.0.0.2
+        assert.ok(bigIn.length > 0, "no super-segment from Linux in the capture");
+        assert.ok(big.length > bigIn.length, "no super-segment from the stack in the capture");
+        // Flow control shows as "window full" and zero windows (the reader is
+        // slower than the writer): expected; malformed frames and bad checksums are not.
+        await assertTsharkClean(bytes, {
+          allowWarnings: [
+            /window specified by the receiver is now completely full/,
+            /^TCP Zero Window/,
+          ],
+        });
+      },
+    }, async (h) => {
       await linuxToStack(h, 2 * MIB);
       await stackToLinux(h, 2 * MIB);
-    });
-    const bytes = writer.bytes();
-    const frames = parseCapture(bytes).records;
-    const big = frames.filter((f) => f.data.length > 1500);
-    const bigIn = big.filter((f) => f.data[15] === 2); // destination 10.0.0.2
-    assert.ok(bigIn.length > 0, "no super-segment from Linux in the capture");
-    assert.ok(big.length > bigIn.length, "no super-segment from the stack in the capture");
-    // Flow control shows as "window full" and zero windows (the reader is
-    // slower than the writer): expected; malformed frames and bad checksums are not.
-    await assertTsharkClean(bytes, {
-      allowWarnings: [
-        /window specified by the receiver is now completely full/,
-        /^TCP Zero Window/,
-      ],
     });
   },
 }));
@@ -183,7 +161,7 @@ Deno.test(gated(NEEDS, {
   name: "tun offload: a flag set the kernel refuses falls back to one it takes, and traffic flows",
   async fn() {
     // 0x8000 is no TUN_F_* bit: the kernel answers EINVAL, the driver steps down.
-    await withHost(DEFAULT_OFFLOAD | 0x8000, null, async (h) => {
+    await withHost(DEFAULT_OFFLOAD | 0x8000, async (h) => {
       // Step 2 of the ladder: unknown bits and USO dropped.
       assert.equal(h.dev.offload, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN);
       await linuxToStack(h, 4 * MIB);
@@ -196,7 +174,7 @@ Deno.test(gated(NEEDS, {
 Deno.test(gated(NEEDS, {
   name: "tun offload: checksum offload alone (no TSO) moves data with MTU-sized frames",
   async fn() {
-    await withHost(TUN_F_CSUM, null, async (h) => {
+    await withHost(TUN_F_CSUM, async (h) => {
       assert.equal(h.dev.offload, TUN_F_CSUM);
       assert.equal(h.dev.tsoMaxSize, 0);
       await linuxToStack(h, 4 * MIB);
@@ -211,7 +189,7 @@ Deno.test(gated(NEEDS, {
 Deno.test(gated(NEEDS, {
   name: "tun offload: off by default in openTun (no virtio-net header, no TSO)",
   async fn() {
-    await withHost(false, null, async (h) => {
+    await withHost(false, async (h) => {
       assert.equal(h.dev.offload, -1);
       assert.equal(h.dev.tsoMaxSize, 0);
       await linuxToStack(h, 1 * MIB);
@@ -284,29 +262,15 @@ print("sent", flush=True)
 Deno.test(gated(NEEDS, {
   name: "tun offload: a UDP_SEGMENT send arrives as one USO super-datagram, cut into 8 datagrams",
   async fn() {
-    await withHost(true, null, async (h) => {
+    await withHost(true, async (h) => {
       assert.ok((h.dev.offload & TUN_F_USO4) !== 0, "this kernel refused USO");
       const conn = h.stack.listenDatagram({ transport: "udp", port: 5004 });
       try {
-        const r = await new Deno.Command("ip", {
-          args: [
-            "netns",
-            "exec",
-            h.netns,
-            "timeout",
-            "10",
-            "/usr/bin/python3",
-            "-c",
-            USO_PY,
-            STACK_ADDRESS,
-            "5004",
-            "1000",
-            "8",
-          ],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+        const r = await h.exec(
+          ["/usr/bin/python3", "-c", USO_PY, STACK_ADDRESS, "5004", "1000", "8"],
+          10,
+        );
+        assert.equal(r.code, 0, r.stderr);
         const got: number[] = [];
         for (let i = 0; i < 8; i++) {
           const [data] = await conn.receive();
@@ -327,7 +291,7 @@ Deno.test(gated(NEEDS, {
 Deno.test(gated(NEEDS, {
   name: "tap offload: 16 MiB each way in super-segments behind an Ethernet header, sha256 equal",
   async fn() {
-    await withHost(true, null, async (h) => {
+    await withHost(true, async (h) => {
       assert.equal(h.dev.tsoMaxSize, 65535);
       await linuxToStack(h, 16 * MIB);
       await stackToLinux(h, 16 * MIB);
@@ -339,60 +303,21 @@ Deno.test(gated(NEEDS, {
   },
 }));
 
-/** Runs `cmd` in `netns` and fails the test on a non-zero exit. */
-async function run(netns: string, cmd: string[]): Promise<void> {
-  const r = await new Deno.Command("ip", { args: ["netns", "exec", netns, ...cmd] }).output();
-  assert.equal(r.code, 0, `${cmd.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
-}
-
 Deno.test(gated([...NEEDS, "ethtool"], {
   name:
     "tun offload: Linux forwards the stack's super-segments onto a veth without offloads, where every checksum is checked",
   async fn() {
-    await withHost(true, null, async (h) => {
-      // Namespace B behind Linux (10.9.0.0/24 over a veth). With checksum and
-      // segmentation offloads off on Linux's egress veth, Linux segments and
-      // checksums the stack's super-segments in software, and B verifies
-      // every checksum: a wrong partial-checksum seed would stall the transfer.
-      const b = uniqueNetnsName("offb");
-      await addNetns(b);
-      try {
-        await run(h.netns, [
-          "ip",
-          "link",
-          "add",
-          "vA",
-          "type",
-          "veth",
-          "peer",
-          "name",
-          "vB",
-          "netns",
-          b,
-        ]);
-        await run(h.netns, ["ip", "addr", "add", "10.9.0.1/24", "dev", "vA"]);
-        await run(h.netns, ["ip", "link", "set", "vA", "up"]);
-        await run(h.netns, ["sysctl", "-qw", "net.ipv4.ip_forward=1"]);
-        await run(h.netns, ["ethtool", "-K", "vA", "tx", "off", "tso", "off", "gso", "off"]);
-        await run(b, ["ip", "addr", "add", "10.9.0.2/24", "dev", "vB"]);
-        await run(b, ["ip", "link", "set", "vB", "up"]);
-        await run(b, ["ip", "route", "add", "10.0.0.0/24", "via", "10.9.0.1"]);
-        await run(b, ["ethtool", "-K", "vB", "tx", "off", "tso", "off", "gso", "off"]);
+    await withHost(true, async (h) => {
+      // Namespace B behind Linux: Linux segments and checksums the stack's
+      // super-segments in software on the way, and B verifies every
+      // checksum: a wrong partial-checksum seed would stall the transfer.
+      await withNetnsBehind(h.netns, async (b) => {
         h.stack.addRoute("10.9.0.0/24", { gateway: LINUX_ADDRESS });
-        await stackToLinux({ ...h, netns: b }, 8 * MIB, "10.9.0.2");
-        await linuxToStack({ ...h, netns: b }, 8 * MIB);
+        await stackToLinux({ ...h, netns: b.netns }, 8 * MIB, b.address);
+        await linuxToStack({ ...h, netns: b.netns }, 8 * MIB);
         assert.ok(h.dev.stats.txGso > 0, "no super-segment sent");
-        const snmp = await new Deno.Command("ip", {
-          args: ["netns", "exec", b, "cat", "/proc/net/snmp"],
-        }).output();
-        const tcp = new TextDecoder().decode(snmp.stdout).split("\n").filter((l) =>
-          l.startsWith("Tcp:")
-        );
-        const names = tcp[0]!.split(/\s+/), values = tcp[1]!.split(/\s+/);
-        assert.equal(values[names.indexOf("InCsumErrors")], "0", tcp.join("\n"));
-      } finally {
-        await deleteNetns(b);
-      }
+        assert.equal(await tcpChecksumErrors(b.netns), 0, "B counted no bad TCP checksum");
+      });
     });
   },
 }));

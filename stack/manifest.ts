@@ -31,6 +31,38 @@ export const LINK_TABLE = "link";
  * routing decision, then input or forward; output (routed again when a hook
  * changed the destination); postrouting. What each sees besides the packet
  * (in/out interface, route) is in `stack/hooks.ts`.
+ *
+ * **Partial checksums.** A packet flagged `PacketFlags.CHECKSUM_PARTIAL`
+ * holds in its TCP or UDP checksum field only the pseudo-header sum (folded,
+ * not complemented: Linux's CHECKSUM_PARTIAL); `pkt.l4` is its transport
+ * header. A hook meets two kinds:
+ *
+ * - **Received**: a TCP/IPv4 segment (often a super-segment, `gsoSize` set)
+ *   from a TUN/TAP device with offloads, which Linux sent with NEEDS_CSUM
+ *   and the driver left partial (with `CHECKSUM_VERIFIED`). `ingress` sees
+ *   it partial, unless a capture tap sits in front of the driver (the tap
+ *   completes it to record it). IPv4 completes it (`finishPartialChecksum`)
+ *   before `prerouting` when any hook joined that point, before `input`
+ *   when any joined that one (or when no protocol takes it, for the ICMP
+ *   error's quote), and before forwarding: `prerouting`, `input`, `forward`
+ *   and a forwarded packet's `postrouting` and `egress` see whole
+ *   checksums. Otherwise it reaches TCP partial (TCP never reads the
+ *   field). The driver completes every other partial checksum it receives
+ *   (UDP, IPv6), so no hook sees those partial.
+ * - **Made by the stack**: a TCP super-segment (only for a link with TSO)
+ *   or a UDP super-datagram (a send longer than a socket's `segmentSize`),
+ *   `gsoSize` > 0. `output` and `postrouting` see it partial, and `egress`
+ *   too when the link takes it whole (TSO, USO). A UDP super-datagram for a
+ *   link without USO is cut into its datagrams after `postrouting`, each
+ *   complete, so `egress` sees each; for this host it is cut, and a TCP
+ *   super-segment completed (`finishTcpSuperSegment`), after `output`.
+ *
+ * A hook that rewrites an address of a partial packet adjusts the field as
+ * a sum, not as a checksum (`sum + ~old + new`; ports are not in the
+ * pseudo-header), as NAT does (`stack/wire/nat.ts`). The TUN driver and the
+ * software segmenters (`stack/wire/tcp_gso.ts`, `udp_gso.ts`) compute each
+ * segment's checksum afresh from the headers; `finishPartialChecksum` seeds
+ * from the field.
  */
 export const HOOK_POINTS = [
   "ingress",

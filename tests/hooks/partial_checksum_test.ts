@@ -1,0 +1,181 @@
+/**
+ * What hooks see of packets whose TCP/UDP checksum is partial
+ * (`PacketFlags.CHECKSUM_PARTIAL`), as `HOOK_POINTS` (stack/manifest.ts)
+ * documents: a TCP/IPv4 segment a TUN driver left partial is partial at
+ * `ingress` and whole (completed, valid) at `prerouting` and `input`; a UDP
+ * super-datagram the stack sends is partial at `output` and `postrouting`,
+ * and at `egress` only when the link takes it whole (USO): otherwise egress
+ * sees each datagram, complete.
+ *
+ * The link is hand-made (raw IP): it hands the stack a packet flagged as the
+ * TUN driver flags one (drivers/tun/io.ts), and keeps what it is given.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import {
+  ACCEPT,
+  createStack,
+  DEFAULT_PLUGINS,
+  type HookPoint,
+  type PacketBuffer,
+  PacketFlags,
+  type ProtocolPlugin,
+} from "../../mod.ts";
+import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
+import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
+import { ip, ipv4Packet } from "../_harness.ts";
+
+const ALL_POINTS: readonly HookPoint[] = [
+  "ingress",
+  "prerouting",
+  "input",
+  "forward",
+  "output",
+  "postrouting",
+  "egress",
+];
+
+/** One hook call: the point, whether the checksum was partial, the packet's gsoSize, and whether its TCP/UDP checksum verifies as it stands. */
+interface Seen {
+  readonly point: HookPoint;
+  readonly partial: boolean;
+  readonly gsoSize: number;
+  readonly checksumValid: boolean;
+}
+
+/** Whether the TCP/UDP checksum of the IPv4 packet at `at` verifies as the bytes stand. */
+function transportChecksumValid(buf: Uint8Array, at: number, end: number): boolean {
+  const dv = new DataView(buf.buffer, buf.byteOffset);
+  const hl = (buf[at]! & 0x0f) << 2;
+  const proto = buf[at + 9]!;
+  const len = end - at - hl;
+  const pseudo = pseudoHeaderSumV4(dv.getUint32(at + 12), dv.getUint32(at + 16), proto, len);
+  return sumRange(buf, at + hl, end, pseudo) === 0xffff;
+}
+
+/** A plugin joining every hook point, recording TCP and UDP packets. */
+function watcher(seen: Seen[]): ProtocolPlugin {
+  return {
+    manifest: {
+      name: "watch",
+      version: "1.0.0",
+      api: "^1.0.0",
+      description: "records what each hook point sees of checksums",
+      layer: "middlebox",
+      binds: [],
+      hooks: ALL_POINTS.map((point) => ({ point })),
+      counters: [],
+    },
+    setup() {
+      return {
+        hook(point: HookPoint, pkt: PacketBuffer) {
+          const at = pkt.start; // raw IP: the IPv4 header at every point
+          const proto = pkt.buf[at + 9];
+          if (proto === 6 || proto === 17) {
+            seen.push({
+              point,
+              partial: (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0,
+              gsoSize: pkt.gsoSize,
+              checksumValid: transportChecksumValid(pkt.buf, at, pkt.end),
+            });
+          }
+          return ACCEPT;
+        },
+      };
+    },
+  };
+}
+
+/** A raw-IP link (USO when `uso`) that keeps what it is given and can hand the stack a packet. */
+class HandLink implements LinkDriver {
+  readonly linkType = 101;
+  readonly mtu = 1500;
+  readonly usoMaxSize: number;
+  readonly sent: Uint8Array[] = [];
+  #port: DriverPort | null = null;
+  constructor(uso: boolean) {
+    this.usoMaxSize = uso ? 65535 : 0;
+  }
+  attach(port: DriverPort): void {
+    this.#port = port;
+  }
+  transmit(pkt: PacketBuffer): void {
+    this.sent.push(pkt.data.slice());
+    pkt.release();
+  }
+  close(): void {}
+  /** Hands `bytes` to the stack with `flags`, `l4` at `l4` (as a TUN driver does). */
+  receive(bytes: Uint8Array, flags: number, l4: number): void {
+    const pkt = this.#port!.pool.alloc(bytes.length);
+    pkt.data.set(bytes);
+    pkt.flags |= flags;
+    pkt.l4 = pkt.start + l4;
+    this.#port!.receive(pkt);
+  }
+}
+
+function stackOn(link: HandLink, seen: Seen[]) {
+  const stack = createStack({ seed: 31, plugins: [...DEFAULT_PLUGINS, watcher(seen)] });
+  stack.addInterface({ name: "tun0", driver: link, addresses: ["10.0.0.2/24"] });
+  return stack;
+}
+
+Deno.test("hooks: a TCP/IPv4 segment a TUN left partial is partial at ingress, whole and valid at prerouting and input", () => {
+  const seen: Seen[] = [];
+  const link = new HandLink(false);
+  const stack = stackOn(link, seen);
+  const listener = stack.listen({ port: 80 });
+  // A SYN from Linux whose checksum field holds only the pseudo-header sum (NEEDS_CSUM).
+  const tcp = new Uint8Array(20);
+  const dv = new DataView(tcp.buffer);
+  dv.setUint16(0, 40000);
+  dv.setUint16(2, 80);
+  dv.setUint32(4, 1000);
+  tcp[12] = 5 << 4;
+  tcp[13] = 0x02; // SYN
+  dv.setUint16(14, 65535);
+  dv.setUint16(16, pseudoHeaderSumV4(ip("10.0.0.1"), ip("10.0.0.2"), 6, 20));
+  const packet = ipv4Packet({ src: "10.0.0.1", dst: "10.0.0.2", protocol: 6 }, tcp);
+  link.receive(packet, PacketFlags.CHECKSUM_PARTIAL | PacketFlags.CHECKSUM_VERIFIED, 20);
+  const rx = seen.filter((s) =>
+    s.point === "ingress" || s.point === "prerouting" || s.point === "input"
+  );
+  assert.deepEqual(rx, [
+    { point: "ingress", partial: true, gsoSize: 0, checksumValid: false },
+    { point: "prerouting", partial: false, gsoSize: 0, checksumValid: true },
+    { point: "input", partial: false, gsoSize: 0, checksumValid: true },
+  ]);
+  // TCP took it: the SYN-ACK went out.
+  assert.equal(link.sent.length, 1);
+  assert.equal(link.sent[0]![20 + 13], 0x12);
+  listener.close();
+  stack.close();
+});
+
+for (const uso of [true, false]) {
+  Deno.test(
+    `hooks: a UDP super-datagram is partial at output and postrouting; at egress ${
+      uso ? "whole on a USO link" : "as its datagrams, each complete"
+    }`,
+    async () => {
+      const seen: Seen[] = [];
+      const link = new HandLink(uso);
+      const stack = stackOn(link, seen);
+      const conn = stack.listenDatagram({ transport: "udp", port: 7001, segmentSize: 1000 });
+      // The neighbour question does not arise on raw IP: the send goes straight out.
+      await conn.send(new Uint8Array(2500).fill(9), { hostname: "10.0.0.1", port: 7000 });
+      const tx = seen.filter((s) => s.point !== "ingress");
+      const superDatagram = { partial: true, gsoSize: 1000, checksumValid: false };
+      const datagram = { point: "egress", partial: false, gsoSize: 0, checksumValid: true };
+      assert.deepEqual(tx, [
+        { point: "output", ...superDatagram },
+        { point: "postrouting", ...superDatagram },
+        ...(uso ? [{ point: "egress", ...superDatagram }] : [datagram, datagram, datagram]),
+      ]);
+      assert.equal(link.sent.length, uso ? 1 : 3);
+      conn.close();
+      stack.close();
+    },
+  );
+}

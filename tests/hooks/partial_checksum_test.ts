@@ -17,6 +17,7 @@ import {
   ACCEPT,
   createStack,
   DEFAULT_PLUGINS,
+  HOOK_POINTS,
   type HookPoint,
   type PacketBuffer,
   PacketFlags,
@@ -25,16 +26,6 @@ import {
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
 import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 import { ip, ipv4Packet } from "../_harness.ts";
-
-const ALL_POINTS: readonly HookPoint[] = [
-  "ingress",
-  "prerouting",
-  "input",
-  "forward",
-  "output",
-  "postrouting",
-  "egress",
-];
 
 /** One hook call: the point, whether the checksum was partial, the packet's gsoSize, and whether its TCP/UDP checksum verifies as it stands. */
 interface Seen {
@@ -64,7 +55,7 @@ function watcher(seen: Seen[]): ProtocolPlugin {
       description: "records what each hook point sees of checksums",
       layer: "middlebox",
       binds: [],
-      hooks: ALL_POINTS.map((point) => ({ point })),
+      hooks: HOOK_POINTS.map((point) => ({ point })),
       counters: [],
     },
     setup() {

@@ -20,7 +20,7 @@ import { gated, type Requirement } from "../_require.ts";
 import { runUpWhileReady as up } from "../cli/_up.ts";
 import { assertTsharkClean } from "../_tshark.ts";
 import { BULK_WARNINGS } from "./_ipv6.ts";
-import { INTEROP_NEEDS, ip, netnsExec, withNetns } from "./_netns.ts";
+import { INTEROP_NEEDS, ip, netnsExec, tcpChecksumErrors, withNetns } from "./_netns.ts";
 import { kernelPeerListening, kernelPeerReport, startKernelPeer } from "./_kernel_peer.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "python3", "tshark"];
@@ -47,14 +47,6 @@ async function transfer(
   assert.equal(sent.bytes, bytes);
   assert.equal(got.bytes, bytes, `${fromNs} → ${toNs}: bytes`);
   assert.equal(got.sha256, sent.sha256, `${fromNs} → ${toNs}: SHA-256`);
-}
-
-/** Linux's TCP InCsumErrors in `ns` (segments it dropped for a bad checksum). */
-async function tcpChecksumErrors(ns: string): Promise<number> {
-  const r = await netnsExec(ns, ["cat", "/proc/net/snmp"], 5);
-  const tcp = r.stdout.split("\n").filter((l) => l.startsWith("Tcp:"));
-  const names = tcp[0]!.split(/\s+/), values = tcp[1]!.split(/\s+/);
-  return Number(values[names.indexOf("InCsumErrors")]);
 }
 
 /** Binds argv[1]:argv[2], says "ready", prints [length, first byte, bytes equal to it, source] of argv[3] datagrams. */

@@ -5,7 +5,8 @@
  * `ingress` and whole (completed, valid) at `prerouting` and `input`; a UDP
  * super-datagram the stack sends is partial at `output` and `postrouting`,
  * and at `egress` only when the link takes it whole (USO): otherwise egress
- * sees each datagram, complete.
+ * sees each datagram, complete; a TCP super-segment for a TSO link is
+ * partial at all three.
  *
  * The link is hand-made (raw IP): it hands the stack a packet flagged as the
  * TUN driver flags one (drivers/tun/io.ts), and keeps what it is given.
@@ -83,10 +84,12 @@ class HandLink implements LinkDriver {
   readonly linkType = 101;
   readonly mtu = 1500;
   readonly usoMaxSize: number;
+  readonly tsoMaxSize: number;
   readonly sent: Uint8Array[] = [];
   #port: DriverPort | null = null;
-  constructor(uso: boolean) {
+  constructor(uso: boolean, tso = false) {
     this.usoMaxSize = uso ? 65535 : 0;
+    this.tsoMaxSize = tso ? 65535 : 0;
   }
   attach(port: DriverPort): void {
     this.#port = port;
@@ -170,3 +173,38 @@ for (const uso of [true, false]) {
     },
   );
 }
+
+Deno.test("hooks: a TCP super-segment for a TSO link is partial at output, postrouting and egress", async () => {
+  const seen: Seen[] = [];
+  const link = new HandLink(false, true);
+  const stack = stackOn(link, seen);
+  const connecting = stack.connect({ hostname: "10.0.0.1", port: 80 });
+  // Linux's SYN-ACK to the stack's SYN, MSS 1460, checksum whole.
+  const syn = link.sent.at(-1)!;
+  const sdv = new DataView(syn.buffer, syn.byteOffset);
+  const tcp = new Uint8Array(24);
+  const dv = new DataView(tcp.buffer);
+  dv.setUint16(0, 80);
+  dv.setUint16(2, sdv.getUint16(20));
+  dv.setUint32(4, 5000);
+  dv.setUint32(8, (sdv.getUint32(24) + 1) >>> 0);
+  tcp[12] = 6 << 4;
+  tcp[13] = 0x12; // SYN, ACK
+  dv.setUint16(14, 65535);
+  tcp.set([2, 4, 0x05, 0xb4], 20); // MSS 1460
+  const pseudo = pseudoHeaderSumV4(ip("10.0.0.1"), ip("10.0.0.2"), 6, 24);
+  dv.setUint16(16, ~sumRange(tcp, 0, 24, pseudo) & 0xffff);
+  link.receive(ipv4Packet({ src: "10.0.0.1", dst: "10.0.0.2", protocol: 6 }, tcp), 0, 20);
+  const conn = await connecting;
+  seen.length = 0;
+  await conn.write(new Uint8Array(4000).fill(5));
+  const big = seen.filter((s) => s.gsoSize > 0);
+  const superSegment = { partial: true, gsoSize: 1460, checksumValid: false };
+  assert.deepEqual(big, [
+    { point: "output", ...superSegment },
+    { point: "postrouting", ...superSegment },
+    { point: "egress", ...superSegment },
+  ]);
+  conn.close();
+  stack.close();
+});

@@ -19,7 +19,8 @@
  * `SIM_SECONDS` sets the simulated time (issue 19's target is an hour:
  * `SIM_SECONDS=3600`), `SIM_ROUNDS` repeats the pair of runs (one thread and
  * Workers alternating; medians and ranges at the end), `SIM_MODES=workers`
- * (or `one`) runs only that side. `SIM_MODES=twin` measures the machine
+ * (or `one`) runs only that side; `SIM_BARRIER=1` and `SIM_EVERY_STEP=1`
+ * set `runPartitioned`'s `barrier` and `publishEveryStep`. `SIM_MODES=twin` measures the machine
  * instead: the one-thread run alone, then two of them at once (separate
  * processes, no shared memory); how much slower each gets with both cores
  * busy bounds what 2 Workers can gain here (shared caches, memory
@@ -234,6 +235,7 @@ async function runPartitionedOnce(
     params,
     profile: Deno.env.get("SIM_PROFILE") !== "0",
     barrier: Deno.env.get("SIM_BARRIER") === "1",
+    publishEveryStep: Deno.env.get("SIM_EVERY_STEP") === "1",
   });
   const real = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);

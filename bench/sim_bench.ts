@@ -274,8 +274,10 @@ function printRow(x: PartitionedRow, seconds: number, oneReal: number, same: str
         t.map((p) => s(p.runCpuMs)).join(" / ")
       } s (spin ${t.map((p) => s(p.spinMs)).join(" / ")}); wait ${
         t.map((p) => s(p.waitMs)).join(" / ")
-      } s wall; waits/simulated s ${(x.r.windows / seconds).toFixed(0)}, slept in ${
-        t.map((p) => p.sleeps).join(" / ")
+      } s wall (its CPU ${t.map((p) => s(p.waitCpuMs)).join(" / ")} s); waits/simulated s ${
+        (x.r.windows / seconds).toFixed(0)
+      }, slept in ${t.map((p) => p.sleeps).join(" / ")}; bounds published ${
+        t.map((p) => p.publications).join(" / ")
       }`,
   );
 }

@@ -19,7 +19,12 @@
  * `SIM_SECONDS` sets the simulated time (issue 19's target is an hour:
  * `SIM_SECONDS=3600`), `SIM_ROUNDS` repeats the pair of runs (one thread and
  * Workers alternating; medians and ranges at the end), `SIM_MODES=workers`
- * (or `one`) runs only that side.
+ * (or `one`) runs only that side; `SIM_BARRIER=1` and `SIM_EVERY_STEP=1`
+ * set `runPartitioned`'s `barrier` and `publishEveryStep`. `SIM_MODES=twin` measures the machine
+ * instead: the one-thread run alone, then two of them at once (separate
+ * processes, no shared memory); how much slower each gets with both cores
+ * busy bounds what 2 Workers can gain here (shared caches, memory
+ * bandwidth, a host that shares the two vCPUs' cores).
  *
  * Env: `SIM_HOSTS` (comma list), `SIM_SECONDS` (simulated seconds per run;
  * default 3600 for 10 hosts, 360 for 100, 36 for 500 and 1000),
@@ -230,6 +235,7 @@ async function runPartitionedOnce(
     params,
     profile: Deno.env.get("SIM_PROFILE") !== "0",
     barrier: Deno.env.get("SIM_BARRIER") === "1",
+    publishEveryStep: Deno.env.get("SIM_EVERY_STEP") === "1",
   });
   const real = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -268,8 +274,10 @@ function printRow(x: PartitionedRow, seconds: number, oneReal: number, same: str
         t.map((p) => s(p.runCpuMs)).join(" / ")
       } s (spin ${t.map((p) => s(p.spinMs)).join(" / ")}); wait ${
         t.map((p) => s(p.waitMs)).join(" / ")
-      } s wall; waits/simulated s ${(x.r.windows / seconds).toFixed(0)}, slept in ${
-        t.map((p) => p.sleeps).join(" / ")
+      } s wall (its CPU ${t.map((p) => s(p.waitCpuMs)).join(" / ")} s); waits/simulated s ${
+        (x.r.windows / seconds).toFixed(0)
+      }, slept in ${t.map((p) => p.sleeps).join(" / ")}; bounds published ${
+        t.map((p) => p.publications).join(" / ")
       }`,
   );
 }
@@ -319,9 +327,13 @@ async function workersMode(workers: number): Promise<void> {
     throw new RangeError(`SIM_ROUNDS needs a whole number of rounds, got ${rounds}`);
   }
   for (const m of modes) {
-    if (m !== "one" && m !== "workers") {
-      throw new RangeError(`SIM_MODES takes "one" and "workers", got "${m}"`);
+    if (m !== "one" && m !== "workers" && m !== "twin") {
+      throw new RangeError(`SIM_MODES takes "one", "workers" or "twin", got "${m}"`);
     }
+  }
+  if (modes.has("twin")) {
+    if (modes.size > 1) throw new RangeError(`SIM_MODES=twin runs alone, got ${[...modes]}`);
+    return await twinMode(hostsList, secondsEnv, rounds);
   }
   const head = () =>
     // deno-lint-ignore no-console
@@ -352,6 +364,11 @@ async function workersMode(workers: number): Promise<void> {
             JSON.stringify([many.r.report, many.r.links, many.r.switches])
         ? "yes"
         : "NO";
+      if (Deno.env.get("SIM_TWIN_CHILD") === "1" && one !== null) {
+        const runCpuMs = one.r.timing[0]!.runCpuMs;
+        // deno-lint-ignore no-console
+        console.log(`twin ${JSON.stringify({ real: one.real, runCpuMs })}`);
+      }
       const oneReal = one?.real ?? NaN;
       for (const x of [one, many]) if (x !== null) printRow(x, seconds, oneReal, same);
       if (one !== null) real.one.push(one.real);
@@ -370,6 +387,82 @@ async function workersMode(workers: number): Promise<void> {
         `speed-up ${speedUps.length > 0 ? spread(speedUps, 2, "×") : "n/a"}, estimated ${
           estimates.length > 0 ? spread(estimates, 2, "×") : "n/a"
         } (load now ${Deno.loadavg()[0]!.toFixed(2)})`,
+    );
+  }
+}
+
+interface TwinRun {
+  /** Wall time of the run, s. */
+  readonly real: number;
+  /** The run's thread CPU time (build left out), ms. */
+  readonly runCpuMs: number;
+}
+
+/** A child process running the one-thread side of `--workers 2` (SIM_SWITCHES as set here). */
+async function twinChild(hosts: number, seconds: number): Promise<TwinRun> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, "--workers", "2"],
+    env: {
+      SIM_HOSTS: String(hosts),
+      SIM_SECONDS: String(seconds),
+      SIM_MODES: "one",
+      SIM_ROUNDS: "1",
+      SIM_PROGRESS: "0",
+      SIM_TWIN_CHILD: "1",
+    },
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).split("\n").find((l) => l.startsWith("twin "));
+  if (!out.success || line === undefined) {
+    throw new Error(`Cannot measure the machine: a one-thread run failed (code ${out.code})`);
+  }
+  return JSON.parse(line.slice(5)) as TwinRun;
+}
+
+/**
+ * `SIM_MODES=twin`: the one-thread run alone, then two at once, `rounds`
+ * times; each run's CPU with both cores busy against alone is the machine's
+ * slow-down, and 2 / slow-down the most 2 Workers can gain on it.
+ */
+async function twinMode(
+  hostsList: readonly number[],
+  secondsEnv: string | undefined,
+  rounds: number,
+): Promise<void> {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  for (const hosts of hostsList) {
+    const seconds = secondsEnv !== undefined ? Number(secondsEnv) : DEFAULT_SECONDS[hosts] ?? 60;
+    const slowDowns: number[] = [], walls: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const load0 = Deno.loadavg()[0]!;
+      const alone = await twinChild(hosts, seconds);
+      const both = await Promise.all([twinChild(hosts, seconds), twinChild(hosts, seconds)]);
+      const cpu = (both[0].runCpuMs + both[1].runCpuMs) / 2;
+      const wall = (both[0].real + both[1].real) / 2;
+      slowDowns.push(cpu / alone.runCpuMs);
+      walls.push(wall / alone.real);
+      // deno-lint-ignore no-console
+      console.log(
+        `  ${hosts} hosts, ${seconds} s simulated (${
+          new Date().toISOString().slice(11, 19)
+        } UTC, load ${load0.toFixed(2)} → ${Deno.loadavg()[0]!.toFixed(2)}): alone ${
+          s(alone.runCpuMs)
+        } CPU-s, ${alone.real.toFixed(2)} s wall; two at once ${
+          both.map((b) => s(b.runCpuMs)).join(" / ")
+        } CPU-s, ${both.map((b) => b.real.toFixed(2)).join(" / ")} s wall: CPU ×${
+          (cpu / alone.runCpuMs).toFixed(2)
+        }, wall ×${(wall / alone.real).toFixed(2)}`,
+      );
+    }
+    const slow = median(slowDowns);
+    // deno-lint-ignore no-console
+    console.log(
+      `  ${hosts} hosts, ${rounds} round(s): a run's CPU with both cores busy ×${
+        spread(slowDowns, 2, "")
+      }, wall ×${spread(walls, 2, "")}: 2 threads gain at most ${
+        (2 / slow).toFixed(2)
+      }× over one on this machine`,
     );
   }
 }

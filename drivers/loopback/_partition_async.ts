@@ -408,7 +408,8 @@ export function crossingTo(
  * for `duration` µs, exchanging frames with the other through `shared`;
  * `early` holds (time, link direction id) of each frame queued while the
  * scenario was built; `cpu`, a thread CPU clock (ms) to measure the waits'
- * CPU with, or null.
+ * CPU with, or null; `publishEveryStep`, publish the bound after every step
+ * that moved it instead of when the other waits for it.
  */
 export async function runPair(
   net: VirtualNetwork,
@@ -418,9 +419,10 @@ export async function runPair(
   duration: number,
   early: readonly number[],
   cpu: (() => number) | null,
+  options: { readonly publishEveryStep: boolean } = { publishEveryStep: false },
 ): Promise<PairRun> {
   const channel = new PairChannel(shared, part.index, ringBytes, cpu);
-  return await runPairOn(net, part, channel, duration, early);
+  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep);
 }
 
 async function runPairOn(
@@ -429,6 +431,7 @@ async function runPairOn(
   channel: PairChannel,
   duration: number,
   early: readonly number[],
+  everyStep: boolean,
 ): Promise<PairRun> {
   const wire = wireOf.get(net)!;
   const me = part.index;
@@ -521,10 +524,11 @@ async function runPairOn(
       const runnable = next !== undefined && Math.ceil(next) < horizon;
       // Publish before waiting, or when the other waits for it: a stale bound
       // is still a true one (lower), so the other needs a new one only then,
-      // and only one that lets it go on, or frames taken in or sent.
+      // and only one that lets it go on, or frames taken in or sent. With
+      // `everyStep`, whenever anything moved: the other need not ask.
       const changed = channel.taken !== publishedTaken || sentCount !== publishedSent;
       if (
-        runnable
+        runnable && !everyStep
           ? channel.wanted() && (changed || (current !== published && channel.enough(current)))
           : changed || current !== published
       ) {

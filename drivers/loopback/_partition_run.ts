@@ -39,6 +39,8 @@ export interface PartitionInit {
   readonly profile: boolean;
   /** Barrier windows even for two partitions (for comparison). */
   readonly barrier: boolean;
+  /** Two partitions: publish the bound after every step that moved it, not on demand. */
+  readonly publishEveryStep: boolean;
 }
 
 const ARRIVED = 0, GEN = 1, ABORT = 2;
@@ -266,7 +268,9 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
     if (pair) {
       const cpu = init.profile ? preciseThreadCpuClock() : null;
-      const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu);
+      const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu, {
+        publishEveryStep: init.publishEveryStep,
+      });
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
       waitMs = r.waited;
       spinMs = r.spun;

@@ -512,6 +512,13 @@ export interface PartitionedRunOptions<P = unknown> {
    * every window as more partitions do (for comparison).
    */
   readonly barrier?: boolean;
+  /**
+   * Two partitions without barriers publish their bound only when the other
+   * waits for it, or before waiting themselves, by default; `true` publishes
+   * it after every step that moved it, so the other runs on a bound at most
+   * one step old (fewer waits, a publication per step; for comparison).
+   */
+  readonly publishEveryStep?: boolean;
 }
 
 /**
@@ -733,6 +740,7 @@ export async function runPartitioned<P = unknown>(
     ringBytes,
     profile: options.profile === true,
     barrier: options.barrier === true,
+    publishEveryStep: options.publishEveryStep === true,
   };
   if (count === 1) return mergeOutputs([await runPartition({ ...base, index: 0, shared: null })]);
   const shared = new SharedArrayBuffer(sharedBytes(count, ringBytes));

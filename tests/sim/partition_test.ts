@@ -46,7 +46,12 @@ async function same(
   p: SimParams,
   seed: number,
   partitions: number,
-  extra: { assign?: Record<string, number>; barrier?: boolean; ringBytes?: number } = {},
+  extra: {
+    assign?: Record<string, number>;
+    barrier?: boolean;
+    ringBytes?: number;
+    publishEveryStep?: boolean;
+  } = {},
 ): Promise<[PartitionedResult, PartitionedResult]> {
   const base = { module: MODULE, seed, duration: 6 * SECOND, params: p };
   const one = await runPartitioned({ ...base, partitions: 1 });
@@ -94,6 +99,20 @@ Deno.test("partition: two Workers meeting at barriers (barrier: true) match one 
   const [, many] = await same(params({ hostSeed: 9 }), 9, 2, { barrier: true });
   // One window per barrier, the same count in both partitions.
   assert.deepEqual(many.timing.map((t) => t.windows), [many.windows, many.windows]);
+});
+
+Deno.test("partition: two Workers publishing their bound every step match one thread too", async () => {
+  const published = (r: PartitionedResult) => r.timing.reduce((n, t) => n + t.publications, 0);
+  for (const seed of [10, 11]) {
+    const [, every] = await same(params({ hostSeed: seed }), seed, 2, { publishEveryStep: true });
+    if (seed !== 10) continue;
+    // On demand, about one publication per wait; every step, about one per step (1.8× here).
+    const [, asked] = await same(params({ hostSeed: seed }), seed, 2);
+    assert.ok(
+      published(every) > published(asked),
+      `${published(every)} publications every step, ${published(asked)} on demand`,
+    );
+  }
 });
 
 Deno.test("partition: switches forgetting addresses mid-run (1 s ageing) match one thread", async () => {

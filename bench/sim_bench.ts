@@ -33,7 +33,9 @@
  * hosts on M switches joined by routers, `buildLan`'s routed form, and each
  * client's server one pair further on, so most requests cross two routers),
  * `SIM_PROGRESS` (`0` turns off the progress lines written to stderr every
- * 5% of the simulated time).
+ * 5% of the simulated time; with `--v8-flags=--expose-gc` they show the
+ * memory after a full collection), `SIM_POOL` (`own`: each host its own
+ * packet pool, createStack's default; else all share the network's pool).
  *
  * @module
  */
@@ -86,8 +88,14 @@ async function readFull(
   return true;
 }
 
-/** RSS, V8 heap used/total and external (ArrayBuffer) memory, in MiB. */
+/**
+ * RSS, V8 heap used/total and external (ArrayBuffer) memory, in MiB; after
+ * two full collections when started with `--v8-flags=--expose-gc` (the live
+ * memory, not the garbage between collections).
+ */
 function memoryLine(): string {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc !== undefined) gc(), gc();
   const m = Deno.memoryUsage();
   const mib = (n: number) => (n / 2 ** 20).toFixed(0);
   return `${mib(m.rss)} MiB RSS (heap ${mib(m.heapUsed)}/${mib(m.heapTotal)}, external ${
@@ -109,6 +117,11 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
   const heapBefore = Deno.memoryUsage().heapUsed;
   const net = new VirtualNetwork({ seed });
   const list = plugins(which);
+  // One packet pool for every host and router (the network's own, see
+  // SIM_POOL): the buffers held at once are then those in flight over the
+  // whole network, not each host's own high-water mark of two or three
+  // 2 KiB buffers (about 6 KB a host, 60 MB at 10,000 hosts).
+  const pool = Deno.env.get("SIM_POOL") === "own" ? {} : { pool: net.pool };
   const stacks: Stack[] = [];
   const pairs = hosts >> 1;
   // Server of client p, and its address (on one switch: host pairs + p).
@@ -117,7 +130,7 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
   const subnets = Number(Deno.env.get("SIM_SUBNETS") ?? "0");
   if (subnets > 1) {
     const make = (i: number) =>
-      createStack({ clock: net.clock, seed: seed * 100_003 + i, plugins: list });
+      createStack({ clock: net.clock, seed: seed * 100_003 + i, plugins: list, ...pool });
     const lan = buildLan(net, {
       hosts,
       switches: subnets,
@@ -131,7 +144,7 @@ async function runOnce(hosts: number, seconds: number, which: string, seed: numb
   const sw = net.switch({ macTableSize: Math.max(1024, hosts * 2) });
   for (let i = 0; i < hosts && subnets <= 1; i++) {
     const s = net.addNode(
-      createStack({ clock: net.clock, seed: seed * 100_003 + i, plugins: list }),
+      createStack({ clock: net.clock, seed: seed * 100_003 + i, plugins: list, ...pool }),
     );
     s.addInterface({
       driver: sw.port({ faults: { delay: MILLISECOND, loss: 0.01 } }),

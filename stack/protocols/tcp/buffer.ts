@@ -1,9 +1,13 @@
 /**
  * A bounded byte ring: the send and receive buffers of a connection. Bytes
  * are copied in and out with `Uint8Array.set` on at most two spans, never
- * byte by byte. The backing store starts small and doubles up to `max` as
- * data arrives, and {@linkcode ByteRing.release} gives it back while the
- * ring is empty, so an idle connection costs little.
+ * byte by byte. No backing store until the first write, which allocates the
+ * smallest power of two (at least `MIN_SIZE`, 512 B) that holds it; it
+ * doubles up to `max` as more data waits, and {@linkcode ByteRing.release}
+ * gives it back while the ring is empty, so an idle connection costs
+ * nothing and a request/response one only what a request needs (issue 19:
+ * a 1 KiB exchange holds 1 KiB per direction, not 4 KiB). The window TCP
+ * advertises comes from `max`, never from the bytes allocated.
  *
  * The receive side also writes out-of-order data *past* the readable bytes
  * ({@linkcode ByteRing.writeAt}) and later makes it readable
@@ -13,7 +17,8 @@
  * @module
  */
 
-const INITIAL_SIZE = 4096;
+/** Smallest store: a few small segments (a bulk transfer doubles from here in a few steps). */
+const MIN_SIZE = 512;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -46,7 +51,7 @@ export class ByteRing {
       throw new RangeError(`Cannot create a buffer of ${max} bytes`);
     }
     this.max = max;
-    this.#buf = new Uint8Array(Math.min(max, INITIAL_SIZE));
+    this.#buf = EMPTY;
   }
 
   /**
@@ -78,7 +83,7 @@ export class ByteRing {
   #grow(need: number): void {
     let size = this.#buf.length;
     if (need <= size) return;
-    if (size < INITIAL_SIZE) size = INITIAL_SIZE; // after release()
+    if (size < MIN_SIZE) size = MIN_SIZE; // the first write, or the first after release()
     while (size < need) size *= 2;
     if (size > this.max) size = this.max;
     const next = new Uint8Array(size);

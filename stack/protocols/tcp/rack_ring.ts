@@ -20,8 +20,8 @@ const NO_U8 = new Uint8Array(0);
  * Initial-size stores given back by finished connections
  * ({@linkcode RackRing.recycle}), for the next ring to start with: a short
  * connection records one or two segments (its FIN), and five fresh typed
- * arrays cost far more than their 400 bytes (five backing stores and
- * ~1.2 KB of objects, per side of every connection). Shared by the
+ * arrays cost far more than their 400 bytes (a backing store and
+ * five views, per side of every connection). Shared by the
  * process's stacks, never more than {@linkcode SPARE_LIMIT} sets; a slot is
  * written before it is read, so what a store held is never seen.
  */
@@ -160,8 +160,12 @@ export class RackRing {
       return;
     }
     const cap = old === 0 ? INITIAL_SLOTS : old * 2;
-    const S = new Uint32Array(cap), E = new Uint32Array(cap);
-    const T = new Float64Array(cap), O = new Float64Array(cap), F = new Uint8Array(cap);
+    // One backing store for the five columns (a store each costs its
+    // bookkeeping, ~150 B, per connection); the 8-byte columns first.
+    const store = new ArrayBuffer(cap * (8 + 8 + 4 + 4 + 1));
+    const T = new Float64Array(store, 0, cap), O = new Float64Array(store, cap * 8, cap);
+    const S = new Uint32Array(store, cap * 16, cap), E = new Uint32Array(store, cap * 20, cap);
+    const F = new Uint8Array(store, cap * 24, cap);
     for (let k = 0; k < this.count; k++) {
       const i = (this.head + k) & this.mask;
       S[k] = this.start[i]!;

@@ -67,11 +67,13 @@ function offsetOf(row: number): number {
   return (row < INITIAL_ROWS ? row : row & ((1 << (31 - Math.clz32(row))) - 1)) * WIDTH;
 }
 
-/** A chunk for `rows` free rows (closeAt -1). */
+/**
+ * A chunk for `rows` free rows: zeroed, and a closeAt of 0 marks a free row
+ * (a record's is never 0: `canCompact`), so no page of it is touched before
+ * a record is written there.
+ */
 function newChunk(rows: number): Float64Array {
-  const chunk = new Float64Array(rows * WIDTH);
-  for (let i = 0; i < rows; i++) chunk[i * WIDTH + C_CLOSE_AT] = -1;
-  return chunk;
+  return new Float64Array(rows * WIDTH);
 }
 /**
  * The row arrays of a table without storage, shared by every such table
@@ -290,9 +292,9 @@ export class TimeWaitTable {
     this.#release();
   }
 
-  /** Whether `row` holds a record (free rows have closeAt -1). */
+  /** Whether `row` holds a record (free rows have closeAt 0). */
   #live(row: number): boolean {
-    return this.#num[chunkOf(row)]![offsetOf(row) + C_CLOSE_AT]! >= 0;
+    return this.#num[chunkOf(row)]![offsetOf(row) + C_CLOSE_AT]! !== 0;
   }
 
   /** A new endpoint with the record's fields (not in any table, no timer). */
@@ -329,7 +331,7 @@ export class TimeWaitTable {
     if (cur < 0) return;
     if (prev < 0) this.#heads[h] = next[row]!;
     else next[prev] = next[row]!;
-    n[o + C_CLOSE_AT] = -1;
+    n[o + C_CLOSE_AT] = 0;
     this.#v6[2 * row] = this.#v6[2 * row + 1] = "";
     this.#str[row * STRINGS + 1] = ""; // a soft error's text is not kept alive
     this.#gen[row] = (this.#gen[row]! + 1) | 0;

@@ -28,7 +28,6 @@ import {
 } from "../../wire/tcp_fields.ts";
 import type { TcpConfig } from "./config.ts";
 import { CongestionRegistry } from "./congestion/registry.ts";
-import type { CongestionOptions } from "./congestion/mod.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
 import { ConnTable, ListenTable } from "./table.ts";
@@ -239,13 +238,6 @@ export class TcpCore {
   readonly seg: Segment = new Segment();
   /** Congestion controls by name (the `tcp.congestion` service registers more). */
   readonly congestion: CongestionRegistry = new CongestionRegistry();
-  /**
-   * The options every congestion control of this stack is made with, one
-   * frozen object shared by all (an object per connection was three per
-   * connect/accept pair: the active open makes one before and one after
-   * the handshake).
-   */
-  readonly ccOptions: CongestionOptions;
   /** Our window-scale shift, from the receive buffer size. */
   readonly wscale: number;
   /** Scratch for SACK blocks we send. */
@@ -289,7 +281,6 @@ export class TcpCore {
       cfg.ephemeralPortMax,
     );
     this.fastOpen = new FastOpenState(ctx.rng, cfg.fastOpenKeyLifetime);
-    this.ccOptions = Object.freeze({ hystart: cfg.hystart, rng: ctx.rng });
     let s = 0;
     // Scaled for the most the buffer may grow to (auto-tuning), as Linux scales for tcp_rmem[2].
     const most = Math.max(cfg.receiveBuffer, cfg.receiveBufferMax);

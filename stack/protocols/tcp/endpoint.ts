@@ -25,7 +25,7 @@ import { maybeWindowUpdate } from "./rcv.ts";
 import { type RcvAutotune, rcvSpaceAdjust } from "./rcv_autotune.ts";
 import type { UndoRecord } from "./dsack.ts";
 import type { Prr } from "./prr.ts";
-import { giveRack, type Rack } from "./rack.ts";
+import type { Rack } from "./rack.ts";
 import { Scoreboard } from "./sack.ts";
 import { seqAdd, seqDiff } from "./seq.ts";
 import {
@@ -481,7 +481,10 @@ export class TcpEndpoint {
 
   #newCc(name: string, mss: number): CongestionControl {
     const core = this.core;
-    return core.congestion.create(name, mss, core.cfg.initialWindow, core.ccOptions);
+    return core.congestion.create(name, mss, core.cfg.initialWindow, {
+      hystart: core.cfg.hystart,
+      rng: core.ctx.rng,
+    });
   }
 
   /**
@@ -628,8 +631,8 @@ export class TcpEndpoint {
     this.setState(TIME_WAIT);
     this.rtoAt = this.delackAt = this.keepAt = 0;
     this.rackAt = 0;
-    if (this.rack !== null) giveRack(this.rack); // nothing of ours is in flight any more
-    this.rack = null;
+    this.rack?.recycle();
+    this.rack = null; // nothing of ours is in flight any more
     this.sndBuf = null;
     this.scoreboard = null;
     if (this.user !== null) {

@@ -163,45 +163,6 @@ export class Rack {
     this.#r.recycle();
   }
 
-  /**
-   * Back to the state `new Rack(limit)` has, keeping an initial-size ring
-   * store: for {@linkcode giveRack}'s pool. Every field is set here as its
-   * initializer sets it (a field added above must be added here: `rack_pool_test.ts`).
-   */
-  clear(): void {
-    this.#r.clear();
-    this.#sends = 0;
-    this.overflow = false;
-    this.xmitTs = -1;
-    this.endSeq = 0;
-    this.xmitOrder = -1;
-    this.rtt = 0;
-    this.minRtt = Infinity;
-    this.fack = 0;
-    this.#fackSet = false;
-    this.reorderingSeen = false;
-    this.reoWndMult = 1;
-    this.reoWndPersist = 0;
-    this.dsackRound = 0;
-    this.dsackRoundSet = false;
-    this.segsSacked = 0;
-    this.advanced = false;
-    this.reoAt = 0;
-    this.ptoAt = -0; // as its initializer (a double field)
-    this.tlpEndSeq = 0;
-    this.tlpActive = false;
-    this.tlpIsRetrans = false;
-    this.probing = false;
-    this.wasInRecovery = false;
-    this.armedUna = 0;
-    this.armedMax = 0;
-    this.lostCount = 0;
-    this.reorderEvents = 0;
-    this.probes = 0;
-    this.#tsEcr = -1;
-    this.#tsOffset = 0;
-  }
-
   #push(s: number, e: number, t: number): void {
     if (this.count >= this.limit) {
       this.overflow = true;
@@ -421,39 +382,10 @@ export class Rack {
   }
 }
 
-/**
- * `Rack`s given back by connections done with them ({@linkcode giveRack}),
- * cleared, for the next connections: a short connection makes one per side
- * for its FIN alone (about 600 bytes of objects and their initial ring
- * stores, per side of every connection). Shared by the process's stacks,
- * never more than {@linkcode SPARE_RACK_LIMIT}; a cleared `Rack` is in the
- * state of a new one, so which one a connection gets changes nothing.
- */
-const spareRacks: Rack[] = [];
-/** Most cleared `Rack`s kept (64 × about 1 KB with their ring stores). */
-const SPARE_RACK_LIMIT = 64;
-
-/** A `Rack` of {@linkcode RACK_SEGMENTS}: a cleared spare if there is one, else a new one. */
-export function takeRack(): Rack {
-  return spareRacks.pop() ?? new Rack(RACK_SEGMENTS);
-}
-
-/**
- * The connection is done with `r` and holds it no more (TIME-WAIT: nothing
- * of ours is in flight): it is cleared for {@linkcode takeRack}, or its
- * ring stores go to the next ring's (`RackRing.recycle`) when the pool is full.
- */
-export function giveRack(r: Rack): void {
-  if (r.limit === RACK_SEGMENTS && spareRacks.length < SPARE_RACK_LIMIT) {
-    r.clear();
-    spareRacks.push(r);
-  } else r.recycle();
-}
-
 /** The connection's RACK state, made when SACK is in use with `rack` on. */
 export function rackOf(ep: TcpEndpoint): Rack | null {
   if (ep.rack === null && ep.sackOk && ep.core.cfg.rack && !ep.rackOff) {
-    ep.rack = takeRack();
+    ep.rack = new Rack(RACK_SEGMENTS);
     // The handshake's RTT sample (the only one before the first data) is a
     // minimum RTT too, as Linux's tcp_update_rtt_min on the SYN-ACK: without
     // it a retransmission SACKed in the first flight gives no RACK sample.

@@ -132,16 +132,6 @@ export class RackRing {
   }
 
   /**
-   * Forgets every record, keeping an initial-size store (a pooled
-   * `Rack`'s: its next connection starts with it) and giving a grown one back.
-   */
-  clear(): void {
-    this.count = 0;
-    this.head = 0;
-    if (this.mask + 1 !== INITIAL_SLOTS) this.release();
-  }
-
-  /**
    * The connection is done with the ring: an initial-size store goes to
    * the spares for the next ring; the ring is left empty.
    */

@@ -64,8 +64,14 @@ export class ListenSocket {
   readonly backlog: number;
   /** Established connections not yet accepted. */
   readonly acceptQueue: TcpEndpoint[] = [];
-  /** Half-open children (SYN-RECEIVED). */
-  readonly embryos: Set<TcpEndpoint> = new Set();
+  /**
+   * Half-open children (SYN-RECEIVED), oldest first: at most `synBacklog`.
+   * An array, not a `Set`: V8 links a `Set`'s outgrown table to its
+   * successor, and a long-lived listener's churned one kept every later
+   * table, with the children it held, alive through scavenges
+   * (`table.ts` says more).
+   */
+  readonly embryos: TcpEndpoint[] = [];
   /** The socket object. */
   user: ListenerUser | null = null;
   /** When the last SYN cookie was sent (cookie ACKs are checked only shortly after). */
@@ -103,7 +109,7 @@ export class ListenSocket {
   childEstablished(ep: TcpEndpoint): boolean {
     if (this.acceptQueue.length >= this.backlog) return false;
     fastOpenChildDone(this, ep);
-    this.embryos.delete(ep);
+    this.#forget(ep);
     this.acceptQueue.push(ep);
     this.user?.onAcceptable();
     return true;
@@ -112,9 +118,15 @@ export class ListenSocket {
   /** A child is gone (reset or timed out) before being accepted. */
   childGone(ep: TcpEndpoint, _wasSynRcvd: boolean): void {
     fastOpenChildDone(this, ep);
-    this.embryos.delete(ep);
+    this.#forget(ep);
     const i = this.acceptQueue.indexOf(ep);
     if (i >= 0) this.acceptQueue.splice(i, 1);
+  }
+
+  /** Takes `ep` out of the half-open children, if there. */
+  #forget(ep: TcpEndpoint): void {
+    const i = this.embryos.indexOf(ep);
+    if (i >= 0) this.embryos.splice(i, 1);
   }
 
   /** The oldest established connection, now owned by the caller. */
@@ -132,7 +144,7 @@ export class ListenSocket {
       ep.listener = null;
       ep.abort(null);
     }
-    this.embryos.clear();
+    this.embryos.length = 0;
     this.acceptQueue.length = 0;
   }
 }
@@ -164,7 +176,7 @@ export function listenInput(
   const cfg = core.cfg;
   // A SYN reopening a TIME-WAIT connection takes the slot that one held, never
   // a cookie: a cookie ISN could not be chosen above the old SND.NXT.
-  if (ls.embryos.size >= cfg.synBacklog && issFloor === undefined) {
+  if (ls.embryos.length >= cfg.synBacklog && issFloor === undefined) {
     if (!cfg.syncookies) return "syn_queue_full";
     sendCookie(core, ls, seg);
     return CONSUMED;
@@ -216,7 +228,7 @@ export function listenInput(
   ep.lastRecv = now;
   ep.segsIn = 1;
   core.conns.insert(ep);
-  ls.embryos.add(ep);
+  ls.embryos.push(ep);
   core.c.passive_opens.value++;
   ep.rttStart = now;
   ep.rttSeq = seqAdd(ep.iss, 1);

@@ -31,10 +31,28 @@ export function tupleHash(la: IpKey, lp: number, ra: IpKey, rp: number): number 
   return (h ^ (h >>> 13)) & 0x3fffffff;
 }
 
-/** Connections by 4-tuple. */
+/**
+ * Buckets of a table without connections, shared by every such table:
+ * zero-length, so nothing is ever written into it.
+ */
+const NO_BUCKETS: (TcpEndpoint | undefined)[] = Object.freeze([]) as unknown as (
+  | TcpEndpoint
+  | undefined
+)[];
+/** Buckets made at the first connection. */
+const INITIAL_BUCKETS = 16;
+
+/**
+ * Connections by 4-tuple: chains (`hashNext`) from an array of buckets, a
+ * power of two at least the connections, doubled when they outnumber it
+ * and halved when they fall to an eighth (never below 16 once made). Not a `Map`: V8 links a `Map`'s
+ * outgrown table to its successor, so once a table reached old space,
+ * every later one (with the connections it held) survived every scavenge
+ * until the next full collection, a third of each short connection's
+ * endpoints and its side objects.
+ */
 export class ConnTable {
-  /** The shared empty map until the first connection (an idle stack has none). */
-  #buckets: Map<number, TcpEndpoint> = EMPTY_MAP;
+  #buckets: (TcpEndpoint | undefined)[] = NO_BUCKETS;
   #size = 0;
   /** The connection the last lookup found (forgotten when it is removed). */
   #lastFound: TcpEndpoint | null = null;
@@ -52,7 +70,9 @@ export class ConnTable {
       last !== null && last.remoteAddr === ra && last.remotePort === rp &&
       last.localPort === lp && last.localAddr === la
     ) return last;
-    let ep = this.#buckets.get(tupleHash(la, lp, ra, rp));
+    if (this.#size === 0) return undefined;
+    const buckets = this.#buckets;
+    let ep = buckets[tupleHash(la, lp, ra, rp) & (buckets.length - 1)];
     while (ep !== undefined) {
       if (
         ep.remoteAddr === ra && ep.remotePort === rp && ep.localPort === lp && ep.localAddr === la
@@ -64,36 +84,62 @@ export class ConnTable {
 
   /** Adds `ep` (its tuple must be free). */
   insert(ep: TcpEndpoint): void {
-    const h = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
-    if (this.#buckets === EMPTY_MAP) this.#buckets = new Map();
-    ep.hashNext = this.#buckets.get(h);
-    this.#buckets.set(h, ep);
+    if (this.#size >= this.#buckets.length) {
+      this.#resize(Math.max(INITIAL_BUCKETS, 2 * this.#buckets.length));
+    }
+    const buckets = this.#buckets;
+    const i = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+      (buckets.length - 1);
+    ep.hashNext = buckets[i];
+    buckets[i] = ep;
     this.#size++;
   }
 
   /** Removes `ep` if present. */
   remove(ep: TcpEndpoint): void {
     if (ep === this.#lastFound) this.#lastFound = null;
-    const h = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
-    let cur = this.#buckets.get(h);
+    if (this.#size === 0) return;
+    const buckets = this.#buckets;
+    const i = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+      (buckets.length - 1);
+    let cur = buckets[i];
     let prev: TcpEndpoint | undefined;
     while (cur !== undefined && cur !== ep) {
       prev = cur;
       cur = cur.hashNext;
     }
     if (cur === undefined) return;
-    if (prev === undefined) {
-      if (ep.hashNext === undefined) this.#buckets.delete(h);
-      else this.#buckets.set(h, ep.hashNext);
-    } else prev.hashNext = ep.hashNext;
+    if (prev === undefined) buckets[i] = ep.hashNext;
+    else prev.hashNext = ep.hashNext;
     ep.hashNext = undefined;
     this.#size--;
+    if (buckets.length > INITIAL_BUCKETS && this.#size <= buckets.length >> 3) {
+      this.#resize(buckets.length >> 1);
+    }
+  }
+
+  /** Moves every chain into `n` new buckets (a power of two). */
+  #resize(n: number): void {
+    const old = this.#buckets;
+    const buckets: (TcpEndpoint | undefined)[] = new Array(n).fill(undefined);
+    for (let b = 0; b < old.length; b++) {
+      let ep = old[b];
+      while (ep !== undefined) {
+        const next = ep.hashNext;
+        const i = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) & (n - 1);
+        ep.hashNext = buckets[i];
+        buckets[i] = ep;
+        ep = next;
+      }
+    }
+    this.#buckets = buckets;
   }
 
   /** Every connection (for `ss`). */
   *[Symbol.iterator](): IterableIterator<TcpEndpoint> {
-    for (const head of this.#buckets.values()) {
-      for (let ep: TcpEndpoint | undefined = head; ep !== undefined; ep = ep.hashNext) yield ep;
+    const buckets = this.#buckets;
+    for (let b = 0; b < buckets.length; b++) {
+      for (let ep = buckets[b]; ep !== undefined; ep = ep.hashNext) yield ep;
     }
   }
 }

@@ -46,3 +46,32 @@ Deno.test("ConnTable: a removed connection is not found again, even right after 
   assert.equal(table.lookup(0x0a000002, 81, 0x0a000001, 40000), b);
   assert.equal(table.size, 1);
 });
+
+Deno.test("ConnTable: every connection is found while the buckets grow and shrink, and none after removal", () => {
+  const table = new ConnTable();
+  const ep = (lp: number) =>
+    ({
+      localAddr: 0x0a000002,
+      localPort: lp,
+      remoteAddr: 0x0a000001,
+      remotePort: 40000,
+      hashNext: undefined,
+    }) as unknown as TcpEndpoint;
+  const eps = Array.from({ length: 1000 }, (_, i) => ep(1000 + i));
+  for (const e of eps) table.insert(e); // 16 buckets, doubled to 1024
+  assert.equal(table.size, 1000);
+  for (const e of eps) assert.equal(table.lookup(0x0a000002, e.localPort, 0x0a000001, 40000), e);
+  assert.equal(new Set(table).size, 1000); // iteration sees each once
+  for (const e of eps.slice(0, 990)) table.remove(e); // halved at each eighth, down to 16
+  assert.equal(table.size, 10);
+  for (const e of eps.slice(0, 990)) {
+    assert.equal(table.lookup(0x0a000002, e.localPort, 0x0a000001, 40000), undefined);
+  }
+  for (const e of eps.slice(990)) {
+    assert.equal(table.lookup(0x0a000002, e.localPort, 0x0a000001, 40000), e);
+  }
+  assert.deepEqual([...table].sort((x, y) => x.localPort - y.localPort), eps.slice(990));
+  for (const e of eps.slice(990)) table.remove(e);
+  assert.equal(table.size, 0);
+  assert.deepEqual([...table], []);
+});

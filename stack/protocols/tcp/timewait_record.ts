@@ -15,7 +15,7 @@ import { TIME_WAIT } from "./state.ts";
 /** Numbers kept per record (one row of the TIME-WAIT table's column store). */
 export const WIDTH = 66;
 // Column of each number in a row.
-/** Column: when the TIME-WAIT ends (µs), or -1 for a free row. */
+/** Column: when the TIME-WAIT ends (µs), or 0 for a free row. */
 export const C_CLOSE_AT = 0;
 /** Column: local port. */
 export const C_LOCAL_PORT = 1;

@@ -211,26 +211,31 @@ export class NetworkWire implements Wire {
   forkRng(): Rng {
     return this.#rng.fork();
   }
-  readonly #open = new Set<DriverPort>();
-  /** The port batched last: a run of frames to one receiver skips the set. */
-  #lastOpened: DriverPort | null = null;
+  /**
+   * The step each port's batch was opened in. A mark per port rather than a
+   * Set cleared every step: a cleared Set or Map gets a new table linked from
+   * the old one, and once the Set is in old space every later table (and what
+   * it holds) survives scavenges until a full GC.
+   */
+  readonly #openedIn = new WeakMap<DriverPort, number>();
+  /** The ports opened since the last {@linkcode NetworkWire.endBatches}, in order. */
+  #open: DriverPort[] = [];
+  #batchStep = 1;
   batch(port: DriverPort): void {
-    if (port === this.#lastOpened || this.#open.has(port)) return;
-    this.#open.add(port);
-    this.#lastOpened = port;
+    if (this.#openedIn.get(port) === this.#batchStep) return;
+    this.#openedIn.set(port, this.#batchStep);
+    this.#open.push(port);
     port.beginBatch?.();
   }
   /** Closes every batch opened since the last call (the stacks flush deferred work). */
   endBatches(): void {
-    const open = this.#open;
-    if (open.size === 0) return;
-    this.#lastOpened = null;
-    // A scratch array reused across steps (a spread allocated one per step);
-    // taken while in use in case an endBatch() closes batches itself.
-    const ports = this.#closing ?? [];
+    const ports = this.#open;
+    if (ports.length === 0) return;
+    this.#batchStep++;
+    // A scratch array kept across steps; swapped out while in use in case an
+    // endBatch() opens batches itself.
+    this.#open = this.#closing ?? [];
     this.#closing = null;
-    for (const p of open) ports.push(p);
-    open.clear();
     try {
       for (let i = 0; i < ports.length; i++) ports[i]!.endBatch?.();
     } finally {

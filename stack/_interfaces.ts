@@ -76,6 +76,7 @@ export function addInterface(host: InterfaceHost, options: InterfaceOptions): Ne
     pool: host.pool,
     now: () => host.clock.now(),
     ifindex: index,
+    partialChecksum: true, // the receive path completes it where bytes are read (ipv4.ts)
   };
   options.driver.attach(port); // may throw: nothing is registered yet
   host.interfaces.add(iface);

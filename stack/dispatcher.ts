@@ -41,7 +41,7 @@ import {
   type Ipv6AddressState,
   NetInterface,
 } from "./netif.ts";
-import { type PacketBuffer, PacketPool } from "./packet.ts";
+import { finishPartialChecksum, type PacketBuffer, PacketFlags, PacketPool } from "./packet.ts";
 import { isUdpSuper, segmentUdpSuper } from "./wire/udp_gso.ts";
 import { type HookContext, HookContexts } from "./hooks.ts";
 import type { StackDescription } from "./describe.ts";
@@ -581,6 +581,12 @@ export class Dispatcher {
     }
     pkt.ifindex = ifindex;
     const egress = this.#egress;
+    // A partial TCP checksum (not a super-segment's) leaves complete unless
+    // the driver takes it so (LinkDriver.partialChecksum) and no hook reads it.
+    if (
+      (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 && pkt.gsoSize === 0 &&
+      (egress.length > 0 || !iface.partialChecksum)
+    ) finishPartialChecksum(pkt);
     if (egress.length > 0) {
       const h = this.#hookContexts.enter("egress");
       h.outIface = iface;

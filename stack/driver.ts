@@ -28,6 +28,13 @@ export interface DriverPort {
    * until {@linkcode DriverPort.endBatch}).
    */
   beginBatch?(): void;
+  /**
+   * The receiver takes a frame whose TCP checksum is partial and vouched for
+   * (`PacketFlags.CHECKSUM_PARTIAL | CHECKSUM_VERIFIED`, `l4` set) as it is:
+   * a stack's port does (whatever reads the bytes completes it first). Absent
+   * or false: a driver hands over complete frames only.
+   */
+  readonly partialChecksum?: boolean;
   /** Marks the end of a batch started with {@linkcode DriverPort.beginBatch}. */
   endBatch?(): void;
 }
@@ -57,6 +64,14 @@ export interface LinkDriver {
    * before the link instead.
    */
   readonly usoMaxSize?: number;
+  /**
+   * The link takes a TCP/IPv4 segment whose checksum is partial
+   * (`PacketFlags.CHECKSUM_PARTIAL`: the pseudo-header sum in the field) and
+   * completes it wherever its bytes are read or leave the process (the
+   * in-memory link hands it to a stack's port as it is, Linux's loopback
+   * and veth do the same). Absent or false: the stack sends complete ones.
+   */
+  readonly partialChecksum?: boolean;
   /** Connects the driver to the stack; received frames go to `port.receive`. */
   attach(port: DriverPort): void;
   /** Sends the data window of `pkt`; takes ownership (the driver releases it). */

@@ -123,6 +123,8 @@ export class NetInterface {
   readonly tsoMaxSize: number;
   /** Largest UDP super-datagram its driver segments itself (`LinkDriver.usoMaxSize`), or 0. */
   readonly usoMaxSize: number;
+  /** Its driver takes TCP segments with a partial checksum (`LinkDriver.partialChecksum`). */
+  readonly partialChecksum: boolean;
   /** Its MAC address (Ethernet), or null. */
   readonly mac: Uint8Array | null;
   /** Administrative state. */
@@ -176,6 +178,7 @@ export class NetInterface {
     this.mtu = options.mtu ?? driver.mtu;
     this.tsoMaxSize = driver.tsoMaxSize ?? 0;
     this.usoMaxSize = driver.usoMaxSize ?? 0;
+    this.partialChecksum = driver.partialChecksum === true;
     this.mac = options.mac ?? driver.mac ?? null;
   }
 

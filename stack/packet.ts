@@ -89,7 +89,11 @@ export const PacketFlags = {
    * see it partial, as netfilter sees Linux's own. On transmit (a
    * super-segment, `gsoSize`): the link or the software segmenter computes
    * each segment's checksum; a NAT rewriting an address adjusts that sum as
-   * such, and leaves it alone for a port.
+   * such, and leaves it alone for a port. On transmit of an ordinary TCP/IPv4
+   * segment (always with `CHECKSUM_VERIFIED`): IPv4 output completes it
+   * unless it goes out whole, without hooks, to a link that takes it so
+   * (`LinkDriver.partialChecksum`, the in-memory link, which completes it
+   * for anything but a stack's port).
    */
   CHECKSUM_PARTIAL: 1 << 16,
 } as const;
@@ -123,10 +127,13 @@ export function finishPartialChecksum(pkt: PacketBuffer): void {
   pkt.flags &= ~PacketFlags.CHECKSUM_PARTIAL;
   const buf = pkt.buf;
   // A super-datagram the stack sent (UDP) can come back to receive; a TUN's is TCP.
-  const field = pkt.l4 + (pkt.proto === 17 ? 6 : 16);
+  const udp = pkt.proto === 17;
+  const field = pkt.l4 + (udp ? 6 : 16);
   let c = ~sumRange(buf, pkt.l4, pkt.end) & 0xffff;
-  // As the driver's completeChecksum (vnet.ts): a computed 0 goes out as 0xffff.
-  if (c === 0) c = 0xffff;
+  // UDP (RFC 768) sends a computed 0 as 0xffff; TCP keeps it, as TCP's
+  // output writes it (either spelling verifies), so a segment it leaves
+  // partial in memory reads the same as one it summed.
+  if (c === 0 && udp) c = 0xffff;
   buf[field] = c >>> 8;
   buf[field + 1] = c & 0xff;
 }

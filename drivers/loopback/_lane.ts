@@ -8,7 +8,12 @@
 import type { Instant } from "../../stack/clock.ts";
 import { LINKTYPE_ETHERNET } from "../../stack/driver.ts";
 import type { DriverPort, LinkType } from "../../stack/driver.ts";
-import { type PacketBuffer, PacketFlags, type PacketPool } from "../../stack/packet.ts";
+import {
+  finishPartialChecksum,
+  type PacketBuffer,
+  PacketFlags,
+  type PacketPool,
+} from "../../stack/packet.ts";
 import type { Rng } from "../../stack/rng.ts";
 import { DEFAULT_REORDER_DELAY, emptyStats } from "./faults.ts";
 import type { DropCounts, Faults, LinkStats } from "./faults.ts";
@@ -145,6 +150,12 @@ export class Lane implements FrameSink {
     if (f.loss !== undefined && f.loss > 0 && rng.nextFloat() < f.loss) {
       return this.#drop(pkt, "loss");
     }
+    // A copy or a damaged frame must carry the whole checksum (a partial one
+    // is the sender's word that the bytes are as it made them).
+    if (
+      (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 &&
+      ((f.duplicate !== undefined && f.duplicate > 0) || (f.corrupt !== undefined && f.corrupt > 0))
+    ) finishPartialChecksum(pkt);
     if (f.duplicate !== undefined && f.duplicate > 0 && rng.nextFloat() < f.duplicate) {
       st.duplicated++;
       // The copy is taken before either copy can be corrupted.
@@ -231,6 +242,14 @@ export class Lane implements FrameSink {
     const port = this.port;
     if (port === undefined) return this.#drop(pkt, "detached");
     const forward = this.forward;
+    // A partial TCP checksum (tcp/output.ts) goes on so only straight into a
+    // stack: a switch (and the Workers beyond its trunks) or another
+    // receiver gets the frame complete.
+    let partial = pkt.flags & PacketFlags.CHECKSUM_PARTIAL;
+    if (partial !== 0 && (forward !== null || port.partialChecksum !== true)) {
+      finishPartialChecksum(pkt);
+      partial = 0;
+    }
     if (forward !== null) {
       this.stats.delivered++;
       this.stats.bytesDelivered += pkt.length;
@@ -239,6 +258,7 @@ export class Lane implements FrameSink {
     // A checksum the sending stack summed whole arrives intact (a corrupted
     // frame lost the mark in #launch): the receiver skips summing it again.
     const verified = pkt.flags & PacketFlags.CHECKSUM_VERIFIED;
+    const l4 = pkt.l4 - pkt.start; // where a partial checksum's segment starts
     let rx: PacketBuffer;
     if (pkt.start >= HANDOVER_HEADROOM && pkt.pooled && !this.#wire.isShared(pkt)) {
       // The wire carries bytes, not objects: the receiver gets the sender's
@@ -252,7 +272,8 @@ export class Lane implements FrameSink {
       rx = port.pool.copyOf(pkt.data);
       this.#wire.release(pkt);
     }
-    rx.flags = verified;
+    rx.flags = verified | partial;
+    if (partial !== 0) rx.l4 = rx.start + l4;
     rx.timestamp = now;
     rx.ifindex = port.ifindex;
     rx.linkType = this.#linkType;

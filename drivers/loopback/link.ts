@@ -98,6 +98,13 @@ export class LinkEnd implements LinkDriver {
   readonly mtu: number;
   /** The end's MAC address (Ethernet links). */
   readonly mac?: Uint8Array;
+  /**
+   * Takes TCP segments with a partial checksum (`LinkDriver.partialChecksum`):
+   * a stack at the other end gets them so, and sums nothing; a switch, a
+   * fault that copies or damages the frame, or any other receiver gets
+   * them completed.
+   */
+  readonly partialChecksum = true;
   /** The link this end belongs to. */
   readonly link: Link;
   /** Which end of {@linkcode LinkEnd.link} this is. */

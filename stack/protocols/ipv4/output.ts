@@ -10,7 +10,7 @@
 import type { HookPoint, HookVerdict, PluginContext } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import type { PacketBuffer } from "../../packet.ts";
+import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { Ipv4SendFlags } from "../../services.ts";
 import {
   IPV4_BROADCAST as LIMITED_BROADCAST,
@@ -282,6 +282,13 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
       }
     }
     writeHeader(pkt, src, dst, protocol, ttl, flags, options);
+    // A TCP segment left partial (tcp/output.ts) stays so only on its way
+    // whole, unread by hooks, to a link that takes it: else it is summed now.
+    if (
+      (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 && pkt.gsoSize === 0 &&
+      (isLocal || !iface.partialChecksum || pkt.length > mtu || ctx.hasHooks("output") ||
+        ctx.hasHooks("postrouting"))
+    ) finishPartialChecksum(pkt);
     if (ctx.hasHooks("output")) {
       const v = runHook("output", pkt, null, iface, hop, mtu, isLocal);
       // A hook's drop leaves the packet ours to release; CONSUMED means stolen.

@@ -232,6 +232,12 @@ function transmitSegment(
   if (pkt.gsoSize > 0) {
     setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
     pkt.flags |= PacketFlags.CHECKSUM_PARTIAL; // NAT adjusts it as a partial sum
+  } else if (typeof src === "number") {
+    // IPv4 leaves it partial too: IPv4 output completes it (the same bytes)
+    // unless the link takes it so (the in-memory link to another stack, which
+    // then needs no sum at either end; packet.ts).
+    setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
+    pkt.flags |= PacketFlags.CHECKSUM_PARTIAL | PacketFlags.CHECKSUM_VERIFIED;
   } else {
     setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
     // Summed whole here: a receiver in memory need not sum it again (packet.ts).

@@ -65,13 +65,14 @@
  * user space is the application's (user memmove 18.5% → 12.7% of the
  * process's samples, in-memory MTU 65535 bulk 5.33 → 4.79 M instructions
  * per MiB). Over TUN the process's CPU per GiB did not move measurably at
- * load 15-18: 0.79 (0.77-0.92) against 0.80 (0.73-0.94) CPU-s/GiB, user
- * part 0.52 against 0.52, 5 interleaved runs of 5 s (the kernel's copy
- * now writes into a rotating set of buffers instead of one hot one, and
- * at that load the cache is everyone's). Per pool at most half its large
- * free list is held: past that, held buffers released together overflowed
- * the free list and were allocated again (fresh arenas, page faults,
- * zeroing), 2-4× the CPU.
+ * load 13-18: 0.84 (0.78-1.05) against 0.81 (0.73-0.85) CPU-s/GiB, user
+ * part 0.51 against 0.49, 4 interleaved runs of 5 s (5 more with 32 held:
+ * 0.79 against 0.80). Likely why: the kernel's copy used to write into
+ * the one pooled buffer just released (hot), and now writes into a
+ * rotating set of up to 64 (cold); at that load the cache is everyone's.
+ * Per pool at most half its large free list is held: past that, held
+ * buffers released together overflowed the free list and were allocated
+ * again (fresh arenas, page faults, zeroing), 2-4× the CPU.
  *
  * **What bounds it.** The kernel's part runs in our system calls: `read()`
  * copying each frame (~15% of the process's samples), and the Linux
@@ -81,7 +82,10 @@
  * with the same offloads, ACKs once per batch and discards (built in /tmp
  * for the measurement) spends 0.28-0.33 CPU-s/GiB, almost all in the
  * kernel: about the floor of any reader here, against the stack's
- * 0.67-0.9 (0.34-0.46 of it system). The sender (iperf3 or a C writer) needs
+ * 0.67-0.9 (0.34-0.46 of it system). Fed by the same C writer (128 KiB
+ * writes, 3 interleaved runs of 4 s at load 16), both took 4.2-5.8
+ * Gbit/s: at that load the machine's share, not the reader, set the rate.
+ * The machine's congestion control is BBR, which paces. The sender (iperf3 or a C writer) needs
  * 0.2-0.4 CPU-s/GiB on the other of the 2 cores, so 20 Gbit/s (2.33 GiB/s)
  * leaves the stack's user part ~0.1-0.2 CPU-s/GiB at most; it is
  * 0.33 quiet (session 9) to 0.52 at load 16 now (V8's runtime and the

@@ -19,7 +19,8 @@ import {
   tcpChecksum,
   tcpSegment,
 } from "./_tcp.ts";
-import type { TcpFields } from "./_tcp.ts";
+import type { Seg, TcpFields } from "./_tcp.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
 
 const TOTAL = 160_000;
 const URGENT_AT = 30_000; // the urgent byte's offset in the stream
@@ -174,4 +175,76 @@ Deno.test("tcp held receive queue: two stacks at MTU 65535, a reader that waits 
   } finally {
     env.close();
   }
+});
+
+/**
+ * The last ACK's (ack, window) after each step of filling the receive
+ * buffer to a zero window in `size`-byte segments and reading it out.
+ */
+async function windowSteps(holds: boolean): Promise<{ steps: string[]; heldSeen: number }> {
+  const size = 40_000;
+  const peer = new Peer({ mtu: 65535 });
+  // Without holds: the pool's hold budget is used up first, so every
+  // segment is copied into the ring (same segments, same timing).
+  const pool = peer.stack.pool;
+  const taken: PacketBuffer[] = [];
+  while (!holds) {
+    const pkt = pool.alloc(size);
+    if (!pkt.hold()) {
+      pkt.release();
+      break;
+    }
+    taken.push(pkt);
+  }
+  const p = await passiveOpen(peer, 80, 40000, { mss: 65495, wscale: 7 });
+  const data = pattern(600_000);
+  const steps: string[] = [];
+  let heldSeen = 0;
+  let seen: Seg[] = [];
+  const send = (from: number, to: number) => {
+    for (let at = from; at < to; at += size) {
+      const end = Math.min(to, at + size);
+      seen.push(
+        ...peer.send(
+          fromPeer(p, { seq: p.peerNxt + at, flags: "P.", payload: data.subarray(at, end) }),
+        ),
+      );
+      heldSeen = Math.max(heldSeen, pool.held - taken.length);
+    }
+  };
+  const last = () => {
+    seen.push(...peer.wait(ms(500)));
+    const a = seen.at(-1);
+    steps.push(a === undefined ? "none" : `ack ${a.ack - p.peerNxt} win ${a.window}`);
+    seen = [];
+  };
+  const unread = () => peer.info(40000)!.recvQ;
+  const read = async (n: number) => {
+    const buf = new Uint8Array(n);
+    for (let got = 0; got < n;) got += (await p.conn.read(buf.subarray(got))) ?? n;
+  };
+  send(0, 200_000);
+  last();
+  await read(100_000);
+  last();
+  send(200_000, 100_000 + 262_144); // to the buffer's edge (tcp receiveBuffer's default)
+  last();
+  steps.push(`unread ${unread()}`);
+  await read(unread());
+  last();
+  p.conn.close();
+  p.listener.close();
+  for (const pkt of taken) pkt.releaseHeld();
+  assert.equal(pool.held, 0);
+  peer.finish();
+  return { steps, heldSeen };
+}
+
+Deno.test("tcp held receive queue: filled to a zero window and read out, 40 KB segments held advertise the windows they do copied (the pool's holds used up)", async () => {
+  const copied = await windowSteps(false);
+  const held = await windowSteps(true);
+  assert.deepEqual(held.steps, copied.steps);
+  assert.equal(copied.steps[3], "unread 262144", "filled to the buffer's size"); // window: the rounding only
+  assert.equal(copied.heldSeen, 0);
+  assert.ok(held.heldSeen > 0);
 });

@@ -97,6 +97,28 @@ export function hasCommand(cmd: string, flag = "--version"): boolean {
   }
 }
 
+/**
+ * Frames Linux dropped on `ifname`'s transmit queue (`tx_dropped`): for a
+ * TUN/TAP device, frames Linux sent towards the stack while the device's
+ * queue was full because the stack had not read it yet. Such a frame is in the
+ * Linux-side capture (tcpdump sees it before the queue), so its retransmission
+ * later looks out of order to tshark: loss a busy machine causes, not a bad
+ * packet. Read while the device still exists.
+ */
+export async function queueDrops(netns: string, ifname: string): Promise<number> {
+  const r = await netnsExec(netns, ["cat", `/sys/class/net/${ifname}/statistics/tx_dropped`], 5);
+  const n = Number(r.stdout.trim());
+  return r.code === 0 && Number.isInteger(n) ? n : 0;
+}
+
+/**
+ * tshark's warnings about TCP retransmissions of frames Linux dropped on the
+ * device's queue ({@linkcode queueDrops}): allowed only when that counter moved.
+ */
+export const QUEUE_LOSS_WARNINGS: readonly RegExp[] = [
+  /^This frame is a \(suspected\) out-of-order segment/,
+];
+
 /** A running tcpdump. */
 export interface Tcpdump {
   /**

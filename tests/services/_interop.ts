@@ -13,7 +13,14 @@ import assert from "node:assert/strict";
 import type { Stack } from "../../mod.ts";
 import { runUp } from "../../cli/up.ts";
 import { addNetns, type CommandResult, deleteNetns, netnsExec } from "../../cli/_netns.ts";
-import { INTEROP_NEEDS, startTcpdump, type Tcpdump, uniqueNetnsName } from "../interop/_netns.ts";
+import {
+  INTEROP_NEEDS,
+  QUEUE_LOSS_WARNINGS,
+  queueDrops,
+  startTcpdump,
+  type Tcpdump,
+  uniqueNetnsName,
+} from "../interop/_netns.ts";
 import type { Requirement } from "../_require.ts";
 import { assertTsharkClean, type TsharkOptions } from "../_tshark.ts";
 import { SERVICES } from "../../plugins/services/mod.ts";
@@ -120,6 +127,7 @@ export async function withUp(
   let failure: unknown = undefined;
   let code = -1;
   let dropped = 0;
+  let queueDropped = 0;
   try {
     code = await runUp(
       [
@@ -166,6 +174,7 @@ export async function withUp(
             failure = e;
           } finally {
             dropped = (await dump?.stop()) ?? 0;
+            queueDropped = await queueDrops(netns, ifname);
             stop.abort();
           }
         },
@@ -184,11 +193,18 @@ export async function withUp(
       // deno-lint-ignore no-console
       console.log(`  tcpdump dropped ${dropped} packets: "not captured" warnings allowed`);
     }
+    if (queueDropped > 0) {
+      // deno-lint-ignore no-console
+      console.log(
+        `  ${ifname}'s queue dropped ${queueDropped} frames: their retransmissions allowed`,
+      );
+    }
     await assertTsharkClean(pcap, {
       ...options.tshark,
       allowWarnings: [
         ...FLOW_CONTROL_WARNINGS,
         ...(dropped > 0 ? CAPTURE_LOSS_WARNINGS : []),
+        ...(queueDropped > 0 ? QUEUE_LOSS_WARNINGS : []),
         ...(options.tshark?.allowWarnings ?? []),
       ],
     });

@@ -78,9 +78,7 @@
  * a frame after a quiet period wakes one thread, not two. Under load the
  * loop yields through those same turns (~4 µs each, where a worker-thread
  * `poll()` costs 9-27 µs), and through a worker-thread `poll()` every 16th
- * time, so that Deno's runtime parks and polls its own I/O. With `spin`,
- * for that many µs after a frame the quiet loop busy-polls instead of
- * sleeping (`BlockingWait.spin`): the next frame finds the thread running.
+ * time, so that Deno's runtime parks and polls its own I/O.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
@@ -105,12 +103,7 @@ import {
 } from "./vnet.ts";
 import { setImmediate } from "node:timers";
 import { segmentUdp } from "./uso.ts";
-import {
-  BlockingWait,
-  claimBlockingWait,
-  MAX_SPIN_MICROS,
-  releaseBlockingWait,
-} from "./block_wait.ts";
+import { BlockingWait, claimBlockingWait, releaseBlockingWait } from "./block_wait.ts";
 import {
   EAGAIN,
   EINTR,
@@ -174,10 +167,6 @@ export interface IoStats {
   blockWaits: number;
   /** Of those, the ones a frame ended: read and answered without a thread hop. */
   blockWakeups: number;
-  /** Busy-polls of the JS thread after a frame (`spin`), before sleeping. */
-  spins: number;
-  /** Of those, the ones a frame ended. */
-  spinWakeups: number;
 }
 
 /** Options of {@linkcode TunIo}. */
@@ -201,11 +190,6 @@ export interface TunIoOptions {
   readonly blockMax?: number;
   /** The event loop's epoll fd for the blocking wait (-1: none). */
   readonly epollFd?: number;
-  /**
-   * With `blockMax`: µs after the last frame during which the quiet loop
-   * busy-polls instead of sleeping (0..10000, default 0: never).
-   */
-  readonly spin?: number;
 }
 
 // Consecutive failing polls after which the loop gives up (a broken descriptor).
@@ -244,8 +228,6 @@ export class TunIo {
     txNotSegmentable: 0,
     blockWaits: 0,
     blockWakeups: 0,
-    spins: 0,
-    spinWakeups: 0,
   };
   /** Called after each batch that delivered frames. */
   onBatch: (() => void) | null = null;
@@ -270,9 +252,6 @@ export class TunIo {
   #closing = false;
   readonly #block: BlockingWait | null;
   readonly #blockMax: number;
-  readonly #spinMs: number;
-  // performance.now() of the last batch that read frames (spin only).
-  #lastFrameAt = -Infinity;
 
   constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
     this.#libc = libc;
@@ -291,7 +270,6 @@ export class TunIo {
     pv.setInt32(8, wakeFd, true);
     pv.setInt16(12, POLLIN, true);
     this.#blockMax = options.blockMax ?? 0;
-    this.#spinMs = Math.min(options.spin ?? 0, MAX_SPIN_MICROS) / 1000;
     this.#block = this.#blockMax > 0 && claimBlockingWait()
       ? new BlockingWait(libc, fd, wakeFd, options.epollFd ?? -1)
       : null;
@@ -334,7 +312,6 @@ export class TunIo {
       }
       if (got > 0) {
         this.stats.rxBatches++;
-        if (this.#spinMs > 0) this.#lastFrameAt = performance.now();
         const cb = this.onBatch;
         if (cb !== null) {
           try {
@@ -350,15 +327,6 @@ export class TunIo {
         if (got === 0 && idle) {
           // Quiet and idle: sleep right here, and read a frame in the turn it wakes us.
           idle = false;
-          // Shortly after a frame, spin instead: the next one finds the thread running.
-          const spinUntil = this.#lastFrameAt + this.#spinMs;
-          if (spinUntil > performance.now()) {
-            this.stats.spins++;
-            if ((block.spin(spinUntil) & POLLIN) !== 0) {
-              this.stats.spinWakeups++;
-              continue;
-            }
-          }
           const budget = this.#blockBudget();
           if (budget > 0) {
             this.stats.blockWaits++;

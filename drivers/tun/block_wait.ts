@@ -60,37 +60,6 @@
  * the loop itself adds ~12 µs; the rest is Linux waking a thread on a loaded
  * machine, our code and Linux's receive path running cold.
  *
- * **Session 10: the floor** (`bench/tun_floor.ts 3 … --rt`: responders and
- * ping under `chrt -f 50`, interleaved, load 16-28 from other work on the 2
- * cores, 04:26-04:44 UTC; median (range) of 3 runs' medians, µs):
- * | responder | paced 2 ms | idle 100 ms |
- * |---|---|---|
- * | C, blocking `read()` | 59 (56-61) | 131-140 (131-163) |
- * | Deno, synchronous FFI `read()` on the JS thread | 65-66 (62-71) | 166-179 (161-196) |
- * | `up --wait block` (a loop tried then, see below) | 123-144 (121-159) | 275-300 (269-318) |
- * Every p99 is 0.4-3 ms, the C responder's too: scheduling on a loaded VM.
- * Idle, stamped in the loop (`tun_bench.ts ping`): ping's send → `poll()`
- * returns 160 µs (p90 640; paced 45), → frame read 34-38 (paced 7-10), the
- * stack 70 (paced 16-43), the reply's `write()` 50-60 (paced 25-32). No
- * timer, thread hop or GC is on that path, and
- * `--v8-flags=--no-flush-bytecode` changes nothing: after 100 ms of other
- * processes Linux's paths and ours run from cold caches. On this machine
- * under load even C needs 130-160 µs from idle: issue 13's 0.1 ms is below
- * the floor, and the stack's own cold code adds ~110 µs to Deno's.
- *
- * **Tried in session 10 and reverted.** Deno fires `setTimeout(0)` 1-2 ms
- * late (2.1 ms measured), so the idle check below takes 2-4 ms before the
- * first sleep, and pings 2 ms apart mostly find the loop in a worker-thread
- * `poll()`. A `setImmediate` check (~4 µs, also runs after every microtask)
- * made paced pings 96-105 µs against 134-177 (idle the same), and busy-
- * polling for N µs after a frame (`spin`) 37-40 µs at half a core; and
- * kicking the runner from the loop when the sleep's budget ran out removed
- * the 1 ms worker polls around each runner wake-up. But with the quick
- * check `tests/interop/iperf3_tun_test.ts` failed in 6 of 7 runs (tshark:
- * Linux's TCP out-of-order segments, i.e. segments lost on the way to the
- * stack), 0 of 3 before, also with a 1 ms worker poll after each batch;
- * cause not found. Next: find what the sleep starves under bulk TCP first.
- *
  * **The cost.** While the JS thread sleeps here, nothing else in the process
  * runs JavaScript. So the sleep also ends when the event loop has I/O to do
  * (the poll includes the event loop's own epoll descriptor: sockets, child

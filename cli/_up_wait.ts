@@ -20,8 +20,8 @@
  * same within the machine's noise (load 13-30: 5× between runs). Block was
  * opt-in until issue #13 was found: the loop could sleep while an echo's
  * reply was still queued in promise callbacks (request/response fell to
- * 0.3 k/s, p99 40 ms); it now sleeps only once a timer callback has seen the
- * JS thread idle (`io.ts`).
+ * 0.3 k/s, p99 40 ms); it now sleeps only once a `setImmediate` callback has
+ * seen the JS thread idle (`io.ts`).
  * Nothing in `up` is late for the sleep otherwise:
  * - the stack's timers are the runner's, and the device's sleep ends at the
  *   runner's next timer (`waitBudget = runner.msUntilWake`);
@@ -35,8 +35,8 @@
  * hook's `setTimeout`), waits at most {@linkcode UP_BLOCK_MAX} (100 ms)
  * longer; such code can pass `--wait poll`. So can code doing its own async
  * I/O beside the device (sockets, files, Workers, another device): an async
- * call that completed in the same event-loop turn as the loop's last 1 ms
- * poll, or was started just before the sleep, is not seen by the sleep and
+ * call that completed in the same event-loop turn as the loop's idle check,
+ * or was started just before the sleep, is not seen by the sleep and
  * waits until it ends (session 9's review: a same-process TCP echo on
  * 127.0.0.1 beside an idle block-mode device had 2-3 of 400 round trips
  * held 100-109 ms; in poll mode none over 10 ms). JavaScript cannot tell

@@ -67,12 +67,18 @@
  * lasts longer than `blockMax` ms (other code's timers wait at most that) or
  * than the runner's next timer (`TunDevice.waitBudget`). And it starts only
  * when no promise callback is left to run: the loop sleeps only after a
- * `setTimeout(0)` callback (Deno runs timers with the microtask queue empty)
- * saw nothing read or written since the device was found empty, and a 1 ms
- * worker-thread `poll()` then timed out (`io.ts`, `#armIdleCheck`). Once the
+ * `setImmediate` callback (Deno runs immediates once the turn's completed
+ * async calls and every microtask they set off have run) saw nothing read
+ * or written since the last batch (`io.ts`, `#idleCheck`). Once the
  * continuation of a `poll()` that returned at once was taken for "idle",
  * which Deno does not guarantee, and replies still in promise callbacks
- * waited for the next frame (issue #13).
+ * waited for the next frame (issue #13). Until session 10 the check was a
+ * `setTimeout(0)`, which Deno fires 1-2 ms late, followed by a 1 ms
+ * worker-thread `poll()`: the sleep began 2-4 ms after the last frame, and
+ * pings 2 ms apart mostly found the loop in that `poll()` (two thread
+ * wake-ups). After a sleep that did not end with a frame (the event loop's
+ * I/O, the budget, `stop()`), one 1 ms worker-thread `poll()` lets the
+ * event loop run.
  * Meant for a process whose main work is the stack (`up`, a gateway). One
  * device per process gets it; the others wait as with `"poll"`.
  *

@@ -72,11 +72,13 @@
  * before the loop waits again; no timer or back-off is on this path.
  *
  * **Waiting when quiet** (`wait: "block"`, `block_wait.ts`): instead of the
- * worker thread's `poll()`, the JS thread sleeps in `poll()` itself once the
- * device has been quiet and the JS thread idle (a timer callback saw nothing
- * read or written, then a 1 ms `poll()` timed out), so a frame after a quiet
- * period wakes one thread, not two. Under load the loop is the same as with
- * `"poll"`: a worker-thread `poll()` (of at most 1 ms) after each batch.
+ * worker thread's `poll()`, the JS thread sleeps in `poll()` itself as soon
+ * as the device is empty and the JS thread idle (a `setImmediate` callback,
+ * one event-loop turn after the last batch, saw nothing read or written), so
+ * a frame after a quiet period wakes one thread, not two. Under load the
+ * loop yields through those same turns (~4 µs each, where a worker-thread
+ * `poll()` costs 9-27 µs), and through a worker-thread `poll()` every 16th
+ * time, so that Deno's runtime parks and polls its own I/O.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
@@ -99,6 +101,7 @@ import {
   VNET_HDR_LEN,
   writeTxHeader,
 } from "./vnet.ts";
+import { setImmediate } from "node:timers";
 import { segmentUdp } from "./uso.ts";
 import { BlockingWait, claimBlockingWait, releaseBlockingWait } from "./block_wait.ts";
 import {
@@ -192,6 +195,12 @@ export interface TunIoOptions {
 // Consecutive failing polls after which the loop gives up (a broken descriptor).
 const MAX_POLL_FAILURES = 100;
 
+// Blocking wait: idle checks (setImmediate turns) in a row before a
+// worker-thread poll. While frames keep coming the loop never sleeps, and
+// Deno's runtime, never parked, would poll its I/O driver only every ~61
+// turns (tokio's event interval); a poll() on the worker thread parks it.
+const MAX_IDLE_CHECKS = 16;
+
 /**
  * @internal The read loop and write path of one descriptor; {@linkcode
  * TunDevice} (tun.ts) wraps it. Hot path: `#drain` and `transmit`.
@@ -243,9 +252,6 @@ export class TunIo {
   #closing = false;
   readonly #block: BlockingWait | null;
   readonly #blockMax: number;
-  // The idle check's timer, and the activity count it found unchanged (-1: none yet).
-  #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #idleAt = -1;
 
   constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
     this.#libc = libc;
@@ -291,8 +297,10 @@ export class TunIo {
     const pv = this.#pollView;
     let failures = 0;
     const block = this.#block;
-    // Blocking wait only: the device is quiet and the JS thread idle (see #armIdleCheck).
-    let quiet = false;
+    // Blocking wait only: the last idle check saw the JS thread idle (see #idleCheck).
+    let idle = false;
+    // Blocking wait only: idle checks in a row since the last worker-thread poll.
+    let checks = 0;
     while (!this.#closing) {
       // One batch for the stack: work it coalesces (ACKs) is done once, at the end.
       port.beginBatch?.();
@@ -303,7 +311,6 @@ export class TunIo {
         port.endBatch?.();
       }
       if (got > 0) {
-        quiet = false;
         this.stats.rxBatches++;
         const cb = this.onBatch;
         if (cb !== null) {
@@ -317,10 +324,9 @@ export class TunIo {
       }
       let timeout = this.#pollTimeout;
       if (block !== null) {
-        if (quiet) {
-          // Quiet: sleep right here, and read a frame in the turn it wakes us.
-          quiet = false;
-          this.#idleAt = -1; // whatever ends the sleep may set work off: check again
+        if (got === 0 && idle) {
+          // Quiet and idle: sleep right here, and read a frame in the turn it wakes us.
+          idle = false;
           const budget = this.#blockBudget();
           if (budget > 0) {
             this.stats.blockWaits++;
@@ -329,18 +335,21 @@ export class TunIo {
               continue;
             }
           }
+          // The event loop has I/O, a timer is due, or stop(): the worker
+          // poll below lets it run them (the runtime parks, so its I/O
+          // driver and timers run), and returns at once for a frame.
+        } else if (checks < MAX_IDLE_CHECKS) {
+          checks++;
+          idle = await this.#idleCheck();
+          continue;
         }
-        // Until the idle check has passed, 1 ms waits on the worker thread,
-        // as with "poll" (under load they return at once: frames are there).
-        // Armed after a batch too, so that pings 2 ms apart find us asleep.
-        this.#armIdleCheck();
+        checks = 0;
         timeout = 1;
       }
       // One worker-thread round trip per batch; returns at once when frames
       // are already waiting, so under load this is also our yield point.
       this.stats.polls++;
       const n = await sym.poll(pollfds, 2, timeout);
-      if (block !== null) quiet = n === 0 && this.#idleAt === this.#activity();
       if (n < 0) {
         // EINTR and friends: try again, but a descriptor that keeps failing ends the loop.
         if (++failures >= MAX_POLL_FAILURES) {
@@ -359,10 +368,6 @@ export class TunIo {
       }
     }
     this.#closing = true;
-    if (this.#idleTimer !== undefined) {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-    }
   }
 
   /** Frames read or written so far, whatever became of them. */
@@ -372,26 +377,26 @@ export class TunIo {
   }
 
   /**
-   * The blocking wait's precondition: no promise callback is left to run.
-   * The continuation of a `poll()` on the worker thread does not show it:
-   * Deno may resolve that promise while callbacks the last frames set off
-   * are still queued (an echo service's write, then its next read), even
-   * after a 1 ms `poll()` when the machine is loaded. Sleeping then would
-   * hold their replies until the next frame or timer (issue #13: 64-byte
-   * request/response fell to 0.3 k/s, p99 40 ms). A timer callback does
-   * show it: Deno runs timers only once the microtask queue is empty. So a
-   * `setTimeout(0)` armed when the device is found empty notes the device's
-   * activity count if nothing was read or written since it was armed (after
-   * a batch, or when the device was found empty); the loop sleeps only after
-   * a poll that timed out with the count unchanged.
+   * The blocking wait's precondition, checked in one event-loop turn
+   * (~4 µs): resolves true when no promise callback was left to run and
+   * nothing was read or written meanwhile. The continuation of a `poll()`
+   * on the worker thread does not show it: Deno resolves the async calls
+   * that completed in one turn together, so callbacks the last frames set
+   * off (an echo service's write, then its next read) may still be queued
+   * after ours, even after a 1 ms `poll()` on a loaded machine. Sleeping
+   * then would hold their replies until the next frame or timer (issue
+   * #13: 64-byte request/response fell to 0.3 k/s, p99 40 ms). A
+   * `setImmediate` callback does show it: Deno runs immediates after the
+   * turn's completed calls and every microtask they set off. (A
+   * `setTimeout(0)` shows it too, but Deno fires it 1-2 ms later, so until
+   * session 10 the loop reached its sleep 2-4 ms after the last frame, and
+   * pings 2 ms apart found it in a worker-thread `poll()`.)
    */
-  #armIdleCheck(): void {
-    if (this.#idleTimer !== undefined || this.#idleAt === this.#activity()) return;
+  #idleCheck(): Promise<boolean> {
     const mark = this.#activity();
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined;
-      this.#idleAt = this.#activity() === mark ? mark : -1;
-    }, 0);
+    return new Promise((resolve) => {
+      setImmediate(() => resolve(this.#activity() === mark));
+    });
   }
 
   // How long a blocking wait may last: blockMax, and no later than the runner's timer.

@@ -14,9 +14,10 @@
  *   `poll()`, or never (a busy `read()` loop: one core at 100%);
  * - `deno-read`, `deno-poll`, `deno-spin`: `tun_floor_echo.ts`, the same
  *   loop in Deno with synchronous FFI calls on the JS thread;
- * - `up-block`, `up-poll`: the stack itself, `cli.ts up --driver tun` with
- *   `--wait block` or `--wait poll` (offloads on, as `up` runs by default),
- *   so that floor and stack are measured side by side at the same load.
+ * - `up-block`, `up-poll`, `up-spin`: the stack itself, `cli.ts up --driver
+ *   tun` with `--wait block`, `--wait poll` or `--wait spin=2500` (offloads
+ *   on, as `up` runs by default), so that floor and stack are measured side
+ *   by side at the same load.
  *
  * Each run pings each responder in turn (interleaved, so load changes hit
  * all alike) as `tun_bench.ts ping` does: 500 pings 2 ms apart (paced), 50
@@ -42,6 +43,7 @@ const RESPONDERS = [
   "deno-spin",
   "up-block",
   "up-poll",
+  "up-spin",
 ] as const;
 type Responder = typeof RESPONDERS[number];
 /** Longest life of one responder process, s: a run's pings take ~6 s. */
@@ -87,7 +89,7 @@ function responderCommand(responder: Responder, binary: string, rt: boolean): st
       "--address",
       `${RESPONDER}/24`,
       "--wait",
-      mode,
+      mode === "spin" ? "spin=2500" : mode,
     ];
   }
   const script = new URL("./tun_floor_echo.ts", import.meta.url).pathname;

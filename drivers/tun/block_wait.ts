@@ -89,6 +89,9 @@ import { acquireLibc, cString, type Libc, type LibcSymbols, POLLIN, releaseLibc 
 /** Default of `blockMax`: longest sleep of the JS thread in `poll()`, in ms. */
 export const DEFAULT_BLOCK_MAX = 50;
 
+/** Largest `spin`: µs the JS thread may busy-poll after a frame before it sleeps. */
+export const MAX_SPIN_MICROS = 10_000;
+
 /** The link `/proc/self/fd/N` of an epoll descriptor. */
 const EVENTPOLL = "anon_inode:[eventpoll]";
 
@@ -197,5 +200,22 @@ export class BlockingWait {
   wait(ms: number): number {
     const r = this.#sym.pollNow(this.#pollfds, this.#count, ms);
     return r > 0 ? this.#view.getInt16(6, true) : 0;
+  }
+
+  /**
+   * Busy-polls (`poll()` with a zero timeout, over and over: a core at
+   * 100%) until `until` (a `performance.now()` instant), a frame, the stop
+   * eventfd or the event loop's I/O. Returns the device's `revents` (0 when
+   * the time is up or something else is ready: {@linkcode wait} then
+   * returns at once too).
+   */
+  spin(until: number): number {
+    const sym = this.#sym;
+    // Bounded by `until`: the caller keeps it at most MAX_SPIN_MICROS away.
+    while (performance.now() < until) {
+      const r = sym.pollNow(this.#pollfds, this.#count, 0);
+      if (r !== 0) return r > 0 ? this.#view.getInt16(6, true) : 0;
+    }
+    return 0;
   }
 }

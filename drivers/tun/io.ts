@@ -78,7 +78,9 @@
  * a frame after a quiet period wakes one thread, not two. Under load the
  * loop yields through those same turns (~4 µs each, where a worker-thread
  * `poll()` costs 9-27 µs), and through a worker-thread `poll()` every 16th
- * time, so that Deno's runtime parks and polls its own I/O.
+ * time, so that Deno's runtime parks and polls its own I/O. With `spin`,
+ * for that many µs after a frame the quiet loop busy-polls instead of
+ * sleeping (`BlockingWait.spin`): the next frame finds the thread running.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
@@ -103,7 +105,12 @@ import {
 } from "./vnet.ts";
 import { setImmediate } from "node:timers";
 import { segmentUdp } from "./uso.ts";
-import { BlockingWait, claimBlockingWait, releaseBlockingWait } from "./block_wait.ts";
+import {
+  BlockingWait,
+  claimBlockingWait,
+  MAX_SPIN_MICROS,
+  releaseBlockingWait,
+} from "./block_wait.ts";
 import {
   EAGAIN,
   EINTR,
@@ -167,6 +174,10 @@ export interface IoStats {
   blockWaits: number;
   /** Of those, the ones a frame ended: read and answered without a thread hop. */
   blockWakeups: number;
+  /** Busy-polls of the JS thread after a frame (`spin`), before sleeping. */
+  spins: number;
+  /** Of those, the ones a frame ended. */
+  spinWakeups: number;
 }
 
 /** Options of {@linkcode TunIo}. */
@@ -190,6 +201,11 @@ export interface TunIoOptions {
   readonly blockMax?: number;
   /** The event loop's epoll fd for the blocking wait (-1: none). */
   readonly epollFd?: number;
+  /**
+   * With `blockMax`: µs after the last frame during which the quiet loop
+   * busy-polls instead of sleeping (0..10000, default 0: never).
+   */
+  readonly spin?: number;
 }
 
 // Consecutive failing polls after which the loop gives up (a broken descriptor).
@@ -228,6 +244,8 @@ export class TunIo {
     txNotSegmentable: 0,
     blockWaits: 0,
     blockWakeups: 0,
+    spins: 0,
+    spinWakeups: 0,
   };
   /** Called after each batch that delivered frames. */
   onBatch: (() => void) | null = null;
@@ -252,6 +270,9 @@ export class TunIo {
   #closing = false;
   readonly #block: BlockingWait | null;
   readonly #blockMax: number;
+  readonly #spinMs: number;
+  // performance.now() of the last batch that read frames (spin only).
+  #lastFrameAt = -Infinity;
 
   constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
     this.#libc = libc;
@@ -270,6 +291,7 @@ export class TunIo {
     pv.setInt32(8, wakeFd, true);
     pv.setInt16(12, POLLIN, true);
     this.#blockMax = options.blockMax ?? 0;
+    this.#spinMs = Math.min(options.spin ?? 0, MAX_SPIN_MICROS) / 1000;
     this.#block = this.#blockMax > 0 && claimBlockingWait()
       ? new BlockingWait(libc, fd, wakeFd, options.epollFd ?? -1)
       : null;
@@ -312,6 +334,7 @@ export class TunIo {
       }
       if (got > 0) {
         this.stats.rxBatches++;
+        if (this.#spinMs > 0) this.#lastFrameAt = performance.now();
         const cb = this.onBatch;
         if (cb !== null) {
           try {
@@ -327,6 +350,15 @@ export class TunIo {
         if (got === 0 && idle) {
           // Quiet and idle: sleep right here, and read a frame in the turn it wakes us.
           idle = false;
+          // Shortly after a frame, spin instead: the next one finds the thread running.
+          const spinUntil = this.#lastFrameAt + this.#spinMs;
+          if (spinUntil > performance.now()) {
+            this.stats.spins++;
+            if ((block.spin(spinUntil) & POLLIN) !== 0) {
+              this.stats.spinWakeups++;
+              continue;
+            }
+          }
           const budget = this.#blockBudget();
           if (budget > 0) {
             this.stats.blockWaits++;

@@ -35,7 +35,7 @@ interface Pair {
 }
 
 function pair(
-  options: { batch?: number; pollTimeout?: number; blockMax?: number } = {},
+  options: { batch?: number; pollTimeout?: number; blockMax?: number; spin?: number } = {},
 ): Pair {
   const libc = acquireLibc();
   const extra = Deno.dlopen("libc.so.6", {
@@ -53,7 +53,7 @@ function pair(
     batch: options.batch ?? 64,
     pollTimeout: options.pollTimeout ?? 1000,
     ...(options.blockMax !== undefined
-      ? { blockMax: options.blockMax, epollFd: findEventLoopEpoll(libc) }
+      ? { blockMax: options.blockMax, epollFd: findEventLoopEpoll(libc), spin: options.spin ?? 0 }
       : {}),
   });
   return {
@@ -244,6 +244,57 @@ Deno.test({
     assert.ok(p.io.stats.blockWakeups >= 1, `blockWakeups ${p.io.stats.blockWakeups}`);
     assert.ok(p.io.stats.blockWaits >= p.io.stats.blockWakeups);
     assert.equal(pool.outstanding, 0);
+  },
+});
+
+Deno.test({
+  name: "TunIo with spin busy-polls after a frame and reads the next one without sleeping",
+  ignore,
+  async fn() {
+    // Frames 2 ms apart and a 10 ms spin: after the first, the loop never sleeps.
+    const p = pair({ blockMax: 200, spin: 10_000 });
+    const pool = new PacketPool();
+    const got: number[] = [];
+    const loop = p.io.start(port(pool, (pkt) => {
+      got.push(pkt.data[0]!);
+      pkt.release();
+    }));
+    const writer = writerThread(p.peer, 5, 2);
+    const done = new Promise((r) => writer.onmessage = r);
+    await until(() => got.length === 5);
+    await done;
+    writer.terminate();
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.deepEqual(got, [1, 2, 3, 4, 5]);
+    assert.ok(p.io.stats.spinWakeups >= 1, `spinWakeups ${p.io.stats.spinWakeups}`);
+    assert.ok(p.io.stats.spins >= p.io.stats.spinWakeups);
+    assert.equal(pool.outstanding, 0);
+  },
+});
+
+Deno.test({
+  name: "TunIo without spin never busy-polls",
+  ignore,
+  async fn() {
+    const p = pair({ blockMax: 200 });
+    const pool = new PacketPool();
+    let got = 0;
+    const loop = p.io.start(port(pool, (pkt) => {
+      got++;
+      pkt.release();
+    }));
+    const writer = writerThread(p.peer, 5, 2);
+    const done = new Promise((r) => writer.onmessage = r);
+    await until(() => got === 5);
+    await done;
+    writer.terminate();
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.equal(p.io.stats.spins, 0);
+    assert.ok(p.io.stats.blockWaits >= 1);
   },
 });
 

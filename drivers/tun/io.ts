@@ -251,7 +251,11 @@ export class TunIo {
   onBatch: (() => void) | null = null;
   /** The last error that stopped the loop, if any. */
   error: Error | null = null;
-  /** ms until the runner's next timer, which bounds a blocking wait (null: `blockMax` only). */
+  /**
+   * ms until the runner's next timer, which bounds a blocking wait (null:
+   * `blockMax` only). When a sleep ends with it at 0, the loop calls
+   * `onBatch` (the runner's `kick`) itself.
+   */
   waitBudget: (() => number) | null = null;
   #fd: number;
   #wake: number;
@@ -370,13 +374,14 @@ export class TunIo {
           // The event loop has I/O, a timer is due, or stop(): the worker
           // poll below lets it run them (the runtime parks, so its I/O
           // driver and timers run), and returns at once for a frame.
+          if (this.#runnerDue()) timeout = 0;
         } else if (checks < MAX_IDLE_CHECKS) {
           checks++;
           idle = await this.#idleCheck();
           continue;
         }
         checks = 0;
-        timeout = 1;
+        if (timeout !== 0) timeout = 1;
       }
       // One worker-thread round trip per batch; returns at once when frames
       // are already waiting, so under load this is also our yield point.
@@ -431,10 +436,32 @@ export class TunIo {
     });
   }
 
-  // How long a blocking wait may last: blockMax, and no later than the runner's timer.
+  /**
+   * After a sleep that did not end with a frame: when the runner's timer is
+   * due, runs the runner here (`onBatch`, its `kick`) and returns true.
+   * Deno fires the timer 1-2 ms late, and the loop would spend that time in
+   * worker-thread polls, where a frame wakes two threads: idle, with the
+   * runner's 100 ms wake-ups, ~10% of pings 100 ms apart came in then. The
+   * worker-thread `poll()` that follows still parks the runtime, so other
+   * timers and I/O run, but returns at once (timeout 0).
+   */
+  #runnerDue(): boolean {
+    const budget = this.waitBudget;
+    const cb = this.onBatch;
+    if (budget === null || cb === null || budget() > 0) return false;
+    try {
+      cb();
+    } catch {
+      this.stats.callbackErrors++;
+    }
+    return true;
+  }
+
+  // How long a blocking wait may last: blockMax, and until the runner's timer
+  // (rounded up: then the sleep ends with the runner due, and #runnerDue runs it).
   #blockBudget(): number {
     const b = this.waitBudget?.() ?? Infinity;
-    return Math.max(0, Math.min(this.#blockMax, Math.floor(b)));
+    return Math.max(0, Math.min(this.#blockMax, Math.ceil(b)));
   }
 
   /**

@@ -60,6 +60,28 @@
  * the loop itself adds ~12 µs; the rest is Linux waking a thread on a loaded
  * machine, our code and Linux's receive path running cold.
  *
+ * **Session 10: the floor** (`bench/tun_floor.ts 3 … --rt`: responders and
+ * ping under `chrt -f 50`, interleaved, load 16-28 from other work on the 2
+ * cores, 04:26-04:44 UTC; median (range) of 3 runs' medians, µs):
+ * | responder | paced 2 ms | idle 100 ms |
+ * |---|---|---|
+ * | C, blocking `read()` | 59 (56-61) | 131-140 (131-163) |
+ * | Deno, synchronous FFI `read()` on the JS thread | 65-66 (62-71) | 166-179 (161-196) |
+ * | `up --wait block` | 123-144 (121-159) | 275-300 (269-318) |
+ * | `up --wait spin=2500` | 31 (25-40) | 308 (288-314) |
+ * Every p99 is 0.4-3 ms, the C responder's too: scheduling on a loaded VM.
+ * Stamps in the loop (`tun_bench.ts ping`, idle, 100 pings): ping's send →
+ * `poll()` returns 160 µs (p90 640; paced 45), `poll()` returns → frame
+ * read 34-38 µs (paced 7-10), the stack 70 (paced 16-43), the reply's
+ * `write()` 50-60 (paced 25-32). No timer, thread hop or GC is on that
+ * path, and `--v8-flags=--no-flush-bytecode` changes nothing: after 100 ms
+ * of other processes, Linux's paths and ours run from cold caches. So on
+ * this machine under load even C needs 130-160 µs from idle: the ≤ 0.1 ms
+ * target is below the floor, and what the stack adds over Deno's floor is
+ * its own cold code (~110 µs). Pings 2 ms apart are another matter: a
+ * thread that has not slept answers in 31 µs (`spin`), half the C
+ * responder's time with its wake-up.
+ *
  * **The cost.** While the JS thread sleeps here, nothing else in the process
  * runs JavaScript. So the sleep also ends when the event loop has I/O to do
  * (the poll includes the event loop's own epoll descriptor: sockets, child

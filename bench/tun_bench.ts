@@ -11,12 +11,13 @@
  *   - live receive: a python3 UDP flood while the stack runs: packets/s, drops
  *     in Linux's queue, CPU per packet, packets per batch;
  *   - transmit: `device.transmit()` of 1500 B and 64 B IP packets, µs each.
- * - `deno run -A bench/tun_bench.ts ping [runs] [poll|block]`: latency only
- *   (`block`: the device's `wait: "block"`), `runs` runs
+ * - `deno run -A bench/tun_bench.ts ping [runs] [poll|block|spin=N]`: latency
+ *   only (`block`: the device's `wait: "block"`; `spin=N`: block with `spin`
+ *   N µs), `runs` runs
  *   (default 3) of paced (2 ms) and idle (100 ms) pings, each with its lost
  *   pings counted as slower than any reply, the stages of each ping (below),
  *   then the median and range over the runs and the load average.
- * - `deno run -A bench/tun_bench.ts idle [seconds] [poll|block]`: CPU time of an idle
+ * - `deno run -A bench/tun_bench.ts idle [seconds] [poll|block|spin=N]`: CPU time of an idle
  *   stack (default 20 s), as CPU-s per idle minute, and its wake-ups.
  * - `deno bench -A bench/tun_bench.ts` runs the same transmit and ping as
  *   `Deno.bench` cases (skipped when not root).
@@ -153,7 +154,7 @@ class StageProbe implements LinkDriver {
   }
 }
 
-async function setup(wait: "poll" | "block" = "poll"): Promise<Setup> {
+async function setup(wait: "poll" | "block" = "poll", spin = 0): Promise<Setup> {
   const netns = randomNetnsName("nsb");
   await addNetns(netns);
   const clock = new SystemClock();
@@ -164,7 +165,7 @@ async function setup(wait: "poll" | "block" = "poll"): Promise<Setup> {
     name: "tun0",
     netns,
     wait,
-    ...(wait === "block" ? { blockMax: UP_BLOCK_MAX } : {}),
+    ...(wait === "block" ? { blockMax: UP_BLOCK_MAX, spin } : {}),
   });
   const probe = new StageProbe(dev);
   stack.addInterface({ driver: probe, addresses: [`${STACK}/24`] });
@@ -325,9 +326,15 @@ async function pingReport(s: Setup, runs: number, line: (t: string) => void): Pr
   for (let r = 0; r < runs; r++) {
     for (let k = 0; k < kinds.length; k++) {
       const kind = kinds[k]!;
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
       const f = pingFigures(s, await linuxPingRun(s, kind.count, kind.interval));
+      const cpu = process.cpuUsage(cpu0);
+      const busy = (cpu.user + cpu.system) / 10 / (performance.now() - t0);
       results[k]!.push(f);
-      line(`run ${r + 1} ping Linux → stack, ${kind.name}: ${figuresLine(f)}`);
+      line(
+        `run ${r + 1} ping Linux → stack, ${kind.name}: ${figuresLine(f)}; CPU ${busy.toFixed(0)}%`,
+      );
     }
   }
   for (let k = 0; k < kinds.length; k++) {
@@ -489,10 +496,14 @@ async function report(): Promise<void> {
     console.log(`tun_bench: skipped: ${why}`);
     return;
   }
-  const wait = Deno.args[2] === "block" ? "block" : "poll";
-  const s = await setup(wait);
+  // block, poll, or spin=N: block with N µs of busy-polling after each frame.
+  const spin = Number(/^spin=(\d+)$/.exec(Deno.args[2] ?? "")?.[1] ?? 0);
+  const wait = Deno.args[2] === "block" || spin > 0 ? "block" : "poll";
+  const s = await setup(wait, spin);
   const line = (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t + "\n"));
-  if (Deno.args[0] === "ping" || Deno.args[0] === "idle") line(`device wait: ${wait}`);
+  if (Deno.args[0] === "ping" || Deno.args[0] === "idle") {
+    line(`device wait: ${wait}${spin > 0 ? `, spin ${spin} µs` : ""}`);
+  }
   try {
     await linuxPing(s, 20, "0.01"); // warm up
     if (Deno.args[0] === "ping") {
@@ -501,7 +512,8 @@ async function report(): Promise<void> {
       line(`ping stack → Linux, back to back:      ${stats(await stackPing(s, 500))}`);
       line(
         `device: ${s.dev.stats.polls} worker-thread polls, ${s.dev.stats.blockWaits} blocking waits ` +
-          `(${s.dev.stats.blockWakeups} ended by a frame)`,
+          `(${s.dev.stats.blockWakeups} ended by a frame), ${s.dev.stats.spins} spins ` +
+          `(${s.dev.stats.spinWakeups} ended by a frame)`,
       );
       return;
     }

@@ -20,8 +20,8 @@
  * same within the machine's noise (load 13-30: 5× between runs). Block was
  * opt-in until issue #13 was found: the loop could sleep while an echo's
  * reply was still queued in promise callbacks (request/response fell to
- * 0.3 k/s, p99 40 ms); it now sleeps only once a timer callback has seen the
- * JS thread idle (`io.ts`).
+ * 0.3 k/s, p99 40 ms); it now sleeps only once a `setImmediate` callback has
+ * seen the JS thread idle (`io.ts`).
  * Nothing in `up` is late for the sleep otherwise:
  * - the stack's timers are the runner's, and the device's sleep ends at the
  *   runner's next timer (`waitBudget = runner.msUntilWake`);
@@ -35,8 +35,8 @@
  * hook's `setTimeout`), waits at most {@linkcode UP_BLOCK_MAX} (100 ms)
  * longer; such code can pass `--wait poll`. So can code doing its own async
  * I/O beside the device (sockets, files, Workers, another device): an async
- * call that completed in the same event-loop turn as the loop's last 1 ms
- * poll, or was started just before the sleep, is not seen by the sleep and
+ * call that completed in the same event-loop turn as the loop's idle check,
+ * or was started just before the sleep, is not seen by the sleep and
  * waits until it ends (session 9's review: a same-process TCP echo on
  * 127.0.0.1 beside an idle block-mode device had 2-3 of 400 round trips
  * held 100-109 ms; in poll mode none over 10 ms). JavaScript cannot tell
@@ -44,7 +44,7 @@
  *
  * @module
  */
-import { blockingWaitProblem } from "../drivers/tun/block_wait.ts";
+import { blockingWaitProblem, MAX_SPIN_MICROS } from "../drivers/tun/block_wait.ts";
 import { UsageError } from "./_common.ts";
 
 /**
@@ -56,17 +56,31 @@ import { UsageError } from "./_common.ts";
  */
 export const UP_BLOCK_MAX = 100;
 
-/** How `up`'s TUN/TAP device waits when quiet. */
-export type UpWait = "poll" | "block";
+/**
+ * How `up`'s TUN/TAP device waits when quiet: `spin=N` is block with N µs
+ * of busy-polling after each frame.
+ */
+export type UpWait = "poll" | "block" | `spin=${number}`;
 
 /** The `--wait` lines of `up --help`. */
 export const WAIT_HELP =
-  `  --wait poll|block          tun, tap: how the device waits when quiet (default block:
+  `  --wait poll|block|spin=N   tun, tap: how the device waits when quiet (default block:
                              the JS thread sleeps in poll() on the device and answers
                              the first frame after a quiet period without a thread
                              hand-off; poll: a worker thread's poll(), the JS thread
-                             stays free for other code's timers). block falls back to
-                             poll, with a warning, where it cannot work.`;
+                             stays free for other code's timers; spin=N: block, but
+                             for N µs after each frame (1..10000) the thread busy-polls
+                             instead, a core at 100%, so that a frame soon after
+                             another finds it running). block and spin fall back to
+                             poll, with a warning, where they cannot work.`;
+
+/** `spin=N`: N µs (the device's `spin`, 1..MAX_SPIN_MICROS). */
+const SPIN = /^spin=([1-9]\d*)$/;
+
+function isSpin(value: string): value is `spin=${number}` {
+  const n = Number(SPIN.exec(value)?.[1] ?? 0);
+  return n >= 1 && n <= MAX_SPIN_MICROS;
+}
 
 /**
  * Checks `--wait`: the wait for tun and tap (default `"block"`), undefined
@@ -75,7 +89,8 @@ export const WAIT_HELP =
  * @param value The flag's value, if given.
  * @param driver The `--driver` value.
  * @returns The wait, or undefined when the driver has none.
- * @throws {UsageError} If `value` is not poll or block, or the driver is not tun or tap.
+ * @throws {UsageError} If `value` is not poll, block or spin=N (N in
+ * 1..10000), or the driver is not tun or tap.
  *
  * @example
  * ```ts
@@ -83,13 +98,17 @@ export const WAIT_HELP =
  * import assert from "node:assert/strict";
  * assert.equal(parseWait(undefined, "tun"), "block");
  * assert.equal(parseWait("poll", "tap"), "poll");
+ * assert.equal(parseWait("spin=2500", "tun"), "spin=2500");
  * assert.equal(parseWait(undefined, "loopback"), undefined);
- * assert.throws(() => parseWait("spin", "tun"), /--wait must be poll or block, not "spin"/);
+ * assert.throws(() => parseWait("spin", "tun"), /--wait must be poll, block or spin=N/);
+ * assert.throws(() => parseWait("spin=20000", "tun"), /N in 1\.\.10000 µs/);
  * ```
  */
 export function parseWait(value: string | undefined, driver: string): UpWait | undefined {
-  if (value !== undefined && value !== "poll" && value !== "block") {
-    throw new UsageError(`--wait must be poll or block, not "${value}"`);
+  if (value !== undefined && value !== "poll" && value !== "block" && !isSpin(value)) {
+    throw new UsageError(
+      `--wait must be poll, block or spin=N (N in 1..10000 µs), not "${value}"`,
+    );
   }
   if (driver !== "tun" && driver !== "tap") {
     if (value !== undefined) throw new UsageError("--wait needs --driver tun or tap");
@@ -99,13 +118,14 @@ export function parseWait(value: string | undefined, driver: string): UpWait | u
 }
 
 /**
- * The `openTun` options for `wait`: `"block"` only where it works in this
- * process; otherwise a warning line and `"poll"`.
+ * The `openTun` options for `wait`: `"block"` (with `spin` for spin=N)
+ * only where it works in this process; otherwise a warning line and
+ * `"poll"`.
  *
  * @param wait The parsed `--wait`.
  * @param printError Where the warning goes.
  * @param problem Why block cannot work here (default: asks `blockingWaitProblem()`).
- * @returns `{ wait: "block", blockMax }` or `{}` (the device's default, poll).
+ * @returns `{ wait: "block", blockMax, spin }` or `{}` (the device's default, poll).
  *
  * @example
  * ```ts
@@ -114,6 +134,11 @@ export function parseWait(value: string | undefined, driver: string): UpWait | u
  * const err: string[] = [];
  * assert.deepEqual(tunWaitOptions("block", (l) => err.push(l), () => "no epoll"), {});
  * assert.match(err[0]!, /warning: --wait block: no epoll; waiting with poll/);
+ * assert.deepEqual(tunWaitOptions("spin=500", (l) => err.push(l), () => undefined), {
+ *   wait: "block",
+ *   blockMax: 100,
+ *   spin: 500,
+ * });
  * assert.deepEqual(tunWaitOptions("poll", (l) => err.push(l)), {});
  * ```
  */
@@ -121,10 +146,11 @@ export function tunWaitOptions(
   wait: UpWait | undefined,
   printError: (line: string) => void,
   problem: () => string | undefined = blockingWaitProblem,
-): { wait?: "block"; blockMax?: number } {
-  if (wait !== "block") return {};
+): { wait?: "block"; blockMax?: number; spin?: number } {
+  if (wait === undefined || wait === "poll") return {};
   const why = problem();
-  if (why === undefined) return { wait: "block", blockMax: UP_BLOCK_MAX };
-  printError(`cli.ts up: warning: --wait block: ${why}; waiting with poll`);
+  const spin = Number(SPIN.exec(wait)?.[1] ?? 0);
+  if (why === undefined) return { wait: "block", blockMax: UP_BLOCK_MAX, spin };
+  printError(`cli.ts up: warning: --wait ${wait}: ${why}; waiting with poll`);
   return {};
 }

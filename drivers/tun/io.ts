@@ -100,11 +100,15 @@
  * before the loop waits again; no timer or back-off is on this path.
  *
  * **Waiting when quiet** (`wait: "block"`, `block_wait.ts`): instead of the
- * worker thread's `poll()`, the JS thread sleeps in `poll()` itself once the
- * device has been quiet and the JS thread idle (a timer callback saw nothing
- * read or written, then a 1 ms `poll()` timed out), so a frame after a quiet
- * period wakes one thread, not two. Under load the loop is the same as with
- * `"poll"`: a worker-thread `poll()` (of at most 1 ms) after each batch.
+ * worker thread's `poll()`, the JS thread sleeps in `poll()` itself as soon
+ * as the device is empty and the JS thread idle (a `setImmediate` callback,
+ * one event-loop turn after the last batch, saw nothing read or written), so
+ * a frame after a quiet period wakes one thread, not two. Under load the
+ * loop yields through those same turns (~4 µs each, where a worker-thread
+ * `poll()` costs 9-27 µs), and through a worker-thread `poll()` every 16th
+ * time, so that Deno's runtime parks and polls its own I/O. With `spin`,
+ * for that many µs after a frame the quiet loop busy-polls instead of
+ * sleeping (`BlockingWait.spin`): the next frame finds the thread running.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
@@ -127,8 +131,14 @@ import {
   VNET_HDR_LEN,
   writeTxHeader,
 } from "./vnet.ts";
+import { setImmediate } from "node:timers";
 import { segmentUdp } from "./uso.ts";
-import { BlockingWait, claimBlockingWait, releaseBlockingWait } from "./block_wait.ts";
+import {
+  BlockingWait,
+  claimBlockingWait,
+  MAX_SPIN_MICROS,
+  releaseBlockingWait,
+} from "./block_wait.ts";
 import {
   EAGAIN,
   EINTR,
@@ -192,6 +202,10 @@ export interface IoStats {
   blockWaits: number;
   /** Of those, the ones a frame ended: read and answered without a thread hop. */
   blockWakeups: number;
+  /** Busy-polls of the JS thread after a frame (`spin`), before sleeping. */
+  spins: number;
+  /** Of those, the ones a frame ended. */
+  spinWakeups: number;
 }
 
 /** Options of {@linkcode TunIo}. */
@@ -215,10 +229,21 @@ export interface TunIoOptions {
   readonly blockMax?: number;
   /** The event loop's epoll fd for the blocking wait (-1: none). */
   readonly epollFd?: number;
+  /**
+   * With `blockMax`: µs after the last frame during which the quiet loop
+   * busy-polls instead of sleeping (0..10000, default 0: never).
+   */
+  readonly spin?: number;
 }
 
 // Consecutive failing polls after which the loop gives up (a broken descriptor).
 const MAX_POLL_FAILURES = 100;
+
+// Blocking wait: idle checks (setImmediate turns) in a row before a
+// worker-thread poll. While frames keep coming the loop never sleeps, and
+// Deno's runtime, never parked, would poll its I/O driver only every ~61
+// turns (tokio's event interval); a poll() on the worker thread parks it.
+const MAX_IDLE_CHECKS = 16;
 
 /**
  * @internal The read loop and write path of one descriptor; {@linkcode
@@ -247,12 +272,18 @@ export class TunIo {
     txNotSegmentable: 0,
     blockWaits: 0,
     blockWakeups: 0,
+    spins: 0,
+    spinWakeups: 0,
   };
   /** Called after each batch that delivered frames. */
   onBatch: (() => void) | null = null;
   /** The last error that stopped the loop, if any. */
   error: Error | null = null;
-  /** ms until the runner's next timer, which bounds a blocking wait (null: `blockMax` only). */
+  /**
+   * ms until the runner's next timer, which bounds a blocking wait (null:
+   * `blockMax` only). When a sleep ends with it at 0, the loop calls
+   * `onBatch` (the runner's `kick`) itself.
+   */
   waitBudget: (() => number) | null = null;
   #fd: number;
   #wake: number;
@@ -271,9 +302,9 @@ export class TunIo {
   #closing = false;
   readonly #block: BlockingWait | null;
   readonly #blockMax: number;
-  // The idle check's timer, and the activity count it found unchanged (-1: none yet).
-  #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
-  #idleAt = -1;
+  readonly #spinMs: number;
+  // performance.now() of the last batch that read frames (spin only).
+  #lastFrameAt = -Infinity;
 
   constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
     this.#libc = libc;
@@ -292,6 +323,7 @@ export class TunIo {
     pv.setInt32(8, wakeFd, true);
     pv.setInt16(12, POLLIN, true);
     this.#blockMax = options.blockMax ?? 0;
+    this.#spinMs = Math.min(options.spin ?? 0, MAX_SPIN_MICROS) / 1000;
     this.#block = this.#blockMax > 0 && claimBlockingWait()
       ? new BlockingWait(libc, fd, wakeFd, options.epollFd ?? -1)
       : null;
@@ -319,8 +351,10 @@ export class TunIo {
     const pv = this.#pollView;
     let failures = 0;
     const block = this.#block;
-    // Blocking wait only: the device is quiet and the JS thread idle (see #armIdleCheck).
-    let quiet = false;
+    // Blocking wait only: the last idle check saw the JS thread idle (see #idleCheck).
+    let idle = false;
+    // Blocking wait only: idle checks in a row since the last worker-thread poll.
+    let checks = 0;
     while (!this.#closing) {
       // One batch for the stack: work it coalesces (ACKs) is done once, at the end.
       port.beginBatch?.();
@@ -331,8 +365,8 @@ export class TunIo {
         port.endBatch?.();
       }
       if (got > 0) {
-        quiet = false;
         this.stats.rxBatches++;
+        if (this.#spinMs > 0) this.#lastFrameAt = performance.now();
         const cb = this.onBatch;
         if (cb !== null) {
           try {
@@ -345,10 +379,18 @@ export class TunIo {
       }
       let timeout = this.#pollTimeout;
       if (block !== null) {
-        if (quiet) {
-          // Quiet: sleep right here, and read a frame in the turn it wakes us.
-          quiet = false;
-          this.#idleAt = -1; // whatever ends the sleep may set work off: check again
+        if (got === 0 && idle) {
+          // Quiet and idle: sleep right here, and read a frame in the turn it wakes us.
+          idle = false;
+          // Shortly after a frame, spin instead: the next one finds the thread running.
+          const spinUntil = this.#lastFrameAt + this.#spinMs;
+          if (spinUntil > performance.now()) {
+            this.stats.spins++;
+            if ((block.spin(spinUntil) & POLLIN) !== 0) {
+              this.stats.spinWakeups++;
+              continue;
+            }
+          }
           const budget = this.#blockBudget();
           if (budget > 0) {
             this.stats.blockWaits++;
@@ -357,18 +399,22 @@ export class TunIo {
               continue;
             }
           }
+          // The event loop has I/O, a timer is due, or stop(): the worker
+          // poll below lets it run them (the runtime parks, so its I/O
+          // driver and timers run), and returns at once for a frame.
+          if (this.#runnerDue()) timeout = 0;
+        } else if (checks < MAX_IDLE_CHECKS) {
+          checks++;
+          idle = await this.#idleCheck();
+          continue;
         }
-        // Until the idle check has passed, 1 ms waits on the worker thread,
-        // as with "poll" (under load they return at once: frames are there).
-        // Armed after a batch too, so that pings 2 ms apart find us asleep.
-        this.#armIdleCheck();
-        timeout = 1;
+        checks = 0;
+        if (timeout !== 0) timeout = 1;
       }
       // One worker-thread round trip per batch; returns at once when frames
       // are already waiting, so under load this is also our yield point.
       this.stats.polls++;
       const n = await sym.poll(pollfds, 2, timeout);
-      if (block !== null) quiet = n === 0 && this.#idleAt === this.#activity();
       if (n < 0) {
         // EINTR and friends: try again, but a descriptor that keeps failing ends the loop.
         if (++failures >= MAX_POLL_FAILURES) {
@@ -387,10 +433,6 @@ export class TunIo {
       }
     }
     this.#closing = true;
-    if (this.#idleTimer !== undefined) {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = undefined;
-    }
   }
 
   /** Frames read or written so far, whatever became of them. */
@@ -400,32 +442,54 @@ export class TunIo {
   }
 
   /**
-   * The blocking wait's precondition: no promise callback is left to run.
-   * The continuation of a `poll()` on the worker thread does not show it:
-   * Deno may resolve that promise while callbacks the last frames set off
-   * are still queued (an echo service's write, then its next read), even
-   * after a 1 ms `poll()` when the machine is loaded. Sleeping then would
-   * hold their replies until the next frame or timer (issue #13: 64-byte
-   * request/response fell to 0.3 k/s, p99 40 ms). A timer callback does
-   * show it: Deno runs timers only once the microtask queue is empty. So a
-   * `setTimeout(0)` armed when the device is found empty notes the device's
-   * activity count if nothing was read or written since it was armed (after
-   * a batch, or when the device was found empty); the loop sleeps only after
-   * a poll that timed out with the count unchanged.
+   * The blocking wait's precondition, checked in one event-loop turn
+   * (~4 µs): resolves true when no promise callback was left to run and
+   * nothing was read or written meanwhile. The continuation of a `poll()`
+   * on the worker thread does not show it: Deno resolves the async calls
+   * that completed in one turn together, so callbacks the last frames set
+   * off (an echo service's write, then its next read) may still be queued
+   * after ours, even after a 1 ms `poll()` on a loaded machine. Sleeping
+   * then would hold their replies until the next frame or timer (issue
+   * #13: 64-byte request/response fell to 0.3 k/s, p99 40 ms). A
+   * `setImmediate` callback does show it: Deno runs immediates after the
+   * turn's completed calls and every microtask they set off. (A
+   * `setTimeout(0)` shows it too, but Deno fires it 1-2 ms later, so until
+   * session 10 the loop reached its sleep 2-4 ms after the last frame, and
+   * pings 2 ms apart found it in a worker-thread `poll()`.)
    */
-  #armIdleCheck(): void {
-    if (this.#idleTimer !== undefined || this.#idleAt === this.#activity()) return;
+  #idleCheck(): Promise<boolean> {
     const mark = this.#activity();
-    this.#idleTimer = setTimeout(() => {
-      this.#idleTimer = undefined;
-      this.#idleAt = this.#activity() === mark ? mark : -1;
-    }, 0);
+    return new Promise((resolve) => {
+      setImmediate(() => resolve(this.#activity() === mark));
+    });
   }
 
-  // How long a blocking wait may last: blockMax, and no later than the runner's timer.
+  /**
+   * After a sleep that did not end with a frame: when the runner's timer is
+   * due, runs the runner here (`onBatch`, its `kick`) and returns true.
+   * Deno fires the timer 1-2 ms late, and the loop would spend that time in
+   * worker-thread polls, where a frame wakes two threads: idle, with the
+   * runner's 100 ms wake-ups, ~10% of pings 100 ms apart came in then. The
+   * worker-thread `poll()` that follows still parks the runtime, so other
+   * timers and I/O run, but returns at once (timeout 0).
+   */
+  #runnerDue(): boolean {
+    const budget = this.waitBudget;
+    const cb = this.onBatch;
+    if (budget === null || cb === null || budget() > 0) return false;
+    try {
+      cb();
+    } catch {
+      this.stats.callbackErrors++;
+    }
+    return true;
+  }
+
+  // How long a blocking wait may last: blockMax, and until the runner's timer
+  // (rounded up: then the sleep ends with the runner due, and #runnerDue runs it).
   #blockBudget(): number {
     const b = this.waitBudget?.() ?? Infinity;
-    return Math.max(0, Math.min(this.#blockMax, Math.floor(b)));
+    return Math.max(0, Math.min(this.#blockMax, Math.ceil(b)));
   }
 
   /**

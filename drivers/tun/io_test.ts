@@ -35,7 +35,7 @@ interface Pair {
 }
 
 function pair(
-  options: { batch?: number; pollTimeout?: number; blockMax?: number } = {},
+  options: { batch?: number; pollTimeout?: number; blockMax?: number; spin?: number } = {},
 ): Pair {
   const libc = acquireLibc();
   const extra = Deno.dlopen("libc.so.6", {
@@ -53,7 +53,7 @@ function pair(
     batch: options.batch ?? 64,
     pollTimeout: options.pollTimeout ?? 1000,
     ...(options.blockMax !== undefined
-      ? { blockMax: options.blockMax, epollFd: findEventLoopEpoll(libc) }
+      ? { blockMax: options.blockMax, epollFd: findEventLoopEpoll(libc), spin: options.spin ?? 0 }
       : {}),
   });
   return {
@@ -247,6 +247,62 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "TunIo with spin busy-polls after a frame and reads the next one without sleeping",
+  ignore,
+  async fn() {
+    // A peer that sends each request 1 ms after the previous reply, and a
+    // 10 ms spin: the next request comes while the loop spins (unless the
+    // peer is held up 9 ms more, every one of 50 times).
+    const count = 50;
+    const p = pair({ blockMax: 200, spin: 10_000 });
+    const pool = new PacketPool();
+    const loop = p.io.start(port(pool, (pkt) => {
+      const reply = pool.alloc(1);
+      reply.data[0] = pkt.data[0]! + 100;
+      p.io.transmit(reply);
+      pkt.release();
+    }));
+    const peer = requestThread(p.peer, count, 1, 1);
+    let good = -1;
+    const done = new Promise<void>((r) => peer.onmessage = (e) => r(void (good = e.data)));
+    await until(() => good >= 0);
+    await done;
+    peer.terminate();
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.equal(good, count);
+    assert.ok(p.io.stats.spinWakeups >= 1, `spinWakeups ${p.io.stats.spinWakeups}`);
+    assert.ok(p.io.stats.spins >= p.io.stats.spinWakeups);
+    assert.equal(pool.outstanding, 0);
+  },
+});
+
+Deno.test({
+  name: "TunIo without spin never busy-polls",
+  ignore,
+  async fn() {
+    const p = pair({ blockMax: 200 });
+    const pool = new PacketPool();
+    let got = 0;
+    const loop = p.io.start(port(pool, (pkt) => {
+      got++;
+      pkt.release();
+    }));
+    const writer = writerThread(p.peer, 5, 2);
+    const done = new Promise((r) => writer.onmessage = r);
+    await until(() => got === 5);
+    await done;
+    writer.terminate();
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.equal(p.io.stats.spins, 0);
+    assert.ok(p.io.stats.blockWaits >= 1);
+  },
+});
+
 /**
  * Another thread that sends `count` one-byte requests (1, 2, …) to `fd` and
  * waits for each one's reply before the next (one in flight); every
@@ -352,6 +408,30 @@ Deno.test({
     assert.ok(budgetAsked >= 1);
     assert.ok(p.io.stats.blockWaits >= 1);
     assert.ok(elapsed < 5_000, `10 timers took ${elapsed.toFixed(0)} ms`);
+  },
+});
+
+Deno.test({
+  name: "TunIo's blocking wait runs the runner (onBatch) itself when the waitBudget runs out",
+  ignore,
+  async fn() {
+    // A runner due every 20 ms: each sleep ends with it due, and the loop
+    // kicks it there instead of waiting for the event loop's late timer.
+    const p = pair({ blockMax: 1000 });
+    let due = performance.now() + 20;
+    let kicks = 0;
+    p.io.waitBudget = () => Math.max(0, due - performance.now());
+    p.io.onBatch = () => {
+      kicks++;
+      due = performance.now() + 20;
+    };
+    const loop = p.io.start(port(new PacketPool(), (pkt) => pkt.release()));
+    await until(() => kicks >= 3);
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.equal(p.io.stats.rxBatches, 0, "no frame: every call was a due runner");
+    assert.ok(p.io.stats.blockWaits >= 3, `blockWaits ${p.io.stats.blockWaits}`);
   },
 });
 

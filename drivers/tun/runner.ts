@@ -189,6 +189,14 @@ export class RealTimeRunner {
       this.#kicking = false;
     }
     if (this.#sleeps.length > 0) next = this.#wakeSleepers(next, now);
+    // A timer already due has had its work done by this poll: it need not
+    // fire (and, still pending, it would keep msUntilWake at 0). A device's
+    // blocking wait kicks the runner when its budget runs out, before Deno
+    // fires the timer 1-2 ms late.
+    if (this.#timer !== undefined && this.#timerDue <= now) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     if (this.#running) this.#arm(next, now);
   };
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Pollable, RealTimeRunner } from "./runner.ts";
-import { SystemClock } from "../../stack/clock.ts";
+import { ManualClock, SystemClock } from "../../stack/clock.ts";
 
 /** Waits (bounded: 2 s) until `cond` holds. */
 async function until(cond: () => boolean): Promise<void> {
@@ -200,4 +200,23 @@ Deno.test("RealTimeRunner.delay() rejects a bad ms before arming anything", () =
   assert.throws(() => runner.delay(1), /64 delays are already pending/);
   runner.stop();
   return Promise.all(sleeps).then(() => {});
+});
+
+Deno.test("RealTimeRunner.kick() once its timer is due does the timer's work: the timer is dropped and msUntilWake counts to the next deadline", () => {
+  const clock = new ManualClock();
+  let due = 5_000;
+  const runner = new RealTimeRunner({
+    pollAt: () => due,
+    poll(now) {
+      if (now >= due) due = now + 5_000;
+    },
+  }, { clock });
+  runner.start(); // timer armed for 5 ms on the manual clock
+  assert.equal(runner.msUntilWake(), 5);
+  clock.advance(5_000); // due, but the (real) timer has not fired
+  assert.equal(runner.msUntilWake(), 0);
+  runner.kick(); // what a device's blocking wait does when its budget runs out
+  assert.equal(runner.msUntilWake(), 5, "the due timer no longer holds msUntilWake at 0");
+  runner.stop();
+  assert.equal(runner.wakeups, 0);
 });

@@ -62,7 +62,7 @@ import {
   TUNSETVNETHDRSZ,
 } from "./_libc.ts";
 import { type IoStats, TunIo } from "./io.ts";
-import { DEFAULT_BLOCK_MAX, findEventLoopEpoll } from "./block_wait.ts";
+import { DEFAULT_BLOCK_MAX, findEventLoopEpoll, MAX_SPIN_MICROS } from "./block_wait.ts";
 import {
   DEFAULT_OFFLOAD,
   offloadLadder,
@@ -145,6 +145,11 @@ export interface TunOptions {
   readonly wait?: "poll" | "block";
   /** With `wait: "block"`: longest sleep of the JS thread, 1..1000 ms (default 50). */
   readonly blockMax?: number;
+  /**
+   * With `wait: "block"`: µs after the last frame during which the quiet
+   * loop busy-polls (a core at 100%) before it sleeps, 0..10000 (default 0).
+   */
+  readonly spin?: number;
 }
 
 /**
@@ -401,11 +406,21 @@ function checkOptions(options: TunOptions): void {
   checkWaitOptions(options);
 }
 
-function checkWaitOptions({ wait, blockMax }: TunOptions): void {
+function checkWaitOptions({ wait, blockMax, spin }: TunOptions): void {
   if (wait !== undefined && wait !== "poll" && wait !== "block") {
     throw new TypeError(
       `Cannot open TUN/TAP device: wait must be "poll" or "block", not "${wait}"`,
     );
+  }
+  if (spin !== undefined) {
+    if (typeof spin !== "number" || !Number.isInteger(spin)) {
+      throw new TypeError(`Cannot open TUN/TAP device: spin ${spin} is not a whole number`);
+    }
+    if (spin < 0 || spin > MAX_SPIN_MICROS) {
+      throw new RangeError(
+        `Cannot open TUN/TAP device: spin ${spin} is not in 0..${MAX_SPIN_MICROS} µs`,
+      );
+    }
   }
   if (blockMax === undefined) return;
   if (typeof blockMax !== "number" || !Number.isInteger(blockMax)) {
@@ -545,7 +560,11 @@ export class TunDevice implements LinkDriver {
       batch: options.batch ?? DEFAULT_BATCH,
       pollTimeout: options.pollTimeout ?? DEFAULT_POLL_TIMEOUT,
       ...(options.wait === "block"
-        ? { blockMax: options.blockMax ?? DEFAULT_BLOCK_MAX, epollFd: findEventLoopEpoll(libc) }
+        ? {
+          blockMax: options.blockMax ?? DEFAULT_BLOCK_MAX,
+          epollFd: findEventLoopEpoll(libc),
+          spin: options.spin ?? 0,
+        }
         : {}),
     });
     this.#io.onBatch = options.onBatch ?? null;

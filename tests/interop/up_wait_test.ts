@@ -47,11 +47,15 @@ Deno.test("up --wait with a bad value, or with a driver without a device wait, i
   const cases: [string[], RegExp][] = [
     [
       ["--driver", "tun", "--address", "10.0.0.2/24", "--wait", "spin"],
-      /--wait must be poll or block, not "spin"/,
+      /--wait must be poll, block or spin=N \(N in 1\.\.10000 µs\), not "spin"/,
+    ],
+    [
+      ["--driver", "tun", "--address", "10.0.0.2/24", "--wait", "spin=0"],
+      /--wait must be poll, block or spin=N \(N in 1\.\.10000 µs\), not "spin=0"/,
     ],
     [
       ["--driver", "tun", "--address", "10.0.0.2/24", "--wait", ""],
-      /--wait must be poll or block, not ""/,
+      /--wait must be poll, block or spin=N \(N in 1\.\.10000 µs\), not ""/,
     ],
     [["--driver", "loopback", "--wait", "block"], /--wait needs --driver tun or tap/],
   ];
@@ -67,7 +71,7 @@ Deno.test("up --wait with a bad value, or with a driver without a device wait, i
 
 Deno.test("up --help documents --wait", async () => {
   const r = await up(["--help"]);
-  assert.match(r.out.join("\n"), /^ {2}--wait poll\|block +tun, tap: .*\(default block/m);
+  assert.match(r.out.join("\n"), /^ {2}--wait poll\|block\|spin=N +tun, tap: .*\(default block/m);
 });
 
 Deno.test(gated(INTEROP_NEEDS, {
@@ -92,6 +96,27 @@ Deno.test(gated(INTEROP_NEEDS, {
       assert.deepEqual(pingSummary(ping), { sent: 5, received: 5, loss: 0 }, ping);
       assert.ok(wakeups >= 1, `pings ended a blocking wait ${wakeups} times`);
       assert.match(r.out.join("\n"), /^ {2}tx\.echo_replies +5$/m);
+    });
+  },
+}));
+
+Deno.test(gated(INTEROP_NEEDS, {
+  name: "up --driver tun --wait spin=N busy-polls after a frame and answers pings 2 ms apart",
+  async fn() {
+    await withNetns(async (ns) => {
+      let ping = "";
+      let dev: TunDevice | undefined;
+      const r = await up(tunIn(ns, "--wait", "spin=10000"), async (stack) => {
+        dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
+        ping = (await netnsExec(ns, pingCommand(STACK_ADDRESS, { count: 20, interval: 0.002 }), 10))
+          .stdout;
+      });
+      assert.equal(r.code, 0, r.err.join("\n"));
+      assert.deepEqual(r.err, [], "no warning: the blocking wait works here");
+      assert.equal(dev?.blocking, true, "spin is block with a busy-poll");
+      assert.deepEqual(pingSummary(ping), { sent: 20, received: 20, loss: 0 }, ping);
+      // 10 ms of spin after each reply covers the next ping, 2 ms later, unless descheduled.
+      assert.ok(dev!.stats.spinWakeups >= 1, `spin wake-ups ${dev!.stats.spinWakeups}`);
     });
   },
 }));

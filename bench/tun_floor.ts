@@ -1,0 +1,246 @@
+/**
+ * The floor under `bench/tun_bench.ts ping` (issue #13): how fast *any*
+ * user-space responder over TUN answers iputils ping on this machine, with
+ * no stack in the way. Needs root, gcc, iproute2, iputils ping, util-linux
+ * `chrt` (for `--rt`).
+ *
+ * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt]`
+ *
+ * Each responder attaches to `tun0` in a private network namespace and
+ * answers ICMP echo requests (addresses swapped, type 0, checksum fixed
+ * incrementally) and nothing else:
+ * - `c-read`, `c-poll`, `c-spin`: `tun_floor_echo.c` (compiled with gcc into
+ *   a temporary directory at start), sleeping in a blocking `read()`, in
+ *   `poll()`, or never (a busy `read()` loop: one core at 100%);
+ * - `deno-read`, `deno-poll`, `deno-spin`: `tun_floor_echo.ts`, the same
+ *   loop in Deno with synchronous FFI calls on the JS thread;
+ * - `up-block`, `up-poll`, `up-spin`: the stack itself, `cli.ts up --driver
+ *   tun` with `--wait block`, `--wait poll` or `--wait spin=2500` (offloads
+ *   on, as `up` runs by default), so that floor and stack are measured side
+ *   by side at the same load.
+ *
+ * Each run pings each responder in turn (interleaved, so load changes hit
+ * all alike) as `tun_bench.ts ping` does: 500 pings 2 ms apart (paced), 50
+ * pings 100 ms apart (idle); lost pings count as slower than any reply.
+ * Prints each run, then per responder the median and range over the runs
+ * of the median and p99, and the load average before and after. `--rt`
+ * runs the responders and ping under `chrt -f 50` (SCHED_FIFO): what is
+ * left is the machine, not the queue for a core.
+ *
+ * @module
+ */
+import { addNetns, configurePeer, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
+import { canRunTun } from "./_tun_check.ts";
+
+const LINUX = "10.0.0.1";
+const RESPONDER = "10.0.0.2";
+const RESPONDERS = [
+  "c-read",
+  "c-poll",
+  "c-spin",
+  "deno-read",
+  "deno-poll",
+  "deno-spin",
+  "up-block",
+  "up-poll",
+  "up-spin",
+] as const;
+type Responder = typeof RESPONDERS[number];
+/** Longest life of one responder process, s: a run's pings take ~6 s. */
+const RESPONDER_SECONDS = 60;
+
+const line = (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t + "\n"));
+
+function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Compiles `tun_floor_echo.c` into `dir`; returns the binary's path. */
+async function compile(dir: string): Promise<string> {
+  const src = new URL("./tun_floor_echo.c", import.meta.url).pathname;
+  const out = `${dir}/tun_floor_echo`;
+  const r = await new Deno.Command("gcc", { args: ["-O2", "-Wall", "-o", out, src] }).output();
+  if (!r.success) throw new Error(`gcc failed: ${new TextDecoder().decode(r.stderr)}`);
+  return out;
+}
+
+/** The command line of `responder` (run inside the namespace). */
+function responderCommand(responder: Responder, binary: string, rt: boolean): string[] {
+  const [lang, mode] = responder.split("-") as [string, string];
+  const prefix = rt ? ["chrt", "-f", "50"] : [];
+  if (lang === "c") return [...prefix, binary, "tun0", mode];
+  if (lang === "up") {
+    const cli = new URL("../cli.ts", import.meta.url).pathname;
+    return [
+      ...prefix,
+      Deno.execPath(),
+      "run",
+      "-A",
+      cli,
+      "up",
+      "--driver",
+      "tun",
+      "--ifname",
+      "tun0",
+      "--address",
+      `${RESPONDER}/24`,
+      "--wait",
+      mode === "spin" ? "spin=2500" : mode,
+    ];
+  }
+  const script = new URL("./tun_floor_echo.ts", import.meta.url).pathname;
+  return [
+    ...prefix,
+    Deno.execPath(),
+    "run",
+    "--allow-ffi",
+    "--allow-read",
+    script,
+    "tun0",
+    mode,
+    String(RESPONDER_SECONDS),
+  ];
+}
+
+/** A responder process attached to tun0 in `netns`, with the peer configured. */
+async function startResponder(
+  netns: string,
+  command: string[],
+): Promise<{ stop(): Promise<void> }> {
+  const child = new Deno.Command("ip", {
+    args: ["netns", "exec", netns, "timeout", String(RESPONDER_SECONDS), ...command],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  if (value === undefined || !/^ready/m.test(new TextDecoder().decode(value))) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw new Error(`responder ${command.join(" ")} did not start`);
+  }
+  // Read the rest (up's counters at exit) so that the responder never writes into a closed pipe.
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* discarded */ }
+  })();
+  await configurePeer("tun0", { addresses: [`${LINUX}/24`], netns });
+  return {
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already gone (its timeout)
+      }
+      await child.status;
+      await drained;
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** iputils ping from the namespace: median and p99 RTT (µs), lost pings counted as Infinity. */
+async function ping(
+  netns: string,
+  count: number,
+  interval: string,
+  rt: boolean,
+): Promise<{ median: number; p99: number; lost: number }> {
+  const prefix = rt ? ["chrt", "-f", "50"] : [];
+  const r = await netnsExec(netns, [
+    ...prefix,
+    "ping",
+    "-n",
+    "-c",
+    String(count),
+    "-i",
+    interval,
+    "-W",
+    "1",
+    RESPONDER,
+  ], 120);
+  const rtts = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+  const lost = count - rtts.length;
+  for (let i = 0; i < lost; i++) rtts.push(Infinity);
+  rtts.sort((a, b) => a - b);
+  return { median: percentile(rtts, 0.5), p99: percentile(rtts, 0.99), lost };
+}
+
+/** Median and range over runs. */
+function spread(values: number[]): string {
+  const s = [...values].sort((a, b) => a - b);
+  const us = (v: number) => Number.isFinite(v) ? v.toFixed(0) : "lost";
+  return `${us(s[Math.floor((s.length - 1) / 2)]!)} (${us(s[0]!)}–${us(s[s.length - 1]!)})`;
+}
+
+async function main(): Promise<void> {
+  const why = canRunTun();
+  if (why !== undefined) {
+    line(`tun_floor: skipped: ${why}`);
+    return;
+  }
+  const args = Deno.args.filter((a) => a !== "--rt");
+  const rt = Deno.args.includes("--rt");
+  const runs = Math.max(1, Number(args[0] ?? 3) | 0);
+  const chosen =
+    (args[1]?.split(",") ?? ["c-read", "c-poll", "deno-read", "deno-poll"]) as Responder[];
+  for (const c of chosen) {
+    if (!RESPONDERS.includes(c)) throw new TypeError(`responder must be one of ${RESPONDERS}`);
+  }
+  const dir = await Deno.makeTempDir({ prefix: "tun_floor" });
+  const netns = randomNetnsName("nsf");
+  await addNetns(netns);
+  try {
+    const binary = await compile(dir);
+    line(`responders: ${chosen.join(", ")}${rt ? ", all under chrt -f 50 (ping too)" : ""}`);
+    line(`load average before: ${loadAverage()} (${new Date().toISOString()})`);
+    const kinds = [
+      { name: "paced (-i 0.002, 500)", count: 500, interval: "0.002" },
+      { name: "idle (-i 0.1, 50)", count: 50, interval: "0.1" },
+    ];
+    const results = new Map(
+      chosen.map((c) => [c, kinds.map(() => ({ median: [] as number[], p99: [] as number[] }))]),
+    );
+    for (let r = 0; r < runs; r++) {
+      for (const responder of chosen) {
+        const proc = await startResponder(netns, responderCommand(responder, binary, rt));
+        try {
+          await ping(netns, 20, "0.01", rt); // warm up
+          for (let k = 0; k < kinds.length; k++) {
+            const kind = kinds[k]!;
+            const f = await ping(netns, kind.count, kind.interval, rt);
+            results.get(responder)![k]!.median.push(f.median);
+            results.get(responder)![k]!.p99.push(f.p99);
+            line(
+              `run ${r + 1} ${responder} ${kind.name}: median ${f.median.toFixed(0)} µs, ` +
+                `p99 ${f.p99.toFixed(0)} µs, lost ${f.lost}`,
+            );
+          }
+        } finally {
+          await proc.stop();
+        }
+      }
+    }
+    for (const responder of chosen) {
+      for (let k = 0; k < kinds.length; k++) {
+        const f = results.get(responder)![k]!;
+        line(
+          `${responder} ${kinds[k]!.name} over ${runs} runs, median (range): ` +
+            `median ${spread(f.median)} µs, p99 ${spread(f.p99)} µs`,
+        );
+      }
+    }
+    line(`load average after: ${loadAverage()} (${new Date().toISOString()})`);
+  } finally {
+    await deleteNetns(netns);
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await main();

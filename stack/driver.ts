@@ -65,7 +65,7 @@ export interface LinkDriver {
    */
   readonly usoMaxSize?: number;
   /**
-   * The link takes a TCP/IPv4 segment whose checksum is partial
+   * The link takes a TCP segment (IPv4 or IPv6) whose checksum is partial
    * (`PacketFlags.CHECKSUM_PARTIAL`: the pseudo-header sum in the field) and
    * completes it wherever its bytes are read or leave the process (the
    * in-memory link hands it to a stack's port as it is, Linux's loopback

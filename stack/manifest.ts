@@ -37,18 +37,19 @@ export const LINK_TABLE = "link";
  * not complemented: Linux's CHECKSUM_PARTIAL); `pkt.l4` is its transport
  * header. A hook meets two kinds:
  *
- * - **Received**: a TCP/IPv4 segment (often a super-segment, `gsoSize` set)
- *   from a TUN/TAP device with offloads, which Linux sent with NEEDS_CSUM
- *   and the driver left partial (with `CHECKSUM_VERIFIED`). `ingress` sees
+ * - **Received**: a TCP segment, IPv4 or IPv6 (often a super-segment,
+ *   `gsoSize` set) from a TUN/TAP device with offloads, which Linux sent
+ *   with NEEDS_CSUM and the driver left partial (with `CHECKSUM_VERIFIED`),
+ *   or one another stack sent over the in-memory link. `ingress` sees
  *   it partial, unless a capture tap sits in front of the driver (the tap
- *   completes it to record it). IPv4 completes it (`finishPartialChecksum`)
+ *   completes it to record it). IPv4 and IPv6 complete it (`finishPartialChecksum`)
  *   before `prerouting` when any hook joined that point, before `input`
  *   when any joined that one (or when no protocol takes it, for the ICMP
  *   error's quote), and before forwarding: `prerouting`, `input`, `forward`
  *   and a forwarded packet's `postrouting` and `egress` see whole
  *   checksums. Otherwise it reaches TCP partial (TCP never reads the
  *   field). The driver completes every other partial checksum it receives
- *   (UDP, IPv6), so no hook sees those partial.
+ *   (UDP, TCP/IPv6 behind extension headers), so no hook sees those partial.
  * - **Made by the stack**: a TCP super-segment (only for a link with TSO)
  *   or a UDP super-datagram (a send longer than a socket's `segmentSize`),
  *   `gsoSize` > 0. `output` and `postrouting` see it partial, and `egress`

@@ -89,8 +89,8 @@ export const PacketFlags = {
    * see it partial, as netfilter sees Linux's own. On transmit (a
    * super-segment, `gsoSize`): the link or the software segmenter computes
    * each segment's checksum; a NAT rewriting an address adjusts that sum as
-   * such, and leaves it alone for a port. On transmit of an ordinary TCP/IPv4
-   * segment (always with `CHECKSUM_VERIFIED`): IPv4 output completes it
+   * such, and leaves it alone for a port. On transmit of an ordinary TCP
+   * segment (always with `CHECKSUM_VERIFIED`): IPv4/IPv6 output completes it
    * unless it goes out whole, without hooks, to a link that takes it so
    * (`LinkDriver.partialChecksum`, the in-memory link, which completes it
    * for anything but a stack's port).

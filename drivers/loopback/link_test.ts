@@ -7,7 +7,12 @@ import {
   PacketFlags,
   PacketPool,
 } from "../../stack/packet.ts";
-import { finishChecksum, pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumRange,
+} from "../../stack/wire/checksum.ts";
 import { SeededRng } from "../../stack/rng.ts";
 import type { Faults } from "./faults.ts";
 import type { LinkOptions } from "./link.ts";
@@ -387,126 +392,153 @@ Deno.test("a checksum the sender summed arrives vouched for, unless the link cor
 });
 
 const PARTIAL_SRC = 0x0a000001, PARTIAL_DST = 0x0a000002;
+const PARTIAL_SRC6 = new Uint8Array([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+const PARTIAL_DST6 = new Uint8Array([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+
+/** Where TCP starts in a frame from {@linkcode partialSegment} of `family`. */
+const tcpAt = (family: 4 | 6) => family === 4 ? 34 : 54;
+
+/** The pseudo-header sum of a segment from {@linkcode partialSegment} of `family`. */
+function partialPseudo(family: 4 | 6): number {
+  return family === 4
+    ? pseudoHeaderSumV4(PARTIAL_SRC, PARTIAL_DST, 6, 120)
+    : pseudoHeaderSumV6(PARTIAL_SRC6, PARTIAL_DST6, 6, 120);
+}
 
 /**
- * An Ethernet/IPv4/TCP frame (100 bytes of data) as TCP leaves it for a link
- * that takes partial checksums: the pseudo-header sum in the field, `l4` set.
+ * An Ethernet/IPv4 (or IPv6)/TCP frame (100 bytes of data) as TCP leaves it
+ * for a link that takes partial checksums: the pseudo-header sum in the
+ * field, `l4` set.
  */
-function partialSegment(pool: PacketPool, headroom: number): PacketBuffer {
-  const pkt = pool.alloc(14 + 20 + 20 + 100, headroom);
+function partialSegment(pool: PacketPool, headroom: number, family: 4 | 6 = 4): PacketBuffer {
+  const l4 = tcpAt(family);
+  const pkt = pool.alloc(l4 + 20 + 100, headroom);
   const b = pkt.data;
   b.fill(0);
-  b.set([0x08, 0x00], 12);
-  b.set([0x45, 0, 0, 140, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2], 14);
-  b[34 + 12] = 5 << 4;
-  for (let i = 54; i < b.length; i++) b[i] = i * 7;
-  const pseudo = pseudoHeaderSumV4(PARTIAL_SRC, PARTIAL_DST, 6, 120);
-  new DataView(b.buffer, b.byteOffset).setUint16(34 + 16, ~finishChecksum(pseudo) & 0xffff);
-  pkt.l4 = pkt.start + 34;
+  if (family === 4) {
+    b.set([0x08, 0x00], 12);
+    b.set([0x45, 0, 0, 140, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2], 14);
+  } else {
+    b.set([0x86, 0xdd], 12);
+    b.set([0x60, 0, 0, 0, 0, 120, 6, 64], 14);
+    b.set(PARTIAL_SRC6, 22);
+    b.set(PARTIAL_DST6, 38);
+  }
+  b[l4 + 12] = 5 << 4;
+  for (let i = l4 + 20; i < b.length; i++) b[i] = i * 7;
+  new DataView(b.buffer, b.byteOffset).setUint16(
+    l4 + 16,
+    ~finishChecksum(partialPseudo(family)) & 0xffff,
+  );
+  pkt.l4 = pkt.start + l4;
   pkt.flags = PacketFlags.CHECKSUM_PARTIAL | PacketFlags.CHECKSUM_VERIFIED;
   return pkt;
 }
 
 /** Whether the TCP checksum of a frame from {@linkcode partialSegment} is whole and right. */
-function tcpChecksumValid(frame: Uint8Array): boolean {
-  return sumRange(frame, 34, frame.length, pseudoHeaderSumV4(PARTIAL_SRC, PARTIAL_DST, 6, 120)) ===
-    0xffff;
+function tcpChecksumValid(frame: Uint8Array, family: 4 | 6 = 4): boolean {
+  return sumRange(frame, tcpAt(family), frame.length, partialPseudo(family)) === 0xffff;
 }
 
-Deno.test("a partial TCP checksum reaches a stack's port partial, and any other receiver whole", () => {
-  for (const partialChecksum of [true, false]) {
-    for (const headroom of [62, 8]) { // handed over, or copied
-      const net = new VirtualNetwork();
-      const link = net.link();
-      const a = new TestEndpoint(net, link.a);
-      const got: { flags: number; l4: number; frame: Uint8Array }[] = [];
-      link.b.attach({
-        pool: a.pool,
-        ifindex: 1,
-        now: () => net.now(),
-        partialChecksum,
-        receive(pkt) {
-          got.push({ flags: pkt.flags, l4: pkt.l4 - pkt.start, frame: pkt.data.slice() });
-          if (partialChecksum) finishPartialChecksum(pkt); // what the stack does before reading
-          got.push({ flags: pkt.flags, l4: pkt.l4 - pkt.start, frame: pkt.data.slice() });
-          pkt.release();
-        },
-      });
-      assert.equal(link.a.partialChecksum, true);
-      link.a.transmit(partialSegment(a.pool, headroom));
-      net.runUntilIdle();
-      const [arrived, read] = got;
-      const verified = PacketFlags.CHECKSUM_VERIFIED;
-      if (partialChecksum) {
-        assert.equal(arrived!.flags, PacketFlags.CHECKSUM_PARTIAL | verified);
-        assert.equal(arrived!.l4, 34);
-        assert.ok(!tcpChecksumValid(arrived!.frame));
-      } else {
-        assert.equal(arrived!.flags, verified);
+Deno.test("a partial TCP checksum (IPv4, IPv6) reaches a stack's port partial, and any other receiver whole", () => {
+  for (const family of [4, 6] as const) {
+    for (const partialChecksum of [true, false]) {
+      for (const headroom of [62, 8]) { // handed over, or copied
+        const net = new VirtualNetwork();
+        const link = net.link();
+        const a = new TestEndpoint(net, link.a);
+        const got: { flags: number; l4: number; frame: Uint8Array }[] = [];
+        link.b.attach({
+          pool: a.pool,
+          ifindex: 1,
+          now: () => net.now(),
+          partialChecksum,
+          receive(pkt) {
+            got.push({ flags: pkt.flags, l4: pkt.l4 - pkt.start, frame: pkt.data.slice() });
+            if (partialChecksum) finishPartialChecksum(pkt); // what the stack does before reading
+            got.push({ flags: pkt.flags, l4: pkt.l4 - pkt.start, frame: pkt.data.slice() });
+            pkt.release();
+          },
+        });
+        assert.equal(link.a.partialChecksum, true);
+        link.a.transmit(partialSegment(a.pool, headroom, family));
+        net.runUntilIdle();
+        const [arrived, read] = got;
+        const verified = PacketFlags.CHECKSUM_VERIFIED;
+        if (partialChecksum) {
+          assert.equal(arrived!.flags, PacketFlags.CHECKSUM_PARTIAL | verified);
+          assert.equal(arrived!.l4, tcpAt(family));
+          assert.ok(!tcpChecksumValid(arrived!.frame, family));
+        } else {
+          assert.equal(arrived!.flags, verified);
+        }
+        assert.equal(read!.flags, verified);
+        assert.ok(tcpChecksumValid(read!.frame, family));
+        assertClean(a.pool);
       }
-      assert.equal(read!.flags, verified);
-      assert.ok(tcpChecksumValid(read!.frame));
-      assertClean(a.pool);
     }
   }
 });
 
-Deno.test("a partial TCP checksum is completed before a switch, a duplicate or damage", () => {
-  for (const faults of [{ duplicate: 1 }, { corrupt: 1 }] as Faults[]) {
+Deno.test("a partial TCP checksum (IPv4, IPv6) is completed before a switch, a duplicate or damage", () => {
+  for (const family of [4, 6] as const) {
+    for (const faults of [{ duplicate: 1 }, { corrupt: 1 }] as Faults[]) {
+      const net = new VirtualNetwork();
+      const link = net.link({ faults });
+      const a = new TestEndpoint(net, link.a);
+      const got: Uint8Array[] = [];
+      const flags: number[] = [];
+      link.b.attach({
+        pool: a.pool,
+        ifindex: 1,
+        now: () => net.now(),
+        partialChecksum: true,
+        receive(pkt) {
+          flags.push(pkt.flags);
+          got.push(pkt.data.slice());
+          pkt.release();
+        },
+      });
+      link.a.transmit(partialSegment(a.pool, 62, family));
+      net.runUntilIdle();
+      assert.ok(flags.every((f) => (f & PacketFlags.CHECKSUM_PARTIAL) === 0));
+      if (faults.duplicate) {
+        assert.ok(got.length === 2 && got.every((f) => tcpChecksumValid(f, family)));
+      } else {
+        // Completed first, then one bit flipped: a receiver's sum finds the damage.
+        const whole = partialSegment(a.pool, 62, family);
+        finishPartialChecksum(whole);
+        let bits = 0;
+        for (let i = 0; i < whole.length; i++) {
+          for (let x = whole.data[i]! ^ got[0]![i]!; x !== 0; x &= x - 1) bits++;
+        }
+        whole.release();
+        assert.ok(got.length === 1 && bits === 1);
+      }
+      assertClean(a.pool);
+    }
     const net = new VirtualNetwork();
-    const link = net.link({ faults });
-    const a = new TestEndpoint(net, link.a);
-    const got: Uint8Array[] = [];
-    const flags: number[] = [];
-    link.b.attach({
-      pool: a.pool,
+    const sw = net.switch();
+    const [p0, p1] = [sw.port(), sw.port()];
+    const got: { flags: number; frame: Uint8Array }[] = [];
+    p1.attach({
+      pool: net.pool,
       ifindex: 1,
       now: () => net.now(),
       partialChecksum: true,
       receive(pkt) {
-        flags.push(pkt.flags);
-        got.push(pkt.data.slice());
+        got.push({ flags: pkt.flags, frame: pkt.data.slice() });
         pkt.release();
       },
     });
-    link.a.transmit(partialSegment(a.pool, 62));
+    const pkt = partialSegment(net.pool, 62, family);
+    pkt.data.fill(0xff, 0, 6); // broadcast: flooded to p1
+    p0.transmit(pkt);
     net.runUntilIdle();
-    assert.ok(flags.every((f) => (f & PacketFlags.CHECKSUM_PARTIAL) === 0));
-    if (faults.duplicate) assert.ok(got.length === 2 && got.every(tcpChecksumValid));
-    else {
-      // Completed first, then one bit flipped: a receiver's sum finds the damage.
-      const whole = partialSegment(a.pool, 62);
-      finishPartialChecksum(whole);
-      let bits = 0;
-      for (let i = 0; i < whole.length; i++) {
-        for (let x = whole.data[i]! ^ got[0]![i]!; x !== 0; x &= x - 1) bits++;
-      }
-      whole.release();
-      assert.ok(got.length === 1 && bits === 1);
-    }
-    assertClean(a.pool);
+    assert.equal(got.length, 1);
+    assert.equal(got[0]!.flags & PacketFlags.CHECKSUM_PARTIAL, 0);
+    assert.ok(tcpChecksumValid(got[0]!.frame, family));
   }
-  const net = new VirtualNetwork();
-  const sw = net.switch();
-  const [p0, p1] = [sw.port(), sw.port()];
-  const got: { flags: number; frame: Uint8Array }[] = [];
-  p1.attach({
-    pool: net.pool,
-    ifindex: 1,
-    now: () => net.now(),
-    partialChecksum: true,
-    receive(pkt) {
-      got.push({ flags: pkt.flags, frame: pkt.data.slice() });
-      pkt.release();
-    },
-  });
-  const pkt = partialSegment(net.pool, 62);
-  pkt.data.fill(0xff, 0, 6); // broadcast: flooded to p1
-  p0.transmit(pkt);
-  net.runUntilIdle();
-  assert.equal(got.length, 1);
-  assert.equal(got[0]!.flags & PacketFlags.CHECKSUM_PARTIAL, 0);
-  assert.ok(tcpChecksumValid(got[0]!.frame));
 });
 
 Deno.test("every frame is accounted for under all faults at once", () => {

@@ -122,7 +122,7 @@ import { type PacketBuffer, PacketFlags } from "../../stack/packet.ts";
 import {
   checksumTrusted,
   completeChecksum,
-  partialTcpV4,
+  partialTcp,
   VIRTIO_NET_HDR_GSO_ECN,
   VIRTIO_NET_HDR_GSO_NONE,
   VIRTIO_NET_HDR_GSO_TCPV4,
@@ -188,7 +188,7 @@ export interface IoStats {
   rxGso: number;
   /** Partial checksums completed on receive (NEEDS_CSUM). */
   rxCsumCompleted: number;
-  /** TCP/IPv4 partial checksums passed on partial (`PacketFlags.CHECKSUM_PARTIAL`). */
+  /** TCP (IPv4 and IPv6) partial checksums passed on partial (`PacketFlags.CHECKSUM_PARTIAL`). */
   rxCsumPartial: number;
   /** Frames dropped for a virtio-net header that does not fit the frame, or a UDP super-datagram. */
   rxBadVnet: number;
@@ -567,9 +567,9 @@ export class TunIo {
         }
         const l4 = buf[h] === 0
           ? -1
-          : partialTcpV4(buf, h, start, start + this.#linkHeader, start + r);
+          : partialTcp(buf, h, start, start + this.#linkHeader, start + r);
         if (l4 >= 0) {
-          // TCP/IPv4 left partial: TCP never reads the field, so nobody sums
+          // TCP left partial (IPv4 or IPv6): TCP never reads the field, so nobody sums
           // 64 KiB unless something else looks (finishPartialChecksum).
           pkt.l4 = l4;
           pkt.flags |= PacketFlags.CHECKSUM_VERIFIED | PacketFlags.CHECKSUM_PARTIAL;

@@ -19,12 +19,12 @@
  * sum, `NEEDS_CSUM`); with `TUN_F_TSO4/6` it hands us TCP super-segments of
  * up to 64 KiB (`gso_type` TCPV4/TCPV6) even when the MTU is 1500 — a
  * super-segment is one valid TCP segment with a big payload, so the stack
- * takes it as it is. A TCP/IPv4 segment's partial checksum is left partial
- * ({@linkcode partialTcpV4}, `PacketFlags.CHECKSUM_PARTIAL`): TCP never
+ * takes it as it is. A TCP segment's partial checksum is left partial
+ * ({@linkcode partialTcp}, `PacketFlags.CHECKSUM_PARTIAL`): TCP never
  * reads the field, and a capture, a hook or forwarding completes it first
  * (`finishPartialChecksum`), as Linux's own `skb_checksum_help` — no pass
  * over 64 KiB at all on the way to a socket. Other partial checksums
- * (UDP, IPv6) {@linkcode completeChecksum} finishes in place (one pass, the
+ * (UDP, IPv6 behind extension headers) {@linkcode completeChecksum} finishes in place (one pass, the
  * SIMD sum), so everything after the driver sees a normal packet (virtio
  * 1.2 §5.1.6.4.1). {@linkcode checksumTrusted} then lets TCP and UDP skip
  * a second pass over what was just summed (or what Linux marked
@@ -311,7 +311,7 @@ export function checksumTrusted(
  * does not sum the segment at all: TCP copies the payload and never reads
  * the field; a capture, a hook or forwarding completes it first
  * (`finishPartialChecksum`, stack/packet.ts). Returns -1 for anything else
- * (UDP, IPv6, a header only `DATA_VALID`): completed here as before.
+ * (UDP, IPv6 — {@linkcode partialTcpV6} —, a header only `DATA_VALID`).
  * Hot path: positional, no allocation.
  *
  * @param buf The bytes.
@@ -349,6 +349,79 @@ export function partialTcpV4(
   const ihl = (buf[ipAt]! & 0x0f) << 2;
   if (ihl < 20 || ipAt + ihl + 20 > end) return -1;
   return ipAt + ihl;
+}
+
+/**
+ * As {@linkcode partialTcpV4} for IPv6: where the TCP header of an IPv6
+ * frame starts when its partial checksum may stay partial — TCP straight
+ * after the fixed header (an extension header, a fragment's above all, is
+ * not trusted: {@linkcode checksumTrusted}), the payload length filling the
+ * frame to `end`, a whole TCP header, csum_start/csum_offset at its field.
+ * Returns -1 for anything else (completed by the driver).
+ *
+ * @param buf The bytes.
+ * @param hdrAt Offset of the virtio-net header.
+ * @param start Offset of the frame (csum_start counts from here).
+ * @param ipAt Offset of the IPv6 header.
+ * @param end Offset past the frame.
+ * @returns The absolute offset of the TCP header, or -1.
+ *
+ * @example
+ * ```ts
+ * import { partialTcpV6 } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(10 + 60);
+ * b.set([1, 0, 0, 0, 0, 0, 40, 0, 16, 0]); // NEEDS_CSUM, csum_start 40, csum_offset 16
+ * b.set([0x60, 0, 0, 0, 0, 20, 6, 64], 10); // IPv6, 20 bytes of TCP
+ * assert.equal(partialTcpV6(b, 0, 10, 10, b.length), 50);
+ * b[10 + 6] = 0; // a Hop-by-Hop header first: completed by the driver
+ * assert.equal(partialTcpV6(b, 0, 10, 10, b.length), -1);
+ * ```
+ */
+export function partialTcpV6(
+  buf: Uint8Array,
+  hdrAt: number,
+  start: number,
+  ipAt: number,
+  end: number,
+): number {
+  if (buf[hdrAt] !== VIRTIO_NET_HDR_F_NEEDS_CSUM) return -1;
+  if (ipAt + 60 > end || buf[ipAt]! >>> 4 !== 6 || buf[ipAt + 6] !== IP_PROTOCOL_TCP) return -1;
+  if (!checksumTrusted(buf, hdrAt, start, ipAt, end)) return -1;
+  return ipAt + 40;
+}
+
+/**
+ * {@linkcode partialTcpV4} or {@linkcode partialTcpV6} by the IP version
+ * at `ipAt`: the TCP header's offset when the checksum may stay partial, or -1.
+ *
+ * @param buf The bytes.
+ * @param hdrAt Offset of the virtio-net header.
+ * @param start Offset of the frame (csum_start counts from here).
+ * @param ipAt Offset of the IP header.
+ * @param end Offset past the frame.
+ * @returns The absolute offset of the TCP header, or -1.
+ *
+ * @example
+ * ```ts
+ * import { partialTcp } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(10 + 60);
+ * b.set([1, 0, 0, 0, 0, 0, 40, 0, 16, 0]); // NEEDS_CSUM, csum_start 40, csum_offset 16
+ * b.set([0x60, 0, 0, 0, 0, 20, 6, 64], 10); // IPv6, 20 bytes of TCP
+ * assert.equal(partialTcp(b, 0, 10, 10, b.length), 50);
+ * ```
+ */
+export function partialTcp(
+  buf: Uint8Array,
+  hdrAt: number,
+  start: number,
+  ipAt: number,
+  end: number,
+): number {
+  return ipAt < end && buf[ipAt]! >>> 4 === 6
+    ? partialTcpV6(buf, hdrAt, start, ipAt, end)
+    : partialTcpV4(buf, hdrAt, start, ipAt, end);
 }
 
 /**

@@ -39,7 +39,7 @@ if mode == "send":
         pass
     got = n
 else:
-    l = socket.socket()
+    l = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     l.bind((host, port))
     l.listen(1)

@@ -9,7 +9,7 @@
  */
 import type { PluginContext, ProtocolHandlers, ProtocolPlugin, RxVerdict } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import type { IcmpErrorService, RouteService } from "../../services.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
@@ -242,6 +242,8 @@ export const icmpv6Plugin: ProtocolPlugin = {
           c.rateLimited.value++;
           return;
         }
+        // The quote is the packet as sent: a partial TCP checksum completed.
+        finishPartialChecksum(pkt);
         const quote = Math.min(end - ip, ICMPV6_ERROR_MAX_QUOTE);
         const e = ctx.pool.alloc(ICMPV6_HEADER_LEN + quote);
         writeIcmpv6Header(e.buf, e.start, type, code, info >>> 0);

@@ -21,7 +21,7 @@ import type {
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { HookContexts } from "../../hooks.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type {
   IcmpErrorService,
   Ipv6LinkParameters,
@@ -379,6 +379,8 @@ export const ipv6Plugin: ProtocolPlugin = {
       pkt.ttl = b[s + 7]!;
       pkt.proto = b[s + 6]!;
       if (ctx.hasHooks("prerouting")) {
+        // Hooks read and rewrite the segment (NAT66, NPTv6): give them a whole checksum.
+        finishPartialChecksum(pkt);
         // A connection tracker asked for whole packets: reassemble first, whatever the destination.
         if (
           !internal && ctx.hooksWantDefrag("prerouting") &&
@@ -405,7 +407,9 @@ export const ipv6Plugin: ProtocolPlugin = {
         const dst = pkt.dstKey();
         if (dst === UNSPECIFIED) return "bad_destination";
         if (!(internal && dst === LOOPBACK) && !isLocalDestination(pkt, dst)) {
-          return forwarder.enabled && !internal ? forwarder.forward(pkt, iface) : "not_for_us";
+          if (!forwarder.enabled || internal) return "not_for_us";
+          finishPartialChecksum(pkt); // it leaves as an ordinary segment
+          return forwarder.forward(pkt, iface);
         }
       }
       const problem = walkIpv6Chain(pkt.buf, pkt.l3, pkt.end, chain);
@@ -443,7 +447,11 @@ export const ipv6Plugin: ProtocolPlugin = {
      * `pkt`. With `rx`, through the dispatcher's `next`; else delivered here.
      */
     function deliverUp(pkt: PacketBuffer, iface: NetInterface, rx: RxContext | null): RxVerdict {
+      // A partial TCP checksum (a TUN's segment, another stack's in memory)
+      // stays so only on its way straight to TCP: input hooks see it whole
+      // (an ICMPv6 error's quote completes it itself).
       if (ctx.hasHooks("input")) {
+        finishPartialChecksum(pkt);
         const v = runHook("input", pkt, iface, iface, pkt.dstKey(), iface.mtu, true);
         if (v !== ACCEPT) {
           // A filter dropped it (not stolen): the sender hears why (RFC 4443 §3.1 code 1).

@@ -13,7 +13,7 @@ import type { Instant } from "../../clock.ts";
 import type { HookPoint, HookVerdict, PluginContext } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import type { PacketBuffer } from "../../packet.ts";
+import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type {
   Ipv6LinkParameters,
   NeighborResolver,
@@ -340,6 +340,14 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     pkt.srcAt = at + 8;
     pkt.dstAt = at + 24;
     pkt.proto = protocol;
+    // A TCP segment left partial (tcp/output.ts; the field follows the fixed
+    // header: TCP's segments carry no extension header) stays so only on its
+    // way whole, unread by hooks, to a link that takes it: else summed now.
+    if (
+      (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 && pkt.gsoSize === 0 &&
+      (isLocal || !iface.partialChecksum || pkt.length > mtu || ctx.hasHooks("output") ||
+        ctx.hasHooks("postrouting"))
+    ) finishPartialChecksum(pkt);
     if (ctx.hasHooks("output")) {
       const v = runHook("output", pkt, null, iface, hop, mtu, isLocal);
       if (v !== ACCEPT) {

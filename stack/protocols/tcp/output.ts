@@ -13,7 +13,7 @@
  * @module
  */
 import { RouteSendFlags } from "../../services.ts";
-import { finishChecksum, sumRange } from "../../wire/checksum.ts";
+import { finishChecksum } from "../../wire/checksum.ts";
 import { pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import {
   setTcpChecksumField,
@@ -232,16 +232,12 @@ function transmitSegment(
   if (pkt.gsoSize > 0) {
     setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
     pkt.flags |= PacketFlags.CHECKSUM_PARTIAL; // NAT adjusts it as a partial sum
-  } else if (typeof src === "number") {
-    // IPv4 leaves it partial too: IPv4 output completes it (the same bytes)
-    // unless the link takes it so (the in-memory link to another stack, which
-    // then needs no sum at either end; packet.ts).
+  } else {
+    // An ordinary segment is left partial too: IPv4/IPv6 output completes it
+    // (the same bytes) unless the link takes it so (the in-memory link to
+    // another stack, which then needs no sum at either end; packet.ts).
     setTcpChecksumField(pkt.dv, at, ~finishChecksum(pseudo) & 0xffff);
     pkt.flags |= PacketFlags.CHECKSUM_PARTIAL | PacketFlags.CHECKSUM_VERIFIED;
-  } else {
-    setTcpChecksumField(pkt.dv, at, finishChecksum(sumRange(buf, at, at + total, pseudo)));
-    // Summed whole here: a receiver in memory need not sum it again (packet.ts).
-    pkt.flags |= PacketFlags.CHECKSUM_VERIFIED;
   }
   if ((flags & TCP_ACK) !== 0) {
     ep.lastAckSent = ep.rcvNxt;

@@ -70,6 +70,10 @@ export class ByteRing {
   get free(): number {
     return this.max - this.#length;
   }
+  /** Bytes from the head that hold data: readable plus written ahead. */
+  get extent(): number {
+    return this.#extent;
+  }
   /** Bytes allocated now (grows up to `max`). */
   get allocated(): number {
     return this.#buf.length;

@@ -8,6 +8,7 @@
  */
 import type { Instant } from "../../clock.ts";
 import type { Counter } from "../../counters.ts";
+import type { PacketBuffer } from "../../packet.ts";
 import type { PluginContext } from "../../manifest.ts";
 import type { RouteService } from "../../services.ts";
 import { RouteSendFlags } from "../../services.ts";
@@ -164,6 +165,8 @@ export class Segment {
   wnd = 0;
   /** The packet's buffer. */
   buf: Uint8Array = new Uint8Array(0);
+  /** The packet `buf` belongs to (the receive queue may hold it instead of copying, `rcv_queue.ts`). */
+  pkt: PacketBuffer | null = null;
   /** Absolute offset of the payload in `buf`. */
   dataAt = 0;
   /** Payload length. */

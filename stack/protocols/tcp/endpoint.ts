@@ -15,6 +15,7 @@ import type { Instant } from "../../clock.ts";
 import type { Timer } from "../../timers.ts";
 import { Assembler } from "./assembler.ts";
 import { ByteRing } from "./buffer.ts";
+import { ReceiveQueue } from "./rcv_queue.ts";
 import type { CongestionControl } from "./congestion/mod.ts";
 import { DeliveryRate } from "./congestion/delivery_rate.ts";
 import { DEFAULT_MSS, type TcpCore } from "./core.ts";
@@ -126,7 +127,7 @@ export class TcpEndpoint {
   /** Shift applied to our window field. */
   rcvWscale = 0;
   /** In-order data not yet read, plus out-of-order data written ahead. */
-  rcvBuf: ByteRing | null = null;
+  rcvBuf: ReceiveQueue | null = null;
   /** Receive-buffer auto-tuning state, made at the first read (`rcv_autotune.ts`). */
   rcvTune: RcvAutotune | null = null;
   /** Out-of-order ranges. */
@@ -392,8 +393,8 @@ export class TcpEndpoint {
   }
 
   /** Allocates the receive buffer on first use. */
-  rcvBuffer(): ByteRing {
-    if (this.rcvBuf === null) this.rcvBuf = new ByteRing(this.core.cfg.receiveBuffer);
+  rcvBuffer(): ReceiveQueue {
+    if (this.rcvBuf === null) this.rcvBuf = new ReceiveQueue(this.core.cfg.receiveBuffer);
     return this.rcvBuf;
   }
 
@@ -572,7 +573,10 @@ export class TcpEndpoint {
    */
   close(): void {
     this.user = null;
-    if (this.state === CLOSED) return;
+    if (this.state === CLOSED) {
+      this.rcvBuf?.clear(); // unread held packets go back to their pool
+      return;
+    }
     if (this.lingerZero || this.readable > 0 || this.state === SYN_SENT) {
       this.abort(null);
       return;
@@ -584,7 +588,10 @@ export class TcpEndpoint {
 
   /** ABORT (RFC 9293 §3.10.5): RST if synchronized, then gone. `error` goes to the user. */
   abort(error: StreamError | null, text = ""): void {
-    if (this.state === CLOSED) return;
+    if (this.state === CLOSED) {
+      if (this.user === null) this.rcvBuf?.clear(); // the user gave up the unread data
+      return;
+    }
     if (this.state !== SYN_SENT) sendReset(this);
     this.destroy(error, text);
   }
@@ -639,6 +646,7 @@ export class TcpEndpoint {
       // The user may still read buffered data; keep rcvBuf.
       this.user.onReadable();
     } else {
+      this.rcvBuf?.clear(); // held packets go back to their pool
       this.rcvBuf = null;
       this.asm = null;
     }
@@ -680,8 +688,10 @@ export class TcpEndpoint {
     }
     const user = this.user;
     if (user !== null) {
+      this.rcvBuf?.copyHeld(); // the user may read them after the stack is gone
       user.onClosed(error);
     } else {
+      this.rcvBuf?.clear(); // held packets go back to their pool
       this.rcvBuf = null;
       this.asm = null;
     }

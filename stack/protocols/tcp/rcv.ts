@@ -192,7 +192,9 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
     if (off === 0) {
       const asm = ep.asm;
       const hadHoles = asm !== null && asm.count > 0;
-      buf.write(data);
+      // A pooled super-segment is held rather than copied (rcv_queue.ts).
+      const pkt = seg.pkt;
+      buf.append(data, pkt !== null && pkt.buf === seg.buf ? pkt : null);
       ep.rcvNxt = seqAdd(ep.rcvNxt, len);
       ep.bytesReceived += len;
       // New data: our ACKs reach the peer (RFC 4861 §7.3.1); lastRecv is now.

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { ByteRing } from "./buffer.ts";
+import type { ReceiveQueue } from "./rcv_queue.ts";
 import type { Segment } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { seqDiff } from "./seq.ts";
@@ -144,7 +144,7 @@ export function holdPromisedWindow(ep: TcpEndpoint, promised: number): void {
  * window promised past the buffer, the ring's limit returns to the buffer
  * size, so repeated closing windows never add up to a larger buffer.
  */
-function releasePromise(ep: TcpEndpoint, ring: ByteRing): void {
+function releasePromise(ep: TcpEndpoint, ring: ReceiveQueue): void {
   const size = ep.rcvTune !== null ? ep.rcvTune.size : ep.core.cfg.receiveBuffer;
   if (ring.max <= size) return;
   let promised = seqDiff(ep.rcvAdv, ep.rcvNxt);

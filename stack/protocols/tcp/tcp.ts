@@ -105,6 +105,7 @@ export const tcpPlugin: ProtocolPlugin = {
       seg.flags = tcpFlags(dv, s);
       seg.wnd = tcpWindow(dv, s);
       seg.buf = buf;
+      seg.pkt = pkt;
       seg.dataAt = s + hl;
       seg.dataLen = len - hl;
       seg.ecn = ipEcn(pkt);

@@ -1,0 +1,258 @@
+/**
+ * A connection's receive buffer: a {@linkcode ByteRing}, with a queue of
+ * pooled super-segments in front of it that are kept instead of copied.
+ *
+ * **Why.** A TUN with offloads (or an in-memory link at a large MTU) hands
+ * TCP 64 KiB super-segments in pooled buffers. Copying each payload into the
+ * ring and then out again into the application's buffer crossed memory
+ * twice in user space; keeping the packet ({@linkcode PacketBuffer.hold})
+ * and copying once, when the application reads, leaves one copy (Linux's
+ * receive queue keeps skbs for the same reason).
+ *
+ * **Order.** Held chunks always come before the ring's bytes: a segment is
+ * held only while the ring holds nothing at all (readable or written ahead
+ * of a hole), so the ring's first byte is always the one after the last
+ * chunk, and out-of-order data written ahead (`writeAt`) keeps its offsets
+ * relative to RCV.NXT. Anything else is copied into the ring as before.
+ *
+ * **Bounds.** `length` and `free` count payload bytes, as the ring does, so
+ * the window TCP advertises means what it meant. Held buffers are also
+ * counted whole (`allocated`, real bytes): a segment is held only if the
+ * held buffers stay within `max`, and only if its payload is at least
+ * {@linkcode HOLD_MIN} bytes (a 64 KiB buffer then holds at least half its
+ * size in payload). The ring keeps its store (given back when the
+ * connection has been idle, as before): dropping it whenever a chunk was
+ * held made a small segment between super-segments grow it again from 4 KiB,
+ * copy by copy. So a connection keeps at most twice `max` in real bytes.
+ *
+ * @module
+ */
+import { ByteRing } from "./buffer.ts";
+import type { PacketBuffer } from "../../packet.ts";
+
+// Frozen, never written: the first held packet gives a queue arrays of its own.
+const NO_VIEWS = Object.freeze([]) as unknown as Uint8Array[];
+const NO_PACKETS = Object.freeze([]) as unknown as PacketBuffer[];
+
+/** Smallest payload kept as a held packet rather than copied into the ring. */
+export const HOLD_MIN = 32 * 1024;
+
+/**
+ * The receive buffer: held packets, then a byte ring.
+ *
+ * @example
+ * ```ts
+ * import { ReceiveQueue } from "./rcv_queue.ts";
+ * import { PacketPool } from "../../packet.ts";
+ * import assert from "node:assert/strict";
+ * const pool = new PacketPool();
+ * const q = new ReceiveQueue(1 << 20);
+ * const pkt = pool.alloc(40_000);
+ * pkt.data.fill(7);
+ * q.append(pkt.data, pkt); // kept, not copied
+ * pkt.release(); // the dispatcher's release after receive(): still held
+ * const out = new Uint8Array(50_000);
+ * assert.equal(q.read(out), 40_000);
+ * assert.equal(out[39_999], 7);
+ * assert.equal(pool.outstanding, 0); // read whole: back in the pool
+ * ```
+ */
+export class ReceiveQueue {
+  /** The bytes after the held packets (and out-of-order data ahead of a hole). */
+  readonly ring: ByteRing;
+  // Held payloads (views into their packets' buffers) and their packets, from
+  // #first on; a connection that never holds one keeps the shared empty arrays.
+  #views: Uint8Array[] = NO_VIEWS;
+  #pkts: PacketBuffer[] = NO_PACKETS;
+  #first = 0;
+  // Bytes of the first view already read.
+  #at = 0;
+  // Unread payload bytes held, and the held buffers' whole size.
+  #heldBytes = 0;
+  #heldReal = 0;
+
+  /** An empty buffer holding at most `max` bytes. */
+  constructor(max: number) {
+    this.ring = new ByteRing(max);
+  }
+
+  /** Most payload bytes it may hold; see {@linkcode ByteRing.max}. */
+  get max(): number {
+    return this.ring.max;
+  }
+  /** Lets it hold up to `max` bytes (never lowers it). */
+  raiseMax(max: number): void {
+    this.ring.raiseMax(max);
+  }
+  /** Lowers the limit towards `max`, never below the bytes it holds. */
+  lowerMax(max: number): void {
+    const holds = this.#heldBytes + this.ring.extent;
+    this.ring.lowerMax(max > holds ? max : holds);
+  }
+  /** Readable (in-order) bytes. */
+  get length(): number {
+    return this.#heldBytes + this.ring.length;
+  }
+  /** Room left for in-order bytes: `max - length`. */
+  get free(): number {
+    return this.ring.max - this.#heldBytes - this.ring.length;
+  }
+  /** Real bytes kept now: the ring's store and the held buffers whole. */
+  get allocated(): number {
+    return this.ring.allocated + this.#heldReal;
+  }
+  /** Packets held now. */
+  get held(): number {
+    return this.#pkts.length - this.#first;
+  }
+  /** Whether it holds no bytes at all (readable or written ahead). */
+  get empty(): boolean {
+    return this.#heldBytes === 0 && this.ring.empty;
+  }
+
+  /**
+   * Appends in-order bytes `data`, a view into `pkt`'s buffer (or
+   * `pkt` null): holds `pkt` when it may (pooled, at least {@linkcode
+   * HOLD_MIN} bytes, the ring empty, the held buffers within `max`), else
+   * copies. Returns the bytes taken (at most `free`).
+   */
+  append(data: Uint8Array, pkt: PacketBuffer | null): number {
+    const n = data.length;
+    if (
+      pkt === null || n < HOLD_MIN || !pkt.pooled || pkt.released || !this.ring.empty ||
+      n > this.free || this.#heldReal + pkt.buf.length > this.ring.max ||
+      data.buffer !== pkt.buf.buffer
+    ) return this.write(data);
+    if (!pkt.hold()) return this.write(data); // the pool's holds are used up
+    if (this.#pkts === NO_PACKETS) {
+      this.#views = [];
+      this.#pkts = [];
+    }
+    this.#views.push(data);
+    this.#pkts.push(pkt);
+    this.#heldBytes += n;
+    this.#heldReal += pkt.buf.length;
+    return n;
+  }
+
+  /** Appends as much of `src` as fits, copied into the ring; returns how many bytes were taken. */
+  write(src: Uint8Array): number {
+    const room = this.free;
+    if (room <= 0) return 0;
+    return this.ring.write(src.length > room ? src.subarray(0, room) : src);
+  }
+
+  /** Writes `src` at `offset` past the readable bytes without making it readable; false if past `max`. */
+  writeAt(offset: number, src: Uint8Array): boolean {
+    if (this.length + offset + src.length > this.ring.max) return false;
+    return this.ring.writeAt(offset, src);
+  }
+
+  /** Makes `n` bytes written ahead readable. */
+  commit(n: number): void {
+    this.ring.commit(n);
+  }
+
+  /** Copies up to `dst.length` readable bytes out and consumes them; returns the count. */
+  read(dst: Uint8Array): number {
+    let n = 0;
+    while (this.#heldBytes > 0 && n < dst.length) {
+      const v = this.#views[this.#first]!;
+      const at = this.#at;
+      const left = v.length - at;
+      const k = left < dst.length - n ? left : dst.length - n;
+      dst.set(at === 0 && k === v.length ? v : v.subarray(at, at + k), n);
+      n += k;
+      this.#consume(k);
+    }
+    if (n < dst.length && this.ring.length > 0) {
+      n += this.ring.read(n === 0 ? dst : dst.subarray(n));
+    }
+    return n;
+  }
+
+  /** Copies `n` readable bytes from `offset` into `dst` at `at`, without consuming them. */
+  peek(offset: number, dst: Uint8Array, at: number, n: number): void {
+    // Into the held views first (offsets count from the first unread byte).
+    let skip = offset + this.#at;
+    for (let i = this.#first; i < this.#views.length && n > 0; i++) {
+      const v = this.#views[i]!;
+      if (skip >= v.length) {
+        skip -= v.length;
+        continue;
+      }
+      const k = Math.min(n, v.length - skip);
+      dst.set(v.subarray(skip, skip + k), at);
+      at += k;
+      n -= k;
+      skip = 0;
+    }
+    // Then the ring, which starts right after the last held byte.
+    if (n > 0) this.ring.peek(Math.max(0, offset - this.#heldBytes), dst, at, n);
+  }
+
+  /** Consumes `n` readable bytes without copying them. */
+  discard(n: number): void {
+    while (n > 0 && this.#heldBytes > 0) {
+      const left = this.#views[this.#first]!.length - this.#at;
+      const k = left < n ? left : n;
+      this.#consume(k);
+      n -= k;
+    }
+    if (n > 0) this.ring.discard(n);
+  }
+
+  /** Drops the ring's backing store if everything is empty; returns whether it did. */
+  release(): boolean {
+    return this.#heldBytes === 0 && this.ring.release();
+  }
+
+  /** Forgets data written ahead of the readable bytes. */
+  dropAhead(): void {
+    this.ring.dropAhead();
+  }
+
+  /**
+   * Copies the held bytes into the ring, in front of its own, and gives
+   * the packets back: the connection is gone (and its stack may be closing,
+   * pools and all) but the user may still read what arrived.
+   */
+  copyHeld(): void {
+    if (this.#heldBytes === 0) return;
+    const ring = this.ring;
+    const all = new Uint8Array(this.length);
+    this.peek(0, all, 0, all.length);
+    const ahead = ring.extent - ring.length;
+    this.clear();
+    ring.discard(ring.length);
+    ring.dropAhead(); // out-of-order bytes of a connection that is gone
+    if (ahead > 0 || ring.max < all.length) ring.raiseMax(all.length);
+    ring.write(all);
+  }
+
+  /** Gives every held packet back to its pool (the connection is gone, its data with it). */
+  clear(): void {
+    while (this.#heldBytes > 0) this.#consume(this.#views[this.#first]!.length - this.#at);
+  }
+
+  // Consumes k bytes of the first held view, releasing its packet when read whole.
+  #consume(k: number): void {
+    this.#heldBytes -= k;
+    const v = this.#views[this.#first]!;
+    if (this.#at + k < v.length) {
+      this.#at += k;
+      return;
+    }
+    const pkt = this.#pkts[this.#first]!;
+    this.#heldReal -= pkt.buf.length;
+    this.#at = 0;
+    if (++this.#first === this.#pkts.length) {
+      this.#views.length = this.#pkts.length = this.#first = 0;
+    } else if (this.#first >= 64) {
+      this.#views.splice(0, this.#first);
+      this.#pkts.splice(0, this.#first);
+      this.#first = 0;
+    }
+    pkt.releaseHeld();
+  }
+}

@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import { PacketPool } from "../../packet.ts";
+import { HOLD_MIN, ReceiveQueue } from "./rcv_queue.ts";
+
+/** A pooled packet whose data window is `n` bytes counting up from `first`. */
+function segment(pool: PacketPool, n: number, first: number) {
+  const pkt = pool.alloc(n);
+  const d = pkt.data;
+  for (let i = 0; i < n; i++) d[i] = (first + i) & 0xff;
+  return pkt;
+}
+
+/** Reads everything readable in `chunk`-byte reads and checks the byte pattern from `first`. */
+function drain(q: ReceiveQueue, chunk: number, first: number): number {
+  const out = new Uint8Array(chunk);
+  let got = 0;
+  for (let n = q.read(out); n > 0; n = q.read(out)) {
+    for (let i = 0; i < n; i++) assert.equal(out[i], (first + got + i) & 0xff, `byte ${got + i}`);
+    got += n;
+  }
+  return got;
+}
+
+Deno.test("rcv_queue: a pooled super-segment is held, read without a ring copy, and goes back to its pool", () => {
+  const pool = new PacketPool();
+  const q = new ReceiveQueue(1 << 20);
+  const a = segment(pool, 60_000, 0);
+  assert.equal(q.append(a.data, a), 60_000);
+  a.release(); // the dispatcher's release after receive(): the queue still holds it
+  assert.equal(pool.outstanding, 1);
+  assert.equal(q.held, 1);
+  assert.equal(q.ring.allocated, 4096, "the ring got no bytes");
+  assert.equal(q.length, 60_000);
+  assert.equal(q.free, (1 << 20) - 60_000);
+  assert.equal(drain(q, 7_000, 0), 60_000); // reads cut the segment anywhere
+  assert.equal(pool.outstanding, 0);
+  assert.ok(q.empty);
+});
+
+Deno.test("rcv_queue: small, unpooled or foreign segments are copied; order holds across held packets and the ring", () => {
+  const pool = new PacketPool();
+  const q = new ReceiveQueue(1 << 20);
+  let at = 0;
+  const big1 = segment(pool, 40_000, at);
+  q.append(big1.data, big1);
+  big1.release();
+  at += 40_000;
+  const small = segment(pool, HOLD_MIN - 1, at);
+  q.append(small.data, small); // too small: copied into the ring
+  small.release();
+  at += HOLD_MIN - 1;
+  const big2 = segment(pool, 50_000, at);
+  q.append(big2.data, big2); // the ring holds bytes: copied behind them, in order
+  big2.release();
+  at += 50_000;
+  assert.equal(q.held, 1);
+  assert.equal(pool.outstanding, 1);
+  // A view that is not the packet's buffer is copied, whatever its size.
+  const other = segment(pool, 40_000, at);
+  const copy = other.data.slice();
+  q.append(copy, other);
+  other.release();
+  at += 40_000;
+  assert.equal(q.held, 1);
+  assert.equal(drain(q, 65_536, 0), at);
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("rcv_queue: out-of-order data written ahead keeps its offset past held packets", () => {
+  const pool = new PacketPool();
+  const q = new ReceiveQueue(1 << 20);
+  const first = segment(pool, 40_000, 0);
+  q.append(first.data, first);
+  first.release();
+  // Bytes 50,000..59,999 arrive before 40,000..49,999.
+  const ahead = segment(pool, 10_000, 50_000);
+  assert.ok(q.writeAt(10_000, ahead.data));
+  ahead.release();
+  const gap = segment(pool, 10_000, 40_000);
+  assert.equal(q.write(gap.data), 10_000);
+  gap.release();
+  q.commit(10_000);
+  assert.equal(q.length, 60_000);
+  const one = new Uint8Array(1);
+  q.peek(45_000, one, 0, 1);
+  assert.equal(one[0], 45_000 & 0xff);
+  q.peek(39_999, one, 0, 1);
+  assert.equal(one[0], 39_999 & 0xff);
+  assert.equal(drain(q, 32_768, 0), 60_000);
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("rcv_queue: held buffers stay within max in real bytes; the rest is copied; clear() gives them back", () => {
+  const pool = new PacketPool();
+  const max = 190_000; // room for two 66 KiB buffers whole, not three
+  const q = new ReceiveQueue(max);
+  let at = 0;
+  for (let i = 0; i < 3; i++) {
+    const p = segment(pool, 60_000, at);
+    assert.equal(q.append(p.data, p), 60_000);
+    p.release();
+    at += 60_000;
+  }
+  assert.equal(q.held, 2, "a third 66 KiB buffer would pass 190,000 real bytes");
+  assert.ok(q.allocated <= 2 * max);
+  assert.equal(q.free, max - 180_000);
+  const p = segment(pool, 60_000, at);
+  assert.equal(q.append(p.data, p), max - 180_000, "bounded by free");
+  p.release();
+  assert.equal(q.free, 0);
+  assert.equal(q.writeAt(0, new Uint8Array(1)), false);
+  // discard() and a partial read move through held packets too.
+  q.discard(70_000);
+  assert.equal(pool.outstanding, 1);
+  assert.equal(q.length, max - 70_000);
+  q.clear();
+  assert.equal(pool.outstanding, 0);
+  assert.equal(q.held, 0);
+});
+
+Deno.test("rcv_queue: lowerMax never goes below held and ring bytes", () => {
+  const pool = new PacketPool();
+  const q = new ReceiveQueue(1 << 20);
+  const p = segment(pool, 60_000, 0);
+  q.append(p.data, p);
+  p.release();
+  q.writeAt(1_000, new Uint8Array(500));
+  q.lowerMax(10);
+  assert.equal(q.max, 61_500);
+  q.clear();
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("rcv_queue: the pool's hold budget (half its large free list) bounds held packets across queues", () => {
+  const pool = new PacketPool({ maxFreeLarge: 4 });
+  const q1 = new ReceiveQueue(1 << 20);
+  const q2 = new ReceiveQueue(1 << 20);
+  const a = segment(pool, 40_000, 0);
+  q1.append(a.data, a);
+  a.release();
+  const b = segment(pool, 40_000, 0);
+  q2.append(b.data, b);
+  b.release();
+  const c = segment(pool, 40_000, 40_000);
+  q2.append(c.data, c); // budget used up: copied
+  c.release();
+  assert.equal(pool.held, 2);
+  assert.equal(q1.held + q2.held, 2);
+  assert.equal(drain(q2, 65_536, 0), 80_000);
+  assert.equal(pool.held, 1);
+  q1.clear();
+  assert.equal(pool.held, 0);
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("rcv_queue: copyHeld() moves held bytes in front of the ring's and gives the packets back", () => {
+  const pool = new PacketPool();
+  const q = new ReceiveQueue(1 << 20);
+  const a = segment(pool, 40_000, 0);
+  q.append(a.data, a);
+  a.release();
+  const b = segment(pool, 1_000, 40_000);
+  q.append(b.data, b); // small: copied into the ring behind the held packet
+  b.release();
+  q.writeAt(500, new Uint8Array(100)); // ahead of a hole
+  q.copyHeld();
+  assert.equal(pool.outstanding, 0);
+  assert.equal(q.held, 0);
+  assert.equal(drain(q, 4_096, 0), 41_000);
+});

@@ -23,6 +23,7 @@ import { timestampOffset } from "./isn.ts";
 import { output, sendAck, sendReset } from "./output.ts";
 import { maybeWindowUpdate } from "./rcv.ts";
 import { type RcvAutotune, rcvSpaceAdjust } from "./rcv_autotune.ts";
+import { sendRoom } from "./memory.ts";
 import type { UndoRecord } from "./dsack.ts";
 import type { Prr } from "./prr.ts";
 import type { Rack } from "./rack.ts";
@@ -393,7 +394,9 @@ export class TcpEndpoint {
 
   /** Allocates the receive buffer on first use. */
   rcvBuffer(): ByteRing {
-    if (this.rcvBuf === null) this.rcvBuf = new ByteRing(this.core.cfg.receiveBuffer);
+    if (this.rcvBuf === null) {
+      this.rcvBuf = new ByteRing(this.core.cfg.receiveBuffer, this.core.mem);
+    }
     return this.rcvBuf;
   }
 
@@ -408,7 +411,7 @@ export class TcpEndpoint {
 
   /** Allocates the send buffer on first use. */
   sndBuffer(): ByteRing {
-    if (this.sndBuf === null) this.sndBuf = new ByteRing(this.core.cfg.sendBuffer);
+    if (this.sndBuf === null) this.sndBuf = new ByteRing(this.core.cfg.sendBuffer, this.core.mem);
     return this.sndBuf;
   }
 
@@ -509,7 +512,7 @@ export class TcpEndpoint {
   /** Room in the send buffer. */
   get sendSpace(): number {
     if (this.finQueued) return 0;
-    return this.sndBuf === null ? this.core.cfg.sendBuffer : this.sndBuf.free;
+    return sendRoom(this, this.sndBuf === null ? this.core.cfg.sendBuffer : this.sndBuf.free);
   }
 
   /** Bytes readable now. */
@@ -520,7 +523,8 @@ export class TcpEndpoint {
   /** Queues as much of `p` as fits and sends what the windows allow; returns the count. */
   send(p: Uint8Array): number {
     if (this.finQueued || p.length === 0) return 0;
-    const n = this.sndBuffer().write(p);
+    const room = this.sendSpace;
+    const n = this.sndBuffer().write(room < p.length ? p.subarray(0, room) : p);
     if (n > 0 && this.state !== SYN_SENT && this.state !== SYN_RECEIVED) output(this);
     return n;
   }
@@ -533,7 +537,11 @@ export class TcpEndpoint {
     if (n > 0) {
       rcvSpaceAdjust(this);
       maybeWindowUpdate(this);
-      if (this.rcvBuf.empty) this.drained();
+      // Read to the end after the connection closed: the store goes back at once.
+      if (this.rcvBuf.empty) {
+        if (this.state === CLOSED) this.rcvBuf.release();
+        else this.drained();
+      }
     }
     return n;
   }
@@ -572,7 +580,13 @@ export class TcpEndpoint {
    */
   close(): void {
     this.user = null;
-    if (this.state === CLOSED) return;
+    if (this.state === CLOSED) {
+      // Nobody will read what the ring still holds.
+      this.rcvBuf?.dispose();
+      this.rcvBuf = null;
+      this.asm = null;
+      return;
+    }
     if (this.lingerZero || this.readable > 0 || this.state === SYN_SENT) {
       this.abort(null);
       return;
@@ -633,12 +647,14 @@ export class TcpEndpoint {
     this.rackAt = 0;
     this.rack?.recycle();
     this.rack = null; // nothing of ours is in flight any more
+    this.sndBuf?.dispose();
     this.sndBuf = null;
     this.scoreboard = null;
     if (this.user !== null) {
       // The user may still read buffered data; keep rcvBuf.
       this.user.onReadable();
     } else {
+      this.rcvBuf?.dispose();
       this.rcvBuf = null;
       this.asm = null;
     }
@@ -668,6 +684,7 @@ export class TcpEndpoint {
       this.rackAt =
       this.paceAt =
         0;
+    this.sndBuf?.dispose();
     this.sndBuf = null;
     this.scoreboard = null;
     if (this.listener !== null) {
@@ -682,6 +699,7 @@ export class TcpEndpoint {
     if (user !== null) {
       user.onClosed(error);
     } else {
+      this.rcvBuf?.dispose();
       this.rcvBuf = null;
       this.asm = null;
     }

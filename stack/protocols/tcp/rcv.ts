@@ -26,6 +26,7 @@ import {
 } from "./state.ts";
 import { armTimer } from "./timers.ts";
 import { holdPromisedWindow } from "./rcv_autotune.ts";
+import { admitReceive, clampWindow } from "./memory.ts";
 
 /**
  * The window field to send, scaled; moves RCV.ADV (our right edge) forward,
@@ -38,7 +39,7 @@ export function selectWindow(ep: TcpEndpoint): number {
   const shift = ep.rcvWscale;
   let cur = seqDiff(ep.rcvAdv, ep.rcvNxt);
   if (cur < 0) cur = 0;
-  let wnd = free;
+  let wnd = clampWindow(ep, free);
   const step = Math.min(max >>> 1, ep.advMss);
   if (wnd - cur < step) wnd = cur;
   const maxWnd = 65535 * (1 << shift);
@@ -185,6 +186,13 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
   if (len > room) {
     len = room > 0 ? room : 0;
     fin = false;
+  }
+  if (len > 0) {
+    const kept = admitReceive(ep, off, len); // the stack's memory limit (memory.ts)
+    if (kept < len) {
+      len = kept;
+      fin = false;
+    }
   }
   if (len > 0) {
     const buf = ep.rcvBuffer();

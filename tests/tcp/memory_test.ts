@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
+import { runGcProbe } from "../_gc_probe.ts";
 import type { LinkPair } from "../_harness.ts";
 import type { Stack } from "../../mod.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
@@ -224,4 +225,22 @@ Deno.test("tcp memory: a hostile peer spraying out-of-order data over 64 connect
     c.listener.close();
   }
   peer.finish();
+});
+
+Deno.test("tcp memory: the process's ArrayBuffer bytes follow the account when 64 apps stop reading", async () => {
+  type Probe = { externalAdded: number; accountA: number; accountB: number };
+  const probe = new URL("./_memory_probe.ts", import.meta.url);
+  const limited = await runGcProbe<Probe>(probe, "64", "limited");
+  const free = await runGcProbe<Probe>(probe, "64", "default");
+  const account = (p: Probe) => p.accountA + p.accountB;
+  // Limited: both stacks at most memoryHigh plus 4 KiB a connection.
+  assert.ok(account(limited) <= 2 * (LIMITS.memoryHigh + 64 * MIN_BUFFER), JSON.stringify(limited));
+  // Without the limit the same traffic holds every window and send buffer (256 KiB each).
+  assert.ok(account(free) >= 2 * 64 * 256 * KIB, JSON.stringify(free));
+  // What the process allocated is what was accounted, plus packet buffers in
+  // flight and the pool's spares (under 4 MiB here).
+  for (const p of [limited, free]) {
+    assert.ok(p.externalAdded >= account(p), JSON.stringify(p));
+    assert.ok(p.externalAdded <= account(p) + 4 * MIB, JSON.stringify(p));
+  }
 });

@@ -110,6 +110,8 @@ Deno.test("tcp memory: out-of-order data pruned under the limit (SACK reneging) 
   await idle(env, 3_000_000); // nobody reads: holes and data ahead pile up
   assert.ok(counter(env.b, "ofo_pruned") > 0, "out-of-order data was pruned");
   assert.ok(counter(env.b, "prune_called") >= counter(env.b, "ofo_pruned"));
+  // a saw SND.UNA reach data b had SACKed, and did not wait a whole RTO.
+  assert.ok(counter(env.a, "sack_reneging") > 0, "the sender noticed the reneging");
   assert.ok(counter(env.b, "memory_peak") <= LIMITS.memoryHigh + N * MIN_BUFFER);
   const got = await env.run(
     () => Promise.all(pairs.map(([, s]) => receiveAll(s))),

@@ -151,6 +151,7 @@ export const TCP_COUNTERS = [
   "ofo_pruned",
   "rcv_pruned",
   "rcv_collapsed",
+  "sack_reneging",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */

@@ -37,6 +37,7 @@
 import { type RingAccount, ringSizeFor } from "./buffer.ts";
 import type { TcpCounters } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
+import { armTimer } from "./timers.ts";
 
 /** The store every connection may hold whatever the account says (the rings' initial size). */
 export const MEMORY_MIN_BUFFER = 4096;
@@ -189,4 +190,27 @@ export function sendRoom(ep: TcpEndpoint, room: number): number {
   if (core.mem.mayGrow(have, to, core.connectionCount)) return room;
   const fit = (have > MEMORY_MIN_BUFFER ? have : MEMORY_MIN_BUFFER) - held;
   return fit < room ? (fit > 0 ? fit : 0) : room;
+}
+
+/** Linux's floor for the reneging timeout (tcp_check_sack_reneging), µs. */
+const RENEGING_TIMEOUT_MIN = 10_000;
+
+/**
+ * The sender's side of a peer under memory pressure (Linux's
+ * tcp_check_sack_reneging): an ACK that moved SND.UNA up to data the peer
+ * had SACKed means the peer discarded that data (RFC 2018 §8 lets it). The
+ * retransmission timer is brought forward to max(SRTT/16, 10 ms), so the
+ * timeout's recovery (scoreboard cleared, RACK marks everything lost, resent
+ * from SND.UNA) does not wait a whole RTO. Call after SND.UNA advanced and
+ * the scoreboard dropped what the ACK covers; O(1).
+ */
+export function checkReneging(ep: TcpEndpoint): void {
+  const sb = ep.scoreboard;
+  if (sb === null || sb.count === 0 || sb.left(0) !== ep.sndUna) return;
+  ep.core.c.sack_reneging.value++;
+  const at = ep.core.now() + Math.max(ep.srtt / 16, RENEGING_TIMEOUT_MIN);
+  if (ep.rtoAt === 0 || at < ep.rtoAt) {
+    ep.rtoAt = at;
+    armTimer(ep);
+  }
 }

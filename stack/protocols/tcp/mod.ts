@@ -81,7 +81,9 @@
  *   `memory_pressures`, `prune_called`, `ofo_pruned` (out-of-order data
  *   given up, its SACKs reneged), `rcv_pruned` (still no room after
  *   pruning), `rcv_collapsed` (a receive store shrunk to what it holds),
- *   and the gauges `memory_allocated` and `memory_peak` (bytes).
+ *   `sack_reneging` (the peer dropped data it had SACKed: retransmission
+ *   timer brought forward), and the gauges `memory_allocated` and
+ *   `memory_peak` (bytes).
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take

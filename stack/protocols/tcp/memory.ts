@@ -21,8 +21,9 @@
  * A segment whose data would need a refused growth first makes the
  * connection give back what it can (Linux's tcp_prune_queue): its
  * out-of-order data is forgotten (reneging, which RFC 2018 §8 allows: the
- * ranges are no longer SACKed and the sender's retransmission timeout
- * recovers them) and its receive store shrinks to what it holds. What still
+ * ranges are no longer SACKed, and the sender's retransmission timeout
+ * recovers them; {@linkcode checkReneging} is our sender's side) and its
+ * receive store shrinks to what it holds. What still
  * does not fit is dropped and counted: `tcp.rx.mem_dropped` (in order,
  * Linux's TCPRcvQDrop) or `tcp.rx.ooo_mem_dropped` (TCPOFODrop). The
  * window's right edge never moves back (RFC 9293 §3.8.6): dropped bytes are

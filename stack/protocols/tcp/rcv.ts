@@ -276,7 +276,7 @@ export function processFin(ep: TcpEndpoint): boolean {
 export function maybeWindowUpdate(ep: TcpEndpoint): void {
   const s = ep.state;
   if (s !== ESTABLISHED && s !== FIN_WAIT_1 && s !== FIN_WAIT_2) return;
-  let free = ep.rcvBuf!.free;
+  let free = clampWindow(ep, ep.rcvBuf!.free); // as selectWindow will offer
   const maxWnd = 65535 * (1 << ep.rcvWscale);
   if (free > maxWnd) free = maxWnd; // what the window field can say
   let cur = seqDiff(ep.rcvAdv, ep.rcvNxt);

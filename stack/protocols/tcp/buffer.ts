@@ -16,6 +16,23 @@
 const INITIAL_SIZE = 4096;
 const EMPTY = new Uint8Array(0);
 
+/** Told of every change in a ring's backing store, in bytes (the stack's TCP memory, `memory.ts`). */
+export interface RingAccount {
+  /** The backing stores grew by `delta` bytes (negative: shrank). */
+  charge(delta: number): void;
+}
+
+/**
+ * The backing store a ring of `size` bytes (0: none yet) limited to `max`
+ * grows to for `need` bytes: doubling from the initial size.
+ */
+export function ringSizeFor(size: number, need: number, max: number): number {
+  if (need <= size) return size;
+  if (size < INITIAL_SIZE) size = INITIAL_SIZE; // new, or after release()
+  while (size < need) size *= 2;
+  return size > max ? max : size;
+}
+
 /**
  * A growable ring of bytes bounded by `max`.
  *
@@ -39,14 +56,18 @@ export class ByteRing {
   #length = 0;
   /** Bytes from the head that hold data: readable plus out-of-order written ahead. */
   #extent = 0;
+  /** Where allocations are charged, or null. */
+  readonly #account: RingAccount | null;
 
-  /** An empty ring holding at most `max` bytes. */
-  constructor(max: number) {
+  /** An empty ring holding at most `max` bytes; its backing store is charged to `account`. */
+  constructor(max: number, account: RingAccount | null = null) {
     if (!(Number.isInteger(max) && max > 0)) {
       throw new RangeError(`Cannot create a buffer of ${max} bytes`);
     }
     this.max = max;
+    this.#account = account;
     this.#buf = new Uint8Array(Math.min(max, INITIAL_SIZE));
+    account?.charge(this.#buf.length);
   }
 
   /**
@@ -79,12 +100,18 @@ export class ByteRing {
     return this.#buf.length;
   }
 
+  /** The backing store size holding `need` bytes from the head would take (no change if it fits). */
+  sizeFor(need: number): number {
+    return ringSizeFor(this.#buf.length, need, this.max);
+  }
+
   #grow(need: number): void {
-    let size = this.#buf.length;
-    if (need <= size) return;
-    if (size < INITIAL_SIZE) size = INITIAL_SIZE; // after release()
-    while (size < need) size *= 2;
-    if (size > this.max) size = this.max;
+    if (need <= this.#buf.length) return;
+    this.#resize(this.sizeFor(need));
+  }
+
+  #resize(size: number): void {
+    this.#account?.charge(size - this.#buf.length);
     const next = new Uint8Array(size);
     const keep = this.#extent;
     this.#copyOut(0, next, 0, keep);
@@ -178,9 +205,31 @@ export class ByteRing {
    */
   release(): boolean {
     if (this.#extent !== 0 || this.#buf.length === 0) return false;
+    this.#account?.charge(-this.#buf.length);
     this.#buf = EMPTY;
     this.#head = 0;
     return true;
+  }
+
+  /** Gives the backing store back whatever it holds: the ring is no longer used. */
+  dispose(): void {
+    this.#account?.charge(-this.#buf.length);
+    this.#buf = EMPTY;
+    this.#head = this.#length = this.#extent = 0;
+  }
+
+  /**
+   * Moves the bytes held into the smallest store that takes them (at least
+   * the initial size), under memory pressure (Linux's tcp_collapse); returns
+   * the bytes given back.
+   */
+  shrink(): number {
+    const old = this.#buf.length;
+    let size = INITIAL_SIZE;
+    while (size < this.#extent) size *= 2;
+    if (size >= old) return 0;
+    this.#resize(size);
+    return old - size;
   }
 
   /** Forgets data written ahead of the readable bytes (reneging, resets). */

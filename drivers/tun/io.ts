@@ -55,14 +55,42 @@
  * (`partialTcpV4`): the process's CPU per GiB fell 7-11% (0.62 against
  * 0.69 CPU-s, median of 3 runs that switch between both ways every 250 ms
  * in one transfer, load 23-50), less than the 12.5%, probably because the
- * ring copy now takes the cache misses the sum took. Batches cut at 6 or 12 frames,
- * or a second read after each batch's ACK, did not help (more ACKs and
- * polls, or nothing). Skipping the ring copy altogether (a measuring hack
- * on ~60% of the segments, same method) saved only 3-7%: the bytes cross
- * memory anyway, and the application's copy pays the misses instead. A
- * receive queue of pooled buffers (as Linux keeps skbs) would be worth
- * ~5-10%; the rest is spread thin over per-segment work, and a TUN carries
- * at most 64 KiB per frame (`tso_max_size` 65536: no BIG TCP).
+ * ring copy now takes the cache misses the sum took. Batches cut at 6 or
+ * 12 frames, or a second read after each batch's ACK, did not help (more
+ * ACKs and polls, or nothing).
+ *
+ * The ring copy is gone too (session 10): TCP's receive queue holds the
+ * pooled super-segment itself (`stack/protocols/tcp/rcv_queue.ts`,
+ * `PacketBuffer.hold`) until the application reads it, so the one copy in
+ * user space is the application's (user memmove 18.5% → 12.7% of the
+ * process's samples, in-memory MTU 65535 bulk 5.33 → 4.79 M instructions
+ * per MiB). Over TUN the process's CPU per GiB did not move measurably at
+ * load 13-18: 0.84 (0.78-1.05) against 0.81 (0.73-0.85) CPU-s/GiB, user
+ * part 0.51 against 0.49, 4 interleaved runs of 5 s (5 more with 32 held:
+ * 0.79 against 0.80). Likely why: the kernel's copy used to write into
+ * the one pooled buffer just released (hot), and now writes into a
+ * rotating set of up to 64 (cold); at that load the cache is everyone's.
+ * Per pool at most half its large free list is held: past that, held
+ * buffers released together overflowed the free list and were allocated
+ * again (fresh arenas, page faults, zeroing), 2-4× the CPU.
+ *
+ * **What bounds it.** The kernel's part runs in our system calls: `read()`
+ * copying each frame (~15% of the process's samples), and the Linux
+ * sender's TCP work (each ACK we write runs its ACK processing and the
+ * transmits it releases; BBR's pacing timer fires in softirq on whichever
+ * thread runs, often ours: ~10-12%). A C program that reads the same TUN
+ * with the same offloads, ACKs once per batch and discards (built in /tmp
+ * for the measurement) spends 0.28-0.33 CPU-s/GiB, almost all in the
+ * kernel: about the floor of any reader here, against the stack's
+ * 0.67-0.9 (0.34-0.46 of it system). Fed by the same C writer (128 KiB
+ * writes, 3 interleaved runs of 4 s at load 16), both took 4.2-5.8
+ * Gbit/s: at that load the machine's share, not the reader, set the rate.
+ * The machine's congestion control is BBR, which paces. The sender (iperf3 or a C writer) needs
+ * 0.2-0.4 CPU-s/GiB on the other of the 2 cores, so 20 Gbit/s (2.33 GiB/s)
+ * leaves the stack's user part ~0.1-0.2 CPU-s/GiB at most; it is
+ * 0.33 quiet (session 9) to 0.52 at load 16 now (V8's runtime and the
+ * JIT'd per-segment and per-batch work, the application's copy). A TUN
+ * carries at most 64 KiB per frame (`tso_max_size` 65536: no BIG TCP).
  *
  * **Where a ping's time goes** (`bench/tun_bench.ts ping`, load 22-23 on 2
  * cores, idle pings 100 ms apart): ping's send → the stack has the frame

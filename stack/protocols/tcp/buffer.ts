@@ -21,6 +21,23 @@
 const MIN_SIZE = 512;
 const EMPTY = new Uint8Array(0);
 
+/** Told of every change in a ring's backing store, in bytes (the stack's TCP memory, `memory.ts`). */
+export interface RingAccount {
+  /** The backing stores grew by `delta` bytes (negative: shrank). */
+  charge(delta: number): void;
+}
+
+/**
+ * The backing store a ring of `size` bytes (0: none yet) limited to `max`
+ * grows to for `need` bytes: doubling from the initial size.
+ */
+export function ringSizeFor(size: number, need: number, max: number): number {
+  if (need <= size) return size;
+  if (size < MIN_SIZE) size = MIN_SIZE; // the first write, or the first after release()
+  while (size < need) size *= 2;
+  return size > max ? max : size;
+}
+
 /**
  * A growable ring of bytes bounded by `max`.
  *
@@ -44,14 +61,17 @@ export class ByteRing {
   #length = 0;
   /** Bytes from the head that hold data: readable plus out-of-order written ahead. */
   #extent = 0;
+  /** Where allocations are charged, or null. */
+  readonly #account: RingAccount | null;
 
-  /** An empty ring holding at most `max` bytes. */
-  constructor(max: number) {
+  /** An empty ring holding at most `max` bytes; its backing store is charged to `account`. */
+  constructor(max: number, account: RingAccount | null = null) {
     if (!(Number.isInteger(max) && max > 0)) {
       throw new RangeError(`Cannot create a buffer of ${max} bytes`);
     }
     this.max = max;
-    this.#buf = EMPTY;
+    this.#account = account;
+    this.#buf = EMPTY; // no store until the first write
   }
 
   /**
@@ -84,12 +104,18 @@ export class ByteRing {
     return this.#buf.length;
   }
 
+  /** The backing store size holding `need` bytes from the head would take (no change if it fits). */
+  sizeFor(need: number): number {
+    return ringSizeFor(this.#buf.length, need, this.max);
+  }
+
   #grow(need: number): void {
-    let size = this.#buf.length;
-    if (need <= size) return;
-    if (size < MIN_SIZE) size = MIN_SIZE; // the first write, or the first after release()
-    while (size < need) size *= 2;
-    if (size > this.max) size = this.max;
+    if (need <= this.#buf.length) return;
+    this.#resize(this.sizeFor(need));
+  }
+
+  #resize(size: number): void {
+    this.#account?.charge(size - this.#buf.length);
     const next = new Uint8Array(size);
     const keep = this.#extent;
     this.#copyOut(0, next, 0, keep);
@@ -183,9 +209,31 @@ export class ByteRing {
    */
   release(): boolean {
     if (this.#extent !== 0 || this.#buf.length === 0) return false;
+    this.#account?.charge(-this.#buf.length);
     this.#buf = EMPTY;
     this.#head = 0;
     return true;
+  }
+
+  /** Gives the backing store back whatever it holds: the ring is no longer used. */
+  dispose(): void {
+    this.#account?.charge(-this.#buf.length);
+    this.#buf = EMPTY;
+    this.#head = this.#length = this.#extent = 0;
+  }
+
+  /**
+   * Moves the bytes held into the smallest store that takes them (at least
+   * MIN_SIZE), under memory pressure (Linux's tcp_collapse); returns
+   * the bytes given back.
+   */
+  shrink(): number {
+    const old = this.#buf.length;
+    let size = MIN_SIZE;
+    while (size < this.#extent) size *= 2;
+    if (size >= old) return 0;
+    this.#resize(size);
+    return old - size;
   }
 
   /** Forgets data written ahead of the readable bytes (reneging, resets). */

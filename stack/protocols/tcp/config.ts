@@ -97,6 +97,21 @@ export const TCP_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     description:
       "most a receive buffer grows to as the application drains it (Linux tcp_rmem[2]); at or below receiveBuffer: no auto-tuning",
   },
+  memoryLow: {
+    default: 67_108_864,
+    description:
+      "TCP buffer bytes (all connections) below which buffers grow freely and pressure ends (Linux tcp_mem[0])",
+  },
+  memoryPressure: {
+    default: 100_663_296,
+    description:
+      "TCP buffer bytes above which windows clamp, auto-tuning stops and buffers grow only to a fair share (tcp_mem[1])",
+  },
+  memoryHigh: {
+    default: 134_217_728,
+    description:
+      "TCP buffer bytes past which no buffer grows (tcp_mem[2]); each connection keeps a 4 KiB minimum",
+  },
 };
 
 /** The resolved configuration (µs and bytes). */
@@ -173,6 +188,12 @@ export interface TcpConfig {
   readonly fastOpenKeyLifetime: number;
   /** Receive-buffer auto-tuning limit, bytes (`rcv_autotune.ts`; ≤ receiveBuffer: off). */
   readonly receiveBufferMax: number;
+  /** Buffer memory of all connections below which pressure ends, bytes (`memory.ts`). */
+  readonly memoryLow: number;
+  /** Buffer memory above which the stack is under pressure, bytes. */
+  readonly memoryPressure: number;
+  /** Buffer memory past which no buffer grows, bytes. */
+  readonly memoryHigh: number;
 }
 
 /**
@@ -234,7 +255,15 @@ export function resolveConfig(o: Readonly<Record<string, number | string | boole
     ecn: Math.trunc(num("ecn", 0, 2)),
     fastOpenKeyLifetime: num("fastOpenKeyLifetimeMs", 0) * ms,
     receiveBufferMax: Math.trunc(num("receiveBufferMax", 1, 1 << 30)),
+    memoryLow: Math.trunc(num("memoryLow", 0)),
+    memoryPressure: Math.trunc(num("memoryPressure", 0)),
+    memoryHigh: Math.trunc(num("memoryHigh", 0)),
   };
+  if (!(cfg.memoryLow <= cfg.memoryPressure && cfg.memoryPressure <= cfg.memoryHigh)) {
+    throw new RangeError(
+      "Cannot set up tcp: memoryLow, memoryPressure and memoryHigh must be in increasing order",
+    );
+  }
   if (cfg.ephemeralPortMin > cfg.ephemeralPortMax) {
     throw new RangeError("Cannot set up tcp: ephemeralPortMin is above ephemeralPortMax");
   }

@@ -34,6 +34,7 @@ import { EphemeralPorts, KeyedHash } from "./isn.ts";
 import { ConnTable, ListenTable } from "./table.ts";
 import { FastOpenState } from "./fastopen.ts";
 import { TimeWaitTable } from "./timewait_table.ts";
+import { TcpMemory } from "./memory.ts";
 
 export { IP_PROTOCOL_TCP };
 /** RFC 9293 §3.7.1 (MUST-15): the MSS assumed when the peer sends none, IPv4 (576 − 40). */
@@ -141,6 +142,17 @@ export const TCP_COUNTERS = [
   "urgent_received",
   "dsacks_invalid",
   "sacks_invalid",
+  // buffer memory (memory.ts; Linux's names in TcpExt)
+  "rx.mem_dropped",
+  "rx.ooo_mem_dropped",
+  "memory_allocated",
+  "memory_peak",
+  "memory_pressures",
+  "prune_called",
+  "ofo_pruned",
+  "rcv_pruned",
+  "rcv_collapsed",
+  "sack_reneging",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */
@@ -254,6 +266,8 @@ export class TcpCore {
   readonly fastOpen: FastOpenState;
   /** Connections in TIME-WAIT kept compact (`timewait_table.ts`); they count in `maxConnections`. */
   readonly timeWait: TimeWaitTable = new TimeWaitTable(this);
+  /** Bytes every connection's buffers hold, and their limits (`memory.ts`). */
+  readonly mem: TcpMemory;
 
   /** Connections counted against `maxConnections`: the table's and the compact TIME-WAIT records. */
   get connectionCount(): number {
@@ -284,6 +298,7 @@ export class TcpCore {
       cfg.ephemeralPortMax,
     );
     this.fastOpen = new FastOpenState(ctx.rng, cfg.fastOpenKeyLifetime);
+    this.mem = new TcpMemory(cfg, this.c);
     let s = 0;
     // Scaled for the most the buffer may grow to (auto-tuning), as Linux scales for tcp_rmem[2].
     const most = Math.max(cfg.receiveBuffer, cfg.receiveBufferMax);

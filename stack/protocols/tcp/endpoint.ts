@@ -24,6 +24,7 @@ import { timestampOffset } from "./isn.ts";
 import { output, sendAck, sendReset } from "./output.ts";
 import { maybeWindowUpdate } from "./rcv.ts";
 import { type RcvAutotune, rcvSpaceAdjust } from "./rcv_autotune.ts";
+import { sendRoom } from "./memory.ts";
 import type { UndoRecord } from "./dsack.ts";
 import type { Prr } from "./prr.ts";
 import type { Rack } from "./rack.ts";
@@ -394,7 +395,9 @@ export class TcpEndpoint {
 
   /** Allocates the receive buffer on first use. */
   rcvBuffer(): ReceiveQueue {
-    if (this.rcvBuf === null) this.rcvBuf = new ReceiveQueue(this.core.cfg.receiveBuffer);
+    if (this.rcvBuf === null) {
+      this.rcvBuf = new ReceiveQueue(this.core.cfg.receiveBuffer, this.core.mem);
+    }
     return this.rcvBuf;
   }
 
@@ -409,7 +412,7 @@ export class TcpEndpoint {
 
   /** Allocates the send buffer on first use. */
   sndBuffer(): ByteRing {
-    if (this.sndBuf === null) this.sndBuf = new ByteRing(this.core.cfg.sendBuffer);
+    if (this.sndBuf === null) this.sndBuf = new ByteRing(this.core.cfg.sendBuffer, this.core.mem);
     return this.sndBuf;
   }
 
@@ -510,7 +513,7 @@ export class TcpEndpoint {
   /** Room in the send buffer. */
   get sendSpace(): number {
     if (this.finQueued) return 0;
-    return this.sndBuf === null ? this.core.cfg.sendBuffer : this.sndBuf.free;
+    return sendRoom(this, this.sndBuf === null ? this.core.cfg.sendBuffer : this.sndBuf.free);
   }
 
   /** Bytes readable now. */
@@ -521,7 +524,8 @@ export class TcpEndpoint {
   /** Queues as much of `p` as fits and sends what the windows allow; returns the count. */
   send(p: Uint8Array): number {
     if (this.finQueued || p.length === 0) return 0;
-    const n = this.sndBuffer().write(p);
+    const room = this.sendSpace;
+    const n = this.sndBuffer().write(room < p.length ? p.subarray(0, room) : p);
     if (n > 0 && this.state !== SYN_SENT && this.state !== SYN_RECEIVED) output(this);
     return n;
   }
@@ -534,7 +538,11 @@ export class TcpEndpoint {
     if (n > 0) {
       rcvSpaceAdjust(this);
       maybeWindowUpdate(this);
-      if (this.rcvBuf.empty) this.drained();
+      // Read to the end after the connection closed: the store goes back at once.
+      if (this.rcvBuf.empty) {
+        if (this.state === CLOSED) this.rcvBuf.release();
+        else this.drained();
+      }
     }
     return n;
   }
@@ -574,7 +582,10 @@ export class TcpEndpoint {
   close(): void {
     this.user = null;
     if (this.state === CLOSED) {
-      this.rcvBuf?.clear(); // unread held packets go back to their pool
+      // Nobody will read what it still holds: held packets back to their pool, the store to the account.
+      this.rcvBuf?.dispose();
+      this.rcvBuf = null;
+      this.asm = null;
       return;
     }
     if (this.lingerZero || this.readable > 0 || this.state === SYN_SENT) {
@@ -589,7 +600,12 @@ export class TcpEndpoint {
   /** ABORT (RFC 9293 §3.10.5): RST if synchronized, then gone. `error` goes to the user. */
   abort(error: StreamError | null, text = ""): void {
     if (this.state === CLOSED) {
-      if (this.user === null) this.rcvBuf?.clear(); // the user gave up the unread data
+      if (this.user === null) {
+        // The user gave up the unread data: held packets back to their pool, the store to the account.
+        this.rcvBuf?.dispose();
+        this.rcvBuf = null;
+        this.asm = null;
+      }
       return;
     }
     if (this.state !== SYN_SENT) sendReset(this);
@@ -640,13 +656,14 @@ export class TcpEndpoint {
     this.rackAt = 0;
     this.rack?.recycle();
     this.rack = null; // nothing of ours is in flight any more
+    this.sndBuf?.dispose();
     this.sndBuf = null;
     this.scoreboard = null;
     if (this.user !== null) {
       // The user may still read buffered data; keep rcvBuf.
       this.user.onReadable();
     } else {
-      this.rcvBuf?.clear(); // held packets go back to their pool
+      this.rcvBuf?.dispose(); // held packets back to their pool, the store to the account
       this.rcvBuf = null;
       this.asm = null;
     }
@@ -676,6 +693,7 @@ export class TcpEndpoint {
       this.rackAt =
       this.paceAt =
         0;
+    this.sndBuf?.dispose();
     this.sndBuf = null;
     this.scoreboard = null;
     if (this.listener !== null) {
@@ -691,7 +709,7 @@ export class TcpEndpoint {
       this.rcvBuf?.copyHeld(); // the user may read them after the stack is gone
       user.onClosed(error);
     } else {
-      this.rcvBuf?.clear(); // held packets go back to their pool
+      this.rcvBuf?.dispose(); // held packets back to their pool, the store to the account
       this.rcvBuf = null;
       this.asm = null;
     }

@@ -75,7 +75,15 @@
  *   `tlp_recoveries`, `rack_overflows`, `rate_untracked` (segments the
  *   delivery-rate sampler had no room for), `dsacks_invalid` (D-SACK
  *   blocks past SND.MAX or more than a window below SND.UNA, ignored),
- *   `sacks_invalid` (other SACK blocks past SND.MAX or empty, ignored).
+ *   `sacks_invalid` (other SACK blocks past SND.MAX or empty, ignored);
+ *   buffer memory (`memory.ts`, Linux's tcp_mem): drop reasons
+ *   `rx.mem_dropped` and `rx.ooo_mem_dropped` (data past the stack's limit),
+ *   `memory_pressures`, `prune_called`, `ofo_pruned` (out-of-order data
+ *   given up, its SACKs reneged), `rcv_pruned` (still no room after
+ *   pruning), `rcv_collapsed` (a receive store shrunk to what it holds),
+ *   `sack_reneging` (the peer dropped data it had SACKed: retransmission
+ *   timer brought forward), and the gauges `memory_allocated` and
+ *   `memory_peak` (bytes).
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take

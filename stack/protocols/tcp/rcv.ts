@@ -26,6 +26,7 @@ import {
 } from "./state.ts";
 import { armTimer } from "./timers.ts";
 import { holdPromisedWindow } from "./rcv_autotune.ts";
+import { admitReceive, clampWindow, mayHold } from "./memory.ts";
 
 /**
  * The window field to send, scaled; moves RCV.ADV (our right edge) forward,
@@ -38,7 +39,7 @@ export function selectWindow(ep: TcpEndpoint): number {
   const shift = ep.rcvWscale;
   let cur = seqDiff(ep.rcvAdv, ep.rcvNxt);
   if (cur < 0) cur = 0;
-  let wnd = free;
+  let wnd = clampWindow(ep, free);
   const step = Math.min(max >>> 1, ep.advMss);
   if (wnd - cur < step) wnd = cur;
   const maxWnd = 65535 * (1 << shift);
@@ -187,14 +188,22 @@ export function receiveData(ep: TcpEndpoint, seg: Segment): void {
     fin = false;
   }
   if (len > 0) {
+    const kept = admitReceive(ep, off, len); // the stack's memory limit (memory.ts)
+    if (kept < len) {
+      len = kept;
+      fin = false;
+    }
+  }
+  if (len > 0) {
     const buf = ep.rcvBuffer();
     const data = seg.payload(len);
     if (off === 0) {
       const asm = ep.asm;
       const hadHoles = asm !== null && asm.count > 0;
-      // A pooled super-segment is held rather than copied (rcv_queue.ts).
+      // A pooled super-segment is held rather than copied (rcv_queue.ts),
+      // when the stack's memory allows its whole buffer (memory.ts).
       const pkt = seg.pkt;
-      buf.append(data, pkt !== null && pkt.buf === seg.buf ? pkt : null);
+      buf.append(data, pkt !== null && pkt.buf === seg.buf && mayHold(ep, pkt) ? pkt : null);
       ep.rcvNxt = seqAdd(ep.rcvNxt, len);
       ep.bytesReceived += len;
       // New data: our ACKs reach the peer (RFC 4861 §7.3.1); lastRecv is now.
@@ -270,7 +279,7 @@ export function processFin(ep: TcpEndpoint): boolean {
 export function maybeWindowUpdate(ep: TcpEndpoint): void {
   const s = ep.state;
   if (s !== ESTABLISHED && s !== FIN_WAIT_1 && s !== FIN_WAIT_2) return;
-  let free = ep.rcvBuf!.free;
+  let free = clampWindow(ep, ep.rcvBuf!.free); // as selectWindow will offer
   const maxWnd = 65535 * (1 << ep.rcvWscale);
   if (free > maxWnd) free = maxWnd; // what the window field can say
   let cur = seqDiff(ep.rcvAdv, ep.rcvNxt);

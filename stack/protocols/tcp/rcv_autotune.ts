@@ -113,7 +113,8 @@ export function rcvSpaceAdjust(ep: TcpEndpoint): void {
   const rtt = t.rtt8 !== 0 ? t.rtt8 / 8 : ep.srtt;
   if (rtt === 0 || now - t.time < rtt) return;
   const got = copied - t.seq;
-  if (got > t.space) {
+  // Under memory pressure buffers stop growing (memory.ts).
+  if (got > t.space && !ep.core.mem.underPressure) {
     const cfg = ep.core.cfg;
     // The window field can say at most 65535 << wscale.
     const limit = Math.min(cfg.receiveBufferMax, 65535 * (1 << ep.rcvWscale));

@@ -14,6 +14,7 @@ Deno.test("rcvWindowTarget: Linux's tcp_rcv_space_adjust rule", () => {
 /** The fields rcvSpaceAdjust reads, with a settable clock. */
 function fakeEndpoint(receiveBuffer: number, receiveBufferMax: number, rcvWscale = 7) {
   let now = 0;
+  const mem = { underPressure: false };
   const ep = {
     rcvBuf: new ByteRing(receiveBuffer),
     rcvTune: null as RcvAutotune | null,
@@ -23,7 +24,11 @@ function fakeEndpoint(receiveBuffer: number, receiveBufferMax: number, rcvWscale
     advMss: 1460,
     srtt: 0,
     rcvWscale,
-    core: { cfg: { receiveBuffer, receiveBufferMax }, now: () => now },
+    core: {
+      cfg: { receiveBuffer, receiveBufferMax },
+      mem,
+      now: () => now,
+    },
   };
   /** `n` bytes arrive and the application reads them all at time `t` µs. */
   const deliver = (n: number, t: number) => {
@@ -37,7 +42,7 @@ function fakeEndpoint(receiveBuffer: number, receiveBufferMax: number, rcvWscale
     }
     rcvSpaceAdjust(ep as unknown as TcpEndpoint);
   };
-  return { ep, deliver, setRtt: (us: number) => ep.rcvTune!.rtt8 = us * 8 };
+  return { ep, deliver, mem, setRtt: (us: number) => ep.rcvTune!.rtt8 = us * 8 };
 }
 
 Deno.test("rcvSpaceAdjust: grows once per measured RTT with the drain, up to the limit, never shrinks", () => {
@@ -80,4 +85,16 @@ Deno.test("rcvSpaceAdjust: a moderate drain asks for 2× per RTT plus 16 segment
   off.deliver(1 << 20, 1_000_000);
   assert.equal(off.ep.rcvTune, null);
   assert.equal(off.ep.rcvBuf.max, 262_144);
+});
+
+Deno.test("rcvSpaceAdjust: under memory pressure the buffer does not grow; it does again once pressure ends", () => {
+  const { ep, deliver, mem, setRtt } = fakeEndpoint(65_536, 6 << 20);
+  deliver(1, 0);
+  setRtt(10_000);
+  mem.underPressure = true;
+  deliver(29_200, 10_000); // the drain doubled, but the stack is under pressure
+  assert.equal(ep.rcvBuf.max, 65_536);
+  mem.underPressure = false;
+  deliver(58_400, 20_000); // doubled again: grows now
+  assert.equal(ep.rcvBuf.max, rcvWindowTarget(58_400, 14_600, 1460));
 });

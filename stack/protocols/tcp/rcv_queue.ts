@@ -25,9 +25,16 @@
  * held made a small segment between super-segments grow it again from 4 KiB,
  * copy by copy. So a connection keeps at most twice `max` in real bytes.
  *
+ * **Account.** The ring's store and every held buffer, whole, are charged
+ * to the stack's TCP memory (`memory.ts`): a held buffer when it is held,
+ * and back exactly once when its packet returns to its pool (read, cleared
+ * or copied by {@linkcode ReceiveQueue.copyHeld}). Whether a packet may be
+ * held under the stack's limits is the caller's decision (`mayHold` in
+ * `memory.ts`): it passes `null` instead of the packet to copy.
+ *
  * @module
  */
-import { ByteRing } from "./buffer.ts";
+import { ByteRing, type RingAccount } from "./buffer.ts";
 import type { PacketBuffer } from "../../packet.ts";
 
 // Frozen, never written: the first held packet gives a queue arrays of its own.
@@ -70,10 +77,15 @@ export class ReceiveQueue {
   // Unread payload bytes held, and the held buffers' whole size.
   #heldBytes = 0;
   #heldReal = 0;
+  readonly #account: RingAccount | null;
 
-  /** An empty buffer holding at most `max` bytes. */
-  constructor(max: number) {
-    this.ring = new ByteRing(max);
+  /**
+   * An empty buffer holding at most `max` bytes; the ring's store and the
+   * held buffers are charged to `account`.
+   */
+  constructor(max: number, account: RingAccount | null = null) {
+    this.ring = new ByteRing(max, account);
+    this.#account = account;
   }
 
   /** Most payload bytes it may hold; see {@linkcode ByteRing.max}. */
@@ -132,6 +144,7 @@ export class ReceiveQueue {
     this.#pkts.push(pkt);
     this.#heldBytes += n;
     this.#heldReal += pkt.buf.length;
+    this.#account?.charge(pkt.buf.length);
     return n;
   }
 
@@ -235,6 +248,15 @@ export class ReceiveQueue {
     while (this.#heldBytes > 0) this.#consume(this.#views[this.#first]!.length - this.#at);
   }
 
+  /**
+   * Gives everything back, held packets to their pools and the ring's store
+   * to the account: nobody will read this buffer again.
+   */
+  dispose(): void {
+    this.clear();
+    this.ring.dispose();
+  }
+
   // Consumes k bytes of the first held view, releasing its packet when read whole.
   #consume(k: number): void {
     this.#heldBytes -= k;
@@ -245,6 +267,7 @@ export class ReceiveQueue {
     }
     const pkt = this.#pkts[this.#first]!;
     this.#heldReal -= pkt.buf.length;
+    this.#account?.charge(-pkt.buf.length);
     this.#at = 0;
     if (++this.#first === this.#pkts.length) {
       this.#views.length = this.#pkts.length = this.#first = 0;

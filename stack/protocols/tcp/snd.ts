@@ -20,6 +20,7 @@ import { sampleAck } from "./pacing.ts";
 import { dropInvalidSackBlocks, DUP_THRESH } from "./sack.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from "./seq.ts";
 import { armRto, rttSample } from "./timers.ts";
+import { checkReneging } from "./memory.ts";
 
 /**
  * RFC 9293 §3.10.7.4's window update: SEG.WND (already scaled) becomes
@@ -179,7 +180,10 @@ function newAck(ep: TcpEndpoint, seg: Segment, ack: number): void {
     cc.onAck(acked, flightBefore, now, ep.srtt);
   }
   if (ep.sndUna === ep.sndMax) ep.rtoAt = 0;
-  else armRto(ep);
+  else {
+    armRto(ep);
+    checkReneging(ep); // the peer dropped data it had SACKed (memory.ts)
+  }
   ep.user?.onWritable();
 }
 

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { ByteRing } from "./buffer.ts";
+import { MEMORY_MIN_BUFFER, TcpMemory } from "./memory.ts";
+
+const LIMITS = { memoryLow: 1000_000, memoryPressure: 2000_000, memoryHigh: 3000_000 };
+
+Deno.test("TcpMemory.mayGrow: free below low, nothing past high, the 4 KiB minimum always", () => {
+  const mem = new TcpMemory(LIMITS, null);
+  assert.ok(mem.mayGrow(0, 1000_000, 10));
+  mem.charge(2900_000);
+  assert.ok(!mem.mayGrow(4096, 131_072, 10)); // past high
+  assert.ok(mem.mayGrow(0, MEMORY_MIN_BUFFER, 10)); // the minimum store
+  assert.ok(mem.mayGrow(65_536, 65_536, 10)); // no growth
+});
+
+Deno.test("TcpMemory.mayGrow: under pressure, only within the fair share (high / connections)", () => {
+  const mem = new TcpMemory(LIMITS, null);
+  mem.charge(2100_000);
+  assert.ok(mem.underPressure);
+  assert.ok(mem.mayGrow(65_536, 262_144, 10)); // 262,144 · 10 ≤ 3,000,000
+  assert.ok(!mem.mayGrow(65_536, 524_288, 10)); // past a tenth of high
+  // Pressure lasts until the account is back at low.
+  mem.charge(-600_000);
+  assert.ok(mem.underPressure);
+  assert.ok(!mem.mayGrow(65_536, 524_288, 10));
+  mem.charge(-500_000);
+  assert.ok(!mem.underPressure);
+  assert.ok(mem.mayGrow(65_536, 524_288, 10));
+});
+
+Deno.test("ByteRing charges its account exactly what it allocates: growth, shrink, release, dispose", () => {
+  const mem = new TcpMemory(LIMITS, null);
+  const ring = new ByteRing(1 << 20, mem);
+  assert.equal(mem.allocated, ring.allocated);
+  ring.write(new Uint8Array(100_000));
+  assert.equal(ring.allocated, 131_072);
+  assert.equal(mem.allocated, 131_072);
+  assert.ok(ring.writeAt(200_000, new Uint8Array(1000))); // out of order, written ahead
+  assert.equal(mem.allocated, ring.allocated);
+  ring.dropAhead();
+  ring.discard(95_000);
+  assert.equal(ring.shrink(), 524_288 - 8192); // 5,000 bytes kept: an 8 KiB store
+  assert.equal(mem.allocated, 8192);
+  ring.discard(5000);
+  assert.ok(ring.release());
+  assert.equal(mem.allocated, 0);
+  ring.write(new Uint8Array(10));
+  assert.equal(mem.allocated, 512);
+  ring.dispose();
+  assert.equal(mem.allocated, 0);
+  assert.equal(mem.peak, 524_288);
+});

@@ -54,6 +54,7 @@ import {
   VirtualNetwork,
 } from "../mod.ts";
 import type { SimParams } from "../tests/sim/_partition_scenario.ts";
+import { readFull } from "../drivers/loopback/scenario.ts";
 
 const REQUEST = 1024;
 /**
@@ -72,20 +73,6 @@ function plugins(which: string): readonly ProtocolPlugin[] {
 
 function hostAddress(i: number): string {
   return `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
-}
-
-/** Reads exactly `buf.length` bytes; false at end of stream. */
-async function readFull(
-  conn: { read(b: Uint8Array): Promise<number | null> },
-  buf: Uint8Array,
-): Promise<boolean> {
-  let got = 0;
-  while (got < buf.length) {
-    const n = await conn.read(buf.subarray(got));
-    if (n === null) return false;
-    got += n;
-  }
-  return true;
 }
 
 /**

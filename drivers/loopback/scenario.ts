@@ -254,7 +254,15 @@ export interface RequestResponseOptions {
   readonly port?: number;
 }
 
-async function readFull(conn: { read(b: Uint8Array): Promise<number | null> }, buf: Uint8Array) {
+/**
+ * Reads exactly `buf.length` bytes from `conn`; false at the end of the
+ * stream first. (Shared by the scenario's traffic, the simulation benchmark
+ * and the simulation tests; not part of `mod.ts`.)
+ */
+export async function readFull(
+  conn: { read(b: Uint8Array): Promise<number | null> },
+  buf: Uint8Array,
+): Promise<boolean> {
   let got = 0;
   while (got < buf.length) {
     const n = await conn.read(buf.subarray(got));

@@ -11,6 +11,7 @@
  */
 import { createStack, DEFAULT_PLUGINS, SECOND, type Stack, VirtualNetwork } from "../../mod.ts";
 import { usedAfterGc } from "../_gc_probe.ts";
+import { readFull } from "../../drivers/loopback/scenario.ts";
 
 const IPV4_PLUGINS = DEFAULT_PLUGINS.filter((p) =>
   ["ethernet", "arp", "ipv4", "icmp", "udp", "tcp"].includes(p.manifest.name)
@@ -19,19 +20,6 @@ const REQUEST = new Uint8Array(1024);
 const SCRATCH = new Uint8Array(1024);
 /** Requests each client sends; memory is measured half a second before the last. */
 const ROUNDS = 5;
-
-async function readFull(
-  conn: { read(b: Uint8Array): Promise<number | null> },
-  buf: Uint8Array,
-): Promise<boolean> {
-  let got = 0;
-  while (got < buf.length) {
-    const n = await conn.read(buf.subarray(got));
-    if (n === null) return false;
-    got += n;
-  }
-  return true;
-}
 
 /** Heap and external bytes per host with the pairs running, and the requests answered. */
 export async function pairBytesPerHost(

@@ -21,6 +21,7 @@ import {
   type VirtualNetwork,
 } from "../../mod.ts";
 import { Capture } from "../_capture.ts";
+import { readFull } from "../../drivers/loopback/scenario.ts";
 
 /** Parameters of {@linkcode build}. */
 export interface SimParams {
@@ -60,18 +61,6 @@ const PLUGINS: readonly ProtocolPlugin[] = DEFAULT_PLUGINS.filter((p) => V4.has(
 function address(i: number): string {
   const n = i + 1;
   return `10.${(n >> 16) & 0xff}.${(n >> 8) & 0xff}.${n & 0xff}`;
-}
-
-async function readFull(
-  conn: { read(b: Uint8Array): Promise<number | null> },
-  buf: Uint8Array,
-): Promise<boolean> {
-  for (let got = 0; got < buf.length;) {
-    const n = await conn.read(buf.subarray(got));
-    if (n === null) return false;
-    got += n;
-  }
-  return true;
 }
 
 /** Builds the topology in every partition, and hosts and traffic where `part` owns the switch. */

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { createStack, type Stack } from "../../mod.ts";
 import type { ProtocolPlugin } from "../manifest.ts";
-import type { PacketBuffer } from "../packet.ts";
+import { finishPartialChecksum, type PacketBuffer } from "../packet.ts";
 import type { Route, RouteService, UdpService, UdpSocket } from "../services.ts";
 import { finishChecksum, sumBytes } from "../wire/checksum.ts";
 import { pseudoHeaderSumV6 } from "../wire/checksum.ts";
@@ -99,6 +99,11 @@ function ipv6Standin(options: StandinOptions = {}): Standin {
         const len = pkt.length;
         const s6 = IpAddress.fromKey(src).bytes();
         const d6 = IpAddress.fromKey(dst).bytes();
+        // TCP leaves its checksum partial for the IP layer: a real IPv6 output
+        // completes it for local delivery, and so does this stand-in.
+        pkt.l4 = pkt.start;
+        pkt.proto = protocol;
+        finishPartialChecksum(pkt);
         checksumsOk.push(
           sumBytes(pkt.data, pseudoHeaderSumV6(s6, d6, protocol, len)) === 0xffff,
         );

@@ -41,7 +41,7 @@ import type { TcpCounters } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { armTimer } from "./timers.ts";
 
-/** The store every connection may hold whatever the account says (the rings' initial size). */
+/** The store every connection may hold whatever the account says (Linux's tcp_rmem[0]; rings start smaller, at 512 B). */
 export const MEMORY_MIN_BUFFER = 4096;
 
 /** The limits, bytes (`memoryLow`, `memoryPressure`, `memoryHigh`). */

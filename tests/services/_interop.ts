@@ -14,6 +14,7 @@ import type { Stack } from "../../mod.ts";
 import { runUp } from "../../cli/up.ts";
 import { addNetns, type CommandResult, deleteNetns, netnsExec } from "../../cli/_netns.ts";
 import {
+  CAPTURE_LOSS_WARNINGS,
   INTEROP_NEEDS,
   QUEUE_LOSS_WARNINGS,
   queueDrops,
@@ -30,14 +31,6 @@ import { FLOW_CONTROL_WARNINGS } from "./_services.ts";
 export const LINUX = "10.0.0.1";
 /** The virtual host. */
 export const HOST = "10.0.0.2";
-
-/** Wireshark's warnings about segments missing from the file. */
-const CAPTURE_LOSS_WARNINGS: readonly RegExp[] = [
-  /^Previous segment\(s\) not captured/,
-  /^ACKed segment that wasn't captured/,
-  // A retransmission whose original the capture lost looks out of order to tshark.
-  /^This frame is a \(suspected\) out-of-order segment/,
-];
 
 /**
  * What the service interop tests need: {@linkcode INTEROP_NEEDS} plus the

@@ -2,6 +2,17 @@ import assert from "node:assert/strict";
 import { ConnTable, tupleHash } from "./table.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 
+/** A stand-in endpoint 10.0.0.2:`lp` ↔ 10.0.0.1:40000, with the fields the table reads and writes. */
+function fakeEndpoint(lp: number): TcpEndpoint {
+  return {
+    localAddr: 0x0a000002,
+    localPort: lp,
+    remoteAddr: 0x0a000001,
+    remotePort: 40000,
+    hashNext: undefined,
+  } as unknown as TcpEndpoint;
+}
+
 Deno.test("tupleHash() stays within 30 bits (a small integer: no heap number per lookup)", () => {
   let seen = 0;
   for (let i = 0; i < 20_000; i++) {
@@ -26,13 +37,7 @@ Deno.test("tupleHash() of IPv6 keys stays within 30 bits", () => {
 
 Deno.test("ConnTable: a removed connection is not found again, even right after a lookup found it", () => {
   const table = new ConnTable();
-  const ep = (lp: number) =>
-    ({
-      localAddr: 0x0a000002,
-      localPort: lp,
-      remoteAddr: 0x0a000001,
-      remotePort: 40000,
-    }) as unknown as TcpEndpoint;
+  const ep = fakeEndpoint;
   const a = ep(80), b = ep(81);
   table.insert(a);
   table.insert(b);
@@ -49,14 +54,7 @@ Deno.test("ConnTable: a removed connection is not found again, even right after 
 
 Deno.test("ConnTable: every connection is found while the buckets grow and shrink, and none after removal", () => {
   const table = new ConnTable();
-  const ep = (lp: number) =>
-    ({
-      localAddr: 0x0a000002,
-      localPort: lp,
-      remoteAddr: 0x0a000001,
-      remotePort: 40000,
-      hashNext: undefined,
-    }) as unknown as TcpEndpoint;
+  const ep = fakeEndpoint;
   const eps = Array.from({ length: 1000 }, (_, i) => ep(1000 + i));
   for (const e of eps) table.insert(e); // 16 buckets, doubled to 1024
   assert.equal(table.size, 1000);

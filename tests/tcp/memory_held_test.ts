@@ -11,28 +11,18 @@ import assert from "node:assert/strict";
 import { LARGE_BUFFER_SIZE } from "../../stack/packet.ts";
 import { makeLink, ms } from "../_harness.ts";
 import type { LinkPair } from "../_harness.ts";
-import type { Stack } from "../../mod.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
-import { receiveAll, sendAll } from "./_transfer.ts";
+import { sendAll } from "./_transfer.ts";
+import { counter, idle, openPairs, readBackAndClose } from "./_memory.ts";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
 /** The store every connection may hold whatever the account says (memory.ts). */
 const MIN_BUFFER = 4 * KIB;
 
-/** A tcp counter of `stack`. */
-function counter(stack: Stack, name: string): number {
-  return stack.counters.snapshot()[`tcp.${name}`] ?? 0;
-}
-
 /** Packets held past receive() in every pool of the link (the stacks' and the network's). */
 function heldPackets(env: LinkPair): number {
   return env.a.pool.held + env.b.pool.held + env.net.pool.held;
-}
-
-/** Runs the virtual network for `d` µs. */
-function idle(env: LinkPair, d: number): Promise<void> {
-  return env.run(() => new Promise<void>((r) => env.net.at(env.net.now() + d, r)));
 }
 
 /** A link at MTU 65535 (super-segments in large pooled buffers); `n` connections a→b. */
@@ -42,18 +32,7 @@ async function open(
   tcp: Record<string, number> = {},
 ): Promise<{ env: LinkPair; pairs: [TcpConn, TcpConn][] }> {
   const env = makeLink({ seed, mtu: 65535, faults: { delay: ms(1) }, plugins: { tcp } });
-  await env.run(() => env.a.ping("10.0.0.2"));
-  const l = env.b.listen({ port: 80 });
-  const pairs: [TcpConn, TcpConn][] = [];
-  await env.run(async () => {
-    for (let i = 0; i < n; i++) {
-      pairs.push(
-        await Promise.all([env.a.connect({ hostname: "10.0.0.2", port: 80 }), l.accept()]),
-      );
-    }
-  });
-  l.close();
-  return { env, pairs };
+  return { env, pairs: await openPairs(env, n) };
 }
 
 /**
@@ -179,19 +158,7 @@ Deno.test("tcp memory + held packets: stalled connections fed super-segments sto
   // Without the limit each would hold its window: far past 1 MiB.
   const queued = env.b.sockets().reduce((s, i) => s + i.recvQ, 0);
   assert.ok(queued < bound, `queued ${queued}`);
-  const got = await env.run(
-    () => Promise.all(pairs.map(([, s]) => receiveAll(s))),
-    { timeout: 600_000_000 },
-  );
-  const hashes = await env.run(() => Promise.all(sent));
-  for (let i = 0; i < N; i++) {
-    assert.equal(got[i]!.bytes, EACH);
-    assert.equal(got[i]!.hash, hashes[i]);
-  }
-  for (const [c, s] of pairs) {
-    c.close();
-    s.close();
-  }
+  await readBackAndClose(env, pairs, sent, EACH);
   await assertAllBack(env);
   env.finish();
 });

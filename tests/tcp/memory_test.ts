@@ -10,10 +10,9 @@
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
 import { runGcProbe } from "../_gc_probe.ts";
-import type { LinkPair } from "../_harness.ts";
-import type { Stack } from "../../mod.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
 import { receiveAll, sendAll } from "./_transfer.ts";
+import { counter, idle, openPairs, readBackAndClose } from "./_memory.ts";
 import { fromPeer, passiveOpen, pattern, Peer } from "./_tcp.ts";
 
 const KIB = 1024;
@@ -21,38 +20,12 @@ const MIB = 1024 * KIB;
 /** The store every connection may hold whatever the account says (memory.ts). */
 const MIN_BUFFER = 4 * KIB;
 
-/** A tcp counter of `stack`. */
-function counter(stack: Stack, name: string): number {
-  return stack.counters.snapshot()[`tcp.${name}`] ?? 0;
-}
-
-/** Runs the virtual network for `d` µs. */
-function idle(env: LinkPair, d: number): Promise<void> {
-  return env.run(() => new Promise<void>((r) => env.net.at(env.net.now() + d, r)));
-}
-
-/** `n` connections a→b (b accepting); returns the pairs. */
-async function open(env: LinkPair, n: number): Promise<[TcpConn, TcpConn][]> {
-  await env.run(() => env.a.ping("10.0.0.2"));
-  const l = env.b.listen({ port: 80 });
-  const pairs: [TcpConn, TcpConn][] = [];
-  await env.run(async () => {
-    for (let i = 0; i < n; i++) {
-      pairs.push(
-        await Promise.all([env.a.connect({ hostname: "10.0.0.2", port: 80 }), l.accept()]),
-      );
-    }
-  });
-  l.close();
-  return pairs;
-}
-
 const LIMITS = { memoryLow: 1 * MIB, memoryPressure: 3 * MIB / 2, memoryHigh: 2 * MIB };
 
 Deno.test("tcp memory: 32 connections whose apps do not read stop at memoryHigh; read later, every byte arrives", async () => {
   const N = 32, EACH = 512 * KIB;
   const env = makeLink({ seed: 11, faults: { delay: ms(5) }, plugins: { tcp: LIMITS } });
-  const pairs = await open(env, N);
+  const pairs = await openPairs(env, N);
   // Every a side writes EACH bytes; no b side reads for 3 s.
   const sent = pairs.map(([c], i) => sendAll(c, i + 1, EACH));
   let peakB = 0;
@@ -77,19 +50,7 @@ Deno.test("tcp memory: 32 connections whose apps do not read stop at memoryHigh;
   // a's send buffers are under the same limit.
   assert.ok(counter(env.a, "memory_peak") <= bound, `a peak ${counter(env.a, "memory_peak")}`);
   // Now every b side reads: all of it arrives, in order.
-  const got = await env.run(
-    () => Promise.all(pairs.map(([, s]) => receiveAll(s))),
-    { timeout: 600_000_000 },
-  );
-  const hashes = await env.run(() => Promise.all(sent));
-  for (let i = 0; i < N; i++) {
-    assert.equal(got[i]!.bytes, EACH);
-    assert.equal(got[i]!.hash, hashes[i]);
-  }
-  for (const [c, s] of pairs) {
-    c.close();
-    s.close();
-  }
+  await readBackAndClose(env, pairs, sent, EACH);
   await idle(env, 2_000_000);
   // Every store given back once the connections ended.
   assert.equal(counter(env.a, "memory_allocated"), 0);
@@ -105,7 +66,7 @@ Deno.test("tcp memory: out-of-order data pruned under the limit (SACK reneging) 
     directions: { "a->b": { delay: ms(5), loss: 0.03 } },
     plugins: { tcp: LIMITS },
   });
-  const pairs = await open(env, N);
+  const pairs = await openPairs(env, N);
   const sent = pairs.map(([c], i) => sendAll(c, 100 + i, EACH));
   await idle(env, 3_000_000); // nobody reads: holes and data ahead pile up
   assert.ok(counter(env.b, "ofo_pruned") > 0, "out-of-order data was pruned");
@@ -113,19 +74,7 @@ Deno.test("tcp memory: out-of-order data pruned under the limit (SACK reneging) 
   // a saw SND.UNA reach data b had SACKed, and did not wait a whole RTO.
   assert.ok(counter(env.a, "sack_reneging") > 0, "the sender noticed the reneging");
   assert.ok(counter(env.b, "memory_peak") <= LIMITS.memoryHigh + N * MIN_BUFFER);
-  const got = await env.run(
-    () => Promise.all(pairs.map(([, s]) => receiveAll(s))),
-    { timeout: 600_000_000 },
-  );
-  const hashes = await env.run(() => Promise.all(sent));
-  for (let i = 0; i < N; i++) {
-    assert.equal(got[i]!.bytes, EACH);
-    assert.equal(got[i]!.hash, hashes[i]);
-  }
-  for (const [c, s] of pairs) {
-    c.close();
-    s.close();
-  }
+  await readBackAndClose(env, pairs, sent, EACH);
   await idle(env, 2_000_000);
   env.finish();
 });
@@ -140,7 +89,7 @@ Deno.test("tcp memory: under pressure the window stops opening (no auto-tuning, 
       tcp: { sendBuffer: 4 * MIB, memoryLow: 0, memoryPressure: 0, memoryHigh: 64 * MIB },
     },
   });
-  const [[c, s]] = await open(env, 1) as [[TcpConn, TcpConn]];
+  const [[c, s]] = await openPairs(env, 1) as [[TcpConn, TcpConn]];
   let maxWnd = 0;
   const sample = () => {
     const i = env.b.sockets().find((x) => x.local === "10.0.0.2:80");

@@ -129,13 +129,6 @@ export interface RunOptions {
   readonly idleTurns?: number;
 }
 
-function macrotask(): Promise<void> {
-  // Not setTimeout(0): Deno clamps it to ~1-2 ms per turn, which would make a
-  // busy simulation crawl; setImmediate is a real macrotask (every microtask
-  // runs before it) at ~2 µs per turn.
-  return new Promise((resolve) => void setImmediate(resolve));
-}
-
 /**
  * An in-memory network on a virtual clock: "turmoil with a real TCP/IP stack".
  *
@@ -483,43 +476,73 @@ export class VirtualNetwork {
     if (this.#running) throw new Error("Cannot run: another run() is in progress on this network");
     this.#running = true;
     try {
-      const start = this.clock.now();
-      const deadline = options.timeout === undefined ? undefined : start + options.timeout;
-      const idleTurns = options.idleTurns ?? 10;
-      let done = false, ok = false, value: T | undefined, error: unknown;
-      Promise.resolve().then(fn).then(
-        (v) => {
-          done = ok = true;
-          value = v;
-        },
-        (e) => {
-          done = true;
-          error = e;
-        },
-      );
-      let idle = 0;
-      for (;;) {
-        this.step();
-        await macrotask();
-        if (done) {
-          if (ok) return value as T;
-          throw error;
-        }
-        const next = this.nextDeadline();
-        if (next === undefined) {
-          if (++idle >= idleTurns) throw new DeadlockError(this.clock.now());
-          continue;
-        }
-        idle = 0;
-        if (deadline !== undefined && next > deadline) {
-          this.#advanceTo(deadline);
-          throw new VirtualTimeoutError(options.timeout!, this.clock.now());
-        }
-        this.#advanceTo(next);
-      }
+      return await new Promise<T>((resolve, reject) => this.#turns(fn, options, resolve, reject));
     } finally {
       this.#running = false;
     }
+  }
+
+  /**
+   * The loop of {@linkcode VirtualNetwork.run}, one turn per macrotask:
+   * each turn is a `setImmediate` callback (not a promise awaited per turn:
+   * that made a promise, a closure and an async resumption per turn, and a
+   * connection in memory takes one turn). Not setTimeout(0): Deno clamps it
+   * to ~1-2 ms per turn, which would make a busy simulation crawl;
+   * setImmediate is a real macrotask (every microtask runs before it).
+   */
+  #turns<T>(
+    fn: () => Promise<T>,
+    options: RunOptions,
+    resolve: (v: T) => void,
+    reject: (e: unknown) => void,
+  ): void {
+    const start = this.clock.now();
+    const deadline = options.timeout === undefined ? undefined : start + options.timeout;
+    const idleTurns = options.idleTurns ?? 10;
+    let done = false, ok = false, value: T | undefined, error: unknown;
+    Promise.resolve().then(fn).then(
+      (v) => {
+        done = ok = true;
+        value = v;
+      },
+      (e) => {
+        done = true;
+        error = e;
+      },
+    );
+    let idle = 0;
+    const turn = (): void => {
+      if (done) {
+        if (ok) resolve(value as T);
+        else reject(error);
+        return;
+      }
+      try {
+        const next = this.nextDeadline();
+        if (next === undefined) {
+          if (++idle >= idleTurns) throw new DeadlockError(this.clock.now());
+        } else {
+          idle = 0;
+          if (deadline !== undefined && next > deadline) {
+            this.#advanceTo(deadline);
+            throw new VirtualTimeoutError(options.timeout!, this.clock.now());
+          }
+          this.#advanceTo(next);
+        }
+        this.step();
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      setImmediate(turn);
+    };
+    try {
+      this.step();
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    setImmediate(turn);
   }
 
   /**

@@ -74,6 +74,8 @@ export class NodeScheduler {
   #roundNow: Instant = 0;
   #round: NodeRecord[] | null = null;
   #roundPos = 0;
+  /** The due list's array, reused by every round (one array per step otherwise). */
+  readonly #roundScratch: NodeRecord[] = [];
 
   get size(): number {
     return this.#byNode.size;
@@ -156,7 +158,9 @@ export class NodeScheduler {
       if (!rec.removed) this.#requery(rec, now);
     }
     dirty.length = 0;
-    for (const rec of this.#unwatched) this.#requery(rec, now);
+    // Indexed loops: a for-of here made an array iterator per call (two per step).
+    const unwatched = this.#unwatched;
+    for (let i = 0; i < unwatched.length; i++) this.#requery(unwatched[i]!, now);
   }
 
   /** The earliest cached deadline (call {@linkcode refresh} first). */
@@ -170,8 +174,9 @@ export class NodeScheduler {
       }
       heap.pop();
     }
-    for (const rec of this.#unwatched) {
-      const t = rec.deadline;
+    const unwatched = this.#unwatched;
+    for (let i = 0; i < unwatched.length; i++) {
+      const t = unwatched[i]!.deadline;
       if (t !== undefined && (next === undefined || t < next)) next = t;
     }
     return next;
@@ -184,7 +189,7 @@ export class NodeScheduler {
   pollDue(now: Instant, onPoll: (rec: NodeRecord) => void): number {
     this.refresh(now);
     const heap = this.#heap;
-    const round: NodeRecord[] = [];
+    const round = this.#roundScratch;
     for (let e = heap.peek(); e !== undefined && e.at <= now; e = heap.peek()) {
       heap.pop();
       const rec = e.rec;
@@ -196,7 +201,7 @@ export class NodeScheduler {
     }
     const unwatched = this.#unwatched;
     if (unwatched.length > 0) {
-      for (const rec of unwatched) round.push(rec);
+      for (let i = 0; i < unwatched.length; i++) round.push(unwatched[i]!);
       round.sort((x, y) => x.index - y.index);
     } else if (round.length > 1) {
       round.sort((x, y) => x.index - y.index);
@@ -223,6 +228,7 @@ export class NodeScheduler {
         }
       }
     } finally {
+      round.length = 0;
       this.#round = null;
       this.#roundIndex = -1;
     }

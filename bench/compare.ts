@@ -5,7 +5,9 @@
  * round runs every mode once per checkout, alternating which goes first,
  * each run in a fresh process; the summary gives the median and range of
  * each side and the ratio of medians, with the load average before and
- * after (figures on a loaded machine are loaded figures).
+ * after (figures on a loaded machine are loaded figures), and the same for
+ * the main thread's CPU time of the counted part, which the machine's load
+ * moves much less than the wall clock.
  *
  * ```sh
  * git worktree add --detach /tmp/base 1ef23ca
@@ -55,8 +57,14 @@ function load(): string {
   }
 }
 
-/** One run of `mode` on `root`: the rate it printed (Gbit/s or per second). */
-function runOnce(mode: string, root: string): number {
+/** One run's figures: the rate it printed (Gbit/s or per second) and its main thread's CPU ms. */
+interface Run {
+  readonly rate: number;
+  readonly cpuMs: number;
+}
+
+/** One run of `mode` on `root`. */
+function runOnce(mode: string, root: string): Run {
   const out = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--no-check", driver, mode, String(AMOUNTS[mode]), root],
     stdout: "piped",
@@ -65,7 +73,9 @@ function runOnce(mode: string, root: string): number {
   const text = new TextDecoder().decode(out.stdout);
   const m = text.match(/= ([\d.]+) (Gbit\/s|\/s)/);
   if (!out.success || m === null) throw new Error(`Run failed: ${mode} on ${root}: ${text}`);
-  return Number(m[1]);
+  // Older drivers print no CPU time: NaN, left out of the summary.
+  const cpu = text.match(/main-thread CPU ([\d.]+) ms/);
+  return { rate: Number(m[1]), cpuMs: cpu === null ? NaN : Number(cpu[1]) };
 }
 
 function median(xs: number[]): number {
@@ -75,6 +85,7 @@ function median(xs: number[]): number {
 }
 
 const results = new Map<string, number[]>();
+const cpus = new Map<string, number[]>();
 const loadBefore = load();
 for (let r = 0; r < rounds; r++) {
   for (const mode of modes) {
@@ -82,9 +93,10 @@ for (let r = 0; r < rounds; r++) {
     for (const side of order) {
       const v = runOnce(mode, side.root);
       const key = `${mode} ${side.name}`;
-      results.set(key, [...(results.get(key) ?? []), v]);
+      results.set(key, [...(results.get(key) ?? []), v.rate]);
+      cpus.set(key, [...(cpus.get(key) ?? []), v.cpuMs]);
       // deno-lint-ignore no-console
-      console.log(`round ${r + 1} ${key}: ${v}`);
+      console.log(`round ${r + 1} ${key}: ${v.rate} (main-thread CPU ${v.cpuMs} ms)`);
     }
   }
 }
@@ -103,4 +115,15 @@ for (const mode of modes) {
       (median(t) / median(b)).toFixed(3)
     }`,
   );
+  // The main thread's CPU time of the counted part: what a loaded machine
+  // moves least (the wall clock also counts waiting for a core).
+  const cb = cpus.get(`${mode} base`)!, ct = cpus.get(`${mode} this`)!;
+  if (!cb.some(Number.isNaN) && !ct.some(Number.isNaN)) {
+    // deno-lint-ignore no-console
+    console.log(
+      `${mode} main-thread CPU (ms): base ${fmt(cb)}, this ${fmt(ct)}, this/base ${
+        (median(ct) / median(cb)).toFixed(3)
+      }`,
+    );
+  }
 }

@@ -28,6 +28,40 @@ Deno.test("TcpMemory.mayGrow: under pressure, only within the fair share (high /
   assert.ok(mem.mayGrow(65_536, 524_288, 10));
 });
 
+Deno.test("TcpMemory.pressureTime: the virtual µs between entering pressure and falling back to low, over episodes, current at each change", () => {
+  let now = 5_000;
+  const mem = new TcpMemory(LIMITS, null, { clock: { now: () => now } });
+  mem.charge(1500_000); // above low, below pressure: no pressure
+  now = 10_000;
+  mem.charge(600_000); // 2.1 MB: pressure from 10,000 µs
+  assert.ok(mem.underPressure);
+  assert.equal(mem.pressureTime, 0);
+  now = 30_000;
+  mem.notePressure(); // a window offered under pressure brings it up to date
+  assert.equal(mem.pressureTime, 20_000);
+  now = 45_000;
+  mem.charge(-600_000); // 1.5 MB: still above low
+  assert.equal(mem.pressureTime, 35_000);
+  now = 70_000;
+  mem.charge(-500_000); // back at low: pressure ends at 70,000 µs
+  assert.ok(!mem.underPressure);
+  assert.equal(mem.pressureTime, 60_000);
+  now = 1_000_000;
+  mem.notePressure(); // not under pressure: nothing
+  mem.charge(100_000);
+  assert.equal(mem.pressureTime, 60_000);
+  mem.charge(1000_000); // 2.1 MB again at 1,000,000 µs
+  now = 1_004_000;
+  mem.charge(-1100_000);
+  assert.equal(mem.pressureTime, 64_000); // both episodes
+  // Without a clock it counts no time (pressure itself works as before).
+  const bare = new TcpMemory(LIMITS, null);
+  bare.charge(2100_000);
+  bare.notePressure();
+  bare.charge(-2100_000);
+  assert.equal(bare.pressureTime, 0);
+});
+
 Deno.test("ByteRing charges its account exactly what it allocates: growth, shrink, release, dispose", () => {
   const mem = new TcpMemory(LIMITS, null);
   const ring = new ByteRing(1 << 20, mem);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ByteRing } from "./buffer.ts";
-import { MEMORY_MIN_BUFFER, TcpMemory } from "./memory.ts";
+import { admitSynData, MEMORY_MIN_BUFFER, TcpMemory } from "./memory.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
 
 const LIMITS = { memoryLow: 1000_000, memoryPressure: 2000_000, memoryHigh: 3000_000 };
 
@@ -60,6 +61,28 @@ Deno.test("TcpMemory.pressureTime: the virtual µs between entering pressure and
   bare.notePressure();
   bare.charge(-2100_000);
   assert.equal(bare.pressureTime, 0);
+});
+
+Deno.test("admitSynData: Fast Open SYN data only below memoryPressure, with no minimum store; refusals counted", () => {
+  const mem = new TcpMemory(LIMITS, null);
+  const refused = { value: 0 };
+  // What admitSynData reads of a half-open child: its stack's account, buffer size and counter.
+  const child = {
+    core: { mem, cfg: { receiveBuffer: 262_144 }, c: { tfo_syn_data_mem_refused: refused } },
+  } as unknown as TcpEndpoint;
+  assert.ok(admitSynData(child, 1000)); // a 1 KiB store, far below pressure
+  mem.charge(1999_000);
+  assert.ok(admitSynData(child, 500)); // 512 B: 1,999,512, still at most memoryPressure
+  assert.ok(!admitSynData(child, 1000)); // 1 KiB would cross it, though the minimum store would not
+  assert.ok(mem.mayGrow(0, 1024, 10)); // (an established connection's 1 KiB is allowed)
+  mem.charge(200_000); // under pressure
+  mem.charge(-1200_000); // 999,000: pressure over
+  assert.ok(!mem.underPressure);
+  assert.ok(admitSynData(child, 1000));
+  mem.charge(1101_000); // 2.1 MB: pressure
+  mem.charge(-600_000); // 1.5 MB: still under pressure, though far below memoryPressure
+  assert.ok(!admitSynData(child, 100));
+  assert.equal(refused.value, 2);
 });
 
 Deno.test("ByteRing charges its account exactly what it allocates: growth, shrink, release, dispose", () => {

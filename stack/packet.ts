@@ -11,7 +11,9 @@
  * and double up to 1 MiB as the pool needs more buffers at once; a busy pool
  * (see {@linkcode BUSY_POOL_ALLOCS}) carves from 64 KiB checksum arenas even
  * if it needs only one buffer at a time, so checksums over its packets are
- * summed where they lie instead of copied into WebAssembly memory.
+ * summed where they lie instead of copied into WebAssembly memory. Large
+ * buffers each have a backing store of their own, exactly their size: a
+ * large buffer kept long (a held super-segment) keeps nothing else alive.
  *
  * Ownership: a driver hands a packet to the stack, which *borrows* it while it
  * dispatches and releases it afterwards; whoever keeps bytes longer copies
@@ -37,8 +39,6 @@ const SLAB_SIZE = 1 << 20;
 const LIVE = 0;
 const FREE = 1;
 const HELD = 2;
-/** Arena for large buffers: 31 of them per 2 MiB. */
-const LARGE_SLAB_SIZE = 2 << 20;
 /** The first slab of a pool: one small buffer (an idle host needs no more). */
 const FIRST_SLAB_SIZE = SMALL_BUFFER_SIZE;
 /** Smallest slab that can be a checksum arena (one wasm page). */
@@ -450,8 +450,6 @@ export class PacketPool {
   #slab: ArrayBuffer | null = null;
   #slabSize = FIRST_SLAB_SIZE;
   #slabUsed = SLAB_SIZE;
-  #largeSlab: ArrayBuffer | null = null;
-  #largeSlabUsed = LARGE_SLAB_SIZE;
   /** Small allocations counted up to {@linkcode BUSY_POOL_ALLOCS}. */
   #smallAllocs = 0;
   /** Small buffers carved from plain slabs under 64 KiB (see {@linkcode recycle}). */
@@ -500,7 +498,11 @@ export class PacketPool {
       }
       p = this.#small.pop() ?? new PacketBuffer(this.#carve(), this);
     } else if (need <= LARGE_BUFFER_SIZE) {
-      p = this.#large.pop() ?? new PacketBuffer(this.#carveLarge(), this);
+      // A store of its own, exactly its size: one held for long (TCP's
+      // receive queue) pins what the account charges, not a 2 MiB arena
+      // shared with 30 others. Checksums over it take the copy path; TCP
+      // super-segments, in memory and over a TUN, are rarely summed at all.
+      p = this.#large.pop() ?? new PacketBuffer(new Uint8Array(LARGE_BUFFER_SIZE), this);
     } else {
       p = new PacketBuffer(new Uint8Array(need), this);
     }
@@ -588,22 +590,6 @@ export class PacketPool {
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);
     this.#slabUsed += SMALL_BUFFER_SIZE;
     if (this.#slabSize < ARENA_SLAB_SIZE) this.#plainSmall++;
-    return b;
-  }
-
-  /**
-   * A large buffer: from a checksum arena where one is available (the
-   * checksum of a 64 KiB segment then copies nothing), else on its own.
-   */
-  #carveLarge(): Uint8Array {
-    if (this.#largeSlabUsed + LARGE_BUFFER_SIZE > LARGE_SLAB_SIZE) {
-      const arena = checksumArena(LARGE_SLAB_SIZE);
-      if (arena === null) return new Uint8Array(LARGE_BUFFER_SIZE);
-      this.#largeSlab = arena;
-      this.#largeSlabUsed = 0;
-    }
-    const b = new Uint8Array(this.#largeSlab!, this.#largeSlabUsed, LARGE_BUFFER_SIZE);
-    this.#largeSlabUsed += LARGE_BUFFER_SIZE;
     return b;
   }
 }

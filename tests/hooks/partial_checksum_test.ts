@@ -14,27 +14,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  ACCEPT,
-  createStack,
-  DEFAULT_PLUGINS,
-  HOOK_POINTS,
-  type HookPoint,
-  type PacketBuffer,
-  PacketFlags,
-  type ProtocolPlugin,
-} from "../../mod.ts";
+import { createStack, DEFAULT_PLUGINS, type PacketBuffer, PacketFlags } from "../../mod.ts";
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
 import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 import { ip, ipv4Packet } from "../_harness.ts";
+import { type HookSight, hookWatcher } from "./_watcher.ts";
 
 /** One hook call: the point, whether the checksum was partial, the packet's gsoSize, and whether its TCP/UDP checksum verifies as it stands. */
-interface Seen {
-  readonly point: HookPoint;
-  readonly partial: boolean;
-  readonly gsoSize: number;
-  readonly checksumValid: boolean;
-}
+type Seen = HookSight & { readonly gsoSize: number; readonly checksumValid: boolean };
 
 /** Whether the TCP/UDP checksum of the IPv4 packet at `at` verifies as the bytes stand. */
 function transportChecksumValid(buf: Uint8Array, at: number, end: number): boolean {
@@ -47,36 +34,13 @@ function transportChecksumValid(buf: Uint8Array, at: number, end: number): boole
 }
 
 /** A plugin joining every hook point, recording TCP and UDP packets. */
-function watcher(seen: Seen[]): ProtocolPlugin {
-  return {
-    manifest: {
-      name: "watch",
-      version: "1.0.0",
-      api: "^1.0.0",
-      description: "records what each hook point sees of checksums",
-      layer: "middlebox",
-      binds: [],
-      hooks: HOOK_POINTS.map((point) => ({ point })),
-      counters: [],
-    },
-    setup() {
-      return {
-        hook(point: HookPoint, pkt: PacketBuffer) {
-          const at = pkt.start; // raw IP: the IPv4 header at every point
-          const proto = pkt.buf[at + 9];
-          if (proto === 6 || proto === 17) {
-            seen.push({
-              point,
-              partial: (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0,
-              gsoSize: pkt.gsoSize,
-              checksumValid: transportChecksumValid(pkt.buf, at, pkt.end),
-            });
-          }
-          return ACCEPT;
-        },
-      };
-    },
-  };
+function watcher(seen: Seen[]) {
+  return hookWatcher(seen, (pkt) => {
+    const at = pkt.start; // raw IP: the IPv4 header at every point
+    const proto = pkt.buf[at + 9];
+    if (proto !== 6 && proto !== 17) return null;
+    return { gsoSize: pkt.gsoSize, checksumValid: transportChecksumValid(pkt.buf, at, pkt.end) };
+  });
 }
 
 /** A raw-IP link (USO when `uso`) that keeps what it is given and can hand the stack a packet. */

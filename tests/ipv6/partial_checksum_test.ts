@@ -9,29 +9,21 @@
  * @module
  */
 import assert from "node:assert/strict";
-import {
-  ACCEPT,
-  HOOK_POINTS,
-  type HookPoint,
-  type PacketBuffer,
-  PacketFlags,
-  type ProtocolPlugin,
-} from "../../mod.ts";
+import { HOOK_POINTS, type HookPoint, type ProtocolPlugin } from "../../mod.ts";
 import { pseudoHeaderSumV6, sumRange } from "../../stack/wire/checksum.ts";
 import { Capture, EnvBase, type LinkPair, ms, pluginsWith } from "../_harness.ts";
 import { tsharkProblems } from "../_tshark.ts";
 import { VirtualNetwork } from "../../drivers/loopback/mod.ts";
 import type { Stack } from "../../mod.ts";
+import { type HookSight, hookWatcher } from "../hooks/_watcher.ts";
 
 /** One TCP segment seen at a hook point. */
-interface Seen {
-  readonly point: HookPoint;
-  readonly partial: boolean;
+type Seen = HookSight & {
   /** The checksum verifies as the bytes stand. */
   readonly whole: boolean;
   /** The checksum verifies once a copy is completed from the pseudo-header sum in the field. */
   readonly completes: boolean;
-}
+};
 
 /** Whether the TCP checksum of the IPv6 packet at `at` (TCP right after the header) verifies. */
 function tcpValid(buf: Uint8Array, at: number, end: number): boolean {
@@ -55,35 +47,11 @@ function completesValid(buf: Uint8Array, at: number, end: number): boolean {
 
 /** A plugin joining `points`, recording the TCP/IPv6 segments it sees (raw IP: the header at `start`). */
 function watcher(name: string, points: readonly HookPoint[], seen: Seen[]): ProtocolPlugin {
-  return {
-    manifest: {
-      name,
-      version: "1.0.0",
-      api: "^1.0.0",
-      description: "records what hook points see of TCP/IPv6 checksums",
-      layer: "middlebox",
-      binds: [],
-      hooks: points.map((point) => ({ point })),
-      counters: [],
-    },
-    setup() {
-      return {
-        hook(point: HookPoint, pkt: PacketBuffer) {
-          const at = pkt.start, b = pkt.buf;
-          if (b[at]! >>> 4 === 6 && b[at + 6] === 6) {
-            const partial = (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0;
-            seen.push({
-              point,
-              partial,
-              whole: tcpValid(b, at, pkt.end),
-              completes: completesValid(b, at, pkt.end),
-            });
-          }
-          return ACCEPT;
-        },
-      };
-    },
-  };
+  return hookWatcher(seen, (pkt) => {
+    const at = pkt.start, b = pkt.buf;
+    if (b[at]! >>> 4 !== 6 || b[at + 6] !== 6) return null;
+    return { whole: tcpValid(b, at, pkt.end), completes: completesValid(b, at, pkt.end) };
+  }, { name, points });
 }
 
 function pattern(n: number): Uint8Array {

@@ -8,46 +8,23 @@
  *
  * @module
  */
-import { createStack, DEFAULT_PLUGINS, type Stack, VirtualNetwork } from "../../mod.ts";
+import { VirtualNetwork } from "../../mod.ts";
 import { usedAfterGc } from "../_gc_probe.ts";
-
-const IPV4_PLUGINS = DEFAULT_PLUGINS.filter((p) =>
-  ["ethernet", "arp", "ipv4", "icmp", "udp", "tcp"].includes(p.manifest.name)
-);
-
-/** Heap and external (ArrayBuffer backing stores: packet pool slabs) bytes after a full GC. */
-const heap = (): { heap: number; external: number } => usedAfterGc();
+import { addHosts, perHost } from "./_host_memory.ts";
 
 /** Heap bytes per idle host, measured over `hosts` hosts after start-up traffic settles. */
 export function idleBytesPerHost(hosts: number): { heap: number; external: number } {
   const net = new VirtualNetwork({ seed: 1 });
   const sw = net.switch({ macTableSize: hosts + 16 });
   // Warm up: code, shapes and the network's own pools are not the hosts' cost.
-  const warm: Stack[] = [];
-  for (let i = 0; i < 8; i++) {
-    const s = net.addNode(createStack({ clock: net.clock, seed: i, plugins: IPV4_PLUGINS }));
-    s.addInterface({ driver: sw.port(), addresses: [`10.255.0.${i + 1}/8`] });
-    warm.push(s);
-  }
+  const warm = addHosts(net, sw, { count: 8, seed: 0, first: (255 << 16) + 1 }); // 10.255.0.1-8
   net.runFor(5_000_000);
-  const before = heap();
-  const stacks: Stack[] = [];
-  for (let i = 0; i < hosts; i++) {
-    const s = net.addNode(createStack({ clock: net.clock, seed: 100 + i, plugins: IPV4_PLUGINS }));
-    const n = i + 1;
-    s.addInterface({
-      driver: sw.port(),
-      addresses: [`10.${n >> 16}.${(n >> 8) & 0xff}.${n & 0xff}/8`],
-    });
-    stacks.push(s);
-  }
+  const before = usedAfterGc();
+  const stacks = addHosts(net, sw, { count: hosts, seed: 100 });
   net.runFor(5_000_000); // gratuitous ARP and whatever else starts
-  const after = heap();
+  const after = usedAfterGc();
   if (stacks.length !== hosts || warm.length !== 8) throw new Error("unreachable");
-  return {
-    heap: Math.round((after.heap - before.heap) / hosts),
-    external: Math.round((after.external - before.external) / hosts),
-  };
+  return perHost(before, after, hosts);
 }
 
 if (import.meta.main) {

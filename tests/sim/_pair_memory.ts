@@ -9,13 +9,11 @@
  *
  * @module
  */
-import { createStack, DEFAULT_PLUGINS, SECOND, type Stack, VirtualNetwork } from "../../mod.ts";
+import { SECOND, VirtualNetwork } from "../../mod.ts";
 import { usedAfterGc } from "../_gc_probe.ts";
 import { readFull } from "../../drivers/loopback/scenario.ts";
+import { addHosts, hostAddress, perHost } from "./_host_memory.ts";
 
-const IPV4_PLUGINS = DEFAULT_PLUGINS.filter((p) =>
-  ["ethernet", "arp", "ipv4", "icmp", "udp", "tcp"].includes(p.manifest.name)
-);
 const REQUEST = new Uint8Array(1024);
 const SCRATCH = new Uint8Array(1024);
 /** Requests each client sends; memory is measured half a second before the last. */
@@ -28,16 +26,7 @@ export async function pairBytesPerHost(
   const net = new VirtualNetwork({ seed: 1 });
   const sw = net.switch({ macTableSize: hosts + 16 });
   const before = usedAfterGc();
-  const stacks: Stack[] = [];
-  for (let i = 0; i < hosts; i++) {
-    const s = net.addNode(createStack({ clock: net.clock, seed: 100 + i, plugins: IPV4_PLUGINS }));
-    const n = i + 1;
-    s.addInterface({
-      driver: sw.port(),
-      addresses: [`10.${n >> 16}.${(n >> 8) & 0xff}.${n & 0xff}/8`],
-    });
-    stacks.push(s);
-  }
+  const stacks = addHosts(net, sw, { count: hosts, seed: 100 });
   const pairs = hosts >> 1;
   let after = before;
   let requests = 0;
@@ -57,11 +46,7 @@ export async function pairBytesPerHost(
       const start = net.rng.range(0, SECOND - 1);
       work.push((async () => {
         await new Promise<void>((r) => net.at(start, r));
-        const n = pairs + p + 1;
-        const conn = await stacks[p]!.connect({
-          hostname: `10.${n >> 16}.${(n >> 8) & 0xff}.${n & 0xff}`,
-          port: 80,
-        });
+        const conn = await stacks[p]!.connect({ hostname: hostAddress(pairs + p + 1), port: 80 });
         for (let round = 0; round < ROUNDS; round++) {
           const due = start + round * SECOND;
           if (net.now() < due) await new Promise<void>((r) => net.at(due, r));
@@ -76,11 +61,7 @@ export async function pairBytesPerHost(
   }, { timeout: (ROUNDS + 60) * SECOND });
   for (const s of stacks) s.close();
   net.close();
-  return {
-    heap: Math.round((after.heap - before.heap) / hosts),
-    external: Math.round((after.external - before.external) / hosts),
-    requests,
-  };
+  return { ...perHost(before, after, hosts), requests };
 }
 
 if (import.meta.main) {

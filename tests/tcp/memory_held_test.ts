@@ -5,10 +5,11 @@
  * packets ends (close with unread data, a reset from the peer, destroyed
  * with unread data the user then gives up or reads, the stack closing), no
  * packet stays held, and stalled connections fed super-segments stop at
- * `memoryHigh` counting the held buffers.
+ * `memoryHigh` counting the held buffers, whose backing stores (what they
+ * really keep alive) never exceed the account.
  */
 import assert from "node:assert/strict";
-import { LARGE_BUFFER_SIZE } from "../../stack/packet.ts";
+import { LARGE_BUFFER_SIZE, PacketBuffer } from "../../stack/packet.ts";
 import { makeLink, ms } from "../_harness.ts";
 import type { LinkPair } from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
@@ -23,6 +24,37 @@ const MIN_BUFFER = 4 * KIB;
 /** Packets held past receive() in every pool of the link (the stacks' and the network's). */
 function heldPackets(env: LinkPair): number {
   return env.a.pool.held + env.b.pool.held + env.net.pool.held;
+}
+
+/**
+ * Records every packet held from now until `stop()`, and gives the bytes
+ * of the distinct backing stores the held ones keep reachable: what they
+ * really cost (a buffer carved from a shared arena keeps the whole arena).
+ */
+function watchHolds(): { pinned(): number; stop(): void } {
+  const held = new Set<PacketBuffer>();
+  const proto = PacketBuffer.prototype;
+  const { hold, releaseHeld } = proto;
+  proto.hold = function (this: PacketBuffer): boolean {
+    const ok = hold.call(this);
+    if (ok) held.add(this);
+    return ok;
+  };
+  proto.releaseHeld = function (this: PacketBuffer): void {
+    held.delete(this);
+    releaseHeld.call(this);
+  };
+  return {
+    pinned() {
+      let n = 0;
+      for (const b of new Set([...held].map((p) => p.buf.buffer))) n += b.byteLength;
+      return n;
+    },
+    stop() {
+      proto.hold = hold;
+      proto.releaseHeld = releaseHeld;
+    },
+  };
 }
 
 /** A link at MTU 65535 (super-segments in large pooled buffers); `n` connections a→b. */
@@ -137,18 +169,24 @@ Deno.test("tcp memory + held packets: stalled connections fed super-segments sto
   const N = 16, EACH = 512 * KIB;
   const LIMITS = { memoryLow: 512 * KIB, memoryPressure: 768 * KIB, memoryHigh: 1 * MIB };
   const { env, pairs } = await open(34, N, LIMITS);
+  const holds = watchHolds();
   const sent = pairs.map(([c], i) => sendAll(c, 200 + i, EACH));
   let peak = 0, peakHeld = 0, peakReal = 0;
   const sample = () => {
     const account = counter(env.b, "memory_allocated");
     peak = Math.max(peak, account);
     peakHeld = Math.max(peakHeld, env.b.pool.held + env.net.pool.held + env.a.pool.held);
-    // The held buffers' real bytes never exceed the account they are in.
-    peakReal = Math.max(peakReal, heldPackets(env) * LARGE_BUFFER_SIZE - account);
+    // The held buffers' real bytes (the stores they keep reachable) never
+    // exceed the account they are in.
+    peakReal = Math.max(peakReal, holds.pinned() - account);
     env.net.at(env.net.now() + ms(1), sample);
   };
   sample();
-  await idle(env, 2_000_000);
+  try {
+    await idle(env, 2_000_000);
+  } finally {
+    holds.stop();
+  }
   const bound = LIMITS.memoryHigh + N * MIN_BUFFER;
   assert.ok(peakHeld > 0, "b held super-segments");
   assert.ok(peakReal <= 0, `held buffers exceeded the account by ${peakReal} bytes`);

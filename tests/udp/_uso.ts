@@ -1,7 +1,8 @@
 /**
  * Helpers of the `segmentSize` (USO) tests: payload patterns, the datagrams
  * a send should make, a raw-IP driver with USO that keeps what it is given,
- * and what a USO device makes of a super-datagram.
+ * and what a USO device makes of a super-datagram; and tshark's view of the
+ * UDP datagrams of a capture (these and the capture test).
  *
  * @module
  */
@@ -56,19 +57,22 @@ export function udpChecksumOk(d: Uint8Array): boolean {
   return sumRange(d, 20, d.length, pseudo) === 0xffff;
 }
 
+/**
+ * tshark's `fields` (`-e` names) of each UDP datagram of a capture, read
+ * with UDP checksums checked: one array of values per datagram.
+ */
+export async function tsharkUdpFields(
+  pcap: Uint8Array,
+  fields: readonly string[],
+): Promise<string[][]> {
+  const args = ["-o", "udp.check_checksum:TRUE", "-Y", "udp", "-T", "fields"];
+  for (const f of fields) args.push("-e", f);
+  const out = await runTshark(pcap, args);
+  return out.trim().split("\n").filter((l) => l !== "").map((l) => l.split("\t"));
+}
+
 /** tshark's length and checksum status (1: good) of each UDP datagram of a capture, "len\tstatus". */
 export async function tsharkUdpChecksums(pcap: Uint8Array): Promise<string[]> {
-  const out = await runTshark(pcap, [
-    "-o",
-    "udp.check_checksum:TRUE",
-    "-Y",
-    "udp",
-    "-T",
-    "fields",
-    "-e",
-    "udp.length",
-    "-e",
-    "udp.checksum.status",
-  ]);
-  return out.trim().split("\n").filter((l) => l !== "");
+  const rows = await tsharkUdpFields(pcap, ["udp.length", "udp.checksum.status"]);
+  return rows.map((r) => r.join("\t"));
 }

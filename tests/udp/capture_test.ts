@@ -1,38 +1,18 @@
 import assert from "node:assert/strict";
 import { describeFrame } from "../../stack/wire/pretty.ts";
 import { makeLan, makeLink, withEnv } from "../_harness.ts";
-import { assertTsharkClean, runTshark } from "../_tshark.ts";
+import { assertTsharkClean } from "../_tshark.ts";
+import { tsharkUdpFields } from "./_uso.ts";
 import { gated } from "../_require.ts";
 
 const enc = new TextEncoder();
 
-/** tshark's view of each UDP datagram: "src.port > dst.port len N". */
+/** tshark's view of each UDP datagram: "src.port > dst.port len N checksum S". */
 async function tsharkUdp(pcap: Uint8Array): Promise<string[]> {
-  const out = await runTshark(pcap, [
-    "-o",
-    "udp.check_checksum:TRUE",
-    "-Y",
-    "udp",
-    "-T",
-    "fields",
-    "-e",
-    "ip.src",
-    "-e",
-    "udp.srcport",
-    "-e",
-    "ip.dst",
-    "-e",
-    "udp.dstport",
-    "-e",
-    "udp.length",
-    "-e",
-    "udp.checksum.status",
-  ]);
-  return out.trim().split("\n").filter((l) => l !== "").map(
-    (l) => {
-      const [src, sport, dst, dport, len, status] = l.split("\t");
-      return `${src}.${sport} > ${dst}.${dport} len ${len} checksum ${status}`;
-    },
+  const fields = ["ip.src", "udp.srcport", "ip.dst", "udp.dstport", "udp.length"];
+  const rows = await tsharkUdpFields(pcap, [...fields, "udp.checksum.status"]);
+  return rows.map(([src, sport, dst, dport, len, status]) =>
+    `${src}.${sport} > ${dst}.${dport} len ${len} checksum ${status}`
   );
 }
 

@@ -153,6 +153,8 @@ export const TCP_COUNTERS = [
   "rcv_pruned",
   "rcv_collapsed",
   "sack_reneging",
+  "tfo_syn_data_mem_refused",
+  "memory_pressure_us",
 ] as const;
 
 /** The parsed fields of the segment being received (one scratch object per stack). */
@@ -298,7 +300,7 @@ export class TcpCore {
       cfg.ephemeralPortMax,
     );
     this.fastOpen = new FastOpenState(ctx.rng, cfg.fastOpenKeyLifetime);
-    this.mem = new TcpMemory(cfg, this.c);
+    this.mem = new TcpMemory(cfg, this.c, { clock: ctx });
     let s = 0;
     // Scaled for the most the buffer may grow to (auto-tuning), as Linux scales for tcp_rmem[2].
     const most = Math.max(cfg.receiveBuffer, cfg.receiveBufferMax);

@@ -9,9 +9,10 @@
  *   so a rotation does not throw every client back to a full handshake. A
  *   cookie request (an empty option) or an invalid cookie gets a cookie in
  *   the SYN-ACK and the SYN's data is not acknowledged; a valid cookie
- *   (with fewer than `queueLength` such children still half-open) has the
- *   SYN's data taken into the receive buffer and acknowledged by the
- *   SYN-ACK. The child is accepted once the handshake's ACK arrives, its
+ *   (with fewer than `queueLength` such children still half-open, and the
+ *   stack's TCP memory not under pressure: `admitSynData` in `memory.ts`)
+ *   has the SYN's data taken into the receive buffer and acknowledged by
+ *   the SYN-ACK. The child is accepted once the handshake's ACK arrives, its
  *   data readable at once; a duplicated SYN is answered with the SYN-ACK
  *   again and never delivers its data twice.
  * - **Client** (`connect({ fastOpenData })`, Linux's `MSG_FASTOPEN`): the
@@ -34,6 +35,7 @@ import { TCP_OPT_FAST_OPEN, TCP_OPT_NOP } from "../../wire/tcp_options.ts";
 import type { Segment, TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
+import { admitSynData } from "./memory.ts";
 import { seqAdd, seqDiff, seqLt } from "./seq.ts";
 
 /** Length of the cookies this stack makes, bytes (RFC 7413 allows 4..16). */
@@ -140,7 +142,8 @@ function write(key: KeyedHash, client: IpKey, out: Uint8Array): void {
  * `ep` took its sequence numbers (RCV.NXT = SEG.SEQ + 1): answers a cookie
  * request or a wrong cookie with a cookie in the SYN-ACK, and with a valid
  * cookie takes the SYN's data (copied into the receive buffer) so the
- * SYN-ACK acknowledges it.
+ * SYN-ACK acknowledges it, unless the listener's Fast Open queue is full or
+ * the stack's TCP memory refuses it (`admitSynData`).
  */
 export function fastOpenSyn(core: TcpCore, ls: ListenSocket, ep: TcpEndpoint, seg: Segment): void {
   const opts = seg.opts;
@@ -162,6 +165,7 @@ export function fastOpenSyn(core: TcpCore, ls: ListenSocket, ep: TcpEndpoint, se
     core.c.tfo_queue_full.value++;
     return;
   }
+  if (!admitSynData(ep, seg.dataLen)) return; // memory: the client sends it again
   // copy: retained past receive() (into the receive buffer)
   const n = ep.rcvBuffer().write(seg.buf.subarray(seg.dataAt, seg.dataAt + seg.dataLen));
   ep.rcvNxt = seqAdd(ep.rcvNxt, n);

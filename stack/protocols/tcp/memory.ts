@@ -31,10 +31,15 @@
  *
  * `tcp.memory_allocated` shows the account and `tcp.memory_peak` its
  * highest value (bytes; gauges, which a counter reset zeroes until their
- * next update).
+ * next update); `tcp.memory_pressure_us` counts the virtual µs spent under
+ * pressure (Linux's TCPMemoryPressuresChrono), brought up to date whenever
+ * the account changes or a window is offered under pressure, and when it
+ * ends. Data a Fast Open SYN carries gets no minimum store: it is refused
+ * under pressure ({@linkcode admitSynData}).
  *
  * @module
  */
+import type { Instant } from "../../clock.ts";
 import { type RingAccount, ringSizeFor } from "./buffer.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import type { TcpCounters } from "./core.ts";
@@ -62,13 +67,19 @@ export interface MemoryLimits {
  * ```ts
  * import { TcpMemory } from "./memory.ts";
  * import assert from "node:assert/strict";
- * const mem = new TcpMemory({ memoryLow: 100, memoryPressure: 200, memoryHigh: 300 }, null);
+ * let now = 0; // the stack's clock, µs
+ * const clock = { now: () => now };
+ * const limits = { memoryLow: 100, memoryPressure: 200, memoryHigh: 300 };
+ * const mem = new TcpMemory(limits, null, { clock });
  * mem.charge(250);
  * assert.ok(mem.underPressure);
+ * now = 1000;
  * mem.charge(-100); // 150: still above low
  * assert.ok(mem.underPressure);
+ * now = 1500;
  * mem.charge(-50);
  * assert.ok(!mem.underPressure);
+ * assert.equal(mem.pressureTime, 1500); // µs under pressure
  * ```
  */
 export class TcpMemory implements RingAccount {
@@ -84,18 +95,51 @@ export class TcpMemory implements RingAccount {
   readonly pressure: number;
   /** No buffer grows past this. */
   readonly high: number;
+  /**
+   * Virtual µs spent under pressure (Linux's TCPMemoryPressuresChrono, in
+   * µs): ended episodes and the current one up to its last
+   * {@linkcode notePressure}. Also counted in `tcp.memory_pressure_us`.
+   */
+  pressureTime = 0;
   readonly #c: TcpCounters | null;
+  readonly #clock: { now(): Instant } | null;
+  // Under pressure: when its time was last added to pressureTime.
+  #pressureMark: Instant = 0;
 
-  /** An empty account with `limits`, counting into `counters` (null: none). */
-  constructor(limits: MemoryLimits, counters: TcpCounters | null) {
+  /**
+   * An empty account with `limits`, counting into `counters` (null: none);
+   * `clock` (the stack's) times pressure (none: it counts no time).
+   */
+  constructor(
+    limits: MemoryLimits,
+    counters: TcpCounters | null,
+    options: { clock?: { now(): Instant } } = {},
+  ) {
     this.low = limits.memoryLow;
     this.pressure = limits.memoryPressure;
     this.high = limits.memoryHigh;
     this.#c = counters;
+    this.#clock = options.clock ?? null;
+  }
+
+  /**
+   * Adds the time under pressure since it was last added to
+   * {@linkcode pressureTime} (and the counter): done on every change of the
+   * account and every window offered under pressure, so the figure is
+   * current while traffic flows. Nothing when not under pressure.
+   */
+  notePressure(): void {
+    if (!this.underPressure || this.#clock === null) return;
+    const now = this.#clock.now();
+    const d = now - this.#pressureMark;
+    this.#pressureMark = now;
+    this.pressureTime += d;
+    if (this.#c !== null) this.#c.memory_pressure_us.value += d;
   }
 
   /** A backing store changed by `delta` bytes. */
   charge(delta: number): void {
+    this.notePressure(); // the time under pressure up to this change
     const a = this.allocated += delta;
     const c = this.#c;
     if (c !== null) c.memory_allocated.value = a;
@@ -106,6 +150,7 @@ export class TcpMemory implements RingAccount {
     if (delta > 0) {
       if (!this.underPressure && a > this.pressure) {
         this.underPressure = true;
+        if (this.#clock !== null) this.#pressureMark = this.#clock.now();
         if (c !== null) c.memory_pressures.value++;
       }
     } else if (this.underPressure && a <= this.low) this.underPressure = false;
@@ -188,12 +233,33 @@ export function mayHold(ep: TcpEndpoint, pkt: PacketBuffer): boolean {
 }
 
 /**
+ * Whether a Fast Open child may take the `len` bytes of data its SYN carries
+ * (RFC 7413 §4.2.2, `fastopen.ts`) into a receive store: not while the stack
+ * is under memory pressure, nor when that store would take the account past
+ * `memoryPressure`. A half-open connection has no claim on the minimum store
+ * ({@linkcode MEMORY_MIN_BUFFER} is for connections that exist), so a flood
+ * of such SYNs cannot push the account on. Refused, the data is counted
+ * (`tcp.tfo_syn_data_mem_refused`) and not acknowledged: the handshake
+ * completes and the client sends it again (§4.2.2 fallback). O(1).
+ */
+export function admitSynData(ep: TcpEndpoint, len: number): boolean {
+  const core = ep.core;
+  const mem = core.mem;
+  const store = ringSizeFor(0, len, core.cfg.receiveBuffer);
+  if (!mem.underPressure && mem.allocated + store <= mem.pressure) return true;
+  core.c.tfo_syn_data_mem_refused.value++;
+  return false;
+}
+
+/**
  * The window to offer under memory pressure: no more than four segments
  * (Linux's tcp_clamp_window), unless the store already held has more room.
  * The caller keeps the right edge from moving back.
  */
 export function clampWindow(ep: TcpEndpoint, wnd: number): number {
-  if (!ep.core.mem.underPressure) return wnd;
+  const mem = ep.core.mem;
+  if (!mem.underPressure) return wnd;
+  mem.notePressure(); // keeps tcp.memory_pressure_us current while the account is still
   // Room in the ring's store: held buffers' slack takes no new bytes.
   const ring = ep.rcvBuf === null ? null : ep.rcvBuf.ring;
   const room = ring === null ? 0 : ring.allocated - ring.length;

@@ -82,8 +82,11 @@
  *   given up, its SACKs reneged), `rcv_pruned` (still no room after
  *   pruning), `rcv_collapsed` (a receive store shrunk to what it holds),
  *   `sack_reneging` (the peer dropped data it had SACKed: retransmission
- *   timer brought forward), and the gauges `memory_allocated` and
- *   `memory_peak` (bytes).
+ *   timer brought forward), `tfo_syn_data_mem_refused` (a Fast Open SYN's
+ *   data refused under pressure: the client sends it again after the
+ *   handshake), `memory_pressure_us` (virtual µs spent under pressure,
+ *   Linux's TCPMemoryPressuresChrono), and the gauges `memory_allocated`
+ *   and `memory_peak` (bytes).
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take

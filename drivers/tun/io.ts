@@ -214,6 +214,11 @@ export interface TunIoOptions {
   readonly frameMax: number;
   /** Frames read before yielding to the event loop. */
   readonly batch: number;
+  /**
+   * Bytes after which a batch ends even if it has fewer than `batch` frames
+   * (the frame that reaches it is the batch's last). Default: no limit.
+   */
+  readonly batchBytes?: number;
   /** Longest `poll()` wait, in ms. */
   readonly pollTimeout: number;
   /** Frames carry a virtio-net header (`IFF_VNET_HDR`), see `vnet.ts`. Default false. */
@@ -291,6 +296,7 @@ export class TunIo {
   readonly #libc: Libc;
   readonly #frameMax: number;
   readonly #batch: number;
+  readonly #batchBytes: number;
   readonly #pollTimeout: number;
   readonly #vnet: boolean;
   readonly #linkHeader: number;
@@ -313,6 +319,7 @@ export class TunIo {
     this.#wake = wakeFd;
     this.#frameMax = options.frameMax;
     this.#batch = options.batch;
+    this.#batchBytes = options.batchBytes ?? Infinity;
     this.#pollTimeout = options.pollTimeout;
     this.#vnet = options.vnet ?? false;
     this.#linkHeader = options.linkHeader ?? 0;
@@ -493,7 +500,7 @@ export class TunIo {
   }
 
   /**
-   * Reads until EAGAIN or `batch` frames, handing each to the stack.
+   * Reads until EAGAIN, `batch` frames or `batchBytes`, handing each to the stack.
    * Hot path: no closure, promise or allocation besides the pooled buffer and
    * the view given to FFI.
    */
@@ -503,9 +510,10 @@ export class TunIo {
     const pool = port.pool;
     const stats = this.stats;
     let n = 0;
+    let bytes = 0;
     // With a virtio-net header it is read into the headroom, right in front of the frame.
     const hdr = this.#vnet ? VNET_HDR_LEN : 0;
-    while (n < this.#batch && !this.#closing) {
+    while (n < this.#batch && bytes < this.#batchBytes && !this.#closing) {
       const pkt = pool.alloc(this.#frameMax);
       const start = pkt.start;
       // All the tailroom: a frame a little over the MTU still fits.
@@ -553,6 +561,7 @@ export class TunIo {
             stats.rxPackets += k;
             stats.rxBytes += r;
             n += k;
+            bytes += r;
             continue;
           }
           // A TCP super-segment is one valid segment; anything else (UFO) is not.
@@ -591,6 +600,7 @@ export class TunIo {
       stats.rxPackets++;
       stats.rxBytes += r;
       n++;
+      bytes += r;
       port.receive(pkt); // the stack borrows pkt and releases it
     }
     return n;

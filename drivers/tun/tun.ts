@@ -84,6 +84,19 @@ export const TUN_DEVICE_PATH = "/dev/net/tun";
 /** Frames read per batch before the loop yields to the event loop (default of `batch`). */
 export const DEFAULT_BATCH = 64;
 
+/**
+ * Bytes after which a batch ends early (default of `batchBytes`): 16 TCP
+ * super-segments of 64 KiB. Each batch ends with the stack's coalesced ACK
+ * and a turn of the event loop where the application reads, so a sender
+ * whose whole send buffer (Linux: up to 4 MiB) fits in one 64-frame batch is
+ * not left waiting for a single ACK per 4 MiB, and the receive window opens
+ * again between batches (issue #13: iperf3 over TUN at MTU 1500 with
+ * offloads, 3 interleaved pairs at load 15: 3.39 against 2.27 Gbit/s, the
+ * sender's `rwnd_limited` 0.1-0.3% against 3.6-16.4% of its busy time).
+ * Frames of an MTU of 1500 without offloads (64 × 1.5 KB) never reach it.
+ */
+export const DEFAULT_BATCH_BYTES = 1 << 20;
+
 /** Linux's transmit queue of a new TUN/TAP device, in frames (`TUN_READQ_SIZE`). */
 export const LINUX_TX_QUEUE_LENGTH = 500;
 
@@ -164,6 +177,11 @@ export interface TunOptions {
   readonly up?: boolean;
   /** Frames read per batch, 1..4096 (default {@linkcode DEFAULT_BATCH}). */
   readonly batch?: number;
+  /**
+   * Bytes after which a batch ends even with fewer frames, 1..2^30
+   * (default {@linkcode DEFAULT_BATCH_BYTES}).
+   */
+  readonly batchBytes?: number;
   /** Longest `poll()` wait in ms, 1..60000 (default {@linkcode DEFAULT_POLL_TIMEOUT}). */
   readonly pollTimeout?: number;
   /** Called after every batch of received frames (see {@linkcode TunDevice.onBatch}). */
@@ -454,6 +472,10 @@ function checkOptions(options: TunOptions): void {
       throw new TypeError("Cannot open TAP device: the MAC must be 6 bytes and unicast");
     }
   }
+  const bb = options.batchBytes;
+  if (bb !== undefined && !(Number.isInteger(bb) && bb >= 1 && bb <= 2 ** 30)) {
+    throw new RangeError(`Cannot open TUN/TAP device: batchBytes ${bb} is not in 1..2^30`);
+  }
   const q = options.txQueueLength;
   if (q !== undefined && !(Number.isInteger(q) && q >= 1 && q <= MAX_TX_QUEUE_LENGTH)) {
     throw new RangeError(
@@ -629,6 +651,7 @@ export class TunDevice implements LinkDriver {
       maxFrame: opened.mtu + (mode === "tap" ? 18 : 0),
       frameMax,
       batch: options.batch ?? DEFAULT_BATCH,
+      batchBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES,
       pollTimeout: options.pollTimeout ?? DEFAULT_POLL_TIMEOUT,
       ...(options.wait === "block"
         ? {

@@ -21,11 +21,14 @@ Deno.test("openTun() rejects a MAC on a TUN device, and a multicast or short MAC
   assert.throws(() => openTun({ mode: "tap", mac: new Uint8Array(5) }), /6 bytes/);
 });
 
-Deno.test("openTun() rejects a bad name, batch or poll timeout", () => {
+Deno.test("openTun() rejects a bad name, batch, batchBytes or poll timeout", () => {
   assert.throws(() => openTun({ name: "way-too-long-name0" }), TypeError);
   assert.throws(() => openTun({ batch: 0 }), RangeError);
   assert.throws(() => openTun({ batch: 5000 }), RangeError);
   assert.throws(() => openTun({ pollTimeout: 0 }), RangeError);
+  for (const batchBytes of [0, 2 ** 30 + 1, 1.5]) {
+    assert.throws(() => openTun({ batchBytes }), RangeError, String(batchBytes));
+  }
 });
 
 Deno.test("openTun() rejects a txQueueLength outside 1..65536", () => {

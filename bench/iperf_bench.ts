@@ -16,7 +16,10 @@
  *   side of our reads and writes) per GiB. Byte counts are checked at both
  *   ends: the stack's `iperf3.bytes` must equal what iperf3 reports
  *   for the stack's side, and the receiver can have no more than the sender.
- *   No best-of figures.
+ *   No best-of figures. A second line splits the machine's cores over each
+ *   run (`/proc/stat`): the stack, the client, interrupts and softirqs
+ *   (Linux's sender runs there too), everything else, and idle: whether the
+ *   two ends had the machine, or shared it.
  * - 64-byte request/response over TCP (`IPERF_BENCH_RR` transactions per
  *   run, default 20,000 after 1,000 of warm-up): a Deno client in the
  *   namespace (this file with `--rr-client`), one transaction in flight,
@@ -113,7 +116,32 @@ interface IperfRun {
   readonly stackCpuPerGiB: number;
   /** Of that, system time (Linux's side of our reads and writes runs in our system calls). */
   readonly stackSysPerGiB: number;
+  /** Where the machine's cores went meanwhile (`/proc/stat`), in cores. */
+  readonly machine: MachineSplit;
 }
+
+/** The machine's CPU time over one run, in cores (1 = one core all the time). */
+interface MachineSplit {
+  /** This process (the stack, `up`). */
+  readonly stack: number;
+  /** The iperf3 client (its own figure). */
+  readonly client: number;
+  /** Interrupts and softirqs (Linux charges them to no process). */
+  readonly irq: number;
+  /** Everything else that ran: other processes, kernel threads. */
+  readonly other: number;
+  /** Idle, I/O wait and time the hypervisor took (steal). */
+  readonly idle: number;
+}
+
+/** The `cpu` line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal (ticks). */
+async function procStat(): Promise<number[]> {
+  const line = (await Deno.readTextFile("/proc/stat")).split("\n")[0]!;
+  return line.trim().split(/\s+/).slice(1, 9).map(Number);
+}
+
+/** `/proc/stat`'s USER_HZ: ticks per second (100 on Linux's ABI). */
+const TICKS = 100;
 
 interface Sum {
   readonly bytes: number;
@@ -128,6 +156,8 @@ async function iperfRun(
   seconds: number,
 ): Promise<IperfRun> {
   const before = stack.counters.value("iperf3.bytes");
+  const stat0 = await procStat();
+  const wall0 = performance.now();
   const cpu0 = process.cpuUsage();
   const r = await netnsExec(netns, [
     "iperf3",
@@ -139,6 +169,8 @@ async function iperfRun(
     ...(reverse ? ["-R"] : []),
   ], seconds + 30);
   const used = process.cpuUsage(cpu0);
+  const wall = (performance.now() - wall0) / 1000;
+  const stat = (await procStat()).map((v, i) => (v - stat0[i]!) / TICKS / wall);
   const stackCpu = (used.user + used.system) / 1e6;
   const j = JSON.parse(r.stdout) as {
     error?: string;
@@ -165,7 +197,25 @@ async function iperfRun(
   // The client's seconds: its own measurement of the test's length.
   const clientSeconds = reverse ? j.end.sum_received.seconds : j.end.sum_sent.seconds;
   const clientCpu = j.end.cpu_utilization_percent.host_total / 100 * clientSeconds;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = stat as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const machine: MachineSplit = {
+    stack: stackCpu / wall,
+    client: clientCpu / wall,
+    irq: irq + softirq,
+    other: user + nice + system - stackCpu / wall - clientCpu / wall,
+    idle: idle + iowait + steal,
+  };
   return {
+    machine,
     gbps: received * 8 / j.end.sum_received.seconds / 1e9,
     sent,
     received,
@@ -264,6 +314,12 @@ async function report(): Promise<void> {
               spread(rs.map((r) => r.stackSysPerGiB), 2)
             } CPU-s/GiB; ` +
             `received/sent ${spread(rs.map((r) => r.received / r.sent), 4)}`,
+        );
+        const m = (f: (x: MachineSplit) => number) => spread(rs.map((r) => f(r.machine)), 2);
+        log(
+          `    cores (of ${navigator.hardwareConcurrency}): stack ${m((x) => x.stack)}, ` +
+            `client ${m((x) => x.client)}, irq+softirq ${m((x) => x.irq)}, ` +
+            `other ${m((x) => x.other)}, idle+steal ${m((x) => x.idle)}`,
         );
       }
       if (link.mtu === 1500 && transactions > 0) {

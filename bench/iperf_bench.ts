@@ -19,7 +19,10 @@
  *   No best-of figures. A second line splits the machine's cores over each
  *   run (`/proc/stat`): the stack, the client, interrupts and softirqs
  *   (Linux's sender runs there too), everything else, and idle: whether the
- *   two ends had the machine, or shared it.
+ *   two ends had the machine, or shared it. For Linux → host, a third says
+ *   what Linux's sender saw (`ss -ti` half a second before the end): the
+ *   share of its busy time the stack's window (`rwnd_limited`) or its own
+ *   send buffer (`sndbuf_limited`) held it back, and segments per ACK.
  * - 64-byte request/response over TCP (`IPERF_BENCH_RR` transactions per
  *   run, default 20,000 after 1,000 of warm-up): a Deno client in the
  *   namespace (this file with `--rr-client`), one transaction in flight,
@@ -118,6 +121,42 @@ interface IperfRun {
   readonly stackSysPerGiB: number;
   /** Where the machine's cores went meanwhile (`/proc/stat`), in cores. */
   readonly machine: MachineSplit;
+  /** Linux's sender near the end of a forward run (`ss -ti`), null for -R or when ss saw none. */
+  readonly sender: SenderInfo | null;
+}
+
+/** What Linux's TCP sender says of the data connection (`ss -tin`), cumulative. */
+interface SenderInfo {
+  /** Share of its busy time the stack's receive window held it back. */
+  readonly rwndLimited: number;
+  /** Share of its busy time its own send buffer held it back. */
+  readonly sndbufLimited: number;
+  /** Segments (MSS-sized, counted by Linux) sent per segment received: ~ per ACK. */
+  readonly segmentsPerAck: number;
+}
+
+/**
+ * Linux's sender's view of the connection to the stack that has sent the
+ * most: its `rwnd_limited` and `sndbuf_limited` time (the window or its
+ * own buffer, not the network, held it back) and segments per ACK.
+ */
+async function senderInfo(netns: string): Promise<SenderInfo | null> {
+  const r = await netnsExec(netns, ["ss", "-tinH", "dst", HOST], 5);
+  let best: SenderInfo | null = null;
+  let most = -1;
+  for (const line of r.stdout.split("\n")) {
+    const num = (name: string) => Number(new RegExp(`\\b${name}:(\\d+)`).exec(line)?.[1] ?? 0);
+    const acked = num("bytes_acked");
+    const busy = num("busy");
+    if (acked <= most || busy === 0) continue;
+    most = acked;
+    best = {
+      rwndLimited: num("rwnd_limited") / busy,
+      sndbufLimited: num("sndbuf_limited") / busy,
+      segmentsPerAck: num("segs_out") / Math.max(1, num("segs_in")),
+    };
+  }
+  return best;
 }
 
 /** The machine's CPU time over one run, in cores (1 = one core all the time). */
@@ -159,6 +198,11 @@ async function iperfRun(
   const stat0 = await procStat();
   const wall0 = performance.now();
   const cpu0 = process.cpuUsage();
+  // The sender's counters half a second before the end (the connection is gone after it).
+  let sender: Promise<SenderInfo | null> = Promise.resolve(null);
+  const look = reverse ? undefined : setTimeout(() => {
+    sender = senderInfo(netns).catch(() => null);
+  }, (seconds - 0.5) * 1000);
   const r = await netnsExec(netns, [
     "iperf3",
     "-c",
@@ -169,6 +213,7 @@ async function iperfRun(
     ...(reverse ? ["-R"] : []),
   ], seconds + 30);
   const used = process.cpuUsage(cpu0);
+  clearTimeout(look);
   const wall = (performance.now() - wall0) / 1000;
   const stat = (await procStat()).map((v, i) => (v - stat0[i]!) / TICKS / wall);
   const stackCpu = (used.user + used.system) / 1e6;
@@ -216,6 +261,7 @@ async function iperfRun(
   };
   return {
     machine,
+    sender: await sender,
     gbps: received * 8 / j.end.sum_received.seconds / 1e9,
     sent,
     received,
@@ -321,6 +367,15 @@ async function report(): Promise<void> {
             `client ${m((x) => x.client)}, irq+softirq ${m((x) => x.irq)}, ` +
             `other ${m((x) => x.other)}, idle+steal ${m((x) => x.idle)}`,
         );
+        const ss = rs.flatMap((r) => r.sender === null ? [] : [r.sender]);
+        if (ss.length > 0) {
+          log(
+            `    Linux's sender (ss -ti, ${ss.length} runs): rwnd_limited ${
+              spread(ss.map((x) => 100 * x.rwndLimited), 1)
+            }%, sndbuf_limited ${spread(ss.map((x) => 100 * x.sndbufLimited), 1)}% ` +
+              `of its busy time, ${spread(ss.map((x) => x.segmentsPerAck), 0)} segments per ACK`,
+          );
+        }
       }
       if (link.mtu === 1500 && transactions > 0) {
         const rr: RrRun[] = [];

@@ -16,7 +16,13 @@
  *   side of our reads and writes) per GiB. Byte counts are checked at both
  *   ends: the stack's `iperf3.bytes` must equal what iperf3 reports
  *   for the stack's side, and the receiver can have no more than the sender.
- *   No best-of figures.
+ *   No best-of figures. A second line splits the machine's cores over each
+ *   run (`/proc/stat`): the stack, the client, interrupts and softirqs
+ *   (Linux's sender runs there too), everything else, and idle: whether the
+ *   two ends had the machine, or shared it. For Linux → host, a third says
+ *   what Linux's sender saw (`ss -ti` half a second before the end): the
+ *   share of its busy time the stack's window (`rwnd_limited`) or its own
+ *   send buffer (`sndbuf_limited`) held it back, and segments per ACK.
  * - 64-byte request/response over TCP (`IPERF_BENCH_RR` transactions per
  *   run, default 20,000 after 1,000 of warm-up): a Deno client in the
  *   namespace (this file with `--rr-client`), one transaction in flight,
@@ -113,7 +119,68 @@ interface IperfRun {
   readonly stackCpuPerGiB: number;
   /** Of that, system time (Linux's side of our reads and writes runs in our system calls). */
   readonly stackSysPerGiB: number;
+  /** Where the machine's cores went meanwhile (`/proc/stat`), in cores. */
+  readonly machine: MachineSplit;
+  /** Linux's sender near the end of a forward run (`ss -ti`), null for -R or when ss saw none. */
+  readonly sender: SenderInfo | null;
 }
+
+/** What Linux's TCP sender says of the data connection (`ss -tin`), cumulative. */
+interface SenderInfo {
+  /** Share of its busy time the stack's receive window held it back. */
+  readonly rwndLimited: number;
+  /** Share of its busy time its own send buffer held it back. */
+  readonly sndbufLimited: number;
+  /** Segments (MSS-sized, counted by Linux) sent per segment received: ~ per ACK. */
+  readonly segmentsPerAck: number;
+}
+
+/**
+ * Linux's sender's view of the connection to the stack that has sent the
+ * most: its `rwnd_limited` and `sndbuf_limited` time (the window or its
+ * own buffer, not the network, held it back) and segments per ACK.
+ */
+async function senderInfo(netns: string): Promise<SenderInfo | null> {
+  const r = await netnsExec(netns, ["ss", "-tinH", "dst", HOST], 5);
+  let best: SenderInfo | null = null;
+  let most = -1;
+  for (const line of r.stdout.split("\n")) {
+    const num = (name: string) => Number(new RegExp(`\\b${name}:(\\d+)`).exec(line)?.[1] ?? 0);
+    const acked = num("bytes_acked");
+    const busy = num("busy");
+    if (acked <= most || busy === 0) continue;
+    most = acked;
+    best = {
+      rwndLimited: num("rwnd_limited") / busy,
+      sndbufLimited: num("sndbuf_limited") / busy,
+      segmentsPerAck: num("segs_out") / Math.max(1, num("segs_in")),
+    };
+  }
+  return best;
+}
+
+/** The machine's CPU time over one run, in cores (1 = one core all the time). */
+interface MachineSplit {
+  /** This process (the stack, `up`). */
+  readonly stack: number;
+  /** The iperf3 client (its own figure). */
+  readonly client: number;
+  /** Interrupts and softirqs (Linux charges them to no process). */
+  readonly irq: number;
+  /** Everything else that ran: other processes, kernel threads. */
+  readonly other: number;
+  /** Idle, I/O wait and time the hypervisor took (steal). */
+  readonly idle: number;
+}
+
+/** The `cpu` line of /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal (ticks). */
+async function procStat(): Promise<number[]> {
+  const line = (await Deno.readTextFile("/proc/stat")).split("\n")[0]!;
+  return line.trim().split(/\s+/).slice(1, 9).map(Number);
+}
+
+/** `/proc/stat`'s USER_HZ: ticks per second (100 on Linux's ABI). */
+const TICKS = 100;
 
 interface Sum {
   readonly bytes: number;
@@ -128,7 +195,14 @@ async function iperfRun(
   seconds: number,
 ): Promise<IperfRun> {
   const before = stack.counters.value("iperf3.bytes");
+  const stat0 = await procStat();
+  const wall0 = performance.now();
   const cpu0 = process.cpuUsage();
+  // The sender's counters half a second before the end (the connection is gone after it).
+  let sender: Promise<SenderInfo | null> = Promise.resolve(null);
+  const look = reverse ? undefined : setTimeout(() => {
+    sender = senderInfo(netns).catch(() => null);
+  }, (seconds - 0.5) * 1000);
   const r = await netnsExec(netns, [
     "iperf3",
     "-c",
@@ -139,6 +213,9 @@ async function iperfRun(
     ...(reverse ? ["-R"] : []),
   ], seconds + 30);
   const used = process.cpuUsage(cpu0);
+  clearTimeout(look);
+  const wall = (performance.now() - wall0) / 1000;
+  const stat = (await procStat()).map((v, i) => (v - stat0[i]!) / TICKS / wall);
   const stackCpu = (used.user + used.system) / 1e6;
   const j = JSON.parse(r.stdout) as {
     error?: string;
@@ -165,7 +242,26 @@ async function iperfRun(
   // The client's seconds: its own measurement of the test's length.
   const clientSeconds = reverse ? j.end.sum_received.seconds : j.end.sum_sent.seconds;
   const clientCpu = j.end.cpu_utilization_percent.host_total / 100 * clientSeconds;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = stat as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const machine: MachineSplit = {
+    stack: stackCpu / wall,
+    client: clientCpu / wall,
+    irq: irq + softirq,
+    other: user + nice + system - stackCpu / wall - clientCpu / wall,
+    idle: idle + iowait + steal,
+  };
   return {
+    machine,
+    sender: await sender,
     gbps: received * 8 / j.end.sum_received.seconds / 1e9,
     sent,
     received,
@@ -265,6 +361,21 @@ async function report(): Promise<void> {
             } CPU-s/GiB; ` +
             `received/sent ${spread(rs.map((r) => r.received / r.sent), 4)}`,
         );
+        const m = (f: (x: MachineSplit) => number) => spread(rs.map((r) => f(r.machine)), 2);
+        log(
+          `    cores (of ${navigator.hardwareConcurrency}): stack ${m((x) => x.stack)}, ` +
+            `client ${m((x) => x.client)}, irq+softirq ${m((x) => x.irq)}, ` +
+            `other ${m((x) => x.other)}, idle+steal ${m((x) => x.idle)}`,
+        );
+        const ss = rs.flatMap((r) => r.sender === null ? [] : [r.sender]);
+        if (ss.length > 0) {
+          log(
+            `    Linux's sender (ss -ti, ${ss.length} runs): rwnd_limited ${
+              spread(ss.map((x) => 100 * x.rwndLimited), 1)
+            }%, sndbuf_limited ${spread(ss.map((x) => 100 * x.sndbufLimited), 1)}% ` +
+              `of its busy time, ${spread(ss.map((x) => x.segmentsPerAck), 0)} segments per ACK`,
+          );
+        }
       }
       if (link.mtu === 1500 && transactions > 0) {
         const rr: RrRun[] = [];

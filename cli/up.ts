@@ -48,7 +48,9 @@ import {
   randomMac,
   RealTimeRunner,
   type TunDevice,
+  txQueueForWindow,
 } from "../drivers/tun/mod.ts";
+import { TCP_OPTIONS } from "../stack/protocols/tcp/config.ts";
 import { openPacket, type PacketDevice } from "../drivers/packet/mod.ts";
 import { openVxlan, type VxlanDevice } from "../drivers/vxlan/mod.ts";
 import { configurePeer } from "./_netns.ts";
@@ -452,6 +454,12 @@ async function start(
           mode: a.driver,
           ...(a.ifname !== undefined ? { name: a.ifname } : {}),
           ...(a.mtu !== undefined ? { mtu: a.mtu } : {}),
+          // Room for a whole default TCP window of full segments, so a busy
+          // machine that delays our reads costs Linux no drops.
+          txQueueLength: txQueueForWindow(
+            Number(TCP_OPTIONS.receiveBufferMax!.default),
+            a.mtu ?? 1500,
+          ),
           ...(a.driver === "tap" ? { mac: a.mac ?? randomMac(stack.rng) } : {}),
           ...(a.netns !== undefined ? { netns: a.netns } : {}),
           ...(a.offload ? { offload: true } : {}),

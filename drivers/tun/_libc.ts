@@ -65,6 +65,10 @@ export const SIOCGIFMTU = 0x8921;
 export const SIOCSIFMTU = 0x8922;
 /** Gets the hardware address. */
 export const SIOCGIFHWADDR = 0x8927;
+/** Gets the transmit queue length (`ifr_qlen`, frames). */
+export const SIOCGIFTXQLEN = 0x8942;
+/** Sets the transmit queue length. */
+export const SIOCSIFTXQLEN = 0x8943;
 /** Interface is administratively up. */
 export const IFF_UP = 0x1;
 

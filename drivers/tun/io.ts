@@ -57,7 +57,8 @@
  * in one transfer, load 23-50), less than the 12.5%, probably because the
  * ring copy now takes the cache misses the sum took. Batches cut at 6 or
  * 12 frames, or a second read after each batch's ACK, did not help (more
- * ACKs and polls, or nothing).
+ * ACKs and polls, or nothing) then; 16 (1 MiB) did in session 11, see
+ * below.
  *
  * The ring copy is gone too (session 10): TCP's receive queue holds the
  * pooled super-segment itself (`stack/protocols/tcp/rcv_queue.ts`,
@@ -91,6 +92,53 @@
  * 0.33 quiet (session 9) to 0.52 at load 16 now (V8's runtime and the
  * JIT'd per-segment and per-batch work, the application's copy). A TUN
  * carries at most 64 KiB per frame (`tso_max_size` 65536: no BIG TCP).
+ *
+ * **Session 11's accounting** (issue #13, MTU 1500 with offloads; the
+ * machine was shared with other helpers' work at load 14-17 throughout, so
+ * rates are the machine's share: `bench/iperf_bench.ts` now prints the
+ * cores' split, e.g. stack 0.30, client 0.09, softirq 0.03, other
+ * processes 1.58, idle 0). Quiet (session 10): 15.36 Gbit/s with stack
+ * 0.46 + client 0.51 + softirq ~0.1 CPU-s/GiB ≈ 1.9 of the 2 cores: the
+ * machine is full, so 20 Gbit/s (2.33 GiB/s) needs the sum ≤ 0.86. The
+ * client's share is not set by what we send it: every frame it writes is a
+ * full 64 KiB super-segment (63.9 KB mean), and under load it needs only
+ * 0.18-0.26 CPU-s/GiB (iperf3's own figure), so its quiet 0.51 probably
+ * is what running in parallel with us costs it (its copy into pages our
+ * reads just freed on the other core, ACK processing in its socket
+ * backlog); not measured: the machine was never quiet in session 11.
+ * `perf record -g` of the stack process (`--perf-basic-prof`, warm, load
+ * 17): the TUN `read()` 18% (`_copy_to_iter` 11%, hardened-usercopy
+ * checks 2%), syscall entry/exit and interrupt return in this PVM guest
+ * ~5%, the ACK `write()` (Linux's sender) 6%, the application's copy 10%
+ * (the ring copy of refused holds: 3.5% before 1 MiB batches, 1% after,
+ * one profile each), JIT'd code 13% (no function above 1%), Deno's binary 18% (V8
+ * builtins, FFI and ops: 4% with no JS caller, i.e. the event loop; 1.5%
+ * under `#drain`, 1.1% under the clock's `now()`), and V8's background
+ * threads 10-13%: JIT compilation (gone with
+ * `--no-concurrent-recompilation`, not with `--single-threaded-gc`), still
+ * running seconds into a transfer as functions deoptimize for
+ * "insufficient type feedback" on rarely taken paths and are compiled
+ * again. Garbage collection is negligible (a scavenge per 0.6-3 s, 0.5 ms).
+ * What would move it: fewer system calls per byte (none left per frame but
+ * the `read()`; a TUN reads one frame per call), the sender's cost (not
+ * ours), and the application's copy (a read that hands out the held
+ * super-segments instead of copying).
+ *
+ * **Batches end at 1 MiB** (`batchBytes`, tun.ts's `DEFAULT_BATCH_BYTES`),
+ * not only at 64 frames: 64 super-segments are 4 MiB, about Linux's whole
+ * send buffer (`tcp_wmem` max 4 MiB). Whenever we fell behind, a batch ran
+ * to 4 MiB with one coalesced ACK at its end, the sender sat idle until
+ * then, and the application (which reads between batches) let the window
+ * close: the sender's `ss -ti` said `rwnd_limited` 4-17% and
+ * `sndbuf_limited` 2-18% of its busy time. At 1 MiB: `rwnd_limited`
+ * 0.1-0.4%, ACKs 1.6-1.9× as many (one per ~640 segments), and 1.18-1.49×
+ * the median rate in 2 sets of 3 interleaved pairs at load 15-16, at the
+ * same CPU per GiB; at MTU 65535 with offloads (2 pairs, load 17) 4.70
+ * and 5.46 against 2.04 and 3.24 Gbit/s, `rwnd_limited` 0.2-0.3% against
+ * 18-22%; at 65535 without offloads 2.83 and 4.95 against 2.26 and 2.51.
+ * Linux's queue toward us is sized for a whole 6 MiB window of full
+ * segments (`txQueueForWindow`): at its default 500, iperf3 without
+ * offloads lost ~1,200 frames per 6 s whenever the machine delayed us.
  *
  * **Where a ping's time goes** (`bench/tun_bench.ts ping`, load 22-23 on 2
  * cores, idle pings 100 ms apart): ping's send → the stack has the frame
@@ -214,6 +262,11 @@ export interface TunIoOptions {
   readonly frameMax: number;
   /** Frames read before yielding to the event loop. */
   readonly batch: number;
+  /**
+   * Bytes after which a batch ends even if it has fewer than `batch` frames
+   * (the frame that reaches it is the batch's last). Default: no limit.
+   */
+  readonly batchBytes?: number;
   /** Longest `poll()` wait, in ms. */
   readonly pollTimeout: number;
   /** Frames carry a virtio-net header (`IFF_VNET_HDR`), see `vnet.ts`. Default false. */
@@ -291,6 +344,7 @@ export class TunIo {
   readonly #libc: Libc;
   readonly #frameMax: number;
   readonly #batch: number;
+  readonly #batchBytes: number;
   readonly #pollTimeout: number;
   readonly #vnet: boolean;
   readonly #linkHeader: number;
@@ -313,6 +367,7 @@ export class TunIo {
     this.#wake = wakeFd;
     this.#frameMax = options.frameMax;
     this.#batch = options.batch;
+    this.#batchBytes = options.batchBytes ?? Infinity;
     this.#pollTimeout = options.pollTimeout;
     this.#vnet = options.vnet ?? false;
     this.#linkHeader = options.linkHeader ?? 0;
@@ -493,7 +548,7 @@ export class TunIo {
   }
 
   /**
-   * Reads until EAGAIN or `batch` frames, handing each to the stack.
+   * Reads until EAGAIN, `batch` frames or `batchBytes`, handing each to the stack.
    * Hot path: no closure, promise or allocation besides the pooled buffer and
    * the view given to FFI.
    */
@@ -503,9 +558,10 @@ export class TunIo {
     const pool = port.pool;
     const stats = this.stats;
     let n = 0;
+    let bytes = 0;
     // With a virtio-net header it is read into the headroom, right in front of the frame.
     const hdr = this.#vnet ? VNET_HDR_LEN : 0;
-    while (n < this.#batch && !this.#closing) {
+    while (n < this.#batch && bytes < this.#batchBytes && !this.#closing) {
       const pkt = pool.alloc(this.#frameMax);
       const start = pkt.start;
       // All the tailroom: a frame a little over the MTU still fits.
@@ -553,6 +609,7 @@ export class TunIo {
             stats.rxPackets += k;
             stats.rxBytes += r;
             n += k;
+            bytes += r;
             continue;
           }
           // A TCP super-segment is one valid segment; anything else (UFO) is not.
@@ -591,6 +648,7 @@ export class TunIo {
       stats.rxPackets++;
       stats.rxBytes += r;
       n++;
+      bytes += r;
       port.receive(pkt); // the stack borrows pkt and releases it
     }
     return n;

@@ -35,7 +35,13 @@ interface Pair {
 }
 
 function pair(
-  options: { batch?: number; pollTimeout?: number; blockMax?: number; spin?: number } = {},
+  options: {
+    batch?: number;
+    batchBytes?: number;
+    pollTimeout?: number;
+    blockMax?: number;
+    spin?: number;
+  } = {},
 ): Pair {
   const libc = acquireLibc();
   const extra = Deno.dlopen("libc.so.6", {
@@ -51,6 +57,7 @@ function pair(
   const io = new TunIo(libc, fd, wake, {
     frameMax: 1500,
     batch: options.batch ?? 64,
+    ...(options.batchBytes !== undefined ? { batchBytes: options.batchBytes } : {}),
     pollTimeout: options.pollTimeout ?? 1000,
     ...(options.blockMax !== undefined
       ? { blockMax: options.blockMax, epollFd: findEventLoopEpoll(libc), spin: options.spin ?? 0 }
@@ -131,6 +138,30 @@ Deno.test({
     await loop;
     await p.close();
     assert.deepEqual(sizes, [4, 8, 10]);
+  },
+});
+
+Deno.test({
+  name: "TunIo ends a batch at the frame that reaches `batchBytes`, with fewer than `batch` frames",
+  ignore,
+  async fn() {
+    const p = pair({ batch: 64, batchBytes: 2500 });
+    const pool = new PacketPool();
+    let n = 0;
+    const sizes: number[] = [];
+    // 1000-byte frames: the third of each batch reaches 2500 bytes and is its last.
+    for (let i = 0; i < 8; i++) p.write(new Uint8Array(1000));
+    p.io.onBatch = () => void sizes.push(n);
+    const loop = p.io.start(port(pool, (pkt) => {
+      n++;
+      pkt.release();
+    }));
+    await until(() => n === 8);
+    p.io.stop();
+    await loop;
+    await p.close();
+    assert.deepEqual(sizes, [3, 6, 8]);
+    assert.equal(p.io.stats.rxBatches, 3);
   },
 });
 

@@ -52,11 +52,15 @@
  */
 export {
   DEFAULT_BATCH,
+  DEFAULT_BATCH_BYTES,
   DEFAULT_POLL_TIMEOUT,
+  LINUX_TX_QUEUE_LENGTH,
+  MAX_TX_QUEUE_LENGTH,
   openTun,
   randomMac,
   TUN_DEVICE_PATH,
   TunDevice,
+  txQueueForWindow,
 } from "./tun.ts";
 export type { TunMode, TunOptions } from "./tun.ts";
 export type { IoStats } from "./io.ts";

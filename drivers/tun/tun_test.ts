@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openTun, randomMac } from "./tun.ts";
+import { openTun, randomMac, txQueueForWindow } from "./tun.ts";
 import { SeededRng } from "../../stack/rng.ts";
 
 // Options are checked before libc is loaded, so these run without --allow-ffi or root.
@@ -21,11 +21,31 @@ Deno.test("openTun() rejects a MAC on a TUN device, and a multicast or short MAC
   assert.throws(() => openTun({ mode: "tap", mac: new Uint8Array(5) }), /6 bytes/);
 });
 
-Deno.test("openTun() rejects a bad name, batch or poll timeout", () => {
+Deno.test("openTun() rejects a bad name, batch, batchBytes or poll timeout", () => {
   assert.throws(() => openTun({ name: "way-too-long-name0" }), TypeError);
   assert.throws(() => openTun({ batch: 0 }), RangeError);
   assert.throws(() => openTun({ batch: 5000 }), RangeError);
   assert.throws(() => openTun({ pollTimeout: 0 }), RangeError);
+  for (const batchBytes of [0, 2 ** 30 + 1, 1.5]) {
+    assert.throws(() => openTun({ batchBytes }), RangeError, String(batchBytes));
+  }
+});
+
+Deno.test("openTun() rejects a txQueueLength outside 1..65536", () => {
+  for (const txQueueLength of [0, 65537, 1.5, NaN]) {
+    assert.throws(() => openTun({ txQueueLength }), RangeError, String(txQueueLength));
+  }
+});
+
+Deno.test("txQueueForWindow() counts a window's full segments, never below Linux's 500", () => {
+  assert.equal(txQueueForWindow(6_291_456, 1500), 4310);
+  assert.equal(txQueueForWindow(6_291_456, 9000), 703);
+  assert.equal(txQueueForWindow(1460 * 4309, 1500), 4309); // exactly full: no extra frame
+  assert.equal(txQueueForWindow(6_291_456, 65535), 500);
+  assert.equal(txQueueForWindow(0, 1500), 500);
+  assert.equal(txQueueForWindow(1 << 30, 68), 65536); // capped
+  assert.throws(() => txQueueForWindow(6_291_456, 67), RangeError);
+  assert.throws(() => txQueueForWindow(NaN, 1500), RangeError);
 });
 
 Deno.test("openTun() rejects an unknown wait and a blockMax that is not a whole number in 1..1000", () => {

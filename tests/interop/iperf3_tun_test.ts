@@ -23,9 +23,10 @@ const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "iperf3"];
  * In reverse mode the iperf3 client closes its data sockets with our data
  * still unread, so Linux resets them (it does so against iperf3's own server).
  */
-// Receive windows grow to 6 MiB (auto-tuning), more than the TUN queue's 500
-// frames: a stalled event loop on a busy machine lets it overflow after
-// tcpdump saw the frames, so Linux's retransmissions show as out of order.
+// Receive windows grow to 6 MiB (auto-tuning); `up` sizes the TUN queue for
+// that many full segments (4,310 frames, not Linux's 500), but several streams
+// together can still overflow it when a busy machine stalls the event loop,
+// after tcpdump saw the frames, so Linux's retransmissions show as out of order.
 const CLIENT_RESETS = { allowWarnings: [/^Connection reset \(RST\)/, ...BULK_WARNINGS] };
 
 /** What we read from `iperf3 --json`. */
@@ -86,6 +87,9 @@ Deno.test(gated(NEEDS, {
     await withUp(
       { driver: "tun", serve: "iperf3", snaplen: 128, tshark: CLIENT_RESETS },
       async (h) => {
+        // up gave Linux's queue toward us room for a 6 MiB window of 1460-byte segments.
+        const link = await h.exec(["ip", "-o", "link", "show", "dev", h.ifname], 5);
+        assert.match(link.stdout, / qlen 4310\b/);
         const fwd = checkTcp(await iperf3(h, ["-t", "1"]), 1, "forward");
         const counted = h.stack.counters.value("iperf3.bytes");
         assert.equal(counted, fwd.received, "the stack's counter is what the client was told");

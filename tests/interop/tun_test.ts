@@ -88,6 +88,9 @@ Deno.test(gated(NEEDS, {
       const link = await ip(["-o", "link", "show", "dev", h.dev.name], { netns: h.netns });
       assert.match(link, / mtu 1500 /);
       assert.equal(h.dev.mtu, 1500);
+      // Not asked for: Linux's own transmit queue of a new device.
+      assert.match(link, / qlen 500\b/);
+      assert.equal(h.dev.txQueueLength, 500);
       // 1472 bytes of ICMP data = a 1500-byte IP packet, the largest unfragmented one.
       const r = await h.exec([
         "ping",
@@ -222,14 +225,24 @@ catch (e) { console.log(e.constructor.name + ": " + e.message); }`;
 }));
 
 Deno.test(gated(NEEDS, {
-  name: "openTun({ mtu, up }) sets the Linux MTU and IFF_UP through ioctls",
+  name:
+    "openTun({ mtu, up, txQueueLength }) sets the Linux MTU, IFF_UP and txqueuelen through ioctls",
   async fn() {
     await withNetns(async (netns) => {
-      const dev = openTun({ mode: "tap", name: "tapm0", netns, mtu: 1400, up: true });
+      const dev = openTun({
+        mode: "tap",
+        name: "tapm0",
+        netns,
+        mtu: 1400,
+        up: true,
+        txQueueLength: 4321,
+      });
       try {
         assert.equal(dev.mtu, 1400);
+        assert.equal(dev.txQueueLength, 4321);
         const link = await ip(["-o", "link", "show", "dev", "tapm0"], { netns });
         assert.match(link, /<[^>]*\bUP\b[^>]*> mtu 1400 /);
+        assert.match(link, / qlen 4321\b/);
         assert.ok(dev.linuxMac !== null);
         const mac = [...dev.linuxMac].map((b) => b.toString(16).padStart(2, "0")).join(":");
         assert.match(link, new RegExp(`link/ether ${mac} `));

@@ -8,7 +8,7 @@
  * `memoryHigh` counting the held buffers.
  */
 import assert from "node:assert/strict";
-import { LARGE_BUFFER_SIZE } from "../../stack/packet.ts";
+import { LARGE_BUFFER_SIZE, SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
 import { makeLink, ms } from "../_harness.ts";
 import type { LinkPair } from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
@@ -25,13 +25,17 @@ function heldPackets(env: LinkPair): number {
   return env.a.pool.held + env.b.pool.held + env.net.pool.held;
 }
 
-/** A link at MTU 65535 (super-segments in large pooled buffers); `n` connections a→b. */
+/**
+ * A link at `mtu`: 65535 (super-segments in large pooled buffers) or 1500
+ * (MTU-sized segments in small ones); `n` connections a→b.
+ */
 async function open(
   seed: number,
   n: number,
   tcp: Record<string, number> = {},
+  mtu = 65535,
 ): Promise<{ env: LinkPair; pairs: [TcpConn, TcpConn][] }> {
-  const env = makeLink({ seed, mtu: 65535, faults: { delay: ms(1) }, plugins: { tcp } });
+  const env = makeLink({ seed, mtu, faults: { delay: ms(1) }, plugins: { tcp } });
   return { env, pairs: await openPairs(env, n) };
 }
 
@@ -133,32 +137,34 @@ Deno.test("tcp memory + held packets: the stack closing with held packets and un
   env.finish();
 });
 
-Deno.test("tcp memory + held packets: stalled connections fed super-segments stop at memoryHigh, held buffers counted; then every byte arrives", async () => {
-  const N = 16, EACH = 512 * KIB;
-  const LIMITS = { memoryLow: 512 * KIB, memoryPressure: 768 * KIB, memoryHigh: 1 * MIB };
-  const { env, pairs } = await open(34, N, LIMITS);
-  const sent = pairs.map(([c], i) => sendAll(c, 200 + i, EACH));
-  let peak = 0, peakHeld = 0, peakReal = 0;
-  const sample = () => {
-    const account = counter(env.b, "memory_allocated");
-    peak = Math.max(peak, account);
-    peakHeld = Math.max(peakHeld, env.b.pool.held + env.net.pool.held + env.a.pool.held);
-    // The held buffers' real bytes never exceed the account they are in.
-    peakReal = Math.max(peakReal, heldPackets(env) * LARGE_BUFFER_SIZE - account);
-    env.net.at(env.net.now() + ms(1), sample);
-  };
-  sample();
-  await idle(env, 2_000_000);
-  const bound = LIMITS.memoryHigh + N * MIN_BUFFER;
-  assert.ok(peakHeld > 0, "b held super-segments");
-  assert.ok(peakReal <= 0, `held buffers exceeded the account by ${peakReal} bytes`);
-  assert.ok(peak <= bound, `b's account reached ${peak}, bound ${bound}`);
-  assert.ok(counter(env.b, "memory_peak") <= bound, `peak ${counter(env.b, "memory_peak")}`);
-  assert.ok(counter(env.b, "memory_pressures") >= 1);
-  // Without the limit each would hold its window: far past 1 MiB.
-  const queued = env.b.sockets().reduce((s, i) => s + i.recvQ, 0);
-  assert.ok(queued < bound, `queued ${queued}`);
-  await readBackAndClose(env, pairs, sent, EACH);
-  await assertAllBack(env);
-  env.finish();
-});
+for (const [mtu, size] of [[65535, LARGE_BUFFER_SIZE], [1500, SMALL_BUFFER_SIZE]] as const) {
+  Deno.test(`tcp memory + held packets: stalled connections at MTU ${mtu} stop at memoryHigh, held buffers counted; then every byte arrives`, async () => {
+    const N = 16, EACH = 512 * KIB;
+    const LIMITS = { memoryLow: 512 * KIB, memoryPressure: 768 * KIB, memoryHigh: 1 * MIB };
+    const { env, pairs } = await open(34, N, LIMITS, mtu);
+    const sent = pairs.map(([c], i) => sendAll(c, 200 + i, EACH));
+    let peak = 0, peakHeld = 0, peakReal = 0;
+    const sample = () => {
+      const account = counter(env.b, "memory_allocated");
+      peak = Math.max(peak, account);
+      peakHeld = Math.max(peakHeld, env.b.pool.held + env.net.pool.held + env.a.pool.held);
+      // The held buffers' real bytes never exceed the account they are in.
+      peakReal = Math.max(peakReal, heldPackets(env) * size - account);
+      env.net.at(env.net.now() + ms(1), sample);
+    };
+    sample();
+    await idle(env, 2_000_000);
+    const bound = LIMITS.memoryHigh + N * MIN_BUFFER;
+    assert.ok(peakHeld > 0, "b held segments");
+    assert.ok(peakReal <= 0, `held buffers exceeded the account by ${peakReal} bytes`);
+    assert.ok(peak <= bound, `b's account reached ${peak}, bound ${bound}`);
+    assert.ok(counter(env.b, "memory_peak") <= bound, `peak ${counter(env.b, "memory_peak")}`);
+    assert.ok(counter(env.b, "memory_pressures") >= 1);
+    // Without the limit each would hold its window: far past 1 MiB.
+    const queued = env.b.sockets().reduce((s, i) => s + i.recvQ, 0);
+    assert.ok(queued < bound, `queued ${queued}`);
+    await readBackAndClose(env, pairs, sent, EACH);
+    await assertAllBack(env);
+    env.finish();
+  });
+}

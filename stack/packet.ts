@@ -274,6 +274,21 @@ export class PacketBuffer {
     return this.#view = this.buf.subarray(start, end);
   }
   #view: Uint8Array | null = null;
+  /**
+   * Bytes `from`..`to` (absolute offsets) as a view, kept like
+   * {@linkcode data}'s but apart from it: TCP takes each segment's payload
+   * this way, and a receive queue holding many of a pool's buffers
+   * ({@linkcode hold}) then gets the same view back every time a buffer
+   * carries a full-sized segment again, not a new one per segment.
+   */
+  view(from: number, to: number): Uint8Array {
+    const view = this.#part;
+    if (
+      view !== null && view.byteOffset === this.buf.byteOffset + from && view.length === to - from
+    ) return view;
+    return this.#part = this.buf.subarray(from, to);
+  }
+  #part: Uint8Array | null = null;
   /** Bytes from absolute offset `from` to the end of data, as a view. */
   from(from: number): Uint8Array {
     return this.buf.subarray(from, this.end);
@@ -386,8 +401,8 @@ export class PacketBuffer {
    * Keeps a received packet past `receive()`: until {@linkcode releaseHeld},
    * {@linkcode release} does nothing (the dispatcher's release after
    * dispatch included), so the holder may keep views of the buffer. TCP's
-   * receive queue holds a pooled super-segment this way instead of copying
-   * its payload. Only the holder calls `releaseHeld`, exactly once.
+   * receive queue holds a pooled segment this way instead of copying its
+   * payload. Only the holder calls `releaseHeld`, exactly once.
    * Returns false (and holds nothing) for a packet of no pool, or when its
    * pool's holds are used up ({@linkcode PacketPool.takeHold}): copy then.
    *
@@ -406,7 +421,7 @@ export class PacketBuffer {
    */
   hold(): boolean {
     const pool = this.#pool;
-    if (this.#state !== LIVE || pool === null || !pool.takeHold()) return false;
+    if (this.#state !== LIVE || pool === null || !pool.takeHold(this.buf.length)) return false;
     this.#state = HELD;
     return true;
   }
@@ -415,7 +430,7 @@ export class PacketBuffer {
   releaseHeld(): void {
     if (this.#state !== HELD) return;
     this.#state = LIVE;
-    this.#pool!.endHold();
+    this.#pool!.endHold(this.buf.length);
     this.release();
   }
 
@@ -459,15 +474,18 @@ export class PacketPool {
   /** Buffers handed out and not yet released (for leak checks in tests). */
   outstanding = 0;
 
-  /** Packets held past receive() now ({@linkcode PacketBuffer.hold}). */
+  /** Packets held past receive() now ({@linkcode PacketBuffer.hold}), small and others. */
+  #smallHolds = 0;
   #holds = 0;
+  readonly #maxSmallHolds: number;
   readonly #maxHolds: number;
 
   /**
-   * `maxFreeSmall` and `maxFreeLarge` (default 128, so 64 held: 4 MiB of
-   * 64 KiB super-segments) bound how many free buffers are kept;
-   * at most half `maxFreeLarge` packets are held at once, so all of them fit
-   * back into the free list: more, released together, would be dropped and
+   * `maxFreeSmall` (default 8192) and `maxFreeLarge` (default 128, so 64
+   * held: 4 MiB of 64 KiB super-segments) bound how many free buffers are
+   * kept; at most half of each are held at once (4096 small buffers, 8 MiB
+   * of MTU-sized segments, and 64 large), so all of them fit back into the
+   * free list: more, released together, would be dropped and
    * allocated again (new arenas: page faults and zeroing, measured 2-4×
    * the CPU per GiB of a TUN transfer). With 64 (32 held) an in-memory
    * MTU 65535 transfer held too few to gain anything (cachegrind).
@@ -475,6 +493,7 @@ export class PacketPool {
   constructor(options: { maxFreeSmall?: number; maxFreeLarge?: number } = {}) {
     this.#maxFreeSmall = options.maxFreeSmall ?? 8192;
     this.#maxFreeLarge = options.maxFreeLarge ?? 128;
+    this.#maxSmallHolds = this.#maxFreeSmall >>> 1;
     this.#maxHolds = this.#maxFreeLarge >>> 1;
   }
 
@@ -520,21 +539,31 @@ export class PacketPool {
     return p;
   }
 
-  /** @internal Counts one more held packet if the pool allows it ({@linkcode PacketBuffer.hold}). */
-  takeHold(): boolean {
+  /**
+   * @internal Counts one more held packet of a buffer of `size` bytes if
+   * the pool allows it ({@linkcode PacketBuffer.hold}): small buffers and
+   * the others each have their own budget.
+   */
+  takeHold(size: number): boolean {
+    if (size === SMALL_BUFFER_SIZE) {
+      if (this.#smallHolds >= this.#maxSmallHolds) return false;
+      this.#smallHolds++;
+      return true;
+    }
     if (this.#holds >= this.#maxHolds) return false;
     this.#holds++;
     return true;
   }
 
-  /** @internal Called by {@linkcode PacketBuffer.releaseHeld}. */
-  endHold(): void {
-    this.#holds--;
+  /** @internal Called by {@linkcode PacketBuffer.releaseHeld} with the buffer's size. */
+  endHold(size: number): void {
+    if (size === SMALL_BUFFER_SIZE) this.#smallHolds--;
+    else this.#holds--;
   }
 
   /** Packets held past receive() now ({@linkcode PacketBuffer.hold}). */
   get held(): number {
-    return this.#holds;
+    return this.#smallHolds + this.#holds;
   }
 
   /** @internal Called by {@linkcode PacketBuffer.release}. */

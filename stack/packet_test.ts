@@ -277,3 +277,19 @@ Deno.test("finishPartialChecksum() completes a UDP datagram's field (offset 6), 
   assert.equal(sumBytes(dgram, 0x1234), 0xffff);
   assert.equal(dgram[0], 3); // the ports untouched
 });
+
+Deno.test("PacketPool: holds are bounded per size class (half of each free list), so MTU-sized holds leave super-segments theirs", () => {
+  const pool = new PacketPool({ maxFreeSmall: 8, maxFreeLarge: 4 });
+  const small = Array.from({ length: 5 }, () => pool.alloc(1448));
+  assert.deepEqual(small.map((p) => p.hold()), [true, true, true, true, false]);
+  const large = Array.from({ length: 3 }, () => pool.alloc(40_000));
+  assert.deepEqual(large.map((p) => p.hold()), [true, true, false]);
+  assert.equal(pool.held, 6);
+  for (const p of [...small, ...large]) {
+    p.release();
+    p.releaseHeld();
+  }
+  assert.equal(pool.held, 0);
+  assert.equal(pool.outstanding, 0);
+  assert.ok(small[0]!.hold() === false, "a released packet cannot be held");
+});

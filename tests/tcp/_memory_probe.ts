@@ -2,8 +2,9 @@
  * Measures what TCP buffers cost the process when applications stop
  * reading: N connections between two stacks, every sender writing `each`
  * bytes, no receiver reading; after the senders stall, prints the
- * ArrayBuffer bytes added since the connections opened (after a full GC)
- * and both stacks' `tcp.memory_allocated` as JSON. Argument 2 is
+ * ArrayBuffer bytes added since the connections opened (after a full GC),
+ * both stacks' `tcp.memory_allocated` and the bytes of the pool buffers
+ * held by receive queues (MTU 1500: small buffers) as JSON. Argument 2 is
  * `limited` (memoryHigh 2 MiB, the test's) or `default` (the 128 MiB
  * default, far above what N connections can hold). Run with
  * `--v8-flags=--expose-gc`:
@@ -15,6 +16,7 @@ import { usedAfterGc } from "../_gc_probe.ts";
 import { makeLink, ms } from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
 import { pattern } from "./_tcp.ts";
+import { SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
 
 const n = Number(Deno.args[0] ?? 64);
 const limited = (Deno.args[1] ?? "limited") === "limited";
@@ -53,6 +55,9 @@ const out = {
   accountB: account(env.b),
   queuedB: env.b.sockets().reduce((s, i) => s + i.recvQ, 0),
   queuedA: env.a.sockets().reduce((s, i) => s + i.sendQ, 0),
+  // Pool buffers held by receive queues (counted whole in the account): most
+  // come from checksum arenas, wasm memory that `external` may not show.
+  heldBytes: (env.a.pool.held + env.b.pool.held + env.net.pool.held) * SMALL_BUFFER_SIZE,
 };
 // deno-lint-ignore no-console
 console.log(JSON.stringify(out));

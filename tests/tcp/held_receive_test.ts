@@ -1,10 +1,11 @@
 /**
  * Review of the held receive queue (rcv_queue.ts): a connection fed 40 KB
- * segments (pooled, held instead of copied) must give the application the
- * same bytes, urgent byte and errors as one fed 1 KB segments (copied into
- * the ring), through out-of-order data, partial reads, an urgent pointer
- * inside a held segment, and an end with unread data (RST, the user's
- * close, the stack's close); and every held buffer goes back to its pool.
+ * or 1,448-byte segments (pooled, held instead of copied) must give the
+ * application the same bytes, urgent byte and errors as one fed 1,000-byte
+ * segments (under half their 2 KiB buffer: copied into the ring), through
+ * out-of-order data, partial reads, an urgent pointer inside a held
+ * segment, and an end with unread data (RST, the user's close, the stack's
+ * close); and every held buffer goes back to its pool.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -97,93 +98,101 @@ async function scenario(size: number, ending: Ending): Promise<Outcome> {
   return { urgent, bytes: out, error, heldSeen };
 }
 
-for (const ending of ["rst", "close", "stack_close"] as const) {
-  Deno.test(`tcp held receive queue: 40 KB held segments read as 1 KB copied ones (out of order, urgent, ${ending} with unread data)`, async () => {
-    const copied = await scenario(1_000, ending);
-    const held = await scenario(40_000, ending);
-    assert.equal(held.urgent, copied.urgent);
-    assert.equal(held.error, copied.error);
-    assert.equal(held.bytes.length, copied.bytes.length);
-    assert.deepEqual(held.bytes, copied.bytes);
-    // And the copied path is what the stream says: the urgent byte out of line.
-    const want = [...pattern(TOTAL)];
-    want.splice(URGENT_AT, 1);
-    assert.deepEqual(copied.bytes, want.slice(0, copied.bytes.length));
-    assert.equal(copied.urgent, URGENT_AT % 251);
-    assert.equal(copied.heldSeen, 0);
-    assert.ok(held.heldSeen > 0, "the 40 KB segments were held");
+for (const size of [40_000, 1448]) {
+  for (const ending of ["rst", "close", "stack_close"] as const) {
+    Deno.test(`tcp held receive queue: ${size}-byte held segments read as 1,000-byte copied ones (out of order, urgent, ${ending} with unread data)`, async () => {
+      const copied = await scenario(1_000, ending);
+      const held = await scenario(size, ending);
+      assert.equal(held.urgent, copied.urgent);
+      assert.equal(held.error, copied.error);
+      assert.equal(held.bytes.length, copied.bytes.length);
+      assert.deepEqual(held.bytes, copied.bytes);
+      // And the copied path is what the stream says: the urgent byte out of line.
+      const want = [...pattern(TOTAL)];
+      want.splice(URGENT_AT, 1);
+      assert.deepEqual(copied.bytes, want.slice(0, copied.bytes.length));
+      assert.equal(copied.urgent, URGENT_AT % 251);
+      assert.equal(copied.heldSeen, 0);
+      assert.ok(held.heldSeen > 0, `the ${size}-byte segments were held`);
+    });
+  }
+}
+
+for (const mtu of [65535, 1500]) {
+  Deno.test(`tcp held receive queue: two stacks at MTU ${mtu}, a reader that waits while the window fills gets the exact stream (the sender's buffers held)`, async () => {
+    const env = makeLink({
+      seed: 3,
+      mtu,
+      faults: { delay: ms(1) },
+      withoutPlugins: ["ndp", "mld", "slaac"],
+      plugins: { tcp: { receiveBuffer: 1 << 20 } },
+    });
+    try {
+      const l = env.b.listen({ port: 9000 });
+      let mostHeld = 0;
+      await env.run(async () => {
+        const [c, s] = await Promise.all([
+          env.a.connect({ hostname: "10.0.0.2", port: 9000 }),
+          l.accept(),
+        ]);
+        const total = 8 * 1024 * 1024;
+        // The reader starts once the sender has written 1 MiB: by then b's
+        // window is nearly full of held segments, and a went on
+        // allocating buffers for the segments behind them.
+        let windowFull!: () => void;
+        const filled = new Promise<void>((r) => windowFull = r);
+        const sender = (async () => {
+          const h = createHash("sha256");
+          let written = 0;
+          for (const chunk of source(5, total)) {
+            for (let off = 0; off < chunk.length;) off += await c.write(chunk.subarray(off));
+            h.update(chunk);
+            written += chunk.length;
+            if (written >= 1 << 20) windowFull();
+          }
+          await c.closeWrite();
+          return h.digest("hex");
+        })();
+        const reader = (async () => {
+          await filled;
+          mostHeld = env.a.pool.held; // the sender's buffers, held by b
+          const h = createHash("sha256");
+          const buf = new Uint8Array(1_337);
+          let bytes = 0;
+          for (let n = await s.read(buf); n !== null; n = await s.read(buf)) {
+            h.update(buf.subarray(0, n));
+            bytes += n;
+          }
+          return { hash: h.digest("hex"), bytes };
+        })();
+        const [sent, got] = await Promise.all([sender, reader]);
+        assert.equal(got.bytes, total);
+        assert.equal(got.hash, sent, "no held byte was overwritten before it was read");
+        c.close();
+        s.close();
+      }, { timeout: 600_000_000 });
+      l.close();
+      env.runFor(ms(200_000));
+      assert.ok(mostHeld > 1, `b held ${mostHeld} of a's buffers at once`);
+      assert.equal(env.a.pool.held + env.b.pool.held, 0);
+      env.finish();
+    } finally {
+      env.close();
+    }
   });
 }
 
-Deno.test("tcp held receive queue: two stacks at MTU 65535, a reader that waits while the window fills gets the exact stream (the sender's buffers held)", async () => {
-  const env = makeLink({
-    seed: 3,
-    mtu: 65535,
-    faults: { delay: ms(1) },
-    withoutPlugins: ["ndp", "mld", "slaac"],
-    plugins: { tcp: { receiveBuffer: 1 << 20 } },
-  });
-  try {
-    const l = env.b.listen({ port: 9000 });
-    let mostHeld = 0;
-    await env.run(async () => {
-      const [c, s] = await Promise.all([
-        env.a.connect({ hostname: "10.0.0.2", port: 9000 }),
-        l.accept(),
-      ]);
-      const total = 8 * 1024 * 1024;
-      // The reader starts once the sender has written 1 MiB: by then b's
-      // window is nearly full of held 64 KiB segments, and a went on
-      // allocating buffers for the segments behind them.
-      let windowFull!: () => void;
-      const filled = new Promise<void>((r) => windowFull = r);
-      const sender = (async () => {
-        const h = createHash("sha256");
-        let written = 0;
-        for (const chunk of source(5, total)) {
-          for (let off = 0; off < chunk.length;) off += await c.write(chunk.subarray(off));
-          h.update(chunk);
-          written += chunk.length;
-          if (written >= 1 << 20) windowFull();
-        }
-        await c.closeWrite();
-        return h.digest("hex");
-      })();
-      const reader = (async () => {
-        await filled;
-        mostHeld = env.a.pool.held; // the sender's buffers, held by b
-        const h = createHash("sha256");
-        const buf = new Uint8Array(1_337);
-        let bytes = 0;
-        for (let n = await s.read(buf); n !== null; n = await s.read(buf)) {
-          h.update(buf.subarray(0, n));
-          bytes += n;
-        }
-        return { hash: h.digest("hex"), bytes };
-      })();
-      const [sent, got] = await Promise.all([sender, reader]);
-      assert.equal(got.bytes, total);
-      assert.equal(got.hash, sent, "no held byte was overwritten before it was read");
-      c.close();
-      s.close();
-    }, { timeout: 600_000_000 });
-    l.close();
-    env.runFor(ms(200_000));
-    assert.ok(mostHeld > 1, `b held ${mostHeld} of a's buffers at once`);
-    assert.equal(env.a.pool.held + env.b.pool.held, 0);
-    env.finish();
-  } finally {
-    env.close();
-  }
-});
-
 /**
  * The last ACK's (ack, window) after each step of filling the receive
- * buffer to a zero window in `size`-byte segments and reading it out.
+ * buffer to a zero window in `size`-byte segments (on a link of `mtu`) and
+ * reading it out.
  */
-async function windowSteps(holds: boolean): Promise<{ steps: string[]; heldSeen: number }> {
-  const size = 40_000;
-  const peer = new Peer({ mtu: 65535 });
+async function windowSteps(
+  holds: boolean,
+  size: number,
+  mtu: number,
+): Promise<{ steps: string[]; heldSeen: number }> {
+  const peer = new Peer({ mtu });
   // Without holds: the pool's hold budget is used up first, so every
   // segment is copied into the ring (same segments, same timing).
   const pool = peer.stack.pool;
@@ -196,7 +205,7 @@ async function windowSteps(holds: boolean): Promise<{ steps: string[]; heldSeen:
     }
     taken.push(pkt);
   }
-  const p = await passiveOpen(peer, 80, 40000, { mss: 65495, wscale: 7 });
+  const p = await passiveOpen(peer, 80, 40000, { mss: mtu - 40, wscale: 7 });
   const data = pattern(600_000);
   const steps: string[] = [];
   let heldSeen = 0;
@@ -240,11 +249,13 @@ async function windowSteps(holds: boolean): Promise<{ steps: string[]; heldSeen:
   return { steps, heldSeen };
 }
 
-Deno.test("tcp held receive queue: filled to a zero window and read out, 40 KB segments held advertise the windows they do copied (the pool's holds used up)", async () => {
-  const copied = await windowSteps(false);
-  const held = await windowSteps(true);
-  assert.deepEqual(held.steps, copied.steps);
-  assert.equal(copied.steps[3], "unread 262144", "filled to the buffer's size"); // window: the rounding only
-  assert.equal(copied.heldSeen, 0);
-  assert.ok(held.heldSeen > 0);
-});
+for (const [size, mtu] of [[40_000, 65535], [1448, 1500]] as const) {
+  Deno.test(`tcp held receive queue: filled to a zero window and read out, ${size}-byte segments held advertise the windows they do copied (the pool's holds used up)`, async () => {
+    const copied = await windowSteps(false, size, mtu);
+    const held = await windowSteps(true, size, mtu);
+    assert.deepEqual(held.steps, copied.steps);
+    assert.equal(copied.steps[3], "unread 262144", "filled to the buffer's size"); // window: the rounding only
+    assert.equal(copied.heldSeen, 0);
+    assert.ok(held.heldSeen > 0);
+  });
+}

@@ -199,21 +199,17 @@ export class Segment {
   }
 
   /**
-   * The first `n` payload bytes as a view. The last view is kept: a busy
-   * pool hands the same buffer back with the same window, segment after
-   * segment, and a subarray per segment was an allocation on the hot path.
+   * The first `n` payload bytes as a view, kept by the packet
+   * ({@linkcode PacketBuffer.view}): a pooled buffer comes back with the
+   * same window segment after segment, and a subarray per segment was an
+   * allocation on the hot path.
    */
   payload(n: number): Uint8Array {
     const at = this.dataAt;
-    const v = this.#payload;
-    if (this.#payloadOf === this.buf && this.#payloadAt === at && v.length === n) return v;
-    this.#payloadOf = this.buf;
-    this.#payloadAt = at;
-    return this.#payload = this.buf.subarray(at, at + n);
+    const pkt = this.pkt;
+    if (pkt !== null && pkt.buf === this.buf) return pkt.view(at, at + n);
+    return this.buf.subarray(at, at + n);
   }
-  #payload: Uint8Array = new Uint8Array(0);
-  #payloadOf: Uint8Array | null = null;
-  #payloadAt = -1;
 }
 
 /**

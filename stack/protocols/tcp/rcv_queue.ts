@@ -1,13 +1,14 @@
 /**
  * A connection's receive buffer: a {@linkcode ByteRing}, with a queue of
- * pooled super-segments in front of it that are kept instead of copied.
+ * pooled packets in front of it that are kept instead of copied.
  *
- * **Why.** A TUN with offloads (or an in-memory link at a large MTU) hands
- * TCP 64 KiB super-segments in pooled buffers. Copying each payload into the
- * ring and then out again into the application's buffer crossed memory
- * twice in user space; keeping the packet ({@linkcode PacketBuffer.hold})
- * and copying once, when the application reads, leaves one copy (Linux's
- * receive queue keeps skbs for the same reason).
+ * **Why.** A TUN with offloads hands TCP 64 KiB super-segments in pooled
+ * buffers, and an in-memory link hands over the sender's own buffers (MTU
+ * sized at MTU 1500). Copying each payload into the ring and then out again
+ * into the application's buffer crossed memory twice in user space; keeping
+ * the packet ({@linkcode PacketBuffer.hold}) and copying once, when the
+ * application reads, leaves one copy (Linux's receive queue keeps skbs for
+ * the same reason).
  *
  * **Order.** Held chunks always come before the ring's bytes: a segment is
  * held only while the ring holds nothing at all (readable or written ahead
@@ -18,12 +19,15 @@
  * **Bounds.** `length` and `free` count payload bytes, as the ring does, so
  * the window TCP advertises means what it meant. Held buffers are also
  * counted whole (`allocated`, real bytes): a segment is held only if the
- * held buffers stay within `max`, and only if its payload is at least
- * {@linkcode HOLD_MIN} bytes (a 64 KiB buffer then holds at least half its
- * size in payload). The ring keeps its store (given back when the
- * connection has been idle, as before): dropping it whenever a chunk was
- * held made a small segment between super-segments grow it again from 4 KiB,
- * copy by copy. So a connection keeps at most twice `max` in real bytes.
+ * held buffers stay within `max`, and only if its payload fills at least
+ * half its buffer ({@linkcode worthHolding}: 1,448 bytes of a 2 KiB buffer,
+ * 32 KiB and more of a 64 KiB one), so at most `max / 2 KiB` packets are
+ * held. The pool bounds its holds too, per size class
+ * (`PacketPool.takeHold`): when they run out, segments are copied. The ring
+ * keeps its store (given back when the connection has been idle, as
+ * before): dropping it whenever a chunk was held made a small segment
+ * between super-segments grow it again from 4 KiB, copy by copy. So a
+ * connection keeps at most twice `max` in real bytes.
  *
  * **Account.** The ring's store and every held buffer, whole, are charged
  * to the stack's TCP memory (`memory.ts`): a held buffer when it is held,
@@ -41,8 +45,25 @@ import type { PacketBuffer } from "../../packet.ts";
 const NO_VIEWS = Object.freeze([]) as unknown as Uint8Array[];
 const NO_PACKETS = Object.freeze([]) as unknown as PacketBuffer[];
 
-/** Smallest payload kept as a held packet rather than copied into the ring. */
-export const HOLD_MIN = 32 * 1024;
+/**
+ * Whether a payload of `n` bytes in a buffer of `size` bytes is held rather
+ * than copied: when it fills at least half the buffer. Copying costs per
+ * byte and holding per packet (a view, a pool round trip, an account
+ * charge), so an MTU-sized segment is worth it; a buffer mostly empty would
+ * pin more memory than it saves copying.
+ *
+ * @example
+ * ```ts
+ * import { worthHolding } from "./rcv_queue.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(worthHolding(1448, 2048)); // an MTU 1500 segment
+ * assert.ok(!worthHolding(536, 2048));
+ * assert.ok(worthHolding(65_483, 66_048)); // a 64 KiB super-segment
+ * ```
+ */
+export function worthHolding(n: number, size: number): boolean {
+  return 2 * n >= size;
+}
 
 /**
  * The receive buffer: held packets, then a byte ring.
@@ -124,14 +145,15 @@ export class ReceiveQueue {
 
   /**
    * Appends in-order bytes `data`, a view into `pkt`'s buffer (or
-   * `pkt` null): holds `pkt` when it may (pooled, at least {@linkcode
-   * HOLD_MIN} bytes, the ring empty, the held buffers within `max`), else
-   * copies. Returns the bytes taken (at most `free`).
+   * `pkt` null): holds `pkt` when it may (pooled, {@linkcode worthHolding},
+   * the ring empty, the held buffers within `max`, the pool's holds not
+   * used up), else copies. Returns the bytes taken (at most `free`).
    */
   append(data: Uint8Array, pkt: PacketBuffer | null): number {
     const n = data.length;
     if (
-      pkt === null || n < HOLD_MIN || !pkt.pooled || pkt.released || !this.ring.empty ||
+      pkt === null || !worthHolding(n, pkt.buf.length) || !pkt.pooled || pkt.released ||
+      !this.ring.empty ||
       n > this.free || this.#heldReal + pkt.buf.length > this.ring.max ||
       data.buffer !== pkt.buf.buffer
     ) return this.write(data);
@@ -169,14 +191,18 @@ export class ReceiveQueue {
   /** Copies up to `dst.length` readable bytes out and consumes them; returns the count. */
   read(dst: Uint8Array): number {
     let n = 0;
-    while (this.#heldBytes > 0 && n < dst.length) {
-      const v = this.#views[this.#first]!;
-      const at = this.#at;
-      const left = v.length - at;
-      const k = left < dst.length - n ? left : dst.length - n;
-      dst.set(at === 0 && k === v.length ? v : v.subarray(at, at + k), n);
-      n += k;
-      this.#consume(k);
+    if (this.#heldBytes > 0) {
+      const real = this.#heldReal;
+      while (this.#heldBytes > 0 && n < dst.length) {
+        const v = this.#views[this.#first]!;
+        const at = this.#at;
+        const left = v.length - at;
+        const k = left < dst.length - n ? left : dst.length - n;
+        dst.set(at === 0 && k === v.length ? v : v.subarray(at, at + k), n);
+        n += k;
+        this.#consume(k);
+      }
+      this.#uncharge(real);
     }
     if (n < dst.length && this.ring.length > 0) {
       n += this.ring.read(n === 0 ? dst : dst.subarray(n));
@@ -206,12 +232,14 @@ export class ReceiveQueue {
 
   /** Consumes `n` readable bytes without copying them. */
   discard(n: number): void {
+    const real = this.#heldReal;
     while (n > 0 && this.#heldBytes > 0) {
       const left = this.#views[this.#first]!.length - this.#at;
       const k = left < n ? left : n;
       this.#consume(k);
       n -= k;
     }
+    this.#uncharge(real);
     if (n > 0) this.ring.discard(n);
   }
 
@@ -245,7 +273,9 @@ export class ReceiveQueue {
 
   /** Gives every held packet back to its pool (the connection is gone, its data with it). */
   clear(): void {
+    const real = this.#heldReal;
     while (this.#heldBytes > 0) this.#consume(this.#views[this.#first]!.length - this.#at);
+    this.#uncharge(real);
   }
 
   /**
@@ -257,7 +287,13 @@ export class ReceiveQueue {
     this.ring.dispose();
   }
 
-  // Consumes k bytes of the first held view, releasing its packet when read whole.
+  // Gives the account back what the held buffers shrank by since they were `real` bytes.
+  #uncharge(real: number): void {
+    if (real !== this.#heldReal) this.#account?.charge(this.#heldReal - real);
+  }
+
+  // Consumes k bytes of the first held view, releasing its packet when read
+  // whole; the caller gives the account back the buffers so freed, once.
   #consume(k: number): void {
     this.#heldBytes -= k;
     const v = this.#views[this.#first]!;
@@ -267,11 +303,11 @@ export class ReceiveQueue {
     }
     const pkt = this.#pkts[this.#first]!;
     this.#heldReal -= pkt.buf.length;
-    this.#account?.charge(-pkt.buf.length);
     this.#at = 0;
     if (++this.#first === this.#pkts.length) {
       this.#views.length = this.#pkts.length = this.#first = 0;
-    } else if (this.#first >= 64) {
+    } else if (this.#first >= 64 && 2 * this.#first >= this.#pkts.length) {
+      // Compacted once half the arrays are read: O(1) per packet however many are held.
       this.#views.splice(0, this.#first);
       this.#pkts.splice(0, this.#first);
       this.#first = 0;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PacketPool } from "../../packet.ts";
-import { HOLD_MIN, ReceiveQueue } from "./rcv_queue.ts";
+import { ReceiveQueue } from "./rcv_queue.ts";
 
 /** A pooled packet whose data window is `n` bytes counting up from `first`. */
 function segment(pool: PacketPool, n: number, first: number) {
@@ -45,10 +45,11 @@ Deno.test("rcv_queue: small, unpooled or foreign segments are copied; order hold
   q.append(big1.data, big1);
   big1.release();
   at += 40_000;
-  const small = segment(pool, HOLD_MIN - 1, at);
-  q.append(small.data, small); // too small: copied into the ring
+  // Less than half its (64 KiB) buffer: copied into the ring.
+  const small = segment(pool, 32_000, at);
+  q.append(small.data, small);
   small.release();
-  at += HOLD_MIN - 1;
+  at += 32_000;
   const big2 = segment(pool, 50_000, at);
   q.append(big2.data, big2); // the ring holds bytes: copied behind them, in order
   big2.release();
@@ -167,4 +168,50 @@ Deno.test("rcv_queue: copyHeld() moves held bytes in front of the ring's and giv
   assert.equal(pool.outstanding, 0);
   assert.equal(q.held, 0);
   assert.equal(drain(q, 4_096, 0), 41_000);
+});
+
+Deno.test("rcv_queue: MTU-sized segments are held when they fill half their 2 KiB buffer, and read across many in one copy each", () => {
+  const pool = new PacketPool();
+  const q = new ReceiveQueue(1 << 20);
+  let at = 0;
+  for (let i = 0; i < 100; i++) {
+    const p = segment(pool, 1448, at);
+    assert.equal(p.buf.length, 2048);
+    assert.equal(q.append(p.data, p), 1448);
+    p.release();
+    at += 1448;
+  }
+  assert.equal(q.held, 100);
+  assert.equal(q.allocated, 100 * 2048, "the buffers counted whole");
+  assert.equal(q.ring.allocated, 0, "nothing copied");
+  // Under half its buffer: copied (and everything after it, behind it in the ring).
+  const small = segment(pool, 1000, at);
+  q.append(small.data, small);
+  small.release();
+  at += 1000;
+  const after = segment(pool, 1448, at);
+  q.append(after.data, after);
+  after.release();
+  at += 1448;
+  assert.equal(q.held, 100);
+  assert.equal(drain(q, 100_000, 0), at);
+  assert.equal(pool.outstanding, 0);
+  assert.equal(pool.held, 0);
+});
+
+Deno.test("rcv_queue: held buffers stay within max in real bytes; past it MTU-sized segments are copied", () => {
+  const pool = new PacketPool();
+  const q = new ReceiveQueue(64 * 1024);
+  let at = 0;
+  while (q.free >= 1448) {
+    const p = segment(pool, 1448, at);
+    q.append(p.data, p);
+    p.release();
+    at += 1448;
+  }
+  assert.equal(q.held, 32, "32 buffers of 2 KiB fill 64 KiB");
+  assert.ok(q.ring.length > 0, "the rest was copied");
+  assert.ok(q.allocated <= 2 * q.max);
+  assert.equal(drain(q, 3_000, 0), at);
+  assert.equal(pool.outstanding, 0);
 });

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { PacketBuffer, PacketPool } from "../../packet.ts";
 import { Segment } from "./core.ts";
 
-Deno.test("tcp Segment.payload() keeps its view while buffer and window repeat", () => {
+Deno.test("tcp Segment.payload() keeps its packet's view while buffer and window repeat", () => {
   const seg = new Segment();
   const a = new Uint8Array(100).map((_, i) => i);
+  const pa = PacketBuffer.wrap(a);
   seg.buf = a;
+  seg.pkt = pa;
   seg.dataAt = 40;
   const v = seg.payload(20);
   assert.deepEqual([...v], Array.from({ length: 20 }, (_, i) => 40 + i));
@@ -17,8 +20,32 @@ Deno.test("tcp Segment.payload() keeps its view while buffer and window repeat",
   assert.deepEqual([...seg.payload(3)], [41, 42, 43]);
   const b = new Uint8Array(100).fill(7);
   seg.buf = b;
+  seg.pkt = PacketBuffer.wrap(b);
   assert.deepEqual([...seg.payload(3)], [7, 7, 7]);
-  seg.buf = a.subarray(0); // another view over the same bytes counts as another buffer
+  seg.buf = a.subarray(0); // a buffer that is not its packet's: a view of it, not the packet's
+  seg.pkt = pa;
+  assert.deepEqual([...seg.payload(3)], [41, 42, 43]);
+  seg.pkt = null;
   assert.deepEqual([...seg.payload(3)], [41, 42, 43]);
   assert.equal(seg.payload(0).length, 0);
+});
+
+Deno.test("tcp Segment.payload(): each pooled packet keeps its own view, so buffers taking turns reuse theirs", () => {
+  const pool = new PacketPool();
+  const pkts = [pool.alloc(1500), pool.alloc(1500), pool.alloc(1500)];
+  const seg = new Segment();
+  const first = pkts.map((p) => {
+    seg.buf = p.buf;
+    seg.pkt = p;
+    seg.dataAt = p.start + 52;
+    return seg.payload(1448);
+  });
+  pkts.forEach((p, i) => {
+    seg.buf = p.buf;
+    seg.pkt = p;
+    seg.dataAt = p.start + 52;
+    assert.equal(seg.payload(1448), first[i], `packet ${i}'s view came back`);
+    assert.equal(first[i]!.byteOffset, p.buf.byteOffset + p.start + 52);
+    p.release();
+  });
 });

@@ -296,7 +296,9 @@ export interface StreamListenOptions {
 }
 
 /**
- * One socket as `ss -tani` shows it.
+ * One socket as `ss -tani` shows it. Listeners and TIME-WAIT entries have
+ * no internals (`cc` onwards; a TIME-WAIT entry has its `timer`), as Linux
+ * keeps no `tcp_info` for a timewait socket.
  *
  * @example
  * ```ts

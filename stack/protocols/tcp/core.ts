@@ -29,6 +29,7 @@ import {
 } from "../../wire/tcp_fields.ts";
 import type { TcpConfig } from "./config.ts";
 import { CongestionRegistry } from "./congestion/registry.ts";
+import type { CongestionOptions } from "./congestion/mod.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
 import { ConnTable, ListenTable } from "./table.ts";
@@ -251,6 +252,8 @@ export class TcpCore {
   readonly seg: Segment = new Segment();
   /** Congestion controls by name (the `tcp.congestion` service registers more). */
   readonly congestion: CongestionRegistry = new CongestionRegistry();
+  /** The options every connection's congestion control is made with (one object per stack). */
+  readonly ccOptions: CongestionOptions;
   /** Our window-scale shift, from the receive buffer size. */
   readonly wscale: number;
   /** Scratch for SACK blocks we send. */
@@ -296,6 +299,7 @@ export class TcpCore {
       cfg.ephemeralPortMax,
     );
     this.fastOpen = new FastOpenState(ctx.rng, cfg.fastOpenKeyLifetime);
+    this.ccOptions = Object.freeze({ hystart: cfg.hystart, rng: ctx.rng });
     this.mem = new TcpMemory(cfg, this.c, { clock: ctx });
     let s = 0;
     // Scaled for the most the buffer may grow to (auto-tuning), as Linux scales for tcp_rmem[2].

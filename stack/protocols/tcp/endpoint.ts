@@ -485,10 +485,7 @@ export class TcpEndpoint {
 
   #newCc(name: string, mss: number): CongestionControl {
     const core = this.core;
-    return core.congestion.create(name, mss, core.cfg.initialWindow, {
-      hystart: core.cfg.hystart,
-      rng: core.ctx.rng,
-    });
+    return core.congestion.create(name, mss, core.cfg.initialWindow, core.ccOptions);
   }
 
   /**

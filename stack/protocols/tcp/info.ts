@@ -4,11 +4,13 @@
  *
  * @module
  */
+import type { Instant } from "../../clock.ts";
 import type { TcpSocketInfo } from "../../stream.ts";
 import { formatIpKey, formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
 import type { TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
+import type { TimeWaitEntry } from "./timewait_table.ts";
 import { Bbr } from "./congestion/bbr.ts";
 import { pacingRate } from "./pacing.ts";
 import { DUP_THRESH } from "./sack.ts";
@@ -149,37 +151,70 @@ export function ccState(ep: TcpEndpoint): string {
   return hy?.inCss === true && cc.ssthresh === Infinity ? "css" : "slow_start";
 }
 
-/** Every listener, then every connection. */
+/**
+ * What `ss -tani` shows of a TIME-WAIT entry: its tuple and timer, no
+ * internals, as Linux's `inet_timewait_sock` has no `tcp_info` (a
+ * compact record keeps none: `timewait_record.ts`).
+ */
+function timeWaitInfo(tw: TimeWaitEntry, now: Instant, recvQ = 0): TcpSocketInfo {
+  const show = tw.mapped ? mappedHostPort : hostPort;
+  return {
+    state: "TIME-WAIT",
+    local: show(tw.localAddr, tw.localPort),
+    remote: show(tw.remoteAddr, tw.remotePort),
+    recvQ,
+    sendQ: 0,
+    timer: tw.closeAt > now ? "timewait" : "off",
+  };
+}
+
+/** A connection or TIME-WAIT entry of the listing, with its sort keys. */
+interface Listed {
+  readonly localPort: number;
+  readonly remoteAddr: IpKey;
+  readonly remotePort: number;
+  readonly info: TcpSocketInfo;
+}
+
+/**
+ * Every listener, then every connection and TIME-WAIT entry (compact
+ * records and endpoints alike: `timeWaitInfo`), by local port and peer.
+ */
 export function listSockets(core: TcpCore): TcpSocketInfo[] {
   const out: TcpSocketInfo[] = [];
   for (const l of core.listeners) out.push(listenerInfo(l));
-  const conns = [...core.conns].sort((a, b) =>
+  const now = core.now();
+  const conns: Listed[] = [];
+  for (const ep of core.conns) {
+    const info = ep.state === TIME_WAIT
+      ? timeWaitInfo(
+        {
+          localAddr: ep.localAddr,
+          localPort: ep.localPort,
+          remoteAddr: ep.remoteAddr,
+          remotePort: ep.remotePort,
+          mapped: mappedEndpoints.has(ep),
+          closeAt: ep.closeAt,
+        },
+        now,
+        ep.readable, // its user may still read what came before the FIN
+      )
+      : endpointInfo(ep);
+    conns.push({
+      localPort: ep.localPort,
+      remoteAddr: ep.remoteAddr,
+      remotePort: ep.remotePort,
+      info,
+    });
+  }
+  for (const tw of core.timeWait.records()) {
+    conns.push({ ...tw, info: timeWaitInfo(tw, now) });
+  }
+  conns.sort((a, b) =>
     a.localPort - b.localPort || compareKeys(a.remoteAddr, b.remoteAddr) ||
     a.remotePort - b.remotePort
   );
-  // Compact TIME-WAIT records, shown as the endpoints they were.
-  const kept = core.timeWait.views();
-  if (kept.size > 0) {
-    conns.push(...kept.keys());
-    conns.sort((a, b) =>
-      a.localPort - b.localPort || compareKeys(a.remoteAddr, b.remoteAddr) ||
-      a.remotePort - b.remotePort
-    );
-  }
-  for (const ep of conns) {
-    const r = kept.get(ep);
-    if (r === undefined) {
-      out.push(endpointInfo(ep));
-      continue;
-    }
-    // The view's congestion control is new: show the phase and rate it had.
-    const { pacingRate: _, ...info } = endpointInfo(ep);
-    out.push({
-      ...info,
-      ccState: r.ccState,
-      ...(r.pacingRate > 0 ? { pacingRate: r.pacingRate } : {}),
-    });
-  }
+  for (const c of conns) out.push(c.info);
   return out;
 }
 

@@ -46,6 +46,11 @@ Deno.test("KeyedHash over IPv4 keys is the four-word hash it always was (no IPv4
     initialSequenceNumber(h, 0x0a000001, 80, 0xc0a80001, 9, 0),
     h.hash(0x0a000001, 80, 0xc0a80001, 9),
   );
+  // The timestamp offset too (isn.ts takes the four-word hash for IPv4 tuples).
+  assert.equal(
+    timestampOffset(h, 0x0a000001, 80, 0xc0a80001, 9),
+    (h.begin().address(0x0a000001).word(80).address(0xc0a80001).word(0).end() ^ 9) >>> 0,
+  );
 });
 
 /**

@@ -50,7 +50,8 @@ export function armTimer(ep: TcpEndpoint): void {
 /** The RTO with backoff applied, clamped to the maximum. */
 export function currentRto(ep: TcpEndpoint): number {
   const cfg = ep.core.cfg;
-  const rto = ep.rto * 2 ** Math.min(ep.backoff, MAX_BACKOFF);
+  // No backoff (nearly always): no Math.pow per segment sent.
+  const rto = ep.backoff === 0 ? ep.rto : ep.rto * 2 ** Math.min(ep.backoff, MAX_BACKOFF);
   return rto > cfg.rtoMax ? cfg.rtoMax : rto;
 }
 

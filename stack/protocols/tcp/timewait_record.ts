@@ -1,120 +1,81 @@
 /**
  * One compact TIME-WAIT record (`timewait_table.ts`): the columns of its
- * row of numbers, and the copies between a full endpoint and a row (the
- * table keeps the storage, the hash and the expiry queue).
+ * row, and the copies between a full endpoint and a row (the table keeps
+ * the storage, the hash and the expiry queue).
+ *
+ * A record keeps what TIME-WAIT processing reads (RFC 9293 §3.10.7.4,
+ * RFC 7323 PAWS, RFC 5961, RFC 6191 reuse): the tuple, both sequence spaces,
+ * windows and MSS, timestamps, the option and FIN flags, and the expiry. What
+ * only a connection that sends data or `ss -i` uses (RTT, congestion control,
+ * rate samples, statistics) is not kept: as Linux's `inet_timewait_sock`,
+ * a TIME-WAIT entry shows no internals (`info.ts`). Row: 30 32-bit words
+ * (120 B), the three times as doubles in the first six.
  *
  * @module
  */
 import type { IpKey } from "../../wire/ip_address.ts";
 import type { TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
-import { ccState, isMapped, markMapped } from "./info.ts";
-import { pacingRate } from "./pacing.ts";
+import { isMapped, markMapped } from "./info.ts";
 import { TIME_WAIT } from "./state.ts";
 
-/** Numbers kept per record (one row of the TIME-WAIT table's column store). */
-export const WIDTH = 66;
-// Column of each number in a row.
-/** Column: when the TIME-WAIT ends (µs), or 0 for a free row. */
-export const C_CLOSE_AT = 0;
-/** Column: local port. */
-export const C_LOCAL_PORT = 1;
-/** Column: remote port. */
-export const C_REMOTE_PORT = 2;
-/** Column: flag bits (booleans, {@linkcode IPV6}). */
-export const C_BITS = 3;
-/** Column: IPv4 local address (0 for IPv6). */
-export const C_LA4 = 4;
-/** Column: IPv4 remote address (0 for IPv6). */
-export const C_RA4 = 5;
-const C_SCOPE = 6;
-const C_SND_WSCALE = 7;
-const C_RCV_WSCALE = 8;
-const C_MSS = 9;
-const C_ADV_MSS = 10;
-const C_RCV_MSS = 11;
-const C_PEER_MSS = 12;
-const C_TSO_MAX = 13;
-const C_QUICK_ACKS = 14;
-const C_RTO = 15;
-const C_BACKOFF = 16;
-const C_RETRIES = 17;
-const C_DUP_ACKS = 18;
-const C_PROBES_OUT = 19;
-const C_KA_PROBES = 20;
-const C_RTT_SAMPLES = 21;
-const C_SEGS_IN = 22;
-const C_SEGS_OUT = 23;
-const C_RETRANS_SEGS = 24;
-const C_DSACKS_IN = 25;
-const C_SPURIOUS_UNDOS = 26;
-const C_ECN_CE_SEGS = 27;
-const C_ECN_ECE_SEGS = 28;
-const C_ECN_REDUCTIONS = 29;
-const C_TFO_SYN_LEN = 30;
-/** Column: ISS. */
-export const C_ISS = 31;
-const C_SND_MAX = 32;
-const C_SND_WND = 33;
-const C_SND_WL1 = 34;
-const C_SND_WL2 = 35;
-const C_MAX_SND_WND = 36;
-const C_SND_BUF_START = 37;
-const C_FIN_SEQ = 38;
-const C_SND_SML = 39;
-/** Column: IRS. */
-export const C_IRS = 40;
-const C_RCV_NXT = 41;
-const C_RCV_ADV = 42;
-const C_FIN_RECV_SEQ = 43;
-const C_TS_RECENT = 44;
-const C_TS_RECENT_AT = 45;
-const C_LAST_ACK_SENT = 46;
-const C_SRTT = 47;
-const C_RTTVAR = 48;
-const C_RTT_SEQ = 49;
-const C_RTT_START = 50;
-const C_RECOVER = 51;
-const C_HIGH_RXT = 52;
-const C_LAST_RECV = 53;
-const C_LAST_INVALID_ACK = 54;
-const C_REACH_HINT_AT = 55;
-const C_BYTES_ACKED = 56;
-const C_BYTES_RECEIVED = 57;
-const C_PACE_NEXT = 58;
-const C_ECN_RECOVER = 59;
-const C_SND_UP = 60;
-const C_CWND = 61;
-const C_SSTHRESH = 62;
-/** Column: the pacing rate `ss` showed. */
-export const C_PACING_RATE = 63;
-const C_MIN_RTT = 64;
-const C_LAST_RATE = 65;
-/** Strings kept per record: congestion control name, last soft error, phase shown by `ss`. */
-export const STRINGS = 3;
-/** Bit of the bits column: the endpoint showed IPv4-mapped addresses. */
-const MAPPED = 1 << 20;
-/** Bit of the bits column: the rate sampler's last rate was app-limited. */
-const LAST_RATE_APP_LIMITED = 1 << 21;
-/** Bit of the bits column: the addresses are IPv6 (kept as key strings, not numbers). */
+/** 32-bit words per record (even: the doubles stay aligned). */
+export const WIDTH = 30;
+// Doubles (index in the row's Float64Array view: the word index / 2).
+/** Double: when the TIME-WAIT ends (µs), or 0 for a free row. */
+export const D_CLOSE_AT = 0;
+const D_TS_RECENT_AT = 1;
+const D_LAST_INVALID_ACK = 2;
+// Words (index in the row's Uint32Array view), after the doubles' six.
+/** Word: flag bits (booleans, {@linkcode IPV6}, {@linkcode MAPPED}). */
+export const W_BITS = 6;
+/** Word: local port << 16 | remote port. */
+export const W_PORTS = 7;
+/** Word: IPv4 local address (0 for IPv6). */
+export const W_LA4 = 8;
+/** Word: IPv4 remote address (0 for IPv6). */
+export const W_RA4 = 9;
+const W_SCOPE = 10; // + 1: the zone of a link-local peer, or 0 for none
+const W_WSCALE = 11; // send shift | receive shift << 8
+const W_MSS = 12; // send MSS | advertised MSS << 16
+const W_RCV_MSS = 13; // largest segment received | the peer's MSS option << 16
+/** Word: ISS. */
+export const W_ISS = 14;
+/** Word: IRS. */
+export const W_IRS = 15;
+const W_SND_MAX = 16;
+const W_SND_WND = 17;
+const W_SND_WL1 = 18;
+const W_SND_WL2 = 19;
+const W_MAX_SND_WND = 20;
+const W_SND_BUF_START = 21;
+const W_FIN_SEQ = 22;
+const W_RCV_NXT = 23;
+const W_RCV_ADV = 24;
+const W_FIN_RECV_SEQ = 25;
+const W_TS_RECENT = 26;
+const W_LAST_ACK_SENT = 27;
+const W_ECN_RECOVER = 28;
+const W_QUICK_ACKS = 29;
+
+/** Bit of the bits word: the endpoint showed IPv4-mapped addresses (`ss`). */
+export const MAPPED = 1 << 20;
+/** Bit of the bits word: the addresses are IPv6 (kept as key strings, not numbers). */
 export const IPV6 = 1 << 22;
 
 /**
- * Copies what TIME-WAIT needs of `ep` into the row at `n[o…]` and its
- * strings into `str[s…]` (IPv6 addresses are left to the caller: the row
- * holds IPv4 ones only).
+ * Copies what TIME-WAIT needs of `ep` into the row starting at word `o`
+ * of `w` (and double `o / 2` of `d`, a view of the same buffer). IPv6
+ * addresses are left to the caller: the row holds IPv4 ones only.
  */
-export function writeRecord(
-  n: Float64Array,
-  o: number,
-  str: string[],
-  s: number,
-  ep: TcpEndpoint,
-): void {
+export function writeRecord(w: Uint32Array, d: Float64Array, o: number, ep: TcpEndpoint): void {
   const la = ep.localAddr;
-  const ra = ep.remoteAddr;
   const v6 = typeof la !== "number";
-  n[o + C_BITS] = (ep.passive ? 1 : 0) |
+  const h = o >> 1;
+  d[h + D_CLOSE_AT] = ep.closeAt;
+  d[h + D_TS_RECENT_AT] = ep.tsRecentAt;
+  d[h + D_LAST_INVALID_ACK] = ep.lastInvalidAck;
+  w[o + W_BITS] = (ep.passive ? 1 : 0) |
     (ep.finQueued ? 2 : 0) |
     (ep.finRecvd ? 4 : 0) |
     (ep.eof ? 8 : 0) |
@@ -135,107 +96,73 @@ export function writeRecord(
     (ep.oobInline ? 262144 : 0) |
     (ep.urgTaken ? 524288 : 0) |
     (isMapped(ep) ? MAPPED : 0) |
-    (ep.rate.lastRateAppLimited ? LAST_RATE_APP_LIMITED : 0) |
     (v6 ? IPV6 : 0);
-  n[o + C_CLOSE_AT] = ep.closeAt;
-  n[o + C_LOCAL_PORT] = ep.localPort;
-  n[o + C_REMOTE_PORT] = ep.remotePort;
-  n[o + C_LA4] = v6 ? 0 : la as number;
-  n[o + C_RA4] = v6 ? 0 : ra as number;
-  str[s] = ep.ccName;
-  str[s + 1] = ep.softError;
-  str[s + 2] = ccState(ep);
-  n[o + C_SCOPE] = ep.scope;
-  n[o + C_SND_WSCALE] = ep.sndWscale;
-  n[o + C_RCV_WSCALE] = ep.rcvWscale;
-  n[o + C_MSS] = ep.mss;
-  n[o + C_ADV_MSS] = ep.advMss;
-  n[o + C_RCV_MSS] = ep.rcvMss;
-  n[o + C_PEER_MSS] = ep.peerMss;
-  n[o + C_TSO_MAX] = ep.tsoMax;
-  n[o + C_QUICK_ACKS] = ep.quickAcks;
-  n[o + C_RTO] = ep.rto;
-  n[o + C_BACKOFF] = ep.backoff;
-  n[o + C_RETRIES] = ep.retries;
-  n[o + C_DUP_ACKS] = ep.dupAcks;
-  n[o + C_PROBES_OUT] = ep.probesOut;
-  n[o + C_KA_PROBES] = ep.kaProbes;
-  n[o + C_RTT_SAMPLES] = ep.rttSamples;
-  n[o + C_SEGS_IN] = ep.segsIn;
-  n[o + C_SEGS_OUT] = ep.segsOut;
-  n[o + C_RETRANS_SEGS] = ep.retransSegs;
-  n[o + C_DSACKS_IN] = ep.dsacksIn;
-  n[o + C_SPURIOUS_UNDOS] = ep.spuriousUndos;
-  n[o + C_ECN_CE_SEGS] = ep.ecnCeSegs;
-  n[o + C_ECN_ECE_SEGS] = ep.ecnEceSegs;
-  n[o + C_ECN_REDUCTIONS] = ep.ecnReductions;
-  n[o + C_TFO_SYN_LEN] = ep.tfoSynLen;
-  n[o + C_ISS] = ep.iss;
-  n[o + C_SND_MAX] = ep.sndMax;
-  n[o + C_SND_WND] = ep.sndWnd;
-  n[o + C_SND_WL1] = ep.sndWl1;
-  n[o + C_SND_WL2] = ep.sndWl2;
-  n[o + C_MAX_SND_WND] = ep.maxSndWnd;
-  n[o + C_SND_BUF_START] = ep.sndBufStart;
-  n[o + C_FIN_SEQ] = ep.finSeq;
-  n[o + C_SND_SML] = ep.sndSml;
-  n[o + C_IRS] = ep.irs;
-  n[o + C_RCV_NXT] = ep.rcvNxt;
-  n[o + C_RCV_ADV] = ep.rcvAdv;
-  n[o + C_FIN_RECV_SEQ] = ep.finRecvSeq;
-  n[o + C_TS_RECENT] = ep.tsRecent;
-  n[o + C_TS_RECENT_AT] = ep.tsRecentAt;
-  n[o + C_LAST_ACK_SENT] = ep.lastAckSent;
-  n[o + C_SRTT] = ep.srtt;
-  n[o + C_RTTVAR] = ep.rttvar;
-  n[o + C_RTT_SEQ] = ep.rttSeq;
-  n[o + C_RTT_START] = ep.rttStart;
-  n[o + C_RECOVER] = ep.recover;
-  n[o + C_HIGH_RXT] = ep.highRxt;
-  n[o + C_LAST_RECV] = ep.lastRecv;
-  n[o + C_LAST_INVALID_ACK] = ep.lastInvalidAck;
-  n[o + C_REACH_HINT_AT] = ep.reachHintAt;
-  n[o + C_BYTES_ACKED] = ep.bytesAcked;
-  n[o + C_BYTES_RECEIVED] = ep.bytesReceived;
-  n[o + C_PACE_NEXT] = ep.paceNext;
-  n[o + C_ECN_RECOVER] = ep.ecnRecover;
-  n[o + C_SND_UP] = ep.sndUp;
-  n[o + C_CWND] = ep.cc.cwnd;
-  n[o + C_SSTHRESH] = ep.cc.ssthresh;
-  n[o + C_PACING_RATE] = pacingRate(ep);
-  n[o + C_MIN_RTT] = ep.rate.minRtt;
-  n[o + C_LAST_RATE] = ep.rate.lastRate;
+  w[o + W_PORTS] = ep.localPort << 16 | ep.remotePort;
+  w[o + W_LA4] = v6 ? 0 : la as number;
+  w[o + W_RA4] = v6 ? 0 : ep.remoteAddr as number;
+  w[o + W_SCOPE] = ep.scope + 1;
+  w[o + W_WSCALE] = ep.sndWscale | ep.rcvWscale << 8;
+  w[o + W_MSS] = ep.mss | ep.advMss << 16;
+  w[o + W_RCV_MSS] = ep.rcvMss | ep.peerMss << 16;
+  w[o + W_ISS] = ep.iss;
+  w[o + W_IRS] = ep.irs;
+  w[o + W_SND_MAX] = ep.sndMax;
+  w[o + W_SND_WND] = ep.sndWnd;
+  w[o + W_SND_WL1] = ep.sndWl1;
+  w[o + W_SND_WL2] = ep.sndWl2;
+  w[o + W_MAX_SND_WND] = ep.maxSndWnd;
+  w[o + W_SND_BUF_START] = ep.sndBufStart;
+  w[o + W_FIN_SEQ] = ep.finSeq;
+  w[o + W_RCV_NXT] = ep.rcvNxt;
+  w[o + W_RCV_ADV] = ep.rcvAdv;
+  w[o + W_FIN_RECV_SEQ] = ep.finRecvSeq;
+  w[o + W_TS_RECENT] = ep.tsRecent;
+  w[o + W_LAST_ACK_SENT] = ep.lastAckSent;
+  w[o + W_ECN_RECOVER] = ep.ecnRecover;
+  w[o + W_QUICK_ACKS] = ep.quickAcks;
+}
+
+/** The local port of the record at word `o`. */
+export function localPortOf(w: Uint32Array, o: number): number {
+  return w[o + W_PORTS]! >>> 16;
+}
+
+/** The remote port of the record at word `o`. */
+export function remotePortOf(w: Uint32Array, o: number): number {
+  return w[o + W_PORTS]! & 0xffff;
 }
 
 /**
  * A new endpoint of `core` with the record's fields (not in any table, no
- * timer); an IPv6 record's addresses are `v6Local` and `v6Remote`.
+ * timer); an IPv6 record's addresses are `v6Local` and `v6Remote`. The
+ * fields a record does not keep start as in a new endpoint.
  */
 export function readRecord(
   core: TcpCore,
-  n: Float64Array,
+  w: Uint32Array,
+  d: Float64Array,
   o: number,
-  str: readonly string[],
-  s: number,
   v6Local: IpKey,
   v6Remote: IpKey,
 ): TcpEndpoint {
-  const b = n[o + C_BITS]!;
+  const b = w[o + W_BITS]!;
   const v6 = (b & IPV6) !== 0;
+  const h = o >> 1;
   const ep = new TcpEndpoint(
     core,
     {
-      localAddr: v6 ? v6Local : n[o + C_LA4]!,
-      localPort: n[o + C_LOCAL_PORT]!,
-      remoteAddr: v6 ? v6Remote : n[o + C_RA4]!,
-      remotePort: n[o + C_REMOTE_PORT]!,
+      localAddr: v6 ? v6Local : w[o + W_LA4]!,
+      localPort: localPortOf(w, o),
+      remoteAddr: v6 ? v6Remote : w[o + W_RA4]!,
+      remotePort: remotePortOf(w, o),
     },
     (b & 1) !== 0,
-    str[s]!,
+    core.cfg.congestionControl,
   );
   ep.resumeState(TIME_WAIT);
-  ep.softError = str[s + 1]!;
-  ep.closeAt = n[o + C_CLOSE_AT]!;
+  ep.closeAt = d[h + D_CLOSE_AT]!;
+  ep.tsRecentAt = d[h + D_TS_RECENT_AT]!;
+  ep.lastInvalidAck = d[h + D_LAST_INVALID_ACK]!;
   ep.finQueued = (b & 2) !== 0;
   ep.finRecvd = (b & 4) !== 0;
   ep.eof = (b & 8) !== 0;
@@ -256,68 +183,32 @@ export function readRecord(
   ep.oobInline = (b & 262144) !== 0;
   ep.urgTaken = (b & 524288) !== 0;
   if ((b & MAPPED) !== 0) markMapped(ep);
-  ep.scope = n[o + C_SCOPE]!;
-  ep.sndWscale = n[o + C_SND_WSCALE]!;
-  ep.rcvWscale = n[o + C_RCV_WSCALE]!;
-  ep.mss = n[o + C_MSS]!;
-  ep.advMss = n[o + C_ADV_MSS]!;
-  ep.rcvMss = n[o + C_RCV_MSS]!;
-  ep.peerMss = n[o + C_PEER_MSS]!;
-  ep.tsoMax = n[o + C_TSO_MAX]!;
-  ep.quickAcks = n[o + C_QUICK_ACKS]!;
-  ep.rto = n[o + C_RTO]!;
-  ep.backoff = n[o + C_BACKOFF]!;
-  ep.retries = n[o + C_RETRIES]!;
-  ep.dupAcks = n[o + C_DUP_ACKS]!;
-  ep.probesOut = n[o + C_PROBES_OUT]!;
-  ep.kaProbes = n[o + C_KA_PROBES]!;
-  ep.rttSamples = n[o + C_RTT_SAMPLES]!;
-  ep.segsIn = n[o + C_SEGS_IN]!;
-  ep.segsOut = n[o + C_SEGS_OUT]!;
-  ep.retransSegs = n[o + C_RETRANS_SEGS]!;
-  ep.dsacksIn = n[o + C_DSACKS_IN]!;
-  ep.spuriousUndos = n[o + C_SPURIOUS_UNDOS]!;
-  ep.ecnCeSegs = n[o + C_ECN_CE_SEGS]!;
-  ep.ecnEceSegs = n[o + C_ECN_ECE_SEGS]!;
-  ep.ecnReductions = n[o + C_ECN_REDUCTIONS]!;
-  ep.tfoSynLen = n[o + C_TFO_SYN_LEN]!;
-  ep.iss = n[o + C_ISS]!;
-  ep.sndUna = ep.sndNxt = ep.sndMax = n[o + C_SND_MAX]!;
-  ep.sndWnd = n[o + C_SND_WND]!;
-  ep.sndWl1 = n[o + C_SND_WL1]!;
-  ep.sndWl2 = n[o + C_SND_WL2]!;
-  ep.maxSndWnd = n[o + C_MAX_SND_WND]!;
-  ep.sndBufStart = n[o + C_SND_BUF_START]!;
-  ep.finSeq = n[o + C_FIN_SEQ]!;
-  ep.sndSml = n[o + C_SND_SML]!;
-  ep.irs = n[o + C_IRS]!;
-  ep.rcvNxt = n[o + C_RCV_NXT]!;
-  ep.rcvAdv = n[o + C_RCV_ADV]!;
-  ep.finRecvSeq = n[o + C_FIN_RECV_SEQ]!;
-  ep.tsRecent = n[o + C_TS_RECENT]!;
-  ep.tsRecentAt = n[o + C_TS_RECENT_AT]!;
-  ep.lastAckSent = n[o + C_LAST_ACK_SENT]!;
-  ep.srtt = n[o + C_SRTT]!;
-  ep.rttvar = n[o + C_RTTVAR]!;
-  ep.rttSeq = n[o + C_RTT_SEQ]!;
-  ep.rttStart = n[o + C_RTT_START]!;
-  ep.recover = n[o + C_RECOVER]!;
-  ep.highRxt = n[o + C_HIGH_RXT]!;
-  ep.lastRecv = n[o + C_LAST_RECV]!;
-  ep.lastInvalidAck = n[o + C_LAST_INVALID_ACK]!;
-  ep.reachHintAt = n[o + C_REACH_HINT_AT]!;
-  ep.bytesAcked = n[o + C_BYTES_ACKED]!;
-  ep.bytesReceived = n[o + C_BYTES_RECEIVED]!;
-  ep.paceNext = n[o + C_PACE_NEXT]!;
-  ep.ecnRecover = n[o + C_ECN_RECOVER]!;
-  ep.sndUp = n[o + C_SND_UP]!;
-  // TIME-WAIT sends no data: the congestion control and the rate sampler
-  // only need to show what they showed (`ss`).
+  ep.scope = w[o + W_SCOPE]! - 1;
+  const ws = w[o + W_WSCALE]!;
+  ep.sndWscale = ws & 0xff;
+  ep.rcvWscale = ws >>> 8;
+  const mss = w[o + W_MSS]!;
+  ep.mss = mss & 0xffff;
+  ep.advMss = mss >>> 16;
+  const rcvMss = w[o + W_RCV_MSS]!;
+  ep.rcvMss = rcvMss & 0xffff;
+  ep.peerMss = rcvMss >>> 16;
+  ep.iss = w[o + W_ISS]!;
+  ep.irs = w[o + W_IRS]!;
+  ep.sndUna = ep.sndNxt = ep.sndMax = w[o + W_SND_MAX]!;
+  ep.sndWnd = w[o + W_SND_WND]!;
+  ep.sndWl1 = w[o + W_SND_WL1]!;
+  ep.sndWl2 = w[o + W_SND_WL2]!;
+  ep.maxSndWnd = w[o + W_MAX_SND_WND]!;
+  ep.sndBufStart = w[o + W_SND_BUF_START]!;
+  ep.finSeq = w[o + W_FIN_SEQ]!;
+  ep.rcvNxt = w[o + W_RCV_NXT]!;
+  ep.rcvAdv = w[o + W_RCV_ADV]!;
+  ep.finRecvSeq = w[o + W_FIN_RECV_SEQ]!;
+  ep.tsRecent = w[o + W_TS_RECENT]!;
+  ep.lastAckSent = w[o + W_LAST_ACK_SENT]!;
+  ep.ecnRecover = w[o + W_ECN_RECOVER]!;
+  ep.quickAcks = w[o + W_QUICK_ACKS]!;
   ep.cc.setMss(ep.mss);
-  ep.cc.cwnd = n[o + C_CWND]!;
-  ep.cc.ssthresh = n[o + C_SSTHRESH]!;
-  ep.rate.minRtt = n[o + C_MIN_RTT]!;
-  ep.rate.lastRate = n[o + C_LAST_RATE]!;
-  ep.rate.lastRateAppLimited = (b & LAST_RATE_APP_LIMITED) !== 0;
   return ep;
 }

@@ -2,19 +2,21 @@
  * Compact TIME-WAIT (Linux's `inet_timewait_sock`): a connection that
  * reaches TIME-WAIT with nothing left but the wait (closed by its user, no
  * data, timers or recovery pending) leaves the connection table and is kept
- * as a {@linkcode TimeWaitRecord} of its sequence, window, option and
- * statistics fields, in a table of its own with one stack timer for all of
- * them (every record waits the same 2×MSL, so they expire in insertion
- * order). A full endpoint weighs about 2 KiB of heap (its congestion
+ * as a 120-byte record of what TIME-WAIT processing reads (tuple, sequence
+ * spaces, windows, timestamps, options: `timewait_record.ts`), in a table
+ * of its own with one stack timer for all of them (every record waits the
+ * same 2×MSL, so they expire in insertion order). A full endpoint weighs about 2 KiB of heap (its congestion
  * control, rate sampler and timer included) and, since thousands are kept
  * for a minute, every garbage collection copied or marked them: that was
  * more than half of the time of a connect/accept/close cycle.
  *
  * Nothing changes on the wire: a segment for a record makes it a full
  * endpoint again ({@linkcode TimeWaitTable.revive}), with every field the
- * TIME-WAIT processing reads restored (the rest were at their initial
- * values, or the connection would not have been compacted), the usual
- * code answers, and the endpoint is compacted again afterwards. The
+ * TIME-WAIT processing reads restored (buffers, timers and recovery were
+ * empty, or the connection would not have been compacted; RTT, congestion
+ * control and statistics start afresh: nothing in TIME-WAIT sends by them,
+ * and `ss` shows a TIME-WAIT entry's tuple and timer only), the usual code
+ * answers, and the endpoint is compacted again afterwards. The
  * record expires at the same instant the endpoint's timer would have
  * fired, publishing the same `connection-state` event. TIME-WAIT entries
  * still count towards `maxConnections` and still hold their 4-tuple.
@@ -30,18 +32,18 @@ import { CLOSED, type TcpState, TIME_WAIT } from "./state.ts";
 import { tupleHash } from "./table.ts";
 import { armTimer } from "./timers.ts";
 import {
-  C_BITS,
-  C_CLOSE_AT,
-  C_IRS,
-  C_ISS,
-  C_LA4,
-  C_LOCAL_PORT,
-  C_PACING_RATE,
-  C_RA4,
-  C_REMOTE_PORT,
+  D_CLOSE_AT,
   IPV6,
+  localPortOf,
+  MAPPED,
   readRecord,
-  STRINGS,
+  remotePortOf,
+  W_BITS,
+  W_IRS,
+  W_ISS,
+  W_LA4,
+  W_PORTS,
+  W_RA4,
   WIDTH,
   writeRecord,
 } from "./timewait_record.ts";
@@ -62,18 +64,23 @@ function chunkOf(row: number): number {
   return row < INITIAL_ROWS ? 0 : 28 - Math.clz32(row);
 }
 
-/** Where `row`'s numbers start in its chunk ({@linkcode chunkOf}). */
+/** The word where `row` starts in its chunk ({@linkcode chunkOf}). */
 function offsetOf(row: number): number {
   return (row < INITIAL_ROWS ? row : row & ((1 << (31 - Math.clz32(row))) - 1)) * WIDTH;
 }
 
 /**
- * A chunk for `rows` free rows: zeroed, and a closeAt of 0 marks a free row
- * (a record's is never 0: `canCompact`), so no page of it is touched before
- * a record is written there.
+ * A chunk for `rows` free rows, as words: zeroed, and a closeAt of 0 marks a
+ * free row (a record's is never 0: `canCompact`), so no page of it is
+ * touched before a record is written there.
  */
-function newChunk(rows: number): Float64Array {
-  return new Float64Array(rows * WIDTH);
+function newChunk(rows: number): Uint32Array {
+  return new Uint32Array(rows * WIDTH);
+}
+
+/** The doubles of `chunk` (the same buffer). */
+function timesOf(chunk: Uint32Array): Float64Array {
+  return new Float64Array(chunk.buffer);
 }
 /**
  * The row arrays of a table without storage, shared by every such table
@@ -133,9 +140,21 @@ export function shownState(ep: TcpEndpoint): TcpState {
   return core.timeWait.holds(ep) ? TIME_WAIT : CLOSED;
 }
 
+/** What `ss` lists of one TIME-WAIT record ({@linkcode TimeWaitTable.records}). */
+export interface TimeWaitEntry {
+  readonly localAddr: IpKey;
+  readonly localPort: number;
+  readonly remoteAddr: IpKey;
+  readonly remotePort: number;
+  /** The connection showed IPv4-mapped addresses (a dual-stack listener's). */
+  readonly mapped: boolean;
+  /** When the TIME-WAIT ends, µs. */
+  readonly closeAt: Instant;
+}
+
 /**
- * The TIME-WAIT records of one stack: a column store (a `Float64Array` row
- * of numbers per record, the few strings in a plain array), a chained hash
+ * The TIME-WAIT records of one stack: a column store (a row of 32-bit
+ * words per record, `timewait_record.ts`, IPv6 addresses in a plain array), a chained hash
  * by 4-tuple in `Int32Array`s, and an expiry queue of (row, generation)
  * pairs in `closeAt` order. No object per record: the garbage collector
  * never sees them. Grown by doubling up to the records alive (bounded by
@@ -146,12 +165,13 @@ export class TimeWaitTable {
   readonly #core: TcpCore;
   #rows = 0;
   /**
-   * The numbers, in chunks ({@linkcode chunkOf}): growing adds one chunk
+   * The rows' words, in chunks ({@linkcode chunkOf}): growing adds one chunk
    * and copies nothing (copying, and touching fresh pages twice, made
    * growth cost more than the records).
    */
-  #num: Float64Array[] = [];
-  #str: string[] = [];
+  #words: Uint32Array[] = [];
+  /** The same chunks as doubles (the times). */
+  #times: Float64Array[] = [];
   /** IPv6 local and remote keys per row ("" for IPv4). */
   #v6: string[] = [];
   /** Next row in the hash chain, or the next free row; -1 ends. */
@@ -190,22 +210,23 @@ export class TimeWaitTable {
   holds(ep: TcpEndpoint): boolean {
     const row = this.#find(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
     if (row < 0) return false;
-    const n = this.#num[chunkOf(row)]!;
+    const w = this.#words[chunkOf(row)]!;
     const o = offsetOf(row);
-    return n[o + C_ISS] === ep.iss && n[o + C_IRS] === ep.irs;
+    return w[o + W_ISS] === ep.iss && w[o + W_IRS] === ep.irs;
   }
 
   #find(la: IpKey, lp: number, ra: IpKey, rp: number): number {
     if (this.#size === 0) return -1;
-    const chunks = this.#num;
+    const chunks = this.#words;
     const v4 = typeof la === "number";
+    const ports = (lp << 16 | rp) >>> 0;
     let row = this.#heads[tupleHash(la, lp, ra, rp) & (this.#heads.length - 1)]!;
     while (row >= 0) {
-      const num = chunks[chunkOf(row)]!;
+      const w = chunks[chunkOf(row)]!;
       const o = offsetOf(row);
-      if (num[o + C_LOCAL_PORT] === lp && num[o + C_REMOTE_PORT] === rp) {
+      if (w[o + W_PORTS] === ports) {
         if (v4) {
-          if ((num[o + C_BITS]! & IPV6) === 0 && num[o + C_LA4] === la && num[o + C_RA4] === ra) {
+          if ((w[o + W_BITS]! & IPV6) === 0 && w[o + W_LA4] === la && w[o + W_RA4] === ra) {
             return row;
           }
         } else if (this.#v6[2 * row] === la && this.#v6[2 * row + 1] === ra) return row;
@@ -225,13 +246,8 @@ export class TimeWaitTable {
     if (this.#free < 0) this.#grow();
     const row = this.#free;
     this.#free = this.#next[row]!;
-    writeRecord(
-      this.#num[chunkOf(row)]!,
-      offsetOf(row),
-      this.#str,
-      row * STRINGS,
-      ep,
-    );
+    const chunk = chunkOf(row);
+    writeRecord(this.#words[chunk]!, this.#times[chunk]!, offsetOf(row), ep);
     const v6 = typeof ep.localAddr !== "number";
     this.#v6[2 * row] = v6 ? ep.localAddr as string : "";
     this.#v6[2 * row + 1] = v6 ? ep.remoteAddr as string : "";
@@ -265,17 +281,22 @@ export class TimeWaitTable {
     return ep;
   }
 
-  /**
-   * Detached endpoints showing every record, for `ss` (in no table, no
-   * timer), each with what `ss` showed of its congestion control.
-   */
-  views(): Map<TcpEndpoint, { ccState: string; pacingRate: number }> {
-    const out = new Map<TcpEndpoint, { ccState: string; pacingRate: number }>();
+  /** Every record, for `ss` (which shows a TIME-WAIT entry's tuple and timer only). */
+  records(): TimeWaitEntry[] {
+    const out: TimeWaitEntry[] = [];
     for (let row = 0; row < this.#rows; row++) {
       if (!this.#live(row)) continue;
-      out.set(this.#endpoint(row), {
-        ccState: this.#str[row * STRINGS + 2]!,
-        pacingRate: this.#num[chunkOf(row)]![offsetOf(row) + C_PACING_RATE]!,
+      const w = this.#words[chunkOf(row)]!;
+      const o = offsetOf(row);
+      const bits = w[o + W_BITS]!;
+      const v6 = (bits & IPV6) !== 0;
+      out.push({
+        localAddr: v6 ? this.#v6[2 * row]! : w[o + W_LA4]!,
+        localPort: localPortOf(w, o),
+        remoteAddr: v6 ? this.#v6[2 * row + 1]! : w[o + W_RA4]!,
+        remotePort: remotePortOf(w, o),
+        mapped: (bits & MAPPED) !== 0,
+        closeAt: this.#closeAt(row),
       });
     }
     return out;
@@ -292,19 +313,37 @@ export class TimeWaitTable {
     this.#release();
   }
 
+  /** When `row`'s TIME-WAIT ends, or 0 for a free row. */
+  #closeAt(row: number): Instant {
+    return this.#times[chunkOf(row)]![(offsetOf(row) >> 1) + D_CLOSE_AT]!;
+  }
+
   /** Whether `row` holds a record (free rows have closeAt 0). */
   #live(row: number): boolean {
-    return this.#num[chunkOf(row)]![offsetOf(row) + C_CLOSE_AT]! !== 0;
+    return this.#closeAt(row) !== 0;
+  }
+
+  /** The tuple hash of the record in `row`. */
+  #hashOf(row: number): number {
+    const w = this.#words[chunkOf(row)]!;
+    const o = offsetOf(row);
+    const v6 = (w[o + W_BITS]! & IPV6) !== 0;
+    return tupleHash(
+      v6 ? this.#v6[2 * row]! : w[o + W_LA4]!,
+      localPortOf(w, o),
+      v6 ? this.#v6[2 * row + 1]! : w[o + W_RA4]!,
+      remotePortOf(w, o),
+    );
   }
 
   /** A new endpoint with the record's fields (not in any table, no timer). */
   #endpoint(row: number): TcpEndpoint {
+    const chunk = chunkOf(row);
     return readRecord(
       this.#core,
-      this.#num[chunkOf(row)]!,
+      this.#words[chunk]!,
+      this.#times[chunk]!,
       offsetOf(row),
-      this.#str,
-      row * STRINGS,
       this.#v6[2 * row]!,
       this.#v6[2 * row + 1]!,
     );
@@ -312,15 +351,7 @@ export class TimeWaitTable {
 
   /** Takes `row` out of the hash chains and frees it; its queue entry goes stale. */
   #remove(row: number): void {
-    const n = this.#num[chunkOf(row)]!;
-    const o = offsetOf(row);
-    const v6 = (n[o + C_BITS]! & IPV6) !== 0;
-    const h = tupleHash(
-      v6 ? this.#v6[2 * row]! : n[o + C_LA4]!,
-      n[o + C_LOCAL_PORT]!,
-      v6 ? this.#v6[2 * row + 1]! : n[o + C_RA4]!,
-      n[o + C_REMOTE_PORT]!,
-    ) & (this.#heads.length - 1);
+    const h = this.#hashOf(row) & (this.#heads.length - 1);
     const next = this.#next;
     let cur = this.#heads[h]!;
     let prev = -1;
@@ -331,9 +362,8 @@ export class TimeWaitTable {
     if (cur < 0) return;
     if (prev < 0) this.#heads[h] = next[row]!;
     else next[prev] = next[row]!;
-    n[o + C_CLOSE_AT] = 0;
+    this.#times[chunkOf(row)]![(offsetOf(row) >> 1) + D_CLOSE_AT] = 0;
     this.#v6[2 * row] = this.#v6[2 * row + 1] = "";
-    this.#str[row * STRINGS + 1] = ""; // a soft error's text is not kept alive
     this.#gen[row] = (this.#gen[row]! + 1) | 0;
     next[row] = this.#free;
     this.#free = row;
@@ -344,13 +374,13 @@ export class TimeWaitTable {
   #grow(): void {
     const old = this.#rows;
     const rows = old === 0 ? INITIAL_ROWS : old * 2;
-    const chunks = this.#num;
-    chunks.push(newChunk(rows - old));
+    const chunk = newChunk(rows - old);
+    this.#words.push(chunk);
+    this.#times.push(timesOf(chunk));
     const next = new Int32Array(rows);
     const gen = new Int32Array(rows);
     gen.set(this.#gen);
     for (let row = old; row < rows; row++) {
-      this.#str.push("", "", "");
       this.#v6.push("", "");
     }
     const heads = new Int32Array(rows * 2).fill(-1);
@@ -359,15 +389,7 @@ export class TimeWaitTable {
     this.#next = next;
     // Rehash the records (every old row is live: rows are added only when none is free).
     for (let row = 0; row < old; row++) {
-      const num = chunks[chunkOf(row)]!;
-      const o = offsetOf(row);
-      const v6 = (num[o + C_BITS]! & IPV6) !== 0;
-      const h = tupleHash(
-        v6 ? this.#v6[2 * row]! : num[o + C_LA4]!,
-        num[o + C_LOCAL_PORT]!,
-        v6 ? this.#v6[2 * row + 1]! : num[o + C_RA4]!,
-        num[o + C_REMOTE_PORT]!,
-      ) & (heads.length - 1);
+      const h = this.#hashOf(row) & (heads.length - 1);
       next[row] = heads[h]!;
       heads[h] = row;
     }
@@ -382,8 +404,8 @@ export class TimeWaitTable {
   /** All records gone: give the storage back (an idle stack holds none). */
   #release(): void {
     this.#rows = 0;
-    this.#num = [];
-    this.#str = [];
+    this.#words = [];
+    this.#times = [];
     this.#v6 = [];
     this.#next = NO_ROWS;
     this.#gen = NO_ROWS;
@@ -415,12 +437,12 @@ export class TimeWaitTable {
     // restart 2×MSL (old data, a PAWS-old ACK) goes back before the newer
     // ones, or every probed record would stay a full endpoint.
     const q = this.#queue;
-    const closeAt = this.#num[chunkOf(row)]![offsetOf(row) + C_CLOSE_AT]!;
+    const closeAt = this.#closeAt(row);
     let at = this.#qTail;
     while (at > this.#qHead) {
       const r = q[at - 2]!;
       const live = this.#gen[r] === q[at - 1];
-      if (live && this.#num[chunkOf(r)]![offsetOf(r) + C_CLOSE_AT]! <= closeAt) {
+      if (live && this.#closeAt(r) <= closeAt) {
         break;
       }
       at -= 2;
@@ -451,7 +473,7 @@ export class TimeWaitTable {
     while (this.#qHead < this.#qTail) {
       const row = q[this.#qHead]!;
       if (this.#gen[row] === q[this.#qHead + 1]) {
-        if (this.#num[chunkOf(row)]![offsetOf(row) + C_CLOSE_AT]! > now) break;
+        if (this.#closeAt(row) > now) break;
         this.#closed(row);
         this.#remove(row);
       } else this.#stale--;
@@ -472,10 +494,7 @@ export class TimeWaitTable {
     } else this.#lowSince = -1;
     if (this.#size > 0) {
       const row = this.#queue[this.#qHead]!;
-      next = Math.min(
-        next,
-        this.#num[chunkOf(row)]![offsetOf(row) + C_CLOSE_AT]!,
-      );
+      next = Math.min(next, this.#closeAt(row));
     }
     this.#timer!.arm(next);
   }
@@ -490,53 +509,43 @@ export class TimeWaitTable {
   #shrink(): void {
     let rows = INITIAL_ROWS;
     while (rows < 2 * this.#size) rows *= 2;
-    const num: Float64Array[] = [];
+    const words: Uint32Array[] = [];
     for (let r = 0; r < rows; r = r === 0 ? INITIAL_ROWS : 2 * r) {
-      num.push(newChunk(r === 0 ? INITIAL_ROWS : r));
+      words.push(newChunk(r === 0 ? INITIAL_ROWS : r));
     }
-    const str: string[] = new Array(rows * STRINGS).fill("");
     const v6: string[] = new Array(rows * 2).fill("");
     const next = new Int32Array(rows);
     const heads = new Int32Array(rows * 2).fill(-1);
     const queue = new Int32Array(Math.max(2 * INITIAL_ROWS, 4 * this.#size));
     const q = this.#queue;
-    let w = 0;
+    let to = 0;
     for (let i = this.#qHead; i < this.#qTail; i += 2) {
       const row = q[i]!;
       if (this.#gen[row] !== q[i + 1]) continue; // stale
-      const from = this.#num[chunkOf(row)]!;
       const o = offsetOf(row);
-      const to = num[chunkOf(w)]!;
-      to.set(from.subarray(o, o + WIDTH), offsetOf(w));
-      for (let k = 0; k < STRINGS; k++) str[w * STRINGS + k] = this.#str[row * STRINGS + k]!;
-      v6[2 * w] = this.#v6[2 * row]!;
-      v6[2 * w + 1] = this.#v6[2 * row + 1]!;
-      const isV6 = (from[o + C_BITS]! & IPV6) !== 0;
-      const h = tupleHash(
-        isV6 ? v6[2 * w]! : from[o + C_LA4]!,
-        from[o + C_LOCAL_PORT]!,
-        isV6 ? v6[2 * w + 1]! : from[o + C_RA4]!,
-        from[o + C_REMOTE_PORT]!,
-      ) & (heads.length - 1);
-      next[w] = heads[h]!;
-      heads[h] = w;
-      queue[2 * w] = w; // generation 0
-      w++;
+      words[chunkOf(to)]!.set(this.#words[chunkOf(row)]!.subarray(o, o + WIDTH), offsetOf(to));
+      v6[2 * to] = this.#v6[2 * row]!;
+      v6[2 * to + 1] = this.#v6[2 * row + 1]!;
+      const h = this.#hashOf(row) & (heads.length - 1);
+      next[to] = heads[h]!;
+      heads[h] = to;
+      queue[2 * to] = to; // generation 0
+      to++;
     }
     this.#free = -1;
-    for (let row = rows - 1; row >= w; row--) {
+    for (let row = rows - 1; row >= to; row--) {
       next[row] = this.#free;
       this.#free = row;
     }
-    this.#num = num;
-    this.#str = str;
+    this.#words = words;
+    this.#times = words.map(timesOf);
     this.#v6 = v6;
     this.#next = next;
     this.#gen = new Int32Array(rows);
     this.#heads = heads;
     this.#queue = queue;
     this.#qHead = this.#stale = 0;
-    this.#qTail = 2 * w;
+    this.#qTail = 2 * to;
     this.#rows = rows;
     this.#lowSince = -1;
   }
@@ -545,14 +554,14 @@ export class TimeWaitTable {
   #closed(row: number): void {
     const ctx = this.#core.ctx;
     if (!ctx.hasEventListeners("connection-state")) return;
-    const n = this.#num[chunkOf(row)]!;
+    const w = this.#words[chunkOf(row)]!;
     const o = offsetOf(row);
-    const v6 = (n[o + C_BITS]! & IPV6) !== 0;
+    const v6 = (w[o + W_BITS]! & IPV6) !== 0;
     ctx.publish({
       type: "connection-state",
       plugin: "tcp",
-      local: formatIpKeyPort(v6 ? this.#v6[2 * row]! : n[o + C_LA4]!, n[o + C_LOCAL_PORT]!),
-      remote: formatIpKeyPort(v6 ? this.#v6[2 * row + 1]! : n[o + C_RA4]!, n[o + C_REMOTE_PORT]!),
+      local: formatIpKeyPort(v6 ? this.#v6[2 * row]! : w[o + W_LA4]!, localPortOf(w, o)),
+      remote: formatIpKeyPort(v6 ? this.#v6[2 * row + 1]! : w[o + W_RA4]!, remotePortOf(w, o)),
       from: "TIME-WAIT",
       to: "CLOSED",
     });

@@ -257,12 +257,16 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       count: init.count,
       ...(init.assign === undefined ? {} : { assign: init.assign }),
     });
-    // Frames queued while building, (time, link direction id): the pair runner's bound needs them.
+    // Frames queued while building, (time, link direction id), and callbacks
+    // (time, -1): the pair runner's bound needs them.
     const early: number[] = [];
     const wire = wireOf.get(net)!;
-    if (pair) wire.remote = (at, _pkt, sink) => (early.push(at, sink.id), false);
+    if (pair) {
+      wire.remote = (at, _pkt, sink) => (early.push(at, sink.id), false);
+      wire.onCallback = (at) => void early.push(at, -1);
+    }
     const scenario = await build(net, part, init.params);
-    wire.remote = null;
+    wire.remote = wire.onCallback = null;
     const t0 = performance.now(), c0 = threadCpuMs();
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;

@@ -46,6 +46,8 @@ import type { PacketBuffer } from "../../stack/packet.ts";
 import type { VirtualNetwork } from "./network.ts";
 import type { Partition } from "./partition.ts";
 import { wireOf } from "./_wire.ts";
+import { TraceRecorder } from "./_partition_replay.ts";
+import type { StepTrace } from "./_partition_replay.ts";
 import type { FrameSink } from "./_wire.ts";
 
 /** Int32 words of the control block. */
@@ -88,6 +90,8 @@ const NEVER = 2n ** 62n;
  * where the other is often not running, wastes little.
  */
 const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005, SPIN_CAP_MS = 1;
+/** Most steps a profile traces (24 bytes each; about 15 simulated minutes of issue 19's scenario). */
+const TRACE_STEPS = 1 << 21;
 /** A partition silent this long is taken for dead. */
 const STALL_TIMEOUT_MS = 120_000;
 
@@ -397,6 +401,8 @@ export interface PairRun {
   readonly spun: number;
   readonly sleeps: number;
   readonly waitCpu: number;
+  /** With a CPU clock: each step's time, CPU and the bound before it (null past TRACE_STEPS). */
+  readonly trace: StepTrace | null;
 }
 
 /**
@@ -441,7 +447,7 @@ export async function runPair(
   options: { readonly publishEveryStep: boolean } = { publishEveryStep: false },
 ): Promise<PairRun> {
   const channel = new PairChannel(shared, part.index, ringBytes, cpu);
-  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep);
+  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep, cpu);
 }
 
 async function runPairOn(
@@ -451,6 +457,7 @@ async function runPairOn(
   duration: number,
   early: readonly number[],
   everyStep: boolean,
+  cpu: (() => number) | null,
 ): Promise<PairRun> {
   const wire = wireOf.get(net)!;
   const me = part.index;
@@ -554,6 +561,9 @@ async function runPairOn(
       else near.push(at);
     }
     let publishedTaken = -1, publishedSent = -1, seen = NaN;
+    let trace = cpu === null ? null : new TraceRecorder(), traced = 0;
+    /** CPU time not spent waiting, at the end of the last step traced. */
+    let busy = cpu === null ? 0 : cpu();
     let other = { taken: 0, bound: -Infinity };
     for (;;) {
       // The other's bound and frames change only when it publishes.
@@ -593,6 +603,14 @@ async function runPairOn(
         net.step();
         channel.stepped();
         await macrotask();
+        if (trace !== null) {
+          const now = cpu!() - channel.waitCpu;
+          trace.add(target);
+          trace.add(now - busy);
+          trace.add(current);
+          busy = now;
+          if (++traced === TRACE_STEPS) trace = null;
+        }
         continue;
       }
       const finished = next === undefined || Math.ceil(next) >= limit;
@@ -611,6 +629,7 @@ async function runPairOn(
       spun: channel.spun,
       sleeps: channel.sleeps,
       waitCpu: channel.waitCpu,
+      trace: trace === null ? null : (trace.add(Infinity), trace.take()),
     };
   } finally {
     wire.remote = wire.onCallback = null;

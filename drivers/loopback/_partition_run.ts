@@ -21,6 +21,7 @@ import { wireOf } from "./_wire.ts";
 import type { FrameSink } from "./_wire.ts";
 import { preciseThreadCpuClock, threadCpuMs } from "./_thread_cpu.ts";
 import { abortShared, crossingTo, pairSharedBytes, runPair } from "./_partition_async.ts";
+import type { StepTrace } from "./_partition_replay.ts";
 
 /** @internal What the main thread sends each partition. */
 export interface PartitionInit {
@@ -270,12 +271,14 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     const t0 = performance.now(), c0 = threadCpuMs();
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
+    let stepTrace: StepTrace | null = null;
     if (pair) {
       const cpu = init.profile ? preciseThreadCpuClock() : null;
       const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu, {
         publishEveryStep: init.publishEveryStep,
       });
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
+      stepTrace = r.trace;
       waitMs = r.waited;
       spinMs = r.spun;
       sleeps = r.sleeps;
@@ -313,6 +316,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       busyMs,
       timing,
       windowCpuMs: run.windowCpu,
+      stepTrace,
     };
   } catch (err) {
     if (shared !== null) abortShared(shared);

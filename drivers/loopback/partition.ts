@@ -36,6 +36,8 @@ import type { Faults, LinkStats } from "./faults.ts";
 import type { Link, LinkEnd } from "./link.ts";
 import type { Lane } from "./_lane.ts";
 import { runPartition, sharedBytes } from "./_partition_run.ts";
+import { replayPair } from "./_partition_replay.ts";
+import type { StepTrace } from "./_partition_replay.ts";
 import type { PartitionInit } from "./_partition_run.ts";
 import type { VirtualNetwork } from "./network.ts";
 import type { Switch, SwitchOptions, SwitchPortOptions, SwitchStats } from "./switch.ts";
@@ -598,9 +600,12 @@ export interface PartitionedResult {
   /** Where each partition's time went: building, running, waiting for the others. */
   readonly timing: readonly PartitionTiming[];
   /**
-   * With `profile`: the sum over windows of the busiest partition's CPU time
-   * in it, ms: the run's length on idle cores with free barriers, whatever
-   * the load when measured (NaN without `profile` or FFI).
+   * With `profile`: the run's length on idle cores with free
+   * synchronisation, whatever the load when measured, ms: with barriers the
+   * sum over windows of the busiest partition's CPU time in it; two
+   * partitions without barriers replay each step's CPU time under the
+   * run-ahead rule (the causal waits included; NaN without `profile` or
+   * FFI, or beyond about 2 million steps a partition).
    */
   readonly criticalCpuMs: number;
 }
@@ -664,6 +669,8 @@ export interface PartitionOutput {
   readonly busyMs: number;
   readonly timing: PartitionTiming;
   readonly windowCpuMs: Float64Array | null;
+  /** Two partitions with `profile`: each step's time, CPU and bound (`_partition_replay.ts`). */
+  readonly stepTrace: StepTrace | null;
 }
 
 /** Adds `b`'s numbers into a copy of `a`, recursively. */
@@ -682,9 +689,16 @@ function sortedKeys<T>(rec: Record<string, T>): Record<string, T> {
   return out;
 }
 
-/** Sum over windows of the busiest partition's CPU in it (NaN without a profile). */
+/**
+ * Sum over windows of the busiest partition's CPU in it, or two partitions'
+ * traces replayed on idle cores (NaN without a profile).
+ */
 function criticalPath(outs: readonly PartitionOutput[]): number {
   if (outs.length === 1) return outs[0]!.timing.runCpuMs;
+  const traces = outs.map((o) => o.stepTrace);
+  if (outs.length === 2 && traces[0] && traces[1]) {
+    return replayPair(traces[0], traces[1], outs[0]!.lookahead);
+  }
   const cpu = outs.map((o) => o.windowCpuMs);
   if (cpu.some((c) => c === null)) return NaN;
   let sum = 0;

@@ -20,7 +20,9 @@
  * `SIM_SECONDS=3600`), `SIM_ROUNDS` repeats the pair of runs (one thread and
  * Workers alternating; medians and ranges at the end), `SIM_MODES=workers`
  * (or `one`) runs only that side; `SIM_BARRIER=1` and `SIM_EVERY_STEP=1`
- * set `runPartitioned`'s `barrier` and `publishEveryStep`. `SIM_MODES=twin` measures the machine
+ * set `runPartitioned`'s `barrier` and `publishEveryStep`; `SIM_TRACE=1` its
+ * `traceSteps` (every step's CPU, a few µs each: the run replayed on idle
+ * cores, with the waits the bounds impose and no others). `SIM_MODES=twin` measures the machine
  * instead: the one-thread run alone, then two of them at once (separate
  * processes, no shared memory); how much slower each gets with both cores
  * busy bounds what 2 Workers can gain here (shared caches, memory
@@ -234,6 +236,7 @@ async function runPartitionedOnce(
     duration: seconds * SECOND,
     params,
     profile: Deno.env.get("SIM_PROFILE") !== "0",
+    traceSteps: Deno.env.get("SIM_TRACE") === "1",
     barrier: Deno.env.get("SIM_BARRIER") === "1",
     publishEveryStep: Deno.env.get("SIM_EVERY_STEP") === "1",
   });
@@ -314,8 +317,9 @@ function printEstimate(many: PartitionedRow, base: number): { busy: number; repl
     } s), waits ${many.r.timing.map((p) => p.windows).join(" / ")}, bounds published ${
       many.r.timing.map((p) => p.publications).join(" / ")
     }: estimated speed-up ${(base / Math.max(...busy)).toFixed(2)}× ` +
-      `(one-thread run ${s(base)} CPU-s); steps replayed on idle cores ${s(replayed)} s ` +
-      `(causal waits ${s(replayed - Math.max(...busy))} s): ${(base / replayed).toFixed(2)}×`,
+      `(one-thread run ${s(base)} CPU-s)` +
+      (Number.isNaN(replayed) ? "" : `; steps replayed on idle cores ${s(replayed)} s ` +
+        `(causal waits ${s(replayed - Math.max(...busy))} s): ${(base / replayed).toFixed(2)}×`),
   );
   return { busy: base / Math.max(...busy), replayed: base / replayed };
 }

@@ -434,7 +434,8 @@ export function crossingTo(
  * `early` holds (time, link direction id) of each frame queued while the
  * scenario was built; `cpu`, a thread CPU clock (ms) to measure the waits'
  * CPU with, or null; `publishEveryStep`, publish the bound after every step
- * that moved it instead of when the other waits for it.
+ * that moved it instead of when the other waits for it; `traceSteps`, with
+ * `cpu`, trace each step for the replay on idle cores (`_partition_replay.ts`).
  */
 export async function runPair(
   net: VirtualNetwork,
@@ -444,10 +445,14 @@ export async function runPair(
   duration: number,
   early: readonly number[],
   cpu: (() => number) | null,
-  options: { readonly publishEveryStep: boolean } = { publishEveryStep: false },
+  options: { readonly publishEveryStep: boolean; readonly traceSteps: boolean } = {
+    publishEveryStep: false,
+    traceSteps: false,
+  },
 ): Promise<PairRun> {
   const channel = new PairChannel(shared, part.index, ringBytes, cpu);
-  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep, cpu);
+  const traceCpu = options.traceSteps ? cpu : null;
+  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep, traceCpu);
 }
 
 async function runPairOn(

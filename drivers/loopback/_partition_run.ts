@@ -38,6 +38,8 @@ export interface PartitionInit {
   readonly shared: SharedArrayBuffer | null;
   /** Measure each window's CPU time, or with two partitions each wait's (FFI clock; a few µs each). */
   readonly profile: boolean;
+  /** With `profile`, two partitions: trace each step for the replay on idle cores. */
+  readonly traceSteps: boolean;
   /** Barrier windows even for two partitions (for comparison). */
   readonly barrier: boolean;
   /** Two partitions: publish the bound after every step that moved it, not on demand. */
@@ -276,6 +278,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       const cpu = init.profile ? preciseThreadCpuClock() : null;
       const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu, {
         publishEveryStep: init.publishEveryStep,
+        traceSteps: init.traceSteps,
       });
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
       stepTrace = r.trace;

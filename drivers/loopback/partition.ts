@@ -552,6 +552,12 @@ export interface PartitionedRunOptions<P = unknown> {
    */
   readonly profile?: boolean;
   /**
+   * With `profile` and two partitions without barriers: also trace every
+   * step's CPU time (a few µs a step, 24 bytes) to replay the run on idle
+   * cores for {@linkcode PartitionedResult.criticalCpuMs}.
+   */
+  readonly traceSteps?: boolean;
+  /**
    * Two partitions run without barriers by default, each as far as the
    * other's published bound allows; `true` makes them meet at a barrier
    * every window as more partitions do (for comparison).
@@ -600,12 +606,12 @@ export interface PartitionedResult {
   /** Where each partition's time went: building, running, waiting for the others. */
   readonly timing: readonly PartitionTiming[];
   /**
-   * With `profile`: the run's length on idle cores with free
+   * With `profile` (and for two partitions `traceSteps`): the run's length on idle cores with free
    * synchronisation, whatever the load when measured, ms: with barriers the
    * sum over windows of the busiest partition's CPU time in it; two
    * partitions without barriers replay each step's CPU time under the
-   * run-ahead rule (the causal waits included; NaN without `profile` or
-   * FFI, or beyond about 2 million steps a partition).
+   * run-ahead rule (the causal waits included; NaN without them or FFI,
+   * or beyond about 2 million steps a partition).
    */
   readonly criticalCpuMs: number;
 }
@@ -669,7 +675,7 @@ export interface PartitionOutput {
   readonly busyMs: number;
   readonly timing: PartitionTiming;
   readonly windowCpuMs: Float64Array | null;
-  /** Two partitions with `profile`: each step's time, CPU and bound (`_partition_replay.ts`). */
+  /** Two partitions with `traceSteps`: each step's time, CPU and bound (`_partition_replay.ts`). */
   readonly stepTrace: StepTrace | null;
 }
 
@@ -796,6 +802,7 @@ export async function runPartitioned<P = unknown>(
     assign: options.assign,
     ringBytes,
     profile: options.profile === true,
+    traceSteps: options.traceSteps === true,
     barrier: options.barrier === true,
     publishEveryStep: options.publishEveryStep === true,
   };

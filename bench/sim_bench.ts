@@ -20,7 +20,9 @@
  * `SIM_SECONDS=3600`), `SIM_ROUNDS` repeats the pair of runs (one thread and
  * Workers alternating; medians and ranges at the end), `SIM_MODES=workers`
  * (or `one`) runs only that side; `SIM_BARRIER=1` and `SIM_EVERY_STEP=1`
- * set `runPartitioned`'s `barrier` and `publishEveryStep`. `SIM_MODES=twin` measures the machine
+ * set `runPartitioned`'s `barrier` and `publishEveryStep`; `SIM_TRACE=1` its
+ * `traceSteps` (every step's CPU, a few µs each: the run replayed on idle
+ * cores, with the waits the bounds impose and no others). `SIM_MODES=twin` measures the machine
  * instead: the one-thread run alone, then two of them at once (separate
  * processes, no shared memory); how much slower each gets with both cores
  * busy bounds what 2 Workers can gain here (shared caches, memory
@@ -234,6 +236,7 @@ async function runPartitionedOnce(
     duration: seconds * SECOND,
     params,
     profile: Deno.env.get("SIM_PROFILE") !== "0",
+    traceSteps: Deno.env.get("SIM_TRACE") === "1",
     barrier: Deno.env.get("SIM_BARRIER") === "1",
     publishEveryStep: Deno.env.get("SIM_EVERY_STEP") === "1",
   });
@@ -285,24 +288,28 @@ function printRow(x: PartitionedRow, seconds: number, oneReal: number, same: str
 /**
  * The estimated speed-up of `many` over the one-thread run's CPU `base`
  * (ms), as on idle cores: without barriers, the busiest partition's CPU
- * (its spinning left out, at most 200 µs a wait; sync work included); with
- * barriers, the critical path plus 5 µs a barrier.
+ * (its spinning left out, at most 200 µs a wait; sync work included), and
+ * the two partitions' steps replayed under the run-ahead rule (the causal
+ * waits included: `replayed`); with barriers, the critical path plus 5 µs
+ * a barrier.
  */
-function printEstimate(many: PartitionedRow, base: number): number {
+function printEstimate(many: PartitionedRow, base: number): { busy: number; replayed: number } {
   const s = (ms: number) => (ms / 1000).toFixed(2);
-  if (!Number.isNaN(many.r.criticalCpuMs)) {
+  const pair = many.r.timing.some((p) => p.publications > 0);
+  if (!pair && !Number.isNaN(many.r.criticalCpuMs)) {
     const path = many.r.criticalCpuMs + many.r.windows * 0.005;
     // deno-lint-ignore no-console
     console.log(
       `  critical path ${s(many.r.criticalCpuMs)} CPU-s + ${many.r.windows} barriers × 5 µs: ` +
         `estimated speed-up ${(base / path).toFixed(2)}× (one-thread run ${s(base)} CPU-s)`,
     );
-    return base / path;
+    return { busy: base / path, replayed: NaN };
   }
   // The waits' measured CPU, or else their spinning (at most 200 µs a wait).
   const busy = many.r.timing.map((p) =>
     p.runCpuMs - (Number.isNaN(p.waitCpuMs) ? Math.min(p.spinMs, p.windows * 0.2) : p.waitCpuMs)
   );
+  const replayed = many.r.criticalCpuMs;
   // deno-lint-ignore no-console
   console.log(
     `  busy CPU ${busy.map(s).join(" / ")} s (waits' CPU ${
@@ -310,9 +317,11 @@ function printEstimate(many: PartitionedRow, base: number): number {
     } s), waits ${many.r.timing.map((p) => p.windows).join(" / ")}, bounds published ${
       many.r.timing.map((p) => p.publications).join(" / ")
     }: estimated speed-up ${(base / Math.max(...busy)).toFixed(2)}× ` +
-      `(one-thread run ${s(base)} CPU-s)`,
+      `(one-thread run ${s(base)} CPU-s)` +
+      (Number.isNaN(replayed) ? "" : `; steps replayed on idle cores ${s(replayed)} s ` +
+        `(causal waits ${s(replayed - Math.max(...busy))} s): ${(base / replayed).toFixed(2)}×`),
   );
-  return base / Math.max(...busy);
+  return { busy: base / Math.max(...busy), replayed: base / replayed };
 }
 
 async function workersMode(workers: number): Promise<void> {
@@ -346,7 +355,7 @@ async function workersMode(workers: number): Promise<void> {
   for (const hosts of hostsList) {
     const seconds = secondsEnv !== undefined ? Number(secondsEnv) : DEFAULT_SECONDS[hosts] ?? 60;
     const real: Record<"one" | "many", number[]> = { one: [], many: [] };
-    const speedUps: number[] = [], estimates: number[] = [];
+    const speedUps: number[] = [], estimates: number[] = [], replays: number[] = [];
     for (let round = 0; round < rounds; round++) {
       head();
       // deno-lint-ignore no-console
@@ -375,7 +384,9 @@ async function workersMode(workers: number): Promise<void> {
       if (many !== null) real.many.push(many.real);
       if (one !== null && many !== null) {
         speedUps.push(one.real / many.real);
-        estimates.push(printEstimate(many, one.r.timing[0]!.runCpuMs));
+        const e = printEstimate(many, one.r.timing[0]!.runCpuMs);
+        estimates.push(e.busy);
+        if (!Number.isNaN(e.replayed)) replays.push(e.replayed);
       }
     }
     if (rounds === 1) continue;
@@ -386,7 +397,9 @@ async function workersMode(workers: number): Promise<void> {
       }, ${workers} Workers ${real.many.length > 0 ? spread(real.many, 2, " s") : "n/a"}; ` +
         `speed-up ${speedUps.length > 0 ? spread(speedUps, 2, "×") : "n/a"}, estimated ${
           estimates.length > 0 ? spread(estimates, 2, "×") : "n/a"
-        } (load now ${Deno.loadavg()[0]!.toFixed(2)})`,
+        }, replayed ${replays.length > 0 ? spread(replays, 2, "×") : "n/a"} (load now ${
+          Deno.loadavg()[0]!.toFixed(2)
+        })`,
     );
   }
 }

@@ -6,16 +6,29 @@
  * messages).
  *
  * Each partition publishes B, a bound on when it may next put a frame on a
- * boundary trunk, minus the lookahead L: the earliest frame in flight toward
- * a switch or trunk of its own (the switch may forward it across at once),
- * or any other event (a host's timer, a frame toward a host, a callback) plus
- * the smallest delay of a host's cable toward its switch (the host's answer
- * must cross that cable first). Partition p may then run every event before
+ * boundary trunk, minus the lookahead L, as the least of, over its pending
+ * events:
+ *
+ * - a frame in flight toward a switch or trunk of its own that the switch
+ *   may forward across: its time (the switch forwards it at once);
+ * - a host's event (its timer, a frame toward it, a callback): its time plus
+ *   the smallest delay A of a host's cable toward its switch (the host's
+ *   answer must cross that cable first);
+ * - a frame toward a switch that will hand it to a host (its destination is
+ *   learned on a host port and still fresh then): its time plus the
+ *   smallest delay D of a cable from the switch to a host, plus A (the
+ *   host's answer comes back through its cable first).
+ *
+ * A and D are 0 with a snooping switch, whose querier sends from the
+ * switch. Partition p may then run every event before
  *
  *     H = min(B_q + L, U + L, B_p + 2L)
  *
- * where U is the earliest frame p sent that q had not yet taken in when it
- * computed B_q (q may send it straight back), and B_p + 2L covers what p will
+ * where U bounds when a frame p sent, that q had not yet taken in when it
+ * computed B_q, may leave q again: its time, or with no other trunk on the
+ * switch it enters (a switch never sends a frame back out of its ingress
+ * port) its time plus that switch's shortest cable to a host and the
+ * shortest host cable back; and B_p + 2L covers what p will
  * send before q answers. Frames cross in one single-producer ring per
  * direction. The reader reads B_q (and how many frames q had taken in) before
  * it drains the ring, so every frame q wrote before publishing B_q is queued
@@ -33,6 +46,8 @@ import type { PacketBuffer } from "../../stack/packet.ts";
 import type { VirtualNetwork } from "./network.ts";
 import type { Partition } from "./partition.ts";
 import { wireOf } from "./_wire.ts";
+import { TraceRecorder } from "./_partition_replay.ts";
+import type { StepTrace } from "./_partition_replay.ts";
 import type { FrameSink } from "./_wire.ts";
 
 /** Int32 words of the control block. */
@@ -75,6 +90,8 @@ const NEVER = 2n ** 62n;
  * where the other is often not running, wastes little.
  */
 const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005, SPIN_CAP_MS = 1;
+/** Most steps a profile traces (24 bytes each; about 15 simulated minutes of issue 19's scenario). */
+const TRACE_STEPS = 1 << 21;
 /** A partition silent this long is taken for dead. */
 const STALL_TIMEOUT_MS = 120_000;
 
@@ -365,6 +382,12 @@ export function abortShared(shared: SharedArrayBuffer): void {
   }
 }
 
+/** The earliest time in `heap` at or after `next` (the earlier ones are past). */
+function earliest(heap: TimeHeap, next: number): number {
+  while (heap.size > 0 && heap.peek() < next) heap.pop();
+  return heap.peek();
+}
+
 function macrotask(): Promise<void> {
   return new Promise((resolve) => void setImmediate(resolve));
 }
@@ -378,6 +401,8 @@ export interface PairRun {
   readonly spun: number;
   readonly sleeps: number;
   readonly waitCpu: number;
+  /** With a CPU clock: each step's time, CPU and the bound before it (null past TRACE_STEPS). */
+  readonly trace: StepTrace | null;
 }
 
 /**
@@ -409,7 +434,8 @@ export function crossingTo(
  * `early` holds (time, link direction id) of each frame queued while the
  * scenario was built; `cpu`, a thread CPU clock (ms) to measure the waits'
  * CPU with, or null; `publishEveryStep`, publish the bound after every step
- * that moved it instead of when the other waits for it.
+ * that moved it instead of when the other waits for it; `traceSteps`, with
+ * `cpu`, trace each step for the replay on idle cores (`_partition_replay.ts`).
  */
 export async function runPair(
   net: VirtualNetwork,
@@ -419,10 +445,14 @@ export async function runPair(
   duration: number,
   early: readonly number[],
   cpu: (() => number) | null,
-  options: { readonly publishEveryStep: boolean } = { publishEveryStep: false },
+  options: { readonly publishEveryStep: boolean; readonly traceSteps: boolean } = {
+    publishEveryStep: false,
+    traceSteps: false,
+  },
 ): Promise<PairRun> {
   const channel = new PairChannel(shared, part.index, ringBytes, cpu);
-  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep);
+  const traceCpu = options.traceSteps ? cpu : null;
+  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep, traceCpu);
 }
 
 async function runPairOn(
@@ -432,6 +462,7 @@ async function runPairOn(
   duration: number,
   early: readonly number[],
   everyStep: boolean,
+  cpu: (() => number) | null,
 ): Promise<PairRun> {
   const wire = wireOf.get(net)!;
   const me = part.index;
@@ -439,37 +470,58 @@ async function runPairOn(
   const end = net.now() + duration;
   const limit = end + 1;
   const { receiver, sender, lanes } = part.laneOwners();
-  const { hostBound, accessDelay, toSwitch, trunkPort } = part.hostPaths();
-  /**
-   * Whether a frame due at `at` on link direction `id` may be passed across
-   * when it arrives: not if it leads to a host, nor if its switch will send
-   * it to a host (its destination is learned there, and stays so by then).
-   */
-  const mayCross = (id: number, pkt: PacketBuffer, at: Instant): boolean => {
-    if (hostBound[id] === true) return false;
-    const sw = toSwitch[id];
-    if (sw === undefined || pkt.length < 14) return true;
-    const port = sw.plannedPort(pkt.buf, pkt.start, at);
-    return port === undefined || trunkPort.get(sw)![port] === true;
-  };
+  const paths = part.hostPaths();
+  const { hostBound, accessDelay, hostDelay, toSwitch, trunkPort, portOf, otherTrunk } = paths;
   /** Frames in flight here that a switch or trunk could pass across when they arrive. */
   const near = new TimeHeap();
-  /** Frames sent to the other, oldest first: their number and time. */
+  /** Frames in flight toward a host, and callbacks: a host's answer crosses its cable first. */
+  const hostward = new TimeHeap(), callbacks = new TimeHeap();
+  /** Frames in flight toward a switch that will hand them to a host. */
+  const toHosts = new TimeHeap();
+  /**
+   * Files a frame due at `at` on link direction `id` under what may follow
+   * from it: it leads to a host; or its switch will send it only to hosts
+   * (its destination is learned on a host port and stays so by then, or it
+   * floods from a switch with no trunk but the one it came in by); or else
+   * it may be passed across when it arrives.
+   */
+  const file = (id: number, buf: Uint8Array, off: number, len: number, at: Instant): void => {
+    if (hostBound[id] === true) return hostward.push(at);
+    const sw = toSwitch[id];
+    if (sw === undefined || len < 14) return near.push(at);
+    const port = sw.plannedPort(buf, off, at);
+    const crosses = port === undefined
+      ? otherTrunk[id] === true
+      : trunkPort.get(sw)![port] === true && port !== portOf[id];
+    if (crosses) near.push(at);
+    else toHosts.push(at);
+  };
+  /**
+   * Frames sent to the other, oldest first: their number, and the earliest
+   * time what they cause there may cross back (their time plus `sentBack`).
+   */
   const sentNo: number[] = [], sentAt: number[] = [];
+  const { sentBack } = paths;
   let sentCount = 0, crossed = 0;
   /** This partition's bound as of the last look (nothing crosses before it plus the lookahead), and as last published. */
   let current = -Infinity, published = -Infinity;
   const take = () =>
     channel.receive((at, seq, id, tag, data) => {
-      const lane = lanes[id]!;
-      wire.inject(at, net.pool.copyOf(data), lane, tag, seq);
-      if (hostBound[id] !== true) near.push(at);
+      // The other ran ahead of a frame this partition already passed: a bound was wrong.
+      if (at <= net.now()) {
+        throw new Error(
+          `Cannot take a frame from partition ${1 - me}: due at ${at} µs, not after ${net.now()} ` +
+            `µs, where this partition already is (a run-ahead bound was too late)`,
+        );
+      }
+      wire.inject(at, net.pool.copyOf(data), lanes[id]!, tag, seq);
+      file(id, data, 0, data.length, at);
     });
   wire.remote = (at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number) => {
     const id = sink.id;
     const to = crossingTo(receiver, sender, me, sink);
     if (to < 0) {
-      if (mayCross(id, pkt, at)) near.push(at);
+      file(id, pkt.buf, pkt.start, pkt.length, at);
       return false;
     }
     if (at < current + lookahead) {
@@ -484,26 +536,39 @@ async function runPairOn(
     if (at < limit) {
       channel.send(at, seq, id, tag, pkt.data, take);
       sentNo.push(sentCount++);
-      sentAt.push(at);
+      sentAt.push(at + (sentBack[id] ?? 0));
       crossed++;
     }
     wire.release(pkt);
     return true;
   };
+  wire.onCallback = (at) => callbacks.push(at);
   const bound = (next: Instant | undefined): number => {
     if (next === undefined) return Infinity;
     // Every pending event is at or after next: earlier entries were delivered.
-    while (near.size > 0 && near.peek() < next) near.pop();
-    let b = near.peek();
-    if (next + accessDelay < b) b = next + accessDelay;
-    return b;
+    const crossing = earliest(near, next),
+      host = Math.min(
+        earliest(hostward, next),
+        earliest(callbacks, next),
+        wire.nextNodeDeadline() ?? Infinity,
+      );
+    const handed = earliest(toHosts, next);
+    // Something due at next that none of these saw: as if it could cross at once.
+    if (Math.min(crossing, host, handed) > next) return next;
+    return Math.min(crossing, host + accessDelay, handed + hostDelay + accessDelay);
   };
   try {
     await macrotask();
     for (let i = 0; i < early.length; i += 2) {
-      if (hostBound[early[i + 1]!] !== true) near.push(early[i]!);
+      const at = early[i]!, id = early[i + 1]!;
+      if (id < 0) callbacks.push(at);
+      else if (hostBound[id] === true) hostward.push(at);
+      else near.push(at);
     }
     let publishedTaken = -1, publishedSent = -1, seen = NaN;
+    let trace = cpu === null ? null : new TraceRecorder(), traced = 0;
+    /** CPU time not spent waiting, at the end of the last step traced. */
+    let busy = cpu === null ? 0 : cpu();
     let other = { taken: 0, bound: -Infinity };
     for (;;) {
       // The other's bound and frames change only when it publishes.
@@ -543,6 +608,14 @@ async function runPairOn(
         net.step();
         channel.stepped();
         await macrotask();
+        if (trace !== null) {
+          const now = cpu!() - channel.waitCpu;
+          trace.add(target);
+          trace.add(now - busy);
+          trace.add(current);
+          busy = now;
+          if (++traced === TRACE_STEPS) trace = null;
+        }
         continue;
       }
       const finished = next === undefined || Math.ceil(next) >= limit;
@@ -561,8 +634,9 @@ async function runPairOn(
       spun: channel.spun,
       sleeps: channel.sleeps,
       waitCpu: channel.waitCpu,
+      trace: trace === null ? null : (trace.add(Infinity), trace.take()),
     };
   } finally {
-    wire.remote = null;
+    wire.remote = wire.onCallback = null;
   }
 }

@@ -21,6 +21,7 @@ import { wireOf } from "./_wire.ts";
 import type { FrameSink } from "./_wire.ts";
 import { preciseThreadCpuClock, threadCpuMs } from "./_thread_cpu.ts";
 import { abortShared, crossingTo, pairSharedBytes, runPair } from "./_partition_async.ts";
+import type { StepTrace } from "./_partition_replay.ts";
 
 /** @internal What the main thread sends each partition. */
 export interface PartitionInit {
@@ -37,6 +38,8 @@ export interface PartitionInit {
   readonly shared: SharedArrayBuffer | null;
   /** Measure each window's CPU time, or with two partitions each wait's (FFI clock; a few µs each). */
   readonly profile: boolean;
+  /** With `profile`, two partitions: trace each step for the replay on idle cores. */
+  readonly traceSteps: boolean;
   /** Barrier windows even for two partitions (for comparison). */
   readonly barrier: boolean;
   /** Two partitions: publish the bound after every step that moved it, not on demand. */
@@ -257,21 +260,28 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       count: init.count,
       ...(init.assign === undefined ? {} : { assign: init.assign }),
     });
-    // Frames queued while building, (time, link direction id): the pair runner's bound needs them.
+    // Frames queued while building, (time, link direction id), and callbacks
+    // (time, -1): the pair runner's bound needs them.
     const early: number[] = [];
     const wire = wireOf.get(net)!;
-    if (pair) wire.remote = (at, _pkt, sink) => (early.push(at, sink.id), false);
+    if (pair) {
+      wire.remote = (at, _pkt, sink) => (early.push(at, sink.id), false);
+      wire.onCallback = (at) => void early.push(at, -1);
+    }
     const scenario = await build(net, part, init.params);
-    wire.remote = null;
+    wire.remote = wire.onCallback = null;
     const t0 = performance.now(), c0 = threadCpuMs();
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
+    let stepTrace: StepTrace | null = null;
     if (pair) {
       const cpu = init.profile ? preciseThreadCpuClock() : null;
       const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu, {
         publishEveryStep: init.publishEveryStep,
+        traceSteps: init.traceSteps,
       });
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
+      stepTrace = r.trace;
       waitMs = r.waited;
       spinMs = r.spun;
       sleeps = r.sleeps;
@@ -309,6 +319,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       busyMs,
       timing,
       windowCpuMs: run.windowCpu,
+      stepTrace,
     };
   } catch (err) {
     if (shared !== null) abortShared(shared);

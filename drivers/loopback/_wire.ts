@@ -104,6 +104,14 @@ export class NetworkWire implements Wire {
   remote:
     | ((at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number) => boolean)
     | null = null;
+  /**
+   * Set by a partition of a split network: told the time of each callback
+   * queued with the network's `at()` (its run-ahead bound needs callbacks
+   * apart from frames).
+   */
+  onCallback: ((at: Instant) => void) | null = null;
+  /** The nodes' earliest deadline after `now()` (set by the network). */
+  nextNodeDeadline: () => Instant | undefined = () => undefined;
   /** Depth of the work running now (set by the network's step). */
   depth = 0;
   /** Deliveries announced by floods at small depth this step ({@linkcode Wire.fanOut}). */

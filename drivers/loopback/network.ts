@@ -214,6 +214,10 @@ export class VirtualNetwork {
     this.rng = root.fork();
     this.pool = options.pool ?? new PacketPool();
     this.#wire = new NetworkWire(this.clock, this.pool, this.#heap, root.fork());
+    this.#wire.nextNodeDeadline = () => {
+      this.#nodes.refresh(this.clock.now());
+      return this.#nodes.next();
+    };
     wireOf.set(this, this.#wire);
   }
 
@@ -286,6 +290,7 @@ export class VirtualNetwork {
    */
   at(time: Instant, fn: () => void): void {
     const now = this.clock.now();
+    this.#wire.onCallback?.(time > now ? time : now);
     this.#heap.push({
       at: time > now ? time : now,
       // Callbacks go before frames due at the same instant.

@@ -32,10 +32,12 @@
  * @module
  */
 import type { Duration } from "../../stack/clock.ts";
-import type { LinkStats } from "./faults.ts";
+import type { Faults, LinkStats } from "./faults.ts";
 import type { Link, LinkEnd } from "./link.ts";
 import type { Lane } from "./_lane.ts";
 import { runPartition, sharedBytes } from "./_partition_run.ts";
+import { replayPair } from "./_partition_replay.ts";
+import type { StepTrace } from "./_partition_replay.ts";
 import type { PartitionInit } from "./_partition_run.ts";
 import type { VirtualNetwork } from "./network.ts";
 import type { Switch, SwitchOptions, SwitchPortOptions, SwitchStats } from "./switch.ts";
@@ -150,6 +152,8 @@ export class Partition {
   readonly #trunks: Trunk[] = [];
   /** Both cables of every trunk (the faulty one and the zero-delay one). */
   readonly #trunkLinks = new Set<Link>();
+  /** Each trunk's zero-delay cable into its switch b. */
+  readonly #downLink = new Map<Trunk, Link>();
   #owners: Map<Switch, number> | null = null;
   #lookahead = Infinity;
 
@@ -228,6 +232,7 @@ export class Partition {
     down.attach(forward(up));
     const trunk: Trunk = { a, b, link: up.link };
     this.#trunkLinks.add(up.link).add(down.link);
+    this.#downLink.set(trunk, down.link);
     this.#trunks.push(trunk);
     return trunk;
   }
@@ -396,27 +401,42 @@ export class Partition {
    * @internal What bounds how soon this partition can send across a
    * boundary: which link directions lead to a host (by id; a frame on one
    * must come back through the host's cable before it can reach a trunk),
-   * which lead into a switch (and which of its ports are trunks), and the
+   * which lead into a switch (and which of its ports are trunks), the
    * smallest delay of a host's cable toward its switch on this
-   * partition's switches (0 with a snooping switch, whose querier sends from
-   * the switch itself).
+   * partition's switches (`accessDelay`) and from its switch toward the
+   * host (`hostDelay`); both 0 with a snooping switch, whose querier sends
+   * from the switch itself. Per link direction into a switch: the port it
+   * enters by (`portOf`), whether the switch has a trunk port besides it
+   * (`otherTrunk`: else what enters there reaches only hosts, as a switch
+   * never sends a frame back out of its ingress port), and `sentBack`, the
+   * least time after which what enters there may leave the switch's
+   * partition again (0 with another trunk or snooping; else the switch's
+   * shortest cable to a host plus the shortest host cable back).
    */
   hostPaths(): {
     hostBound: boolean[];
     accessDelay: number;
+    hostDelay: number;
     toSwitch: (Switch | undefined)[];
     trunkPort: Map<Switch, boolean[]>;
+    portOf: number[];
+    otherTrunk: boolean[];
+    sentBack: number[];
   } {
     const owners = this.#decide();
     const hostBound: boolean[] = [];
     const toSwitch: Switch[] = [];
     const trunkPort = new Map<Switch, boolean[]>();
-    let accessDelay = Infinity;
+    const portOf: number[] = [], otherTrunk: boolean[] = [], sentBack: number[] = [];
+    let accessDelay = Infinity, hostDelay = Infinity, snooping = false, upAll = Infinity;
+    const least = (f: Readonly<Faults>) => Math.max(0, (f.delay ?? 0) - (f.jitter ?? 0));
+    const downOf = new Map<Switch, number>();
     for (const sw of this.#switches) {
       const mine = owners.get(sw) === this.index;
-      if (mine && sw.snooping !== undefined) accessDelay = 0;
+      if (mine && sw.snooping !== undefined) snooping = true;
       const trunks: boolean[] = [];
       trunkPort.set(sw, trunks);
+      let down = Infinity;
       for (const [k, end] of sw.ports.entries()) {
         toSwitch[end.link.lanes[0].id] = sw;
         if (this.#trunkLinks.has(end.link)) {
@@ -424,13 +444,38 @@ export class Partition {
           continue;
         }
         hostBound[end.link.lanes[1].id] = true;
+        const up = least(end.link.faults("a->b")), toHost = least(end.link.faults("b->a"));
+        upAll = Math.min(upAll, up);
+        down = Math.min(down, toHost);
         if (!mine) continue;
-        const f = end.link.faults("a->b");
-        const min = Math.max(0, (f.delay ?? 0) - (f.jitter ?? 0));
-        if (min < accessDelay) accessDelay = min;
+        accessDelay = Math.min(accessDelay, up);
+        hostDelay = Math.min(hostDelay, toHost);
+      }
+      downOf.set(sw, down);
+    }
+    for (const sw of this.#switches) {
+      const trunks = trunkPort.get(sw)!;
+      const count = trunks.filter((t) => t).length;
+      for (const [k, end] of sw.ports.entries()) {
+        const id = end.link.lanes[0].id;
+        portOf[id] = k;
+        otherTrunk[id] = count > (trunks[k] === true ? 1 : 0);
+        sentBack[id] = otherTrunk[id] || sw.snooping !== undefined ? 0 : downOf.get(sw)! + upAll;
       }
     }
-    return { hostBound, accessDelay, toSwitch, trunkPort };
+    // A trunk's a->b direction ends at a forwarder that hands each frame at
+    // once to the zero-delay cable into b: file it as that cable's.
+    for (const t of this.#trunks) {
+      const into = t.link.lanes[1].id;
+      const port = t.b.ports.findIndex((end) => end.link === this.#downLink.get(t));
+      const via = t.b.ports[port]!.link.lanes[0].id;
+      toSwitch[into] = t.b;
+      portOf[into] = port;
+      otherTrunk[into] = otherTrunk[via]!;
+      sentBack[into] = sentBack[via]!;
+    }
+    if (snooping) accessDelay = hostDelay = 0;
+    return { hostBound, accessDelay, hostDelay, toSwitch, trunkPort, portOf, otherTrunk, sentBack };
   }
 
   /** @internal Counters of every switch port's cable and every switch, by name. */
@@ -507,6 +552,12 @@ export interface PartitionedRunOptions<P = unknown> {
    */
   readonly profile?: boolean;
   /**
+   * With `profile` and two partitions without barriers: also trace every
+   * step's CPU time (a few µs a step, 24 bytes) to replay the run on idle
+   * cores for {@linkcode PartitionedResult.criticalCpuMs}.
+   */
+  readonly traceSteps?: boolean;
+  /**
    * Two partitions run without barriers by default, each as far as the
    * other's published bound allows; `true` makes them meet at a barrier
    * every window as more partitions do (for comparison).
@@ -555,9 +606,12 @@ export interface PartitionedResult {
   /** Where each partition's time went: building, running, waiting for the others. */
   readonly timing: readonly PartitionTiming[];
   /**
-   * With `profile`: the sum over windows of the busiest partition's CPU time
-   * in it, ms: the run's length on idle cores with free barriers, whatever
-   * the load when measured (NaN without `profile` or FFI).
+   * With `profile` (and for two partitions `traceSteps`): the run's length on idle cores with free
+   * synchronisation, whatever the load when measured, ms: with barriers the
+   * sum over windows of the busiest partition's CPU time in it; two
+   * partitions without barriers replay each step's CPU time under the
+   * run-ahead rule (the causal waits included; NaN without them or FFI,
+   * or beyond about 2 million steps a partition).
    */
   readonly criticalCpuMs: number;
 }
@@ -621,6 +675,8 @@ export interface PartitionOutput {
   readonly busyMs: number;
   readonly timing: PartitionTiming;
   readonly windowCpuMs: Float64Array | null;
+  /** Two partitions with `traceSteps`: each step's time, CPU and bound (`_partition_replay.ts`). */
+  readonly stepTrace: StepTrace | null;
 }
 
 /** Adds `b`'s numbers into a copy of `a`, recursively. */
@@ -639,9 +695,16 @@ function sortedKeys<T>(rec: Record<string, T>): Record<string, T> {
   return out;
 }
 
-/** Sum over windows of the busiest partition's CPU in it (NaN without a profile). */
+/**
+ * Sum over windows of the busiest partition's CPU in it, or two partitions'
+ * traces replayed on idle cores (NaN without a profile).
+ */
 function criticalPath(outs: readonly PartitionOutput[]): number {
   if (outs.length === 1) return outs[0]!.timing.runCpuMs;
+  const traces = outs.map((o) => o.stepTrace);
+  if (outs.length === 2 && traces[0] && traces[1]) {
+    return replayPair(traces[0], traces[1], outs[0]!.lookahead);
+  }
   const cpu = outs.map((o) => o.windowCpuMs);
   if (cpu.some((c) => c === null)) return NaN;
   let sum = 0;
@@ -739,6 +802,7 @@ export async function runPartitioned<P = unknown>(
     assign: options.assign,
     ringBytes,
     profile: options.profile === true,
+    traceSteps: options.traceSteps === true,
     barrier: options.barrier === true,
     publishEveryStep: options.publishEveryStep === true,
   };

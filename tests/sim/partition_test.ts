@@ -181,6 +181,26 @@ Deno.test("partition: a given assignment (core with one access switch) matches o
   assert.deepEqual(many.owners, assign);
 });
 
+Deno.test("partition: frames crossing at the last instant the bound allows match one thread", async () => {
+  // A datagram relayed by B reaches the other partition when that one has a
+  // callback due (see _relay_scenario.ts): a bound one µs too late fails here.
+  const base = {
+    module: new URL("./_relay_scenario.ts", import.meta.url),
+    seed: 1,
+    duration: 2 * SECOND,
+    params: { interval: 7 * MILLISECOND + 3, until: 1800 * MILLISECOND },
+  };
+  const one = await runPartitioned({ ...base, partitions: 1 });
+  const many = await runPartitioned({ ...base, partitions: 2, assign: { switch0: 0, switch1: 1 } });
+  assert.deepEqual(many.report, one.report);
+  assert.deepEqual(many.links, one.links);
+  assert.equal(one.report.sent, 257);
+  assert.equal(one.report.received, 257, "every datagram relayed (no loss)");
+  assert.equal(one.report.echoed, 257);
+  assert.equal(one.report.ticks, 255 + 128);
+  assert.ok(many.boundaryFrames >= 2 * 257);
+});
+
 Deno.test("partition: a boundary trunk without delay is refused", async () => {
   const zero = params({ trunkFaults: { loss: 0.01 } });
   await assert.rejects(

@@ -1,0 +1,78 @@
+/**
+ * The length of a two-partition run on two idle cores with free
+ * synchronisation, from each partition's trace of steps: replays both on
+ * their measured CPU costs under the runner's rule (a step at simulated time
+ * t runs once t < min(B_q + L, B_p + 2L), B_q the other's bound after its
+ * last finished step, B_p its own before the step). What it gives beyond
+ * the busier partition's CPU is the causal waiting the bounds impose; the
+ * rest of a measured run's waiting is the machine (wake-ups, descheduling).
+ *
+ * @module
+ */
+
+/**
+ * Per step, three numbers: its simulated time (µs), its CPU time (ms), and
+ * the partition's bound before it (µs; the published B, Infinity: none).
+ * One last bound after the last step closes the trace.
+ */
+export type StepTrace = Float64Array;
+
+/** @internal Appends to a growing trace. */
+export class TraceRecorder {
+  #a = new Float64Array(3 * 4096);
+  #n = 0;
+  add(x: number): void {
+    if (this.#n === this.#a.length) {
+      const grown = new Float64Array(2 * this.#n);
+      grown.set(this.#a);
+      this.#a = grown;
+    }
+    this.#a[this.#n++] = x;
+  }
+  /** The trace so far (a copy: the recorder may go on). */
+  take(): StepTrace {
+    return this.#a.slice(0, this.#n);
+  }
+}
+
+/**
+ * @internal The wall time (ms) two partitions with traces `a` and `b` take
+ * on idle cores with free synchronisation, for lookahead `lookahead` µs;
+ * NaN if the traces cannot be replayed (each waits for the other: a trace
+ * out of step with the rule).
+ */
+export function replayPair(a: StepTrace, b: StepTrace, lookahead: number): number {
+  const traces = [a, b];
+  const steps = [(a.length - 1) / 3, (b.length - 1) / 3];
+  /** Per partition: wall time each step finished (index k: after k steps). */
+  const finished = steps.map((n) => new Float64Array(n + 1));
+  const done = [0, 0], wall = [0, 0];
+  /** Per partition: the other's steps known finished by its own wall time. */
+  const seen = [0, 0];
+  /** Partition p's bound after k steps (before step k; the trace's last number after them all). */
+  const bound = (p: number, k: number) => traces[p]![k === steps[p]! ? 3 * k : 3 * k + 2]!;
+  let p = 0, blocked = -1;
+  while (done[0]! < steps[0]! || done[1]! < steps[1]!) {
+    if (done[p]! >= steps[p]!) p = 1 - p;
+    const q = 1 - p, i = done[p]!, t = traces[p]![3 * i]!;
+    while (seen[p]! < done[q]! && finished[q]![seen[p]! + 1]! <= wall[p]!) seen[p]!++;
+    // The first of the other's finished steps after which this one may run.
+    let k = seen[p]!;
+    while (k <= done[q]! && !(t < bound(q, k) + lookahead && t < bound(p, i) + 2 * lookahead)) k++;
+    if (k > done[q]!) {
+      // Waits for steps the other has yet to run (it is not behind: the one
+      // behind runs first), so run those.
+      if (blocked === q || done[q]! >= steps[q]!) return NaN;
+      blocked = p;
+      p = q;
+      continue;
+    }
+    blocked = -1;
+    const start = Math.max(wall[p]!, finished[q]![k]!);
+    wall[p] = start + traces[p]![3 * i + 1]!;
+    finished[p]![++done[p]!] = wall[p]!;
+    // Go on with whichever is behind.
+    p = wall[0]! <= wall[1]! ? 0 : 1;
+  }
+  return Math.max(wall[0]!, wall[1]!);
+}

@@ -96,18 +96,12 @@ export class EventHeap<T extends Timed> {
  */
 export class EventQueue<T extends Timed> {
   readonly #heap = new EventHeap<T>();
-  /**
-   * The FIFO's entries are `#fifo[#head..#tail)`; slots outside hold
-   * undefined. Its store is kept when it drains (`length = 0` gave it back,
-   * and the next burst grew it again from nothing, a copy per doubling).
-   */
-  readonly #fifo: (T | undefined)[] = [];
+  readonly #fifo: T[] = [];
   #head = 0;
-  #tail = 0;
 
   /** Number of entries. */
   get size(): number {
-    return this.#heap.size + this.#tail - this.#head;
+    return this.#heap.size + this.#fifo.length - this.#head;
   }
 
   /** The earliest entry, not removed. */
@@ -121,11 +115,9 @@ export class EventQueue<T extends Timed> {
   /** Adds `item`. */
   push(item: T): void {
     const fifo = this.#fifo;
-    const n = this.#tail;
-    if (n === this.#head || !before(item, fifo[n - 1]!)) {
-      fifo[n] = item;
-      this.#tail = n + 1;
-    } else this.#heap.push(item);
+    const n = fifo.length;
+    if (n === this.#head || !before(item, fifo[n - 1]!)) fifo.push(item);
+    else this.#heap.push(item);
   }
 
   /**
@@ -153,18 +145,12 @@ export class EventQueue<T extends Timed> {
   /** Takes `f`, the FIFO's head. */
   #shiftFifo(f: T): T {
     const fifo = this.#fifo;
-    fifo[this.#head] = undefined; // the queue no longer holds the frame
     const head = ++this.#head;
-    const tail = this.#tail;
-    if (head === tail) {
-      this.#head = this.#tail = 0;
-    } else if (head > 1024 && 2 * head > tail) {
-      // Mostly consumed: move the rest to the front, so the store stays
-      // within twice the entries queued.
-      fifo.copyWithin(0, head, tail);
-      fifo.fill(undefined, tail - head, tail);
+    if (head === fifo.length) {
+      fifo.length = this.#head = 0;
+    } else if (head > 1024 && 2 * head > fifo.length) {
+      fifo.splice(0, head);
       this.#head = 0;
-      this.#tail = tail - head;
     }
     return f;
   }

@@ -136,6 +136,9 @@ export class Dispatcher {
   readonly #byName = new Map<string, PluginRecord>();
   /** Link type -> the transmit side of the link plugin bound to it. */
   readonly #linkOutputs = new Map<number, LinkOutputEntry>();
+  /** The link type #linkOutput served last and its entry (a stack mostly has one), or -1. */
+  #lastLinkType = -1;
+  #lastLinkOutput: LinkOutputEntry | undefined = undefined;
   readonly #hooks = new Map<HookPoint, PluginRecord[]>();
   readonly #hookOrder: Map<HookPoint, string[]>;
   /**
@@ -343,6 +346,7 @@ export class Dispatcher {
       throw new PluginDependencyError(rec.name, "it has a linkOutput but binds no link type");
     }
     for (const t of types) this.#linkOutputs.set(t, { rec, out });
+    this.#lastLinkType = -1;
   }
 
   /** What plugin contexts reach of this dispatcher (see `_plugin_context.ts`). */
@@ -614,8 +618,14 @@ export class Dispatcher {
   #linkOutput(ifindex: number, family: IpFamily, nextHop: IpKey, pkt: PacketBuffer): void {
     const iface = this.interfaces.get(ifindex);
     if (iface === undefined) return this.#dropOutput(pkt, this.#noInterface, -1);
-    const entry = this.#linkOutputs.get(iface.linkType);
-    if (entry === undefined) return this.#dropOutput(pkt, this.#noLinkOutput, iface.linkType);
+    const linkType = iface.linkType;
+    let entry = linkType === this.#lastLinkType ? this.#lastLinkOutput : undefined;
+    if (entry === undefined) {
+      entry = this.#linkOutputs.get(linkType);
+      if (entry === undefined) return this.#dropOutput(pkt, this.#noLinkOutput, linkType);
+      this.#lastLinkType = linkType;
+      this.#lastLinkOutput = entry;
+    }
     if (entry.rec.quarantined) return this.#dropOutput(pkt, this.#txQuarantined, iface.linkType);
     // A UDP super-datagram (a socket's segmentSize) for a link without USO:
     // cut here, after the hooks, as Linux's GSO does before the device.

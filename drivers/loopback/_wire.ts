@@ -229,9 +229,16 @@ export class NetworkWire implements Wire {
   /** The ports opened since the last {@linkcode NetworkWire.endBatches}, in order. */
   #open: DriverPort[] = [];
   #batchStep = 1;
+  /** The port `batch` saw last and the step it was open in: a burst goes to one port. */
+  #lastPort: DriverPort | null = null;
+  #lastPortStep = 0;
   batch(port: DriverPort): void {
-    if (this.#openedIn.get(port) === this.#batchStep) return;
-    this.#openedIn.set(port, this.#batchStep);
+    const step = this.#batchStep;
+    if (port === this.#lastPort && this.#lastPortStep === step) return; // no WeakMap lookup per frame
+    this.#lastPort = port;
+    this.#lastPortStep = step;
+    if (this.#openedIn.get(port) === step) return;
+    this.#openedIn.set(port, step);
     this.#open.push(port);
     port.beginBatch?.();
   }
@@ -240,6 +247,7 @@ export class NetworkWire implements Wire {
     const ports = this.#open;
     if (ports.length === 0) return;
     this.#batchStep++;
+    this.#lastPort = null; // held only within a step (the WeakMap keeps no port alive)
     // A scratch array kept across steps; swapped out while in use in case an
     // endBatch() opens batches itself.
     this.#open = this.#closing ?? [];

@@ -383,32 +383,43 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
     const at = pkt.prepend(HEADER_LEN + olen);
     ident = (ident + 1) & 0xffff;
     const hdv = pkt.dv;
+    const total = pkt.end - at;
+    const fragment = (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0;
+    const hopLimit = ttl === 0 ? defaultTtl : ttl;
     // Hot path: written field by field rather than through emitIpv4's Repr.
     writeIpv4FixedHeader(
       hdv,
       at,
       HEADER_LEN + olen,
-      pkt.end - at,
+      total,
       ident,
-      (flags & Ipv4SendFlags.DONT_FRAGMENT) !== 0 ? IPV4_FLAG_DF : 0,
-      ttl === 0 ? defaultTtl : ttl,
+      fragment,
+      hopLimit,
       protocol,
       src,
       dst,
     );
     // RFC 3168 §5: the transport's ECN codepoint in the TOS byte's low bits.
-    if ((flags & ECN_FLAGS) !== 0) pkt.buf[at + 1] = (flags & ECN_FLAGS) >>> 3;
+    const tos = (flags & ECN_FLAGS) >>> 3;
+    if (tos !== 0) pkt.buf[at + 1] = tos;
     if (options !== undefined) {
       pkt.buf.set(options, at + HEADER_LEN);
       pkt.buf.fill(0, at + HEADER_LEN + options.length, at + HEADER_LEN + olen); // EOL
       // We record ourselves as the datagram leaves, as Linux's ip_options_build().
       recordIpv4Options(pkt.buf, at, HEADER_LEN + olen, src, opts.msNow(), false);
+      setIpv4ChecksumField(
+        hdv,
+        at,
+        finishChecksum(sumHeaderRange(pkt.buf, at, at + HEADER_LEN + olen)),
+      );
+    } else {
+      // The sum of the ten 16-bit words just written, from their values
+      // rather than read back from the buffer.
+      const sum = ((0x45 << 8) | tos) + (total & 0xffff) + ident + fragment +
+        (((hopLimit & 0xff) << 8) | (protocol & 0xff)) +
+        (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+      setIpv4ChecksumField(hdv, at, finishChecksum(sum));
     }
-    setIpv4ChecksumField(
-      hdv,
-      at,
-      finishChecksum(sumHeaderRange(pkt.buf, at, at + HEADER_LEN + olen)),
-    );
     pkt.l3 = at;
     pkt.l4 = at + HEADER_LEN + olen;
     pkt.family = 4;

@@ -33,6 +33,14 @@ export class RoutingTable {
   #lengths: number[] = []; // in use, longest first
   readonly #interfaces: InterfaceTable;
   readonly #pmtu: PmtuCache | undefined;
+  /**
+   * The last destination looked up and its route (a connection's segments
+   * all go one way), or -1. Kept only for a route found without passing
+   * over another (so an interface coming back up changes nothing) and
+   * re-checked for its interface being up; forgotten on add and remove.
+   */
+  #memoDst = -1;
+  #memoRoute: Ipv4Route | undefined = undefined;
 
   /** A table whose routes name interfaces of `interfaces`; `pmtu` lowers reported MTUs. */
   constructor(interfaces: InterfaceTable, pmtu?: PmtuCache) {
@@ -56,6 +64,7 @@ export class RoutingTable {
       source: (r.source ?? 0) >>> 0,
       origin: r.origin ?? "static",
     };
+    this.#memoDst = -1;
     let m = this.#byLength[route.prefixLength];
     if (m === undefined) {
       m = this.#byLength[route.prefixLength] = new Map();
@@ -73,6 +82,7 @@ export class RoutingTable {
 
   /** Removes matching routes (any gateway when `gateway` is undefined); returns the count. */
   remove(destination: number, prefixLength: number, gateway?: number, ifindex?: number): number {
+    this.#memoDst = -1;
     const m = this.#byLength[prefixLength];
     const key = (destination & mask(prefixLength)) >>> 0;
     const list = m?.get(key);
@@ -89,14 +99,26 @@ export class RoutingTable {
 
   /** The best route for `dst`, or undefined. Hot path: no allocation. */
   route(dst: number): Ipv4Route | undefined {
+    const memo = this.#memoRoute;
+    if (dst === this.#memoDst && memo !== undefined && this.#interfaces.get(memo.ifindex)?.up) {
+      return memo;
+    }
     const lengths = this.#lengths;
+    let passed = false; // a route skipped (interface down): no memo
     for (let i = 0; i < lengths.length; i++) {
       const len = lengths[i]!;
       const list = this.#byLength[len]!.get((dst & mask(len)) >>> 0);
       if (list === undefined) continue;
       for (let j = 0; j < list.length; j++) {
         const r = list[j]!;
-        if (this.#interfaces.get(r.ifindex)?.up) return r;
+        if (this.#interfaces.get(r.ifindex)?.up) {
+          if (!passed) {
+            this.#memoDst = dst;
+            this.#memoRoute = r;
+          }
+          return r;
+        }
+        passed = true;
       }
     }
     return undefined;

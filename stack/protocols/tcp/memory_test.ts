@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ByteRing } from "./buffer.ts";
 import { admitSynData, MEMORY_MIN_BUFFER, TcpMemory } from "./memory.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
+import { ReceiveQueue } from "./rcv_queue.ts";
 
 const LIMITS = { memoryLow: 1000_000, memoryPressure: 2000_000, memoryHigh: 3000_000 };
 
@@ -83,6 +84,30 @@ Deno.test("admitSynData: Fast Open SYN data only below memoryPressure, with no m
   mem.charge(-600_000); // 1.5 MB: still under pressure, though far below memoryPressure
   assert.ok(!admitSynData(child, 100));
   assert.equal(refused.value, 2);
+});
+
+Deno.test("admitSynData: data whose store lands the account exactly on memoryPressure is taken, and the receive queue charges exactly that store", () => {
+  const mem = new TcpMemory(LIMITS, null);
+  const refused = { value: 0 };
+  const receiveBuffer = 262_144;
+  const child = {
+    core: { mem, cfg: { receiveBuffer }, c: { tfo_syn_data_mem_refused: refused } },
+  } as unknown as TcpEndpoint;
+  mem.charge(LIMITS.memoryPressure - 2048);
+  assert.ok(admitSynData(child, 1025)); // a 2 KiB store: exactly memoryPressure
+  // What fastOpenSyn does next: the child's receive queue takes the data.
+  const q = new ReceiveQueue(receiveBuffer, mem);
+  assert.equal(q.write(new Uint8Array(1025)), 1025);
+  assert.equal(
+    mem.allocated,
+    LIMITS.memoryPressure,
+    "charged exactly the store admitSynData counted",
+  );
+  assert.ok(!mem.underPressure, "at memoryPressure is not past it");
+  assert.ok(!admitSynData(child, 1)); // the smallest store (512 B) would cross it
+  assert.equal(refused.value, 1);
+  q.dispose();
+  assert.equal(mem.allocated, LIMITS.memoryPressure - 2048);
 });
 
 Deno.test("ByteRing charges its account exactly what it allocates: growth, shrink, release, dispose", () => {

@@ -486,7 +486,7 @@ export class PacketPool {
    * kept; at most half of each are held at once (4096 small buffers, 8 MiB
    * of MTU-sized segments, and 64 large), so all of them fit back into the
    * free list: more, released together, would be dropped and
-   * allocated again (new arenas: page faults and zeroing, measured 2-4×
+   * allocated again (new stores: page faults and zeroing, measured 2-4×
    * the CPU per GiB of a TUN transfer). With 64 (32 held) an in-memory
    * MTU 65535 transfer held too few to gain anything (cachegrind).
    */

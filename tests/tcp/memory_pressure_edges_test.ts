@@ -71,7 +71,11 @@ Deno.test("tcp.memory_pressure_us: a stack closed under pressure keeps the unrea
   await idle(env, ms(2_000));
   const held = counter(env.b, "memory_allocated");
   env.b.close(); // teardown: the connection is destroyed, its unread bytes stay the user's
-  assert.equal(counter(env.b, "memory_allocated"), held);
+  // Held segments go back to their pool at teardown and their bytes into a
+  // store of their own (`ReceiveQueue.copyHeld`): the account may shrink from
+  // whole buffers to the unread bytes, but stays on, above memoryPressure.
+  const kept = counter(env.b, "memory_allocated");
+  assert.ok(kept > LIMITS.memoryPressure && kept <= held, `kept ${kept} of ${held}`);
   env.runFor(ms(5_000)); // the clock goes on; nothing of b's runs
   const closedAt = env.net.now();
   s.close();

@@ -208,6 +208,7 @@ export class NodeScheduler {
     }
     if (round.length === 0) return 0;
     let polls = 0;
+    let completed = false;
     this.#round = round;
     this.#roundNow = now;
     try {
@@ -227,7 +228,20 @@ export class NodeScheduler {
           this.#dirty.push(rec);
         }
       }
+      completed = true;
     } finally {
+      // A poll threw: the watched nodes of this round not yet marked (the
+      // one that threw and those after it) left the heap when the round
+      // began, so mark them dirty or they would not be asked again.
+      if (!completed) {
+        for (let i = Math.max(0, this.#roundPos - 1); i < round.length; i++) {
+          const rec = round[i]!;
+          if (rec.watched && !rec.dirty && !rec.removed) {
+            rec.dirty = true;
+            this.#dirty.push(rec);
+          }
+        }
+      }
       round.length = 0;
       this.#round = null;
       this.#roundIndex = -1;

@@ -37,6 +37,23 @@ export async function openPairs(env: LinkPair, n: number): Promise<[TcpConn, Tcp
 }
 
 /**
+ * A connection a→b on `port` whose b side does not read while a writes
+ * 256 KiB (the writer ends with the connection): b's account fills.
+ */
+export async function stalledPair(env: LinkPair, port = 81): Promise<{ c: TcpConn; s: TcpConn }> {
+  const l = env.b.listen({ port });
+  const [c, s] = await env.run(() =>
+    Promise.all([env.a.connect({ hostname: "10.0.0.2", port }), l.accept()])
+  );
+  l.close();
+  const p = new Uint8Array(256 * 1024).fill(0x5a);
+  (async () => {
+    let off = 0;
+    while (off < p.length) off += await c.write(p.subarray(off));
+  })().catch(() => {}); // ends with the connection
+  return { c, s };
+}
+/**
  * Every b side reads to the end: each got `each` bytes with the hash its
  * sender (`sent`, from `sendAll`) reports; then every connection is closed.
  */

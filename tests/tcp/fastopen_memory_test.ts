@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
 import type { LinkPair } from "../_harness.ts";
-import type { TcpConn, TcpListener } from "../../stack/sockets/types.ts";
+import type { TcpListener } from "../../stack/sockets/types.ts";
 import { readText, text } from "./_tcp.ts";
-import { counter, idle } from "./_memory.ts";
+import { counter, idle, stalledPair } from "./_memory.ts";
 
 const KIB = 1024;
 /** Small limits: one connection with 256 KiB unread puts b under pressure. */
@@ -27,21 +27,6 @@ async function request(env: LinkPair, l: TcpListener, data: string): Promise<voi
     c.close();
     s.close();
   });
-}
-
-/** A second connection a→b on port 81 whose b side does not read: b's account fills. */
-async function hog(env: LinkPair): Promise<{ c: TcpConn; s: TcpConn }> {
-  const l = env.b.listen({ port: 81 });
-  const [c, s] = await env.run(() =>
-    Promise.all([env.a.connect({ hostname: "10.0.0.2", port: 81 }), l.accept()])
-  );
-  l.close();
-  const p = new Uint8Array(256 * KIB).fill(0x5a);
-  (async () => {
-    let off = 0;
-    while (off < p.length) off += await c.write(p.subarray(off));
-  })().catch(() => {}); // ends with the connection
-  return { c, s };
 }
 
 Deno.test("tcp Fast Open under memory pressure: SYN data refused and counted, the handshake completes, the client sends it again; taken again once pressure ends", async () => {
@@ -61,7 +46,7 @@ Deno.test("tcp Fast Open under memory pressure: SYN data refused and counted, th
     if (ended < 0) env.net.at(env.net.now() + ms(1), sample);
   };
   sample();
-  const { c, s } = await hog(env);
+  const { c, s } = await stalledPair(env);
   await idle(env, ms(500));
   assert.ok(started >= 0, "b under memory pressure");
   assert.ok(counter(env.b, "memory_pressure_us") > 0, "the time so far is counted");

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
 import type { LinkPair } from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
-import { counter, idle } from "./_memory.ts";
+import { counter, idle, stalledPair } from "./_memory.ts";
 
 const KIB = 1024;
 /** Small limits: one connection with 256 KiB unread puts b under pressure. */
@@ -23,16 +23,7 @@ const LIMITS = { memoryLow: 64 * KIB, memoryPressure: 128 * KIB, memoryHigh: 512
  */
 async function pressure(env: LinkPair): Promise<{ c: TcpConn; s: TcpConn; began: number }> {
   await env.run(() => env.a.ping("10.0.0.2"));
-  const l = env.b.listen({ port: 81 });
-  const [c, s] = await env.run(() =>
-    Promise.all([env.a.connect({ hostname: "10.0.0.2", port: 81 }), l.accept()])
-  );
-  l.close();
-  const p = new Uint8Array(256 * KIB).fill(0x5a);
-  (async () => {
-    let off = 0;
-    while (off < p.length) off += await c.write(p.subarray(off));
-  })().catch(() => {}); // ends with the connection
+  const { c, s } = await stalledPair(env);
   const began = await env.run(() =>
     new Promise<number>((resolve) => {
       const sample = () => {

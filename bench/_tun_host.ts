@@ -1,13 +1,14 @@
 /**
  * What the TUN benchmarks share: `cli.ts up --driver tun` in a fresh
  * namespace with Linux at {@linkcode LINUX} and the stack at
- * {@linkcode HOST}, and this process's CPU time.
+ * {@linkcode HOST}, iputils ping from a namespace, and this process's CPU
+ * time.
  *
  * @module
  */
 import process from "node:process";
 import { runUp } from "../cli/up.ts";
-import { addNetns, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
+import { addNetns, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
 import { SERVICES } from "../plugins/services/mod.ts";
 import type { Stack } from "../mod.ts";
 import { canRunTun } from "./_tun_check.ts";
@@ -82,4 +83,20 @@ export async function withTunHost<T>(
     await deleteNetns(netns);
   }
   return result as T;
+}
+
+/**
+ * iputils ping from `netns` to `target`: `count` pings `interval` seconds
+ * apart, each waited for at most 1 s, run under `prefix` (e.g. `chrt -f
+ * 50`); its output.
+ */
+export async function pingFromNetns(
+  netns: string,
+  target: string,
+  count: number,
+  interval: string,
+  prefix: readonly string[] = [],
+): Promise<string> {
+  const args = ["ping", "-n", "-c", String(count), "-i", interval, "-W", "1", target];
+  return (await netnsExec(netns, [...prefix, ...args], 120)).stdout;
 }

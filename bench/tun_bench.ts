@@ -53,6 +53,7 @@ import {
 } from "../cli/_netns.ts";
 import { finishChecksum, internetChecksum } from "../stack/wire/checksum.ts";
 import { canRunTun } from "./_tun_check.ts";
+import { pingFromNetns } from "./_tun_host.ts";
 import { UP_BLOCK_MAX } from "../cli/_up_wait.ts";
 
 const LINUX = "10.0.0.1";
@@ -223,19 +224,8 @@ interface PingRun {
 }
 
 /** iputils ping from the namespace to the stack: `count` pings `interval` seconds apart; its output. */
-async function pingFromLinux(s: Setup, count: number, interval: string): Promise<string> {
-  const r = await netnsExec(s.netns, [
-    "ping",
-    "-n",
-    "-c",
-    String(count),
-    "-i",
-    interval,
-    "-W",
-    "1",
-    STACK,
-  ], 120);
-  return r.stdout;
+function pingFromLinux(s: Setup, count: number, interval: string): Promise<string> {
+  return pingFromNetns(s.netns, STACK, count, interval);
 }
 
 async function linuxPingRun(s: Setup, count: number, interval: string): Promise<PingRun> {

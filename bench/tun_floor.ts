@@ -29,8 +29,9 @@
  *
  * @module
  */
-import { addNetns, configurePeer, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
+import { addNetns, configurePeer, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
 import { canRunTun } from "./_tun_check.ts";
+import { pingFromNetns } from "./_tun_host.ts";
 
 const LINUX = "10.0.0.1";
 const RESPONDER = "10.0.0.2";
@@ -153,19 +154,8 @@ async function ping(
   rt: boolean,
 ): Promise<{ median: number; p99: number; lost: number }> {
   const prefix = rt ? ["chrt", "-f", "50"] : [];
-  const r = await netnsExec(netns, [
-    ...prefix,
-    "ping",
-    "-n",
-    "-c",
-    String(count),
-    "-i",
-    interval,
-    "-W",
-    "1",
-    RESPONDER,
-  ], 120);
-  const rtts = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+  const out = await pingFromNetns(netns, RESPONDER, count, interval, prefix);
+  const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
   const lost = count - rtts.length;
   for (let i = 0; i < lost; i++) rtts.push(Infinity);
   rtts.sort((a, b) => a - b);

@@ -10,6 +10,17 @@ function segment(pool: PacketPool, n: number, first: number) {
   return pkt;
 }
 
+/**
+ * What the dispatcher does with a received segment: `n` bytes counting up
+ * from `first` in a pooled packet, appended to `q`, then released (the
+ * queue keeps it if it holds it).
+ */
+function deliver(q: ReceiveQueue, pool: PacketPool, n: number, first: number): void {
+  const pkt = segment(pool, n, first);
+  q.append(pkt.data, pkt);
+  pkt.release();
+}
+
 /** Reads everything readable in `chunk`-byte reads and checks the byte pattern from `first`. */
 function drain(q: ReceiveQueue, chunk: number, first: number): number {
   const out = new Uint8Array(chunk);
@@ -41,18 +52,12 @@ Deno.test("rcv_queue: small, unpooled or foreign segments are copied; order hold
   const pool = new PacketPool();
   const q = new ReceiveQueue(1 << 20);
   let at = 0;
-  const big1 = segment(pool, 40_000, at);
-  q.append(big1.data, big1);
-  big1.release();
+  deliver(q, pool, 40_000, at);
   at += 40_000;
   // Less than half its (64 KiB) buffer: copied into the ring.
-  const small = segment(pool, 32_000, at);
-  q.append(small.data, small);
-  small.release();
+  deliver(q, pool, 32_000, at);
   at += 32_000;
-  const big2 = segment(pool, 50_000, at);
-  q.append(big2.data, big2); // the ring holds bytes: copied behind them, in order
-  big2.release();
+  deliver(q, pool, 50_000, at); // the ring holds bytes: copied behind them, in order
   at += 50_000;
   assert.equal(q.held, 1);
   assert.equal(pool.outstanding, 1);
@@ -70,9 +75,7 @@ Deno.test("rcv_queue: small, unpooled or foreign segments are copied; order hold
 Deno.test("rcv_queue: out-of-order data written ahead keeps its offset past held packets", () => {
   const pool = new PacketPool();
   const q = new ReceiveQueue(1 << 20);
-  const first = segment(pool, 40_000, 0);
-  q.append(first.data, first);
-  first.release();
+  deliver(q, pool, 40_000, 0);
   // Bytes 50,000..59,999 arrive before 40,000..49,999.
   const ahead = segment(pool, 10_000, 50_000);
   assert.ok(q.writeAt(10_000, ahead.data));
@@ -122,9 +125,7 @@ Deno.test("rcv_queue: held buffers stay within max in real bytes; the rest is co
 Deno.test("rcv_queue: lowerMax never goes below held and ring bytes", () => {
   const pool = new PacketPool();
   const q = new ReceiveQueue(1 << 20);
-  const p = segment(pool, 60_000, 0);
-  q.append(p.data, p);
-  p.release();
+  deliver(q, pool, 60_000, 0);
   q.writeAt(1_000, new Uint8Array(500));
   q.lowerMax(10);
   assert.equal(q.max, 61_500);
@@ -136,15 +137,9 @@ Deno.test("rcv_queue: the pool's hold budget (half its large free list) bounds h
   const pool = new PacketPool({ maxFreeLarge: 4 });
   const q1 = new ReceiveQueue(1 << 20);
   const q2 = new ReceiveQueue(1 << 20);
-  const a = segment(pool, 40_000, 0);
-  q1.append(a.data, a);
-  a.release();
-  const b = segment(pool, 40_000, 0);
-  q2.append(b.data, b);
-  b.release();
-  const c = segment(pool, 40_000, 40_000);
-  q2.append(c.data, c); // budget used up: copied
-  c.release();
+  deliver(q1, pool, 40_000, 0);
+  deliver(q2, pool, 40_000, 0);
+  deliver(q2, pool, 40_000, 40_000); // budget used up: copied
   assert.equal(pool.held, 2);
   assert.equal(q1.held + q2.held, 2);
   assert.equal(drain(q2, 65_536, 0), 80_000);
@@ -157,12 +152,8 @@ Deno.test("rcv_queue: the pool's hold budget (half its large free list) bounds h
 Deno.test("rcv_queue: copyHeld() moves held bytes in front of the ring's and gives the packets back", () => {
   const pool = new PacketPool();
   const q = new ReceiveQueue(1 << 20);
-  const a = segment(pool, 40_000, 0);
-  q.append(a.data, a);
-  a.release();
-  const b = segment(pool, 1_000, 40_000);
-  q.append(b.data, b); // small: copied into the ring behind the held packet
-  b.release();
+  deliver(q, pool, 40_000, 0);
+  deliver(q, pool, 1_000, 40_000); // small: copied into the ring behind the held packet
   q.writeAt(500, new Uint8Array(100)); // ahead of a hole
   q.copyHeld();
   assert.equal(pool.outstanding, 0);
@@ -185,13 +176,9 @@ Deno.test("rcv_queue: MTU-sized segments are held when they fill half their 2 Ki
   assert.equal(q.allocated, 100 * 2048, "the buffers counted whole");
   assert.equal(q.ring.allocated, 0, "nothing copied");
   // Under half its buffer: copied (and everything after it, behind it in the ring).
-  const small = segment(pool, 1000, at);
-  q.append(small.data, small);
-  small.release();
+  deliver(q, pool, 1000, at);
   at += 1000;
-  const after = segment(pool, 1448, at);
-  q.append(after.data, after);
-  after.release();
+  deliver(q, pool, 1448, at);
   at += 1448;
   assert.equal(q.held, 100);
   assert.equal(drain(q, 100_000, 0), at);
@@ -204,9 +191,7 @@ Deno.test("rcv_queue: held buffers stay within max in real bytes; past it MTU-si
   const q = new ReceiveQueue(64 * 1024);
   let at = 0;
   while (q.free >= 1448) {
-    const p = segment(pool, 1448, at);
-    q.append(p.data, p);
-    p.release();
+    deliver(q, pool, 1448, at);
     at += 1448;
   }
   assert.equal(q.held, 32, "32 buffers of 2 KiB fill 64 KiB");

@@ -14,6 +14,7 @@ import { pseudoHeaderSumV6, sumRange } from "../../stack/wire/checksum.ts";
 import { Capture, EnvBase, type LinkPair, ms, pluginsWith } from "../_harness.ts";
 import { tsharkProblems } from "../_tshark.ts";
 import { VirtualNetwork } from "../../drivers/loopback/mod.ts";
+import { readFull } from "../../drivers/loopback/scenario.ts";
 import type { Stack } from "../../mod.ts";
 import { type HookSight, hookWatcher } from "../hooks/_watcher.ts";
 
@@ -70,14 +71,9 @@ async function exchange(from: Stack, to: Stack, hostname: string, data: Uint8Arr
   for (const [w, r] of [[c, s], [s, c]] as const) {
     const writer = w.write(data);
     const got = new Uint8Array(data.length);
-    let n = 0;
-    while (n < data.length) {
-      const k = await r.read(got.subarray(n));
-      if (k === null) break;
-      n += k;
-    }
+    const whole = await readFull(r, got);
     await writer;
-    assert.equal(n, data.length);
+    assert.ok(whole, "the whole payload arrived");
     assert.deepEqual(got, data);
   }
   c.close();

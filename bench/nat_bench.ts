@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { median } from "./_stats.ts";
 import {
   type ArpService,
   conntrackPlugin,
@@ -199,12 +200,6 @@ async function tcpRate(mode: Mode, bytes: number): Promise<number> {
     listener.close();
     r.close();
   }
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function summary(xs: readonly number[], scale: number, digits: number): string {

@@ -17,6 +17,7 @@ import {
   ReplayDriver,
   type ReplaySummary,
 } from "../drivers/pcapfile/mod.ts";
+import { median } from "./_stats.ts";
 import { decodeFrame } from "../stack/wire/decode.ts";
 import { describeFrame } from "../stack/wire/pretty.ts";
 
@@ -105,12 +106,12 @@ if (import.meta.main) {
   ] as const;
   for (const [what, accounting, write] of cases) {
     await replayOnce(accounting, write); // warm up
-    const best: number[] = [];
-    for (let i = 0; i < 5; i++) best.push((await replayOnce(accounting, write)).wallTime);
-    const ms = Math.min(...best);
+    const ms: number[] = [];
+    for (let i = 0; i < 5; i++) ms.push((await replayOnce(accounting, write)).wallTime);
+    const rate = (t: number) => Math.round(COUNT / t * 1000).toLocaleString("en");
     console.log(
-      `replay, ${what}: ${COUNT} packets in ${ms.toFixed(0)} ms, ` +
-        `${Math.round(COUNT / ms * 1000).toLocaleString("en")} packets/s (best of 5)`,
+      `replay, ${what}: ${COUNT} packets in ${median(ms).toFixed(0)} ms (median of 5), ` +
+        `${rate(median(ms))} packets/s (${rate(Math.max(...ms))}–${rate(Math.min(...ms))})`,
     );
   }
 }

@@ -47,6 +47,7 @@
  *
  * @module
  */
+import { median } from "./_stats.ts";
 import { createHash } from "node:crypto";
 import process from "node:process";
 import { addNetns, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
@@ -567,12 +568,6 @@ export async function runLab(options: LabOptions, seed = 1): Promise<LabTransfer
     );
   }
   return out;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The table: per transfer, median and range of goodput, median retransmissions and drops. */

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { median } from "./_stats.ts";
 import assert from "node:assert/strict";
 import { SOAK_FAULTS, soakExchange } from "../tests/tcp/_transfer.ts";
 
@@ -147,12 +148,6 @@ function parseArgs(args: readonly string[]) {
   }
   flags.done();
   return { mib, seeds, firstSeed, workers, timeout, ccs };
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 if (import.meta.main) {

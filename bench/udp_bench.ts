@@ -25,6 +25,7 @@
  * A datagram counted is one UDP datagram carried one way (an echo round trip
  * is two); Gbit/s counts UDP payload bytes only.
  */
+import { median } from "./_stats.ts";
 import {
   type ArpService,
   createStack,
@@ -187,12 +188,6 @@ function rate(datagrams: number, payload: number, secs: number): string {
     gbps.toFixed(2).padStart(6)
   } Gbit/s` +
     `  (${(secs * 1e6 / datagrams).toFixed(2)} µs per datagram)`;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function summary(name: string, dps: readonly number[]): string {

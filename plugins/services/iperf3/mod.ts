@@ -100,6 +100,15 @@ export {
 
 /** Bytes read (or discarded) per call from a forward TCP stream. */
 const READ_CHUNK = 128 * 1024;
+/**
+ * Bytes a reverse TCP stream hands one `write`: as many whole blocks (`-l`)
+ * as fit in 1 MiB, at least one. A write per 128 KiB block left the send
+ * buffer's last bytes, 131,072 mod 1,448 = 752 of every block at MTU 1500,
+ * to go as a segment of their own when the block was sent before the next
+ * write came: 22% of the TUN writes of `iperf3 -c -R`, each a system call
+ * and a wake-up of the client (issue #13).
+ */
+const SEND_BURST = 1 << 20;
 /** UDP datagrams one reverse stream may send per 1 ms tick (bounds a tick's work). */
 const UDP_BURST = 64;
 /** Datagrams the UDP socket queues (each counted as a 2 KiB buffer: 8 MiB). */
@@ -171,6 +180,9 @@ class Session {
     this.control = control;
   }
 
+  /** `SEND_BURST` bytes of whole blocks of the test's length (reverse TCP), made on first use. */
+  #burst: Uint8Array | null = null;
+
   /** Whether a reverse sender has reached `-n`/`-k`. */
   sendLimitReached(): boolean {
     const p = this.params!;
@@ -178,10 +190,29 @@ class Session {
       (p.blocks > 0 && this.sentBlocks >= p.blocks);
   }
 
-  /** How much of a block a reverse sender may still send. */
-  nextBlock(len: number): number {
+  /**
+   * The next burst a reverse TCP sender writes, reserved (so parallel
+   * streams never pass `-n`/`-k` together): whole blocks of `block`'s
+   * first `-l` bytes, as many as `SEND_BURST` holds and `-k` allows, cut
+   * at `-n`.
+   */
+  nextBurst(block: Uint8Array): Uint8Array {
     const p = this.params!;
-    return p.bytes > 0 ? Math.min(len, p.bytes - this.sentBytes) : len;
+    const len = p.len;
+    if (this.#burst === null) {
+      const k = Math.max(1, Math.floor(SEND_BURST / len));
+      this.#burst = new Uint8Array(k * len);
+      for (let at = 0; at < this.#burst.length; at += len) {
+        this.#burst.set(block.subarray(0, len), at);
+      }
+    }
+    let blocks = this.#burst.length / len;
+    if (p.blocks > 0) blocks = Math.min(blocks, p.blocks - this.sentBlocks);
+    let want = blocks * len;
+    if (p.bytes > 0) want = Math.min(want, p.bytes - this.sentBytes);
+    this.sentBlocks += Math.ceil(want / len);
+    this.sentBytes += want;
+    return this.#burst.subarray(0, want);
   }
 }
 
@@ -397,15 +428,12 @@ export const iperf3Plugin: ProtocolPlugin = {
         }
       }
       await s.started.promise;
-      const len = s.params!.len;
       while (!s.stopped && !s.sendLimitReached()) {
-        // Reserved before the writes, so parallel streams never pass `-n` together.
-        const want = s.nextBlock(len);
-        s.sentBlocks++;
-        s.sentBytes += want;
-        // A block goes whole (write may take part of it), as iperf3's Nwrite does.
+        const burst = s.nextBurst(block);
+        const want = burst.length;
+        // A burst goes whole (write may take part of it), as iperf3's Nwrite does a block.
         for (let off = 0; off < want && !s.stopped;) {
-          const n = await conn.write(block.subarray(off, want));
+          const n = await conn.write(off === 0 ? burst : burst.subarray(off));
           off += n;
           st.bytes += n;
           cBytes.value += n;

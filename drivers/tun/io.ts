@@ -136,8 +136,11 @@
  * against 0.59-0.60 copying. V8 still compiles: `--trace-opt` shows 56
  * TurboFan and 288 Maglev compilations in 7 s, ~0.9 s of TurboFan work in
  * all (`receive`, `output`, `#drain`, …, several twice after "insufficient
- * type feedback" deopts); 10 s runs gave 0.45 (0.43-0.55) against 0.49
- * for 3 s in the same minutes (one set each). Sending (`iperf3 -c -R`),
+ * type feedback" deopts); runs of 10 s against 3 s, 3 interleaved pairs
+ * of 3 runs: 0.45, 0.43 and 0.58 against 0.49, 0.67 and 0.70 CPU-s/GiB
+ * (sending 0.63, 0.66, 0.69 against 0.71, 0.99, 0.58): the first seconds
+ * pay for the compiler, so a 3 s figure overstates a long transfer's
+ * cost. Sending (`iperf3 -c -R`),
  * 29.5% of our TUN writes were under 4 KiB: 752 bytes at the end of each
  * 128 KiB block the service wrote (131,072 mod 1,448), sent before the next
  * write came; the service now writes ~1 MiB of whole blocks at a time

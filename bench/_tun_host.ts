@@ -11,6 +11,7 @@ import { runUp } from "../cli/up.ts";
 import { addNetns, deleteNetns, netnsExec, randomNetnsName } from "../cli/_netns.ts";
 import { SERVICES } from "../plugins/services/mod.ts";
 import type { Stack } from "../mod.ts";
+import type { ServiceRegistry } from "../cli/up.ts";
 import { canRunTun } from "./_tun_check.ts";
 
 /** Linux's address on the TUN link. */
@@ -32,13 +33,15 @@ export function cpuNow(): number {
 /**
  * Runs `fn` while `up --driver tun --mtu mtu` (plus `args`, e.g. `--serve`)
  * runs in a fresh namespace named after `prefix`; stops the host and
- * deletes the namespace afterwards.
+ * deletes the namespace afterwards. `--serve` names come from `services`
+ * (default: the project's registry).
  */
 export async function withTunHost<T>(
   prefix: string,
   mtu: number,
   args: readonly string[],
   fn: (stack: Stack, netns: string) => Promise<T>,
+  services: ServiceRegistry = SERVICES,
 ): Promise<T> {
   const netns = randomNetnsName(prefix);
   await addNetns(netns);
@@ -62,7 +65,7 @@ export async function withTunHost<T>(
       String(mtu),
       ...args,
     ], {
-      services: SERVICES,
+      services,
       handleSignals: false,
       signal: stop.signal,
       print: () => {},

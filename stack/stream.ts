@@ -141,6 +141,13 @@ export interface StreamSocket {
   lingerZero: boolean;
   /** Copies up to `into.length` buffered bytes into `into`; returns the count (0: none now). */
   read(into: Uint8Array): number;
+  /**
+   * Consumes up to `max` buffered bytes without copying them anywhere (a
+   * sink that does not look at them: a discard service, a throughput
+   * test); returns the count (0: none now). Optional: a transport without
+   * it is read into a scratch buffer instead.
+   */
+  discard?(max: number): number;
   /** Copies as much of `data` as fits into the send buffer and sends; returns the count. */
   write(data: Uint8Array): number;
   /** Ends our sending side after the queued bytes (half-close); reading goes on. */

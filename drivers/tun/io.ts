@@ -124,6 +124,39 @@
  * ours), and the application's copy (a read that hands out the held
  * super-segments instead of copying).
  *
+ * **Session 12** (issue #13, MTU 1500 with offloads, load 10-16 with
+ * other helpers running: loaded figures). Receiving, the application's
+ * copy is optional now: a sink calls `TcpConn.discard`, which gives the
+ * held super-segments back to their pool uncopied (the iperf3 service does
+ * unless `copyReceived`). `perf record` of the process (5 s after 2 s of
+ * warm-up), before → after: libc's memmove 12.3% → 0, the TUN `read()`'s
+ * `_copy_to_iter` 12.4 → 13.9%, kernel 44 → 48%, JIT'd code 14 → 17%,
+ * Deno's binary 24 → 28% (of it V8's compiler threads 7.3 → 9.5%). CPU per
+ * GiB, set medians of interleaved runs of 3 s: 0.53 (15 sets, 0.47-0.58)
+ * against 0.59-0.60 copying. V8 still compiles: `--trace-opt` shows 56
+ * TurboFan and 288 Maglev compilations in 7 s, ~0.9 s of TurboFan work in
+ * all (`receive`, `output`, `#drain`, …, several twice after "insufficient
+ * type feedback" deopts); runs of 10 s against 3 s, 3 interleaved pairs
+ * of 3 runs: 0.45, 0.43 and 0.58 against 0.49, 0.67 and 0.70 CPU-s/GiB
+ * (sending 0.63, 0.66, 0.69 against 0.71, 0.99, 0.58): the first seconds
+ * pay for the compiler, so a 3 s figure overstates a long transfer's
+ * cost. Sending (`iperf3 -c -R`),
+ * 29.5% of our TUN writes were under 4 KiB: 752 bytes at the end of each
+ * 128 KiB block the service wrote (131,072 mod 1,448), sent before the next
+ * write came; the service now writes ~1 MiB of whole blocks at a time
+ * (19% small writes, 53 KB per write against 46, the client's CPU per GiB
+ * 0.25 against 0.27-0.30 in 3 interleaved pairs; the stack's within
+ * noise). The small writes left are 1,448 + 56 bytes: the send buffer's
+ * tail, sent because all the data was out (`sendOne`, `len === avail`);
+ * Linux holds such a tail back while earlier packets are still queued
+ * (`tcp_should_autocork`). About one involuntary context switch per write
+ * (15.5-16.6 k per GiB): the write wakes the client, which preempts us;
+ * pinning the client to the other core ends that but halved the rate at
+ * that load. What bounds the rest: the kernel's part (the read copy, the
+ * system calls, Linux's sender in our ACK writes and softirqs: 0.21-0.28
+ * CPU-s/GiB of system time), V8's compiler threads, and the JIT'd and
+ * runtime per-segment work, no function above 1.5% of the samples.
+ *
  * **Batches end at 1 MiB** (`batchBytes`, tun.ts's `DEFAULT_BATCH_BYTES`),
  * not only at 64 frames: 64 super-segments are 4 MiB, about Linux's whole
  * send buffer (`tcp_wmem` max 4 MiB). Whenever we fell behind, a batch ran

@@ -38,8 +38,9 @@ import {
 } from "./errors.ts";
 import type { TcpConn, TcpConnectOptions, TcpListener, TcpListenOptions } from "./types.ts";
 
-interface Waiter<T> {
-  readonly buf: Uint8Array;
+interface Waiter<T, B = Uint8Array> {
+  /** Where a read copies to, what a write sends, or (a discard) the most bytes to consume. */
+  readonly buf: B;
   readonly resolve: (v: T) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -63,7 +64,7 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   #writeClosed = false;
   // Parked reads and writes; made when one has to wait, dropped once served
   // (an idle connection holds no queue and no queue's backing store).
-  #reads: Waiter<number | null>[] | null = null;
+  #reads: Waiter<number | null, Uint8Array | number>[] | null = null;
   #writes: Waiter<number>[] | null = null;
   #connect: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void } | null = null;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
@@ -144,11 +145,18 @@ class TcpConnImpl implements TcpConn, StreamEvents {
 
   // ---- reading ---------------------------------------------------------
 
-  /** A read's outcome now: bytes, null (EOF), an error, or undefined (wait). */
-  #tryRead(p: Uint8Array): number | null | Error | undefined {
+  /**
+   * A read's outcome now: bytes, null (EOF), an error, or undefined (wait).
+   * `p` a number: a discard of at most that many bytes.
+   */
+  #tryRead(p: Uint8Array | number): number | null | Error | undefined {
     if (this.#closed) return closedError("Cannot read");
     const sock = this.#sock;
-    if (sock.readable > 0) return sock.read(p);
+    if (sock.readable > 0) {
+      if (typeof p !== "number") return sock.read(p);
+      if (sock.discard !== undefined) return sock.discard(p);
+      return sock.read(new Uint8Array(p < sock.readable ? p : sock.readable));
+    }
     if (sock.eof) return null;
     if (sock.closed) return connectionError(sock);
     return undefined;
@@ -163,6 +171,23 @@ class TcpConnImpl implements TcpConn, StreamEvents {
       const r = this.#tryRead(p);
       if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
     }
+    return this.#waitRead(p);
+  }
+
+  discard(max: number = Number.MAX_SAFE_INTEGER): Promise<number | null> {
+    checkInteger(max, "max", "Cannot discard", 0, Number.MAX_SAFE_INTEGER);
+    if (max === 0) {
+      return this.#closed ? Promise.reject(closedError("Cannot read")) : Promise.resolve(0);
+    }
+    if (this.#reads === null || this.#reads.length === 0) {
+      const r = this.#tryRead(max);
+      if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
+    }
+    return this.#waitRead(max);
+  }
+
+  // Parks a read or discard until onReadable can serve it.
+  #waitRead(p: Uint8Array | number): Promise<number | null> {
     const reads = this.#reads ??= [];
     if (reads.length >= MAX_WAITING_CALLS) return Promise.reject(tooManyWaiting("Cannot read"));
     return new Promise((resolve, reject) => reads.push({ buf: p, resolve, reject }));

@@ -129,6 +129,31 @@ export interface TcpConn extends Disposable {
    */
   read(p: Uint8Array): Promise<number | null>;
   /**
+   * Consumes up to `max` received bytes (default: all there are) without
+   * copying them anywhere: the number consumed, or `null` at end of
+   * stream. Waits while nothing is buffered, and queues behind pending
+   * reads, as {@linkcode read}. For a sink that does not look at the bytes
+   * (a discard service, a throughput test): the receive buffer's packets
+   * go back to their pool as they are, where `read` would copy each byte
+   * once more (Go's `bufio.Reader.Discard`, Java's `InputStream.skip`).
+   *
+   * @example
+   * ```ts
+   * import type { TcpConn } from "./types.ts";
+   * import assert from "node:assert/strict";
+   * async function drain(conn: TcpConn): Promise<number> {
+   *   let total = 0;
+   *   for (let n = await conn.discard(); n !== null; n = await conn.discard()) total += n;
+   *   return total;
+   * }
+   * assert.equal(typeof drain, "function");
+   * ```
+   *
+   * @throws {TypeError} If `max` is not an integer.
+   * @throws {RangeError} If it is negative or above `Number.MAX_SAFE_INTEGER`.
+   */
+  discard(max?: number): Promise<number | null>;
+  /**
    * Copies as much of `p` as fits into the send buffer and resolves with that
    * count (at least 1 byte unless `p` is empty); waits while the buffer is full.
    */

@@ -57,7 +57,17 @@ interface ServerStream {
 /** Runs one TCP test as iperf3 -c would, by bytes (`-n`); returns the server's results. */
 async function tcpTest(
   env: ServiceEnv,
-  o: { readonly parallel: number; readonly reverse: boolean; readonly total: number },
+  o: {
+    readonly parallel: number;
+    readonly reverse: boolean;
+    /** -n (bytes), or with `blocks` -k (blocks). */
+    readonly total: number;
+    readonly blocks?: boolean;
+    /** -l (default 16384). */
+    readonly len?: number;
+    /** Reverse: sees each stream's bytes as they come, with their offset in the stream. */
+    readonly onData?: (chunk: Uint8Array, offset: number) => void;
+  },
 ): Promise<{ streams: ServerStream[]; clientBytes: number }> {
   const ctrl = await env.client.connect({ hostname: SERVER, port: PORT });
   await writeAll(ctrl, COOKIE);
@@ -66,9 +76,10 @@ async function tcpTest(
     ctrl,
     framed({
       tcp: true,
-      num: o.total,
+      num: o.blocks ? undefined : o.total,
+      blockcount: o.blocks ? o.total : undefined,
       parallel: o.parallel,
-      len: 16384,
+      len: o.len ?? 16384,
       reverse: o.reverse ? true : undefined,
       client_version: "3.12",
     }),
@@ -92,9 +103,11 @@ async function tcpTest(
   } else {
     const buf = new Uint8Array(65536);
     await Promise.all(streams.map(async (s) => {
-      for (;;) {
+      for (let offset = 0;;) {
         const n = await s.read(buf);
         if (n === null) return;
+        o.onData?.(buf.subarray(0, n), offset);
+        offset += n;
         clientBytes += n;
       }
     }));
@@ -139,6 +152,39 @@ Deno.test("iperf3: reverse (-R -n) sends exactly -n bytes over three streams, th
     // A second test after the first: the server is free again.
     await env.run(() => tcpTest(env, { parallel: 1, reverse: false, total: 100_000 }));
     assert.equal(env.counter("iperf3.tests"), 2);
+  });
+});
+
+Deno.test("iperf3: reverse TCP sends whole -l blocks in bursts: the same block again and again, -n and -k exact", async () => {
+  await withServiceEnv(makeServiceEnv({ services: ["iperf3"] }), async (env) => {
+    // -l 1000, -n 2,500,500: two 1,000,000-byte bursts and a cut one (half a block at the end).
+    let checked = 0;
+    const r = await env.run(() =>
+      tcpTest(env, {
+        parallel: 1,
+        reverse: true,
+        total: 2_500_500,
+        len: 1000,
+        onData(chunk, offset) {
+          for (let i = 0; i < chunk.length; i++) {
+            // Byte j of every block is the service's pattern byte j.
+            const j = (offset + i) % 1000;
+            if (chunk[i] !== ((j * 31 + 7) & 0xff)) {
+              assert.fail(`stream byte ${offset + i} is ${chunk[i]}`);
+            }
+          }
+          checked += chunk.length;
+        },
+      })
+    );
+    assert.equal(r.clientBytes, 2_500_500);
+    assert.equal(checked, 2_500_500);
+    // -k 2,100 blocks of 1,000 over three streams: 2,100,000 bytes in all.
+    const k = await env.run(() =>
+      tcpTest(env, { parallel: 3, reverse: true, total: 2100, blocks: true, len: 1000 })
+    );
+    assert.equal(k.clientBytes, 2_100_000);
+    assert.equal(k.streams.reduce((a, s) => a + s.bytes, 0), 2_100_000);
   });
 });
 

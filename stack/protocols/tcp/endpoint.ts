@@ -532,16 +532,35 @@ export class TcpEndpoint {
     if (this.rcvBuf === null) return 0;
     if (this.urgSeq >= 0) p = readAroundUrgent(this, p); // an urgent byte out of line
     const n = this.rcvBuf.read(p);
-    if (n > 0) {
-      rcvSpaceAdjust(this);
-      maybeWindowUpdate(this);
-      // Read to the end after the connection closed: the store goes back at once.
-      if (this.rcvBuf.empty) {
-        if (this.state === CLOSED) this.rcvBuf.release();
-        else this.drained();
-      }
-    }
+    if (n > 0) this.#consumed();
     return n;
+  }
+
+  /**
+   * Consumes up to `n` readable bytes without copying them (a sink that
+   * does not look at them); may send a window update, as `receive`.
+   */
+  receiveDiscard(n: number): number {
+    const buf = this.rcvBuf;
+    if (buf === null) return 0;
+    const k = n < buf.length ? n : buf.length;
+    // An urgent byte out of line: the copying read knows where the stream stops.
+    if (this.urgSeq >= 0) return k > 0 ? this.receive(new Uint8Array(k)) : 0;
+    if (k <= 0) return 0;
+    buf.discard(k);
+    this.#consumed();
+    return k;
+  }
+
+  // After the user consumed bytes: the window may reopen; read to the end
+  // after the connection closed, the store goes back at once.
+  #consumed(): void {
+    rcvSpaceAdjust(this);
+    maybeWindowUpdate(this);
+    if (this.rcvBuf!.empty) {
+      if (this.state === CLOSED) this.rcvBuf!.release();
+      else this.drained();
+    }
   }
 
   /** The user's CLOSE of the sending side (RFC 9293 §3.10.4): FIN after queued data. */

@@ -154,6 +154,10 @@ export class TcpStreamSocket implements StreamSocket {
     return this.#ep.receive(into);
   }
 
+  discard(max: number): number {
+    return this.#ep.receiveDiscard(max);
+  }
+
   sendUrgent(byte: number): number {
     return this.canWrite ? sendUrgent(this.#ep, byte) : 0;
   }

@@ -479,13 +479,14 @@ function open(
   const peer = checkSocketHost(options.hostname, action, zones);
   const address = peer.address;
   const port = checkPort(options.port, action, false);
-  const bindAction = `Cannot bind to ${options.localAddress}`;
-  const local: SocketTarget | undefined =
-    options.localAddress === undefined || options.localAddress === ""
-      ? undefined
-      : checkSocketHost(options.localAddress, bindAction, zones);
+  let local: SocketTarget | undefined;
+  if (options.localAddress !== undefined && options.localAddress !== "") {
+    // Its words only when there is a local address (a string per connect otherwise).
+    const bindAction = `Cannot bind to ${options.localAddress}`;
+    local = checkSocketHost(options.localAddress, bindAction, zones);
+    checkZone(local, undefined, bindAction); // bind()'s EINVAL
+  }
   const localAddress = local?.address;
-  if (local !== undefined) checkZone(local, undefined, bindAction); // bind()'s EINVAL
   checkZone(peer, local, action);
   const localPort = options.localPort === undefined
     ? undefined

@@ -670,8 +670,8 @@ export class TcpEndpoint {
     this.setState(TIME_WAIT);
     this.rtoAt = this.delackAt = this.keepAt = 0;
     this.rackAt = 0;
-    this.rack?.recycle();
-    this.rack = null; // nothing of ours is in flight any more
+    this.rack?.retire(); // nothing of ours is in flight any more: the record goes to the next connection
+    this.rack = null;
     this.sndBuf?.dispose();
     this.sndBuf = null;
     this.scoreboard = null;

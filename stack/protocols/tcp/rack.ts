@@ -41,6 +41,21 @@ const PTO_NO_RTT = 1_000_000;
 /** Shortest PTO, µs (Linux's 10 ms floor: a tiny SRTT would probe ahead of delayed ACKs). */
 const PTO_MIN = 10_000;
 
+/**
+ * Most records kept for reuse ({@linkcode Rack.retire}): two per connection
+ * in flight at once is plenty for a churn of short connections.
+ */
+const SPARE_RACKS = 64;
+/**
+ * Records of connections that reached TIME-WAIT, reset, for the next
+ * connection's first data or FIN ({@linkcode rackOf}): a short connection
+ * sends only its FIN, and a new record and its ring cost ~550 B per side of
+ * every connection. Shared by the process's stacks, as the ring's spare
+ * stores (`rack_ring.ts`); a record is reset before it is kept, so nothing
+ * of a connection is seen by the next.
+ */
+const spareRacks: Rack[] = [];
+
 const RETRANS = 1;
 const SACKED = 2;
 const LOST = 4;
@@ -146,6 +161,49 @@ export class Rack {
   /** An empty record of at most `limit` segments. */
   constructor(limit: number) {
     this.limit = limit;
+  }
+
+  /**
+   * The connection is done with RACK and forgets this record (nothing of
+   * it is in flight): the ring's stores go to the next ring
+   * ({@linkcode RackRing.recycle}), and the record itself, reset to a new
+   * one's state, to the next connection's {@linkcode rackOf}.
+   */
+  retire(): void {
+    this.#r.recycle();
+    if (this.limit !== RACK_SEGMENTS || spareRacks.length >= SPARE_RACKS) return;
+    // As the field initializers above (a new record), in the same order.
+    this.#sends = 0;
+    this.overflow = false;
+    this.xmitTs = -1;
+    this.endSeq = 0;
+    this.xmitOrder = -1;
+    this.rtt = 0;
+    this.minRtt = Infinity;
+    this.fack = 0;
+    this.#fackSet = false;
+    this.reorderingSeen = false;
+    this.reoWndMult = 1;
+    this.reoWndPersist = 0;
+    this.dsackRound = 0;
+    this.dsackRoundSet = false;
+    this.segsSacked = 0;
+    this.advanced = false;
+    this.reoAt = 0;
+    this.ptoAt = -0;
+    this.tlpEndSeq = 0;
+    this.tlpActive = false;
+    this.tlpIsRetrans = false;
+    this.probing = false;
+    this.wasInRecovery = false;
+    this.armedUna = 0;
+    this.armedMax = 0;
+    this.lostCount = 0;
+    this.reorderEvents = 0;
+    this.probes = 0;
+    this.#tsEcr = -1;
+    this.#tsOffset = 0;
+    spareRacks.push(this);
   }
 
   /** Segments tracked. */
@@ -385,7 +443,7 @@ export class Rack {
 /** The connection's RACK state, made when SACK is in use with `rack` on. */
 export function rackOf(ep: TcpEndpoint): Rack | null {
   if (ep.rack === null && ep.sackOk && ep.core.cfg.rack && !ep.rackOff) {
-    ep.rack = new Rack(RACK_SEGMENTS);
+    ep.rack = spareRacks.pop() ?? new Rack(RACK_SEGMENTS);
     // The handshake's RTT sample (the only one before the first data) is a
     // minimum RTT too, as Linux's tcp_update_rtt_min on the SYN-ACK: without
     // it a retransmission SACKed in the first flight gives no RACK sample.

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Rack } from "./rack.ts";
+import { Rack, RACK_SEGMENTS, rackOf } from "./rack.ts";
+import type { TcpEndpoint } from "./endpoint.ts";
 import { Prr } from "./prr.ts";
 import { isDsack } from "./dsack.ts";
 import { TcpOptionSet } from "../../wire/tcp_options.ts";
@@ -81,6 +82,38 @@ Deno.test("Rack: works across sequence wrap-around, forgets acknowledged segment
   assert.equal(r.overflow, true);
   r.timedOut();
   assert.equal(r.segsSacked, 0);
+});
+
+Deno.test("Rack: a retired record is reset, taken by the next connection's rackOf, and judges as a new one", () => {
+  const used = new Rack(RACK_SEGMENTS);
+  flight(used, 0, 4, 0);
+  used.sack(100, 200, 10_000);
+  used.detectLoss(15_000, 5_000);
+  used.sent(0, 100, 16_000); // the lost segment resent
+  used.retire();
+  const ep = {
+    rack: null,
+    sackOk: true,
+    rackOff: false,
+    rttSamples: 0,
+    srtt: 0,
+    core: { cfg: { rack: true } },
+  } as unknown as TcpEndpoint;
+  const again = rackOf(ep)!;
+  assert.equal(again, used, "the retired record is reused");
+  const fresh = new Rack(RACK_SEGMENTS);
+  assert.deepEqual({ ...again }, { ...fresh });
+  assert.equal(again.count, 0);
+  // The same flight gives the same judgements (the private counters were reset too).
+  for (const r of [again, fresh]) {
+    flight(r, 5000, 3, 20_000);
+    r.sack(5100, 5300, 30_000);
+    r.sack(5000, 5050, 30_001); // below RACK.fack: reordering
+  }
+  assert.equal(again.detectLoss(40_000, 0), fresh.detectLoss(40_000, 0));
+  assert.equal(again.nextLost(), fresh.nextLost());
+  assert.equal(again.pipe(), fresh.pipe());
+  assert.deepEqual({ ...again }, { ...fresh });
 });
 
 Deno.test("Prr: proportional while pipe > ssthresh, then slow-start reduction bound", () => {

@@ -172,8 +172,14 @@ export class TimeWaitTable {
   #words: Uint32Array[] = [];
   /** The same chunks as doubles (the times). */
   #times: Float64Array[] = [];
-  /** IPv6 local and remote keys per row ("" for IPv4). */
+  /**
+   * IPv6 local and remote keys per row ("" for IPv4), made at the first
+   * IPv6 record: an IPv4-only stack keeps no array of two strings per row
+   * (32,768 slots for 16,384 records, grown by copying, on V8's heap).
+   */
   #v6: string[] = [];
+  /** Each row's tuple hash, kept from `settle` so growing and removing rehash nothing. */
+  #hash = NO_ROWS;
   /** Next row in the hash chain, or the next free row; -1 ends. */
   #next = NO_ROWS;
   /** Bumped when a row is freed: queue entries of an older generation are stale. */
@@ -220,8 +226,16 @@ export class TimeWaitTable {
     const chunks = this.#words;
     const v4 = typeof la === "number";
     const ports = (lp << 16 | rp) >>> 0;
-    let row = this.#heads[tupleHash(la, lp, ra, rp) & (this.#heads.length - 1)]!;
+    const hash = tupleHash(la, lp, ra, rp);
+    const hashes = this.#hash;
+    let row = this.#heads[hash & (this.#heads.length - 1)]!;
     while (row >= 0) {
+      // The kept hash first: a row of another tuple is passed over without
+      // reading its record (a cache miss per row in a table of megabytes).
+      if (hashes[row] !== hash) {
+        row = this.#next[row]!;
+        continue;
+      }
       const w = chunks[chunkOf(row)]!;
       const o = offsetOf(row);
       if (w[o + W_PORTS] === ports) {
@@ -248,11 +262,14 @@ export class TimeWaitTable {
     this.#free = this.#next[row]!;
     const chunk = chunkOf(row);
     writeRecord(this.#words[chunk]!, this.#times[chunk]!, offsetOf(row), ep);
-    const v6 = typeof ep.localAddr !== "number";
-    this.#v6[2 * row] = v6 ? ep.localAddr as string : "";
-    this.#v6[2 * row + 1] = v6 ? ep.remoteAddr as string : "";
-    const h = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
-      (this.#heads.length - 1);
+    if (typeof ep.localAddr !== "number") {
+      if (this.#v6.length === 0) this.#v6 = new Array(2 * this.#rows).fill("");
+      this.#v6[2 * row] = ep.localAddr;
+      this.#v6[2 * row + 1] = ep.remoteAddr as string;
+    }
+    const hash = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    this.#hash[row] = hash;
+    const h = hash & (this.#heads.length - 1);
     this.#next[row] = this.#heads[h]!;
     this.#heads[h] = row;
     this.#size++;
@@ -323,19 +340,6 @@ export class TimeWaitTable {
     return this.#closeAt(row) !== 0;
   }
 
-  /** The tuple hash of the record in `row`. */
-  #hashOf(row: number): number {
-    const w = this.#words[chunkOf(row)]!;
-    const o = offsetOf(row);
-    const v6 = (w[o + W_BITS]! & IPV6) !== 0;
-    return tupleHash(
-      v6 ? this.#v6[2 * row]! : w[o + W_LA4]!,
-      localPortOf(w, o),
-      v6 ? this.#v6[2 * row + 1]! : w[o + W_RA4]!,
-      remotePortOf(w, o),
-    );
-  }
-
   /** A new endpoint with the record's fields (not in any table, no timer). */
   #endpoint(row: number): TcpEndpoint {
     const chunk = chunkOf(row);
@@ -351,7 +355,7 @@ export class TimeWaitTable {
 
   /** Takes `row` out of the hash chains and frees it; its queue entry goes stale. */
   #remove(row: number): void {
-    const h = this.#hashOf(row) & (this.#heads.length - 1);
+    const h = this.#hash[row]! & (this.#heads.length - 1);
     const next = this.#next;
     let cur = this.#heads[h]!;
     let prev = -1;
@@ -363,7 +367,7 @@ export class TimeWaitTable {
     if (prev < 0) this.#heads[h] = next[row]!;
     else next[prev] = next[row]!;
     this.#times[chunkOf(row)]![(offsetOf(row) >> 1) + D_CLOSE_AT] = 0;
-    this.#v6[2 * row] = this.#v6[2 * row + 1] = "";
+    if (this.#v6.length > 0) this.#v6[2 * row] = this.#v6[2 * row + 1] = "";
     this.#gen[row] = (this.#gen[row]! + 1) | 0;
     next[row] = this.#free;
     this.#free = row;
@@ -380,16 +384,19 @@ export class TimeWaitTable {
     const next = new Int32Array(rows);
     const gen = new Int32Array(rows);
     gen.set(this.#gen);
-    for (let row = old; row < rows; row++) {
-      this.#v6.push("", "");
+    const hash = new Int32Array(rows);
+    hash.set(this.#hash);
+    if (this.#v6.length > 0) {
+      for (let row = old; row < rows; row++) this.#v6.push("", "");
     }
     const heads = new Int32Array(rows * 2).fill(-1);
     this.#gen = gen;
+    this.#hash = hash;
     this.#heads = heads;
     this.#next = next;
-    // Rehash the records (every old row is live: rows are added only when none is free).
+    // Rechain the records (every old row is live: rows are added only when none is free).
     for (let row = 0; row < old; row++) {
-      const h = this.#hashOf(row) & (heads.length - 1);
+      const h = hash[row]! & (heads.length - 1);
       next[row] = heads[h]!;
       heads[h] = row;
     }
@@ -409,6 +416,7 @@ export class TimeWaitTable {
     this.#v6 = [];
     this.#next = NO_ROWS;
     this.#gen = NO_ROWS;
+    this.#hash = NO_ROWS;
     this.#heads = NO_ROWS;
     this.#queue = NO_ROWS;
     this.#free = -1;
@@ -513,7 +521,8 @@ export class TimeWaitTable {
     for (let r = 0; r < rows; r = r === 0 ? INITIAL_ROWS : 2 * r) {
       words.push(newChunk(r === 0 ? INITIAL_ROWS : r));
     }
-    const v6: string[] = new Array(rows * 2).fill("");
+    const v6: string[] = this.#v6.length > 0 ? new Array(rows * 2).fill("") : [];
+    const hash = new Int32Array(rows);
     const next = new Int32Array(rows);
     const heads = new Int32Array(rows * 2).fill(-1);
     const queue = new Int32Array(Math.max(2 * INITIAL_ROWS, 4 * this.#size));
@@ -524,9 +533,12 @@ export class TimeWaitTable {
       if (this.#gen[row] !== q[i + 1]) continue; // stale
       const o = offsetOf(row);
       words[chunkOf(to)]!.set(this.#words[chunkOf(row)]!.subarray(o, o + WIDTH), offsetOf(to));
-      v6[2 * to] = this.#v6[2 * row]!;
-      v6[2 * to + 1] = this.#v6[2 * row + 1]!;
-      const h = this.#hashOf(row) & (heads.length - 1);
+      if (v6.length > 0) {
+        v6[2 * to] = this.#v6[2 * row]!;
+        v6[2 * to + 1] = this.#v6[2 * row + 1]!;
+      }
+      hash[to] = this.#hash[row]!;
+      const h = hash[to]! & (heads.length - 1);
       next[to] = heads[h]!;
       heads[h] = to;
       queue[2 * to] = to; // generation 0
@@ -540,6 +552,7 @@ export class TimeWaitTable {
     this.#words = words;
     this.#times = words.map(timesOf);
     this.#v6 = v6;
+    this.#hash = hash;
     this.#next = next;
     this.#gen = new Int32Array(rows);
     this.#heads = heads;

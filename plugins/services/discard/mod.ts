@@ -6,7 +6,7 @@
  * - **Binds:** nothing (a service: it listens through `tcp.sockets` and `udp.sockets`).
  * - **Requires:** `tcp.sockets`, `udp.sockets` (each optional: it serves on what is loaded).
  * - **Options:** `port` (9), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `tcp`/`udp` (true),
- *   `maxConnections` (256), `lingerMs` (10000), `readSize` (262144: bytes per read).
+ *   `maxConnections` (256), `lingerMs` (10000), `readSize` (262144: bytes consumed per read, uncopied: `TcpConn.discard`).
  * - **Counters:** `bytes` (every byte received, TCP and UDP payload),
  *   `connections`, `rejected`, `datagrams`, `errors`.
  * - **Not supported:** nothing the RFC asks for.
@@ -52,7 +52,7 @@ export const discardPlugin: ProtocolPlugin = {
     counters: ["bytes"],
     options: {
       ...hostOptions(9, { tcp: true, udp: true }),
-      readSize: { default: 262_144, description: "bytes asked for per read" },
+      readSize: { default: 262_144, description: "bytes consumed per read" },
     },
   }),
   setup(ctx) {
@@ -61,9 +61,8 @@ export const discardPlugin: ProtocolPlugin = {
     const host: ServiceHost = new ServiceHost(ctx, {
       // RFC 863: "Once a connection is established any data received is thrown away."
       async tcp(conn: TcpConn): Promise<void> {
-        const buf = new Uint8Array(readSize);
         for (;;) {
-          const n = await conn.read(buf);
+          const n = await conn.discard(readSize); // counted, never copied
           if (n === null) break;
           bytes.value += n;
         }

@@ -49,6 +49,7 @@ import { wireOf } from "./_wire.ts";
 import { TraceRecorder } from "./_partition_replay.ts";
 import type { StepTrace } from "./_partition_replay.ts";
 import type { FrameSink } from "./_wire.ts";
+import type { Sampler } from "./_partition_samples.ts";
 
 /** Int32 words of the control block. */
 const ABORT = 2;
@@ -445,14 +446,28 @@ export async function runPair(
   duration: number,
   early: readonly number[],
   cpu: (() => number) | null,
-  options: { readonly publishEveryStep: boolean; readonly traceSteps: boolean } = {
+  options: {
+    readonly publishEveryStep: boolean;
+    readonly traceSteps: boolean;
+    readonly sampler?: Sampler | null;
+  } = {
     publishEveryStep: false,
     traceSteps: false,
   },
 ): Promise<PairRun> {
   const channel = new PairChannel(shared, part.index, ringBytes, cpu);
   const traceCpu = options.traceSteps ? cpu : null;
-  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep, traceCpu);
+  const sampler = options.sampler ?? null;
+  return await runPairOn(
+    net,
+    part,
+    channel,
+    duration,
+    early,
+    options.publishEveryStep,
+    traceCpu,
+    sampler,
+  );
 }
 
 async function runPairOn(
@@ -463,6 +478,7 @@ async function runPairOn(
   early: readonly number[],
   everyStep: boolean,
   cpu: (() => number) | null,
+  sampler: Sampler | null,
 ): Promise<PairRun> {
   const wire = wireOf.get(net)!;
   const me = part.index;
@@ -608,6 +624,7 @@ async function runPairOn(
         net.step();
         channel.stepped();
         await macrotask();
+        sampler?.at(net.now(), channel.waited, channel.waitCpu);
         if (trace !== null) {
           const now = cpu!() - channel.waitCpu;
           trace.add(target);

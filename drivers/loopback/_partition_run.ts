@@ -22,6 +22,7 @@ import type { FrameSink } from "./_wire.ts";
 import { preciseThreadCpuClock, threadCpuMs } from "./_thread_cpu.ts";
 import { abortShared, crossingTo, pairSharedBytes, runPair } from "./_partition_async.ts";
 import type { StepTrace } from "./_partition_replay.ts";
+import { Sampler } from "./_partition_samples.ts";
 
 /** @internal What the main thread sends each partition. */
 export interface PartitionInit {
@@ -44,6 +45,8 @@ export interface PartitionInit {
   readonly barrier: boolean;
   /** Two partitions: publish the bound after every step that moved it, not on demand. */
   readonly publishEveryStep: boolean;
+  /** Simulated µs between progress samples (0: none). */
+  readonly sampleEvery: number;
 }
 
 const ARRIVED = 0, GEN = 1, ABORT = 2;
@@ -271,6 +274,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     const scenario = await build(net, part, init.params);
     wire.remote = wire.onCallback = null;
     const t0 = performance.now(), c0 = threadCpuMs();
+    const sampler = init.sampleEvery > 0 ? new Sampler(init.sampleEvery, net.now()) : null;
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
     let stepTrace: StepTrace | null = null;
@@ -279,6 +283,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu, {
         publishEveryStep: init.publishEveryStep,
         traceSteps: init.traceSteps,
+        sampler,
       });
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
       stepTrace = r.trace;
@@ -289,11 +294,12 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       publications = r.publications;
     } else {
       const cpu = init.profile && channel !== null ? preciseThreadCpuClock() : null;
-      run = await runWindows(net, part, channel, init.duration, cpu);
+      run = await runWindows(net, part, channel, init.duration, cpu, sampler);
       waitMs = channel?.waited ?? 0;
       spinMs = channel?.spun ?? 0;
       sleeps = channel?.sleeps ?? 0;
     }
+    sampler?.at(net.now(), waitMs, waitCpuMs);
     const busyMs = performance.now() - t0 - waitMs;
     const timing = {
       startMs: performance.timeOrigin + t0 - init.calledAt,
@@ -306,6 +312,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       waitCpuMs,
       windows: run.windows,
       publications,
+      ...(sampler === null ? {} : { samples: sampler.take() }),
     };
     const owners: Record<string, number> = {};
     for (const sw of part.switches) owners[sw.name] = part.ownerOf(sw);
@@ -333,6 +340,7 @@ async function runWindows(
   channel: Channel | null,
   duration: number,
   cpu: (() => number) | null,
+  sampler: Sampler | null,
 ): Promise<{ windows: number; crossed: number; windowCpu: Float64Array | null }> {
   const wire = wireOf.get(net)!;
   const me = part.index;
@@ -411,6 +419,7 @@ async function runWindows(
         if (target > net.now()) net.clock.set(target);
         net.step();
         await macrotask();
+        sampler?.at(net.now(), channel?.waited ?? 0, NaN);
       }
       if (windowCpu !== null) {
         if (windows === windowCpu.length) {

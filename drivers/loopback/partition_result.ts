@@ -120,6 +120,13 @@ export interface PartitionTiming {
   readonly waitCpuMs: number;
   /** With two partitions: bounds it published (0 with barriers). */
   readonly publications: number;
+  /**
+   * With `sampleEvery`: per interval of simulated time passed, five numbers
+   * (simulated s, the run's thread CPU ms, waited ms of wall time, the waits'
+   * CPU ms or NaN, heap used MiB), to see a partition's cost per simulated
+   * minute over a long run.
+   */
+  readonly samples?: readonly number[];
 }
 
 /** @internal What one partition's run hands back. */

@@ -286,6 +286,20 @@ function printRow(x: PartitionedRow, seconds: number, oneReal: number, same: str
         t.map((p) => p.publications).join(" / ")
       }`,
   );
+  if (t[0]?.waitCauses === undefined) return;
+  const pct = (n: number, all: number) => `${(100 * n / all).toFixed(1)}%`;
+  for (const [i, p] of t.entries()) {
+    const causes = Object.entries(p.waitCauses ?? {}).filter(([, n]) => n > 0);
+    const lengths = p.waitLengths!;
+    const label = ["≤10", "≤30", "≤100", "≤300", "≤1000", ">1000"];
+    const row = (xs: readonly number[]) =>
+      xs.map((n, k) => `${label[k]} µs ${pct(n, p.windows)}`).join(", ");
+    // deno-lint-ignore no-console
+    console.log(
+      `  p${i} waits by cause: ${causes.map(([k, n]) => `${k} ${pct(n, p.windows)}`).join(", ")}` +
+        `; spun ${row(lengths.spun)}; slept ${row(lengths.slept)}`,
+    );
+  }
 }
 
 /**

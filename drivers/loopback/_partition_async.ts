@@ -67,6 +67,8 @@ const READ_TOTAL = 8, WRITE_TOTAL = 12;
 const STEPS = 10;
 /** Per partition p: set while p waits for the other's next publication. */
 const WANT = 14;
+/** Per partition p: which kind of pending event set its published bound (BoundKind). */
+const KIND = 0;
 const CTL_BYTES = 64;
 /** BigInt64 words after the control block: per partition, B (µs) and frames taken in. */
 const BOUND = 0, TAKEN = 2;
@@ -95,6 +97,36 @@ const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005, SPIN_CAP_MS = 1;
 const TRACE_STEPS = 1 << 21;
 /** A partition silent this long is taken for dead. */
 const STALL_TIMEOUT_MS = 120_000;
+
+/**
+ * What set a partition's bound: a frame its switch may pass across (at its
+ * time), a host's event (plus a host cable), a frame its switch hands to a
+ * host (plus both cables), an event none of these saw (at its time), or
+ * nothing pending.
+ */
+const enum BoundKind {
+  Crossing = 0,
+  Host = 1,
+  Handed = 2,
+  Unseen = 3,
+  Idle = 4,
+}
+/**
+ * Why a partition waited: the other's bound, by its kind (BoundKind, 0 to
+ * 4), or a frame it sent that the other had not taken in (5).
+ */
+const WAIT_CAUSES = [
+  "otherCrossing",
+  "otherHost",
+  "otherHanded",
+  "otherUnseen",
+  "otherIdle",
+  "sentNotTaken",
+  "ownBound",
+] as const;
+const SENT_NOT_TAKEN = 5, OWN_BOUND = 6;
+/** Upper ends (µs of wall time) of the waits' length classes; the last is open. */
+const WAIT_LENGTHS_US = [10, 30, 100, 300, 1000, Infinity];
 
 /** @internal Shared bytes for two partitions with rings of `ringBytes`. */
 export function pairSharedBytes(ringBytes: number): number {
@@ -167,6 +199,8 @@ class PairChannel {
   sleeps = 0;
   /** Thread CPU time inside waits (spinning, the futex calls), ms; NaN without a clock. */
   waitCpu = NaN;
+  /** Waits by length class (WAIT_LENGTHS_US): those the spin covered, then those that slept. */
+  readonly lengths: number[] = new Array(2 * WAIT_LENGTHS_US.length).fill(0);
   readonly #cpu: (() => number) | null;
 
   constructor(
@@ -278,10 +312,11 @@ class PairChannel {
     return n;
   }
 
-  /** Publishes this partition's bound (µs, Infinity: none) and the frames taken in. */
-  publish(bound: number): void {
+  /** Publishes this partition's bound (µs, Infinity: none), what set it, and the frames taken in. */
+  publish(bound: number, kind: BoundKind): void {
     this.publications++;
     const vals = this.#vals, ctl = this.#ctl;
+    Atomics.store(ctl, KIND + this.#me, kind);
     // B first: a reader that sees the new count then sees a B that covers it.
     Atomics.store(vals, BOUND + this.#me, bound === Infinity ? NEVER : BigInt(Math.floor(bound)));
     Atomics.store(vals, TAKEN + this.#me, BigInt(this.taken));
@@ -300,11 +335,12 @@ class PairChannel {
     Atomics.notify(this.#ctl, BUMP + this.#me);
   }
 
-  /** The other's published frames taken in, then its bound (in that order). */
-  other(): { taken: number; bound: number } {
+  /** The other's published frames taken in, then its bound (in that order) and what set it. */
+  other(): { taken: number; bound: number; kind: BoundKind } {
     const taken = Number(Atomics.load(this.#vals, TAKEN + this.#other));
     const b = Atomics.load(this.#vals, BOUND + this.#other);
-    return { taken, bound: b === NEVER ? Infinity : Number(b) };
+    const kind = Atomics.load(this.#ctl, KIND + this.#other) as BoundKind;
+    return { taken, bound: b === NEVER ? Infinity : Number(b), kind };
   }
 
   /** Whether the other waits for this partition to publish. */
@@ -357,7 +393,11 @@ class PairChannel {
       this.#check(t0);
     }
     Atomics.store(ctl, WANT + this.#me, 0);
-    this.waited += performance.now() - t0;
+    const waited = performance.now() - t0;
+    this.waited += waited;
+    let k = 0;
+    while (waited * 1000 >= WAIT_LENGTHS_US[k]!) k++;
+    this.lengths[(covered ? 0 : WAIT_LENGTHS_US.length) + k]!++;
     if (this.#cpu !== null) this.waitCpu += this.#cpu() - c0;
     this.#check(t0);
   }
@@ -402,6 +442,9 @@ export interface PairRun {
   readonly spun: number;
   readonly sleeps: number;
   readonly waitCpu: number;
+  /** Waits by cause (WAIT_CAUSES) and by length (`PartitionTiming.waitLengths`). */
+  readonly causes: Record<string, number>;
+  readonly lengths: { readonly spun: number[]; readonly slept: number[] };
   /** With a CPU clock: each step's time, CPU and the bound before it (null past TRACE_STEPS). */
   readonly trace: StepTrace | null;
 }
@@ -559,7 +602,10 @@ async function runPairOn(
     return true;
   };
   wire.onCallback = (at) => callbacks.push(at);
+  /** What set the bound `bound` returned last. */
+  let kind = BoundKind.Idle;
   const bound = (next: Instant | undefined): number => {
+    kind = BoundKind.Idle;
     if (next === undefined) return Infinity;
     // Every pending event is at or after next: earlier entries were delivered.
     const crossing = earliest(near, next),
@@ -570,9 +616,19 @@ async function runPairOn(
       );
     const handed = earliest(toHosts, next);
     // Something due at next that none of these saw: as if it could cross at once.
-    if (Math.min(crossing, host, handed) > next) return next;
-    return Math.min(crossing, host + accessDelay, handed + hostDelay + accessDelay);
+    if (Math.min(crossing, host, handed) > next) {
+      kind = BoundKind.Unseen;
+      return next;
+    }
+    const fromHost = host + accessDelay, fromHanded = handed + hostDelay + accessDelay;
+    kind = crossing <= fromHost && crossing <= fromHanded
+      ? BoundKind.Crossing
+      : fromHost <= fromHanded
+      ? BoundKind.Host
+      : BoundKind.Handed;
+    return Math.min(crossing, fromHost, fromHanded);
   };
+  const causes = new Array<number>(WAIT_CAUSES.length).fill(0);
   try {
     await macrotask();
     for (let i = 0; i < early.length; i += 2) {
@@ -585,7 +641,7 @@ async function runPairOn(
     let trace = cpu === null ? null : new TraceRecorder(), traced = 0;
     /** CPU time not spent waiting, at the end of the last step traced. */
     let busy = cpu === null ? 0 : cpu();
-    let other = { taken: 0, bound: -Infinity };
+    let other = { taken: 0, bound: -Infinity, kind: BoundKind.Unseen };
     for (;;) {
       // The other's bound and frames change only when it publishes.
       const stamp = channel.stamp();
@@ -600,8 +656,12 @@ async function runPairOn(
       }
       const next = net.nextDeadline();
       current = bound(next);
-      let horizon = Math.min(other.bound + lookahead, current + 2 * lookahead, limit);
-      for (const at of sentAt) if (at + lookahead < horizon) horizon = at + lookahead;
+      let horizon = other.bound + lookahead, cause: number = other.kind;
+      if (current + 2 * lookahead < horizon) horizon = current + 2 * lookahead, cause = OWN_BOUND;
+      if (limit < horizon) horizon = limit;
+      for (const at of sentAt) {
+        if (at + lookahead < horizon) horizon = at + lookahead, cause = SENT_NOT_TAKEN;
+      }
       const runnable = next !== undefined && Math.ceil(next) < horizon;
       // Publish before waiting, or when the other waits for it: a stale bound
       // is still a true one (lower), so the other needs a new one only then,
@@ -616,7 +676,7 @@ async function runPairOn(
         published = current;
         publishedTaken = channel.taken;
         publishedSent = sentCount;
-        channel.publish(current);
+        channel.publish(current, kind);
       }
       if (runnable) {
         const target = Math.ceil(next);
@@ -637,11 +697,12 @@ async function runPairOn(
       }
       const finished = next === undefined || Math.ceil(next) >= limit;
       if (finished && horizon >= limit) break;
+      causes[cause]!++;
       // The other's bound that would let this partition step (or finish).
       channel.wait(stamp, (finished ? limit : Math.ceil(next) + 1) - lookahead);
     }
     // Nothing more will cross from here.
-    channel.publish(Infinity);
+    channel.publish(Infinity, BoundKind.Idle);
     if (end > net.now()) net.clock.set(end);
     return {
       waits: channel.waits,
@@ -651,6 +712,11 @@ async function runPairOn(
       spun: channel.spun,
       sleeps: channel.sleeps,
       waitCpu: channel.waitCpu,
+      causes: Object.fromEntries(WAIT_CAUSES.map((name, i) => [name, causes[i]!])),
+      lengths: {
+        spun: channel.lengths.slice(0, WAIT_LENGTHS_US.length),
+        slept: channel.lengths.slice(WAIT_LENGTHS_US.length),
+      },
       trace: trace === null ? null : (trace.add(Infinity), trace.take()),
     };
   } finally {

@@ -16,7 +16,7 @@ import type { Instant } from "../../stack/clock.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { VirtualNetwork } from "./network.ts";
 import { Partition } from "./partition.ts";
-import type { PartitionOutput, ScenarioBuilder } from "./partition.ts";
+import type { PartitionOutput, PartitionTiming, ScenarioBuilder } from "./partition.ts";
 import { wireOf } from "./_wire.ts";
 import type { FrameSink } from "./_wire.ts";
 import { preciseThreadCpuClock, threadCpuMs } from "./_thread_cpu.ts";
@@ -278,6 +278,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
     let stepTrace: StepTrace | null = null;
+    let waitsBy: Pick<PartitionTiming, "waitCauses" | "waitLengths"> = {};
     if (pair) {
       const cpu = init.profile ? preciseThreadCpuClock() : null;
       const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu, {
@@ -292,6 +293,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       sleeps = r.sleeps;
       waitCpuMs = r.waitCpu;
       publications = r.publications;
+      waitsBy = { waitCauses: r.causes, waitLengths: r.lengths };
     } else {
       const cpu = init.profile && channel !== null ? preciseThreadCpuClock() : null;
       run = await runWindows(net, part, channel, init.duration, cpu, sampler);
@@ -313,6 +315,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       windows: run.windows,
       publications,
       ...(sampler === null ? {} : { samples: sampler.take() }),
+      ...waitsBy,
     };
     const owners: Record<string, number> = {};
     for (const sw of part.switches) owners[sw.name] = part.ownerOf(sw);

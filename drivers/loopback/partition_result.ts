@@ -127,6 +127,21 @@ export interface PartitionTiming {
    * minute over a long run.
    */
   readonly samples?: readonly number[];
+  /**
+   * Two partitions without barriers: the waits by what held this partition
+   * back: the other's bound, by what set it (`otherCrossing`: a frame its
+   * switch may pass across; `otherHost`: a host's event plus a host cable;
+   * `otherHanded`: a frame its switch hands to a host plus both cables;
+   * `otherUnseen`, `otherIdle`), a frame sent that the other had not taken
+   * in (`sentNotTaken`), or this partition's own bound (`ownBound`).
+   */
+  readonly waitCauses?: Readonly<Record<string, number>>;
+  /**
+   * Two partitions without barriers: the waits by wall time, in classes up to
+   * 10, 30, 100, 300 and 1,000 µs and beyond, those the spin covered
+   * (`spun`) and those that slept (a wake-up each).
+   */
+  readonly waitLengths?: { readonly spun: readonly number[]; readonly slept: readonly number[] };
 }
 
 /** @internal What one partition's run hands back. */

@@ -296,7 +296,9 @@ function printRow(x: PartitionedRow, seconds: number, oneReal: number, same: str
       xs.map((n, k) => `${label[k]} µs ${pct(n, p.windows)}`).join(", ");
     // deno-lint-ignore no-console
     console.log(
-      `  p${i} waits by cause: ${causes.map(([k, n]) => `${k} ${pct(n, p.windows)}`).join(", ")}` +
+      `  p${i} hosts' steps ahead ${p.aheadSteps}, frames taken late ${p.lateFrames}; waits by cause: ${
+        causes.map(([k, n]) => `${k} ${pct(n, p.windows)}`).join(", ")
+      }` +
         `; spun ${row(lengths.spun)}; slept ${row(lengths.slept)}`,
     );
   }

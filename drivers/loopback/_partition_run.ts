@@ -278,7 +278,10 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
     let stepTrace: StepTrace | null = null;
-    let waitsBy: Pick<PartitionTiming, "waitCauses" | "waitLengths"> = {};
+    let waitsBy: Pick<
+      PartitionTiming,
+      "waitCauses" | "waitLengths" | "aheadSteps" | "lateFrames"
+    > = {};
     if (pair) {
       const cpu = init.profile ? preciseThreadCpuClock() : null;
       const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu, {
@@ -293,7 +296,12 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       sleeps = r.sleeps;
       waitCpuMs = r.waitCpu;
       publications = r.publications;
-      waitsBy = { waitCauses: r.causes, waitLengths: r.lengths };
+      waitsBy = {
+        waitCauses: r.causes,
+        waitLengths: r.lengths,
+        aheadSteps: r.aheadSteps,
+        lateFrames: r.lateFrames,
+      };
     } else {
       const cpu = init.profile && channel !== null ? preciseThreadCpuClock() : null;
       run = await runWindows(net, part, channel, init.duration, cpu, sampler);

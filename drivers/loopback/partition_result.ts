@@ -142,6 +142,17 @@ export interface PartitionTiming {
    * (`spun`) and those that slept (a wake-up each).
    */
   readonly waitLengths?: { readonly spun: readonly number[]; readonly slept: readonly number[] };
+  /**
+   * Two partitions without barriers: steps of only hosts' events run past
+   * the run-ahead bound (up to a host cable further: what crosses reaches a
+   * switch first).
+   */
+  readonly aheadSteps?: number;
+  /**
+   * Two partitions without barriers: frames from the other partition that a
+   * switch here took in late, at their own time, behind its hosts' time.
+   */
+  readonly lateFrames?: number;
 }
 
 /** @internal What one partition's run hands back. */

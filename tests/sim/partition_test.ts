@@ -120,6 +120,19 @@ Deno.test("partition: two Workers publishing their bound every step match one th
   }
 });
 
+Deno.test("partition: hosts running a host cable past the bound, switches taking frames late, match one thread", async () => {
+  // 20 hosts a switch, every pair across the trunk, a request every 100 ms:
+  // instants with only hosts' events often lie just past the other's bound.
+  let ahead = 0, late = 0;
+  for (const seed of [6, 7]) {
+    const p = params({ hostSeed: seed, hostsPerSwitch: 20, interval: 100_000 });
+    const [, many] = await same(p, seed, 2);
+    for (const t of many.timing) ahead += t.aheadSteps!, late += t.lateFrames!;
+  }
+  assert.ok(ahead > 0, "hosts ran past the bound");
+  assert.ok(late > 0, "a switch took a frame late");
+});
+
 Deno.test("partition: switches forgetting addresses mid-run (1 s ageing) match one thread", async () => {
   // Learned addresses age out between requests, so frames a switch would have
   // handed to a host are flooded across the trunk again: the two-partition

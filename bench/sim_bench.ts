@@ -22,7 +22,9 @@
  * (or `one`) runs only that side; `SIM_BARRIER=1` and `SIM_EVERY_STEP=1`
  * set `runPartitioned`'s `barrier` and `publishEveryStep`; `SIM_TRACE=1` its
  * `traceSteps` (every step's CPU, a few µs each: the run replayed on idle
- * cores, with the waits the bounds impose and no others). `SIM_MODES=twin` measures the machine
+ * cores, with the waits the bounds impose and no others); `SIM_SAMPLE=S`
+ * prints each partition's CPU, waits and heap per S simulated seconds beside
+ * the one thread's (`sampleEvery`). `SIM_MODES=twin` measures the machine
  * instead: the one-thread run alone, then two of them at once (separate
  * processes, no shared memory); how much slower each gets with both cores
  * busy bounds what 2 Workers can gain here (shared caches, memory
@@ -239,6 +241,7 @@ async function runPartitionedOnce(
     traceSteps: Deno.env.get("SIM_TRACE") === "1",
     barrier: Deno.env.get("SIM_BARRIER") === "1",
     publishEveryStep: Deno.env.get("SIM_EVERY_STEP") === "1",
+    sampleEvery: Number(Deno.env.get("SIM_SAMPLE") ?? "0") * SECOND,
   });
   const real = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -283,6 +286,54 @@ function printRow(x: PartitionedRow, seconds: number, oneReal: number, same: str
         t.map((p) => p.publications).join(" / ")
       }`,
   );
+  if (t[0]?.waitCauses === undefined) return;
+  const pct = (n: number, all: number) => `${(100 * n / all).toFixed(1)}%`;
+  for (const [i, p] of t.entries()) {
+    const causes = Object.entries(p.waitCauses ?? {}).filter(([, n]) => n > 0);
+    const lengths = p.waitLengths!;
+    const label = ["≤10", "≤30", "≤100", "≤300", "≤1000", ">1000"];
+    const row = (xs: readonly number[]) =>
+      xs.map((n, k) => `${label[k]} µs ${pct(n, p.windows)}`).join(", ");
+    // deno-lint-ignore no-console
+    console.log(
+      `  p${i} hosts' steps ahead ${p.aheadSteps}, frames taken late ${p.lateFrames}; waits by cause: ${
+        causes.map(([k, n]) => `${k} ${pct(n, p.windows)}`).join(", ")
+      }` +
+        `; spun ${row(lengths.spun)}; slept ${row(lengths.slept)}`,
+    );
+  }
+}
+
+/**
+ * With `SIM_SAMPLE`: each interval's CPU (and, for Workers, of it the
+ * waits' CPU and the wall time waited) and heap, per partition, beside the
+ * one-thread run's, so a cost per simulated minute that grows shows when.
+ */
+function printSamples(one: PartitionedRow | null, many: PartitionedRow | null): void {
+  const F = 5;
+  const rows = [one, many].flatMap((x) => x?.r.timing.map((t) => t.samples ?? []) ?? []);
+  if (rows.length === 0 || rows[0]!.length === 0) return;
+  const names = [
+    ...(one === null ? [] : ["one"]),
+    ...(many === null ? [] : many.r.timing.map((_, i) => `p${i}`)),
+  ];
+  // deno-lint-ignore no-console
+  console.log(
+    `  per interval: simulated s | ${
+      names.map((n) => `${n} CPU-s (waits' CPU, waited wall) heap MiB`).join(" | ")
+    }`,
+  );
+  const n = Math.min(...rows.map((r) => r.length / F));
+  for (let k = 0; k < n; k++) {
+    const cells = rows.map((r) => {
+      const d = (f: number) => r[k * F + f]! - (k === 0 ? 0 : r[(k - 1) * F + f]!);
+      const waitCpu = Number.isNaN(d(3)) ? "" : ` (${(d(3) / 1000).toFixed(2)}, ` +
+        `${(d(2) / 1000).toFixed(2)})`;
+      return `${(d(1) / 1000).toFixed(2)}${waitCpu} ${r[k * F + 4]!.toFixed(0)}`;
+    });
+    // deno-lint-ignore no-console
+    console.log(`  ${rows[0]![k * F]!.toFixed(0)} | ${cells.join(" | ")}`);
+  }
 }
 
 /**
@@ -380,6 +431,7 @@ async function workersMode(workers: number): Promise<void> {
       }
       const oneReal = one?.real ?? NaN;
       for (const x of [one, many]) if (x !== null) printRow(x, seconds, oneReal, same);
+      printSamples(one, many);
       if (one !== null) real.one.push(one.real);
       if (many !== null) real.many.push(many.real);
       if (one !== null && many !== null) {

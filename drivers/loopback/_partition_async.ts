@@ -34,6 +34,16 @@
  * it drains the ring, so every frame q wrote before publishing B_q is queued
  * before p runs past it, and the later ones are bounded by B_q.
  *
+ * Past H, an instant with only hosts' events (no frame toward a switch) may
+ * still run if it is before H + D: what the other sends enters a switch here
+ * at H or later and reaches a host D later at the soonest, when that switch
+ * hands what enters it only to hosts (no other trunk, no snooping) and no
+ * cable is instant. Such a frame may then be taken in behind this
+ * partition's time: its switch takes it late, at its own time
+ * (`VirtualNetwork.stepLate`), as nothing else can be due there then (host
+ * events touch no switch before a host cable later), which cuts the waits by
+ * about a fifth in issue 19's scenario.
+ *
  * With more than two partitions a frame waiting in one ring could reach a
  * third partition through the second, which B does not cover: those runs keep
  * the barrier windows of `_partition_run.ts`.
@@ -49,6 +59,7 @@ import { wireOf } from "./_wire.ts";
 import { TraceRecorder } from "./_partition_replay.ts";
 import type { StepTrace } from "./_partition_replay.ts";
 import type { FrameSink } from "./_wire.ts";
+import type { Sampler } from "./_partition_samples.ts";
 
 /** Int32 words of the control block. */
 const ABORT = 2;
@@ -66,6 +77,8 @@ const READ_TOTAL = 8, WRITE_TOTAL = 12;
 const STEPS = 10;
 /** Per partition p: set while p waits for the other's next publication. */
 const WANT = 14;
+/** Per partition p: which kind of pending event set its published bound (BoundKind). */
+const KIND = 0;
 const CTL_BYTES = 64;
 /** BigInt64 words after the control block: per partition, B (µs) and frames taken in. */
 const BOUND = 0, TAKEN = 2;
@@ -94,6 +107,36 @@ const SPIN_MAX_MS = 0.2, SPIN_MIN_MS = 0.005, SPIN_CAP_MS = 1;
 const TRACE_STEPS = 1 << 21;
 /** A partition silent this long is taken for dead. */
 const STALL_TIMEOUT_MS = 120_000;
+
+/**
+ * What set a partition's bound: a frame its switch may pass across (at its
+ * time), a host's event (plus a host cable), a frame its switch hands to a
+ * host (plus both cables), an event none of these saw (at its time), or
+ * nothing pending.
+ */
+const enum BoundKind {
+  Crossing = 0,
+  Host = 1,
+  Handed = 2,
+  Unseen = 3,
+  Idle = 4,
+}
+/**
+ * Why a partition waited: the other's bound, by its kind (BoundKind, 0 to
+ * 4), or a frame it sent that the other had not taken in (5).
+ */
+const WAIT_CAUSES = [
+  "otherCrossing",
+  "otherHost",
+  "otherHanded",
+  "otherUnseen",
+  "otherIdle",
+  "sentNotTaken",
+  "ownBound",
+] as const;
+const SENT_NOT_TAKEN = 5, OWN_BOUND = 6;
+/** Upper ends (µs of wall time) of the waits' length classes; the last is open. */
+const WAIT_LENGTHS_US = [10, 30, 100, 300, 1000, Infinity];
 
 /** @internal Shared bytes for two partitions with rings of `ringBytes`. */
 export function pairSharedBytes(ringBytes: number): number {
@@ -166,6 +209,8 @@ class PairChannel {
   sleeps = 0;
   /** Thread CPU time inside waits (spinning, the futex calls), ms; NaN without a clock. */
   waitCpu = NaN;
+  /** Waits by length class (WAIT_LENGTHS_US): those the spin covered, then those that slept. */
+  readonly lengths: number[] = new Array(2 * WAIT_LENGTHS_US.length).fill(0);
   readonly #cpu: (() => number) | null;
 
   constructor(
@@ -277,10 +322,11 @@ class PairChannel {
     return n;
   }
 
-  /** Publishes this partition's bound (µs, Infinity: none) and the frames taken in. */
-  publish(bound: number): void {
+  /** Publishes this partition's bound (µs, Infinity: none), what set it, and the frames taken in. */
+  publish(bound: number, kind: BoundKind): void {
     this.publications++;
     const vals = this.#vals, ctl = this.#ctl;
+    Atomics.store(ctl, KIND + this.#me, kind);
     // B first: a reader that sees the new count then sees a B that covers it.
     Atomics.store(vals, BOUND + this.#me, bound === Infinity ? NEVER : BigInt(Math.floor(bound)));
     Atomics.store(vals, TAKEN + this.#me, BigInt(this.taken));
@@ -299,11 +345,12 @@ class PairChannel {
     Atomics.notify(this.#ctl, BUMP + this.#me);
   }
 
-  /** The other's published frames taken in, then its bound (in that order). */
-  other(): { taken: number; bound: number } {
+  /** The other's published frames taken in, then its bound (in that order) and what set it. */
+  other(): { taken: number; bound: number; kind: BoundKind } {
     const taken = Number(Atomics.load(this.#vals, TAKEN + this.#other));
     const b = Atomics.load(this.#vals, BOUND + this.#other);
-    return { taken, bound: b === NEVER ? Infinity : Number(b) };
+    const kind = Atomics.load(this.#ctl, KIND + this.#other) as BoundKind;
+    return { taken, bound: b === NEVER ? Infinity : Number(b), kind };
   }
 
   /** Whether the other waits for this partition to publish. */
@@ -356,7 +403,11 @@ class PairChannel {
       this.#check(t0);
     }
     Atomics.store(ctl, WANT + this.#me, 0);
-    this.waited += performance.now() - t0;
+    const waited = performance.now() - t0;
+    this.waited += waited;
+    let k = 0;
+    while (waited * 1000 >= WAIT_LENGTHS_US[k]!) k++;
+    this.lengths[(covered ? 0 : WAIT_LENGTHS_US.length) + k]!++;
     if (this.#cpu !== null) this.waitCpu += this.#cpu() - c0;
     this.#check(t0);
   }
@@ -401,6 +452,12 @@ export interface PairRun {
   readonly spun: number;
   readonly sleeps: number;
   readonly waitCpu: number;
+  /** Steps its hosts ran past the horizon; frames its switches took in late. */
+  readonly aheadSteps: number;
+  readonly lateFrames: number;
+  /** Waits by cause (WAIT_CAUSES) and by length (`PartitionTiming.waitLengths`). */
+  readonly causes: Record<string, number>;
+  readonly lengths: { readonly spun: number[]; readonly slept: number[] };
   /** With a CPU clock: each step's time, CPU and the bound before it (null past TRACE_STEPS). */
   readonly trace: StepTrace | null;
 }
@@ -445,14 +502,28 @@ export async function runPair(
   duration: number,
   early: readonly number[],
   cpu: (() => number) | null,
-  options: { readonly publishEveryStep: boolean; readonly traceSteps: boolean } = {
+  options: {
+    readonly publishEveryStep: boolean;
+    readonly traceSteps: boolean;
+    readonly sampler?: Sampler | null;
+  } = {
     publishEveryStep: false,
     traceSteps: false,
   },
 ): Promise<PairRun> {
   const channel = new PairChannel(shared, part.index, ringBytes, cpu);
   const traceCpu = options.traceSteps ? cpu : null;
-  return await runPairOn(net, part, channel, duration, early, options.publishEveryStep, traceCpu);
+  const sampler = options.sampler ?? null;
+  return await runPairOn(
+    net,
+    part,
+    channel,
+    duration,
+    early,
+    options.publishEveryStep,
+    traceCpu,
+    sampler,
+  );
 }
 
 async function runPairOn(
@@ -463,6 +534,7 @@ async function runPairOn(
   early: readonly number[],
   everyStep: boolean,
   cpu: (() => number) | null,
+  sampler: Sampler | null,
 ): Promise<PairRun> {
   const wire = wireOf.get(net)!;
   const me = part.index;
@@ -505,18 +577,50 @@ async function runPairOn(
   let sentCount = 0, crossed = 0;
   /** This partition's bound as of the last look (nothing crosses before it plus the lookahead), and as last published. */
   let current = -Infinity, published = -Infinity;
+  /**
+   * How far past the horizon this partition's hosts may run, µs: a frame
+   * from the other enters a switch here at or after the horizon and reaches
+   * a host a host cable later at the soonest, if that switch hands what
+   * enters it only to hosts (no other trunk, no snooping) and no cable is
+   * instant (a host's frame then reaches its switch at a later instant).
+   * Such a frame may then come in behind the hosts' time: the switch takes it
+   * late, at its own time (`stepLate`), as nothing else was due there.
+   */
+  let hostLead = hostDelay > 0 && accessDelay > 0 ? hostDelay : 0;
+  for (let id = 0; id < receiver.length; id++) {
+    if (receiver[id] === me && sender[id] === 1 - me && !((paths.sentBack[id] ?? 0) > 0)) {
+      hostLead = 0;
+    }
+  }
+  /** The last instant a step that may involve a switch ran (a frame from the other must come after it). */
+  let switchDone = -Infinity;
+  /** Whether a frame taken in is due at or before now: the switch takes it late. */
+  let late = false;
+  /** Steps of hosts past the horizon, and frames taken in late. */
+  let aheadSteps = 0, lateFrames = 0;
   const take = () =>
     channel.receive((at, seq, id, tag, data) => {
       // The other ran ahead of a frame this partition already passed: a bound was wrong.
-      if (at <= net.now()) {
+      const instant = Math.ceil(at);
+      if (instant <= switchDone || (instant <= net.now() && hostLead === 0)) {
         throw new Error(
-          `Cannot take a frame from partition ${1 - me}: due at ${at} µs, not after ${net.now()} ` +
-            `µs, where this partition already is (a run-ahead bound was too late)`,
+          `Cannot take a frame from partition ${1 - me}: due at ${at} µs, not after ${
+            Math.max(switchDone, hostLead === 0 ? net.now() : -Infinity)
+          } µs, where this partition already is (a run-ahead bound was too late)`,
         );
       }
+      if (instant <= net.now()) late = true, lateFrames++;
       wire.inject(at, net.pool.copyOf(data), lanes[id]!, tag, seq);
       file(id, data, 0, data.length, at);
     });
+  /** Runs the frames taken in late, instant by instant (only they are due before now). */
+  const takeLate = () => {
+    late = false;
+    for (let t = net.nextDeadline(); t !== undefined && Math.ceil(t) <= net.now();) {
+      net.stepLate(Math.ceil(t));
+      t = net.nextDeadline();
+    }
+  };
   wire.remote = (at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number) => {
     const id = sink.id;
     const to = crossingTo(receiver, sender, me, sink);
@@ -543,7 +647,10 @@ async function runPairOn(
     return true;
   };
   wire.onCallback = (at) => callbacks.push(at);
+  /** What set the bound `bound` returned last. */
+  let kind = BoundKind.Idle;
   const bound = (next: Instant | undefined): number => {
+    kind = BoundKind.Idle;
     if (next === undefined) return Infinity;
     // Every pending event is at or after next: earlier entries were delivered.
     const crossing = earliest(near, next),
@@ -554,9 +661,19 @@ async function runPairOn(
       );
     const handed = earliest(toHosts, next);
     // Something due at next that none of these saw: as if it could cross at once.
-    if (Math.min(crossing, host, handed) > next) return next;
-    return Math.min(crossing, host + accessDelay, handed + hostDelay + accessDelay);
+    if (Math.min(crossing, host, handed) > next) {
+      kind = BoundKind.Unseen;
+      return next;
+    }
+    const fromHost = host + accessDelay, fromHanded = handed + hostDelay + accessDelay;
+    kind = crossing <= fromHost && crossing <= fromHanded
+      ? BoundKind.Crossing
+      : fromHost <= fromHanded
+      ? BoundKind.Host
+      : BoundKind.Handed;
+    return Math.min(crossing, fromHost, fromHanded);
   };
+  const causes = new Array<number>(WAIT_CAUSES.length).fill(0);
   try {
     await macrotask();
     for (let i = 0; i < early.length; i += 2) {
@@ -569,7 +686,7 @@ async function runPairOn(
     let trace = cpu === null ? null : new TraceRecorder(), traced = 0;
     /** CPU time not spent waiting, at the end of the last step traced. */
     let busy = cpu === null ? 0 : cpu();
-    let other = { taken: 0, bound: -Infinity };
+    let other = { taken: 0, bound: -Infinity, kind: BoundKind.Unseen };
     for (;;) {
       // The other's bound and frames change only when it publishes.
       const stamp = channel.stamp();
@@ -577,6 +694,7 @@ async function runPairOn(
         seen = stamp;
         other = channel.other();
         take();
+        if (late) takeLate();
         while (sentNo.length > 0 && sentNo[0]! < other.taken) {
           sentNo.shift();
           sentAt.shift();
@@ -584,9 +702,20 @@ async function runPairOn(
       }
       const next = net.nextDeadline();
       current = bound(next);
-      let horizon = Math.min(other.bound + lookahead, current + 2 * lookahead, limit);
-      for (const at of sentAt) if (at + lookahead < horizon) horizon = at + lookahead;
-      const runnable = next !== undefined && Math.ceil(next) < horizon;
+      let horizon = other.bound + lookahead, cause: number = other.kind;
+      if (current + 2 * lookahead < horizon) horizon = current + 2 * lookahead, cause = OWN_BOUND;
+      if (limit < horizon) horizon = limit;
+      for (const at of sentAt) {
+        if (at + lookahead < horizon) horizon = at + lookahead, cause = SENT_NOT_TAKEN;
+      }
+      let runnable = next !== undefined && Math.ceil(next) < horizon;
+      // Past the horizon, an instant with only hosts' events (no frame
+      // toward a switch, nothing unseen) may run up to a host cable further.
+      const hostsOnly = !runnable && hostLead > 0 && next !== undefined &&
+        Math.ceil(next) < Math.min(horizon + hostLead, limit) &&
+        (kind as BoundKind) !== BoundKind.Unseen &&
+        Math.min(earliest(near, next), earliest(toHosts, next)) > Math.ceil(next);
+      if (hostsOnly) runnable = true;
       // Publish before waiting, or when the other waits for it: a stale bound
       // is still a true one (lower), so the other needs a new one only then,
       // and only one that lets it go on, or frames taken in or sent. With
@@ -600,17 +729,21 @@ async function runPairOn(
         published = current;
         publishedTaken = channel.taken;
         publishedSent = sentCount;
-        channel.publish(current);
+        channel.publish(current, kind);
       }
       if (runnable) {
-        const target = Math.ceil(next);
+        const target = Math.ceil(next!);
         if (target > net.now()) net.clock.set(target);
+        if (!hostsOnly) switchDone = target;
+        else aheadSteps++;
         net.step();
         channel.stepped();
         await macrotask();
+        sampler?.at(net.now(), channel.waited, channel.waitCpu);
         if (trace !== null) {
           const now = cpu!() - channel.waitCpu;
-          trace.add(target);
+          // The run-ahead rule the replay applies: a hosts-only step as if a host cable earlier.
+          trace.add(hostsOnly ? target - hostLead : target);
           trace.add(now - busy);
           trace.add(current);
           busy = now;
@@ -620,11 +753,12 @@ async function runPairOn(
       }
       const finished = next === undefined || Math.ceil(next) >= limit;
       if (finished && horizon >= limit) break;
+      causes[cause]!++;
       // The other's bound that would let this partition step (or finish).
       channel.wait(stamp, (finished ? limit : Math.ceil(next) + 1) - lookahead);
     }
     // Nothing more will cross from here.
-    channel.publish(Infinity);
+    channel.publish(Infinity, BoundKind.Idle);
     if (end > net.now()) net.clock.set(end);
     return {
       waits: channel.waits,
@@ -634,6 +768,13 @@ async function runPairOn(
       spun: channel.spun,
       sleeps: channel.sleeps,
       waitCpu: channel.waitCpu,
+      aheadSteps,
+      lateFrames,
+      causes: Object.fromEntries(WAIT_CAUSES.map((name, i) => [name, causes[i]!])),
+      lengths: {
+        spun: channel.lengths.slice(0, WAIT_LENGTHS_US.length),
+        slept: channel.lengths.slice(WAIT_LENGTHS_US.length),
+      },
       trace: trace === null ? null : (trace.add(Infinity), trace.take()),
     };
   } finally {

@@ -16,12 +16,13 @@ import type { Instant } from "../../stack/clock.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { VirtualNetwork } from "./network.ts";
 import { Partition } from "./partition.ts";
-import type { PartitionOutput, ScenarioBuilder } from "./partition.ts";
+import type { PartitionOutput, PartitionTiming, ScenarioBuilder } from "./partition.ts";
 import { wireOf } from "./_wire.ts";
 import type { FrameSink } from "./_wire.ts";
 import { preciseThreadCpuClock, threadCpuMs } from "./_thread_cpu.ts";
 import { abortShared, crossingTo, pairSharedBytes, runPair } from "./_partition_async.ts";
 import type { StepTrace } from "./_partition_replay.ts";
+import { Sampler } from "./_partition_samples.ts";
 
 /** @internal What the main thread sends each partition. */
 export interface PartitionInit {
@@ -44,6 +45,8 @@ export interface PartitionInit {
   readonly barrier: boolean;
   /** Two partitions: publish the bound after every step that moved it, not on demand. */
   readonly publishEveryStep: boolean;
+  /** Simulated µs between progress samples (0: none). */
+  readonly sampleEvery: number;
 }
 
 const ARRIVED = 0, GEN = 1, ABORT = 2;
@@ -271,14 +274,20 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     const scenario = await build(net, part, init.params);
     wire.remote = wire.onCallback = null;
     const t0 = performance.now(), c0 = threadCpuMs();
+    const sampler = init.sampleEvery > 0 ? new Sampler(init.sampleEvery, net.now()) : null;
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
     let stepTrace: StepTrace | null = null;
+    let waitsBy: Pick<
+      PartitionTiming,
+      "waitCauses" | "waitLengths" | "aheadSteps" | "lateFrames"
+    > = {};
     if (pair) {
       const cpu = init.profile ? preciseThreadCpuClock() : null;
       const r = await runPair(net, part, shared, init.ringBytes, init.duration, early, cpu, {
         publishEveryStep: init.publishEveryStep,
         traceSteps: init.traceSteps,
+        sampler,
       });
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
       stepTrace = r.trace;
@@ -287,13 +296,20 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       sleeps = r.sleeps;
       waitCpuMs = r.waitCpu;
       publications = r.publications;
+      waitsBy = {
+        waitCauses: r.causes,
+        waitLengths: r.lengths,
+        aheadSteps: r.aheadSteps,
+        lateFrames: r.lateFrames,
+      };
     } else {
       const cpu = init.profile && channel !== null ? preciseThreadCpuClock() : null;
-      run = await runWindows(net, part, channel, init.duration, cpu);
+      run = await runWindows(net, part, channel, init.duration, cpu, sampler);
       waitMs = channel?.waited ?? 0;
       spinMs = channel?.spun ?? 0;
       sleeps = channel?.sleeps ?? 0;
     }
+    sampler?.at(net.now(), waitMs, waitCpuMs);
     const busyMs = performance.now() - t0 - waitMs;
     const timing = {
       startMs: performance.timeOrigin + t0 - init.calledAt,
@@ -306,6 +322,8 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       waitCpuMs,
       windows: run.windows,
       publications,
+      ...(sampler === null ? {} : { samples: sampler.take() }),
+      ...waitsBy,
     };
     const owners: Record<string, number> = {};
     for (const sw of part.switches) owners[sw.name] = part.ownerOf(sw);
@@ -333,6 +351,7 @@ async function runWindows(
   channel: Channel | null,
   duration: number,
   cpu: (() => number) | null,
+  sampler: Sampler | null,
 ): Promise<{ windows: number; crossed: number; windowCpu: Float64Array | null }> {
   const wire = wireOf.get(net)!;
   const me = part.index;
@@ -411,6 +430,7 @@ async function runWindows(
         if (target > net.now()) net.clock.set(target);
         net.step();
         await macrotask();
+        sampler?.at(net.now(), channel?.waited ?? 0, NaN);
       }
       if (windowCpu !== null) {
         if (windows === windowCpu.length) {

@@ -126,14 +126,19 @@ export class NetworkWire implements Wire {
     this.#heap = heap;
     this.#rng = rng;
   }
+  /**
+   * Set by the network's `stepLate` while a partition's switch takes a frame
+   * late: the instant links and switches see instead of the clock's.
+   */
+  lateNow: Instant | null = null;
   now(): Instant {
-    return this.#clock.now();
+    return this.lateNow ?? this.#clock.now();
   }
   schedule(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number): void {
     const key = sink.id;
     const seq = this.#laneSeq[key]!++;
     if (this.remote !== null && this.remote(at, pkt, sink, tag, seq)) return;
-    const depth = at <= this.#clock.now() ? this.depth + 1 : 0;
+    const depth = at <= this.now() ? this.depth + 1 : 0;
     if (this.#flooding) return this.#scheduleFlood(at, pkt, sink, tag, key, seq, depth);
     this.#heap.push({ at, key, seq, depth, pkt, sink, tag, fn: null });
   }

@@ -328,11 +328,31 @@ export class VirtualNetwork {
    * `pollAt` never moves past `now`, or a zero-delay loop).
    */
   step(): void {
+    this.#stepAt(this.clock.now(), true);
+  }
+
+  /**
+   * @internal Delivers what is due at `at`, an instant before `now()`, with
+   * links and switches seeing `at` as the time, and polls no node: a
+   * partition's switch taking a frame from another partition late, after
+   * this partition's hosts ran past its time (drivers/loopback/_partition_async.ts,
+   * which sees that only a switch's frames are due then).
+   */
+  stepLate(at: Instant): void {
+    const wire = this.#wire;
+    wire.lateNow = at;
+    try {
+      this.#stepAt(at, false);
+    } finally {
+      wire.lateNow = null;
+    }
+  }
+
+  #stepAt(now: Instant, pollNodes: boolean): void {
     if (this.#stepping) throw new Error("Cannot step the network: a step is already running");
     this.#stepping = true;
     const wire = this.#wire;
     try {
-      const now = this.clock.now();
       const heap = this.#heap;
       this.#stepNow = now;
       this.#work = 0;
@@ -356,7 +376,7 @@ export class VirtualNetwork {
         wire.endBatches();
         // What a node sends from this poll is one link further down the chain.
         pollDepth = wire.depth = deepest + 1;
-        moved += this.#nodes.pollDue(now, this.#onPoll);
+        if (pollNodes) moved += this.#nodes.pollDue(now, this.#onPoll);
         if (moved === 0) return;
       }
     } finally {

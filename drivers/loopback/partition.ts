@@ -556,6 +556,11 @@ export interface PartitionedRunOptions<P = unknown> {
    * one step old (fewer waits, a publication per step; for comparison).
    */
   readonly publishEveryStep?: boolean;
+  /**
+   * Simulated µs between samples of each partition's CPU, waits and heap
+   * ({@linkcode PartitionTiming.samples}; default 0: none).
+   */
+  readonly sampleEvery?: number;
 }
 
 function whole(name: string, v: unknown, min: number, max: number): number {
@@ -611,6 +616,7 @@ export async function runPartitioned<P = unknown>(
     traceSteps: options.traceSteps === true,
     barrier: options.barrier === true,
     publishEveryStep: options.publishEveryStep === true,
+    sampleEvery: whole("sampleEvery", options.sampleEvery ?? 0, 0, Number.MAX_SAFE_INTEGER),
   };
   if (count === 1) return mergeOutputs([await runPartition({ ...base, index: 0, shared: null })]);
   const shared = new SharedArrayBuffer(sharedBytes(count, ringBytes));

@@ -120,6 +120,39 @@ export interface PartitionTiming {
   readonly waitCpuMs: number;
   /** With two partitions: bounds it published (0 with barriers). */
   readonly publications: number;
+  /**
+   * With `sampleEvery`: per interval of simulated time passed, five numbers
+   * (simulated s, the run's thread CPU ms, waited ms of wall time, the waits'
+   * CPU ms or NaN, heap used MiB), to see a partition's cost per simulated
+   * minute over a long run.
+   */
+  readonly samples?: readonly number[];
+  /**
+   * Two partitions without barriers: the waits by what held this partition
+   * back: the other's bound, by what set it (`otherCrossing`: a frame its
+   * switch may pass across; `otherHost`: a host's event plus a host cable;
+   * `otherHanded`: a frame its switch hands to a host plus both cables;
+   * `otherUnseen`, `otherIdle`), a frame sent that the other had not taken
+   * in (`sentNotTaken`), or this partition's own bound (`ownBound`).
+   */
+  readonly waitCauses?: Readonly<Record<string, number>>;
+  /**
+   * Two partitions without barriers: the waits by wall time, in classes up to
+   * 10, 30, 100, 300 and 1,000 µs and beyond, those the spin covered
+   * (`spun`) and those that slept (a wake-up each).
+   */
+  readonly waitLengths?: { readonly spun: readonly number[]; readonly slept: readonly number[] };
+  /**
+   * Two partitions without barriers: steps of only hosts' events run past
+   * the run-ahead bound (up to a host cable further: what crosses reaches a
+   * switch first).
+   */
+  readonly aheadSteps?: number;
+  /**
+   * Two partitions without barriers: frames from the other partition that a
+   * switch here took in late, at their own time, behind its hosts' time.
+   */
+  readonly lateFrames?: number;
 }
 
 /** @internal What one partition's run hands back. */

@@ -88,6 +88,11 @@ Deno.test("partition: two switches over 2 Workers match one thread, byte for byt
       // The start covers the Worker's start and the build; a sleep ends a wait.
       assert.ok(p.startMs >= p.buildMs && p.buildMs > 0, `start ${p.startMs}, build ${p.buildMs}`);
       assert.ok(p.sleeps <= p.windows, `sleeps ${p.sleeps} of ${p.windows} waits`);
+      // Every wait has one cause and one length class; those that slept are the sleeps.
+      const total = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+      assert.equal(total(Object.values(p.waitCauses!)), p.windows, "waits by cause");
+      assert.equal(total(p.waitLengths!.spun) + total(p.waitLengths!.slept), p.windows);
+      assert.equal(total(p.waitLengths!.slept), p.sleeps, "waits that slept");
     }
     const t = trunk["a->b"], u = trunk["b->a"];
     assert.ok(t.dropped.loss + u.dropped.loss > 0, "the trunk lost frames");
@@ -113,6 +118,19 @@ Deno.test("partition: two Workers publishing their bound every step match one th
       `${published(every)} publications every step, ${published(asked)} on demand`,
     );
   }
+});
+
+Deno.test("partition: hosts running a host cable past the bound, switches taking frames late, match one thread", async () => {
+  // 20 hosts a switch, every pair across the trunk, a request every 100 ms:
+  // instants with only hosts' events often lie just past the other's bound.
+  let ahead = 0, late = 0;
+  for (const seed of [6, 7]) {
+    const p = params({ hostSeed: seed, hostsPerSwitch: 20, interval: 100_000 });
+    const [, many] = await same(p, seed, 2);
+    for (const t of many.timing) ahead += t.aheadSteps!, late += t.lateFrames!;
+  }
+  assert.ok(ahead > 0, "hosts ran past the bound");
+  assert.ok(late > 0, "a switch took a frame late");
 });
 
 Deno.test("partition: switches forgetting addresses mid-run (1 s ageing) match one thread", async () => {
@@ -249,4 +267,30 @@ Deno.test("partition: arguments are checked before any state", async () => {
     runPartitioned({ module: MODULE, partitions: 2, duration: 0.5 }),
     TypeError,
   );
+  await assert.rejects(
+    runPartitioned({ module: MODULE, partitions: 2, duration: SECOND, sampleEvery: -1 }),
+    RangeError,
+  );
+});
+
+Deno.test("partition: sampleEvery samples each partition's CPU, waits and heap per interval", async () => {
+  const p = params({ hostSeed: 4, detail: false, until: 3 * SECOND });
+  for (const partitions of [1, 2]) {
+    const r = await runPartitioned({
+      module: MODULE,
+      partitions,
+      seed: 4,
+      duration: 3 * SECOND,
+      params: p,
+      sampleEvery: SECOND,
+    });
+    for (const t of r.timing) {
+      const s = t.samples!;
+      assert.equal(s.length, 3 * 5, "five numbers at 1, 2 and 3 simulated seconds");
+      assert.deepEqual([s[0], s[5], s[10]], [1, 2, 3]);
+      assert.ok(s[1]! <= s[6]! && s[6]! <= s[11]!, "the CPU only grows");
+      assert.ok(s[12]! <= t.waitMs, "waited so far, at most all the waits");
+      assert.ok(s[4]! > 0, "heap used");
+    }
+  }
 });

@@ -86,6 +86,9 @@ export class EventHeap<T extends Timed> {
   }
 }
 
+/** Slots a drained FIFO keeps for the next burst (8 bytes each). */
+const FIFO_KEEP = 1 << 16;
+
 /**
  * @internal A min-queue on `(at, key, seq)` for the network's frames and
  * callbacks, which mostly arrive in order: an entry not earlier
@@ -96,17 +99,23 @@ export class EventHeap<T extends Timed> {
  */
 export class EventQueue<T extends Timed> {
   readonly #heap = new EventHeap<T>();
-  readonly #fifo: T[] = [];
+  /**
+   * The FIFO's entries are `#fifo[#head..#tail)`. A drained FIFO keeps its
+   * array (a `length = 0` dropped the backing store, which every burst then
+   * grew again: allocations per frame).
+   */
+  readonly #fifo: (T | undefined)[] = [];
   #head = 0;
+  #tail = 0;
 
   /** Number of entries. */
   get size(): number {
-    return this.#heap.size + this.#fifo.length - this.#head;
+    return this.#heap.size + this.#tail - this.#head;
   }
 
   /** The earliest entry, not removed. */
   peek(): T | undefined {
-    const f = this.#fifo[this.#head];
+    const f = this.#head < this.#tail ? this.#fifo[this.#head] : undefined;
     const h = this.#heap.peek();
     if (f === undefined) return h;
     return h !== undefined && before(h, f) ? h : f;
@@ -115,9 +124,12 @@ export class EventQueue<T extends Timed> {
   /** Adds `item`. */
   push(item: T): void {
     const fifo = this.#fifo;
-    const n = fifo.length;
-    if (n === this.#head || !before(item, fifo[n - 1]!)) fifo.push(item);
-    else this.#heap.push(item);
+    const t = this.#tail;
+    if (t === this.#head || !before(item, fifo[t - 1]!)) {
+      if (t < fifo.length) fifo[t] = item;
+      else fifo.push(item);
+      this.#tail = t + 1;
+    } else this.#heap.push(item);
   }
 
   /**
@@ -125,7 +137,7 @@ export class EventQueue<T extends Timed> {
    * (one comparison of the two heads, where `peek()` then `pop()` made two).
    */
   popDue(now: Instant): T | undefined {
-    const f = this.#fifo[this.#head];
+    const f = this.#head < this.#tail ? this.#fifo[this.#head] : undefined;
     const h = this.#heap.peek();
     if (f === undefined || (h !== undefined && before(h, f))) {
       return h !== undefined && h.at <= now ? this.#heap.pop() : undefined;
@@ -135,8 +147,7 @@ export class EventQueue<T extends Timed> {
 
   /** Removes and returns the earliest entry. */
   pop(): T | undefined {
-    const fifo = this.#fifo;
-    const f = fifo[this.#head];
+    const f = this.#head < this.#tail ? this.#fifo[this.#head] : undefined;
     const h = this.#heap.peek();
     if (f === undefined || (h !== undefined && before(h, f))) return this.#heap.pop();
     return this.#shiftFifo(f);
@@ -145,12 +156,20 @@ export class EventQueue<T extends Timed> {
   /** Takes `f`, the FIFO's head. */
   #shiftFifo(f: T): T {
     const fifo = this.#fifo;
+    fifo[this.#head] = undefined; // hold no frame or callback past its turn
     const head = ++this.#head;
-    if (head === fifo.length) {
-      fifo.length = this.#head = 0;
-    } else if (head > 1024 && 2 * head > fifo.length) {
-      fifo.splice(0, head);
+    const tail = this.#tail;
+    if (head === tail) {
+      this.#head = this.#tail = 0;
+      if (fifo.length > FIFO_KEEP) fifo.length = 0; // a burst's array is not kept forever
+    } else if (head > 1024 && 2 * head > tail) {
+      // A loop, not copyWithin()/fill(): those builtins go element by
+      // element through the generic property path.
+      const n = tail - head;
+      for (let i = 0; i < n; i++) fifo[i] = fifo[head + i];
+      for (let i = n; i < tail; i++) fifo[i] = undefined;
       this.#head = 0;
+      this.#tail = n;
     }
     return f;
   }

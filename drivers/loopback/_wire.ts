@@ -82,7 +82,16 @@ export interface Entry extends Timed {
   readonly sink: FrameSink | null;
   readonly tag: number;
   readonly fn: (() => void) | null;
+  /**
+   * Whether the entry goes back to the wire's free list once delivered
+   * ({@linkcode NetworkWire.recycle}): a plain frame's, never a callback's
+   * or a flood group's head (which the group queues again).
+   */
+  readonly pooled: boolean;
 }
+
+/** Delivered frame entries kept for reuse: one object per frame in flight was most of a lane's allocation. */
+const FREE_ENTRIES_MAX = 4096;
 
 /** Floods at most this deep in a zero-delay chain count as legitimate fan-out. */
 const FAN_OUT_CREDIT_DEPTH = 16;
@@ -140,7 +149,42 @@ export class NetworkWire implements Wire {
     if (this.remote !== null && this.remote(at, pkt, sink, tag, seq)) return;
     const depth = at <= this.now() ? this.depth + 1 : 0;
     if (this.#flooding) return this.#scheduleFlood(at, pkt, sink, tag, key, seq, depth);
-    this.#heap.push({ at, key, seq, depth, pkt, sink, tag, fn: null });
+    this.#pushFrame(at, key, seq, depth, pkt, sink, tag);
+  }
+  /** Entries of delivered frames, for reuse (at most FREE_ENTRIES_MAX). */
+  readonly #free: MutableEntry[] = [];
+  /** Queues a plain frame in a reused entry, or a new one. */
+  #pushFrame(
+    at: Instant,
+    key: number,
+    seq: number,
+    depth: number,
+    pkt: PacketBuffer,
+    sink: FrameSink,
+    tag: number,
+  ): void {
+    const e = this.#free.pop();
+    if (e === undefined) {
+      this.#heap.push({ at, key, seq, depth, pkt, sink, tag, fn: null, pooled: true });
+      return;
+    }
+    e.at = at;
+    e.key = key;
+    e.seq = seq;
+    e.depth = depth;
+    e.pkt = pkt;
+    e.sink = sink;
+    e.tag = tag;
+    this.#heap.push(e);
+  }
+  /** Takes back a delivered entry with `pooled` set (the network's step, after delivering it). */
+  recycle(e: Entry): void {
+    const free = this.#free;
+    if (free.length >= FREE_ENTRIES_MAX) return;
+    const m = e as MutableEntry;
+    m.pkt = null; // hold no buffer or sink while free
+    m.sink = null;
+    free.push(m);
   }
   /** Deliveries held in flood groups behind their queued heads. */
   readonly floods: FloodTally = { grouped: 0 };
@@ -175,13 +219,13 @@ export class NetworkWire implements Wire {
       // a lane sends a duplicate), the frame is queued on its own.
       if (group.add(sink, seq, tag)) return;
     }
-    const entry: MutableEntry = { at, key, seq, depth, pkt, sink, tag, fn: null };
+    const entry: MutableEntry = { at, key, seq, depth, pkt, sink, tag, fn: null, pooled: false };
     this.#heap.push(entry);
     this.#floodHead = entry;
   }
   /** Queues a frame another partition scheduled on `sink`, under the key it was given there. */
   inject(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number): void {
-    this.#heap.push({ at, key: sink.id, seq, depth: 0, pkt, sink, tag, fn: null });
+    this.#pushFrame(at, sink.id, seq, 0, pkt, sink, tag);
   }
   laneId(): number {
     this.#laneSeq.push(0);

@@ -301,6 +301,7 @@ export class VirtualNetwork {
       sink: null,
       tag: 0,
       fn,
+      pooled: false,
     });
   }
 
@@ -370,7 +371,10 @@ export class VirtualNetwork {
           if (depth > deepest) deepest = depth;
           wire.depth = depth;
           if (e.fn !== null) e.fn();
-          else e.sink!.deliverFrame(e.pkt!, e.tag, now);
+          else {
+            e.sink!.deliverFrame(e.pkt!, e.tag, now);
+            if (e.pooled) wire.recycle(e);
+          }
         }
         // Frames of one instant were one batch per receiver: let it flush.
         wire.endBatches();

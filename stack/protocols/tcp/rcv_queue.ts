@@ -42,8 +42,8 @@ import { ByteRing, type RingAccount } from "./buffer.ts";
 import type { PacketBuffer } from "../../packet.ts";
 
 // Frozen, never written: the first held packet gives a queue arrays of its own.
-const NO_VIEWS = Object.freeze([]) as unknown as Uint8Array[];
-const NO_PACKETS = Object.freeze([]) as unknown as PacketBuffer[];
+const NO_VIEWS = Object.freeze([]) as unknown as (Uint8Array | null)[];
+const NO_PACKETS = Object.freeze([]) as unknown as (PacketBuffer | null)[];
 
 /**
  * Whether a payload of `n` bytes in a buffer of `size` bytes is held rather
@@ -88,11 +88,14 @@ export function worthHolding(n: number, size: number): boolean {
 export class ReceiveQueue {
   /** The bytes after the held packets (and out-of-order data ahead of a hole). */
   readonly ring: ByteRing;
-  // Held payloads (views into their packets' buffers) and their packets, from
-  // #first on; a connection that never holds one keeps the shared empty arrays.
-  #views: Uint8Array[] = NO_VIEWS;
-  #pkts: PacketBuffer[] = NO_PACKETS;
+  // Held payloads (views into their packets' buffers) and their packets, in
+  // [#first, #end); a connection that never holds one keeps the shared empty
+  // arrays. Read slots are nulled, and the arrays are kept when drained and
+  // compacted in place: a `length = 0` or a splice per burst allocated.
+  #views: (Uint8Array | null)[] = NO_VIEWS;
+  #pkts: (PacketBuffer | null)[] = NO_PACKETS;
   #first = 0;
+  #end = 0;
   // Bytes of the first view already read.
   #at = 0;
   // Unread payload bytes held, and the held buffers' whole size.
@@ -136,7 +139,7 @@ export class ReceiveQueue {
   }
   /** Packets held now. */
   get held(): number {
-    return this.#pkts.length - this.#first;
+    return this.#end - this.#first;
   }
   /** Whether it holds no bytes at all (readable or written ahead). */
   get empty(): boolean {
@@ -162,8 +165,14 @@ export class ReceiveQueue {
       this.#views = [];
       this.#pkts = [];
     }
-    this.#views.push(data);
-    this.#pkts.push(pkt);
+    const end = this.#end++;
+    if (end < this.#pkts.length) {
+      this.#views[end] = data;
+      this.#pkts[end] = pkt;
+    } else {
+      this.#views.push(data);
+      this.#pkts.push(pkt);
+    }
     this.#heldBytes += n;
     this.#heldReal += pkt.buf.length;
     this.#account?.charge(pkt.buf.length);
@@ -214,7 +223,7 @@ export class ReceiveQueue {
   peek(offset: number, dst: Uint8Array, at: number, n: number): void {
     // Into the held views first (offsets count from the first unread byte).
     let skip = offset + this.#at;
-    for (let i = this.#first; i < this.#views.length && n > 0; i++) {
+    for (let i = this.#first; i < this.#end && n > 0; i++) {
       const v = this.#views[i]!;
       if (skip >= v.length) {
         skip -= v.length;
@@ -243,9 +252,16 @@ export class ReceiveQueue {
     if (n > 0) this.ring.discard(n);
   }
 
-  /** Drops the ring's backing store if everything is empty; returns whether it did. */
+  /**
+   * Drops the ring's backing store if everything is empty; returns whether
+   * it did. The held-packet arrays go too (an idle connection keeps none).
+   */
   release(): boolean {
-    return this.#heldBytes === 0 && this.ring.release();
+    if (this.#heldBytes !== 0) return false;
+    this.#views = NO_VIEWS;
+    this.#pkts = NO_PACKETS;
+    this.#first = this.#end = 0;
+    return this.ring.release();
   }
 
   /** Forgets data written ahead of the readable bytes. */
@@ -301,17 +317,29 @@ export class ReceiveQueue {
       this.#at += k;
       return;
     }
-    const pkt = this.#pkts[this.#first]!;
+    const views = this.#views, pkts = this.#pkts;
+    const first = this.#first;
+    const pkt = pkts[first]!;
+    views[first] = pkts[first] = null;
     this.#heldReal -= pkt.buf.length;
     this.#at = 0;
-    if (++this.#first === this.#pkts.length) {
-      this.#views.length = this.#pkts.length = this.#first = 0;
-    } else if (this.#first >= 64 && 2 * this.#first >= this.#pkts.length) {
+    const end = this.#end;
+    if (first + 1 === end) {
+      this.#first = this.#end = 0;
+    } else if (first + 1 >= 64 && 2 * (first + 1) >= end) {
       // Compacted once half the arrays are read: O(1) per packet however many are held.
-      this.#views.splice(0, this.#first);
-      this.#pkts.splice(0, this.#first);
+      // A loop, not copyWithin()/fill(): those builtins go element by element
+      // through the generic property path.
+      const from = first + 1;
+      const n = end - from;
+      for (let i = 0; i < n; i++) {
+        views[i] = views[from + i]!;
+        pkts[i] = pkts[from + i]!;
+      }
+      for (let i = n; i < end; i++) views[i] = pkts[i] = null;
       this.#first = 0;
-    }
+      this.#end = n;
+    } else this.#first = first + 1;
     pkt.releaseHeld();
   }
 }

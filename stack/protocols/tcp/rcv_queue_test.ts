@@ -200,3 +200,31 @@ Deno.test("rcv_queue: held buffers stay within max in real bytes; past it MTU-si
   assert.equal(drain(q, 3_000, 0), at);
   assert.equal(pool.outstanding, 0);
 });
+
+Deno.test("rcv_queue: held packets read while more arrive (compacted in place) keep their order; after release() it holds again", () => {
+  const pool = new PacketPool();
+  const q = new ReceiveQueue(1 << 20);
+  const out = new Uint8Array(1448 * 70 + 100); // reads that end inside a packet
+  let sent = 0, got = 0;
+  const check = (n: number) => {
+    for (let i = 0; i < n; i++) assert.equal(out[i], (got + i) & 0xff, `byte ${got + i}`);
+    got += n;
+  };
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < 150; i++) {
+      deliver(q, pool, 1448, sent);
+      sent += 1448;
+    }
+    assert.equal(q.ring.allocated, 0, "every segment held, none copied");
+    check(q.read(out)); // past 64 read slots and half the held: compacted
+    check(q.read(out));
+    assert.equal(q.held, q.length === 0 ? 0 : Math.ceil(q.length / 1448));
+  }
+  assert.equal(drain(q, 10_000, got), sent - got);
+  assert.equal(pool.outstanding, 0);
+  q.release(); // idle: the held-packet arrays go with the store
+  deliver(q, pool, 1448, 0);
+  assert.equal(q.held, 1, "held again after release()");
+  assert.equal(drain(q, 1000, 0), 1448);
+  assert.equal(pool.outstanding, 0);
+});

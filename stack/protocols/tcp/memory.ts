@@ -33,8 +33,10 @@
  * highest value (bytes; gauges, which a counter reset zeroes until their
  * next update); `tcp.memory_pressure_us` counts the virtual µs spent under
  * pressure (Linux's TCPMemoryPressuresChrono), brought up to date whenever
- * the account changes or a window is offered under pressure, and when it
- * ends. Data a Fast Open SYN carries gets no minimum store: it is refused
+ * the account changes or a window is offered under pressure, when it ends,
+ * and whenever the stack's counters are read (`PluginContext.onCounterRead`:
+ * during an episode without traffic a read shows the time so far, at no
+ * cost to counting). Data a Fast Open SYN carries gets no minimum store: it is refused
  * under pressure ({@linkcode admitSynData}).
  *
  * @module
@@ -125,8 +127,11 @@ export class TcpMemory implements RingAccount {
   /**
    * Adds the time under pressure since it was last added to
    * {@linkcode pressureTime} (and the counter): done on every change of the
-   * account and every window offered under pressure, so the figure is
-   * current while traffic flows. Nothing when not under pressure.
+   * account, every window offered under pressure and every read of the
+   * stack's counters, so the figure is current while traffic flows and
+   * when read during a silent episode. Nothing when not under pressure.
+   * Only the stack's (virtual) clock is read; where the time is cut into
+   * additions does not change the total.
    */
   notePressure(): void {
     if (!this.underPressure || this.#clock === null) return;

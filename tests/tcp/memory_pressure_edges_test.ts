@@ -2,7 +2,8 @@
  * Edges of `tcp.memory_pressure_us` (e973eb7): pressure that ends after a
  * long silent stretch of virtual time (the clock jumping from timer to
  * timer) is counted whole, to the µs it ended; read during an episode
- * without any traffic, it shows the time so far; a stack closed mid-episode
+ * without any traffic, it shows the time so far (and after a counter reset
+ * the time since, with the gauges still current); a stack closed mid-episode
  * keeps the user's unread store on the account until the user closes it,
  * which ends the episode; nothing is counted after.
  */
@@ -77,6 +78,15 @@ Deno.test("tcp.memory_pressure_us: read during an episode without traffic, it sh
   await idle(env, ms(1_000));
   const row = env.b.counterTable().match(/memory_pressure_us +(\d+)/);
   assert.ok(row !== null && Number(row[1]) >= env.net.now() - cut, row?.[0]);
+  // A counter reset: the time so far is zeroed and counted again from there;
+  // the gauges read current, not zero.
+  const allocated = counter(env.b, "memory_allocated");
+  env.b.counters.reset();
+  assert.equal(counter(env.b, "memory_allocated"), allocated);
+  assert.ok(counter(env.b, "memory_peak") >= allocated);
+  await idle(env, ms(2_000));
+  const since = counter(env.b, "memory_pressure_us");
+  assert.ok(Math.abs(since - ms(2_000)) <= 100, `${since} µs since the reset`);
   env.link.heal();
   s.close();
   c.close();

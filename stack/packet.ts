@@ -58,6 +58,31 @@ const ARENA_SLAB_SIZE = 65536;
  */
 export const BUSY_POOL_ALLOCS = 1024;
 
+/**
+ * The size of the buffer a {@linkcode PacketPool} gives for `need` bytes
+ * (data and headroom together): its size class, or `need` itself above the
+ * large class. What a queue keeping pooled copies charges per packet, before
+ * it allocates one.
+ *
+ * @param need Bytes of data plus headroom, a non-negative integer.
+ * @returns {@linkcode SMALL_BUFFER_SIZE}, {@linkcode MEDIUM_BUFFER_SIZE}, {@linkcode LARGE_BUFFER_SIZE} or `need`.
+ *
+ * @example
+ * ```ts
+ * import { PacketPool, pooledBufferSize } from "./packet.ts";
+ * import assert from "node:assert/strict";
+ * const pool = new PacketPool();
+ * for (const n of [1, 2048, 9000, 40_000, 70_000]) {
+ *   assert.equal(pool.alloc(n, 0).buf.length, pooledBufferSize(n));
+ * }
+ * ```
+ */
+export function pooledBufferSize(need: number): number {
+  if (need <= SMALL_BUFFER_SIZE) return SMALL_BUFFER_SIZE;
+  if (need <= MEDIUM_BUFFER_SIZE) return MEDIUM_BUFFER_SIZE;
+  return need <= LARGE_BUFFER_SIZE ? LARGE_BUFFER_SIZE : need;
+}
+
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {
   /** Link-layer destination was broadcast. */

@@ -18,6 +18,8 @@
  *   dispatched) or requests (also answered) given to the kernel, as in
  *   `dispatch_bench.ts`;
  * - `udp64 N`, `udp1400 N`: N UDP echo round trips, as in `udp_bench.ts`;
+ * - `udp8000 N`: N UDP echo round trips of 8,000-byte datagrams at MTU 9000
+ *   (each in a large buffer, above the pooled small size);
  * - `udpapi64 N`, `udpapi1400 N`: N UDP echo round trips through the promise
  *   API (`DatagramConn.send`/`receive`, `for await` on the server), as the
  *   bench's "promise API echo" rows;
@@ -118,10 +120,10 @@ function frames(request: boolean): string {
   return `frames sent ${sent}`;
 }
 
-/** Two stacks on one virtual link, 10.0.0.1 and 10.0.0.2, with static ARP entries both ways. */
-function twoHosts(): { net: Any; a: Any; b: Any } {
+/** Two stacks on one virtual link (MTU `mtu`), 10.0.0.1 and 10.0.0.2, with static ARP entries both ways. */
+function twoHosts(mtu = 1500): { net: Any; a: Any; b: Any } {
   const net = new mod.VirtualNetwork({ seed: 1 });
-  const link = net.link();
+  const link = net.link({ mtu });
   const a = net.addNode(mod.createStack({ clock: net.clock, seed: 1 }));
   const b = net.addNode(mod.createStack({ clock: net.clock, seed: 2 }));
   const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
@@ -132,7 +134,7 @@ function twoHosts(): { net: Any; a: Any; b: Any } {
 }
 
 function udp(payload: number): string {
-  const { net, a, b } = twoHosts();
+  const { net, a, b } = twoHosts(payload > 1472 ? 9000 : 1500);
   const open = (s: Any, port: number) =>
     s.service("udp.sockets").open({
       port,
@@ -286,13 +288,14 @@ async function tcp(): Promise<string> {
 const TCP_MODES = ["tcp1500", "tcp65535", "tcp1500v6", "tcp65535v6", "conns"];
 let result: string;
 if (mode === "reply" || mode === "request") result = frames(mode === "request");
-else if (mode === "udp64" || mode === "udp1400") result = udp(mode === "udp64" ? 64 : 1400);
-else if (mode === "udpapi64" || mode === "udpapi1400") {
+else if (mode === "udp64" || mode === "udp1400" || mode === "udp8000") {
+  result = udp(Number(mode.slice(3)));
+} else if (mode === "udpapi64" || mode === "udpapi1400") {
   result = await udpApi(mode === "udpapi64" ? 64 : 1400);
 } else if (mode === "ping" || mode === "pingapi") result = await ping(mode === "pingapi");
 else if (TCP_MODES.includes(mode)) result = await tcp();
 else {throw new TypeError(
-    `Unknown mode "${mode}": reply, request, udp64, udp1400, udpapi64, udpapi1400, ping, pingapi, ${
+    `Unknown mode "${mode}": reply, request, udp64, udp1400, udp8000, udpapi64, udpapi1400, ping, pingapi, ${
       TCP_MODES.join(", ")
     }`,
   );}

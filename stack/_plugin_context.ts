@@ -64,6 +64,8 @@ export interface ContextHost {
     address: Uint8Array,
     state: Ipv6AddressState,
   ) => boolean;
+  /** Counts (and logs the first) fault of plugin `rec`, as the dispatcher does for its handlers. */
+  readonly fault: (rec: PluginRecord, err: unknown) => void;
 }
 
 /** The context of plugin `rec`, with its merged `options`. */
@@ -105,6 +107,8 @@ class Context implements PluginContext {
   // hasEventListeners' answers by event type, for `listenersFor` plugins (made on first use).
   #listeners: Map<string | undefined, PluginRecord[]> | null = null;
   #listenersFor = -1;
+  // The plugin's counter read hook (onCounterRead); registered with the counters on first use.
+  #readHook: (() => void) | null = null;
 
   constructor(
     host: ContextHost,
@@ -187,6 +191,26 @@ class Context implements PluginContext {
   counter(name: string): Counter {
     return this.#host.counters.get(`${this.#rec.name}.${name}`);
   }
+  onCounterRead(hook: () => void): void {
+    if (typeof hook !== "function") {
+      throw new TypeError(
+        `Cannot set a counter read hook: expected a function, got ${typeof hook}`,
+      );
+    }
+    const first = this.#readHook === null;
+    this.#readHook = hook;
+    if (!first) return;
+    const host = this.#host, rec = this.#rec;
+    host.counters.onRead(() => {
+      if (rec.quarantined) return;
+      try {
+        this.#readHook!();
+      } catch (err) {
+        host.fault(rec, err);
+      }
+    });
+  }
+
   counterHandles<N extends string>(names: readonly N[]): { readonly [K in N]: Counter };
   counterHandles<K extends string>(
     names: Readonly<Record<K, string>>,

@@ -49,6 +49,10 @@ export class Counters {
    * idle host of a simulation declares about 60 it never uses).
    */
   #declared: (readonly number[])[] | null = null;
+  /** Hooks run before each read ({@linkcode Counters.onRead}); null until one is added. */
+  #readHooks: (() => void)[] | null = null;
+  // True while the hooks run: a hook that reads the counters does not run them again.
+  #refreshing = false;
 
   static {
     // Handle getters read the array directly (see counterHandles).
@@ -95,6 +99,55 @@ export class Counters {
     if (!declared.includes(indices)) declared.push(indices);
   }
 
+  /**
+   * Runs `hook` before every read of these counters ({@linkcode snapshot},
+   * {@linkcode value}) and before {@linkcode reset}, so that a counter whose
+   * value grows with time rather than with events (TCP's time under memory
+   * pressure) is brought up to date when it is read, not only at its next
+   * event. Counting itself runs no hook: a counter stays a plain field that
+   * the hot path increments (and a `get(name).value` read directly is as
+   * current as its last update). A hook must not throw (a plugin's goes through
+   * `PluginContext.onCounterRead`, which isolates it); hooks run in the
+   * order they were added, and a read made inside a hook runs none.
+   *
+   * @param hook Brings some counters up to date (e.g. adds the time elapsed since their last update).
+   * @throws {TypeError} If `hook` is not a function.
+   *
+   * @example
+   * ```ts
+   * import { Counters } from "./counters.ts";
+   * import assert from "node:assert/strict";
+   * const counters = new Counters();
+   * let now = 0, since = 0; // a state entered at 0, timed in µs
+   * const time = counters.get("demo.state_us");
+   * counters.onRead(() => {
+   *   time.value += now - since;
+   *   since = now;
+   * });
+   * now = 5000; // no event since: the counter itself still holds 0
+   * assert.equal(counters.snapshot()["demo.state_us"], 5000);
+   * ```
+   */
+  onRead(hook: () => void): void {
+    if (typeof hook !== "function") {
+      throw new TypeError(
+        `Cannot add a counter read hook: expected a function, got ${typeof hook}`,
+      );
+    }
+    (this.#readHooks ??= []).push(hook);
+  }
+
+  #refresh(): void {
+    const hooks = this.#readHooks;
+    if (hooks === null || this.#refreshing) return;
+    this.#refreshing = true;
+    try {
+      for (let i = 0; i < hooks.length; i++) hooks[i]!();
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
   #find(name: string): Counter | undefined {
     const i = NAMES.index.get(name);
     return i === undefined ? this.#extra?.get(name) : this.#byIndex[i];
@@ -102,6 +155,7 @@ export class Counters {
 
   /** The value of `name`, 0 when it was never counted. */
   value(name: string): number {
+    this.#refresh();
     return this.#find(name)?.value ?? 0;
   }
 
@@ -114,6 +168,7 @@ export class Counters {
 
   /** Every counter's value by name, sorted by name; zero counters included only if `all`. */
   snapshot(all = false): Record<string, number> {
+    this.#refresh();
     const out: Record<string, number> = {};
     const list: { name: string; value: number }[] = this.#all();
     if (all && this.#declared !== null) {
@@ -134,8 +189,12 @@ export class Counters {
     return out;
   }
 
-  /** Sets every counter to zero. */
+  /**
+   * Sets every counter to zero (after the read hooks brought them up to
+   * date, so time before the reset is not counted after it).
+   */
   reset(): void {
+    this.#refresh();
     for (const c of this.#all()) c.value = 0;
   }
 }

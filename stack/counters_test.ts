@@ -75,3 +75,38 @@ Deno.test("formatCounters() copes with names without a dot and with no counters"
   assert.equal(formatCounters({}), "");
   assert.equal(formatCounters({ lonely: 4 }), "lonely:\n   4");
 });
+
+Deno.test("Counters.onRead() hooks run before snapshot(), value() and reset(), never when counting", () => {
+  const cs = new Counters();
+  let runs = 0;
+  const timed = cs.get("demo.state_us");
+  cs.onRead(() => {
+    runs++;
+    timed.value += 10;
+  });
+  const c = cs.get("demo.events");
+  c.value++;
+  cs.at(0);
+  assert.equal(runs, 0, "get(), at() and increments run no hook");
+  assert.equal(cs.snapshot()["demo.state_us"], 10);
+  assert.equal(cs.value("demo.state_us"), 20);
+  assert.equal(runs, 2);
+  cs.reset(); // the hook's time up to the reset is added, then zeroed
+  assert.equal(runs, 3);
+  assert.equal(timed.value, 0);
+  assert.throws(() => cs.onRead("no" as unknown as () => void), TypeError);
+});
+
+Deno.test("Counters.onRead(): a hook that reads the counters does not run the hooks again", () => {
+  const cs = new Counters();
+  let runs = 0;
+  cs.onRead(() => {
+    runs++;
+    cs.snapshot();
+    cs.value("x.y");
+  });
+  cs.snapshot();
+  assert.equal(runs, 1);
+  cs.value("x.y");
+  assert.equal(runs, 2);
+});

@@ -383,6 +383,7 @@ export class Dispatcher {
       addAddress: (ifindex, cidr, options) => this.addAddress(ifindex, cidr, options),
       removeAddress: (ifindex, cidr) => this.removeAddress(ifindex, cidr),
       setAddressState: (ifindex, address, state) => this.setAddressState(ifindex, address, state),
+      fault: (rec, err) => this.#fault(rec, err),
     };
   }
 

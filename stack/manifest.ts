@@ -328,6 +328,17 @@ export interface PluginContext {
   /** The counter `<plugin>.<name>`. */
   counter(name: string): Counter;
   /**
+   * Runs `hook` before every read of the stack's counters
+   * (`stack.counters.snapshot()` and `value()`, `counterTable()`, the CLI's
+   * counter output) and before a reset: for a counter that grows with time
+   * rather than with events (e.g. time spent in a state), which the hook
+   * brings up to date from {@linkcode PluginContext.now}. Counting runs no
+   * hook. One per plugin (a second call replaces the first); a hook that
+   * throws counts as the plugin's fault, as a handler's would, and the read
+   * goes on; a quarantined plugin's hook is not run.
+   */
+  onCounterRead(hook: () => void): void;
+  /**
    * Handles to the counters `<plugin>.<name>`: for a list of names, `h[name]`
    * is `counter(name)`; for a record of key → name, `h[key]` is
    * `counter(record[key])`. Each is made on first use: a plugin with many

@@ -11,9 +11,11 @@
  * and double up to 1 MiB as the pool needs more buffers at once; a busy pool
  * (see {@linkcode BUSY_POOL_ALLOCS}) carves from 64 KiB checksum arenas even
  * if it needs only one buffer at a time, so checksums over its packets are
- * summed where they lie instead of copied into WebAssembly memory. Large
- * buffers each have a backing store of their own, exactly their size: a
- * large buffer kept long (a held super-segment) keeps nothing else alive.
+ * summed where they lie instead of copied into WebAssembly memory. Medium
+ * buffers (a jumbo frame) are carved from checksum arenas too, 4 to 64 per
+ * arena, and are never held past receive (see {@linkcode PacketPool.takeHold}).
+ * Large buffers each have a backing store of their own, exactly their size:
+ * a large buffer kept long (a held super-segment) keeps nothing else alive.
  *
  * Ownership: a driver hands a packet to the stack, which *borrows* it while it
  * dispatches and releases it afterwards; whoever keeps bytes longer copies
@@ -32,6 +34,11 @@ import { checksumArena, sumRange } from "./wire/checksum.ts";
 export const DEFAULT_HEADROOM = 128;
 /** Size of a small pooled buffer: an Ethernet frame at MTU 1500 plus headroom. */
 export const SMALL_BUFFER_SIZE = 2048;
+/**
+ * Size of a medium pooled buffer: a jumbo frame (MTU 9000) or datagram up
+ * to about 16 KB, plus headroom; carved from checksum arenas like small ones.
+ */
+export const MEDIUM_BUFFER_SIZE = 16384;
 /** Size of a large pooled buffer: a 64 KiB IP datagram plus headroom. */
 export const LARGE_BUFFER_SIZE = 65536 + 512;
 const SLAB_SIZE = 1 << 20;
@@ -50,6 +57,31 @@ const ARENA_SLAB_SIZE = 65536;
  * allocates far fewer, so it keeps its 2 KiB slab.
  */
 export const BUSY_POOL_ALLOCS = 1024;
+
+/**
+ * The size of the buffer a {@linkcode PacketPool} gives for `need` bytes
+ * (data and headroom together): its size class, or `need` itself above the
+ * large class. What a queue keeping pooled copies charges per packet, before
+ * it allocates one.
+ *
+ * @param need Bytes of data plus headroom, a non-negative integer.
+ * @returns {@linkcode SMALL_BUFFER_SIZE}, {@linkcode MEDIUM_BUFFER_SIZE}, {@linkcode LARGE_BUFFER_SIZE} or `need`.
+ *
+ * @example
+ * ```ts
+ * import { PacketPool, pooledBufferSize } from "./packet.ts";
+ * import assert from "node:assert/strict";
+ * const pool = new PacketPool();
+ * for (const n of [1, 2048, 9000, 40_000, 70_000]) {
+ *   assert.equal(pool.alloc(n, 0).buf.length, pooledBufferSize(n));
+ * }
+ * ```
+ */
+export function pooledBufferSize(need: number): number {
+  if (need <= SMALL_BUFFER_SIZE) return SMALL_BUFFER_SIZE;
+  if (need <= MEDIUM_BUFFER_SIZE) return MEDIUM_BUFFER_SIZE;
+  return need <= LARGE_BUFFER_SIZE ? LARGE_BUFFER_SIZE : need;
+}
 
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {
@@ -459,12 +491,18 @@ export class PacketBuffer {
  */
 export class PacketPool {
   readonly #small: PacketBuffer[] = [];
+  readonly #medium: PacketBuffer[] = [];
   readonly #large: PacketBuffer[] = [];
   readonly #maxFreeSmall: number;
+  readonly #maxFreeMedium: number;
   readonly #maxFreeLarge: number;
   #slab: ArrayBuffer | null = null;
   #slabSize = FIRST_SLAB_SIZE;
   #slabUsed = SLAB_SIZE;
+  /** The slab medium buffers are carved from (null before the first), its size and what is used. */
+  #mediumSlab: ArrayBuffer | null = null;
+  #mediumSlabSize = 0;
+  #mediumUsed = 0;
   /** Small allocations counted up to {@linkcode BUSY_POOL_ALLOCS}. */
   #smallAllocs = 0;
   /** Small buffers carved from plain slabs under 64 KiB (see {@linkcode recycle}). */
@@ -481,17 +519,20 @@ export class PacketPool {
   readonly #maxHolds: number;
 
   /**
-   * `maxFreeSmall` (default 8192) and `maxFreeLarge` (default 128, so 64
-   * held: 4 MiB of 64 KiB super-segments) bound how many free buffers are
-   * kept; at most half of each are held at once (4096 small buffers, 8 MiB
+   * `maxFreeSmall` (default 8192), `maxFreeMedium` (default 128: 2 MiB)
+   * and `maxFreeLarge` (default 128, so 64 held: 4 MiB of 64 KiB
+   * super-segments) bound how many free buffers are kept; at most half of each are held at once (4096 small buffers, 8 MiB
    * of MTU-sized segments, and 64 large), so all of them fit back into the
    * free list: more, released together, would be dropped and
    * allocated again (new stores: page faults and zeroing, measured 2-4×
    * the CPU per GiB of a TUN transfer). With 64 (32 held) an in-memory
    * MTU 65535 transfer held too few to gain anything (cachegrind).
    */
-  constructor(options: { maxFreeSmall?: number; maxFreeLarge?: number } = {}) {
+  constructor(
+    options: { maxFreeSmall?: number; maxFreeMedium?: number; maxFreeLarge?: number } = {},
+  ) {
     this.#maxFreeSmall = options.maxFreeSmall ?? 8192;
+    this.#maxFreeMedium = options.maxFreeMedium ?? 128;
     this.#maxFreeLarge = options.maxFreeLarge ?? 128;
     this.#maxSmallHolds = this.#maxFreeSmall >>> 1;
     this.#maxHolds = this.#maxFreeLarge >>> 1;
@@ -516,11 +557,14 @@ export class PacketPool {
         this.#moveToArena();
       }
       p = this.#small.pop() ?? new PacketBuffer(this.#carve(), this);
+    } else if (need <= MEDIUM_BUFFER_SIZE) {
+      p = this.#medium.pop() ?? new PacketBuffer(this.#carveMedium(), this);
     } else if (need <= LARGE_BUFFER_SIZE) {
       // A store of its own, exactly its size: one held for long (TCP's
       // receive queue) pins what the account charges, not a 2 MiB arena
       // shared with 30 others. Checksums over it take the copy path; TCP
-      // super-segments, in memory and over a TUN, are rarely summed at all.
+      // super-segments, in memory and over a TUN, are rarely summed at all
+      // (a jumbo frame's buffer, summed, is a medium one, in an arena).
       p = this.#large.pop() ?? new PacketBuffer(new Uint8Array(LARGE_BUFFER_SIZE), this);
     } else {
       p = new PacketBuffer(new Uint8Array(need), this);
@@ -542,9 +586,13 @@ export class PacketPool {
   /**
    * @internal Counts one more held packet of a buffer of `size` bytes if
    * the pool allows it ({@linkcode PacketBuffer.hold}): small buffers and
-   * the others each have their own budget.
+   * large ones each have their own budget. A medium buffer is never held:
+   * it shares its arena with others, and one kept long would keep the whole
+   * arena alive (TCP holds only segments that fill half their buffer,
+   * 8 KiB and more of a medium one: copied instead, as when it was large).
    */
   takeHold(size: number): boolean {
+    if (size === MEDIUM_BUFFER_SIZE) return false;
     if (size === SMALL_BUFFER_SIZE) {
       if (this.#smallHolds >= this.#maxSmallHolds) return false;
       this.#smallHolds++;
@@ -578,6 +626,8 @@ export class PacketPool {
         return;
       }
       if (this.#small.length < this.#maxFreeSmall) this.#small.push(p);
+    } else if (size === MEDIUM_BUFFER_SIZE) {
+      if (this.#medium.length < this.#maxFreeMedium) this.#medium.push(p);
     } else if (size === LARGE_BUFFER_SIZE) {
       if (this.#large.length < this.#maxFreeLarge) this.#large.push(p);
     }
@@ -602,6 +652,26 @@ export class PacketPool {
     this.#slabUsed = 0;
     this.#retiring = this.#plainSmall - this.#small.length;
     this.#small.length = 0;
+  }
+
+  /**
+   * A medium buffer from the medium slab: a checksum arena where one is
+   * available (its checksums summed where the bytes lie, as a small
+   * buffer's), else a plain buffer; slabs start at 64 KiB (4 buffers) and
+   * double up to 1 MiB, so few arenas serve a busy pool.
+   */
+  #carveMedium(): Uint8Array {
+    if (this.#mediumUsed + MEDIUM_BUFFER_SIZE > this.#mediumSlabSize) {
+      const size = this.#mediumSlab === null
+        ? ARENA_SLAB_SIZE
+        : Math.min(this.#mediumSlabSize * 2, SLAB_SIZE);
+      this.#mediumSlab = checksumArena(size) ?? new ArrayBuffer(size);
+      this.#mediumSlabSize = size;
+      this.#mediumUsed = 0;
+    }
+    const b = new Uint8Array(this.#mediumSlab!, this.#mediumUsed, MEDIUM_BUFFER_SIZE);
+    this.#mediumUsed += MEDIUM_BUFFER_SIZE;
+    return b;
   }
 
   #carve(): Uint8Array {

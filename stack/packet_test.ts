@@ -3,6 +3,7 @@ import {
   DEFAULT_HEADROOM,
   finishPartialChecksum,
   LARGE_BUFFER_SIZE,
+  MEDIUM_BUFFER_SIZE,
   PacketBuffer,
   PacketFlags,
   PacketPool,
@@ -180,21 +181,25 @@ Deno.test("PacketPool reuses released buffers and resets them", () => {
   q.release();
 });
 
-Deno.test("PacketPool has a small and a large size class, and exact sizes above", () => {
+Deno.test("PacketPool has small, medium and large size classes, and exact sizes above", () => {
   const pool = new PacketPool();
   const small = pool.alloc(SMALL_BUFFER_SIZE - DEFAULT_HEADROOM);
-  const large = pool.alloc(SMALL_BUFFER_SIZE - DEFAULT_HEADROOM + 1);
+  const medium = pool.alloc(SMALL_BUFFER_SIZE - DEFAULT_HEADROOM + 1);
+  const large = pool.alloc(MEDIUM_BUFFER_SIZE - DEFAULT_HEADROOM + 1);
   const jumbo = pool.alloc(LARGE_BUFFER_SIZE);
   assert.equal(small.buf.length, SMALL_BUFFER_SIZE);
+  assert.equal(medium.buf.length, MEDIUM_BUFFER_SIZE);
   assert.equal(large.buf.length, LARGE_BUFFER_SIZE);
   assert.equal(jumbo.buf.length, LARGE_BUFFER_SIZE + DEFAULT_HEADROOM);
-  assert.equal(pool.outstanding, 3);
+  assert.equal(pool.outstanding, 4);
   small.release();
+  medium.release();
   large.release();
   jumbo.release();
   assert.equal(pool.outstanding, 0);
   // Each class comes back to its own free list; oversized ones are not kept.
   assert.equal(pool.alloc(1), small);
+  assert.equal(pool.alloc(9000), medium);
   assert.equal(pool.alloc(60_000), large);
   assert.notEqual(pool.alloc(LARGE_BUFFER_SIZE), jumbo);
 });
@@ -217,9 +222,9 @@ Deno.test("PacketPool bounds its free lists", () => {
   const again = [pool.alloc(1), pool.alloc(1), pool.alloc(1)];
   assert.equal(again.filter((p) => ps.includes(p)).length, 2);
   for (const p of again) p.release();
-  const ls = [pool.alloc(5000), pool.alloc(5000)];
+  const ls = [pool.alloc(40_000), pool.alloc(40_000)];
   for (const p of ls) p.release();
-  const l2 = [pool.alloc(5000), pool.alloc(5000)];
+  const l2 = [pool.alloc(40_000), pool.alloc(40_000)];
   assert.equal(l2.filter((p) => ls.includes(p)).length, 1);
   for (const p of l2) p.release();
   assert.equal(pool.outstanding, 0);

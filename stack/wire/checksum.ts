@@ -553,6 +553,28 @@ export function checksumArena(bytes: number): ArrayBuffer | null {
   }
 }
 
+/**
+ * Whether `buffer` is a checksum arena ({@linkcode checksumArena}): sums
+ * over its bytes are taken where they lie, without a copy into WebAssembly
+ * memory.
+ *
+ * @param buffer Any buffer (a packet's `buf.buffer`).
+ * @returns True for a live arena.
+ *
+ * @example
+ * ```ts
+ * import { checksumArena, isChecksumArena } from "./checksum.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(isChecksumArena(new ArrayBuffer(65536)), false);
+ * const arena = checksumArena(65536);
+ * if (arena !== null) assert.ok(isChecksumArena(arena));
+ * ```
+ */
+export function isChecksumArena(buffer: ArrayBufferLike): boolean {
+  return arenaSums.has(buffer);
+}
+
 /** The in-place sum for `buffer` if it is an arena, else undefined. */
 function arenaSum(buffer: ArrayBufferLike): ((p: number, n: number) => number) | undefined {
   if (buffer === cachedA) return cachedSumA;

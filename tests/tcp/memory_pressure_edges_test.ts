@@ -1,7 +1,9 @@
 /**
  * Edges of `tcp.memory_pressure_us` (e973eb7): pressure that ends after a
  * long silent stretch of virtual time (the clock jumping from timer to
- * timer) is counted whole, to the µs it ended; a stack closed mid-episode
+ * timer) is counted whole, to the µs it ended; read during an episode
+ * without any traffic, it shows the time so far (and after a counter reset
+ * the time since, with the gauges still current); a stack closed mid-episode
  * keeps the user's unread store on the account until the user closes it,
  * which ends the episode; nothing is counted after.
  */
@@ -52,6 +54,42 @@ Deno.test("tcp.memory_pressure_us: an episode ended after a silent minute of vir
   await idle(env, ms(10_000));
   c.close();
   assert.equal(counter(env.b, "memory_pressure_us"), counted, "nothing counted after the episode");
+  env.runFor(ms(70_000));
+  env.finish();
+});
+
+Deno.test("tcp.memory_pressure_us: read during an episode without traffic, it shows the time so far", async () => {
+  const env = makeLink({ seed: 5, faults: { delay: ms(5) }, plugins: { tcp: LIMITS } });
+  const { c, s, began } = await pressure(env);
+  await idle(env, ms(50));
+  env.link.partition(); // nothing reaches b any more: no event updates its account
+  const cut = env.net.now();
+  const before = counter(env.b, "memory_pressure_us");
+  const silent = ms(30_000);
+  await idle(env, silent);
+  assert.equal(counter(env.b, "memory_pressures"), 1, "still the one episode");
+  const read = counter(env.b, "memory_pressure_us");
+  assert.ok(read - before >= silent, `read ${read} µs, ${before} at the cut, ${silent} µs since`);
+  assert.ok(
+    Math.abs(read - (env.net.now() - began)) <= 100,
+    `read ${read} µs, under pressure for ${env.net.now() - began} µs`,
+  );
+  // The counter table (what the CLI prints) reads it current too.
+  await idle(env, ms(1_000));
+  const row = env.b.counterTable().match(/memory_pressure_us +(\d+)/);
+  assert.ok(row !== null && Number(row[1]) >= env.net.now() - cut, row?.[0]);
+  // A counter reset: the time so far is zeroed and counted again from there;
+  // the gauges read current, not zero.
+  const allocated = counter(env.b, "memory_allocated");
+  env.b.counters.reset();
+  assert.equal(counter(env.b, "memory_allocated"), allocated);
+  assert.ok(counter(env.b, "memory_peak") >= allocated);
+  await idle(env, ms(2_000));
+  const since = counter(env.b, "memory_pressure_us");
+  assert.ok(Math.abs(since - ms(2_000)) <= 100, `${since} µs since the reset`);
+  env.link.heal();
+  s.close();
+  c.close();
   env.runFor(ms(70_000));
   env.finish();
 });

@@ -301,6 +301,8 @@ export class TcpCore {
     this.fastOpen = new FastOpenState(ctx.rng, cfg.fastOpenKeyLifetime);
     this.ccOptions = Object.freeze({ hystart: cfg.hystart, rng: ctx.rng });
     this.mem = new TcpMemory(cfg, this.c, { clock: ctx });
+    // tcp.memory_pressure_us and the gauges read current (a silent episode, a reset).
+    ctx.onCounterRead(() => this.mem.refreshCounters());
     let s = 0;
     // Scaled for the most the buffer may grow to (auto-tuning), as Linux scales for tcp_rmem[2].
     const most = Math.max(cfg.receiveBuffer, cfg.receiveBufferMax);

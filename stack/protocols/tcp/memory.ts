@@ -30,12 +30,16 @@
  * sent again by the peer once the application reads.
  *
  * `tcp.memory_allocated` shows the account and `tcp.memory_peak` its
- * highest value (bytes; gauges, which a counter reset zeroes until their
- * next update); `tcp.memory_pressure_us` counts the virtual µs spent under
- * pressure (Linux's TCPMemoryPressuresChrono), brought up to date whenever
- * the account changes or a window is offered under pressure, and when it
- * ends. Data a Fast Open SYN carries gets no minimum store: it is refused
- * under pressure ({@linkcode admitSynData}).
+ * highest value (bytes; gauges, set again at every read of the counters,
+ * so a counter reset does not leave them at zero);
+ * `tcp.memory_pressure_us` counts the virtual µs spent under pressure
+ * (Linux's TCPMemoryPressuresChrono), brought up to date whenever the
+ * account changes or a window is offered under pressure, when it ends, and
+ * whenever the stack's counters are read (`PluginContext.onCounterRead`:
+ * during an episode without traffic a read shows the time so far, at no
+ * cost to counting; {@linkcode TcpMemory.refreshCounters}). Data a Fast
+ * Open SYN carries gets no minimum store: it is refused under pressure
+ * ({@linkcode admitSynData}).
  *
  * @module
  */
@@ -125,8 +129,11 @@ export class TcpMemory implements RingAccount {
   /**
    * Adds the time under pressure since it was last added to
    * {@linkcode pressureTime} (and the counter): done on every change of the
-   * account and every window offered under pressure, so the figure is
-   * current while traffic flows. Nothing when not under pressure.
+   * account, every window offered under pressure and every read of the
+   * stack's counters, so the figure is current while traffic flows and
+   * when read during a silent episode. Nothing when not under pressure.
+   * Only the stack's (virtual) clock is read; where the time is cut into
+   * additions does not change the total.
    */
   notePressure(): void {
     if (!this.underPressure || this.#clock === null) return;
@@ -135,6 +142,19 @@ export class TcpMemory implements RingAccount {
     this.#pressureMark = now;
     this.pressureTime += d;
     if (this.#c !== null) this.#c.memory_pressure_us.value += d;
+  }
+
+  /**
+   * Brings the counters up to date for a read of the stack's counters: the
+   * time under pressure so far ({@linkcode notePressure}) and the gauges
+   * (which a counter reset zeroed). Not on the packet path.
+   */
+  refreshCounters(): void {
+    this.notePressure();
+    const c = this.#c;
+    if (c === null || this.peak === 0) return; // never charged: no gauge objects made for a read
+    c.memory_allocated.value = this.allocated;
+    c.memory_peak.value = this.peak;
   }
 
   /** A backing store changed by `delta` bytes. */

@@ -85,8 +85,9 @@
  *   timer brought forward), `tfo_syn_data_mem_refused` (a Fast Open SYN's
  *   data refused under pressure: the client sends it again after the
  *   handshake), `memory_pressure_us` (virtual µs spent under pressure,
- *   Linux's TCPMemoryPressuresChrono), and the gauges `memory_allocated`
- *   and `memory_peak` (bytes).
+ *   Linux's TCPMemoryPressuresChrono; current whenever read), and the
+ *   gauges `memory_allocated` and `memory_peak` (bytes, current whenever
+ *   read).
  * - **Depends on:** ipv4 (and icmp for `ip.error`, when loaded).
  * - **Not supported:** IPv6 without an IPv6 network plugin (connect rejects
  *   with NetworkUnreachable), dual-stack listeners (`::` does not take

@@ -143,7 +143,10 @@ function emitFull(
   }
   const hl = 20 + optLen;
   const pkt = core.ctx.pool.alloc(hl + len);
-  if (len > ep.mss) pkt.gsoSize = ep.mss; // a super-segment (TSO): the link cuts it up
+  // A super-segment (TSO): the link cuts it up. Never a SYN: its Fast Open
+  // data is sized to the peer's cached MSS (fastopen.ts), past the 536 that
+  // ep.mss holds until the SYN-ACK, and a SYN is one segment.
+  if (len > ep.mss && !syn) pkt.gsoSize = ep.mss;
   const at = pkt.start;
   const buf = pkt.buf;
   const dv = pkt.dv;

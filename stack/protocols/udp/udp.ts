@@ -13,12 +13,7 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
-import {
-  LARGE_BUFFER_SIZE,
-  type PacketBuffer,
-  PacketFlags,
-  SMALL_BUFFER_SIZE,
-} from "../../packet.ts";
+import { type PacketBuffer, PacketFlags, pooledBufferSize } from "../../packet.ts";
 import {
   errorServiceName,
   type IcmpErrorService,
@@ -74,10 +69,12 @@ const MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 /** Default cap of the buffer bytes queued on all sockets of a stack (16 MiB). */
 export const UDP_TOTAL_QUEUE_BYTES = 16 * 1024 * 1024;
 
-/** The size of the pooled buffer a `length`-byte copy with no headroom takes (packet.ts). */
+/**
+ * The size of the pooled buffer a `length`-byte copy with no headroom takes
+ * (packet.ts), which the socket's queue then charges (`queueCost`).
+ */
 function pooledSize(length: number): number {
-  if (length <= SMALL_BUFFER_SIZE) return SMALL_BUFFER_SIZE;
-  return length <= LARGE_BUFFER_SIZE ? LARGE_BUFFER_SIZE : length;
+  return pooledBufferSize(length);
 }
 /** Largest payload over IPv6: the payload length field covers the UDP header (RFC 8200 §3). */
 const UDP_MAX_PAYLOAD_V6 = 65535 - UDP_HEADER_LEN;

@@ -1,0 +1,61 @@
+/**
+ * Medium buffers (a jumbo frame, up to 16 KiB with headroom): carved from
+ * checksum arenas like small ones, so a 9000-byte frame's checksum is summed
+ * where it lies instead of copied into WebAssembly memory as a large
+ * buffer's is; never held past receive, so none keeps its arena alive; their
+ * free list is bounded; slabs grow from 64 KiB to 1 MiB without overlap.
+ */
+import assert from "node:assert/strict";
+import { MEDIUM_BUFFER_SIZE, type PacketBuffer, PacketPool } from "./packet.ts";
+import { checksumArena, isChecksumArena, sumBytesPlain, sumRange } from "./wire/checksum.ts";
+import { SeededRng } from "./rng.ts";
+
+/** Whether this runtime has in-place arenas at all (wasm SIMD, and one to spare). */
+const ARENAS = checksumArena(65536) !== null;
+
+Deno.test("medium buffers: a jumbo frame's buffer is carved from a checksum arena, and sums over it equal the plain sum", () => {
+  const pool = new PacketPool();
+  const pkt = pool.alloc(9014);
+  assert.equal(pkt.buf.length, MEDIUM_BUFFER_SIZE);
+  if (ARENAS) assert.ok(isChecksumArena(pkt.buf.buffer), "summed in place");
+  const rng = new SeededRng(5);
+  rng.fill(pkt.buf);
+  for (let i = 0; i < 300; i++) {
+    const start = rng.range(0, MEDIUM_BUFFER_SIZE - 64);
+    const end = rng.range(start + 64, MEDIUM_BUFFER_SIZE);
+    const initial = rng.range(0, 0x10000);
+    assert.equal(
+      sumRange(pkt.buf, start, end, initial),
+      sumBytesPlain(pkt.buf.subarray(start, end), initial),
+      `[${start}, ${end})`,
+    );
+  }
+  pkt.release();
+});
+
+Deno.test("medium buffers: never held (one would keep its whole arena alive); a large one still is", () => {
+  const pool = new PacketPool();
+  const medium = pool.alloc(9000);
+  assert.equal(medium.hold(), false);
+  assert.equal(pool.held, 0);
+  medium.release();
+  assert.ok(medium.released, "released at once, as any packet not held");
+  const large = pool.alloc(40_000);
+  assert.ok(large.hold());
+  large.releaseHeld();
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("medium buffers: slabs grow from 64 KiB to 1 MiB, carved without overlap; the free list keeps at most maxFreeMedium", () => {
+  const pool = new PacketPool({ maxFreeMedium: 8 });
+  const ps: PacketBuffer[] = Array.from({ length: 188 }, () => pool.alloc(10_000)); // 4 + 8 + 16 + 32 + 64 + 64
+  const slabs = [...new Set(ps.map((p) => p.buf.buffer))].map((b) => b.byteLength);
+  assert.deepEqual(slabs, [65536, 131072, 262144, 524288, 1 << 20, 1 << 20]);
+  ps.forEach((p, i) => p.buf.fill(i & 0xff));
+  ps.forEach((p, i) => assert.ok(p.buf.every((b) => b === (i & 0xff)), `buffer ${i} overlapped`));
+  for (const p of ps) p.release();
+  assert.equal(pool.outstanding, 0);
+  const again = Array.from({ length: 20 }, () => pool.alloc(10_000));
+  assert.equal(again.filter((p) => ps.includes(p)).length, 8, "8 kept, the rest left to the GC");
+  for (const p of again) p.release();
+});

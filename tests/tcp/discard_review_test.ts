@@ -56,12 +56,12 @@ async function pair(env: LinkPair, port = 9): Promise<[TcpConn, TcpConn]> {
  * cycle of sizes with pauses (its window closes and reopens).
  * Returns the capture, the counts, and what b held while paused.
  */
-async function slowSink(mode: Mode, mtu: number, total: number) {
+async function slowSink(mode: Mode, mtu: number, total: number, tcp: Record<string, number> = {}) {
   const env = makeLink({
     seed: 11,
     mtu,
     faults: { delay: ms(1) },
-    plugins: { tcp: { receiveBuffer: RCVBUF } },
+    plugins: { tcp: { receiveBuffer: RCVBUF, ...tcp } },
     capture: true,
   });
   const [c, s] = await pair(env);
@@ -87,10 +87,11 @@ async function slowSink(mode: Mode, mtu: number, total: number) {
   s.close();
   env.runFor(ms(70_000)); // through TIME-WAIT
   const account = [counter(env.a, "memory_allocated"), counter(env.b, "memory_allocated")];
+  const pressures = counter(env.b, "memory_pressures");
   const held = heldPackets(env);
   const capture = env.capture!.bytes();
   env.finish(); // no packet buffer outstanding
-  return { capture, counts, heldWhilePaused, accountWhilePaused, account, held };
+  return { capture, counts, heldWhilePaused, accountWhilePaused, account, held, pressures };
 }
 
 for (const mtu of [65535, 1500]) {
@@ -264,4 +265,18 @@ Deno.test("TcpConn read and discard never resolve 0 when the one byte buffered i
     s.close();
     env.finish();
   }
+});
+
+Deno.test("TcpConn.discard leaves the same capture as read under memory pressure (the account past memoryPressure: windows clamp)", async () => {
+  const tcp = { memoryLow: 64 * 1024, memoryPressure: 128 * 1024, memoryHigh: 384 * 1024 };
+  const r = await slowSink("read", 65535, 1_000_000, tcp);
+  const d = await slowSink("discard", 65535, 1_000_000, tcp);
+  assert.deepEqual(d.counts, r.counts);
+  assert.ok(d.pressures > 0, `pressure entered (account up to ${d.accountWhilePaused})`);
+  assert.ok(
+    d.capture.length === r.capture.length && d.capture.every((b, i) => b === r.capture[i]),
+    "byte-identical captures",
+  );
+  assert.deepEqual(d.account, [0, 0]);
+  assert.equal(d.held, 0);
 });

@@ -13,6 +13,7 @@ import { makeLink, ms } from "../_harness.ts";
 import type { LinkPair } from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
 import { counter } from "./_memory.ts";
+import { ReceiveQueue } from "../../stack/protocols/tcp/rcv_queue.ts";
 
 type Mode = "read" | "discard";
 /** b's receive buffer: small enough that the window closes while b pauses, large enough to hold packets. */
@@ -279,4 +280,32 @@ Deno.test("TcpConn.discard leaves the same capture as read under memory pressure
   );
   assert.deepEqual(d.account, [0, 0]);
   assert.equal(d.held, 0);
+});
+
+Deno.test("TcpConn.discard copies nothing after an urgent byte kept inline (the default): the mark stays set, the bytes are in the stream", async () => {
+  const env = makeLink({ seed: 9, faults: { delay: ms(1) } });
+  const [c, s] = await pair(env);
+  const proto = ReceiveQueue.prototype;
+  const read = proto.read;
+  let copies = 0;
+  proto.read = function (this: ReceiveQueue, dst: Uint8Array): number {
+    copies++;
+    return read.call(this, dst);
+  };
+  try {
+    await env.run(async () => {
+      assert.equal(await c.sendUrgent(0x58), 1);
+      const sending = writeAll(c, pattern(0, 200_000)).then(() => c.closeWrite());
+      let got = 0;
+      for (let n = await s.discard(); n !== null; n = await s.discard()) got += n;
+      await sending;
+      assert.equal(got, 200_001, "the urgent byte is in the stream");
+    });
+  } finally {
+    proto.read = read;
+  }
+  assert.equal(copies, 0, "discard copied bytes");
+  c.close();
+  s.close();
+  env.finish();
 });

@@ -153,9 +153,15 @@ class TcpConnImpl implements TcpConn, StreamEvents {
     if (this.#closed) return closedError("Cannot read");
     const sock = this.#sock;
     if (sock.readable > 0) {
-      if (typeof p !== "number") return sock.read(p);
-      if (sock.discard !== undefined) return sock.discard(p);
-      return sock.read(new Uint8Array(p < sock.readable ? p : sock.readable));
+      const n = typeof p !== "number"
+        ? sock.read(p)
+        : sock.discard !== undefined
+        ? sock.discard(p)
+        : sock.read(new Uint8Array(p < sock.readable ? p : sock.readable));
+      if (n > 0) return n;
+      // 0 with bytes buffered: the one byte there was an urgent byte out of
+      // line, taken out of the stream. Never resolve 0 (a byte stream's
+      // respond(0) throws): wait, or the end, as with nothing buffered.
     }
     if (sock.eof) return null;
     if (sock.closed) return connectionError(sock);

@@ -544,8 +544,9 @@ export class TcpEndpoint {
     const buf = this.rcvBuf;
     if (buf === null) return 0;
     const k = n < buf.length ? n : buf.length;
-    // An urgent byte out of line: the copying read knows where the stream stops.
-    if (this.urgSeq >= 0) return k > 0 ? this.receive(new Uint8Array(k)) : 0;
+    // An urgent byte out of line: the copying read knows where the stream
+    // stops. Inline (the default) the mark stays set but changes nothing.
+    if (this.urgSeq >= 0 && !this.oobInline) return k > 0 ? this.receive(new Uint8Array(k)) : 0;
     if (k <= 0) return 0;
     buf.discard(k);
     this.#consumed();

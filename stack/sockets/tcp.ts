@@ -181,7 +181,12 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   }
 
   discard(max: number = Number.MAX_SAFE_INTEGER): Promise<number | null> {
-    checkInteger(max, "max", "Cannot discard", 0, Number.MAX_SAFE_INTEGER);
+    // A bad argument rejects, as read()'s bad buffer does (the same mistake, the same way).
+    try {
+      checkInteger(max, "max", "Cannot discard", 0, Number.MAX_SAFE_INTEGER);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (max === 0) {
       return this.#closed ? Promise.reject(closedError("Cannot read")) : Promise.resolve(0);
     }

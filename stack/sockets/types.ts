@@ -149,8 +149,9 @@ export interface TcpConn extends Disposable {
    * assert.equal(typeof drain, "function");
    * ```
    *
-   * @throws {TypeError} If `max` is not an integer.
-   * @throws {RangeError} If it is negative or above `Number.MAX_SAFE_INTEGER`.
+   * Rejects (as `read` does for a bad buffer) with a `TypeError` if `max`
+   * is not an integer, a `RangeError` if it is negative or above
+   * `Number.MAX_SAFE_INTEGER`.
    */
   discard(max?: number): Promise<number | null>;
   /**

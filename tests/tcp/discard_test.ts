@@ -115,9 +115,9 @@ Deno.test("TcpConn.discard waits behind a pending read, in call order", async ()
 
 Deno.test("TcpConn.discard checks its argument and rejects once the conn is closed", async () => {
   await withPair(async (_client, server) => {
-    assert.throws(() => server.discard(-1), RangeError);
-    assert.throws(() => server.discard(1.5), TypeError);
-    assert.throws(() => server.discard(Number.NaN), TypeError);
+    await assert.rejects(server.discard(-1), RangeError);
+    await assert.rejects(server.discard(1.5), TypeError);
+    await assert.rejects(server.discard(Number.NaN), TypeError);
     const pending = server.discard(10);
     server.close();
     await assert.rejects(pending, Deno.errors.BadResource);

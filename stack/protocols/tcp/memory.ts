@@ -41,6 +41,7 @@
  */
 import type { Instant } from "../../clock.ts";
 import { type RingAccount, ringSizeFor } from "./buffer.ts";
+import { chunkBufferSize, chunkPayload } from "./send_queue.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import type { TcpCounters } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
@@ -274,14 +275,22 @@ export function clampWindow(ep: TcpEndpoint, wnd: number): number {
  */
 export function sendRoom(ep: TcpEndpoint, room: number): number {
   if (room <= 0) return room;
-  const ring = ep.sndBuf;
-  const held = ring === null ? 0 : ring.length;
-  const have = ring === null ? 0 : ring.allocated;
-  if (held + room <= have) return room;
+  const queue = ep.sndBuf;
+  const held = queue === null ? 0 : queue.length;
+  const have = queue === null ? 0 : queue.allocated;
   const core = ep.core;
-  const to = ringSizeFor(have, held + room, ring === null ? core.cfg.sendBuffer : ring.max);
+  const mss = ep.mss;
+  const to = queue === null
+    ? chunkBufferSize(mss) * Math.ceil(room / chunkPayload(mss))
+    : queue.sizeFor(held + room);
+  if (to <= have) return room;
   if (core.mem.mayGrow(have, to, core.connectionCount)) return room;
-  const fit = (have > MEMORY_MIN_BUFFER ? have : MEMORY_MIN_BUFFER) - held;
+  // The guaranteed store: at least one chunk, so that data always moves.
+  let limit = have > MEMORY_MIN_BUFFER ? have : MEMORY_MIN_BUFFER;
+  if (limit < chunkBufferSize(mss)) limit = chunkBufferSize(mss);
+  const fit = queue === null
+    ? Math.floor(limit / chunkBufferSize(mss)) * chunkPayload(mss)
+    : queue.roomWithin(limit);
   return fit < room ? (fit > 0 ? fit : 0) : room;
 }
 

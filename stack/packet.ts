@@ -450,6 +450,11 @@ export class PacketBuffer {
     return this.#shares > 0;
   }
 
+  /** Whether the buffer came from `pool`. */
+  isFrom(pool: PacketPool): boolean {
+    return this.#pool === pool;
+  }
+
   /** Drops a {@linkcode share}; the last one gives a buffer its owner released back to its pool. */
   unshare(): void {
     if (this.#shares === 0) return;

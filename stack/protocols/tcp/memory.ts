@@ -224,12 +224,17 @@ export function admitReceive(ep: TcpEndpoint, off: number, len: number): number 
  * the connection's real bytes by the buffer's size, under the same rules as
  * a store's (up to `memoryLow` free, under pressure within the fair share,
  * never past `memoryHigh`). When refused the payload is copied into the
- * ring, as {@linkcode admitReceive} allowed. O(1).
+ * ring, as {@linkcode admitReceive} allowed; so is a buffer this stack's own
+ * send queue keeps. O(1).
  */
 export function mayHold(ep: TcpEndpoint, pkt: PacketBuffer): boolean {
   const q = ep.rcvBuf;
   if (q === null) return false;
   const core = ep.core;
+  // A buffer one of this stack's send queues keeps (a connection to one of
+  // our own addresses) is charged to this account already: copied, it
+  // counts once (send_queue.ts).
+  if (pkt.shared && pkt.isFrom(core.ctx.pool)) return false;
   return core.mem.mayGrow(q.allocated, q.allocated + pkt.buf.length, core.connectionCount);
 }
 

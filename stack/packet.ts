@@ -20,9 +20,11 @@
  * Ownership: a driver hands a packet to the stack, which *borrows* it while it
  * dispatches and releases it afterwards; whoever keeps bytes longer copies
  * them. A packet given to `transmit` belongs to the driver from then on.
- * The one exception is TCP's receive queue, which keeps a pooled
- * super-segment's buffer instead of copying its payload
- * ({@linkcode PacketBuffer.hold}).
+ * The exceptions are TCP's: its receive queue keeps a pooled segment's
+ * buffer instead of copying its payload ({@linkcode PacketBuffer.hold}),
+ * and its send queue keeps the buffer of a segment it sent, which carries
+ * the queued bytes themselves ({@linkcode PacketBuffer.share}); the buffer
+ * goes back to its pool once its owner and every such reference let go.
  *
  * @module
  */
@@ -42,10 +44,11 @@ export const MEDIUM_BUFFER_SIZE = 16384;
 /** Size of a large pooled buffer: a 64 KiB IP datagram plus headroom. */
 export const LARGE_BUFFER_SIZE = 65536 + 512;
 const SLAB_SIZE = 1 << 20;
-// PacketBuffer states: in use, in the pool's free list, held past receive() (hold()).
+// PacketBuffer states: in use, in the pool's free list, released by its owner
+// while a sharer (share(), hold()) still keeps it.
 const LIVE = 0;
 const FREE = 1;
-const HELD = 2;
+const DETACHED = 2;
 /** The first slab of a pool: one small buffer (an idle host needs no more). */
 const FIRST_SLAB_SIZE = SMALL_BUFFER_SIZE;
 /** Smallest slab that can be a checksum arena (one wasm page). */
@@ -263,8 +266,12 @@ export class PacketBuffer {
    */
   gsoSize = 0;
   readonly #pool: PacketPool | null;
-  // LIVE, FREE (in its pool's free list) or HELD (see hold()).
+  // LIVE, FREE (in its pool's free list) or DETACHED (see share()).
   #state = LIVE;
+  // References kept besides the owner's: a TCP send queue's (share()), a
+  // receive queue's (hold(), which also sets #held).
+  #shares = 0;
+  #held = false;
 
   /** Wraps `buf`; use {@linkcode PacketPool.alloc} or {@linkcode PacketBuffer.wrap} instead. */
   constructor(buf: Uint8Array, pool: PacketPool | null) {
@@ -422,21 +429,97 @@ export class PacketBuffer {
     return this.#state === FREE;
   }
 
-  /** Gives the buffer back to its pool. Releasing twice is a no-op; so is releasing a held packet. */
+  /**
+   * The owner gives the buffer back to its pool, or, while it is shared
+   * ({@linkcode share}) or held ({@linkcode hold}), leaves it to the others.
+   * Releasing twice is a no-op.
+   */
   release(): void {
     if (this.#state !== LIVE) return;
+    if (this.#shares > 0) {
+      this.#state = DETACHED;
+      return;
+    }
     this.#state = FREE;
     this.#pool?.recycle(this);
   }
 
   /**
-   * Keeps a received packet past `receive()`: until {@linkcode releaseHeld},
-   * {@linkcode release} does nothing (the dispatcher's release after
-   * dispatch included), so the holder may keep views of the buffer. TCP's
-   * receive queue holds a pooled segment this way instead of copying its
-   * payload. Only the holder calls `releaseHeld`, exactly once.
-   * Returns false (and holds nothing) for a packet of no pool, or when its
-   * pool's holds are used up ({@linkcode PacketPool.takeHold}): copy then.
+   * Keeps a reference to the buffer besides its owner's: TCP's send queue
+   * keeps the buffer of a segment it hands to the network layer (which owns
+   * it from then on, and may give it to a receiver that holds it), so the
+   * bytes stay until they are acknowledged. The buffer goes back to its pool
+   * once the owner released it and every sharer called {@linkcode unshare}.
+   * A sharer never writes to the buffer unless {@linkcode reclaim} made it
+   * the owner again.
+   *
+   * @example
+   * ```ts
+   * import { PacketPool } from "./packet.ts";
+   * import assert from "node:assert/strict";
+   * const pool = new PacketPool();
+   * const pkt = pool.alloc(100);
+   * pkt.share(); // the send queue keeps it
+   * pkt.release(); // the driver is done with it
+   * assert.equal(pool.outstanding, 1);
+   * assert.ok(pkt.reclaim()); // nobody else has it: the queue may send it again
+   * pkt.share();
+   * pkt.release();
+   * pkt.unshare(); // acknowledged
+   * assert.equal(pool.outstanding, 0);
+   * ```
+   */
+  share(): void {
+    this.#shares++;
+  }
+
+  /**
+   * Whether a sharer keeps the buffer ({@linkcode share}, {@linkcode hold}): whoever would
+   * write to its bytes (a fault injector corrupting a frame) writes to a
+   * copy instead, or the sharer's data changes with it.
+   */
+  get shared(): boolean {
+    return this.#shares > 0;
+  }
+
+  /** Whether the buffer came from `pool`. */
+  isFrom(pool: PacketPool): boolean {
+    return this.#pool === pool;
+  }
+
+  /** Drops a {@linkcode share}; the last one gives a buffer its owner released back to its pool. */
+  unshare(): void {
+    if (this.#shares === 0) return;
+    if (--this.#shares === 0 && this.#state === DETACHED) {
+      this.#state = FREE;
+      this.#pool?.recycle(this);
+    }
+  }
+
+  /**
+   * Makes the only sharer the owner again, if the owner released the buffer
+   * and nobody else shares it (then the sharer may write to it: a
+   * retransmission); returns false, changing nothing, while anyone else
+   * still has it (a driver's queue, a receiver holding it).
+   */
+  reclaim(): boolean {
+    if (this.#state !== DETACHED || this.#shares !== 1) return false;
+    this.#shares = 0;
+    this.#state = LIVE;
+    return true;
+  }
+
+  /**
+   * Keeps a received packet past `receive()`: a reference of its own
+   * besides the owner's (as {@linkcode share}), so the buffer stays until
+   * both the owner released it (the dispatcher, after dispatch) and the
+   * holder called {@linkcode releaseHeld}, in either order (an application
+   * reading during `receive()` ends the hold first). TCP's receive queue
+   * holds a pooled segment this way instead of copying its payload. One
+   * holder at a time; only it calls `releaseHeld`, once.
+   * Returns false (and holds nothing) for a packet of no pool, one held
+   * already, or when its pool's holds are used up
+   * ({@linkcode PacketPool.takeHold}): copy then.
    *
    * @example
    * ```ts
@@ -453,17 +536,20 @@ export class PacketBuffer {
    */
   hold(): boolean {
     const pool = this.#pool;
-    if (this.#state !== LIVE || pool === null || !pool.takeHold(this.buf.length)) return false;
-    this.#state = HELD;
+    if (
+      this.#state !== LIVE || this.#held || pool === null || !pool.takeHold(this.buf.length)
+    ) return false;
+    this.#held = true;
+    this.#shares++;
     return true;
   }
 
-  /** Ends a {@linkcode hold} and gives the buffer back to its pool. */
+  /** Ends a {@linkcode hold}; the buffer goes back to its pool if nobody else has it. */
   releaseHeld(): void {
-    if (this.#state !== HELD) return;
-    this.#state = LIVE;
+    if (!this.#held) return;
+    this.#held = false;
     this.#pool!.endHold(this.buf.length);
-    this.release();
+    this.unshare();
   }
 
   /** @internal Marks the buffer live again (pool use only). */

@@ -54,3 +54,40 @@ Deno.test("PacketPool: held large buffers scattered over many allocations pin ex
   assert.equal(pool.held, 0);
   assert.equal(pool.outstanding, 0);
 });
+
+Deno.test("PacketBuffer: a hold ended during receive() (the application read at once) keeps the buffer until the dispatcher's release", () => {
+  // The receive queue holds a segment and the application, woken inside
+  // receive(), reads it whole: the hold ends before the dispatcher lets go.
+  // The buffer went back to the pool there, so an ACK sent in the same
+  // receive() got it as a new packet, and the dispatcher's release then
+  // freed that ACK while a link still carried it (the partitioned
+  // simulation's switches saw its bytes overwritten).
+  const pool = new PacketPool();
+  const pkt = pool.alloc(1448);
+  assert.ok(pkt.hold());
+  pkt.releaseHeld(); // read inside receive()
+  assert.equal(pool.outstanding, 1, "the dispatcher still has it");
+  const ack = pool.alloc(52);
+  assert.notEqual(ack, pkt);
+  pkt.release(); // the dispatcher, after dispatch
+  assert.equal(pool.outstanding, 1, "only the ACK is out");
+  assert.ok(!ack.released);
+  ack.release();
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("PacketBuffer: a buffer shared by a send queue and held by a receiver goes back once, after both and its owner", () => {
+  const pool = new PacketPool();
+  for (const order of [["unshare", "releaseHeld"], ["releaseHeld", "unshare"]] as const) {
+    const pkt = pool.alloc(1448);
+    pkt.share(); // the sender's queue
+    assert.ok(pkt.hold()); // the receiver (in memory it gets the same buffer)
+    pkt.release(); // the receiver's dispatcher
+    assert.ok(!pkt.reclaim(), "held: a retransmission must copy");
+    pkt[order[0]]();
+    assert.equal(pool.outstanding, 1);
+    pkt[order[1]]();
+    assert.equal(pool.outstanding, 0, order.join(" then "));
+    assert.ok(pkt.released);
+  }
+});

@@ -41,7 +41,10 @@ export interface Wire {
   share(pkt: PacketBuffer, refs: number): void;
   /** Gives up one hold on `pkt`; the last one releases it to its pool. */
   release(pkt: PacketBuffer): void;
-  /** `pkt` itself if no one else holds it, else a private copy (before writing to it). */
+  /**
+   * `pkt` itself if no one else holds it (other lanes, or a TCP send queue:
+   * `PacketBuffer.share`), else a private copy (before writing to it).
+   */
   own(pkt: PacketBuffer): PacketBuffer;
   /** Whether other lanes hold `pkt` too (a flood's shared buffer). */
   isShared(pkt: PacketBuffer): boolean;
@@ -250,7 +253,8 @@ export class NetworkWire implements Wire {
     return this.#shared.size !== 0 && this.#shared.has(pkt);
   }
   own(pkt: PacketBuffer): PacketBuffer {
-    if (!this.isShared(pkt)) return pkt;
+    // Shared by other lanes (a flood), or by the TCP send queue that sent it.
+    if (!this.isShared(pkt) && !pkt.shared) return pkt;
     const copy = this.pool.copyOf(pkt.data);
     this.release(pkt);
     return copy;

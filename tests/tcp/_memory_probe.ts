@@ -4,7 +4,8 @@
  * bytes, no receiver reading; after the senders stall, prints the
  * ArrayBuffer bytes added since the connections opened (after a full GC),
  * both stacks' `tcp.memory_allocated` and the bytes of the pool buffers
- * held by receive queues (MTU 1500: small buffers) as JSON. Argument 2 is
+ * out (held by receive queues, kept by send queues; MTU 1500: small
+ * buffers) as JSON. Argument 2 is
  * `limited` (memoryHigh 2 MiB, the test's) or `default` (the 128 MiB
  * default, far above what N connections can hold). Run with
  * `--v8-flags=--expose-gc`:
@@ -55,9 +56,11 @@ const out = {
   accountB: account(env.b),
   queuedB: env.b.sockets().reduce((s, i) => s + i.recvQ, 0),
   queuedA: env.a.sockets().reduce((s, i) => s + i.sendQ, 0),
-  // Pool buffers held by receive queues (counted whole in the account): most
-  // come from checksum arenas, wasm memory that `external` may not show.
-  heldBytes: (env.a.pool.held + env.b.pool.held + env.net.pool.held) * SMALL_BUFFER_SIZE,
+  // Pool buffers held by receive queues or kept by send queues (counted
+  // whole in the account; send_queue.ts), and the few in flight: most come
+  // from checksum arenas, wasm memory that `external` may not show.
+  heldBytes: (env.a.pool.outstanding + env.b.pool.outstanding + env.net.pool.outstanding) *
+    SMALL_BUFFER_SIZE,
 };
 // deno-lint-ignore no-console
 console.log(JSON.stringify(out));

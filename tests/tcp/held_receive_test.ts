@@ -203,6 +203,7 @@ async function windowSteps(
       pkt.release();
       break;
     }
+    pkt.release(); // as the dispatcher does: the hold keeps it
     taken.push(pkt);
   }
   const p = await passiveOpen(peer, 80, 40000, { mss: mtu - 40, wscale: 7 });

@@ -109,6 +109,7 @@ export const TCP_COUNTERS = [
   "in_segs",
   "out_segs",
   "retrans_segs",
+  "tx_shared_copies",
   "out_rsts",
   "in_errs",
   "fast_retransmits",

@@ -14,7 +14,7 @@ import { formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
 import type { Instant } from "../../clock.ts";
 import type { Timer } from "../../timers.ts";
 import { Assembler } from "./assembler.ts";
-import { ByteRing } from "./buffer.ts";
+import { SendQueue } from "./send_queue.ts";
 import { ReceiveQueue } from "./rcv_queue.ts";
 import type { CongestionControl } from "./congestion/mod.ts";
 import { DeliveryRate } from "./congestion/delivery_rate.ts";
@@ -105,7 +105,7 @@ export class TcpEndpoint {
   /** Shift applied to the peer's window field (RFC 7323). */
   sndWscale = 0;
   /** Data written by the user and not yet acknowledged. */
-  sndBuf: ByteRing | null = null;
+  sndBuf: SendQueue | null = null;
   /** Sequence number of the first byte of `sndBuf`. */
   sndBufStart = 0;
   /** The user closed its sending side; FIN follows the data. */
@@ -411,8 +411,16 @@ export class TcpEndpoint {
   }
 
   /** Allocates the send buffer on first use. */
-  sndBuffer(): ByteRing {
-    if (this.sndBuf === null) this.sndBuf = new ByteRing(this.core.cfg.sendBuffer, this.core.mem);
+  sndBuffer(): SendQueue {
+    if (this.sndBuf === null) {
+      const core = this.core;
+      this.sndBuf = new SendQueue(
+        core.cfg.sendBuffer,
+        core.ctx.pool,
+        core.mem,
+        core.c.tx_shared_copies,
+      );
+    }
     return this.sndBuf;
   }
 
@@ -522,7 +530,9 @@ export class TcpEndpoint {
   send(p: Uint8Array): number {
     if (this.finQueued || p.length === 0) return 0;
     const room = this.sendSpace;
-    const n = this.sndBuffer().write(room < p.length ? p.subarray(0, room) : p);
+    const q = this.sndBuffer();
+    q.chunkSize = this.mss; // a full-sized segment is one chunk (send_queue.ts)
+    const n = q.write(room < p.length ? p.subarray(0, room) : p);
     if (n > 0 && this.state !== SYN_SENT && this.state !== SYN_RECEIVED) output(this);
     return n;
   }

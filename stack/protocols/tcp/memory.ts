@@ -45,6 +45,7 @@
  */
 import type { Instant } from "../../clock.ts";
 import { type RingAccount, ringSizeFor } from "./buffer.ts";
+import { chunkBufferSize, chunkPayload } from "./send_queue.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import type { TcpCounters } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
@@ -243,12 +244,17 @@ export function admitReceive(ep: TcpEndpoint, off: number, len: number): number 
  * the connection's real bytes by the buffer's size, under the same rules as
  * a store's (up to `memoryLow` free, under pressure within the fair share,
  * never past `memoryHigh`). When refused the payload is copied into the
- * ring, as {@linkcode admitReceive} allowed. O(1).
+ * ring, as {@linkcode admitReceive} allowed; so is a buffer this stack's own
+ * send queue keeps. O(1).
  */
 export function mayHold(ep: TcpEndpoint, pkt: PacketBuffer): boolean {
   const q = ep.rcvBuf;
   if (q === null) return false;
   const core = ep.core;
+  // A buffer one of this stack's send queues keeps (a connection to one of
+  // our own addresses) is charged to this account already: copied, it
+  // counts once (send_queue.ts).
+  if (pkt.shared && pkt.isFrom(core.ctx.pool)) return false;
   return core.mem.mayGrow(q.allocated, q.allocated + pkt.buf.length, core.connectionCount);
 }
 
@@ -294,14 +300,22 @@ export function clampWindow(ep: TcpEndpoint, wnd: number): number {
  */
 export function sendRoom(ep: TcpEndpoint, room: number): number {
   if (room <= 0) return room;
-  const ring = ep.sndBuf;
-  const held = ring === null ? 0 : ring.length;
-  const have = ring === null ? 0 : ring.allocated;
-  if (held + room <= have) return room;
+  const queue = ep.sndBuf;
+  const held = queue === null ? 0 : queue.length;
+  const have = queue === null ? 0 : queue.allocated;
   const core = ep.core;
-  const to = ringSizeFor(have, held + room, ring === null ? core.cfg.sendBuffer : ring.max);
+  const mss = ep.mss;
+  const to = queue === null
+    ? chunkBufferSize(mss) * Math.ceil(room / chunkPayload(mss))
+    : queue.sizeFor(held + room);
+  if (to <= have) return room;
   if (core.mem.mayGrow(have, to, core.connectionCount)) return room;
-  const fit = (have > MEMORY_MIN_BUFFER ? have : MEMORY_MIN_BUFFER) - held;
+  // The guaranteed store: at least one chunk, so that data always moves.
+  let limit = have > MEMORY_MIN_BUFFER ? have : MEMORY_MIN_BUFFER;
+  if (limit < chunkBufferSize(mss)) limit = chunkBufferSize(mss);
+  const fit = queue === null
+    ? Math.floor(limit / chunkBufferSize(mss)) * chunkPayload(mss)
+    : queue.roomWithin(limit);
   return fit < room ? (fit > 0 ? fit : 0) : room;
 }
 

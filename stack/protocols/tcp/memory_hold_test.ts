@@ -69,3 +69,24 @@ Deno.test("mayHold: a hold is a growth of the connection's real bytes by the who
   assert.ok(!mayHold(endpoint(q, mem, 8), pkt), "past the fair share");
   pkt.release();
 });
+
+Deno.test("mayHold: a buffer this stack's own send queue keeps (a connection to ourselves) is copied, so the account counts it once", () => {
+  const mem = new TcpMemory(
+    { memoryLow: 1 << 30, memoryPressure: 1 << 30, memoryHigh: 1 << 30 },
+    null,
+  );
+  const q = new ReceiveQueue(1 << 20, mem);
+  const own = new PacketPool();
+  const other = new PacketPool();
+  const ep = {
+    rcvBuf: q,
+    core: { mem, connectionCount: 1, ctx: { pool: own } },
+  } as unknown as TcpEndpoint;
+  const mine = own.alloc(1448);
+  mine.share(); // our send queue's chunk, delivered to ourselves
+  assert.ok(!mayHold(ep, mine), "charged to this account by the send queue already");
+  const theirs = other.alloc(1448);
+  theirs.share(); // another stack's send queue (in memory): its own account
+  assert.ok(mayHold(ep, theirs));
+  assert.ok(mayHold(ep, own.alloc(1448)), "not shared: held as before");
+});

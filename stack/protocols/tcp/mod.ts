@@ -2,8 +2,10 @@
  * TCP (RFC 9293) for IPv4 and IPv6: the state machine with simultaneous
  * open and close, half-close and TIME-WAIT; RFC 6528 ISNs, RFC 6056
  * ephemeral ports, timestamp offsets and SYN cookies keyed by the full
- * addresses; bounded send and receive rings with out-of-order reassembly
- * (allocated on first use, and given back once drained and idle for 1 s;
+ * addresses; a bounded send queue of segment-sized packet buffers, each
+ * sent as a segment itself (`send_queue.ts`), and a bounded receive ring
+ * with out-of-order reassembly (allocated on first use, and given back once
+ * drained and idle for 1 s;
  * so are the SACK scoreboard and the reassembly ranges); MSS from the route
  * (its MTU less 40 for IPv4, 60 for IPv6; 536 and 1220 when the route or
  * the peer gives none), window scaling and timestamps with PAWS (RFC 7323);
@@ -67,7 +69,8 @@
  *   `rx.time_wait_rst`, `rx.icmp_no_socket`, `rx.icmp_bad_seq`,
  *   `rx.icmp_ignored`; statistics `active_opens`, `passive_opens`,
  *   `attempt_fails`, `estab_resets`, `in_segs`, `out_segs`, `retrans_segs`,
- *   `out_rsts`, `in_errs`, `fast_retransmits`, `sack_recoveries`, `timeouts`,
+ *   `tx_shared_copies` (segments of a send-queue chunk a driver or a
+ *   receiver still had, copied rather than rewritten), `out_rsts`, `in_errs`, `fast_retransmits`, `sack_recoveries`, `timeouts`,
  *   `syncookies_sent`, `syncookies_recv`, `challenge_acks`,
  *   `challenge_acks_limited`, `delayed_acks`, `zero_window_probes`,
  *   `keepalive_probes`, `pmtu_updates`, `tx.failed`, `bad_options`,

@@ -1,6 +1,7 @@
 /**
  * Segments out: building one segment (sized first, header written in place,
- * payload copied once from the send ring, checksum over the pseudo-header),
+ * the payload a send-queue chunk or copied once from the queue, checksum over
+ * the pseudo-header),
  * and the output loop that decides what may be sent now: the send window,
  * the congestion window (or RFC 6675's pipe during SACK recovery), Nagle
  * (RFC 9293 §3.7.4) and sender-side silly-window avoidance (§3.8.6.2.1).
@@ -93,7 +94,14 @@ export function emit(
  */
 function emitPlain(ep: TcpEndpoint, seq: number, flags: number, len: number): void {
   const hl = ep.tsOk ? 32 : 20;
-  const pkt = ep.core.ctx.pool.alloc(hl + len);
+  // A full-sized segment is a chunk of the send queue, the header written
+  // into its headroom (send_queue.ts); anything else is copied out of it.
+  let pkt = len > 0 && len <= ep.mss
+    ? ep.sndBuf!.segmentChunk(seqDiff(seq, ep.sndBufStart), len)
+    : null;
+  const copy = pkt === null;
+  if (pkt === null) pkt = ep.core.ctx.pool.alloc(hl + len);
+  else pkt.start -= hl; // within the chunk's headroom
   if (len > ep.mss) pkt.gsoSize = ep.mss; // a super-segment (TSO): the link cuts it up
   const at = pkt.start;
   const dv = pkt.dv;
@@ -104,7 +112,7 @@ function emitPlain(ep: TcpEndpoint, seq: number, flags: number, len: number): vo
     dv.setUint32(at + 24, ep.tsNow());
     dv.setUint32(at + 28, ep.tsRecent);
   }
-  transmitSegment(ep, pkt, seq, seq, flags, hl, len, RouteSendFlags.DONT_FRAGMENT);
+  transmitSegment(ep, pkt, seq, seq, flags, hl, len, RouteSendFlags.DONT_FRAGMENT, copy);
 }
 
 /** {@linkcode emit} for any segment. */
@@ -204,12 +212,13 @@ function emitFull(
   // A SYN's data (Fast Open) starts after the SYN's own sequence number.
   const dataSeq = syn ? seqAdd(seq, 1) : seq;
   const routeFlags = RouteSendFlags.DONT_FRAGMENT | ecnRouteFlags(ep, len, newData);
-  transmitSegment(ep, pkt, seq, dataSeq, flags, hl, len, routeFlags);
+  transmitSegment(ep, pkt, seq, dataSeq, flags, hl, len, routeFlags, true);
 }
 
 /**
- * The end of {@linkcode emit}: the payload from the send ring (from
- * `dataSeq`), the checksum, the ACK and RACK/PRR bookkeeping, the send.
+ * The end of {@linkcode emit}: the payload copied from the send queue (from
+ * `dataSeq`) unless `pkt` is the queue's chunk already (`copy` false), the
+ * checksum, the ACK and RACK/PRR bookkeeping, the send.
  */
 function transmitSegment(
   ep: TcpEndpoint,
@@ -220,12 +229,13 @@ function transmitSegment(
   hl: number,
   len: number,
   routeFlags: number,
+  copy: boolean,
 ): void {
   const core = ep.core;
   const at = pkt.start;
   const buf = pkt.buf;
   const syn = (flags & TCP_SYN) !== 0;
-  if (len > 0) ep.sndBuf!.peek(seqDiff(dataSeq, ep.sndBufStart), buf, at + hl, len);
+  if (len > 0 && copy) ep.sndBuf!.peek(seqDiff(dataSeq, ep.sndBufStart), buf, at + hl, len);
   const total = hl + len;
   const src = ep.localAddr, dst = ep.remoteAddr;
   const pseudo = pseudoHeaderSum(src, dst, IP_PROTOCOL_TCP, total);

@@ -180,7 +180,8 @@ export async function startTcpdump(
   const decoder = new TextDecoder();
   let text = "";
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 5000));
+  // 20 s: under CI with --parallel and a loaded host tcpdump took over 5 s to print "listening on".
+  const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 20_000));
   try {
     while (!text.includes("listening on")) {
       const chunk = await Promise.race([reader.read(), timeout]);

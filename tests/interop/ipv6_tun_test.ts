@@ -133,7 +133,7 @@ async function pingLinux(
   for (let seq = 1; seq <= options.count; seq++) {
     const data = sendEcho(h.stack, LINUX6, options.id, seq, options.size);
     h.runner.kick();
-    assert.ok(await eventually(() => probe.replies.length === seq, 2), `reply ${seq}`);
+    assert.ok(await eventually(() => probe.replies.length === seq, 10), `reply ${seq}`);
     checkReply(probe.replies[seq - 1]!, options.id, seq, data);
   }
   return probe.replies;

@@ -42,6 +42,8 @@ Deno.test("medium buffers: never held (one would keep its whole arena alive); a 
   assert.ok(medium.released, "released at once, as any packet not held");
   const large = pool.alloc(40_000);
   assert.ok(large.hold());
+  large.release(); // the owner's reference (the dispatcher's, after receive): the hold keeps it
+  assert.equal(pool.outstanding, 1);
   large.releaseHeld();
   assert.equal(pool.outstanding, 0);
 });

@@ -30,6 +30,7 @@ import type { TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { CLOSED, type TcpState, TIME_WAIT } from "./state.ts";
 import { tupleHash } from "./table.ts";
+import type { KeyedHash } from "../../ip/keyed_hash.ts";
 import { armTimer } from "./timers.ts";
 import {
   D_CLOSE_AT,
@@ -163,6 +164,8 @@ export interface TimeWaitEntry {
  */
 export class TimeWaitTable {
   readonly #core: TcpCore;
+  /** The connection table's key (`tupleHashKey`): the same hash, kept per row. */
+  readonly #key: KeyedHash;
   #rows = 0;
   /**
    * The rows' words, in chunks ({@linkcode chunkOf}): growing adds one chunk
@@ -197,9 +200,13 @@ export class TimeWaitTable {
   /** Since when the records have been few (a quarter of the rows or fewer), or -1. */
   #lowSince = -1;
 
-  /** An empty table for `core`'s connections (nothing allocated until the first record). */
-  constructor(core: TcpCore) {
+  /**
+   * An empty table for `core`'s connections, hashing by `key` (the
+   * connection table's): nothing allocated until the first record.
+   */
+  constructor(core: TcpCore, key: KeyedHash) {
     this.#core = core;
+    this.#key = key;
   }
 
   /** Number of records. */
@@ -226,7 +233,7 @@ export class TimeWaitTable {
     const chunks = this.#words;
     const v4 = typeof la === "number";
     const ports = (lp << 16 | rp) >>> 0;
-    const hash = tupleHash(la, lp, ra, rp);
+    const hash = tupleHash(this.#key, la, lp, ra, rp);
     const hashes = this.#hash;
     let row = this.#heads[hash & (this.#heads.length - 1)]!;
     while (row >= 0) {
@@ -267,7 +274,7 @@ export class TimeWaitTable {
       this.#v6[2 * row] = ep.localAddr;
       this.#v6[2 * row + 1] = ep.remoteAddr as string;
     }
-    const hash = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    const hash = tupleHash(this.#key, ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
     this.#hash[row] = hash;
     const h = hash & (this.#heads.length - 1);
     this.#next[row] = this.#heads[h]!;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { ConnTable, tupleHash, tupleHashKey } from "./table.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { KeyedHash } from "../../ip/keyed_hash.ts";
-import { ipKeyHash } from "../../wire/ip_address.ts";
+import { IpAddress, ipKeyHash } from "../../wire/ip_address.ts";
 
 const KEY = KeyedHash.withKey(0x01234567, 0x89abcdef);
 
@@ -200,4 +200,18 @@ Deno.test("tupleHashKey(): derived from the ISN secret, a different secret gives
     assert.notEqual(tupleHash(a, ...t), KeyedHash.withKey(5, 6).hash(...t) & 0x3fffffff);
   }
   assert.equal(differ, 100);
+});
+
+Deno.test("tupleHash() hashes all 128 bits of IPv6 addresses: a pair the old 32-bit fold merged hashes apart", () => {
+  // Differ only in their high 96 bits; their fold (ipKeyHash, which the old mix used) is equal.
+  const a = IpAddress.parse("2001:db8:cead:7bb7:38c3::1")!.key;
+  const b = IpAddress.parse("2001:db8:e5be:19f5:dd36::1")!.key;
+  const local = IpAddress.parse("2001:db8::80")!.key;
+  assert.equal(ipKeyHash(a), ipKeyHash(b));
+  for (let p = 1; p <= 20; p++) {
+    assert.notEqual(tupleHash(KEY, local, 80, a, p), tupleHash(KEY, local, 80, b, p));
+    // Local and remote are not interchangeable, nor the two ports.
+    assert.notEqual(tupleHash(KEY, local, 80, a, p), tupleHash(KEY, a, 80, local, p));
+    assert.notEqual(tupleHash(KEY, local, 80, a, p), tupleHash(KEY, local, p, a, 80));
+  }
 });

@@ -32,7 +32,7 @@ import { CongestionRegistry } from "./congestion/registry.ts";
 import type { CongestionOptions } from "./congestion/mod.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
-import { ConnTable, ListenTable, tupleHashKey } from "./table.ts";
+import { ConnTable, ListenTable, TupleHasher, tupleHashKey } from "./table.ts";
 import { FastOpenState } from "./fastopen.ts";
 import { TimeWaitTable } from "./timewait_table.ts";
 import { TcpMemory } from "./memory.ts";
@@ -291,9 +291,9 @@ export class TcpCore {
     this.c = ctx.counterHandles(TCP_COUNTERS);
     this.isnHash = new KeyedHash(ctx.rng);
     // Keyed from the ISN secret (no draw of its own: seeded captures unchanged).
-    const tableKey = tupleHashKey(this.isnHash);
-    this.conns = new ConnTable(tableKey);
-    this.timeWait = new TimeWaitTable(this, tableKey);
+    const hasher = new TupleHasher(tupleHashKey(this.isnHash));
+    this.conns = new ConnTable(hasher);
+    this.timeWait = new TimeWaitTable(this, hasher);
     this.tsHash = new KeyedHash(ctx.rng);
     this.cookieHash = new KeyedHash(ctx.rng);
     this.ports = new EphemeralPorts(

@@ -57,6 +57,48 @@ export function tupleHash(key: KeyedHash, la: IpKey, lp: number, ra: IpKey, rp: 
 }
 
 /**
+ * {@linkcode tupleHash} under one key, remembering the last tuple it
+ * hashed: a segment's tuple is hashed once for the connection table, the
+ * TIME-WAIT table (`revive`, `has`) and the insertion that follows a miss,
+ * and a closing connection's once for both its removal and its record.
+ * Shared by a stack's two tables.
+ *
+ * @example
+ * ```ts
+ * import { TupleHasher, tupleHash } from "./table.ts";
+ * import { KeyedHash } from "../../ip/keyed_hash.ts";
+ * import assert from "node:assert/strict";
+ * const key = KeyedHash.withKey(1, 2);
+ * const hasher = new TupleHasher(key);
+ * assert.equal(hasher.hash(0x0a000001, 80, 0x0a000002, 9), tupleHash(key, 0x0a000001, 80, 0x0a000002, 9));
+ * ```
+ */
+export class TupleHasher {
+  readonly #key: KeyedHash;
+  // The last tuple and its hash; port -1 matches no tuple.
+  #la: IpKey = 0;
+  #lp = -1;
+  #ra: IpKey = 0;
+  #rp = -1;
+  #hash = 0;
+
+  /** Hashes by `key` ({@linkcode tupleHashKey}: secret, or the chains can be flooded). */
+  constructor(key: KeyedHash) {
+    this.#key = key;
+  }
+
+  /** {@linkcode tupleHash} of the tuple under this hasher's key. */
+  hash(la: IpKey, lp: number, ra: IpKey, rp: number): number {
+    if (lp === this.#lp && rp === this.#rp && la === this.#la && ra === this.#ra) return this.#hash;
+    this.#la = la;
+    this.#lp = lp;
+    this.#ra = ra;
+    this.#rp = rp;
+    return this.#hash = tupleHash(this.#key, la, lp, ra, rp);
+  }
+}
+
+/**
  * Buckets of a table without connections, shared by every such table:
  * zero-length, so nothing is ever written into it.
  */
@@ -77,15 +119,15 @@ const INITIAL_BUCKETS = 16;
  * endpoints and its side objects.
  */
 export class ConnTable {
-  readonly #key: KeyedHash;
+  readonly #hasher: TupleHasher;
   #buckets: (TcpEndpoint | undefined)[] = NO_BUCKETS;
   #size = 0;
   /** The connection the last lookup found (forgotten when it is removed). */
   #lastFound: TcpEndpoint | null = null;
 
-  /** An empty table hashing by `key` ({@linkcode tupleHashKey}: secret, or the chains can be flooded). */
-  constructor(key: KeyedHash) {
-    this.#key = key;
+  /** An empty table hashing by `hasher` (keyed: {@linkcode TupleHasher}). */
+  constructor(hasher: TupleHasher) {
+    this.#hasher = hasher;
   }
 
   /** Number of connections. */
@@ -103,7 +145,7 @@ export class ConnTable {
     ) return last;
     if (this.#size === 0) return undefined;
     const buckets = this.#buckets;
-    let ep = buckets[tupleHash(this.#key, la, lp, ra, rp) & (buckets.length - 1)];
+    let ep = buckets[this.#hasher.hash(la, lp, ra, rp) & (buckets.length - 1)];
     while (ep !== undefined) {
       if (
         ep.remoteAddr === ra && ep.remotePort === rp && ep.localPort === lp && ep.localAddr === la
@@ -119,7 +161,7 @@ export class ConnTable {
       this.#resize(Math.max(INITIAL_BUCKETS, 2 * this.#buckets.length));
     }
     const buckets = this.#buckets;
-    const i = tupleHash(this.#key, ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+    const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
       (buckets.length - 1);
     ep.hashNext = buckets[i];
     buckets[i] = ep;
@@ -131,7 +173,7 @@ export class ConnTable {
     if (ep === this.#lastFound) this.#lastFound = null;
     if (this.#size === 0) return;
     const buckets = this.#buckets;
-    const i = tupleHash(this.#key, ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+    const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
       (buckets.length - 1);
     let cur = buckets[i];
     let prev: TcpEndpoint | undefined;
@@ -157,7 +199,7 @@ export class ConnTable {
       let ep = old[b];
       while (ep !== undefined) {
         const next = ep.hashNext;
-        const i = tupleHash(this.#key, ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+        const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
           (n - 1);
         ep.hashNext = buckets[i];
         buckets[i] = ep;

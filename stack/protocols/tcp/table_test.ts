@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { ConnTable, tupleHash, tupleHashKey } from "./table.ts";
+import { ConnTable, tupleHash, TupleHasher, tupleHashKey } from "./table.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { KeyedHash } from "../../ip/keyed_hash.ts";
-import { IpAddress, ipKeyHash } from "../../wire/ip_address.ts";
+import { IpAddress, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
 
 const KEY = KeyedHash.withKey(0x01234567, 0x89abcdef);
 
@@ -40,7 +40,7 @@ Deno.test("tupleHash() of IPv6 keys stays within 30 bits", () => {
 });
 
 Deno.test("ConnTable: a removed connection is not found again, even right after a lookup found it", () => {
-  const table = new ConnTable(KEY);
+  const table = new ConnTable(new TupleHasher(KEY));
   const ep = fakeEndpoint;
   const a = ep(80), b = ep(81);
   table.insert(a);
@@ -57,7 +57,7 @@ Deno.test("ConnTable: a removed connection is not found again, even right after 
 });
 
 Deno.test("ConnTable: every connection is found while the buckets grow and shrink, and none after removal", () => {
-  const table = new ConnTable(KEY);
+  const table = new ConnTable(new TupleHasher(KEY));
   const ep = fakeEndpoint;
   const eps = Array.from({ length: 1000 }, (_, i) => ep(1000 + i));
   for (const e of eps) table.insert(e); // 16 buckets, doubled to 1024
@@ -107,7 +107,7 @@ Deno.test("ConnTable: connections whose tuples have the same 30-bit hash are eac
       tupleHash(KEY, 0x0a000002, lp2, 0x0a000001, rp2),
     );
   }
-  const table = new ConnTable(KEY);
+  const table = new ConnTable(new TupleHasher(KEY));
   const colliding = pairs.flat().map(([lp, rp]) => fakeEndpoint(lp, rp));
   // The colliding ones into 16 buckets, then 500 more: the buckets double five times.
   for (const e of colliding) table.insert(e);
@@ -213,5 +213,24 @@ Deno.test("tupleHash() hashes all 128 bits of IPv6 addresses: a pair the old 32-
     // Local and remote are not interchangeable, nor the two ports.
     assert.notEqual(tupleHash(KEY, local, 80, a, p), tupleHash(KEY, a, 80, local, p));
     assert.notEqual(tupleHash(KEY, local, 80, a, p), tupleHash(KEY, local, p, a, 80));
+  }
+});
+
+Deno.test("TupleHasher: the remembered tuple's hash is returned only for that tuple, any field changed hashes anew", () => {
+  const hasher = new TupleHasher(KEY);
+  const v6a = IpAddress.parse("2001:db8::1")!.key, v6b = IpAddress.parse("2001:db8::2")!.key;
+  const tuples: [IpKey, number, IpKey, number][] = [
+    [0x0a000002, 80, 0x0a000001, 40000],
+    [0x0a000003, 80, 0x0a000001, 40000],
+    [0x0a000002, 81, 0x0a000001, 40000],
+    [0x0a000002, 80, 0x0a000004, 40000],
+    [0x0a000002, 80, 0x0a000001, 40001],
+    [v6a, 80, v6b, 40000],
+    [v6b, 80, v6a, 40000],
+    [0, 0, 0, 0], // the fields' initial values, but ports -1 match nothing
+  ];
+  // Each tuple twice in a row (the second remembered), then all in turn, twice.
+  for (const t of [...tuples.flatMap((t) => [t, t]), ...tuples, ...tuples]) {
+    assert.equal(hasher.hash(...t), tupleHash(KEY, ...t), JSON.stringify(t));
   }
 });

@@ -2,15 +2,20 @@
  * Review of the TIME-WAIT table's kept tuple hashes (`timewait_table.ts`,
  * session 12): rows keep their 30-bit tuple hash, growth and removal
  * rechain by it, and a lookup compares it before the tuple. Tuples with
- * the same 30-bit hash (made by inverting `tupleHash`, which is a
- * bijection of the 32-bit port word before its top two bits are cut) are
- * different connections all the same: each record must answer its own
- * probes with its own sequence numbers, across row growth, after its
- * chain partners are revived and re-settled, and end on time.
+ * the same 30-bit hash are different connections all the same: each
+ * record must answer its own probes with its own sequence numbers, across
+ * row growth, after its chain partners are revived and re-settled, and end
+ * on time. The hash is keyed with the stack's secret (`tupleHashKey`), so
+ * the test learns the stack's key (the TCP plugin's first two draws, checked
+ * against the ISN of its SYN-ACK) and finds colliding tuples by a birthday
+ * search, as an attacker without the key cannot.
  */
 import assert from "node:assert/strict";
-import { tupleHash } from "../../stack/protocols/tcp/table.ts";
-import { ipKeyHash } from "../../stack/wire/ip_address.ts";
+import { tupleHash, tupleHashKey } from "../../stack/protocols/tcp/table.ts";
+import { initialSequenceNumber, KeyedHash } from "../../stack/protocols/tcp/isn.ts";
+import { tcpPlugin } from "../../stack/protocols/tcp/mod.ts";
+import type { PluginContext, ProtocolPlugin } from "../../stack/manifest.ts";
+import type { Rng } from "../../stack/rng.ts";
 import { ms } from "../_harness.ts";
 import { one, Peer, show } from "./_tcp.ts";
 
@@ -18,50 +23,75 @@ const STACK = 0x0a000001; // 10.0.0.1, the Peer's stack
 const PEER = 0x0a000002;
 const MSL2 = ms(60_000);
 
-/** The inverse of odd `c` modulo 2^32 (Newton's iteration). */
-function inverse(c: number): number {
-  let x = c;
-  for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(c, x));
-  return x;
+/**
+ * The TCP plugin, recording the first two words it draws from its `Rng`:
+ * the ISN hash's key (`TcpCore` draws it first), from which the tables'
+ * key is derived.
+ */
+function keyRecordingTcp(words: number[]): ProtocolPlugin {
+  const bound = <T extends object>(target: T, p: string | symbol) => {
+    const v = Reflect.get(target, p, target);
+    return typeof v === "function" ? v.bind(target) : v;
+  };
+  return {
+    manifest: tcpPlugin.manifest,
+    setup(ctx: PluginContext) {
+      const rng = new Proxy(ctx.rng, {
+        get: (t: Rng, p) =>
+          p === "nextU32"
+            ? () => {
+              const w = t.nextU32();
+              if (words.length < 2) words.push(w);
+              return w;
+            }
+            : bound(t, p),
+      });
+      return tcpPlugin.setup(
+        new Proxy(ctx, { get: (t, p) => (p === "rng" ? rng : bound(t, p)) }),
+      );
+    },
+  };
 }
 
-/** The inverse of `y = x ^ (x >>> s)`. */
-function unshift(y: number, s: number): number {
-  let x = y;
-  for (let i = 0; i < 32; i += s) x = y ^ (x >>> s);
-  return x >>> 0;
+/** A Peer whose stack's tuple-hash key is known: the ISN of a SYN-ACK checks it. */
+function keyedPeer(seed: number): { peer: Peer; key: KeyedHash } {
+  const words: number[] = [];
+  const peer = new Peer({ seed, extraPlugins: [keyRecordingTcp(words)] });
+  assert.equal(words.length, 2, "the TCP plugin drew its ISN key");
+  const isnHash = KeyedHash.withKey(words[0]!, words[1]!);
+  const listener = peer.stack.listen({ port: 7 });
+  const now = peer.host.net.now();
+  const synAck = one(peer.send({ srcPort: 999, dstPort: 7, seq: 1, flags: "S" }), { flags: "S." });
+  assert.equal(
+    synAck.seq,
+    initialSequenceNumber(isnHash, STACK, 7, PEER, 999, now),
+    "the recorded words are the stack's ISN key",
+  );
+  assert.deepEqual(peer.send({ srcPort: 999, dstPort: 7, seq: 2, flags: "R" }), []);
+  listener.close();
+  return { peer, key: tupleHashKey(isnHash) };
 }
 
 /**
- * The (stack port, peer port) pairs whose tuples to and from the fixed
- * addresses hash as `(lp, rp)`'s: the three 32-bit values differing from
- * its mix only in the two top bits, taken back through the mix. Checked
- * against `tupleHash` itself (a changed mix fails here, not later).
+ * Groups of (stack port, peer port) whose tuples to and from the fixed
+ * addresses have one 30-bit hash under `key`: a birthday search over stack
+ * ports 80–83 and peer ports 1024–65535 (258,048 tuples: about 15 pairs).
  */
-function partners(lp: number, rp: number): [number, number][] {
-  const target = tupleHash(STACK, lp, PEER, rp);
-  const out: [number, number][] = [];
-  // The mix before its mask, recomputed as table.ts does.
-  let h = Math.imul(ipKeyHash(PEER) ^ ((rp << 16) | lp), 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h ^ ipKeyHash(STACK), 0x85ebca6b);
-  const full = (h ^ (h >>> 13)) >>> 0;
-  for (const top of [1, 2, 3]) {
-    const other = (full ^ (top << 30)) >>> 0;
-    let x = unshift(other, 13);
-    x = Math.imul(x, inverse(0x85ebca6b)) ^ ipKeyHash(STACK);
-    x = unshift(x >>> 0, 15);
-    const word = (Math.imul(x, inverse(0x9e3779b1)) ^ ipKeyHash(PEER)) >>> 0;
-    const p = [word & 0xffff, word >>> 16] as [number, number];
-    if (p[0] === 0 || p[1] === 0) continue;
-    assert.equal(
-      tupleHash(STACK, p[0], PEER, p[1]),
-      target,
-      "tupleHash changed: update partners()",
-    );
-    out.push(p);
+function collisions(key: KeyedHash): [number, number][][] {
+  const byHash = new Map<number, number[]>();
+  const groups: number[][] = [];
+  for (let lp = 80; lp < 84; lp++) {
+    for (let rp = 1024; rp < 65536; rp++) {
+      const h = tupleHash(key, STACK, lp, PEER, rp);
+      const g = byHash.get(h);
+      if (g === undefined) byHash.set(h, [(lp << 16) | rp]);
+      else {
+        g.push((lp << 16) | rp);
+        if (g.length === 2) groups.push(g);
+      }
+    }
   }
-  return out;
+  return groups.map((g) => g.map((w) => [w >>> 16, w & 0xffff] as [number, number]));
 }
 
 interface Conn {
@@ -110,16 +140,17 @@ function probe(peer: Peer, c: Conn, label: string): void {
 }
 
 Deno.test("tcp TIME-WAIT records of tuples with the same 30-bit hash each answer their own probes, across growth, revival and expiry", async () => {
-  const peer = new Peer({ seed: 9 });
-  const base: [number, number] = [80, 40000];
-  const same = [base, ...partners(...base)];
-  assert.ok(same.length >= 3, `colliding tuples: ${JSON.stringify(same)}`);
+  const { peer, key } = keyedPeer(9);
+  const groups = collisions(key);
+  assert.ok(groups.length >= 4, `colliding groups: ${JSON.stringify(groups)}`);
+  // Three groups' tuples; the fourth group's first tuple is left without a record.
+  const same = groups.slice(0, 3).flat();
   const conns: Conn[] = [];
   let iss = 1000;
-  // The colliding ones first (all in one chain of the 16 first rows), then
-  // 30 more: the rows double twice with the colliding records in them.
+  // The colliding ones first (in the 16 first rows), then 30 more: the
+  // rows double twice with the colliding records in them.
   for (const [lp, rp] of same) conns.push(await openAndClose(peer, lp, rp, iss += 100_000));
-  for (let i = 0; i < 30; i++) conns.push(await openAndClose(peer, 80, 41000 + i, iss += 100_000));
+  for (let i = 0; i < 30; i++) conns.push(await openAndClose(peer, 80, 500 + i, iss += 100_000));
   const tw = peer.stack.sockets().filter((s) => s.state === "TIME-WAIT");
   assert.equal(tw.length, conns.length);
   assert.deepEqual(
@@ -131,12 +162,13 @@ Deno.test("tcp TIME-WAIT records of tuples with the same 30-bit hash each answer
   // and re-insertion with the partners in place).
   for (const c of conns) probe(peer, c, "after growth");
   for (const c of [...conns.slice(0, same.length)].reverse()) probe(peer, c, "reversed");
-  // A tuple with the same hash but no record is not one of them: a SYN-less
-  // ACK to it gets a reset, not a partner's ACK.
-  const ghost = partners(80, 41000)[0]!;
-  const rst = peer.send({ srcPort: ghost[1], dstPort: ghost[0], seq: 1, ack: 1, flags: "." });
-  assert.ok(!same.some(([lp, rp]) => lp === ghost[0] && rp === ghost[1]));
+  // A tuple with a record's hash but no record is not that record: a
+  // SYN-less ACK to it gets a reset, not the partner's ACK.
+  const [partner, ghost] = groups[3]!;
+  conns.push(await openAndClose(peer, partner![0], partner![1], iss += 100_000));
+  const rst = peer.send({ srcPort: ghost![1], dstPort: ghost![0], seq: 1, ack: 1, flags: "." });
   one(rst, { flags: "R" });
+  probe(peer, conns.at(-1)!, "the ghost's partner");
   // 2×MSL after the last probe (the probes restarted it) every record ends.
   peer.wait(MSL2 + ms(10));
   assert.equal(peer.stack.sockets().filter((s) => s.state === "TIME-WAIT").length, 0);
@@ -144,30 +176,51 @@ Deno.test("tcp TIME-WAIT records of tuples with the same 30-bit hash each answer
 });
 
 Deno.test("tcp TIME-WAIT records with the same 30-bit hash survive the table shrinking around them (moved rows keep their hash)", async () => {
-  const peer = new Peer({ seed: 10 });
+  const { peer, key } = keyedPeer(10);
+  const groups = collisions(key);
+  assert.ok(groups.length >= 3, `colliding groups: ${JSON.stringify(groups)}`);
   let iss = 1000;
   const early: Conn[] = [];
   // 40 records (rows 16 → 64) that end first…
-  for (let i = 0; i < 40; i++) early.push(await openAndClose(peer, 80, 42000 + i, iss += 100_000));
+  for (let i = 0; i < 40; i++) early.push(await openAndClose(peer, 84, 42000 + i, iss += 100_000));
   peer.wait(ms(20_000));
   // …then the colliding ones, 20 s later.
-  const base: [number, number] = [80, 40000];
   const same: Conn[] = [];
-  for (const [lp, rp] of [base, ...partners(...base)]) {
+  for (const [lp, rp] of groups.slice(0, 3).flat()) {
     same.push(await openAndClose(peer, lp, rp, iss += 100_000));
   }
   // The early records end at 60 s; 5 s of few records later the rows shrink.
   peer.wait(MSL2 - ms(20_000) + ms(6_000));
   const tw = peer.stack.sockets().filter((s) => s.state === "TIME-WAIT");
   assert.deepEqual(
-    tw.map((s) => s.remote).sort(),
-    same.map((c) => `10.0.0.2:${c.rp}`).sort(),
+    tw.map((s) => `${s.local} ${s.remote}`).sort(),
+    same.map((c) => `10.0.0.1:${c.lp} 10.0.0.2:${c.rp}`).sort(),
   );
   for (const c of same) probe(peer, c, "after shrinking");
   for (const c of [...same].reverse()) probe(peer, c, "after shrinking, reversed");
   // A gone record's tuple is no partner's: reset.
-  one(peer.send({ srcPort: 42000, dstPort: 80, seq: 1, ack: 1, flags: "." }), { flags: "R" });
+  one(peer.send({ srcPort: 42000, dstPort: 84, seq: 1, ack: 1, flags: "." }), { flags: "R" });
   peer.wait(MSL2 + ms(10));
   assert.equal(peer.stack.sockets().filter((s) => s.state === "TIME-WAIT").length, 0);
   peer.finish();
+});
+
+Deno.test("tcp tuple hash: stacks of different seeds hash one tuple differently, so one stack's collisions are not another's", () => {
+  const a = keyedPeer(9), again = keyedPeer(9), b = keyedPeer(10);
+  const hashes = (key: KeyedHash) =>
+    Array.from({ length: 64 }, (_, i) => tupleHash(key, STACK, 80, PEER, 40000 + i));
+  // The same seed: the same key (byte-identical runs); another seed: every hash differs.
+  assert.deepEqual(hashes(again.key), hashes(a.key));
+  const ha = hashes(a.key), hb = hashes(b.key);
+  assert.equal(ha.filter((h, i) => h === hb[i]).length, 0);
+  // Seed 9's colliding tuples do not collide in seed 10's stack.
+  for (const group of collisions(a.key).slice(0, 8)) {
+    const [[lp1, rp1], [lp2, rp2]] = group as [[number, number], [number, number]];
+    assert.equal(tupleHash(a.key, STACK, lp1, PEER, rp1), tupleHash(a.key, STACK, lp2, PEER, rp2));
+    assert.notEqual(
+      tupleHash(b.key, STACK, lp1, PEER, rp1),
+      tupleHash(b.key, STACK, lp2, PEER, rp2),
+    );
+  }
+  for (const p of [a, again, b]) p.peer.finish();
 });

@@ -32,7 +32,7 @@ import { CongestionRegistry } from "./congestion/registry.ts";
 import type { CongestionOptions } from "./congestion/mod.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { EphemeralPorts, KeyedHash } from "./isn.ts";
-import { ConnTable, ListenTable } from "./table.ts";
+import { ConnTable, ListenTable, TupleHasher, tupleHashKey } from "./table.ts";
 import { FastOpenState } from "./fastopen.ts";
 import { TimeWaitTable } from "./timewait_table.ts";
 import { TcpMemory } from "./memory.ts";
@@ -234,7 +234,7 @@ export class TcpCore {
   /** Counters by name. */
   readonly c: TcpCounters;
   /** Connections. */
-  readonly conns: ConnTable = new ConnTable();
+  readonly conns: ConnTable;
   /** Listeners. */
   readonly listeners: ListenTable = new ListenTable();
   /** `ipv4.route`, resolved in `ready()`. */
@@ -267,7 +267,7 @@ export class TcpCore {
   /** TCP Fast Open keys and cookie cache (`fastopen.ts`). */
   readonly fastOpen: FastOpenState;
   /** Connections in TIME-WAIT kept compact (`timewait_table.ts`); they count in `maxConnections`. */
-  readonly timeWait: TimeWaitTable = new TimeWaitTable(this);
+  readonly timeWait: TimeWaitTable;
   /** Bytes every connection's buffers hold, and their limits (`memory.ts`). */
   readonly mem: TcpMemory;
 
@@ -291,6 +291,10 @@ export class TcpCore {
     // One handle object per stack; each of the 70 counters is made when first counted.
     this.c = ctx.counterHandles(TCP_COUNTERS);
     this.isnHash = new KeyedHash(ctx.rng);
+    // Keyed from the ISN secret (no draw of its own: seeded captures unchanged).
+    const hasher = new TupleHasher(tupleHashKey(this.isnHash));
+    this.conns = new ConnTable(hasher);
+    this.timeWait = new TimeWaitTable(this, hasher);
     this.tsHash = new KeyedHash(ctx.rng);
     this.cookieHash = new KeyedHash(ctx.rng);
     this.ports = new EphemeralPorts(

@@ -1,34 +1,101 @@
 /**
  * Demultiplexing: connections by 4-tuple in a chained hash table keyed by a
- * 30-bit mix of the tuple (no string keys, no allocation per lookup), and
- * listeners by port, a specific address winning over the wildcard.
+ * 30-bit keyed hash of the tuple (no string keys, no allocation per lookup),
+ * and listeners by port, a specific address winning over the wildcard.
  *
  * @module
  */
 import type { TcpEndpoint } from "./endpoint.ts";
 import type { ListenSocket } from "./listener.ts";
-import { type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
+import type { IpKey } from "../../wire/ip_address.ts";
+import { KeyedHash } from "../../ip/keyed_hash.ts";
 import { EMPTY_MAP } from "../../_shared_empty.ts";
 
 /**
- * A 30-bit mix of a 4-tuple of either family (not keyed: the chains compare
- * the full tuple). IPv4 keys hash as the address itself, no allocation.
+ * The demultiplexing key, derived from the ISN hash's secret: its values for
+ * 255.255.255.255 port 0 to 0.0.0.0 port 0 and 1, a tuple no TCP connection
+ * has (broadcast is never a connection's address, port 0 never its port), so
+ * no ISN ever reveals them. Derived rather than drawn: another draw from the
+ * stack's `Rng` would shift every later one, and every seeded capture.
+ *
+ * @example
+ * ```ts
+ * import { tupleHashKey } from "./table.ts";
+ * import { KeyedHash } from "../../ip/keyed_hash.ts";
+ * import assert from "node:assert/strict";
+ * const a = tupleHashKey(KeyedHash.withKey(1, 2)), b = tupleHashKey(KeyedHash.withKey(1, 3));
+ * assert.notEqual(a.hash(1, 2, 3, 4), b.hash(1, 2, 3, 4));
+ * ```
+ */
+export function tupleHashKey(isnHash: KeyedHash): KeyedHash {
+  return KeyedHash.withKey(isnHash.hash(0xffffffff, 0, 0, 0), isnHash.hash(0xffffffff, 0, 0, 1));
+}
+
+/**
+ * The 30-bit keyed hash of a 4-tuple of either family (HalfSipHash,
+ * `keyed_hash.ts`): without the key, colliding tuples cannot be computed
+ * offline, so a peer with many addresses cannot pile its connections into
+ * one chain (an unkeyed mix could be inverted: every stray segment then
+ * walked a chain as long as the connections the attacker made).
  *
  * @example
  * ```ts
  * import { tupleHash } from "./table.ts";
+ * import { KeyedHash } from "../../ip/keyed_hash.ts";
  * import assert from "node:assert/strict";
- * assert.equal(tupleHash(0x0a000001, 80, 0x0a000002, 40000), tupleHash(0x0a000001, 80, 0x0a000002, 40000));
+ * const key = KeyedHash.withKey(1, 2);
+ * assert.equal(tupleHash(key, 0x0a000001, 80, 0x0a000002, 40000), tupleHash(key, 0x0a000001, 80, 0x0a000002, 40000));
  * ```
  */
-export function tupleHash(la: IpKey, lp: number, ra: IpKey, rp: number): number {
-  let h = Math.imul(ipKeyHash(ra) ^ ((rp << 16) | lp), 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h ^ ipKeyHash(la), 0x85ebca6b);
-  // 30 bits: always a small integer (Smi) in V8, so a Map key that needs no
-  // heap number per lookup (a 32-bit hash allocated one per segment for half
-  // of all connections); the low bits, which the TIME-WAIT table uses, are kept.
-  return (h ^ (h >>> 13)) & 0x3fffffff;
+export function tupleHash(key: KeyedHash, la: IpKey, lp: number, ra: IpKey, rp: number): number {
+  const h = typeof la === "number" && typeof ra === "number"
+    ? key.hash(la, lp, ra, rp)
+    : key.begin().address(la).address(ra).word((lp << 16) | rp).end();
+  // 30 bits: always a small integer (Smi) in V8, so no heap number per
+  // lookup; the low bits, which the buckets use, are kept.
+  return h & 0x3fffffff;
+}
+
+/**
+ * {@linkcode tupleHash} under one key, remembering the last tuple it
+ * hashed: a segment's tuple is hashed once for the connection table, the
+ * TIME-WAIT table (`revive`, `has`) and the insertion that follows a miss,
+ * and a closing connection's once for both its removal and its record.
+ * Shared by a stack's two tables.
+ *
+ * @example
+ * ```ts
+ * import { TupleHasher, tupleHash } from "./table.ts";
+ * import { KeyedHash } from "../../ip/keyed_hash.ts";
+ * import assert from "node:assert/strict";
+ * const key = KeyedHash.withKey(1, 2);
+ * const hasher = new TupleHasher(key);
+ * assert.equal(hasher.hash(0x0a000001, 80, 0x0a000002, 9), tupleHash(key, 0x0a000001, 80, 0x0a000002, 9));
+ * ```
+ */
+export class TupleHasher {
+  readonly #key: KeyedHash;
+  // The last tuple and its hash; port -1 matches no tuple.
+  #la: IpKey = 0;
+  #lp = -1;
+  #ra: IpKey = 0;
+  #rp = -1;
+  #hash = 0;
+
+  /** Hashes by `key` ({@linkcode tupleHashKey}: secret, or the chains can be flooded). */
+  constructor(key: KeyedHash) {
+    this.#key = key;
+  }
+
+  /** {@linkcode tupleHash} of the tuple under this hasher's key. */
+  hash(la: IpKey, lp: number, ra: IpKey, rp: number): number {
+    if (lp === this.#lp && rp === this.#rp && la === this.#la && ra === this.#ra) return this.#hash;
+    this.#la = la;
+    this.#lp = lp;
+    this.#ra = ra;
+    this.#rp = rp;
+    return this.#hash = tupleHash(this.#key, la, lp, ra, rp);
+  }
 }
 
 /**
@@ -52,10 +119,16 @@ const INITIAL_BUCKETS = 16;
  * endpoints and its side objects.
  */
 export class ConnTable {
+  readonly #hasher: TupleHasher;
   #buckets: (TcpEndpoint | undefined)[] = NO_BUCKETS;
   #size = 0;
   /** The connection the last lookup found (forgotten when it is removed). */
   #lastFound: TcpEndpoint | null = null;
+
+  /** An empty table hashing by `hasher` (keyed: {@linkcode TupleHasher}). */
+  constructor(hasher: TupleHasher) {
+    this.#hasher = hasher;
+  }
 
   /** Number of connections. */
   get size(): number {
@@ -72,7 +145,7 @@ export class ConnTable {
     ) return last;
     if (this.#size === 0) return undefined;
     const buckets = this.#buckets;
-    let ep = buckets[tupleHash(la, lp, ra, rp) & (buckets.length - 1)];
+    let ep = buckets[this.#hasher.hash(la, lp, ra, rp) & (buckets.length - 1)];
     while (ep !== undefined) {
       if (
         ep.remoteAddr === ra && ep.remotePort === rp && ep.localPort === lp && ep.localAddr === la
@@ -88,7 +161,7 @@ export class ConnTable {
       this.#resize(Math.max(INITIAL_BUCKETS, 2 * this.#buckets.length));
     }
     const buckets = this.#buckets;
-    const i = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+    const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
       (buckets.length - 1);
     ep.hashNext = buckets[i];
     buckets[i] = ep;
@@ -100,7 +173,7 @@ export class ConnTable {
     if (ep === this.#lastFound) this.#lastFound = null;
     if (this.#size === 0) return;
     const buckets = this.#buckets;
-    const i = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+    const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
       (buckets.length - 1);
     let cur = buckets[i];
     let prev: TcpEndpoint | undefined;
@@ -126,7 +199,8 @@ export class ConnTable {
       let ep = old[b];
       while (ep !== undefined) {
         const next = ep.hashNext;
-        const i = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) & (n - 1);
+        const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
+          (n - 1);
         ep.hashNext = buckets[i];
         buckets[i] = ep;
         ep = next;

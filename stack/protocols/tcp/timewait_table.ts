@@ -29,7 +29,7 @@ import { formatIpKeyPort, type IpKey } from "../../wire/ip_address.ts";
 import type { TcpCore } from "./core.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { CLOSED, type TcpState, TIME_WAIT } from "./state.ts";
-import { tupleHash } from "./table.ts";
+import type { TupleHasher } from "./table.ts";
 import { armTimer } from "./timers.ts";
 import {
   D_CLOSE_AT,
@@ -163,6 +163,8 @@ export interface TimeWaitEntry {
  */
 export class TimeWaitTable {
   readonly #core: TcpCore;
+  /** The connection table's hasher (keyed): the same hash, kept per row. */
+  readonly #hasher: TupleHasher;
   #rows = 0;
   /**
    * The rows' words, in chunks ({@linkcode chunkOf}): growing adds one chunk
@@ -197,9 +199,13 @@ export class TimeWaitTable {
   /** Since when the records have been few (a quarter of the rows or fewer), or -1. */
   #lowSince = -1;
 
-  /** An empty table for `core`'s connections (nothing allocated until the first record). */
-  constructor(core: TcpCore) {
+  /**
+   * An empty table for `core`'s connections, hashing by `hasher` (the
+   * connection table's): nothing allocated until the first record.
+   */
+  constructor(core: TcpCore, hasher: TupleHasher) {
     this.#core = core;
+    this.#hasher = hasher;
   }
 
   /** Number of records. */
@@ -226,7 +232,7 @@ export class TimeWaitTable {
     const chunks = this.#words;
     const v4 = typeof la === "number";
     const ports = (lp << 16 | rp) >>> 0;
-    const hash = tupleHash(la, lp, ra, rp);
+    const hash = this.#hasher.hash(la, lp, ra, rp);
     const hashes = this.#hash;
     let row = this.#heads[hash & (this.#heads.length - 1)]!;
     while (row >= 0) {
@@ -267,7 +273,7 @@ export class TimeWaitTable {
       this.#v6[2 * row] = ep.localAddr;
       this.#v6[2 * row + 1] = ep.remoteAddr as string;
     }
-    const hash = tupleHash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    const hash = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
     this.#hash[row] = hash;
     const h = hash & (this.#heads.length - 1);
     this.#next[row] = this.#heads[h]!;

@@ -18,33 +18,15 @@ import {
   bytes,
   delay,
   makeServiceEnv,
-  readExactly,
   SERVER,
   type ServiceEnv,
   withServiceEnv,
   writeAll,
 } from "./_services.ts";
+import { expectState, framed, readFramed } from "./_iperf3.ts";
 
 const PORT = 5201;
 const COOKIE = bytes("abcdefghijklmnopqrstuvwxyz2345672345\0");
-
-function framed(json: unknown): Uint8Array {
-  const body = bytes(JSON.stringify(json));
-  const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length);
-  out.set(body, 4);
-  return out;
-}
-
-async function expectState(conn: TcpConn, state: number, when: string): Promise<void> {
-  const [b] = await readExactly(conn, 1);
-  assert.equal(b, state, `${when}: state ${b}, expected ${state}`);
-}
-
-async function readFramed(conn: TcpConn): Promise<Record<string, unknown>> {
-  const len = new DataView((await readExactly(conn, 4)).buffer).getUint32(0);
-  return JSON.parse(new TextDecoder().decode(await readExactly(conn, len)));
-}
 
 interface ServerStream {
   readonly id: number;

@@ -16,6 +16,7 @@ import {
   type Host,
   ip,
   ipv4Packet,
+  type LinkPair,
   makeHost,
   type PluginOptions,
   track,
@@ -562,6 +563,23 @@ export function pattern(n: number, from = 0): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = (from + i) % 251;
   return b;
+}
+
+/**
+ * A Fast Open exchange on a link pair: a connects to 10.0.0.2:80 with `data`
+ * in the SYN (when it holds a cookie), b's listener `l` reads `data` back,
+ * both close.
+ */
+export async function fastOpenRequest(env: LinkPair, l: TcpListener, data: string): Promise<void> {
+  await env.run(async () => {
+    const [c, s] = await Promise.all([
+      env.a.connect({ hostname: "10.0.0.2", port: 80, fastOpenData: text(data) }),
+      l.accept(),
+    ]);
+    assert.equal(await readText(s, data.length), data);
+    c.close();
+    s.close();
+  });
 }
 
 /** Reads from `conn` until `n` characters (or the end of the stream) arrived; returns them as text. */

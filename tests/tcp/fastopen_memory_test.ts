@@ -7,33 +7,18 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
-import type { LinkPair } from "../_harness.ts";
-import type { TcpListener } from "../../stack/sockets/types.ts";
-import { readText, text } from "./_tcp.ts";
+import { fastOpenRequest } from "./_tcp.ts";
 import { counter, idle, stalledPair } from "./_memory.ts";
 
 const KIB = 1024;
 /** Small limits: one connection with 256 KiB unread puts b under pressure. */
 const LIMITS = { memoryLow: 64 * KIB, memoryPressure: 128 * KIB, memoryHigh: 512 * KIB };
 
-/** a connects with `data` in the SYN (when it holds a cookie); b reads `data` back; both close. */
-async function request(env: LinkPair, l: TcpListener, data: string): Promise<void> {
-  await env.run(async () => {
-    const [c, s] = await Promise.all([
-      env.a.connect({ hostname: "10.0.0.2", port: 80, fastOpenData: text(data) }),
-      l.accept(),
-    ]);
-    assert.equal(await readText(s, data.length), data);
-    c.close();
-    s.close();
-  });
-}
-
 Deno.test("tcp Fast Open under memory pressure: SYN data refused and counted, the handshake completes, the client sends it again; taken again once pressure ends", async () => {
   const env = makeLink({ seed: 7, faults: { delay: ms(5) }, plugins: { tcp: LIMITS } });
   await env.run(() => env.a.ping("10.0.0.2"));
   const l = env.b.listen({ port: 80, fastOpen: 8 });
-  await request(env, l, "cookie, please"); // a cookie request: a caches b's cookie
+  await fastOpenRequest(env, l, "cookie, please"); // a cookie request: a caches b's cookie
   assert.equal(counter(env.b, "tfo_cookie_sent"), 1);
 
   // Pressure: note when it starts and ends (sampled every ms).
@@ -51,7 +36,7 @@ Deno.test("tcp Fast Open under memory pressure: SYN data refused and counted, th
   assert.ok(started >= 0, "b under memory pressure");
   assert.ok(counter(env.b, "memory_pressure_us") > 0, "the time so far is counted");
 
-  await request(env, l, "GET /refused HTTP/1.0\r\n\r\n");
+  await fastOpenRequest(env, l, "GET /refused HTTP/1.0\r\n\r\n");
   assert.equal(counter(env.b, "tfo_syn_data_mem_refused"), 1);
   assert.equal(counter(env.b, "tfo_syn_data_accepted"), 0);
   assert.equal(counter(env.a, "tfo_fallback"), 1, "a sent the data again after the handshake");
@@ -65,7 +50,7 @@ Deno.test("tcp Fast Open under memory pressure: SYN data refused and counted, th
   const counted = counter(env.b, "memory_pressure_us");
   assert.ok(Math.abs(counted - lasted) <= ms(1), `counted ${counted} µs, sampled ${lasted} µs`);
 
-  await request(env, l, "GET /taken HTTP/1.0\r\n\r\n");
+  await fastOpenRequest(env, l, "GET /taken HTTP/1.0\r\n\r\n");
   assert.equal(counter(env.b, "tfo_syn_data_accepted"), 1, "taken again without pressure");
   assert.equal(counter(env.b, "tfo_syn_data_mem_refused"), 1);
   assert.equal(counter(env.b, "memory_pressure_us"), counted, "no time counted outside pressure");

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
-import { readText, text } from "./_tcp.ts";
+import { fastOpenRequest } from "./_tcp.ts";
 
 for (const size of [537, 1000, 1400]) {
   Deno.test(`tcp Fast Open: a SYN with ${size} bytes of data is one whole segment, taken by the server`, async () => {
@@ -17,15 +17,7 @@ for (const size of [537, 1000, 1400]) {
     await env.run(() => env.a.ping("10.0.0.2"));
     const l = env.b.listen({ port: 80, fastOpen: 4 });
     for (const data of ["cookie, please", "y".repeat(size)]) {
-      await env.run(async () => {
-        const [c, s] = await Promise.all([
-          env.a.connect({ hostname: "10.0.0.2", port: 80, fastOpenData: text(data) }),
-          l.accept(),
-        ]);
-        assert.equal(await readText(s, data.length), data);
-        c.close();
-        s.close();
-      });
+      await fastOpenRequest(env, l, data);
     }
     const b = env.b.counters;
     assert.equal(b.value("tcp.rx.bad_checksum"), 0);

@@ -32,6 +32,7 @@ import type { RingAccount } from "./buffer.ts";
 import {
   DEFAULT_HEADROOM,
   LARGE_BUFFER_SIZE,
+  MEDIUM_BUFFER_SIZE,
   type PacketBuffer,
   type PacketPool,
   SMALL_BUFFER_SIZE,
@@ -58,6 +59,8 @@ export function chunkBufferSize(mss: number): number {
   const need = chunkPayload(mss) + CHUNK_HEADROOM;
   return need <= SMALL_BUFFER_SIZE
     ? SMALL_BUFFER_SIZE
+    : need <= MEDIUM_BUFFER_SIZE
+    ? MEDIUM_BUFFER_SIZE
     : need <= LARGE_BUFFER_SIZE
     ? LARGE_BUFFER_SIZE
     : need;

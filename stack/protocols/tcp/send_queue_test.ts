@@ -218,3 +218,12 @@ Deno.test("SendQueue: bounded by max in payload bytes and by about twice that in
   q.dispose();
   assert.equal(pool.outstanding, 0);
 });
+
+Deno.test("chunkBufferSize is the size the pool hands out for a chunk, for every class (2 KiB, 16 KiB, 64 KiB)", () => {
+  const pool = new PacketPool();
+  for (const mss of [536, 1448, 8948, 65_483]) {
+    const pkt = pool.alloc(chunkPayload(mss), CHUNK_HEADROOM);
+    assert.equal(chunkBufferSize(mss), pkt.buf.length, `mss ${mss}`);
+    pkt.release();
+  }
+});

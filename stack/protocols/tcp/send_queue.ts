@@ -76,12 +76,14 @@ export function chunkBufferSize(mss: number): number {
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();
  * const q = new SendQueue(8192, pool);
- * q.chunkSize = 1000;
- * assert.equal(q.write(new Uint8Array(2500).fill(1)), 2500); // three chunks
- * const seg = q.segmentChunk(1000, 1000); // the second chunk, whole and full
+ * q.chunkSize = 1448; // an MSS at MTU 1500
+ * assert.equal(q.write(new Uint8Array(3000).fill(1)), 3000); // chunks of 1448, 1448, 104
+ * const seg = q.segmentChunk(1448, 1448); // the second chunk, whole and full
  * assert.ok(seg !== null);
  * seg.release(); // what the driver does once sent: the queue still keeps it
- * q.discard(2500); // acknowledged
+ * q.discard(3000); // acknowledged: the last chunk stays, emptied, for the next write
+ * assert.equal(pool.outstanding, 1);
+ * assert.ok(q.release()); // nothing queued: it goes back too
  * assert.equal(pool.outstanding, 0);
  * ```
  */

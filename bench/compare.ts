@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { median } from "./_stats.ts";
 const AMOUNTS: Record<string, number> = {
   tcp1500: 1024,
   tcp65535: 1024, // 2048 MiB (2^31 bytes) overflows the driver: it counts 0 bytes
@@ -78,12 +79,6 @@ function runOnce(mode: string, root: string): Run {
   // Older drivers print no CPU time: NaN, left out of the summary.
   const cpu = text.match(/main-thread CPU ([\d.]+) ms/);
   return { rate: Number(m[1]), cpuMs: cpu === null ? NaN : Number(cpu[1]) };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 const results = new Map<string, number[]>();

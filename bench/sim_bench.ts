@@ -43,6 +43,7 @@
  *
  * @module
  */
+import { median } from "./_stats.ts";
 import process from "node:process";
 import {
   buildLan,
@@ -249,11 +250,6 @@ async function runPartitionedOnce(
 }
 
 type PartitionedRow = Awaited<ReturnType<typeof runPartitionedOnce>>;
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** "median (min–max, n runs)" of `xs` with `digits` decimals. */
 function spread(xs: readonly number[], digits: number, unit: string): string {

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { median } from "./_stats.ts";
 import process from "node:process";
 import { type TcpConn } from "../mod.ts";
 import { type Pair, PAIR_ADDRESSES, tcpPair } from "./_tcp_pair.ts";
@@ -104,12 +105,6 @@ const MIB = Number(Deno.env.get("TCP_BENCH_MIB") ?? 256);
 const CONNS = Number(Deno.env.get("TCP_BENCH_CONNS") ?? 2000);
 
 const RUNS = Number(Deno.env.get("TCP_BENCH_RUNS") ?? 1);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 if (import.meta.main) {
   const results = new Map<string, number[]>();

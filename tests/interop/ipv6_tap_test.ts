@@ -106,7 +106,7 @@ Deno.test(gated(NEEDS, {
     "ipv6 tap: Linux pings the stack (ping -6), 0% loss; ip -6 neigh shows it REACHABLE at the stack's MAC",
   async fn() {
     await withIpv6Tap({}, async (h) => {
-      const r = await h.exec(["ping", "-6", "-n", "-c", "10", "-i", "0.05", "-W", "1", STACK6], 20);
+      const r = await h.exec(["ping", "-6", "-n", "-c", "10", "-i", "0.05", "-W", "5", STACK6], 20);
       assert.deepEqual(pingSummary(r.stdout), { sent: 10, received: 10, loss: 0 }, r.stdout);
       assert.deepEqual(await linuxNeighbor(h, STACK6), {
         mac: formatMac(STACK_MAC),

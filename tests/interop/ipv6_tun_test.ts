@@ -143,7 +143,7 @@ Deno.test(gated(NEEDS, {
   name: "ipv6 tun: Linux pings the stack (ping -6 -c 10), 0% loss",
   async fn() {
     await withIpv6Tun({}, async (h) => {
-      const r = await h.exec(["ping", "-6", "-n", "-c", "10", "-i", "0.05", "-W", "1", STACK6], 20);
+      const r = await h.exec(["ping", "-6", "-n", "-c", "10", "-i", "0.05", "-W", "5", STACK6], 20);
       assert.deepEqual(pingSummary(r.stdout), { sent: 10, received: 10, loss: 0 }, r.stdout);
       assert.equal(h.stack.counters.value("icmpv6.tx.echo_replies"), 10);
     });
@@ -166,7 +166,7 @@ Deno.test(gated(NEEDS, {
   async fn() {
     await withIpv6Tun({}, async (h) => {
       const r = await h.exec(
-        ["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "1", "-s", "3000", STACK6],
+        ["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "5", "-s", "3000", STACK6],
         15,
       );
       assert.deepEqual(pingSummary(r.stdout), { sent: 3, received: 3, loss: 0 }, r.stdout);

@@ -319,7 +319,7 @@ Deno.test(gated(NEEDS, {
       try {
         const ping = await netnsExec(
           netns,
-          ["ping", "-c", "10", "-i", "0.05", "-W", "1", HOST],
+          ["ping", "-c", "10", "-i", "0.05", "-W", "5", HOST],
           10,
         );
         assert.equal(pingSummary(ping.stdout).received, 10, ping.stdout);

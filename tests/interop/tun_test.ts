@@ -34,7 +34,7 @@ Deno.test(gated(NEEDS, {
   async fn() {
     await withDevice({ mode: "tun" }, async (h) => {
       const r = await h.exec(
-        ["ping", "-n", "-c", "20", "-i", "0.05", "-W", "1", STACK_ADDRESS],
+        ["ping", "-n", "-c", "20", "-i", "0.05", "-W", "5", STACK_ADDRESS],
         20,
       );
       const s = pingSummary(r.stdout);

@@ -158,7 +158,7 @@ Deno.test(gated(NEEDS, {
           assert.equal(await up.ready, "ready vxlan42 10.0.0.2/24");
           const ping = await netnsExec(
             a,
-            ["ping", "-c", "10", "-i", "0.05", "-W", "1", "10.0.0.2"],
+            ["ping", "-c", "10", "-i", "0.05", "-W", "5", "10.0.0.2"],
             10,
           );
           assert.equal(pingSummary(ping.stdout).received, 10, ping.stdout);

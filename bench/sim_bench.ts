@@ -22,7 +22,8 @@
  * (or `one`) runs only that side; `SIM_BARRIER=1` and `SIM_EVERY_STEP=1`
  * set `runPartitioned`'s `barrier` and `publishEveryStep`; `SIM_TRACE=1` its
  * `traceSteps` (every step's CPU, a few µs each: the run replayed on idle
- * cores, with the waits the bounds impose and no others); `SIM_SAMPLE=S`
+ * cores, with the waits the bounds impose and no others, and the steady
+ * state's from `SIM_STEADY` seconds on, default 2, at 1 to 10 lookaheads); `SIM_SAMPLE=S`
  * prints each partition's CPU, waits and heap per S simulated seconds beside
  * the one thread's (`sampleEvery`). `SIM_MODES=twin` measures the machine
  * instead: the one-thread run alone, then two of them at once (separate
@@ -60,6 +61,7 @@ import {
 } from "../mod.ts";
 import type { SimParams } from "../tests/sim/_partition_scenario.ts";
 import { readFull } from "../drivers/loopback/scenario.ts";
+import { replayPair, traceFrom } from "../drivers/loopback/_partition_replay.ts";
 
 const REQUEST = 1024;
 /**
@@ -368,7 +370,37 @@ function printEstimate(many: PartitionedRow, base: number): { busy: number; repl
       (Number.isNaN(replayed) ? "" : `; steps replayed on idle cores ${s(replayed)} s ` +
         `(causal waits ${s(replayed - Math.max(...busy))} s): ${(base / replayed).toFixed(2)}×`),
   );
+  if (many.r.stepTraces !== undefined) printSweep(many.r.stepTraces, many.r.lookahead);
   return { busy: base / Math.max(...busy), replayed: base / replayed };
+}
+
+/**
+ * The causal waits in the steady state (the steps from `SIM_STEADY`
+ * simulated seconds on, default 2: the start-up's JIT warm-up and floods
+ * left out) replayed at multiples of the lookahead, as a share of the
+ * busier partition's CPU: how far a longer lookahead would move them (it
+ * is the topology's, so this is what-if only).
+ */
+function printSweep(traces: readonly Float64Array[], lookahead: number): void {
+  const from = Number(Deno.env.get("SIM_STEADY") ?? "2") * SECOND;
+  const [a, b] = traces.map((t) => traceFrom(t, from)) as [Float64Array, Float64Array];
+  const cpu = (t: Float64Array) => {
+    let sum = 0;
+    for (let i = 1; i < t.length - 1; i += 3) sum += t[i]!;
+    return sum;
+  };
+  const busy = Math.max(cpu(a), cpu(b));
+  const cells = [1, 2, 3, 5, 10].map((k) => {
+    const causal = replayPair(a, b, k * lookahead) / busy - 1;
+    return `${k * lookahead / MILLISECOND} ms ${(100 * causal).toFixed(1)}%`;
+  });
+  // deno-lint-ignore no-console
+  console.log(
+    `  steady state (from ${from / SECOND} s): busy ${
+      (busy / 1000).toFixed(2)
+    } CPU-s; causal waits ` +
+      `replayed, by lookahead: ${cells.join(", ")}`,
+  );
 }
 
 async function workersMode(workers: number): Promise<void> {

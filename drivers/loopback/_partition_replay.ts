@@ -76,3 +76,16 @@ export function replayPair(a: StepTrace, b: StepTrace, lookahead: number): numbe
   }
   return Math.max(wall[0]!, wall[1]!);
 }
+
+/**
+ * @internal The part of `trace` from simulated time `from` (µs) on: its
+ * steps at or after it and the closing bound. Two partitions' traces cut at
+ * the same time replay as if both started there together, which leaves out
+ * a start-up (JIT warm-up, every host's first floods) that is not the
+ * steady state.
+ */
+export function traceFrom(trace: StepTrace, from: number): StepTrace {
+  let k = 0;
+  while (k < trace.length - 1 && trace[k]! < from) k += 3;
+  return trace.slice(k);
+}

@@ -73,6 +73,13 @@ export interface PartitionedResult {
    * or beyond about 2 million steps a partition).
    */
   readonly criticalCpuMs: number;
+  /**
+   * With `profile` and `traceSteps`, two partitions without barriers: each
+   * partition's trace, three numbers a step (its simulated time, µs; its CPU
+   * time, ms; the partition's bound before it, µs) and its bound after the
+   * last, to replay the run under other lookaheads or from a later time.
+   */
+  readonly stepTraces?: readonly Float64Array[];
 }
 
 /**
@@ -241,5 +248,8 @@ export function mergeOutputs(outs: readonly PartitionOutput[]): PartitionedResul
     busyMs: outs.map((o) => o.busyMs),
     timing: outs.map((o) => o.timing),
     criticalCpuMs: criticalPath(outs),
+    ...(outs.length === 2 && outs.every((o) => o.stepTrace !== null)
+      ? { stepTraces: outs.map((o) => o.stepTrace!) }
+      : {}),
   };
 }

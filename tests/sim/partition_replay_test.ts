@@ -1,10 +1,14 @@
 /**
  * The replay of two partitions' step traces on idle cores
  * (drivers/loopback/_partition_replay.ts): the run-ahead rule's causal
- * waits, on traces small enough to work out by hand.
+ * waits, on traces small enough to work out by hand, and on a small run's.
  */
 import assert from "node:assert/strict";
-import { replayPair } from "../../drivers/loopback/_partition_replay.ts";
+import { replayPair, traceFrom } from "../../drivers/loopback/_partition_replay.ts";
+import { MILLISECOND, runPartitioned, SECOND } from "../../mod.ts";
+import type { SimParams } from "./_partition_scenario.ts";
+
+const MODULE = new URL("./_partition_scenario.ts", import.meta.url);
 
 /** A trace from steps [time µs, CPU ms, bound before µs] and the bound after the last. */
 function trace(steps: readonly [number, number, number][], last = Infinity): Float64Array {
@@ -26,4 +30,46 @@ Deno.test("partition replay: traces that each wait for the other cannot be repla
   const a = trace([[0, 1, 0], [5000, 1, 0]]);
   const b = trace([[0, 1, 0], [5000, 1, 0]]);
   assert.ok(Number.isNaN(replayPair(a, b, 1000)));
+});
+
+Deno.test("partition replay: traces cut at a time replay from there, both together", () => {
+  const a = trace([[0, 9, 0], [3000, 1, 3000], [3100, 5, 3100]]);
+  const b = trace([[0, 1, 0], [2500, 1, 2500]]);
+  const a3 = traceFrom(a, 3000), b3 = traceFrom(b, 3000);
+  assert.deepEqual([...a3], [3000, 1, 3000, 3100, 5, 3100, Infinity]);
+  assert.deepEqual([...b3], [Infinity], "no step left: only the closing bound");
+  // a's two steps alone (b is done): 6 ms, where the whole run takes 15.
+  assert.equal(replayPair(a3, b3, 1000), 6);
+  assert.equal(replayPair(a, b, 1000), 15);
+  // A cut at 0 keeps everything.
+  assert.deepEqual([...traceFrom(a, 0)], [...a]);
+});
+
+Deno.test("partition replay: a traced run hands back both traces, which replay to its critical path", async () => {
+  const params: SimParams = {
+    switches: 2,
+    hostsPerSwitch: 4,
+    crossEvery: 1,
+    portFaults: { delay: 500 },
+    trunkFaults: { delay: MILLISECOND },
+    until: 2 * SECOND,
+    hostSeed: 3,
+  };
+  const base = { module: MODULE, seed: 3, duration: 3 * SECOND, params, profile: true };
+  const traced = await runPartitioned({ ...base, traceSteps: true });
+  const traces = traced.stepTraces!;
+  assert.equal(traces.length, 2);
+  for (const [i, t] of traces.entries()) {
+    assert.equal(t.length % 3, 1, "three numbers a step and the closing bound");
+    let cpu = 0;
+    for (let k = 0; k + 3 < t.length; k += 3) {
+      assert.ok(t[k]! <= t[k + 3]! || k + 3 === t.length - 1, "steps in time order");
+      cpu += t[k + 1]!;
+    }
+    assert.ok(cpu > 0 && cpu <= traced.timing[i]!.runCpuMs, `traced ${cpu} ms of CPU`);
+  }
+  assert.equal(replayPair(traces[0]!, traces[1]!, traced.lookahead), traced.criticalCpuMs);
+  // Without traceSteps there are none to hand back.
+  const plain = await runPartitioned({ ...base });
+  assert.equal(plain.stepTraces, undefined);
 });

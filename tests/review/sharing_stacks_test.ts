@@ -165,3 +165,41 @@ Deno.test("review13 sharing: a routed, lossy path with a lowered path MTU, every
     }
   }
 });
+
+Deno.test("review13 sharing: MTU 1500, 9000 (medium chunks, never held) and 65535 (large, held), faults both ways, poisoned pools: both directions exact", async () => {
+  const faults = { delay: ms(2), loss: 0.03, reorder: 0.03, duplicate: 0.02, corrupt: 0.01 };
+  let copies = 0;
+  for (const [i, mtu] of [1500, 9000, 65535].entries()) {
+    for (const sack of [true, false]) {
+      const seed = 40 + 2 * i + (sack ? 0 : 1);
+      const env = makeLink({
+        seed,
+        mtu,
+        faults,
+        plugins: { tcp: { sack } },
+      });
+      for (const s of [env.a, env.b]) poison(s.pool);
+      poison(env.net.pool);
+      try {
+        const l = env.b.listen({ port: 80 });
+        await env.run(async () => {
+          const [c, s] = await Promise.all([
+            env.a.connect({ hostname: "10.0.0.2", port: 80 }),
+            l.accept(),
+          ]);
+          await exchangeBoth(c, s, seed, 768 * KIB, [`a(mtu ${mtu})`, "b"]);
+          c.close();
+          s.close();
+        }, { timeout: 3_600_000_000 });
+        l.close();
+        env.runFor(ms(200_000));
+        assert.ok(env.a.counters.get("tcp.retrans_segs").value > 0, `mtu ${mtu}: retransmitted`);
+        copies += env.a.counters.get("tcp.tx_shared_copies").value;
+        env.finish();
+      } finally {
+        env.close();
+      }
+    }
+  }
+  assert.ok(copies > 0, "retransmissions of chunks someone still had were copied");
+});

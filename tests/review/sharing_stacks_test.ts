@@ -83,6 +83,37 @@ Deno.test("review13 sharing: the sending stack closed whole while the receiver h
   env.finish();
 });
 
+Deno.test("review13 sharing: the sending stack closed whole with its chunks still on the wire: the receiver takes and reads them intact", async () => {
+  const env = poisonedPair();
+  const [c, s] = await connect(env);
+  const data = pattern(200 * KIB);
+  await env.run(() => c.write(data.subarray(0, 40 * KIB)), RUN);
+  env.runFor(ms(50)); // a window's worth of ACKs: the congestion window opens
+  void c.write(data.subarray(40 * KIB)); // queued and sent at once
+  env.runFor(200); // 0.2 ms: the segments are on the 1 ms wire, none delivered
+  assert.ok(env.link.stats("a->b").delivered < env.link.stats("a->b").sent, "frames in flight");
+  env.a.close(); // the chunks on the wire are the driver's now, then b's
+  env.runFor(ms(10)); // delivered, and held by b
+  assert.ok(env.a.pool.held > 0, "b holds buffers of the closed stack");
+  // Read what arrived: a read still waiting 100 ms later has nothing more to get.
+  const out = new Uint8Array(data.length);
+  let n = 0;
+  await env.run(async () => {
+    for (;;) {
+      const later = new Promise<number>((r) => env.net.at(env.net.now() + ms(100), () => r(-1)));
+      const k = await Promise.race([s.read(out.subarray(n)), later]);
+      if (k === null || k < 0) break;
+      n += k;
+    }
+  }, RUN);
+  const got = out.subarray(0, n);
+  assert.ok(got.length > 40 * KIB, `${got.length} bytes: what was on the wire arrived`);
+  assert.deepEqual(got, data.subarray(0, got.length), "intact, not poisoned");
+  s.close();
+  env.runFor(ms(5000));
+  env.finish();
+});
+
 Deno.test("review13 sharing: the receiving stack closed whole while holding the sender's chunks gives them all back", async () => {
   const env = poisonedPair();
   const [c, s] = await connect(env);

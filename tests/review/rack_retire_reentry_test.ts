@@ -120,3 +120,44 @@ Deno.test("review13 RACK: a loss probe whose answer (inside the send) takes the 
   env.runFor(ms(130_000)); // TIME-WAIT
   env.finish();
 });
+
+Deno.test("review13 RACK: a loss probe whose answer (inside the send) closes the prober from LAST-ACK leaves no timer or send behind", async () => {
+  const drop = { pick: null as ((sport: number, flags: number) => boolean) | null };
+  const env = makeLink({ seed: 8, faults: { delay: ms(1) }, extraPlugins: [dropper(drop)] });
+  const a = env.a;
+  const l = a.listen({ port: 7000 });
+  const [c, s] = await env.run(() =>
+    Promise.all([a.connect({ hostname: "10.0.0.1", port: 7000 }), l.accept()])
+  );
+  l.close();
+  await env.run(async () => {
+    await c.write(new Uint8Array(3000).fill(1));
+    await s.read(new Uint8Array(3000));
+  });
+  env.runFor(ms(500));
+  const clientPort = c.localAddr.port;
+  let dropped = 0;
+  drop.pick = (sport, flags) => {
+    if (sport !== clientPort || (flags & TCP_FIN) === 0 || dropped > 0) return false;
+    dropped++;
+    return true;
+  };
+  s.close(); // the server's FIN: the client is in CLOSE-WAIT
+  env.runFor(ms(10));
+  const probes0 = a.counters.get("tcp.tlp_probes").value;
+  c.close(); // the client's FIN is lost: LAST-ACK
+  env.runFor(ms(3000)); // the probe resends it; the ACK inside the send closes the client
+  assert.equal(dropped, 1);
+  assert.ok(a.counters.get("tcp.tlp_probes").value > probes0, "a loss probe was sent");
+  assert.equal(a.sockets().filter((x) => x.local.endsWith(`:${clientPort}`)).length, 0);
+  const out = a.counters.get("tcp.out_segs").value;
+  env.runFor(ms(60_000));
+  assert.equal(a.counters.get("tcp.out_segs").value, out, "nothing sent by a closed endpoint");
+  assert.equal(a.counters.get("dispatcher.plugin_fault").value, 0);
+  const fresh = fields(new Rack(RACK_SEGMENTS));
+  const next = nextConnectionsRack();
+  assert.deepEqual(fields(next), fresh, "the next connection's record is a new one's");
+  next.retire();
+  env.runFor(ms(130_000));
+  env.finish();
+});

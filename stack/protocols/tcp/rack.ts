@@ -654,12 +654,26 @@ export function rackTimer(ep: TcpEndpoint, now: Instant): void {
     r.reoAt = 0;
     detectAndArm(ep, r, now);
     output(ep);
+    if (retiredInSend(ep, r)) return;
   }
   if (r.ptoAt !== 0 && r.ptoAt <= now) {
     r.ptoAt = 0;
     if (!ep.inRecovery && ep.sndUna !== ep.sndMax) sendProbe(ep, r);
+    if (retiredInSend(ep, r)) return;
   }
   setRackTimer(ep, r);
+}
+
+/**
+ * Whether the connection retired `r` (TIME-WAIT gave it to the next
+ * connection, {@linkcode Rack.retire}) while a segment was being sent: to
+ * one of our own addresses the answer arrives inside the send, and can
+ * complete the close. Nothing may write to `r` after that (it is another
+ * connection's to be). A record dropped by an overflow (`rackOff`) is
+ * nobody else's.
+ */
+function retiredInSend(ep: TcpEndpoint, r: Rack): boolean {
+  return ep.rack !== r && !ep.rackOff;
 }
 
 /**
@@ -672,6 +686,10 @@ function sendProbe(ep: TcpEndpoint, r: Rack): void {
   r.probing = true;
   let sentNew = false;
   if (ep.sndNxt === ep.sndMax) sentNew = sendOne(ep, ep.mss, false);
+  if (retiredInSend(ep, r)) {
+    if (sentNew) core.c.tlp_probes.value++;
+    return;
+  }
   let isRetrans = false;
   if (!sentNew) {
     const last = r.last();
@@ -685,7 +703,12 @@ function sendProbe(ep: TcpEndpoint, r: Rack): void {
     // A FIN's sequence number is resent by retransmitAt with the data before it.
     if (ep.finQueued && e === ep.sndMax && seqGt(e, ep.finSeq)) e = ep.finSeq;
     s = probeStart(s, e, ep.mss); // TSO: the last MSS of a super-segment (Linux)
-    if (retransmitAt(ep, s, seqDiff(e, s) > 0 ? seqDiff(e, s) : ep.mss) === 0) {
+    const sent = retransmitAt(ep, s, seqDiff(e, s) > 0 ? seqDiff(e, s) : ep.mss);
+    if (retiredInSend(ep, r)) {
+      if (sent > 0) core.c.tlp_probes.value++;
+      return;
+    }
+    if (sent === 0) {
       r.probing = false;
       return;
     }

@@ -21,7 +21,7 @@ import {
   type StreamService,
   VirtualNetwork,
 } from "../../mod.ts";
-import { ipv4Packet } from "../_harness.ts";
+import { ipv4Packet, pluginsWith } from "../_harness.ts";
 import { pattern, type TcpFields, tcpSegment } from "./_tcp.ts";
 
 const PEER = "10.0.0.1";
@@ -49,34 +49,50 @@ function opened<T extends object>(r: T | StreamError | null): T {
   return r;
 }
 
-Deno.test("TSO: a bulk write's super-segments are whole chunks: none crosses a 45-segment boundary, full ones are 45 segments, bytes intact", () => {
-  const net = new VirtualNetwork({ seed: 3 });
+/** A stack on a TSO link (InjectDriver) with an accepted connection from the peer. */
+function tsoHost(seed: number, tcpOptions: Record<string, number> = {}) {
+  const net = new VirtualNetwork({ seed });
   const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
-  const stack = net.addNode(createStack({ clock: net.clock, seed: 3 }));
-  try {
-    stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
-    const tcp = stack.service<StreamService>("tcp.sockets")!;
-    const listener = opened(tcp.listen({ port: 80 }));
-    const base = { srcPort: 40000, dstPort: 80, window: 65535 };
-    io.inject(frameFromPeer({ ...base, seq: 1000, flags: "S", options: { mss: MSS, wscale: 7 } }));
-    net.runFor(MILLISECOND);
-    const synAck = io.take().map(tcpOf).find((s) => s !== null && (s.flags & 0x12) === 0x12);
-    assert.ok(synAck, "no SYN-ACK");
-    const start = (synAck.seq + 1) >>> 0;
-    io.inject(frameFromPeer({ ...base, seq: 1001, ack: start, flags: "." }));
-    net.runFor(MILLISECOND);
-    const conn = opened(listener.accept());
-    const data = pattern(3 * SUPER + 5000);
-    assert.equal(conn.write(data), data.length, "fits the default 256 KiB send buffer");
+  const plugins = pluginsWith({ tcp: tcpOptions });
+  const stack = net.addNode(createStack({ clock: net.clock, seed, plugins }));
+  stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
+  const tcp = stack.service<StreamService>("tcp.sockets")!;
+  const listener = opened(tcp.listen({ port: 80 }));
+  const base = { srcPort: 40000, dstPort: 80, window: 65535 };
+  io.inject(frameFromPeer({ ...base, seq: 1000, flags: "S", options: { mss: MSS, wscale: 7 } }));
+  net.runFor(MILLISECOND);
+  const synAck = io.take().map(tcpOf).find((s) => s !== null && (s.flags & 0x12) === 0x12);
+  assert.ok(synAck, "no SYN-ACK");
+  const start = (synAck.seq + 1) >>> 0;
+  io.inject(frameFromPeer({ ...base, seq: 1001, ack: start, flags: "." }));
+  net.runFor(MILLISECOND);
+  const conn = opened(listener.accept());
+  /** The peer's ACK of the first `n` bytes. */
+  const ack = (n: number) =>
+    io.inject(frameFromPeer({ ...base, seq: 1001, ack: (start + n) >>> 0, flags: "." }));
+  const close = () => {
+    conn.close();
+    listener.close();
+    net.runFor(10 * MILLISECOND);
+    stack.close();
+    net.close();
+  };
+  return { net, io, stack, conn, start, ack, close };
+}
 
+Deno.test("TSO: a bulk write's super-segments are whole chunks: none crosses a 45-segment boundary, full ones are 45 segments, bytes intact", () => {
+  const h = tsoHost(3);
+  try {
+    const data = pattern(3 * SUPER + 5000);
+    assert.equal(h.conn.write(data), data.length, "fits the default 256 KiB send buffer");
     const got = new Uint8Array(data.length);
     let acked = 0;
     const sizes: number[] = [];
     for (let round = 0; round < 100 && acked < data.length; round++) {
-      net.runFor(MILLISECOND);
-      for (const s of io.take().map(tcpOf)) {
+      h.net.runFor(MILLISECOND);
+      for (const s of h.io.take().map(tcpOf)) {
         if (s === null || s.payload.length === 0) continue;
-        const at = (s.seq - start) >>> 0;
+        const at = (s.seq - h.start) >>> 0;
         const end = at + s.payload.length;
         assert.ok(end <= data.length, "past the data written");
         got.set(s.payload, at);
@@ -90,16 +106,34 @@ Deno.test("TSO: a bulk write's super-segments are whole chunks: none crosses a 4
         }
         if (end > acked) acked = end;
       }
-      io.inject(frameFromPeer({ ...base, seq: 1001, ack: (start + acked) >>> 0, flags: "." }));
+      h.ack(acked);
     }
     assert.equal(acked, data.length, "everything sent");
     assert.deepEqual(got, data);
     assert.ok(sizes.includes(SUPER), `no full super-segment among ${sizes.join(", ")}`);
-    conn.close();
-    listener.close();
-    net.runFor(10 * MILLISECOND);
   } finally {
-    stack.close();
-    net.close();
+    h.close();
+  }
+});
+
+Deno.test("TSO: under the memory limit a bulk write keeps one-MSS chunks: the account stays within memoryHigh and the minimum store", () => {
+  const KIB = 1024;
+  // Far below one 64 KiB chunk: a super-segment chunk would overshoot it.
+  const h = tsoHost(4, { memoryLow: 8 * KIB, memoryPressure: 16 * KIB, memoryHigh: 24 * KIB });
+  try {
+    const data = pattern(3 * SUPER);
+    let written = 0;
+    for (let round = 0; round < 100 && written < data.length; round++) {
+      written += h.conn.write(data.subarray(written));
+      h.net.runFor(MILLISECOND);
+      h.io.take();
+      // Nothing acknowledged for a while: the queue fills to what memory allows.
+      if (round % 10 === 9) h.ack(written);
+    }
+    const peak = h.stack.counters.value("tcp.memory_peak");
+    assert.ok(peak <= 24 * KIB + 4 * KIB, `memory peak ${peak}`);
+    assert.ok(written > 0);
+  } finally {
+    h.close();
   }
 });

@@ -532,8 +532,11 @@ export class TcpEndpoint {
     const q = this.sndBuffer();
     q.chunkSize = this.mss; // a full-sized segment is one chunk (send_queue.ts)
     const room = this.sendSpace;
-    // With TSO, a bulk write's chunks are super-segments (output.ts).
-    q.chunkSize = sendChunkSize(this, p.length);
+    // With TSO, a bulk write's chunks are super-segments (output.ts); not
+    // when the memory account cut the room short: a 64 KiB chunk for a few
+    // KB would overshoot what it allowed.
+    const cut = room < p.length && room < q.free;
+    q.chunkSize = sendChunkSize(this, cut ? 0 : p.length);
     // Everything queued was sent: new data starts a chunk of its own, so
     // that super-segments start where chunks do.
     if (q.chunkSize > this.mss && this.sndNxt === this.dataEnd) q.sealTail();

@@ -157,6 +157,24 @@
  * CPU-s/GiB of system time), V8's compiler threads, and the JIT'd and
  * runtime per-segment work, no function above 1.5% of the samples.
  *
+ * **Session 13** (issue #13, sending, `iperf3 -c -R` at MTU 1500 with
+ * offloads; load 10-18 throughout: loaded figures). CPU per GiB between
+ * session 10 (0.52) and session 11 (0.71) rose with no code change:
+ * 5d1f804 and 35eb721 differ in tests and a comment only, so that step
+ * was the host. Interleaved at load 5-14, 5d1f804 0.73 (0.62-0.91, 7
+ * sets of 3 runs), 63c3726 (before the send queue) 0.76, 19e2a3b 0.82
+ * (0.76-1.08): perhaps 10% more since, in the send queue's copy of each
+ * super-segment from 45 one-MSS chunks (`perf`: memmove 10.8% of the
+ * process, half of it that copy, `SendQueue.peek` 2.4%). Now a bulk write
+ * to a TSO route is queued in chunks of one whole super-segment and TCP
+ * ends super-segments at their ends (`sendChunkSize`, output.ts), so 78% of
+ * super-segments go out as their chunk, uncopied (the rest are window-cut
+ * pieces, most under 8 KB): memmove 5.1%, stack 0.60 (0.52-0.77) against
+ * 0.84 (0.67-1.63) CPU-s/GiB in 12 interleaved sets of 5 runs. What is
+ * left: the application's copy into the queue (memmove), ~17% of samples
+ * in the hypervisor's `pvm_irq_enable` as the scheduler switches to the
+ * client our write woke, and V8's runtime (Deno's binary ~30%).
+ *
  * **Batches end at 1 MiB** (`batchBytes`, tun.ts's `DEFAULT_BATCH_BYTES`),
  * not only at 64 frames: 64 super-segments are 4 MiB, about Linux's whole
  * send buffer (`tcp_wmem` max 4 MiB). Whenever we fell behind, a batch ran

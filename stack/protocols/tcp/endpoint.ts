@@ -21,7 +21,7 @@ import { DeliveryRate } from "./congestion/delivery_rate.ts";
 import { DEFAULT_MSS, type TcpCore } from "./core.ts";
 import type { ListenSocket } from "./listener.ts";
 import { timestampOffset } from "./isn.ts";
-import { output, sendAck, sendReset } from "./output.ts";
+import { output, sendAck, sendChunkSize, sendReset } from "./output.ts";
 import { maybeWindowUpdate } from "./rcv.ts";
 import { type RcvAutotune, rcvSpaceAdjust } from "./rcv_autotune.ts";
 import { sendRoom } from "./memory.ts";
@@ -529,9 +529,17 @@ export class TcpEndpoint {
   /** Queues as much of `p` as fits and sends what the windows allow; returns the count. */
   send(p: Uint8Array): number {
     if (this.finQueued || p.length === 0) return 0;
-    const room = this.sendSpace;
     const q = this.sndBuffer();
     q.chunkSize = this.mss; // a full-sized segment is one chunk (send_queue.ts)
+    const room = this.sendSpace;
+    // With TSO, a bulk write's chunks are super-segments (output.ts); not
+    // when the memory account cut the room short: a 64 KiB chunk for a few
+    // KB would overshoot what it allowed.
+    const cut = room < p.length && room < q.free;
+    q.chunkSize = sendChunkSize(this, cut ? 0 : p.length);
+    // Everything queued was sent: new data starts a chunk of its own, so
+    // that super-segments start where chunks do.
+    if (q.chunkSize > this.mss && this.sndNxt === this.dataEnd) q.sealTail();
     const n = q.write(room < p.length ? p.subarray(0, room) : p);
     if (n > 0 && this.state !== SYN_SENT && this.state !== SYN_RECEIVED) output(this);
     return n;

@@ -38,7 +38,7 @@ import {
   TCP_SYN,
   TCP_URG,
 } from "../../wire/tcp.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import { LARGE_BUFFER_SIZE, type PacketBuffer, PacketFlags } from "../../packet.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
 import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
@@ -62,6 +62,7 @@ import {
 } from "./state.ts";
 import { armRto, armTimer } from "./timers.ts";
 import { countSuperSegment, nagleTrim } from "./tso_split.ts";
+import { CHUNK_HEADROOM, chunkPayload } from "./send_queue.ts";
 
 /**
  * Builds and sends one segment of `ep` with sequence number `seq`, `flags`
@@ -94,9 +95,10 @@ export function emit(
  */
 function emitPlain(ep: TcpEndpoint, seq: number, flags: number, len: number): void {
   const hl = ep.tsOk ? 32 : 20;
-  // A full-sized segment is a chunk of the send queue, the header written
-  // into its headroom (send_queue.ts); anything else is copied out of it.
-  let pkt = len > 0 && len <= ep.mss
+  // A full-sized segment, or with TSO a whole super-segment, is a chunk of
+  // the send queue, the header written into its headroom (send_queue.ts);
+  // anything else is copied out of it.
+  let pkt = len > 0 && (len <= ep.mss || ep.tsoMax > 0)
     ? ep.sndBuf!.segmentChunk(seqDiff(seq, ep.sndBufStart), len)
     : null;
   const copy = pkt === null;
@@ -413,6 +415,13 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
   const goal = ep.tsoMax > 0 ? tsoGoal(ep.tsoMax, mss) : mss;
   let len = avail < goal ? avail : goal;
   if (len > room) len = room > 0 ? room : 0;
+  if (len > mss) {
+    // A super-segment stops at the end of a super-segment-sized chunk, so
+    // that the next one is that chunk whole, sent uncopied (sendChunkSize);
+    // not short of it: Nagle would hold a piece under one MSS back.
+    const rest = ep.sndBuf!.restOfLargeChunk(seqDiff(sndNxt, ep.sndBufStart), mss);
+    if (rest >= mss && rest < len) len = rest;
+  }
   if (len > mss) len = nagleTrim(ep, len, mss, avail, force); // TSO: a short tail goes only as it would alone
   const finPending = ep.finQueued && seqLe(sndNxt, ep.finSeq);
   const fin = finPending && seqAdd(sndNxt, len) === ep.finSeq && (wndRoom > len || force);
@@ -461,6 +470,25 @@ export function sendOne(ep: TcpEndpoint, budget: number, force: boolean): boolea
 function tsoGoal(tsoMax: number, mss: number): number {
   const n = Math.floor((tsoMax - 100) / mss);
   return n > 1 ? n * mss : mss;
+}
+
+/**
+ * Payload bytes per new send-queue chunk for a write of `n` bytes: one MSS,
+ * so that a full-sized segment goes out uncopied (send_queue.ts); with TSO,
+ * when the write fills at least one, a whole super-segment, so that a full
+ * super-segment does too instead of being copied together from 45 chunks
+ * at MTU 1500 (issue 13, `iperf3 -c -R`). Small writes keep MSS-sized chunks:
+ * a large chunk partly filled costs a whole 64 KiB buffer (until the next
+ * write fills it, or the idle trim).
+ */
+export function sendChunkSize(ep: TcpEndpoint, n: number): number {
+  const mss = ep.mss;
+  if (ep.tsoMax <= 0) return mss;
+  const goal = tsoGoal(ep.tsoMax, mss);
+  if (n < goal || goal <= chunkPayload(mss)) return mss;
+  // At most a pooled large buffer's payload after the headroom.
+  const fits = Math.floor((LARGE_BUFFER_SIZE - CHUNK_HEADROOM) / mss) * mss;
+  return goal <= fits ? goal : fits > mss ? fits : mss;
 }
 
 /** RFC 6675 §5 loss recovery: one step of "while cwnd − pipe ≥ 1 SMSS". */

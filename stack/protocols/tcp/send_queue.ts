@@ -15,10 +15,16 @@
  * a fresh buffer (`tcp.tx_shared_copies`), and bytes are appended only to a
  * chunk never sent whole (only full chunks go out zero-copy).
  *
+ * **TSO.** A bulk write to a TSO route is queued in chunks of one whole
+ * super-segment (`sendChunkSize` in output.ts, up to 45 segments in a 64 KiB
+ * buffer at MTU 1500), and TCP ends a super-segment at such a chunk's end
+ * ({@linkcode SendQueue.restOfLargeChunk}), so a full super-segment is its
+ * chunk too, not a copy of 45 (issue 13).
+ *
  * **Everything else is copied**, as from the byte ring it replaces: a
  * segment that does not match one full chunk (partial ACKs, SACK holes,
- * a lowered MSS, TSO super-segments, a short tail, SYN data) is built by
- * {@linkcode SendQueue.peek}.
+ * a lowered MSS, a super-segment cut short by the window, a short tail,
+ * SYN data) is built by {@linkcode SendQueue.peek}.
  *
  * **Bounds.** `length` and `free` count payload bytes against `max`, as the
  * ring did. A chunk takes one segment (`chunkSize`, the MSS when the MSS
@@ -280,6 +286,29 @@ export class SendQueue {
     pkt.end = CHUNK_HEADROOM + n;
     pkt.share();
     return pkt;
+  }
+
+  /** Takes no more bytes into the last chunk: the next write starts a new one. */
+  sealTail(): void {
+    const last = this.#pkts.length - 1;
+    if (last >= this.#first && !this.#shared[last] && this.#lens[last]! > 0) {
+      this.#caps[last] = this.#lens[last]!;
+    }
+  }
+
+  /**
+   * Bytes from payload offset `offset` to the end of the chunk holding it,
+   * if that chunk takes more than `chunkPayload(mss)` bytes (a TSO
+   * super-segment's, see `sendChunkSize` in output.ts); -1 otherwise or past
+   * the end. A sender that stops there starts the next super-segment at a
+   * chunk's start, where {@linkcode segmentChunk} can hand it out uncopied.
+   * Hot path.
+   */
+  restOfLargeChunk(offset: number, mss: number): number {
+    if (offset < 0 || offset >= this.#length) return -1;
+    const i = this.#find(offset);
+    if (this.#caps[i]! <= chunkPayload(mss)) return -1;
+    return this.#cursorAt + this.#lens[i]! - (offset + this.#at);
   }
 
   /** Copies `n` bytes from `offset` into `dst` at `at`, without consuming them. */

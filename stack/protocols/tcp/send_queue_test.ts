@@ -227,3 +227,60 @@ Deno.test("chunkBufferSize is the size the pool hands out for a chunk, for every
     pkt.release();
   }
 });
+
+Deno.test("SendQueue: TSO chunks of a whole super-segment go out as themselves; restOfLargeChunk points at their ends; sealTail starts a new one", () => {
+  const pool = poisonedPool();
+  const acct = account();
+  const q = new SendQueue(512 * 1024, pool, acct);
+  const superSeg = 46 * MSS; // what output.ts's sendChunkSize gives (tsoMax 65536)
+  q.chunkSize = superSeg;
+  const data = bytes(2 * superSeg + 3000);
+  assert.equal(q.write(data), data.length);
+  assert.equal(q.chunks, 3);
+  assert.equal(q.allocated, 3 * chunkBufferSize(superSeg));
+  assert.equal(acct.total, q.allocated);
+  // A super-segment cut short by the window: the next one stops at the chunk's end.
+  assert.equal(q.restOfLargeChunk(0, MSS), superSeg);
+  assert.equal(q.restOfLargeChunk(10 * MSS, MSS), superSeg - 10 * MSS);
+  assert.equal(q.restOfLargeChunk(superSeg + 1, MSS), superSeg - 1);
+  assert.equal(q.restOfLargeChunk(data.length, MSS), -1, "past the end");
+  const seg = q.segmentChunk(superSeg, superSeg)!;
+  assert.ok(seg !== null, "a whole super-segment chunk is handed out uncopied");
+  assert.deepEqual(payload(seg), data.subarray(superSeg, 2 * superSeg));
+  seg.release();
+  assert.equal(q.segmentChunk(10 * MSS, superSeg), null, "across two chunks: copied");
+  // Everything sent: the tail (3000 bytes) takes no more, the next write starts a chunk.
+  q.sealTail();
+  assert.equal(q.write(bytes(superSeg, data.length)), superSeg);
+  assert.equal(q.chunks, 4);
+  assert.equal(
+    q.restOfLargeChunk(2 * superSeg, MSS),
+    3000,
+    "the sealed tail ends where it was sealed",
+  );
+  const next = q.segmentChunk(data.length, superSeg)!;
+  assert.ok(next !== null, "the new chunk starts at the new data");
+  assert.deepEqual(payload(next), bytes(superSeg, data.length));
+  next.release();
+  const all = new Uint8Array(data.length + superSeg);
+  q.peek(0, all, 0, all.length);
+  assert.deepEqual(all.subarray(0, data.length), data);
+  q.discard(all.length);
+  assert.equal(q.chunks, 0, "the last chunk was sent whole: given back with the rest");
+  assert.equal(acct.total, 0);
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("SendQueue: restOfLargeChunk ignores chunks of one segment (and a small MSS's 2 KiB chunks)", () => {
+  const pool = poisonedPool();
+  const { q } = queue(pool);
+  assert.equal(q.write(bytes(3 * MSS)), 3 * MSS);
+  assert.equal(q.restOfLargeChunk(0, MSS), -1);
+  const small = new SendQueue(16_384, pool);
+  small.chunkSize = 536; // a chunk takes a whole 2 KiB buffer: 1,920 bytes, more than one MSS
+  assert.equal(small.write(bytes(4000)), 4000);
+  assert.equal(small.restOfLargeChunk(0, 536), -1);
+  q.dispose();
+  small.dispose();
+  assert.equal(pool.outstanding, 0);
+});

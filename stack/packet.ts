@@ -88,17 +88,6 @@ export function pooledBufferSize(need: number): number {
   return need <= LARGE_BUFFER_SIZE ? LARGE_BUFFER_SIZE : need;
 }
 
-/** Throws a `RangeError` unless `length` and `headroom` are non-negative integers. */
-function checkAlloc(length: number, headroom: number): void {
-  if (
-    !(length >= 0 && headroom >= 0) || !Number.isInteger(length) || !Number.isInteger(headroom)
-  ) {
-    throw new RangeError(
-      `Cannot allocate a packet of ${length} bytes with ${headroom} of headroom`,
-    );
-  }
-}
-
 /** Bits of {@linkcode PacketBuffer.flags}. */
 export const PacketFlags = {
   /** Link-layer destination was broadcast. */
@@ -621,9 +610,11 @@ export class PacketPool {
 
   /**
    * `maxFreeSmall` (default 8192), `maxFreeMedium` (default 128: 2 MiB,
-   * for arena-carved and {@linkcode allocKept}'s own-store ones each) and `maxFreeLarge` (default 128, so 64 held: 4 MiB of 64 KiB
-   * super-segments) bound how many free buffers are kept; at most half of each are held at once (4096 small buffers, 8 MiB
-   * of MTU-sized segments, and 64 large), so all of them fit back into the
+   * for arena-carved and {@linkcode allocKept}'s own-store ones each) and
+   * `maxFreeLarge` (default 128, so 64 held: 4 MiB of 64 KiB super-segments)
+   * bound how many free buffers are kept; at most half of each are held at
+   * once (4096 small buffers, 8 MiB of MTU-sized segments, and 64 large), so
+   * all of them fit back into the
    * free list: more, released together, would be dropped and
    * allocated again (new stores: page faults and zeroing, measured 2-4×
    * the CPU per GiB of a TUN transfer). With 64 (32 held) an in-memory
@@ -644,7 +635,13 @@ export class PacketPool {
    * (contents unspecified).
    */
   alloc(length: number, headroom: number = DEFAULT_HEADROOM): PacketBuffer {
-    checkAlloc(length, headroom);
+    if (
+      !(length >= 0 && headroom >= 0) || !Number.isInteger(length) || !Number.isInteger(headroom)
+    ) {
+      throw new RangeError(
+        `Cannot allocate a packet of ${length} bytes with ${headroom} of headroom`,
+      );
+    }
     const need = length + headroom;
     let p: PacketBuffer | undefined;
     if (need <= SMALL_BUFFER_SIZE) {
@@ -664,12 +661,16 @@ export class PacketPool {
     } else {
       p = new PacketBuffer(new Uint8Array(need), this);
     }
-    return this.#handOut(p, length, headroom);
+    p.revive();
+    p.reset(headroom);
+    p.end = p.start + length;
+    this.outstanding++;
+    return p;
   }
 
   /**
    * As {@linkcode alloc}, for a buffer its taker keeps long and charges
-   * whole (TCP's send queue): a medium one has a backing store of its own,
+   * whole (TCP's send queue, a UDP socket's queued copy): a medium one has a backing store of its own,
    * exactly {@linkcode MEDIUM_BUFFER_SIZE} bytes, as a large one always has,
    * so keeping it keeps alive what is charged and not the 1 MiB arena
    * {@linkcode alloc} would carve it from. Checksums over it take the copy
@@ -694,13 +695,12 @@ export class PacketPool {
     if (!(need > SMALL_BUFFER_SIZE && need <= MEDIUM_BUFFER_SIZE)) {
       return this.alloc(length, headroom);
     }
-    checkAlloc(length, headroom);
+    if (!Number.isInteger(length) || !Number.isInteger(headroom) || length < 0 || headroom < 0) {
+      return this.alloc(length, headroom); // throws its RangeError
+    }
+    // As alloc's last lines (written out so that alloc, the hot path, stays as it was).
     const p = this.#mediumOwn.pop() ??
       new PacketBuffer(new Uint8Array(MEDIUM_BUFFER_SIZE), this);
-    return this.#handOut(p, length, headroom);
-  }
-
-  #handOut(p: PacketBuffer, length: number, headroom: number): PacketBuffer {
     p.revive();
     p.reset(headroom);
     p.end = p.start + length;

@@ -457,8 +457,7 @@ export const udpPlugin: ProtocolPlugin = {
           s.dropped++;
           continue;
         }
-        // allocKept: a jumbo datagram's copy in a store of its own (packet.ts).
-        const q = ctx.pool.allocKept(data.length, 0);
+        const q = ctx.pool.alloc(data.length, 0);
         q.buf.set(data, q.start); // copy: retained past send (the socket queue owns it)
         q.ifindex = ifindex;
         if (s.push(q, src, sport)) {
@@ -520,9 +519,8 @@ export const udpPlugin: ProtocolPlugin = {
         sock.dropped++;
         return room === Room.STACK_FULL ? "queue_total_full" : "rcvbuf_full";
       }
-      // copy: retained past receive() (the socket queue owns it); a jumbo
-      // datagram's in a store of its own, so it keeps no arena alive (packet.ts)
-      const q = ctx.pool.allocKept(payload, 0);
+      const q = ctx.pool.alloc(payload, 0);
+      // copy: retained past receive() (the socket queue owns it)
       q.buf.set(pkt.buf.subarray(s + UDP_HEADER_LEN, s + len), q.start);
       q.ifindex = pkt.ifindex; // the arrival interface: a link-local peer's zone
       c.datagrams.value++;

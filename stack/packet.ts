@@ -670,7 +670,7 @@ export class PacketPool {
 
   /**
    * As {@linkcode alloc}, for a buffer its taker keeps long and charges
-   * whole (TCP's send queue, a UDP socket's queued copy): a medium one has a backing store of its own,
+   * whole (TCP's send queue): a medium one has a backing store of its own,
    * exactly {@linkcode MEDIUM_BUFFER_SIZE} bytes, as a large one always has,
    * so keeping it keeps alive what is charged and not the 1 MiB arena
    * {@linkcode alloc} would carve it from. Checksums over it take the copy

@@ -27,6 +27,8 @@
  *   through the `icmp.echo` service or through `Stack.ping()` (a promise per
  *   ping, awaited), each driven by one `net.step()` as in `dispatch_bench.ts`;
  * - `tcp1500 N`, `tcp65535 N`: N MiB of TCP bulk, as in `tcp_bench.ts`;
+ * - `tcp9000 N`: N MiB of TCP bulk at MTU 9000 (jumbo segments: the send
+ *   queue's chunks are medium buffers);
  * - `tcp1500v6 N`, `tcp65535v6 N`: the same over IPv6 (fd00::1 → fd00::2,
  *   static NDP entries), to compare per-MiB counts with IPv4's;
  * - `conns N`: N TCP connections opened and closed.
@@ -237,7 +239,7 @@ async function ping(api: boolean): Promise<string> {
 
 async function tcp(): Promise<string> {
   const { tcpPair } = await import(`${root}bench/_tcp_pair.ts`);
-  const mtu = mode.startsWith("tcp65535") ? 65535 : 1500;
+  const mtu = mode.startsWith("tcp65535") ? 65535 : mode.startsWith("tcp9000") ? 9000 : 1500;
   const buffer = mode === "conns" ? 1 << 18 : mtu === 1500 ? 1 << 20 : 4 << 20;
   const v6 = mode.endsWith("v6");
   // Only an IPv6 run passes `family`, so older checkouts still count IPv4.
@@ -285,7 +287,7 @@ async function tcp(): Promise<string> {
   return `bytes ${await bulk(N << 20)}`;
 }
 
-const TCP_MODES = ["tcp1500", "tcp65535", "tcp1500v6", "tcp65535v6", "conns"];
+const TCP_MODES = ["tcp1500", "tcp9000", "tcp65535", "tcp1500v6", "tcp65535v6", "conns"];
 let result: string;
 if (mode === "reply" || mode === "request") result = frames(mode === "request");
 else if (mode === "udp64" || mode === "udp1400" || mode === "udp8000") {

@@ -13,7 +13,9 @@
  * if it needs only one buffer at a time, so checksums over its packets are
  * summed where they lie instead of copied into WebAssembly memory. Medium
  * buffers (a jumbo frame) are carved from checksum arenas too, 4 to 64 per
- * arena, and are never held past receive (see {@linkcode PacketPool.takeHold}).
+ * arena, and are never held past receive (see {@linkcode PacketPool.takeHold});
+ * one kept long (a TCP send queue's chunk) comes from
+ * {@linkcode PacketPool.allocKept} instead, in a store of its own.
  * Large buffers each have a backing store of their own, exactly their size:
  * a large buffer kept long (a held super-segment) keeps nothing else alive.
  *
@@ -578,6 +580,8 @@ export class PacketBuffer {
 export class PacketPool {
   readonly #small: PacketBuffer[] = [];
   readonly #medium: PacketBuffer[] = [];
+  /** Free medium buffers of {@linkcode allocKept}, each in a store of its own. */
+  readonly #mediumOwn: PacketBuffer[] = [];
   readonly #large: PacketBuffer[] = [];
   readonly #maxFreeSmall: number;
   readonly #maxFreeMedium: number;
@@ -605,10 +609,12 @@ export class PacketPool {
   readonly #maxHolds: number;
 
   /**
-   * `maxFreeSmall` (default 8192), `maxFreeMedium` (default 128: 2 MiB)
-   * and `maxFreeLarge` (default 128, so 64 held: 4 MiB of 64 KiB
-   * super-segments) bound how many free buffers are kept; at most half of each are held at once (4096 small buffers, 8 MiB
-   * of MTU-sized segments, and 64 large), so all of them fit back into the
+   * `maxFreeSmall` (default 8192), `maxFreeMedium` (default 128: 2 MiB,
+   * for arena-carved and {@linkcode allocKept}'s own-store ones each) and
+   * `maxFreeLarge` (default 128, so 64 held: 4 MiB of 64 KiB super-segments)
+   * bound how many free buffers are kept; at most half of each are held at
+   * once (4096 small buffers, 8 MiB of MTU-sized segments, and 64 large), so
+   * all of them fit back into the
    * free list: more, released together, would be dropped and
    * allocated again (new stores: page faults and zeroing, measured 2-4×
    * the CPU per GiB of a TUN transfer). With 64 (32 held) an in-memory
@@ -655,6 +661,46 @@ export class PacketPool {
     } else {
       p = new PacketBuffer(new Uint8Array(need), this);
     }
+    p.revive();
+    p.reset(headroom);
+    p.end = p.start + length;
+    this.outstanding++;
+    return p;
+  }
+
+  /**
+   * As {@linkcode alloc}, for a buffer its taker keeps long and charges
+   * whole (TCP's send queue): a medium one has a backing store of its own,
+   * exactly {@linkcode MEDIUM_BUFFER_SIZE} bytes, as a large one always has,
+   * so keeping it keeps alive what is charged and not the 1 MiB arena
+   * {@linkcode alloc} would carve it from. Checksums over it take the copy
+   * path (rare: TCP's segments to an in-memory stack or a TUN with offloads
+   * are not summed). Small and large buffers are {@linkcode alloc}'s.
+   *
+   * @example
+   * ```ts
+   * import { MEDIUM_BUFFER_SIZE, PacketPool } from "./packet.ts";
+   * import assert from "node:assert/strict";
+   * const pool = new PacketPool();
+   * const chunk = pool.allocKept(8948);
+   * assert.equal(chunk.buf.length, MEDIUM_BUFFER_SIZE);
+   * assert.equal(chunk.buf.buffer.byteLength, MEDIUM_BUFFER_SIZE); // nothing else in its store
+   * chunk.release();
+   * assert.equal(pool.allocKept(9000), chunk); // from its own free list
+   * ```
+   */
+  allocKept(length: number, headroom: number = DEFAULT_HEADROOM): PacketBuffer {
+    const need = length + headroom;
+    // Outside the medium class (or NaN): alloc's, which checks the arguments.
+    if (!(need > SMALL_BUFFER_SIZE && need <= MEDIUM_BUFFER_SIZE)) {
+      return this.alloc(length, headroom);
+    }
+    if (!Number.isInteger(length) || !Number.isInteger(headroom) || length < 0 || headroom < 0) {
+      return this.alloc(length, headroom); // throws its RangeError
+    }
+    // As alloc's last lines (written out so that alloc, the hot path, stays as it was).
+    const p = this.#mediumOwn.pop() ??
+      new PacketBuffer(new Uint8Array(MEDIUM_BUFFER_SIZE), this);
     p.revive();
     p.reset(headroom);
     p.end = p.start + length;
@@ -713,7 +759,10 @@ export class PacketPool {
       }
       if (this.#small.length < this.#maxFreeSmall) this.#small.push(p);
     } else if (size === MEDIUM_BUFFER_SIZE) {
-      if (this.#medium.length < this.#maxFreeMedium) this.#medium.push(p);
+      // allocKept's (a store of its own) and arena-carved ones apart: each
+      // list hands out only its kind.
+      const list = p.buf.buffer.byteLength === MEDIUM_BUFFER_SIZE ? this.#mediumOwn : this.#medium;
+      if (list.length < this.#maxFreeMedium) list.push(p);
     } else if (size === LARGE_BUFFER_SIZE) {
       if (this.#large.length < this.#maxFreeLarge) this.#large.push(p);
     }

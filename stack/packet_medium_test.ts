@@ -6,7 +6,13 @@
  * free list is bounded; slabs grow from 64 KiB to 1 MiB without overlap.
  */
 import assert from "node:assert/strict";
-import { MEDIUM_BUFFER_SIZE, type PacketBuffer, PacketPool } from "./packet.ts";
+import {
+  LARGE_BUFFER_SIZE,
+  MEDIUM_BUFFER_SIZE,
+  type PacketBuffer,
+  PacketPool,
+  SMALL_BUFFER_SIZE,
+} from "./packet.ts";
 import { checksumArena, isChecksumArena, sumBytesPlain, sumRange } from "./wire/checksum.ts";
 import { SeededRng } from "./rng.ts";
 
@@ -60,4 +66,45 @@ Deno.test("medium buffers: slabs grow from 64 KiB to 1 MiB, carved without overl
   const again = Array.from({ length: 20 }, () => pool.alloc(10_000));
   assert.equal(again.filter((p) => ps.includes(p)).length, 8, "8 kept, the rest left to the GC");
   for (const p of again) p.release();
+});
+
+Deno.test("allocKept: a medium buffer in a store of its own, exactly its size, reused from its own free list; small and large ones are alloc's", () => {
+  const pool = new PacketPool({ maxFreeMedium: 4 });
+  const carved = pool.alloc(9000);
+  const kept = Array.from({ length: 6 }, () => pool.allocKept(8948, 128));
+  for (const p of kept) {
+    assert.equal(p.buf.length, MEDIUM_BUFFER_SIZE);
+    assert.equal(p.buf.byteOffset, 0);
+    assert.equal(p.buf.buffer.byteLength, MEDIUM_BUFFER_SIZE, "nothing else in its store");
+    assert.equal(p.start, 128);
+    assert.equal(p.length, 8948);
+  }
+  assert.equal(new Set(kept.map((p) => p.buf.buffer)).size, 6);
+  assert.ok(carved.buf.buffer.byteLength >= 65536, "alloc still carves from a slab");
+  assert.equal(pool.outstanding, 7);
+  carved.release();
+  for (const p of kept) p.release();
+  assert.equal(pool.outstanding, 0);
+  // Each kind goes back to its own list (at most maxFreeMedium each).
+  const again = Array.from({ length: 6 }, () => pool.allocKept(9000));
+  assert.equal(again.filter((p) => kept.includes(p)).length, 4, "4 kept, the rest left to the GC");
+  const carvedAgain = pool.alloc(9000);
+  assert.equal(carvedAgain, carved);
+  for (const p of [...again, carvedAgain]) p.release();
+  // Other sizes: alloc's classes.
+  const small = pool.allocKept(100);
+  assert.equal(small.buf.length, SMALL_BUFFER_SIZE);
+  const large = pool.allocKept(40_000);
+  assert.equal(large.buf.buffer.byteLength, LARGE_BUFFER_SIZE);
+  small.release();
+  large.release();
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("allocKept: arguments are checked before anything is handed out", () => {
+  const pool = new PacketPool();
+  for (const [length, headroom] of [[-1, 3000], [9000.5, 0], [9000, -1], [NaN, 0]]) {
+    assert.throws(() => pool.allocKept(length!, headroom), RangeError);
+  }
+  assert.equal(pool.outstanding, 0);
 });

@@ -220,7 +220,9 @@ export class SendQueue {
       this.#first = 0;
     }
     while (n > 0) {
-      const pkt = this.#pool.alloc(cap, CHUNK_HEADROOM);
+      // allocKept: a medium chunk (MTU 9000) in a store of its own, so
+      // keeping it keeps alive what the account charges, not an arena.
+      const pkt = this.#pool.allocKept(cap, CHUNK_HEADROOM);
       const size = pkt.buf.length;
       const c = size - CHUNK_HEADROOM < cap ? size - CHUNK_HEADROOM : cap;
       const k = c < n ? c : n;

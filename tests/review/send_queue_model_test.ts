@@ -31,6 +31,7 @@ function poisonedPool(): PacketPool {
   const free = new Set<PacketBuffer>();
   const recycle = pool.recycle.bind(pool);
   const alloc = pool.alloc.bind(pool);
+  const allocKept = pool.allocKept.bind(pool);
   pool.recycle = (p: PacketBuffer) => {
     assert.ok(!free.has(p), "a buffer recycled twice");
     free.add(p);
@@ -39,6 +40,12 @@ function poisonedPool(): PacketPool {
   };
   pool.alloc = (length: number, headroom?: number) => {
     const p = alloc(length, headroom);
+    free.delete(p);
+    return p;
+  };
+  // The send queue takes medium chunks (MSS 2-16 KiB) from allocKept.
+  pool.allocKept = (length: number, headroom?: number) => {
+    const p = allocKept(length, headroom);
     free.delete(p);
     return p;
   };

@@ -49,7 +49,7 @@ import { ipv4RouteService, learnIpv4Pmtu, selectIpv4Source } from "./route_servi
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IP_PROTOCOL_IGMP } from "../../wire/numbers.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
-import { Ipv4AddressSet } from "./address_set.ts";
+import { Ipv4AddressSet } from "../../ip/ipv4_address_set.ts";
 import {
   IPV4_DST_OFFSET,
   IPV4_FLAG_MF,

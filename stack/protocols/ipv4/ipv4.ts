@@ -250,6 +250,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       runHook,
     );
     forwarder.options = opts;
+    // Hook chains are final at boot (dispatcher.ts): asked once here, not per packet.
+    const preroutingHooks = ctx.hasHooks("prerouting");
+    const inputHooks = ctx.hasHooks("input");
     const loopbackQueue: PacketBuffer[] = [];
     let draining = false;
     // The packet the loopback path is delivering right now: only it may carry
@@ -305,7 +308,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.dstAt = s + IPV4_DST_OFFSET;
       pkt.ttl = ipv4Ttl(dv, s);
       pkt.proto = ipv4Protocol(dv, s);
-      if (ctx.hasHooks("prerouting")) {
+      if (preroutingHooks) {
         // Hooks read and rewrite the segment (NAT): give them a whole checksum.
         finishPartialChecksum(pkt);
         if (
@@ -451,9 +454,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       // way straight to TCP: input hooks and an ICMP error's quote see it whole.
       if (
         (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 &&
-        (ctx.hasHooks("input") || !ctx.hasBinding(protocols, pkt.proto))
+        (inputHooks || !ctx.hasBinding(protocols, pkt.proto))
       ) finishPartialChecksum(pkt);
-      if (ctx.hasHooks("input")) {
+      if (inputHooks) {
         const v = runHook("input", pkt, iface, iface, pkt.dv.getUint32(pkt.dstAt), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;
       }

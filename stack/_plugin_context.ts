@@ -155,7 +155,9 @@ class Context implements PluginContext {
   }
 
   hasBinding(table: Table, key: number): boolean {
-    const e = (table as TableImpl).entries.get(key);
+    // lookup(), not entries.get(): its last-key memo answers IPv4's two checks
+    // per delivered datagram and the dispatch that follows with one Map lookup.
+    const e = (table as TableImpl).lookup(key);
     return e !== undefined && !e.rec.quarantined;
   }
 

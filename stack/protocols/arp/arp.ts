@@ -21,6 +21,7 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
+import { Ipv4AddressSet } from "../../ip/ipv4_address_set.ts";
 import { type ArpService, type EthernetService, neighborServiceName } from "../../services.ts";
 import {
   type Neighbor,
@@ -112,7 +113,8 @@ export const arpPlugin: ProtocolPlugin = {
       { family: 4, solicit: request },
     );
     // Directed broadcast addresses of our subnets: sent to the broadcast MAC.
-    const broadcasts = new Set<number>();
+    // Asked about every packet's destination: the set remembers the last answer.
+    const broadcasts = new Ipv4AddressSet();
     // The MAC of an IPv4 multicast group (RFC 1112 §6.4), rewritten per use.
     const multicastMac = new Uint8Array([0x01, 0x00, 0x5e, 0, 0, 0]);
 

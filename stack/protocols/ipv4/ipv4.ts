@@ -49,7 +49,7 @@ import { ipv4RouteService, learnIpv4Pmtu, selectIpv4Source } from "./route_servi
 import { ETHERTYPE_IPV4 } from "../../wire/ethernet.ts";
 import { IP_PROTOCOL_IGMP } from "../../wire/numbers.ts";
 import { IPV4_HEADER_LEN as HEADER_LEN } from "../../wire/ipv4.ts";
-import { Ipv4AddressSet } from "./address_set.ts";
+import { Ipv4AddressSet } from "../../ip/ipv4_address_set.ts";
 import {
   IPV4_DST_OFFSET,
   IPV4_FLAG_MF,
@@ -250,6 +250,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       runHook,
     );
     forwarder.options = opts;
+    // Hook chains are final at boot (dispatcher.ts): asked once here, not per packet.
+    const preroutingHooks = ctx.hasHooks("prerouting");
+    const inputHooks = ctx.hasHooks("input");
     const loopbackQueue: PacketBuffer[] = [];
     let draining = false;
     // The packet the loopback path is delivering right now: only it may carry
@@ -305,7 +308,7 @@ export const ipv4Plugin: ProtocolPlugin = {
       pkt.dstAt = s + IPV4_DST_OFFSET;
       pkt.ttl = ipv4Ttl(dv, s);
       pkt.proto = ipv4Protocol(dv, s);
-      if (ctx.hasHooks("prerouting")) {
+      if (preroutingHooks) {
         // Hooks read and rewrite the segment (NAT): give them a whole checksum.
         finishPartialChecksum(pkt);
         if (
@@ -451,9 +454,9 @@ export const ipv4Plugin: ProtocolPlugin = {
       // way straight to TCP: input hooks and an ICMP error's quote see it whole.
       if (
         (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 &&
-        (ctx.hasHooks("input") || !ctx.hasBinding(protocols, pkt.proto))
+        (inputHooks || !ctx.hasBinding(protocols, pkt.proto))
       ) finishPartialChecksum(pkt);
-      if (ctx.hasHooks("input")) {
+      if (inputHooks) {
         const v = runHook("input", pkt, iface, iface, pkt.dv.getUint32(pkt.dstAt), iface.mtu, true);
         if (v !== ACCEPT) return CONSUMED;
       }

@@ -120,6 +120,9 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
     fragmentsOut: "tx.fragments",
     cannotFragment: "tx.cannot_fragment",
   });
+  // Hook chains are final at boot (dispatcher.ts): asked once here, not per packet.
+  const outputHooks = ctx.hasHooks("output");
+  const postroutingHooks = ctx.hasHooks("postrouting");
   const fragLists: PacketBuffer[][] = []; // one scratch list per nesting level
   let fragDepth = 0;
 
@@ -145,7 +148,7 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
     inIf: NetInterface | null,
   ): string | undefined {
     // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
-    if (ctx.hasHooks("postrouting")) {
+    if (postroutingHooks) {
       const v = runHook("postrouting", pkt, inIf, iface, nextHop, mtu, false);
       if (v !== ACCEPT) {
         if (v !== CONSUMED) pkt.release();
@@ -286,10 +289,10 @@ export function createIpv4Output(deps: Ipv4OutputDeps): Ipv4Output {
     // whole, unread by hooks, to a link that takes it: else it is summed now.
     if (
       (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 && pkt.gsoSize === 0 &&
-      (isLocal || !iface.partialChecksum || pkt.length > mtu || ctx.hasHooks("output") ||
-        ctx.hasHooks("postrouting"))
+      (isLocal || !iface.partialChecksum || pkt.length > mtu || outputHooks ||
+        postroutingHooks)
     ) finishPartialChecksum(pkt);
-    if (ctx.hasHooks("output")) {
+    if (outputHooks) {
       const v = runHook("output", pkt, null, iface, hop, mtu, isLocal);
       // A hook's drop leaves the packet ours to release; CONSUMED means stolen.
       if (v !== ACCEPT) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Instant } from "../../clock.ts";
+import type { Clock, Instant } from "../../clock.ts";
 import type { Counter } from "../../counters.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import type { PluginContext } from "../../manifest.ts";
@@ -229,6 +229,7 @@ export type TcpCounters = { readonly [K in typeof TCP_COUNTERS[number]]: Counter
 export class TcpCore {
   /** The plugin context. */
   readonly ctx: PluginContext;
+  readonly #clock: Clock;
   /** Configuration. */
   readonly cfg: TcpConfig;
   /** Counters by name. */
@@ -287,6 +288,7 @@ export class TcpCore {
   /** Builds the shared state from the plugin context and configuration. */
   constructor(ctx: PluginContext, cfg: TcpConfig) {
     this.ctx = ctx;
+    this.#clock = ctx.clock;
     this.cfg = cfg;
     // One handle object per stack; each of the 70 counters is made when first counted.
     this.c = ctx.counterHandles(TCP_COUNTERS);
@@ -317,7 +319,8 @@ export class TcpCore {
 
   /** The stack clock. */
   now(): Instant {
-    return this.ctx.now();
+    // The clock itself, not ctx.now (a closure around it): read several times per segment.
+    return this.#clock.now();
   }
 
   /** RFC 5961 §7: whether another challenge ACK may go out this second (stack-wide). */

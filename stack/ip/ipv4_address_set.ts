@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * import { Ipv4AddressSet } from "./address_set.ts";
+ * import { Ipv4AddressSet } from "./ipv4_address_set.ts";
  * import assert from "node:assert/strict";
  * const local = new Ipv4AddressSet();
  * local.add(0x0a000001);

@@ -387,7 +387,11 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
     while (this.#waiters.length > 0) {
       const sock = this.#ls.accept();
       if (sock === null) return;
-      this.#waiters.shift()!.resolve(new TcpConnImpl(sock, this.#mapped));
+      // The last waiter by pop(): shift() to empty drops V8's backing store,
+      // which the next accept()'s push() makes again (152 B a connection).
+      const waiters = this.#waiters;
+      const w = waiters.length === 1 ? waiters.pop()! : waiters.shift()!;
+      w.resolve(new TcpConnImpl(sock, this.#mapped));
     }
   }
 

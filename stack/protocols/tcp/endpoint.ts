@@ -191,7 +191,12 @@ export class TcpEndpoint {
   rttSeq = 0;
   /** When the timed segment was sent, or -1 when not timing (Karn). */
   rttStart: Instant = -1;
-  /** Congestion control. */
+  /**
+   * Congestion control. Not yet made (undefined) on an active open until
+   * the SYN-ACK gives the MSS ({@linkcode initSender}); what may look at it
+   * before then (`info()`, an ICMP "packet too big" for the SYN) goes
+   * through {@linkcode synSentCc}.
+   */
   cc: CongestionControl;
   /** Duplicate ACKs in a row. */
   dupAcks = 0;
@@ -342,10 +347,10 @@ export class TcpEndpoint {
   oobByte = -1;
 
   /**
-   * A new endpoint for a tuple; not yet in the demux table. `deferCc`: the
-   * caller calls {@linkcode initSender} before anything reads `cc` (a
-   * passive open, which knows the MSS at once), so none is made here only
-   * to be replaced.
+   * A new endpoint for a tuple; not yet in the demux table. `deferCc`: no
+   * congestion control is made here only to be replaced: a passive open
+   * calls {@linkcode initSender} at once (it knows the MSS), an active one
+   * at the SYN-ACK.
    */
   constructor(
     core: TcpCore,
@@ -364,7 +369,7 @@ export class TcpEndpoint {
     this.rto = core.cfg.rtoInitial;
     this.ccName = ccName;
     this.pacing = core.cfg.pacing;
-    // Deferred: unset (reading it would throw) until initSender(), a few lines on.
+    // Deferred: unset (reading it would throw) until initSender() (see `cc`).
     this.cc = deferCc
       ? undefined as unknown as CongestionControl
       : this.#newCc(ccName, DEFAULT_MSS);
@@ -489,6 +494,17 @@ export class TcpEndpoint {
   initSender(): void {
     this.cc = this.#newCc(this.ccName, this.mss);
     watchPathMtu(this);
+  }
+
+  /**
+   * The congestion control of a connection still waiting for its SYN-ACK:
+   * made now as an active open made it before it deferred (for the default
+   * MSS), so `info()` shows the same window; {@linkcode initSender} replaces
+   * it at the SYN-ACK, as before.
+   */
+  synSentCc(): CongestionControl {
+    if (this.cc === undefined) this.cc = this.#newCc(this.ccName, DEFAULT_MSS);
+    return this.cc;
   }
 
   #newCc(name: string, mss: number): CongestionControl {

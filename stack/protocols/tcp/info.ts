@@ -60,6 +60,7 @@ function listenerInfo(l: ListenSocket): TcpSocketInfo {
 
 /** What `ss -tani` shows of one connection. */
 export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
+  const cc = ep.synSentCc(); // made if the SYN-ACK has not come yet (read below and by pacingRate, ccState)
   const now = ep.core.now();
   let timer = "off";
   if (ep.closeAt !== 0 && ep.closeAt > now) timer = "timewait";
@@ -70,7 +71,6 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
     const synchronized = ep.state !== SYN_SENT && ep.state !== SYN_RECEIVED;
     timer = ep.sndWnd === 0 && synchronized ? "persist" : "on";
   }
-  const cc = ep.cc;
   return {
     state: stateName(ep.state),
     local: mappedEndpoints.has(ep)

@@ -125,13 +125,22 @@ export class ListenSocket {
 
   /** Takes `ep` out of the half-open children, if there. */
   #forget(ep: TcpEndpoint): void {
-    const i = this.embryos.indexOf(ep);
-    if (i >= 0) this.embryos.splice(i, 1);
+    const list = this.embryos;
+    const i = list.indexOf(ep);
+    if (i < 0) return;
+    // Shifted down in place, order kept, and the last slot popped: splice()
+    // made an array of the removed item, and emptying the list by splice()
+    // or a length store drops V8's backing store, which the next SYN's
+    // push() makes again (152 B a handshake). pop() keeps it.
+    for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
+    list.pop();
   }
 
   /** The oldest established connection, now owned by the caller. */
   take(): TcpEndpoint | undefined {
-    const ep = this.acceptQueue.shift();
+    const q = this.acceptQueue;
+    // The last one by pop(): shift() to empty drops the backing store (see #forget).
+    const ep = q.length === 1 ? q.pop() : q.shift();
     if (ep !== undefined) ep.listener = null;
     return ep;
   }

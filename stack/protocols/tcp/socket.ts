@@ -290,6 +290,7 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
     { localAddr: src, localPort: srcPort, remoteAddr: dst, remotePort: dstPort },
     false,
     cc,
+    true, // made at the SYN-ACK, which gives the MSS
   );
   ep.advMss = core.routeMss(dst);
   offerOptions(ep);

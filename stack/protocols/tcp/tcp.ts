@@ -181,7 +181,8 @@ export const tcpPlugin: ProtocolPlugin = {
           const mss = Math.max(MIN_MSS, mtu - headers - (ep.tsOk ? TS_OPTION_LEN : 0));
           if (mss < ep.mss) {
             ep.mss = mss;
-            ep.cc.setMss(mss);
+            // None yet before the SYN-ACK (the MSS then comes from ep.mss).
+            if (ep.cc !== undefined) ep.cc.setMss(mss);
             c.pmtu_updates.value++;
             watchPathMtu(ep); // the MSS may grow again when the learned MTU expires
             ep.sndNxt = ep.sndUna; // resend with the smaller size (no congestion response)

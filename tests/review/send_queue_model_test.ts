@@ -12,45 +12,18 @@
  * silent corruption.
  */
 import assert from "node:assert/strict";
-import { type PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
 import {
   CHUNK_HEADROOM,
   chunkBufferSize,
   SendQueue,
 } from "../../stack/protocols/tcp/send_queue.ts";
 import { xorshift32 } from "../_random.ts";
+import { poisonedPool } from "../_poisoned_pool.ts";
 
-const POISON = 0xee;
 const MAX = 48 * 1024;
 // MTU 1500 (IPv4, IPv6), a clamped MSS, the default 536, a jumbo frame's (medium buffers).
 const MSS_CHOICES = [1448, 1428, 1200, 1000, 536, 8948];
-
-/** A pool that poisons what it takes back and fails on a buffer recycled twice. */
-function poisonedPool(): PacketPool {
-  const pool = new PacketPool();
-  const free = new Set<PacketBuffer>();
-  const recycle = pool.recycle.bind(pool);
-  const alloc = pool.alloc.bind(pool);
-  const allocKept = pool.allocKept.bind(pool);
-  pool.recycle = (p: PacketBuffer) => {
-    assert.ok(!free.has(p), "a buffer recycled twice");
-    free.add(p);
-    p.buf.fill(POISON);
-    recycle(p);
-  };
-  pool.alloc = (length: number, headroom?: number) => {
-    const p = alloc(length, headroom);
-    free.delete(p);
-    return p;
-  };
-  // The send queue takes medium chunks (MSS 2-16 KiB) from allocKept.
-  pool.allocKept = (length: number, headroom?: number) => {
-    const p = allocKept(length, headroom);
-    free.delete(p);
-    return p;
-  };
-  return pool;
-}
 
 /** A segment a driver, then maybe a receiver, has: its bytes as sent. */
 interface InFlight {

@@ -1,32 +1,9 @@
 import assert from "node:assert/strict";
 import { type PacketBuffer, PacketPool } from "../../packet.ts";
 import { CHUNK_HEADROOM, chunkBufferSize, chunkPayload, SendQueue } from "./send_queue.ts";
+import { POISON, poisonedPool } from "../../../tests/_poisoned_pool.ts";
 
 const MSS = 1400; // fills more than half a 2 KiB buffer: a segment per chunk
-const POISON = 0xee;
-
-/**
- * A pool that poisons every buffer it takes back (so a use after release
- * reads 0xee) and fails on a buffer recycled twice without an alloc between.
- */
-function poisonedPool(): PacketPool {
-  const pool = new PacketPool();
-  const free = new Set<PacketBuffer>();
-  const recycle = pool.recycle.bind(pool);
-  const alloc = pool.alloc.bind(pool);
-  pool.recycle = (p: PacketBuffer) => {
-    assert.ok(!free.has(p), "a buffer released twice");
-    free.add(p);
-    p.buf.fill(POISON);
-    recycle(p);
-  };
-  pool.alloc = (length: number, headroom?: number) => {
-    const p = alloc(length, headroom);
-    free.delete(p);
-    return p;
-  };
-  return pool;
-}
 
 function bytes(n: number, from = 0): Uint8Array {
   const b = new Uint8Array(n);

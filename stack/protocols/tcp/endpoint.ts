@@ -381,6 +381,17 @@ export class TcpEndpoint {
       tuple.remoteAddr,
       tuple.remotePort,
     );
+    // Stored a second time at once, so that V8 takes none of these for a
+    // constant: a field stored only by its initializer is one, and every
+    // function that read it is deoptimized at its first other store. These
+    // get theirs at the first connection's FIN and close, when the data path
+    // of the connections still open is hot (see also Rack's constructor).
+    this.finQueued = this.finRecvd = this.eof = false;
+    this.finSeq = this.finRecvSeq = -0;
+    this.asm = null;
+    this.scoreboard = null;
+    this.keepAt = this.closeAt = 0;
+    this.pmtuAt = this.paceAt = 0;
   }
 
   /** Sequence number just past the last byte the user has written. */

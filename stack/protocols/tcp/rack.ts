@@ -185,6 +185,13 @@ export class Rack {
   /** An empty record of at most `limit` segments. */
   constructor(limit: number) {
     this.limit = limit;
+    // Stored a second time at once: V8 takes a field stored only by its
+    // initializer for a constant and deoptimizes every function that read
+    // it at the first other store. retire() stores them all, at the first
+    // connection's close: the code of the next connection, already running,
+    // fell back to the interpreter and needed ~80 MiB of bulk at MTU 1500 to
+    // reach TurboFan again (bench/instructions.ts tcp1500).
+    this.#reset();
   }
 
   /**
@@ -196,7 +203,12 @@ export class Rack {
   retire(): void {
     this.#r.recycle();
     if (this.limit !== RACK_SEGMENTS || spareRacks.length >= SPARE_RACKS) return;
-    // As the field initializers above (a new record), in the same order.
+    this.#reset();
+    spareRacks.push(this);
+  }
+
+  /** The state of a new record, as the field initializers above, in the same order. */
+  #reset(): void {
     this.#sends = 0;
     this.overflow = false;
     this.xmitTs = -1;
@@ -227,7 +239,6 @@ export class Rack {
     this.probes = 0;
     this.#tsEcr = -1;
     this.#tsOffset = 0;
-    spareRacks.push(this);
   }
 
   /** Segments tracked. */

@@ -327,9 +327,10 @@ export class TimeWaitTable {
 
   /** Ends every TIME-WAIT now (the stack stops), with the usual events. */
   clear(): void {
+    const tell = this.#core.ctx.hasEventListeners("connection-state");
     for (let row = 0; row < this.#rows; row++) {
       if (!this.#live(row)) continue;
-      this.#closed(row);
+      if (tell) this.#closed(row);
       this.#remove(row);
     }
     this.#timer?.cancel();
@@ -484,11 +485,13 @@ export class TimeWaitTable {
   /** The timer: ends every TIME-WAIT due by `now`, then waits for the next. */
   #expire(now: Instant): void {
     const q = this.#queue;
+    // Asked once per batch, not per record: a burst of closes ends in one batch.
+    const tell = this.#core.ctx.hasEventListeners("connection-state");
     while (this.#qHead < this.#qTail) {
       const row = q[this.#qHead]!;
       if (this.#gen[row] === q[this.#qHead + 1]) {
         if (this.#closeAt(row) > now) break;
-        this.#closed(row);
+        if (tell) this.#closed(row);
         this.#remove(row);
       } else this.#stale--;
       this.#qHead += 2;
@@ -569,10 +572,12 @@ export class TimeWaitTable {
     this.#lowSince = -1;
   }
 
-  /** What the endpoint's destroy() would publish: TIME-WAIT → CLOSED. */
+  /**
+   * What the endpoint's destroy() would publish: TIME-WAIT → CLOSED (the
+   * caller has asked whether anyone listens).
+   */
   #closed(row: number): void {
     const ctx = this.#core.ctx;
-    if (!ctx.hasEventListeners("connection-state")) return;
     const w = this.#words[chunkOf(row)]!;
     const o = offsetOf(row);
     const v6 = (w[o + W_BITS]! & IPV6) !== 0;

@@ -12,7 +12,11 @@ export const POISON = 0xee;
 
 /** A fresh pool that poisons what it takes back and fails on a double recycle. */
 export function poisonedPool(): PacketPool {
-  const pool = new PacketPool();
+  return poisonPool(new PacketPool());
+}
+
+/** Makes `pool` (a stack's, say) poison what it takes back and fail on a double recycle. */
+export function poisonPool(pool: PacketPool): PacketPool {
   const free = new Set<PacketBuffer>();
   const recycle = pool.recycle.bind(pool);
   const alloc = pool.alloc.bind(pool);

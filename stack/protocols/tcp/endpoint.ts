@@ -557,16 +557,22 @@ export class TcpEndpoint {
   send(p: Uint8Array): number {
     if (this.finQueued || p.length === 0) return 0;
     const q = this.sndBuffer();
-    q.chunkSize = this.mss; // a full-sized segment is one chunk (send_queue.ts)
-    const room = this.sendSpace;
-    // With TSO, a bulk write's chunks are super-segments (output.ts); not
-    // when the memory account cut the room short: a 64 KiB chunk for a few
-    // KB would overshoot what it allowed.
-    const cut = room < p.length && room < q.free;
-    q.chunkSize = sendChunkSize(this, cut ? 0 : p.length);
+    // A full-sized segment is one chunk (send_queue.ts); with TSO, a bulk
+    // write's chunks are super-segments (output.ts). A large chunk taking
+    // only the buffer's last few KB is filled by the writes that follow.
+    const free = q.free;
+    q.chunkSize = sendChunkSize(this, p.length);
     // Everything queued was sent: new data starts a chunk of its own, so
     // that super-segments start where chunks do.
     if (q.chunkSize > this.mss && this.sndNxt === this.dataEnd) q.sealTail();
+    // The memory account reckons in the chunks the write takes.
+    let room = this.sendSpace;
+    if (q.chunkSize > this.mss && room < p.length && room < free) {
+      // It cut the room short: one-MSS chunks, as a 64 KiB chunk for the
+      // few KB it allowed would overshoot.
+      q.chunkSize = this.mss;
+      room = this.sendSpace;
+    }
     const n = q.write(room < p.length ? p.subarray(0, room) : p);
     if (n > 0 && this.state !== SYN_SENT && this.state !== SYN_RECEIVED) output(this);
     return n;

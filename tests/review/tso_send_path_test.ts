@@ -183,3 +183,75 @@ Deno.test("TSO review: a steady bulk writer topping up a full send buffer throug
     h.close();
   }
 });
+
+for (const seed of [21, 22, 23, 24]) {
+  Deno.test(`TSO review: small writes, bulk writes (the sent tail sealed), urgent bytes and Nagle on and off, with pieces lost: the stream is the bytes written, in order (seed ${seed})`, () => {
+    const h = tsoHost(seed);
+    poisonPool(h.stack.pool);
+    const rnd = random(seed);
+    try {
+      const stream = new Uint8Array(12 * SUPER);
+      let queued = 0; // bytes of `stream` the socket took
+      let next = 0; // the next byte value to write
+      const have = new Uint8Array(stream.length);
+      let cum = 0, top = 0;
+      const offer = (n: number) => {
+        const bytes = new Uint8Array(Math.min(n, stream.length - queued));
+        for (let i = 0; i < bytes.length; i++) bytes[i] = (next + i * 7) & 0xff;
+        const took = h.conn.write(bytes);
+        stream.set(bytes.subarray(0, took), queued);
+        queued += took;
+        next = (next + 13) & 0xff;
+      };
+      for (
+        let round = 0;
+        round < 3000 && (cum < queued || queued < stream.length - 2 * SUPER);
+        round++
+      ) {
+        const pick = rnd();
+        if (queued < stream.length - 2 * SUPER) {
+          if (pick < 0.3) offer(1 + Math.floor(rnd() * 3000));
+          else if (pick < 0.6) offer(SUPER + Math.floor(rnd() * SUPER));
+          else if (pick < 0.7 && h.conn.sendUrgent !== undefined && queued < stream.length) {
+            const byte = Math.floor(rnd() * 256);
+            if (h.conn.sendUrgent(byte) === 1) stream[queued++] = byte;
+          } else if (pick < 0.8) h.conn.noDelay = !h.conn.noDelay;
+        }
+        h.net.runFor(MILLISECOND);
+        for (const s of h.io.take().map(tcpOf)) {
+          if (s === null || s.payload.length === 0) continue;
+          const at = (s.seq - h.start) >>> 0;
+          const end = at + s.payload.length;
+          assert.ok(end <= queued, `[${at}, ${end}) past the ${queued} bytes written`);
+          const want = stream.subarray(at, end);
+          const i = s.payload.findIndex((b, k) => b !== want[k]);
+          if (i >= 0) {
+            assert.fail(
+              `round ${round}: byte ${at + i} sent as ${s.payload[i]}, written ${want[i]}`,
+            );
+          }
+          for (let p = at; p < end; p += 1000) {
+            if (rnd() < 0.05) continue;
+            const e = Math.min(p + 1000, end);
+            have.fill(1, p, e);
+            if (e > top) top = e;
+          }
+        }
+        while (cum < top && have[cum] === 1) cum++;
+        const blocks: [number, number][] = [];
+        for (let i = cum; i < top && blocks.length < 3;) {
+          while (i < top && have[i] === 0) i++;
+          const l = i;
+          while (i < top && have[i] === 1) i++;
+          if (i > l) blocks.push([l, i]);
+        }
+        h.ack(cum, blocks);
+        if (rnd() < 0.03) h.net.runFor(300 * MILLISECOND);
+      }
+      assert.ok(queued >= stream.length - 2 * SUPER, `only ${queued} bytes written`);
+      assert.equal(cum, queued, "everything written arrived");
+    } finally {
+      h.close();
+    }
+  });
+}

@@ -255,3 +255,58 @@ for (const seed of [21, 22, 23, 24]) {
     }
   });
 }
+
+Deno.test("TSO review: a zero window with super-segment chunks queued: after everything sent was acknowledged, one-byte probes of the next byte, then the rest intact", () => {
+  const h = tsoHost(31);
+  poisonPool(h.stack.pool);
+  try {
+    const data = pattern(3 * SUPER);
+    let written = h.conn.write(data.subarray(0, 2 * SUPER));
+    const got = new Uint8Array(data.length);
+    let top = 0;
+    const receive = (window: number) => {
+      for (const s of h.io.take().map(tcpOf)) {
+        if (s === null || s.payload.length === 0) continue;
+        const at = (s.seq - h.start) >>> 0;
+        const want = data.subarray(at, at + s.payload.length);
+        assert.ok(s.payload.every((b, i) => b === want[i]), `bytes at ${at} differ`);
+        got.set(s.payload, at);
+        if (at + s.payload.length > top) top = at + s.payload.length;
+      }
+      h.ack(top, [], window);
+    };
+    for (let round = 0; round < 100 && top < written; round++) {
+      h.net.runFor(MILLISECOND);
+      receive(65535);
+    }
+    assert.equal(top, written, "the first two chunks sent and acknowledged");
+    h.ack(top, [], 0); // the window closes
+    h.net.runFor(MILLISECOND);
+    // Everything queued was sent: the emptied tail is sealed, the write starts a chunk.
+    written += h.conn.write(data.subarray(written));
+    let probes = 0;
+    for (let round = 0; round < 40; round++) {
+      h.net.runFor(500 * MILLISECOND);
+      const frames = h.io.take();
+      for (const s of frames.map(tcpOf)) {
+        if (s === null || s.payload.length === 0) continue;
+        assert.equal(s.payload.length, 1, "a zero-window probe is one byte");
+        const at = (s.seq - h.start) >>> 0;
+        assert.equal(at, top, "the first byte not acknowledged");
+        assert.equal(s.payload[0], data[at]);
+        probes++;
+      }
+      h.ack(top, [], 0);
+    }
+    assert.ok(probes >= 2, `${probes} probes`);
+    for (let round = 0; round < 200 && top < written; round++) {
+      h.ack(top, [], 65535);
+      h.net.runFor(MILLISECOND);
+      receive(65535);
+    }
+    assert.equal(top, data.length);
+    assert.deepEqual(got, data);
+  } finally {
+    h.close();
+  }
+});

@@ -310,3 +310,49 @@ Deno.test("TSO review: a zero window with super-segment chunks queued: after eve
     h.close();
   }
 });
+
+Deno.test("TSO review: the path MTU drops with one-MSS chunks in flight: the resent data goes in super-segments of whole new segments, not one 1448-byte super-segment (1,240 + a 208-byte runt) per old chunk", () => {
+  const h = tsoHost(41);
+  try {
+    const data = pattern(150 * MSS);
+    let written = 0;
+    // Writes under a super-segment: one-MSS chunks.
+    for (let i = 0; i < 15; i++) {
+      written += h.conn.write(data.subarray(written, written + 10 * MSS));
+    }
+    h.net.runFor(MILLISECOND);
+    let top = 0;
+    let last: Uint8Array | null = null;
+    for (const frame of h.io.take()) {
+      const s = tcpOf(frame);
+      if (s === null || s.payload.length === 0) continue;
+      last = frame;
+      top = Math.max(top, ((s.seq - h.start) >>> 0) + s.payload.length);
+    }
+    assert.ok(last !== null && top === 10 * MSS, "the initial window in flight");
+    h.io.inject(fragNeeded(last, 1280));
+    const newMss = 1280 - 40;
+    const got = new Uint8Array(data.length);
+    // Super-segments that end in a runt (the window's byte count may cut one).
+    const runts: string[] = [];
+    for (let round = 0; round < 100 && top < written; round++) {
+      h.ack(top);
+      h.net.runFor(MILLISECOND);
+      for (const s of h.io.take().map(tcpOf)) {
+        if (s === null || s.payload.length === 0) continue;
+        const at = (s.seq - h.start) >>> 0;
+        const end = at + s.payload.length;
+        got.set(s.payload, at);
+        if (s.payload.length > newMss && s.payload.length % newMss !== 0 && end !== written) {
+          runts.push(`${s.payload.length} at ${at}`);
+        }
+        top = Math.max(top, end);
+      }
+    }
+    assert.equal(top, written);
+    assert.deepEqual(got.subarray(0, written), data.subarray(0, written));
+    assert.ok(runts.length <= 2, `super-segments ending in a runt: ${runts.join(", ")}`);
+  } finally {
+    h.close();
+  }
+});

@@ -300,8 +300,9 @@ export class SendQueue {
 
   /**
    * Bytes from payload offset `offset` to the end of the chunk holding it,
-   * if that chunk takes more than `chunkPayload(mss)` bytes (a TSO
-   * super-segment's, see `sendChunkSize` in output.ts); -1 otherwise or past
+   * if that chunk takes more than `chunkPayload(mss)` bytes and two segments
+   * (a TSO super-segment's, see `sendChunkSize` in output.ts; not a one-MSS
+   * chunk of a larger MSS before the path MTU dropped); -1 otherwise or past
    * the end. A sender that stops there starts the next super-segment at a
    * chunk's start, where {@linkcode segmentChunk} can hand it out uncopied.
    * Hot path.
@@ -309,7 +310,8 @@ export class SendQueue {
   restOfLargeChunk(offset: number, mss: number): number {
     if (offset < 0 || offset >= this.#length) return -1;
     const i = this.#find(offset);
-    if (this.#caps[i]! <= chunkPayload(mss)) return -1;
+    const cap = this.#caps[i]!;
+    if (cap <= chunkPayload(mss) || cap < 2 * mss) return -1;
     return this.#cursorAt + this.#lens[i]! - (offset + this.#at);
   }
 

@@ -20,6 +20,7 @@ import type {
   TcpSocketInfo,
 } from "../stream.ts";
 import { type NetAddr, netAddr } from "./address.ts";
+import { takeFirst } from "../_take_first.ts";
 import {
   bufferError,
   checkFlag,
@@ -387,11 +388,8 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
     while (this.#waiters.length > 0) {
       const sock = this.#ls.accept();
       if (sock === null) return;
-      // The last waiter by pop(): shift() to empty drops V8's backing store,
-      // which the next accept()'s push() makes again (152 B a connection).
-      const waiters = this.#waiters;
-      const w = waiters.length === 1 ? waiters.pop()! : waiters.shift()!;
-      w.resolve(new TcpConnImpl(sock, this.#mapped));
+      // takeFirst, not shift(): emptying by shift() drops V8's backing store.
+      takeFirst(this.#waiters)!.resolve(new TcpConnImpl(sock, this.#mapped));
     }
   }
 

@@ -9,6 +9,7 @@
  * @module
  */
 import { CONSUMED, type RxVerdict } from "../../manifest.ts";
+import { takeFirst } from "../../_take_first.ts";
 import { RouteSendFlags } from "../../services.ts";
 import type { StreamListenerEvents } from "../../stream.ts";
 import { IpAddress, type IpFamily, type IpKey } from "../../wire/ip_address.ts";
@@ -138,9 +139,7 @@ export class ListenSocket {
 
   /** The oldest established connection, now owned by the caller. */
   take(): TcpEndpoint | undefined {
-    const q = this.acceptQueue;
-    // The last one by pop(): shift() to empty drops the backing store (see #forget).
-    const ep = q.length === 1 ? q.pop() : q.shift();
+    const ep = takeFirst(this.acceptQueue); // keeps the queue's store (see #forget)
     if (ep !== undefined) ep.listener = null;
     return ep;
   }

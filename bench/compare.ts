@@ -18,6 +18,7 @@
  *
  * Modes (and the amount each run counts after its warm-up): `tcp1500`
  * (1024 MiB), `tcp65535` (1024 MiB), `conns` (10,000 connections),
+ * `conns-steady` (10,000 connections after 10,000 more of warm-up),
  * `udp64` (200,000 round trips of the synchronous echo), `udp8000`
  * (50,000 round trips of 8,000-byte datagrams at MTU 9000), `udpapi64`
  * (100,000 round trips through `listenDatagram()`).
@@ -29,6 +30,7 @@ const AMOUNTS: Record<string, number> = {
   tcp1500: 1024,
   tcp65535: 1024, // 2048 MiB (2^31 bytes) overflows the driver: it counts 0 bytes
   conns: 10_000,
+  "conns-steady": 10_000,
   udp64: 200_000,
   udp8000: 50_000,
   udpapi64: 100_000,

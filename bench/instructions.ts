@@ -31,7 +31,12 @@
  *   queue's chunks are medium buffers);
  * - `tcp1500v6 N`, `tcp65535v6 N`: the same over IPv6 (fd00::1 → fd00::2,
  *   static NDP entries), to compare per-MiB counts with IPv4's;
- * - `conns N`: N TCP connections opened and closed.
+ * - `conns N`: N TCP connections opened and closed, after 1,500 (about 130
+ *   hot functions are still compiled by TurboFan inside the counted part:
+ *   this is the rate of a young process);
+ * - `conns-steady N`: the same after 10,000 connections (and their TIME-WAIT
+ *   records' expiry), when the JIT has finished: the rate of a process that
+ *   has been serving for a while.
  *
  * A third argument names another checkout's root (a `git worktree` of an
  * older commit) to count that commit's code with the same driver: only API
@@ -240,14 +245,15 @@ async function ping(api: boolean): Promise<string> {
 async function tcp(): Promise<string> {
   const { tcpPair } = await import(`${root}bench/_tcp_pair.ts`);
   const mtu = mode.startsWith("tcp65535") ? 65535 : mode.startsWith("tcp9000") ? 9000 : 1500;
-  const buffer = mode === "conns" ? 1 << 18 : mtu === 1500 ? 1 << 20 : 4 << 20;
+  const conns = mode === "conns" || mode === "conns-steady";
+  const buffer = conns ? 1 << 18 : mtu === 1500 ? 1 << 20 : 4 << 20;
   const v6 = mode.endsWith("v6");
   // Only an IPv6 run passes `family`, so older checkouts still count IPv4.
   const p = tcpPair(v6 ? { mtu, buffer, family: 6 } : { mtu, buffer });
   const hostname = v6 ? "fd00::2" : "10.0.0.2";
   const opts = { timeout: 3_600_000_000 };
   const pair = () => Promise.all([p.a.connect({ hostname, port: 5001 }), p.listener.accept()]);
-  if (mode === "conns") {
+  if (conns) {
     const churn = async (count: number) => {
       await p.net.run(async () => {
         for (let i = 0; i < count; i++) {
@@ -258,7 +264,7 @@ async function tcp(): Promise<string> {
       }, opts);
       p.net.runFor(61_000_000);
     };
-    await churn(1500);
+    await churn(mode === "conns" ? 1500 : 10_000);
     startCounting();
     await churn(N);
     return `connections ${N}`;
@@ -287,7 +293,15 @@ async function tcp(): Promise<string> {
   return `bytes ${await bulk(N << 20)}`;
 }
 
-const TCP_MODES = ["tcp1500", "tcp9000", "tcp65535", "tcp1500v6", "tcp65535v6", "conns"];
+const TCP_MODES = [
+  "tcp1500",
+  "tcp9000",
+  "tcp65535",
+  "tcp1500v6",
+  "tcp65535v6",
+  "conns",
+  "conns-steady",
+];
 let result: string;
 if (mode === "reply" || mode === "request") result = frames(mode === "request");
 else if (mode === "udp64" || mode === "udp1400" || mode === "udp8000") {
@@ -304,7 +318,7 @@ else {throw new TypeError(
 const ms = performance.now() - countedFrom;
 const cpuMs = threadCpuMs() - countedCpuFrom;
 // The rate of the counted part: MiB → Gbit/s for bulk, else units per second.
-const rate = mode.startsWith("tcp") && mode !== "conns"
+const rate = mode.startsWith("tcp")
   ? `${(N * 8 * 1.048576 / ms).toFixed(3)} Gbit/s`
   : `${Math.round(N / ms * 1000)} /s`;
 Deno.stdout.writeSync(

@@ -289,3 +289,64 @@ Deno.test("review15 hooks: a postrouting mangle of TSO super-segments: the data 
   stack.close();
   net.close();
 });
+
+Deno.test("review15 hooks: a peer's RST while chunks a mangle moved are in flight: the memory account and the pool go back to zero", () => {
+  const net = new VirtualNetwork({ seed: 32 });
+  const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
+  const plugins = pluginsWith({}, [mangle({ sender: true, port: 40000 })]);
+  const stack = net.addNode(createStack({ clock: net.clock, seed: 32, plugins }));
+  stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
+  const tcp = stack.service<StreamService>("tcp.sockets")!;
+  const listener = opened(tcp.listen({ port: 80 }));
+  const base = { srcPort: 40000, dstPort: 80, window: 65535 };
+  io.inject(frameFromPeer({ ...base, seq: 1000, flags: "S", options: { mss: MSS, wscale: 7 } }));
+  net.runFor(MILLISECOND);
+  const synAck = io.take().map(tcpOf).find((s) => s !== null && (s.flags & 0x12) === 0x12)!;
+  const start = (synAck.seq + 1) >>> 0;
+  io.inject(frameFromPeer({ ...base, seq: 1001, ack: start, flags: "." }));
+  net.runFor(MILLISECOND);
+  const conn = opened(listener.accept());
+  assert.ok(conn.write(new Uint8Array(6 * SUPER).fill(7)) > 3 * SUPER); // the send buffer takes 256 KiB
+  let acked = 0;
+  const copies = countingCopiesSync(() => {
+    for (let round = 0; round < 8; round++) {
+      net.runFor(MILLISECOND);
+      let top = acked;
+      for (const s of io.take().map(tcpOf)) {
+        if (s !== null) top = Math.max(top, ((s.seq - start) >>> 0) + s.payload.length);
+      }
+      acked = Math.min(top, 2 * SUPER);
+      io.inject(frameFromPeer({ ...base, seq: 1001, ack: (start + acked) >>> 0, flags: "." }));
+    }
+  });
+  assert.ok(copies > 0, "the mangle moved chunks the queue kept");
+  assert.ok(stack.counters.value("tcp.memory_allocated") > 0);
+  io.inject(frameFromPeer({ ...base, seq: 1001, flags: "R" }));
+  net.runFor(MILLISECOND);
+  io.take();
+  listener.close();
+  net.runFor(10 * MILLISECOND);
+  assert.equal(stack.counters.value("tcp.memory_allocated"), 0, "the account back to zero");
+  assert.equal(stack.pool.outstanding, 0, "every buffer back");
+  void conn;
+  stack.close();
+  net.close();
+});
+
+/** As {@linkcode countingCopies}, for synchronous work. */
+function countingCopiesSync(fn: () => void): number {
+  const proto = PacketBuffer.prototype;
+  const original = proto.makeWritable;
+  let copies = 0;
+  proto.makeWritable = function (this: PacketBuffer, from?: number, to?: number) {
+    const copied = original.call(this, from, to);
+    if (copied) copies++;
+    return copied;
+  };
+  try {
+    fn();
+  } finally {
+    proto.makeWritable = original;
+  }
+  return copies;
+}

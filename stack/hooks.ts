@@ -24,6 +24,35 @@
  *
  * The context is valid only during the hook call: copy what you keep.
  *
+ * Writing to a packet: a hook may rewrite it in place, but its bytes may
+ * not be its own alone. A TCP segment is often its send queue's buffer
+ * itself (kept until acknowledged, sent again as it is), and the in-memory
+ * link hands the sender's buffer to the receiving stack. Before writing,
+ * call `pkt.makeWritable(from, to)` (`PacketBuffer.makeWritable`) for the
+ * bytes you write: the send queue then keeps a copy, and a retransmission
+ * carries the bytes TCP was given, not yours. Headers (addresses, ports,
+ * checksums, TTL, ECN) are written anew for every send: rewriting them
+ * copies nothing, and NAT calls it so.
+ *
+ * ```ts
+ * import { ACCEPT, type HookVerdict, type PacketBuffer } from "../mod.ts";
+ * import { PacketPool } from "./packet.ts";
+ * import assert from "node:assert/strict";
+ * // A mangle hook zeroing the 4th byte of an IPv4 packet's payload.
+ * function hook(pkt: PacketBuffer): HookVerdict {
+ *   const at = pkt.start + (pkt.buf[pkt.start]! & 15) * 4 + 3;
+ *   if (at >= pkt.end) return ACCEPT;
+ *   pkt.makeWritable(at, at + 1);
+ *   pkt.buf[at] = 0; // (a real one fixes the transport checksum too)
+ *   return ACCEPT;
+ * }
+ * const pkt = new PacketPool().alloc(24);
+ * pkt.buf.fill(9, pkt.start, pkt.end);
+ * pkt.buf[pkt.start] = 0x45;
+ * assert.equal(hook(pkt), ACCEPT);
+ * assert.equal(pkt.buf[pkt.start + 23], 0);
+ * ```
+ *
  * @module
  */
 import type { HookPoint } from "./manifest.ts";

@@ -176,6 +176,39 @@ export function finishPartialChecksum(pkt: PacketBuffer): void {
 }
 
 /**
+ * Who keeps a shared buffer's bytes besides its owner
+ * ({@linkcode PacketBuffer.share}): TCP's send queue, which keeps a sent
+ * segment's payload until it is acknowledged. When the owner must write to
+ * those bytes ({@linkcode PacketBuffer.makeWritable}), the sharer's share
+ * moves to a copy.
+ *
+ * @example
+ * ```ts
+ * import { type PacketBuffer, type PacketSharer, PacketPool } from "./packet.ts";
+ * import assert from "node:assert/strict";
+ * const kept: PacketBuffer[] = [];
+ * const queue: PacketSharer = {
+ *   keepsFrom: 64, // its bytes start there; headers go in front
+ *   sharedMoved(old, copy) { kept[kept.indexOf(old)] = copy; },
+ * };
+ * const pkt = new PacketPool().alloc(100, 64);
+ * kept.push(pkt);
+ * pkt.share(queue);
+ * assert.ok(pkt.makeWritable());
+ * assert.notEqual(kept[0], pkt); // the queue keeps a copy now
+ * ```
+ */
+export interface PacketSharer {
+  /** Offset in the buffer of the first byte the sharer keeps: bytes before it are headers it writes anew. */
+  readonly keepsFrom: number;
+  /**
+   * The share of `old` is now one of `copy` (the same bytes at the same
+   * offsets, released to the sharer as `old` was): use `copy` from now on.
+   */
+  sharedMoved(old: PacketBuffer, copy: PacketBuffer): void;
+}
+
+/**
  * A packet: a view over pooled bytes with headroom, plus metadata.
  *
  * Offsets (`start`, `end`, `l2`, `l3`, `l4`) index into {@linkcode buf}.
@@ -274,6 +307,8 @@ export class PacketBuffer {
   // receive queue's (hold(), which also sets #held).
   #shares = 0;
   #held = false;
+  // Who made the shares (share(sharer)): told when makeWritable moves them.
+  #sharer: PacketSharer | null = null;
 
   /** Wraps `buf`; use {@linkcode PacketPool.alloc} or {@linkcode PacketBuffer.wrap} instead. */
   constructor(buf: Uint8Array, pool: PacketPool | null) {
@@ -471,8 +506,65 @@ export class PacketBuffer {
    * assert.equal(pool.outstanding, 0);
    * ```
    */
-  share(): void {
+  share(sharer: PacketSharer | null = null): void {
     this.#shares++;
+    if (sharer !== null) this.#sharer = sharer;
+  }
+
+  /**
+   * Makes bytes `from`..`to` (absolute offsets; default the data window)
+   * the owner's to write: if a sharer ({@linkcode share}, TCP's send queue)
+   * keeps any of them, its share moves to a copy of the buffer
+   * ({@linkcode PacketSharer.sharedMoved}) and this buffer is the owner's
+   * alone. Returns whether it copied. Writes before the sharer's bytes (the
+   * headers TCP writes anew for every send: NAT's ports, addresses and
+   * checksums, an ECN mark) need no copy.
+   *
+   * Call it before any write to a packet you did not allocate: a hook
+   * mangling a payload, a protocol rewriting a received packet in place.
+   * Without it a TCP segment sent uncopied (the in-memory link hands the
+   * sender's buffer itself to the receiving stack) changes in the sender's
+   * send queue too, and its retransmission carries the bytes as rewritten.
+   *
+   * @throws {Error} For a packet held by a receive queue ({@linkcode hold}):
+   *   never handed to a hook or a writer.
+   *
+   * @example
+   * ```ts
+   * import { ACCEPT, type HookVerdict, type PacketBuffer } from "../mod.ts";
+   * // A hook that rewrites a TCP payload in place (IPv4 header at pkt.start).
+   * function upperCase(pkt: PacketBuffer): HookVerdict {
+   *   const ip = pkt.start;
+   *   const tcp = ip + (pkt.buf[ip]! & 15) * 4;
+   *   const at = tcp + (pkt.buf[tcp + 12]! >> 4) * 4;
+   *   pkt.makeWritable(at, pkt.end); // the send queue keeps its own bytes
+   *   // ... write pkt.buf[at..end], then fix the TCP checksum ...
+   *   return ACCEPT;
+   * }
+   * void upperCase;
+   * ```
+   */
+  makeWritable(from: number = this.start, to: number = this.end): boolean {
+    if (this.#shares === 0) return false;
+    if (this.#held) throw new Error("Cannot make a held packet writable: its holder reads it");
+    const sharer = this.#sharer;
+    if (sharer === null) throw new Error("Cannot make a shared packet writable: no sharer to move");
+    if (to <= sharer.keepsFrom || from >= to) return false;
+    const size = this.buf.length;
+    // allocKept: the same size class as this buffer, a medium one in a store of its own.
+    const copy = this.#pool === null
+      ? new PacketBuffer(new Uint8Array(size), null)
+      : this.#pool.allocKept(size, 0);
+    copy.buf.set(this.buf);
+    copy.start = this.start;
+    copy.end = this.end;
+    copy.#shares = this.#shares;
+    copy.#sharer = sharer;
+    copy.#state = DETACHED; // the sharer's alone: its last unshare() recycles it
+    this.#shares = 0;
+    this.#sharer = null;
+    sharer.sharedMoved(this, copy);
+    return true;
   }
 
   /**
@@ -492,9 +584,12 @@ export class PacketBuffer {
   /** Drops a {@linkcode share}; the last one gives a buffer its owner released back to its pool. */
   unshare(): void {
     if (this.#shares === 0) return;
-    if (--this.#shares === 0 && this.#state === DETACHED) {
-      this.#state = FREE;
-      this.#pool?.recycle(this);
+    if (--this.#shares === 0) {
+      this.#sharer = null;
+      if (this.#state === DETACHED) {
+        this.#state = FREE;
+        this.#pool?.recycle(this);
+      }
     }
   }
 
@@ -507,6 +602,7 @@ export class PacketBuffer {
   reclaim(): boolean {
     if (this.#state !== DETACHED || this.#shares !== 1) return false;
     this.#shares = 0;
+    this.#sharer = null;
     this.#state = LIVE;
     return true;
   }

@@ -43,7 +43,9 @@ export interface Wire {
   release(pkt: PacketBuffer): void;
   /**
    * `pkt` itself if no one else holds it (other lanes, or a TCP send queue:
-   * `PacketBuffer.share`), else a private copy (before writing to it).
+   * `PacketBuffer.share`), else a private copy (before writing to it) that
+   * keeps the frame's flags (a partial checksum), `proto`, `gsoSize` and
+   * layer offsets.
    */
   own(pkt: PacketBuffer): PacketBuffer;
   /** Whether other lanes hold `pkt` too (a flood's shared buffer). */
@@ -271,6 +273,14 @@ export class NetworkWire implements Wire {
     // Shared by other lanes (a flood), or by the TCP send queue that sent it.
     if (!this.isShared(pkt) && !pkt.shared) return pkt;
     const copy = this.pool.copyOf(pkt.data);
+    // The same frame: what the sender said of it goes with the bytes. A
+    // partial checksum (the field holds the pseudo-header sum) that lost
+    // its flag would leave the link unsummed (deliverFrame sums it).
+    copy.flags = pkt.flags;
+    copy.proto = pkt.proto;
+    copy.gsoSize = pkt.gsoSize;
+    if (pkt.l3 >= pkt.start) copy.l3 = copy.start + (pkt.l3 - pkt.start);
+    if (pkt.l4 >= pkt.start) copy.l4 = copy.start + (pkt.l4 - pkt.start);
     this.release(pkt);
     return copy;
   }

@@ -429,6 +429,11 @@ export const natPlugin: ProtocolPlugin = {
       const mine = ref.direction === 0 ? e.original : e.reply;
       const other = ref.direction === 0 ? e.reply : e.original;
       const dv = pkt.dv, buf = pkt.buf, l3 = pkt.l3, end = pkt.end;
+      // What it writes: a flow's own packet, headers only (never a copy of a
+      // segment TCP still keeps, PacketBuffer.makeWritable); an ICMP error,
+      // the whole message.
+      const l4 = l3 + ((buf[l3]! & 0x0f) << 2);
+      pkt.makeWritable(l3, ref.related ? end : Math.min(end, l4 + 20));
       // A super-segment we send holds a partial checksum (TSO/USO).
       const partial = (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0;
       if (dst) {

@@ -41,6 +41,7 @@ import {
   MEDIUM_BUFFER_SIZE,
   type PacketBuffer,
   type PacketPool,
+  type PacketSharer,
   SMALL_BUFFER_SIZE,
 } from "../../packet.ts";
 
@@ -93,7 +94,7 @@ export function chunkBufferSize(mss: number): number {
  * assert.equal(pool.outstanding, 0);
  * ```
  */
-export class SendQueue {
+export class SendQueue implements PacketSharer {
   /** Most payload bytes it holds. */
   readonly max: number;
   /**
@@ -286,8 +287,29 @@ export class SendQueue {
     } else this.#shared[i] = true;
     pkt.reset(CHUNK_HEADROOM);
     pkt.end = CHUNK_HEADROOM + n;
-    pkt.share();
+    pkt.share(this);
     return pkt;
+  }
+
+  /** Chunks keep payload from here on; the headers in front are written for each send. */
+  readonly keepsFrom = CHUNK_HEADROOM;
+
+  /**
+   * A sent chunk's owner made it writable (`PacketBuffer.makeWritable`: a
+   * hook rewriting the payload): the queue keeps `copy` in its place.
+   */
+  sharedMoved(old: PacketBuffer, copy: PacketBuffer): void {
+    const i = this.#pkts.lastIndexOf(old);
+    if (i < this.#first) {
+      copy.unshare(); // not ours (never so): the copy goes back
+      return;
+    }
+    this.#pkts[i] = copy;
+    const grown = copy.buf.length - old.buf.length;
+    if (grown !== 0) {
+      this.#allocated += grown;
+      this.#account?.charge(grown);
+    }
   }
 
   /** Takes no more bytes into the last chunk: the next write starts a new one. */

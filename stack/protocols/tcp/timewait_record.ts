@@ -9,7 +9,7 @@
  * only a connection that sends data or `ss -i` uses (RTT, congestion control,
  * rate samples, statistics) is not kept: as Linux's `inet_timewait_sock`,
  * a TIME-WAIT entry shows no internals (`info.ts`). Row: 25 32-bit words
- * (100 B, four of them the table's hash, chain and queue links) and three
+ * (88 B, four of them the table's hash, chain and queue links) and three
  * doubles (24 B) for the times.
  *
  * @module
@@ -22,10 +22,11 @@ import { TIME_WAIT } from "./state.ts";
 
 /**
  * 32-bit words per row: the table's four index words, then the record's.
- * The row keeps neither FIN's sequence number: a record is made only when
- * each is the one before its sequence space's end ({@linkcode fitsRecord}).
+ * The row keeps neither FIN's sequence number, nor SND.WL2, the send
+ * buffer's start or the last ACK sent: a record is made only when each is
+ * the one its sequence space's end gives ({@linkcode fitsRecord}).
  */
-export const WIDTH = 25;
+export const WIDTH = 22;
 /** Word (the table's): the row's tuple hash, kept so that growing rehashes nothing. */
 export const W_HASH = 0;
 /** Word (the table's): the next row in the hash chain or the free list, -1 ending it. */
@@ -50,17 +51,14 @@ const W_RCV_MSS = 11; // largest segment received | the peer's MSS option << 16
 export const W_ISS = 12;
 /** Word: IRS. */
 export const W_IRS = 13;
-const W_SND_MAX = 14; // the sent FIN's sequence number is one before
+const W_SND_MAX = 14; // SND.WL2; the sent FIN and the send buffer's start are one before
 const W_SND_WND = 15;
 const W_SND_WL1 = 16;
-const W_SND_WL2 = 17;
-const W_MAX_SND_WND = 18;
-const W_SND_BUF_START = 19;
-const W_RCV_NXT = 20; // the received FIN's sequence number is one before
-const W_RCV_ADV = 21;
-const W_TS_RECENT = 22;
-const W_LAST_ACK_SENT = 23;
-const W_ECN_RECOVER = 24;
+const W_MAX_SND_WND = 17;
+const W_RCV_NXT = 18; // the last ACK sent; the received FIN is one before
+const W_RCV_ADV = 19;
+const W_TS_RECENT = 20;
+const W_ECN_RECOVER = 21;
 
 /** Doubles per row, in a column of their own (no padding in the words). */
 export const TIMES = 3;
@@ -76,13 +74,17 @@ export const IPV6 = 1 << 22;
 
 /**
  * Whether a row holds all of `ep` that TIME-WAIT reads: both FINs are the
- * last sequence numbers of their spaces (so the row keeps no FIN sequence
- * numbers) and the quick ACKs left fit 16 bits. Always so in TIME-WAIT
- * (both FINs were sent or received, the sent one acknowledged); an
- * endpoint for which it is not stays a full endpoint.
+ * last sequence numbers of their spaces, everything before the sent FIN
+ * left the send buffer, the ACK of the sent FIN updated the send window
+ * (SND.WL2 = SND.MAX) and the last ACK sent acknowledged the received FIN
+ * (so the row keeps none of these), and the quick ACKs left fit 16 bits.
+ * So in TIME-WAIT once its last ACK went out; an endpoint for which it is
+ * not stays a full endpoint (answering the same, in 2 KiB of heap).
  */
 export function fitsRecord(ep: TcpEndpoint): boolean {
-  return ep.finSeq === ((ep.sndMax - 1) >>> 0) && ep.finRecvSeq === ((ep.rcvNxt - 1) >>> 0) &&
+  const finSeq = (ep.sndMax - 1) >>> 0;
+  return ep.finSeq === finSeq && ep.sndBufStart === finSeq && ep.sndWl2 === ep.sndMax &&
+    ep.finRecvSeq === ((ep.rcvNxt - 1) >>> 0) && ep.lastAckSent === ep.rcvNxt &&
     ep.quickAcks >= 0 && ep.quickAcks <= 0xffff;
 }
 
@@ -138,13 +140,10 @@ export function writeRecord(
   w[o + W_SND_MAX] = ep.sndMax;
   w[o + W_SND_WND] = ep.sndWnd;
   w[o + W_SND_WL1] = ep.sndWl1;
-  w[o + W_SND_WL2] = ep.sndWl2;
   w[o + W_MAX_SND_WND] = ep.maxSndWnd;
-  w[o + W_SND_BUF_START] = ep.sndBufStart;
   w[o + W_RCV_NXT] = ep.rcvNxt;
   w[o + W_RCV_ADV] = ep.rcvAdv;
   w[o + W_TS_RECENT] = ep.tsRecent;
-  w[o + W_LAST_ACK_SENT] = ep.lastAckSent;
   w[o + W_ECN_RECOVER] = ep.ecnRecover;
 }
 
@@ -225,15 +224,15 @@ export function readRecord(
   ep.sndUna = ep.sndNxt = ep.sndMax = w[o + W_SND_MAX]!;
   ep.sndWnd = w[o + W_SND_WND]!;
   ep.sndWl1 = w[o + W_SND_WL1]!;
-  ep.sndWl2 = w[o + W_SND_WL2]!;
+  ep.sndWl2 = ep.sndMax;
   ep.maxSndWnd = w[o + W_MAX_SND_WND]!;
-  ep.sndBufStart = w[o + W_SND_BUF_START]!;
+  ep.sndBufStart = (ep.sndMax - 1) >>> 0;
   ep.finSeq = (ep.sndMax - 1) >>> 0;
   ep.rcvNxt = w[o + W_RCV_NXT]!;
   ep.rcvAdv = w[o + W_RCV_ADV]!;
   ep.finRecvSeq = (ep.rcvNxt - 1) >>> 0;
   ep.tsRecent = w[o + W_TS_RECENT]!;
-  ep.lastAckSent = w[o + W_LAST_ACK_SENT]!;
+  ep.lastAckSent = ep.rcvNxt;
   ep.ecnRecover = w[o + W_ECN_RECOVER]!;
   ep.cc.setMss(ep.mss);
   return ep;

@@ -2,7 +2,7 @@
  * Compact TIME-WAIT (Linux's `inet_timewait_sock`): a connection that
  * reaches TIME-WAIT with nothing left but the wait (closed by its user, no
  * data, timers or recovery pending) leaves the connection table and is kept
- * as a 124-byte record of what TIME-WAIT processing reads (tuple, sequence
+ * as a 112-byte record of what TIME-WAIT processing reads (tuple, sequence
  * spaces, windows, timestamps, options: `timewait_record.ts`), in a table
  * of its own with one stack timer for all of them (every record waits the
  * same 2×MSL, so they expire in insertion order). A full endpoint weighs about 2 KiB of heap (its congestion
@@ -54,41 +54,33 @@ import {
   writeRecord,
 } from "./timewait_record.ts";
 
-/** Rows allocated at first use (the first chunk of the column store, 2 KB). */
+/** Rows allocated at first use (the first chunk of the column store, 1.8 KB). */
 const INITIAL_ROWS = 16;
 /**
- * Rows of each chunk past the first {@linkcode CHUNK_ROWS}: growth adds at
- * most this many rows (124 KB) at a time, so a large table is never
- * doubled at once (10,000 records held 16,384 rows when it doubled).
- */
-const CHUNK_ROWS = 1024;
-/** Chunks holding the first {@linkcode CHUNK_ROWS} rows (16, 16, 32, … 512). */
-const SMALL_CHUNKS = 7;
-
-/**
- * The chunk of the column store holding `row`: chunk 0 holds rows 0–15,
- * chunk k from 1 to 6 rows 2^(k+3) to 2^(k+4) − 1 (each doubling up to
- * 1,024 rows adds one chunk as large as all before it), then a chunk per
- * 1,024 rows. Chunks of a fixed 16 rows cost a typed array each: in Deno
+ * Rows of a full chunk of the column store: the first chunk doubles (by
+ * copying, at most 56 KB) up to this many rows, then each growth adds a
+ * chunk of this many (112 KB), so a large table is never doubled at once
+ * (10,000 records held 16,384 rows when it doubled) and a row's chunk is
+ * `row >> 10`. Chunks of a fixed 16 rows cost a typed array each: in Deno
  * every one is an allocation outside V8's heap of tens of µs (8.4 KB:
  * 45 µs, this machine), 1,024 of them for 16,384 records.
  */
+const CHUNK_ROWS = 1024;
+const CHUNK_SHIFT = 10;
+
+/** The chunk of the column store holding `row`. */
 function chunkOf(row: number): number {
-  if (row < INITIAL_ROWS) return 0;
-  if (row < CHUNK_ROWS) return 28 - Math.clz32(row);
-  return SMALL_CHUNKS - 1 + row / CHUNK_ROWS | 0;
+  return row >> CHUNK_SHIFT;
 }
 
-/** `row`'s index within its chunk ({@linkcode chunkOf}). */
+/** `row`'s index within its chunk. */
 function indexOf(row: number): number {
-  if (row < INITIAL_ROWS) return row;
-  if (row < CHUNK_ROWS) return row & ((1 << (31 - Math.clz32(row))) - 1);
   return row & (CHUNK_ROWS - 1);
 }
 
 /** The word where `row` starts in its chunk's words. */
 function offsetOf(row: number): number {
-  return indexOf(row) * WIDTH;
+  return (row & (CHUNK_ROWS - 1)) * WIDTH;
 }
 
 /** The rows after growing from `rows` (doubling up to 1,024, then 1,024 more). */
@@ -105,9 +97,14 @@ function newChunk(rows: number): Uint32Array {
   return new Uint32Array(rows * WIDTH);
 }
 
-/** The hash buckets of `rows` rows: a power of two, at least the rows. */
+/**
+ * The hash buckets of `rows` rows: a power of two, at least twice the
+ * rows (half as many only cost 2 B a row less, and longer chains cost a
+ * row read per step in every lookup: a new connection's port choice
+ * makes several).
+ */
 function bucketsFor(rows: number): number {
-  return rows <= 1 ? 1 : 2 ** (32 - Math.clz32(rows - 1));
+  return 2 ** (33 - Math.clz32(rows - 1));
 }
 
 /**
@@ -210,7 +207,7 @@ export class TimeWaitTable {
    * (32,768 slots for 16,384 records, grown by copying, on V8's heap).
    */
   #v6: string[] = [];
-  /** Hash buckets (a power of two, at least the rows): first row, or -1. */
+  /** Hash buckets (a power of two, at least twice the rows): first row, or -1. */
   #heads = NO_ROWS;
   #free = -1;
   #size = 0;
@@ -405,16 +402,27 @@ export class TimeWaitTable {
   }
 
   /**
-   * Adds rows (doubling up to 1,024, then 1,024 more): one more chunk, and
-   * when the rows outgrow the buckets, twice the buckets with every
-   * record rechained (every old row is live: rows are added only when
-   * none is free).
+   * Adds rows (doubling up to 1,024, then 1,024 more): a larger first
+   * chunk, or one more chunk, and when the rows outgrow the buckets, twice
+   * the buckets with every record rechained (every old row is live: rows
+   * are added only when none is free).
    */
   #grow(): void {
     const old = this.#rows;
     const rows = grownRows(old);
-    this.#words.push(newChunk(rows - old));
-    this.#times.push(new Float64Array((rows - old) * TIMES));
+    if (rows <= CHUNK_ROWS) {
+      const words = newChunk(rows);
+      const times = new Float64Array(rows * TIMES);
+      if (old > 0) {
+        words.set(this.#words[0]!);
+        times.set(this.#times[0]!);
+      }
+      this.#words[0] = words;
+      this.#times[0] = times;
+    } else {
+      this.#words.push(newChunk(CHUNK_ROWS));
+      this.#times.push(new Float64Array(CHUNK_ROWS * TIMES));
+    }
     if (this.#v6.length > 0) {
       for (let row = old; row < rows; row++) this.#v6.push("", "");
     }
@@ -515,8 +523,8 @@ export class TimeWaitTable {
     while (rows < 2 * this.#size) rows = grownRows(rows);
     const words: Uint32Array[] = [];
     const times: Float64Array[] = [];
-    for (let r = 0; r < rows; r = grownRows(r)) {
-      const n = grownRows(r) - r;
+    for (let r = 0; r < rows; r += CHUNK_ROWS) {
+      const n = Math.min(rows - r, CHUNK_ROWS);
       words.push(newChunk(n));
       times.push(new Float64Array(n * TIMES));
     }

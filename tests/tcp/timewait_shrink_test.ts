@@ -17,8 +17,8 @@ Deno.test("tcp TIME-WAIT storage is kept for a next burst, then given back while
   );
   assert.equal(burst, 4000);
   assert.equal(left, 10, "the later records are still in TIME-WAIT");
-  // The burst's storage was ~0.5 MB of ArrayBuffers (2,048 rows of 120 B
-  // with their hash and queue words, both stacks): kept for STORAGE_LINGER
+  // The burst's storage was ~0.5 MB of ArrayBuffers (2,048 rows of 112 B
+  // with their hash, chain and queue words, both stacks): kept for STORAGE_LINGER
   // after the burst ended (a next burst reuses it, as a benchmark's next
   // round does), then given back; what is left is other caches.
   assert.ok(

@@ -8,8 +8,9 @@
  * windows and MSS, timestamps, the option and FIN flags, and the expiry. What
  * only a connection that sends data or `ss -i` uses (RTT, congestion control,
  * rate samples, statistics) is not kept: as Linux's `inet_timewait_sock`,
- * a TIME-WAIT entry shows no internals (`info.ts`). Row: 30 32-bit words
- * (120 B), the three times as doubles in the first six.
+ * a TIME-WAIT entry shows no internals (`info.ts`). Row: 25 32-bit words
+ * (88 B, four of them the table's hash, chain and queue links) and three
+ * doubles (24 B) for the times.
  *
  * @module
  */
@@ -19,44 +20,52 @@ import { TcpEndpoint } from "./endpoint.ts";
 import { isMapped, markMapped } from "./info.ts";
 import { TIME_WAIT } from "./state.ts";
 
-/** 32-bit words per record (even: the doubles stay aligned). */
-export const WIDTH = 30;
-// Doubles (index in the row's Float64Array view: the word index / 2).
-/** Double: when the TIME-WAIT ends (µs), or 0 for a free row. */
-export const D_CLOSE_AT = 0;
-const D_TS_RECENT_AT = 1;
-const D_LAST_INVALID_ACK = 2;
-// Words (index in the row's Uint32Array view), after the doubles' six.
+/**
+ * 32-bit words per row: the table's four index words, then the record's.
+ * The row keeps neither FIN's sequence number, nor SND.WL2, the send
+ * buffer's start or the last ACK sent: a record is made only when each is
+ * the one its sequence space's end gives ({@linkcode fitsRecord}).
+ */
+export const WIDTH = 22;
+/** Word (the table's): the row's tuple hash, kept so that growing rehashes nothing. */
+export const W_HASH = 0;
+/** Word (the table's): the next row in the hash chain or the free list, -1 ending it. */
+export const W_NEXT = 1;
+/** Word (the table's): the row before in the expiry queue, or -1. */
+export const W_QPREV = 2;
+/** Word (the table's): the row after in the expiry queue, or -1. */
+export const W_QNEXT = 3;
 /** Word: flag bits (booleans, {@linkcode IPV6}, {@linkcode MAPPED}). */
-export const W_BITS = 6;
+export const W_BITS = 4;
 /** Word: local port << 16 | remote port. */
-export const W_PORTS = 7;
+export const W_PORTS = 5;
 /** Word: IPv4 local address (0 for IPv6). */
-export const W_LA4 = 8;
+export const W_LA4 = 6;
 /** Word: IPv4 remote address (0 for IPv6). */
-export const W_RA4 = 9;
-const W_SCOPE = 10; // + 1: the zone of a link-local peer, or 0 for none
-const W_WSCALE = 11; // send shift | receive shift << 8
-const W_MSS = 12; // send MSS | advertised MSS << 16
-const W_RCV_MSS = 13; // largest segment received | the peer's MSS option << 16
+export const W_RA4 = 7;
+const W_SCOPE = 8; // + 1: the zone of a link-local peer, or 0 for none
+const W_WSCALE = 9; // send shift | receive shift << 8 | quick ACKs left << 16
+const W_MSS = 10; // send MSS | advertised MSS << 16
+const W_RCV_MSS = 11; // largest segment received | the peer's MSS option << 16
 /** Word: ISS. */
-export const W_ISS = 14;
+export const W_ISS = 12;
 /** Word: IRS. */
-export const W_IRS = 15;
-const W_SND_MAX = 16;
-const W_SND_WND = 17;
-const W_SND_WL1 = 18;
-const W_SND_WL2 = 19;
-const W_MAX_SND_WND = 20;
-const W_SND_BUF_START = 21;
-const W_FIN_SEQ = 22;
-const W_RCV_NXT = 23;
-const W_RCV_ADV = 24;
-const W_FIN_RECV_SEQ = 25;
-const W_TS_RECENT = 26;
-const W_LAST_ACK_SENT = 27;
-const W_ECN_RECOVER = 28;
-const W_QUICK_ACKS = 29;
+export const W_IRS = 13;
+const W_SND_MAX = 14; // SND.WL2; the sent FIN and the send buffer's start are one before
+const W_SND_WND = 15;
+const W_SND_WL1 = 16;
+const W_MAX_SND_WND = 17;
+const W_RCV_NXT = 18; // the last ACK sent; the received FIN is one before
+const W_RCV_ADV = 19;
+const W_TS_RECENT = 20;
+const W_ECN_RECOVER = 21;
+
+/** Doubles per row, in a column of their own (no padding in the words). */
+export const TIMES = 3;
+/** Double: when the TIME-WAIT ends (µs), or 0 for a free row. */
+export const T_CLOSE_AT = 0;
+const T_TS_RECENT_AT = 1;
+const T_LAST_INVALID_ACK = 2;
 
 /** Bit of the bits word: the endpoint showed IPv4-mapped addresses (`ss`). */
 export const MAPPED = 1 << 20;
@@ -64,17 +73,39 @@ export const MAPPED = 1 << 20;
 export const IPV6 = 1 << 22;
 
 /**
- * Copies what TIME-WAIT needs of `ep` into the row starting at word `o`
- * of `w` (and double `o / 2` of `d`, a view of the same buffer). IPv6
- * addresses are left to the caller: the row holds IPv4 ones only.
+ * Whether a row holds all of `ep` that TIME-WAIT reads: both FINs are the
+ * last sequence numbers of their spaces, everything before the sent FIN
+ * left the send buffer, the ACK of the sent FIN updated the send window
+ * (SND.WL2 = SND.MAX) and the last ACK sent acknowledged the received FIN
+ * (so the row keeps none of these), and the quick ACKs left fit 16 bits.
+ * So in TIME-WAIT once its last ACK went out; an endpoint for which it is
+ * not stays a full endpoint (answering the same, in 2 KiB of heap).
  */
-export function writeRecord(w: Uint32Array, d: Float64Array, o: number, ep: TcpEndpoint): void {
+export function fitsRecord(ep: TcpEndpoint): boolean {
+  const finSeq = (ep.sndMax - 1) >>> 0;
+  return ep.finSeq === finSeq && ep.sndBufStart === finSeq && ep.sndWl2 === ep.sndMax &&
+    ep.finRecvSeq === ((ep.rcvNxt - 1) >>> 0) && ep.lastAckSent === ep.rcvNxt &&
+    ep.quickAcks >= 0 && ep.quickAcks <= 0xffff;
+}
+
+/**
+ * Copies what TIME-WAIT needs of `ep` ({@linkcode fitsRecord}) into the
+ * row starting at word `o` of `w` and double `t` of `d` (the table's
+ * index words are left alone). IPv6 addresses are left to the caller: the
+ * row holds IPv4 ones only.
+ */
+export function writeRecord(
+  w: Uint32Array,
+  o: number,
+  d: Float64Array,
+  t: number,
+  ep: TcpEndpoint,
+): void {
   const la = ep.localAddr;
   const v6 = typeof la !== "number";
-  const h = o >> 1;
-  d[h + D_CLOSE_AT] = ep.closeAt;
-  d[h + D_TS_RECENT_AT] = ep.tsRecentAt;
-  d[h + D_LAST_INVALID_ACK] = ep.lastInvalidAck;
+  d[t + T_CLOSE_AT] = ep.closeAt;
+  d[t + T_TS_RECENT_AT] = ep.tsRecentAt;
+  d[t + T_LAST_INVALID_ACK] = ep.lastInvalidAck;
   w[o + W_BITS] = (ep.passive ? 1 : 0) |
     (ep.finQueued ? 2 : 0) |
     (ep.finRecvd ? 4 : 0) |
@@ -101,7 +132,7 @@ export function writeRecord(w: Uint32Array, d: Float64Array, o: number, ep: TcpE
   w[o + W_LA4] = v6 ? 0 : la as number;
   w[o + W_RA4] = v6 ? 0 : ep.remoteAddr as number;
   w[o + W_SCOPE] = ep.scope + 1;
-  w[o + W_WSCALE] = ep.sndWscale | ep.rcvWscale << 8;
+  w[o + W_WSCALE] = ep.sndWscale | ep.rcvWscale << 8 | ep.quickAcks << 16;
   w[o + W_MSS] = ep.mss | ep.advMss << 16;
   w[o + W_RCV_MSS] = ep.rcvMss | ep.peerMss << 16;
   w[o + W_ISS] = ep.iss;
@@ -109,17 +140,11 @@ export function writeRecord(w: Uint32Array, d: Float64Array, o: number, ep: TcpE
   w[o + W_SND_MAX] = ep.sndMax;
   w[o + W_SND_WND] = ep.sndWnd;
   w[o + W_SND_WL1] = ep.sndWl1;
-  w[o + W_SND_WL2] = ep.sndWl2;
   w[o + W_MAX_SND_WND] = ep.maxSndWnd;
-  w[o + W_SND_BUF_START] = ep.sndBufStart;
-  w[o + W_FIN_SEQ] = ep.finSeq;
   w[o + W_RCV_NXT] = ep.rcvNxt;
   w[o + W_RCV_ADV] = ep.rcvAdv;
-  w[o + W_FIN_RECV_SEQ] = ep.finRecvSeq;
   w[o + W_TS_RECENT] = ep.tsRecent;
-  w[o + W_LAST_ACK_SENT] = ep.lastAckSent;
   w[o + W_ECN_RECOVER] = ep.ecnRecover;
-  w[o + W_QUICK_ACKS] = ep.quickAcks;
 }
 
 /** The local port of the record at word `o`. */
@@ -140,14 +165,14 @@ export function remotePortOf(w: Uint32Array, o: number): number {
 export function readRecord(
   core: TcpCore,
   w: Uint32Array,
-  d: Float64Array,
   o: number,
+  d: Float64Array,
+  t: number,
   v6Local: IpKey,
   v6Remote: IpKey,
 ): TcpEndpoint {
   const b = w[o + W_BITS]!;
   const v6 = (b & IPV6) !== 0;
-  const h = o >> 1;
   const ep = new TcpEndpoint(
     core,
     {
@@ -160,9 +185,9 @@ export function readRecord(
     core.cfg.congestionControl,
   );
   ep.resumeState(TIME_WAIT);
-  ep.closeAt = d[h + D_CLOSE_AT]!;
-  ep.tsRecentAt = d[h + D_TS_RECENT_AT]!;
-  ep.lastInvalidAck = d[h + D_LAST_INVALID_ACK]!;
+  ep.closeAt = d[t + T_CLOSE_AT]!;
+  ep.tsRecentAt = d[t + T_TS_RECENT_AT]!;
+  ep.lastInvalidAck = d[t + T_LAST_INVALID_ACK]!;
   ep.finQueued = (b & 2) !== 0;
   ep.finRecvd = (b & 4) !== 0;
   ep.eof = (b & 8) !== 0;
@@ -186,7 +211,8 @@ export function readRecord(
   ep.scope = w[o + W_SCOPE]! - 1;
   const ws = w[o + W_WSCALE]!;
   ep.sndWscale = ws & 0xff;
-  ep.rcvWscale = ws >>> 8;
+  ep.rcvWscale = ws >>> 8 & 0xff;
+  ep.quickAcks = ws >>> 16;
   const mss = w[o + W_MSS]!;
   ep.mss = mss & 0xffff;
   ep.advMss = mss >>> 16;
@@ -198,17 +224,16 @@ export function readRecord(
   ep.sndUna = ep.sndNxt = ep.sndMax = w[o + W_SND_MAX]!;
   ep.sndWnd = w[o + W_SND_WND]!;
   ep.sndWl1 = w[o + W_SND_WL1]!;
-  ep.sndWl2 = w[o + W_SND_WL2]!;
+  ep.sndWl2 = ep.sndMax;
   ep.maxSndWnd = w[o + W_MAX_SND_WND]!;
-  ep.sndBufStart = w[o + W_SND_BUF_START]!;
-  ep.finSeq = w[o + W_FIN_SEQ]!;
+  ep.sndBufStart = (ep.sndMax - 1) >>> 0;
+  ep.finSeq = (ep.sndMax - 1) >>> 0;
   ep.rcvNxt = w[o + W_RCV_NXT]!;
   ep.rcvAdv = w[o + W_RCV_ADV]!;
-  ep.finRecvSeq = w[o + W_FIN_RECV_SEQ]!;
+  ep.finRecvSeq = (ep.rcvNxt - 1) >>> 0;
   ep.tsRecent = w[o + W_TS_RECENT]!;
-  ep.lastAckSent = w[o + W_LAST_ACK_SENT]!;
+  ep.lastAckSent = ep.rcvNxt;
   ep.ecnRecover = w[o + W_ECN_RECOVER]!;
-  ep.quickAcks = w[o + W_QUICK_ACKS]!;
   ep.cc.setMss(ep.mss);
   return ep;
 }

@@ -2,7 +2,7 @@
  * Compact TIME-WAIT (Linux's `inet_timewait_sock`): a connection that
  * reaches TIME-WAIT with nothing left but the wait (closed by its user, no
  * data, timers or recovery pending) leaves the connection table and is kept
- * as a 120-byte record of what TIME-WAIT processing reads (tuple, sequence
+ * as a 112-byte record of what TIME-WAIT processing reads (tuple, sequence
  * spaces, windows, timestamps, options: `timewait_record.ts`), in a table
  * of its own with one stack timer for all of them (every record waits the
  * same 2×MSL, so they expire in insertion order). A full endpoint weighs about 2 KiB of heap (its congestion
@@ -32,60 +32,84 @@ import { CLOSED, type TcpState, TIME_WAIT } from "./state.ts";
 import type { TupleHasher } from "./table.ts";
 import { armTimer } from "./timers.ts";
 import {
-  D_CLOSE_AT,
+  fitsRecord,
   IPV6,
   localPortOf,
   MAPPED,
   readRecord,
   remotePortOf,
+  T_CLOSE_AT,
+  TIMES,
   W_BITS,
+  W_HASH,
   W_IRS,
   W_ISS,
   W_LA4,
+  W_NEXT,
   W_PORTS,
+  W_QNEXT,
+  W_QPREV,
   W_RA4,
   WIDTH,
   writeRecord,
 } from "./timewait_record.ts";
 
-/** Stale queue entries (revived records) tolerated beyond the live ones before the queue is rebuilt. */
-const STALE_SLACK = 64;
-/** Rows allocated at first use (the first chunk of the column store, 8.4 KB). */
+/** Rows allocated at first use (the first chunk of the column store, 1.8 KB). */
 const INITIAL_ROWS = 16;
-
 /**
- * The chunk of the column store holding `row`: chunk 0 holds rows 0–15,
- * chunk k ≥ 1 rows 2^(k+3) to 2^(k+4) − 1, so that each doubling adds one
- * chunk as large as all before it. Chunks of a fixed 16 rows cost a typed
- * array each: in Deno every one is an allocation outside V8's heap of tens
- * of µs (8.4 KB: 45 µs, this machine), 1,024 of them for 16,384 records.
+ * Rows of a full chunk of the column store: the first chunk doubles (by
+ * copying, at most 56 KB) up to this many rows, then each growth adds a
+ * chunk of this many (112 KB), so a large table is never doubled at once
+ * (10,000 records held 16,384 rows when it doubled) and a row's chunk is
+ * `row >> 10`. Chunks of a fixed 16 rows cost a typed array each: in Deno
+ * every one is an allocation outside V8's heap of tens of µs (8.4 KB:
+ * 45 µs, this machine), 1,024 of them for 16,384 records.
  */
+const CHUNK_ROWS = 1024;
+const CHUNK_SHIFT = 10;
+
+/** The chunk of the column store holding `row`. */
 function chunkOf(row: number): number {
-  return row < INITIAL_ROWS ? 0 : 28 - Math.clz32(row);
+  return row >> CHUNK_SHIFT;
 }
 
-/** The word where `row` starts in its chunk ({@linkcode chunkOf}). */
+/** `row`'s index within its chunk. */
+function indexOf(row: number): number {
+  return row & (CHUNK_ROWS - 1);
+}
+
+/** The word where `row` starts in its chunk's words. */
 function offsetOf(row: number): number {
-  return (row < INITIAL_ROWS ? row : row & ((1 << (31 - Math.clz32(row))) - 1)) * WIDTH;
+  return (row & (CHUNK_ROWS - 1)) * WIDTH;
+}
+
+/** The rows after growing from `rows` (doubling up to 1,024, then 1,024 more). */
+function grownRows(rows: number): number {
+  if (rows === 0) return INITIAL_ROWS;
+  return rows < CHUNK_ROWS ? rows * 2 : rows + CHUNK_ROWS;
 }
 
 /**
- * A chunk for `rows` free rows, as words: zeroed, and a closeAt of 0 marks a
- * free row (a record's is never 0: `canCompact`), so no page of it is
- * touched before a record is written there.
+ * A chunk of `rows` free rows' words: zeroed (a free row's closeAt is 0
+ * in its times, and no page is touched before a record is written there).
  */
 function newChunk(rows: number): Uint32Array {
   return new Uint32Array(rows * WIDTH);
 }
 
-/** The doubles of `chunk` (the same buffer). */
-function timesOf(chunk: Uint32Array): Float64Array {
-  return new Float64Array(chunk.buffer);
-}
 /**
- * The row arrays of a table without storage, shared by every such table
- * (four empty typed arrays per idle stack were 800 B): zero-length, so
- * nothing is ever written into it.
+ * The hash buckets of `rows` rows: a power of two, at least twice the
+ * rows (half as many only cost 2 B a row less, and longer chains cost a
+ * row read per step in every lookup: a new connection's port choice
+ * makes several).
+ */
+function bucketsFor(rows: number): number {
+  return 2 ** (33 - Math.clz32(rows - 1));
+}
+
+/**
+ * The buckets of a table without storage, shared by every such table:
+ * zero-length, so nothing is ever written into it.
  */
 const NO_ROWS = new Int32Array(0);
 /**
@@ -112,7 +136,8 @@ export function canCompact(ep: TcpEndpoint): boolean {
     ep.sndUna === ep.sndMax && ep.sndNxt === ep.sndMax && ep.sndBuf === null &&
     ep.rcvBuf === null && ep.asm === null && ep.scoreboard === null && ep.rack === null &&
     ep.prr === null && ep.undo === null && !ep.inRecovery && ep.dsackLeft === ep.dsackRight &&
-    !ep.urgentMode && ep.urgSeq === -1 && ep.oobByte === -1 && ep.tfoCookie === null;
+    !ep.urgentMode && ep.urgSeq === -1 && ep.oobByte === -1 && ep.tfoCookie === null &&
+    fitsRecord(ep);
 }
 
 /**
@@ -154,12 +179,14 @@ export interface TimeWaitEntry {
 
 /**
  * The TIME-WAIT records of one stack: a column store (a row of 32-bit
- * words per record, `timewait_record.ts`, IPv6 addresses in a plain array), a chained hash
- * by 4-tuple in `Int32Array`s, and an expiry queue of (row, generation)
- * pairs in `closeAt` order. No object per record: the garbage collector
- * never sees them. Grown by doubling up to the records alive (bounded by
- * `maxConnections`), shrunk when they fall to a quarter, released when the
- * last one ends (each once that has lasted {@linkcode STORAGE_LINGER}).
+ * words and one of doubles per record, `timewait_record.ts`, IPv6
+ * addresses in a plain array), a chained hash by 4-tuple and an expiry
+ * queue in `closeAt` order, both linked through the rows' own words. No
+ * object per record: the garbage collector never sees them. Grown by
+ * doubling up to 1,024 rows, then 1,024 rows at a time, up to the records
+ * alive (bounded by `maxConnections`), shrunk when they fall to a quarter,
+ * released when the last one ends (each once that has lasted
+ * {@linkcode STORAGE_LINGER}).
  */
 export class TimeWaitTable {
   readonly #core: TcpCore;
@@ -172,7 +199,7 @@ export class TimeWaitTable {
    * growth cost more than the records).
    */
   #words: Uint32Array[] = [];
-  /** The same chunks as doubles (the times). */
+  /** The rows' times, in the same chunks ({@linkcode TIMES} per row). */
   #times: Float64Array[] = [];
   /**
    * IPv6 local and remote keys per row ("" for IPv4), made at the first
@@ -180,21 +207,13 @@ export class TimeWaitTable {
    * (32,768 slots for 16,384 records, grown by copying, on V8's heap).
    */
   #v6: string[] = [];
-  /** Each row's tuple hash, kept from `settle` so growing and removing rehash nothing. */
-  #hash = NO_ROWS;
-  /** Next row in the hash chain, or the next free row; -1 ends. */
-  #next = NO_ROWS;
-  /** Bumped when a row is freed: queue entries of an older generation are stale. */
-  #gen = NO_ROWS;
-  /** Hash buckets (a power of two, twice the rows): first row, or -1. */
+  /** Hash buckets (a power of two, at least twice the rows): first row, or -1. */
   #heads = NO_ROWS;
   #free = -1;
   #size = 0;
-  /** Expiry queue: row, generation, row, generation… from `#qHead` to `#qTail`. */
-  #queue = NO_ROWS;
-  #qHead = 0;
-  #qTail = 0;
-  #stale = 0;
+  /** Expiry queue, linked through the rows: the first and the last row, or -1. */
+  #qHead = -1;
+  #qTail = -1;
   #timer: Timer | null = null;
   /** Since when the records have been few (a quarter of the rows or fewer), or -1. */
   #lowSince = -1;
@@ -232,26 +251,19 @@ export class TimeWaitTable {
     const chunks = this.#words;
     const v4 = typeof la === "number";
     const ports = (lp << 16 | rp) >>> 0;
-    const hash = this.#hasher.hash(la, lp, ra, rp);
-    const hashes = this.#hash;
+    const hash = this.#hasher.hash(la, lp, ra, rp) >>> 0;
     let row = this.#heads[hash & (this.#heads.length - 1)]!;
     while (row >= 0) {
-      // The kept hash first: a row of another tuple is passed over without
-      // reading its record (a cache miss per row in a table of megabytes).
-      if (hashes[row] !== hash) {
-        row = this.#next[row]!;
-        continue;
-      }
       const w = chunks[chunkOf(row)]!;
       const o = offsetOf(row);
-      if (w[o + W_PORTS] === ports) {
+      if (w[o + W_HASH] === hash && w[o + W_PORTS] === ports) {
         if (v4) {
           if ((w[o + W_BITS]! & IPV6) === 0 && w[o + W_LA4] === la && w[o + W_RA4] === ra) {
             return row;
           }
         } else if (this.#v6[2 * row] === la && this.#v6[2 * row + 1] === ra) return row;
       }
-      row = this.#next[row]!;
+      row = w[o + W_NEXT]! | 0;
     }
     return -1;
   }
@@ -265,18 +277,19 @@ export class TimeWaitTable {
     if (!canCompact(ep)) return;
     if (this.#free < 0) this.#grow();
     const row = this.#free;
-    this.#free = this.#next[row]!;
-    const chunk = chunkOf(row);
-    writeRecord(this.#words[chunk]!, this.#times[chunk]!, offsetOf(row), ep);
+    const w = this.#words[chunkOf(row)]!;
+    const o = offsetOf(row);
+    this.#free = w[o + W_NEXT]! | 0;
+    writeRecord(w, o, this.#times[chunkOf(row)]!, indexOf(row) * TIMES, ep);
     if (typeof ep.localAddr !== "number") {
       if (this.#v6.length === 0) this.#v6 = new Array(2 * this.#rows).fill("");
       this.#v6[2 * row] = ep.localAddr;
       this.#v6[2 * row + 1] = ep.remoteAddr as string;
     }
     const hash = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
-    this.#hash[row] = hash;
+    w[o + W_HASH] = hash;
     const h = hash & (this.#heads.length - 1);
-    this.#next[row] = this.#heads[h]!;
+    w[o + W_NEXT] = this.#heads[h]!;
     this.#heads[h] = row;
     this.#size++;
     if (this.#lowSince >= 0 && this.#size > this.#rows >> 2) this.#lowSince = -1; // busy again
@@ -296,9 +309,6 @@ export class TimeWaitTable {
     if (row < 0) return undefined;
     const ep = this.#endpoint(row);
     this.#remove(row);
-    this.#stale++;
-    // Bounded: the queue holds at most twice the live records, plus a little.
-    if (this.#stale > STALE_SLACK && this.#stale > this.#size) this.#rebuildQueue();
     this.#core.conns.insert(ep);
     armTimer(ep);
     return ep;
@@ -339,12 +349,21 @@ export class TimeWaitTable {
 
   /** When `row`'s TIME-WAIT ends, or 0 for a free row. */
   #closeAt(row: number): Instant {
-    return this.#times[chunkOf(row)]![(offsetOf(row) >> 1) + D_CLOSE_AT]!;
+    return this.#times[chunkOf(row)]![indexOf(row) * TIMES + T_CLOSE_AT]!;
   }
 
   /** Whether `row` holds a record (free rows have closeAt 0). */
   #live(row: number): boolean {
     return this.#closeAt(row) !== 0;
+  }
+
+  /** Word `field` of `row`, as a row number (-1 for none). */
+  #link(row: number, field: number): number {
+    return this.#words[chunkOf(row)]![offsetOf(row) + field]! | 0;
+  }
+
+  #setLink(row: number, field: number, to: number): void {
+    this.#words[chunkOf(row)]![offsetOf(row) + field] = to;
   }
 
   /** A new endpoint with the record's fields (not in any table, no timer). */
@@ -353,66 +372,75 @@ export class TimeWaitTable {
     return readRecord(
       this.#core,
       this.#words[chunk]!,
-      this.#times[chunk]!,
       offsetOf(row),
+      this.#times[chunk]!,
+      indexOf(row) * TIMES,
       this.#v6[2 * row]!,
       this.#v6[2 * row + 1]!,
     );
   }
 
-  /** Takes `row` out of the hash chains and frees it; its queue entry goes stale. */
+  /** Takes `row` out of its hash chain and the expiry queue, and frees it. */
   #remove(row: number): void {
-    const h = this.#hash[row]! & (this.#heads.length - 1);
-    const next = this.#next;
+    const h = this.#link(row, W_HASH) & (this.#heads.length - 1);
     let cur = this.#heads[h]!;
     let prev = -1;
     while (cur >= 0 && cur !== row) {
       prev = cur;
-      cur = next[cur]!;
+      cur = this.#link(cur, W_NEXT);
     }
     if (cur < 0) return;
-    if (prev < 0) this.#heads[h] = next[row]!;
-    else next[prev] = next[row]!;
-    this.#times[chunkOf(row)]![(offsetOf(row) >> 1) + D_CLOSE_AT] = 0;
+    const after = this.#link(row, W_NEXT);
+    if (prev < 0) this.#heads[h] = after;
+    else this.#setLink(prev, W_NEXT, after);
+    this.#dequeue(row);
+    this.#times[chunkOf(row)]![indexOf(row) * TIMES + T_CLOSE_AT] = 0;
     if (this.#v6.length > 0) this.#v6[2 * row] = this.#v6[2 * row + 1] = "";
-    this.#gen[row] = (this.#gen[row]! + 1) | 0;
-    next[row] = this.#free;
+    this.#setLink(row, W_NEXT, this.#free);
     this.#free = row;
     this.#size--;
   }
 
-  /** Doubles the rows (the first time: makes them), rehashing every record. */
+  /**
+   * Adds rows (doubling up to 1,024, then 1,024 more): a larger first
+   * chunk, or one more chunk, and when the rows outgrow the buckets, twice
+   * the buckets with every record rechained (every old row is live: rows
+   * are added only when none is free).
+   */
   #grow(): void {
     const old = this.#rows;
-    const rows = old === 0 ? INITIAL_ROWS : old * 2;
-    const chunk = newChunk(rows - old);
-    this.#words.push(chunk);
-    this.#times.push(timesOf(chunk));
-    const next = new Int32Array(rows);
-    const gen = new Int32Array(rows);
-    gen.set(this.#gen);
-    const hash = new Int32Array(rows);
-    hash.set(this.#hash);
+    const rows = grownRows(old);
+    if (rows <= CHUNK_ROWS) {
+      const words = newChunk(rows);
+      const times = new Float64Array(rows * TIMES);
+      if (old > 0) {
+        words.set(this.#words[0]!);
+        times.set(this.#times[0]!);
+      }
+      this.#words[0] = words;
+      this.#times[0] = times;
+    } else {
+      this.#words.push(newChunk(CHUNK_ROWS));
+      this.#times.push(new Float64Array(CHUNK_ROWS * TIMES));
+    }
     if (this.#v6.length > 0) {
       for (let row = old; row < rows; row++) this.#v6.push("", "");
     }
-    const heads = new Int32Array(rows * 2).fill(-1);
-    this.#gen = gen;
-    this.#hash = hash;
-    this.#heads = heads;
-    this.#next = next;
-    // Rechain the records (every old row is live: rows are added only when none is free).
-    for (let row = 0; row < old; row++) {
-      const h = hash[row]! & (heads.length - 1);
-      next[row] = heads[h]!;
-      heads[h] = row;
+    this.#rows = rows;
+    if (rows > this.#heads.length) {
+      const heads = new Int32Array(bucketsFor(rows)).fill(-1);
+      for (let row = 0; row < old; row++) {
+        const h = this.#link(row, W_HASH) & (heads.length - 1);
+        this.#setLink(row, W_NEXT, heads[h]!);
+        heads[h] = row;
+      }
+      this.#heads = heads;
     }
     // The new rows, on the free list in order.
     for (let row = rows - 1; row >= old; row--) {
-      next[row] = this.#free;
+      this.#setLink(row, W_NEXT, this.#free);
       this.#free = row;
     }
-    this.#rows = rows;
   }
 
   /** All records gone: give the storage back (an idle stack holds none). */
@@ -421,80 +449,49 @@ export class TimeWaitTable {
     this.#words = [];
     this.#times = [];
     this.#v6 = [];
-    this.#next = NO_ROWS;
-    this.#gen = NO_ROWS;
-    this.#hash = NO_ROWS;
     this.#heads = NO_ROWS;
-    this.#queue = NO_ROWS;
-    this.#free = -1;
-    this.#size =
-      this.#qHead =
-      this.#qTail =
-      this.#stale =
-        0;
+    this.#free = this.#qHead = this.#qTail = -1;
+    this.#size = 0;
     this.#lowSince = -1;
   }
 
+  /**
+   * Links `row` into the expiry queue in closeAt order: after the last row
+   * that ends no later. A record revived to answer a segment that did not
+   * restart 2×MSL (old data, a PAWS-old ACK) goes back before the newer
+   * ones, or every probed record would stay a full endpoint.
+   */
   #enqueue(row: number): void {
-    if (this.#qTail + 2 > this.#queue.length) {
-      // Slide the live part to the front, growing if it is more than half full.
-      const live = this.#qTail - this.#qHead;
-      const q = live * 2 + 2 > this.#queue.length
-        ? new Int32Array(Math.max(2 * INITIAL_ROWS, this.#queue.length * 2))
-        : this.#queue;
-      q.copyWithin(0, this.#qHead, this.#qTail);
-      if (q !== this.#queue) q.set(this.#queue.subarray(this.#qHead, this.#qTail));
-      this.#queue = q;
-      this.#qHead = 0;
-      this.#qTail = live;
-    }
-    // In closeAt order: a record revived to answer a segment that did not
-    // restart 2×MSL (old data, a PAWS-old ACK) goes back before the newer
-    // ones, or every probed record would stay a full endpoint.
-    const q = this.#queue;
     const closeAt = this.#closeAt(row);
-    let at = this.#qTail;
-    while (at > this.#qHead) {
-      const r = q[at - 2]!;
-      const live = this.#gen[r] === q[at - 1];
-      if (live && this.#closeAt(r) <= closeAt) {
-        break;
-      }
-      at -= 2;
-    }
-    if (at < this.#qTail) q.copyWithin(at + 2, at, this.#qTail);
-    q[at] = row;
-    q[at + 1] = this.#gen[row]!;
-    this.#qTail += 2;
+    let before = this.#qTail;
+    while (before >= 0 && this.#closeAt(before) > closeAt) before = this.#link(before, W_QPREV);
+    const after = before < 0 ? this.#qHead : this.#link(before, W_QNEXT);
+    this.#setLink(row, W_QPREV, before);
+    this.#setLink(row, W_QNEXT, after);
+    if (before < 0) this.#qHead = row;
+    else this.#setLink(before, W_QNEXT, row);
+    if (after < 0) this.#qTail = row;
+    else this.#setLink(after, W_QPREV, row);
   }
 
-  #rebuildQueue(): void {
-    const q = this.#queue;
-    let w = 0;
-    for (let i = this.#qHead; i < this.#qTail; i += 2) {
-      const row = q[i]!;
-      if (this.#gen[row] !== q[i + 1]) continue;
-      q[w++] = row;
-      q[w++] = q[i + 1]!;
-    }
-    this.#qHead = 0;
-    this.#qTail = w;
-    this.#stale = 0;
+  #dequeue(row: number): void {
+    const before = this.#link(row, W_QPREV);
+    const after = this.#link(row, W_QNEXT);
+    if (before < 0) this.#qHead = after;
+    else this.#setLink(before, W_QNEXT, after);
+    if (after < 0) this.#qTail = before;
+    else this.#setLink(after, W_QPREV, before);
   }
 
   /** The timer: ends every TIME-WAIT due by `now`, then waits for the next. */
   #expire(now: Instant): void {
-    const q = this.#queue;
     // Asked once per batch, not per record: a burst of closes ends in one batch.
     const tell = this.#core.ctx.hasEventListeners("connection-state");
-    while (this.#qHead < this.#qTail) {
-      const row = q[this.#qHead]!;
-      if (this.#gen[row] === q[this.#qHead + 1]) {
-        if (this.#closeAt(row) > now) break;
-        if (tell) this.#closed(row);
-        this.#remove(row);
-      } else this.#stale--;
-      this.#qHead += 2;
+    while (this.#qHead >= 0) {
+      const row = this.#qHead;
+      if (this.#closeAt(row) > now) break;
+      if (tell) this.#closed(row);
+      this.#remove(row);
     }
     let next = Infinity;
     if (this.#size === 0 || (this.#rows > INITIAL_ROWS && this.#size <= this.#rows >> 2)) {
@@ -509,65 +506,63 @@ export class TimeWaitTable {
         this.#shrink();
       } else next = this.#lowSince + STORAGE_LINGER;
     } else this.#lowSince = -1;
-    if (this.#size > 0) {
-      const row = this.#queue[this.#qHead]!;
-      next = Math.min(next, this.#closeAt(row));
-    }
+    if (this.#size > 0) next = Math.min(next, this.#closeAt(this.#qHead));
     this.#timer!.arm(next);
   }
 
   /**
    * The records fell to a quarter of the rows: moves them, in expiry
-   * order, to a store of the smallest power of two at least twice their
-   * number, so that a burst of closes does not keep its storage for as
-   * long as any record lives (under steady load, for ever). Amortized:
-   * the rows at least halve for a copy of a quarter of them.
+   * order, to a store of the fewest rows ({@linkcode grownRows}) at least
+   * twice their number, so that a burst of closes does not keep its
+   * storage for as long as any record lives (under steady load, for
+   * ever). Amortized: the rows at least halve for a copy of a quarter of
+   * them.
    */
   #shrink(): void {
     let rows = INITIAL_ROWS;
-    while (rows < 2 * this.#size) rows *= 2;
+    while (rows < 2 * this.#size) rows = grownRows(rows);
     const words: Uint32Array[] = [];
-    for (let r = 0; r < rows; r = r === 0 ? INITIAL_ROWS : 2 * r) {
-      words.push(newChunk(r === 0 ? INITIAL_ROWS : r));
+    const times: Float64Array[] = [];
+    for (let r = 0; r < rows; r += CHUNK_ROWS) {
+      const n = Math.min(rows - r, CHUNK_ROWS);
+      words.push(newChunk(n));
+      times.push(new Float64Array(n * TIMES));
     }
     const v6: string[] = this.#v6.length > 0 ? new Array(rows * 2).fill("") : [];
-    const hash = new Int32Array(rows);
-    const next = new Int32Array(rows);
-    const heads = new Int32Array(rows * 2).fill(-1);
-    const queue = new Int32Array(Math.max(2 * INITIAL_ROWS, 4 * this.#size));
-    const q = this.#queue;
+    const heads = new Int32Array(bucketsFor(rows)).fill(-1);
     let to = 0;
-    for (let i = this.#qHead; i < this.#qTail; i += 2) {
-      const row = q[i]!;
-      if (this.#gen[row] !== q[i + 1]) continue; // stale
+    for (let row = this.#qHead; row >= 0; row = this.#link(row, W_QNEXT)) {
       const o = offsetOf(row);
-      words[chunkOf(to)]!.set(this.#words[chunkOf(row)]!.subarray(o, o + WIDTH), offsetOf(to));
+      const w = words[chunkOf(to)]!;
+      const ot = offsetOf(to);
+      w.set(this.#words[chunkOf(row)]!.subarray(o, o + WIDTH), ot);
+      const t = indexOf(row) * TIMES;
+      times[chunkOf(to)]!.set(
+        this.#times[chunkOf(row)]!.subarray(t, t + TIMES),
+        indexOf(to) * TIMES,
+      );
       if (v6.length > 0) {
         v6[2 * to] = this.#v6[2 * row]!;
         v6[2 * to + 1] = this.#v6[2 * row + 1]!;
       }
-      hash[to] = this.#hash[row]!;
-      const h = hash[to]! & (heads.length - 1);
-      next[to] = heads[h]!;
+      const h = w[ot + W_HASH]! & (heads.length - 1);
+      w[ot + W_NEXT] = heads[h]!;
       heads[h] = to;
-      queue[2 * to] = to; // generation 0
+      w[ot + W_QPREV] = to - 1;
+      w[ot + W_QNEXT] = to + 1 < this.#size ? to + 1 : -1;
       to++;
     }
+    this.#words = words;
+    this.#times = times;
     this.#free = -1;
     for (let row = rows - 1; row >= to; row--) {
-      next[row] = this.#free;
+      this.#setLink(row, W_NEXT, this.#free);
       this.#free = row;
     }
-    this.#words = words;
-    this.#times = words.map(timesOf);
     this.#v6 = v6;
-    this.#hash = hash;
-    this.#next = next;
-    this.#gen = new Int32Array(rows);
     this.#heads = heads;
-    this.#queue = queue;
-    this.#qHead = this.#stale = 0;
-    this.#qTail = 2 * to;
+    this.#qHead = to > 0 ? 0 : -1;
+    this.#qTail = to - 1;
     this.#rows = rows;
     this.#lowSince = -1;
   }

@@ -456,6 +456,32 @@ export class PacketBuffer {
     this.ct = null;
   }
 
+  /** @internal Takes the data window and every metadata field of `from` (PacketPool.keep). */
+  copyMetadataFrom(from: PacketBuffer): void {
+    this.start = from.start;
+    this.end = from.end;
+    this.l2 = from.l2;
+    this.l3 = from.l3;
+    this.l4 = from.l4;
+    this.ifindex = from.ifindex;
+    this.srcAt = from.srcAt;
+    this.dstAt = from.dstAt;
+    this.timestamp = from.timestamp;
+    this.linkType = from.linkType;
+    this.family = from.family;
+    this.proto = from.proto;
+    this.etherType = from.etherType;
+    this.flags = from.flags;
+    this.ttl = from.ttl;
+    this.traceId = from.traceId;
+    this.errorKind = from.errorKind;
+    this.errorInfo = from.errorInfo;
+    this.mark = from.mark;
+    this.fragMaxSize = from.fragMaxSize;
+    this.gsoSize = from.gsoSize;
+    this.ct = from.ct;
+  }
+
   /** Whether the buffer came from a pool (and goes back to it on release). */
   get pooled(): boolean {
     return this.#pool !== null;
@@ -802,6 +828,47 @@ export class PacketPool {
     p.end = p.start + length;
     this.outstanding++;
     return p;
+  }
+
+  /**
+   * For a packet its taker keeps for long and charges by its buffer's size
+   * (a neighbour's queue waiting for ARP/NDP): `pkt` itself when its buffer
+   * has a store of its own, else a copy of it (headroom, data and metadata)
+   * in a store of its own, `pkt` released. A buffer carved from a slab or
+   * arena (up to 1 MiB) keeps the whole of it alive while it is kept; the
+   * copy keeps only what it is charged. Medium copies come from
+   * {@linkcode allocKept}; small ones are plain 2 KiB buffers of no pool
+   * (the small free list stays arena-carved: its checksums are summed in place).
+   *
+   * @example
+   * ```ts
+   * import { PacketPool, SMALL_BUFFER_SIZE } from "./packet.ts";
+   * import assert from "node:assert/strict";
+   * const pool = new PacketPool();
+   * const first = pool.alloc(100); // a fresh pool's first buffer is alone in its store
+   * assert.equal(pool.keep(first), first);
+   * const pkt = pool.alloc(100); // the next ones share slabs
+   * pkt.buf[pkt.start] = 7;
+   * pkt.ifindex = 3;
+   * const kept = pool.keep(pkt);
+   * assert.ok(pkt.released);
+   * assert.equal(kept.buf.buffer.byteLength, SMALL_BUFFER_SIZE); // nothing else in its store
+   * assert.deepEqual([kept.length, kept.buf[kept.start], kept.ifindex], [100, 7, 3]);
+   * assert.equal(pool.keep(kept), kept); // already its own
+   * ```
+   */
+  keep(pkt: PacketBuffer): PacketBuffer {
+    const buf = pkt.buf;
+    if (buf.buffer.byteLength === buf.byteLength) return pkt;
+    // The same offsets in the copy: headroom and data copied, layer offsets stay valid.
+    const end = pkt.end;
+    const copy = end <= SMALL_BUFFER_SIZE
+      ? new PacketBuffer(new Uint8Array(SMALL_BUFFER_SIZE), null)
+      : this.allocKept(pkt.length, pkt.start);
+    copy.buf.set(buf.subarray(0, end));
+    copy.copyMetadataFrom(pkt);
+    pkt.release();
+    return copy;
   }
 
   /** A packet holding a copy of `bytes`, with headroom in front. */

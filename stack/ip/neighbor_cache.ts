@@ -732,8 +732,11 @@ export class NeighborCache {
    * per neighbour and in bytes for the whole cache; the oldest go first, as
    * in Linux.
    */
-  #enqueue(n: Entry, pkt: PacketBuffer): void {
+  #enqueue(n: Entry, taken: PacketBuffer): void {
     const o = this.#o;
+    // Kept for up to seconds: in a store of its own, so it keeps alive only
+    // the bytes charged, not the 1 MiB arena it may have been carved from.
+    const pkt = this.#ctx.pool.keep(taken);
     const size = cost(pkt);
     while (
       n.queue.length > 0 && (n.queue.length >= o.queueLength || n.queued + size > o.queueBytes)

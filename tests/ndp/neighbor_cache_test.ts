@@ -464,3 +464,39 @@ Deno.test("neighbor cache: hints a quarter of the base reachable time apart keep
   t.cache.close();
   t.h.finish();
 });
+
+for (const [what, length, fillers] of [["small", 40, 600], ["jumbo", 8000, 63]] as const) {
+  Deno.test(`neighbor cache: ${what} packets waiting for resolution keep alive no more than the queue charges`, () => {
+    // Each waits among as many other buffers of its class as fill the rest of
+    // a slab, released after: kept as they came, each kept its slab (1 MiB).
+    const t = harness({ totalQueueBytes: 64 << 20, multicastProbes: 1 });
+    const pool = t.h.stack.pool;
+    const N = 24;
+    const others: PacketBuffer[] = [];
+    for (let i = 0; i < N; i++) {
+      for (let k = 0; k < fillers; k++) others.push(pool.alloc(length + 14));
+      const dst = k(`fd00::${(0x100 + i).toString(16)}`);
+      const p = pool.alloc(40 + length);
+      writeIpv6Header(p.buf, p.start, length, 59, 64, k("fd00::1"), dst);
+      t.cache.resolve(t.ifindex, dst, p);
+    }
+    for (const o of others) o.release();
+    assert.deepEqual(t.cache.entries().map((e) => e.queued), new Array(N).fill(1));
+    // What the queues hold, seen as each gives up (FAILED) before its release.
+    const stores = new Set<ArrayBufferLike>();
+    let charged = 0;
+    t.cache.onUnresolved = (_ifindex, pkt) => {
+      assert.equal(pkt.length, 40 + length, "the packet's bytes kept");
+      stores.add(pkt.buf.buffer);
+      charged += pkt.buf.byteLength;
+    };
+    t.h.runFor(2 * SECOND);
+    assert.equal(t.counter("tx.unresolved"), N);
+    let pinned = 0;
+    for (const s of stores) pinned += s.byteLength;
+    assert.ok(pinned <= charged, `the queues keep ${pinned} bytes alive and charge ${charged}`);
+    t.cache.close();
+    assert.equal(pool.outstanding, 0);
+    t.h.finish();
+  });
+}

@@ -128,6 +128,8 @@ export class Ipv6Forwarder {
   readonly #pathMtu: (dst: IpKey, ifMtu: number) => number;
   readonly #forwarded: Counter;
   readonly #prohibited: Counter;
+  /** Whether a `forward` chain exists: final at boot (dispatcher.ts), asked once. */
+  readonly #forwardHooks: boolean;
 
   /**
    * A forwarder using `routes`, sending through `output`, running the
@@ -152,6 +154,7 @@ export class Ipv6Forwarder {
     this.enabled = io.enabled;
     this.#forwarded = ctx.counter("fwd.forwarded");
     this.#prohibited = ctx.counter("fwd.prohibited");
+    this.#forwardHooks = ctx.hasHooks("forward");
   }
 
   /**
@@ -230,7 +233,7 @@ export class Ipv6Forwarder {
     copy.ct = pkt.ct;
     if (superOut) copy.gsoSize = pkt.gsoSize;
     const nextHop = route.gateway !== UNSPECIFIED ? route.gateway : dst;
-    if (this.#ctx.hasHooks("forward")) {
+    if (this.#forwardHooks) {
       const v = this.#runHook("forward", copy, iface, out, nextHop, mtu, false);
       if (v !== ACCEPT) {
         if (v !== CONSUMED) {

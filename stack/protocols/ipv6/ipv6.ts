@@ -239,6 +239,9 @@ export const ipv6Plugin: ProtocolPlugin = {
         icmpError?.send(p, ICMPV6_TIME_EXCEEDED, Icmpv6TimeExceededCode.REASSEMBLY, 0),
     });
     const hookContexts = new HookContexts(6);
+    // Hook chains are final at boot (dispatcher.ts): asked once here, not per packet.
+    const preroutingHooks = ctx.hasHooks("prerouting");
+    const inputHooks = ctx.hasHooks("input");
     const loopback = new Ipv6Loopback(ctx, c.loopback, c.loopbackFull);
     // The transmit side (output.ts): routing a send, hooks, fragmentation, the link.
     const { output, pathMtuOn, service } = createIpv6Output({
@@ -378,7 +381,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       pkt.dstAt = s + 24;
       pkt.ttl = b[s + 7]!;
       pkt.proto = b[s + 6]!;
-      if (ctx.hasHooks("prerouting")) {
+      if (preroutingHooks) {
         // Hooks read and rewrite the segment (NAT66, NPTv6): give them a whole checksum.
         finishPartialChecksum(pkt);
         // A connection tracker asked for whole packets: reassemble first, whatever the destination.
@@ -450,7 +453,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       // A partial TCP checksum (a TUN's segment, another stack's in memory)
       // stays so only on its way straight to TCP: input hooks see it whole
       // (an ICMPv6 error's quote completes it itself).
-      if (ctx.hasHooks("input")) {
+      if (inputHooks) {
         finishPartialChecksum(pkt);
         const v = runHook("input", pkt, iface, iface, pkt.dstKey(), iface.mtu, true);
         if (v !== ACCEPT) {

@@ -124,6 +124,9 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     fragmentsOut: ctx.counter("tx.fragments"),
     cannotFragment: ctx.counter("tx.cannot_fragment"),
   };
+  // Hook chains are final at boot (dispatcher.ts): asked once here, not per packet.
+  const outputHooks = ctx.hasHooks("output");
+  const postroutingHooks = ctx.hasHooks("postrouting");
   const fragLists: PacketBuffer[][] = []; // one scratch list per nesting level
   let fragDepth = 0;
 
@@ -139,7 +142,7 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     pkt: PacketBuffer,
     mtu: number,
   ): string | undefined {
-    if (ctx.hasHooks("postrouting")) {
+    if (postroutingHooks) {
       const v = runHook("postrouting", pkt, null, iface, hop, mtu, false);
       if (v !== ACCEPT) {
         if (v !== CONSUMED) pkt.release();
@@ -345,10 +348,10 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     // way whole, unread by hooks, to a link that takes it: else summed now.
     if (
       (pkt.flags & PacketFlags.CHECKSUM_PARTIAL) !== 0 && pkt.gsoSize === 0 &&
-      (isLocal || !iface.partialChecksum || pkt.length > mtu || ctx.hasHooks("output") ||
-        ctx.hasHooks("postrouting"))
+      (isLocal || !iface.partialChecksum || pkt.length > mtu || outputHooks ||
+        postroutingHooks)
     ) finishPartialChecksum(pkt);
-    if (ctx.hasHooks("output")) {
+    if (outputHooks) {
       const v = runHook("output", pkt, null, iface, hop, mtu, isLocal);
       if (v !== ACCEPT) {
         if (v !== CONSUMED) pkt.release();

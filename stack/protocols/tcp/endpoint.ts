@@ -472,7 +472,7 @@ export class TcpEndpoint {
    */
   progressed(now: Instant): void {
     if (now < this.reachHintAt) return;
-    this.reachHintAt = this.net.confirmReachable?.(this.remoteAddr, this.scope) ?? Infinity;
+    this.reachHintAt = this.core.confirmReachable(this.net, this.remoteAddr, this.scope, now);
   }
 
   /**

@@ -65,3 +65,42 @@ Deno.test("tcp ESTABLISHED after a transfer → info() has tcp_info's fields wit
   env.runFor(ms(70_000));
   env.finish();
 });
+
+Deno.test("tcp info() before and after the first data: no rate sample until data is sent; the first initial window's samples are app-limited", async () => {
+  const lane = { bandwidth: 20_000_000, delay: ms(5) };
+  const env = makeLink({ seed: 3, directions: { "a->b": lane, "b->a": lane } });
+  await env.run(() => env.a.ping("10.0.0.2"));
+  const l = env.b.listen({ port: 80 });
+  await env.run(async () => {
+    const [c, s] = await Promise.all([
+      env.a.connect({ hostname: "10.0.0.2", port: 80 }),
+      l.accept(),
+    ]);
+    for (const i of [c.info(), s.info()]) {
+      assert.equal(i.deliveryRate, 0);
+      assert.equal(i.deliveryRateAppLimited, false);
+      assert.equal(i.minRtt, undefined);
+    }
+    // Exactly the initial window (10 segments): the sender is never short of
+    // data while sending it, so only the mark made after the handshake (no
+    // data in flight) makes these samples application-limited.
+    const iw = 10 * s.info().mss!;
+    assert.equal(await s.write(new Uint8Array(iw).fill(7)), iw);
+    const buf = new Uint8Array(65536);
+    for (let got = 0; got < iw;) got += (await c.read(buf))!;
+    await new Promise<void>((resolve) => env.net.at(env.net.now() + ms(50), resolve)); // the last ACKs
+    const sent = s.info();
+    assert.ok(sent.deliveryRate! > 0, `delivery rate ${sent.deliveryRate}`);
+    assert.equal(sent.deliveryRateAppLimited, true);
+    assert.ok(sent.minRtt! >= 10, `min RTT ${sent.minRtt}`);
+    // The side that only received has taken no sample.
+    const received = c.info();
+    assert.equal(received.deliveryRate, 0);
+    assert.equal(received.minRtt, undefined);
+    c.close();
+    s.close();
+  });
+  l.close();
+  env.runFor(ms(70_000));
+  env.finish();
+});

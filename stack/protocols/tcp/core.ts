@@ -392,6 +392,33 @@ export class TcpCore {
     }
   }
 
+  // The peer last confirmed reachable and the instant before which the
+  // network layer wants no confirmation of it again (0: none yet).
+  #reachNet: RouteService | null = null;
+  #reachAddr: IpKey = 0;
+  #reachScope = -1;
+  #reachUntil = 0;
+
+  /**
+   * A connection to `addr` made forward progress at `now`: confirms the
+   * peer to the network layer (`RouteService.confirmReachable`) unless a
+   * connection to the same peer did so and the instant the layer named has
+   * not come (many short connections to one peer confirm it once per hint,
+   * as one long one does, not once each). Returns that instant.
+   */
+  confirmReachable(net: RouteService, addr: IpKey, scope: number, now: Instant): Instant {
+    if (
+      now < this.#reachUntil && addr === this.#reachAddr && scope === this.#reachScope &&
+      net === this.#reachNet
+    ) return this.#reachUntil;
+    const until = net.confirmReachable?.(addr, scope) ?? Infinity;
+    this.#reachNet = net;
+    this.#reachAddr = addr;
+    this.#reachScope = scope;
+    this.#reachUntil = until;
+    return until;
+  }
+
   /** The route service for the family of `a`, or undefined when none is loaded. */
   netOf(a: IpKey): RouteService | undefined {
     return typeof a === "number" ? this.net4 : this.net6;

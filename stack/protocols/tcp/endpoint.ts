@@ -298,8 +298,19 @@ export class TcpEndpoint {
   /** Congestion responses undone as spurious (RFC 3708). */
   spuriousUndos = 0;
   // --- rate sampling and pacing (pacing.ts) ---
-  /** Delivery-rate sampler (BBR, HyStart++, tcp_info `delivery_rate`). */
-  readonly rate: DeliveryRate = new DeliveryRate();
+  /**
+   * Delivery-rate sampler (BBR, HyStart++, tcp_info `delivery_rate`), made
+   * by {@linkcode TcpEndpoint.rateSampler} at the first data segment sent:
+   * a connection that sends no data (the benchmark's open-and-close, the
+   * quiet side of a request) makes none: a DeliveryRate and its RateSample
+   * (~290 B) fewer per such endpoint.
+   */
+  rate: DeliveryRate | null = null;
+  /**
+   * The application-limited mark (`DeliveryRate.appLimited`) made before
+   * any data was sent, handed to the sampler when it is made.
+   */
+  rateAppLimited = 0;
   /** Pace even when the congestion control sets no rate (the `pacing` option). */
   pacing = false;
   /** The pacing clock: the next segment may leave at this instant. */
@@ -392,6 +403,7 @@ export class TcpEndpoint {
     this.scoreboard = null;
     this.keepAt = this.closeAt = 0;
     this.pmtuAt = this.paceAt = 0;
+    this.rate = null; // made at the first data segment, maybe long after warm-up
   }
 
   /** Sequence number just past the last byte the user has written. */
@@ -407,6 +419,16 @@ export class TcpEndpoint {
   /** Our timestamp clock now: milliseconds plus the per-connection offset (RFC 7323 §5.4). */
   tsNow(): number {
     return (Math.floor(this.core.now() / 1000) + this.tsOffset) >>> 0;
+  }
+
+  /** The delivery-rate sampler, made at the first data segment sent (see {@linkcode rate}). */
+  rateSampler(): DeliveryRate {
+    let rate = this.rate;
+    if (rate === null) {
+      rate = this.rate = new DeliveryRate();
+      rate.appLimited = this.rateAppLimited;
+    }
+    return rate;
   }
 
   /** Allocates the receive buffer on first use. */
@@ -450,7 +472,7 @@ export class TcpEndpoint {
    */
   progressed(now: Instant): void {
     if (now < this.reachHintAt) return;
-    this.reachHintAt = this.net.confirmReachable?.(this.remoteAddr, this.scope) ?? Infinity;
+    this.reachHintAt = this.core.confirmReachable(this.net, this.remoteAddr, this.scope, now);
   }
 
   /**
@@ -488,7 +510,7 @@ export class TcpEndpoint {
       this.scoreboard = null;
     }
     if (this.asm !== null && this.asm.count === 0) this.asm = null;
-    this.rate.release();
+    this.rate?.release();
     this.rack?.release();
   }
 

@@ -128,13 +128,13 @@ function rcvTuneInfo(ep: TcpEndpoint): { rcvRtt?: number; rcvSpace?: number } {
 
 /** tcp_info's rate and congestion fields (`ss -ti`: pacing_rate, delivery_rate, minrtt, …). */
 function rateInfo(ep: TcpEndpoint) {
-  const rate = ep.rate;
+  const rate = ep.rate; // null until the first data segment: no sample yet
   const pacing = pacingRate(ep);
   return {
-    ...(rate.minRtt !== Infinity ? { minRtt: ms(rate.minRtt) } : {}),
+    ...(rate !== null && rate.minRtt !== Infinity ? { minRtt: ms(rate.minRtt) } : {}),
     ...(pacing > 0 ? { pacingRate: pacing } : {}),
-    deliveryRate: rate.lastRate,
-    deliveryRateAppLimited: rate.lastRateAppLimited,
+    deliveryRate: rate === null ? 0 : rate.lastRate,
+    deliveryRateAppLimited: rate !== null && rate.lastRateAppLimited,
     retransmits: ep.retries,
     reordering: DUP_THRESH, // RFC 6675's DupThresh: the reordering tolerated
     ccState: ccState(ep),

@@ -56,8 +56,9 @@ export function paceAllows(ep: TcpEndpoint, now: Instant): boolean {
 export function noteSend(ep: TcpEndpoint, seq: number, len: number, retransmit: boolean): void {
   const now = ep.core.now();
   const inflight = seqDiff(ep.sndMax, ep.sndUna) - (retransmit ? 0 : len);
-  if (inflight <= 0 && ep.rate.appLimited !== 0) ep.cc.onIdleRestart?.(); // draft-cardwell §4.3.4.4
-  if (!ep.rate.onSend(seq, len, now, inflight, retransmit)) ep.core.c.rate_untracked.value++;
+  const sampler = ep.rateSampler();
+  if (inflight <= 0 && sampler.appLimited !== 0) ep.cc.onIdleRestart?.(); // draft-cardwell §4.3.4.4
+  if (!sampler.onSend(seq, len, now, inflight, retransmit)) ep.core.c.rate_untracked.value++;
   const rate = pacingRate(ep);
   if (rate === 0) return;
   const start = ep.paceNext > now ? ep.paceNext : now;
@@ -69,9 +70,11 @@ export function noteSend(ep: TcpEndpoint, seq: number, len: number, retransmit: 
  * control (BBR's model, HyStart++'s rounds).
  */
 export function sampleAck(ep: TcpEndpoint): void {
+  const sampler = ep.rate;
+  if (sampler === null) return; // no data sent yet: nothing delivered, no sample
   const sb = ep.scoreboard;
   const sacked = sb === null ? 0 : sb.sacked;
-  const rs = ep.rate.onAck(ep.sndUna, sacked, sb?.highest, ep.core.now());
+  const rs = sampler.onAck(ep.sndUna, sacked, sb?.highest, ep.core.now());
   if (rs.newlyDelivered === 0) return;
   // In recovery, what Linux's tcp_packets_in_flight counts: segments judged
   // lost (by RACK when it runs, else RFC 6675's IsLost) are not in flight;
@@ -96,5 +99,10 @@ export function sampleAck(ep: TcpEndpoint): void {
  */
 export function noteOutputDone(ep: TcpEndpoint): void {
   const flight = seqDiff(ep.sndMax, ep.sndUna);
-  if (flight < ep.cc.cwnd && seqDiff(ep.dataEnd, ep.sndNxt) <= 0) ep.rate.markAppLimited(flight);
+  if (flight < ep.cc.cwnd && seqDiff(ep.dataEnd, ep.sndNxt) <= 0) {
+    // No sampler before the first data segment (nothing delivered yet):
+    // the mark, DeliveryRate.markAppLimited's with delivered 0, waits for it.
+    if (ep.rate !== null) ep.rate.markAppLimited(flight);
+    else ep.rateAppLimited = Math.max(flight, 1);
+  }
 }

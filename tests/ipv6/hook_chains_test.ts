@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { PacketBuffer } from "../../mod.ts";
-import { hookWatcher, type HookSight } from "../hooks/_watcher.ts";
+import { type HookSight, hookWatcher } from "../hooks/_watcher.ts";
 import { count, makeRoutedNet6 } from "./_topology6.ts";
 
 const POINTS = ["prerouting", "input", "forward", "output", "postrouting"] as const;

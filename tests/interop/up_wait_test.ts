@@ -103,23 +103,50 @@ Deno.test(gated(INTEROP_NEEDS, {
 Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tun --wait spin=N busy-polls after a frame and answers pings 2 ms apart",
   async fn() {
+    const count = 20;
     await withNetns(async (ns) => {
       let ping = "";
       let dev: TunDevice | undefined;
+      let icmp = "";
       const r = await up(tunIn(ns, "--wait", "spin=10000"), async (stack) => {
         dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
-        ping = (await netnsExec(ns, pingCommand(STACK_ADDRESS, { count: 20, interval: 0.002 }), 10))
-          .stdout;
+        // With a deadline: ping waits for every reply (see PingCommandOptions.deadline).
+        const command = pingCommand(STACK_ADDRESS, { count, interval: 0.002, deadline: 5 });
+        ping = (await netnsExec(ns, command, 10)).stdout;
+        const c = (name: string) => stack.counters.value(name);
+        icmp = `the stack's icmp.rx.echo_requests ${c("icmp.rx.echo_requests")}, ` +
+          `icmp.tx.echo_replies ${c("icmp.tx.echo_replies")}`;
       });
       assert.equal(r.code, 0, r.err.join("\n"));
       assert.deepEqual(r.err, [], "no warning: the blocking wait works here");
       assert.equal(dev?.blocking, true, "spin is block with a busy-poll");
-      assert.deepEqual(pingSummary(ping), { sent: 20, received: 20, loss: 0 }, ping);
+      const unanswered = pingUnanswered(ping, count);
+      assert.deepEqual(
+        unanswered,
+        [],
+        `pings with no reply (icmp_seq): ${unanswered.join(", ")}; ${icmp}; ` +
+          `the device's counters ${deviceCounters(dev!)}\n${ping}`,
+      );
       // 10 ms of spin after each reply covers the next ping, 2 ms later, unless descheduled.
-      assert.ok(dev!.stats.spinWakeups >= 1, `spin wake-ups ${dev!.stats.spinWakeups}`);
+      assert.ok(dev!.stats.spinWakeups >= 1, `no spin wake-up: ${deviceCounters(dev!)}`);
     });
   },
 }));
+
+/** The `icmp_seq` numbers of 1..`count` that `ping`'s output shows no reply for. */
+function pingUnanswered(ping: string, count: number): number[] {
+  const seen = new Set([...ping.matchAll(/ icmp_seq=(\d+) /g)].map((m) => Number(m[1])));
+  return Array.from({ length: count }, (_, i) => i + 1).filter((seq) => !seen.has(seq));
+}
+
+/** The device loop's frame and wait counters, for a failure message. */
+function deviceCounters(dev: TunDevice): string {
+  const s = dev.stats;
+  return `rxPackets ${s.rxPackets}, txPackets ${s.txPackets}, rxBatches ${s.rxBatches}, ` +
+    `polls ${s.polls}, spins ${s.spins}, spinWakeups ${s.spinWakeups}, ` +
+    `blockWaits ${s.blockWaits}, blockWakeups ${s.blockWakeups}, rxErrors ${s.rxErrors}, ` +
+    `txErrors ${s.txErrors}, callbackErrors ${s.callbackErrors}`;
+}
 
 Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tun --wait poll waits on a worker thread and answers pings",

@@ -127,8 +127,11 @@ Deno.test(gated(INTEROP_NEEDS, {
         `pings with no reply (icmp_seq): ${unanswered.join(", ")}; ${icmp}; ` +
           `the device's counters ${deviceCounters(dev!)}\n${ping}`,
       );
-      // 10 ms of spin after each reply covers the next ping, 2 ms later, unless descheduled.
-      assert.ok(dev!.stats.spinWakeups >= 1, `no spin wake-up: ${deviceCounters(dev!)}`);
+      // up's spin reached the loop: it busy-polled after frames. Whether a
+      // spin also caught the next ping depends on ping getting a core
+      // meanwhile: with ping, the stack and two busy loops on one core, none
+      // did in 7 of 20 runs, so that is io_test's to check, not this test's.
+      assert.ok(dev!.stats.spins >= 1, `no spin: ${deviceCounters(dev!)}`);
     });
   },
 }));

@@ -110,6 +110,34 @@
  * Meant for a process whose main work is the stack (`up`, a gateway). One
  * device per process gets it; the others wait as with `"poll"`.
  *
+ * **Why no frame can wait for a later frame or a timeout** (session 14).
+ * Nothing hands frames over between threads: no flag, counter, eventfd or
+ * `Atomics` stands between Linux and the loop (the eventfd is `stop()`'s,
+ * written once and never reset). Every wait of the loop is a `poll()` on
+ * the device descriptor itself, level-triggered: the spin's `poll(0)`, the
+ * sleep here, the worker-thread `poll()` (`io.ts`). The kernel's `poll()`
+ * puts the caller on the device's wait queue before it looks at the
+ * device's queue, and Linux wakes that wait queue after queueing a frame:
+ * the "say you are going to sleep, look again, then sleep" pattern is the
+ * kernel's, so a frame queued at any instant up to and during the call
+ * ends it at once. And every state of the loop leads to a `read()` or such
+ * a `poll()` within a bounded time: a `setImmediate` turn (the idle check,
+ * then a drain), the spin (≤ `MAX_SPIN_MICROS`), a worker-thread `poll()`
+ * (1 ms, or 0 when the runner is due). `io_test.ts` writes a frame in the
+ * last instant before the sleep (`waitBudget`, after the spin and the drain
+ * found the device empty): each such sleep ends at once with the frame.
+ * The CI flake that looked like a lost frame (`up --wait spin` missing the
+ * 20th of 20 pings 2 ms apart) was ping's exit rule: after its last
+ * request, `ping -c` waits twice the slowest round trip so far or one
+ * interval, not `-W` (`tests/interop/_netns.ts`, `deadline`). Under a
+ * bursty busy loop on the stack's core (load 10-12), 3 of 150 runs lost the
+ * 20th reply that way, every request was answered (capture), and `perf`'s
+ * scheduler trace of the 3,000 requests showed, for the 140 replies slower
+ * than 2 ms: the JS thread preempted (runnable, waiting for a core) at 121
+ * requests; asleep at 19, of which 16 woken by the request itself within
+ * 0.2 ms (then waiting for a core) and 3 through the worker-thread `poll()`
+ * (woken by its thread 1.9-3.5 ms later); never asleep until a later frame.
+ *
  * @module
  */
 import { acquireLibc, cString, type Libc, type LibcSymbols, POLLIN, releaseLibc } from "./_libc.ts";

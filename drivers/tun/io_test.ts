@@ -310,6 +310,53 @@ Deno.test({
   },
 });
 
+for (const spin of [10_000, 0]) {
+  Deno.test({
+    name:
+      `TunIo: a frame queued in the last instant before the JS thread sleeps ends the sleep at once (spin ${spin} µs)`,
+    ignore,
+    async fn() {
+      // The window where a wake-up could be lost: the device was found empty
+      // (by the drain, and by the spin's last poll(0)), and the thread has not
+      // yet called poll() to sleep. waitBudget is the loop's last call before
+      // that poll(), so a frame written there arrives exactly in the window.
+      // The sleep's poll() looks at the device itself (level-triggered), so it
+      // must return at once with the frame (a blockWakeup). A lost wake-up
+      // would sleep blockMax (1 s) and read the frame when that sleep timed
+      // out: with the device left out of the sleep's poll() this fails.
+      const count = 20;
+      const p = pair({ blockMax: 1000, spin });
+      const pool = new PacketPool();
+      const got: number[] = [];
+      let injected = 0;
+      let waiting = false; // a frame written in the window is not read yet
+      p.io.waitBudget = () => {
+        if (!waiting && injected < count) {
+          waiting = true;
+          assert.equal(p.write(new Uint8Array([++injected])), 1);
+        }
+        return 1000;
+      };
+      const loop = p.io.start(port(pool, (pkt) => {
+        got.push(pkt.data[0]!);
+        waiting = false;
+        pkt.release();
+      }));
+      await until(() => got.length === count);
+      p.io.stop();
+      await loop;
+      await p.close();
+      const s = p.io.stats;
+      assert.deepEqual(got, Array.from({ length: count }, (_, i) => i + 1));
+      // Every frame was read after the sleep it preceded, and that sleep ended for it.
+      assert.equal(s.blockWakeups, count, `blockWaits ${s.blockWaits}`);
+      assert.equal(s.spinWakeups, 0, "nothing is written while the loop spins");
+      if (spin > 0) assert.ok(s.spins >= 1, "the spin ran before the sleeps");
+      assert.equal(pool.outstanding, 0);
+    },
+  });
+}
+
 Deno.test({
   name: "TunIo without spin never busy-polls",
   ignore,

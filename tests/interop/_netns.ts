@@ -437,18 +437,42 @@ export interface PingCommandOptions {
   readonly ipv6?: boolean;
   /** TTL or hop limit of the requests (`-t`; default the system's). */
   readonly ttl?: number;
+  /**
+   * Seconds ping may wait for `count` replies (`-w`): it stops at `count`
+   * replies, sending one every interval until then (so it may send more
+   * than `count`). Without it, once some reply came, ping waits for the last
+   * reply only twice the slowest round trip so far or one interval, whichever
+   * is longer (not `-W`): with pings 2 ms apart answered within 1 ms, a last
+   * reply held up 3 ms by the scheduler counts as lost.
+   */
+  readonly deadline?: number;
 }
 
 /**
- * Linux's `ping` numeric (`-n`), waiting 1 s at most for each reply
- * (`-W 1`), as the interop tests run it; read it with {@linkcode pingSummary}.
+ * Linux's `ping` numeric (`-n`) as the interop tests run it, with `-W 1`
+ * (1 s for a reply while none has come; see
+ * {@linkcode PingCommandOptions.deadline} for the last one); read it with
+ * {@linkcode pingSummary}.
  */
 export function pingCommand(target: string, options: PingCommandOptions): string[] {
   const family = options.ipv6 === true ? ["-6"] : [];
   const count = String(options.count);
   const interval = options.interval !== undefined ? ["-i", String(options.interval)] : [];
   const ttl = options.ttl !== undefined ? ["-t", String(options.ttl)] : [];
-  return ["ping", ...family, "-n", "-c", count, ...interval, "-W", "1", ...ttl, target];
+  const deadline = options.deadline !== undefined ? ["-w", String(options.deadline)] : [];
+  return [
+    "ping",
+    ...family,
+    "-n",
+    "-c",
+    count,
+    ...interval,
+    "-W",
+    "1",
+    ...deadline,
+    ...ttl,
+    target,
+  ];
 }
 
 /** Waits (at most 5 s) until something listens on `port` (`proto` t for TCP, u for UDP) in `ns`. */

@@ -86,16 +86,23 @@ Deno.test(gated(INTEROP_NEEDS, {
         dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
         const before = dev.stats.blockWakeups;
         // 100 ms apart: the device is quiet between pings, so each wakes the sleeping thread.
-        ping = (await netnsExec(ns, pingCommand(STACK_ADDRESS, { count: 5, interval: 0.1 }), 10))
-          .stdout;
+        const command = pingCommand(STACK_ADDRESS, { count: 5, interval: 0.1, deadline: 5 });
+        ping = (await netnsExec(ns, command, 10)).stdout;
         wakeups = dev.stats.blockWakeups - before;
       });
       assert.equal(r.code, 0, r.err.join("\n"));
       assert.deepEqual(r.err, [], "no warning: the blocking wait works here");
       assert.equal(dev?.blocking, true, "block is the default");
-      assert.deepEqual(pingSummary(ping), { sent: 5, received: 5, loss: 0 }, ping);
+      const unanswered = pingUnanswered(ping, 5);
+      assert.deepEqual(
+        unanswered,
+        [],
+        `no reply to icmp_seq ${unanswered}: ${deviceCounters(dev!)}\n${ping}`,
+      );
       assert.ok(wakeups >= 1, `pings ended a blocking wait ${wakeups} times`);
-      assert.match(r.out.join("\n"), /^ {2}tx\.echo_replies +5$/m);
+      // One reply per request (ping sends more than 5 only while a reply is late).
+      const replies = Number(/^ {2}tx\.echo_replies +(\d+)$/m.exec(r.out.join("\n"))?.[1]);
+      assert.ok(replies >= 5 && replies <= pingSummary(ping).sent, `${replies} echo replies`);
     });
   },
 }));
@@ -103,23 +110,53 @@ Deno.test(gated(INTEROP_NEEDS, {
 Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tun --wait spin=N busy-polls after a frame and answers pings 2 ms apart",
   async fn() {
+    const count = 20;
     await withNetns(async (ns) => {
       let ping = "";
       let dev: TunDevice | undefined;
+      let icmp = "";
       const r = await up(tunIn(ns, "--wait", "spin=10000"), async (stack) => {
         dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
-        ping = (await netnsExec(ns, pingCommand(STACK_ADDRESS, { count: 20, interval: 0.002 }), 10))
-          .stdout;
+        // With a deadline: ping waits for every reply (see PingCommandOptions.deadline).
+        const command = pingCommand(STACK_ADDRESS, { count, interval: 0.002, deadline: 5 });
+        ping = (await netnsExec(ns, command, 10)).stdout;
+        const c = (name: string) => stack.counters.value(name);
+        icmp = `the stack's icmp.rx.echo_requests ${c("icmp.rx.echo_requests")}, ` +
+          `icmp.tx.echo_replies ${c("icmp.tx.echo_replies")}`;
       });
       assert.equal(r.code, 0, r.err.join("\n"));
       assert.deepEqual(r.err, [], "no warning: the blocking wait works here");
       assert.equal(dev?.blocking, true, "spin is block with a busy-poll");
-      assert.deepEqual(pingSummary(ping), { sent: 20, received: 20, loss: 0 }, ping);
-      // 10 ms of spin after each reply covers the next ping, 2 ms later, unless descheduled.
-      assert.ok(dev!.stats.spinWakeups >= 1, `spin wake-ups ${dev!.stats.spinWakeups}`);
+      const unanswered = pingUnanswered(ping, count);
+      assert.deepEqual(
+        unanswered,
+        [],
+        `pings with no reply (icmp_seq): ${unanswered.join(", ")}; ${icmp}; ` +
+          `the device's counters ${deviceCounters(dev!)}\n${ping}`,
+      );
+      // up's spin reached the loop: it busy-polled after frames. Whether a
+      // spin also caught the next ping depends on ping getting a core
+      // meanwhile: with ping, the stack and two busy loops on one core, none
+      // did in 7 of 20 runs, so that is io_test's to check, not this test's.
+      assert.ok(dev!.stats.spins >= 1, `no spin: ${deviceCounters(dev!)}`);
     });
   },
 }));
+
+/** The `icmp_seq` numbers of 1..`count` that `ping`'s output shows no reply for. */
+function pingUnanswered(ping: string, count: number): number[] {
+  const seen = new Set([...ping.matchAll(/ icmp_seq=(\d+) /g)].map((m) => Number(m[1])));
+  return Array.from({ length: count }, (_, i) => i + 1).filter((seq) => !seen.has(seq));
+}
+
+/** The device loop's frame and wait counters, for a failure message. */
+function deviceCounters(dev: TunDevice): string {
+  const s = dev.stats;
+  return `rxPackets ${s.rxPackets}, txPackets ${s.txPackets}, rxBatches ${s.rxBatches}, ` +
+    `polls ${s.polls}, spins ${s.spins}, spinWakeups ${s.spinWakeups}, ` +
+    `blockWaits ${s.blockWaits}, blockWakeups ${s.blockWakeups}, rxErrors ${s.rxErrors}, ` +
+    `txErrors ${s.txErrors}, callbackErrors ${s.callbackErrors}`;
+}
 
 Deno.test(gated(INTEROP_NEEDS, {
   name: "up --driver tun --wait poll waits on a worker thread and answers pings",
@@ -129,13 +166,18 @@ Deno.test(gated(INTEROP_NEEDS, {
       let dev: TunDevice | undefined;
       const r = await up(tunIn(ns, "--wait", "poll"), async (stack) => {
         dev = stack.interfaces.byName("tun0")!.driver as TunDevice;
-        ping = (await netnsExec(ns, pingCommand(STACK_ADDRESS, { count: 3, interval: 0.05 }), 10))
-          .stdout;
+        const command = pingCommand(STACK_ADDRESS, { count: 3, interval: 0.05, deadline: 5 });
+        ping = (await netnsExec(ns, command, 10)).stdout;
       });
       assert.equal(r.code, 0, r.err.join("\n"));
       assert.equal(dev?.blocking, false);
       assert.equal(dev?.stats.blockWaits, 0);
-      assert.deepEqual(pingSummary(ping), { sent: 3, received: 3, loss: 0 }, ping);
+      const unanswered = pingUnanswered(ping, 3);
+      assert.deepEqual(
+        unanswered,
+        [],
+        `no reply to icmp_seq ${unanswered}: ${deviceCounters(dev!)}\n${ping}`,
+      );
     });
   },
 }));

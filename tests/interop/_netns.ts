@@ -427,6 +427,12 @@ export function pingSummary(out: string): { sent: number; received: number; loss
   return { sent: Number(m[1]), received: Number(m[2]), loss: Number(m[3]) };
 }
 
+/** The `icmp_seq` numbers of 1..`count` that `ping`'s output shows no reply for. */
+export function pingUnanswered(ping: string, count: number): number[] {
+  const seen = new Set([...ping.matchAll(/ icmp_seq=(\d+) /g)].map((m) => Number(m[1])));
+  return Array.from({ length: count }, (_, i) => i + 1).filter((seq) => !seen.has(seq));
+}
+
 /** How {@linkcode pingCommand} pings. */
 export interface PingCommandOptions {
   /** Echo requests to send (`-c`). */

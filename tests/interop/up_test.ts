@@ -17,6 +17,7 @@ import {
   netnsExec,
   pingCommand,
   pingSummary,
+  pingUnanswered,
   withNetns,
 } from "./_netns.ts";
 
@@ -154,7 +155,7 @@ Deno.test(gated(INTEROP_NEEDS, {
         async () => {
           ping = (await netnsExec(
             ns,
-            pingCommand("10.0.0.2", { count: 5, interval: 0.05 }),
+            pingCommand("10.0.0.2", { count: 5, interval: 0.05, deadline: 5 }),
             10,
           ))
             .stdout;
@@ -162,8 +163,10 @@ Deno.test(gated(INTEROP_NEEDS, {
       );
       assert.equal(r.code, 0, r.err.join("\n"));
       assert.equal(r.out[0], "ready tun0 10.0.0.2/24");
-      assert.deepEqual(pingSummary(ping), { sent: 5, received: 5, loss: 0 }, ping);
-      assert.match(r.out.join("\n"), /^ {2}tx\.echo_replies +5$/m);
+      assert.deepEqual(pingUnanswered(ping, 5), [], ping);
+      // One reply per request (ping sends more than 5 only while a reply is late).
+      const replies = Number(/^ {2}tx\.echo_replies +(\d+)$/m.exec(r.out.join("\n"))?.[1]);
+      assert.ok(replies >= 5 && replies <= pingSummary(ping).sent, `${replies} echo replies`);
       assert.deepEqual(r.err, [], "the self-check ping to the peer succeeded");
     });
   },
@@ -210,7 +213,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "nc"], {
           assert.equal(nc.code, 0, nc.stderr);
           ping = (await netnsExec(
             ns,
-            pingCommand("fd00:66::2", { count: 3, interval: 0.05, ipv6: true }),
+            pingCommand("fd00:66::2", { count: 3, interval: 0.05, ipv6: true, deadline: 5 }),
             10,
           ))
             .stdout;
@@ -223,7 +226,7 @@ Deno.test(gated([...INTEROP_NEEDS, "curl", "socat", "nc"], {
       assert.match(linkLocal, /inet6 fe80::/);
       assert.match(page, /deno-netstack/);
       assert.equal(udp.trim(), "hi6");
-      assert.deepEqual(pingSummary(ping), { sent: 3, received: 3, loss: 0 }, ping);
+      assert.deepEqual(pingUnanswered(ping, 3), [], ping);
       assert.match(
         r.out.join("\n"),
         new RegExp(`^discard:\\n( {2}.*\\n)* {2}bytes +${BYTES}$`, "m"),
@@ -259,7 +262,7 @@ Deno.test(gated(INTEROP_NEEDS, {
           );
           ping = (await netnsExec(
             ns,
-            pingCommand("192.168.7.2", { count: 3, interval: 0.05 }),
+            pingCommand("192.168.7.2", { count: 3, interval: 0.05, deadline: 5 }),
             10,
           ))
             .stdout;
@@ -268,7 +271,7 @@ Deno.test(gated(INTEROP_NEEDS, {
       assert.equal(r.code, 0, r.err.join("\n"));
       assert.match(r.out[0]!, /^ready tap\d+ 192\.168\.7\.2\/24$/);
       assert.match(r.out.join("\n"), /^tap\d+: rx .*, tx errors 0$/m);
-      assert.deepEqual(pingSummary(ping), { sent: 3, received: 3, loss: 0 }, ping);
+      assert.deepEqual(pingUnanswered(ping, 3), [], ping);
     });
   },
 }));

@@ -22,6 +22,7 @@ import {
   netnsExec,
   pingCommand,
   pingSummary,
+  pingUnanswered,
   STACK_ADDRESS,
   withNetns,
 } from "./_netns.ts";
@@ -142,12 +143,6 @@ Deno.test(gated(INTEROP_NEEDS, {
     });
   },
 }));
-
-/** The `icmp_seq` numbers of 1..`count` that `ping`'s output shows no reply for. */
-function pingUnanswered(ping: string, count: number): number[] {
-  const seen = new Set([...ping.matchAll(/ icmp_seq=(\d+) /g)].map((m) => Number(m[1])));
-  return Array.from({ length: count }, (_, i) => i + 1).filter((seq) => !seen.has(seq));
-}
 
 /** The device loop's frame and wait counters, for a failure message. */
 function deviceCounters(dev: TunDevice): string {

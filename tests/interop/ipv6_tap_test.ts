@@ -27,7 +27,14 @@ import { ndpPlugin } from "../../stack/protocols/ndp/mod.ts";
 import { sendEcho } from "../ipv6/_lan.ts";
 import { pluginsWith } from "../_test_plugins.ts";
 import { gated, type Requirement } from "../_require.ts";
-import { type DeviceHarness, INTEROP_NEEDS, ip, pingSummary, withDevice } from "./_netns.ts";
+import {
+  type DeviceHarness,
+  INTEROP_NEEDS,
+  ip,
+  pingSummary,
+  pingUnanswered,
+  withDevice,
+} from "./_netns.ts";
 import { readUntil } from "./_tcp_interop.ts";
 import {
   addIpv6Pair,
@@ -106,8 +113,21 @@ Deno.test(gated(NEEDS, {
     "ipv6 tap: Linux pings the stack (ping -6), 0% loss; ip -6 neigh shows it REACHABLE at the stack's MAC",
   async fn() {
     await withIpv6Tap({}, async (h) => {
-      const r = await h.exec(["ping", "-6", "-n", "-c", "10", "-i", "0.05", "-W", "5", STACK6], 20);
-      assert.deepEqual(pingSummary(r.stdout), { sent: 10, received: 10, loss: 0 }, r.stdout);
+      const r = await h.exec([
+        "ping",
+        "-6",
+        "-n",
+        "-c",
+        "10",
+        "-i",
+        "0.05",
+        "-W",
+        "5",
+        "-w",
+        "5",
+        STACK6,
+      ], 20);
+      assert.deepEqual(pingUnanswered(r.stdout, 10), [], r.stdout);
       assert.deepEqual(await linuxNeighbor(h, STACK6), {
         mac: formatMac(STACK_MAC),
         state: "REACHABLE",
@@ -115,7 +135,9 @@ Deno.test(gated(NEEDS, {
       const c = h.stack.counters;
       assert.ok(c.value("ndp.rx.solicitations") >= 1, "Linux solicited the stack");
       assert.ok(c.value("ndp.tx.advertisements") >= 1, "the stack answered");
-      assert.equal(c.value("icmpv6.tx.echo_replies"), 10);
+      // One reply per request (ping sends more than 10 only while a reply is late).
+      const replies = c.value("icmpv6.tx.echo_replies");
+      assert.ok(replies >= 10 && replies <= pingSummary(r.stdout).sent, `${replies} echo replies`);
     });
   },
 }));

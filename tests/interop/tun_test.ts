@@ -19,6 +19,7 @@ import {
   LINUX_ADDRESS,
   netnsExec,
   pingSummary,
+  pingUnanswered,
   runCommand,
   STACK_ADDRESS,
   withDevice,
@@ -34,12 +35,13 @@ Deno.test(gated(NEEDS, {
   async fn() {
     await withDevice({ mode: "tun" }, async (h) => {
       const r = await h.exec(
-        ["ping", "-n", "-c", "20", "-i", "0.05", "-W", "5", STACK_ADDRESS],
+        ["ping", "-n", "-c", "20", "-i", "0.05", "-W", "5", "-w", "5", STACK_ADDRESS],
         20,
       );
-      const s = pingSummary(r.stdout);
-      assert.deepEqual(s, { sent: 20, received: 20, loss: 0 }, r.stdout);
-      assert.equal(h.stack.counters.snapshot()["icmp.tx.echo_replies"], 20);
+      assert.deepEqual(pingUnanswered(r.stdout, 20), [], r.stdout);
+      // One reply per request (ping sends more than 20 only while a reply is late).
+      const replies = h.stack.counters.snapshot()["icmp.tx.echo_replies"] ?? 0;
+      assert.ok(replies >= 20 && replies <= pingSummary(r.stdout).sent, `${replies} echo replies`);
     });
   },
 }));

@@ -29,8 +29,15 @@ import {
   type StreamService,
   VirtualNetwork,
 } from "../../mod.ts";
-import { makeLink, ms, type PluginOptions, pluginsWith } from "../_harness.ts";
-import { frameFromPeer, HOST, MSS, opened, SUPER, tcpOf } from "../tcp/_tso_host.ts";
+import {
+  checksum,
+  ipv4Packet,
+  makeLink,
+  ms,
+  type PluginOptions,
+  pluginsWith,
+} from "../_harness.ts";
+import { frameFromPeer, HOST, MSS, opened, PEER, SUPER, tcpOf } from "../tcp/_tso_host.ts";
 import { poisonPool } from "../_poisoned_pool.ts";
 import { receiveAll, sendAll } from "../tcp/_transfer.ts";
 
@@ -350,3 +357,124 @@ function countingCopiesSync(fn: () => void): number {
   }
   return copies;
 }
+
+/** ICMP "fragmentation needed" from the peer quoting `quoted` (an IP packet the stack sent), next-hop MTU `mtu`. */
+function fragNeeded(quoted: Uint8Array, mtu: number): Uint8Array {
+  const m = new Uint8Array(8 + 28);
+  m[0] = 3;
+  m[1] = 4;
+  new DataView(m.buffer).setUint16(6, mtu);
+  m.set(quoted.subarray(0, 28), 8);
+  new DataView(m.buffer).setUint16(2, checksum(m));
+  return ipv4Packet({ src: PEER, dst: HOST, protocol: 1 }, m);
+}
+
+Deno.test("review16 hooks: the path MTU drops while chunks a mangle moved are in flight, the peer SACKing above a hole: the data resent at the new MSS is the data first sent, mangled once; the account and the pool go back to zero", () => {
+  const net = new VirtualNetwork({ seed: 33 });
+  const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
+  const plugins = pluginsWith({}, [mangle({ sender: true, port: 40000 })]);
+  const stack = net.addNode(createStack({ clock: net.clock, seed: 33, plugins }));
+  for (const pool of [stack.pool, net.pool]) poisonPool(pool);
+  stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
+  const tcp = stack.service<StreamService>("tcp.sockets")!;
+  const listener = opened(tcp.listen({ port: 80 }));
+  const base = { srcPort: 40000, dstPort: 80, window: 65535 };
+  io.inject(
+    frameFromPeer({
+      ...base,
+      seq: 1000,
+      flags: "S",
+      options: { mss: MSS, wscale: 7, sackOk: true },
+    }),
+  );
+  net.runFor(MILLISECOND);
+  const synAck = io.take().map(tcpOf).find((s) => s !== null && (s.flags & 0x12) === 0x12)!;
+  const start = (synAck.seq + 1) >>> 0;
+  const ack = (n: number, sack: readonly [number, number][] = []) =>
+    io.inject(frameFromPeer({
+      ...base,
+      seq: 1001,
+      ack: (start + n) >>> 0,
+      flags: ".",
+      options: { sack: sack.map(([l, r]) => [(start + l) >>> 0, (start + r) >>> 0] as const) },
+    }));
+  ack(0);
+  net.runFor(MILLISECOND);
+  const conn = opened(listener.accept());
+  const data = Uint8Array.from({ length: 6 * SUPER }, (_, i) => (i * 31 + (i >>> 9)) & 0xff);
+  let written = conn.write(data);
+  const wire = new Uint8Array(data.length); // what the peer saw first, by stream offset
+  const seen = new Uint8Array(data.length);
+  let last: Uint8Array | null = null;
+  let resent = 0;
+  const collect = () => {
+    for (const frame of io.take()) {
+      const s = tcpOf(frame);
+      if (s === null || s.payload.length === 0) continue;
+      last = frame;
+      const off = (s.seq - start) >>> 0;
+      for (let i = 0; i < s.payload.length; i++) {
+        if (seen[off + i] === 0) {
+          wire[off + i] = s.payload[i]!;
+          seen[off + i] = 1;
+        } else {
+          assert.equal(s.payload[i], wire[off + i], `byte ${off + i} resent as it was first sent`);
+          if (i === 0) resent++;
+        }
+      }
+    }
+  };
+  const contiguous = () => {
+    let n = 0;
+    while (n < data.length && seen[n] === 1) n++;
+    return n;
+  };
+  // Two chunks acknowledged, the rest in flight (some moved to copies by the mangle).
+  const copies = countingCopiesSync(() => {
+    for (let round = 0; round < 8; round++) {
+      net.runFor(MILLISECOND);
+      collect();
+      let top = 0;
+      for (let i = data.length - 1; i >= 0; i--) {
+        if (seen[i] === 1) {
+          top = i + 1;
+          break;
+        }
+      }
+      ack(Math.min(top, 2 * SUPER));
+    }
+    assert.ok(last !== null);
+    // The path MTU drops; the peer lost [2 SUPER, 2 SUPER + 4 MSS) and SACKs above it.
+    io.inject(fragNeeded(last, 1280));
+    const hole: [number, number] = [2 * SUPER, 2 * SUPER + 4 * MSS];
+    seen.fill(0, hole[0], hole[1]);
+    for (let round = 0; round < 400 && contiguous() < data.length; round++) {
+      if (written < data.length) written += conn.write(data.subarray(written));
+      const top = contiguous();
+      const sacked = seen.indexOf(1, top);
+      ack(top, sacked > top ? [[sacked, Math.max(sacked, seen.lastIndexOf(1) + 1)]] : []);
+      net.runFor(MILLISECOND * (round % 20 === 19 ? 300 : 1));
+      collect();
+    }
+  });
+  assert.ok(copies > 0, "the mangle moved chunks the queue kept");
+  assert.ok(resent > 0, "data was resent after the drop");
+  assert.equal(contiguous(), data.length, "every byte arrived");
+  const expect = data.slice();
+  for (let off = 0; off < expect.length; off += 4) swapWords(expect, off, off + 4);
+  assert.deepEqual(wire, expect, "each byte mangled once");
+  ack(data.length);
+  conn.close();
+  net.runFor(MILLISECOND);
+  io.inject(
+    frameFromPeer({ ...base, seq: 1001, ack: (start + data.length + 1) >>> 0, flags: "F." }),
+  );
+  net.runFor(MILLISECOND);
+  io.take();
+  listener.close();
+  net.runFor(70_000 * MILLISECOND);
+  assert.equal(stack.counters.value("tcp.memory_allocated"), 0, "the account back to zero");
+  assert.equal(stack.pool.outstanding, 0, "every buffer back");
+  stack.close();
+  net.close();
+});

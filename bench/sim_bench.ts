@@ -61,7 +61,12 @@ import {
 } from "../mod.ts";
 import type { SimParams } from "../tests/sim/_partition_scenario.ts";
 import { readFull } from "../drivers/loopback/scenario.ts";
-import { clairvoyant, replayPair, traceFrom } from "../drivers/loopback/_partition_replay.ts";
+import {
+  clairvoyant,
+  replayPair,
+  spreadEvenly,
+  traceFrom,
+} from "../drivers/loopback/_partition_replay.ts";
 
 const REQUEST = 1024;
 /**
@@ -383,7 +388,9 @@ function printEstimate(many: PartitionedRow, base: number): { busy: number; repl
  * busier partition's CPU: how far a longer lookahead would move them (it
  * is the topology's, so this is what-if only); and at the lookahead with
  * clairvoyant bounds (`clairvoyant()`: each partition's bound is its next
- * actual crossing), the waits no promise about future sends can remove.
+ * actual crossing), the waits no promise about future sends can remove,
+ * and with the CPU spread evenly over simulated time (`spreadEvenly()`),
+ * the waits the work's clustering does not cause.
  */
 function printSweep(
   traces: readonly Float64Array[],
@@ -414,6 +421,9 @@ function printSweep(
       `replayed, by lookahead: ${cells.join(", ")}; with clairvoyant bounds (each the next ` +
       `frame it sends across: the ceiling of any promise) ${
         (100 * (replayPair(ca, cb, lookahead) / busy - 1)).toFixed(1)
+      }%; with each partition's CPU spread evenly over simulated time (the work's clustering ` +
+      `left out) ${
+        (100 * (replayPair(spreadEvenly(a), spreadEvenly(b), lookahead) / busy - 1)).toFixed(1)
       }%`,
   );
 }

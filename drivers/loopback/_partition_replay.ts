@@ -102,6 +102,29 @@ export function clairvoyant(trace: StepTrace, sends: Float64Array, lookahead: nu
 }
 
 /**
+ * @internal `trace` with its CPU spread evenly over simulated time: each
+ * step costs the gap to the next step's time at the partition's mean CPU
+ * per simulated µs (the last step nothing), its total kept. Replaying two
+ * partitions' spread traces leaves out the work's clustering in simulated
+ * time (one partition's events bunching where the other's do not), so
+ * what remains of the causal waits is the rest: the bounds and the mean
+ * rates.
+ */
+export function spreadEvenly(trace: StepTrace): StepTrace {
+  const steps = (trace.length - 1) / 3;
+  const out = trace.slice();
+  if (steps < 2) return out;
+  let cpu = 0;
+  for (let k = 0; k < steps; k++) cpu += trace[3 * k + 1]!;
+  const span = trace[3 * (steps - 1)]! - trace[0]!;
+  for (let k = 0; k < steps; k++) {
+    const gap = k + 1 < steps ? trace[3 * (k + 1)]! - trace[3 * k]! : 0;
+    out[3 * k + 1] = span > 0 ? gap * cpu / span : cpu / steps;
+  }
+  return out;
+}
+
+/**
  * @internal The part of `trace` from simulated time `from` (µs) on: its
  * steps at or after it and the closing bound. Two partitions' traces cut at
  * the same time replay as if both started there together, which leaves out

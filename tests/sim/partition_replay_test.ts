@@ -4,7 +4,12 @@
  * waits, on traces small enough to work out by hand, and on a small run's.
  */
 import assert from "node:assert/strict";
-import { clairvoyant, replayPair, traceFrom } from "../../drivers/loopback/_partition_replay.ts";
+import {
+  clairvoyant,
+  replayPair,
+  spreadEvenly,
+  traceFrom,
+} from "../../drivers/loopback/_partition_replay.ts";
 import { MILLISECOND, runPartitioned, SECOND } from "../../mod.ts";
 import type { SimParams } from "./_partition_scenario.ts";
 
@@ -43,6 +48,19 @@ Deno.test("partition replay: clairvoyant bounds are each step's next frame acros
   const b = trace([[0, 5, 0], [2500, 1, 2500]]);
   assert.equal(replayPair(a, b, 1000), 11);
   assert.equal(replayPair(a, clairvoyant(b, new Float64Array(0), 1000), 1000), 7);
+});
+
+Deno.test("partition replay: CPU spread evenly over simulated time costs each step its gap", () => {
+  // 7 ms over 3,100 µs: step 0 costs 3000/3100 of it, step 1 100/3100, the last nothing.
+  const a = trace([[0, 1, 0], [3000, 1, 3000], [3100, 5, 3100]]);
+  const e = spreadEvenly(a);
+  assert.deepEqual([...e].filter((_, i) => i % 3 !== 1), [0, 0, 3000, 3000, 3100, 3100, Infinity]);
+  const cpu = [e[1]!, e[4]!, e[7]!];
+  assert.ok(Math.abs(cpu[0]! - 7 * 3000 / 3100) < 1e-9, `${cpu}`);
+  assert.ok(Math.abs(cpu[1]! - 7 * 100 / 3100) < 1e-9, `${cpu}`);
+  assert.equal(cpu[2], 0);
+  // Steps all at one time: the mean each.
+  assert.deepEqual([...spreadEvenly(trace([[5, 1, 0], [5, 3, 0]]))], [5, 2, 0, 5, 2, 0, Infinity]);
 });
 
 Deno.test("partition replay: traces that each wait for the other cannot be replayed", () => {

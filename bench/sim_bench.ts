@@ -61,7 +61,12 @@ import {
 } from "../mod.ts";
 import type { SimParams } from "../tests/sim/_partition_scenario.ts";
 import { readFull } from "../drivers/loopback/scenario.ts";
-import { replayPair, traceFrom } from "../drivers/loopback/_partition_replay.ts";
+import {
+  clairvoyant,
+  replayPair,
+  spreadEvenly,
+  traceFrom,
+} from "../drivers/loopback/_partition_replay.ts";
 
 const REQUEST = 1024;
 /**
@@ -370,7 +375,9 @@ function printEstimate(many: PartitionedRow, base: number): { busy: number; repl
       (Number.isNaN(replayed) ? "" : `; steps replayed on idle cores ${s(replayed)} s ` +
         `(causal waits ${s(replayed - Math.max(...busy))} s): ${(base / replayed).toFixed(2)}×`),
   );
-  if (many.r.stepTraces !== undefined) printSweep(many.r.stepTraces, many.r.lookahead);
+  if (many.r.stepTraces !== undefined) {
+    printSweep(many.r.stepTraces, many.r.stepSends!, many.r.lookahead);
+  }
   return { busy: base / Math.max(...busy), replayed: base / replayed };
 }
 
@@ -379,11 +386,23 @@ function printEstimate(many: PartitionedRow, base: number): { busy: number; repl
  * simulated seconds on, default 2: the start-up's JIT warm-up and floods
  * left out) replayed at multiples of the lookahead, as a share of the
  * busier partition's CPU: how far a longer lookahead would move them (it
- * is the topology's, so this is what-if only).
+ * is the topology's, so this is what-if only); and at the lookahead with
+ * clairvoyant bounds (`clairvoyant()`: each partition's bound is its next
+ * actual crossing), the waits no promise about future sends can remove,
+ * and with the CPU spread evenly over simulated time (`spreadEvenly()`),
+ * the waits the work's clustering does not cause.
  */
-function printSweep(traces: readonly Float64Array[], lookahead: number): void {
+function printSweep(
+  traces: readonly Float64Array[],
+  sends: readonly Float64Array[],
+  lookahead: number,
+): void {
   const from = Number(Deno.env.get("SIM_STEADY") ?? "2") * SECOND;
   const [a, b] = traces.map((t) => traceFrom(t, from)) as [Float64Array, Float64Array];
+  const [ca, cb] = traces.map((t, i) => traceFrom(clairvoyant(t, sends[i]!, lookahead), from)) as [
+    Float64Array,
+    Float64Array,
+  ];
   const cpu = (t: Float64Array) => {
     let sum = 0;
     for (let i = 1; i < t.length - 1; i += 3) sum += t[i]!;
@@ -399,7 +418,13 @@ function printSweep(traces: readonly Float64Array[], lookahead: number): void {
     `  steady state (from ${from / SECOND} s): busy ${
       (busy / 1000).toFixed(2)
     } CPU-s; causal waits ` +
-      `replayed, by lookahead: ${cells.join(", ")}`,
+      `replayed, by lookahead: ${cells.join(", ")}; with clairvoyant bounds (each the next ` +
+      `frame it sends across: the ceiling of any promise) ${
+        (100 * (replayPair(ca, cb, lookahead) / busy - 1)).toFixed(1)
+      }%; with each partition's CPU spread evenly over simulated time (the work's clustering ` +
+      `left out) ${
+        (100 * (replayPair(spreadEvenly(a), spreadEvenly(b), lookahead) / busy - 1)).toFixed(1)
+      }%`,
   );
 }
 

@@ -460,6 +460,8 @@ export interface PairRun {
   readonly lengths: { readonly spun: number[]; readonly slept: number[] };
   /** With a CPU clock: each step's time, CPU and the bound before it (null past TRACE_STEPS). */
   readonly trace: StepTrace | null;
+  /** With `trace`: each frame sent across, as the index of the step that sent it and its time. */
+  readonly sends: Float64Array | null;
 }
 
 /**
@@ -575,6 +577,8 @@ async function runPairOn(
   const sentNo: number[] = [], sentAt: number[] = [];
   const { sentBack } = paths;
   let sentCount = 0, crossed = 0;
+  /** While tracing: (step index, time) of each frame sent across, and steps traced so far. */
+  let sends: TraceRecorder | null = cpu === null ? null : new TraceRecorder(), traced = 0;
   /** This partition's bound as of the last look (nothing crosses before it plus the lookahead), and as last published. */
   let current = -Infinity, published = -Infinity;
   /**
@@ -639,6 +643,7 @@ async function runPairOn(
     // Due after the run, never delivered (as in one thread): nothing to send.
     if (at < limit) {
       channel.send(at, seq, id, tag, pkt.data, take);
+      if (sends !== null) sends.add(traced), sends.add(at);
       sentNo.push(sentCount++);
       sentAt.push(at + (sentBack[id] ?? 0));
       crossed++;
@@ -683,7 +688,7 @@ async function runPairOn(
       else near.push(at);
     }
     let publishedTaken = -1, publishedSent = -1, seen = NaN;
-    let trace = cpu === null ? null : new TraceRecorder(), traced = 0;
+    let trace = cpu === null ? null : new TraceRecorder();
     /** CPU time not spent waiting, at the end of the last step traced. */
     let busy = cpu === null ? 0 : cpu();
     let other = { taken: 0, bound: -Infinity, kind: BoundKind.Unseen };
@@ -747,7 +752,7 @@ async function runPairOn(
           trace.add(now - busy);
           trace.add(current);
           busy = now;
-          if (++traced === TRACE_STEPS) trace = null;
+          if (++traced === TRACE_STEPS) trace = sends = null;
         }
         continue;
       }
@@ -776,6 +781,7 @@ async function runPairOn(
         slept: channel.lengths.slice(WAIT_LENGTHS_US.length),
       },
       trace: trace === null ? null : (trace.add(Infinity), trace.take()),
+      sends: trace === null ? null : sends!.take(),
     };
   } finally {
     wire.remote = wire.onCallback = null;

@@ -78,6 +78,53 @@ export function replayPair(a: StepTrace, b: StepTrace, lookahead: number): numbe
 }
 
 /**
+ * @internal `trace` with each step's bound replaced by the clairvoyant one:
+ * the earliest time, less `lookahead`, of the frames the partition sent
+ * across at that step or later (`sends`: step index and time, two numbers
+ * each; see `PartitionedResult.stepSends`). No conservative rule
+ * can publish a later bound: each is the partition's next actual crossing,
+ * so replaying both partitions' clairvoyant traces gives the causal waits
+ * that remain with perfect knowledge of what each will send and when (the
+ * ceiling of any promise a host or a stack could make).
+ */
+export function clairvoyant(trace: StepTrace, sends: Float64Array, lookahead: number): StepTrace {
+  const steps = (trace.length - 1) / 3;
+  const out = trace.slice();
+  const first = new Float64Array(steps + 1).fill(Infinity);
+  for (let i = 0; i + 1 < sends.length; i += 2) {
+    const k = Math.min(sends[i]!, steps);
+    first[k] = Math.min(first[k]!, sends[i + 1]! - lookahead);
+  }
+  for (let k = steps - 1; k >= 0; k--) first[k] = Math.min(first[k]!, first[k + 1]!);
+  for (let k = 0; k < steps; k++) out[3 * k + 2] = first[k]!;
+  out[3 * steps] = first[steps]!;
+  return out;
+}
+
+/**
+ * @internal `trace` with its CPU spread evenly over simulated time: each
+ * step costs the gap to the next step's time at the partition's mean CPU
+ * per simulated µs (the last step nothing), its total kept. Replaying two
+ * partitions' spread traces leaves out the work's clustering in simulated
+ * time (one partition's events bunching where the other's do not), so
+ * what remains of the causal waits is the rest: the bounds and the mean
+ * rates.
+ */
+export function spreadEvenly(trace: StepTrace): StepTrace {
+  const steps = (trace.length - 1) / 3;
+  const out = trace.slice();
+  if (steps < 2) return out;
+  let cpu = 0;
+  for (let k = 0; k < steps; k++) cpu += trace[3 * k + 1]!;
+  const span = trace[3 * (steps - 1)]! - trace[0]!;
+  for (let k = 0; k < steps; k++) {
+    const gap = k + 1 < steps ? trace[3 * (k + 1)]! - trace[3 * k]! : 0;
+    out[3 * k + 1] = span > 0 ? gap * cpu / span : cpu / steps;
+  }
+  return out;
+}
+
+/**
  * @internal The part of `trace` from simulated time `from` (µs) on: its
  * steps at or after it and the closing bound. Two partitions' traces cut at
  * the same time replay as if both started there together, which leaves out

@@ -277,7 +277,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
     const sampler = init.sampleEvery > 0 ? new Sampler(init.sampleEvery, net.now()) : null;
     let run: { windows: number; crossed: number; windowCpu: Float64Array | null };
     let waitMs = 0, spinMs = 0, sleeps = 0, publications = 0, waitCpuMs = NaN;
-    let stepTrace: StepTrace | null = null;
+    let stepTrace: StepTrace | null = null, stepSends: Float64Array | null = null;
     let waitsBy: Pick<
       PartitionTiming,
       "waitCauses" | "waitLengths" | "aheadSteps" | "lateFrames"
@@ -291,6 +291,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       });
       run = { windows: r.waits, crossed: r.crossed, windowCpu: null };
       stepTrace = r.trace;
+      stepSends = r.sends;
       waitMs = r.waited;
       spinMs = r.spun;
       sleeps = r.sleeps;
@@ -338,6 +339,7 @@ export async function runPartition(init: PartitionInit): Promise<PartitionOutput
       timing,
       windowCpuMs: run.windowCpu,
       stepTrace,
+      stepSends,
     };
   } catch (err) {
     if (shared !== null) abortShared(shared);

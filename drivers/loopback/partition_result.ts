@@ -80,6 +80,13 @@ export interface PartitionedResult {
    * last, to replay the run under other lookaheads or from a later time.
    */
   readonly stepTraces?: readonly Float64Array[];
+  /**
+   * With `stepTraces`: each partition's frames sent across, two numbers
+   * each (the index of the step in its trace that sent it; its time, µs),
+   * for `clairvoyant()` of `_partition_replay.ts`: the same steps replayed
+   * under bounds that know every future crossing.
+   */
+  readonly stepSends?: readonly Float64Array[];
 }
 
 /**
@@ -176,6 +183,8 @@ export interface PartitionOutput {
   readonly windowCpuMs: Float64Array | null;
   /** Two partitions with `traceSteps`: each step's time, CPU and bound (`_partition_replay.ts`). */
   readonly stepTrace: StepTrace | null;
+  /** With `stepTrace`: (step index, time) of each frame sent across. */
+  readonly stepSends: Float64Array | null;
 }
 
 /** Adds `b`'s numbers into a copy of `a`, recursively. */
@@ -249,7 +258,7 @@ export function mergeOutputs(outs: readonly PartitionOutput[]): PartitionedResul
     timing: outs.map((o) => o.timing),
     criticalCpuMs: criticalPath(outs),
     ...(outs.length === 2 && outs.every((o) => o.stepTrace !== null)
-      ? { stepTraces: outs.map((o) => o.stepTrace!) }
+      ? { stepTraces: outs.map((o) => o.stepTrace!), stepSends: outs.map((o) => o.stepSends!) }
       : {}),
   };
 }

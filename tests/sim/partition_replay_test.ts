@@ -4,7 +4,12 @@
  * waits, on traces small enough to work out by hand, and on a small run's.
  */
 import assert from "node:assert/strict";
-import { replayPair, traceFrom } from "../../drivers/loopback/_partition_replay.ts";
+import {
+  clairvoyant,
+  replayPair,
+  spreadEvenly,
+  traceFrom,
+} from "../../drivers/loopback/_partition_replay.ts";
 import { MILLISECOND, runPartitioned, SECOND } from "../../mod.ts";
 import type { SimParams } from "./_partition_scenario.ts";
 
@@ -24,6 +29,38 @@ Deno.test("partition replay: a step waits for the other's step that lets it run"
   assert.equal(replayPair(b, a, 1000), 11, "symmetric");
   // With a lookahead of 4 ms nothing waits: the busier partition's CPU.
   assert.equal(replayPair(a, b, 4000), 7);
+});
+
+Deno.test("partition replay: clairvoyant bounds are each step's next frame across, less the lookahead", () => {
+  const a = trace([[0, 1, 0], [3000, 1, 3000], [3100, 5, 3100]]);
+  // Frames sent across at step 0 (due 4,000 µs) and at step 2 (due 9,000 µs).
+  const sends = new Float64Array([0, 4000, 2, 9000]);
+  const c = clairvoyant(a, sends, 1000);
+  assert.deepEqual([...c], [0, 1, 3000, 3000, 1, 8000, 3100, 5, 8000, Infinity]);
+  assert.deepEqual([...a], [...trace([[0, 1, 0], [3000, 1, 3000], [3100, 5, 3100]])], "a copy");
+  // Nothing sent: no bound at all.
+  assert.deepEqual([...clairvoyant(a, new Float64Array(0), 1000)].filter((_, i) => i % 3 === 2), [
+    Infinity,
+    Infinity,
+    Infinity,
+  ]);
+  // b's first step sends nothing, so a need not wait for it: 7 ms, not 11.
+  const b = trace([[0, 5, 0], [2500, 1, 2500]]);
+  assert.equal(replayPair(a, b, 1000), 11);
+  assert.equal(replayPair(a, clairvoyant(b, new Float64Array(0), 1000), 1000), 7);
+});
+
+Deno.test("partition replay: CPU spread evenly over simulated time costs each step its gap", () => {
+  // 7 ms over 3,100 µs: step 0 costs 3000/3100 of it, step 1 100/3100, the last nothing.
+  const a = trace([[0, 1, 0], [3000, 1, 3000], [3100, 5, 3100]]);
+  const e = spreadEvenly(a);
+  assert.deepEqual([...e].filter((_, i) => i % 3 !== 1), [0, 0, 3000, 3000, 3100, 3100, Infinity]);
+  const cpu = [e[1]!, e[4]!, e[7]!];
+  assert.ok(Math.abs(cpu[0]! - 7 * 3000 / 3100) < 1e-9, `${cpu}`);
+  assert.ok(Math.abs(cpu[1]! - 7 * 100 / 3100) < 1e-9, `${cpu}`);
+  assert.equal(cpu[2], 0);
+  // Steps all at one time: the mean each.
+  assert.deepEqual([...spreadEvenly(trace([[5, 1, 0], [5, 3, 0]]))], [5, 2, 0, 5, 2, 0, Infinity]);
 });
 
 Deno.test("partition replay: traces that each wait for the other cannot be replayed", () => {
@@ -69,7 +106,33 @@ Deno.test("partition replay: a traced run hands back both traces, which replay t
     assert.ok(cpu > 0 && cpu <= traced.timing[i]!.runCpuMs, `traced ${cpu} ms of CPU`);
   }
   assert.equal(replayPair(traces[0]!, traces[1]!, traced.lookahead), traced.criticalCpuMs);
+  // Every frame across is in the sends, in step order, due a lookahead or
+  // more after the step that sent it.
+  const sends = traced.stepSends!;
+  assert.equal(
+    sends.reduce((n, s) => n + s.length / 2, 0),
+    traced.boundaryFrames,
+    "one record per frame across",
+  );
+  const busiest = Math.max(...traces.map((t) => {
+    let cpu = 0;
+    for (let k = 1; k < t.length; k += 3) cpu += t[k]!;
+    return cpu;
+  }));
+  for (const [i, s] of sends.entries()) {
+    const t = traces[i]!;
+    for (let j = 0; j < s.length; j += 2) {
+      const k = s[j]!;
+      assert.ok(j === 0 || s[j - 2]! <= k, "in step order");
+      assert.ok(s[j + 1]! >= t[3 * k]! + traced.lookahead, `frame ${j / 2} of ${i} due too soon`);
+    }
+  }
+  // Replayed with the clairvoyant bounds: no less than the busier CPU.
+  const ideal = traces.map((t, i) => clairvoyant(t, sends[i]!, traced.lookahead));
+  const ceiling = replayPair(ideal[0]!, ideal[1]!, traced.lookahead);
+  assert.ok(ceiling >= busiest - 1e-9, `${ceiling} < ${busiest} ms`);
   // Without traceSteps there are none to hand back.
   const plain = await runPartitioned({ ...base });
   assert.equal(plain.stepTraces, undefined);
+  assert.equal(plain.stepSends, undefined);
 });

@@ -13,6 +13,27 @@ import type { PluginRecord } from "./_plugin_record.ts";
 
 const REASON_PATTERN = /^[a-z0-9_.]+$/;
 
+/**
+ * A drop reason the plugin's manifest does not declare, thrown under
+ * `strictCounters`. Fault handling passes it on instead of blaming the plugin
+ * whose call it crossed (a hook's drop on transmit runs inside the sending
+ * plugin's call), so it reaches the test that caused it.
+ */
+export class UndeclaredDropError extends Error {
+  /** The error with `message`, remembered by {@linkcode isUndeclaredDrop}. */
+  constructor(message: string) {
+    super(message);
+    undeclaredDrops.add(this);
+  }
+}
+
+const undeclaredDrops = new WeakSet<object>();
+
+/** Whether `err` is an {@linkcode UndeclaredDropError}; total (no `instanceof`: a revoked Proxy throws there). */
+export function isUndeclaredDrop(err: unknown): boolean {
+  return typeof err === "object" && err !== null && undeclaredDrops.has(err);
+}
+
 /** Counts drops for the dispatcher. */
 export class DropLedger {
   readonly #counters: Counters;
@@ -74,7 +95,7 @@ export class DropLedger {
     const shown = key.length > MAX_REASON_LENGTH ? `${key.slice(0, MAX_REASON_LENGTH)}…` : key;
     const what = `plugin "${rec.name}" dropped a packet for "${dir}.${shown}", ` +
       `which its manifest does not declare in counters`;
-    if (this.#strict) throw new Error(`Undeclared drop reason: ${what}`);
+    if (this.#strict) throw new UndeclaredDropError(`Undeclared drop reason: ${what}`);
     this.#counters.get(`${rec.name}.undeclared`).value++;
     const undeclared = rec.undeclared ??= new Set();
     if (

@@ -52,7 +52,7 @@ import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatch
 import { MAX_DISPATCH_STEPS, MAX_FLUSH_ROUNDS } from "./limits.ts";
 import { type PluginRecord, RxImpl, TableImpl, takesEvent } from "./_plugin_record.ts";
 import { type ContextHost, pluginContext } from "./_plugin_context.ts";
-import { dropIndexOf, DropLedger } from "./_drops.ts";
+import { dropIndexOf, DropLedger, isUndeclaredDrop } from "./_drops.ts";
 import { describeStack } from "./_describe_stack.ts";
 import { setupFailure } from "./_setup_failure.ts";
 import {
@@ -658,6 +658,8 @@ export class Dispatcher {
   // ---- faults, events, timers --------------------------------------------
 
   #fault(rec: PluginRecord, err: unknown): void {
+    // Development mode's loud failure, not this plugin's fault: passed on.
+    if (isUndeclaredDrop(err)) throw err;
     rec.faults++;
     this.counters.get(`${rec.name}.fault`).value++;
     this.#pluginFault.value++;

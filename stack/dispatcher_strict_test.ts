@@ -8,7 +8,7 @@ import { Dispatcher, type DispatcherOptions } from "./dispatcher.ts";
 import type { DriverPort, LinkDriver } from "./driver.ts";
 import { PluginManifestError, PluginSetupError } from "./errors.ts";
 import { MAX_REASON_LENGTH } from "./limits.ts";
-import { ACCEPT, type HookJoin } from "./manifest.ts";
+import { ACCEPT, CONSUMED, type HookJoin } from "./manifest.ts";
 import type { LogRecord } from "./log.ts";
 import type { PacketBuffer } from "./packet.ts";
 import { testPlugin } from "../tests/_harness.ts";
@@ -50,6 +50,49 @@ Deno.test("Dispatcher with strictCounters throws on a drop reason the manifest d
     () => d.inject(0, new Uint8Array([1])),
     /Undeclared drop reason: plugin "picky" dropped a packet for "rx\.surprise"/,
   );
+});
+
+/**
+ * A stack where "sender" answers every frame by transmitting one, and
+ * "filter"'s egress hook drops it as `reason`: the drop is counted inside
+ * sender's call.
+ */
+function egressDropper(reason: string, options: Partial<DispatcherOptions> = {}) {
+  const sender = testPlugin(
+    { name: "sender", binds: [{ table: "link", key: 1 }] },
+    (ctx) => ({
+      receive: (pkt) => {
+        const out = ctx.pool.alloc(1);
+        ctx.transmit(pkt.ifindex, out);
+        pkt.release();
+        return CONSUMED;
+      },
+    }),
+  );
+  const filter = testPlugin(
+    { name: "filter", hooks: [{ point: "egress" }], counters: ["egress.declared"] },
+    () => ({ hook: () => reason }),
+  );
+  const d = new Dispatcher({ plugins: [sender, filter], ...options });
+  d.addInterface({ driver: new NullDriver() });
+  return d;
+}
+
+Deno.test("Dispatcher with strictCounters throws an undeclared hook drop out of the plugin call it crossed, blaming no one else", () => {
+  const d = egressDropper("surprise", { strictCounters: true });
+  assert.throws(
+    () => d.inject(0, new Uint8Array([1])),
+    /Undeclared drop reason: plugin "filter" dropped a packet for "egress\.surprise"/,
+  );
+  assert.equal(d.counters.value("sender.fault"), 0);
+  assert.equal(d.counters.value("dispatcher.plugin_fault"), 0);
+});
+
+Deno.test("Dispatcher counts a declared egress hook drop inside another plugin's call and frees the packet", () => {
+  const d = egressDropper("declared", { strictCounters: true });
+  d.inject(0, new Uint8Array([1]));
+  assert.equal(d.counters.value("filter.egress.declared"), 1);
+  assert.equal(d.pool.outstanding, 0);
 });
 
 Deno.test("Dispatcher without strictCounters counts an undeclared reason under <plugin>.undeclared only, logged once", () => {

@@ -452,6 +452,10 @@ export interface PingCommandOptions {
    * reply held up 3 ms by the scheduler counts as lost.
    */
   readonly deadline?: number;
+  /** Bytes of ICMP data per request (`-s`; default ping's own, 56). */
+  readonly size?: number;
+  /** Forbid fragmentation (`-M do`): the request must fit the path MTU. */
+  readonly dontFragment?: boolean;
 }
 
 /**
@@ -466,6 +470,8 @@ export function pingCommand(target: string, options: PingCommandOptions): string
   const interval = options.interval !== undefined ? ["-i", String(options.interval)] : [];
   const ttl = options.ttl !== undefined ? ["-t", String(options.ttl)] : [];
   const deadline = options.deadline !== undefined ? ["-w", String(options.deadline)] : [];
+  const size = options.size !== undefined ? ["-s", String(options.size)] : [];
+  const dontFragment = options.dontFragment === true ? ["-M", "do"] : [];
   return [
     "ping",
     ...family,
@@ -476,6 +482,8 @@ export function pingCommand(target: string, options: PingCommandOptions): string
     "-W",
     "1",
     ...deadline,
+    ...size,
+    ...dontFragment,
     ...ttl,
     target,
   ];

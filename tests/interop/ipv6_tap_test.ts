@@ -31,6 +31,7 @@ import {
   type DeviceHarness,
   INTEROP_NEEDS,
   ip,
+  pingCommand,
   pingSummary,
   pingUnanswered,
   withDevice,
@@ -113,20 +114,10 @@ Deno.test(gated(NEEDS, {
     "ipv6 tap: Linux pings the stack (ping -6), 0% loss; ip -6 neigh shows it REACHABLE at the stack's MAC",
   async fn() {
     await withIpv6Tap({}, async (h) => {
-      const r = await h.exec([
-        "ping",
-        "-6",
-        "-n",
-        "-c",
-        "10",
-        "-i",
-        "0.05",
-        "-W",
-        "5",
-        "-w",
-        "5",
-        STACK6,
-      ], 20);
+      const r = await h.exec(
+        pingCommand(STACK6, { count: 10, interval: 0.05, ipv6: true, deadline: 5 }),
+        20,
+      );
       assert.deepEqual(pingUnanswered(r.stdout, 10), [], r.stdout);
       assert.deepEqual(await linuxNeighbor(h, STACK6), {
         mac: formatMac(STACK_MAC),

@@ -29,6 +29,7 @@ import { randomChunks } from "../services/_services.ts";
 import {
   type DeviceHarness,
   INTEROP_NEEDS,
+  pingCommand,
   pingSummary,
   pingUnanswered,
   withDevice,
@@ -149,20 +150,10 @@ Deno.test(gated(NEEDS, {
   name: "ipv6 tun: Linux pings the stack (ping -6 -c 10), 0% loss",
   async fn() {
     await withIpv6Tun({}, async (h) => {
-      const r = await h.exec([
-        "ping",
-        "-6",
-        "-n",
-        "-c",
-        "10",
-        "-i",
-        "0.05",
-        "-W",
-        "5",
-        "-w",
-        "5",
-        STACK6,
-      ], 20);
+      const r = await h.exec(
+        pingCommand(STACK6, { count: 10, interval: 0.05, ipv6: true, deadline: 5 }),
+        20,
+      );
       assert.deepEqual(pingUnanswered(r.stdout, 10), [], r.stdout);
       // One reply per request (ping sends more than 10 only while a reply is late).
       const replies = h.stack.counters.value("icmpv6.tx.echo_replies");
@@ -187,7 +178,7 @@ Deno.test(gated(NEEDS, {
   async fn() {
     await withIpv6Tun({}, async (h) => {
       const r = await h.exec(
-        ["ping", "-6", "-n", "-c", "3", "-i", "0.2", "-W", "5", "-w", "5", "-s", "3000", STACK6],
+        pingCommand(STACK6, { count: 3, interval: 0.2, ipv6: true, size: 3000, deadline: 5 }),
         15,
       );
       assert.deepEqual(pingUnanswered(r.stdout, 3), [], r.stdout);

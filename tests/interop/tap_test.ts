@@ -12,6 +12,7 @@ import {
   INTEROP_NEEDS,
   ip,
   LINUX_ADDRESS,
+  pingCommand,
   pingUnanswered,
   STACK_ADDRESS,
   withDevice,
@@ -36,7 +37,7 @@ Deno.test(gated(NEEDS, {
     await withDevice({ mode: "tap", mac: STACK_MAC }, async (h) => {
       assert.equal(h.dev.linkType, LINKTYPE_ETHERNET);
       const r = await h.exec(
-        ["ping", "-n", "-c", "20", "-i", "0.05", "-W", "5", "-w", "5", STACK_ADDRESS],
+        pingCommand(STACK_ADDRESS, { count: 20, interval: 0.05, deadline: 5 }),
         20,
       );
       assert.deepEqual(pingUnanswered(r.stdout, 20), [], r.stdout);
@@ -73,23 +74,13 @@ Deno.test(gated(NEEDS, {
     await withDevice({ mode: "tap" }, async (h) => {
       // 1472 bytes of ICMP data: a full 1514-byte Ethernet frame each way.
       const r = await h.exec(
-        [
-          "ping",
-          "-n",
-          "-c",
-          "3",
-          "-i",
-          "0.1",
-          "-W",
-          "5",
-          "-w",
-          "5",
-          "-M",
-          "do",
-          "-s",
-          "1472",
-          STACK_ADDRESS,
-        ],
+        pingCommand(STACK_ADDRESS, {
+          count: 3,
+          interval: 0.1,
+          size: 1472,
+          dontFragment: true,
+          deadline: 5,
+        }),
         10,
       );
       assert.deepEqual(pingUnanswered(r.stdout, 3), [], r.stdout);

@@ -18,6 +18,7 @@ import {
   ip,
   LINUX_ADDRESS,
   netnsExec,
+  pingCommand,
   pingSummary,
   pingUnanswered,
   runCommand,
@@ -35,7 +36,7 @@ Deno.test(gated(NEEDS, {
   async fn() {
     await withDevice({ mode: "tun" }, async (h) => {
       const r = await h.exec(
-        ["ping", "-n", "-c", "20", "-i", "0.05", "-W", "5", "-w", "5", STACK_ADDRESS],
+        pingCommand(STACK_ADDRESS, { count: 20, interval: 0.05, deadline: 5 }),
         20,
       );
       assert.deepEqual(pingUnanswered(r.stdout, 20), [], r.stdout);

@@ -15,11 +15,11 @@ const MSL2 = ms(60_000);
 
 /**
  * Three connections into TIME-WAIT 100 ms apart; with `probe`, old data
- * for the oldest (answered, 2×MSL not restarted). Returns the ACK sent,
- * the armed timers before and after the probe, and when each entry ended
- * (ms after the probe, 1 ms steps).
+ * for the `victim`th oldest (answered, 2×MSL not restarted). Returns the
+ * ACK sent, the armed timers before and after the probe, and when each
+ * entry ended (ms after the probe, 1 ms steps).
  */
-async function probedTimeWait(probe: boolean) {
+async function probedTimeWait(probe: boolean, victim = 0) {
   const peer = new Peer({ seed: 3 });
   const conns = [];
   for (let i = 0; i < 3; i++) {
@@ -33,7 +33,7 @@ async function probedTimeWait(probe: boolean) {
     peer.wait(ms(100));
   }
   const timers = [peer.stack.pendingTimers];
-  const p = conns[0]!;
+  const p = conns[victim]!;
   const answer = probe
     ? peer.send(
       fromPeer(p, { seq: p.peerNxt - 100, ack: p.sndNxt + 1, flags: "P.", payload: pattern(100) }),
@@ -65,6 +65,17 @@ Deno.test("tcp TIME-WAIT record probed out of expiry order is compacted again an
   assert.ok(
     quiet.ends[0]! > 0 && quiet.ends[0]! < quiet.ends[1]! && quiet.ends[1]! < quiet.ends[2]!,
   );
+  assert.deepEqual(probed.ends, quiet.ends, "each entry still ends 2×MSL after it began");
+});
+
+Deno.test("tcp TIME-WAIT record probed in the middle of the expiry order goes back between its neighbours", async () => {
+  // Revived and compacted again, it is queued after the older record and
+  // before the newer one: both ends of the queue stay as they were.
+  const probed = await probedTimeWait(true, 1);
+  const quiet = await probedTimeWait(false);
+  assert.equal(probed.answer.length, 1, "old data in TIME-WAIT is answered");
+  assert.equal(probed.timers[1], probed.timers[0], "the probed entry is a record again");
+  assert.ok(!probed.ends.includes(-1), "every entry ended");
   assert.deepEqual(probed.ends, quiet.ends, "each entry still ends 2×MSL after it began");
 });
 

@@ -292,7 +292,9 @@ export class TimeWaitTable {
     w[o + W_NEXT] = this.#heads[h]!;
     this.#heads[h] = row;
     this.#size++;
-    if (this.#lowSince >= 0 && this.#size > this.#rows >> 2) this.#lowSince = -1; // busy again
+    // Busy again. Stored unconditionally: a store first run after the JIT
+    // has compiled settle() throws its code away (no type feedback).
+    if (this.#size > this.#rows >> 2) this.#lowSince = -1;
     this.#enqueue(row);
     this.#core.conns.remove(ep);
     ep.timer.cancel();
@@ -465,36 +467,38 @@ export class TimeWaitTable {
     const closeAt = this.#closeAt(row);
     let before = this.#qTail;
     while (before >= 0 && this.#closeAt(before) > closeAt) before = this.#link(before, W_QPREV);
-    const after = before < 0 ? this.#qHead : this.#link(before, W_QNEXT);
+    // #qHead read and written on every call: touched only for an empty
+    // queue (the first record of a burst), the access had no type feedback
+    // when the JIT compiled this, and its code was thrown away there.
+    const head = this.#qHead;
+    const after = before < 0 ? head : this.#link(before, W_QNEXT);
     this.#setLink(row, W_QPREV, before);
     this.#setLink(row, W_QNEXT, after);
-    if (before < 0) this.#qHead = row;
-    else this.#setLink(before, W_QNEXT, row);
-    if (after < 0) this.#qTail = row;
-    else this.#setLink(after, W_QPREV, row);
+    this.#qHead = before < 0 ? row : head;
+    if (before >= 0) this.#setLink(before, W_QNEXT, row);
+    this.#qTail = after < 0 ? row : this.#qTail;
+    if (after >= 0) this.#setLink(after, W_QPREV, row);
   }
 
   #dequeue(row: number): void {
     const before = this.#link(row, W_QPREV);
     const after = this.#link(row, W_QNEXT);
-    if (before < 0) this.#qHead = after;
-    else this.#setLink(before, W_QNEXT, after);
-    if (after < 0) this.#qTail = before;
-    else this.#setLink(after, W_QPREV, before);
+    // Both ends written every time, as in #enqueue (the last record out
+    // wrote #qTail, once per burst, without type feedback).
+    this.#qHead = before < 0 ? after : this.#qHead;
+    if (before >= 0) this.#setLink(before, W_QNEXT, after);
+    this.#qTail = after < 0 ? before : this.#qTail;
+    if (after >= 0) this.#setLink(after, W_QPREV, before);
   }
 
   /** The timer: ends every TIME-WAIT due by `now`, then waits for the next. */
   #expire(now: Instant): void {
-    // Asked once per batch, not per record: a burst of closes ends in one batch.
-    const tell = this.#core.ctx.hasEventListeners("connection-state");
-    while (this.#qHead >= 0) {
-      const row = this.#qHead;
-      if (this.#closeAt(row) > now) break;
-      if (tell) this.#closed(row);
-      this.#remove(row);
-    }
+    this.#endDue(now);
     let next = Infinity;
-    if (this.#size === 0 || (this.#rows > INITIAL_ROWS && this.#size <= this.#rows >> 2)) {
+    // Both read every time (see #enqueue: a field first read in compiled code deoptimizes it).
+    const size = this.#size;
+    const rows = this.#rows;
+    if (size === 0 || (rows > INITIAL_ROWS && size <= rows >> 2)) {
       // Few records left: give storage back only once that has lasted
       // STORAGE_LINGER, so back-to-back bursts reuse it (see there).
       if (this.#lowSince < 0) this.#lowSince = now;
@@ -508,6 +512,23 @@ export class TimeWaitTable {
     } else this.#lowSince = -1;
     if (this.#size > 0) next = Math.min(next, this.#closeAt(this.#qHead));
     this.#timer!.arm(next);
+  }
+
+  /**
+   * Ends every TIME-WAIT due by `now`. A loop of its own: the JIT compiles
+   * a long loop while it runs (on-stack replacement), when the code after
+   * it has never run; that code, without type feedback, was thrown away
+   * when first reached.
+   */
+  #endDue(now: Instant): void {
+    // Asked once per batch, not per record: a burst of closes ends in one batch.
+    const tell = this.#core.ctx.hasEventListeners("connection-state");
+    while (this.#qHead >= 0) {
+      const row = this.#qHead;
+      if (this.#closeAt(row) > now) break;
+      if (tell) this.#closed(row);
+      this.#remove(row);
+    }
   }
 
   /**

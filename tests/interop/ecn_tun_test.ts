@@ -129,8 +129,13 @@ Deno.test(gated(NEEDS, {
     const stackData = pcapRows.filter((r) => !linux(r) && r[7] !== "0" && fresh(r));
     const stackRetrans = pcapRows.filter((r) => !linux(r) && r[7] !== "0" && !fresh(r));
     assert.ok(stackRetrans.every((r) => r[2] === "0"), "retransmissions Not-ECT");
+    // At least one: tcpdump on a loaded machine may miss most of a burst (CI once kept <= 10 of ~35).
     assert.ok(
-      stackData.length > 10 && stackData.every((r) => r[2] === "2"),
+      stackData.length > 0,
+      `no data segment of the stack's in the capture (${pcapRows.length} rows)`,
+    );
+    assert.ok(
+      stackData.every((r) => r[2] === "2"),
       `stack data ECT(0): ${stackData.filter((r) => r[2] !== "2").join(" / ")}`,
     );
     const stackBare = pcapRows.filter((r) => !linux(r) && r[7] === "0");

@@ -223,9 +223,26 @@ interface PingRun {
   sent: number;
 }
 
-/** iputils ping from the namespace to the stack: `count` pings `interval` seconds apart; its output. */
-function pingFromLinux(s: Setup, count: number, interval: string): Promise<string> {
-  return pingFromNetns(s.netns, STACK, count, interval);
+/**
+ * iputils ping from the namespace to the stack: `count` pings `interval`
+ * seconds apart; its output. Ping writes it to a file, read once ping has
+ * ended: through a pipe, each reply's line woke this process's event loop,
+ * which ends the device's blocking wait and spin, and the next ping then
+ * found the loop in a 1 ms worker-thread `poll()` (two thread wake-ups).
+ * Session 14 (`up` in a netns, 500 pings 2 ms apart after 2,000, load 3,
+ * 3 interleaved runs each): p99 196-359 µs (`block`) and 263-7,860 (`spin`)
+ * to a file, 1,950-2,940 and 1,640-4,000 through a pipe; every reply
+ * slower than 0.5 ms through the pipe (10 of 500 in a traced run) came in
+ * during that worker-thread `poll()`.
+ */
+async function pingFromLinux(s: Setup, count: number, interval: string): Promise<string> {
+  const file = await Deno.makeTempFile({ prefix: "tun_bench_ping" });
+  try {
+    await pingFromNetns(s.netns, STACK, count, interval, ["sh", "-c", 'exec "$@" > "$0"', file]);
+    return await Deno.readTextFile(file);
+  } finally {
+    await Deno.remove(file);
+  }
 }
 
 async function linuxPingRun(s: Setup, count: number, interval: string): Promise<PingRun> {
@@ -495,7 +512,8 @@ async function report(): Promise<void> {
     line(`device wait: ${wait}${spin > 0 ? `, spin ${spin} µs` : ""}`);
   }
   try {
-    await linuxPing(s, 20, "0.01"); // warm up
+    // Past a fresh stack's one-time costs (JIT, the pool's first checksum arena): tun_floor.ts.
+    await linuxPing(s, 2_000, "0.0005");
     if (Deno.args[0] === "ping") {
       // `deno run -A bench/tun_bench.ts ping [runs]`: latency only.
       await pingReport(s, Math.max(1, Number(Deno.args[1] ?? 3) | 0), line);

@@ -19,8 +19,9 @@
  *   on, as `up` runs by default), so that floor and stack are measured side
  *   by side at the same load.
  *
- * Each run pings each responder in turn (interleaved, so load changes hit
- * all alike) as `tun_bench.ts ping` does: 500 pings 2 ms apart (paced), 50
+ * Each run starts each responder afresh, warms it with
+ * {@linkcode WARM_UP_PINGS} pings, and pings it in turn (interleaved, so
+ * load changes hit all alike) as `tun_bench.ts ping` does: 500 pings 2 ms apart (paced), 50
  * pings 100 ms apart (idle); lost pings count as slower than any reply.
  * Prints each run, then per responder the median and range over the runs
  * of the median and p99, and the load average before and after. `--rt`
@@ -47,7 +48,20 @@ const RESPONDERS = [
   "up-spin",
 ] as const;
 type Responder = typeof RESPONDERS[number];
-/** Longest life of one responder process, s: a run's pings take ~6 s. */
+/**
+ * Pings (0.5 ms apart) each responder answers before it is measured. A fresh
+ * `up` pays one-time costs in its first thousand packets, which 20 pings
+ * left inside the paced run and so in its p99: V8 compiles ~80 functions
+ * with Maglev during the first 500 paced pings after 220 (none after 2,000),
+ * the pool's move to a checksum arena after 1,024 small buffers holds one
+ * echo 1.1-1.2 ms, and each run's p99 (its 5th-slowest of 500) is the
+ * slowest of those few. Session 14 (`up` in a netns, ping to a file, load
+ * 4-5, fresh process per run, 3 runs): p99 858-8,250 µs (`--wait spin`)
+ * and 412-1,280 µs (`block`) after 20 pings, 222-4,270 and 205-333 µs after
+ * 2,000. Issue #13 is about a stack that has been running: warm it first.
+ */
+const WARM_UP_PINGS = 2_000;
+/** Longest life of one responder process, s: a run's pings take ~8 s. */
 const RESPONDER_SECONDS = 60;
 
 const line = (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t + "\n"));
@@ -201,7 +215,7 @@ async function main(): Promise<void> {
       for (const responder of chosen) {
         const proc = await startResponder(netns, responderCommand(responder, binary, rt));
         try {
-          await ping(netns, 20, "0.01", rt); // warm up
+          await ping(netns, WARM_UP_PINGS, "0.0005", rt);
           for (let k = 0; k < kinds.length; k++) {
             const kind = kinds[k]!;
             const f = await ping(netns, kind.count, kind.interval, rt);

@@ -138,6 +138,33 @@
  * 0.2 ms (then waiting for a core) and 3 through the worker-thread `poll()`
  * (woken by its thread 1.9-3.5 ms later); never asleep until a later frame.
  *
+ * **Session 14: what the paced p99 was, and where an idle ping goes.**
+ * Timestamps in the loop (a scratch copy of `io.ts`) against `ping -D`'s
+ * send times, `up` in a netns with ping writing to a file:
+ * - One-time costs of a fresh process were most of the paced p99s measured
+ *   until then (20 warm-up pings): ~80 Maglev compilations in the next 500
+ *   pings, and the first checksum arena (`checksumArena`, when the pool
+ *   turns busy after 1,024 small buffers) taking 1.1 ms inside one echo's
+ *   `pool.alloc`. Warmed with 2,000 pings (`bench/tun_floor.ts`,
+ *   interleaved with the tree before, 3 runs each, load 0.3-0.4, 18:12
+ *   UTC): paced p99 473 (300-549) µs `block`, 239 (183-304) `spin=2500`,
+ *   against 1,270 (941-1,670) and 1,310 (1,020-1,610) after 20 pings.
+ *   No scavenge falls in a paced run: 1.9 KB allocated per ping once warm.
+ * - Event-loop I/O ends the sleep and the spin: a reply slower than 0.5 ms
+ *   came in during the 1 ms worker-thread `poll()` that follows, every one
+ *   (10 of 500) with ping's output piped into the stack's own process.
+ * - Under load (4-5) a thread that busy-polls is preempted for whole
+ *   scheduler ticks (4 ms): in a traced `spin` run (p99 4.3 ms), 21 of its
+ *   30 replies slower than 0.5 ms came while `spin()` ran 4-8 ms past its
+ *   deadline. Warmed, 3 runs each in the same minutes: p99 222-4,270 µs
+ *   `spin`, 205-333 `block`.
+ * - An idle ping (load 3-4, 58-96 pings): the sleep's `poll()` returns →
+ *   the loop's top 7 µs, `beginBatch` 4, `pool.alloc` 7, the `read()` 33
+ *   (3 paced), IPv4 to the ICMP handler 34-38, the reply to its `write()`
+ *   22-25, the `write()` itself 83-106 (Linux's receive path to ping). So
+ *   JavaScript adds ~80 µs cold over a C responder's read-swap-write, and
+ *   the kernel's `read()` and `write()` run cold too.
+ *
  * @module
  */
 import { acquireLibc, cString, type Libc, type LibcSymbols, POLLIN, releaseLibc } from "./_libc.ts";

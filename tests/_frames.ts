@@ -235,3 +235,27 @@ export function icmpEcho(e: IcmpEchoFields): Uint8Array {
   dv.setUint16(2, e.checksum ?? checksum(m));
   return m;
 }
+
+/**
+ * An ICMP "fragmentation needed" (type 3, code 4) with next-hop MTU `mtu`,
+ * quoting the first 28 bytes of `quoted` (an IP packet the stack sent), with
+ * a correct checksum.
+ *
+ * @example
+ * ```ts
+ * import { checksum, icmpFragNeeded } from "./_harness.ts";
+ * import assert from "node:assert/strict";
+ * const m = icmpFragNeeded(new Uint8Array(40), 1280);
+ * assert.deepEqual([m.length, m[0], m[1], (m[6]! << 8) | m[7]!], [36, 3, 4, 1280]);
+ * assert.equal(checksum(m), 0);
+ * ```
+ */
+export function icmpFragNeeded(quoted: Uint8Array, mtu: number): Uint8Array {
+  const m = new Uint8Array(8 + 28);
+  m[0] = 3;
+  m[1] = 4;
+  new DataView(m.buffer).setUint16(6, mtu);
+  m.set(quoted.subarray(0, 28), 8);
+  new DataView(m.buffer).setUint16(2, checksum(m));
+  return m;
+}

@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { checksum, ethernetFrame, ipv4Packet, makeHost, withEnv } from "../_harness.ts";
+import { ethernetFrame, icmpFragNeeded, ipv4Packet, makeHost, withEnv } from "../_harness.ts";
 
 function fromHex(s: string): Uint8Array {
   return new Uint8Array(s.match(/../g)!.map((b) => parseInt(b, 16)));
@@ -44,12 +44,7 @@ function ourUdp(srcPort: number): Uint8Array {
 
 /** "Fragmentation needed, next-hop MTU `mtu`" from a router, quoting `quoted`. */
 function fragNeeded(quoted: Uint8Array, mtu: number): Uint8Array {
-  const m = new Uint8Array(8 + 28);
-  m[0] = 3;
-  m[1] = 4;
-  new DataView(m.buffer).setUint16(6, mtu);
-  m.set(quoted.subarray(0, 28), 8);
-  new DataView(m.buffer).setUint16(2, checksum(m));
+  const m = icmpFragNeeded(quoted, mtu);
   return ethernetFrame(
     { dst: "02:00:00:00:00:01", src: "02:00:00:00:00:fe", etherType: 0x0800 },
     ipv4Packet({ src: "10.0.0.254", dst: "10.0.0.1", protocol: 1 }, m),

@@ -29,15 +29,16 @@ import {
   type StreamService,
   VirtualNetwork,
 } from "../../mod.ts";
+import { makeLink, ms, type PluginOptions, pluginsWith } from "../_harness.ts";
 import {
-  checksum,
-  ipv4Packet,
-  makeLink,
-  ms,
-  type PluginOptions,
-  pluginsWith,
-} from "../_harness.ts";
-import { frameFromPeer, HOST, MSS, opened, PEER, SUPER, tcpOf } from "../tcp/_tso_host.ts";
+  fragNeededFromPeer,
+  frameFromPeer,
+  HOST,
+  MSS,
+  opened,
+  SUPER,
+  tcpOf,
+} from "../tcp/_tso_host.ts";
 import { poisonPool } from "../_poisoned_pool.ts";
 import { receiveAll, sendAll } from "../tcp/_transfer.ts";
 
@@ -358,17 +359,6 @@ function countingCopiesSync(fn: () => void): number {
   return copies;
 }
 
-/** ICMP "fragmentation needed" from the peer quoting `quoted` (an IP packet the stack sent), next-hop MTU `mtu`. */
-function fragNeeded(quoted: Uint8Array, mtu: number): Uint8Array {
-  const m = new Uint8Array(8 + 28);
-  m[0] = 3;
-  m[1] = 4;
-  new DataView(m.buffer).setUint16(6, mtu);
-  m.set(quoted.subarray(0, 28), 8);
-  new DataView(m.buffer).setUint16(2, checksum(m));
-  return ipv4Packet({ src: PEER, dst: HOST, protocol: 1 }, m);
-}
-
 Deno.test("review16 hooks: the path MTU drops while chunks a mangle moved are in flight, the peer SACKing above a hole: the data resent at the new MSS is the data first sent, mangled once; the account and the pool go back to zero", () => {
   const net = new VirtualNetwork({ seed: 33 });
   const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
@@ -445,7 +435,7 @@ Deno.test("review16 hooks: the path MTU drops while chunks a mangle moved are in
     }
     assert.ok(last !== null);
     // The path MTU drops; the peer lost [2 SUPER, 2 SUPER + 4 MSS) and SACKs above it.
-    io.inject(fragNeeded(last, 1280));
+    io.inject(fragNeededFromPeer(last, 1280));
     const hole: [number, number] = [2 * SUPER, 2 * SUPER + 4 * MSS];
     seen.fill(0, hole[0], hole[1]);
     for (let round = 0; round < 400 && contiguous() < data.length; round++) {

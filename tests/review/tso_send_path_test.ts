@@ -12,10 +12,9 @@
  */
 import assert from "node:assert/strict";
 import { MILLISECOND } from "../../mod.ts";
-import { checksum, ipv4Packet } from "../_harness.ts";
 import { poisonPool } from "../_poisoned_pool.ts";
 import { pattern } from "../tcp/_tcp.ts";
-import { HOST, MSS, PEER, SUPER, tcpOf, tsoHost } from "../tcp/_tso_host.ts";
+import { fragNeededFromPeer, MSS, SUPER, tcpOf, tsoHost } from "../tcp/_tso_host.ts";
 
 const KIB = 1024;
 
@@ -71,17 +70,6 @@ function random(seed: number): () => number {
   };
 }
 
-/** ICMP "fragmentation needed" from the peer quoting `quoted` (an IP packet the stack sent), next-hop MTU `mtu`. */
-function fragNeeded(quoted: Uint8Array, mtu: number): Uint8Array {
-  const m = new Uint8Array(8 + 28);
-  m[0] = 3;
-  m[1] = 4;
-  new DataView(m.buffer).setUint16(6, mtu);
-  m.set(quoted.subarray(0, 28), 8);
-  new DataView(m.buffer).setUint16(2, checksum(m));
-  return ipv4Packet({ src: PEER, dst: HOST, protocol: 1 }, m);
-}
-
 for (const seed of [1, 2, 3, 4, 5, 6]) {
   Deno.test(`TSO review: lossy peer acking inside 64 KiB chunks, pieces of super-segments lost, SACK holes, a zero window and the path MTU lowered mid-stream: every byte sent is the byte written (seed ${seed})`, () => {
     const h = tsoHost(seed);
@@ -126,7 +114,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         // The path MTU drops once a few chunks are in flight.
         if (!ptbSent && lastData !== null && cum > SUPER / 2) {
           ptbSent = true;
-          h.io.inject(fragNeeded(lastData, 1280));
+          h.io.inject(fragNeededFromPeer(lastData, 1280));
         }
         // An ACK anywhere up to the cumulative point (inside a chunk).
         acked = rnd() < 0.3 ? acked + Math.floor(rnd() * (cum - acked + 1)) : cum;
@@ -330,7 +318,7 @@ Deno.test("TSO review: the path MTU drops with one-MSS chunks in flight: the res
       top = Math.max(top, ((s.seq - h.start) >>> 0) + s.payload.length);
     }
     assert.ok(last !== null && top === 10 * MSS, "the initial window in flight");
-    h.io.inject(fragNeeded(last, 1280));
+    h.io.inject(fragNeededFromPeer(last, 1280));
     const newMss = 1280 - 40;
     const got = new Uint8Array(data.length);
     // Super-segments that end in a runt (the window's byte count may cut one).

@@ -13,7 +13,7 @@ import {
   type StreamService,
   VirtualNetwork,
 } from "../../mod.ts";
-import { ipv4Packet, pluginsWith } from "../_harness.ts";
+import { icmpFragNeeded, ipv4Packet, pluginsWith } from "../_harness.ts";
 import { type TcpFields, tcpSegment } from "./_tcp.ts";
 
 export const PEER = "10.0.0.1";
@@ -24,6 +24,11 @@ export const SUPER = Math.floor((65535 - 100) / MSS) * MSS;
 
 export function frameFromPeer(f: TcpFields): Uint8Array {
   return ipv4Packet({ src: PEER, dst: HOST, protocol: 6 }, tcpSegment(f, PEER, HOST));
+}
+
+/** ICMP "fragmentation needed" from the peer quoting `quoted` (an IP packet the stack sent), next-hop MTU `mtu`. */
+export function fragNeededFromPeer(quoted: Uint8Array, mtu: number): Uint8Array {
+  return ipv4Packet({ src: PEER, dst: HOST, protocol: 1 }, icmpFragNeeded(quoted, mtu));
 }
 
 /** A sent frame's sequence number, flags and payload (super-segments carry a partial checksum: not checked). */

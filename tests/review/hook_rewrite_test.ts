@@ -21,24 +21,9 @@ import {
   PacketBuffer,
   type ProtocolPlugin,
 } from "../../mod.ts";
-import {
-  createStack,
-  InjectDriver,
-  LINKTYPE_RAW,
-  MILLISECOND,
-  type StreamService,
-  VirtualNetwork,
-} from "../../mod.ts";
-import { makeLink, ms, type PluginOptions, pluginsWith } from "../_harness.ts";
-import {
-  fragNeededFromPeer,
-  frameFromPeer,
-  HOST,
-  MSS,
-  opened,
-  SUPER,
-  tcpOf,
-} from "../tcp/_tso_host.ts";
+import { MILLISECOND } from "../../mod.ts";
+import { makeLink, ms, type PluginOptions } from "../_harness.ts";
+import { fragNeededFromPeer, frameFromPeer, MSS, SUPER, tcpOf, tsoHost } from "../tcp/_tso_host.ts";
 import { poisonPool } from "../_poisoned_pool.ts";
 import { receiveAll, sendAll } from "../tcp/_transfer.ts";
 
@@ -230,24 +215,13 @@ Deno.test("review15 hooks: NAT rewriting ports and checksums of shared segments 
 });
 
 Deno.test("review15 hooks: a postrouting mangle of TSO super-segments: the data resent after an RTO is the data first sent, mangled once", () => {
-  const net = new VirtualNetwork({ seed: 31 });
-  const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
-  const plugins = pluginsWith({}, [mangle({ sender: true, port: 40000 })]);
-  const stack = net.addNode(createStack({ clock: net.clock, seed: 31, plugins }));
-  for (const pool of [stack.pool, net.pool]) poisonPool(pool);
-  stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
-  const tcp = stack.service<StreamService>("tcp.sockets")!;
-  const listener = opened(tcp.listen({ port: 80 }));
-  const base = { srcPort: 40000, dstPort: 80, window: 65535 };
-  io.inject(frameFromPeer({ ...base, seq: 1000, flags: "S", options: { mss: MSS, wscale: 7 } }));
-  net.runFor(MILLISECOND);
-  const synAck = io.take().map(tcpOf).find((s) => s !== null && (s.flags & 0x12) === 0x12)!;
-  const start = (synAck.seq + 1) >>> 0;
-  const ack = (n: number) =>
-    io.inject(frameFromPeer({ ...base, seq: 1001, ack: (start + n) >>> 0, flags: "." }));
-  ack(0);
-  net.runFor(MILLISECOND);
-  const conn = opened(listener.accept());
+  const { net, io, stack, listener, conn, start, ack } = tsoHost(31, {}, {
+    plugins: [mangle({ sender: true, port: 40000 })],
+    sackOk: false,
+    prepare: (stack, net) => {
+      for (const pool of [stack.pool, net.pool]) poisonPool(pool);
+    },
+  });
   // Opens the congestion window: ten segments acknowledged as they come.
   const data = Uint8Array.from({ length: 4 * SUPER }, (_, i) => (i * 31 + (i >>> 9)) & 0xff);
   assert.equal(conn.write(data), data.length);
@@ -299,21 +273,10 @@ Deno.test("review15 hooks: a postrouting mangle of TSO super-segments: the data 
 });
 
 Deno.test("review15 hooks: a peer's RST while chunks a mangle moved are in flight: the memory account and the pool go back to zero", () => {
-  const net = new VirtualNetwork({ seed: 32 });
-  const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
-  const plugins = pluginsWith({}, [mangle({ sender: true, port: 40000 })]);
-  const stack = net.addNode(createStack({ clock: net.clock, seed: 32, plugins }));
-  stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
-  const tcp = stack.service<StreamService>("tcp.sockets")!;
-  const listener = opened(tcp.listen({ port: 80 }));
-  const base = { srcPort: 40000, dstPort: 80, window: 65535 };
-  io.inject(frameFromPeer({ ...base, seq: 1000, flags: "S", options: { mss: MSS, wscale: 7 } }));
-  net.runFor(MILLISECOND);
-  const synAck = io.take().map(tcpOf).find((s) => s !== null && (s.flags & 0x12) === 0x12)!;
-  const start = (synAck.seq + 1) >>> 0;
-  io.inject(frameFromPeer({ ...base, seq: 1001, ack: start, flags: "." }));
-  net.runFor(MILLISECOND);
-  const conn = opened(listener.accept());
+  const { net, io, stack, listener, conn, start, base, ack } = tsoHost(32, {}, {
+    plugins: [mangle({ sender: true, port: 40000 })],
+    sackOk: false,
+  });
   assert.ok(conn.write(new Uint8Array(6 * SUPER).fill(7)) > 3 * SUPER); // the send buffer takes 256 KiB
   let acked = 0;
   const copies = countingCopiesSync(() => {
@@ -324,7 +287,7 @@ Deno.test("review15 hooks: a peer's RST while chunks a mangle moved are in fligh
         if (s !== null) top = Math.max(top, ((s.seq - start) >>> 0) + s.payload.length);
       }
       acked = Math.min(top, 2 * SUPER);
-      io.inject(frameFromPeer({ ...base, seq: 1001, ack: (start + acked) >>> 0, flags: "." }));
+      ack(acked);
     }
   });
   assert.ok(copies > 0, "the mangle moved chunks the queue kept");
@@ -360,37 +323,12 @@ function countingCopiesSync(fn: () => void): number {
 }
 
 Deno.test("review16 hooks: the path MTU drops while chunks a mangle moved are in flight, the peer SACKing above a hole: the data resent at the new MSS is the data first sent, mangled once; the account and the pool go back to zero", () => {
-  const net = new VirtualNetwork({ seed: 33 });
-  const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
-  const plugins = pluginsWith({}, [mangle({ sender: true, port: 40000 })]);
-  const stack = net.addNode(createStack({ clock: net.clock, seed: 33, plugins }));
-  for (const pool of [stack.pool, net.pool]) poisonPool(pool);
-  stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
-  const tcp = stack.service<StreamService>("tcp.sockets")!;
-  const listener = opened(tcp.listen({ port: 80 }));
-  const base = { srcPort: 40000, dstPort: 80, window: 65535 };
-  io.inject(
-    frameFromPeer({
-      ...base,
-      seq: 1000,
-      flags: "S",
-      options: { mss: MSS, wscale: 7, sackOk: true },
-    }),
-  );
-  net.runFor(MILLISECOND);
-  const synAck = io.take().map(tcpOf).find((s) => s !== null && (s.flags & 0x12) === 0x12)!;
-  const start = (synAck.seq + 1) >>> 0;
-  const ack = (n: number, sack: readonly [number, number][] = []) =>
-    io.inject(frameFromPeer({
-      ...base,
-      seq: 1001,
-      ack: (start + n) >>> 0,
-      flags: ".",
-      options: { sack: sack.map(([l, r]) => [(start + l) >>> 0, (start + r) >>> 0] as const) },
-    }));
-  ack(0);
-  net.runFor(MILLISECOND);
-  const conn = opened(listener.accept());
+  const { net, io, stack, listener, conn, start, base, ack } = tsoHost(33, {}, {
+    plugins: [mangle({ sender: true, port: 40000 })],
+    prepare: (stack, net) => {
+      for (const pool of [stack.pool, net.pool]) poisonPool(pool);
+    },
+  });
   const data = Uint8Array.from({ length: 6 * SUPER }, (_, i) => (i * 31 + (i >>> 9)) & 0xff);
   let written = conn.write(data);
   const wire = new Uint8Array(data.length); // what the peer saw first, by stream offset

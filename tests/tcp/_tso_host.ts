@@ -9,6 +9,8 @@ import {
   InjectDriver,
   LINKTYPE_RAW,
   MILLISECOND,
+  type ProtocolPlugin,
+  type Stack,
   type StreamError,
   type StreamService,
   VirtualNetwork,
@@ -48,12 +50,27 @@ export function opened<T extends object>(r: T | StreamError | null): T {
   return r;
 }
 
+/** What {@linkcode tsoHost} varies beyond TCP's options. */
+export interface TsoHostOptions {
+  /** Plugins added to the stack's (hooks under test). */
+  readonly plugins?: readonly ProtocolPlugin[];
+  /** Whether the peer's SYN offers SACK (default true). */
+  readonly sackOk?: boolean;
+  /** Runs once the stack and network exist, before the interface and the handshake (pool poisoning). */
+  readonly prepare?: (stack: Stack, net: VirtualNetwork) => void;
+}
+
 /** A stack on a TSO link (InjectDriver) with an accepted connection from the peer. */
-export function tsoHost(seed: number, tcpOptions: Record<string, number> = {}) {
+export function tsoHost(
+  seed: number,
+  tcpOptions: Record<string, number> = {},
+  host: TsoHostOptions = {},
+) {
   const net = new VirtualNetwork({ seed });
   const io = new InjectDriver({ linkType: LINKTYPE_RAW, tsoMaxSize: 65535 });
-  const plugins = pluginsWith({ tcp: tcpOptions });
+  const plugins = pluginsWith({ tcp: tcpOptions }, host.plugins ?? []);
   const stack = net.addNode(createStack({ clock: net.clock, seed, plugins }));
+  host.prepare?.(stack, net);
   stack.addInterface({ name: "tun0", driver: io, addresses: [`${HOST}/24`] });
   const tcp = stack.service<StreamService>("tcp.sockets")!;
   const listener = opened(tcp.listen({ port: 80 }));
@@ -63,7 +80,7 @@ export function tsoHost(seed: number, tcpOptions: Record<string, number> = {}) {
       ...base,
       seq: 1000,
       flags: "S",
-      options: { mss: MSS, wscale: 7, sackOk: true },
+      options: { mss: MSS, wscale: 7, sackOk: host.sackOk ?? true },
     }),
   );
   net.runFor(MILLISECOND);
@@ -93,5 +110,5 @@ export function tsoHost(seed: number, tcpOptions: Record<string, number> = {}) {
     stack.close();
     net.close();
   };
-  return { net, io, stack, conn, start, ack, close };
+  return { net, io, stack, listener, conn, start, base, ack, close };
 }

@@ -86,7 +86,7 @@ export async function uploadOverLossyLink(
   const client = net.addNode(createStack({ clock: net.clock, seed: seed * 2 + 1 }));
   const server = net.addNode(createStack({ clock: net.clock, seed: seed * 2 + 2 }));
   // In memory (`sink` writes to a file instead). The tap records as interface 0, which the
-  // writer must declare: a frame it cannot write is only counted (`tap.errors`), never thrown.
+  // writer must describe; a frame the writer then fails to take is counted (`tap.errors`).
   const writer = new PcapngWriter({ interfaces: [{ linkType: link.a.linkType, name: "eth0" }] });
   const tap = new CaptureTap(link.a, { writer });
   client.addInterface({

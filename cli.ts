@@ -58,7 +58,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
-    if (rest[0] === undefined) {
+    // "help -h" and "--help --help" ask for this text too, not for a command named "-h".
+    if (rest[0] === undefined || rest[0] === "-h" || rest[0] === "--help") {
       console.log(HELP);
       return 0;
     }

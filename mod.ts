@@ -4,7 +4,8 @@
  * A stack is a small dispatcher plus protocol plugins (Ethernet, ARP, IPv4,
  * ICMP, …) on link drivers (an in-memory virtual network, TUN/TAP, pcap
  * files). The same seed on the virtual network gives the same bytes every
- * time.
+ * time: `docs/TESTING.md` shows how to test networked code so, with faults
+ * and captures.
  *
  * @example
  * ```ts
@@ -371,14 +372,21 @@ export type { IoStats } from "./drivers/tun/mod.ts";
 
 /** Options of {@linkcode createStack}. */
 export interface CreateStackOptions extends Omit<DispatcherOptions, "plugins"> {
-  /** Plugins to load instead of the built-in defaults. */
+  /**
+   * Plugins to load instead of the built-in defaults: plugin objects
+   * (`ethernetPlugin`, …) or `{ plugin, options }`; for names, paths and
+   * URLs use {@linkcode loadStack}.
+   */
   readonly plugins?: readonly (ProtocolPlugin | PluginEntry)[];
-  /** Plugins to load after the defaults (your own). */
+  /** Plugins to load after the defaults (your own), as objects or `{ plugin, options }`. */
   readonly extraPlugins?: readonly (ProtocolPlugin | PluginEntry)[];
 }
 
 /**
- * Creates a stack with the built-in protocols (or the plugins you name).
+ * Creates a stack with the built-in protocols (or the plugins you give).
+ * On the virtual network give it the network's clock and a seed of its own:
+ * the same seeds give the same bytes (`docs/TESTING.md`). `strictCounters:
+ * true` makes a drop for an undeclared reason throw: use it in tests.
  *
  * @example
  * ```ts
@@ -386,6 +394,21 @@ export interface CreateStackOptions extends Omit<DispatcherOptions, "plugins"> {
  * import assert from "node:assert/strict";
  * const stack = createStack({ seed: 1 });
  * assert.ok(stack.pluginNames.includes("ipv4"));
+ * stack.close();
+ * ```
+ *
+ * @example Your own plugin after the defaults, with an option
+ * ```ts
+ * import { createStack } from "./mod.ts";
+ * import { plugin as blockSource } from "./plugins/block_source/mod.ts";
+ * import assert from "node:assert/strict";
+ * const stack = createStack({
+ *   seed: 1,
+ *   strictCounters: true,
+ *   extraPlugins: [{ plugin: blockSource, options: { sources: "192.0.2.0/24" } }],
+ * });
+ * assert.deepEqual(stack.describe().hooks.prerouting, ["block_source"]);
+ * stack.close();
  * ```
  */
 export function createStack(options: CreateStackOptions = {}): Stack {

@@ -9,7 +9,8 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { PluginEntry } from "../stack/boot.ts";
 import type { LogRecord } from "../stack/log.ts";
 import type { ProtocolPlugin } from "../stack/manifest.ts";
-import { readManifestFile, resolveManifest } from "../stack/loader.ts";
+import { readManifestFile, resolveManifest, type StackManifest } from "../stack/loader.ts";
+import { PluginManifestError } from "../stack/errors.ts";
 import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import {
   ipv4BroadcastAddress,
@@ -39,7 +40,9 @@ export async function pluginList(
 ): Promise<PluginLike[]> {
   let base: PluginLike[] = [...DEFAULT_PLUGINS];
   if (source.manifest !== undefined) {
-    const read = await readManifestFile(source.manifest);
+    const read = source.manifest === "-"
+      ? await readManifestStdin()
+      : await readManifestFile(source.manifest);
     base = await resolveManifest(read.manifest, { builtins: BUILTIN_PLUGINS, base: read.base });
   }
   const added = source.plugins.length === 0
@@ -54,6 +57,28 @@ export async function pluginList(
     out.push(p);
   }
   return out;
+}
+
+/**
+ * A stack manifest from standard input (`--manifest -`): relative plugin
+ * paths in it are resolved against the working directory, as for
+ * `loadStack({ … })`.
+ *
+ * @throws {PluginManifestError} When the text is not JSON.
+ */
+async function readManifestStdin(): Promise<{ manifest: StackManifest; base: URL }> {
+  const text = await new Response(Deno.stdin.readable).text();
+  try {
+    const manifest: StackManifest = JSON.parse(text);
+    const base = new URL("file:///");
+    base.pathname = `${Deno.cwd()}/`.replaceAll("%", "%25");
+    return { manifest, base };
+  } catch (err) {
+    throw new PluginManifestError(
+      "(stack)",
+      `standard input is not valid JSON: ${(err as Error).message}`,
+    );
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ the network layer runs them, each with its chain.
 
 Options:
   --manifest FILE   a JSON stack manifest (default: the built-in plugins);
-                    see plugins/README.md for its format
+                    see plugins/README.md for its format ("-": standard input)
   --plugin PATH     add a plugin by built-in name, file path or URL
                     (repeatable; added after the manifest's plugins)
   --json            print describe() as JSON instead

@@ -100,6 +100,7 @@ Options:
                     link (answers then wait for replies the capture may not have)
   --plugin PATH|URL add a plugin by file path or URL (repeatable)
   --manifest FILE   a JSON stack manifest instead of the built-in plugins
+                    ("-": standard input, when FILE is not)
   --serve NAME      run a service (repeatable, or comma separated)
   --out FILE        write what the host sent to FILE: pcapng when the name
                     ends in .pcapng, else pcap (a capture with two link
@@ -257,6 +258,9 @@ function parseReplayArgs(args: string[]): ReplayArgs | "help" {
   const format = v.format === undefined ? undefined : captureFormat("", v.format);
   checkInputPath("", positionals[0]!);
   if (v.manifest !== undefined) checkInputPath("--manifest", v.manifest);
+  if (v.manifest === "-" && positionals[0] === "-") {
+    throw new UsageError("FILE and --manifest cannot both be - (standard input)");
+  }
   for (const p of v.plugin ?? []) {
     if (p.startsWith(".") || p.startsWith("/")) checkInputPath("--plugin", p);
   }

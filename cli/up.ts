@@ -183,7 +183,8 @@ ${WAIT_HELP}
                              standard error).
   --format pcap|pcapng       The --capture format, whatever the name.
   --plugin PATH|URL          Load an extra protocol plugin, repeatable.
-  --manifest FILE            A stack manifest (JSON) replacing the default plugin list.
+  --manifest FILE            A stack manifest (JSON) replacing the default plugin list
+                             ("-": standard input).
   --log-level LEVEL          debug, info, warn or error (default warn); logs go to stderr.
                              debug adds each plugin's bindings at boot, then
                              neighbour and TCP connection state changes (at most

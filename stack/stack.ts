@@ -141,6 +141,15 @@ export class Stack {
   /** Socket entry points and probes, made on first use (as the HTTP state). */
   #socketsState: StackSockets | null = null;
   #probesState: StackProbes | null = null;
+  /** Set by {@linkcode Stack.close}: new sockets, probes and servers are refused from then on. */
+  #closed = false;
+
+  /** `Deno.errors.BadResource` for `what` once the stack is closed, else undefined. */
+  #closedError(what: string): Error | undefined {
+    return this.#closed
+      ? new Deno.errors.BadResource(`Cannot ${what}: the stack is closed`)
+      : undefined;
+  }
 
   /** Names to addresses for {@linkcode Stack.fetch}, like `/etc/hosts`: `hosts.set("api", "10.0.0.2")`. */
   get hosts(): Map<string, string> {
@@ -326,8 +335,14 @@ export class Stack {
     return this.#kernel.pendingTimers;
   }
 
-  /** Stops every plugin and closes every driver. */
+  /**
+   * Stops every plugin and closes every driver. Open sockets' pending and
+   * later calls fail; `listen`, `connect`, `listenDatagram`, `ping`,
+   * `traceroute`, `serve` and `fetch` fail with `Deno.errors.BadResource`
+   * (`fetch`: a `TypeError` with it as `cause`). Closing again does nothing.
+   */
   close(): void {
+    this.#closed = true;
     this.#httpState?.close();
     this.#kernel.close();
   }
@@ -337,8 +352,11 @@ export class Stack {
    *
    * @throws {Deno.errors.TimedOut} when no reply comes within `timeout` µs.
    * @throws {Deno.errors.NetworkUnreachable} when there is no route or an error came back.
+   * @throws {Deno.errors.BadResource} when the stack is closed.
    */
   ping(host: string, options: PingOptions = {}): Promise<PingReply> {
+    const closed = this.#closedError("ping");
+    if (closed !== undefined) return Promise.reject(closed);
     return this.#probes.ping(host, options);
   }
 
@@ -349,6 +367,7 @@ export class Stack {
    * iteration and the errors.
    *
    * @throws {Deno.errors.NotSupported} When no loaded plugin provides `udp.sockets`.
+   * @throws {Deno.errors.BadResource} When the stack is closed.
    * @throws {Deno.errors.AddrInUse} When the port is taken.
    * @throws {Deno.errors.AddrNotAvailable} When `hostname` is not an address of this stack.
    *
@@ -364,6 +383,8 @@ export class Stack {
    * ```
    */
   listenDatagram(options: ListenDatagramOptions): DatagramConn {
+    const closed = this.#closedError("listen");
+    if (closed !== undefined) throw closed;
     return this.#sockets.listenDatagram(options);
   }
 
@@ -376,6 +397,7 @@ export class Stack {
    * @throws {Deno.errors.NetworkUnreachable} No route to the host.
    * @throws {Deno.errors.AddrInUse} `localPort` is taken.
    * @throws {Deno.errors.NotSupported} No loaded plugin provides `tcp.sockets`.
+   * @throws {Deno.errors.BadResource} The stack is closed.
    *
    * @example
    * ```ts
@@ -408,6 +430,8 @@ export class Stack {
    * ```
    */
   connect(options: TcpConnectOptions): Promise<TcpConn> {
+    const closed = this.#closedError("connect");
+    if (closed !== undefined) return Promise.reject(closed);
     return this.#sockets.connect(options);
   }
 
@@ -416,6 +440,7 @@ export class Stack {
    *
    * @throws {Deno.errors.AddrInUse} The address and port are taken.
    * @throws {Deno.errors.NotSupported} No loaded plugin provides `tcp.sockets`.
+   * @throws {Deno.errors.BadResource} The stack is closed.
    *
    * @example
    * ```ts
@@ -430,6 +455,8 @@ export class Stack {
    * ```
    */
   listen(options: TcpListenOptions): TcpListener {
+    const closed = this.#closedError("listen");
+    if (closed !== undefined) throw closed;
     return this.#sockets.listen(options);
   }
 
@@ -450,6 +477,10 @@ export class Stack {
    * ```
    */
   fetch(input: RequestInfo | URL, init?: FetchInit): Promise<Response> {
+    const closed = this.#closedError("fetch");
+    if (closed !== undefined) {
+      return Promise.reject(new TypeError(closed.message, { cause: closed }));
+    }
     return this.#http.fetch(input, init);
   }
 
@@ -472,6 +503,8 @@ export class Stack {
    * ```
    */
   serve(options: ServeOptions, handler: ServeHandler): HttpServer {
+    const closed = this.#closedError("serve");
+    if (closed !== undefined) throw closed;
     return this.#http.serve(options, handler);
   }
 
@@ -571,6 +604,8 @@ export class Stack {
    * ```
    */
   async traceroute(host: string, options: TracerouteOptions = {}): Promise<TracerouteHop[]> {
+    const closed = this.#closedError("traceroute");
+    if (closed !== undefined) throw closed;
     return await this.#probes.traceroute(host, options);
   }
 

@@ -9,7 +9,7 @@ import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
 import { finishPartialChecksum, type PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import { DIRECTION_INBOUND, DIRECTION_OUTBOUND } from "./format.ts";
-import type { CaptureWriter } from "./pcap_writer.ts";
+import { type CaptureWriter, PcapngWriter } from "./pcap_writer.ts";
 import { withTcpChecksum } from "../../stack/wire/tcp_gso.ts";
 import { segmentUdp } from "../../stack/wire/udp_gso.ts";
 
@@ -119,7 +119,8 @@ export class CaptureTap implements LinkDriver {
    *
    * @param inner The driver to wrap.
    * @param options The writer and what to record.
-   * @throws {RangeError} If `epochOffset` is not a finite number or "wall".
+   * @throws {RangeError} If `epochOffset` is not a finite number or "wall", or
+   * the writer is a `PcapngWriter` that does not describe `interfaceId`.
    */
   constructor(inner: LinkDriver, options: CaptureTapOptions) {
     this.inner = inner;
@@ -136,6 +137,15 @@ export class CaptureTap implements LinkDriver {
     this.#offsetOption = off;
     this.#offset = off === "wall" ? 0 : Math.floor(off);
     this.#interfaceId = options.interfaceId ?? 0;
+    // A pcapng writer refuses records of an interface it does not describe, and
+    // the tap only counts refusals: without this, every frame would be lost.
+    const writer = options.writer;
+    if (writer instanceof PcapngWriter && writer.interfaces.length <= this.#interfaceId) {
+      throw new RangeError(
+        `Cannot create capture tap: the pcapng writer has no interface ${this.#interfaceId} ` +
+          `(give it interfaces: [{ linkType: ${inner.linkType} }], or use addInterface)`,
+      );
+    }
     this.#rx = options.receive ?? true;
     this.#tx = options.transmit ?? true;
     this.#onError = options.onError;

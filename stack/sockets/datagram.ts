@@ -41,6 +41,7 @@ import {
   checkSocketHost,
   checkZone,
   closedError,
+  endpointText,
   socketErrorToException,
   type ZoneResolver,
 } from "./errors.ts";
@@ -331,7 +332,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   connect(addr: DatagramAddr): void {
-    const action = `Cannot connect to ${addr.hostname}:${addr.port}`;
+    const action = `Cannot connect to ${endpointText(addr.hostname, addr.port)}`;
     if (this.#rx.closed) throw closedError(action);
     const peer = checkSocketHost(addr.hostname, action, this.#zones);
     const port = checkPort(addr.port, action, false);

@@ -14,6 +14,7 @@ import {
   checkSocketHost,
   checkTransport,
   checkZone,
+  endpointText,
   socketErrorToException,
   type ZoneResolver,
 } from "./errors.ts";
@@ -162,8 +163,9 @@ export function openDatagramSocket(
 ): OpenedDatagramSocket {
   checkTransport(options.transport, "udp", "Cannot listen", true);
   const hostname = options.hostname ?? "0.0.0.0";
-  const port = checkPort(options.port ?? 0, "Cannot listen", true);
-  const action = `Cannot listen on ${hostname}:${port}`;
+  // The same words as TCP's listen for the same mistake: the address and port as given.
+  const action = `Cannot listen on ${endpointText(hostname, options.port ?? 0)}`;
+  const port = checkPort(options.port ?? 0, action, true);
   const host = checkSocketHost(hostname, action, zones);
   checkZone(host, undefined, action); // Linux's bind(): EINVAL, a TypeError in Deno
   const address = host.address;

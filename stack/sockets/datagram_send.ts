@@ -12,6 +12,7 @@ import {
   checkPort,
   checkSocketHost,
   checkZone,
+  endpointText,
   socketErrorToException,
   type ZoneResolver,
 } from "./errors.ts";
@@ -32,7 +33,7 @@ export const MAX_PAYLOAD = 65507;
  */
 export function sendAction(addr: DatagramAddr | undefined): string {
   return `Cannot send to ${
-    addr === undefined ? "the connected peer" : `${addr.hostname}:${addr.port}`
+    addr === undefined ? "the connected peer" : endpointText(addr.hostname, addr.port)
   }`;
 }
 

@@ -376,6 +376,29 @@ export function checkFlag(value: unknown, name: string, action: string): boolean
 }
 
 /**
+ * `host:port` for messages, an IPv6 address in brackets (`[fd00::1]:80`)
+ * so that the port cannot be read as part of it.
+ *
+ * @param hostname The host as given (any value: messages show mistakes too).
+ * @param port The port as given.
+ * @returns The text.
+ *
+ * @example
+ * ```ts
+ * import { endpointText } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(endpointText("10.0.0.2", 80), "10.0.0.2:80");
+ * assert.equal(endpointText("fd00::1", 80), "[fd00::1]:80");
+ * assert.equal(endpointText("[fd00::1]", 80), "[fd00::1]:80");
+ * ```
+ */
+export function endpointText(hostname: unknown, port: unknown): string {
+  const host = String(hostname);
+  const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return `${bracketed}:${typeof port === "string" ? JSON.stringify(port) : String(port)}`;
+}
+
+/**
  * Checks a port.
  *
  * @param port The value given.
@@ -397,7 +420,9 @@ export function checkFlag(value: unknown, name: string, action: string): boolean
  */
 export function checkPort(port: unknown, action: string, allowZero: boolean): number {
   if (typeof port !== "number" || !Number.isInteger(port)) {
-    throw new TypeError(`${action}: port ${String(port)} is not an integer`);
+    // Quoted when a string: `port "80" is not an integer`, not `port 80 is not an integer`.
+    const shown = typeof port === "string" ? JSON.stringify(port) : String(port);
+    throw new TypeError(`${action}: port ${shown} is not an integer`);
   }
   if (port < (allowZero ? 0 : 1) || port > 65535) {
     throw new RangeError(`${action}: port ${port} is not in ${allowZero ? 0 : 1}..65535`);

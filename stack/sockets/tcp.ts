@@ -31,6 +31,7 @@ import {
   checkTransport,
   checkZone,
   closedError,
+  endpointText,
   MAX_WAITING_CALLS,
   socketErrorToException,
   type SocketTarget,
@@ -486,7 +487,7 @@ function open(
   options: TcpConnectOptions,
   zones: ZoneResolver | undefined,
 ): Promise<TcpConn> {
-  const target = `${String(options.hostname)}:${String(options.port)}`;
+  const target = endpointText(options.hostname, options.port);
   const action = `Cannot connect to ${target}`;
   checkTransport(options.transport, "tcp", action, false);
   const peer = checkSocketHost(options.hostname, action, zones);
@@ -591,7 +592,7 @@ export function listenTcp(
   const hostname = options.hostname === undefined || options.hostname === ""
     ? "0.0.0.0"
     : options.hostname;
-  const action = `Cannot listen on ${String(hostname)}:${String(options.port)}`;
+  const action = `Cannot listen on ${endpointText(hostname, options.port)}`;
   checkTransport(options.transport, "tcp", action, false);
   const host = checkSocketHost(hostname, action, zones);
   checkZone(host, undefined, action); // Linux's bind(): EINVAL, a TypeError in Deno

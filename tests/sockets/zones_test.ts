@@ -142,7 +142,7 @@ Deno.test("udp send to a link-local address without a zone: a TypeError on a two
     using any = a.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
     await assert.rejects(
       any.send(enc.encode("where?"), { hostname: "fe80::2", port: 7 }),
-      isTypeError(/^Cannot send to fe80::2:7: a link-local address needs a zone/),
+      isTypeError(/^Cannot send to \[fe80::2\]:7: a link-local address needs a zone/),
     );
     using onTun1 = a.listenDatagram({ transport: "udp", hostname: "fe80::1:1%tun1", port: 5001 });
     await onTun1.send(enc.encode("to c"), { hostname: "fe80::2", port: 7 });

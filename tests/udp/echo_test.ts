@@ -272,7 +272,7 @@ Deno.test("udp send reuses the destination parsed last only for the same text: a
     });
     await assert.rejects(client.send(one, to("7")), {
       name: "TypeError",
-      message: "Cannot send to 10.0.0.2:7: port 7 is not an integer",
+      message: 'Cannot send to 10.0.0.2:"7": port "7" is not an integer',
     });
     await assert.rejects(client.send(one, to(7.5)), TypeError);
     await assert.rejects(client.send(new Uint8Array(65508), to(7)), {

@@ -10,6 +10,7 @@ import {
   formatConntrack,
   formatCounters,
   formatIpv4Address,
+  formatIpv6Address,
   formatMac,
   formatSockets,
   type InterfaceStats,
@@ -27,6 +28,12 @@ export interface InterfaceSummary {
   readonly mac: Uint8Array | null;
   /** IPv4 addresses with prefix lengths. */
   readonly ipv4: readonly { readonly address: number; readonly prefixLength: number }[];
+  /** IPv6 addresses with prefix lengths and DAD states (absent: none shown). */
+  readonly ipv6?: readonly {
+    readonly address: Uint8Array;
+    readonly prefixLength: number;
+    readonly state: string;
+  }[];
   /** Traffic. */
   readonly stats: InterfaceStats;
 }
@@ -53,6 +60,11 @@ function interfaceLines(list: readonly InterfaceSummary[]): string {
   if (list.length === 0) return "(no interfaces)";
   return list.map((i) => {
     const addrs = i.ipv4.map((a) => `inet ${formatIpv4Address(a.address)}/${a.prefixLength}`);
+    for (const a of i.ipv6 ?? []) {
+      // As `ip addr`: the state only when the address is not simply usable.
+      const state = a.state === "preferred" ? "" : ` ${a.state}`;
+      addrs.push(`inet6 ${formatIpv6Address(a.address)}/${a.prefixLength}${state}`);
+    }
     const s = i.stats;
     return [
       `${i.name}: mtu ${i.mtu}${i.mac ? ` ether ${formatMac(i.mac)}` : ""}`,

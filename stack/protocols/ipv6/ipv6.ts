@@ -57,6 +57,8 @@ const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
+/** An interface's link parameters before any were set: 0 for "the default". */
+const NO_LINK_PARAMETERS: Required<Ipv6LinkParameters> = { hopLimit: 0, mtu: 0, router: false };
 
 function isLoopbackAt(b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 15; i++) if (b[at + i] !== 0) return false;
@@ -207,7 +209,8 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (router && !old.router) iface.addLinkMulticast(ALL_ROUTERS_MAC);
         if (!router && old.router) iface.removeLinkMulticast(ALL_ROUTERS_MAC);
       },
-      linkParameters: (ifindex) => ({ hopLimit: 0, mtu: 0, router: false, ...linkParams[ifindex] }),
+      // A copy, the defaults where none were set (type-checks without noUncheckedIndexedAccess too).
+      linkParameters: (ifindex) => ({ ...(linkParams[ifindex] ?? NO_LINK_PARAMETERS) }),
       setForwarding(on: boolean): void {
         forwarder.enabled = on;
       },

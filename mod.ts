@@ -5,7 +5,7 @@
  * ICMP, …) on link drivers (an in-memory virtual network, TUN/TAP, pcap
  * files). The same seed on the virtual network gives the same bytes every
  * time: `docs/TESTING.md` shows how to test networked code so, with faults
- * and captures.
+ * and captures (`CaptureTap`, `PcapngWriter`, `parseCapture`: exported here).
  *
  * @example
  * ```ts
@@ -366,6 +366,8 @@ export type {
   VxlanStats,
   VxlanTransport,
 } from "./drivers/vxlan/mod.ts";
+// Capture files: read, write, tap a running driver, replay into a stack.
+export * from "./drivers/pcapfile/mod.ts";
 // The FFI drivers (drivers/tun, drivers/packet) are imported from their own
 // mod.ts, so importing the library loads no FFI code.
 export type { IoStats } from "./drivers/tun/mod.ts";

@@ -31,8 +31,14 @@
  *
  * @module
  */
-import { createStack, type Faults, MILLISECOND, VirtualNetwork } from "../mod.ts";
-import { CaptureTap, PcapngWriter } from "../drivers/pcapfile/mod.ts";
+import {
+  CaptureTap,
+  createStack,
+  type Faults,
+  MILLISECOND,
+  PcapngWriter,
+  VirtualNetwork,
+} from "../mod.ts";
 
 /** The faults of each direction of the link unless the caller gives others. */
 export const LOSSY: Faults = {

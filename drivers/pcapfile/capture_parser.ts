@@ -11,11 +11,11 @@
 import { ChunkQueue } from "./_chunk_queue.ts";
 import { i32, pad4, splitTicks, ticks, u16, u32 } from "./_bytes.ts";
 import {
+  type CaptureDirection,
   type CaptureFormat,
   DEFAULT_MAX_BLOCK_LENGTH,
   DEFAULT_MAX_CAPLEN,
   DEFAULT_MAX_INTERFACES,
-  type Direction,
   DIRECTION_UNKNOWN,
   MAX_BLOCK_LENGTH_LIMIT,
   MAX_INTERFACE_NAME_BYTES,
@@ -359,7 +359,7 @@ export class CaptureParser {
     ifc: CaptureInterface,
     seconds: number,
     nanos: number,
-    direction: Direction,
+    direction: CaptureDirection,
     at: number,
   ): CaptureRecord | undefined {
     // The whole µs value must be exact, not just the seconds part.
@@ -541,7 +541,7 @@ export class CaptureParser {
     const ifc = this.#lookup(type === PCAPNG_EPB ? u32(b, 8, le) : u16(b, 8, le), at, kind);
     if (ifc === undefined) return undefined;
     splitTicks(u32(b, 12, le), u32(b, 16, le), ifc.tsresol);
-    let direction: Direction = DIRECTION_UNKNOWN;
+    let direction: CaptureDirection = DIRECTION_UNKNOWN;
     const end = b.length - 4;
     for (let o = 28 + pad4(caplen); o + 4 <= end;) {
       const code = u16(b, o, le);
@@ -553,7 +553,7 @@ export class CaptureParser {
       }
       if (code === OPT_EPB_FLAGS && olen === 4) {
         const d = u32(b, o + 4, le) & 3;
-        direction = d === 3 ? DIRECTION_UNKNOWN : d as Direction;
+        direction = d === 3 ? DIRECTION_UNKNOWN : d as CaptureDirection;
       }
       o += 4 + pad4(olen);
     }

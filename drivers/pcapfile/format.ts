@@ -219,16 +219,16 @@ export const DIRECTION_OUTBOUND = 2;
  * The direction of a packet as stored in pcapng `epb_flags`:
  * {@linkcode DIRECTION_UNKNOWN}, {@linkcode DIRECTION_INBOUND} or
  * {@linkcode DIRECTION_OUTBOUND}.
-
  *
  * @example
  * ```ts
- * import { DIRECTION_OUTBOUND, type Direction } from "./mod.ts";
+ * import { DIRECTION_OUTBOUND, type CaptureDirection } from "./mod.ts";
  * import assert from "node:assert/strict";
- * const d: Direction = DIRECTION_OUTBOUND;
+ * const d: CaptureDirection = DIRECTION_OUTBOUND;
  * assert.equal(d, 2);
- * ``` */
-export type Direction = 0 | 1 | 2;
+ * ```
+ */
+export type CaptureDirection = 0 | 1 | 2;
 
 /**
  * The container format of a capture file.

@@ -171,11 +171,23 @@ export function parseCapture(
 
 /**
  * What {@linkcode CaptureReaderSync} and {@linkcode CaptureReader} share: the
- * parser, what it found so far, and one step of their reading loops.
+ * parser, what it found so far, and one step of their reading loops. Not
+ * made directly: read through one of the two.
+ *
+ * @example
+ * ```ts
+ * import { CaptureReaderBase, CaptureReaderSync, PcapWriter } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * const w = new PcapWriter({ linkType: 1 });
+ * w.write({ timestamp: 0, data: new Uint8Array([7]) });
+ * const reader: CaptureReaderBase = new CaptureReaderSync([w.bytes()]);
+ * assert.equal(reader.count, 0);
+ * ```
  */
-abstract class ParserReader {
+export abstract class CaptureReaderBase {
   readonly #parser: CaptureParser;
 
+  /** A reader whose parser takes `options` (limits and warning callback). */
   constructor(options: CaptureStreamOptions) {
     this.#parser = new CaptureParser(options);
   }
@@ -250,7 +262,7 @@ abstract class ParserReader {
  * assert.equal(reader.error, null);
  * ```
  */
-export class CaptureReaderSync extends ParserReader implements Iterable<CaptureRecord> {
+export class CaptureReaderSync extends CaptureReaderBase implements Iterable<CaptureRecord> {
   readonly #pull: () => Uint8Array | null;
   #onDone: (() => void) | null;
   #closed = false;
@@ -322,7 +334,7 @@ export class CaptureReaderSync extends ParserReader implements Iterable<CaptureR
  * assert.equal(reader.error, null);
  * ```
  */
-export class CaptureReader extends ParserReader implements AsyncIterable<CaptureRecord> {
+export class CaptureReader extends CaptureReaderBase implements AsyncIterable<CaptureRecord> {
   readonly #pull: () => Promise<Uint8Array | null>;
   #cancel: (() => Promise<void>) | null;
   #closed = false;

@@ -13,8 +13,8 @@
  */
 import { type CaptureSink, SinkWriter } from "./_sink.ts";
 import {
+  type CaptureDirection,
   DEFAULT_SNAPLEN,
-  type Direction,
   PCAP_FILE_HEADER_LEN,
   PCAP_MAGIC_MICRO,
   PCAP_RECORD_HEADER_LEN,
@@ -51,7 +51,7 @@ export interface CaptureWriteRecord {
   /** pcapng interface id (default 0); ignored by {@linkcode PcapWriter}. */
   readonly interfaceId?: number;
   /** pcapng `epb_flags` direction; ignored by {@linkcode PcapWriter}. */
-  readonly direction?: Direction;
+  readonly direction?: CaptureDirection;
 }
 
 /**

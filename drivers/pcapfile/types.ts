@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Direction } from "./format.ts";
+import type { CaptureDirection } from "./format.ts";
 
 /**
  * One captured packet.
@@ -50,8 +50,8 @@ export interface CaptureRecord {
    * {@linkcode CaptureInterface.localId}).
    */
   readonly interfaceId: number;
-  /** Direction from pcapng `epb_flags`, else {@linkcode DIRECTION_UNKNOWN} (0). */
-  readonly direction: Direction;
+  /** CaptureDirection from pcapng `epb_flags`, else {@linkcode DIRECTION_UNKNOWN} (0). */
+  readonly direction: CaptureDirection;
   /** Byte offset in the file of the record header (pcap) or block (pcapng). */
   readonly fileOffset: number;
 }

@@ -82,6 +82,12 @@ export class TcpEndpoint {
   scope = -1;
   /** Next endpoint in the demux chain. */
   hashNext: TcpEndpoint | undefined = undefined;
+  /**
+   * The tuple's hash in the connection table (`table.ts`), stored by its
+   * insert: removal, regrowth and the TIME-WAIT record reuse it, hashing
+   * nothing again. -1 until inserted.
+   */
+  tupleHash = -1;
   /** Opened by a listener (passive) rather than by connect(). */
   readonly passive: boolean;
 

@@ -59,9 +59,10 @@ export function tupleHash(key: KeyedHash, la: IpKey, lp: number, ra: IpKey, rp: 
 /**
  * {@linkcode tupleHash} under one key, remembering the last tuple it
  * hashed: a segment's tuple is hashed once for the connection table, the
- * TIME-WAIT table (`revive`, `has`) and the insertion that follows a miss,
- * and a closing connection's once for both its removal and its record.
- * Shared by a stack's two tables.
+ * TIME-WAIT table (`revive`, `has`) and the insertion that follows a miss.
+ * The insertion stores the hash in the endpoint (`tupleHash`), so its
+ * removal and its TIME-WAIT record hash nothing. Shared by a stack's two
+ * tables.
  *
  * @example
  * ```ts
@@ -161,8 +162,9 @@ export class ConnTable {
       this.#resize(Math.max(INITIAL_BUCKETS, 2 * this.#buckets.length));
     }
     const buckets = this.#buckets;
-    const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
-      (buckets.length - 1);
+    const hash = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    ep.tupleHash = hash;
+    const i = hash & (buckets.length - 1);
     ep.hashNext = buckets[i];
     buckets[i] = ep;
     this.#size++;
@@ -173,8 +175,7 @@ export class ConnTable {
     if (ep === this.#lastFound) this.#lastFound = null;
     if (this.#size === 0) return;
     const buckets = this.#buckets;
-    const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
-      (buckets.length - 1);
+    const i = ep.tupleHash & (buckets.length - 1);
     let cur = buckets[i];
     let prev: TcpEndpoint | undefined;
     while (cur !== undefined && cur !== ep) {
@@ -199,8 +200,7 @@ export class ConnTable {
       let ep = old[b];
       while (ep !== undefined) {
         const next = ep.hashNext;
-        const i = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort) &
-          (n - 1);
+        const i = ep.tupleHash & (n - 1);
         ep.hashNext = buckets[i];
         buckets[i] = ep;
         ep = next;

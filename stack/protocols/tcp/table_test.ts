@@ -78,6 +78,31 @@ Deno.test("ConnTable: every connection is found while the buckets grow and shrin
   assert.deepEqual([...table], []);
 });
 
+/** A key that counts its HalfSipHash runs. */
+class CountingHash extends KeyedHash {
+  runs = 0;
+  override hash(a: number, b: number, c: number, d: number): number {
+    this.runs++;
+    return super.hash(a, b, c, d);
+  }
+}
+
+Deno.test("ConnTable: each connection's tuple is hashed once, at insert (stored in the endpoint): regrowth and removal hash nothing", () => {
+  const words = [0x01234567, 0x89abcdef];
+  const key = new CountingHash({ nextU32: () => words.shift()! >>> 0 });
+  const table = new ConnTable(new TupleHasher(key));
+  const eps = Array.from({ length: 1000 }, (_, i) => fakeEndpoint(1000 + i));
+  for (const e of eps) table.insert(e); // the buckets double six times
+  assert.equal(key.runs, 1000);
+  for (const e of eps) {
+    assert.equal(e.tupleHash, tupleHash(KEY, 0x0a000002, e.localPort, 0x0a000001, 40000));
+  }
+  for (const e of eps) table.remove(e); // and halve back
+  assert.equal(key.runs, 1000);
+  assert.equal(table.size, 0);
+  assert.equal(table.lookup(0x0a000002, 1000, 0x0a000001, 40000), undefined);
+});
+
 /**
  * Pairs of (local port, remote port) whose tuples 10.0.0.2 ↔ 10.0.0.1 have
  * the same 30-bit hash under `key`: a birthday search over local ports

@@ -286,7 +286,7 @@ export class TimeWaitTable {
       this.#v6[2 * row] = ep.localAddr;
       this.#v6[2 * row + 1] = ep.remoteAddr as string;
     }
-    const hash = this.#hasher.hash(ep.localAddr, ep.localPort, ep.remoteAddr, ep.remotePort);
+    const hash = ep.tupleHash; // the connection table's, stored at its insert
     w[o + W_HASH] = hash;
     const h = hash & (this.#heads.length - 1);
     w[o + W_NEXT] = this.#heads[h]!;

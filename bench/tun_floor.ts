@@ -4,7 +4,7 @@
  * no stack in the way. Needs root, gcc, iproute2, iputils ping, util-linux
  * `chrt` (for `--rt`).
  *
- * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt]`
+ * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt] [--base DIR] [--warmup N]`
  *
  * Each responder attaches to `tun0` in a private network namespace and
  * answers ICMP echo requests (addresses swapped, type 0, checksum fixed
@@ -17,10 +17,12 @@
  * - `up-block`, `up-poll`, `up-spin`: the stack itself, `cli.ts up --driver
  *   tun` with `--wait block`, `--wait poll` or `--wait spin=2500` (offloads
  *   on, as `up` runs by default), so that floor and stack are measured side
- *   by side at the same load.
+ *   by side at the same load;
+ * - `base-block`: `up --wait block` of another checkout (`--base DIR`, a
+ *   `git worktree` of an older commit), interleaved with this tree's.
  *
  * Each run starts each responder afresh, warms it with
- * {@linkcode WARM_UP_PINGS} pings, and pings it in turn (interleaved, so
+ * {@linkcode WARM_UP_PINGS} pings (`--warmup N`: N), and pings it in turn (interleaved, so
  * load changes hit all alike) as `tun_bench.ts ping` does: 500 pings 2 ms apart (paced), 50
  * pings 100 ms apart (idle); lost pings count as slower than any reply.
  * Prints each run, then per responder the median and range over the runs
@@ -46,6 +48,7 @@ const RESPONDERS = [
   "up-block",
   "up-poll",
   "up-spin",
+  "base-block",
 ] as const;
 type Responder = typeof RESPONDERS[number];
 /**
@@ -63,6 +66,8 @@ type Responder = typeof RESPONDERS[number];
 const WARM_UP_PINGS = 2_000;
 /** Longest life of one responder process, s: a run's pings take ~8 s. */
 const RESPONDER_SECONDS = 60;
+/** Seconds a responder lives: more for a longer warm-up (`--warmup`, 2,000 pings a second). */
+let responderSeconds = RESPONDER_SECONDS;
 
 const line = (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t + "\n"));
 
@@ -84,12 +89,18 @@ async function compile(dir: string): Promise<string> {
 }
 
 /** The command line of `responder` (run inside the namespace). */
-function responderCommand(responder: Responder, binary: string, rt: boolean): string[] {
+function responderCommand(
+  responder: Responder,
+  binary: string,
+  rt: boolean,
+  base: string | undefined,
+): string[] {
   const [lang, mode] = responder.split("-") as [string, string];
   const prefix = rt ? ["chrt", "-f", "50"] : [];
   if (lang === "c") return [...prefix, binary, "tun0", mode];
-  if (lang === "up") {
-    const cli = new URL("../cli.ts", import.meta.url).pathname;
+  if (lang === "up" || lang === "base") {
+    if (lang === "base" && base === undefined) throw new TypeError("base-block needs --base DIR");
+    const cli = lang === "base" ? `${base}/cli.ts` : new URL("../cli.ts", import.meta.url).pathname;
     return [
       ...prefix,
       Deno.execPath(),
@@ -117,7 +128,7 @@ function responderCommand(responder: Responder, binary: string, rt: boolean): st
     script,
     "tun0",
     mode,
-    String(RESPONDER_SECONDS),
+    String(responderSeconds),
   ];
 }
 
@@ -127,7 +138,7 @@ async function startResponder(
   command: string[],
 ): Promise<{ stop(): Promise<void> }> {
   const child = new Deno.Command("ip", {
-    args: ["netns", "exec", netns, "timeout", String(RESPONDER_SECONDS), ...command],
+    args: ["netns", "exec", netns, "timeout", String(responderSeconds), ...command],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -189,7 +200,18 @@ async function main(): Promise<void> {
     line(`tun_floor: skipped: ${why}`);
     return;
   }
-  const args = Deno.args.filter((a) => a !== "--rt");
+  const valueOf = (flag: string) => {
+    const at = Deno.args.indexOf(flag);
+    return at >= 0 ? Deno.args[at + 1] : undefined;
+  };
+  const base = valueOf("--base");
+  const warmUp = Number(valueOf("--warmup") ?? WARM_UP_PINGS);
+  if (!Number.isInteger(warmUp) || warmUp < 0) throw new TypeError("--warmup: a whole number");
+  responderSeconds = RESPONDER_SECONDS + Math.ceil(warmUp / 1000);
+  const args = Deno.args.filter((a, i) =>
+    a !== "--rt" && !["--base", "--warmup"].includes(a) &&
+    !["--base", "--warmup"].includes(Deno.args[i - 1] ?? "")
+  );
   const rt = Deno.args.includes("--rt");
   const runs = Math.max(1, Number(args[0] ?? 3) | 0);
   const chosen =
@@ -213,9 +235,9 @@ async function main(): Promise<void> {
     );
     for (let r = 0; r < runs; r++) {
       for (const responder of chosen) {
-        const proc = await startResponder(netns, responderCommand(responder, binary, rt));
+        const proc = await startResponder(netns, responderCommand(responder, binary, rt, base));
         try {
-          await ping(netns, WARM_UP_PINGS, "0.0005", rt);
+          if (warmUp > 0) await ping(netns, warmUp, "0.0005", rt);
           for (let k = 0; k < kinds.length; k++) {
             const kind = kinds[k]!;
             const f = await ping(netns, kind.count, kind.interval, rt);

@@ -932,6 +932,31 @@ export class PacketPool {
   }
 
   /**
+   * Treats the pool as busy now: its small buffers come from a 64 KiB
+   * checksum arena from here on, as after {@linkcode BUSY_POOL_ALLOCS}
+   * allocations. For a pool known to be busy (a TUN device's, at start), so
+   * that the move, ~1 ms the first time in a process (the in-place sum's
+   * WebAssembly is compiled and checked), is not inside a packet's
+   * `alloc()`. Costs what the move costs anyway: 64 KiB (one wasm page,
+   * committed as its buffers are first used). Nothing once moved, or where
+   * no arena is available (then the count decides, as before).
+   *
+   * @returns Whether the small buffers now come from an arena.
+   *
+   * @example
+   * ```ts
+   * import { PacketPool } from "./packet.ts";
+   * const pool = new PacketPool();
+   * pool.useArenaNow(); // true where WebAssembly SIMD is available
+   * pool.alloc(60).release();
+   * ```
+   */
+  useArenaNow(): boolean {
+    this.#moveToArena();
+    return this.#slabSize >= ARENA_SLAB_SIZE;
+  }
+
+  /**
    * A busy pool whose slabs are still under 64 KiB: checksums over its
    * buffers take the copy path (a view, a copy into wasm memory). Carve from
    * a 64 KiB checksum arena from now on and retire the small slabs' buffers;

@@ -70,6 +70,25 @@ Deno.test("a busy PacketPool drops small-slab buffers released after the move", 
   assert.equal(pool.outstanding, 0);
 });
 
+Deno.test("PacketPool.useArenaNow moves to the arena before the count, once", () => {
+  const pool = new PacketPool();
+  const first = pool.alloc(60);
+  assert.equal(pool.useArenaNow(), ARENAS);
+  const p = pool.alloc(1500);
+  if (ARENAS) assert.equal(p.buf.buffer.byteLength, 65536);
+  else assert.equal(p.buf.buffer.byteLength, SMALL_BUFFER_SIZE * 2);
+  p.release();
+  first.release();
+  // The count's move finds it done: the same arena buffer keeps coming back.
+  for (let i = 2; i <= BUSY_POOL_ALLOCS + 1; i++) {
+    const q = pool.alloc(1500);
+    assert.equal(q, p);
+    q.release();
+  }
+  assert.equal(pool.useArenaNow(), ARENAS);
+  assert.equal(pool.outstanding, 0);
+});
+
 // Last in this file: it keeps every arena of the isolate.
 Deno.test("a busy PacketPool stays on its small slab while no arena is free", () => {
   const held: ArrayBuffer[] = [];

@@ -461,6 +461,9 @@ export class TunIo {
     let idle = false;
     // Blocking wait only: idle checks in a row since the last worker-thread poll.
     let checks = 0;
+    // A device's pool is a busy one: its checksum arena now, not ~1 ms inside
+    // the 1,024th frame's alloc() (issue #13).
+    port.pool.useArenaNow();
     while (!this.#closing) {
       // One batch for the stack: work it coalesces (ACKs) is done once, at the end.
       port.beginBatch?.();

@@ -19,6 +19,7 @@ import type { DriverPort } from "../../stack/driver.ts";
 import { RealTimeRunner } from "./runner.ts";
 import { findEventLoopEpoll } from "./block_wait.ts";
 import { SystemClock } from "../../stack/clock.ts";
+import { CHECKSUM_BACKEND, isChecksumArena } from "../../stack/wire/checksum.ts";
 
 const ignore = Deno.build.os !== "linux" ||
   Deno.permissions.querySync({ name: "ffi" }).state !== "granted";
@@ -91,12 +92,12 @@ Deno.test({
   async fn() {
     const p = pair();
     const pool = new PacketPool();
-    const got: { start: number; bytes: number[] }[] = [];
+    const got: { start: number; bytes: number[]; arena: boolean }[] = [];
     let batches = 0;
     for (let i = 1; i <= 5; i++) p.write(new Uint8Array(i).fill(i));
     p.io.onBatch = () => void batches++;
     const loop = p.io.start(port(pool, (pkt) => {
-      got.push({ start: pkt.start, bytes: [...pkt.data] });
+      got.push({ start: pkt.start, bytes: [...pkt.data], arena: isChecksumArena(pkt.buf.buffer) });
       pkt.release();
     }));
     await until(() => got.length === 5);
@@ -111,6 +112,8 @@ Deno.test({
       5,
     ]]);
     assert.ok(got.every((g) => g.start === DEFAULT_HEADROOM));
+    // The device's pool moved to its checksum arena at start, not at the 1,024th frame.
+    assert.ok(got.every((g) => g.arena === (CHECKSUM_BACKEND === "wasm-simd")));
     assert.equal(batches, p.io.stats.rxBatches);
     assert.ok(batches >= 1);
     assert.equal(p.io.stats.rxPackets, 5);

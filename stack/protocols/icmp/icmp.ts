@@ -30,7 +30,13 @@ import type {
 import { Ipv4SendFlags } from "../../services.ts";
 import { pingOutcome, ProbeTable, unsentProbe as unsent } from "../../ip/probe_table.ts";
 import { formatIpv4Address, isIpv4Loopback } from "../../wire/address.ts";
-import { finishChecksum, pseudoHeaderSumV4, sumBytes, sumRange } from "../../wire/checksum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  sumBytes,
+  sumRange,
+  updateChecksum16,
+} from "../../wire/checksum.ts";
 import {
   buildIcmpError,
   checkQuote,
@@ -52,6 +58,7 @@ import {
   ipv4TotalLength,
 } from "../../wire/ipv4_fields.ts";
 import {
+  icmpv4ChecksumField,
   icmpv4Code,
   icmpv4NextHopMtu,
   icmpv4Pointer,
@@ -289,8 +296,19 @@ export const icmpPlugin: ProtocolPlugin = {
       reply.buf.set(pkt.buf.subarray(s, pkt.end), r);
       setIcmpv4Type(reply.dv, r, ECHO_REPLY);
       setIcmpv4Code(reply.dv, r, 0);
-      setIcmpv4ChecksumField(reply.dv, r, 0);
-      setIcmpv4ChecksumField(reply.dv, r, finishChecksum(sumRange(reply.buf, r, reply.end)));
+      // The request's checksum is verified and only its first word changes:
+      // updated (RFC 1624), not summed again (issue #13: one pass less of a
+      // cold echo). 0 may stand for an all-zero reply, whose field is 0xffff.
+      let ck = updateChecksum16(
+        icmpv4ChecksumField(pkt.dv, s),
+        pkt.dv.getUint16(s),
+        ECHO_REPLY << 8,
+      );
+      if (ck === 0) {
+        setIcmpv4ChecksumField(reply.dv, r, 0);
+        ck = finishChecksum(sumRange(reply.buf, r, reply.end));
+      }
+      setIcmpv4ChecksumField(reply.dv, r, ck);
       // RFC 1122 §3.2.2.6: Record Route and Timestamp come back (IPv4 adds our entry).
       let opt: Uint8Array | undefined;
       if ((pkt.flags & ECHO_OPTIONS) !== 0 && pkt.l3 >= 0) {

@@ -4,6 +4,7 @@ import {
   checkEthernet,
   checkIcmp,
   checkIpv4,
+  checksum,
   ethernetFrame,
   type Host,
   type HostOptions,
@@ -42,6 +43,28 @@ function icmpFrame(icmp: Uint8Array, dst = "10.0.0.1", dstMac = US): Uint8Array 
     ipv4Packet({ src: "10.0.0.9", dst, protocol: 1 }, icmp),
   );
 }
+
+Deno.test("icmp's echo reply checksum equals a full recomputation, all-zero reply too", () => {
+  const h = host();
+  const cases = [
+    { identifier: 0, sequence: 0, data: new Uint8Array(0) }, // the reply is all zero: 0xffff
+    { identifier: 0, sequence: 0, data: new Uint8Array(0), code: 5 },
+    { identifier: 0xffff, sequence: 0xffff, data: new Uint8Array(7).fill(0xff) },
+    { identifier: 0xf7ff, sequence: 0, data: new Uint8Array(0) }, // field 0 in the request
+    { identifier: 1, sequence: 2, data: Uint8Array.from({ length: 56 }, (_, i) => i) },
+  ];
+  for (const c of cases) {
+    const out = h.inject(icmpFrame(icmpEcho(c)));
+    assert.equal(out.length, 1);
+    const icmp = out[0]!.subarray(14 + 20);
+    const full = icmp.slice();
+    full[2] = full[3] = 0;
+    assert.equal((icmp[2]! << 8) | icmp[3]!, checksum(full), JSON.stringify(c));
+    assert.equal(icmp[0], 0);
+    assert.equal(icmp[1], 0);
+  }
+  h.finish();
+});
 
 Deno.test("icmp answers an echo request with the same identifier, sequence and data", () => {
   const h = host();

@@ -1,0 +1,197 @@
+/**
+ * The cold echo (issue #13): one ICMP echo through the stack in memory,
+ * timed warm (right after the previous one) and cold (after the CPU caches
+ * were flushed by walking a large buffer, after a 100 ms sleep, or both), so
+ * that what an idle ping costs in JavaScript can be measured without TUN,
+ * without ping and with less sensitivity to the machine's load.
+ *
+ * The stack is `up`'s: `createStack` with the default plugins and a
+ * `SystemClock`, one raw-IP interface 10.0.0.2/24. The driver does what the
+ * TUN loop does per frame (`drivers/tun/io.ts`): `beginBatch`, `pool.alloc`,
+ * the bytes copied in where `read()` would put them, `receive`, `endBatch`;
+ * the reply's `transmit` takes its length and releases it. Timed: from
+ * `beginBatch` to the reply's `transmit` (the reply is written inside
+ * `receive`).
+ *
+ * ```sh
+ * deno run -A bench/cold_echo_bench.ts [RUNS] [MODES] [BASE_DIR]
+ * ```
+ * - RUNS (default 3): fresh processes per mode; with BASE_DIR, the same
+ *   number for that checkout, interleaved with this tree's;
+ * - MODES (default all), comma-separated: `warm` (echoes back to back),
+ *   `evict` (a 64 MiB buffer walked between echoes), `block` (the JS thread
+ *   asleep 100 ms in `Atomics.wait`, as `up --wait block` sleeps in
+ *   `poll()`), `sleep` (100 ms in the event loop: `setTimeout`), `spin`
+ *   (100 ms busy-waiting on `performance.now()`);
+ * - each process warms the stack with 2,000 echoes (as `bench/tun_floor.ts`
+ *   does over TUN), then times 300 echoes (`warm`: 5,000).
+ * Prints, per mode and tree, the median (range) of the runs' medians and
+ * p99s in µs, and the load average.
+ *
+ * `--child MODE [ROOT]` runs one process (prints one JSON line).
+ *
+ * What it showed (session 15, load 3-4, 2 runs each): warm 1.0 µs; evict
+ * 12-17 µs; block, sleep and spin alike, 45-60 µs. So it is the time away,
+ * not the sleep, that makes the echo cold: 10 ms of spinning already gives
+ * 27-57 µs on this shared machine (other processes run on the core
+ * meanwhile), and walking 64 MiB of data evicts less than they do (code,
+ * TLBs, branch predictors). An echo through a second, warm stack just
+ * before the cold one (same code, other objects) leaves 12 µs of the 60:
+ * most of the cold cost is code, not the stack's data.
+ *
+ * @module
+ */
+import { median } from "./_stats.ts";
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+const line = (t: string) => void Deno.stdout.writeSync(new TextEncoder().encode(t + "\n"));
+const WARMUP = 2_000;
+const EVICT_BYTES = 64 << 20;
+const SLEEP_MS = 100;
+const MODES = ["warm", "evict", "block", "sleep", "spin"] as const;
+type Mode = typeof MODES[number];
+
+/** An IPv4 ICMP echo request 10.0.0.1 → 10.0.0.2 with 56 data bytes (as ping sends). */
+function echoRequest(id: number, seq: number): Uint8Array {
+  const f = new Uint8Array(84);
+  f.set([0x45, 0, 0, 84, 0, 0, 0x40, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+  f[4] = seq >> 8;
+  f[5] = seq & 0xff;
+  putChecksum(f, 0, 20, 10);
+  f.set([8, 0, 0, 0, id >> 8, id & 0xff, seq >> 8, seq & 0xff], 20);
+  for (let i = 28; i < 84; i++) f[i] = i;
+  putChecksum(f, 20, 84, 22);
+  return f;
+}
+
+function putChecksum(f: Uint8Array, from: number, to: number, at: number): void {
+  let s = 0;
+  for (let i = from; i < to; i += 2) s += (f[i]! << 8) | (f[i + 1] ?? 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  s = ~s & 0xffff;
+  f[at] = s >> 8;
+  f[at + 1] = s & 0xff;
+}
+
+/** The TUN loop's per-frame work, with the `read()` a copy. */
+class EchoDriver {
+  readonly linkType = 101;
+  readonly mtu = 1500;
+  port: Any = null;
+  replies = 0;
+  repliedAt = 0;
+  attach(port: Any): void {
+    this.port = port;
+  }
+  transmit(pkt: Any): void {
+    this.repliedAt = performance.now();
+    if (pkt.end - pkt.start === 84) this.replies++;
+    pkt.release();
+  }
+  close(): void {}
+  /** One frame as the TUN loop hands it over; returns the µs to the reply. */
+  echo(frame: Uint8Array): number {
+    const port = this.port;
+    const t0 = performance.now();
+    port.beginBatch?.();
+    const pkt = port.pool.alloc(1500 + 14);
+    pkt.buf.set(frame, pkt.start);
+    pkt.end = pkt.start + frame.length;
+    port.receive(pkt);
+    port.endBatch?.();
+    return (this.repliedAt - t0) * 1000;
+  }
+}
+
+/** Touches every cache line of a 64 MiB buffer (and so most of the L3 and the TLB). */
+function evict(buf: Int32Array): number {
+  let s = 0;
+  for (let i = 0; i < buf.length; i += 16) s += buf[i]! + (buf[i] = i);
+  return s;
+}
+
+async function child(mode: Mode, root: string): Promise<void> {
+  const mod: Any = await import(`${root}mod.ts`);
+  const driver = new EchoDriver();
+  const stack = mod.createStack({ seed: 1, clock: new mod.SystemClock() });
+  stack.addInterface({ name: "tun0", driver, addresses: ["10.0.0.2/24"] });
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 256; i++) frames.push(echoRequest(0x1234, i));
+  let seq = 0;
+  const big = new Int32Array(EVICT_BYTES / 4);
+  let sink = 0;
+  const gate = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < WARMUP; i++) {
+    driver.echo(frames[seq++ & 255]!);
+    if ((i & 63) === 0) stack.poll();
+  }
+  const n = mode === "warm" ? 5_000 : 300;
+  const times: number[] = [];
+  const before = driver.replies;
+  for (let i = 0; i < n; i++) {
+    if (mode === "evict") sink += evict(big);
+    if (mode === "sleep") await new Promise((r) => setTimeout(r, SLEEP_MS));
+    else if (mode === "block") Atomics.wait(gate, 0, 0, SLEEP_MS);
+    else if (mode === "spin") {
+      const until = performance.now() + SLEEP_MS;
+      while (performance.now() < until);
+    } else if ((i & 63) === 0) stack.poll();
+    times.push(driver.echo(frames[seq++ & 255]!));
+  }
+  if (driver.replies - before !== n) {
+    throw new Error(`${n - driver.replies + before} echoes not answered`);
+  }
+  times.sort((a, b) => a - b);
+  const p99 = times[Math.min(n - 1, Math.ceil(n * 0.99) - 1)]!;
+  line(JSON.stringify({ median: median(times), p99, sink: sink & 1 }));
+  stack.close();
+}
+
+function fmt(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  return `${median(s).toFixed(1)} (${s[0]!.toFixed(1)}-${s[s.length - 1]!.toFixed(1)})`;
+}
+
+async function main(): Promise<void> {
+  if (Deno.args[0] === "--child") {
+    const root = Deno.args[2] === undefined
+      ? new URL("..", import.meta.url).href
+      : `file://${Deno.args[2]}/`;
+    return await child(Deno.args[1] as Mode, root);
+  }
+  const runs = Number(Deno.args[0] ?? 3);
+  const modes = (Deno.args[1] ?? MODES.join(",")).split(",") as Mode[];
+  for (const m of modes) if (!MODES.includes(m)) throw new TypeError(`Unknown mode ${m}`);
+  const base = Deno.args[2];
+  const trees: (string | undefined)[] = base === undefined ? [undefined] : [undefined, base];
+  const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
+  line(`load ${load()} at ${new Date().toISOString()}`);
+  const self = new URL(import.meta.url).pathname;
+  for (const m of modes) {
+    const res = trees.map(() => ({ med: [] as number[], p99: [] as number[] }));
+    for (let r = 0; r < runs; r++) {
+      for (let t = 0; t < trees.length; t++) {
+        const args = ["run", "-A", "--no-check", self, "--child", m];
+        if (trees[t] !== undefined) args.push(trees[t]!);
+        const out = await new Deno.Command(Deno.execPath(), { args, stderr: "inherit" }).output();
+        if (!out.success) throw new Error(`child ${m} failed`);
+        const j = JSON.parse(new TextDecoder().decode(out.stdout));
+        res[t]!.med.push(j.median);
+        res[t]!.p99.push(j.p99);
+      }
+    }
+    trees.forEach((t, i) => {
+      const r = res[i]!;
+      line(
+        `${m.padEnd(6)} ${(t ?? "this tree").padEnd(20)} median ${fmt(r.med)} µs, p99 ${
+          fmt(r.p99)
+        } µs (${runs} runs)`,
+      );
+    });
+  }
+  line(`load ${load()} at ${new Date().toISOString()}`);
+}
+
+await main();

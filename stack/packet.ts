@@ -13,9 +13,11 @@
  * if it needs only one buffer at a time, so checksums over its packets are
  * summed where they lie instead of copied into WebAssembly memory. Medium
  * buffers (a jumbo frame) are carved from checksum arenas too, 4 to 64 per
- * arena, and are never held past receive (see {@linkcode PacketPool.takeHold});
- * one kept long (a TCP send queue's chunk) comes from
- * {@linkcode PacketPool.allocKept} instead, in a store of its own.
+ * arena, and are never held past receive (see {@linkcode PacketPool.takeHold}).
+ * A small or medium buffer kept long (a TCP send queue's chunk, a UDP
+ * socket's queued datagram, an assembly buffer) comes from
+ * {@linkcode PacketPool.allocKept} instead, in a store of its own: one
+ * carved buffer kept keeps its whole slab or arena alive.
  * Large buffers each have a backing store of their own, exactly their size:
  * a large buffer kept long (a held super-segment) keeps nothing else alive.
  *
@@ -310,11 +312,18 @@ export class PacketBuffer {
   // Who made the shares (share(sharer)): told when makeWritable moves them.
   #sharer: PacketSharer | null = null;
 
+  /**
+   * @internal Whether it came from {@linkcode PacketPool.allocKept}: a store
+   * of its own, back to that method's free list on release.
+   */
+  readonly kept: boolean;
+
   /** Wraps `buf`; use {@linkcode PacketPool.alloc} or {@linkcode PacketBuffer.wrap} instead. */
-  constructor(buf: Uint8Array, pool: PacketPool | null) {
+  constructor(buf: Uint8Array, pool: PacketPool | null, kept = false) {
     this.buf = buf;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#pool = pool;
+    this.kept = kept;
   }
 
   /** A packet over `bytes` with no headroom and no pool (tests, one-off frames). */
@@ -702,7 +711,8 @@ export class PacketBuffer {
 export class PacketPool {
   readonly #small: PacketBuffer[] = [];
   readonly #medium: PacketBuffer[] = [];
-  /** Free medium buffers of {@linkcode allocKept}, each in a store of its own. */
+  /** Free small and medium buffers of {@linkcode allocKept}, each in a store of its own. */
+  readonly #smallOwn: PacketBuffer[] = [];
   readonly #mediumOwn: PacketBuffer[] = [];
   readonly #large: PacketBuffer[] = [];
   readonly #maxFreeSmall: number;
@@ -731,8 +741,8 @@ export class PacketPool {
   readonly #maxHolds: number;
 
   /**
-   * `maxFreeSmall` (default 8192), `maxFreeMedium` (default 128: 2 MiB,
-   * for arena-carved and {@linkcode allocKept}'s own-store ones each) and
+   * `maxFreeSmall` (default 8192) and `maxFreeMedium` (default 128: 2 MiB),
+   * for carved and {@linkcode allocKept}'s own-store ones each, and
    * `maxFreeLarge` (default 128, so 64 held: 4 MiB of 64 KiB super-segments)
    * bound how many free buffers are kept; at most half of each are held at
    * once (4096 small buffers, 8 MiB of MTU-sized segments, and 64 large), so
@@ -792,16 +802,19 @@ export class PacketPool {
 
   /**
    * As {@linkcode alloc}, for a buffer its taker keeps long and charges
-   * whole (TCP's send queue): a medium one has a backing store of its own,
-   * exactly {@linkcode MEDIUM_BUFFER_SIZE} bytes, as a large one always has,
-   * so keeping it keeps alive what is charged and not the 1 MiB arena
-   * {@linkcode alloc} would carve it from. Checksums over it take the copy
-   * path (rare: TCP's segments to an in-memory stack or a TUN with offloads
-   * are not summed). Small and large buffers are {@linkcode alloc}'s.
+   * whole (TCP's send queue, UDP's receive queues): a small or medium one
+   * has a backing store of its own, exactly {@linkcode SMALL_BUFFER_SIZE}
+   * or {@linkcode MEDIUM_BUFFER_SIZE} bytes, as a large one always has, so
+   * keeping it keeps alive what is charged and not the slab or arena (up
+   * to 1 MiB) {@linkcode alloc} would carve it from. Each class has its own
+   * free list, bounded as alloc's. Checksums over it take the copy path
+   * (rare: TCP's segments to an in-memory stack or a TUN with offloads are
+   * not summed, a queued datagram's copy never). Large buffers are
+   * {@linkcode alloc}'s.
    *
    * @example
    * ```ts
-   * import { MEDIUM_BUFFER_SIZE, PacketPool } from "./packet.ts";
+   * import { MEDIUM_BUFFER_SIZE, PacketPool, SMALL_BUFFER_SIZE } from "./packet.ts";
    * import assert from "node:assert/strict";
    * const pool = new PacketPool();
    * const chunk = pool.allocKept(8948);
@@ -809,20 +822,24 @@ export class PacketPool {
    * assert.equal(chunk.buf.buffer.byteLength, MEDIUM_BUFFER_SIZE); // nothing else in its store
    * chunk.release();
    * assert.equal(pool.allocKept(9000), chunk); // from its own free list
+   * pool.alloc(10); // a fresh pool's first buffer; the next ones share a slab
+   * const small = pool.allocKept(40);
+   * assert.equal(small.buf.buffer.byteLength, SMALL_BUFFER_SIZE);
+   * small.release();
+   * assert.equal(pool.allocKept(1000), small);
    * ```
    */
   allocKept(length: number, headroom: number = DEFAULT_HEADROOM): PacketBuffer {
     const need = length + headroom;
-    // Outside the medium class (or NaN): alloc's, which checks the arguments.
-    if (!(need > SMALL_BUFFER_SIZE && need <= MEDIUM_BUFFER_SIZE)) {
-      return this.alloc(length, headroom);
-    }
+    // Above the medium class (or NaN): alloc's, which checks the arguments.
+    if (!(need <= MEDIUM_BUFFER_SIZE)) return this.alloc(length, headroom);
     if (!Number.isInteger(length) || !Number.isInteger(headroom) || length < 0 || headroom < 0) {
       return this.alloc(length, headroom); // throws its RangeError
     }
     // As alloc's last lines (written out so that alloc, the hot path, stays as it was).
-    const p = this.#mediumOwn.pop() ??
-      new PacketBuffer(new Uint8Array(MEDIUM_BUFFER_SIZE), this);
+    const p = need <= SMALL_BUFFER_SIZE
+      ? this.#smallOwn.pop() ?? new PacketBuffer(new Uint8Array(SMALL_BUFFER_SIZE), this, true)
+      : this.#mediumOwn.pop() ?? new PacketBuffer(new Uint8Array(MEDIUM_BUFFER_SIZE), this, true);
     p.revive();
     p.reset(headroom);
     p.end = p.start + length;
@@ -912,6 +929,9 @@ export class PacketPool {
   /** @internal Called by {@linkcode PacketBuffer.release}. */
   recycle(p: PacketBuffer): void {
     this.outstanding--;
+    // allocKept's (a store of its own) and carved ones apart: each list
+    // hands out only its kind.
+    if (p.kept) return this.#recycleKept(p);
     const size = p.buf.length;
     if (size === SMALL_BUFFER_SIZE) {
       // A buffer of the small slabs a busy pool left behind goes (to the
@@ -922,13 +942,17 @@ export class PacketPool {
       }
       if (this.#small.length < this.#maxFreeSmall) this.#small.push(p);
     } else if (size === MEDIUM_BUFFER_SIZE) {
-      // allocKept's (a store of its own) and arena-carved ones apart: each
-      // list hands out only its kind.
-      const list = p.buf.buffer.byteLength === MEDIUM_BUFFER_SIZE ? this.#mediumOwn : this.#medium;
-      if (list.length < this.#maxFreeMedium) list.push(p);
+      if (this.#medium.length < this.#maxFreeMedium) this.#medium.push(p);
     } else if (size === LARGE_BUFFER_SIZE) {
       if (this.#large.length < this.#maxFreeLarge) this.#large.push(p);
     }
+  }
+
+  /** {@linkcode recycle} of an {@linkcode allocKept} buffer (kept out of it: recycle is inlined into every release). */
+  #recycleKept(p: PacketBuffer): void {
+    if (p.buf.length === SMALL_BUFFER_SIZE) {
+      if (this.#smallOwn.length < this.#maxFreeSmall) this.#smallOwn.push(p);
+    } else if (this.#mediumOwn.length < this.#maxFreeMedium) this.#mediumOwn.push(p);
   }
 
   /**

@@ -211,6 +211,19 @@ export interface PacketSharer {
 }
 
 /**
+ * @internal A small-buffer slab of a {@linkcode PacketPool} (up to 1 MiB,
+ * 512 buffers): its size and how many of its buffers are held past receive
+ * ({@linkcode PacketBuffer.hold}). One held buffer keeps the whole slab
+ * alive, so the pool bounds the slabs its holds keep, in bytes.
+ */
+export class PacketSlab {
+  /** Buffers of this slab held now. */
+  holds = 0;
+  /** @param bytes The slab's size. */
+  constructor(readonly bytes: number) {}
+}
+
+/**
  * A packet: a view over pooled bytes with headroom, plus metadata.
  *
  * Offsets (`start`, `end`, `l2`, `l3`, `l4`) index into {@linkcode buf}.
@@ -317,13 +330,21 @@ export class PacketBuffer {
    * of its own, back to that method's free list on release.
    */
   readonly kept: boolean;
+  /** @internal The small-buffer slab it was carved from, or null (a store of its own, an arena's medium buffer). */
+  readonly slab: PacketSlab | null;
 
   /** Wraps `buf`; use {@linkcode PacketPool.alloc} or {@linkcode PacketBuffer.wrap} instead. */
-  constructor(buf: Uint8Array, pool: PacketPool | null, kept = false) {
+  constructor(
+    buf: Uint8Array,
+    pool: PacketPool | null,
+    kept = false,
+    slab: PacketSlab | null = null,
+  ) {
     this.buf = buf;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#pool = pool;
     this.kept = kept;
+    this.slab = slab;
   }
 
   /** A packet over `bytes` with no headroom and no pool (tests, one-off frames). */
@@ -670,7 +691,8 @@ export class PacketBuffer {
   hold(): boolean {
     const pool = this.#pool;
     if (
-      this.#state !== LIVE || this.#held || pool === null || !pool.takeHold(this.buf.length)
+      this.#state !== LIVE || this.#held || pool === null ||
+      !pool.takeHold(this.buf.length, this.slab)
     ) return false;
     this.#held = true;
     this.#shares++;
@@ -681,7 +703,7 @@ export class PacketBuffer {
   releaseHeld(): void {
     if (!this.#held) return;
     this.#held = false;
-    this.#pool!.endHold(this.buf.length);
+    this.#pool!.endHold(this.buf.length, this.slab);
     this.unshare();
   }
 
@@ -719,6 +741,8 @@ export class PacketPool {
   readonly #maxFreeMedium: number;
   readonly #maxFreeLarge: number;
   #slab: ArrayBuffer | null = null;
+  /** The record of {@linkcode #slab}, which the buffers carved from it name. */
+  #slabRecord: PacketSlab | null = null;
   #slabSize = FIRST_SLAB_SIZE;
   #slabUsed = SLAB_SIZE;
   /** The slab medium buffers are carved from (null before the first), its size and what is used. */
@@ -738,6 +762,9 @@ export class PacketPool {
   #smallHolds = 0;
   #holds = 0;
   readonly #maxSmallHolds: number;
+  /** Bytes of the slabs small holds keep alive, and their cap (see {@linkcode heldSlabBytes}). */
+  #heldSlabBytes = 0;
+  readonly #maxHeldSlabBytes: number;
   readonly #maxHolds: number;
 
   /**
@@ -759,6 +786,9 @@ export class PacketPool {
     this.#maxFreeMedium = options.maxFreeMedium ?? 128;
     this.#maxFreeLarge = options.maxFreeLarge ?? 128;
     this.#maxSmallHolds = this.#maxFreeSmall >>> 1;
+    // What the small holds can be charged, and one slab: a small pool's
+    // first slabs (2 KiB doubling) are not refused for their sizes.
+    this.#maxHeldSlabBytes = this.#maxSmallHolds * SMALL_BUFFER_SIZE + SLAB_SIZE;
     this.#maxHolds = this.#maxFreeLarge >>> 1;
   }
 
@@ -780,7 +810,7 @@ export class PacketPool {
       if (this.#smallAllocs < BUSY_POOL_ALLOCS && ++this.#smallAllocs === BUSY_POOL_ALLOCS) {
         this.#moveToArena();
       }
-      p = this.#small.pop() ?? new PacketBuffer(this.#carve(), this);
+      p = this.#small.pop() ?? this.#carveSmall();
     } else if (need <= MEDIUM_BUFFER_SIZE) {
       p = this.#medium.pop() ?? new PacketBuffer(this.#carveMedium(), this);
     } else if (need <= LARGE_BUFFER_SIZE) {
@@ -853,9 +883,9 @@ export class PacketPool {
    * has a store of its own, else a copy of it (headroom, data and metadata)
    * in a store of its own, `pkt` released. A buffer carved from a slab or
    * arena (up to 1 MiB) keeps the whole of it alive while it is kept; the
-   * copy keeps only what it is charged. Medium copies come from
-   * {@linkcode allocKept}; small ones are plain 2 KiB buffers of no pool
-   * (the small free list stays arena-carved: its checksums are summed in place).
+   * copy keeps only what it is charged. Copies come from
+   * {@linkcode allocKept} (its own free lists: the small one of
+   * {@linkcode alloc} stays arena-carved, its checksums summed in place).
    *
    * @example
    * ```ts
@@ -879,9 +909,7 @@ export class PacketPool {
     if (buf.buffer.byteLength === buf.byteLength) return pkt;
     // The same offsets in the copy: headroom and data copied, layer offsets stay valid.
     const end = pkt.end;
-    const copy = end <= SMALL_BUFFER_SIZE
-      ? new PacketBuffer(new Uint8Array(SMALL_BUFFER_SIZE), null)
-      : this.allocKept(pkt.length, pkt.start);
+    const copy = this.allocKept(pkt.length, pkt.start);
     copy.buf.set(buf.subarray(0, end));
     copy.copyMetadataFrom(pkt);
     pkt.release();
@@ -902,11 +930,22 @@ export class PacketPool {
    * it shares its arena with others, and one kept long would keep the whole
    * arena alive (TCP holds only segments that fill half their buffer,
    * 8 KiB and more of a medium one: copied instead, as when it was large).
+   * A small buffer's hold is refused too when it would keep one more slab
+   * alive past {@linkcode heldSlabBytes}'s budget.
    */
-  takeHold(size: number): boolean {
+  takeHold(size: number, slab: PacketSlab | null = null): boolean {
     if (size === MEDIUM_BUFFER_SIZE) return false;
     if (size === SMALL_BUFFER_SIZE) {
       if (this.#smallHolds >= this.#maxSmallHolds) return false;
+      if (slab !== null && slab.holds++ === 0) {
+        // The first hold in this slab keeps all of it alive: within the budget only.
+        if (this.#heldSlabBytes + slab.bytes > this.#maxHeldSlabBytes) {
+          slab.holds = 0;
+          this.refusedHolds++;
+          return false;
+        }
+        this.#heldSlabBytes += slab.bytes;
+      }
       this.#smallHolds++;
       return true;
     }
@@ -915,11 +954,29 @@ export class PacketPool {
     return true;
   }
 
-  /** @internal Called by {@linkcode PacketBuffer.releaseHeld} with the buffer's size. */
-  endHold(size: number): void {
-    if (size === SMALL_BUFFER_SIZE) this.#smallHolds--;
-    else this.#holds--;
+  /** @internal Called by {@linkcode PacketBuffer.releaseHeld} with the buffer's size and slab. */
+  endHold(size: number, slab: PacketSlab | null = null): void {
+    if (size === SMALL_BUFFER_SIZE) {
+      this.#smallHolds--;
+      if (slab !== null && --slab.holds === 0) this.#heldSlabBytes -= slab.bytes;
+    } else this.#holds--;
   }
+
+  /**
+   * Bytes of the small-buffer slabs that held packets keep alive now
+   * ({@linkcode PacketBuffer.hold}): one held buffer keeps its whole slab.
+   * At most the bytes the pool's small holds can be charged
+   * (`maxFreeSmall / 2` buffers of {@linkcode SMALL_BUFFER_SIZE}) and one
+   * 1 MiB slab (9 MiB in a default pool): a hold
+   * that would keep another slab past that is refused (and counted in
+   * {@linkcode refusedHolds}), and its taker copies instead.
+   */
+  get heldSlabBytes(): number {
+    return this.#heldSlabBytes;
+  }
+
+  /** Holds refused because the slab they would keep alive was past the budget ({@linkcode heldSlabBytes}). */
+  refusedHolds = 0;
 
   /** Packets held past receive() now ({@linkcode PacketBuffer.hold}). */
   get held(): number {
@@ -970,6 +1027,7 @@ export class PacketPool {
       return;
     }
     this.#slab = arena;
+    this.#slabRecord = new PacketSlab(ARENA_SLAB_SIZE);
     this.#slabSize = ARENA_SLAB_SIZE;
     this.#slabUsed = 0;
     this.#retiring = this.#plainSmall - this.#small.length;
@@ -996,6 +1054,12 @@ export class PacketPool {
     return b;
   }
 
+  /** A new small buffer carved from the current slab, which it names as its own. */
+  #carveSmall(): PacketBuffer {
+    const buf = this.#carve();
+    return new PacketBuffer(buf, this, false, this.#slabRecord);
+  }
+
   #carve(): Uint8Array {
     if (this.#slabUsed + SMALL_BUFFER_SIZE > this.#slabSize) {
       // Slabs start small and double: a pool that never holds more than a few
@@ -1006,6 +1070,7 @@ export class PacketPool {
       if (this.#slab !== null && this.#slabSize < SLAB_SIZE) this.#slabSize *= 2;
       const size = this.#slabSize;
       this.#slab = (size >= 65536 ? checksumArena(size) : null) ?? new ArrayBuffer(size);
+      this.#slabRecord = new PacketSlab(size);
       this.#slabUsed = 0;
     }
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);

@@ -13,9 +13,11 @@
  * if it needs only one buffer at a time, so checksums over its packets are
  * summed where they lie instead of copied into WebAssembly memory. Medium
  * buffers (a jumbo frame) are carved from checksum arenas too, 4 to 64 per
- * arena, and are never held past receive (see {@linkcode PacketPool.takeHold});
- * one kept long (a TCP send queue's chunk) comes from
- * {@linkcode PacketPool.allocKept} instead, in a store of its own.
+ * arena, and are never held past receive (see {@linkcode PacketPool.takeHold}).
+ * A small or medium buffer kept long (a TCP send queue's chunk, a UDP
+ * socket's queued datagram, an assembly buffer) comes from
+ * {@linkcode PacketPool.allocKept} instead, in a store of its own: one
+ * carved buffer kept keeps its whole slab or arena alive.
  * Large buffers each have a backing store of their own, exactly their size:
  * a large buffer kept long (a held super-segment) keeps nothing else alive.
  *
@@ -209,6 +211,19 @@ export interface PacketSharer {
 }
 
 /**
+ * @internal A small-buffer slab of a {@linkcode PacketPool} (up to 1 MiB,
+ * 512 buffers): its size and how many of its buffers are held past receive
+ * ({@linkcode PacketBuffer.hold}). One held buffer keeps the whole slab
+ * alive, so the pool bounds the slabs its holds keep, in bytes.
+ */
+export class PacketSlab {
+  /** Buffers of this slab held now. */
+  holds = 0;
+  /** @param bytes The slab's size. */
+  constructor(readonly bytes: number) {}
+}
+
+/**
  * A packet: a view over pooled bytes with headroom, plus metadata.
  *
  * Offsets (`start`, `end`, `l2`, `l3`, `l4`) index into {@linkcode buf}.
@@ -310,11 +325,26 @@ export class PacketBuffer {
   // Who made the shares (share(sharer)): told when makeWritable moves them.
   #sharer: PacketSharer | null = null;
 
+  /**
+   * @internal Whether it came from {@linkcode PacketPool.allocKept}: a store
+   * of its own, back to that method's free list on release.
+   */
+  readonly kept: boolean;
+  /** @internal The small-buffer slab it was carved from, or null (a store of its own, an arena's medium buffer). */
+  readonly slab: PacketSlab | null;
+
   /** Wraps `buf`; use {@linkcode PacketPool.alloc} or {@linkcode PacketBuffer.wrap} instead. */
-  constructor(buf: Uint8Array, pool: PacketPool | null) {
+  constructor(
+    buf: Uint8Array,
+    pool: PacketPool | null,
+    kept = false,
+    slab: PacketSlab | null = null,
+  ) {
     this.buf = buf;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.#pool = pool;
+    this.kept = kept;
+    this.slab = slab;
   }
 
   /** A packet over `bytes` with no headroom and no pool (tests, one-off frames). */
@@ -661,7 +691,8 @@ export class PacketBuffer {
   hold(): boolean {
     const pool = this.#pool;
     if (
-      this.#state !== LIVE || this.#held || pool === null || !pool.takeHold(this.buf.length)
+      this.#state !== LIVE || this.#held || pool === null ||
+      !pool.takeHold(this.buf.length, this.slab)
     ) return false;
     this.#held = true;
     this.#shares++;
@@ -672,7 +703,7 @@ export class PacketBuffer {
   releaseHeld(): void {
     if (!this.#held) return;
     this.#held = false;
-    this.#pool!.endHold(this.buf.length);
+    this.#pool!.endHold(this.buf.length, this.slab);
     this.unshare();
   }
 
@@ -702,13 +733,16 @@ export class PacketBuffer {
 export class PacketPool {
   readonly #small: PacketBuffer[] = [];
   readonly #medium: PacketBuffer[] = [];
-  /** Free medium buffers of {@linkcode allocKept}, each in a store of its own. */
+  /** Free small and medium buffers of {@linkcode allocKept}, each in a store of its own. */
+  readonly #smallOwn: PacketBuffer[] = [];
   readonly #mediumOwn: PacketBuffer[] = [];
   readonly #large: PacketBuffer[] = [];
   readonly #maxFreeSmall: number;
   readonly #maxFreeMedium: number;
   readonly #maxFreeLarge: number;
   #slab: ArrayBuffer | null = null;
+  /** The record of {@linkcode #slab}, which the buffers carved from it name. */
+  #slabRecord: PacketSlab | null = null;
   #slabSize = FIRST_SLAB_SIZE;
   #slabUsed = SLAB_SIZE;
   /** The slab medium buffers are carved from (null before the first), its size and what is used. */
@@ -728,11 +762,14 @@ export class PacketPool {
   #smallHolds = 0;
   #holds = 0;
   readonly #maxSmallHolds: number;
+  /** Bytes of the slabs small holds keep alive, and their cap (see {@linkcode heldSlabBytes}). */
+  #heldSlabBytes = 0;
+  readonly #maxHeldSlabBytes: number;
   readonly #maxHolds: number;
 
   /**
-   * `maxFreeSmall` (default 8192), `maxFreeMedium` (default 128: 2 MiB,
-   * for arena-carved and {@linkcode allocKept}'s own-store ones each) and
+   * `maxFreeSmall` (default 8192) and `maxFreeMedium` (default 128: 2 MiB),
+   * for carved and {@linkcode allocKept}'s own-store ones each, and
    * `maxFreeLarge` (default 128, so 64 held: 4 MiB of 64 KiB super-segments)
    * bound how many free buffers are kept; at most half of each are held at
    * once (4096 small buffers, 8 MiB of MTU-sized segments, and 64 large), so
@@ -749,6 +786,9 @@ export class PacketPool {
     this.#maxFreeMedium = options.maxFreeMedium ?? 128;
     this.#maxFreeLarge = options.maxFreeLarge ?? 128;
     this.#maxSmallHolds = this.#maxFreeSmall >>> 1;
+    // What the small holds can be charged, and one slab: a small pool's
+    // first slabs (2 KiB doubling) are not refused for their sizes.
+    this.#maxHeldSlabBytes = this.#maxSmallHolds * SMALL_BUFFER_SIZE + SLAB_SIZE;
     this.#maxHolds = this.#maxFreeLarge >>> 1;
   }
 
@@ -770,7 +810,7 @@ export class PacketPool {
       if (this.#smallAllocs < BUSY_POOL_ALLOCS && ++this.#smallAllocs === BUSY_POOL_ALLOCS) {
         this.#moveToArena();
       }
-      p = this.#small.pop() ?? new PacketBuffer(this.#carve(), this);
+      p = this.#small.pop() ?? this.#carveSmall();
     } else if (need <= MEDIUM_BUFFER_SIZE) {
       p = this.#medium.pop() ?? new PacketBuffer(this.#carveMedium(), this);
     } else if (need <= LARGE_BUFFER_SIZE) {
@@ -792,16 +832,19 @@ export class PacketPool {
 
   /**
    * As {@linkcode alloc}, for a buffer its taker keeps long and charges
-   * whole (TCP's send queue): a medium one has a backing store of its own,
-   * exactly {@linkcode MEDIUM_BUFFER_SIZE} bytes, as a large one always has,
-   * so keeping it keeps alive what is charged and not the 1 MiB arena
-   * {@linkcode alloc} would carve it from. Checksums over it take the copy
-   * path (rare: TCP's segments to an in-memory stack or a TUN with offloads
-   * are not summed). Small and large buffers are {@linkcode alloc}'s.
+   * whole (TCP's send queue, UDP's receive queues): a small or medium one
+   * has a backing store of its own, exactly {@linkcode SMALL_BUFFER_SIZE}
+   * or {@linkcode MEDIUM_BUFFER_SIZE} bytes, as a large one always has, so
+   * keeping it keeps alive what is charged and not the slab or arena (up
+   * to 1 MiB) {@linkcode alloc} would carve it from. Each class has its own
+   * free list, bounded as alloc's. Checksums over it take the copy path
+   * (rare: TCP's segments to an in-memory stack or a TUN with offloads are
+   * not summed, a queued datagram's copy never). Large buffers are
+   * {@linkcode alloc}'s.
    *
    * @example
    * ```ts
-   * import { MEDIUM_BUFFER_SIZE, PacketPool } from "./packet.ts";
+   * import { MEDIUM_BUFFER_SIZE, PacketPool, SMALL_BUFFER_SIZE } from "./packet.ts";
    * import assert from "node:assert/strict";
    * const pool = new PacketPool();
    * const chunk = pool.allocKept(8948);
@@ -809,20 +852,24 @@ export class PacketPool {
    * assert.equal(chunk.buf.buffer.byteLength, MEDIUM_BUFFER_SIZE); // nothing else in its store
    * chunk.release();
    * assert.equal(pool.allocKept(9000), chunk); // from its own free list
+   * pool.alloc(10); // a fresh pool's first buffer; the next ones share a slab
+   * const small = pool.allocKept(40);
+   * assert.equal(small.buf.buffer.byteLength, SMALL_BUFFER_SIZE);
+   * small.release();
+   * assert.equal(pool.allocKept(1000), small);
    * ```
    */
   allocKept(length: number, headroom: number = DEFAULT_HEADROOM): PacketBuffer {
     const need = length + headroom;
-    // Outside the medium class (or NaN): alloc's, which checks the arguments.
-    if (!(need > SMALL_BUFFER_SIZE && need <= MEDIUM_BUFFER_SIZE)) {
-      return this.alloc(length, headroom);
-    }
+    // Above the medium class (or NaN): alloc's, which checks the arguments.
+    if (!(need <= MEDIUM_BUFFER_SIZE)) return this.alloc(length, headroom);
     if (!Number.isInteger(length) || !Number.isInteger(headroom) || length < 0 || headroom < 0) {
       return this.alloc(length, headroom); // throws its RangeError
     }
     // As alloc's last lines (written out so that alloc, the hot path, stays as it was).
-    const p = this.#mediumOwn.pop() ??
-      new PacketBuffer(new Uint8Array(MEDIUM_BUFFER_SIZE), this);
+    const p = need <= SMALL_BUFFER_SIZE
+      ? this.#smallOwn.pop() ?? new PacketBuffer(new Uint8Array(SMALL_BUFFER_SIZE), this, true)
+      : this.#mediumOwn.pop() ?? new PacketBuffer(new Uint8Array(MEDIUM_BUFFER_SIZE), this, true);
     p.revive();
     p.reset(headroom);
     p.end = p.start + length;
@@ -836,9 +883,9 @@ export class PacketPool {
    * has a store of its own, else a copy of it (headroom, data and metadata)
    * in a store of its own, `pkt` released. A buffer carved from a slab or
    * arena (up to 1 MiB) keeps the whole of it alive while it is kept; the
-   * copy keeps only what it is charged. Medium copies come from
-   * {@linkcode allocKept}; small ones are plain 2 KiB buffers of no pool
-   * (the small free list stays arena-carved: its checksums are summed in place).
+   * copy keeps only what it is charged. Copies come from
+   * {@linkcode allocKept} (its own free lists: the small one of
+   * {@linkcode alloc} stays arena-carved, its checksums summed in place).
    *
    * @example
    * ```ts
@@ -862,9 +909,7 @@ export class PacketPool {
     if (buf.buffer.byteLength === buf.byteLength) return pkt;
     // The same offsets in the copy: headroom and data copied, layer offsets stay valid.
     const end = pkt.end;
-    const copy = end <= SMALL_BUFFER_SIZE
-      ? new PacketBuffer(new Uint8Array(SMALL_BUFFER_SIZE), null)
-      : this.allocKept(pkt.length, pkt.start);
+    const copy = this.allocKept(pkt.length, pkt.start);
     copy.buf.set(buf.subarray(0, end));
     copy.copyMetadataFrom(pkt);
     pkt.release();
@@ -885,11 +930,22 @@ export class PacketPool {
    * it shares its arena with others, and one kept long would keep the whole
    * arena alive (TCP holds only segments that fill half their buffer,
    * 8 KiB and more of a medium one: copied instead, as when it was large).
+   * A small buffer's hold is refused too when it would keep one more slab
+   * alive past {@linkcode heldSlabBytes}'s budget.
    */
-  takeHold(size: number): boolean {
+  takeHold(size: number, slab: PacketSlab | null = null): boolean {
     if (size === MEDIUM_BUFFER_SIZE) return false;
     if (size === SMALL_BUFFER_SIZE) {
       if (this.#smallHolds >= this.#maxSmallHolds) return false;
+      if (slab !== null && slab.holds++ === 0) {
+        // The first hold in this slab keeps all of it alive: within the budget only.
+        if (this.#heldSlabBytes + slab.bytes > this.#maxHeldSlabBytes) {
+          slab.holds = 0;
+          this.refusedHolds++;
+          return false;
+        }
+        this.#heldSlabBytes += slab.bytes;
+      }
       this.#smallHolds++;
       return true;
     }
@@ -898,11 +954,29 @@ export class PacketPool {
     return true;
   }
 
-  /** @internal Called by {@linkcode PacketBuffer.releaseHeld} with the buffer's size. */
-  endHold(size: number): void {
-    if (size === SMALL_BUFFER_SIZE) this.#smallHolds--;
-    else this.#holds--;
+  /** @internal Called by {@linkcode PacketBuffer.releaseHeld} with the buffer's size and slab. */
+  endHold(size: number, slab: PacketSlab | null = null): void {
+    if (size === SMALL_BUFFER_SIZE) {
+      this.#smallHolds--;
+      if (slab !== null && --slab.holds === 0) this.#heldSlabBytes -= slab.bytes;
+    } else this.#holds--;
   }
+
+  /**
+   * Bytes of the small-buffer slabs that held packets keep alive now
+   * ({@linkcode PacketBuffer.hold}): one held buffer keeps its whole slab.
+   * At most the bytes the pool's small holds can be charged
+   * (`maxFreeSmall / 2` buffers of {@linkcode SMALL_BUFFER_SIZE}) and one
+   * 1 MiB slab (9 MiB in a default pool): a hold
+   * that would keep another slab past that is refused (and counted in
+   * {@linkcode refusedHolds}), and its taker copies instead.
+   */
+  get heldSlabBytes(): number {
+    return this.#heldSlabBytes;
+  }
+
+  /** Holds refused because the slab they would keep alive was past the budget ({@linkcode heldSlabBytes}). */
+  refusedHolds = 0;
 
   /** Packets held past receive() now ({@linkcode PacketBuffer.hold}). */
   get held(): number {
@@ -912,6 +986,9 @@ export class PacketPool {
   /** @internal Called by {@linkcode PacketBuffer.release}. */
   recycle(p: PacketBuffer): void {
     this.outstanding--;
+    // allocKept's (a store of its own) and carved ones apart: each list
+    // hands out only its kind.
+    if (p.kept) return this.#recycleKept(p);
     const size = p.buf.length;
     if (size === SMALL_BUFFER_SIZE) {
       // A buffer of the small slabs a busy pool left behind goes (to the
@@ -922,13 +999,17 @@ export class PacketPool {
       }
       if (this.#small.length < this.#maxFreeSmall) this.#small.push(p);
     } else if (size === MEDIUM_BUFFER_SIZE) {
-      // allocKept's (a store of its own) and arena-carved ones apart: each
-      // list hands out only its kind.
-      const list = p.buf.buffer.byteLength === MEDIUM_BUFFER_SIZE ? this.#mediumOwn : this.#medium;
-      if (list.length < this.#maxFreeMedium) list.push(p);
+      if (this.#medium.length < this.#maxFreeMedium) this.#medium.push(p);
     } else if (size === LARGE_BUFFER_SIZE) {
       if (this.#large.length < this.#maxFreeLarge) this.#large.push(p);
     }
+  }
+
+  /** {@linkcode recycle} of an {@linkcode allocKept} buffer (kept out of it: recycle is inlined into every release). */
+  #recycleKept(p: PacketBuffer): void {
+    if (p.buf.length === SMALL_BUFFER_SIZE) {
+      if (this.#smallOwn.length < this.#maxFreeSmall) this.#smallOwn.push(p);
+    } else if (this.#mediumOwn.length < this.#maxFreeMedium) this.#mediumOwn.push(p);
   }
 
   /**
@@ -971,6 +1052,7 @@ export class PacketPool {
       return;
     }
     this.#slab = arena;
+    this.#slabRecord = new PacketSlab(ARENA_SLAB_SIZE);
     this.#slabSize = ARENA_SLAB_SIZE;
     this.#slabUsed = 0;
     this.#retiring = this.#plainSmall - this.#small.length;
@@ -997,6 +1079,12 @@ export class PacketPool {
     return b;
   }
 
+  /** A new small buffer carved from the current slab, which it names as its own. */
+  #carveSmall(): PacketBuffer {
+    const buf = this.#carve();
+    return new PacketBuffer(buf, this, false, this.#slabRecord);
+  }
+
   #carve(): Uint8Array {
     if (this.#slabUsed + SMALL_BUFFER_SIZE > this.#slabSize) {
       // Slabs start small and double: a pool that never holds more than a few
@@ -1007,6 +1095,7 @@ export class PacketPool {
       if (this.#slab !== null && this.#slabSize < SLAB_SIZE) this.#slabSize *= 2;
       const size = this.#slabSize;
       this.#slab = (size >= 65536 ? checksumArena(size) : null) ?? new ArrayBuffer(size);
+      this.#slabRecord = new PacketSlab(size);
       this.#slabUsed = 0;
     }
     const b = new Uint8Array(this.#slab!, this.#slabUsed, SMALL_BUFFER_SIZE);

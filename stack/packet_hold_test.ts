@@ -6,7 +6,7 @@
  * 36.7 MB alive against 4.2 MB charged (session 10's review).
  */
 import assert from "node:assert/strict";
-import { LARGE_BUFFER_SIZE, type PacketBuffer, PacketPool } from "./packet.ts";
+import { LARGE_BUFFER_SIZE, type PacketBuffer, PacketPool, SMALL_BUFFER_SIZE } from "./packet.ts";
 
 /** Bytes of the distinct backing stores `pkts` keep reachable. */
 function pinnedBytes(pkts: readonly PacketBuffer[]): number {
@@ -90,4 +90,41 @@ Deno.test("PacketBuffer: a buffer shared by a send queue and held by a receiver 
     assert.equal(pool.outstanding, 0, order.join(" then "));
     assert.ok(pkt.released);
   }
+});
+
+Deno.test("PacketPool: held small buffers scattered one per slab keep alive at most what the pool's small holds can be charged", () => {
+  // A hostile peer's segments held by TCP's receive queue, each among other
+  // traffic the pool gets back: one held buffer per slab kept 1 MiB per
+  // 2 KiB charged (4,096 holds could keep 4 GiB).
+  const maxFreeSmall = 64; // 32 holds: 64 KiB, and a 1 MiB slab of slack
+  const pool = new PacketPool({ maxFreeSmall });
+  const budget = (maxFreeSmall / 2) * SMALL_BUFFER_SIZE + (1 << 20);
+  const held: PacketBuffer[] = [];
+  let refused = 0;
+  for (let i = 0; i < 32; i++) {
+    const burst = Array.from({ length: 600 }, () => pool.alloc(1448)); // a slab's worth and more
+    const pkt = burst[599]!;
+    if (pkt.hold()) held.push(pkt);
+    else refused++;
+    for (const p of burst) p.release();
+  }
+  assert.ok(refused > 0, "some holds were refused");
+  assert.equal(pool.refusedHolds, refused);
+  assert.ok(pool.heldSlabBytes <= budget, `${pool.heldSlabBytes} bytes of slabs held`);
+  assert.ok(pinnedBytes(held) <= budget, `the held buffers keep ${pinnedBytes(held)} bytes alive`);
+  assert.equal(pinnedBytes(held), pool.heldSlabBytes, "the pool's account is what they keep");
+  for (const p of held) p.releaseHeld();
+  assert.equal(pool.heldSlabBytes, 0);
+  assert.equal(pool.outstanding, 0);
+});
+
+Deno.test("PacketPool: held small buffers side by side in a slab are all held (a bulk transfer's segments)", () => {
+  const pool = new PacketPool();
+  const pkts = Array.from({ length: 2000 }, () => pool.alloc(1448));
+  for (const p of pkts) assert.ok(p.hold());
+  for (const p of pkts) p.release();
+  assert.equal(pool.refusedHolds, 0);
+  assert.ok(pool.heldSlabBytes <= pinnedBytes(pkts));
+  for (const p of pkts) p.releaseHeld();
+  assert.equal(pool.heldSlabBytes, 0);
 });

@@ -341,7 +341,12 @@ export class Reassembler {
       return "reasm_no_memory";
     }
     if (buf === null) {
-      d.buf = this.#pool.alloc(grow === SMALL_BUFFER_SIZE ? SMALL_CAPACITY : LARGE_CAPACITY, BASE);
+      // allocKept: a store of its own, so a datagram that never completes
+      // keeps alive the buffer it is charged, not the slab it was carved from.
+      d.buf = this.#pool.allocKept(
+        grow === SMALL_BUFFER_SIZE ? SMALL_CAPACITY : LARGE_CAPACITY,
+        BASE,
+      );
     } else if (grow > 0) {
       const big = this.#pool.alloc(LARGE_CAPACITY, BASE);
       big.buf.set(buf.buf.subarray(BASE - MAX_HEADER, BASE + d.maxEnd), BASE - MAX_HEADER);

@@ -323,7 +323,12 @@ export class Ipv6Reassembler {
       return "reasm_no_memory";
     }
     if (buf === null) {
-      d.buf = this.#pool.alloc(grow === SMALL_BUFFER_SIZE ? SMALL_CAPACITY : LARGE_CAPACITY, BASE);
+      // allocKept: a store of its own, so a datagram that never completes
+      // keeps alive the buffer it is charged, not the slab it was carved from.
+      d.buf = this.#pool.allocKept(
+        grow === SMALL_BUFFER_SIZE ? SMALL_CAPACITY : LARGE_CAPACITY,
+        BASE,
+      );
     } else if (grow > 0) {
       const big = this.#pool.alloc(LARGE_CAPACITY, BASE);
       const from = BASE - FRAGMENT_HEADER_LEN - REASSEMBLY_MAX_UNFRAGMENTABLE;

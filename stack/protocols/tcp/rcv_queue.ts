@@ -22,8 +22,9 @@
  * held buffers stay within `max`, and only if its payload fills at least
  * half its buffer ({@linkcode worthHolding}: 1,448 bytes of a 2 KiB buffer,
  * 32 KiB and more of a 64 KiB one), so at most `max / 2 KiB` packets are
- * held. The pool bounds its holds too, per size class
- * (`PacketPool.takeHold`): when they run out, segments are copied. The ring
+ * held. The pool bounds its holds too, per size class, and in the bytes of
+ * the slabs held small buffers keep alive (`PacketPool.takeHold`,
+ * `heldSlabBytes`): when they run out, segments are copied. The ring
  * keeps its store (given back when the connection has been idle, as
  * before): dropping it whenever a chunk was held made a small segment
  * between super-segments grow it again from 4 KiB, copy by copy. So a

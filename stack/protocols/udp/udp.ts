@@ -457,7 +457,8 @@ export const udpPlugin: ProtocolPlugin = {
           s.dropped++;
           continue;
         }
-        const q = ctx.pool.alloc(data.length, 0);
+        // allocKept: a store of its own, so the queued copy pins no slab (packet.ts).
+        const q = ctx.pool.allocKept(data.length, 0);
         q.buf.set(data, q.start); // copy: retained past send (the socket queue owns it)
         q.ifindex = ifindex;
         if (s.push(q, src, sport)) {
@@ -519,8 +520,9 @@ export const udpPlugin: ProtocolPlugin = {
         sock.dropped++;
         return room === Room.STACK_FULL ? "queue_total_full" : "rcvbuf_full";
       }
-      const q = ctx.pool.alloc(payload, 0);
-      // copy: retained past receive() (the socket queue owns it)
+      // copy: retained past receive() (the socket queue owns it), in a
+      // store of its own, so it pins no slab or arena (allocKept, packet.ts)
+      const q = ctx.pool.allocKept(payload, 0);
       q.buf.set(pkt.buf.subarray(s + UDP_HEADER_LEN, s + len), q.start);
       q.ifindex = pkt.ifindex; // the arrival interface: a link-local peer's zone
       c.datagrams.value++;

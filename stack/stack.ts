@@ -341,7 +341,8 @@ export class Stack {
 
   /**
    * Stops every plugin and closes every driver. Open sockets' pending and
-   * later calls fail; `listen`, `connect`, `listenDatagram`, `ping`,
+   * later calls fail, as do pings and traceroutes under way
+   * (`Deno.errors.Interrupted`); `listen`, `connect`, `listenDatagram`, `ping`,
    * `traceroute`, `serve`, `fetch` and `addInterface` fail with `Deno.errors.BadResource`
    * (`fetch`: a `TypeError` with it as `cause`). Closing again does nothing.
    */
@@ -349,6 +350,7 @@ export class Stack {
     this.#closed = true;
     this.#httpState?.close();
     this.#kernel.close();
+    this.#probesState?.close(); // its timers stopped: waiting pings and traceroutes never end else
   }
 
   /**

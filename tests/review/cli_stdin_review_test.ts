@@ -50,10 +50,7 @@ Deno.test("graph --manifest - with control characters on stdin: one line, exit 1
   assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   assert.match(r.stderr, /^cli\.ts graph: .*standard input is not valid JSON/);
   // deno-lint-ignore no-control-regex
-  assert.doesNotMatch(
-    r.stderr.trimEnd(),
-    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/,
-    JSON.stringify(r.stderr),
-  );
+  const control = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+  assert.doesNotMatch(r.stderr.trimEnd(), control, JSON.stringify(r.stderr));
   assert.match(r.stderr, /x\\x1b\[31mred\\x07\\x0dz\\x9b2J/);
 });

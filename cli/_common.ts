@@ -248,10 +248,18 @@ export function failCommand(
  *   errorLine("up", new UsageError("--mtu must be 68..65535")),
  *   'cli.ts up: --mtu must be 68..65535 (see "cli.ts up --help")',
  * );
+ * assert.equal(errorLine("graph", new Error("bad \x1b[31m")), "cli.ts graph: bad \\x1b[31m");
  * ```
  */
 export function errorLine(command: string, err: unknown): string {
-  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, "; ");
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, "; ")
+    // Input quoted in a message (JSON.parse quotes it) reaches the terminal:
+    // control characters are shown escaped, never sent (ESC [ … would recolour it).
+    .replace(
+      // deno-lint-ignore no-control-regex
+      /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
+      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    );
   const hint = err instanceof UsageError ? ` (see "cli.ts ${command} --help")` : "";
   return `cli.ts ${command}: ${message}${hint}`;
 }

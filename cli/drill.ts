@@ -96,6 +96,10 @@ export async function runDrill(args: string[], options: DrillCommandOptions = {}
     return 0;
   }
   if (files.length === 0) return usage(new UsageError("give at least one script FILE"));
+  // Standard input can be read once: a second "-" failed after the first ran.
+  if (files.filter((f) => f === "-").length > 1) {
+    return usage(new UsageError("- (standard input) can be given once"));
+  }
   let tolerance: number | undefined;
   if (v["tolerance-usecs"] !== undefined) {
     tolerance = Number(v["tolerance-usecs"]);

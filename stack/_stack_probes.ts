@@ -30,9 +30,43 @@ import { needService } from "./_stack_need.ts";
 /** `ping` and `traceroute` of one stack, with the last IPv4 destination's prober kept. */
 export class StackProbes {
   readonly #kernel: Dispatcher;
+  /**
+   * How to fail each call still waiting: once the stack is closed its
+   * timers never run, so a probe's answer or time-out never comes.
+   */
+  readonly #waiting = new Set<() => void>();
 
   constructor(kernel: Dispatcher) {
     this.#kernel = kernel;
+  }
+
+  /** The stack is closed: every waiting ping and traceroute fails (`Deno.errors.Interrupted`). */
+  close(): void {
+    for (const stop of [...this.#waiting]) stop();
+    this.#waiting.clear();
+  }
+
+  /** `settle`, failed with `Interrupted` if the stack closes first. */
+  #untilClosed<T>(
+    what: string,
+    settle: (resolve: (v: T) => void, reject: (e: unknown) => void) => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const stop = () => reject(new Deno.errors.Interrupted(`Cannot ${what}: the stack is closed`));
+      this.#waiting.add(stop);
+      const fail = (e: unknown) => {
+        this.#waiting.delete(stop);
+        reject(e);
+      };
+      try {
+        settle((v) => {
+          this.#waiting.delete(stop);
+          resolve(v);
+        }, fail);
+      } catch (e) {
+        fail(e); // refused at once: nothing waits
+      }
+    });
   }
 
   /** `Stack.ping`. */
@@ -44,7 +78,7 @@ export class StackProbes {
     } catch (e) {
       return Promise.reject(e);
     }
-    return new Promise((resolve, reject) => {
+    return this.#untilClosed(`ping ${host}`, (resolve, reject) => {
       p.echo(options, (r) => {
         if (typeof r !== "string") resolve(r);
         else if (r.startsWith("no reply")) reject(new Deno.errors.TimedOut(r));
@@ -57,7 +91,10 @@ export class StackProbes {
   async traceroute(host: string, options: TracerouteOptions): Promise<TracerouteHop[]> {
     const p = this.#prober(host, "traceroute");
     if (p instanceof TypeError) throw p;
-    return await tracePath(p, host, options);
+    return await this.#untilClosed<TracerouteHop[]>(
+      `traceroute ${host}`,
+      (resolve, reject) => tracePath(p, host, options).then(resolve, reject),
+    );
   }
 
   /** The IPv4 text `#prober` last parsed, and its prober (issue 13: `ping(host)` in a loop). */

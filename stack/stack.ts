@@ -264,8 +264,12 @@ export class Stack {
    * its `DriverPort`: the only way frames enter the stack).
    *
    * @throws {TypeError} When the name is taken or an address does not parse.
+   * @throws {Deno.errors.BadResource} When the stack is closed (the driver is
+   * not attached: close() has closed every driver and would not close it).
    */
   addInterface(options: InterfaceOptions): NetInterface {
+    const closed = this.#closedError("add an interface");
+    if (closed !== undefined) throw closed;
     return this.#kernel.addInterface(options);
   }
 
@@ -337,14 +341,16 @@ export class Stack {
 
   /**
    * Stops every plugin and closes every driver. Open sockets' pending and
-   * later calls fail; `listen`, `connect`, `listenDatagram`, `ping`,
-   * `traceroute`, `serve` and `fetch` fail with `Deno.errors.BadResource`
+   * later calls fail, as do pings and traceroutes under way
+   * (`Deno.errors.Interrupted`); `listen`, `connect`, `listenDatagram`, `ping`,
+   * `traceroute`, `serve`, `fetch` and `addInterface` fail with `Deno.errors.BadResource`
    * (`fetch`: a `TypeError` with it as `cause`). Closing again does nothing.
    */
   close(): void {
     this.#closed = true;
     this.#httpState?.close();
     this.#kernel.close();
+    this.#probesState?.close(); // its timers stopped: waiting pings and traceroutes never end else
   }
 
   /**

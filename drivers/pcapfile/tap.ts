@@ -9,7 +9,7 @@ import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
 import { finishPartialChecksum, type PacketBuffer, PacketPool } from "../../stack/packet.ts";
 import { DIRECTION_INBOUND, DIRECTION_OUTBOUND } from "./format.ts";
-import { type CaptureWriter, PcapngWriter } from "./pcap_writer.ts";
+import { type CaptureWriter, PcapngWriter, PcapWriter } from "./pcap_writer.ts";
 import { withTcpChecksum } from "../../stack/wire/tcp_gso.ts";
 import { segmentUdp } from "../../stack/wire/udp_gso.ts";
 
@@ -120,7 +120,9 @@ export class CaptureTap implements LinkDriver {
    * @param inner The driver to wrap.
    * @param options The writer and what to record.
    * @throws {RangeError} If `epochOffset` is not a finite number or "wall", or
-   * the writer is a `PcapngWriter` that does not describe `interfaceId`.
+   * the writer is a `PcapngWriter` that does not describe `interfaceId`, or
+   * a `PcapWriter` or `PcapngWriter` whose link type (of that interface) is
+   * not the driver's.
    */
   constructor(inner: LinkDriver, options: CaptureTapOptions) {
     this.inner = inner;
@@ -144,6 +146,18 @@ export class CaptureTap implements LinkDriver {
       throw new RangeError(
         `Cannot create capture tap: the pcapng writer has no interface ${this.#interfaceId} ` +
           `(give it interfaces: [{ linkType: ${inner.linkType} }], or use addInterface)`,
+      );
+    }
+    // Frames under another link type are misread by every reader (tshark: "Raw packet data").
+    const recorded = writer instanceof PcapngWriter
+      ? writer.interfaces[this.#interfaceId]!.linkType
+      : writer instanceof PcapWriter
+      ? writer.linkType
+      : inner.linkType;
+    if (recorded !== inner.linkType) {
+      throw new RangeError(
+        `Cannot create capture tap: the writer records link type ${recorded}, ` +
+          `the driver carries ${inner.linkType}`,
       );
     }
     this.#rx = options.receive ?? true;

@@ -188,7 +188,7 @@ export function checkHostname(hostname: unknown, action: string): IpAddress {
   const a = parseHostname(hostname);
   if (a === null) {
     throw new TypeError(
-      `${action}: "${String(hostname)}" is not an IP address (no name resolution)`,
+      `${action}: "${shownText(hostname)}" is not an IP address (no name resolution)`,
     );
   }
   return a;
@@ -250,7 +250,7 @@ export function checkSocketHost(
   const h = parseHostText(hostname);
   if (h === null) {
     throw new TypeError(
-      `${action}: "${String(hostname)}" is not an IP address (no name resolution)`,
+      `${action}: "${shownText(hostname)}" is not an IP address (no name resolution)`,
     );
   }
   const scope = zoneScope(h, action, zones);
@@ -393,9 +393,24 @@ export function checkFlag(value: unknown, name: string, action: string): boolean
  * ```
  */
 export function endpointText(hostname: unknown, port: unknown): string {
-  const host = String(hostname);
+  const host = shownText(hostname);
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return `${bracketed}:${typeof port === "string" ? JSON.stringify(port) : String(port)}`;
+  return `${bracketed}:${typeof port === "string" ? JSON.stringify(port) : shownText(port)}`;
+}
+
+/**
+ * `String(value)` for a message, which never throws (an object without
+ * `toString`, such as `Object.create(null)`, made String() throw "Cannot
+ * convert object to primitive value", naming no call) and shows a bigint
+ * as one (`80n`: "port 80 is not an integer" read as nonsense).
+ */
+function shownText(value: unknown): string {
+  if (typeof value === "bigint") return `${value}n`;
+  try {
+    return String(value);
+  } catch {
+    return "(an object without toString)";
+  }
 }
 
 /**
@@ -421,7 +436,7 @@ export function endpointText(hostname: unknown, port: unknown): string {
 export function checkPort(port: unknown, action: string, allowZero: boolean): number {
   if (typeof port !== "number" || !Number.isInteger(port)) {
     // Quoted when a string: `port "80" is not an integer`, not `port 80 is not an integer`.
-    const shown = typeof port === "string" ? JSON.stringify(port) : String(port);
+    const shown = typeof port === "string" ? JSON.stringify(port) : shownText(port);
     throw new TypeError(`${action}: port ${shown} is not an integer`);
   }
   if (port < (allowZero ? 0 : 1) || port > 65535) {

@@ -25,8 +25,8 @@ virtual time: the stack is 192.168.0.1 on a raw-IP link, the script is
 injected, outbound lines are matched against what the stack sends and when,
 system calls go to the stack's sockets. A directory runs every .pkt below it;
 "-" reads a script from standard input. A script that needs something the
-stack does not have (a sysctl, a socket option, a tcp_info field) is "not
-run", with the reason.
+stack does not have (a sysctl, a socket option, a tcp_info field), or that
+has no events to check, is "not run", with the reason.
 
 Options:
   -v, --verbose          print every packet as tcpdump -n would, and every call

@@ -10,28 +10,12 @@
  *   terminal. The one-line error now shows them escaped (`\x1b`).
  */
 import assert from "node:assert/strict";
+import { runCliWithInput } from "../cli/_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = `${ROOT}cli.ts`;
 const SCRIPT = `${ROOT}tests/drill/scripts/delayed_ack/two_segments.pkt`;
 
-async function run(args: string[], input: Uint8Array | string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    cwd: ROOT,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal: AbortSignal.timeout(60_000),
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-  await w.close();
-  const r = await child.output();
-  const d = new TextDecoder();
-  return { code: r.code, stdout: d.decode(r.stdout), stderr: d.decode(r.stderr) };
-}
+const run = runCliWithInput;
 
 Deno.test("drill - - is a usage error (exit 2) before any script runs", async () => {
   const r = await run(["drill", "-", SCRIPT, "-"], await Deno.readFile(SCRIPT));

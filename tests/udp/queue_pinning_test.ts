@@ -10,15 +10,9 @@
 import assert from "node:assert/strict";
 import type { UdpService } from "../../mod.ts";
 import { makeHost } from "../_harness.ts";
-import { type PacketBuffer, pooledBufferSize } from "../../stack/packet.ts";
+import { pooledBufferSize } from "../../stack/packet.ts";
+import { followAllocations, pinnedBytes } from "../_pool_pinning.ts";
 import { udpFrame } from "./_udp.ts";
-
-/** Bytes of the distinct backing stores `pkts` keep reachable. */
-function pinnedBytes(pkts: readonly PacketBuffer[]): number {
-  let n = 0;
-  for (const b of new Set(pkts.map((p) => p.buf.buffer))) n += b.byteLength;
-  return n;
-}
 
 /**
  * `rounds` datagrams of `size` bytes to a victim socket, each after
@@ -39,18 +33,7 @@ function hostileRun(
   assert.ok(typeof victim === "object" && typeof bulk === "object");
   const pool = h.stack.pool;
   // Every buffer the stack's pool hands out (the queued copies among them).
-  const handedOut: PacketBuffer[] = [];
-  const { alloc, allocKept } = pool;
-  pool.alloc = (length: number, headroom?: number) => {
-    const p = alloc.call(pool, length, headroom);
-    handedOut.push(p);
-    return p;
-  };
-  pool.allocKept = (length: number, headroom?: number) => {
-    const p = allocKept.call(pool, length, headroom);
-    handedOut.push(p);
-    return p;
-  };
+  const follow = followAllocations(pool);
   const frame = (port: number, i: number) =>
     udpFrame({
       srcMac: "02:00:00:00:00:fe",
@@ -68,13 +51,12 @@ function hostileRun(
       h.inject(frame(9, i));
     }
   } finally {
-    pool.alloc = alloc;
-    pool.allocKept = allocKept;
+    follow.stop();
   }
   const into = new Uint8Array(size);
   assert.equal(bulk.queued, rounds * others, "the bulk socket kept every datagram");
   while (bulk.recv(into) >= 0) { /* the other traffic is read */ }
-  const kept = handedOut.filter((p) => !p.released);
+  const kept = follow.handedOut.filter((p) => !p.released);
   const charged = udp.list().find((s) => s.local === "0.0.0.0:9")!.queuedMemory;
   const result = { charged, pinned: pinnedBytes(kept), queued: victim.queued };
   assert.equal(kept.length, victim.queued, "only the victim's copies are still out");

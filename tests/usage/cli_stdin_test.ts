@@ -5,28 +5,12 @@
  * argument check had let it pass as standard input.
  */
 import assert from "node:assert/strict";
+import { runCliWithInput } from "../cli/_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = `${ROOT}cli.ts`;
 const PING_CAPTURE = `${ROOT}tests/fixtures/pcaps/icmp_echo.pcapng`;
 
-async function run(args: string[], input: Uint8Array | string, cwd = ROOT) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    cwd,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal: AbortSignal.timeout(60_000),
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-  await w.close();
-  const r = await child.output();
-  const d = new TextDecoder();
-  return { code: r.code, stdout: d.decode(r.stdout), stderr: d.decode(r.stderr) };
-}
+const run = runCliWithInput;
 
 Deno.test("graph --manifest - reads the manifest from standard input, plugin paths from the working directory", async () => {
   const manifest = { plugins: ["ethernet", "arp", "ipv4", "icmp", "./block_source/mod.ts"] };

@@ -10,22 +10,12 @@ import assert from "node:assert/strict";
 import { Reassembler } from "./reassembly.ts";
 import { type PacketBuffer, PacketPool } from "../../packet.ts";
 import { emitIpv4 } from "../../wire/ipv4.ts";
+import { followAllocations, pinnedBytes } from "../../../tests/_pool_pinning.ts";
 
 Deno.test("ipv4 reassembly: incomplete datagrams, one per slab among other traffic, keep alive no more than they charge", () => {
   const pool = new PacketPool();
   const reasm = new Reassembler(pool, () => 0);
-  const handedOut: PacketBuffer[] = [];
-  const { alloc, allocKept } = pool;
-  pool.alloc = (length: number, headroom?: number) => {
-    const p = alloc.call(pool, length, headroom);
-    handedOut.push(p);
-    return p;
-  };
-  pool.allocKept = (length: number, headroom?: number) => {
-    const p = allocKept.call(pool, length, headroom);
-    handedOut.push(p);
-    return p;
-  };
+  const follow = followAllocations(pool);
   const others: PacketBuffer[] = [];
   const N = 64; // the default most datagrams in progress
   for (let i = 0; i < N; i++) {
@@ -44,14 +34,12 @@ Deno.test("ipv4 reassembly: incomplete datagrams, one per slab among other traff
     assert.equal(reasm.add(f), null);
     f.release();
   }
-  pool.alloc = alloc;
-  pool.allocKept = allocKept;
+  follow.stop();
   for (const p of others) p.release();
-  const kept = handedOut.filter((p) => !p.released);
+  const kept = follow.handedOut.filter((p) => !p.released);
   assert.equal(reasm.size, N);
   assert.equal(kept.length, N, "one assembly buffer per datagram");
-  let pinned = 0;
-  for (const b of new Set(kept.map((p) => p.buf.buffer))) pinned += b.byteLength;
+  const pinned = pinnedBytes(kept);
   const charged = kept.reduce((n, p) => n + p.buf.length, 0);
   assert.ok(charged <= reasm.memory);
   assert.ok(

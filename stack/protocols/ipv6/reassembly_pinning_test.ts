@@ -13,12 +13,12 @@ import { type PacketBuffer, PacketPool } from "../../packet.ts";
 import { IpAddress } from "../../wire/ip_address.ts";
 import { writeIpv6Header } from "../../wire/ipv6.ts";
 import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
+import { followAllocations, pinnedBytes } from "../../../tests/_pool_pinning.ts";
 
 Deno.test("ipv6 reassembly: incomplete datagrams, one per slab among other traffic, keep alive no more than they charge", () => {
   const pool = new PacketPool();
   const reasm = new Ipv6Reassembler(pool, () => 0);
   const handedOut: PacketBuffer[] = [];
-  const { alloc, allocKept } = pool;
   const chain = new Ipv6Chain();
   const dst = IpAddress.parse("2001:db8::1")!.key;
   const others: PacketBuffer[] = [];
@@ -34,27 +34,17 @@ Deno.test("ipv6 reassembly: incomplete datagrams, one per slab among other traff
     whole.release();
     const first = frags[0]!;
     walkIpv6Chain(first.buf, first.start, first.end, chain);
-    pool.alloc = (length: number, headroom?: number) => {
-      const p = alloc.call(pool, length, headroom);
-      handedOut.push(p);
-      return p;
-    };
-    pool.allocKept = (length: number, headroom?: number) => {
-      const p = allocKept.call(pool, length, headroom);
-      handedOut.push(p);
-      return p;
-    };
+    const follow = followAllocations(pool);
     assert.equal(reasm.add(first, chain), null);
-    pool.alloc = alloc;
-    pool.allocKept = allocKept;
+    follow.stop();
+    handedOut.push(...follow.handedOut);
     for (const f of frags) f.release();
   }
   for (const p of others) p.release();
   const kept = handedOut.filter((p) => !p.released);
   assert.equal(reasm.size, N);
   assert.equal(kept.length, N, "one assembly buffer per datagram");
-  let pinned = 0;
-  for (const b of new Set(kept.map((p) => p.buf.buffer))) pinned += b.byteLength;
+  const pinned = pinnedBytes(kept);
   const charged = kept.reduce((n, p) => n + p.buf.length, 0);
   assert.ok(charged <= reasm.memory);
   assert.ok(

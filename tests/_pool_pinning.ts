@@ -1,0 +1,58 @@
+/**
+ * Following what a pool hands out, for the tests of what kept packets keep
+ * alive (UDP queues, IP reassembly): a buffer carved from a shared slab or
+ * arena keeps the whole backing store reachable, so a queue's charge must
+ * be compared with the distinct stores its buffers hold, not their lengths.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PacketPool } from "../stack/packet.ts";
+ * import { followAllocations, pinnedBytes } from "./_pool_pinning.ts";
+ * const pool = new PacketPool();
+ * const follow = followAllocations(pool);
+ * const p = pool.allocKept(100);
+ * follow.stop();
+ * assert.deepEqual(follow.handedOut, [p]);
+ * assert.ok(pinnedBytes([p]) >= p.buf.length);
+ * p.release();
+ * ```
+ *
+ * @module
+ */
+import type { PacketBuffer, PacketPool } from "../stack/packet.ts";
+
+/** Bytes of the distinct backing stores `pkts` keep reachable. */
+export function pinnedBytes(pkts: readonly PacketBuffer[]): number {
+  let n = 0;
+  for (const b of new Set(pkts.map((p) => p.buf.buffer))) n += b.byteLength;
+  return n;
+}
+
+/**
+ * Records every buffer `pool.alloc` and `pool.allocKept` hand out until
+ * `stop()`, which puts the pool's own methods back.
+ */
+export function followAllocations(
+  pool: PacketPool,
+): { readonly handedOut: PacketBuffer[]; stop(): void } {
+  const handedOut: PacketBuffer[] = [];
+  const { alloc, allocKept } = pool;
+  pool.alloc = (length: number, headroom?: number) => {
+    const p = alloc.call(pool, length, headroom);
+    handedOut.push(p);
+    return p;
+  };
+  pool.allocKept = (length: number, headroom?: number) => {
+    const p = allocKept.call(pool, length, headroom);
+    handedOut.push(p);
+    return p;
+  };
+  return {
+    handedOut,
+    stop() {
+      pool.alloc = alloc;
+      pool.allocKept = allocKept;
+    },
+  };
+}

@@ -463,9 +463,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     options: MulticastJoinOptions,
   ): Promise<MulticastMembership> {
     try {
-      if (this.#rx.closed) throw this.#rx.gone(`Cannot join ${address}`);
+      const rx = this.#rx;
+      if (rx.closed) throw rx.gone(`Cannot join ${address}`);
       return Promise.resolve(
-        joinGroup(this.#sock, family, address, iface, options, this.#interfaces),
+        // The membership's calls after a close say whose close it was, as the socket's do.
+        joinGroup(this.#sock, family, address, iface, options, this.#interfaces, (a) => rx.gone(a)),
       );
     } catch (e) {
       return Promise.reject(e);

@@ -63,6 +63,7 @@ Deno.test("stack.close(): pending calls Interrupted, later calls BadResource, bo
     const listener = a.listen({ port: 8080 });
     const udp = a.listenDatagram({ transport: "udp", port: 7 });
     const udpLoopSocket = a.listenDatagram({ transport: "udp", port: 8 });
+    const membership = await udp.joinMulticastV4("239.1.2.3", "10.0.0.1");
     const loopListener = a.listen({ port: 8081 });
     const pending: [string, Promise<unknown>][] = [
       ["connect", a.connect({ hostname: "10.0.0.9", port: 80 })], // no ARP answer: it waits
@@ -120,6 +121,7 @@ Deno.test("stack.close(): pending calls Interrupted, later calls BadResource, bo
       ["accept", () => listener.accept()],
       ["receive", () => udp.receive()],
       ["send", () => udp.send(new Uint8Array(1), { hostname: "10.0.0.2", port: 7 })],
+      ["leave", () => membership.leave()],
     ];
     const after = await Promise.all(later.map(([what, call]) => failure(call(), what).then(shape)));
     assert.deepEqual(after, [
@@ -131,6 +133,7 @@ Deno.test("stack.close(): pending calls Interrupted, later calls BadResource, bo
       ["BadResource", `Cannot accept: ${STACK_CLOSED}`],
       ["BadResource", `Cannot receive: ${STACK_CLOSED}`],
       ["BadResource", `Cannot send to 10.0.0.2:7: ${STACK_CLOSED}`],
+      ["BadResource", `Cannot leave 239.1.2.3: ${STACK_CLOSED}`],
     ]);
     // The end of stream that arrived before still reads, as received bytes do.
     assert.equal(await closeWait.read(new Uint8Array(10)), null);
@@ -156,6 +159,10 @@ Deno.test("stack.close(): pending calls Interrupted, later calls BadResource, bo
     assert.deepEqual(shape(await failure(udp.receive(), "receive")), [
       "BadResource",
       "Cannot receive: the socket is closed",
+    ]);
+    assert.deepEqual(shape(await failure(membership.leave(), "leave")), [
+      "BadResource",
+      "Cannot leave 239.1.2.3: the socket is closed",
     ]);
     const fetchPeer = await server.accept(); // the fetch's connection, never answered
     fetchPeer.close();

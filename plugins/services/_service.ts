@@ -305,7 +305,9 @@ export class ServiceHost {
       try {
         conn = await listener.accept();
       } catch (e) {
-        if (!this.#closed && !(e instanceof Deno.errors.BadResource)) this.#fail("accept", e);
+        // Closed, or the stack closed it under the accept (abortAll at shutdown): not a failure.
+        const ended = e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted;
+        if (!this.#closed && !ended) this.#fail("accept", e);
         return;
       }
       if (this.#closed) {

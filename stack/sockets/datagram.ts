@@ -246,6 +246,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * `send(data, from)` answers on that link of a host with several.
    * Other senders' hostnames have no zone.
    * @throws {Deno.errors.BadResource} When the connection is (or gets) closed.
+   * @throws {Deno.errors.Interrupted} When the stack closes while it waits ("Cannot receive: the stack is closed").
    * @throws {Deno.errors.ConnectionRefused} After an ICMP port unreachable (connected).
    * @throws {Deno.errors.NetworkUnreachable} After an ICMP net or host unreachable (connected).
    *
@@ -298,7 +299,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
   send(p: Uint8Array, addr?: DatagramAddr): Promise<number> {
     if (!(p instanceof Uint8Array)) return Promise.reject(bufferError(p, "Cannot send"));
     try {
-      if (this.#rx.closed) throw closedError(sendAction(addr));
+      if (this.#rx.closed) throw this.#rx.gone(sendAction(addr));
       return Promise.resolve(this.#tx.send(p, addr));
     } catch (e) {
       return Promise.reject(e);
@@ -333,7 +334,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   connect(addr: DatagramAddr): void {
     const action = `Cannot connect to ${endpointText(addr.hostname, addr.port)}`;
-    if (this.#rx.closed) throw closedError(action);
+    if (this.#rx.closed) throw this.#rx.gone(action);
     const peer = checkSocketHost(addr.hostname, action, this.#zones);
     const port = checkPort(addr.port, action, false);
     const bound = { address: this.#sock.localAddress, scope: this.#tx.boundScope, mapped: false };
@@ -362,7 +363,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   setBroadcast(on: boolean): void {
-    if (this.#rx.closed) throw closedError("Cannot set broadcast");
+    if (this.#rx.closed) throw this.#rx.gone("Cannot set broadcast");
     this.#sock.broadcast = on;
   }
 
@@ -386,7 +387,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * ```
    */
   setTTL(ttl: number): void {
-    if (this.#rx.closed) throw closedError("Cannot set TTL");
+    if (this.#rx.closed) throw this.#rx.gone("Cannot set TTL");
     this.#sock.ttl = checkInteger(ttl, "TTL", "Cannot set TTL", 1, 255);
   }
 
@@ -462,9 +463,11 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
     options: MulticastJoinOptions,
   ): Promise<MulticastMembership> {
     try {
-      if (this.#rx.closed) throw closedError(`Cannot join ${address}`);
+      const rx = this.#rx;
+      if (rx.closed) throw rx.gone(`Cannot join ${address}`);
       return Promise.resolve(
-        joinGroup(this.#sock, family, address, iface, options, this.#interfaces),
+        // The membership's calls after a close say whose close it was, as the socket's do.
+        joinGroup(this.#sock, family, address, iface, options, this.#interfaces, (a) => rx.gone(a)),
       );
     } catch (e) {
       return Promise.reject(e);
@@ -494,7 +497,7 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    */
   setMulticastInterface(networkInterface: string | number): void {
     const action = "Cannot set the multicast interface";
-    if (this.#rx.closed) throw closedError(action);
+    if (this.#rx.closed) throw this.#rx.gone(action);
     const family = typeof networkInterface === "number" ? 6 : 4;
     this.#sock.multicastInterface = resolveInterface(
       family,

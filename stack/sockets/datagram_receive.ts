@@ -14,6 +14,7 @@ import {
   closedError,
   MAX_WAITING_CALLS,
   socketErrorToException,
+  stackClosedError,
   tooManyWaiting,
 } from "./errors.ts";
 
@@ -80,6 +81,8 @@ export class DatagramReceiver {
   readonly #waiters: Waiter[] = [];
   /** Closed by the user or by the stack: every operation rejects. */
   closed = false;
+  /** The user closed it ({@linkcode close}); `closed` alone: the stack did. */
+  #userClosed = false;
   /** Show IPv4 addresses IPv4-mapped (an IPv6 socket, or one bound to `::ffff:…`). */
   mapped: boolean;
   /** The stack's interfaces, for zone names of link-local senders. */
@@ -107,9 +110,7 @@ export class DatagramReceiver {
 
   /** See `DatagramConn.receive` (`p` checked by the caller). */
   receive(p: Uint8Array | undefined): Promise<Received> {
-    if (this.closed || this.#sock.closed) {
-      return Promise.reject(closedError("Cannot receive"));
-    }
+    if (this.closed || this.#sock.closed) return Promise.reject(this.gone("Cannot receive")!);
     if (this.#waiters.length === 0) {
       const err = this.#sock.takeError();
       if (err !== undefined) return Promise.reject(socketErrorToException(err, "Cannot receive"));
@@ -191,12 +192,23 @@ export class DatagramReceiver {
     return new Uint8Array(slab!, at, n);
   }
 
+  /**
+   * The error for `action` once closed (else undefined): by the user,
+   * "the socket is closed"; by the stack, "the stack is closed" (both
+   * `BadResource`: errors.ts's rule for a call made after).
+   */
+  gone(action: string): Error | undefined {
+    if (!this.closed && !this.#sock.closed) return undefined;
+    return this.#userClosed ? closedError(action) : stackClosedError(action, false);
+  }
+
   /** Called by the socket (synchronously, from the receive path). */
   #wake(): void {
     const sock = this.#sock;
     if (sock.closed) {
+      // The user's close() takes onReadable away first: this is the stack closing it.
       this.closed = true;
-      this.#rejectAll();
+      this.#rejectAll(stackClosedError("Cannot receive", true));
       return;
     }
     while (this.#waiters.length > 0) {
@@ -214,18 +226,20 @@ export class DatagramReceiver {
     }
   }
 
-  /** Marks the connection closed and rejects the waiting calls with `BadResource`. */
+  /** The user closed the connection: rejects the waiting calls with `BadResource`. */
   close(): void {
     this.closed = true;
-    this.#rejectAll();
+    this.#userClosed = true;
+    this.#rejectAll(closedError("Cannot receive"));
   }
 
-  #rejectAll(): void {
+  /** Rejects the waiting `receive()` calls with `error`; ends the waiting iterations. */
+  #rejectAll(error: Error): void {
     for (const w of this.#waiters.splice(0)) {
       if (w.iter !== null) {
         w.iter.done = true;
         w.resolve(DONE);
-      } else w.reject(closedError("Cannot receive"));
+      } else w.reject(error);
     }
   }
 }

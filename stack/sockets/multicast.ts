@@ -84,10 +84,19 @@ export class MulticastMembership {
   readonly #address: IpAddress;
   #filter: MulticastFilter;
   #left = false;
+  /** The socket's error once closed (the user's close or the stack's), if its owner says. */
+  readonly #gone: ((action: string) => Error | undefined) | undefined;
 
   /** @internal Made by `DatagramConn.joinMulticastV4` / `joinMulticastV6`. */
-  constructor(sock: UdpSocket, group: IpAddress, ifindex: number, filter: MulticastFilter) {
+  constructor(
+    sock: UdpSocket,
+    group: IpAddress,
+    ifindex: number,
+    filter: MulticastFilter,
+    gone?: (action: string) => Error | undefined,
+  ) {
     this.#sock = sock;
+    this.#gone = gone;
     this.#address = group;
     this.group = group.toString();
     this.ifindex = ifindex;
@@ -105,7 +114,8 @@ export class MulticastMembership {
   }
 
   #check(action: string): void {
-    if (this.#left || this.#sock.closed) throw closedError(action);
+    if (this.#left) throw closedError(action);
+    if (this.#sock.closed) throw this.#gone?.(action) ?? closedError(action);
   }
 
   #apply(filter: MulticastFilter, action: string): void {
@@ -292,6 +302,7 @@ export function joinGroup(
   networkInterface: unknown,
   options: MulticastJoinOptions,
   interfaces: MulticastInterfaces | undefined,
+  gone?: (action: string) => Error | undefined,
 ): MulticastMembership {
   const action = `Cannot join ${String(address)}`;
   if (sock.closed) throw closedError(action);
@@ -315,5 +326,5 @@ export function joinGroup(
   const made = sock.multicastFilters().find((m) =>
     m.group.key === group.key && !joined.some((j) => j.ifindex === m.ifindex)
   );
-  return new MulticastMembership(sock, group, made?.ifindex ?? ifindex, filter);
+  return new MulticastMembership(sock, group, made?.ifindex ?? ifindex, filter, gone);
 }

@@ -35,6 +35,7 @@ import {
   MAX_WAITING_CALLS,
   socketErrorToException,
   type SocketTarget,
+  stackClosedError,
   tooManyWaiting,
   type ZoneResolver,
 } from "./errors.ts";
@@ -47,10 +48,17 @@ interface Waiter<T, B = Uint8Array> {
   readonly reject: (e: unknown) => void;
 }
 
-/** The error a failed connection reports on every later read and write. */
-function connectionError(sock: StreamSocket): Error | null {
+/**
+ * The error a failed connection reports on every later read and write:
+ * the stack closed it (`"interrupted"`): `action`'s "the stack is closed",
+ * `Interrupted` for a call it cut short (`pending`), `BadResource` after
+ * (errors.ts's rule); else the transport's words.
+ */
+function connectionError(sock: StreamSocket, action: string, pending: boolean): Error | null {
   const e = sock.error;
-  return e === null ? null : socketErrorToException(e, "Connection failed", sock.errorText);
+  if (e === null) return null;
+  if (e === "interrupted") return stackClosedError(action, pending);
+  return socketErrorToException(e, "Connection failed", sock.errorText);
 }
 
 /** A connection as the user sees it. */
@@ -63,12 +71,16 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   #localAddr: NetAddr | null = null;
   #remoteAddr: NetAddr | null = null;
   #closed = false;
+  /** The stack closed the connection and has failed the calls then waiting: later ones are `BadResource`. */
+  #stackGone = false;
   #writeClosed = false;
   // Parked reads and writes; made when one has to wait, dropped once served
   // (an idle connection holds no queue and no queue's backing store).
   #reads: Waiter<number | null, Uint8Array | number>[] | null = null;
   #writes: Waiter<number>[] | null = null;
-  #connect: { resolve: (c: TcpConn) => void; reject: (e: unknown) => void } | null = null;
+  #connect:
+    | { resolve: (c: TcpConn) => void; reject: (e: unknown) => void; action: string }
+    | null = null;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
 
@@ -89,11 +101,15 @@ class TcpConnImpl implements TcpConn, StreamEvents {
     return this.#remoteAddr ??= netAddr("tcp", s.remoteAddress, s.remotePort, this.#mapped);
   }
 
-  /** The promise `connectTcp()` returns (its resolvers kept as they come: no executor closure). */
-  connecting(): Promise<TcpConn> {
-    const w = Promise.withResolvers<TcpConn>();
-    this.#connect = w;
-    return w.promise;
+  /**
+   * The promise `connectTcp()` returns (its resolvers kept as they come: no
+   * executor closure); `action` ("Cannot connect to 10.0.0.2:80") starts
+   * the message should the stack close first.
+   */
+  connecting(action: string): Promise<TcpConn> {
+    const { promise, resolve, reject } = Promise.withResolvers<TcpConn>();
+    this.#connect = { resolve, reject, action };
+    return promise;
   }
 
   // ---- StreamEvents (called synchronously by the transport) -------------
@@ -137,12 +153,20 @@ class TcpConnImpl implements TcpConn, StreamEvents {
     if (c !== null) {
       this.#connect = null;
       c.reject(
-        connectionError(this.#sock) ??
+        connectionError(this.#sock, c.action, true) ??
           socketErrorToException("aborted", "", "Connection closed while connecting"),
       );
     }
     this.onReadable();
     this.onWritable();
+    // The calls waiting got Interrupted; the ones made from now on get BadResource.
+    if (this.#sock.error === "interrupted") this.#stackGone = true;
+  }
+
+  /** The error for `action` on a connection closed by its user or by the stack, else null. */
+  #gone(action: string): Error | null {
+    if (this.#closed) return closedError(action);
+    return this.#stackGone ? stackClosedError(action, false) : null;
   }
 
   // ---- reading ---------------------------------------------------------
@@ -166,14 +190,15 @@ class TcpConnImpl implements TcpConn, StreamEvents {
       // respond(0) throws): wait, or the end, as with nothing buffered.
     }
     if (sock.eof) return null;
-    if (sock.closed) return connectionError(sock);
+    if (sock.closed) return connectionError(sock, "Cannot read", !this.#stackGone);
     return undefined;
   }
 
   read(p: Uint8Array): Promise<number | null> {
     if (!(p instanceof Uint8Array)) return Promise.reject(bufferError(p, "Cannot read"));
     if (p.length === 0) {
-      return this.#closed ? Promise.reject(closedError("Cannot read")) : Promise.resolve(0);
+      const gone = this.#gone("Cannot read");
+      return gone !== null ? Promise.reject(gone) : Promise.resolve(0);
     }
     if (this.#reads === null || this.#reads.length === 0) {
       const r = this.#tryRead(p);
@@ -190,7 +215,8 @@ class TcpConnImpl implements TcpConn, StreamEvents {
       return Promise.reject(e);
     }
     if (max === 0) {
-      return this.#closed ? Promise.reject(closedError("Cannot read")) : Promise.resolve(0);
+      const gone = this.#gone("Cannot read");
+      return gone !== null ? Promise.reject(gone) : Promise.resolve(0);
     }
     if (this.#reads === null || this.#reads.length === 0) {
       const r = this.#tryRead(max);
@@ -216,7 +242,7 @@ class TcpConnImpl implements TcpConn, StreamEvents {
       const n = sock.write(p);
       return n > 0 ? n : undefined;
     }
-    const failed = connectionError(sock);
+    const failed = connectionError(sock, "Cannot write", !this.#stackGone);
     if (failed !== null) return failed;
     if (this.#writeClosed || sock.shutDown) {
       return socketErrorToException("broken_pipe", "Cannot write");
@@ -227,7 +253,7 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   write(p: Uint8Array): Promise<number> {
     if (!(p instanceof Uint8Array)) return Promise.reject(bufferError(p, "Cannot write"));
     if (this.#writes === null || this.#writes.length === 0) {
-      if (p.length === 0 && !this.#closed) return Promise.resolve(0);
+      if (p.length === 0 && !this.#closed && !this.#stackGone) return Promise.resolve(0);
       const r = this.#tryWrite(p);
       if (r !== undefined) return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
     }
@@ -237,7 +263,8 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   }
 
   closeWrite(): Promise<void> {
-    if (this.#closed) return Promise.reject(closedError("Cannot close for writing"));
+    const gone = this.#gone("Cannot close for writing");
+    if (gone !== null) return Promise.reject(gone);
     if (this.#writeClosed) return Promise.resolve();
     const sock = this.#sock;
     if (sock.closed) {
@@ -264,18 +291,21 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   }
 
   setNoDelay(noDelay = true): void {
-    if (this.#closed) throw closedError("Cannot set no-delay");
+    const gone = this.#gone("Cannot set no-delay");
+    if (gone !== null) throw gone;
     this.#sock.noDelay = noDelay;
   }
 
   setKeepAlive(keepAlive = true): void {
-    if (this.#closed) throw closedError("Cannot set keepalive");
+    const gone = this.#gone("Cannot set keepalive");
+    if (gone !== null) throw gone;
     this.#sock.keepAlive = keepAlive;
   }
 
   sendUrgent(byte: number): Promise<number> {
     checkInteger(byte, "byte", "Cannot send urgent data", 0, 255);
-    if (this.#closed) return Promise.reject(closedError("Cannot send urgent data"));
+    const gone = this.#gone("Cannot send urgent data");
+    if (gone !== null) return Promise.reject(gone);
     const sock = this.#sock;
     if (sock.sendUrgent === undefined || this.#writeClosed || !sock.canWrite) {
       return Promise.reject(new Deno.errors.BrokenPipe("Cannot send urgent data: not writable"));
@@ -286,7 +316,8 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   }
 
   setOobInline(inline = true): void {
-    if (this.#closed) throw closedError("Cannot set out-of-band inline");
+    const gone = this.#gone("Cannot set out-of-band inline");
+    if (gone !== null) throw gone;
     this.#sock.oobInline = inline;
   }
 
@@ -295,14 +326,16 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   }
 
   setLinger(seconds: number | null): void {
-    if (this.#closed) throw closedError("Cannot set linger");
+    const gone = this.#gone("Cannot set linger");
+    if (gone !== null) throw gone;
     if (seconds !== null) checkNumber(seconds, "linger", "Cannot set linger", 0);
     this.#sock.lingerZero = seconds === 0;
   }
 
   setCongestionControl(name: string): void {
     const action = "Cannot set congestion control";
-    if (this.#closed) throw closedError(action);
+    const gone = this.#gone(action);
+    if (gone !== null) throw gone;
     if (typeof name !== "string") throw new TypeError(`${action}: ${String(name)} is not a string`);
     const set = this.#sock.setCongestionControl;
     if (set === undefined) throw new TypeError(`${action}: the transport has no choice`);
@@ -312,7 +345,8 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   }
 
   info(): TcpSocketInfo {
-    if (this.#closed) throw closedError("Cannot get connection info");
+    const gone = this.#gone("Cannot get connection info");
+    if (gone !== null) throw gone;
     const info = this.#sock.info;
     if (info === undefined) {
       throw new TypeError("Cannot get connection info: the transport has none");
@@ -376,6 +410,8 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
   #closed = false;
   /** The user called `close()` (`#closed` is also set when the stack closes the listener). */
   #released = false;
+  /** The stack closed the listener (`#closed` set, `#released` not): accepts say so. */
+  #stackGone = false;
 
   /** Wraps a listening socket and becomes its events' receiver. */
   constructor(ls: StreamListener, mapped: boolean) {
@@ -396,11 +432,22 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
 
   onClosed(): void {
     this.#closed = true;
-    for (const w of this.#waiters.splice(0)) w.reject(closedError("Cannot accept"));
+    // Called by the stack (shutdown, teardown), or by close() after #released is set.
+    const byStack = !this.#released;
+    this.#stackGone = byStack;
+    for (const w of this.#waiters.splice(0)) {
+      w.reject(byStack ? stackClosedError("Cannot accept", true) : closedError("Cannot accept"));
+    }
   }
 
   accept(): Promise<TcpConn> {
-    if (this.#closed) return Promise.reject(closedError("Cannot accept"));
+    if (this.#closed) {
+      return Promise.reject(
+        this.#stackGone && !this.#released
+          ? stackClosedError("Cannot accept", false)
+          : closedError("Cannot accept"),
+      );
+    }
     if (this.#waiters.length === 0) {
       const sock = this.#ls.accept();
       if (sock !== null) return Promise.resolve(new TcpConnImpl(sock, this.#mapped));
@@ -431,7 +478,8 @@ class TcpListenerImpl implements TcpListener, StreamListenerEvents {
       try {
         yield await this.accept();
       } catch (e) {
-        if (e instanceof Deno.errors.BadResource) return;
+        // Closed (BadResource), or the stack closed under the accept (Interrupted): Deno's ends too.
+        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
         throw e;
       }
     }
@@ -547,10 +595,10 @@ function open(
   if (sock.connected) return Promise.resolve(conn);
   if (sock.closed) {
     return Promise.reject(
-      connectionError(sock) ?? socketErrorToException("aborted", action),
+      connectionError(sock, action, true) ?? socketErrorToException("aborted", action),
     );
   }
-  return conn.connecting();
+  return conn.connecting(action);
 }
 
 /**

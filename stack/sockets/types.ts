@@ -4,7 +4,8 @@
  * against Deno's API runs on a virtual stack with few changes. Errors are
  * `Deno.errors.*` (see `errors.ts`): `ConnectionRefused`, `ConnectionReset`,
  * `TimedOut`, `AddrInUse`, `NotConnected`, `BrokenPipe`, `BadResource` (use
- * after close), `NetworkUnreachable`.
+ * after close), `NetworkUnreachable`, `Interrupted` (a call waiting when
+ * the stack closed: "Cannot read: the stack is closed").
  *
  * Types only; `tcp.ts` implements them over the `tcp.sockets` contract
  * (`stack/stream.ts`), and `Stack.connect`/`listen` hand them out.
@@ -221,7 +222,10 @@ export interface TcpConn extends Disposable {
 export interface TcpListener extends AsyncIterable<TcpConn>, Disposable {
   /** The address it listens on. */
   readonly addr: NetAddr;
-  /** The next established connection; rejects with `BadResource` once closed. */
+  /**
+   * The next established connection; rejects with `BadResource` once closed
+   * (`Interrupted` when the stack closes under it: a `for await` just ends).
+   */
   accept(): Promise<TcpConn>;
   /** Stops listening; connections not yet accepted are reset. */
   close(): void;

@@ -49,6 +49,7 @@ import {
   setForwarding,
 } from "./_stack_routes.ts";
 import { StackSockets } from "./_stack_sockets.ts";
+import { shownText } from "./sockets/errors.ts";
 import { listConntrack, listMulticastGroups, listNeighbors } from "./_stack_tables.ts";
 
 export type {
@@ -361,7 +362,7 @@ export class Stack {
    * @throws {Deno.errors.BadResource} when the stack is closed.
    */
   ping(host: string, options: PingOptions = {}): Promise<PingReply> {
-    const closed = this.#closedError("ping");
+    const closed = this.#closedError(`ping ${shownText(host)}`); // as a ping under way says
     if (closed !== undefined) return Promise.reject(closed);
     return this.#probes.ping(host, options);
   }
@@ -610,7 +611,7 @@ export class Stack {
    * ```
    */
   async traceroute(host: string, options: TracerouteOptions = {}): Promise<TracerouteHop[]> {
-    const closed = this.#closedError("traceroute");
+    const closed = this.#closedError(`traceroute ${shownText(host)}`);
     if (closed !== undefined) throw closed;
     return await this.#probes.traceroute(host, options);
   }

@@ -450,8 +450,17 @@ export function endpointText(hostname: unknown, port: unknown): string {
  * `toString`, such as `Object.create(null)`, made String() throw "Cannot
  * convert object to primitive value", naming no call) and shows a bigint
  * as one (`80n`: "port 80 is not an integer" read as nonsense).
+ *
+ * @example
+ * ```ts
+ * import { shownText } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(shownText("10.0.0.2"), "10.0.0.2");
+ * assert.equal(shownText(80n), "80n");
+ * assert.equal(shownText(Object.create(null)), "(an object without toString)");
+ * ```
  */
-function shownText(value: unknown): string {
+export function shownText(value: unknown): string {
   if (typeof value === "bigint") return `${value}n`;
   try {
     return String(value);

@@ -26,8 +26,8 @@ Deno.test("after close(), listen, listenDatagram, connect, ping, traceroute, ser
   await net.run(async () => {
     // Each settles at once: a pending promise would make run() time out.
     await assert.rejects(a.connect({ hostname: "10.0.0.2", port: 80 }), closed("connect"));
-    await assert.rejects(a.ping("10.0.0.2"), closed("ping"));
-    await assert.rejects(a.traceroute("10.0.0.2"), closed("traceroute"));
+    await assert.rejects(a.ping("10.0.0.2"), closed("ping 10.0.0.2"));
+    await assert.rejects(a.traceroute("10.0.0.2"), closed("traceroute 10.0.0.2"));
     const err = await a.fetch("http://10.0.0.2/").catch((e: unknown) => e);
     assert.ok(err instanceof TypeError && closed("fetch")(err.cause), String(err));
   }, { timeout: SECOND });

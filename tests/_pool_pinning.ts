@@ -20,6 +20,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import type { PacketBuffer, PacketPool } from "../stack/packet.ts";
 
 /** Bytes of the distinct backing stores `pkts` keep reachable. */
@@ -55,4 +56,23 @@ export function followAllocations(
       pool.allocKept = allocKept;
     },
   };
+}
+
+/**
+ * Asserts that `kept` buffers are all charged (their lengths within
+ * `charge`, what their holder counts) and keep alive no more than that:
+ * the distinct stores behind them add up to at most their lengths.
+ */
+export function assertKeepsWhatItCharges(
+  kept: readonly PacketBuffer[],
+  charge: number,
+  holder: string,
+): void {
+  const pinned = pinnedBytes(kept);
+  const charged = kept.reduce((n, p) => n + p.buf.length, 0);
+  assert.ok(charged <= charge, `${holder} charges ${charge}, its buffers are ${charged} bytes`);
+  assert.ok(
+    pinned <= charged,
+    `the buffers keep ${pinned} bytes alive, ${holder} charges ${charge}`,
+  );
 }

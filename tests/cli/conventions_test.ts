@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import { PcapWriter } from "../../drivers/pcapfile/mod.ts";
+import { runCli } from "./_run.ts";
 
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -19,18 +20,9 @@ interface Result {
   stderr: string;
 }
 
-/** Runs `deno run PERMISSIONS cli.ts ARGS` in the repository (bounded to 60 s). */
-async function run(args: string[], permissions = ["-A"], cwd = ROOT): Promise<Result> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, CLI, ...args],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const d = new TextDecoder();
-  return { code: r.code, stdout: d.decode(r.stdout), stderr: d.decode(r.stderr) };
+/** Runs `deno run PERMISSIONS cli.ts ARGS` in `cwd` (default the repository). */
+function run(args: string[], permissions = ["-A"], cwd = ROOT): Promise<Result> {
+  return runCli(args, { permissions, cwd });
 }
 
 /** Asserts `r` failed with `code` and exactly one `cli.ts <command>: ` line on stderr. */

@@ -10,12 +10,13 @@
  *   terminal. The one-line error now shows them escaped (`\x1b`).
  */
 import assert from "node:assert/strict";
-import { runCliWithInput } from "../cli/_run.ts";
+import { runCli } from "../cli/_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SCRIPT = `${ROOT}tests/drill/scripts/delayed_ack/two_segments.pkt`;
 
-const run = runCliWithInput;
+const run = (args: string[], input: Uint8Array | string, cwd?: string) =>
+  runCli(args, cwd === undefined ? { input } : { input, cwd });
 
 Deno.test("drill - - is a usage error (exit 2) before any script runs", async () => {
   const r = await run(["drill", "-", SCRIPT, "-"], await Deno.readFile(SCRIPT));

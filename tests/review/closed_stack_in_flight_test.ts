@@ -7,15 +7,12 @@
  * `Deno.errors.Interrupted`, as a connect or fetch under way does.
  */
 import assert from "node:assert/strict";
-import { createStack, SECOND, VirtualNetwork } from "../../mod.ts";
+import { SECOND } from "../../mod.ts";
+import { makeLink } from "../_harness.ts";
 
 Deno.test("close() fails pings and traceroutes under way with Interrupted", async () => {
-  const net = new VirtualNetwork({ seed: 1 });
-  const link = net.link();
-  const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
-  const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
-  a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
-  b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+  const env = makeLink(); // a 10.0.0.1, b 10.0.0.2
+  const { net, a } = env;
   const interrupted = (what: string) => (e: unknown) =>
     e instanceof Deno.errors.Interrupted && e.message === `Cannot ${what}: the stack is closed`;
   await net.run(async () => {
@@ -31,6 +28,5 @@ Deno.test("close() fails pings and traceroutes under way with Interrupted", asyn
   }, { timeout: 200 * SECOND });
   assert.equal(a.pendingTimers, 0);
   assert.equal(a.pool.outstanding, 0);
-  b.close();
-  net.close();
+  env.close();
 });

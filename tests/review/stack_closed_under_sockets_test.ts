@@ -11,7 +11,8 @@
  * ping 10.0.0.9: the stack is closed".
  */
 import assert from "node:assert/strict";
-import { createStack, SECOND, type StreamService, VirtualNetwork } from "../../mod.ts";
+import { createStack, SECOND, type StreamService } from "../../mod.ts";
+import { makeLink } from "../_harness.ts";
 import { makeServiceEnv, withServiceEnv } from "../services/_services.ts";
 
 const STACK_CLOSED = "the stack is closed";
@@ -32,12 +33,8 @@ function shape(e: unknown): [string, string] {
 }
 
 Deno.test("stack.close(): pending calls Interrupted, later calls BadResource, both 'Cannot <op>…: the stack is closed'; for await ends", async () => {
-  const net = new VirtualNetwork({ seed: 1 });
-  const link = net.link();
-  const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
-  const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
-  a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
-  b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+  const env = makeLink(); // a 10.0.0.1, b 10.0.0.2
+  const { net, a, b } = env;
   const server = b.listen({ port: 80 });
   await net.run(async () => {
     const wait = (ms: number) =>
@@ -170,8 +167,7 @@ Deno.test("stack.close(): pending calls Interrupted, later calls BadResource, bo
     closeWaitPeer.close();
   }, { timeout: 200 * SECOND });
   server.close();
-  b.close();
-  net.close();
+  env.close();
 });
 
 Deno.test("abortAll() (cli up's shutdown) cuts a pending accept short the same way", async () => {

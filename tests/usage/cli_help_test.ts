@@ -5,21 +5,9 @@
  * answers `-h`, `--help` and `help COMMAND` with its usage on stdout, exit 0.
  */
 import assert from "node:assert/strict";
+import { runCli } from "../cli/_run.ts";
 
-const CLI = new URL("../../cli.ts", import.meta.url).pathname;
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-    signal: AbortSignal.timeout(60_000),
-  }).output();
-  const d = new TextDecoder();
-  return { code: r.code, stdout: d.decode(r.stdout), stderr: d.decode(r.stderr) };
-}
+const run = (args: string[]) => runCli(args);
 
 Deno.test("cli.ts help -h and --help --help print the overview, exit 0", async () => {
   for (const args of [["help", "-h"], ["help", "--help"], ["--help", "--help"], ["-h", "-h"]]) {

@@ -5,12 +5,13 @@
  * argument check had let it pass as standard input.
  */
 import assert from "node:assert/strict";
-import { runCliWithInput } from "../cli/_run.ts";
+import { runCli } from "../cli/_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const PING_CAPTURE = `${ROOT}tests/fixtures/pcaps/icmp_echo.pcapng`;
 
-const run = runCliWithInput;
+const run = (args: string[], input: Uint8Array | string, cwd?: string) =>
+  runCli(args, cwd === undefined ? { input } : { input, cwd });
 
 Deno.test("graph --manifest - reads the manifest from standard input, plugin paths from the working directory", async () => {
   const manifest = { plugins: ["ethernet", "arp", "ipv4", "icmp", "./block_source/mod.ts"] };

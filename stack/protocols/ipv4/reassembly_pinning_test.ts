@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { Reassembler } from "./reassembly.ts";
 import { type PacketBuffer, PacketPool } from "../../packet.ts";
 import { emitIpv4 } from "../../wire/ipv4.ts";
-import { followAllocations, pinnedBytes } from "../../../tests/_pool_pinning.ts";
+import { assertKeepsWhatItCharges, followAllocations } from "../../../tests/_pool_pinning.ts";
 
 Deno.test("ipv4 reassembly: incomplete datagrams, one per slab among other traffic, keep alive no more than they charge", () => {
   const pool = new PacketPool();
@@ -39,11 +39,5 @@ Deno.test("ipv4 reassembly: incomplete datagrams, one per slab among other traff
   const kept = follow.handedOut.filter((p) => !p.released);
   assert.equal(reasm.size, N);
   assert.equal(kept.length, N, "one assembly buffer per datagram");
-  const pinned = pinnedBytes(kept);
-  const charged = kept.reduce((n, p) => n + p.buf.length, 0);
-  assert.ok(charged <= reasm.memory);
-  assert.ok(
-    pinned <= charged,
-    `the buffers keep ${pinned} bytes alive, reassembly charges ${reasm.memory}`,
-  );
+  assertKeepsWhatItCharges(kept, reasm.memory, "reassembly");
 });

@@ -13,7 +13,7 @@ import { type PacketBuffer, PacketPool } from "../../packet.ts";
 import { IpAddress } from "../../wire/ip_address.ts";
 import { writeIpv6Header } from "../../wire/ipv6.ts";
 import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
-import { followAllocations, pinnedBytes } from "../../../tests/_pool_pinning.ts";
+import { assertKeepsWhatItCharges, followAllocations } from "../../../tests/_pool_pinning.ts";
 
 Deno.test("ipv6 reassembly: incomplete datagrams, one per slab among other traffic, keep alive no more than they charge", () => {
   const pool = new PacketPool();
@@ -44,11 +44,5 @@ Deno.test("ipv6 reassembly: incomplete datagrams, one per slab among other traff
   const kept = handedOut.filter((p) => !p.released);
   assert.equal(reasm.size, N);
   assert.equal(kept.length, N, "one assembly buffer per datagram");
-  const pinned = pinnedBytes(kept);
-  const charged = kept.reduce((n, p) => n + p.buf.length, 0);
-  assert.ok(charged <= reasm.memory);
-  assert.ok(
-    pinned <= charged,
-    `the buffers keep ${pinned} bytes alive, reassembly charges ${reasm.memory}`,
-  );
+  assertKeepsWhatItCharges(kept, reasm.memory, "reassembly");
 });

@@ -26,6 +26,7 @@ import {
 import { tracePath } from "./_traceroute.ts";
 import type { TracerouteHop, TracerouteOptions } from "./_stack_types.ts";
 import { needService } from "./_stack_need.ts";
+import { stackClosedError } from "./sockets/errors.ts";
 
 /** `ping` and `traceroute` of one stack, with the last IPv4 destination's prober kept. */
 export class StackProbes {
@@ -52,7 +53,7 @@ export class StackProbes {
     settle: (resolve: (v: T) => void, reject: (e: unknown) => void) => void,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const stop = () => reject(new Deno.errors.Interrupted(`Cannot ${what}: the stack is closed`));
+      const stop = () => reject(stackClosedError(`Cannot ${what}`, true));
       this.#waiting.add(stop);
       const fail = (e: unknown) => {
         this.#waiting.delete(stop);

@@ -49,7 +49,7 @@ import {
   setForwarding,
 } from "./_stack_routes.ts";
 import { StackSockets } from "./_stack_sockets.ts";
-import { shownText } from "./sockets/errors.ts";
+import { shownText, stackClosedError } from "./sockets/errors.ts";
 import { listConntrack, listMulticastGroups, listNeighbors } from "./_stack_tables.ts";
 
 export type {
@@ -147,9 +147,7 @@ export class Stack {
 
   /** `Deno.errors.BadResource` for `what` once the stack is closed, else undefined. */
   #closedError(what: string): Error | undefined {
-    return this.#closed
-      ? new Deno.errors.BadResource(`Cannot ${what}: the stack is closed`)
-      : undefined;
+    return this.#closed ? stackClosedError(`Cannot ${what}`, false) : undefined;
   }
 
   /** Names to addresses for {@linkcode Stack.fetch}, like `/etc/hosts`: `hosts.set("api", "10.0.0.2")`. */

@@ -9,8 +9,12 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { PluginEntry } from "../stack/boot.ts";
 import type { LogRecord } from "../stack/log.ts";
 import type { ProtocolPlugin } from "../stack/manifest.ts";
-import { readManifestFile, resolveManifest, type StackManifest } from "../stack/loader.ts";
-import { PluginManifestError } from "../stack/errors.ts";
+import {
+  parseManifestText,
+  readManifestFile,
+  resolveManifest,
+  type StackManifest,
+} from "../stack/loader.ts";
 import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "../stack/protocols/mod.ts";
 import {
   ipv4BroadcastAddress,
@@ -68,17 +72,7 @@ export async function pluginList(
  */
 async function readManifestStdin(): Promise<{ manifest: StackManifest; base: URL }> {
   const text = await new Response(Deno.stdin.readable).text();
-  try {
-    const manifest: StackManifest = JSON.parse(text);
-    const base = new URL("file:///");
-    base.pathname = `${Deno.cwd()}/`.replaceAll("%", "%25");
-    return { manifest, base };
-  } catch (err) {
-    throw new PluginManifestError(
-      "(stack)",
-      `standard input is not valid JSON: ${(err as Error).message}`,
-    );
-  }
+  return parseManifestText(text, "standard input", `${Deno.cwd()}/`);
 }
 
 /**

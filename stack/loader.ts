@@ -187,15 +187,38 @@ export async function readManifestFile(
   path: string,
 ): Promise<{ manifest: StackManifest; base: URL }> {
   const text = await Deno.readTextFile(path);
+  return parseManifestText(text, path, path.startsWith("/") ? path : `${Deno.cwd()}/${path}`);
+}
+
+/**
+ * A JSON stack manifest's `text`, read from `source` (a file name, or
+ * "standard input", for the error), with plugin paths relative to the
+ * absolute `path` (a file, or a directory ending in `/`).
+ *
+ * @throws {PluginManifestError} When the text is not JSON.
+ *
+ * @example
+ * ```ts
+ * import { parseManifestText } from "./loader.ts";
+ * import assert from "node:assert/strict";
+ * const { manifest, base } = parseManifestText('{"plugins":["ipv4"]}', "standard input", "/srv/");
+ * assert.deepEqual(manifest.plugins, ["ipv4"]);
+ * assert.equal(new URL("./p/mod.ts", base).href, "file:///srv/p/mod.ts");
+ * ```
+ */
+export function parseManifestText(
+  text: string,
+  source: string,
+  path: string,
+): { manifest: StackManifest; base: URL } {
   let manifest: StackManifest;
   try {
     manifest = JSON.parse(text);
   } catch (err) {
     throw new PluginManifestError(
       "(stack)",
-      `${path} is not valid JSON: ${(err as Error).message}`,
+      `${source} is not valid JSON: ${(err as Error).message}`,
     );
   }
-  const abs = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
-  return { manifest, base: fileUrl(abs) };
+  return { manifest, base: fileUrl(path) };
 }

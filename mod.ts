@@ -70,7 +70,13 @@ import { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
 
 export { Stack } from "./stack/stack.ts";
 export type { AddRouteOptions, RouteInfo } from "./stack/stack.ts";
-export type { RouteGetResult, TracerouteHop, TracerouteOptions } from "./stack/stack.ts";
+export type {
+  PingOptions,
+  PingReply,
+  RouteGetResult,
+  TracerouteHop,
+  TracerouteOptions,
+} from "./stack/stack.ts";
 export {
   checkHostname,
   checkPort,
@@ -227,6 +233,8 @@ export type {
 } from "./stack/services.ts";
 export type {
   ArpService,
+  EchoOptions,
+  EchoReply,
   EthernetService,
   IcmpEchoService,
   IcmpErrorService,
@@ -250,8 +258,6 @@ export type {
   NdpService,
   NeighborEntry,
   NeighborResolver,
-  PingOptions,
-  PingReply,
   ProbeOptions,
   ProbeResult,
   Route,

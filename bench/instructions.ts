@@ -217,7 +217,8 @@ async function ping(api: boolean): Promise<string> {
   const { net, a } = twoHosts();
   net.runUntilIdle();
   const echo = a.service("icmp.echo");
-  const options = { timeout: 1_000_000 };
+  const options = { timeout: 1_000_000 }; // µs, the echo service's unit
+  const pingOptions = { timeout: 1000 }; // ms, Stack.ping's
   let replies = 0;
   const done = (r: unknown) => {
     if (typeof r !== "string") replies++;
@@ -229,7 +230,7 @@ async function ping(api: boolean): Promise<string> {
         net.step();
         continue;
       }
-      const reply = a.ping("10.0.0.2", options);
+      const reply = a.ping("10.0.0.2", pingOptions);
       net.step(); // the reply arrives and resolves the promise within the step
       await reply;
       replies++;

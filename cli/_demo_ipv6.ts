@@ -88,8 +88,8 @@ export async function runIpv6Exchange(
   for (let seq = 0; seq < 3; seq++) {
     attempts++;
     try {
-      const r = await h1!.ping(a2, { timeout: 500 * MILLISECOND });
-      rtts.push((r.rtt / 1000).toFixed(3));
+      const r = await h1!.ping(a2, { timeout: 500 });
+      rtts.push(r.rtt.toFixed(3));
       replies++;
     } catch (err) {
       rtts.push(`(${(err as Error).message})`);

@@ -75,7 +75,7 @@ export async function checkPeer(
 ): Promise<void> {
   let last = "";
   for (let i = 0; i < 3; i++) {
-    const reply = stack.ping(peer, { timeout: 1_000_000 });
+    const reply = stack.ping(peer, { timeout: 1000 });
     runner.kick(); // the ping armed a timer between batches
     try {
       await reply;

@@ -9,8 +9,12 @@ import type { Instant } from "./clock.ts";
 import type { PacketBuffer } from "./packet.ts";
 import type { IpFamily, IpKey } from "./wire/ip_address.ts";
 
-/** The outcome of one echo request. */
-export interface PingReply {
+/**
+ * The outcome of one echo request, as the `icmp.echo` service reports it:
+ * in the stack's own unit, microseconds (`Stack.ping` turns it
+ * into a `PingReply` in milliseconds).
+ */
+export interface EchoReply {
   /** Sequence number. */
   readonly sequence: number;
   /** Round-trip time in microseconds, on the stack's clock. */
@@ -23,8 +27,12 @@ export interface PingReply {
   readonly bytes: number;
 }
 
-/** Options of one ping. */
-export interface PingOptions {
+/**
+ * Options of one echo request to the `icmp.echo` service, in the stack's
+ * own unit: `timeout` in microseconds (`Stack.ping` takes
+ * milliseconds and converts).
+ */
+export interface EchoOptions {
   /** Echo data length (default 56). */
   readonly size?: number;
   /** Give up after this many microseconds (default 1 s). */
@@ -46,7 +54,7 @@ export interface IcmpEchoService {
    * the reply, or with an error message on timeout or when an ICMP error came
    * back. Used by the promise API and by benchmarks that stay synchronous.
    */
-  echo(dst: number, options: PingOptions, done: (reply: PingReply | string) => void): void;
+  echo(dst: number, options: EchoOptions, done: (reply: EchoReply | string) => void): void;
   /** Instant of the last echo request sent (for tests). */
   lastSent(): Instant;
   /**
@@ -83,7 +91,7 @@ export interface Icmpv6ProbeOptions extends ProbeOptions {
  */
 export interface Icmpv6EchoService {
   /** One echo request to `dst`; `done` gets the reply or an error message (as `icmp.echo`). */
-  echo(dst: IpKey, options: Icmpv6ProbeOptions, done: (reply: PingReply | string) => void): void;
+  echo(dst: IpKey, options: Icmpv6ProbeOptions, done: (reply: EchoReply | string) => void): void;
   /** Instant of the last probe sent (for tests). */
   lastSent(): Instant;
   /** One probe (echo request, or UDP to an unlikely port) and whatever answers it. */
@@ -91,7 +99,7 @@ export interface Icmpv6EchoService {
 }
 
 /** Options of {@linkcode IcmpEchoService.probe}. */
-export interface ProbeOptions extends PingOptions {
+export interface ProbeOptions extends EchoOptions {
   /** `icmp` (echo request, default) or `udp` (to `port`, traceroute's default). */
   readonly protocol?: "icmp" | "udp";
   /** UDP destination port (default 33434 + a probe counter, like traceroute). */
@@ -108,7 +116,7 @@ export interface ProbeResult {
   readonly kind: "reply" | "error" | "timeout" | "unsent";
   /** Who answered (empty on timeout and unsent). */
   readonly from: string;
-  /** Round-trip time in µs (0 on timeout and unsent). */
+  /** Round-trip time in microseconds, on the stack's clock (0 on timeout and unsent). */
   readonly rtt: number;
   /** ICMP type of the answer (0 for an echo reply). */
   readonly type: number;

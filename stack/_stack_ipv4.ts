@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { MILLISECOND } from "./clock.ts";
 import type { InterfaceTable } from "./netif.ts";
 import type { Ipv4Route, Ipv4RoutesService } from "./services.ts";
 import type { AddRouteOptions, RouteGetResult, RouteInfo } from "./stack.ts";
@@ -190,7 +191,7 @@ export function ipv4RouteGet(
     nextHop: formatIpv4Address(r.nextHop),
     mtu: r.mtu,
     ...(learned !== undefined && learned.mtu === r.mtu
-      ? { pmtuExpires: learned.expires - now, pmtuLocked: learned.locked }
+      ? { pmtuExpires: (learned.expires - now) / MILLISECOND, pmtuLocked: learned.locked }
       : {}),
   };
 }

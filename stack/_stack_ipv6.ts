@@ -6,14 +6,15 @@
  *
  * @module
  */
+import { MILLISECOND } from "./clock.ts";
 import type { InterfaceTable } from "./netif.ts";
 import type {
+  EchoOptions,
+  EchoReply,
   Icmpv6EchoService,
   Ipv4RoutesService,
   Ipv6Route,
   Ipv6RoutesService,
-  PingOptions,
-  PingReply,
   ProbeOptions,
   ProbeResult,
   RouteService,
@@ -158,7 +159,7 @@ export function ipv6RouteInfo(
     ...(r.source !== unspecified ? { source: IpAddress.fromKey(r.source).toString() } : {}),
     origin: r.origin,
     family: 6,
-    ...(r.expires !== 0 ? { expires: Math.max(0, r.expires - now) } : {}),
+    ...(r.expires !== 0 ? { expires: Math.max(0, r.expires - now) / MILLISECOND } : {}),
   };
 }
 
@@ -199,7 +200,7 @@ export function ipv6RouteGet(
     source: r.source.toString(),
     nextHop: r.nextHop.toString(),
     mtu: r.mtu,
-    ...(r.pmtuExpires !== 0 ? { pmtuExpires: r.pmtuExpires - now } : {}),
+    ...(r.pmtuExpires !== 0 ? { pmtuExpires: (r.pmtuExpires - now) / MILLISECOND } : {}),
   };
 }
 
@@ -349,7 +350,7 @@ export interface Prober {
   /** The ICMP type of Destination Unreachable in this family (3, or 1 for ICMPv6). */
   readonly unreachable: number;
   /** One echo request (`icmp.echo`/`icmpv6.echo` `echo`). */
-  echo(options: PingOptions, done: (reply: PingReply | string) => void): void;
+  echo(options: EchoOptions, done: (reply: EchoReply | string) => void): void;
   /** One probe (`probe`). */
   probe(options: ProbeOptions, done: (result: ProbeResult) => void): void;
 }

@@ -7,15 +7,16 @@
  */
 import type { Dispatcher } from "./dispatcher.ts";
 import type {
+  EchoOptions,
+  EchoReply,
   IcmpEchoService,
   Icmpv6EchoService,
   Ipv4Service,
-  PingOptions,
-  PingReply,
 } from "./services.ts";
 import { Ipv4SendFlags } from "./services.ts";
 import { parseIpv4Address } from "./wire/address.ts";
-import { checkProbeOptions } from "./validate.ts";
+import { checkMillis, checkProbeOptions } from "./validate.ts";
+import { MILLISECOND } from "./clock.ts";
 import {
   ipv6Prober,
   type Ipv6Target,
@@ -24,7 +25,7 @@ import {
   requireZone,
 } from "./_stack_ipv6.ts";
 import { tracePath } from "./_traceroute.ts";
-import type { TracerouteHop, TracerouteOptions } from "./_stack_types.ts";
+import type { PingOptions, PingReply, TracerouteHop, TracerouteOptions } from "./_stack_types.ts";
 import { needService } from "./_stack_need.ts";
 import { stackClosedError } from "./sockets/errors.ts";
 
@@ -74,14 +75,15 @@ export class StackProbes {
   ping(host: string, options: PingOptions): Promise<PingReply> {
     const p = this.#prober(host, "ping");
     if (p instanceof TypeError) return Promise.reject(p);
+    let echo: EchoOptions;
     try {
-      checkProbeOptions(options, `Cannot ping ${host}`);
+      echo = echoOptions(options, `Cannot ping ${host}`);
     } catch (e) {
       return Promise.reject(e);
     }
     return this.#untilClosed(`ping ${host}`, (resolve, reject) => {
-      p.echo(options, (r) => {
-        if (typeof r !== "string") resolve(r);
+      p.echo(echo, (r) => {
+        if (typeof r !== "string") resolve(pingReply(r));
         else if (r.startsWith("no reply")) reject(new Deno.errors.TimedOut(r));
         else reject(new Deno.errors.NetworkUnreachable(r));
       });
@@ -127,6 +129,24 @@ export class StackProbes {
       probe: (o, done) => echo.probe(dst, o, done),
     };
   }
+}
+
+/** `Stack.ping`'s options (ms) checked and turned into the echo service's (µs). */
+function echoOptions(o: PingOptions, action: string): EchoOptions {
+  checkProbeOptions(o, action);
+  if (o.timeout === undefined) return o;
+  return { ...o, timeout: checkMillis(o.timeout, action, "timeout") };
+}
+
+/** The echo service's reply (rtt in µs) as `Stack.ping` gives it (rtt in ms). */
+function pingReply(r: EchoReply): PingReply {
+  return {
+    sequence: r.sequence,
+    rtt: r.rtt / MILLISECOND,
+    from: r.from,
+    ttl: r.ttl,
+    bytes: r.bytes,
+  };
 }
 
 /** `Stack.sendRawIpv4`: `packet` is copied, then sent with the header included. */

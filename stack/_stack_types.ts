@@ -5,13 +5,46 @@
  *
  * @module
  */
+/**
+ * Options of {@linkcode Stack.ping}. Times in milliseconds of the stack's
+ * clock, as every time value of `Stack` and the sockets (fractions allowed).
+ */
+export interface PingOptions {
+  /** Echo data length (default 56). */
+  readonly size?: number;
+  /** Milliseconds to wait for the reply (default 1000), like `ping -W` (which counts seconds). */
+  readonly timeout?: number;
+  /** IP TTL (default the stack's). */
+  readonly ttl?: number;
+  /** Identifier (default random per stack). */
+  readonly identifier?: number;
+  /** Sequence number (default a counter). */
+  readonly sequence?: number;
+  /** Set DF (default false). */
+  readonly dontFragment?: boolean;
+}
+
+/** What {@linkcode Stack.ping} resolves with: the reply, its round trip in milliseconds as `ping` shows it. */
+export interface PingReply {
+  /** Sequence number. */
+  readonly sequence: number;
+  /** Round-trip time in milliseconds of the stack's clock (`0.015` is 15 µs). */
+  readonly rtt: number;
+  /** Who answered. */
+  readonly from: string;
+  /** TTL of the reply. */
+  readonly ttl: number;
+  /** Bytes of ICMP data in the reply. */
+  readonly bytes: number;
+}
+
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */
 export interface RouteGetResult extends RouteInfo {
   /** Where the frame goes: the gateway, or the destination itself. */
   readonly nextHop: string;
   /** Path MTU: the interface's, lowered by a learned path MTU (RFC 1191). */
   readonly mtu: number;
-  /** µs until the learned path MTU expires, when one is in force ("cache expires"). */
+  /** Milliseconds until the learned path MTU expires, when one is in force ("cache expires"). */
   readonly pmtuExpires?: number;
   /** The learned path MTU was clamped to the floor: datagrams go with DF clear. */
   readonly pmtuLocked?: boolean;
@@ -25,7 +58,7 @@ export interface TracerouteOptions {
   readonly maxHops?: number;
   /** TTL of the first probe (default 1). */
   readonly firstHop?: number;
-  /** µs to wait for each answer (default 1 s). */
+  /** Milliseconds to wait for each answer (default 1000; `traceroute -w` counts seconds). */
   readonly timeout?: number;
   /** Probe data length (default 32 for UDP, 56 for ICMP). */
   readonly size?: number;
@@ -37,7 +70,7 @@ export interface TracerouteHop {
   readonly ttl: number;
   /** Who answered, or undefined when nothing did (`*`). */
   readonly from?: string;
-  /** Round-trip time in µs, when answered. */
+  /** Round-trip time in milliseconds, when answered. */
   readonly rtt?: number;
   /**
    * ICMP type of the answer: IPv4 11/0 from a router, 0/0 or 3/3 from the
@@ -66,7 +99,7 @@ export interface RouteInfo {
   readonly origin: string;
   /** 4 or 6. */
   readonly family: 4 | 6;
-  /** µs left of a route with a lifetime (IPv6 routes from Router Advertisements). */
+  /** Milliseconds left of a route with a lifetime (IPv6 routes from Router Advertisements). */
   readonly expires?: number;
 }
 

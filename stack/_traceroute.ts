@@ -7,7 +7,8 @@
 import type { ProbeResult } from "./services.ts";
 import type { Prober } from "./_stack_ipv6.ts";
 import type { TracerouteHop, TracerouteOptions } from "./_stack_types.ts";
-import { checkInteger, checkProbeOptions } from "./validate.ts";
+import { checkInteger, checkMillis, checkProbeOptions } from "./validate.ts";
+import { MILLISECOND } from "./clock.ts";
 
 /**
  * Traces the path to `host` through `p` (see `Stack.traceroute`).
@@ -28,13 +29,16 @@ export async function tracePath(
   const maxHops = checkInteger(options.maxHops ?? 30, 1, 255, action, "maxHops");
   checkInteger(options.firstHop ?? 1, 1, maxHops, action, "firstHop");
   checkProbeOptions({ ...options, ttl: maxHops }, action);
+  const timeout = options.timeout === undefined
+    ? undefined
+    : checkMillis(options.timeout, action, "timeout"); // µs, the echo service's unit
   const hops: TracerouteHop[] = [];
   for (let ttl = options.firstHop ?? 1; ttl <= (options.maxHops ?? 30); ttl++) {
     const r = await new Promise<ProbeResult>((resolve) =>
       p.probe({
         protocol,
         ttl,
-        ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+        ...(timeout !== undefined ? { timeout } : {}),
         ...(options.size !== undefined ? { size: options.size } : {}),
       }, resolve)
     );
@@ -50,7 +54,7 @@ export async function tracePath(
     // The destination answers with an echo reply or a port/protocol
     // unreachable; any other unreachable (!N, !H in traceroute) ends it too.
     const reached = r.kind === "reply" || r.from === p.target;
-    hops.push({ ttl, from: r.from, rtt: r.rtt, type: r.type, code: r.code, reached });
+    hops.push({ ttl, from: r.from, rtt: r.rtt / MILLISECOND, type: r.type, code: r.code, reached });
     if (reached || r.type === p.unreachable) break; // any unreachable ends it (!N, !H)
   }
   return hops;

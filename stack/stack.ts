@@ -29,13 +29,7 @@ import type {
   TcpListener,
   TcpListenOptions,
 } from "./sockets/mod.ts";
-import type {
-  ConntrackRow,
-  MulticastGroupRow,
-  NeighborEntry,
-  PingOptions,
-  PingReply,
-} from "./services.ts";
+import type { ConntrackRow, MulticastGroupRow, NeighborEntry } from "./services.ts";
 import type { TcpSocketInfo } from "./stream.ts";
 import { earliest, HttpSupport } from "./http/_support.ts";
 import type { FetchInit, HttpServer, ServeHandler, ServeOptions } from "./http/types.ts";
@@ -54,6 +48,8 @@ import { listConntrack, listMulticastGroups, listNeighbors } from "./_stack_tabl
 
 export type {
   AddRouteOptions,
+  PingOptions,
+  PingReply,
   RouteGetResult,
   RouteInfo,
   TracerouteHop,
@@ -61,6 +57,8 @@ export type {
 } from "./_stack_types.ts";
 import type {
   AddRouteOptions,
+  PingOptions,
+  PingReply,
   RouteGetResult,
   RouteInfo,
   TracerouteHop,
@@ -353,11 +351,31 @@ export class Stack {
   }
 
   /**
-   * Sends one ICMP echo request and resolves with the reply.
+   * Sends one ICMP echo request and resolves with the reply. Times in
+   * milliseconds of this stack's clock, as `ping` shows them: `timeout`
+   * (default 1000) and the reply's `rtt`.
    *
-   * @throws {Deno.errors.TimedOut} when no reply comes within `timeout` µs.
+   * @throws {TypeError | RangeError} Bad options (`timeout` NaN, negative or infinite, as everywhere).
+   * @throws {Deno.errors.TimedOut} when no reply comes within `timeout` ms.
    * @throws {Deno.errors.NetworkUnreachable} when there is no route or an error came back.
    * @throws {Deno.errors.BadResource} when the stack is closed.
+   *
+   * @example
+   * ```ts
+   * import { createStack, MILLISECOND, VirtualNetwork } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork({ seed: 1 });
+   * const link = net.link({ faults: { delay: 2.5 * MILLISECOND } }); // the network's clock: µs
+   * const a = net.addNode(createStack({ clock: net.clock, seed: 1 }));
+   * const b = net.addNode(createStack({ clock: net.clock, seed: 2 }));
+   * a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
+   * b.addInterface({ driver: link.b, addresses: ["10.0.0.2/24"] });
+   * await net.run(() => a.ping("10.0.0.2")); // resolves ARP first
+   * const reply = await net.run(() => a.ping("10.0.0.2", { timeout: 500 })); // 500 ms
+   * assert.equal(reply.rtt, 5); // ms, as ping(8) prints it
+   * await assert.rejects(a.ping("10.0.0.2", { timeout: -1 }), RangeError);
+   * net.close();
+   * ```
    */
   ping(host: string, options: PingOptions = {}): Promise<PingReply> {
     const closed = this.#closedError(`ping ${shownText(host)}`); // as a ping under way says
@@ -588,8 +606,10 @@ export class Stack {
    * time exceeded), until the destination answers (port or protocol
    * unreachable to a UDP probe, echo reply to an ICMP one) or another
    * unreachable ends it, or `maxHops` is reached. A hop nobody answered has
-   * no `from`.
+   * no `from`. Times in milliseconds: `timeout` per probe (default 1000),
+   * each hop's `rtt`.
    *
+   * @throws {TypeError | RangeError} Bad options.
    * @throws {Deno.errors.NetworkUnreachable} When a probe cannot be sent (no route).
    *
    * @example

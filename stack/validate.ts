@@ -85,23 +85,50 @@ export function checkNumber(
 }
 
 /**
- * Checks that `value` is a duration in µs: a finite number, at least 0.
+ * The largest time a public option takes, in milliseconds: `setTimeout`'s
+ * (2^31 - 1, about 24.8 days), so no option waits longer than a timer could.
+ */
+export const MAX_MILLIS = 2_147_483_647;
+
+/**
+ * Checks a time a user passes (a timeout, an idle time): milliseconds, as
+ * every public time value of the stack, its sockets and its probes is
+ * (`setTimeout`'s unit; fractions allowed: 1.5 is 1,500 µs), and converts it
+ * to the stack's own unit, microseconds. The one check and the one wording
+ * for the same mistake everywhere: not a number or NaN → `TypeError`
+ * ("timeout NaN is not a number"), negative, infinite or above
+ * {@linkcode MAX_MILLIS} → `RangeError` ("timeout -1 is not in
+ * 0..2147483647 ms").
  *
- * @returns `value`.
+ * @param value The value given.
+ * @param action What was attempted, the start of the message (`Cannot ping 10.0.0.2`).
+ * @param name The option's name (`timeout`).
+ * @param min The least allowed, ms (default 0).
+ * @returns The time in microseconds (a whole number).
  * @throws {TypeError} When it is not a number, or NaN.
- * @throws {RangeError} When it is infinite or negative.
+ * @throws {RangeError} When it is below `min`, above {@linkcode MAX_MILLIS}, or infinite.
  *
  * @example
  * ```ts
- * import { checkDuration } from "./validate.ts";
+ * import { checkMillis } from "./validate.ts";
  * import assert from "node:assert/strict";
- * assert.equal(checkDuration(1_000_000, "Cannot connect", "timeout"), 1_000_000);
- * assert.throws(() => checkDuration(NaN, "Cannot connect", "timeout"), TypeError);
- * assert.throws(() => checkDuration(-1, "Cannot connect", "timeout"), RangeError);
+ * assert.equal(checkMillis(1.5, "Cannot connect", "timeout"), 1_500);
+ * assert.throws(() => checkMillis(NaN, "Cannot connect", "timeout"), TypeError);
+ * assert.throws(() => checkMillis(-1, "Cannot connect", "timeout"), {
+ *   name: "RangeError",
+ *   message: "Cannot connect: timeout -1 is not in 0..2147483647 ms",
+ * });
+ * assert.throws(() => checkMillis(Infinity, "Cannot connect", "timeout"), RangeError);
  * ```
  */
-export function checkDuration(value: unknown, action: string, name: string): number {
-  return checkNumber(value, 0, Number.MAX_VALUE, action, name);
+export function checkMillis(value: unknown, action: string, name: string, min = 0): number {
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
+  }
+  if (!(value >= min && value <= MAX_MILLIS)) {
+    throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${MAX_MILLIS} ms`);
+  }
+  return Math.round(value * 1_000);
 }
 
 /**
@@ -203,7 +230,7 @@ export function checkHostCidr(cidr: unknown, action: string): void {
 export interface ProbeOptionsLike {
   /** Data length. */
   readonly size?: number;
-  /** µs to wait. */
+  /** Milliseconds to wait. */
   readonly timeout?: number;
   /** IP TTL. */
   readonly ttl?: number;
@@ -216,7 +243,7 @@ export interface ProbeOptionsLike {
 /**
  * Checks the options of a ping or a traceroute probe: `size` 0..65507 (the
  * largest ICMP or UDP payload in one IPv4 datagram), `timeout` a finite
- * number of µs, `ttl` 1..255, `identifier` and `sequence` 0..65535.
+ * number of milliseconds (see {@linkcode checkMillis}), `ttl` 1..255, `identifier` and `sequence` 0..65535.
  *
  * @throws {TypeError} When one is not a number.
  * @throws {RangeError} When one is out of range.
@@ -225,14 +252,14 @@ export interface ProbeOptionsLike {
  * ```ts
  * import { checkProbeOptions } from "./validate.ts";
  * import assert from "node:assert/strict";
- * checkProbeOptions({ timeout: 1_000_000, ttl: 64 }, "Cannot ping 10.0.0.2");
+ * checkProbeOptions({ timeout: 1000, ttl: 64 }, "Cannot ping 10.0.0.2");
  * assert.throws(() => checkProbeOptions({ timeout: NaN }, "Cannot ping 10.0.0.2"), TypeError);
  * assert.throws(() => checkProbeOptions({ ttl: 256 }, "Cannot ping 10.0.0.2"), RangeError);
  * ```
  */
 export function checkProbeOptions(o: ProbeOptionsLike, action: string): void {
   if (o.size !== undefined) checkInteger(o.size, 0, 65507, action, "size");
-  if (o.timeout !== undefined) checkDuration(o.timeout, action, "timeout");
+  if (o.timeout !== undefined) checkMillis(o.timeout, action, "timeout");
   if (o.ttl !== undefined) checkInteger(o.ttl, 1, 255, action, "ttl");
   if (o.identifier !== undefined) checkInteger(o.identifier, 0, 0xffff, action, "identifier");
   if (o.sequence !== undefined) checkInteger(o.sequence, 0, 0xffff, action, "sequence");

@@ -4,8 +4,7 @@
  * @module
  */
 import type { Stack } from "../mod.ts";
-import type { PingOptions, PingReply } from "../stack/services.ts";
-import { ms } from "./_convert.ts";
+import type { PingOptions, PingReply } from "../stack/stack.ts";
 
 // ---- promises and captures on disk ------------------------------------------------------
 
@@ -63,7 +62,7 @@ export interface PingOutcome {
 
 /**
  * Pings `host` until a reply comes or `attempts` run out (default 3 tries of
- * `timeout` µs, default 500 ms). Timeouts and unreachable errors are
+ * `timeout` ms, default 500). Timeouts and unreachable errors are
  * retried; other errors propagate. Call it inside `env.run(...)`.
  *
  * @example
@@ -72,7 +71,7 @@ export interface PingOutcome {
  * import assert from "node:assert/strict";
  * const env = makeLink({ seed: 2 });
  * env.link.partition();
- * const out = await env.run(() => pingRetry(env.a, "10.0.0.2", { attempts: 2, timeout: ms(100) }));
+ * const out = await env.run(() => pingRetry(env.a, "10.0.0.2", { attempts: 2, timeout: 100 }));
  * assert.deepEqual([out.reply, out.attempts, out.failures], [undefined, 2, ["TimedOut", "TimedOut"]]);
  * env.finish();
  * ```
@@ -86,7 +85,7 @@ export async function pingRetry(
   const failures: string[] = [];
   for (let i = 1; i <= attempts; i++) {
     try {
-      const reply = await stack.ping(host, { timeout: ms(500), ...ping });
+      const reply = await stack.ping(host, { timeout: 500, ...ping });
       return { reply, attempts: i, failures };
     } catch (e) {
       if (!(e instanceof Deno.errors.TimedOut || e instanceof Deno.errors.NetworkUnreachable)) {

@@ -308,7 +308,7 @@ export interface LinkPair extends Env {
  * const env = makeLink({ faults: { delay: ms(5) } });
  * await env.run(() => env.a.ping("10.0.0.2")); // resolves ARP first
  * const r = await env.run(() => env.a.ping("10.0.0.2"));
- * assert.equal(r.rtt, ms(10));
+ * assert.equal(r.rtt, 10); // ms, as Stack.ping reports
  * env.finish();
  * ```
  */

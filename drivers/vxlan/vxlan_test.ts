@@ -240,7 +240,7 @@ Deno.test("vxlan: two stacks ping each other over host UDP sockets on 127.0.0.1"
   ra.start();
   rb.start();
   try {
-    const reply = sb.ping("10.9.0.1", { timeout: 2_000_000 });
+    const reply = sb.ping("10.9.0.1", { timeout: 2000 });
     rb.kick();
     await reply;
     assert.ok(a.sourcePorts.every((p) => p >= 49152 && p <= 65535));

@@ -25,7 +25,7 @@
  */
 import type { Instant } from "../clock.ts";
 import { parseHostname } from "../sockets/address.ts";
-import { checkNumber } from "../validate.ts";
+import { checkMillis } from "../validate.ts";
 import {
   fieldLines,
   frameBody,
@@ -38,7 +38,6 @@ import { type ClientConn, closeClient, type ConnectionPool } from "./_pool.ts";
 import { HttpParser, type MessageHead } from "./llhttp.ts";
 import type { FetchInit, HttpHost, HttpTimer } from "./types.ts";
 
-const MS = 1000;
 const MAX_REDIRECTS = 20;
 /** Interim (1xx) responses taken before the final one. */
 const MAX_INTERIM = 32;
@@ -78,16 +77,16 @@ export async function fetchHttp(
   init: FetchInit = {},
 ): Promise<Response> {
   const request = new Request(input, init);
-  const timeout = init.timeout === undefined
+  const timeout = init.timeout === undefined // µs
     ? undefined
-    : checkNumber(init.timeout, 0, 86_400_000, "Cannot fetch", "timeout");
+    : checkMillis(init.timeout, "Cannot fetch", "timeout");
   const signal = request.signal;
   if (signal.aborted) throw signal.reason;
   const guard = new Guard(
     host,
     signal,
-    timeout === undefined ? undefined : host.now() + timeout * MS,
-    timeout,
+    timeout === undefined ? undefined : host.now() + timeout,
+    init.timeout,
   );
   try {
     let url = new URL(request.url);

@@ -18,7 +18,7 @@
  */
 import type { NetAddr } from "../sockets/address.ts";
 import type { TcpConn, TcpListener } from "../sockets/types.ts";
-import { checkInteger, checkNumber } from "../validate.ts";
+import { checkInteger, checkMillis } from "../validate.ts";
 import {
   fieldLines,
   frameBody,
@@ -40,7 +40,6 @@ import type {
   ServerClock,
 } from "./types.ts";
 
-const MS = 1000;
 const encoder = new TextEncoder();
 const CONTINUE = encoder.encode("HTTP/1.1 100 Continue\r\n\r\n");
 /** Bytes of an unread request body we read and drop to keep the connection. */
@@ -98,8 +97,7 @@ function config(o: ServeOptions): Config {
       act,
       "maxBodySize",
     ),
-    keepAlive: checkNumber(o.keepAliveTimeout ?? 5000, 1, 86_400_000, act, "keepAliveTimeout") *
-      MS,
+    keepAlive: checkMillis(o.keepAliveTimeout ?? 5000, act, "keepAliveTimeout", 1),
     maxRequests: checkInteger(
       o.maxRequestsPerConnection ?? 1000,
       1,

@@ -9,7 +9,7 @@
  */
 import type { Instant } from "../clock.ts";
 import type { PluginContext } from "../manifest.ts";
-import type { PingReply, ProbeResult } from "../services.ts";
+import type { EchoReply, ProbeResult } from "../services.ts";
 import type { Timer } from "../timers.ts";
 import type { IpKey } from "../wire/ip_address.ts";
 
@@ -164,7 +164,7 @@ export interface PingWording {
  * );
  * ```
  */
-export function pingOutcome(r: ProbeResult, wording: PingWording): PingReply | string {
+export function pingOutcome(r: ProbeResult, wording: PingWording): EchoReply | string {
   switch (r.kind) {
     case "reply":
       return { sequence: wording.sequence, rtt: r.rtt, from: r.from, ttl: r.ttl, bytes: r.bytes };

@@ -16,6 +16,7 @@
  * | buffer not a `Uint8Array` (`write("hello")`)     | `TypeError`              | `TypeError`, for `read` too       |
  * | a number option NaN or not a number (timeout, backlog, TTL, linger) | n/a   | `TypeError`                       |
  * | a number option out of its range                 | n/a                      | `RangeError`                      |
+ * | a time (`timeout`, in ping, traceroute, fetch, serve's `keepAliveTimeout` too) | ms (`setTimeout`'s unit) | milliseconds, fractions allowed; NaN or not a number `TypeError` "timeout NaN is not a number", negative, infinite or above 2³¹−1 `RangeError` "timeout -1 is not in 0..2147483647 ms" (`checkMillis`, `validate.ts`) |
  * | any use after `close()`, and closing twice        | `Deno.errors.BadResource` | `Deno.errors.BadResource`        |
  * | `[Symbol.dispose]` after `close()`               | no error                 | no error                          |
  * | more than {@linkcode MAX_WAITING_CALLS} calls waiting on one socket | n/a    | `Deno.errors.Busy`               |

@@ -40,6 +40,7 @@ import {
   type ZoneResolver,
 } from "./errors.ts";
 import type { TcpConn, TcpConnectOptions, TcpListener, TcpListenOptions } from "./types.ts";
+import { checkMillis } from "../validate.ts";
 
 interface Waiter<T, B = Uint8Array> {
   /** Where a read copies to, what a write sends, or (a discard) the most bytes to consume. */
@@ -555,7 +556,7 @@ function open(
     : checkPort(options.localPort, `Cannot bind to port ${options.localPort}`, true);
   const timeout = options.timeout === undefined
     ? undefined
-    : checkNumber(options.timeout, "timeout", action, 0);
+    : checkMillis(options.timeout, action, "timeout"); // µs from here on
   if (options.congestionControl !== undefined && typeof options.congestionControl !== "string") {
     throw new TypeError(`${action}: congestionControl is not a string`);
   }

@@ -45,7 +45,11 @@ export interface TcpConnectOptions {
   readonly localPort?: number;
   /** Congestion control for this connection: `"cubic"`, `"newreno"`, `"bbr"`, or a registered one (default: the plugin's). */
   readonly congestionControl?: string;
-  /** Give up connecting after this many µs of stack time (default: SYN retries run out). */
+  /**
+   * Give up connecting after this many milliseconds of the stack's clock
+   * (fractions allowed; default: when the SYN retries run out), like
+   * `AbortSignal.timeout(ms)` given to a connect.
+   */
   readonly timeout?: number;
   /**
    * Request ECN (RFC 3168) on this connection (default: the tcp plugin's

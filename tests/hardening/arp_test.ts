@@ -117,7 +117,7 @@ Deno.test("arp still reaches a new neighbour at once after 5,000 off-subnet requ
   }
   assert.equal(h.stack.neighbors().length, 0);
   assert.equal(h.counter("arp.rx.off_subnet"), 5000);
-  const p = track(h.stack.ping("10.0.0.9", { timeout: ms(10) }));
+  const p = track(h.stack.ping("10.0.0.9", { timeout: 10 }));
   h.runFor(0);
   assert.equal(framesMatching(h.take(), isArpRequest("10.0.0.9")).length, 1);
   h.runFor(ms(10));
@@ -140,7 +140,7 @@ Deno.test("arp still reaches a new neighbour at once after 5,000 on-link request
   assert.ok(entries.every((e) => e.state === "STALE"), "unconfirmed entries are STALE");
   // Before: every entry REACHABLE, none evictable: cache.full and 15-45 s of
   // unreachability. Now the least recently used STALE entry makes room.
-  const p = track(h.stack.ping("10.0.200.9", { timeout: ms(10) }));
+  const p = track(h.stack.ping("10.0.200.9", { timeout: 10 }));
   h.runFor(0);
   assert.equal(framesMatching(h.take(), isArpRequest("10.0.200.9")).length, 1);
   assert.equal(h.counter("arp.cache.full"), 0);

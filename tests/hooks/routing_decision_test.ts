@@ -25,7 +25,7 @@ Deno.test("hooks: prerouting DNAT of a packet addressed to the router makes it f
     routerExtraPlugins: (r) => r === "r1" ? [dnat("prerouting", "10.1.0.1", "10.3.0.30")] : [],
   });
   // H3 answers from its own address, which H1's ping does not expect.
-  await n.run(() => n.h1.ping("10.1.0.1", { timeout: 1_000_000 }).catch(() => null));
+  await n.run(() => n.h1.ping("10.1.0.1", { timeout: 1000 }).catch(() => null));
   assert.equal(count(n.r1, "icmp.rx.echo_requests"), 0, "not delivered to R1");
   assert.ok(count(n.r1, "ipv4.fwd.forwarded") >= 1);
   assert.equal(count(n.h3, "icmp.rx.echo_requests"), 1);
@@ -42,7 +42,7 @@ Deno.test("hooks: prerouting DNAT of a forwarded packet to the router's own addr
   const n = makeRoutedNet({
     routerExtraPlugins: (r) => r === "r1" ? [dnat("prerouting", "10.3.0.30", "10.1.0.1")] : [],
   });
-  await n.run(() => n.h1.ping("10.3.0.30", { timeout: 1_000_000 }).catch(() => null));
+  await n.run(() => n.h1.ping("10.3.0.30", { timeout: 1000 }).catch(() => null));
   assert.equal(count(n.r1, "icmp.rx.echo_requests"), 1, "delivered to R1");
   assert.equal(count(n.r1, "ipv4.fwd.forwarded"), 0);
   assert.equal(framesMatching(n.mid.frames(), checkEthernet({ etherType: 0x0800 })).length, 0);
@@ -61,7 +61,7 @@ Deno.test("hooks: an output hook that changes the destination gets the packet ro
         : [],
   });
   // 10.3.0.99 routes via R2 (eth1); the rewrite sends it to H1 on eth0.
-  await n.run(() => n.r1.ping("10.3.0.99", { timeout: 1_000_000 }).catch(() => null));
+  await n.run(() => n.r1.ping("10.3.0.99", { timeout: 1000 }).catch(() => null));
   const requests = post.filter((c) => c.icmpType === 8);
   assert.equal(requests.length, 1);
   assert.equal(requests[0]!.dst, "10.1.0.10");
@@ -77,7 +77,7 @@ Deno.test("hooks: an output hook that rewrites the destination to our own addres
   const n = makeRoutedNet({
     routerExtraPlugins: (r) => r === "r1" ? [dnat("output", "10.3.0.99", "10.1.0.1")] : [],
   });
-  await n.run(() => n.r1.ping("10.3.0.99", { timeout: 1_000_000 }).catch(() => null));
+  await n.run(() => n.r1.ping("10.3.0.99", { timeout: 1000 }).catch(() => null));
   assert.equal(count(n.r1, "icmp.rx.echo_requests"), 1);
   assert.equal(framesMatching(n.mid.frames(), checkEthernet({ etherType: 0x0800 })).length, 0);
   n.finish();

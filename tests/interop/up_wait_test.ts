@@ -216,7 +216,7 @@ Deno.test(gated(INTEROP_NEEDS, {
         const waits1 = dev.stats.blockWaits;
         pending = "ping";
         const t1 = clock.now();
-        const failed = await stack.ping("10.0.0.9", { timeout: 60_000 }).then(
+        const failed = await stack.ping("10.0.0.9", { timeout: 60 }).then(
           () => "answered",
           (e: Error) => e.name,
         );

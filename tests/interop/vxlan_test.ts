@@ -350,7 +350,7 @@ async function bridgeChild(args: string[]): Promise<void> {
     for (const target of targets.split(",")) {
       let ok = 0;
       for (let i = 0; i < 5; i++) {
-        const reply = stacks[0]!.ping(target, { timeout: 2_000_000 });
+        const reply = stacks[0]!.ping(target, { timeout: 2000 });
         runner.kick();
         try {
           await reply;

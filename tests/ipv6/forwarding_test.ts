@@ -53,7 +53,7 @@ Deno.test("ipv6 forwarding is off on a host: a packet not for it is dropped as n
   const n = makeRoutedNet6({ noForwarding: true });
   assert.equal(n.r1.forwarding, false);
   await assert.rejects(
-    n.run(() => n.h1.ping("fd03::30", { timeout: 100_000 })),
+    n.run(() => n.h1.ping("fd03::30", { timeout: 100 })),
     Deno.errors.TimedOut,
   );
   assert.equal(count(n.r1, "ipv6.rx.not_for_us"), 1);
@@ -201,7 +201,7 @@ Deno.test("ipv6 input hook that drops → administratively prohibited; one that 
   assert.equal(count(n.r1, "input6.input.blocked"), 1);
   steal = true;
   await assert.rejects(
-    n.run(() => n.h1.ping("fd01::1", { timeout: 100_000 })),
+    n.run(() => n.h1.ping("fd01::1", { timeout: 100 })),
     Deno.errors.TimedOut,
   );
   assert.equal(count(n.r1, "icmpv6.tx.errors"), 1);

@@ -17,8 +17,8 @@ Deno.test("close() fails pings and traceroutes under way with Interrupted", asyn
     e instanceof Deno.errors.Interrupted && e.message === `Cannot ${what}: the stack is closed`;
   await net.run(async () => {
     // Nobody answers 10.0.0.9's ARP: each waits for its time-out.
-    const ping = a.ping("10.0.0.9", { timeout: 100 * SECOND });
-    const trace = a.traceroute("10.0.0.9", { timeout: 10 * SECOND });
+    const ping = a.ping("10.0.0.9", { timeout: 100_000 });
+    const trace = a.traceroute("10.0.0.9", { timeout: 10_000 });
     const answered = a.ping("10.0.0.2"); // settles before the close
     await new Promise<void>((resolve) => net.at(net.clock.now() + SECOND / 10, resolve));
     assert.equal((await answered).from, "10.0.0.2");

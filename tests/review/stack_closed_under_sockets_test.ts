@@ -68,8 +68,8 @@ Deno.test("stack.close(): pending calls Interrupted, later calls BadResource, bo
       ["write", pendingWrite],
       ["accept", listener.accept()],
       ["receive", udp.receive()],
-      ["ping", a.ping("10.0.0.9", { timeout: 100 * SECOND })],
-      ["traceroute", a.traceroute("10.0.0.9", { timeout: 10 * SECOND })],
+      ["ping", a.ping("10.0.0.9", { timeout: 100_000 })],
+      ["traceroute", a.traceroute("10.0.0.9", { timeout: 10_000 })],
     ];
     // fetch rejects with a TypeError, as Deno's does, the call's error its cause.
     const fetching = failure(a.fetch("http://10.0.0.2/"), "fetch");

@@ -104,7 +104,7 @@ Deno.test("routing no route at R1: network unreachable from 10.1.0.1", async () 
 Deno.test("routing ARP failure at R2: host unreachable back to H1 once resolution gives up", async () => {
   const n = makeRoutedNet();
   await assert.rejects(
-    n.run(() => n.h1.ping("10.3.0.99", { timeout: 10 * SECOND })),
+    n.run(() => n.h1.ping("10.3.0.99", { timeout: 10_000 })),
     (e: Error) => /host unreachable from 10\.12\.0\.2$/.test(e.message),
   );
   assert.equal(count(n.r2, "ipv4.fwd.host_unreachable"), 1);

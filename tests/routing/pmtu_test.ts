@@ -48,7 +48,7 @@ Deno.test("pmtu a DF ping too big for the 576-byte middle link: fragmentation ne
   // The cache: `ip route get` shows the learned MTU and its expiry.
   const route = n.h1.routeGet("10.3.0.30")!;
   assert.equal(route.mtu, 576);
-  assert.equal(route.pmtuExpires, 600 * SECOND);
+  assert.equal(route.pmtuExpires, 600_000); // ms
   assert.equal(route.pmtuLocked, false);
   assert.equal(n.h1.routeGet("10.1.0.20")!.mtu, 1500, "per destination");
   assert.equal(count(n.r1, "ipv4.rx.fwd_frag_needed"), 1);

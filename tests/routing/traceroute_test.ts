@@ -71,7 +71,7 @@ Deno.test("stack.traceroute() marks unanswered hops and stops at maxHops", async
   // R2 has no route back to lan1: its time exceeded cannot leave, and H3's answer is lost.
   n.r2.deleteRoute("10.1.0.0/24");
   const hops = await n.run(() =>
-    n.h1.traceroute("10.3.0.30", { protocol: "icmp", maxHops: 4, timeout: 200_000 })
+    n.h1.traceroute("10.3.0.30", { protocol: "icmp", maxHops: 4, timeout: 200 })
   );
   assert.deepEqual(hops.map((h) => [h.ttl, h.from ?? "*"]), [
     [1, "10.1.0.1"],

@@ -19,7 +19,7 @@ async function capture(seed: number): Promise<Uint8Array> {
     await lan.run(() =>
       Promise.all(lan.hosts.map(async (h, i) => {
         for (const [j, to] of lan.addresses.entries()) {
-          if (i !== j) await pingRetry(h, to, { attempts: 3, timeout: ms(100) });
+          if (i !== j) await pingRetry(h, to, { attempts: 3, timeout: 100 });
         }
       }))
     );

@@ -31,14 +31,14 @@ async function lossyPings(seed: number): Promise<{ lines: string[]; successes: n
   await withEnv(env, async () => {
     await env.run(async () => {
       for (let i = 0; i < 30; i++) {
-        const out = await pingRetry(env.a, "10.0.0.2", { attempts: 4, timeout: ms(300) });
+        const out = await pingRetry(env.a, "10.0.0.2", { attempts: 4, timeout: 300 });
         if (out.reply) successes++;
         lines.push(
           `${i} attempts=${out.attempts} rtt=${out.reply?.rtt ?? "-"} at=${env.net.now()}`,
         );
         if (out.reply && out.attempts === 1 && i > 0) {
           // Two crossings of 10 ms ± 3 ms, plus at most one reorder hold-back each.
-          assert.ok(out.reply.rtt >= ms(14) && out.reply.rtt <= ms(28), lines.at(-1));
+          assert.ok(out.reply.rtt >= 14 && out.reply.rtt <= 28, lines.at(-1));
         }
       }
     });
@@ -108,7 +108,7 @@ Deno.test("faults: ARP fails when the peer is gone: 3 requests, FAILED, no echo 
     lan.runFor(SECOND); // start-up announcements
     h2!.close(); // the peer goes away (its driver closes)
     await assert.rejects(
-      lan.run(() => h1!.ping("10.0.0.2", { timeout: 5 * SECOND })),
+      lan.run(() => h1!.ping("10.0.0.2", { timeout: 5000 })),
       Deno.errors.TimedOut,
     );
     const frames = lan.capture!.frames();

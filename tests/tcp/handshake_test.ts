@@ -267,7 +267,7 @@ Deno.test("tcp SYN-SENT + no answer → SYNs at 1, 3, 7 s, then TimedOut at 15 s
 
 Deno.test("tcp connect() with a timeout option rejects TimedOut at that time", async () => {
   const peer = new Peer();
-  const t = track(peer.stack.connect({ hostname: "10.0.0.2", port: 80, timeout: ms(2500) }));
+  const t = track(peer.stack.connect({ hostname: "10.0.0.2", port: 80, timeout: 2500 }));
   peer.wait(ms(2499));
   await peer.settle();
   assert.ok(!t.settled);

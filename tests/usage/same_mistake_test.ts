@@ -24,7 +24,7 @@ const CALLS: Record<string, { verb: string; call: Call }> = {
   },
   "tcp connect": {
     verb: "Cannot connect to",
-    call: (s, h, p) => s.connect({ hostname: h, port: p as number, timeout: SECOND }),
+    call: (s, h, p) => s.connect({ hostname: h, port: p as number, timeout: 1000 }),
   },
   "udp send": {
     verb: "Cannot send to",

@@ -120,7 +120,7 @@ Deno.test("arp learns the sender of a request addressed to it as STALE (Linux)",
   });
   // No resolution needed: the echo request goes straight out (a unicast
   // probe would confirm the mapping only delayFirstProbeTime later).
-  const p = track(h.stack.ping("10.0.0.9", { timeout: ms(100) }));
+  const p = track(h.stack.ping("10.0.0.9", { timeout: 100 }));
   h.runFor(0);
   const out = h.take();
   assert.equal(out.length, 1);
@@ -160,7 +160,7 @@ Deno.test("arp merges any ARP from a known neighbour into its entry (RFC 826)", 
 
 Deno.test("arp INCOMPLETE → REACHABLE: the queued packet leaves on the reply", async () => {
   const h = host();
-  const p = track(h.stack.ping("10.0.0.9", { timeout: SECOND }));
+  const p = track(h.stack.ping("10.0.0.9", { timeout: 1000 }));
   h.runFor(0);
   const [req] = h.take();
   checkEthernet(
@@ -202,7 +202,7 @@ Deno.test("arp INCOMPLETE → REACHABLE: the queued packet leaves on the reply",
     ),
   );
   await p.done;
-  assert.equal(p.value?.rtt, ms(5));
+  assert.equal(p.value?.rtt, 5);
   h.finish();
 });
 
@@ -216,7 +216,7 @@ Deno.test("arp REACHABLE → STALE after reachableTime; a use probes by unicast 
   h.runFor(10 * SECOND + 1);
   assert.equal(neighbor(h, "10.0.0.9")?.state, "STALE");
   assert.deepEqual(h.take(), []);
-  const p = track(h.stack.ping("10.0.0.9", { timeout: ms(100) }));
+  const p = track(h.stack.ping("10.0.0.9", { timeout: 100 }));
   h.runFor(0);
   // The packet still goes to the stale MAC; delayFirstProbeTime (5 s) later
   // a unicast request confirms it (Linux's DELAY, then PROBE).
@@ -240,7 +240,7 @@ Deno.test("arp STALE entry gives up after 3 unanswered unicast probes", async ()
   h.runFor(16 * SECOND);
   h.take();
   const start = h.net.now();
-  const p = track(h.stack.ping("10.0.0.9", { timeout: ms(100) }));
+  const p = track(h.stack.ping("10.0.0.9", { timeout: 100 }));
   h.runFor(10 * SECOND);
   const probes = h.history.filter((f) =>
     f.at >= start && isArpRequest("10.0.0.9", PEER).matches(f.bytes)
@@ -265,7 +265,7 @@ Deno.test("arp removes a STALE entry unused for staleTime", () => {
 
 Deno.test("arp sends 3 requests 1 s apart, then FAILED drops the queue as tx.unresolved", async () => {
   const h = host();
-  const p = track(h.stack.ping("10.0.0.9", { timeout: 10 * SECOND }));
+  const p = track(h.stack.ping("10.0.0.9", { timeout: 10_000 }));
   h.runFor(3 * SECOND - 1);
   assert.equal(neighbor(h, "10.0.0.9")?.state, "INCOMPLETE");
   h.runFor(1);
@@ -282,7 +282,7 @@ Deno.test("arp sends 3 requests 1 s apart, then FAILED drops the queue as tx.unr
   assert.equal(h.counter("arp.tx.requests"), 3);
   // While FAILED, packets are dropped at once and no request is sent.
   h.take();
-  const q = track(h.stack.ping("10.0.0.9", { timeout: SECOND }));
+  const q = track(h.stack.ping("10.0.0.9", { timeout: 1000 }));
   h.runFor(0);
   assert.deepEqual(h.take().filter((f) => isArpRequest("10.0.0.9").matches(f)).length, 0);
   assert.equal(h.counter("arp.tx.unresolved"), 2);
@@ -299,7 +299,7 @@ Deno.test("arp sends 3 requests 1 s apart, then FAILED drops the queue as tx.unr
 Deno.test("arp queue is bounded: the oldest waiting packet is dropped as tx.queue_full", async () => {
   const h = host({ plugins: { arp: { queueLength: 3 } } });
   const pings = [1, 2, 3, 4, 5].map((sequence) =>
-    track(h.stack.ping("10.0.0.9", { timeout: ms(100), sequence }))
+    track(h.stack.ping("10.0.0.9", { timeout: 100, sequence }))
   );
   h.runFor(0);
   assert.equal(h.counter("arp.tx.queue_full"), 2);
@@ -330,7 +330,7 @@ Deno.test("arp cache is bounded by maxEntries; the least recently used entry is 
   assert.equal(h.counter("arp.cache.evicted"), 2);
   assert.equal(h.counter("arp.cache.full"), 0);
   // A new neighbour is resolved at once: it takes the oldest entry's place.
-  const p = track(h.stack.ping("10.0.0.20", { timeout: ms(10) }));
+  const p = track(h.stack.ping("10.0.0.20", { timeout: 10 }));
   h.runFor(0);
   assert.equal(framesMatching(h.take(), isArpRequest("10.0.0.20")).length, 1);
   assert.equal(neighbor(h, "10.0.0.20")?.state, "INCOMPLETE");
@@ -346,7 +346,7 @@ Deno.test("arp cache eviction spares an entry in use: it gets a second chance, a
     h.inject(request("10.0.0.1", `02:00:00:00:01:${i}`, `10.0.0.${i}`));
   }
   // 10.0.0.11 is the oldest entry, but we send to it: it must survive.
-  const p = track(h.stack.ping("10.0.0.11", { timeout: ms(10) }));
+  const p = track(h.stack.ping("10.0.0.11", { timeout: 10 }));
   h.runFor(0);
   h.inject(request("10.0.0.1", "02:00:00:00:01:14", "10.0.0.14"));
   const left = h.stack.neighbors().map((n) => n.address).sort();
@@ -359,7 +359,7 @@ Deno.test("arp cache eviction spares an entry in use: it gets a second chance, a
 
 Deno.test("arp cache full of INCOMPLETE entries refuses a new neighbour as cache.full", () => {
   const h = host({ plugins: { arp: { maxEntries: 2 } } });
-  const pings = [7, 8, 9].map((i) => track(h.stack.ping(`10.0.0.${i}`, { timeout: ms(10) })));
+  const pings = [7, 8, 9].map((i) => track(h.stack.ping(`10.0.0.${i}`, { timeout: 10 })));
   h.runFor(0);
   assert.equal(h.counter("arp.cache.full"), 1);
   assert.equal(h.stack.neighbors().length, 2);
@@ -498,7 +498,7 @@ Deno.test({
   async fn() {
     const [req, rep] = pcapRecords("arp_resolution.pcapng");
     const h = makeHost({ mac: "00:16:ce:6e:8b:24", addresses: ["192.168.0.114/24"] });
-    const p = track(h.stack.ping("192.168.0.1", { timeout: ms(50) }));
+    const p = track(h.stack.ping("192.168.0.1", { timeout: 50 }));
     h.runFor(0);
     const [ours] = h.take();
     // Byte for byte the request the capture holds (before our padding).

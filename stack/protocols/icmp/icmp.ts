@@ -17,12 +17,12 @@ import type {
 } from "../../manifest.ts";
 import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
 import type {
+  EchoOptions,
+  EchoReply,
   IcmpEchoService,
   IcmpErrorService,
   Ipv4RoutesService,
   Ipv4Service,
-  PingOptions,
-  PingReply,
   ProbeOptions,
   ProbeResult,
   RouteService,
@@ -518,7 +518,7 @@ export const icmpPlugin: ProtocolPlugin = {
     }
 
     const echo: IcmpEchoService = {
-      echo(dst: number, options: PingOptions, done: (r: PingReply | string) => void): void {
+      echo(dst: number, options: EchoOptions, done: (r: EchoReply | string) => void): void {
         const size = options.size ?? 56;
         if (!(size >= 0 && size <= 65507)) {
           throw new RangeError(`Cannot ping with ${size} bytes of data`);

@@ -10,9 +10,9 @@ import type { Counter } from "../../counters.ts";
 import type { PluginContext } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import type {
+  EchoReply,
   Icmpv6EchoService,
   Icmpv6ProbeOptions,
-  PingReply,
   ProbeResult,
   RouteService,
 } from "../../services.ts";
@@ -204,7 +204,7 @@ export class Icmpv6Echo {
     this.#udpPending.clear();
   }
 
-  #echo(dst: IpKey, options: Icmpv6ProbeOptions, done: (r: PingReply | string) => void): void {
+  #echo(dst: IpKey, options: Icmpv6ProbeOptions, done: (r: EchoReply | string) => void): void {
     const size = options.size ?? 56;
     if (!(Number.isInteger(size) && size >= 0 && size <= MAX_DATA)) {
       throw new RangeError(`Cannot ping with ${size} bytes of data`);

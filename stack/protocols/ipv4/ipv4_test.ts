@@ -258,7 +258,7 @@ Deno.test("ipv4 sends with the default TTL 64, a ping's ttl option, or the ttl p
   ) {
     const { h } = host({ plugins: options });
     learnPeer(h);
-    const p = track(h.stack.ping("10.0.0.9", { timeout: ms(1), ...ping }));
+    const p = track(h.stack.ping("10.0.0.9", { timeout: 1, ...ping }));
     h.runFor(ms(1));
     const [echo] = h.take();
     checkEthernet(
@@ -276,8 +276,8 @@ Deno.test("ipv4 sends with the default TTL 64, a ping's ttl option, or the ttl p
 Deno.test("ipv4 sets DF when asked and numbers packets with fresh identifications", async () => {
   const { h } = host();
   learnPeer(h);
-  const p = track(h.stack.ping("10.0.0.9", { timeout: ms(1), dontFragment: true }));
-  const q = track(h.stack.ping("10.0.0.9", { timeout: ms(1) }));
+  const p = track(h.stack.ping("10.0.0.9", { timeout: 1, dontFragment: true }));
+  const q = track(h.stack.ping("10.0.0.9", { timeout: 1 }));
   h.runFor(ms(1));
   const [a, b] = h.take();
   checkEthernet({}, checkIpv4({ dontFragment: true }))(a!);
@@ -351,7 +351,7 @@ Deno.test("ipv4 sends to a static route's gateway: ARP for the gateway, frame to
     const [h1] = lan.hosts;
     h1!.addRoute("192.168.5.0/24", { gateway: "10.0.0.2" });
     await assert.rejects(
-      lan.run(() => h1!.ping("192.168.5.5", { timeout: ms(200) })),
+      lan.run(() => h1!.ping("192.168.5.5", { timeout: 200 })),
       Deno.errors.TimedOut,
     );
     const frames = lan.capture!.frames();
@@ -383,7 +383,7 @@ Deno.test("ipv4 uses the default route when nothing more specific matches", asyn
   await withEnv(makeLan({ hosts: 2, seed: 4, capture: { hosts: [0] } }), async (lan) => {
     lan.hosts[0]!.addRoute("default", { gateway: "10.0.0.2" });
     await assert.rejects(
-      lan.run(() => lan.hosts[0]!.ping("93.184.216.34", { timeout: ms(100) })),
+      lan.run(() => lan.hosts[0]!.ping("93.184.216.34", { timeout: 100 })),
       Deno.errors.TimedOut,
     );
     const echo = framesMatching(

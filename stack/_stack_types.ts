@@ -1,41 +1,26 @@
 /**
- * The option and result shapes of {@linkcode Stack}'s route and traceroute
+ * The option and result shapes of {@linkcode Stack}'s route, ping and traceroute
  * methods, kept apart so `stack.ts` stays readable. Re-exported from
  * `stack.ts` (and `mod.ts`): import them from there.
  *
  * @module
  */
+import type { EchoOptions, EchoReply } from "./services.ts";
+
 /**
- * Options of {@linkcode Stack.ping}. Times in milliseconds of the stack's
- * clock, as every time value of `Stack` and the sockets (fractions allowed).
+ * Options of {@linkcode Stack.ping}: those of the echo service, but
+ * `timeout` in milliseconds of the stack's clock, as every time value of
+ * `Stack` and the sockets (fractions allowed).
  */
-export interface PingOptions {
-  /** Echo data length (default 56). */
-  readonly size?: number;
+export interface PingOptions extends Omit<EchoOptions, "timeout"> {
   /** Milliseconds to wait for the reply (default 1000), like `ping -W` (which counts seconds). */
   readonly timeout?: number;
-  /** IP TTL (default the stack's). */
-  readonly ttl?: number;
-  /** Identifier (default random per stack). */
-  readonly identifier?: number;
-  /** Sequence number (default a counter). */
-  readonly sequence?: number;
-  /** Set DF (default false). */
-  readonly dontFragment?: boolean;
 }
 
 /** What {@linkcode Stack.ping} resolves with: the reply, its round trip in milliseconds as `ping` shows it. */
-export interface PingReply {
-  /** Sequence number. */
-  readonly sequence: number;
+export interface PingReply extends Omit<EchoReply, "rtt"> {
   /** Round-trip time in milliseconds of the stack's clock (`0.015` is 15 µs). */
   readonly rtt: number;
-  /** Who answered. */
-  readonly from: string;
-  /** TTL of the reply. */
-  readonly ttl: number;
-  /** Bytes of ICMP data in the reply. */
-  readonly bytes: number;
 }
 
 /** What {@linkcode Stack.routeGet} answers, like `ip route get`. */

@@ -100,11 +100,16 @@ export function serviceManifest(
   };
 }
 
-/** Whether `e` is one of the errors a peer going away causes (not worth a log line). */
+/**
+ * Whether `e` is one of the errors a peer going away causes (not worth a log
+ * line), or our own close of a connection under a read (`Interrupted`, as
+ * Deno's): `finish()`'s deadline resets a peer that never closed.
+ */
 export function isPeerGone(e: unknown): boolean {
   return e instanceof Deno.errors.ConnectionReset ||
     e instanceof Deno.errors.BrokenPipe ||
     e instanceof Deno.errors.BadResource ||
+    e instanceof Deno.errors.Interrupted ||
     e instanceof Deno.errors.TimedOut ||
     e instanceof Deno.errors.ConnectionAborted ||
     e instanceof Deno.errors.NotConnected ||

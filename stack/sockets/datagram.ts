@@ -245,8 +245,8 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
    * (`fe80::2%eth0`, Linux's `sin6_scope_id`; Deno's shows none), so that
    * `send(data, from)` answers on that link of a host with several.
    * Other senders' hostnames have no zone.
-   * @throws {Deno.errors.BadResource} When the connection is (or gets) closed.
-   * @throws {Deno.errors.Interrupted} When the stack closes while it waits ("Cannot receive: the stack is closed").
+   * @throws {Deno.errors.BadResource} When the connection is closed.
+   * @throws {Deno.errors.Interrupted} When it is closed while this waits, by `close()` ("Cannot receive: the socket is closed", as Deno's) or by the stack ("…: the stack is closed").
    * @throws {Deno.errors.ConnectionRefused} After an ICMP port unreachable (connected).
    * @throws {Deno.errors.NetworkUnreachable} After an ICMP net or host unreachable (connected).
    *
@@ -509,9 +509,10 @@ export class DatagramConn implements AsyncIterable<[Uint8Array, Deno.NetAddr]> {
 
   /**
    * Closes the socket: frees the port, drops queued datagrams, and rejects
-   * pending `receive()` calls with `BadResource` (which ends a `for await`
-   * loop). Closing it again throws `BadResource`, as Deno's does (and as
-   * `TcpConn.close()` does); a socket the stack closed may still be closed once.
+   * pending `receive()` calls with `Interrupted`, as Deno does (a `for await`
+   * loop just ends); calls after reject with `BadResource`. Closing it again
+   * throws `BadResource`, as Deno's does (and as `TcpConn.close()` does); a
+   * socket the stack closed may still be closed once.
    *
    * @example
    * ```ts

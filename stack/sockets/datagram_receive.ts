@@ -44,7 +44,7 @@ const DONE: Next = Object.freeze({ value: undefined, done: true });
 
 /**
  * A waiting `receive()` (`iter` null: resolves with the datagram, rejects
- * with `BadResource` on close) or iterator `next()` (resolves with an
+ * with `Interrupted` on close) or iterator `next()` (resolves with an
  * iterator result, `DONE` on close; a rejection ends the iteration).
  */
 interface Waiter {
@@ -71,7 +71,7 @@ interface Waiter {
  * const rx = new DatagramReceiver(sock);
  * const pending = rx.receive(undefined);
  * rx.close();
- * await assert.rejects(pending, Deno.errors.BadResource);
+ * await assert.rejects(pending, Deno.errors.Interrupted);
  * sock.close();
  * stack.close();
  * ```
@@ -226,11 +226,11 @@ export class DatagramReceiver {
     }
   }
 
-  /** The user closed the connection: rejects the waiting calls with `BadResource`. */
+  /** The user closed the connection: the waiting calls are cut short (`Interrupted`, as Deno's). */
   close(): void {
     this.closed = true;
     this.#userClosed = true;
-    this.#rejectAll(closedError("Cannot receive"));
+    this.#rejectAll(closedError("Cannot receive", true));
   }
 
   /** Rejects the waiting `receive()` calls with `error`; ends the waiting iterations. */

@@ -22,25 +22,30 @@
  * | more than {@linkcode MAX_WAITING_CALLS} calls waiting on one socket | n/a    | `Deno.errors.Busy`               |
  *
  * A socket closed under a call still waiting (Deno 2.9.6 on loopback,
- * measured; `conn.close()` from another task stands for the stack closing,
- * which Deno has no analogue of):
+ * measured; `tests/sockets/close_like_deno_test.ts` runs real Deno next to
+ * ours and compares the classes, so this table cannot drift):
  *
- * | closed under                           | Deno (own `close()` by another task)            | here, the stack closed (`stack.close()`, `abortAll`) |
- * | -------------------------------------- | ----------------------------------------------- | ---------------------------------------------------- |
- * | a pending `conn.read()` / `write()`    | `Interrupted` "operation canceled" (a write resolves with what it wrote) | `Interrupted` "Cannot read: the stack is closed" |
- * | a pending `Deno.connect`               | n/a (cannot be cancelled)                       | `Interrupted` "Cannot connect to 10.0.0.9:80: the stack is closed" |
- * | a pending `listener.accept()`          | `BadResource` "Listener has been closed"        | `Interrupted` "Cannot accept: the stack is closed"   |
- * | a pending `DatagramConn.receive()`     | `Interrupted` "operation canceled"              | `Interrupted` "Cannot receive: the stack is closed"  |
- * | `for await` over a listener or `DatagramConn` | the loop ends, no error                  | the loop ends, no error                              |
- * | a call made after (read, write, accept, receive, send, options) | `BadResource` "Bad resource ID" / "…has been closed" | `BadResource` "Cannot read: the stack is closed" |
- * | pending `stack.ping`/`traceroute`      | n/a                                             | `Interrupted` "Cannot ping 10.0.0.9: the stack is closed" |
+ * | closed under                           | Deno (its own `close()`)                        | here, the user's `close()`                          | here, the stack closed (`stack.close()`, `abortAll`) |
+ * | -------------------------------------- | ----------------------------------------------- | --------------------------------------------------- | ---------------------------------------------------- |
+ * | a pending `conn.read()` / `write()`    | `Interrupted` "operation canceled"              | `Interrupted` "Cannot read: the socket is closed"   | `Interrupted` "Cannot read: the stack is closed"     |
+ * | a pending `Deno.connect`               | n/a (cannot be cancelled)                       | n/a                                                 | `Interrupted` "Cannot connect to 10.0.0.9:80: the stack is closed" |
+ * | a pending `listener.accept()`          | `BadResource` "Listener has been closed"        | `BadResource` "Cannot accept: the socket is closed" | `Interrupted` "Cannot accept: the stack is closed"   |
+ * | a pending `DatagramConn.receive()`     | `Interrupted` "operation canceled"              | `Interrupted` "Cannot receive: the socket is closed" | `Interrupted` "Cannot receive: the stack is closed" |
+ * | `for await` over a listener or `DatagramConn` | the loop ends, no error                  | the loop ends, no error                             | the loop ends, no error                              |
+ * | a call made after (read, write, closeWrite, accept, receive, send, options, close again) | `BadResource` "Bad resource ID" / "…has been closed" | `BadResource` "Cannot read: the socket is closed" | `BadResource` "Cannot read: the stack is closed" |
+ * | pending `stack.ping`/`traceroute`      | n/a                                             | n/a                                                 | `Interrupted` "Cannot ping 10.0.0.9: the stack is closed" |
+ * | a read, pending or after, once the peer reset (RST) | `ConnectionReset` "Connection reset by peer (os error 104)" | `ConnectionReset` "Cannot read: Connection reset by peer" | — |
  *
- * The rule: a call the stack's closing cuts short is `Interrupted` (the
- * user closed nothing, and `Interrupted` is what Deno's own cancellation
- * gives), a call made afterwards `BadResource`, both "Cannot <op>: the stack
- * is closed"; a socket the user closed keeps "the socket is closed"
- * (`BadResource`, pending calls too: where we differ from Deno's read and
- * receive). Bytes and an end of stream that arrived before still read.
+ * The rule: a call a close cuts short is `Interrupted` (Deno's own
+ * cancellation), a call made afterwards `BadResource`, except a waiting
+ * `accept`, which Deno fails with `BadResource` when its user closes the
+ * listener (the stack closing it is still `Interrupted`: the user closed
+ * nothing). Messages are "Cannot <op>: why": "the socket is closed" when the
+ * user closed it, "the stack is closed" when the stack did, and a failure
+ * the transport reports is its words after the action ("Cannot read:
+ * Connection reset by peer", "Cannot write: Connection timed out",
+ * "Cannot connect to 10.0.0.2:80: Connect timed out").
+ * Bytes and an end of stream that arrived before still read.
  *
  * Failures the transports report as codes (`StreamError`, `UdpError`) map
  * through {@linkcode socketErrorToException}, one table for both.
@@ -174,20 +179,30 @@ export function socketErrorToException(
 }
 
 /**
- * The error for any use of a closed socket, closing twice included.
+ * The error for a socket its user closed: a call waiting then (a read, a
+ * write, a receive) is cut short with `Deno.errors.Interrupted`, as Deno's
+ * own (measured: "operation canceled"); any use after, closing twice
+ * included, is `Deno.errors.BadResource`. Both say "the socket is closed".
+ * (A waiting `accept` is the exception: Deno gives it `BadResource`, and so
+ * does the listener here.)
  *
  * @param action What was attempted (`Cannot read`).
- * @returns A `Deno.errors.BadResource`.
+ * @param pending Whether the call was waiting when the socket closed (default: made after).
+ * @returns `Interrupted` for a call cut short, `BadResource` for one made after.
  *
  * @example
  * ```ts
  * import { closedError } from "./errors.ts";
  * import assert from "node:assert/strict";
  * assert.ok(closedError("Cannot close") instanceof Deno.errors.BadResource);
+ * const cut = closedError("Cannot read", true);
+ * assert.ok(cut instanceof Deno.errors.Interrupted);
+ * assert.equal(cut.message, "Cannot read: the socket is closed");
  * ```
  */
-export function closedError(action: string): Error {
-  return new Deno.errors.BadResource(`${action}: the socket is closed`);
+export function closedError(action: string, pending = false): Error {
+  const message = `${action}: the socket is closed`;
+  return pending ? new Deno.errors.Interrupted(message) : new Deno.errors.BadResource(message);
 }
 
 /** Why a socket the stack closed under its user fails (the probes and `Stack` say it too). */

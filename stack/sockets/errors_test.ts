@@ -181,16 +181,22 @@ Deno.test("tcp and udp: one call too many waiting on a socket is Busy, the same 
     listener.accept(),
   ]);
   const udp = s.listenDatagram({ transport: "udp" });
-  const waiting: Promise<unknown>[] = [];
+  const reads: Promise<unknown>[] = [];
+  const accepts: Promise<unknown>[] = [];
   for (let i = 0; i < MAX_WAITING_CALLS; i++) {
-    waiting.push(c.read(new Uint8Array(1)), listener.accept(), udp.receive());
+    reads.push(c.read(new Uint8Array(1)), udp.receive());
+    accepts.push(listener.accept());
   }
   await assert.rejects(c.read(new Uint8Array(1)), Deno.errors.Busy);
   await assert.rejects(listener.accept(), Deno.errors.Busy);
   await assert.rejects(udp.receive(), Deno.errors.Busy);
   for (const x of [c, a, listener, udp]) x.close();
-  // Closing settles every waiting call with BadResource.
-  for (const r of await Promise.allSettled(waiting)) {
+  // Closing settles every waiting call: reads and receives cut short
+  // (Interrupted), accepts BadResource, as Deno's (errors.ts's table).
+  for (const r of await Promise.allSettled(reads)) {
+    assert.ok(r.status === "rejected" && r.reason instanceof Deno.errors.Interrupted);
+  }
+  for (const r of await Promise.allSettled(accepts)) {
     assert.ok(r.status === "rejected" && r.reason instanceof Deno.errors.BadResource);
   }
   s.close();

@@ -59,7 +59,12 @@ function connectionError(sock: StreamSocket, action: string, pending: boolean): 
   const e = sock.error;
   if (e === null) return null;
   if (e === "interrupted") return stackClosedError(action, pending);
-  return socketErrorToException(e, "Connection failed", sock.errorText);
+  // "Cannot read: Connection reset by peer": the action, then the transport's words.
+  return socketErrorToException(
+    e,
+    action,
+    sock.errorText === "" ? "" : `${action}: ${sock.errorText}`,
+  );
 }
 
 /** A connection as the user sees it. */
@@ -282,8 +287,11 @@ class TcpConnImpl implements TcpConn, StreamEvents {
   close(): void {
     if (this.#closed) throw closedError("Cannot close");
     this.#closed = true;
-    this.onReadable();
-    this.onWritable();
+    // Reads and writes waiting are cut short (Interrupted, as Deno's); later calls get BadResource.
+    const reads = this.#reads, writes = this.#writes;
+    this.#reads = this.#writes = null;
+    for (const w of reads ?? []) w.reject(closedError("Cannot read", true));
+    for (const w of writes ?? []) w.reject(closedError("Cannot write", true));
     this.#sock.close();
   }
 

@@ -5,7 +5,8 @@
  * `Deno.errors.*` (see `errors.ts`): `ConnectionRefused`, `ConnectionReset`,
  * `TimedOut`, `AddrInUse`, `NotConnected`, `BrokenPipe`, `BadResource` (use
  * after close), `NetworkUnreachable`, `Interrupted` (a call waiting when
- * the stack closed: "Cannot read: the stack is closed").
+ * the conn was closed, by its user or by the stack, as Deno's: "Cannot
+ * read: the socket is closed", "Cannot read: the stack is closed").
  *
  * Types only; `tcp.ts` implements them over the `tcp.sockets` contract
  * (`stack/stream.ts`), and `Stack.connect`/`listen` hand them out.
@@ -168,7 +169,8 @@ export interface TcpConn extends Disposable {
   closeWrite(): Promise<void>;
   /**
    * Closes both directions: FIN after queued data, or RST when unread data
-   * is left (RFC 2525 §2.17) or linger is 0. Later calls throw `BadResource`.
+   * is left (RFC 2525 §2.17) or linger is 0. Reads and writes waiting
+   * reject with `Interrupted` (as Deno's), later calls with `BadResource`.
    */
   close(): void;
   /** Disables (true, the default argument) or enables Nagle's algorithm. */

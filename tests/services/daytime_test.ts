@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import { ms } from "../_harness.ts";
 import { formatDaytime } from "../../plugins/services/daytime/mod.ts";
-import { bytes, makeServiceEnv, readAllText, SERVER, sleep, withServiceEnv } from "./_services.ts";
+import {
+  bytes,
+  delay,
+  makeServiceEnv,
+  readAllText,
+  SERVER,
+  sleep,
+  withServiceEnv,
+} from "./_services.ts";
 
 const EPOCH = Date.UTC(2001, 8, 9, 1, 46, 40) * 1000; // 1e15 µs
 
@@ -61,6 +69,29 @@ Deno.test("daytime over UDP answers any datagram with the time", async () => {
       } finally {
         sock.close();
       }
+    },
+  );
+});
+
+Deno.test("daytime over TCP: a client that never closes is reset after lingerMs, not counted as an error", async () => {
+  await withServiceEnv(
+    makeServiceEnv({ services: ["daytime"], options: { daytime: { lingerMs: 1000 } } }),
+    async (env) => {
+      const failed = await env.run(async () => {
+        const conn = await env.client.connect({ hostname: SERVER, port: 13 });
+        const buf = new Uint8Array(256);
+        // The line, then the server's FIN; we never close, so its read for our FIN waits.
+        while ((await conn.read(buf)) !== null) { /* the line */ }
+        await delay(env, ms(1500)); // past lingerMs: the server reset the connection
+        const e = await conn.write(bytes("x")).then(() => undefined, (e) => e);
+        conn.close();
+        return e;
+      });
+      assert.ok(failed instanceof Deno.errors.ConnectionReset, String(failed));
+      assert.equal(failed.message, "Cannot write: Connection reset by peer");
+      // The server's own close() cut its read short (Interrupted): a peer gone, not a failure.
+      assert.equal(env.counter("daytime.errors"), 0);
+      assert.equal(env.counter("daytime.connections"), 1);
     },
   );
 });

@@ -120,7 +120,7 @@ Deno.test("TcpConn.discard checks its argument and rejects once the conn is clos
     await assert.rejects(server.discard(Number.NaN), TypeError);
     const pending = server.discard(10);
     server.close();
-    await assert.rejects(pending, Deno.errors.BadResource);
+    await assert.rejects(pending, Deno.errors.Interrupted); // cut short, as a read is
     await assert.rejects(server.discard(10), Deno.errors.BadResource);
   });
 });

@@ -49,3 +49,39 @@ Deno.test("ipv6 multicast scope: an echo request to ff02::1 from the wire is ans
   assert.equal(h.counter("ipv6.rx.bad_destination"), 0);
   h.finish();
 });
+
+for (const group of ["ff01::1", "ff01::1234", "ff00::1"]) {
+  Deno.test(`ipv6 multicast scope: a datagram to ${group} never leaves on a link`, async () => {
+    const h = host();
+    const c = h.stack.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+    const sent = c.send(new Uint8Array(4), { transport: "udp", hostname: group, port: 9 });
+    h.runFor(100_000);
+    await sent; // as Linux: the send succeeds, the datagram goes no further than this node
+    assert.deepEqual(h.take(), []);
+    assert.equal(h.counter("ipv6.tx.node_local_multicast"), 1);
+    c.close();
+    h.finish();
+  });
+}
+
+Deno.test("ipv6 multicast scope: a member of ff01::1234 on this node gets one copy, the link none", async () => {
+  const h = makeHost({ addresses: ["fd00::1/64"] }); // with MLD: groups joined
+  h.runFor(3_000_000);
+  const rx = h.stack.listenDatagram({ transport: "udp", hostname: "::", port: 9 });
+  const membership = rx.joinMulticastV6("ff01::1234", h.iface.index);
+  h.runFor(100_000);
+  await membership;
+  const tx = h.stack.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+  h.take();
+  const got = rx.receive();
+  await tx.send(Uint8Array.from([1, 2, 3]), { transport: "udp", hostname: "ff01::1234", port: 9 });
+  h.runFor(100_000);
+  const [data] = await got;
+  assert.deepEqual([...data], [1, 2, 3]);
+  assert.equal(h.counter("udp.rx.datagrams"), 1, "one copy, looped by UDP");
+  assert.deepEqual(h.take(), []);
+  assert.equal(h.counter("ipv6.tx.node_local_multicast"), 1);
+  rx.close();
+  tx.close();
+  h.finish();
+});

@@ -111,6 +111,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       "rx.reasm_evicted",
       "tx.packets",
       "tx.no_route",
+      "tx.node_local_multicast",
       "tx.no_source",
       "tx.message_too_long",
       "tx.loopback",

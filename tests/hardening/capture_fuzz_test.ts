@@ -17,6 +17,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { fuzzSettings, prng } from "./_fuzz.ts";
 import {
   type CaptureParseResult,
   CaptureReader,
@@ -29,16 +30,7 @@ import { FIXTURE_PCAPS } from "../_fixtures.ts";
 /** Cases in the normal suite. */
 const DEFAULT_CASES = 400;
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: the defaults
-  }
-}
-
-const CASES = Number(env("FUZZ_CASES") ?? DEFAULT_CASES);
-const SEED = Number(env("FUZZ_SEED") ?? 16);
+const { cases: CASES, seed: SEED } = fuzzSettings(DEFAULT_CASES);
 
 function captures(dir: string): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -48,16 +40,6 @@ function captures(dir: string): Uint8Array[] {
     else if (/\.pcap(ng)?$/.test(e.name)) out.push(Deno.readFileSync(path));
   }
   return out;
-}
-
-/** mulberry32. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const INTERESTING = [0, 1, 4, 8, 12, 0x7f, 0x80, 0xff, 0xffff, 0x10000, 0x1000000, 0x7fffffff];

@@ -29,72 +29,31 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { parseCapture } from "../../drivers/pcapfile/mod.ts";
 import type { ArpService, UdpService } from "../../mod.ts";
-import { decodeFrame } from "../../stack/wire/decode.ts";
 import { FIXTURE_PCAPS } from "../_fixtures.ts";
 import { ip, mac, makeHost, onesSum } from "../_harness.ts";
-import { kernelOf } from "../../stack/stack.ts";
+import {
+  bytes,
+  corpus,
+  ether as etherFrame,
+  fuzzReceive,
+  fuzzSettings,
+  mutate,
+  prng,
+} from "./_fuzz.ts";
 
 /** Cases in the normal suite. */
 const DEFAULT_CASES = 4000;
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: the defaults
-  }
-}
-
-const CASES = Number(env("FUZZ_CASES") ?? DEFAULT_CASES);
-const SEED = Number(env("FUZZ_SEED") ?? 16);
+const { cases: CASES, seed: SEED } = fuzzSettings(DEFAULT_CASES);
 
 const US_MAC = [2, 0, 0, 0, 0, 1];
 const PEER_MAC = [2, 0, 0, 0, 0, 9];
 const US = [10, 0, 0, 1];
 const PEER = [10, 0, 0, 9];
 
-/** mulberry32. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Ethernet frames of the fixtures (raw IP ones get an Ethernet header). */
-function corpus(dir: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const e of Deno.readDirSync(dir)) {
-    const path = `${dir}/${e.name}`;
-    if (e.isDirectory) {
-      out.push(...corpus(path));
-      continue;
-    }
-    if (!/\.pcap(ng)?$/.test(e.name)) continue;
-    const { records } = parseCapture(Deno.readFileSync(path));
-    for (const r of records) {
-      if (r.linkType === 1) out.push(r.data);
-      else if (r.linkType === 101 || r.linkType === 228 || r.linkType === 229) {
-        const v6 = r.data.length > 0 && r.data[0]! >> 4 === 6;
-        out.push(ether(r.data, v6 ? 0x86dd : 0x0800));
-      }
-    }
-  }
-  return out;
-}
-
-function ether(payload: Uint8Array, type: number, dst = US_MAC, src = PEER_MAC): Uint8Array {
-  const f = new Uint8Array(14 + payload.length);
-  f.set(dst);
-  f.set(src, 6);
-  f[12] = type >> 8;
-  f[13] = type & 0xff;
-  f.set(payload, 14);
-  return f;
+function ether(payload: Uint8Array, type: number, dst = US_MAC): Uint8Array {
+  return etherFrame(payload, type, dst, PEER_MAC);
 }
 
 /** The Internet checksum of `b` with `initial` folded in. */
@@ -151,12 +110,6 @@ function ipv4(proto: number, payload: Uint8Array, r: () => number, src = PEER): 
   }
   h.set(payload, 20 + opts);
   return h;
-}
-
-function bytes(n: number, r: () => number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
-  return b;
 }
 
 /** A frame the stack will mostly take seriously. */
@@ -226,43 +179,6 @@ function structured(r: () => number, tcpPorts: readonly number[]): Uint8Array {
   return ether(ipv4(Math.floor(r() * 256), bytes(Math.floor(r() * 40), r), r, src), 0x0800);
 }
 
-/** One to four mutations of `src` (a copy). */
-function mutate(src: Uint8Array, r: () => number): Uint8Array {
-  let b = src.slice();
-  const n = 1 + Math.floor(r() * 4);
-  for (let k = 0; k < n && b.length > 0; k++) {
-    const at = Math.floor(r() * b.length);
-    switch (Math.floor(r() * 6)) {
-      case 0:
-        b[at]! ^= 1 << Math.floor(r() * 8);
-        break;
-      case 1:
-        b[at] = [0, 1, 0x7f, 0x80, 0xff][Math.floor(r() * 5)]!;
-        break;
-      case 2:
-        b[at] = Math.floor(r() * 256);
-        break;
-      case 3: // cut
-        b = b.subarray(0, at);
-        break;
-      case 4: { // grow
-        const g = new Uint8Array(b.length + 1 + Math.floor(r() * 32));
-        g.set(b);
-        g.set(bytes(g.length - b.length, r), b.length);
-        b = g;
-        break;
-      }
-      default: // a 16-bit field: a length, often
-        if (at + 2 <= b.length) {
-          const v = [0, 1, 8, 20, 0x7fff, 0xffff][Math.floor(r() * 6)]!;
-          b[at] = v >> 8;
-          b[at + 1] = v & 0xff;
-        }
-    }
-  }
-  return b;
-}
-
 /** Readdresses an IPv4-over-Ethernet frame to the stack (a copy). */
 function toUs(f: Uint8Array): Uint8Array {
   const g = f.slice();
@@ -272,19 +188,9 @@ function toUs(f: Uint8Array): Uint8Array {
   return g;
 }
 
-/** Why a frame the stack sent is not valid, or undefined. */
-function invalid(f: Uint8Array): string | undefined {
-  const d = decodeFrame(f, 1);
-  if (d.problem !== undefined) return d.problem;
-  for (const l of d.layers) {
-    if (!l.quoted && l.notes.checksum === "incorrect") return `${l.name} checksum`;
-  }
-  return undefined;
-}
-
 Deno.test(`receive path fuzz: ${CASES} random, capture-mutated and structured frames (seed ${SEED})`, () => {
   const r = prng(SEED);
-  const seeds = corpus(FIXTURE_PCAPS);
+  const seeds = corpus(FIXTURE_PCAPS, US_MAC, PEER_MAC);
   const h = makeHost({ mac: "02:00:00:00:00:01", addresses: ["10.0.0.1/24"] });
   try {
     const s = h.stack;
@@ -302,47 +208,37 @@ Deno.test(`receive path fuzz: ${CASES} random, capture-mutated and structured fr
     const tcpPorts = conn === undefined
       ? []
       : [Number(conn.local.split(":").pop()), Number(conn.remote.split(":").pop())];
-    const total = () => Object.values(s.counters.snapshot()).reduce((a, b) => a + b, 0);
     const into = new Uint8Array(2048);
-    let maxHeld = 0;
-    for (let i = 0; i < CASES; i++) {
-      const kind = r();
-      let f: Uint8Array;
-      if (kind < 0.15) {
-        f = r() < 0.5 ? bytes(Math.floor(r() * 120), r) : ether(
-          bytes(Math.floor(r() * 100), r),
-          [0x0800, 0x0806, 0x86dd, 0x8100][Math.floor(r() * 4)]!,
-        );
-      } else if (kind < 0.45 && seeds.length > 0) {
-        const seed = seeds[Math.floor(r() * seeds.length)]!;
-        f = mutate(r() < 0.5 ? toUs(seed) : seed, r);
-        if (r() < 0.5) fixChecksums(f);
-      } else {
-        f = structured(r, tcpPorts);
-        if (r() < 0.7) {
-          f = mutate(f, r);
+    fuzzReceive(h, {
+      cases: CASES,
+      seed: SEED,
+      next() {
+        const kind = r();
+        if (kind < 0.15) {
+          return r() < 0.5 ? bytes(Math.floor(r() * 120), r) : ether(
+            bytes(Math.floor(r() * 100), r),
+            [0x0800, 0x0806, 0x86dd, 0x8100][Math.floor(r() * 4)]!,
+          );
+        }
+        let f: Uint8Array;
+        if (kind < 0.45 && seeds.length > 0) {
+          const seed = seeds[Math.floor(r() * seeds.length)]!;
+          f = mutate(r() < 0.5 ? toUs(seed) : seed, r);
           if (r() < 0.5) fixChecksums(f);
-        } else fixChecksums(f);
-      }
-      const where = `case ${i} (seed ${SEED}): ${
-        Array.from(f, (b) => b.toString(16).padStart(2, "0")).join("")
-      }`;
-      const before = total();
-      kernelOf(s).inject(h.iface.index, f); // must not throw
-      assert.ok(total() > before, `${where}: no counter moved`);
-      if (i % 64 === 0) h.runFor(Math.floor(r() * 2_000_000)); // timers: retransmits, reassembly, ARP
-      assert.equal(s.counters.value("dispatcher.plugin_fault"), 0, `${where}: plugin fault`);
-      for (const sent of h.take()) {
-        const why = invalid(sent);
-        assert.equal(why, undefined, `${where}: sent an invalid frame (${why})`);
-      }
-      if (i % 16 === 0) { while (udp.recv(into) >= 0); // the application reads
-       }
-      maxHeld = Math.max(maxHeld, s.pool.outstanding);
-    }
-    for (const name of s.pluginNames) assert.ok(!s.isQuarantined(name), `${name} quarantined`);
-    // Bounded: queues and reassembly hold at most their caps (far below this).
-    assert.ok(maxHeld < 4096, `${maxHeld} buffers held at once`);
+        } else {
+          f = structured(r, tcpPorts);
+          if (r() < 0.7) {
+            f = mutate(f, r);
+            if (r() < 0.5) fixChecksums(f);
+          } else fixChecksums(f);
+        }
+        return f;
+      },
+      tick: () => h.runFor(Math.floor(r() * 2_000_000)), // retransmits, reassembly, ARP
+      read: () => {
+        while (udp.recv(into) >= 0); // the application reads
+      },
+    });
     udp.close();
     listener.close();
   } catch (e) {

@@ -15,6 +15,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { fuzzSettings, prng } from "./_fuzz.ts";
 import { ArpPacket, parseArp } from "../../stack/wire/arp.ts";
 import { EthernetFrame, parseEthernet } from "../../stack/wire/ethernet.ts";
 import { Icmpv4Packet, parseIcmpv4 } from "../../stack/wire/icmpv4.ts";
@@ -33,26 +34,7 @@ import { decodeFrame } from "../../stack/wire/decode.ts";
 /** Cases per parser in the normal suite. */
 const DEFAULT_CASES = 5000;
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env: the defaults
-  }
-}
-
-const CASES = Number(env("FUZZ_CASES") ?? DEFAULT_CASES);
-const SEED = Number(env("FUZZ_SEED") ?? 16);
-
-/** mulberry32. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { cases: CASES, seed: SEED } = fuzzSettings(DEFAULT_CASES);
 
 function hex(s: string): Uint8Array {
   return new Uint8Array(s.match(/../g)!.map((b) => parseInt(b, 16)));

@@ -29,7 +29,6 @@
  *
  * @module
  */
-import type { Duration, Instant } from "../../clock.ts";
 import { type PacketBuffer, PacketFlags, type PacketPool } from "../../packet.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import {
@@ -57,7 +56,6 @@ import {
   ICMP_SOURCE_QUENCH,
   ICMP_TIME_EXCEEDED,
 } from "../../wire/icmpv4.ts";
-import { EMPTY_MAP } from "../../_shared_empty.ts";
 
 /** Largest ICMP error datagram (RFC 1812 §4.3.2.3): 20 + 8 + 548 quoted bytes. */
 export const ICMP_ERROR_DATAGRAM_MAX = 576;
@@ -250,77 +248,6 @@ const PLATEAUS = [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 6
 export function plateauBelow(length: number): number {
   for (const p of PLATEAUS) if (p < length) return p;
   return 68;
-}
-
-/** Options of {@linkcode IcmpRateLimiter}. */
-export interface IcmpRateLimitOptions {
-  /** µs per token per destination (default 1 s; 0 disables the per-destination bucket). */
-  readonly interval?: Duration;
-  /** Burst per destination (default 6). */
-  readonly burst?: number;
-  /** Tokens per second for the whole stack (default 1000; 0 disables the global bucket). */
-  readonly perSecond?: number;
-  /** Global burst (default 50). */
-  readonly globalBurst?: number;
-  /** Destinations remembered (default 1024; the oldest is forgotten first). */
-  readonly maxPeers?: number;
-}
-
-/**
- * Token buckets for ICMP errors: per destination and global (see the module
- * doc). Each bucket is a theoretical arrival time `tat` (GCRA): a message
- * may go when `tat - now <= (burst - 1) * interval`, and then
- * `tat = max(tat, now) + interval`, which is exactly a token bucket of
- * `burst` tokens refilled one per `interval`.
- *
- * @example
- * ```ts
- * import { IcmpRateLimiter } from "./errors.ts";
- * import assert from "node:assert/strict";
- * const rl = new IcmpRateLimiter({ interval: 1_000_000, burst: 2 });
- * assert.ok(rl.allow(0x0a000001, 0));
- * assert.ok(rl.allow(0x0a000001, 0));
- * assert.ok(!rl.allow(0x0a000001, 0)); // burst spent
- * assert.ok(rl.allow(0x0a000002, 0)); // another destination has its own bucket
- * assert.ok(rl.allow(0x0a000001, 1_000_000)); // one token back after a second
- * ```
- */
-export class IcmpRateLimiter {
-  readonly #interval: number;
-  readonly #slack: number;
-  readonly #gInterval: number;
-  readonly #gSlack: number;
-  readonly #maxPeers: number;
-  /** The shared empty map until the first error (an idle stack sends none). */
-  #peers: Map<number, number> = EMPTY_MAP;
-  #globalTat = -Infinity;
-
-  /** Buckets with the given parameters (defaults like Linux). */
-  constructor(options: IcmpRateLimitOptions = {}) {
-    this.#interval = options.interval ?? 1_000_000;
-    this.#slack = ((options.burst ?? 6) - 1) * this.#interval;
-    const perSecond = options.perSecond ?? 1000;
-    this.#gInterval = perSecond > 0 ? 1_000_000 / perSecond : 0;
-    this.#gSlack = ((options.globalBurst ?? 50) - 1) * this.#gInterval;
-    this.#maxPeers = Math.max(1, options.maxPeers ?? 1024);
-  }
-
-  /** Takes a token for an error to `dst` at `now`; false when rate limited. */
-  allow(dst: number, now: Instant): boolean {
-    if (this.#gInterval > 0 && this.#globalTat - now > this.#gSlack) return false;
-    if (this.#interval > 0) {
-      const tat = this.#peers.get(dst);
-      if (tat !== undefined && tat - now > this.#slack) return false;
-      if (tat === undefined && this.#peers.size >= this.#maxPeers) {
-        const first = this.#peers.keys().next();
-        if (!first.done) this.#peers.delete(first.value);
-      }
-      if (this.#peers === EMPTY_MAP) this.#peers = new Map();
-      this.#peers.set(dst, Math.max(tat ?? now, now) + this.#interval);
-    }
-    if (this.#gInterval > 0) this.#globalTat = Math.max(this.#globalTat, now) + this.#gInterval;
-    return true;
-  }
 }
 
 /**

@@ -28,7 +28,6 @@ import {
   checkQuote,
   errorKind,
   errorSuppression,
-  IcmpRateLimiter,
   isIcmpErrorType,
   plateauBelow,
 } from "./errors.ts";
@@ -217,22 +216,6 @@ Deno.test("plateauBelow() follows the RFC 1191 table", () => {
     508,
     68,
   ]);
-});
-
-Deno.test("IcmpRateLimiter: 6 in a burst per destination, then one a second; global cap too", () => {
-  const rl = new IcmpRateLimiter();
-  let sent = 0;
-  for (let i = 0; i < 10; i++) if (rl.allow(1, 0)) sent++;
-  assert.equal(sent, 6);
-  assert.ok(!rl.allow(1, 999_999));
-  assert.ok(rl.allow(1, 1_000_000));
-  const g = new IcmpRateLimiter({ interval: 0, perSecond: 1000, globalBurst: 50 });
-  sent = 0;
-  for (let i = 0; i < 100; i++) if (g.allow(i, 0)) sent++;
-  assert.equal(sent, 50);
-  assert.ok(g.allow(1000, 1000), "a token per millisecond");
-  const off = new IcmpRateLimiter({ interval: 0, perSecond: 0 });
-  for (let i = 0; i < 1000; i++) assert.ok(off.allow(1, 0));
 });
 
 // ---- sending, through the plugin ----------------------------------------------------------

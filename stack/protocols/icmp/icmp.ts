@@ -42,11 +42,11 @@ import {
   checkQuote,
   errorKind,
   errorSuppression,
-  IcmpRateLimiter,
   type IcmpSuppression,
   kindToIcmp,
   plateauBelow,
 } from "./errors.ts";
+import { IcmpRateLimiter } from "../../ip/icmp_rate_limit.ts";
 import { IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import {
   IPV4_DST_OFFSET,

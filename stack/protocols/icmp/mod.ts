@@ -53,9 +53,9 @@ export {
   checkQuote,
   errorSuppression,
   ICMP_ERROR_DATAGRAM_MAX,
-  IcmpRateLimiter,
   isIcmpErrorType,
   isInvalidErrorTarget,
   plateauBelow,
 } from "./errors.ts";
-export type { IcmpRateLimitOptions, IcmpSuppression } from "./errors.ts";
+export type { IcmpSuppression } from "./errors.ts";
+export { IcmpRateLimiter, type IcmpRateLimitOptions } from "../../ip/icmp_rate_limit.ts";

@@ -1,12 +1,11 @@
 /**
  * ICMPv6 error policy as pure functions: when RFC 4443 §2.4 (e) forbids
  * an error, how error messages map to the core's transport error kinds
- * (and back, for transports that report by kind), and the rate limit
- * (§2.4 (f)) as a token bucket on the stack's clock.
+ * (and back, for transports that report by kind). The rate limit (§2.4
+ * (f)) is `../../ip/icmp_rate_limit.ts`, shared with ICMPv4.
  *
  * @module
  */
-import type { Duration, Instant } from "../../clock.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import {
   ICMPV6_DESTINATION_UNREACHABLE,
@@ -166,45 +165,5 @@ export function icmpv6ForKind(kind: number): number {
       return (ICMPV6_PARAMETER_PROBLEM << 8) | Icmpv6ParameterProblemCode.UNRECOGNIZED_NEXT_HEADER;
     default:
       return -1;
-  }
-}
-
-/**
- * A token bucket kept as a theoretical arrival time (GCRA): one token every
- * `interval` µs, at most `burst` at once. RFC 4443 §2.4 (f) asks for a
- * limit; Linux allows 1000 errors a second with a burst of 50
- * (`icmp_msgs_per_sec`, `icmp_msgs_burst`), the defaults here.
- *
- * @example
- * ```ts
- * import { TokenBucket } from "./errors.ts";
- * import assert from "node:assert/strict";
- * const b = new TokenBucket(1000, 2);
- * assert.ok(b.take(0));
- * assert.ok(b.take(0));
- * assert.ok(!b.take(0)); // burst spent
- * assert.ok(b.take(1000)); // one token later
- * ```
- */
-export class TokenBucket {
-  readonly #interval: Duration;
-  readonly #burst: number;
-  #tat: Instant = 0;
-
-  /** A bucket refilling one token every `interval` µs, holding `burst`. */
-  constructor(interval: Duration = 1000, burst = 50) {
-    if (!(interval >= 0) || !(burst >= 1)) {
-      throw new RangeError(`Cannot make a token bucket of interval ${interval}, burst ${burst}`);
-    }
-    this.#interval = interval;
-    this.#burst = burst;
-  }
-
-  /** Takes a token at `now` if there is one. */
-  take(now: Instant): boolean {
-    const tat = Math.max(this.#tat, now);
-    if (tat - now > this.#interval * (this.#burst - 1)) return false;
-    this.#tat = tat + this.#interval;
-    return true;
   }
 }

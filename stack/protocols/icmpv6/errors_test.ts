@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import { IpAddress } from "../../wire/ip_address.ts";
 import { writeIpv6Header } from "../../wire/ipv6.ts";
-import { icmpv6ErrorKind, icmpv6ErrorSuppressed, icmpv6ForKind, TokenBucket } from "./errors.ts";
+import { icmpv6ErrorKind, icmpv6ErrorSuppressed, icmpv6ForKind } from "./errors.ts";
 
 const k = (s: string) => IpAddress.parse(s)!.key;
 
@@ -101,15 +101,4 @@ Deno.test("icmpv6 errors map to transport error kinds and back (RFC 4443 §3)", 
     assert.equal(icmpv6ErrorKind(tc >> 8, tc & 0xff), kind, `kind ${kind}`);
   }
   assert.equal(icmpv6ForKind(TransportErrorKind.SOURCE_ROUTE_FAILED), -1);
-});
-
-Deno.test("TokenBucket: a burst, then one token per interval", () => {
-  const b = new TokenBucket(1000, 3);
-  assert.deepEqual([0, 0, 0, 0].map(() => b.take(10)), [true, true, true, false]);
-  assert.ok(!b.take(500));
-  assert.ok(b.take(1010));
-  assert.ok(!b.take(1010));
-  assert.ok(b.take(100_000) && b.take(100_000) && b.take(100_000));
-  assert.ok(!b.take(100_000));
-  assert.throws(() => new TokenBucket(1000, 0), RangeError);
 });

@@ -29,7 +29,8 @@ import {
 import { ndpOptionsOffset } from "../../wire/icmpv6_ndp.ts";
 import { checkIpv6Header, IPV6_HEADER_LEN } from "../../wire/ipv6.ts";
 import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
-import { icmpv6ErrorKind, icmpv6ErrorSuppressed, icmpv6ForKind, TokenBucket } from "./errors.ts";
+import { icmpv6ErrorKind, icmpv6ErrorSuppressed, icmpv6ForKind } from "./errors.ts";
+import { IcmpRateLimiter } from "../../ip/icmp_rate_limit.ts";
 import { Icmpv6Echo } from "./echo.ts";
 
 const UNSPECIFIED: IpKey = "\0\0\0\0\0\0\0\0";
@@ -74,6 +75,12 @@ export const icmpv6Plugin: ProtocolPlugin = {
       "tx.failed",
     ],
     options: {
+      ratelimit: {
+        default: 1_000_000,
+        description:
+          "µs per ICMPv6 error token per destination (Linux net.ipv6.icmp.ratelimit); 0: off",
+      },
+      ratelimitBurst: { default: 6, description: "ICMPv6 errors per destination in a burst" },
       msgsPerSecond: {
         default: 1000,
         description: "ICMPv6 errors per second, whole stack (Linux icmp_msgs_per_sec); 0: off",
@@ -85,10 +92,12 @@ export const icmpv6Plugin: ProtocolPlugin = {
     const errorTable = ctx.table("ip.error");
     const messageTable = ctx.table("icmpv6.message");
     const route = ctx.service<RouteService>("ipv6.route");
-    const perSecond = ctx.options.msgsPerSecond as number;
-    const bucket = perSecond > 0
-      ? new TokenBucket(Math.round(1_000_000 / perSecond), ctx.options.msgsBurst as number)
-      : null;
+    const limiter = new IcmpRateLimiter({
+      interval: ctx.options.ratelimit as number,
+      burst: ctx.options.ratelimitBurst as number,
+      perSecond: ctx.options.msgsPerSecond as number,
+      globalBurst: ctx.options.msgsBurst as number,
+    });
     const quoted = new Ipv6Chain();
     const echo = new Icmpv6Echo(ctx, route);
     const c = {
@@ -237,8 +246,9 @@ export const icmpv6Plugin: ProtocolPlugin = {
           c.badPacket.value++;
           return;
         }
+        const dst = ipKeyAt(pkt.buf, ip + 8, 6);
         // Packet Too Big is exempt, so path MTU discovery is never starved (as Linux).
-        if (type !== ICMPV6_PACKET_TOO_BIG && bucket !== null && !bucket.take(ctx.now())) {
+        if (type !== ICMPV6_PACKET_TOO_BIG && !limiter.allow(dst, ctx.now())) {
           c.rateLimited.value++;
           return;
         }
@@ -248,7 +258,6 @@ export const icmpv6Plugin: ProtocolPlugin = {
         const e = ctx.pool.alloc(ICMPV6_HEADER_LEN + quote);
         writeIcmpv6Header(e.buf, e.start, type, code, info >>> 0);
         e.buf.set(pkt.buf.subarray(ip, ip + quote), e.start + ICMPV6_HEADER_LEN);
-        const dst = ipKeyAt(pkt.buf, ip + 8, 6);
         const invokedTo = ipKeyAt(pkt.buf, ip + 24, 6);
         // From the address the packet was sent to when it is ours (RFC 4443 §2.2).
         const src = route.isAssigned(invokedTo) ? invokedTo : UNSPECIFIED;

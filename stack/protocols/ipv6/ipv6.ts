@@ -111,6 +111,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       "rx.reasm_evicted",
       "tx.packets",
       "tx.no_route",
+      "tx.node_local_multicast",
       "tx.no_source",
       "tx.message_too_long",
       "tx.loopback",
@@ -378,6 +379,9 @@ export const ipv6Plugin: ProtocolPlugin = {
       // RFC 4291 §2.7: never from a multicast source; ::1 never on a wire (§2.5.3).
       if (b[s + 8] === 0xff) return "bad_source";
       if (!internal && (isLoopbackAt(b, s + 8) || isLoopbackAt(b, s + 24))) return "bad_source";
+      // §2.7: multicast of scope 0 (reserved) or 1 (interface-local) never
+      // comes from a link (Linux's ip6_rcv_core drops both too).
+      if (!internal && b[s + 24] === 0xff && (b[s + 25]! & 0x0f) <= 1) return "bad_destination";
       pkt.l3 = s;
       pkt.family = 6;
       pkt.srcAt = s + 8;

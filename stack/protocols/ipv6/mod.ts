@@ -37,6 +37,7 @@
  *   `rx.reasm_overlap`, `rx.reasm_inconsistent`, `rx.reasm_too_big`,
  *   `rx.reasm_header_too_long`, `rx.reasm_no_memory`, `rx.reasm_timeout`,
  *   `rx.reasm_evicted`; send `tx.packets`, `tx.no_route`, `tx.no_source`,
+ *   `tx.node_local_multicast` (to scope 0 or 1: kept off the links, RFC 4291 §2.7),
  *   `tx.message_too_long`, `tx.loopback`,
  *   `tx.loopback_queue_full`, `tx.fragmented`, `tx.fragments`,
  *   `tx.cannot_fragment`; `rx.input_prohibited`; forwarding `rx.fwd_link_multicast`,

@@ -118,6 +118,7 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
   const c = {
     txPackets: ctx.counter("tx.packets"),
     noRoute: ctx.counter("tx.no_route"),
+    nodeLocalMulticast: ctx.counter("tx.node_local_multicast"),
     noSource: ctx.counter("tx.no_source"),
     tooLong: ctx.counter("tx.message_too_long"),
     fragmented: ctx.counter("tx.fragmented"),
@@ -290,6 +291,14 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
       c.tooLong.value++;
       pkt.release();
       return "message_too_long";
+    }
+    // RFC 4291 §2.7: multicast of scope 1 (interface-local) or 0 (reserved)
+    // never goes on a link (as Linux's ip6_finish_output2); this node's own
+    // members get their copy from the transport (UDP's multicast loop).
+    if ((dst.charCodeAt(0) & 0xff0e) === 0xff00) {
+      c.nodeLocalMulticast.value++;
+      pkt.release();
+      return undefined;
     }
     if (!routeOutput(dst, src, ifindex)) {
       c.noRoute.value++;

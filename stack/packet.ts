@@ -975,7 +975,12 @@ export class PacketPool {
     return this.#heldSlabBytes;
   }
 
-  /** Holds refused because the slab they would keep alive was past the budget ({@linkcode heldSlabBytes}). */
+  /**
+   * Holds refused because the slab they would keep alive was past the
+   * budget ({@linkcode heldSlabBytes}). Of this pool's buffers, whichever
+   * stack held them: a stack counts the holds it was refused (either
+   * reason) in `tcp.rcv_hold_refused`.
+   */
   refusedHolds = 0;
 
   /** Packets held past receive() now ({@linkcode PacketBuffer.hold}). */

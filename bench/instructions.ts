@@ -20,6 +20,9 @@
  * - `udp64 N`, `udp1400 N`: N UDP echo round trips, as in `udp_bench.ts`;
  * - `udp8000 N`: N UDP echo round trips of 8,000-byte datagrams at MTU 9000
  *   (each in a large buffer, above the pooled small size);
+ * - `udpdelay64 N`, `udpdelay1400 N`, `udpdelay8000 N`: the same over a link
+ *   of 1 ms delay (64 round trips in flight): every frame is kept past the
+ *   instant it was sent (`drivers/loopback/_lane.ts`);
  * - `udpapi64 N`, `udpapi1400 N`: N UDP echo round trips through the promise
  *   API (`DatagramConn.send`/`receive`, `for await` on the server), as the
  *   bench's "promise API echo" rows;
@@ -128,9 +131,9 @@ function frames(request: boolean): string {
 }
 
 /** Two stacks on one virtual link (MTU `mtu`), 10.0.0.1 and 10.0.0.2, with static ARP entries both ways. */
-function twoHosts(mtu = 1500): { net: Any; a: Any; b: Any } {
+function twoHosts(mtu = 1500, delay = 0): { net: Any; a: Any; b: Any } {
   const net = new mod.VirtualNetwork({ seed: 1 });
-  const link = net.link({ mtu });
+  const link = net.link(delay > 0 ? { mtu, faults: { delay } } : { mtu });
   const a = net.addNode(mod.createStack({ clock: net.clock, seed: 1 }));
   const b = net.addNode(mod.createStack({ clock: net.clock, seed: 2 }));
   const ia = a.addInterface({ driver: link.a, addresses: ["10.0.0.1/24"] });
@@ -140,8 +143,8 @@ function twoHosts(mtu = 1500): { net: Any; a: Any; b: Any } {
   return { net, a, b };
 }
 
-function udp(payload: number): string {
-  const { net, a, b } = twoHosts(payload > 1472 ? 9000 : 1500);
+function udp(payload: number, delay = 0): string {
+  const { net, a, b } = twoHosts(payload > 1472 ? 9000 : 1500, delay);
   const open = (s: Any, port: number) =>
     s.service("udp.sockets").open({
       port,
@@ -307,12 +310,14 @@ let result: string;
 if (mode === "reply" || mode === "request") result = frames(mode === "request");
 else if (mode === "udp64" || mode === "udp1400" || mode === "udp8000") {
   result = udp(Number(mode.slice(3)));
+} else if (mode === "udpdelay64" || mode === "udpdelay1400" || mode === "udpdelay8000") {
+  result = udp(Number(mode.slice(8)), 1000);
 } else if (mode === "udpapi64" || mode === "udpapi1400") {
   result = await udpApi(mode === "udpapi64" ? 64 : 1400);
 } else if (mode === "ping" || mode === "pingapi") result = await ping(mode === "pingapi");
 else if (TCP_MODES.includes(mode)) result = await tcp();
 else {throw new TypeError(
-    `Unknown mode "${mode}": reply, request, udp64, udp1400, udp8000, udpapi64, udpapi1400, ping, pingapi, ${
+    `Unknown mode "${mode}": reply, request, udp64, udp1400, udp8000, udpdelay64, udpdelay1400, udpdelay8000, udpapi64, udpapi1400, ping, pingapi, ${
       TCP_MODES.join(", ")
     }`,
   );}

@@ -211,14 +211,19 @@ export interface PacketSharer {
 }
 
 /**
- * @internal A small-buffer slab of a {@linkcode PacketPool} (up to 1 MiB,
- * 512 buffers): its size and how many of its buffers are held past receive
- * ({@linkcode PacketBuffer.hold}). One held buffer keeps the whole slab
- * alive, so the pool bounds the slabs its holds keep, in bytes.
+ * @internal A slab of a {@linkcode PacketPool} that buffers are carved
+ * from (small ones: up to 1 MiB, 512 buffers; medium ones: an arena of up
+ * to 1 MiB, 64 buffers): its size, how many of its small buffers are held
+ * past receive ({@linkcode PacketBuffer.hold}) and how many of its buffers
+ * are frames in flight on a virtual network. One such buffer keeps the
+ * whole slab alive, so the pool bounds the slabs its holds keep, and the
+ * virtual network those its frames in flight keep, in bytes.
  */
 export class PacketSlab {
   /** Buffers of this slab held now. */
   holds = 0;
+  /** Frames of this slab in flight on a virtual network (`drivers/loopback/_wire.ts`). */
+  inFlight = 0;
   /** @param bytes The slab's size. */
   constructor(readonly bytes: number) {}
 }
@@ -330,7 +335,7 @@ export class PacketBuffer {
    * of its own, back to that method's free list on release.
    */
   readonly kept: boolean;
-  /** @internal The small-buffer slab it was carved from, or null (a store of its own, an arena's medium buffer). */
+  /** @internal The slab it was carved from (small and medium buffers), or null (a store of its own). */
   readonly slab: PacketSlab | null;
 
   /** Wraps `buf`; use {@linkcode PacketPool.alloc} or {@linkcode PacketBuffer.wrap} instead. */
@@ -747,6 +752,8 @@ export class PacketPool {
   #slabUsed = SLAB_SIZE;
   /** The slab medium buffers are carved from (null before the first), its size and what is used. */
   #mediumSlab: ArrayBuffer | null = null;
+  /** The record of {@linkcode #mediumSlab}, which the buffers carved from it name. */
+  #mediumSlabRecord: PacketSlab | null = null;
   #mediumSlabSize = 0;
   #mediumUsed = 0;
   /** Small allocations counted up to {@linkcode BUSY_POOL_ALLOCS}. */
@@ -812,7 +819,8 @@ export class PacketPool {
       }
       p = this.#small.pop() ?? this.#carveSmall();
     } else if (need <= MEDIUM_BUFFER_SIZE) {
-      p = this.#medium.pop() ?? new PacketBuffer(this.#carveMedium(), this);
+      p = this.#medium.pop() ??
+        new PacketBuffer(this.#carveMedium(), this, false, this.#mediumSlabRecord);
     } else if (need <= LARGE_BUFFER_SIZE) {
       // A store of its own, exactly its size: one held for long (TCP's
       // receive queue) pins what the account charges, not a 2 MiB arena
@@ -975,7 +983,12 @@ export class PacketPool {
     return this.#heldSlabBytes;
   }
 
-  /** Holds refused because the slab they would keep alive was past the budget ({@linkcode heldSlabBytes}). */
+  /**
+   * Holds refused because the slab they would keep alive was past the
+   * budget ({@linkcode heldSlabBytes}). Of this pool's buffers, whichever
+   * stack held them: a stack counts the holds it was refused (either
+   * reason) in `tcp.rcv_hold_refused`.
+   */
   refusedHolds = 0;
 
   /** Packets held past receive() now ({@linkcode PacketBuffer.hold}). */
@@ -1071,6 +1084,7 @@ export class PacketPool {
         ? ARENA_SLAB_SIZE
         : Math.min(this.#mediumSlabSize * 2, SLAB_SIZE);
       this.#mediumSlab = checksumArena(size) ?? new ArrayBuffer(size);
+      this.#mediumSlabRecord = new PacketSlab(size);
       this.#mediumSlabSize = size;
       this.#mediumUsed = 0;
     }

@@ -37,6 +37,37 @@ Deno.test("InjectDriver.take() returns sent frames in order and bounds its queue
   assert.equal(pool.outstanding, 0);
 });
 
+Deno.test("InjectDriver.take()'s queue is bounded in bytes too: 1,024 super-segments kept 64 MiB", () => {
+  // Before: queueLimit counted frames only, so 1,024 frames of 64 KiB (a
+  // TSO link's) were all kept, and a queueLimit of NaN or Infinity kept
+  // every frame.
+  const pool = new PacketPool();
+  const io = new InjectDriver({ linkType: LINKTYPE_RAW, mtu: 1500, tsoMaxSize: 65535 });
+  for (let i = 0; i < 1024; i++) {
+    const p = pool.alloc(65_000);
+    p.data[0] = i & 0xff;
+    io.transmit(p);
+  }
+  const kept = io.take();
+  const bytes = kept.reduce((n, f) => n + f.buffer.byteLength, 0);
+  assert.ok(bytes <= 4 << 20, `the queue kept ${bytes} bytes`);
+  assert.equal(kept.length, 64);
+  assert.equal(io.dropped, 1024 - 64);
+  assert.equal(kept.at(-1)![0], 1023 & 0xff, "the newest are kept");
+  // A frame larger than the queue is dropped, not kept alone past its bound.
+  const small = new InjectDriver({ linkType: LINKTYPE_RAW, queueBytes: 100 });
+  small.transmit(pool.copyOf(new Uint8Array(60)));
+  small.transmit(pool.copyOf(new Uint8Array(200)));
+  small.transmit(pool.copyOf(new Uint8Array(60)));
+  assert.deepEqual(small.take().map((f) => f.length), [60]);
+  assert.equal(small.dropped, 2);
+  assert.equal(pool.outstanding, 0);
+  for (const bad of [NaN, Infinity, 0, -1, 1.5]) {
+    assert.throws(() => new InjectDriver({ linkType: 101, queueLimit: bad }), RangeError);
+    assert.throws(() => new InjectDriver({ linkType: 101, queueBytes: bad }), RangeError);
+  }
+});
+
 Deno.test("InjectDriver onFrame sees each frame and nothing is queued", () => {
   const pool = new PacketPool();
   const seen: number[] = [];

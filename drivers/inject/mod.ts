@@ -43,11 +43,30 @@ export interface InjectDriverOptions {
   /** Frames kept for `take()` before the oldest are dropped (default 1024). */
   readonly queueLimit?: number;
   /**
+   * Bytes of frames kept for `take()` before the oldest are dropped
+   * (default 4 MiB: 1,024 frames of MTU 1500, or 64 super-segments of
+   * 64 KiB). Each kept frame is a copy exactly its length, so this is what
+   * the queue keeps alive.
+   */
+  readonly queueBytes?: number;
+  /**
    * Largest TCP super-segment the link takes (`LinkDriver.tsoMaxSize`, as
    * a TUN device with TSO): the stack then sends segments up to this size
    * as one frame. Default 0: none.
    */
   readonly tsoMaxSize?: number;
+}
+
+/** Default {@linkcode InjectDriverOptions.queueBytes}. */
+const DEFAULT_QUEUE_BYTES = 4 << 20;
+
+/** A queue bound given as `name`: a positive integer, `fallback` when absent. */
+function queueOption(v: number | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
+    throw new RangeError(`Cannot create an InjectDriver: ${name} ${v} is not a positive integer`);
+  }
+  return v;
 }
 
 /** A driver whose wire is your code. */
@@ -62,7 +81,9 @@ export class InjectDriver implements LinkDriver {
   declare readonly tsoMaxSize?: number;
   readonly #onFrame: ((frame: Uint8Array) => void) | undefined;
   readonly #limit: number;
+  readonly #maxBytes: number;
   readonly #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
   #port: DriverPort | null = null;
   #dropped = 0;
   #closed = false;
@@ -76,7 +97,8 @@ export class InjectDriver implements LinkDriver {
       this.mac = options.mac.slice();
     }
     this.#onFrame = options.onFrame;
-    this.#limit = options.queueLimit ?? 1024;
+    this.#limit = queueOption(options.queueLimit, "queueLimit", 1024);
+    this.#maxBytes = queueOption(options.queueBytes, "queueBytes", DEFAULT_QUEUE_BYTES);
     const tso = options.tsoMaxSize;
     if (tso !== undefined && tso !== 0) {
       if (typeof tso !== "number" || !Number.isInteger(tso)) {
@@ -91,7 +113,7 @@ export class InjectDriver implements LinkDriver {
     }
   }
 
-  /** Frames dropped from a full `take()` queue. */
+  /** Frames dropped from a full `take()` queue (in frames or in bytes), or too large for it. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -125,16 +147,25 @@ export class InjectDriver implements LinkDriver {
       }
       return;
     }
-    if (this.#queue.length >= this.#limit) {
-      this.#queue.shift();
+    const q = this.#queue;
+    const len = pkt.length;
+    if (len > this.#maxBytes) {
+      this.#dropped++;
+      pkt.release();
+      return;
+    }
+    while (q.length >= this.#limit || this.#queuedBytes + len > this.#maxBytes) {
+      this.#queuedBytes -= q.shift()!.length;
       this.#dropped++;
     }
-    this.#queue.push(pkt.data.slice());
+    q.push(pkt.data.slice());
+    this.#queuedBytes += len;
     pkt.release();
   }
 
   /** Removes and returns the frames sent so far, oldest first. */
   take(): Uint8Array[] {
+    this.#queuedBytes = 0;
     return this.#queue.splice(0);
   }
 
@@ -142,5 +173,6 @@ export class InjectDriver implements LinkDriver {
   close(): void {
     this.#closed = true;
     this.#queue.length = 0;
+    this.#queuedBytes = 0;
   }
 }

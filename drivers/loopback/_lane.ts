@@ -17,7 +17,7 @@ import {
 import type { Rng } from "../../stack/rng.ts";
 import { DEFAULT_REORDER_DELAY, emptyStats } from "./faults.ts";
 import type { DropCounts, Faults, LinkStats } from "./faults.ts";
-import type { FrameSink, Wire } from "./_wire.ts";
+import { type FrameSink, landed, type Wire } from "./_wire.ts";
 import { ECN_CE, ECN_NOT_ECT, ecnOf, markCe } from "./_ecn.ts";
 
 const ETHERNET_HEADER_LEN = 14;
@@ -237,6 +237,7 @@ export class Lane implements FrameSink {
 
   /** Hands a due frame to the receiver, as a copy in the receiver's pool. */
   deliverFrame(pkt: PacketBuffer, cut: number, now: Instant): void {
+    landed(pkt);
     this.#inFlight--;
     if (this.partitioned || cut !== this.#cuts) return this.#drop(pkt, "partition");
     const port = this.port;
@@ -284,6 +285,7 @@ export class Lane implements FrameSink {
   }
 
   discardFrame(pkt: PacketBuffer): void {
+    landed(pkt);
     this.#inFlight--;
     this.#drop(pkt, "detached");
   }

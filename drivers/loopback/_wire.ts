@@ -25,13 +25,87 @@ export interface FrameSink {
   discardFrame(pkt: PacketBuffer): void;
 }
 
+/**
+ * The slack frames in flight may keep alive past twice their buffers, in
+ * the slabs their buffers were carved from: 8 MiB, as a pool's holds
+ * (`PacketPool.heldSlabBytes`). Each pool's current slab (up to 1 MiB) is
+ * alive anyway, and its free list hands out buffers of several: a tighter
+ * bound copied frames of two busy stacks on one link.
+ */
+export const IN_FLIGHT_SLACK_BYTES = 8 << 20;
+
+/**
+ * Frames in flight on the virtual networks of this process (a frame may go
+ * from one network to another through a bridge, its slab's count with it):
+ * the bytes of the slabs their buffers were carved from, each counted once
+ * (`PacketSlab.inFlight`), and of their buffers.
+ */
+const inFlight = { slabBytes: 0, bufferBytes: 0 };
+
+/**
+ * Bytes of the slabs and arenas frames in flight on this process's virtual
+ * networks keep alive now, each counted once: at most twice their buffers
+ * and {@linkcode IN_FLIGHT_SLACK_BYTES} more, past which a frame travels in
+ * a store of its own (tests).
+ */
+export function inFlightSlabBytes(): number {
+  return inFlight.slabBytes;
+}
+
+/**
+ * Counts `pkt`, about to be kept in flight until `at` (now `now`), or gives
+ * a copy of it in a store of its own from the wire's pool when its slab is
+ * not kept by other frames in flight yet and would take the slabs they
+ * keep past twice their buffers and {@linkcode IN_FLIGHT_SLACK_BYTES} (a
+ * frame due now is counted whatever it keeps: it is gone within the step).
+ * Per frame: a field read, and two additions out and back.
+ */
+function countInFlight(
+  wire: NetworkWire,
+  pkt: PacketBuffer,
+  at: Instant,
+  now: Instant,
+): PacketBuffer {
+  const slab = pkt.slab;
+  if (slab === null) return pkt;
+  const size = pkt.buf.length;
+  if (slab.inFlight++ === 0) {
+    const slabs = inFlight.slabBytes + slab.bytes;
+    if (at > now && slabs > 2 * (inFlight.bufferBytes + size) + IN_FLIGHT_SLACK_BYTES) {
+      slab.inFlight = 0;
+      return wire.pool.keep(wire.own(pkt)); // own() first: a flood's shared buffer stays the others'
+    }
+    inFlight.slabBytes = slabs;
+  }
+  inFlight.bufferBytes += size;
+  return pkt;
+}
+
+/**
+ * Gives back the count of a frame in flight (`Wire.schedule`): the sink
+ * calls it once for every frame it delivers or discards, before anything
+ * else.
+ */
+export function landed(pkt: PacketBuffer): void {
+  const slab = pkt.slab;
+  if (slab === null) return;
+  inFlight.bufferBytes -= pkt.buf.length;
+  if (--slab.inFlight === 0) inFlight.slabBytes -= slab.bytes;
+}
+
 /** @internal The network as seen by a link or a switch. */
 export interface Wire {
   /** The virtual time. */
   now(): Instant;
   /** Pool for buffers the wire itself makes (switch floods, unattached senders). */
   readonly pool: PacketPool;
-  /** Puts `pkt` in flight; `sink.deliverFrame(pkt, tag)` runs at `at`. */
+  /**
+   * Puts `pkt` in flight; `sink.deliverFrame(pkt, tag)` runs at `at`, with
+   * `pkt` itself or, when its slab would take what frames in flight keep
+   * alive past twice their buffers and {@linkcode IN_FLIGHT_SLACK_BYTES}, a
+   * copy in a store of its own. The sink gives the frame's count back
+   * ({@linkcode landed}) when it takes or discards it.
+   */
   schedule(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number): void;
   /**
    * Lets `refs` lanes hold `pkt` at once (a flood sends one buffer out of
@@ -163,7 +237,9 @@ export class NetworkWire implements Wire {
     const key = sink.id;
     const seq = this.#laneSeq[key]!++;
     if (this.remote !== null && this.remote(at, pkt, sink, tag, seq)) return;
-    const depth = at <= this.now() ? this.depth + 1 : 0;
+    const now = this.now();
+    pkt = countInFlight(this, pkt, at, now);
+    const depth = at <= now ? this.depth + 1 : 0;
     if (this.#flooding) return this.#scheduleFlood(at, pkt, sink, tag, key, seq, depth);
     this.#pushFrame(at, key, seq, depth, pkt, sink, tag);
   }
@@ -245,6 +321,7 @@ export class NetworkWire implements Wire {
   }
   /** Queues a frame another partition scheduled on `sink`, under the key it was given there. */
   inject(at: Instant, pkt: PacketBuffer, sink: FrameSink, tag: number, seq: number): void {
+    pkt = countInFlight(this, pkt, at, this.now());
     this.#pushFrame(at, sink.id, seq, 0, pkt, sink, tag);
   }
   laneId(): number {

@@ -40,6 +40,7 @@ export {
   flowHash,
   openVxlan,
   parseEndpoint,
+  VXLAN_TX_PENDING_BYTES,
   VxlanDevice,
 } from "./vxlan.ts";
 export type { VxlanOptions, VxlanStats } from "./vxlan.ts";

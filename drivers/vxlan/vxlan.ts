@@ -46,6 +46,19 @@ import { openUdpTransport, type VxlanTransport } from "./_udp.ts";
 export const DEFAULT_VXLAN_MTU = 1500 - VXLAN_OVERHEAD;
 /** Default number of UDP source ports (sockets) flows are hashed over. */
 export const DEFAULT_SOURCE_PORTS = 8;
+/**
+ * Most bytes of packet buffers a VXLAN device keeps for sends not yet
+ * completed (1 MiB: 512 frames of MTU 1500 in 2 KiB buffers); a frame past
+ * it is dropped (`txQueueFull`). Each is charged its whole buffer.
+ *
+ * @example
+ * ```ts
+ * import { VXLAN_TX_PENDING_BYTES } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(VXLAN_TX_PENDING_BYTES, 1 << 20);
+ * ```
+ */
+export const VXLAN_TX_PENDING_BYTES = 1 << 20;
 
 /**
  * Options of {@linkcode openVxlan}.
@@ -128,6 +141,11 @@ export interface VxlanStats {
   txBadLength: number;
   /** Frames dropped: no headroom for the VXLAN header. */
   txNoHeadroom: number;
+  /**
+   * Frames dropped: the frames still being sent (their sockets' sends not
+   * completed) already kept {@linkcode VXLAN_TX_PENDING_BYTES} of buffers.
+   */
+  txQueueFull: number;
   /** Datagrams the socket failed to send, or frames given after close. */
   txErrors: number;
 }
@@ -329,6 +347,7 @@ export class VxlanDevice implements LinkDriver {
     txNoRemote: 0,
     txBadLength: 0,
     txNoHeadroom: 0,
+    txQueueFull: 0,
     txErrors: 0,
   };
   /** Called after each received frame went through the stack. */
@@ -341,6 +360,8 @@ export class VxlanDevice implements LinkDriver {
   readonly #macKeyLo: number;
   #port: DriverPort | null = null;
   #closing = false;
+  /** Buffer bytes of the frames whose sends have not all completed. */
+  #pendingBytes = 0;
   readonly #resolveClosed: () => void;
 
   /** @internal Use {@linkcode openVxlan}. */
@@ -508,6 +529,15 @@ export class VxlanDevice implements LinkDriver {
       pkt.release();
       return;
     }
+    // The buffer is kept until every send of it completes: bounded in its
+    // real bytes, as a socket's send buffer.
+    const size = pkt.buf.length;
+    if (this.#pendingBytes + size > VXLAN_TX_PENDING_BYTES) {
+      s.txQueueFull++;
+      pkt.release();
+      return;
+    }
+    this.#pendingBytes += size;
     s.txPackets++;
     const flow = flowHash(datagram, o);
     let pending = targets.length;
@@ -517,7 +547,10 @@ export class VxlanDevice implements LinkDriver {
         s.txDatagrams++;
         s.txBytes += datagram.length;
       }
-      if (--pending === 0) pkt.release();
+      if (--pending === 0) {
+        this.#pendingBytes -= size;
+        pkt.release();
+      }
     };
     for (const t of targets) this.#transport.send(datagram, t, flow, done);
   }

@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
-import { flowHash, openVxlan, parseEndpoint, type VxlanDevice } from "./vxlan.ts";
+import {
+  flowHash,
+  openVxlan,
+  parseEndpoint,
+  VXLAN_TX_PENDING_BYTES,
+  type VxlanDevice,
+} from "./vxlan.ts";
 import type { VxlanEndpoint } from "./fdb.ts";
 import type { VxlanTransport } from "./_udp.ts";
-import { PacketPool } from "../../stack/packet.ts";
+import { PacketPool, SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { createStack, SystemClock } from "../../mod.ts";
 import { RealTimeRunner } from "../tun/runner.ts";
@@ -253,4 +259,34 @@ Deno.test("vxlan: two stacks ping each other over host UDP sockets on 127.0.0.1"
     sb.close();
     await Promise.all([a.closed, b.closed]);
   }
+});
+
+Deno.test("vxlan: frames whose sends have not completed keep at most VXLAN_TX_PENDING_BYTES of buffers; past it they are dropped and counted", async () => {
+  // Before: a socket that never completed its sends kept every frame given
+  // to it (600 here, 1,228,800 bytes of buffers; no bound at all).
+  const t = fakeTransport();
+  const waiting: ((failed: boolean) => void)[] = [];
+  t.send = (_data, _to, _flow, done) => void waiting.push(done);
+  const dev = await openVxlan({
+    vni: 7,
+    local: "192.0.2.9",
+    remotes: [R1],
+    mac: OWN,
+    transport: t,
+  });
+  const pool = new PacketPool();
+  dev.attach({ pool, ifindex: 1, now: () => 0, receive: (p: PacketBuffer) => p.release() });
+  for (let i = 0; i < 600; i++) dev.transmit(frame(pool, PEER));
+  const fit = VXLAN_TX_PENDING_BYTES / SMALL_BUFFER_SIZE;
+  assert.equal(waiting.length, fit);
+  assert.equal(pool.outstanding, fit, "the frames kept are the ones being sent");
+  assert.equal(dev.stats.txQueueFull, 600 - fit);
+  for (const done of waiting.splice(0)) done(false);
+  assert.equal(pool.outstanding, 0);
+  dev.transmit(frame(pool, PEER)); // room again
+  assert.equal(waiting.length, 1);
+  waiting[0]!(false);
+  assert.equal(dev.stats.txDatagrams, fit + 1);
+  dev.close();
+  await dev.closed;
 });

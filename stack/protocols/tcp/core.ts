@@ -154,6 +154,7 @@ export const TCP_COUNTERS = [
   "ofo_pruned",
   "rcv_pruned",
   "rcv_collapsed",
+  "rcv_hold_refused",
   "sack_reneging",
   "tfo_syn_data_mem_refused",
   "memory_pressure_us",

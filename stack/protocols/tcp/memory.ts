@@ -44,7 +44,8 @@
  * @module
  */
 import type { Instant } from "../../clock.ts";
-import { type RingAccount, ringSizeFor } from "./buffer.ts";
+import { ringSizeFor } from "./buffer.ts";
+import type { ReceiveAccount } from "./rcv_queue.ts";
 import { chunkBufferSize, chunkPayload } from "./send_queue.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import type { TcpCounters } from "./core.ts";
@@ -87,7 +88,7 @@ export interface MemoryLimits {
  * assert.equal(mem.pressureTime, 1500); // µs under pressure
  * ```
  */
-export class TcpMemory implements RingAccount {
+export class TcpMemory implements ReceiveAccount {
   /** Bytes of buffer backing stores held now. */
   allocated = 0;
   /** Most bytes held at once. */
@@ -175,6 +176,16 @@ export class TcpMemory implements RingAccount {
         if (c !== null) c.memory_pressures.value++;
       }
     } else if (this.underPressure && a <= this.low) this.underPressure = false;
+  }
+
+  /**
+   * A segment the receive queue would have held was copied: its packet
+   * pool refused the hold (`PacketPool.takeHold`: its holds used up, or the
+   * slab the buffer was carved from would be kept alive past the pool's
+   * `heldSlabBytes` cap). Counted in `tcp.rcv_hold_refused`.
+   */
+  holdRefused(): void {
+    if (this.#c !== null) this.#c.rcv_hold_refused.value++;
   }
 
   /**

@@ -84,6 +84,10 @@
  *   `memory_pressures`, `prune_called`, `ofo_pruned` (out-of-order data
  *   given up, its SACKs reneged), `rcv_pruned` (still no room after
  *   pruning), `rcv_collapsed` (a receive store shrunk to what it holds),
+ *   `rcv_hold_refused` (a segment copied into the receive store because
+ *   its packet pool refused to hold its buffer: the pool's holds used up,
+ *   or the slab it was carved from would be kept alive past the pool's cap,
+ *   `PacketPool.heldSlabBytes`),
  *   `sack_reneging` (the peer dropped data it had SACKed: retransmission
  *   timer brought forward), `tfo_syn_data_mem_refused` (a Fast Open SYN's
  *   data refused under pressure: the client sends it again after the

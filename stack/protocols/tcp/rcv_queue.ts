@@ -66,6 +66,12 @@ export function worthHolding(n: number, size: number): boolean {
   return 2 * n >= size;
 }
 
+/** A receive queue's account: its stores' bytes, and the holds its packets' pool refused. */
+export interface ReceiveAccount extends RingAccount {
+  /** A segment worth holding was copied: its pool refused the hold ({@linkcode PacketBuffer.hold}). */
+  holdRefused?(): void;
+}
+
 /**
  * The receive buffer: held packets, then a byte ring.
  *
@@ -102,13 +108,14 @@ export class ReceiveQueue {
   // Unread payload bytes held, and the held buffers' whole size.
   #heldBytes = 0;
   #heldReal = 0;
-  readonly #account: RingAccount | null;
+  readonly #account: ReceiveAccount | null;
 
   /**
    * An empty buffer holding at most `max` bytes; the ring's store and the
-   * held buffers are charged to `account`.
+   * held buffers are charged to `account`, told too of each hold the pool
+   * refused.
    */
-  constructor(max: number, account: RingAccount | null = null) {
+  constructor(max: number, account: ReceiveAccount | null = null) {
     this.ring = new ByteRing(max, account);
     this.#account = account;
   }
@@ -161,7 +168,12 @@ export class ReceiveQueue {
       n > this.free || this.#heldReal + pkt.buf.length > this.ring.max ||
       data.buffer !== pkt.buf.buffer
     ) return this.write(data);
-    if (!pkt.hold()) return this.write(data); // the pool's holds are used up
+    if (!pkt.hold()) {
+      // The pool's holds are used up, or this one would keep another slab
+      // alive past its cap: copied, and counted (`tcp.rcv_hold_refused`).
+      this.#account?.holdRefused?.();
+      return this.write(data);
+    }
     if (this.#pkts === NO_PACKETS) {
       this.#views = [];
       this.#pkts = [];

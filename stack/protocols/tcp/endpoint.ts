@@ -20,7 +20,6 @@ import type { CongestionControl } from "./congestion/mod.ts";
 import { DeliveryRate } from "./congestion/delivery_rate.ts";
 import { DEFAULT_MSS, type TcpCore } from "./core.ts";
 import type { ListenSocket } from "./listener.ts";
-import { timestampOffset } from "./isn.ts";
 import { output, sendAck, sendChunkSize, sendReset } from "./output.ts";
 import { maybeWindowUpdate } from "./rcv.ts";
 import { type RcvAutotune, rcvSpaceAdjust } from "./rcv_autotune.ts";
@@ -366,8 +365,7 @@ export class TcpEndpoint {
       ? undefined as unknown as CongestionControl
       : this.#newCc(ccName, DEFAULT_MSS);
     this.timer = core.ctx.timer((now) => onTimer(this, now));
-    this.tsOffset = timestampOffset(
-      core.tsHash,
+    this.tsOffset = core.tsOffsets.of(
       tuple.localAddr,
       tuple.localPort,
       tuple.remoteAddr,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CountingHash } from "../../../tests/_counting_hash.ts";
 import type { Rng } from "../../rng.ts";
 import { SeededRng } from "../../rng.ts";
 import { IpAddress, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
@@ -116,15 +117,6 @@ Deno.test("EphemeralPorts skips busy ports and spreads across the range", () => 
     RangeError,
   );
 });
-
-/** A key that counts its four-word hash runs (IPv4 tuples). */
-class CountingHash extends KeyedHash {
-  runs = 0;
-  override hash(a: number, b: number, c: number, d: number): number {
-    this.runs++;
-    return super.hash(a, b, c, d);
-  }
-}
 
 Deno.test("EphemeralPorts: 1,000 picks for one service hash once per key; another service hashes anew; the ports follow RFC 6056's offset", () => {
   const rng = new SeededRng(6);

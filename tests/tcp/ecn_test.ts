@@ -207,6 +207,28 @@ Deno.test("tcp ESTABLISHED (ECN) + data marked CE → ACK at once with ECE, ECE 
   peer.finish();
 });
 
+Deno.test("tcp TIME-WAIT (ECN, CE not yet answered by CWR), socket closed → the compact record's ACKs still carry ECE", async () => {
+  const peer = new Peer();
+  const p = await ecnPassive(peer);
+  const base = { srcPort: 40000, dstPort: 80, ack: p.sndNxt };
+  one(sendEcn(peer, { ...base, seq: p.peerNxt, flags: "P.", payload: new Uint8Array(100) }, 3), {
+    flags: ".E",
+    ack: p.peerNxt + 100,
+  });
+  const read = new Uint8Array(100);
+  assert.equal(await p.conn.read(read), 100);
+  p.conn.close(); // the user is gone: TIME-WAIT keeps only the compact record
+  one(takeEcn(peer), { flags: "F.E", seq: p.sndNxt });
+  const fin = { ...base, seq: p.peerNxt + 100, ack: p.sndNxt + 1, flags: "F." };
+  one(sendEcn(peer, fin, 2, ms(1)), { flags: ".E", ack: p.peerNxt + 101 });
+  assert.equal(peer.state(40000), "TIME-WAIT");
+  // A retransmitted FIN is answered from the record: ECE as from the endpoint.
+  one(sendEcn(peer, fin, 2, ms(100)), { flags: ".E", ack: p.peerNxt + 101 });
+  assert.equal(peer.state(40000), "TIME-WAIT");
+  p.listener.close();
+  peer.finish();
+});
+
 Deno.test("tcp ESTABLISHED without ECN + data marked CE → no ECE", async () => {
   const peer = new Peer();
   const p = await passiveOpen(peer);

@@ -31,7 +31,7 @@ import type { TcpConfig } from "./config.ts";
 import { CongestionRegistry } from "./congestion/registry.ts";
 import type { CongestionOptions } from "./congestion/mod.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
-import { EphemeralPorts, KeyedHash } from "./isn.ts";
+import { EphemeralPorts, KeyedHash, TimestampOffsets } from "./isn.ts";
 import { ConnTable, ListenTable, TupleHasher, tupleHashKey } from "./table.ts";
 import { FastOpenState } from "./fastopen.ts";
 import { TimeWaitTable } from "./timewait_table.ts";
@@ -245,8 +245,8 @@ export class TcpCore {
   net6: RouteService | undefined;
   /** ISN hash (RFC 6528). */
   readonly isnHash: KeyedHash;
-  /** Timestamp-offset hash (RFC 7323 §5.4). */
-  readonly tsHash: KeyedHash;
+  /** Timestamp offsets (RFC 7323 §5.4) under this stack's own key. */
+  readonly tsOffsets: TimestampOffsets;
   /** SYN-cookie hash. */
   readonly cookieHash: KeyedHash;
   /** Ephemeral ports (RFC 6056). */
@@ -298,7 +298,7 @@ export class TcpCore {
     const hasher = new TupleHasher(tupleHashKey(this.isnHash));
     this.conns = new ConnTable(hasher);
     this.timeWait = new TimeWaitTable(this, hasher);
-    this.tsHash = new KeyedHash(ctx.rng);
+    this.tsOffsets = new TimestampOffsets(new KeyedHash(ctx.rng));
     this.cookieHash = new KeyedHash(ctx.rng);
     this.ports = new EphemeralPorts(
       new KeyedHash(ctx.rng),

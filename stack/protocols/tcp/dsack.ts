@@ -23,18 +23,48 @@ import type { TcpEndpoint } from "./endpoint.ts";
 import { seqGe, seqGt, seqLe, seqLt, seqMax, seqMin } from "./seq.ts";
 
 /**
+ * A connection's D-SACK state, both ways: made by {@linkcode dsackOf} at
+ * the first duplicate to report or D-SACK received, so the connections
+ * that see neither carry one null field instead of four.
+ */
+export class DsackState {
+  /** D-SACK to report in the next ACK's first SACK block, `[left, right)`; equal: none. */
+  left = 0;
+  /** Right edge of the pending D-SACK. */
+  right = 0;
+  /** D-SACK blocks received. */
+  received = 0;
+  /** Congestion responses undone as spurious (RFC 3708). */
+  undos = 0;
+}
+
+/** The D-SACK state of `ep`, made on first use (see {@linkcode DsackState}). */
+export function dsackOf(ep: TcpEndpoint): DsackState {
+  let d = ep.dsack;
+  if (d === null) d = ep.dsack = new DsackState();
+  return d;
+}
+
+/** Whether `ep` has a D-SACK waiting to go out in its next ACK. */
+export function dsackPending(ep: TcpEndpoint): boolean {
+  const d = ep.dsack;
+  return d !== null && d.left !== d.right;
+}
+
+/**
  * Records that `[left, right)` arrived again: the next ACK reports it as a
  * D-SACK. Only with SACK in use and D-SACK enabled. Hot path: positional.
  */
 export function noteDuplicate(ep: TcpEndpoint, left: number, right: number): void {
   if (!ep.sackOk || !ep.core.cfg.dsack || !seqLt(left, right)) return;
-  ep.dsackLeft = left >>> 0;
-  ep.dsackRight = right >>> 0;
+  const d = dsackOf(ep);
+  d.left = left >>> 0;
+  d.right = right >>> 0;
 }
 
 /** Whether an ACK we send now carries SACK blocks (out-of-order data or a pending D-SACK). */
 export function hasSackBlocks(ep: TcpEndpoint): boolean {
-  return ep.dsackLeft !== ep.dsackRight || (ep.asm !== null && ep.asm.count > 0);
+  return dsackPending(ep) || (ep.asm !== null && ep.asm.count > 0);
 }
 
 /**
@@ -44,11 +74,12 @@ export function hasSackBlocks(ep: TcpEndpoint): boolean {
  */
 export function sackOptionBlocks(ep: TcpEndpoint, out: Uint32Array, max: number): number {
   const asm = ep.asm;
-  if (ep.dsackLeft === ep.dsackRight) return asm === null ? 0 : asm.sackBlocks(out, max);
-  const l = ep.dsackLeft, r = ep.dsackRight;
+  const d = ep.dsack;
+  if (d === null || d.left === d.right) return asm === null ? 0 : asm.sackBlocks(out, max);
+  const l = d.left, r = d.right;
   out[0] = l;
   out[1] = r;
-  ep.dsackLeft = ep.dsackRight = 0;
+  d.left = d.right = 0;
   ep.core.c.dsacks_sent.value++;
   if (asm === null || max < 2) return 1;
   // RFC 2883 §4.1.2: the range holding an out-of-order duplicate comes
@@ -170,7 +201,8 @@ export function undoNoteRetransmit(ep: TcpEndpoint, seq: number, len: number): v
  * the episode's congestion response. Returns whether it did.
  */
 export function onDsack(ep: TcpEndpoint, left: number, right: number): boolean {
-  ep.dsacksIn++;
+  const d = dsackOf(ep);
+  d.received++;
   ep.core.c.dsacks_recv.value++;
   const u = ep.undo;
   if (u === null || !u.active || !u.retransmitted) return false;
@@ -204,7 +236,7 @@ export function onDsack(ep: TcpEndpoint, left: number, right: number): boolean {
     ep.inRecovery = ep.sackRecovery = false;
     ep.dupAcks = 0;
   }
-  ep.spuriousUndos++;
+  d.undos++;
   ep.core.c.spurious_undos.value++;
   return true;
 }

@@ -32,6 +32,36 @@ export const ECN_ON = 1;
 /** The `ecn` option: accept ECN when a peer asks, never request it (the default, Linux's too). */
 export const ECN_PASSIVE = 2;
 
+/**
+ * The ECN state of a connection that agreed to ECN and saw a mark: made by
+ * {@linkcode ecnStateOf} at the first CE or ECE (most ECN connections never
+ * see one, and most connections never agree to ECN), so a new endpoint
+ * carries one null field instead of seven.
+ */
+export class EcnState {
+  /** A CE arrived: every ACK carries ECE until the peer's CWR. */
+  ece = false;
+  /** The window was reduced: CWR goes on the next new data segment. */
+  cwr = false;
+  /** SND.MAX at the last ECE reduction: ECE up to it is the same congestion event. */
+  recover = 0;
+  /** {@linkcode recover} holds a reduction's boundary (an ECE reduction's, or a loss recovery's). */
+  recoverSet = false;
+  /** Segments that arrived marked CE. */
+  ceSegs = 0;
+  /** ACKs that arrived with ECE. */
+  eceSegs = 0;
+  /** Window reductions for ECE. */
+  reductions = 0;
+}
+
+/** The ECN state of `ep`, made on first use (see {@linkcode EcnState}). */
+export function ecnStateOf(ep: TcpEndpoint): EcnState {
+  let s = ep.ecn;
+  if (s === null) s = ep.ecn = new EcnState();
+  return s;
+}
+
 /** The CE codepoint of the IP ECN field (RFC 3168 §5). */
 export const ECN_CE = 3;
 
@@ -111,9 +141,11 @@ export function ecnTcpFlags(ep: TcpEndpoint, flags: number, len: number, newData
     // SYN-ACK (to the first SYN) still enables ECN, as in Linux.
     return ep.retries === 0 ? flags | TCP_ECE | TCP_CWR : flags;
   }
-  if (ep.ecnEce && (flags & TCP_ACK) !== 0) flags |= TCP_ECE;
-  if (ep.ecnCwr && newData && len > 0) {
-    ep.ecnCwr = false;
+  const s = ep.ecn;
+  if (s === null) return flags;
+  if (s.ece && (flags & TCP_ACK) !== 0) flags |= TCP_ECE;
+  if (s.cwr && newData && len > 0) {
+    s.cwr = false;
     flags |= TCP_CWR;
   }
   return flags;
@@ -130,14 +162,15 @@ export function ecnRouteFlags(ep: TcpEndpoint, len: number, newData: boolean): n
  * sender hears of it within a round trip (Linux leaves delayed ACKs too).
  */
 export function ecnReceive(ep: TcpEndpoint, seg: Segment): void {
-  if ((seg.flags & TCP_CWR) !== 0) ep.ecnEce = false;
+  if ((seg.flags & TCP_CWR) !== 0 && ep.ecn !== null) ep.ecn.ece = false;
   // CE counts on data only: pure ACKs are never sent ECT (§6.1.4), and
   // answering a CE ACK with an ACK is not wanted (Linux checks data only).
   if (seg.ecn === ECN_CE && seg.dataLen > 0) {
-    ep.ecnCeSegs++;
+    const s = ecnStateOf(ep);
+    s.ceSegs++;
     ep.core.c.ecn_ce_received.value++;
-    if (!ep.ecnEce) {
-      ep.ecnEce = true;
+    if (!s.ece) {
+      s.ece = true;
       ep.ackNow = true;
     }
   }
@@ -152,24 +185,25 @@ export function ecnReceive(ep: TcpEndpoint, seg: Segment): void {
  */
 export function ecnEchoArrived(ep: TcpEndpoint, seg: Segment): void {
   if ((seg.flags & TCP_ECE) === 0 || (seg.flags & TCP_SYN) !== 0) return;
-  ep.ecnEceSegs++;
+  const s = ecnStateOf(ep);
+  s.eceSegs++;
   if (ep.inRecovery) {
     // The loss response was the reduction: tell the receiver, once per
     // recovery (more ECE follows until our CWR reaches it).
-    if (!ep.ecnRecoverSet || ep.ecnRecover !== ep.recover) ep.ecnCwr = true;
+    if (!s.recoverSet || s.recover !== ep.recover) s.cwr = true;
     // ECE for the window being recovered, also after recovery ends: the same event.
-    ep.ecnRecover = ep.recover;
-    ep.ecnRecoverSet = true;
+    s.recover = ep.recover;
+    s.recoverSet = true;
     return;
   }
-  if (ep.ecnRecoverSet && !seqGt(seg.ack, ep.ecnRecover)) return;
+  if (s.recoverSet && !seqGt(seg.ack, s.recover)) return;
   const cc = ep.cc;
   // BBR v1 models the path and does not reduce for ECE (Linux's bbr_ssthresh
   // leaves the window to BBR); the echo is still answered with CWR.
   if (cc.ownsRecoveryWindow !== true) cc.onCongestion(seqDiff(ep.sndMax, ep.sndUna), ep.core.now());
-  ep.ecnRecover = ep.sndMax;
-  ep.ecnRecoverSet = true;
-  ep.ecnReductions++;
-  ep.ecnCwr = true;
+  s.recover = ep.sndMax;
+  s.recoverSet = true;
+  s.reductions++;
+  s.cwr = true;
   ep.core.c.ecn_reductions.value++;
 }

@@ -20,15 +20,15 @@ import type { CongestionControl } from "./congestion/mod.ts";
 import { DeliveryRate } from "./congestion/delivery_rate.ts";
 import { DEFAULT_MSS, type TcpCore } from "./core.ts";
 import type { ListenSocket } from "./listener.ts";
-import { timestampOffset } from "./isn.ts";
 import { output, sendAck, sendChunkSize, sendReset } from "./output.ts";
 import { maybeWindowUpdate } from "./rcv.ts";
 import { type RcvAutotune, rcvSpaceAdjust } from "./rcv_autotune.ts";
 import { sendRoom } from "./memory.ts";
-import type { UndoRecord } from "./dsack.ts";
+import type { DsackState, UndoRecord } from "./dsack.ts";
 import type { Prr } from "./prr.ts";
 import type { Rack } from "./rack.ts";
 import { Scoreboard } from "./sack.ts";
+import type { EcnState } from "./ecn.ts";
 import { seqAdd, seqDiff } from "./seq.ts";
 import {
   CLOSE_WAIT,
@@ -44,7 +44,7 @@ import {
   TIME_WAIT,
 } from "./state.ts";
 import { armTimer, onTimer, watchPathMtu } from "./timers.ts";
-import { readAroundUrgent } from "./urgent.ts";
+import { readAroundUrgent, urgentPending, type UrgentState } from "./urgent.ts";
 
 /**
  * How long a drained send or receive buffer keeps its backing store before
@@ -285,10 +285,8 @@ export class TcpEndpoint {
   bytesReceived = 0;
 
   // --- RACK-TLP, D-SACK, PRR (rack.ts, dsack.ts, prr.ts) ---
-  /** D-SACK to report in the next ACK's first SACK block, `[dsackLeft, dsackRight)`; equal: none. */
-  dsackLeft = 0;
-  /** Right edge of the pending D-SACK. */
-  dsackRight = 0;
+  /** D-SACKs to send and received, made at the first (`dsack.ts`). */
+  dsack: DsackState | null = null;
   /** RACK-TLP state, made on the first data sent when SACK is in use and `rack` is on. */
   rack: Rack | null = null;
   /** RACK gave up on this connection (its segment record overflowed): RFC 6675 from then on. */
@@ -299,10 +297,6 @@ export class TcpEndpoint {
   prr: Prr | null = null;
   /** Undo record of the current recovery episode. */
   undo: UndoRecord | null = null;
-  /** D-SACK blocks received. */
-  dsacksIn = 0;
-  /** Congestion responses undone as spurious (RFC 3708). */
-  spuriousUndos = 0;
   // --- rate sampling and pacing (pacing.ts) ---
   /**
    * Delivery-rate sampler (BBR, HyStart++, tcp_info `delivery_rate`), made
@@ -326,20 +320,8 @@ export class TcpEndpoint {
   // --- ECN (RFC 3168; ecn.ts) ---
   /** ECN in use (on an active open: offered, until the SYN-ACK answers). */
   ecnOk = false;
-  /** A CE arrived: every ACK carries ECE until the peer's CWR. */
-  ecnEce = false;
-  /** The window was reduced: CWR goes on the next new data segment. */
-  ecnCwr = false;
-  /** SND.MAX at the last ECE reduction: ECE up to it is the same congestion event. */
-  ecnRecover = 0;
-  /** Segments that arrived marked CE. */
-  ecnCeSegs = 0;
-  /** ACKs that arrived with ECE. */
-  ecnEceSegs = 0;
-  /** Window reductions for ECE. */
-  ecnReductions = 0;
-  /** {@linkcode ecnRecover} holds a reduction's boundary (an ECE reduction's, or a loss recovery's). */
-  ecnRecoverSet = false;
+  /** Marks seen and the responses to them, made at the first CE or ECE (`ecn.ts`). */
+  ecn: EcnState | null = null;
 
   // --- TCP Fast Open (RFC 7413; fastopen.ts) ---
   /** The Fast Open option of our SYN (empty: a cookie request) or SYN-ACK, or null for none. */
@@ -350,18 +332,10 @@ export class TcpEndpoint {
   tfoChild = false;
 
   // --- urgent data (RFC 6093; urgent.ts) ---
-  /** Sending: SND.UP, the sequence number after our urgent byte (valid in urgent mode). */
-  sndUp = 0;
-  /** Sending: segments carry URG until SND.UNA passes SND.UP. */
-  urgentMode = false;
   /** Receiving: the urgent byte left in the stream (SO_OOBINLINE, the default). */
   oobInline = true;
-  /** Receiving: sequence number of the latest urgent byte, or -1. */
-  urgSeq = -1;
-  /** Receiving: `readUrgent()` returned the byte at `urgSeq` already. */
-  urgTaken = false;
-  /** Receiving: an urgent byte taken out of the stream and not yet read, or -1. */
-  oobByte = -1;
+  /** Urgent data sent or announced, made at the first (`urgent.ts`). */
+  urgent: UrgentState | null = null;
 
   /**
    * A new endpoint for a tuple; not yet in the demux table. `deferCc`: no
@@ -391,8 +365,7 @@ export class TcpEndpoint {
       ? undefined as unknown as CongestionControl
       : this.#newCc(ccName, DEFAULT_MSS);
     this.timer = core.ctx.timer((now) => onTimer(this, now));
-    this.tsOffset = timestampOffset(
-      core.tsHash,
+    this.tsOffset = core.tsOffsets.of(
       tuple.localAddr,
       tuple.localPort,
       tuple.remoteAddr,
@@ -410,6 +383,7 @@ export class TcpEndpoint {
     this.keepAt = this.closeAt = 0;
     this.pmtuAt = this.paceAt = 0;
     this.rate = null; // made at the first data segment, maybe long after warm-up
+    this.ecn = this.urgent = this.dsack = null; // made at the first mark, urgent byte, D-SACK
   }
 
   /** Sequence number just past the last byte the user has written. */
@@ -609,7 +583,7 @@ export class TcpEndpoint {
   /** Reads up to `p.length` bytes; may send a window update. */
   receive(p: Uint8Array): number {
     if (this.rcvBuf === null) return 0;
-    if (this.urgSeq >= 0) p = readAroundUrgent(this, p); // an urgent byte out of line
+    if (urgentPending(this)) p = readAroundUrgent(this, p); // an urgent byte out of line
     const n = this.rcvBuf.read(p);
     if (n > 0) this.#consumed();
     return n;
@@ -625,7 +599,7 @@ export class TcpEndpoint {
     const k = n < buf.length ? n : buf.length;
     // An urgent byte out of line: the copying read knows where the stream
     // stops. Inline (the default) the mark stays set but changes nothing.
-    if (this.urgSeq >= 0 && !this.oobInline) return k > 0 ? this.receive(new Uint8Array(k)) : 0;
+    if (urgentPending(this) && !this.oobInline) return k > 0 ? this.receive(new Uint8Array(k)) : 0;
     if (k <= 0) return 0;
     buf.discard(k);
     this.#consumed();

@@ -105,12 +105,12 @@ export function endpointInfo(ep: TcpEndpoint): TcpSocketInfo {
       ? "loss"
       : "open",
     reordSeen: ep.rack?.reorderEvents ?? 0,
-    dsackDups: ep.dsacksIn,
-    spuriousUndos: ep.spuriousUndos,
+    dsackDups: ep.dsack?.received ?? 0,
+    spuriousUndos: ep.dsack?.undos ?? 0,
     tlpProbes: ep.rack?.probes ?? 0,
     ...rateInfo(ep),
     ...(ep.ecnOk ? { ecn: true } : {}),
-    ...(ep.ecnCeSegs > 0 ? { ecnSeen: true } : {}),
+    ...(ep.ecn !== null && ep.ecn.ceSegs > 0 ? { ecnSeen: true } : {}),
     ...rcvTuneInfo(ep),
   };
 }

@@ -90,8 +90,53 @@ export function timestampOffset(
   remoteAddr: IpKey,
   remotePort: number,
 ): number {
-  // The remote port is folded in after the hash: IPv4 offsets stay what they were.
+  // The remote port is folded in after the hash: IPv4 offsets stay what they were
+  // (and a server's connections from one client share the hash: TimestampOffsets).
   return (tupleHash4(hash, localAddr, localPort, remoteAddr, 0) ^ remotePort) >>> 0;
+}
+
+/**
+ * {@linkcode timestampOffset} under one stack's key, remembering the hash of
+ * the last addresses and local port it was asked for: a server's
+ * connections from one client differ only in the remote port, which is
+ * folded in after the hash, so each costs no hash of its own.
+ *
+ * @example
+ * ```ts
+ * import { KeyedHash, timestampOffset, TimestampOffsets } from "./isn.ts";
+ * import { SeededRng } from "../../rng.ts";
+ * import assert from "node:assert/strict";
+ * const h = new KeyedHash(new SeededRng(7));
+ * const offsets = new TimestampOffsets(h);
+ * for (const port of [5000, 5001, 5000]) {
+ *   assert.equal(offsets.of(0x0a000001, 80, 0x0a000002, port), timestampOffset(h, 0x0a000001, 80, 0x0a000002, port));
+ * }
+ * assert.equal(offsets.of(0x0a000001, 81, 0x0a000002, 5000), timestampOffset(h, 0x0a000001, 81, 0x0a000002, 5000));
+ * ```
+ */
+export class TimestampOffsets {
+  readonly #hash: KeyedHash;
+  // The last addresses and local port and their hash; port -1 matches none.
+  #la: IpKey = 0;
+  #lp = -1;
+  #ra: IpKey = 0;
+  #h = 0;
+
+  /** Offsets under `hash` (the stack's secret). */
+  constructor(hash: KeyedHash) {
+    this.#hash = hash;
+  }
+
+  /** {@linkcode timestampOffset} of the connection's addresses and ports. */
+  of(localAddr: IpKey, localPort: number, remoteAddr: IpKey, remotePort: number): number {
+    if (localPort !== this.#lp || localAddr !== this.#la || remoteAddr !== this.#ra) {
+      this.#la = localAddr;
+      this.#lp = localPort;
+      this.#ra = remoteAddr;
+      this.#h = tupleHash4(this.#hash, localAddr, localPort, remoteAddr, 0);
+    }
+    return (this.#h ^ remotePort) >>> 0;
+  }
 }
 
 /**
@@ -122,6 +167,13 @@ export class EphemeralPorts {
   readonly #table = new Uint16Array(256);
   readonly #min: number;
   readonly #count: number;
+  // The last pick's local address, remote address and port (port -1: none)
+  // and their two hashes: connections to one service share them.
+  #local: IpKey = 0;
+  #remote: IpKey = 0;
+  #remotePort = -1;
+  #offset = 0;
+  #slot = 0;
 
   /** A selector over `min..max` with hashes `f` (offset) and `g` (table slot). */
   constructor(f: KeyedHash, g: KeyedHash, min: number, max: number) {
@@ -140,8 +192,15 @@ export class EphemeralPorts {
    * once; `free(port)` says whether it may be used. -1 when none is.
    */
   pick(local: IpKey, remote: IpKey, remotePort: number, free: (port: number) => boolean): number {
-    const offset = pairHash4(this.#f, local, remote, remotePort, 0);
-    const slot = pairHash4(this.#g, local, remote, remotePort, 1) & 0xff;
+    if (remotePort !== this.#remotePort || local !== this.#local || remote !== this.#remote) {
+      this.#local = local;
+      this.#remote = remote;
+      this.#remotePort = remotePort;
+      this.#offset = pairHash4(this.#f, local, remote, remotePort, 0);
+      this.#slot = pairHash4(this.#g, local, remote, remotePort, 1) & 0xff;
+    }
+    const offset = this.#offset;
+    const slot = this.#slot;
     const n = this.#count;
     for (let i = 0; i < n; i++) {
       const port = this.#min + ((offset + this.#table[slot]! + i) % n);

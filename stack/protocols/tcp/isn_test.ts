@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
+import { CountingHash } from "../../../tests/_counting_hash.ts";
 import type { Rng } from "../../rng.ts";
 import { SeededRng } from "../../rng.ts";
 import { IpAddress, type IpKey, ipKeyHash } from "../../wire/ip_address.ts";
-import { EphemeralPorts, initialSequenceNumber, KeyedHash, timestampOffset } from "./isn.ts";
+import {
+  EphemeralPorts,
+  initialSequenceNumber,
+  KeyedHash,
+  timestampOffset,
+  TimestampOffsets,
+} from "./isn.ts";
 import { checkCookie, cookieMssIndex, makeCookie } from "./syncookie.ts";
 
 /** An Rng that yields the given words, for a known key. */
@@ -109,6 +116,42 @@ Deno.test("EphemeralPorts skips busy ports and spreads across the range", () => 
     () => new EphemeralPorts(new KeyedHash(rng), new KeyedHash(rng), 10, 5),
     RangeError,
   );
+});
+
+Deno.test("EphemeralPorts: 1,000 picks for one service hash once per key; another service hashes anew; the ports follow RFC 6056's offset", () => {
+  const rng = new SeededRng(6);
+  const f = new CountingHash(rng), g = new CountingHash(rng);
+  const ports = new EphemeralPorts(f, g, 49152, 65535);
+  const F = KeyedHash.prototype.hash.call(f, 0x0a000001, 0x0a000002, 80, 0);
+  f.runs = 0;
+  for (let k = 0; k < 1000; k++) {
+    // Every port free: the k-th pick is the k-th after F (the table slot advances by one).
+    assert.equal(ports.pick(0x0a000001, 0x0a000002, 80, () => true), 49152 + (F + k) % 16384);
+  }
+  assert.deepEqual([f.runs, g.runs], [1, 1]);
+  ports.pick(0x0a000001, 0x0a000002, 81, () => true);
+  ports.pick(0x0a000001, 0x0a000003, 81, () => true);
+  ports.pick(0x0a000001, 0x0a000002, 80, () => true);
+  assert.deepEqual([f.runs, g.runs], [4, 4]);
+});
+
+Deno.test("TimestampOffsets: 1,000 connections from one client's ports hash once, each offset timestampOffset()'s", () => {
+  const h = new CountingHash(new SeededRng(8));
+  const offsets = new TimestampOffsets(h);
+  for (let port = 1000; port < 2000; port++) {
+    const want = KeyedHash.prototype.hash.call(h, 0x0a000002, 80, 0x0a000001, 0) ^ port;
+    assert.equal(offsets.of(0x0a000002, 80, 0x0a000001, port), want >>> 0);
+  }
+  assert.equal(h.runs, 1);
+  assert.equal(
+    offsets.of(0x0a000002, 81, 0x0a000001, 5),
+    timestampOffset(h, 0x0a000002, 81, 0x0a000001, 5),
+  );
+  assert.equal(
+    offsets.of(0x0a000003, 81, 0x0a000001, 5),
+    timestampOffset(h, 0x0a000003, 81, 0x0a000001, 5),
+  );
+  assert.equal(h.runs, 5); // the first, two misses and their two references
 });
 
 Deno.test("SYN cookies round-trip every MSS index and reject other tuples", () => {

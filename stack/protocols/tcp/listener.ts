@@ -29,7 +29,7 @@ import { setTcpChecksumField } from "../../wire/tcp_fields.ts";
 import { TcpEndpoint } from "./endpoint.ts";
 import { markMapped } from "./info.ts";
 import { segmentArrives } from "./input.ts";
-import { initialSequenceNumber, timestampOffset } from "./isn.ts";
+import { initialSequenceNumber } from "./isn.ts";
 import { negotiate, offerOptions, setPeerMss } from "./options.ts";
 import { sendSyn } from "./output.ts";
 import { seqAdd } from "./seq.ts";
@@ -264,7 +264,7 @@ function sendCookie(core: TcpCore, ls: ListenSocket, seg: Segment): void {
   const tsVal = ts
     ? cookieTimestamp(
       (Math.floor(now / 1000) +
-        timestampOffset(core.tsHash, seg.dst, seg.dstPort, seg.src, seg.srcPort)) >>> 0,
+        core.tsOffsets.of(seg.dst, seg.dstPort, seg.src, seg.srcPort)) >>> 0,
       (ws ? Math.min(opts.windowScale, 14) : 0xf) | (sack ? 0x10 : 0) |
         (ecnCookie ? ECN_COOKIE_BIT : 0),
     )

@@ -42,7 +42,7 @@ import { LARGE_BUFFER_SIZE, type PacketBuffer, PacketFlags } from "../../packet.
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
 import { synDataLength, writeFastOpenOption } from "./fastopen.ts";
-import { urgentPointer } from "./urgent.ts";
+import { urgentPointer, urgentSending } from "./urgent.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { hasSackBlocks, sackOptionBlocks, undoNoteRetransmit } from "./dsack.ts";
 import { prrRenoPipe, prrSent } from "./prr.ts";
@@ -82,7 +82,7 @@ export function emit(
   // short path, so that the code run per segment stays small; SYNs, RSTs,
   // SACK blocks, urgent data and ECN take the full one.
   if (
-    (flags & (TCP_SYN | TCP_RST)) === 0 && !ep.ecnOk && !ep.urgentMode &&
+    (flags & (TCP_SYN | TCP_RST)) === 0 && !ep.ecnOk && !urgentSending(ep) &&
     !(ep.sackOk && hasSackBlocks(ep))
   ) {
     emitPlain(ep, seq, flags, len);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { CountingHash } from "../../../tests/_counting_hash.ts";
 import { ConnTable, tupleHash, TupleHasher, tupleHashKey } from "./table.ts";
 import type { TcpEndpoint } from "./endpoint.ts";
 import { KeyedHash } from "../../ip/keyed_hash.ts";
@@ -77,15 +78,6 @@ Deno.test("ConnTable: every connection is found while the buckets grow and shrin
   assert.equal(table.size, 0);
   assert.deepEqual([...table], []);
 });
-
-/** A key that counts its HalfSipHash runs. */
-class CountingHash extends KeyedHash {
-  runs = 0;
-  override hash(a: number, b: number, c: number, d: number): number {
-    this.runs++;
-    return super.hash(a, b, c, d);
-  }
-}
 
 Deno.test("ConnTable: each connection's tuple is hashed once, at insert (stored in the endpoint): regrowth and removal hash nothing", () => {
   const words = [0x01234567, 0x89abcdef];

@@ -17,7 +17,9 @@
 import type { IpKey } from "../../wire/ip_address.ts";
 import type { TcpCore } from "./core.ts";
 import { TcpEndpoint } from "./endpoint.ts";
+import { ecnStateOf } from "./ecn.ts";
 import { isMapped, markMapped } from "./info.ts";
+import { urgentOf } from "./urgent.ts";
 import { TIME_WAIT } from "./state.ts";
 
 /**
@@ -67,6 +69,13 @@ export const T_CLOSE_AT = 0;
 const T_TS_RECENT_AT = 1;
 const T_LAST_INVALID_ACK = 2;
 
+// Bits of the bits word for the ECN state (`EcnState`), which an endpoint makes only when marked.
+const ECN_ECE = 16384;
+const ECN_CWR = 32768;
+const ECN_RECOVER_SET = 65536;
+// Bit of the bits word: the urgent byte was read (`UrgentState.taken`; the state is made then).
+const URGENT_TAKEN = 524288;
+
 /** Bit of the bits word: the endpoint showed IPv4-mapped addresses (`ss`). */
 export const MAPPED = 1 << 20;
 /** Bit of the bits word: the addresses are IPv6 (kept as key strings, not numbers). */
@@ -103,6 +112,7 @@ export function writeRecord(
 ): void {
   const la = ep.localAddr;
   const v6 = typeof la !== "number";
+  const ecn = ep.ecn;
   d[t + T_CLOSE_AT] = ep.closeAt;
   d[t + T_TS_RECENT_AT] = ep.tsRecentAt;
   d[t + T_LAST_INVALID_ACK] = ep.lastInvalidAck;
@@ -120,12 +130,12 @@ export function writeRecord(
     (ep.rackOff ? 2048 : 0) |
     (ep.pacing ? 4096 : 0) |
     (ep.ecnOk ? 8192 : 0) |
-    (ep.ecnEce ? 16384 : 0) |
-    (ep.ecnCwr ? 32768 : 0) |
-    (ep.ecnRecoverSet ? 65536 : 0) |
+    (ecn !== null && ecn.ece ? ECN_ECE : 0) |
+    (ecn !== null && ecn.cwr ? ECN_CWR : 0) |
+    (ecn !== null && ecn.recoverSet ? ECN_RECOVER_SET : 0) |
     (ep.tfoChild ? 131072 : 0) |
     (ep.oobInline ? 262144 : 0) |
-    (ep.urgTaken ? 524288 : 0) |
+    (ep.urgent !== null && ep.urgent.taken ? URGENT_TAKEN : 0) |
     (isMapped(ep) ? MAPPED : 0) |
     (v6 ? IPV6 : 0);
   w[o + W_PORTS] = ep.localPort << 16 | ep.remotePort;
@@ -144,7 +154,7 @@ export function writeRecord(
   w[o + W_RCV_NXT] = ep.rcvNxt;
   w[o + W_RCV_ADV] = ep.rcvAdv;
   w[o + W_TS_RECENT] = ep.tsRecent;
-  w[o + W_ECN_RECOVER] = ep.ecnRecover;
+  w[o + W_ECN_RECOVER] = ecn === null ? 0 : ecn.recover;
 }
 
 /** The local port of the record at word `o`. */
@@ -201,12 +211,16 @@ export function readRecord(
   ep.rackOff = (b & 2048) !== 0;
   ep.pacing = (b & 4096) !== 0;
   ep.ecnOk = (b & 8192) !== 0;
-  ep.ecnEce = (b & 16384) !== 0;
-  ep.ecnCwr = (b & 32768) !== 0;
-  ep.ecnRecoverSet = (b & 65536) !== 0;
+  if ((b & (ECN_ECE | ECN_CWR | ECN_RECOVER_SET)) !== 0) {
+    const ecn = ecnStateOf(ep);
+    ecn.ece = (b & ECN_ECE) !== 0;
+    ecn.cwr = (b & ECN_CWR) !== 0;
+    ecn.recoverSet = (b & ECN_RECOVER_SET) !== 0;
+    ecn.recover = w[o + W_ECN_RECOVER]!;
+  }
   ep.tfoChild = (b & 131072) !== 0;
   ep.oobInline = (b & 262144) !== 0;
-  ep.urgTaken = (b & 524288) !== 0;
+  if ((b & URGENT_TAKEN) !== 0) urgentOf(ep).taken = true;
   if ((b & MAPPED) !== 0) markMapped(ep);
   ep.scope = w[o + W_SCOPE]! - 1;
   const ws = w[o + W_WSCALE]!;
@@ -233,7 +247,6 @@ export function readRecord(
   ep.finRecvSeq = (ep.rcvNxt - 1) >>> 0;
   ep.tsRecent = w[o + W_TS_RECENT]!;
   ep.lastAckSent = ep.rcvNxt;
-  ep.ecnRecover = w[o + W_ECN_RECOVER]!;
   ep.cc.setMss(ep.mss);
   return ep;
 }

@@ -31,6 +31,8 @@ import type { TcpEndpoint } from "./endpoint.ts";
 import { CLOSED, type TcpState, TIME_WAIT } from "./state.ts";
 import type { TupleHasher } from "./table.ts";
 import { armTimer } from "./timers.ts";
+import { urgentIdle } from "./urgent.ts";
+import { dsackPending } from "./dsack.ts";
 import {
   fitsRecord,
   IPV6,
@@ -135,8 +137,8 @@ export function canCompact(ep: TcpEndpoint): boolean {
     !ep.ackNow && ep.ackPendingBytes === 0 && !ep.ackAtFlush &&
     ep.sndUna === ep.sndMax && ep.sndNxt === ep.sndMax && ep.sndBuf === null &&
     ep.rcvBuf === null && ep.asm === null && ep.scoreboard === null && ep.rack === null &&
-    ep.prr === null && ep.undo === null && !ep.inRecovery && ep.dsackLeft === ep.dsackRight &&
-    !ep.urgentMode && ep.urgSeq === -1 && ep.oobByte === -1 && ep.tfoCookie === null &&
+    ep.prr === null && ep.undo === null && !ep.inRecovery && !dsackPending(ep) &&
+    urgentIdle(ep) && ep.tfoCookie === null &&
     fitsRecord(ep);
 }
 

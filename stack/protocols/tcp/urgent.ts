@@ -24,6 +24,52 @@ import { seqAdd, seqDiff, seqGe, seqGt } from "./seq.ts";
 /** Largest value of the urgent pointer field. */
 const MAX_POINTER = 0xffff;
 
+/**
+ * A connection's urgent data, both ways: made by {@linkcode urgentOf} when
+ * the user sends an urgent byte or a segment announces one, so the many
+ * connections that never see URG carry one null field instead of five.
+ */
+export class UrgentState {
+  /** Sending: SND.UP, the sequence number after our urgent byte (valid in urgent mode). */
+  sndUp = 0;
+  /** Sending: segments carry URG until SND.UNA passes SND.UP (urgent mode). */
+  sending = false;
+  /** Receiving: sequence number of the latest urgent byte, or -1. */
+  seq = -1;
+  /** Receiving: `readUrgent()` returned the byte at {@linkcode seq} already. */
+  taken = false;
+  /** Receiving: an urgent byte taken out of the stream and not yet read, or -1. */
+  oobByte = -1;
+}
+
+/** The urgent state of `ep`, made on first use (see {@linkcode UrgentState}). */
+export function urgentOf(ep: TcpEndpoint): UrgentState {
+  let u = ep.urgent;
+  if (u === null) u = ep.urgent = new UrgentState();
+  return u;
+}
+
+/**
+ * Whether `ep` has no urgent data to send or to read (what a TIME-WAIT
+ * record needs: it keeps only {@linkcode UrgentState.taken}).
+ */
+export function urgentIdle(ep: TcpEndpoint): boolean {
+  const u = ep.urgent;
+  return u === null || (!u.sending && u.seq === -1 && u.oobByte === -1);
+}
+
+/** Whether `ep` is in urgent mode: its segments carry URG (hot path: one load when not). */
+export function urgentSending(ep: TcpEndpoint): boolean {
+  const u = ep.urgent;
+  return u !== null && u.sending;
+}
+
+/** Whether an urgent byte is known ahead in `ep`'s stream (reads go through {@linkcode readAroundUrgent}). */
+export function urgentPending(ep: TcpEndpoint): boolean {
+  const u = ep.urgent;
+  return u !== null && u.seq >= 0;
+}
+
 /** Sequence number of the first in-order byte not yet read by the user. */
 function readHead(ep: TcpEndpoint): number {
   return (ep.rcvNxt - ep.readable - (ep.eof ? 1 : 0)) >>> 0;
@@ -36,8 +82,9 @@ function readHead(ep: TcpEndpoint): number {
 export function sendUrgent(ep: TcpEndpoint, byte: number): number {
   if (ep.sendSpace < 1) return 0;
   // Urgent mode before the byte is queued: send() may put it on the wire at once.
-  ep.sndUp = seqAdd(ep.dataEnd, 1);
-  ep.urgentMode = true;
+  const u = urgentOf(ep);
+  u.sndUp = seqAdd(ep.dataEnd, 1);
+  u.sending = true;
   return ep.send(new Uint8Array([byte]));
 }
 
@@ -47,13 +94,14 @@ export function sendUrgent(ep: TcpEndpoint, byte: number): number {
  * (capped). Hot path: one comparison when not in urgent mode.
  */
 export function urgentPointer(ep: TcpEndpoint, seq: number): number {
-  if (!ep.urgentMode) return 0;
-  if (!seqGt(ep.sndUp, ep.sndUna)) {
-    ep.urgentMode = false;
+  const u = ep.urgent;
+  if (u === null || !u.sending) return 0;
+  if (!seqGt(u.sndUp, ep.sndUna)) {
+    u.sending = false;
     return 0;
   }
-  if (!seqGt(ep.sndUp, seq)) return 0;
-  const d = seqDiff(ep.sndUp, seq);
+  if (!seqGt(u.sndUp, seq)) return 0;
+  const d = seqDiff(u.sndUp, seq);
   return d > MAX_POINTER ? MAX_POINTER : d;
 }
 
@@ -68,9 +116,10 @@ export function urgentArrives(ep: TcpEndpoint, seg: Segment, seq: number): void 
   if ((seg.flags & (TCP_URG | TCP_SYN)) !== TCP_URG || seg.urgent === 0) return;
   const byte = (seqAdd(seq, seg.urgent) - 1) >>> 0;
   if (!seqGe(byte, readHead(ep))) return; // already read: stale
-  if (ep.urgSeq >= 0 && !seqGt(byte, ep.urgSeq)) return; // not newer
-  ep.urgSeq = byte;
-  ep.urgTaken = false;
+  const u = urgentOf(ep);
+  if (u.seq >= 0 && !seqGt(byte, u.seq)) return; // not newer
+  u.seq = byte;
+  u.taken = false;
   ep.core.c.urgent_received.value++;
 }
 
@@ -80,18 +129,19 @@ export function urgentArrives(ep: TcpEndpoint, seg: Segment, seq: number): void 
  * Called from `TcpEndpoint.receive` only while an urgent byte is known.
  */
 export function readAroundUrgent(ep: TcpEndpoint, p: Uint8Array): Uint8Array {
-  if (ep.oobInline || ep.rcvBuf === null) return p;
-  const off = seqDiff(ep.urgSeq, readHead(ep));
+  const u = ep.urgent;
+  if (ep.oobInline || ep.rcvBuf === null || u === null) return p;
+  const off = seqDiff(u.seq, readHead(ep));
   if (off < 0) {
-    ep.urgSeq = -1;
+    u.seq = -1;
     return p;
   }
   if (off === 0 && ep.readable > 0) {
     // The urgent byte is next: out of the stream (kept if not read yet).
     const one = new Uint8Array(1);
     ep.rcvBuf.read(one);
-    if (!ep.urgTaken) ep.oobByte = one[0]!;
-    ep.urgSeq = -1;
+    if (!u.taken) u.oobByte = one[0]!;
+    u.seq = -1;
     return p;
   }
   return off < p.length ? p.subarray(0, off) : p;
@@ -102,17 +152,18 @@ export function readAroundUrgent(ep: TcpEndpoint, p: Uint8Array): Uint8Array {
  * arrived (or inline mode, or it was read already). Each byte once.
  */
 export function readUrgent(ep: TcpEndpoint): number | null {
-  if (ep.oobInline) return null;
-  if (ep.oobByte >= 0) {
-    const b = ep.oobByte;
-    ep.oobByte = -1;
+  const u = ep.urgent;
+  if (ep.oobInline || u === null) return null;
+  if (u.oobByte >= 0) {
+    const b = u.oobByte;
+    u.oobByte = -1;
     return b;
   }
-  if (ep.urgSeq < 0 || ep.urgTaken || ep.rcvBuf === null) return null;
-  const off = seqDiff(ep.urgSeq, readHead(ep));
+  if (u.seq < 0 || u.taken || ep.rcvBuf === null) return null;
+  const off = seqDiff(u.seq, readHead(ep));
   if (off < 0 || off >= ep.readable) return null; // not here yet
   const one = new Uint8Array(1);
   ep.rcvBuf.peek(off, one, 0, 1);
-  ep.urgTaken = true; // the stream still skips it
+  u.taken = true; // the stream still skips it
   return one[0]!;
 }

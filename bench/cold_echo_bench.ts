@@ -22,7 +22,11 @@
  *   `evict` (a 64 MiB buffer walked between echoes), `block` (the JS thread
  *   asleep 100 ms in `Atomics.wait`, as `up --wait block` sleeps in
  *   `poll()`), `sleep` (100 ms in the event loop: `setTimeout`), `spin`
- *   (100 ms busy-waiting on `performance.now()`);
+ *   (100 ms busy-waiting on `performance.now()`); `MODE@MS` away MS ms
+ *   instead of 100 (e.g. `block@5`); `MODE@MS+shadowK`: while away, every
+ *   K ms one echo through a second stack (`up --keep-warm`'s shadow),
+ *   `+selfK` the same through the measured stack (the best warming could
+ *   do, with its side effects);
  * - each process warms the stack with 2,000 echoes (as `bench/tun_floor.ts`
  *   does over TUN), then times 300 echoes (`warm`: 5,000).
  * Prints, per mode and tree, the median (range) of the runs' medians and
@@ -39,6 +43,18 @@
  * before the cold one (same code, other objects) leaves 12 µs of the 60:
  * most of the cold cost is code, not the stack's data.
  *
+ * Session 16, the decay (3 runs, median (range) of the run medians, µs;
+ * load 0.5 rising to 6 during the spin rows):
+ * | away, ms | 0.1 | 0.5 | 1 | 2 | 5 | 10 | 20 | 50 | 100 |
+ * |---|---|---|---|---|---|---|---|---|---|
+ * | asleep (`block@MS`) | 2.2 | 3.4 | 3.4 | 3.7 | 4.0 (3.6-4.5) | 20 (6-23) | 16 (9-18) | 54 (35-63) | 63 (61-64) |
+ * | spinning (`spin@MS`) | 3.1 | 3.4 | 3.4 | 4.5 | 7.1 (6.7-7.2) | 8.9 (8-10) | 38 (10-45) | 63 (12-63) | 60 (57-61) |
+ * Warm up to 5 ms away, cold from 50. Kept warm while 100 ms away (load
+ * 6-9): `block@100` 63 (59-65), `+shadow5` 27 (24-30), `+shadow10` 43
+ * (42-44), `+self5` 19 (19-20), `+self10` 28 (26-30): a shadow stack
+ * every 5 ms keeps most of the code warm; the 8 µs more of `self` is the
+ * stack's own data and feedback.
+ *
  * @module
  */
 import { median } from "./_stats.ts";
@@ -52,6 +68,30 @@ const EVICT_BYTES = 64 << 20;
 const SLEEP_MS = 100;
 const MODES = ["warm", "evict", "block", "sleep", "spin"] as const;
 type Mode = typeof MODES[number];
+
+/**
+ * A mode as given: `block`, `block@5` (5 ms away instead of 100), `block@100+shadow10`
+ * (while away, every 10 ms an echo through a second, throwaway stack: the
+ * TUN loop's keep-warm), `block@100+self10` (the same through the measured
+ * stack itself: what warming could do at best, with its side effects).
+ */
+interface ModeSpec {
+  mode: Mode;
+  awayMs: number;
+  keep: "shadow" | "self" | null;
+  keepMs: number;
+}
+
+function parseMode(text: string): ModeSpec {
+  const m = /^(\w+)(?:@([\d.]+))?(?:\+(shadow|self)([\d.]+))?$/.exec(text);
+  if (m === null || !MODES.includes(m[1] as Mode)) throw new TypeError(`Unknown mode ${text}`);
+  const awayMs = m[2] === undefined ? SLEEP_MS : Number(m[2]);
+  const keepMs = m[4] === undefined ? 0 : Number(m[4]);
+  if (!(awayMs > 0) || (m[3] !== undefined && !(keepMs > 0))) {
+    throw new TypeError(`Bad times in mode ${text}`);
+  }
+  return { mode: m[1] as Mode, awayMs, keep: (m[3] ?? null) as ModeSpec["keep"], keepMs };
+}
 
 /** An IPv4 ICMP echo request 10.0.0.1 → 10.0.0.2 with 56 data bytes (as ping sends). */
 function echoRequest(id: number, seq: number): Uint8Array {
@@ -112,11 +152,32 @@ function evict(buf: Int32Array): number {
   return s;
 }
 
-async function child(mode: Mode, root: string): Promise<void> {
+async function child(spec: ModeSpec, root: string): Promise<void> {
+  const { mode, awayMs, keep, keepMs } = spec;
   const mod: Any = await import(`${root}mod.ts`);
   const driver = new EchoDriver();
   const stack = mod.createStack({ seed: 1, clock: new mod.SystemClock() });
   stack.addInterface({ name: "tun0", driver, addresses: ["10.0.0.2/24"] });
+  // The keep-warm's target: a second stack (shadow) or the measured one (self).
+  let warmDriver = driver;
+  if (keep === "shadow") {
+    warmDriver = new EchoDriver();
+    const shadow = mod.createStack({ seed: 2, clock: new mod.SystemClock() });
+    shadow.addInterface({ name: "tun0", driver: warmDriver, addresses: ["10.0.0.2/24"] });
+  }
+  const warmFrame = echoRequest(0x4321, 1);
+  let warmups = 0;
+  // Time away: asleep (or spinning) until `until`, every keepMs an echo to warmDriver.
+  const away = (until: number, sleepFor: (ms: number) => void) => {
+    for (;;) {
+      const left = until - performance.now();
+      if (left <= 0) return;
+      if (keep === null || left <= keepMs) return sleepFor(left);
+      sleepFor(keepMs);
+      warmDriver.echo(warmFrame);
+      warmups++;
+    }
+  };
   const frames: Uint8Array[] = [];
   for (let i = 0; i < 256; i++) frames.push(echoRequest(0x1234, i));
   let seq = 0;
@@ -127,25 +188,29 @@ async function child(mode: Mode, root: string): Promise<void> {
     driver.echo(frames[seq++ & 255]!);
     if ((i & 63) === 0) stack.poll();
   }
-  const n = mode === "warm" ? 5_000 : 300;
+  const n = mode === "warm" ? 5_000 : awayMs >= 50 ? 150 : 300;
   const times: number[] = [];
   const before = driver.replies;
   for (let i = 0; i < n; i++) {
     if (mode === "evict") sink += evict(big);
-    if (mode === "sleep") await new Promise((r) => setTimeout(r, SLEEP_MS));
-    else if (mode === "block") Atomics.wait(gate, 0, 0, SLEEP_MS);
-    else if (mode === "spin") {
-      const until = performance.now() + SLEEP_MS;
-      while (performance.now() < until);
+    if (mode === "sleep") await new Promise((r) => setTimeout(r, awayMs));
+    else if (mode === "block") {
+      away(performance.now() + awayMs, (ms) => Atomics.wait(gate, 0, 0, ms));
+    } else if (mode === "spin") {
+      away(performance.now() + awayMs, (ms) => {
+        const until = performance.now() + ms;
+        while (performance.now() < until);
+      });
     } else if ((i & 63) === 0) stack.poll();
     times.push(driver.echo(frames[seq++ & 255]!));
   }
-  if (driver.replies - before !== n) {
-    throw new Error(`${n - driver.replies + before} echoes not answered`);
+  const expected = n + (keep === "self" ? warmups : 0);
+  if (driver.replies - before !== expected) {
+    throw new Error(`${expected - driver.replies + before} echoes not answered`);
   }
   times.sort((a, b) => a - b);
   const p99 = times[Math.min(n - 1, Math.ceil(n * 0.99) - 1)]!;
-  line(JSON.stringify({ median: median(times), p99, sink: sink & 1 }));
+  line(JSON.stringify({ median: median(times), p99, sink: sink & 1, warmups }));
   stack.close();
 }
 
@@ -159,11 +224,11 @@ async function main(): Promise<void> {
     const root = Deno.args[2] === undefined
       ? new URL("..", import.meta.url).href
       : `file://${Deno.args[2]}/`;
-    return await child(Deno.args[1] as Mode, root);
+    return await child(parseMode(Deno.args[1]!), root);
   }
   const runs = Number(Deno.args[0] ?? 3);
-  const modes = (Deno.args[1] ?? MODES.join(",")).split(",") as Mode[];
-  for (const m of modes) if (!MODES.includes(m)) throw new TypeError(`Unknown mode ${m}`);
+  const modes = (Deno.args[1] ?? MODES.join(",")).split(",");
+  for (const m of modes) parseMode(m);
   const base = Deno.args[2];
   const trees: (string | undefined)[] = base === undefined ? [undefined] : [undefined, base];
   const load = () => Deno.loadavg().map((x) => x.toFixed(2)).join(" ");
@@ -185,7 +250,7 @@ async function main(): Promise<void> {
     trees.forEach((t, i) => {
       const r = res[i]!;
       line(
-        `${m.padEnd(6)} ${(t ?? "this tree").padEnd(20)} median ${fmt(r.med)} µs, p99 ${
+        `${m.padEnd(18)} ${(t ?? "this tree").padEnd(20)} median ${fmt(r.med)} µs, p99 ${
           fmt(r.p99)
         } µs (${runs} runs)`,
       );

@@ -4,7 +4,7 @@
  * no stack in the way. Needs root, gcc, iproute2, iputils ping, util-linux
  * `chrt` (for `--rt`).
  *
- * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt] [--base DIR] [--warmup N]`
+ * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt] [--base DIR] [--warmup N] [--idle N]`
  *
  * Each responder attaches to `tun0` in a private network namespace and
  * answers ICMP echo requests (addresses swapped, type 0, checksum fixed
@@ -17,14 +17,16 @@
  * - `up-block`, `up-poll`, `up-spin`: the stack itself, `cli.ts up --driver
  *   tun` with `--wait block`, `--wait poll` or `--wait spin=2500` (offloads
  *   on, as `up` runs by default), so that floor and stack are measured side
- *   by side at the same load;
+ *   by side at the same load; `up-cold`: `--wait block --keep-warm 0`,
+ *   `up-k10`, `up-k20`: `--wait block --keep-warm 10` or `20`;
  * - `base-block`: `up --wait block` of another checkout (`--base DIR`, a
  *   `git worktree` of an older commit), interleaved with this tree's.
  *
  * Each run starts each responder afresh, warms it with
  * {@linkcode WARM_UP_PINGS} pings (`--warmup N`: N), and pings it in turn (interleaved, so
  * load changes hit all alike) as `tun_bench.ts ping` does: 500 pings 2 ms apart (paced), 50
- * pings 100 ms apart (idle); lost pings count as slower than any reply.
+ * pings 100 ms apart (idle; `--idle N`: N, so that the p99 is not the
+ * slowest of 50); lost pings count as slower than any reply.
  * Prints each run, then per responder the median and range over the runs
  * of the median and p99, and the load average before and after. `--rt`
  * runs the responders and ping under `chrt -f 50` (SCHED_FIFO): what is
@@ -48,6 +50,9 @@ const RESPONDERS = [
   "up-block",
   "up-poll",
   "up-spin",
+  "up-cold",
+  "up-k10",
+  "up-k20",
   "base-block",
 ] as const;
 type Responder = typeof RESPONDERS[number];
@@ -115,7 +120,9 @@ function responderCommand(
       "--address",
       `${RESPONDER}/24`,
       "--wait",
-      mode === "spin" ? "spin=2500" : mode,
+      mode === "spin" ? "spin=2500" : mode === "cold" || mode.startsWith("k") ? "block" : mode,
+      ...(mode === "cold" ? ["--keep-warm", "0"] : []),
+      ...(mode.startsWith("k") ? ["--keep-warm", mode.slice(1)] : []),
     ];
   }
   const script = new URL("./tun_floor_echo.ts", import.meta.url).pathname;
@@ -206,11 +213,15 @@ async function main(): Promise<void> {
   };
   const base = valueOf("--base");
   const warmUp = Number(valueOf("--warmup") ?? WARM_UP_PINGS);
+  const idlePings = Number(valueOf("--idle") ?? 50);
+  if (!Number.isInteger(idlePings) || idlePings < 1) {
+    throw new TypeError("--idle: a positive whole number");
+  }
   if (!Number.isInteger(warmUp) || warmUp < 0) throw new TypeError("--warmup: a whole number");
-  responderSeconds = RESPONDER_SECONDS + Math.ceil(warmUp / 1000);
+  responderSeconds = RESPONDER_SECONDS + Math.ceil(warmUp / 1000) + Math.ceil(idlePings / 10);
+  const valued = ["--base", "--warmup", "--idle"];
   const args = Deno.args.filter((a, i) =>
-    a !== "--rt" && !["--base", "--warmup"].includes(a) &&
-    !["--base", "--warmup"].includes(Deno.args[i - 1] ?? "")
+    a !== "--rt" && !valued.includes(a) && !valued.includes(Deno.args[i - 1] ?? "")
   );
   const rt = Deno.args.includes("--rt");
   const runs = Math.max(1, Number(args[0] ?? 3) | 0);
@@ -228,7 +239,7 @@ async function main(): Promise<void> {
     line(`load average before: ${loadAverage()} (${new Date().toISOString()})`);
     const kinds = [
       { name: "paced (-i 0.002, 500)", count: 500, interval: "0.002" },
-      { name: "idle (-i 0.1, 50)", count: 50, interval: "0.1" },
+      { name: `idle (-i 0.1, ${idlePings})`, count: idlePings, interval: "0.1" },
     ];
     const results = new Map(
       chosen.map((c) => [c, kinds.map(() => ({ median: [] as number[], p99: [] as number[] }))]),

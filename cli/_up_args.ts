@@ -25,6 +25,7 @@ import {
 import { parseEndpoint } from "../drivers/vxlan/mod.ts";
 import { checkJoins } from "./_join.ts";
 import { parseWait, type UpWait } from "./_up_wait.ts";
+import { parseKeepWarm } from "./_up_keep_warm.ts";
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
@@ -51,6 +52,8 @@ export interface UpArgs {
   netns: string | undefined;
   offload: boolean;
   wait: UpWait | undefined;
+  /** ms between a sleeping TUN device's warm-ups (0: none), see `_up_keep_warm.ts`. */
+  keepWarm: number;
 }
 
 /** Linux's IFNAMSIZ is 16 with the terminating NUL. */
@@ -81,6 +84,7 @@ export function parseUpArgs(args: string[]): UpArgs | "help" {
       ring: { type: "boolean" },
       "no-offload": { type: "boolean" },
       wait: { type: "string" },
+      "keep-warm": { type: "string" },
       local: { type: "string" },
       remote: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -186,6 +190,7 @@ export function parseUpArgs(args: string[]): UpArgs | "help" {
   for (const p of v.plugin ?? []) {
     if (p.startsWith(".") || p.startsWith("/")) checkInputPath("--plugin", p); // not names, URLs
   }
+  const wait = parseWait(v.wait, driver);
   return {
     driver,
     vni,
@@ -208,7 +213,8 @@ export function parseUpArgs(args: string[]): UpArgs | "help" {
     logLevel,
     netns: v.netns,
     offload: driver === "tun" && !(v["no-offload"] ?? false),
-    wait: parseWait(v.wait, driver),
+    wait,
+    keepWarm: parseKeepWarm(v["keep-warm"], driver, wait),
   };
 }
 

@@ -61,6 +61,7 @@ import { isGatewayArgs } from "./_gateway_args.ts";
 import { runGateway } from "./gateway.ts";
 import { joinGroups } from "./_join.ts";
 import { tunWaitOptions, WAIT_HELP } from "./_up_wait.ts";
+import { EchoWarmer, KEEP_WARM_HELP } from "./_up_keep_warm.ts";
 import { parseUpArgs, type UpArgs } from "./_up_args.ts";
 
 /** A stopper returned by a service's `start`. */
@@ -160,6 +161,7 @@ Options:
                              default: Linux hands the stack 64 KiB TCP super-segments
                              and segments the stack's own).
 ${WAIT_HELP}
+${KEEP_WARM_HELP}
   --ring                     packet: receive through a TPACKET_V3 mmap ring (fewer system
                              calls under load; up to ~1 ms more latency for a lone frame).
   --vni N                    vxlan: the VXLAN Network Identifier, 0..16777215.
@@ -298,6 +300,7 @@ interface Running {
   peerStack: Stack | null;
   writer: PcapWriter | PcapngWriter | null;
   services: RunningService[];
+  warmer: EchoWarmer | null;
 }
 
 /**
@@ -465,6 +468,7 @@ async function start(
           ...(a.netns !== undefined ? { netns: a.netns } : {}),
           ...(a.offload ? { offload: true } : {}),
           ...tunWaitOptions(a.wait, printError),
+          ...(a.keepWarm > 0 ? { keepWarm: a.keepWarm } : {}),
         });
     } catch (err) {
       stack.close();
@@ -484,6 +488,12 @@ async function start(
   const runner = new RealTimeRunner(node, { clock, onError });
   // A blocking wait ends no later than the runner's next timer.
   if (tun !== null && "waitBudget" in tun) tun.waitBudget = runner.msUntilWake;
+  // The keep-warm's shadow stack (only a device that sleeps ever calls it).
+  let warmer: EchoWarmer | null = null;
+  if (tun !== null && "onKeepWarm" in tun && a.keepWarm > 0 && tun.blocking) {
+    warmer = new EchoWarmer(tun, tun.offload > 0 ? Math.max(tun.mtu, 65535) : tun.mtu);
+    tun.onKeepWarm = warmer.warm;
+  }
   const r: Running = {
     stack,
     runner,
@@ -494,6 +504,7 @@ async function start(
     peerStack,
     writer: null,
     services: [],
+    warmer,
   };
   try {
     if (a.capture !== undefined) {
@@ -569,6 +580,8 @@ async function stop(
     }
   }
   r.runner.stop();
+  if (r.tun !== null && "onKeepWarm" in r.tun) r.tun.onKeepWarm = null;
+  r.warmer?.close();
   r.stack.close();
   r.peerStack?.close();
   r.net?.close();

@@ -208,6 +208,10 @@
  * time, so that Deno's runtime parks and polls its own I/O. With `spin`,
  * for that many µs after a frame the quiet loop busy-polls instead of
  * sleeping (`BlockingWait.spin`): the next frame finds the thread running.
+ * With `keepWarm`, for `KEEP_WARM_WINDOW` after a frame the sleep is cut
+ * into slices of that many ms and `onKeepWarm` runs between them (`up`'s
+ * runs an echo through a shadow stack, `cli/_up_keep_warm.ts`): idle pings
+ * 154 against 243 µs at load 8-12.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
@@ -305,6 +309,8 @@ export interface IoStats {
   spins: number;
   /** Of those, the ones a frame ended. */
   spinWakeups: number;
+  /** Calls of `onKeepWarm` during blocking sleeps (`keepWarm`). */
+  keepWarms: number;
 }
 
 /** Options of {@linkcode TunIo}. */
@@ -338,7 +344,20 @@ export interface TunIoOptions {
    * busy-polls instead of sleeping (0..10000, default 0: never).
    */
   readonly spin?: number;
+  /**
+   * With `blockMax`: while asleep, wake every this many ms to run
+   * {@linkcode TunIo.onKeepWarm} (0, the default: never).
+   */
+  readonly keepWarm?: number;
 }
+
+/**
+ * ms after the last frame during which a sleep is cut into `keepWarm` slices:
+ * a device with no traffic pays nothing for it (each slice costs a timer
+ * wake-up, ~23 µs of a C program's CPU on this project's VM; see
+ * `cli/_up_keep_warm.ts`).
+ */
+export const KEEP_WARM_WINDOW = 1_000;
 
 // Consecutive failing polls after which the loop gives up (a broken descriptor).
 const MAX_POLL_FAILURES = 100;
@@ -378,6 +397,7 @@ export class TunIo {
     blockWakeups: 0,
     spins: 0,
     spinWakeups: 0,
+    keepWarms: 0,
   };
   /** Called after each batch that delivered frames. */
   onBatch: (() => void) | null = null;
@@ -389,6 +409,12 @@ export class TunIo {
    * `onBatch` (the runner's `kick`) itself.
    */
   waitBudget: (() => number) | null = null;
+  /**
+   * With `keepWarm`: called every `keepWarm` ms of a blocking sleep, to run
+   * the receive path's code on something that is not the device's (the
+   * code stays in the caches, so the next frame's echo is not cold).
+   */
+  onKeepWarm: (() => void) | null = null;
   #fd: number;
   #wake: number;
   readonly #sym: LibcSymbols;
@@ -408,7 +434,8 @@ export class TunIo {
   readonly #block: BlockingWait | null;
   readonly #blockMax: number;
   readonly #spinMs: number;
-  // performance.now() of the last batch that read frames (spin only).
+  readonly #keepWarmMs: number;
+  // performance.now() of the last batch that read frames (spin and keepWarm only).
   #lastFrameAt = -Infinity;
 
   constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
@@ -430,6 +457,7 @@ export class TunIo {
     pv.setInt16(12, POLLIN, true);
     this.#blockMax = options.blockMax ?? 0;
     this.#spinMs = Math.min(options.spin ?? 0, MAX_SPIN_MICROS) / 1000;
+    this.#keepWarmMs = options.keepWarm ?? 0;
     this.#block = this.#blockMax > 0 && claimBlockingWait()
       ? new BlockingWait(libc, fd, wakeFd, options.epollFd ?? -1)
       : null;
@@ -475,7 +503,7 @@ export class TunIo {
       }
       if (got > 0) {
         this.stats.rxBatches++;
-        if (this.#spinMs > 0) this.#lastFrameAt = performance.now();
+        if (this.#spinMs > 0 || this.#keepWarmMs > 0) this.#lastFrameAt = performance.now();
         const cb = this.onBatch;
         if (cb !== null) {
           try {
@@ -503,7 +531,7 @@ export class TunIo {
           const budget = this.#blockBudget();
           if (budget > 0) {
             this.stats.blockWaits++;
-            if ((block.wait(budget) & POLLIN) !== 0) {
+            if ((this.#sleep(block, budget) & POLLIN) !== 0) {
               this.stats.blockWakeups++;
               continue;
             }
@@ -592,6 +620,33 @@ export class TunIo {
       this.stats.callbackErrors++;
     }
     return true;
+  }
+
+  /**
+   * The blocking sleep of up to `budget` ms, cut into `keepWarm` slices with
+   * {@linkcode onKeepWarm} run between them while the last frame is less
+   * than {@linkcode KEEP_WARM_WINDOW} ms old. Returns as `BlockingWait.wait`.
+   */
+  #sleep(block: BlockingWait, budget: number): number {
+    const slice = this.#keepWarmMs;
+    const warm = this.onKeepWarm;
+    if (slice <= 0 || warm === null || budget <= slice) return block.wait(budget);
+    const until = performance.now() + budget;
+    for (;;) {
+      const now = performance.now();
+      const left = Math.ceil(until - now);
+      if (left <= slice || now - this.#lastFrameAt >= KEEP_WARM_WINDOW) {
+        return left > 0 ? block.wait(left) : 0;
+      }
+      const revents = block.wait(slice);
+      if (!block.timedOut) return revents;
+      this.stats.keepWarms++;
+      try {
+        warm();
+      } catch {
+        this.stats.callbackErrors++;
+      }
+    }
   }
 
   // How long a blocking wait may last: blockMax, and until the runner's timer

@@ -4,7 +4,7 @@
  * privileges, only `--allow-ffi`.
  */
 import assert from "node:assert/strict";
-import { TunIo } from "./io.ts";
+import { KEEP_WARM_WINDOW, TunIo } from "./io.ts";
 import {
   acquireLibc,
   EFD_CLOEXEC,
@@ -42,6 +42,7 @@ function pair(
     pollTimeout?: number;
     blockMax?: number;
     spin?: number;
+    keepWarm?: number;
   } = {},
 ): Pair {
   const libc = acquireLibc();
@@ -61,7 +62,12 @@ function pair(
     ...(options.batchBytes !== undefined ? { batchBytes: options.batchBytes } : {}),
     pollTimeout: options.pollTimeout ?? 1000,
     ...(options.blockMax !== undefined
-      ? { blockMax: options.blockMax, epollFd: findEventLoopEpoll(libc), spin: options.spin ?? 0 }
+      ? {
+        blockMax: options.blockMax,
+        epollFd: findEventLoopEpoll(libc),
+        spin: options.spin ?? 0,
+        keepWarm: options.keepWarm ?? 0,
+      }
       : {}),
   });
   return {
@@ -381,6 +387,105 @@ Deno.test({
     await p.close();
     assert.equal(p.io.stats.spins, 0);
     assert.ok(p.io.stats.blockWaits >= 1);
+  },
+});
+
+Deno.test({
+  name:
+    "TunIo with keepWarm calls onKeepWarm every keepWarm ms of a sleep, and a frame still ends the sleep at once",
+  ignore,
+  async fn() {
+    // 5 frames 60 ms apart into a loop that sleeps up to 200 ms in 5 ms
+    // slices: between frames the hook runs ~11 times, each ≥ 5 ms after the
+    // last; each frame ends the slice it comes in (a blockWakeup), and the
+    // hook never runs inside a batch.
+    const p = pair({ blockMax: 200, keepWarm: 5 });
+    const pool = new PacketPool();
+    const got: number[] = [];
+    const ticks: number[] = [];
+    let inBatch = false;
+    let warmInBatch = 0;
+    p.io.onKeepWarm = () => {
+      ticks.push(performance.now());
+      if (inBatch) warmInBatch++;
+      if (ticks.length === 3) throw new Error("a failing hook is counted, not fatal");
+    };
+    const loop = p.io.start({
+      ...port(pool, (pkt) => {
+        got.push(pkt.data[0]!);
+        pkt.release();
+      }),
+      beginBatch: () => void (inBatch = true),
+      endBatch: () => void (inBatch = false),
+    });
+    const writer = writerThread(p.peer, 5, 60);
+    const done = new Promise((r) => writer.onmessage = r);
+    await until(() => got.length === 5);
+    await done;
+    writer.terminate();
+    p.io.stop();
+    await loop;
+    await p.close();
+    const s = p.io.stats;
+    assert.deepEqual(got, [1, 2, 3, 4, 5]);
+    assert.equal(s.keepWarms, ticks.length);
+    assert.ok(ticks.length >= 10, `only ${ticks.length} warm-ups in 300 ms`);
+    assert.equal(warmInBatch, 0);
+    assert.equal(s.callbackErrors, 1);
+    assert.ok(s.blockWakeups >= 1, `blockWaits ${s.blockWaits}, blockWakeups ${s.blockWakeups}`);
+    // poll() never times out early: a slice is 5 ms at least (less only when a frame cut it).
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
+    assert.ok(gaps.every((g) => g >= 4.9), `gaps ${gaps}`);
+    assert.equal(pool.outstanding, 0);
+  },
+});
+
+Deno.test({
+  name: "TunIo keeps warm for KEEP_WARM_WINDOW ms after the last frame, then sleeps in one piece",
+  ignore,
+  async fn() {
+    const p = pair({ blockMax: 200, keepWarm: 5 });
+    const ticks: number[] = [];
+    let frameAt = 0;
+    p.io.onKeepWarm = () => void ticks.push(performance.now());
+    const loop = p.io.start(port(new PacketPool(), (pkt) => {
+      frameAt = performance.now();
+      pkt.release();
+    }));
+    // No frame yet: nothing to keep warm.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(ticks.length, 0);
+    p.write(new Uint8Array([1]));
+    await until(() => frameAt > 0);
+    await new Promise((r) => setTimeout(r, KEEP_WARM_WINDOW + 400));
+    p.io.stop();
+    await loop;
+    await p.close();
+    // ~200 slices of 5 ms in the window; a loaded machine may stretch them.
+    assert.ok(ticks.length >= 50, `${ticks.length} warm-ups in the window`);
+    const late = ticks.filter((t) => t - frameAt > KEEP_WARM_WINDOW + 20);
+    assert.deepEqual(late.map((t) => t - frameAt), [], "warm-ups after the window");
+  },
+});
+
+Deno.test({
+  name: "TunIo without onKeepWarm, or without keepWarm, sleeps in one piece",
+  ignore,
+  async fn() {
+    for (const [keepWarm, hook] of [[5, false], [0, true]] as const) {
+      const p = pair({ blockMax: 50, keepWarm });
+      let calls = 0;
+      if (hook) p.io.onKeepWarm = () => void calls++;
+      const loop = p.io.start(port(new PacketPool(), (pkt) => pkt.release()));
+      p.write(new Uint8Array([1]));
+      await new Promise((r) => setTimeout(r, 120));
+      p.io.stop();
+      await loop;
+      await p.close();
+      assert.equal(calls, 0);
+      assert.equal(p.io.stats.keepWarms, 0);
+      assert.ok(p.io.stats.blockWaits >= 1);
+    }
   },
 });
 

@@ -214,6 +214,15 @@ export interface TunOptions {
    * loop busy-polls (a core at 100%) before it sleeps, 0..10000 (default 0).
    */
   readonly spin?: number;
+  /**
+   * With `wait: "block"`: while asleep, up to 1 s after the last frame
+   * (`KEEP_WARM_WINDOW`), wake every this many ms (0..1000, default 0:
+   * never) and call {@linkcode TunDevice.onKeepWarm}, which runs the
+   * receive path's code on something other than the device (`up`'s:
+   * `cli/_up_keep_warm.ts`), so that the first frame after a quiet spell
+   * finds that code in the caches.
+   */
+  readonly keepWarm?: number;
 }
 
 /**
@@ -496,7 +505,7 @@ function checkOptions(options: TunOptions): void {
   checkWaitOptions(options);
 }
 
-function checkWaitOptions({ wait, blockMax, spin }: TunOptions): void {
+function checkWaitOptions({ wait, blockMax, spin, keepWarm }: TunOptions): void {
   if (wait !== undefined && wait !== "poll" && wait !== "block") {
     throw new TypeError(
       `Cannot open TUN/TAP device: wait must be "poll" or "block", not "${wait}"`,
@@ -510,6 +519,14 @@ function checkWaitOptions({ wait, blockMax, spin }: TunOptions): void {
       throw new RangeError(
         `Cannot open TUN/TAP device: spin ${spin} is not in 0..${MAX_SPIN_MICROS} µs`,
       );
+    }
+  }
+  if (keepWarm !== undefined) {
+    if (typeof keepWarm !== "number" || !Number.isInteger(keepWarm)) {
+      throw new TypeError(`Cannot open TUN/TAP device: keepWarm ${keepWarm} is not a whole number`);
+    }
+    if (keepWarm < 0 || keepWarm > 1000) {
+      throw new RangeError(`Cannot open TUN/TAP device: keepWarm ${keepWarm} is not in 0..1000`);
     }
   }
   if (blockMax === undefined) return;
@@ -658,6 +675,7 @@ export class TunDevice implements LinkDriver {
           blockMax: options.blockMax ?? DEFAULT_BLOCK_MAX,
           epollFd: findEventLoopEpoll(libc),
           spin: options.spin ?? 0,
+          keepWarm: options.keepWarm ?? 0,
         }
         : {}),
     });
@@ -691,6 +709,18 @@ export class TunDevice implements LinkDriver {
   }
   set waitBudget(fn: (() => number) | null) {
     this.#io.waitBudget = fn;
+  }
+
+  /**
+   * With `keepWarm`: what runs every `keepWarm` ms of a blocking sleep
+   * (exceptions are counted in `stats.callbackErrors`). It must touch
+   * nothing a user can see: it runs between frames, not on them.
+   */
+  get onKeepWarm(): (() => void) | null {
+    return this.#io.onKeepWarm;
+  }
+  set onKeepWarm(fn: (() => void) | null) {
+    this.#io.onKeepWarm = fn;
   }
 
   /** Whether this device waits with the JS thread asleep (`wait: "block"` and no other device has it). */

@@ -15,6 +15,7 @@ import { runUpWhileReady as up } from "../cli/_up.ts";
 import { createStack, SystemClock } from "../../mod.ts";
 import { openTun, RealTimeRunner, type TunDevice } from "../../drivers/tun/mod.ts";
 import { SERVICES } from "../../plugins/services/mod.ts";
+import { assertTsharkClean, tsharkRows } from "../_tshark.ts";
 import {
   configurePeer,
   INTEROP_NEEDS,
@@ -44,7 +45,7 @@ function tunIn(ns: string, ...extra: string[]): string[] {
   ];
 }
 
-Deno.test("up --wait with a bad value, or with a driver without a device wait, is a usage error (exit 2)", async () => {
+Deno.test("up --wait or --keep-warm with a bad value, or with a driver without a device wait, is a usage error (exit 2)", async () => {
   const cases: [string[], RegExp][] = [
     [
       ["--driver", "tun", "--address", "10.0.0.2/24", "--wait", "spin"],
@@ -59,6 +60,19 @@ Deno.test("up --wait with a bad value, or with a driver without a device wait, i
       /--wait must be poll, block or spin=N \(N in 1\.\.10000 µs\), not ""/,
     ],
     [["--driver", "loopback", "--wait", "block"], /--wait needs --driver tun or tap/],
+    [
+      ["--driver", "tun", "--address", "10.0.0.2/24", "--keep-warm", "fast"],
+      /--keep-warm must be a whole number of ms in 0\.\.1000, not "fast"/,
+    ],
+    [
+      ["--driver", "tun", "--address", "10.0.0.2/24", "--keep-warm", "1001"],
+      /--keep-warm must be a whole number of ms in 0\.\.1000, not "1001"/,
+    ],
+    [
+      ["--driver", "tun", "--address", "10.0.0.2/24", "--wait", "poll", "--keep-warm", "5"],
+      /--keep-warm needs --driver tun with --wait block or spin=N/,
+    ],
+    [["--driver", "loopback", "--keep-warm", "5"], /--keep-warm needs --driver tun/],
   ];
   for (const [args, message] of cases) {
     const r = await up(args);
@@ -144,13 +158,62 @@ Deno.test(gated(INTEROP_NEEDS, {
   },
 }));
 
+Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
+  name:
+    "up --driver tun keeps the echo path warm between pings, and no warm-up reaches the device, the capture or the stack's counters",
+  async fn() {
+    const count = 5;
+    await withNetns(async (ns) => {
+      const dir = await Deno.makeTempDir({ prefix: "warmidle" });
+      const file = `${dir}/up.pcap`;
+      try {
+        let ping = "";
+        let dev: TunDevice | undefined;
+        let counters = "";
+        const r = await up(tunIn(ns, "--capture", file), async (stack) => {
+          // The capture's tap wraps the device.
+          dev = (stack.interfaces.byName("tun0")!.driver as unknown as { inner: TunDevice }).inner;
+          const command = pingCommand(STACK_ADDRESS, { count, interval: 0.1, deadline: 5 });
+          ping = (await netnsExec(ns, command, 10)).stdout;
+          // Still within the window after the last ping: warm-ups go on meanwhile.
+          await new Promise((r) => setTimeout(r, 300));
+          const c = (name: string) => stack.counters.value(name);
+          counters = `${c("icmp.rx.echo_requests")} ${c("icmp.tx.echo_replies")}`;
+        });
+        assert.equal(r.code, 0, r.err.join("\n"));
+        assert.deepEqual(pingUnanswered(ping, count), [], ping);
+        const s = dev!.stats;
+        // 100 ms between pings, 5 ms slices (the default): ~20 warm-ups per gap.
+        assert.ok(s.keepWarms >= 20, `keepWarms ${s.keepWarms}: ${deviceCounters(dev!)}`);
+        const sent = pingSummary(ping).sent;
+        assert.equal(counters, `${sent} ${sent}`, "echo requests and replies: ping's only");
+        await assertTsharkClean(file);
+        // Every frame the device read or wrote is in the capture, and nothing else is.
+        const rows = await tsharkRows(file, "frame", ["frame.number", "ip.src", "icmp.type"]);
+        assert.equal(rows.length, s.rxPackets + s.txPackets, deviceCounters(dev!));
+        const replies = rows.filter((row) => row[1] === STACK_ADDRESS && row[2] === "0");
+        assert.equal(replies.length, sent, rows.join("\n"));
+        // The shadow's addresses (TEST-NET-1) appear nowhere.
+        assert.deepEqual(rows.filter((row) => row.some((f) => f.startsWith("192.0.2."))), []);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
+}));
+
+Deno.test("up --help documents --keep-warm", async () => {
+  const r = await up(["--help"]);
+  assert.match(r.out.join("\n"), /^ {2}--keep-warm MS +tun with --wait block .*\(default\s+5;/ms);
+});
+
 /** The device loop's frame and wait counters, for a failure message. */
 function deviceCounters(dev: TunDevice): string {
   const s = dev.stats;
   return `rxPackets ${s.rxPackets}, txPackets ${s.txPackets}, rxBatches ${s.rxBatches}, ` +
     `polls ${s.polls}, spins ${s.spins}, spinWakeups ${s.spinWakeups}, ` +
     `blockWaits ${s.blockWaits}, blockWakeups ${s.blockWakeups}, rxErrors ${s.rxErrors}, ` +
-    `txErrors ${s.txErrors}, callbackErrors ${s.callbackErrors}`;
+    `txErrors ${s.txErrors}, callbackErrors ${s.callbackErrors}, keepWarms ${s.keepWarms}`;
 }
 
 Deno.test(gated(INTEROP_NEEDS, {

@@ -47,6 +47,7 @@
 import { createStack, DEFAULT_PLUGINS, type Stack, SystemClock } from "../mod.ts";
 import type { DriverPort, LinkDriver } from "../stack/driver.ts";
 import type { PacketBuffer } from "../stack/packet.ts";
+import { internetChecksum } from "../stack/wire/checksum.ts";
 import { UsageError } from "./_common.ts";
 import type { UpWait } from "./_up_wait.ts";
 
@@ -150,18 +151,10 @@ function echoRequest(): Uint8Array {
   f.set([0x45, 0, 0, 84, 0, 1, 0x40, 0, 64, 1, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2]);
   f.set([8, 0, 0, 0, 0x77, 0x61, 0, 1], 20);
   for (let i = 28; i < 84; i++) f[i] = i;
-  putChecksum(f, 0, 20, 10);
-  putChecksum(f, 20, 84, 22);
+  const view = new DataView(f.buffer);
+  view.setUint16(10, internetChecksum(f.subarray(0, 20)));
+  view.setUint16(22, internetChecksum(f.subarray(20)));
   return f;
-}
-
-function putChecksum(f: Uint8Array, from: number, to: number, at: number): void {
-  let s = 0;
-  for (let i = from; i < to; i += 2) s += (f[i]! << 8) | f[i + 1]!;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  s = ~s & 0xffff;
-  f[at] = s >> 8;
-  f[at + 1] = s & 0xff;
 }
 
 /**

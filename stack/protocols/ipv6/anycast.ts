@@ -11,7 +11,9 @@
  * @module
  */
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
-import { IpAddress, type IpKey, isLinkLocalKey } from "../../wire/ip_address.ts";
+import type { MulticastGroupsService } from "../../services.ts";
+import { formatIpKey, IpAddress, type IpKey, isLinkLocalKey } from "../../wire/ip_address.ts";
+import { solicitedNodeKey } from "../../wire/ipv6_scope.ts";
 
 /** The Subnet-Router anycast address of `address`/`prefixLength`, or null when it has none. */
 export function subnetRouterAnycast(address: Uint8Array, prefixLength: number): IpKey | null {
@@ -41,6 +43,8 @@ export function subnetRouterAnycast(address: Uint8Array, prefixLength: number): 
 export class SubnetAnycast {
   /** Each address and the interfaces whose prefixes make it. */
   readonly #owners = new Map<IpKey, number[]>();
+  /** The solicited-node groups joined for them, as `ifindex group`. */
+  readonly #joined = new Set<string>();
 
   /** How many anycast addresses are held. */
   get size(): number {
@@ -52,10 +56,50 @@ export class SubnetAnycast {
     return this.#owners.keys();
   }
 
-  /** Holds the anycast addresses of `interfaces`' usable addresses while `forwarding`; else none. */
-  rebuild(interfaces: Iterable<NetInterface>, forwarding: boolean): void {
+  /**
+   * Holds the anycast addresses of `interfaces`' usable addresses while
+   * `forwarding`, else none; with `groups` (MLD), joins the solicited-node
+   * group of each on its links and leaves those no longer wanted, as
+   * Linux's `__ipv6_dev_ac_inc` does (RFC 4861 §7.2.1: a router hears
+   * solicitations for them).
+   */
+  rebuild(
+    interfaces: Iterable<NetInterface>,
+    forwarding: boolean,
+    groups?: MulticastGroupsService,
+  ): void {
     this.#owners.clear();
-    if (!forwarding) return;
+    const present = new Set<number>();
+    for (const iface of interfaces) present.add(iface.index);
+    if (forwarding) this.#collect(interfaces);
+    if (groups === undefined) return;
+    const want = new Set<string>();
+    for (const [key, owners] of this.#owners) {
+      const group = formatIpKey(solicitedNodeKey(key));
+      for (const ifindex of owners) want.add(`${ifindex} ${group}`);
+    }
+    for (const j of this.#joined) {
+      if (want.has(j)) continue;
+      this.#joined.delete(j);
+      const [ifindex, group] = j.split(" ");
+      // A removed interface's groups went with it.
+      if (present.has(Number(ifindex))) groups.leave(Number(ifindex), group!);
+    }
+    for (const w of want) {
+      if (this.#joined.has(w)) continue;
+      const [ifindex, group] = w.split(" ");
+      try {
+        groups.join(Number(ifindex), group!);
+        this.#joined.add(w);
+      } catch {
+        // The group table is full (counted and logged by MLD): frames that
+        // still reach us are taken; joined at the next rebuild if room.
+      }
+    }
+  }
+
+  /** The anycast addresses of the usable addresses of `interfaces`. */
+  #collect(interfaces: Iterable<NetInterface>): void {
     for (const iface of interfaces) {
       for (const a of iface.ipv6) {
         if (!isUsableIpv6(a)) continue;
@@ -78,6 +122,11 @@ export class SubnetAnycast {
     const owners = this.#owners.get(dst);
     if (owners === undefined) return false;
     return !isLinkLocalKey(dst) || owners.includes(ifindex);
+  }
+
+  /** Whether `dst` is an anycast address of a prefix of interface `ifindex`. */
+  isOn(dst: IpKey, ifindex: number): boolean {
+    return this.#owners.get(dst)?.includes(ifindex) ?? false;
   }
 
   /** An interface `dst` is an anycast address of, or -1. */

@@ -225,10 +225,11 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (forwarder.enabled === on) return;
         forwarder.enabled = on;
         // A router's Subnet-Router anycast addresses come and go with it (RFC 4291 §2.6.1).
-        anycast.rebuild(ctx.interfaces.list(), on);
+        anycast.rebuild(ctx.interfaces.list(), on, groups);
         shared.routeGen++;
       },
       isForwarding: () => forwarder.enabled,
+      isSubnetAnycast: (ifindex, address) => anycast.isOn(address, ifindex),
     };
     const local = new Set<IpKey>();
     // A router's Subnet-Router anycast addresses: delivered here, never a source.
@@ -307,7 +308,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       }
       shared.candidates = list;
-      anycast.rebuild(ctx.interfaces.list(), forwarder.enabled);
+      anycast.rebuild(ctx.interfaces.list(), forwarder.enabled, groups);
       const bytes = new Uint8Array(16 * list.length);
       for (let i = 0; i < list.length; i++) writeIpKey(list[i]!.address, bytes, 16 * i);
       const dv = new DataView(bytes.buffer);

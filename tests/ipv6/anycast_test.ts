@@ -120,3 +120,50 @@ Deno.test("ipv6 anycast: never a source; the router's own sends to it stay insid
   ]);
   n.finish();
 });
+
+Deno.test("ipv6 anycast: UDP to it reaches a socket bound to the wildcard (as Linux), not one bound to a unicast address; none: port unreachable from a unicast address", async () => {
+  const n = makeRoutedNet6();
+  await n.run(async () => {
+    const any = n.r1.listenDatagram({ transport: "udp", hostname: "::", port: 5000 });
+    const bound = n.r1.listenDatagram({ transport: "udp", hostname: "fd01::1", port: 5001 });
+    const h = n.h1.listenDatagram({ transport: "udp", hostname: "::", port: 4000 });
+    await h.send(new TextEncoder().encode("to anycast"), { hostname: "fd01::", port: 5000 });
+    const [data, from] = await any.receive();
+    assert.equal(new TextDecoder().decode(data), "to anycast");
+    assert.deepEqual(from, { transport: "udp", hostname: "fd01::10", port: 4000 });
+    await h.send(new TextEncoder().encode("not bound here"), { hostname: "fd01::", port: 5001 });
+    await h.send(new TextEncoder().encode("nobody"), { hostname: "fd01::", port: 5002 });
+    await n.h1.ping("fd01::1"); // a round trip behind them: both arrived, errors came back
+    any.close();
+    bound.close();
+    h.close();
+  });
+  // Both unanswered datagrams: Port Unreachable (1/4) from fd01::1, never from fd01::.
+  const errors = icmpv6(n.lan1.frames()).filter((l) => l.startsWith("1 "));
+  assert.deepEqual(errors, ["1 fd01::1 > fd01::10", "1 fd01::1 > fd01::10"]);
+  assert.equal(count(n.r1, "udp.rx.no_socket"), 2);
+  n.finish();
+});
+
+Deno.test("ipv6 anycast: a TCP SYN to it is dropped unanswered (no SYN-ACK, no RST), as Linux's tcp_v6_conn_request", async () => {
+  const n = makeRoutedNet6();
+  await n.run(async () => {
+    using _l = n.r1.listen({ hostname: "::", port: 80 });
+    await assert.rejects(
+      n.h1.connect({ hostname: "fd01::", port: 80, timeout: 2000 }),
+      Deno.errors.TimedOut,
+    );
+    // No listener either: still no RST (Linux's tcp_v6_send_reset skips non-unicast destinations).
+    await assert.rejects(
+      n.h1.connect({ hostname: "fd01::", port: 81, timeout: 2000 }),
+      Deno.errors.TimedOut,
+    );
+  });
+  const fromR1 = n.lan1.frames().filter((f) =>
+    ipv6NextHeader(f, 0) === 6 && formatIpKey(ipv6SourceKey(f, 0)) !== "fd01::10"
+  );
+  assert.deepEqual(fromR1, []);
+  assert.ok(count(n.r1, "tcp.rx.not_unicast") >= 2);
+  assert.equal(count(n.r1, "ipv6.fwd.forwarded"), 0);
+  n.finish();
+});

@@ -359,7 +359,10 @@ export const ipv6Plugin: ProtocolPlugin = {
     /** Whether a packet to `dst` is for this host (flags multicast on `pkt`). */
     function isLocalDestination(pkt: PacketBuffer, dst: IpKey): boolean {
       if (local.has(dst)) return true;
-      if (anycast.size > 0 && anycast.has(dst, pkt.ifindex)) return true;
+      if (anycast.size > 0 && anycast.has(dst, pkt.ifindex)) {
+        pkt.flags |= PacketFlags.NET_ANYCAST;
+        return true;
+      }
       if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
         pkt.flags |= PacketFlags.NET_MULTICAST;
         if (dst === ALL_NODES_LINK || dst === ALL_NODES_INTERFACE) return true;

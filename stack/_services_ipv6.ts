@@ -84,6 +84,13 @@ export interface Ipv6RoutesService {
   /** Whether forwarding is on. */
   isForwarding(): boolean;
   /**
+   * Whether `address` is a Subnet-Router anycast address (RFC 4291 §2.6.1)
+   * of a prefix of interface `ifindex`: held while forwarding, answered in
+   * Neighbor Discovery without Override (RFC 4861 §7.2.4). Optional: a
+   * routing table without anycast addresses leaves it out.
+   */
+  isSubnetAnycast?(ifindex: number, address: IpKey): boolean;
+  /**
    * Sets what Router Advertisements say about the link of `ifindex` (RFC
    * 4861 §6.3.4): `hopLimit` for packets we originate there (Cur Hop Limit;
    * 0: the plugin's default), `mtu` for IPv6 on it (the MTU option,

@@ -102,6 +102,11 @@ export const PacketFlags = {
   NET_MULTICAST: 8,
   /** Link-layer destination was another host's unicast address (promiscuous). */
   LINK_OTHERHOST: 16,
+  /**
+   * Network-layer destination was an anycast address of ours (IPv6
+   * Subnet-Router anycast, RFC 4291 §2.6.1): TCP takes no connection to it.
+   */
+  NET_ANYCAST: 32,
   // IPv4 options seen on receive (high bits, leaving the low ones for link/net flags).
   /** The IPv4 header carries Router Alert (RFC 2113): IGMP checks it. */
   ROUTER_ALERT: 1 << 12,

@@ -13,7 +13,7 @@ import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../pac
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import type { IcmpErrorService, RouteService } from "../../services.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
-import { type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
+import { IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
 import { IP_PROTOCOL_ICMPV6 } from "../../wire/ipv4.ts";
 import {
   ICMPV6_ECHO_REPLY,
@@ -34,6 +34,7 @@ import { IcmpRateLimiter } from "../../ip/icmp_rate_limit.ts";
 import { Icmpv6Echo } from "./echo.ts";
 
 const UNSPECIFIED: IpKey = "\0\0\0\0\0\0\0\0";
+const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const MIN_TRANSPORT_QUOTE = 8;
 
 /** The ICMPv6 plugin. */
@@ -142,8 +143,10 @@ export const icmpv6Plugin: ProtocolPlugin = {
         icmpv6Word(pkt.buf, pkt.start),
       );
       const dst = pkt.dstKey();
-      // To a multicast request, from a unicast address of ours (§4.2).
-      const src = (dst as string).charCodeAt(0) >> 8 === 0xff ? UNSPECIFIED : dst;
+      // To a multicast or anycast request, from a unicast address of ours
+      // (§4.2; Linux's default, anycast_src_echo_reply 0): the one source
+      // selection picks towards the requester.
+      const src = route.isAssigned(dst) || dst === LOOPBACK ? dst : UNSPECIFIED;
       if (sendMessage(reply, src, pkt.srcKey()) === undefined) c.txEchoReplies.value++;
       else c.failed.value++;
     }

@@ -1,7 +1,8 @@
 /**
  * IPv6 forwarding between interfaces (RFC 8200 §3, RFC 4443 §3, RFC 4291
  * §2.5.6): what a router does with a valid packet that is not for one of
- * its addresses. Off by default (a host); the `forwarding` option of the
+ * its addresses (nor to a Subnet-Router anycast address of its prefixes,
+ * which are its own while it forwards: `anycast.ts`). Off by default (a host); the `forwarding` option of the
  * IPv6 plugin, `ipv6.routes`' `setForwarding(true)` or
  * `stack.setForwarding(true)` turns it on.
  *

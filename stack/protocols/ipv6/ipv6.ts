@@ -49,6 +49,7 @@ import { Ipv6PmtuCache } from "./pmtu.ts";
 import { Ipv6Loopback } from "./loopback.ts";
 import { type Assigned, createIpv6Output, type Ipv6SharedState } from "./output.ts";
 import { Ipv6Reassembler } from "./reassembly.ts";
+import { SubnetAnycast } from "./anycast.ts";
 import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
 /** 33:33:00:00:00:02, the MAC of ff02::2 (RFC 2464 §7). */
@@ -59,6 +60,14 @@ const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
 /** An interface's link parameters before any were set: 0 for "the default". */
 const NO_LINK_PARAMETERS: Required<Ipv6LinkParameters> = { hopLimit: 0, mtu: 0, router: false };
+
+/** Whether `group` is the solicited-node group of `address` (its low 24 bits, RFC 4291 §2.7.1). */
+function solicitedNodeOf(address: IpKey, group: IpKey): boolean {
+  const k = address as string;
+  const d = group as string;
+  return (k.charCodeAt(6) & 0xff) === (d.charCodeAt(6) & 0xff) &&
+    k.charCodeAt(7) === d.charCodeAt(7);
+}
 
 function isLoopbackAt(b: Uint8Array, at: number): boolean {
   for (let i = 0; i < 15; i++) if (b[at + i] !== 0) return false;
@@ -213,11 +222,18 @@ export const ipv6Plugin: ProtocolPlugin = {
       // A copy, the defaults where none were set (type-checks without noUncheckedIndexedAccess too).
       linkParameters: (ifindex) => ({ ...(linkParams[ifindex] ?? NO_LINK_PARAMETERS) }),
       setForwarding(on: boolean): void {
+        if (forwarder.enabled === on) return;
         forwarder.enabled = on;
+        // A router's Subnet-Router anycast addresses come and go with it (RFC 4291 §2.6.1).
+        anycast.rebuild(ctx.interfaces.list(), on, groups);
+        shared.routeGen++;
       },
       isForwarding: () => forwarder.enabled,
+      isSubnetAnycast: (ifindex, address) => anycast.isOn(address, ifindex),
     };
     const local = new Set<IpKey>();
+    // A router's Subnet-Router anycast addresses: delivered here, never a source.
+    const anycast = new SubnetAnycast();
     // The usable addresses and the route generation, read by the transmit side too.
     const shared: Ipv6SharedState = { routeGen: 0, candidates: [] };
     // Solicited-node groups of tentative addresses: joined while DAD runs, so
@@ -253,6 +269,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       routes,
       pmtu,
       local,
+      anycast,
       shared,
       linkParams,
       linkMtu,
@@ -291,6 +308,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         }
       }
       shared.candidates = list;
+      anycast.rebuild(ctx.interfaces.list(), forwarder.enabled, groups);
       const bytes = new Uint8Array(16 * list.length);
       for (let i = 0; i < list.length; i++) writeIpKey(list[i]!.address, bytes, 16 * i);
       const dv = new DataView(bytes.buffer);
@@ -341,20 +359,19 @@ export const ipv6Plugin: ProtocolPlugin = {
     /** Whether a packet to `dst` is for this host (flags multicast on `pkt`). */
     function isLocalDestination(pkt: PacketBuffer, dst: IpKey): boolean {
       if (local.has(dst)) return true;
+      if (anycast.size > 0 && anycast.has(dst, pkt.ifindex)) {
+        pkt.flags |= PacketFlags.NET_ANYCAST;
+        return true;
+      }
       if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
         pkt.flags |= PacketFlags.NET_MULTICAST;
         if (dst === ALL_NODES_LINK || dst === ALL_NODES_INTERFACE) return true;
         if (dst === ALL_ROUTERS_LINK && linkParams[pkt.ifindex]?.router === true) return true;
         if (isSolicitedNodeKey(dst)) {
           if (tentativeGroups.has(dst)) return true;
-          for (const a of local) {
-            const k = a as string;
-            const d = dst as string;
-            if (
-              (k.charCodeAt(6) & 0xff) === (d.charCodeAt(6) & 0xff) &&
-              k.charCodeAt(7) === d.charCodeAt(7)
-            ) return true;
-          }
+          for (const a of local) if (solicitedNodeOf(a, dst)) return true;
+          // A router listens for solicitations of its anycast addresses too.
+          for (const a of anycast.keys()) if (solicitedNodeOf(a, dst)) return true;
         }
         // Groups joined through MLD (ff02::fb, …): asked only for multicast. A
         // packet with a Hop-by-Hop header (MLD's, with its Router Alert) is

@@ -10,6 +10,9 @@
  * source, forwarding when enabled (`forward.ts`: hop limit, Packet Too Big
  * with the outgoing link's MTU, no link-local across links), and path MTU
  * discovery (`pmtu.ts`, RFC 8201: per destination, floor 1280, 10 minutes).
+ * While forwarding, the Subnet-Router anycast address of each prefix
+ * shorter than /127 (`anycast.ts`, RFC 4291 §2.6.1, RFC 6164) is ours: taken,
+ * never forwarded, never a source, as Linux's addrconf holds it.
  *
  * - **Binds:** `ethertype` 0x86dd.
  * - **Exposes:** `ip.protocol` (keyed by the upper-layer Next Header).

@@ -28,6 +28,7 @@ import { selectIpv6Source, type SourceCandidate } from "../../wire/ipv6_scope.ts
 import { fragmentIpv6 } from "./fragment.ts";
 import type { Ipv6Loopback } from "./loopback.ts";
 import type { Ipv6PmtuCache } from "./pmtu.ts";
+import type { SubnetAnycast } from "./anycast.ts";
 import { type Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 import { finishTcpSuperSegment } from "../../wire/tcp_gso.ts";
 import { isUdpSuper, segmentUdpSuper } from "../../wire/udp_gso.ts";
@@ -62,6 +63,8 @@ export interface Ipv6OutputDeps {
   readonly pmtu: Ipv6PmtuCache;
   /** Our usable addresses. */
   readonly local: ReadonlySet<IpKey>;
+  /** A router's Subnet-Router anycast addresses: a send to one stays here. */
+  readonly anycast: SubnetAnycast;
   readonly shared: Ipv6SharedState;
   /** Per-link parameters from Router Advertisements, by ifindex (hop limit). */
   readonly linkParams: readonly (Required<Ipv6LinkParameters> | undefined)[];
@@ -114,6 +117,7 @@ export interface Ipv6Output {
 export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
   const { ctx, routes, pmtu, local, shared, linkParams, linkMtu, loopback, runHook, neighbors } =
     deps;
+  const anycast = deps.anycast;
   const defaultHopLimit = ctx.options.hopLimit as number;
   const c = {
     txPackets: ctx.counter("tx.packets"),
@@ -224,6 +228,9 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     if (local.has(dst) || dst === LOOPBACK) {
       outLocal = true;
       outIface = ownerOf(dst) ?? firstUsable() ?? ctx.interfaces.list()[0];
+    } else if (anycast.size > 0 && anycast.ownerOf(dst) >= 0) {
+      outLocal = true; // our own anycast address, from a unicast source of its link
+      outIface = ctx.interfaces.get(anycast.ownerOf(dst));
     } else if (zoned && scope < 0 && isLinkLocalKey(src) && ownerOf(src) !== undefined) {
       outIface = ownerOf(src); // no zone: a link-local source's link
     } else if (first >> 8 === 0xff) {
@@ -419,6 +426,7 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
   function pathMtu(dst: IpKey): number {
     if (local.has(dst) || dst === LOOPBACK) return MAX_PAYLOAD;
     if (!routeOutput(dst, UNSPECIFIED, -1)) return 0;
+    if (outLocal) return MAX_PAYLOAD; // one of our anycast addresses
     return pathMtuOn(dst, linkMtu(outIface!));
   }
 

@@ -26,7 +26,12 @@
  * - **Answers** solicitations for our usable addresses (solicited, Override,
  *   Router when IPv6 forwards), defends them against another node's DAD,
  *   and announces an address that becomes usable with an unsolicited
- *   advertisement (Override, to ff02::1).
+ *   advertisement (Override, to ff02::1). A router's Subnet-Router
+ *   anycast addresses (`ipv6.routes`' `isSubnetAnycast`, RFC 4291 §2.6.1)
+ *   are answered without Override from a unicast address (RFC 4861
+ *   §7.2.4), after a random delay under `anycastDelay` (1 s,
+ *   MAX_ANYCAST_DELAY_TIME, §7.2.7) when the solicitation was multicast;
+ *   at most 64 wait (`anycast_delay.ts`, Linux's `proxy_qlen`).
  * - **DAD:** an IPv6 address added on an interface with a MAC becomes
  *   `tentative`; `dadTransmits` probes from `::` later it is `preferred`,
  *   or `duplicate` (logged, counted, never used) when another node probes
@@ -45,13 +50,13 @@
  *   `rx.redirect_not_from_router`, `rx.redirect_while_forwarding`,
  *   `rx.redirect_ignored`, `rx.redirect_table_full`, the cache's
  *   `tx.queue_full`, `tx.queue_total_full`, `tx.unresolved`, `cache.full`,
- *   `cache.evicted`, and `tx.no_source` (no usable address to solicit
- *   from), plus the tallies `rx.solicitations`, `rx.advertisements`,
+ *   `cache.evicted`, `tx.no_source` (no usable address to solicit
+ *   from), `tx.anycast_delay_full` (64 anycast answers waiting), plus the tallies `rx.solicitations`, `rx.advertisements`,
  *   `rx.redirects`, `tx.solicitations`, `tx.advertisements`,
  *   `tx.unsolicited_advertisements`, `tx.dad_probes`, `dad.started`,
  *   `dad.passed`, `dad.duplicates`.
  * - **Not supported:** Router and Prefix Discovery (the SLAAC plugin's),
- *   sending Redirects, proxy and anycast advertisements, RFC 7527 enhanced
+ *   sending Redirects, proxy advertisements, RFC 7527 enhanced
  *   DAD (a frame from our own MAC is ignored instead), DAD again for
  *   addresses that passed it when a link comes back up (only those it
  *   left tentative are checked anew), SEND (RFC 3971).

@@ -59,6 +59,7 @@ import {
 import { selectIpv6Source, solicitedNodeKey, type SourceCandidate } from "../../wire/ipv6_scope.ts";
 import { neighborAdvertisement, neighborSolicitation } from "./_messages.ts";
 import { DuplicateAddressDetection } from "./dad.ts";
+import { AnycastDelay, MAX_ANYCAST_DELAY_TIME } from "./anycast_delay.ts";
 
 const UNSPECIFIED: IpKey = IpAddress.ANY6.key;
 const ALL_NODES: IpKey = IpAddress.parse("ff02::1")!.key;
@@ -121,6 +122,7 @@ export const ndpPlugin: ProtocolPlugin = {
       "tx.unsolicited_advertisements",
       "tx.dad_probes",
       "tx.no_source",
+      "tx.anycast_delay_full",
       "dad.started",
       "dad.passed",
       "dad.duplicates",
@@ -160,6 +162,11 @@ export const ndpPlugin: ProtocolPlugin = {
         default: true,
         description: "send an unsolicited advertisement (Override) when an address becomes usable",
       },
+      anycastDelay: {
+        default: MAX_ANYCAST_DELAY_TIME,
+        description:
+          "µs an advertisement for an anycast target waits at most, at random (RFC 4861 §7.2.7); 0: none",
+      },
       acceptRedirects: { default: true, description: "apply Redirects from the first-hop router" },
       redirectLifetime: {
         default: 600_000_000,
@@ -192,6 +199,13 @@ export const ndpPlugin: ProtocolPlugin = {
       delay: o.dadDelay as number,
       retransmitTime: o.retransmitTime as number,
     }, { probe: dadProbe, passed: announce, retransmitTime: (i) => cache.retransmitTime(i) });
+    // Advertisements for our anycast targets wait a random time (RFC 4861 §7.2.7).
+    const anycastDelay = new AnycastDelay(
+      ctx,
+      o.anycastDelay as number,
+      ctx.counter("tx.anycast_delay_full"),
+      advertiseAnycast,
+    );
     let quietUntil = 0; // no conflict warning logged before then
     // The Ethernet address of an IPv6 multicast group (RFC 2464 §7), rewritten per use.
     const multicastMac = new Uint8Array([0x33, 0x33, 0, 0, 0, 0]);
@@ -272,6 +286,30 @@ export const ndpPlugin: ProtocolPlugin = {
       );
     }
 
+    /**
+     * An advertisement for anycast `target` of `ifindex`, if it still is one
+     * (forwarding may have stopped while it waited): without Override (§7.2.4),
+     * from a unicast address of the link, never the anycast one (RFC 4291 §2.6).
+     */
+    function advertiseAnycast(ifindex: number, target: IpKey, dst: IpKey, flags: number): void {
+      const iface = ctx.interfaces.get(ifindex);
+      if (iface?.mac == null || !iface.up || routes.isSubnetAnycast?.(ifindex, target) !== true) {
+        return;
+      }
+      const src = selectIpv6Source(dst, candidates(iface), ifindex)?.address;
+      if (src === undefined) {
+        c.noSource.value++;
+        return;
+      }
+      c.advertisementsOut.value++;
+      ctx.linkOutput(
+        ifindex,
+        6,
+        dst,
+        neighborAdvertisement(ctx.pool, src, dst, flags | ROUTER, target, iface.mac),
+      );
+    }
+
     /** An address became usable: an unsolicited advertisement with Override (RFC 4861 §7.2.6). */
     function announce(ifindex: number, key: IpKey): void {
       const iface = ctx.interfaces.get(ifindex);
@@ -301,9 +339,12 @@ export const ndpPlugin: ProtocolPlugin = {
       const b = pkt.buf;
       const off = pkt.start;
       const a = iface.ipv6Address(b.subarray(off + 8, off + 24));
-      if (a === undefined) return "not_for_us";
-      if (looped(pkt, iface)) return "looped_back";
       const target = ndpTargetKey(b, off);
+      if (a === undefined) {
+        if (routes.isSubnetAnycast?.(iface.index, target) !== true) return "not_for_us";
+        return onAnycastSolicitation(pkt, iface, target);
+      }
+      if (looped(pkt, iface)) return "looped_back";
       const fromDad = isUnspecifiedAt(b, pkt.l3 + 8);
       if (a.state === "tentative") {
         // RFC 4862 §5.4.3: another node's DAD for the same address: ours is
@@ -327,6 +368,34 @@ export const ndpPlugin: ProtocolPlugin = {
       if (lla >= 0) cache.learn(iface.index, src, b.subarray(lla, lla + 6));
       c.advertisementsOut.value++;
       advertise(iface, target, src, SOLICITED | OVERRIDE);
+      return CONSUMED;
+    }
+
+    /**
+     * A solicitation for one of our anycast addresses (a router's, RFC 4291
+     * §2.6.1), answered as Linux's ndisc_recv_ns does: without Override
+     * (§7.2.4), Solicited unless it is a DAD probe (then to all nodes, §7.2.4);
+     * after a random delay when it came to the solicited-node group (address
+     * resolution, §7.2.7), at once when unicast (NUD's probe: the solicitor
+     * already knows us and waits on reachability, not on a choice).
+     */
+    function onAnycastSolicitation(
+      pkt: PacketBuffer,
+      iface: NetInterface,
+      target: IpKey,
+    ): RxVerdict {
+      if (looped(pkt, iface)) return "looped_back";
+      const b = pkt.buf;
+      const lla = linkAddressOption(pkt, pkt.start + 24, NdpOptionType.SOURCE_LINK_LAYER_ADDRESS);
+      if (lla === -2) return "bad_link_address";
+      c.solicitationsIn.value++;
+      const fromDad = isUnspecifiedAt(b, pkt.l3 + 8);
+      const src = pkt.srcKey();
+      if (!fromDad && lla >= 0) cache.learn(iface.index, src, b.subarray(lla, lla + 6));
+      const dst = fromDad ? ALL_NODES : src;
+      const flags = fromDad ? 0 : SOLICITED;
+      if (b[pkt.l3 + 24] === 0xff) anycastDelay.add(iface.index, target, dst, flags);
+      else advertiseAnycast(iface.index, target, dst, flags);
       return CONSUMED;
     }
 
@@ -580,6 +649,7 @@ export const ndpPlugin: ProtocolPlugin = {
         } else if (ev.type === "interface-removed" || (ev.type === "link-changed" && !iface.up)) {
           cache.flushInterface(iface.index);
           dad.cancelInterface(iface.index);
+          anycastDelay.cancelInterface(iface.index);
           if (ev.type === "interface-removed") cache.clearLinkTimers(iface.index);
         } else if (ev.type === "link-changed" && iface.mac !== null) {
           // Up again: addresses whose DAD the outage cut short are checked anew.
@@ -591,6 +661,7 @@ export const ndpPlugin: ProtocolPlugin = {
       teardown() {
         cache.close();
         dad.close();
+        anycastDelay.close();
       },
     };
   },

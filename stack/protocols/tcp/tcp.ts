@@ -83,8 +83,14 @@ export const tcpPlugin: ProtocolPlugin = {
       const hl = tcpHeaderLen(dv, s);
       if (hl < 20) return "bad_header_length";
       if (hl > len) return "truncated";
-      // RFC 1122 §4.2.3.10: nothing for broadcast or multicast destinations.
-      if ((pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST)) !== 0) {
+      // RFC 1122 §4.2.3.10: nothing for broadcast or multicast destinations;
+      // nor for an anycast one: Linux neither accepts a SYN to it nor
+      // answers with a RST (tcp_v6_conn_request, tcp_v6_send_reset: only
+      // RTF_LOCAL destinations), so a connection never has it as its source.
+      if (
+        (pkt.flags & (PacketFlags.NET_BROADCAST | PacketFlags.NET_MULTICAST |
+          PacketFlags.NET_ANYCAST)) !== 0
+      ) {
         return "not_unicast";
       }
       if (

@@ -129,5 +129,10 @@ Deno.test("ping a unicast address: a reply from another address is taken, as Lin
   );
   await assert.rejects(late, Deno.errors.TimedOut);
   assert.equal(count(h1, "icmp.rx.unmatched_reply"), 1);
+  // Timed out: nothing waits for its reply any more.
+  const tooLate = icmpEcho({ type: 0, identifier: 0x4242, sequence: 8 });
+  assert.equal(ipv4.send(h3.pool.copyOf(tooLate), 0, 0x0a000001, 1, 0, 0), undefined);
+  lan.runFor(ms(1));
+  assert.equal(count(h1, "icmp.rx.unmatched_reply"), 2);
   lan.finish();
 });

@@ -19,7 +19,12 @@ export interface EchoReply {
   readonly sequence: number;
   /** Round-trip time in microseconds, on the stack's clock. */
   readonly rtt: number;
-  /** Who answered. */
+  /**
+   * Who answered: the address pinged, or for an anycast, multicast or
+   * broadcast destination the unicast address of the first to answer (a
+   * reply matches by identifier and sequence whatever its source, as
+   * Linux's ping; later ones find nothing waiting: `rx.unmatched_reply`).
+   */
   readonly from: string;
   /** TTL of the reply. */
   readonly ttl: number;
@@ -45,6 +50,11 @@ export interface EchoOptions {
   readonly sequence?: number;
   /** Set DF (default false). */
   readonly dontFragment?: boolean;
+  /**
+   * IPv4: allow a broadcast destination, as `ping -b` (SO_BROADCAST); by
+   * default one is refused (`broadcast not permitted`). IPv6 has none.
+   */
+  readonly broadcast?: boolean;
 }
 
 /** `icmp.echo`: ping. */

@@ -27,7 +27,7 @@ import {
 import { tracePath } from "./_traceroute.ts";
 import type { PingOptions, PingReply, TracerouteHop, TracerouteOptions } from "./_stack_types.ts";
 import { needService } from "./_stack_need.ts";
-import { stackClosedError } from "./sockets/errors.ts";
+import { checkFlag, stackClosedError } from "./sockets/errors.ts";
 
 /** `ping` and `traceroute` of one stack, with the last IPv4 destination's prober kept. */
 export class StackProbes {
@@ -85,7 +85,10 @@ export class StackProbes {
       p.echo(echo, (r) => {
         if (typeof r !== "string") resolve(pingReply(r));
         else if (r.startsWith("no reply")) reject(new Deno.errors.TimedOut(r));
-        else reject(new Deno.errors.NetworkUnreachable(r));
+        // As a datagram socket's send (Linux's EACCES): the caller's to allow.
+        else if (r.endsWith(": broadcast not permitted")) {
+          reject(new Deno.errors.PermissionDenied(`${r} (broadcast: true allows it)`));
+        } else reject(new Deno.errors.NetworkUnreachable(r));
       });
     });
   }
@@ -134,6 +137,8 @@ export class StackProbes {
 /** `Stack.ping`'s options (ms) checked and turned into the echo service's (µs). */
 function echoOptions(o: PingOptions, action: string): EchoOptions {
   checkProbeOptions(o, action);
+  checkFlag(o.dontFragment, "dontFragment", action);
+  checkFlag(o.broadcast, "broadcast", action);
   if (o.timeout === undefined) return o;
   return { ...o, timeout: checkMillis(o.timeout, action, "timeout") };
 }

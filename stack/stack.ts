@@ -355,9 +355,18 @@ export class Stack {
    * milliseconds of this stack's clock, as `ping` shows them: `timeout`
    * (default 1000) and the reply's `rtt`.
    *
+   * A reply matches by identifier and sequence whoever sends it, as
+   * Linux's ping, and `from` says who answered: an anycast address
+   * (a router's `fd00::`) answers from a unicast one (RFC 4443 §4.2), and a
+   * group (`ff02::1%eth0`, `224.0.0.1`; a broadcast address with
+   * `broadcast: true`, as `ping -b`) resolves with its first member's reply;
+   * the others find nothing waiting (counted in `rx.unmatched_reply`: ping's
+   * DUP!). An error must quote the request as sent to `host`.
+   *
    * @throws {TypeError | RangeError} Bad options (`timeout` NaN, negative or infinite, as everywhere).
    * @throws {Deno.errors.TimedOut} when no reply comes within `timeout` ms.
    * @throws {Deno.errors.NetworkUnreachable} when there is no route or an error came back.
+   * @throws {Deno.errors.PermissionDenied} to a broadcast address without `broadcast: true`.
    * @throws {Deno.errors.BadResource} when the stack is closed.
    *
    * @example
@@ -374,6 +383,10 @@ export class Stack {
    * const reply = await net.run(() => a.ping("10.0.0.2", { timeout: 500 })); // 500 ms
    * assert.equal(reply.rtt, 5); // ms, as ping(8) prints it
    * await assert.rejects(a.ping("10.0.0.2", { timeout: -1 }), RangeError);
+   * // To a group: the first member's reply, from its own address.
+   * net.runFor(3_000_000); // µs: IPv6's duplicate address detection first
+   * assert.match((await net.run(() => a.ping("ff02::1%eth0"))).from, /^fe80::/);
+   * await assert.rejects(a.ping("10.0.0.255"), Deno.errors.PermissionDenied);
    * net.close();
    * ```
    */

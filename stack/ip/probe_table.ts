@@ -18,7 +18,7 @@ export const MAX_PENDING_PROBES = 65536;
 
 /** One probe waiting for its answer. */
 export interface PendingProbe {
-  /** Where it went: an answer from elsewhere does not settle it. */
+  /** Where it went: an error must quote it (an echo reply may come from elsewhere). */
   readonly dst: IpKey;
   /** When it was sent. */
   readonly sent: Instant;
@@ -105,10 +105,20 @@ export class ProbeTable {
     return true;
   }
 
-  /** The probe `key` when it went to `dst`, else undefined. */
+  /** The probe `key` when it went to `dst`, else undefined: what an error quoting it needs. */
   find(key: number, dst: IpKey): PendingProbe | undefined {
     const p = this.#map?.get(key);
     return p !== undefined && p.dst === dst ? p : undefined;
+  }
+
+  /**
+   * The echo probe `key` (identifier and sequence), whoever answers: as
+   * Linux's ping (its socket matches the identifier, iputils the data, never
+   * the source), so that an anycast, multicast or broadcast destination's
+   * reply, from a unicast address of the one that answered, settles it.
+   */
+  findReply(key: number): PendingProbe | undefined {
+    return this.#map?.get(key);
   }
 
   /** Settles `p` (found under `key`) with `r`. */

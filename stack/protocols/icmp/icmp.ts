@@ -255,15 +255,14 @@ export const icmpPlugin: ProtocolPlugin = {
         case ECHO_REPLY: {
           c.repliesIn.value++;
           const key = icmpv4RestOfHeader(dv, s); // identifier and sequence
-          const from = dv.getUint32(pkt.srcAt);
-          const p = pending.find(key, from);
+          const p = pending.findReply(key); // any source: the destination may be a group
           if (p === undefined) {
-            c.unmatched.value++;
+            c.unmatched.value++; // a later member's reply to a group (ping's DUP!) too
             return CONSUMED;
           }
           pending.settle(key, p, {
             kind: "reply",
-            from: formatIpv4Address(from),
+            from: formatIpv4Address(dv.getUint32(pkt.srcAt)),
             rtt: ctx.now() - p.sent,
             type: ECHO_REPLY,
             code: icmpv4Code(dv, s),
@@ -505,7 +504,8 @@ export const icmpPlugin: ProtocolPlugin = {
         dst,
         udp ? IP_PROTOCOL_UDP : IP_PROTOCOL_ICMP,
         options.ttl ?? 0,
-        options.dontFragment ? Ipv4SendFlags.DONT_FRAGMENT : 0,
+        (options.dontFragment ? Ipv4SendFlags.DONT_FRAGMENT : 0) |
+          (options.broadcast ? Ipv4SendFlags.BROADCAST : 0),
       );
       if (err !== undefined) {
         c.sendFailed.value++;

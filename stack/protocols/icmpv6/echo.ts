@@ -135,15 +135,14 @@ export class Icmpv6Echo {
    */
   reply(pkt: PacketBuffer): void {
     const key = icmpv6Word(pkt.buf, pkt.start); // identifier and sequence
-    const from = pkt.srcKey();
-    const p = this.#pending.find(key, from);
+    const p = this.#pending.findReply(key); // any source: the destination may be anycast or a group
     if (p === undefined) {
-      this.#c.unmatched.value++;
+      this.#c.unmatched.value++; // a later member's reply to a group (ping's DUP!) too
       return;
     }
     this.#pending.settle(key, p, {
       kind: "reply",
-      from: formatIpKey(from),
+      from: formatIpKey(pkt.srcKey()),
       rtt: this.#ctx.now() - p.sent,
       type: ICMPV6_ECHO_REPLY,
       code: pkt.buf[pkt.start + 1]!,

@@ -17,9 +17,8 @@
  * - `up-block`, `up-poll`, `up-spin`: the stack itself, `cli.ts up --driver
  *   tun` with `--wait block`, `--wait poll` or `--wait spin=2500` (offloads
  *   on, as `up` runs by default), so that floor and stack are measured side
- *   by side at the same load (`--keep-warm` is off by default); `up-cold`:
- *   `--wait block --keep-warm 0`, `up-k5`, `up-k10`, `up-k20`: `--wait
- *   block --keep-warm 5`, `10` or `20`;
+ *   by side at the same load; `up-cold`: `--wait block --keep-warm 0`,
+ *   `up-k10`, `up-k20`: `--wait block --keep-warm 10` or `20`;
  * - `base-block`: `up --wait block` of another checkout (`--base DIR`, a
  *   `git worktree` of an older commit), interleaved with this tree's.
  *
@@ -52,7 +51,6 @@ const RESPONDERS = [
   "up-poll",
   "up-spin",
   "up-cold",
-  "up-k5",
   "up-k10",
   "up-k20",
   "base-block",

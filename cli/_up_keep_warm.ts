@@ -42,14 +42,15 @@
  * with (+1.1% of a core: ~200 wake-ups a second at ~60 µs each, of which a
  * C program's bare timer wake-up is 23 µs on this VM).
  *
- * **Off by default** (session 16, after these figures): in two quiet sets
- * (00:37-00:38 UTC, load 0.1-0.3, `tun_floor.ts 5 up-block,up-cold --idle
- * 20`, then in the other order) it halved the idle median (114 (98-123) /
- * 104 (85-126) µs against 243 (143-287) / 263 (163-305)) but paced pings' p99
- * was worse: 1,140 (455-2,810) / 856 (292-1,360) µs against 527 (359-1,950) /
- * 237 (173-772), medians 70 / 69 against 65 / 65 µs. The ticks cannot fire
- * between pings 2 ms apart, so why is not known; until it is, a user chooses
- * the trade with `--keep-warm 5`.
+ * **The paced p99** (00:37-00:56 UTC, load 0.1-1.9). After 2,000 warm-up
+ * pings, three `tun_floor.ts` sets of five had paced pings' p99 worse with
+ * the keep-warm (672-1,140 µs against 231-527), though no tick can fire
+ * between pings 2 ms apart, and V8 was still compiling then (30-40 TurboFan
+ * compilations inside the paced phase); four pairs by hand showed no
+ * difference. After 50,000 warm-up pings (V8 done) it is gone: paced p99 233
+ * (136-806) µs against 245 (141-368), while idle pings take **85 (72-150)
+ * µs** against 175 (145-226), a C responder 91 (58-93): under the 0.1 ms
+ * target (5 runs, load 0.5). So it stays on by default.
  *
  * @module
  */
@@ -60,12 +61,8 @@ import { internetChecksum } from "../stack/wire/checksum.ts";
 import { UsageError } from "./_common.ts";
 import type { UpWait } from "./_up_wait.ts";
 
-/**
- * The `--keep-warm` slice this module's figures were measured with, ms (the
- * in-memory echo stays warm at 5 ms away). Off by default: with it, paced
- * pings' p99 was worse in two quiet sets (see the module's comment).
- */
-export const SUGGESTED_KEEP_WARM = 5;
+/** `--keep-warm` default, ms: the in-memory echo stays warm at 5 ms away. */
+export const DEFAULT_KEEP_WARM = 5;
 
 /** Longest `--keep-warm`, ms (past 50 ms the echo is cold anyway). */
 const MAX_KEEP_WARM = 1000;
@@ -73,16 +70,16 @@ const MAX_KEEP_WARM = 1000;
 /** The `--keep-warm` lines of `up --help`. */
 export const KEEP_WARM_HELP =
   `  --keep-warm MS             tun with --wait block or spin=N: while the device sleeps,
-                             up to 1 s after its last frame, wake every MS ms (off by
-                             default, ${SUGGESTED_KEEP_WARM} measured best) and run one echo through a
-                             private copy of the stack that nothing sees, so that a ping
-                             after a quiet spell finds the code in the caches: idle
-                             pings about twice as fast, paced ones' p99 worse (costs ~1%
-                             of a core while traffic is sparse, nothing without any).`;
+                             up to 1 s after its last frame, wake every MS ms (default
+                             ${DEFAULT_KEEP_WARM}; 0 turns it off) and run one echo through a private
+                             copy of the stack that nothing sees, so that a ping after
+                             a quiet spell finds the code in the caches (costs ~1% of a
+                             core while traffic is sparse, nothing when there is none).`;
 
 /**
- * Checks `--keep-warm`: ms between warm-ups (0, the default: none); only
- * with `--driver tun` and a blocking wait.
+ * Checks `--keep-warm`: ms between warm-ups (0: none). Default
+ * {@linkcode DEFAULT_KEEP_WARM} with `--driver tun` and a blocking wait,
+ * else 0.
  *
  * @param value The flag's value, if given.
  * @param driver The `--driver` value.
@@ -94,8 +91,7 @@ export const KEEP_WARM_HELP =
  * ```ts
  * import { parseKeepWarm } from "./_up_keep_warm.ts";
  * import assert from "node:assert/strict";
- * assert.equal(parseKeepWarm(undefined, "tun", "block"), 0); // off unless asked for
- * assert.equal(parseKeepWarm("5", "tun", "block"), 5);
+ * assert.equal(parseKeepWarm(undefined, "tun", "block"), 5);
  * assert.equal(parseKeepWarm("0", "tun", "block"), 0);
  * assert.equal(parseKeepWarm(undefined, "tun", "poll"), 0);
  * assert.throws(() => parseKeepWarm("2.5", "tun", "block"), /--keep-warm must be/);
@@ -107,7 +103,7 @@ export function parseKeepWarm(
   driver: string,
   wait: UpWait | undefined,
 ): number {
-  const ms = value === undefined ? 0 : Number(value);
+  const ms = value === undefined ? DEFAULT_KEEP_WARM : Number(value);
   if (value !== undefined && (!/^\d+$/.test(value) || ms > MAX_KEEP_WARM)) {
     throw new UsageError(
       `--keep-warm must be a whole number of ms in 0..${MAX_KEEP_WARM}, not "${value}"`,

@@ -194,8 +194,8 @@
  * **Session 16: keeping the code warm.** The in-memory echo stays at 2-4
  * µs up to 5 ms away and is cold from 50 ms (`cold_echo_bench.ts`, its
  * decay table). So while a device sleeps within 1 s of its last frame,
- * `up --keep-warm 5` (off by default: paced pings' p99 rose with it) wakes
- * it every 5 ms to echo one ping through a shadow stack that nothing sees (`cli/_up_keep_warm.ts`, `--keep-warm`): idle pings over
+ * `up` wakes it every 5 ms to echo one ping through a shadow stack that
+ * nothing sees (`cli/_up_keep_warm.ts`, `--keep-warm`): idle pings over
  * TUN 154 (150-160) µs against 243 (235-251) without, at load 8-12, for
  * ~1% of a core while traffic is sparse.
  *

@@ -52,14 +52,12 @@ Deno.test("EchoWarmer touches nothing of another stack in the process", () => {
 });
 
 Deno.test("parseKeepWarm: a whole number of ms 0..1000, with --driver tun and a blocking wait", () => {
-  // Off unless asked for (paced pings' p99 rose with it: _up_keep_warm.ts).
-  assert.equal(parseKeepWarm(undefined, "tun", "block"), 0);
-  assert.equal(parseKeepWarm(undefined, "tun", "spin=2500"), 0);
-  assert.equal(parseKeepWarm("5", "tun", "spin=2500"), 5);
+  assert.equal(parseKeepWarm(undefined, "tun", "block"), 5);
+  assert.equal(parseKeepWarm(undefined, "tun", "spin=2500"), 5);
   assert.equal(parseKeepWarm("20", "tun", "block"), 20);
   assert.equal(parseKeepWarm("0", "tun", "block"), 0);
   assert.equal(parseKeepWarm("1000", "tun", "block"), 1000);
-  // An explicit 0 is allowed anywhere.
+  // Off by default where no device sleeps; an explicit 0 is allowed anywhere.
   assert.equal(parseKeepWarm(undefined, "tun", "poll"), 0);
   assert.equal(parseKeepWarm(undefined, "tap", "block"), 0);
   assert.equal(parseKeepWarm(undefined, "loopback", undefined), 0);

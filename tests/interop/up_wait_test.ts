@@ -160,7 +160,7 @@ Deno.test(gated(INTEROP_NEEDS, {
 
 Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
   name:
-    "up --driver tun --keep-warm 5 keeps the echo path warm between pings, and no warm-up reaches the device, the capture or the stack's counters",
+    "up --driver tun keeps the echo path warm between pings, and no warm-up reaches the device, the capture or the stack's counters",
   async fn() {
     const count = 5;
     await withNetns(async (ns) => {
@@ -170,7 +170,7 @@ Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
         let ping = "";
         let dev: TunDevice | undefined;
         let counters = "";
-        const r = await up(tunIn(ns, "--capture", file, "--keep-warm", "5"), async (stack) => {
+        const r = await up(tunIn(ns, "--capture", file), async (stack) => {
           // The capture's tap wraps the device.
           dev = (stack.interfaces.byName("tun0")!.driver as unknown as { inner: TunDevice }).inner;
           const command = pingCommand(STACK_ADDRESS, { count, interval: 0.1, deadline: 5 });
@@ -183,7 +183,7 @@ Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
         assert.equal(r.code, 0, r.err.join("\n"));
         assert.deepEqual(pingUnanswered(ping, count), [], ping);
         const s = dev!.stats;
-        // 100 ms between pings, 5 ms slices: ~20 warm-ups per gap.
+        // 100 ms between pings, 5 ms slices (the default): ~20 warm-ups per gap.
         assert.ok(s.keepWarms >= 20, `keepWarms ${s.keepWarms}: ${deviceCounters(dev!)}`);
         const sent = pingSummary(ping).sent;
         assert.equal(counters, `${sent} ${sent}`, "echo requests and replies: ping's only");
@@ -204,10 +204,7 @@ Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
 
 Deno.test("up --help documents --keep-warm", async () => {
   const r = await up(["--help"]);
-  assert.match(
-    r.out.join("\n"),
-    /^ {2}--keep-warm MS +tun with --wait block .*\(off by\s+default,/ms,
-  );
+  assert.match(r.out.join("\n"), /^ {2}--keep-warm MS +tun with --wait block .*\(default\s+5;/ms);
 });
 
 /** The device loop's frame and wait counters, for a failure message. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { MILLISECOND } from "./clock.ts";
 import { parseIpv4Cidr, parseIpv6Cidr } from "./wire/address.ts";
 
 /** The smallest IPv4 MTU (RFC 791: every module must forward 68 octets). */
@@ -128,7 +129,7 @@ export function checkMillis(value: unknown, action: string, name: string, min = 
   if (!(value >= min && value <= MAX_MILLIS)) {
     throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${MAX_MILLIS} ms`);
   }
-  return Math.round(value * 1_000);
+  return Math.round(value * MILLISECOND);
 }
 
 /**

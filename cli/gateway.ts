@@ -24,11 +24,11 @@ import {
   openCaptureWriter,
   type PluginLike,
   servicePluginList,
-  unknownServices,
   UsageError,
   withIpv6,
   writeLine,
 } from "./_common.ts";
+import { chosenServices, serveProblem } from "./_serve.ts";
 import { addDefaultRoute } from "./_common.ts";
 import { type GatewayArgs, type GatewayInterface, parseGatewayArgs } from "./_gateway_args.ts";
 import { runUntilStopped } from "./_stopper.ts";
@@ -135,7 +135,7 @@ export async function runGateway(args: string[], options: UpOptions = {}): Promi
   try {
     a = parseGatewayArgs(args);
     for (const list of [a.serve, ...a.interfaces.map((i) => i.hostServices)]) {
-      const unknown = unknownServices(list, registry);
+      const unknown = serveProblem(list, registry);
       if (unknown !== undefined) throw new UsageError(unknown);
     }
   } catch (err) {
@@ -163,7 +163,7 @@ async function gatewayPlugins(
   clock: Clock,
   printError: (l: string) => void,
 ): Promise<PluginLike[]> {
-  const base = await servicePluginList(a, a.serve.map((s) => registry[s]!));
+  const base = await servicePluginList(a, chosenServices(a.serve, registry));
   const list = a.manifest === undefined ? withIpv6(base) : base;
   const outside = a.interfaces.find((i) => i.npt !== undefined);
   if (outside !== undefined) {
@@ -235,7 +235,7 @@ async function start(
         drivers.push(sw.port());
         const hostPlugins = withEpoch(
           withIpv6(
-            await servicePluginList({ plugins: [] }, i.hostServices.map((s) => registry[s]!)),
+            await servicePluginList({ plugins: [] }, chosenServices(i.hostServices, registry)),
           ),
           Date.now() * 1000 - clock.now(),
         );
@@ -298,15 +298,15 @@ async function start(
     runner.start();
     await waitForAddresses([stack, ...g.hosts], runner, printError);
     for (const i of a.interfaces) for (const gw of i.gateways) addDefaultRoute(stack, gw, i.name);
-    for (const s of a.serve) {
-      const handle = await registry[s]!.start?.(stack);
+    for (const s of chosenServices(a.serve, registry)) {
+      const handle = await s.start?.(stack);
       if (handle) g.services.push(handle);
     }
     for (const i of a.interfaces) {
       const hosts = g.hosts.filter((h) => h.name.startsWith(`${i.name}-host`));
-      for (const s of i.hostServices) {
+      for (const s of chosenServices(i.hostServices, registry)) {
         for (const h of hosts) {
-          const handle = await registry[s]!.start?.(h);
+          const handle = await s.start?.(h);
           if (handle) g.services.push(handle);
         }
       }

@@ -43,11 +43,11 @@ import {
   type PluginLike,
   servicePluginList,
   signalExitCode,
-  unknownServices,
   UsageError,
   withIpv6,
   writeLine,
 } from "./_common.ts";
+import { chosenServices, serveProblem } from "./_serve.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { ManualClock } from "../stack/clock.ts";
 import type { ArpService } from "../stack/services.ts";
@@ -101,7 +101,7 @@ Options:
   --plugin PATH|URL add a plugin by file path or URL (repeatable)
   --manifest FILE   a JSON stack manifest instead of the built-in plugins
                     ("-": standard input, when FILE is not)
-  --serve NAME      run a service (repeatable, or comma separated)
+  --serve NAME      run a service (repeatable, or comma separated; NAME:PORT on another port)
   --out FILE        write what the host sent to FILE: pcapng when the name
                     ends in .pcapng, else pcap (a capture with two link
                     types needs pcapng); "-" writes it to standard output
@@ -475,7 +475,7 @@ export async function runReplay(
       return 0;
     }
     a = parsed;
-    const unknown = unknownServices(a.serve, registry);
+    const unknown = serveProblem(a.serve, registry);
     if (unknown !== undefined) throw new UsageError(unknown);
     try {
       filter = a.filter === undefined ? undefined : compileFilter(a.filter);
@@ -541,7 +541,7 @@ async function replayWith(
     return EXIT_FAILURE;
   }
 
-  const services = a.serve.map((s) => registry[s]!);
+  const services = chosenServices(a.serve, registry);
   const abortOuter = () => controller.abort();
   options.signal?.addEventListener("abort", abortOuter, { once: true });
   let stack: Stack | null = null;

@@ -29,11 +29,11 @@ import {
   openCaptureWriter,
   type PluginLike,
   servicePluginList,
-  unknownServices,
   UsageError,
   withIpv6,
   writeLine,
 } from "./_common.ts";
+import { chosenServices, serveProblem } from "./_serve.ts";
 import { addDefaultRoute } from "./_common.ts";
 import { createStack, DEFAULT_PLUGINS, type Stack } from "../mod.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
@@ -176,7 +176,10 @@ ${KEEP_WARM_HELP}
                              the first --address subnet); packet, vxlan: only pinged at start
                              (the interface is left as it is).
   --serve LIST               Services to run, comma separated (echo, discard, chargen,
-                             daytime, http, … as the registry provides them).
+                             daytime, http, … as the registry provides them); NAME:PORT
+                             runs one on another port, beside its default one
+                             (iperf3,iperf3:5202: two iperf3 servers; counters
+                             iperf3.* and iperf3-5202.*).
   --join GROUP               Join multicast GROUP (IPv4 or IPv6) on the interface, repeatable:
                              services on the wildcard address (echo) answer datagrams to it.
   --capture FILE             Record every frame sent and received to FILE: pcapng
@@ -350,7 +353,7 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
       return 0;
     }
     a = parsed;
-    const unknown = unknownServices(a.serve, registry);
+    const unknown = serveProblem(a.serve, registry);
     if (unknown !== undefined) throw new UsageError(unknown);
   } catch (err) {
     return failCommand("up", printError, err);
@@ -376,7 +379,7 @@ async function start(
   registry: ServiceRegistry,
   printError: (l: string) => void,
 ): Promise<Running> {
-  const services = a.serve.map((s) => registry[s]!);
+  const services = chosenServices(a.serve, registry);
   const clock = new SystemClock();
   const log = logLines(printError);
   // IPv6 and ICMPv6 too, unless a manifest chose the plugins.

@@ -4,7 +4,8 @@
  * `withUp`): TCP forward and reverse (`-R`), two parallel streams (`-P 2`),
  * UDP at 50 Mbit/s both ways, each with `--json` output parsed and checked
  * (bytes at both ends, stream count, no error); a busy server refusing a
- * second client; and malformed control input (cut cookies, lengths and
+ * second client (and two servers, `--serve iperf3,iperf3:5202`, each with its
+ * own test at once); and malformed control input (cut cookies, lengths and
  * JSON, seeded) that never stops it from serving the next real client.
  * Runs are short (1-2 s) because the machine is shared.
  *
@@ -173,6 +174,37 @@ Deno.test(gated(NEEDS, {
       assert.equal(h.stack.counters.value("iperf3.busy"), 1);
       assert.equal(h.stack.counters.value("iperf3.tests"), 1);
     });
+  },
+}));
+
+Deno.test(gated(NEEDS, {
+  name: "iperf3 tun: --serve iperf3,iperf3:5202 runs two tests at once, each counted on its own",
+  async fn() {
+    await withUp(
+      { driver: "tun", serve: "iperf3,iperf3:5202", snaplen: 128, tshark: CLIENT_RESETS },
+      async (h) => {
+        // Started together: neither is refused as busy, as two `iperf3 -s -p` would not be.
+        const [a, b] = await Promise.all([
+          iperf3(h, ["-t", "1"]),
+          iperf3(h, ["-t", "1", "-p", "5202", "-P", "2"]),
+        ]);
+        const one = checkTcp(a, 1, "port 5201");
+        const two = checkTcp(b, 2, "port 5202 -P 2");
+        const c = (name: string) => h.stack.counters.value(name);
+        assert.equal(c("iperf3.bytes"), one.received, "5201: the stack counted what iperf3 says");
+        assert.equal(c("iperf3-5202.bytes"), two.received, "5202: likewise");
+        assert.equal(c("iperf3.tests") + c("iperf3-5202.tests"), 2);
+        assert.equal(c("iperf3.busy") + c("iperf3-5202.busy"), 0);
+        // The second server is as busy as the first while its own test runs.
+        const running = iperf3(h, ["-t", "2", "-p", "5202"]);
+        running.catch(() => {}); // awaited below
+        assert.ok(await eventually(() => c("iperf3-5202.bytes") > two.received, 10));
+        const r = await h.exec(["iperf3", "-c", HOST, "--json", "-t", "1", "-p", "5202"], 10);
+        assert.match((JSON.parse(r.stdout) as Iperf3Json).error ?? "", /busy running a test/);
+        checkTcp(await running, 1, "5202 again");
+        assert.equal(c("iperf3-5202.busy"), 1);
+      },
+    );
   },
 }));
 

@@ -12,7 +12,8 @@
  *   the stack clock, 1 ms ticks), with jitter and loss from the 12- or
  *   16-byte UDP header.
  * - **Bounds:** a second client while a test runs gets `ACCESS_DENIED` (as
- *   iperf3); parameter and results JSON at most `maxJsonBytes`; at most
+ *   iperf3; for tests at once, one service per port: `up --serve
+ *   iperf3,iperf3:5202`); parameter and results JSON at most `maxJsonBytes`; at most
  *   `maxStreams` streams; every control step has `controlTimeoutMs` on the
  *   stack clock, a running test `-t` + `-O` seconds more (or
  *   `maxTestSeconds` when it runs by bytes or blocks), else it is aborted.

@@ -35,6 +35,20 @@
  * instead of consumed uncopied with `TcpConn.discard` (the default): the
  * receive figure of an application that copies every byte once.
  *
+ * `IPERF_BENCH_CLIENTS=K` (default 1) runs K `iperf3 -c` processes at once,
+ * each to its own iperf3 service (`up --serve iperf3,iperf3:5202,…`: ports
+ * 5201 to 5200 + K; iperf3's server runs one test at a time), started
+ * together, forward and `-R`: the Gbit/s is the sum of the clients'
+ * receiver figures, the stack's CPU-s/GiB is over the sum of the bytes,
+ * and each client's bytes are checked against its own service's counter.
+ * A line per run gives each client's Gbit/s and cores. One iperf3 3.12
+ * process is single-threaded (even with `-P`) and near one core at ~19
+ * Gbit/s here: with one client the client is the bottleneck.
+ * `IPERF_BENCH_CLIENTS=1,2` takes turns (1 client, then 2, each round) on
+ * one stack, so the two figures share the machine's load.
+ * `IPERF_BENCH_CLIENT_CPUS=0,1` pins client i to the i-th `taskset -c`
+ * CPU (default: nothing pinned); pin the stack with `taskset -c N deno run …`.
+ *
  * `IPERF_BENCH_CONFIGS` picks the links (default `1500,65535,65535-no-offload`:
  * MTU 1500 and 65535 with offloads, the default of `up --driver tun`, and
  * 65535 without them); `IPERF_BENCH_RR=0` leaves out request/response.
@@ -115,26 +129,79 @@ function services(): ServiceRegistry {
   return { ...SERVICES, iperf3: { ...SERVICES.iperf3!, plugins } };
 }
 
+/**
+ * `IPERF_BENCH_CLIENTS`: how many iperf3 clients run at once, each to its
+ * own port; several counts (`1,2`) take turns within each round.
+ */
+function clientCounts(): number[] {
+  const text = Deno.env.get("IPERF_BENCH_CLIENTS") ?? "1";
+  const ks = text.split(",").map((t) => Number(t.trim()));
+  if (ks.some((k) => !Number.isInteger(k) || k < 1 || k > 16)) {
+    throw new RangeError(
+      `IPERF_BENCH_CLIENTS must be counts in 1..16, comma separated, not "${text}"`,
+    );
+  }
+  return ks;
+}
+
+/**
+ * `IPERF_BENCH_CLIENT_CPUS`: a `taskset -c` CPU (N or N-M) per client, the
+ * i-th for client i, or none (nothing pinned).
+ */
+function clientCpus(clients: number): (string | undefined)[] {
+  const text = Deno.env.get("IPERF_BENCH_CLIENT_CPUS") ?? "";
+  if (text === "") return new Array(clients).fill(undefined);
+  const lists = text.split(",").map((t) => t.trim());
+  if (lists.length < clients || lists.some((l) => !/^\d+(-\d+)?$/.test(l))) {
+    throw new RangeError(
+      `IPERF_BENCH_CLIENT_CPUS must give a CPU (N or N-M) for each of ${clients} clients, not "${text}"`,
+    );
+  }
+  return lists.slice(0, clients);
+}
+
+/** The iperf3 service client `i` tests against: its port and counter prefix. */
+function iperfService(i: number): { port: number; counter: string } {
+  return i === 0 ? { port: 5201, counter: "iperf3" } : {
+    port: 5201 + i,
+    counter: `iperf3-${5201 + i}`,
+  };
+}
+
 /** Runs `fn` with `up --driver tun --serve iperf3,echo` on `link` in a fresh namespace. */
 function withHost<T>(
   link: LinkConfig,
+  clients: number,
   fn: (stack: Stack, netns: string) => Promise<T>,
 ): Promise<T> {
+  const extra = Array.from(
+    { length: clients - 1 },
+    (_, i) => `,iperf3:${iperfService(i + 1).port}`,
+  );
   const args = [
     "--serve",
-    "iperf3,echo",
+    `iperf3,echo${extra.join("")}`,
     ...(link.offload ? [] : ["--no-offload"]),
     ...waitArgs(),
   ];
   return withTunHost("iperfb", link.mtu, args, fn, services());
 }
 
-/** One iperf3 run's figures. */
+/** One iperf3 client's part of a run. */
+interface ClientRun {
+  readonly gbps: number;
+  /** Its CPU over the run's wall time, in cores. */
+  readonly cores: number;
+}
+
+/** One iperf3 run's figures (all its clients together). */
 interface IperfRun {
+  /** Each client's figures (one unless IPERF_BENCH_CLIENTS). */
+  readonly clients: readonly ClientRun[];
   readonly gbps: number;
   readonly sent: number;
   readonly received: number;
-  /** The iperf3 client's CPU-s per GiB received. */
+  /** The iperf3 clients' CPU-s per GiB received. */
   readonly clientCpuPerGiB: number;
   /** This process's (the stack's) CPU-s per GiB received. */
   readonly stackCpuPerGiB: number;
@@ -184,7 +251,7 @@ async function senderInfo(netns: string): Promise<SenderInfo | null> {
 interface MachineSplit {
   /** This process (the stack, `up`). */
   readonly stack: number;
-  /** The iperf3 client (its own figure). */
+  /** The iperf3 clients (their own figures, summed). */
   readonly client: number;
   /** Interrupts and softirqs (Linux charges them to no process). */
   readonly irq: number;
@@ -208,14 +275,63 @@ interface Sum {
   readonly seconds: number;
 }
 
-/** `iperf3 -c HOST -t seconds --json [-R]`, checked at both ends. */
+/** What we read from one client's `iperf3 --json`. */
+interface ClientJson {
+  error?: string;
+  end: {
+    "sum_sent": Sum;
+    "sum_received": Sum;
+    "cpu_utilization_percent": { "host_total": number };
+  };
+}
+
+/**
+ * One client's `iperf3 --json` output, with its bytes checked against the
+ * stack's count for its service (`ours`, bytes counted during the run).
+ */
+function checkClient(
+  r: { code: number; stdout: string; stderr: string },
+  reverse: boolean,
+  ours: number,
+  what: string,
+): ClientJson {
+  let j: ClientJson;
+  try {
+    j = JSON.parse(r.stdout) as ClientJson;
+  } catch {
+    throw new Error(`iperf3 ${what}: exit ${r.code}, not JSON: ${r.stderr}`);
+  }
+  if (j.error !== undefined || r.code !== 0) {
+    throw new Error(`iperf3 ${what}: ${j.error ?? r.stderr}`);
+  }
+  const sent = j.end.sum_sent.bytes;
+  const received = j.end.sum_received.bytes;
+  // The stack's side is the receiver (forward) or the sender (-R).
+  const stackSide = reverse ? sent : received;
+  // Sending (-R), a write the service had waiting on a full send buffer when
+  // the test ended completes after it reported its count: at most one burst
+  // (1 MiB of whole -l blocks) more. Receiving, the counts are equal.
+  const late = reverse ? ours - stackSide : 0;
+  if (ours !== stackSide && !(late > 0 && late <= 1024 * 1024)) {
+    throw new Error(`${what}: the stack counted ${ours}, iperf3 says ${stackSide}`);
+  }
+  if (received > sent || received <= 0) throw new Error(`${what}: received ${received} of ${sent}`);
+  return j;
+}
+
+/**
+ * `iperf3 -c HOST -p PORT -t seconds --json [-R]` from `cpus.length`
+ * clients at once, each to its own service, checked at both ends.
+ */
 async function iperfRun(
   stack: Stack,
   netns: string,
   reverse: boolean,
   seconds: number,
+  cpus: readonly (string | undefined)[],
 ): Promise<IperfRun> {
-  const before = stack.counters.value("iperf3.bytes");
+  const services = cpus.map((_, i) => iperfService(i));
+  const before = services.map((sv) => stack.counters.value(`${sv.counter}.bytes`));
   const stat0 = await procStat();
   const wall0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -224,45 +340,44 @@ async function iperfRun(
   const look = reverse ? undefined : setTimeout(() => {
     sender = senderInfo(netns).catch(() => null);
   }, (seconds - 0.5) * 1000);
-  const r = await netnsExec(netns, [
-    "iperf3",
-    "-c",
-    HOST,
-    "-t",
-    String(seconds),
-    "--json",
-    ...(reverse ? ["-R"] : []),
-  ], seconds + 30);
+  const outputs = await Promise.all(services.map((sv, i) =>
+    netnsExec(netns, [
+      ...(cpus[i] === undefined ? [] : ["taskset", "-c", cpus[i]!]),
+      "iperf3",
+      "-c",
+      HOST,
+      "-p",
+      String(sv.port),
+      "-t",
+      String(seconds),
+      "--json",
+      ...(reverse ? ["-R"] : []),
+    ], seconds + 30)
+  ));
   const used = process.cpuUsage(cpu0);
   clearTimeout(look);
   const wall = (performance.now() - wall0) / 1000;
   const stat = (await procStat()).map((v, i) => (v - stat0[i]!) / TICKS / wall);
   const stackCpu = (used.user + used.system) / 1e6;
-  const j = JSON.parse(r.stdout) as {
-    error?: string;
-    end: {
-      "sum_sent": Sum;
-      "sum_received": Sum;
-      "cpu_utilization_percent": { "host_total": number };
-    };
-  };
-  if (j.error !== undefined || r.code !== 0) throw new Error(`iperf3: ${j.error ?? r.stderr}`);
-  const sent = j.end.sum_sent.bytes;
-  const received = j.end.sum_received.bytes;
-  const ours = stack.counters.value("iperf3.bytes") - before;
-  // The stack's side is the receiver (forward) or the sender (-R).
-  const stackSide = reverse ? sent : received;
-  // Sending (-R), a write the service had waiting on a full send buffer when
-  // the test ended completes after it reported its count: at most one burst
-  // (1 MiB of whole -l blocks) more. Receiving, the counts are equal.
-  const late = reverse ? ours - stackSide : 0;
-  if (ours !== stackSide && !(late > 0 && late <= 1024 * 1024)) {
-    throw new Error(`the stack counted ${ours}, iperf3 says ${stackSide}`);
-  }
-  if (received > sent || received <= 0) throw new Error(`received ${received} of ${sent}`);
-  // The client's seconds: its own measurement of the test's length.
-  const clientSeconds = reverse ? j.end.sum_received.seconds : j.end.sum_sent.seconds;
-  const clientCpu = j.end.cpu_utilization_percent.host_total / 100 * clientSeconds;
+  const js = outputs.map((r, i) => {
+    const ours = stack.counters.value(`${services[i]!.counter}.bytes`) - before[i]!;
+    return checkClient(r, reverse, ours, `client ${i + 1} (port ${services[i]!.port})`);
+  });
+  let sent = 0;
+  let received = 0;
+  let clientCpu = 0;
+  let gbps = 0;
+  const clients = js.map((j) => {
+    // The client's seconds: its own measurement of the test's length.
+    const clientSeconds = reverse ? j.end.sum_received.seconds : j.end.sum_sent.seconds;
+    const cpu = j.end.cpu_utilization_percent.host_total / 100 * clientSeconds;
+    const rate = j.end.sum_received.bytes * 8 / j.end.sum_received.seconds / 1e9;
+    sent += j.end.sum_sent.bytes;
+    received += j.end.sum_received.bytes;
+    clientCpu += cpu;
+    gbps += rate;
+    return { gbps: rate, cores: cpu / wall };
+  });
   const [user, nice, system, idle, iowait, irq, softirq, steal] = stat as [
     number,
     number,
@@ -281,9 +396,10 @@ async function iperfRun(
     idle: idle + iowait + steal,
   };
   return {
+    clients,
     machine,
     sender: await sender,
-    gbps: received * 8 / j.end.sum_received.seconds / 1e9,
+    gbps,
     sent,
     received,
     clientCpuPerGiB: clientCpu / (received / GIB),
@@ -365,42 +481,31 @@ async function report(): Promise<void> {
         copyReceived() ? "copies what it receives (IPERF_BENCH_COPY=1)" : "discards uncopied"
       }`,
   );
+  const counts = clientCounts();
+  const pins = Deno.env.get("IPERF_BENCH_CLIENT_CPUS");
+  if (counts.length > 1 || counts[0] !== 1 || pins !== undefined) {
+    log(
+      `iperf3 clients at once: ${counts.join(", then ")} (each to its own port, from 5201)` +
+        `${counts.length > 1 ? ", taking turns each round" : ""}; clients pinned: ${
+          pins === undefined || pins === "" ? "no" : `taskset -c ${pins}`
+        }`,
+    );
+  }
   for (const link of linkConfigs()) {
     const mtu = `${link.mtu}${link.offload ? "" : " no offload"}`;
-    await withHost(link, async (stack, netns) => {
-      const fwd: IperfRun[] = [];
-      const rev: IperfRun[] = [];
+    await withHost(link, Math.max(...counts), async (stack, netns) => {
+      const fwd = counts.map((): IperfRun[] => []);
+      const rev = counts.map((): IperfRun[] => []);
+      const loads = counts.map((): string[] => []);
       for (let i = 0; i < runs; i++) {
-        fwd.push(await iperfRun(stack, netns, false, seconds));
-        rev.push(await iperfRun(stack, netns, true, seconds));
-      }
-      for (const [name, rs] of [["Linux → host", fwd], ["host → Linux", rev]] as const) {
-        log(
-          `  MTU ${mtu} ${name} (iperf3${name.startsWith("host") ? " -R" : ""}): ` +
-            `${spread(rs.map((r) => r.gbps), 2)} Gbit/s; iperf3 client ${
-              spread(rs.map((r) => r.clientCpuPerGiB), 2)
-            }, stack ${spread(rs.map((r) => r.stackCpuPerGiB), 2)}, of it system ${
-              spread(rs.map((r) => r.stackSysPerGiB), 2)
-            } and user ${
-              spread(rs.map((r) => r.stackCpuPerGiB - r.stackSysPerGiB), 2)
-            } CPU-s/GiB; ` +
-            `received/sent ${spread(rs.map((r) => r.received / r.sent), 4)}`,
-        );
-        const m = (f: (x: MachineSplit) => number) => spread(rs.map((r) => f(r.machine)), 2);
-        log(
-          `    cores (of ${navigator.hardwareConcurrency}): stack ${m((x) => x.stack)}, ` +
-            `client ${m((x) => x.client)}, irq+softirq ${m((x) => x.irq)}, ` +
-            `other ${m((x) => x.other)}, idle+steal ${m((x) => x.idle)}`,
-        );
-        const ss = rs.flatMap((r) => r.sender === null ? [] : [r.sender]);
-        if (ss.length > 0) {
-          log(
-            `    Linux's sender (ss -ti, ${ss.length} runs): rwnd_limited ${
-              spread(ss.map((x) => 100 * x.rwndLimited), 1)
-            }%, sndbuf_limited ${spread(ss.map((x) => 100 * x.sndbufLimited), 1)}% ` +
-              `of its busy time, ${spread(ss.map((x) => x.segmentsPerAck), 0)} segments per ACK`,
-          );
+        for (const [c, k] of counts.entries()) {
+          loads[c]!.push(Deno.loadavg()[0]!.toFixed(1));
+          fwd[c]!.push(await iperfRun(stack, netns, false, seconds, clientCpus(k)));
+          rev[c]!.push(await iperfRun(stack, netns, true, seconds, clientCpus(k)));
         }
+      }
+      for (const [c, k] of counts.entries()) {
+        printLink(log, mtu, k, fwd[c]!, rev[c]!, loads[c]!);
       }
       if (link.mtu === 1500 && transactions > 0) {
         const rr: RrRun[] = [];
@@ -415,6 +520,56 @@ async function report(): Promise<void> {
     });
   }
   log(`load after: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+}
+
+/** The lines of one link and client count: forward and reverse, median (range) of the runs. */
+function printLink(
+  log: (line: string) => void,
+  mtu: string,
+  k: number,
+  fwd: readonly IperfRun[],
+  rev: readonly IperfRun[],
+  loads: readonly string[],
+): void {
+  const who = k === 1 ? "iperf3" : `${k}× iperf3`;
+  for (const [name, rs] of [["Linux → host", fwd], ["host → Linux", rev]] as const) {
+    log(
+      `  MTU ${mtu} ${name} (${who}${name.startsWith("host") ? " -R" : ""}): ` +
+        `${spread(rs.map((r) => r.gbps), 2)} Gbit/s; iperf3 client ${
+          spread(rs.map((r) => r.clientCpuPerGiB), 2)
+        }, stack ${spread(rs.map((r) => r.stackCpuPerGiB), 2)}, of it system ${
+          spread(rs.map((r) => r.stackSysPerGiB), 2)
+        } and user ${spread(rs.map((r) => r.stackCpuPerGiB - r.stackSysPerGiB), 2)} CPU-s/GiB; ` +
+        `received/sent ${spread(rs.map((r) => r.received / r.sent), 4)}`,
+    );
+    const m = (f: (x: MachineSplit) => number) => spread(rs.map((r) => f(r.machine)), 2);
+    log(
+      `    cores (of ${navigator.hardwareConcurrency}): stack ${m((x) => x.stack)}, ` +
+        `client${k > 1 ? "s" : ""} ${m((x) => x.client)}, irq+softirq ${m((x) => x.irq)}, ` +
+        `other ${m((x) => x.other)}, idle+steal ${m((x) => x.idle)}`,
+    );
+    const ss = rs.flatMap((r) => r.sender === null ? [] : [r.sender]);
+    if (ss.length > 0) {
+      log(
+        `    Linux's sender (ss -ti, ${ss.length} runs): rwnd_limited ${
+          spread(ss.map((x) => 100 * x.rwndLimited), 1)
+        }%, sndbuf_limited ${spread(ss.map((x) => 100 * x.sndbufLimited), 1)}% ` +
+          `of its busy time, ${spread(ss.map((x) => x.segmentsPerAck), 0)} segments per ACK`,
+      );
+    }
+    if (k > 1) {
+      log(
+        `    per run (load 1-min): ${
+          rs.map((r, n) =>
+            `${
+              r.clients.map((x) => `${x.gbps.toFixed(2)} Gbit/s at ${x.cores.toFixed(2)} cores`)
+                .join(" + ")
+            } (${loads[n]})`
+          ).join("; ")
+        }`,
+      );
+    }
+  }
 }
 
 /** A command's standard output (outside any namespace). */

@@ -267,6 +267,15 @@ async function procStat(): Promise<number[]> {
   return line.trim().split(/\s+/).slice(1, 9).map(Number);
 }
 
+/**
+ * The machine's CPUs (`/proc/stat`'s `cpuN` lines): the cores the split
+ * below is of, whatever this process's affinity (`taskset`) lets it see.
+ */
+async function machineCpus(): Promise<number> {
+  return (await Deno.readTextFile("/proc/stat")).split("\n").filter((l) => /^cpu\d+ /.test(l))
+    .length;
+}
+
 /** `/proc/stat`'s USER_HZ: ticks per second (100 on Linux's ABI). */
 const TICKS = 100;
 
@@ -469,8 +478,13 @@ async function report(): Promise<void> {
   const log = console.log;
   const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/^model name\s*:\s*(.*)$/m)?.[1];
   const version = (await netnsExecless(["iperf3", "--version"])).split("\n")[0];
+  const cpus = await machineCpus();
   log(
-    `over TUN, Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} CPUs (${cpu}), ` +
+    `over TUN, Deno ${Deno.version.deno}, ${cpus} CPUs (${cpu}${
+      navigator.hardwareConcurrency < cpus
+        ? `; this process on ${navigator.hardwareConcurrency}`
+        : ""
+    }), ` +
       `kernel ${Deno.osRelease()}, ${version}, load ${
         Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
       } at ${new Date().toISOString()}`,
@@ -505,7 +519,7 @@ async function report(): Promise<void> {
         }
       }
       for (const [c, k] of counts.entries()) {
-        printLink(log, mtu, k, fwd[c]!, rev[c]!, loads[c]!);
+        printLink(log, mtu, cpus, k, fwd[c]!, rev[c]!, loads[c]!);
       }
       if (link.mtu === 1500 && transactions > 0) {
         const rr: RrRun[] = [];
@@ -526,6 +540,7 @@ async function report(): Promise<void> {
 function printLink(
   log: (line: string) => void,
   mtu: string,
+  cpus: number,
   k: number,
   fwd: readonly IperfRun[],
   rev: readonly IperfRun[],
@@ -544,7 +559,7 @@ function printLink(
     );
     const m = (f: (x: MachineSplit) => number) => spread(rs.map((r) => f(r.machine)), 2);
     log(
-      `    cores (of ${navigator.hardwareConcurrency}): stack ${m((x) => x.stack)}, ` +
+      `    cores (of ${cpus}): stack ${m((x) => x.stack)}, ` +
         `client${k > 1 ? "s" : ""} ${m((x) => x.client)}, irq+softirq ${m((x) => x.irq)}, ` +
         `other ${m((x) => x.other)}, idle+steal ${m((x) => x.idle)}`,
     );

@@ -640,6 +640,8 @@ export class TunIo {
       }
       const revents = block.wait(slice);
       if (!block.timedOut) return revents;
+      // A slice can end late on a loaded machine: no warm-up past the window.
+      if (performance.now() - this.#lastFrameAt >= KEEP_WARM_WINDOW) continue;
       this.stats.keepWarms++;
       try {
         warm();

@@ -289,6 +289,13 @@ export {
   updateChecksum32,
 } from "./stack/wire/checksum.ts";
 export { type Ipv4AddressField, rewriteIpv4Address } from "./stack/wire/nat.ts";
+// A hook finds an IPv6 packet's transport header after its extension headers with these.
+export {
+  Ipv6Chain,
+  type Ipv6ChainOptions,
+  type Ipv6ChainProblem,
+  walkIpv6Chain,
+} from "./stack/wire/ipv6_chain.ts";
 export { HookContext, HookContexts, type HookRoute } from "./stack/hooks.ts";
 export { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
 export { mcproxyPlugin } from "./stack/protocols/mod.ts";

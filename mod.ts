@@ -120,6 +120,12 @@ export {
   type PacketSharer,
 } from "./stack/packet.ts";
 export { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "./stack/driver.ts";
+export {
+  IP_PROTOCOL_ICMP,
+  IP_PROTOCOL_ICMPV6,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+} from "./stack/wire/numbers.ts";
 export type { DriverPort, LinkDriver, LinkType } from "./stack/driver.ts";
 export { Counter, Counters, formatCounters } from "./stack/counters.ts";
 export { Timer, TimerQueue } from "./stack/timers.ts";

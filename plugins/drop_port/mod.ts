@@ -27,10 +27,7 @@
  * @module
  */
 import type { HookContext, HookVerdict, PacketBuffer, ProtocolPlugin } from "../../mod.ts";
-import { ACCEPT, Ipv6Chain, walkIpv6Chain } from "../../mod.ts";
-
-const IP_PROTOCOL_TCP = 6;
-const IP_PROTOCOL_UDP = 17;
+import { ACCEPT, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP, Ipv6Chain, walkIpv6Chain } from "../../mod.ts";
 
 /** The drop_port plugin. */
 export const plugin: ProtocolPlugin = {

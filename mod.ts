@@ -120,6 +120,12 @@ export {
   type PacketSharer,
 } from "./stack/packet.ts";
 export { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "./stack/driver.ts";
+export {
+  IP_PROTOCOL_ICMP,
+  IP_PROTOCOL_ICMPV6,
+  IP_PROTOCOL_TCP,
+  IP_PROTOCOL_UDP,
+} from "./stack/wire/numbers.ts";
 export type { DriverPort, LinkDriver, LinkType } from "./stack/driver.ts";
 export { Counter, Counters, formatCounters } from "./stack/counters.ts";
 export { Timer, TimerQueue } from "./stack/timers.ts";
@@ -289,6 +295,13 @@ export {
   updateChecksum32,
 } from "./stack/wire/checksum.ts";
 export { type Ipv4AddressField, rewriteIpv4Address } from "./stack/wire/nat.ts";
+// A hook finds an IPv6 packet's transport header after its extension headers with these.
+export {
+  Ipv6Chain,
+  type Ipv6ChainOptions,
+  type Ipv6ChainProblem,
+  walkIpv6Chain,
+} from "./stack/wire/ipv6_chain.ts";
 export { HookContext, HookContexts, type HookRoute } from "./stack/hooks.ts";
 export { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";
 export { mcproxyPlugin } from "./stack/protocols/mod.ts";

@@ -268,6 +268,10 @@ export function errorLine(command: string, err: unknown): string {
  * const options = { n: { type: "string" } } as const;
  * assert.equal(parseOptions({ args: ["--n", "3"], options }).values.n, "3");
  * assert.throws(() => parseOptions({ args: ["--x"], options }), UsageError);
+ * assert.throws(
+ *   () => parseOptions({ args: ["--x"], options, allowPositionals: true }),
+ *   (e: Error) => e.message === "Unknown option '--x'",
+ * );
  * ```
  */
 export function parseOptions<T extends ParseArgsConfig>(
@@ -276,7 +280,10 @@ export function parseOptions<T extends ParseArgsConfig>(
   try {
     return parseArgs({ ...config, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.split("\n")[0]!);
+    // Commands that take files get node's hint on '--' appended, its quotes
+    // unbalanced: every command says just "Unknown option '--x'".
+    const first = (err as Error).message.split("\n")[0]!;
+    throw new UsageError(first.replace(/\. To specify a positional argument .*$/, ""));
   }
 }
 

@@ -38,6 +38,8 @@ import { debugPlugin } from "./_debug.ts";
 import type { RunningService, ServiceRegistry, UpOptions } from "./up.ts";
 import { withEpoch } from "./up.ts";
 import { createStack, type Stack } from "../mod.ts";
+import { checkLinkPlugin } from "./_link_plugin.ts";
+import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../stack/wire/numbers.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
 import type { LinkDriver } from "../stack/driver.ts";
 import type { StreamService } from "../stack/stream.ts";
@@ -211,6 +213,18 @@ async function start(
     logLevel: a.logLevel,
     name: "gateway",
   });
+  try {
+    for (const i of a.interfaces) {
+      checkLinkPlugin(
+        stack,
+        i.kind === "tun" ? LINKTYPE_RAW : LINKTYPE_ETHERNET,
+        `${i.name} (${i.kind})`,
+      );
+    }
+  } catch (err) {
+    stack.close();
+    throw err;
+  }
   const g: Gateway = {
     stack,
     runner: null,

@@ -59,6 +59,8 @@ import { bindingLines, debugPlugin } from "./_debug.ts";
 import { runUntilStopped } from "./_stopper.ts";
 import { isGatewayArgs } from "./_gateway_args.ts";
 import { runGateway } from "./gateway.ts";
+import { checkLinkPlugin } from "./_link_plugin.ts";
+import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../stack/wire/numbers.ts";
 import { joinGroups } from "./_join.ts";
 import { tunWaitOptions, WAIT_HELP } from "./_up_wait.ts";
 import { EchoWarmer, KEEP_WARM_HELP } from "./_up_keep_warm.ts";
@@ -401,8 +403,8 @@ async function start(
   let driver: LinkDriver;
   let stack: Stack;
   let node: Pollable;
-  const bootStack = (on: Clock): Stack =>
-    createStack({
+  const bootStack = (on: Clock): Stack => {
+    const s = createStack({
       ...bootChecks(),
       plugins,
       clock: on,
@@ -411,6 +413,16 @@ async function start(
       logLevel: a.logLevel,
       name: "up",
     });
+    // Before a device is opened: a manifest without the link's plugin fails here.
+    try {
+      const device = a.driver === "loopback" ? "the loopback link" : `the ${a.driver} device`;
+      checkLinkPlugin(s, a.driver === "tun" ? LINKTYPE_RAW : LINKTYPE_ETHERNET, device);
+    } catch (err) {
+      s.close();
+      throw err;
+    }
+    return s;
+  };
   if (a.driver === "loopback") {
     net = new VirtualNetwork({ seed, start: clock.now() });
     stack = bootStack(net.clock);

@@ -167,7 +167,7 @@ export class Ipv6Chain {
   /** Why the packet is dropped, or null. */
   problem: Ipv6ChainProblem | null = null;
   /** The Parameter Problem code to send (RFC 4443 §3.4), or -1 to send nothing. */
-  icmpCode = -1;
+  icmpCode: number = -1;
   /** Its pointer: offset of the offending byte from the start of the IPv6 header. */
   icmpPointer = 0;
   /** Offset of the IPv6 header walked. */
@@ -181,12 +181,12 @@ export class Ipv6Chain {
   /** Extension headers walked. */
   headers = 0;
   /** Offset of the Fragment header, or -1. */
-  fragmentAt = -1;
+  fragmentAt: number = -1;
   /**
    * Offset of the Next Header byte that names the Fragment header (the end
    * of the Unfragmentable Part's chain, rewritten by reassembly), or -1.
    */
-  fragmentNamedAt = -1;
+  fragmentNamedAt: number = -1;
   /** Fragment Offset in bytes. */
   fragmentOffset = 0;
   /** The M flag. */
@@ -194,7 +194,7 @@ export class Ipv6Chain {
   /** Identification of the fragment. */
   identification = 0;
   /** Value of a Hop-by-Hop Router Alert option (0: MLD), or -1. */
-  routerAlert = -1;
+  routerAlert: number = -1;
 
   /** A result to reuse. */
   constructor(options: Ipv6ChainOptions = {}) {

@@ -15,6 +15,8 @@ const ENTRY_POINTS = [
   "plugins/services/mod.ts",
   "plugins/hello_ether/mod.ts",
   "plugins/block_source/mod.ts",
+  "plugins/drop_port/mod.ts",
+  "plugins/udp_hello/mod.ts",
   "examples/json_service.ts",
   "cli.ts",
 ];

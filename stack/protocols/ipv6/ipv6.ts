@@ -573,6 +573,9 @@ export const ipv6Plugin: ProtocolPlugin = {
       onEvent(ev) {
         if (ev.type === "interface-removed") {
           routes.removeInterface((ev.iface as NetInterface).index);
+          // The local and anycast sets are rebuilt from the table, which no
+          // longer lists it (anycast.ts: its solicited-node groups went with it).
+          syncAddresses();
         }
         if (ev.type === "link-changed" || ev.type === "interface-removed") shared.routeGen++;
         if (

@@ -213,7 +213,7 @@ Deno.test("removeInterface(): neighbour entries go, PERMANENT ones too, and thei
 Deno.test("removeInterface(): multicast memberships on it go and no leave is sent", async () => {
   const { net, base, s, l1 } = twoLinks();
   const sock = s.listenDatagram({ hostname: "0.0.0.0", port: 5000, transport: "udp" });
-  await sock.joinMulticastV4("239.1.2.3", "10.1.0.1");
+  const membership = await sock.joinMulticastV4("239.1.2.3", "10.1.0.1");
   net.runFor(2 * SECOND);
   assert.ok(s.multicastGroups().some((g) => g.ifname === "eth1" && g.group === "239.1.2.3"));
   const sent = l1.lanes[0].stats.sent;
@@ -221,6 +221,10 @@ Deno.test("removeInterface(): multicast memberships on it go and no leave is sen
   net.runFor(10 * SECOND);
   assert.equal(l1.lanes[0].stats.sent, sent, "no IGMP leave or MLD Done on a removed link");
   assert.deepEqual(s.multicastGroups().filter((g) => g.ifindex === 1), []);
+  // As Linux's IP_DROP_MEMBERSHIP for a gone device: no error, the record freed.
+  await membership.leave();
+  assert.equal(membership.active, false);
+  await assert.rejects(membership.leave(), Deno.errors.BadResource);
   sock.close();
   base.finish();
 });
@@ -265,8 +269,10 @@ Deno.test("removeInterface(): NAT forgets the masqueraded mappings and conntrack
 });
 
 Deno.test("removeInterface(): a router's Subnet-Router anycast address of that link is no longer held, the other link's is", () => {
-  const { base, s } = twoLinks();
+  const { net, base, s, l1 } = twoLinks();
   s.setForwarding(true);
+  net.runFor(5 * SECOND); // the solicited-node groups of the anycast addresses reported
+  const sent = l1.lanes[0].stats.sent;
   const v6 = s.service<Ipv6RoutesService>("ipv6.routes")!;
   assert.equal(v6.isSubnetAnycast!(1, k("fd01::")), true);
   assert.equal(v6.isSubnetAnycast!(1, k("fe80::")), true);
@@ -275,5 +281,7 @@ Deno.test("removeInterface(): a router's Subnet-Router anycast address of that l
   assert.equal(v6.isSubnetAnycast!(1, k("fe80::")), false);
   assert.equal(v6.isSubnetAnycast!(0, k("fd00::")), true);
   assert.equal(v6.isSubnetAnycast!(0, k("fe80::")), true);
+  net.runFor(5 * SECOND);
+  assert.equal(l1.lanes[0].stats.sent, sent, "no MLD Done for the groups left");
   base.finish();
 });

@@ -240,9 +240,14 @@ Deno.test("removeInterface(): SLAAC forgets the link's routers and prefixes; the
   assert.deepEqual(slaac.prefixes(), []);
   assert.deepEqual(slaac.routers(), []);
   assert.deepEqual(host.routes().filter((r) => r.family === 6), []);
-  // The router loses its side: no more advertisements leave on it.
+  // The router loses its side: no more advertisements leave on it, and
+  // what it advertised there (router mode) is forgotten.
   const port = lan.ports[0]!;
-  lan.router.removeInterface(lan.ifaces[0]!.index);
+  const routerIndex = lan.ifaces[0]!.index;
+  const params = lan.router.service<Ipv6RoutesService>("ipv6.routes")!;
+  assert.equal(params.linkParameters(routerIndex).router, true);
+  lan.router.removeInterface(routerIndex);
+  assert.equal(params.linkParameters(routerIndex).router, false);
   const sent = port.link.lanes[0].stats.sent;
   lan.runFor(3600 * SECOND);
   assert.equal(port.link.lanes[0].stats.sent, sent);

@@ -19,6 +19,7 @@ import {
 } from "./netif.ts";
 import type { PacketBuffer, PacketPool } from "./packet.ts";
 import { checkHostCidr, checkMac, checkMtu } from "./validate.ts";
+import { formatIpv4Address, formatIpv6Address } from "./wire/address.ts";
 
 /** What interface changes need of the dispatcher (it is one). */
 export interface InterfaceHost {
@@ -83,6 +84,57 @@ export function addInterface(host: InterfaceHost, options: InterfaceOptions): Ne
   host.publish({ type: "interface-added", iface });
   for (const a of options.addresses ?? []) addAddress(host, iface.name, a);
   return iface;
+}
+
+/**
+ * Takes an interface out of the stack, as Linux's `unregister_netdevice`
+ * (`ip link del`): the link goes down first (`link-changed`, Linux's
+ * NETDEV_DOWN: neighbours and masquerade entries flushed, nothing more is
+ * sent), then each address is removed (`address-removed`, as
+ * {@linkcode removeAddress}), then the interface leaves the table and
+ * `interface-removed` tells every plugin to forget it (routes via it, path
+ * MTUs, groups, SLAAC and proxy state), then its driver is closed. Frames
+ * its port still delivers are dropped (`dispatcher.rx.no_interface`). Its
+ * index is never given to another interface while the stack runs.
+ *
+ * @throws {TypeError} No such interface (also when removed already).
+ *
+ * @example
+ * ```ts
+ * import { createStack } from "../mod.ts";
+ * import { VirtualNetwork } from "../drivers/loopback/mod.ts";
+ * import assert from "node:assert/strict";
+ * const link = new VirtualNetwork({ seed: 1 }).link();
+ * const stack = createStack({ seed: 1 });
+ * stack.addInterface({ name: "eth0", driver: link.a, addresses: ["10.0.0.1/24"] });
+ * stack.removeInterface("eth0"); // comes here
+ * assert.equal(stack.interfaces.byName("eth0"), undefined);
+ * assert.equal(link.a.closed, true);
+ * assert.throws(() => stack.removeInterface("eth0"), TypeError);
+ * stack.close();
+ * ```
+ */
+export function removeInterface(host: InterfaceHost, ifname: string | number): void {
+  const iface = findInterface(host.interfaces, ifname);
+  // Linux closes the device before unregistering it (dev_close_many, then
+  // NETDEV_UNREGISTER): down first, so that nothing the removals below
+  // trigger (an MLD Done, a gratuitous anything) leaves on the link.
+  setLinkUp(host, iface.index, false);
+  // Last first: a primary IPv4 address goes after its secondaries, so no
+  // secondary is promoted only to be removed next.
+  for (let i = iface.ipv6.length - 1; i >= 0; i--) {
+    const a = iface.ipv6[i]!;
+    removeAddress(host, iface.index, `${formatIpv6Address(a.address)}/${a.prefixLength}`);
+  }
+  for (let i = iface.ipv4.length - 1; i >= 0; i--) {
+    const a = iface.ipv4[i]!;
+    removeAddress(host, iface.index, `${formatIpv4Address(a.address)}/${a.prefixLength}`);
+  }
+  // Unlisted before the event, as Linux's unlist_netdevice: a plugin that
+  // rebuilds from the table no longer finds it.
+  host.interfaces.remove(iface);
+  host.publish({ type: "interface-removed", iface });
+  iface.driver.close();
 }
 
 /** The interface named `name` or with index `name`. @throws {TypeError} When there is none. */

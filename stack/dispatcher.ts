@@ -59,6 +59,7 @@ import {
   addAddress,
   addInterface,
   removeAddress,
+  removeInterface,
   setAddressState,
   setLinkUp,
 } from "./_interfaces.ts";
@@ -182,6 +183,7 @@ export class Dispatcher {
   readonly #udpSegments: Counter;
   readonly #udpUnsegmentable: Counter;
   readonly #noInterface: Counter;
+  readonly #rxNoInterface: Counter;
   readonly #txQuarantined: Counter;
 
   /**
@@ -208,6 +210,7 @@ export class Dispatcher {
     this.#udpSegments = this.counters.get("dispatcher.tx.udp_segmented");
     this.#udpUnsegmentable = this.counters.get("dispatcher.tx.udp_unsegmentable");
     this.#noInterface = this.counters.get("dispatcher.tx.no_interface");
+    this.#rxNoInterface = this.counters.get("dispatcher.rx.no_interface");
     this.#txQuarantined = this.counters.get("dispatcher.tx.quarantined");
     this.#linkTable = this.#table(LINK_TABLE);
 
@@ -397,6 +400,7 @@ export class Dispatcher {
     const iface = this.interfaces.get(ifindex);
     if (iface === undefined || !iface.up || this.#closed) {
       if (iface) iface.stats.rxDropped++;
+      else this.#rxNoInterface.value++; // a removed interface's port, or a made-up index
       pkt.release();
       return;
     }
@@ -754,6 +758,11 @@ export class Dispatcher {
   /** Removes an address given in CIDR form or bare; false when it was not there. */
   removeAddress(ifname: string | number, cidr: string): boolean {
     return removeAddress(this, ifname, cidr);
+  }
+
+  /** Takes an interface out: down, addresses, `interface-removed`, driver closed (`_interfaces.ts`). */
+  removeInterface(ifname: string | number): void {
+    removeInterface(this, ifname);
   }
 
   /** Sets an IPv6 address's state (DAD, deprecation); false when absent or unchanged. */

@@ -280,6 +280,42 @@ export class Stack {
     this.#kernel.removeAddress(ifname, cidr);
   }
 
+  /**
+   * Takes an interface out of the running stack, as `ip link del` (a USB
+   * NIC unplugged, a TAP device closed): the link goes down, its addresses
+   * are removed (each an `address-removed` event, as
+   * {@linkcode Stack.removeAddress}), then `interface-removed` has every
+   * plugin forget it (routes via it, neighbours and their queued packets,
+   * path MTUs, multicast groups with no leave sent, SLAAC, NAT mappings
+   * through it), then its driver is closed. Sockets stay as on Linux: a
+   * TCP connection keeps its state and fails on its own timers or finds
+   * another route; a listener stays open. The index is not reused.
+   *
+   * @throws {TypeError} When there is no such interface (also when removed
+   * already), as {@linkcode Stack.addAddress} for an unknown interface.
+   * @throws {Deno.errors.BadResource} When the stack is closed.
+   *
+   * @example
+   * ```ts
+   * import { createStack, VirtualNetwork } from "../mod.ts";
+   * import assert from "node:assert/strict";
+   * const net = new VirtualNetwork({ seed: 1 });
+   * const stack = createStack({ clock: net.clock, seed: 1 });
+   * const link = net.link();
+   * stack.addInterface({ name: "usb0", driver: link.a, addresses: ["10.0.0.1/24"] });
+   * stack.removeInterface("usb0");
+   * assert.equal(stack.interfaces.byName("usb0"), undefined);
+   * assert.equal(stack.routes().some((r) => r.interface === "usb0"), false);
+   * assert.throws(() => stack.removeInterface("usb0"), TypeError);
+   * stack.close();
+   * ```
+   */
+  removeInterface(ifname: string | number): void {
+    const closed = this.#closedError("remove an interface");
+    if (closed !== undefined) throw closed;
+    this.#kernel.removeInterface(ifname);
+  }
+
   /** Brings an interface up or down. */
   setLinkUp(ifname: string | number, up: boolean): void {
     this.#kernel.setLinkUp(ifname, up);

@@ -568,6 +568,18 @@ export class NeighborCache {
     for (const n of [...t.values()]) if (n.state !== "PERMANENT") this.#remove(n);
   }
 
+  /**
+   * Forgets everything about `ifindex`, PERMANENT entries too, and its link
+   * timers: the interface is gone (Linux's `neigh_ifdown` on
+   * NETDEV_UNREGISTER). Waiting packets are dropped and counted.
+   */
+  removeInterface(ifindex: number): void {
+    const t = this.#tables.get(ifindex);
+    if (t !== undefined) { for (const n of [...t.values()]) this.#remove(n); }
+    this.#tables.delete(ifindex);
+    this.clearLinkTimers(ifindex);
+  }
+
   /** The cache as `ip neigh` rows. */
   entries(): NeighborEntry[] {
     const rows: NeighborEntry[] = [];

@@ -286,10 +286,9 @@ export const arpPlugin: ProtocolPlugin = {
           c.announcements.value++;
           sendArp(iface.index, ARP_OPERATION_REQUEST, BROADCAST_MAC, new Uint8Array(6), addr, addr);
         }
-        if (
-          ev.type === "interface-removed" ||
-          (ev.type === "link-changed" && !(ev.iface as { up: boolean }).up)
-        ) {
+        if (ev.type === "interface-removed") {
+          cache.removeInterface((ev.iface as { index: number }).index);
+        } else if (ev.type === "link-changed" && !(ev.iface as { up: boolean }).up) {
           cache.flushInterface((ev.iface as { index: number }).index);
         }
       },

@@ -262,7 +262,13 @@ export const icmpv6Plugin: ProtocolPlugin = {
         writeIcmpv6Header(e.buf, e.start, type, code, info >>> 0);
         e.buf.set(pkt.buf.subarray(ip, ip + quote), e.start + ICMPV6_HEADER_LEN);
         const invokedTo = ipKeyAt(pkt.buf, ip + 24, 6);
-        // From the address the packet was sent to when it is ours (RFC 4443 §2.2).
+        // From the address the packet was sent to when it is ours (RFC 4443
+        // §2.2(a)); an anycast one is not (isAssigned), so the source is
+        // chosen, a unicast address (§2.2(b): MUST). Linux 6.18 differs:
+        // icmp6_send takes the anycast address itself (ipv6_chk_acast_addr_src,
+        // since 3.14): a UDP datagram to a router's fd00:1:: on a closed port
+        // got its Port Unreachable from fd00:1:: (scapy, two namespaces,
+        // kernel 6.18.44). The RFC does not allow that: we keep it.
         const src = route.isAssigned(invokedTo) ? invokedTo : UNSPECIFIED;
         if (sendMessage(e, src, dst) === undefined) c.txErrors.value++;
         else c.failed.value++;

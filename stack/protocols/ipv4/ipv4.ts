@@ -86,7 +86,7 @@ export const ipv4Plugin: ProtocolPlugin = {
     description: "IPv4: validation, delivery, reassembly, routing, forwarding, fragmentation",
     layer: "network",
     binds: [{ table: "ethertype", key: ETHERTYPE_IPV4 }],
-    events: ["address-added", "address-removed"],
+    events: ["address-added", "address-removed", "interface-removed"],
     exposes: ["ip.protocol"],
     family: 4,
     provides: ["ipv4.send", "ipv4.routes", "ipv4.route"],
@@ -590,6 +590,11 @@ export const ipv4Plugin: ProtocolPlugin = {
         neighbors?.onUnresolved(unresolved);
       },
       onEvent(ev) {
+        // Routes via a removed interface (gateways through it too) go, as
+        // Linux's fib_disable_ip on NETDEV_UNREGISTER.
+        if (ev.type === "interface-removed") {
+          routes.removeInterface((ev.iface as NetInterface).index);
+        }
         if ((ev.type === "address-added" || ev.type === "address-removed") && ev.family === 4) {
           rebuildAddressSets();
           const cidr = parseIpv4Cidr(`${ev.address}/${ev.prefixLength}`)!;

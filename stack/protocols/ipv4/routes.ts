@@ -97,6 +97,40 @@ export class RoutingTable {
     return removed;
   }
 
+  /**
+   * Removes every route on `ifindex` (an interface going away: connected,
+   * static and via gateways through it) and the path MTUs learned through
+   * them (Linux keeps those as exceptions of the route's next hop);
+   * returns how many routes.
+   */
+  removeInterface(ifindex: number): number {
+    const pmtu = this.#pmtu;
+    for (const e of pmtu?.entries() ?? []) {
+      if (this.#best(e.destination)?.ifindex === ifindex) pmtu!.clear(e.destination);
+    }
+    this.#memoDst = -1;
+    let removed = 0;
+    for (const len of this.#lengths) {
+      const m = this.#byLength[len]!;
+      for (const [key, list] of m) {
+        const keep = list.filter((r) => r.ifindex !== ifindex);
+        removed += list.length - keep.length;
+        if (keep.length > 0) m.set(key, keep);
+        else m.delete(key);
+      }
+    }
+    return removed;
+  }
+
+  /** The longest match for `dst` whatever its interface's state. */
+  #best(dst: number): Ipv4Route | undefined {
+    for (const len of this.#lengths) {
+      const list = this.#byLength[len]!.get((dst & mask(len)) >>> 0);
+      if (list !== undefined && list.length > 0) return list[0];
+    }
+    return undefined;
+  }
+
   /** The best route for `dst`, or undefined. Hot path: no allocation. */
   route(dst: number): Ipv4Route | undefined {
     const memo = this.#memoRoute;

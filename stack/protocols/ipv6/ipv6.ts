@@ -176,7 +176,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       else routeTimer.arm(next);
     }
     // Per-link parameters from Router Advertisements (RFC 4861 §6.3.4), by ifindex.
-    const linkParams: Required<Ipv6LinkParameters>[] = [];
+    const linkParams: (Required<Ipv6LinkParameters> | undefined)[] = [];
     /** The IPv6 MTU of `iface`: an RA's MTU option lowers the interface's. */
     function linkMtu(iface: NetInterface): number {
       const m = linkParams[iface.index]?.mtu ?? 0;
@@ -572,7 +572,12 @@ export const ipv6Plugin: ProtocolPlugin = {
       },
       onEvent(ev) {
         if (ev.type === "interface-removed") {
-          routes.removeInterface((ev.iface as NetInterface).index);
+          const index = (ev.iface as NetInterface).index;
+          routes.removeInterface(index);
+          linkParams[index] = undefined; // what RAs said of the link goes with it
+          // The local and anycast sets are rebuilt from the table, which no
+          // longer lists it (anycast.ts: its solicited-node groups went with it).
+          syncAddresses();
         }
         if (ev.type === "link-changed" || ev.type === "interface-removed") shared.routeGen++;
         if (

@@ -33,6 +33,10 @@ export const IPV6_ROUTE_COST = 160;
 export interface Ipv6PathMtus {
   /** The learned path MTU towards `destination`, or 0. */
   get(destination: IpKey): number;
+  /** The destinations with an entry (optional: to forget those of a removed interface). */
+  entries?(): readonly { readonly destination: IpKey }[];
+  /** Forgets `destination` (optional, with `entries`). */
+  clear?(destination: IpKey): void;
 }
 
 /** Options of {@linkcode Ipv6RoutingTable}. */
@@ -146,6 +150,15 @@ export class Ipv6RoutingTable {
    * Removes every route on `ifindex` (an interface going away); returns how many.
    */
   removeInterface(ifindex: number): number {
+    // A learned path MTU hangs on the route it was learned through (Linux
+    // keeps it as an exception of the route's next hop): it goes with it.
+    const pmtu = this.#pmtu;
+    for (const e of pmtu?.entries?.() ?? []) {
+      const best = this.#routes.find((r) =>
+        inIpv6Prefix(e.destination, r.destination, r.prefixLength)
+      );
+      if (best?.ifindex === ifindex) pmtu!.clear?.(e.destination);
+    }
     const before = this.#routes.length;
     this.#routes = this.#routes.filter((r) => r.ifindex !== ifindex);
     return before - this.#routes.length;

@@ -113,7 +113,7 @@ export const natPlugin: ProtocolPlugin = {
       { point: "input", before: ["conntrack"] },
       { point: "postrouting", before: ["conntrack"] },
     ],
-    events: ["address-removed", "link-changed"],
+    events: ["address-removed", "link-changed", "interface-removed"],
     requires: [CONNTRACK_SERVICE],
     provides: [NAT_SERVICE],
     counters: [
@@ -577,7 +577,12 @@ export const natPlugin: ProtocolPlugin = {
         if (ev.type === "address-removed" && ev.family === 4) {
           const a = parseIpv4Address(ev.address as string);
           if (a !== null) flushMasquerade(ev.iface as NetInterface, a);
-        } else if (ev.type === "link-changed" && !(ev.iface as NetInterface).up) {
+        } else if (
+          ev.type === "interface-removed" ||
+          (ev.type === "link-changed" && !(ev.iface as NetInterface).up)
+        ) {
+          // Linux's masquerade flushes a device's entries on NETDEV_DOWN and
+          // NETDEV_UNREGISTER (masq_device_event).
           flushMasquerade(ev.iface as NetInterface, null);
         }
       },

@@ -647,10 +647,10 @@ export const ndpPlugin: ProtocolPlugin = {
         } else if (ev.type === "address-removed" && ev.family === 6) {
           dad.cancel(iface.index, IpAddress.parse(ev.address as string)!.key);
         } else if (ev.type === "interface-removed" || (ev.type === "link-changed" && !iface.up)) {
-          cache.flushInterface(iface.index);
+          if (ev.type === "interface-removed") cache.removeInterface(iface.index);
+          else cache.flushInterface(iface.index);
           dad.cancelInterface(iface.index);
           anycastDelay.cancelInterface(iface.index);
-          if (ev.type === "interface-removed") cache.clearLinkTimers(iface.index);
         } else if (ev.type === "link-changed" && iface.mac !== null) {
           // Up again: addresses whose DAD the outage cut short are checked anew.
           for (const a of iface.ipv6) {

@@ -403,9 +403,18 @@ export const udpPlugin: ProtocolPlugin = {
           const r = netOf(group.key)?.route(group);
           if (r === undefined || typeof r === "string" || r.ifindex < 0) return "no_route";
           ifindex = r.ifindex;
-        } else if (ctx.interfaces.get(ifindex) === undefined) return "no_such_interface";
-        const mine = sock.memberships ?? new SocketMemberships();
+        }
         const leaving = filter.mode === "include" && sources.length === 0;
+        if (ctx.interfaces.get(ifindex) === undefined) {
+          // A removed interface's groups went with it; leaving still frees
+          // the socket's own record, as Linux's ip_mc_leave_group (no
+          // in_dev any more: the entry is dropped and it returns 0).
+          const held = sock.memberships?.get(ifindex, group.key);
+          if (!leaving || held === undefined) return "no_such_interface";
+          sock.memberships!.set(ifindex, group.key, filter, sources);
+          return undefined;
+        }
+        const mine = sock.memberships ?? new SocketMemberships();
         if (
           !leaving && mine.get(ifindex, group.key) === undefined &&
           mine.size >= MAX_SOCKET_MEMBERSHIPS

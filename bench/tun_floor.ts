@@ -4,11 +4,12 @@
  * no stack in the way. Needs root, gcc, iproute2, iputils ping, util-linux
  * `chrt` (for `--rt`).
  *
- * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt] [--base DIR] [--warmup N] [--idle N]`
+ * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt] [--base DIR] [--warmup N] [--idle N]
+ *   [--family 4|6|4,6] [--cpu S]`
  *
  * Each responder attaches to `tun0` in a private network namespace and
- * answers ICMP echo requests (addresses swapped, type 0, checksum fixed
- * incrementally) and nothing else:
+ * answers ICMP and ICMPv6 echo requests (addresses swapped, type 0 or 129,
+ * checksum fixed incrementally) and nothing else:
  * - `c-read`, `c-poll`, `c-spin`: `tun_floor_echo.c` (compiled with gcc into
  *   a temporary directory at start), sleeping in a blocking `read()`, in
  *   `poll()`, or never (a busy `read()` loop: one core at 100%);
@@ -26,7 +27,14 @@
  * {@linkcode WARM_UP_PINGS} pings (`--warmup N`: N), and pings it in turn (interleaved, so
  * load changes hit all alike) as `tun_bench.ts ping` does: 500 pings 2 ms apart (paced), 50
  * pings 100 ms apart (idle; `--idle N`: N, so that the p99 is not the
- * slowest of 50); lost pings count as slower than any reply.
+ * slowest of 50); lost pings count as slower than any reply. `--family 6`
+ * pings the responder's IPv6 address instead (`ping` to fd00:77::2, the
+ * `up` responders given it with a second `--address`), `--family 4,6` both
+ * in each run (IPv4's paced and idle pings, then IPv6's); the warm-up is
+ * IPv4's (or IPv6's with `--family 6`). `--cpu S` measures instead the
+ * responder's CPU time (`/proc/PID/stat`, user + system) over S seconds
+ * with no traffic, then over S seconds of pings 100 ms apart (of the first
+ * family), after the warm-up.
  * Prints each run, then per responder the median and range over the runs
  * of the median and p99, and the load average before and after. `--rt`
  * runs the responders and ping under `chrt -f 50` (SCHED_FIFO): what is
@@ -40,6 +48,9 @@ import { pingFromNetns } from "./_tun_host.ts";
 
 const LINUX = "10.0.0.1";
 const RESPONDER = "10.0.0.2";
+// A unique local prefix (RFC 4193) for the IPv6 modes, as the IPv4 one is private.
+const LINUX6 = "fd00:77::1";
+const RESPONDER6 = "fd00:77::2";
 const RESPONDERS = [
   "c-read",
   "c-poll",
@@ -99,6 +110,7 @@ function responderCommand(
   binary: string,
   rt: boolean,
   base: string | undefined,
+  ipv6: boolean,
 ): string[] {
   const [lang, mode] = responder.split("-") as [string, string];
   const prefix = rt ? ["chrt", "-f", "50"] : [];
@@ -119,6 +131,7 @@ function responderCommand(
       "tun0",
       "--address",
       `${RESPONDER}/24`,
+      ...(ipv6 ? ["--address", `${RESPONDER6}/64`] : []),
       "--wait",
       mode === "spin" ? "spin=2500" : mode === "cold" || mode.startsWith("k") ? "block" : mode,
       ...(mode === "cold" ? ["--keep-warm", "0"] : []),
@@ -143,7 +156,8 @@ function responderCommand(
 async function startResponder(
   netns: string,
   command: string[],
-): Promise<{ stop(): Promise<void> }> {
+  ipv6: boolean,
+): Promise<{ stop(): Promise<void>; cpuMs(): number }> {
   const child = new Deno.Command("ip", {
     args: ["netns", "exec", netns, "timeout", String(responderSeconds), ...command],
     stdout: "piped",
@@ -160,8 +174,12 @@ async function startResponder(
   const drained = (async () => {
     while (!(await reader.read()).done) { /* discarded */ }
   })();
-  await configurePeer("tun0", { addresses: [`${LINUX}/24`], netns });
+  const addresses = [`${LINUX}/24`, ...(ipv6 ? [`${LINUX6}/64`] : [])];
+  await configurePeer("tun0", { addresses, netns });
   return {
+    // `ip netns exec` execs `timeout`, whose one child is the responder.
+    cpuMs: () =>
+      cpuMs(Number(Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`))),
     async stop() {
       try {
         child.kill("SIGTERM");
@@ -174,19 +192,28 @@ async function startResponder(
   };
 }
 
+/** CPU time (user + system) of process `pid` so far, ms (`/proc/PID/stat`, 100 ticks a second). */
+function cpuMs(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-/** iputils ping from the namespace: median and p99 RTT (µs), lost pings counted as Infinity. */
+/** iputils ping from the namespace to `target`: median and p99 RTT (µs), lost pings counted as Infinity. */
 async function ping(
   netns: string,
+  target: string,
   count: number,
   interval: string,
   rt: boolean,
 ): Promise<{ median: number; p99: number; lost: number }> {
   const prefix = rt ? ["chrt", "-f", "50"] : [];
-  const out = await pingFromNetns(netns, RESPONDER, count, interval, prefix);
+  const out = await pingFromNetns(netns, target, count, interval, prefix);
   const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
   const lost = count - rtts.length;
   for (let i = 0; i < lost; i++) rtts.push(Infinity);
@@ -218,8 +245,15 @@ async function main(): Promise<void> {
     throw new TypeError("--idle: a positive whole number");
   }
   if (!Number.isInteger(warmUp) || warmUp < 0) throw new TypeError("--warmup: a whole number");
-  responderSeconds = RESPONDER_SECONDS + Math.ceil(warmUp / 1000) + Math.ceil(idlePings / 10);
-  const valued = ["--base", "--warmup", "--idle"];
+  const cpuSeconds = Number(valueOf("--cpu") ?? 0);
+  if (!Number.isInteger(cpuSeconds) || cpuSeconds < 0) throw new TypeError("--cpu: whole seconds");
+  responderSeconds = RESPONDER_SECONDS + Math.ceil(warmUp / 1000) + Math.ceil(idlePings / 10) +
+    2 * cpuSeconds;
+  const family = valueOf("--family") ?? "4";
+  if (!["4", "6", "4,6"].includes(family)) throw new TypeError("--family: 4, 6 or 4,6");
+  const targets = family.split(",").map((f) => f === "6" ? RESPONDER6 : RESPONDER);
+  const ipv6 = targets.includes(RESPONDER6);
+  const valued = ["--base", "--warmup", "--idle", "--family", "--cpu"];
   const args = Deno.args.filter((a, i) =>
     a !== "--rt" && !valued.includes(a) && !valued.includes(Deno.args[i - 1] ?? "")
   );
@@ -237,21 +271,46 @@ async function main(): Promise<void> {
     const binary = await compile(dir);
     line(`responders: ${chosen.join(", ")}${rt ? ", all under chrt -f 50 (ping too)" : ""}`);
     line(`load average before: ${loadAverage()} (${new Date().toISOString()})`);
-    const kinds = [
-      { name: "paced (-i 0.002, 500)", count: 500, interval: "0.002" },
-      { name: `idle (-i 0.1, ${idlePings})`, count: idlePings, interval: "0.1" },
-    ];
+    const kinds = cpuSeconds > 0
+      ? [
+        { name: `cpu, no traffic (${cpuSeconds} s)`, target: targets[0]!, count: 0, interval: "" },
+        {
+          name: `cpu, ping${targets[0] === RESPONDER6 ? " -6" : ""} -i 0.1 (${cpuSeconds} s)`,
+          target: targets[0]!,
+          count: cpuSeconds * 10,
+          interval: "0.1",
+        },
+      ]
+      : targets.flatMap((target) => {
+        const v = target === RESPONDER6 ? " -6" : "";
+        return [
+          { name: `paced${v} (-i 0.002, 500)`, target, count: 500, interval: "0.002" },
+          { name: `idle${v} (-i 0.1, ${idlePings})`, target, count: idlePings, interval: "0.1" },
+        ];
+      });
     const results = new Map(
       chosen.map((c) => [c, kinds.map(() => ({ median: [] as number[], p99: [] as number[] }))]),
     );
     for (let r = 0; r < runs; r++) {
       for (const responder of chosen) {
-        const proc = await startResponder(netns, responderCommand(responder, binary, rt, base));
+        const command = responderCommand(responder, binary, rt, base, ipv6);
+        const proc = await startResponder(netns, command, ipv6);
         try {
-          if (warmUp > 0) await ping(netns, warmUp, "0.0005", rt);
+          if (warmUp > 0) await ping(netns, targets[0]!, warmUp, "0.0005", rt);
           for (let k = 0; k < kinds.length; k++) {
             const kind = kinds[k]!;
-            const f = await ping(netns, kind.count, kind.interval, rt);
+            if (cpuSeconds > 0) {
+              const before = proc.cpuMs();
+              if (kind.count === 0) await new Promise((r) => setTimeout(r, cpuSeconds * 1000));
+              else await ping(netns, kind.target, kind.count, kind.interval, rt);
+              const ms = proc.cpuMs() - before;
+              results.get(responder)![k]!.median.push(ms);
+              line(
+                `run ${r + 1} ${responder} ${kind.name}: ${ms} ms of CPU (load ${loadAverage()})`,
+              );
+              continue;
+            }
+            const f = await ping(netns, kind.target, kind.count, kind.interval, rt);
             results.get(responder)![k]!.median.push(f.median);
             results.get(responder)![k]!.p99.push(f.p99);
             line(
@@ -267,6 +326,10 @@ async function main(): Promise<void> {
     for (const responder of chosen) {
       for (let k = 0; k < kinds.length; k++) {
         const f = results.get(responder)![k]!;
+        if (cpuSeconds > 0) {
+          line(`${responder} ${kinds[k]!.name} over ${runs} runs: ${spread(f.median)} ms of CPU`);
+          continue;
+        }
         line(
           `${responder} ${kinds[k]!.name} over ${runs} runs, median (range): ` +
             `median ${spread(f.median)} µs, p99 ${spread(f.p99)} µs`,

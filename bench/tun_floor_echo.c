@@ -2,7 +2,9 @@
  * The floor of any user-space ICMP echo responder over TUN on this machine
  * (issue #13): attach to TUN device NAME, answer each IPv4 ICMP echo request
  * with an echo reply (addresses swapped, type 0, checksum fixed
- * incrementally, RFC 1624), write it back. Nothing else. Built and run by
+ * incrementally, RFC 1624) and each ICMPv6 one (type 128 → 129: swapping
+ * the addresses leaves the pseudo-header's sum as it was), write it back.
+ * Nothing else. Built and run by
  * `bench/tun_floor.ts`, which pings it with iputils ping as
  * `bench/tun_bench.ts ping` pings the stack.
  *
@@ -39,23 +41,39 @@ static uint16_t csum_update(uint16_t hc, uint16_t m, uint16_t m2) {
   return (uint16_t)~sum;
 }
 
+/*
+ * Makes the request in buf a reply: swaps the source and destination
+ * addresses (`len` bytes each, the source at `src`: neither the IPv4 header
+ * checksum nor the ICMPv6 pseudo-header's sum changes), sets the ICMP type
+ * to `reply` and fixes the checksum for the first word's change.
+ */
+static void reply_in_place(uint8_t *buf, size_t src, size_t len, uint8_t *icmp, uint8_t reply) {
+  uint8_t tmp[16];
+  memcpy(tmp, buf + src, len);
+  memcpy(buf + src, buf + src + len, len);
+  memcpy(buf + src + len, tmp, len);
+  uint16_t before = (uint16_t)(icmp[0] << 8 | icmp[1]);
+  icmp[0] = reply;
+  uint16_t hc = (uint16_t)(icmp[2] << 8 | icmp[3]);
+  hc = csum_update(hc, before, (uint16_t)(reply << 8 | icmp[1]));
+  icmp[2] = (uint8_t)(hc >> 8);
+  icmp[3] = (uint8_t)hc;
+}
+
 /* Turns an echo request in buf[0..n) into its reply; returns 0 if it is not one. */
 static int echo(uint8_t *buf, ssize_t n) {
+  if (n >= 48 && (buf[0] >> 4) == 6) {
+    /* ICMPv6 right after the fixed header (no extension headers). */
+    if (buf[6] != 58 || buf[40] != 128 || buf[41] != 0) return 0;
+    reply_in_place(buf, 8, 16, buf + 40, 129);
+    return 1;
+  }
   if (n < 28 || (buf[0] >> 4) != 4 || buf[9] != 1) return 0;
   size_t ihl = (size_t)(buf[0] & 15) * 4;
   if (ihl < 20 || (ssize_t)ihl + 8 > n) return 0;
   uint8_t *icmp = buf + ihl;
   if (icmp[0] != 8 || icmp[1] != 0) return 0;
-  /* Swapping the addresses leaves the IPv4 header checksum unchanged. */
-  uint8_t tmp[4];
-  memcpy(tmp, buf + 12, 4);
-  memcpy(buf + 12, buf + 16, 4);
-  memcpy(buf + 16, tmp, 4);
-  icmp[0] = 0;
-  uint16_t hc = (uint16_t)(icmp[2] << 8 | icmp[3]);
-  hc = csum_update(hc, 0x0800, 0x0000);
-  icmp[2] = (uint8_t)(hc >> 8);
-  icmp[3] = (uint8_t)hc;
+  reply_in_place(buf, 12, 4, icmp, 0);
   return 1;
 }
 

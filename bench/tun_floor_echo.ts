@@ -1,6 +1,6 @@
 /**
  * The Deno floor of an ICMP echo responder over TUN (issue #13): what
- * `tun_floor_echo.c` does, in a tiny Deno script with synchronous FFI calls
+ * `tun_floor_echo.c` does (IPv4 and ICMPv6 echo), in a tiny Deno script with synchronous FFI calls
  * on the main thread, so that `bench/tun_floor.ts` separates what Deno and
  * V8 add (an FFI call, a JIT'd function gone cold, the runtime's own
  * threads) from the kernel. No stack, no pool, no event loop turn.
@@ -41,8 +41,25 @@ function checksumUpdate(hc: number, m: number, m2: number): number {
   return ~sum & 0xffff;
 }
 
+/** An ICMPv6 echo request right after the fixed header into its reply (type 128 → 129). */
+function echo6(buf: Uint8Array, n: number): boolean {
+  if (n < 48 || buf[6] !== 58 || buf[40] !== 128 || buf[41] !== 0) return false;
+  for (let i = 8; i < 24; i++) {
+    const t = buf[i]!;
+    buf[i] = buf[i + 16]!;
+    buf[i + 16] = t;
+  }
+  buf[40] = 129;
+  // Swapping the addresses leaves the pseudo-header's sum as it was.
+  const hc = checksumUpdate((buf[42]! << 8) | buf[43]!, 0x8000, 0x8100);
+  buf[42] = hc >> 8;
+  buf[43] = hc & 0xff;
+  return true;
+}
+
 /** Turns the echo request in `buf[0..n)` into its reply; false if it is not one. */
 function echo(buf: Uint8Array, n: number): boolean {
+  if (n >= 40 && buf[0]! >> 4 === 6) return echo6(buf, n);
   if (n < 28 || buf[0]! >> 4 !== 4 || buf[9] !== 1) return false;
   const icmp = (buf[0]! & 15) * 4;
   if (icmp < 20 || icmp + 8 > n || buf[icmp] !== 8 || buf[icmp + 1] !== 0) return false;

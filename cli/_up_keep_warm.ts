@@ -9,18 +9,34 @@
  * (~80% of the cost) and data meanwhile. The cost grows with the time away:
  * 2-4 µs up to 5 ms, then 6-40 µs at 10-20 ms, full at 50 ms.
  *
- * **How, without side effects.** A second stack, the *shadow*, with the
- * default protocol plugins and its own pool, behind a sink driver with the
- * device's link type, MTU and offload flags: every tick one ICMP echo
- * request is allocated from the shadow's pool as the device loop allocates
- * a frame, goes through the shadow's dispatch, IPv4 and ICMP, and the reply
- * ends in the sink, which releases it. The code is the real stack's (the
- * same classes and functions); the objects are not, so nothing reaches the
- * device, the real stack's counters, tables or captures, and the loopback
- * driver's determinism is untouched (only `up --driver tun` has it).
- * The device slices its sleep only within `KEEP_WARM_WINDOW` (1 s) of its
- * last frame (`drivers/tun/io.ts`): a device with no traffic sleeps as
+ * **How, without side effects.** A second stack, the *shadow*, with its
+ * own pool, behind a sink driver with the device's link type (raw IP only),
+ * MTU and offload flags: every tick one ICMP echo request 192.0.2.1 →
+ * 192.0.2.2 and one ICMPv6 echo request 2001:db8::1 → 2001:db8::2
+ * (documentation prefixes, RFC 5737 and RFC 3849) are allocated from the
+ * shadow's pool as the device loop allocates a frame, go through the
+ * shadow's dispatch, IPv4 and ICMP or IPv6 and ICMPv6, and the replies end
+ * in the sink, which releases them. The code is the real stack's (the same
+ * classes and functions); the objects are not, so nothing reaches the
+ * device, the real stack's counters, tables, captures or trace, and the
+ * loopback driver's determinism is untouched (only `up --driver tun` has
+ * it). Nothing polls the shadow, so none of its timers fires (no MLD
+ * report, DAD probe or router solicitation), and on a raw IP link no reply
+ * waits for a neighbour: each tick sends its two echo replies and nothing
+ * else. The device slices its sleep only within `KEEP_WARM_WINDOW` (1 s) of
+ * its last frame (`drivers/tun/io.ts`): a device with no traffic sleeps as
  * before.
+ *
+ * **Which plugins.** The shadow boots the real stack's plugin list (a
+ * `--manifest`'s, `--plugin`'s), less every plugin of layer `service` and
+ * whatever needed one ({@linkcode shadowPlugins}): the protocol layers
+ * (link, network, transport, middlebox) are what an echo runs through, and
+ * a user's firewall hook there is code the first ping meets too; a service
+ * (`--serve`'s servers, `--log-level debug`'s logger, a user's service
+ * plugin) may write files or talk to the host, and runs on no echo path.
+ * A protocol plugin's own setup runs twice (once per stack), so one that
+ * keeps state outside its context (a module-level variable, a file) sees
+ * the shadow's echoes too: the layer is the manifest's promise.
  *
  * **Measured** (session 16, 2 cores shared with other helpers' work).
  * Idle ping over TUN (`bench/tun_floor.ts 5 up-block,up-cold,base-block,
@@ -52,13 +68,34 @@
  * µs** against 175 (145-226), a C responder 91 (58-93): under the 0.1 ms
  * target (5 runs, load 0.5). So it stays on by default.
  *
+ * **IPv6** (session 17, `tun_floor.ts 5 up-block,alt-block,base-block,
+ * up-cold --family 4,6 --warmup 10000`, interleaved, two sets 01:32-01:37
+ * and 01:54-01:59 UTC, load 7.7-11 and 15.8-16.6; median (range) of 5
+ * runs' medians of 50 idle pings, µs): an IPv4-only shadow left `ping -6`
+ * half cold, 190 (187-224) / 215 (206-221) against 259 (238-278) / 280
+ * (273-296) with no keep-warm; an IPv6 echo each tick too brings it to
+ * **150 (141-165) / 177 (162-181)**, IPv4 unchanged (125 (119-138) / 147
+ * (138-151) against 135 (116-151) / 150 (142-157)). One echo a tick,
+ * alternating versions (each warmed every 10 ms), did as well (IPv6 157 /
+ * 171, IPv4 135 / 146) for no less CPU: pinged every 100 ms, 60 s of
+ * `/proc/PID/stat`, 2 rounds at load 7-21: both each tick 1,270 / 1,380
+ * ms, alternating 1,180 / 1,290, IPv4 only 1,030 / 1,240, none 340 / 430;
+ * no traffic 270-330 ms for all. The wake-ups cost, not the echoes, so
+ * each tick echoes both.
+ *
  * @module
  */
 import { createStack, DEFAULT_PLUGINS, type Stack, SystemClock } from "../mod.ts";
-import type { DriverPort, LinkDriver } from "../stack/driver.ts";
+import { type DriverPort, type LinkDriver, LINKTYPE_RAW } from "../stack/driver.ts";
+import { requirementsOf } from "../stack/manifest.ts";
 import type { PacketBuffer } from "../stack/packet.ts";
-import { internetChecksum } from "../stack/wire/checksum.ts";
-import { UsageError } from "./_common.ts";
+import {
+  finishChecksum,
+  internetChecksum,
+  pseudoHeaderSumV6,
+  sumBytes,
+} from "../stack/wire/checksum.ts";
+import { type PluginLike, UsageError } from "./_common.ts";
 import type { UpWait } from "./_up_wait.ts";
 
 /** `--keep-warm` default, ms: the in-memory echo stays warm at 5 ms away. */
@@ -71,10 +108,12 @@ const MAX_KEEP_WARM = 1000;
 export const KEEP_WARM_HELP =
   `  --keep-warm MS             tun with --wait block or spin=N: while the device sleeps,
                              up to 1 s after its last frame, wake every MS ms (default
-                             ${DEFAULT_KEEP_WARM}; 0 turns it off) and run one echo through a private
-                             copy of the stack that nothing sees, so that a ping after
-                             a quiet spell finds the code in the caches (costs ~1% of a
-                             core while traffic is sparse, nothing when there is none).`;
+                             ${DEFAULT_KEEP_WARM}; 0 turns it off) and run one IPv4 and one IPv6 echo
+                             through a private copy of the stack that nothing sees (its
+                             protocol plugins, a --manifest's too, never its services),
+                             so that a ping after a quiet spell finds the code in the
+                             caches (costs 1-2% of a core while traffic is sparse,
+                             nothing when there is none).`;
 
 /**
  * Checks `--keep-warm`: ms between warm-ups (0: none). Default
@@ -124,10 +163,15 @@ export interface WarmedLink {
   readonly partialChecksum?: boolean;
 }
 
-// The shadow's addresses: TEST-NET-1 (RFC 5737), seen by no one.
-const SHADOW_ADDRESS = "192.0.2.2/24";
+// The shadow's addresses, in documentation prefixes seen by no one: TEST-NET-1
+// (RFC 5737) and 2001:db8::/32 (RFC 3849). The echoes come from ::1 / .1.
+const SHADOW_V4 = "192.0.2.2/24";
+const SHADOW_V6 = "2001:db8::2/64";
 
-/** The sink behind the shadow stack: counts the replies and releases them. */
+/**
+ * The sink behind the shadow stack: counts the echo replies and anything
+ * else (`stray`: a solicitation, a report), and releases them.
+ */
 class SinkDriver implements LinkDriver {
   readonly linkType: number;
   readonly mtu: number;
@@ -136,6 +180,7 @@ class SinkDriver implements LinkDriver {
   readonly partialChecksum?: boolean;
   port: DriverPort | null = null;
   replies = 0;
+  stray = 0;
   constructor(link: WarmedLink) {
     this.linkType = link.linkType;
     this.mtu = link.mtu;
@@ -147,12 +192,23 @@ class SinkDriver implements LinkDriver {
     this.port = port;
   }
   transmit(pkt: PacketBuffer): void {
-    this.replies++;
+    if (isEchoReply(pkt.buf, pkt.start, pkt.end)) this.replies++;
+    else this.stray++;
     pkt.release();
   }
   close(): void {
     this.port = null;
   }
+}
+
+/** Whether `b[start..end)` is a raw IP ICMP echo reply (IPv4 type 0, IPv6 type 129). */
+function isEchoReply(b: Uint8Array, start: number, end: number): boolean {
+  const version = b[start]! >> 4;
+  if (version === 4) {
+    const ihl = (b[start]! & 15) * 4;
+    return end - start > ihl && b[start + 9] === 1 && b[start + ihl] === 0;
+  }
+  return version === 6 && end - start > 40 && b[start + 6] === 58 && b[start + 40] === 129;
 }
 
 /** An IPv4 ICMP echo request 192.0.2.1 → 192.0.2.2, 56 data bytes (as ping sends). */
@@ -167,9 +223,62 @@ function echoRequest(): Uint8Array {
   return f;
 }
 
+/** An ICMPv6 echo request 2001:db8::1 → 2001:db8::2, 56 data bytes (as ping -6 sends). */
+function echoRequest6(): Uint8Array {
+  const f = new Uint8Array(104);
+  f.set([0x60, 0, 0, 0, 0, 64, 58, 64, 0x20, 0x01, 0x0d, 0xb8]);
+  f[23] = 1;
+  f.set([0x20, 0x01, 0x0d, 0xb8], 24);
+  f[39] = 2;
+  f.set([128, 0, 0, 0, 0x77, 0x61, 0, 1], 40);
+  for (let i = 48; i < 104; i++) f[i] = i;
+  const pseudo = pseudoHeaderSumV6(f.subarray(8, 24), f.subarray(24, 40), 58, 64);
+  new DataView(f.buffer).setUint16(42, finishChecksum(sumBytes(f.subarray(40), pseudo)));
+  return f;
+}
+
 /**
- * The keep-warm of `up --driver tun`: {@linkcode warm} echoes one ping
- * through a shadow stack (see the module's comment).
+ * The shadow's plugins out of the real stack's `list`: every protocol
+ * plugin (layers link, network, transport, middlebox: a user's firewall hook
+ * on the echo path is warmed too), never a `service`-layer one (`--serve`'s
+ * servers, `--log-level debug`'s logger, a user's service plugin: they may
+ * write files or talk to the host). A plugin left needing what was taken
+ * out (a dependency, a required service) is left out too.
+ *
+ * @param list The real stack's plugin list.
+ * @returns The shadow's, in the same order.
+ *
+ * @example
+ * ```ts
+ * import { shadowPlugins } from "./_up_keep_warm.ts";
+ * import { DEFAULT_PLUGINS } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * const names = shadowPlugins(DEFAULT_PLUGINS).map((p) => ("plugin" in p ? p.plugin : p).manifest.name);
+ * assert.ok(names.includes("icmp") && names.includes("icmpv6"));
+ * assert.ok(!names.includes("slaac")); // a service: it would solicit routers
+ * ```
+ */
+export function shadowPlugins(list: readonly PluginLike[]): PluginLike[] {
+  const manifest = (p: PluginLike) => ("plugin" in p ? p.plugin : p).manifest;
+  let kept = list.filter((p) => manifest(p).layer !== "service");
+  for (let changed = true; changed;) {
+    const names = new Set(kept.map((p) => manifest(p).name));
+    const provided = new Set(kept.flatMap((p) => manifest(p).provides ?? []));
+    const next = kept.filter((p) => {
+      const m = manifest(p);
+      return (m.dependencies ?? []).every((d) => names.has(d)) &&
+        requirementsOf(m).every((r) => r.optional || provided.has(r.service));
+    });
+    changed = next.length !== kept.length;
+    kept = next;
+  }
+  return kept;
+}
+
+/**
+ * The keep-warm of `up --driver tun`: {@linkcode warm} echoes one ping of
+ * each IP version the plugins speak through a shadow stack (see the
+ * module's comment).
  *
  * @example
  * ```ts
@@ -177,35 +286,69 @@ function echoRequest(): Uint8Array {
  * import assert from "node:assert/strict";
  * const warmer = new EchoWarmer({ linkType: 101, mtu: 1500 }, 1514);
  * warmer.warm();
- * assert.equal(warmer.replies, 1);
+ * assert.equal(warmer.replies, 2); // IPv4 and IPv6
+ * assert.equal(warmer.stray, 0);
  * warmer.close();
  * ```
  */
 export class EchoWarmer {
   readonly #stack: Stack;
   readonly #sink: SinkDriver;
-  readonly #frame = echoRequest();
+  readonly #frames: Uint8Array[] = [];
   readonly #frameMax: number;
 
   /**
    * @param link The device imitated: link type (raw IP), MTU, offload flags.
    * @param frameMax The size the device loop allocates its buffers with.
+   * @param plugins The real stack's plugin list (default: the defaults);
+   * the shadow takes its {@linkcode shadowPlugins}.
+   * @throws {TypeError} If the link is not raw IP (a TUN device's): on
+   * another, each echo reply would need neighbour resolution first.
    */
-  constructor(link: WarmedLink, frameMax: number) {
+  constructor(
+    link: WarmedLink,
+    frameMax: number,
+    plugins: readonly PluginLike[] = DEFAULT_PLUGINS,
+  ) {
+    if (link.linkType !== LINKTYPE_RAW) {
+      throw new TypeError(`keep-warm needs a raw IP link (${LINKTYPE_RAW}), not ${link.linkType}`);
+    }
     this.#frameMax = frameMax;
     this.#sink = new SinkDriver(link);
     this.#stack = createStack({
-      plugins: DEFAULT_PLUGINS,
+      plugins: shadowPlugins(plugins),
       clock: new SystemClock(),
       seed: 0x77a2,
       name: "keep-warm",
     });
-    this.#stack.addInterface({ driver: this.#sink, name: "warm0", addresses: [SHADOW_ADDRESS] });
+    // Each version the plugins route. Nothing polls the shadow, so no timer
+    // of it ever fires: no MLD report, no DAD or router solicitation; and a
+    // raw IP link resolves no neighbours: each tick is its echoes only.
+    const addresses: string[] = [];
+    if (this.#stack.service("ipv4.routes") !== undefined) {
+      addresses.push(SHADOW_V4);
+      this.#frames.push(echoRequest());
+    }
+    if (this.#stack.service("ipv6.routes") !== undefined) {
+      addresses.push(SHADOW_V6);
+      this.#frames.push(echoRequest6());
+    }
+    this.#stack.addInterface({ driver: this.#sink, name: "warm0", addresses });
   }
 
-  /** Echo replies the shadow has sent (one per {@linkcode warm} when all is well). */
+  /** Echo replies the shadow has sent (one per version per {@linkcode warm} when all is well). */
   get replies(): number {
     return this.#sink.replies;
+  }
+
+  /** Frames the shadow sent that are not echo replies (0 when all is well). */
+  get stray(): number {
+    return this.#sink.stray;
+  }
+
+  /** The shadow's nonzero counters by full name (`Counters.snapshot`), for tests. */
+  counters(): Record<string, number> {
+    return this.#stack.counters.snapshot();
   }
 
   /** Buffers of the shadow's pool not given back (0 between warm-ups). */
@@ -213,17 +356,18 @@ export class EchoWarmer {
     return this.#sink.port?.pool.outstanding ?? 0;
   }
 
-  /** One echo through the shadow stack, as the device loop hands a frame over. */
+  /** One echo per version through the shadow stack, as the device loop hands frames over. */
   readonly warm = (): void => {
     const port = this.#sink.port;
     if (port === null) return;
-    const frame = this.#frame;
     port.beginBatch?.();
     try {
-      const pkt = port.pool.alloc(this.#frameMax);
-      pkt.buf.set(frame, pkt.start);
-      pkt.end = pkt.start + frame.length;
-      port.receive(pkt);
+      for (const frame of this.#frames) {
+        const pkt = port.pool.alloc(this.#frameMax);
+        pkt.buf.set(frame, pkt.start);
+        pkt.end = pkt.start + frame.length;
+        port.receive(pkt);
+      }
     } finally {
       port.endBatch?.();
     }

@@ -506,7 +506,9 @@ async function start(
   // The keep-warm's shadow stack (only a device that sleeps ever calls it).
   let warmer: EchoWarmer | null = null;
   if (tun !== null && "onKeepWarm" in tun && a.keepWarm > 0 && tun.blocking) {
-    warmer = new EchoWarmer(tun, tun.offload > 0 ? Math.max(tun.mtu, 65535) : tun.mtu);
+    const frameMax = tun.offload > 0 ? Math.max(tun.mtu, 65535) : tun.mtu;
+    // The real stack's plugins (a manifest's firewall hook too), less its services.
+    warmer = new EchoWarmer(tun, frameMax, plugins);
     tun.onKeepWarm = warmer.warm;
   }
   const r: Running = {

@@ -210,8 +210,8 @@
  * sleeping (`BlockingWait.spin`): the next frame finds the thread running.
  * With `keepWarm`, for `KEEP_WARM_WINDOW` after a frame the sleep is cut
  * into slices of that many ms and `onKeepWarm` runs between them (`up`'s
- * runs an echo through a shadow stack, `cli/_up_keep_warm.ts`): idle pings
- * 154 against 243 µs at load 8-12.
+ * runs an IPv4 and an IPv6 echo through a shadow stack,
+ * `cli/_up_keep_warm.ts`): idle pings 154 against 243 µs at load 8-12.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the

@@ -16,6 +16,7 @@ import { createStack, SystemClock } from "../../mod.ts";
 import { openTun, RealTimeRunner, type TunDevice } from "../../drivers/tun/mod.ts";
 import { SERVICES } from "../../plugins/services/mod.ts";
 import { assertTsharkClean, tsharkRows } from "../_tshark.ts";
+import { probeSetups } from "../cli/_warm_probe.ts";
 import {
   configurePeer,
   INTEROP_NEEDS,
@@ -199,6 +200,84 @@ Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
         await Deno.remove(dir, { recursive: true });
       }
     });
+  },
+}));
+
+Deno.test(gated([...INTEROP_NEEDS, "tshark"], {
+  name:
+    "up --manifest keeps the user's hook warm in the shadow, never its service; IPv6 pings too; --keep-warm 0 has no shadow",
+  async fn() {
+    const count = 5;
+    const dir = await Deno.makeTempDir({ prefix: "warmmanifest" });
+    try {
+      const manifest = `${dir}/stack.json`;
+      const probe = (file: string) => new URL(`../cli/${file}`, import.meta.url).href;
+      await Deno.writeTextFile(
+        manifest,
+        JSON.stringify({
+          plugins: ["rawip", "ipv4", "icmp", "ipv6", "icmpv6", {
+            use: probe("_warm_probe.ts"),
+          }, { use: probe("_warm_probe_service.ts") }],
+        }),
+      );
+      for (const keepWarm of ["5", "0"]) {
+        probeSetups.length = 0;
+        await withNetns(async (ns) => {
+          const file = `${dir}/up${keepWarm}.pcap`;
+          let ping = "";
+          let dev: TunDevice | undefined;
+          const args = tunIn(
+            ns,
+            "--manifest",
+            manifest,
+            "--keep-warm",
+            keepWarm,
+            "--capture",
+            file,
+          );
+          args.push("--address", "fd00:77::2/64", "--peer-address", "fd00:77::1/64");
+          const r = await up(args, async (stack) => {
+            dev = (stack.interfaces.byName("tun0")!.driver as unknown as { inner: TunDevice })
+              .inner;
+            const command = pingCommand("fd00:77::2", {
+              count,
+              interval: 0.1,
+              deadline: 5,
+              ipv6: true,
+            });
+            ping = (await netnsExec(ns, command, 10)).stdout;
+            await new Promise((r) => setTimeout(r, 300));
+          });
+          assert.equal(r.code, 0, r.err.join("\n"));
+          assert.deepEqual(pingUnanswered(ping, count), [], ping);
+          const s = dev!.stats;
+          const setups = probeSetups.map((p) => p.plugin).join(" ");
+          if (keepWarm === "0") {
+            assert.equal(s.keepWarms, 0, deviceCounters(dev!));
+            assert.equal(setups, "warmprobe warmprobe_service", "one stack: no shadow");
+            return;
+          }
+          // up's stack, then the shadow: the hook in both, the service in up's only.
+          assert.equal(setups, "warmprobe warmprobe_service warmprobe");
+          const [real, , shadow] = probeSetups;
+          assert.ok(s.keepWarms >= 20, `keepWarms ${s.keepWarms}: ${deviceCounters(dev!)}`);
+          // Each tick: one IPv4 and one IPv6 echo through the shadow's hook.
+          assert.equal(shadow!.hooked, 2 * s.keepWarms, deviceCounters(dev!));
+          // up's hook saw the device's frames only (ping's, the ready check's).
+          assert.ok(real!.hooked <= s.rxPackets, `${real!.hooked} > ${s.rxPackets}`);
+          await assertTsharkClean(file);
+          const rows = await tsharkRows(file, "frame", ["ip.src", "ipv6.src", "ipv6.dst"]);
+          assert.equal(rows.length, s.rxPackets + s.txPackets, deviceCounters(dev!));
+          // The shadow's addresses (192.0.2.0/24, 2001:db8::/32) appear nowhere.
+          const shadowed = rows.filter((row) =>
+            row.some((f) => f.startsWith("192.0.2.") || f.startsWith("2001:db8:"))
+          );
+          assert.deepEqual(shadowed, []);
+        });
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 }));
 

@@ -13,7 +13,8 @@ import {
   PacketPool,
   SMALL_BUFFER_SIZE,
 } from "./packet_pool.ts";
-import { checksumArena, isChecksumArena, sumBytesPlain, sumRange } from "./wire/checksum.ts";
+import { sumBytesPlain, sumRange } from "./wire/checksum.ts";
+import { checksumArena, isChecksumArena } from "./wire/checksum_arena.ts";
 import { SeededRng } from "./rng.ts";
 
 /** Whether this runtime has in-place arenas at all (wasm SIMD, and one to spare). */

@@ -20,7 +20,8 @@ import type { DriverPort } from "../../stack/driver.ts";
 import { RealTimeRunner } from "./runner.ts";
 import { findEventLoopEpoll } from "./block_wait.ts";
 import { SystemClock } from "../../stack/clock.ts";
-import { CHECKSUM_BACKEND, isChecksumArena } from "../../stack/wire/checksum.ts";
+import { CHECKSUM_BACKEND } from "../../stack/wire/checksum.ts";
+import { isChecksumArena } from "../../stack/wire/checksum_arena.ts";
 
 const ignore = Deno.build.os !== "linux" ||
   Deno.permissions.querySync({ name: "ffi" }).state !== "granted";

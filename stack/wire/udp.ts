@@ -18,7 +18,8 @@
  * @module
  */
 import { formatIpv4Address, formatIpv6Address } from "./address.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "./checksum.ts";
+import { sumBytes } from "./checksum.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./pseudo_header_sum.ts";
 import {
   setUdpChecksumField,
   setUdpDstPort,

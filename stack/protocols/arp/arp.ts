@@ -23,13 +23,12 @@ import type {
 import type { PacketBuffer } from "../../packet.ts";
 import { Ipv4AddressSet } from "../../ip/ipv4_address_set.ts";
 import { type ArpService, type EthernetService, neighborServiceName } from "../../services.ts";
+import { type Neighbor, NeighborCache } from "../../ip/neighbor_cache.ts";
 import {
-  type Neighbor,
   NEIGHBOR_CACHE_COUNTERS,
-  NeighborCache,
   neighborCacheConfig,
   neighborCacheManifestOptions,
-} from "../../ip/neighbor_cache.ts";
+} from "../../ip/neighbor_cache_options.ts";
 import {
   BROADCAST_MAC,
   IPV4_BROADCAST as LIMITED_BROADCAST,

@@ -33,13 +33,12 @@ import {
   neighborServiceName,
   type RouterDiscoverySender,
 } from "../../services.ts";
+import { type Neighbor, NeighborCache } from "../../ip/neighbor_cache.ts";
 import {
-  type Neighbor,
   NEIGHBOR_CACHE_COUNTERS,
-  NeighborCache,
   neighborCacheConfig,
   neighborCacheManifestOptions,
-} from "../../ip/neighbor_cache.ts";
+} from "../../ip/neighbor_cache_options.ts";
 import { IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
 import {
   ICMPV6_NEIGHBOR_ADVERTISEMENT,

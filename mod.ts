@@ -278,11 +278,12 @@ export * from "./stack/wire/address.ts";
 export {
   finishChecksum,
   internetChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
   sumBytes,
   updateChecksum16,
   updateChecksum32,
 } from "./stack/wire/checksum.ts";
-export { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./stack/wire/pseudo_header_sum.ts";
 export { type Ipv4AddressField, rewriteIpv4Address } from "./stack/wire/nat.ts";
 export { HookContext, HookContexts, type HookRoute } from "./stack/hooks.ts";
 export { BUILTIN_PLUGINS, DEFAULT_PLUGINS } from "./stack/protocols/mod.ts";

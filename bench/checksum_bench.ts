@@ -16,10 +16,10 @@ import {
   CHECKSUM_BACKEND,
   finishChecksum,
   internetChecksum,
+  pseudoHeaderSumV4,
   sumBytes,
   sumBytesPlain,
 } from "../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../stack/wire/pseudo_header_sum.ts";
 
 const SLAB = new ArrayBuffer(1 << 20);
 {

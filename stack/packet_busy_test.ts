@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { BUSY_POOL_ALLOCS, PacketPool, SMALL_BUFFER_SIZE } from "./packet_pool.ts";
-import { CHECKSUM_BACKEND, sumBytesPlain, sumRange } from "./wire/checksum.ts";
-import { checksumArena } from "./wire/checksum_arena.ts";
+import { CHECKSUM_BACKEND, checksumArena, sumBytesPlain, sumRange } from "./wire/checksum.ts";
 
 /** Arenas exist where wasm SIMD does (`checksumArena` returns null otherwise). */
 const ARENAS = CHECKSUM_BACKEND === "wasm-simd";

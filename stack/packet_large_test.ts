@@ -8,8 +8,7 @@
 import assert from "node:assert/strict";
 import type { PacketBuffer } from "./packet.ts";
 import { LARGE_BUFFER_SIZE, PacketPool } from "./packet_pool.ts";
-import { sumBytes, sumBytesPlain, sumRange } from "./wire/checksum.ts";
-import { checksumArena } from "./wire/checksum_arena.ts";
+import { checksumArena, sumBytes, sumBytesPlain, sumRange } from "./wire/checksum.ts";
 import { SeededRng } from "./rng.ts";
 
 Deno.test("large buffers: sumRange and sumBytes equal the plain sum and an arena's, odd offsets and lengths past 64 KiB", () => {

@@ -13,8 +13,7 @@ import {
   PacketPool,
   SMALL_BUFFER_SIZE,
 } from "./packet_pool.ts";
-import { sumBytesPlain, sumRange } from "./wire/checksum.ts";
-import { checksumArena, isChecksumArena } from "./wire/checksum_arena.ts";
+import { checksumArena, isChecksumArena, sumBytesPlain, sumRange } from "./wire/checksum.ts";
 import { SeededRng } from "./rng.ts";
 
 /** Whether this runtime has in-place arenas at all (wasm SIMD, and one to spare). */

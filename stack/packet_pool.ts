@@ -19,7 +19,7 @@
  * @module
  */
 import { PacketBuffer } from "./packet.ts";
-import { checksumArena } from "./wire/checksum_arena.ts";
+import { checksumArena } from "./wire/checksum.ts";
 
 /** Headroom left in front of a fresh packet: room for every header we stack. */
 export const DEFAULT_HEADROOM = 128;

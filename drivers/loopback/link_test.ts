@@ -4,8 +4,12 @@ import { LINKTYPE_RAW } from "../../stack/driver.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { finishPartialChecksum, PacketFlags } from "../../stack/packet_flags.ts";
 import { PacketPool } from "../../stack/packet_pool.ts";
-import { finishChecksum, sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../../stack/wire/pseudo_header_sum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumRange,
+} from "../../stack/wire/checksum.ts";
 import { SeededRng } from "../../stack/rng.ts";
 import type { Faults } from "./faults.ts";
 import type { LinkOptions } from "./link.ts";

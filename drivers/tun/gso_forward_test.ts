@@ -13,8 +13,7 @@ import {
   LINKTYPE_RAW,
   type PacketBuffer,
 } from "../../mod.ts";
-import { sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../../stack/wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "../../stack/wire/checksum.ts";
 
 class FakeLink implements LinkDriver {
   readonly linkType = LINKTYPE_RAW;

@@ -20,8 +20,7 @@ import type { DriverPort } from "../../stack/driver.ts";
 import { RealTimeRunner } from "./runner.ts";
 import { findEventLoopEpoll } from "./block_wait.ts";
 import { SystemClock } from "../../stack/clock.ts";
-import { CHECKSUM_BACKEND } from "../../stack/wire/checksum.ts";
-import { isChecksumArena } from "../../stack/wire/checksum_arena.ts";
+import { CHECKSUM_BACKEND, isChecksumArena } from "../../stack/wire/checksum.ts";
 
 const ignore = Deno.build.os !== "linux" ||
   Deno.permissions.querySync({ name: "ffi" }).state !== "granted";

@@ -15,8 +15,7 @@ import {
   type ProtocolPlugin,
 } from "../../mod.ts";
 import { PacketFlags } from "../../stack/packet_flags.ts";
-import { finishChecksum, sumBytes } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../../stack/wire/pseudo_header_sum.ts";
+import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../stack/wire/checksum.ts";
 import { CaptureTap, parseCapture, PcapngWriter } from "../pcapfile/mod.ts";
 import { partialTcpV4, VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_F_NEEDS_CSUM } from "./vnet.ts";
 

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { segmentUdp } from "./uso.ts";
 import { PacketPool } from "../../stack/packet_pool.ts";
-import { sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../../stack/wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "../../stack/wire/checksum.ts";
 
 function collect(
   b: Uint8Array,

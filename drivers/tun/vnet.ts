@@ -42,8 +42,12 @@
  *
  * @module
  */
-import { finishChecksum, sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../../stack/wire/pseudo_header_sum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumRange,
+} from "../../stack/wire/checksum.ts";
 import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../stack/wire/numbers.ts";
 
 /** Bytes of `struct virtio_net_hdr` (without `num_buffers`). */

@@ -22,8 +22,12 @@ import {
 } from "./vnet.ts";
 import { negotiateOffload } from "./tun.ts";
 import { EINVAL } from "./_libc.ts";
-import { finishChecksum, sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../../stack/wire/pseudo_header_sum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
+  sumRange,
+} from "../../stack/wire/checksum.ts";
 
 // An IPv4/TCP packet (20 + 32 header bytes with timestamps) with `payload` bytes, at offset 10.
 function tcpv4(payload: number, fill = 0x5a): Uint8Array {

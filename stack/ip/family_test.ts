@@ -11,7 +11,7 @@ import type { PacketBuffer } from "../packet.ts";
 import { finishPartialChecksum } from "../packet_flags.ts";
 import type { Route, RouteService, UdpService, UdpSocket } from "../services.ts";
 import { finishChecksum, sumBytes } from "../wire/checksum.ts";
-import { pseudoHeaderSumV6 } from "../wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV6 } from "../wire/checksum.ts";
 import {
   IpAddress,
   type IpKey,

@@ -32,7 +32,7 @@ function fold(s: number): number {
  * @example
  * ```ts
  * import { pseudoHeaderSum } from "./pseudo_header.ts";
- * import { pseudoHeaderSumV4 } from "../wire/pseudo_header_sum.ts";
+ * import { pseudoHeaderSumV4 } from "../wire/checksum.ts";
  * import assert from "node:assert/strict";
  * assert.equal(
  *   pseudoHeaderSum(0x0a000001, 0x0a000002, 17, 28),
@@ -54,7 +54,7 @@ export function pseudoHeaderSum(src: IpKey, dst: IpKey, protocol: number, length
  * @example
  * ```ts
  * import { packetPseudoHeaderSum } from "./pseudo_header.ts";
- * import { pseudoHeaderSumV4 } from "../wire/pseudo_header_sum.ts";
+ * import { pseudoHeaderSumV4 } from "../wire/checksum.ts";
  * import { PacketBuffer } from "../packet.ts";
  * import assert from "node:assert/strict";
  * const pkt = PacketBuffer.wrap(new Uint8Array([10, 0, 0, 1, 10, 0, 0, 2]));

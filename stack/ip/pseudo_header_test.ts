@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "./pseudo_header.ts";
 import { TransportErrorKind, transportErrorName } from "./transport_error.ts";
 import { PacketBuffer } from "../packet.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "../wire/checksum.ts";
 import { IpAddress } from "../wire/ip_address.ts";
 
 const V6_SRC = IpAddress.parse("2001:db8::ffff:1")!;

@@ -6,7 +6,7 @@
  */
 import { formatIpv4Address, formatIpv6Address } from "./address.ts";
 import { readU32 } from "./bytes.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./checksum.ts";
 import type { DecodedLayer, FieldValue } from "./decode.ts";
 
 /** @internal The layers of one decode, and how deep in quoted datagrams it is. */

@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@3.23.2";
 import {
   CHECKSUM_BACKEND,
+  checksumArena,
   finishChecksum,
   internetChecksum,
+  pseudoHeaderSumV4,
+  pseudoHeaderSumV6,
   sumBytes,
   sumBytesPlain,
   sumHeaderRange,
@@ -11,8 +14,6 @@ import {
   updateChecksum16,
   updateChecksum32,
 } from "./checksum.ts";
-import { checksumArena } from "./checksum_arena.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./pseudo_header_sum.ts";
 
 // ---------------------------------------------------------------------------
 // Reference implementation: RFC 1071 taken literally, one big-endian word at a

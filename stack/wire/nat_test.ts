@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { finishChecksum, internetChecksum, sumBytes } from "./checksum.ts";
-import { pseudoHeaderSumV4 } from "./pseudo_header_sum.ts";
+import { finishChecksum, internetChecksum, pseudoHeaderSumV4, sumBytes } from "./checksum.ts";
 import { rewriteIpv4Address } from "./nat.ts";
 
 const SRC = 0x0a000001;

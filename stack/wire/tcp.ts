@@ -18,8 +18,7 @@
  *
  * @module
  */
-import { finishChecksum, sumBytes } from "./checksum.ts";
-import { pseudoHeaderSumV4 } from "./pseudo_header_sum.ts";
+import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "./checksum.ts";
 import { emitTcpOptions, formatTcpOptions, TcpOptionSet } from "./tcp_options.ts";
 import { IP_PROTOCOL_TCP } from "./numbers.ts";
 import {

@@ -13,8 +13,7 @@
 import type { PacketBuffer } from "../packet.ts";
 import { PacketFlags } from "../packet_flags.ts";
 import type { PacketPool } from "../packet_pool.ts";
-import { finishChecksum, sumRange } from "./checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./pseudo_header_sum.ts";
+import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 import { IP_PROTOCOL_TCP, LINKTYPE_RAW } from "./numbers.ts";
 
 /**
@@ -147,8 +146,7 @@ export function segmentTcp(
  * @example A TCP/IPv4 packet whose checksum field holds something else
  * ```ts
  * import { withTcpChecksum } from "./tcp_gso.ts";
- * import { sumRange } from "./checksum.ts";
- * import { pseudoHeaderSumV4 } from "./pseudo_header_sum.ts";
+ * import { pseudoHeaderSumV4, sumRange } from "./checksum.ts";
  * import assert from "node:assert/strict";
  * const b = new Uint8Array(40);
  * b.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
@@ -205,8 +203,7 @@ export function withTcpChecksum(data: Uint8Array, linkType: number): Uint8Array 
  * ```ts
  * import { finishTcpSuperSegment } from "./tcp_gso.ts";
  * import { PacketPool } from "../packet_pool.ts";
- * import { sumRange } from "./checksum.ts";
- * import { pseudoHeaderSumV4 } from "./pseudo_header_sum.ts";
+ * import { pseudoHeaderSumV4, sumRange } from "./checksum.ts";
  * import assert from "node:assert/strict";
  * const pkt = new PacketPool().alloc(40);
  * pkt.buf.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2], pkt.start);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { withTcpChecksum } from "./tcp_gso.ts";
-import { sumRange } from "./checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "./numbers.ts";
 
 /** An IPv6/TCP packet (20-byte TCP header, `payload` bytes) behind an Ethernet header. */

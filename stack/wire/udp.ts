@@ -18,8 +18,7 @@
  * @module
  */
 import { formatIpv4Address, formatIpv6Address } from "./address.ts";
-import { sumBytes } from "./checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from "./checksum.ts";
 import {
   setUdpChecksumField,
   setUdpDstPort,

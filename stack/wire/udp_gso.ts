@@ -23,8 +23,7 @@
 import type { PacketBuffer } from "../packet.ts";
 import { PacketFlags } from "../packet_flags.ts";
 import type { PacketPool } from "../packet_pool.ts";
-import { finishChecksum, sumRange } from "./checksum.ts";
-import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./pseudo_header_sum.ts";
+import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 import { IP_PROTOCOL_UDP } from "./numbers.ts";
 
 /**

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { PacketFlags } from "../packet_flags.ts";
 import { PacketPool } from "../packet_pool.ts";
-import { sumRange } from "./checksum.ts";
-import { pseudoHeaderSumV6 } from "./pseudo_header_sum.ts";
+import { pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 import { isUdpSuper, segmentUdpSuper, UDP_MAX_SEGMENTS } from "./udp_gso.ts";
 
 /** An IPv6 UDP super-datagram of `payload` bytes in segments of `gso`. */

@@ -16,8 +16,7 @@
 import assert from "node:assert/strict";
 import { createStack, DEFAULT_PLUGINS, type PacketBuffer, PacketFlags } from "../../mod.ts";
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
-import { sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../../stack/wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 import { ip, ipv4Packet } from "../_harness.ts";
 import { type HookSight, hookWatcher } from "./_watcher.ts";
 

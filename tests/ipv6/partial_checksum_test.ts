@@ -10,8 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { HOOK_POINTS, type HookPoint, type ProtocolPlugin } from "../../mod.ts";
-import { sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV6 } from "../../stack/wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV6, sumRange } from "../../stack/wire/checksum.ts";
 import { Capture, EnvBase, type LinkPair, ms, pluginsWith } from "../_harness.ts";
 import { tsharkProblems } from "../_tshark.ts";
 import { VirtualNetwork } from "../../drivers/loopback/mod.ts";

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { conntrackPlugin, createStack, natPlugin, type Stack } from "../../mod.ts";
 import type { LinkDriver } from "../../stack/driver.ts";
-import { pseudoHeaderSumV4 } from "../../stack/wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV4 } from "../../stack/wire/checksum.ts";
 import { pluginsWith } from "../_harness.ts";
 import { cut, deviceSegments, pattern, udpChecksumOk, UsoDriver } from "../udp/_uso.ts";
 

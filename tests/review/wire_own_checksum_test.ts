@@ -15,8 +15,7 @@ import { VirtualNetwork } from "../../drivers/loopback/network.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { PacketFlags } from "../../stack/packet_flags.ts";
-import { sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../../stack/wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 
 const SRC = 0x0a000001, DST = 0x0a000002;
 const PAYLOAD = 200;

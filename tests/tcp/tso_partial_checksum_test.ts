@@ -23,8 +23,7 @@ import {
   type StreamService,
   VirtualNetwork,
 } from "../../mod.ts";
-import { finishChecksum, sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../../stack/wire/pseudo_header_sum.ts";
+import { finishChecksum, pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 import { ip, ipv4Packet, pluginsWith } from "../_harness.ts";
 
 const PEER = "10.0.0.1";

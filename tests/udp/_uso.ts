@@ -9,8 +9,7 @@
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { PacketPool } from "../../stack/packet_pool.ts";
-import { sumRange } from "../../stack/wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../../stack/wire/pseudo_header_sum.ts";
+import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 import { segmentUdp } from "../../stack/wire/udp_gso.ts";
 import { runTshark } from "../_tshark.ts";
 

@@ -18,8 +18,7 @@ import {
   type ConntrackTuple,
 } from "../../_services_conntrack.ts";
 import { formatIpKey } from "../../wire/ip_address.ts";
-import { finishChecksum, sumRange } from "../../wire/checksum.ts";
-import { pseudoHeaderSumV6 } from "../../wire/pseudo_header_sum.ts";
+import { finishChecksum, pseudoHeaderSumV6, sumRange } from "../../wire/checksum.ts";
 import { IP_PROTOCOL_ICMPV6, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { ConnTable, Entry, Ref } from "./table.ts";
 import { TcpCtState, TcpMove, tcpWindowScaleOption } from "./tcp_track.ts";

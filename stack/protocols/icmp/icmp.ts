@@ -31,8 +31,13 @@ import type {
 import { Ipv4SendFlags } from "../../services.ts";
 import { pingOutcome, ProbeTable, unsentProbe as unsent } from "../../ip/probe_table.ts";
 import { formatIpv4Address, isIpv4Loopback } from "../../wire/address.ts";
-import { finishChecksum, sumBytes, sumRange, updateChecksum16 } from "../../wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../../wire/pseudo_header_sum.ts";
+import {
+  finishChecksum,
+  pseudoHeaderSumV4,
+  sumBytes,
+  sumRange,
+  updateChecksum16,
+} from "../../wire/checksum.ts";
 import {
   buildIcmpError,
   checkQuote,

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { clampSynMss } from "./clamp.ts";
-import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../../wire/pseudo_header_sum.ts";
+import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../wire/checksum.ts";
 
 const SRC = 0x0a010002;
 const DST = 0x0a020002;

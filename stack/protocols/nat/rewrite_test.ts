@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { finishChecksum, internetChecksum, sumBytes, sumRange } from "../../wire/checksum.ts";
-import { pseudoHeaderSumV4 } from "../../wire/pseudo_header_sum.ts";
+import {
+  finishChecksum,
+  internetChecksum,
+  pseudoHeaderSumV4,
+  sumBytes,
+  sumRange,
+} from "../../wire/checksum.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { PacketFlags } from "../../packet_flags.ts";
 import { PacketPool } from "../../packet_pool.ts";

@@ -112,13 +112,9 @@ export { ManualClock, MILLISECOND, SECOND, SystemClock } from "./stack/clock.ts"
 export type { Clock, Duration, Instant } from "./stack/clock.ts";
 export { SeededRng } from "./stack/rng.ts";
 export type { Rng } from "./stack/rng.ts";
-export {
-  DEFAULT_HEADROOM,
-  PacketBuffer,
-  PacketFlags,
-  PacketPool,
-  type PacketSharer,
-} from "./stack/packet.ts";
+export { PacketBuffer, type PacketSharer } from "./stack/packet.ts";
+export { DEFAULT_HEADROOM, PacketPool } from "./stack/packet_pool.ts";
+export { PacketFlags } from "./stack/packet_flags.ts";
 export { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "./stack/driver.ts";
 export {
   IP_PROTOCOL_ICMP,

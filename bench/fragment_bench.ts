@@ -18,7 +18,8 @@
  *
  * @module
  */
-import { PacketBuffer, PacketPool } from "../stack/packet.ts";
+import { PacketBuffer } from "../stack/packet.ts";
+import { PacketPool } from "../stack/packet_pool.ts";
 import { emitIpv4 } from "../stack/wire/ipv4.ts";
 import { fragmentIpv4 } from "../stack/protocols/ipv4/fragment.ts";
 import { Reassembler } from "../stack/protocols/ipv4/reassembly.ts";

@@ -30,7 +30,7 @@ import { runUp } from "../cli/up.ts";
 import { addNetns, deleteNetns, ip, netnsExec, randomNetnsName } from "../cli/_netns.ts";
 import { SERVICES } from "../plugins/services/mod.ts";
 import { openPacket } from "../drivers/packet/mod.ts";
-import { PacketPool } from "../stack/packet.ts";
+import { PacketPool } from "../stack/packet_pool.ts";
 
 const HOST = "10.0.0.2";
 const MIB = 1024 * 1024;

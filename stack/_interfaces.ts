@@ -17,7 +17,8 @@ import {
   type Ipv6AddressState,
   NetInterface,
 } from "./netif.ts";
-import type { PacketBuffer, PacketPool } from "./packet.ts";
+import type { PacketBuffer } from "./packet.ts";
+import type { PacketPool } from "./packet_pool.ts";
 import { checkHostCidr, checkMac, checkMtu } from "./validate.ts";
 import { formatIpv4Address, formatIpv6Address } from "./wire/address.ts";
 

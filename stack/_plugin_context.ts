@@ -21,7 +21,8 @@ import {
   type Table,
 } from "./manifest.ts";
 import type { AddressOptions, InterfaceTable, Ipv6AddressState, NetInterface } from "./netif.ts";
-import type { PacketBuffer, PacketPool } from "./packet.ts";
+import type { PacketBuffer } from "./packet.ts";
+import type { PacketPool } from "./packet_pool.ts";
 import type { Rng } from "./rng.ts";
 import type { Timer } from "./timers.ts";
 import type { IpFamily, IpKey } from "./wire/ip_address.ts";

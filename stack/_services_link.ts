@@ -134,7 +134,15 @@ export interface ArpService extends NeighborResolver {
    * nextHop, pkt)`), which asks the resolver itself.
    */
   output(ifindex: number, nextHop: number, pkt: PacketBuffer): void;
-  /** Adds a permanent entry. */
+  /**
+   * Adds or replaces a permanent entry (the MAC is copied).
+   *
+   * @throws {TypeError} When `ifindex` or `address` is not a whole number
+   * or `mac` not a Uint8Array.
+   * @throws {RangeError} When there is no such interface, `address` is not
+   * a unicast address (0.0.0.0, 255.255.255.255, multicast), `mac` is not a
+   * 6-byte unicast MAC, or the cache is full of entries it cannot evict.
+   */
   addStatic(ifindex: number, address: number, mac: Uint8Array): void;
 }
 

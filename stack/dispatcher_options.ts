@@ -9,7 +9,7 @@ import type { LinkDriver } from "./driver.ts";
 import type { LogLevel, LogSink } from "./log.ts";
 import type { ProtocolPlugin } from "./manifest.ts";
 import type { PluginEntry } from "./boot.ts";
-import type { PacketPool } from "./packet.ts";
+import type { PacketPool } from "./packet_pool.ts";
 import type { Rng } from "./rng.ts";
 
 /** One step of a traced packet through the plugins. */

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Instant } from "./clock.ts";
-import type { PacketBuffer, PacketPool } from "./packet.ts";
+import type { PacketBuffer } from "./packet.ts";
+import type { PacketPool } from "./packet_pool.ts";
 
 export { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from "./wire/numbers.ts";
 

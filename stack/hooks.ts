@@ -36,7 +36,7 @@
  *
  * ```ts
  * import { ACCEPT, type HookVerdict, type PacketBuffer } from "../mod.ts";
- * import { PacketPool } from "./packet.ts";
+ * import { PacketPool } from "./packet_pool.ts";
  * import assert from "node:assert/strict";
  * // A mangle hook zeroing the 4th byte of an IPv4 packet's payload.
  * function hook(pkt: PacketBuffer): HookVerdict {

@@ -8,7 +8,8 @@
  */
 import type { Clock, Instant } from "./clock.ts";
 import type { Counter } from "./counters.ts";
-import type { PacketBuffer, PacketPool } from "./packet.ts";
+import type { PacketBuffer } from "./packet.ts";
+import type { PacketPool } from "./packet_pool.ts";
 import type { Rng } from "./rng.ts";
 import type { Timer } from "./timers.ts";
 import type { AddressOptions, InterfaceTable, Ipv6AddressState, NetInterface } from "./netif.ts";

@@ -5,7 +5,7 @@
  * limited per isolate, and a fresh module run starts with none in use.
  */
 import assert from "node:assert/strict";
-import { BUSY_POOL_ALLOCS, PacketPool, SMALL_BUFFER_SIZE } from "./packet.ts";
+import { BUSY_POOL_ALLOCS, PacketPool, SMALL_BUFFER_SIZE } from "./packet_pool.ts";
 import { CHECKSUM_BACKEND, checksumArena, sumBytesPlain, sumRange } from "./wire/checksum.ts";
 
 /** Arenas exist where wasm SIMD does (`checksumArena` returns null otherwise). */

@@ -6,7 +6,8 @@
  * 36.7 MB alive against 4.2 MB charged (session 10's review).
  */
 import assert from "node:assert/strict";
-import { LARGE_BUFFER_SIZE, type PacketBuffer, PacketPool, SMALL_BUFFER_SIZE } from "./packet.ts";
+import type { PacketBuffer } from "./packet.ts";
+import { LARGE_BUFFER_SIZE, PacketPool, SMALL_BUFFER_SIZE } from "./packet_pool.ts";
 
 /** Bytes of the distinct backing stores `pkts` keep reachable. */
 function pinnedBytes(pkts: readonly PacketBuffer[]): number {

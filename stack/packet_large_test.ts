@@ -6,7 +6,8 @@
  * of large buffers stays bounded; past the pool's holds, hold() refuses.
  */
 import assert from "node:assert/strict";
-import { LARGE_BUFFER_SIZE, type PacketBuffer, PacketPool } from "./packet.ts";
+import type { PacketBuffer } from "./packet.ts";
+import { LARGE_BUFFER_SIZE, PacketPool } from "./packet_pool.ts";
 import { checksumArena, sumBytes, sumBytesPlain, sumRange } from "./wire/checksum.ts";
 import { SeededRng } from "./rng.ts";
 

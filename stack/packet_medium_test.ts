@@ -6,13 +6,13 @@
  * free list is bounded; slabs grow from 64 KiB to 1 MiB without overlap.
  */
 import assert from "node:assert/strict";
+import type { PacketBuffer } from "./packet.ts";
 import {
   LARGE_BUFFER_SIZE,
   MEDIUM_BUFFER_SIZE,
-  type PacketBuffer,
   PacketPool,
   SMALL_BUFFER_SIZE,
-} from "./packet.ts";
+} from "./packet_pool.ts";
 import { checksumArena, isChecksumArena, sumBytesPlain, sumRange } from "./wire/checksum.ts";
 import { SeededRng } from "./rng.ts";
 

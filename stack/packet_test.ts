@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
+import { PacketBuffer } from "./packet.ts";
 import {
   DEFAULT_HEADROOM,
-  finishPartialChecksum,
   LARGE_BUFFER_SIZE,
   MEDIUM_BUFFER_SIZE,
-  PacketBuffer,
-  PacketFlags,
   PacketPool,
   SMALL_BUFFER_SIZE,
-} from "./packet.ts";
+} from "./packet_pool.ts";
+import { finishPartialChecksum, PacketFlags } from "./packet_flags.ts";
 import { sumBytes } from "./wire/checksum.ts";
 
 Deno.test("PacketPool.alloc() leaves the default headroom in front of the data", () => {

@@ -19,7 +19,7 @@ import { Dispatcher } from "./dispatcher.ts";
 import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
 import type { LogHub } from "./log.ts";
 import type { InterfaceTable, NetInterface } from "./netif.ts";
-import type { PacketPool } from "./packet.ts";
+import type { PacketPool } from "./packet_pool.ts";
 import type { Rng } from "./rng.ts";
 import type {
   DatagramConn,

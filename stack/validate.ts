@@ -169,12 +169,35 @@ export function checkMtu(mtu: unknown, action: string): number {
  * ```
  */
 export function checkMac(mac: unknown, action: string): void {
+  checkNeighborMac(mac, action);
+  if ((mac as Uint8Array).every((b) => b === 0)) {
+    throw new RangeError(`${action}: the MAC is all zeros`);
+  }
+}
+
+/**
+ * Checks a neighbour's MAC address (a static ARP or NDP entry): six bytes,
+ * not a group (multicast/broadcast) address. All zeros is allowed, as
+ * Linux's `ip neigh` allows it: captures with zeroed MACs are replayed so.
+ *
+ * @throws {TypeError} When it is not a Uint8Array.
+ * @throws {RangeError} When it is not six bytes or a group address.
+ *
+ * @example
+ * ```ts
+ * import { checkNeighborMac } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * checkNeighborMac(new Uint8Array(6), "Cannot add static neighbour");
+ * assert.throws(() => checkNeighborMac(new Uint8Array(3), "Cannot add static neighbour"), RangeError);
+ * assert.throws(() => checkNeighborMac([2, 0, 0, 0, 0, 1], "Cannot add static neighbour"), TypeError);
+ * ```
+ */
+export function checkNeighborMac(mac: unknown, action: string): void {
   if (!(mac instanceof Uint8Array)) throw new TypeError(`${action}: the MAC is not a Uint8Array`);
   if (mac.length !== 6) throw new RangeError(`${action}: the MAC has ${mac.length} bytes, not 6`);
   if ((mac[0]! & 1) !== 0) {
     throw new RangeError(`${action}: the MAC is a group (multicast or broadcast) address`);
   }
-  if (mac.every((b) => b === 0)) throw new RangeError(`${action}: the MAC is all zeros`);
 }
 
 /**

@@ -37,7 +37,7 @@
  *
  * @module
  */
-export { PacketFlags } from "../stack/packet.ts";
+export { PacketFlags } from "../stack/packet_flags.ts";
 export { FIXTURE_PCAPS, pcapPath } from "./_fixtures.ts";
 export * from "./_convert.ts";
 export * from "./_test_plugins.ts";

@@ -5,7 +5,8 @@
  * without an `alloc` or `allocKept` between.
  */
 import assert from "node:assert/strict";
-import { type PacketBuffer, PacketPool } from "../stack/packet.ts";
+import type { PacketBuffer } from "../stack/packet.ts";
+import { PacketPool } from "../stack/packet_pool.ts";
 
 /** What a recycled buffer is filled with. */
 export const POISON = 0xee;

@@ -7,7 +7,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { PacketPool } from "../stack/packet.ts";
+ * import { PacketPool } from "../stack/packet_pool.ts";
  * import { followAllocations, pinnedBytes } from "./_pool_pinning.ts";
  * const pool = new PacketPool();
  * const follow = followAllocations(pool);
@@ -21,7 +21,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { PacketBuffer, PacketPool } from "../stack/packet.ts";
+import type { PacketBuffer } from "../stack/packet.ts";
+import type { PacketPool } from "../stack/packet_pool.ts";
 
 /** Bytes of the distinct backing stores `pkts` keep reachable. */
 export function pinnedBytes(pkts: readonly PacketBuffer[]): number {

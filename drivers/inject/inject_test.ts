@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InjectDriver } from "./mod.ts";
-import { PacketPool } from "../../stack/packet.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import { createStack, LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../../mod.ts";
 
 function port(pool: PacketPool, got: number[]) {

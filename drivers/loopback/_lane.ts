@@ -8,12 +8,9 @@
 import type { Instant } from "../../stack/clock.ts";
 import { LINKTYPE_ETHERNET } from "../../stack/driver.ts";
 import type { DriverPort, LinkType } from "../../stack/driver.ts";
-import {
-  finishPartialChecksum,
-  type PacketBuffer,
-  PacketFlags,
-  type PacketPool,
-} from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../stack/packet_flags.ts";
+import type { PacketPool } from "../../stack/packet_pool.ts";
 import type { Rng } from "../../stack/rng.ts";
 import { DEFAULT_REORDER_DELAY, emptyStats } from "./faults.ts";
 import type { DropCounts, Faults, LinkStats } from "./faults.ts";

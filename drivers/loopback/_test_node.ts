@@ -6,7 +6,7 @@
  */
 import type { Instant } from "../../stack/clock.ts";
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
-import { PacketPool } from "../../stack/packet.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import type { NetworkNode, VirtualNetwork } from "./network.ts";
 

@@ -6,7 +6,8 @@
  */
 import type { Instant, ManualClock } from "../../stack/clock.ts";
 import type { DriverPort } from "../../stack/driver.ts";
-import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import type { PacketPool } from "../../stack/packet_pool.ts";
 import type { Rng } from "../../stack/rng.ts";
 import type { EventQueue, Timed } from "./_heap.ts";
 import { FloodGroup } from "./_flood.ts";

@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
-import { type PacketBuffer, PacketPool, pooledBufferSize } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { PacketPool, pooledBufferSize } from "../../stack/packet_pool.ts";
 import { followAllocations, pinnedBytes } from "../../tests/_pool_pinning.ts";
 import { VirtualNetwork } from "./network.ts";
 import { IN_FLIGHT_SLACK_BYTES, inFlightSlabBytes } from "./_wire.ts";

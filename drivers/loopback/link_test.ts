@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { SECOND } from "../../stack/clock.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
-import {
-  finishPartialChecksum,
-  type PacketBuffer,
-  PacketFlags,
-  PacketPool,
-} from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../stack/packet_flags.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import {
   finishChecksum,
   pseudoHeaderSumV4,

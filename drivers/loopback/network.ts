@@ -10,7 +10,7 @@ import { setImmediate } from "node:timers";
 import { ManualClock } from "../../stack/clock.ts";
 import type { Duration, Instant } from "../../stack/clock.ts";
 import { LINKTYPE_ETHERNET } from "../../stack/driver.ts";
-import { PacketPool } from "../../stack/packet.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import { SeededRng } from "../../stack/rng.ts";
 import type { Rng } from "../../stack/rng.ts";
 import { Link } from "./link.ts";

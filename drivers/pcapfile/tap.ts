@@ -7,7 +7,9 @@
  */
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
-import { finishPartialChecksum, type PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { finishPartialChecksum } from "../../stack/packet_flags.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import { DIRECTION_INBOUND, DIRECTION_OUTBOUND } from "./format.ts";
 import { type CaptureWriter, PcapngWriter, PcapWriter } from "./pcap_writer.ts";
 import { withTcpChecksum } from "../../stack/wire/tcp_gso.ts";
@@ -65,7 +67,8 @@ export interface CaptureTapOptions {
  * ```ts
  * import { CaptureTap, DIRECTION_OUTBOUND, parseCapture, PcapngWriter } from "./mod.ts";
  * import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
- * import { PacketBuffer, PacketPool } from "../../stack/packet.ts";
+ * import { PacketBuffer } from "../../stack/packet.ts";
+ * import { PacketPool } from "../../stack/packet_pool.ts";
  * import assert from "node:assert/strict";
  *
  * const sent: number[] = [];

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
-import { PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import { PacketBuffer } from "../../stack/packet.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import {
   CaptureTap,
   type CaptureWriter,

@@ -13,7 +13,7 @@ import {
   LINKTYPE_RAW,
   type PacketBuffer,
 } from "../../mod.ts";
-import { PacketFlags } from "../../stack/packet.ts";
+import { PacketFlags } from "../../stack/packet_flags.ts";
 import {
   checksumTrusted,
   VIRTIO_NET_HDR_F_DATA_VALID,

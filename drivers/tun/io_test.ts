@@ -14,7 +14,8 @@ import {
   O_NONBLOCK,
   releaseLibc,
 } from "./_libc.ts";
-import { DEFAULT_HEADROOM, type PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { DEFAULT_HEADROOM, PacketPool } from "../../stack/packet_pool.ts";
 import type { DriverPort } from "../../stack/driver.ts";
 import { RealTimeRunner } from "./runner.ts";
 import { findEventLoopEpoll } from "./block_wait.ts";

@@ -14,7 +14,7 @@ import {
   type PacketBuffer,
   type ProtocolPlugin,
 } from "../../mod.ts";
-import { PacketFlags } from "../../stack/packet.ts";
+import { PacketFlags } from "../../stack/packet_flags.ts";
 import { finishChecksum, pseudoHeaderSumV4, sumBytes } from "../../stack/wire/checksum.ts";
 import { CaptureTap, parseCapture, PcapngWriter } from "../pcapfile/mod.ts";
 import { partialTcpV4, VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_F_NEEDS_CSUM } from "./vnet.ts";

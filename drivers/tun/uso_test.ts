@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { segmentUdp } from "./uso.ts";
-import { PacketPool } from "../../stack/packet.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import { pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "../../stack/wire/checksum.ts";
 
 function collect(

@@ -13,12 +13,9 @@ import {
   writeTxHeader,
 } from "./vnet.ts";
 import { segmentUdp, UDP_MAX_SEGMENTS } from "./uso.ts";
-import {
-  finishPartialChecksum,
-  PacketBuffer,
-  PacketFlags,
-  PacketPool,
-} from "../../stack/packet.ts";
+import { PacketBuffer } from "../../stack/packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../stack/packet_flags.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 
 /** A small deterministic generator (xorshift32): the same cases every run. */
 function rng(seed: number): () => number {

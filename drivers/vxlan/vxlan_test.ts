@@ -8,7 +8,7 @@ import {
 } from "./vxlan.ts";
 import type { VxlanEndpoint } from "./fdb.ts";
 import type { VxlanTransport } from "./_udp.ts";
-import { PacketPool, SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
+import { PacketPool, SMALL_BUFFER_SIZE } from "../../stack/packet_pool.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
 import { createStack, SystemClock } from "../../mod.ts";
 import { RealTimeRunner } from "../tun/runner.ts";

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { createStack, type Stack } from "../../mod.ts";
 import type { ProtocolPlugin } from "../manifest.ts";
-import { finishPartialChecksum, type PacketBuffer } from "../packet.ts";
+import type { PacketBuffer } from "../packet.ts";
+import { finishPartialChecksum } from "../packet_flags.ts";
 import type { Route, RouteService, UdpService, UdpSocket } from "../services.ts";
 import { finishChecksum, sumBytes } from "../wire/checksum.ts";
 import { pseudoHeaderSumV6 } from "../wire/checksum.ts";

@@ -20,18 +20,23 @@
  * least-recently-used eviction, per-interface timers (NDP's
  * BaseReachableTime and RetransTimer from Router Advertisements), a named
  * counter for every drop
- * ({@linkcode NEIGHBOR_CACHE_COUNTERS}) and the `neighbor-changed` events.
+ * (`NEIGHBOR_CACHE_COUNTERS`) and the `neighbor-changed` events. The
+ * options, counters and manifest declarations are in
+ * `neighbor_cache_options.ts`; the queues of waiting packets and their
+ * bounds in `_neighbor_queue.ts`.
  *
  * @module
  */
 import type { Instant } from "../clock.ts";
-import type { OptionSpec, PluginContext } from "../manifest.ts";
+import type { PluginContext } from "../manifest.ts";
 import type { PacketBuffer } from "../packet.ts";
 import type { NeighborEntry } from "../services.ts";
 import type { Timer } from "../timers.ts";
 import { formatIpKey, type IpFamily, type IpKey } from "../wire/ip_address.ts";
 import { formatMac } from "../wire/address.ts";
-import { EMPTY_MAP, EMPTY_SET } from "../_shared_empty.ts";
+import { EMPTY_MAP } from "../_shared_empty.ts";
+import { checkNeighborCacheOption, type NeighborCacheOptions } from "./neighbor_cache_options.ts";
+import { PendingPackets, type PendingQueue } from "./_neighbor_queue.ts";
 
 /** A state of a neighbour entry (RFC 4861 §7.3.2, with Linux's FAILED and PERMANENT). */
 export type NeighborState = NeighborEntry["state"];
@@ -50,7 +55,8 @@ export interface Neighbor {
   isRouter: boolean;
 }
 
-interface Entry extends Neighbor {
+/** An entry: the neighbour, its timer and the packets waiting for it (`_neighbor_queue.ts`). */
+interface Entry extends Neighbor, PendingQueue {
   state: NeighborState;
   mac: Uint8Array | null;
   /** When the state's timer runs out. */
@@ -59,9 +65,6 @@ interface Entry extends Neighbor {
   probes: number;
   /** Used since eviction last looked at it (CLOCK's reference bit). */
   used: boolean;
-  readonly queue: PacketBuffer[];
-  /** Bytes held in `queue`: the capacity of each pooled buffer, not its data length. */
-  queued: number;
   /** When it last became REACHABLE (a new ReachableTime re-draws its deadline from here). */
   confirmedAt: Instant;
 }
@@ -72,32 +75,6 @@ export interface NeighborLinkTimers {
   readonly reachableTime?: number;
   /** Between solicitations (µs); absent: the cache's. */
   readonly retransmitTime?: number;
-}
-
-/** The timers and bounds of a cache (µs, counts, bytes). */
-export interface NeighborCacheOptions {
-  /** Base of REACHABLE's lifetime, randomised 0.5–1.5× (RFC 4861 BaseReachableTime: 30 s). */
-  readonly reachableTime: number;
-  /** An unused STALE entry is removed after this (Linux gc_staletime: 60 s). */
-  readonly staleTime: number;
-  /** Between solicitations (RFC 4861 RetransTimer: 1 s). */
-  readonly retransmitTime: number;
-  /** Solicitations while INCOMPLETE before FAILED (MAX_MULTICAST_SOLICIT: 3). */
-  readonly multicastProbes: number;
-  /** Unicast probes in PROBE before FAILED (MAX_UNICAST_SOLICIT: 3). */
-  readonly unicastProbes: number;
-  /** DELAY's length, from the first use of a STALE entry to its first probe (5 s). */
-  readonly delayFirstProbeTime: number;
-  /** How long a FAILED entry (resolution failed) drops packets at once before it goes. */
-  readonly failedTime: number;
-  /** Packets queued per unresolved neighbour. */
-  readonly queueLength: number;
-  /** Bytes queued per unresolved neighbour (whole pooled buffers; Linux unres_qlen_bytes). */
-  readonly queueBytes: number;
-  /** Bytes queued for all unresolved neighbours together. */
-  readonly totalQueueBytes: number;
-  /** Entries in the whole cache. */
-  readonly maxEntries: number;
 }
 
 /** What the protocol does for the cache. */
@@ -113,142 +90,9 @@ export interface NeighborProtocol {
   solicit(n: Neighbor, unicast: boolean, pkt: PacketBuffer | null): void;
 }
 
-/**
- * The counters the cache reports (without the plugin prefix); a plugin that
- * uses a cache lists them in its manifest.
- *
- * @example
- * ```ts
- * import { NEIGHBOR_CACHE_COUNTERS } from "./neighbor_cache.ts";
- * import assert from "node:assert/strict";
- * assert.ok(NEIGHBOR_CACHE_COUNTERS.includes("tx.queue_full"));
- * ```
- */
-export const NEIGHBOR_CACHE_COUNTERS: readonly string[] = [
-  "tx.queue_full",
-  "tx.queue_total_full",
-  "tx.unresolved",
-  "cache.full",
-  "cache.evicted",
-];
-
-/** The cache's option names a protocol declares in its manifest (the probe counts are the protocol's own). */
-export type NeighborCacheOptionName = Exclude<
-  keyof NeighborCacheOptions,
-  "multicastProbes" | "unicastProbes"
->;
-
-/** How a protocol declares its cache's options: its own words and bounds. */
-export interface NeighborCacheManifestOptions {
-  /** The options that set `multicastProbes` and `unicastProbes`, placed after `retransmitTime`. */
-  readonly probes: Readonly<Record<string, OptionSpec>>;
-  /** Default of `maxEntries` (ARP: 4096, NDP: Linux's ndisc gc_thresh3 1024). */
-  readonly maxEntries: number;
-  /** Descriptions that replace the shared ones. */
-  readonly descriptions?: Readonly<Partial<Record<NeighborCacheOptionName, string>>>;
-}
-
-const CACHE_OPTION_DEFAULTS: Readonly<Record<NeighborCacheOptionName, OptionSpec>> = {
-  reachableTime: { default: 30_000_000, description: "µs an entry stays REACHABLE" },
-  staleTime: { default: 60_000_000, description: "µs an unused STALE entry is kept" },
-  retransmitTime: { default: 1_000_000, description: "µs between solicitations" },
-  delayFirstProbeTime: {
-    default: 5_000_000,
-    description: "µs from the first use of a STALE entry to its first unicast probe",
-  },
-  failedTime: { default: 20_000_000, description: "µs a FAILED entry is kept" },
-  queueLength: { default: 256, description: "packets queued per unresolved neighbour" },
-  queueBytes: {
-    default: 524_288,
-    description: "bytes queued per unresolved neighbour, as whole pooled buffers",
-  },
-  totalQueueBytes: {
-    default: 1_048_576,
-    description: "bytes queued for all unresolved neighbours together",
-  },
-  maxEntries: { default: 4096, description: "cache size bound (whole stack)" },
-};
-
-/**
- * The manifest `options` of a protocol's neighbour cache, in one order for
- * ARP and NDP: the shared timers and bounds with the protocol's
- * descriptions, its probe-count options and its `maxEntries` default.
- *
- * @example
- * ```ts
- * import { neighborCacheManifestOptions } from "./neighbor_cache.ts";
- * import assert from "node:assert/strict";
- * const options = neighborCacheManifestOptions({
- *   probes: { retries: { default: 3, description: "requests before FAILED" } },
- *   maxEntries: 4096,
- * });
- * assert.deepEqual(Object.keys(options).slice(0, 4), [
- *   "reachableTime", "staleTime", "retransmitTime", "retries",
- * ]);
- * ```
- */
-export function neighborCacheManifestOptions(
-  declared: NeighborCacheManifestOptions,
-): Record<string, OptionSpec> {
-  const out: Record<string, OptionSpec> = {};
-  for (const [name, spec] of Object.entries(CACHE_OPTION_DEFAULTS)) {
-    const key = name as NeighborCacheOptionName;
-    out[key] = {
-      default: key === "maxEntries" ? declared.maxEntries : spec.default,
-      description: declared.descriptions?.[key] ?? spec.description,
-    };
-    if (key === "retransmitTime") Object.assign(out, declared.probes);
-  }
-  return out;
-}
-
-/**
- * The cache's {@linkcode NeighborCacheOptions} from a plugin's resolved
- * options (`ctx.options`), whose manifest declared them with
- * {@linkcode neighborCacheManifestOptions}; `probes` names the options that
- * give the probe counts (ARP's one `retries` sets both). The cache's
- * constructor validates the values.
- *
- * @example
- * ```ts
- * import { neighborCacheConfig } from "./neighbor_cache.ts";
- * import assert from "node:assert/strict";
- * const config = neighborCacheConfig({ retries: 5, maxEntries: 16 }, {
- *   multicast: "retries",
- *   unicast: "retries",
- * });
- * assert.equal(config.multicastProbes, 5);
- * assert.equal(config.unicastProbes, 5);
- * assert.equal(config.maxEntries, 16);
- * ```
- */
-export function neighborCacheConfig(
-  options: Readonly<Record<string, unknown>>,
-  probes: { readonly multicast: string; readonly unicast: string },
-): NeighborCacheOptions {
-  const config: Record<string, number> = {
-    multicastProbes: options[probes.multicast] as number,
-    unicastProbes: options[probes.unicast] as number,
-  };
-  for (const name of Object.keys(CACHE_OPTION_DEFAULTS)) config[name] = options[name] as number;
-  return config as unknown as NeighborCacheOptions;
-}
-
-/** Bytes a queued packet really holds: its whole pooled buffer (2 KiB), not its data. */
-function cost(pkt: PacketBuffer): number {
-  return pkt.buf.byteLength;
-}
-
 function sameMac(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function check(name: string, v: number, min: number): void {
-  if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new TypeError(`Cannot create neighbour cache: ${name} must be a whole number, got ${v}`);
-  }
-  if (v < min) throw new RangeError(`Cannot create neighbour cache: ${name} must be ≥ ${min}`);
 }
 
 /**
@@ -286,10 +130,8 @@ export class NeighborCache {
   // the send path does no reordering per packet; eviction gives used
   // entries a second chance by moving them to the back.
   readonly #lru = new Set<Entry>();
-  // Neighbours with packets waiting, the one waiting longest first (the
-  // shared empty set until a packet waits).
-  #waiting: Set<Entry> = EMPTY_SET;
-  #totalQueued = 0;
+  // The packets waiting for resolution, with their bounds.
+  readonly #pending: PendingPackets<Entry>;
   // One timer walks the cache at the earliest deadline: entries are few and
   // deadlines coarse, so a sweep beats a timer per entry.
   readonly #sweep: Timer;
@@ -319,7 +161,7 @@ export class NeighborCache {
         ["totalQueueBytes", 0],
         ["maxEntries", 1],
       ] as const
-    ) check(name, options[name], min);
+    ) checkNeighborCacheOption(name, options[name], min);
     this.#ctx = ctx;
     this.#o = options;
     this.#proto = protocol;
@@ -332,6 +174,7 @@ export class NeighborCache {
       cacheFull: "cache.full",
       evicted: "cache.evicted",
     });
+    this.#pending = new PendingPackets(ctx, options, this.#c);
   }
 
   /**
@@ -346,8 +189,8 @@ export class NeighborCache {
    */
   setLinkTimers(ifindex: number, timers: NeighborLinkTimers): void {
     const { reachableTime, retransmitTime } = timers;
-    if (reachableTime !== undefined) check("reachableTime", reachableTime, 1);
-    if (retransmitTime !== undefined) check("retransmitTime", retransmitTime, 1);
+    if (reachableTime !== undefined) checkNeighborCacheOption("reachableTime", reachableTime, 1);
+    if (retransmitTime !== undefined) checkNeighborCacheOption("retransmitTime", retransmitTime, 1);
     const previous = this.reachableTime(ifindex);
     if (this.#linkTimers === EMPTY_MAP) this.#linkTimers = new Map();
     this.#linkTimers.set(ifindex, { ...this.#linkTimers.get(ifindex), ...timers });
@@ -435,7 +278,7 @@ export class NeighborCache {
       n.probes = 1;
       n.deadline = this.#ctx.now() + this.retransmitTime(ifindex);
       this.#schedule(n);
-      this.#enqueue(n, pkt); // may drop it (a zero-length queue): ask with what is kept
+      this.#pending.add(n, pkt); // may drop it (a zero-length queue): ask with what is kept
       this.#proto.solicit(n, false, n.queue[0] ?? null);
       return null;
     }
@@ -459,7 +302,7 @@ export class NeighborCache {
         this.#unresolved(ifindex, pkt, true);
         return null;
       case "INCOMPLETE":
-        this.#enqueue(n, pkt);
+        this.#pending.add(n, pkt);
         return null;
     }
   }
@@ -706,18 +549,12 @@ export class NeighborCache {
   /** Sends the waiting packets back through the link output, which now finds the entry resolved. */
   #flush(n: Entry): void {
     if (n.queue.length === 0) return;
-    this.#totalQueued -= n.queued;
-    n.queued = 0;
-    this.#waiting.delete(n);
     const family = this.#proto.family;
-    for (const pkt of n.queue.splice(0)) this.#ctx.linkOutput(n.ifindex, family, n.key, pkt);
+    for (const pkt of this.#pending.take(n)) this.#ctx.linkOutput(n.ifindex, family, n.key, pkt);
   }
 
   #drop(n: Entry, failed: boolean): void {
-    this.#totalQueued -= n.queued;
-    n.queued = 0;
-    this.#waiting.delete(n);
-    for (const pkt of n.queue.splice(0)) {
+    for (const pkt of this.#pending.take(n)) {
       this.#c.unresolved.value++;
       this.#unresolved(n.ifindex, pkt, failed);
     }
@@ -729,47 +566,6 @@ export class NeighborCache {
     } finally {
       pkt.release();
     }
-  }
-
-  #dropOldest(n: Entry): void {
-    const old = n.queue.shift()!;
-    n.queued -= cost(old);
-    this.#totalQueued -= cost(old);
-    if (n.queue.length === 0) this.#waiting.delete(n);
-    old.release();
-  }
-
-  /**
-   * Queues `pkt` for the unresolved `n`, bounded in packets and real bytes
-   * per neighbour and in bytes for the whole cache; the oldest go first, as
-   * in Linux.
-   */
-  #enqueue(n: Entry, taken: PacketBuffer): void {
-    const o = this.#o;
-    // Kept for up to seconds: in a store of its own, so it keeps alive only
-    // the bytes charged, not the 1 MiB arena it may have been carved from.
-    const pkt = this.#ctx.pool.keep(taken);
-    const size = cost(pkt);
-    while (
-      n.queue.length > 0 && (n.queue.length >= o.queueLength || n.queued + size > o.queueBytes)
-    ) {
-      this.#c.queueFull.value++;
-      this.#dropOldest(n);
-    }
-    while (this.#waiting.size > 0 && this.#totalQueued + size > o.totalQueueBytes) {
-      this.#c.queueTotalFull.value++;
-      this.#dropOldest(this.#waiting.values().next().value!);
-    }
-    if (size > o.queueBytes || size > o.totalQueueBytes || o.queueLength === 0) {
-      this.#c.queueFull.value++;
-      pkt.release();
-      return;
-    }
-    n.queue.push(pkt);
-    n.queued += size;
-    this.#totalQueued += size;
-    if (this.#waiting === EMPTY_SET) this.#waiting = new Set();
-    this.#waiting.add(n);
   }
 
   #onSweep(now: Instant): void {

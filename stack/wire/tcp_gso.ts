@@ -10,7 +10,9 @@
  *
  * @module
  */
-import { type PacketBuffer, PacketFlags, type PacketPool } from "../packet.ts";
+import type { PacketBuffer } from "../packet.ts";
+import { PacketFlags } from "../packet_flags.ts";
+import type { PacketPool } from "../packet_pool.ts";
 import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 import { IP_PROTOCOL_TCP, LINKTYPE_RAW } from "./numbers.ts";
 
@@ -43,7 +45,7 @@ const TCP_CWR = 0x80;
  * @example Two segments from one
  * ```ts
  * import { segmentTcp } from "./tcp_gso.ts";
- * import { PacketPool } from "../packet.ts";
+ * import { PacketPool } from "../packet_pool.ts";
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();
  * const pkt = pool.alloc(20 + 20 + 3000);
@@ -200,7 +202,7 @@ export function withTcpChecksum(data: Uint8Array, linkType: number): Uint8Array 
  * @example
  * ```ts
  * import { finishTcpSuperSegment } from "./tcp_gso.ts";
- * import { PacketPool } from "../packet.ts";
+ * import { PacketPool } from "../packet_pool.ts";
  * import { pseudoHeaderSumV4, sumRange } from "./checksum.ts";
  * import assert from "node:assert/strict";
  * const pkt = new PacketPool().alloc(40);

@@ -20,7 +20,9 @@
  *
  * @module
  */
-import { type PacketBuffer, PacketFlags, type PacketPool } from "../packet.ts";
+import type { PacketBuffer } from "../packet.ts";
+import { PacketFlags } from "../packet_flags.ts";
+import type { PacketPool } from "../packet_pool.ts";
 import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 import { IP_PROTOCOL_UDP } from "./numbers.ts";
 
@@ -67,7 +69,7 @@ const UDP_HEADER_LEN = 8;
  * @example Three datagrams of 4, 4 and 2 bytes from one IPv4 super-datagram
  * ```ts
  * import { segmentUdp } from "./udp_gso.ts";
- * import { PacketPool } from "../packet.ts";
+ * import { PacketPool } from "../packet_pool.ts";
  * import assert from "node:assert/strict";
  * const b = new Uint8Array(20 + 8 + 10);
  * b.set([0x45, 0, 0, 38, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
@@ -155,7 +157,7 @@ export function segmentUdp(
  * @example
  * ```ts
  * import { isUdpSuper } from "./udp_gso.ts";
- * import { PacketPool } from "../packet.ts";
+ * import { PacketPool } from "../packet_pool.ts";
  * import assert from "node:assert/strict";
  * const pkt = new PacketPool().alloc(28);
  * pkt.buf.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17], pkt.start);
@@ -189,7 +191,7 @@ export function isUdpSuper(pkt: PacketBuffer): boolean {
  * @example 2500 bytes in datagrams of 1000
  * ```ts
  * import { segmentUdpSuper } from "./udp_gso.ts";
- * import { PacketPool } from "../packet.ts";
+ * import { PacketPool } from "../packet_pool.ts";
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();
  * const pkt = pool.alloc(28 + 2500);

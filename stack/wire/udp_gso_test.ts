@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { PacketFlags, PacketPool } from "../packet.ts";
+import { PacketFlags } from "../packet_flags.ts";
+import { PacketPool } from "../packet_pool.ts";
 import { pseudoHeaderSumV6, sumRange } from "./checksum.ts";
 import { isUdpSuper, segmentUdpSuper, UDP_MAX_SEGMENTS } from "./udp_gso.ts";
 

@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@3.23.2";
-import { LARGE_BUFFER_SIZE, PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import { PacketBuffer } from "../../stack/packet.ts";
+import { LARGE_BUFFER_SIZE, PacketPool } from "../../stack/packet_pool.ts";
 import { SeededRng } from "../../stack/rng.ts";
 import { emitIpv4 } from "../../stack/wire/ipv4.ts";
 import { internetChecksum } from "../../stack/wire/checksum.ts";

@@ -19,7 +19,7 @@ import {
   ms,
   track,
 } from "../_harness.ts";
-import { SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
+import { SMALL_BUFFER_SIZE } from "../../stack/packet_pool.ts";
 
 const US = "02:00:00:00:00:01";
 const BROADCAST = "ff:ff:ff:ff:ff:ff";

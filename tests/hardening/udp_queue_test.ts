@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { ethernetFrame, ipv4Packet, makeHost, withEnv } from "../_harness.ts";
-import { SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
+import { SMALL_BUFFER_SIZE } from "../../stack/packet_pool.ts";
 import type { UdpService } from "../../mod.ts";
 import { kernelOf } from "../../stack/stack.ts";
 

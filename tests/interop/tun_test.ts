@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { createStack } from "../../mod.ts";
 import { openTun, RealTimeRunner } from "../../drivers/tun/mod.ts";
-import { PacketPool } from "../../stack/packet.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import { SystemClock } from "../../stack/clock.ts";
 import {
   configurePeer,

@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { makeHost, ms, testPlugin } from "../_harness.ts";
 import { ACCEPT, CONSUMED } from "../../stack/manifest.ts";
-import { type PacketBuffer, PacketFlags, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { PacketFlags } from "../../stack/packet_flags.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import type { UdpService } from "../../stack/services.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import {

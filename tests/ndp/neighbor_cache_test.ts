@@ -9,13 +9,13 @@ import assert from "node:assert/strict";
 import { makeHost, testPlugin } from "../_harness.ts";
 import type { NeighborChangedEvent, PluginContext } from "../../stack/manifest.ts";
 import type { PacketBuffer } from "../../stack/packet.ts";
+import { NeighborCache } from "../../stack/ip/neighbor_cache.ts";
 import {
   NEIGHBOR_CACHE_COUNTERS,
-  NeighborCache,
   neighborCacheConfig,
   neighborCacheManifestOptions,
   type NeighborCacheOptions,
-} from "../../stack/ip/neighbor_cache.ts";
+} from "../../stack/ip/neighbor_cache_options.ts";
 import { formatIpKey, IpAddress } from "../../stack/wire/ip_address.ts";
 import { writeIpv6Header } from "../../stack/wire/ipv6.ts";
 import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";

@@ -8,7 +8,8 @@
  * is silent corruption) and never twice (two owners of one buffer).
  */
 import assert from "node:assert/strict";
-import { type PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import { xorshift32 } from "../_random.ts";
 
 /** What the model knows of one buffer's references. */

@@ -11,7 +11,8 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
-import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import type { PacketPool } from "../../stack/packet_pool.ts";
 import type { Stack } from "../../stack/stack.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
 import { pattern } from "../tcp/_tcp.ts";

@@ -13,7 +13,8 @@
 import assert from "node:assert/strict";
 import { VirtualNetwork } from "../../drivers/loopback/network.ts";
 import { LINKTYPE_RAW } from "../../stack/driver.ts";
-import { type PacketBuffer, PacketFlags } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { PacketFlags } from "../../stack/packet_flags.ts";
 import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 
 const SRC = 0x0a000001, DST = 0x0a000002;

@@ -17,7 +17,7 @@ import { usedAfterGc } from "../_gc_probe.ts";
 import { makeLink, ms } from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
 import { pattern } from "./_tcp.ts";
-import { SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
+import { SMALL_BUFFER_SIZE } from "../../stack/packet_pool.ts";
 
 const n = Number(Deno.args[0] ?? 64);
 const limited = (Deno.args[1] ?? "limited") === "limited";

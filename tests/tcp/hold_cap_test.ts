@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createStack, VirtualNetwork } from "../../mod.ts";
-import { PacketPool, SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
+import { PacketPool, SMALL_BUFFER_SIZE } from "../../stack/packet_pool.ts";
 import { EnvBase, ms, pluginsWith } from "../_harness.ts";
 import { followAllocations, pinnedBytes } from "../_pool_pinning.ts";
 

@@ -9,7 +9,8 @@
  * really keep alive) never exceed the account.
  */
 import assert from "node:assert/strict";
-import { LARGE_BUFFER_SIZE, PacketBuffer, SMALL_BUFFER_SIZE } from "../../stack/packet.ts";
+import { PacketBuffer } from "../../stack/packet.ts";
+import { LARGE_BUFFER_SIZE, SMALL_BUFFER_SIZE } from "../../stack/packet_pool.ts";
 import { makeLink, ms } from "../_harness.ts";
 import type { LinkPair } from "../_harness.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";

@@ -7,7 +7,8 @@
  * by the send queue and the link) kept the whole arena alive.
  */
 import assert from "node:assert/strict";
-import { MEDIUM_BUFFER_SIZE, type PacketBuffer } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { MEDIUM_BUFFER_SIZE } from "../../stack/packet_pool.ts";
 import { makeLink, ms } from "../_harness.ts";
 import { counter, idle, openPairs } from "./_memory.ts";
 

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { makeLink, ms } from "../_harness.ts";
-import type { PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import type { PacketPool } from "../../stack/packet_pool.ts";
 import type { TcpConn } from "../../stack/sockets/types.ts";
 import type { Faults } from "../../drivers/loopback/faults.ts";
 import { pattern } from "./_tcp.ts";

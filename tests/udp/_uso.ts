@@ -7,7 +7,8 @@
  * @module
  */
 import type { DriverPort, LinkDriver } from "../../stack/driver.ts";
-import { type PacketBuffer, PacketPool } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { PacketPool } from "../../stack/packet_pool.ts";
 import { pseudoHeaderSumV4, sumRange } from "../../stack/wire/checksum.ts";
 import { segmentUdp } from "../../stack/wire/udp_gso.ts";
 import { runTshark } from "../_tshark.ts";

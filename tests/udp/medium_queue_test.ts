@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { ArpService, UdpService } from "../../mod.ts";
 import { ip, mac, makeHost } from "../_harness.ts";
-import { MEDIUM_BUFFER_SIZE } from "../../stack/packet.ts";
+import { MEDIUM_BUFFER_SIZE } from "../../stack/packet_pool.ts";
 import { udpFrame } from "./_udp.ts";
 
 Deno.test("udp receive queue of 8000-byte datagrams: each charged a medium buffer, the room check agrees", async () => {

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import type { UdpService } from "../../mod.ts";
 import { makeHost } from "../_harness.ts";
-import { pooledBufferSize } from "../../stack/packet.ts";
+import { pooledBufferSize } from "../../stack/packet_pool.ts";
 import { followAllocations, pinnedBytes } from "../_pool_pinning.ts";
 import { udpFrame } from "./_udp.ts";
 

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { createStack, type Stack } from "../../mod.ts";
 import type { LinkDriver } from "../../stack/driver.ts";
-import { PacketFlags } from "../../stack/packet.ts";
+import { PacketFlags } from "../../stack/packet_flags.ts";
 import { pseudoHeaderSumV4 } from "../../stack/wire/checksum.ts";
 import { Capture, makeLink, withEnv } from "../_harness.ts";
 import {

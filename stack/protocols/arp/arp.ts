@@ -21,15 +21,15 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
+import { checkInteger, checkNeighborMac } from "../../validate.ts";
 import { Ipv4AddressSet } from "../../ip/ipv4_address_set.ts";
 import { type ArpService, type EthernetService, neighborServiceName } from "../../services.ts";
+import { type Neighbor, NeighborCache } from "../../ip/neighbor_cache.ts";
 import {
-  type Neighbor,
   NEIGHBOR_CACHE_COUNTERS,
-  NeighborCache,
   neighborCacheConfig,
   neighborCacheManifestOptions,
-} from "../../ip/neighbor_cache.ts";
+} from "../../ip/neighbor_cache_options.ts";
 import {
   BROADCAST_MAC,
   IPV4_BROADCAST as LIMITED_BROADCAST,
@@ -44,7 +44,7 @@ import {
   parseArp,
 } from "../../wire/arp.ts";
 import { ETHERTYPE_ARP } from "../../wire/ethernet.ts";
-import type { IpKey } from "../../wire/ip_address.ts";
+import { formatIpKey, type IpKey } from "../../wire/ip_address.ts";
 
 /** The ARP plugin. */
 export const arpPlugin: ProtocolPlugin = {
@@ -253,6 +253,20 @@ export const arpPlugin: ProtocolPlugin = {
       },
       entries: () => cache.entries(),
       addStatic(ifindex: number, address: number, mac: Uint8Array): void {
+        // Checked before the cache sees them, as NDP's: a short MAC would be
+        // written into every frame's 6-byte destination, the rest stale.
+        const action = "Cannot add static neighbour";
+        checkInteger(ifindex, 0, 0xffff, action, "ifindex");
+        if (typeof address !== "number") throw new TypeError(`${action}: the address is not IPv4`);
+        checkInteger(address, 0, 0xffffffff, action, "address");
+        // ARP maps these to a MAC itself and never looks them up.
+        if (address === 0 || address === LIMITED_BROADCAST || isIpv4Multicast(address)) {
+          throw new RangeError(`${action}: ${formatIpKey(address)} is not a unicast address`);
+        }
+        checkNeighborMac(mac, action);
+        if (ctx.interfaces.get(ifindex) === undefined) {
+          throw new RangeError(`${action}: no interface ${ifindex}`);
+        }
         cache.addStatic(ifindex, address, mac);
       },
       onUnresolved(handler): void {

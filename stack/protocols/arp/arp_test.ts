@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { ArpService } from "../../services.ts";
 import {
   type ArpFields,
   arpPacket,
@@ -565,4 +566,34 @@ Deno.test({
     assert.equal(neighbor(h, "10.78.0.1")?.mac, "02:00:00:77:00:01");
     h.finish();
   },
+});
+
+Deno.test("arp addStatic refuses a bad interface, address or MAC before it creates an entry, as NDP's does", () => {
+  const h = host();
+  const arp = h.stack.service<ArpService>("arp.resolve")!;
+  const ifindex = h.iface.index;
+  const peer = 0x0a000009; // 10.0.0.9
+  const mac = new Uint8Array([2, 0, 0, 0, 0, 0x99]);
+  // A short MAC would be written into every frame's 6-byte destination, the rest left stale.
+  assert.throws(() => arp.addStatic(ifindex, peer, new Uint8Array(3)), RangeError);
+  assert.throws(() => arp.addStatic(ifindex, peer, new Uint8Array([1, 0, 0, 0, 0, 9])), RangeError);
+  assert.throws(
+    () => arp.addStatic(ifindex, peer, [2, 0, 0, 0, 0, 9] as unknown as Uint8Array),
+    TypeError,
+  );
+  assert.throws(() => arp.addStatic(99, peer, mac), RangeError); // no such interface
+  assert.throws(() => arp.addStatic(1.5, peer, mac), TypeError);
+  assert.throws(() => arp.addStatic(ifindex, "fd00::9" as unknown as number, mac), TypeError);
+  assert.throws(() => arp.addStatic(ifindex, 2 ** 32, mac), RangeError);
+  // Addresses ARP never resolves (it maps them to a MAC itself): an entry would never be used.
+  for (const address of [0, 0xffffffff, 0xe0000001]) {
+    assert.throws(() => arp.addStatic(ifindex, address, mac), RangeError);
+  }
+  assert.deepEqual(h.stack.neighbors(), []);
+  arp.addStatic(ifindex, peer, mac);
+  assert.equal(neighbor(h, "10.0.0.9")?.state, "PERMANENT");
+  assert.equal(neighbor(h, "10.0.0.9")?.mac, PEER);
+  // All zeros is a neighbour's MAC as Linux's `ip neigh` takes it (replayed captures with zeroed MACs).
+  arp.addStatic(ifindex, 0x0a000008, new Uint8Array(6));
+  assert.equal(neighbor(h, "10.0.0.8")?.mac, ZERO_MAC);
 });

@@ -16,7 +16,8 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
 import {
   type EthernetService,
   type NeighborResolver,

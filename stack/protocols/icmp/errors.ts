@@ -29,7 +29,9 @@
  *
  * @module
  */
-import { type PacketBuffer, PacketFlags, type PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
+import type { PacketPool } from "../../packet_pool.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
 import {
   IPV4_OFFSET_MASK,
@@ -112,7 +114,8 @@ export function isInvalidErrorTarget(addr: number): boolean {
  * @example
  * ```ts
  * import { errorSuppression } from "./errors.ts";
- * import { PacketBuffer, PacketFlags } from "../../packet.ts";
+ * import { PacketBuffer } from "../../packet.ts";
+ * import { PacketFlags } from "../../packet_flags.ts";
  * import assert from "node:assert/strict";
  * const b = new Uint8Array(28);
  * b.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1]);
@@ -159,7 +162,8 @@ export function errorSuppression(pkt: PacketBuffer): IcmpSuppression | undefined
  * @example
  * ```ts
  * import { buildIcmpError } from "./errors.ts";
- * import { PacketBuffer, PacketPool } from "../../packet.ts";
+ * import { PacketBuffer } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import assert from "node:assert/strict";
  * const b = new Uint8Array(1000);
  * b.set([0x45, 0, 0x03, 0xe8, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 2, 10, 0, 0, 1]);

@@ -16,7 +16,8 @@ import type { ProtocolPlugin } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
 import type { IpKey } from "../../wire/ip_address.ts";
-import { PacketBuffer, PacketPool } from "../../packet.ts";
+import { PacketBuffer } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import type {
   IcmpErrorService,
   Ipv4RoutesService,

@@ -15,7 +15,8 @@ import type {
   RxContext,
   RxVerdict,
 } from "../../manifest.ts";
-import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
 import type {
   EchoOptions,
   EchoReply,

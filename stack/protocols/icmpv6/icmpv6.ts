@@ -9,7 +9,8 @@
  */
 import type { PluginContext, ProtocolHandlers, ProtocolPlugin, RxVerdict } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
-import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import type { IcmpErrorService, RouteService } from "../../services.ts";
 import { finishChecksum, sumBytes } from "../../wire/checksum.ts";

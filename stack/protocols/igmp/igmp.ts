@@ -15,7 +15,8 @@ import type {
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
 import { type GroupRecord, packRecords } from "../../ip/multicast_groups.ts";
 import { multicastHost } from "../../ip/multicast_host.ts";
 import { checkInteger } from "../../validate.ts";

@@ -39,7 +39,8 @@
 import type { HookPoint, HookVerdict, PluginContext, RxVerdict } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
 import type { IcmpErrorService } from "../../services.ts";
 import type { Counter } from "../../counters.ts";
 import { isIpv4Multicast } from "../../wire/address.ts";

@@ -17,7 +17,8 @@
  *
  * @module
  */
-import { DEFAULT_HEADROOM, type PacketBuffer, type PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { DEFAULT_HEADROOM, type PacketPool } from "../../packet_pool.ts";
 import {
   IPV4_DST_OFFSET,
   IPV4_FLAG_MF,
@@ -111,7 +112,7 @@ function copiedOptions(b: Uint8Array, s: number, hlen: number): number {
  * @example
  * ```ts
  * import { fragmentIpv4 } from "./fragment.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import { emitIpv4 } from "../../wire/ipv4.ts";
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type PacketBuffer, PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { emitIpv4, type Ipv4Repr } from "../../wire/ipv4.ts";
 import { internetChecksum } from "../../wire/checksum.ts";
 import { fragmentIpv4, ipv4HeaderChecksum } from "./fragment.ts";

@@ -22,7 +22,8 @@ import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
 import type { HookPoint } from "../../manifest.ts";
 import { HookContexts } from "../../hooks.ts";
-import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
 import {
   type IcmpErrorService,
   type Ipv4RoutesService,

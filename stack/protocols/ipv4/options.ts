@@ -37,7 +37,8 @@
  * @module
  */
 import type { Instant } from "../../clock.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
 import type { IcmpErrorService } from "../../services.ts";
 import {
   checkIpv4Options,
@@ -88,7 +89,8 @@ export interface Ipv4OptionsConfig {
  * @example
  * ```ts
  * import { Ipv4OptionsProcessor } from "./options.ts";
- * import { PacketBuffer, PacketFlags } from "../../packet.ts";
+ * import { PacketBuffer } from "../../packet.ts";
+ * import { PacketFlags } from "../../packet_flags.ts";
  * import assert from "node:assert/strict";
  * const p = new Ipv4OptionsProcessor({ acceptSourceRoute: false, epoch: 0, now: () => 0 });
  * const b = new Uint8Array(24);

@@ -10,7 +10,8 @@
 import type { HookPoint, HookVerdict, PluginContext } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
 import { Ipv4SendFlags } from "../../services.ts";
 import {
   IPV4_BROADCAST as LIMITED_BROADCAST,

@@ -56,13 +56,13 @@
  * @module
  */
 import type { Duration, Instant } from "../../clock.ts";
+import type { PacketBuffer } from "../../packet.ts";
 import {
   DEFAULT_HEADROOM,
   LARGE_BUFFER_SIZE,
-  type PacketBuffer,
   type PacketPool,
   SMALL_BUFFER_SIZE,
-} from "../../packet.ts";
+} from "../../packet_pool.ts";
 import { ipv4HeaderChecksum } from "./fragment.ts";
 import {
   type CounterLike,
@@ -192,7 +192,8 @@ function hashKey(src: number, dst: number, id: number, proto: number): number {
  * ```ts
  * import { Reassembler } from "./reassembly.ts";
  * import { fragmentIpv4 } from "./fragment.ts";
- * import { PacketPool, type PacketBuffer } from "../../packet.ts";
+ * import type { PacketBuffer } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import { emitIpv4 } from "../../wire/ipv4.ts";
  * import assert from "node:assert/strict";
  *

@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { Reassembler } from "./reassembly.ts";
-import { type PacketBuffer, PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { emitIpv4 } from "../../wire/ipv4.ts";
 import { assertKeepsWhatItCharges, followAllocations } from "../../../tests/_pool_pinning.ts";
 

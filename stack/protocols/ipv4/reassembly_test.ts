@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { LARGE_BUFFER_SIZE, PacketBuffer, PacketPool, SMALL_BUFFER_SIZE } from "../../packet.ts";
+import { PacketBuffer } from "../../packet.ts";
+import { LARGE_BUFFER_SIZE, PacketPool, SMALL_BUFFER_SIZE } from "../../packet_pool.ts";
 import { emitIpv4, type Ipv4Repr } from "../../wire/ipv4.ts";
 import { internetChecksum } from "../../wire/checksum.ts";
 import { fragmentIpv4 } from "./fragment.ts";

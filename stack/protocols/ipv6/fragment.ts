@@ -20,7 +20,8 @@
  *
  * @module
  */
-import { DEFAULT_HEADROOM, type PacketBuffer, type PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { DEFAULT_HEADROOM, type PacketPool } from "../../packet_pool.ts";
 import {
   IPV6_DESTINATION_OPTIONS,
   IPV6_FRAGMENT,
@@ -57,7 +58,8 @@ export type Ipv6FragmentDropReason =
  * @example
  * ```ts
  * import { fragmentIpv6 } from "./fragment.ts";
- * import { PacketPool, type PacketBuffer } from "../../packet.ts";
+ * import type { PacketBuffer } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import { IpAddress } from "../../wire/ip_address.ts";
  * import { writeIpv6Header } from "../../wire/ipv6.ts";
  * import assert from "node:assert/strict";

@@ -21,7 +21,8 @@ import type {
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { HookContexts } from "../../hooks.ts";
-import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
 import type {
   IcmpErrorService,
   Ipv6LinkParameters,

@@ -13,7 +13,8 @@ import type { Instant } from "../../clock.ts";
 import type { HookPoint, HookVerdict, PluginContext } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import { finishPartialChecksum, type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
 import type {
   Ipv6LinkParameters,
   NeighborResolver,

@@ -42,13 +42,13 @@
  * @module
  */
 import type { Duration, Instant } from "../../clock.ts";
+import type { PacketBuffer } from "../../packet.ts";
 import {
   DEFAULT_HEADROOM,
   LARGE_BUFFER_SIZE,
-  type PacketBuffer,
   type PacketPool,
   SMALL_BUFFER_SIZE,
-} from "../../packet.ts";
+} from "../../packet_pool.ts";
 import type { IpKey } from "../../wire/ip_address.ts";
 import { ipKeyAt } from "../../wire/ip_address.ts";
 import {
@@ -178,7 +178,8 @@ function keyEqualsAt(key: IpKey, b: Uint8Array, at: number): boolean {
  * ```ts
  * import { Ipv6Reassembler } from "./reassembly.ts";
  * import { fragmentIpv6 } from "./fragment.ts";
- * import { PacketPool, type PacketBuffer } from "../../packet.ts";
+ * import type { PacketBuffer } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import { IpAddress } from "../../wire/ip_address.ts";
  * import { writeIpv6Header } from "../../wire/ipv6.ts";
  * import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";

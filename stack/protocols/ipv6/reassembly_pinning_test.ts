@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { Ipv6Reassembler } from "./reassembly.ts";
 import { fragmentIpv6 } from "./fragment.ts";
-import { type PacketBuffer, PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { IpAddress } from "../../wire/ip_address.ts";
 import { writeIpv6Header } from "../../wire/ipv6.ts";
 import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";

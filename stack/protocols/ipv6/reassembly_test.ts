@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@3.23.2";
-import { type PacketBuffer, PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
 import { ipv6PayloadLength, writeIpv6Header } from "../../wire/ipv6.ts";
 import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";

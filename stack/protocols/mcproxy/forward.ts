@@ -55,7 +55,7 @@ export interface ForwardTopology {
  * @example
  * ```ts
  * import { forwardMulticast } from "./forward.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import assert from "node:assert/strict";
  * // A datagram to 224.0.0.251 (mDNS): link-local, never forwarded.
  * const pkt = new PacketPool().alloc(20);

@@ -17,7 +17,8 @@ import type {
 } from "../../manifest.ts";
 import { ACCEPT } from "../../manifest.ts";
 import type { NetInterface } from "../../netif.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
 import {
   CONNTRACK_SERVICE,
   type ConntrackEntry,

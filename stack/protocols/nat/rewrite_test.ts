@@ -6,7 +6,9 @@ import {
   sumBytes,
   sumRange,
 } from "../../wire/checksum.ts";
-import { type PacketBuffer, PacketFlags, PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { segmentTcp } from "../../wire/tcp_gso.ts";
 import { segmentUdpSuper } from "../../wire/udp_gso.ts";
 import { rewriteIpv4Endpoint, rewriteIpv4Port, translateIcmpError } from "./rewrite.ts";

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { PacketBuffer, PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import type { PacketPool } from "../../packet_pool.ts";
 import type { IpKey } from "../../wire/ip_address.ts";
 import { setIcmpv6Checksum } from "../../wire/icmpv6.ts";
 import {

@@ -24,7 +24,7 @@ import type {
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
 import { isUsableIpv6, type NetInterface } from "../../netif.ts";
-import { checkInteger, checkMac } from "../../validate.ts";
+import { checkInteger, checkNeighborMac } from "../../validate.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import {
   type Ipv6RoutesService,
@@ -33,13 +33,12 @@ import {
   neighborServiceName,
   type RouterDiscoverySender,
 } from "../../services.ts";
+import { type Neighbor, NeighborCache } from "../../ip/neighbor_cache.ts";
 import {
-  type Neighbor,
   NEIGHBOR_CACHE_COUNTERS,
-  NeighborCache,
   neighborCacheConfig,
   neighborCacheManifestOptions,
-} from "../../ip/neighbor_cache.ts";
+} from "../../ip/neighbor_cache_options.ts";
 import { IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
 import {
   ICMPV6_NEIGHBOR_ADVERTISEMENT,
@@ -616,7 +615,7 @@ export const ndpPlugin: ProtocolPlugin = {
         if ((address.charCodeAt(0) >> 8) === 0xff || address === UNSPECIFIED) {
           throw new RangeError(`${action}: ${IpAddress.fromKey(address)} is not a unicast address`);
         }
-        checkMac(mac, action);
+        checkNeighborMac(mac, action);
         if (ctx.interfaces.get(ifindex) === undefined) {
           throw new RangeError(`${action}: no interface ${ifindex}`);
         }

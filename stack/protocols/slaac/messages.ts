@@ -7,8 +7,9 @@
  *
  * @module
  */
-import type { PacketBuffer, PacketPool } from "../../packet.ts";
-import { type IpKey } from "../../wire/ip_address.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import type { PacketPool } from "../../packet_pool.ts";
+import type { IpKey } from "../../wire/ip_address.ts";
 import { setIcmpv6Checksum } from "../../wire/icmpv6.ts";
 import { NdpOptionType, PrefixInformationFlags } from "../../wire/icmpv6_ndp.ts";
 import {
@@ -53,7 +54,7 @@ function finish(pkt: PacketBuffer, payload: number): PacketBuffer {
  * @example
  * ```ts
  * import { buildRouterSolicitation, UNSPECIFIED } from "./messages.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import { validateNdp } from "../../wire/icmpv6_ndp.ts";
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();
@@ -104,7 +105,7 @@ export interface AdvertisementContent {
  * @example
  * ```ts
  * import { ALL_NODES, buildRouterAdvertisement } from "./messages.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import { IpAddress } from "../../wire/ip_address.ts";
  * import { validateNdp } from "../../wire/icmpv6_ndp.ts";
  * import assert from "node:assert/strict";

@@ -73,7 +73,7 @@ export const ECN_CE = 3;
  * @example
  * ```ts
  * import { ipEcn } from "./ecn.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import assert from "node:assert/strict";
  * const pkt = new PacketPool().alloc(40);
  * pkt.buf[pkt.start] = 0x45;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PacketPool } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { mayHold, TcpMemory } from "./memory.ts";
 import { ReceiveQueue } from "./rcv_queue.ts";
 import type { TcpEndpoint } from "./endpoint.ts";

@@ -38,7 +38,9 @@ import {
   TCP_SYN,
   TCP_URG,
 } from "../../wire/tcp.ts";
-import { LARGE_BUFFER_SIZE, type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { LARGE_BUFFER_SIZE } from "../../packet_pool.ts";
+import { PacketFlags } from "../../packet_flags.ts";
 import { IP_PROTOCOL_TCP } from "./core.ts";
 import { ecnRouteFlags, ecnTcpFlags } from "./ecn.ts";
 import { synDataLength, writeFastOpenOption } from "./fastopen.ts";

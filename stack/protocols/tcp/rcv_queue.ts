@@ -78,7 +78,7 @@ export interface ReceiveAccount extends RingAccount {
  * @example
  * ```ts
  * import { ReceiveQueue } from "./rcv_queue.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();
  * const q = new ReceiveQueue(1 << 20);

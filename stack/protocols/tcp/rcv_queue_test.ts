@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { PacketPool } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { ReceiveQueue } from "./rcv_queue.ts";
 
 /** A pooled packet whose data window is `n` bytes counting up from `first`. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { PacketBuffer, PacketPool } from "../../packet.ts";
+import { PacketBuffer } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { Segment } from "./core.ts";
 
 Deno.test("tcp Segment.payload() keeps its packet's view while buffer and window repeat", () => {

@@ -35,15 +35,14 @@
  * @module
  */
 import type { RingAccount } from "./buffer.ts";
+import type { PacketBuffer, PacketSharer } from "../../packet.ts";
 import {
   DEFAULT_HEADROOM,
   LARGE_BUFFER_SIZE,
   MEDIUM_BUFFER_SIZE,
-  type PacketBuffer,
   type PacketPool,
-  type PacketSharer,
   SMALL_BUFFER_SIZE,
-} from "../../packet.ts";
+} from "../../packet_pool.ts";
 
 /** Headroom in front of a chunk's payload: every header of a segment fits it. */
 export const CHUNK_HEADROOM = DEFAULT_HEADROOM;
@@ -79,7 +78,7 @@ export function chunkBufferSize(mss: number): number {
  * @example
  * ```ts
  * import { SendQueue } from "./send_queue.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import assert from "node:assert/strict";
  * const pool = new PacketPool();
  * const q = new SendQueue(8192, pool);

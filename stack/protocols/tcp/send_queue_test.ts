@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type PacketBuffer, PacketPool } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketPool } from "../../packet_pool.ts";
 import { CHUNK_HEADROOM, chunkBufferSize, chunkPayload, SendQueue } from "./send_queue.ts";
 import { POISON, poisonedPool } from "../../../tests/_poisoned_pool.ts";
 

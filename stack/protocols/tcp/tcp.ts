@@ -14,7 +14,8 @@ import {
   type RxVerdict,
 } from "../../manifest.ts";
 import type { StreamService } from "../../stream.ts";
-import { type PacketBuffer, PacketFlags } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
 import { type RouteService, routeServiceName } from "../../services.ts";
 import { sumRange } from "../../wire/checksum.ts";
 import {

@@ -96,7 +96,7 @@ const MIN_CAPACITY = 8;
  * @example
  * ```ts
  * import { UdpSocketImpl } from "./socket.ts";
- * import { PacketPool } from "../../packet.ts";
+ * import { PacketPool } from "../../packet_pool.ts";
  * import assert from "node:assert/strict";
  *
  * const host = {

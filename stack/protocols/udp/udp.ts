@@ -13,7 +13,9 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
-import { type PacketBuffer, PacketFlags, pooledBufferSize } from "../../packet.ts";
+import type { PacketBuffer } from "../../packet.ts";
+import { PacketFlags } from "../../packet_flags.ts";
+import { pooledBufferSize } from "../../packet_pool.ts";
 import {
   errorServiceName,
   type IcmpErrorService,

@@ -54,7 +54,7 @@ const routes6 = (s: Stack) =>
     `${r.destination} dev ${r.interface} ${r.origin} metric ${r.metric}`
   );
 
-const state = (s: Stack, address: string) => addressState(s, address);
+const state = (s: Stack, address: string, ifname?: string) => addressState(s, address, ifname);
 
 const notAvailable = (e: unknown) =>
   e instanceof Deno.errors.AddrNotAvailable && /address not available/.test(e.message);
@@ -144,6 +144,20 @@ Deno.test("ipv6 tentative: a manual address whose DAD fails stays duplicate with
   close();
 });
 
+Deno.test("ipv6 connected routes: a static route on the same prefix with another metric outlives address changes", () => {
+  const { a, close } = lan();
+  a.addRoute("fd00::/64", { interface: "eth0", metric: 1024 });
+  a.addAddress("eth0", "fd00::3/64");
+  a.removeAddress("eth0", "fd00::3/64");
+  assert.deepEqual(routes6(a), [
+    "fd00::/64 dev eth0 connected metric 256",
+    "fd00::/64 dev eth0 static metric 1024",
+  ]);
+  a.removeAddress("eth0", "fd00::1/64");
+  assert.deepEqual(routes6(a), ["fd00::/64 dev eth0 static metric 1024"]);
+  close();
+});
+
 Deno.test("ipv6 tentative: two addresses on one prefix share its route; it goes with the last", async () => {
   const { net, a, sleep, close } = lan({ a: ["fd00::1/64", "fd00::3/64"] });
   assert.deepEqual(routes6(a), ["fd00::/64 dev eth0 connected metric 256"]);
@@ -176,5 +190,64 @@ Deno.test("ipv6 tentative: a new global address while the link-local is preferre
   assert.equal(a.counters.value("ndp.tx.solicitations"), 1);
   assert.equal(a.counters.value("ndp.tx.no_source"), 0);
   await assertTsharkClean(capture!.bytes());
+  close();
+});
+
+/**
+ * a (fd00::1) — r — b (fd01::2, fe80::2) on two Ethernet links; r forwards
+ * IPv6 and holds `rLink2` on the second link. Every address has passed DAD
+ * when this returns.
+ */
+async function routed(rLink2: string[]) {
+  const net = new VirtualNetwork({ seed: 4 });
+  const l1 = net.link();
+  const l2 = net.link();
+  const mk = (seed: number) =>
+    net.addNode(createStack({ clock: net.clock, seed, plugins: PLUGINS }));
+  const a = mk(1), r = mk(2), b = mk(3);
+  a.addInterface({ name: "eth0", driver: l1.a, addresses: ["fd00::1/64"] });
+  r.addInterface({ name: "eth0", driver: l1.b, addresses: ["fd00::ff/64"] });
+  r.addInterface({ name: "eth1", driver: l2.a, addresses: rLink2 });
+  b.addInterface({ name: "eth0", driver: l2.b, addresses: ["fe80::2/64", "fd01::2/64"] });
+  r.setForwarding(true, 6);
+  a.addRoute("default", { gateway: "fd00::ff" });
+  const sleep = (us: number) => new Promise<void>((res) => net.at(net.now() + us, res));
+  await net.run(() => sleep(3 * SECOND));
+  // b's way back, through r's link-local when r has one, else its new address.
+  b.addRoute("fd00::/64", { gateway: rLink2.length > 0 ? "fe80::ff%eth0" : "fd01::ff" });
+  const close = () => {
+    for (const s of [a, r, b]) s.close();
+    net.close();
+  };
+  return { net, a, r, b, close };
+}
+
+Deno.test("ipv6 tentative: a router forwards onto a prefix its own address there is still tentative on, resolving from its link-local, as Linux's", async () => {
+  const { net, a, r, close } = await routed(["fe80::ff/64"]);
+  r.addAddress("eth1", "fd01::ff/64");
+  assert.equal(state(r, "fd01::ff", "eth1"), "tentative");
+  assert.ok(routes6(r).includes("fd01::/64 dev eth1 connected metric 256"));
+  const reply = await net.run(() => a.ping("fd01::2"));
+  assert.deepEqual([reply.from, reply.ttl], ["fd01::2", 63]);
+  assert.equal(state(r, "fd01::ff", "eth1"), "tentative", "answered within r's DAD");
+  assert.equal(r.counters.value("ipv6.fwd.forwarded"), 2);
+  assert.equal(r.counters.value("ndp.tx.no_source"), 0);
+  close();
+});
+
+Deno.test("ipv6 tentative: with no usable address on that link the router sends no solicitation (never from ::) until its DAD passes, then forwards", async () => {
+  const { net, a, r, close } = await routed([]);
+  r.addAddress("eth1", "fd01::ff/64");
+  assert.ok(routes6(r).includes("fd01::/64 dev eth1 connected metric 256"));
+  // Linux's ndisc_send_ns: no non-tentative address on the link, no NS; the neighbour retries.
+  await assert.rejects(net.run(() => a.ping("fd01::2", { timeout: 200 })), Deno.errors.TimedOut);
+  assert.equal(state(r, "fd01::ff", "eth1"), "tentative");
+  assert.equal(r.counters.value("ndp.tx.no_source"), 1);
+  assert.equal(r.counters.value("ndp.tx.solicitations"), 0);
+  // Once DAD passed, a retry solicits from fd01::ff and the next ping goes through.
+  const reply = await net.run(() => a.ping("fd01::2", { timeout: 5000 }));
+  assert.equal(reply.from, "fd01::2");
+  assert.equal(state(r, "fd01::ff", "eth1"), "preferred");
+  assert.ok(r.counters.value("ndp.tx.solicitations") >= 1);
   close();
 });

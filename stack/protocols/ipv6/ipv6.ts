@@ -363,11 +363,11 @@ export const ipv6Plugin: ProtocolPlugin = {
      */
     function syncConnectedRoutes(): void {
       shared.routeGen++;
+      // By origin: a static route with the same prefix (another metric) stays.
+      routes.removeOrigin("connected");
       const held = new Set<string>();
       for (const r of routes.list()) {
-        if (r.origin === "connected") {
-          routes.remove(r.destination, r.prefixLength, r.gateway, r.ifindex);
-        } else if (r.gateway === UNSPECIFIED && r.metric === CONNECTED_METRIC) {
+        if (r.gateway === UNSPECIFIED && r.metric === CONNECTED_METRIC) {
           held.add(`${r.ifindex} ${r.prefixLength} ${r.destination}`);
         }
       }

@@ -587,7 +587,9 @@ export class Stack {
 
   /**
    * Which route `dst` takes, like `ip route get`, with the path MTU (and when
-   * a learned one expires); undefined when unreachable.
+   * a learned one expires); undefined when unreachable. Without `source`
+   * while no address can be one (IPv6 ones still tentative), as Linux's
+   * `from ::`.
    */
   routeGet(dst: string): RouteGetResult | undefined {
     return routeGet(this.#kernel, dst);

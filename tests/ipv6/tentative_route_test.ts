@@ -63,6 +63,16 @@ Deno.test("ipv6 tentative: the prefix route is listed from address-added, before
   const { a, close } = lan();
   assert.equal(state(a, "fd00::1"), "tentative");
   assert.deepEqual(routes6(a), ["fd00::/64 dev eth0 connected metric 256"]);
+  // `ip -6 route get fd00::2` on Linux meanwhile: "fd00::2 from :: dev eth0 proto kernel metric 256".
+  assert.deepEqual(a.routeGet("fd00::2"), {
+    destination: "fd00::/64",
+    interface: "eth0",
+    metric: 256,
+    origin: "connected",
+    family: 6,
+    nextHop: "fd00::2",
+    mtu: 1500,
+  });
   close();
 });
 

@@ -171,9 +171,9 @@ export interface Ipv6RouteGet extends Ipv6RouteRow {
 }
 
 /**
- * `ip -6 route get`: the route `target` takes, its source (RFC 6724), next
- * hop and path MTU (with when a learned one expires); undefined when there
- * is no route.
+ * `ip -6 route get`: the route `target` takes, its source (RFC 6724; none
+ * while every candidate is tentative), next hop and path MTU (with when a
+ * learned one expires); undefined when there is no route.
  */
 export function ipv6RouteGet(
   target: Ipv6Target,
@@ -185,6 +185,17 @@ export function ipv6RouteGet(
     target.address,
     target.ifindex >= 0 ? { scope: target.ifindex } : undefined,
   );
+  if (r === "addr_not_available") {
+    // A route but no usable source (every address tentative): Linux's
+    // `ip -6 route get` still answers with the route, `from ::`, no source.
+    const hit = services.routes.lookup(target.address.key, target.ifindex);
+    if (hit === undefined) return undefined;
+    return {
+      ...ipv6RouteInfo(hit.route, interfaces, now),
+      nextHop: IpAddress.fromKey(hit.nextHop).toString(),
+      mtu: hit.mtu,
+    };
+  }
   if (typeof r === "string") return undefined;
   const row = services.routes.lookup(target.address.key, r.ifindex);
   const base: Ipv6RouteRow = row !== undefined ? ipv6RouteInfo(row.route, interfaces, now) : {

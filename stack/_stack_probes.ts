@@ -17,6 +17,7 @@ import { Ipv4SendFlags } from "./services.ts";
 import { parseIpv4Address } from "./wire/address.ts";
 import { checkMillis, checkProbeOptions } from "./validate.ts";
 import { MILLISECOND } from "./clock.ts";
+import { NO_SOURCE } from "./ip/probe_table.ts";
 import {
   ipv6Prober,
   type Ipv6Target,
@@ -88,7 +89,8 @@ export class StackProbes {
         // As a datagram socket's send (Linux's EACCES): the caller's to allow.
         else if (r.endsWith(": broadcast not permitted")) {
           reject(new Deno.errors.PermissionDenied(`${r} (broadcast: true allows it)`));
-        } else reject(new Deno.errors.NetworkUnreachable(r));
+        } else if (r.endsWith(NO_SOURCE)) reject(new Deno.errors.AddrNotAvailable(r));
+        else reject(new Deno.errors.NetworkUnreachable(r));
       });
     });
   }

@@ -9,12 +9,14 @@ import type { Prober } from "./_stack_ipv6.ts";
 import type { TracerouteHop, TracerouteOptions } from "./_stack_types.ts";
 import { checkInteger, checkMillis, checkProbeOptions } from "./validate.ts";
 import { MILLISECOND } from "./clock.ts";
+import { NO_SOURCE } from "./ip/probe_table.ts";
 
 /**
  * Traces the path to `host` through `p` (see `Stack.traceroute`).
  *
  * @throws {TypeError | RangeError} Bad options.
  * @throws {Deno.errors.NetworkUnreachable} When a probe cannot be sent (no route).
+ * @throws {Deno.errors.AddrNotAvailable} When a route exists but no source address is usable.
  */
 export async function tracePath(
   p: Prober,
@@ -42,6 +44,9 @@ export async function tracePath(
         ...(options.size !== undefined ? { size: options.size } : {}),
       }, resolve)
     );
+    if (r.kind === "unsent" && r.reason === "addr_not_available") {
+      throw new Deno.errors.AddrNotAvailable(`Cannot traceroute ${host}: ${NO_SOURCE}`);
+    }
     if (r.kind === "unsent") {
       throw new Deno.errors.NetworkUnreachable(
         `Cannot traceroute ${host}: ${(r.reason ?? "").replaceAll("_", " ")}`,

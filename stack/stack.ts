@@ -402,6 +402,8 @@ export class Stack {
    * @throws {TypeError | RangeError} Bad options (`timeout` NaN, negative or infinite, as everywhere).
    * @throws {Deno.errors.TimedOut} when no reply comes within `timeout` ms.
    * @throws {Deno.errors.NetworkUnreachable} when there is no route or an error came back.
+   * @throws {Deno.errors.AddrNotAvailable} when a route exists but no source address is usable
+   *   (an IPv6 address still tentative: Duplicate Address Detection runs).
    * @throws {Deno.errors.PermissionDenied} to a broadcast address without `broadcast: true`.
    * @throws {Deno.errors.BadResource} when the stack is closed.
    *
@@ -467,6 +469,8 @@ export class Stack {
    * @throws {Deno.errors.ConnectionRefused} The peer answered RST (or ICMP port unreachable).
    * @throws {Deno.errors.TimedOut} No answer after the SYN retries (or `timeout`).
    * @throws {Deno.errors.NetworkUnreachable} No route to the host.
+   * @throws {Deno.errors.AddrNotAvailable} A route but no usable source address (an IPv6
+   *   address still tentative).
    * @throws {Deno.errors.AddrInUse} `localPort` is taken.
    * @throws {Deno.errors.NotSupported} No loaded plugin provides `tcp.sockets`.
    * @throws {Deno.errors.BadResource} The stack is closed.
@@ -619,7 +623,9 @@ export class Stack {
 
   /**
    * Which route `dst` takes, like `ip route get`, with the path MTU (and when
-   * a learned one expires); undefined when unreachable.
+   * a learned one expires); undefined when unreachable. Without `source`
+   * while no address can be one (IPv6 ones still tentative), as Linux's
+   * `from ::`.
    */
   routeGet(dst: string): RouteGetResult | undefined {
     return routeGet(this.#kernel, dst);
@@ -660,6 +666,8 @@ export class Stack {
    *
    * @throws {TypeError | RangeError} Bad options.
    * @throws {Deno.errors.NetworkUnreachable} When a probe cannot be sent (no route).
+   * @throws {Deno.errors.AddrNotAvailable} A route but no usable source address (an IPv6
+   *   address still tentative).
    *
    * @example
    * ```ts

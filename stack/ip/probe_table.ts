@@ -156,6 +156,14 @@ export interface PingWording {
 }
 
 /**
+ * How a ping or probe that found a route but no source address ends its
+ * message (every address on the way tentative, or a bound one gone):
+ * `Stack.ping` and `Stack.traceroute` throw `Deno.errors.AddrNotAvailable`
+ * for it, as Linux's EADDRNOTAVAIL.
+ */
+export const NO_SOURCE = "address not available (no usable source address)";
+
+/**
  * An echo probe's result as ping reports it: the reply, or a message.
  *
  * @example
@@ -183,6 +191,8 @@ export function pingOutcome(r: ProbeResult, wording: PingWording): EchoReply | s
     case "timeout":
       return `no reply from ${wording.target} within ${wording.timeout / 1000} ms`;
     default:
-      return `cannot send to ${wording.target}: ${(r.reason ?? "").replaceAll("_", " ")}`;
+      return `cannot send to ${wording.target}: ${
+        r.reason === "addr_not_available" ? NO_SOURCE : (r.reason ?? "").replaceAll("_", " ")
+      }`;
   }
 }

@@ -115,7 +115,10 @@ export function socketErrorToException(
       return new Deno.errors.AddrInUse(m("address in use"));
     case "addr_not_available":
       return new Deno.errors.AddrNotAvailable(
-        m("address not available (not one of this host's, or no free ephemeral port)"),
+        m(
+          "address not available (not one of this host's, no usable source address yet, " +
+            "or no free ephemeral port)",
+        ),
       );
     case "too_many_sockets":
       return new Deno.errors.Busy(m("too many sockets open"));

@@ -44,7 +44,7 @@ import {
   Icmpv6UnreachableCode,
 } from "../../wire/icmpv6.ts";
 import { IPV6_NO_NEXT_HEADER } from "../../wire/ipv6_ext.ts";
-import { isSolicitedNodeKey, solicitedNodeKey } from "../../wire/ipv6_scope.ts";
+import { isSolicitedNodeKey, maskIpv6, solicitedNodeKey } from "../../wire/ipv6_scope.ts";
 import { IPV6_FORWARD_DROPS, Ipv6Forwarder } from "./forward.ts";
 import { Ipv6PmtuCache } from "./pmtu.ts";
 import { Ipv6Loopback } from "./loopback.ts";
@@ -60,6 +60,8 @@ const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
 /** An interface's link parameters before any were set: 0 for "the default". */
+/** The metric of an address's prefix route (Linux's IP6_RT_PRIO_ADDRCONF). */
+const CONNECTED_METRIC = 256;
 const NO_LINK_PARAMETERS: Required<Ipv6LinkParameters> = { hopLimit: 0, mtu: 0, router: false };
 
 /** Whether `group` is the solicited-node group of `address` (its low 24 bits, RFC 4291 §2.7.1). */
@@ -167,7 +169,7 @@ export const ipv6Plugin: ProtocolPlugin = {
     const routes = new Ipv6RoutingTable(ctx.interfaces, { pmtu });
     // Routes learned with a lifetime (Router Advertisements) leave when it ends.
     const routeTimer = ctx.timer((now) => {
-      routes.expire(now);
+      if (routes.expire(now) > 0) syncConnectedRoutes();
       shared.routeGen++;
       armRouteTimer();
     });
@@ -193,7 +195,10 @@ export const ipv6Plugin: ProtocolPlugin = {
       remove(destination, prefixLength, gateway, ifindex) {
         const n = routes.remove(destination, prefixLength, gateway, ifindex);
         shared.routeGen++;
-        if (n > 0) armRouteTimer();
+        if (n > 0) {
+          syncConnectedRoutes(); // an address still on that prefix keeps its link
+          armRouteTimer();
+        }
         return n;
       },
       lookup: (dst, ifindex) => routes.lookup(dst, ifindex),
@@ -336,24 +341,50 @@ export const ipv6Plugin: ProtocolPlugin = {
       return false;
     }
 
-    /** The address sets, and one connected route per prefix and interface, from the interfaces. */
+    /**
+     * The address sets, and one connected route per prefix and interface, from
+     * the interfaces. The route follows the address from the moment it is
+     * added, whatever its state, as Linux's `inet6_addr_add` adds it: a send
+     * while the address is tentative finds the link and fails at source
+     * selection (EADDRNOTAVAIL) rather than for want of a route. A manual
+     * address whose DAD failed stays (`duplicate`, Linux's `dadfailed`) and
+     * keeps its route, as Linux's does; one removed takes it away unless
+     * another address holds the same prefix there.
+     */
     function syncAddresses(): void {
       rebuildAddresses();
+      syncConnectedRoutes();
+    }
+
+    /**
+     * One connected route per prefix and interface of the addresses there.
+     * A route another source holds for the same prefix, interface and
+     * metric (an RA's on-link prefix, with its lifetime) is left as it is,
+     * and the connected one takes its place when it goes.
+     */
+    function syncConnectedRoutes(): void {
       shared.routeGen++;
+      // By origin: a static route with the same prefix (another metric) stays.
+      routes.removeOrigin("connected");
+      const held = new Set<string>();
       for (const r of routes.list()) {
-        if (r.origin === "connected") {
-          routes.remove(r.destination, r.prefixLength, r.gateway, r.ifindex);
+        if (r.gateway === UNSPECIFIED && r.metric === CONNECTED_METRIC) {
+          held.add(`${r.ifindex} ${r.prefixLength} ${r.destination}`);
         }
       }
-      for (const a of shared.candidates) {
-        routes.add({
-          destination: a.address,
-          prefixLength: a.prefixLength ?? 128,
-          gateway: UNSPECIFIED,
-          ifindex: a.ifindex,
-          metric: 256,
-          origin: "connected",
-        });
+      for (const iface of ctx.interfaces.list()) {
+        for (const a of iface.ipv6) {
+          const destination = maskIpv6(IpAddress.v6(a.address).key, a.prefixLength);
+          if (held.has(`${iface.index} ${a.prefixLength} ${destination}`)) continue;
+          routes.add({
+            destination,
+            prefixLength: a.prefixLength,
+            gateway: UNSPECIFIED,
+            ifindex: iface.index,
+            metric: CONNECTED_METRIC,
+            origin: "connected",
+          });
+        }
       }
     }
 

@@ -13,6 +13,13 @@
  * While forwarding, the Subnet-Router anycast address of each prefix
  * shorter than /127 (`anycast.ts`, RFC 4291 §2.6.1, RFC 6164) is ours: taken,
  * never forwarded, never a source, as Linux's addrconf holds it.
+ * Every address's prefix route (origin `connected`, metric 256) exists
+ * from the moment the address is added, tentative or not, as Linux's
+ * `inet6_addr_add` adds it, and goes with the last address of that prefix
+ * on the interface (a `duplicate` one keeps it, as Linux's `dadfailed`); an
+ * RA's route for the same prefix, with its lifetime, stands in for it. While
+ * every candidate source is tentative a send finds its route and fails at
+ * source selection: `addr_not_available` (EADDRNOTAVAIL), not `no_route`.
  *
  * - **Binds:** `ethertype` 0x86dd.
  * - **Exposes:** `ip.protocol` (keyed by the upper-layer Next Header).

@@ -147,6 +147,16 @@ export class Ipv6RoutingTable {
   }
 
   /**
+   * Removes every route of `origin` (the connected ones, rebuilt from the
+   * addresses), leaving others with the same prefix; returns how many.
+   */
+  removeOrigin(origin: string): number {
+    const before = this.#routes.length;
+    this.#routes = this.#routes.filter((r) => r.origin !== origin);
+    return before - this.#routes.length;
+  }
+
+  /**
    * Removes every route on `ifindex` (an interface going away); returns how many.
    */
   removeInterface(ifindex: number): number {

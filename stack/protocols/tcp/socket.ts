@@ -18,6 +18,7 @@ import type {
   TcpSocketInfo,
 } from "../../stream.ts";
 import { IpAddress, type IpKey, isLinkLocalKey, isMulticastKey } from "../../wire/ip_address.ts";
+import { unsourcedReason } from "../../ip/unsourced.ts";
 import { ECN_ON } from "./ecn.ts";
 import { fastOpenConnect } from "./fastopen.ts";
 import { readUrgent, sendUrgent } from "./urgent.ts";
@@ -265,7 +266,9 @@ export function connect(core: TcpCore, options: StreamConnectOptions): StreamSoc
     // The route's source (selected once, by the network layer), in the
     // destination's zone for a link-local one.
     src = net.selectSource(dst, options.scope ?? -1);
-    if (src === IpAddress.any(dstAddr.family).key) return "no_route";
+    if (src === IpAddress.any(dstAddr.family).key) {
+      return unsourcedReason(net, dst, options.scope ?? -1);
+    }
   }
   const conns = core.conns;
   let srcPort: number;

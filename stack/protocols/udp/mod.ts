@@ -34,7 +34,8 @@
  *   stack's total reached), `rx.error_truncated`,
  *   `rx.error_no_socket`, `rx.error_ignored` (an ICMP error for an
  *   unconnected socket, or one that is not an error to the application);
- *   send failures `tx.no_route`, `tx.message_too_long` (also one
+ *   send failures `tx.no_route`, `tx.no_source` (a route but no usable
+ *   source: every address on it tentative), `tx.message_too_long` (also one
  *   `segmentSize` datagram over the path MTU), `tx.too_many_segments`
  *   (a `segmentSize` send of more than 128 datagrams),
  *   `tx.broadcast_not_enabled` (SO_BROADCAST off), `tx.failed`.

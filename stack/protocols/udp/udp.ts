@@ -52,6 +52,7 @@ import {
 import { IP_PROTOCOL_UDP } from "../../wire/numbers.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import { TransportErrorKind } from "../../ip/transport_error.ts";
+import { unsourcedReason } from "../../ip/unsourced.ts";
 import { type QueueAccount, Room, type SocketHost, UdpSocketImpl } from "./socket.ts";
 import { segmentSendError } from "./segment.ts";
 import { matchesGroup, SocketTable } from "./table.ts";
@@ -150,6 +151,7 @@ export const udpPlugin: ProtocolPlugin = {
       "tx.multicast_looped",
       "tx.port_unreachable",
       "tx.no_route",
+      "tx.no_source",
       "tx.message_too_long",
       "tx.broadcast_not_enabled",
       "tx.failed",
@@ -209,6 +211,7 @@ export const udpPlugin: ProtocolPlugin = {
       txDatagrams: "tx.datagrams",
       portUnreachable: "tx.port_unreachable",
       noRoute: "tx.no_route",
+      noSource: "tx.no_source",
       tooLong: "tx.message_too_long",
       tooManySegments: "tx.too_many_segments",
       broadcast: "tx.broadcast_not_enabled",
@@ -220,6 +223,13 @@ export const udpPlugin: ProtocolPlugin = {
     // ---- send -----------------------------------------------------------------
 
     /** The route service of the family of `key`, or undefined when no plugin provides it. */
+    /** No source for `dst`: no route, or every address on it tentative (counted apart). */
+    function unsourced(net: RouteService, dst: IpKey, scope: number): UdpError {
+      const why = unsourcedReason(net, dst, scope);
+      (why === "no_route" ? c.noRoute : c.noSource).value++;
+      return why;
+    }
+
     function netOf(key: IpKey): RouteService | undefined {
       return typeof key === "number" ? net4 : net6;
     }
@@ -266,10 +276,7 @@ export const udpPlugin: ProtocolPlugin = {
           }
         } else {
           src = net.selectSource(dst, scope);
-          if (isUnspecifiedKey(src)) {
-            c.noRoute.value++;
-            return "no_route";
-          }
+          if (isUnspecifiedKey(src)) return unsourced(net, dst, scope);
         }
         // UDP_SEGMENT: a payload over segmentSize goes as one super-datagram.
         const seg = sock.segmentSize;
@@ -354,10 +361,7 @@ export const udpPlugin: ProtocolPlugin = {
         }
         // Linux (ip4_datagram_connect) looks the route up even for a bound socket.
         const src = net.selectSource(dst, scope);
-        if (isUnspecifiedKey(src)) {
-          c.noRoute.value++;
-          return "no_route";
-        }
+        if (isUnspecifiedKey(src)) return unsourced(net, dst, scope);
         // An unbound local address becomes the route's source, so the
         // socket now matches only that address.
         if (sock.localKey === sock.anyKey) {

@@ -602,8 +602,8 @@ export const ipv4Plugin: ProtocolPlugin = {
           const iface = ev.iface as NetInterface;
           // One connected route per prefix and interface, whose source is the
           // first (primary) address in it; removing the primary promotes the
-          // next one, as Linux does.
-          routes.remove(cidr.address, cidr.prefixLength, 0, iface.index);
+          // next one, as Linux does. A user's own route for the prefix stays.
+          routes.remove(cidr.address, cidr.prefixLength, 0, iface.index, "connected");
           const mask = ipv4Mask(cidr.prefixLength);
           const primary = iface.ipv4.find((a) =>
             a.prefixLength === cidr.prefixLength && ((a.address ^ cidr.address) & mask) === 0

@@ -316,6 +316,22 @@ Deno.test("ipv4 adds a connected route for each address", () => {
   h.finish();
 });
 
+Deno.test("ipv4 keeps a user's on-link route for a connected prefix across address changes", () => {
+  const { h } = host({ addresses: ["10.0.0.1/24"] });
+  const s = h.stack;
+  s.addRoute("10.0.0.0/24", { interface: "eth0", metric: 100 });
+  const v4 = () =>
+    s.routes().filter((r) => r.family === 4).map((r) => `${r.destination} ${r.origin} ${r.metric}`);
+  assert.deepEqual(v4(), ["10.0.0.0/24 connected 0", "10.0.0.0/24 static 100"]);
+  // Each address change rebuilds the prefix's connected route, and only it (Linux's fib_add_ifaddr / fib_del_ifaddr).
+  s.addAddress("eth0", "10.0.0.5/24");
+  assert.deepEqual(v4(), ["10.0.0.0/24 connected 0", "10.0.0.0/24 static 100"]);
+  s.removeAddress("eth0", "10.0.0.1");
+  s.removeAddress("eth0", "10.0.0.5");
+  assert.deepEqual(v4(), ["10.0.0.0/24 static 100"]);
+  h.finish();
+});
+
 Deno.test("ipv4 routeGet: longest prefix wins, then the lowest metric; default route last", () => {
   const { h } = host();
   const s = h.stack;

@@ -80,8 +80,17 @@ export class RoutingTable {
     m.set(route.destination, list);
   }
 
-  /** Removes matching routes (any gateway when `gateway` is undefined); returns the count. */
-  remove(destination: number, prefixLength: number, gateway?: number, ifindex?: number): number {
+  /**
+   * Removes matching routes (any gateway, interface or origin when that
+   * argument is undefined); returns the count.
+   */
+  remove(
+    destination: number,
+    prefixLength: number,
+    gateway?: number,
+    ifindex?: number,
+    origin?: Ipv4Route["origin"],
+  ): number {
     this.#memoDst = -1;
     const m = this.#byLength[prefixLength];
     const key = (destination & mask(prefixLength)) >>> 0;
@@ -89,7 +98,8 @@ export class RoutingTable {
     if (!m || !list) return 0;
     const keep = list.filter((r) =>
       (gateway !== undefined && r.gateway !== gateway) ||
-      (ifindex !== undefined && r.ifindex !== ifindex)
+      (ifindex !== undefined && r.ifindex !== ifindex) ||
+      (origin !== undefined && r.origin !== origin)
     );
     const removed = list.length - keep.length;
     if (keep.length > 0) m.set(key, keep);

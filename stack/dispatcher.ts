@@ -13,6 +13,11 @@
  * ({@linkcode MAX_DISPATCH_STEPS}) and per batch ({@linkcode MAX_FLUSH_ROUNDS}).
  * A plugin that loops or blocks inside a call is not preempted.
  *
+ * What is not on the packet path lives beside it: loading a plugin at boot
+ * (`_plugin_setup.ts`), counting faults and quarantine
+ * (`_plugin_faults.ts`), interface changes (`_interfaces.ts`), the plugin
+ * context (`_plugin_context.ts`), drop accounting (`_drops.ts`).
+ *
  * @module
  */
 import type { Clock, Instant } from "./clock.ts";

@@ -24,7 +24,7 @@
  * report, DAD probe or router solicitation), and on a raw IP link no reply
  * waits for a neighbour: each tick sends its two echo replies and nothing
  * else. The device slices its sleep only within `KEEP_WARM_WINDOW` (1 s) of
- * its last frame (`drivers/tun/io.ts`): a device with no traffic sleeps as
+ * its last frame (`drivers/tun/io_wait.ts`): a device with no traffic sleeps as
  * before.
  *
  * **Which plugins.** The shadow boots the real stack's plugin list (a

@@ -13,12 +13,17 @@
  * ({@linkcode MAX_DISPATCH_STEPS}) and per batch ({@linkcode MAX_FLUSH_ROUNDS}).
  * A plugin that loops or blocks inside a call is not preempted.
  *
+ * What is not on the packet path lives beside it: loading a plugin at boot
+ * (`_plugin_setup.ts`), counting faults and quarantine
+ * (`_plugin_faults.ts`), interface changes (`_interfaces.ts`), the plugin
+ * context (`_plugin_context.ts`), drop accounting (`_drops.ts`).
+ *
  * @module
  */
 import type { Clock, Instant } from "./clock.ts";
 import { ManualClock } from "./clock.ts";
 import { type Counter, Counters } from "./counters.ts";
-import { PluginDependencyError, PluginSetupError } from "./errors.ts";
+import { PluginSetupError } from "./errors.ts";
 import { describeThrown } from "./_fault.ts";
 import { type Logger, LogHub } from "./log.ts";
 import {
@@ -28,13 +33,11 @@ import {
   type HookPoint,
   type HookVerdict,
   LINK_TABLE,
-  type LinkOutput,
   NEXT,
-  type ProtocolHandlers,
   type RxVerdict,
   type StackEvent,
 } from "./manifest.ts";
-import { checkBindings, orderHooks, type PluginEntry, resolveOrder } from "./boot.ts";
+import { checkBindings, orderHooks, resolveOrder } from "./boot.ts";
 import {
   type AddressOptions,
   InterfaceTable,
@@ -51,10 +54,12 @@ import type { IpFamily, IpKey } from "./wire/ip_address.ts";
 import type { DispatcherOptions, InterfaceOptions, TraceEvent } from "./dispatcher_options.ts";
 import { MAX_DISPATCH_STEPS, MAX_FLUSH_ROUNDS } from "./limits.ts";
 import { type PluginRecord, RxImpl, TableImpl, takesEvent } from "./_plugin_record.ts";
-import { type ContextHost, pluginContext } from "./_plugin_context.ts";
-import { dropIndexOf, DropLedger, isUndeclaredDrop } from "./_drops.ts";
+import type { ContextHost } from "./_plugin_context.ts";
+import { DropLedger } from "./_drops.ts";
 import { describeStack } from "./_describe_stack.ts";
-import { setupFailure } from "./_setup_failure.ts";
+import { type LinkOutputEntry, type PluginRegistry, setupPlugin } from "./_plugin_setup.ts";
+import { PluginFaults } from "./_plugin_faults.ts";
+import { type HookPresence, hookPresent } from "./_hook_presence.ts";
 import {
   addAddress,
   addInterface,
@@ -72,43 +77,6 @@ export {
   MAX_REASON_LENGTH,
   MAX_UNDECLARED_REASONS,
 } from "./limits.ts";
-
-/** Whether each hook point has a chain (final at boot). */
-type HookPresence = Record<HookPoint, boolean>;
-
-/**
- * `p[point]` without a keyed load: one load site seeing all seven names
- * goes megamorphic (`KeyedLoadIC_Megamorphic`, a stub-cache probe, four
- * times per datagram in a profile of the UDP echo); here each case is a
- * named load, and where `point` is a constant (every plugin call site) the
- * optimizer folds the switch away.
- */
-function hookPresent(p: HookPresence, point: HookPoint): boolean {
-  switch (point) {
-    case "prerouting":
-      return p.prerouting;
-    case "input":
-      return p.input;
-    case "output":
-      return p.output;
-    case "postrouting":
-      return p.postrouting;
-    case "forward":
-      return p.forward;
-    case "ingress":
-      return p.ingress;
-    case "egress":
-      return p.egress;
-    default:
-      return false;
-  }
-}
-
-/** The link output of one link type, with its plugin (for faults and quarantine). */
-interface LinkOutputEntry {
-  readonly rec: PluginRecord;
-  readonly out: LinkOutput;
-}
 
 /**
  * The stack core. Use `createStack` from `mod.ts`, which adds the protocol
@@ -164,7 +132,6 @@ export class Dispatcher {
   /** Contexts for chains run without one (`ingress`, `egress`, bare `runHooks`). */
   readonly #hookContexts = new HookContexts(0);
   readonly #services = new Map<string, unknown>();
-  readonly #faultLimit: number;
   readonly #drops: DropLedger;
   readonly #host: ContextHost;
   #batchDepth = 0;
@@ -177,7 +144,7 @@ export class Dispatcher {
   #closed = false;
   readonly #noBinding: Counter;
   readonly #quarantinedDrop: Counter;
-  readonly #pluginFault: Counter;
+  readonly #faults: PluginFaults;
   readonly #loopLimit: Counter;
   readonly #noLinkOutput: Counter;
   readonly #udpSegments: Counter;
@@ -197,14 +164,18 @@ export class Dispatcher {
     this.clock = options.clock ?? new ManualClock();
     this.rng = options.rng ?? new SeededRng(options.seed ?? 1);
     this.pool = options.pool ?? new PacketPool();
-    this.#faultLimit = options.faultLimit ?? 100;
     this.logs = new LogHub(options.log ?? null, options.logLevel ?? "info", () => this.clock.now());
     this.#log = this.logs.logger("dispatcher");
     this.#drops = new DropLedger(this.counters, this.#log, options.strictCounters ?? false);
     this.#host = this.#contextHost();
     this.#noBinding = this.counters.get("dispatcher.rx.no_binding");
     this.#quarantinedDrop = this.counters.get("dispatcher.rx.quarantined");
-    this.#pluginFault = this.counters.get("dispatcher.plugin_fault");
+    this.#faults = new PluginFaults(
+      this.counters,
+      this.#log,
+      options.faultLimit ?? 100,
+      (event) => this.publish(event),
+    );
     this.#loopLimit = this.counters.get("dispatcher.rx.loop_limit");
     this.#noLinkOutput = this.counters.get("dispatcher.tx.no_link_output");
     this.#udpSegments = this.counters.get("dispatcher.tx.udp_segmented");
@@ -239,7 +210,20 @@ export class Dispatcher {
       for (const h of m.hooks ?? []) if (h.defrag === true) this.#hookDefrag.add(h.point);
     }
 
-    for (const e of ordered) this.#setup(e);
+    const registry: PluginRegistry = {
+      counters: this.counters,
+      host: this.#host,
+      exposed: this.#exposed,
+      table: (name) => this.#table(name),
+      services: this.#services,
+      linkOutputs: this.#linkOutputs,
+    };
+    for (const e of ordered) {
+      const rec = setupPlugin(registry, e);
+      this.#lastLinkType = -1; // a link output may have been registered
+      this.#plugins.push(rec);
+      this.#byName.set(rec.name, rec);
+    }
     for (const point of HOOK_POINTS) {
       this.#hooks.get(point)!.push(...hookOrder.get(point)!.map((n) => this.#byName.get(n)!));
     }
@@ -261,95 +245,6 @@ export class Dispatcher {
     let t = this.#tables.get(name);
     if (t === undefined) this.#tables.set(name, t = new TableImpl(name));
     return t;
-  }
-
-  #setup(e: PluginEntry): void {
-    const m = e.plugin.manifest;
-    const rec: PluginRecord = {
-      name: m.name,
-      manifest: m,
-      handlers: {},
-      faults: 0,
-      quarantined: false,
-      dropIndex: dropIndexOf(m),
-      undeclared: null,
-      flushRequested: false,
-    };
-    // Zero until counted: no object per declared counter (most are never counted).
-    this.counters.declare(`${m.name}.`, RECORD_COUNTERS);
-    this.counters.declare(`${m.name}.`, m.counters);
-    const options: Record<string, number | string | boolean> = {};
-    for (const [k, spec] of Object.entries(m.options ?? {})) options[k] = spec.default;
-    const given = Object.entries(e.options ?? {});
-    for (const [k, v] of given) {
-      if (!(k in options)) {
-        throw new PluginDependencyError(m.name, `unknown option "${k}"`);
-      }
-      if (typeof v !== typeof options[k]) {
-        throw new PluginDependencyError(m.name, `option "${k}" must be a ${typeof options[k]}`);
-      }
-      options[k] = v;
-    }
-    let handlers: ProtocolHandlers;
-    try {
-      handlers = e.plugin.setup(pluginContext(this.#host, rec, defaultOptions(m, given, options)));
-    } catch (err) {
-      throw setupFailure(m.name, err);
-    }
-    if (typeof handlers !== "object" || handlers === null) {
-      throw new PluginSetupError(
-        m.name,
-        "setup",
-        new TypeError(
-          `setup() returned ${handlers === null ? "null" : typeof handlers}, not handlers`,
-        ),
-      );
-    }
-    rec.handlers = handlers;
-    for (const s of m.provides ?? []) {
-      if (!handlers.services || !(s in handlers.services)) {
-        throw new PluginDependencyError(
-          m.name,
-          `it declares service "${s}" but setup did not return it`,
-        );
-      }
-      this.#services.set(s, handlers.services[s]);
-    }
-    for (const b of m.binds) {
-      if (!this.#exposed.has(b.table)) continue; // an optional binding whose table nobody exposes
-      const fn = handlers.receivers?.[b.table] ?? handlers.receive;
-      if (fn === undefined) {
-        throw new PluginDependencyError(
-          m.name,
-          `it binds ${b.table} ${b.key} but has no receive handler`,
-        );
-      }
-      this.#table(b.table).bind(b.key, { rec, fn, handlers });
-    }
-    this.#registerLinkOutput(rec, handlers);
-    if ((m.hooks ?? []).length > 0 && typeof handlers.hook !== "function") {
-      throw new PluginDependencyError(
-        m.name,
-        `it joins hook ${m.hooks![0]!.point} but setup returned no hook handler`,
-      );
-    }
-    this.#plugins.push(rec);
-    this.#byName.set(m.name, rec);
-  }
-
-  /** A link plugin's transmit side serves every link type it binds (boot). */
-  #registerLinkOutput(rec: PluginRecord, handlers: ProtocolHandlers): void {
-    const out = handlers.linkOutput;
-    if (out === undefined) return;
-    const types = rec.manifest.binds.filter((b) => b.table === LINK_TABLE).map((b) => b.key);
-    if (typeof out !== "object" || out === null || typeof out.output !== "function") {
-      throw new PluginDependencyError(rec.name, "its linkOutput has no output function");
-    }
-    if (types.length === 0) {
-      throw new PluginDependencyError(rec.name, "it has a linkOutput but binds no link type");
-    }
-    for (const t of types) this.#linkOutputs.set(t, { rec, out });
-    this.#lastLinkType = -1;
   }
 
   /** What plugin contexts reach of this dispatcher (see `_plugin_context.ts`). */
@@ -386,7 +281,7 @@ export class Dispatcher {
       addAddress: (ifindex, cidr, options) => this.addAddress(ifindex, cidr, options),
       removeAddress: (ifindex, cidr) => this.removeAddress(ifindex, cidr),
       setAddressState: (ifindex, address, state) => this.setAddressState(ifindex, address, state),
-      fault: (rec, err) => this.#fault(rec, err),
+      fault: (rec, err) => this.#faults.record(rec, err),
     };
   }
 
@@ -492,7 +387,7 @@ export class Dispatcher {
         try {
           v = entry.fn.call(entry.handlers, pkt, rx);
         } catch (err) {
-          this.#fault(rec, err);
+          this.#faults.record(rec, err);
           if (this.#tracer !== null) this.#trace("rx", pkt, rec.name, table.name, key, "fault");
           return;
         }
@@ -561,7 +456,7 @@ export class Dispatcher {
       try {
         v = rec.handlers.hook!(point, pkt, hctx);
       } catch (err) {
-        this.#fault(rec, err);
+        this.#faults.record(rec, err);
         if (this.#tracer !== null) this.#trace("hook", pkt, rec.name, point, 0, "fault");
         return "fault";
       }
@@ -645,7 +540,7 @@ export class Dispatcher {
       entry.out.output(iface, family, nextHop, pkt);
     } catch (err) {
       // Whether the plugin still holds `pkt` is unknown: not released.
-      this.#fault(entry.rec, err);
+      this.#faults.record(entry.rec, err);
     }
   }
 
@@ -659,34 +554,13 @@ export class Dispatcher {
     pkt.release();
   }
 
-  // ---- faults, events, timers --------------------------------------------
-
-  #fault(rec: PluginRecord, err: unknown): void {
-    // Development mode's loud failure, not this plugin's fault: passed on.
-    if (isUndeclaredDrop(err)) throw err;
-    rec.faults++;
-    this.counters.get(`${rec.name}.fault`).value++;
-    this.#pluginFault.value++;
-    if (rec.faults === 1) {
-      // Total: a hostile thrown value (throwing toString, revoked Proxy)
-      // must not make the fault handler itself throw.
-      const detail = describeThrown(err);
-      this.#log.error(
-        `plugin "${rec.name}" threw (first time; later faults are only counted): ${detail}`,
-      );
-    }
-    if (!rec.quarantined && rec.faults >= this.#faultLimit) {
-      rec.quarantined = true;
-      this.#log.error(`plugin "${rec.name}" quarantined after ${rec.faults} faults`);
-      this.publish({ type: "plugin-quarantined", plugin: rec.name });
-    }
-  }
+  // ---- faults (`_plugin_faults.ts`), events, timers ----------------------
 
   #guard(rec: PluginRecord, fn: () => void): void {
     try {
       fn();
     } catch (err) {
-      this.#fault(rec, err);
+      this.#faults.record(rec, err);
     }
   }
 
@@ -731,7 +605,7 @@ export class Dispatcher {
     try {
       t.callback(now);
     } catch (err) {
-      if (rec) this.#fault(rec, err);
+      if (rec) this.#faults.record(rec, err);
     }
   };
 
@@ -853,21 +727,4 @@ export class Dispatcher {
     }
     for (const iface of this.interfaces.list()) iface.driver.close();
   }
-}
-
-/** The counters the dispatcher keeps for every plugin: its faults and its undeclared drop reasons. */
-const RECORD_COUNTERS: readonly string[] = ["fault", "undeclared"];
-
-/** Frozen default options by manifest: stacks that change none share one object. */
-const DEFAULT_OPTIONS = new WeakMap<object, Readonly<Record<string, number | string | boolean>>>();
-
-function defaultOptions(
-  m: object,
-  given: readonly unknown[],
-  options: Record<string, number | string | boolean>,
-): Readonly<Record<string, number | string | boolean>> {
-  if (given.length !== 0) return Object.freeze(options);
-  let shared = DEFAULT_OPTIONS.get(m);
-  if (shared === undefined) DEFAULT_OPTIONS.set(m, shared = Object.freeze(options));
-  return shared;
 }

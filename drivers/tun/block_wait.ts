@@ -97,7 +97,7 @@
  * when no promise callback is left to run: the loop sleeps only after a
  * `setImmediate` callback (Deno runs immediates once the turn's completed
  * async calls and every microtask they set off have run) saw nothing read
- * or written since the last batch (`io.ts`, `#idleCheck`). Once the
+ * or written since the last batch (`io_wait.ts`, `idleCheck`). Once the
  * continuation of a `poll()` that returned at once was taken for "idle",
  * which Deno does not guarantee, and replies still in promise callbacks
  * waited for the next frame (issue #13). Until session 10 the check was a

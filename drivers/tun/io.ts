@@ -198,20 +198,8 @@
  * 25-65 µs. The reply is written inside `receive()`, before `onBatch` and
  * before the loop waits again; no timer or back-off is on this path.
  *
- * **Waiting when quiet** (`wait: "block"`, `block_wait.ts`): instead of the
- * worker thread's `poll()`, the JS thread sleeps in `poll()` itself as soon
- * as the device is empty and the JS thread idle (a `setImmediate` callback,
- * one event-loop turn after the last batch, saw nothing read or written), so
- * a frame after a quiet period wakes one thread, not two. Under load the
- * loop yields through those same turns (~4 µs each, where a worker-thread
- * `poll()` costs 9-27 µs), and through a worker-thread `poll()` every 16th
- * time, so that Deno's runtime parks and polls its own I/O. With `spin`,
- * for that many µs after a frame the quiet loop busy-polls instead of
- * sleeping (`BlockingWait.spin`): the next frame finds the thread running.
- * With `keepWarm`, for `KEEP_WARM_WINDOW` after a frame the sleep is cut
- * into slices of that many ms and `onKeepWarm` runs between them (`up`'s
- * runs an IPv4 and an IPv6 echo through a shadow stack,
- * `cli/_up_keep_warm.ts`): idle pings 154 against 243 µs at load 8-12.
+ * **Waiting when quiet** (`wait: "block"`): see `io_wait.ts`. The counters
+ * are `io_stats.ts`.
  *
  * **Stopping.** The loop polls the TUN fd and an eventfd; `stop()` writes to
  * the eventfd so a pending `poll()` returns at once, and the loop closes the
@@ -234,14 +222,9 @@ import {
   VNET_HDR_LEN,
   writeTxHeader,
 } from "./vnet.ts";
-import { setImmediate } from "node:timers";
 import { segmentUdp } from "./uso.ts";
-import {
-  BlockingWait,
-  claimBlockingWait,
-  MAX_SPIN_MICROS,
-  releaseBlockingWait,
-} from "./block_wait.ts";
+import { BlockingWait, claimBlockingWait, releaseBlockingWait } from "./block_wait.ts";
+import { MAX_IDLE_CHECKS, QUIET_FRAME, QUIET_RUNNER_RAN, QuietWait } from "./io_wait.ts";
 import {
   EAGAIN,
   EINTR,
@@ -252,66 +235,10 @@ import {
   POLLIN,
   POLLNVAL,
 } from "./_libc.ts";
+import { type IoStats, newIoStats } from "./io_stats.ts";
 
-/**
- * Counters of one device's I/O loop.
- *
- * @example
- * ```ts
- * import type { IoStats } from "./io.ts";
- * import assert from "node:assert/strict";
- * const s: Pick<IoStats, "rxPackets" | "rxBatches"> = { rxPackets: 640, rxBatches: 10 };
- * assert.equal(s.rxPackets / s.rxBatches, 64); // frames per wake-up
- * ```
- */
-export interface IoStats {
-  /** Frames read and handed to the stack. */
-  rxPackets: number;
-  /** Bytes read. */
-  rxBytes: number;
-  /** Batches that delivered at least one frame. */
-  rxBatches: number;
-  /** `poll()` waits (each a worker-thread round trip). */
-  polls: number;
-  /** Frames longer than the receive buffer (dropped). */
-  rxTruncated: number;
-  /** `read()` failures other than EAGAIN/EINTR. */
-  rxErrors: number;
-  /** Frames written. */
-  txPackets: number;
-  /** Bytes written. */
-  txBytes: number;
-  /** Frames the kernel refused (EAGAIN, EIO on a downed link, …) or sent after close. */
-  txErrors: number;
-  /** errno of the last failed `read()`/`write()`, 0 if none. */
-  lastErrno: number;
-  /** Exceptions thrown by `onBatch` (caught: the loop never dies of them). */
-  callbackErrors: number;
-  /** Super-segments received (virtio-net gso_type not NONE; offloads on). */
-  rxGso: number;
-  /** Partial checksums completed on receive (NEEDS_CSUM). */
-  rxCsumCompleted: number;
-  /** TCP (IPv4 and IPv6) partial checksums passed on partial (`PacketFlags.CHECKSUM_PARTIAL`). */
-  rxCsumPartial: number;
-  /** Frames dropped for a virtio-net header that does not fit the frame, or a UDP super-datagram. */
-  rxBadVnet: number;
-  /** UDP super-datagrams received (USO) and cut into datagrams here. */
-  rxUso: number;
-  /** Super-segments written for Linux to segment (TSO). */
-  txGso: number;
-  /** Frames dropped on transmit: too long for the link and not a TCP super-segment, or no headroom. */
-  txNotSegmentable: number;
-  /** Sleeps of the JS thread in `poll()` (`wait: "block"`). */
-  blockWaits: number;
-  /** Of those, the ones a frame ended: read and answered without a thread hop. */
-  blockWakeups: number;
-  /** Busy-polls of the JS thread after a frame (`spin`), before sleeping. */
-  spins: number;
-  /** Of those, the ones a frame ended. */
-  spinWakeups: number;
-  /** Calls of `onKeepWarm` during blocking sleeps (`keepWarm`). */
-  keepWarms: number;
-}
+export type { IoStats } from "./io_stats.ts";
+export { KEEP_WARM_WINDOW } from "./io_wait.ts";
 
 /** Options of {@linkcode TunIo}. */
 export interface TunIoOptions {
@@ -351,22 +278,8 @@ export interface TunIoOptions {
   readonly keepWarm?: number;
 }
 
-/**
- * ms after the last frame during which a sleep is cut into `keepWarm` slices:
- * a device with no traffic pays nothing for it (each slice costs a timer
- * wake-up, ~23 µs of a C program's CPU on this project's VM; see
- * `cli/_up_keep_warm.ts`).
- */
-export const KEEP_WARM_WINDOW = 1_000;
-
 // Consecutive failing polls after which the loop gives up (a broken descriptor).
 const MAX_POLL_FAILURES = 100;
-
-// Blocking wait: idle checks (setImmediate turns) in a row before a
-// worker-thread poll. While frames keep coming the loop never sleeps, and
-// Deno's runtime, never parked, would poll its I/O driver only every ~61
-// turns (tokio's event interval); a poll() on the worker thread parks it.
-const MAX_IDLE_CHECKS = 16;
 
 /**
  * @internal The read loop and write path of one descriptor; {@linkcode
@@ -374,31 +287,7 @@ const MAX_IDLE_CHECKS = 16;
  */
 export class TunIo {
   /** Counters. */
-  readonly stats: IoStats = {
-    rxPackets: 0,
-    rxBytes: 0,
-    rxBatches: 0,
-    polls: 0,
-    rxTruncated: 0,
-    rxErrors: 0,
-    txPackets: 0,
-    txBytes: 0,
-    txErrors: 0,
-    lastErrno: 0,
-    callbackErrors: 0,
-    rxGso: 0,
-    rxCsumCompleted: 0,
-    rxCsumPartial: 0,
-    rxBadVnet: 0,
-    rxUso: 0,
-    txGso: 0,
-    txNotSegmentable: 0,
-    blockWaits: 0,
-    blockWakeups: 0,
-    spins: 0,
-    spinWakeups: 0,
-    keepWarms: 0,
-  };
+  readonly stats: IoStats = newIoStats();
   /** Called after each batch that delivered frames. */
   onBatch: (() => void) | null = null;
   /** The last error that stopped the loop, if any. */
@@ -431,12 +320,8 @@ export class TunIo {
   readonly #pollfds = new Uint8Array(16);
   readonly #pollView = new DataView(this.#pollfds.buffer);
   #closing = false;
-  readonly #block: BlockingWait | null;
-  readonly #blockMax: number;
-  readonly #spinMs: number;
-  readonly #keepWarmMs: number;
-  // performance.now() of the last batch that read frames (spin and keepWarm only).
-  #lastFrameAt = -Infinity;
+  /** The blocking wait when quiet (`io_wait.ts`), if this loop has it. */
+  readonly #wait: QuietWait | null;
 
   constructor(libc: Libc, fd: number, wakeFd: number, options: TunIoOptions) {
     this.#libc = libc;
@@ -455,17 +340,14 @@ export class TunIo {
     pv.setInt16(4, POLLIN, true);
     pv.setInt32(8, wakeFd, true);
     pv.setInt16(12, POLLIN, true);
-    this.#blockMax = options.blockMax ?? 0;
-    this.#spinMs = Math.min(options.spin ?? 0, MAX_SPIN_MICROS) / 1000;
-    this.#keepWarmMs = options.keepWarm ?? 0;
-    this.#block = this.#blockMax > 0 && claimBlockingWait()
-      ? new BlockingWait(libc, fd, wakeFd, options.epollFd ?? -1)
+    this.#wait = (options.blockMax ?? 0) > 0 && claimBlockingWait()
+      ? new QuietWait(this, new BlockingWait(libc, fd, wakeFd, options.epollFd ?? -1), options)
       : null;
   }
 
   /** Whether this loop has the process's blocking wait (`wait: "block"`, one device per process). */
   get blocking(): boolean {
-    return this.#block !== null;
+    return this.#wait !== null;
   }
 
   /** The device descriptor, or -1 once closed. */
@@ -484,8 +366,8 @@ export class TunIo {
     const pollfds = this.#pollfds;
     const pv = this.#pollView;
     let failures = 0;
-    const block = this.#block;
-    // Blocking wait only: the last idle check saw the JS thread idle (see #idleCheck).
+    const wait = this.#wait;
+    // Blocking wait only: the last idle check saw the JS thread idle (see QuietWait.idleCheck).
     let idle = false;
     // Blocking wait only: idle checks in a row since the last worker-thread poll.
     let checks = 0;
@@ -503,7 +385,7 @@ export class TunIo {
       }
       if (got > 0) {
         this.stats.rxBatches++;
-        if (this.#spinMs > 0 || this.#keepWarmMs > 0) this.#lastFrameAt = performance.now();
+        if (wait !== null) wait.sawFrames();
         const cb = this.onBatch;
         if (cb !== null) {
           try {
@@ -515,34 +397,19 @@ export class TunIo {
         if (this.#closing) break;
       }
       let timeout = this.#pollTimeout;
-      if (block !== null) {
+      if (wait !== null) {
         if (got === 0 && idle) {
           // Quiet and idle: sleep right here, and read a frame in the turn it wakes us.
           idle = false;
-          // Shortly after a frame, spin instead: the next one finds the thread running.
-          const spinUntil = this.#lastFrameAt + this.#spinMs;
-          if (spinUntil > performance.now()) {
-            this.stats.spins++;
-            if ((block.spin(spinUntil) & POLLIN) !== 0) {
-              this.stats.spinWakeups++;
-              continue;
-            }
-          }
-          const budget = this.#blockBudget();
-          if (budget > 0) {
-            this.stats.blockWaits++;
-            if ((this.#sleep(block, budget) & POLLIN) !== 0) {
-              this.stats.blockWakeups++;
-              continue;
-            }
-          }
+          const q = wait.waitQuiet();
+          if (q === QUIET_FRAME) continue;
           // The event loop has I/O, a timer is due, or stop(): the worker
           // poll below lets it run them (the runtime parks, so its I/O
           // driver and timers run), and returns at once for a frame.
-          if (this.#runnerDue()) timeout = 0;
+          if (q === QUIET_RUNNER_RAN) timeout = 0;
         } else if (checks < MAX_IDLE_CHECKS) {
           checks++;
-          idle = await this.#idleCheck();
+          idle = await wait.idleCheck();
           continue;
         }
         checks = 0;
@@ -570,92 +437,6 @@ export class TunIo {
       }
     }
     this.#closing = true;
-  }
-
-  /** Frames read or written so far, whatever became of them. */
-  #activity(): number {
-    const s = this.stats;
-    return s.rxPackets + s.rxTruncated + s.rxErrors + s.txPackets + s.txErrors;
-  }
-
-  /**
-   * The blocking wait's precondition, checked in one event-loop turn
-   * (~4 µs): resolves true when no promise callback was left to run and
-   * nothing was read or written meanwhile. The continuation of a `poll()`
-   * on the worker thread does not show it: Deno resolves the async calls
-   * that completed in one turn together, so callbacks the last frames set
-   * off (an echo service's write, then its next read) may still be queued
-   * after ours, even after a 1 ms `poll()` on a loaded machine. Sleeping
-   * then would hold their replies until the next frame or timer (issue
-   * #13: 64-byte request/response fell to 0.3 k/s, p99 40 ms). A
-   * `setImmediate` callback does show it: Deno runs immediates after the
-   * turn's completed calls and every microtask they set off. (A
-   * `setTimeout(0)` shows it too, but Deno fires it 1-2 ms later, so until
-   * session 10 the loop reached its sleep 2-4 ms after the last frame, and
-   * pings 2 ms apart found it in a worker-thread `poll()`.)
-   */
-  #idleCheck(): Promise<boolean> {
-    const mark = this.#activity();
-    return new Promise((resolve) => {
-      setImmediate(() => resolve(this.#activity() === mark));
-    });
-  }
-
-  /**
-   * After a sleep that did not end with a frame: when the runner's timer is
-   * due, runs the runner here (`onBatch`, its `kick`) and returns true.
-   * Deno fires the timer 1-2 ms late, and the loop would spend that time in
-   * worker-thread polls, where a frame wakes two threads: idle, with the
-   * runner's 100 ms wake-ups, ~10% of pings 100 ms apart came in then. The
-   * worker-thread `poll()` that follows still parks the runtime, so other
-   * timers and I/O run, but returns at once (timeout 0).
-   */
-  #runnerDue(): boolean {
-    const budget = this.waitBudget;
-    const cb = this.onBatch;
-    if (budget === null || cb === null || budget() > 0) return false;
-    try {
-      cb();
-    } catch {
-      this.stats.callbackErrors++;
-    }
-    return true;
-  }
-
-  /**
-   * The blocking sleep of up to `budget` ms, cut into `keepWarm` slices with
-   * {@linkcode onKeepWarm} run between them while the last frame is less
-   * than {@linkcode KEEP_WARM_WINDOW} ms old. Returns as `BlockingWait.wait`.
-   */
-  #sleep(block: BlockingWait, budget: number): number {
-    const slice = this.#keepWarmMs;
-    const warm = this.onKeepWarm;
-    if (slice <= 0 || warm === null || budget <= slice) return block.wait(budget);
-    const until = performance.now() + budget;
-    for (;;) {
-      const now = performance.now();
-      const left = Math.ceil(until - now);
-      if (left <= slice || now - this.#lastFrameAt >= KEEP_WARM_WINDOW) {
-        return left > 0 ? block.wait(left) : 0;
-      }
-      const revents = block.wait(slice);
-      if (!block.timedOut) return revents;
-      // A slice can end late on a loaded machine: no warm-up past the window.
-      if (performance.now() - this.#lastFrameAt >= KEEP_WARM_WINDOW) continue;
-      this.stats.keepWarms++;
-      try {
-        warm();
-      } catch {
-        this.stats.callbackErrors++;
-      }
-    }
-  }
-
-  // How long a blocking wait may last: blockMax, and until the runner's timer
-  // (rounded up: then the sleep ends with the runner due, and #runnerDue runs it).
-  #blockBudget(): number {
-    const b = this.waitBudget?.() ?? Infinity;
-    return Math.max(0, Math.min(this.#blockMax, Math.ceil(b)));
   }
 
   /**
@@ -825,7 +606,7 @@ export class TunIo {
   async closeFds(sync: boolean): Promise<void> {
     const fd = this.#fd, wake = this.#wake;
     this.#fd = this.#wake = -1;
-    if (this.#block !== null && fd >= 0) releaseBlockingWait();
+    if (this.#wait !== null && fd >= 0) releaseBlockingWait();
     if (wake >= 0) this.#sym.close(wake);
     if (fd < 0) return;
     if (sync) this.#sym.close(fd);

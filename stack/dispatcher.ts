@@ -44,7 +44,9 @@ import {
   type Ipv6AddressState,
   NetInterface,
 } from "./netif.ts";
-import { finishPartialChecksum, type PacketBuffer, PacketFlags, PacketPool } from "./packet.ts";
+import type { PacketBuffer } from "./packet.ts";
+import { PacketPool } from "./packet_pool.ts";
+import { finishPartialChecksum, PacketFlags } from "./packet_flags.ts";
 import { isUdpSuper, segmentUdpSuper } from "./wire/udp_gso.ts";
 import { type HookContext, HookContexts } from "./hooks.ts";
 import type { StackDescription } from "./describe.ts";

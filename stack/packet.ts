@@ -23,11 +23,6 @@
 import type { Instant } from "./clock.ts";
 import { type IpKey, ipKeyAt } from "./wire/ip_address.ts";
 import type { PacketPool, PacketSlab } from "./packet_pool.ts";
-// For stack/dispatcher.ts and drivers/tun/io.ts only, which import these
-// from here and are being changed on other branches: their imports move to
-// packet_pool.ts and packet_flags.ts when those branches are merged.
-export { PacketPool } from "./packet_pool.ts";
-export { finishPartialChecksum, PacketFlags } from "./packet_flags.ts";
 
 // PacketBuffer states: in use, in the pool's free list, released by its owner
 // while a sharer (share(), hold()) still keeps it.

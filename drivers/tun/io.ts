@@ -209,7 +209,8 @@
  * @module
  */
 import type { DriverPort } from "../../stack/driver.ts";
-import { type PacketBuffer, PacketFlags } from "../../stack/packet.ts";
+import type { PacketBuffer } from "../../stack/packet.ts";
+import { PacketFlags } from "../../stack/packet_flags.ts";
 import {
   checksumTrusted,
   completeChecksum,

@@ -62,6 +62,8 @@ const timersAfterWarmup = stack.pendingTimers;
 const afterWarmup = usedAfterGc().total;
 churn(warmup, total);
 const after = usedAfterGc().total;
+// The parent test reads this one line.
+// deno-lint-ignore no-console
 console.log(JSON.stringify({
   afterWarmup,
   after,

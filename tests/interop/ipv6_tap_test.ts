@@ -45,6 +45,7 @@ import {
   LINUX6,
   ncIntoDiscard,
   STACK6,
+  waitLinuxIpv6Ready,
 } from "./_ipv6.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "ping", "tshark"];
@@ -294,6 +295,7 @@ Deno.test(gated([...NEEDS, "curl"], {
       await ip(["-6", "addr", "add", "fe80::1/64", "dev", h.dev.name, "nodad"], {
         netns: h.netns,
       });
+      await waitLinuxIpv6Ready(h.netns, h.dev.name, "fe80::1");
       const r = await h.exec(curl, 10);
       assert.equal(r.code, 0, `curl ${url}: ${r.stderr}`);
       assert.equal(r.stdout, response);

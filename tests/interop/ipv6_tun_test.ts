@@ -42,6 +42,8 @@ import {
   LINUX6,
   ncIntoDiscard,
   STACK6,
+  waitLinuxIpv6Ready,
+  withIpv6Diagnostics,
 } from "./_ipv6.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "ping", "tshark"];
@@ -92,7 +94,7 @@ async function withIpv6Tun(
   }, async (h) => {
     // TUN is point-to-point and NOARP: no DAD on either side.
     await addIpv6Pair(h);
-    await fn(h);
+    await withIpv6Diagnostics(h, () => fn(h));
   });
 }
 
@@ -145,6 +147,23 @@ async function pingLinux(
   }
   return probe.replies;
 }
+
+Deno.test(gated(NEEDS, {
+  name:
+    "ipv6 tun: Linux delivers to fd00::1 (its local route is in) once addIpv6Pair returns; a missing address is never ready",
+  async fn() {
+    await withIpv6Tun({}, async (h) => {
+      // `ip -6 addr add` returns before Linux's addrconf work installs the
+      // local route; a packet to fd00::1 before that is dropped (Ip6InAddrErrors).
+      const local = await h.exec(["ip", "-6", "route", "show", "table", "local"], 5);
+      assert.match(local.stdout, new RegExp(`^local ${LINUX6} dev ${h.dev.name} `, "m"));
+      await assert.rejects(
+        waitLinuxIpv6Ready(h.netns, h.dev.name, "fd00::77", 0.2),
+        /Linux's fd00::77 on tun0 not ready after 0\.2 s: addr .*fd00::1\/64/,
+      );
+    });
+  },
+}));
 
 Deno.test(gated(NEEDS, {
   name: "ipv6 tun: Linux pings the stack (ping -6 -c 10), 0% loss",

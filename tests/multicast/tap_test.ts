@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { ip, LINUX_ADDRESS, STACK_ADDRESS, withDevice } from "../interop/_netns.ts";
 import { INTEROP_NEEDS } from "../interop/_netns.ts";
+import { waitLinuxIpv6Ready } from "../interop/_ipv6.ts";
 import { gated, type Requirement } from "../_require.ts";
 
 const NEEDS: readonly Requirement[] = [...INTEROP_NEEDS, "python3", "tshark"];
@@ -155,6 +156,7 @@ const STACK6 = "fd00::2";
 /** Adds fd00::1/64 on Linux's side and fd00::2/64 on the stack's, and waits for the stack's DAD. */
 async function addIpv6(h: Harness): Promise<number> {
   await ip(["-6", "addr", "add", `${LINUX6}/64`, "dev", h.dev.name, "nodad"], { netns: h.netns });
+  await waitLinuxIpv6Ready(h.netns, h.dev.name, LINUX6);
   const index = h.stack.interfaces.list()[0]!.index;
   h.stack.addAddress(index, `${STACK6}/64`);
   h.runner.kick();

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { IpAddress } from "../stack/wire/ip_address.ts";
+
 const decoder = new TextDecoder();
 
 /** What a finished command printed and how it ended. */
@@ -193,6 +195,56 @@ export async function configurePeer(dev: string, options: PeerOptions): Promise<
     await ip(["addr", "replace", a, "dev", dev], ns);
   }
   await ip(["link", "set", "dev", dev, "up"], ns);
+}
+
+/**
+ * Waits until Linux can receive at IPv6 `address` (CIDR or bare) on `dev`:
+ * listed, not tentative, and its `local` route in the local table. `ip addr
+ * add` returns before that route exists (Linux adds it from its address
+ * work queue, late on a loaded machine), and until then packets to the
+ * address are dropped (`Ip6InAddrErrors`). Polls every 20 ms.
+ *
+ * @throws {Error} When Linux's DAD found a duplicate, or after `seconds`
+ * (default 10), naming what `ip` showed last.
+ *
+ * @example
+ * ```ts ignore
+ * import { configurePeer, waitPeerIpv6Ready } from "./_netns.ts";
+ * await configurePeer("tun0", { addresses: ["fd00::1/64"], netns: "demo" });
+ * await waitPeerIpv6Ready("tun0", "fd00::1/64", { netns: "demo" });
+ * ```
+ */
+export async function waitPeerIpv6Ready(
+  dev: string,
+  address: string,
+  options: { netns?: string; seconds?: number } = {},
+): Promise<void> {
+  const parsed = IpAddress.parse(address.split("/")[0]!);
+  if (parsed === null || parsed.family !== 6) {
+    throw new TypeError(`"${address}" is not an IPv6 address`);
+  }
+  const text = parsed.toString(); // as iproute2 prints it (RFC 5952)
+  const ns = options.netns === undefined ? {} : { netns: options.netns };
+  const seconds = options.seconds ?? 10;
+  const deadline = performance.now() + seconds * 1000;
+  let addr = "";
+  let local = "";
+  for (;;) {
+    addr = await ip(["-6", "-o", "addr", "show", "dev", dev], ns);
+    local = await ip(["-6", "route", "show", "table", "local"], ns);
+    const listed = addr.split("\n").find((l) => l.includes(` ${text}/`));
+    if (listed !== undefined && /\bdadfailed\b/.test(listed)) {
+      throw new Error(`Linux's ${text} on ${dev} is a duplicate: another host on the link has it`);
+    }
+    const routed = local.split("\n").some((l) => l.startsWith(`local ${text} dev ${dev} `));
+    if (listed !== undefined && !/\btentative\b/.test(listed) && routed) return;
+    if (performance.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(
+    `Linux's ${text} on ${dev} not ready after ${seconds} s: addr ${addr.trim() || "(none)"}; ` +
+      `local table ${local.trim().split("\n").join("; ") || "(empty)"}`,
+  );
 }
 
 /**

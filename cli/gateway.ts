@@ -32,7 +32,7 @@ import { chosenServices, serveProblem } from "./_serve.ts";
 import { addDefaultRoute } from "./_common.ts";
 import { type GatewayArgs, type GatewayInterface, parseGatewayArgs } from "./_gateway_args.ts";
 import { runUntilStopped } from "./_stopper.ts";
-import { configurePeer } from "./_netns.ts";
+import { configurePeer, waitPeerIpv6Ready } from "./_netns.ts";
 import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { debugPlugin } from "./_debug.ts";
 import type { RunningService, ServiceRegistry, UpOptions } from "./up.ts";
@@ -311,6 +311,15 @@ async function start(
     }
     runner.start();
     await waitForAddresses([stack, ...g.hosts], runner, printError);
+    // Linux's side too: its IPv6 addresses receive only once their local routes exist.
+    for (const i of a.interfaces) {
+      const dev = g.devices.get(i.name);
+      if (dev === undefined) continue;
+      const ns = i.netns !== undefined ? { netns: i.netns } : {};
+      for (const p of i.peers.filter((p) => p.includes(":"))) {
+        await waitPeerIpv6Ready(dev.name, p, ns);
+      }
+    }
     for (const i of a.interfaces) for (const gw of i.gateways) addDefaultRoute(stack, gw, i.name);
     for (const s of chosenServices(a.serve, registry)) {
       const handle = await s.start?.(stack);

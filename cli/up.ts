@@ -53,7 +53,7 @@ import {
 import { TCP_OPTIONS } from "../stack/protocols/tcp/config.ts";
 import { openPacket, type PacketDevice } from "../drivers/packet/mod.ts";
 import { openVxlan, type VxlanDevice } from "../drivers/vxlan/mod.ts";
-import { configurePeer } from "./_netns.ts";
+import { configurePeer, waitPeerIpv6Ready } from "./_netns.ts";
 import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { bindingLines, debugPlugin } from "./_debug.ts";
 import { runUntilStopped } from "./_stopper.ts";
@@ -553,6 +553,12 @@ async function start(
     runner.start();
     // DAD first: a tentative address is neither a source nor a destination yet.
     await waitForAddresses(peerStack === null ? [stack] : [stack, peerStack], runner, printError);
+    if (tun !== null && a.driver !== "packet") {
+      // Linux's side too: its IPv6 addresses receive only once their local routes exist.
+      for (const p of a.peers.filter((p) => p.includes(":"))) {
+        await waitPeerIpv6Ready(tun.name, p, a.netns !== undefined ? { netns: a.netns } : {});
+      }
+    }
     for (const g of a.gateways) addDefaultRoute(stack, g, ifname);
     for (const line of joinGroups(stack, ifname, a.joins)) {
       log({ time: stack.clock.now(), level: "info", source: "up", message: line });

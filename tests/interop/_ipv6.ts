@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { ip, netnsExec } from "../../cli/_netns.ts";
+import { ip, waitPeerIpv6Ready } from "../../cli/_netns.ts";
 import { runTshark, tsharkProblems, tsharkRows } from "../_tshark.ts";
 import type { DeviceHarness } from "./_netns.ts";
 
@@ -43,30 +43,17 @@ export async function addIpv6Pair(h: DeviceHarness): Promise<void> {
  * replies and UDP answers from the stack vanished (4 full-suite runs at load
  * 12-20). IPv4 adds its local route inside the `ip addr add` call itself.
  *
+ * The check is `up`'s own ({@linkcode waitPeerIpv6Ready}).
+ *
  * @throws {Error} when not ready in time, with what `ip` showed last.
  */
-export async function waitLinuxIpv6Ready(
+export function waitLinuxIpv6Ready(
   netns: string,
   dev: string,
   address: string,
   seconds = 10,
 ): Promise<void> {
-  const deadline = performance.now() + seconds * 1000;
-  let addr = "";
-  let local = "";
-  for (;;) {
-    addr = (await netnsExec(netns, ["ip", "-6", "-o", "addr", "show", "dev", dev], 5)).stdout;
-    local = (await netnsExec(netns, ["ip", "-6", "route", "show", "table", "local"], 5)).stdout;
-    const listed = addr.split("\n").find((l) => l.includes(` ${address}/`));
-    const routed = local.split("\n").some((l) => l.startsWith(`local ${address} dev ${dev} `));
-    if (listed !== undefined && !/\btentative\b/.test(listed) && routed) return;
-    if (performance.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(
-    `Linux's ${address} on ${dev} not ready after ${seconds} s: addr ${addr.trim() || "(none)"}; ` +
-      `local table ${local.trim().split("\n").join("; ") || "(empty)"}`,
-  );
+  return waitPeerIpv6Ready(dev, address, { netns, seconds });
 }
 
 /** Wireshark's notes on a bulk transfer through a capture that keeps only headers. */

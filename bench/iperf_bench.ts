@@ -145,6 +145,25 @@ function clientCounts(): number[] {
 }
 
 /**
+ * `IPERF_BENCH_LINUX_CC`: the congestion control of the iperf3 clients'
+ * sockets (`iperf3 -C`), the sender in forward tests: `cubic` by default,
+ * Linux's own default, as tcp_lab.ts sets it (this host's default is BBR,
+ * whose pacing held one client near 19 Gbit/s with a third of the machine
+ * idle: 38.97 Gbit/s with CUBIC in the same minutes); `host` leaves the
+ * namespace's default.
+ */
+function linuxCc(): string | undefined {
+  const cc = Deno.env.get("IPERF_BENCH_LINUX_CC") ?? "cubic";
+  if (cc === "host") return undefined;
+  if (!/^[a-z0-9_]+$/.test(cc)) {
+    throw new RangeError(
+      `IPERF_BENCH_LINUX_CC must be a congestion control name or "host", not "${cc}"`,
+    );
+  }
+  return cc;
+}
+
+/**
  * `IPERF_BENCH_CLIENT_CPUS`: a `taskset -c` CPU (N or N-M) per client, the
  * i-th for client i, or none (nothing pinned).
  */
@@ -349,6 +368,7 @@ async function iperfRun(
   const look = reverse ? undefined : setTimeout(() => {
     sender = senderInfo(netns).catch(() => null);
   }, (seconds - 0.5) * 1000);
+  const cc = linuxCc();
   const outputs = await Promise.all(services.map((sv, i) =>
     netnsExec(netns, [
       ...(cpus[i] === undefined ? [] : ["taskset", "-c", cpus[i]!]),
@@ -361,6 +381,7 @@ async function iperfRun(
       String(seconds),
       "--json",
       ...(reverse ? ["-R"] : []),
+      ...(cc === undefined ? [] : ["-C", cc]),
     ], seconds + 30)
   ));
   const used = process.cpuUsage(cpu0);
@@ -491,7 +512,9 @@ async function report(): Promise<void> {
   );
   log(
     `${runs} runs of ${seconds} s each way per MTU; median (range); CPU-s per GiB received; ` +
-      `up ${waitArgs().join(" ") || "(default wait)"}; the iperf3 service ${
+      `up ${waitArgs().join(" ") || "(default wait)"}; Linux's congestion control ${
+        linuxCc() ?? "the host's default"
+      }; the iperf3 service ${
         copyReceived() ? "copies what it receives (IPERF_BENCH_COPY=1)" : "discards uncopied"
       }`,
   );

@@ -59,9 +59,9 @@ const LOOPBACK: IpKey = IpAddress.LOOPBACK6.key;
 const ALL_NODES_LINK: IpKey = IpAddress.parse("ff02::1")!.key;
 const ALL_ROUTERS_LINK: IpKey = IpAddress.parse("ff02::2")!.key;
 const ALL_NODES_INTERFACE: IpKey = IpAddress.parse("ff01::1")!.key;
-/** An interface's link parameters before any were set: 0 for "the default". */
 /** The metric of an address's prefix route (Linux's IP6_RT_PRIO_ADDRCONF). */
 const CONNECTED_METRIC = 256;
+/** An interface's link parameters before any were set: 0 for "the default". */
 const NO_LINK_PARAMETERS: Required<Ipv6LinkParameters> = { hopLimit: 0, mtu: 0, router: false };
 
 /** Whether `group` is the solicited-node group of `address` (its low 24 bits, RFC 4291 §2.7.1). */

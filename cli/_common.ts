@@ -34,6 +34,22 @@ import { PcapngWriter, PcapWriter } from "../drivers/pcapfile/mod.ts";
 export type PluginLike = ProtocolPlugin | PluginEntry;
 
 /**
+ * The plugin of `p`, with or without its options.
+ *
+ * @example
+ * ```ts
+ * import { pluginOf } from "./_common.ts";
+ * import { udpPlugin } from "../mod.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(pluginOf({ plugin: udpPlugin, options: {} }), udpPlugin);
+ * assert.equal(pluginOf(udpPlugin), udpPlugin);
+ * ```
+ */
+export function pluginOf(p: PluginLike): ProtocolPlugin {
+  return "plugin" in p ? p.plugin : p;
+}
+
+/**
  * The plugins of a stack: the defaults (or those of `manifest`, a JSON stack
  * manifest file), then `plugins` (paths or URLs), then `extra` (a service's
  * own plugins), each name once, first come first kept.
@@ -55,7 +71,7 @@ export async function pluginList(
   const out: PluginLike[] = [];
   const seen = new Set<string>();
   for (const p of [...base, ...added, ...extra]) {
-    const name = ("plugin" in p ? p.plugin : p).manifest.name;
+    const name = pluginOf(p).manifest.name;
     if (seen.has(name)) continue;
     seen.add(name);
     out.push(p);
@@ -398,7 +414,7 @@ export function checkHostCidr(flag: string, value: string): HostCidr {
  * ```
  */
 export function withIpv6(list: readonly PluginLike[]): PluginLike[] {
-  const names = new Set(list.map((p) => ("plugin" in p ? p.plugin : p).manifest.name));
+  const names = new Set(list.map((p) => pluginOf(p).manifest.name));
   return [...list, ...[ipv6Plugin, icmpv6Plugin].filter((p) => !names.has(p.manifest.name))];
 }
 

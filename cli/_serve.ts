@@ -7,8 +7,7 @@
  *
  * @module
  */
-import type { ProtocolPlugin } from "../stack/manifest.ts";
-import { type PluginLike, unknownServices } from "./_common.ts";
+import { type PluginLike, pluginOf, unknownServices } from "./_common.ts";
 
 /** What a registry entry must have for `--serve` (cli/up.ts's `UpService`). */
 interface ServiceLike {
@@ -47,10 +46,6 @@ export function parseServeWord(word: string): ServeWord {
     throw new RangeError(`--serve ${word}: the port "${text}" is not a port (1..65535)`);
   }
   return { name: word.slice(0, colon), port };
-}
-
-function pluginOf(p: PluginLike): ProtocolPlugin {
-  return "plugin" in p ? p.plugin : p;
 }
 
 /** The plugin of `entry` that listens on a port (declares a `port` option), if exactly one. */

@@ -95,7 +95,7 @@ import {
   pseudoHeaderSumV6,
   sumBytes,
 } from "../stack/wire/checksum.ts";
-import { type PluginLike, UsageError } from "./_common.ts";
+import { type PluginLike, pluginOf, UsageError } from "./_common.ts";
 import type { UpWait } from "./_up_wait.ts";
 
 /** `--keep-warm` default, ms: the in-memory echo stays warm at 5 ms away. */
@@ -259,7 +259,7 @@ function echoRequest6(): Uint8Array {
  * ```
  */
 export function shadowPlugins(list: readonly PluginLike[]): PluginLike[] {
-  const manifest = (p: PluginLike) => ("plugin" in p ? p.plugin : p).manifest;
+  const manifest = (p: PluginLike) => pluginOf(p).manifest;
   let kept = list.filter((p) => manifest(p).layer !== "service");
   for (let changed = true; changed;) {
     const names = new Set(kept.map((p) => manifest(p).name));

@@ -29,7 +29,7 @@ import {
   writeLine,
 } from "./_common.ts";
 import { chosenServices, serveProblem } from "./_serve.ts";
-import { addDefaultRoute } from "./_common.ts";
+import { addDefaultRoute, pluginOf } from "./_common.ts";
 import { type GatewayArgs, type GatewayInterface, parseGatewayArgs } from "./_gateway_args.ts";
 import { runUntilStopped } from "./_stopper.ts";
 import { configurePeer, waitPeerIpv6Ready } from "./_netns.ts";
@@ -178,7 +178,7 @@ async function gatewayPlugins(
     list.push(mssClampPlugin);
   }
   if (a.nat.length > 0) {
-    const names = new Set(list.map((p) => ("plugin" in p ? p.plugin : p).manifest.name));
+    const names = new Set(list.map((p) => pluginOf(p).manifest.name));
     if (!names.has("conntrack")) list.push(conntrackPlugin);
     if (names.has("nat")) {
       throw new UsageError("NAT flags and a manifest with nat: give the rules in one place");

@@ -41,6 +41,7 @@ import {
   openCaptureWriter,
   parseOptions,
   type PluginLike,
+  pluginOf,
   servicePluginList,
   signalExitCode,
   UsageError,
@@ -436,7 +437,7 @@ export function formatReplaySummary(s: ReplaySummary, name: string): string[] {
  */
 function notLiveOnly(named: readonly string[]): (p: PluginLike) => boolean {
   return (p) => {
-    const name = ("plugin" in p ? p.plugin : p).manifest.name;
+    const name = pluginOf(p).manifest.name;
     return !(["ndp", "slaac", "mld"].includes(name) && !named.includes(name));
   };
 }
@@ -553,7 +554,7 @@ async function replayWith(
     let plugins = await servicePluginList(a, services);
     if (a.manifest === undefined) plugins = withIpv6(plugins).filter(notLiveOnly(a.plugins));
     const providesNdp = plugins.some((p) =>
-      ("plugin" in p ? p.plugin : p).manifest.provides?.includes("neighbor.ipv6") === true
+      pluginOf(p).manifest.provides?.includes("neighbor.ipv6") === true
     );
     const staticNdp = a.arp === "capture" && !providesNdp && info.neighbors6.size > 0;
     if (staticNdp) plugins.push(staticNeighbors6(info.neighbors6));

@@ -116,9 +116,19 @@ export interface Ipv6Output {
  * ```
  */
 export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
-  const { ctx, routes, pmtu, local, shared, linkParams, linkMtu, loopback, runHook, neighbors } =
-    deps;
-  const anycast = deps.anycast;
+  const {
+    ctx,
+    routes,
+    pmtu,
+    local,
+    anycast,
+    shared,
+    linkParams,
+    linkMtu,
+    loopback,
+    runHook,
+    neighbors,
+  } = deps;
   const defaultHopLimit = ctx.options.hopLimit as number;
   const c = {
     txPackets: ctx.counter("tx.packets"),

@@ -4,8 +4,8 @@
  * no stack in the way. Needs root, gcc, iproute2, iputils ping, util-linux
  * `chrt` (for `--rt`).
  *
- * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt] [--base DIR] [--warmup N] [--idle N]
- *   [--family 4|6|4,6] [--cpu S]`
+ * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt] [--pin same|split] [--base DIR]
+ *   [--warmup N] [--idle N] [--family 4|6|4,6] [--cpu S]`
  *
  * Each responder attaches to `tun0` in a private network namespace and
  * answers ICMP and ICMPv6 echo requests (addresses swapped, type 0 or 129,
@@ -19,6 +19,7 @@
  *   tun` with `--wait block`, `--wait poll` or `--wait spin=2500` (offloads
  *   on, as `up` runs by default), so that floor and stack are measured side
  *   by side at the same load; `up-cold`: `--wait block --keep-warm 0`,
+ *   `up-cpu`: `--wait block --cpu 1` (every thread of the stack on CPU 1),
  *   `up-k10`, `up-k20`: `--wait block --keep-warm 10` or `20`;
  * - `base-block`: `up --wait block` of another checkout (`--base DIR`, a
  *   `git worktree` of an older commit), interleaved with this tree's.
@@ -38,7 +39,13 @@
  * Prints each run, then per responder the median and range over the runs
  * of the median and p99, and the load average before and after. `--rt`
  * runs the responders and ping under `chrt -f 50` (SCHED_FIFO): what is
- * left is the machine, not the queue for a core.
+ * left is the machine, not the queue for a core. `--pin same` runs the
+ * responder (all its threads) and ping on CPU 1 (`taskset`), `--pin split`
+ * the responder on CPU 1 and ping on CPU 0: where Linux places the two
+ * decides whether each echo wakes an idle CPU twice (split) or not at all
+ * (same), which on this project's VM, whose idle vCPUs halt at once
+ * (`guest_halt_poll_ns` 0), moves the idle p99 of any responder, C's too,
+ * by ~0.3 ms; unpinned, a run gets whichever placement the scheduler chose.
  *
  * @module
  */
@@ -62,6 +69,7 @@ const RESPONDERS = [
   "up-poll",
   "up-spin",
   "up-cold",
+  "up-cpu",
   "up-k10",
   "up-k20",
   "base-block",
@@ -108,12 +116,11 @@ async function compile(dir: string): Promise<string> {
 function responderCommand(
   responder: Responder,
   binary: string,
-  rt: boolean,
+  prefix: readonly string[],
   base: string | undefined,
   ipv6: boolean,
 ): string[] {
   const [lang, mode] = responder.split("-") as [string, string];
-  const prefix = rt ? ["chrt", "-f", "50"] : [];
   if (lang === "c") return [...prefix, binary, "tun0", mode];
   if (lang === "up" || lang === "base") {
     if (lang === "base" && base === undefined) throw new TypeError("base-block needs --base DIR");
@@ -133,8 +140,13 @@ function responderCommand(
       `${RESPONDER}/24`,
       ...(ipv6 ? ["--address", `${RESPONDER6}/64`] : []),
       "--wait",
-      mode === "spin" ? "spin=2500" : mode === "cold" || mode.startsWith("k") ? "block" : mode,
+      mode === "spin"
+        ? "spin=2500"
+        : mode === "cold" || mode === "cpu" || mode.startsWith("k")
+        ? "block"
+        : mode,
       ...(mode === "cold" ? ["--keep-warm", "0"] : []),
+      ...(mode === "cpu" ? ["--cpu", "1"] : []),
       ...(mode.startsWith("k") ? ["--keep-warm", mode.slice(1)] : []),
     ];
   }
@@ -210,9 +222,8 @@ async function ping(
   target: string,
   count: number,
   interval: string,
-  rt: boolean,
+  prefix: readonly string[],
 ): Promise<{ median: number; p99: number; lost: number }> {
-  const prefix = rt ? ["chrt", "-f", "50"] : [];
   const out = await pingFromNetns(netns, target, count, interval, prefix);
   const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
   const lost = count - rtts.length;
@@ -253,11 +264,23 @@ async function main(): Promise<void> {
   if (!["4", "6", "4,6"].includes(family)) throw new TypeError("--family: 4, 6 or 4,6");
   const targets = family.split(",").map((f) => f === "6" ? RESPONDER6 : RESPONDER);
   const ipv6 = targets.includes(RESPONDER6);
-  const valued = ["--base", "--warmup", "--idle", "--family", "--cpu"];
+  const pin = valueOf("--pin");
+  if (pin !== undefined && pin !== "same" && pin !== "split") {
+    throw new TypeError("--pin: same or split");
+  }
+  const valued = ["--base", "--warmup", "--idle", "--family", "--cpu", "--pin"];
   const args = Deno.args.filter((a, i) =>
     a !== "--rt" && !valued.includes(a) && !valued.includes(Deno.args[i - 1] ?? "")
   );
   const rt = Deno.args.includes("--rt");
+  const chrt = rt ? ["chrt", "-f", "50"] : [];
+  const responderPrefix = [...(pin === undefined ? [] : ["taskset", "-c", "1"]), ...chrt];
+  const pingCpu = pin === "same"
+    ? ["taskset", "-c", "1"]
+    : pin === "split"
+    ? ["taskset", "-c", "0"]
+    : [];
+  const pingPrefix = [...pingCpu, ...chrt];
   const runs = Math.max(1, Number(args[0] ?? 3) | 0);
   const chosen =
     (args[1]?.split(",") ?? ["c-read", "c-poll", "deno-read", "deno-poll"]) as Responder[];
@@ -269,7 +292,16 @@ async function main(): Promise<void> {
   await addNetns(netns);
   try {
     const binary = await compile(dir);
-    line(`responders: ${chosen.join(", ")}${rt ? ", all under chrt -f 50 (ping too)" : ""}`);
+    const placement = pin === undefined
+      ? ""
+      : pin === "same"
+      ? ", responder and ping on CPU 1"
+      : ", responder on CPU 1, ping on CPU 0";
+    line(
+      `responders: ${chosen.join(", ")}${
+        rt ? ", all under chrt -f 50 (ping too)" : ""
+      }${placement}`,
+    );
     line(`load average before: ${loadAverage()} (${new Date().toISOString()})`);
     const kinds = cpuSeconds > 0
       ? [
@@ -293,16 +325,16 @@ async function main(): Promise<void> {
     );
     for (let r = 0; r < runs; r++) {
       for (const responder of chosen) {
-        const command = responderCommand(responder, binary, rt, base, ipv6);
+        const command = responderCommand(responder, binary, responderPrefix, base, ipv6);
         const proc = await startResponder(netns, command, ipv6);
         try {
-          if (warmUp > 0) await ping(netns, targets[0]!, warmUp, "0.0005", rt);
+          if (warmUp > 0) await ping(netns, targets[0]!, warmUp, "0.0005", pingPrefix);
           for (let k = 0; k < kinds.length; k++) {
             const kind = kinds[k]!;
             if (cpuSeconds > 0) {
               const before = proc.cpuMs();
               if (kind.count === 0) await new Promise((r) => setTimeout(r, cpuSeconds * 1000));
-              else await ping(netns, kind.target, kind.count, kind.interval, rt);
+              else await ping(netns, kind.target, kind.count, kind.interval, pingPrefix);
               const ms = proc.cpuMs() - before;
               results.get(responder)![k]!.median.push(ms);
               line(
@@ -310,7 +342,7 @@ async function main(): Promise<void> {
               );
               continue;
             }
-            const f = await ping(netns, kind.target, kind.count, kind.interval, rt);
+            const f = await ping(netns, kind.target, kind.count, kind.interval, pingPrefix);
             results.get(responder)![k]!.median.push(f.median);
             results.get(responder)![k]!.p99.push(f.p99);
             line(

@@ -26,6 +26,7 @@ import { parseEndpoint } from "../drivers/vxlan/mod.ts";
 import { checkJoins } from "./_join.ts";
 import { parseWait, type UpWait } from "./_up_wait.ts";
 import { parseKeepWarm } from "./_up_keep_warm.ts";
+import { parseCpu } from "./_pin_cpu.ts";
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
@@ -54,6 +55,8 @@ export interface UpArgs {
   wait: UpWait | undefined;
   /** ms between a sleeping TUN device's warm-ups (0: none), see `_up_keep_warm.ts`. */
   keepWarm: number;
+  /** The one CPU every thread runs on (`--cpu`, `_pin_cpu.ts`), or undefined: anywhere. */
+  cpu: number | undefined;
 }
 
 /** Linux's IFNAMSIZ is 16 with the terminating NUL. */
@@ -85,6 +88,7 @@ export function parseUpArgs(args: string[]): UpArgs | "help" {
       "no-offload": { type: "boolean" },
       wait: { type: "string" },
       "keep-warm": { type: "string" },
+      cpu: { type: "string" },
       local: { type: "string" },
       remote: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -215,6 +219,7 @@ export function parseUpArgs(args: string[]): UpArgs | "help" {
     offload: driver === "tun" && !(v["no-offload"] ?? false),
     wait,
     keepWarm: parseKeepWarm(v["keep-warm"], driver, wait),
+    cpu: parseCpu(v.cpu),
   };
 }
 

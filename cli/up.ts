@@ -64,6 +64,7 @@ import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from "../stack/wire/numbers.ts";
 import { joinGroups } from "./_join.ts";
 import { tunWaitOptions, WAIT_HELP } from "./_up_wait.ts";
 import { EchoWarmer, KEEP_WARM_HELP } from "./_up_keep_warm.ts";
+import { CPU_HELP, pinProcessToCpu } from "./_pin_cpu.ts";
 import { parseUpArgs, type UpArgs } from "./_up_args.ts";
 
 /** A stopper returned by a service's `start`. */
@@ -164,6 +165,7 @@ Options:
                              and segments the stack's own).
 ${WAIT_HELP}
 ${KEEP_WARM_HELP}
+${CPU_HELP}
   --ring                     packet: receive through a TPACKET_V3 mmap ring (fewer system
                              calls under load; up to ~1 ms more latency for a lone frame).
   --vni N                    vxlan: the VXLAN Network Identifier, 0..16777215.
@@ -381,6 +383,8 @@ async function start(
   registry: ServiceRegistry,
   printError: (l: string) => void,
 ): Promise<Running> {
+  // Before any device or timer: the threads started later inherit the mask.
+  if (a.cpu !== undefined) pinProcessToCpu(a.cpu);
   const services = chosenServices(a.serve, registry);
   const clock = new SystemClock();
   const log = logLines(printError);

@@ -1,0 +1,132 @@
+/**
+ * `up --cpu N`: every thread of the process (the JS thread, V8's and the
+ * runtime's workers, and through them every thread started later) on CPU N
+ * only, through `sched_setaffinity(2)` for each task in `/proc/self/task`.
+ *
+ * Why (issue #13, this project's 2-vCPU VM, whose idle vCPUs halt at once):
+ * unpinned, Linux moves the JS thread between CPUs, and an echo after a
+ * quiet spell then finds its code and data in the other core's caches and
+ * wakes an idle CPU to run it. Pinned (first look, 2 rounds of 500 pings 2
+ * ms apart and 300 100 ms apart, ping unpinned): p99 0.22-0.23 ms against
+ * 0.56-0.67 unpinned, idle 0.20-0.22 against 0.31-0.43; `bench/tun_floor.ts`
+ * runs it as `up-cpu`. The cost: the stack can no longer move away from a
+ * CPU that other work keeps busy, so it is not the default.
+ *
+ * @module
+ */
+import { UsageError } from "./_common.ts";
+
+/** `cpu_set_t`'s size in glibc: 1024 CPUs. */
+const CPU_SET_BYTES = 128;
+
+/** The `--cpu` lines of `up --help`. */
+export const CPU_HELP =
+  `  --cpu N                    run every thread of the stack on CPU N only (Linux;
+                             N one of the CPUs the process may use): a stack that
+                             stays on one core answers after a quiet spell from warm
+                             caches (idle ping p99 ~0.2 against ~0.35 ms on a 2-vCPU
+                             VM); default: wherever Linux schedules it.`;
+
+/**
+ * The CPUs this process may run on (`Cpus_allowed_list` of
+ * `/proc/self/status`), ascending; empty where there is no such file.
+ *
+ * @example
+ * ```ts
+ * import { allowedCpus } from "./_pin_cpu.ts";
+ * import assert from "node:assert/strict";
+ * if (Deno.build.os === "linux") assert.ok(allowedCpus().length >= 1);
+ * ```
+ */
+export function allowedCpus(): number[] {
+  let status: string;
+  try {
+    status = Deno.readTextFileSync("/proc/self/status");
+  } catch {
+    return [];
+  }
+  const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
+  if (list === undefined) return [];
+  const cpus: number[] = [];
+  for (const part of list.split(",")) {
+    const [from, to] = part.split("-").map(Number) as [number, number | undefined];
+    for (let c = from; c <= (to ?? from); c++) cpus.push(c);
+  }
+  return cpus;
+}
+
+/**
+ * Checks `--cpu`: a whole number naming one of {@linkcode allowedCpus}.
+ *
+ * @param value The flag's value, if given.
+ * @param allowed The CPUs the process may use (default: {@linkcode allowedCpus}).
+ * @returns The CPU, or undefined when the flag was not given.
+ * @throws {UsageError} If `value` is not a whole number, or names a CPU
+ * the process may not use, or the system is not Linux.
+ *
+ * @example
+ * ```ts
+ * import { parseCpu } from "./_pin_cpu.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(parseCpu(undefined, [0, 1]), undefined);
+ * assert.equal(parseCpu("1", [0, 1]), 1);
+ * assert.throws(() => parseCpu("2", [0, 1]), /--cpu 2: this process may run on CPUs 0,1/);
+ * assert.throws(() => parseCpu("x", [0, 1]), /--cpu must be a whole number/);
+ * ```
+ */
+export function parseCpu(
+  value: string | undefined,
+  allowed?: readonly number[],
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,4}$/.test(value)) {
+    throw new UsageError(`--cpu must be a whole number, not "${value}"`);
+  }
+  const cpus = allowed ?? (Deno.build.os === "linux" ? allowedCpus() : []);
+  if (cpus.length === 0) throw new UsageError("--cpu needs Linux (sched_setaffinity)");
+  const cpu = Number(value);
+  if (!cpus.includes(cpu)) {
+    throw new UsageError(`--cpu ${cpu}: this process may run on CPUs ${cpus.join(",")}`);
+  }
+  return cpu;
+}
+
+/**
+ * Pins every thread of this process to `cpu` (threads started afterwards
+ * inherit the mask of the thread that starts them). Returns how many
+ * threads it pinned.
+ *
+ * @throws {Deno.errors.NotCapable} Without `--allow-ffi` (libc through FFI).
+ * @throws {Error} If Linux refused the JS thread's mask (errno named).
+ *
+ * @example
+ * ```ts ignore
+ * import { pinProcessToCpu } from "./_pin_cpu.ts";
+ * pinProcessToCpu(1); // every thread now runs on CPU 1 only
+ * ```
+ */
+export function pinProcessToCpu(cpu: number): number {
+  const lib = Deno.dlopen("libc.so.6", {
+    sched_setaffinity: { parameters: ["i32", "u32", "buffer"], result: "i32" },
+    __errno_location: { parameters: [], result: "pointer" },
+  });
+  try {
+    const mask = new Uint8Array(CPU_SET_BYTES);
+    mask[cpu >> 3] = 1 << (cpu & 7);
+    let pinned = 0;
+    for (const task of Deno.readDirSync("/proc/self/task")) {
+      const tid = Number(task.name);
+      if (lib.symbols.sched_setaffinity(tid, CPU_SET_BYTES, mask) === 0) {
+        pinned++;
+      } else if (tid === Deno.pid) {
+        const at = lib.symbols.__errno_location();
+        const errno = at === null ? 0 : new Deno.UnsafePointerView(at).getInt32();
+        throw new Error(`Cannot run on CPU ${cpu}: sched_setaffinity failed (errno ${errno})`);
+      }
+      // Another thread may have ended since the directory was read: nothing to pin.
+    }
+    return pinned;
+  } finally {
+    lib.close();
+  }
+}

@@ -121,7 +121,13 @@ export function acceptSegment(ep: TcpEndpoint, seg: Segment): boolean {
  *   the frames of one instant on the virtual network) gets one stretch ACK
  *   rather than N/2, as Linux's GRO makes one from the segments it merges;
  *   a frame received alone is its own batch, so then every second segment
- *   is acknowledged, as before;
+ *   is acknowledged, as before. Super-segments (a TUN with offloads) are
+ *   coalesced too, although Linux ACKs each GRO packet: an ACK per
+ *   super-segment, or per 4 or 8, inside a batch was measured against a
+ *   BBR and a CUBIC sender (session 18, docs/BENCHMARK_HISTORY.md): BBR no
+ *   faster, CUBIC slower, more CPU per GiB, since each ACK write runs
+ *   Linux's sender (its ACK processing and the sends it releases) on our
+ *   thread;
  * - else by the delayed-ACK timer (40 ms, RFC 1122 §4.2.3.2: under 0.5 s).
  */
 export function scheduleAck(ep: TcpEndpoint, len: number, immediate: boolean): void {

@@ -24,6 +24,19 @@
  *
  * The context is valid only during the hook call: copy what you keep.
  *
+ * **The upper layer.** At the five network-layer points both families
+ * tell a hook the same two things, as netfilter's `ipv6_find_hdr()` tells
+ * `ip6tables -p tcp --dport`: `pkt.proto`, the upper-layer protocol
+ * (IPv4's protocol field; on IPv6 the Next Header that follows every
+ * Hop-by-Hop, Routing, Fragment, Destination Options and Authentication
+ * header), and `pkt.l4`, the offset of its header, or -1 in a non-first
+ * fragment (no header there; `pkt.proto` is still what it is a fragment
+ * of). ESP and No Next Header end an IPv6 chain (`pkt.proto` 50 or 59).
+ * An IPv6 packet whose chain cannot be followed within the IPv6 plugin's
+ * `maxExtensionHeaders` and its bytes is dropped before the hooks
+ * (`ipv6.hook.chain_truncated`, `ipv6.hook.chain_too_long`). `ingress`
+ * and `egress` run at the link, where neither field is promised.
+ *
  * Writing to a packet: a hook may rewrite it in place, but its bytes may
  * not be its own alone. A TCP segment is often its send queue's buffer
  * itself (kept until acknowledged, sent again as it is), and the in-memory

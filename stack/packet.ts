@@ -105,7 +105,12 @@ export class PacketBuffer {
   linkType = 0;
   /** Network protocol family of the packet: 4, 6 or 0 if not yet known. */
   family = 0;
-  /** Network-layer protocol / next header of the transport payload. */
+  /**
+   * The upper-layer protocol (IPv4's protocol field, IPv6's Next Header
+   * past the extension headers) as the network layer tells hooks and
+   * transports (`stack/hooks.ts`). Between those points an IPv6 packet may
+   * still carry its fixed header's Next Header here.
+   */
   proto = 0;
   /**
    * Offset in {@linkcode buf} of the network-layer source address (4 bytes

@@ -1,5 +1,5 @@
 /**
- * Frames for tests: builders (Ethernet, ARP, IPv4, ICMP echo) that compute
+ * Frames for tests: builders (Ethernet, ARP, IPv4, IPv6, ICMP echo) that compute
  * their own checksums, independent of the stack's code, and
  * {@linkcode captureFrames}, the frames of a capture fixture (known bytes for
  * the header accessors' tests).
@@ -9,6 +9,7 @@
 import { checksum, ip, mac } from "./_convert.ts";
 import { parseCapture } from "../drivers/pcapfile/mod.ts";
 import { pcapPath } from "./_fixtures.ts";
+import { IpAddress } from "../stack/wire/ip_address.ts";
 
 /**
  * The captured bytes of every frame of the fixture `name` (relative to the
@@ -258,4 +259,70 @@ export function icmpFragNeeded(quoted: Uint8Array, mtu: number): Uint8Array {
   m.set(quoted.subarray(0, 28), 8);
   new DataView(m.buffer).setUint16(2, checksum(m));
   return m;
+}
+
+/** Fields of {@linkcode ipv6Packet}. */
+export interface Ipv6Fields {
+  /** Source address. */
+  readonly src: string;
+  /** Destination address. */
+  readonly dst: string;
+  /** The fixed header's Next Header (default: `protocol`, for a packet without `chain`). */
+  readonly nextHeader?: number;
+  /** Extension headers between the fixed header and the upper layer, as bytes (default none). */
+  readonly chain?: readonly number[];
+  /**
+   * The upper layer's protocol, TCP, UDP or ICMPv6, whose checksum is
+   * computed; omit it when the payload is no such header (a later
+   * fragment's data, ESP): the bytes are left as given.
+   */
+  readonly protocol?: number;
+  /** Hop limit (default 64). */
+  readonly hopLimit?: number;
+}
+
+/**
+ * An IPv6 packet: the fixed header, `chain`, then `upper` with its TCP, UDP
+ * or ICMPv6 checksum computed over the pseudo-header (RFC 8200 §8.1).
+ *
+ * @example
+ * ```ts
+ * import { checksum, ipv6Packet } from "./_harness.ts";
+ * import assert from "node:assert/strict";
+ * // UDP 1 → 7 behind a Destination Options header of PadN.
+ * const p = ipv6Packet(
+ *   { src: "fd00::2", dst: "fd00::1", nextHeader: 60, chain: [17, 0, 1, 4, 0, 0, 0, 0], protocol: 17 },
+ *   [0, 1, 0, 7, 0, 8, 0, 0],
+ * );
+ * assert.equal(p.length, 56);
+ * assert.equal(p[6], 60);
+ * const pseudo = new Uint8Array([...p.subarray(8, 40), 0, 0, 0, 8, 0, 0, 0, 17]);
+ * assert.equal(checksum(new Uint8Array([...pseudo, ...p.subarray(48)])), 0);
+ * ```
+ */
+export function ipv6Packet(h: Ipv6Fields, upper: Uint8Array | readonly number[]): Uint8Array {
+  const chain = h.chain ?? [];
+  const at = 40 + chain.length;
+  const p = new Uint8Array(at + upper.length);
+  const dv = new DataView(p.buffer);
+  dv.setUint32(0, 0x60000000);
+  dv.setUint16(4, p.length - 40);
+  p[6] = h.nextHeader ?? h.protocol ?? 59;
+  p[7] = h.hopLimit ?? 64;
+  p.set(IpAddress.parse(h.src)!.bytes(), 8);
+  p.set(IpAddress.parse(h.dst)!.bytes(), 24);
+  p.set(chain, 40);
+  p.set(upper, at);
+  const field = h.protocol === 6 ? 16 : h.protocol === 17 ? 6 : h.protocol === 58 ? 2 : -1;
+  if (field >= 0 && at + field + 2 <= p.length) {
+    p[at + field] = p[at + field + 1] = 0;
+    const pseudo = new Uint8Array(40 + upper.length);
+    pseudo.set(p.subarray(8, 40));
+    new DataView(pseudo.buffer).setUint32(32, upper.length);
+    pseudo[39] = h.protocol!;
+    pseudo.set(p.subarray(at), 40);
+    const sum = checksum(pseudo);
+    dv.setUint16(at + field, sum === 0 && h.protocol === 17 ? 0xffff : sum);
+  }
+  return p;
 }

@@ -1,15 +1,16 @@
 /**
  * An example firewall on ports: drops TCP and UDP datagrams for this host
  * to one destination port, IPv4 and IPv6, at the `input` hook. It shows how
- * a hook finds the transport header: IPv4 after the header's IHL words,
- * IPv6 after the extension headers ({@linkcode walkIpv6Chain}). At `input`
- * a datagram is whole: both network layers reassemble before the chain.
- * IPv6 tells the sender (Destination Unreachable, administratively
- * prohibited, RFC 4443 §3.1); IPv4 drops silently.
+ * a hook finds the transport header: the network layer tells it, the same
+ * way for both families (`stack/hooks.ts`), `pkt.proto` the upper-layer
+ * protocol (on IPv6 past any Hop-by-Hop, Destination Options, Routing or
+ * Fragment header) and `pkt.l4` its header, -1 in a non-first fragment.
+ * At `input` a datagram is whole: both network layers reassemble before
+ * the chain. IPv6 tells the sender (Destination Unreachable,
+ * administratively prohibited, RFC 4443 §3.1); IPv4 drops silently.
  *
  * - **Hooks:** input.
- * - **Counters:** `input.blocked`, `input.malformed` (an IPv6 chain the
- *   network layer would refuse anyway), `passed`.
+ * - **Counters:** `input.blocked`, `passed`.
  * - **Options:** `port` (9), `tcp` and `udp` (both true).
  *
  * @example
@@ -27,7 +28,7 @@
  * @module
  */
 import type { HookContext, HookVerdict, PacketBuffer, ProtocolPlugin } from "../../mod.ts";
-import { ACCEPT, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP, Ipv6Chain, walkIpv6Chain } from "../../mod.ts";
+import { ACCEPT, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../mod.ts";
 
 /** The drop_port plugin. */
 export const plugin: ProtocolPlugin = {
@@ -39,7 +40,7 @@ export const plugin: ProtocolPlugin = {
     layer: "middlebox",
     binds: [],
     hooks: [{ point: "input" }],
-    counters: ["input.blocked", "input.malformed", "passed"],
+    counters: ["input.blocked", "passed"],
     options: {
       port: { default: 9, description: "the destination port to drop, 0..65535" },
       tcp: { default: true, description: "drop TCP to the port" },
@@ -53,22 +54,16 @@ export const plugin: ProtocolPlugin = {
     }
     const tcp = ctx.options.tcp === true, udp = ctx.options.udp === true;
     const passed = ctx.counter("passed");
-    const chain = new Ipv6Chain(); // one, reused: a hook allocates nothing per packet
     return {
       hook(_point, pkt: PacketBuffer, _hctx: HookContext): HookVerdict {
-        let protocol: number, at: number;
-        if (pkt.family === 4) {
-          protocol = pkt.proto;
-          at = pkt.l3 + (pkt.buf[pkt.l3]! & 0x0f) * 4;
-        } else {
-          if (walkIpv6Chain(pkt.buf, pkt.l3, pkt.end, chain) !== null) return "malformed";
-          protocol = chain.protocol;
-          at = chain.upperAt;
-        }
+        const protocol = pkt.proto;
+        const at = pkt.l4; // -1: a non-first fragment, no header
         const drops = (protocol === IP_PROTOCOL_TCP && tcp) ||
           (protocol === IP_PROTOCOL_UDP && udp);
         // Both ports are in the first 4 bytes of TCP and UDP headers alike.
-        if (drops && at + 4 <= pkt.end && pkt.dv.getUint16(at + 2) === port) return "blocked";
+        if (drops && at >= 0 && at + 4 <= pkt.end && pkt.dv.getUint16(at + 2) === port) {
+          return "blocked";
+        }
         passed.value++;
         return ACCEPT;
       },

@@ -33,17 +33,24 @@
  * table, which calls {@linkcode Ipv6Chain.unknownNextHeader} to make the
  * Parameter Problem code 1 (RFC 8200 §4).
  *
- * Hot path: {@linkcode walkIpv6Chain} writes into a reused
- * {@linkcode Ipv6Chain}, allocates nothing, and never throws.
+ * {@linkcode findIpv6Upper} is the other walk, the one hook points make
+ * (netfilter's `ipv6_find_hdr()`): it skips every extension header by its
+ * length, judging nothing, to tell a filter which upper layer a packet
+ * carries and where its header starts.
+ *
+ * Hot path: {@linkcode walkIpv6Chain} and {@linkcode findIpv6Upper} write
+ * into a reused {@linkcode Ipv6Chain}, allocate nothing, and never throw.
  *
  * @module
  */
 import {
+  IPV6_AUTH,
   IPV6_DESTINATION_OPTIONS,
   IPV6_FRAGMENT,
   IPV6_HEADER_LEN,
   IPV6_HOP_BY_HOP,
   IPV6_ROUTING,
+  isIpv6ExtensionHeader,
 } from "./ipv6_ext.ts";
 import { IP_PROTOCOL_ICMPV6, IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "./ipv4.ts";
 import { Icmpv6ParameterProblemCode } from "./icmpv6.ts";
@@ -140,8 +147,9 @@ export interface Ipv6ChainOptions {
 }
 
 /**
- * The result of one {@linkcode walkIpv6Chain}, reused from packet to packet
- * (every field is rewritten by each walk). Offsets are absolute (into the
+ * The result of one {@linkcode walkIpv6Chain} (or
+ * {@linkcode findIpv6Upper}), reused from packet to packet (every field is
+ * rewritten by each walk). Offsets are absolute (into the
  * bytes walked) except {@linkcode icmpPointer}, which is relative to the
  * IPv6 header as RFC 4443 §3.4 wants it.
  *
@@ -232,12 +240,38 @@ export class Ipv6Chain {
    * Records a problem with its Parameter Problem `code` (-1: send nothing)
    * and `pointer`; returns it. Hot path: positional.
    */
-  fail(problem: Ipv6ChainProblem, code: number, pointer: number): Ipv6ChainProblem {
+  fail<P extends Ipv6ChainProblem>(problem: P, code: number, pointer: number): P {
     this.problem = problem;
     this.icmpCode = code;
     this.icmpPointer = pointer;
     return problem;
   }
+}
+
+/** Clears every field a walk of the packet at `off` sets. */
+function resetChain(out: Ipv6Chain, off: number): void {
+  out.problem = null;
+  out.icmpCode = -1;
+  out.icmpPointer = 0;
+  out.start = off;
+  out.headers = 0;
+  out.fragmentAt = -1;
+  out.fragmentNamedAt = -1;
+  out.fragmentOffset = 0;
+  out.moreFragments = false;
+  out.identification = 0;
+  out.routerAlert = -1;
+}
+
+/** Records the Fragment header at `at`, named by the Next Header byte at `nhAt`. */
+function readFragmentHeader(b: Uint8Array, at: number, nhAt: number, out: Ipv6Chain): void {
+  const word = (b[at + 2]! << 8) | b[at + 3]!;
+  out.fragmentAt = at;
+  out.fragmentNamedAt = nhAt;
+  out.fragmentOffset = word & 0xfff8;
+  out.moreFragments = (word & 1) !== 0;
+  out.identification = ((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) |
+    b[at + 7]!) >>> 0;
 }
 
 /** Bytes of the upper-layer header a first fragment must hold (RFC 7112 §5), as Linux asks. */
@@ -349,17 +383,7 @@ export function walkIpv6Chain(
   end: number,
   out: Ipv6Chain,
 ): Ipv6ChainProblem | null {
-  out.problem = null;
-  out.icmpCode = -1;
-  out.icmpPointer = 0;
-  out.start = off;
-  out.headers = 0;
-  out.fragmentAt = -1;
-  out.fragmentNamedAt = -1;
-  out.fragmentOffset = 0;
-  out.moreFragments = false;
-  out.identification = 0;
-  out.routerAlert = -1;
+  resetChain(out, off);
   const b = bytes;
   if (end > b.length) end = b.length;
   let nhAt = off + 6;
@@ -388,13 +412,7 @@ export function walkIpv6Chain(
     out.headers++;
     if (nh === IPV6_FRAGMENT) {
       if (out.fragmentAt >= 0) return out.fail("nested_fragment", -1, 0);
-      const word = (b[at + 2]! << 8) | b[at + 3]!;
-      out.fragmentAt = at;
-      out.fragmentNamedAt = nhAt;
-      out.fragmentOffset = word & 0xfff8;
-      out.moreFragments = (word & 1) !== 0;
-      out.identification = ((b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) |
-        b[at + 7]!) >>> 0;
+      readFragmentHeader(b, at, nhAt, out);
       const dataLength = end - at - 8;
       if (out.moreFragments && (dataLength & 7) !== 0) {
         return out.fail("fragment_bad_length", Icmpv6ParameterProblemCode.ERRONEOUS_HEADER, 4);
@@ -440,5 +458,74 @@ export function walkIpv6Chain(
   if (firstFragment && end - at < upperHeaderNeed(nh)) {
     return out.fail("first_fragment_incomplete", Icmpv6ParameterProblemCode.INCOMPLETE_CHAIN, 0);
   }
+  return null;
+}
+
+/**
+ * Finds the upper-layer header of the IPv6 packet in `bytes[off..end)`
+ * into `out` as Linux's `ipv6_find_hdr()` finds it for netfilter
+ * (`ip6tables -p tcp`): what the hook points tell their hooks
+ * (`pkt.proto`, `pkt.l4`). Unlike {@linkcode walkIpv6Chain} it judges
+ * nothing, as a router or a filter must not: each Hop-by-Hop, Routing,
+ * Fragment, Destination Options or Authentication header (RFC 4302 §2.2:
+ * its length counts 4-byte words, minus 2) is skipped by its length
+ * whatever it holds. It stops at any other Next Header (a transport, ESP,
+ * No Next Header), or after the Fragment header of a non-first fragment
+ * (`out.fragmentOffset` ≠ 0), whose data holds no header: `out.protocol`
+ * is then what the Fragment header names, `out.upperAt` its data.
+ *
+ * Bounded by `out.maxHeaders` and the bytes: `chain_too_long` or
+ * `chain_truncated` (in `out.problem` too) when the upper layer is not
+ * found within them. Sets `protocol`, `protocolAt`, `upperAt`, `headers`
+ * and the Fragment fields.
+ *
+ * Hot path: four positional arguments, no allocation, never throws.
+ *
+ * @example
+ * ```ts
+ * import { findIpv6Upper, Ipv6Chain } from "./ipv6_chain.ts";
+ * import assert from "node:assert/strict";
+ * const chain = new Ipv6Chain();
+ * const p = new Uint8Array(68);
+ * p[0] = 0x60;
+ * p[5] = 28;
+ * p[6] = 60; // Destination Options ...
+ * p[40] = 6; // ... then TCP
+ * p[42] = 0x81; // an unknown option that a destination would refuse
+ * p[43] = 4;
+ * assert.equal(findIpv6Upper(p, 0, 68, chain), null);
+ * assert.equal(chain.protocol, 6);
+ * assert.equal(chain.upperAt, 48);
+ * assert.equal(findIpv6Upper(p, 0, 47, chain), "chain_truncated");
+ * ```
+ */
+export function findIpv6Upper(
+  bytes: Uint8Array,
+  off: number,
+  end: number,
+  out: Ipv6Chain,
+): "chain_truncated" | "chain_too_long" | null {
+  resetChain(out, off);
+  const b = bytes;
+  if (end > b.length) end = b.length;
+  let nhAt = off + 6;
+  let nh = b[nhAt]!;
+  let at = off + IPV6_HEADER_LEN;
+  while (isIpv6ExtensionHeader(nh)) {
+    if (out.headers >= out.maxHeaders) return out.fail("chain_too_long", -1, 0);
+    if (end - at < 8) return out.fail("chain_truncated", -1, 0);
+    out.headers++;
+    let len = 8;
+    if (nh === IPV6_FRAGMENT) readFragmentHeader(b, at, nhAt, out);
+    else len = nh === IPV6_AUTH ? (b[at + 1]! + 2) << 2 : (b[at + 1]! + 1) << 3;
+    if (end - at < len) return out.fail("chain_truncated", -1, 0);
+    nhAt = at;
+    nh = b[at]!;
+    at += len;
+    if (out.fragmentOffset !== 0) break; // data, until reassembled
+  }
+  out.protocol = nh;
+  out.protocolAt = nhAt;
+  out.upperAt = at;
   return null;
 }

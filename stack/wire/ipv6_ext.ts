@@ -153,7 +153,23 @@ export interface Ipv6Walk {
   readonly problem: "truncated" | "too_many_extensions" | null;
 }
 
-function isExtension(nh: number): boolean {
+/**
+ * Whether Next Header `nh` names an extension header that a walk to the
+ * upper layer skips: Hop-by-Hop, Routing, Fragment, Destination Options or
+ * Authentication (the set of Linux's `ipv6_ext_hdr()` without No Next
+ * Header, which ends a chain). ESP (50) is not one: what follows it is
+ * encrypted.
+ *
+ * @example
+ * ```ts
+ * import { isIpv6ExtensionHeader } from "./ipv6_ext.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(isIpv6ExtensionHeader(60)); // Destination Options
+ * assert.ok(!isIpv6ExtensionHeader(6)); // TCP
+ * assert.ok(!isIpv6ExtensionHeader(59)); // No Next Header
+ * ```
+ */
+export function isIpv6ExtensionHeader(nh: number): boolean {
   return nh === IPV6_HOP_BY_HOP || nh === IPV6_ROUTING || nh === IPV6_FRAGMENT ||
     nh === IPV6_DESTINATION_OPTIONS || nh === IPV6_AUTH;
 }
@@ -198,7 +214,7 @@ export function walkIpv6(bytes: Uint8Array): Ipv6Walk | "truncated" | "bad_versi
   let at = IPV6_HEADER_LEN;
   let fragment: Ipv6Walk["fragment"] = null;
   let problem: Ipv6Walk["problem"] = null;
-  while (isExtension(nh)) {
+  while (isIpv6ExtensionHeader(nh)) {
     if (extensions.length >= IPV6_MAX_EXTENSIONS) {
       problem = "too_many_extensions";
       break;

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { conntrackPlugin } from "../../mod.ts";
 import { count, makeRoutedNet6 } from "../ipv6/_topology6.ts";
+import { makeHost } from "../_harness.ts";
+import { IpAddress } from "../../stack/wire/ip_address.ts";
+import { writeIpv6Header } from "../../stack/wire/ipv6.ts";
 
 Deno.test("conntrack IPv6: a forwarded ping6 and a TCP connection are tracked on R1", async () => {
   const n = makeRoutedNet6({ r1Plugins: [conntrackPlugin] });
@@ -64,4 +67,28 @@ Deno.test("conntrack IPv6: an ICMPv6 port unreachable is RELATED to the UDP flow
   assert.equal(n.r1.conntrack()[0]!.flags, "[UNREPLIED]");
   client.close();
   n.finish();
+});
+
+Deno.test("conntrack IPv6: a forwarded datagram is tracked past Destination Options a destination would refuse", () => {
+  const h = makeHost({
+    linkType: 101,
+    addresses: ["fd00::1/64"],
+    withoutPlugins: ["mld"],
+    extraPlugins: [conntrackPlugin],
+  });
+  h.stack.setForwarding(true, 6);
+  h.stack.addRoute("fd99::/64", { gateway: "fd00::2" });
+  // UDP 5000 → 7 behind an option of type 0x41 (01xxxxxx: a destination
+  // discards it, RFC 8200 §4.2; a router forwards it, and tracks its flow).
+  const rest = [17, 0, 0x41, 4, 0, 0, 0, 0, 0x13, 0x88, 0, 7, 0, 8, 0, 0];
+  const p = new Uint8Array(40 + rest.length);
+  const key = (s: string) => IpAddress.parse(s)!.key;
+  writeIpv6Header(p, 0, rest.length, 60, 64, key("fd00::2"), key("fd99::5"));
+  p.set(rest, 40);
+  assert.equal(h.inject(p).length, 1, "forwarded");
+  const rows = h.stack.conntrack().map((r) =>
+    `${r.protocol} ${r.original.src}:${r.original.srcPort}>${r.original.dst}:${r.original.dstPort}`
+  );
+  assert.deepEqual(rows, ["udp fd00::2:5000>fd99::5:7"]);
+  h.finish();
 });

@@ -22,7 +22,15 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { NdpService, UdpService } from "../../mod.ts";
+import {
+  ACCEPT,
+  type HookPoint,
+  type HookVerdict,
+  type NdpService,
+  type PacketBuffer,
+  type ProtocolPlugin,
+  type UdpService,
+} from "../../mod.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
 import { FIXTURE_PCAPS } from "../_fixtures.ts";
 import { ip, mac, makeHost, onesSum } from "../_harness.ts";
@@ -167,9 +175,13 @@ function authHeader(r: Rand, nh: number): Uint8Array {
   return h;
 }
 
-/** Zero to four extension headers before `upper` (next header `nh`): [first next header, bytes]. */
+/**
+ * Zero to four extension headers before `upper` (next header `nh`), now
+ * and then 7 to 12 (around the bound of 8 the receive walk and the hooks'
+ * both keep): [first next header, bytes].
+ */
 function chain(r: Rand, nh: number, upper: Uint8Array): [number, Uint8Array] {
-  const n = r() < 0.5 ? 0 : 1 + int(r, r() < 0.9 ? 2 : 4);
+  const n = r() < 0.03 ? 7 + int(r, 6) : r() < 0.5 ? 0 : 1 + int(r, r() < 0.9 ? 2 : 4);
   let body = upper;
   for (let i = 0; i < n; i++) {
     const k = pick(r, [0, 60, 60, 43, 44, 51]);
@@ -502,12 +514,51 @@ function toUs(f: Uint8Array): Uint8Array {
   return g;
 }
 
-Deno.test(`receive path fuzz, IPv6, ICMPv6, NDP, MLD, IGMP: ${CASES} frames (seed ${SEED})`, async () => {
+/**
+ * A hook at the four points a host runs that checks what it is told of the
+ * upper layer (`pkt.l4` inside the packet, past the network header, or -1)
+ * and drops TCP and UDP to port 9 as `plugins/drop_port` does; a broken
+ * promise throws, a plugin fault the fuzz reports.
+ */
+const upperLayerChecker: ProtocolPlugin = {
+  manifest: {
+    name: "upper_check",
+    description: "checks pkt.l4 at the hooks, drops port 9",
+    version: "1.0.0",
+    api: "^1.0.0",
+    layer: "middlebox",
+    binds: [],
+    hooks: ["prerouting", "input", "output", "postrouting"].map((p) => ({
+      point: p as HookPoint,
+    })),
+    counters: ["blocked"],
+  },
+  setup: () => ({
+    hook(_point: HookPoint, pkt: PacketBuffer): HookVerdict {
+      const l4 = pkt.l4;
+      const header = pkt.family === 6 ? 40 : 20;
+      if (l4 !== -1 && (l4 < pkt.l3 + header || l4 > pkt.end)) {
+        throw new Error(`l4 ${l4} outside ${pkt.l3 + header}..${pkt.end}`);
+      }
+      if ((pkt.proto === 6 || pkt.proto === 17) && l4 >= 0 && l4 + 4 <= pkt.end) {
+        if (pkt.dv.getUint16(l4 + 2) === 9) return "blocked";
+      }
+      return ACCEPT;
+    },
+  }),
+};
+
+/** The fuzz on a host with `extraPlugins`, over `cases` frames. */
+async function fuzzV6(cases: number, extraPlugins: readonly ProtocolPlugin[]): Promise<void> {
   const r = prng(SEED);
   const seeds = corpus(FIXTURE_PCAPS, US_MAC, PEER_MAC).filter((f) =>
     f.length > 14 && (f[12] === 0x86 || f[23] === 2)
   );
-  const h = makeHost({ mac: "02:00:00:00:00:01", addresses: ["10.0.0.1/24", "fd00::1/64"] });
+  const h = makeHost({
+    mac: "02:00:00:00:00:01",
+    addresses: ["10.0.0.1/24", "fd00::1/64"],
+    extraPlugins,
+  });
   try {
     const s = h.stack;
     h.runFor(3_000_000); // DAD done: fd00::1 and the link-local address are ours
@@ -537,7 +588,7 @@ Deno.test(`receive path fuzz, IPv6, ICMPv6, NDP, MLD, IGMP: ${CASES} frames (see
     h.take();
     const into = new Uint8Array(2048);
     fuzzReceive(h, {
-      cases: CASES,
+      cases,
       seed: SEED,
       next() {
         let f: Uint8Array;
@@ -566,4 +617,12 @@ Deno.test(`receive path fuzz, IPv6, ICMPv6, NDP, MLD, IGMP: ${CASES} frames (see
     throw e;
   }
   h.finish(); // every buffer back in the pool
+}
+
+Deno.test(`receive path fuzz, IPv6, ICMPv6, NDP, MLD, IGMP: ${CASES} frames (seed ${SEED})`, async () => {
+  await fuzzV6(CASES, []);
+});
+
+Deno.test(`receive path fuzz with hooks reading the upper layer: ${CASES / 2} frames (seed ${SEED})`, async () => {
+  await fuzzV6(Math.ceil(CASES / 2), [upperLayerChecker]);
 });

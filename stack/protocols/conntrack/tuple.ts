@@ -8,7 +8,7 @@
  * @module
  */
 import { type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
-import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
+import { findIpv6Upper, Ipv6Chain } from "../../wire/ipv6_chain.ts";
 import {
   IP_PROTOCOL_ICMP,
   IP_PROTOCOL_ICMPV6,
@@ -140,8 +140,10 @@ export function readFlow(
   } else if (version === 6) {
     if (end - l3 < 40) return FLOW_NONE;
     const chain = out.chain;
-    // A quoted packet may be cut inside its chain: take what walks.
-    if (walkIpv6Chain(buf, l3, end, chain) !== null && !quoted) return FLOW_NONE;
+    // Skipped, not judged, as Linux's ipv6_skip_exthdr(): a router tracks
+    // what it forwards whatever options it carries. A chain cut short (a
+    // quote) or too long names no ports.
+    if (findIpv6Upper(buf, l3, end, chain) !== null) return FLOW_NONE;
     if (chain.fragmentAt >= 0 && (chain.fragmentOffset !== 0 || (!quoted && chain.moreFragments))) {
       return FLOW_NONE;
     }

@@ -384,7 +384,9 @@ export const ipv4Plugin: ProtocolPlugin = {
 
     /**
      * Runs the chain at `point` with a context (reused, per nesting level):
-     * `inIf`, and when `outIf` is given the route through it.
+     * `inIf`, and when `outIf` is given the route through it. Hooks read
+     * the upper layer as on IPv6 (`stack/hooks.ts`): `pkt.proto` the
+     * protocol field, `pkt.l4` its header, -1 in a non-first fragment.
      */
     function runHook(
       point: HookPoint,
@@ -395,6 +397,11 @@ export const ipv4Plugin: ProtocolPlugin = {
       mtu: number,
       isLocal: boolean,
     ): HookVerdict {
+      const l3 = pkt.l3;
+      pkt.proto = ipv4Protocol(pkt.dv, l3);
+      pkt.l4 = (ipv4FragmentField(pkt.dv, l3) & IPV4_OFFSET_MASK) !== 0
+        ? -1
+        : l3 + ipv4HeaderLen(pkt.dv, l3);
       const h = hookContexts.enter(point);
       h.inIface = inIf;
       if (outIf !== null) {

@@ -85,7 +85,18 @@ export type Ipv6ForwardOutput = (
   mtu: number,
 ) => void;
 
-/** Runs the hook chain at `point` with a context (the IPv6 plugin's `runHook`). */
+/**
+ * What the IPv6 plugin's hook runner answers, without running the hooks,
+ * for a packet whose extension header chain it cannot follow to the upper
+ * layer (counted `hook.chain_truncated`, `hook.chain_too_long`): dropped,
+ * and no hook refused it, so no ICMPv6 "administratively prohibited".
+ */
+export const HOOK_CHAIN_UNREADABLE = "hook_chain_unreadable";
+
+/**
+ * Runs the hook chain at `point` with a context (the IPv6 plugin's
+ * `runHook`); {@linkcode HOOK_CHAIN_UNREADABLE} when it could not.
+ */
 export type Ipv6HookRunner = (
   point: HookPoint,
   pkt: PacketBuffer,
@@ -238,7 +249,8 @@ export class Ipv6Forwarder {
     if (this.#forwardHooks) {
       const v = this.#runHook("forward", copy, iface, out, nextHop, mtu, false);
       if (v !== ACCEPT) {
-        if (v !== CONSUMED) {
+        if (v === HOOK_CHAIN_UNREADABLE) copy.release(); // counted by the runner
+        else if (v !== CONSUMED) {
           // A filter dropped it: tell the sender (RFC 4443 §3.1 code 1).
           this.#prohibited.value++;
           this.icmp?.send(

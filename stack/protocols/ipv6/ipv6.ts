@@ -35,7 +35,12 @@ import { checkInteger } from "../../validate.ts";
 import { ETHERTYPE_IPV6 } from "../../wire/ethernet.ts";
 import { IpAddress, type IpKey, ipKeyAt, writeIpKey } from "../../wire/ip_address.ts";
 import { checkIpv6Header, IPV6_HEADER_LEN, IPV6_MIN_MTU } from "../../wire/ipv6.ts";
-import { IPV6_CHAIN_PROBLEMS, Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
+import {
+  findIpv6Upper,
+  IPV6_CHAIN_PROBLEMS,
+  Ipv6Chain,
+  walkIpv6Chain,
+} from "../../wire/ipv6_chain.ts";
 import {
   ICMPV6_DESTINATION_UNREACHABLE,
   ICMPV6_PARAMETER_PROBLEM,
@@ -43,9 +48,9 @@ import {
   Icmpv6TimeExceededCode,
   Icmpv6UnreachableCode,
 } from "../../wire/icmpv6.ts";
-import { IPV6_NO_NEXT_HEADER } from "../../wire/ipv6_ext.ts";
+import { IPV6_NO_NEXT_HEADER, isIpv6ExtensionHeader } from "../../wire/ipv6_ext.ts";
 import { isSolicitedNodeKey, maskIpv6, solicitedNodeKey } from "../../wire/ipv6_scope.ts";
-import { IPV6_FORWARD_DROPS, Ipv6Forwarder } from "./forward.ts";
+import { HOOK_CHAIN_UNREADABLE, IPV6_FORWARD_DROPS, Ipv6Forwarder } from "./forward.ts";
 import { Ipv6PmtuCache } from "./pmtu.ts";
 import { Ipv6Loopback } from "./loopback.ts";
 import { type Assigned, createIpv6Output, type Ipv6SharedState } from "./output.ts";
@@ -132,6 +137,8 @@ export const ipv6Plugin: ProtocolPlugin = {
       "tx.fragments",
       "tx.cannot_fragment",
       "rx.input_prohibited",
+      "hook.chain_truncated",
+      "hook.chain_too_long",
       ...IPV6_FORWARD_DROPS.map((r) => `rx.${r}`),
       "fwd.forwarded",
       "fwd.prohibited",
@@ -249,6 +256,8 @@ export const ipv6Plugin: ProtocolPlugin = {
     let icmpError: IcmpErrorService | undefined;
     let neighbors: NeighborResolver | undefined;
     const chain = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
+    // What hooks are told of the upper layer (markUpperLayer), under the same bound.
+    const upper = new Ipv6Chain({ maxHeaders: ctx.options.maxExtensionHeaders as number });
     const c = {
       delivered: ctx.counter("rx.delivered"),
       fragmentsIn: ctx.counter("rx.fragments"),
@@ -256,6 +265,8 @@ export const ipv6Plugin: ProtocolPlugin = {
       loopback: ctx.counter("tx.loopback"),
       loopbackFull: ctx.counter("tx.loopback_queue_full"),
       addressUnreachable: ctx.counter("fwd.address_unreachable"),
+      hookTruncated: ctx.counter("hook.chain_truncated"),
+      hookTooLong: ctx.counter("hook.chain_too_long"),
     };
     const reasmTimer = ctx.timer((now) => reasm.expire(now));
     const reasm = new Ipv6Reassembler(ctx.pool, ctx.now, {
@@ -514,7 +525,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         const v = runHook("input", pkt, iface, iface, pkt.dstKey(), iface.mtu, true);
         if (v !== ACCEPT) {
           // A filter dropped it (not stolen): the sender hears why (RFC 4443 §3.1 code 1).
-          if (v !== CONSUMED && pkt !== loopback.looping) {
+          if (v !== CONSUMED && v !== HOOK_CHAIN_UNREADABLE && pkt !== loopback.looping) {
             icmpError?.send(
               pkt,
               ICMPV6_DESTINATION_UNREACHABLE,
@@ -552,6 +563,41 @@ export const ipv6Plugin: ProtocolPlugin = {
       return v;
     }
 
+    /**
+     * Sets what hooks read of the upper layer of `pkt` (header at `l3`), the
+     * same as IPv4 tells them (`stack/hooks.ts`): `proto` the upper-layer
+     * protocol past the extension headers and `l4` its header, or -1 in a
+     * non-first fragment, as netfilter's `ipv6_find_hdr()` finds them for
+     * `ip6tables -p tcp`. No walk when the fixed header names no extension
+     * header. False, counted, when the chain cannot be followed within
+     * `maxExtensionHeaders` and the bytes: such a packet is dropped before
+     * the hooks (netfilter's hotdrop), which could not tell what it carries.
+     */
+    function markUpperLayer(pkt: PacketBuffer): boolean {
+      const b = pkt.buf;
+      const l3 = pkt.l3;
+      const nh = b[l3 + 6]!;
+      if (!isIpv6ExtensionHeader(nh)) {
+        pkt.proto = nh;
+        pkt.l4 = l3 + IPV6_HEADER_LEN;
+        return true;
+      }
+      const problem = findIpv6Upper(b, l3, pkt.end, upper);
+      if (problem !== null) {
+        (problem === "chain_too_long" ? c.hookTooLong : c.hookTruncated).value++;
+        return false;
+      }
+      pkt.proto = upper.protocol;
+      pkt.l4 = upper.fragmentOffset !== 0 ? -1 : upper.upperAt;
+      return true;
+    }
+
+    /**
+     * Runs the chain at `point` with a context (reused, per nesting level):
+     * `inIf`, and when `outIf` is given the route through it; first
+     * {@linkcode markUpperLayer}, whose failure is
+     * {@linkcode HOOK_CHAIN_UNREADABLE} (a drop no hook made: no ICMPv6).
+     */
     function runHook(
       point: HookPoint,
       pkt: PacketBuffer,
@@ -561,6 +607,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       mtu: number,
       isLocal: boolean,
     ): HookVerdict {
+      if (!markUpperLayer(pkt)) return HOOK_CHAIN_UNREADABLE;
       const h = hookContexts.enter(point);
       h.inIface = inIf;
       if (outIf !== null) {

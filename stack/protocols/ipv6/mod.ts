@@ -5,7 +5,10 @@
  * destination), the extension header chain (`wire/ipv6_chain.ts`: RFC 8200
  * §4, RFC 5095, RFC 6946, RFC 7112) with Parameter Problem through
  * `icmpv6.error`, reassembly (RFC 8200 §4.5, RFC 5722), the hook points
- * (prerouting, input, output, postrouting), delivery through `ip.protocol`,
+ * (prerouting, input, forward, output, postrouting: each hook reads the
+ * upper-layer protocol in `pkt.proto` and its header at `pkt.l4`, found
+ * past the extension headers as netfilter's `ipv6_find_hdr()`; a chain it
+ * cannot follow is dropped before them), delivery through `ip.protocol`,
  * sending with RFC 6724 source selection and fragmentation at the
  * source, forwarding when enabled (`forward.ts`: hop limit, Packet Too Big
  * with the outgoing link's MTU, no link-local across links), and path MTU
@@ -50,7 +53,8 @@
  *   `tx.node_local_multicast` (to scope 0 or 1: kept off the links, RFC 4291 §2.7),
  *   `tx.message_too_long`, `tx.loopback`,
  *   `tx.loopback_queue_full`, `tx.fragmented`, `tx.fragments`,
- *   `tx.cannot_fragment`; `rx.input_prohibited`; forwarding `rx.fwd_link_multicast`,
+ *   `tx.cannot_fragment`; `rx.input_prohibited`; before any hook point
+ *   `hook.chain_truncated`, `hook.chain_too_long`; forwarding `rx.fwd_link_multicast`,
  *   `rx.fwd_bad_destination`, `rx.fwd_bad_source`, `rx.fwd_hop_limit_exceeded`,
  *   `rx.fwd_no_route`, `rx.fwd_beyond_scope`, `rx.fwd_too_big`, `fwd.forwarded`,
  *   `fwd.prohibited`, `fwd.address_unreachable`.

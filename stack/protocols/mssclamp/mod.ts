@@ -18,8 +18,10 @@
  * - **Depends on:** an IP plugin running the `forward` hook.
  * - **Not supported:** adding an MSS option to a SYN that has none (Linux
  *   adds one when the path's MSS is below 536), locally sent SYNs (the
- *   stack's own TCP already announces what fits), IPv6 extension headers
- *   before TCP, IPv4 fragments.
+ *   stack's own TCP already announces what fits), fragments (only a
+ *   first one holds the SYN's header: it is clamped). TCP behind IPv6
+ *   extension headers is found (`pkt.l4`); the overhead stays 60, as
+ *   Linux's TCPMSS counts it.
  *
  * Graph: `eth0 -> ipv4 -> [forward: mssclamp] -> eth1`
  *
@@ -71,20 +73,15 @@ export const mssClampPlugin: ProtocolPlugin = {
     return {
       /** Rewrites the MSS option of `pkt` in place (borrows it). */
       hook(_point: HookPoint, pkt: PacketBuffer, hctx: HookContext): HookVerdict {
-        const b = pkt.buf;
-        const s = pkt.start;
-        let tcp: number;
+        // The network layer says where TCP is, past IPv6 extension headers
+        // too; -1 in a later fragment (stack/hooks.ts).
+        const tcp = pkt.l4;
+        if (pkt.proto !== TCP || tcp < 0) return ACCEPT;
         let overhead: number;
-        if (pkt.family === 4) {
-          // Only the first fragment carries the TCP header.
-          if (b[s + 9] !== TCP || ((b[s + 6]! & 0x1f) | b[s + 7]!) !== 0) return ACCEPT;
-          tcp = s + (b[s]! & 0x0f) * 4;
-          overhead = MSS_OVERHEAD_V4;
-        } else if (pkt.family === 6) {
-          if (b[s + 6] !== TCP) return ACCEPT;
-          tcp = s + 40;
-          overhead = MSS_OVERHEAD_V6;
-        } else return ACCEPT;
+        if (pkt.family === 4) overhead = MSS_OVERHEAD_V4;
+        else if (pkt.family === 6) overhead = MSS_OVERHEAD_V6;
+        else return ACCEPT;
+        const b = pkt.buf;
         if (tcp + 14 > pkt.end || (b[tcp + 13]! & 0x02) === 0) return ACCEPT; // not a SYN
         let mss = fixed;
         if (mss === 0) {

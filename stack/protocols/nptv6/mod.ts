@@ -58,30 +58,6 @@ export { type NptDirection, NptMapping } from "./mapping.ts";
 const ICMPV6 = 58;
 const IPV6_HEADER_LEN = 40;
 
-/**
- * The offset of the ICMPv6 message in the IPv6 packet at `s`, when the
- * packet carries one (after Hop-by-Hop, Routing and Destination Options
- * headers, in a first or only fragment), else -1.
- */
-function icmpv6Offset(b: Uint8Array, s: number, end: number): number {
-  let next = b[s + 6]!;
-  let at = s + IPV6_HEADER_LEN;
-  for (let n = 0; n < 8; n++) {
-    if (next === ICMPV6) return at;
-    if (at + 8 > end) return -1;
-    if (next === 44) { // Fragment: only the first carries the message header
-      if ((((b[at + 2]! << 8) | b[at + 3]!) & 0xfff8) !== 0) return -1;
-      next = b[at]!;
-      at += 8;
-    } else if (next === 0 || next === 43 || next === 60) {
-      const len = (b[at + 1]! + 1) * 8;
-      next = b[at]!;
-      at += len;
-    } else return -1;
-  }
-  return -1;
-}
-
 /** The NPTv6 plugin; configure it with the `inside`, `outside` and `interface` options. */
 export const nptv6Plugin: ProtocolPlugin = {
   manifest: {
@@ -162,10 +138,9 @@ export const nptv6Plugin: ProtocolPlugin = {
             c.outbound.value++;
           }
           // An error about a packet sent to an inside host (e.g. time
-          // exceeded here): the sender knows only the outside address.
-          if (b[s + 6] !== 6 && b[s + 6] !== 17) { // TCP and UDP quote nothing
-            translateQuoted(b, icmpv6Offset(b, s, end), end, 24, "outbound");
-          }
+          // exceeded here): the sender knows only the outside address. The
+          // network layer found the ICMPv6 header (-1 in a later fragment).
+          if (pkt.proto === ICMPV6) translateQuoted(b, pkt.l4, end, 24, "outbound");
           return ACCEPT;
         }
         if (point === "prerouting") {
@@ -174,9 +149,7 @@ export const nptv6Plugin: ProtocolPlugin = {
             if (!mapping.translate(b, s + 24, "inbound")) return "unmappable";
             c.inbound.value++;
           }
-          if (b[s + 6] !== 6 && b[s + 6] !== 17) { // TCP and UDP quote nothing
-            translateQuoted(b, icmpv6Offset(b, s, end), end, 8, "inbound");
-          }
+          if (pkt.proto === ICMPV6) translateQuoted(b, pkt.l4, end, 8, "inbound");
         }
         return ACCEPT;
       },

@@ -21,6 +21,7 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
+import { MAX_INTERFACE_INDEX } from "../../netif.ts";
 import { checkInteger, checkNeighborMac } from "../../validate.ts";
 import { Ipv4AddressSet } from "../../ip/ipv4_address_set.ts";
 import { type ArpService, type EthernetService, neighborServiceName } from "../../services.ts";
@@ -256,7 +257,7 @@ export const arpPlugin: ProtocolPlugin = {
         // Checked before the cache sees them, as NDP's: a short MAC would be
         // written into every frame's 6-byte destination, the rest stale.
         const action = "Cannot add static neighbour";
-        checkInteger(ifindex, 0, 0xffff, action, "ifindex");
+        checkInteger(ifindex, 0, MAX_INTERFACE_INDEX, action, "ifindex");
         if (typeof address !== "number") throw new TypeError(`${action}: the address is not IPv4`);
         checkInteger(address, 0, 0xffffffff, action, "address");
         // ARP maps these to a MAC itself and never looks them up.

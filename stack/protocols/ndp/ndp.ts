@@ -23,7 +23,7 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
-import { isUsableIpv6, type NetInterface } from "../../netif.ts";
+import { isUsableIpv6, MAX_INTERFACE_INDEX, type NetInterface } from "../../netif.ts";
 import { checkInteger, checkNeighborMac } from "../../validate.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import {
@@ -557,7 +557,7 @@ export const ndpPlugin: ProtocolPlugin = {
     }
 
     function checkInterface(ifindex: number, action: string): void {
-      checkInteger(ifindex, 0, 0xffff, action, "ifindex");
+      checkInteger(ifindex, 0, MAX_INTERFACE_INDEX, action, "ifindex");
       if (ctx.interfaces.get(ifindex) === undefined) {
         throw new RangeError(`${action}: no interface ${ifindex}`);
       }
@@ -610,7 +610,7 @@ export const ndpPlugin: ProtocolPlugin = {
       },
       addStatic(ifindex: number, address: IpKey, mac: Uint8Array): void {
         const action = "Cannot add static neighbour";
-        checkInteger(ifindex, 0, 0xffff, action, "ifindex");
+        checkInteger(ifindex, 0, MAX_INTERFACE_INDEX, action, "ifindex");
         if (typeof address !== "string") throw new TypeError(`${action}: the address is not IPv6`);
         if ((address.charCodeAt(0) >> 8) === 0xff || address === UNSPECIFIED) {
           throw new RangeError(`${action}: ${IpAddress.fromKey(address)} is not a unicast address`);

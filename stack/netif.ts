@@ -14,6 +14,7 @@ import {
   parseIpv4Cidr,
   parseIpv6Cidr,
 } from "./wire/address.ts";
+import { checkInteger } from "./validate.ts";
 
 /** An address change, as the stack's `address-added`/`address-removed` events carry it. */
 export interface AddressChange {
@@ -307,6 +308,33 @@ export const MAX_INTERFACE_INDEX = 0x7fffffff;
 
 /** Slots of the table's lookup cache (a power of two). */
 const RECENT_SLOTS = 16;
+
+/**
+ * Checks that `ifindex` is a whole number naming an interface of
+ * `interfaces` (never a removed one: indexes are not reused).
+ *
+ * @returns The interface.
+ * @throws {TypeError} When it is not a whole number.
+ * @throws {RangeError} When it is negative, above
+ * {@linkcode MAX_INTERFACE_INDEX}, or names no interface.
+ *
+ * @example
+ * ```ts
+ * import { checkInterfaceIndex, InterfaceTable } from "./netif.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => checkInterfaceIndex(new InterfaceTable(), 0, "Cannot x"), RangeError);
+ * assert.throws(() => checkInterfaceIndex(new InterfaceTable(), 0.5, "Cannot x"), TypeError);
+ * ```
+ */
+export function checkInterfaceIndex(
+  interfaces: InterfaceTable,
+  ifindex: unknown,
+  action: string,
+): NetInterface {
+  const iface = interfaces.get(checkInteger(ifindex, 0, MAX_INTERFACE_INDEX, action, "ifindex"));
+  if (iface === undefined) throw new RangeError(`${action}: no interface ${ifindex}`);
+  return iface;
+}
 
 /**
  * The interfaces of one stack, by index and by name.

@@ -19,7 +19,7 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
-import { isUsableIpv6, MAX_INTERFACE_INDEX, type NetInterface } from "../../netif.ts";
+import { checkInterfaceIndex, isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { HookContexts } from "../../hooks.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
@@ -205,10 +205,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       list: () => routes.list(),
       setLinkParameters(ifindex, p) {
         const action = "Cannot set IPv6 link parameters";
-        const iface = ctx.interfaces.get(
-          checkInteger(ifindex, 0, MAX_INTERFACE_INDEX, action, "ifindex"),
-        );
-        if (iface === undefined) throw new RangeError(`${action}: no interface ${ifindex}`);
+        const iface = checkInterfaceIndex(ctx.interfaces, ifindex, action);
         if (p.hopLimit !== undefined) checkInteger(p.hopLimit, 0, 255, action, "hopLimit");
         if (p.mtu !== undefined && p.mtu !== 0) {
           checkInteger(p.mtu, IPV6_MIN_MTU, Math.max(iface.mtu, IPV6_MIN_MTU), action, "mtu");

@@ -9,7 +9,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { createStack, type DatagramConn, VirtualNetwork } from "../../mod.ts";
+import { createStack, type DatagramConn, type Stack, VirtualNetwork } from "../../mod.ts";
 import type { Ipv4RoutesService, Ipv6RoutesService } from "../../stack/services.ts";
 import type { ArpService, NdpService } from "../../stack/_services_link.ts";
 import { IpAddress } from "../../stack/wire/ip_address.ts";
@@ -28,6 +28,11 @@ function collect(conn: DatagramConn): string[] {
     for await (const [data] of conn) got.push(dec.decode(data));
   })();
   return got;
+}
+
+/** A UDP socket on port 5000 of every address, shared. */
+function listenOn5000(stack: Stack): DatagramConn {
+  return stack.listenDatagram({ transport: "udp", hostname: "::", port: 5000, reuseAddress: true });
 }
 
 /** Lets the receivers' loops run. */
@@ -51,12 +56,7 @@ Deno.test("interface index: a membership, zone, route or neighbour naming a remo
   net.runFor(2 * SECOND); // DAD
   s.addRoute("10.9.0.0/16", { gateway: "10.1.0.254" });
   s.addRoute("fd09::/32", { gateway: "fd01::fe" });
-  const old = s.listenDatagram({
-    transport: "udp",
-    hostname: "::",
-    port: 5000,
-    reuseAddress: true,
-  });
+  const old = listenOn5000(s);
   const oldGot = collect(old);
   // Only from fd01::77, on eth1: a filter that would refuse the peer's datagrams below.
   await old.joinMulticastV6(GROUP, gone.index, { sources: ["fd01::77"] });
@@ -70,12 +70,7 @@ Deno.test("interface index: a membership, zone, route or neighbour naming a remo
   });
   assert.notEqual(eth1.index, gone.index);
   net.runFor(2 * SECOND); // DAD
-  const fresh = s.listenDatagram({
-    transport: "udp",
-    hostname: "::",
-    port: 5000,
-    reuseAddress: true,
-  });
+  const fresh = listenOn5000(s);
   const freshGot = collect(fresh);
   await fresh.joinMulticastV6(GROUP, eth1.index);
   net.runFor(SECOND);

@@ -371,9 +371,12 @@ export class InterfaceTable {
    *
    * @param maxIndex The last index it hands out (default
    * {@linkcode MAX_INTERFACE_INDEX}; tests exhaust a small one).
+   * @throws {TypeError} When `maxIndex` is not a whole number.
+   * @throws {RangeError} When it is not in 0..{@linkcode MAX_INTERFACE_INDEX}.
    */
   constructor(maxIndex: number = MAX_INTERFACE_INDEX) {
-    this.#maxIndex = maxIndex;
+    const action = "Cannot create interface table";
+    this.#maxIndex = checkInteger(maxIndex, 0, MAX_INTERFACE_INDEX, action, "maxIndex");
   }
 
   /** All interfaces in index order. */

@@ -47,6 +47,14 @@ Deno.test("InterfaceTable: past its last index it refuses with a RangeError and 
   assert.equal(new InterfaceTable().nextIndex() <= MAX_INTERFACE_INDEX, true);
 });
 
+Deno.test("InterfaceTable: a last index that is not a whole number in 0..MAX_INTERFACE_INDEX is refused", () => {
+  assert.throws(() => new InterfaceTable(NaN), TypeError);
+  assert.throws(() => new InterfaceTable(1.5), TypeError);
+  assert.throws(() => new InterfaceTable(-1), RangeError);
+  assert.throws(() => new InterfaceTable(MAX_INTERFACE_INDEX + 1), RangeError);
+  assert.equal(new InterfaceTable(0).nextIndex(), 0);
+});
+
 Deno.test("InterfaceTable.get(): indexes sharing a lookup slot (0 and 16) are both found; a removed one is not, even just after a lookup", () => {
   const table = new InterfaceTable();
   const all = Array.from({ length: 17 }, (_, i) => add(table, `i${i}`));

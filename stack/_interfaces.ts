@@ -39,7 +39,8 @@ export interface InterfaceHost {
  * throws.
  *
  * @throws {TypeError} A taken name, a bad address, MTU or MAC.
- * @throws {RangeError} An address, MTU or MAC out of range.
+ * @throws {RangeError} An address, MTU or MAC out of range, or no index left
+ * (`InterfaceTable.nextIndex`: indexes are never reused).
  *
  * @example
  * ```ts

@@ -135,7 +135,9 @@ export interface ArpService extends NeighborResolver {
    */
   output(ifindex: number, nextHop: number, pkt: PacketBuffer): void;
   /**
-   * Adds or replaces a permanent entry (the MAC is copied).
+   * Adds or replaces a permanent entry (the MAC is copied). The arguments
+   * are checked in order, NDP's the same way: with two bad ones, the
+   * interface's error wins over the address's, the address's over the MAC's.
    *
    * @throws {TypeError} When `ifindex` or `address` is not a whole number
    * or `mac` not a Uint8Array.
@@ -165,7 +167,9 @@ export interface ArpService extends NeighborResolver {
  */
 export interface NdpService extends NeighborResolver {
   /**
-   * Adds or replaces a permanent entry (the MAC is copied).
+   * Adds or replaces a permanent entry (the MAC is copied). The arguments
+   * are checked in order, ARP's the same way: with two bad ones, the
+   * interface's error wins over the address's, the address's over the MAC's.
    *
    * @throws {TypeError} When `ifindex` is not a whole number, `address` not
    * an IPv6 key or `mac` not a Uint8Array.

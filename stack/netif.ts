@@ -14,6 +14,7 @@ import {
   parseIpv4Cidr,
   parseIpv6Cidr,
 } from "./wire/address.ts";
+import { checkInteger } from "./validate.ts";
 
 /** An address change, as the stack's `address-added`/`address-removed` events carry it. */
 export interface AddressChange {
@@ -299,18 +300,97 @@ export class NetInterface {
   }
 }
 
-/** The interfaces of one stack, by index and by name. */
+/**
+ * The highest interface index: Linux's (an `int`, and ten decimal digits in
+ * a zone such as `fe80::1%2147483647`).
+ */
+export const MAX_INTERFACE_INDEX = 0x7fffffff;
+
+/** Slots of the table's lookup cache (a power of two). */
+const RECENT_SLOTS = 16;
+
+/**
+ * Checks that `ifindex` is a whole number naming an interface of
+ * `interfaces` (never a removed one: indexes are not reused).
+ *
+ * @returns The interface.
+ * @throws {TypeError} When it is not a whole number.
+ * @throws {RangeError} When it is negative, above
+ * {@linkcode MAX_INTERFACE_INDEX}, or names no interface.
+ *
+ * @example
+ * ```ts
+ * import { checkInterfaceIndex, InterfaceTable } from "./netif.ts";
+ * import assert from "node:assert/strict";
+ * assert.throws(() => checkInterfaceIndex(new InterfaceTable(), 0, "Cannot x"), RangeError);
+ * assert.throws(() => checkInterfaceIndex(new InterfaceTable(), 0.5, "Cannot x"), TypeError);
+ * ```
+ */
+export function checkInterfaceIndex(
+  interfaces: InterfaceTable,
+  ifindex: unknown,
+  action: string,
+): NetInterface {
+  const iface = interfaces.get(checkInteger(ifindex, 0, MAX_INTERFACE_INDEX, action, "ifindex"));
+  if (iface === undefined) throw new RangeError(`${action}: no interface ${ifindex}`);
+  return iface;
+}
+
+/**
+ * The interfaces of one stack, by index and by name.
+ *
+ * Indexes count up from 0 and are never reused: a socket, route, timer or
+ * fragment queue still naming a removed interface's index can never reach
+ * an interface added later. Both lookups are Maps, so a table that has seen
+ * any number of interfaces come and go holds only the present ones. Linux
+ * counts up too but starts over past its last index (`dev_new_index`);
+ * here {@linkcode nextIndex} throws instead, after more than two billion
+ * interfaces: at one added and removed every 50 µs (four times the pace of
+ * the churn test, 65,535 in 13 s here), after 29 hours.
+ *
+ * @example
+ * ```ts
+ * import { InterfaceTable } from "./netif.ts";
+ * import assert from "node:assert/strict";
+ * const table = new InterfaceTable();
+ * assert.equal(table.nextIndex(), 0);
+ * assert.equal(table.get(0), undefined);
+ * ```
+ */
 export class InterfaceTable {
-  readonly #byIndex: (NetInterface | undefined)[] = [];
+  readonly #byIndex = new Map<number, NetInterface>();
   readonly #byName = new Map<string, NetInterface>();
+  // The per-packet lookups go here first: direct-mapped by the index's low
+  // bits, an array load and a compare where the Map needs a hash.
+  readonly #recent: (NetInterface | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
+  readonly #maxIndex: number;
+  #next = 0;
+
+  /**
+   * An empty table.
+   *
+   * @param maxIndex The last index it hands out (default
+   * {@linkcode MAX_INTERFACE_INDEX}; tests exhaust a small one).
+   * @throws {TypeError} When `maxIndex` is not a whole number.
+   * @throws {RangeError} When it is not in 0..{@linkcode MAX_INTERFACE_INDEX}.
+   */
+  constructor(maxIndex: number = MAX_INTERFACE_INDEX) {
+    const action = "Cannot create interface table";
+    this.#maxIndex = checkInteger(maxIndex, 0, MAX_INTERFACE_INDEX, action, "maxIndex");
+  }
 
   /** All interfaces in index order. */
   list(): NetInterface[] {
-    return this.#byIndex.filter((i): i is NetInterface => i !== undefined);
+    return [...this.#byIndex.values()]; // added in index order, and indexes only grow
   }
-  /** The interface with `index`, if any. */
+  /** The interface with `index`, if any. Hot path. */
   get(index: number): NetInterface | undefined {
-    return this.#byIndex[index];
+    const slot = index & (RECENT_SLOTS - 1);
+    const recent = this.#recent[slot];
+    if (recent !== undefined && recent.index === index) return recent;
+    const iface = this.#byIndex.get(index);
+    if (iface !== undefined) this.#recent[slot] = iface;
+    return iface;
   }
   /** The interface called `name`, if any. */
   byName(name: string): NetInterface | undefined {
@@ -318,29 +398,49 @@ export class InterfaceTable {
   }
   /** The interface holding IPv4 address `addr`, if any. */
   withIpv4(addr: number): NetInterface | undefined {
-    for (const i of this.#byIndex) if (i?.hasIpv4(addr)) return i;
+    for (const i of this.#byIndex.values()) if (i.hasIpv4(addr)) return i;
     return undefined;
   }
   /** The interface holding IPv6 address `addr`, if any. */
   withIpv6(addr: Uint8Array): NetInterface | undefined {
-    for (const i of this.#byIndex) if (i?.hasIpv6(addr)) return i;
+    for (const i of this.#byIndex.values()) if (i.hasIpv6(addr)) return i;
     return undefined;
   }
-  /** The next free index. */
+  /**
+   * The index the next interface gets: one above the last one added (a
+   * failed add uses none).
+   *
+   * @throws {RangeError} When every index up to the table's last was used.
+   */
   nextIndex(): number {
-    return this.#byIndex.length;
+    if (this.#next > this.#maxIndex) {
+      throw new RangeError(
+        `Cannot add interface: every index up to ${this.#maxIndex} was used (indexes are not reused)`,
+      );
+    }
+    return this.#next;
   }
   /** @internal */
   add(iface: NetInterface): void {
     if (this.#byName.has(iface.name)) {
       throw new TypeError(`Cannot add interface "${iface.name}": the name is taken`);
     }
-    this.#byIndex[iface.index] = iface;
+    // Never an index given before (or beyond the last): what keeps them unique.
+    if (!(iface.index >= this.nextIndex() && iface.index <= this.#maxIndex)) {
+      throw new RangeError(
+        `Cannot add interface "${iface.name}": index ${iface.index} is not a free one`,
+      );
+    }
+    this.#byIndex.set(iface.index, iface);
     this.#byName.set(iface.name, iface);
+    this.#next = iface.index + 1;
   }
   /** @internal */
   remove(iface: NetInterface): void {
-    this.#byIndex[iface.index] = undefined;
+    if (this.#byIndex.get(iface.index) !== iface) return;
+    this.#byIndex.delete(iface.index);
+    const slot = iface.index & (RECENT_SLOTS - 1);
+    if (this.#recent[slot] === iface) this.#recent[slot] = undefined;
     this.#byName.delete(iface.name);
   }
 }

@@ -258,9 +258,12 @@ export class Stack {
 
   /**
    * Adds an interface on `driver` and attaches the driver (the driver gets
-   * its `DriverPort`: the only way frames enter the stack).
+   * its `DriverPort`: the only way frames enter the stack). Indexes count
+   * up from 0 and are never reused (`InterfaceTable`).
    *
    * @throws {TypeError} When the name is taken or an address does not parse.
+   * @throws {RangeError} An address, MTU or MAC out of range; or every index
+   * up to `MAX_INTERFACE_INDEX` (2^31 - 1) was used.
    * @throws {Deno.errors.BadResource} When the stack is closed (the driver is
    * not attached: close() has closed every driver and would not close it).
    */
@@ -289,7 +292,8 @@ export class Stack {
    * path MTUs, multicast groups with no leave sent, SLAAC, NAT mappings
    * through it), then its driver is closed. Sockets stay as on Linux: a
    * TCP connection keeps its state and fails on its own timers or finds
-   * another route; a listener stays open. The index is not reused.
+   * another route; a listener stays open. The index is not reused: what
+   * still names it never reaches an interface added later.
    *
    * @throws {TypeError} When there is no such interface (also when removed
    * already), as {@linkcode Stack.addAddress} for an unknown interface.

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Instant } from "../clock.ts";
-import type { InterfaceTable } from "../netif.ts";
+import { type InterfaceTable, MAX_INTERFACE_INDEX } from "../netif.ts";
 import type {
   MulticastFilter,
   MulticastGroupRow,
@@ -85,7 +85,7 @@ export function multicastGroupsService(host: MulticastServiceHost): MulticastGro
   }
 
   function ifindexOf(ifindex: unknown, action: string): number {
-    checkInteger(ifindex, 0, 0x7fffffff, action, "ifindex");
+    checkInteger(ifindex, 0, MAX_INTERFACE_INDEX, action, "ifindex");
     if (host.interfaces.get(ifindex as number) === undefined) {
       throw new RangeError(`${action}: there is no interface ${ifindex}`);
     }

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { MAX_INTERFACE_INDEX } from "../netif.ts";
 import type { MulticastFilter, UdpSocket } from "../services.ts";
 import { IpAddress } from "../wire/ip_address.ts";
 import { checkInteger, closedError, socketErrorToException } from "./errors.ts";
@@ -264,7 +265,7 @@ export function resolveInterface(
   action: string,
 ): number {
   if (family === 6) {
-    const index = checkInteger(networkInterface, "interface index", action, 0, 0x7fffffff);
+    const index = checkInteger(networkInterface, "interface index", action, 0, MAX_INTERFACE_INDEX);
     if (index !== 0 && interfaces !== undefined && !interfaces.exists(index)) {
       throw new Deno.errors.NotFound(`${action}: no interface has index ${index}`);
     }

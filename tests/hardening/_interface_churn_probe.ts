@@ -2,11 +2,11 @@
  * Adds and removes interfaces (`Stack.removeInterface`) on one stack with
  * every built-in plugin plus conntrack and NAT, each with an IPv4 and an
  * IPv6 address and a multicast MAC, and prints, as JSON, the heap plus
- * external memory after a full GC after a warm-up round and after the
- * rest, with the armed timers. Run by interface_churn_test.ts in a
- * subprocess with `--v8-flags=--expose-gc`.
+ * external memory after a full GC after a warm-up round and after each of
+ * ROUNDS rounds of ROUND interfaces more, with the armed timers. Run by
+ * interface_churn_test.ts in a subprocess with `--v8-flags=--expose-gc`.
  *
- * Usage: `_interface_churn_probe.ts WARMUP TOTAL`.
+ * Usage: `_interface_churn_probe.ts WARMUP ROUND ROUNDS`.
  *
  * @module
  */
@@ -31,7 +31,7 @@ class NullEthernet implements LinkDriver {
   close(): void {}
 }
 
-const [warmup, total] = Deno.args.map(Number) as [number, number];
+const [warmup, round, rounds] = Deno.args.map(Number) as [number, number, number];
 const stack = createStack({
   seed: 1,
   plugins: pluginsWith({ ipv4: { forwarding: true }, ipv6: { forwarding: true } }, [
@@ -60,14 +60,16 @@ function churn(from: number, to: number): void {
 churn(0, warmup);
 const timersAfterWarmup = stack.pendingTimers;
 const afterWarmup = usedAfterGc().total;
-churn(warmup, total);
-const after = usedAfterGc().total;
+const afterRounds: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  churn(warmup + r * round, warmup + (r + 1) * round);
+  afterRounds.push(usedAfterGc().total);
+}
 // The parent test reads this one line.
 // deno-lint-ignore no-console
 console.log(JSON.stringify({
   afterWarmup,
-  after,
-  grown: after - afterWarmup,
+  afterRounds,
   interfaces: stack.interfaces.list().length,
   routes: stack.routes().length,
   timersAfterWarmup,

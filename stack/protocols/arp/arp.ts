@@ -21,7 +21,8 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import type { PacketBuffer } from "../../packet.ts";
-import { checkInteger, checkNeighborMac } from "../../validate.ts";
+import { checkInteger } from "../../validate.ts";
+import { checkStaticNeighbor } from "../../ip/neighbor_checks.ts";
 import { Ipv4AddressSet } from "../../ip/ipv4_address_set.ts";
 import { type ArpService, type EthernetService, neighborServiceName } from "../../services.ts";
 import { type Neighbor, NeighborCache } from "../../ip/neighbor_cache.ts";
@@ -45,6 +46,15 @@ import {
 } from "../../wire/arp.ts";
 import { ETHERTYPE_ARP } from "../../wire/ethernet.ts";
 import { formatIpKey, type IpKey } from "../../wire/ip_address.ts";
+
+/** A static entry's IPv4 address: a unicast one (ARP maps the others to a MAC itself). */
+function checkIpv4Unicast(address: unknown, action: string): void {
+  if (typeof address !== "number") throw new TypeError(`${action}: the address is not IPv4`);
+  checkInteger(address, 0, 0xffffffff, action, "address");
+  if (address === 0 || address === LIMITED_BROADCAST || isIpv4Multicast(address)) {
+    throw new RangeError(`${action}: ${formatIpKey(address)} is not a unicast address`);
+  }
+}
 
 /** The ARP plugin. */
 export const arpPlugin: ProtocolPlugin = {
@@ -255,18 +265,12 @@ export const arpPlugin: ProtocolPlugin = {
       addStatic(ifindex: number, address: number, mac: Uint8Array): void {
         // Checked before the cache sees them, as NDP's: a short MAC would be
         // written into every frame's 6-byte destination, the rest stale.
-        const action = "Cannot add static neighbour";
-        checkInteger(ifindex, 0, 0xffff, action, "ifindex");
-        if (typeof address !== "number") throw new TypeError(`${action}: the address is not IPv4`);
-        checkInteger(address, 0, 0xffffffff, action, "address");
-        // ARP maps these to a MAC itself and never looks them up.
-        if (address === 0 || address === LIMITED_BROADCAST || isIpv4Multicast(address)) {
-          throw new RangeError(`${action}: ${formatIpKey(address)} is not a unicast address`);
-        }
-        checkNeighborMac(mac, action);
-        if (ctx.interfaces.get(ifindex) === undefined) {
-          throw new RangeError(`${action}: no interface ${ifindex}`);
-        }
+        checkStaticNeighbor(ctx.interfaces, {
+          ifindex,
+          address,
+          mac,
+          checkAddress: checkIpv4Unicast,
+        });
         cache.addStatic(ifindex, address, mac);
       },
       onUnresolved(handler): void {

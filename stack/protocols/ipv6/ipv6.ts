@@ -19,7 +19,7 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import { ACCEPT, CONSUMED } from "../../manifest.ts";
-import { isUsableIpv6, type NetInterface } from "../../netif.ts";
+import { checkInterfaceIndex, isUsableIpv6, type NetInterface } from "../../netif.ts";
 import { HookContexts } from "../../hooks.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
@@ -186,10 +186,10 @@ export const ipv6Plugin: ProtocolPlugin = {
       else routeTimer.arm(next);
     }
     // Per-link parameters from Router Advertisements (RFC 4861 §6.3.4), by ifindex.
-    const linkParams: (Required<Ipv6LinkParameters> | undefined)[] = [];
+    const linkParams = new Map<number, Required<Ipv6LinkParameters>>();
     /** The IPv6 MTU of `iface`: an RA's MTU option lowers the interface's. */
     function linkMtu(iface: NetInterface): number {
-      const m = linkParams[iface.index]?.mtu ?? 0;
+      const m = linkParams.get(iface.index)?.mtu ?? 0;
       return m > 0 && m < iface.mtu ? m : iface.mtu;
     }
     const routesService: Ipv6RoutesService = {
@@ -212,8 +212,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       list: () => routes.list(),
       setLinkParameters(ifindex, p) {
         const action = "Cannot set IPv6 link parameters";
-        const iface = ctx.interfaces.get(checkInteger(ifindex, 0, 0xffff, action, "ifindex"));
-        if (iface === undefined) throw new RangeError(`${action}: no interface ${ifindex}`);
+        const iface = checkInterfaceIndex(ctx.interfaces, ifindex, action);
         if (p.hopLimit !== undefined) checkInteger(p.hopLimit, 0, 255, action, "hopLimit");
         if (p.mtu !== undefined && p.mtu !== 0) {
           checkInteger(p.mtu, IPV6_MIN_MTU, Math.max(iface.mtu, IPV6_MIN_MTU), action, "mtu");
@@ -222,18 +221,18 @@ export const ipv6Plugin: ProtocolPlugin = {
           throw new TypeError(`${action}: router ${String(p.router)} is not a boolean`);
         }
         const old = routesService.linkParameters(ifindex);
-        linkParams[ifindex] = {
+        const router = p.router ?? old.router;
+        linkParams.set(ifindex, {
           hopLimit: p.hopLimit ?? old.hopLimit,
           mtu: p.mtu ?? old.mtu,
-          router: p.router ?? old.router,
-        };
+          router,
+        });
         // A router hears all-routers (RFC 4291 §2.7.1): its MAC on the link's multicast list.
-        const router = linkParams[ifindex]!.router === true;
         if (router && !old.router) iface.addLinkMulticast(ALL_ROUTERS_MAC);
         if (!router && old.router) iface.removeLinkMulticast(ALL_ROUTERS_MAC);
       },
       // A copy, the defaults where none were set (type-checks without noUncheckedIndexedAccess too).
-      linkParameters: (ifindex) => ({ ...(linkParams[ifindex] ?? NO_LINK_PARAMETERS) }),
+      linkParameters: (ifindex) => ({ ...(linkParams.get(ifindex) ?? NO_LINK_PARAMETERS) }),
       setForwarding(on: boolean): void {
         if (forwarder.enabled === on) return;
         forwarder.enabled = on;
@@ -409,7 +408,7 @@ export const ipv6Plugin: ProtocolPlugin = {
       if ((dst as string).charCodeAt(0) >> 8 === 0xff) {
         pkt.flags |= PacketFlags.NET_MULTICAST;
         if (dst === ALL_NODES_LINK || dst === ALL_NODES_INTERFACE) return true;
-        if (dst === ALL_ROUTERS_LINK && linkParams[pkt.ifindex]?.router === true) return true;
+        if (dst === ALL_ROUTERS_LINK && linkParams.get(pkt.ifindex)?.router === true) return true;
         if (isSolicitedNodeKey(dst)) {
           if (tentativeGroups.has(dst)) return true;
           for (const a of local) if (solicitedNodeOf(a, dst)) return true;
@@ -653,7 +652,7 @@ export const ipv6Plugin: ProtocolPlugin = {
         if (ev.type === "interface-removed") {
           const index = (ev.iface as NetInterface).index;
           routes.removeInterface(index);
-          linkParams[index] = undefined; // what RAs said of the link goes with it
+          linkParams.delete(index); // what RAs said of the link goes with it
           // The local and anycast sets are rebuilt from the table, which no
           // longer lists it (anycast.ts: its solicited-node groups went with it).
           syncAddresses();

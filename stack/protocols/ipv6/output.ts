@@ -68,7 +68,7 @@ export interface Ipv6OutputDeps {
   readonly anycast: SubnetAnycast;
   readonly shared: Ipv6SharedState;
   /** Per-link parameters from Router Advertisements, by ifindex (hop limit). */
-  readonly linkParams: readonly (Required<Ipv6LinkParameters> | undefined)[];
+  readonly linkParams: ReadonlyMap<number, Required<Ipv6LinkParameters>>;
   /** The IPv6 MTU of a link (an RA's MTU option lowers the interface's). */
   linkMtu(iface: NetInterface): number;
   /** Hands packets to ourselves back to the receive path. */
@@ -358,7 +358,7 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
       at,
       len,
       protocol,
-      hopLimit === 0 ? (linkParams[iface.index]?.hopLimit || defaultHopLimit) : hopLimit,
+      hopLimit === 0 ? (linkParams.get(iface.index)?.hopLimit || defaultHopLimit) : hopLimit,
       src,
       dst,
     );

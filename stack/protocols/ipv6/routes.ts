@@ -33,10 +33,10 @@ export const IPV6_ROUTE_COST = 160;
 export interface Ipv6PathMtus {
   /** The learned path MTU towards `destination`, or 0. */
   get(destination: IpKey): number;
-  /** The destinations with an entry (optional: to forget those of a removed interface). */
-  entries?(): readonly { readonly destination: IpKey }[];
-  /** Forgets `destination` (optional, with `entries`). */
-  clear?(destination: IpKey): void;
+  /** The destinations with an entry (to forget those of a removed interface). */
+  entries(): readonly { readonly destination: IpKey }[];
+  /** Forgets `destination`. */
+  clear(destination: IpKey): void;
 }
 
 /** Options of {@linkcode Ipv6RoutingTable}. */
@@ -163,11 +163,11 @@ export class Ipv6RoutingTable {
     // A learned path MTU hangs on the route it was learned through (Linux
     // keeps it as an exception of the route's next hop): it goes with it.
     const pmtu = this.#pmtu;
-    for (const e of pmtu?.entries?.() ?? []) {
+    for (const e of pmtu?.entries() ?? []) {
       const best = this.#routes.find((r) =>
         inIpv6Prefix(e.destination, r.destination, r.prefixLength)
       );
-      if (best?.ifindex === ifindex) pmtu!.clear?.(e.destination);
+      if (best?.ifindex === ifindex) pmtu!.clear(e.destination);
     }
     const before = this.#routes.length;
     this.#routes = this.#routes.filter((r) => r.ifindex !== ifindex);

@@ -1,19 +1,26 @@
 import assert from "node:assert/strict";
 import type { LinkDriver } from "../../driver.ts";
 import { InterfaceTable, NetInterface } from "../../netif.ts";
-import { IpAddress } from "../../wire/ip_address.ts";
-import { Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
+import { IpAddress, type IpKey } from "../../wire/ip_address.ts";
+import { type Ipv6PathMtus, Ipv6RoutingTable, UNSPECIFIED } from "./routes.ts";
 
 const k = (s: string) => IpAddress.parse(s)!.key;
 
-function setup(pmtu?: Map<string | number, number>) {
+/** Learned path MTUs kept in `mtus`, as `Ipv6PathMtus` asks for them. */
+function pathMtus(mtus: Map<IpKey, number>): Ipv6PathMtus {
+  return {
+    get: (d) => mtus.get(d) ?? 0,
+    entries: () => [...mtus.keys()].map((destination) => ({ destination })),
+    clear: (d) => void mtus.delete(d),
+  };
+}
+
+function setup(pmtu?: Map<IpKey, number>) {
   const interfaces = new InterfaceTable();
   const driver = { linkType: 1, mtu: 1500 } as unknown as LinkDriver;
   interfaces.add(new NetInterface(0, "eth0", driver, {}));
   interfaces.add(new NetInterface(1, "eth1", driver, { mtu: 9000 }));
-  const table = new Ipv6RoutingTable(interfaces, {
-    ...(pmtu ? { pmtu: { get: (d: string | number) => pmtu.get(d) ?? 0 } } : {}),
-  });
+  const table = new Ipv6RoutingTable(interfaces, pmtu ? { pmtu: pathMtus(pmtu) } : {});
   return { interfaces, table };
 }
 
@@ -80,7 +87,7 @@ Deno.test("Ipv6RoutingTable.lookup(): next hop is the gateway, or the destinatio
 });
 
 Deno.test("Ipv6RoutingTable.lookup(): a learned path MTU lowers the MTU, never below 1280 (RFC 8201 §4)", () => {
-  const pmtu = new Map<string | number, number>();
+  const pmtu = new Map<IpKey, number>();
   const { table } = setup(pmtu);
   table.add({
     destination: k("::"),
@@ -241,6 +248,25 @@ Deno.test("Ipv6RoutingTable: removal by prefix, gateway and interface", () => {
   assert.equal(table.removeInterface(1), 1);
   assert.equal(table.remove(k("::"), 0), 1);
   assert.equal(table.size, 0);
+});
+
+Deno.test("Ipv6RoutingTable.removeInterface(): the path MTUs learned through its routes go, the others stay", () => {
+  const pmtu = new Map<IpKey, number>();
+  const { table } = setup(pmtu);
+  const route = (dst: string, length: number, ifindex: number) => ({
+    destination: k(dst),
+    prefixLength: length,
+    gateway: k("fe80::1"),
+    ifindex,
+    metric: 0,
+  });
+  table.add(route("2001:db8::", 32, 1));
+  table.add(route("::", 0, 0));
+  pmtu.set(k("2001:db8::9"), 1400); // through eth1
+  pmtu.set(k("2600::9"), 1300); // through eth0
+  assert.equal(table.removeInterface(1), 1);
+  assert.deepEqual([...pmtu.keys()], [k("2600::9")]);
+  assert.equal(table.lookup(k("2001:db8::9"))!.mtu, 1500); // now by eth0, its own MTU
 });
 
 Deno.test("Ipv6RoutingTable: the table is bounded; a full table refuses new routes but still refreshes", () => {

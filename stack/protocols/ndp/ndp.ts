@@ -23,8 +23,9 @@ import type {
   RxVerdict,
 } from "../../manifest.ts";
 import { CONSUMED } from "../../manifest.ts";
-import { isUsableIpv6, type NetInterface } from "../../netif.ts";
-import { checkInteger, checkNeighborMac } from "../../validate.ts";
+import { checkInterfaceIndex, isUsableIpv6, type NetInterface } from "../../netif.ts";
+import { checkInteger } from "../../validate.ts";
+import { checkStaticNeighbor } from "../../ip/neighbor_checks.ts";
 import type { PacketBuffer } from "../../packet.ts";
 import {
   type Ipv6RoutesService,
@@ -72,6 +73,14 @@ function isUnspecifiedAt(b: Uint8Array, at: number): boolean {
 function sameMac(a: Uint8Array, b: Uint8Array, bAt = 0): boolean {
   for (let i = 0; i < 6; i++) if (a[i] !== b[bAt + i]) return false;
   return true;
+}
+
+/** A static entry's IPv6 address: a unicast one (not multicast, not `::`). */
+function checkIpv6Unicast(address: unknown, action: string): void {
+  if (typeof address !== "string") throw new TypeError(`${action}: the address is not IPv6`);
+  if ((address.charCodeAt(0) >> 8) === 0xff || address === UNSPECIFIED) {
+    throw new RangeError(`${action}: ${IpAddress.fromKey(address)} is not a unicast address`);
+  }
 }
 
 /** The NDP plugin. */
@@ -556,17 +565,10 @@ export const ndpPlugin: ProtocolPlugin = {
       return mac.length >= 6 && (mac[0]! & 1) === 0;
     }
 
-    function checkInterface(ifindex: number, action: string): void {
-      checkInteger(ifindex, 0, 0xffff, action, "ifindex");
-      if (ctx.interfaces.get(ifindex) === undefined) {
-        throw new RangeError(`${action}: no interface ${ifindex}`);
-      }
-    }
-
     /** RFC 4861 §6.3.4: the RA's timers, checked, become the link's. */
     function setLinkTimers(ifindex: number, timers: NdpLinkTimers): void {
       const action = "Cannot set neighbour timers";
-      checkInterface(ifindex, action);
+      checkInterfaceIndex(ctx.interfaces, ifindex, action);
       const { reachableTime, retransTimer } = timers;
       // MAX_REACHABLE_TIME (§6.2.1) is 1 h; the Retrans Timer field holds 32 bits of ms.
       if (reachableTime !== undefined) {
@@ -584,7 +586,7 @@ export const ndpPlugin: ProtocolPlugin = {
     /** RFC 4861 §6.3.4 (an RA's sender) and §6.2.6 (an RS's sender). */
     function learnRouterDiscovery(ifindex: number, sender: RouterDiscoverySender): boolean {
       const action = "Cannot learn a router discovery sender";
-      checkInterface(ifindex, action);
+      checkInterfaceIndex(ctx.interfaces, ifindex, action);
       const { address, mac, isRouter } = sender;
       if (typeof address !== "string") throw new TypeError(`${action}: the address is not IPv6`);
       if (address === UNSPECIFIED || (address.charCodeAt(0) >> 8) === 0xff) return false;
@@ -609,16 +611,12 @@ export const ndpPlugin: ProtocolPlugin = {
         cache.onUnresolved = handler;
       },
       addStatic(ifindex: number, address: IpKey, mac: Uint8Array): void {
-        const action = "Cannot add static neighbour";
-        checkInteger(ifindex, 0, 0xffff, action, "ifindex");
-        if (typeof address !== "string") throw new TypeError(`${action}: the address is not IPv6`);
-        if ((address.charCodeAt(0) >> 8) === 0xff || address === UNSPECIFIED) {
-          throw new RangeError(`${action}: ${IpAddress.fromKey(address)} is not a unicast address`);
-        }
-        checkNeighborMac(mac, action);
-        if (ctx.interfaces.get(ifindex) === undefined) {
-          throw new RangeError(`${action}: no interface ${ifindex}`);
-        }
+        checkStaticNeighbor(ctx.interfaces, {
+          ifindex,
+          address,
+          mac,
+          checkAddress: checkIpv6Unicast,
+        });
         cache.addStatic(ifindex, address, mac);
       },
       confirmReachable: (ifindex: number, address: IpKey) => cache.hint(ifindex, address),

@@ -82,7 +82,7 @@ export const slaacPlugin: ProtocolPlugin = {
     const config = parseSlaacConfig(ctx.options);
     // RFC 7217 §5: the secret is drawn once, at set-up (deterministic per seed).
     const ids = new InterfaceIds(config.addressGeneration, secretHash(config.secret ?? ctx.rng));
-    const links: (Link | undefined)[] = [];
+    const links = new Map<number, Link>(); // by ifindex
     const lifetimeTimer = ctx.timer(onLifetimes);
     const env: SlaacEnv = {
       ctx,
@@ -96,9 +96,7 @@ export const slaacPlugin: ProtocolPlugin = {
 
     function onLifetimes(now: Instant): void {
       let next = Infinity;
-      for (const link of links) {
-        if (link !== undefined) next = Math.min(next, expireLifetimes(env, link, now));
-      }
+      for (const link of links.values()) next = Math.min(next, expireLifetimes(env, link, now));
       if (next === Infinity) lifetimeTimer.cancel();
       else lifetimeTimer.arm(next);
     }
@@ -112,7 +110,7 @@ export const slaacPlugin: ProtocolPlugin = {
     }
 
     function addLink(iface: NetInterface): void {
-      if (iface.mac === null || links[iface.index] !== undefined) return; // no link layer: no link-local
+      if (iface.mac === null || links.has(iface.index)) return; // no link layer: no link-local
       const link: Link = {
         iface,
         advertised: advertisedOn(iface),
@@ -131,7 +129,7 @@ export const slaacPlugin: ProtocolPlugin = {
         reachableTime: 0,
         retransTimer: 0,
       };
-      links[iface.index] = link;
+      links.set(iface.index, link);
       if (iface.up) link.upTimer.arm(ctx.now());
     }
 
@@ -158,21 +156,20 @@ export const slaacPlugin: ProtocolPlugin = {
     }
 
     function removeLink(index: number): void {
-      const link = links[index];
+      const link = links.get(index);
       if (link === undefined) return;
       linkDown(link);
       for (const r of link.routers.values()) env.routes.remove(UNSPECIFIED, 0, r.address, index);
       for (const p of link.prefixes.values()) {
         if (p.onLinkUntil !== 0) env.routes.remove(p.prefix, p.length, UNSPECIFIED, index);
       }
-      links[index] = undefined;
+      links.delete(index);
     }
 
     /** Our on-link routes again, after the ipv6 plugin rebuilt its connected ones. */
     function reassertPrefixRoutes(): void {
       const now = ctx.now();
-      for (const link of links) {
-        if (link === undefined) continue;
+      for (const link of links.values()) {
         for (const p of link.prefixes.values()) {
           if (p.onLinkUntil > now) addPrefixRoute(env, link, p);
         }
@@ -180,7 +177,7 @@ export const slaacPlugin: ProtocolPlugin = {
     }
 
     function onAddressEvent(ev: StackEvent & { iface: NetInterface; address: string }): void {
-      const link = links[ev.iface.index];
+      const link = links.get(ev.iface.index);
       if (link === undefined) return;
       const key = IpAddress.parse(ev.address)?.key;
       const a = key === undefined ? null : ownedBy(link, key);
@@ -200,7 +197,7 @@ export const slaacPlugin: ProtocolPlugin = {
     }
 
     function receive(pkt: PacketBuffer, rx: RxContext): RxVerdict {
-      const link = links[rx.iface.index];
+      const link = links.get(rx.iface.index);
       if (link === undefined) return "no_link_layer";
       return pkt.buf[pkt.start] === ICMPV6_ROUTER_ADVERTISEMENT
         ? receiveAdvertisement(env, link, pkt)
@@ -209,16 +206,16 @@ export const slaacPlugin: ProtocolPlugin = {
 
     const service: SlaacService = {
       routers: () =>
-        links.flatMap((l) =>
-          l === undefined ? [] : [...l.routers.values()].map((r) => ({
+        [...links.values()].flatMap((l) =>
+          [...l.routers.values()].map((r) => ({
             ifname: l.iface.name,
             address: IpAddress.fromKey(r.address).toString(),
             expires: r.expires,
           }))
         ),
       prefixes: () =>
-        links.flatMap((l) =>
-          l === undefined ? [] : [...l.prefixes.values()].map((p) => ({
+        [...links.values()].flatMap((l) =>
+          [...l.prefixes.values()].map((p) => ({
             ifname: l.iface.name,
             prefix: `${IpAddress.fromKey(p.prefix)}/${p.length}`,
             onLinkUntil: p.onLinkUntil,
@@ -228,12 +225,12 @@ export const slaacPlugin: ProtocolPlugin = {
           }))
         ),
       linkTimers(ifindex) {
-        const l = links[ifindex];
+        const l = links.get(ifindex);
         return { reachableTime: l?.reachableTime ?? 0, retransTimer: l?.retransTimer ?? 0 };
       },
       advertise(ifindex, prefix) {
         const p = parseAdvertisedPrefix(prefix);
-        const link = links[ifindex];
+        const link = links.get(ifindex);
         if (link === undefined) {
           throw new RangeError(
             `Cannot advertise ${prefix}: no interface ${ifindex} with a link layer`,
@@ -251,7 +248,7 @@ export const slaacPlugin: ProtocolPlugin = {
       },
       withdraw(ifindex, prefix) {
         const p = parseAdvertisedPrefix(prefix);
-        const link = links[ifindex];
+        const link = links.get(ifindex);
         if (link === undefined) return false;
         const i = link.advertised.findIndex((x) => x.prefix === p.prefix && x.length === p.length);
         if (i < 0) return false;
@@ -262,7 +259,9 @@ export const slaacPlugin: ProtocolPlugin = {
         return true;
       },
       advertised: (ifindex) =>
-        (links[ifindex]?.advertised ?? []).map((p) => `${IpAddress.fromKey(p.prefix)}/${p.length}`),
+        (links.get(ifindex)?.advertised ?? []).map((p) =>
+          `${IpAddress.fromKey(p.prefix)}/${p.length}`
+        ),
     };
 
     return {
@@ -283,7 +282,7 @@ export const slaacPlugin: ProtocolPlugin = {
             removeLink(iface.index);
             return;
           case "link-changed": {
-            const link = links[iface.index];
+            const link = links.get(iface.index);
             if (link !== undefined) iface.up ? link.upTimer.arm(ctx.now()) : linkDown(link);
             return;
           }
@@ -294,7 +293,7 @@ export const slaacPlugin: ProtocolPlugin = {
       },
       teardown() {
         lifetimeTimer.cancel();
-        for (const link of links) if (link !== undefined) linkDown(link);
+        for (const link of links.values()) linkDown(link);
       },
     };
   },

@@ -15,9 +15,14 @@ import { parseServeWord, withServiceModules } from "../../cli/_serve.ts";
 
 const REVERSE = new URL("../../plugins/reverse_lines/mod.ts", import.meta.url).pathname;
 
-/** Sends `text` to the stack's own port and reads the answer to the end. */
-async function exchange(stack: Stack, port: number, text: string): Promise<string> {
-  const conn = await stack.connect({ hostname: "10.0.0.2", port });
+/** Sends `text` to `hostname`:`port` (default the stack's own address) and reads the answer to the end. */
+async function exchange(
+  stack: Stack,
+  port: number,
+  text: string,
+  hostname = "10.0.0.2",
+): Promise<string> {
+  const conn = await stack.connect({ hostname, port });
   await conn.write(new TextEncoder().encode(text));
   await conn.closeWrite();
   const reply = await new Response(conn.readable).text();
@@ -127,4 +132,29 @@ Deno.test("the README's service of one's own runs under up --serve as written", 
   } finally {
     await Deno.remove(file);
   }
+});
+
+Deno.test("up gateway: --serve and --hosts-serve take a module path too", async () => {
+  const got: string[] = [];
+  const r = await runUpWhileReady(
+    [
+      "--lan",
+      "lan0",
+      "--hosts",
+      "1",
+      "--hosts-serve",
+      `${REVERSE}:7100`,
+      "--serve",
+      REVERSE,
+      "--address",
+      "10.3.0.1/24",
+    ],
+    async (stack) => {
+      got.push(await exchange(stack, 7272, "gw\n", "10.3.0.1")); // the gateway's own
+      got.push(await exchange(stack, 7100, "host\n", "10.3.0.2")); // the --lan host's
+    },
+    { services: SERVICES },
+  );
+  assert.equal(r.code, 0, r.err.join("\n"));
+  assert.deepEqual(got, ["wg\n", "tsoh\n"]);
 });

@@ -174,6 +174,7 @@ export {
   DriverError,
   PluginDependencyError,
   PluginManifestError,
+  PluginSetupError,
   StackError,
 } from "./stack/errors.ts";
 export { Ipv4SendFlags } from "./stack/services.ts";
@@ -190,6 +191,22 @@ export type {
   TcpSocketInfo,
 } from "./stack/stream.ts";
 export { formatSockets } from "./stack/protocols/tcp/mod.ts";
+export {
+  defineService,
+  MAX_SERVICE_CONNECTIONS,
+  SERVICE_HOST_COUNTERS,
+  SERVICE_HOST_OPTIONS,
+  writeAll,
+} from "./stack/service/mod.ts";
+export type {
+  ConnHandler,
+  DatagramHandler,
+  ServiceHandlers,
+  ServiceHost,
+  ServiceSpec,
+  ServiceTransport,
+  UdpQueueOptions,
+} from "./stack/service/mod.ts";
 export { createConnectionServer, HttpParser } from "./stack/http/mod.ts";
 export type {
   ConnectionServer,

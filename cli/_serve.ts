@@ -5,9 +5,21 @@
  * its default is loaded as its own plugin named `NAME-PORT`, so its counters
  * are `NAME-PORT.*` and it runs beside the default one.
  *
+ * A word may also name a module of one's own, by path (`./my_service.ts`,
+ * relative to the working directory) or URL: a module exporting, as
+ * `default` or `plugin`, a plugin of layer "service" (what `defineService`
+ * returns); `./my_service.ts:7100` moves it as `NAME:PORT` does.
+ *
  * @module
  */
-import { type PluginLike, pluginOf, unknownServices } from "./_common.ts";
+import {
+  checkInputPath,
+  type PluginLike,
+  pluginOf,
+  unknownServices,
+  UsageError,
+} from "./_common.ts";
+import { looksLikePath, resolveManifest } from "../stack/loader.ts";
 
 /** What a registry entry must have for `--serve` (cli/up.ts's `UpService`). */
 interface ServiceLike {
@@ -33,13 +45,21 @@ export interface ServeWord {
  * assert.deepEqual(parseServeWord("iperf3:5202"), { name: "iperf3", port: 5202 });
  * assert.deepEqual(parseServeWord("echo"), { name: "echo", port: undefined });
  * assert.throws(() => parseServeWord("echo:0"), RangeError);
+ * assert.deepEqual(parseServeWord("./rev.ts:7100"), { name: "./rev.ts", port: 7100 });
+ * assert.deepEqual(parseServeWord("https://h:8443/rev.ts"), {
+ *   name: "https://h:8443/rev.ts",
+ *   port: undefined,
+ * });
  * ```
  *
  * @throws {RangeError} When the port is not a port.
  */
 export function parseServeWord(word: string): ServeWord {
   const colon = word.lastIndexOf(":");
-  if (colon < 0) return { name: word, port: undefined };
+  // A module's URL has colons of its own (`https://host:8443/x.ts`): a port only after its path.
+  if (colon < 0 || (looksLikePath(word) && colon < word.lastIndexOf("/"))) {
+    return { name: word, port: undefined };
+  }
   const text = word.slice(colon + 1);
   const port = Number(text);
   if (!/^\d{1,5}$/.test(text) || port < 1 || port > 65535) {
@@ -148,4 +168,56 @@ export function chosenServices<T extends ServiceLike>(
     };
     return { ...entry, plugins };
   });
+}
+
+/**
+ * `registry` with the services of the `--serve` words that name modules
+ * (paths or URLs, see the module doc) added under their names as written,
+ * each the module's plugin with its manifest's description. A path is
+ * checked before anything is imported.
+ *
+ * @example
+ * ```ts
+ * import { withServiceModules } from "./_serve.ts";
+ * import assert from "node:assert/strict";
+ * const path = new URL("../plugins/reverse_lines/mod.ts", import.meta.url).pathname;
+ * const registry = await withServiceModules([`${path}:7100`], {});
+ * assert.equal(registry[path]!.plugins![0]!, (await import(path)).default);
+ * ```
+ *
+ * @throws {UsageError} When a word's port is not a port, its file is missing,
+ * or its plugin is not of layer "service".
+ * @throws {PluginLoadError} When the module cannot be imported or exports no plugin.
+ */
+export async function withServiceModules<T extends ServiceLike>(
+  words: readonly string[],
+  registry: Readonly<Record<string, T>>,
+): Promise<Readonly<Record<string, T | ServiceEntryLike>>> {
+  const out: Record<string, T | ServiceEntryLike> = { ...registry };
+  for (const word of words) {
+    let name: string;
+    try {
+      name = parseServeWord(word).name;
+    } catch (e) {
+      throw e instanceof RangeError ? new UsageError(e.message) : e;
+    }
+    if (!looksLikePath(name) || Object.hasOwn(out, name)) continue;
+    if (name.startsWith(".") || name.startsWith("/")) checkInputPath("--serve", name);
+    const [entry] = await resolveManifest({ plugins: [name] }, { builtins: {} });
+    const plugin = entry!.plugin;
+    if (plugin.manifest.layer !== "service") {
+      throw new UsageError(
+        `--serve ${name}: its plugin ${plugin.manifest.name} is of layer ` +
+          `"${plugin.manifest.layer}", not "service" (load other plugins with --plugin)`,
+      );
+    }
+    out[name] = { description: plugin.manifest.description, plugins: [plugin] };
+  }
+  return out;
+}
+
+/** A registry entry made for a module `--serve` names. */
+interface ServiceEntryLike {
+  readonly description: string;
+  readonly plugins: readonly PluginLike[];
 }

@@ -28,7 +28,7 @@ import {
   withIpv6,
   writeLine,
 } from "./_common.ts";
-import { chosenServices, serveProblem } from "./_serve.ts";
+import { chosenServices, serveProblem, withServiceModules } from "./_serve.ts";
 import { addDefaultRoute, pluginOf } from "./_common.ts";
 import { type GatewayArgs, type GatewayInterface, parseGatewayArgs } from "./_gateway_args.ts";
 import { runUntilStopped } from "./_stopper.ts";
@@ -132,11 +132,13 @@ export function lanHostAddresses(iface: GatewayInterface, k: number): string[] {
 export async function runGateway(args: string[], options: UpOptions = {}): Promise<number> {
   const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
   const print = options.print ?? ((l: string) => writeLine(Deno.stdout, l));
-  const registry = options.services ?? {};
+  let registry: ServiceRegistry = options.services ?? {};
   let a: GatewayArgs;
   try {
     a = parseGatewayArgs(args);
-    for (const list of [a.serve, ...a.interfaces.map((i) => i.hostServices)]) {
+    const lists = [a.serve, ...a.interfaces.map((i) => i.hostServices)];
+    registry = await withServiceModules(lists.flat(), registry);
+    for (const list of lists) {
       const unknown = serveProblem(list, registry);
       if (unknown !== undefined) throw new UsageError(unknown);
     }

@@ -48,7 +48,7 @@ import {
   withIpv6,
   writeLine,
 } from "./_common.ts";
-import { chosenServices, serveProblem } from "./_serve.ts";
+import { chosenServices, serveProblem, withServiceModules } from "./_serve.ts";
 import { createStack, type Stack } from "../mod.ts";
 import { ManualClock } from "../stack/clock.ts";
 import type { ArpService } from "../stack/services.ts";
@@ -102,7 +102,8 @@ Options:
   --plugin PATH|URL add a plugin by file path or URL (repeatable)
   --manifest FILE   a JSON stack manifest instead of the built-in plugins
                     ("-": standard input, when FILE is not)
-  --serve NAME      run a service (repeatable, or comma separated; NAME:PORT on another port)
+  --serve NAME      run a service (repeatable, or comma separated; NAME:PORT on another port;
+                    a path or URL: a module of your own exporting a defineService() plugin)
   --out FILE        write what the host sent to FILE: pcapng when the name
                     ends in .pcapng, else pcap (a capture with two link
                     types needs pcapng); "-" writes it to standard output
@@ -464,7 +465,7 @@ export async function runReplay(
   options: ReplayCommandOptions = {},
 ): Promise<number> {
   const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
-  const registry = options.services ?? {};
+  let registry = options.services ?? {};
   let a: ReplayArgs;
   let filter: FrameFilter | undefined;
   try {
@@ -476,6 +477,7 @@ export async function runReplay(
       return 0;
     }
     a = parsed;
+    registry = await withServiceModules(a.serve, registry);
     const unknown = serveProblem(a.serve, registry);
     if (unknown !== undefined) throw new UsageError(unknown);
     try {
@@ -501,7 +503,10 @@ export async function runReplay(
     }]);
   for (const [s, fn] of signals) Deno.addSignalListener(s, fn);
   try {
-    const code = await replayWith(a, filter, controller, print, printError, options);
+    const code = await replayWith(a, filter, controller, print, printError, {
+      ...options,
+      services: registry,
+    });
     const by = stoppedBy as "SIGINT" | "SIGTERM" | null; // set by the listeners
     return code ?? (by === null ? 0 : signalExitCode(by));
   } finally {

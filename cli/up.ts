@@ -15,8 +15,9 @@
  * stack itself does no host networking, so the process stays where it is.
  *
  * Services (`--serve`) come from a registry the caller passes (cli.ts passes
- * the plugins of plugins/services/); each may add plugins to the stack and
- * start once it is up.
+ * the plugins of plugins/services/), or from modules a word names by path or
+ * URL (`defineService` plugins, see cli/_serve.ts); each may add plugins to
+ * the stack and start once it is up.
  *
  * @module
  */
@@ -33,7 +34,7 @@ import {
   withIpv6,
   writeLine,
 } from "./_common.ts";
-import { chosenServices, serveProblem } from "./_serve.ts";
+import { chosenServices, serveProblem, withServiceModules } from "./_serve.ts";
 import { addDefaultRoute } from "./_common.ts";
 import { createStack, DEFAULT_PLUGINS, type Stack } from "../mod.ts";
 import { type Clock, SystemClock } from "../stack/clock.ts";
@@ -183,7 +184,10 @@ ${CPU_HELP}
                              daytime, http, … as the registry provides them); NAME:PORT
                              runs one on another port, beside its default one
                              (iperf3,iperf3:5202: two iperf3 servers; counters
-                             iperf3.* and iperf3-5202.*).
+                             iperf3.* and iperf3-5202.*). A path (./my_service.ts,
+                             relative to the working directory) or URL runs a service
+                             of your own: a module exporting, as default or "plugin",
+                             what defineService() of mod.ts returns (./x.ts:PORT too).
   --join GROUP               Join multicast GROUP (IPv4 or IPv6) on the interface, repeatable:
                              services on the wildcard address (echo) answer datagrams to it.
   --capture FILE             Record every frame sent and received to FILE: pcapng
@@ -338,7 +342,7 @@ interface Running {
  */
 export async function runUp(args: string[], options: UpOptions = {}): Promise<number> {
   const printError = options.printError ?? ((l: string) => writeLine(Deno.stderr, l));
-  const registry = options.services ?? {};
+  let registry: ServiceRegistry = options.services ?? {};
   // Several interfaces (--tun NAME, --tap NAME, --lan NAME): a gateway.
   if (isGatewayArgs(args)) {
     if (!args.includes("-h") && !args.includes("--help")) return runGateway(args, options);
@@ -357,6 +361,7 @@ export async function runUp(args: string[], options: UpOptions = {}): Promise<nu
       return 0;
     }
     a = parsed;
+    registry = await withServiceModules(a.serve, registry);
     const unknown = serveProblem(a.serve, registry);
     if (unknown !== undefined) throw new UsageError(unknown);
   } catch (err) {

@@ -83,7 +83,21 @@ function fileUrl(path: string): URL {
   return url;
 }
 
-function looksLikePath(s: string): boolean {
+/**
+ * Whether a plugin reference names a module (a relative or absolute path, or
+ * a URL) rather than a built-in plugin: it starts with `.` or `/`, or with a
+ * URL scheme (`https:`, `file:`).
+ *
+ * @example
+ * ```ts
+ * import { looksLikePath } from "./loader.ts";
+ * import assert from "node:assert/strict";
+ * assert.ok(looksLikePath("./plugins/reverse_lines/mod.ts"));
+ * assert.ok(looksLikePath("https://example.com/svc/mod.ts"));
+ * assert.ok(!looksLikePath("echo"));
+ * ```
+ */
+export function looksLikePath(s: string): boolean {
   return s.startsWith(".") || s.startsWith("/") || /^[a-z][a-z0-9+.-]*:/i.test(s);
 }
 

@@ -1,9 +1,9 @@
 /**
  * An example UDP service: answers every datagram to its port with
  * `hello <n>` (n counts the datagrams answered). It shows a service plugin
- * written on the public API alone (the built-in services share helpers of
- * their own in `plugins/services/_service.ts`): `udp.sockets` found in
- * `ready()`, wrapped in a {@linkcode DatagramConn} (the socket
+ * on the bare plugin API, which `defineService` of `mod.ts` wraps (the
+ * built-in services and `plugins/reverse_lines` use that): `udp.sockets`
+ * found in `ready()`, wrapped in a {@linkcode DatagramConn} (the socket
  * `listenDatagram()` returns), a receive loop in ordinary async code, and
  * the socket closed in `teardown()`, when the stack closes.
  *

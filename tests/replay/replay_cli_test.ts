@@ -170,6 +170,28 @@ Deno.test({
   },
 });
 
+Deno.test("replay --serve PATH:PORT loads a service module of one's own; a plugin that is not a service is exit 2", async () => {
+  const reverse = new URL("../../plugins/reverse_lines/mod.ts", import.meta.url).pathname;
+  let names: readonly string[] = [];
+  let listening: string[] = [];
+  const r = await runReplay([PING4, "--address", "10.77.0.2/24", "--serve", `${reverse}:7100`], {
+    print: () => {},
+    printError: () => {},
+    handleSignals: false,
+    onSummary: (_s, stack) => {
+      names = stack.pluginNames;
+      listening = stack.sockets().map((s) => s.local);
+    },
+  });
+  assert.equal(r, 0);
+  assert.ok(names.includes("reverse_lines-7100"), names.join(" "));
+  assert.deepEqual(listening, ["*:7100"]);
+  const block = new URL("../../plugins/block_source/mod.ts", import.meta.url).pathname;
+  const bad = await replay([PING4, "--serve", block]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err[0]!, /^cli\.ts replay: --serve .*block_source.* not "service"/);
+});
+
 Deno.test("replay of a cut-off capture replays what precedes the cut, names the offset, exits 1", async () => {
   const w = new PcapWriter({ linkType: 101 });
   // Two ICMP echo requests 10.0.0.1 -> 10.0.0.2.

@@ -63,6 +63,8 @@ export interface WithUpOptions {
   readonly driver: "tun" | "tap";
   /** Services, comma separated (default all). */
   readonly serve?: string;
+  /** The namespace name's prefix (default "svc"). */
+  readonly netnsPrefix?: string;
   /** Link MTU (both ends). */
   readonly mtu?: number;
   /** More `up` flags. */
@@ -101,7 +103,7 @@ export async function withUp(
   body: (h: UpHarness) => Promise<void>,
   afterCapture?: (pcap: string) => Promise<void>,
 ): Promise<UpResult> {
-  const netns = uniqueNetnsName("svc");
+  const netns = uniqueNetnsName(options.netnsPrefix ?? "svc");
   const ifname = options.driver === "tun" ? "tun0" : "tap0";
   const pcap = await Deno.makeTempFile({ prefix: `${netns}-`, suffix: ".pcap" });
   await addNetns(netns);

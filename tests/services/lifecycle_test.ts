@@ -1,5 +1,5 @@
 /**
- * What every service shares (plugins/services/_service.ts): listening once
+ * What every service shares (defineService, stack/service/): listening once
  * the stack is ready (or once its `hostname` is configured), the
  * `maxConnections` bound, a port conflict counted rather than thrown, and
  * stopping everything when the stack closes; plus the registry and

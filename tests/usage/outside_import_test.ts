@@ -17,6 +17,7 @@ const ENTRY_POINTS = [
   "plugins/block_source/mod.ts",
   "plugins/drop_port/mod.ts",
   "plugins/udp_hello/mod.ts",
+  "plugins/reverse_lines/mod.ts",
   "examples/json_service.ts",
   "cli.ts",
 ];

@@ -12,7 +12,7 @@
  * - **Options:** `port` (19), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `tcp`/`udp` (true),
  *   `maxConnections` (256), `lingerMs` (10000).
  * - **Counters:** `bytes` (bytes sent, TCP and UDP), `connections`,
- *   `rejected`, `datagrams`, `errors`.
+ *   `rejected`, `datagrams`, `loop_drops`, `errors`.
  * - **Not supported:** answering datagrams from the ports of other simple
  *   services (7, 9, 13, 17, 19, 37): dropped (the echo–chargen loop).
  *
@@ -47,8 +47,7 @@
  *
  * @module
  */
-import type { ProtocolPlugin, TcpConn } from "../../../mod.ts";
-import { hostOptions, ServiceHost, serviceManifest } from "../_service.ts";
+import { defineService, type ProtocolPlugin } from "../../../mod.ts";
 
 /** Characters per line (RFC 864 "one popular pattern"). */
 export const CHARGEN_LINE_CHARS = 72;
@@ -115,20 +114,19 @@ export function chargenPattern(n: number): Uint8Array {
 }
 
 /** The chargen service plugin (RFC 864). */
-export const chargenPlugin: ProtocolPlugin = {
-  manifest: serviceManifest({
-    name: "chargen",
-    description: "Character Generator Protocol (RFC 864) on TCP and UDP port 19",
-    counters: ["bytes"],
-    options: hostOptions(19, { tcp: true, udp: true }),
-  }),
+export const chargenPlugin: ProtocolPlugin = defineService({
+  name: "chargen",
+  description: "Character Generator Protocol (RFC 864) on TCP and UDP port 19",
+  port: 19,
+  transports: ["tcp", "udp"],
+  counters: ["bytes"],
   setup(ctx) {
     const bytes = ctx.counter("bytes");
     // Shared and read-only: one period past a chunk, so any offset in the
     // period has CHUNK bytes after it.
     const pattern = chargenPattern(CHUNK + CHARGEN_PERIOD);
-    const host = new ServiceHost(ctx, {
-      async tcp(conn: TcpConn): Promise<void> {
+    return {
+      async tcp(conn) {
         // Read and discard what the client sends; a reset or close there also
         // ends the writes below (they reject).
         void (async () => {
@@ -146,19 +144,14 @@ export const chargenPlugin: ProtocolPlugin = {
           off = (off + n) % CHARGEN_PERIOD;
         }
       },
-      async udp(_data, from, sock): Promise<void> {
+      async udp(_data, from, sock) {
         const len = ctx.rng.range(0, UDP_MAX);
         const start = ctx.rng.range(0, CHARSET - 1) * LINE;
         await sock.send(pattern.subarray(start, start + len), from);
         bytes.value += len;
       },
-    });
-    return {
-      ready: () => host.ready(),
-      onEvent: (e) => host.onEvent(e),
-      teardown: () => host.close(),
     };
   },
-};
+});
 
 export default chargenPlugin;

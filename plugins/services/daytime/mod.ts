@@ -13,7 +13,7 @@
  * - **Requires:** `tcp.sockets`, `udp.sockets` (each optional: it serves on what is loaded).
  * - **Options:** `epoch` (0), `port` (13), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `tcp`/`udp`
  *   (true), `maxConnections` (256), `lingerMs` (10000).
- * - **Counters:** `connections`, `rejected`, `datagrams`, `errors`.
+ * - **Counters:** `connections`, `rejected`, `datagrams`, `loop_drops`, `errors`.
  * - **Not supported:** time zones other than UTC.
  *
  * Graph: `tcp.sockets / udp.sockets -> daytime`
@@ -49,8 +49,7 @@
  *
  * @module
  */
-import type { ProtocolPlugin, TcpConn } from "../../../mod.ts";
-import { hostOptions, ServiceHost, serviceManifest, writeAll } from "../_service.ts";
+import { defineService, type ProtocolPlugin, writeAll } from "../../../mod.ts";
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS = [
@@ -94,44 +93,37 @@ export function formatDaytime(unixMicros: number): string {
 }
 
 /** The daytime service plugin (RFC 867). */
-export const daytimePlugin: ProtocolPlugin = {
-  manifest: serviceManifest({
-    name: "daytime",
-    description: "Daytime Protocol (RFC 867) on TCP and UDP port 13",
-    counters: [],
-    options: {
-      ...hostOptions(13, { tcp: true, udp: true }),
-      epoch: {
-        default: 0,
-        description: "µs since 1970-01-01T00:00:00Z at stack time 0 (cli.ts up sets it)",
-      },
+export const daytimePlugin: ProtocolPlugin = defineService({
+  name: "daytime",
+  description: "Daytime Protocol (RFC 867) on TCP and UDP port 13",
+  port: 13,
+  transports: ["tcp", "udp"],
+  options: {
+    epoch: {
+      default: 0,
+      description: "µs since 1970-01-01T00:00:00Z at stack time 0 (cli.ts up sets it)",
     },
-  }),
-  setup(ctx) {
+  },
+  setup(ctx, host) {
     const epoch = Number(ctx.options.epoch);
     if (!Number.isFinite(epoch)) {
       throw new RangeError(`Cannot set up daytime: epoch ${ctx.options.epoch} is not a number`);
     }
     const encoder = new TextEncoder();
     const now = () => encoder.encode(formatDaytime(epoch + ctx.now()));
-    const host: ServiceHost = new ServiceHost(ctx, {
+    return {
       // RFC 867: "Once a connection is established the current date and time is sent out
       // the connection as a ascii character string (and any data received is thrown
       // away). The service closes the connection after sending the quote."
-      async tcp(conn: TcpConn): Promise<void> {
+      async tcp(conn) {
         await writeAll(conn, now());
         await host.finish(conn);
       },
-      async udp(_data, from, sock): Promise<void> {
+      async udp(_data, from, sock) {
         await sock.send(now(), from);
       },
-    });
-    return {
-      ready: () => host.ready(),
-      onEvent: (e) => host.onEvent(e),
-      teardown: () => host.close(),
     };
   },
-};
+});
 
 export default daytimePlugin;

@@ -8,7 +8,7 @@
  * - **Options:** `port` (9), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `tcp`/`udp` (true),
  *   `maxConnections` (256), `lingerMs` (10000), `readSize` (262144: bytes consumed per read, uncopied: `TcpConn.discard`).
  * - **Counters:** `bytes` (every byte received, TCP and UDP payload),
- *   `connections`, `rejected`, `datagrams`, `errors`.
+ *   `connections`, `rejected`, `datagrams`, `loop_drops`, `errors`.
  * - **Not supported:** nothing the RFC asks for.
  *
  * Graph: `tcp.sockets / udp.sockets -> discard`
@@ -41,26 +41,24 @@
  *
  * @module
  */
-import type { ProtocolPlugin, TcpConn } from "../../../mod.ts";
-import { hostOptions, ServiceHost, serviceManifest } from "../_service.ts";
+import { defineService, type ProtocolPlugin } from "../../../mod.ts";
 
 /** The discard service plugin (RFC 863). */
-export const discardPlugin: ProtocolPlugin = {
-  manifest: serviceManifest({
-    name: "discard",
-    description: "Discard Protocol (RFC 863) on TCP and UDP port 9, counting every byte",
-    counters: ["bytes"],
-    options: {
-      ...hostOptions(9, { tcp: true, udp: true }),
-      readSize: { default: 262_144, description: "bytes consumed per read" },
-    },
-  }),
-  setup(ctx) {
+export const discardPlugin: ProtocolPlugin = defineService({
+  name: "discard",
+  description: "Discard Protocol (RFC 863) on TCP and UDP port 9, counting every byte",
+  port: 9,
+  transports: ["tcp", "udp"],
+  counters: ["bytes"],
+  options: {
+    readSize: { default: 262_144, description: "bytes consumed per read" },
+  },
+  setup(ctx, host) {
     const bytes = ctx.counter("bytes");
     const readSize = Math.max(1, Math.min(1 << 24, Number(ctx.options.readSize)));
-    const host: ServiceHost = new ServiceHost(ctx, {
+    return {
       // RFC 863: "Once a connection is established any data received is thrown away."
-      async tcp(conn: TcpConn): Promise<void> {
+      async tcp(conn) {
         for (;;) {
           const n = await conn.discard(readSize); // counted, never copied
           if (n === null) break;
@@ -68,16 +66,11 @@ export const discardPlugin: ProtocolPlugin = {
         }
         await host.finish(conn);
       },
-      udp(data): void {
+      udp(data) {
         bytes.value += data.length;
       },
-    });
-    return {
-      ready: () => host.ready(),
-      onEvent: (e) => host.onEvent(e),
-      teardown: () => host.close(),
     };
   },
-};
+});
 
 export default discardPlugin;

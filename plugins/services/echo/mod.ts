@@ -8,7 +8,7 @@
  * - **Options:** `port` (7), `hostname` (every address: `::`, both families, with an IPv6 plugin, else `0.0.0.0`), `tcp`/`udp` (true),
  *   `maxConnections` (256), `lingerMs` (10000).
  * - **Counters:** `bytes` (bytes echoed, TCP and UDP), `connections`,
- *   `rejected` (over `maxConnections`, reset), `datagrams`, `errors`.
+ *   `rejected` (over `maxConnections`, reset), `datagrams`, `loop_drops`, `errors`.
  * - **Not supported:** answering datagrams from the ports of other simple
  *   services (7, 9, 13, 17, 19, 37): dropped, so two echo servers cannot
  *   ping-pong forever.
@@ -44,23 +44,21 @@
  *
  * @module
  */
-import type { ProtocolPlugin, TcpConn } from "../../../mod.ts";
-import { hostOptions, ServiceHost, serviceManifest, writeAll } from "../_service.ts";
+import { defineService, type ProtocolPlugin, writeAll } from "../../../mod.ts";
 
 /** The echo service plugin (RFC 862). */
-export const echoPlugin: ProtocolPlugin = {
-  manifest: serviceManifest({
-    name: "echo",
-    description: "Echo Protocol (RFC 862) on TCP and UDP port 7",
-    counters: ["bytes"],
-    options: hostOptions(7, { tcp: true, udp: true }),
-  }),
-  setup(ctx) {
+export const echoPlugin: ProtocolPlugin = defineService({
+  name: "echo",
+  description: "Echo Protocol (RFC 862) on TCP and UDP port 7",
+  port: 7,
+  transports: ["tcp", "udp"],
+  counters: ["bytes"],
+  setup(ctx, host) {
     const bytes = ctx.counter("bytes");
-    const host: ServiceHost = new ServiceHost(ctx, {
+    return {
       // RFC 862 §2: "Once a connection is established any data received is sent back.
       // This continues until the calling user terminates the connection."
-      async tcp(conn: TcpConn): Promise<void> {
+      async tcp(conn) {
         const buf = new Uint8Array(65536);
         for (;;) {
           const n = await conn.read(buf);
@@ -71,17 +69,12 @@ export const echoPlugin: ProtocolPlugin = {
         await host.finish(conn);
       },
       // RFC 862 §3: "When a datagram is received, the data from it is sent back in an answering datagram."
-      async udp(data, from, sock): Promise<void> {
+      async udp(data, from, sock) {
         await sock.send(data, from);
         bytes.value += data.length;
       },
-    });
-    return {
-      ready: () => host.ready(),
-      onEvent: (e) => host.onEvent(e),
-      teardown: () => host.close(),
     };
   },
-};
+});
 
 export default echoPlugin;

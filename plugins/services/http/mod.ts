@@ -27,7 +27,7 @@
  *   `responses_400`, `responses_404`, `responses_405`, `responses_413`,
  *   `responses_414`, `responses_431`, `responses_500`, `responses_505`,
  *   `keepalive_timeouts`, `connections`, `rejected`, `datagrams` (always
- *   0), `errors`.
+ *   0), `loop_drops` (0), `errors`.
  * - **Not supported:** TLS; conditional and range requests; HTTP/2.
  *
  * Graph: `tcp.sockets -> http`
@@ -68,11 +68,11 @@ import {
   CONNTRACK_SERVICE,
   type ConntrackService,
   createConnectionServer,
+  defineService,
   type MulticastGroupsService,
   type ProtocolPlugin,
   type ServerClock,
 } from "../../../mod.ts";
-import { hostOptions, ServiceHost, serviceManifest } from "../_service.ts";
 import { acceptQuality } from "./accept.ts";
 import { countersJson, statusHtml, type StatusInfo, statusText } from "./page.ts";
 
@@ -84,29 +84,30 @@ const NO_STORE = ["Cache-Control", "no-store"] as const;
 const TEXT = ["Content-Type", "text/plain; charset=utf-8"] as const;
 
 /** The HTTP status server plugin. */
-export const httpPlugin: ProtocolPlugin = {
-  manifest: withConntrack(serviceManifest({
-    name: "http",
-    requires: [
-      { service: "igmp.groups", optional: true },
-      { service: "mld.groups", optional: true },
-    ],
-    description: "HTTP/1.1 status server on TCP port 80: status page, counters.json",
-    counters: ["requests", ...STATUSES.map((s) => `responses_${s}`), "keepalive_timeouts"],
-    options: {
-      ...hostOptions(80, { tcp: true, udp: false }),
-      keepAliveTimeoutMs: {
-        default: 5000,
-        description: "close a connection with no request for this long",
-      },
-      maxRequests: { default: 1000, description: "requests per connection before closing it" },
-      epoch: {
-        default: 0,
-        description: "µs since 1970 at stack time 0, for Date (0: unknown, no Date field)",
-      },
+export const httpPlugin: ProtocolPlugin = defineService({
+  name: "http",
+  description: "HTTP/1.1 status server on TCP port 80: status page, counters.json",
+  port: 80,
+  transports: ["tcp"],
+  requires: [
+    { service: "igmp.groups", optional: true },
+    { service: "mld.groups", optional: true },
+    // The status page lists tracked connections when a conntrack plugin is loaded.
+    { service: CONNTRACK_SERVICE, optional: true },
+  ],
+  counters: ["requests", ...STATUSES.map((s) => `responses_${s}`), "keepalive_timeouts"],
+  options: {
+    keepAliveTimeoutMs: {
+      default: 5000,
+      description: "close a connection with no request for this long",
     },
-  })),
-  setup(ctx) {
+    maxRequests: { default: 1000, description: "requests per connection before closing it" },
+    epoch: {
+      default: 0,
+      description: "µs since 1970 at stack time 0, for Date (0: unknown, no Date field)",
+    },
+  },
+  setup(ctx, host) {
     const epoch = Number(ctx.options.epoch);
     const keepAliveTimeout = Math.max(1, Number(ctx.options.keepAliveTimeoutMs));
     const maxRequests = Math.max(1, Number(ctx.options.maxRequests));
@@ -202,24 +203,11 @@ export const httpPlugin: ProtocolPlugin = {
         onTimeout: () => void timeouts.value++,
       },
     );
-    const host: ServiceHost = new ServiceHost(ctx, { tcp: (conn) => server.serve(conn) });
     return {
-      ready: () => host.ready(),
-      onEvent: (e) => host.onEvent(e),
-      teardown: () => {
-        server.close();
-        host.close();
-      },
+      tcp: (conn) => server.serve(conn),
+      teardown: () => server.close(),
     };
   },
-};
+});
 
 export default httpPlugin;
-
-/** The status page lists tracked connections when a conntrack plugin is loaded. */
-function withConntrack(m: ProtocolPlugin["manifest"]): ProtocolPlugin["manifest"] {
-  return {
-    ...m,
-    requires: [...(m.requires ?? []), { service: CONNTRACK_SERVICE, optional: true }],
-  };
-}

@@ -30,7 +30,7 @@
  *   (parameters refused with SERVER_ERROR), `malformed` (bad cookie, length
  *   or JSON), `timeouts`, `stray_datagrams` (UDP not part of the test),
  *   `aborted` (client terminated or went away mid-test), and the service
- *   counters `connections`, `rejected`, `datagrams`, `errors`.
+ *   counters `connections`, `rejected`, `datagrams`, `loop_drops`, `errors`.
  * - **Not supported:** bidirectional tests (`--bidir`, refused with
  *   "not implemented"), SCTP, authentication (`--rsa-…`), server output
  *   (`--get-server-output` gets nothing), CPU figures (sent as 0: a service
@@ -71,8 +71,16 @@
  *
  * @module
  */
-import type { DatagramConn, PluginContext, ProtocolPlugin, TcpConn, Timer } from "../../../mod.ts";
-import { abort, hostOptions, MS, ServiceHost, serviceManifest, writeAll } from "../_service.ts";
+import {
+  type DatagramConn,
+  defineService,
+  MILLISECOND,
+  type PluginContext,
+  type ProtocolPlugin,
+  type TcpConn,
+  type Timer,
+  writeAll,
+} from "../../../mod.ts";
 import {
   COOKIE_SIZE,
   IperfError,
@@ -218,44 +226,43 @@ class Session {
 }
 
 /** The iperf3 service plugin. */
-export const iperf3Plugin: ProtocolPlugin = {
-  manifest: serviceManifest({
-    name: "iperf3",
-    description: "iperf3-compatible server (TCP and UDP tests, -R, -P) on port 5201",
-    counters: [
-      "bytes",
-      "tests",
-      "busy",
-      "refused",
-      "malformed",
-      "timeouts",
-      "stray_datagrams",
-      "aborted",
-    ],
-    options: {
-      ...hostOptions(5201, { tcp: true, udp: true }),
-      maxStreams: { default: 128, description: "most streams (-P) in one test" },
-      maxJsonBytes: { default: 65536, description: "longest parameter or results JSON" },
-      controlTimeoutMs: {
-        default: 10_000,
-        description: "how long each control step may wait for the client",
-      },
-      maxTestSeconds: {
-        default: 3600,
-        description: "longest test run by bytes or blocks (-n/-k) rather than time",
-      },
-      copyReceived: {
-        default: false,
-        description: "read forward TCP streams into a buffer (true) instead of discarding uncopied",
-      },
+export const iperf3Plugin: ProtocolPlugin = defineService({
+  name: "iperf3",
+  description: "iperf3-compatible server (TCP and UDP tests, -R, -P) on port 5201",
+  port: 5201,
+  transports: ["tcp", "udp"],
+  counters: [
+    "bytes",
+    "tests",
+    "busy",
+    "refused",
+    "malformed",
+    "timeouts",
+    "stray_datagrams",
+    "aborted",
+  ],
+  options: {
+    maxStreams: { default: 128, description: "most streams (-P) in one test" },
+    maxJsonBytes: { default: 65536, description: "longest parameter or results JSON" },
+    controlTimeoutMs: {
+      default: 10_000,
+      description: "how long each control step may wait for the client",
     },
-  }),
-  setup(ctx) {
+    maxTestSeconds: {
+      default: 3600,
+      description: "longest test run by bytes or blocks (-n/-k) rather than time",
+    },
+    copyReceived: {
+      default: false,
+      description: "read forward TCP streams into a buffer (true) instead of discarding uncopied",
+    },
+  },
+  setup(ctx, host) {
     const maxStreams = positive(ctx, "maxStreams", 1, 1024);
     const maxJson = positive(ctx, "maxJsonBytes", 64, 1 << 24);
-    const controlTimeout = positive(ctx, "controlTimeoutMs", 1, 3_600_000) * MS;
+    const controlTimeout = positive(ctx, "controlTimeoutMs", 1, 3_600_000) * MILLISECOND;
     const maxTest = positive(ctx, "maxTestSeconds", 1, 86_400) * 1_000_000;
-    const linger = Math.max(0, Number(ctx.options.lingerMs ?? 10_000)) * MS;
+    const linger = Math.max(0, Number(ctx.options.lingerMs ?? 10_000)) * MILLISECOND;
     const copyReceived = ctx.options.copyReceived;
     if (typeof copyReceived !== "boolean") {
       throw new TypeError(
@@ -284,7 +291,7 @@ export const iperf3Plugin: ProtocolPlugin = {
       controlTimer = host.deadline(after, () => {
         controlTimer = null;
         cTimeouts.value++;
-        abort(s.control);
+        host.abort(s.control);
       });
     }
 
@@ -393,8 +400,8 @@ export const iperf3Plugin: ProtocolPlugin = {
       controlTimer = null;
       for (const st of s.streams) {
         if (st.conn === null) continue;
-        if (!clean) abort(st.conn);
-        else host.deadline(linger, () => abort(st.conn!)); // the client closes them; else reset
+        if (!clean) host.abort(st.conn);
+        else host.deadline(linger, () => host.abort(st.conn!)); // the client closes them; else reset
       }
       if (session === s) session = null;
     }
@@ -469,7 +476,7 @@ export const iperf3Plugin: ProtocolPlugin = {
       tick();
     }
 
-    const host = new ServiceHost(ctx, {
+    return {
       // A burst at -b 50M or more outlasts the default 256 datagrams when the
       // event loop stalls for a few ms; iperf3 users raise SO_RCVBUF (-w) too.
       udpQueue: { receiveQueueLimit: UDP_QUEUE, receiveQueueBytes: UDP_QUEUE * 2048 },
@@ -477,7 +484,7 @@ export const iperf3Plugin: ProtocolPlugin = {
         const cookieBuf = new Uint8Array(COOKIE_SIZE);
         const t = host.deadline(controlTimeout, () => {
           cTimeouts.value++;
-          abort(conn);
+          host.abort(conn);
         });
         let ok: boolean;
         try {
@@ -487,7 +494,7 @@ export const iperf3Plugin: ProtocolPlugin = {
         }
         if (!ok || !isCookie(cookieBuf)) {
           cMalformed.value++;
-          return abort(conn);
+          return host.abort(conn);
         }
         const cookie = dec.decode(cookieBuf);
         const s = session;
@@ -539,16 +546,11 @@ export const iperf3Plugin: ProtocolPlugin = {
         if (st.rx.receive(data, ctx.now())) cBytes.value += data.length;
         else cStray.value++;
       },
-    });
-    return {
-      ready: () => host.ready(),
-      onEvent: (e) => host.onEvent(e),
       teardown: () => {
         if (session !== null) endSession(session, false);
-        host.close();
       },
     };
   },
-};
+});
 
 export default iperf3Plugin;

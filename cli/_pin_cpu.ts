@@ -3,14 +3,19 @@
  * runtime's workers, and through them every thread started later) on CPU N
  * only, through `sched_setaffinity(2)` for each task in `/proc/self/task`.
  *
- * Why (issue #13, this project's 2-vCPU VM, whose idle vCPUs halt at once):
- * unpinned, Linux moves the JS thread between CPUs, and an echo after a
- * quiet spell then finds its code and data in the other core's caches and
- * wakes an idle CPU to run it. Pinned (first look, 2 rounds of 500 pings 2
- * ms apart and 300 100 ms apart, ping unpinned): p99 0.22-0.23 ms against
- * 0.56-0.67 unpinned, idle 0.20-0.22 against 0.31-0.43; `bench/tun_floor.ts`
- * runs it as `up-cpu`. The cost: the stack can no longer move away from a
- * CPU that other work keeps busy, so it is not the default.
+ * Why: a user-space stack is one JS thread, and on a machine whose idle
+ * CPUs sleep deeply (this project's 2-vCPU VM halts an idle vCPU at once)
+ * the latency of an echo after a quiet spell depends on where that thread
+ * and its peer run: on one CPU, no idle CPU is woken and the thread's
+ * caches stay on its core; apart, each echo wakes a halted vCPU twice. Not
+ * the default: a pinned stack cannot move away from a CPU other work keeps
+ * busy, and the gain depends on where the peers run. Measured (session 18,
+ * `bench/tun_floor.ts`, `up-cpu` against `up-block`, ping unpinned,
+ * interleaved): one 3-run set gave paced p99 0.15 against 0.42 ms and
+ * idle p99 0.22 against 0.49; a 5-run set an hour later 0.29 against 0.59
+ * and 0.56 against 0.53, as ping landed on the stack's CPU in 2 runs of 5
+ * (paced medians 28-32 µs) and on the other in 3 (70-72). `--pin same`
+ * and `--pin split` pin ping too.
  *
  * @module
  */
@@ -22,10 +27,10 @@ const CPU_SET_BYTES = 128;
 /** The `--cpu` lines of `up --help`. */
 export const CPU_HELP =
   `  --cpu N                    run every thread of the stack on CPU N only (Linux;
-                             N one of the CPUs the process may use): a stack that
-                             stays on one core answers after a quiet spell from warm
-                             caches (idle ping p99 ~0.2 against ~0.35 ms on a 2-vCPU
-                             VM); default: wherever Linux schedules it.`;
+                             N one of the CPUs the process may use; default: wherever
+                             Linux schedules it). Its caches stay on one core; peers
+                             that run on the same CPU get answers without waking an
+                             idle one.`;
 
 /**
  * The CPUs this process may run on (`Cpus_allowed_list` of

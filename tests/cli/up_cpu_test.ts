@@ -9,6 +9,8 @@ import { allowedCpus } from "../../cli/_pin_cpu.ts";
 import { runCli } from "./_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
+/** `up` on the loopback driver, the value of `--cpu` to follow. */
+const UP_ON_CPU = ["up", "--driver", "loopback", "--address", "10.0.0.2/24", "--cpu"];
 
 /** The `Cpus_allowed_list` of every thread of process `pid`, by thread id. */
 function threadCpus(pid: number): Map<string, string> {
@@ -30,18 +32,7 @@ Deno.test("up --cpu N: every thread runs on CPU N only", async () => {
   // The last CPU, so that on a machine with several the mask differs from the default.
   const cpu = cpus[cpus.length - 1]!;
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}cli.ts`,
-      "up",
-      "--driver",
-      "loopback",
-      "--address",
-      "10.0.0.2/24",
-      "--cpu",
-      String(cpu),
-    ],
+    args: ["run", "-A", `${ROOT}cli.ts`, ...UP_ON_CPU, String(cpu)],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -76,15 +67,7 @@ Deno.test("up --cpu: a CPU the process may not use, or not a number, is a usage 
       /whole number/,
     ]] as const
   ) {
-    const r = await runCli([
-      "up",
-      "--driver",
-      "loopback",
-      "--address",
-      "10.0.0.2/24",
-      "--cpu",
-      value,
-    ]);
+    const r = await runCli([...UP_ON_CPU, value]);
     assert.equal(r.code, 2, r.stderr);
     const lines = r.stderr.split("\n").filter((l) => l !== "");
     assert.equal(lines.length, 1, r.stderr);

@@ -20,6 +20,33 @@
  * @module
  */
 import { UsageError } from "./_common.ts";
+import { LIBC_NAMES } from "../drivers/tun/_libc.ts";
+
+const SYMBOLS = {
+  sched_setaffinity: { parameters: ["i32", "u32", "buffer"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+/** libc with the two symbols, by the names the TUN driver tries. */
+function openLibc(): Deno.DynamicLibrary<typeof SYMBOLS> {
+  let last: unknown;
+  for (const name of LIBC_NAMES) {
+    try {
+      return Deno.dlopen(name, SYMBOLS);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable) {
+        throw new Deno.errors.NotCapable(
+          "--cpu needs --allow-ffi (sched_setaffinity through libc)",
+          {
+            cause: e,
+          },
+        );
+      }
+      last = e;
+    }
+  }
+  throw new Error(`Cannot load libc (${LIBC_NAMES.join(", ")}) for --cpu`, { cause: last });
+}
 
 /** `cpu_set_t`'s size in glibc: 1024 CPUs. */
 const CPU_SET_BYTES = 128;
@@ -36,6 +63,8 @@ export const CPU_HELP =
  * The CPUs this process may run on (`Cpus_allowed_list` of
  * `/proc/self/status`), ascending; empty where there is no such file.
  *
+ * @throws {Deno.errors.NotCapable} Without `--allow-all` (Deno's rule for `/proc/self`).
+ *
  * @example
  * ```ts
  * import { allowedCpus } from "./_pin_cpu.ts";
@@ -47,7 +76,9 @@ export function allowedCpus(): number[] {
   let status: string;
   try {
     status = Deno.readTextFileSync("/proc/self/status");
-  } catch {
+  } catch (e) {
+    // Deno lets only --allow-all read /proc/self: say so rather than "no CPUs".
+    if (e instanceof Deno.errors.NotCapable) throw e;
     return [];
   }
   const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1];
@@ -87,7 +118,13 @@ export function parseCpu(
   if (!/^\d{1,4}$/.test(value)) {
     throw new UsageError(`--cpu must be a whole number, not "${value}"`);
   }
-  const cpus = allowed ?? (Deno.build.os === "linux" ? allowedCpus() : []);
+  let cpus: readonly number[];
+  try {
+    cpus = allowed ?? (Deno.build.os === "linux" ? allowedCpus() : []);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable)) throw e;
+    throw new UsageError("--cpu needs --allow-all (Deno lets only it read /proc/self/status)");
+  }
   if (cpus.length === 0) throw new UsageError("--cpu needs Linux (sched_setaffinity)");
   const cpu = Number(value);
   if (!cpus.includes(cpu)) {
@@ -111,10 +148,7 @@ export function parseCpu(
  * ```
  */
 export function pinProcessToCpu(cpu: number): number {
-  const lib = Deno.dlopen("libc.so.6", {
-    sched_setaffinity: { parameters: ["i32", "u32", "buffer"], result: "i32" },
-    __errno_location: { parameters: [], result: "pointer" },
-  });
+  const lib = openLibc();
   try {
     const mask = new Uint8Array(CPU_SET_BYTES);
     mask[cpu >> 3] = 1 << (cpu & 7);

@@ -163,8 +163,8 @@ let lib: Deno.DynamicLibrary<typeof SYMBOLS> | null = null;
 let api: Libc | null = null;
 let users = 0;
 
-/** The library names tried, in order. */
-const LIBC_NAMES = ["libc.so.6", "libc.so"];
+/** The library names tried, in order (glibc, then others such as musl). */
+export const LIBC_NAMES = ["libc.so.6", "libc.so"];
 
 /**
  * Loads libc (once; reference-counted).

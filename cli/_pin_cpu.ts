@@ -20,33 +20,12 @@
  * @module
  */
 import { UsageError } from "./_common.ts";
-import { LIBC_NAMES } from "../drivers/tun/_libc.ts";
+import { openLibc } from "../drivers/tun/_libc.ts";
 
 const SYMBOLS = {
   sched_setaffinity: { parameters: ["i32", "u32", "buffer"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
-
-/** libc with the two symbols, by the names the TUN driver tries. */
-function openLibc(): Deno.DynamicLibrary<typeof SYMBOLS> {
-  let last: unknown;
-  for (const name of LIBC_NAMES) {
-    try {
-      return Deno.dlopen(name, SYMBOLS);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotCapable) {
-        throw new Deno.errors.NotCapable(
-          "--cpu needs --allow-ffi (sched_setaffinity through libc)",
-          {
-            cause: e,
-          },
-        );
-      }
-      last = e;
-    }
-  }
-  throw new Error(`Cannot load libc (${LIBC_NAMES.join(", ")}) for --cpu`, { cause: last });
-}
 
 /** `cpu_set_t`'s size in glibc: 1024 CPUs. */
 const CPU_SET_BYTES = 128;
@@ -139,6 +118,7 @@ export function parseCpu(
  * threads it pinned.
  *
  * @throws {Deno.errors.NotCapable} Without `--allow-ffi` (libc through FFI).
+ * @throws {Deno.errors.NotSupported} If no libc loads.
  * @throws {Error} If Linux refused the JS thread's mask (errno named).
  *
  * @example
@@ -148,7 +128,7 @@ export function parseCpu(
  * ```
  */
 export function pinProcessToCpu(cpu: number): number {
-  const lib = openLibc();
+  const lib = openLibc(SYMBOLS, "--cpu", "sched_setaffinity through FFI");
   try {
     const mask = new Uint8Array(CPU_SET_BYTES);
     mask[cpu >> 3] = 1 << (cpu & 7);

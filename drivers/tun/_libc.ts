@@ -164,7 +164,49 @@ let api: Libc | null = null;
 let users = 0;
 
 /** The library names tried, in order (glibc, then others such as musl). */
-export const LIBC_NAMES = ["libc.so.6", "libc.so"];
+const LIBC_NAMES = ["libc.so.6", "libc.so"];
+
+/**
+ * Opens libc with `symbols` under the first of {@linkcode LIBC_NAMES} that
+ * loads: for the TUN driver and for anything else of this project that
+ * calls libc (`up --cpu`).
+ *
+ * @param symbols The symbols to bind.
+ * @param user Who needs it, for the errors ("the TUN/TAP driver").
+ * @param why Why FFI, for the error without `--allow-ffi`.
+ * @throws {Deno.errors.NotCapable} Without `--allow-ffi`.
+ * @throws {Deno.errors.NotSupported} When no name loads.
+ *
+ * @example
+ * ```ts ignore
+ * import { openLibc } from "./_libc.ts";
+ * const lib = openLibc({ getpid: { parameters: [], result: "i32" } }, "a test", "getpid");
+ * lib.close();
+ * ```
+ */
+export function openLibc<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+  user: string,
+  why: string,
+): Deno.DynamicLibrary<S> {
+  let last: unknown;
+  for (const name of LIBC_NAMES) {
+    try {
+      return Deno.dlopen(name, symbols);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotCapable) {
+        throw new Deno.errors.NotCapable(
+          `Cannot load libc for ${user}: run deno with --allow-ffi (${why})`,
+          { cause: e },
+        );
+      }
+      last = e;
+    }
+  }
+  throw new Deno.errors.NotSupported(`Cannot load libc (${LIBC_NAMES.join(", ")}) for ${user}`, {
+    cause: last,
+  });
+}
 
 /**
  * Loads libc (once; reference-counted).
@@ -182,28 +224,11 @@ export function acquireLibc(): Libc {
       `Cannot open a TUN/TAP device: the driver needs Linux, not ${Deno.build.os}`,
     );
   }
-  let last: unknown;
-  for (const name of LIBC_NAMES) {
-    try {
-      lib = Deno.dlopen(name, SYMBOLS);
-      break;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotCapable) {
-        throw new Deno.errors.NotCapable(
-          "Cannot load libc for the TUN/TAP driver: run deno with --allow-ffi " +
-            "(the driver opens /dev/net/tun through FFI)",
-          { cause: e },
-        );
-      }
-      last = e;
-    }
-  }
-  if (lib === null) {
-    throw new Deno.errors.NotSupported(
-      `Cannot load libc (${LIBC_NAMES.join(", ")}) for the TUN/TAP driver`,
-      { cause: last },
-    );
-  }
+  lib = openLibc(
+    SYMBOLS,
+    "the TUN/TAP driver",
+    "the driver opens /dev/net/tun through FFI",
+  );
   const sym = lib.symbols;
   const errnoView = new Deno.UnsafePointerView(sym.__errno_location()!);
   api = {

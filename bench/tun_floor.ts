@@ -5,7 +5,7 @@
  * `chrt` (for `--rt`).
  *
  * `deno run -A bench/tun_floor.ts [runs] [responder,…] [--rt] [--pin same|split] [--base DIR]
- *   [--warmup N] [--idle N] [--family 4|6|4,6] [--cpu S]`
+ *   [--warmup N] [--idle N] [--family 4|6|4,6] [--cpu S] [--slow US]`
  *
  * Each responder attaches to `tun0` in a private network namespace and
  * answers ICMP and ICMPv6 echo requests (addresses swapped, type 0 or 129,
@@ -20,6 +20,8 @@
  *   on, as `up` runs by default), so that floor and stack are measured side
  *   by side at the same load; `up-cold`: `--wait block --keep-warm 0`,
  *   `up-cpu`: `--wait block --cpu 1` (every thread of the stack on CPU 1),
+ *   `up-nomr`: `--wait block` with V8's memory reducer off
+ *   (`--v8-flags=--no-memory-reducer`),
  *   `up-k10`, `up-k20`: `--wait block --keep-warm 10` or `20`;
  * - `base-block`: `up --wait block` of another checkout (`--base DIR`, a
  *   `git worktree` of an older commit), interleaved with this tree's.
@@ -38,6 +40,10 @@
  * responder's CPU time (`/proc/PID/stat`, user + system) over S seconds
  * with no traffic, then over S seconds of pings 100 ms apart (of the first
  * family), after the warm-up.
+ * `--slow US` also prints, after each measured series, the sequence number and
+ * RTT of every ping slower than US µs (`seq:µs`): streaks of ~0.3 ms are
+ * the two ends on different vCPUs, lone 1-4 ms ones another process
+ * holding a CPU (they go under `--rt`).
  * Prints each run, then per responder the median and range over the runs
  * of the median and p99, and the load average before and after. `--rt`
  * runs the responders and ping under `chrt -f 50` (SCHED_FIFO): what is
@@ -73,6 +79,7 @@ const RESPONDERS = [
   "up-spin",
   "up-cold",
   "up-cpu",
+  "up-nomr",
   "up-k10",
   "up-k20",
   "base-block",
@@ -143,6 +150,7 @@ function responderCommand(
       ...prefix,
       Deno.execPath(),
       "run",
+      ...(mode === "nomr" ? ["--v8-flags=--no-memory-reducer"] : []),
       "-A",
       cli,
       "up",
@@ -156,7 +164,7 @@ function responderCommand(
       "--wait",
       mode === "spin"
         ? "spin=2500"
-        : mode === "cold" || mode === "cpu" || mode.startsWith("k")
+        : mode === "cold" || mode === "cpu" || mode === "nomr" || mode.startsWith("k")
         ? "block"
         : mode,
       ...(mode === "cold" ? ["--keep-warm", "0"] : []),
@@ -237,13 +245,21 @@ async function ping(
   count: number,
   interval: string,
   prefix: readonly string[],
-): Promise<{ median: number; p99: number; lost: number }> {
+  slowUs = Infinity,
+): Promise<{ median: number; p99: number; lost: number; slow: string }> {
   const out = await pingFromNetns(netns, target, count, interval, prefix);
   const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+  let slowest = "";
+  if (Number.isFinite(slowUs)) {
+    const slow = [...out.matchAll(/icmp_seq=(\d+) .*time=([\d.]+) ms/g)]
+      .filter((m) => Number(m[2]) * 1000 > slowUs)
+      .map((m) => `${m[1]}:${(Number(m[2]) * 1000).toFixed(0)}`);
+    slowest = `  slower than ${slowUs} µs: ${slow.length === 0 ? "none" : slow.join(" ")}`;
+  }
   const lost = count - rtts.length;
   for (let i = 0; i < lost; i++) rtts.push(Infinity);
   rtts.sort((a, b) => a - b);
-  return { median: percentile(rtts, 0.5), p99: percentile(rtts, 0.99), lost };
+  return { median: percentile(rtts, 0.5), p99: percentile(rtts, 0.99), lost, slow: slowest };
 }
 
 /** Median and range over runs. */
@@ -283,7 +299,9 @@ async function main(): Promise<void> {
   if (pin !== undefined && pin !== "same" && pin !== "split") {
     throw new TypeError("--pin: same or split");
   }
-  const valued = ["--base", "--warmup", "--idle", "--family", "--cpu", "--pin"];
+  const slowUs = Number(valueOf("--slow") ?? Infinity);
+  if (!(slowUs > 0)) throw new TypeError("--slow: a positive number of µs");
+  const valued = ["--base", "--warmup", "--idle", "--family", "--cpu", "--pin", "--slow"];
   const args = Deno.args.filter((a, i) =>
     a !== "--rt" && !valued.includes(a) && !valued.includes(Deno.args[i - 1] ?? "")
   );
@@ -361,13 +379,21 @@ async function main(): Promise<void> {
               );
               continue;
             }
-            const f = await ping(netns, kind.target, kind.count, kind.interval, pingPrefix);
+            const f = await ping(
+              netns,
+              kind.target,
+              kind.count,
+              kind.interval,
+              pingPrefix,
+              slowUs,
+            );
             results.get(responder)![k]!.median.push(f.median);
             results.get(responder)![k]!.p99.push(f.p99);
             line(
               `run ${r + 1} ${responder} ${kind.name}: median ${f.median.toFixed(0)} µs, ` +
                 `p99 ${f.p99.toFixed(0)} µs, lost ${f.lost}`,
             );
+            if (f.slow !== "") line(f.slow);
           }
         } finally {
           await proc.stop();

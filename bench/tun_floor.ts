@@ -21,7 +21,8 @@
  *   by side at the same load; `up-cold`: `--wait block --keep-warm 0`,
  *   `up-cpu`: `--wait block --cpu 1` (every thread of the stack on CPU 1),
  *   `up-nomr`: `--wait block` with V8's memory reducer off
- *   (`--v8-flags=--no-memory-reducer`),
+ *   (`--v8-flags=--no-memory-reducer`), `up-nooff`: `--wait block
+ *   --no-offload` (no virtio-net header on the device),
  *   `up-k10`, `up-k20`: `--wait block --keep-warm 10` or `20`;
  * - `base-block`: `up --wait block` of another checkout (`--base DIR`, a
  *   `git worktree` of an older commit), interleaved with this tree's.
@@ -80,6 +81,7 @@ const RESPONDERS = [
   "up-cold",
   "up-cpu",
   "up-nomr",
+  "up-nooff",
   "up-k10",
   "up-k20",
   "base-block",
@@ -164,11 +166,12 @@ function responderCommand(
       "--wait",
       mode === "spin"
         ? "spin=2500"
-        : mode === "cold" || mode === "cpu" || mode === "nomr" || mode.startsWith("k")
+        : ["cold", "cpu", "nomr", "nooff"].includes(mode) || mode.startsWith("k")
         ? "block"
         : mode,
       ...(mode === "cold" ? ["--keep-warm", "0"] : []),
       ...(mode === "cpu" ? ["--cpu", "1"] : []),
+      ...(mode === "nooff" ? ["--no-offload"] : []),
       ...(mode.startsWith("k") ? ["--keep-warm", mode.slice(1)] : []),
     ];
   }

@@ -62,6 +62,7 @@ import process from "node:process";
 import { netnsExec } from "../cli/_netns.ts";
 import type { Stack } from "../mod.ts";
 import { canRunTunHost, HOST, withTunHost } from "./_tun_host.ts";
+import { percentile } from "./_stats.ts";
 import { iperf3Plugin, SERVICES } from "../plugins/services/mod.ts";
 import type { ServiceRegistry } from "../cli/up.ts";
 
@@ -486,7 +487,7 @@ async function rrClient(host: string, port: number, n: number): Promise<void> {
   const total = (performance.now() - t0) / 1000;
   conn.close();
   times.sort();
-  const us = (q: number) => times[Math.min(n - 1, Math.floor(q * n))]! * 1000;
+  const us = (q: number) => percentile(times, q) * 1000;
   // deno-lint-ignore no-console
   console.log(JSON.stringify({ tps: n / total, p50: us(0.5), p99: us(0.99) }));
 }

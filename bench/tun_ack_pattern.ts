@@ -30,6 +30,7 @@
 import process from "node:process";
 import { netnsExec } from "../cli/_netns.ts";
 import { canRunTunHost, HOST, LINUX, withTunHost } from "./_tun_host.ts";
+import { percentile } from "./_stats.ts";
 
 const GIB = 1024 ** 3;
 
@@ -57,7 +58,7 @@ function parseArgs(argv: readonly string[]): Args {
 function spread(xs: readonly number[]): string {
   if (xs.length === 0) return "none";
   const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]!);
+  const q = (p: number) => Math.round(percentile(s, p));
   return `p10 ${q(0.1)}, median ${q(0.5)}, p90 ${q(0.9)}`;
 }
 

@@ -54,6 +54,7 @@ import {
 import { finishChecksum, internetChecksum } from "../stack/wire/checksum.ts";
 import { canRunTun } from "./_tun_check.ts";
 import { pingFromNetns } from "./_tun_host.ts";
+import { percentile } from "./_stats.ts";
 import { UP_BLOCK_MAX } from "../cli/_up_wait.ts";
 
 const LINUX = "10.0.0.1";
@@ -205,10 +206,6 @@ function udpPacket(size: number, dst: number[]): Uint8Array {
   dv.setUint16(22, 9);
   dv.setUint16(24, size - 20);
   return p; // UDP checksum 0: none (RFC 768)
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 function stats(values: number[]): string {

@@ -31,8 +31,10 @@
  * {@linkcode WARM_UP_PINGS} pings (`--warmup N`: N; then
  * {@linkcode PACED_WARM_UP_PINGS} 2 ms apart), and pings it in turn (interleaved, so
  * load changes hit all alike) as `tun_bench.ts ping` does: 500 pings 2 ms apart (paced), 50
- * pings 100 ms apart (idle; `--idle N`: N, so that the p99 is not the
- * slowest of 50); lost pings count as slower than any reply. `--family 6`
+ * pings 100 ms apart (idle; `--idle N`: N); lost pings count as slower than
+ * any reply. The p99 is by nearest rank (`bench/_stats.ts`; until session
+ * 19, one rank higher: the slowest of 100 idle pings); each run's line
+ * gives the slowest too. `--family 6`
  * pings the responder's IPv6 address instead (`ping` to fd00:77::2, the
  * `up` responders given it with a second `--address`), `--family 4,6` both
  * in each run (IPv4's paced and idle pings, then IPv6's); each family
@@ -62,6 +64,7 @@
 import { addNetns, configurePeer, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
 import { canRunTun } from "./_tun_check.ts";
 import { pingFromNetns } from "./_tun_host.ts";
+import { percentile } from "./_stats.ts";
 
 const LINUX = "10.0.0.1";
 const RESPONDER = "10.0.0.2";
@@ -93,7 +96,7 @@ type Responder = typeof RESPONDERS[number];
  * left inside the paced run and so in its p99: V8 compiles ~80 functions
  * with Maglev during the first 500 paced pings after 220 (none after 2,000),
  * the pool's move to a checksum arena after 1,024 small buffers holds one
- * echo 1.1-1.2 ms, and each run's p99 (its 5th-slowest of 500) is the
+ * echo 1.1-1.2 ms, and each run's p99 (its 5th-slowest of 500 then) is the
  * slowest of those few. Session 14 (`up` in a netns, ping to a file, load
  * 4-5, fresh process per run, 3 runs): p99 858-8,250 µs (`--wait spin`)
  * and 412-1,280 µs (`block`) after 20 pings, 222-4,270 and 205-333 µs after
@@ -237,10 +240,6 @@ function cpuMs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
-
 /** iputils ping from the namespace to `target`: median and p99 RTT (µs), lost pings counted as Infinity. */
 async function ping(
   netns: string,
@@ -249,7 +248,7 @@ async function ping(
   interval: string,
   prefix: readonly string[],
   slowUs = Infinity,
-): Promise<{ median: number; p99: number; lost: number; slow: string }> {
+): Promise<{ median: number; p99: number; max: number; lost: number; slow: string }> {
   const out = await pingFromNetns(netns, target, count, interval, prefix);
   const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
   let slowest = "";
@@ -262,7 +261,13 @@ async function ping(
   const lost = count - rtts.length;
   for (let i = 0; i < lost; i++) rtts.push(Infinity);
   rtts.sort((a, b) => a - b);
-  return { median: percentile(rtts, 0.5), p99: percentile(rtts, 0.99), lost, slow: slowest };
+  return {
+    median: percentile(rtts, 0.5),
+    p99: percentile(rtts, 0.99),
+    max: rtts[rtts.length - 1]!,
+    lost,
+    slow: slowest,
+  };
 }
 
 /** Median and range over runs. */
@@ -394,7 +399,7 @@ async function main(): Promise<void> {
             results.get(responder)![k]!.p99.push(f.p99);
             line(
               `run ${r + 1} ${responder} ${kind.name}: median ${f.median.toFixed(0)} µs, ` +
-                `p99 ${f.p99.toFixed(0)} µs, lost ${f.lost}`,
+                `p99 ${f.p99.toFixed(0)} µs, max ${f.max.toFixed(0)} µs, lost ${f.lost}`,
             );
             if (f.slow !== "") line(f.slow);
           }

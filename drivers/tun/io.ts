@@ -535,7 +535,7 @@ export class TunIo {
           // NEEDS_CSUM: finish the checksum Linux left partial (DATA_VALID needs nothing),
           // never inside the IP header.
           if (
-            !partialChecksumPastIpHeader(buf, h, start, start + this.#linkHeader, start + r) ||
+            !partialChecksumPastIpHeader(buf, h, start, start + this.#linkHeader) ||
             !completeChecksum(buf, h, start, start + r)
           ) {
             stats.rxBadVnet++;

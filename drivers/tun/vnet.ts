@@ -228,19 +228,16 @@ export function tcpGsoMatches(
 }
 
 /**
- * Whether a partial checksum (`NEEDS_CSUM`) of the packet at
- * `buf[ipAt..end)` starts past its fixed IP header (20 bytes for IPv4, 40
- * for IPv6), as Linux's `virtio_net_hdr_to_skb()` wants it (the transport
+ * Whether a partial checksum (`NEEDS_CSUM`) of the packet whose IP header
+ * is at `ipAt` starts past that fixed header (20 bytes for IPv4, 40 for
+ * IPv6), as Linux's `virtio_net_hdr_to_skb()` wants it (the transport
  * offset at least `nh_min_len`). True without `NEEDS_CSUM`. Otherwise
- * {@linkcode completeChecksum} would write the sum wherever the header
- * says, an IPv6 destination address included (no header checksum there to
- * notice), and the packet would go on to that address.
+ * {@linkcode completeChecksum}, which checks only the frame's end, would
+ * write the sum wherever the header says, an IPv6 destination address
+ * included (no header checksum there to notice), and the packet would go
+ * on to that address. `hdrAt` and `start` are as {@linkcode checksumTrusted}
+ * takes them.
  *
- * @param buf The bytes.
- * @param hdrAt Offset of the virtio-net header.
- * @param start Offset of the frame (csum_start counts from here).
- * @param ipAt Offset of the IP header.
- * @param end Offset past the frame.
  * @returns Whether the checksum may be completed.
  *
  * @example
@@ -250,9 +247,9 @@ export function tcpGsoMatches(
  * const b = new Uint8Array(10 + 48);
  * b.set([1, 0, 0, 0, 0, 0, 40, 0, 6, 0]); // NEEDS_CSUM, csum_start 40, csum_offset 6
  * b[10] = 0x60; // IPv6, then UDP at 40
- * assert.equal(partialChecksumPastIpHeader(b, 0, 10, 10, b.length), true);
+ * assert.equal(partialChecksumPastIpHeader(b, 0, 10, 10), true);
  * b[6] = 24; // the destination address
- * assert.equal(partialChecksumPastIpHeader(b, 0, 10, 10, b.length), false);
+ * assert.equal(partialChecksumPastIpHeader(b, 0, 10, 10), false);
  * ```
  */
 export function partialChecksumPastIpHeader(
@@ -260,10 +257,8 @@ export function partialChecksumPastIpHeader(
   hdrAt: number,
   start: number,
   ipAt: number,
-  end: number,
 ): boolean {
   if ((buf[hdrAt]! & VIRTIO_NET_HDR_F_NEEDS_CSUM) === 0) return true;
-  if (ipAt >= end) return false;
   const ipHeader = buf[ipAt]! >>> 4 === 6 ? 40 : 20;
   return start + (buf[hdrAt + 6]! | (buf[hdrAt + 7]! << 8)) >= ipAt + ipHeader;
 }

@@ -20,100 +20,58 @@ import assert from "node:assert/strict";
 import { runDecode } from "../../cli/decode.ts";
 import { runReplay } from "../../cli/replay.ts";
 import { FIXTURE_PCAPS } from "../_fixtures.ts";
-import { fuzzSettings, mutate, prng } from "./_fuzz.ts";
+import { captureFiles, fuzzSettings, mutate, prng } from "./_fuzz.ts";
+import { block, concat, epb, idb, pcapFile, shb } from "../../drivers/pcapfile/_testing.ts";
 
 const { cases: CASES, seed: SEED } = fuzzSettings(60);
 
-/** A little-endian pcap global header (magic, 2.4, snaplen, link type). */
-function pcapHeader(snaplen: number, linkType: number, magic = 0xa1b2c3d4): number[] {
-  const b = new Uint8Array(24);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, magic, true);
-  dv.setUint16(4, 2, true);
-  dv.setUint16(6, 4, true);
-  dv.setUint32(16, snaplen, true);
-  dv.setUint32(20, linkType, true);
-  return [...b];
+const FRAME = Uint8Array.from(
+  [...Array(12).fill(2), 0x08, 0x00, 0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0]
+    .concat([10, 0, 0, 1, 10, 0, 0, 2]),
+);
+
+/** A little-endian pcap of Ethernet (or `linkType`) records. */
+function pcap(
+  records: readonly { caplen?: number; originalLength?: number }[],
+  o: { snaplen?: number; linkType?: number; le?: boolean; nano?: boolean } = {},
+): Uint8Array {
+  return pcapFile(
+    {
+      le: o.le ?? true,
+      nano: o.nano ?? false,
+      linkType: o.linkType ?? 1,
+      snaplen: o.snaplen ?? 65535,
+    },
+    records.map((r) => ({ seconds: 1, fraction: 0, data: FRAME, ...r })),
+  );
 }
 
-/** A pcap record header (seconds 1, caplen, origlen). */
-function record(caplen: number, origlen: number): number[] {
-  const b = new Uint8Array(16);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, 1, true);
-  dv.setUint32(8, caplen, true);
-  dv.setUint32(12, origlen, true);
-  return [...b];
-}
-
-/** A pcapng block of `type` whose length field says `len` (body `body`). */
-function block(type: number, len: number, body: number[]): number[] {
-  const b = new Uint8Array(8 + body.length + 4);
-  const dv = new DataView(b.buffer);
-  dv.setUint32(0, type, true);
-  dv.setUint32(4, len, true);
-  b.set(body, 8);
-  dv.setUint32(8 + body.length, len, true);
-  return [...b];
-}
-
-const SHB_BODY = [
-  0x4d,
-  0x3c,
-  0x2b,
-  0x1a,
-  1,
-  0,
-  0,
-  0,
-  0xff,
-  0xff,
-  0xff,
-  0xff,
-  0xff,
-  0xff,
-  0xff,
-  0xff,
-];
-const SHB = block(0x0a0d0d0a, 28, SHB_BODY);
-const IDB = block(1, 20, [1, 0, 0, 0, 0, 0, 0, 0]); // Ethernet, snaplen 0
-/** An Enhanced Packet Block of interface `iface` holding `data` (padded to 4). */
-function epb(iface: number, data: number[]): number[] {
-  const padded = [...data, ...Array((4 - (data.length % 4)) % 4).fill(0)];
-  const head = new Uint8Array(20);
-  const dv = new DataView(head.buffer);
-  dv.setUint32(0, iface, true);
-  dv.setUint32(12, data.length, true);
-  dv.setUint32(16, data.length, true);
-  return block(6, 32 + padded.length, [...head, ...padded]);
-}
-
-const FRAME = [...Array(12).fill(2), 0x08, 0x00, 0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0]
-  .concat([10, 0, 0, 1, 10, 0, 0, 2]);
+const SHB = shb(true);
+const IDB = idb(true, 1);
+const packet = (interfaceId: number) => epb(true, { interfaceId, high: 0, low: 1, data: FRAME });
+/** A pcapng block of `type` whose length field says `length`. */
+const lying = (type: number, length: number) =>
+  block(true, type, new Uint8Array(8), { length, trailer: length });
 
 /** Hand-made malformed captures, by name. */
-const HAND_MADE: Record<string, number[]> = {
-  "empty": [],
-  "a global header cut short": pcapHeader(65535, 1).slice(0, 10),
-  "only a global header": pcapHeader(65535, 1),
-  "snaplen 0, a record of 34": [...pcapHeader(0, 1), ...record(34, 34), ...FRAME],
-  "a record longer than the snaplen": [...pcapHeader(20, 1), ...record(34, 34), ...FRAME],
-  "caplen 2^32-1": [...pcapHeader(65535, 1), ...record(0xffffffff, 0xffffffff), ...FRAME],
-  "a record past the end of the file": [...pcapHeader(65535, 1), ...record(100, 100), ...FRAME],
-  "a record header cut short": [...pcapHeader(65535, 1), ...record(34, 34).slice(0, 9)],
-  "caplen above origlen": [...pcapHeader(65535, 1), ...record(34, 10), ...FRAME],
-  "link type 9999": [...pcapHeader(65535, 9999), ...record(34, 34), ...FRAME],
-  "nanosecond big-endian magic": [
-    ...pcapHeader(65535, 1, 0x4d3cb2a1),
-    ...record(34, 34),
-    ...FRAME,
-  ],
-  "pcapng block of length 0": [...SHB, ...block(6, 0, [])],
-  "pcapng block of length 2^31": [...SHB, ...block(6, 0x80000000, [])],
-  "pcapng block length not a multiple of 4": [...SHB, ...block(6, 30, [0, 0, 0, 0, 0, 0])],
-  "pcapng packet of an interface never described": [...SHB, ...IDB, ...epb(5, FRAME)],
-  "pcapng packet before any interface": [...SHB, ...epb(0, FRAME)],
-  "pcapng section header of length 2^32-4": block(0x0a0d0d0a, 0xfffffffc, SHB_BODY),
+const HAND_MADE: Record<string, Uint8Array> = {
+  "empty": new Uint8Array(0),
+  "a global header cut short": pcap([]).subarray(0, 10),
+  "only a global header": pcap([]),
+  "snaplen 0, a record of 34": pcap([{}], { snaplen: 0 }),
+  "a record longer than the snaplen": pcap([{}], { snaplen: 20 }),
+  "caplen 2^32-1": pcap([{ caplen: 0xffffffff, originalLength: 0xffffffff }]),
+  "a record past the end of the file": pcap([{ caplen: 100 }]),
+  "a record header cut short": pcap([{}]).subarray(0, 24 + 9),
+  "caplen above origlen": pcap([{ originalLength: 10 }]),
+  "link type 9999": pcap([{}], { linkType: 9999 }),
+  "nanosecond big-endian magic": pcap([{}], { le: false, nano: true }),
+  "pcapng block of length 0": concat(SHB, lying(6, 0)),
+  "pcapng block of length 2^31": concat(SHB, lying(6, 0x80000000)),
+  "pcapng block length not a multiple of 4": concat(SHB, lying(6, 18)),
+  "pcapng packet of an interface never described": concat(SHB, IDB, packet(5)),
+  "pcapng packet before any interface": concat(SHB, packet(0)),
+  "pcapng section header of length 2^32-4": lying(0x0a0d0d0a, 0xfffffffc),
 };
 
 // deno-lint-ignore no-control-regex
@@ -146,23 +104,13 @@ async function checkRun(
   return code;
 }
 
-function captures(dir: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const e of Deno.readDirSync(dir)) {
-    const path = `${dir}/${e.name}`;
-    if (e.isDirectory) out.push(...captures(path));
-    else if (/\.pcap(ng)?$/.test(e.name)) out.push(Deno.readFileSync(path));
-  }
-  return out.filter((c) => c.length < 200_000); // small ones: many cases, quickly
-}
-
 Deno.test("cli decode and replay: hand-made malformed captures give one-line errors, exit 1 (or 0), never a throw", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fuzz19_cli_" });
   try {
     let failed = 0;
     for (const [name, bytes] of Object.entries(HAND_MADE)) {
       const path = `${dir}/case.pcap`;
-      await Deno.writeFile(path, Uint8Array.from(bytes));
+      await Deno.writeFile(path, bytes);
       const code = await checkRun("decode", [path, "-v"], `decode: ${name}`);
       await checkRun("decode", [path, "--filter", "tcp", "--time", "rel"], `decode: ${name}`);
       await checkRun("replay", [path, "--address", "10.0.0.2/24"], `replay: ${name}`);
@@ -177,7 +125,8 @@ Deno.test("cli decode and replay: hand-made malformed captures give one-line err
 
 Deno.test(`cli decode fuzz: ${CASES} mutated fixture captures (seed ${SEED}) decode or fail in one line`, async () => {
   const r = prng(SEED);
-  const seeds = captures(FIXTURE_PCAPS);
+  // Small ones: many cases, quickly.
+  const seeds = captureFiles(FIXTURE_PCAPS).filter((c) => c.length < 200_000);
   const dir = await Deno.makeTempDir({ prefix: "fuzz19_cli_" });
   try {
     let ok = 0;

@@ -12,27 +12,14 @@
 import assert from "node:assert/strict";
 import {
   createStack,
+  defineService,
   MILLISECOND,
   PluginManifestError,
   type ServiceHost,
-  type ServiceSpec,
   type Stack,
-  VirtualNetwork,
 } from "../../mod.ts";
-import { defineService } from "../../mod.ts";
 import { prng } from "./_fuzz.ts";
-
-/** A spec that works. */
-function spec(over: Record<string, unknown> = {}): ServiceSpec {
-  return {
-    name: "probe",
-    description: "a test service",
-    port: 7100,
-    transports: ["tcp", "udp"],
-    setup: () => ({ tcp: () => Promise.resolve(), udp: () => {} }),
-    ...over,
-  } as ServiceSpec;
-}
+import { probeSpec as spec, serverAndClient } from "../../stack/service/_test_spec.ts";
 
 const HOSTILE: readonly unknown[] = [
   undefined,
@@ -159,27 +146,11 @@ Deno.test("defineService fuzz: 300 hostile setup results fail the stack in the h
   );
 });
 
-/** A server running `plugin` and a client, on one link of a virtual network. */
-function pairOf(plugin: ReturnType<typeof defineService>) {
-  const net = new VirtualNetwork({ seed: 19 });
-  const link = net.link();
-  const server = net.addNode(createStack({ clock: net.clock, seed: 1, extraPlugins: [plugin] }));
-  const client = net.addNode(createStack({ clock: net.clock, seed: 2 }));
-  server.addInterface({ driver: link.a, addresses: ["10.0.0.2/24"] });
-  client.addInterface({ driver: link.b, addresses: ["10.0.0.1/24"] });
-  const close = () => {
-    client.close();
-    server.close();
-    net.close();
-  };
-  return { net, server, client, close };
-}
-
 const value = (s: Stack, name: string) => s.counters.value(name);
 
 Deno.test("ServiceHost.deadline: a throwing function is counted in errors, not a plugin fault that ends the service", () => {
   let host: ServiceHost | undefined;
-  const { net, server, close } = pairOf(defineService(spec({
+  const { net, server, close } = serverAndClient(defineService(spec({
     setup: (_ctx: unknown, h: ServiceHost) => {
       host = h;
       return { tcp: async () => {}, udp: () => {} };
@@ -236,7 +207,7 @@ Deno.test("defineService: more connections than maxConnections to a handler that
       };
     },
   }));
-  const { net, server, client, close } = pairOf(plugin);
+  const { net, server, client, close } = serverAndClient(plugin);
   try {
     const conns = await net.run(async () => {
       const out = [];
@@ -271,7 +242,7 @@ Deno.test("defineService: a UDP flood into a handler that never returns is bound
       udpQueue: { receiveQueueLimit: 8, receiveQueueBytes: 16384 },
     }),
   }));
-  const { net, server, client, close } = pairOf(plugin);
+  const { net, server, client, close } = serverAndClient(plugin);
   try {
     await net.run(async () => {
       const sock = client.listenDatagram({ transport: "udp", port: 4000 });

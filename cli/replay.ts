@@ -656,7 +656,11 @@ async function replayWith(
       print(`host      eth0 ${formatMac(mac)}${from}${neigh}`);
     }
     options.onSummary?.(summary, stack);
-    if (summary.error !== null) return EXIT_FAILURE;
+    if (summary.error !== null) {
+      // The summary's note says it too; standard error gets the one line decode prints.
+      printError(errorLine("replay", summary.error));
+      return EXIT_FAILURE;
+    }
     // Stopped by a signal (the caller turns it into 130/143), not by `options.signal`.
     return summary.aborted && !options.signal?.aborted ? undefined : 0;
   } catch (err) {

@@ -15,6 +15,35 @@ export const MIN_IPV4_MTU = 68;
 export const MAX_MTU = 65535;
 
 /**
+ * `String(value)` for a message, which never throws (an object without
+ * `toString`, such as `Object.create(null)`, made String() throw "Cannot
+ * convert object to primitive value", naming no call) and shows a bigint
+ * as one (`80n`: "port 80 is not an integer" read as nonsense).
+ *
+ * @example
+ * ```ts
+ * import { shownText } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(shownText("10.0.0.2"), "10.0.0.2");
+ * assert.equal(shownText(80n), "80n");
+ * assert.equal(shownText(Object.create(null)), "(an object without toString)");
+ * ```
+ */
+export function shownText(value: unknown): string {
+  if (typeof value === "bigint") return `${value}n`;
+  try {
+    return String(value);
+  } catch {
+    return "(an object without toString)";
+  }
+}
+
+/** A value that is not the number asked for, as a message shows it: a string quoted (`"80"`). */
+function shownValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : shownText(value);
+}
+
+/**
  * Checks that `value` is an integer in `min..max`. The one policy for number
  * arguments, shared with the socket adapters (`stack/sockets/errors.ts`) and
  * taken from Deno's own APIs: not a number, NaN or not whole → `TypeError`
@@ -43,7 +72,7 @@ export function checkInteger(
   name: string,
 ): number {
   if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`${action}: ${name} ${String(value)} is not an integer`);
+    throw new TypeError(`${action}: ${name} ${shownValue(value)} is not an integer`);
   }
   if (value < min || value > max) {
     throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${max}`);
@@ -77,7 +106,7 @@ export function checkNumber(
   name: string,
 ): number {
   if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
+    throw new TypeError(`${action}: ${name} ${shownValue(value)} is not a number`);
   }
   if (!(value >= min && value <= max)) {
     throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${max}`);
@@ -124,7 +153,7 @@ export const MAX_MILLIS = 2_147_483_647;
  */
 export function checkMillis(value: unknown, action: string, name: string, min = 0): number {
   if (typeof value !== "number" || Number.isNaN(value)) {
-    throw new TypeError(`${action}: ${name} ${String(value)} is not a number`);
+    throw new TypeError(`${action}: ${name} ${shownValue(value)} is not a number`);
   }
   if (!(value >= min && value <= MAX_MILLIS)) {
     throw new RangeError(`${action}: ${name} ${value} is not in ${min}..${MAX_MILLIS} ms`);
@@ -221,7 +250,7 @@ export function checkNeighborMac(mac: unknown, action: string): void {
  */
 export function checkHostCidr(cidr: unknown, action: string): void {
   if (typeof cidr !== "string") {
-    throw new TypeError(`${action}: address ${String(cidr)} is not a string`);
+    throw new TypeError(`${action}: address ${shownText(cidr)} is not a string`);
   }
   const v4 = parseIpv4Cidr(cidr);
   if (v4 !== null) {

@@ -214,11 +214,11 @@ import { PacketFlags } from "../../stack/packet_flags.ts";
 import {
   checksumTrusted,
   completeChecksum,
+  partialChecksumPastIpHeader,
   partialTcp,
+  tcpGsoMatches,
   VIRTIO_NET_HDR_GSO_ECN,
   VIRTIO_NET_HDR_GSO_NONE,
-  VIRTIO_NET_HDR_GSO_TCPV4,
-  VIRTIO_NET_HDR_GSO_TCPV6,
   VIRTIO_NET_HDR_GSO_UDP_L4,
   VNET_HDR_LEN,
   writeTxHeader,
@@ -461,6 +461,12 @@ export class TunIo {
       const room = pkt.buf.length - start;
       const r0 = sym.read(fd, pkt.buf.subarray(start - hdr), room + hdr);
       const r = r0 - hdr;
+      if (r <= 0 && r0 > 0) {
+        // A frame no longer than its virtio-net header: nothing to hand on.
+        stats.rxBadVnet++;
+        pkt.release();
+        continue;
+      }
       if (r <= 0) {
         pkt.release();
         if (r0 < 0) {
@@ -505,8 +511,9 @@ export class TunIo {
             bytes += r;
             continue;
           }
-          // A TCP super-segment is one valid segment; anything else (UFO) is not.
-          if (gso !== VIRTIO_NET_HDR_GSO_TCPV4 && gso !== VIRTIO_NET_HDR_GSO_TCPV6) {
+          // A TCP super-segment is one valid segment; anything else (UFO, a type
+          // that does not match the packet) is not.
+          if (!tcpGsoMatches(buf, gso, start + this.#linkHeader, start + r)) {
             stats.rxBadVnet++;
             pkt.release();
             continue;
@@ -525,8 +532,12 @@ export class TunIo {
           pkt.flags |= PacketFlags.CHECKSUM_VERIFIED | PacketFlags.CHECKSUM_PARTIAL;
           stats.rxCsumPartial++;
         } else if (buf[h] !== 0) {
-          // NEEDS_CSUM: finish the checksum Linux left partial (DATA_VALID needs nothing).
-          if (!completeChecksum(buf, h, start, start + r)) {
+          // NEEDS_CSUM: finish the checksum Linux left partial (DATA_VALID needs nothing),
+          // never inside the IP header.
+          if (
+            !partialChecksumPastIpHeader(buf, h, start, start + this.#linkHeader) ||
+            !completeChecksum(buf, h, start, start + r)
+          ) {
             stats.rxBadVnet++;
             pkt.release();
             continue;

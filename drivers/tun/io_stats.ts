@@ -46,7 +46,12 @@ export interface IoStats {
   rxCsumCompleted: number;
   /** TCP (IPv4 and IPv6) partial checksums passed on partial (`PacketFlags.CHECKSUM_PARTIAL`). */
   rxCsumPartial: number;
-  /** Frames dropped for a virtio-net header that does not fit the frame, or a UDP super-datagram. */
+  /**
+   * Frames dropped for their virtio-net header: checksum offsets that do
+   * not fit the frame or point into the IP header, a frame no longer than
+   * its header, a GSO type the packet does not match (or UFO), or a UDP
+   * super-datagram that cannot be cut.
+   */
   rxBadVnet: number;
   /** UDP super-datagrams received (USO) and cut into datagrams here. */
   rxUso: number;

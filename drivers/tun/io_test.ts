@@ -4,94 +4,14 @@
  * privileges, only `--allow-ffi`.
  */
 import assert from "node:assert/strict";
-import { KEEP_WARM_WINDOW, TunIo } from "./io.ts";
-import {
-  acquireLibc,
-  EFD_CLOEXEC,
-  EFD_NONBLOCK,
-  F_GETFL,
-  F_SETFL,
-  O_NONBLOCK,
-  releaseLibc,
-} from "./_libc.ts";
-import type { PacketBuffer } from "../../stack/packet.ts";
+import { KEEP_WARM_WINDOW } from "./io.ts";
+import { acquireLibc, releaseLibc } from "./_libc.ts";
 import { DEFAULT_HEADROOM, PacketPool } from "../../stack/packet_pool.ts";
-import type { DriverPort } from "../../stack/driver.ts";
 import { RealTimeRunner } from "./runner.ts";
 import { findEventLoopEpoll } from "./block_wait.ts";
 import { SystemClock } from "../../stack/clock.ts";
 import { CHECKSUM_BACKEND, isChecksumArena } from "../../stack/wire/checksum.ts";
-
-const ignore = Deno.build.os !== "linux" ||
-  Deno.permissions.querySync({ name: "ffi" }).state !== "granted";
-
-const AF_UNIX = 1;
-const SOCK_SEQPACKET = 5;
-
-interface Pair {
-  io: TunIo;
-  peer: number;
-  write(bytes: Uint8Array<ArrayBuffer>): number;
-  read(into: Uint8Array<ArrayBuffer>): number;
-  close(): Promise<void>;
-}
-
-function pair(
-  options: {
-    batch?: number;
-    batchBytes?: number;
-    pollTimeout?: number;
-    blockMax?: number;
-    spin?: number;
-    keepWarm?: number;
-  } = {},
-): Pair {
-  const libc = acquireLibc();
-  const extra = Deno.dlopen("libc.so.6", {
-    socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  });
-  const fds = new Int32Array(2);
-  assert.equal(extra.symbols.socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
-  extra.close();
-  const [fd, peer] = [fds[0]!, fds[1]!];
-  const { sym } = libc;
-  sym.fcntl(fd, F_SETFL, sym.fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
-  const wake = sym.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  const io = new TunIo(libc, fd, wake, {
-    frameMax: 1500,
-    batch: options.batch ?? 64,
-    ...(options.batchBytes !== undefined ? { batchBytes: options.batchBytes } : {}),
-    pollTimeout: options.pollTimeout ?? 1000,
-    ...(options.blockMax !== undefined
-      ? {
-        blockMax: options.blockMax,
-        epollFd: findEventLoopEpoll(libc),
-        spin: options.spin ?? 0,
-        keepWarm: options.keepWarm ?? 0,
-      }
-      : {}),
-  });
-  return {
-    io,
-    peer,
-    write: (b) => sym.write(peer, b, b.length),
-    read: (b) => sym.read(peer, b, b.length),
-    async close() {
-      await io.closeFds(false);
-      sym.close(peer);
-      releaseLibc();
-    },
-  };
-}
-
-function port(pool: PacketPool, receive: (pkt: PacketBuffer) => void): DriverPort {
-  return { receive, pool, now: () => 0, ifindex: 1 };
-}
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !cond(); i++) await new Promise((r) => setTimeout(r, 1));
-  assert.ok(cond(), "condition not reached within 2 s");
-}
+import { ignore, pair, port, until } from "./_io_pair.ts";
 
 Deno.test({
   name: "TunIo reads each frame into a pooled buffer at its headroom and calls onBatch per batch",

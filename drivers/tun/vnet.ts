@@ -49,6 +49,7 @@ import {
   sumRange,
 } from "../../stack/wire/checksum.ts";
 import { IP_PROTOCOL_TCP, IP_PROTOCOL_UDP } from "../../stack/wire/numbers.ts";
+import { isIpv6ExtensionHeader } from "../../stack/wire/ipv6_ext.ts";
 
 /** Bytes of `struct virtio_net_hdr` (without `num_buffers`). */
 export const VNET_HDR_LEN = 10;
@@ -181,6 +182,85 @@ export function emitVnetHeader(h: VnetHeader, buf: Uint8Array, at: number): void
 function put16(buf: Uint8Array, at: number, v: number): void {
   buf[at] = v & 0xff;
   buf[at + 1] = (v >>> 8) & 0xff;
+}
+
+/**
+ * Whether the packet at `buf[ipAt..end)` is what a TCP GSO type says it
+ * is: TCP over IPv4 for `GSO_TCPV4`, IPv6 for `GSO_TCPV6` (TCP, or an
+ * extension header the stack walks). Linux refuses the same mismatch in
+ * `virtio_net_hdr_to_skb()` (the family must match the type, csum_offset
+ * must be TCP's). Any other type is false. Without the check a UDP
+ * datagram sent as a TCP super-segment kept its `gso_size`, and a link
+ * without USO cut it into datagrams it never was.
+ *
+ * @param buf The bytes.
+ * @param gsoType The header's GSO type, without the ECN bit.
+ * @param ipAt Offset of the IP header.
+ * @param end Offset past the packet.
+ * @returns Whether the super-segment may be taken as one.
+ *
+ * @example
+ * ```ts
+ * import { tcpGsoMatches, VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6 } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const ip = new Uint8Array(40);
+ * ip.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6]); // IPv4, TCP
+ * assert.equal(tcpGsoMatches(ip, VIRTIO_NET_HDR_GSO_TCPV4, 0, 40), true);
+ * assert.equal(tcpGsoMatches(ip, VIRTIO_NET_HDR_GSO_TCPV6, 0, 40), false); // the wrong family
+ * ip[9] = 17; // UDP
+ * assert.equal(tcpGsoMatches(ip, VIRTIO_NET_HDR_GSO_TCPV4, 0, 40), false);
+ * ```
+ */
+export function tcpGsoMatches(
+  buf: Uint8Array,
+  gsoType: number,
+  ipAt: number,
+  end: number,
+): boolean {
+  if (ipAt + 20 > end) return false;
+  const version = buf[ipAt]! >>> 4;
+  if (gsoType === VIRTIO_NET_HDR_GSO_TCPV4) {
+    return version === 4 && buf[ipAt + 9] === IP_PROTOCOL_TCP;
+  }
+  if (gsoType !== VIRTIO_NET_HDR_GSO_TCPV6 || version !== 6 || ipAt + 40 > end) return false;
+  const nh = buf[ipAt + 6]!;
+  return nh === IP_PROTOCOL_TCP || isIpv6ExtensionHeader(nh);
+}
+
+/**
+ * Whether a partial checksum (`NEEDS_CSUM`) of the packet whose IP header
+ * is at `ipAt` starts past that fixed header (20 bytes for IPv4, 40 for
+ * IPv6), as Linux's `virtio_net_hdr_to_skb()` wants it (the transport
+ * offset at least `nh_min_len`). True without `NEEDS_CSUM`. Otherwise
+ * {@linkcode completeChecksum}, which checks only the frame's end, would
+ * write the sum wherever the header says, an IPv6 destination address
+ * included (no header checksum there to notice), and the packet would go
+ * on to that address. `hdrAt` and `start` are as {@linkcode checksumTrusted}
+ * takes them.
+ *
+ * @returns Whether the checksum may be completed.
+ *
+ * @example
+ * ```ts
+ * import { partialChecksumPastIpHeader } from "./vnet.ts";
+ * import assert from "node:assert/strict";
+ * const b = new Uint8Array(10 + 48);
+ * b.set([1, 0, 0, 0, 0, 0, 40, 0, 6, 0]); // NEEDS_CSUM, csum_start 40, csum_offset 6
+ * b[10] = 0x60; // IPv6, then UDP at 40
+ * assert.equal(partialChecksumPastIpHeader(b, 0, 10, 10), true);
+ * b[6] = 24; // the destination address
+ * assert.equal(partialChecksumPastIpHeader(b, 0, 10, 10), false);
+ * ```
+ */
+export function partialChecksumPastIpHeader(
+  buf: Uint8Array,
+  hdrAt: number,
+  start: number,
+  ipAt: number,
+): boolean {
+  if ((buf[hdrAt]! & VIRTIO_NET_HDR_F_NEEDS_CSUM) === 0) return true;
+  const ipHeader = buf[ipAt]! >>> 4 === 6 ? 40 : 20;
+  return start + (buf[hdrAt + 6]! | (buf[hdrAt + 7]! << 8)) >= ipAt + ipHeader;
 }
 
 /**

@@ -14,7 +14,7 @@ interface Bad {
 
 const BAD_IFINDEX: Bad[] = [
   { value: 1.5, error: TypeError, message: `${ACTION}: ifindex 1.5 is not an integer` },
-  { value: "0", error: TypeError, message: `${ACTION}: ifindex 0 is not an integer` },
+  { value: "0", error: TypeError, message: `${ACTION}: ifindex "0" is not an integer` },
   { value: -1, error: RangeError, message: `${ACTION}: ifindex -1 is not in 0..2147483647` },
   { value: 99, error: RangeError, message: `${ACTION}: no interface 99` },
 ];

@@ -188,6 +188,9 @@ function checkHandlers(
     throw new TypeError(`${action}: teardown is not a function`);
   }
   if (handlers.udpQueue !== undefined) {
+    if (typeof handlers.udpQueue !== "object" || handlers.udpQueue === null) {
+      throw new TypeError(`${action}: udpQueue ${shownText(handlers.udpQueue)} is not an object`);
+    }
     for (const k of ["receiveQueueLimit", "receiveQueueBytes"] as const) {
       checkInteger(handlers.udpQueue[k], 1, 2 ** 31 - 1, action, k);
     }

@@ -12,22 +12,10 @@ import {
   PluginManifestError,
   SERVICE_HOST_OPTIONS,
   type ServiceHost,
-  type ServiceSpec,
   VirtualNetwork,
 } from "../../mod.ts";
 import { defineService } from "./define.ts";
-
-/** A spec that works; each test spoils one field. */
-function spec(over: Record<string, unknown> = {}): ServiceSpec {
-  return {
-    name: "probe",
-    description: "a test service",
-    port: 7100,
-    transports: ["tcp", "udp"],
-    setup: () => ({ tcp: () => Promise.resolve(), udp: () => {} }),
-    ...over,
-  } as ServiceSpec;
-}
+import { probeSpec as spec, serverAndClient } from "./_test_spec.ts";
 
 /** The error class and message `fn` throws. */
 function thrown(fn: () => unknown): { type: string; message: string } {
@@ -235,12 +223,7 @@ Deno.test("defineService: datagrams from other simple services' ports are droppe
       },
     }),
   }));
-  const net = new VirtualNetwork({ seed: 1 });
-  const link = net.link();
-  const server = net.addNode(createStack({ clock: net.clock, seed: 1, extraPlugins: [plugin] }));
-  const client = net.addNode(createStack({ clock: net.clock, seed: 2 }));
-  server.addInterface({ driver: link.a, addresses: ["10.0.0.2/24"] });
-  client.addInterface({ driver: link.b, addresses: ["10.0.0.1/24"] });
+  const { net, server, client, close } = serverAndClient(plugin);
   try {
     await net.run(async () => {
       for (const port of [7, 19, 4000]) {
@@ -254,8 +237,6 @@ Deno.test("defineService: datagrams from other simple services' ports are droppe
     assert.equal(server.counters.value("probe.datagrams"), 3);
     assert.equal(server.counters.value("probe.loop_drops"), 2);
   } finally {
-    client.close();
-    server.close();
-    net.close();
+    close();
   }
 });

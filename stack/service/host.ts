@@ -125,14 +125,21 @@ export interface ServiceHost {
   readonly maxDeadlines: number;
   /**
    * A one-shot deadline on the stack clock: calls `fn` `after` µs from now
-   * unless cancelled first; cancelled when the service stops.
+   * unless cancelled first; cancelled when the service stops. A throw from
+   * `fn` is counted in the service's `errors` as a handler's is (not a
+   * plugin fault); a connection error saying the peer is gone is not.
    *
    * @throws {TypeError} When `after` is not a number or `fn` not a function.
    * @throws {RangeError} When `after` is negative or infinite.
    * @throws {Deno.errors.Busy} When {@linkcode maxDeadlines} are pending.
    */
   deadline(after: Duration, fn: () => void): Timer;
-  /** Cancels a {@linkcode deadline} (nothing if it fired or was cancelled). */
+  /**
+   * Cancels a {@linkcode deadline} (nothing if it fired or was cancelled,
+   * or is not one of this service's).
+   *
+   * @throws {TypeError} When `timer` is not a timer at all.
+   */
   cancel(timer: Timer): void;
   /**
    * Ends a connection gracefully: FIN after what is queued, then reads and
@@ -503,7 +510,14 @@ export class ServiceRunner implements ServiceHost {
     const timers = this.#timers;
     const t: Timer = this.#ctx.timer(() => {
       timers.delete(t);
-      fn();
+      // As a handler's throw: counted, not a plugin fault (enough of those
+      // quarantine the service). A deadline closing a connection the peer
+      // already reset (BadResource) is no error at all.
+      try {
+        fn();
+      } catch (e) {
+        if (!this.#closed && !isPeerGone(e)) this.#fail("deadline", e);
+      }
     });
     timers.add(t);
     t.arm(this.#ctx.now() + after);
@@ -511,8 +525,10 @@ export class ServiceRunner implements ServiceHost {
   }
 
   cancel(timer: Timer): void {
-    timer.cancel();
-    this.#timers.delete(timer);
+    if (this.#timers.delete(timer)) timer.cancel();
+    else if (typeof (timer as { cancel?: unknown } | null)?.cancel !== "function") {
+      throw new TypeError(`Cannot cancel a deadline: ${shownText(timer)} is not a deadline`);
+    }
   }
 
   async finish(conn: TcpConn): Promise<void> {

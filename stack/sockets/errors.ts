@@ -56,7 +56,13 @@ import type { StreamError } from "../stream.ts";
 import type { UdpError } from "../services.ts";
 import type { IpAddress } from "../wire/ip_address.ts";
 import { type HostText, parseHostname, parseHostText, unmapIpv4 } from "./address.ts";
-import { checkInteger as checkIntegerIn, checkNumber as checkNumberIn } from "../validate.ts";
+import {
+  checkInteger as checkIntegerIn,
+  checkNumber as checkNumberIn,
+  shownText,
+} from "../validate.ts";
+
+export { shownText };
 
 /**
  * Most calls (`read`, `write`, `accept`, `receive`) one socket lets wait at
@@ -462,30 +468,6 @@ export function endpointText(hostname: unknown, port: unknown): string {
   const host = shownText(hostname);
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   return `${bracketed}:${typeof port === "string" ? JSON.stringify(port) : shownText(port)}`;
-}
-
-/**
- * `String(value)` for a message, which never throws (an object without
- * `toString`, such as `Object.create(null)`, made String() throw "Cannot
- * convert object to primitive value", naming no call) and shows a bigint
- * as one (`80n`: "port 80 is not an integer" read as nonsense).
- *
- * @example
- * ```ts
- * import { shownText } from "./errors.ts";
- * import assert from "node:assert/strict";
- * assert.equal(shownText("10.0.0.2"), "10.0.0.2");
- * assert.equal(shownText(80n), "80n");
- * assert.equal(shownText(Object.create(null)), "(an object without toString)");
- * ```
- */
-export function shownText(value: unknown): string {
-  if (typeof value === "bigint") return `${value}n`;
-  try {
-    return String(value);
-  } catch {
-    return "(an object without toString)";
-  }
 }
 
 /**

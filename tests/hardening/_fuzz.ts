@@ -61,18 +61,22 @@ export function ether(
   return f;
 }
 
-/** Ethernet frames of the fixtures under `dir` (raw IP ones get an Ethernet header). */
-export function corpus(dir: string, dst: readonly number[], src: readonly number[]): Uint8Array[] {
+/** The bytes of every capture file under `dir` (subdirectories too). */
+export function captureFiles(dir: string): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const e of Deno.readDirSync(dir)) {
     const path = `${dir}/${e.name}`;
-    if (e.isDirectory) {
-      out.push(...corpus(path, dst, src));
-      continue;
-    }
-    if (!/\.pcap(ng)?$/.test(e.name)) continue;
-    const { records } = parseCapture(Deno.readFileSync(path));
-    for (const r of records) {
+    if (e.isDirectory) out.push(...captureFiles(path));
+    else if (/\.pcap(ng)?$/.test(e.name)) out.push(Deno.readFileSync(path));
+  }
+  return out;
+}
+
+/** Ethernet frames of the fixtures under `dir` (raw IP ones get an Ethernet header). */
+export function corpus(dir: string, dst: readonly number[], src: readonly number[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const file of captureFiles(dir)) {
+    for (const r of parseCapture(file).records) {
       if (r.linkType === 1) out.push(r.data);
       else if (r.linkType === 101 || r.linkType === 228 || r.linkType === 229) {
         const v6 = r.data.length > 0 && r.data[0]! >> 4 === 6;

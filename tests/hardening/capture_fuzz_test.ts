@@ -17,7 +17,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { fuzzSettings, prng } from "./_fuzz.ts";
+import { captureFiles, fuzzSettings, prng } from "./_fuzz.ts";
 import {
   type CaptureParseResult,
   CaptureReader,
@@ -31,16 +31,6 @@ import { FIXTURE_PCAPS } from "../_fixtures.ts";
 const DEFAULT_CASES = 400;
 
 const { cases: CASES, seed: SEED } = fuzzSettings(DEFAULT_CASES);
-
-function captures(dir: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const e of Deno.readDirSync(dir)) {
-    const path = `${dir}/${e.name}`;
-    if (e.isDirectory) out.push(...captures(path));
-    else if (/\.pcap(ng)?$/.test(e.name)) out.push(Deno.readFileSync(path));
-  }
-  return out;
-}
 
 const INTERESTING = [0, 1, 4, 8, 12, 0x7f, 0x80, 0xff, 0xffff, 0x10000, 0x1000000, 0x7fffffff];
 
@@ -220,7 +210,7 @@ async function fuzzCase(all: readonly Uint8Array[], seed: number): Promise<void>
 }
 
 Deno.test(`capture readers agree and never throw on ${CASES} mutated captures`, async () => {
-  const all = captures(FIXTURE_PCAPS);
+  const all = captureFiles(FIXTURE_PCAPS);
   assert.ok(all.length >= 20, "the fixtures are in the repository");
   for (let i = 0; i < CASES; i++) await fuzzCase(all, SEED * 1_000_003 + i);
 });

@@ -207,6 +207,11 @@ Deno.test("replay of a cut-off capture replays what precedes the cut, names the 
       r.out.join("\n"),
       /note: The capture ends early \(truncated\): Cannot read capture at byte 68: /,
     );
+    // And standard error has the one line decode prints for it (was silent).
+    assert.ok(
+      r.err.some((l) => /^cli\.ts replay: Cannot read capture at byte 68: /.test(l)),
+      r.err.join(" | "),
+    );
   });
   await withTemp(".pcap", async (path) => {
     await Deno.writeFile(path, new TextEncoder().encode("not a capture"));

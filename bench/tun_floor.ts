@@ -54,7 +54,7 @@
  */
 import { addNetns, configurePeer, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
 import { canRunTun } from "./_tun_check.ts";
-import { pingFromNetns } from "./_tun_host.ts";
+import { pingFromNetns, processCpu } from "./_tun_host.ts";
 
 const LINUX = "10.0.0.1";
 const RESPONDER = "10.0.0.2";
@@ -220,10 +220,8 @@ async function startResponder(
 
 /** CPU time (user + system) of process `pid` so far, ms (`/proc/PID/stat`, 100 ticks a second). */
 function cpuMs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
+  const t = processCpu(pid);
+  return (t.user + t.system) / 1000;
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -47,11 +47,24 @@
  * `IPERF_BENCH_CLIENTS=1,2` takes turns (1 client, then 2, each round) on
  * one stack, so the two figures share the machine's load.
  * `IPERF_BENCH_CLIENT_CPUS=0,1` pins client i to the i-th `taskset -c`
- * CPU (default: nothing pinned); pin the stack with `taskset -c N deno run …`.
+ * CPU (default: nothing pinned).
+ *
+ * `IPERF_BENCH_UP_CPU=none,1` runs `up` as child processes instead, one for
+ * each word (`none`: no `--cpu`; N: `up --cpu N`, every thread of the stack
+ * on CPU N), each in its own namespace, taking turns within each round so
+ * that the load hits all alike; the lines name each (`[up --cpu 1]`). In
+ * this process, `--cpu` (or `taskset`) would pin the iperf3 clients too:
+ * children inherit the mask. The stack's CPU is then its process's
+ * (`/proc/PID/stat`, 10 ms steps), its byte counts come from its `http`
+ * service (`/counters.json`, curl in the namespace, outside the timed
+ * part), and `IPERF_BENCH_COPY` cannot be used (the service's options are
+ * this process's registry).
  *
  * `IPERF_BENCH_CONFIGS` picks the links (default `1500,65535,65535-no-offload`:
  * MTU 1500 and 65535 with offloads, the default of `up --driver tun`, and
  * 65535 without them); `IPERF_BENCH_RR=0` leaves out request/response.
+ * `IPERF_BENCH_NETNS=PREFIX` starts the namespaces' names (default
+ * `iperfb`; a random suffix follows), e.g. to tell whose they are.
  *
  * The figures are for the machine it runs on, under its load at the time:
  * the header line says which (CPUs, model, load average, kernel).
@@ -61,7 +74,7 @@
 import process from "node:process";
 import { netnsExec } from "../cli/_netns.ts";
 import type { Stack } from "../mod.ts";
-import { canRunTunHost, HOST, withTunHost } from "./_tun_host.ts";
+import { canRunTunHost, type CpuTime, HOST, withTunHost, withUpProcess } from "./_tun_host.ts";
 import { percentile } from "./_stats.ts";
 import { iperf3Plugin, SERVICES } from "../plugins/services/mod.ts";
 import type { ServiceRegistry } from "../cli/up.ts";
@@ -188,23 +201,102 @@ function iperfService(i: number): { port: number; counter: string } {
   };
 }
 
-/** Runs `fn` with `up --driver tun --serve iperf3,echo` on `link` in a fresh namespace. */
-function withHost<T>(
+/**
+ * `IPERF_BENCH_UP_CPU`: the `up` child processes to measure, each's
+ * `--cpu` (undefined: none); undefined when `up` runs in this process.
+ */
+function upCpus(): (number | undefined)[] | undefined {
+  const text = Deno.env.get("IPERF_BENCH_UP_CPU");
+  if (text === undefined || text === "") return undefined;
+  const words = text.split(",").map((w) => w.trim());
+  if (words.some((w) => w !== "none" && !/^\d{1,4}$/.test(w))) {
+    throw new RangeError(
+      `IPERF_BENCH_UP_CPU must be words none or N (a CPU), comma separated, not "${text}"`,
+    );
+  }
+  if (copyReceived()) {
+    throw new RangeError("IPERF_BENCH_COPY=1 needs up in this process: unset IPERF_BENCH_UP_CPU");
+  }
+  return words.map((w) => w === "none" ? undefined : Number(w));
+}
+
+/** `IPERF_BENCH_NETNS`: how the namespaces' names start. */
+function netnsPrefix(): string {
+  const prefix = Deno.env.get("IPERF_BENCH_NETNS") ?? "iperfb";
+  if (!/^[A-Za-z0-9_.-]{1,32}$/.test(prefix)) {
+    throw new RangeError(`IPERF_BENCH_NETNS must be 1..32 letters, digits, _ . -, not "${prefix}"`);
+  }
+  return prefix;
+}
+
+/** The stack measured, as a run sees it: where its clients run, its counters, its CPU time. */
+interface StackUnderTest {
+  /** What the lines call it: `""` in this process, else `up` or `up --cpu N`. */
+  readonly label: string;
+  /** Its namespace, where the clients run. */
+  readonly netns: string;
+  /** The values of its counters `names`. */
+  counters(names: readonly string[]): Promise<number[]>;
+  /** Its process's CPU time so far. */
+  cpu(): CpuTime;
+}
+
+/**
+ * Runs `fn` with `up --driver tun --serve iperf3,echo` on `link`, each in
+ * a fresh namespace: one in this process, or one child process for each
+ * `IPERF_BENCH_UP_CPU` word (with `http` for its counters).
+ */
+function withStacks<T>(
   link: LinkConfig,
   clients: number,
-  fn: (stack: Stack, netns: string) => Promise<T>,
+  fn: (stacks: StackUnderTest[]) => Promise<T>,
 ): Promise<T> {
   const extra = Array.from(
     { length: clients - 1 },
     (_, i) => `,iperf3:${iperfService(i + 1).port}`,
   );
-  const args = [
+  const args = (more: string) => [
     "--serve",
-    `iperf3,echo${extra.join("")}`,
+    `iperf3,echo${more}${extra.join("")}`,
     ...(link.offload ? [] : ["--no-offload"]),
     ...waitArgs(),
   ];
-  return withTunHost("iperfb", link.mtu, args, fn, services());
+  const cpus = upCpus();
+  if (cpus === undefined) {
+    const inThisProcess = (stack: Stack, netns: string) =>
+      fn([{
+        label: "",
+        netns,
+        counters: (names) => Promise.resolve(names.map((n) => stack.counters.value(n))),
+        cpu: () => {
+          const u = process.cpuUsage();
+          return { user: u.user, system: u.system };
+        },
+      }]);
+    return withTunHost(netnsPrefix(), link.mtu, args(""), inThisProcess, services());
+  }
+  // One child after another, each started inside the last one's lifetime.
+  const open = (i: number, stacks: StackUnderTest[]): Promise<T> => {
+    if (i === cpus.length) return fn(stacks);
+    const cpu = cpus[i];
+    const pin = cpu === undefined ? [] : ["--cpu", String(cpu)];
+    return withUpProcess(
+      netnsPrefix(),
+      link.mtu,
+      [...args(",http"), ...pin],
+      (up) =>
+        open(i + 1, [...stacks, {
+          label: ["up", ...pin].join(" "),
+          netns: up.netns,
+          counters: async (names) => {
+            const all = await up.counters();
+            return names.map((n) => all[n] ?? 0);
+          },
+          cpu: up.cpu,
+        }]),
+    );
+  };
+  return open(0, []);
 }
 
 /** One iperf3 client's part of a run. */
@@ -353,17 +445,18 @@ function checkClient(
  * clients at once, each to its own service, checked at both ends.
  */
 async function iperfRun(
-  stack: Stack,
-  netns: string,
+  stack: StackUnderTest,
   reverse: boolean,
   seconds: number,
   cpus: readonly (string | undefined)[],
 ): Promise<IperfRun> {
+  const netns = stack.netns;
   const services = cpus.map((_, i) => iperfService(i));
-  const before = services.map((sv) => stack.counters.value(`${sv.counter}.bytes`));
+  const names = services.map((sv) => `${sv.counter}.bytes`);
+  const before = await stack.counters(names);
   const stat0 = await procStat();
   const wall0 = performance.now();
-  const cpu0 = process.cpuUsage();
+  const cpu0 = stack.cpu();
   // The sender's counters half a second before the end (the connection is gone after it).
   let sender: Promise<SenderInfo | null> = Promise.resolve(null);
   const look = reverse ? undefined : setTimeout(() => {
@@ -385,13 +478,15 @@ async function iperfRun(
       ...(cc === undefined ? [] : ["-C", cc]),
     ], seconds + 30)
   ));
-  const used = process.cpuUsage(cpu0);
+  const cpu1 = stack.cpu();
+  const used = { user: cpu1.user - cpu0.user, system: cpu1.system - cpu0.system };
   clearTimeout(look);
   const wall = (performance.now() - wall0) / 1000;
   const stat = (await procStat()).map((v, i) => (v - stat0[i]!) / TICKS / wall);
   const stackCpu = (used.user + used.system) / 1e6;
+  const after = await stack.counters(names);
   const js = outputs.map((r, i) => {
-    const ours = stack.counters.value(`${services[i]!.counter}.bytes`) - before[i]!;
+    const ours = after[i]! - before[i]!;
     return checkClient(r, reverse, ours, `client ${i + 1} (port ${services[i]!.port})`);
   });
   let sent = 0;
@@ -529,38 +624,66 @@ async function report(): Promise<void> {
         }`,
     );
   }
+  const upped = upCpus();
+  log(
+    upped === undefined
+      ? "up runs in this process"
+      : `up runs as child processes, in turn each round: ${
+        upped.map((c) => c === undefined ? "up" : `up --cpu ${c}`).join(", ")
+      }`,
+  );
   for (const link of linkConfigs()) {
     const mtu = `${link.mtu}${link.offload ? "" : " no offload"}`;
-    await withHost(link, Math.max(...counts), async (stack, netns) => {
-      const fwd = counts.map((): IperfRun[] => []);
-      const rev = counts.map((): IperfRun[] => []);
-      const loads = counts.map((): string[] => []);
+    await withStacks(link, Math.max(...counts), async (stacks) => {
+      const each = <X>(make: () => X) => stacks.map(() => counts.map(make));
+      const fwd = each((): IperfRun[] => []);
+      const rev = each((): IperfRun[] => []);
+      const loads = each((): string[] => []);
+      // Round by round, every stack and client count in turn, so that the
+      // load hits all alike; the stacks' order reversed every other round.
+      const turns = (i: number) => i % 2 === 0 ? [...stacks.keys()] : [...stacks.keys()].reverse();
       for (let i = 0; i < runs; i++) {
-        for (const [c, k] of counts.entries()) {
-          loads[c]!.push(Deno.loadavg()[0]!.toFixed(1));
-          fwd[c]!.push(await iperfRun(stack, netns, false, seconds, clientCpus(k)));
-          rev[c]!.push(await iperfRun(stack, netns, true, seconds, clientCpus(k)));
+        for (const s of turns(i)) {
+          const stack = stacks[s]!;
+          for (const [c, k] of counts.entries()) {
+            loads[s]![c]!.push(Deno.loadavg()[0]!.toFixed(1));
+            fwd[s]![c]!.push(await iperfRun(stack, false, seconds, clientCpus(k)));
+            rev[s]![c]!.push(await iperfRun(stack, true, seconds, clientCpus(k)));
+          }
         }
       }
-      for (const [c, k] of counts.entries()) {
-        printLink(log, mtu, cpus, k, fwd[c]!, rev[c]!, loads[c]!);
+      for (const [s, stack] of stacks.entries()) {
+        const name = stack.label === "" ? mtu : `${mtu} [${stack.label}]`;
+        for (const [c, k] of counts.entries()) {
+          printLink(log, name, cpus, k, fwd[s]![c]!, rev[s]![c]!, loads[s]![c]!, stacks.length > 1);
+        }
       }
       if (link.mtu === 1500 && transactions > 0) {
-        const rr: RrRun[] = [];
-        for (let i = 0; i < runs; i++) rr.push(await rrRun(netns, transactions));
-        log(
-          `  MTU ${mtu} 64-byte TCP request/response (echo, ${transactions} per run): ` +
-            `${spread(rr.map((r) => r.tps / 1000), 1)} k/s, p50 ${
-              spread(rr.map((r) => r.p50), 0)
-            } µs, p99 ${spread(rr.map((r) => r.p99), 0)} µs`,
-        );
+        const rr = stacks.map((): RrRun[] => []);
+        for (let i = 0; i < runs; i++) {
+          for (const s of turns(i)) rr[s]!.push(await rrRun(stacks[s]!.netns, transactions));
+        }
+        for (const [s, stack] of stacks.entries()) {
+          const r = rr[s]!;
+          log(
+            `  MTU ${mtu}${stack.label === "" ? "" : ` [${stack.label}]`} 64-byte TCP ` +
+              `request/response (echo, ${transactions} per run): ` +
+              `${spread(r.map((x) => x.tps / 1000), 1)} k/s, p50 ${
+                spread(r.map((x) => x.p50), 0)
+              } µs, p99 ${spread(r.map((x) => x.p99), 0)} µs`,
+          );
+        }
       }
     });
   }
   log(`load after: ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 }
 
-/** The lines of one link and client count: forward and reverse, median (range) of the runs. */
+/**
+ * The lines of one link and client count: forward and reverse, median
+ * (range) of the runs; `perRun` (always with several clients): a line
+ * with each run's figures and load.
+ */
 function printLink(
   log: (line: string) => void,
   mtu: string,
@@ -569,6 +692,7 @@ function printLink(
   fwd: readonly IperfRun[],
   rev: readonly IperfRun[],
   loads: readonly string[],
+  perRun: boolean,
 ): void {
   const who = k === 1 ? "iperf3" : `${k}× iperf3`;
   for (const [name, rs] of [["Linux → host", fwd], ["host → Linux", rev]] as const) {
@@ -596,14 +720,14 @@ function printLink(
           `of its busy time, ${spread(ss.map((x) => x.segmentsPerAck), 0)} segments per ACK`,
       );
     }
-    if (k > 1) {
+    if (k > 1 || perRun) {
       log(
         `    per run (load 1-min): ${
           rs.map((r, n) =>
             `${
               r.clients.map((x) => `${x.gbps.toFixed(2)} Gbit/s at ${x.cores.toFixed(2)} cores`)
                 .join(" + ")
-            } (${loads[n]})`
+            }, stack ${r.stackCpuPerGiB.toFixed(2)} CPU-s/GiB (${loads[n]})`
           ).join("; ")
         }`,
       );

@@ -63,7 +63,7 @@
  */
 import { addNetns, configurePeer, deleteNetns, randomNetnsName } from "../cli/_netns.ts";
 import { canRunTun } from "./_tun_check.ts";
-import { pingFromNetns } from "./_tun_host.ts";
+import { pingFromNetns, processCpu } from "./_tun_host.ts";
 import { percentile } from "./_stats.ts";
 
 const LINUX = "10.0.0.1";
@@ -234,10 +234,8 @@ async function startResponder(
 
 /** CPU time (user + system) of process `pid` so far, ms (`/proc/PID/stat`, 100 ticks a second). */
 function cpuMs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
+  const t = processCpu(pid);
+  return (t.user + t.system) / 1000;
 }
 
 /** iputils ping from the namespace to `target`: median and p99 RTT (µs), lost pings counted as Infinity. */

@@ -16,6 +16,7 @@ import { parseMac } from "../stack/wire/address.ts";
 import { IpAddress } from "../stack/wire/ip_address.ts";
 import { NptMapping } from "../stack/protocols/nptv6/mapping.ts";
 import { type NatRule, parseNatRule, parsePortForward } from "../stack/protocols/nat/mod.ts";
+import { parseCpu } from "./_pin_cpu.ts";
 
 /** One interface of the gateway. */
 export interface GatewayInterface {
@@ -65,6 +66,8 @@ export interface GatewayArgs {
   capture: string | undefined;
   /** NAT rules (`--masquerade`, `--snat`, `--forward-port`, `--redirect`, `--nat`), in order. */
   readonly nat: NatRule[];
+  /** The one CPU every thread runs on (`--cpu`, as `up`'s: `_pin_cpu.ts`), or undefined: anywhere. */
+  cpu: number | undefined;
 }
 
 /** Where a flag applies. */
@@ -399,6 +402,13 @@ export const GATEWAY_FLAGS: Readonly<Record<string, GatewayFlag>> = {
       args.capture = v;
     },
   },
+  cpu: {
+    scope: "gateway",
+    type: "string",
+    apply(v, args) {
+      args.cpu = parseCpu(v);
+    },
+  },
 };
 
 /**
@@ -460,6 +470,7 @@ export function parseGatewayArgs(args: readonly string[]): GatewayArgs {
     logLevel: "warn",
     capture: undefined,
     nat: [],
+    cpu: undefined,
   };
   for (const t of tokens ?? []) {
     if (t.kind !== "option") continue;

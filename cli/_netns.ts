@@ -248,6 +248,30 @@ export async function waitPeerIpv6Ready(
 }
 
 /**
+ * {@linkcode waitPeerIpv6Ready} for each IPv6 address of `peers` (the Linux
+ * end's `--peer-address` list) on `dev`, in turn; IPv4 addresses receive
+ * as soon as `ip addr` returns and are passed over.
+ *
+ * @throws {Error} As {@linkcode waitPeerIpv6Ready}, for the first that fails.
+ *
+ * @example
+ * ```ts ignore
+ * import { configurePeer, waitPeersIpv6Ready } from "./_netns.ts";
+ * const peers = ["10.0.0.1/24", "fd00::1/64"];
+ * await configurePeer("tun0", { addresses: peers, netns: "demo" });
+ * await waitPeersIpv6Ready("tun0", peers, "demo");
+ * ```
+ */
+export async function waitPeersIpv6Ready(
+  dev: string,
+  peers: readonly string[],
+  netns: string | undefined,
+): Promise<void> {
+  const ns = netns === undefined ? {} : { netns };
+  for (const p of peers.filter((p) => p.includes(":"))) await waitPeerIpv6Ready(dev, p, ns);
+}
+
+/**
  * Runs a command inside namespace `netns` (`ip netns exec NS timeout S cmd …`),
  * killed after `seconds`.
  *

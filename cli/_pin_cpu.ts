@@ -1,7 +1,9 @@
 /**
- * `up --cpu N`: every thread of the process (the JS thread, V8's and the
- * runtime's workers, and through them every thread started later) on CPU N
- * only, through `sched_setaffinity(2)` for each task in `/proc/self/task`.
+ * `up --cpu N` (one interface or a gateway's several): every thread of the
+ * process (the JS thread, V8's and the runtime's workers, and through them
+ * every thread started later) on CPU N only, through `sched_setaffinity(2)`
+ * for each task in `/proc/self/task`. {@linkcode parseCpu} checks the flag
+ * for both parsers (`_up_args.ts`, `_gateway_args.ts`).
  *
  * Why: a user-space stack is one JS thread, and on a machine whose idle
  * CPUs sleep deeply (this project's 2-vCPU VM halts an idle vCPU at once)

@@ -5,7 +5,8 @@
  * (`--forward`), NPTv6 on an outside interface (`--npt`) and TCP MSS
  * clamping (`--mss-clamp`), and NAT (`--masquerade`, `--snat`,
  * `--forward-port`, `--redirect`, `--nat`: conntrack and nat plugins with
- * those rules, in order; see stack/protocols/nat). The flags are parsed by `_gateway_args.ts`;
+ * those rules, in order; see stack/protocols/nat), every thread on one CPU
+ * (`--cpu`, as `up`'s). The flags are parsed by `_gateway_args.ts`;
  * {@linkcode runGateway} is the whole command once `up` sees `--tun`,
  * `--tap` or `--lan`.
  *
@@ -32,9 +33,10 @@ import { chosenServices, serveProblem, withServiceModules } from "./_serve.ts";
 import { addDefaultRoute, pluginOf } from "./_common.ts";
 import { type GatewayArgs, type GatewayInterface, parseGatewayArgs } from "./_gateway_args.ts";
 import { runUntilStopped } from "./_stopper.ts";
-import { configurePeer, waitPeerIpv6Ready } from "./_netns.ts";
+import { configurePeer, waitPeersIpv6Ready } from "./_netns.ts";
 import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { debugPlugin } from "./_debug.ts";
+import { pinProcessToCpu } from "./_pin_cpu.ts";
 import type { RunningService, ServiceRegistry, UpOptions } from "./up.ts";
 import { withEpoch } from "./up.ts";
 import { createStack, type Stack } from "../mod.ts";
@@ -201,6 +203,8 @@ async function start(
   registry: ServiceRegistry,
   printError: (l: string) => void,
 ): Promise<Gateway> {
+  // Before any device or timer, as up's: the threads started later inherit the mask.
+  if (a.cpu !== undefined) pinProcessToCpu(a.cpu);
   const clock = new SystemClock();
   const seed = crypto.getRandomValues(new Uint32Array(1))[0]!;
   const plugins = await gatewayPlugins(a, registry, clock, printError);
@@ -316,11 +320,7 @@ async function start(
     // Linux's side too: its IPv6 addresses receive only once their local routes exist.
     for (const i of a.interfaces) {
       const dev = g.devices.get(i.name);
-      if (dev === undefined) continue;
-      const ns = i.netns !== undefined ? { netns: i.netns } : {};
-      for (const p of i.peers.filter((p) => p.includes(":"))) {
-        await waitPeerIpv6Ready(dev.name, p, ns);
-      }
+      if (dev !== undefined) await waitPeersIpv6Ready(dev.name, i.peers, i.netns);
     }
     for (const i of a.interfaces) for (const gw of i.gateways) addDefaultRoute(stack, gw, i.name);
     for (const s of chosenServices(a.serve, registry)) {

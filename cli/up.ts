@@ -54,7 +54,7 @@ import {
 import { TCP_OPTIONS } from "../stack/protocols/tcp/config.ts";
 import { openPacket, type PacketDevice } from "../drivers/packet/mod.ts";
 import { openVxlan, type VxlanDevice } from "../drivers/vxlan/mod.ts";
-import { configurePeer, waitPeerIpv6Ready } from "./_netns.ts";
+import { configurePeer, waitPeersIpv6Ready } from "./_netns.ts";
 import { checkPeer, waitForAddresses } from "./_up_ready.ts";
 import { bindingLines, debugPlugin } from "./_debug.ts";
 import { runUntilStopped } from "./_stopper.ts";
@@ -211,8 +211,8 @@ Several interfaces (a gateway): each --tun NAME, --tap NAME or --lan NAME
 starts an interface, and the interface flags after it (--address,
 --peer-address, --gateway, --netns, --mtu, --mac, --hosts, --hosts-serve,
 --npt, --no-offload) are its own; the others (--forward, --mss-clamp, the NAT flags,
---serve, --plugin, --manifest, --log-level, --capture) are the gateway's
-wherever they stand.
+--serve, --plugin, --manifest, --log-level, --capture, --cpu) are the
+gateway's wherever they stand.
 --driver, --ifname and the vxlan/packet flags are for one interface only.
   --tun NAME                 A TUN device (raw IP) named NAME, offloads on as for
                              --driver tun (--no-offload after it: off).
@@ -562,12 +562,8 @@ async function start(
     runner.start();
     // DAD first: a tentative address is neither a source nor a destination yet.
     await waitForAddresses(peerStack === null ? [stack] : [stack, peerStack], runner, printError);
-    if (tun !== null && a.driver !== "packet") {
-      // Linux's side too: its IPv6 addresses receive only once their local routes exist.
-      for (const p of a.peers.filter((p) => p.includes(":"))) {
-        await waitPeerIpv6Ready(tun.name, p, a.netns !== undefined ? { netns: a.netns } : {});
-      }
-    }
+    // Linux's side too: its IPv6 addresses receive only once their local routes exist.
+    if (tun !== null && a.driver !== "packet") await waitPeersIpv6Ready(tun.name, a.peers, a.netns);
     for (const g of a.gateways) addDefaultRoute(stack, g, ifname);
     for (const line of joinGroups(stack, ifname, a.joins)) {
       log({ time: stack.clock.now(), level: "info", source: "up", message: line });

@@ -62,6 +62,18 @@
  * every 5 ms keeps most of the code warm; the 8 µs more of `self` is the
  * stack's own data and feedback.
  *
+ * 2026-12-07, IPv6 against IPv4 (`--family 4,6`, 5 runs interleaved with
+ * a96cdd2, µs; warm at load 3.5, cold 07:53-08:03 at load 1.9 rising to
+ * 6.6): a96cdd2's ICMPv6 echo cost more than ICMP's, warm 0.9 (0.8-0.9)
+ * against 0.7, `block` 74.9 (72.9-79.3) against 68.0 (62.5-82.5),
+ * `block@100+shadow5` 35.0 (31.4-35.3) against 29.4 (21.4-30.6); it built
+ * two address strings per echo (112 bytes, `alloc`), hashed a fresh one in
+ * `isAssigned` (11% of a warm echo's samples, `--cpu-prof`), and summed the
+ * reply again with its pseudo-header. Without them (e3e5081): warm 0.7
+ * (0.7-0.7), `block` 67.5 (60.8-76.9) against IPv4's 67.3, `+shadow5` 30.5
+ * (28.2-32.4) against 30.0; 0 bytes per echo either family (IPv4's 144
+ * were a subarray and a closure context, 607de44).
+ *
  * @module
  */
 import { median } from "./_stats.ts";

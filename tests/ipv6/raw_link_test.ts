@@ -33,6 +33,10 @@ import { pseudoHeaderSum } from "../../stack/ip/pseudo_header.ts";
 import { ipv6Plugin } from "../../stack/protocols/ipv6/mod.ts";
 import { icmpv6Plugin } from "../../stack/protocols/icmpv6/mod.ts";
 import { fragmentIpv6 } from "../../stack/protocols/ipv6/fragment.ts";
+import { xorshift32 } from "../_random.ts";
+import { assertTsharkClean } from "../_tshark.ts";
+import { CAPTURE_EPOCH } from "../_capture.ts";
+import { PcapWriter } from "../../drivers/pcapfile/mod.ts";
 import { Ipv6Reassembler } from "../../stack/protocols/ipv6/reassembly.ts";
 
 const k = (s: string) => IpAddress.parse(s)!.key;
@@ -87,11 +91,63 @@ Deno.test("ipv6 raw link: an echo request is answered with the same identifier, 
   h.finish();
 });
 
+Deno.test("ipv6 raw link: an echo reply's checksum, updated from the request's, is the one summed afresh", async () => {
+  const h = host();
+  const rand = xorshift32(13);
+  const capture = new PcapWriter({ linkType: 101 });
+  for (let i = 0; i < 300; i++) {
+    const size = i < 100 ? i : rand() % 1400;
+    const peer = `fd00::${(rand() % 0xfffe + 2).toString(16)}:${(rand() & 0xffff).toString(16)}`;
+    const p = echoRequest(peer, US, size, rand() & 0xffff, i);
+    for (let j = 48; j < p.length; j++) p[j] = rand();
+    p[41] = i % 3 === 0 ? rand() & 0xff : 0; // a code other than 0 is answered with 0
+    setIcmpv6Checksum(p, 0, 40, p.length);
+    const out = h.inject(p);
+    assert.equal(out.length, 1, `size ${size}`);
+    const r = out[0]!;
+    assert.equal(icmpv6Type(r, 40), 129);
+    assert.equal(icmpv6Code(r, 40), 0);
+    // verifyIcmpv6Checksum compares the field with a fresh sum (0x0000, never 0xffff, for a zero).
+    assert.ok(verifyIcmpv6Checksum(r, 0, 40, r.length), `size ${size} from ${peer}`);
+    assert.deepEqual(r.subarray(44), p.subarray(44));
+    capture.write({ timestamp: CAPTURE_EPOCH + 2 * i, data: p });
+    capture.write({ timestamp: CAPTURE_EPOCH + 2 * i + 1, data: r });
+  }
+  assert.equal(h.counter("icmpv6.tx.echo_replies"), 300);
+  h.finish();
+  // Wireshark's own sum agrees, and pairs each reply with its request.
+  await assertTsharkClean(capture.bytes());
+});
+
+Deno.test("ipv6 raw link: a request whose checksum is written 0xffff (the other zero) gets the reply's summed value", () => {
+  const h = host();
+  const p = echoRequest(PEER, US, 10);
+  // Make the message's sum 0xffff with the last data word, so that its
+  // checksum is zero: written 0x0000 as a sender sums it, or 0xffff.
+  p[48 + 8] = 0;
+  p[48 + 9] = 0;
+  p[42] = 0;
+  p[43] = 0;
+  const sum = sumBytes(p.subarray(40), pseudoHeaderSum(k(PEER), k(US), 58, p.length - 40));
+  p[48 + 8] = (~sum & 0xffff) >> 8;
+  p[48 + 9] = ~sum & 0xff;
+  setIcmpv6Checksum(p, 0, 40, p.length);
+  assert.equal((p[42]! << 8) | p[43]!, 0);
+  p[42] = 0xff;
+  p[43] = 0xff;
+  const out = h.inject(p);
+  assert.equal(out.length, 1);
+  assert.ok(verifyIcmpv6Checksum(out[0]!, 0, 40, out[0]!.length));
+  h.finish();
+});
+
 Deno.test("ipv6 raw link: an echo request to ff02::1 is answered from our unicast address", () => {
   const h = host();
   const out = h.inject(echoRequest(PEER, "ff02::1"));
   assert.equal(out.length, 1);
   assert.equal(ipv6SourceKey(out[0]!, 0), k(US));
+  // Another source than the request's destination: a pseudo-header of its own, summed.
+  assert.ok(verifyIcmpv6Checksum(out[0]!, 0, 40, out[0]!.length));
   h.finish();
 });
 

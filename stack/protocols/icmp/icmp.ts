@@ -293,7 +293,7 @@ export const icmpPlugin: ProtocolPlugin = {
       // RFC 1122 3.2.2.6: the reply carries the request's data unchanged.
       const reply = ctx.pool.alloc(len);
       const r = reply.start;
-      reply.buf.set(pkt.buf.subarray(s, pkt.end), r);
+      reply.buf.set(pkt.data, r); // the packet's cached view: no subarray per echo
       setIcmpv4Type(reply.dv, r, ECHO_REPLY);
       setIcmpv4Code(reply.dv, r, 0);
       // The request's checksum is verified and only its first word changes:

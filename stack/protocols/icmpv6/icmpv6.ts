@@ -13,7 +13,7 @@ import type { PacketBuffer } from "../../packet.ts";
 import { finishPartialChecksum, PacketFlags } from "../../packet_flags.ts";
 import { packetPseudoHeaderSum, pseudoHeaderSum } from "../../ip/pseudo_header.ts";
 import type { IcmpErrorService, RouteService } from "../../services.ts";
-import { finishChecksum, sumBytes } from "../../wire/checksum.ts";
+import { finishChecksum, sumBytes, sumRange, updateChecksum16 } from "../../wire/checksum.ts";
 import { IpAddress, type IpKey, ipKeyAt } from "../../wire/ip_address.ts";
 import { IP_PROTOCOL_ICMPV6 } from "../../wire/ipv4.ts";
 import {
@@ -32,6 +32,7 @@ import { checkIpv6Header, IPV6_HEADER_LEN } from "../../wire/ipv6.ts";
 import { Ipv6Chain, walkIpv6Chain } from "../../wire/ipv6_chain.ts";
 import { icmpv6ErrorKind, icmpv6ErrorSuppressed, icmpv6ForKind } from "./errors.ts";
 import { IcmpRateLimiter } from "../../ip/icmp_rate_limit.ts";
+import { IpKeyMemo } from "../../ip/key_memo.ts";
 import { Icmpv6Echo } from "./echo.ts";
 
 const UNSPECIFIED: IpKey = "\0\0\0\0\0\0\0\0";
@@ -101,6 +102,7 @@ export const icmpv6Plugin: ProtocolPlugin = {
       globalBurst: ctx.options.msgsBurst as number,
     });
     const quoted = new Ipv6Chain();
+    const keys = new IpKeyMemo();
     const echo = new Icmpv6Echo(ctx, route);
     const c = {
       echoRequests: ctx.counter("rx.echo_requests"),
@@ -135,20 +137,39 @@ export const icmpv6Plugin: ProtocolPlugin = {
 
     /** RFC 4443 §4.2: the reply carries the request's identifier, sequence and data. */
     function echoReply(pkt: PacketBuffer): void {
-      const reply = ctx.pool.copyOf(pkt.data);
-      writeIcmpv6Header(
-        reply.buf,
-        reply.start,
-        ICMPV6_ECHO_REPLY,
-        0,
-        icmpv6Word(pkt.buf, pkt.start),
-      );
-      const dst = pkt.dstKey();
-      // To a multicast or anycast request, from a unicast address of ours
-      // (§4.2; Linux's default, anycast_src_echo_reply 0): the one source
-      // selection picks towards the requester.
-      const src = route.isAssigned(dst) || dst === LOOPBACK ? dst : UNSPECIFIED;
-      if (sendMessage(reply, src, pkt.srcKey()) === undefined) c.txEchoReplies.value++;
+      const s = pkt.start;
+      // The requester pings again and again: its keys come from the memo
+      // (no string built, its hash kept, the route cache's compare a pointer's).
+      const dst = keys.keyAt(pkt, pkt.dstAt);
+      const peer = keys.keyAt(pkt, pkt.srcAt);
+      const reply = ctx.pool.alloc(pkt.end - s);
+      const r = reply.start;
+      const b = reply.buf;
+      b.set(pkt.data, r);
+      b[r] = ICMPV6_ECHO_REPLY;
+      b[r + 1] = 0;
+      let err: string | undefined;
+      if (route.isAssigned(dst) || dst === LOOPBACK) {
+        // From the address the request went to: the addresses swap places, the
+        // pseudo-header's sum stays, only the first word changes, so the
+        // verified checksum is updated (RFC 1624), not summed again (issue
+        // #13, as ICMP's echo). The update differs from a full sum only for
+        // an all-zero message and pseudo-header, which next header 58 rules out.
+        const ck = updateChecksum16(
+          (pkt.buf[s + 2]! << 8) | pkt.buf[s + 3]!,
+          (pkt.buf[s]! << 8) | pkt.buf[s + 1]!,
+          ICMPV6_ECHO_REPLY << 8,
+        );
+        b[r + 2] = ck >>> 8;
+        b[r + 3] = ck;
+        err = route.send(reply, dst, peer, IP_PROTOCOL_ICMPV6, 0, 0);
+      } else {
+        // To a multicast or anycast request, from a unicast address of ours
+        // (§4.2; Linux's default, anycast_src_echo_reply 0): the one source
+        // selection picks towards the requester, and the sum is new.
+        err = sendMessage(reply, UNSPECIFIED, peer);
+      }
+      if (err === undefined) c.txEchoReplies.value++;
       else c.failed.value++;
     }
 
@@ -205,9 +226,8 @@ export const icmpv6Plugin: ProtocolPlugin = {
       if (pkt.family !== 6) return "wrong_family";
       const len = pkt.length;
       if (len < 4) return "truncated";
-      if (sumBytes(pkt.data, packetPseudoHeaderSum(pkt, IP_PROTOCOL_ICMPV6, len)) !== 0xffff) {
-        return "bad_checksum";
-      }
+      const pseudo = packetPseudoHeaderSum(pkt, IP_PROTOCOL_ICMPV6, len);
+      if (sumRange(pkt.buf, pkt.start, pkt.end, pseudo) !== 0xffff) return "bad_checksum";
       const type = pkt.buf[pkt.start]!;
       const code = pkt.buf[pkt.start + 1]!;
       if (isIcmpv6Error(type)) return dispatchError(pkt, type, code);

@@ -189,7 +189,8 @@ export const ipv6Plugin: ProtocolPlugin = {
     const linkParams = new Map<number, Required<Ipv6LinkParameters>>();
     /** The IPv6 MTU of `iface`: an RA's MTU option lowers the interface's. */
     function linkMtu(iface: NetInterface): number {
-      const m = linkParams.get(iface.index)?.mtu ?? 0;
+      // No lookup on a link no Router Advertisement spoke of (a TUN's): every send asks.
+      const m = linkParams.size === 0 ? 0 : linkParams.get(iface.index)?.mtu ?? 0;
       return m > 0 && m < iface.mtu ? m : iface.mtu;
     }
     const routesService: Ipv6RoutesService = {

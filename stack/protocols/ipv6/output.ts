@@ -353,15 +353,11 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     }
     const len = pkt.length;
     const at = pkt.prepend(IPV6_HEADER_LEN);
-    writeIpv6Header(
-      pkt.buf,
-      at,
-      len,
-      protocol,
-      hopLimit === 0 ? (linkParams.get(iface.index)?.hopLimit || defaultHopLimit) : hopLimit,
-      src,
-      dst,
-    );
+    if (hopLimit === 0) {
+      hopLimit = (linkParams.size === 0 ? 0 : linkParams.get(iface.index)?.hopLimit) ||
+        defaultHopLimit;
+    }
+    writeIpv6Header(pkt.buf, at, len, protocol, hopLimit, src, dst);
     // RFC 3168 §5: the transport's ECN codepoint in the traffic class's low bits.
     if ((flags & ECN_FLAGS) !== 0) pkt.buf[at + 1] = (flags & ECN_FLAGS) << 1;
     pkt.l3 = at;
@@ -410,7 +406,7 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     }
     // A super-segment built for a TSO link that goes elsewhere needs its full checksum.
     if (pkt.gsoSize > 0 && isLocal && isUdpSuper(pkt)) {
-      segmentUdpSuper(pkt, ctx.pool, (d) => loopback.deliver(d, iface));
+      segmentLocally(pkt, iface);
       return undefined;
     }
     if (pkt.gsoSize > 0 && (isLocal || pkt.length > mtu)) finishTcpSuperSegment(pkt);
@@ -420,6 +416,15 @@ export function createIpv6Output(deps: Ipv6OutputDeps): Ipv6Output {
     }
     c.txPackets.value++;
     return output(iface, hop, pkt, Math.max(mtu, IPV6_MIN_MTU));
+  }
+
+  /**
+   * A UDP super-datagram to ourselves, delivered datagram by datagram. Its
+   * own function: a closure over `send`'s `iface` would have V8 allocate a
+   * context for `send` on every call (as it did in IPv4's).
+   */
+  function segmentLocally(pkt: PacketBuffer, iface: NetInterface): void {
+    segmentUdpSuper(pkt, ctx.pool, (d) => loopback.deliver(d, iface));
   }
 
   /**

@@ -249,12 +249,12 @@ async function ping(
 ): Promise<{ median: number; p99: number; max: number; lost: number; slow: string }> {
   const out = await pingFromNetns(netns, target, count, interval, prefix);
   const rtts = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
-  let slowest = "";
+  let slowLine = "";
   if (Number.isFinite(slowUs)) {
     const slow = [...out.matchAll(/icmp_seq=(\d+) .*time=([\d.]+) ms/g)]
       .filter((m) => Number(m[2]) * 1000 > slowUs)
       .map((m) => `${m[1]}:${(Number(m[2]) * 1000).toFixed(0)}`);
-    slowest = `  slower than ${slowUs} µs: ${slow.length === 0 ? "none" : slow.join(" ")}`;
+    slowLine = `  slower than ${slowUs} µs: ${slow.length === 0 ? "none" : slow.join(" ")}`;
   }
   const lost = count - rtts.length;
   for (let i = 0; i < lost; i++) rtts.push(Infinity);
@@ -264,7 +264,7 @@ async function ping(
     p99: percentile(rtts, 0.99),
     max: rtts[rtts.length - 1]!,
     lost,
-    slow: slowest,
+    slow: slowLine,
   };
 }
 

@@ -38,8 +38,20 @@ export function shownText(value: unknown): string {
   }
 }
 
-/** A value that is not the number asked for, as a message shows it: a string quoted (`"80"`). */
-function shownValue(value: unknown): string {
+/**
+ * A value that is not the number asked for, as a message shows it: a
+ * string quoted (`port "80" is not an integer`, not `port 80 …`), anything
+ * else as {@linkcode shownText}.
+ *
+ * @example
+ * ```ts
+ * import { shownValue } from "./validate.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(shownValue("80"), '"80"');
+ * assert.equal(shownValue(80n), "80n");
+ * ```
+ */
+export function shownValue(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : shownText(value);
 }
 

@@ -60,6 +60,7 @@ import {
   checkInteger as checkIntegerIn,
   checkNumber as checkNumberIn,
   shownText,
+  shownValue,
 } from "../validate.ts";
 
 export { shownText };
@@ -467,7 +468,7 @@ export function checkFlag(value: unknown, name: string, action: string): boolean
 export function endpointText(hostname: unknown, port: unknown): string {
   const host = shownText(hostname);
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  return `${bracketed}:${typeof port === "string" ? JSON.stringify(port) : shownText(port)}`;
+  return `${bracketed}:${shownValue(port)}`;
 }
 
 /**
@@ -492,9 +493,7 @@ export function endpointText(hostname: unknown, port: unknown): string {
  */
 export function checkPort(port: unknown, action: string, allowZero: boolean): number {
   if (typeof port !== "number" || !Number.isInteger(port)) {
-    // Quoted when a string: `port "80" is not an integer`, not `port 80 is not an integer`.
-    const shown = typeof port === "string" ? JSON.stringify(port) : shownText(port);
-    throw new TypeError(`${action}: port ${shown} is not an integer`);
+    throw new TypeError(`${action}: port ${shownValue(port)} is not an integer`);
   }
   if (port < (allowZero ? 0 : 1) || port > 65535) {
     throw new RangeError(`${action}: port ${port} is not in ${allowZero ? 0 : 1}..65535`);

@@ -167,11 +167,8 @@ function responderCommand(
       `${RESPONDER}/24`,
       ...(ipv6 ? ["--address", `${RESPONDER6}/64`] : []),
       "--wait",
-      mode === "spin"
-        ? "spin=2500"
-        : ["cold", "cpu", "nomr", "nooff"].includes(mode) || mode.startsWith("k")
-        ? "block"
-        : mode,
+      // Every variant but poll and spin sleeps as up-block does.
+      mode === "spin" ? "spin=2500" : mode === "poll" ? "poll" : "block",
       ...(mode === "cold" ? ["--keep-warm", "0"] : []),
       ...(mode === "cpu" ? ["--cpu", "1"] : []),
       ...(mode === "nooff" ? ["--no-offload"] : []),
